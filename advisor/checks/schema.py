@@ -1,0 +1,116 @@
+"""Schema rules: duplicate and redundant indexes, foreign keys without an index."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from advisor.checks import Hit, schema_check
+from advisor.indexes.candidates import create_index_ddl
+from advisor.ir import IndexDef, IndexKey, Schema
+
+
+def _describe(index: IndexDef) -> str:
+    keys = ", ".join(str(k) for k in index.keys)
+    where = f" WHERE {index.where}" if index.where else ""
+    method = "" if index.method == "btree" else f" USING {index.method}"
+    return f"{index.table}{method} ({keys}){where}"
+
+
+def _drop(index: IndexDef) -> str:
+    if index.method == "mongo":
+        return f"db.{index.table}.dropIndex({index.name!r})"
+    if index.constraint:
+        return f"ALTER TABLE {index.table} DROP CONSTRAINT {index.name};"
+    return f"DROP INDEX CONCURRENTLY {index.name};"
+
+
+def _kept_first(indexes: list[IndexDef]) -> list[IndexDef]:
+    """Constraint-backed indexes first: they are the ones to keep."""
+    return sorted(indexes, key=lambda i: (not i.constraint, i.location or ()))
+
+
+@schema_check("duplicate-index")
+def duplicate_index(schema: Schema):
+    groups: dict[tuple, list[IndexDef]] = defaultdict(list)
+    for index in schema.indexes:
+        groups[index.signature()].append(index)
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        keep, *extra = _kept_first(group)
+        for index in extra:
+            if index.location is None:
+                continue
+            yield Hit(
+                f"index {index.name} duplicates {keep.name} on {_describe(index)}: every write maintains both, "
+                "and the planner only ever needs one",
+                index.location,
+                help=f"drop it: {_drop(index)}",
+                fix=_drop(index),
+                subject=f"{index.table}:{index.name}",
+            )
+
+
+def _is_prefix(short: tuple[IndexKey, ...], long: tuple[IndexKey, ...]) -> bool:
+    if len(short) >= len(long):
+        return False
+    if len(short) == 1:  # a one-column B-tree scans both ways: direction does not matter
+        return short[0].expr == long[0].expr
+    if all(a == b for a, b in zip(short, long)):
+        return True
+    flipped = tuple(IndexKey(k.expr, k.is_column, not k.desc) for k in short)
+    return all(a == b for a, b in zip(flipped, long))
+
+
+@schema_check("redundant-index")
+def redundant_index(schema: Schema):
+    for index in schema.indexes:
+        if index.unique or index.constraint or index.method not in ("btree", "mongo") or index.location is None:
+            continue
+        for other in schema.indexes:
+            if other is index or other.table != index.table or other.method != index.method:
+                continue
+            if other.where != index.where or not _is_prefix(index.keys, other.keys):
+                continue
+            covered = set(other.columns) | set(other.include)
+            if not set(index.include) <= covered:
+                continue
+            if other.method == "mongo" and (other.options.get("sparse") or other.options.get("expireAfterSeconds") is not None
+                                           or index.options.get("expireAfterSeconds") is not None):
+                continue
+            yield Hit(
+                f"index {index.name} on {_describe(index)} is a prefix of {other.name} on {_describe(other)}: "
+                f"{other.name} serves every query it serves",
+                index.location,
+                help=f"drop it: {_drop(index)}",
+                fix=_drop(index),
+                subject=f"{index.table}:{index.name}",
+            )
+            break
+
+
+@schema_check("unindexed-foreign-key")
+def unindexed_foreign_key(schema: Schema):
+    seen: set[tuple[str, tuple[str, ...]]] = set()
+    for table in schema.tables.values():
+        if table.partition_of:
+            continue  # the parent's foreign keys and indexes speak for its partitions
+        for fk in table.foreign_keys:
+            key = (table.name, fk.columns)
+            if key in seen or fk.location is None:
+                continue
+            seen.add(key)
+            width = len(fk.columns)
+            if any(index.method == "btree" and set(index.columns[:width]) == set(fk.columns)
+                   for index in schema.indexes_on(table.name)):
+                continue
+            cols = ", ".join(fk.columns)
+            ddl = create_index_ddl(table.name, tuple(IndexKey(c) for c in fk.columns))
+            yield Hit(
+                f"foreign key {table.name}({cols}) → {fk.ref_table} has no index: deleting or updating a "
+                f"{fk.ref_table} row scans {table.name}, and joins on it cannot use an index",
+                fk.location,
+                help=f"index the referencing columns: {ddl}",
+                fix=ddl,
+                subject=f"{table.name}({cols})",
+            )

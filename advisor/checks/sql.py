@@ -1,0 +1,506 @@
+"""Static SQL rules: read the facts of one statement, the tree where facts say nothing."""
+
+from __future__ import annotations
+
+import re
+
+import networkx as nx
+from sqlglot import exp
+
+from advisor.checks import Hit, QueryContext, query_check, source_check
+from advisor.facts.sql import Predicate, Scope
+from advisor.ir import SourceFile
+
+# --- SELECT * -----------------------------------------------------------------
+
+
+@query_check("select-star")
+def select_star(ctx: QueryContext):
+    for scope in ctx.facts.scopes:
+        if scope.in_exists or scope.kind != "select":
+            continue
+        if _feeds_insert(scope.node):
+            continue  # INSERT ... SELECT * copies whole rows on purpose
+        for star in scope.stars:
+            tables = sorted(set(scope.sources.values())) or ["the source"]
+            which = f"{star.table}.*" if isinstance(star, exp.Column) and star.table else "*"
+            yield ctx.hit(
+                star,
+                f"SELECT {which} reads every column of {', '.join(tables)}",
+                help="name the columns the code uses: narrower rows travel faster, allow index-only scans, "
+                "and don't change shape when the table gains a column",
+                subject=",".join(tables),
+            )
+
+
+def _feeds_insert(node: exp.Expression) -> bool:
+    return isinstance(node.parent, exp.Insert)
+
+
+# --- LIKE '%x' -------------------------------------------------------------------
+
+
+def _pattern_text(value: exp.Expression | None) -> str | None:
+    if isinstance(value, exp.Literal) and value.is_string:
+        return value.this
+    if isinstance(value, exp.DPipe):
+        left = _pattern_text(value.this)
+        return left if left is not None else ("%" if _pattern_text(value.expression) is None else None)
+    return None
+
+
+@query_check("leading-wildcard-like")
+def leading_wildcard_like(ctx: QueryContext):
+    for scope in ctx.facts.scopes:
+        for p in scope.predicates:
+            if p.op != "like" or p.negated:
+                continue
+            pattern = _pattern_text(p.value)
+            if pattern and pattern[0] in "%_":
+                op = "ILIKE" if isinstance(p.node, exp.ILike) else "LIKE"
+                yield ctx.hit(
+                    p.node,
+                    f"{op} pattern {ctx.text(p.value)} starts with a wildcard: no B-tree index on "
+                    f"{_qualified(p)} can be used",
+                    help="anchor the pattern at the start ('abc%'), or index the column for substring search: "
+                    f"CREATE EXTENSION IF NOT EXISTS pg_trgm; CREATE INDEX CONCURRENTLY ON {p.table or p.alias} "
+                    f"USING gin ({p.column} gin_trgm_ops);",
+                    fix=f"CREATE INDEX CONCURRENTLY ON {p.table or p.alias} USING gin ({p.column} gin_trgm_ops);",
+                    subject=_qualified(p),
+                )
+
+
+def _qualified(p: Predicate) -> str:
+    return f"{p.table or p.alias}.{p.column}" if (p.table or p.alias) else p.column
+
+
+# --- non-sargable predicates ----------------------------------------------------
+
+_ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.DPipe)
+
+
+def _describe_wrap(side: exp.Expression) -> str:
+    if isinstance(side, (exp.Cast, exp.TryCast)):
+        return f"a cast to {side.to.sql(dialect='postgres')}"
+    if isinstance(side, _ARITHMETIC):
+        return "arithmetic"
+    if isinstance(side, exp.Func):
+        return f"{side.sql_name() if not isinstance(side, exp.Anonymous) else side.name}()"
+    return "an expression"
+
+
+def _expression_indexed(ctx: QueryContext, p: Predicate) -> bool:
+    from advisor.schema.ddl import canonical_expression
+
+    if not p.table:
+        return False
+    wanted = canonical_expression(p.side)
+    return any(not k.is_column and k.expr == wanted for i in ctx.schema.indexes_on(p.table) for k in i.keys[:1])
+
+
+def _sargable_rewrite(p: Predicate) -> str | None:
+    side = p.side
+    col = p.column
+    if isinstance(side, (exp.Cast, exp.TryCast)) and side.to.is_type("date") and isinstance(p.node, exp.EQ):
+        return f"{col} >= <day> AND {col} < <day> + interval '1 day'"
+    if isinstance(side, (exp.Add, exp.Sub, exp.Mul, exp.Div)):
+        return f"move the arithmetic to the other side so {col} stands alone"
+    if isinstance(side, (exp.Year, exp.Month, exp.Day, exp.DateTrunc, exp.TimestampTrunc)):
+        return f"compare {col} with a range: {col} >= <start> AND {col} < <end>"
+    return None
+
+
+@query_check("function-on-column")
+def function_on_column(ctx: QueryContext):
+    for scope in ctx.facts.scopes:
+        for p in scope.predicates:
+            if not p.wrapped or p.clause == "having" or p.op == "neq":
+                continue
+            if isinstance(p.side, (exp.Column, exp.Literal)) or _expression_indexed(ctx, p):
+                continue
+            if isinstance(p.side, (exp.JSONExtract, exp.JSONExtractScalar, exp.JSONBExtract, exp.JSONBExtractScalar)) and p.op == "other":
+                continue
+            wrap = _describe_wrap(p.side)
+            expression = ctx.text(p.side)
+            table = p.table or p.alias or "the table"
+            rewrite = _sargable_rewrite(p)
+            help_text = (f"rewrite: {rewrite}; or " if rewrite else "") + f"index the expression: CREATE INDEX CONCURRENTLY ON {table} (({_unqualified(p.side)}));"
+            yield ctx.hit(
+                p.side,
+                f"{_qualified(p)} is wrapped in {wrap} ({expression}): an index on {p.column} cannot serve this "
+                "condition, so every row is evaluated",
+                help=help_text,
+                fix=f"CREATE INDEX CONCURRENTLY ON {table} (({_unqualified(p.side)}));",
+                subject=f"{_qualified(p)}:{type(p.side).__name__}",
+            )
+
+
+def _unqualified(node: exp.Expression) -> str:
+    from advisor.schema.ddl import canonical_expression
+
+    return canonical_expression(node)
+
+
+# --- implicit casts ---------------------------------------------------------------
+
+TYPE_FAMILIES = {
+    "int": {"int", "integer", "int2", "int4", "int8", "smallint", "bigint", "serial", "bigserial", "smallserial", "tinyint", "mediumint"},
+    "numeric": {"numeric", "decimal", "real", "double", "float", "double precision", "money", "float4", "float8"},
+    "text": {"text", "varchar", "char", "character varying", "character", "citext", "name", "bpchar", "nvarchar", "nchar", "string"},
+    "bool": {"boolean", "bool"},
+    "uuid": {"uuid"},
+    "date": {"date"},
+    "timestamp": {"timestamp", "timestamptz", "datetime", "timestampltz", "timestamp_s", "timestamp_ms", "timestamp_ns"},
+}
+_FAMILY_OF = {name: family for family, names in TYPE_FAMILIES.items() for name in names}
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$")
+_DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}([ T].*)?$|^(now|today|yesterday|tomorrow|infinity|-infinity|epoch)$", re.IGNORECASE)
+_INTEGER = re.compile(r"^\s*[-+]?\d+\s*$")
+_NUMBER = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
+
+
+def type_family(type_name: str | None) -> str | None:
+    return _FAMILY_OF.get((type_name or "").lower())
+
+
+def _value_kind(value: exp.Expression) -> tuple[str, str] | None:
+    """(kind, text) of a literal or an explicitly cast value; None when unknown (a parameter)."""
+    if isinstance(value, exp.Neg):
+        inner = _value_kind(value.this)
+        return (inner[0], "-" + inner[1]) if inner else None
+    if isinstance(value, exp.Literal):
+        if value.is_string:
+            return "string", value.this
+        return ("int" if _INTEGER.match(value.this) else "decimal"), value.this
+    if isinstance(value, exp.Boolean):
+        return "bool", value.sql()
+    if isinstance(value, exp.Cast):
+        family = type_family(value.to.sql(dialect="postgres").split("(")[0].lower())
+        if family:
+            return "cast:" + family, value.sql(dialect="postgres")
+    return None
+
+
+def _cast_problem(family: str, kind: str, text: str) -> tuple[str, bool] | None:
+    """(problem, column_is_cast) or None when the comparison is fine."""
+    if kind.startswith("cast:"):
+        value_family = kind[5:]
+        if value_family == family:
+            return None
+        if family == "int" and value_family == "numeric":
+            return "the column is cast to numeric for the comparison, so its index is not used", True
+        if family == "date" and value_family == "timestamp":
+            return "the date column is cast to timestamp for the comparison, so its index is not used", True
+        if {family, value_family} <= {"int", "numeric"} or {family, value_family} <= {"date", "timestamp"}:
+            return None
+        return f"no {family} = {value_family} operator: PostgreSQL rejects the query (other databases cast every row)", True
+    if family == "int":
+        if kind == "decimal":
+            return f"{text} is not an integer: the column is cast to numeric for every row and its index is not used", True
+        if kind == "string" and not _INTEGER.match(text):
+            return f"'{text}' is not an integer: PostgreSQL fails with invalid input syntax", False
+        if kind == "bool":
+            return "an integer column compared with a boolean: PostgreSQL rejects the query", False
+    elif family == "numeric":
+        if kind == "string" and not _NUMBER.match(text):
+            return f"'{text}' is not a number: PostgreSQL fails with invalid input syntax", False
+    elif family == "text":
+        if kind in ("int", "decimal"):
+            return (f"a text column compared with the number {text}: PostgreSQL rejects it (operator does not exist), "
+                    "MySQL and SQLite cast every row and skip the index"), True
+    elif family == "uuid":
+        if kind == "string" and not _UUID.match(text):
+            return f"'{text}' is not a UUID: PostgreSQL fails with invalid input syntax for type uuid", False
+        if kind in ("int", "decimal"):
+            return "a uuid column compared with a number: PostgreSQL rejects the query", False
+    elif family == "bool":
+        if kind in ("int", "decimal"):
+            return f"a boolean column compared with the number {text}: PostgreSQL rejects it; use TRUE/FALSE", False
+    elif family in ("date", "timestamp"):
+        if kind in ("int", "decimal"):
+            return f"a {family} column compared with the number {text}: PostgreSQL rejects the query", False
+        if kind == "string" and not _DATE.match(text.strip()):
+            return f"'{text}' is not a valid {family}: PostgreSQL fails with invalid input syntax", False
+    return None
+
+
+@query_check("implicit-cast")
+def implicit_cast(ctx: QueryContext):
+    if not ctx.schema:
+        return
+    for scope in ctx.facts.scopes:
+        for p in scope.predicates:
+            if p.wrapped or p.op not in ("eq", "neq", "range", "in") or not p.table:
+                continue
+            column_type = ctx.schema.column_type(p.table, p.column)
+            family = type_family(column_type)
+            if family is None:
+                continue
+            values = list(p.node.expressions) if isinstance(p.node, exp.In) else [p.value]
+            for value in values:
+                kind = _value_kind(value) if value is not None else None
+                if kind is None:
+                    continue
+                problem = _cast_problem(family, kind[0], kind[1])
+                if problem is None:
+                    continue
+                message, _ = problem
+                yield ctx.hit(
+                    value,
+                    f"{_qualified(p)} ({column_type}) compared with {value.sql(dialect='postgres')}: {message}",
+                    help=f"compare with a value of the column's own type ({column_type}), or cast the value, never the column",
+                    subject=f"{_qualified(p)}={kind[0]}",
+                )
+
+
+# --- NULL and NOT IN -----------------------------------------------------------
+
+
+@query_check("equals-null")
+def equals_null(ctx: QueryContext):
+    for node in ctx.tree.find_all(exp.EQ, exp.NEQ):
+        if isinstance(node.expression, exp.Null) or isinstance(node.this, exp.Null):
+            op = "=" if isinstance(node, exp.EQ) else "<>"
+            fixed = "IS NULL" if op == "=" else "IS NOT NULL"
+            subject = node.this if not isinstance(node.this, exp.Null) else node.expression
+            yield ctx.hit(
+                node,
+                f"{subject.sql(dialect='postgres')} {op} NULL is never true: comparing with NULL yields NULL",
+                help=f"use {subject.sql(dialect='postgres')} {fixed}",
+                fix=f"{subject.sql(dialect='postgres')} {fixed}",
+                subject=subject.sql(dialect="postgres"),
+            )
+
+
+@query_check("not-in-subquery")
+def not_in_subquery(ctx: QueryContext):
+    for node in ctx.tree.find_all(exp.Not):
+        inner = node.this
+        while isinstance(inner, exp.Paren):
+            inner = inner.this
+        if isinstance(inner, exp.In) and inner.args.get("query") is not None:
+            column = inner.this.sql(dialect="postgres")
+            yield ctx.hit(
+                node,
+                f"{column} NOT IN (SELECT ...) returns no rows at all if the subquery yields a NULL, "
+                "and PostgreSQL cannot plan it as an anti-join",
+                help="rewrite as NOT EXISTS (SELECT 1 FROM ... WHERE ... = outer.column), which handles NULLs "
+                "and is planned as a hash or merge anti-join",
+                subject=column,
+            )
+
+
+# --- OR across columns -----------------------------------------------------------
+
+
+def _branch_columns(branch: exp.Expression, scope: Scope) -> frozenset[tuple[str | None, str]]:
+    ids = {id(n) for n in branch.walk()}
+    return frozenset((p.table, p.column) for p in scope.predicates if id(p.node) in ids and p.op != "join")
+
+
+def _served_by_index(ctx: QueryContext, columns: frozenset[tuple[str | None, str]]) -> bool:
+    for table, column in columns:
+        if table and any(i.keys and i.keys[0].expr == column and i.method == "btree"
+                         for i in ctx.schema.indexes_on(table)):
+            return True
+    return False
+
+
+@query_check("or-across-columns")
+def or_across_columns(ctx: QueryContext):
+    from advisor.facts.sql import _disjuncts
+
+    for scope in ctx.facts.scopes:
+        for node in scope.ors:
+            branches = [_branch_columns(b, scope) for b in _disjuncts(node)]
+            if any(not b for b in branches) or len(set(branches)) < 2:
+                continue
+            if ctx.schema and all(_served_by_index(ctx, b) for b in branches):
+                continue  # each branch has an index: PostgreSQL combines them with a BitmapOr
+            names = sorted({f"{t}.{c}" if t else c for b in branches for t, c in b})
+            yield ctx.hit(
+                node,
+                f"OR across different columns ({', '.join(names)}): one index cannot serve every branch, "
+                "so this tends to scan the table",
+                help="split into a UNION (ALL) of one query per branch, each using its own index, "
+                "or give every branch's column an index so the planner can combine them (BitmapOr)",
+                subject=",".join(names),
+            )
+
+
+# --- ordering and paging ------------------------------------------------------------
+
+
+@query_check("order-by-random")
+def order_by_random(ctx: QueryContext):
+    for scope in ctx.facts.scopes:
+        for key in scope.order_by:
+            target = key.node.this if isinstance(key.node, exp.Ordered) else key.node
+            if isinstance(target, exp.Rand) or (isinstance(target, exp.Anonymous) and target.name.lower() in ("random", "rand", "newid")):
+                yield ctx.hit(
+                    key.node,
+                    "ORDER BY random() reads and sorts every row to return a few",
+                    help="pick random keys instead: TABLESAMPLE SYSTEM_ROWS(n) (tsm_system_rows), or "
+                    "WHERE id >= (random key) ORDER BY id LIMIT n",
+                    subject="random",
+                )
+
+
+def _is_zero(node: exp.Expression | None) -> bool:
+    return isinstance(node, exp.Literal) and not node.is_string and node.this.strip() in ("0", "0.0")
+
+
+@query_check("offset-pagination")
+def offset_pagination(ctx: QueryContext):
+    for scope in ctx.facts.scopes:
+        if scope.offset is None or _is_zero(scope.offset):
+            continue
+        keys = ", ".join(k.column for k in scope.order_by if k.column) or "id"
+        yield ctx.hit(
+            scope.offset,
+            f"OFFSET {scope.offset.sql(dialect='postgres')} pagination reads and discards every skipped row: "
+            "page N costs N pages of work",
+            help=f"use keyset pagination: remember the last row's ({keys}) and ask for "
+            f"WHERE ({keys}) < (:last) ORDER BY {keys} LIMIT n, backed by an index on ({keys})",
+            subject="offset",
+        )
+
+
+@query_check("limit-without-order-by")
+def limit_without_order_by(ctx: QueryContext):
+    for scope in ctx.facts.scopes:
+        if scope.limit is None or scope.order_by or scope.kind != "select" or scope.in_exists:
+            continue
+        node = scope.node
+        if isinstance(scope.limit, exp.Literal) and scope.limit.this == "1":
+            if _projects_constants(node) or _pins_unique_key(ctx, scope):
+                continue  # an existence check, or a lookup by a unique key
+        if node.args.get("group") is None and any(isinstance(e, exp.AggFunc) or (isinstance(e, exp.Alias) and isinstance(e.this, exp.AggFunc)) for e in node.expressions):
+            continue  # an aggregate without GROUP BY yields one row
+        yield ctx.hit(
+            scope.limit,
+            f"LIMIT {scope.limit.sql(dialect='postgres')} without ORDER BY returns whichever rows the plan meets "
+            "first: the result can change between runs",
+            help="add an ORDER BY on a unique key (or the columns the caller expects) so the rows are determined",
+            subject="limit",
+        )
+
+
+def _projects_constants(node: exp.Expression) -> bool:
+    return all(isinstance(e, exp.Literal) or (isinstance(e, exp.Alias) and isinstance(e.this, exp.Literal))
+               for e in node.expressions)
+
+
+def _pins_unique_key(ctx: QueryContext, scope: Scope) -> bool:
+    for alias, table in scope.sources.items():
+        equal = {p.column for p in scope.predicates_on(alias) if p.op == "eq" and not p.wrapped and not p.in_or}
+        for index in ctx.schema.indexes_on(table):
+            if index.unique and index.where is None and all(k.is_column and k.expr in equal for k in index.keys):
+                return True
+    return False
+
+
+# --- unsafe statements --------------------------------------------------------------
+
+
+def _constant_true(where: exp.Expression | None) -> bool:
+    if where is None:
+        return True
+    cond = where.this
+    while isinstance(cond, exp.Paren):
+        cond = cond.this
+    if isinstance(cond, exp.Boolean):
+        return cond.this is True
+    if isinstance(cond, exp.EQ) and isinstance(cond.this, exp.Literal) and isinstance(cond.expression, exp.Literal):
+        return cond.this.this == cond.expression.this
+    return False
+
+
+@query_check("update-without-where")
+def update_without_where(ctx: QueryContext):
+    for node in ctx.tree.find_all(exp.Update):
+        if _constant_true(node.args.get("where")) and not node.args.get("from_") and not node.args.get("from"):
+            table = node.this.sql(dialect="postgres")
+            yield ctx.hit(
+                node.this,
+                f"UPDATE {table} has no WHERE clause: it rewrites every row of the table",
+                help="add a WHERE clause; if every row really must change, say so with a comment and "
+                "`advisor: ignore update-without-where`, and batch it to keep locks and WAL small",
+                subject=table,
+            )
+
+
+@query_check("delete-without-where")
+def delete_without_where(ctx: QueryContext):
+    for node in ctx.tree.find_all(exp.Delete):
+        if _constant_true(node.args.get("where")) and not node.args.get("using"):
+            table = node.this.sql(dialect="postgres")
+            yield ctx.hit(
+                node.this,
+                f"DELETE FROM {table} has no WHERE clause: it deletes every row of the table",
+                help="add a WHERE clause; to empty a table on purpose use TRUNCATE, which is faster and explicit",
+                subject=table,
+            )
+
+
+@query_check("insert-without-columns")
+def insert_without_columns(ctx: QueryContext):
+    for node in ctx.tree.find_all(exp.Insert):
+        target = node.this
+        if isinstance(target, exp.Schema) or node.args.get("default"):
+            continue
+        table = target.sql(dialect="postgres")
+        yield ctx.hit(
+            target,
+            f"INSERT INTO {table} without a column list depends on the table's column order",
+            help=f"name the columns: INSERT INTO {table} (col_a, col_b, ...) VALUES (...); the statement then "
+            "survives added or reordered columns",
+            subject=table,
+        )
+
+
+# --- joins -------------------------------------------------------------------------
+
+
+@query_check("cartesian-join")
+def cartesian_join(ctx: QueryContext):
+    for scope in ctx.facts.scopes:
+        aliases = list(scope.sources) + sorted(scope.derived)
+        if len(aliases) < 2:
+            continue
+        graph = nx.Graph()
+        graph.add_nodes_from(aliases)
+        for edge in scope.joins:
+            if edge.left[0] in graph and edge.right[0] in graph:
+                graph.add_edge(edge.left[0], edge.right[0])
+        for group in scope.cross_joins:  # explicit CROSS JOIN or LATERAL: intended
+            for alias in group:
+                for other in aliases:
+                    graph.add_edge(alias, other)
+        components = list(nx.connected_components(graph))
+        if len(components) < 2:
+            continue
+        groups = " × ".join("{" + ", ".join(sorted(scope.sources.get(a, a) for a in c)) + "}" for c in
+                            sorted(components, key=lambda c: sorted(c)))
+        yield ctx.hit(
+            scope.node.args.get("from_") or scope.node,
+            f"no join condition connects {groups}: every row of one is paired with every row of the other",
+            help="add the join predicate (JOIN ... ON a.id = b.a_id); if the product is intended, write CROSS JOIN",
+            subject=groups,
+        )
+
+
+# --- SQL built from strings (host language) ---------------------------------------------
+
+
+@source_check("sql-string-building")
+def sql_string_building(source: SourceFile):
+    for built in source.string_built:
+        yield Hit(
+            f"SQL built with {built.how} and passed to {built.call}(): values become part of the statement "
+            "(SQL injection) and every call is a new statement to plan",
+            built.location,
+            help="pass values as parameters: cursor.execute(\"... WHERE id = %s\", (value,)); "
+            "for identifiers use psycopg.sql.Identifier",
+            subject=f"{built.call}:{built.how}",
+        )

@@ -1,0 +1,136 @@
+"""The command line. Each command parses options, calls one function, returns an exit code.
+
+Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage, config or internal error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from advisor import __version__
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def _fail(message: str) -> None:
+    click.echo(f"advisor: error: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+def _guard(fn):
+    """Known errors become one clear line and exit 2; unknown ones too, without a traceback."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from advisor.catalogue import CatalogueError
+        from advisor.config import ConfigError
+
+        try:
+            return fn(*args, **kwargs)
+        except (ConfigError, CatalogueError) as exc:
+            _fail(str(exc))
+        except KeyboardInterrupt:
+            click.echo("advisor: interrupted", err=True)
+            sys.exit(130)
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
+            raise
+        except Exception as exc:  # noqa: BLE001
+            if os.environ.get("ADVISOR_DEBUG"):
+                raise
+            _fail(f"internal error: {type(exc).__name__}: {exc} (set ADVISOR_DEBUG=1 for a traceback)")
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="advisor")
+def main() -> None:
+    """advisor: find the queries an application issues, lint them, and recommend indexes."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["terminal", "json", "sarif", "github"]), default="terminal",
+              show_default=True, help="Output format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report to a file.")
+@click.option("--config", type=click.Path(exists=True, dir_okay=False), help="Use this config file for every path.")
+@click.option("--select", multiple=True, help="Only these rules (id, name or prefix); repeatable.")
+@click.option("--ignore", multiple=True, help="Skip these rules (id, name or prefix); repeatable.")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]), help="Lowest severity that fails.")
+@click.option("--baseline", type=click.Path(dir_okay=False), help="Accept the findings recorded in this file.")
+@click.option("--write-baseline", type=click.Path(dir_okay=False), help="Record the current findings and exit 0.")
+@_guard
+def check(paths, fmt, output, config, select, ignore, fail_on, baseline, write_baseline) -> None:
+    """Check SQL (and MongoDB) queries in PATHS (default: the current directory)."""
+    from advisor import engine, reporters
+
+    options = engine.Options(config=config, select=_split(select), ignore=_split(ignore), baseline=baseline,
+                             fail_on=fail_on)
+    report = engine.check(list(paths) or ["."], options)
+    if write_baseline:
+        count = engine.write_baseline(report.findings, write_baseline)
+        click.echo(f"advisor: wrote {count} finding(s) to {write_baseline}", err=True)
+        sys.exit(EXIT_CLEAN)
+    render = reporters.get(fmt)
+    if output:
+        with open(output, "w", encoding="utf-8") as out:
+            render(report, out)
+    else:
+        render(report, sys.stdout)
+    sys.exit(EXIT_FINDINGS if report.failing() else EXIT_CLEAN)
+
+
+def _split(values) -> list[str]:
+    return [v.strip() for value in values for v in value.split(",") if v.strip()]
+
+
+@main.command("rules")
+@click.option("--format", "fmt", type=click.Choice(["terminal", "json"]), default="terminal", show_default=True)
+@_guard
+def rules_command(fmt) -> None:
+    """List the rule catalogue."""
+    from advisor import catalogue
+
+    specs = list(catalogue.catalogue().values())
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps([{"id": s.id, "name": s.name, "severity": s.severity, "needs": list(s.needs),
+                                "summary": s.summary, "help_uri": s.help_uri} for s in specs], indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold")
+    for column in ("id", "name", "severity", "needs", "summary"):
+        table.add_column(column)
+    for s in specs:
+        table.add_row(s.id, s.name, s.severity, ", ".join(s.needs), s.summary)
+    Console().print(table)
+
+
+@main.command("rule")
+@click.argument("key")
+@_guard
+def rule_command(key) -> None:
+    """Show one rule's page, by id or name (e.g. SQL001 or select-star)."""
+    from advisor import catalogue
+
+    spec = catalogue.lookup(key)
+    if spec is None:
+        _fail(f"no rule {key!r}; `advisor rules` lists them")
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    console = Console()
+    console.print(f"[bold]{spec.id}[/] {spec.name} · default severity {spec.severity}"
+                  + (f" · needs {', '.join(spec.needs)}" if spec.needs else ""))
+    console.print(Markdown(spec.body))
+
+
+if __name__ == "__main__":
+    main()

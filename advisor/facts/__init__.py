@@ -1,0 +1,1 @@
+"""Facts: what a query does, per table."""

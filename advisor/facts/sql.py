@@ -1,0 +1,354 @@
+"""What a SQL statement does, per scope and per table.
+
+One walk over the tree produces the facts every rule reads: the tables of each
+SELECT/UPDATE/DELETE scope with their aliases, each predicate (which column,
+which operator, what the column is wrapped in, what it is compared with), the
+join edges, ORDER BY, GROUP BY, LIMIT/OFFSET and the projection.  Rules look
+these up instead of walking the tree again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+from advisor.ir import Schema
+
+COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ, exp.NullSafeNEQ)
+RANGE_OPS = (exp.GT, exp.GTE, exp.LT, exp.LTE)
+SCOPE_NODES = (exp.Select, exp.Update, exp.Delete)
+
+
+@dataclass
+class Predicate:
+    """One condition on a column of one table."""
+
+    alias: str | None  # the name the query uses for the table
+    table: str | None  # the real table, when known
+    column: str  # column name (lower case)
+    op: str  # eq, in, range, like, isnull, join, neq, other
+    node: exp.Expression  # the whole condition
+    column_node: exp.Column
+    side: exp.Expression  # the column side as written: the column, or what wraps it
+    value: exp.Expression | None  # the other side
+    clause: str  # where, on, having
+    in_or: bool = False
+    negated: bool = False
+
+    @property
+    def wrapped(self) -> bool:
+        """The column is inside a function, cast or arithmetic: no plain index can serve it."""
+        return self.side is not self.column_node
+
+
+@dataclass
+class JoinEdge:
+    left: tuple[str, str]  # (alias, column)
+    right: tuple[str, str]
+    node: exp.Expression
+
+
+@dataclass
+class OrderKey:
+    alias: str | None
+    table: str | None
+    column: str | None  # None when the key is an expression
+    desc: bool
+    node: exp.Expression
+
+
+@dataclass
+class Scope:
+    kind: str  # select, update, delete
+    node: exp.Expression
+    sources: dict[str, str] = field(default_factory=dict)  # alias -> table, real tables only
+    derived: set[str] = field(default_factory=set)  # aliases of subqueries, CTEs, functions
+    cross_joins: set[frozenset[str]] = field(default_factory=set)  # explicit CROSS JOIN / LATERAL pairs
+    predicates: list[Predicate] = field(default_factory=list)
+    joins: list[JoinEdge] = field(default_factory=list)
+    ors: list[exp.Or] = field(default_factory=list)  # OR nodes of WHERE, top level of a conjunct
+    order_by: list[OrderKey] = field(default_factory=list)
+    group_by: list[exp.Expression] = field(default_factory=list)
+    limit: exp.Expression | None = None
+    offset: exp.Expression | None = None
+    stars: list[exp.Expression] = field(default_factory=list)
+    in_exists: bool = False
+    has_where: bool = False
+    parent: Scope | None = None
+
+    def table_of(self, alias: str | None) -> str | None:
+        scope: Scope | None = self
+        while scope is not None and alias is not None:
+            if alias in scope.sources:
+                return scope.sources[alias]
+            scope = scope.parent
+        return None
+
+    def predicates_on(self, alias: str) -> list[Predicate]:
+        return [p for p in self.predicates if p.alias == alias]
+
+
+@dataclass
+class QueryFacts:
+    tree: exp.Expression
+    scopes: list[Scope]
+    ctes: set[str]
+
+    @property
+    def kind(self) -> str:
+        return type(self.tree).__name__.lower()
+
+
+# --- building ---------------------------------------------------------------
+
+
+def _unparen(node: exp.Expression) -> exp.Expression:
+    while isinstance(node, exp.Paren):
+        node = node.this
+    return node
+
+
+def _own_nodes(root: exp.Expression | None):
+    """Nodes under root that belong to its scope: stops at nested queries."""
+    if root is None:
+        return
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in node.iter_expressions():
+            if isinstance(child, (exp.Select, exp.Subquery, exp.Union, exp.Except, exp.Intersect)):
+                continue
+            stack.append(child)
+
+
+def _columns_in(node: exp.Expression) -> list[exp.Column]:
+    return [n for n in _own_nodes(node) if isinstance(n, exp.Column) and not isinstance(n.this, exp.Star)]
+
+
+def _conjuncts(node: exp.Expression) -> list[exp.Expression]:
+    node = _unparen(node)
+    if isinstance(node, exp.And):
+        return _conjuncts(node.this) + _conjuncts(node.expression)
+    return [node]
+
+
+def _disjuncts(node: exp.Expression) -> list[exp.Expression]:
+    node = _unparen(node)
+    if isinstance(node, exp.Or):
+        return _disjuncts(node.this) + _disjuncts(node.expression)
+    return [node]
+
+
+class _Builder:
+    def __init__(self, tree: exp.Expression, schema: Schema | None):
+        self.tree = tree
+        self.schema = schema
+        self.ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
+        self.scopes: list[Scope] = []
+
+    def build(self) -> QueryFacts:
+        self._visit(self.tree, None, in_exists=False)
+        return QueryFacts(self.tree, self.scopes, self.ctes)
+
+    def _visit(self, node: exp.Expression, parent: Scope | None, in_exists: bool) -> None:
+        if isinstance(node, SCOPE_NODES):
+            scope = self._scope(node, parent, in_exists)
+            self.scopes.append(scope)
+            parent = scope
+        for child in node.iter_expressions():
+            self._visit(child, parent, in_exists or isinstance(node, exp.Exists))
+
+    # -- one scope -------------------------------------------------------------
+
+    def _scope(self, node: exp.Expression, parent: Scope | None, in_exists: bool) -> Scope:
+        kind = type(node).__name__.lower()
+        scope = Scope(kind=kind, node=node, in_exists=in_exists, parent=parent)
+        self._sources(scope)
+        where = node.args.get("where")
+        scope.has_where = where is not None
+        if where is not None:
+            self._condition(scope, where.this, "where")
+        for join in node.args.get("joins") or []:
+            on = join.args.get("on")
+            if on is not None:
+                self._condition(scope, on, "on")
+            using = join.args.get("using")
+            if using:
+                self._using(scope, join, using)
+        having = node.args.get("having")
+        if having is not None:
+            self._condition(scope, having.this, "having")
+        self._order(scope, node.args.get("order"))
+        group = node.args.get("group")
+        if group is not None:
+            scope.group_by = list(group.expressions)
+        scope.limit = self._limit_value(node.args.get("limit"))
+        offset = node.args.get("offset")
+        scope.offset = offset.expression if offset is not None else None
+        if scope.offset is None and isinstance(node.args.get("limit"), exp.Limit):
+            scope.offset = node.args["limit"].args.get("offset")
+        if isinstance(node, exp.Select):
+            for projection in node.expressions:
+                target = projection.this if isinstance(projection, exp.Alias) else projection
+                if isinstance(target, exp.Star) or (isinstance(target, exp.Column) and isinstance(target.this, exp.Star)):
+                    scope.stars.append(target)
+        return scope
+
+    @staticmethod
+    def _limit_value(limit: exp.Expression | None) -> exp.Expression | None:
+        if limit is None:
+            return None
+        if isinstance(limit, (exp.Limit, exp.Fetch)):
+            return limit.expression if limit.expression is not None else limit.args.get("count")
+        return limit
+
+    def _sources(self, scope: Scope) -> None:
+        node = scope.node
+        tables: list[tuple[exp.Expression, exp.Join | None]] = []
+        if isinstance(node, exp.Select):
+            from_ = node.args.get("from_") or node.args.get("from")
+            if from_ is not None:
+                tables.append((from_.this, None))
+        elif isinstance(node, (exp.Update, exp.Delete)):
+            tables.append((node.this, None))
+            from_ = node.args.get("from_") or node.args.get("from")
+            if from_ is not None:
+                tables.append((from_.this, None))
+            for using in node.args.get("using") or []:
+                tables.append((using, None))
+        for join in node.args.get("joins") or []:
+            tables.append((join.this, join))
+        for source, join in tables:
+            alias = source.alias_or_name.lower() if source.alias_or_name else ""
+            if isinstance(source, exp.Table) and isinstance(source.this, exp.Identifier) and source.name.lower() not in self.ctes:
+                scope.sources[alias or source.name.lower()] = source.name.lower()
+            else:
+                scope.derived.add(alias)
+            if join is not None:
+                kind = (join.args.get("kind") or "").upper()
+                lateral = isinstance(source, exp.Lateral) or not isinstance(source, exp.Table) or isinstance(source.this, exp.Anonymous)
+                if kind == "CROSS" or lateral or join.args.get("method"):
+                    scope.cross_joins.add(frozenset((alias,)))
+
+    def _alias_for(self, scope: Scope, column: exp.Column) -> str | None:
+        qualifier = column.table.lower() if column.table else None
+        if qualifier:
+            return qualifier
+        names = list(scope.sources) + sorted(scope.derived)
+        if len(names) == 1:
+            return names[0]
+        if self.schema:
+            owners = [a for a, t in scope.sources.items() if self.schema.column_type(t, column.name)]
+            if len(owners) == 1:
+                return owners[0]
+        return None
+
+    def _using(self, scope: Scope, join: exp.Join, using: list[exp.Expression]) -> None:
+        right = join.this.alias_or_name.lower()
+        others = [a for a in list(scope.sources) + sorted(scope.derived) if a != right]
+        for ident in using:
+            if others:
+                scope.joins.append(JoinEdge((others[0], ident.name.lower()), (right, ident.name.lower()), join))
+
+    def _order(self, scope: Scope, order: exp.Expression | None) -> None:
+        if order is None:
+            return
+        for ordered in order.expressions:
+            target = _unparen(ordered.this)
+            desc = bool(ordered.args.get("desc"))
+            if isinstance(target, exp.Column):
+                alias = self._alias_for(scope, target)
+                scope.order_by.append(OrderKey(alias, scope.table_of(alias), target.name.lower(), desc, ordered))
+            else:
+                scope.order_by.append(OrderKey(None, None, None, desc, ordered))
+
+    # -- predicates -------------------------------------------------------------
+
+    def _condition(self, scope: Scope, node: exp.Expression, clause: str, in_or: bool = False) -> None:
+        for conjunct in _conjuncts(node):
+            if isinstance(conjunct, exp.Or):
+                if clause == "where" and not in_or:
+                    scope.ors.append(conjunct)
+                for branch in _disjuncts(conjunct):
+                    self._condition(scope, branch, clause, in_or=True)
+            else:
+                self._atom(scope, conjunct, clause, in_or)
+
+    def _atom(self, scope: Scope, node: exp.Expression, clause: str, in_or: bool, negated: bool = False) -> None:
+        if isinstance(node, exp.Not):
+            inner = _unparen(node.this)
+            if isinstance(inner, (exp.And, exp.Or)):
+                return  # NOT over a compound: too far from any index to model
+            self._atom(scope, inner, clause, in_or, negated=not negated)
+            return
+        if isinstance(node, COMPARISONS):
+            self._comparison(scope, node, node.this, node.expression, clause, in_or, negated)
+        elif isinstance(node, exp.In):
+            op = "neq" if negated else "in"
+            self._single(scope, node, node.this, None, op, clause, in_or, negated)
+        elif isinstance(node, exp.Between):
+            self._single(scope, node, node.this, node.args.get("low"), "range", clause, in_or, negated)
+        elif isinstance(node, (exp.Like, exp.ILike)):
+            self._single(scope, node, node.this, node.expression, "like", clause, in_or, negated)
+        elif isinstance(node, exp.Is):
+            op = "isnull" if isinstance(node.expression, exp.Null) and not negated else "other"
+            self._single(scope, node, node.this, node.expression, op, clause, in_or, negated)
+        elif isinstance(node, exp.Column):
+            self._single(scope, node, node, None, "eq", clause, in_or, negated)  # WHERE is_active
+
+    def _comparison(self, scope, node, left, right, clause, in_or, negated) -> None:
+        left_cols, right_cols = _columns_in(left), _columns_in(right)
+        left_aliases = {self._alias_for(scope, c) for c in left_cols}
+        right_aliases = {self._alias_for(scope, c) for c in right_cols}
+        if left_cols and right_cols and left_aliases != right_aliases:
+            l, r = _unparen(left), _unparen(right)
+            if isinstance(node, exp.EQ) and isinstance(l, exp.Column) and isinstance(r, exp.Column):
+                la, ra = self._alias_for(scope, l), self._alias_for(scope, r)
+                if la and ra:
+                    scope.joins.append(JoinEdge((la, l.name.lower()), (ra, r.name.lower()), node))
+            elif len(left_aliases | right_aliases) >= 2:
+                aliases = sorted(a for a in left_aliases | right_aliases if a)
+                for other in aliases[1:]:
+                    scope.joins.append(JoinEdge((aliases[0], ""), (other, ""), node))
+            # each side is also a predicate on its own table: a join column to index,
+            # or a wrapped column that function-on-column reports
+            op = "join" if isinstance(node, exp.EQ) and not negated else self._op(node, negated)
+            for side, value in ((left, right), (right, left)):
+                self._add(scope, node, side, value, op, clause, in_or, negated)
+            return
+        if left_cols:
+            self._add(scope, node, left, right, self._op(node, negated), clause, in_or, negated)
+        elif right_cols:
+            self._add(scope, node, right, left, self._op(node, negated, flipped=True), clause, in_or, negated)
+
+    @staticmethod
+    def _op(node: exp.Expression, negated: bool, flipped: bool = False) -> str:
+        if isinstance(node, (exp.EQ, exp.NullSafeEQ)):
+            return "neq" if negated else "eq"
+        if isinstance(node, (exp.NEQ, exp.NullSafeNEQ)):
+            return "eq" if negated else "neq"
+        if isinstance(node, RANGE_OPS):
+            return "range"
+        return "other"
+
+    def _single(self, scope, node, side, value, op, clause, in_or, negated) -> None:
+        if _columns_in(side):
+            self._add(scope, node, side, value, op, clause, in_or, negated)
+
+    def _add(self, scope, node, side, value, op, clause, in_or, negated) -> None:
+        columns = _columns_in(side)
+        if not columns:
+            return
+        side = _unparen(side)
+        column = columns[0]
+        alias = self._alias_for(scope, column)
+        scope.predicates.append(
+            Predicate(alias, scope.table_of(alias), column.name.lower(), op, node, column, side, value,
+                      clause, in_or, negated)
+        )
+
+
+def build_facts(tree: exp.Expression, schema: Schema | None = None) -> QueryFacts:
+    return _Builder(tree, schema).build()

@@ -1,0 +1,1 @@
+"""Index advice: candidates from facts, verification on a seeded database, workload selection."""

@@ -1,0 +1,140 @@
+"""Which index would serve a table's access in a query, and whether one already does.
+
+Plain functions over facts and the schema: the static `missing-index` rule and
+the plan-verified advice both start from `access_of` and `candidate_for`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+from advisor.facts.sql import Predicate, Scope
+from advisor.ir import IndexDef, IndexKey, Schema
+
+
+@dataclass
+class Access:
+    """How one query reaches one table."""
+
+    alias: str
+    table: str
+    equality: list[str] = field(default_factory=list)  # columns or canonical expressions
+    joins: list[str] = field(default_factory=list)
+    ranges: list[str] = field(default_factory=list)
+    sort: list[IndexKey] = field(default_factory=list)
+    has_limit: bool = False
+    predicates: list[Predicate] = field(default_factory=list)  # the conditions this access uses
+    conjunct_texts: set[str] = field(default_factory=set)  # canonical texts, for partial indexes
+
+    @property
+    def filters(self) -> list[str]:
+        return self.equality + self.ranges
+
+    @property
+    def leading_candidates(self) -> set[str]:
+        keys = set(self.equality) | set(self.joins) | set(self.ranges)
+        if self.sort and self.has_limit:
+            keys.add(self.sort[0].expr)
+        return keys
+
+
+def _key_of(p: Predicate) -> str:
+    from advisor.schema.ddl import canonical_expression
+
+    return canonical_expression(p.side) if p.wrapped else p.column
+
+
+def _anchored_like(p: Predicate) -> bool:
+    value = p.value
+    return (isinstance(value, exp.Literal) and value.is_string and bool(value.this)
+            and value.this[0] not in "%_" and isinstance(p.node, exp.Like))
+
+
+def access_of(scope: Scope, alias: str, table: str) -> Access:
+    from advisor.schema.ddl import canonical_expression
+
+    access = Access(alias, table, has_limit=scope.limit is not None)
+    for p in scope.predicates_on(alias):
+        if p.in_or or p.negated or p.clause == "having":
+            continue
+        key = _key_of(p)
+        if p.op in ("eq", "in", "isnull"):
+            bucket = access.equality
+        elif p.op == "join" and not p.wrapped:
+            bucket = access.joins
+        elif p.op == "range" or (p.op == "like" and _anchored_like(p)):
+            bucket = access.ranges
+        else:
+            continue
+        if key not in bucket:
+            bucket.append(key)
+        access.predicates.append(p)
+        access.conjunct_texts.add(canonical_expression(p.node))
+    order = scope.order_by
+    if order and all(k.alias == alias and k.column for k in order):
+        access.sort = [IndexKey(k.column, True, k.desc) for k in order]
+    return access
+
+
+def _implies(index: IndexDef, access: Access) -> bool:
+    """A partial index is usable only when the query's own conditions include its predicate."""
+    if index.where is None:
+        return True
+    import sqlglot
+
+    from advisor.facts.sql import _conjuncts
+    from advisor.schema.ddl import canonical_expression
+
+    try:
+        where = sqlglot.parse_one(index.where, read="postgres")
+    except Exception:
+        return False
+    return all(canonical_expression(c) in access.conjunct_texts for c in _conjuncts(where))
+
+
+def serving_index(schema: Schema, access: Access) -> IndexDef | None:
+    """An existing index whose leading key this access can use, if any."""
+    wanted = access.leading_candidates
+    for index in schema.indexes_on(access.table):
+        if index.method not in ("btree", "hash") or not index.keys:
+            continue
+        if index.keys[0].expr in wanted and _implies(index, access):
+            return index
+    return None
+
+
+def candidate_for(access: Access) -> tuple[IndexKey, ...]:
+    """One composite index in equality → sort → range order."""
+    keys: list[IndexKey] = []
+    seen: set[str] = set()
+
+    def add(expr: str, desc: bool = False) -> None:
+        if expr not in seen:
+            seen.add(expr)
+            keys.append(IndexKey(expr, not expr.endswith(")") and "(" not in expr, desc))
+
+    for expr in access.equality + access.joins:
+        add(expr)
+    for key in access.sort:
+        add(key.expr, key.desc)
+    if access.ranges:
+        add(access.ranges[0])
+    return tuple(keys)
+
+
+def index_name(table: str, keys: tuple[IndexKey, ...]) -> str:
+    import re
+
+    parts = [re.sub(r"[^a-z0-9]+", "_", k.expr.lower()).strip("_") for k in keys]
+    return f"idx_{table}_{'_'.join(parts)}"[:63]
+
+
+def create_index_ddl(table: str, keys: tuple[IndexKey, ...], *, concurrently: bool = True,
+                     where: str | None = None) -> str:
+    rendered = ", ".join((k.expr if k.is_column else f"({k.expr})") + (" DESC" if k.desc else "") for k in keys)
+    ddl = f"CREATE INDEX {'CONCURRENTLY ' if concurrently else ''}{index_name(table, keys)} ON {table} ({rendered})"
+    if where:
+        ddl += f" WHERE {where}"
+    return ddl + ";"

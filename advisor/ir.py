@@ -1,0 +1,226 @@
+"""The plain data that flows between stages: queries, schema, findings.
+
+Every stage takes and returns these; none of them holds behaviour beyond small
+derived properties, so any stage can be built and tested on its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["error", "warning", "info"]
+SEVERITIES: tuple[Severity, ...] = ("info", "warning", "error")
+Evidence = Literal["static", "planned", "measured"]
+
+
+def severity_rank(severity: str) -> int:
+    return SEVERITIES.index(severity)
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A 1-based span in a file; columns count characters."""
+
+    path: str
+    line: int
+    col: int = 1
+    end_line: int | None = None
+    end_col: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True)
+class TextMap:
+    """Maps offsets in a query's text back to file positions.
+
+    `anchors` are (offset in text, line, col) triples in increasing offset
+    order; between anchors the text is assumed to be copied verbatim from the
+    file, so newlines advance the line.  Strings with escapes only get an anchor
+    per literal piece, which keeps positions right to the piece.
+    """
+
+    path: str
+    text: str
+    anchors: tuple[tuple[int, int, int], ...]
+
+    def locate(self, start: int, end: int | None = None) -> Location:
+        line, col = self._position(start)
+        if end is None:
+            return Location(self.path, line, col)
+        end_line, end_col = self._position(max(start, end))
+        return Location(self.path, line, col, end_line, end_col + 1)
+
+    def _position(self, offset: int) -> tuple[int, int]:
+        offset = max(0, min(offset, len(self.text)))
+        base, line, col = self.anchors[0]
+        for anchor in self.anchors:
+            if anchor[0] <= offset:
+                base, line, col = anchor
+            else:
+                break
+        segment = self.text[base:offset]
+        newlines = segment.count("\n")
+        if newlines:
+            return line + newlines, offset - (self.text.rfind("\n", 0, offset) + 1) + 1
+        return line, col + (offset - base)
+
+
+@dataclass(frozen=True)
+class SqlQuery:
+    """One SQL statement found in a source file."""
+
+    text: str
+    location: Location
+    textmap: TextMap
+    source: str  # "sql", "python", "js", "schema", "example"
+    dynamic: bool = False  # built at run time (f-string, concatenation): text is a sketch
+    dialect: str = "postgres"
+
+
+@dataclass(frozen=True)
+class StringBuilt:
+    """SQL assembled from pieces at run time and handed to an execute call."""
+
+    how: str  # "f-string", "%-format", ".format()", "concatenation"
+    call: str  # the call it flows into, e.g. "cursor.execute"
+    location: Location
+
+
+@dataclass(frozen=True)
+class Suppression:
+    location: Location
+    rules: tuple[str, ...]  # empty: every rule
+
+
+@dataclass
+class SourceFile:
+    """What extraction found in one file."""
+
+    path: str
+    text: str
+    queries: list[Any] = field(default_factory=list)  # SqlQuery | MongoQuery
+    string_built: list[StringBuilt] = field(default_factory=list)
+    indexes: list[Any] = field(default_factory=list)  # index declarations found in code (Mongo)
+    suppressions: list[Suppression] = field(default_factory=list)
+    errors: list[tuple[Location, str]] = field(default_factory=list)
+
+
+# --- schema -----------------------------------------------------------------
+
+
+@dataclass
+class Column:
+    name: str
+    type: str  # lower-case type name as written, e.g. "integer", "varchar", "timestamptz"
+    not_null: bool = False
+
+
+@dataclass(frozen=True)
+class IndexKey:
+    """One key of an index: a column name, or an expression in canonical SQL."""
+
+    expr: str
+    is_column: bool = True
+    desc: bool = False
+
+    def __str__(self) -> str:
+        return self.expr + (" DESC" if self.desc else "")
+
+
+@dataclass
+class IndexDef:
+    name: str
+    table: str
+    keys: tuple[IndexKey, ...]
+    unique: bool = False
+    primary: bool = False
+    where: str | None = None  # canonical SQL of a partial index predicate
+    include: tuple[str, ...] = ()
+    method: str = "btree"
+    location: Location | None = None
+    constraint: bool = False  # backs a PRIMARY KEY / UNIQUE constraint
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(k.expr for k in self.keys)
+
+    def signature(self) -> tuple:
+        """What makes two indexes interchangeable to the planner."""
+        return (self.table, self.method, self.keys, self.where)
+
+
+@dataclass
+class ForeignKey:
+    table: str
+    columns: tuple[str, ...]
+    ref_table: str
+    ref_columns: tuple[str, ...]
+    location: Location | None = None
+
+
+@dataclass
+class Table:
+    name: str
+    columns: dict[str, Column] = field(default_factory=dict)
+    primary_key: tuple[str, ...] = ()
+    foreign_keys: list[ForeignKey] = field(default_factory=list)
+    partition_by: str | None = None  # e.g. "RANGE (timestamp)"
+    partition_of: str | None = None
+    location: Location | None = None
+
+
+@dataclass
+class Schema:
+    tables: dict[str, Table] = field(default_factory=dict)
+    indexes: list[IndexDef] = field(default_factory=list)
+
+    def table(self, name: str) -> Table | None:
+        return self.tables.get(name.lower())
+
+    def indexes_on(self, table: str) -> list[IndexDef]:
+        table = table.lower()
+        parent = self.tables.get(table)
+        names = {table}
+        if parent is not None and parent.partition_of:
+            names.add(parent.partition_of)  # a partition inherits its parent's indexes
+        return [i for i in self.indexes if i.table in names]
+
+    def column_type(self, table: str, column: str) -> str | None:
+        t = self.table(table)
+        if t is None:
+            return None
+        c = t.columns.get(column.lower())
+        return c.type if c else None
+
+    def __bool__(self) -> bool:
+        return bool(self.tables or self.indexes)
+
+
+# --- findings ---------------------------------------------------------------
+
+
+@dataclass
+class Finding:
+    """What is wrong here, and what to do about it."""
+
+    rule: str  # rule id, e.g. "SQL001"
+    message: str
+    location: Location
+    severity: Severity = "warning"
+    help: str = ""
+    fix: str | None = None  # DDL or createIndex spec, or a rewrite
+    subject: str = ""  # stable words naming what is wrong (table.column), for fingerprints
+    query: str | None = None  # the statement the finding is about
+    query_location: Location | None = None
+    evidence: Evidence = "static"
+    metrics: dict[str, Any] = field(default_factory=dict)  # cost before/after, rows examined...
+    fingerprint: str = ""
+    suppressed: str | None = None  # "comment" or "baseline" when kept but not counted
+
+    def sort_key(self) -> tuple:
+        loc = self.location
+        return (loc.path, loc.line, loc.col, self.rule, self.message)

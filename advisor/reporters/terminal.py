@@ -1,0 +1,79 @@
+"""The terminal report: grouped by file, a code frame per finding, help and fix lines.
+
+Quiet when there is nothing to report. Colour follows rich's detection (NO_COLOR,
+FORCE_COLOR, not a TTY); user text is escaped before it meets rich markup.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from itertools import groupby
+from pathlib import Path
+
+from advisor import catalogue
+
+STYLES = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+def _source_lines(path: str, cache: dict[str, list[str]]) -> list[str]:
+    if path not in cache:
+        try:
+            cache[path] = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            cache[path] = []
+    return cache[path]
+
+
+def _frame(finding, lines: list[str], escape) -> list[str]:
+    loc = finding.location
+    if not (0 < loc.line <= len(lines)):
+        return []
+    width = len(str(loc.line))
+    text = lines[loc.line - 1].expandtabs(1)
+    if len(text) > 160:
+        text = text[:157] + "..."
+    end = loc.end_col if (loc.end_line in (None, loc.line) and loc.end_col) else len(text) + 1
+    carets = "^" * max(1, min(end, len(text) + 1) - loc.col)
+    gutter = " " * width
+    return [
+        f"  [blue]{gutter} |[/]",
+        f"  [blue]{loc.line} |[/] {escape(text)}",
+        f"  [blue]{gutter} |[/] {' ' * (loc.col - 1)}[{STYLES[finding.severity]}]{carets}[/]",
+    ]
+
+
+def render(report, out) -> None:
+    active = report.active
+    if not active:
+        return
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = Console(file=out, highlight=False, soft_wrap=True)
+    cache: dict[str, list[str]] = {}
+    for path, group in groupby(active, key=lambda f: f.location.path):
+        console.print(f"[bold underline]{escape(path)}[/]")
+        for f in group:
+            spec = catalogue.lookup(f.rule)
+            loc = f.location
+            console.print(
+                f"[bold]{escape(path)}:{loc.line}:{loc.col}[/] [{STYLES[f.severity]}]{f.rule}[/] "
+                f"[dim]{spec.name if spec else ''}[/] {escape(f.message)}"
+            )
+            for line in _frame(f, _source_lines(path, cache), escape):
+                console.print(line)
+            if f.help:
+                console.print(f"  [green]help:[/] {escape(f.help)}")
+            if f.fix and f.fix not in f.help:
+                console.print(f"  [green]fix:[/]  {escape(f.fix)}")
+            if f.metrics:
+                shown = ", ".join(f"{k}={v}" for k, v in f.metrics.items() if k != "evidence")
+                console.print(f"  [magenta]{f.evidence}:[/] {escape(shown)}")
+        console.print()
+    counts = Counter(f.severity for f in active)
+    parts = [f"{counts[s]} {s if counts[s] == 1 or s == 'info' else s + 's'}" for s in ("error", "warning", "info") if counts[s]]
+    files = len({f.location.path for f in active})
+    hidden = len(report.findings) - len(active)
+    suffix = f"; {hidden} suppressed" if hidden else ""
+    console.print(f"[bold]Found {len(active)} finding{'s' if len(active) != 1 else ''}[/] ({', '.join(parts)}) "
+                  f"in {files} file{'s' if files != 1 else ''}{suffix}.")

@@ -1,0 +1,1 @@
+"""Schema models from DDL, createIndex calls, or a live catalog."""

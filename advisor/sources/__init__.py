@@ -1,0 +1,67 @@
+"""Find the queries an application issues, with their file positions.
+
+`extract(path, text)` dispatches on the file's extension; each extractor is a
+plain function from text to a SourceFile.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+from typing import Callable
+
+from advisor.ir import SourceFile
+from advisor.sources.suppressions import find_suppressions
+
+Extractor = Callable[[str, str, str], SourceFile]
+
+
+def _sql(path: str, text: str, dialect: str) -> SourceFile:
+    from advisor.sources.sql_files import extract_sql
+
+    return SourceFile(path=path, text=text, queries=extract_sql(path, text, dialect))
+
+
+def _python(path: str, text: str, dialect: str) -> SourceFile:
+    from advisor.sources.python import extract_python
+
+    return extract_python(path, text, dialect)
+
+
+EXTRACTORS: dict[str, Extractor] = {".sql": _sql, ".py": _python, ".pyi": _python}
+
+
+def register(suffixes: tuple[str, ...], extractor: Extractor) -> None:
+    for suffix in suffixes:
+        EXTRACTORS[suffix] = extractor
+
+
+def supported(path: str) -> bool:
+    _load_optional()
+    return PurePath(path).suffix.lower() in EXTRACTORS
+
+
+def extract(path: str, text: str, dialect: str = "postgres") -> SourceFile:
+    _load_optional()
+    extractor = EXTRACTORS[PurePath(path).suffix.lower()]
+    result = extractor(path, text, dialect)
+    result.suppressions = find_suppressions(path, text)
+    return result
+
+
+_loaded = False
+
+
+def _load_optional() -> None:
+    """Extractors of other families register themselves when their module exists."""
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    import importlib
+
+    for module in ("advisor.sources.javascript", "advisor.sources.shapes"):
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
