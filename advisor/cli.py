@@ -63,13 +63,20 @@ def main() -> None:
 @click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]), help="Lowest severity that fails.")
 @click.option("--baseline", type=click.Path(dir_okay=False), help="Accept the findings recorded in this file.")
 @click.option("--write-baseline", type=click.Path(dir_okay=False), help="Record the current findings and exit 0.")
+@click.option("--explain", is_flag=True, help="Also plan every query on a seeded database (embedded PostgreSQL "
+              "unless --dsn) and verify index advice.")
+@click.option("--analyze", is_flag=True, help="With --explain: run EXPLAIN ANALYZE in a rolled-back transaction.")
+@click.option("--dsn", envvar="ADVISOR_DSN", help="PostgreSQL server to use instead of the embedded one.")
+@click.option("--mongo-uri", envvar="ADVISOR_MONGO_URI", help="MongoDB to run explain against (with --explain).")
 @_guard
-def check(paths, fmt, output, config, select, ignore, fail_on, baseline, write_baseline) -> None:
+def check(paths, fmt, output, config, select, ignore, fail_on, baseline, write_baseline, explain, analyze, dsn,
+          mongo_uri) -> None:
     """Check SQL (and MongoDB) queries in PATHS (default: the current directory)."""
     from advisor import engine, reporters
 
     options = engine.Options(config=config, select=_split(select), ignore=_split(ignore), baseline=baseline,
-                             fail_on=fail_on)
+                             fail_on=fail_on, explain=explain or analyze, analyze=analyze, dsn=dsn,
+                             mongo_uri=mongo_uri)
     report = engine.check(list(paths) or ["."], options)
     if write_baseline:
         count = engine.write_baseline(report.findings, write_baseline)

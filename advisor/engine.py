@@ -32,6 +32,10 @@ class Options:
     ignore: list[str] = field(default_factory=list)
     baseline: str | None = None
     fail_on: str | None = None
+    explain: bool = False  # plan queries on a database (issue: EXPLAIN stage)
+    analyze: bool = False
+    dsn: str | None = None
+    mongo_uri: str | None = None
 
 
 @dataclass
