@@ -82,7 +82,7 @@ def _spec(config: Config):
     gitignore = config.root / ".gitignore"
     if gitignore.is_file():
         lines += gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
-    return pathspec.PathSpec.from_lines("gitwildmatch", lines)
+    return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
 def _excluded(spec, config: Config, path: Path) -> bool:

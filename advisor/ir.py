@@ -179,10 +179,9 @@ class Schema:
     indexes: list[IndexDef] = field(default_factory=list)
 
     def table(self, name: str) -> Table | None:
-        return self.tables.get(name.lower())
+        return self.tables.get(name)
 
     def indexes_on(self, table: str) -> list[IndexDef]:
-        table = table.lower()
         parent = self.tables.get(table)
         names = {table}
         if parent is not None and parent.partition_of:
@@ -193,7 +192,7 @@ class Schema:
         t = self.table(table)
         if t is None:
             return None
-        c = t.columns.get(column.lower())
+        c = t.columns.get(column)
         return c.type if c else None
 
     def __bool__(self) -> bool:

@@ -14,7 +14,7 @@ def missing_index(ctx: QueryContext):
         for alias, table in scope.sources.items():
             if ctx.schema.table(table) is None:
                 continue
-            access = access_of(scope, alias, table)
+            access = access_of(scope, alias, table, ctx.schema)
             if not access.filters and not (access.sort and access.has_limit):
                 continue  # nothing an index could narrow: joins alone are hashed, full reads stay full
             if serving_index(ctx.schema, access) is not None:

@@ -19,9 +19,11 @@ def _describe(index: IndexDef) -> str:
 def _drop(index: IndexDef) -> str:
     if index.method == "mongo":
         return f"db.{index.table}.dropIndex({index.name!r})"
+    from advisor.names import quote
+
     if index.constraint:
-        return f"ALTER TABLE {index.table} DROP CONSTRAINT {index.name};"
-    return f"DROP INDEX CONCURRENTLY {index.name};"
+        return f"ALTER TABLE {quote(index.table)} DROP CONSTRAINT {quote(index.name)};"
+    return f"DROP INDEX CONCURRENTLY {quote(index.name)};"
 
 
 def _kept_first(indexes: list[IndexDef]) -> list[IndexDef]:

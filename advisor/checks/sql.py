@@ -63,11 +63,16 @@ def leading_wildcard_like(ctx: QueryContext):
                     f"{op} pattern {ctx.text(p.value)} starts with a wildcard: no B-tree index on "
                     f"{_qualified(p)} can be used",
                     help="anchor the pattern at the start ('abc%'), or index the column for substring search: "
-                    f"CREATE EXTENSION IF NOT EXISTS pg_trgm; CREATE INDEX CONCURRENTLY ON {p.table or p.alias} "
-                    f"USING gin ({p.column} gin_trgm_ops);",
-                    fix=f"CREATE INDEX CONCURRENTLY ON {p.table or p.alias} USING gin ({p.column} gin_trgm_ops);",
+                    f"CREATE EXTENSION IF NOT EXISTS pg_trgm; {_trigram_ddl(p)}",
+                    fix=_trigram_ddl(p),
                     subject=_qualified(p),
                 )
+
+
+def _trigram_ddl(p: Predicate) -> str:
+    from advisor.names import quote
+
+    return f"CREATE INDEX CONCURRENTLY ON {quote(p.table or p.alias or 't')} USING gin ({quote(p.column)} gin_trgm_ops);"
 
 
 def _qualified(p: Predicate) -> str:
@@ -76,16 +81,20 @@ def _qualified(p: Predicate) -> str:
 
 # --- non-sargable predicates ----------------------------------------------------
 
+_FUNC_NAME = re.compile(r"[A-Za-z_][\w.]*")
 _ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.DPipe)
 
 
-def _describe_wrap(side: exp.Expression) -> str:
+def _describe_wrap(side: exp.Expression, written: str) -> str:
     if isinstance(side, (exp.Cast, exp.TryCast)):
         return f"a cast to {side.to.sql(dialect='postgres')}"
     if isinstance(side, _ARITHMETIC):
         return "arithmetic"
     if isinstance(side, exp.Func):
-        return f"{side.sql_name() if not isinstance(side, exp.Anonymous) else side.name}()"
+        name = written.split("(")[0].strip()
+        if not _FUNC_NAME.fullmatch(name):
+            name = side.sql_name()
+        return f"{name}()"
     return "an expression"
 
 
@@ -120,9 +129,11 @@ def function_on_column(ctx: QueryContext):
                 continue
             if isinstance(p.side, (exp.JSONExtract, exp.JSONExtractScalar, exp.JSONBExtract, exp.JSONBExtractScalar)) and p.op == "other":
                 continue
-            wrap = _describe_wrap(p.side)
             expression = ctx.text(p.side)
-            table = p.table or p.alias or "the table"
+            wrap = _describe_wrap(p.side, expression)
+            from advisor.names import quote
+
+            table = quote(p.table or p.alias or "t")
             rewrite = _sargable_rewrite(p)
             help_text = (f"rewrite: {rewrite}; or " if rewrite else "") + f"index the expression: CREATE INDEX CONCURRENTLY ON {table} (({_unqualified(p.side)}));"
             yield ctx.hit(

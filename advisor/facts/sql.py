@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from advisor.ir import Schema
+from advisor.names import fold
 
 COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ, exp.NullSafeNEQ)
 RANGE_OPS = (exp.GT, exp.GTE, exp.LT, exp.LTE)
@@ -141,11 +142,20 @@ def _disjuncts(node: exp.Expression) -> list[exp.Expression]:
     return [node]
 
 
+def _alias(source: exp.Expression) -> str:
+    alias = source.args.get("alias")
+    if isinstance(alias, exp.TableAlias) and alias.this is not None:
+        return fold(alias.this)
+    if isinstance(source, exp.Table):
+        return fold(source)
+    return (source.alias_or_name or "").lower()
+
+
 class _Builder:
     def __init__(self, tree: exp.Expression, schema: Schema | None):
         self.tree = tree
         self.schema = schema
-        self.ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
+        self.ctes = {_alias(c) for c in tree.find_all(exp.CTE)}
         self.scopes: list[Scope] = []
 
     def build(self) -> QueryFacts:
@@ -221,9 +231,9 @@ class _Builder:
         for join in node.args.get("joins") or []:
             tables.append((join.this, join))
         for source, join in tables:
-            alias = source.alias_or_name.lower() if source.alias_or_name else ""
-            if isinstance(source, exp.Table) and isinstance(source.this, exp.Identifier) and source.name.lower() not in self.ctes:
-                scope.sources[alias or source.name.lower()] = source.name.lower()
+            alias = _alias(source)
+            if isinstance(source, exp.Table) and isinstance(source.this, exp.Identifier) and fold(source) not in self.ctes:
+                scope.sources[alias or fold(source)] = fold(source)
             else:
                 scope.derived.add(alias)
             if join is not None:
@@ -233,7 +243,7 @@ class _Builder:
                     scope.cross_joins.add(frozenset((alias,)))
 
     def _alias_for(self, scope: Scope, column: exp.Column) -> str | None:
-        qualifier = column.table.lower() if column.table else None
+        qualifier = fold(column.args["table"]) if column.table else None
         if qualifier:
             return qualifier
         names = list(scope.sources) + sorted(scope.derived)
@@ -246,11 +256,11 @@ class _Builder:
         return None
 
     def _using(self, scope: Scope, join: exp.Join, using: list[exp.Expression]) -> None:
-        right = join.this.alias_or_name.lower()
+        right = _alias(join.this)
         others = [a for a in list(scope.sources) + sorted(scope.derived) if a != right]
         for ident in using:
             if others:
-                scope.joins.append(JoinEdge((others[0], ident.name.lower()), (right, ident.name.lower()), join))
+                scope.joins.append(JoinEdge((others[0], fold(ident)), (right, fold(ident)), join))
 
     def _order(self, scope: Scope, order: exp.Expression | None) -> None:
         if order is None:
@@ -260,7 +270,7 @@ class _Builder:
             desc = bool(ordered.args.get("desc"))
             if isinstance(target, exp.Column):
                 alias = self._alias_for(scope, target)
-                scope.order_by.append(OrderKey(alias, scope.table_of(alias), target.name.lower(), desc, ordered))
+                scope.order_by.append(OrderKey(alias, scope.table_of(alias), fold(target), desc, ordered))
             else:
                 scope.order_by.append(OrderKey(None, None, None, desc, ordered))
 
@@ -307,7 +317,7 @@ class _Builder:
             if isinstance(node, exp.EQ) and isinstance(l, exp.Column) and isinstance(r, exp.Column):
                 la, ra = self._alias_for(scope, l), self._alias_for(scope, r)
                 if la and ra:
-                    scope.joins.append(JoinEdge((la, l.name.lower()), (ra, r.name.lower()), node))
+                    scope.joins.append(JoinEdge((la, fold(l)), (ra, fold(r)), node))
             elif len(left_aliases | right_aliases) >= 2:
                 aliases = sorted(a for a in left_aliases | right_aliases if a)
                 for other in aliases[1:]:
@@ -345,7 +355,7 @@ class _Builder:
         column = columns[0]
         alias = self._alias_for(scope, column)
         scope.predicates.append(
-            Predicate(alias, scope.table_of(alias), column.name.lower(), op, node, column, side, value,
+            Predicate(alias, scope.table_of(alias), fold(column), op, node, column, side, value,
                       clause, in_or, negated)
         )
 

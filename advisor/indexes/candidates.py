@@ -52,13 +52,16 @@ def _anchored_like(p: Predicate) -> bool:
             and value.this[0] not in "%_" and isinstance(p.node, exp.Like))
 
 
-def access_of(scope: Scope, alias: str, table: str) -> Access:
+def access_of(scope: Scope, alias: str, table: str, schema: Schema | None = None) -> Access:
     from advisor.schema.ddl import canonical_expression
 
     access = Access(alias, table, has_limit=scope.limit is not None)
+    known = schema.table(table) if schema is not None else None
     for p in scope.predicates_on(alias):
         if p.in_or or p.negated or p.clause == "having":
             continue
+        if known is not None and known.columns and p.column not in known.columns:
+            continue  # a column the schema does not have: nothing to index
         key = _key_of(p)
         if p.op in ("eq", "in", "isnull"):
             bucket = access.equality
@@ -128,13 +131,15 @@ def index_name(table: str, keys: tuple[IndexKey, ...]) -> str:
     import re
 
     parts = [re.sub(r"[^a-z0-9]+", "_", k.expr.lower()).strip("_") for k in keys]
-    return f"idx_{table}_{'_'.join(parts)}"[:63]
+    return f"idx_{table.lower()}_{'_'.join(parts)}"[:63]
 
 
 def create_index_ddl(table: str, keys: tuple[IndexKey, ...], *, concurrently: bool = True,
                      where: str | None = None) -> str:
-    rendered = ", ".join((k.expr if k.is_column else f"({k.expr})") + (" DESC" if k.desc else "") for k in keys)
-    ddl = f"CREATE INDEX {'CONCURRENTLY ' if concurrently else ''}{index_name(table, keys)} ON {table} ({rendered})"
+    from advisor.names import quote
+
+    rendered = ", ".join((quote(k.expr) if k.is_column else f"({k.expr})") + (" DESC" if k.desc else "") for k in keys)
+    ddl = f"CREATE INDEX {'CONCURRENTLY ' if concurrently else ''}{index_name(table, keys)} ON {quote(table)} ({rendered})"
     if where:
         ddl += f" WHERE {where}"
     return ddl + ";"

@@ -1,10 +1,23 @@
-"""GitHub Actions workflow commands: one annotation per active finding."""
+"""GitHub Actions workflow commands: annotations for the most severe active findings.
+
+GitHub shows at most 10 error, 10 warning and 10 notice annotations per step and 50
+per job; commands beyond that are dropped silently, in the order they were printed
+(actions/toolkit docs/problem-matchers.md, "Limitations"; the same limits are
+discussed in github.com/orgs/community/discussions/26680 and 68471). So the most
+severe findings come first, at most PER_STEP of each level are annotated (30 in all,
+within the job's 50), the rest go to the log as plain lines, and a final notice
+counts them. `--format markdown` (or GITHUB_STEP_SUMMARY) lists every finding.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
+
 from advisor import catalogue
+from advisor.ir import severity_rank
 
 LEVELS = {"error": "error", "warning": "warning", "info": "notice"}
+PER_STEP = 10  # annotations GitHub displays per level and step
 
 
 def _data(text: str) -> str:
@@ -29,6 +42,40 @@ def annotation(finding) -> str:
     return f"::{LEVELS[finding.severity]} {','.join(props)}::{_data(message)}"
 
 
+def _ordered(findings) -> list:
+    """Most severe first, then by file and line."""
+    return sorted(findings, key=lambda f: (-severity_rank(f.severity), f.sort_key()))
+
+
+def plain(finding) -> str:
+    """A finding as a log line, for those past the annotation limit."""
+    spec = catalogue.lookup(finding.rule)
+    name = f" {spec.name}" if spec else ""
+    return f"{finding.location} {finding.rule}{name}: {finding.message}".replace("\r", " ").replace("\n", " ")
+
+
 def render(report, out) -> None:
-    for finding in report.active:
-        out.write(annotation(finding) + "\n")
+    findings = _ordered(report.active)
+    totals = Counter(LEVELS[f.severity] for f in findings)
+    overflow = sum(max(0, n - PER_STEP) for n in totals.values())
+    # the closing notice takes one notice slot when there is anything to count
+    limits = {level: PER_STEP - (1 if level == "notice" and overflow else 0) for level in LEVELS.values()}
+    if overflow and totals["notice"] > limits["notice"]:
+        overflow += 1
+    shown: Counter = Counter()
+    rest = []
+    for finding in findings:
+        level = LEVELS[finding.severity]
+        if shown[level] < limits[level]:
+            shown[level] += 1
+            out.write(annotation(finding) + "\n")
+        else:
+            rest.append(finding)
+    if rest:
+        out.write(f"advisor: {len(rest)} more finding(s) past GitHub's annotation limit:\n")
+        for finding in rest:
+            out.write(plain(finding) + "\n")
+        parts = ", ".join(f"{n} {level}" for level, n in Counter(LEVELS[f.severity] for f in rest).items())
+        out.write(f"::notice title=advisor::{_data(f'{len(rest)} more finding(s) not annotated ({parts}): GitHub shows '
+                                                     f'at most {PER_STEP} annotations per level and step; see the job '
+                                                     'log or the job summary for all of them')}\n")

@@ -11,6 +11,7 @@ from typing import Iterable
 from sqlglot import exp
 
 from advisor.ir import Column, ForeignKey, IndexDef, IndexKey, Location, Schema, SqlQuery, Table
+from advisor.names import fold
 from advisor.parse import parse_sql
 
 
@@ -18,14 +19,7 @@ def sql_text(node: exp.Expression) -> str:
     return node.sql(dialect="postgres")
 
 
-def _name(node: exp.Expression | None) -> str:
-    if node is None:
-        return ""
-    if isinstance(node, exp.Table):
-        return node.name.lower()
-    if isinstance(node, exp.Schema):
-        return _name(node.this)
-    return (node.name if hasattr(node, "name") else str(node)).lower()
+_name = fold
 
 
 def _type_name(kind: exp.DataType | None) -> str:
@@ -46,19 +40,19 @@ def _index_key(ordered: exp.Expression) -> IndexKey:
         node = node.this
     while isinstance(node, exp.Paren):
         node = node.this
-    if isinstance(node, exp.Column):
-        return IndexKey(node.name.lower(), True, desc)
-    if isinstance(node, exp.Identifier):
-        return IndexKey(node.name.lower(), True, desc)
+    if isinstance(node, (exp.Column, exp.Identifier)):
+        return IndexKey(fold(node), True, desc)
     return IndexKey(canonical_expression(node), False, desc)
 
 
 def canonical_expression(node: exp.Expression) -> str:
     """An expression as text, with column qualifiers dropped, for matching index expressions."""
+    from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
+
     copy = node.copy()
     for column in copy.find_all(exp.Column):
         column.set("table", None)
-    return sql_text(copy).lower()
+    return sql_text(normalize_identifiers(copy, dialect="postgres"))
 
 
 class SchemaBuilder:
@@ -69,14 +63,13 @@ class SchemaBuilder:
     # -- helpers --------------------------------------------------------------
 
     def _table(self, name: str) -> Table:
-        name = name.lower()
         if name not in self.schema.tables:
             self.schema.tables[name] = Table(name)
         return self.schema.tables[name]
 
     def _constraint_index(self, table: str, columns: Iterable[str], *, primary: bool, name: str | None,
                           location: Location | None) -> None:
-        columns = tuple(c.lower() for c in columns)
+        columns = tuple(columns)
         if not name:
             suffix = "pkey" if primary else "_".join(columns) + "_key"
             name = f"{table}_{suffix}"
@@ -100,7 +93,7 @@ class SchemaBuilder:
             kind = (tree.args.get("kind") or "").upper()
             names = {_name(t) for t in tree.args.get("tables") or [tree.this] if t is not None}
             if kind == "INDEX":
-                self.schema.indexes = [i for i in self.schema.indexes if i.name.lower() not in names]
+                self.schema.indexes = [i for i in self.schema.indexes if i.name not in names]
             elif kind == "TABLE":
                 for name in names:
                     self.schema.tables.pop(name, None)
@@ -125,7 +118,7 @@ class SchemaBuilder:
                 self._table_constraint(table, item, query)
 
     def _column(self, table: Table, item: exp.ColumnDef, query: SqlQuery) -> None:
-        column = Column(item.name.lower(), _type_name(item.args.get("kind")))
+        column = Column(fold(item.this), _type_name(item.args.get("kind")))
         if column.type in ("serial", "bigserial", "smallserial"):
             column.not_null = True
         table.columns[column.name] = column
@@ -150,7 +143,7 @@ class SchemaBuilder:
         name = None
         parts = [item]
         if isinstance(item, exp.Constraint):
-            name = item.name or None
+            name = fold(item.this) or None
             parts = item.expressions
         for part in parts:
             if isinstance(part, exp.PrimaryKey):
@@ -196,10 +189,10 @@ class SchemaBuilder:
         keys = tuple(_index_key(c) for c in params.args.get("columns") or [])
         using = params.args.get("using")
         where = params.args.get("where")
-        name = index.name or self._auto_name(table, keys)
+        name = fold(index.this) if index.this is not None else self._auto_name(table, keys)
         self.schema.indexes.append(
             IndexDef(
-                name=name.lower(),
+                name=name,
                 table=table,
                 keys=keys,
                 unique=bool(tree.args.get("unique")),

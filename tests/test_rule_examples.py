@@ -1,0 +1,81 @@
+"""Every rule page's examples are its test cases: bad ones fire the rule, good ones don't."""
+
+import pytest
+
+from advisor import catalogue, engine
+
+SUFFIX = {"sql": ".sql", "python": ".py", "js": ".js", "javascript": ".js", "ts": ".ts", "typescript": ".ts",
+          "json": ".json", "yaml": ".yaml"}
+
+
+def _cases():
+    for spec in catalogue.catalogue().values():
+        if "explain" in spec.needs:
+            continue  # plan rules need a database: tests/test_plan_rules.py runs those pages
+        for n, example in enumerate(spec.examples):
+            if example.kind in ("bad", "good"):
+                yield pytest.param(spec, example, id=f"{spec.name}-{example.kind}-{n}")
+
+
+def run_example(spec, example, root):
+    schema = [e for e in spec.examples if e.kind == "schema"]
+    config = 'dialect = "postgres"\n'
+    for i, block in enumerate(schema):
+        path = root / "schema" / f"{i:02d}{SUFFIX[block.lang]}"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(block.code, encoding="utf-8")
+    if any(b.lang == "sql" for b in schema):
+        config += 'schema = ["schema/*.sql"]\n'
+    (root / "advisor.toml").write_text(config, encoding="utf-8")
+    target = root / f"example{SUFFIX[example.lang]}"
+    target.write_text(example.code, encoding="utf-8")
+    paths = [str(target)] + [str(p) for p in sorted((root / "schema").glob("*")) if p.suffix != ".sql"] \
+        if (root / "schema").exists() else [str(target)]
+    return engine.check(paths).active
+
+
+@pytest.mark.parametrize("spec,example", list(_cases()))
+def test_example(spec, example, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    found = {f.rule for f in run_example(spec, example, tmp_path)}
+    where = f"{spec.path}:{example.line}"
+    if example.kind == "bad":
+        assert spec.id in found, f"{where}: bad example did not fire {spec.name}"
+    else:
+        assert spec.id not in found, f"{where}: good example fired {spec.name}"
+
+
+def test_every_rule_has_bad_and_good_examples():
+    for spec in catalogue.catalogue().values():
+        kinds = {e.kind for e in spec.examples} | ({"bad", "good"} if any(e.kind == "example" for e in spec.examples) else set())
+        assert {"bad", "good"} <= kinds or "explain" in spec.needs, f"{spec.path} lacks bad or good examples"
+        for title in ("Why", "How to fix"):
+            assert spec.section(title), f"{spec.path} lacks a '## {title}' section"
+
+
+def test_ids_and_names_are_unique_and_well_formed():
+    import re
+
+    specs = list(catalogue.catalogue().values())
+    assert len({s.id for s in specs}) == len(specs)
+    assert len({s.name for s in specs}) == len(specs)
+    for s in specs:
+        assert re.fullmatch(r"(SQL|MGO|PLN|IDX|SCH|ADV)\d{3}", s.id), s.id
+        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", s.name), s.name
+
+
+def test_every_registered_check_has_a_page():
+    from advisor.checks import QUERY_CHECKS, SCHEMA_CHECKS, SOURCE_CHECKS, load_checks
+
+    load_checks()
+    for name in [*QUERY_CHECKS, *SOURCE_CHECKS, *SCHEMA_CHECKS]:
+        assert catalogue.lookup(name) is not None, f"check {name} has no rules/{name}.md"
+
+
+def test_lookup_by_id_name_alias_and_prefix():
+    assert catalogue.lookup("sql001").name == "select-star"
+    assert catalogue.lookup("select-star").id == "SQL001"
+    assert catalogue.lookup("non-sargable").name == "function-on-column"
+    assert "SQL001" in catalogue.select(["SQL"]) and "SCH001" not in catalogue.select(["SQL"])
+    with pytest.raises(catalogue.CatalogueError):
+        catalogue.select(["nope-rule"])
