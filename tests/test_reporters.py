@@ -1,0 +1,93 @@
+"""Reporters: each format from the findings; SARIF validates against the 2.1.0 schema."""
+
+import io
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from advisor import engine, reporters
+from advisor.ir import Finding, Location
+from advisor.reporters.github import annotation
+
+SARIF_SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text())
+
+
+@pytest.fixture
+def report(project):
+    project({
+        "advisor.toml": 'schema = ["schema.sql"]\n',
+        "schema.sql": "CREATE TABLE users (id bigint PRIMARY KEY, name text);\n",
+        "q.sql": "SELECT * FROM users\nWHERE lower(name) = 'a';\n-- advisor: ignore delete-without-where\nDELETE FROM users;\n",
+    })
+    return engine.check(["."])
+
+
+def render(fmt, report):
+    out = io.StringIO()
+    reporters.get(fmt)(report, out)
+    return out.getvalue()
+
+
+def test_sarif_validates_and_carries_rules_fingerprints_and_suppressions(report):
+    doc = json.loads(render("sarif", report))
+    jsonschema.validate(doc, SARIF_SCHEMA)
+    run = doc["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    assert {"SQL001", "SQL003", "IDX001"} <= {r["id"] for r in rules}
+    assert all(r["helpUri"] and r["shortDescription"]["text"] for r in rules)
+    results = run["results"]
+    assert all(r["partialFingerprints"]["advisorFingerprint/v1"] for r in results)
+    assert all(rules[r["ruleIndex"]]["id"] == r["ruleId"] for r in results)
+    suppressed = [r for r in results if r.get("suppressions")]
+    assert [r["ruleId"] for r in suppressed] == ["SQL012"]
+    star = next(r for r in results if r["ruleId"] == "SQL001")
+    region = star["locations"][0]["physicalLocation"]["region"]
+    assert (region["startLine"], region["startColumn"]) == (1, 8)
+
+
+def test_json_has_summary_and_every_finding(report):
+    doc = json.loads(render("json", report))
+    assert doc["summary"]["findings"] == len(report.active)
+    assert doc["summary"]["suppressed"] == 1
+    names = {f["name"] for f in doc["findings"]}
+    assert {"select-star", "function-on-column", "missing-index", "delete-without-where"} <= names
+    idx = next(f for f in doc["findings"] if f["name"] == "missing-index")
+    assert idx["fix"].startswith("CREATE INDEX CONCURRENTLY") and "lower(name)" in idx["fix"].lower()
+
+
+def test_github_workflow_commands(report):
+    lines = render("github", report).splitlines()
+    assert len(lines) == len(report.active)
+    assert all(line.startswith(("::warning ", "::error ", "::notice ")) for line in lines)
+    star = next(line for line in lines if "SQL001" in line)
+    assert "file=q.sql,line=1,endLine=1,col=8,endColumn=9,title=SQL001 select-star::" in star
+
+
+def test_github_escaping_and_multiline_spans():
+    f = Finding("SQL001", "50% of rows\nare: read, all", Location("a,b:c.sql", 3, 2, 5, 1), "warning", help="x")
+    line = annotation(f)
+    assert line.startswith("::warning file=a%2Cb%3Ac.sql,line=3,endLine=5,title=SQL001 select-star::")
+    assert "col=" not in line  # columns only for one-line spans
+    assert "50%25 of rows%0Aare: read, all%0Ahelp: x" in line
+
+
+def test_terminal_groups_by_file_with_frame_and_help(report):
+    text = render("terminal", report)
+    assert "q.sql:1:8 SQL001 select-star" in text
+    assert "1 | SELECT * FROM users" in text
+    assert "help:" in text and "CREATE INDEX CONCURRENTLY" in text
+    assert "\x1b[" not in text  # NO_COLOR
+    assert "1 suppressed" in text
+
+
+def test_terminal_is_quiet_when_clean(project):
+    project({"q.sql": "SELECT id FROM users WHERE id = $1;\n"})
+    assert render("terminal", engine.check(["."])) == ""
+
+
+def test_terminal_escapes_rich_markup(project):
+    project({"q.sql": "SELECT * FROM [bold]users[/bold];\n"})
+    text = render("terminal", engine.check(["."]))
+    assert "[bold]" in text or "parse" in text
