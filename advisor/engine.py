@@ -297,14 +297,14 @@ class _Run:
 
 def _guarded(check, arg, name: str, location: Location | None):
     """A rule that fails on odd input becomes a finding, never a traceback."""
-    from advisor.checks import Hit
-
     try:
-        yield from check(arg)
+        return list(check(arg) or ())
     except Exception as exc:  # noqa: BLE001
+        from advisor.checks import Hit
+
         where = location or Location("<schema>", 1, 1)
-        yield Hit(f"rule {name} failed on this input ({type(exc).__name__}: {exc}); please report it",
-                  where, subject=f"internal:{name}", severity="info")
+        return [Hit(f"rule {name} failed on this input ({type(exc).__name__}: {exc}); please report it",
+                    where, subject=f"internal:{name}", severity="info")]
 
 
 # --- suppressions, fingerprints, baseline ----------------------------------------------

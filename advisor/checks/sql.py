@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 
-import networkx as nx
 from sqlglot import exp
 
 from advisor.checks import Hit, QueryContext, query_check, source_check
 from advisor.facts.sql import Predicate, Scope
+from advisor.names import quote
+from advisor.schema.ddl import canonical_expression
 from advisor.ir import SourceFile
 
 # --- SELECT * -----------------------------------------------------------------
@@ -70,8 +71,6 @@ def leading_wildcard_like(ctx: QueryContext):
 
 
 def _trigram_ddl(p: Predicate) -> str:
-    from advisor.names import quote
-
     return f"CREATE INDEX CONCURRENTLY ON {quote(p.table or p.alias or 't')} USING gin ({quote(p.column)} gin_trgm_ops);"
 
 
@@ -99,8 +98,6 @@ def _describe_wrap(side: exp.Expression, written: str) -> str:
 
 
 def _expression_indexed(ctx: QueryContext, p: Predicate) -> bool:
-    from advisor.schema.ddl import canonical_expression
-
     if not p.table:
         return False
     wanted = canonical_expression(p.side)
@@ -131,8 +128,6 @@ def function_on_column(ctx: QueryContext):
                 continue
             expression = ctx.text(p.side)
             wrap = _describe_wrap(p.side, expression)
-            from advisor.names import quote
-
             table = quote(p.table or p.alias or "t")
             rewrite = _sargable_rewrite(p)
             help_text = (f"rewrite: {rewrite}; or " if rewrite else "") + f"index the expression: CREATE INDEX CONCURRENTLY ON {table} (({_unqualified(p.side)}));"
@@ -147,8 +142,6 @@ def function_on_column(ctx: QueryContext):
 
 
 def _unqualified(node: exp.Expression) -> str:
-    from advisor.schema.ddl import canonical_expression
-
     return canonical_expression(node)
 
 
@@ -269,7 +262,7 @@ def implicit_cast(ctx: QueryContext):
 
 @query_check("equals-null")
 def equals_null(ctx: QueryContext):
-    for node in ctx.tree.find_all(exp.EQ, exp.NEQ):
+    for node in ctx.facts.find(exp.EQ, exp.NEQ):
         if isinstance(node.expression, exp.Null) or isinstance(node.this, exp.Null):
             op = "=" if isinstance(node, exp.EQ) else "<>"
             fixed = "IS NULL" if op == "=" else "IS NOT NULL"
@@ -285,7 +278,7 @@ def equals_null(ctx: QueryContext):
 
 @query_check("not-in-subquery")
 def not_in_subquery(ctx: QueryContext):
-    for node in ctx.tree.find_all(exp.Not):
+    for node in ctx.facts.find(exp.Not):
         inner = node.this
         while isinstance(inner, exp.Paren):
             inner = inner.this
@@ -429,7 +422,7 @@ def _constant_true(where: exp.Expression | None) -> bool:
 
 @query_check("update-without-where")
 def update_without_where(ctx: QueryContext):
-    for node in ctx.tree.find_all(exp.Update):
+    for node in ctx.facts.find(exp.Update):
         if _constant_true(node.args.get("where")) and not node.args.get("from_") and not node.args.get("from"):
             table = node.this.sql(dialect="postgres")
             yield ctx.hit(
@@ -443,7 +436,7 @@ def update_without_where(ctx: QueryContext):
 
 @query_check("delete-without-where")
 def delete_without_where(ctx: QueryContext):
-    for node in ctx.tree.find_all(exp.Delete):
+    for node in ctx.facts.find(exp.Delete):
         if _constant_true(node.args.get("where")) and not node.args.get("using"):
             table = node.this.sql(dialect="postgres")
             yield ctx.hit(
@@ -456,7 +449,7 @@ def delete_without_where(ctx: QueryContext):
 
 @query_check("insert-without-columns")
 def insert_without_columns(ctx: QueryContext):
-    for node in ctx.tree.find_all(exp.Insert):
+    for node in ctx.facts.find(exp.Insert):
         target = node.this
         if isinstance(target, exp.Schema) or node.args.get("default"):
             continue
@@ -473,24 +466,38 @@ def insert_without_columns(ctx: QueryContext):
 # --- joins -------------------------------------------------------------------------
 
 
+def _connected(nodes: list[str], edges: list[tuple[str, str]]) -> bool:
+    """Union-find fast path: most multi-table queries are connected and need no graph."""
+    parent = {n: n for n in nodes}
+
+    def root(n: str) -> str:
+        while parent[n] != n:
+            parent[n] = parent[parent[n]]
+            n = parent[n]
+        return n
+
+    for a, b in edges:
+        parent[root(a)] = root(b)
+    return len({root(n) for n in nodes}) == 1
+
+
 @query_check("cartesian-join")
 def cartesian_join(ctx: QueryContext):
     for scope in ctx.facts.scopes:
         aliases = list(scope.sources) + sorted(scope.derived)
         if len(aliases) < 2:
             continue
+        edges = [(e.left[0], e.right[0]) for e in scope.joins if e.left[0] in aliases and e.right[0] in aliases]
+        for group in scope.cross_joins:  # explicit CROSS JOIN or LATERAL: intended
+            edges += [(alias, other) for alias in group for other in aliases]
+        if _connected(aliases, edges):
+            continue
+        import networkx as nx  # only for the rare disconnected query: it costs ~170 ms to import
+
         graph = nx.Graph()
         graph.add_nodes_from(aliases)
-        for edge in scope.joins:
-            if edge.left[0] in graph and edge.right[0] in graph:
-                graph.add_edge(edge.left[0], edge.right[0])
-        for group in scope.cross_joins:  # explicit CROSS JOIN or LATERAL: intended
-            for alias in group:
-                for other in aliases:
-                    graph.add_edge(alias, other)
+        graph.add_edges_from(edges)
         components = list(nx.connected_components(graph))
-        if len(components) < 2:
-            continue
         groups = " × ".join("{" + ", ".join(sorted(scope.sources.get(a, a) for a in c)) + "}" for c in
                             sorted(components, key=lambda c: sorted(c)))
         yield ctx.hit(

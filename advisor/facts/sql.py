@@ -95,6 +95,15 @@ class QueryFacts:
     tree: exp.Expression
     scopes: list[Scope]
     ctes: set[str]
+    nodes: dict[type, list[exp.Expression]] = field(default_factory=dict)  # every node, by its class
+    order: dict[int, int] = field(default_factory=dict)  # id(node) -> position in a pre-order walk
+
+    def find(self, *types: type) -> list[exp.Expression]:
+        """Nodes of these classes (or subclasses), in tree order: rules use this, not another walk."""
+        found = [n for cls, nodes in self.nodes.items() if issubclass(cls, types) for n in nodes]
+        if len({type(n) for n in found}) > 1:
+            found.sort(key=lambda n: self.order[id(n)])
+        return found
 
     @property
     def kind(self) -> str:
@@ -159,16 +168,20 @@ class _Builder:
         self.scopes: list[Scope] = []
 
     def build(self) -> QueryFacts:
-        self._visit(self.tree, None, in_exists=False)
-        return QueryFacts(self.tree, self.scopes, self.ctes)
-
-    def _visit(self, node: exp.Expression, parent: Scope | None, in_exists: bool) -> None:
-        if isinstance(node, SCOPE_NODES):
-            scope = self._scope(node, parent, in_exists)
-            self.scopes.append(scope)
-            parent = scope
-        for child in node.iter_expressions():
-            self._visit(child, parent, in_exists or isinstance(node, exp.Exists))
+        nodes: dict = {}
+        order: dict[int, int] = {}
+        stack: list[tuple[exp.Expression, Scope | None, bool]] = [(self.tree, None, False)]
+        while stack:  # one pre-order walk: scopes, and every node by class for the rules
+            node, parent, in_exists = stack.pop()
+            order[id(node)] = len(order)
+            nodes.setdefault(type(node), []).append(node)
+            if isinstance(node, SCOPE_NODES):
+                parent = self._scope(node, parent, in_exists)
+                self.scopes.append(parent)
+            in_exists = in_exists or isinstance(node, exp.Exists)
+            children = list(node.iter_expressions())
+            stack.extend((child, parent, in_exists) for child in reversed(children))
+        return QueryFacts(self.tree, self.scopes, self.ctes, nodes, order)
 
     # -- one scope -------------------------------------------------------------
 

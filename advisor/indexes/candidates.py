@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from advisor.facts.sql import Predicate, Scope
+from advisor.names import quote
+from advisor.schema.ddl import canonical_expression
 from advisor.ir import IndexDef, IndexKey, Schema
 
 
@@ -35,14 +37,14 @@ class Access:
     @property
     def leading_candidates(self) -> set[str]:
         keys = set(self.equality) | set(self.joins) | set(self.ranges)
-        if self.sort and self.has_limit:
+        if not keys and self.sort and self.has_limit:
+            # only without filters does an index on the sort key serve (a top-N walk);
+            # with filters it would walk the whole index looking for matches
             keys.add(self.sort[0].expr)
         return keys
 
 
 def _key_of(p: Predicate) -> str:
-    from advisor.schema.ddl import canonical_expression
-
     return canonical_expression(p.side) if p.wrapped else p.column
 
 
@@ -53,8 +55,6 @@ def _anchored_like(p: Predicate) -> bool:
 
 
 def access_of(scope: Scope, alias: str, table: str, schema: Schema | None = None) -> Access:
-    from advisor.schema.ddl import canonical_expression
-
     access = Access(alias, table, has_limit=scope.limit is not None)
     known = schema.table(table) if schema is not None else None
     for p in scope.predicates_on(alias):
@@ -88,8 +88,6 @@ def _implies(index: IndexDef, access: Access) -> bool:
     import sqlglot
 
     from advisor.facts.sql import _conjuncts
-    from advisor.schema.ddl import canonical_expression
-
     try:
         where = sqlglot.parse_one(index.where, read="postgres")
     except Exception:
@@ -136,8 +134,6 @@ def index_name(table: str, keys: tuple[IndexKey, ...]) -> str:
 
 def create_index_ddl(table: str, keys: tuple[IndexKey, ...], *, concurrently: bool = True,
                      where: str | None = None) -> str:
-    from advisor.names import quote
-
     rendered = ", ".join((quote(k.expr) if k.is_column else f"({k.expr})") + (" DESC" if k.desc else "") for k in keys)
     ddl = f"CREATE INDEX {'CONCURRENTLY ' if concurrently else ''}{index_name(table, keys)} ON {quote(table)} ({rendered})"
     if where:

@@ -98,8 +98,14 @@ def line_col(text: str, offset: int) -> tuple[int, int]:
 def extract_sql(path: str, text: str, dialect: str = "postgres", source: str = "sql") -> list[SqlQuery]:
     """Every statement of a SQL file as a query anchored at its first character."""
     queries = []
+    line, line_start, counted = 1, 0, 0  # walk the file once: statements come in order
     for start, end in split_statements(text):
-        line, col = line_col(text, start)
+        newlines = text.count("\n", counted, start)
+        if newlines:
+            line += newlines
+            line_start = text.rfind("\n", counted, start) + 1
+        counted = start
+        col = start - line_start + 1
         body = text[start:end]
         textmap = TextMap(path, body, ((0, line, col),))
         queries.append(
