@@ -54,8 +54,8 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--format", "fmt", type=click.Choice(["terminal", "json", "sarif", "github"]), default="terminal",
-              show_default=True, help="Output format.")
+@click.option("--format", "fmt", type=click.Choice(["terminal", "json", "sarif", "github", "markdown", "gitlab"]),
+              default="terminal", show_default=True, help="Output format.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report to a file.")
 @click.option("--config", type=click.Path(exists=True, dir_okay=False), help="Use this config file for every path.")
 @click.option("--select", multiple=True, help="Only these rules (id, name or prefix); repeatable.")
@@ -68,9 +68,12 @@ def main() -> None:
 @click.option("--analyze", is_flag=True, help="With --explain: run EXPLAIN ANALYZE in a rolled-back transaction.")
 @click.option("--dsn", envvar="ADVISOR_DSN", help="PostgreSQL server to use instead of the embedded one.")
 @click.option("--mongo-uri", envvar="ADVISOR_MONGO_URI", help="MongoDB to run explain against (with --explain).")
+@click.option("--diff", "diff_base", metavar="BASE", help="Only report what the change since BASE (a git commit or "
+              "branch, e.g. origin/main) is responsible for: findings on added or modified lines, and findings "
+              "anywhere that BASE does not have.")
 @_guard
 def check(paths, fmt, output, config, select, ignore, fail_on, baseline, write_baseline, explain, analyze, dsn,
-          mongo_uri) -> None:
+          mongo_uri, diff_base) -> None:
     """Check SQL (and MongoDB) queries in PATHS (default: the current directory)."""
     from advisor import engine, reporters
 
@@ -82,13 +85,33 @@ def check(paths, fmt, output, config, select, ignore, fail_on, baseline, write_b
         count = engine.write_baseline(report.findings, write_baseline)
         click.echo(f"advisor: wrote {count} finding(s) to {write_baseline}", err=True)
         sys.exit(EXIT_CLEAN)
+    if diff_base:
+        from advisor import diff
+
+        report = diff.restrict_to_change(report, diff_base, list(paths) or ["."], options,
+                                         warn=lambda text: click.echo(f"advisor: {text}", err=True))
     render = reporters.get(fmt)
     if output:
         with open(output, "w", encoding="utf-8") as out:
             render(report, out)
     else:
         render(report, sys.stdout)
+    _step_summary(report)
     sys.exit(EXIT_FINDINGS if report.failing() else EXIT_CLEAN)
+
+
+def _step_summary(report) -> None:
+    """In GitHub Actions, append the Markdown summary to the job page (GITHUB_STEP_SUMMARY)."""
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not target:
+        return
+    from advisor.reporters import markdown
+
+    try:
+        with open(target, "a", encoding="utf-8") as out:
+            out.write(markdown.summary(report) + "\n")
+    except OSError as exc:
+        click.echo(f"advisor: warning: cannot write the job summary to {target}: {exc.strerror}", err=True)
 
 
 def _split(values) -> list[str]:

@@ -85,8 +85,8 @@ def resolve_base(base: str, cwd: str | Path | None = None) -> Base:
         branch = base.split("/", 1)[1] if base.startswith("origin/") else base
         raise DiffError(
             f"--diff {base}: not a commit this clone knows. Fetch it first, e.g. "
-            f"`git fetch --depth=1 origin {branch}` (then use origin/{branch} or FETCH_HEAD), "
-            "or check out with full history (actions/checkout with fetch-depth: 0)"
+            f"`git fetch --depth=1 origin {branch}:refs/remotes/origin/{branch}` (or `git fetch --depth=1 origin "
+            f"{branch}` and --diff FETCH_HEAD), or check out with full history (actions/checkout with fetch-depth: 0)"
         )
     commit = proc.stdout.strip()
     head = _git(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], cwd, check=False)
@@ -96,8 +96,9 @@ def resolve_base(base: str, cwd: str | Path | None = None) -> Base:
     if merge.returncode == 0 and merge.stdout.strip():
         return Base(base, merge.stdout.strip().splitlines()[0])
     return Base(base, commit, [
-        f"no common ancestor of {base} and HEAD in this clone (shallow?): comparing with {base} itself, so "
-        f"changes made on {base} since the branch forked count too; fetch more history for exact results"
+        f"no common ancestor of {base} and HEAD in this clone (shallow?): comparing with {base} itself. That is "
+        "exact when HEAD is a pull request's merge commit; otherwise changes made on the base since the branch "
+        "forked count too, and more history (fetch-depth: 0) gives exact results"
     ])
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import Callable, TextIO
 
-FORMATS = ("terminal", "json", "sarif", "github")
+FORMATS = ("terminal", "json", "sarif", "github", "markdown", "gitlab")
 
 
 def get(fmt: str) -> Callable[..., None]:

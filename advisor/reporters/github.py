@@ -57,11 +57,9 @@ def plain(finding) -> str:
 def render(report, out) -> None:
     findings = _ordered(report.active)
     totals = Counter(LEVELS[f.severity] for f in findings)
-    overflow = sum(max(0, n - PER_STEP) for n in totals.values())
+    overflow = any(n > PER_STEP for n in totals.values())
     # the closing notice takes one notice slot when there is anything to count
     limits = {level: PER_STEP - (1 if level == "notice" and overflow else 0) for level in LEVELS.values()}
-    if overflow and totals["notice"] > limits["notice"]:
-        overflow += 1
     shown: Counter = Counter()
     rest = []
     for finding in findings:
@@ -76,6 +74,6 @@ def render(report, out) -> None:
         for finding in rest:
             out.write(plain(finding) + "\n")
         parts = ", ".join(f"{n} {level}" for level, n in Counter(LEVELS[f.severity] for f in rest).items())
-        out.write(f"::notice title=advisor::{_data(f'{len(rest)} more finding(s) not annotated ({parts}): GitHub shows '
-                                                     f'at most {PER_STEP} annotations per level and step; see the job '
-                                                     'log or the job summary for all of them')}\n")
+        text = (f"{len(rest)} more finding(s) not annotated ({parts}): GitHub shows at most {PER_STEP} annotations "
+                "per level and step; the job log above and the job summary list all of them")
+        out.write(f"::notice title=advisor::{_data(text)}\n")
