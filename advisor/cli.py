@@ -162,5 +162,13 @@ def rule_command(key) -> None:
     console.print(Markdown(spec.body))
 
 
+def _register_database_commands() -> None:
+    from advisor.cli_db import register
+
+    register(main)
+
+
+_register_database_commands()
+
 if __name__ == "__main__":
     main()

@@ -415,6 +415,10 @@ def check(paths: Iterable[str], options: Options | None = None) -> Report:
             run.analyse(source, schema)
         checked = {s.path for s in sources}
         run.schema_findings(schema, checked)
+        if options.explain:  # plan findings and verified index advice (advisor/explain/stage.py)
+            from advisor.explain.stage import explain_project
+
+            run.hits = explain_project(project.config, sources, schema, options, run.hits)
         project_findings = apply_suppressions(run.findings(), sources, run.enabled)
         findings += project_findings
         files += sorted(checked)

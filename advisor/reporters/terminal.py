@@ -42,6 +42,19 @@ def _frame(finding, lines: list[str], escape) -> list[str]:
     ]
 
 
+def _metric(key: str, value) -> str:
+    if key.endswith("size") and isinstance(value, (int, float)):
+        for unit in ("B", "kB", "MB", "GB"):
+            if value < 1024 or unit == "GB":
+                return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+            value /= 1024
+    if isinstance(value, float):
+        return f"{value:,.1f}" if abs(value) >= 10 else f"{value:.2f}"
+    if isinstance(value, list):
+        return "; ".join(map(str, value))
+    return str(value)
+
+
 def render(report, out) -> None:
     active = report.active
     if not active:
@@ -67,7 +80,7 @@ def render(report, out) -> None:
             if f.fix and f.fix not in f.help:
                 console.print(f"  [green]fix:[/]  {escape(f.fix)}")
             if f.metrics:
-                shown = ", ".join(f"{k}={v}" for k, v in f.metrics.items() if k != "evidence")
+                shown = ", ".join(f"{k}={_metric(k, v)}" for k, v in f.metrics.items() if k != "evidence" and v not in ("", None, []))
                 console.print(f"  [magenta]{f.evidence}:[/] {escape(shown)}")
         console.print()
     counts = Counter(f.severity for f in active)

@@ -1,0 +1,184 @@
+"""Index candidates for one query, built on the seeded data and measured.
+
+Each candidate is created (plain CREATE INDEX) inside a transaction that is
+always rolled back, the table analysed where the index adds statistics
+(expressions), the query re-planned (and re-run with --analyze), and the
+index's size and build time taken before the rollback.  Nothing persists.
+On a database advisor does not own, only HypoPG's hypothetical indexes are used.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+from advisor.ir import IndexKey, Schema
+from advisor.indexes.candidates import access_of, candidate_for, index_name
+
+
+@dataclass(frozen=True)
+class Candidate:
+    table: str
+    keys: tuple[IndexKey, ...]
+    include: tuple[str, ...] = ()
+    where: str | None = None
+    method: str = "btree"
+    opclass: str | None = None  # e.g. gin_trgm_ops
+    reason: str = "filter"
+
+    @property
+    def name(self) -> str:
+        base = index_name(self.table, self.keys)
+        if self.method != "btree":
+            base = (base + f"_{self.method}")[:63]
+        if self.where:
+            base = (base + "_partial")[:63]
+        return base
+
+    def key_sql(self) -> str:
+        parts = []
+        for k in self.keys:
+            text = _ident(k.expr) if k.is_column else f"({k.expr})"
+            if self.opclass:
+                text += f" {self.opclass}"
+            parts.append(text + (" DESC" if k.desc else ""))
+        return ", ".join(parts)
+
+    def ddl(self, *, concurrently: bool = True, name: str | None = None) -> str:
+        sql = (f"CREATE INDEX {'CONCURRENTLY ' if concurrently else ''}{_ident(name or self.name)} "
+               f"ON {_table(self.table)}{' USING ' + self.method if self.method != 'btree' else ''} ({self.key_sql()})")
+        if self.include:
+            sql += f" INCLUDE ({', '.join(_ident(c) for c in self.include)})"
+        if self.where:
+            sql += f" WHERE {self.where}"
+        return sql + ";"
+
+    def describe(self) -> str:
+        text = f"{self.table}({', '.join(str(k) for k in self.keys)})"
+        if self.method != "btree":
+            text += f" USING {self.method}"
+        if self.include:
+            text += f" INCLUDE ({', '.join(self.include)})"
+        if self.where:
+            text += f" WHERE {self.where}"
+        return text
+
+
+def _ident(name: str) -> str:
+    return name if re.fullmatch(r"[a-z_][a-z0-9_]*", name) and name not in _RESERVED else '"' + name.replace('"', '""') + '"'
+
+
+_RESERVED = {"timestamp", "user", "order", "group", "table", "select", "where", "from", "limit", "offset", "desc",
+             "asc", "end", "default", "check", "column", "primary", "references", "to", "when", "all"}
+
+
+def _table(name: str) -> str:
+    return ".".join(_ident(p) for p in name.split(".")) if name.islower() else '"' + name.replace('"', '""') + '"'
+
+
+def _columns_used(scope, alias: str) -> set[str] | None:
+    """Columns of one table the scope reads; None when a star reads them all."""
+    if scope.stars:
+        return None
+    used = set()
+    for col in scope.node.find_all(exp.Column):
+        if isinstance(col.this, exp.Star):
+            return None
+        qualifier = col.table.lower() if col.table else None
+        if qualifier == alias or (qualifier is None and len(scope.sources) == 1):
+            used.add(col.name.lower())
+    return used
+
+
+def candidates_for(facts, schema: Schema) -> list[Candidate]:
+    out: list[Candidate] = []
+
+    def add(c: Candidate) -> None:
+        if c.keys and c not in out:
+            out.append(c)
+
+    for scope in facts.scopes:
+        for alias, table in scope.sources.items():
+            tdef = schema.table(table)
+            if tdef is None:
+                continue
+            access = access_of(scope, alias, table)
+            keys = candidate_for(access) if (access.filters or access.joins or (access.sort and access.has_limit)) else ()
+            if keys:
+                add(Candidate(table, keys, reason="composite"))
+                used = _columns_used(scope, alias)
+                if used is not None:
+                    rest = tuple(sorted(c for c in used - {k.expr for k in keys} if c in tdef.columns))
+                    if 0 < len(rest) <= 3 and all(k.is_column for k in keys):
+                        add(Candidate(table, keys, include=rest, reason="index-only"))
+                # a constant equality on one column: a partial index on the rest
+                for p in access.predicates:
+                    if p.op == "eq" and not p.wrapped and isinstance(p.value, (exp.Literal, exp.Boolean)):
+                        rest_keys = tuple(k for k in keys if k.expr != p.column)
+                        if rest_keys:
+                            from advisor.schema.ddl import canonical_expression
+
+                            add(Candidate(table, rest_keys, where=canonical_expression(p.node), reason="partial"))
+            for column in access.joins:
+                add(Candidate(table, (IndexKey(column),), reason="join"))
+            for p in scope.predicates_on(alias):
+                if p.op == "like" and not p.wrapped and not p.negated and not p.in_or:
+                    add(Candidate(table, (IndexKey(p.column),), method="gin", opclass="gin_trgm_ops", reason="trigram"))
+    return out
+
+
+@dataclass
+class Measurement:
+    candidate: Candidate
+    cost_after: float | None = None
+    size_bytes: int | None = None
+    build_ms: float | None = None
+    time_after_ms: float | None = None
+    used: bool = False
+    error: str | None = None
+    extra_costs: dict[int, float] = field(default_factory=dict)
+
+
+def measure(conn, candidate: Candidate, explain_fn, owned: bool, hypopg: bool = False) -> Measurement:
+    """Build the candidate (rolled back), re-plan with explain_fn(conn) -> Plan; report the numbers."""
+    import psycopg
+
+    m = Measurement(candidate)
+    name = "advisor_candidate"
+    if owned:
+        try:
+            with conn.transaction(force_rollback=True):
+                if candidate.method == "gin" and candidate.opclass == "gin_trgm_ops":
+                    conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+                started = time.perf_counter()
+                conn.execute(candidate.ddl(concurrently=False, name=name))
+                m.build_ms = (time.perf_counter() - started) * 1000
+                if candidate.where or any(not k.is_column for k in candidate.keys):
+                    conn.execute(f"ANALYZE {_table(candidate.table)}")
+                m.size_bytes = conn.execute("SELECT pg_relation_size(%s::regclass)", (name,)).fetchone()[0]
+                plan, time_ms = explain_fn(conn)
+                m.cost_after = plan.cost
+                m.time_after_ms = time_ms
+                m.used = name in plan.indexes_used() or any(name in (n.raw.get("Index Name") or "")
+                                                            for n in plan.root.walk())
+        except psycopg.Error as exc:
+            m.error = str(exc).splitlines()[0]
+        return m
+    if hypopg:
+        try:
+            with conn.transaction(force_rollback=True):
+                row = conn.execute("SELECT indexrelid, indexname FROM hypopg_create_index(%s)",
+                                   (candidate.ddl(concurrently=False, name=name),)).fetchone()
+                m.size_bytes = conn.execute("SELECT hypopg_relation_size(%s)", (row[0],)).fetchone()[0]
+                plan, _ = explain_fn(conn)
+                m.cost_after = plan.cost
+                m.used = any(row[1] in (n.index_name or "") for n in plan.root.walk())
+                conn.execute("SELECT hypopg_reset()")
+        except psycopg.Error as exc:
+            m.error = str(exc).splitlines()[0]
+        return m
+    m.error = "no write access and no HypoPG: candidates cannot be verified here"
+    return m

@@ -1,0 +1,598 @@
+"""Fill every table with data shaped like production, inside the server.
+
+Set-based: one `INSERT ... SELECT ... FROM generate_series(lo, hi) AS g` per
+chunk of a table, so a million rows never cross the wire.  Deterministic: every
+"random" choice is `hashint8extended(g, salt)`, a pure function of the row
+number and a per-column salt.
+
+Every column value is an SQL expression of the row number `g`.  A foreign key
+picks a parent row number `r` and uses the parent's own expressions with `g :=
+r`, so it points at an existing row by construction, for any key type
+(integer, text, uuid, composite).  Unique columns use an injective function of
+`g`; columns of a composite unique key walk a mixed-radix counter.  CHECK
+constraints of the common shapes are honoured (IN lists, ranges, BETWEEN,
+the `^0x[0-9a-f]{N}$` pattern); a constraint advisor cannot satisfy is dropped
+for the load and added back NOT VALID, and reported.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from advisor.seed.settings import ColumnShape, SeedSettings
+
+BASE_TS = "2025-01-01 00:00:00"
+SPAN_SECONDS = 365 * 24 * 3600
+CHUNK = 250_000
+
+
+@dataclass
+class ColumnInfo:
+    name: str
+    type: str  # format_type
+    typtype: str  # b, e, d, c...
+    category: str  # pg typcategory of the base type
+    base_type: str
+    elem_type: str | None
+    not_null: bool
+    has_default: bool
+    identity: str  # '', 'a', 'd'
+    generated: str  # '', 's'
+    max_length: int | None
+    numeric_precision: int | None
+    numeric_scale: int | None
+    enum_values: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TableInfo:
+    oid: int
+    name: str  # schema-qualified if not public
+    qname: str  # quoted
+    columns: dict[str, ColumnInfo]
+    unique_keys: list[tuple[str, ...]] = field(default_factory=list)
+    fks: list[tuple[tuple[str, ...], str, tuple[str, ...]]] = field(default_factory=list)  # cols, parent, parent cols
+    checks: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)  # name, def, columns
+    partition_key: list[str] = field(default_factory=list)
+    partition_bounds: list[str] = field(default_factory=list)
+    partitioned: bool = False
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def introspect(conn) -> dict[str, TableInfo]:
+    tables: dict[str, TableInfo] = {}
+    rows = conn.execute("""
+        SELECT c.oid, CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END,
+               format('%I.%I', n.nspname, c.relname), c.relkind = 'p'
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+          AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
+        ORDER BY 2""").fetchall()
+    by_oid = {}
+    for oid, name, qname, partitioned in rows:
+        t = TableInfo(oid, name, qname, {}, partitioned=partitioned)
+        tables[name] = t
+        by_oid[oid] = t
+    if not by_oid:
+        return tables
+    cols = conn.execute("""
+        SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod), t.typtype,
+               bt.typcategory, format_type(bt.oid, NULL), et.typname IS NOT NULL AND bt.typcategory = 'A',
+               format_type(et.oid, NULL), a.attnotnull, a.atthasdef, a.attidentity, a.attgenerated,
+               information_schema._pg_char_max_length(bt.oid, CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END),
+               information_schema._pg_numeric_precision(bt.oid, CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END),
+               information_schema._pg_numeric_scale(bt.oid, CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END),
+               CASE WHEN bt.typtype = 'e' THEN (SELECT array_agg(enumlabel::text ORDER BY enumsortorder)
+                                                 FROM pg_enum WHERE enumtypid = bt.oid) END
+        FROM pg_attribute a
+        JOIN pg_type t ON t.oid = a.atttypid
+        JOIN pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
+        LEFT JOIN pg_type et ON et.oid = bt.typelem AND bt.typcategory = 'A'
+        WHERE a.attrelid = ANY(%s) AND a.attnum > 0 AND NOT a.attisdropped
+        ORDER BY a.attrelid, a.attnum""", (list(by_oid),)).fetchall()
+    for (rel, name, typ, typtype, cat, base, is_array, elem, nn, hasdef, ident, gen, maxlen, prec, scale,
+         enum) in cols:
+        by_oid[rel].columns[name] = ColumnInfo(name, typ, typtype, cat, base, elem if is_array else None, nn, hasdef,
+                                               ident or "", gen or "", maxlen, prec, scale, list(enum or []))
+    names = {}
+    for oid, t in by_oid.items():
+        names[oid] = {i + 1: c for i, c in enumerate(t.columns)}  # placeholder, fixed below
+    attnames = conn.execute("""SELECT attrelid, attnum, attname FROM pg_attribute
+                               WHERE attrelid = ANY(%s) AND attnum > 0 AND NOT attisdropped""",
+                            (list(by_oid),)).fetchall()
+    names = {}
+    for rel, num, name in attnames:
+        names.setdefault(rel, {})[num] = name
+    for rel, keys, partial, exprs in conn.execute("""
+            SELECT indrelid, indkey::int2[], indpred IS NOT NULL, indexprs IS NOT NULL FROM pg_index
+            WHERE indisunique AND indrelid = ANY(%s)""", (list(by_oid),)).fetchall():
+        if partial or exprs or 0 in keys:
+            continue
+        by_oid[rel].unique_keys.append(tuple(names[rel][k] for k in keys))
+    for rel, contype, conname, cdef, conkey, fref, fkey in conn.execute("""
+            SELECT conrelid, contype, conname, pg_get_constraintdef(oid), conkey, confrelid, confkey
+            FROM pg_constraint WHERE conrelid = ANY(%s) AND contype IN ('f', 'c', 'u', 'p')""",
+            (list(by_oid),)).fetchall():
+        t = by_oid[rel]
+        cols_ = tuple(names[rel][k] for k in (conkey or []))
+        if contype == "f" and fref in by_oid:
+            t.fks.append((cols_, by_oid[fref].name, tuple(names[fref][k] for k in fkey)))
+        elif contype == "c":
+            t.checks.append((conname, cdef, cols_))
+        elif contype in ("u", "p") and cols_ and cols_ not in t.unique_keys:
+            t.unique_keys.append(cols_)
+    for rel, key in conn.execute("""SELECT partrelid, partattrs::int2[] FROM pg_partitioned_table
+                                    WHERE partrelid = ANY(%s)""", (list(by_oid),)).fetchall():
+        by_oid[rel].partition_key = [names[rel][k] for k in key if k]
+    for parent, bound in conn.execute("""
+            SELECT i.inhparent, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i
+            JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = ANY(%s)""", (list(by_oid),)).fetchall():
+        by_oid[parent].partition_bounds.append(bound)
+    return tables
+
+
+# --- value expressions -------------------------------------------------------------------
+
+
+def _uniform(g: str, salt: int) -> str:
+    """A deterministic uniform number in [0, 1) from the row number."""
+    return f"((hashint8extended(({g})::int8, {salt}) & 4503599627370495)::float8 / 4503599627370496.0)"
+
+
+def _salt(*parts: str) -> int:
+    return zlib.crc32("\0".join(parts).encode()) & 0x7FFFFFFF
+
+
+@dataclass
+class Plan:
+    """How a column is filled: a value function of an index k (1-based), and how k comes from g."""
+
+    value: Callable[[str], str]  # k expression -> value expression
+    distinct: int
+    injective: bool = False
+
+
+def _check_facts(table: TableInfo, column: str) -> dict[str, Any]:
+    facts: dict[str, Any] = {}
+    qcol = re.escape(column)
+    name = rf'(?:"{qcol}"|{qcol})'
+    for _, cdef, cols in table.checks:
+        if cols != (column,):
+            continue
+        m = re.search(r"=\s*ANY\s*\(\s*\(?\s*ARRAY\[(.*?)\]", cdef)
+        if m:
+            facts["values"] = [v for v in re.findall(r"'((?:[^']|'')*)'", m.group(1))] or \
+                [float(x) if "." in x else int(x) for x in re.findall(r"-?\d+(?:\.\d+)?", m.group(1))]
+        for op, num in re.findall(name + r"\s*(>=|>|<=|<)\s*\(?'?(-?\d+(?:\.\d+)?)", cdef):
+            v = float(num) if "." in num else int(num)
+            if op == ">=":
+                facts["min"] = v
+            elif op == ">":
+                facts["min"] = v + (1 if isinstance(v, int) else 0.001)
+            elif op == "<=":
+                facts["max"] = v
+            else:
+                facts["max"] = v - (1 if isinstance(v, int) else 0.001)
+        m = re.search(r"~\s*'\^0x\[0-9a-fA-F\]\{(\d+)\}\$'", cdef) or re.search(r"~\*?\s*'\^0x\[0-9a-f\]\{(\d+)\}\$'", cdef)
+        if m:
+            facts["hex"] = int(m.group(1))
+    return facts
+
+
+def _partition_range(table: TableInfo, column: str) -> tuple[str, str] | list[str] | None:
+    if table.partition_key != [column] or not table.partition_bounds:
+        return None
+    lows, highs, values = [], [], []
+    for bound in table.partition_bounds:
+        m = re.match(r"FOR VALUES FROM \((.*)\) TO \((.*)\)", bound)
+        if m:
+            lows.append(m.group(1))
+            highs.append(m.group(2))
+        m = re.match(r"FOR VALUES IN \((.*)\)", bound)
+        if m:
+            values += [v.strip() for v in m.group(1).split(",")]
+    if values:
+        return values
+    lows = [l for l in lows if l != "MINVALUE"]
+    highs = [h for h in highs if h != "MAXVALUE"]
+    if lows and highs:
+        return min(lows), max(highs)  # literals of one type sort as text for ISO dates and same-width numbers
+    return None
+
+
+def value_plan(table: TableInfo, col: ColumnInfo, shape: ColumnShape, rows: int, salt: int) -> Plan:
+    facts = _check_facts(table, col.name)
+    values = shape.values or facts.get("values") or (col.enum_values or None)
+    lo = shape.min if shape.min is not None else facts.get("min")
+    hi = shape.max if shape.max is not None else facts.get("max")
+    base = col.base_type
+    cat = col.category
+    prange = _partition_range(table, col.name)
+    if isinstance(prange, list):
+        values = [v.strip("'") for v in prange]
+    if values:
+        arr = "ARRAY[" + ", ".join(_lit(v) for v in values) + f"]::{base}[]" if col.typtype != "e" and not col.enum_values \
+            else "ARRAY[" + ", ".join(_lit(v) for v in values) + f"]::{col.type}[]"
+        n = len(values)
+        return Plan(lambda k: f"({arr})[1 + (({k}) - 1) % {n}]", n)
+    if col.elem_type:
+        elem = ColumnInfo(col.name, col.elem_type, "b", "", col.elem_type, None, True, False, "", "", None, None, None)
+        elem.category = {"integer": "N", "bigint": "N", "smallint": "N", "text": "S", "uuid": "U"}.get(col.elem_type, "S")
+        inner = value_plan(table, elem, ColumnShape(), rows, salt)
+        return Plan(lambda k: f"ARRAY[{inner.value(k)}, {inner.value(f'({k}) + 1')}]::{col.type}", rows, True)
+    if "hex" in facts:
+        width = facts["hex"]
+        return Plan(lambda k: f"('0x' || lpad(to_hex(({k})::int8), {width}, '0'))", rows, True)
+    if base in ("smallint", "integer", "bigint", "oid"):
+        cap = {"smallint": 32767, "integer": 2147483647}.get(base, 2**62)
+        if lo is not None or hi is not None:
+            lo_ = int(lo if lo is not None else 0)
+            hi_ = int(hi if hi is not None else min(cap, lo_ + rows))
+            width = max(1, hi_ - lo_ + 1)
+            return Plan(lambda k: f"({lo_} + ((({k}) - 1) % {width}))::{base}", width, width >= rows)
+        return Plan(lambda k: f"(({k}) % {cap})::{base}", rows, True)
+    if base in ("numeric", "real", "double precision") or cat == "N":
+        prec, scale = col.numeric_precision, col.numeric_scale or 0
+        top = 10 ** min(prec - scale, 9) - 1 if prec else 100000
+        lo_ = float(lo) if lo is not None else 0.0
+        hi_ = float(hi) if hi is not None else float(min(top, 100000))
+        cast = col.type if base == "numeric" else base
+        step = (hi_ - lo_) / max(rows, 1)
+        digits = scale if base == "numeric" and prec else 2
+        return Plan(lambda k: f"round(({lo_} + (((({k}) - 1) % {max(rows, 1)}) * {step!r}))::numeric, {digits})::{cast}",
+                    rows, False)
+    if base == "boolean":
+        return Plan(lambda k: f"((({k}) % 2) = 0)", 2)
+    if base == "uuid":
+        return Plan(lambda k: f"md5('{salt}:' || ({k}))::uuid", rows, True)
+    if base in ("timestamp with time zone", "timestamp without time zone", "date") or base.startswith("timestamp"):
+        if isinstance(prange, tuple):
+            start, end = prange
+            span = f"extract(epoch FROM ({end}::timestamp - {start}::timestamp))"
+            begin = f"{start}::timestamp"
+        else:
+            begin = f"{_lit(lo)}::timestamp" if lo is not None else f"'{BASE_TS}'::timestamp"
+            span = (f"extract(epoch FROM ({_lit(hi)}::timestamp - {begin}))" if hi is not None else str(SPAN_SECONDS))
+        d = max(rows, 1)
+        return Plan(lambda k: f"({begin} + make_interval(secs => floor(((({k}) - 1) % {d}) * ({span}) / {d})))::{col.type}",
+                    rows, base != "date")
+    if base.startswith("time"):
+        return Plan(lambda k: f"('00:00'::time + make_interval(secs => ({k}) % 86400))::{col.type}", 86400)
+    if base == "interval":
+        return Plan(lambda k: f"make_interval(mins => ({k})::int)", rows, True)
+    if base in ("jsonb", "json"):
+        return Plan(lambda k: f"jsonb_build_object('id', {k}, 'kind', 'k' || (({k}) % 5), 'tags', "
+                              f"jsonb_build_array('t' || (({k}) % 7)))::{base}", rows, True)
+    if base == "bytea":
+        return Plan(lambda k: f"decode(md5(({k})::text), 'hex')", rows, True)
+    if base in ("inet", "cidr"):
+        return Plan(lambda k: f"('10.0.0.0'::inet + ({k})::int8)::{base}", rows, True)
+    if base == "tsvector":
+        return Plan(lambda k: f"to_tsvector('simple', 'word' || ({k}) || ' w' || (({k}) % 100))", rows, True)
+    if cat == "S" or base in ("text", "character varying", "character", "citext", "name"):
+        prefix = re.sub(r"[^a-z0-9]", "", col.name.lower())[:10] or "v"
+        limit = col.max_length
+        if limit is None or limit >= len(prefix) + 11:
+            return Plan(lambda k: f"('{prefix}_' || ({k}))", rows, True)
+        if limit >= 10:
+            return Plan(lambda k: f"(({k})::text)", rows, True)
+        return Plan(lambda k: f"right(({k})::text, {limit})", min(rows, 10 ** limit), rows < 10 ** limit)
+    return Plan(lambda k: f"(({k})::text)::{col.type}", rows, True)
+
+
+@dataclass
+class TableSeed:
+    table: TableInfo
+    rows: int
+    exprs: dict[str, Callable[[str], str]]  # column -> (g expression -> value expression)
+    notes: list[str] = field(default_factory=list)
+
+
+def _k_of(g: str, distinct: int, shape: ColumnShape, salt: int) -> str:
+    """A value index in 1..distinct for row g: uniform, or power-law skewed."""
+    u = _uniform(g, salt)
+    if shape.skew:
+        u = f"power({u}, {1.0 + float(shape.skew)!r})"
+    return f"(1 + floor({distinct} * {u})::int8)"
+
+
+def plan_table(table: TableInfo, settings: SeedSettings, seeds: dict[str, TableSeed],
+               force_unique: set[str] = frozenset(), null_off: set[str] = frozenset()) -> TableSeed:
+    rows = settings.rows_for(table.name)
+    notes: list[str] = []
+    fk_of: dict[str, tuple[str, str, tuple[str, ...], tuple[str, ...], int]] = {}
+    for cols, parent, pcols in table.fks:
+        for i, c in enumerate(cols):
+            fk_of.setdefault(c, (parent, pcols[i], cols, pcols, i))
+    single_unique = {k[0] for k in table.unique_keys if len(k) == 1} | set(force_unique)
+    exprs: dict[str, Callable[[str], str]] = {}
+    plans: dict[str, Plan] = {}
+
+    def parent_rows(name: str) -> int:
+        return seeds[name].rows if name in seeds else 0
+
+    # plain value plans first
+    for col in table.columns.values():
+        if col.generated:
+            continue
+        shape = settings.columns.get((table.name, col.name), ColumnShape())
+        plans[col.name] = value_plan(table, col, shape, rows, _salt(table.name, col.name, str(settings.seed)))
+
+    # composite unique keys without an injective member: mixed-radix counters
+    radix: dict[str, Callable[[str], str]] = {}
+    for key in table.unique_keys:
+        if len(key) < 2 or any(c in single_unique for c in key):
+            continue
+        if any(c in radix for c in key):
+            continue
+        injective = [c for c in key if c not in fk_of and plans[c].injective]
+        if injective:
+            single_unique.add(injective[0])  # one injective member makes the tuple unique
+            continue
+        sizes = []
+        for c in key:
+            if c in fk_of and fk_of[c][0] in seeds:
+                sizes.append(max(1, parent_rows(fk_of[c][0])))
+            else:
+                sizes.append(max(1, plans[c].distinct if not plans[c].injective else rows))
+        root = max(2, int(rows ** (1.0 / len(key))) + 1)
+        sizes = [min(s, root) for s in sizes[:-1]] + [sizes[-1]]
+        product = 1
+        for s in sizes:
+            product *= s
+        if product < rows:
+            notes.append(f"{table.name}: only {product} distinct ({', '.join(key)}) combinations; seeding {product} rows")
+            rows = product
+        div = 1
+        for c, s in zip(key, sizes):
+            radix[c] = (lambda g, div=div, s=s: f"(1 + ((({g}) - 1) / {div}) % {s})")
+            div *= s
+
+    for col in table.columns.values():
+        if col.generated or col.name not in plans:
+            continue
+        shape = settings.columns.get((table.name, col.name), ColumnShape())
+        salt = _salt(table.name, col.name, str(settings.seed))
+        nf = shape.null_fraction if shape.null_fraction is not None else 0.0
+        if col.not_null or col.name in null_off:
+            nf = 0.0
+        fk = fk_of.get(col.name)
+        if fk and fk[0] in seeds:
+            parent, pcol, cols, pcols, idx = fk
+            pseed = seeds[parent]
+            n_parent = max(1, pseed.rows)
+            if col.name in radix:
+                r = radix[col.name]
+            elif col.name in single_unique:
+                r = (lambda g, n_parent=n_parent: f"(1 + ((({g}) - 1) % {n_parent}))")
+            else:
+                # the first column of a multi-column FK picks the row; the others follow it
+                lead = cols[0]
+                lead_salt = _salt(table.name, lead, str(settings.seed))
+                lead_shape = settings.columns.get((table.name, lead), ColumnShape())
+                d = min(n_parent, lead_shape.distinct or n_parent)
+                r = (lambda g, d=d, lead_shape=lead_shape, lead_salt=lead_salt: _k_of(g, d, lead_shape, lead_salt))
+            pexpr = pseed.exprs.get(pcol)
+            if pexpr is None:
+                value = lambda g, col=col: "NULL"  # noqa: E731
+            else:
+                value = (lambda g, r=r, pexpr=pexpr: pexpr(r(g)))
+            if parent == table.name and rows > 1 and pexpr is not None:
+                value = (lambda g, pexpr=pexpr, n=rows: pexpr(f"(1 + ((({g}) * 7919) % {n}))"))
+        else:
+            plan = plans[col.name]
+            if col.name in radix:
+                k = radix[col.name]
+            elif col.name in single_unique or (plan.injective and shape.distinct is None and shape.values is None
+                                                and col.category not in ("B",) and col.base_type != "boolean"
+                                                and not shape.skew and _is_continuous(col)):
+                k = (lambda g: f"({g})")
+            else:
+                d = shape.distinct or (len(shape.values) if shape.values else plan.distinct)
+                d = max(1, min(d, plan.distinct if not plan.injective else d))
+                k = (lambda g, d=d, shape=shape, salt=salt: _k_of(g, d, shape, salt))
+            value = (lambda g, plan=plan, k=k: plan.value(k(g)))
+        if nf > 0:
+            inner = value
+            value = (lambda g, inner=inner, salt=salt, nf=nf:
+                     f"(CASE WHEN {_uniform(g, salt ^ 0x5BD1E995)} < {nf!r} THEN NULL ELSE {inner(g)} END)")
+        exprs[col.name] = value
+    return TableSeed(table, rows, exprs, notes)
+
+
+def _is_continuous(col: ColumnInfo) -> bool:
+    """Columns whose natural default is "every row different": keys, times, numbers."""
+    return col.base_type in ("smallint", "integer", "bigint", "uuid", "numeric", "real", "double precision",
+                             "bytea", "jsonb", "json", "interval", "inet", "tsvector") \
+        or col.base_type.startswith("timestamp") or col.category in ("S",) or bool(col.elem_type)
+
+
+def order_tables(tables: dict[str, TableInfo]) -> list[str]:
+    import networkx as nx
+
+    graph = nx.DiGraph()
+    graph.add_nodes_from(tables)
+    for t in tables.values():
+        for _, parent, _ in t.fks:
+            if parent != t.name and parent in tables:
+                graph.add_edge(parent, t.name)
+    while True:
+        try:
+            return list(nx.lexicographical_topological_sort(graph))
+        except nx.NetworkXUnfeasible:
+            cycle = nx.find_cycle(graph)
+            graph.remove_edge(*cycle[-1][:2])
+
+
+def insert_sql(seed: TableSeed, lo: int, hi: int) -> str:
+    t = seed.table
+    cols = [c for c in t.columns.values() if not c.generated and c.name in seed.exprs]
+    names = ", ".join(_q(c.name) for c in cols)
+    values = ",\n  ".join(seed.exprs[c.name]("g") for c in cols)
+    override = " OVERRIDING SYSTEM VALUE" if any(c.identity == "a" for c in cols) else ""
+    return f"INSERT INTO {t.qname} ({names}){override}\nSELECT\n  {values}\nFROM generate_series({lo}::int8, {hi}::int8) AS g"
+
+
+@dataclass
+class SeedResult:
+    rows: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def seed_database(conn, settings: SeedSettings, progress: bool = False,
+                  only: set[str] | None = None) -> SeedResult:
+    """Generate data for every table (CSV files where given), then ANALYZE."""
+    import time
+
+    import psycopg
+
+    from advisor.seed.csvload import load_csv
+
+    started = time.monotonic()
+    conn.autocommit = True
+    tables = introspect(conn)
+    order = [t for t in order_tables(tables) if only is None or t in only]
+    result = SeedResult()
+    seeds: dict[str, TableSeed] = {}
+    total = sum(settings.rows_for(t) for t in order)
+    bar = _progress(progress, total)
+    try:
+        for name in order:
+            table = tables[name]
+            if name in settings.csv:
+                n = load_csv(conn, table, settings.csv[name])
+                seeds[name] = _csv_seed(table, n)
+                result.rows[name] = n
+                if bar:
+                    bar.advance(settings.rows_for(name))
+                continue
+            force: set[str] = set()
+            null_off: set[str] = set()
+            dropped: list[tuple[str, str]] = []
+            for attempt in range(6):
+                seed = plan_table(table, settings, seeds, force, null_off)
+                try:
+                    with conn.transaction():
+                        done = 0
+                        for lo in range(1, seed.rows + 1, CHUNK):
+                            hi = min(seed.rows, lo + CHUNK - 1)
+                            conn.execute(insert_sql(seed, lo, hi), prepare=False)
+                            if bar:
+                                bar.advance(hi - lo + 1)
+                            done += hi - lo + 1
+                    break
+                except psycopg.errors.UniqueViolation as exc:
+                    cols = _constraint_columns(conn, exc.diag.constraint_name, table)
+                    if not cols or set(cols) <= force:
+                        result.notes.append(f"{name}: cannot satisfy {exc.diag.constraint_name}; table left empty")
+                        seed = TableSeed(table, 0, seed.exprs)
+                        break
+                    force |= set(cols)
+                except psycopg.errors.CheckViolation as exc:
+                    cname = exc.diag.constraint_name
+                    cols = _constraint_columns(conn, cname, table)
+                    nullable = {c for c in cols if not table.columns[c].not_null} if cols else set()
+                    if nullable - null_off:
+                        null_off |= nullable
+                        continue
+                    cdef = next((d for n_, d, _ in table.checks if n_ == cname), None)
+                    if cdef is None:
+                        result.notes.append(f"{name}: cannot satisfy {cname}; table left empty")
+                        seed = TableSeed(table, 0, seed.exprs)
+                        break
+                    conn.execute(f"ALTER TABLE {table.qname} DROP CONSTRAINT {_q(cname)}")
+                    dropped.append((cname, cdef))
+                    result.notes.append(f"{name}: CHECK {cname} ({cdef}) not satisfied by generated data; "
+                                        f"loaded without it, added back NOT VALID")
+                except psycopg.Error as exc:
+                    result.notes.append(f"{name}: not seeded: {str(exc).splitlines()[0]}")
+                    seed = TableSeed(table, 0, seed.exprs)
+                    break
+            for cname, cdef in dropped:
+                conn.execute(f"ALTER TABLE {table.qname} ADD CONSTRAINT {_q(cname)} {cdef} NOT VALID")
+            seeds[name] = seed
+            result.rows[name] = seed.rows
+            result.notes += seed.notes
+        _fix_sequences(conn)
+        conn.execute("ANALYZE")
+    finally:
+        if bar:
+            bar.stop()
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _csv_seed(table: TableInfo, n: int) -> TableSeed:
+    # children of a CSV-loaded table pick existing key values by row number from a snapshot
+    exprs = {}
+    for col in table.columns:
+        exprs[col] = (lambda g, col=col: f"(SELECT {_q(col)} FROM {table.qname} ORDER BY 1 OFFSET (({g}) - 1) % {max(n, 1)} LIMIT 1)")
+    return TableSeed(table, n, exprs)
+
+
+def _constraint_columns(conn, name: str | None, table: TableInfo) -> list[str]:
+    if not name:
+        return []
+    row = conn.execute("""SELECT array_agg(a.attname::text) FROM pg_constraint c
+                          JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY(c.conkey)
+                          WHERE c.conname = %s AND c.conrelid = %s""", (name, table.oid)).fetchone()
+    if row and row[0]:
+        return list(row[0])
+    row = conn.execute("""SELECT array_agg(a.attname::text) FROM pg_class i JOIN pg_index x ON x.indexrelid = i.oid
+                          JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = ANY(x.indkey::int2[])
+                          WHERE i.relname = %s""", (name,)).fetchone()
+    return list(row[0]) if row and row[0] else []
+
+
+def _fix_sequences(conn) -> None:
+    rows = conn.execute("""
+        SELECT format('%I.%I', n.nspname, c.relname), a.attname, pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname)
+        FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND a.attnum > 0 AND NOT a.attisdropped
+          AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+          AND pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname) IS NOT NULL""").fetchall()
+    for qname, col, seq in rows:
+        conn.execute(f"SELECT setval(%s, GREATEST(1, (SELECT max({_q(col)}) FROM {qname})::bigint))", (seq,))
+
+
+class _Bar:
+    def __init__(self, total: int):
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(TextColumn("seeding"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"),
+                                 TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+        self.task = self.progress.add_task("seed", total=total)
+        self.progress.start()
+
+    def advance(self, n: int) -> None:
+        self.progress.advance(self.task, n)
+
+    def stop(self) -> None:
+        self.progress.stop()
+
+
+def _progress(enabled: bool, total: int) -> _Bar | None:
+    import sys
+
+    if not enabled or not sys.stderr.isatty():
+        return None
+    return _Bar(total)

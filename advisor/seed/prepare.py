@@ -1,0 +1,96 @@
+"""Get a database ready to plan on: start or reach it, load the schema, seed it."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from advisor.config import Config
+from advisor.seed.load import LoadError, load_schema
+from advisor.seed.server import DatabaseError, Target, cache_key, connect, embedded_target, mark_seeded, user_target
+from advisor.seed.settings import explain_settings, seed_settings
+
+
+@dataclass
+class Prepared:
+    target: Target
+    load_errors: list[LoadError] = field(default_factory=list)
+    seeded: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    reused: bool = False
+
+
+def schema_files(config: Config) -> list[Path]:
+    from advisor.engine import _schema_files
+
+    return _schema_files(config)
+
+
+def _shown(paths: list[Path]) -> dict[Path, str]:
+    from advisor.engine import display_path
+
+    return {p: display_path(p) for p in paths}
+
+
+def prepare(config: Config, dsn: str | None = None, *, progress: bool = False, cache: bool | None = None) -> Prepared:
+    seed = seed_settings(config)
+    explain = explain_settings(config)
+    files = schema_files(config)
+    if not files:
+        raise DatabaseError(f"{config.label}: no schema files configured (schema = [...]): nothing to load and seed")
+    if dsn:
+        target = user_target(dsn)
+    else:
+        use_cache = explain.cache if cache is None else cache
+        if os.environ.get("ADVISOR_NO_CACHE"):
+            use_cache = False
+        extra = ""
+        for path in (seed.csv.values()) if seed.csv else ():
+            extra += Path(path).read_text(errors="replace") if Path(path).is_file() else path
+        if seed.stats and Path(seed.stats).is_file():
+            extra += Path(seed.stats).read_text(errors="replace")
+        key = cache_key(files, config.seed, extra) if use_cache else None
+        target = embedded_target(key)
+    prepared = Prepared(target, notes=list(target.notes))
+    if not target.fresh:
+        prepared.reused = target.owned
+        prepared.load_errors = cached_load_errors(target)
+        return prepared
+    try:
+        with connect(target.conninfo, autocommit=True) as conn:
+            prepared.load_errors = load_schema(conn, files, _shown(files))
+            from advisor.seed.generate import seed_database
+
+            result = seed_database(conn, seed, progress=progress)
+            prepared.seeded = result.rows
+            prepared.notes += result.notes
+            if seed.stats:
+                from advisor.seed.stats import restore_stats
+
+                prepared.notes += restore_stats(conn, seed.stats)
+        if not prepared.load_errors:
+            mark_seeded(target)
+        else:
+            # keep the errors visible on the next run too: remember them next to the data
+            mark_seeded(target)
+            if target.server is not None and not target.server.temporary:
+                (target.server.datadir / "advisor-load-errors").write_text(
+                    "\n".join(f"{e.path}\t{e.line}\t{e.message}" for e in prepared.load_errors))
+    except BaseException:
+        target.close()
+        raise
+    return prepared
+
+
+def cached_load_errors(target: Target) -> list[LoadError]:
+    if target.server is None:
+        return []
+    path = target.server.datadir / "advisor-load-errors"
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_text().splitlines():
+        p, l, m = line.split("\t", 2)
+        out.append(LoadError(p, int(l), m, ""))
+    return out

