@@ -415,10 +415,20 @@ def check(paths: Iterable[str], options: Options | None = None) -> Report:
             run.analyse(source, schema)
         checked = {s.path for s in sources}
         run.schema_findings(schema, checked)
-        if options.explain:  # plan findings and verified index advice (advisor/explain/stage.py)
+        has_sql = any(isinstance(q, SqlQuery) for s in sources for q in s.queries)
+        if options.explain and has_sql:  # plan findings and verified index advice (advisor/explain/stage.py)
             from advisor.explain.stage import explain_project
 
             run.hits = explain_project(project.config, sources, schema, options, run.hits)
+        if options.explain and options.mongo_uri:  # live MongoDB explain of the shapes found
+            shapes = [q for s in sources for q in s.queries if not isinstance(q, SqlQuery)]
+            if shapes:
+                from advisor.mongo.explain import ExplainError, explain_live
+
+                try:
+                    run.hits += explain_live(shapes, options.mongo_uri)
+                except ExplainError as exc:
+                    raise ConfigError(str(exc)) from None
         project_findings = apply_suppressions(run.findings(), sources, run.enabled)
         findings += project_findings
         files += sorted(checked)

@@ -58,6 +58,8 @@ def _check_statement(tree):
         return ParseFailure("not a SQL statement", 0)
     if isinstance(tree, exp.Update) and not tree.expressions:
         return ParseFailure("UPDATE without SET assignments", 0)
+    if isinstance(tree, (exp.Update, exp.Delete, exp.Insert)) and not isinstance(tree.this, exp.Expression):
+        return ParseFailure(f"{type(tree).__name__.upper()} without a target table", 0)
     return tree
 
 

@@ -31,11 +31,19 @@ def _kept_first(indexes: list[IndexDef]) -> list[IndexDef]:
     return sorted(indexes, key=lambda i: (not i.constraint, i.location or ()))
 
 
+def _group_key(index: IndexDef) -> tuple:
+    key = index.signature()
+    if index.method == "mongo":  # same keys with other options: index-option-conflict reports those
+        key += (tuple(sorted((k, repr(v)) for k, v in index.options.items()
+                             if k not in ("name", "model", "background") and v not in (None, False))),)
+    return key
+
+
 @schema_check("duplicate-index")
 def duplicate_index(schema: Schema):
     groups: dict[tuple, list[IndexDef]] = defaultdict(list)
     for index in schema.indexes:
-        groups[index.signature()].append(index)
+        groups[_group_key(index)].append(index)
     for group in groups.values():
         if len(group) < 2:
             continue

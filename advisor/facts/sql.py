@@ -152,6 +152,8 @@ def _disjuncts(node: exp.Expression) -> list[exp.Expression]:
 
 
 def _alias(source: exp.Expression) -> str:
+    if not isinstance(source, exp.Expression):
+        return ""  # sqlglot leaves odd values in some slots of broken statements
     alias = source.args.get("alias")
     if isinstance(alias, exp.TableAlias) and alias.this is not None:
         return fold(alias.this)
@@ -244,6 +246,8 @@ class _Builder:
         for join in node.args.get("joins") or []:
             tables.append((join.this, join))
         for source, join in tables:
+            if not isinstance(source, exp.Expression):
+                continue
             alias = _alias(source)
             if isinstance(source, exp.Table) and isinstance(source.this, exp.Identifier) and fold(source) not in self.ctes:
                 scope.sources[alias or fold(source)] = fold(source)

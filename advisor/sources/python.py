@@ -208,5 +208,9 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
                 loc = Location(path, node.lineno, index.char_col(node.lineno, node.col_offset),
                                node.end_lineno, index.char_col(node.end_lineno, node.end_col_offset))
                 result.queries.append(SqlQuery(node.value, loc, textmap, "python", dialect=dialect))
+    if "find" in text or "aggregate" in text or "index" in text:  # pymongo calls (advisor.sources.pymongo_calls)
+        from advisor.sources.pymongo_calls import add_pymongo
+
+        add_pymongo(result, tree, path, index)
     result.queries.sort(key=lambda q: (q.location.line, q.location.col))
     return result

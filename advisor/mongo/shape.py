@@ -1,0 +1,148 @@
+"""The Mongo query IR: a `MongoQuery` per call found in code or in a shape file.
+
+Filters, projections, sorts and pipelines are plain Python values (dicts keep the
+order keys were written in).  What cannot be read statically (a variable, a call,
+a template string) becomes a typed `Placeholder`; regular expression literals
+become `Regex`.  `spans` maps a path inside the query to the place in the file
+it was written, so findings point at the offending key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from advisor.ir import Location
+
+# operations that read with a filter
+FIND_OPS = {"find", "findOne", "find_one", "findById", "countDocuments", "count_documents", "count",
+            "distinct", "exists", "findOneAndUpdate", "find_one_and_update", "findOneAndDelete",
+            "find_one_and_delete", "findOneAndReplace", "find_one_and_replace", "findByIdAndUpdate",
+            "findByIdAndDelete", "updateOne", "update_one", "updateMany", "update_many", "replaceOne",
+            "replace_one", "deleteOne", "delete_one", "deleteMany", "delete_many", "update", "remove"}
+AGGREGATE_OPS = {"aggregate"}
+MULTI_READ_OPS = {"find"}  # return a cursor of many documents
+SINGLE_READ_OPS = {"findOne", "find_one", "findById"}
+COUNT_OPS = {"countDocuments", "count_documents", "count", "exists", "distinct"}
+WRITE_OPS = {"updateOne", "update_one", "updateMany", "update_many", "replaceOne", "replace_one",
+             "deleteOne", "delete_one", "deleteMany", "delete_many", "update", "remove",
+             "findOneAndUpdate", "find_one_and_update", "findOneAndDelete", "find_one_and_delete",
+             "findOneAndReplace", "find_one_and_replace", "findByIdAndUpdate", "findByIdAndDelete"}
+
+
+@dataclass(frozen=True)
+class Placeholder:
+    """A value known only at run time: `kind` is its likely type, `text` what was written."""
+
+    kind: str  # string, number, date, objectid, bool, array, object, regex, unknown
+    text: str = ""
+
+    def __repr__(self) -> str:
+        return f"<{self.kind}:{self.text}>" if self.text else f"<{self.kind}>"
+
+
+@dataclass(frozen=True)
+class Regex:
+    pattern: str
+    flags: str = ""
+
+    @property
+    def anchored(self) -> bool:
+        return self.pattern.startswith("^") or self.pattern.startswith("\\A")
+
+    @property
+    def case_insensitive(self) -> bool:
+        return "i" in self.flags
+
+    def __str__(self) -> str:
+        return f"/{self.pattern}/{self.flags}"
+
+
+@dataclass
+class MongoQuery:
+    collection: str
+    operation: str
+    filter: Any = None  # dict, Placeholder (unknown), or None (no filter argument)
+    projection: Any = None
+    sort: Any = None  # dict field -> 1/-1 in order, or Placeholder
+    skip: Any = None
+    limit: Any = None
+    pipeline: Any = None  # list of stages, or Placeholder
+    location: Location = field(default_factory=lambda: Location("<unknown>", 1, 1))
+    source: str = "js"  # js, python, shape
+    model: str | None = None  # the mongoose model the call was made on
+    driver: bool = False  # native driver / mongosh (no mongoose defaults)
+    lean: bool = False
+    explained: bool = False  # the call is wrapped in .explain(): a diagnostic, not an application read
+    partial: bool = False  # spread or computed keys: the filter is a sketch
+    text: str = ""  # the call as written (first lines)
+    spans: dict[tuple, Location] = field(default_factory=dict)
+
+    def at(self, *path: Any) -> Location:
+        """The location of `path` (or its nearest recorded ancestor)."""
+        path = tuple(path)
+        while path:
+            loc = self.spans.get(path)
+            if loc is not None:
+                return loc
+            path = path[:-1]
+        return self.location
+
+    @property
+    def is_aggregate(self) -> bool:
+        return self.operation in AGGREGATE_OPS
+
+
+def is_operator(key: Any) -> bool:
+    return isinstance(key, str) and key.startswith("$")
+
+
+def mongo_default_index_name(keys: list[tuple[str, Any]]) -> str:
+    return "_".join(f"{k}_{v}" for k, v in keys)
+
+
+def pluralize(model: str) -> str:
+    """Mongoose's default collection name for a model (the common cases of its rules)."""
+    name = model.lower()
+    if name.endswith(("s", "x", "z", "ch", "sh")):
+        return name + "es"
+    if len(name) > 1 and name.endswith("y") and name[-2] not in "aeiou":
+        return name[:-1] + "ies"
+    return name + "s"
+
+
+def normalise_collection(name: str) -> str:
+    return name.lower().replace("_", "").replace("-", "")
+
+
+def format_value(value: Any) -> str:
+    """A value in mongosh syntax, for messages and fixes."""
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        return "{ " + ", ".join(f"{_key(k)}: {format_value(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, list):
+        return "[" + ", ".join(format_value(v) for v in value) + "]"
+    if isinstance(value, Placeholder):
+        return value.text or f"<{value.kind}>"
+    if isinstance(value, Regex):
+        return str(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return str(value)
+
+
+def _key(key: Any) -> str:
+    import re
+
+    key = str(key)
+    return key if re.fullmatch(r"[A-Za-z_$][\w$]*", key) else "'" + key.replace("'", "\\'") + "'"
+
+
+def create_index_spec(collection: str, keys: list[tuple[str, int]]) -> str:
+    body = ", ".join(f"{_key(k)}: {d}" for k, d in keys)
+    return f"db.{collection}.createIndex({{ {body} }})"

@@ -1,0 +1,218 @@
+"""pymongo calls in Python: find, find_one, aggregate, count_documents, update_*, delete_*,
+create_index(es).  Called by the Python extractor with the module's ast."""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Any
+
+from advisor.ir import Location, SourceFile
+from advisor.mongo.shape import MongoQuery, Placeholder, Regex
+
+QUERY_METHODS = {"find", "find_one", "aggregate", "count_documents", "distinct", "update_one", "update_many",
+                 "replace_one", "delete_one", "delete_many", "find_one_and_update", "find_one_and_delete",
+                 "find_one_and_replace"}
+INDEX_METHODS = {"create_index", "create_indexes", "ensure_index"}
+_DB_NAME = re.compile(r"(?i)^(db|database|mongo_?db|.*_db|.*db)$")
+
+
+def _loc(path: str, node: ast.AST, index) -> Location:
+    return Location(path, node.lineno, index.char_col(node.lineno, node.col_offset),
+                    node.end_lineno, index.char_col(node.end_lineno, node.end_col_offset))
+
+
+def _value(node: ast.AST, path: str, index, spans: dict, p: tuple, names: dict, depth: int = 0) -> Any:
+    if depth > 12:
+        return Placeholder("unknown")
+    if isinstance(node, ast.Dict):
+        out = {}
+        for k, v in zip(node.keys, node.values):
+            if k is None or not isinstance(k, ast.Constant):
+                continue
+            key = k.value if isinstance(k.value, str) else str(k.value)
+            spans[p + (key,)] = _loc(path, k, index)
+            out[key] = _value(v, path, index, spans, p + (key,), names, depth + 1)
+        return out
+    if isinstance(node, (ast.List, ast.Tuple)):
+        items = []
+        for i, e in enumerate(node.elts):
+            spans[p + (i,)] = _loc(path, e, index)
+            items.append(_value(e, path, index, spans, p + (i,), names, depth + 1))
+        return items
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
+        return -node.operand.value if isinstance(node.operand.value, (int, float)) else Placeholder("number")
+    if isinstance(node, ast.Name) and node.id in names and depth < 6:
+        return _value(names[node.id], path, index, spans, p, names, depth + 1)
+    name = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else None
+    if name in ("ASCENDING", "DESCENDING"):
+        return 1 if name == "ASCENDING" else -1
+    if isinstance(node, ast.Call):
+        fn = ast.unparse(node.func)
+        if fn.endswith("compile") and node.args and isinstance(node.args[0], ast.Constant):
+            flags = "i" if any("I" in ast.unparse(a) for a in node.args[1:]) else ""
+            return Regex(str(node.args[0].value), flags)
+        kind = "date" if "datetime" in fn or "now" in fn else "objectid" if "ObjectId" in fn else \
+            "string" if fn.endswith(("lower", "upper", "strip", "str")) else "number" if fn in ("int", "float") else "unknown"
+        return Placeholder(kind, ast.unparse(node)[:60])
+    text = ast.unparse(node)[:60] if hasattr(ast, "unparse") else ""
+    return Placeholder("unknown", text)
+
+
+def _collection(node: ast.AST, names: dict, depth: int = 0) -> str | None:
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+        return node.slice.value if _is_db(node.value) else None
+    if isinstance(node, ast.Attribute):
+        return node.attr if _is_db(node.value) else None
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get_collection" \
+            and node.args and isinstance(node.args[0], ast.Constant):
+        return str(node.args[0].value)
+    if isinstance(node, ast.Name):
+        if node.id in names and depth < 4:
+            return _collection(names[node.id], names, depth + 1)
+        m = re.fullmatch(r"(\w+?)_?(collection|coll)", node.id)
+        if m:
+            return m.group(1)
+    return None
+
+
+def _is_db(node: ast.AST) -> bool:
+    if isinstance(node, ast.Name):
+        return bool(_DB_NAME.match(node.id))
+    if isinstance(node, ast.Attribute):
+        return bool(_DB_NAME.match(node.attr)) or _is_client(node.value)
+    if isinstance(node, ast.Subscript):
+        return _is_client(node.value)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        return node.func.attr in ("get_database", "get_default_database")
+    return False
+
+
+def _is_client(node: ast.AST) -> bool:
+    name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
+    return "client" in name.lower() or "mongo" in name.lower()
+
+
+def _unchain(call: ast.Call):
+    chain = []
+    node: ast.AST = call
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        chain.append((node.func.attr, node))
+        node = node.func.value
+    chain.reverse()
+    return node, chain
+
+
+def _kw(call: ast.Call, name: str):
+    for k in call.keywords:
+        if k.arg == name:
+            return k.value
+    return None
+
+
+def _sort_spec(v: Any) -> Any:
+    if isinstance(v, list):
+        out = {}
+        for item in v:
+            if isinstance(item, (list, tuple)) and len(item) == 2 and isinstance(item[0], str):
+                out[item[0]] = -1 if item[1] in (-1, "desc") else 1
+            elif isinstance(item, str):
+                out[item] = 1
+        return out
+    if isinstance(v, str):
+        return {v: 1}
+    return v
+
+
+def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
+    names: dict[str, ast.AST] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            names[node.targets[0].id] = node.value
+    tops = []
+    inner: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Call):
+            inner.add(id(node.func.value))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and id(node) not in inner:
+            tops.append(node)
+    for top in tops:
+        base, chain = _unchain(top)
+        for i, (method, call) in enumerate(chain):
+            if method not in QUERY_METHODS and method not in INDEX_METHODS:
+                continue
+            receiver = call.func.value
+            coll = _collection(receiver, names)
+            if coll is None:
+                break
+            if method in INDEX_METHODS:
+                _index(result, coll, method, call, path, index, names)
+                break
+            spans: dict = {}
+            loc = Location(path, call.func.end_lineno, index.char_col(call.func.end_lineno, call.func.end_col_offset) - len(method),
+                           top.end_lineno, index.char_col(top.end_lineno, top.end_col_offset))
+            q = MongoQuery(collection=coll, operation=method, location=loc, source="python", driver=True,
+                           text=ast.unparse(top)[:2000], spans=spans)
+            spans[()] = loc
+            args = call.args
+            if method == "aggregate":
+                q.pipeline = _value(args[0], path, index, spans, ("pipeline",), names) if args else Placeholder("array")
+            elif method == "distinct":
+                q.filter = _value(args[1], path, index, spans, ("filter",), names) if len(args) > 1 else {}
+            else:
+                f = args[0] if args else _kw(call, "filter")
+                q.filter = _value(f, path, index, spans, ("filter",), names) if f is not None else {}
+                if method in ("find", "find_one"):
+                    proj = args[1] if len(args) > 1 else _kw(call, "projection")
+                    if proj is not None:
+                        v = _value(proj, path, index, spans, ("projection",), names)
+                        q.projection = {k: 1 for k in v if isinstance(k, str)} if isinstance(v, list) else v
+                    for key in ("sort", "skip", "limit"):
+                        kv = _kw(call, key)
+                        if kv is not None:
+                            v = _value(kv, path, index, spans, (key,), names)
+                            setattr(q, key, _sort_spec(v) if key == "sort" else v)
+                            spans[(key,)] = _loc(path, kv, index)
+            for method2, call2 in chain[i + 1:]:
+                a = call2.args
+                if method2 == "sort" and a:
+                    v = _value(a[0], path, index, {}, ("sort",), names)
+                    if len(a) > 1:
+                        d = _value(a[1], path, index, {}, ("sort",), names)
+                        v = {v: -1 if d == -1 else 1} if isinstance(v, str) else v
+                    q.sort = _sort_spec(v)
+                    spans[("sort",)] = _loc(path, call2, index)
+                elif method2 in ("skip", "limit") and a:
+                    setattr(q, method2, _value(a[0], path, index, {}, (method2,), names))
+                    spans[(method2,)] = _loc(path, call2, index)
+                elif method2 == "explain":
+                    q.explained = True
+            result.queries.append(q)
+            break
+
+
+def _index(result: SourceFile, coll: str, method: str, call: ast.Call, path: str, index, names: dict) -> None:
+    from advisor.mongo.indexes import make_index
+
+    loc = _loc(path, call, index)
+    opts = {k.arg: _value(k.value, path, index, {}, (), names) for k in call.keywords if k.arg}
+    if method == "create_indexes":
+        specs = call.args[0] if call.args else None
+        if isinstance(specs, ast.List):
+            for e in specs.elts:
+                if isinstance(e, ast.Call) and e.args:
+                    keys = _value(e.args[0], path, index, {}, (), names)
+                    o = {k.arg: _value(k.value, path, index, {}, (), names) for k in e.keywords if k.arg}
+                    ix = make_index(coll, keys, o, _loc(path, e, index))
+                    if ix:
+                        result.indexes.append(ix)
+        return
+    if not call.args:
+        return
+    keys = _value(call.args[0], path, index, {}, (), names)
+    ix = make_index(coll, keys, opts, loc)
+    if ix:
+        result.indexes.append(ix)

@@ -1,0 +1,113 @@
+"""JS/TS, Python (pymongo) and shape-file extraction of Mongo queries, indexes and SQL."""
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from advisor.ir import SqlQuery
+from advisor.mongo.shape import MongoQuery, Placeholder, Regex
+from advisor.sources import extract
+
+JS = """\
+const mongoose = require('mongoose');
+const s = new mongoose.Schema({ sessionId: { type: String, unique: true }, expiresAt: { type: Date, expires: '24h' } },
+  { collection: 'wallet_sessions' });
+s.index({ address: 1, status: 1 }, { name: 'by_addr' });
+const WalletSession = mongoose.model('WalletSession', s);
+const LIMIT = 20;
+async function f(id, page) {
+  await WalletSession.find({ address: id, createdAt: { $gt: new Date() }, name: /^ab/i }, 'a -b')
+    .sort('-createdAt name').skip(page * LIMIT).limit(LIMIT).lean();
+  await db.collection('orders').find({ total: { $gte: 5 } }, { projection: { a: 1 }, sort: { total: -1 } }).toArray();
+  db.users.aggregate([{ $match: { status: `x` } }, { $group: { _id: '$a' } }]);
+  [1, 2].find(x => x > 1);
+  await pool.query('SELECT id FROM users WHERE id = $1', [id]);
+  await pool.query(`SELECT id FROM users WHERE id = ${id}`);
+  await prisma.$queryRaw`SELECT id FROM users WHERE id = ${id}`;
+}
+"""
+
+
+def mongo(src):
+    return [q for q in src.queries if isinstance(q, MongoQuery)]
+
+
+def test_mongoose_chain_read_statically():
+    src = extract("app.js", JS)
+    q = mongo(src)[0]
+    assert (q.collection, q.operation, q.model, q.lean) == ("wallet_sessions", "find", "WalletSession", True)
+    assert q.filter["address"] == Placeholder("unknown", "id")
+    assert q.filter["createdAt"]["$gt"].kind == "date" and q.filter["name"] == Regex("^ab", "i")
+    assert q.projection == {"a": 1, "b": 0} and q.sort == {"createdAt": -1, "name": 1}
+    assert q.limit == 20 and isinstance(q.skip, Placeholder)
+    assert (q.location.line, q.location.col) == (8, 23)
+    assert q.at("filter", "name").line == 8
+
+
+def test_driver_and_mongosh_calls():
+    qs = mongo(extract("app.js", JS))
+    orders = qs[1]
+    assert (orders.collection, orders.driver, orders.sort, orders.projection) == ("orders", True, {"total": -1}, {"a": 1})
+    agg = qs[2]
+    assert agg.collection == "users" and agg.pipeline[0] == {"$match": {"status": "x"}}
+    assert len(qs) == 3  # Array.prototype.find is not a query
+
+
+def test_indexes_from_schema_and_calls():
+    src = extract("app.js", JS)
+    got = {(i.table, i.name, tuple(i.options.get(k) for k in ("unique", "expireAfterSeconds"))) for i in src.indexes}
+    assert got == {("wallet_sessions", "sessionId_1", (True, None)), ("wallet_sessions", "expiresAt_1", (None, 86400)),
+                   ("wallet_sessions", "by_addr", (None, None))}
+
+
+def test_sql_in_js_positions_and_string_building():
+    src = extract("app.js", JS)
+    sql = [q for q in src.queries if isinstance(q, SqlQuery)]
+    assert [(q.location.line, q.dynamic) for q in sql] == [(13, False), (14, True), (15, False)]
+    assert sql[0].textmap.locate(0).col == 21
+    assert sql[2].text == "SELECT id FROM users WHERE id = $1"  # tagged template: parameterised
+    assert [(b.how, b.location.line) for b in src.string_built] == [("template literal", 14)]
+
+
+def test_typescript_and_parse_errors():
+    ts = "const x: number = 1;\nconst r = await User.find({ a: x } as any).limit(1);\n"
+    q = mongo(extract("a.ts", ts))[0]
+    assert q.filter == {"a": 1} and q.collection == "users"
+    bad = extract("b.js", "function ( {\n")
+    assert bad.errors and "syntax error" in bad.errors[0][1]
+
+
+def test_pymongo_calls():
+    py = ("from pymongo import DESCENDING\nimport re\ndb = client.shop\n"
+          "db.orders.create_index([('customer', 1), ('created', DESCENDING)], unique=True)\n"
+          "rows = db.orders.find({'customer': c}, {'total': 1}).sort('created', -1).limit(5)\n"
+          "db['users'].find_one({'name': re.compile('x', re.I)})\n")
+    src = extract("app.py", py)
+    q1, q2 = mongo(src)
+    assert (q1.collection, q1.sort, q1.limit, q1.projection) == ("orders", {"created": -1}, 5, {"total": 1})
+    assert q2.collection == "users" and q2.filter["name"] == Regex("x", "i")
+    assert src.indexes[0].name == "customer_1_created_-1" and src.indexes[0].unique
+
+
+def test_shape_files_and_other_json():
+    src = extract("shapes.yaml", "queries:\n  - collection: o\n    filter: {a: 1}\n    sort: {b: -1}\n")
+    q = mongo(src)[0]
+    assert (q.collection, q.filter, q.sort, q.location.line) == ("o", {"a": 1}, {"b": -1}, 2)
+    assert mongo(extract("orders.json", '[{"$match": {"a": {"$gt": 1}}}]'))[0].operation == "aggregate"
+    for other in ('{"name": "x", "scripts": {}}', "{ broken", '{"$schema": "x", "properties": {"a": {"$ref": "y"}}}',
+                  '{"queryPlanner": {"parsedQuery": {"a": {"$eq": 1}}}}', "- a\n- b\n", ""):
+        got = extract("package.json", other)
+        assert not got.queries and not got.errors
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(alphabet="{}[]()'\"`$.:,;=> \nabcfindsortlimitdbMo1-/\\^", max_size=120))
+def test_random_js_never_crashes(text):
+    extract("fuzz.js", text)
+    extract("fuzz.ts", text)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(alphabet="{}[]:,\"' \n-$abcmatchfiltercollection12", max_size=120))
+def test_random_json_yaml_never_crashes(text):
+    assert not extract("f.json", text).errors
+    assert not extract("f.yaml", text).errors
