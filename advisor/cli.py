@@ -16,7 +16,9 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
 def _fail(message: str) -> None:
-    click.echo(f"advisor: error: {message}", err=True)
+    from advisor.seed.server import mask  # passwords in DSNs never reach the output
+
+    click.echo(f"advisor: error: {mask(message)}", err=True)
     sys.exit(EXIT_ERROR)
 
 

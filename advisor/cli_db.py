@@ -11,32 +11,9 @@ import click
 
 
 def _guarded(fn):
-    import functools
+    from advisor.cli import _guard  # one error policy for every command (masks DSN passwords)
 
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        import os
-
-        from advisor.config import ConfigError
-        from advisor.seed.server import mask
-
-        try:
-            return fn(*args, **kwargs)
-        except ConfigError as exc:
-            click.echo(f"advisor: error: {mask(str(exc))}", err=True)
-            sys.exit(2)
-        except KeyboardInterrupt:
-            click.echo("advisor: interrupted", err=True)
-            sys.exit(130)
-        except (click.exceptions.Exit, click.ClickException, SystemExit):
-            raise
-        except Exception as exc:  # noqa: BLE001
-            if os.environ.get("ADVISOR_DEBUG"):
-                raise
-            click.echo(f"advisor: error: internal error: {type(exc).__name__}: {mask(str(exc))}", err=True)
-            sys.exit(2)
-
-    return wrapper
+    return _guard(fn)
 
 
 def _project(paths, config):
