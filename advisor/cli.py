@@ -11,41 +11,9 @@ import sys
 import click
 
 from advisor import __version__
+from advisor.cli_guard import EXIT_ERROR, fail as _fail, guard as _guard
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-
-
-def _fail(message: str) -> None:
-    from advisor.seed.server import mask  # passwords in DSNs never reach the output
-
-    click.echo(f"advisor: error: {mask(message)}", err=True)
-    sys.exit(EXIT_ERROR)
-
-
-def _guard(fn):
-    """Known errors become one clear line and exit 2; unknown ones too, without a traceback."""
-    import functools
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        from advisor.catalogue import CatalogueError
-        from advisor.config import ConfigError
-
-        try:
-            return fn(*args, **kwargs)
-        except (ConfigError, CatalogueError) as exc:
-            _fail(str(exc))
-        except KeyboardInterrupt:
-            click.echo("advisor: interrupted", err=True)
-            sys.exit(130)
-        except (click.exceptions.Exit, click.ClickException, SystemExit):
-            raise
-        except Exception as exc:  # noqa: BLE001
-            if os.environ.get("ADVISOR_DEBUG"):
-                raise
-            _fail(f"internal error: {type(exc).__name__}: {exc} (set ADVISOR_DEBUG=1 for a traceback)")
-
-    return wrapper
+EXIT_CLEAN, EXIT_FINDINGS = 0, 1
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

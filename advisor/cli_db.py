@@ -10,10 +10,7 @@ import sys
 import click
 
 
-def _guarded(fn):
-    from advisor.cli import _guard  # one error policy for every command (masks DSN passwords)
-
-    return _guard(fn)
+from advisor.cli_guard import guard as _guarded  # noqa: E402  one error policy for every command
 
 
 def _project(paths, config):

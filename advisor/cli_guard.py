@@ -1,0 +1,44 @@
+"""The error policy every command shares: known errors are one clear line and exit 2,
+unknown ones too (no traceback unless ADVISOR_DEBUG is set); DSN passwords are masked."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+EXIT_ERROR = 2
+
+
+def fail(message: str) -> None:
+    from advisor.seed.server import mask  # passwords in DSNs never reach the output
+
+    click.echo(f"advisor: error: {mask(message)}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+def guard(fn):
+    """Known errors become one clear line and exit 2; unknown ones too, without a traceback."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from advisor.catalogue import CatalogueError
+        from advisor.config import ConfigError
+
+        try:
+            return fn(*args, **kwargs)
+        except (ConfigError, CatalogueError) as exc:
+            fail(str(exc))
+        except KeyboardInterrupt:
+            click.echo("advisor: interrupted", err=True)
+            sys.exit(130)
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
+            raise
+        except Exception as exc:  # noqa: BLE001
+            if os.environ.get("ADVISOR_DEBUG"):
+                raise
+            fail(f"internal error: {type(exc).__name__}: {exc} (set ADVISOR_DEBUG=1 for a traceback)")
+
+    return wrapper
