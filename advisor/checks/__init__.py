@@ -37,6 +37,16 @@ class Hit:
     severity: str | None = None  # overrides the rule's default for this hit
 
 
+def _span(node: exp.Expression) -> tuple[int, int] | None:
+    """(first start, last end) offsets of the positions sqlglot kept under a node."""
+    starts, ends = [], []
+    for child in node.walk():
+        if child._meta and "start" in child.meta:  # noqa: SLF001 (reading .meta would create empty dicts)
+            starts.append(child.meta["start"])
+            ends.append(child.meta["end"])
+    return (min(starts), max(ends)) if starts else None
+
+
 @dataclass
 class QueryContext:
     query: SqlQuery
@@ -48,14 +58,9 @@ class QueryContext:
         """The span of a node in the file, from the nearest positions sqlglot kept."""
         if node is None:
             return self.query.location
-        starts, ends = [], []
-        for child in node.walk():
-            meta = child.meta if child._meta else None  # noqa: SLF001 (avoid creating empty meta dicts)
-            if meta and "start" in meta:
-                starts.append(meta["start"])
-                ends.append(meta["end"])
-        if starts:
-            return self.query.textmap.locate(min(starts), max(ends))
+        span = _span(node)
+        if span:
+            return self.query.textmap.locate(*span)
         parent = node.parent
         while parent is not None:
             if parent._meta and "start" in parent.meta:  # noqa: SLF001
@@ -65,16 +70,12 @@ class QueryContext:
 
     def text(self, node: exp.Expression) -> str:
         """The node as the user wrote it (falls back to generated SQL)."""
-        starts, ends = [], []
-        for child in node.walk():
-            if child._meta and "start" in child.meta:  # noqa: SLF001
-                starts.append(child.meta["start"])
-                ends.append(child.meta["end"])
-        if starts:
-            raw = self.query.text[min(starts): max(ends) + 1]
+        span = _span(node)
+        if span:
+            raw = self.query.text[span[0]: span[1] + 1]
             # a function's closing parenthesis has no position of its own
             depth = raw.count("(") - raw.count(")")
-            rest = self.query.text[max(ends) + 1:]
+            rest = self.query.text[span[1] + 1:]
             while depth > 0 and rest.lstrip().startswith(")"):
                 stripped = rest.lstrip()
                 raw += rest[: len(rest) - len(stripped) + 1]

@@ -7,7 +7,7 @@ import re
 from sqlglot import exp
 
 from advisor.checks import Hit, QueryContext, query_check, source_check
-from advisor.facts.sql import Predicate, Scope
+from advisor.facts.sql import Predicate, Scope, disjuncts
 from advisor.names import quote
 from advisor.schema.ddl import canonical_expression
 from advisor.ir import SourceFile
@@ -312,11 +312,9 @@ def _served_by_index(ctx: QueryContext, columns: frozenset[tuple[str | None, str
 
 @query_check("or-across-columns")
 def or_across_columns(ctx: QueryContext):
-    from advisor.facts.sql import _disjuncts
-
     for scope in ctx.facts.scopes:
         for node in scope.ors:
-            branches = [_branch_columns(b, scope) for b in _disjuncts(node)]
+            branches = [_branch_columns(b, scope) for b in disjuncts(node)]
             if any(not b for b in branches) or len(set(branches)) < 2:
                 continue
             if ctx.schema and all(_served_by_index(ctx, b) for b in branches):

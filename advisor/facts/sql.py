@@ -137,17 +137,17 @@ def _columns_in(node: exp.Expression) -> list[exp.Column]:
     return [n for n in _own_nodes(node) if isinstance(n, exp.Column) and not isinstance(n.this, exp.Star)]
 
 
-def _conjuncts(node: exp.Expression) -> list[exp.Expression]:
+def conjuncts(node: exp.Expression) -> list[exp.Expression]:
     node = _unparen(node)
     if isinstance(node, exp.And):
-        return _conjuncts(node.this) + _conjuncts(node.expression)
+        return conjuncts(node.this) + conjuncts(node.expression)
     return [node]
 
 
-def _disjuncts(node: exp.Expression) -> list[exp.Expression]:
+def disjuncts(node: exp.Expression) -> list[exp.Expression]:
     node = _unparen(node)
     if isinstance(node, exp.Or):
-        return _disjuncts(node.this) + _disjuncts(node.expression)
+        return disjuncts(node.this) + disjuncts(node.expression)
     return [node]
 
 
@@ -294,11 +294,11 @@ class _Builder:
     # -- predicates -------------------------------------------------------------
 
     def _condition(self, scope: Scope, node: exp.Expression, clause: str, in_or: bool = False) -> None:
-        for conjunct in _conjuncts(node):
+        for conjunct in conjuncts(node):
             if isinstance(conjunct, exp.Or):
                 if clause == "where" and not in_or:
                     scope.ors.append(conjunct)
-                for branch in _disjuncts(conjunct):
+                for branch in disjuncts(conjunct):
                     self._condition(scope, branch, clause, in_or=True)
             else:
                 self._atom(scope, conjunct, clause, in_or)

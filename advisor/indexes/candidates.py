@@ -87,12 +87,12 @@ def _implies(index: IndexDef, access: Access) -> bool:
         return True
     import sqlglot
 
-    from advisor.facts.sql import _conjuncts
+    from advisor.facts.sql import conjuncts
     try:
         where = sqlglot.parse_one(index.where, read="postgres")
     except Exception:
         return False
-    return all(canonical_expression(c) in access.conjunct_texts for c in _conjuncts(where))
+    return all(canonical_expression(c) in access.conjunct_texts for c in conjuncts(where))
 
 
 def serving_index(schema: Schema, access: Access) -> IndexDef | None:
