@@ -133,9 +133,10 @@ def rule_command(key) -> None:
 
 
 def _register_database_commands() -> None:
-    from advisor.cli_db import register
+    from advisor import cli_db, cli_explain
 
-    register(main)
+    cli_db.register(main)
+    cli_explain.register(main)
 
 
 _register_database_commands()

@@ -132,13 +132,8 @@ def _catalog(conn) -> tuple[dict[str, float], dict[str, list[str]]]:
 def run_workload(config, queries: list[SqlQuery], schema, *, dsn: str | None, analyze: bool,
                  progress: bool = False) -> Workload:
     """Plan every query; measure index candidates. The caller closes workload.prepared.target."""
-    import psycopg
-
-    from advisor.facts.sql import build_facts
-    from advisor.indexes.verify import candidates_for, measure
-    from advisor.parse import parse_sql
     from advisor.seed.prepare import prepare
-    from advisor.seed.server import connect, mask
+    from advisor.seed.server import connect
     from advisor.seed.settings import explain_settings
 
     settings = explain_settings(config)
@@ -154,33 +149,47 @@ def run_workload(config, queries: list[SqlQuery], schema, *, dsn: str | None, an
         if analyze and not target.owned:
             prepared.notes.append("--analyze skipped: advisor only reads a database it did not create")
         for query in queries:
-            sql, nparams = normalise(strip_statement(query.text))
-            run = QueryRun(query, sql, nparams)
-            runs.append(run)
-            tree = parse_sql(query.text, query.dialect)
-            run.facts = build_facts(tree, schema) if hasattr(tree, "find_all") else None
-            tables = sorted({t for s in run.facts.scopes for t in s.sources.values()}) if run.facts else []
-            try:
-                run.plan, _ = make_explainer(run, False, settings.statement_timeout_ms)(conn)
-            except psycopg.Error as exc:
-                run.error = mask(str(exc).strip().splitlines()[0])
-                run.outcome = "error"
-                continue
-            if do_analyze:
-                run.params = sample_params(conn, sql, nparams, tables)
-                try:
-                    run.analyzed, run.time_ms = make_explainer(run, True, settings.statement_timeout_ms)(conn)
-                except psycopg.errors.QueryCanceled:
-                    run.timed_out = True
-                    run.error = f"cut by the statement timeout ({settings.statement_timeout_ms} ms) under --analyze"
-                except psycopg.Error as exc:
-                    run.error = mask(str(exc).strip().splitlines()[0])
-            _advise(conn, run, schema, settings, target, do_analyze and not run.timed_out, candidates_for, measure)
+            runs.append(plan_query(conn, query, schema, settings, target, do_analyze))
         conn.close()
     except BaseException:
         target.close()
         raise
     return Workload(runs, prepared, table_rows, partitions)
+
+
+def plan_query(conn, query: SqlQuery, schema, settings, target, analyze: bool,
+               params: list[str] | None = None) -> QueryRun:
+    """Plan one query (and run it, rolled back, when `analyze`); measure its index candidates."""
+    import psycopg
+
+    from advisor.facts.sql import build_facts
+    from advisor.indexes.verify import candidates_for, measure
+    from advisor.parse import parse_sql
+    from advisor.seed.server import mask
+
+    sql, nparams = normalise(strip_statement(query.text))
+    run = QueryRun(query, sql, nparams)
+    tree = parse_sql(query.text, query.dialect)
+    run.facts = build_facts(tree, schema) if hasattr(tree, "find_all") else None
+    tables = sorted({t for s in run.facts.scopes for t in s.sources.values()}) if run.facts else []
+    try:
+        run.plan, _ = make_explainer(run, False, settings.statement_timeout_ms)(conn)
+    except psycopg.Error as exc:
+        run.error = mask(str(exc).strip().splitlines()[0])
+        run.outcome = "error"
+        return run
+    if analyze:
+        run.params = list(params) if params else sample_params(conn, sql, nparams, tables)
+        try:
+            run.analyzed, run.time_ms = make_explainer(run, True, settings.statement_timeout_ms)(conn)
+        except psycopg.errors.QueryCanceled:
+            run.timed_out = True
+            run.error = f"cut by the statement timeout ({settings.statement_timeout_ms} ms) under --analyze"
+        except psycopg.Error as exc:
+            run.error = mask(str(exc).strip().splitlines()[0])
+    _advise(conn, run, schema, settings, target, analyze and not run.timed_out and run.error is None,
+            candidates_for, measure)
+    return run
 
 
 def _advise(conn, run: QueryRun, schema, settings, target, analyze: bool, candidates_for, measure) -> None:

@@ -1,0 +1,384 @@
+"""The session's state: a database to plan on, the schema, the indexes tried.
+
+On advisor's own (seeded) database the whole session runs inside one
+transaction that is rolled back when it ends: each `\\try` is a savepoint, so
+`\\drop` rolls back to it and nothing the session builds outlives it, not
+even in the cached seeded database.  On a database given with --dsn the
+session only reads: `\\try` uses HypoPG's hypothetical indexes, and fails with
+a clear message where HypoPG is not installed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+
+from advisor.config import Config
+from advisor.session.report import Advice, PlanFinding, QueryReport, TryReport, numbered
+
+
+class SessionError(Exception):
+    """A command that cannot be carried out; the session goes on."""
+
+
+@dataclass
+class Tried:
+    name: str
+    ddl: str
+    savepoint: str | None = None  # own database: roll back to it
+    hypo_oid: int | None = None  # HypoPG: drop it by oid
+    size_bytes: int | None = None
+    build_ms: float | None = None
+
+
+CREATE_INDEX = re.compile(
+    r"^\s*CREATE\s+(UNIQUE\s+)?INDEX\s+(CONCURRENTLY\s+)?(IF\s+NOT\s+EXISTS\s+)?(?P<name>(?!ON\b)[\w\"$.]+\s+)?ON\b",
+    re.IGNORECASE)
+
+
+class Workspace:
+    def __init__(self, config: Config, schema, *, dsn: str | None = None, mongo_uri: str | None = None,
+                 analyze: bool = False, progress: bool = False):
+        self.config = config
+        self.dsn = dsn
+        self.mongo_uri = mongo_uri
+        self.analyze = analyze
+        self.progress = progress
+        self.params: list[str] = []
+        self.tried: list[Tried] = []
+        self.last: QueryReport | None = None
+        self.recommended: dict[str, tuple[Advice, str]] = {}  # ddl -> (advice, query text)
+        self.mode = "sql"
+        self.notes: list[str] = []
+        self.rows_override: int | None = None
+        self.schema = schema
+        self._prepared = None
+        self._conn = None
+        self._table_rows: dict[str, float] = {}
+        self._partitions: dict[str, list[str]] = {}
+
+    # --- schema and database -------------------------------------------------------
+
+    @property
+    def has_schema_files(self) -> bool:
+        from advisor.engine import _schema_files
+
+        return bool(_schema_files(self.config))
+
+    @property
+    def owned(self) -> bool:
+        return bool(self._prepared and self._prepared.target.owned)
+
+    def _seed_config(self) -> Config:
+        if self.rows_override is None:
+            return self.config
+        seed = dict(self.config.seed or {})
+        seed["rows"] = self.rows_override
+        tables = {name: {k: v for k, v in spec.items() if k != "rows"} for name, spec in (seed.get("tables") or {}).items()}
+        if tables:
+            seed["tables"] = tables
+        return dataclasses.replace(self.config, seed=seed)
+
+    def connection(self):
+        """The open connection, preparing (starting, loading, seeding) the database on first use."""
+        if self._conn is not None:
+            return self._conn
+        from advisor.explain.stage import _catalog
+        from advisor.seed.prepare import prepare
+        from advisor.seed.server import connect
+
+        if not self.has_schema_files and not self.dsn:
+            raise SessionError(f"{self.config.label}: no schema files configured (schema = [...]): "
+                               "nothing to load and seed; use --dsn to plan on an existing database")
+        self._prepared = prepare(self._seed_config(), self.dsn, progress=self.progress)
+        self.notes += self._prepared.notes
+        for err in self._prepared.load_errors:
+            self.notes.append(f"{err.path}:{err.line}: PostgreSQL rejects this statement: {err.message}")
+        target = self._prepared.target
+        try:
+            conn = connect(target.conninfo, autocommit=True)
+            if not target.owned:
+                conn.execute("SET default_transaction_read_only = on")
+            self._table_rows, self._partitions = _catalog(conn)
+            if target.owned:
+                conn.execute("BEGIN")  # the session's transaction: rolled back at the end
+        except BaseException:
+            target.close()
+            raise
+        self._conn = conn
+        return conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                if self.owned:
+                    self._conn.execute("ROLLBACK")
+                self._conn.close()
+            except Exception:  # noqa: BLE001 -- a broken connection is closed anyway
+                pass
+            self._conn = None
+        if self._prepared is not None:
+            self._prepared.target.close()
+            self._prepared = None
+
+    def describe_target(self) -> str:
+        from advisor.seed.server import mask
+
+        if self._prepared is None:
+            return "not connected yet"
+        target = self._prepared.target
+        if self.dsn and target.owned:
+            return f"scratch database on {mask(self.dsn)} (advisor's own: ANALYZE and \\try allowed)"
+        if self.dsn:
+            hypo = "HypoPG installed" if target.hypopg else "no HypoPG: \\try unavailable"
+            return f"{mask(self.dsn)} (read-only; {hypo})"
+        rows = sum(self._prepared.seeded.values()) if self._prepared.seeded else None
+        how = "reused from cache" if self._prepared.reused else (f"seeded {rows:,} rows" if rows else "seeded")
+        return f"embedded PostgreSQL, {how}"
+
+    # --- queries -------------------------------------------------------------------
+
+    def _settings(self):
+        from advisor.seed.settings import explain_settings
+
+        return explain_settings(self.config)
+
+    def statements(self, text: str) -> list:
+        """The statements (SQL) or shapes (Mongo mode, mongosh or driver syntax) in the text typed."""
+        from advisor import sources
+
+        suffix = "js" if self.mode == "mongo" else "sql"
+        source = sources.extract(f"input.{suffix}", text, self.config.dialect)
+        if source.errors:
+            raise SessionError("; ".join(message for _, message in source.errors))
+        return list(source.queries)
+
+    def static_findings(self, text: str, suffix: str = "sql") -> list:
+        from advisor import sources
+        from advisor.engine import Options, _Run
+
+        run = _Run(self.config, Options())
+        run.analyse(sources.extract(f"input.{suffix}", text, self.config.dialect), self.schema)
+        return run.findings()
+
+    def explain(self, query) -> QueryReport:
+        """Static findings, the plan, plan findings and the measured index advice of one statement."""
+        from advisor.explain.stage import plan_query, plannable
+
+        report = QueryReport(query.text.strip())
+        report.static = self.static_findings(query.text)
+        if not plannable(query):
+            report.error = "not a statement advisor can plan (SELECT, WITH, INSERT, UPDATE, DELETE, MERGE, VALUES)"
+            report.outcome = "error"
+            self.last = report
+            return report
+        conn = self.connection()
+        analyze = self.analyze and not self._read_only_write(query.text)
+        settings = self._settings()
+        run = plan_query(conn, query, self.schema, settings, self._prepared.target, analyze,
+                         params=self._quoted_params() if self.params else None)
+        report.params = run.params
+        report.outcome, report.reason = run.outcome, run.reason
+        if run.outcome in ("recommended", "cheap", "below-threshold", "no-candidate"):
+            # the measurement answers the static guess: show the measured advice, not both
+            report.static = [f for f in report.static if f.rule != "IDX001"]
+        report.error = run.error
+        if analyze is False and self.analyze:
+            report.error = "EXPLAIN only: this database is read-only and the statement writes"
+        report.plan = run.analyzed or run.plan
+        report.analyzed = run.analyzed is not None
+        if report.plan is not None:
+            report.plan_findings = self._plan_findings(report.plan)
+        if run.best is not None:
+            m = run.best
+            report.advice = Advice(
+                index=m.candidate.describe(), ddl=m.candidate.ddl(), cost_before=run.plan.cost,
+                cost_after=m.cost_after, size_bytes=m.size_bytes, build_ms=m.build_ms,
+                evidence="measured" if self.owned else "planned",
+                time_before_ms=run.time_ms, time_after_ms=m.time_after_ms)
+            if run.outcome == "recommended":
+                self.recommended[report.advice.ddl] = (report.advice, report.text)
+        report._query = query  # noqa: SLF001 -- kept so \try can re-plan the same statement
+        self.last = report
+        return report
+
+    def _read_only_write(self, text: str) -> bool:
+        """A writing statement on a database advisor may not write to: plan it, never run it."""
+        return not self.owned and bool(re.match(r"^\s*(WITH\b.*\b)?(INSERT|UPDATE|DELETE|MERGE)\b", text,
+                                                re.IGNORECASE | re.DOTALL))
+
+    def _quoted_params(self) -> list[str]:
+        return ["'" + p.replace("'", "''") + "'" for p in self.params]
+
+    def _plan_findings(self, plan) -> list[PlanFinding]:
+        from advisor import catalogue
+        from advisor.checks.plans import PlanContext, plan_hits
+
+        ctx = PlanContext(plan, self._table_rows, self._partitions, self._settings())
+        out = []
+        for name, message, help_, metrics in plan_hits(ctx, lambda n: True):
+            spec = catalogue.lookup(name)
+            out.append(PlanFinding(name, spec.id if spec else "", message, help_, metrics.get("node")))
+        return out
+
+    def explain_mongo(self, query) -> QueryReport:
+        """A MongoDB shape: static findings and the static planner's choice; the server's with --mongo-uri."""
+        from advisor.checks.mongo import indexes_for
+        from advisor.mongo.planner import leading_stages, plan_find
+
+        report = QueryReport(query.text.strip() or f"{query.collection}.{query.operation}(...)", kind="mongo")
+        report.static = self.static_findings(query.text, suffix="js")
+        indexes, _ = indexes_for(self.schema, query)
+        plan = None
+        if query.is_aggregate:
+            lead = leading_stages(query.pipeline) if isinstance(query.pipeline, list) else None
+            if lead is not None:
+                plan = plan_find(None, lead.sort, indexes, None, info=lead.info)
+        elif query.operation not in ("insertOne", "insertMany", "createIndex"):
+            plan = plan_find(query.filter, query.sort, indexes, query.projection)
+        report.mongo_plan = plan.describe() if plan is not None else None
+        if self.mongo_uri:
+            from advisor.engine import Options, _Run
+            from advisor.mongo.explain import ExplainError, explain_live
+
+            try:
+                run = _Run(self.config, Options())
+                run.hits = explain_live([query], self.mongo_uri)
+                report.static += run.findings()
+            except ExplainError as exc:
+                report.error = str(exc)
+        self.last = report
+        return report
+
+    # --- \try and \drop -----------------------------------------------------------------
+
+    def try_index(self, ddl: str) -> TryReport:
+        """Build an index (or a hypothetical one) and re-plan the last query beside its old plan."""
+        import time
+
+        import psycopg
+
+        m = CREATE_INDEX.match(ddl)
+        if not m:
+            raise SessionError("\\try takes a CREATE INDEX statement, e.g. \\try CREATE INDEX ON users (lower(email))")
+        ddl = ddl.strip().rstrip(";")
+        ddl = re.sub(r"\bCONCURRENTLY\s+", "", ddl, count=1, flags=re.IGNORECASE)  # not allowed in a transaction
+        conn = self.connection()
+        target = self._prepared.target
+        n = len(self.tried) + 1
+        if not m.group("name"):
+            name = f"advisor_try_{n}"
+            ddl = re.sub(r"\bINDEX\s+(IF\s+NOT\s+EXISTS\s+)?ON\b", rf"INDEX \1{name} ON", ddl, count=1,
+                         flags=re.IGNORECASE)
+        else:
+            name = m.group("name").strip().strip('"').split(".")[-1]
+        tried = Tried(name, ddl)
+        if target.owned:
+            savepoint = f"advisor_try_{n}"
+            conn.execute(f"SAVEPOINT {savepoint}")
+            try:
+                if re.search(r"gin_trgm_ops|gist_trgm_ops", ddl, re.IGNORECASE):
+                    conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+                started = time.perf_counter()
+                conn.execute(ddl)
+                tried.build_ms = (time.perf_counter() - started) * 1000
+                table = conn.execute("SELECT indrelid::regclass::text FROM pg_index WHERE indexrelid = %s::regclass",
+                                     (_quote_ident(name),)).fetchone()[0]
+                conn.execute(f"ANALYZE {table}")  # expression indexes bring their own statistics
+                tried.size_bytes = conn.execute("SELECT pg_relation_size(%s::regclass)",
+                                                (_quote_ident(name),)).fetchone()[0]
+            except psycopg.Error as exc:
+                conn.execute(f"ROLLBACK TO SAVEPOINT {savepoint}")
+                conn.execute(f"RELEASE SAVEPOINT {savepoint}")
+                raise SessionError(f"cannot build the index: {_first_line(exc)}") from None
+            tried.savepoint = savepoint
+        elif target.hypopg:
+            try:
+                row = conn.execute("SELECT indexrelid, indexname FROM hypopg_create_index(%s)", (ddl,)).fetchone()
+                tried.hypo_oid, tried.name = row[0], row[1]
+                tried.size_bytes = conn.execute("SELECT hypopg_relation_size(%s)", (row[0],)).fetchone()[0]
+            except psycopg.Error as exc:
+                raise SessionError(f"HypoPG cannot create this index: {_first_line(exc)}") from None
+        else:
+            raise SessionError("\\try needs HypoPG on this server (CREATE EXTENSION hypopg): advisor never builds "
+                               "real indexes in a database it did not create")
+        self.tried.append(tried)
+        result = TryReport(ddl + ";", tried.name, tried.size_bytes, tried.build_ms, hypothetical=tried.hypo_oid is not None)
+        before = self.last
+        if before is not None and getattr(before, "_query", None) is not None:
+            result.before = before
+            result.after = self.explain(before._query)  # noqa: SLF001
+        return result
+
+    def drop(self) -> Tried:
+        """Undo the last \\try."""
+        if not self.tried:
+            raise SessionError("nothing to drop: no index tried in this session")
+        tried = self.tried.pop()
+        if tried.savepoint:
+            self._conn.execute(f"ROLLBACK TO SAVEPOINT {tried.savepoint}")
+            self._conn.execute(f"RELEASE SAVEPOINT {tried.savepoint}")
+        elif tried.hypo_oid is not None:
+            self._conn.execute("SELECT hypopg_drop_index(%s)", (tried.hypo_oid,))
+        return tried
+
+    # --- \seed, \d -------------------------------------------------------------------
+
+    def reseed(self, rows: int) -> None:
+        """Seed again at another size: the tried indexes are rebuilt on the new data."""
+        if self.dsn:
+            raise SessionError("\\seed works on advisor's embedded database, not on a --dsn database")
+        if rows < 1:
+            raise SessionError("\\seed takes a row count of at least 1")
+        tried = [t.ddl for t in self.tried]
+        self.close()
+        self.tried = []
+        self.rows_override = rows
+        self.connection()
+        for ddl in tried:
+            self.try_index(ddl)
+
+    def tables(self) -> list[tuple[str, float | None, int]]:
+        """(table, rows in the database, number of indexes) for every table of the schema."""
+        rows = self._table_rows if self._conn is not None else {}
+        return [(t.name, rows.get(t.name), len(self.schema.indexes_on(t.name)))
+                for t in sorted(self.schema.tables.values(), key=lambda t: t.name)]
+
+    def live_indexes(self, table: str) -> list[tuple[str, str, int | None]]:
+        """(name, definition, size) of the indexes the database has on `table`, tried ones included."""
+        if self._conn is None:
+            return []
+        return [(r[0], r[1], r[2]) for r in self._conn.execute(
+            "SELECT c.relname, pg_get_indexdef(i.indexrelid), pg_relation_size(i.indexrelid) FROM pg_index i "
+            "JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = to_regclass(%s) ORDER BY c.relname",
+            (_quote_ident(table),)).fetchall()]
+
+    # --- \save ---------------------------------------------------------------------------
+
+    def migration(self) -> str:
+        lines = ["-- advisor explain: indexes recommended in this session, each measured on seeded data", ""]
+        for ddl, (advice, text) in self.recommended.items():
+            first = " ".join(text.split())[:100]
+            lines.append(f"-- {advice.index}: cost {advice.cost_before:,.1f} -> {advice.cost_after:,.1f} "
+                         f"({advice.evidence}); for: {first}")
+            lines.append(ddl)
+            lines.append("")
+        for t in self.tried:
+            ddl = re.sub(r"^\s*CREATE\s+(UNIQUE\s+)?INDEX\s+", lambda m: m.group(0) + "CONCURRENTLY ", t.ddl, count=1,
+                         flags=re.IGNORECASE) + ";"
+            if ddl not in self.recommended:
+                lines.append(f"-- tried in the session{' (hypothetical)' if t.hypo_oid else ''}")
+                lines.append(ddl)
+                lines.append("")
+        return "\n".join(lines)
+
+
+def _quote_ident(name: str) -> str:
+    return name if re.fullmatch(r"[a-z_][a-z0-9_]*", name) else '"' + name.replace('"', '""') + '"'
+
+
+def _first_line(exc: BaseException) -> str:
+    from advisor.seed.server import mask
+
+    return mask(str(exc).strip().splitlines()[0]) if str(exc).strip() else type(exc).__name__
