@@ -67,7 +67,7 @@ class Controller:
         except ConfigError as exc:  # the database could not be prepared: say why, keep the session
             self.error(str(exc))
         except KeyboardInterrupt:
-            self.error("cancelled")
+            self.error("cancelled (Ctrl-C): the query was stopped, the session goes on")
         except Exception as exc:  # noqa: BLE001 -- a bug must not end the session or print a traceback
             from advisor.seed.server import mask
 
