@@ -50,6 +50,7 @@ class QueryReport:
     reason: str = ""
     error: str | None = None
     mongo_plan: str | None = None  # the static planner's (or the server's) winning plan
+    query: Any = field(default=None, repr=False)  # the SqlQuery, so \try can plan it again
 
     @property
     def cost(self) -> float | None:

@@ -166,7 +166,7 @@ class Workspace:
         """Static findings, the plan, plan findings and the measured index advice of one statement."""
         from advisor.explain.stage import plan_query, plannable
 
-        report = QueryReport(query.text.strip())
+        report = QueryReport(query.text.strip(), query=query)
         report.static = self.static_findings(query.text)
         if not plannable(query):
             report.error = "not a statement advisor can plan (SELECT, WITH, INSERT, UPDATE, DELETE, MERGE, VALUES)"
@@ -199,7 +199,6 @@ class Workspace:
                 time_before_ms=run.time_ms, time_after_ms=m.time_after_ms)
             if run.outcome == "recommended":
                 self.recommended[report.advice.ddl] = (report.advice, report.text)
-        report._query = query  # noqa: SLF001 -- kept so \try can re-plan the same statement
         self.last = report
         return report
 
@@ -306,9 +305,9 @@ class Workspace:
         self.tried.append(tried)
         result = TryReport(ddl + ";", tried.name, tried.size_bytes, tried.build_ms, hypothetical=tried.hypo_oid is not None)
         before = self.last
-        if before is not None and getattr(before, "_query", None) is not None:
+        if before is not None and before.kind == "sql" and before.query is not None:
             result.before = before
-            result.after = self.explain(before._query)  # noqa: SLF001
+            result.after = self.explain(before.query)
         return result
 
     def drop(self) -> Tried:
