@@ -11,7 +11,7 @@ SUFFIX = {"sql": ".sql", "python": ".py", "js": ".js", "javascript": ".js", "ts"
 def _cases():
     for spec in catalogue.catalogue().values():
         if "explain" in spec.needs:
-            continue  # plan rules need a database: tests/test_plan_rules.py runs those pages
+            continue  # plan rules need a database: tests/test_plan_rules.py proves each plan rule on real plans
         for n, example in enumerate(spec.examples):
             if example.kind in ("bad", "good"):
                 yield pytest.param(spec, example, id=f"{spec.name}-{example.kind}-{n}")

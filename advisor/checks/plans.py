@@ -5,10 +5,13 @@ Each rule is a function over one planned query (`PlanContext`) yielding
 actual numbers (rows removed, temp files, loops) fires only on `--analyze`
 plans.  Where a static finding on the same statement explains the plan
 (a seq scan caused by `function-on-column`, say) the plan finding names it.
+Every finding's metrics carry "node": the pre-order position (in
+`plan.root.walk()`) of the plan node it is about.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
@@ -30,6 +33,23 @@ EXPLAINED_BY = {
     "partition-not-pruned": ("function-on-column", "implicit-cast", "missing-index"),
 }
 
+# seq-scan-large-table: a scan keeping more than this share of the table is what a seq scan is for
+SEQ_SCAN_KEEP_SHARE = 0.2
+# filter-waste: at least this many rows removed, and at least this share of those read
+WASTE_MIN_ROWS = 1000
+WASTE_SHARE = 0.9
+# sort-not-indexed: rows a Sort under a LIMIT must read before an index is worth proposing
+SORT_LIMIT_MIN_ROWS = 1000
+# row-misestimate: the larger of estimate and actual must reach this for the ratio to matter
+MISESTIMATE_MIN_ROWS = 100
+
+# nodes whose actual row count is not comparable with the estimate
+_ROWS_NOT_COUNTED = ("BitmapAnd", "BitmapOr", "ModifyTable")
+# nodes whose output cannot come in index order: a Sort over them is not an indexing problem
+_COMPUTED = ("Aggregate", "WindowAgg", "Group", "SetOp", "Recursive Union", "Function Scan", "Values Scan",
+             "Table Function Scan")
+_APPEND = ("Append", "Merge Append")
+
 
 @dataclass
 class PlanContext:
@@ -38,6 +58,29 @@ class PlanContext:
     partitions: dict[str, list[str]]  # partitioned table -> its partitions
     settings: Any  # ExplainSettings
     related: dict[str, list[str]] = field(default_factory=dict)  # static rule name -> ["SQL003 at file:line"]
+    # partitioned table -> its partition key columns (`partition_keys_of`); without them a generic plan
+    # cannot tell run-time pruning ($1 on the key) from none
+    partition_keys: dict[str, list[str]] = field(default_factory=dict)
+    _positions: dict[int, int] | None = field(default=None, init=False, repr=False)
+
+    def position(self, node: PlanNode) -> int:
+        """Pre-order position of `node` in the plan (how the explain session points at it)."""
+        if self._positions is None:
+            self._positions = {id(n): i for i, n in enumerate(self.plan.root.walk())}
+        return self._positions[id(node)]
+
+
+def partition_keys_of(conn) -> dict[str, list[str]]:
+    """Partitioned table -> the plain columns of its partition key (expression keys are left out)."""
+    out: dict[str, list[str]] = {}
+    for table, column in conn.execute("""
+            SELECT c.relname, a.attname FROM pg_partitioned_table p
+            JOIN pg_class c ON c.oid = p.partrelid
+            CROSS JOIN LATERAL unnest(p.partattrs::int2[]) WITH ORDINALITY AS k(attnum, n)
+            JOIN pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = k.attnum
+            ORDER BY c.relname, k.n""").fetchall():
+        out.setdefault(table, []).append(column)
+    return out
 
 
 def plan_rule(name: str):
@@ -53,48 +96,65 @@ def _rows(ctx: PlanContext, node: PlanNode) -> float:
 
 @plan_rule("seq-scan-large-table")
 def seq_scan(ctx: PlanContext):
+    share_cap = SEQ_SCAN_KEEP_SHARE
     for node in ctx.plan.root.walk():
-        if node.node_type == "Seq Scan" and node.relation:
-            rows = _rows(ctx, node)
-            if rows >= ctx.settings.large_table_rows and node.filter:
-                kept = node.total_actual_rows if node.analyzed else node.plan_rows
-                yield (f"Seq Scan on {node.relation} reads all ~{rows:,.0f} rows to keep ~{kept:,.0f} "
-                       f"(filter: {node.filter})",
-                       "an index on the filtered columns lets PostgreSQL read only the matching rows",
-                       {"relation": node.relation, "table_rows": rows, "rows_kept": kept})
+        if node.node_type != "Seq Scan" or not node.relation or not node.filter:
+            continue
+        rows = _rows(ctx, node)
+        if rows < ctx.settings.large_table_rows:
+            continue
+        # per scan: what it kept each time it ran (a never-executed node has only the estimate)
+        kept = node.actual_rows if node.executed else node.plan_rows
+        if kept > rows * share_cap:
+            continue  # keeps much of the table: reading it all is the right plan
+        loops = node.actual_loops if node.executed else 1
+        times = f" ({loops:,.0f} times)" if loops and loops > 1 else ""
+        yield (f"Seq Scan on {node.relation} reads all ~{rows:,.0f} rows to keep ~{kept:,.0f}{times} "
+               f"(filter: {node.filter})",
+               "an index on the filtered columns lets PostgreSQL read only the matching rows",
+               {"relation": node.relation, "table_rows": rows, "rows_kept": kept, "node": ctx.position(node)})
 
 
 @plan_rule("filter-waste")
 def filter_waste(ctx: PlanContext):
     for node in ctx.plan.root.walk():
-        if node.rows_removed_by_filter is None or node.actual_rows is None:
+        if node.rows_removed_by_filter is None or node.actual_rows is None or not node.executed:
             continue
         loops = node.actual_loops or 1
         removed = node.rows_removed_by_filter * loops
         kept = node.actual_rows * loops
-        if removed >= 1000 and removed / max(removed + kept, 1) >= 0.9:
+        if removed >= WASTE_MIN_ROWS and removed / max(removed + kept, 1) >= WASTE_SHARE:
             share = removed / (removed + kept)
             yield (f"{node.label()} reads {removed + kept:,.0f} rows and throws away {removed:,.0f} "
                    f"({share:.0%}) with filter {node.filter}",
                    "move the filter into an index condition: index the filtered columns (or make the index partial)",
-                   {"rows_removed": removed, "rows_kept": kept, "relation": node.relation})
+                   {"rows_removed": removed, "rows_kept": kept, "relation": node.relation,
+                    "node": ctx.position(node)})
+
+
+def _inputs(node: PlanNode) -> Iterable[PlanNode]:
+    """The nodes feeding `node`, InitPlans and SubPlans left out."""
+    for child in node.children:
+        if child.parent_relationship in ("InitPlan", "SubPlan"):
+            continue
+        yield child
+        yield from _inputs(child)
 
 
 @plan_rule("sort-not-indexed")
 def sort_not_indexed(ctx: PlanContext):
     for node, parents in ctx.plan.root.walk_with_parents():
-        if node.node_type not in ("Sort", "Incremental Sort") or not parents:
+        if node.node_type != "Sort" or not any(p.node_type == "Limit" for p in parents):
             continue
-        chain = [p.node_type for p in parents]
-        if "Limit" not in chain:
-            continue
-        below = node.children[0] if node.children else None
-        rows = (below.total_actual_rows if below and below.analyzed else below.plan_rows if below else 0) or 0
-        if rows >= 1000 and node.node_type == "Sort":
+        below = node.outer
+        if below is None or any(n.node_type in _COMPUTED for n in (below, *_inputs(below))):
+            continue  # sorting aggregates or function output: no index returns those in order
+        rows = (below.total_actual_rows if below.analyzed else below.plan_rows) or 0
+        if rows >= SORT_LIMIT_MIN_ROWS:
             yield (f"Sort on {', '.join(node.sort_key)} of ~{rows:,.0f} rows feeds a LIMIT: the whole input is "
                    f"read and sorted to return the first rows",
                    "an index whose keys end with the sort columns returns rows in order and stops at the limit",
-                   {"sort_key": node.sort_key, "input_rows": rows})
+                   {"sort_key": node.sort_key, "input_rows": rows, "node": ctx.position(node)})
 
 
 @plan_rule("sort-spill")
@@ -102,73 +162,153 @@ def sort_spill(ctx: PlanContext):
     for node in ctx.plan.root.walk():
         if node.node_type in ("Sort", "Incremental Sort") and (
                 node.sort_space_type == "Disk" or (node.sort_method or "").startswith("external")):
-            yield (f"Sort on {', '.join(node.sort_key)} spilled to disk ({node.sort_method}, "
-                   f"{node.raw.get('Sort Space Used', '?')} kB)",
+            used = f"{node.sort_space_used:,.0f} kB" if node.sort_space_used is not None else "? kB"
+            yield (f"{node.node_type} on {', '.join(node.sort_key)} spilled to disk ({node.sort_method}, {used})",
                    "raise work_mem for this query, sort fewer/narrower rows, or read them in order from an index",
-                   {"sort_method": node.sort_method, "space_kb": node.raw.get("Sort Space Used")})
+                   {"sort_method": node.sort_method, "space_kb": node.sort_space_used, "node": ctx.position(node)})
 
 
 @plan_rule("hash-spill")
 def hash_spill(ctx: PlanContext):
     for node in ctx.plan.root.walk():
         batches = node.hash_batches or 0
-        if node.node_type in ("Hash", "Aggregate", "HashAggregate") and batches > 1:
-            yield (f"{node.node_type} spilled to temp files in {batches} batches",
+        if node.node_type in ("Hash", "Aggregate") and batches > 1:
+            what = "Hash" if node.node_type == "Hash" else "HashAggregate"
+            yield (f"{what} spilled to temp files in {batches} batches",
                    "raise work_mem, hash the smaller input, or narrow the rows hashed",
-                   {"batches": batches})
+                   {"batches": batches, "node": ctx.position(node)})
+
+
+def _cut_short(node: PlanNode, parents: tuple[PlanNode, ...]) -> bool:
+    """Could the executor have stopped reading `node` before it returned all its rows?
+
+    Under a LIMIT, inside a SubPlan/InitPlan (EXISTS stops at the first row), as the inner
+    side of a semi/anti or unique-inner nested loop (stops at the first match), or below a
+    Merge Join (stops when the other side runs out).
+    """
+    chain = (*parents, node)
+    for parent, child in zip(chain, chain[1:]):
+        if parent.node_type in ("Limit", "Merge Join"):
+            return True
+        if child.parent_relationship in ("SubPlan", "InitPlan"):
+            return True
+        if parent.node_type == "Nested Loop" and child.parent_relationship == "Inner" and (
+                parent.join_type in ("Semi", "Anti") or parent.inner_unique):
+            return True
+    return False
 
 
 @plan_rule("row-misestimate")
 def row_misestimate(ctx: PlanContext):
     factor = ctx.settings.misestimate_factor
     worst = None
-    for node in ctx.plan.root.walk():
-        if not node.analyzed or node.actual_rows is None:
+    for node, parents in ctx.plan.root.walk_with_parents():
+        if not node.executed or node.node_type in _ROWS_NOT_COUNTED:
             continue
         actual = node.actual_rows
         planned = max(node.plan_rows, 1.0)
+        if actual < planned and _cut_short(node, parents):
+            continue  # fewer rows than planned because nobody asked for more
         ratio = max(actual, 1.0) / planned if actual >= planned else planned / max(actual, 1.0)
-        if ratio >= factor and max(actual, planned) >= 100:
+        if ratio >= factor and max(actual, planned) >= MISESTIMATE_MIN_ROWS:
             if worst is None or ratio > worst[0]:
                 worst = (ratio, node, actual, planned)
     if worst:
         ratio, node, actual, planned = worst
         yield (f"{node.label()}: planner expected {planned:,.0f} rows, got {actual:,.0f} ({ratio:,.0f}x off)",
                "run ANALYZE; for correlated columns CREATE STATISTICS; avoid expressions the planner cannot estimate",
-               {"plan_rows": planned, "actual_rows": actual, "ratio": ratio})
+               {"plan_rows": planned, "actual_rows": actual, "ratio": ratio, "node": ctx.position(node)})
 
 
 @plan_rule("nested-loop-rescan")
 def nested_loop_rescan(ctx: PlanContext):
     for node in ctx.plan.root.walk():
-        if node.node_type != "Nested Loop" or len(node.children) < 2:
+        if node.node_type != "Nested Loop":
             continue
-        outer, inner = node.children[0], node.children[1]
+        outer, inner = node.outer, node.inner
+        if outer is None or inner is None:
+            continue
         loops = inner.actual_loops if inner.analyzed else outer.plan_rows
         scan = inner
-        while scan.node_type in ("Materialize", "Memoize") and scan.children:
-            scan = scan.children[0]
+        while scan.node_type in ("Materialize", "Memoize") and scan.outer is not None:
+            if scan.node_type == "Memoize":  # only cache misses reach the scan below
+                below = scan.outer
+                if below.analyzed:
+                    loops = below.actual_loops
+            scan = scan.outer
         rescans_full = scan.node_type == "Seq Scan" or (scan.analyzed and (scan.rows_removed_by_filter or 0) > 100)
         if loops and loops >= ctx.settings.rescan_loops and rescans_full:
             yield (f"Nested Loop repeats {scan.label()} {loops:,.0f} times",
                    f"index the join column of {scan.relation or 'the inner side'} so each loop is an index lookup",
-                   {"loops": loops, "relation": scan.relation})
+                   {"loops": loops, "relation": scan.relation, "node": ctx.position(node)})
+
+
+def _leaves(ctx: PlanContext, parent: str, depth: int = 0) -> set[str]:
+    out: set[str] = set()
+    for child in ctx.partitions.get(parent, []):
+        if child in ctx.partitions and depth < 32:
+            out |= _leaves(ctx, child, depth + 1)
+        else:
+            out.add(child)
+    return out
+
+
+def _conditions(node: PlanNode) -> list[str]:
+    """The conditions a scan applies, its bitmap index scans' included."""
+    out = []
+    for n in node.walk():
+        for key in ("Filter", "Index Cond", "Recheck Cond"):
+            value = n.raw.get(key)
+            if isinstance(value, str):
+                out.append(value)
+    return out
+
+
+_COMPARE = r"(?:=|<>|!=|<=|>=|<|>)"
+
+
+def _compares_key(condition: str, key: str, alias: str | None) -> bool:
+    """Does `condition` compare the bare partition key (no function or cast on it) with something?"""
+    qualifier = rf"(?:{re.escape(alias)}\.)?" if alias else ""
+    column = rf'{qualifier}(?:"{re.escape(key)}"|{re.escape(key)}\b)'
+    left = rf"(?:^|[\s(,]){column}\s*{_COMPARE}"
+    right = rf"{_COMPARE}\s*(?:ANY\s*\(\s*)?{column}(?=\s*[),]|\s*$)"
+    return bool(re.search(left, condition) or re.search(right, condition))
 
 
 @plan_rule("partition-not-pruned")
 def partition_not_pruned(ctx: PlanContext):
-    scanned: dict[str, set[str]] = {}
-    for node in ctx.plan.root.walk():
-        for parent, parts in ctx.partitions.items():
-            if node.relation in parts:
-                scanned.setdefault(parent, set()).add(node.relation)
-    for parent, parts in scanned.items():
-        total = len(ctx.partitions[parent])
-        if total > 1 and len(parts) == total:
-            yield (f"all {total} partitions of {parent} are scanned: no partition was pruned",
-                   "filter on the partition key with a plain comparison (no function or cast on it) so the "
-                   "planner can skip partitions",
-                   {"partitions": total, "relation": parent})
+    children = {c for parts in ctx.partitions.values() for c in parts}
+    tops = {p: _leaves(ctx, p) for p in ctx.partitions if p not in children}
+    owner = {leaf: top for top, leaves in tops.items() for leaf in leaves}
+    # (top table, the Append above its partitions) -> the partition scans under it
+    scanned: dict[tuple[str, int], list[PlanNode]] = {}
+    appends: dict[int, PlanNode] = {}
+    for node, parents in ctx.plan.root.walk_with_parents():
+        top = owner.get(node.relation or "")
+        if top is None or (node.analyzed and not node.executed):
+            continue  # not a partition, or pruned at run time (never executed)
+        anchor = None
+        for parent in reversed(parents):
+            if parent.node_type in _APPEND:
+                anchor = parent
+            elif anchor is not None:
+                break
+        if anchor is None:
+            continue  # a single partition scanned: the others were pruned
+        appends[id(anchor)] = anchor
+        scanned.setdefault((top, id(anchor)), []).append(node)
+    for (top, anchor_id), nodes in scanned.items():
+        total = len(tops[top])
+        if total <= 1 or len({n.relation for n in nodes}) < total:
+            continue
+        keys = ctx.partition_keys.get(top, [])
+        if keys and any(_compares_key(cond, key, n.alias) for n in nodes for cond in _conditions(n) for key in keys):
+            continue  # a plain comparison on the key: pruned at run time, or its range covers every partition
+        yield (f"all {total} partitions of {top} are scanned: no partition was pruned",
+               "filter on the partition key with a plain comparison (no function or cast on it) so the "
+               "planner can skip partitions",
+               {"partitions": total, "relation": top, "node": ctx.position(appends[anchor_id])})
 
 
 def plan_hits(ctx: PlanContext, enabled: Callable[[str], bool]) -> list[tuple[str, str, str, dict]]:

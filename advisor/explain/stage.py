@@ -52,6 +52,7 @@ class Workload:
     prepared: object
     table_rows: dict[str, float]
     partitions: dict[str, list[str]]
+    partition_keys: dict[str, list[str]] = field(default_factory=dict)
 
 
 def plannable(query: SqlQuery) -> bool:
@@ -132,6 +133,7 @@ def _catalog(conn) -> tuple[dict[str, float], dict[str, list[str]]]:
 def run_workload(config, queries: list[SqlQuery], schema, *, dsn: str | None, analyze: bool,
                  progress: bool = False) -> Workload:
     """Plan every query; measure index candidates. The caller closes workload.prepared.target."""
+    from advisor.checks.plans import partition_keys_of
     from advisor.seed.prepare import prepare
     from advisor.seed.server import connect
     from advisor.seed.settings import explain_settings
@@ -145,6 +147,7 @@ def run_workload(config, queries: list[SqlQuery], schema, *, dsn: str | None, an
         if not target.owned:
             conn.execute("SET default_transaction_read_only = on")
         table_rows, partitions = _catalog(conn)
+        partition_keys = partition_keys_of(conn)
         do_analyze = analyze and target.owned
         if analyze and not target.owned:
             prepared.notes.append("--analyze skipped: advisor only reads a database it did not create")
@@ -154,7 +157,7 @@ def run_workload(config, queries: list[SqlQuery], schema, *, dsn: str | None, an
     except BaseException:
         target.close()
         raise
-    return Workload(runs, prepared, table_rows, partitions)
+    return Workload(runs, prepared, table_rows, partitions, partition_keys)
 
 
 def plan_query(conn, query: SqlQuery, schema, settings, target, analyze: bool,
@@ -302,7 +305,8 @@ def explain_project(config, sources, schema, options, hits: list | None = None) 
                 spec = catalogue.lookup(name)
                 if spec is not None:
                     related.setdefault(name, []).append(f"{spec.id} {name} at line {hit.location.line}")
-            ctx = PlanContext(run.analyzed or run.plan, workload.table_rows, workload.partitions, settings, related)
+            ctx = PlanContext(run.analyzed or run.plan, workload.table_rows, workload.partitions, settings, related,
+                              partition_keys=workload.partition_keys)
             for name, message, help_, metrics in plan_hits(ctx, lambda n: True):
                 if run.time_ms is not None:
                     metrics["time_ms"] = run.time_ms

@@ -57,6 +57,7 @@ class Workspace:
         self._conn = None
         self._table_rows: dict[str, float] = {}
         self._partitions: dict[str, list[str]] = {}
+        self._partition_keys: dict[str, list[str]] = {}
 
     # --- schema and database -------------------------------------------------------
 
@@ -84,6 +85,7 @@ class Workspace:
         """The open connection, preparing (starting, loading, seeding) the database on first use."""
         if self._conn is not None:
             return self._conn
+        from advisor.checks.plans import partition_keys_of
         from advisor.explain.stage import _catalog
         from advisor.seed.prepare import prepare
         from advisor.seed.server import connect
@@ -101,6 +103,7 @@ class Workspace:
             if not target.owned:
                 conn.execute("SET default_transaction_read_only = on")
             self._table_rows, self._partitions = _catalog(conn)
+            self._partition_keys = partition_keys_of(conn)
             if target.owned:
                 conn.execute("BEGIN")  # the session's transaction: rolled back at the end
         except BaseException:
@@ -214,7 +217,8 @@ class Workspace:
         from advisor import catalogue
         from advisor.checks.plans import PlanContext, plan_hits
 
-        ctx = PlanContext(plan, self._table_rows, self._partitions, self._settings())
+        ctx = PlanContext(plan, self._table_rows, self._partitions, self._settings(),
+                          partition_keys=self._partition_keys)
         out = []
         for name, message, help_, metrics in plan_hits(ctx, lambda n: True):
             spec = catalogue.lookup(name)
