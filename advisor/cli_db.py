@@ -37,7 +37,7 @@ def _project(paths, config):
 def indexes_command(paths, output, config, dsn, analyze) -> None:
     """Choose one verified index set for the whole workload and write a migration."""
     from advisor.explain.stage import make_explainer, plannable, run_workload
-    from advisor.indexes.select import migration, select
+    from advisor.indexes.select import _size, migration, select
     from advisor.ir import SqlQuery
     from advisor.seed.server import connect
     from advisor.seed.settings import explain_settings
@@ -52,12 +52,15 @@ def indexes_command(paths, output, config, dsn, analyze) -> None:
         for err in workload.prepared.load_errors:
             click.echo(f"{err}", err=True)
         if not workload.prepared.target.owned:
-            choices, summary = [], {"cost_before": 0.0, "cost_after": 0.0, "indexes": 0, "size_bytes": 0}
+            choices, summary = [], {"cost_before": 0.0, "cost_after": 0.0, "indexes": 0, "size_bytes": 0,
+                                    "dropped": []}
             click.echo("advisor: note: read-only database: no index set chosen", err=True)
         else:
             with connect(workload.prepared.target.conninfo, autocommit=True) as conn:
                 choices, summary = select(conn, workload.runs, schema, settings.threshold, make_explainer,
                                           settings.statement_timeout_ms)
+        kept = {id(r): ch for ch in choices for r in ch.queries}
+        dropped = {id(r): ch for ch in summary.get("dropped", []) for r in ch.queries}
         for run in workload.runs:
             loc = run.query.location
             status = run.outcome or "error"
@@ -65,10 +68,14 @@ def indexes_command(paths, output, config, dsn, analyze) -> None:
             if run.outcome == "recommended":
                 m = run.best
                 detail = f"{m.candidate.describe()}: cost {run.plan.cost:,.1f} -> {m.cost_after:,.1f}"
+                if id(run) in kept and kept[id(run)].candidate != m.candidate:
+                    detail += f" (served by {kept[id(run)].candidate.describe()})"
+                elif id(run) in dropped:
+                    detail += " (left out of the set: next to the other indexes it saves too little for its size)"
             click.echo(f"{loc.path}:{loc.line}: {status}: {detail}")
         text = migration(choices, summary)
-        click.echo(f"\n{summary['indexes']} index(es); workload cost {summary['cost_before']:,.1f} -> "
-                   f"{summary['cost_after']:,.1f}", err=True)
+        click.echo(f"\n{summary['indexes']} index(es), {_size(summary['size_bytes'])} on the seeded data; workload cost "
+                   f"{summary['cost_before']:,.1f} -> {summary['cost_after']:,.1f}", err=True)
         if output:
             with open(output, "w", encoding="utf-8") as fh:
                 fh.write(text)

@@ -54,6 +54,24 @@ def _anchored_like(p: Predicate) -> bool:
             and value.this[0] not in "%_" and isinstance(p.node, exp.Like))
 
 
+def _correlated_column(p: Predicate, alias: str, columns) -> str | None:
+    """The column of this table in `outer_col = inner_col`, when the facts gave the predicate to the wrong side.
+
+    In a correlated subquery with one source (`... FROM lineitem WHERE p_partkey = l_partkey`),
+    an unqualified outer column is taken for a column of that source; when the schema says the
+    table has no such column but has the one on the other side, that one is the column to index
+    (it is compared with a value fixed per outer row: an equality).
+    """
+    value = p.value
+    if p.op not in ("eq", "join") or p.wrapped or not isinstance(value, exp.Column) or isinstance(value.this, exp.Star):
+        return None
+    qualifier = value.table.lower() if value.table else None
+    name = value.name.lower()
+    if qualifier not in (None, alias) or name not in columns:
+        return None
+    return name
+
+
 def access_of(scope: Scope, alias: str, table: str, schema: Schema | None = None) -> Access:
     access = Access(alias, table, has_limit=scope.limit is not None)
     known = schema.table(table) if schema is not None else None
@@ -61,7 +79,14 @@ def access_of(scope: Scope, alias: str, table: str, schema: Schema | None = None
         if p.in_or or p.negated or p.clause == "having":
             continue
         if known is not None and known.columns and p.column not in known.columns:
-            continue  # a column the schema does not have: nothing to index
+            swapped = _correlated_column(p, alias, known.columns)
+            if swapped is None:
+                continue  # a column the schema does not have: nothing to index
+            if swapped not in access.equality:
+                access.equality.append(swapped)
+            access.predicates.append(p)
+            access.conjunct_texts.add(canonical_expression(p.node))
+            continue
         key = _key_of(p)
         if p.op in ("eq", "in", "isnull"):
             bucket = access.equality

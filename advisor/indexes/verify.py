@@ -105,7 +105,7 @@ def candidates_for(facts, schema: Schema) -> list[Candidate]:
             tdef = schema.table(table)
             if tdef is None:
                 continue
-            access = access_of(scope, alias, table)
+            access = access_of(scope, alias, table, schema)
             keys = candidate_for(access) if (access.filters or access.joins or (access.sort and access.has_limit)) else ()
             if keys:
                 add(Candidate(table, keys, reason="composite"))

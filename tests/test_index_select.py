@@ -1,0 +1,242 @@
+"""Index candidates from correlated subqueries, and the workload-level choice weighed against size."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from click.testing import CliRunner
+
+from advisor.explain.stage import QueryRun, make_explainer
+from advisor.facts.sql import build_facts
+from advisor.indexes.select import Choice, eliminate, migration, select
+from advisor.indexes.verify import Candidate, Measurement, candidates_for
+from advisor.ir import IndexKey, Location, SqlQuery
+from advisor.parse import parse_sql
+from advisor.schema.ddl import schema_from_queries
+from advisor.sources.sql_files import extract_sql
+from tests.conftest_db import _private_cache, pg_server  # noqa: F401
+
+DDL = """
+CREATE TABLE part (p_partkey int PRIMARY KEY, p_brand text, p_name text);
+CREATE TABLE partsupp (ps_partkey int, ps_suppkey int, ps_availqty int, PRIMARY KEY (ps_partkey, ps_suppkey));
+CREATE TABLE lineitem (l_orderkey int, l_linenumber int, l_partkey int, l_suppkey int, l_quantity int,
+                       l_shipdate date, l_comment text, PRIMARY KEY (l_orderkey, l_linenumber));
+"""
+
+
+def _schema():
+    return schema_from_queries(extract_sql("schema.sql", DDL, source="schema"))
+
+
+def _described(sql: str) -> set[str]:
+    schema = _schema()
+    return {c.describe() for c in candidates_for(build_facts(parse_sql(sql), schema), schema)}
+
+
+# --- candidates ---------------------------------------------------------------------------
+
+
+def test_correlated_subquery_outer_column_on_the_left():
+    """`FROM lineitem WHERE p_partkey = l_partkey`: the facts give p_partkey to lineitem (its only
+    source); the candidate must be the lineitem column, never lineitem(p_partkey)."""
+    got = _described("SELECT sum(l_quantity) FROM lineitem, part WHERE p_brand = 'x' AND l_partkey = p_partkey "
+                     "AND l_quantity < (SELECT 0.2 * avg(l_quantity) FROM lineitem WHERE p_partkey = l_partkey)")
+    assert "lineitem(l_partkey)" in got and "lineitem(l_partkey) INCLUDE (l_quantity)" in got
+    assert not any("p_partkey" in d for d in got if d.startswith("lineitem"))
+
+
+def test_nested_in_subqueries_give_the_composite():
+    """Q20's shape: IN (SELECT ... IN (SELECT ...)) with a correlated aggregate on two keys and a range."""
+    got = _described(
+        "SELECT ps_suppkey FROM partsupp WHERE ps_partkey IN (SELECT p_partkey FROM part WHERE p_name LIKE 'f%') "
+        "AND ps_availqty > (SELECT 0.5 * sum(l_quantity) FROM lineitem WHERE l_partkey = ps_partkey "
+        "AND l_suppkey = ps_suppkey AND l_shipdate >= DATE '1994-01-01' AND l_shipdate < DATE '1995-01-01')")
+    assert "lineitem(l_partkey, l_suppkey, l_shipdate)" in got
+    assert "part(p_name)" in got and "partsupp(ps_partkey, ps_availqty)" in got
+
+
+def test_schema_unknown_column_is_not_a_candidate():
+    got = _described("SELECT l_quantity FROM lineitem WHERE no_such_column = 3 AND l_suppkey = 4")
+    assert got and all("no_such_column" not in d for d in got)
+
+
+# --- the size-weighed elimination, over plain numbers ----------------------------------------
+
+
+def _choice(name: str, size: int, table: int) -> Choice:
+    ch = Choice(Candidate("t", (IndexKey(name),)))
+    ch.size_bytes, ch.table_bytes = size, table
+    return ch
+
+
+def _run_elimination(choices, costs, threshold=0.3):
+    """costs(frozenset of index names present) -> {query: cost}."""
+    present = {ch.candidate.keys[0].expr for ch in choices}
+    dropped_for_good = []
+
+    def as_plan(names):
+        return {q: (c, set()) for q, c in costs(frozenset(names)).items()}
+
+    def without(ch):
+        return as_plan(present - {ch.candidate.keys[0].expr})
+
+    def drop(ch):
+        present.discard(ch.candidate.keys[0].expr)
+        dropped_for_good.append(ch)
+
+    kept, dropped, after, _ = eliminate(choices, threshold, as_plan(present), without, drop)
+    assert dropped == dropped_for_good
+    return kept, dropped, after
+
+
+def test_size_raises_the_bar():
+    """Both indexes save 40% of one query each; the one as large as its table needs 0.3 * 2 = 0.6."""
+    small, big = _choice("a", 100, 1000), _choice("b", 1000, 1000)
+
+    def costs(present):
+        return {"q1": 60.0 if "a" in present else 100.0, "q2": 60.0 if "b" in present else 100.0}
+
+    kept, dropped, after = _run_elimination([small, big], costs)
+    assert kept == [small] and dropped == [big]
+    assert small.bar == pytest.approx(0.33) and small.benefit == pytest.approx(0.4)
+    assert big.bar == pytest.approx(0.6) and big.benefit == pytest.approx(0.4)
+    assert after == {"q1": (60.0, set()), "q2": (100.0, set())}
+
+
+def test_interchangeable_indexes_keep_the_smaller_one():
+    """Either index serves both queries: each alone looks useless next to the other. The larger goes
+    first; then the smaller is needed and stays."""
+    small, big = _choice("a", 100, 1000), _choice("b", 300, 1000)
+
+    def costs(present):
+        cost = 10.0 if present else 100.0
+        return {"q1": cost, "q2": cost}
+
+    kept, dropped, _ = _run_elimination([big, small], costs)
+    assert kept == [small] and dropped == [big]
+    assert small.benefit == pytest.approx(1.8)  # both queries lose 90% without it
+
+
+def test_benefit_is_relative_per_query():
+    """A 50% win on a small query counts as much as a 50% win on a huge one."""
+    tiny, huge = _choice("a", 10, 1000), _choice("b", 10, 1000)
+
+    def costs(present):
+        return {"small": 5.0 if "a" in present else 10.0, "large": 5e6 if "b" in present else 1e7}
+
+    kept, dropped, _ = _run_elimination([tiny, huge], costs)
+    assert set(map(id, kept)) == {id(tiny), id(huge)} and not dropped
+    assert tiny.benefit == pytest.approx(huge.benefit) == pytest.approx(0.5)
+
+
+# --- on the embedded server ----------------------------------------------------------------
+
+
+@pytest.fixture
+def db(pg_server):
+    from advisor.seed.server import connect
+
+    name = f"idxsel_{uuid.uuid4().hex[:8]}"
+    with connect(pg_server.conninfo(), autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    conn = connect(pg_server.conninfo(name), autocommit=True)
+    conn.execute("""
+        CREATE TABLE events (id int PRIMARY KEY, account int NOT NULL, kind int NOT NULL, note text NOT NULL);
+        INSERT INTO events SELECT g, g % 2000, g % 7, repeat(md5(g::text), 4) FROM generate_series(1, 20000) g;
+        ANALYZE events;
+    """)
+    try:
+        yield conn
+    finally:
+        conn.close()
+        with connect(pg_server.conninfo(), autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+def _run(conn, path: str, sql: str, best: Candidate | None) -> QueryRun:
+    run = QueryRun(SqlQuery(sql, Location(path, 1), None, "sql"), sql, 0)
+    run.plan = make_explainer(run, False, 5000)(conn)[0]
+    if best is not None:
+        run.outcome, run.best = "recommended", Measurement(best, cost_after=run.plan.cost / 10)
+    return run
+
+
+def test_select_drops_the_wide_twin_and_documents_the_set(db):
+    schema = schema_from_queries(extract_sql("s.sql", "CREATE TABLE events (id int PRIMARY KEY, account int NOT NULL, "
+                                                      "kind int NOT NULL, note text NOT NULL);", source="schema"))
+    narrow = Candidate("events", (IndexKey("account"), IndexKey("kind")))
+    wide = Candidate("events", (IndexKey("account"), IndexKey("note")))
+    runs = [
+        _run(db, "a.sql", "SELECT id FROM events WHERE account = 17 AND kind = 3", narrow),
+        _run(db, "b.sql", "SELECT id FROM events WHERE account = 42", wide),
+        _run(db, "c.sql", "SELECT count(*) FROM events", None),  # no index helps it: served by none
+    ]
+    chosen, summary = select(db, runs, schema, 0.3, make_explainer, 5000)
+    assert [ch.candidate for ch in chosen] == [narrow]
+    assert [ch.candidate for ch in summary["dropped"]] == [wide]
+    ch = chosen[0]
+    assert ch.size_bytes > 0 and ch.table_bytes > ch.size_bytes and ch.benefit >= ch.bar > 0.3
+    served = {s.run.query.location.path: s for s in ch.served}
+    assert set(served) == {"a.sql", "b.sql"}  # the narrow index serves b.sql too
+    assert all(s.cost_after < s.cost_before / 5 for s in served.values())
+    assert summary["indexes"] == 1 and summary["size_bytes"] == ch.size_bytes
+    assert summary["cost_after"] < summary["cost_before"]
+    # everything was rolled back
+    assert db.execute("SELECT count(*) FROM pg_indexes WHERE tablename = 'events'").fetchone()[0] == 1
+
+    text = migration(chosen, summary)
+    assert "CREATE INDEX CONCURRENTLY idx_events_account_kind ON events (account, kind);" in text
+    assert "--   serves a.sql:1: cost " in text and "--   serves b.sql:1: cost " in text
+    assert "events(account, kind): size " in text and "% of events" in text
+    assert "left out: with the set above they save too little for their size" in text
+    assert "events(account, note)" in text
+    assert "c.sql" not in text
+
+
+def test_indexes_command_on_a_correlated_subquery(project, monkeypatch):
+    """End to end: `advisor indexes` finds the inner column of a correlated subquery written with the
+    outer column first (lineitem is only read there), and its migration says what each index serves,
+    with costs and size."""
+    from advisor.cli import main
+
+    root = project({
+        "advisor.toml": """
+            paths = ["queries"]
+            schema = ["schema.sql"]
+            [seed]
+            rows = 300
+            [seed.tables.lineitem]
+            rows = 30000
+            """,
+        "schema.sql": DDL,
+        "queries/report.sql": """
+            SELECT p_partkey, p_name FROM part
+            WHERE p_name <> ''
+              AND 10 < (SELECT sum(l_quantity) FROM lineitem WHERE p_partkey = l_partkey);
+            """,
+    })
+    out = root / "migration.sql"
+    result = CliRunner().invoke(main, ["indexes", ".", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "queries/report.sql:1: recommended: lineitem(l_partkey" in result.output
+    text = out.read_text()
+    assert "ON lineitem (l_partkey" in text and "p_partkey" not in text.split("ON lineitem", 1)[1].split(";")[0]
+    assert "--   serves queries/report.sql:1: cost " in text and "size " in text
+
+
+def test_select_on_a_schema_qualified_table(db):
+    db.execute("""
+        CREATE SCHEMA app;
+        CREATE TABLE app.orders (id int PRIMARY KEY, customer int NOT NULL, total int NOT NULL);
+        INSERT INTO app.orders SELECT g, g % 3000, g % 97 FROM generate_series(1, 20000) g;
+        ANALYZE app.orders;
+    """)
+    schema = schema_from_queries(extract_sql("s.sql", "CREATE TABLE app.orders (id int PRIMARY KEY, customer int "
+                                                      "NOT NULL, total int NOT NULL);", source="schema"))
+    candidate = Candidate("app.orders", (IndexKey("customer"),))
+    runs = [_run(db, "o.sql", "SELECT id, total FROM app.orders WHERE customer = 5", candidate)]
+    chosen, summary = select(db, runs, schema, 0.3, make_explainer, 5000)
+    assert [ch.candidate for ch in chosen] == [candidate] and chosen[0].size_bytes > 0
+    assert [s.run.query.location.path for s in chosen[0].served] == ["o.sql"]
+    assert "ON app.orders (customer);" in migration(chosen, summary)
