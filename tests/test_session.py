@@ -250,3 +250,11 @@ def test_dsn_read_only_session(user_db, dchat):
     assert "embedded database, not on a --dsn" in screen
     assert PASSWORD not in screen
     assert _checksums(user_db) == before
+
+
+def test_no_project_is_a_clear_message(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(_cli(), ["explain", "SELECT 1"])
+    assert result.exit_code == 2
+    assert "no advisor config (advisor.toml)" in result.stdout and "--dsn" in result.stdout
+    assert "Traceback" not in result.output

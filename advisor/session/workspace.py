@@ -91,8 +91,10 @@ class Workspace:
         from advisor.seed.server import connect
 
         if not self.has_schema_files and not self.dsn:
-            raise SessionError(f"{self.config.label}: no schema files configured (schema = [...]): "
-                               "nothing to load and seed; use --dsn to plan on an existing database")
+            where = (f"{self.config.label}: no schema files configured (schema = [...])" if self.config.source
+                     else f"no advisor config (advisor.toml) at or above {self.config.root}")
+            raise SessionError(f"{where}: nothing to load and seed; use -C DIR for a project, or --dsn to plan "
+                               "on an existing database")
         self._prepared = prepare(self._seed_config(), self.dsn, progress=self.progress)
         self.notes += self._prepared.notes
         for err in self._prepared.load_errors:
