@@ -10,10 +10,11 @@ temporary directory removed at the end, servers stopped).
 Measured in the same run, on the same connection and the same statements:
 - baseline: `EXPLAIN (FORMAT JSON) <sql>` through psycopg, the JSON fetched (GENERIC_PLAN
   for statements with $n parameters, as advisor does): what any EXPLAIN-based tool pays;
-- advisor: the explain stage's per-statement work in `advisor check --explain` --
-  placeholders normalised, parsed, facts built, planned through `make_explainer`
-  (a rolled-back transaction with a statement timeout), the JSON parsed into a plan tree,
-  the plan rules run -- without candidate verification;
+- advisor: the explain stage's per-statement work in `advisor check --explain`, as
+  `run_workload` does it -- `new_run` (placeholders normalised, the parsed tree and its facts:
+  both cached, as the static rules built them already), planned through `plan_only` on the
+  `open_planner` connection (statement timeout set for its session, read-only), the JSON parsed
+  into a plan tree, the plan rules run -- without candidate verification;
 - and, once, the whole `run_workload` (planning plus building and re-planning every
   index candidate), as statements per second: the wall time a user waits.
 Printed: plans per second for both, the ratio, and where advisor's time per plan goes.
@@ -66,9 +67,7 @@ def load(path: Path):
 def bench(label: str, path: Path, repeat: int) -> dict:
     from advisor.checks.plans import PlanContext, plan_hits
     from advisor.explain.params import normalise, strip_statement
-    from advisor.explain.stage import QueryRun, _catalog, make_explainer, run_workload
-    from advisor.facts.sql import build_facts
-    from advisor.parse import parse_sql
+    from advisor.explain.stage import QueryRun, _catalog, make_explainer, new_run, open_planner, plan_only, run_workload
     from advisor.seed.prepare import prepare
     from advisor.seed.server import connect
     from advisor.seed.settings import explain_settings
@@ -80,6 +79,7 @@ def bench(label: str, path: Path, repeat: int) -> dict:
     seed_s = time.perf_counter() - started
     try:
         conn = connect(prepared.target.conninfo, autocommit=True)
+        planner = open_planner(prepared.target.conninfo, settings.statement_timeout_ms)
         table_rows, partitions = _catalog(conn)
         # statements the server accepts (a fixture may hold one that fails on purpose)
         statements = []
@@ -100,12 +100,9 @@ def bench(label: str, path: Path, repeat: int) -> dict:
         def stage() -> None:
             for q, _, _ in statements:
                 t0 = time.perf_counter()
-                sql, n = normalise(strip_statement(q.text))
-                run = QueryRun(q, sql, n)
-                tree = parse_sql(q.text, q.dialect)
-                run.facts = build_facts(tree, schema) if hasattr(tree, "find_all") else None
+                run = new_run(q, schema)
                 t1 = time.perf_counter()
-                run.plan, _ = make_explainer(run, False, settings.statement_timeout_ms)(conn)
+                run.plan = plan_only(planner, run)
                 t2 = time.perf_counter()
                 plan_hits(PlanContext(run.plan, table_rows, partitions, settings), lambda name: True)
                 t3 = time.perf_counter()
@@ -114,7 +111,8 @@ def bench(label: str, path: Path, repeat: int) -> dict:
                 parts["rules"] += t3 - t2
 
         raw()
-        stage()  # warm both: catalog caches, sqlglot imports
+        stage()  # warm both: catalog caches, sqlglot imports, the parse and facts caches (which the
+        # static rules fill before the explain stage in `advisor check --explain`)
         timings = {"raw": [], "advisor": []}
         rounds = []  # advisor's split per round
         for _ in range(repeat):  # interleaved, so both see the same machine
@@ -124,6 +122,7 @@ def bench(label: str, path: Path, repeat: int) -> dict:
                 fn()
                 timings[name].append(time.perf_counter() - t0)
             rounds.append(parts)
+        planner.close()
         conn.close()
     finally:
         prepared.target.close()

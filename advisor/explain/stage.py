@@ -16,6 +16,7 @@ import re
 import sys
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from advisor.explain.params import normalise, strip_statement
 from advisor.explain.plan import Plan, parse_plan
@@ -102,7 +103,13 @@ def _substitute(sql: str, params: list[str]) -> str:
     return sql
 
 
+def _plain_explain(run: QueryRun) -> str:
+    return f"EXPLAIN ({'GENERIC_PLAN, ' if run.nparams else ''}FORMAT JSON) {run.sql}"
+
+
 def make_explainer(run: QueryRun, analyze: bool, timeout_ms: int):
+    """explain(conn) -> (plan, execution ms or None), in a rolled-back transaction (a savepoint when
+    one is open, as in the interactive session) under the statement timeout."""
     def explain(conn) -> tuple[Plan, float | None]:
         with conn.transaction(force_rollback=True):
             conn.execute(f"SET LOCAL statement_timeout = {int(timeout_ms)}")
@@ -111,10 +118,34 @@ def make_explainer(run: QueryRun, analyze: bool, timeout_ms: int):
                 row = conn.execute(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {text}", prepare=False).fetchone()
                 plan = parse_plan(row[0])
                 return plan, plan.execution_ms
-            option = "GENERIC_PLAN, " if run.nparams else ""
-            row = conn.execute(f"EXPLAIN ({option}FORMAT JSON) {run.sql}", prepare=False).fetchone()
+            row = conn.execute(_plain_explain(run), prepare=False).fetchone()
             return parse_plan(row[0]), None
     return explain
+
+
+def open_planner(conninfo: str, timeout_ms: int):
+    """A connection for plain EXPLAINs only: the first plan of each statement in run_workload.
+
+    Its session has the statement timeout and is read-only, so a plain EXPLAIN there needs no
+    transaction and no SET LOCAL (`plan_only`): EXPLAIN without ANALYZE executes nothing, and a
+    failing one leaves an autocommit connection idle.  The timeout is not set on the main
+    connection, where index builds, ANALYZE and sampling must run without it.
+    """
+    from advisor.seed.server import connect
+
+    planner = connect(conninfo, autocommit=True)
+    try:
+        planner.execute(f"SET statement_timeout = {int(timeout_ms)}")
+        planner.execute("SET default_transaction_read_only = on")
+    except BaseException:
+        planner.close()
+        raise
+    return planner
+
+
+def plan_only(planner, run: QueryRun) -> Plan:
+    """The plan of a statement on an `open_planner` connection: one round trip."""
+    return parse_plan(planner.execute(_plain_explain(run), prepare=False).fetchone()[0])
 
 
 def _catalog(conn) -> tuple[dict[str, float], dict[str, list[str]]]:
@@ -151,8 +182,12 @@ def run_workload(config, queries: list[SqlQuery], schema, *, dsn: str | None, an
         do_analyze = analyze and target.owned
         if analyze and not target.owned:
             prepared.notes.append("--analyze skipped: advisor only reads a database it did not create")
-        for query in queries:
-            runs.append(plan_query(conn, query, schema, settings, target, do_analyze))
+        planner = open_planner(target.conninfo, settings.statement_timeout_ms)
+        try:
+            for query in queries:
+                runs.append(plan_query(conn, query, schema, settings, target, do_analyze, planner=planner))
+        finally:
+            planner.close()
         conn.close()
     except BaseException:
         target.close()
@@ -160,23 +195,42 @@ def run_workload(config, queries: list[SqlQuery], schema, *, dsn: str | None, an
     return Workload(runs, prepared, table_rows, partitions, partition_keys)
 
 
-def plan_query(conn, query: SqlQuery, schema, settings, target, analyze: bool,
-               params: list[str] | None = None) -> QueryRun:
-    """Plan one query (and run it, rolled back, when `analyze`); measure its index candidates."""
-    import psycopg
+@lru_cache(maxsize=4096)
+def _normalised(text: str) -> tuple[str, int]:
+    return normalise(strip_statement(text))
 
+
+def new_run(query: SqlQuery, schema) -> QueryRun:
+    """A statement ready to plan: placeholders normalised, its facts (built once: the static rules'
+    facts are cached by build_facts, so the EXPLAIN stage does not redo them)."""
     from advisor.facts.sql import build_facts
-    from advisor.indexes.verify import candidates_for, measure
     from advisor.parse import parse_sql
-    from advisor.seed.server import mask
 
-    sql, nparams = normalise(strip_statement(query.text))
+    sql, nparams = _normalised(query.text)
     run = QueryRun(query, sql, nparams)
     tree = parse_sql(query.text, query.dialect)
     run.facts = build_facts(tree, schema) if hasattr(tree, "find_all") else None
+    return run
+
+
+def plan_query(conn, query: SqlQuery, schema, settings, target, analyze: bool,
+               params: list[str] | None = None, *, planner=None) -> QueryRun:
+    """Plan one query (and run it, rolled back, when `analyze`); measure its index candidates.
+
+    planner: an `open_planner` connection for the first plan, else it is planned on conn."""
+    import psycopg
+
+    from advisor.indexes.verify import candidates_for, measure
+    from advisor.seed.server import mask
+
+    run = new_run(query, schema)
+    sql, nparams = run.sql, run.nparams
     tables = sorted({t for s in run.facts.scopes for t in s.sources.values()}) if run.facts else []
     try:
-        run.plan, _ = make_explainer(run, False, settings.statement_timeout_ms)(conn)
+        if planner is not None:
+            run.plan = plan_only(planner, run)
+        else:
+            run.plan, _ = make_explainer(run, False, settings.statement_timeout_ms)(conn)
     except psycopg.Error as exc:
         run.error = mask(str(exc).strip().splitlines()[0])
         run.outcome = "error"

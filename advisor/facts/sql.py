@@ -263,6 +263,10 @@ class _Builder:
         qualifier = fold(column.args["table"]) if column.table else None
         if qualifier:
             return qualifier
+        if self.schema:
+            outer = self._outer_owner(scope, fold(column))
+            if outer is not None:
+                return outer
         names = list(scope.sources) + sorted(scope.derived)
         if len(names) == 1:
             return names[0]
@@ -270,6 +274,58 @@ class _Builder:
             owners = [a for a, t in scope.sources.items() if self.schema.column_type(t, column.name)]
             if len(owners) == 1:
                 return owners[0]
+        return None
+
+    def _owners(self, scope: Scope, name: str) -> list[str] | None:
+        """The aliases of this scope's tables that the schema says have the column.  None when none
+        does but a source could (a subquery, CTE or function, a table the schema does not describe)."""
+        owners, unknown = [], bool(scope.derived)
+        for alias, table in scope.sources.items():
+            tdef = self.schema.table(table)
+            if tdef is None or not tdef.columns:
+                unknown = True
+            elif name in tdef.columns:
+                owners.append(alias)
+        return None if unknown and not owners else owners
+
+    def _outer_owner(self, scope: Scope, name: str) -> str | None:
+        """The alias of an enclosing query's table an unqualified column belongs to, when the schema says
+        none of this scope's tables has it: a correlated reference (`... FROM lineitem WHERE p_partkey =
+        l_partkey` inside a query on part).  None whenever the schema leaves any doubt."""
+        if self._owners(scope, name) != [] or name in self._output_names(scope):
+            return None
+        child, outer = scope, scope.parent
+        while outer is not None:
+            # a FROM subquery or CTE does not see the tables of the query it belongs to
+            if outer.node is not self._hidden_container(child.node):
+                owners = self._owners(outer, name)
+                if owners is None or len(owners) > 1:
+                    return None  # unknown, or ambiguous: leave the column as it was
+                if owners:
+                    return owners[0]
+            child, outer = outer, outer.parent
+        return None
+
+    @staticmethod
+    def _output_names(scope: Scope) -> set[str]:
+        """Names the scope's select list defines: ORDER BY may use them as columns."""
+        if not isinstance(scope.node, exp.Select):
+            return set()
+        return {fold(e.args["alias"]) for e in scope.node.expressions
+                if isinstance(e, exp.Alias) and e.args.get("alias") is not None}
+
+    @staticmethod
+    def _hidden_container(node: exp.Expression) -> exp.Expression | None:
+        """The statement whose own tables a query cannot see: the one it is a CTE of, or the one whose
+        FROM/JOIN holds it (unless LATERAL).  None for a subquery in a condition or the select list."""
+        while isinstance(node.parent, (exp.Union, exp.Except, exp.Intersect, exp.Subquery, exp.Paren)):
+            node = node.parent
+        parent = node.parent
+        if isinstance(parent, exp.CTE):
+            parent = parent.parent  # the With
+            return parent.parent if parent is not None else None
+        if isinstance(parent, (exp.From, exp.Join)):
+            return parent.parent
         return None
 
     def _using(self, scope: Scope, join: exp.Join, using: list[exp.Expression]) -> None:
@@ -340,15 +396,38 @@ class _Builder:
                 for other in aliases[1:]:
                     scope.joins.append(JoinEdge((aliases[0], ""), (other, ""), node))
             # each side is also a predicate on its own table: a join column to index,
-            # or a wrapped column that function-on-column reports
+            # or a wrapped column that function-on-column reports.  With a schema, a column
+            # compared with a column of an enclosing query (correlated subquery) is an equality:
+            # the other side is a value fixed per outer row, as `= $1` would be
             op = "join" if isinstance(node, exp.EQ) and not negated else self._op(node, negated)
-            for side, value in ((left, right), (right, left)):
-                self._add(scope, node, side, value, op, clause, in_or, negated)
+            for side, value, own, other in ((left, right, left_aliases, right_aliases),
+                                            (right, left, right_aliases, left_aliases)):
+                side_op = op
+                if op == "join" and self.schema and self._local(scope, own) and self._enclosing(scope, other):
+                    side_op = "eq"  # compared with a column of an enclosing query: a value fixed per outer row
+                self._add(scope, node, side, value, side_op, clause, in_or, negated)
             return
         if left_cols:
             self._add(scope, node, left, right, self._op(node, negated), clause, in_or, negated)
         elif right_cols:
             self._add(scope, node, right, left, self._op(node, negated, flipped=True), clause, in_or, negated)
+
+    @staticmethod
+    def _local(scope: Scope, aliases: set[str | None]) -> bool:
+        return all(a is not None and (a in scope.sources or a in scope.derived) for a in aliases)
+
+    @staticmethod
+    def _enclosing(scope: Scope, aliases: set[str | None]) -> bool:
+        """Every alias names a table of an enclosing query (none of this scope's own)."""
+        for alias in aliases:
+            if alias is None or alias in scope.sources or alias in scope.derived:
+                return False
+            outer = scope.parent
+            while outer is not None and alias not in outer.sources and alias not in outer.derived:
+                outer = outer.parent
+            if outer is None:
+                return False
+        return True
 
     @staticmethod
     def _op(node: exp.Expression, negated: bool, flipped: bool = False) -> str:
@@ -377,5 +456,24 @@ class _Builder:
         )
 
 
+_FACTS: dict[tuple[int, int], tuple[exp.Expression, Schema | None, QueryFacts]] = {}
+_FACTS_SIZE = 4096  # as parse_sql's cache: one entry per statement of a large project
+
+
 def build_facts(tree: exp.Expression, schema: Schema | None = None) -> QueryFacts:
-    return _Builder(tree, schema).build()
+    """The facts of one parsed statement under one schema.
+
+    Cached per (tree, schema) object: parse_sql hands out one tree per statement text, so the
+    static rules and the EXPLAIN stage (run_workload, the interactive session) share one build.
+    Facts point into the tree (rules compare nodes by identity), hence the tree as key, not the
+    text.  Facts are read-only to their users, and a schema is not changed once built.
+    """
+    key = (id(tree), id(schema))
+    cached = _FACTS.get(key)
+    if cached is not None and cached[0] is tree and cached[1] is schema:
+        return cached[2]
+    facts = _Builder(tree, schema).build()
+    if len(_FACTS) >= _FACTS_SIZE:
+        del _FACTS[next(iter(_FACTS))]  # the oldest entry; the entries hold tree and schema, so ids stay unique
+    _FACTS[key] = (tree, schema, facts)
+    return facts
