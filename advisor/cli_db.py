@@ -32,12 +32,14 @@ def _project(paths, config):
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the migration here.")
 @click.option("--config", type=click.Path(exists=True, dir_okay=False), help="Use this config file.")
 @click.option("--dsn", envvar="ADVISOR_DSN", help="PostgreSQL server to use instead of the embedded one.")
-@click.option("--analyze", is_flag=True, help="Also run each query (rolled back) before and after.")
+@click.option("--analyze", is_flag=True,
+              help="Also run the queries (rolled back) without and with the chosen set; drop an index that "
+                   "only makes a query slower, flag the slowdowns it cannot fix.")
 @_guarded
 def indexes_command(paths, output, config, dsn, analyze) -> None:
     """Choose one verified index set for the whole workload and write a migration."""
     from advisor.explain.stage import make_explainer, plannable, run_workload
-    from advisor.indexes.select import _size, migration, select
+    from advisor.indexes.select import Timing, _size, _time_change, migration, select
     from advisor.ir import SqlQuery
     from advisor.seed.server import connect
     from advisor.seed.settings import explain_settings
@@ -58,9 +60,13 @@ def indexes_command(paths, output, config, dsn, analyze) -> None:
         else:
             with connect(workload.prepared.target.conninfo, autocommit=True) as conn:
                 choices, summary = select(conn, workload.runs, schema, settings.threshold, make_explainer,
-                                          settings.statement_timeout_ms)
+                                          settings.statement_timeout_ms, analyze=analyze)
         kept = {id(r): ch for ch in choices for r in ch.queries}
         dropped = {id(r): ch for ch in summary.get("dropped", []) for r in ch.queries}
+        time_dropped = {id(r): d for d in summary.get("time_dropped", []) for r in d.choice.queries}
+        timings = {id(t.run): t for t in summary.get("timings", [])}
+        slow = {id(t.run) for t in summary.get("warnings", [])}
+        timeout = summary.get("timeout_ms", settings.statement_timeout_ms)
         for run in workload.runs:
             loc = run.query.location
             status = run.outcome or "error"
@@ -72,10 +78,26 @@ def indexes_command(paths, output, config, dsn, analyze) -> None:
                     detail += f" (served by {kept[id(run)].candidate.describe()})"
                 elif id(run) in dropped:
                     detail += " (left out of the set: next to the other indexes it saves too little for its size)"
+                elif id(run) in time_dropped:
+                    d = time_dropped[id(run)]
+                    detail += (f" (left out after measuring: {d.timing.run.query.location.path}:"
+                               f"{d.timing.run.query.location.line} ran slower with it)")
+            if id(run) in timings:
+                detail += f"; measured {_time_change(timings[id(run)], timeout)} with the set"
+                if id(run) in slow:
+                    detail += " (WARNING: slower)"
             click.echo(f"{loc.path}:{loc.line}: {status}: {detail}")
         text = migration(choices, summary)
         click.echo(f"\n{summary['indexes']} index(es), {_size(summary['size_bytes'])} on the seeded data; workload cost "
                    f"{summary['cost_before']:,.1f} -> {summary['cost_after']:,.1f}", err=True)
+        if timings:
+            cut = lambda v: timeout if v is None else v  # noqa: E731
+            total = Timing(None, sum(cut(t.before_ms) for t in timings.values()),
+                           sum(cut(t.after_ms) for t in timings.values()))
+            more = "at least " if any(t.before_ms is None for t in timings.values()) else ""
+            click.echo(f"measured the {len(timings)} queries the set changes: {more}{_time_change(total, timeout)}; "
+                       f"{len(summary['time_dropped'])} index(es) left out after measuring, "
+                       f"{len(slow)} query(ies) still slower (flagged in the migration)", err=True)
         if output:
             with open(output, "w", encoding="utf-8") as fh:
                 fh.write(text)

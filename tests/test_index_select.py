@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -9,7 +10,7 @@ from click.testing import CliRunner
 
 from advisor.explain.stage import QueryRun, make_explainer
 from advisor.facts.sql import build_facts
-from advisor.indexes.select import Choice, eliminate, migration, select
+from advisor.indexes.select import Choice, Timing, eliminate, migration, restores, select, settle, slower
 from advisor.indexes.verify import Candidate, Measurement, candidates_for
 from advisor.ir import IndexKey, Location, SqlQuery
 from advisor.parse import parse_sql
@@ -130,6 +131,77 @@ def test_benefit_is_relative_per_query():
     assert tiny.benefit == pytest.approx(huge.benefit) == pytest.approx(0.5)
 
 
+# --- measured times (--analyze), over plain numbers -------------------------------------------
+
+
+def test_slower_needs_both_the_ratio_and_the_milliseconds():
+    assert slower(69.0, 115.0, 5000)  # +67%, +46 ms
+    assert not slower(69.0, 80.0, 5000)  # +16%: noise
+    assert not slower(2.0, 6.0, 5000)  # 3x, but 4 ms
+    assert slower(2.0, 8.0, 5000)
+    assert not slower(None, 3.0, 5000) and not slower(None, None, 5000)  # cut before: any finished run is faster
+    assert slower(100.0, None, 5000) and not slower(4900.0, None, 5000)  # cut after: at least the timeout
+
+
+def _settle(timings: dict, times: dict, timeout=5000.0):
+    """times[name] -> {query: ms} with the set minus index `name`; returns (drops, slow, calls, dropped)."""
+    calls, dropped = [], []
+
+    def measure_without(name, keys):
+        calls.append((name, sorted(keys)))
+        return {k: (times[name][k], timings[k].used - {name}) for k in keys}
+
+    drops, slow = settle(timings, measure_without, dropped.append, timeout)
+    return drops, slow, calls, dropped
+
+
+def test_settle_drops_the_index_that_only_slows_a_query():
+    """q07's slower plan uses `b`; without b, q07 is back to 70 ms and q03 (also on b) keeps its win."""
+    timings = {"q07": Timing("q07", 69.0, 115.0, frozenset({"a", "b"})),
+               "q03": Timing("q03", 400.0, 20.0, frozenset({"b"})),
+               "q17": Timing("q17", None, 3.0, frozenset({"a"}))}
+    drops, slow, calls, dropped = _settle(timings, {"a": {"q07": 200.0, "q17": None},
+                                                    "b": {"q07": 70.0, "q03": 22.0}})
+    assert dropped == ["b"] and not slow
+    assert calls == [("a", ["q07", "q17"]), ("b", ["q03", "q07"])]  # a tried first: q07 stays slow without it
+    name, before_drop, without = drops[0]
+    assert (name, before_drop.after_ms, without) == ("b", 115.0, 70.0)
+    assert timings["q07"].after_ms == 70.0 and timings["q07"].used == {"a"}  # the new set's times
+    assert timings["q03"].after_ms == 22.0 and timings["q17"].after_ms == 3.0
+
+
+def test_settle_keeps_an_index_another_query_needs_and_flags_the_slowdown():
+    """Without `b` q07 is restored, but q03 loses its measured win: b stays, q07 is reported."""
+    timings = {"q07": Timing("q07", 69.0, 115.0, frozenset({"b"})),
+               "q03": Timing("q03", 400.0, 20.0, frozenset({"b"}))}
+    drops, slow, calls, dropped = _settle(timings, {"b": {"q07": 70.0, "q03": 390.0}})
+    assert not drops and not dropped and slow == ["q07"]
+    assert calls == [("b", ["q03", "q07"])] and timings["q07"].after_ms == 115.0
+
+
+def test_settle_keeps_an_index_whose_removal_does_not_restore_the_time():
+    timings = {"q07": Timing("q07", 69.0, 115.0, frozenset({"b"}))}
+    drops, slow, _, _ = _settle(timings, {"b": {"q07": 140.0}})
+    assert not drops and slow == ["q07"]
+    assert restores("q07", timings, {"q07": 75.0}, 5000)  # within 20% of before: restored
+
+
+def test_settle_worst_first_and_re_measured_after_a_drop():
+    """Two regressions on different indexes: the larger slowdown is handled first; after the drop
+    the times without the other index are measured again (the set changed)."""
+    timings = {"q01": Timing("q01", 10.0, 30.0, frozenset({"a"})),
+               "q02": Timing("q02", 10.0, 90.0, frozenset({"b"}))}
+    drops, slow, calls, dropped = _settle(timings, {"a": {"q01": 10.0}, "b": {"q02": 11.0}})
+    assert dropped == ["b", "a"] and not slow
+    assert [c[0] for c in calls] == ["b", "a"]
+
+
+def test_no_regression_measures_nothing():
+    timings = {"q01": Timing("q01", 50.0, 5.0, frozenset({"a"})), "q02": Timing("q02", 50.0, 52.0, frozenset())}
+    drops, slow, calls, _ = _settle(timings, {})
+    assert not drops and not slow and not calls
+
+
 # --- on the embedded server ----------------------------------------------------------------
 
 
@@ -240,3 +312,84 @@ def test_select_on_a_schema_qualified_table(db):
     assert [ch.candidate for ch in chosen] == [candidate] and chosen[0].size_bytes > 0
     assert [s.run.query.location.path for s in chosen[0].served] == ["o.sql"]
     assert "ON app.orders (customer);" in migration(chosen, summary)
+
+
+def test_select_analyze_drops_and_flags_on_measured_times(db):
+    """The plans are real, the times are not (a real slowdown is hard to produce on tiny tables):
+    a.sql and b.sql "run" 10x slower when their plan uses an index, d.sql 100x faster.  b's index
+    only slows b.sql: dropped for good.  a's index is also d's win: kept, and a.sql flagged."""
+    db.execute("""
+        CREATE TABLE visits (id int PRIMARY KEY, account int NOT NULL, ts int NOT NULL, note text NOT NULL);
+        INSERT INTO visits SELECT g, g % 2000, g % 5000, repeat(md5(g::text), 4) FROM generate_series(1, 20000) g;
+        ANALYZE visits;
+    """)
+    schema = schema_from_queries(extract_sql("s.sql", "CREATE TABLE visits (id int PRIMARY KEY, account int NOT NULL, "
+                                                      "ts int NOT NULL, note text NOT NULL);", source="schema"))
+    account, ts = Candidate("visits", (IndexKey("account"),)), Candidate("visits", (IndexKey("ts"),))
+    runs = [_run(db, "a.sql", "SELECT id FROM visits WHERE account = 17", account),
+            _run(db, "b.sql", "SELECT id FROM visits WHERE ts = 5", ts),
+            _run(db, "d.sql", "SELECT note FROM visits WHERE account = 42 AND note <> ''", account)]
+    fake = {"a.sql": (10.0, 100.0), "b.sql": (10.0, 100.0), "d.sql": (100.0, 1.0)}  # (no index, with one)
+    timed = []
+
+    def fake_explainer(run, analyze, timeout_ms):
+        plain = make_explainer(run, False, timeout_ms)
+        if not analyze:
+            return plain
+
+        def explain(conn):
+            plan, _ = plain(conn)
+            plan.planning_ms, plan.execution_ms = 0.0, fake[run.query.location.path][bool(plan.indexes_used())]
+            timed.append(run.query.location.path)
+            return plan, plan.execution_ms
+        return explain
+
+    chosen, summary = select(db, runs, schema, 0.3, fake_explainer, 5000, analyze=True)
+    assert [ch.candidate for ch in chosen] == [account]
+    assert [d.choice.candidate for d in summary["time_dropped"]] == [ts]
+    assert [t.run.query.location.path for t in summary["warnings"]] == ["a.sql"]
+    times = {t.run.query.location.path: (t.before_ms, t.after_ms) for t in summary["timings"]}
+    assert times == {"a.sql": (10.0, 100.0), "b.sql": (10.0, 10.0), "d.sql": (100.0, 1.0)}
+    assert timed.count("d.sql") == 3 * 2 + 3 * 2  # best of 3, before and after; then without account, twice
+    assert summary["indexes"] == 1 and summary["size_bytes"] == chosen[0].size_bytes
+    served = {s.run.query.location.path: s.timing.after_ms for s in chosen[0].served}
+    assert served == {"a.sql": 100.0, "d.sql": 1.0}
+    assert db.execute("SELECT count(*) FROM pg_indexes WHERE tablename = 'visits'").fetchone()[0] == 1
+
+    text = migration(chosen, summary)
+    assert "-- measured (EXPLAIN ANALYZE, rolled back; planning + execution, best of 3): the 3 queries " \
+           "the set changes take 120 -> 111 ms" in text
+    assert "-- WARNING: a.sql:1 measured 10.0 -> 100 ms with this set (its plan uses visits(account)" in text
+    assert "--   serves d.sql:1: cost " in text and ", time 100 -> 1.0 ms" in text
+    assert "-- left out after measuring" in text and "--   visits(ts) (" in text
+    assert "b.sql:1 10.0 -> 100 ms with it, 10.0 ms without" in text
+    assert "CREATE INDEX CONCURRENTLY" in text and "ON visits (ts)" not in text
+
+
+def test_indexes_command_analyze_prints_and_writes_measured_times(project):
+    """End to end with --analyze: real EXPLAIN (ANALYZE) runs, with the parameter the workload
+    sampled; the times are in the output and in the migration."""
+    from advisor.cli import main
+
+    root = project({
+        "advisor.toml": """
+            paths = ["queries"]
+            schema = ["schema.sql"]
+            [seed]
+            rows = 300
+            [seed.tables.lineitem]
+            rows = 30000
+            """,
+        "schema.sql": DDL,
+        "queries/by_part.sql": "SELECT l_orderkey, l_quantity FROM lineitem WHERE l_partkey = $1;\n",
+    })
+    out = root / "migration.sql"
+    result = CliRunner().invoke(main, ["indexes", ".", "--analyze", "-o", str(out)])
+    assert result.exit_code == 0, result.output + result.stderr
+    line = next(x for x in result.stdout.splitlines() if x.startswith("queries/by_part.sql:1: recommended: lineitem"))
+    assert re.search(r"; measured [\d.,]+ -> [\d.,]+ ms with the set$", line), line
+    assert "measured the 1 queries the set changes: " in result.stderr
+    text = out.read_text()
+    assert "-- measured (EXPLAIN ANALYZE, rolled back; planning + execution, best of 3): the 1 queries" in text
+    assert re.search(r"--   serves queries/by_part.sql:1: cost .*, time [\d.,]+ -> [\d.,]+ ms", text), text
+    assert "ON lineitem (l_partkey" in text

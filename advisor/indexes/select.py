@@ -27,17 +27,66 @@
    on a tie the larger) is dropped for good and the rest re-measured: dropping one of
    two interchangeable indexes makes the other needed.
 
+With `--analyze` (`select(..., analyze=True)`), the set chosen by cost is then timed:
+planner cost is an estimate, and a cheaper plan can run slower.
+
+6. Every query the set changes (its plan uses an index of the set, or its cost moved)
+   runs with EXPLAIN (ANALYZE), with the parameters the workload sampled for it
+   (QueryRun.params), without the set (a savepoint drops it) and with it, in the same
+   rolled-back transaction, under the statement timeout: planning + execution ms, best of
+   `repeat` (3) runs interleaved round by round, so the noise of a shared machine falls
+   on both alike.  A run cut by the timeout counts as taking at least the timeout; it
+   and any run over 1 s are not repeated (nor is a query the workload's own --analyze
+   run already saw cut, without the set).
+7. A query is *measurably slower* when it takes more than 20% longer and more than 5 ms
+   longer (`slower`).  For each such query, worst first, each index of the set its slower
+   plan uses is tried: the queries whose plans use that index are timed without it (the
+   set minus it).  The index is dropped iff without it the slow query is no longer slower
+   than before the set, and no other of those queries is measurably slower than with
+   the whole set (`restores`): it gives back no measured win.  Those times are then the
+   new set's (queries not using the index keep their plans), and the regressions are
+   looked at again.  A regression no drop fixes stays, with a WARNING in the migration.
+   `settle` is that loop over plain numbers; costs and benefits are then re-planned for
+   the set that is left (nothing more is eliminated by cost after timing).
+
 The migration lists, per index, the queries it serves (every query whose plan uses it
-with the final set) with their cost before (no new index) and after (the whole set),
-the benefit and its bar, and the index's size on the seeded data.
+with the final set) with their cost before (no new index) and after (the whole set) --
+and with --analyze their measured time before and after --, the benefit and its bar,
+and the index's size on the seeded data; then the indexes left out and why.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from advisor.indexes.verify import Candidate, _table
+
+
+SLOWER = 0.2  # measurably slower: more than 20% longer...
+SLOWER_MS = 5.0  # ...and more than 5 ms longer
+REPEAT = 3  # runs per measurement, the best kept
+LONG_MS = 1000.0  # a run this long is not repeated: a few ms of noise do not matter there
+
+
+@dataclass
+class Timing:
+    """One query timed without the set and with it: planning + execution ms, best of the runs;
+    None when cut by the statement timeout (it took at least that)."""
+
+    run: object  # QueryRun
+    before_ms: float | None
+    after_ms: float | None
+    used: frozenset = frozenset()  # names of the set's indexes its plan with the set uses
+
+
+@dataclass
+class TimeDrop:
+    """An index left out after measuring: with it `timing` was slower than before the set."""
+
+    choice: object  # Choice
+    timing: Timing  # the slow query, before the drop
+    without_ms: float | None  # that query without the index
 
 
 @dataclass
@@ -48,6 +97,7 @@ class Served:
     cost_before: float  # no new index
     cost_after: float  # with the whole chosen set
     cost_without: float  # with the chosen set minus this index
+    timing: Timing | None = None  # measured, with --analyze
 
 
 @dataclass
@@ -127,6 +177,13 @@ def _gain(without: float, after: float) -> float:
     return max(0.0, without - after) / without if without > 0 else 0.0
 
 
+def _weigh(kept: list[Choice], threshold: float, after: dict, trials: dict) -> None:
+    for ch in kept:
+        alone = trials[id(ch)]
+        ch.benefit = sum(_gain(alone[k][0], after[k][0]) for k in after)
+        ch.bar = threshold * (1 + ch.size_ratio)
+
+
 def eliminate(choices: list[Choice], threshold: float, after: dict, without, drop):
     """Steps 3-5 of the module docstring, over plain numbers.
 
@@ -139,10 +196,7 @@ def eliminate(choices: list[Choice], threshold: float, after: dict, without, dro
     trials: dict[int, dict] = {}
     while kept:
         trials = {id(ch): without(ch) for ch in kept}
-        for ch in kept:
-            alone = trials[id(ch)]
-            ch.benefit = sum(_gain(alone[k][0], after[k][0]) for k in after)
-            ch.bar = threshold * (1 + ch.size_ratio)
+        _weigh(kept, threshold, after, trials)
         failing = [ch for ch in kept if ch.benefit < ch.bar]
         if not failing:
             break
@@ -154,13 +208,101 @@ def eliminate(choices: list[Choice], threshold: float, after: dict, without, dro
     return kept, dropped, after, trials
 
 
-def select(conn, runs, schema, threshold: float, make_explainer, timeout_ms: int) -> tuple[list[Choice], dict]:
-    """The chosen set and a summary; every index built here is rolled back."""
+def slower(base: float | None, new: float | None, timeout_ms: float) -> bool:
+    """`new` measurably slower than `base` (ms; None: cut by the timeout, counted as the timeout)."""
+    if base is None and new is None:
+        return False
+    b = timeout_ms if base is None else base
+    n = timeout_ms if new is None else new
+    return n > b * (1 + SLOWER) and n - b > SLOWER_MS
+
+
+def regressions(timings: dict, timeout_ms: float) -> list:
+    """Keys of the queries measurably slower with the set than without, the largest slowdown first."""
+    def ms(v):
+        return timeout_ms if v is None else v
+
+    slow = [k for k, t in timings.items() if slower(t.before_ms, t.after_ms, timeout_ms)]
+    return sorted(slow, key=lambda k: -(ms(timings[k].after_ms) - ms(timings[k].before_ms)))
+
+
+def restores(key, timings: dict, without: dict, timeout_ms: float) -> bool:
+    """Drop the index measured `without` (key -> ms of the queries whose plans use it, the set minus
+    it)?  Yes iff query `key` is then no longer slower than before the set and no other of them is
+    measurably slower than with the whole set."""
+    if key not in without or slower(timings[key].before_ms, without[key], timeout_ms):
+        return False
+    return not any(slower(timings[k].after_ms, ms, timeout_ms) for k, ms in without.items() if k != key)
+
+
+def settle(timings: dict, measure_without, drop, timeout_ms: float) -> tuple[list, list]:
+    """Step 7 of the module docstring, over plain numbers.
+
+    timings: key -> Timing with the current set (updated in place as indexes go);
+    measure_without(name, keys) -> {key: (ms, used names)} for those queries with the set minus
+    index `name`; drop(name) removes it for good.  Returns [(name, Timing before the drop,
+    ms without)] for the indexes dropped, and the keys still measurably slower.
+    """
+    drops: list = []
+    measured: dict[str, dict] = {}  # name -> its `without` times, for the current set
+    while True:
+        for key in regressions(timings, timeout_ms):
+            fix = None
+            for name in sorted(timings[key].used):
+                if name not in measured:
+                    measured[name] = measure_without(name, [k for k, t in timings.items() if name in t.used])
+                if restores(key, timings, {k: v[0] for k, v in measured[name].items()}, timeout_ms):
+                    fix = name
+                    break
+            if fix is not None:
+                drops.append((fix, timings[key], measured[fix][key][0]))
+                drop(fix)
+                for k, (ms, used) in measured[fix].items():
+                    timings[k] = replace(timings[k], after_ms=ms, used=frozenset(used))
+                measured.clear()  # the set changed: times without another index are stale
+                break
+        else:
+            return drops, regressions(timings, timeout_ms)
+
+
+def _timed(conn, explain, configs: dict[str, list[str]], repeat: int) -> dict[str, tuple[float | None, frozenset]]:
+    """One query under each configuration (the indexes it drops, in a savepoint), round by round:
+    config -> (best planning + execution ms, or None when cut by the timeout; indexes its plan used)."""
+    import psycopg
+
+    best: dict[str, tuple[float | None, frozenset]] = {c: (None, frozenset()) for c in configs}
+    done: set[str] = set()
+    for _ in range(repeat):
+        for config, dropped in configs.items():
+            if config in done:
+                continue
+            try:
+                with conn.transaction(force_rollback=True):
+                    for name in dropped:
+                        conn.execute(f"DROP INDEX {name}")
+                    plan, _ = explain(conn)
+            except psycopg.errors.QueryCanceled:
+                done.add(config)
+                continue
+            ms = (plan.planning_ms or 0.0) + (plan.execution_ms or 0.0)
+            if best[config][0] is None or ms < best[config][0]:
+                best[config] = (ms, frozenset(plan.indexes_used()))
+            if ms > LONG_MS:
+                done.add(config)
+    return best
+
+
+def select(conn, runs, schema, threshold: float, make_explainer, timeout_ms: int, analyze: bool = False,
+           repeat: int = REPEAT) -> tuple[list[Choice], dict]:
+    """The chosen set and a summary; every index built here is rolled back.  With `analyze`, steps 6-7:
+    summary["timings"] (the queries the set changes, timed), ["time_dropped"] (TimeDrops) and
+    ["warnings"] (the Timings still measurably slower)."""
     choices = pool(runs, schema)
     planned = [r for r in runs if r.plan is not None]
     explainers = {id(r): make_explainer(r, False, timeout_ms) for r in planned}
     summary = {"cost_before": sum(r.plan.cost for r in planned), "cost_after": sum(r.plan.cost for r in planned),
-               "indexes": 0, "size_bytes": 0, "threshold": threshold, "dropped": []}
+               "indexes": 0, "size_bytes": 0, "threshold": threshold, "dropped": [], "timings": [],
+               "time_dropped": [], "warnings": [], "repeat": repeat, "timeout_ms": timeout_ms}
     if not choices:
         return [], summary
     names = {id(ch): _qualified(ch.candidate.table, f"advisor_sel_{i}") for i, ch in enumerate(choices)}
@@ -182,7 +324,7 @@ def select(conn, runs, schema, threshold: float, make_explainer, timeout_ms: int
             return plan_all()
 
     with conn.transaction(force_rollback=True):
-        analyze = set()
+        to_analyze = set()
         for ch in choices:
             c = ch.candidate
             if c.opclass == "gin_trgm_ops":
@@ -193,8 +335,8 @@ def select(conn, runs, schema, threshold: float, make_explainer, timeout_ms: int
             ch.size_bytes = _relation_bytes(conn, names[id(ch)])
             ch.table_bytes = _relation_bytes(conn, _table(c.table))
             if c.where or any(not k.is_column for k in c.keys):
-                analyze.add(c.table)  # statistics of the expression / the partial predicate
-        for table in sorted(analyze):
+                to_analyze.add(c.table)  # statistics of the expression / the partial predicate
+        for table in sorted(to_analyze):
             conn.execute(f"ANALYZE {_table(table)}")
         before = without(choices)
 
@@ -203,14 +345,81 @@ def select(conn, runs, schema, threshold: float, make_explainer, timeout_ms: int
 
         kept, dropped, after, trials = eliminate(choices, threshold, plan_all(), lambda ch: without([ch]), drop)
         summary["dropped"] = dropped
+        timings: dict[int, Timing] = {}
+        if analyze and kept:
+            timings = _measure_set(conn, planned, kept, names, before, after, make_explainer, timeout_ms, repeat,
+                                   summary)
+            if summary["time_dropped"]:
+                for t in summary["time_dropped"]:
+                    kept.remove(t.choice)
+                after = plan_all()
+                trials = {id(ch): without([ch]) for ch in kept}
+                _weigh(kept, threshold, after, trials)
         for ch in kept:
             alone = trials[id(ch)]
             name = names[id(ch)].rsplit(".", 1)[-1]
-            ch.served = [Served(r, before[id(r)][0], after[id(r)][0], alone[id(r)][0])
+            ch.served = [Served(r, before[id(r)][0], after[id(r)][0], alone[id(r)][0], timings.get(id(r)))
                          for r in planned if name in after[id(r)][1]]
     summary.update(cost_before=sum(v[0] for v in before.values()), cost_after=sum(v[0] for v in after.values()),
                    indexes=len(kept), size_bytes=sum(ch.size_bytes or 0 for ch in kept))
     return kept, summary
+
+
+def _measure_set(conn, planned, kept, names, before, after, make_explainer, timeout_ms, repeat, summary) -> dict:
+    """Steps 6-7 inside select()'s transaction: time the queries the set changes, drop the indexes
+    that only slow some down (DROP INDEX for good in that transaction).  Fills summary["timings"],
+    ["time_dropped"], ["warnings"]; returns id(run) -> Timing."""
+    import psycopg
+
+    by_name = {names[id(ch)].rsplit(".", 1)[-1]: ch for ch in kept}
+    def moved(r) -> bool:
+        return bool(after[id(r)][1] & set(by_name)) or abs(after[id(r)][0] - before[id(r)][0]) > 1e-6 * before[id(r)][0]
+
+    changed = [r for r in planned if len(r.params) >= r.nparams and moved(r)]
+    explain = {id(r): make_explainer(r, True, timeout_ms) for r in changed}
+    timings: dict[int, Timing] = {}
+    for r in changed:
+        configs: dict[str, list[str]] = {}
+        if not r.timed_out:  # cut by the timeout without any new index already: not run again
+            configs["before"] = [names[id(ch)] for ch in kept]
+        configs["after"] = []
+        try:
+            t = _timed(conn, explain[id(r)], configs, repeat)
+        except psycopg.Error:  # the query fails with its sampled parameters: not measured
+            continue
+        t.setdefault("before", (None, frozenset()))
+        after_ms, used = t["after"]
+        used = (used if after_ms is not None else after[id(r)][1]) & set(by_name)  # cut: the planned plan
+        timings[id(r)] = Timing(r, t["before"][0], after_ms, frozenset(used))
+
+    def measure_without(name: str, keys: list) -> dict:
+        out = {}
+        for key in keys:
+            try:
+                out[key] = _timed(conn, explain[key], {"without": [names[id(by_name[name])]]}, repeat)["without"]
+            except psycopg.Error:
+                out[key] = (None, frozenset())  # counted as cut: never a reason to drop
+        return out
+
+    def drop(name: str) -> None:
+        conn.execute(f"DROP INDEX {names[id(by_name[name])]}")
+
+    drops, slow = settle(timings, measure_without, drop, timeout_ms)
+    summary["time_dropped"] = [TimeDrop(by_name[name], t, ms) for name, t, ms in drops]
+    summary["timings"] = list(timings.values())
+    summary["warnings"] = [timings[k] for k in slow]
+    summary["uses"] = {id(t.run): [by_name[n].candidate.describe() for n in sorted(t.used)] for t in timings.values()}
+    return timings
+
+
+def _ms(value: float | None, timeout_ms: float) -> str:
+    if value is None:
+        return f">= {timeout_ms:,.0f} ms"
+    return f"{value:,.1f} ms" if value < 100 else f"{value:,.0f} ms"
+
+
+def _time_change(t: Timing, timeout_ms: float) -> str:
+    return f"{_ms(t.before_ms, timeout_ms).removesuffix(' ms')} -> {_ms(t.after_ms, timeout_ms)}"
 
 
 def _size(n: int | None) -> str:
@@ -223,7 +432,34 @@ def _where(run) -> str:
     return f"{run.query.location.path}:{run.query.location.line}"
 
 
+def _measured_lines(choices: list[Choice], summary: dict) -> list[str]:
+    """The header lines of step 6-7: total measured time, regressions kept, queries served by none."""
+    timings = summary.get("timings") or []
+    if not timings:
+        return []
+    timeout = summary.get("timeout_ms", 0)
+    cut = lambda v: timeout if v is None else v  # noqa: E731
+    before, after = sum(cut(t.before_ms) for t in timings), sum(cut(t.after_ms) for t in timings)
+    more = "at least " if any(t.before_ms is None for t in timings) else ""
+    repeat = summary.get("repeat", REPEAT)
+    lines = [f"-- measured (EXPLAIN ANALYZE, rolled back; planning + execution, best of {repeat}): "
+             f"the {len(timings)} queries the set changes take {more}{_ms(before, timeout).removesuffix(' ms')} -> "
+             f"{_ms(after, timeout)}"]
+    served = {id(s.run) for ch in choices for s in ch.served}
+    for t in timings:
+        if id(t.run) not in served:
+            lines.append(f"--   also changed, served by none of these indexes: {_where(t.run)} "
+                         f"{_time_change(t, timeout)}")
+    for t in summary.get("warnings") or []:
+        uses = (summary.get("uses") or {}).get(id(t.run))
+        lines.append(f"-- WARNING: {_where(t.run)} measured {_time_change(t, timeout)} with this set"
+                     + (f" (its plan uses {', '.join(uses)}: kept, as without it this query stays slow "
+                        "or others lose measured wins)" if uses else " (its plan uses none of these indexes)"))
+    return lines
+
+
 def migration(choices: list[Choice], summary: dict) -> str:
+    timeout = summary.get("timeout_ms", 0)
     lines = ["-- advisor: indexes verified on seeded data for the whole workload",
              f"-- workload cost {summary['cost_before']:,.1f} -> {summary['cost_after']:,.1f} "
              f"with {summary['indexes']} index(es), {_size(summary['size_bytes'])} on the seeded data",
@@ -231,7 +467,9 @@ def migration(choices: list[Choice], summary: dict) -> str:
              f"{summary.get('threshold', 0.3):.0%}",
              "-- of their cost (each query counted relative to its own cost), more for a larger index: "
              f"{summary.get('threshold', 0.3):.2f} x (1 + index size / table size)",
-             "-- CREATE INDEX CONCURRENTLY cannot run inside a transaction block: run this file without one.", ""]
+             "-- CREATE INDEX CONCURRENTLY cannot run inside a transaction block: run this file without one."]
+    lines[2:2] = _measured_lines(choices, summary)
+    lines.append("")
     if any(c.candidate.opclass == "gin_trgm_ops" for c in choices):
         lines += ["CREATE EXTENSION IF NOT EXISTS pg_trgm;", ""]
     for ch in choices:
@@ -243,7 +481,8 @@ def migration(choices: list[Choice], summary: dict) -> str:
         for s in served:
             lines.append(f"--   serves {_where(s.run)}: cost {s.cost_before:,.1f} -> {s.cost_after:,.1f}"
                          + (f" ({s.cost_without:,.1f} without this index: the others take over part)"
-                            if abs(s.cost_without - s.cost_before) > 0.05 * max(s.cost_before, 1) else ""))
+                            if abs(s.cost_without - s.cost_before) > 0.05 * max(s.cost_before, 1) else "")
+                         + (f", time {_time_change(s.timing, timeout)}" if s.timing is not None else ""))
         lines.append(ch.candidate.ddl(concurrently=True))
         lines.append("")
     dropped = summary.get("dropped") or []
@@ -253,5 +492,12 @@ def migration(choices: list[Choice], summary: dict) -> str:
             lines.append(f"--   {ch.candidate.describe()} ({_size(ch.size_bytes)}, "
                          f"for {', '.join(_where(r) for r in ch.queries)}): "
                          f"benefit {ch.benefit:.2f} < {ch.bar:.2f} needed")
+        lines.append("")
+    if summary.get("time_dropped"):
+        lines.append("-- left out after measuring: a query ran measurably slower with it, and without it no other "
+                     "query measured slower than with the set")
+        for d in summary["time_dropped"]:
+            lines.append(f"--   {d.choice.candidate.describe()} ({_size(d.choice.size_bytes)}): {_where(d.timing.run)} "
+                         f"{_time_change(d.timing, timeout)} with it, {_ms(d.without_ms, timeout)} without")
         lines.append("")
     return "\n".join(lines)
