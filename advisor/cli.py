@@ -11,7 +11,7 @@ import sys
 import click
 
 from advisor import __version__
-from advisor.cli_guard import EXIT_ERROR, fail as _fail, guard as _guard
+from advisor.cli_guard import fail as _fail, guard as _guard
 
 EXIT_CLEAN, EXIT_FINDINGS = 0, 1
 
@@ -41,15 +41,17 @@ def main() -> None:
 @click.option("--diff", "diff_base", metavar="BASE", help="Only report what the change since BASE (a git commit or "
               "branch, e.g. origin/main) is responsible for: findings on added or modified lines, and findings "
               "anywhere that BASE does not have.")
+@click.option("--no-cache", is_flag=True, envvar="ADVISOR_NO_CACHE", help="Analyse every file, without reusing the "
+              "cached results of unchanged files (the cache is never used with --explain).")
 @_guard
 def check(paths, fmt, output, config, select, ignore, fail_on, baseline, write_baseline, explain, analyze, dsn,
-          mongo_uri, diff_base) -> None:
+          mongo_uri, diff_base, no_cache) -> None:
     """Check SQL (and MongoDB) queries in PATHS (default: the current directory)."""
     from advisor import engine, reporters
 
     options = engine.Options(config=config, select=_split(select), ignore=_split(ignore), baseline=baseline,
                              fail_on=fail_on, explain=explain or analyze, analyze=analyze, dsn=dsn,
-                             mongo_uri=mongo_uri)
+                             mongo_uri=mongo_uri, cache=not no_cache)
     report = engine.check(list(paths) or ["."], options)
     if write_baseline:
         count = engine.write_baseline(report.findings, write_baseline)

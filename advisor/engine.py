@@ -36,6 +36,7 @@ class Options:
     analyze: bool = False
     dsn: str | None = None
     mongo_uri: str | None = None
+    cache: bool = False  # reuse the results of unchanged files (advisor/cache.py); the CLI turns it on
 
 
 @dataclass
@@ -94,10 +95,16 @@ def _excluded(spec, config: Config, path: Path) -> bool:
     return spec.match_file(text) or (path.is_dir() and spec.match_file(text + "/"))
 
 
-def collect(paths: Iterable[str], options: Options) -> list[Project]:
-    """Group the files to check by the config that governs them."""
+def _supported(path: Path) -> bool:
+    """sources.supported, without loading the optional extractors (and the Mongo modules they
+    import) for a file a built-in extractor reads: they only ever add suffixes."""
     from advisor import sources
 
+    return path.suffix.lower() in sources.EXTRACTORS or sources.supported(str(path))
+
+
+def collect(paths: Iterable[str], options: Options) -> list[Project]:
+    """Group the files to check by the config that governs them."""
     explicit = load_file(Path(options.config)) if options.config else None
     if options.config and explicit is None:
         raise ConfigError(f"{options.config}: no [tool.advisor] section")
@@ -112,12 +119,14 @@ def collect(paths: Iterable[str], options: Options) -> list[Project]:
             configs[directory] = find_config(directory)
         return configs[directory]
 
-    def add(path: Path, forced: bool) -> None:
+    def spec_for(config: Config):
+        if id(config) not in specs:  # built once per config (setdefault would build it per file)
+            specs[id(config)] = _spec(config)
+        return specs[id(config)]
+
+    def add(path: Path) -> None:
         config = config_for(path.parent)
-        spec = specs.setdefault(id(config), _spec(config))
-        if _excluded(spec, config, path) or not (forced or sources.supported(str(path))):
-            return
-        if forced and not sources.supported(str(path)):
+        if _excluded(spec_for(config), config, path) or not _supported(path):
             return
         key = config.source or config.root
         projects.setdefault(key, Project(config)).files.append(path)
@@ -127,15 +136,15 @@ def collect(paths: Iterable[str], options: Options) -> list[Project]:
         if not path.exists():
             raise ConfigError(f"{raw}: no such file or directory")
         if path.is_file():
-            add(path, forced=True)
+            add(path)
             continue
         for directory, dirnames, filenames in os.walk(path):
             here = Path(directory)
             config = config_for(here)
-            spec = specs.setdefault(id(config), _spec(config))
+            spec = spec_for(config)
             dirnames[:] = sorted(d for d in dirnames if not _excluded(spec, config, here / d))
             for name in sorted(filenames):
-                add(here / name, forced=False)
+                add(here / name)
     for project in projects.values():
         project.files = sorted(set(project.files))
     return list(projects.values())
@@ -165,9 +174,6 @@ def _schema_files(config: Config) -> list[Path]:
 
 class _Run:
     def __init__(self, config: Config, options: Options):
-        from advisor.checks import load_checks
-
-        load_checks()
         self.config = config
         self.options = options
         patterns = options.select or config.select
@@ -238,10 +244,11 @@ class _Run:
                 )))
 
     def analyse(self, source: SourceFile, schema: Schema) -> None:
-        from advisor.checks import QUERY_CHECKS, SOURCE_CHECKS, Hit, QueryContext
+        from advisor.checks import QUERY_CHECKS, SOURCE_CHECKS, Hit, QueryContext, load_checks
         from advisor.facts.sql import build_facts
         from advisor.parse import parse_sql
 
+        load_checks()  # here, not in __init__: a run served from the cache never imports sqlglot
         for location, message in source.errors:
             self.hits.append((PARSE_ERROR, Hit(message, location, subject=message)))
         query_checks = [(n, f) for n, f in QUERY_CHECKS.items() if self.enabled_name(n)]
@@ -271,8 +278,9 @@ class _Run:
                     self.hits.append((name, hit))
 
     def schema_findings(self, schema: Schema, checked_paths: set[str]) -> None:
-        from advisor.checks import SCHEMA_CHECKS
+        from advisor.checks import SCHEMA_CHECKS, load_checks
 
+        load_checks()
         for name, check in SCHEMA_CHECKS.items():
             if not self.enabled_name(name):
                 continue
@@ -400,6 +408,73 @@ def read_baseline(path: str) -> set[str]:
 # --- the whole check ------------------------------------------------------------------
 
 
+def _schema_contribution(source: SourceFile) -> str:
+    """What this file adds to the project's schema (its DDL statements, its index
+    declarations), as a hash; "" when nothing. Cached results depend on it."""
+    from sqlglot import exp
+
+    from advisor.cache import digest
+    from advisor.parse import parse_sql
+    from advisor.schema.ddl import is_schema_statement
+
+    ddl = []
+    if source.path.endswith(".sql"):  # as in _Run.schema: only .sql files add their DDL
+        for query in source.queries:
+            tree = parse_sql(query.text, query.dialect) if isinstance(query, SqlQuery) else None
+            if isinstance(tree, exp.Expression) and is_schema_statement(tree):
+                ddl.append(query)
+    return digest(ddl, source.indexes) if ddl or source.indexes else ""
+
+
+def _result_cache(run: _Run, project: Project):
+    """The project's cached results (advisor/cache.py), or None when there is no cache."""
+    from advisor import cache
+
+    store = cache.Store.default()
+    if store is None:
+        return None
+    try:
+        schema_files = _schema_files(run.config)
+    except ConfigError:
+        return None  # the full run reports it
+    settings = (sorted(vars(run.config).items()), sorted(run.enabled))
+    return cache.ProjectCache(store, settings, [(display_path(p), p) for p in project.files],
+                              [(display_path(p), p) for p in schema_files])
+
+
+def _analyse_project(run: _Run, project: Project, options: Options, results) -> tuple[list[Finding], set[str]]:
+    """All findings of one project's files, written to the result cache when there is one."""
+    sources = [run.extract(p) for p in project.files]
+    schema = run.schema(sources)
+    queries: dict[str, int] = {}
+    for source in sources:
+        first_hit, first_query = len(run.hits), run.queries
+        run.analyse(source, schema)
+        queries[source.path] = run.queries - first_query
+        if any(hit.location.path != source.path for _, hit in run.hits[first_hit:]):
+            results = None  # a finding about another file: cached per file, it could go stale
+    checked = {s.path for s in sources}
+    run.schema_findings(schema, checked)
+    has_sql = any(isinstance(q, SqlQuery) for s in sources for q in s.queries)
+    if options.explain and has_sql:  # plan findings and verified index advice (advisor/explain/stage.py)
+        from advisor.explain.stage import explain_project
+
+        run.hits = explain_project(project.config, sources, schema, options, run.hits)
+    if options.explain and options.mongo_uri:  # live MongoDB explain of the shapes found
+        shapes = [q for s in sources for q in s.queries if not isinstance(q, SqlQuery)]
+        if shapes:
+            from advisor.mongo.explain import ExplainError, explain_live
+
+            try:
+                run.hits += explain_live(shapes, options.mongo_uri)
+            except ExplainError as exc:
+                raise ConfigError(str(exc)) from None
+    findings = apply_suppressions(run.findings(), sources, run.enabled)
+    if results is not None:
+        results.save(findings, queries, {s.path: _schema_contribution(s) for s in sources})
+    return findings, checked
+
+
 def check(paths: Iterable[str], options: Options | None = None) -> Report:
     options = options or Options()
     findings: list[Finding] = []
@@ -409,27 +484,14 @@ def check(paths: Iterable[str], options: Options | None = None) -> Report:
     baseline_path = options.baseline
     for project in collect(paths, options):
         run = _Run(project.config, options)
-        sources = [run.extract(p) for p in project.files]
-        schema = run.schema(sources)
-        for source in sources:
-            run.analyse(source, schema)
-        checked = {s.path for s in sources}
-        run.schema_findings(schema, checked)
-        has_sql = any(isinstance(q, SqlQuery) for s in sources for q in s.queries)
-        if options.explain and has_sql:  # plan findings and verified index advice (advisor/explain/stage.py)
-            from advisor.explain.stage import explain_project
-
-            run.hits = explain_project(project.config, sources, schema, options, run.hits)
-        if options.explain and options.mongo_uri:  # live MongoDB explain of the shapes found
-            shapes = [q for s in sources for q in s.queries if not isinstance(q, SqlQuery)]
-            if shapes:
-                from advisor.mongo.explain import ExplainError, explain_live
-
-                try:
-                    run.hits += explain_live(shapes, options.mongo_uri)
-                except ExplainError as exc:
-                    raise ConfigError(str(exc)) from None
-        project_findings = apply_suppressions(run.findings(), sources, run.enabled)
+        # plan findings depend on a database, not only on the files: --explain runs are never cached
+        results = _result_cache(run, project) if options.cache and not options.explain else None
+        cached = results.load() if results is not None else None
+        if cached is not None:
+            project_findings, run.queries = cached
+            checked = {display_path(p) for p in project.files}
+        else:
+            project_findings, checked = _analyse_project(run, project, options, results)
         findings += project_findings
         files += sorted(checked)
         queries += run.queries

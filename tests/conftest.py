@@ -1,10 +1,16 @@
+import atexit
 import os
+import shutil
+import tempfile
 import textwrap
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+_SESSION_CACHE = tempfile.mkdtemp(prefix="advisor-test-cache-")
+os.chmod(_SESSION_CACHE, 0o755)  # the embedded server's unprivileged user must reach it when run as root
+atexit.register(shutil.rmtree, _SESSION_CACHE, True)
 
 
 @pytest.fixture
@@ -27,3 +33,5 @@ def _no_color(monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
     monkeypatch.setenv("COLUMNS", "200")
+    # advisor's caches (results, seeded databases) go to a directory of the test session, never the user's
+    monkeypatch.setenv("ADVISOR_CACHE_DIR", _SESSION_CACHE)

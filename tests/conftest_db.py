@@ -1,6 +1,5 @@
 """Embedded PostgreSQL fixtures for the database tests (imported by their modules)."""
 
-import os
 
 import pytest
 
@@ -26,20 +25,3 @@ def user_server():
     yield server
     server.stop()
 
-
-_CACHE = None
-
-
-@pytest.fixture(autouse=True)
-def _private_cache(monkeypatch):
-    """A cache directory of the session's own, traversable by the server's user when run as root."""
-    import shutil
-    import tempfile
-    import atexit
-
-    global _CACHE
-    if _CACHE is None:
-        _CACHE = tempfile.mkdtemp(prefix="advisor-test-cache-")
-        os.chmod(_CACHE, 0o755)
-        atexit.register(shutil.rmtree, _CACHE, True)
-    monkeypatch.setenv("ADVISOR_CACHE_DIR", _CACHE)

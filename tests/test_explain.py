@@ -6,7 +6,6 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from tests.conftest_db import _private_cache  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 

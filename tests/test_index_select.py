@@ -16,7 +16,7 @@ from advisor.ir import IndexKey, Location, SqlQuery
 from advisor.parse import parse_sql
 from advisor.schema.ddl import schema_from_queries
 from advisor.sources.sql_files import extract_sql
-from tests.conftest_db import _private_cache, pg_server  # noqa: F401
+from tests.conftest_db import pg_server  # noqa: F401
 
 DDL = """
 CREATE TABLE part (p_partkey int PRIMARY KEY, p_brand text, p_name text);

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 from advisor.checks.plans import PlanContext, partition_keys_of, plan_hits
 from advisor.explain.plan import Plan, PlanError, parse_plan, render
 from advisor.seed.settings import ExplainSettings
-from tests.conftest_db import _private_cache, pg_server  # noqa: F401
+from tests.conftest_db import pg_server  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 DB = "plan_rules"

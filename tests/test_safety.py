@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest_db import _private_cache, user_server  # noqa: F401
+from tests.conftest_db import user_server  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "s3cret-Pa55word"

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest_db import _private_cache, pg_server  # noqa: F401
+from tests.conftest_db import pg_server  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 

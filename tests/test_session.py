@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings, strategies as st
 
-from tests.conftest_db import _private_cache, user_server  # noqa: F401
+from tests.conftest_db import user_server  # noqa: F401
 from tests.test_safety import PASSWORD, _checksums, _dsn, user_db  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent

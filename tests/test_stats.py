@@ -8,7 +8,7 @@ import psycopg
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest_db import _private_cache, pg_server, user_server  # noqa: F401
+from tests.conftest_db import pg_server, user_server  # noqa: F401
 
 PASSWORD = "s3cret-Pw-17"
 SCHEMA = """

@@ -1,0 +1,261 @@
+"""The result cache of `advisor check`: an unchanged file is not analysed twice.
+
+A file's findings depend on the file (its bytes and display path), on the project's
+effective settings (the config, the enabled rules), on advisor's code (version, the
+sizes and mtimes of the package's files and rule pages, the installed libraries, the
+Python version), and on the schema: the config's schema files plus the DDL and index
+declarations of every file checked with it. So the cache keeps, as JSON records:
+
+- per file key (file, settings, code): what the file adds to the schema, as a hash;
+- per file key and context (a hash of the schema files and of every checked file's
+  contribution): the file's findings, suppressions applied, and its query count;
+- per context: the findings located in unchecked schema files (their parse errors).
+
+A project is served from the cache only when every one of its files has both records
+in the current context; otherwise it is analysed in full, and the records written.
+Plan findings depend on a database: runs with --explain never use the cache.
+
+Records live in cache_root()/results (ADVISOR_CACHE_DIR overrides the root). An
+unreadable, corrupt or foreign record is a miss, and a cache that cannot be written
+is no cache: the cache can make a run faster, never different, never fail.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+from advisor.ir import Finding, Location
+
+FORMAT = 1  # bump when the record layout changes
+MAX_RECORDS = 10_000  # pruned to 3/4 of this, oldest first, when a save finds more
+
+
+def digest(*parts: object) -> str:
+    """A hash of plain data (its repr: strings, numbers, tuples, lists, dicts, paths)."""
+    return hashlib.sha256(repr(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _stat(path: str | os.PathLike) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """advisor's version, the size and mtime of every file of the package and of the rule
+    pages, and the mtimes of the site-packages directories (installing or upgrading a
+    library such as sqlglot changes them). Cheap: stats only, no imports."""
+    from advisor import __version__
+    from advisor.catalogue import rules_dir
+
+    parts: list[object] = [__version__, sys.version]
+    package = Path(__file__).resolve().parent
+    try:
+        rules = rules_dir()
+    except Exception:  # noqa: BLE001  the run reports a missing catalogue itself
+        rules = package
+    for top in sorted({package, rules}):
+        for directory, dirnames, filenames in os.walk(top):
+            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+            for name in sorted(filenames):
+                path = os.path.join(directory, name)
+                parts.append((os.path.relpath(path, top), _stat(path)))
+    parts += [(entry, _stat(entry)) for entry in sys.path
+              if os.path.basename(entry) in ("site-packages", "dist-packages")]
+    return digest(*parts)
+
+
+# --- findings as plain data ------------------------------------------------------------
+
+
+def finding_to_json(finding: Finding) -> dict:
+    return dataclasses.asdict(finding)
+
+
+def finding_from_json(data: dict) -> Finding:
+    data = dict(data)
+    data["location"] = Location(**data["location"])
+    if data["query_location"] is not None:
+        data["query_location"] = Location(**data["query_location"])
+    return Finding(**data)
+
+
+def _exact_json(finding: Finding) -> dict | None:
+    """The finding as JSON data, or None unless it comes back exactly (its metrics could
+    hold a tuple, a number as a key, a NaN...)."""
+    data = finding_to_json(finding)
+    try:
+        return data if finding_from_json(json.loads(json.dumps(data))) == finding else None
+    except (TypeError, ValueError):
+        return None
+
+
+# --- the records on disk -------------------------------------------------------------
+
+
+class Store:
+    """Records by key, one JSON file each."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+
+    @classmethod
+    def default(cls) -> Store | None:
+        from advisor.seed.server import cache_root
+
+        try:
+            return cls(cache_root() / "results")
+        except Exception:  # noqa: BLE001  no usable cache directory (e.g. root without a user to own it): no cache
+            return None
+
+    def load(self, key: str) -> dict | None:
+        try:
+            record = json.loads((self.directory / f"{key}.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return record if isinstance(record, dict) and record.get("key") == key else None
+
+    def save(self, key: str, record: dict) -> bool:
+        """Write atomically (a reader sees the old record or the new one); False if it could not."""
+        text = json.dumps({"key": key, **record}, separators=(",", ":"))
+        tmp = self.directory / f".{key}.{os.getpid()}.tmp"
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, self.directory / f"{key}.json")
+        except OSError:
+            try:
+                tmp.unlink()
+            except OSError:
+                pass
+            return False
+        return True
+
+    def prune(self, keep: int = MAX_RECORDS) -> None:
+        try:
+            entries = list(os.scandir(self.directory))
+        except OSError:
+            return
+        if len(entries) <= keep:
+            return
+
+        def mtime(entry) -> float:
+            try:
+                return entry.stat().st_mtime
+            except OSError:
+                return 0.0
+
+        for entry in sorted(entries, key=mtime)[: len(entries) - keep * 3 // 4]:
+            try:
+                os.unlink(entry.path)
+            except OSError:
+                pass
+
+
+# --- one project's results ---------------------------------------------------------------
+
+
+class ProjectCache:
+    """The cached findings of one project's files.
+
+    `settings`: plain data of everything about the project's configuration that findings
+    depend on. `files`: (display path, path) of the files checked, in the run's order.
+    `schema_files`: (display path, path) of the config's schema files, in order.
+    """
+
+    def __init__(self, store: Store, settings: object, files: list[tuple[str, Path]],
+                 schema_files: list[tuple[str, Path]]):
+        self.store = store
+        self.files = files
+        self.schema_files = schema_files
+        self.base = digest(FORMAT, code_version(), settings)
+        self.keys = self._file_keys()
+        self.schema = self._schema_state()
+
+    def _file_keys(self) -> dict[str, str | None]:
+        keys: dict[str, str | None] = {}
+        for shown, path in self.files:
+            try:
+                keys[shown] = digest(self.base, "file", shown, path.read_bytes())
+            except OSError:
+                keys[shown] = None  # an unreadable file is reported by a full run, never cached
+        return keys
+
+    def _schema_state(self) -> list[tuple[str, str, bool]] | None:
+        """The schema files' content, and whether each is checked too; None if one is unreadable."""
+        state = []
+        for shown, path in self.schema_files:
+            try:
+                state.append((shown, hashlib.sha256(path.read_bytes()).hexdigest(), shown in self.keys))
+            except OSError:
+                return None  # a full run reports it
+        return state
+
+    def _context(self, contributions: dict[str, str]) -> str:
+        """The hash of the schema the project's findings are computed with: the schema files
+        and what each checked file adds to them (its DDL, its index declarations)."""
+        added = [(shown, contributions[shown]) for shown, _ in self.files if contributions[shown]]
+        return digest(self.base, "context", self.schema, added)
+
+    def load(self) -> tuple[list[Finding], int] | None:
+        """(findings, query count) of every file, or None unless all of them are cached
+        in the current context."""
+        if self.schema is None or None in self.keys.values():
+            return None
+        try:
+            contributions = {}
+            for shown, key in self.keys.items():
+                record = self.store.load(key)
+                if record is None:
+                    return None
+                contributions[shown] = record["contribution"]
+            context = self._context(contributions)
+            results = [self.store.load(digest(key, context)) for key in self.keys.values()]
+            results.append(self.store.load(digest(context, "unchecked")))
+            if None in results:
+                return None
+            findings = [finding_from_json(f) for record in results for f in record["findings"]]
+            return findings, sum(int(record.get("queries", 0)) for record in results)
+        except Exception:  # noqa: BLE001  a corrupt or foreign record is a miss, never a crash
+            return None
+
+    def save(self, findings: list[Finding], queries: dict[str, int], contributions: dict[str, str]) -> None:
+        """Record a full run's results. Nothing is written when an input changed while the run
+        read it, when a finding lies where no record can own it, or when JSON cannot carry
+        a finding exactly."""
+        if self.schema is None or None in self.keys.values():
+            return
+        if self._file_keys() != self.keys or self._schema_state() != self.schema:
+            return
+        context = self._context(contributions)
+        schema_paths = {shown for shown, _ in self.schema_files}
+        by_path: dict[str, list[dict]] = {shown: [] for shown in self.keys}
+        unchecked: list[dict] = []
+        for finding in findings:
+            data = _exact_json(finding)
+            if data is None:
+                return
+            path = finding.location.path
+            if path in by_path:
+                by_path[path].append(data)
+            elif path in schema_paths:
+                unchecked.append(data)
+            else:
+                return
+        records = {digest(context, "unchecked"): {"findings": unchecked}}
+        for shown, key in self.keys.items():
+            records[key] = {"contribution": contributions[shown]}
+            records[digest(key, context)] = {"queries": queries.get(shown, 0), "findings": by_path[shown]}
+        for key, record in records.items():
+            if not self.store.save(key, record):
+                return
+        self.store.prune()

@@ -1,0 +1,334 @@
+"""The result cache (advisor/cache.py): a cached run says exactly what a full run says,
+and anything a file's findings depend on invalidates them."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from advisor import cache, engine
+from advisor.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def _private_results(tmp_path_factory, monkeypatch):
+    """Each test its own cache, outside the project it checks (records are .json files)."""
+    directory = tmp_path_factory.mktemp("results-cache")
+    monkeypatch.setenv("ADVISOR_CACHE_DIR", str(directory))
+    monkeypatch.delenv("ADVISOR_NO_CACHE", raising=False)
+    return directory
+
+
+def records(cache_dir: Path) -> list[Path]:
+    return sorted((cache_dir / "results").glob("*.json"))
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["check", *args])
+    assert result.exit_code in (0, 1), result.output
+    return result.exit_code, result.output
+
+
+def no_analysis(monkeypatch):
+    """Make any analysis fail: what still succeeds came from the cache."""
+    def fail(*args, **kwargs):
+        raise AssertionError("analysed although every file is cached")
+
+    monkeypatch.setattr(engine, "_analyse_project", fail)
+
+
+def assert_miss(monkeypatch, *args: str) -> None:
+    """The cache cannot serve this run: it analyses."""
+    with monkeypatch.context() as m:
+        no_analysis(m)
+        result = CliRunner().invoke(main, ["check", *args])
+    assert result.exit_code == 2 and "analysed although every file is cached" in result.output, result.output
+
+
+def assert_cached_same(monkeypatch, *args: str) -> str:
+    """A full run, a run that writes the cache and one that reads it: the same exit code and output."""
+    full = run(*args, "--no-cache")
+    cold = run(*args)
+    with monkeypatch.context() as m:
+        no_analysis(m)
+        warm = run(*args)
+    assert cold == full
+    assert warm == full
+    return full[1]
+
+
+def fixture_targets():
+    yield pytest.param(".", ["."], id="all-fixtures")  # one run, a project per fixture
+    for app in sorted(p.name for p in FIXTURES.iterdir() if p.is_dir()):
+        yield pytest.param(app, ["."], id=f"{app}-all")
+        files = sorted(str(p.relative_to(FIXTURES / app)) for p in (FIXTURES / app).rglob("*")
+                       if p.suffix in (".sql", ".py", ".js", ".ts", ".json", ".yaml"))
+        for name in files:  # one file at a time, as pre-commit passes them
+            yield pytest.param(app, [name], id=f"{app}-{name}")
+        yield pytest.param(app, files[:2], id=f"{app}-first-two")
+
+
+@pytest.mark.parametrize("app,paths", list(fixture_targets()))
+def test_cached_and_uncached_json_are_identical_on_fixtures(app, paths, monkeypatch):
+    monkeypatch.chdir(FIXTURES / app)
+    output = assert_cached_same(monkeypatch, "--format", "json", *paths)
+    json.loads(output)
+
+
+@pytest.mark.parametrize("fmt", ["terminal", "sarif", "github"])
+def test_other_formats_are_identical_too(fmt, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert_cached_same(monkeypatch, "--format", fmt, "fixtures/dchat", "fixtures/wallet-connection")
+
+
+def test_a_warm_run_does_not_import_sqlglot(tmp_path):
+    env = {**os.environ, "ADVISOR_CACHE_DIR": str(tmp_path / "cache")}
+    script = ("import sys\nfrom advisor.cli import main\n"
+              "try:\n    main(['check', 'fixtures/dchat/queries/users.sql', '--format', 'json'])\n"
+              "except SystemExit:\n    pass\n"
+              "sys.stderr.write('SQLGLOT=%s' % ('sqlglot' in sys.modules))\n")
+    cold = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True)
+    warm = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert "SQLGLOT=True" in cold.stderr
+    assert "SQLGLOT=False" in warm.stderr, warm.stderr
+    assert warm.stdout == cold.stdout and '"rule": "SQL001"' in warm.stdout
+
+
+def test_no_cache_neither_reads_nor_writes(project, monkeypatch, _private_results):
+    project({"q.sql": "SELECT * FROM users;\n"})
+    run(".", "--no-cache")
+    assert records(_private_results) == []
+    run(".")
+    assert records(_private_results)
+    assert_miss(monkeypatch, ".", "--no-cache")  # a warm cache is not read either
+    monkeypatch.setenv("ADVISOR_NO_CACHE", "1")  # the same, from the environment
+    assert_miss(monkeypatch, ".")
+
+
+def test_the_library_default_is_no_cache(project, _private_results):
+    project({"q.sql": "SELECT * FROM users;\n"})
+    engine.check(["."])
+    assert records(_private_results) == []
+
+
+def edit(path: str, text: str) -> None:
+    Path(path).write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+
+
+SCHEMA = "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, name text);\n"
+QUERY = "SELECT id FROM users WHERE email = 'a@b.c';\n"
+
+
+def rules(output: str) -> list[tuple[str, int, str]]:
+    return [(f["path"], f["line"], f["rule"]) for f in json.loads(output)["findings"]]
+
+
+def test_editing_the_file_invalidates(project, monkeypatch):
+    project({"advisor.toml": 'schema = ["schema.sql"]\n', "schema.sql": SCHEMA, "q.sql": QUERY})
+    before = assert_cached_same(monkeypatch, "--format", "json", "q.sql")
+    assert ("q.sql", 1, "IDX001") in rules(before)
+    edit("q.sql", "-- moved down\n\nSELECT * FROM users WHERE id = 1;\n")
+    assert_miss(monkeypatch, "--format", "json", "q.sql")
+    after = assert_cached_same(monkeypatch, "--format", "json", "q.sql")
+    assert rules(after) == [("q.sql", 3, "SQL001")]
+
+
+def test_editing_a_schema_file_invalidates(project, monkeypatch):
+    project({"advisor.toml": 'schema = ["schema.sql"]\n', "schema.sql": SCHEMA, "q.sql": QUERY})
+    assert ("q.sql", 1, "IDX001") in rules(assert_cached_same(monkeypatch, "--format", "json", "q.sql"))
+    edit("schema.sql", SCHEMA + "CREATE INDEX users_email ON users (email);\n")
+    assert_miss(monkeypatch, "--format", "json", "q.sql")
+    assert rules(run("--format", "json", "q.sql")[1]) == []
+    assert rules(assert_cached_same(monkeypatch, "--format", "json", "q.sql")) == []
+    edit("schema.sql", SCHEMA + "CREATE INDEX users_email ON users (email;\n")  # a parse error in the schema
+    output = assert_cached_same(monkeypatch, "--format", "json", "q.sql")
+    assert ("schema.sql", 2, "ADV001") in rules(output)  # kept in the record of the context
+
+
+def test_ddl_in_another_checked_file_counts(project, monkeypatch):
+    """Checked .sql files add their DDL to the schema: a file's findings depend on its neighbours."""
+    project({"advisor.toml": 'schema = ["schema.sql"]\n', "schema.sql": SCHEMA, "q.sql": QUERY,
+             "idx.sql": "CREATE INDEX users_email ON users (email);\n"})
+    alone = assert_cached_same(monkeypatch, "--format", "json", "q.sql")
+    both = assert_cached_same(monkeypatch, "--format", "json", "q.sql", "idx.sql")
+    assert ("q.sql", 1, "IDX001") in rules(alone) and ("q.sql", 1, "IDX001") not in rules(both)
+    edit("idx.sql", "CREATE INDEX users_name ON users (name);\n")
+    assert ("q.sql", 1, "IDX001") in rules(assert_cached_same(monkeypatch, "--format", "json", "q.sql", "idx.sql"))
+    assert rules(run("--format", "json", "q.sql")[1]) == rules(alone)
+
+
+def test_mongo_index_declarations_in_another_file_count(project, monkeypatch):
+    project({
+        "find.js": "db.collection('users').find({ email: 'a' }).toArray();\n",
+        "indexes.js": "db.collection('users').createIndex({ email: 1 });\n",
+    })
+    alone = assert_cached_same(monkeypatch, "--format", "json", "find.js")
+    both = assert_cached_same(monkeypatch, "--format", "json", "find.js", "indexes.js")
+    assert rules(alone) != [r for r in rules(both) if r[0] == "find.js"]
+    edit("indexes.js", "db.collection('users').createIndex({ name: 1 });\n")
+    changed = assert_cached_same(monkeypatch, "--format", "json", "find.js", "indexes.js")
+    assert [r for r in rules(changed) if r[0] == "find.js"] == rules(alone)
+
+
+@pytest.mark.parametrize("config", [
+    'schema = ["schema.sql"]\nignore = ["missing-index"]\n',
+    'schema = ["schema.sql"]\n[severity]\nmissing-index = "error"\n',
+    'schema = ["schema.sql"]\ndialect = "mysql"\n',
+    'schema = []\n',
+])
+def test_editing_the_config_invalidates(project, monkeypatch, config):
+    project({"advisor.toml": 'schema = ["schema.sql"]\n', "schema.sql": SCHEMA, "q.sql": QUERY})
+    before = assert_cached_same(monkeypatch, "--format", "json", "q.sql")
+    edit("advisor.toml", config)
+    assert_miss(monkeypatch, "--format", "json", "q.sql")
+    assert_cached_same(monkeypatch, "--format", "json", "q.sql")
+    edit("advisor.toml", 'schema = ["schema.sql"]\n')
+    with monkeypatch.context() as m:  # back as it was: served from the cache again
+        no_analysis(m)
+        assert run("--format", "json", "q.sql") == (1, before)
+
+
+def test_command_line_rule_selection_is_part_of_the_key(project, monkeypatch):
+    project({"q.sql": "SELECT * FROM users ORDER BY id LIMIT 10 OFFSET 20;\n"})
+    everything = assert_cached_same(monkeypatch, "--format", "json", ".")
+    only = assert_cached_same(monkeypatch, "--format", "json", ".", "--select", "SQL001")
+    ignored = assert_cached_same(monkeypatch, "--format", "json", ".", "--ignore", "SQL001")
+    assert len({everything, only, ignored}) == 3
+
+
+def test_suppressions_and_unused_suppressions_survive_the_cache(project, monkeypatch):
+    project({"q.sql": """
+        -- advisor: ignore select-star
+        SELECT * FROM users;
+        SELECT 1; -- advisor: ignore SQL001
+    """})
+    output = assert_cached_same(monkeypatch, "--format", "json", ".")
+    doc = json.loads(output)
+    assert [(f["line"], f["rule"], f["suppressed"]) for f in doc["findings"]] == [(2, "SQL001", "comment"),
+                                                                                 (3, "ADV002", None)]
+
+
+def test_baseline_and_fingerprints_are_applied_after_the_cache(project, monkeypatch):
+    project({"q.sql": "SELECT * FROM users;\nSELECT * FROM users;\n"})
+    run("q.sql", "--write-baseline", "b.json")
+    full = run("q.sql", "--baseline", "b.json", "--format", "json", "--no-cache")
+    with monkeypatch.context() as m:
+        no_analysis(m)
+        assert run("q.sql", "--baseline", "b.json", "--format", "json") == full
+    assert full[0] == 0
+
+
+@pytest.mark.parametrize("garbage", [b"", b"{", b"[]", b"null", b'{"key": "x"}', b"\xff\xfe not utf-8",
+                                     "same key, wrong shape"])
+def test_a_corrupt_cache_is_ignored(project, monkeypatch, _private_results, garbage):
+    project({"advisor.toml": 'schema = ["schema.sql"]\n', "schema.sql": SCHEMA, "q.sql": QUERY})
+    full = run("--format", "json", "q.sql", "--no-cache")
+    run("--format", "json", "q.sql")
+    for path in records(_private_results):
+        if garbage == "same key, wrong shape":
+            data = json.loads(path.read_text())
+            if "findings" in data:  # the contributions stay valid: the findings records are read, and fail
+                data.update(findings=[{"rule": 3}], queries="x")
+            path.write_text(json.dumps(data))
+        else:
+            path.write_bytes(garbage)
+    assert run("--format", "json", "q.sql") == full  # recomputed, and the cache rewritten
+    with monkeypatch.context() as m:
+        no_analysis(m)
+        assert run("--format", "json", "q.sql") == full
+
+
+def test_an_unusable_cache_directory_is_no_cache(project, monkeypatch, tmp_path_factory):
+    blocker = tmp_path_factory.mktemp("blocked") / "file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("ADVISOR_CACHE_DIR", str(blocker))
+    project({"q.sql": QUERY})
+    assert run("--format", "json", ".") == run("--format", "json", ".", "--no-cache")
+
+
+def test_explain_runs_bypass_the_cache(project, monkeypatch, _private_results):
+    """Plan findings depend on a database: with --explain nothing is read from or written to the cache."""
+    project({"find.js": "db.collection('users').find({ email: 'a' }).toArray();\n"})  # no SQL: no database needed
+    explained = engine.check(["."], engine.Options(cache=True, explain=True))
+    assert records(_private_results) == []
+    engine.check(["."], engine.Options(cache=True))
+    assert records(_private_results)
+    with monkeypatch.context() as m:  # a warm cache is not read either
+        no_analysis(m)
+        with pytest.raises(AssertionError, match="analysed although"):
+            engine.check(["."], engine.Options(cache=True, explain=True))
+    assert explained.findings
+
+
+def test_code_version_follows_the_rule_pages(tmp_path, monkeypatch):
+    import advisor.catalogue
+
+    page = tmp_path / "SQL001.md"
+    page.write_text("+++\n+++\n")
+    monkeypatch.setattr(advisor.catalogue, "rules_dir", lambda: tmp_path)
+    before = cache.code_version.__wrapped__()
+    assert cache.code_version.__wrapped__() == before
+    page.write_text("+++\n+++\nmore\n")
+    assert cache.code_version.__wrapped__() != before
+
+
+def test_findings_round_trip_through_json(monkeypatch):
+    monkeypatch.chdir(FIXTURES / "dchat")
+    for finding in engine.check(["."]).findings:
+        finding.fingerprint = ""
+        assert cache.finding_from_json(json.loads(json.dumps(cache.finding_to_json(finding)))) == finding
+
+
+def test_metrics_that_json_cannot_return_exactly_are_not_cached(tmp_path):
+    from advisor.ir import Finding, Location
+
+    store = cache.Store(tmp_path)
+    results = cache.ProjectCache(store, "settings", [], [])
+    results.keys = {"q.sql": "k"}
+    results._file_keys = lambda: {"q.sql": "k"}
+    finding = Finding("SQL001", "m", Location("q.sql", 1), metrics={"pair": (1, 2)})
+    results.save([finding], {"q.sql": 1}, {"q.sql": ""})
+    assert list(tmp_path.iterdir()) == []
+    finding.metrics = {"pair": [1, 2]}
+    results.save([finding], {"q.sql": 1}, {"q.sql": ""})
+    assert len(list(tmp_path.glob("*.json"))) == 3  # the contribution, the findings, the unchecked findings
+
+
+def test_prune_keeps_the_newest(tmp_path):
+    store = cache.Store(tmp_path)
+    for i in range(20):
+        store.save(f"k{i:02d}", {"n": i})
+        os.utime(tmp_path / f"k{i:02d}.json", (i, i))
+    store.prune(keep=8)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"k{i:02d}.json" for i in range(14, 20)]
+    assert store.load("k19") == {"key": "k19", "n": 19} and store.load("k00") is None
+
+
+def test_cached_and_uncached_agree_on_every_rule_example(tmp_path, monkeypatch):
+    """The rule pages' examples (each with its schema): full run, cold run, warm run alike."""
+    from dataclasses import asdict
+
+    from tests.test_rule_examples import _cases, run_example
+
+    real_check = engine.check
+    for case in _cases():
+        spec, example = case.values
+        root = tmp_path / case.id
+        root.mkdir()
+        monkeypatch.chdir(root)
+        outcomes = []
+        for options in (engine.Options(), engine.Options(cache=True), engine.Options(cache=True)):
+            monkeypatch.setattr(engine, "check", lambda paths, o=options: real_check(paths, o))
+            with monkeypatch.context() as m:
+                if len(outcomes) == 2:
+                    no_analysis(m)  # the third run is served from the cache
+                outcomes.append([asdict(f) for f in run_example(spec, example, root)])
+        assert outcomes[0] == outcomes[1] == outcomes[2], case.id
