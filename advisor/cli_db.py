@@ -39,9 +39,10 @@ def _project(paths, config):
 def indexes_command(paths, output, config, dsn, analyze) -> None:
     """Choose one verified index set for the whole workload and write a migration."""
     from advisor.explain.stage import make_explainer, plannable, run_workload
-    from advisor.indexes.select import Timing, _size, _time_change, migration, select
+    from advisor.indexes.select import Timing, _time_change, migration, select
     from advisor.ir import SqlQuery
     from advisor.seed.server import connect
+    from advisor.units import human_size
     from advisor.seed.settings import explain_settings
 
     cfg, sources, schema = _project(paths, config)
@@ -88,7 +89,7 @@ def indexes_command(paths, output, config, dsn, analyze) -> None:
                     detail += " (WARNING: slower)"
             click.echo(f"{loc.path}:{loc.line}: {status}: {detail}")
         text = migration(choices, summary)
-        click.echo(f"\n{summary['indexes']} index(es), {_size(summary['size_bytes'])} on the seeded data; workload cost "
+        click.echo(f"\n{summary['indexes']} index(es), {human_size(summary['size_bytes'])} on the seeded data; workload cost "
                    f"{summary['cost_before']:,.1f} -> {summary['cost_after']:,.1f}", err=True)
         if timings:
             cut = lambda v: timeout if v is None else v  # noqa: E731
@@ -133,7 +134,7 @@ def seed_command(paths, config, keep, dsn) -> None:
         click.echo(f"seeded {len(prepared.seeded)} tables, {rows:,} rows", err=True)
     if keep and target.server is not None:
         server = target.server
-        datadir, temporary = server.datadir, server.temporary
+        datadir = server.datadir
         server.temporary = False
         if not server.adopted:
             server.stop()

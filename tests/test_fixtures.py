@@ -1,6 +1,5 @@
 """The example applications: advisor finds the seeds' real problems, and nothing else."""
 
-import os
 from pathlib import Path
 
 import pytest

@@ -12,9 +12,9 @@ from typing import Any, Callable, Iterable, Iterator
 
 from advisor.checks import Hit, schema_check
 from advisor.ir import IndexDef, Location, Schema
-from advisor.mongo.planner import (FilterInfo, Plan, Pred, analyse_filter, esr_keys, index_fields,
+from advisor.mongo.planner import (FilterInfo, Pred, analyse_filter, esr_keys, index_fields,
                                    leading_stages, plan_find, same_keys)
-from advisor.mongo.shape import (COUNT_OPS, MULTI_READ_OPS, SINGLE_READ_OPS, WRITE_OPS, MongoQuery, Placeholder,
+from advisor.mongo.shape import (MULTI_READ_OPS, SINGLE_READ_OPS, MongoQuery, Placeholder,
                                  Regex, create_index_spec, format_value, is_operator, normalise_collection)
 
 SKIP_PAGINATION_LIMIT = 1000

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import re
 import sys
-import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from advisor.units import human_size
 from advisor.explain.params import normalise, strip_statement
 from advisor.explain.plan import Plan, parse_plan
 from advisor.ir import Location, SqlQuery
@@ -310,11 +310,6 @@ def _advise(conn, run: QueryRun, schema, settings, target, analyze: bool, candid
 # --- hits -------------------------------------------------------------------------------
 
 
-def _mb(size: int | None) -> str:
-    if size is None:
-        return "?"
-    return f"{size / 1024:,.0f} kB" if size < 1024 * 1024 else f"{size / 1048576:,.1f} MB"
-
 
 def explain_project(config, sources, schema, options, hits: list | None = None) -> list:
     """The project's hits with plan findings and verified index advice; static missing-index replaced."""
@@ -325,7 +320,6 @@ def explain_project(config, sources, schema, options, hits: list | None = None) 
 
     hits = list(hits or [])
     queries = [q for s in sources for q in s.queries if isinstance(q, SqlQuery) and plannable(q)]
-    schema_paths = set()
     workload = run_workload(config, queries, schema, dsn=options.dsn, analyze=options.analyze,
                             progress=sys.stderr.isatty())
     settings = explain_settings(config)
@@ -387,7 +381,7 @@ def explain_project(config, sources, schema, options, hits: list | None = None) 
                 ddl = c.ddl()
                 out.append(("missing-index", Hit(
                     f"index {c.describe()} verified on seeded data: cost {before:,.1f} -> {after:,.1f} "
-                    f"(-{(before - after) / before:.0%}){timing}; size {_mb(m.size_bytes)}"
+                    f"(-{(before - after) / before:.0%}){timing}; size {human_size(m.size_bytes)}"
                     + (f", built in {m.build_ms:,.0f} ms" if m.build_ms is not None else ""),
                     anchor.location if anchor else q.location,
                     help=f"add it: {ddl}", fix=ddl, subject=c.describe(), query=q.text, query_location=q.location,

@@ -60,6 +60,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 
+from advisor.units import human_size
 from advisor.indexes.verify import Candidate, _table
 
 
@@ -422,11 +423,6 @@ def _time_change(t: Timing, timeout_ms: float) -> str:
     return f"{_ms(t.before_ms, timeout_ms).removesuffix(' ms')} -> {_ms(t.after_ms, timeout_ms)}"
 
 
-def _size(n: int | None) -> str:
-    if n is None:
-        return "?"
-    return f"{n / 1024:,.0f} kB" if n < 1024 * 1024 else f"{n / 1048576:,.1f} MB"
-
 
 def _where(run) -> str:
     return f"{run.query.location.path}:{run.query.location.line}"
@@ -462,7 +458,7 @@ def migration(choices: list[Choice], summary: dict) -> str:
     timeout = summary.get("timeout_ms", 0)
     lines = ["-- advisor: indexes verified on seeded data for the whole workload",
              f"-- workload cost {summary['cost_before']:,.1f} -> {summary['cost_after']:,.1f} "
-             f"with {summary['indexes']} index(es), {_size(summary['size_bytes'])} on the seeded data",
+             f"with {summary['indexes']} index(es), {human_size(summary['size_bytes'])} on the seeded data",
              "-- each index is kept because, without it, the queries it serves would lose together at least "
              f"{summary.get('threshold', 0.3):.0%}",
              "-- of their cost (each query counted relative to its own cost), more for a larger index: "
@@ -473,7 +469,7 @@ def migration(choices: list[Choice], summary: dict) -> str:
     if any(c.candidate.opclass == "gin_trgm_ops" for c in choices):
         lines += ["CREATE EXTENSION IF NOT EXISTS pg_trgm;", ""]
     for ch in choices:
-        lines.append(f"-- {ch.candidate.describe()}: size {_size(ch.size_bytes)} "
+        lines.append(f"-- {ch.candidate.describe()}: size {human_size(ch.size_bytes)} "
                      f"({ch.size_ratio:.0%} of {ch.candidate.table})"
                      + (f", built in {ch.build_ms:,.0f} ms" if ch.build_ms is not None else "")
                      + f"; benefit {ch.benefit:.2f} >= {ch.bar:.2f} needed")
@@ -489,7 +485,7 @@ def migration(choices: list[Choice], summary: dict) -> str:
     if dropped:
         lines.append("-- verified for a query but left out: with the set above they save too little for their size")
         for ch in dropped:
-            lines.append(f"--   {ch.candidate.describe()} ({_size(ch.size_bytes)}, "
+            lines.append(f"--   {ch.candidate.describe()} ({human_size(ch.size_bytes)}, "
                          f"for {', '.join(_where(r) for r in ch.queries)}): "
                          f"benefit {ch.benefit:.2f} < {ch.bar:.2f} needed")
         lines.append("")
@@ -497,7 +493,7 @@ def migration(choices: list[Choice], summary: dict) -> str:
         lines.append("-- left out after measuring: a query ran measurably slower with it, and without it no other "
                      "query measured slower than with the set")
         for d in summary["time_dropped"]:
-            lines.append(f"--   {d.choice.candidate.describe()} ({_size(d.choice.size_bytes)}): {_where(d.timing.run)} "
+            lines.append(f"--   {d.choice.candidate.describe()} ({human_size(d.choice.size_bytes)}): {_where(d.timing.run)} "
                          f"{_time_change(d.timing, timeout)} with it, {_ms(d.without_ms, timeout)} without")
         lines.append("")
     return "\n".join(lines)

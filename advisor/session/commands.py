@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from advisor.session import render
+from advisor.units import human_size
 from advisor.session.workspace import SessionError, Workspace
 
 HELP = [
@@ -146,7 +147,7 @@ class Controller:
             for iname, definition, size in live:
                 tried = any(t.name == iname for t in ws.tried)
                 indexes.add_row(escape(iname) + (" [green](tried)[/]" if tried else ""), escape(definition),
-                                render._size(size))
+                                human_size(size))
             self.console.print(indexes)
         else:
             for index in ws.schema.indexes_on(tdef.name):

@@ -11,16 +11,12 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from advisor.units import human_size
 from advisor.explain.plan import Plan, PlanNode
 from advisor.session.report import QueryReport, TryReport, exclusive_ms, numbered, slowest
 
 STYLES = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
-
-def _size(size: int | None) -> str:
-    if size is None:
-        return "?"
-    return f"{size / 1024:,.0f} kB" if size < 1024 * 1024 else f"{size / 1048576:,.1f} MB"
 
 
 def _ms(ms: float | None) -> str:
@@ -147,7 +143,7 @@ def _advice_lines(report: QueryReport) -> list[Any]:
         return [
             Text("Index advice", style="bold"),
             Text.from_markup(f"  [bold green]{escape(a.index)}[/]: cost {a.cost_before:,.1f} -> {a.cost_after:,.1f} "
-                             f"(-{a.gain:.0%}){timing}; size {_size(a.size_bytes)}{built} ({how})"),
+                             f"(-{a.gain:.0%}){timing}; size {human_size(a.size_bytes)}{built} ({how})"),
             Text("  " + a.ddl, style="green"),
             Text.from_markup(f"  [dim]try it here:[/] \\try {escape(_try_form(a.ddl))}"),
         ]
@@ -166,7 +162,7 @@ def try_renderable(result: TryReport) -> Group:
     kind = "hypothetical index (HypoPG)" if result.hypothetical else "index"
     built = f" in {result.build_ms:,.0f} ms" if result.build_ms is not None else ""
     parts: list[Any] = [Text.from_markup(f"[bold green]built {kind}[/] {escape(result.name)}{built}, "
-                                         f"size {_size(result.size_bytes)}")]
+                                         f"size {human_size(result.size_bytes)}")]
     before, after = result.before, result.after
     if before is None or after is None or before.plan is None or after.plan is None:
         if after is not None and after.error:

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 from advisor.config import Config
-from advisor.session.report import Advice, PlanFinding, QueryReport, TryReport, numbered
+from advisor.session.report import Advice, PlanFinding, QueryReport, TryReport
 
 
 class SessionError(Exception):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from advisor.ir import Location, SourceFile, SqlQuery, StringBuilt, TextMap
+from advisor.ir import IndexDef, Location, SourceFile, SqlQuery, StringBuilt, TextMap
 from advisor.mongo.indexes import make_index
 from advisor.mongo.shape import AGGREGATE_OPS, FIND_OPS, MongoQuery, Placeholder, Regex, pluralize
 from advisor.sources import register

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from advisor.ir import Location, SqlQuery, TextMap
+from advisor.ir import SqlQuery, TextMap
 
 _SCAN = re.compile(
     r"""
