@@ -1,11 +1,19 @@
 """Seeding rate: rows per second for a 6-column table generated inside the server.
 
-    .venv/bin/python benchmarks/seed_rate.py [rows]
+    .venv/bin/python benchmarks/seed_rate.py [rows] [runs]
+
+Compares `seed_database` with a named baseline measured in the same run on the same
+server: `raw INSERT`, a plain `INSERT INTO events SELECT g, g % 10000, 'a', ..., now(),
+NULL FROM generate_series(1, N) g` into the same table (primary key included), then
+ANALYZE -- the server's own insert speed for this table shape, with constant-ish values.
+Each measurement runs in a fresh database, `runs` times (default 3), interleaved; the
+best of each is reported (the machine may be shared, so the best is the least disturbed).
 """
 
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 from advisor.seed.generate import seed_database
@@ -13,21 +21,73 @@ from advisor.seed.load import load_schema
 from advisor.seed.server import connect, temporary_server
 from advisor.seed.settings import ColumnShape, SeedSettings
 
-rows = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
-server = temporary_server()
-server.start()
-try:
-    with connect(server.conninfo(), autocommit=True) as conn:
-        ddl = Path(tempfile.mkdtemp()) / "s.sql"
-        ddl.write_text("CREATE TABLE events (id bigint PRIMARY KEY, user_id int NOT NULL, kind text NOT NULL, "
-                       "amount numeric(12,2), created_at timestamptz NOT NULL, payload jsonb);")
-        load_schema(conn, [ddl])
-        settings = SeedSettings(rows=rows)
-        settings.columns[("events", "kind")] = ColumnShape(values=["a", "b", "c", "d"], skew=1.5)
-        settings.columns[("events", "user_id")] = ColumnShape(distinct=10000)
-        started = time.perf_counter()
-        seed_database(conn, settings)
-        seconds = time.perf_counter() - started
-    print(f"{rows:,} rows in {seconds:.2f} s (incl. ANALYZE): {rows / seconds:,.0f} rows/s")
-finally:
-    server.stop()
+DDL = ("CREATE TABLE events (id bigint PRIMARY KEY, user_id int NOT NULL, kind text NOT NULL, "
+       "amount numeric(12,2), created_at timestamptz NOT NULL, payload jsonb);")
+BASELINE = ("INSERT INTO events SELECT g, g % 10000, 'a', (g % 100000) * 0.01, now(), NULL "
+            "FROM generate_series(1, {rows}) AS g")
+
+
+def fresh_database(server) -> str:
+    name = "bench_" + uuid.uuid4().hex[:8]
+    with connect(server.conninfo(), autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    return name
+
+
+def drop_database(server, name: str) -> None:
+    with connect(server.conninfo(), autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+def time_baseline(server, rows: int) -> float:
+    name = fresh_database(server)
+    try:
+        with connect(server.conninfo(name), autocommit=True) as conn:
+            conn.execute(DDL)
+            started = time.perf_counter()
+            conn.execute(BASELINE.format(rows=rows))
+            conn.execute("ANALYZE events")
+            return time.perf_counter() - started
+    finally:
+        drop_database(server, name)
+
+
+def time_seed(server, rows: int) -> float:
+    name = fresh_database(server)
+    try:
+        with connect(server.conninfo(name), autocommit=True) as conn:
+            ddl = Path(tempfile.mkdtemp()) / "s.sql"
+            ddl.write_text(DDL)
+            load_schema(conn, [ddl])
+            settings = SeedSettings(rows=rows)
+            settings.columns[("events", "kind")] = ColumnShape(values=["a", "b", "c", "d"], skew=1.5)
+            settings.columns[("events", "user_id")] = ColumnShape(distinct=10000)
+            started = time.perf_counter()
+            seed_database(conn, settings)
+            return time.perf_counter() - started
+    finally:
+        drop_database(server, name)
+
+
+def main() -> None:
+    rows = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    runs = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    server = temporary_server()
+    server.start()
+    try:
+        baseline, seed = [], []
+        for _ in range(runs):  # interleaved, so a noisy neighbour disturbs both alike
+            baseline.append(time_baseline(server, rows))
+            seed.append(time_seed(server, rows))
+    finally:
+        server.stop()
+    for label, times in (("raw INSERT (baseline)", baseline), ("seed_database", seed)):
+        best = min(times)
+        runs_ = ", ".join(f"{t:.2f}" for t in times)
+        print(f"{label:22s} {rows:,} rows in {best:.2f} s (best of {runs}: {runs_}; incl. ANALYZE): "
+              f"{rows / best:,.0f} rows/s")
+    print(f"seed_database / baseline: {min(baseline) / min(seed):.2f}x the raw INSERT rate")
+
+
+if __name__ == "__main__":
+    main()

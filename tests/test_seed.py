@@ -88,3 +88,87 @@ def test_unknown_seed_key_is_config_error(tmp_path):
 
     with pytest.raises(ConfigError, match="rowz"):
         seed_settings(Config(root=tmp_path, source=tmp_path / "advisor.toml", seed={"rowz": 5}))
+
+
+SCHEMA_FINGERPRINT = """
+    SELECT string_agg(x, E'\\n' ORDER BY x) FROM (
+      SELECT i.indexrelid::regclass || ': ' || pg_get_indexdef(i.indexrelid) || ' valid=' || i.indisvalid
+             || coalesce(' comment=' || obj_description(i.indexrelid, 'pg_class'), '')
+      FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid WHERE c.relnamespace = 'public'::regnamespace
+      UNION ALL
+      SELECT conrelid::regclass || '.' || conname || ': ' || pg_get_constraintdef(oid) || ' validated=' || convalidated
+      FROM pg_constraint WHERE connamespace = 'public'::regnamespace) s(x)"""
+
+
+def test_seed_sets_aside_and_restores_indexes_and_keys(fresh_db, tmp_path):
+    """Indexes and foreign keys dropped for the load come back exactly; a unique index still catches duplicates."""
+    from advisor.seed.generate import seed_database
+    from advisor.seed.load import load_schema
+    from advisor.seed.settings import ColumnShape, SeedSettings
+
+    ddl = tmp_path / "schema.sql"
+    ddl.write_text("""
+CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, deleted_at timestamptz, code int,
+  CONSTRAINT users_code_key UNIQUE (code) DEFERRABLE);
+CREATE UNIQUE INDEX users_live_email ON users (lower(email)) WHERE deleted_at IS NULL;
+CREATE INDEX users_id_desc ON users (id DESC) WITH (fillfactor = 80);
+COMMENT ON INDEX users_id_desc IS 'kept in place: re-creating would lose the storage option';
+CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  parent_id bigint REFERENCES orders(id) DEFERRABLE INITIALLY DEFERRED, doc jsonb, meta jsonb);
+CREATE UNIQUE INDEX orders_doc ON orders ((doc->>'id'));
+CREATE INDEX orders_user ON orders (user_id) INCLUDE (id);
+""")
+    assert load_schema(fresh_db, [ddl]) == []
+    q = lambda sql: fresh_db.execute(sql).fetchone()[0]  # noqa: E731
+    before = q(SCHEMA_FINGERPRINT)
+    settings = SeedSettings(rows=3000, tables={"users": 500})
+    settings.columns[("users", "email")] = ColumnShape(distinct=10)  # duplicates the partial unique index rejects
+    settings.columns[("users", "deleted_at")] = ColumnShape(null_fraction=1.0)
+    result = seed_database(fresh_db, settings)
+    assert result.rows == {"users": 500, "orders": 3000}
+    assert q(SCHEMA_FINGERPRINT) == before
+    assert q("SELECT count(DISTINCT lower(email)) FROM users") == 500
+    assert q("SELECT count(*) FROM orders o LEFT JOIN users u ON u.id = o.user_id WHERE u.id IS NULL") == 0
+    assert q("SELECT count(DISTINCT doc) FROM orders") == 3000  # in a unique index: every document different
+    assert 1 < q("SELECT count(DISTINCT meta) FROM orders") <= 35  # free to repeat: prebuilt documents
+
+
+def test_failed_load_leaves_schema_as_it_was(fresh_db, tmp_path):
+    from advisor.seed.generate import seed_database
+    from advisor.seed.load import load_schema
+    from advisor.seed.settings import SeedSettings
+
+    ddl = tmp_path / "schema.sql"
+    ddl.write_text("""
+CREATE TABLE users (id bigint PRIMARY KEY);
+CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint NOT NULL REFERENCES users(id));
+CREATE INDEX orders_user ON orders (user_id);
+""")
+    assert load_schema(fresh_db, [ddl]) == []
+    q = lambda sql: fresh_db.execute(sql).fetchone()[0]  # noqa: E731
+    before = q(SCHEMA_FINGERPRINT)
+    result = seed_database(fresh_db, SeedSettings(rows=100), only={"orders"})  # no users to point at
+    assert result.rows == {"orders": 0}
+    assert any("orders: not seeded" in n and "orders_user_id_fkey" in n for n in result.notes)
+    assert q(SCHEMA_FINGERPRINT) == before
+    assert q("SELECT count(*) FROM orders") == 0
+
+
+def test_csv_table_loaded_with_indexes_set_aside(fresh_db, tmp_path):
+    from advisor.seed.generate import seed_database
+    from advisor.seed.load import load_schema
+    from advisor.seed.settings import SeedSettings
+
+    ddl = tmp_path / "schema.sql"
+    ddl.write_text("""
+CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL UNIQUE);
+CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint NOT NULL REFERENCES users(id));
+""")
+    (tmp_path / "users.csv").write_text("id,email\n10,a@x\n20,b@x\n30,c@x\n")
+    assert load_schema(fresh_db, [ddl]) == []
+    q = lambda sql: fresh_db.execute(sql).fetchone()[0]  # noqa: E731
+    before = q(SCHEMA_FINGERPRINT)
+    settings = SeedSettings(rows=200, csv={"users": str(tmp_path / "users.csv")})
+    assert seed_database(fresh_db, settings).rows == {"users": 3, "orders": 200}
+    assert q(SCHEMA_FINGERPRINT) == before
+    assert q("SELECT count(DISTINCT user_id) FROM orders WHERE user_id IN (10, 20, 30)") == 3

@@ -270,6 +270,8 @@ class EmbeddedServer:
             "max_connections": "30", "shared_buffers": "256MB", "work_mem": "16MB",
             "maintenance_work_mem": "256MB", "max_wal_size": "4GB", "autovacuum": "off",
             "jit": "off", "logging_collector": "off",
+            # a private server needs no replication: minimal WAL lets a load into a new table skip it
+            "wal_level": "minimal", "max_wal_senders": "0",
         }
         settings.update(self.settings)
         cmd = [str(_bin_dir() / "postgres"), "-D", str(self.datadir)]
