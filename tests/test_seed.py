@@ -172,3 +172,16 @@ CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint NOT NULL REFERENCES u
     assert seed_database(fresh_db, settings).rows == {"users": 3, "orders": 200}
     assert q(SCHEMA_FINGERPRINT) == before
     assert q("SELECT count(DISTINCT user_id) FROM orders WHERE user_id IN (10, 20, 30)") == 3
+
+
+def test_seed_settings_naming_what_the_schema_lacks_are_noted():
+    from advisor.seed.generate import TableInfo, unknown_settings
+    from advisor.seed.settings import ColumnShape, SeedSettings
+
+    tables = {"users": TableInfo(1, "users", "users", {"id": object()})}  # only the column names matter
+    settings = SeedSettings(tables={"users": 5, "userz": 9})
+    settings.columns[("users", "id")] = ColumnShape(distinct=3)
+    settings.columns[("users", "nmae")] = ColumnShape(distinct=3)
+    notes = unknown_settings(settings, tables)
+    assert notes == ["[seed] names table 'userz', which the schema does not have: ignored",
+                     "[seed] tables.users.columns.nmae: users has no column 'nmae': ignored"]

@@ -496,6 +496,7 @@ def seed_database(conn, settings: SeedSettings, progress: bool = False,
     tables = introspect(conn)
     order = [t for t in order_tables(tables) if only is None or t in only]
     result = SeedResult()
+    result.notes += unknown_settings(settings, tables)
     seeds: dict[str, TableSeed] = {}
     total = sum(settings.rows_for(t) for t in order)
     bar = _progress(progress, total)
@@ -646,6 +647,20 @@ def _set_aside(conn, table: TableInfo) -> list[tuple[str, str]]:
           AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = i.indexrelid AND a.attstattarget >= 0)
         ORDER BY x.relname""").fetchall()
     return movable + indexes
+
+
+def unknown_settings(settings: SeedSettings, tables: dict[str, TableInfo]) -> list[str]:
+    """Seed settings naming a table or column the loaded schema does not have: a typo, said, not ignored."""
+    notes = []
+    for table in sorted(set(settings.tables) | set(settings.csv)):
+        if table not in tables:
+            notes.append(f"[seed] names table {table!r}, which the schema does not have: ignored")
+    for table, column in sorted(settings.columns):
+        if table in tables and column not in tables[table].columns:
+            notes.append(f"[seed] tables.{table}.columns.{column}: {table} has no column {column!r}: ignored")
+        elif table not in tables and table not in settings.tables:
+            notes.append(f"[seed] names table {table!r}, which the schema does not have: ignored")
+    return notes
 
 
 def _csv_seed(table: TableInfo, n: int) -> TableSeed:
