@@ -26,7 +26,8 @@ from advisor.cli_guard import EXIT_ERROR, guard
 @click.option("--analyze", is_flag=True, help="Run queries (EXPLAIN ANALYZE, rolled back), not only plan them.")
 @click.option("--param", "params", multiple=True, help="A value for $1, $2, ... in order; repeatable.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="text for people; json writes one JSON document per statement (JSON Lines).")
+              help="text for people; json writes one JSON document per statement, command, error or "
+              "note (JSON Lines).")
 @guard
 def explain_command(query, file, project, config, dsn, mongo_uri, mongo, analyze, params, fmt) -> None:
     """Explain queries one at a time: plan, findings, and index advice measured on seeded data.
@@ -56,7 +57,8 @@ def explain_command(query, file, project, config, dsn, mongo_uri, mongo, analyze
         elif file is not None:
             run_lines(controller, file)
         elif interactive:
-            console.print("[bold]advisor explain[/]: type SQL ending with ; or \\help. Ctrl-D leaves.")
+            if fmt == "text":
+                console.print("[bold]advisor explain[/]: type SQL ending with ; or \\help. Ctrl-D leaves.")
             run_terminal(controller, history_path=cache_root() / "explain-history")
         else:
             run_lines(controller, sys.stdin)

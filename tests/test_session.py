@@ -258,3 +258,319 @@ def test_no_project_is_a_clear_message(tmp_path, monkeypatch):
     assert result.exit_code == 2
     assert "no advisor config (advisor.toml)" in result.stdout and "--dsn" in result.stdout
     assert "Traceback" not in result.output
+
+
+# --- regressions found by using the session ------------------------------------------------------------
+
+
+def _json_controller(project: Path, **kw):
+    controller, out = _controller(project, **kw)
+    controller.fmt = "json"
+    return controller, out
+
+
+def _docs(out: io.StringIO) -> list[dict]:
+    return [json.loads(line) for line in out.getvalue().splitlines()]  # every line a JSON document
+
+
+def test_json_lines_for_commands_and_errors(dchat, tmp_path):
+    """--format json wrote \\help, \\d, \\analyze, \\params... as rich text between the JSON documents."""
+    controller, out = _json_controller(dchat)
+    try:
+        for text in ("\\help", "\\d", "\\d\tusers", "\\d nosuch", "\\analyze on", "\\params 'a b' it's",
+                     "\\analyze off", SLOW, "\\try CREATE INDEX ON users (lower(name))", "\\drop", "\\mongo",
+                     "\\sql", f"\\save {tmp_path}/no/such/dir.sql", "\\bogus"):
+            controller.handle(text)
+    finally:
+        controller.ws.close()
+    docs = _docs(out)
+    by_command = {d.get("command"): d for d in docs if "command" in d}
+    assert [c["input"] for c in by_command["help"]["commands"]][0] == "<SQL>;"
+    assert any(d.get("table") == "users" and d["columns"][0]["name"] == "id" for d in docs)
+    assert {"command": "d", "error": "no table 'nosuch' in the schema: \\d lists them"} in docs
+    assert by_command["analyze"]["analyze"] is False and by_command["mongo"]["mode"] == "mongo"
+    assert by_command["try"]["used"] is True and by_command["drop"]["dropped"] == "advisor_try_1"
+    assert "cannot write" in by_command["save"]["error"] and "unknown command" in by_command["bogus"]["error"]
+
+
+def test_comment_only_input_is_not_a_failed_statement(dchat, tmp_path):
+    """A comment on its own (a file ending with one) was "no statement found" and exit 2."""
+    controller, out = _controller(dchat)
+    controller.handle("-- nothing to run here\n/* nor here */;")
+    assert out.getvalue() == "" and not controller.failed
+    queries = tmp_path / "q.sql"
+    queries.write_text("SELECT id FROM users WHERE id = 1;\n-- the end\n")
+    result = CliRunner().invoke(_cli(), ["explain", "-C", str(dchat), "--file", str(queries)])
+    assert result.exit_code == 0, result.output
+    assert "error" not in result.stdout
+
+
+def test_try_index_names_and_existing_indexes(dchat):
+    controller, out = _controller(dchat)
+    try:
+        controller.handle(SLOW)
+        controller.handle("\\try CREATE INDEX MixedCase ON users (lower(name))")  # PostgreSQL folds it to mixedcase
+        controller.handle("\\try CREATE INDEX advisor_try_2 ON users (username)")
+        controller.handle("\\try CREATE INDEX ON users (created_at, name)")  # advisor_try_2 is taken
+        controller.handle("\\try CREATE INDEX IF NOT EXISTS idx_users_created_at ON users (name)")
+        controller.handle("\\try CREATE INDEX ON users (name); SELECT 1")
+        screen = out.getvalue()
+        assert [t.name for t in controller.ws.tried] == ["mixedcase", "advisor_try_2", "advisor_try_3"]
+        assert "Index Scan using mixedcase on users" in screen and "the planner uses it" in screen
+        assert "idx_users_created_at already exists in the database" in screen  # not passed off as built
+        assert "\\try takes one CREATE INDEX statement" in screen
+    finally:
+        controller.ws.close()
+
+
+def test_ctrl_c_during_try_keeps_the_session_usable(dchat):
+    """Ctrl-C while \\try built the index left the session's transaction aborted: every later input failed."""
+    controller, out = _controller(dchat)
+    try:
+        conn = controller.ws.connection()  # in the session's transaction: gone with it
+        conn.execute("CREATE FUNCTION slow_id(bigint) RETURNS bigint IMMUTABLE LANGUAGE sql "
+                     "AS 'SELECT $1 + 0 * length(pg_sleep(0.01)::text)'")
+        timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
+        timer.start()
+        controller.handle("\\try CREATE INDEX ON users (slow_id(id))")
+        timer.join()
+        assert "cancelled" in out.getvalue() and not controller.ws.tried
+        controller.handle(SLOW)
+        assert "Seq Scan on users" in out.getvalue()
+        assert "transaction is aborted" not in out.getvalue()
+    finally:
+        controller.ws.close()
+
+
+def test_try_on_a_partitioned_table(dchat):
+    """A partitioned index is used through its partitions' indexes, and has no size of its own: the
+    session said "the planner does not use it", size 0 kB."""
+    controller, out = _controller(dchat)
+    try:
+        conn = controller.ws.connection()
+        conn.execute("CREATE TABLE parted (id int, k int) PARTITION BY RANGE (id)")
+        conn.execute("CREATE TABLE parted_1 PARTITION OF parted FOR VALUES FROM (0) TO (5000)")
+        conn.execute("CREATE TABLE parted_2 PARTITION OF parted FOR VALUES FROM (5000) TO (10000)")
+        conn.execute("INSERT INTO parted SELECT i, i % 1000 FROM generate_series(0, 9999) i")
+        conn.execute("ANALYZE parted")
+        controller.handle("SELECT id FROM parted WHERE k = 5;")
+        controller.handle("\\try CREATE INDEX ON parted (k)")
+        result_line = out.getvalue().splitlines()
+        assert any("the planner uses it" in line for line in result_line)
+        assert controller.ws.tried[0].size_bytes > 0
+        assert len(controller.ws.tried[0].names) == 3  # the partitioned index and one per partition
+    finally:
+        controller.ws.close()
+
+
+def test_describe_partition_qualified_and_case(dchat):
+    from advisor.ir import Table as TableDef
+
+    controller, out = _controller(dchat)
+    try:
+        controller.ws.schema.tables["users_p1"] = TableDef("users_p1", partition_of="users")
+        controller.handle("\\d users_p1")
+        controller.handle("\\d public.USERS")
+        screen = out.getvalue()
+        assert "table users_p1 (partition of users)" in screen and "wallet_address" in screen.split("users_p1")[1]
+        assert "table users" in screen.split("(partition of users)")[1]
+        assert not controller.failed
+    finally:
+        controller.ws.schema.tables.pop("users_p1", None)
+        controller.ws.close()
+
+
+def test_too_few_params_and_params_shown_only_where_used(dchat):
+    controller, out = _controller(dchat, analyze=True)
+    try:
+        controller.handle("\\params bob")
+        controller.handle("SELECT id FROM users WHERE name = $1 AND created_at > $2;")
+        controller.handle("SELECT 1;")
+        screen = out.getvalue()
+        assert "the statement has 2 parameters ($1..$2) and \\params gave 1" in screen
+        assert "there is no parameter" not in screen
+        assert "$1='bob'" not in screen  # neither statement ran with it: no params line
+    finally:
+        controller.ws.close()
+
+
+def test_statement_postgresql_reads_as_two_never_runs_the_second(dchat):
+    """advisor's splitter saw one statement where PostgreSQL reads `NAME'x\\'` then `; COMMIT; CREATE ...`:
+    the COMMIT ended the session's transaction and the table was created in the cached database."""
+    from advisor.seed.server import connect
+
+    controller, out = _controller(dchat, analyze=True)
+    try:
+        controller.handle("SELECT NAME'x\\'; COMMIT; CREATE TABLE leaked_plain(x int); --';")
+        controller.handle("\\params \"; COMMIT; CREATE TABLE leaked_param(x int); --\"")
+        controller.handle("SELECT id FROM users WHERE name = $1 AND 'x$1' <> '';")
+        screen = out.getvalue()
+        # the splitter reads it as PostgreSQL does: COMMIT and CREATE are statements of their own, never run;
+        # the value stays one literal, and the '$1' inside the string is not a placeholder
+        assert screen.count("not a statement advisor can plan") == 2
+        assert "'; COMMIT; CREATE TABLE leaked_param(x int); --'" in screen
+        # a committed table would show from another connection
+        with connect(controller.ws._prepared.target.conninfo, autocommit=True) as conn:
+            leaked = conn.execute("SELECT relname FROM pg_class WHERE relname LIKE 'leaked_%'").fetchall()
+            for (name,) in leaked:
+                conn.execute(f"DROP TABLE {name}")  # keep the cached database clean for the other tests
+        assert leaked == []
+    finally:
+        controller.ws.close()
+
+
+def test_dml_under_analyze_is_rolled_back(dchat):
+    controller, out = _controller(dchat, analyze=True)
+    try:
+        count = "SELECT count(*) FROM users WHERE name IS NOT NULL"
+        before = controller.ws.connection().execute(count).fetchone()[0]
+        controller.handle("UPDATE users SET name = NULL WHERE id < 100;")
+        controller.handle("DELETE FROM group_members WHERE user_id < 100;")
+        assert "EXPLAIN ANALYZE" in out.getvalue()
+        assert controller.ws.connection().execute(count).fetchone()[0] == before
+    finally:
+        controller.ws.close()
+
+
+def test_lost_connection_is_opened_again(dchat):
+    controller, out = _controller(dchat, analyze=True)
+    try:
+        controller.handle("\\try CREATE INDEX ON users (name)")
+        controller.handle("SELECT pg_terminate_backend(pg_backend_pid());")
+        controller.handle(SLOW)
+        screen = out.getvalue()
+        assert "connection to the database was lost and is opened again; tried indexes gone: advisor_try_1" in screen
+        assert "EXPLAIN ANALYZE: cost" in screen.split("opened again")[1]
+    finally:
+        controller.ws.close()
+
+
+def test_seed_rebuilds_tried_indexes_and_notes_a_failure(dchat):
+    controller, out = _controller(dchat)
+    try:
+        controller.handle("\\try CREATE INDEX ON users (name)")
+        controller.handle("\\try CREATE INDEX ON users (username)")
+        controller.ws.tried[1].ddl = "CREATE INDEX gone ON no_such_table (x)"  # a rebuild that fails
+        controller.handle("\\seed 300")
+        controller.handle("\\d users")
+        screen = out.getvalue()
+        assert "not rebuilt on the new data: CREATE INDEX gone ON no_such_table" in screen
+        assert "tried indexes rebuilt: advisor_try_1" in screen and "advisor_try_1 (tried)" in screen
+        assert [t.name for t in controller.ws.tried] == ["advisor_try_1"]
+    finally:
+        controller.ws.close()
+
+
+def test_save_writes_an_index_tried_and_recommended_once(dchat, tmp_path):
+    controller, out = _controller(dchat)
+    try:
+        controller.handle(SLOW)  # recommends users(LOWER(name))
+        ddl = controller.ws.last.advice.ddl
+        controller.handle("\\try " + ddl.replace("CONCURRENTLY ", "").replace("idx_users_lower_name", "by_me"))
+        target = tmp_path / "with space" / "m.sql"
+        target.parent.mkdir()
+        controller.handle(f'\\save "{target}"')
+        text = target.read_text()
+        assert text.count("CREATE INDEX") == 1 and "by_me" in text and "tried in the session" in text
+        assert "wrote 1 index statement(s)" in out.getvalue()
+    finally:
+        controller.ws.close()
+
+
+def test_statements_that_are_not_queries_say_what_to_type(dchat):
+    controller, out = _controller(dchat)
+    try:
+        controller.handle("CREATE INDEX ON users (name);")
+        controller.handle("EXPLAIN SELECT 1;")
+        screen = out.getvalue()
+        assert "an index is built with \\try: \\try CREATE INDEX ON users (name)" in screen
+        assert "type the statement without EXPLAIN" in screen
+    finally:
+        controller.ws.close()
+
+
+def test_mongo_describe_try_and_chained_lines(tmp_path):
+    from advisor.session.repl import inputs
+
+    project = tmp_path / "m"
+    shutil.copytree(ROOT / "fixtures/wallet-connection", project)
+    controller, out = _controller(project)
+    try:
+        controller.handle("\\d")  # no SQL schema: the collections
+        controller.handle("\\mongo")
+        controller.handle("\\d walletsessions")
+        controller.handle("\\try CREATE INDEX ON x (y)")
+        screen = out.getvalue()
+        assert "wallet_sessions" in screen and "address_1_status_1_expiresAt_1 { address: 1" in screen
+        assert "\\try builds a PostgreSQL index" in screen and "no schema files" not in screen
+    finally:
+        controller.ws.close()
+    lines = io.StringIO("db.users.find({ a: 1 })\n  .sort({ b: -1 })\n  .limit(5)\ndb.users.find({ c: 1 })\n")
+    assert list(inputs(lines, lambda: "mongo")) == [
+        "db.users.find({ a: 1 })\n  .sort({ b: -1 })\n  .limit(5)\n", "db.users.find({ c: 1 })\n"]
+
+
+def test_completion_quotes_mixed_case_names():
+    from types import SimpleNamespace
+
+    from prompt_toolkit.document import Document
+
+    from advisor.ir import Column, Schema, Table as TableDef
+    from advisor.session.repl import _completer
+
+    schema = Schema(tables={"UserAccounts": TableDef("UserAccounts", columns={"Email": Column("Email", "text")}),
+                            "orders": TableDef("orders")})
+    completer = _completer(SimpleNamespace(ws=SimpleNamespace(schema=schema)))
+
+    def texts(typed):
+        return [c.text for c in completer.get_completions(Document(typed), None)]
+
+    assert texts("SELECT * FROM Us")[0] == '"UserAccounts"'
+    assert texts('SELECT * FROM "Us')[0] == 'UserAccounts"'
+    assert texts("SELECT u.Em") == ['"Email"'] and texts("SELECT * FROM ord")[0] == "orders"
+    assert "\\sql" in texts("\\s")
+
+
+def test_plan_tree_join_conditions_and_never_executed():
+    from rich.console import Console
+
+    from advisor.explain.plan import parse_plan
+    from advisor.session.render import plan_tree
+
+    plan = parse_plan([{"Plan": {
+        "Node Type": "Hash Join", "Hash Cond": "(m.sender_id = u.id)", "Actual Rows": 0, "Actual Loops": 1,
+        "Actual Total Time": 0.1, "Plans": [
+            {"Node Type": "Bitmap Heap Scan", "Relation Name": "messages", "Recheck Cond": "(status = 'x')",
+             "Actual Rows": 0, "Actual Loops": 1, "Actual Total Time": 0.05},
+            {"Node Type": "Hash", "Actual Rows": 0, "Actual Loops": 0, "Actual Total Time": 0.0}]}}])
+    console = Console(file=io.StringIO(), width=120, color_system=None)
+    console.print(plan_tree(plan))
+    screen = console.file.getvalue()
+    assert "hash cond: (m.sender_id = u.id)" in screen
+    assert "recheck cond: (status = 'x')" in screen and "index cond" not in screen
+    assert "Hash  cost 0.00..0.00  rows 0  never executed" in screen
+
+
+def test_try_side_by_side_only_when_both_plans_fit():
+    from rich.console import Console
+
+    from advisor.explain.plan import parse_plan
+    from advisor.session.render import try_renderable
+    from advisor.session.report import QueryReport, TryReport
+
+    node = {"Node Type": "Seq Scan", "Relation Name": "users", "Filter": "(lower((name)::text) = 'bob'::text)",
+            "Total Cost": 342.0}
+    before = QueryReport("q", plan=parse_plan([{"Plan": node}]))
+    after = QueryReport("q", plan=parse_plan([{"Plan": dict(node, **{"Node Type": "Index Scan",
+                                                                      "Index Name": "i", "Total Cost": 8.3})}]))
+    result = TryReport("CREATE INDEX i ON users (lower(name));", "i", before=before, after=after)
+
+    def lines(width):
+        console = Console(file=io.StringIO(), width=width, color_system=None)
+        console.print(try_renderable(result, console))
+        return console.file.getvalue().splitlines()
+
+    assert any("before: cost" in line and "after: cost" in line for line in lines(160))
+    narrow = lines(80)
+    assert any(line.startswith("after: cost") for line in narrow)  # stacked, not squeezed into 40 columns
+    assert any("the planner uses it" in line for line in narrow)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from pathlib import Path
 from typing import Callable
@@ -17,7 +18,7 @@ from advisor.session.workspace import SessionError, Workspace
 
 HELP = [
     ("<SQL>;", "explain a statement: plan tree, plan and static findings, measured index advice"),
-    ("\\d [TABLE]", "tables with rows and indexes; one table's columns and indexes"),
+    ("\\d [TABLE]", "tables with rows and indexes; one table's columns and indexes (Mongo mode: collections)"),
     ("\\try CREATE INDEX ...", "build the index (hypothetical with HypoPG on --dsn) and re-plan the last query"),
     ("\\drop", "undo the last \\try"),
     ("\\analyze on|off", "run queries (EXPLAIN ANALYZE, rolled back) or only plan them"),
@@ -43,6 +44,7 @@ class Controller:
             "save": self.save, "help": self.help, "?": self.help,
         }
         self.failed = False  # any statement or command failed (exit code of one-shot runs)
+        self.command: str | None = None  # the backslash command being carried out, named in JSON output
 
     def handle(self, text: str) -> bool:
         """Carry out one input; False when the session should end. Never raises for bad input."""
@@ -51,12 +53,14 @@ class Controller:
         text = text.strip()
         if not text:
             return True
+        self.command = None
         try:
             if text.startswith("\\"):
-                name, _, rest = text[1:].partition(" ")
-                name = name.strip().rstrip(";").lower()
+                name, rest = (text[1:].split(None, 1) + ["", ""])[:2]  # any whitespace after the name
+                name = name.rstrip(";").lower()
                 if name in ("q", "quit", "exit"):
                     return False
+                self.command = name
                 command = self.commands.get(name)
                 if command is None:
                     raise SessionError(f"unknown command \\{name}: \\help lists them")
@@ -78,27 +82,36 @@ class Controller:
     def error(self, message: str) -> None:
         self.failed = True
         if self.fmt == "json":
-            self.emit({"error": message})
+            self.emit({"command": self.command, "error": message} if self.command else {"error": message})
         else:
             self.console.print(f"[bold red]error:[/] {escape(message)}")
+
+    def say(self, message: str, **data) -> None:
+        """What a command did: a line for people, or (--format json) a document naming the command."""
+        if self.fmt == "json":
+            self.emit({"command": self.command, **data, "message": message})
+        else:
+            self.console.print(escape(message))
 
     def emit(self, doc: dict) -> None:
         """One JSON document per line (JSON Lines): what --format json writes for scripts."""
         self.console.file.write(json.dumps(doc, default=str, ensure_ascii=False) + "\n")
         self.console.file.flush()
 
-    def _note(self, message: str) -> None:
-        if self.fmt != "json":
-            self.console.print(f"[dim]{escape(message)}[/]")
-
     def _notes(self) -> None:
         while self.ws.notes:
-            self._note("note: " + self.ws.notes.pop(0))
+            note = self.ws.notes.pop(0)
+            if self.fmt == "json":  # a rejected schema statement matters to scripts too
+                self.emit({"note": note})
+            else:
+                self.console.print(f"[dim]note: {escape(note)}[/]")
 
     # --- statements ----------------------------------------------------------------------
 
     def explain(self, text: str) -> None:
         statements = self.ws.statements(text)
+        if not statements and _only_comments(text, self.ws.mode):
+            return  # a comment on its own (the end of a file, say) is not a failed statement
         if not statements:
             raise SessionError("no statement found in the input" + (
                 " (Mongo mode: db.collection.find({...}) or .aggregate([...]))" if self.ws.mode == "mongo" else ""))
@@ -119,63 +132,117 @@ class Controller:
 
     def describe(self, arg: str) -> None:
         ws = self.ws
+        if ws.mode == "mongo" or (not ws.schema.tables and ws.collections()):
+            self._describe_mongo(arg)
+            return
         try:
             ws.connection()
         except SessionError:
             if not ws.schema.tables:
                 raise
         self._notes()
-        if not arg:
-            table = Table("table", "rows", "indexes", title=ws.describe_target(), title_justify="left")
-            for name, rows, n in ws.tables():
-                table.add_row(escape(name), "?" if rows is None else f"{rows:,.0f}", str(n))
-            self.console.print(table)
-            if ws.tried:
-                self.console.print("tried in this session: " + ", ".join(escape(t.name) for t in ws.tried))
+        if arg:
+            self._describe_table(arg)
             return
-        name = arg.strip().rstrip(";").strip('"')
-        tdef = ws.schema.table(name) or ws.schema.table(name.lower())
+        rows = ws.tables()
+        if self.fmt == "json":
+            self.emit({"command": "d", "database": ws.describe_target(), "tried": [t.name for t in ws.tried],
+                       "tables": [{"table": name, "rows": n_rows, "indexes": n} for name, n_rows, n in rows]})
+            return
+        table = Table("table", "rows", "indexes", title=ws.describe_target(), title_justify="left")
+        for name, n_rows, n in rows:
+            table.add_row(escape(name), "?" if n_rows is None else f"{n_rows:,.0f}", str(n))
+        self.console.print(table)
+        if ws.tried:
+            self.console.print("tried in this session: " + ", ".join(escape(t.name) for t in ws.tried))
+
+    def _describe_table(self, arg: str) -> None:
+        ws = self.ws
+        tdef = ws.find_table(arg)
         if tdef is None:
-            raise SessionError(f"no table {name!r} in the schema: \\d lists them")
-        columns = Table("column", "type", "not null", title=f"table {tdef.name}", title_justify="left")
-        for col in tdef.columns.values():
+            raise SessionError(f"no table {arg.strip().rstrip(';')!r} in the schema: \\d lists them")
+        # a partition's columns are its parent's
+        parent = ws.schema.table(tdef.partition_of) if tdef.partition_of and not tdef.columns else None
+        cols = list((parent or tdef).columns.values())
+        title = f"table {tdef.name}" + (f" (partition of {tdef.partition_of})" if tdef.partition_of else "")
+        live = [(name, definition, size, any(t.name == name for t in ws.tried))
+                for name, definition, size in ws.live_indexes(tdef.name)]
+        declared = [(i.name or "", f"{i.table}({', '.join(str(k) for k in i.keys)})")
+                    for i in ws.schema.indexes_on(tdef.name)]
+        if self.fmt == "json":
+            doc = {"command": "d", "table": tdef.name, "partition_of": tdef.partition_of,
+                   "columns": [{"name": c.name, "type": c.type, "not_null": c.not_null} for c in cols]}
+            doc["indexes"] = ([{"name": n, "definition": d, "size_bytes": z, "tried": t} for n, d, z, t in live]
+                              if live else [{"name": n, "definition": d} for n, d in declared])
+            self.emit(doc)
+            return
+        columns = Table("column", "type", "not null", title=escape(title), title_justify="left")
+        for col in cols:
             columns.add_row(escape(col.name), escape(col.type or ""), "yes" if col.not_null else "")
         self.console.print(columns)
-        live = ws.live_indexes(tdef.name)
         if live:
             indexes = Table("index", "definition", "size", title="indexes in the database", title_justify="left")
-            for iname, definition, size in live:
-                tried = any(t.name == iname for t in ws.tried)
-                indexes.add_row(escape(iname) + (" [green](tried)[/]" if tried else ""), escape(definition),
+            for name, definition, size, tried in live:
+                indexes.add_row(escape(name) + (" [green](tried)[/]" if tried else ""), escape(definition),
                                 human_size(size))
             self.console.print(indexes)
         else:
-            for index in ws.schema.indexes_on(tdef.name):
-                keys = ", ".join(str(k) for k in index.keys)
-                self.console.print(f"  {escape(index.name or '')} {escape(f'{index.table}({keys})')}")
+            for name, definition in declared:
+                self.console.print(f"  {escape(name)} {escape(definition)}")
+
+    def _describe_mongo(self, arg: str) -> None:
+        """Mongo mode: the collections and the indexes the code declares on them."""
+        from advisor.checks.mongo import _describe_index, _indexes_named  # noqa: PLC2701
+
+        collections = self.ws.collections()
+        if not arg:
+            if self.fmt == "json":
+                self.emit({"command": "d", "collections": [{"collection": c, "indexes": len(i)}
+                                                           for c, i in sorted(collections.items())]})
+                return
+            table = Table("collection", "indexes", title="MongoDB collections (indexes declared in the code)",
+                          title_justify="left")
+            for name, indexes in sorted(collections.items()):
+                table.add_row(escape(name), str(len(indexes)))
+            self.console.print(table)
+            return
+        indexes, name = _indexes_named(self.ws.schema, arg.strip().rstrip(";").strip("\"'"))
+        if not indexes:
+            raise SessionError(f"no indexes declared on a collection {arg!r}: \\d lists the collections")
+        described = [_describe_index(i) for i in indexes]
+        if self.fmt == "json":
+            self.emit({"command": "d", "collection": name, "indexes": described})
+            return
+        self.console.print(f"[bold]collection {escape(name)}[/]")
+        for line in described:
+            self.console.print(f"  {escape(line)}")
 
     def try_index(self, arg: str) -> None:
+        if self.ws.mode == "mongo":
+            raise SessionError("\\try builds a PostgreSQL index; in Mongo mode the findings give the createIndex "
+                               "to add (\\sql switches back)")
         result = self.ws.try_index(arg)
         self._notes()
         if self.fmt == "json":
-            doc = {"tried": result.ddl, "name": result.name, "size_bytes": result.size_bytes,
-                   "build_ms": result.build_ms, "hypothetical": result.hypothetical}
+            doc = {"command": "try", "tried": result.ddl, "name": result.name, "size_bytes": result.size_bytes,
+                   "build_ms": result.build_ms, "hypothetical": result.hypothetical, "used": result.used}
             if result.before is not None and result.after is not None:
                 doc.update(before=render.report_dict(result.before), after=render.report_dict(result.after))
             self.emit(doc)
         else:
-            self.console.print(render.try_renderable(result))
+            self.console.print(render.try_renderable(result, self.console))
 
     def drop(self, arg: str) -> None:
         tried = self.ws.drop()
-        self.console.print(f"dropped {escape(tried.name)}")
+        self.say(f"dropped {tried.name}", dropped=tried.name)
 
     def analyze(self, arg: str) -> None:
         value = arg.lower().rstrip(";")
         if value not in ("on", "off", ""):
             raise SessionError("\\analyze takes on or off")
         self.ws.analyze = (not self.ws.analyze) if not value else value == "on"
-        self.console.print(f"analyze is {'on: queries run, rolled back' if self.ws.analyze else 'off: plans only'}")
+        self.say(f"analyze is {'on: queries run, rolled back' if self.ws.analyze else 'off: plans only'}",
+                 analyze=self.ws.analyze)
 
     def seed(self, arg: str) -> None:
         try:
@@ -184,7 +251,9 @@ class Controller:
             raise SessionError("\\seed takes a number of rows, e.g. \\seed 100000") from None
         self.ws.reseed(rows)
         self._notes()
-        self.console.print(f"seeded again with {rows:,} rows per table")
+        rebuilt = [t.name for t in self.ws.tried]
+        self.say(f"seeded again with {rows:,} rows per table"
+                 + (f"; tried indexes rebuilt: {', '.join(rebuilt)}" if rebuilt else ""), rows=rows, tried=rebuilt)
 
     def set_params(self, arg: str) -> None:
         try:
@@ -192,33 +261,52 @@ class Controller:
         except ValueError as exc:
             raise SessionError(f"\\params: {exc}") from None
         if self.ws.params:
-            self.console.print("params: " + ", ".join(f"${i}={escape(p)}" for i, p in enumerate(self.ws.params, 1)))
+            self.say("params: " + ", ".join(f"${i}={p}" for i, p in enumerate(self.ws.params, 1)),
+                     params=self.ws.params)
         else:
-            self.console.print("params: sampled from the seeded data")
+            self.say("params: sampled from the seeded data", params=[])
 
     def mongo(self, arg: str) -> None:
         self.ws.mode = "mongo"
         how = "live explain on --mongo-uri" if self.ws.mongo_uri else "static planner over the indexes in the code"
-        self.console.print(f"MongoDB mode ({how}): type db.collection.find({{...}}) or aggregate([...]); \\sql to go back")
+        self.say(f"MongoDB mode ({how}): type db.collection.find({{...}}) or aggregate([...]); \\sql to go back",
+                 mode="mongo")
 
     def sql(self, arg: str) -> None:
         self.ws.mode = "sql"
-        self.console.print("SQL mode")
+        self.say("SQL mode", mode="sql")
 
     def save(self, arg: str) -> None:
         if not arg:
             raise SessionError("\\save takes a file name, e.g. \\save migrations/042_indexes.sql")
-        path = Path(arg.rstrip(";"))
+        try:  # a name may be quoted (spaces) and start with ~
+            words = shlex.split(arg.rstrip(";"))
+        except ValueError as exc:
+            raise SessionError(f"\\save: {exc}") from None
+        if len(words) != 1:
+            raise SessionError("\\save takes one file name (quote a name with spaces)")
+        path = Path(words[0]).expanduser()
         if not self.ws.recommended and not self.ws.tried:
             raise SessionError("nothing to save yet: no index recommended or tried in this session")
+        text = self.ws.migration()
         try:
-            path.write_text(self.ws.migration() + "\n", encoding="utf-8")
+            path.write_text(text + "\n", encoding="utf-8")
         except OSError as exc:
-            raise SessionError(f"{path}: cannot write: {exc.strerror}") from None
-        self.console.print(f"wrote {len(self.ws.recommended) + len(self.ws.tried)} index statement(s) to {escape(str(path))}")
+            raise SessionError(f"{path}: cannot write: {exc.strerror or exc}") from None
+        count = sum(1 for line in text.splitlines() if line.startswith("CREATE"))
+        self.say(f"wrote {count} index statement(s) to {path}", path=str(path), statements=count)
 
     def help(self, arg: str) -> None:
+        if self.fmt == "json":
+            self.emit({"command": "help", "commands": [{"input": name, "does": does} for name, does in HELP]})
+            return
         table = Table("input", "does", show_header=False, box=None)
         for name, does in HELP:
             table.add_row(escape(name), escape(does))
         self.console.print(table)
+
+
+def _only_comments(text: str, mode: str) -> bool:
+    """Nothing but comments (and semicolons): SQL's -- and /* */, or JavaScript's // and /* */."""
+    line = r"//[^\n]*" if mode == "mongo" else r"--[^\n]*"
+    return not re.sub(rf"{line}|/\*.*?\*/|;", "", text, flags=re.DOTALL).strip()

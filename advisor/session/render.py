@@ -18,7 +18,6 @@ from advisor.session.report import QueryReport, TryReport, exclusive_ms, numbere
 STYLES = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
-
 def _ms(ms: float | None) -> str:
     return "?" if ms is None else f"{ms:,.1f} ms" if ms >= 1 else f"{ms:.3f} ms"
 
@@ -40,7 +39,9 @@ def _node_text(node: PlanNode, share: float | None, marks: list[str]) -> Text:
         if node.alias and node.alias != node.relation:
             text.append(f" {node.alias}")
     text.append(f"  cost {node.startup_cost:,.2f}..{node.total_cost:,.2f}  rows {_rows(node.plan_rows)}", style="dim")
-    if node.analyzed:
+    if node.analyzed and not node.executed:
+        text.append("  never executed", style="dim")
+    elif node.analyzed:
         loops = node.actual_loops or 1
         text.append(f"  actual {_rows(node.actual_rows)}" + (f" x{loops:,.0f} loops" if loops != 1 else ""))
         own = exclusive_ms(node)
@@ -51,9 +52,8 @@ def _node_text(node: PlanNode, share: float | None, marks: list[str]) -> Text:
         hit, read = node.raw.get("Shared Hit Blocks"), node.raw.get("Shared Read Blocks")
         if hit or read:
             text.append(f"  buffers hit={hit or 0} read={read or 0}", style="dim")
-    for label, value in (("index cond", node.index_cond), ("filter", node.filter)):
-        if value:
-            text.append(f"\n{label}: {value}", style="cyan")
+    for label, value in _conditions(node):
+        text.append(f"\n{label}: {value}", style="cyan")
     if node.rows_removed_by_filter:
         text.append(f"  (removed {node.rows_removed_by_filter * (node.actual_loops or 1):,.0f})", style="cyan")
     if node.sort_key:
@@ -63,6 +63,18 @@ def _node_text(node: PlanNode, share: float | None, marks: list[str]) -> Text:
     for mark in marks:
         text.append(f"\n! {mark}", style="bold yellow")
     return text
+
+
+CONDITIONS = (("Index Cond", "index cond"), ("Recheck Cond", "recheck cond"), ("Hash Cond", "hash cond"),
+              ("Merge Cond", "merge cond"), ("Join Filter", "join filter"), ("Filter", "filter"))
+
+
+def _conditions(node: PlanNode) -> list[tuple[str, str]]:
+    """The node's conditions under PostgreSQL's own names: a join shows what it joins on."""
+    found = [(label, node.raw[key]) for key, label in CONDITIONS if isinstance(node.raw.get(key), str)]
+    if found or node.raw:
+        return found
+    return [(label, value) for label, value in (("index cond", node.index_cond), ("filter", node.filter)) if value]
 
 
 def plan_tree(plan: Plan, report: QueryReport | None = None, title: str | None = None) -> Tree:
@@ -158,7 +170,7 @@ def _try_form(ddl: str) -> str:
     return re.sub(r"\bCONCURRENTLY\s+", "", ddl, count=1)
 
 
-def try_renderable(result: TryReport) -> Group:
+def try_renderable(result: TryReport, console=None) -> Group:
     kind = "hypothetical index (HypoPG)" if result.hypothetical else "index"
     built = f" in {result.build_ms:,.0f} ms" if result.build_ms is not None else ""
     parts: list[Any] = [Text.from_markup(f"[bold green]built {kind}[/] {escape(result.name)}{built}, "
@@ -170,21 +182,33 @@ def try_renderable(result: TryReport) -> Group:
         elif before is None:
             parts.append(Text("no query yet: type one and it is planned with this index", style="dim"))
         return Group(*parts)
-    grid = Table.grid(padding=(0, 2), expand=True)
-    grid.add_column(ratio=1)
-    grid.add_column(ratio=1)
-    grid.add_row(plan_tree(before.plan, before, "before"), plan_tree(after.plan, after, "after"))
-    parts.append(grid)
+    parts.append(_before_after(plan_tree(before.plan, before, "before"), plan_tree(after.plan, after, "after"),
+                               console))
     cb, ca = before.plan.cost, after.plan.cost
     change = f"cost {cb:,.1f} -> {ca:,.1f}" + (f" ({(ca - cb) / cb:+.0%})" if cb else "")
     if before.time_ms is not None and after.time_ms is not None:
         change += f", time {_ms(before.time_ms)} -> {_ms(after.time_ms)}"
-    used = result.name in after.plan.indexes_used() or any(
-        result.name in (n.index_name or "") for n in after.plan.root.walk())
+    used = bool(result.used)
     style = "bold green" if used and ca < cb else "yellow"
     verdict = "the planner uses it" if used else "the planner does not use it"
     parts.append(Text(f"{change}; {verdict}", style=style))
     return Group(*parts)
+
+
+def _before_after(before: Tree, after: Tree, console) -> Any:
+    """The two plans side by side when both fit in half the width; else one above the other, since a
+    deep plan squeezed into half a narrow terminal wraps every word onto its own line."""
+    if console is not None:
+        from rich.measure import Measurement
+
+        half = (console.width - 2) // 2
+        if max(Measurement.get(console, console.options, t).maximum for t in (before, after)) > half:
+            return Group(before, after)
+    grid = Table.grid(padding=(0, 2), expand=True)
+    grid.add_column(ratio=1)
+    grid.add_column(ratio=1)
+    grid.add_row(before, after)
+    return grid
 
 
 # --- JSON -------------------------------------------------------------------------------------------
@@ -197,6 +221,9 @@ def _node_dict(node: PlanNode, position: dict[int, int], findings: dict[int, lis
                        ("index_cond", node.index_cond)):
         if value:
             out[key] = value
+    for key in ("Hash Cond", "Merge Cond"):  # what a join joins on
+        if isinstance(node.raw.get(key), str):
+            out[key.lower().replace(" ", "_")] = node.raw[key]
     out.update(startup_cost=node.startup_cost, total_cost=node.total_cost, rows=node.plan_rows)
     if node.analyzed:
         out.update(actual_rows=node.actual_rows, loops=node.actual_loops, time_ms=exclusive_ms(node))

@@ -56,14 +56,19 @@ def _balanced(text: str) -> bool:
 
 
 def inputs(lines: Iterable[str], mode_of) -> Iterator[str]:
-    """Complete inputs from a stream of lines (a pipe, a file); what is left at the end, too."""
+    """Complete inputs from a stream of lines (a pipe, a file); what is left at the end, too.
+
+    A complete Mongo shape waits for the next line: mongosh code chains `.sort(...)` on a line of its own."""
     buffer = ""
     for line in lines:
+        if buffer.strip() and complete(buffer, mode_of()) and not line.lstrip().startswith("."):
+            yield buffer
+            buffer = ""
         if not buffer.strip() and line.lstrip().startswith("\\"):
             yield line.strip()
             continue
         buffer += line if line.endswith("\n") else line + "\n"
-        if complete(buffer, mode_of()):
+        if mode_of() != "mongo" and complete(buffer, mode_of()):
             yield buffer
             buffer = ""
     if buffer.strip():
@@ -89,7 +94,7 @@ def _completer(controller: Controller):
             before = document.text_before_cursor
             word = document.get_word_before_cursor(WORD=True)
             if before.lstrip().startswith("\\") and " " not in before.strip():
-                for name, does in HELP:
+                for name, does in HELP + [("\\sql", "back to SQL mode")]:
                     command = name.split()[0]
                     if command.startswith("\\") and command.startswith(word):
                         yield Completion(command, -len(word), display_meta=does)
@@ -97,6 +102,7 @@ def _completer(controller: Controller):
             word = re.split(r"[^\w]", word)[-1] if word else ""
             if not word:
                 return
+            quoted = before[:len(before) - len(word)].endswith('"')  # the user opened the quote already
             schema = controller.ws.schema
             names: list[tuple[str, str]] = []
             for table in schema.tables.values():
@@ -108,9 +114,18 @@ def _completer(controller: Controller):
             for name, meta in names:
                 if name.lower().startswith(lower) and name not in seen:
                     seen.add(name)
-                    yield Completion(name, -len(word), display_meta=meta)
+                    yield Completion(_identifier(name, meta, quoted), -len(word), display=name, display_meta=meta)
 
     return SessionCompleter()
+
+
+def _identifier(name: str, meta: str, quoted: bool) -> str:
+    """A table or column name as SQL must spell it: mixed case or odd characters need double quotes."""
+    if meta == "keyword" or re.fullmatch(r"[a-z_][a-z0-9_$]*", name):
+        return name
+    if quoted:
+        return name + '"'
+    return '"' + name.replace('"', '""') + '"'
 
 
 def run_terminal(controller: Controller, *, input=None, output=None, history_path=None) -> None:

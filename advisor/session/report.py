@@ -68,8 +68,20 @@ class TryReport:
     size_bytes: int | None = None
     build_ms: float | None = None
     hypothetical: bool = False
+    index_names: list[str] = field(default_factory=list)  # the index and, partitioned, its partitions' indexes
     before: QueryReport | None = None
     after: QueryReport | None = None
+
+    @property
+    def used(self) -> bool | None:
+        """Whether the re-planned query uses the index (partitioned: one of its partitions' indexes)."""
+        if self.after is None or self.after.plan is None:
+            return None
+        names = set(self.index_names or [self.name])
+        for node in self.after.plan.root.walk():
+            if node.index_name in names or (self.hypothetical and any(n in (node.index_name or "") for n in names)):
+                return True
+        return False
 
 
 def numbered(plan: Plan) -> list[PlanNode]:

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from advisor.config import Config
+from advisor.indexes.verify import index_parts
 from advisor.session.report import Advice, PlanFinding, QueryReport, TryReport
 
 
@@ -30,10 +31,12 @@ class Tried:
     hypo_oid: int | None = None  # HypoPG: drop it by oid
     size_bytes: int | None = None
     build_ms: float | None = None
+    names: list[str] = dataclasses.field(default_factory=list)  # the index and its partitions' indexes
 
 
 CREATE_INDEX = re.compile(
-    r"^\s*CREATE\s+(UNIQUE\s+)?INDEX\s+(CONCURRENTLY\s+)?(IF\s+NOT\s+EXISTS\s+)?(?P<name>(?!ON\b)[\w\"$.]+\s+)?ON\b",
+    r'^\s*CREATE\s+(UNIQUE\s+)?INDEX\s+(CONCURRENTLY\s+)?(IF\s+NOT\s+EXISTS\s+)?'
+    r'(?P<name>(?!ON\b)(?:"(?:[^"]|"")+"|[\w$.])+\s+)?ON\b',
     re.IGNORECASE)
 
 
@@ -83,6 +86,8 @@ class Workspace:
 
     def connection(self):
         """The open connection, preparing (starting, loading, seeding) the database on first use."""
+        if self._conn is not None and self._conn.closed:
+            self._reopen()
         if self._conn is not None:
             return self._conn
         from advisor.checks.plans import partition_keys_of
@@ -113,6 +118,15 @@ class Workspace:
             raise
         self._conn = conn
         return conn
+
+    def _reopen(self) -> None:
+        """The server ended the connection (a statement terminated it, a restart): open a new one on the next
+        use rather than fail every command; what the session built went with the old one."""
+        lost = [t.name for t in self.tried]
+        self.close()
+        self.tried = []
+        self.notes.append("the connection to the database was lost and is opened again"
+                          + (f"; tried indexes gone: {', '.join(lost)}" if lost else ""))
 
     def close(self) -> None:
         if self._conn is not None:
@@ -174,15 +188,21 @@ class Workspace:
         report = QueryReport(query.text.strip(), query=query)
         report.static = self.static_findings(query.text)
         if not plannable(query):
-            report.error = "not a statement advisor can plan (SELECT, WITH, INSERT, UPDATE, DELETE, MERGE, VALUES)"
+            report.error = _not_plannable(query.text)
             report.outcome = "error"
             self.last = report
             return report
         conn = self.connection()
         analyze = self.analyze and not self._read_only_write(query.text)
+        needed = _placeholders(query.text)
+        missing = self._missing_params(needed) if analyze else None
         settings = self._settings()
-        run = plan_query(conn, query, self.schema, settings, self._prepared.target, analyze,
-                         params=self._quoted_params() if self.params else None)
+        params = self._quoted_params()[:needed] if self.params and needed else None  # the report shows them
+        run = plan_query(conn, query, self.schema, settings, self._prepared.target,
+                         analyze and not missing, params=params)
+        if run.error and "multiple commands" in run.error:
+            run.error = ("PostgreSQL reads more than one statement in this text (it ends a string or comment where "
+                         "advisor's splitter did not): nothing was run; type the statements one at a time")
         report.params = run.params
         report.outcome, report.reason = run.outcome, run.reason
         if run.outcome in ("recommended", "cheap", "below-threshold", "no-candidate"):
@@ -191,6 +211,7 @@ class Workspace:
         report.error = run.error
         if analyze is False and self.analyze:
             report.error = "EXPLAIN only: this database is read-only and the statement writes"
+        report.error = missing or report.error
         report.plan = run.analyzed or run.plan
         report.analyzed = run.analyzed is not None
         if report.plan is not None:
@@ -211,6 +232,13 @@ class Workspace:
         """A writing statement on a database advisor may not write to: plan it, never run it."""
         return not self.owned and bool(re.match(r"^\s*(WITH\b.*\b)?(INSERT|UPDATE|DELETE|MERGE)\b", text,
                                                 re.IGNORECASE | re.DOTALL))
+
+    def _missing_params(self, needed: int) -> str | None:
+        """Why the statement cannot run with the \\params given (too few values), else None."""
+        if not self.params or len(self.params) >= needed:
+            return None
+        return (f"EXPLAIN only: the statement has {needed} parameters ($1..${needed}) and \\params gave "
+                f"{len(self.params)}: give them all, or \\params alone to sample them from the data")
 
     def _quoted_params(self) -> list[str]:
         return ["'" + p.replace("'", "''") + "'" for p in self.params]
@@ -260,64 +288,99 @@ class Workspace:
 
     def try_index(self, ddl: str) -> TryReport:
         """Build an index (or a hypothetical one) and re-plan the last query beside its old plan."""
-        import time
-
-        import psycopg
-
-        m = CREATE_INDEX.match(ddl)
-        if not m:
-            raise SessionError("\\try takes a CREATE INDEX statement, e.g. \\try CREATE INDEX ON users (lower(email))")
-        ddl = ddl.strip().rstrip(";")
-        ddl = re.sub(r"\bCONCURRENTLY\s+", "", ddl, count=1, flags=re.IGNORECASE)  # not allowed in a transaction
-        conn = self.connection()
-        target = self._prepared.target
-        n = len(self.tried) + 1
-        if not m.group("name"):
-            name = f"advisor_try_{n}"
-            ddl = re.sub(r"\bINDEX\s+(IF\s+NOT\s+EXISTS\s+)?ON\b", rf"INDEX \1{name} ON", ddl, count=1,
-                         flags=re.IGNORECASE)
-        else:
-            name = m.group("name").strip().strip('"').split(".")[-1]
-        tried = Tried(name, ddl)
-        if target.owned:
-            savepoint = f"advisor_try_{n}"
-            conn.execute(f"SAVEPOINT {savepoint}")
-            try:
-                if re.search(r"gin_trgm_ops|gist_trgm_ops", ddl, re.IGNORECASE):
-                    conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-                started = time.perf_counter()
-                conn.execute(ddl)
-                tried.build_ms = (time.perf_counter() - started) * 1000
-                table = conn.execute("SELECT indrelid::regclass::text FROM pg_index WHERE indexrelid = %s::regclass",
-                                     (_quote_ident(name),)).fetchone()[0]
-                conn.execute(f"ANALYZE {table}")  # expression indexes bring their own statistics
-                tried.size_bytes = conn.execute("SELECT pg_relation_size(%s::regclass)",
-                                                (_quote_ident(name),)).fetchone()[0]
-            except psycopg.Error as exc:
-                conn.execute(f"ROLLBACK TO SAVEPOINT {savepoint}")
-                conn.execute(f"RELEASE SAVEPOINT {savepoint}")
-                raise SessionError(f"cannot build the index: {_first_line(exc)}") from None
-            tried.savepoint = savepoint
-        elif target.hypopg:
-            try:
-                row = conn.execute("SELECT indexrelid, indexname FROM hypopg_create_index(%s)", (ddl,)).fetchone()
-                tried.hypo_oid, tried.name = row[0], row[1]
-                tried.size_bytes = conn.execute("SELECT hypopg_relation_size(%s)", (row[0],)).fetchone()[0]
-            except psycopg.Error as exc:
-                raise SessionError(f"HypoPG cannot create this index: {_first_line(exc)}") from None
-        else:
-            raise SessionError("\\try needs HypoPG on this server (CREATE EXTENSION hypopg): advisor never builds "
-                               "real indexes in a database it did not create")
+        tried = self._build(ddl)
         self.tried.append(tried)
-        result = TryReport(ddl + ";", tried.name, tried.size_bytes, tried.build_ms, hypothetical=tried.hypo_oid is not None)
+        result = TryReport(tried.ddl + ";", tried.name, tried.size_bytes, tried.build_ms,
+                           hypothetical=tried.hypo_oid is not None, index_names=tried.names or [tried.name])
         before = self.last
         if before is not None and before.kind == "sql" and before.query is not None:
             result.before = before
             result.after = self.explain(before.query)
         return result
 
+    def _build(self, ddl: str) -> Tried:
+        """The index of a `\\try`, built in a savepoint (own database) or by HypoPG (--dsn)."""
+        m = CREATE_INDEX.match(ddl)
+        if not m:
+            raise SessionError("\\try takes a CREATE INDEX statement, e.g. \\try CREATE INDEX ON users (lower(email))")
+        from advisor.sources.sql_files import split_statements
+
+        if len(split_statements(ddl)) > 1:
+            raise SessionError("\\try takes one CREATE INDEX statement")
+        ddl = ddl.strip().rstrip(";")
+        ddl = re.sub(r"\bCONCURRENTLY\s+", "", ddl, count=1, flags=re.IGNORECASE)  # not allowed in a transaction
+        conn = self.connection()
+        target = self._prepared.target
+        if m.group("name"):
+            name = _folded(m.group("name").strip())
+        else:
+            name = self._free_name(conn)
+            ddl = re.sub(r"\bINDEX\s+(IF\s+NOT\s+EXISTS\s+)?ON\b", rf"INDEX \1{name} ON", ddl, count=1,
+                         flags=re.IGNORECASE)
+        tried = Tried(name, ddl)
+        if target.owned:
+            self._build_owned(conn, tried, len(self.tried) + 1)
+        elif target.hypopg:
+            self._build_hypothetical(conn, tried)
+        else:
+            raise SessionError("\\try needs HypoPG on this server (CREATE EXTENSION hypopg): advisor never builds "
+                               "real indexes in a database it did not create")
+        return tried
+
+    def _free_name(self, conn) -> str:
+        """advisor_try_N, with N free: a name typed in an earlier \\try may have taken one."""
+        n = len(self.tried) + 1
+        while conn.execute("SELECT to_regclass(%s)", (f"advisor_try_{n}",)).fetchone()[0] is not None:
+            n += 1
+        return f"advisor_try_{n}"
+
+    def _build_owned(self, conn, tried: Tried, n: int) -> None:
+        import time
+
+        import psycopg
+
+        # IF NOT EXISTS would keep the old relation and pass it off as the one tried
+        if conn.execute("SELECT to_regclass(%s)", (_quote_ident(tried.name),)).fetchone()[0] is not None:
+            raise SessionError(f"{tried.name} already exists in the database: give the index another name "
+                               "(\\d TABLE lists the indexes)")
+        savepoint = f"advisor_try_{n}"
+        conn.execute(f"SAVEPOINT {savepoint}")
+        try:
+            if re.search(r"gin_trgm_ops|gist_trgm_ops", tried.ddl, re.IGNORECASE):
+                conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+            started = time.perf_counter()
+            conn.execute(tried.ddl, binary=True)  # extended protocol: one statement, no "; COMMIT; ..." after it
+            tried.build_ms = (time.perf_counter() - started) * 1000
+            regclass = _quote_ident(tried.name)
+            table = conn.execute("SELECT indrelid::regclass::text FROM pg_index WHERE indexrelid = %s::regclass",
+                                 (regclass,)).fetchone()[0]
+            conn.execute(f"ANALYZE {table}")  # expression indexes bring their own statistics
+            parts = index_parts(conn, regclass)
+            tried.names = [name for name, _ in parts]
+            tried.size_bytes = sum(size for _, size in parts)
+        except BaseException as exc:
+            # Ctrl-C too: without the rollback the session's transaction stays aborted
+            conn.execute(f"ROLLBACK TO SAVEPOINT {savepoint}")
+            conn.execute(f"RELEASE SAVEPOINT {savepoint}")
+            if isinstance(exc, psycopg.Error):
+                raise SessionError(f"cannot build the index: {_first_line(exc)}") from None
+            raise
+        tried.savepoint = savepoint
+
+    def _build_hypothetical(self, conn, tried: Tried) -> None:
+        import psycopg
+
+        try:
+            row = conn.execute("SELECT indexrelid, indexname FROM hypopg_create_index(%s)", (tried.ddl,)).fetchone()
+            tried.hypo_oid, tried.name = row[0], row[1]
+            tried.size_bytes = conn.execute("SELECT hypopg_relation_size(%s)", (row[0],)).fetchone()[0]
+        except psycopg.Error as exc:
+            raise SessionError(f"HypoPG cannot create this index: {_first_line(exc)}") from None
+
     def drop(self) -> Tried:
         """Undo the last \\try."""
+        if self._conn is not None and self._conn.closed:
+            self._reopen()  # the tried indexes went with the connection
         if not self.tried:
             raise SessionError("nothing to drop: no index tried in this session")
         tried = self.tried.pop()
@@ -341,8 +404,33 @@ class Workspace:
         self.tried = []
         self.rows_override = rows
         self.connection()
-        for ddl in tried:
-            self.try_index(ddl)
+        for ddl in tried:  # the last query is not re-planned for each: the next query shows the new data
+            try:
+                self.tried.append(self._build(ddl))
+            except SessionError as exc:
+                self.notes.append(f"not rebuilt on the new data: {ddl}: {exc}")
+
+    def find_table(self, typed: str):
+        """The schema's table named by what follows \\d: quoted or not, schema-qualified or not."""
+        m = re.fullmatch(r'(?:(?:"[^"]+"|[\w$]+)\.)?("(?:[^"]|"")+"|[\w$]+)', typed.strip().rstrip(";").strip())
+        if m is None:
+            return None
+        name = m.group(1)
+        if name.startswith('"'):  # quoted: the exact name
+            return self.schema.table(name[1:-1].replace('""', '"'))
+        found = self.schema.table(name) or self.schema.table(name.lower())
+        if found is None:  # unquoted mixed case: forgive it when only one table matches
+            close = [t for t in self.schema.tables.values() if t.name.lower() == name.lower()]
+            found = close[0] if len(close) == 1 else None
+        return found
+
+    def collections(self) -> dict[str, list]:
+        """The MongoDB collections the code declares indexes on, with those indexes."""
+        out: dict[str, list] = {}
+        for index in self.schema.indexes:
+            if index.method == "mongo":
+                out.setdefault(index.table, []).append(index)
+        return out
 
     def tables(self) -> list[tuple[str, float | None, int]]:
         """(table, rows in the database, number of indexes) for every table of the schema."""
@@ -354,33 +442,70 @@ class Workspace:
         """(name, definition, size) of the indexes the database has on `table`, tried ones included."""
         if self._conn is None:
             return []
+        # a partitioned index has no storage of its own: its size is its partitions'
         return [(r[0], r[1], r[2]) for r in self._conn.execute(
-            "SELECT c.relname, pg_get_indexdef(i.indexrelid), pg_relation_size(i.indexrelid) FROM pg_index i "
-            "JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = to_regclass(%s) ORDER BY c.relname",
-            (_quote_ident(table),)).fetchall()]
+            "SELECT c.relname, pg_get_indexdef(i.indexrelid), pg_relation_size(i.indexrelid) + coalesce(("
+            "SELECT sum(pg_relation_size(t.relid)) FROM pg_partition_tree(i.indexrelid) t WHERE t.level > 0), 0) "
+            "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = to_regclass(%s) "
+            "ORDER BY c.relname", (_quote_ident(table),)).fetchall()]
 
     # --- \save ---------------------------------------------------------------------------
 
     def migration(self) -> str:
+        # an index tried under its own name and also recommended is one index: written once, the tried name
+        tried = {_definition(t.ddl): t for t in self.tried}
         lines = ["-- advisor explain: indexes recommended in this session, each measured on seeded data", ""]
         for ddl, (advice, text) in self.recommended.items():
             first = " ".join(text.split())[:100]
+            same = tried.pop(_definition(ddl), None)
             lines.append(f"-- {advice.index}: cost {advice.cost_before:,.1f} -> {advice.cost_after:,.1f} "
-                         f"({advice.evidence}); for: {first}")
-            lines.append(ddl)
+                         f"({advice.evidence}){'; tried in the session' if same else ''}; for: {first}")
+            lines.append(_concurrently(same.ddl) if same else ddl)
             lines.append("")
-        for t in self.tried:
-            ddl = re.sub(r"^\s*CREATE\s+(UNIQUE\s+)?INDEX\s+", lambda m: m.group(0) + "CONCURRENTLY ", t.ddl, count=1,
-                         flags=re.IGNORECASE) + ";"
-            if ddl not in self.recommended:
-                lines.append(f"-- tried in the session{' (hypothetical)' if t.hypo_oid else ''}")
-                lines.append(ddl)
-                lines.append("")
+        for t in tried.values():
+            lines.append(f"-- tried in the session{' (hypothetical)' if t.hypo_oid else ''}")
+            lines.append(_concurrently(t.ddl))
+            lines.append("")
         return "\n".join(lines)
+
+
+def _concurrently(ddl: str) -> str:
+    """A tried index as a migration builds it: without locking the table against writes."""
+    return re.sub(r"^\s*CREATE\s+(UNIQUE\s+)?INDEX\s+", lambda m: m.group(0) + "CONCURRENTLY ", ddl.rstrip(";"),
+                  count=1, flags=re.IGNORECASE) + ";"
+
+
+def _definition(ddl: str) -> str:
+    """What an index is, whatever its name: UNIQUE or not, and everything from its table on."""
+    m = CREATE_INDEX.match(ddl)
+    if m is None:
+        return ddl
+    return ("unique " if m.group(1) else "") + re.sub(r"\s+", "", ddl[m.end():].rstrip().rstrip(";")).lower()
+
+
+def _placeholders(text: str) -> int:
+    """How many parameters ($1, %s, :name...) the statement has."""
+    from advisor.explain.params import normalise, strip_statement
+
+    return normalise(strip_statement(text))[1]
+
+
+def _not_plannable(text: str) -> str:
+    """Why a statement is not planned, with the way to do what was likely meant."""
+    if re.match(r"\s*CREATE\s+(UNIQUE\s+)?INDEX\b", text, re.IGNORECASE):
+        return "an index is built with \\try: \\try " + " ".join(text.split()).rstrip(";")
+    if re.match(r"\s*EXPLAIN\b", text, re.IGNORECASE):
+        return "type the statement without EXPLAIN: advisor explains it (\\analyze on runs it, rolled back)"
+    return "not a statement advisor can plan (SELECT, WITH, INSERT, UPDATE, DELETE, MERGE, VALUES)"
 
 
 def _quote_ident(name: str) -> str:
     return name if re.fullmatch(r"[a-z_][a-z0-9_]*", name) else '"' + name.replace('"', '""') + '"'
+
+
+def _folded(name: str) -> str:
+    """An index name as PostgreSQL stores it: unquoted names fold to lower case."""
+    return name[1:-1].replace('""', '"') if name.startswith('"') and name.endswith('"') else name.lower()
 
 
 def _first_line(exc: BaseException) -> str:
