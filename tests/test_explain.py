@@ -6,6 +6,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from tests.conftest_db import pg_server  # noqa: F401
+
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,3 +72,62 @@ def test_indexes_writes_migration(tmp_path, monkeypatch):
     text = out.read_text()
     assert "CREATE INDEX CONCURRENTLY" in text and "lower(name)" in text.lower()
     assert "cheap already" in result.output  # queries without a recommendation say why
+
+
+def test_explain_sends_exactly_one_statement(pg_server):
+    """A second statement after the EXPLAIN is refused by PostgreSQL, never run; GENERIC_PLAN still works."""
+    import psycopg
+    import pytest
+
+    from advisor.explain.stage import explain_row
+    from advisor.seed.server import connect
+
+    with connect(pg_server.conninfo(), autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS one_stmt; CREATE TABLE one_stmt (a int)")
+        with pytest.raises(psycopg.errors.SyntaxError, match="multiple commands"):
+            explain_row(conn, "EXPLAIN (FORMAT JSON) SELECT 1; CREATE TABLE leaked_one (a int)")
+        with pytest.raises(psycopg.errors.SyntaxError, match="multiple commands"):
+            explain_row(conn, "EXPLAIN (GENERIC_PLAN, FORMAT JSON) SELECT * FROM one_stmt WHERE a = $1; "
+                              "CREATE TABLE leaked_two (a int)")
+        plan = explain_row(conn, "EXPLAIN (GENERIC_PLAN, FORMAT JSON) SELECT * FROM one_stmt WHERE a = $1")[0]
+        assert plan[0]["Plan"]["Node Type"] == "Seq Scan"
+        with conn.transaction():  # inside a transaction the refusal of a bind must not abort it
+            explain_row(conn, "EXPLAIN (GENERIC_PLAN, FORMAT JSON) SELECT * FROM one_stmt WHERE a = $1")
+            assert conn.execute("SELECT 1").fetchone() == (1,)
+        assert conn.execute("SELECT to_regclass('leaked_one'), to_regclass('leaked_two')").fetchone() == (None, None)
+
+
+def test_values_substituted_once_and_not_inside_literals():
+    from advisor.explain.stage import _substitute
+
+    assert _substitute("SELECT '$1', a FROM t WHERE a = $1 AND b = $2 -- $2", ["'x$2'", "7"]) == \
+        "SELECT '$1', a FROM t WHERE a = 'x$2' AND b = 7 -- $2"
+    assert _substitute("SELECT $10, $1", [str(n) for n in range(1, 11)]) == "SELECT 10, 1"
+
+
+def test_candidate_on_a_partitioned_table_is_measured(pg_server):
+    """Each partition gets its own index under another name: the candidate counts as used, sized by its parts."""
+    from advisor.explain.plan import parse_plan
+    from advisor.indexes.verify import Candidate, measure
+    from advisor.ir import IndexKey
+    from advisor.seed.server import connect
+
+    with connect(pg_server.conninfo(), autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS parted; CREATE TABLE parted (id int, addr text, ts date) "
+                     "PARTITION BY RANGE (ts)")
+        for n in (1, 2):
+            conn.execute(f"CREATE TABLE parted_{n} PARTITION OF parted FOR VALUES FROM ('2025-0{n}-01') "
+                         f"TO ('2025-0{n + 1}-01')")
+        conn.execute("INSERT INTO parted SELECT g, 'a' || g, date '2025-01-01' + (g % 59) "
+                     "FROM generate_series(1, 20000) g; ANALYZE parted")
+
+        def explain(c):
+            return parse_plan(c.execute("EXPLAIN (FORMAT JSON) SELECT id FROM parted WHERE addr = 'a7'")
+                              .fetchone()[0]), None
+
+        before = explain(conn)[0].cost
+        m = measure(conn, Candidate("parted", (IndexKey("addr"),)), explain, owned=True)
+        assert m.error is None and m.used
+        assert m.cost_after < before / 5
+        assert m.size_bytes > 2 * 8192  # two partitions' indexes, not the parent's empty one
+        assert conn.execute("SELECT count(*) FROM pg_indexes WHERE tablename LIKE 'parted%'").fetchone()[0] == 0

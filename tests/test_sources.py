@@ -24,6 +24,10 @@ def test_dollar_quoted_function_body_is_one_statement():
 def test_nested_block_comments_and_escaped_strings():
     text = "/* outer /* inner; */ still; */ SELECT E'it\\'s;' ; SELECT 'a''b;c'"
     assert [t for t in (text[s:e] for s, e in split_statements(text))] == ["SELECT E'it\\'s;'", "SELECT 'a''b;c'"]
+    # an identifier ending in E before a quote is a typed literal, not an escape string: PostgreSQL ends
+    # 'x\' at the second quote, and so must advisor (or "; COMMIT; ..." would hide inside one statement)
+    text = "SELECT NAME'x\\'; COMMIT; CREATE TABLE t (a int); --'"
+    assert [text[s:e] for s, e in split_statements(text)] == ["SELECT NAME'x\\'", "COMMIT", "CREATE TABLE t (a int)"]
 
 
 def test_psql_meta_commands_are_skipped():

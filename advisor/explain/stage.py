@@ -98,9 +98,39 @@ def sample_params(conn, sql: str, nparams: int, tables: list[str]) -> list[str]:
 
 
 def _substitute(sql: str, params: list[str]) -> str:
-    for n in range(len(params), 0, -1):
-        sql = re.sub(rf"\${n}(?!\d)", params[n - 1], sql)
-    return sql
+    """`$n` replaced by its value in one pass: not inside literals, comments or values already put in."""
+    from advisor.explain.params import _TOKEN
+
+    def repl(m: re.Match) -> str:
+        n = int(m.group("dollar")[1:]) if m.group("dollar") else 0
+        return params[n - 1] if 0 < n <= len(params) else m.group(0)
+
+    return _TOKEN.sub(repl, sql)
+
+
+def explain_row(conn, sql: str):
+    """The one row an EXPLAIN returns, the statement sent as exactly one statement.
+
+    PostgreSQL's extended protocol refuses a second statement (psycopg uses it for binary
+    results).  advisor's splitter and PostgreSQL's lexer could disagree on where a statement
+    ends, and a statement after a `COMMIT` would escape the rolled-back transaction.  A
+    GENERIC_PLAN EXPLAIN has `$n` without values: its bind fails once parsing has accepted
+    it as a single statement, and only then is it sent plainly.
+    """
+    import contextlib
+
+    import psycopg
+    from psycopg.pq import TransactionStatus
+
+    if "$" not in sql:
+        return conn.execute(sql, binary=True, prepare=False).fetchone()
+    # inside a transaction, a savepoint: the refusal must not abort it
+    guard = contextlib.nullcontext() if conn.info.transaction_status == TransactionStatus.IDLE else conn.transaction()
+    try:
+        with guard:
+            return conn.execute(sql, binary=True, prepare=False).fetchone()
+    except psycopg.errors.ProtocolViolation:
+        return conn.execute(sql, prepare=False).fetchone()
 
 
 def _plain_explain(run: QueryRun) -> str:
@@ -115,10 +145,10 @@ def make_explainer(run: QueryRun, analyze: bool, timeout_ms: int):
             conn.execute(f"SET LOCAL statement_timeout = {int(timeout_ms)}")
             if analyze:
                 text = _substitute(run.sql, run.params)
-                row = conn.execute(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {text}", prepare=False).fetchone()
+                row = explain_row(conn, f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {text}")
                 plan = parse_plan(row[0])
                 return plan, plan.execution_ms
-            row = conn.execute(_plain_explain(run), prepare=False).fetchone()
+            row = explain_row(conn, _plain_explain(run))
             return parse_plan(row[0]), None
     return explain
 
@@ -145,7 +175,7 @@ def open_planner(conninfo: str, timeout_ms: int):
 
 def plan_only(planner, run: QueryRun) -> Plan:
     """The plan of a statement on an `open_planner` connection: one round trip."""
-    return parse_plan(planner.execute(_plain_explain(run), prepare=False).fetchone()[0])
+    return parse_plan(explain_row(planner, _plain_explain(run))[0])
 
 
 def _catalog(conn) -> tuple[dict[str, float], dict[str, list[str]]]:
@@ -241,7 +271,7 @@ def plan_query(conn, query: SqlQuery, schema, settings, target, analyze: bool,
             run.analyzed, run.time_ms = make_explainer(run, True, settings.statement_timeout_ms)(conn)
         except psycopg.errors.QueryCanceled:
             run.timed_out = True
-            run.error = f"cut by the statement timeout ({settings.statement_timeout_ms} ms) under --analyze"
+            run.error = f"cut by the statement timeout ({settings.statement_timeout_ms} ms) while running it (ANALYZE)"
         except psycopg.Error as exc:
             run.error = mask(str(exc).strip().splitlines()[0])
     _advise(conn, run, schema, settings, target, analyze and not run.timed_out and run.error is None,

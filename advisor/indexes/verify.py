@@ -142,6 +142,14 @@ class Measurement:
     extra_costs: dict[int, float] = field(default_factory=dict)
 
 
+def index_parts(conn, regclass: str) -> list[tuple[str, int]]:
+    """(name, size) of an index and, when it is partitioned, of the index of each partition."""
+    return [(r[0], r[1]) for r in conn.execute(
+        "SELECT relname, pg_relation_size(oid) FROM pg_class WHERE oid = %s::regclass UNION ALL "
+        "SELECT c.relname, pg_relation_size(c.oid) FROM pg_partition_tree(%s::regclass) t "
+        "JOIN pg_class c ON c.oid = t.relid WHERE t.level > 0", (regclass, regclass)).fetchall()]
+
+
 def measure(conn, candidate: Candidate, explain_fn, owned: bool, hypopg: bool = False) -> Measurement:
     """Build the candidate (rolled back), re-plan with explain_fn(conn) -> Plan; report the numbers."""
     import psycopg
@@ -158,12 +166,12 @@ def measure(conn, candidate: Candidate, explain_fn, owned: bool, hypopg: bool = 
                 m.build_ms = (time.perf_counter() - started) * 1000
                 if candidate.where or any(not k.is_column for k in candidate.keys):
                     conn.execute(f"ANALYZE {_table(candidate.table)}")
-                m.size_bytes = conn.execute("SELECT pg_relation_size(%s::regclass)", (name,)).fetchone()[0]
+                parts = index_parts(conn, name)  # on a partitioned table, each partition has its own index
+                m.size_bytes = sum(size for _, size in parts)
                 plan, time_ms = explain_fn(conn)
                 m.cost_after = plan.cost
                 m.time_after_ms = time_ms
-                m.used = name in plan.indexes_used() or any(name in (n.raw.get("Index Name") or "")
-                                                            for n in plan.root.walk())
+                m.used = bool(plan.indexes_used() & {part for part, _ in parts})
         except psycopg.Error as exc:
             m.error = str(exc).splitlines()[0]
         return m
@@ -176,7 +184,7 @@ def measure(conn, candidate: Candidate, explain_fn, owned: bool, hypopg: bool = 
                 plan, _ = explain_fn(conn)
                 m.cost_after = plan.cost
                 m.used = any(row[1] in (n.index_name or "") for n in plan.root.walk())
-                conn.execute("SELECT hypopg_reset()")
+                conn.execute("SELECT hypopg_drop_index(%s)", (row[0],))  # only its own: the session's \try stay
         except psycopg.Error as exc:
             m.error = str(exc).splitlines()[0]
         return m

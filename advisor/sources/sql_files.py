@@ -15,7 +15,7 @@ _SCAN = re.compile(
     r"""
       (?P<line_comment>--[^\n]*)
     | (?P<block_comment>/\*)
-    | (?P<estring>[eE]'(?:[^'\\]|\\.|'')*(?:'|\Z))
+    | (?P<estring>(?<![\w$])[eE]'(?:[^'\\]|\\.|'')*(?:'|\Z))
     | (?P<string>'(?:[^']|'')*(?:'|\Z))
     | (?P<ident>"(?:[^"]|"")*(?:"|\Z))
     | (?P<dollar>\$(?P<tag>[A-Za-z_][A-Za-z0-9_]*)?\$)
