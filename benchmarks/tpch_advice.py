@@ -80,35 +80,18 @@ def time_configs(conn, queries, configs: dict[str, list[str]], timeout_s: float,
     transaction that is rolled back (DROP INDEX is transactional, the planner no longer sees the
     index, ROLLBACK brings it back at no cost).  So each query runs under every configuration
     in turn, round after round, and the noise of a shared machine falls on all of them alike.
-    A run over 5 s is not repeated: the differences that matter there are orders of magnitude.
+    A run over 1 s is not repeated: the differences that matter there are orders of magnitude.
     """
-    import psycopg
-
     from advisor.explain.plan import parse_plan
+    from advisor.indexes.select import _timed
 
     out: dict[str, dict] = {c: {} for c in configs}
     for name, sql in queries:
-        best: dict[str, tuple[float | None, set[str]]] = {c: (None, set()) for c in configs}
-        done: set[str] = set()
-        for _ in range(repeat):
-            for config, dropped in configs.items():
-                if config in done:
-                    continue
-                try:
-                    with conn.transaction(force_rollback=True):
-                        conn.execute(f"SET LOCAL statement_timeout = {int(timeout_s * 1000)}")
-                        for index in dropped:
-                            conn.execute(f"DROP INDEX {index}")
-                        row = conn.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", prepare=False).fetchone()
-                except psycopg.errors.QueryCanceled:
-                    done.add(config)
-                    continue
-                plan = parse_plan(row[0])
-                ms = (plan.planning_ms or 0.0) + (plan.execution_ms or 0.0)
-                if best[config][0] is None or ms < best[config][0]:
-                    best[config] = (ms, plan.indexes_used())
-                if ms > 5000:
-                    done.add(config)
+        def explain(c, sql=sql):
+            c.execute(f"SET LOCAL statement_timeout = {int(timeout_s * 1000)}")
+            return parse_plan(c.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", prepare=False).fetchone()[0]), None
+
+        best = _timed(conn, explain, configs, repeat)  # advisor's own timing loop (advisor/indexes/select.py)
         for config in configs:
             out[config][name] = best[config]
         print(f"  {name}: " + ", ".join(f"{c} {_ms(best[c][0], timeout_s)}" for c in configs),
