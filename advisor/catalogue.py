@@ -3,13 +3,18 @@ metadata (TOML front matter), documentation and examples.
 
 A page's fenced code blocks tagged `bad` or `good` are its test cases; blocks
 tagged `schema` give the DDL its examples run against.
+
+Every command reads the catalogue, so the parsed pages are kept as JSON in the cache
+directory, keyed by the pages' names, sizes and mtimes: a run whose pages did not change
+reads one file instead of parsing every page's TOML and Markdown.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
-import tomllib
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -78,6 +83,8 @@ def rules_dir() -> Path:
 
 
 def parse_page(path: Path) -> RuleSpec:
+    import tomllib  # here: a run served from the parsed-catalogue cache never imports it
+
     text = path.read_text(encoding="utf-8")
     m = _FRONT.match(text)
     if not m:
@@ -110,8 +117,78 @@ def parse_page(path: Path) -> RuleSpec:
 @lru_cache(maxsize=1)
 def catalogue() -> dict[str, RuleSpec]:
     """Every rule by id, in id order."""
-    specs = [parse_page(p) for p in sorted(rules_dir().glob("*.md")) if p.name != "README.md"]
+    directory = rules_dir()
+    pages = sorted(p for p in directory.glob("*.md") if p.name != "README.md")
+    key = _pages_key(directory, pages)
+    specs = _load_parsed(key)
+    if specs is None:
+        specs = [parse_page(p) for p in pages]
+        _save_parsed(key, specs)
     return {s.id: s for s in sorted(specs, key=lambda s: (list(FAMILIES).index(s.family), s.id))}
+
+
+# --- the parsed catalogue, cached -------------------------------------------------
+
+_PARSED_FORMAT = 1  # bump when RuleSpec or Example change shape
+_PARSED_FILE = "catalogue.json"
+
+
+def _stat(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
+def _pages_key(directory: Path, pages: list[Path]) -> str:
+    """What the parsed catalogue depends on: the pages, and this module (it does the parsing)."""
+    parts = [_PARSED_FORMAT, str(directory), _stat(Path(__file__))] + [(p.name, _stat(p)) for p in pages]
+    return json.dumps(parts)
+
+
+def _parsed_path() -> Path | None:
+    try:
+        from advisor.seed.server import cache_root
+
+        return cache_root() / _PARSED_FILE
+    except Exception:  # noqa: BLE001  no usable cache directory: parse the pages
+        return None
+
+
+def _load_parsed(key: str) -> list[RuleSpec] | None:
+    """The specs cached under this key, or None (no cache, another key, an unreadable record)."""
+    path = _parsed_path()
+    if path is None:
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or data.get("key") != key:
+            return None
+        return [_spec_from_json(s) for s in data["specs"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _save_parsed(key: str, specs: list[RuleSpec]) -> None:
+    """Write the record beside, then move it in place: a concurrent run reads the old or the new one."""
+    path = _parsed_path()
+    if path is None:
+        return
+    temp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        temp.write_text(json.dumps({"key": key, "specs": [asdict(s) for s in specs]}), encoding="utf-8")
+        os.replace(temp, path)
+    except OSError:
+        temp.unlink(missing_ok=True)  # a cache that cannot be written is no cache
+
+
+def _spec_from_json(data: dict) -> RuleSpec:
+    data = dict(data)
+    data["needs"] = tuple(data["needs"])
+    data["aliases"] = tuple(data["aliases"])
+    data["examples"] = tuple(Example(**e) for e in data["examples"])
+    return RuleSpec(**data)
 
 
 @lru_cache(maxsize=1)

@@ -30,12 +30,12 @@ class ParseFailure:
 @lru_cache(maxsize=4096)
 def parse_sql(text: str, dialect: str = "postgres"):
     """The sqlglot tree of one statement, or a ParseFailure. Cached: schema files are read twice."""
-    import sqlglot
     from sqlglot.errors import ParseError, TokenError
 
     source = _normalise_placeholders(text)
     try:
-        trees = sqlglot.parse(source, read=dialect)
+        tokenizer, parser = _reader(dialect)
+        trees = parser.parse(tokenizer.tokenize(source), source)  # what sqlglot.parse(source, read=dialect) does
     except ParseError as exc:
         first = exc.errors[0] if exc.errors else {}
         description = first.get("description") or str(exc).splitlines()[0]
@@ -48,6 +48,16 @@ def parse_sql(text: str, dialect: str = "postgres"):
     if not trees:
         return ParseFailure("empty statement", 0)
     return _check_statement(trees[0])
+
+
+@lru_cache(maxsize=16)
+def _reader(name: str):
+    """One tokenizer and one parser per dialect, reused: sqlglot.parse builds a dialect, a tokenizer
+    and a parser for every statement (both reset their state at the start of each call)."""
+    from sqlglot.dialects.dialect import Dialect
+
+    dialect = Dialect.get_or_raise(name)
+    return dialect.tokenizer(), dialect.parser()
 
 
 def _check_statement(tree):

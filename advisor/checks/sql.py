@@ -418,9 +418,14 @@ def _constant_true(where: exp.Expression | None) -> bool:
     return False
 
 
+def _statements(ctx: QueryContext, kind: type) -> list[exp.Expression]:
+    """Every UPDATE or DELETE node: each is a scope of the facts, so no search of the tree."""
+    return [scope.node for scope in ctx.facts.scopes if isinstance(scope.node, kind)]
+
+
 @query_check("update-without-where")
 def update_without_where(ctx: QueryContext):
-    for node in ctx.facts.find(exp.Update):
+    for node in _statements(ctx, exp.Update):
         if _constant_true(node.args.get("where")) and not node.args.get("from_") and not node.args.get("from"):
             table = node.this.sql(dialect="postgres")
             yield ctx.hit(
@@ -434,7 +439,7 @@ def update_without_where(ctx: QueryContext):
 
 @query_check("delete-without-where")
 def delete_without_where(ctx: QueryContext):
-    for node in ctx.facts.find(exp.Delete):
+    for node in _statements(ctx, exp.Delete):
         if _constant_true(node.args.get("where")) and not node.args.get("using"):
             table = node.this.sql(dialect="postgres")
             yield ctx.hit(

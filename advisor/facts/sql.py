@@ -95,15 +95,14 @@ class QueryFacts:
     tree: exp.Expression
     scopes: list[Scope]
     ctes: set[str]
-    nodes: dict[type, list[exp.Expression]] = field(default_factory=dict)  # every node, by its class
-    order: dict[int, int] = field(default_factory=dict)  # id(node) -> position in a pre-order walk
+    preorder: list[exp.Expression] = field(default_factory=list)  # every node, in tree order
 
     def find(self, *types: type) -> list[exp.Expression]:
-        """Nodes of these classes (or subclasses), in tree order: rules use this, not another walk."""
-        found = [n for cls, nodes in self.nodes.items() if issubclass(cls, types) for n in nodes]
-        if len({type(n) for n in found}) > 1:
-            found.sort(key=lambda n: self.order[id(n)])
-        return found
+        """Nodes of these classes (or subclasses), in tree order: rules use this, not another walk.
+
+        A scan of the one list: as fast as nodes bucketed by class for the few finds of a statement,
+        and one list per statement, not one per class, for the garbage collector to traverse."""
+        return [n for n in self.preorder if isinstance(n, types)]
 
     @property
     def kind(self) -> str:
@@ -119,22 +118,20 @@ def _unparen(node: exp.Expression) -> exp.Expression:
     return node
 
 
-def _own_nodes(root: exp.Expression | None):
-    """Nodes under root that belong to its scope: stops at nested queries."""
-    if root is None:
-        return
-    stack = [root]
+_NESTED_QUERIES = (exp.Select, exp.Subquery, exp.Union, exp.Except, exp.Intersect)
+
+
+def _columns_in(root: exp.Expression | None) -> list[exp.Column]:
+    """The columns under root that belong to its scope (not those of nested queries), in the
+    order of a walk that visits the last child first."""
+    found: list[exp.Column] = []
+    stack = [root] if root is not None else []
     while stack:
         node = stack.pop()
-        yield node
-        for child in node.iter_expressions():
-            if isinstance(child, (exp.Select, exp.Subquery, exp.Union, exp.Except, exp.Intersect)):
-                continue
-            stack.append(child)
-
-
-def _columns_in(node: exp.Expression) -> list[exp.Column]:
-    return [n for n in _own_nodes(node) if isinstance(n, exp.Column) and not isinstance(n.this, exp.Star)]
+        if isinstance(node, exp.Column) and not isinstance(node.this, exp.Star):
+            found.append(node)
+        stack.extend(child for child in node.iter_expressions() if not isinstance(child, _NESTED_QUERIES))
+    return found
 
 
 def conjuncts(node: exp.Expression) -> list[exp.Expression]:
@@ -166,24 +163,32 @@ class _Builder:
     def __init__(self, tree: exp.Expression, schema: Schema | None):
         self.tree = tree
         self.schema = schema
-        self.ctes = {_alias(c) for c in tree.find_all(exp.CTE)}
+        self.ctes: set[str] = set()
         self.scopes: list[Scope] = []
+        self._aliases: dict[tuple[int, int], str | None] = {}  # (scope, column) ids -> alias
 
     def build(self) -> QueryFacts:
-        nodes: dict = {}
-        order: dict[int, int] = {}
-        stack: list[tuple[exp.Expression, Scope | None, bool]] = [(self.tree, None, False)]
-        while stack:  # one pre-order walk: scopes, and every node by class for the rules
-            node, parent, in_exists = stack.pop()
-            order[id(node)] = len(order)
-            nodes.setdefault(type(node), []).append(node)
-            if isinstance(node, SCOPE_NODES):
-                parent = self._scope(node, parent, in_exists)
-                self.scopes.append(parent)
-            in_exists = in_exists or isinstance(node, exp.Exists)
-            children = list(node.iter_expressions())
-            stack.extend((child, parent, in_exists) for child in reversed(children))
-        return QueryFacts(self.tree, self.scopes, self.ctes, nodes, order)
+        facts = QueryFacts(self.tree, self.scopes, self.ctes, list(self.tree.dfs()))  # the one walk
+        self.ctes.update(_alias(c) for c in facts.find(exp.CTE))  # before the scopes: a CTE is no table
+        by_node: dict[int, Scope] = {}
+        for node in facts.find(*SCOPE_NODES):  # in tree order: an enclosing scope before the ones inside it
+            parent, in_exists = self._enclosing_scope(node, by_node)
+            scope = by_node[id(node)] = self._scope(node, parent, in_exists)
+            self.scopes.append(scope)
+        return facts
+
+    @staticmethod
+    def _enclosing_scope(node: exp.Expression, by_node: dict[int, Scope]) -> tuple[Scope | None, bool]:
+        """The scope of the nearest enclosing SELECT/UPDATE/DELETE, and whether an EXISTS encloses the node."""
+        ancestor = node.parent
+        in_exists = False
+        while ancestor is not None:
+            scope = by_node.get(id(ancestor))
+            if scope is not None:
+                return scope, in_exists or scope.in_exists
+            in_exists = in_exists or isinstance(ancestor, exp.Exists)
+            ancestor = ancestor.parent
+        return None, in_exists
 
     # -- one scope -------------------------------------------------------------
 
@@ -249,8 +254,9 @@ class _Builder:
             if not isinstance(source, exp.Expression):
                 continue
             alias = _alias(source)
-            if isinstance(source, exp.Table) and isinstance(source.this, exp.Identifier) and fold(source) not in self.ctes:
-                scope.sources[alias or fold(source)] = fold(source)
+            table = fold(source) if isinstance(source, exp.Table) and isinstance(source.this, exp.Identifier) else None
+            if table is not None and table not in self.ctes:
+                scope.sources[alias or table] = table
             else:
                 scope.derived.add(alias)
             if join is not None:
@@ -260,6 +266,13 @@ class _Builder:
                     scope.cross_joins.add(frozenset((alias,)))
 
     def _alias_for(self, scope: Scope, column: exp.Column) -> str | None:
+        """Memoised: a predicate's column is resolved again when the predicate is recorded."""
+        key = (id(scope), id(column))
+        if key not in self._aliases:
+            self._aliases[key] = self._resolve_alias(scope, column)
+        return self._aliases[key]
+
+    def _resolve_alias(self, scope: Scope, column: exp.Column) -> str | None:
         qualifier = fold(column.args["table"]) if column.table else None
         if qualifier:
             return qualifier
@@ -400,17 +413,18 @@ class _Builder:
             # compared with a column of an enclosing query (correlated subquery) is an equality:
             # the other side is a value fixed per outer row, as `= $1` would be
             op = "join" if isinstance(node, exp.EQ) and not negated else self._op(node, negated)
-            for side, value, own, other in ((left, right, left_aliases, right_aliases),
-                                            (right, left, right_aliases, left_aliases)):
+            for side, value, own, other, columns in ((left, right, left_aliases, right_aliases, left_cols),
+                                                     (right, left, right_aliases, left_aliases, right_cols)):
                 side_op = op
                 if op == "join" and self.schema and self._local(scope, own) and self._enclosing(scope, other):
                     side_op = "eq"  # compared with a column of an enclosing query: a value fixed per outer row
-                self._add(scope, node, side, value, side_op, clause, in_or, negated)
+                self._add(scope, node, side, value, side_op, clause, in_or, negated, columns)
             return
         if left_cols:
-            self._add(scope, node, left, right, self._op(node, negated), clause, in_or, negated)
+            self._add(scope, node, left, right, self._op(node, negated), clause, in_or, negated, left_cols)
         elif right_cols:
-            self._add(scope, node, right, left, self._op(node, negated, flipped=True), clause, in_or, negated)
+            self._add(scope, node, right, left, self._op(node, negated, flipped=True), clause, in_or, negated,
+                      right_cols)
 
     @staticmethod
     def _local(scope: Scope, aliases: set[str | None]) -> bool:
@@ -440,11 +454,10 @@ class _Builder:
         return "other"
 
     def _single(self, scope, node, side, value, op, clause, in_or, negated) -> None:
-        if _columns_in(side):
-            self._add(scope, node, side, value, op, clause, in_or, negated)
+        self._add(scope, node, side, value, op, clause, in_or, negated, _columns_in(side))
 
-    def _add(self, scope, node, side, value, op, clause, in_or, negated) -> None:
-        columns = _columns_in(side)
+    def _add(self, scope, node, side, value, op, clause, in_or, negated, columns) -> None:
+        """Record a predicate on the first of `columns` (those of `side`); none: no predicate."""
         if not columns:
             return
         side = _unparen(side)

@@ -7,6 +7,7 @@ the plan-verified advice both start from `access_of` and `candidate_for`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 
 from sqlglot import exp
 
@@ -28,7 +29,6 @@ class Access:
     sort: list[IndexKey] = field(default_factory=list)
     has_limit: bool = False
     predicates: list[Predicate] = field(default_factory=list)  # the conditions this access uses
-    conjunct_texts: set[str] = field(default_factory=set)  # canonical texts, for partial indexes
 
     @property
     def filters(self) -> list[str]:
@@ -42,6 +42,12 @@ class Access:
             # with filters it would walk the whole index looking for matches
             keys.add(self.sort[0].expr)
         return keys
+
+    @cached_property
+    def conjunct_texts(self) -> set[str]:
+        """Canonical texts of the conditions, for partial indexes: generated only when an index
+        has a WHERE (generating SQL is most of the cost of the missing-index rule)."""
+        return {canonical_expression(p.node) for p in self.predicates}
 
 
 def _key_of(p: Predicate) -> str:
@@ -85,7 +91,6 @@ def access_of(scope: Scope, alias: str, table: str, schema: Schema | None = None
             if swapped not in access.equality:
                 access.equality.append(swapped)
             access.predicates.append(p)
-            access.conjunct_texts.add(canonical_expression(p.node))
             continue
         key = _key_of(p)
         if p.op in ("eq", "in", "isnull"):
@@ -99,7 +104,6 @@ def access_of(scope: Scope, alias: str, table: str, schema: Schema | None = None
         if key not in bucket:
             bucket.append(key)
         access.predicates.append(p)
-        access.conjunct_texts.add(canonical_expression(p.node))
     order = scope.order_by
     if order and all(k.alias == alias and k.column for k in order):
         access.sort = [IndexKey(k.column, True, k.desc) for k in order]
@@ -110,14 +114,21 @@ def _implies(index: IndexDef, access: Access) -> bool:
     """A partial index is usable only when the query's own conditions include its predicate."""
     if index.where is None:
         return True
+    needed = _where_conjuncts(index.where)
+    return needed is not None and all(text in access.conjunct_texts for text in needed)
+
+
+@lru_cache(maxsize=1024)
+def _where_conjuncts(where: str) -> tuple[str, ...] | None:
+    """Canonical texts of a partial index's conditions (None if unparsable): parsed once per text."""
     import sqlglot
 
     from advisor.facts.sql import conjuncts
     try:
-        where = sqlglot.parse_one(index.where, read="postgres")
+        tree = sqlglot.parse_one(where, read="postgres")
     except Exception:
-        return False
-    return all(canonical_expression(c) in access.conjunct_texts for c in conjuncts(where))
+        return None
+    return tuple(canonical_expression(c) for c in conjuncts(tree))
 
 
 def serving_index(schema: Schema, access: Access) -> IndexDef | None:
