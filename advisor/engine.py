@@ -476,7 +476,20 @@ def _analyse_project(run: _Run, project: Project, options: Options, results) -> 
 
 
 def check(paths: Iterable[str], options: Options | None = None) -> Report:
-    options = options or Options()
+    """Every finding of the paths. The cyclic garbage collector pauses meanwhile: the syntax trees
+    stay alive until the report anyway, and its full passes over them cost a fifth of a run."""
+    import gc
+
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _check(paths, options or Options())
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _check(paths: Iterable[str], options: Options) -> Report:
     findings: list[Finding] = []
     files: list[str] = []
     fail_on: dict[str, str] = {}
