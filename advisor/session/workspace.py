@@ -208,10 +208,9 @@ class Workspace:
         if run.outcome in ("recommended", "cheap", "below-threshold", "no-candidate"):
             # the measurement answers the static guess: show the measured advice, not both
             report.static = [f for f in report.static if f.rule != "IDX001"]
-        report.error = run.error
-        if analyze is False and self.analyze:
-            report.error = "EXPLAIN only: this database is read-only and the statement writes"
-        report.error = missing or report.error
+        read_only = self.analyze and not analyze
+        report.error = (missing or (read_only and "EXPLAIN only: this database is read-only and the statement writes")
+                        or run.error)
         report.plan = run.analyzed or run.plan
         report.analyzed = run.analyzed is not None
         if report.plan is not None:
