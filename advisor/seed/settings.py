@@ -76,13 +76,21 @@ def _num(value: Any, where: str, kind=(int, float)) -> Any:
     return value
 
 
+def _section(value: Any, where: str, keys: set[str]) -> dict:
+    """A TOML table whose keys must all be among `keys`: anything else is a typo, said with where it is."""
+    expected = ", ".join(sorted(keys))
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: expected a table of {expected}")
+    for key in value:
+        if key not in keys:
+            raise ConfigError(f"{where}: unknown key {key!r} (expected one of {expected})")
+    return value
+
+
 def seed_settings(config: Config) -> SeedSettings:
     where = f"{config.label}: [seed]"
-    raw = config.seed or {}
+    raw = _section(config.seed or {}, where, SEED_KEYS)
     out = SeedSettings()
-    for key, value in raw.items():
-        if key not in SEED_KEYS:
-            raise ConfigError(f"{where}: unknown key {key!r} (expected one of {', '.join(sorted(SEED_KEYS))})")
     if "rows" in raw:
         out.rows = int(_num(raw["rows"], f"{where} rows", int))
     if "seed" in raw:
@@ -103,20 +111,12 @@ def seed_settings(config: Config) -> SeedSettings:
         raise ConfigError(f"{where} tables: expected a table per table name")
     for table, spec in tables.items():
         tw = f"{where} tables.{table}"
-        if not isinstance(spec, dict):
-            raise ConfigError(f"{tw}: expected a table")
-        for key in spec:
-            if key not in TABLE_KEYS:
-                raise ConfigError(f"{tw}: unknown key {key!r} (expected rows or columns)")
+        _section(spec, tw, TABLE_KEYS)
         if "rows" in spec:
             out.tables[table.lower()] = int(_num(spec["rows"], f"{tw}.rows", int))
         for column, shape in (spec.get("columns") or {}).items():
             cw = f"{tw}.columns.{column}"
-            if not isinstance(shape, dict):
-                raise ConfigError(f"{cw}: expected a table of {', '.join(sorted(COLUMN_KEYS))}")
-            for key in shape:
-                if key not in COLUMN_KEYS:
-                    raise ConfigError(f"{cw}: unknown key {key!r} (expected one of {', '.join(sorted(COLUMN_KEYS))})")
+            _section(shape, cw, COLUMN_KEYS)
             cs = ColumnShape()
             if "distinct" in shape:
                 cs.distinct = max(1, int(_num(shape["distinct"], f"{cw}.distinct", int)))
@@ -138,9 +138,7 @@ def seed_settings(config: Config) -> SeedSettings:
 def explain_settings(config: Config) -> ExplainSettings:
     where = f"{config.label}: [explain]"
     out = ExplainSettings()
-    for key, value in (config.explain or {}).items():
-        if key not in EXPLAIN_KEYS:
-            raise ConfigError(f"{where}: unknown key {key!r} (expected one of {', '.join(sorted(EXPLAIN_KEYS))})")
+    for key, value in _section(config.explain or {}, where, EXPLAIN_KEYS).items():
         if key == "cache":
             if not isinstance(value, bool):
                 raise ConfigError(f"{where} cache: expected true or false")
