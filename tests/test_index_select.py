@@ -25,6 +25,16 @@ CREATE TABLE lineitem (l_orderkey int, l_linenumber int, l_partkey int, l_suppke
                        l_shipdate date, l_comment text, PRIMARY KEY (l_orderkey, l_linenumber));
 """
 
+# a project whose lineitem is large enough for its indexes to matter, the rest small
+LINEITEM_PROJECT = """
+    paths = ["queries"]
+    schema = ["schema.sql"]
+    [seed]
+    rows = 300
+    [seed.tables.lineitem]
+    rows = 30000
+    """
+
 
 def _schema():
     return schema_from_queries(extract_sql("schema.sql", DDL, source="schema"))
@@ -273,14 +283,7 @@ def test_indexes_command_on_a_correlated_subquery(project, monkeypatch):
     from advisor.cli import main
 
     root = project({
-        "advisor.toml": """
-            paths = ["queries"]
-            schema = ["schema.sql"]
-            [seed]
-            rows = 300
-            [seed.tables.lineitem]
-            rows = 30000
-            """,
+        "advisor.toml": LINEITEM_PROJECT,
         "schema.sql": DDL,
         "queries/report.sql": """
             SELECT p_partkey, p_name FROM part
@@ -372,14 +375,7 @@ def test_indexes_command_analyze_prints_and_writes_measured_times(project):
     from advisor.cli import main
 
     root = project({
-        "advisor.toml": """
-            paths = ["queries"]
-            schema = ["schema.sql"]
-            [seed]
-            rows = 300
-            [seed.tables.lineitem]
-            rows = 30000
-            """,
+        "advisor.toml": LINEITEM_PROJECT,
         "schema.sql": DDL,
         "queries/by_part.sql": "SELECT l_orderkey, l_quantity FROM lineitem WHERE l_partkey = $1;\n",
     })

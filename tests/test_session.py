@@ -1,5 +1,6 @@
 """advisor explain: the session driven through prompt_toolkit's pipe input, a pipe, and one-shot forms."""
 
+import contextlib
 import io
 import json
 import os
@@ -32,6 +33,16 @@ def dchat(tmp_path_factory):
     with open(dst / "advisor.toml", "a") as fh:
         fh.write("\n[seed]\nrows = 4000\n\n[explain]\nlarge_table_rows = 1000\nstatement_timeout_ms = 30000\n")
     return dst
+
+
+@contextlib.contextmanager
+def _session(project: Path, **kw):
+    """A controller over the project and its screen; the session (its database) closed after."""
+    controller, out = _controller(project, **kw)
+    try:
+        yield controller, out
+    finally:
+        controller.ws.close()
 
 
 def _controller(project: Path, **kw):
@@ -149,8 +160,7 @@ def test_tried_index_never_outlives_the_session(dchat):
 
 
 def test_ctrl_c_cancels_the_running_query_and_keeps_the_session(dchat):
-    controller, out = _controller(dchat, analyze=True)
-    try:
+    with _session(dchat, analyze=True) as (controller, out):
         controller.handle("SELECT 1;")  # connect first, so the signal meets the query
         timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
         timer.start()
@@ -159,13 +169,10 @@ def test_ctrl_c_cancels_the_running_query_and_keeps_the_session(dchat):
         assert "cancelled" in out.getvalue()
         assert controller.handle(SLOW)
         assert "EXPLAIN ANALYZE: cost" in out.getvalue()  # the next query ran: the session is usable
-    finally:
-        controller.ws.close()
 
 
 def test_analyze_params_seed_and_save(dchat, tmp_path):
-    controller, out = _controller(dchat)
-    try:
+    with _session(dchat) as (controller, out):
         controller.handle("\\analyze on")
         controller.handle("\\params 'no such name'")
         controller.handle("SELECT id FROM users WHERE name = $1;")
@@ -182,22 +189,17 @@ def test_analyze_params_seed_and_save(dchat, tmp_path):
         controller.handle(f"\\save {target}")
         text = target.read_text()
         assert "CREATE INDEX CONCURRENTLY idx_users_name ON users (name);" in text  # from the 4,000-row run
-    finally:
-        controller.ws.close()
 
 
 def test_mongo_mode_static_planner(tmp_path):
     project = tmp_path / "m"
     shutil.copytree(ROOT / "fixtures/wallet-connection", project)
-    controller, out = _controller(project)
-    try:
+    with _session(project) as (controller, out):
         controller.handle("\\mongo")
         controller.handle("db.walletconnections.find({ status: 'active' }).sort({ createdAt: -1 })")
         screen = out.getvalue()
         assert "winning plan (static planner)" in screen
         assert "MGO" in screen
-    finally:
-        controller.ws.close()
 
 
 # --- one shot, JSON, --file, --dsn -------------------------------------------------------------------------
@@ -235,14 +237,11 @@ def test_file_form(dchat, tmp_path):
 def test_dsn_read_only_session(user_db, dchat):
     """Over a role that may not create databases: plans only, \\try needs HypoPG, nothing written."""
     before = _checksums(user_db)
-    controller, out = _controller(dchat, dsn=_dsn(user_db, "reader"), analyze=True)
-    try:
+    with _session(dchat, dsn=_dsn(user_db, "reader"), analyze=True) as (controller, out):
         controller.handle("UPDATE users SET name = 'x' WHERE id = 1;")
         controller.handle("\\try CREATE INDEX ON users (name)")
         controller.handle(SLOW)
         controller.handle("\\seed 10")
-    finally:
-        controller.ws.close()
     screen = out.getvalue()
     assert "read-only and the statement writes" in screen
     assert "needs HypoPG" in screen
@@ -306,8 +305,7 @@ def test_comment_only_input_is_not_a_failed_statement(dchat, tmp_path):
 
 
 def test_try_index_names_and_existing_indexes(dchat):
-    controller, out = _controller(dchat)
-    try:
+    with _session(dchat) as (controller, out):
         controller.handle(SLOW)
         controller.handle("\\try CREATE INDEX MixedCase ON users (lower(name))")  # PostgreSQL folds it to mixedcase
         controller.handle("\\try CREATE INDEX advisor_try_2 ON users (username)")
@@ -319,14 +317,11 @@ def test_try_index_names_and_existing_indexes(dchat):
         assert "Index Scan using mixedcase on users" in screen and "the planner uses it" in screen
         assert "idx_users_created_at already exists in the database" in screen  # not passed off as built
         assert "\\try takes one CREATE INDEX statement" in screen
-    finally:
-        controller.ws.close()
 
 
 def test_ctrl_c_during_try_keeps_the_session_usable(dchat):
     """Ctrl-C while \\try built the index left the session's transaction aborted: every later input failed."""
-    controller, out = _controller(dchat)
-    try:
+    with _session(dchat) as (controller, out):
         conn = controller.ws.connection()  # in the session's transaction: gone with it
         conn.execute("CREATE FUNCTION slow_id(bigint) RETURNS bigint IMMUTABLE LANGUAGE sql "
                      "AS 'SELECT $1 + 0 * length(pg_sleep(0.01)::text)'")
@@ -338,15 +333,12 @@ def test_ctrl_c_during_try_keeps_the_session_usable(dchat):
         controller.handle(SLOW)
         assert "Seq Scan on users" in out.getvalue()
         assert "transaction is aborted" not in out.getvalue()
-    finally:
-        controller.ws.close()
 
 
 def test_try_on_a_partitioned_table(dchat):
     """A partitioned index is used through its partitions' indexes, and has no size of its own: the
     session said "the planner does not use it", size 0 kB."""
-    controller, out = _controller(dchat)
-    try:
+    with _session(dchat) as (controller, out):
         conn = controller.ws.connection()
         conn.execute("CREATE TABLE parted (id int, k int) PARTITION BY RANGE (id)")
         conn.execute("CREATE TABLE parted_1 PARTITION OF parted FOR VALUES FROM (0) TO (5000)")
@@ -359,8 +351,6 @@ def test_try_on_a_partitioned_table(dchat):
         assert any("the planner uses it" in line for line in result_line)
         assert controller.ws.tried[0].size_bytes > 0
         assert len(controller.ws.tried[0].names) == 3  # the partitioned index and one per partition
-    finally:
-        controller.ws.close()
 
 
 def test_describe_partition_qualified_and_case(dchat):
@@ -381,8 +371,7 @@ def test_describe_partition_qualified_and_case(dchat):
 
 
 def test_too_few_params_and_params_shown_only_where_used(dchat):
-    controller, out = _controller(dchat, analyze=True)
-    try:
+    with _session(dchat, analyze=True) as (controller, out):
         controller.handle("\\params bob")
         controller.handle("SELECT id FROM users WHERE name = $1 AND created_at > $2;")
         controller.handle("SELECT 1;")
@@ -390,8 +379,6 @@ def test_too_few_params_and_params_shown_only_where_used(dchat):
         assert "the statement has 2 parameters ($1..$2) and \\params gave 1" in screen
         assert "there is no parameter" not in screen
         assert "$1='bob'" not in screen  # neither statement ran with it: no params line
-    finally:
-        controller.ws.close()
 
 
 def test_statement_postgresql_reads_as_two_never_runs_the_second(dchat):
@@ -399,8 +386,7 @@ def test_statement_postgresql_reads_as_two_never_runs_the_second(dchat):
     the COMMIT ended the session's transaction and the table was created in the cached database."""
     from advisor.seed.server import connect
 
-    controller, out = _controller(dchat, analyze=True)
-    try:
+    with _session(dchat, analyze=True) as (controller, out):
         controller.handle("SELECT NAME'x\\'; COMMIT; CREATE TABLE leaked_plain(x int); --';")
         controller.handle("\\params \"; COMMIT; CREATE TABLE leaked_param(x int); --\"")
         controller.handle("SELECT id FROM users WHERE name = $1 AND 'x$1' <> '';")
@@ -415,39 +401,30 @@ def test_statement_postgresql_reads_as_two_never_runs_the_second(dchat):
             for (name,) in leaked:
                 conn.execute(f"DROP TABLE {name}")  # keep the cached database clean for the other tests
         assert leaked == []
-    finally:
-        controller.ws.close()
 
 
 def test_dml_under_analyze_is_rolled_back(dchat):
-    controller, out = _controller(dchat, analyze=True)
-    try:
+    with _session(dchat, analyze=True) as (controller, out):
         count = "SELECT count(*) FROM users WHERE name IS NOT NULL"
         before = controller.ws.connection().execute(count).fetchone()[0]
         controller.handle("UPDATE users SET name = NULL WHERE id < 100;")
         controller.handle("DELETE FROM group_members WHERE user_id < 100;")
         assert "EXPLAIN ANALYZE" in out.getvalue()
         assert controller.ws.connection().execute(count).fetchone()[0] == before
-    finally:
-        controller.ws.close()
 
 
 def test_lost_connection_is_opened_again(dchat):
-    controller, out = _controller(dchat, analyze=True)
-    try:
+    with _session(dchat, analyze=True) as (controller, out):
         controller.handle("\\try CREATE INDEX ON users (name)")
         controller.handle("SELECT pg_terminate_backend(pg_backend_pid());")
         controller.handle(SLOW)
         screen = out.getvalue()
         assert "connection to the database was lost and is opened again; tried indexes gone: advisor_try_1" in screen
         assert "EXPLAIN ANALYZE: cost" in screen.split("opened again")[1]
-    finally:
-        controller.ws.close()
 
 
 def test_seed_rebuilds_tried_indexes_and_notes_a_failure(dchat):
-    controller, out = _controller(dchat)
-    try:
+    with _session(dchat) as (controller, out):
         controller.handle("\\try CREATE INDEX ON users (name)")
         controller.handle("\\try CREATE INDEX ON users (username)")
         controller.ws.tried[1].ddl = "CREATE INDEX gone ON no_such_table (x)"  # a rebuild that fails
@@ -457,13 +434,10 @@ def test_seed_rebuilds_tried_indexes_and_notes_a_failure(dchat):
         assert "not rebuilt on the new data: CREATE INDEX gone ON no_such_table" in screen
         assert "tried indexes rebuilt: advisor_try_1" in screen and "advisor_try_1 (tried)" in screen
         assert [t.name for t in controller.ws.tried] == ["advisor_try_1"]
-    finally:
-        controller.ws.close()
 
 
 def test_save_writes_an_index_tried_and_recommended_once(dchat, tmp_path):
-    controller, out = _controller(dchat)
-    try:
+    with _session(dchat) as (controller, out):
         controller.handle(SLOW)  # recommends users(LOWER(name))
         ddl = controller.ws.last.advice.ddl
         controller.handle("\\try " + ddl.replace("CONCURRENTLY ", "").replace("idx_users_lower_name", "by_me"))
@@ -473,20 +447,15 @@ def test_save_writes_an_index_tried_and_recommended_once(dchat, tmp_path):
         text = target.read_text()
         assert text.count("CREATE INDEX") == 1 and "by_me" in text and "tried in the session" in text
         assert "wrote 1 index statement(s)" in out.getvalue()
-    finally:
-        controller.ws.close()
 
 
 def test_statements_that_are_not_queries_say_what_to_type(dchat):
-    controller, out = _controller(dchat)
-    try:
+    with _session(dchat) as (controller, out):
         controller.handle("CREATE INDEX ON users (name);")
         controller.handle("EXPLAIN SELECT 1;")
         screen = out.getvalue()
         assert "an index is built with \\try: \\try CREATE INDEX ON users (name)" in screen
         assert "type the statement without EXPLAIN" in screen
-    finally:
-        controller.ws.close()
 
 
 def test_mongo_describe_try_and_chained_lines(tmp_path):
@@ -494,8 +463,7 @@ def test_mongo_describe_try_and_chained_lines(tmp_path):
 
     project = tmp_path / "m"
     shutil.copytree(ROOT / "fixtures/wallet-connection", project)
-    controller, out = _controller(project)
-    try:
+    with _session(project) as (controller, out):
         controller.handle("\\d")  # no SQL schema: the collections
         controller.handle("\\mongo")
         controller.handle("\\d walletsessions")
@@ -503,8 +471,6 @@ def test_mongo_describe_try_and_chained_lines(tmp_path):
         screen = out.getvalue()
         assert "wallet_sessions" in screen and "address_1_status_1_expiresAt_1 { address: 1" in screen
         assert "\\try builds a PostgreSQL index" in screen and "no schema files" not in screen
-    finally:
-        controller.ws.close()
     lines = io.StringIO("db.users.find({ a: 1 })\n  .sort({ b: -1 })\n  .limit(5)\ndb.users.find({ c: 1 })\n")
     assert list(inputs(lines, lambda: "mongo")) == [
         "db.users.find({ a: 1 })\n  .sort({ b: -1 })\n  .limit(5)\n", "db.users.find({ c: 1 })\n"]
