@@ -32,21 +32,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-TPCH = ROOT.parent / "shared" / "workloads" / "tpch"
 
 
 def tpch_project(where: Path) -> Path:
-    (where / "schema").mkdir(parents=True)
-    (where / "queries").mkdir()
-    shutil.copy(TPCH / "schema" / "tpch-create.sql", where / "schema" / "01-create.sql")
-    shutil.copy(TPCH / "schema" / "tpch-pkeys.sql", where / "schema" / "02-pkeys.sql")
-    for q in sorted((TPCH / "queries").glob("q*.sql")):
-        shutil.copy(q, where / "queries" / q.name)
-    (where / "advisor.toml").write_text(
-        'paths = ["queries"]\nschema = ["schema/01-create.sql", "schema/02-pkeys.sql"]\n\n'
-        "[seed]\nrows = 10000\n[seed.tables.lineitem]\nrows = 60000\n[seed.tables.orders]\nrows = 15000\n"
-        "[seed.tables.nation]\nrows = 25\n[seed.tables.region]\nrows = 5\n")
-    return where
+    """TPC-H over generated data (the CSV files tpch_advice.py loads are not needed here)."""
+    from tpch_advice import tpch_project as project
+
+    return project(where, "[seed]\nrows = 10000\n[seed.tables.lineitem]\nrows = 60000\n[seed.tables.orders]\n"
+                          "rows = 15000\n[seed.tables.nation]\nrows = 25\n[seed.tables.region]\nrows = 5\n")
 
 
 def load(path: Path):

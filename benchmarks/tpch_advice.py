@@ -58,18 +58,24 @@ def generate(scale: float, out: Path) -> None:
     print(f"generated TPC-H SF {scale} CSV in {time.perf_counter() - started:.1f} s ({out})")
 
 
-def project(data: Path, where: Path) -> Path:
+def tpch_project(where: Path, settings: str) -> Path:
+    """An advisor project of the TPC-H queries over the schema with primary keys only; `settings`
+    (TOML) says how to fill it."""
     (where / "schema").mkdir(parents=True)
     (where / "queries").mkdir()
     shutil.copy(WORKLOAD / "schema" / "tpch-create.sql", where / "schema" / "01-create.sql")
     shutil.copy(WORKLOAD / "schema" / "tpch-pkeys.sql", where / "schema" / "02-pkeys.sql")
     for q in sorted((WORKLOAD / "queries").glob("q*.sql")):
         shutil.copy(q, where / "queries" / q.name)
-    csv = "\n".join(f'{t} = {json.dumps(str(data / (t + ".csv")))}' for t in TABLES)
     (where / "advisor.toml").write_text(
-        'paths = ["queries"]\nschema = ["schema/01-create.sql", "schema/02-pkeys.sql"]\n\n'
-        f"[seed.csv]\n{csv}\n\n[explain]\ncache = false\n")
+        'paths = ["queries"]\nschema = ["schema/01-create.sql", "schema/02-pkeys.sql"]\n\n' + settings)
     return where
+
+
+def project(data: Path, where: Path) -> Path:
+    """The TPC-H project loaded from tpchgen-cli's CSV files."""
+    csv = "\n".join(f'{t} = {json.dumps(str(data / (t + ".csv")))}' for t in TABLES)
+    return tpch_project(where, f"[seed.csv]\n{csv}\n\n[explain]\ncache = false\n")
 
 
 def time_configs(conn, queries, configs: dict[str, list[str]], timeout_s: float, repeat: int) -> dict:
