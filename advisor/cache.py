@@ -110,7 +110,7 @@ class Store:
 
     @classmethod
     def default(cls) -> Store | None:
-        from advisor.seed.server import cache_root
+        from advisor.home import cache_root
 
         try:
             return cls(cache_root() / "results")

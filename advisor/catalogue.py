@@ -149,7 +149,7 @@ def _pages_key(directory: Path, pages: list[Path]) -> str:
 
 def _parsed_path() -> Path | None:
     try:
-        from advisor.seed.server import cache_root
+        from advisor.home import cache_root
 
         return cache_root() / _PARSED_FILE
     except Exception:  # noqa: BLE001  no usable cache directory: parse the pages

@@ -37,7 +37,7 @@ def explain_command(query, file, project, config, dsn, mongo_uri, mongo, analyze
     """
     from rich.console import Console
 
-    from advisor.seed.server import cache_root
+    from advisor.home import cache_root
     from advisor.session.commands import Controller
     from advisor.session.repl import run_lines, run_terminal
     from advisor.session.workspace import Workspace

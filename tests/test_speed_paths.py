@@ -69,12 +69,12 @@ def test_an_unusable_record_is_parsed_around(pages, record):
 
 
 def test_no_cache_directory_still_reads_the_pages(pages, monkeypatch):
-    import advisor.seed.server
+    import advisor.home
 
     def no_root():
         raise OSError("read-only file system")
 
-    monkeypatch.setattr(advisor.seed.server, "cache_root", no_root)
+    monkeypatch.setattr(advisor.home, "cache_root", no_root)
     assert catalogue.catalogue() == parsed(pages)
 
 

@@ -32,6 +32,7 @@ from pathlib import Path
 SOCKET_PORT = 5432
 
 
+from advisor.home import cache_root
 from advisor.config import ConfigError
 
 
@@ -161,20 +162,6 @@ def _demote(ids: tuple[int, int] | None, die_with_parent: bool):
         if die_with_parent and libc is not None:
             libc.prctl(1, int(signal.SIGINT), 0, 0, 0)  # PR_SET_PDEATHSIG: stop when advisor dies
     return fn
-
-
-def cache_root() -> Path:
-    if os.environ.get("ADVISOR_CACHE_DIR"):
-        root = Path(os.environ["ADVISOR_CACHE_DIR"])
-    elif os.name == "posix" and os.geteuid() == 0:
-        root = Path(tempfile.gettempdir()) / "advisor-cache"  # traversable by the unprivileged server user
-    else:
-        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-        root = Path(base) / "advisor"
-    root.mkdir(parents=True, exist_ok=True)
-    if _run_as() is not None:
-        root.chmod(0o755)
-    return root
 
 
 _live: list["EmbeddedServer"] = []
