@@ -161,13 +161,19 @@ def stats_group() -> None:
 @click.option("--dsn", envvar="ADVISOR_DSN", required=True, help="The server to read statistics from.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default="advisor-stats.json",
               show_default=True)
+@click.option("--with-values", is_flag=True,
+              help="Also export column values (most common values, histogram bounds): they hold real data.")
 @_guarded
-def stats_export(dsn, output) -> None:
-    """Write table and column statistics (pg_class, pg_stats) to a small file to commit."""
+def stats_export(dsn, output, with_values) -> None:
+    """Write table and column statistics (pg_class, pg_stats) to a small file to commit.
+
+    By default no column value leaves the server: counts, null fractions, distinct counts,
+    correlation and widths only."""
     from advisor.seed.stats import export_stats
 
-    n_tables, n_columns = export_stats(dsn, output)
-    click.echo(f"wrote {output}: {n_tables} tables, {n_columns} columns", err=True)
+    n_tables, n_columns = export_stats(dsn, output, with_values=with_values)
+    what = "with column values" if with_values else "no column values"
+    click.echo(f"wrote {output}: {n_tables} tables, {n_columns} columns ({what})", err=True)
 
 
 def register(main: click.Group) -> None:
