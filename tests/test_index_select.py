@@ -67,6 +67,15 @@ def test_nested_in_subqueries_give_the_composite():
     assert "part(p_name)" in got and "partsupp(ps_partkey, ps_availqty)" in got
 
 
+def test_partial_candidates_only_on_a_status_or_flag_never_on_one_id():
+    """`p_brand = 'Brand#23'` is a constant the workload repeats; `l_suppkey = 42` is one query's
+    parameter written inline: a partial index tied to it would serve that id alone."""
+    got = _described("SELECT l_orderkey FROM lineitem WHERE l_suppkey = 42 AND l_partkey = 7 ORDER BY l_shipdate")
+    assert not any(" WHERE " in d for d in got), got
+    got = _described("SELECT p_name FROM part WHERE p_brand = 'Brand#23' AND p_partkey > 10")
+    assert "part(p_partkey) WHERE p_brand = 'Brand#23'" in got, got
+
+
 def test_schema_unknown_column_is_not_a_candidate():
     got = _described("SELECT l_quantity FROM lineitem WHERE no_such_column = 3 AND l_suppkey = 4")
     assert got and all("no_such_column" not in d for d in got)

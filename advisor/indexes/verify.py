@@ -93,6 +93,14 @@ def _columns_used(scope, alias: str) -> set[str] | None:
     return used
 
 
+def _status_or_flag(value) -> bool:
+    """A constant a workload repeats (`status = 'open'`, `deleted = false`), not one query's parameter
+    value written inline (`group_id = 42`, `id = '7'`): a partial index tied to one id serves one query."""
+    if isinstance(value, exp.Boolean):
+        return True
+    return isinstance(value, exp.Literal) and value.is_string and not value.this.strip().lstrip("-").isdigit()
+
+
 def candidates_for(facts, schema: Schema) -> list[Candidate]:
     out: list[Candidate] = []
 
@@ -114,9 +122,9 @@ def candidates_for(facts, schema: Schema) -> list[Candidate]:
                     rest = tuple(sorted(c for c in used - {k.expr for k in keys} if c in tdef.columns))
                     if 0 < len(rest) <= 3 and all(k.is_column for k in keys):
                         add(Candidate(table, keys, include=rest, reason="index-only"))
-                # a constant equality on one column: a partial index on the rest
+                # a constant equality on a status or a flag: a partial index on the rest
                 for p in access.predicates:
-                    if p.op == "eq" and not p.wrapped and isinstance(p.value, (exp.Literal, exp.Boolean)):
+                    if p.op == "eq" and not p.wrapped and _status_or_flag(p.value):
                         rest_keys = tuple(k for k in keys if k.expr != p.column)
                         if rest_keys:
                             from advisor.schema.ddl import canonical_expression
