@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import collections
 import json
-import os
 import subprocess
 import sys
 import time
@@ -26,7 +25,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fetch import MARKER, Project, cache_dir, load_manifest  # noqa: E402
+from fetch import MARKER, Project, cache_dir, load_manifest
 
 ADVISOR = [sys.executable, "-c", "import sys; from advisor.cli import main; sys.exit(main())"]
 PARSE_ERROR = "parse-error"
@@ -54,7 +53,7 @@ def run_one(p: Project, nonapp: tuple[str, ...], timeout: float, cache: bool) ->
     cmd = [*ADVISOR, "check", "--format", "json", *([] if cache else ["--no-cache"]), "."]
     start = time.perf_counter()
     try:
-        proc = subprocess.run(cmd, cwd=p.root, capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(cmd, check=False, cwd=p.root, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return Result(p, -1, time.perf_counter() - start, failure=f"timed out after {timeout:.0f} s")
     seconds = time.perf_counter() - start
@@ -106,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"not fetched (run benchmarks/realworld/fetch.py): {', '.join(missing)}", file=sys.stderr)
         return 2
     probe = subprocess.run([sys.executable, "-c", "import advisor; print(advisor.__file__)"],
-                           capture_output=True, text=True)
+                           check=False, capture_output=True, text=True)
     print(f"advisor from {probe.stdout.strip() or probe.stderr.strip()}; corpus {cache_dir()}")
     start = time.perf_counter()
     with ThreadPoolExecutor(args.jobs) as pool:
@@ -137,6 +136,17 @@ def _key(f: dict) -> tuple:
     return (f["project"], f["rule"], f["path"], f["line"])
 
 
+def _labels() -> dict[tuple, str]:
+    """(project, rule, path, line) -> 'true' | 'false', from labels.csv."""
+    import csv
+
+    path = Path(__file__).resolve().parent / "labels.csv"
+    if not path.exists():
+        return {}
+    with path.open(newline="") as fh:
+        return {(r["project"], r["rule"], r["path"], int(r["line"])): r["verdict"] for r in csv.DictReader(fh)}
+
+
 def compare(a_path: str, b_path: str) -> int:
     """Findings that appeared and disappeared from A to B, one line each."""
     def load(p: str) -> list[dict]:
@@ -151,13 +161,17 @@ def compare(a_path: str, b_path: str) -> int:
     gone_keys = collections.Counter(k[:4] for k in gone.elements())
     new_keys = collections.Counter(k[:4] for k in new.elements())
     reworded = gone_keys & new_keys
+    labels = _labels()
     for title, diff, sign in (("disappeared", gone, "-"), ("appeared", new, "+")):
         rows = sorted(diff.elements(), key=lambda k: (not app[k], k[0], k[2], k[3] or 0, k[1]))
-        print(f"== {title}: {len(rows)} ({sum(app[k] for k in rows)} in application code)")
+        verdicts = collections.Counter(labels.get(k[:4], "unlabelled") for k in rows if app[k])
+        print(f"== {title}: {len(rows)} ({sum(app[k] for k in rows)} in application code: "
+              f"{verdicts['true']} labelled true, {verdicts['false']} labelled false, {verdicts['unlabelled']} unlabelled)")
         for k in rows:
-            tag = "app " if app[k] else "test"
+            tag = f"[{labels.get(k[:4], 'unlabelled')}]" if app[k] else "[not app]"
             note = " (reworded)" if reworded[k[:4]] else ""
-            print(f"{sign} {tag} {k[0]}: {k[2]}:{k[3]} {k[1]}{note}: {k[4][:200]}")
+            message = " ".join(k[4].split())[:200]
+            print(f"{sign} {tag:12} {k[0]}: {k[2]}:{k[3]} {k[1]}{note}: {message}")
     by_rule = collections.Counter()
     for k in gone.elements():
         by_rule[k[1]] -= 1
@@ -170,8 +184,8 @@ def compare(a_path: str, b_path: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--label", default=os.environ.get("USER_LABEL", "current"),
-                    help="names the findings file: findings-<label>.jsonl")
+    ap.add_argument("--label", help="names the findings file: findings-<label>.jsonl "
+                    "(default: current, or partial with --only)")
     ap.add_argument("--out", help="findings JSONL path (default: in the corpus dir)")
     ap.add_argument("--only", nargs="*", help="project names")
     ap.add_argument("-j", "--jobs", type=int, default=2)
@@ -181,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.compare:
         return compare(*args.compare)
+    args.label = args.label or ("partial" if args.only else "current")
     return run(args)
 
 

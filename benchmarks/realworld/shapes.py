@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fetch import cache_dir  # noqa: E402
+from fetch import cache_dir
 
 
 def main(argv: list[str]) -> int:
