@@ -164,10 +164,10 @@ def main(argv: list[str] | None = None) -> int:
     def one(p: Project) -> None:
         nonlocal failed
         try:
-            print(f"{p.name:24} {p.registry}:{p.package}=={p.version} {fetch(p)}", flush=True)
+            sys.stdout.write(f"{p.name:24} {p.registry}:{p.package}=={p.version} {fetch(p)}\n")
         except Exception as exc:  # noqa: BLE001 - report every project, go on
             failed += 1
-            print(f"{p.name:24} FAILED: {exc}", flush=True)
+            sys.stdout.write(f"{p.name:24} FAILED: {exc}\n")
 
     with ThreadPoolExecutor(args.jobs) as pool:
         list(pool.map(one, projects))
