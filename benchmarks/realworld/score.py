@@ -28,6 +28,8 @@ def load_labels(path: Path = LABELS) -> dict[tuple, dict]:
     labels = {}
     with path.open(newline="") as fh:
         for row in csv.DictReader(fh):
+            if None in row or None in row.values():
+                raise SystemExit(f"{path}: not 6 fields (quote a `why` that has commas): {row}")
             verdict = row["verdict"].strip().lower()
             if verdict not in ("true", "false"):
                 raise SystemExit(f"{path}: verdict must be true or false: {row}")
