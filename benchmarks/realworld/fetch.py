@@ -22,7 +22,7 @@ import tempfile
 import tomllib
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -45,7 +45,6 @@ class Project:
     config: dict
     nonapp: tuple[str, ...] = ()
     notes: str = ""
-    extra: dict = field(default_factory=dict)
 
     @property
     def root(self) -> Path:

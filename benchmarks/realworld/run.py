@@ -36,7 +36,8 @@ def is_app(path: str, project: Project, nonapp: tuple[str, ...]) -> bool:
 
 
 def is_rule_failure(f: dict) -> bool:
-    return f["message"].startswith("rule ") and "failed on this input" in f["message"]
+    """A rule or planner that raised on some input (reported as a finding by the engine's guard)."""
+    return "failed on this input" in f["message"] or f["rule"] in ("rule-failed", "internal-error")
 
 
 @dataclass
