@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from advisor.checks import Hit
+from advisor.checks import Hit, register, run_rules
 from advisor.ir import Location
 
 CHILD_KEYS = ("inputStage", "outerStage", "innerStage", "thenStage", "elseStage")
@@ -283,52 +283,77 @@ EXAMINED_RATIO = 10
 EXAMINED_MIN = 100
 
 
+@dataclass
+class ExplainContext:
+    """What a MongoDB plan rule sees: the explain tree of one query, where the query is, its totals."""
+
+    tree: PlanNode
+    location: Location
+    query: str | None = None
+    totals: dict[str, int | None] = field(default_factory=dict)
+
+    def hit(self, message: str, help: str, subject: str) -> Hit:
+        metrics = {"evidence": "planned", **{k: v for k, v in self.totals.items() if v is not None}}
+        return Hit(message, self.location, help=help, subject=subject, query=self.query,
+                   query_location=self.location, metrics=metrics)
+
+
 def plan_findings(tree: PlanNode, location: Location, query: str | None = None) -> list[tuple[str, Hit]]:
-    """(rule name, hit) for what the plan shows; all evidence 'planned'."""
-    out: list[tuple[str, Hit]] = []
-    t = totals(tree)
-    metrics = {"evidence": "planned", **{k: v for k, v in t.items() if v is not None}}
+    """(rule name, hit) for what the plan shows, under the rules' guard; all evidence 'planned'."""
+    ctx = ExplainContext(tree, location, query, totals(tree))
+    return run_rules("mongo-plan", ctx, location, lambda name: True)
 
-    def hit(message: str, help: str, subject: str) -> Hit:
-        return Hit(message, location, help=help, subject=subject, query=query, query_location=location,
-                   metrics=dict(metrics))
 
-    for n in tree.walk():
+@register("mongo-plan", "mongo-collscan")
+def collscan(ctx: ExplainContext) -> Iterator[Hit]:
+    for n in ctx.tree.walk():
         if n.stage == "COLLSCAN":
             docs = n.docs_examined
             where = f" of {n.namespace}" if n.namespace else ""
             read = f", reading {docs:,} documents" if docs is not None else ""
-            out.append(("mongo-collscan", hit(
+            yield ctx.hit(
                 f"the plan scans the whole collection{where} (COLLSCAN{read})",
                 "create an index for the filter (advisor's collection-scan finding prints one in ESR order)",
-                f"COLLSCAN:{n.namespace or ''}")))
+                f"COLLSCAN:{n.namespace or ''}")
             break
+
+
+@register("mongo-plan", "mongo-examined-ratio")
+def examined_ratio(ctx: ExplainContext) -> Iterator[Hit]:
+    t = ctx.totals
     returned = t.get("returned") or 0
     examined = max(t.get("keys") or 0, t.get("docs") or 0)
     if examined >= EXAMINED_MIN and examined > EXAMINED_RATIO * max(returned, 1):
-        out.append(("mongo-examined-ratio", hit(
+        yield ctx.hit(
             f"the plan examines {t.get('keys') or 0:,} keys and {t.get('docs') or 0:,} documents to return "
             f"{returned:,}: the index bounds (or the lack of an index) leave most of the work to filtering",
             "order the index keys Equality, Sort, Range so the bounds select only matches; move unanchored or "
             "negated predicates off the index path",
-            "examined")))
-    for n in tree.walk():
+            "examined")
+
+
+@register("mongo-plan", "mongo-blocking-sort")
+def blocking_sort(ctx: ExplainContext) -> Iterator[Hit]:
+    for n in ctx.tree.walk():
         if n.stage in SORT_STAGES or (n.stage == "$sort" and n.blocking):
             size = f" ({n.memory_bytes:,} bytes sorted)" if n.memory_bytes else ""
-            out.append(("mongo-blocking-sort", hit(
+            yield ctx.hit(
                 f"the plan sorts in memory{size}: a blocking SORT reads every match before returning the first",
                 "create an index that provides the sort after the equality keys (advisor's in-memory-sort finding "
                 "prints one)",
-                "SORT")))
+                "SORT")
             break
-    for n in tree.walk():
+
+
+@register("mongo-plan", "mongo-sort-spill")
+def sort_spill(ctx: ExplainContext) -> Iterator[Hit]:
+    for n in ctx.tree.walk():
         if (n.stage in SORT_STAGES or n.stage in ("$sort", "$group", "GROUP", "group")) and n.used_disk:
-            out.append(("mongo-sort-spill", hit(
+            yield ctx.hit(
                 f"{n.stage} spilled to disk ({n.spills} spill(s)): its input exceeded the memory limit",
                 "serve the sort from an index, or filter and $project earlier so less data reaches it",
-                f"spill:{n.stage}")))
+                f"spill:{n.stage}")
             break
-    return out
 
 
 # --- live explain -----------------------------------------------------------------------------------
