@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from advisor.checks import Hit, mongo_check, run_rules, schema_check
 from advisor.ir import IndexDef, Location, Schema
+from advisor.mongo.indexes import describe_index as _describe_index, indexes_named as _indexes_named
 from advisor.mongo.planner import (FilterInfo, Pred, analyse_filter, esr_keys, index_fields,
                                    leading_stages, plan_find, same_keys)
 from advisor.mongo.shape import (MULTI_READ_OPS, SINGLE_READ_OPS, MongoQuery, Placeholder,
@@ -31,32 +32,6 @@ DANGEROUS_OPS = {"$where", "$function", "$accumulator"}
 def indexes_for(schema: Schema, query: MongoQuery) -> tuple[list[IndexDef], str]:
     """The Mongo indexes of the query's collection, and the collection's name as the indexes spell it."""
     return _indexes_named(schema, query.collection, query.model)
-
-
-def _indexes_named(schema: Schema, collection: str, model: str | None = None) -> tuple[list[IndexDef], str]:
-    mongo = [i for i in schema.indexes if i.method == "mongo"]
-    exact = [i for i in mongo if i.table == collection]
-    by_model = [i for i in mongo if model and i.options.get("model") == model]
-    norm = normalise_collection(collection)
-    loose = [i for i in mongo if normalise_collection(i.table) == norm]
-    found: list[IndexDef] = []
-    for group in (exact, by_model, loose):
-        for i in group:
-            if i not in found:
-                found.append(i)
-    name = collection
-    for group in (by_model, exact, loose):
-        if group:
-            name = group[0].table
-            break
-    return found, name
-
-
-def _describe_index(index: IndexDef) -> str:
-    if index.name == "_id_":
-        return "_id_"
-    body = ", ".join(f"{f}: {d if isinstance(d, int) else repr(d)}" for f, d in index_fields(index))
-    return f"{index.name} {{ {body} }}"
 
 
 def _fields_text(keys: list[tuple[str, int]]) -> str:
