@@ -73,10 +73,10 @@ def project_findings(project: Project, options: Options) -> tuple[list[Finding],
     if cached is not None:
         findings, queries = cached
         return findings, queries, [display_path(p) for p in project.files]
-    return _analyse(project, options, results)
+    return _analyse_project(project, options, results)
 
 
-def _analyse(project: Project, options: Options, results) -> tuple[list[Finding], int, list[str]]:
+def _analyse_project(project: Project, options: Options, results) -> tuple[list[Finding], int, list[str]]:
     from advisor.analysis import analyse
     from advisor.loader import load
     from advisor.suppress import apply_suppressions
