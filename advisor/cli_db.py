@@ -31,6 +31,7 @@ def _project(paths, config):
 @_guarded
 def indexes_command(paths, output, config, dsn, analyze) -> None:
     """Choose one verified index set for the whole workload and write a migration."""
+    from advisor.indexes.migration import measured_change
     from advisor.indexes.workload import advise_workload
     from advisor.units import human_size
 
@@ -43,7 +44,7 @@ def indexes_command(paths, output, config, dsn, analyze) -> None:
     click.echo(f"\n{summary.indexes} index(es), {human_size(summary.size_bytes)} on the seeded data; workload cost "
                f"{summary.cost_before:,.1f} -> {summary.cost_after:,.1f}", err=True)
     if summary.timings:
-        click.echo(f"measured the {len(summary.timings)} queries the set changes: {summary.measured_change()}; "
+        click.echo(f"measured the {len(summary.timings)} queries the set changes: {measured_change(summary)}; "
                    f"{len(summary.time_dropped)} index(es) left out after measuring, "
                    f"{len(summary.warnings)} query(ies) still slower (flagged in the migration)", err=True)
     if output:

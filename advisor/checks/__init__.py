@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterable
 
 from sqlglot import exp
 
-from advisor.ir import Location, Schema, SourceFile, SqlQuery
+from advisor.ir import Location, Schema, SqlQuery
 from advisor.facts.sql import QueryFacts
 
 

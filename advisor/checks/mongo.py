@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterator
 
 from advisor.checks import Hit, mongo_check, run_rules, schema_check
 from advisor.ir import IndexDef, Location, Schema
@@ -18,7 +18,7 @@ from advisor.mongo.indexes import describe_index as _describe_index, indexes_nam
 from advisor.mongo.planner import (FilterInfo, Pred, analyse_filter, esr_keys, index_fields,
                                    leading_stages, plan_find, same_keys)
 from advisor.mongo.shape import (MULTI_READ_OPS, SINGLE_READ_OPS, MongoQuery, Placeholder,
-                                 Regex, create_index_spec, format_value, is_operator, normalise_collection)
+                                 Regex, create_index_spec, format_value, is_operator)
 
 SKIP_PAGINATION_LIMIT = 1000
 BLOCKING_STAGES = {"$group", "$bucket", "$bucketAuto", "$sortByCount", "$facet", "$setWindowFields",

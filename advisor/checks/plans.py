@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from advisor.checks import Hit, plan_check, run_rules
 from advisor.explain.plan import Plan, PlanNode
 from advisor.ir import Location, SqlQuery
+
+if TYPE_CHECKING:
+    from advisor.seed.settings import ExplainSettings
 
 # static rules that explain each plan rule's symptom
 EXPLAINED_BY = {
@@ -56,7 +59,7 @@ class PlanContext:
     plan: Plan
     table_rows: dict[str, float]  # relation -> pg_class.reltuples
     partitions: dict[str, list[str]]  # partitioned table -> its partitions
-    settings: Any  # ExplainSettings
+    settings: ExplainSettings
     related: dict[str, list[str]] = field(default_factory=dict)  # static rule name -> ["SQL003 at file:line"]
     # partitioned table -> its partition key columns (`partition_keys_of`); without them a generic plan
     # cannot tell run-time pruning ($1 on the key) from none

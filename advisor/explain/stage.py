@@ -7,7 +7,6 @@ interactive session does.  What is reported is worded in advisor/explain/finding
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable

@@ -49,7 +49,7 @@ planner cost is an estimate, and a cheaper plan can run slower.
    `settle` is that loop over plain numbers; costs and benefits are then re-planned for
    the set that is left (nothing more is eliminated by cost after timing).
 
-The migration lists, per index, the queries it serves (every query whose plan uses it
+The migration (advisor/indexes/migration.py) lists, per index, the queries it serves (every query whose plan uses it
 with the final set) with their cost before (no new index) and after (the whole set) --
 and with --analyze their measured time before and after --, the benefit and its bar,
 and the index's size on the seeded data; then the indexes left out and why.
@@ -61,7 +61,6 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Callable
 
-from advisor.units import human_size
 from advisor.indexes.verify import Candidate, table_sql
 
 if TYPE_CHECKING:
@@ -318,13 +317,6 @@ class Summary:
     timeout_ms: float = 0
     uses: dict[int, list[str]] = field(default_factory=dict)  # id(run) -> the set's indexes its timed plan uses
 
-    def measured_change(self) -> str:
-        """The timed queries' total time without the set -> with it ("at least" when one was cut)."""
-        cut = lambda v: self.timeout_ms if v is None else v  # noqa: E731
-        before, after = sum(cut(t.before_ms) for t in self.timings), sum(cut(t.after_ms) for t in self.timings)
-        more = "at least " if any(t.before_ms is None for t in self.timings) else ""
-        return f"{more}{_ms(before, self.timeout_ms).removesuffix(' ms')} -> {_ms(after, self.timeout_ms)}"
-
 
 def select(conn, runs: list[QueryRun], schema: Schema, threshold: float, make_explainer: MakeExplainer,
            timeout_ms: int, analyze: bool = False, repeat: int = REPEAT) -> tuple[list[Choice], Summary]:
@@ -446,85 +438,3 @@ def _measure_set(conn, planned, kept, names, before, after, make_explainer: Make
     summary.warnings = [timings[k] for k in slow]
     summary.uses = {id(t.run): [by_name[n].candidate.describe() for n in sorted(t.used)] for t in timings.values()}
     return timings
-
-
-def _ms(value: float | None, timeout_ms: float) -> str:
-    if value is None:
-        return f">= {timeout_ms:,.0f} ms"
-    return f"{value:,.1f} ms" if value < 100 else f"{value:,.0f} ms"
-
-
-def time_change(t: Timing, timeout_ms: float) -> str:
-    """A query's time without the set -> with it."""
-    return f"{_ms(t.before_ms, timeout_ms).removesuffix(' ms')} -> {_ms(t.after_ms, timeout_ms)}"
-
-
-
-def _where(run) -> str:
-    return f"{run.query.location.path}:{run.query.location.line}"
-
-
-def _measured_lines(choices: list[Choice], summary: Summary) -> list[str]:
-    """The header lines of step 6-7: total measured time, regressions kept, queries served by none."""
-    timings = summary.timings
-    if not timings:
-        return []
-    timeout = summary.timeout_ms
-    lines = [f"-- measured (EXPLAIN ANALYZE, rolled back; planning + execution, best of {summary.repeat}): "
-             f"the {len(timings)} queries the set changes take {summary.measured_change()}"]
-    served = {id(s.run) for ch in choices for s in ch.served}
-    for t in timings:
-        if id(t.run) not in served:
-            lines.append(f"--   also changed, served by none of these indexes: {_where(t.run)} "
-                         f"{time_change(t, timeout)}")
-    for t in summary.warnings:
-        uses = summary.uses.get(id(t.run))
-        lines.append(f"-- WARNING: {_where(t.run)} measured {time_change(t, timeout)} with this set"
-                     + (f" (its plan uses {', '.join(uses)}: kept, as without it this query stays slow "
-                        "or others lose measured wins)" if uses else " (its plan uses none of these indexes)"))
-    return lines
-
-
-def migration(choices: list[Choice], summary: Summary) -> str:
-    timeout = summary.timeout_ms
-    lines = ["-- advisor: indexes verified on seeded data for the whole workload",
-             f"-- workload cost {summary.cost_before:,.1f} -> {summary.cost_after:,.1f} "
-             f"with {summary.indexes} index(es), {human_size(summary.size_bytes)} on the seeded data",
-             "-- each index is kept because, without it, the queries it serves would lose together at least "
-             f"{summary.threshold:.0%}",
-             "-- of their cost (each query counted relative to its own cost), more for a larger index: "
-             f"{summary.threshold:.2f} x (1 + index size / table size)",
-             "-- CREATE INDEX CONCURRENTLY cannot run inside a transaction block: run this file without one."]
-    lines[2:2] = _measured_lines(choices, summary)
-    lines.append("")
-    if any(c.candidate.opclass == "gin_trgm_ops" for c in choices):
-        lines += ["CREATE EXTENSION IF NOT EXISTS pg_trgm;", ""]
-    for ch in choices:
-        lines.append(f"-- {ch.candidate.describe()}: size {human_size(ch.size_bytes)} "
-                     f"({ch.size_ratio:.0%} of {ch.candidate.table})"
-                     + (f", built in {ch.build_ms:,.0f} ms" if ch.build_ms is not None else "")
-                     + f"; benefit {ch.benefit:.2f} >= {ch.bar:.2f} needed")
-        served = ch.served or [Served(r, r.plan.cost, r.best.cost_after, r.plan.cost) for r in ch.queries]
-        for s in served:
-            lines.append(f"--   serves {_where(s.run)}: cost {s.cost_before:,.1f} -> {s.cost_after:,.1f}"
-                         + (f" ({s.cost_without:,.1f} without this index: the others take over part)"
-                            if abs(s.cost_without - s.cost_before) > 0.05 * max(s.cost_before, 1) else "")
-                         + (f", time {time_change(s.timing, timeout)}" if s.timing is not None else ""))
-        lines.append(ch.candidate.ddl(concurrently=True))
-        lines.append("")
-    dropped = summary.dropped
-    if dropped:
-        lines.append("-- verified for a query but left out: with the set above they save too little for their size")
-        for ch in dropped:
-            lines.append(f"--   {ch.candidate.describe()} ({human_size(ch.size_bytes)}, "
-                         f"for {', '.join(_where(r) for r in ch.queries)}): "
-                         f"benefit {ch.benefit:.2f} < {ch.bar:.2f} needed")
-        lines.append("")
-    if summary.time_dropped:
-        lines.append("-- left out after measuring: a query ran measurably slower with it, and without it no other "
-                     "query measured slower than with the set")
-        for d in summary.time_dropped:
-            lines.append(f"--   {d.choice.candidate.describe()} ({human_size(d.choice.size_bytes)}): {_where(d.timing.run)} "
-                         f"{time_change(d.timing, timeout)} with it, {_ms(d.without_ms, timeout)} without")
-        lines.append("")
-    return "\n".join(lines)

@@ -7,7 +7,8 @@ import sys
 from dataclasses import dataclass, field
 
 from advisor.explain.stage import QueryRun, make_explainer, plannable, run_workload
-from advisor.indexes.select import Choice, Summary, migration, select, time_change
+from advisor.indexes.migration import migration, time_change
+from advisor.indexes.select import Choice, Summary, select
 from advisor.ir import Location
 from advisor.project import Project
 
