@@ -17,7 +17,7 @@ def explain(analysis: Analysis, project: Project, options: Options) -> None:
         analysis.hits = explain_project(project, options, analysis.hits)
     shapes = project.other_queries
     if options.mongo_uri and shapes:
-        from advisor.mongo.explain import ExplainError, explain_live
+        from advisor.mongo.live_explain import ExplainError, explain_live
 
         try:
             analysis.hits += explain_live(shapes, options.mongo_uri)

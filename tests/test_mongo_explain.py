@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from advisor.ir import Location
-from advisor.mongo.explain import ExplainError, explain_live, parse_explain, plan_findings, totals
+from advisor.mongo.explain import parse_explain, plan_findings, totals
+from advisor.mongo.live_explain import ExplainError, explain_live
 from advisor.mongo.shape import MongoQuery
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "explain-samples" / "mongo"

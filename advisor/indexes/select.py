@@ -349,20 +349,7 @@ def select(conn, runs: list[QueryRun], schema: Schema, threshold: float, make_ex
             return plan_all()
 
     with conn.transaction(force_rollback=True):
-        to_analyze = set()
-        for ch in choices:
-            c = ch.candidate
-            if c.opclass == "gin_trgm_ops":
-                conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-            started = time.perf_counter()
-            conn.execute(c.ddl(concurrently=False, name=names[id(ch)].rsplit(".", 1)[-1]))
-            ch.build_ms = (time.perf_counter() - started) * 1000
-            ch.size_bytes = _relation_bytes(conn, names[id(ch)])
-            ch.table_bytes = _relation_bytes(conn, table_sql(c.table))
-            if c.where or any(not k.is_column for k in c.keys):
-                to_analyze.add(c.table)  # statistics of the expression / the partial predicate
-        for table in sorted(to_analyze):
-            conn.execute(f"ANALYZE {table_sql(table)}")
+        _build(conn, choices, names)
         before = without(choices)
 
         def drop(ch: Choice) -> None:
@@ -390,6 +377,24 @@ def select(conn, runs: list[QueryRun], schema: Schema, threshold: float, make_ex
     summary.indexes = len(kept)
     summary.size_bytes = sum(ch.size_bytes or 0 for ch in kept)
     return kept, summary
+
+
+def _build(conn, choices: list[Choice], names: dict[int, str]) -> None:
+    """Step 2: build every index of the pool (in the caller's transaction), with its size and build time."""
+    to_analyze = set()
+    for ch in choices:
+        c = ch.candidate
+        if c.opclass == "gin_trgm_ops":
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        started = time.perf_counter()
+        conn.execute(c.ddl(concurrently=False, name=names[id(ch)].rsplit(".", 1)[-1]))
+        ch.build_ms = (time.perf_counter() - started) * 1000
+        ch.size_bytes = _relation_bytes(conn, names[id(ch)])
+        ch.table_bytes = _relation_bytes(conn, table_sql(c.table))
+        if c.where or any(not k.is_column for k in c.keys):
+            to_analyze.add(c.table)  # statistics of the expression / the partial predicate
+    for table in sorted(to_analyze):
+        conn.execute(f"ANALYZE {table_sql(table)}")
 
 
 def _measure_set(conn, planned, kept, names, before, after, make_explainer: MakeExplainer, timeout_ms, repeat,

@@ -282,7 +282,7 @@ class Workspace:
         report.mongo_plan = plan.describe() if plan is not None else None
         if self.mongo_uri:
             from advisor.analysis import Analysis
-            from advisor.mongo.explain import ExplainError, explain_live
+            from advisor.mongo.live_explain import ExplainError, explain_live
 
             try:
                 analysis = Analysis(self.config, Options())
