@@ -12,11 +12,16 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
 from advisor.ir import IndexKey, Schema
 from advisor.indexes.candidates import access_of, candidate_for, index_name
+
+if TYPE_CHECKING:
+    from advisor.explain.stage import Explainer
+    from advisor.facts.sql import QueryFacts
 
 
 @dataclass(frozen=True)
@@ -94,7 +99,7 @@ def _columns_used(scope, alias: str) -> set[str] | None:
     return used
 
 
-def candidates_for(facts, schema: Schema) -> list[Candidate]:
+def candidates_for(facts: QueryFacts, schema: Schema) -> list[Candidate]:
     out: list[Candidate] = []
 
     def add(c: Candidate) -> None:
@@ -151,7 +156,7 @@ def index_parts(conn, regclass: str) -> list[tuple[str, int]]:
         "JOIN pg_class c ON c.oid = t.relid WHERE t.level > 0", (regclass, regclass)).fetchall()]
 
 
-def measure(conn, candidate: Candidate, explain_fn, owned: bool, hypopg: bool = False) -> Measurement:
+def measure(conn, candidate: Candidate, explain_fn: Explainer, owned: bool, hypopg: bool = False) -> Measurement:
     """Build the candidate (rolled back), re-plan with explain_fn(conn) -> Plan; report the numbers."""
     import psycopg
 
