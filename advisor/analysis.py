@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from advisor.checks import Hit
 
 PARSE_ERROR = "parse-error"
+RULE_FAILED = "rule-failed"  # as advisor.checks.RULE_FAILED (not imported here: a cached run never loads the rules)
 
 
 class Analysis:
@@ -28,7 +29,10 @@ class Analysis:
         self.config = config
         self.options = options
         patterns = options.select or config.select
-        self.enabled = catalogue.select(patterns) - catalogue.select(list(config.ignore) + list(options.ignore))
+        ignored = catalogue.select(list(config.ignore) + list(options.ignore))
+        # a selected rule that fails says so unless rule-failed itself is ignored: selecting rules must not
+        # turn their failures into silent misses
+        self.enabled = (catalogue.select(patterns) | catalogue.select([RULE_FAILED])) - ignored
         self.hits: list[tuple[str, Hit]] = []  # (rule name, hit)
         self.queries = 0
 

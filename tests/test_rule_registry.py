@@ -117,3 +117,17 @@ def test_a_failing_mongo_explain_rule_is_a_finding(failing):
     names = [name for name, _ in found]
     assert "rule-failed" in names and "mongo-examined-ratio" in names
     assert [h.location.line for name, h in found if name == "rule-failed"] == [7]
+
+
+def test_a_selected_rule_that_fails_says_so_unless_rule_failed_is_ignored(tmp_path, monkeypatch, failing):
+    from advisor.checks import load_checks
+
+    load_checks()
+    failing("select-star")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "advisor.toml").write_text("", encoding="utf-8")
+    (tmp_path / "q.sql").write_text("SELECT * FROM t ORDER BY random();\n", encoding="utf-8")
+    selected = engine.check(["."], engine.Options(select=["select-star"]))
+    assert [f.rule for f in selected.findings] == ["ADV003"]
+    ignored = engine.check(["."], engine.Options(select=["select-star"], ignore=["rule-failed"]))
+    assert ignored.findings == []
