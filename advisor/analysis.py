@@ -57,7 +57,7 @@ class Analysis:
 
     def source(self, source: SourceFile, schema: Schema) -> None:
         """The hits of every query of one file, and of the file itself."""
-        from advisor.checks import Hit, QueryContext, load_checks, run_rules
+        from advisor.checks import Hit, QueryContext, failure, load_checks, run_rules
         from advisor.facts.sql import build_facts
         from advisor.parse import parse_sql
 
@@ -71,7 +71,12 @@ class Analysis:
             tree = parse_sql(query.text, query.dialect)
             if not hasattr(tree, "find_all"):
                 continue
-            facts = build_facts(tree, schema)
+            try:
+                facts = build_facts(tree, schema)
+            except Exception as exc:  # noqa: BLE001  what every query rule reads: its bug must not end the run
+                self.hits.append((RULE_FAILED, failure("query rules", exc, query.location,
+                                                       "building the facts the query rules read")))
+                continue
             self.hits += run_rules("query", QueryContext(query, tree, facts, schema), query.location,
                                    self.enabled_name)
         others = [q for q in source.queries if not isinstance(q, SqlQuery)]

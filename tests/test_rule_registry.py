@@ -131,3 +131,18 @@ def test_a_selected_rule_that_fails_says_so_unless_rule_failed_is_ignored(tmp_pa
     assert [f.rule for f in selected.findings] == ["ADV003"]
     ignored = engine.check(["."], engine.Options(select=["select-star"], ignore=["rule-failed"]))
     assert ignored.findings == []
+
+
+def test_facts_that_cannot_be_built_are_a_finding_on_the_statement(tmp_path, monkeypatch):
+    import advisor.facts.sql
+
+    def broken(tree, schema):
+        raise KeyError("scope")
+
+    monkeypatch.setattr(advisor.facts.sql, "build_facts", broken)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "advisor.toml").write_text("", encoding="utf-8")
+    (tmp_path / "q.sql").write_text("SELECT 1;\nSELECT * FROM t;\n", encoding="utf-8")
+    report = engine.check(["."])
+    assert [(f.rule, f.location.line) for f in report.findings] == [("ADV003", 1), ("ADV003", 2)]
+    assert report.findings[0].message.startswith("building the facts the query rules read failed on this input")

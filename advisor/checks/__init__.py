@@ -166,11 +166,12 @@ def run_rules(kind: str, arg: Any, where: Location, enabled: Callable[[str], boo
     return out
 
 
-def failure(name: str, exc: Exception, where: Location) -> Hit:
-    """The `rule-failed` hit of rule `name` that raised `exc` on the input at `where`."""
-    return Hit(f"rule {name} failed on this input ({type(exc).__name__}: {exc}); please report it",
-               where, help="advisor skipped this rule here and checked the rest", subject=name,
-               metrics={"rule": name})
+def failure(name: str, exc: Exception, where: Location, what: str = "") -> Hit:
+    """The `rule-failed` hit of rule `name` (or of `what` the rules `name` need) that raised `exc`
+    on the input at `where`."""
+    return Hit(f"{what or 'rule ' + name} failed on this input ({type(exc).__name__}: {exc}); please report it",
+               where, help=f"advisor skipped {'the ' + name if what else 'this rule'} here and checked the rest",
+               subject=name, metrics={"rule": name})
 
 
 CHECK_MODULES = ("sql", "indexes", "schema", "mongo")
