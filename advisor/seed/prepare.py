@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from advisor.config import Config
+from advisor.discovery import display_path
+from advisor.schema.assemble import schema_files
 from advisor.seed.load import LoadError, load_schema
 from advisor.seed.server import DatabaseError, Target, cache_key, connect, embedded_target, mark_seeded, user_target
 from advisor.seed.settings import explain_settings, seed_settings
@@ -21,15 +23,7 @@ class Prepared:
     reused: bool = False
 
 
-def schema_files(config: Config) -> list[Path]:
-    from advisor.engine import _schema_files
-
-    return _schema_files(config)
-
-
 def _shown(paths: list[Path]) -> dict[Path, str]:
-    from advisor.engine import display_path
-
     return {p: display_path(p) for p in paths}
 
 
