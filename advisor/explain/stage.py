@@ -358,7 +358,7 @@ def explain_project(config, sources, schema, options, hits: list | None = None) 
             print(f"advisor: note: {note}", file=sys.stderr)
         out = []
         for err in workload.prepared.load_errors:
-            out.append(("schema-rejected", Hit(f"PostgreSQL rejects this statement: {err.message}",
+            out.append(("schema-rejected", Hit(err.summary,
                                                Location(err.path, err.line, 1), subject=err.message,
                                                help="fix the migration; advisor loaded the rest of the schema",
                                                metrics={"evidence": "planned"})))
