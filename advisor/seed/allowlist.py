@@ -297,6 +297,8 @@ def check(text: str) -> Verdict:
         tokens = tokens[1:]
     if not tokens or all(t.text == ";" for t in tokens):
         return IGNORE
+    if any(t.text == ";" for t in tokens[:-1]):
+        return Verdict("refuse", "more than one statement in one")
     head, kind = _leading(tokens)
     tree = _from_tree(text) if head not in ("SET", "RESET", "DO", "GRANT", "REVOKE") else None
     if tree is not None and tree[0] == head and tree[1]:
