@@ -263,6 +263,7 @@ def _scratch_names(server) -> list[str]:
     from advisor.seed.server import connect
 
     with connect(server.conninfo(), autocommit=True) as conn:
+        conn.execute("SET statement_timeout = 0")  # the test's own session: a role timeout under test does not count
         return [r[0] for r in conn.execute(
             "SELECT datname FROM pg_database WHERE datname LIKE 'advisor_scratch_%' "
             "UNION ALL SELECT rolname FROM pg_roles WHERE rolname LIKE 'advisor_scratch_%'")]
@@ -308,6 +309,31 @@ def test_stale_scratch_database_of_a_dead_run_is_removed(hostile, users_db):
             for n in (name, live):
                 admin.execute(f'DROP DATABASE IF EXISTS "{n}"')
                 admin.execute(f'DROP ROLE IF EXISTS "{n}"')
+
+
+def test_a_role_timeout_does_not_cancel_advisors_own_drop(hostile, users_db):
+    """A timeout on the login's role (as a hostile migration would set) does not stop advisor cleaning up."""
+    from advisor.seed.server import connect
+
+    with connect(users_db.conninfo(), autocommit=True) as admin:
+        admin.execute("ALTER ROLE postgres SET statement_timeout = '1ms'")
+    try:
+        result = CliRunner().invoke(_cli(), ["check", "--explain", "--dsn", _dsn(users_db), "app"])
+        assert result.exit_code != 2, result.output
+        assert "could not drop" not in result.output
+        assert _scratch_names(users_db) == []
+    finally:
+        with connect(users_db.conninfo(), autocommit=True) as admin:
+            admin.execute("ALTER ROLE postgres RESET statement_timeout")
+
+
+def test_a_failed_drop_is_a_visible_warning(capsys):
+    from advisor.seed.scratch import Scratch
+
+    Scratch(f"postgresql://bob:{PASSWORD}@127.0.0.1:1/db", "advisor_scratch_00000000_1_abcdef").drop()
+    err = capsys.readouterr().err
+    assert "warning: could not drop the scratch database and role advisor_scratch_00000000_1_abcdef" in err
+    assert PASSWORD not in err
 
 
 # --- secrets ----------------------------------------------------------------------------------
