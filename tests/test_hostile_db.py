@@ -197,6 +197,27 @@ def test_the_repository_sql_runs_without_privileges(pg_server):  # noqa: F811
         target.close()
 
 
+def test_temporary_directory_of_a_killed_run_is_removed(hostile):
+    """SIGKILL leaves the temporary data directory behind; the next run removes it and says so."""
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    left = Path(tempfile.gettempdir()) / f"advisor-data-{dead.pid}-k1lled"
+    (left / "pgdata").mkdir(parents=True)
+    (left / "pgdata" / "PG_VERSION").write_text("18\n")
+    mine = Path(tempfile.gettempdir()) / f"advisor-data-{os.getpid()}-alive"  # a live run's: kept
+    mine.mkdir()
+    try:
+        result = CliRunner().invoke(_cli(), ["seed", "app"])
+        assert result.exit_code == 0, result.output
+        assert f"removed {left}" in result.output
+        assert not left.exists() and mine.exists()
+    finally:
+        import shutil
+
+        shutil.rmtree(left, ignore_errors=True)
+        shutil.rmtree(mine, ignore_errors=True)
+
+
 # --- a user's server ------------------------------------------------------------------------
 
 
@@ -293,8 +314,8 @@ def test_stale_scratch_database_of_a_dead_run_is_removed(hostile, users_db):
 
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    name = f"advisor_scratch_{scratch._host()}_{dead.pid}_abc123"  # noqa: SLF001
-    live = f"advisor_scratch_{scratch._host()}_{os.getppid()}_def456"  # noqa: SLF001 -- a live process
+    name = f"advisor_scratch_{scratch.host_tag()}_{dead.pid}_abc123"
+    live = f"advisor_scratch_{scratch.host_tag()}_{os.getppid()}_def456"  # a live process
     with connect(users_db.conninfo(), autocommit=True) as admin:
         for n in (name, live):
             admin.execute(f'CREATE ROLE "{n}"')
@@ -370,8 +391,8 @@ def test_malformed_dsn_is_described_never_echoed(hostile, dsn, says):
     ("CREATE OR REPLACE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.x := now(); RETURN NEW; END $$",
      "send"),
     ("CREATE TRIGGER tr BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION f()", "send"),
-    ("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_type WHERE typname = 'x') THEN CREATE TYPE x AS ENUM ('a'); "
-     "END IF; END $$", "send"),
+    (("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_type WHERE typname = 'x') THEN CREATE TYPE x AS ENUM ('a'); "
+      "END IF; END $$"), "send"),
     ("SET search_path = public, pg_catalog", "send"),
     ("SELECT pg_catalog.set_config('search_path', '', false)", "send"),
     ("INSERT INTO t VALUES (1)", "send"),

