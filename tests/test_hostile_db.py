@@ -398,6 +398,8 @@ def test_malformed_dsn_is_described_never_echoed(hostile, dsn, says):
     ("INSERT INTO t VALUES (1)", "send"),
     ("GRANT SELECT ON t TO app", "send"),
     ("SET statement_timeout = 0", "ignore"),
+    ("ALTER TABLE public.t OWNER TO postgres", "ignore"),
+    ("ALTER DEFAULT PRIVILEGES FOR ROLE postgres GRANT SELECT ON TABLES TO app", "ignore"),
     ("COMMENT ON EXTENSION pg_trgm IS 'text similarity'", "ignore"),
     ("BEGIN", "ignore"),
     ("CREATE EXTENSION IF NOT EXISTS \"uuid-ossp\"", "extension"),

@@ -259,6 +259,11 @@ def _grant(verb: str, tokens) -> Verdict:
     return SEND
 
 
+def _owner_to(tokens) -> bool:
+    words = [_word(t) for t in tokens]
+    return any(words[i:i + 2] == ["OWNER", "TO"] for i in range(len(words) - 1))
+
+
 def _by_kind(head: str, kind: str, tokens) -> Verdict:
     if head in DATA_STATEMENTS:
         return SEND
@@ -277,8 +282,8 @@ def _by_kind(head: str, kind: str, tokens) -> Verdict:
         return _extension(tokens)
     if head == "COMMENT" and kind == "EXTENSION":
         return IGNORE  # pg_dump writes one for each extension; advisor made them
-    if head == "ALTER" and kind == "DEFAULT PRIVILEGES":
-        return SEND
+    if head == "ALTER" and (kind == "DEFAULT PRIVILEGES" or _owner_to(tokens)):
+        return IGNORE  # who owns what and its default grants do not change a plan (pg_dump writes them)
     if head not in ("CREATE", "ALTER", "DROP", "COMMENT"):
         return Verdict("refuse", f"{head or '?'}: not a schema statement advisor loads")
     if kind not in SCHEMA_OBJECTS:
