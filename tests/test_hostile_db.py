@@ -86,6 +86,11 @@ def _schema(outside: Path) -> str:
           EXECUTE 'SELECT pg_read' || '_file(''{secret}'')::int' INTO r;
           RETURN r;
         END $$;
+        CREATE FUNCTION writes() RETURNS int LANGUAGE plpgsql AS $$
+        BEGIN
+          EXECUTE 'COPY (SELECT 1) TO ''{m}_file''';
+          RETURN 1;
+        END $$;
         CREATE FUNCTION escalate() RETURNS int LANGUAGE plpgsql AS $$
         BEGIN
           EXECUTE 'RESET ' || 'ROLE';
@@ -104,6 +109,7 @@ QUERIES = textwrap.dedent("""\
     SELECT evil();
     SELECT leak();
     SELECT escalate();
+    SELECT writes();
     SELECT id, total FROM orders WHERE user_id = $1 ORDER BY id DESC LIMIT 20;
     """)
 
@@ -160,7 +166,7 @@ def test_check_explain_analyze_runs_nothing_hostile(hostile, outside):
     assert refused == _refused_lines(_schema(outside))
     # the rest of the schema loaded: the good queries were planned and advised on the seeded tables
     advised = {f["line"] for f in findings if f["path"].endswith("q.sql") and f["rule"] == "IDX001"}
-    assert advised == {1, 5}
+    assert advised == {1, 6}
 
 
 def test_indexes_runs_nothing_hostile(hostile, outside):
@@ -168,6 +174,15 @@ def test_indexes_runs_nothing_hostile(hostile, outside):
     _harmless(result, outside)
     assert "001_schema.sql:3: advisor does not run this statement: COPY" in result.output
     assert "q.sql:1:" in result.output
+
+
+def test_explain_session_runs_nothing_hostile(hostile, outside):
+    for query in ("SELECT evil()", "SELECT writes()", "SELECT leak()", "SELECT escalate()",
+                  f"SELECT pg_read_file('{outside}/secret.txt')", "SELECT lo_import('/etc/passwd')"):
+        # a query typed into the session is the user's: its error is the session's answer (exit 2)
+        result = CliRunner().invoke(_cli(), ["explain", "-C", "app", "--analyze", "--format", "json", query])
+        assert "Traceback" not in result.output and SECRET not in result.output and _markers(outside) == []
+        assert "permission denied" in result.output or "must be" in result.output, result.output
 
 
 def test_seed_runs_nothing_hostile(hostile, outside):

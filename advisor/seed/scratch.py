@@ -28,15 +28,15 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from advisor.seed.exits import off_exit, on_exit
 from advisor.seed.server import (
+    KEPT_MARK,
     DatabaseError,
     EmbeddedServer,
     Target,
     connect,
     error_line,
     mask,
-    off_exit,
-    on_exit,
     with_dbname,
     with_params,
 )
@@ -230,7 +230,8 @@ def remove_stale_temporary() -> list[str]:
             if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid():
                 continue
             server = EmbeddedServer(entry / "pgdata")
-            if m.group(1) == "data" and server.running_pid() is not None:
+            kept = (server.datadir / KEPT_MARK).exists()
+            if m.group(1) == "data" and (kept or server.running_pid() is not None):
                 continue
             shutil.rmtree(entry, ignore_errors=True)
             if m.group(1) == "data":

@@ -37,6 +37,7 @@ SOCKET_PORT = 5432
 # the role without privileges that runs the repository's SQL on the embedded server, and its database
 ROLE = "advisor"
 DATABASE = "advisor"
+KEPT_MARK = "advisor-kept"
 
 
 from advisor.config import ConfigError
@@ -222,6 +223,8 @@ class EmbeddedServer:
         logf.close()
         if not detach:
             on_exit(self, self.stop)
+        else:  # kept for the user (seed --keep): never removed as a dead run's leftover
+            (self.datadir / KEPT_MARK).touch()
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
