@@ -295,6 +295,29 @@ def test_dsn_without_role_creation_is_read_only(hostile, outside, users_db):
     assert _server_state(users_db) == before
 
 
+def test_dsn_createrole_login_works_as_a_role_without_privileges(hostile, outside, users_db):
+    """A login with CREATEROLE and CREATEDB but not superuser: the scratch role is made and dropped too."""
+    from advisor.seed.server import connect
+
+    with connect(users_db.conninfo(), autocommit=True) as admin:
+        admin.execute("DROP ROLE IF EXISTS maker")
+        admin.execute(f"CREATE ROLE maker LOGIN CREATEROLE CREATEDB PASSWORD '{PASSWORD}'")
+    try:
+        before = _server_state(users_db)
+        dsn = f"postgresql://maker:{PASSWORD}@/hostile_appdb?host={users_db.socket_dir}&port=5432"
+        result = CliRunner().invoke(_cli(), ["check", "--explain", "--analyze", "--format", "json", "--dsn", dsn,
+                                             "app"])
+        _harmless(result, outside)
+        assert "read-only" not in result.output
+        advised = {f["line"] for f in json.loads(result.stdout)["findings"]
+                   if f["path"].endswith("q.sql") and f["rule"] == "IDX001"}
+        assert advised == {1, 6}
+        assert _server_state(users_db) == before
+    finally:
+        with connect(users_db.conninfo(), autocommit=True) as admin:
+            admin.execute("DROP ROLE IF EXISTS maker")
+
+
 def _scratch_names(server) -> list[str]:
     from advisor.seed.server import connect
 
