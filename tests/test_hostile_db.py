@@ -467,6 +467,8 @@ def test_malformed_dsn_is_described_never_echoed(hostile, dsn, says):
     ("REASSIGN OWNED BY a TO b", "refuse"),
     ("VACUUM FULL", "send"),
     ("CHECKPOINT", "refuse"),
+    ("CREATE AGGREGATE leak(text) (SFUNC = pg_read_file, STYPE = text)", "refuse"),
+    ("CREATE VIEW v AS SELECT pg_catalog.\"pg_read_file\"('/etc/passwd')", "refuse"),
     ("SELECT 1; COPY t TO PROGRAM 'id'", "refuse"),
 ])
 def test_allow_list(sql, action):
@@ -481,3 +483,4 @@ def test_allow_list_ignores_words_in_strings_and_comments():
     assert check("COMMENT ON TABLE t IS 'never COPY to PROGRAM or ALTER ROLE here'").action == "send"
     assert check("-- ALTER ROLE x\nCREATE TABLE t (a int)").action == "send"
     assert check("DO $$ BEGIN RAISE NOTICE 'EXECUTE nothing'; END $$").action == "send"
+

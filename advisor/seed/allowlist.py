@@ -225,10 +225,12 @@ def _calls(tokens) -> Verdict:
     """Refused when the statement calls a function that reaches outside the database."""
     from sqlglot.tokens import TokenType
 
-    for i, token in enumerate(tokens[:-1]):
-        if tokens[i + 1].token_type != TokenType.L_PAREN:
-            continue
+    for i, token in enumerate(tokens):
         name = token.text.lower()
+        called = i + 1 < len(tokens) and tokens[i + 1].token_type == TokenType.L_PAREN
+        named = i > 0 and tokens[i - 1].token_type == TokenType.EQ  # CREATE AGGREGATE ... (SFUNC = lo_export)
+        if not (called or named) or _word(token) == "":
+            continue
         if name in DENIED_FUNCTIONS:
             return Verdict("refuse", f"it calls {name}(), which reaches files, programs or other sessions")
         if name == "set_config" and i + 2 < len(tokens):

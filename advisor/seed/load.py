@@ -72,7 +72,7 @@ def load_schema(conn, files: list[Path], shown: dict[Path, str] | None = None,
             body = query.text.strip()
             if not body or body.rstrip(";").strip() == "":
                 continue
-            verdict = check(body)
+            verdict = check(query.text)  # the text the schema stage parsed: sqlglot's tree comes from its cache
             if verdict.action == "refuse":
                 errors.append((seq, LoadError(name, query.location.line, verdict.reason, body, refused=True)))
             elif verdict.action == "extension":
@@ -92,7 +92,9 @@ def load_schema(conn, files: list[Path], shown: dict[Path, str] | None = None,
     conn.execute(f"SET statement_timeout = '{SCHEMA_STATEMENT_TIMEOUT}'")
     for seq, name, query, body in allowed:
         try:
-            conn.execute(body, prepare=False)
+            # binary results take the extended protocol, where PostgreSQL refuses a second statement: if its
+            # lexer and advisor's ever disagree on where one ends, nothing unchecked runs after it
+            conn.execute(body, binary=True, prepare=False)
         except psycopg.Error as exc:
             line = _line_of(query.text, query.location.line, exc.diag.statement_position)
             errors.append((seq, LoadError(name, line, _message(exc), body)))
