@@ -328,8 +328,9 @@ def _scratch_names(server) -> list[str]:
             "UNION ALL SELECT rolname FROM pg_roles WHERE rolname LIKE 'advisor_scratch_%'")]
 
 
-def test_sigterm_drops_the_scratch_database(hostile, users_db):
-    """CI cancels with SIGTERM: the scratch database and role go with the run."""
+@pytest.mark.parametrize("sig, code", [(15, 128 + 15), (2, 130)])
+def test_sigterm_and_sigint_drop_the_scratch_database(hostile, users_db, sig, code):
+    """CI cancels with SIGTERM, people with Ctrl-C: the scratch database and role go with the run."""
     (hostile / "migrations" / "002_slow.sql").write_text("SELECT pg_sleep(20);\n")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-m", "advisor.cli", "check", "--explain", "--dsn", _dsn(users_db),
@@ -339,9 +340,9 @@ def test_sigterm_drops_the_scratch_database(hostile, users_db):
         time.sleep(0.1)
     assert _scratch_names(users_db), "the run never made its scratch database"
     time.sleep(0.5)
-    proc.terminate()
+    proc.send_signal(sig)
     _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 128 + 15, err
+    assert proc.returncode == code, err
     assert _scratch_names(users_db) == []
     assert PASSWORD.encode() not in err
 
