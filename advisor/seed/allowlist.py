@@ -120,9 +120,8 @@ def _tokens(text: str):
 
 
 def _word(token) -> str:
-    from sqlglot.tokens import TokenType
-
-    if token.token_type in (TokenType.STRING, TokenType.HEREDOC_STRING, TokenType.NATIONAL_STRING):
+    """The token as a keyword; '' for a literal (STRING, HEREDOC_STRING, BIT_STRING...), whose text is data."""
+    if token.token_type.name.endswith("STRING"):
         return ""
     return token.text.upper()
 

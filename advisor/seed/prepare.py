@@ -9,14 +9,7 @@ from pathlib import Path
 from advisor.config import Config
 from advisor.seed.load import LoadError, load_schema
 from advisor.seed.scratch import remove_stale_temporary, user_target
-from advisor.seed.server import (
-    DatabaseError,
-    Target,
-    cache_key,
-    connect,
-    embedded_target,
-    mark_seeded,
-)
+from advisor.seed.server import DatabaseError, Target, cache_key, connect, embedded_target, mark_seeded
 from advisor.seed.settings import explain_settings, seed_settings
 
 
