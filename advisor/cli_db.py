@@ -64,7 +64,7 @@ def indexes_command(paths, output, config, dsn, analyze) -> None:
 def seed_command(paths, config, keep, dsn) -> None:
     """Load the schema into a database and fill it with generated data."""
     from advisor.seed.prepare import prepare
-    from advisor.seed.server import EmbeddedServer, mask
+    from advisor.seed.server import EmbeddedServer
 
     prepared = prepare(_project(paths, config).config, dsn, progress=sys.stderr.isatty())
     target = prepared.target
@@ -91,8 +91,8 @@ def seed_command(paths, config, keep, dsn) -> None:
         click.echo(f"data directory: {datadir}; stop it with: pg_ctl -D {datadir} stop", err=True)
         return
     if keep and target.scratch is not None:
-        target.scratch = None  # the user asked to keep it
-        click.echo(mask(target.conninfo))
+        scratch, target.scratch = target.scratch, None  # the user asked to keep it
+        click.echo(scratch.keep())
         return
     target.close()
 

@@ -38,7 +38,7 @@ def explain_project(project: Project, options: Options, hits: Hits) -> Hits:
     try:
         for note in workload.prepared.notes:
             print(f"advisor: note: {note}", file=sys.stderr)
-        out = [("schema-rejected", Hit(f"PostgreSQL rejects this statement: {err.message}",
+        out = [("schema-rejected", Hit(err.summary,
                                        Location(err.path, err.line, 1), subject=err.message,
                                        help="fix the migration; advisor loaded the rest of the schema",
                                        metrics={"evidence": "planned"}))

@@ -113,7 +113,7 @@ class Workspace:
         self._prepared = prepare(self._seed_config(), self.dsn, progress=self.progress)
         self.notes += self._prepared.notes
         for err in self._prepared.load_errors:
-            self.notes.append(f"{err.path}:{err.line}: PostgreSQL rejects this statement: {err.message}")
+            self.notes.append(str(err))
         target = self._prepared.target
         try:
             conn = connect(target.conninfo, autocommit=True)
