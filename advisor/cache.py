@@ -124,10 +124,13 @@ class Store:
 
     @classmethod
     def default(cls) -> Store | None:
-        from advisor.home import cache_root, private_dir
+        from advisor.home import CacheError, cache_root, private_dir
 
         try:
             return cls(private_dir(cache_root() / "results"))
+        except CacheError as exc:
+            print(f"advisor: warning: {exc}; results are not cached", file=sys.stderr)
+            return None
         except Exception:  # noqa: BLE001  no usable cache directory: no cache
             return None
 
@@ -169,7 +172,7 @@ class Store:
             return False
         return True
 
-    def prune(self, keep_since: float, max_bytes: int = MAX_BYTES, max_age_days: float = MAX_AGE_DAYS,
+    def prune(self, keep_since: float, max_bytes: int | None = None, max_age_days: float | None = None,
               every: float = PRUNE_EVERY) -> int:
         """Remove records older than the age limit, then the least recently used past the size
         limit (down to 3/4 of it), sparing those written at or after `keep_since`. At most once
@@ -179,7 +182,8 @@ class Store:
         except OSError:
             return 0
         try:
-            return self._prune(dir_fd, keep_since, max_bytes, time.time() - max_age_days * DAY, every)
+            return self._prune(dir_fd, keep_since, MAX_BYTES if max_bytes is None else max_bytes,
+                               time.time() - (MAX_AGE_DAYS if max_age_days is None else max_age_days) * DAY, every)
         finally:
             os.close(dir_fd)
 
