@@ -40,6 +40,7 @@ first, past ADVISOR_CACHE_MAX_MB (default 2048) of seeded data.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -199,6 +200,8 @@ def _stop_pid(pid: int) -> None:
         os.kill(pid, signal.SIGINT)
         for _ in range(300):
             time.sleep(0.05)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)  # ours after all (started by this process): reap it
             os.kill(pid, 0)
         os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
@@ -232,8 +235,8 @@ class Lease:
         self.setup.release()
         os.utime(self.slot.meta / "seeded")  # last used
 
-    def end(self, process=None) -> None:
-        """Leave; stop the server when no other run uses it."""
+    def end(self, process=None, before_stop=None) -> None:
+        """Leave; stop the server when no other run uses it (after `before_stop()`)."""
         if self.sharing:
             self.users.release()
             self.sharing = False
@@ -241,6 +244,8 @@ class Lease:
         try:
             if self.users.acquire(wait=False):
                 try:
+                    if before_stop is not None:
+                        before_stop()
                     stop(self.slot, process)
                     if not self.slot.seeded:
                         remove_tree(self.slot.data)  # half-seeded: useless

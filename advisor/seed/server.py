@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 SOCKET_PORT = 5432
+RUN_COPY_PREFIX = "advisor_run_"  # each run's copy of a cached seeded database
 
 
 from advisor.config import ConfigError
@@ -465,15 +466,47 @@ def embedded_target(key: str | None) -> Target:
                 dbcache.fresh_data_dir(slot)  # a half-seeded leftover: start over
             server.start(detach=True)  # outlives this run while others use it (dbcache: sharing)
             dbcache.record_running(slot, server.process.pid, server.socket_dir)
+            _drop_run_copies(server)  # left by a killed run: no one else uses this server yet
+        copy = None if fresh else _run_copy(server)
     except BaseException:
         lease.end(server.process)
         raise
-    server.release = lambda: lease.end(server.process)
+    target = Target(server.conninfo(copy or "postgres"), owned=True, server=server, fresh=fresh, cached=lease)
+    server.release = lambda: _end_run(target)
     _install_handlers()
     _live.append(server)
     if not fresh:
         lease.share()
-    return Target(server.conninfo(), owned=True, server=server, fresh=fresh, cached=lease)
+    return target
+
+
+def _run_copy(server: EmbeddedServer) -> str:
+    """This run's own copy of the seeded database (a file copy: statistics and visibility map
+    included), so concurrent runs never meet each other's rolled-back indexes, ANALYZE or locks.
+    The seeded database itself is only a template once seeded: no run connects to it."""
+    name = f"{RUN_COPY_PREFIX}{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with connect(server.conninfo("template1"), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE postgres STRATEGY FILE_COPY')
+    return name
+
+
+def _drop_run_copies(server: EmbeddedServer, only: str | None = None) -> None:
+    with contextlib.suppress(Exception), connect(server.conninfo("template1"), autocommit=True) as conn:
+        names = [only] if only else [r[0] for r in conn.execute(
+            "SELECT datname FROM pg_database WHERE starts_with(datname, %s)", (RUN_COPY_PREFIX,))]
+        for name in names:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _end_run(target: Target) -> None:
+    """Drop this run's copy; stop the server if no other run uses it."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    server, lease = target.server, target.cached
+    dbname = conninfo_to_dict(target.conninfo).get("dbname")
+    if server.socket_dir is not None and dbname != "postgres":
+        _drop_run_copies(server, dbname)
+    lease.end(server.process, before_stop=lambda: _drop_run_copies(server))
 
 
 def mark_seeded(target: Target, load_errors: list) -> None:
@@ -483,6 +516,7 @@ def mark_seeded(target: Target, load_errors: list) -> None:
     from advisor.seed import dbcache
 
     dbcache.mark_seeded(target.cached.slot, [(e.path, e.line, e.message) for e in load_errors])
+    target.conninfo = target.server.conninfo(_run_copy(target.server))  # the seeded one: a template from now on
     target.cached.share()
     dbcache.evict(keep=target.cached.slot.key)
 
