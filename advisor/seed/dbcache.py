@@ -87,8 +87,26 @@ def server_area() -> Path:
     for directory in reversed(SERVER_AREA.parent.resolve().parents):
         _check_system_dir(directory)
     _check_system_dir(SERVER_AREA.parent.resolve())
-    ident = hashlib.sha256(str(cache_root().resolve()).encode()).hexdigest()[:16]
-    return private_dir(private_dir(SERVER_AREA, mode=0o711) / ident, mode=0o711)
+    root = cache_root().resolve()
+    ident = hashlib.sha256(str(root).encode()).hexdigest()[:16]
+    area = private_dir(private_dir(SERVER_AREA, mode=0o711) / ident, mode=0o711)
+    if not (area / "cache-dir").exists():
+        (area / "cache-dir").write_text(str(root))  # says when the area is an orphan (collect_orphans)
+    return area
+
+
+def collect_orphans() -> list[Path]:
+    """Remove the server areas of cache directories that no longer exist (a removed test or CI
+    cache): nothing can reuse or clear them any more."""
+    gone = []
+    with os.scandir(SERVER_AREA) as it:
+        areas = [Path(e.path) for e in it if e.is_dir(follow_symlinks=False)]
+    for area in areas:
+        owner = read_small(area / "cache-dir")
+        if owner is not None and not os.path.isdir(os.path.join(owner, "databases")):
+            remove_tree(area)
+            gone.append(area)
+    return gone
 
 
 def _check_system_dir(directory: Path) -> None:
@@ -328,6 +346,8 @@ def max_bytes() -> int:
 def evict(keep: str) -> list[Cached]:
     """Remove the least recently used databases (never `keep`, never one in use) past the limit."""
     limit = max_bytes()
+    if os.name == "posix" and os.geteuid() == 0:
+        collect_orphans()
     cached = list_databases()
     total = sum(c.size for c in cached)
     gone = []
