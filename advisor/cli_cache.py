@@ -73,7 +73,7 @@ def stop_kept(what: str) -> None:
             host = conninfo_to_dict(what).get("host")
         except Exception:  # noqa: BLE001  not a URI: a directory
             host = None
-        if host:
+        if isinstance(host, str) and host:
             wanted.add(Path(host))
     for kept in dbcache.list_kept():
         if wanted & {kept.data, kept.data.parent, kept.socket_dir}:

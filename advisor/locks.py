@@ -43,6 +43,7 @@ class FileLock:
             st = os.lstat(self.path)
         except FileNotFoundError:
             return False
+        assert self._fd is not None
         held = os.fstat(self._fd)
         return (st.st_dev, st.st_ino) == (held.st_dev, held.st_ino)
 

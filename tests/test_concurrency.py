@@ -143,7 +143,8 @@ def test_a_killed_run_leaves_no_lock_and_the_next_run_stops_its_server(cache_dir
         os.kill(os.getpid(), signal.SIGKILL)
     """)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    killed = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    killed = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300,
+                            check=False)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     _, slot = only_database()
     orphan = dbcache.running(slot)
@@ -231,7 +232,8 @@ def test_seed_keep_hands_out_a_copy_and_seed_stop_stops_it(cache_dir, tmp_path, 
 def test_as_root_the_server_user_reaches_its_files_and_nothing_else(cache_dir, tmp_path, monkeypatch):
     import pwd
 
-    from advisor.seed import dbcache, prepare as prepare_module
+    from advisor.seed import dbcache
+    from advisor.seed import prepare as prepare_module
 
     server_user = os.environ.get("ADVISOR_PG_USER") or next(
         n for n in ("postgres", "nobody") if n in {e.pw_name for e in pwd.getpwall()})

@@ -415,7 +415,8 @@ def stop_kept(kept: Kept) -> None:
 def clear() -> tuple[list[Cached], list[Cached]]:
     """Remove every cached database no run uses: (removed, in use). As root, the server area
     goes too (staged binaries included) once no database is left in it."""
-    removed, busy = [], []
+    removed: list[Cached] = []
+    busy: list[Cached] = []
     for c in list_databases():
         (removed if remove(c.key) else busy).append(c)
     if os.name == "posix" and os.geteuid() == 0 and not busy:

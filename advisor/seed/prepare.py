@@ -8,8 +8,16 @@ from pathlib import Path
 
 from advisor.config import Config
 from advisor.seed.load import LoadError, load_schema
-from advisor.seed.server import DatabaseError, Target, cache_key, connect, embedded_target, mark_seeded, user_target
-from advisor.seed.server import recorded_load_errors
+from advisor.seed.server import (
+    DatabaseError,
+    Target,
+    cache_key,
+    connect,
+    embedded_target,
+    mark_seeded,
+    recorded_load_errors,
+    user_target,
+)
 from advisor.seed.settings import explain_settings, seed_settings
 
 

@@ -28,7 +28,8 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 SOCKET_PORT = 5432
 RUN_COPY_PREFIX = "advisor_run_"  # each run's copy of a cached seeded database
@@ -278,8 +279,8 @@ class EmbeddedServer:
         cmd = [str(_bin_dir() / "postgres"), "-D", str(self.datadir)]
         for key, value in settings.items():
             cmd += ["-c", f"{key}={value}"]
-        logf = open(os.open(self.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600),
-                    "ab")  # noqa: SIM115  the server writes to the descriptor it inherits
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+        logf = open(os.open(self.log, flags, 0o600), "ab")  # noqa: SIM115  the server inherits the descriptor
         self.process = subprocess.Popen(
             cmd, stdin=subprocess.DEVNULL, stdout=logf, stderr=logf, cwd=tempfile.gettempdir(),
             preexec_fn=_demote(ids, not detach), start_new_session=True,
@@ -465,6 +466,7 @@ def embedded_target(key: str | None) -> Target:
             if fresh:
                 dbcache.fresh_data_dir(slot)  # a half-seeded leftover: start over
             server.start(detach=True)  # outlives this run while others use it (dbcache: sharing)
+            assert server.process is not None and server.socket_dir is not None
             dbcache.record_running(slot, server.process.pid, server.socket_dir)
             _drop_run_copies(server)  # left by a killed run: no one else uses this server yet
         copy = None if fresh else _run_copy(server)
@@ -472,7 +474,7 @@ def embedded_target(key: str | None) -> Target:
         lease.end(server.process)
         raise
     target = Target(server.conninfo(copy or "postgres"), owned=True, server=server, fresh=fresh, cached=lease)
-    server.release = lambda: _end_run(target)
+    server.release = lambda: _end_run(server, lease, target.conninfo)
     _install_handlers()
     _live.append(server)
     if not fresh:
@@ -498,12 +500,11 @@ def _drop_run_copies(server: EmbeddedServer, only: str | None = None) -> None:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _end_run(target: Target) -> None:
+def _end_run(server: EmbeddedServer, lease: Lease, conninfo: str) -> None:
     """Drop this run's copy; stop the server if no other run uses it."""
     from psycopg.conninfo import conninfo_to_dict
 
-    server, lease = target.server, target.cached
-    dbname = conninfo_to_dict(target.conninfo).get("dbname")
+    dbname = str(conninfo_to_dict(conninfo).get("dbname"))
     if server.socket_dir is not None and dbname != "postgres":
         _drop_run_copies(server, dbname)
     lease.end(server.process, before_stop=lambda: _drop_run_copies(server))
@@ -515,6 +516,7 @@ def mark_seeded(target: Target, load_errors: list) -> None:
         return
     from advisor.seed import dbcache
 
+    assert target.server is not None
     dbcache.mark_seeded(target.cached.slot, [(e.path, e.line, e.message) for e in load_errors])
     target.conninfo = target.server.conninfo(_run_copy(target.server))  # the seeded one: a template from now on
     target.cached.share()
