@@ -257,3 +257,16 @@ def test_as_root_the_server_user_reaches_its_files_and_nothing_else(cache_dir, t
                               (area / key, uid, 0o700), (cache_dir / "databases" / key, 0, 0o700)):
         st = os.lstat(path)
         assert (st.st_uid, stat.S_IMODE(st.st_mode)) == (owner, mode), path
+
+
+def test_schema_load_errors_are_shown_again_when_the_database_is_reused(cache_dir, tmp_path):
+    project = small_project(tmp_path / "p")
+    with open(project / "schema.sql", "a") as fh:
+        fh.write("CREATE TABLE broken (id bigint REFERENCES nowhere(id));\n")
+    first = prepared(project)
+    first.target.close()
+    again = prepared(project)
+    again.target.close()
+    assert again.reused and [(e.path, e.line) for e in again.load_errors] == [(e.path, e.line)
+                                                                             for e in first.load_errors]
+    assert [e.message for e in again.load_errors] == [e.message for e in first.load_errors] != []

@@ -273,16 +273,17 @@ class Lease:
             self.setup.release()
 
 
-def mark_seeded(slot: Slot, load_errors: list[tuple[str, int, str]]) -> None:
+def mark_seeded(slot: Slot, load_errors: list[dict]) -> None:
     (slot.meta / "load-errors").write_text(json.dumps(load_errors))
     (slot.meta / "seeded").write_text("ok\n")
 
 
-def load_errors(slot: Slot) -> list[tuple[str, int, str]]:
+def load_errors(slot: Slot) -> list[dict]:
     try:
-        return [(str(p), int(line), str(m)) for p, line, m in json.loads(read_small(slot.meta / "load-errors") or "[]")]
-    except (ValueError, TypeError):
+        records = json.loads(read_small(slot.meta / "load-errors") or "[]")
+    except ValueError:
         return []
+    return [r for r in records if isinstance(r, dict)] if isinstance(records, list) else []
 
 
 # --- listing, clearing, evicting ---------------------------------------------------------

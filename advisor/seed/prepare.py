@@ -86,4 +86,10 @@ def prepare(config: Config, dsn: str | None = None, *, progress: bool = False, c
 
 
 def cached_load_errors(target: Target) -> list[LoadError]:
-    return [LoadError(p, line, m, "") for p, line, m in recorded_load_errors(target)]
+    errors = []
+    for record in recorded_load_errors(target):
+        try:
+            errors.append(LoadError(**{**record, "statement": ""}))
+        except TypeError:  # recorded by another version: seeded again when the cache key changes
+            continue
+    return errors

@@ -239,10 +239,9 @@ class EmbeddedServer:
             raise DatabaseError(f"embedded PostgreSQL: initdb failed: {tail[0]}")
 
     def _running_pid(self) -> tuple[int, Path] | None:
-        from advisor.seed.dbcache import read_small
-
+        pidfile = self.datadir / "postmaster.pid"
         try:
-            lines = (read_small(self.datadir / "postmaster.pid") or "").splitlines()
+            lines = pidfile.read_text().splitlines()
             pid = int(lines[0])
             os.kill(pid, 0)
         except (OSError, ValueError, IndexError):
@@ -330,10 +329,9 @@ class EmbeddedServer:
         self.process = None
         if self.socket_dir is not None:
             shutil.rmtree(self.socket_dir, ignore_errors=True)
-        if self.temporary:
-            from advisor.home import remove_tree
-
-            remove_tree(self.datadir.parent if self.datadir.parent.name.startswith("advisor-data-") else self.datadir)
+        if self.temporary:  # temporary_server's directory with it
+            parent = self.datadir.parent
+            shutil.rmtree(parent if parent.name.startswith("advisor-data-") else self.datadir, ignore_errors=True)
 
     def conninfo(self, dbname: str = "postgres") -> str:
         assert self.socket_dir is not None
@@ -393,10 +391,10 @@ class Target:
     owned: bool
     server: EmbeddedServer | None = None
     scratch: tuple[str, str] | None = None  # (admin dsn, database) to drop at the end
-    cached: Lease | None = None  # this run's use of the cached seeded database the server runs on
     fresh: bool = True  # the schema and seed must still be loaded
     hypopg: bool = False
     notes: list[str] = field(default_factory=list)
+    cached: Lease | None = None  # this run's use of the cached seeded database the server runs on
 
     def close(self) -> None:
         if self.scratch is not None:
@@ -517,14 +515,15 @@ def mark_seeded(target: Target, load_errors: list) -> None:
     from advisor.seed import dbcache
 
     assert target.server is not None
-    dbcache.mark_seeded(target.cached.slot, [(e.path, e.line, e.message) for e in load_errors])
+    records = [{k: v for k, v in vars(e).items() if k != "statement"} for e in load_errors]
+    dbcache.mark_seeded(target.cached.slot, records)
     target.conninfo = target.server.conninfo(_run_copy(target.server))  # the seeded one: a template from now on
     target.cached.share()
     dbcache.evict(keep=target.cached.slot.key)
 
 
-def recorded_load_errors(target: Target) -> list[tuple[str, int, str]]:
-    """(path, line, message) of the schema load errors recorded when the cached database was seeded."""
+def recorded_load_errors(target: Target) -> list[dict]:
+    """The schema load errors recorded when the cached database was seeded (LoadError's fields)."""
     if target.cached is None:
         return []
     from advisor.seed import dbcache
