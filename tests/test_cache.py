@@ -438,6 +438,9 @@ def test_a_planted_cache_directory_is_refused(tmp_path, monkeypatch, kind):
     result = CliRunner().invoke(main, ["check", "."])  # no cache, the same findings
     assert result.exit_code == 1 and "SQL001" in result.output and "results are not cached" in result.output
     assert not list(tmp_path.glob("planted/**/*.json")) and not list(tmp_path.glob("elsewhere/*"))
+    (tmp_path / "project" / "advisor.toml").write_text('schema = ["q.sql"]\n')
+    explained = CliRunner().invoke(main, ["check", "--explain", "."])  # a seeded database needs the cache
+    assert explained.exit_code == 2 and f"advisor: error: the cache directory {planted}" in explained.output
 
 
 def test_cached_and_uncached_agree_on_every_rule_example(tmp_path, monkeypatch):

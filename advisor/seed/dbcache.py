@@ -180,9 +180,15 @@ def running(slot: Slot) -> Running | None:
     if record.get("start") != _proc_start(pid):
         return None
     lines = (read_small(slot.data / "postmaster.pid") or "").splitlines()
-    if len(lines) < 8 or lines[0].strip() != str(pid) or lines[7].strip() != "ready":
+    if _postmaster(slot) != pid or len(lines) < 8 or lines[7].strip() != "ready":
         return None
     return Running(pid, socket_dir) if (socket_dir / ".s.PGSQL.5432").exists() else None
+
+
+def _postmaster(slot: Slot) -> int | None:
+    """The pid in the server's postmaster.pid (read without following a link)."""
+    lines = (read_small(slot.data / "postmaster.pid") or "").splitlines()
+    return int(lines[0]) if lines and lines[0].strip().isdigit() else None
 
 
 def stop(slot: Slot, process=None) -> None:
@@ -194,8 +200,8 @@ def stop(slot: Slot, process=None) -> None:
         return
     if process is not None and process.pid == pid:
         _stop_child(process)
-    elif record.get("start") is not None and record.get("start") == _proc_start(pid):
-        _stop_pid(pid)
+    elif record.get("start") == _proc_start(pid) and (record.get("start") is not None or _postmaster(slot) == pid):
+        _stop_pid(pid)  # still that process (its start time; without /proc, the server's own pid file)
     # the record is ours, but check the name anyway: only a socket directory advisor made goes
     if socket_dir.parent == Path(tempfile.gettempdir()) and socket_dir.name.startswith(SOCKET_PREFIX):
         remove_tree(socket_dir)
@@ -233,6 +239,7 @@ class Lease:
     """One run's use of a cached database: setup.lock while it sets up, then a share of users.lock."""
 
     def __init__(self, slot: Slot):
+        max_bytes()  # a bad ADVISOR_CACHE_MAX_MB is reported before any work, not after seeding
         self.slot = slot
         self.setup = FileLock(slot.meta / "setup.lock")
         self.users = FileLock(slot.meta / "users.lock")

@@ -8,6 +8,9 @@ orphaned server outlives a crash or Ctrl-C.  PostgreSQL refuses to run as root:
 when advisor runs as root, the server runs as an unprivileged user (the
 `postgres` user when it exists, else `nobody`; ADVISOR_PG_USER overrides).
 
+A cached seeded database's server is shared by the runs using it, each on its own copy of
+the database, and stopped by the last one out (advisor/seed/dbcache.py).
+
 A user's server (`--dsn`): advisor creates and drops its own scratch database
 when the role may (CREATE DATABASE); otherwise it only reads (see `Target`).
 """
