@@ -18,7 +18,12 @@ class FileLock:
 
     def _open(self) -> int:
         if self._fd is None:
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+            flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+            try:
+                self._fd = os.open(self.path, flags, 0o600)
+            except FileNotFoundError:  # its directory removed meanwhile (advisor cache clear): made again
+                self.path.parent.mkdir(mode=0o700, exist_ok=True)
+                self._fd = os.open(self.path, flags, 0o600)
         return self._fd
 
     def acquire(self, *, shared: bool = False, wait: bool = True) -> bool:

@@ -270,3 +270,25 @@ def test_schema_load_errors_are_shown_again_when_the_database_is_reused(cache_di
     assert again.reused and [(e.path, e.line) for e in again.load_errors] == [(e.path, e.line)
                                                                              for e in first.load_errors]
     assert [e.message for e in again.load_errors] == [e.message for e in first.load_errors] != []
+
+
+def test_file_locks_shared_exclusive_and_removed(tmp_path):
+    from advisor.locks import FileLock
+
+    path = tmp_path / "locks" / "x.lock"
+    path.parent.mkdir()
+    a, b, c = FileLock(path), FileLock(path), FileLock(path)
+    assert a.acquire(shared=True) and b.acquire(shared=True, wait=False)
+    assert not c.acquire(wait=False)  # two users: no exclusive
+    a.release()
+    assert not c.acquire(wait=False)
+    b.release()
+    assert c.acquire(wait=False)
+    import shutil
+
+    shutil.rmtree(path.parent)  # advisor cache clear, while c holds the old file
+    d = FileLock(path)
+    assert d.acquire(wait=False) and path.exists()  # the directory and a new lock file, made again
+    c.release()
+    d.release()
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600 and stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700

@@ -30,8 +30,11 @@ Sharing, with two flock files per database:
 - setup.lock, exclusive: held while a run checks, creates, seeds, starts or stops the server.
   On a fresh cache the second run waits here while the first seeds, then finds it seeded.
 - users.lock, shared: held by every run using the server, from setup to the end of the run.
-A run that ends drops its share, takes setup.lock, and stops the server only when it then gets
-users.lock exclusively: the last one out stops it. The server does not die with the run that
+Each run plans on its own copy of the seeded database (server.py: CREATE DATABASE ... TEMPLATE,
+a file copy with statistics and visibility map), so runs sharing a server never meet each
+other's rolled-back indexes, ANALYZE or locks, and report what a run alone would. A run that
+ends drops its copy and its share, takes setup.lock, and stops the server only when it then
+gets users.lock exclusively: the last one out stops it. The server does not die with the run that
 started it (no parent-death signal), so it serves the others until they are done. After a
 SIGKILL nothing stops it: the next run on that database adopts it and, last out, stops it;
 `advisor cache clear` stops it too. Databases not in use are evicted, least recently used

@@ -29,9 +29,9 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 SOCKET_PORT = 5432
@@ -532,6 +532,8 @@ def recorded_load_errors(target: Target) -> list[dict]:
     from advisor.seed import dbcache
 
     return dbcache.load_errors(target.cached.slot)
+
+
 def cache_key(files: list[Path], seed: dict, extra: str = "") -> str:
     import json
 
