@@ -37,7 +37,9 @@ def cache_list() -> None:
     results = root / "results"
     count = sum(1 for p in results.glob("*.json")) if results.is_dir() else 0
     click.echo(f"results cache: {count} records, {human_size(tree_size(results) if results.is_dir() else 0)}")
-    for kept in dbcache.list_kept():
+    from advisor.seed.kept import list_kept
+
+    for kept in list_kept():
         state = "running" if kept.alive else "stopped"
         click.echo(f"kept server ({state}): {kept.data}; stop it with: advisor seed --stop {kept.data}")
 
@@ -63,7 +65,7 @@ def stop_kept(what: str) -> None:
     from pathlib import Path
 
     from advisor.config import ConfigError
-    from advisor.seed import dbcache
+    from advisor.seed import kept as kept_servers
 
     wanted = {Path(what).absolute()}
     if "=" in what or "://" in what:
@@ -75,9 +77,9 @@ def stop_kept(what: str) -> None:
             host = None
         if isinstance(host, str) and host:
             wanted.add(Path(host))
-    for kept in dbcache.list_kept():
+    for kept in kept_servers.list_kept():
         if wanted & {kept.data, kept.data.parent, kept.socket_dir}:
-            dbcache.stop_kept(kept)
+            kept_servers.stop_kept(kept)
             click.echo(f"stopped the server on {kept.data} and removed its data", err=True)
             return
     raise ConfigError(f"no server kept by `advisor seed --keep` at {what} (`advisor cache list` shows them)")

@@ -142,7 +142,7 @@ def seed_command(paths, config, keep, stop, dsn) -> None:
     else:
         click.echo(f"seeded {len(prepared.seeded)} tables, {rows:,} rows", err=True)
     if keep and target.server is not None:
-        from advisor.seed.dbcache import record_kept
+        from advisor.seed.kept import record_kept
 
         server = target.server
         datadir = server.datadir

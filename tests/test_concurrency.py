@@ -203,6 +203,7 @@ def test_least_recently_used_databases_are_evicted_past_the_limit(cache_dir, tmp
 def test_seed_keep_hands_out_a_copy_and_seed_stop_stops_it(cache_dir, tmp_path, monkeypatch):
     from advisor.cli import main
     from advisor.seed import dbcache
+    from advisor.seed.kept import list_kept
     from advisor.seed.server import connect
 
     project = small_project(tmp_path / "p")
@@ -213,14 +214,14 @@ def test_seed_keep_hands_out_a_copy_and_seed_stop_stops_it(cache_dir, tmp_path, 
     uri = kept.stdout.strip()
     with connect(uri, autocommit=True) as conn:
         conn.execute("DROP TABLE items")  # the user's copy: do anything with it
-    [record] = dbcache.list_kept()
+    [record] = list_kept()
     assert record.alive and record.data not in {c.data for c in dbcache.list_databases()}
     again = prepared(project)
     assert again.reused and count(again.target) == 200  # the cached one is untouched
     again.target.close()
     stopped = CliRunner().invoke(main, ["seed", "--stop", uri])
     assert stopped.exit_code == 0 and "stopped the server" in stopped.output
-    assert not record.alive and not record.data.exists() and dbcache.list_kept() == []
+    assert not record.alive and not record.data.exists() and list_kept() == []
     unknown = CliRunner().invoke(main, ["seed", "--stop", uri])
     assert unknown.exit_code == 2 and "no server kept" in unknown.output
 

@@ -144,7 +144,7 @@ class Running:
     socket_dir: Path
 
 
-def _proc_start(pid: int) -> str | None:
+def proc_start(pid: int) -> str | None:
     """The process's start time (Linux), to tell it from a later process given the same pid."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as fh:
@@ -168,7 +168,7 @@ def read_small(path: Path, limit: int = 1 << 20) -> str | None:
 
 
 def record_running(slot: Slot, pid: int, socket_dir: Path) -> None:
-    text = json.dumps({"pid": pid, "start": _proc_start(pid), "socket_dir": str(socket_dir)})
+    text = json.dumps({"pid": pid, "start": proc_start(pid), "socket_dir": str(socket_dir)})
     (slot.meta / "server.json").write_text(text)
 
 
@@ -180,7 +180,7 @@ def running(slot: Slot) -> Running | None:
         os.kill(pid, 0)
     except (ValueError, KeyError, TypeError, OSError):
         return None
-    if record.get("start") != _proc_start(pid):
+    if record.get("start") != proc_start(pid):
         return None
     lines = (read_small(slot.data / "postmaster.pid") or "").splitlines()
     if _postmaster(slot) != pid or len(lines) < 8 or lines[7].strip() != "ready":
@@ -203,8 +203,8 @@ def stop(slot: Slot, process=None) -> None:
         return
     if process is not None and process.pid == pid:
         _stop_child(process)
-    elif record.get("start") == _proc_start(pid) and (record.get("start") is not None or _postmaster(slot) == pid):
-        _stop_pid(pid)  # still that process (its start time; without /proc, the server's own pid file)
+    elif record.get("start") == proc_start(pid) and (record.get("start") is not None or _postmaster(slot) == pid):
+        stop_pid(pid)  # still that process (its start time; without /proc, the server's own pid file)
     # the record is ours, but check the name anyway: only a socket directory advisor made goes
     if socket_dir.parent == Path(tempfile.gettempdir()) and socket_dir.name.startswith(SOCKET_PREFIX):
         remove_tree(socket_dir)
@@ -221,7 +221,7 @@ def _stop_child(process) -> None:
             process.wait(5)
 
 
-def _stop_pid(pid: int) -> None:
+def stop_pid(pid: int) -> None:
     """Stop a server another run started (it is not our child: init reaps it)."""
     try:
         os.kill(pid, signal.SIGINT)
@@ -369,58 +369,6 @@ def evict(keep: str) -> list[Cached]:
             total -= c.size
             gone.append(c)
     return gone
-
-
-# --- kept servers (advisor seed --keep) ----------------------------------------------------
-
-
-@dataclass
-class Kept:
-    data: Path
-    socket_dir: Path
-    pid: int
-    start: str | None
-    record: Path
-
-    @property
-    def alive(self) -> bool:
-        try:
-            os.kill(self.pid, 0)
-        except OSError:
-            return False
-        return self.start is not None and self.start == _proc_start(self.pid)
-
-
-def _kept_dir() -> Path:
-    return private_dir(cache_root() / "kept")
-
-
-def record_kept(data: Path, pid: int, socket_dir: Path) -> None:
-    name = hashlib.sha256(str(data).encode()).hexdigest()[:16]
-    text = json.dumps({"data": str(data), "pid": pid, "start": _proc_start(pid), "socket_dir": str(socket_dir)})
-    (_kept_dir() / f"{name}.json").write_text(text)
-
-
-def list_kept() -> list[Kept]:
-    out = []
-    for path in sorted(_kept_dir().glob("*.json")):
-        try:
-            r = json.loads(read_small(path) or "")
-            out.append(Kept(Path(r["data"]), Path(r["socket_dir"]), int(r["pid"]), r.get("start"), path))
-        except (ValueError, KeyError, TypeError):
-            path.unlink(missing_ok=True)
-    return out
-
-
-def stop_kept(kept: Kept) -> None:
-    """Stop a kept server and remove its data (a copy: nothing else uses it)."""
-    if kept.alive:
-        _stop_pid(kept.pid)
-    for directory in (kept.socket_dir, kept.data.parent):
-        if directory.parent == Path(tempfile.gettempdir()) and directory.name.startswith(("advisor-pg-",
-                                                                                          "advisor-data-")):
-            remove_tree(directory)
-    kept.record.unlink(missing_ok=True)
 
 
 def clear() -> tuple[list[Cached], list[Cached]]:
