@@ -137,10 +137,11 @@ def rule_command(key) -> None:
 
 
 def _register_database_commands() -> None:
-    from advisor import cli_db, cli_explain
+    from advisor import cli_cache, cli_db, cli_explain
 
     cli_db.register(main)
     cli_explain.register(main)
+    cli_cache.register(main)
 
 
 _register_database_commands()

@@ -230,7 +230,7 @@ def remove_stale_temporary() -> list[str]:
             if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid():
                 continue
             server = EmbeddedServer(entry / "pgdata")
-            kept = (server.datadir / KEPT_MARK).exists()
+            kept = (entry / KEPT_MARK).exists()  # seed --keep marks the directory it owns
             if m.group(1) == "data" and (kept or server.running_pid() is not None):
                 continue
             shutil.rmtree(entry, ignore_errors=True)
