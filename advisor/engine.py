@@ -231,16 +231,26 @@ class _Run:
         from advisor.checks import Hit
         from advisor.parse import ParseFailure, failure_location, parse_sql
 
+        unsupported_said: set[str] = set()  # valid PostgreSQL sqlglot cannot read: said once per file
         for query in queries:
             if schema_only and query.source != "schema":
                 continue
             tree = parse_sql(query.text, query.dialect)
-            if isinstance(tree, ParseFailure) and not query.dynamic:
+            if isinstance(tree, ParseFailure) and tree.unsupported:
+                if query.location.path not in unsupported_said:
+                    unsupported_said.add(query.location.path)
+                    self.hits.append((PARSE_ERROR, Hit(
+                        "advisor's parser does not read this PostgreSQL syntax; it skips statements like this one "
+                        "in this file", failure_location(query, tree), severity="info",
+                        subject="unsupported syntax", query=query.text, query_location=query.location,
+                    )))
+            elif isinstance(tree, ParseFailure) and not query.dynamic:
                 self.hits.append((PARSE_ERROR, Hit(
                     f"cannot parse this statement: {tree.message}",
                     failure_location(query, tree),
                     help=f"check the syntax for the {query.dialect} dialect; advisor skips this statement",
                     subject=tree.message, query=query.text, query_location=query.location,
+                    severity=None if query.source in ("sql", "schema") else "info",
                 )))
 
     def analyse(self, source: SourceFile, schema: Schema) -> None:

@@ -11,28 +11,80 @@ from advisor.ir import Location, SqlQuery
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)  # it warns on every unsupported statement
 
-# psycopg's %(name)s becomes :name padded with spaces, so every offset stays put.
-_PYFORMAT = re.compile(r"%\((\w+)\)s")
+# Template syntax around SQL: psycopg's %(name)s, str.format's {name} and {}, psql's :var, :'var'
+# and :"var", SQLAlchemy's \: escape.  Each is replaced by a placeholder of the same length, so
+# every offset sqlglot reports is an offset in the original text.  Quoted strings, quoted names,
+# comments and dollar-quoted bodies are kept as written (`'{}'::jsonb` is a value, not a template).
+_TEMPLATE = re.compile(
+    r"""(?P<keep>'(?:[^']|'')*'?|"(?:[^"]|"")*"?|--[^\n]*|/\*.*?(?:\*/|\Z)|(?P<dq>\$(?:[A-Za-z_]\w*)?\$).*?(?:(?P=dq)|\Z))
+      | (?P<pyformat>%\((?P<pyname>\w+)\)s)
+      | (?P<format>\{(?P<fname>[^{}'"\n]{0,60})\})
+      | (?P<psql_str>:'(?P<sname>\w+)')
+      | (?P<psql_ident>:"(?P<iname>\w+)")
+      | (?P<escape>\\:(?:\\:)?)
+      | (?P<named>(?<![:\w]):(?P<nname>[A-Za-z_]\w*))
+      | (?P<percent>%s)""",
+    re.VERBOSE | re.DOTALL,
+)
+_HAS_TEMPLATE = re.compile(r"%\(|\{|:['\"A-Za-z_]|\\:|%s")
+# Words after which a template stands for a name (a table, a schema), not a value.
+_NAME_BEFORE = re.compile(r"(?:\b(?:FROM|JOIN|INTO|UPDATE|TABLE|EXISTS|ONLY|INDEX|ON|USING|TRUNCATE)\s*|\.)$", re.I)
 
 
-def _normalise_placeholders(text: str) -> str:
-    if "%(" not in text:
+def is_placeholder_name(name: str) -> bool:
+    """True for the names advisor puts where a template had an unknown name (never worth a message)."""
+    return name.startswith("__advisor") or (bool(name) and set(name) == {"_"})
+
+
+def _typed(text: str, m: re.Match) -> str:
+    """The same-length stand-in for one template: a name where a name is expected, else a value."""
+    kind, raw = m.lastgroup, m.group(0)
+    size = len(raw)
+    if kind == "psql_str":
+        return "'" + "_" * (size - 2) + "'"
+    if kind == "psql_ident":
+        return '"' + "_" * (size - 2) + '"'
+    if kind == "escape":
+        return " :" if size == 2 else "  ::"
+    before = text[max(0, m.start() - 12):m.start()]
+    if _NAME_BEFORE.search(before) or text.startswith(".", m.end()):
+        return "_" * size  # an identifier of underscores: see is_placeholder_name
+    if kind == "percent":
+        return raw
+    name = m.group("pyname") or m.group("nname") or re.sub(r"\W", "", m.group("fname") or "")
+    if kind == "named":
+        return raw
+    return (":p" + name)[:size].ljust(size) if size >= 2 else "?"
+
+
+def substitute_templates(text: str) -> str:
+    """`text` with template syntax replaced by same-length placeholders (see _TEMPLATE)."""
+    if not _HAS_TEMPLATE.search(text):
         return text
-    return _PYFORMAT.sub(lambda m: (":" + m.group(1)).ljust(len(m.group(0))), text)
+
+    def replace(m: re.Match) -> str:
+        return m.group(0) if m.lastgroup in ("keep", "dq") else _typed(text, m)
+
+    return _TEMPLATE.sub(replace, text)
 
 
 @dataclass(frozen=True)
 class ParseFailure:
     message: str
     offset: int  # in the query's text
+    unsupported: bool = False  # valid PostgreSQL that sqlglot does not read: not the user's error
 
 
 @lru_cache(maxsize=4096)
 def parse_sql(text: str, dialect: str = "postgres"):
     """The sqlglot tree of one statement, or a ParseFailure. Cached: schema files are read twice."""
+    return _parse_postgres_aware(text, dialect)
+
+
+def _parse(text: str, dialect: str):
     from sqlglot.errors import ParseError, TokenError
 
-    source = _normalise_placeholders(text)
+    source = substitute_templates(text)
     try:
         tokenizer, parser = _reader(dialect)
         trees = parser.parse(tokenizer.tokenize(source), source)  # what sqlglot.parse(source, read=dialect) does
@@ -48,6 +100,30 @@ def parse_sql(text: str, dialect: str = "postgres"):
     if not trees:
         return ParseFailure("empty statement", 0)
     return _check_statement(trees[0])
+
+
+def _parse_postgres_aware(text: str, dialect: str):
+    tree = _parse(text, dialect)
+    if isinstance(tree, ParseFailure) and dialect in ("postgres", "postgresql") and _valid_postgres(text):
+        return ParseFailure(tree.message, tree.offset, unsupported=True)
+    return tree
+
+
+# Statements PostgreSQL runs whose grammar sqlglot does not know (or reads as a bare alias), and
+# constructs inside others: a failure on them is the parser's limit, not the user's error.
+_UNSUPPORTED_START = re.compile(
+    r"\s*(?:LISTEN|UNLISTEN|NOTIFY|DISCARD|CLUSTER|DEALLOCATE|ANALY[SZ]E|VACUUM|REINDEX|CHECKPOINT|LOAD|"
+    r"LOCK|PREPARE|EXECUTE|RESET|SECURITY\s+LABEL|REFRESH|IMPORT|REASSIGN|DO|CALL|COMMENT|GRANT|REVOKE|"
+    r"ALTER\s+(?!TABLE\b)|CREATE\s+(?:OR\s+REPLACE\s+)?(?!TABLE\b|(?:UNIQUE\s+)?INDEX\b)|DROP\s+(?!TABLE\b|INDEX\b)|"
+    r"SET|SHOW|BEGIN|START|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE|ABORT|CLOSE|FETCH|MOVE|DECLARE|"
+    r"COPY)\b",
+    re.IGNORECASE,
+)
+_UNSUPPORTED_INSIDE = re.compile(r"::\s*\w+(?:\s*\([\d\s,]*\))?\s*\[\s*\]", re.IGNORECASE)
+
+
+def _valid_postgres(text: str) -> bool:
+    return bool(_UNSUPPORTED_START.match(text) or _UNSUPPORTED_INSIDE.search(text))
 
 
 @lru_cache(maxsize=16)
