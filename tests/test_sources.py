@@ -66,6 +66,12 @@ def run(cur, conn, address, table):
     cur.execute("SELECT id FROM t WHERE a = '%s'" % address)
     cur.execute("DELETE FROM t WHERE id = {}".format(address))
     print("not sql: select the best option")
+    cur.execute(USERS, (1,))
+    report(conn)
+
+
+def report(conn):
+    return conn.execute(text(REPORT))
 '''
 
 

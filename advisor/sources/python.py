@@ -1,4 +1,4 @@
-"""SQL in Python: execute calls, SQLAlchemy text(), and SQL-looking string constants.
+"""SQL in Python: what reaches an execution call (execute, fetch, text(), raw()...).
 
 Uses the standard `ast` module: string literals keep their exact positions,
 implicit concatenation and triple-quoted strings included.  SQL assembled at
@@ -13,9 +13,14 @@ import re
 
 from advisor.ir import Location, SourceFile, SqlQuery, StringBuilt, TextMap
 
-EXECUTE_METHODS = {"execute", "executemany", "exec_driver_sql", "mogrify", "executescript", "copy_expert"}
-TEXT_FUNCTIONS = {"text", "literal_column_sql", "sql"}  # sqlalchemy.text, psycopg.sql.SQL is separate
-RAW_METHODS = {"raw", "from_statement"}  # Django Model.objects.raw(...)
+# Calls whose first argument is executed as SQL: DB-API and psycopg, asyncpg, databases, SQLAlchemy,
+# pandas, psycopg's COPY; SQL text is still required (`session.query(User)` is not SQL).
+EXECUTE_METHODS = {"execute", "executemany", "exec_driver_sql", "mogrify", "executescript", "copy_expert",
+                   "fetch", "fetchrow", "fetchval", "fetchone", "fetchall", "fetchmany", "fetch_one", "fetch_all",
+                   "fetch_val", "execute_many", "iterate", "query", "copy", "prepare", "read_sql", "read_sql_query",
+                   "cursor_execute", "run_query", "execute_query", "execute_sql"}
+TEXT_FUNCTIONS = {"text", "literal_column_sql", "sql", "SQL"}  # sqlalchemy.text, psycopg.sql.SQL
+RAW_METHODS = {"raw", "from_statement", "text", "SQL"}  # Django Model.objects.raw(...), sa.text, sql.SQL
 
 _SQL_START = re.compile(
     r"^\s*(\(\s*)*(SELECT|WITH|INSERT\s+INTO|UPDATE\s+\S+\s+SET|DELETE\s+FROM|CREATE\s+(UNIQUE\s+)?INDEX|"
@@ -44,7 +49,7 @@ def _call_name(func: ast.expr) -> str:
 def _is_sql_sink(call: ast.Call) -> bool:
     func = call.func
     if isinstance(func, ast.Attribute):
-        return func.attr in EXECUTE_METHODS or func.attr in RAW_METHODS or func.attr == "text"
+        return func.attr in EXECUTE_METHODS or func.attr in RAW_METHODS
     if isinstance(func, ast.Name):
         return func.id in TEXT_FUNCTIONS
     return False
@@ -164,6 +169,124 @@ def _literal(node: ast.expr) -> str | None:
     return None
 
 
+class _Reach:
+    """Which string expressions reach an execution call, and how.
+
+    Names, attributes (`self.SQL`, `Queries.GET`), dict subscripts and calls to functions of the
+    module that return SQL are followed to their assignments in the same module; a function that
+    forwards one of its parameters to an execution call is itself an execution call.
+    """
+
+    def __init__(self, tree: ast.Module):
+        self.assigned: dict[str, list[ast.expr]] = {}
+        self.returns: dict[str, list[ast.expr]] = {}
+        self.functions: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    name = target.id if isinstance(target, ast.Name) else \
+                        target.attr if isinstance(target, ast.Attribute) else None
+                    if name:
+                        self.assigned.setdefault(name, []).append(node.value)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self.functions.append(node)
+                self.returns[node.name] = [r.value for r in ast.walk(node) if isinstance(r, ast.Return) and r.value]
+        self.helpers: dict[str, int] = {}  # function name -> index of the argument it executes
+        for _ in range(3):  # helpers of helpers
+            if not self._find_helpers():
+                break
+
+    def sink_argument(self, call: ast.Call) -> ast.expr | None:
+        """The SQL argument of an execution call (or of a helper that forwards to one), else None."""
+        name = call.func.attr if isinstance(call.func, ast.Attribute) else \
+            call.func.id if isinstance(call.func, ast.Name) else None
+        if name is None:
+            return None
+        index = 0 if _is_sql_sink(call) else self.helpers.get(name)
+        if index is None:
+            return None
+        if index < len(call.args) and not isinstance(call.args[index], ast.Starred):
+            return call.args[index]
+        for keyword in call.keywords:
+            if keyword.arg in SQL_KEYWORDS:
+                return keyword.value
+        return None
+
+    def _find_helpers(self) -> bool:
+        found = False
+        for function in self.functions:
+            if function.name in self.helpers:
+                continue
+            params = [a.arg for a in function.args.posonlyargs + function.args.args]
+            offset = 1 if params and params[0] in ("self", "cls") else 0
+            for node in ast.walk(function):
+                if isinstance(node, ast.Call):
+                    arg = self.sink_argument(node)
+                    if isinstance(arg, ast.Name) and arg.id in params[offset:]:
+                        self.helpers[function.name] = params.index(arg.id) - offset
+                        found = True
+                        break
+        return found
+
+    def strings(self, node: ast.expr, depth: int = 0) -> list[ast.expr]:
+        """The string expressions `node` may stand for: literals, f-strings, formats, concatenations."""
+        if depth > 4:
+            return []
+        if isinstance(node, (ast.Constant, ast.JoinedStr, ast.BinOp)):
+            return [node] if _literal(node) is not None or _dynamic_sketch(node) is not None else []
+        if isinstance(node, ast.IfExp):
+            return self.strings(node.body, depth + 1) + self.strings(node.orelse, depth + 1)
+        name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
+        if name is not None:
+            return [s for value in self.assigned.get(name, ()) for s in self.strings(value, depth + 1)]
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+            key = node.slice.value
+            out = []
+            for mapping in self.strings_of_dicts(node.value):
+                for k, v in zip(mapping.keys, mapping.values):
+                    if isinstance(k, ast.Constant) and k.value == key:
+                        out += self.strings(v, depth + 1)
+            return out
+        if isinstance(node, ast.Call):
+            if _dynamic_sketch(node) is not None:
+                return [node]
+            func = node.func
+            called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+            if called in self.returns and not node.args and not node.keywords or called in _TEXT_BUILDERS:
+                values = self.returns.get(called, ()) if called not in _TEXT_BUILDERS else node.args[:1]
+                return [s for value in values for s in self.strings(value, depth + 1)]
+        return []
+
+    def strings_of_dicts(self, node: ast.expr) -> list[ast.Dict]:
+        if isinstance(node, ast.Dict):
+            return [node]
+        name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
+        return [v for v in self.assigned.get(name or "", ()) if isinstance(v, ast.Dict)]
+
+
+SQL_KEYWORDS = {"sql", "query", "statement", "stmt", "operation", "text", "sql_query", "command"}
+_TEXT_BUILDERS = {"dedent", "strip"}  # textwrap.dedent(SQL), SQL.strip(): the same text
+_NAMED_SQL = re.compile(r"(?:^|_)(?:SQL|QUERY|QUERIES|STATEMENT|STMT|DML)(?:_|$)")
+
+
+def _location(path: str, node: ast.expr, index: _LineIndex) -> Location:
+    return Location(path, node.lineno, index.char_col(node.lineno, node.col_offset),
+                    node.end_lineno, index.char_col(node.end_lineno, node.end_col_offset))
+
+
+def _named_constants(tree: ast.Module) -> list[ast.Constant]:
+    """Module and class constants named as SQL (`GET_USER_SQL = "..."`): executed from another module."""
+    bodies = [tree.body] + [n.body for n in tree.body if isinstance(n, ast.ClassDef)]
+    out = []
+    for body in bodies:
+        for node in body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                    and _NAMED_SQL.search(node.targets[0].id) and isinstance(node.value, ast.Constant):
+                out.append(node.value)
+    return out
+
+
 def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFile:
     result = SourceFile(path=path, text=text)
     try:
@@ -173,44 +296,54 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
         result.errors.append((Location(path, line, getattr(exc, "offset", None) or 1), f"Python syntax error: {exc.msg if isinstance(exc, SyntaxError) else exc}"))
         return result
     index = _LineIndex(text)
-
-    # Names assigned once from a dynamic SQL expression, per scope: `q = f"..."; cur.execute(q)`.
-    dynamic_names: dict[str, ast.expr] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            if _dynamic_sketch(node.value) is not None:
-                dynamic_names[node.targets[0].id] = node.value
-
+    reach = _Reach(tree)
     seen: set[int] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.JoinedStr):
-            seen.update(id(v) for v in ast.walk(node))  # f-string pieces are not queries alone
-        if not (isinstance(node, ast.Call) and _is_sql_sink(node) and node.args):
+        if not isinstance(node, ast.Call):
             continue
-        arg = node.args[0]
-        if isinstance(arg, ast.Name) and arg.id in dynamic_names:
-            arg = dynamic_names[arg.id]
-        sketch = _dynamic_sketch(arg)
-        if sketch is None or id(arg) in seen or not looks_like_sql(sketch[1]):
+        arg = reach.sink_argument(node)
+        if arg is None:
             continue
-        seen.update(id(v) for v in ast.walk(arg))
-        how, sql = sketch
-        loc = Location(path, arg.lineno, index.char_col(arg.lineno, arg.col_offset),
-                       arg.end_lineno, index.char_col(arg.end_lineno, arg.end_col_offset))
-        result.string_built.append(StringBuilt(how, _call_name(node.func), loc))
-        textmap = TextMap(path, sql, ((0, loc.line, loc.col),))
-        result.queries.append(SqlQuery(sql, loc, textmap, "python", dynamic=True, dialect=dialect))
-
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in seen:
-            if looks_like_sql(node.value):
-                textmap = _string_textmap(path, node, node.value, index)
-                loc = Location(path, node.lineno, index.char_col(node.lineno, node.col_offset),
-                               node.end_lineno, index.char_col(node.end_lineno, node.end_col_offset))
-                result.queries.append(SqlQuery(node.value, loc, textmap, "python", dialect=dialect))
+        for value in reach.strings(arg):
+            if id(value) in seen:
+                continue
+            origin = "execute-call" if value is arg else "constant-reaching-call"
+            if _add_query(result, path, value, node, origin, index, dialect):
+                seen.add(id(value))
+    for value in _named_constants(tree):
+        if id(value) not in seen:
+            _add_query(result, path, value, None, "named-constant", index, dialect)
     if "find" in text or "aggregate" in text or "index" in text:  # pymongo calls (advisor.sources.pymongo_calls)
         from advisor.sources.pymongo_calls import add_pymongo
 
         add_pymongo(result, tree, path, index)
     result.queries.sort(key=lambda q: (q.location.line, q.location.col))
     return result
+
+
+def _add_query(result: SourceFile, path: str, value: ast.expr, call: ast.Call | None, origin: str,
+               index: _LineIndex, dialect: str) -> bool:
+    """Record `value` as a query when its text looks like SQL; True when it did."""
+    literal = _literal(value)
+    if literal is not None:
+        if not looks_like_sql(literal):
+            return False
+        textmap = _string_textmap(path, value, literal, index)  # type: ignore[arg-type]
+        result.queries.append(SqlQuery(literal, _location(path, value, index), textmap, "python", dialect=dialect,
+                                       origin=origin, complete=not _has_format_fields(call, literal)))
+        return True
+    sketch = _dynamic_sketch(value)
+    if sketch is None or not looks_like_sql(sketch[1]):
+        return False
+    how, sql = sketch
+    loc = _location(path, value, index)
+    result.string_built.append(StringBuilt(how, _call_name(call.func) if call is not None else "", loc))
+    textmap = TextMap(path, sql, ((0, loc.line, loc.col),))
+    result.queries.append(SqlQuery(sql, loc, textmap, "python", dynamic=True, dialect=dialect, origin=origin,
+                                   complete=False))
+    return True
+
+
+def _has_format_fields(call: ast.Call | None, literal: str) -> bool:
+    """psycopg's sql.SQL("... {} ...") is a template: its fields are filled with composed names."""
+    return call is not None and _call_name(call.func).split(".")[-1] == "SQL" and "{" in literal
