@@ -229,7 +229,7 @@ class _Run:
 
     def _parse_errors(self, queries: list[SqlQuery], schema_only: bool) -> None:
         from advisor.checks import Hit
-        from advisor.parse import ParseFailure, failure_location, parse_sql
+        from advisor.parse import ParseFailure, failure_location, failure_severity, parse_sql
 
         unsupported_said: set[str] = set()  # valid PostgreSQL sqlglot cannot read: said once per file
         for query in queries:
@@ -250,7 +250,7 @@ class _Run:
                     failure_location(query, tree),
                     help=f"check the syntax for the {query.dialect} dialect; advisor skips this statement",
                     subject=tree.message, query=query.text, query_location=query.location,
-                    severity=None if query.source in ("sql", "schema") else "info",
+                    severity=failure_severity(query, tree),
                 )))
 
     def analyse(self, source: SourceFile, schema: Schema) -> None:

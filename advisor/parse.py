@@ -17,6 +17,9 @@ logging.getLogger("sqlglot").setLevel(logging.ERROR)  # it warns on every unsupp
 # comments and dollar-quoted bodies are kept as written (`'{}'::jsonb` is a value, not a template).
 _TEMPLATE = re.compile(
     r"""(?P<keep>'(?:[^']|'')*'?|"(?:[^"]|"")*"?|--[^\n]*|/\*.*?(?:\*/|\Z)|(?P<dq>\$(?:[A-Za-z_]\w*)?\$).*?(?:(?P=dq)|\Z))
+      | (?P<jinja_tag>\{%.*?%\}|\{\#.*?\#\})
+      | (?P<jinja>\{\{.*?\}\})
+      | (?P<pgpromise>\$(?:\{[^{}\n]*\}|\([^()\n]*\)|<[^<>\n]*>|\[[^\[\]\n]*\]|/[^/\n]*/)|\$\d+(?:[~^#]|:\w+))
       | (?P<pyformat>%\((?P<pyname>\w+)\)s)
       | (?P<format>\{(?P<fname>[^{}'"\n]{0,60})\})
       | (?P<psql_str>:'(?P<sname>\w+)')
@@ -26,9 +29,23 @@ _TEMPLATE = re.compile(
       | (?P<percent>%s)""",
     re.VERBOSE | re.DOTALL,
 )
-_HAS_TEMPLATE = re.compile(r"%\(|\{|:['\"A-Za-z_]|\\:|%s")
+_HAS_TEMPLATE = re.compile(r"%\(|\{|(?<![:\w]):['\"A-Za-z_]|\\:|%s|\$[(<\[/]|\$\d+[~^#:][^:]")
 # Words after which a template stands for a name (a table, a schema), not a value.
 _NAME_BEFORE = re.compile(r"(?:\b(?:FROM|JOIN|INTO|UPDATE|TABLE|EXISTS|ONLY|INDEX|ON|USING|TRUNCATE)\s*|\.)$", re.I)
+
+
+_TEXT_TEMPLATE = re.compile(r"\{[^{}\n]{0,60}\}|\$[({<\[/]|\$\d+[~^#]|:['\"]\w+['\"]")
+
+
+def has_text_template(text: str) -> bool:
+    """True when part of the SQL text itself is filled in later ({name}, ${x}, {{ jinja }}, psql :'v'),
+    as opposed to bind parameters ($1, %s, :name) that only stand for values."""
+    if _TEXT_TEMPLATE.search(text) is None:
+        return False
+    return any(m.lastgroup in _TEXT_KINDS for m in _TEMPLATE.finditer(text))  # outside strings and comments
+
+
+_TEXT_KINDS = {"jinja_tag", "jinja", "pgpromise", "format", "psql_str", "psql_ident"}
 
 
 def is_placeholder_name(name: str) -> bool:
@@ -46,15 +63,21 @@ def _typed(text: str, m: re.Match) -> str:
         return '"' + "_" * (size - 2) + '"'
     if kind == "escape":
         return " :" if size == 2 else "  ::"
+    if kind == "jinja_tag":
+        return re.sub(r"[^\n]", " ", raw)  # control flow of a template: no SQL of its own
     before = text[max(0, m.start() - 12):m.start()]
-    if _NAME_BEFORE.search(before) or text.startswith(".", m.end()):
+    glued = bool(before) and (before[-1].isalnum() or before[-1] == "_")  # idx_${name}: part of a name
+    as_name = kind == "pgpromise" and re.search(r"(?:~|:name|:alias)\W?$", raw) is not None  # ${x~}, $1:name
+    if glued or as_name or _NAME_BEFORE.search(before) or text.startswith(".", m.end()):
         return "_" * size  # an identifier of underscores: see is_placeholder_name
     if kind == "percent":
         return raw
-    name = m.group("pyname") or m.group("nname") or re.sub(r"\W", "", m.group("fname") or "")
     if kind == "named":
         return raw
-    return (":p" + name)[:size].ljust(size) if size >= 2 else "?"
+    name = m.group("pyname") or re.sub(r"\W", "", m.group("fname") or "") or "p"
+    if not name[0].isalpha():
+        name = "p" + name
+    return (":" + name)[:size].ljust(size) if size >= 2 else "?"
 
 
 def substitute_templates(text: str) -> str:
@@ -73,6 +96,15 @@ class ParseFailure:
     message: str
     offset: int  # in the query's text
     unsupported: bool = False  # valid PostgreSQL that sqlglot does not read: not the user's error
+    templated: bool = False  # the text has template syntax: what fails may be the template's doing
+
+
+def failure_severity(query: SqlQuery, failure: ParseFailure) -> str | None:
+    """`None` (the rule's own severity) for a statement a person wrote in a SQL file; "info" where
+    the failure may not be theirs: SQL in code, an incomplete text, a template."""
+    if query.source in ("sql", "schema") and query.complete and not failure.templated:
+        return None
+    return "info"
 
 
 @lru_cache(maxsize=4096)
@@ -104,8 +136,17 @@ def _parse(text: str, dialect: str):
 
 def _parse_postgres_aware(text: str, dialect: str):
     tree = _parse(text, dialect)
-    if isinstance(tree, ParseFailure) and dialect in ("postgres", "postgresql") and _valid_postgres(text):
+    if not isinstance(tree, ParseFailure):
+        return tree
+    if dialect in ("postgres", "postgresql") and _UNSUPPORTED_INSIDE.search(text):
+        # `x::regtype[]`, `::my_type[]`: sqlglot reads arrays of built-in types only; text[] reads alike
+        retry = _parse(_UNSUPPORTED_INSIDE.sub(lambda m: "::text[]".ljust(len(m.group(0))), text), dialect)
+        if not isinstance(retry, ParseFailure):
+            return retry
+    if dialect in ("postgres", "postgresql") and _valid_postgres(text):
         return ParseFailure(tree.message, tree.offset, unsupported=True)
+    if _HAS_TEMPLATE.search(text):
+        return ParseFailure(tree.message, tree.offset, templated=True)
     return tree
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from advisor.ir import SqlQuery, TextMap
+from advisor.parse import has_text_template
 
 _SCAN = re.compile(
     r"""
@@ -44,8 +45,10 @@ def _skip_block_comment(text: str, pos: int) -> int:
     return len(text)
 
 
-# A comment line naming the query that follows: aiosql/yesql/sqlc `-- name: get_user :one`, PugSQL `-- :name x`.
-_NAME_LINE = re.compile(r"^[ \t]*--[ \t]*(?:name[ \t]*:|:name\b)[^\n]*", re.MULTILINE | re.IGNORECASE)
+# A comment line naming the query that follows: aiosql/yesql/sqlc `-- name: get_user :one`, PugSQL
+# `-- :name x`, procrastinate's `-- fetch_job --`.
+_NAME_LINE = re.compile(r"^[ \t]*--[ \t]*(?:name[ \t]*:|:name\b|[A-Za-z_][\w.-]*[ \t]*--[ \t]*$)[^\n]*",
+                        re.MULTILINE | re.IGNORECASE)
 _COPY_FROM_STDIN = re.compile(r"COPY\b[^;]*\bFROM\s+STDIN\b", re.IGNORECASE)
 _END_OF_COPY_DATA = re.compile(r"^\\\.[ \t\r]*$", re.MULTILINE)
 POSTGRES_DIALECTS = ("postgres", "postgresql")
@@ -161,6 +164,6 @@ def extract_sql(path: str, text: str, dialect: str = "postgres", source: str = "
         textmap = TextMap(path, body, ((0, line, col),))
         queries.append(
             SqlQuery(text=body, location=textmap.locate(0, len(body) - 1), textmap=textmap,
-                     source=source, dialect=dialect, origin="sql-file")
+                     source=source, dialect=dialect, origin="sql-file", complete=not has_text_template(body))
         )
     return queries
