@@ -14,6 +14,7 @@ import re
 
 from advisor.ir import SqlQuery, TextMap
 from advisor.parse import has_text_template
+from advisor.sources.function_bodies import body_queries
 
 _SCAN = re.compile(
     r"""
@@ -52,6 +53,7 @@ _NAME_LINE = re.compile(r"^[ \t]*--[ \t]*(?:name[ \t]*:|:name\b|[A-Za-z_][\w.-]*
 _COPY_FROM_STDIN = re.compile(r"COPY\b[^;]*\bFROM\s+STDIN\b", re.IGNORECASE)
 _END_OF_COPY_DATA = re.compile(r"^\\\.[ \t\r]*$", re.MULTILINE)
 POSTGRES_DIALECTS = ("postgres", "postgresql")
+_ROUTINE = re.compile(r"(?:CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE)|DO)\b", re.IGNORECASE)
 
 
 def split_statements(text: str, dialect: str = "postgres") -> list[tuple[int, int]]:
@@ -162,8 +164,9 @@ def extract_sql(path: str, text: str, dialect: str = "postgres", source: str = "
         col = start - line_start + 1
         body = text[start:end]
         textmap = TextMap(path, body, ((0, line, col),))
-        queries.append(
-            SqlQuery(text=body, location=textmap.locate(0, len(body) - 1), textmap=textmap,
-                     source=source, dialect=dialect, origin="sql-file", complete=not has_text_template(body))
-        )
+        query = SqlQuery(text=body, location=textmap.locate(0, len(body) - 1), textmap=textmap,
+                         source=source, dialect=dialect, origin="sql-file", complete=not has_text_template(body))
+        queries.append(query)
+        if dialect in POSTGRES_DIALECTS and _ROUTINE.match(body):
+            queries += body_queries(query, _split_postgres)
     return queries
