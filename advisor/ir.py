@@ -93,6 +93,7 @@ class StringBuilt:
     how: str  # "f-string", "%-format", ".format()", "concatenation"
     call: str  # the call it flows into, e.g. "cursor.execute"
     location: Location
+    interpolated: tuple[str, ...] = ()  # source text of each unknown piece, e.g. ("table", "quote_ident(x)")
 
 
 @dataclass(frozen=True)

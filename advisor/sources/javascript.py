@@ -748,8 +748,12 @@ def _index_from_call(f: _File, base, calls, i: int) -> list[IndexDef]:
 # --- SQL ---------------------------------------------------------------------------------------
 
 
-def _string_pieces(f: _File, node, tagged: bool):
-    """(text, anchors, substitutions) of a string or template literal, anchored per piece."""
+def _string_pieces(f: _File, node, tagged: bool, unknown: list | None = None):
+    """(text, anchors, substitutions) of a string or template literal, anchored per piece.
+
+    In an untagged template, a substitution whose value the module fixes (`${TABLE}` with
+    `const TABLE = "jobs"`, `${schema}.${table}` prefixes) is replaced by that value; the others
+    are placeholders, counted in `substitutions` and their source text appended to `unknown`."""
     text = ""
     anchors: list[tuple[int, int, int]] = []
     subs = 0
@@ -761,12 +765,52 @@ def _string_pieces(f: _File, node, tagged: bool):
         elif c.type == "escape_sequence":
             text += _unescape(f.src(c))
         elif c.type == "template_substitution":
+            known = None if tagged else _static_text(f, c.named_children[0] if c.named_children else c, 0)
+            if known is not None:
+                text += known
+                continue
             subs += 1
             text += f"${subs}" if tagged else DYNAMIC_PLACEHOLDER
+            if unknown is not None:
+                unknown.append(f.src(c)[2:-1].strip())
     if not anchors:
         r, col = node.start_point
         anchors.append((0, r + 1, f.col(r, col) + 1))
     return text, tuple(anchors), subs
+
+
+def _static_text(f: _File, node, depth: int) -> str | None:
+    """The text an expression always has in this module (a literal, a const, their concatenation), or None."""
+    node = _unwrap(node)
+    if node is None or depth > 4:
+        return None
+    if node.type in ("string", "template_string"):
+        if node.type == "template_string":
+            text, _, subs = _string_pieces_static(f, node, depth)
+            return text if subs == 0 else None
+        return _string_value(f, node)
+    if node.type == "identifier":
+        value = f.resolve(f.src(node), node.start_byte)
+        return _static_text(f, value, depth + 1) if value is not None else None
+    if node.type == "binary_expression":
+        parts = _flatten_plus(node)
+        texts = [_static_text(f, p, depth + 1) for p in parts] if len(parts) > 1 else [None]
+        return "".join(texts) if all(t is not None for t in texts) else None  # type: ignore[arg-type]
+    return None
+
+
+def _string_pieces_static(f: _File, node, depth: int):
+    text, subs = "", 0
+    for c in node.named_children:
+        if c.type == "string_fragment":
+            text += f.src(c)
+        elif c.type == "escape_sequence":
+            text += _unescape(f.src(c))
+        elif c.type == "template_substitution":
+            known = _static_text(f, c.named_children[0], depth + 1) if c.named_children else None
+            subs += known is None
+            text += known or ""
+    return text, (), subs
 
 
 def _flatten_plus(node) -> list:
@@ -796,7 +840,7 @@ def _sql_from_calls(f: _File, calls: list, result: SourceFile, dialect: str, see
             if looks_like_sql(text):
                 seen.add(args.id)
                 result.queries.append(SqlQuery(text, f.loc(args), TextMap(f.path, text, anchors), "js",
-                                               dialect=dialect))
+                                               dialect=dialect, origin="execute-call"))
             continue
         if name not in SQL_SINKS:
             continue
@@ -804,67 +848,73 @@ def _sql_from_calls(f: _File, calls: list, result: SourceFile, dialect: str, see
         if not arglist:
             continue
         arg = _unwrap(arglist[0])
+        origin = "execute-call"
         if arg.type == "identifier":
             resolved = f.resolve(f.src(arg), arg.start_byte)
             if resolved is not None and resolved.type in ("string", "template_string", "binary_expression"):
-                arg = resolved
+                arg, origin = resolved, "constant-reaching-call"
         if arg.type == "object":  # client.query({ text: '...', values })
             for child in arg.named_children:
                 if child.type == "pair" and _key_name(f, child.child_by_field_name("key")) == "text":
                     arg = _unwrap(child.child_by_field_name("value"))
                     break
         if arg.type in ("string", "template_string"):
-            text, anchors, subs = _string_pieces(f, arg, tagged=False)
+            unknown: list[str] = []
+            text, anchors, subs = _string_pieces(f, arg, tagged=False, unknown=unknown)
             if not looks_like_sql(text.replace(DYNAMIC_PLACEHOLDER, "x")):
                 continue
             seen.add(arg.id)
             if subs:
-                result.string_built.append(StringBuilt("template literal", callee, f.loc(arg)))
-                result.queries.append(SqlQuery(text, f.loc(arg), TextMap(f.path, text, anchors), "js", dynamic=True,
-                                               dialect=dialect))
-            else:
-                result.queries.append(SqlQuery(text, f.loc(arg), TextMap(f.path, text, anchors), "js",
-                                               dialect=dialect))
+                result.string_built.append(StringBuilt("template literal", callee, f.loc(arg), tuple(unknown)))
+            result.queries.append(SqlQuery(text, f.loc(arg), TextMap(f.path, text, anchors), "js", dynamic=bool(subs),
+                                           dialect=dialect, origin=origin, complete=not subs))
         elif arg.type == "binary_expression":
             parts = _flatten_plus(arg)
             if len(parts) < 2:
                 continue
             text = ""
-            dynamic = False
+            unknown = []
             for p in parts:
-                s = _string_value(f, p) if p.type in ("string", "template_string") else None
+                s = _static_text(f, p, 0)
                 if s is None:
-                    dynamic = True
+                    unknown.append(f.src(p))
                     text += DYNAMIC_PLACEHOLDER
                 else:
                     text += s
-                seen.update(x.id for x in (p,))
+                seen.add(p.id)
+            dynamic = bool(unknown)
             if not looks_like_sql(text.replace(DYNAMIC_PLACEHOLDER, "x")):
                 continue
             seen.add(arg.id)
             loc = f.loc(arg)
             if dynamic:
-                result.string_built.append(StringBuilt("concatenation", callee, loc))
+                result.string_built.append(StringBuilt("concatenation", callee, loc, tuple(unknown)))
             r, c = arg.start_point
             result.queries.append(SqlQuery(text, loc, TextMap(f.path, text, ((0, r + 1, f.col(r, c)),)), "js",
-                                           dynamic=dynamic, dialect=dialect))
+                                           dynamic=dynamic, dialect=dialect, origin=origin, complete=not dynamic))
+
+
+_NAMED_SQL = re.compile(r"(?:^|_)(?:SQL|QUERY|QUERIES|STATEMENT|STMT)(?:_|$)|[a-z](?:Sql|Query|Statement)$")
 
 
 def _sql_literals(f: _File, result: SourceFile, dialect: str, seen: set) -> None:
-    """Other string constants that look like SQL (as the Python extractor does)."""
+    """Constants named as SQL (`const GET_JOB_SQL = "..."`, `fetchJobQuery`), executed from another
+    module; other SQL-looking strings are not queries (they reach no execution call)."""
     from advisor.sources.python import looks_like_sql
 
-    stack = [f.root]
-    while stack:
-        node = stack.pop()
-        if node.type in ("string", "template_string"):
-            if node.id not in seen and node.parent is not None and node.parent.type != "call_expression":
-                text, anchors, subs = _string_pieces(f, node, tagged=False)
-                if not subs and len(text) >= 8 and looks_like_sql(text):
-                    result.queries.append(SqlQuery(text, f.loc(node), TextMap(f.path, text, anchors), "js",
-                                                   dialect=dialect))
+    for name, values in f.decls.items():
+        if not _NAMED_SQL.search(name):
             continue
-        stack.extend(node.children)
+        for _, node in values:
+            if node.type not in ("string", "template_string") or node.id in seen:
+                continue
+            seen.add(node.id)
+            unknown: list[str] = []
+            text, anchors, subs = _string_pieces(f, node, tagged=False, unknown=unknown)
+            if len(text) >= 8 and looks_like_sql(text.replace(DYNAMIC_PLACEHOLDER, "x")):
+                result.queries.append(SqlQuery(text, f.loc(node), TextMap(f.path, text, anchors), "js",
+                                               dynamic=bool(subs), dialect=dialect, origin="named-constant",
+                                               complete=not subs))
 
 
 # --- entry point ---------------------------------------------------------------------------------

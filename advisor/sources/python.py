@@ -50,8 +50,8 @@ def _is_sql_sink(call: ast.Call) -> bool:
     func = call.func
     if isinstance(func, ast.Attribute):
         return func.attr in EXECUTE_METHODS or func.attr in RAW_METHODS
-    if isinstance(func, ast.Name):
-        return func.id in TEXT_FUNCTIONS
+    if isinstance(func, ast.Name):  # text(...), or an execute function handed in (a test fixture, a partial)
+        return func.id in TEXT_FUNCTIONS or func.id in EXECUTE_METHODS
     return False
 
 
@@ -337,7 +337,8 @@ def _add_query(result: SourceFile, path: str, value: ast.expr, call: ast.Call | 
         return False
     how, sql = sketch
     loc = _location(path, value, index)
-    result.string_built.append(StringBuilt(how, _call_name(call.func) if call is not None else "", loc))
+    result.string_built.append(StringBuilt(how, _call_name(call.func) if call is not None else "", loc,
+                                           _interpolated(value)))
     textmap = TextMap(path, sql, ((0, loc.line, loc.col),))
     result.queries.append(SqlQuery(sql, loc, textmap, "python", dynamic=True, dialect=dialect, origin=origin,
                                    complete=False))
@@ -347,3 +348,18 @@ def _add_query(result: SourceFile, path: str, value: ast.expr, call: ast.Call | 
 def _has_format_fields(call: ast.Call | None, literal: str) -> bool:
     """psycopg's sql.SQL("... {} ...") is a template: its fields are filled with composed names."""
     return call is not None and _call_name(call.func).split(".")[-1] == "SQL" and "{" in literal
+
+
+def _interpolated(node: ast.expr) -> tuple[str, ...]:
+    """The source of each value spliced into dynamic SQL (what the rules judge: a name, a quoted identifier)."""
+    if isinstance(node, ast.JoinedStr):
+        values = [v.value for v in node.values if isinstance(v, ast.FormattedValue)]
+    elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+        values = list(node.right.elts) if isinstance(node.right, ast.Tuple) else [node.right]
+    elif isinstance(node, ast.BinOp):
+        values = [p for p in _flatten_add(node) if _literal(p) is None]
+    elif isinstance(node, ast.Call):
+        values = list(node.args) + [k.value for k in node.keywords]
+    else:
+        values = []
+    return tuple(ast.unparse(v) for v in values)
