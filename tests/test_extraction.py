@@ -263,3 +263,21 @@ def test_js_template_literals_take_the_module_constants_and_placeholder_the_rest
     where = delete.textmap.locate(delete.text.index("WHERE"))
     line = JS_BUILDER.splitlines()[where.line - 1]
     assert where.line == 8 and line[where.col - 1:].startswith("WHERE id = ANY")  # after the substituted ${TABLE}
+
+
+def test_js_helper_that_forwards_its_parameter_is_an_execution_call():
+    text = """class PGMQ {
+  executeQuery(query, params) {
+    return n(this, null, function* () { const c = yield this.pool.connect(); return yield c.query(query, params); });
+  }
+  metrics(q) { const t = "SELECT * FROM pgmq.metrics($1)"; return this.executeQuery(t, [q]); }
+  describe() { return "SELECT a FROM b is what the docs say"; }
+}
+const run = async (db, sql) => db.query(sql);
+export async function count(db) { return run(db, "SELECT count(*) FROM jobs WHERE a = 1"); }
+"""
+    queries = extract("pgmq.ts", text).queries
+    assert [(q.text, q.origin) for q in queries] == [
+        ("SELECT * FROM pgmq.metrics($1)", "constant-reaching-call"),
+        ("SELECT count(*) FROM jobs WHERE a = 1", "execute-call"),
+    ]

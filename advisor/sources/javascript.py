@@ -822,17 +822,73 @@ def _flatten_plus(node) -> list:
     return [node]
 
 
+_FUNCTIONS = {"function_declaration", "function_expression", "function", "arrow_function", "method_definition",
+              "generator_function_declaration", "generator_function"}
+
+
+def _callee_name(f: _File, call) -> tuple[str, str]:
+    """(called name, callee source) of a call: `query` and `this.pool.query` for this.pool.query(...)."""
+    fn = _unwrap(call.child_by_field_name("function"))
+    if fn is None:
+        return "", ""
+    _, prop = _member_parts(f, fn)
+    return (prop if prop is not None else (f.src(fn) if fn.type == "identifier" else "")), f.src(fn)
+
+
+def _function_name(f: _File, fn) -> str | None:
+    name = fn.child_by_field_name("name")
+    if name is not None:
+        return f.src(name)
+    parent = fn.parent
+    if parent is not None and parent.type == "variable_declarator":
+        target = parent.child_by_field_name("name")
+        return f.src(target) if target is not None and target.type == "identifier" else None
+    if parent is not None and parent.type == "pair":
+        return _key_name(f, parent.child_by_field_name("key"))
+    return None
+
+
+def _sql_helpers(f: _File, calls: list) -> dict[str, int]:
+    """Functions and methods that hand one of their parameters to a SQL execution call, e.g.
+    `executeQuery(sql, params) { return this.pool.query(sql, params) }`: name -> that parameter's index."""
+    helpers: dict[str, int] = {}
+    for _ in range(3):  # helpers of helpers
+        grew = False
+        for call in calls:
+            name, _ = _callee_name(f, call)
+            index = 0 if name in SQL_SINKS else helpers.get(name)
+            arglist = _arg_list(call.child_by_field_name("arguments"))
+            if index is None or index >= len(arglist) or _unwrap(arglist[index]).type != "identifier":
+                continue
+            forwarded = f.src(_unwrap(arglist[index]))
+            node = call.parent
+            while node is not None:  # the enclosing function that has the forwarded name as a parameter
+                if node.type in _FUNCTIONS:
+                    params = node.child_by_field_name("parameters")
+                    names = [f.src(p.child_by_field_name("pattern") or p) for p in params.named_children] \
+                        if params is not None else []
+                    if forwarded in names:
+                        helper = _function_name(f, node)
+                        if helper and helper not in helpers and helper not in SQL_SINKS:
+                            helpers[helper] = names.index(forwarded)
+                            grew = True
+                        break
+                node = node.parent
+        if not grew:
+            break
+    return helpers
+
+
 def _sql_from_calls(f: _File, calls: list, result: SourceFile, dialect: str, seen: set) -> None:
     from advisor.sources.python import looks_like_sql
 
+    helpers = _sql_helpers(f, calls)
     for call in calls:
         fn = _unwrap(call.child_by_field_name("function"))
         args = call.child_by_field_name("arguments")
         if fn is None or args is None:
             continue
-        obj, prop = _member_parts(f, fn)
-        name = prop if prop is not None else (f.src(fn) if fn.type == "identifier" else "")
-        callee = f.src(fn)
+        name, callee = _callee_name(f, call)
         if args.type == "template_string":  # tagged template
             if name not in SAFE_TAGS and name not in SQL_SINKS:
                 continue
@@ -842,12 +898,13 @@ def _sql_from_calls(f: _File, calls: list, result: SourceFile, dialect: str, see
                 result.queries.append(SqlQuery(text, f.loc(args), TextMap(f.path, text, anchors), "js",
                                                dialect=dialect, origin="execute-call"))
             continue
-        if name not in SQL_SINKS:
+        if name not in SQL_SINKS and name not in helpers:
             continue
         arglist = _arg_list(args)
-        if not arglist:
+        index = 0 if name in SQL_SINKS else helpers[name]
+        if len(arglist) <= index:
             continue
-        arg = _unwrap(arglist[0])
+        arg = _unwrap(arglist[index])
         origin = "execute-call"
         if arg.type == "identifier":
             resolved = f.resolve(f.src(arg), arg.start_byte)
