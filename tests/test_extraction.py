@@ -77,7 +77,7 @@ def test_only_text_that_reaches_an_execution_call_is_a_query():
 
 def test_constant_named_as_sql_counts_even_when_executed_elsewhere():
     text = 'GET_USER_SQL = "SELECT id, name FROM users WHERE id = %s"\nHELP = "SELECT a FROM b is how you read"\n'
-    queries = extract_python("queries.py", text).queries
+    queries = extract_python("repository.py", text).queries
     assert texts(queries) == ["SELECT id, name FROM users WHERE id = %s"]
     assert queries[0].origin == "named-constant"
 
@@ -281,3 +281,10 @@ export async function count(db) { return run(db, "SELECT count(*) FROM jobs WHER
         ("SELECT * FROM pgmq.metrics($1)", "constant-reaching-call"),
         ("SELECT count(*) FROM jobs WHERE a = 1", "execute-call"),
     ]
+
+
+def test_upper_case_constants_of_a_query_module_are_queries():
+    text = 'SEND = "SELECT * FROM pgmq.send(queue_name=>%s::text, msg=>%s::jsonb);"\nVERSION = "1.4.0"\nHELP_TEXT = "no"\n'
+    assert texts(extract_python("src/pgmq/_sql.py", text).queries) == [
+        "SELECT * FROM pgmq.send(queue_name=>%s::text, msg=>%s::jsonb);"]
+    assert extract_python("src/pgmq/client.py", text).queries == []

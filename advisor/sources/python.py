@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
+from pathlib import PurePath
 
 from advisor.ir import Location, SourceFile, SqlQuery, StringBuilt, TextMap
 
@@ -275,16 +276,23 @@ def _location(path: str, node: ast.expr, index: _LineIndex) -> Location:
                     node.end_lineno, index.char_col(node.end_lineno, node.end_col_offset))
 
 
-def _named_constants(tree: ast.Module) -> list[ast.Constant]:
-    """Module and class constants named as SQL (`GET_USER_SQL = "..."`): executed from another module."""
+def _named_constants(tree: ast.Module, path: str) -> list[ast.Constant]:
+    """Module and class constants named as SQL (`GET_USER_SQL = "..."`), or any upper-case constant of
+    a module named as SQL (`_sql.py`, `queries.py`): executed from another module."""
+    store = _SQL_MODULE.search(PurePath(path).stem) is not None
     bodies = [tree.body] + [n.body for n in tree.body if isinstance(n, ast.ClassDef)]
     out = []
     for body in bodies:
         for node in body:
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
-                    and _NAMED_SQL.search(node.targets[0].id) and isinstance(node.value, ast.Constant):
-                out.append(node.value)
+                    and isinstance(node.value, ast.Constant):
+                name = node.targets[0].id
+                if _NAMED_SQL.search(name) or (store and name.isupper()):
+                    out.append(node.value)
     return out
+
+
+_SQL_MODULE = re.compile(r"^_?(?:sql|queries|query|statements)$|_(?:sql|queries)$", re.IGNORECASE)
 
 
 def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFile:
@@ -310,7 +318,7 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
             origin = "execute-call" if value is arg else "constant-reaching-call"
             if _add_query(result, path, value, node, origin, index, dialect):
                 seen.add(id(value))
-    for value in _named_constants(tree):
+    for value in _named_constants(tree, path):
         if id(value) not in seen:
             _add_query(result, path, value, None, "named-constant", index, dialect)
     if "find" in text or "aggregate" in text or "index" in text:  # pymongo calls (advisor.sources.pymongo_calls)
