@@ -31,7 +31,7 @@ _TEMPLATE = re.compile(
 )
 _HAS_TEMPLATE = re.compile(r"%\(|\{|(?<![:\w]):['\"A-Za-z_]|\\:|%s|\$[(<\[/]|\$\d+[~^#:][^:]")
 # Words after which a template stands for a name (a table, a schema), not a value.
-_NAME_BEFORE = re.compile(r"(?:\b(?:FROM|JOIN|INTO|UPDATE|TABLE|EXISTS|ONLY|INDEX|ON|USING|TRUNCATE)\s*|\.)$", re.I)
+_NAME_BEFORE = re.compile(r"(?:\b(?:FROM|JOIN|INTO|UPDATE|TABLE|EXISTS|ONLY|INDEX|ON|USING|TRUNCATE)\s*|\.)$", re.IGNORECASE)
 
 
 _TEXT_TEMPLATE = re.compile(r"\{[^{}\n]{0,60}\}|\$[({<\[/]|\$\d+[~^#]|:['\"]\w+['\"]")

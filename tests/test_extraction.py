@@ -5,7 +5,12 @@ pgqueuer, aiosql users, pg-promise's massive, graphile-worker, pg_dump output)."
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from advisor.parse import ParseFailure, has_text_template, parse_sql, substitute_templates
+from advisor.parse import (
+    ParseFailure,
+    has_text_template,
+    parse_sql,
+    substitute_templates,
+)
 from advisor.sources import extract
 from advisor.sources.python import extract_python
 from advisor.sources.sql_files import extract_sql, split_statements

@@ -10,7 +10,7 @@ so an offset in the rewritten statement is an offset in the file.
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from advisor.ir import SqlQuery, TextMap
 
@@ -53,7 +53,7 @@ def body_queries(query: SqlQuery, split: Splitter) -> list[SqlQuery]:
     if language == "plpgsql":
         names |= _declared_names(text[start:end])
     spans = split(text, start, end)
-    pieces = spans if language == "sql" else [s for span in spans if (s := _plpgsql_statement(text, *span))]
+    pieces = spans if language == "sql" else [p for span in spans if (p := _plpgsql_statement(text, *span))]
     out = []
     for s, e in pieces:
         sql = _as_query(text[s:e], names)

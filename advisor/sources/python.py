@@ -272,8 +272,9 @@ _NAMED_SQL = re.compile(r"(?:^|_)(?:SQL|QUERY|QUERIES|STATEMENT|STMT|DML)(?:_|$)
 
 
 def _location(path: str, node: ast.expr, index: _LineIndex) -> Location:
+    end_line, end_col = node.end_lineno or node.lineno, node.end_col_offset or node.col_offset
     return Location(path, node.lineno, index.char_col(node.lineno, node.col_offset),
-                    node.end_lineno, index.char_col(node.end_lineno, node.end_col_offset))
+                    end_line, index.char_col(end_line, end_col))
 
 
 def _named_constants(tree: ast.Module, path: str) -> list[ast.Constant]:

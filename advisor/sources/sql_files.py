@@ -11,6 +11,7 @@ escapes, backquotes, T-SQL brackets).  Named-query files (aiosql, yesql, sqlc, P
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from advisor.ir import SqlQuery, TextMap
 from advisor.parse import has_text_template
@@ -62,7 +63,7 @@ def split_statements(text: str, dialect: str = "postgres") -> list[tuple[int, in
     blocks = [first] + [m.start() for m in _NAME_LINE.finditer(text)] + [len(text)]
     splitter = _split_postgres if dialect in POSTGRES_DIALECTS else _split_with_tokenizer
     spans: list[tuple[int, int]] = []
-    for start, end in zip(blocks, blocks[1:]):
+    for start, end in pairwise(blocks):
         if start < end:
             spans += splitter(text, start, end, dialect)
     return spans
