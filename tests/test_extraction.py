@@ -293,3 +293,11 @@ def test_upper_case_constants_of_a_query_module_are_queries():
     assert texts(extract_python("src/pgmq/_sql.py", text).queries) == [
         "SELECT * FROM pgmq.send(queue_name=>%s::text, msg=>%s::jsonb);"]
     assert extract_python("src/pgmq/client.py", text).queries == []
+
+
+def test_words_inside_plpgsql_strings_and_comments_are_not_statements():
+    text = ("CREATE FUNCTION v(routing_key text) RETURNS void LANGUAGE plpgsql AS $$\nBEGIN\n"
+            "    IF routing_key ~ '\\.$' THEN\n"
+            "        RAISE EXCEPTION 'routing_key cannot end with a dot. Got: %', routing_key; -- END with a dot\n"
+            "    END IF;\nEND;\n$$;")
+    assert [q.origin for q in extract_sql("v.sql", text)] == ["sql-file"]

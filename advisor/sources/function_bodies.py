@@ -106,7 +106,7 @@ def _declared_names(body: str) -> set[str]:
 
 def _plpgsql_statement(text: str, start: int, end: int) -> tuple[int, int] | None:
     """The SQL statement within one `;`-terminated piece of PL/pgSQL, or None for control flow."""
-    piece = text[start:end]
+    piece = re.sub(_PROTECTED, lambda m: " " * len(m.group(0)), text[start:end])  # no keywords in strings
     for m in _START.finditer(piece):
         before = piece[:m.start()]
         if _FOR_IN.search(before):
