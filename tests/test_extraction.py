@@ -301,3 +301,13 @@ def test_words_inside_plpgsql_strings_and_comments_are_not_statements():
             "        RAISE EXCEPTION 'routing_key cannot end with a dot. Got: %', routing_key; -- END with a dot\n"
             "    END IF;\nEND;\n$$;")
     assert [q.origin for q in extract_sql("v.sql", text)] == ["sql-file"]
+
+
+def test_arguments_qualified_by_the_function_name_are_parameters():
+    text = ("create function :SCHEMA.add_job(identifier text, queue_name text) returns void as $$\n"
+            "  insert into :SCHEMA.jobs (task_id, queue_id) select tasks.id, job_queues.id\n"
+            "  from :SCHEMA.tasks left join :SCHEMA.job_queues on job_queues.queue_name = add_job.queue_name\n"
+            "  where tasks.identifier = add_job.identifier;\n$$ language sql;")
+    (body,) = [q for q in extract_sql("add_job.sql", text) if q.origin == "function-body"]
+    assert "add_job" not in body.text and "job_queues.queue_name = $1" in body.text
+    assert not isinstance(parse_sql(body.text), ParseFailure)

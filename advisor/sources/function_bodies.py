@@ -16,6 +16,7 @@ from advisor.ir import SqlQuery, TextMap
 
 _ROUTINE = re.compile(r"\s*(?:CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE)\b|DO\b)", re.IGNORECASE)
 _BODY = re.compile(r"\bAS\s+(\$(?:[A-Za-z_]\w*)?\$)|^\s*DO\s+(?:LANGUAGE\s+\w+\s+)?(\$(?:[A-Za-z_]\w*)?\$)", re.IGNORECASE)
+_ROUTINE_NAME = re.compile(r"(?:FUNCTION|PROCEDURE)\s+(?:[\w\":]+\.)*\"?(\w+)\"?\s*\(", re.IGNORECASE)
 _LANGUAGE = re.compile(r"\bLANGUAGE\s+'?(\w+)", re.IGNORECASE)
 _START = re.compile(r"\b(?:RETURN\s+QUERY\s+)?(SELECT|WITH|INSERT|UPDATE|DELETE|PERFORM)\b", re.IGNORECASE)
 # What may stand before a statement inside PL/pgSQL: the start of the piece or a block keyword.
@@ -50,6 +51,9 @@ def body_queries(query: SqlQuery, split: Splitter) -> list[SqlQuery]:
     if language not in ("sql", "plpgsql"):
         return []
     names = _argument_names(text[:body.start()])
+    routine = _ROUTINE_NAME.search(text[:body.start()])
+    if names and routine:
+        names.add(routine.group(1).lower())  # add_job.queue_name: an argument qualified by the routine's name
     if language == "plpgsql":
         names |= _declared_names(text[start:end])
     spans = split(text, start, end)
