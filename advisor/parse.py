@@ -40,8 +40,8 @@ _TEXT_TEMPLATE = re.compile(r"\{[^{}\n]{0,60}\}|\$[({<\[/]|\$\d+[~^#]|:['\"]\w+[
 def has_text_template(text: str) -> bool:
     """True when part of the SQL text itself is filled in later ({name}, ${x}, {{ jinja }}, psql :'v'),
     as opposed to bind parameters ($1, %s, :name) that only stand for values."""
-    if _TEXT_TEMPLATE.search(text) is None:
-        return False
+    if not ("{" in text or "$" in text or ":'" in text or ':"' in text) or _TEXT_TEMPLATE.search(text) is None:
+        return False  # the `in` tests first: most statements have none of these characters
     return any(m.lastgroup in _TEXT_KINDS for m in _TEMPLATE.finditer(text))  # outside strings and comments
 
 
@@ -82,7 +82,7 @@ def _typed(text: str, m: re.Match) -> str:
 
 def substitute_templates(text: str) -> str:
     """`text` with template syntax replaced by same-length placeholders (see _TEMPLATE)."""
-    if not _HAS_TEMPLATE.search(text):
+    if not ("{" in text or "%" in text or ":" in text or "\\" in text or "$" in text) or not _HAS_TEMPLATE.search(text):
         return text
 
     def replace(m: re.Match) -> str:
