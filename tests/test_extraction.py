@@ -311,3 +311,14 @@ def test_arguments_qualified_by_the_function_name_are_parameters():
     (body,) = [q for q in extract_sql("add_job.sql", text) if q.origin == "function-body"]
     assert "add_job" not in body.text and "job_queues.queue_name = $1" in body.text
     assert not isinstance(parse_sql(body.text), ParseFailure)
+
+
+def test_fstrings_take_the_module_constants():
+    text = ('TABLE = "procrastinate_jobs"\n\ndef f(cur, status, column):\n'
+            '    cur.execute(f"SELECT id FROM {TABLE} WHERE status = %s", (status,))\n'
+            '    cur.execute(f"SELECT {column} FROM {TABLE}")\n')
+    result = extract_python("jobs.py", text)
+    static, built = result.queries
+    assert static.text == "SELECT id FROM procrastinate_jobs WHERE status = %s" and not static.dynamic
+    assert built.dynamic and built.text == "SELECT __advisor_param FROM procrastinate_jobs"
+    assert [b.interpolated for b in result.string_built] == [("column",)]

@@ -259,6 +259,34 @@ class _Reach:
                 return [s for value in values for s in self.strings(value, depth + 1)]
         return []
 
+    def constant(self, node: ast.expr) -> str | None:
+        """The one text a name always has in this module (`TABLE = "jobs"`), else None."""
+        if isinstance(node, ast.Constant):
+            return node.value if isinstance(node.value, str) else None
+        if not isinstance(node, (ast.Name, ast.Attribute)):
+            return None
+        values = {_literal(v) for v in self.strings(node)}
+        return values.pop() if len(values) == 1 and None not in values else None
+
+    def fill_constants(self, node: ast.expr) -> tuple[str, tuple[str, ...]] | None:
+        """(text, unknown pieces) of an f-string or concatenation with the module's constants filled in."""
+        if isinstance(node, ast.JoinedStr):
+            pieces: list[ast.expr] = [v.value if isinstance(v, ast.FormattedValue) and v.conversion == -1
+                                      and v.format_spec is None else v for v in node.values]
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            pieces = _flatten_add(node)
+        else:
+            return None
+        text, unknown = "", []
+        for piece in pieces:
+            known = self.constant(piece)
+            if known is None:
+                unknown.append(ast.unparse(piece.value if isinstance(piece, ast.FormattedValue) else piece))
+                text += DYNAMIC_PLACEHOLDER
+            else:
+                text += known
+        return text, tuple(unknown)
+
     def strings_of_dicts(self, node: ast.expr) -> list[ast.Dict]:
         if isinstance(node, ast.Dict):
             return [node]
@@ -317,11 +345,11 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
             if id(value) in seen:
                 continue
             origin = "execute-call" if value is arg else "constant-reaching-call"
-            if _add_query(result, path, value, node, origin, index, dialect):
+            if _add_query(result, path, value, node, origin, index, dialect, reach):
                 seen.add(id(value))
     for value in _named_constants(tree, path):
         if id(value) not in seen:
-            _add_query(result, path, value, None, "named-constant", index, dialect)
+            _add_query(result, path, value, None, "named-constant", index, dialect, reach)
     if "find" in text or "aggregate" in text or "index" in text:  # pymongo calls (advisor.sources.pymongo_calls)
         from advisor.sources.pymongo_calls import add_pymongo
 
@@ -331,7 +359,7 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
 
 
 def _add_query(result: SourceFile, path: str, value: ast.expr, call: ast.Call | None, origin: str,
-               index: _LineIndex, dialect: str) -> bool:
+               index: _LineIndex, dialect: str, reach: _Reach) -> bool:
     """Record `value` as a query when its text looks like SQL; True when it did."""
     literal = _literal(value)
     if literal is not None:
@@ -342,13 +370,22 @@ def _add_query(result: SourceFile, path: str, value: ast.expr, call: ast.Call | 
                                        origin=origin, complete=not _has_format_fields(call, literal)))
         return True
     sketch = _dynamic_sketch(value)
-    if sketch is None or not looks_like_sql(sketch[1]):
+    if sketch is None:
         return False
     how, sql = sketch
+    interpolated = _interpolated(value)
+    filled = reach.fill_constants(value)
+    if filled is not None:
+        sql, interpolated = filled
+    if not looks_like_sql(sql):
+        return False
     loc = _location(path, value, index)
-    result.string_built.append(StringBuilt(how, _call_name(call.func) if call is not None else "", loc,
-                                           _interpolated(value)))
     textmap = TextMap(path, sql, ((0, loc.line, loc.col),))
+    if not interpolated:  # every piece is a constant of the module: f"SELECT ... FROM {TABLE}"
+        result.queries.append(SqlQuery(sql, loc, textmap, "python", dialect=dialect, origin=origin))
+        return True
+    result.string_built.append(StringBuilt(how, _call_name(call.func) if call is not None else "", loc,
+                                           interpolated))
     result.queries.append(SqlQuery(sql, loc, textmap, "python", dynamic=True, dialect=dialect, origin=origin,
                                    complete=False))
     return True
