@@ -259,8 +259,9 @@ class _Run:
         from advisor.parse import parse_sql
 
         load_checks()  # here, not in __init__: a run served from the cache never imports sqlglot
-        for location, message in source.errors:
-            self.hits.append((PARSE_ERROR, Hit(message, location, subject=message)))
+        for location, message in source.errors:  # outside .sql files: what advisor could not read is info
+            severity = None if source.path.endswith(".sql") else "info"
+            self.hits.append((PARSE_ERROR, Hit(message, location, subject=message, severity=severity)))
         query_checks = [(n, f) for n, f in QUERY_CHECKS.items() if self.enabled_name(n)]
         sql_queries = [q for q in source.queries if isinstance(q, SqlQuery)]
         self._parse_errors(sql_queries, schema_only=False)

@@ -19,6 +19,7 @@ _TEMPLATE = re.compile(
     r"""(?P<keep>'(?:[^']|'')*'?|"(?:[^"]|"")*"?|--[^\n]*|/\*.*?(?:\*/|\Z)|(?P<dq>\$(?:[A-Za-z_]\w*)?\$).*?(?:(?P=dq)|\Z))
       | (?P<jinja_tag>\{%.*?%\}|\{\#.*?\#\})
       | (?P<jinja>\{\{.*?\}\})
+      | (?P<dollar_pct>\$%\w+%\$)
       | (?P<pgpromise>\$(?:\{[^{}\n]*\}|\([^()\n]*\)|<[^<>\n]*>|\[[^\[\]\n]*\]|/[^/\n]*/)|\$\d+(?:[~^#]|:\w+))
       | (?P<pyformat>%\((?P<pyname>\w+)\)s)
       | (?P<format>\{(?P<fname>[^{}'"\n]{0,60})\})
@@ -29,12 +30,12 @@ _TEMPLATE = re.compile(
       | (?P<percent>%s)""",
     re.VERBOSE | re.DOTALL,
 )
-_HAS_TEMPLATE = re.compile(r"%\(|\{|(?<![:\w]):['\"A-Za-z_]|\\:|%s|\$[(<\[/]|\$\d+[~^#:][^:]")
+_HAS_TEMPLATE = re.compile(r"\$%|%\(|\{|(?<![:\w]):['\"A-Za-z_]|\\:|%s|\$[(<\[/]|\$\d+[~^#:][^:]")
 # Words after which a template stands for a name (a table, a schema), not a value.
 _NAME_BEFORE = re.compile(r"(?:\b(?:FROM|JOIN|INTO|UPDATE|TABLE|EXISTS|ONLY|INDEX|ON|USING|TRUNCATE)\s*|\.)$", re.IGNORECASE)
 
 
-_TEXT_TEMPLATE = re.compile(r"\{[^{}\n]{0,60}\}|\$[({<\[/]|\$\d+[~^#]|:['\"]\w+['\"]")
+_TEXT_TEMPLATE = re.compile(r"\$%\w+%\$|\{[^{}\n]{0,60}\}|\$[({<\[/]|\$\d+[~^#]|:['\"]\w+['\"]")
 
 
 def has_text_template(text: str) -> bool:
@@ -45,7 +46,7 @@ def has_text_template(text: str) -> bool:
     return any(m.lastgroup in _TEXT_KINDS for m in _TEMPLATE.finditer(text))  # outside strings and comments
 
 
-_TEXT_KINDS = {"jinja_tag", "jinja", "pgpromise", "format", "psql_str", "psql_ident"}
+_TEXT_KINDS = {"jinja_tag", "jinja", "pgpromise", "format", "psql_str", "psql_ident", "dollar_pct"}
 
 
 def is_placeholder_name(name: str) -> bool:
@@ -63,6 +64,8 @@ def _typed(text: str, m: re.Match) -> str:
         return '"' + "_" * (size - 2) + '"'
     if kind == "escape":
         return " :" if size == 2 else "  ::"
+    if kind == "dollar_pct":
+        return "_" * size  # Synapse's $%AUTO_INCREMENT_PRIMARY_KEY%$: a type or clause filled per database
     if kind == "jinja_tag":
         return re.sub(r"[^\n]", " ", raw)  # control flow of a template: no SQL of its own
     before = text[max(0, m.start() - 12):m.start()]

@@ -322,3 +322,28 @@ def test_fstrings_take_the_module_constants():
     assert static.text == "SELECT id FROM procrastinate_jobs WHERE status = %s" and not static.dynamic
     assert built.dynamic and built.text == "SELECT __advisor_param FROM procrastinate_jobs"
     assert [b.interpolated for b in result.string_built] == [("column",)]
+
+
+# --- how parse errors are reported ------------------------------------------------------------
+
+
+def test_parse_errors_are_errors_only_for_sql_a_person_wrote(tmp_path, monkeypatch):
+    from advisor import catalogue, engine
+
+    (tmp_path / "advisor.toml").write_text('dialect = "postgres"\n')
+    (tmp_path / "listen.sql").write_text("LISTEN jobs;\nNOTIFY jobs, 'x';\nDISCARD ALL;\nSELECT id FROM WHERE;\n")
+    (tmp_path / "tpl.sql").write_text("CREATE TABLE s(\n  k $%AUTO_INCREMENT_PRIMARY_KEY%$,\n  v TEXT\n);\n"
+                                      "SELECT {{ col }} FROM {% if x %} a {% else %} b {% endif %} WHERE;\n")
+    (tmp_path / "app.py").write_text('"""Select the rows FROM a table, as prose."""\n'
+                                     'def f(cur):\n    cur.execute("SELECT id FROM users WHERE")\n')
+    (tmp_path / "db.d.ts").write_text("declare class Db {\n    executeSql(text: string, { signal }?: {\n"
+                                      "        signal?: AbortSignal;\n    }): Promise<void>;\n}\n")  # pg-boss
+    monkeypatch.chdir(tmp_path)
+    found = sorted((f.location.path, f.location.line, f.severity) for f in engine.check(["."]).findings
+                   if catalogue.lookup(f.rule).name == "parse-error")
+    assert ("listen.sql", 4, "error") in found  # a real syntax error stays one
+    assert [x for x in found if x[0] == "listen.sql" and x[2] == "info"] == [("listen.sql", 1, "info")]  # once
+    assert all(severity == "info" for path, _, severity in found if path != "listen.sql")
+    assert not any(path == "tpl.sql" and line == 1 for path, line, _ in found)  # the template parses
+    assert any(path == "db.d.ts" for path, _, _ in found)  # tree-sitter cannot read it: said, as info
+    assert ("app.py", 3, "info") in found and not any(p == "app.py" and line == 1 for p, line, _ in found)
