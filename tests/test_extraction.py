@@ -337,7 +337,7 @@ def test_parse_errors_are_errors_only_for_sql_a_person_wrote(tmp_path, monkeypat
     (tmp_path / "app.py").write_text('"""Select the rows FROM a table, as prose."""\n'
                                      'def f(cur):\n    cur.execute("SELECT id FROM users WHERE")\n')
     (tmp_path / "db.d.ts").write_text("declare class Db {\n    executeSql(text: string, { signal }?: {\n"
-                                      "        signal?: AbortSignal;\n    }): Promise<void>;\n}\n")  # pg-boss
+                                      "        signal?: AbortSignal;\n    }): Promise<import(\"pg\").QueryResult<any>>;\n}\n")  # pg-boss
     monkeypatch.chdir(tmp_path)
     found = sorted((f.location.path, f.location.line, f.severity) for f in engine.check(["."]).findings
                    if catalogue.lookup(f.rule).name == "parse-error")
