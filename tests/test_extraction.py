@@ -347,3 +347,22 @@ def test_parse_errors_are_errors_only_for_sql_a_person_wrote(tmp_path, monkeypat
     assert not any(path == "tpl.sql" and line == 1 for path, line, _ in found)  # the template parses
     assert any(path == "db.d.ts" for path, _, _ in found)  # tree-sitter cannot read it: said, as info
     assert ("app.py", 3, "info") in found and not any(p == "app.py" and line == 1 for p, line, _ in found)
+
+
+def _offset(text: str, line: int, col: int) -> int:
+    start = 0
+    for _ in range(line - 1):
+        start = text.index("\n", start) + 1
+    return start + col - 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("SELECT*from;'\"$-/\n\\ x()\ufeff{}:%")), max_size=80))
+def test_extracted_statements_round_trip_to_the_file_text(text):
+    """Every statement's position points at its own text in the file (BOM, comments, templates and all)."""
+    for q in extract_sql("r.sql", text):
+        if q.origin != "sql-file":
+            continue
+        start = _offset(text, q.location.line, q.location.col) + (1 if text.startswith("\ufeff") and
+                                                                 q.location.line == 1 else 0)
+        assert text[start:start + len(q.text)] == q.text
