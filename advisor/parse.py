@@ -35,15 +35,16 @@ _HAS_TEMPLATE = re.compile(r"\$%|%\(|\{|(?<![:\w]):['\"A-Za-z_]|\\:|%s|\$[(<\[/]
 _NAME_BEFORE = re.compile(r"(?:\b(?:FROM|JOIN|INTO|UPDATE|TABLE|EXISTS|ONLY|INDEX|ON|USING|TRUNCATE)\s*|\.)$", re.IGNORECASE)
 
 
-_TEXT_TEMPLATE = re.compile(r"\$%\w+%\$|\{[^{}\n]{0,60}\}|\$[({<\[/]|\$\d+[~^#]|:['\"]\w+['\"]")
+_TEXT_TEMPLATE = re.compile(r"(?<![:\w]):[A-Za-z_]\w*\.|\$%\w+%\$|\{[^{}\n]{0,60}\}|\$[({<\[/]|\$\d+[~^#]|:['\"]\w+['\"]")
 
 
 def has_text_template(text: str) -> bool:
     """True when part of the SQL text itself is filled in later ({name}, ${x}, {{ jinja }}, psql :'v'),
     as opposed to bind parameters ($1, %s, :name) that only stand for values."""
-    if not ("{" in text or "$" in text or ":'" in text or ':"' in text) or _TEXT_TEMPLATE.search(text) is None:
+    if not ("{" in text or "$" in text or ":" in text) or _TEXT_TEMPLATE.search(text) is None:
         return False  # the `in` tests first: most statements have none of these characters
-    return any(m.lastgroup in _TEXT_KINDS for m in _TEMPLATE.finditer(text))  # outside strings and comments
+    return any(m.lastgroup in _TEXT_KINDS or m.lastgroup == "named" and text.startswith(".", m.end())
+               for m in _TEMPLATE.finditer(text))  # outside strings and comments; psql's :SCHEMA.table too
 
 
 _TEXT_KINDS = {"jinja_tag", "jinja", "pgpromise", "format", "psql_str", "psql_ident", "dollar_pct"}

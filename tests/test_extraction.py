@@ -131,6 +131,7 @@ def test_valid_postgresql_sqlglot_cannot_read_is_marked_unsupported():
 def test_has_text_template_ignores_bind_parameters_and_strings():
     assert not has_text_template("SELECT * FROM t WHERE a = $1 AND b = %s AND c = :c AND d = '{x}'")
     assert has_text_template("SELECT * FROM {table}") and has_text_template("SELECT :'v'")
+    assert has_text_template("SELECT * FROM :SCHEMA.jobs") and not has_text_template("SELECT a::text, :b")
 
 
 def test_named_query_file_without_semicolons_is_split_at_name_lines():
