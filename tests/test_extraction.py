@@ -367,3 +367,10 @@ def test_extracted_statements_round_trip_to_the_file_text(text):
         start = _offset(text, q.location.line, q.location.col) + (1 if text.startswith("\ufeff") and
                                                                  q.location.line == 1 else 0)
         assert text[start:start + len(q.text)] == q.text
+
+
+def test_a_comment_that_only_mentions_a_name_cuts_nothing():
+    text = "CREATE TABLE users (\n  id int,\n  -- name: the display name\n  name text\n);\n-- name: get_user :one\nSELECT 1"
+    assert [q.location.line for q in extract_sql("s.sql", text)] == [1, 7]
+    pugsql = "-- :name find_user :one\nSELECT * FROM users WHERE id = :id\n-- :name all_users :many\nSELECT * FROM users"
+    assert len(extract_sql("p.sql", pugsql)) == 2

@@ -49,8 +49,11 @@ def _skip_block_comment(text: str, pos: int) -> int:
 
 # A comment line naming the query that follows: aiosql/yesql/sqlc `-- name: get_user :one`, PugSQL
 # `-- :name x`, procrastinate's `-- fetch_job --`.
-_NAME_LINE = re.compile(r"^[ \t]*--[ \t]*(?:name[ \t]*:|:name\b|[A-Za-z_][\w.-]*[ \t]*--[ \t]*$)[^\n]*",
-                        re.MULTILINE | re.IGNORECASE)
+_NAME_LINE = re.compile(
+    r"^[ \t]*--[ \t]*(?:name[ \t]*:[ \t]*[\w.-]+[!<>*#^$]*(?:[ \t]+:\w+)?|:name[ \t]+[\w.-]+(?:[ \t]+:\w+)*"
+    r"|[A-Za-z_][\w.-]*[ \t]*--)[ \t]*\r?$",
+    re.MULTILINE | re.IGNORECASE,
+)  # the whole line is the name: `-- name: the user's name` inside a CREATE TABLE is a comment
 _COPY_FROM_STDIN = re.compile(r"COPY\b[^;]*\bFROM\s+STDIN\b", re.IGNORECASE)
 _END_OF_COPY_DATA = re.compile(r"^\\\.[ \t\r]*$", re.MULTILINE)
 POSTGRES_DIALECTS = ("postgres", "postgresql")
