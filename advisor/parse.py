@@ -27,12 +27,18 @@ _TEMPLATE = re.compile(
       | (?P<psql_ident>:"(?P<iname>\w+)")
       | (?P<escape>\\:(?:\\:)?)
       | (?P<named>(?<![:\w]):(?P<nname>[A-Za-z_]\w*))
-      | (?P<percent>%s)""",
+      | (?P<percent>%[sd])""",
     re.VERBOSE | re.DOTALL,
 )
-_HAS_TEMPLATE = re.compile(r"\$%|%\(|\{|(?<![:\w]):['\"A-Za-z_]|\\:|%s|\$[(<\[/]|\$\d+[~^#:][^:]")
+_HAS_TEMPLATE = re.compile(r"\$%|%\(|\{|(?<![:\w]):['\"A-Za-z_]|\\:|%[sd]|\$[(<\[/]|\$\d+[~^#:][^:]")
 # Words after which a template stands for a name (a table, a schema), not a value.
-_NAME_BEFORE = re.compile(r"(?:\b(?:FROM|JOIN|INTO|UPDATE|TABLE|EXISTS|ONLY|INDEX|ON|USING|TRUNCATE)\s*|\.)$", re.IGNORECASE)
+_NAME_BEFORE = re.compile(r"(?:\b(?:FROM|JOIN|INTO|UPDATE|TABLE|EXISTS|ONLY|INDEX|ON|USING|TRUNCATE|AS)\s*|\.)$",
+                          re.IGNORECASE)
+# Words after which a template stands for a value; after any other complete operand it is a
+# spliced-in clause (`FROM t {where} ORDER BY`, `ORDER BY x %s`) and reads as nothing.
+_VALUE_AFTER = re.compile(r"\b(?:SELECT|WHERE|AND|OR|NOT|BY|IN|LIMIT|OFFSET|VALUES|SET|THEN|ELSE|WHEN|CASE|"
+                          r"RETURNING|IS|LIKE|ILIKE|BETWEEN|HAVING|DISTINCT|ANY|ALL|INTERVAL|DEFAULT|FETCH|"
+                          r"FIRST|NEXT|RETURN|ARRAY)$", re.IGNORECASE)
 
 
 _TEXT_TEMPLATE = re.compile(r"(?<![:\w]):[A-Za-z_]\w*\.|\$%\w+%\$|\{[^{}\n]{0,60}\}|\$[({<\[/]|\$\d+[~^#]|:['\"]\w+['\"]")
@@ -74,10 +80,13 @@ def _typed(text: str, m: re.Match) -> str:
     as_name = kind == "pgpromise" and re.search(r"(?:~|:name|:alias)\W?$", raw) is not None  # ${x~}, $1:name
     if glued or as_name or _NAME_BEFORE.search(before) or text.startswith(".", m.end()):
         return "_" * size  # an identifier of underscores: see is_placeholder_name
-    if kind == "percent":
-        return raw
     if kind == "named":
         return raw
+    operand = before.rstrip()
+    if operand and (operand[-1].isalnum() or operand[-1] in '_")}') and not _VALUE_AFTER.search(operand):
+        return " " * size
+    if kind == "percent":
+        return "%s"
     name = m.group("pyname") or re.sub(r"\W", "", m.group("fname") or "") or "p"
     if not name[0].isalpha():
         name = "p" + name

@@ -374,3 +374,22 @@ def test_a_comment_that_only_mentions_a_name_cuts_nothing():
     assert [q.location.line for q in extract_sql("s.sql", text)] == [1, 7]
     pugsql = "-- :name find_user :one\nSELECT * FROM users WHERE id = :id\n-- :name all_users :many\nSELECT * FROM users"
     assert len(extract_sql("p.sql", pugsql)) == 2
+
+
+def test_format_templates_keep_their_text_and_positions():
+    text = ('def page(txn, table, where, order):\n'
+            '    sql = "SELECT %s FROM %s %s ORDER BY %s %s LIMIT ? OFFSET ?" % (cols, table, where, order, "ASC")\n'
+            '    txn.execute(sql, args)\n'
+            '    txn.execute("SELECT {} FROM {} {} ORDER BY id".format(cols, table, where))\n')
+    result = extract_python("database.py", text)
+    first, second = result.queries
+    assert first.text == "SELECT %s FROM %s %s ORDER BY %s %s LIMIT ? OFFSET ?" and first.dynamic
+    assert (first.location.line, first.location.col) == (2, 11)
+    assert second.text == "SELECT {} FROM {} {} ORDER BY id" and not second.complete
+    for q in (first, second):
+        tree = parse_sql(q.text)
+        assert not isinstance(tree, ParseFailure), q.text
+    offset = first.textmap.locate(first.text.index("OFFSET"))
+    assert (offset.line, offset.col) == (2, 11 + 1 + first.text.index("OFFSET"))
+    assert [b.interpolated for b in result.string_built] == [("cols", "table", "where", "order", "'ASC'"),
+                                                              ("cols", "table", "where")]

@@ -381,6 +381,11 @@ def _add_query(result: SourceFile, path: str, value: ast.expr, call: ast.Call | 
         return False
     loc = _location(path, value, index)
     textmap = TextMap(path, sql, ((0, loc.line, loc.col),))
+    template = _format_template(value)
+    if template is not None:  # "... %s ..." % x, "... {} ...".format(x): the template as written,
+        sql = template.value  # read with typed placeholders (advisor.parse), positions exact
+        textmap = _string_textmap(path, template, sql, index)
+        loc = _location(path, template, index)
     if not interpolated:  # every piece is a constant of the module: f"SELECT ... FROM {TABLE}"
         result.queries.append(SqlQuery(sql, loc, textmap, "python", dialect=dialect, origin=origin))
         return True
@@ -409,3 +414,10 @@ def _interpolated(node: ast.expr) -> tuple[str, ...]:
     else:
         values = []
     return tuple(ast.unparse(v) for v in values)
+
+
+def _format_template(node: ast.expr) -> ast.Constant | None:
+    """The literal template of a %-format or .format() call, when it is one."""
+    base = node.left if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) else \
+        node.func.value if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) else None
+    return base if isinstance(base, ast.Constant) and isinstance(base.value, str) else None
