@@ -321,7 +321,7 @@ def test_fstrings_take_the_module_constants():
     result = extract_python("jobs.py", text)
     static, built = result.queries
     assert static.text == "SELECT id FROM procrastinate_jobs WHERE status = %s" and not static.dynamic
-    assert built.dynamic and built.text == "SELECT __advisor_param FROM procrastinate_jobs"
+    assert built.dynamic and built.text == "SELECT {} FROM procrastinate_jobs"
     assert [b.interpolated for b in result.string_built] == [("column",)]
 
 

@@ -32,7 +32,7 @@ SQL_SINKS = {"query", "execute", "raw", "$queryRaw", "$executeRaw", "$queryRawUn
              "unsafe", "none", "one", "oneOrNone", "many", "manyOrNone", "any", "result"}
 SAFE_TAGS = {"$queryRaw", "$executeRaw", "sql", "SQL", "raw"}
 UNSAFE_METHODS = {"$queryRawUnsafe", "$executeRawUnsafe", "unsafe"}
-DYNAMIC_PLACEHOLDER = "__advisor_param"
+DYNAMIC_PLACEHOLDER = "{}"  # read by advisor.parse as a typed placeholder: a name, a value or a spliced clause
 WRAPPERS = {"await_expression", "parenthesized_expression", "as_expression", "satisfies_expression",
             "non_null_expression", "type_assertion"}
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}

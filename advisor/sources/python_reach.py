@@ -18,7 +18,7 @@ EXECUTE_METHODS = {"execute", "executemany", "exec_driver_sql", "mogrify", "exec
 TEXT_FUNCTIONS = {"text", "literal_column_sql", "sql", "SQL"}  # sqlalchemy.text, psycopg.sql.SQL
 RAW_METHODS = {"raw", "from_statement", "text", "SQL"}  # Django Model.objects.raw(...), sa.text, sql.SQL
 
-DYNAMIC_PLACEHOLDER = "__advisor_param"
+DYNAMIC_PLACEHOLDER = "{}"  # read by advisor.parse as a typed placeholder: a name, a value or a spliced clause
 
 
 def is_sql_sink(call: ast.Call) -> bool:
