@@ -34,6 +34,8 @@ _HAS_TEMPLATE = re.compile(r"\$%|%\(|\{|(?<![:\w]):['\"A-Za-z_]|\\:|%[sd]|\$[(<\
 # Words after which a template stands for a name (a table, a schema), not a value.
 _NAME_BEFORE = re.compile(r"(?:\b(?:FROM|JOIN|INTO|UPDATE|TABLE|EXISTS|ONLY|INDEX|ON|USING|TRUNCATE|AS)\s*|\.)$",
                           re.IGNORECASE)
+_CLAUSE_AFTER = re.compile(r"\s*(?:ORDER|GROUP|LIMIT|OFFSET|HAVING|WINDOW|UNION|INTERSECT|EXCEPT|RETURNING|FOR|ON\s+CONFLICT|\))\b",
+                           re.IGNORECASE)
 # Words after which a template stands for a value; after any other complete operand it is a
 # spliced-in clause (`FROM t {where} ORDER BY`, `ORDER BY x %s`) and reads as nothing.
 _VALUE_AFTER = re.compile(r"\b(?:SELECT|WHERE|AND|OR|NOT|BY|IN|LIMIT|OFFSET|VALUES|SET|THEN|ELSE|WHEN|CASE|"
@@ -84,7 +86,9 @@ def _typed(text: str, m: re.Match) -> str:
         return raw
     operand = before.rstrip()
     if operand and (operand[-1].isalnum() or operand[-1] in '_")}') and not _VALUE_AFTER.search(operand):
-        return " " * size
+        if _CLAUSE_AFTER.match(text, m.end()):
+            return " " * size  # `FROM t {where} ORDER BY`: a spliced-in clause before known ones
+        return ")".ljust(size)  # at the end it may be the WHERE itself: unreadable, so no rule claims it absent
     if kind == "percent":
         return "%s"
     name = m.group("pyname") or re.sub(r"\W", "", m.group("fname") or "") or "p"

@@ -393,3 +393,12 @@ def test_format_templates_keep_their_text_and_positions():
     assert (offset.line, offset.col) == (2, 11 + 1 + first.text.index("OFFSET"))
     assert [b.interpolated for b in result.string_built] == [("cols", "table", "where", "order", "'ASC'"),
                                                               ("cols", "table", "where")]
+
+
+def test_a_spliced_clause_is_read_as_nothing_only_before_known_clauses():
+    page = parse_sql("SELECT {} FROM {} {} ORDER BY id LIMIT %s")
+    assert not isinstance(page, ParseFailure) and page.args.get("where") is None
+    # at the end the spliced text may be the WHERE clause: unreadable, so no rule can call it missing
+    for text in ("UPDATE {} SET {} {}", "DELETE FROM jobs {}", "INSERT INTO {} {}"):
+        failure = parse_sql(text)
+        assert isinstance(failure, ParseFailure) and failure.templated, text
