@@ -34,7 +34,8 @@ _HAS_TEMPLATE = re.compile(r"\$%|%\(|\{|(?<![:\w]):['\"A-Za-z_]|\\:|%[sd]|\$[(<\
 # Words after which a template stands for a name (a table, a schema), not a value.
 _NAME_BEFORE = re.compile(r"(?:\b(?:FROM|JOIN|INTO|UPDATE|TABLE|EXISTS|ONLY|INDEX|ON|USING|TRUNCATE|AS)\s*|\.)$",
                           re.IGNORECASE)
-_CLAUSE_AFTER = re.compile(r"\s*(?:ORDER|GROUP|LIMIT|OFFSET|HAVING|WINDOW|UNION|INTERSECT|EXCEPT|RETURNING|FOR|ON\s+CONFLICT|\))\b",
+_CLAUSE_AFTER = re.compile(r"\s*(?:(?:ORDER|GROUP|LIMIT|OFFSET|HAVING|WINDOW|UNION|INTERSECT|EXCEPT|RETURNING|FOR|"
+                           r"ON\s+CONFLICT)\b|[),])",
                            re.IGNORECASE)
 # Words after which a template stands for a value; after any other complete operand it is a
 # spliced-in clause (`FROM t {where} ORDER BY`, `ORDER BY x %s`) and reads as nothing.

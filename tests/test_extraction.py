@@ -402,3 +402,15 @@ def test_a_spliced_clause_is_read_as_nothing_only_before_known_clauses():
     for text in ("UPDATE {} SET {} {}", "DELETE FROM jobs {}", "INSERT INTO {} {}"):
         failure = parse_sql(text)
         assert isinstance(failure, ParseFailure) and failure.templated, text
+
+
+def test_fstrings_built_from_fstrings_are_filled_in():
+    text = ('def admin(txn, where_statement, order):\n'
+            '    sql_base = f"FROM destinations {where_statement} "\n'
+            '    txn.execute(f"SELECT destination {sql_base} ORDER BY retry_last_ts {order}, destination LIMIT ? OFFSET ?")\n')
+    result = extract_python("transactions.py", text)
+    page = next(q for q in result.queries if "OFFSET" in q.text)
+    assert page.text == "SELECT destination FROM destinations {}  ORDER BY retry_last_ts {}, destination LIMIT ? OFFSET ?"
+    assert result.string_built[-1].interpolated == ("where_statement", "order")
+    tree = parse_sql(page.text)
+    assert not isinstance(tree, ParseFailure) and tree.args.get("offset") is not None

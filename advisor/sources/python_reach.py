@@ -169,8 +169,11 @@ class Reach:
         values = {literal(v) for v in self.strings(node)}
         return values.pop() if len(values) == 1 and None not in values else None
 
-    def fill_constants(self, node: ast.expr) -> tuple[str, tuple[str, ...]] | None:
-        """(text, unknown pieces) of an f-string or concatenation with the module's constants filled in."""
+    def fill_constants(self, node: ast.expr, depth: int = 0) -> tuple[str, tuple[str, ...]] | None:
+        """(text, unknown pieces) of an f-string or concatenation with the module's constants filled in,
+        and the pieces built the same way (`base = f"FROM t {where}"; f"SELECT a {base} ORDER BY a"`)."""
+        if depth > 3:
+            return None
         if isinstance(node, ast.JoinedStr):
             pieces: list[ast.expr] = [v.value if isinstance(v, ast.FormattedValue) and v.conversion == -1
                                       and v.format_spec is None else v for v in node.values]
@@ -181,12 +184,22 @@ class Reach:
         text, unknown = "", []
         for piece in pieces:
             known = self.constant(piece)
-            if known is None:
+            built = self._built(piece, depth) if known is None else None
+            if built is not None:
+                text += built[0]
+                unknown += built[1]
+            elif known is None:
                 unknown.append(ast.unparse(piece.value if isinstance(piece, ast.FormattedValue) else piece))
                 text += DYNAMIC_PLACEHOLDER
             else:
                 text += known
         return text, tuple(unknown)
+
+    def _built(self, piece: ast.expr, depth: int) -> tuple[str, tuple[str, ...]] | None:
+        """A name assigned exactly once from an f-string or concatenation: that, filled in."""
+        if not isinstance(piece, ast.Name) or len(self.assigned.get(piece.id, ())) != 1:
+            return None
+        return self.fill_constants(self.assigned[piece.id][0], depth + 1)
 
     def strings_of_dicts(self, node: ast.expr) -> list[ast.Dict]:
         if isinstance(node, ast.Dict):
