@@ -414,3 +414,17 @@ def test_fstrings_built_from_fstrings_are_filled_in():
     assert result.string_built[-1].interpolated == ("where_statement", "order")
     tree = parse_sql(page.text)
     assert not isinstance(tree, ParseFailure) and tree.args.get("offset") is not None
+
+
+def test_only_names_bound_to_literals_alone_are_filled_in():
+    text = ('TABLE = "jobs"\nORDER = "id"\n\n'
+            'def f(txn, postgres, order, rows):\n'
+            '    if postgres:\n        clause = "GREATEST(a, b)"\n    else:\n        clause = "MAX(a, b)"\n'
+            '    txn.execute(f"SELECT {clause} FROM {TABLE}")\n'
+            '    txn.execute(f"SELECT a FROM {TABLE} ORDER BY {order}")\n'
+            '    for table in rows:\n        txn.execute(f"DELETE FROM {table} WHERE id = 1")\n'
+            'table = "other"\n')
+    result = extract_python("m.py", text)
+    assert [q.text for q in result.queries] == [
+        "SELECT GREATEST(a, b) FROM jobs", "SELECT a FROM jobs ORDER BY {}", "DELETE FROM {} WHERE id = 1"]
+    assert [b.interpolated for b in result.string_built] == [("order",), ("table",)]  # a parameter, a loop variable

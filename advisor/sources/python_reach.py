@@ -94,6 +94,7 @@ class Reach:
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self.functions.append(node)
                 self.returns[node.name] = [r.value for r in ast.walk(node) if isinstance(r, ast.Return) and r.value]
+        self.rebound = _rebound(tree)  # names also bound some other way: a parameter, a loop, `+=`...
         self.helpers: dict[str, int] = {}  # function name -> index of the argument it executes
         for _ in range(3):  # helpers of helpers
             if not self._find_helpers():
@@ -161,13 +162,15 @@ class Reach:
         return []
 
     def constant(self, node: ast.expr) -> str | None:
-        """The one text a name always has in this module (`TABLE = "jobs"`), else None."""
+        """The text a name has in this module when every assignment to it is a literal (`TABLE = "jobs"`,
+        or a clause chosen from literals: then the first one, as one variant of the query), else None."""
         if isinstance(node, ast.Constant):
             return node.value if isinstance(node.value, str) else None
-        if not isinstance(node, (ast.Name, ast.Attribute)):
+        name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
+        values = self.assigned.get(name or "", [])
+        if not values or name in self.rebound or any(literal(v) is None for v in values):
             return None
-        values = {literal(v) for v in self.strings(node)}
-        return values.pop() if len(values) == 1 and None not in values else None
+        return literal(values[0])
 
     def fill_constants(self, node: ast.expr, depth: int = 0) -> tuple[str, tuple[str, ...]] | None:
         """(text, unknown pieces) of an f-string or concatenation with the module's constants filled in,
@@ -197,7 +200,7 @@ class Reach:
 
     def _built(self, piece: ast.expr, depth: int) -> tuple[str, tuple[str, ...]] | None:
         """A name assigned exactly once from an f-string or concatenation: that, filled in."""
-        if not isinstance(piece, ast.Name) or len(self.assigned.get(piece.id, ())) != 1:
+        if not isinstance(piece, ast.Name) or len(self.assigned.get(piece.id, ())) != 1 or piece.id in self.rebound:
             return None
         return self.fill_constants(self.assigned[piece.id][0], depth + 1)
 
@@ -210,3 +213,26 @@ class Reach:
 
 SQL_KEYWORDS = {"sql", "query", "statement", "stmt", "operation", "text", "sql_query", "command"}
 _TEXT_BUILDERS = {"dedent", "strip"}  # textwrap.dedent(SQL), SQL.strip(): the same text
+
+
+def _rebound(tree: ast.Module) -> set[str]:
+    """Names bound other than by a plain assignment: their value may come from outside."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension, ast.AugAssign, ast.NamedExpr)):
+            names.update(n.id for n in ast.walk(node.target) if isinstance(n, ast.Name))
+            if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Attribute):
+                names.add(node.target.attr)
+        elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+            names.update(n.id for n in ast.walk(node.optional_vars) if isinstance(n, ast.Name))
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, (ast.Tuple, ast.List)):
+                    names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+    return names
