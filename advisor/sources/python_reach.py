@@ -184,7 +184,7 @@ class Reach:
             pieces = flatten_add(node)
         else:
             return None
-        text, unknown = "", []
+        text, unknown = "", list[str]()
         for piece in pieces:
             known = self.constant(piece)
             built = self._built(piece, depth) if known is None else None
