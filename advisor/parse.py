@@ -144,7 +144,7 @@ def _parse(text: str, dialect: str):
         return ParseFailure(_describe(description), _offset_of(source, first.get("line"), first.get("col")))
     except TokenError as exc:
         return ParseFailure(f"cannot tokenize: {exc}", 0)
-    except Exception as exc:  # sqlglot raises assorted errors on odd input; never let one escape
+    except Exception as exc:  # noqa: BLE001 - sqlglot raises assorted errors on odd input; never let one escape
         return ParseFailure(f"{type(exc).__name__}: {exc}", 0)
     trees = [t for t in trees if t is not None]
     if not trees:
