@@ -428,3 +428,14 @@ def test_only_names_bound_to_literals_alone_are_filled_in():
     assert [q.text for q in result.queries] == [
         "SELECT GREATEST(a, b) FROM jobs", "SELECT a FROM jobs ORDER BY {}", "DELETE FROM {} WHERE id = 1"]
     assert [b.interpolated for b in result.string_built] == [("order",), ("table",)]  # a parameter, a loop variable
+
+
+def test_js_parameters_are_never_taken_for_the_module_constant_of_the_same_name():
+    text = """const table = "jobs";
+const where = "WHERE done";
+export async function purge(db, { where }, table2 = table) {
+  await db.query(`DELETE FROM ${table} ${where}`);
+}
+"""
+    (query,) = extract("purge.ts", text).queries
+    assert query.text == "DELETE FROM jobs {}" and query.dynamic

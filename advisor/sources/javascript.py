@@ -790,6 +790,8 @@ def _static_text(f: _File, node, depth: int) -> str | None:
             return text if subs == 0 else None
         return _string_value(f, node)
     if node.type == "identifier":
+        if _is_parameter(f, node):
+            return None  # a function's parameter: its value comes from the caller
         value = f.resolve(f.src(node), node.start_byte)
         return _static_text(f, value, depth + 1) if value is not None else None
     if node.type == "binary_expression":
@@ -797,6 +799,30 @@ def _static_text(f: _File, node, depth: int) -> str | None:
         texts = [_static_text(f, p, depth + 1) for p in parts] if len(parts) > 1 else [None]
         return "".join(texts) if all(t is not None for t in texts) else None  # type: ignore[arg-type]
     return None
+
+
+def _is_parameter(f: _File, node) -> bool:
+    name, scope = f.src(node), node.parent
+    while scope is not None:
+        if scope.type in _FUNCTIONS:
+            params = scope.child_by_field_name("parameters") or scope.child_by_field_name("parameter")
+            if params is not None and name in {f.src(n) for n in _names_in(params)}:
+                return True
+        scope = scope.parent
+    return False
+
+
+def _names_in(node) -> list:
+    """The identifiers a parameter list binds (destructuring and defaults included, default values not)."""
+    if node.type in ("identifier", "shorthand_property_identifier_pattern"):
+        return [node]
+    out = []
+    for child in node.named_children:
+        defaults = (node.child_by_field_name("right"), node.child_by_field_name("value"))
+        if child in defaults or child.type.endswith("type_annotation"):
+            continue
+        out += _names_in(child)
+    return out
 
 
 def _string_pieces_static(f: _File, node, depth: int):
