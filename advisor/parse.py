@@ -139,9 +139,8 @@ def _parse(text: str, dialect: str):
         tokenizer, parser = _reader(dialect)
         trees = parser.parse(tokenizer.tokenize(source), source)  # what sqlglot.parse(source, read=dialect) does
     except ParseError as exc:
-        first = exc.errors[0] if exc.errors else {}
-        description = first.get("description") or str(exc).splitlines()[0]
-        return ParseFailure(_describe(description), _offset_of(source, first.get("line"), first.get("col")))
+        first = exc.errors[0] if exc.errors else {"description": str(exc).splitlines()[0]}
+        return ParseFailure(_describe(first), _offset_of(source, first.get("line"), first.get("col")))
     except TokenError as exc:
         return ParseFailure(f"cannot tokenize: {exc}", 0)
     except Exception as exc:  # noqa: BLE001 - sqlglot raises assorted errors on odd input; never let one escape
@@ -208,16 +207,17 @@ def _check_statement(tree):
     return tree
 
 
-_TOKEN = re.compile(r"<Token token_type: [^,]*, text: (.*?), line: \d+, col: \d+, start: \d+, end: \d+, comments: \[.*?\]>")
-
-
-def _describe(message: str) -> str:
-    if "SENTINEL" in message:
+def _describe(error: dict) -> str:
+    """A short message from sqlglot's structured error: its description names a token by the token's
+    repr, which the error's `highlight` (the token's text) replaces."""
+    description = error.get("description") or "invalid syntax"
+    if "TokenType.SENTINEL" in description:  # the parser ran past the last token
         return "unexpected end of statement"
-    message = _TOKEN.sub(lambda m: repr(m.group(1)), message)
-    if message.startswith("Required keyword"):
+    if "<Token" in description:
+        return description[:description.index("<Token")] + repr(error.get("highlight") or "")
+    if description.startswith("Required keyword"):
         return "incomplete expression"
-    return message
+    return description
 
 
 def _offset_of(text: str, line: int | None, col: int | None) -> int:
