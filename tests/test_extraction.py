@@ -439,3 +439,8 @@ export async function purge(db, { where }, table2 = table) {
 """
     (query,) = extract("purge.ts", text).queries
     assert query.text == "DELETE FROM jobs {}" and query.dynamic
+
+
+def test_a_byte_order_mark_does_not_hide_a_python_file():
+    (query,) = extract_python("win.py", '\ufeffcur.execute("SELECT id FROM t")\n').queries
+    assert (query.location.line, query.location.col) == (1, 13)

@@ -141,13 +141,14 @@ _SQL_MODULE = re.compile(r"^_?(?:sql|queries|query|statements)$|_(?:sql|queries)
 
 def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFile:
     result = SourceFile(path=path, text=text)
+    code = text[1:] if text.startswith("\ufeff") else text  # a byte order mark is no code (and takes no column)
     try:
-        tree = ast.parse(text, filename=path)
+        tree = ast.parse(code, filename=path)
     except (SyntaxError, ValueError) as exc:
         line = getattr(exc, "lineno", None) or 1
         result.errors.append((Location(path, line, getattr(exc, "offset", None) or 1), f"Python syntax error: {exc.msg if isinstance(exc, SyntaxError) else exc}"))
         return result
-    index = _LineIndex(text)
+    index = _LineIndex(code)
     reach = Reach(tree)
     seen: set[int] = set()
     for node in ast.walk(tree):
