@@ -43,16 +43,26 @@ class Analysis:
     def parse_errors(self, queries: list[SqlQuery]) -> None:
         """A parse-error hit for each statement that does not parse (built at run time: not reported)."""
         from advisor.checks import Hit
-        from advisor.parse import ParseFailure, failure_location, parse_sql
+        from advisor.parse import ParseFailure, failure_location, failure_severity, parse_sql
 
+        unsupported_said: set[str] = set()  # valid PostgreSQL sqlglot cannot read: said once per file
         for query in queries:
             tree = parse_sql(query.text, query.dialect)
-            if isinstance(tree, ParseFailure) and not query.dynamic:
+            if isinstance(tree, ParseFailure) and tree.unsupported:
+                if query.location.path not in unsupported_said:
+                    unsupported_said.add(query.location.path)
+                    self.hits.append((PARSE_ERROR, Hit(
+                        "advisor's parser does not read this PostgreSQL syntax; it skips statements like this one "
+                        "in this file", failure_location(query, tree), severity="info",
+                        subject="unsupported syntax", query=query.text, query_location=query.location,
+                    )))
+            elif isinstance(tree, ParseFailure) and not query.dynamic:
                 self.hits.append((PARSE_ERROR, Hit(
                     f"cannot parse this statement: {tree.message}",
                     failure_location(query, tree),
                     help=f"check the syntax for the {query.dialect} dialect; advisor skips this statement",
                     subject=tree.message, query=query.text, query_location=query.location,
+                    severity=failure_severity(query, tree),
                 )))
 
     def source(self, source: SourceFile, schema: Schema) -> None:
@@ -62,8 +72,9 @@ class Analysis:
         from advisor.parse import parse_sql
 
         load_checks()  # here, not in __init__: a run served from the cache never imports sqlglot
-        for location, message in source.errors:
-            self.hits.append((PARSE_ERROR, Hit(message, location, subject=message)))
+        for location, message in source.errors:  # outside .sql files: what advisor could not read is info
+            severity = None if source.path.endswith(".sql") else "info"
+            self.hits.append((PARSE_ERROR, Hit(message, location, subject=message, severity=severity)))
         sql_queries = [q for q in source.queries if isinstance(q, SqlQuery)]
         self.parse_errors(sql_queries)
         for query in sql_queries:

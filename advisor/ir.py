@@ -78,6 +78,12 @@ class SqlQuery:
     source: str  # "sql", "python", "js", "schema", "example"
     dynamic: bool = False  # built at run time (f-string, concatenation): text is a sketch
     dialect: str = "postgres"
+    # How extraction knew this is a query (the rules weigh their confidence on it):
+    # "sql-file", "execute-call" (a literal handed to an execution call), "constant-reaching-call"
+    # (a name, attribute, helper or builder that reaches one), "named-constant" (a module constant
+    # named as SQL, its use elsewhere), "function-body" (inside CREATE FUNCTION), "" (unknown).
+    origin: str = ""
+    complete: bool = True  # False when parts of the text are placeholders for what is unknown
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,7 @@ class StringBuilt:
     how: str  # "f-string", "%-format", ".format()", "concatenation"
     call: str  # the call it flows into, e.g. "cursor.execute"
     location: Location
+    interpolated: tuple[str, ...] = ()  # source text of each unknown piece, e.g. ("table", "quote_ident(x)")
 
 
 @dataclass(frozen=True)
