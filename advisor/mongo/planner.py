@@ -366,8 +366,8 @@ def plan_find(flt: Any, sort: Any, indexes: list[IndexDef], projection: Any = No
         ors = info.ors[0]
         branches, missing = [], []
         for n, clause in enumerate(ors):
-            merged = FilterInfo(preds=info.preds + clause.preds, ors=clause.ors, special=clause.special,
-                                unknown=clause.unknown)
+            merged = FilterInfo(preds=info.preds + clause.preds, ors=clause.ors, or_paths=clause.or_paths,
+                                special=clause.special, unknown=clause.unknown)
             sub = plan_find(None, sort, indexes, None, info=merged)
             if sub.stage in ("COLLSCAN", "UNKNOWN", "EMPTY") or (sub.stage == "IXSCAN" and sub.candidate and not sub.candidate.uses_filter):
                 missing.append((n, info.or_paths[0] + (n,)))

@@ -15,6 +15,7 @@ from advisor.mongo.shape import Placeholder, Regex
 
 WRAPPERS = {"await_expression", "parenthesized_expression", "as_expression", "satisfies_expression",
             "non_null_expression", "type_assertion"}
+MAX_VALUE_NODES = 5000  # syntax nodes read for one value, variables expanded
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
 
 _parsers: dict[str, Any] = {}
@@ -79,9 +80,11 @@ class JsFile:
         return Location(self.path, r1 + 1, self.col(r1, c1), r2 + 1, self.col(r2, c2))
 
     def resolve(self, name: str, before: int):
+        """The value last assigned to `name` before `before`, never the one being assigned there:
+        in `filter = { $or: [filter, x] }` the inner `filter` is the earlier value."""
         best = None
         for start, value in self.decls.get(name, ()):
-            if start < before:
+            if start < before and not value.start_byte <= before < value.end_byte:
                 best = value
         return best
 
@@ -158,7 +161,9 @@ def read_value(f: JsFile, node, path: tuple, spans: dict, state: dict, depth: in
     if node is None:
         return Placeholder("unknown")
     t = node.type
-    if depth > 12:
+    state["nodes"] = 1 if depth == 0 else state.get("nodes", 0) + 1
+    if depth > 12 or state["nodes"] > MAX_VALUE_NODES:  # variables expanded into each other stay bounded
+        state["partial"] = True
         return Placeholder("unknown", "…")
     if t == "object":
         out: dict = {}

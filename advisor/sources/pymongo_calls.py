@@ -17,14 +17,47 @@ INDEX_METHODS = {"create_index", "create_indexes", "ensure_index"}
 _DB_NAME = re.compile(r"(?i)^(db|database|mongo_?db|.*_db|.*db)$")
 
 
+MAX_VALUE_NODES = 5000  # syntax nodes read for one value, variables expanded
+
+
+def _pos(node: ast.AST) -> tuple[int, int]:
+    return node.lineno, node.col_offset
+
+
+class Names:
+    """Module-level and function-level assignments `name = value`, in file order."""
+
+    def __init__(self, tree: ast.AST):
+        self.assigned: dict[str, list[ast.AST]] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                self.assigned.setdefault(node.targets[0].id, []).append(node.value)
+        for values in self.assigned.values():
+            values.sort(key=_pos)
+
+    def resolve(self, use: ast.Name) -> ast.AST | None:
+        """The value last assigned before `use`, never the one `use` is part of
+        (in `flt = {"$or": [flt, x]}` the inner `flt` is the earlier value)."""
+        best = None
+        at = _pos(use)
+        for value in self.assigned.get(use.id, ()):
+            end = (value.end_lineno or value.lineno, value.end_col_offset or 0)
+            if _pos(value) < at and not _pos(value) <= at < end:
+                best = value
+        return best
+
+
 def _loc(path: str, node: ast.AST, index) -> Location:
     return Location(path, node.lineno, index.char_col(node.lineno, node.col_offset),
                     node.end_lineno, index.char_col(node.end_lineno, node.end_col_offset))
 
 
-def _value(node: ast.AST, path: str, index, spans: dict, p: tuple, names: dict, depth: int = 0) -> Any:
-    if depth > 12:
-        return Placeholder("unknown")
+def _value(node: ast.AST, path: str, index, spans: dict, p: tuple, names: Names, depth: int = 0,
+           budget: list | None = None) -> Any:
+    budget = budget if budget is not None else [MAX_VALUE_NODES]
+    budget[0] -= 1
+    if depth > 12 or budget[0] < 0:  # variables expanded into each other stay bounded
+        return Placeholder("unknown", "…")
     if isinstance(node, ast.Dict):
         out = {}
         for k, v in zip(node.keys, node.values):
@@ -32,20 +65,21 @@ def _value(node: ast.AST, path: str, index, spans: dict, p: tuple, names: dict, 
                 continue
             key = k.value if isinstance(k.value, str) else str(k.value)
             spans[p + (key,)] = _loc(path, k, index)
-            out[key] = _value(v, path, index, spans, p + (key,), names, depth + 1)
+            out[key] = _value(v, path, index, spans, p + (key,), names, depth + 1, budget)
         return out
     if isinstance(node, (ast.List, ast.Tuple)):
         items = []
         for i, e in enumerate(node.elts):
             spans[p + (i,)] = _loc(path, e, index)
-            items.append(_value(e, path, index, spans, p + (i,), names, depth + 1))
+            items.append(_value(e, path, index, spans, p + (i,), names, depth + 1, budget))
         return items
     if isinstance(node, ast.Constant):
         return node.value
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
         return -node.operand.value if isinstance(node.operand.value, (int, float)) else Placeholder("number")
-    if isinstance(node, ast.Name) and node.id in names and depth < 6:
-        return _value(names[node.id], path, index, spans, p, names, depth + 1)
+    resolved = names.resolve(node) if isinstance(node, ast.Name) and depth < 6 else None
+    if resolved is not None:
+        return _value(resolved, path, index, spans, p, names, depth + 1, budget)
     name = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else None
     if name in ("ASCENDING", "DESCENDING"):
         return 1 if name == "ASCENDING" else -1
@@ -61,7 +95,7 @@ def _value(node: ast.AST, path: str, index, spans: dict, p: tuple, names: dict, 
     return Placeholder("unknown", text)
 
 
-def _collection(node: ast.AST, names: dict, depth: int = 0) -> str | None:
+def _collection(node: ast.AST, names: Names, depth: int = 0) -> str | None:
     if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
         return node.slice.value if _is_db(node.value) else None
     if isinstance(node, ast.Attribute):
@@ -70,8 +104,9 @@ def _collection(node: ast.AST, names: dict, depth: int = 0) -> str | None:
             and node.args and isinstance(node.args[0], ast.Constant):
         return str(node.args[0].value)
     if isinstance(node, ast.Name):
-        if node.id in names and depth < 4:
-            return _collection(names[node.id], names, depth + 1)
+        resolved = names.resolve(node) if depth < 4 else None
+        if resolved is not None:
+            return _collection(resolved, names, depth + 1)
         m = re.fullmatch(r"(\w+?)_?(collection|coll)", node.id)
         if m:
             return m.group(1)
@@ -127,10 +162,7 @@ def _sort_spec(v: Any) -> Any:
 
 
 def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
-    names: dict[str, ast.AST] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            names[node.targets[0].id] = node.value
+    names = Names(tree)
     tops = []
     inner: set[int] = set()
     for node in ast.walk(tree):
@@ -194,7 +226,7 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
             break
 
 
-def _index(result: SourceFile, coll: str, method: str, call: ast.Call, path: str, index, names: dict) -> None:
+def _index(result: SourceFile, coll: str, method: str, call: ast.Call, path: str, index, names: Names) -> None:
     from advisor.mongo.indexes import make_index
 
     loc = _loc(path, call, index)
