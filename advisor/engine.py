@@ -455,6 +455,10 @@ def _analyse_project(run: _Run, project: Project, options: Options, results) -> 
             results = None  # a finding about another file: cached per file, it could go stale
     checked = {s.path for s in sources}
     run.schema_findings(schema, checked)
+    if run.enabled_name("no-index-declarations"):  # a project-wide view: once per collection
+        from advisor.checks.mongo import undeclared_collections
+
+        run.hits += undeclared_collections((q for s in sources for q in s.queries), schema)
     has_sql = any(isinstance(q, SqlQuery) for s in sources for q in s.queries)
     if options.explain and has_sql:  # plan findings and verified index advice (advisor/explain/stage.py)
         from advisor.explain.stage import explain_project

@@ -68,3 +68,59 @@ def test_values_built_from_each_other_stay_bounded():
     src = extract("blowup.js", "\n".join(lines) + "\ndb.collection('c').findOne(q);\n")
     (q,) = mongo(src)
     assert q.partial and len(repr(q.filter)) < 2_000_000
+
+
+# --- index declarations checked like the server ---------------------------------------------------
+
+
+def test_same_key_pattern_under_two_names_is_the_server_error():
+    from advisor.checks.mongo import index_option_conflict
+    from advisor.ir import Location
+
+    first = ix("byUser", "user", "-created", table="messages")
+    again = ix("user_1_created_-1", "user", "-created", table="messages")
+    first.location, again.location = Location("a.js", 1, 1), Location("a.js", 2, 1)
+    (hit,) = index_option_conflict(Schema(indexes=[first, again]))
+    assert "IndexOptionsConflict" in hit.message and "another name" in hit.message and hit.location.line == 2
+    # the same declaration twice (as mongoose and a setup script both do) is a no-op for the server
+    same = ix("byUser", "user", "-created", table="messages")
+    same.location = Location("b.js", 1, 1)
+    assert list(index_option_conflict(Schema(indexes=[first, same]))) == []
+    # another collation or partial filter is another index
+    other = ix("byUser_ci", "user", "-created", table="messages", collation={"locale": "en", "strength": 2})
+    other.location = Location("b.js", 2, 1)
+    assert list(index_option_conflict(Schema(indexes=[first, other]))) == []
+
+
+def test_compound_index_behind_a_unique_prefix():
+    from advisor.checks.mongo import unique_prefix
+    from advisor.ir import Location
+
+    lone = ix("address_1", "address", table="w", unique=True)
+    pair = ix("address_1_type_1", "address", "type", table="w", unique=True)
+    plain = ix("address_1_seen_-1", "address", "-seen", table="w")
+    sparse = ix("email_1", "email", table="w", unique=True, sparse=True)
+    with_email = ix("email_1_tenant_1", "email", "tenant", table="w", unique=True)
+    for n, i in enumerate((lone, pair, plain, sparse, with_email)):
+        i.location = Location("i.js", n + 1, 1)
+    hits = {h.location.line: h.severity for h in unique_prefix(Schema(indexes=[lone, pair, plain, sparse, with_email]))}
+    assert hits == {2: None, 3: "info"}  # a sparse unique index is not unique over every document
+
+
+def test_no_index_declared_for_a_collection_is_said_once(tmp_path, monkeypatch):
+    from advisor import engine
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "advisor.toml").write_text('dialect = "postgres"\n')
+    (tmp_path / "jobs.js").write_text("""\
+async function due(db) {
+  await db.collection('jobs').find({ queue: 'mail', runAt: { $lte: new Date() } }).limit(10).toArray();
+  await db.collection('jobs').findOne({ lockedBy: 'w1' });
+  await db.collection('users').findOne({ email: 'a@b' });
+}
+""")
+    (tmp_path / "setup.js").write_text("db.collection('users').createIndex({ name: 1 });\n")
+    found = [(f.rule, f.location.path, f.location.line) for f in engine.check(["."]).active]
+    assert ("MGO015", "jobs.js", 2) in found and sum(1 for r, _, _ in found if r == "MGO015") == 1
+    assert not any(r in ("MGO001", "MGO002", "MGO012") and line in (2, 3) for r, _, line in found)
+    assert ("MGO001", "jobs.js", 4) in found  # users has declarations: the scan on email is a real finding

@@ -18,6 +18,7 @@ from advisor.mongo.shape import (MULTI_READ_OPS, SINGLE_READ_OPS, MongoQuery, Pl
                                  Regex, create_index_spec, format_value, is_operator, normalise_collection)
 
 SKIP_PAGINATION_LIMIT = 1000
+PLANNED = ("collection-scan", "in-memory-sort", "esr-order", "or-unindexed")
 BLOCKING_STAGES = {"$group", "$bucket", "$bucketAuto", "$sortByCount", "$facet", "$setWindowFields",
                    "$replaceRoot", "$replaceWith", "$unionWith", "$sample", "$graphLookup", "$densify", "$fill"}
 DANGEROUS_OPS = {"$where", "$function", "$accumulator"}
@@ -128,8 +129,8 @@ def check_query(query: Any, schema: Schema, enabled_name: Callable[[str], bool])
             out += [(name, h) for h in fn(query)]
     if enabled_name("lookup-unindexed"):
         out += [("lookup-unindexed", h) for h in _lookup_unindexed(query, schema)]
-    planned = [n for n in ("collection-scan", "in-memory-sort", "esr-order", "or-unindexed") if enabled_name(n)]
-    if planned:
+    planned = [n for n in PLANNED if enabled_name(n)]
+    if planned and indexes:  # no declaration seen: undeclared_collections says so, once per collection
         out += [h for h in _planner_rules(query, indexes, coll, schema) if h[0] in planned]
     return out
 
@@ -269,6 +270,8 @@ def _lookup_unindexed(query: MongoQuery, schema: Schema) -> Iterator[Hit]:
         if not isinstance(source, str) or not isinstance(foreign, str) or foreign == "_id":
             continue
         indexes, coll = _indexes_named(schema, source)
+        if not indexes:
+            continue  # nothing declared for it: advisor cannot tell (undeclared_collections)
         if any(index_fields(i) and index_fields(i)[0][0] == foreign for i in indexes):
             continue
         spec_text = create_index_spec(coll, [(foreign, 1)])
@@ -430,6 +433,36 @@ def _planner_rules(query: MongoQuery, indexes: list[IndexDef], coll: str, schema
             fix=spec, subject=f"{coll}:{plan.index.name}", metrics=metrics)
 
 
+# --- collections without index declarations --------------------------------------------------------
+
+
+def undeclared_collections(queries: Iterable[Any], schema: Schema) -> Iterator[tuple[str, Hit]]:
+    """Once per collection with no index declaration in the checked code: how many of its queries advisor
+    cannot judge, at the first of them (the planner rules stay quiet on them rather than guess)."""
+    unjudged: dict[str, list[MongoQuery]] = defaultdict(list)
+    for query in queries:
+        if not isinstance(query, MongoQuery) or query.explained:
+            continue
+        indexes, coll = indexes_for(schema, query)
+        if indexes:
+            continue
+        named = replace(query, collection=coll)
+        if any(True for _ in _planner_rules(named, [], coll, schema)):
+            unjudged[coll].append(query)
+    for coll, qs in unjudged.items():
+        first = min(qs, key=lambda q: (q.location.path, q.location.line, q.location.col))
+        n = len(qs)
+        yield "no-index-declarations", Hit(
+            f"advisor found no index declaration for the {coll} collection, so it cannot tell whether "
+            f"{'this query' if n == 1 else f'this and {n - 1} other queries'} on {coll} scan the collection",
+            first.location,
+            help="check the code that declares the indexes together with this code (the repository root, or the "
+                 "folder with an advisor.toml); advisor reads createIndex / createIndexes / ensureIndex calls, "
+                 "mongoose schema.index() and index: true / unique: true, pymongo create_index(es) and IndexModel",
+            subject=f"{coll}:no-index-declarations", query=first.text or None, query_location=first.location,
+        )
+
+
 # --- schema rule ----------------------------------------------------------------------------------------
 
 CONFLICT_OPTIONS = ("unique", "sparse", "expireAfterSeconds", "partialFilterExpression", "collation", "hidden",
@@ -451,33 +484,97 @@ def _opt(index: IndexDef, key: str) -> str:
     return "unset" if value is None else format_value(value)
 
 
+DISTINCT_OPTIONS = ("collation", "partialFilterExpression")  # these make a second index on the same keys
+
+
 @schema_check("index-option-conflict")
 def index_option_conflict(schema: Schema):
     groups: dict[tuple, list[IndexDef]] = defaultdict(list)
     for index in schema.indexes:
         if index.method == "mongo":
-            groups[(index.table, index.keys)].append(index)
+            distinct = tuple(repr(index.options.get(k)) for k in DISTINCT_OPTIONS)
+            groups[(index.table, index.keys, distinct)].append(index)
     for group in groups.values():
-        if len(group) < 2:
-            continue
         group = sorted(group, key=lambda i: i.location or Location("", 0))
         first = group[0]
         for other in group[1:]:
-            if other.location is None or option_key(other) == option_key(first):
+            if other.location is None:
                 continue
-            a, b = dict(option_key(first)), dict(option_key(other))
-            differ = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
-            changes = ", ".join(f"{k} {_opt(other, k)} here, {_opt(first, k)} there" for k in differ)
-            keys = "{ " + ", ".join(f"{f}: {d}" for f, d in index_fields(first)) + " }"
-            yield Hit(
-                f"index {keys} on {first.table} is declared again with different options than at "
-                f"{first.location} ({changes}): "
-                "the server rejects the second createIndex with IndexOptionsConflict, and which options are "
-                "live depends on which ran first",
-                other.location,
-                help="keep one declaration with the options you want; change an existing index with collMod "
-                     f"(e.g. db.runCommand({{ collMod: '{first.table}', index: {{ keyPattern: {keys}, "
-                     "expireAfterSeconds: N } }))",
-                fix=f"db.{first.table}.dropIndex({other.name!r})" if other.name != first.name else None,
-                subject=f"{first.table}:{keys}",
-            )
+            if option_key(other) != option_key(first):
+                yield _options_conflict(first, other)
+            elif other.name != first.name:
+                yield _name_conflict(first, other)
+
+
+def _keys_text(index: IndexDef) -> str:
+    return "{ " + ", ".join(f"{f}: {d}" for f, d in index_fields(index)) + " }"
+
+
+def _options_conflict(first: IndexDef, other: IndexDef) -> Hit:
+    a, b = dict(option_key(first)), dict(option_key(other))
+    differ = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+    changes = ", ".join(f"{k} {_opt(other, k)} here, {_opt(first, k)} there" for k in differ)
+    keys = _keys_text(first)
+    return Hit(
+        f"index {keys} on {first.table} is declared again with different options than at "
+        f"{first.location} ({changes}): "
+        "the server rejects the second createIndex with IndexOptionsConflict, and which options are "
+        "live depends on which ran first",
+        other.location,
+        help="keep one declaration with the options you want; change an existing index with collMod "
+             f"(e.g. db.runCommand({{ collMod: '{first.table}', index: {{ keyPattern: {keys}, "
+             "expireAfterSeconds: N } }))",
+        fix=f"db.{first.table}.dropIndex({other.name!r})" if other.name != first.name else None,
+        subject=f"{first.table}:{keys}",
+    )
+
+
+def _name_conflict(first: IndexDef, other: IndexDef) -> Hit:
+    keys = _keys_text(first)
+    return Hit(
+        f"index {keys} on {first.table} is declared again as {other.name!r}, but it already exists as "
+        f"{first.name!r} (at {first.location}): the server rejects the second createIndex with "
+        f"IndexOptionsConflict (an index with this key pattern exists under another name), so {other.name!r} "
+        "never exists and code that hints or drops it by name fails",
+        other.location,
+        help=f"keep one declaration; if the name matters, drop {first.name!r} and declare it once as {other.name!r}",
+        subject=f"{first.table}:{keys}:name",
+    )
+
+
+@schema_check("unique-prefix")
+def unique_prefix(schema: Schema):
+    """A compound index whose leading keys are already unique on their own."""
+    unique = [i for i in schema.indexes if i.method == "mongo" and i.unique and _whole_collection(i)]
+    for index in schema.indexes:
+        if index.method != "mongo" or len(index.keys) < 2 or index.location is None:
+            continue
+        names = [f for f, _ in index_fields(index)]
+        lead = next((u for u in unique if u is not index and u.table == index.table
+                     and len(u.keys) < len(index.keys) and [f for f, _ in index_fields(u)] == names[:len(u.keys)]),
+                    None)
+        if lead is None:
+            continue
+        prefix = ", ".join(names[:len(lead.keys)])
+        rest = ", ".join(names[len(lead.keys):])
+        where = f", declared at {lead.location}" if lead.location else ""
+        if index.unique:
+            what = (f"its uniqueness adds nothing: {prefix} is already unique on its own ({lead.name}{where}), "
+                    f"so every ({prefix}, {rest}) is unique too")
+        else:
+            what = f"{prefix} is already unique on its own ({lead.name}{where}): a lookup finds one document either way"
+        yield Hit(
+            f"index {index.name} {_keys_text(index)} on {index.table} adds little: {what}; every write still "
+            "maintains it, and it only helps queries it covers",
+            index.location,
+            help=f"drop it (db.{index.table}.dropIndex({index.name!r})) unless queries read only {prefix}, {rest}; "
+                 f"if ({prefix}, {rest}) was the intended unique key, {lead.name} is the index to reconsider",
+            fix=f"db.{index.table}.dropIndex({index.name!r})",
+            subject=f"{index.table}:{index.name}",
+            severity=None if index.unique else "info",
+        )
+
+
+def _whole_collection(index: IndexDef) -> bool:
+    """A unique index that holds for every document (not sparse, not partial)."""
+    return not index.options.get("sparse") and not index.options.get("partialFilterExpression")
