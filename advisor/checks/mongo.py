@@ -544,10 +544,12 @@ def _name_conflict(first: IndexDef, other: IndexDef) -> Hit:
 
 @schema_check("unique-prefix")
 def unique_prefix(schema: Schema):
-    """A compound index whose leading keys are already unique on their own."""
+    """A unique compound index whose leading keys are already unique on their own: the longer
+    constraint is implied. (A plain compound index behind a unique key still serves sorts and
+    covered reads on its later keys, as paging indexes { key: 1, _id: 1 } do: not reported.)"""
     unique = [i for i in schema.indexes if i.method == "mongo" and i.unique and _whole_collection(i)]
-    for index in schema.indexes:
-        if index.method != "mongo" or len(index.keys) < 2 or index.location is None:
+    for index in unique:
+        if len(index.keys) < 2 or index.location is None:
             continue
         names = [f for f, _ in index_fields(index)]
         lead = next((u for u in unique if u is not index and u.table == index.table
@@ -558,20 +560,15 @@ def unique_prefix(schema: Schema):
         prefix = ", ".join(names[:len(lead.keys)])
         rest = ", ".join(names[len(lead.keys):])
         where = f", declared at {lead.location}" if lead.location else ""
-        if index.unique:
-            what = (f"its uniqueness adds nothing: {prefix} is already unique on its own ({lead.name}{where}), "
-                    f"so every ({prefix}, {rest}) is unique too")
-        else:
-            what = f"{prefix} is already unique on its own ({lead.name}{where}): a lookup finds one document either way"
         yield Hit(
-            f"index {index.name} {_keys_text(index)} on {index.table} adds little: {what}; every write still "
-            "maintains it, and it only helps queries it covers",
+            f"unique index {index.name} {_keys_text(index)} on {index.table} enforces nothing: {prefix} is already "
+            f"unique on its own ({lead.name}{where}), so every ({prefix}, {rest}) is unique too, and a lookup by "
+            f"{prefix} finds its one document through {lead.name}; every write still maintains both",
             index.location,
-            help=f"drop it (db.{index.table}.dropIndex({index.name!r})) unless queries read only {prefix}, {rest}; "
-                 f"if ({prefix}, {rest}) was the intended unique key, {lead.name} is the index to reconsider",
+            help=f"decide which key is unique: if ({prefix}, {rest}) is, drop {lead.name} (this index serves lookups "
+                 f"by {prefix} too); if {prefix} is, drop this one: db.{index.table}.dropIndex({index.name!r})",
             fix=f"db.{index.table}.dropIndex({index.name!r})",
             subject=f"{index.table}:{index.name}",
-            severity=None if index.unique else "info",
         )
 
 
