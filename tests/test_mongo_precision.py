@@ -156,3 +156,53 @@ indexes:
                                      '"options": {"sparse": true}}]')
     ((ix_,),) = [src.indexes]
     assert (ix_.table, ix_.name, ix_.options["sparse"]) == ("jobs", "queue_1_runAt_1", True)
+
+
+# --- planner fidelity -------------------------------------------------------------------------
+
+
+def test_ne_has_index_bounds():
+    # a task queue's lock sweep: { locked: { $ne: false }, lockedUntil: { $lt: now } }
+    task = ix("task", "locked", "lockedUntil", table="tasks")
+    flt = {"locked": {"$ne": False}, "lockedUntil": {"$lt": Placeholder("date", "new Date()")}}
+    plan = plan_find(flt, None, [task])
+    assert plan.stage == "IXSCAN" and (plan.candidate.bounded, plan.candidate.filtered) == (1, 2)
+    q = MongoQuery("tasks", "updateMany", filter=flt)
+    assert rules(q, [task]) == []
+    assert plan_find({"state": {"$nin": ["done", "failed"]}}, None, [ix("s", "state")]).stage == "IXSCAN"
+    assert plan_find({"state": {"$not": {"$in": ["done"]}}}, None, [ix("s", "state")]).stage == "COLLSCAN"
+
+
+def test_partial_index_credited_when_the_query_implies_its_filter():
+    partial = ix("unseen", "mailbox", "uid", partialFilterExpression={"$and": [{"unseen": True}, {"deleted": {"$eq": False}}]})
+    assert plan_find({"mailbox": 1, "unseen": True, "deleted": False}, None, [partial]).stage == "IXSCAN"
+    assert plan_find({"mailbox": 1, "unseen": True}, None, [partial]).stage == "COLLSCAN"
+
+
+def test_runtime_regex_anchoring_from_the_code():
+    src = extract("search.js", """\
+async function search(db, user, q, escapeRegex, pattern) {
+  const byUser = { user };
+  await db.collection('addresses').find({ user, name: { $regex: '^' + escapeRegex(q) } }).limit(20).toArray();
+  await db.collection('addresses').find({ name: { $regex: '^' + escapeRegex(q), $options: 'i' } }).limit(20).toArray();
+  await db.collection('addresses').find({ address: { $regex: escapeRegex(q) } }).limit(20).toArray();
+  await db.collection('addresses').find({ address: { $regex: '@' + escapeRegex(q) + '$' } }).limit(20).toArray();
+  await db.collection('addresses').find({ address: { $regex: pattern } }).limit(20).toArray();
+}
+""")
+    found = {}
+    for q in mongo(src):
+        for name, hit in check_query(q, Schema(indexes=[ix("n", "name", table="addresses")]), lambda n: True):
+            if name == "unanchored-regex":
+                found[q.location.line] = hit.message
+    assert sorted(found) == [4, 5, 6]
+    assert "case-insensitive" in found[4] and "built at run time without a leading ^" in found[5]
+
+
+def test_in_memory_sort_not_claimed_when_an_index_on_the_same_equality_gives_the_order():
+    undeleted = ix("mailbox_undeleted", "mailbox", "undeleted", table="messages")
+    by_uid = ix("mailbox_uid", "mailbox", "uid", "_id", table="messages")
+    q = MongoQuery("messages", "find", filter={"mailbox": Placeholder("objectid", "id"), "undeleted": False},
+                   sort={"uid": 1}, limit=100, projection={"uid": 1})
+    assert "in-memory-sort" not in rules(q, [undeleted, by_uid])
+    assert "in-memory-sort" in rules(q, [undeleted])

@@ -171,9 +171,13 @@ def _unanchored_regex(query: MongoQuery) -> Iterator[Hit]:
             if p.kind != "regex":
                 continue
             rx = p.value if isinstance(p.value, Regex) else None
-            if rx is None:
+            if isinstance(p.value, Placeholder):
+                shown = f"the pattern {format_value(p.value)}"
+                why = ("is built at run time without a leading ^" if not p.value.text.lstrip("'\"`").startswith("^")
+                       else "is case-insensitive, so an index cannot bound it even though it is anchored")
+            elif rx is None:
                 shown = format_value(p.value)
-                why = "a regular expression in $in"
+                why = "lists a regular expression in $in"
             elif not rx.anchored:
                 shown = str(rx)
                 why = "is not anchored with ^, so an index cannot bound it"
@@ -195,7 +199,7 @@ def _negation_only(query: MongoQuery) -> Iterator[Hit]:
         info = analyse_filter(flt, base)
         if info.unknown or info.ors or info.special or not info.preds or query.partial:
             continue
-        if all(p.kind == "negation" for p in info.preds):
+        if all(p.negative for p in info.preds):
             p = info.preds[0]
             ops = ", ".join(sorted({str(k) for pr in info.preds for k in (pr.path[-1],) if is_operator(k)})) or "$ne"
             yield _hit(query, f"{_where(query)} filters only with negation ({ops} on "
@@ -408,7 +412,9 @@ def _planner_rules(query: MongoQuery, indexes: list[IndexDef], coll: str, schema
                 sort_anchor, help=f"create an index in the sort order: {spec}", fix=spec,
                 subject=f"{coll}:sort:{_fields_text(keys)}", metrics=metrics)
         return
-    if plan.blocking_sort and keys and not (plan.index is not None and same_keys(plan.index, keys)):
+    # with another index that bounds the filter in the sort order, the server races both plans: no claim
+    if plan.blocking_sort and keys and plan.sort_alternative is None and \
+            not (plan.index is not None and same_keys(plan.index, keys)):
         used = f"uses {_describe_index(plan.index)}" if plan.index is not None else "uses an $or of indexes"
         yield "in-memory-sort", _hit(
             query, f"{what} {used} but sorts in memory by {_fields_text(list(plan.sort.items()))}: the index "
