@@ -206,3 +206,38 @@ def test_in_memory_sort_not_claimed_when_an_index_on_the_same_equality_gives_the
                    sort={"uid": 1}, limit=100, projection={"uid": 1})
     assert "in-memory-sort" not in rules(q, [undeleted, by_uid])
     assert "in-memory-sort" in rules(q, [undeleted])
+
+
+# --- what is MongoDB ---------------------------------------------------------------------------
+
+
+def test_a_name_is_a_model_only_when_it_can_be_one():
+    src = extract("svc.js", """\
+import MongoPaging from 'mongo-cursor-pagination';
+import { Order } from 'sequelize-models-lib';
+const { Invoice } = require('../models');
+const Person = require('./person');
+const _ = require('lodash');
+class Cache { static find(key) { return null; } }
+async function run(db, collection, opts, id) {
+  await MongoPaging.find(collection, opts);
+  await Cache.find({ key: id });
+  await Invoice.find({ customer: id }).limit(5);
+  await Person.findOne({ email: id });
+  await Account.findOne({ where: { id }, include: ['owner'] });
+  await _.find([1, 2], { a: 1 });
+}
+""")
+    assert [(q.collection, q.model) for q in mongo(src)] == [("invoices", "Invoice"), ("people", "Person")]
+
+
+def test_collections_declared_as_meteor_collections():
+    src = extract("tasks.js", "const Tasks = new Mongo.Collection('tasks');\nTasks.find({ owner: 1 }).fetch();\n")
+    assert [(q.collection, q.driver) for q in mongo(src)] == [("tasks", True)]
+
+
+def test_mongoose_pluralisation():
+    from advisor.mongo.shape import pluralize
+
+    assert [pluralize(n) for n in ("Person", "Address", "Category", "Status", "Mouse", "Knife", "Settings")] == [
+        "people", "addresses", "categories", "status", "mice", "knives", "settings"]

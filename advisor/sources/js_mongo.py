@@ -20,6 +20,8 @@ QUERY_METHODS = (FIND_OPS | AGGREGATE_OPS) - {"find_one", "count_documents", "up
                                                "replace_one", "delete_one", "delete_many", "find_one_and_update",
                                                "find_one_and_delete", "find_one_and_replace"}
 INDEX_METHODS = {"createIndex", "ensureIndex", "createIndexes"}
+SEQUELIZE_OPTIONS = {"where", "include", "attributes", "order", "offset", "raw", "transaction", "group",
+                     "paranoid", "lock", "nest", "subQuery", "logging", "plain"}
 GLOBALS = {"Array", "Object", "Promise", "Math", "JSON", "Date", "Number", "String", "Reflect", "Map", "Set",
            "Boolean", "Symbol", "Intl", "Buffer", "URL", "Error", "RegExp", "BigInt", "WeakMap", "WeakSet",
            "React", "Vue", "Ember", "Immutable", "_", "R", "Lodash", "Collection"}
@@ -80,7 +82,13 @@ def resolve_receiver(f: JsFile, base, calls_before: list, depth: int = 0):
                 got = resolve_receiver(f, rb, rcalls, depth + 1)
                 if got is not None:
                     return got
-        if name[:1].isupper() and name not in GLOBALS and not name.isupper():
+        if resolved is not None and resolved.type == "new_expression":  # new Mongo.Collection('tasks')
+            ctor = resolved.child_by_field_name("constructor")
+            args = arg_list(resolved.child_by_field_name("arguments"))
+            coll = string_value(f, unwrap(args[0])) if args else None
+            if ctor is not None and f.src(ctor).endswith("Collection") and coll:
+                return coll, None, True
+        if name[:1].isupper() and name not in GLOBALS and not name.isupper() and _model_binding(f, name, resolved):
             return pluralize(name), name, False
         m = re.fullmatch(r"(\w+?)(Collection|Coll|_collection|_coll)", name)
         if m:
@@ -101,6 +109,38 @@ def resolve_receiver(f: JsFile, base, calls_before: list, depth: int = 0):
         if _is_db_expr(f, obj) and prop not in ("collection", "getCollection", "runCommand", "admin", "command"):
             return prop, None, True
     return None
+
+
+def _model_binding(f: JsFile, name: str, resolved) -> bool:
+    """Whether a capitalised name not bound by mongoose.model() here is a model from elsewhere:
+    imported or required from the project's own modules (not a package such as a pagination,
+    Sequelize or lodash library), or a free name. A class declared in the file (with a static
+    find) is not one."""
+    if name in f.classes:
+        return False
+    module = f.imports.get(name)
+    if module is None and resolved is not None:
+        required = _required_module(f, resolved)
+        if required is None:
+            return False  # bound to something else here (new X(), sequelize.define(...))
+        module = required
+    if module is not None:
+        return module.startswith(".") or "model" in module.lower()
+    return True  # a free name: a global model, or a snippet
+
+
+def _required_module(f: JsFile, node) -> str | None:
+    """`require('x')` or `require('x').Y`: the module 'x'."""
+    node = unwrap(node)
+    if node is not None and node.type == "member_expression":
+        node = unwrap(node.child_by_field_name("object"))
+    if node is None or node.type != "call_expression":
+        return None
+    fn = node.child_by_field_name("function")
+    args = arg_list(node.child_by_field_name("arguments"))
+    if fn is None or f.src(fn) != "require" or not args:
+        return None
+    return string_value(f, unwrap(args[0]))
 
 
 def _sort_value(f: JsFile, node, path, spans, state) -> Any:
@@ -218,6 +258,8 @@ def _query_from_chain(f: JsFile, top, base, calls) -> MongoQuery | None:
         q.filter = read_value(f, arg(1), ("filter",), spans, state) if arg(1) is not None else {}
     else:
         q.filter = read_value(f, arg(0), ("filter",), spans, state) if arg(0) is not None else {}
+        if isinstance(q.filter, dict) and q.filter and set(q.filter) <= SEQUELIZE_OPTIONS:
+            return None  # findOne({ where, include, attributes }): Sequelize, not MongoDB
         if arg(0) is not None:
             spans[("filter",)] = f.loc(unwrap(arg(0)))
         if method in ("find", "findOne") and arg(1) is not None:

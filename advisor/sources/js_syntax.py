@@ -65,6 +65,8 @@ class JsFile:
         self.decls: dict[str, list[tuple[int, Any]]] = {}
         self.models: dict[str, tuple[str, str | None]] = {}  # model variable -> (model name, collection)
         self.schemas: dict[str, dict] = {}  # schema variable -> {"model":..., "collection":..., "node":...}
+        self.imports: dict[str, str] = {}  # name bound by an ES import -> the module it comes from
+        self.classes: set[str] = set()  # classes declared in the file
 
     def src(self, node) -> str:
         return self.data[node.start_byte:node.end_byte].decode("utf-8", "replace")
@@ -321,6 +323,38 @@ def arg_list(args) -> list:
 
 
 
+def _record_destructured_require(f: JsFile, pattern, value) -> None:
+    """`const { User, Post: P } = require('../models')`: each name comes from that module."""
+    fn = value.child_by_field_name("function") if value.type == "call_expression" else None
+    args = [c for c in value.child_by_field_name("arguments").named_children] if fn is not None else []
+    if fn is None or f.src(fn) != "require" or not args or args[0].type != "string":
+        return
+    module = string_value(f, args[0])
+    for part in pattern.named_children:
+        ident = part if part.type == "shorthand_property_identifier_pattern" else part.child_by_field_name("value")
+        if module is not None and ident is not None and ident.type in ("identifier", "shorthand_property_identifier_pattern"):
+            f.imports[f.src(ident)] = module
+
+
+def _record_import(f: JsFile, node) -> None:
+    source = node.child_by_field_name("source")
+    module = string_value(f, source) if source is not None else None
+    if module is None:
+        return
+    for clause in (c for c in node.named_children if c.type == "import_clause"):
+        for part in clause.named_children:
+            if part.type == "identifier":
+                f.imports[f.src(part)] = module
+            elif part.type == "namespace_import":
+                for ident in (c for c in part.named_children if c.type == "identifier"):
+                    f.imports[f.src(ident)] = module
+            elif part.type == "named_imports":
+                for spec in (c for c in part.named_children if c.type == "import_specifier"):
+                    names = [c for c in spec.named_children if c.type == "identifier"]
+                    if names:
+                        f.imports[f.src(names[-1])] = module
+
+
 def collect_decls(f: JsFile) -> list:
     calls = []
     stack = [f.root]
@@ -332,6 +366,8 @@ def collect_decls(f: JsFile) -> list:
             value = node.child_by_field_name("value")
             if name is not None and name.type == "identifier" and value is not None:
                 f.decls.setdefault(f.src(name), []).append((node.start_byte, unwrap(value)))
+            elif name is not None and name.type == "object_pattern" and value is not None:
+                _record_destructured_require(f, name, unwrap(value))
         elif t == "assignment_expression":
             left = node.child_by_field_name("left")
             right = node.child_by_field_name("right")
@@ -339,6 +375,10 @@ def collect_decls(f: JsFile) -> list:
                 f.decls.setdefault(f.src(left), []).append((node.start_byte, unwrap(right)))
         elif t == "call_expression":
             calls.append(node)
+        elif t == "import_statement":
+            _record_import(f, node)
+        elif t in ("class_declaration", "class") and node.child_by_field_name("name") is not None:
+            f.classes.add(f.src(node.child_by_field_name("name")))
         stack.extend(reversed(node.children))
     for v in f.decls.values():
         v.sort(key=lambda x: x[0])
