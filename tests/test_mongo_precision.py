@@ -241,3 +241,137 @@ def test_mongoose_pluralisation():
 
     assert [pluralize(n) for n in ("Person", "Address", "Category", "Status", "Mouse", "Knife", "Settings")] == [
         "people", "addresses", "categories", "status", "mice", "knives", "settings"]
+
+
+# --- the shape as the code builds it ------------------------------------------------------------
+
+
+def test_query_object_mutated_before_the_call():
+    src = extract("list.js", """\
+async function list(db, user, opts) {
+  const query = { user };
+  query.deleted = false;
+  if (opts.tag) {
+    query.tags = opts.tag;
+  }
+  const cursor = db.collection('notes').find(query);
+  cursor.sort({ updated: -1 });
+  cursor.limit(opts.limit);
+  return cursor.toArray();
+}
+""")
+    (q,) = mongo(src)
+    assert q.filter == {"user": Placeholder("unknown", "user"), "deleted": False, "tags": Placeholder("unknown", "opts.tag")}
+    assert q.conditional == ("tags",) and not q.partial
+    assert q.sort == {"updated": -1} and q.limit == Placeholder("unknown", "opts.limit")
+
+
+def test_changes_advisor_cannot_follow_make_the_shape_partial():
+    src = extract("search.js", """\
+async function search(db, terms) {
+  const query = { $or: [] };
+  for (const t of terms) query.$or.push({ name: t });
+  return db.collection('items').find(query).limit(10).toArray();
+}
+""")
+    (q,) = mongo(src)
+    assert q.partial
+    assert rules(q, [ix("other", "other", table="items")]) == []  # no confident planner claim on a sketch
+
+
+def test_conditional_keys_judged_with_and_without():
+    by_creator = ix("creator_createdAt", "creator", "-createdAt", table="w")
+    q = MongoQuery("w", "find", filter={"creator": Placeholder("unknown", "id"), "_id": {"$gt": Placeholder("objectid")}},
+                   sort={"_id": 1}, limit=21, projection={"a": 1}, conditional=("_id",))
+    assert "in-memory-sort" in rules(q, [by_creator])  # sorts in memory with or without the cursor key
+    q = MongoQuery("w", "find", filter={"creator": Placeholder("unknown", "id"), "state": "x"}, limit=5,
+                   projection={"a": 1}, conditional=("state",))
+    assert rules(q, [ix("state", "state", table="w")]) == []  # scans only when the condition holds
+
+
+def test_pipeline_built_with_push():
+    src = extract("report.js", """\
+async function report(db, since) {
+  const pipeline = [{ $match: { kind: 'order' } }];
+  pipeline.push({ $match: { created: { $gte: since } } });
+  pipeline.push({ $group: { _id: '$customer', n: { $sum: 1 } } });
+  return db.collection('events').aggregate(pipeline).toArray();
+}
+""")
+    (q,) = mongo(src)
+    assert [next(iter(s)) for s in q.pipeline] == ["$match", "$match", "$group"] and not q.partial
+
+
+def test_mongoose_where_chains():
+    src = extract("users.js", """\
+const User = mongoose.model('User', userSchema);
+User.find().where('age').gte(18).lt(65).where('active', true).limit(10);
+""")
+    (q,) = mongo(src)
+    assert q.filter == {"age": {"$gte": 18, "$lt": 65}, "active": True}
+
+
+def test_one_query_per_call():
+    src = extract("audit.js", """\
+async function run(db, user) {
+  const mailboxes = new Map((await db.collection('mailboxes').find({ user }).toArray()).map(m => [m._id, m]));
+}
+""")
+    assert len(mongo(src)) == 1
+
+
+# --- info rules that respect the code -----------------------------------------------------------
+
+
+def _rule_lines(src_path, text, indexes=()):
+    src = extract(src_path, text)
+    out = []
+    for q in mongo(src):
+        for name, _ in check_query(q, Schema(indexes=list(indexes)), lambda n: True):
+            if name in ("unbounded-find", "missing-projection"):
+                out.append((q.location.line, name))
+    return sorted(out)
+
+
+def test_unbounded_find_respects_the_code():
+    users = ix("email_1", "email", table="users", unique=True)
+    found = _rule_lines("lib/users.js", """\
+async function f(db, ids, email, user) {
+  await db.collection('users').find({ _id: { $in: ids } }).toArray();
+  await db.collection('users').find({ email }).toArray();
+  await db.collection('users').find({ role: { $in: ['admin', 'owner'] } }).toArray();
+  const cursor = db.collection('users').find({ user });
+  while (await cursor.hasNext()) { await cursor.next(); }
+  for await (const u of db.collection('users').find({ team: user })) { }
+  await db.collection('users').find({ team: user }).batchSize(100).forEach(u => u);
+  await db.collection('users').find({ team: user }).toArray();
+}
+""", [users])
+    assert [f for f in found if f[1] == "unbounded-find"] == [(9, "unbounded-find")]
+    assert (9, "missing-projection") not in found  # one finding per call
+    migration = _rule_lines("migrations/2020-add-flag.js", "db.collection('users').find({ flag: null }).toArray();\n")
+    assert ("unbounded-find" not in {n for _, n in migration})
+
+
+def test_missing_projection_forms_and_whole_documents():
+    found = _rule_lines("lib/mail.js", """\
+async function f(db, res, id, user) {
+  await db.collection('messages').find({ mailbox: id }, { uid: 1, flags: 1 }).limit(5).toArray();
+  await db.collection('messages').find({ mailbox: id }, { fields: { uid: 1 } }).limit(5).toArray();
+  await db.collection('messages').find({ mailbox: id }, { projection: { uid: 1 } }).limit(5).toArray();
+  res.json(await db.collection('messages').find({ mailbox: id }).limit(5).toArray());
+  await db.collection('archived').insertMany(await db.collection('messages').find({ user }).limit(50).toArray());
+  await db.collection('messages').find({ mailbox: id }).limit(5).toArray();
+}
+""")
+    assert found == [(7, "missing-projection")]
+
+
+def test_pymongo_cursors_stream_unless_listed():
+    found = _rule_lines("app/feed.py", """\
+def feed(db, user):
+    for doc in db.events.find({"user": user}):
+        yield doc
+    return list(db.events.find({"user": user}, {"kind": 1}))
+""")
+    assert [f for f in found if f[1] == "unbounded-find"] == [(4, "unbounded-find")]

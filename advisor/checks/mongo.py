@@ -119,8 +119,8 @@ def check_query(query: Any, schema: Schema, enabled_name: Callable[[str], bool])
         ("where-operator", _where_operator),
         ("unanchored-regex", _unanchored_regex),
         ("negation-only", _negation_only),
-        ("missing-projection", _missing_projection),
-        ("unbounded-find", _unbounded_find),
+        ("missing-projection", lambda q: _missing_projection(q, indexes)),
+        ("unbounded-find", lambda q: _unbounded_find(q, indexes)),
         ("skip-pagination", _skip_pagination),
         ("match-not-first", _match_not_first),
     ]
@@ -211,9 +211,10 @@ def _negation_only(query: MongoQuery) -> Iterator[Hit]:
                        subject=f"{query.collection}:{','.join(pr.field for pr in info.preds)}")
 
 
-def _missing_projection(query: MongoQuery) -> Iterator[Hit]:
-    if query.projection is not None or query.is_aggregate or query.explained or query.source == "shape":
-        return
+def _missing_projection(query: MongoQuery, indexes: list[IndexDef]) -> Iterator[Hit]:
+    if query.projection is not None or query.is_aggregate or query.explained or query.source == "shape" or \
+            query.whole or _unbounded(query, indexes):
+        return  # whole by design, or unbounded-find speaks for this call (one finding per call)
     many = query.operation in MULTI_READ_OPS
     if not many and not (query.operation in SINGLE_READ_OPS and query.lean):
         return
@@ -227,17 +228,38 @@ def _missing_projection(query: MongoQuery) -> Iterator[Hit]:
                subject=f"{query.collection}:{query.operation}")
 
 
-def _unbounded_find(query: MongoQuery) -> Iterator[Hit]:
-    if query.operation not in MULTI_READ_OPS or query.limit is not None or query.explained or query.source == "shape":
-        return
+SCRIPT_DIRS = {"migrations", "migration", "migrate", "scripts", "script", "bin", "seeds", "seeders", "tools",
+               "setup", "maintenance"}
+
+
+def _unbounded(query: MongoQuery, indexes: list[IndexDef]) -> bool:
+    """A find that may return a whole collection's worth of documents into memory at once."""
+    if query.operation not in MULTI_READ_OPS or query.limit is not None or query.explained or \
+            query.source == "shape" or query.streamed:
+        return False
+    parts = query.location.path.replace("\\", "/").lower().split("/")
+    if SCRIPT_DIRS & set(parts[:-1]) or "migrat" in parts[-1]:
+        return False  # a migration or a script runs once, over everything by design
     info = analyse_filter(query.filter)
-    if any(p.field == "_id" and p.kind == "eq" for p in info.preds):
+    if info.unknown or query.partial:
+        return False
+    listed = {p.field for p in info.preds if p.kind == "in" and isinstance(p.value, list)}
+    keyed = {p.field for p in info.preds if p.kind in ("eq", "in")}
+    unique_keys = [[f for f, _ in index_fields(i)] for i in indexes if i.unique and
+                   not i.options.get("partialFilterExpression")] + [["_id"]]
+    return not listed and not any(all(f in keyed for f in keys) for keys in unique_keys)
+
+
+def _unbounded_find(query: MongoQuery, indexes: list[IndexDef]) -> Iterator[Hit]:
+    if not _unbounded(query, indexes):
         return
-    yield _hit(query, f"{_where(query)} has no limit: it returns every matching document, "
+    whole = " in full" if query.projection is None and not query.whole else ""
+    yield _hit(query, f"{_where(query)} has no limit: it returns every matching document{whole}, "
                       "however many the collection grows to",
                query.location,
                help="add .limit(n) (with a sort on an indexed field for stable pages), or stream with a cursor "
-                    "when the caller really needs them all",
+                    "when the caller really needs them all"
+                    + ("; name the fields the code uses in a projection" if whole else ""),
                subject=f"{query.collection}:{format_value(query.filter)}")
 
 
@@ -352,6 +374,17 @@ def _pred_value(spec: dict, p: Pred) -> Any:
 
 
 def _planner_rules(query: MongoQuery, indexes: list[IndexDef], coll: str, schema: Schema) -> Iterator[tuple[str, Hit]]:
+    """The planner's findings; for keys the code sets only under a condition, only what holds both
+    with and without them."""
+    hits = list(_planned(query, indexes, coll))
+    if query.conditional and isinstance(query.filter, dict):
+        bare = {k: v for k, v in query.filter.items() if k not in query.conditional}
+        also = {name for name, _ in _planned(replace(query, filter=bare), indexes, coll)}
+        hits = [(name, hit) for name, hit in hits if name in also]
+    yield from hits
+
+
+def _planned(query: MongoQuery, indexes: list[IndexDef], coll: str) -> Iterator[tuple[str, Hit]]:
     if query.operation in ("insertOne", "insertMany"):
         return
     if query.is_aggregate:
@@ -373,8 +406,8 @@ def _planner_rules(query: MongoQuery, indexes: list[IndexDef], coll: str, schema
         anchor = query.location
         sort_anchor = query.at("sort")
         what = f"{_where(query)}({format_value(query.filter)})"
-    if plan.stage in ("UNKNOWN", "SPECIAL", "IDHACK") or query.partial and plan.stage == "UNKNOWN":
-        return
+    if plan.stage in ("UNKNOWN", "SPECIAL", "IDHACK") or query.partial:
+        return  # a sketch of the filter (spread, keys set under a condition...): no confident claim
     keys = esr_keys(info, sort)
     spec = create_index_spec(coll, keys) if keys else None
     metrics = {"evidence": "static", "plan": plan.describe()}

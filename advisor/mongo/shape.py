@@ -75,6 +75,9 @@ class MongoQuery:
     lean: bool = False
     explained: bool = False  # the call is wrapped in .explain(): a diagnostic, not an application read
     partial: bool = False  # spread or computed keys: the filter is a sketch
+    streamed: bool = False  # read a batch at a time (a cursor iterated, .cursor(), .stream(), batchSize)
+    whole: bool = False  # the documents leave as they are (returned, sent, written elsewhere)
+    conditional: tuple = ()  # filter keys the code sets only under a condition (`if (x) query.k = ...`)
     text: str = ""  # the call as written (first lines)
     spans: dict[tuple, Location] = field(default_factory=dict)
 

@@ -13,6 +13,7 @@ from typing import Any
 from advisor.ir import IndexDef, Location, SourceFile
 from advisor.mongo.indexes import make_index
 from advisor.mongo.shape import AGGREGATE_OPS, FIND_OPS, MongoQuery, Placeholder, pluralize
+from advisor.sources.js_flow import assigned_name, iterated, later_calls, mutations, used_whole
 from advisor.sources.js_syntax import (WRAPPERS, JsFile, arg_list, key_name, member_parts, prop_loc, read_value,
                                        string_value, unchain, unwrap)
 
@@ -198,15 +199,25 @@ def _apply_options(q: MongoQuery, opts: Any, f: JsFile, node, state) -> None:
     if "sort" in opts and q.sort is None:
         q.sort = opts["sort"] if isinstance(opts["sort"], dict) else opts["sort"]
         q.spans[("sort",)] = q.spans.get(("options", "sort"), f.loc(node))
-    if "projection" in opts and q.projection is None:
-        q.projection = opts["projection"]
-        q.spans[("projection",)] = q.spans.get(("options", "projection"), f.loc(node))
+    for key in ("projection", "fields"):  # driver 3.x+ / 2.x option names
+        if key in opts and q.projection is None:
+            q.projection = opts[key]
+            q.spans[("projection",)] = q.spans.get(("options", key), f.loc(node))
+    if q.projection is None and opts and all(_projection_item(v) for v in opts.values()):
+        q.projection = opts  # driver 2.x: find(query, { a: 1, b: 1 })
+        q.spans[("projection",)] = f.loc(node)
     for key in ("skip", "limit"):
         if key in opts and getattr(q, key) is None:
             setattr(q, key, opts[key])
             q.spans[(key,)] = q.spans.get(("options", key), f.loc(node))
     if opts.get("lean") is True:
         q.lean = True
+
+
+def _projection_item(value: Any) -> bool:
+    if isinstance(value, bool) or value in (0, 1):
+        return True
+    return isinstance(value, dict) and bool(value) and all(k in ("$slice", "$elemMatch", "$meta") for k in value)
 
 
 def _query_from_chain(f: JsFile, top, base, calls) -> MongoQuery | None:
@@ -273,36 +284,120 @@ def _query_from_chain(f: JsFile, top, base, calls) -> MongoQuery | None:
             opt = arg(2) if method != "findOneAndDelete" else arg(1)
             if opt is not None:
                 _apply_options(q, read_value(f, opt, ("options",), spans, state), f, opt, state)
-    for method2, args2, call2 in calls[i + 1:]:
-        a2 = arg_list(args2)
-        first = a2[0] if a2 else None
-        if method2 == "sort" and first is not None:
-            if len(a2) == 2 and unwrap(first).type == "string":  # cursor.sort('field', -1)
-                field = string_value(f, unwrap(first))
-                d = read_value(f, a2[1], ("sort",), {}, state)
-                q.sort = {field: -1 if d in (-1, "desc", "descending") else 1}
-                spans[("sort",)] = prop_loc(f, call2)
-            else:
-                q.sort = _sort_value(f, first, ("sort",), spans, state)
-                spans[("sort",)] = prop_loc(f, call2)
-        elif method2 in ("select", "project", "projection") and first is not None:
-            q.projection = _projection_value(f, first, ("projection",), spans, state)
-            spans[("projection",)] = prop_loc(f, call2)
-        elif method2 in ("skip", "limit") and first is not None:
-            setattr(q, method2, read_value(f, first, (method2,), spans, state))
-            spans[(method2,)] = prop_loc(f, call2)
-        elif method2 == "lean":
-            q.lean = True
-        elif method2 == "explain":
-            q.explained = True
-        elif method2 in ("where", "equals", "gt", "gte", "lt", "lte", "in", "nin", "ne", "or", "and", "regex", "elemMatch"):
-            state["partial"] = True
-        elif method2 in ("count", "countDocuments") and method == "find":
-            q.operation = "countDocuments"
-        elif method2 in ("match", "group", "unwind", "lookup", "project") and method == "aggregate":
-            state["partial"] = True
+    if arg(0) is not None and method not in AGGREGATE_OPS:
+        _merge_mutations(f, q, arg(0), call, ("filter",), spans, state)
+    elif arg(0) is not None:
+        _merge_mutations(f, q, arg(0), call, ("pipeline",), spans, state)
+    cursor = calls[i + 1:]
+    holder = assigned_name(f, top)
+    if holder is not None:
+        cursor = cursor + later_calls(f, holder, top)
+    for method2, args2, call2 in cursor:
+        _cursor_call(f, q, method, method2, args2, call2, spans, state)
+    q.streamed = q.streamed or iterated(f, holder, top)
+    q.whole = used_whole(f, top)
     q.partial = state["partial"]
     return q
+
+
+STREAMING = {"cursor", "stream", "batchSize", "forEach", "eachAsync", "next", "hasNext", "tryNext", "pipe",
+             "addCursorFlag", "readBufferedDocuments"}
+
+
+def _merge_mutations(f: JsFile, q: MongoQuery, node, call, root: tuple, spans: dict, state: dict) -> None:
+    """A filter or pipeline variable changed before the call: keys set are merged, stages pushed are
+    appended; a key set under a condition is noted (rules judge the filter with and without it); any
+    other change, or a stage pushed under a condition, marks the shape partial."""
+    node = unwrap(node)
+    if node is None or node.type != "identifier":
+        return
+    declared = f.resolve(f.src(node), node.start_byte)
+    if declared is None:
+        return
+    value = q.filter if root == ("filter",) else q.pipeline
+    for m in mutations(f, f.src(node), declared, call):
+        if m.kind == "set" and isinstance(value, dict) and m.key is not None:
+            value[m.key] = read_value(f, m.values[0], root + (m.key,), spans, state)
+            if m.conditional:  # rules judge the filter with and without it
+                q.conditional = (*q.conditional, m.key)
+            continue
+        if m.kind == "push" and isinstance(value, list):
+            value += [read_value(f, v, root + (len(value) + n,), spans, state) for n, v in enumerate(m.values)]
+        if m.conditional or m.kind == "other" or not isinstance(value, (dict, list)):
+            state["partial"] = True
+
+
+WHERE_OPS = {"equals": None, "gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte", "in": "$in", "nin": "$nin",
+             "ne": "$ne", "regex": "$regex", "exists": "$exists", "elemMatch": "$elemMatch", "size": "$size",
+             "all": "$all", "mod": "$mod"}
+
+
+def _cursor_call(f: JsFile, q: MongoQuery, method: str, method2: str, args2, call2, spans: dict,
+                 state: dict) -> None:
+    """One call on the query's cursor (chained, or on the variable that holds it)."""
+    a2 = arg_list(args2)
+    first = a2[0] if a2 else None
+    if method2 in STREAMING:
+        q.streamed = True
+    if method2 == "sort" and first is not None:
+        if len(a2) == 2 and unwrap(first).type == "string":  # cursor.sort('field', -1)
+            field = string_value(f, unwrap(first))
+            d = read_value(f, a2[1], ("sort",), {}, state)
+            q.sort = {field: -1 if d in (-1, "desc", "descending") else 1}
+        else:
+            q.sort = _sort_value(f, first, ("sort",), spans, state)
+        spans[("sort",)] = prop_loc(f, call2)
+    elif method2 in ("select", "project", "projection") and first is not None:
+        q.projection = _projection_value(f, first, ("projection",), spans, state)
+        spans[("projection",)] = prop_loc(f, call2)
+    elif method2 in ("skip", "limit") and first is not None:
+        setattr(q, method2, read_value(f, first, (method2,), spans, state))
+        spans[(method2,)] = prop_loc(f, call2)
+    elif method2 == "lean":
+        q.lean = True
+    elif method2 == "explain":
+        q.explained = True
+    elif method2 in ("where", *WHERE_OPS) and method != "aggregate":
+        _where_call(f, q, method2, a2, call2, spans, state)
+    elif method2 in ("or", "and", "nor"):
+        state["partial"] = True
+    elif method2 in ("count", "countDocuments") and method == "find":
+        q.operation = "countDocuments"
+    elif method2 in ("match", "group", "unwind", "lookup", "project") and method == "aggregate":
+        state["partial"] = True
+
+
+def _where_call(f: JsFile, q: MongoQuery, method2: str, args: list, call, spans: dict, state: dict) -> None:
+    """mongoose's query builder: `.where('age').gte(18).lt(65)`, `.where({ a: 1 })`, `.where('a', 1)`."""
+    if not isinstance(q.filter, dict):
+        state["partial"] = True
+        return
+    if method2 == "where":
+        value = read_value(f, args[0], ("filter",), spans, state) if args else None
+        if isinstance(value, str):
+            state["where_field"] = value
+            if len(args) > 1:
+                q.filter[value] = read_value(f, args[1], ("filter", value), spans, state)
+        elif isinstance(value, dict):
+            q.filter.update(value)
+        else:
+            state["partial"] = True
+        return
+    field = state.get("where_field")
+    if len(args) == 2:  # .gt('age', 18)
+        field = read_value(f, args[0], (), {}, state)
+        args = args[1:]
+    if not isinstance(field, str) or not args:
+        state["partial"] = True
+        return
+    value = read_value(f, args[0], ("filter", field), spans, state)
+    op = WHERE_OPS[method2]
+    spans.setdefault(("filter", field), prop_loc(f, call))
+    if op is None:
+        q.filter[field] = value
+    else:
+        current = q.filter.get(field)
+        q.filter[field] = {**(current if isinstance(current, dict) else {}), op: value}
 
 
 # --- indexes ---------------------------------------------------------------------------------
@@ -356,7 +451,6 @@ def _schema_field_indexes(f: JsFile, obj, collection: str, model: str | None, pr
 
 def depth_ok(prefix: str) -> bool:
     return prefix.count(".") < 4
-
 
 
 def _model_and_schema_maps(f: JsFile, calls: list) -> None:
@@ -462,6 +556,7 @@ def extract_mongo(f: JsFile, calls: list, result: SourceFile) -> None:
             coll = info["collection"] or (pluralize(info["model"]) if info["model"] else
                                           pluralize(re.sub(r"(?i)schema$", "", name) or name))
             result.indexes += _schema_field_indexes(f, d, coll, info["model"])
+    seen: set[tuple[int, int]] = set()
     for call in calls:
         parent = call.parent
         # only the top of a chain: skip calls that are the object of a further member call
@@ -477,6 +572,8 @@ def extract_mongo(f: JsFile, calls: list, result: SourceFile) -> None:
                 break
             if method in QUERY_METHODS:
                 q = _query_from_chain(f, call, base, chain)
-                if q is not None:
+                where = q and (q.location.line, q.location.col)
+                if q is not None and where not in seen:  # `(await c.find().toArray()).map(...)`: one call
+                    seen.add(where)
                     result.queries.append(q)
                 break

@@ -168,9 +168,12 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Call):
             inner.add(id(node.func.value))
+    materialized: set[int] = set()  # list(coll.find(...)): every document in memory at once
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and id(node) not in inner:
             tops.append(node)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("list", "tuple", "sorted"):
+            materialized.update(id(a) for a in node.args)
     for top in tops:
         base, chain = _unchain(top)
         for i, (method, call) in enumerate(chain):
@@ -198,7 +201,7 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
                 f = args[0] if args else _kw(call, "filter")
                 q.filter = _value(f, path, index, spans, ("filter",), names) if f is not None else {}
                 if method in ("find", "find_one"):
-                    proj = args[1] if len(args) > 1 else _kw(call, "projection")
+                    proj = args[1] if len(args) > 1 else _kw(call, "projection") or _kw(call, "fields")
                     if proj is not None:
                         v = _value(proj, path, index, spans, ("projection",), names)
                         q.projection = {k: 1 for k in v if isinstance(k, str)} if isinstance(v, list) else v
@@ -222,6 +225,8 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
                     spans[(method2,)] = _loc(path, call2, index)
                 elif method2 == "explain":
                     q.explained = True
+            # a pymongo cursor fetches a batch at a time unless the code lists it or calls to_list()
+            q.streamed = id(top) not in materialized and "to_list" not in [m for m, _ in chain]
             result.queries.append(q)
             break
 
