@@ -362,9 +362,16 @@ async function f(db, res, id, user) {
   res.json(await db.collection('messages').find({ mailbox: id }).limit(5).toArray());
   await db.collection('archived').insertMany(await db.collection('messages').find({ user }).limit(50).toArray());
   await db.collection('messages').find({ mailbox: id }).limit(5).toArray();
+  const uids = (await db.collection('messages').find({ mailbox: id }).limit(5).toArray()).map(m => m.uid);
+  const docs = await db.collection('messages').find({ mailbox: id }).limit(5).toArray();
+  for (const { uid, flags } of docs) console.log(uid, flags);
+  const kept = await db.collection('messages').find({ mailbox: id }).limit(5).toArray();
+  kept.forEach(m => m.uid);
+  return kept;
 }
 """)
-    assert found == [(7, "missing-projection")]
+    # fields read visibly: lines 8 and 9; line 7 (fields unknown) and 11 (returned whole) stay quiet
+    assert found == [(8, "missing-projection"), (9, "missing-projection")]
 
 
 def test_pymongo_cursors_stream_unless_listed():

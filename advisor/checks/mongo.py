@@ -212,20 +212,22 @@ def _negation_only(query: MongoQuery) -> Iterator[Hit]:
 
 
 def _missing_projection(query: MongoQuery, indexes: list[IndexDef]) -> Iterator[Hit]:
+    """Whole documents fetched where the code visibly reads only a few fields of them."""
     if query.projection is not None or query.is_aggregate or query.explained or query.source == "shape" or \
-            query.whole or _unbounded(query, indexes):
-        return  # whole by design, or unbounded-find speaks for this call (one finding per call)
+            query.whole or not query.used or _unbounded(query, indexes):
+        return  # whole by design, fields unknown, or unbounded-find speaks for this call (one per call)
     many = query.operation in MULTI_READ_OPS
     if not many and not (query.operation in SINGLE_READ_OPS and query.lean):
         return
     what = "every matching document in full" if many else "the whole document"
-    yield _hit(query, f"{_where(query)} returns {what}: no projection"
-                      + (" or .select()" if not query.driver else ""),
+    fields = ", ".join(query.used)
+    spec = "{ " + ", ".join(f"{k}: 1" for k in query.used) + " }"
+    fix = f".select('{' '.join(query.used)}')" if not query.driver else f"{{ projection: {spec} }}"
+    yield _hit(query, f"{_where(query)} returns {what}, but the code reads only {fields}",
                query.location,
-               help="name the fields the code uses: " + (".select('field1 field2')" if not query.driver
-                                                           else "{ projection: { field1: 1, field2: 1 } }")
-                    + "; a projection also lets an index cover the query",
-               subject=f"{query.collection}:{query.operation}")
+               help=f"fetch only those fields: {fix}; smaller documents cross the network, and an index on them "
+                    "can cover the query",
+               fix=fix, subject=f"{query.collection}:{query.operation}:{fields}")
 
 
 SCRIPT_DIRS = {"migrations", "migration", "migrate", "scripts", "script", "bin", "seeds", "seeders", "tools",

@@ -189,3 +189,110 @@ def used_whole(f: JsFile, top) -> bool:
         _, method = member_parts(f, fn) if fn is not None and fn.type == "member_expression" else (None, None)
         return method in ("json", "send", "insertMany", "insertOne", "insert", "bulkWrite", "write", "resolve")
     return False
+
+
+READERS = ("map", "forEach", "some", "every", "flatMap")  # not filter/find: their documents go on
+
+
+def used_fields(f: JsFile, top, chained: list) -> tuple[str, ...] | None:
+    """The document fields the code reads from a query's result, when it visibly reads only some:
+    `(await c.find(q).toArray()).map(d => d.uid)`, `const docs = ...; docs.forEach(({ a, b }) => ...)`,
+    `for (const d of docs) use(d.a)`, `const { a } = await c.findOne(q)`. None: unknown or whole.
+    `chained`: the calls after the query method in its own chain."""
+    readers_in_chain = [(m, call) for m, _, call in chained if m in READERS]
+    if readers_in_chain:
+        return _fields_of(f, readers_in_chain[:1])
+    holder = outer(top)
+    parent = holder.parent
+    if parent is not None and parent.type == "variable_declarator" and \
+            parent.child_by_field_name("name") is not None and parent.child_by_field_name("name").type == "object_pattern":
+        return _pattern_fields(f, parent.child_by_field_name("name"))
+    readers = []
+    if parent is not None and parent.type == "member_expression" and parent.parent is not None and \
+            parent.parent.type == "call_expression":
+        readers.append((member_parts(f, parent)[1], parent.parent))
+    name = assigned_name(f, top)
+    if name is not None:
+        readers += [(method, call) for method, _, call in later_calls(f, name, top)]
+        scope = scope_of(top)
+        for node in _walk(scope, holder.end_byte, scope.end_byte) if scope is not None else ():
+            if node.type == "identifier" and f.src(node) == name and not _is_method_object(f, node):
+                loop = node.parent
+                if loop is None or loop.type != "for_in_statement" or loop.child_by_field_name("right") != node:
+                    return None  # the documents go somewhere advisor does not follow
+                readers.append(("for", loop))
+    return _fields_of(f, readers) if readers else None
+
+
+def _fields_of(f: JsFile, readers: list) -> tuple[str, ...] | None:
+    fields: set[str] = set()
+    for method, call in readers:
+        if method == "for":
+            got = _loop_fields(f, call)
+        elif method in READERS:
+            args = arg_list(call.child_by_field_name("arguments"))
+            got = _callback_fields(f, args[0]) if args else None
+        else:
+            return None
+        if got is None:
+            return None
+        fields |= set(got)
+    return tuple(sorted(fields)) or None
+
+
+def _is_method_object(f: JsFile, node) -> bool:
+    parent = node.parent
+    return parent is not None and parent.type == "member_expression" and parent.child_by_field_name("object") == node \
+        and parent.parent is not None and parent.parent.type == "call_expression"
+
+
+def _pattern_fields(f: JsFile, pattern) -> tuple[str, ...] | None:
+    out = []
+    for part in pattern.named_children:
+        if part.type == "shorthand_property_identifier_pattern":
+            out.append(f.src(part))
+        elif part.type == "pair_pattern" and part.child_by_field_name("key") is not None:
+            out.append(f.src(part.child_by_field_name("key")).strip("'\""))
+        else:
+            return None  # ...rest: everything else too
+    return tuple(out) or None
+
+
+def _callback_fields(f: JsFile, fn) -> tuple[str, ...] | None:
+    fn = unwrap(fn)
+    if fn is None or fn.type not in ("arrow_function", "function_expression", "function"):
+        return None
+    params = fn.child_by_field_name("parameters") or fn.child_by_field_name("parameter")
+    first = params if params is not None and params.type == "identifier" else \
+        next(iter(params.named_children), None) if params is not None else None
+    if first is None:
+        return None
+    if first.type == "object_pattern":
+        return _pattern_fields(f, first)
+    if first.type != "identifier":
+        return None
+    return _member_reads(f, f.src(first), fn.child_by_field_name("body"))
+
+
+def _member_reads(f: JsFile, name: str, body) -> tuple[str, ...] | None:
+    """The fields read as `name.field` in `body`; None when `name` is used any other way."""
+    if body is None:
+        return None
+    out = set()
+    for node in _walk(body, body.start_byte, body.end_byte):
+        if node.type in ("identifier", "shorthand_property_identifier") and f.src(node) == name:
+            parent = node.parent
+            if parent is None or parent.type != "member_expression" or parent.child_by_field_name("object") != node:
+                return None
+            out.add(member_parts(f, parent)[1])
+    return tuple(sorted(x for x in out if x)) or None
+
+
+def _loop_fields(f: JsFile, loop) -> tuple[str, ...] | None:
+    """`for (const d of docs) { ... d.a ... }`: the fields the loop body reads of d."""
+    left = unwrap(loop.child_by_field_name("left"))
+    if left is not None and left.type == "object_pattern":
+        return _pattern_fields(f, left)
+    if left is None or left.type != "identifier":
+        return None
+    return _member_reads(f, f.src(left), loop.child_by_field_name("body"))

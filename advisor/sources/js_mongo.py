@@ -13,7 +13,7 @@ from typing import Any
 from advisor.ir import IndexDef, Location, SourceFile
 from advisor.mongo.indexes import make_index
 from advisor.mongo.shape import AGGREGATE_OPS, FIND_OPS, MongoQuery, Placeholder, pluralize
-from advisor.sources.js_flow import assigned_name, iterated, later_calls, mutations, used_whole
+from advisor.sources.js_flow import assigned_name, iterated, later_calls, mutations, used_fields, used_whole
 from advisor.sources.js_syntax import (WRAPPERS, JsFile, arg_list, key_name, member_parts, prop_loc, read_value,
                                        string_value, unchain, unwrap)
 
@@ -296,6 +296,7 @@ def _query_from_chain(f: JsFile, top, base, calls) -> MongoQuery | None:
         _cursor_call(f, q, method, method2, args2, call2, spans, state)
     q.streamed = q.streamed or iterated(f, holder, top)
     q.whole = used_whole(f, top)
+    q.used = used_fields(f, top, calls[i + 1:]) or ()
     q.partial = state["partial"]
     return q
 
