@@ -382,3 +382,48 @@ def feed(db, user):
     return list(db.events.find({"user": user}, {"kind": 1}))
 """)
     assert [f for f in found if f[1] == "unbounded-find"] == [(4, "unbounded-find")]
+
+
+# --- collections held on this / self --------------------------------------------------------------
+
+
+def test_collections_held_on_self_python():
+    src = extract("transport.py", """\
+class Channel:
+    events_collection = 'events'
+    ttl = True
+
+    @cached_property
+    def events(self):
+        return self.client[self.events_collection]
+
+    def _ensure_indexes(self, database):
+        events = database[self.events_collection]
+        events.create_index([('queue', 1), ('priority', 1)])
+
+    def get(self, queue):
+        return self.events.find_one_and_delete({'queue': queue}, sort=[('priority', 1)])
+
+    def fanout(self, **query):
+        return self.events.find(**query)
+""")
+    assert [i.table for i in src.indexes] == ["events"]
+    first, second = mongo(src)
+    assert (first.collection, first.operation, first.filter) == ("events", "find_one_and_delete", {"queue": Placeholder("unknown", "queue")})
+    assert second.partial and isinstance(second.filter, Placeholder)
+
+
+def test_collections_held_on_this_js():
+    src = extract("queue.js", """\
+class Queue {
+  constructor(db, name) {
+    this.jobs = db.collection('jobs');
+    this._collection = db.collection(name);
+  }
+  async next() {
+    await this.jobs.findOne({ queue: 'mail' });
+    await this._collection.findOne({ visible: { $lte: new Date() } });
+  }
+}
+""")
+    assert [q.collection for q in mongo(src)] == ["jobs", "this._collection"]

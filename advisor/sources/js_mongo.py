@@ -98,6 +98,8 @@ def resolve_receiver(f: JsFile, base, calls_before: list, depth: int = 0):
     obj, prop = member_parts(f, base)
     if prop:
         obj = unwrap(obj)
+        if obj is not None and obj.type == "this":
+            return _member_collection(f, prop, depth)
         if prop == "collection" and obj is not None and obj.type == "identifier":
             got = resolve_receiver(f, obj, [], depth + 1)
             if got is not None and got[1] is not None:
@@ -109,6 +111,24 @@ def resolve_receiver(f: JsFile, base, calls_before: list, depth: int = 0):
                 return _model_collection(f, prop), prop, False
         if _is_db_expr(f, obj) and prop not in ("collection", "getCollection", "runCommand", "admin", "command"):
             return prop, None, True
+    return None
+
+
+MEMBER_COLLECTION = re.compile(r"_*(\w*?)_?(collection|coll|col)s?", re.IGNORECASE)
+
+
+def _member_collection(f: JsFile, prop: str, depth: int):
+    """A collection held on `this`: `this.jobs = db.collection('jobs')` in this file gives its name;
+    a member named like a collection (`this._collection`, `this.col`) that advisor cannot name is
+    called by that name, so its indexes and queries in other files of the project meet."""
+    for value in f.members.get(prop, ()):
+        if depth < 4:
+            rb, rcalls = unchain(f, value)
+            got = resolve_receiver(f, rb, rcalls, depth + 1) if rcalls or rb is not None else None
+            if got is not None:
+                return got
+    if MEMBER_COLLECTION.fullmatch(prop):
+        return f"this.{prop}", None, True
     return None
 
 

@@ -67,6 +67,7 @@ class JsFile:
         self.schemas: dict[str, dict] = {}  # schema variable -> {"model":..., "collection":..., "node":...}
         self.imports: dict[str, str] = {}  # name bound by an ES import -> the module it comes from
         self.classes: set[str] = set()  # classes declared in the file
+        self.members: dict[str, list] = {}  # `this.name = value` / `self.name = value`: the values
 
     def src(self, node) -> str:
         return self.data[node.start_byte:node.end_byte].decode("utf-8", "replace")
@@ -373,6 +374,10 @@ def collect_decls(f: JsFile) -> list:
             right = node.child_by_field_name("right")
             if left is not None and left.type == "identifier" and right is not None:
                 f.decls.setdefault(f.src(left), []).append((node.start_byte, unwrap(right)))
+            elif left is not None and left.type == "member_expression" and right is not None:
+                obj, prop = left.child_by_field_name("object"), left.child_by_field_name("property")
+                if obj is not None and obj.type == "this" and prop is not None:
+                    f.members.setdefault(f.src(prop), []).append(unwrap(right))
         elif t == "call_expression":
             calls.append(node)
         elif t == "import_statement":

@@ -34,6 +34,22 @@ class Names:
                 self.assigned.setdefault(node.targets[0].id, []).append(node.value)
         for values in self.assigned.values():
             values.sort(key=_pos)
+        # what `self.name` holds: class attributes, `self.name = value`, a property returning a value
+        self.members: dict[str, ast.AST] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef):
+                for item in node.body:
+                    if isinstance(item, ast.Assign) and len(item.targets) == 1 and isinstance(item.targets[0], ast.Name):
+                        self.members.setdefault(item.targets[0].id, item.value)
+                    elif isinstance(item, ast.FunctionDef) and _is_property(item) and item.body and \
+                            isinstance(item.body[-1], ast.Return) and item.body[-1].value is not None:
+                        self.members.setdefault(item.name, item.body[-1].value)
+            elif isinstance(node, ast.Assign) and len(node.targets) == 1 and _self_attr(node.targets[0]):
+                self.members.setdefault(node.targets[0].attr, node.value)
+
+    def member(self, node: ast.AST) -> ast.AST | None:
+        """What `self.name` holds, when this module says."""
+        return self.members.get(node.attr) if _self_attr(node) else None
 
     def resolve(self, use: ast.Name) -> ast.AST | None:
         """The value last assigned before `use`, never the one `use` is part of
@@ -45,6 +61,15 @@ class Names:
             if _pos(value) < at and not _pos(value) <= at < end:
                 best = value
         return best
+
+
+def _self_attr(node: ast.AST) -> bool:
+    return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")
+
+
+def _is_property(fn: ast.FunctionDef) -> bool:
+    return any((d.id if isinstance(d, ast.Name) else d.attr if isinstance(d, ast.Attribute) else "")
+               in ("property", "cached_property") for d in fn.decorator_list)
 
 
 def _loc(path: str, node: ast.AST, index) -> Location:
@@ -96,8 +121,19 @@ def _value(node: ast.AST, path: str, index, spans: dict, p: tuple, names: Names,
 
 
 def _collection(node: ast.AST, names: Names, depth: int = 0) -> str | None:
-    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
-        return node.slice.value if _is_db(node.value) else None
+    if isinstance(node, ast.Subscript) and _is_db(node.value):
+        key = node.slice
+        if isinstance(key, ast.Name) and depth < 4:
+            key = names.resolve(key) or key
+        elif _self_attr(key) and depth < 4:
+            key = names.member(key) or key
+        return key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None
+    if _self_attr(node):  # self.messages: a property or attribute holding the collection
+        held = names.member(node)
+        if held is not None and depth < 4:
+            return _collection(held, names, depth + 1)
+        m = re.fullmatch(r"_*(\w*?)_?(collection|coll|col)s?", node.attr, re.IGNORECASE)
+        return f"self.{node.attr}" if m else None
     if isinstance(node, ast.Attribute):
         return node.attr if _is_db(node.value) else None
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get_collection" \
@@ -117,7 +153,7 @@ def _is_db(node: ast.AST) -> bool:
     if isinstance(node, ast.Name):
         return bool(_DB_NAME.match(node.id))
     if isinstance(node, ast.Attribute):
-        return bool(_DB_NAME.match(node.attr)) or _is_client(node.value)
+        return bool(_DB_NAME.match(node.attr)) or _is_client(node) or _is_client(node.value)
     if isinstance(node, ast.Subscript):
         return _is_client(node.value)
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
@@ -127,7 +163,7 @@ def _is_db(node: ast.AST) -> bool:
 
 def _is_client(node: ast.AST) -> bool:
     name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
-    return "client" in name.lower() or "mongo" in name.lower()
+    return "client" in name.lower() or "mongo" in name.lower() or bool(_DB_NAME.match(name))
 
 
 def _unchain(call: ast.Call):
@@ -200,6 +236,10 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
             else:
                 f = args[0] if args else _kw(call, "filter")
                 q.filter = _value(f, path, index, spans, ("filter",), names) if f is not None else {}
+                if any(k.arg is None for k in call.keywords) or any(isinstance(a, ast.Starred) for a in args):
+                    q.partial = True  # find(**query): the arguments are known only at run time
+                    if f is None:
+                        q.filter = Placeholder("object", "**kwargs")
                 if method in ("find", "find_one"):
                     proj = args[1] if len(args) > 1 else _kw(call, "projection") or _kw(call, "fields")
                     if proj is not None:
