@@ -14,7 +14,7 @@ from advisor.ir import IndexDef, Location, SourceFile
 from advisor.mongo.indexes import make_index
 from advisor.mongo.shape import AGGREGATE_OPS, FIND_OPS, MongoQuery, Placeholder, pluralize
 from advisor.sources.js_flow import assigned_name, iterated, later_calls, mutations, used_fields, used_whole
-from advisor.sources.js_syntax import (WRAPPERS, JsFile, arg_list, key_name, member_parts, prop_loc, read_value,
+from advisor.sources.js_syntax import (WRAPPERS, JsFile, arg_list, is_this, key_name, member_parts, prop_loc, read_value,
                                        string_value, unchain, unwrap)
 
 QUERY_METHODS = (FIND_OPS | AGGREGATE_OPS) - {"find_one", "count_documents", "update_one", "update_many",
@@ -98,7 +98,7 @@ def resolve_receiver(f: JsFile, base, calls_before: list, depth: int = 0):
     obj, prop = member_parts(f, base)
     if prop:
         obj = unwrap(obj)
-        if obj is not None and obj.type == "this":
+        if obj is not None and is_this(f, obj):
             return _member_collection(f, prop, depth)
         if prop == "collection" and obj is not None and obj.type == "identifier":
             got = resolve_receiver(f, obj, [], depth + 1)

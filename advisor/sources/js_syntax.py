@@ -324,6 +324,13 @@ def arg_list(args) -> list:
 
 
 
+THIS_ALIASES = {"self", "that", "_this", "me"}  # var self = this
+
+
+def is_this(f: JsFile, node) -> bool:
+    return node.type == "this" or (node.type == "identifier" and f.src(node) in THIS_ALIASES)
+
+
 def _record_destructured_require(f: JsFile, pattern, value) -> None:
     """`const { User, Post: P } = require('../models')`: each name comes from that module."""
     fn = value.child_by_field_name("function") if value.type == "call_expression" else None
@@ -376,7 +383,7 @@ def collect_decls(f: JsFile) -> list:
                 f.decls.setdefault(f.src(left), []).append((node.start_byte, unwrap(right)))
             elif left is not None and left.type == "member_expression" and right is not None:
                 obj, prop = left.child_by_field_name("object"), left.child_by_field_name("property")
-                if obj is not None and obj.type == "this" and prop is not None:
+                if obj is not None and is_this(f, obj) and prop is not None:
                     f.members.setdefault(f.src(prop), []).append(unwrap(right))
         elif t == "call_expression":
             calls.append(node)
