@@ -427,3 +427,21 @@ class Queue {
 }
 """)
     assert [q.collection for q in mongo(src)] == ["jobs", "this._collection"]
+
+
+def test_create_index_through_a_helper_function():
+    src = extract("db.js", """\
+function createIndices(db, callback) {
+  async.series([
+    async.apply(createIndex, 'objects', { _key: 1, score: -1 }, { background: true }),
+    async.apply(createIndex, 'objects', { _key: 1, value: -1 }, { unique: true, sparse: true }),
+  ], callback);
+  function createIndex(collection, index, options, done) {
+    db.collection(collection).createIndex(index, options, done);
+  }
+}
+const ensure = async (keys, opts) => db.collection('sessions').createIndex(keys, opts);
+ensure({ expires: 1 }, { expireAfterSeconds: 0 });
+""")
+    assert [(i.table, i.name, i.unique) for i in src.indexes] == [
+        ("objects", "_key_1_score_-1", False), ("objects", "_key_1_value_-1", True), ("sessions", "expires_1", False)]

@@ -245,7 +245,7 @@ def _unbounded(query: MongoQuery, indexes: list[IndexDef]) -> bool:
     info = analyse_filter(query.filter)
     if info.unknown or query.partial:
         return False
-    listed = {p.field for p in info.preds if p.kind == "in" and isinstance(p.value, list)}
+    listed = {p.field for p in info.preds if p.kind == "in"}  # as many as the caller's list
     keyed = {p.field for p in info.preds if p.kind in ("eq", "in")}
     unique_keys = [[f for f, _ in index_fields(i)] for i in indexes if i.unique and
                    not i.options.get("partialFilterExpression")] + [["_id"]]

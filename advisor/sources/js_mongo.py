@@ -568,9 +568,75 @@ def _index_from_call(f: JsFile, base, calls, i: int) -> list[IndexDef]:
     return [ix] if ix else []
 
 
+FUNCTIONS = {"function_declaration", "function_expression", "arrow_function", "function", "method_definition"}
+
+
+def _wrapper_of(f: JsFile, call):
+    """A function whose body calls createIndex with its parameters, one level deep:
+    (name, collection: literal or parameter number, keys parameter number, options parameter number)."""
+    base, chain = unchain(f, call)
+    at = next((n for n, (m, _, _) in enumerate(chain) if m in ("createIndex", "ensureIndex")), None)
+    fn = call.parent
+    while fn is not None and fn.type not in FUNCTIONS:
+        fn = fn.parent
+    if at is None or fn is None:
+        return None
+    name_node = fn.child_by_field_name("name")
+    if name_node is None and fn.parent is not None and fn.parent.type == "variable_declarator":
+        name_node = fn.parent.child_by_field_name("name")
+    params = fn.child_by_field_name("parameters")
+    names = [f.src(p) for p in params.named_children] if params is not None else []
+    if name_node is None or not names:
+        return None
+    args = [f.src(unwrap(a)) for a in arg_list(chain[at][1])]
+    keys = names.index(args[0]) if args and args[0] in names else None
+    opts = names.index(args[1]) if len(args) > 1 and args[1] in names else None
+    coll: Any = None
+    if at > 0 and chain[at - 1][0] == "collection":
+        target = arg_list(chain[at - 1][1])
+        coll = names.index(f.src(target[0])) if target and f.src(target[0]) in names else None
+    if coll is None:
+        got = resolve_receiver(f, base, chain[:at])
+        coll = got[0] if got is not None else None
+    if keys is None or coll is None:
+        return None
+    return f.src(name_node), coll, keys, opts
+
+
+def _wrapper_indexes(f: JsFile, calls: list) -> list[IndexDef]:
+    """Index declarations made through such a wrapper: `createIndex('objects', { _key: 1 }, opts)`,
+    also `async.apply(createIndex, 'objects', ...)`."""
+    wrappers = {w[0]: w[1:] for w in (_wrapper_of(f, c) for c in calls) if w is not None}
+    out: list[IndexDef] = []
+    state: dict = {"partial": False}
+    for call in calls if wrappers else ():
+        fn = unwrap(call.child_by_field_name("function"))
+        args = arg_list(call.child_by_field_name("arguments"))
+        if fn is not None and fn.type == "member_expression" and member_parts(f, fn)[1] == "apply" and args \
+                and f.src(unwrap(fn.child_by_field_name("object"))) == "async":
+            name, args = f.src(unwrap(args[0])), args[1:]
+        elif fn is not None and fn.type == "identifier":
+            name = f.src(fn)
+        else:
+            continue
+        if name not in wrappers:
+            continue
+        coll, keys, opts = wrappers[name]
+        if isinstance(coll, int):
+            coll = string_value(f, unwrap(args[coll])) if len(args) > coll else None
+        if not coll or len(args) <= keys:
+            continue
+        options = read_value(f, args[opts], (), {}, state) if opts is not None and len(args) > opts else {}
+        ix = make_index(coll, read_value(f, args[keys], (), {}, state), options, f.loc(call))
+        if ix is not None:
+            out.append(ix)
+    return out
+
+
 def extract_mongo(f: JsFile, calls: list, result: SourceFile) -> None:
     """Add the file's MongoDB queries and index declarations to `result`."""
     _model_and_schema_maps(f, calls)
+    result.indexes += _wrapper_indexes(f, calls)
     for name, info in f.schemas.items():
         d = info.get("def")
         if d is not None and d.type == "object":
