@@ -2,6 +2,8 @@
 
 Each snippet is written here in the style of the project it stands for; none is copied from it."""
 
+from dataclasses import replace
+
 from advisor.checks.mongo import check_query
 from advisor.ir import IndexDef, IndexKey, Schema
 from advisor.mongo.planner import plan_find
@@ -445,3 +447,28 @@ ensure({ expires: 1 }, { expireAfterSeconds: 0 });
 """)
     assert [(i.table, i.name, i.unique) for i in src.indexes] == [
         ("objects", "_key_1_score_-1", False), ("objects", "_key_1_value_-1", True), ("sessions", "expires_1", False)]
+
+
+def test_owner_lookups_are_not_unbounded_and_their_regexes_run_on_few_documents():
+    by_user = ix("user_path", "user", "path", table="mailboxes")
+    found = _rule_lines("lib/imap/list.js", """\
+async function list(db, user, q) {
+  await db.collection('mailboxes').find({ user }).toArray();
+  await db.collection('mailboxes').find({ subscribed: true }).toArray();
+}
+""", [by_user])
+    assert found == [(3, "unbounded-find")]
+    search = MongoQuery("mailboxes", "find", filter={"user": Placeholder("unknown", "user"), "$or": [
+        {"path": {"$regex": Placeholder("string", "escape(q)"), "$options": ""}}]}, limit=10)
+    assert "unanchored-regex" not in rules(search, [by_user])
+    assert "unanchored-regex" in rules(replace(search, filter={"path": search.filter["$or"][0]["path"]}), [by_user])
+
+
+def test_migrations_scan_by_design():
+    idx = ix("by_user", "user", table="addressregister")
+    q = MongoQuery("addressregister", "find", filter={"disabled": {"$exists": False}}, limit=100, projection={"a": 1})
+    assert "collection-scan" in rules(q, [idx])
+    from advisor.ir import Location
+
+    q.location = Location("migrations/database/add_disabled.js", 12, 5)
+    assert "collection-scan" not in rules(q, [idx])

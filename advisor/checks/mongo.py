@@ -117,7 +117,7 @@ def check_query(query: Any, schema: Schema, enabled_name: Callable[[str], bool])
         query = replace(query, collection=coll)
     checks = [
         ("where-operator", _where_operator),
-        ("unanchored-regex", _unanchored_regex),
+        ("unanchored-regex", lambda q: _unanchored_regex(q, indexes)),
         ("negation-only", _negation_only),
         ("missing-projection", lambda q: _missing_projection(q, indexes)),
         ("unbounded-find", lambda q: _unbounded_find(q, indexes)),
@@ -165,9 +165,19 @@ def _where_operator(query: MongoQuery) -> Iterator[Hit]:
                            subject=f"{query.collection}:{key}")
 
 
-def _unanchored_regex(query: MongoQuery) -> Iterator[Hit]:
+def _owner_lookup(info: FilterInfo, indexes: list[IndexDef]) -> bool:
+    """An equality on the leading key of an index: the query reads one owner's documents (a user's
+    mailboxes, a parent's children), which the index finds; what else it tests runs on those only."""
+    leading = {index_fields(i)[0][0] for i in indexes if index_fields(i)} | {"_id"}
+    return any(p.field in leading and p.kind in ("eq", "in") and p.value is not None for p in info.preds)
+
+
+def _unanchored_regex(query: MongoQuery, indexes: list[IndexDef]) -> Iterator[Hit]:
     for flt, base in _filters(query):
-        for p in _all_preds(analyse_filter(flt, base)):
+        info = analyse_filter(flt, base)
+        if _owner_lookup(info, indexes):
+            continue  # the regex filters the documents an index already narrowed to
+        for p in _all_preds(info):
             if p.kind != "regex":
                 continue
             rx = p.value if isinstance(p.value, Regex) else None
@@ -234,16 +244,22 @@ SCRIPT_DIRS = {"migrations", "migration", "migrate", "scripts", "script", "bin",
                "setup", "maintenance"}
 
 
+def run_once(query: MongoQuery, scripts: bool = True) -> bool:
+    """In a migration (or, with `scripts`, a maintenance script): runs once, over everything, by design."""
+    parts = query.location.path.replace("\\", "/").lower().split("/")
+    dirs = SCRIPT_DIRS if scripts else {"migrations", "migration", "migrate"}
+    return bool(dirs & set(parts[:-1])) or "migrat" in parts[-1]
+
+
 def _unbounded(query: MongoQuery, indexes: list[IndexDef]) -> bool:
     """A find that may return a whole collection's worth of documents into memory at once."""
     if query.operation not in MULTI_READ_OPS or query.limit is not None or query.explained or \
             query.source == "shape" or query.streamed:
         return False
-    parts = query.location.path.replace("\\", "/").lower().split("/")
-    if SCRIPT_DIRS & set(parts[:-1]) or "migrat" in parts[-1]:
+    if run_once(query):
         return False  # a migration or a script runs once, over everything by design
     info = analyse_filter(query.filter)
-    if info.unknown or query.partial:
+    if info.unknown or query.partial or _owner_lookup(info, indexes):
         return False
     listed = {p.field for p in info.preds if p.kind == "in"}  # as many as the caller's list
     keyed = {p.field for p in info.preds if p.kind in ("eq", "in")}
@@ -428,7 +444,7 @@ def _planned(query: MongoQuery, indexes: list[IndexDef], coll: str) -> Iterator[
         if plan.stage == "COLLSCAN":
             return
     if plan.stage == "COLLSCAN":
-        if not keys:
+        if not keys or run_once(query, scripts=False):
             return  # nothing an index could bound: negation-only / unanchored-regex say why
         sorted_too = " and sorts the result in memory" if plan.blocking_sort else ""
         fields = ", ".join(dict.fromkeys(p.field for p in info.preds if not p.field.startswith("$")))
