@@ -472,3 +472,26 @@ def test_migrations_scan_by_design():
 
     q.location = Location("migrations/database/add_disabled.js", 12, 5)
     assert "collection-scan" not in rules(q, [idx])
+
+
+def test_indexes_declared_as_data_in_python():
+    src = extract("settings.py", """\
+DOMAIN = {
+    'people': {
+        'schema': {'email': {'type': 'string'}},
+        'mongo_indexes': {
+            'email': ([('email', 1)], {'unique': True}),
+            'by_name': [('lastname', 1), ('firstname', 1)],
+        },
+    },
+    'invoices': {'datasource': {'source': 'billing'}, 'mongo_indexes': {'due': [('due', -1)]}},
+}
+
+
+class BlogPost(Document):
+    meta = {'indexes': ['-published', ('author', '-published'), {'fields': ['slug'], 'unique': True}]}
+""")
+    got = sorted((i.table, i.name, i.unique) for i in src.indexes)
+    assert got == [("billing", "due", False), ("blog_post", "author_1_published_-1", False),
+                   ("blog_post", "published_-1", False), ("blog_post", "slug_1", True),
+                   ("people", "by_name", False), ("people", "email", True)]

@@ -198,7 +198,17 @@ def _sort_spec(v: Any) -> Any:
 
 
 def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
+    from advisor.mongo.declared import class_indexes, eve_indexes
+
     names = Names(tree)
+
+    def value(node: ast.AST) -> Any:
+        return _value(node, path, index, {}, (), names)
+
+    def where(node: ast.AST) -> Location:
+        return _loc(path, node, index)
+
+    result.indexes += eve_indexes(tree, value, where) + class_indexes(tree, value, where)
     tops = []
     inner: set[int] = set()
     for node in ast.walk(tree):
