@@ -495,3 +495,13 @@ class BlogPost(Document):
     assert got == [("billing", "due", False), ("blog_post", "author_1_published_-1", False),
                    ("blog_post", "published_-1", False), ("blog_post", "slug_1", True),
                    ("people", "by_name", False), ("people", "email", True)]
+
+
+def test_pipeline_built_with_concat():
+    src = extract("stats.js", """\
+const base = [{ $match: { kind: 'order' } }];
+const pipeline = base.concat([{ $sort: { created: -1 } }], { $limit: 10 });
+db.collection('events').aggregate(pipeline);
+""")
+    (q,) = mongo(src)
+    assert [next(iter(s)) for s in q.pipeline] == ["$match", "$sort", "$limit"]

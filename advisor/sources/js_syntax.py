@@ -237,6 +237,14 @@ def read_value(f: JsFile, node, path: tuple, spans: dict, state: dict, depth: in
         if resolved is not None and depth < 8 and resolved.start_byte != node.start_byte:
             return read_value(f, resolved, path, spans, state, depth + 1)
         return Placeholder("unknown", name)
+    if t == "call_expression":  # [stages].concat(more): a pipeline built from parts
+        fn = unwrap(node.child_by_field_name("function"))
+        if fn is not None and fn.type == "member_expression" and f.src(fn.child_by_field_name("property")) == "concat":
+            head = read_value(f, fn.child_by_field_name("object"), path, spans, state, depth + 1)
+            parts = [read_value(f, a, path, {}, state, depth + 1)
+                     for a in node.child_by_field_name("arguments").named_children if a.type != "comment"]
+            if isinstance(head, list) and parts:
+                return head + [x for p in parts for x in (p if isinstance(p, list) else [p])]
     if t in ("call_expression", "new_expression"):
         return _call_kind(f, node)
     if t == "binary_expression":
