@@ -507,7 +507,8 @@ def undeclared_collections(queries: Iterable[Any], schema: Schema) -> Iterator[t
         if any(True for _ in _planner_rules(named, [], coll, schema)):
             unjudged[coll].append(query)
     for coll, qs in unjudged.items():
-        first = min(qs, key=lambda q: (q.location.path, q.location.line, q.location.col))
+        # at the first query, preferring one no other rule speaks about (one finding per location)
+        first = min(qs, key=lambda q: (_unbounded(q, []), q.location.path, q.location.line, q.location.col))
         n = len(qs)
         yield "no-index-declarations", Hit(
             f"advisor found no index declaration for the {coll} collection, so it cannot tell whether "
