@@ -1,8 +1,9 @@
-"""MongoDB calls and index declarations in JavaScript / TypeScript.
+"""MongoDB calls in JavaScript / TypeScript, and the entry point for the file's MongoDB part.
 
 Finds mongoose model calls and chains (`Model.find(f).select().sort().skip().limit().lean()`),
-driver and mongosh calls (`db.collection('x').find()`, `db.x.aggregate([...])`),
-`createIndex` / `createIndexes` / `schema.index()` and field-level `index: true`.
+driver and mongosh calls (`db.collection('x').find()`, `db.x.aggregate([...])`), with what the
+code does to them in later statements (advisor.sources.js_flow); receivers are resolved by
+advisor.sources.js_receivers, index declarations read by advisor.sources.js_mongo_indexes.
 """
 
 from __future__ import annotations
@@ -10,158 +11,18 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from advisor.ir import IndexDef, Location, SourceFile
-from advisor.mongo.indexes import make_index
+from advisor.ir import Location, SourceFile
 from advisor.mongo.shape import AGGREGATE_OPS, FIND_OPS, MongoQuery, Placeholder, pluralize
 from advisor.sources.js_flow import assigned_name, iterated, later_calls, mutations, used_fields, used_whole
-from advisor.sources.js_syntax import (WRAPPERS, JsFile, arg_list, is_this, key_name, member_parts, prop_loc, read_value,
-                                       string_value, unchain, unwrap)
+from advisor.sources.js_mongo_indexes import INDEX_METHODS, index_from_call, schema_field_indexes, wrapper_indexes
+from advisor.sources.js_receivers import model_and_schema_maps, resolve_receiver
+from advisor.sources.js_syntax import JsFile, arg_list, prop_loc, read_value, string_value, unchain, unwrap
 
 QUERY_METHODS = (FIND_OPS | AGGREGATE_OPS) - {"find_one", "count_documents", "update_one", "update_many",
                                                "replace_one", "delete_one", "delete_many", "find_one_and_update",
                                                "find_one_and_delete", "find_one_and_replace"}
-INDEX_METHODS = {"createIndex", "ensureIndex", "createIndexes"}
 SEQUELIZE_OPTIONS = {"where", "include", "attributes", "order", "offset", "raw", "transaction", "group",
                      "paranoid", "lock", "nest", "subQuery", "logging", "plain"}
-GLOBALS = {"Array", "Object", "Promise", "Math", "JSON", "Date", "Number", "String", "Reflect", "Map", "Set",
-           "Boolean", "Symbol", "Intl", "Buffer", "URL", "Error", "RegExp", "BigInt", "WeakMap", "WeakSet",
-           "React", "Vue", "Ember", "Immutable", "_", "R", "Lodash", "Collection"}
-
-
-def _is_db_expr(f: JsFile, node) -> bool:
-    node = unwrap(node)
-    if node is None:
-        return False
-    if node.type == "identifier":
-        name = f.src(node)
-        return bool(re.fullmatch(r"(db|database|mongoDb|mongodb|mongo|conn|connection|\w*Db|\w*DB|\w*_db)", name))
-    if node.type == "member_expression":
-        _, prop = member_parts(f, node)
-        return prop in ("db", "database", "connection", "mongoDb", "mongodb") or bool(re.fullmatch(r"\w*(Db|DB|_db)", prop or ""))
-    if node.type == "call_expression":
-        fn = unwrap(node.child_by_field_name("function"))
-        if fn is not None:
-            _, prop = member_parts(f, fn)
-            return prop in ("db", "getSiblingDB", "getDB", "useDb")
-    return False
-
-
-def _model_collection(f: JsFile, model: str) -> str:
-    for var, (name, coll) in f.models.items():
-        if name == model and coll:
-            return coll
-    return pluralize(model)
-
-
-def resolve_receiver(f: JsFile, base, calls_before: list, depth: int = 0):
-    """What a query method was called on: (collection, model or None, driver?) or None."""
-    if calls_before:
-        method, args, call = calls_before[-1]
-        args = arg_list(args)
-        if method in ("collection", "getCollection") and args:
-            name = string_value(f, unwrap(args[0]))
-            if name is not None:
-                return name, None, True
-            return None
-        if method == "model" and args:
-            name = string_value(f, unwrap(args[0]))
-            if name is not None:
-                return _model_collection(f, name), name, False
-        return None
-    if base is None:
-        return None
-    base = unwrap(base)
-    if base.type == "identifier":
-        name = f.src(base)
-        if name in f.models:
-            model, coll = f.models[name]
-            return coll or pluralize(model), model, False
-        resolved = f.resolve(name, base.start_byte)
-        if resolved is not None and depth < 4:
-            rb, rcalls = unchain(f, resolved)
-            if rcalls or (rb is not None and rb.type in ("member_expression", "subscript_expression", "identifier")):
-                got = resolve_receiver(f, rb, rcalls, depth + 1)
-                if got is not None:
-                    return got
-        if resolved is not None and resolved.type == "new_expression":  # new Mongo.Collection('tasks')
-            ctor = resolved.child_by_field_name("constructor")
-            args = arg_list(resolved.child_by_field_name("arguments"))
-            coll = string_value(f, unwrap(args[0])) if args else None
-            if ctor is not None and f.src(ctor).endswith("Collection") and coll:
-                return coll, None, True
-        if name[:1].isupper() and name not in GLOBALS and not name.isupper() and _model_binding(f, name, resolved):
-            return pluralize(name), name, False
-        m = re.fullmatch(r"(\w+?)(Collection|Coll|_collection|_coll)", name)
-        if m:
-            return m.group(1), None, True
-        return None
-    obj, prop = member_parts(f, base)
-    if prop:
-        obj = unwrap(obj)
-        if obj is not None and is_this(f, obj):
-            return _member_collection(f, prop, depth)
-        if prop == "collection" and obj is not None and obj.type == "identifier":
-            got = resolve_receiver(f, obj, [], depth + 1)
-            if got is not None and got[1] is not None:
-                return got[0], got[1], True
-            return None
-        if obj is not None and obj.type == "member_expression":
-            _, oprop = member_parts(f, obj)
-            if oprop == "models" and prop[:1].isupper():
-                return _model_collection(f, prop), prop, False
-        if _is_db_expr(f, obj) and prop not in ("collection", "getCollection", "runCommand", "admin", "command"):
-            return prop, None, True
-    return None
-
-
-MEMBER_COLLECTION = re.compile(r"_*(\w*?)_?(collection|coll|col)s?", re.IGNORECASE)
-
-
-def _member_collection(f: JsFile, prop: str, depth: int):
-    """A collection held on `this`: `this.jobs = db.collection('jobs')` in this file gives its name;
-    a member named like a collection (`this._collection`, `this.col`) that advisor cannot name is
-    called by that name, so its indexes and queries in other files of the project meet."""
-    for value in f.members.get(prop, ()):
-        if depth < 4:
-            rb, rcalls = unchain(f, value)
-            got = resolve_receiver(f, rb, rcalls, depth + 1) if rcalls or rb is not None else None
-            if got is not None:
-                return got
-    if MEMBER_COLLECTION.fullmatch(prop):
-        return f"this.{prop}", None, True
-    return None
-
-
-def _model_binding(f: JsFile, name: str, resolved) -> bool:
-    """Whether a capitalised name not bound by mongoose.model() here is a model from elsewhere:
-    imported or required from the project's own modules (not a package such as a pagination,
-    Sequelize or lodash library), or a free name. A class declared in the file (with a static
-    find) is not one."""
-    if name in f.classes:
-        return False
-    module = f.imports.get(name)
-    if module is None and resolved is not None:
-        required = _required_module(f, resolved)
-        if required is None:
-            return False  # bound to something else here (new X(), sequelize.define(...))
-        module = required
-    if module is not None:
-        return module.startswith(".") or "model" in module.lower()
-    return True  # a free name: a global model, or a snippet
-
-
-def _required_module(f: JsFile, node) -> str | None:
-    """`require('x')` or `require('x').Y`: the module 'x'."""
-    node = unwrap(node)
-    if node is not None and node.type == "member_expression":
-        node = unwrap(node.child_by_field_name("object"))
-    if node is None or node.type != "call_expression":
-        return None
-    fn = node.child_by_field_name("function")
-    args = arg_list(node.child_by_field_name("arguments"))
-    if fn is None or f.src(fn) != "require" or not args:
-        return None
-    return string_value(f, unwrap(args[0]))
 
 
 def _sort_value(f: JsFile, node, path, spans, state) -> Any:
@@ -421,228 +282,16 @@ def _where_call(f: JsFile, q: MongoQuery, method2: str, args: list, call, spans:
         q.filter[field] = {**(current if isinstance(current, dict) else {}), op: value}
 
 
-# --- indexes ---------------------------------------------------------------------------------
-
-
-def _ttl_seconds(v: Any) -> Any:
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        return v
-    if isinstance(v, str):
-        m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w|y)?\s*", v)
-        if m:
-            n = float(m.group(1))
-            mult = {"ms": 0.001, "s": 1, None: 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31557600}[m.group(2)]
-            return int(n * mult)
-    return v
-
-
-def _schema_field_indexes(f: JsFile, obj, collection: str, model: str | None, prefix: str = "") -> list[IndexDef]:
-    out = []
-    state: dict = {"partial": False}
-    for child in obj.named_children:
-        if child.type != "pair":
-            continue
-        key = key_name(f, child.child_by_field_name("key"))
-        value = unwrap(child.child_by_field_name("value"))
-        if key is None or value is None or value.type != "object":
-            continue
-        spec = read_value(f, value, (), {}, state)
-        if not isinstance(spec, dict):
-            continue
-        name = prefix + key
-        if "type" not in spec and depth_ok(prefix):
-            out += _schema_field_indexes(f, value, collection, model, name + ".")
-            continue
-        idx, uniq, sparse, expires = spec.get("index"), spec.get("unique"), spec.get("sparse"), spec.get("expires")
-        if not (idx or uniq is True or expires is not None):
-            continue
-        opts: dict = {}
-        if uniq is True:
-            opts["unique"] = True
-        if sparse is True:
-            opts["sparse"] = True
-        if expires is not None:
-            opts["expireAfterSeconds"] = _ttl_seconds(expires)
-        direction = idx if isinstance(idx, (int, str)) and not isinstance(idx, bool) and idx not in ("", True) else 1
-        ix = make_index(collection, {name: direction}, opts, f.loc(child), model)
-        if ix is not None:
-            out.append(ix)
-    return out
-
-
-def depth_ok(prefix: str) -> bool:
-    return prefix.count(".") < 4
-
-
-def _model_and_schema_maps(f: JsFile, calls: list) -> None:
-    state: dict = {"partial": False}
-    # schema variables: new Schema(def, {collection})
-    for name, decls in f.decls.items():
-        for _, value in decls:
-            if value.type == "new_expression":
-                ctor = value.child_by_field_name("constructor")
-                if ctor is not None and f.src(ctor).split(".")[-1] == "Schema":
-                    args = arg_list(value.child_by_field_name("arguments"))
-                    coll = None
-                    if len(args) > 1:
-                        opts = read_value(f, args[1], (), {}, state)
-                        if isinstance(opts, dict) and isinstance(opts.get("collection"), str):
-                            coll = opts["collection"]
-                    f.schemas[name] = {"collection": coll, "model": None,
-                                       "def": unwrap(args[0]) if args else None}
-    for call in calls:
-        fn = unwrap(call.child_by_field_name("function"))
-        if fn is None:
-            continue
-        obj, prop = member_parts(f, fn)
-        name = prop if prop is not None else (f.src(fn) if fn.type == "identifier" else "")
-        if name != "model":
-            continue
-        args = arg_list(call.child_by_field_name("arguments"))
-        if len(args) < 2:
-            continue
-        model = string_value(f, unwrap(args[0]))
-        if model is None:
-            continue
-        coll = string_value(f, unwrap(args[2])) if len(args) > 2 else None
-        schema_node = unwrap(args[1])
-        schema_var = f.src(schema_node) if schema_node.type == "identifier" else None
-        if schema_var in f.schemas:
-            info = f.schemas[schema_var]
-            info["model"] = model
-            coll = coll or info["collection"]
-            info["collection"] = coll or pluralize(model)
-        parent = call.parent
-        while parent is not None and parent.type in WRAPPERS:
-            parent = parent.parent
-        var = None
-        if parent is not None and parent.type == "variable_declarator":
-            n = parent.child_by_field_name("name")
-            var = f.src(n) if n is not None else None
-        f.models[var or model] = (model, coll or pluralize(model))
-        f.models.setdefault(model, (model, coll or pluralize(model)))
-
-
-def _index_from_call(f: JsFile, base, calls, i: int) -> list[IndexDef]:
-    method, args, call = calls[i]
-    arglist = arg_list(args)
-    state: dict = {"partial": False}
-    loc = f.loc(call)
-    fn = unwrap(call.child_by_field_name("function"))
-    if fn is not None and fn.type == "member_expression":
-        prop = fn.child_by_field_name("property")
-        if prop is not None:
-            loc = Location(f.path, prop.start_point[0] + 1, f.col(*prop.start_point),
-                           call.end_point[0] + 1, f.col(*call.end_point))
-    if method == "index":  # schema.index(keys, opts)
-        if i != 0 or base is None or unwrap(base).type != "identifier" or not arglist:
-            return []
-        var = f.src(unwrap(base))
-        info = f.schemas.get(var)
-        if info is None and not var.lower().endswith("schema"):
-            return []
-        model = info["model"] if info else None
-        coll = (info and info["collection"]) or (pluralize(model) if model else
-                                                 pluralize(re.sub(r"(?i)schema$", "", var) or var))
-        keys = read_value(f, arglist[0], (), {}, state)
-        opts = read_value(f, arglist[1], (), {}, state) if len(arglist) > 1 else {}
-        ix = make_index(coll, keys, opts, loc, model)
-        return [ix] if ix else []
-    receiver = resolve_receiver(f, base, calls[:i])
-    if receiver is None or not arglist:
-        return []
-    coll, model, _ = receiver
-    if method == "createIndexes":
-        specs = read_value(f, arglist[0], (), {}, state)
-        out = []
-        for spec in specs if isinstance(specs, list) else []:
-            if isinstance(spec, dict) and isinstance(spec.get("key"), dict):
-                opts = {k: v for k, v in spec.items() if k != "key"}
-                ix = make_index(coll, spec["key"], opts, loc, model)
-                if ix:
-                    out.append(ix)
-        return out
-    keys = read_value(f, arglist[0], (), {}, state)
-    opts = read_value(f, arglist[1], (), {}, state) if len(arglist) > 1 else {}
-    ix = make_index(coll, keys, opts, loc, model)
-    return [ix] if ix else []
-
-
-FUNCTIONS = {"function_declaration", "function_expression", "arrow_function", "function", "method_definition"}
-
-
-def _wrapper_of(f: JsFile, call):
-    """A function whose body calls createIndex with its parameters, one level deep:
-    (name, collection: literal or parameter number, keys parameter number, options parameter number)."""
-    base, chain = unchain(f, call)
-    at = next((n for n, (m, _, _) in enumerate(chain) if m in ("createIndex", "ensureIndex")), None)
-    fn = call.parent
-    while fn is not None and fn.type not in FUNCTIONS:
-        fn = fn.parent
-    if at is None or fn is None:
-        return None
-    name_node = fn.child_by_field_name("name")
-    if name_node is None and fn.parent is not None and fn.parent.type == "variable_declarator":
-        name_node = fn.parent.child_by_field_name("name")
-    params = fn.child_by_field_name("parameters")
-    names = [f.src(p) for p in params.named_children] if params is not None else []
-    if name_node is None or not names:
-        return None
-    args = [f.src(unwrap(a)) for a in arg_list(chain[at][1])]
-    keys = names.index(args[0]) if args and args[0] in names else None
-    opts = names.index(args[1]) if len(args) > 1 and args[1] in names else None
-    coll: Any = None
-    if at > 0 and chain[at - 1][0] == "collection":
-        target = arg_list(chain[at - 1][1])
-        coll = names.index(f.src(target[0])) if target and f.src(target[0]) in names else None
-    if coll is None:
-        got = resolve_receiver(f, base, chain[:at])
-        coll = got[0] if got is not None else None
-    if keys is None or coll is None:
-        return None
-    return f.src(name_node), coll, keys, opts
-
-
-def _wrapper_indexes(f: JsFile, calls: list) -> list[IndexDef]:
-    """Index declarations made through such a wrapper: `createIndex('objects', { _key: 1 }, opts)`,
-    also `async.apply(createIndex, 'objects', ...)`."""
-    wrappers = {w[0]: w[1:] for w in (_wrapper_of(f, c) for c in calls) if w is not None}
-    out: list[IndexDef] = []
-    state: dict = {"partial": False}
-    for call in calls if wrappers else ():
-        fn = unwrap(call.child_by_field_name("function"))
-        args = arg_list(call.child_by_field_name("arguments"))
-        if fn is not None and fn.type == "member_expression" and member_parts(f, fn)[1] == "apply" and args \
-                and f.src(unwrap(fn.child_by_field_name("object"))) == "async":
-            name, args = f.src(unwrap(args[0])), args[1:]
-        elif fn is not None and fn.type == "identifier":
-            name = f.src(fn)
-        else:
-            continue
-        if name not in wrappers:
-            continue
-        coll, keys, opts = wrappers[name]
-        if isinstance(coll, int):
-            coll = string_value(f, unwrap(args[coll])) if len(args) > coll else None
-        if not coll or len(args) <= keys:
-            continue
-        options = read_value(f, args[opts], (), {}, state) if opts is not None and len(args) > opts else {}
-        ix = make_index(coll, read_value(f, args[keys], (), {}, state), options, f.loc(call))
-        if ix is not None:
-            out.append(ix)
-    return out
-
-
 def extract_mongo(f: JsFile, calls: list, result: SourceFile) -> None:
     """Add the file's MongoDB queries and index declarations to `result`."""
-    _model_and_schema_maps(f, calls)
-    result.indexes += _wrapper_indexes(f, calls)
+    model_and_schema_maps(f, calls)
+    result.indexes += wrapper_indexes(f, calls)
     for name, info in f.schemas.items():
         d = info.get("def")
         if d is not None and d.type == "object":
             coll = info["collection"] or (pluralize(info["model"]) if info["model"] else
                                           pluralize(re.sub(r"(?i)schema$", "", name) or name))
-            result.indexes += _schema_field_indexes(f, d, coll, info["model"])
+            result.indexes += schema_field_indexes(f, d, coll, info["model"])
     seen: set[tuple[int, int]] = set()
     for call in calls:
         parent = call.parent
@@ -655,7 +304,7 @@ def extract_mongo(f: JsFile, calls: list, result: SourceFile) -> None:
             continue
         for i, (method, _, _) in enumerate(chain):
             if method in INDEX_METHODS or method == "index":
-                result.indexes += _index_from_call(f, base, chain, i)
+                result.indexes += index_from_call(f, base, chain, i)
                 break
             if method in QUERY_METHODS:
                 q = _query_from_chain(f, call, base, chain)
