@@ -569,6 +569,7 @@ def _keys_text(index: IndexDef) -> str:
 
 
 def _options_conflict(first: IndexDef, other: IndexDef) -> Hit:
+    assert other.location is not None
     a, b = dict(option_key(first)), dict(option_key(other))
     differ = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
     changes = ", ".join(f"{k} {_opt(other, k)} here, {_opt(first, k)} there" for k in differ)
@@ -588,6 +589,7 @@ def _options_conflict(first: IndexDef, other: IndexDef) -> Hit:
 
 
 def _name_conflict(first: IndexDef, other: IndexDef) -> Hit:
+    assert other.location is not None
     keys = _keys_text(first)
     return Hit(
         f"index {keys} on {first.table} is declared again as {other.name!r}, but it already exists as "

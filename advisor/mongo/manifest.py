@@ -32,11 +32,13 @@ def manifest_indexes(value: Any, spans: dict[tuple, Location]) -> list[IndexDef]
     for entry, path in _entries(value):
         if not isinstance(entry, dict) or not isinstance(entry.get("collection"), str):
             continue
-        spec = entry.get("index") if isinstance(entry.get("index"), dict) else entry
+        index = entry.get("index")
+        spec: dict = index if isinstance(index, dict) else entry
         keys = spec.get("key", spec.get("keys"))
         if keys is None:
             continue
-        opts = dict(spec.get("options")) if isinstance(spec.get("options"), dict) else {}
+        options = spec.get("options")
+        opts = dict(options) if isinstance(options, dict) else {}
         opts.update({k: v for k, v in spec.items() if k not in ("key", "keys", "options", "collection", "index")})
         location = spans.get(path) or spans.get(())
         ix = make_index(entry["collection"], keys, opts, location) if location is not None else None

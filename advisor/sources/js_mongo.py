@@ -308,8 +308,7 @@ def extract_mongo(f: JsFile, calls: list, result: SourceFile) -> None:
                 break
             if method in QUERY_METHODS:
                 q = _query_from_chain(f, call, base, chain)
-                where = q and (q.location.line, q.location.col)
-                if q is not None and where not in seen:  # `(await c.find().toArray()).map(...)`: one call
-                    seen.add(where)
+                if q is not None and (q.location.line, q.location.col) not in seen:  # `(await c.find()...).map()`
+                    seen.add((q.location.line, q.location.col))
                     result.queries.append(q)
                 break

@@ -21,7 +21,7 @@ MAX_VALUE_NODES = 5000  # syntax nodes read for one value, variables expanded
 
 
 def _pos(node: ast.AST) -> tuple[int, int]:
-    return node.lineno, node.col_offset
+    return getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
 
 
 class Names:
@@ -45,11 +45,11 @@ class Names:
                             isinstance(item.body[-1], ast.Return) and item.body[-1].value is not None:
                         self.members.setdefault(item.name, item.body[-1].value)
             elif isinstance(node, ast.Assign) and len(node.targets) == 1 and _self_attr(node.targets[0]):
-                self.members.setdefault(node.targets[0].attr, node.value)
+                self.members.setdefault(getattr(node.targets[0], "attr", ""), node.value)
 
     def member(self, node: ast.AST) -> ast.AST | None:
         """What `self.name` holds, when this module says."""
-        return self.members.get(node.attr) if _self_attr(node) else None
+        return self.members.get(getattr(node, "attr", "")) if _self_attr(node) else None
 
     def resolve(self, use: ast.Name) -> ast.AST | None:
         """The value last assigned before `use`, never the one `use` is part of
@@ -57,7 +57,7 @@ class Names:
         best = None
         at = _pos(use)
         for value in self.assigned.get(use.id, ()):
-            end = (value.end_lineno or value.lineno, value.end_col_offset or 0)
+            end = (getattr(value, "end_lineno", None) or _pos(value)[0], getattr(value, "end_col_offset", None) or 0)
             if _pos(value) < at and not _pos(value) <= at < end:
                 best = value
         return best
@@ -122,13 +122,13 @@ def _value(node: ast.AST, path: str, index, spans: dict, p: tuple, names: Names,
 
 def _collection(node: ast.AST, names: Names, depth: int = 0) -> str | None:
     if isinstance(node, ast.Subscript) and _is_db(node.value):
-        key = node.slice
+        key: ast.AST = node.slice
         if isinstance(key, ast.Name) and depth < 4:
             key = names.resolve(key) or key
         elif _self_attr(key) and depth < 4:
             key = names.member(key) or key
         return key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None
-    if _self_attr(node):  # self.messages: a property or attribute holding the collection
+    if isinstance(node, ast.Attribute) and _self_attr(node):  # self.messages: a property or attribute
         held = names.member(node)
         if held is not None and depth < 4:
             return _collection(held, names, depth + 1)
