@@ -110,6 +110,13 @@ class Analysis:
         self.hits += [(name, hit) for name, hit in run_rules("schema", schema, where, self.enabled_name)
                       if hit.location.path in checked_paths]
 
+    def project_rules(self, project: Project) -> None:
+        """The hits of the rules that see the whole project (a failure: at its first file)."""
+        from advisor.checks import run_rules
+
+        if project.sources:
+            self.hits += run_rules("project", project, Location(project.sources[0].path, 1, 1), self.enabled_name)
+
     def findings(self) -> list[Finding]:
         out = []
         for name, hit in self.hits:
@@ -146,4 +153,5 @@ def analyse(project: Project, options: Options) -> Analysed:
         if any(hit.location.path != source.path for _, hit in analysis.hits[first_hit:]):
             out.local = False  # a finding about another file: cached per file, it could go stale
     analysis.schema_rules(project.schema, sorted({s.path for s in project.sources}))
+    analysis.project_rules(project)
     return out

@@ -99,7 +99,7 @@ class QueryContext:
 
 
 RULE_FAILED = "rule-failed"
-KINDS = ("query", "source", "schema", "mongo", "plan", "mongo-plan")
+KINDS = ("query", "source", "schema", "project", "mongo", "plan", "mongo-plan")
 
 
 @dataclass(frozen=True)
@@ -136,6 +136,11 @@ def source_check(name: str) -> Callable:
 
 def schema_check(name: str) -> Callable:
     return register("schema", name)
+
+
+def project_check(name: str) -> Callable:
+    """A rule over the whole loaded project (advisor.project.Project): what only all files together show."""
+    return register("project", name)
 
 
 def mongo_check(name: str) -> Callable:

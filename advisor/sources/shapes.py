@@ -14,6 +14,7 @@ from pathlib import PurePath
 from typing import Any
 
 from advisor.ir import Location, SourceFile
+from advisor.mongo.manifest import manifest_indexes
 from advisor.mongo.shape import MongoQuery, Placeholder, Regex
 from advisor.sources import register
 
@@ -130,6 +131,7 @@ def extract_shapes(path: str, text: str, dialect: str = "postgres") -> SourceFil
     except Exception:  # noqa: BLE001 - not ours to judge: other JSON/YAML yields nothing
         return result
     stem = PurePath(path).name.split(".")[0]
+    result.indexes += manifest_indexes(value, spans)  # index manifests (advisor/mongo/manifest.py)
     if _is_pipeline(value):
         result.queries.append(_query(path, stem, {"pipeline": value}, {("pipeline",) + k: v for k, v in spans.items()}, ()))
         return result
