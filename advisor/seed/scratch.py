@@ -162,8 +162,11 @@ def _create(conn, dsn: str) -> tuple[Scratch, str]:
     scratch = Scratch(dsn, name)
     on_exit(scratch, scratch.drop)
     try:
-        conn.execute(sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION "
-                             "NOBYPASSRLS CONNECTION LIMIT 32 PASSWORD {}").format(role, sql.Literal(hashed)))
+        # before 16 a NOINHERIT role does not get its own database's public schema (owned by pg_database_owner
+        # from 15 on); it is member of no other role, so INHERIT brings nothing else
+        inherit = sql.SQL("NOINHERIT" if conn.info.server_version >= 160000 else "INHERIT")
+        conn.execute(sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE {} NOREPLICATION "
+                             "NOBYPASSRLS CONNECTION LIMIT 32 PASSWORD {}").format(role, inherit, sql.Literal(hashed)))
         try:
             conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(db, role))
         except psycopg.errors.InsufficientPrivilege:

@@ -155,6 +155,7 @@ class EmbeddedServer:
     adopted: bool = False  # found already running (a kept server): never stopped by us
     log: Path | None = None
     settings: dict[str, str] = field(default_factory=dict)
+    bin_dir: Path | None = None  # another PostgreSQL installation's bin/ (tests of older servers); else the wheel's
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -164,7 +165,7 @@ class EmbeddedServer:
         if ids is not None:
             os.chown(self.datadir, *ids)
         self.datadir.chmod(0o700)
-        cmd = [str(_bin_dir() / "initdb"), "-D", str(self.datadir), "-U", "postgres", "--auth=trust",
+        cmd = [str((self.bin_dir or _bin_dir()) / "initdb"), "-D", str(self.datadir), "-U", "postgres", "--auth=trust",
                "--encoding=UTF8", "--locale=C", "--no-sync", "--no-instructions"]
         result = subprocess.run(cmd, preexec_fn=_demote(ids, True), capture_output=True, text=True,
                                 cwd=tempfile.gettempdir())
@@ -209,7 +210,7 @@ class EmbeddedServer:
             "wal_level": "minimal", "max_wal_senders": "0",
         }
         settings.update(self.settings)
-        cmd = [str(_bin_dir() / "postgres"), "-D", str(self.datadir)]
+        cmd = [str((self.bin_dir or _bin_dir()) / "postgres"), "-D", str(self.datadir)]
         for key, value in settings.items():
             cmd += ["-c", f"{key}={value}"]
         logf = open(self.log, "ab")  # noqa: SIM115
