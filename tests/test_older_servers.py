@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from advisor.explain.plan import parse_plan
+
 ROOT = Path(__file__).resolve().parent.parent
 OLDER_VERSIONS = ("15",)  # the older PostgreSQL Debian offers on the CI machine
 # statements of dchat that fail on every PostgreSQL: a column pg_stat_user_indexes does not have, an extension
@@ -202,6 +204,22 @@ def test_a_schema_type_the_server_refuses_falls_back_to_inference(older_app):
     with connect(older_app.conninfo("oldapp"), autocommit=True) as conn:
         assert "messages" in json.dumps(plain_row(conn, run)[0])
         assert conn.execute("SELECT count(*) FROM pg_prepared_statements").fetchone()[0] == 0
+
+
+def test_a_parameter_on_the_partition_key_does_not_prune_every_partition(older_app):
+    """EXPLAIN EXECUTE prunes at executor start-up with its NULLs (before 16): the plan must still show the
+    partitions, as EXPLAIN (GENERIC_PLAN) does, or the plan rules see an empty Append."""
+    from advisor.explain.stage import plain_row
+    from advisor.ir import Schema
+    from advisor.seed.server import connect
+
+    with connect(older_app.conninfo("oldapp"), autocommit=True) as conn, conn.transaction(force_rollback=True):
+        conn.execute("CREATE TABLE ledger (id int, ts date NOT NULL) PARTITION BY RANGE (ts)")
+        conn.execute("CREATE TABLE ledger_jan PARTITION OF ledger FOR VALUES FROM ('2025-01-01') TO ('2025-02-01')")
+        conn.execute("CREATE TABLE ledger_feb PARTITION OF ledger FOR VALUES FROM ('2025-02-01') TO ('2025-03-01')")
+        plan = parse_plan(plain_row(conn, _stage_run("SELECT id FROM ledger WHERE ts < $1 AND id = $2", Schema()))[0])
+    assert {n.relation for n in plan.root.walk() if n.relation} == {"ledger_jan", "ledger_feb"}
+    assert not any(n.subplans_removed for n in plan.root.walk())
 
 
 def test_stats_restore_says_it_needs_18(older_app, tmp_path):

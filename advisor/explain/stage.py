@@ -100,6 +100,11 @@ def plain_row(conn, run: QueryRun):
     GENERIC_PLAN does), planned by EXPLAIN EXECUTE with NULLs under plan_cache_mode =
     force_generic_plan (so the values are never looked at), and deallocated.  The version
     is the one the server reported when the connection was made.
+
+    One difference remains: before 16, EXPLAIN EXECUTE prunes partitions at executor start-up
+    with the NULLs, and a `$n` on the partition key removes every partition from the plan.  Such
+    a plan is made again without partition pruning, which shows the partitions GENERIC_PLAN
+    shows (and those a constant on the key would have pruned at planning).
     """
     if not run.nparams:
         return explain_row(conn, f"EXPLAIN (FORMAT JSON) {run.sql}")
@@ -109,19 +114,33 @@ def plain_row(conn, run: QueryRun):
 
     types = run.param_types or ["unknown"] * run.nparams
     try:
-        return _prepared_row(conn, run, types)
+        row = _prepared_row(conn, run, types)
     except psycopg.errors.QueryCanceled:
         raise
     except psycopg.Error:
         if all(t == "unknown" for t in types):
             raise
-        return _prepared_row(conn, run, ["unknown"] * run.nparams)  # a type from the schema the server refused
+        types = ["unknown"] * run.nparams  # a type from the schema the server refused
+        row = _prepared_row(conn, run, types)
+    if _pruned_at_start(row[0]):
+        row = _prepared_row(conn, run, types, prune=False)
+    return row
+
+
+def _pruned_at_start(output: Any) -> bool:
+    """Did the executor remove partitions from the plan when it started (with the NULLs of EXECUTE)?"""
+    from advisor.explain.plan import PlanError
+
+    try:
+        return any(n.subplans_removed for n in parse_plan(output).root.walk())
+    except PlanError:
+        return False  # the caller reports it
 
 
 _statement_names = itertools.count(1)
 
 
-def _prepared_row(conn, run: QueryRun, types: list[str]):
+def _prepared_row(conn, run: QueryRun, types: list[str], prune: bool = True):
     """PREPARE, EXPLAIN EXECUTE, DEALLOCATE: each sent as exactly one statement (extended protocol).
 
     In a transaction (a savepoint inside one) so the SET LOCAL of plan_cache_mode ends with it;
@@ -132,6 +151,8 @@ def _prepared_row(conn, run: QueryRun, types: list[str]):
     try:
         with conn.transaction():
             conn.execute("SET LOCAL plan_cache_mode = force_generic_plan", prepare=False)
+            if not prune:
+                conn.execute("SET LOCAL enable_partition_pruning = off", prepare=False)
             conn.execute(f"PREPARE {name} ({', '.join(types)}) AS {run.sql}", binary=True, prepare=False)
             prepared = True
             nulls = ", ".join(["NULL"] * run.nparams)
