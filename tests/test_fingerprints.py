@@ -157,3 +157,32 @@ def test_a_baseline_made_with_explain_suppresses_everything_on_the_next_run(tmp_
     doc = json.loads(again.stdout)
     assert doc["summary"]["failing"] == 0
     assert len([f for f in doc["findings"] if f["suppressed"] == "baseline"]) == len(recorded)
+
+
+def _mongo_findings(s: float) -> list[Finding]:
+    """The MongoDB plan rules on a find's explain whose counts and sizes are scaled by `s`."""
+    from advisor.mongo.explain import parse_explain, plan_findings
+
+    docs = int(20_000 * s)
+    scan = {"stage": "COLLSCAN", "docsExamined": docs, "nReturned": int(40 * s)}
+    sort = {"stage": "SORT", "memUsage": int(90_000 * s), "usedDisk": True, "spills": int(3 * s),
+            "nReturned": int(40 * s), "inputStage": scan}
+    doc = {"queryPlanner": {"namespace": "app.orders", "winningPlan": {"stage": "SORT", "inputStage": {
+        "stage": "COLLSCAN"}}},
+        "executionStats": {"nReturned": int(40 * s), "totalKeysExamined": 0, "totalDocsExamined": docs,
+                           "executionTimeMillis": int(70 * s), "executionStages": sort}}
+    out = [Finding(name, hit.message, hit.location, "warning", subject=hit.subject, query=hit.query)
+           for name, hit in plan_findings(parse_explain(doc), Location("q.js", 2, 1), "db.orders.find({})")]
+    assign_fingerprints(out)
+    return out
+
+
+@hsettings(max_examples=20, deadline=None)
+@given(st.floats(min_value=1.0, max_value=50.0))
+def test_mongo_plan_findings_keep_their_fingerprint_when_the_numbers_change(scale):
+    base, scaled = _mongo_findings(1.0), _mongo_findings(scale)
+    assert {f.rule for f in base} == {"mongo-collscan", "mongo-examined-ratio", "mongo-blocking-sort",
+                                      "mongo-sort-spill"}
+    assert [(f.rule, f.fingerprint) for f in scaled] == [(f.rule, f.fingerprint) for f in base]
+    if scale >= 1.5:
+        assert [f.message for f in scaled] != [f.message for f in base]
