@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from advisor.checks import Hit, mongo_check, project_check, run_rules, schema_check
 from advisor.ir import IndexDef, Location, Schema

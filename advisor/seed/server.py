@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,7 +48,6 @@ RUN_COPY_PREFIX = "advisor_run_"  # each run's copy of a cached seeded database
 
 
 from advisor.config import ConfigError
-from advisor.home import cache_root
 from advisor.seed.exits import off_exit, on_exit
 from advisor.seed.secrets import malformed, mask, remember
 
@@ -172,6 +172,7 @@ class EmbeddedServer:
     log: Path | None = None
     settings: dict[str, str] = field(default_factory=dict)
     release: Callable[[], None] | None = None  # a shared server: called instead of stopping it
+    bin_dir: Path | None = None  # another PostgreSQL installation's bin/ (tests of older servers); else the wheel's
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -181,7 +182,7 @@ class EmbeddedServer:
         if ids is not None:
             os.chown(self.datadir, *ids)
         self.datadir.chmod(0o700)
-        cmd = [str(_bin_dir() / "initdb"), "-D", str(self.datadir), "-U", "postgres", "--auth=trust",
+        cmd = [str((self.bin_dir or _bin_dir()) / "initdb"), "-D", str(self.datadir), "-U", "postgres", "--auth=trust",
                "--encoding=UTF8", "--locale=C", "--no-sync", "--no-instructions"]
         result = subprocess.run(cmd, preexec_fn=_demote(ids, True), capture_output=True, text=True,
                                 cwd=tempfile.gettempdir())
@@ -227,7 +228,7 @@ class EmbeddedServer:
             "wal_level": "minimal", "max_wal_senders": "0",
         }
         settings.update(self.settings)
-        cmd = [str(_bin_dir() / "postgres"), "-D", str(self.datadir)]
+        cmd = [str((self.bin_dir or _bin_dir()) / "postgres"), "-D", str(self.datadir)]
         for key, value in settings.items():
             cmd += ["-c", f"{key}={value}"]
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
