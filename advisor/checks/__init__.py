@@ -35,6 +35,10 @@ class Hit:
     query_location: Location | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
     severity: str | None = None  # overrides the rule's default for this hit
+    # a table whose definition advisor has not wholly seen, when the hit claims an absence about it:
+    # the engine reports no finding, and one note per project names what it could not see
+    withheld: str | None = None
+    confidence: str = "certain"
 
 
 def _span(node: exp.Expression) -> tuple[int, int] | None:

@@ -2,28 +2,64 @@
 
 from __future__ import annotations
 
+import re
+
+from sqlglot import exp
+
 from advisor.checks import QueryContext, query_check
+from advisor.facts.sql import is_catalog
 from advisor.indexes.candidates import access_of, candidate_for, create_index_ddl, serving_index
+from advisor.ir import Schema
+
+# migrations and schema files by their usual paths: Flyway's V1__x.sql, golang-migrate's 0001_x.up.sql,
+# Rails' structure.sql, folders named migrations / migrate / alembic / schema
+_MIGRATION_PATH = re.compile(r"(^|/)(migrations?|migrate|alembic)/", re.IGNORECASE)
+_SCHEMA_SQL_PATH = re.compile(
+    r"(^|/)(schema|schemas|ddl|patches)/[^/]*\.sql$|(^|/)(V\d+(_\d+)*__[^/]*|\d+[_-][^/]*|[^/]*\.(up|down)|"
+    r"structure|schema)\.sql$",
+    re.IGNORECASE,
+)
+
+
+def one_off(path: str, schema: Schema) -> bool:
+    """A statement of a migration or schema file: run once (a data backfill), not workload."""
+    path = path.replace("\\", "/")
+    if _MIGRATION_PATH.search(path) or _SCHEMA_SQL_PATH.search(path):
+        return True
+    return any(t.location is not None and t.location.path == path for t in schema.tables.values()) or \
+        any(i.location is not None and i.location.path == path for i in schema.indexes)
+
+
+def _defines_workload(ctx: QueryContext) -> bool:
+    """A view or function defined in a schema file: its query runs on every use, not once."""
+    if isinstance(ctx.tree, exp.Create) and (ctx.tree.args.get("kind") or "").upper() in ("VIEW", "FUNCTION", "PROCEDURE"):
+        return True
+    return "function" in str(getattr(ctx.query, "origin", "") or "")  # a statement inside a function body
 
 
 @query_check("missing-index")
 def missing_index(ctx: QueryContext):
-    if not ctx.schema:
+    if one_off(ctx.query.location.path, ctx.schema) and not _defines_workload(ctx):
         return
     for scope in ctx.facts.scopes:
         for alias, table in scope.sources.items():
-            if ctx.schema.table(table) is None:
-                continue
+            known = ctx.schema.table(table)
+            if is_catalog(table) or (known is not None and (known.temporary or known.kind == "view")):
+                continue  # a view's indexes are its tables'; a temporary table lives for one session
             access = access_of(scope, alias, table, ctx.schema)
             if not access.filters and not (access.sort and access.has_limit):
                 continue  # nothing an index could narrow: joins alone are hashed, full reads stay full
+            if not ctx.schema.complete(table):
+                anchor = access.predicates[0].node if access.predicates else scope.order_by[0].node
+                yield ctx.hit(anchor, f"no index on {table} is known", withheld=table)
+                continue  # "no index serves this" is only true when every index of the table was seen
             if serving_index(ctx.schema, access) is not None:
                 continue
             keys = candidate_for(access)
             if not keys:
                 continue
             ddl = create_index_ddl(table, keys)
-            what = ", ".join(access.filters) or "ORDER BY " + ", ".join(str(k) for k in access.sort)
+            what = ", ".join(dict.fromkeys(access.filters)) or "ORDER BY " + ", ".join(str(k) for k in access.sort)
             anchor = access.predicates[0].node if access.predicates else scope.order_by[0].node
             yield ctx.hit(
                 anchor,

@@ -7,8 +7,8 @@ import re
 from sqlglot import exp
 
 from advisor.checks import Hit, QueryContext, query_check, source_check
-from advisor.facts.sql import Predicate, Scope, disjuncts
-from advisor.names import quote
+from advisor.facts.sql import Predicate, Scope, disjuncts, is_catalog
+from advisor.names import fold, quote
 from advisor.schema.ddl import canonical_expression
 from advisor.ir import SourceFile
 
@@ -23,8 +23,14 @@ def select_star(ctx: QueryContext):
         if _feeds_insert(scope.node):
             continue  # INSERT ... SELECT * copies whole rows on purpose
         for star in scope.stars:
-            tables = sorted(set(scope.sources.values())) or ["the source"]
-            which = f"{star.table}.*" if isinstance(star, exp.Column) and star.table else "*"
+            qualifier = fold(star.args["table"]) if isinstance(star, exp.Column) and star.table else None
+            if qualifier is not None:
+                tables = [scope.sources[qualifier]] if qualifier in scope.sources else []
+            else:
+                tables = sorted(set(scope.sources.values()))
+            if not tables:
+                continue  # the columns of a CTE, subquery, function or catalog: chosen where they are defined
+            which = f"{star.table}.*" if qualifier is not None else "*"
             yield ctx.hit(
                 star,
                 f"SELECT {which} reads every column of {', '.join(tables)}",
@@ -317,6 +323,8 @@ def or_across_columns(ctx: QueryContext):
             branches = [_branch_columns(b, scope) for b in disjuncts(node)]
             if any(not b for b in branches) or len(set(branches)) < 2:
                 continue
+            if any(t is None or is_catalog(t) for b in branches for t, _ in b):
+                continue  # a column of a CTE, subquery or catalog, or one not resolved with certainty
             if ctx.schema and all(_served_by_index(ctx, b) for b in branches):
                 continue  # each branch has an index: PostgreSQL combines them with a BitmapOr
             names = sorted({f"{t}.{c}" if t else c for b in branches for t, c in b})
@@ -484,12 +492,23 @@ def _connected(nodes: list[str], edges: list[tuple[str, str]]) -> bool:
     return len({root(n) for n in nodes}) == 1
 
 
+def _single_row(ctx: QueryContext, scope: Scope, alias: str) -> bool:
+    """The table is pinned to one row by equalities on a unique key: pairing with it multiplies nothing."""
+    table = scope.sources[alias]
+    equal = {p.column for p in scope.predicates_on(alias) if p.op == "eq" and not p.wrapped and not p.in_or}
+    return any(index.unique and index.where is None and all(k.is_column and k.expr in equal for k in index.keys)
+               for index in ctx.schema.indexes_on(table))
+
+
 @query_check("cartesian-join")
 def cartesian_join(ctx: QueryContext):
     for scope in ctx.facts.scopes:
-        aliases = list(scope.sources) + sorted(scope.derived)
-        if len(aliases) < 2:
+        tables = [a for a in scope.sources if not _single_row(ctx, scope, a)]  # multi-row relations
+        if len(tables) < 2:
             continue
+        if any(p.alias is None for p in scope.predicates):
+            continue  # a column that could belong to either side may be the join condition: stay silent
+        aliases = list(scope.sources) + sorted(scope.derived)
         edges = [(e.left[0], e.right[0]) for e in scope.joins if e.left[0] in aliases and e.right[0] in aliases]
         for group in scope.cross_joins:  # explicit CROSS JOIN or LATERAL: intended
             edges += [(alias, other) for alias in group for other in aliases]
@@ -500,9 +519,11 @@ def cartesian_join(ctx: QueryContext):
         graph = nx.Graph()
         graph.add_nodes_from(aliases)
         graph.add_edges_from(edges)
-        components = list(nx.connected_components(graph))
-        groups = " × ".join("{" + ", ".join(sorted(scope.sources.get(a, a) for a in c)) + "}" for c in
-                            sorted(components, key=lambda c: sorted(c)))
+        components = [c for c in nx.connected_components(graph) if c & set(tables)]
+        if len(components) < 2:
+            continue  # what is left unconnected is a CTE, subquery, function or a single row
+        groups = " × ".join("{" + ", ".join(sorted(scope.sources[a] for a in c if a in scope.sources)) + "}"
+                            for c in sorted(components, key=lambda c: sorted(c)))
         yield ctx.hit(
             scope.node.args.get("from_") or scope.node,
             f"no join condition connects {groups}: every row of one is paired with every row of the other",

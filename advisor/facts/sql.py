@@ -19,6 +19,13 @@ from advisor.names import fold
 COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ, exp.NullSafeNEQ)
 RANGE_OPS = (exp.GT, exp.GTE, exp.LT, exp.LTE)
 SCOPE_NODES = (exp.Select, exp.Update, exp.Delete)
+CATALOG_SCHEMAS = {"pg_catalog", "information_schema"}
+
+
+def is_catalog(table: str, schema: str | None = None) -> bool:
+    """A system catalog or statistics view (pg_class, pg_stat_activity, information_schema.tables):
+    not an application table, so no index, star or join advice applies to it."""
+    return (schema or "").lower() in CATALOG_SCHEMAS or table.lower().startswith("pg_")
 
 
 @dataclass
@@ -64,7 +71,7 @@ class Scope:
     kind: str  # select, update, delete
     node: exp.Expression
     sources: dict[str, str] = field(default_factory=dict)  # alias -> table, real tables only
-    derived: set[str] = field(default_factory=set)  # aliases of subqueries, CTEs, functions
+    derived: set[str] = field(default_factory=set)  # aliases of subqueries, CTEs, functions, catalogs
     cross_joins: set[frozenset[str]] = field(default_factory=set)  # explicit CROSS JOIN / LATERAL pairs
     predicates: list[Predicate] = field(default_factory=list)
     joins: list[JoinEdge] = field(default_factory=list)
@@ -77,6 +84,7 @@ class Scope:
     in_exists: bool = False
     has_where: bool = False
     parent: Scope | None = None
+    catalogs: set[str] = field(default_factory=set)  # aliases of system catalogs (also in derived)
 
     def table_of(self, alias: str | None) -> str | None:
         scope: Scope | None = self
@@ -255,6 +263,9 @@ class _Builder:
                 continue
             alias = _alias(source)
             table = fold(source) if isinstance(source, exp.Table) and isinstance(source.this, exp.Identifier) else None
+            if table is not None and is_catalog(table, source.args.get("db") and source.db):
+                scope.catalogs.add(alias or table)
+                table = None  # a catalog or statistics view: as little a table of the application as a subquery
             if table is not None and table not in self.ctes:
                 scope.sources[alias or table] = table
             else:
