@@ -7,6 +7,7 @@ import re
 from sqlglot import exp
 
 from advisor.checks import Hit, QueryContext, query_check, source_check
+from advisor.checks.indexes import one_off
 from advisor.facts.sql import Predicate, Scope, disjuncts, is_catalog
 from advisor.names import fold, quote
 from advisor.schema.ddl import canonical_expression
@@ -431,14 +432,39 @@ def _statements(ctx: QueryContext, kind: type) -> list[exp.Expression]:
     return [scope.node for scope in ctx.facts.scopes if isinstance(scope.node, kind)]
 
 
+def _whole_table_write(ctx: QueryContext, target: exp.Expression) -> str | None:
+    """Why a statement without WHERE on this target is not reported: None when it is.
+
+    Only an application table advisor knows whole, outside migrations (a backfill rewrites every row
+    on purpose) is worth the claim; a temporary table or a CTE is scratch space."""
+    if not isinstance(target, exp.Table) or not isinstance(target.this, exp.Identifier):
+        return "not a table"
+    name = fold(target)
+    if name in ctx.facts.ctes or is_catalog(name, target.db or None) or one_off(ctx.query.location.path, ctx.schema):
+        return "not application data"
+    known = ctx.schema.table(name)
+    if known is not None and (known.temporary or known.kind == "view"):
+        return "scratch"
+    return None
+
+
+def _withheld(ctx: QueryContext, target: exp.Table) -> str | None:
+    name = fold(target)
+    known = ctx.schema.table(name)
+    return None if known is not None and known.location is not None else name
+
+
 @query_check("update-without-where")
 def update_without_where(ctx: QueryContext):
     for node in _statements(ctx, exp.Update):
         if _constant_true(node.args.get("where")) and not node.args.get("from_") and not node.args.get("from"):
+            if _whole_table_write(ctx, node.this) is not None:
+                continue
             table = node.this.sql(dialect="postgres")
             yield ctx.hit(
                 node.this,
                 f"UPDATE {table} has no WHERE clause: it rewrites every row of the table",
+                withheld=_withheld(ctx, node.this),
                 help="add a WHERE clause; if every row really must change, say so with a comment and "
                 "`advisor: ignore update-without-where`, and batch it to keep locks and WAL small",
                 subject=table,
@@ -449,10 +475,13 @@ def update_without_where(ctx: QueryContext):
 def delete_without_where(ctx: QueryContext):
     for node in _statements(ctx, exp.Delete):
         if _constant_true(node.args.get("where")) and not node.args.get("using"):
+            if _whole_table_write(ctx, node.this) is not None:
+                continue
             table = node.this.sql(dialect="postgres")
             yield ctx.hit(
                 node.this,
                 f"DELETE FROM {table} has no WHERE clause: it deletes every row of the table",
+                withheld=_withheld(ctx, node.this),
                 help="add a WHERE clause; to empty a table on purpose use TRUNCATE, which is faster and explicit",
                 subject=table,
             )
