@@ -270,6 +270,8 @@ def implicit_cast(ctx: QueryContext):
 @query_check("equals-null")
 def equals_null(ctx: QueryContext):
     for node in ctx.facts.find(exp.EQ, exp.NEQ):
+        if node.arg_key == "expressions" and isinstance(node.parent, (exp.Update, exp.OnConflict)):
+            continue  # SET col = NULL: an assignment
         if isinstance(node.expression, exp.Null) or isinstance(node.this, exp.Null):
             op = "=" if isinstance(node, exp.EQ) else "<>"
             fixed = "IS NULL" if op == "=" else "IS NOT NULL"
@@ -339,6 +341,60 @@ def or_across_columns(ctx: QueryContext):
             )
 
 
+# --- catch-all optional filters ------------------------------------------------------
+
+_NOT_A_PARAMETER = object()
+
+
+def _parameter_key(node: exp.Expression | None):
+    """`$1` -> "$1", `%(q)s`/`:q` -> ":q", `%s`/`?` -> None (anonymous); anything else: _NOT_A_PARAMETER."""
+    while isinstance(node, (exp.Cast, exp.Paren)):
+        node = node.this
+    if isinstance(node, exp.Parameter):
+        return "$" + node.name
+    if isinstance(node, exp.Placeholder):
+        return ":" + node.name if node.name else None
+    return _NOT_A_PARAMETER
+
+
+def _optional_filters(scope: Scope, node: exp.Or) -> list[Predicate]:
+    """The predicates of `(:p IS NULL OR col = :p)`: a parameter's null test beside a condition on it."""
+    branches = disjuncts(node)
+    tested = set()
+    for branch in branches:
+        if isinstance(branch, exp.Is) and isinstance(branch.expression, exp.Null):
+            key = _parameter_key(branch.this)
+            if key is not _NOT_A_PARAMETER:
+                tested.add(key)
+    if not tested:
+        return []
+    inside = {id(n) for b in branches if not isinstance(b, exp.Is) for n in b.walk()}
+    return [p for p in scope.predicates
+            if id(p.node) in inside and p.table and not is_catalog(p.table)
+            and p.op in ("eq", "in", "range", "like")
+            and (key := _parameter_key(p.value)) is not _NOT_A_PARAMETER and (key in tested or key is None)]
+
+
+@query_check("optional-filter")
+def optional_filter(ctx: QueryContext):
+    for scope in ctx.facts.scopes:
+        for node in scope.ors:
+            found = _optional_filters(scope, node)
+            if not found:
+                continue
+            p = found[0]
+            yield ctx.hit(
+                node,
+                f"optional filter on {_qualified(p)} ({node.sql(dialect='postgres')}): a generic plan (a prepared statement "
+                "after five runs, a driver or pooler that prepares statements) serves both the NULL and the "
+                f"non-NULL case, so it cannot use an index on {p.column} and reads the table",
+                help="add the condition only when the value is given (build the WHERE clause from the filters "
+                "that are set, or write one statement per combination); for one session, "
+                "SET plan_cache_mode = force_custom_plan also avoids it",
+                subject=_qualified(p),
+            )
+
+
 # --- ordering and paging ------------------------------------------------------------
 
 
@@ -383,9 +439,10 @@ def limit_without_order_by(ctx: QueryContext):
         if scope.limit is None or scope.order_by or scope.kind != "select" or scope.in_exists:
             continue
         node = scope.node
-        if isinstance(scope.limit, exp.Literal) and scope.limit.this == "1":
-            if _projects_constants(node) or _pins_unique_key(ctx, scope):
-                continue  # an existence check, or a lookup by a unique key
+        if _pins_unique_key(ctx, scope):
+            continue  # a lookup by a primary or unique key yields one row at most
+        if isinstance(scope.limit, exp.Literal) and scope.limit.this == "1" and _projects_constants(node):
+            continue  # an existence check
         if node.args.get("group") is None and any(isinstance(e, exp.AggFunc) or (isinstance(e, exp.Alias) and isinstance(e.this, exp.AggFunc)) for e in node.expressions):
             continue  # an aggregate without GROUP BY yields one row
         yield ctx.hit(
@@ -403,6 +460,8 @@ def _projects_constants(node: exp.Expression) -> bool:
 
 
 def _pins_unique_key(ctx: QueryContext, scope: Scope) -> bool:
+    if len(scope.sources) != 1 or scope.derived:
+        return False  # with a join, one row of one table can still meet many of another
     for alias, table in scope.sources.items():
         equal = {p.column for p in scope.predicates_on(alias) if p.op == "eq" and not p.wrapped and not p.in_or}
         for index in ctx.schema.indexes_on(table):
@@ -491,8 +550,8 @@ def delete_without_where(ctx: QueryContext):
 def insert_without_columns(ctx: QueryContext):
     for node in ctx.facts.find(exp.Insert):
         target = node.this
-        if isinstance(target, exp.Schema) or node.args.get("default"):
-            continue
+        if isinstance(target, exp.Schema) or node.args.get("default") or not isinstance(target, exp.Table):
+            continue  # a column list, or MERGE's WHEN NOT MATCHED THEN INSERT (cols) with no table of its own
         table = target.sql(dialect="postgres")
         yield ctx.hit(
             target,

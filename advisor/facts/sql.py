@@ -437,6 +437,12 @@ class _Builder:
             self._add(scope, node, right, left, self._op(node, negated, flipped=True), clause, in_or, negated,
                       right_cols)
 
+    def _same_type(self, table: str | None, column: exp.Column, target: exp.Expression) -> bool:
+        if not self.schema or table is None or not isinstance(target, exp.DataType):
+            return False
+        column_type = self.schema.column_type(table, fold(column))
+        return bool(column_type) and _cast_changes_nothing(column_type, target)
+
     @staticmethod
     def _local(scope: Scope, aliases: set[str | None]) -> bool:
         return all(a is not None and (a in scope.sources or a in scope.derived) for a in aliases)
@@ -474,10 +480,31 @@ class _Builder:
         side = _unparen(side)
         column = columns[0]
         alias = self._alias_for(scope, column)
+        if isinstance(side, exp.Cast) and side.this is column and self._same_type(scope.table_of(alias), column, side.to):
+            side = column  # a cast to the column's own type changes nothing: its index still serves
         scope.predicates.append(
             Predicate(alias, scope.table_of(alias), fold(column), op, node, column, side, value,
                       clause, in_or, negated)
         )
+
+
+_SAME_TYPE = {"bigserial": "bigint", "serial": "int", "smallserial": "smallint", "integer": "int", "int4": "int",
+              "int8": "bigint", "int2": "smallint", "timestamp with time zone": "timestamptz",
+              "character varying": "varchar", "bool": "boolean"}
+_BINARY_COERCIBLE = {("varchar", "text")}  # same operator class: the index on the column serves the cast
+
+
+def _type_key(name: str) -> str:
+    name = name.lower().strip()
+    return _SAME_TYPE.get(name, name)
+
+
+def _cast_changes_nothing(column_type: str, target: exp.DataType) -> bool:
+    if target.expressions:  # a length or precision: a coercion function, not a relabelling
+        return False
+    written = target.this.value.lower() if isinstance(target.this, exp.DataType.Type) else target.sql("postgres").lower()
+    have, want = _type_key(column_type.split("(")[0]), _type_key(written)
+    return have == want or (have, want) in _BINARY_COERCIBLE
 
 
 _FACTS: dict[tuple[int, int], tuple[exp.Expression, Schema | None, QueryFacts]] = {}
