@@ -95,8 +95,22 @@ class QueryContext:
     def hit(self, node: exp.Expression | None, message: str, **kwargs: Any) -> Hit:
         kwargs.setdefault("query", self.query.text)
         kwargs.setdefault("query_location", self.query.location)
-        return Hit(message, self.at(node), **kwargs)
+        kwargs.setdefault("confidence", self.confidence)
+        for key in ("help", "fix"):
+            if isinstance(kwargs.get(key), str):
+                kwargs[key] = _PLACEHOLDER.sub("…", kwargs[key])
+        return Hit(_PLACEHOLDER.sub("…", message), self.at(node), **kwargs)
 
+    @property
+    def confidence(self) -> str:
+        """"likely" when the statement is a sketch (built at run time, parts unknown) or was found by its
+        name rather than by reaching an execution call; "certain" otherwise."""
+        query = self.query
+        sketch = query.dynamic or not getattr(query, "complete", True)
+        return "likely" if sketch or getattr(query, "origin", "") == "named-constant" else "certain"
+
+
+_PLACEHOLDER = re.compile(r"\b__advisor\w*")  # internal stand-ins for unknown pieces: never shown
 
 QueryCheck = Callable[[QueryContext], Iterable[Hit]]
 SourceCheck = Callable[[SourceFile], Iterable[Hit]]

@@ -625,12 +625,44 @@ def cartesian_join(ctx: QueryContext):
 
 @source_check("sql-string-building")
 def sql_string_building(source: SourceFile):
+    if not source.string_built:
+        return
+    from advisor.facts import interpolation
+
+    tree = None
+    if source.path.endswith((".py", ".pyi")):
+        import ast
+
+        try:
+            tree = ast.parse(source.text)
+        except (SyntaxError, ValueError):
+            return  # extraction reported it
+    lines = source.text.splitlines(keepends=True)
     for built in source.string_built:
+        if tree is not None:
+            pieces = interpolation.python_pieces(tree, source.text, built.location)
+        else:
+            pieces = interpolation.js_pieces(_segment(lines, built.location))
+        risky = [p for p in pieces or () if interpolation.reportable(p)] if pieces is not None else None
+        if risky == []:
+            continue  # constants, identifiers, numbers, placeholders or fragments chosen from literals
+        what = f" ({', '.join(p.text for p in risky[:3])})" if risky else ""
         yield Hit(
-            f"SQL built with {built.how} and passed to {built.call}(): values become part of the statement "
+            f"SQL built with {built.how} and passed to {built.call}(): values{what} become part of the statement "
             "(SQL injection) and every call is a new statement to plan",
             built.location,
             help="pass values as parameters: cursor.execute(\"... WHERE id = %s\", (value,)); "
             "for identifiers use psycopg.sql.Identifier",
             subject=f"{built.call}:{built.how}",
         )
+
+
+def _segment(lines: list[str], loc) -> str:
+    """The source text of a location's span."""
+    end_line = loc.end_line or loc.line
+    chunk = lines[loc.line - 1:end_line]
+    if not chunk:
+        return ""
+    if len(chunk) == 1:
+        return chunk[0][loc.col - 1:(loc.end_col - 1) if loc.end_col else None]
+    return chunk[0][loc.col - 1:] + "".join(chunk[1:-1]) + chunk[-1][:(loc.end_col - 1) if loc.end_col else None]

@@ -22,6 +22,11 @@ SCOPE_NODES = (exp.Select, exp.Update, exp.Delete)
 CATALOG_SCHEMAS = {"pg_catalog", "information_schema"}
 
 
+def is_placeholder(name: str) -> bool:
+    """A name extraction put where the source had an unknown piece (`__advisor_param`, `____`)."""
+    return name.startswith("__advisor") or (bool(name) and set(name) == {"_"})
+
+
 def is_catalog(table: str, schema: str | None = None) -> bool:
     """A system catalog or statistics view (pg_class, pg_stat_activity, information_schema.tables):
     not an application table, so no index, star or join advice applies to it."""
@@ -263,6 +268,8 @@ class _Builder:
                 continue
             alias = _alias(source)
             table = fold(source) if isinstance(source, exp.Table) and isinstance(source.this, exp.Identifier) else None
+            if table is not None and is_placeholder(table):
+                table = None  # an unknown piece of a statement built at run time: nothing is known of it
             if table is not None and is_catalog(table, source.args.get("db") and source.db):
                 scope.catalogs.add(alias or table)
                 table = None  # a catalog or statistics view: as little a table of the application as a subquery
@@ -479,6 +486,8 @@ class _Builder:
             return
         side = _unparen(side)
         column = columns[0]
+        if is_placeholder(fold(column)):
+            return  # a column name the code fills in at run time: no rule can speak about it
         alias = self._alias_for(scope, column)
         if isinstance(side, exp.Cast) and side.this is column and self._same_type(scope.table_of(alias), column, side.to):
             side = column  # a cast to the column's own type changes nothing: its index still serves

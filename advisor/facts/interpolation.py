@@ -1,0 +1,325 @@
+"""What is interpolated into SQL built at run time, and whether it can come from outside.
+
+`sql-string-building` reports SQL assembled with f-strings, `%`, `.format()`, `+` or JS
+template literals only when a value that a caller can choose reaches the text.  Not when
+every piece is a constant, a name from a fixed set, an identifier quoted by the driver
+(`sql.Identifier`, `quote_ident`, `escapeIdentifier`), a number, a run of placeholders
+(`", ".join(["%s"] * n)`, `$${i}`), or a fragment chosen from literals (`"AND x = %s" if f else ""`).
+
+Plain functions over the host language's syntax: Python through `ast` (names resolved within
+the enclosing function and the module), JS/TS through the text of each `${...}` (no types or
+scopes there, so only shapes that are safe by their look count as safe).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+from advisor.ir import Location
+
+# calls whose result is an identifier quoted for SQL, a number, or a length
+SAFE_CALLS = {"identifier", "quote_ident", "quote_identifier", "escape_identifier", "escapeidentifier",
+              "quoteidentifier", "ident", "literal", "quote_literal", "escape_literal", "escapeliteral",
+              "int", "float", "len", "bool", "abs", "round", "range", "enumerate", "count", "placeholders",
+              "as_string"}
+# names that hold an identifier by convention: a table, schema or column name chosen by the code
+_IDENTIFIER_NAME = re.compile(
+    r"(^|_)(table|tables|tbl|tablename|table_name|schema|schemas|schema_name|column|columns|cols|col|field|fields|"
+    r"relation|relname|index|index_name|view|sequence|seq|prefix|suffix|alias|channel|queue_table|db_table|"
+    r"placeholders?|params_sql|values_sql|fields_sql|columns_sql|where_sql|sql|query|clause|fragment|join)s?$",
+    re.IGNORECASE,
+)
+_DEPTH = 8  # how far a name is followed through assignments
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One value interpolated into SQL text."""
+
+    text: str  # the expression as written
+    outside: bool  # a caller can choose it
+    quoted: bool  # it stands inside '...' in the SQL: a value, never an identifier
+
+
+# --- Python -------------------------------------------------------------------
+
+
+class _Scope:
+    """Assignments visible from the expression: the enclosing function's, then the module's."""
+
+    def __init__(self, tree: ast.Module, function: ast.AST | None):
+        self.params: set[str] = set()
+        self.assigned: dict[str, list[ast.expr]] = {}
+        self.loops: dict[str, list[ast.expr]] = {}
+        for owner in (tree, function):
+            if owner is None:
+                continue
+            for node in _own_nodes(owner):
+                if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and node.value is not None:
+                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    for target in targets:
+                        for name in _names(target):
+                            self.assigned.setdefault(name, []).append(node.value)
+                elif isinstance(node, (ast.For, ast.comprehension)):
+                    for name in _names(node.target):
+                        self.loops.setdefault(name, []).append(node.iter)
+        if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            args = function.args
+            for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
+                if arg is not None and arg.arg not in ("self", "cls"):
+                    self.params.add(arg.arg)
+
+
+def _own_nodes(owner: ast.AST):
+    """The nodes of a module or function, not those of functions and classes nested in it."""
+    stack = list(ast.iter_child_nodes(owner))
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            stack.extend(ast.iter_child_nodes(node))
+
+
+def _names(target: ast.expr) -> list[str]:
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [n for elt in target.elts for n in _names(elt)]
+    return []
+
+
+def _call_name(func: ast.expr) -> str:
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    if isinstance(func, ast.Name):
+        return func.id
+    return ""
+
+
+def _outside(node: ast.expr, scope: _Scope, depth: int = 0) -> bool:
+    """Whether a caller can choose this value (True when in doubt about a parameter or a call)."""
+    if depth > _DEPTH:
+        return True
+    more = depth + 1
+    if isinstance(node, ast.Constant):
+        return False
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return any(_outside(e, scope, more) for e in node.elts)
+    if isinstance(node, ast.Dict):
+        return any(_outside(v, scope, more) for v in node.values if v is not None)
+    if isinstance(node, ast.JoinedStr):
+        return any(_outside(v.value, scope, more) for v in node.values if isinstance(v, ast.FormattedValue))
+    if isinstance(node, ast.FormattedValue):
+        return _outside(node.value, scope, more)
+    if isinstance(node, ast.IfExp):
+        return _outside(node.body, scope, more) or _outside(node.orelse, scope, more)
+    if isinstance(node, ast.BoolOp):
+        return any(_outside(v, scope, more) for v in node.values)
+    if isinstance(node, ast.BinOp):
+        if isinstance(node.op, ast.Mult):  # ["%s"] * n, "?, " * n
+            return _outside(node.left, scope, more) and _outside(node.right, scope, more)
+        return _outside(node.left, scope, more) or _outside(node.right, scope, more)
+    if isinstance(node, (ast.ListComp, ast.GeneratorExp, ast.SetComp)):
+        return _outside(node.elt, _with_loops(scope, node), more)
+    if isinstance(node, ast.Call):
+        name = _call_name(node.func).lower()
+        if name in SAFE_CALLS:
+            return False
+        if name == "join" and isinstance(node.func, ast.Attribute):
+            return any(_outside(a, scope, more) for a in node.args) or _outside(node.func.value, scope, more)
+        if name in ("format", "replace", "strip", "lower", "upper", "rstrip", "lstrip") and \
+                isinstance(node.func, ast.Attribute):
+            return _outside(node.func.value, scope, more) or any(_outside(a, scope, more) for a in node.args)
+        return True
+    if isinstance(node, ast.Subscript):
+        return _outside(node.value, scope, more)  # an entry of a fixed mapping is as fixed as the mapping
+    if isinstance(node, ast.Attribute):
+        return _attribute_outside(node)
+    if isinstance(node, ast.Name):
+        return _name_outside(node.id, scope, more)
+    return True
+
+
+def _attribute_outside(node: ast.Attribute) -> bool:
+    """`self.table`, `cls._meta.db_table`, `settings.SCHEMA`: configuration of the code, not input."""
+    root = node
+    while isinstance(root, ast.Attribute):
+        root = root.value
+    if isinstance(root, ast.Name) and (root.id in ("self", "cls") or root.id.isupper() or root.id[:1].isupper()):
+        return False
+    return not (_IDENTIFIER_NAME.search(node.attr) or node.attr.isupper())
+
+
+def _name_outside(name: str, scope: _Scope, depth: int) -> bool:
+    if name.isupper():
+        return False  # a module constant
+    if name in scope.loops:
+        return any(_outside(i, scope, depth) for i in scope.loops[name])
+    values = scope.assigned.get(name)
+    if values:
+        return any(_outside(v, scope, depth) for v in values)
+    if name in scope.params:
+        return True
+    return not _IDENTIFIER_NAME.search(name)  # an import or a global of another kind
+
+
+def _with_loops(scope: _Scope, comp: ast.expr) -> _Scope:
+    for generator in getattr(comp, "generators", []):
+        for name in _names(generator.target):
+            scope.loops.setdefault(name, []).append(generator.iter)
+    return scope
+
+
+def _pieces_of(node: ast.expr) -> list[tuple[ast.expr, str]]:
+    """(interpolated expression, SQL text just before it) of a dynamic SQL expression."""
+    if isinstance(node, ast.JoinedStr):
+        out, before = [], ""
+        for value in node.values:
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                before += value.value
+            elif isinstance(value, ast.FormattedValue):
+                out.append((value.value, before))
+                before = ""
+        return out
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+        left = node.left.value if isinstance(node.left, ast.Constant) and isinstance(node.left.value, str) else ""
+        conversions = re.findall(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?([sdifrx%])", left)
+        if conversions and all(c in "difx%" for c in conversions):
+            return []  # numbers only: %d cannot carry SQL
+        right = node.right
+        values = right.elts if isinstance(right, ast.Tuple) else \
+            [v for v in right.values if v is not None] if isinstance(right, ast.Dict) else [right]
+        befores = re.split(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[sr]", left)
+        return [(v, befores[i] if i < len(befores) else "") for i, v in enumerate(values)]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        out, before = [], ""
+        for part in _flatten_add(node):
+            if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                before += part.value
+            else:
+                out.append((part, before))
+                before = ""
+        return out
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
+        template = node.func.value.value if isinstance(node.func.value, ast.Constant) else ""
+        befores = re.split(r"\{[^{}]*\}", template if isinstance(template, str) else "")
+        values = list(node.args) + [k.value for k in node.keywords]
+        return [(v, befores[i] if i < len(befores) else "") for i, v in enumerate(values)]
+    return []
+
+
+def _flatten_add(node: ast.expr) -> list[ast.expr]:
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _flatten_add(node.left) + _flatten_add(node.right)
+    return [node]
+
+
+def python_pieces(tree: ast.Module, text: str, location: Location) -> list[Piece] | None:
+    """The values interpolated into the dynamic SQL expression at `location` (None: not found)."""
+    found = _expression_at(tree, location)
+    if found is None:
+        return None
+    node, function = found
+    scope = _Scope(tree, function)
+    pieces = []
+    for value, before in _pieces_of(node):
+        quoted = before.count("'") % 2 == 1
+        written = ast.get_source_segment(text, value) or ast.dump(value)[:40]
+        pieces.append(Piece(written, _outside(value, scope), quoted))
+    return pieces
+
+
+def _expression_at(tree: ast.Module, location: Location) -> tuple[ast.expr, ast.AST | None] | None:
+    """The outermost f-string / % / + / .format() expression spanning the location's lines."""
+    stack: list[tuple[ast.AST, ast.AST | None]] = [(tree, None)]
+    while stack:
+        node, function = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            function = node
+        if _built(node) and node.lineno == location.line and \
+                node.end_lineno == (location.end_line or location.line) and _starts_at(node, location):
+            return node, function
+        stack.extend((child, function) for child in reversed(list(ast.iter_child_nodes(node))))
+    return None
+
+
+def _built(node: ast.AST) -> bool:
+    if isinstance(node, ast.JoinedStr):
+        return True
+    if isinstance(node, ast.BinOp):
+        return isinstance(node.op, (ast.Mod, ast.Add))
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format"
+
+
+def reportable(piece: Piece) -> bool:
+    """A value a caller chooses, in a value position or under a name that is not an identifier's."""
+    if not piece.outside:
+        return False
+    name = re.split(r"[.\[(]", piece.text.strip())[-1] or piece.text
+    return piece.quoted or not _IDENTIFIER_NAME.search(name.strip("() "))
+
+
+def _starts_at(node: ast.expr, location: Location) -> bool:
+    # ast columns count UTF-8 bytes, locations characters: equal on ASCII lines, close otherwise
+    return node.col_offset + 1 >= location.col and (not location.end_col or node.end_col_offset + 1 <= location.end_col + 4)
+
+
+# --- JavaScript / TypeScript ------------------------------------------------------
+
+_JS_SAFE_CALL = re.compile(r"(escapeIdentifier|escapeLiteral|quoteIdent\w*|format\.ident|sql\.id\w*|pg\.ident|"
+                           r"ident|Number|parseInt|parseFloat|String\(\s*\d)\s*\(", re.IGNORECASE)
+_JS_PLACEHOLDERS = re.compile(r"\.map\(\s*\(?[\w\s,]*\)?\s*=>\s*[`'\"]\$?\$?\{?[^`'\"]*[`'\"]\s*\)\s*\.join\(|"
+                              r"\.join\(\s*['\"][^'\"]*['\"]\s*\)$")
+
+
+def js_pieces(segment: str) -> list[Piece]:
+    """The `${...}` values of a template literal or the non-literal parts of a `+` chain, by their text."""
+    pieces = []
+    if segment.lstrip().startswith("`"):
+        for before, expr in _template_substitutions(segment):
+            pieces.append(_js_piece(expr, before))
+    else:
+        parts = re.split(r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|`(?:[^`\\]|\\.)*`)""", segment)
+        before = ""
+        for i, part in enumerate(parts):
+            if i % 2 == 1:
+                before += part[1:-1]
+                continue
+            expr = part.strip().strip("+").strip()
+            if expr:
+                pieces.append(_js_piece(expr, before))
+                before = ""
+    return pieces
+
+
+def _template_substitutions(segment: str) -> list[tuple[str, str]]:
+    out, i, before, n = [], segment.index("`") + 1, "", len(segment)
+    while i < n:
+        if segment.startswith("${", i):
+            depth, j = 1, i + 2
+            while j < n and depth:
+                depth += {"{": 1, "}": -1}.get(segment[j], 0)
+                j += 1
+            out.append((before, segment[i + 2:j - 1]))
+            before, i = "", j
+        else:
+            before += segment[i]
+            i += 1
+    return out
+
+
+def _js_piece(expr: str, before: str) -> Piece:
+    quoted = before.count("'") % 2 == 1
+    name = expr.strip().split(".")[-1].strip("()")
+    safe = (
+        before.endswith("$")  # $${i + 1}: a placeholder's number
+        or re.fullmatch(r"\s*(\d+|'[^']*'|\"[^\"]*\"|[A-Z][A-Z0-9_]*(\.[A-Z0-9_]+)*)\s*", expr) is not None
+        or _JS_SAFE_CALL.search(expr) is not None
+        or _JS_PLACEHOLDERS.search(expr.strip()) is not None
+        or re.match(r"\s*this\.", expr) is not None
+        or (not quoted and re.fullmatch(r"[\w$.]+", expr.strip()) is not None and _IDENTIFIER_NAME.search(name) is not None)
+        or re.fullmatch(r"[^?]+\?\s*(['\"`])[^'\"`]*\1\s*:\s*(['\"`])[^'\"`]*\2\s*", expr) is not None  # cond ? 'a' : 'b'
+    )
+    return Piece(expr.strip(), not safe, quoted)
