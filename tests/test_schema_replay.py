@@ -127,3 +127,19 @@ def test_absence_rules_stay_silent_on_tables_not_seen_and_one_note_says_so(proje
     assert rules == ["ADV005", "IDX001"]  # jobs is known whole; events and logs are not
     note = next(m for *_, rule, m in found if rule == "ADV005")
     assert "events, logs" in note
+
+
+def test_a_table_rebuilt_by_drop_and_rename_is_not_known_whole():
+    # synapse's delta 16 rebuilds `users` (SQLite style); replayed on top of the v72 snapshot it would
+    # drop the snapshot's indexes, so advisor no longer claims to know them all
+    schema = build(("full.sql", "CREATE TABLE users (name text UNIQUE, creation_ts bigint);\n"
+                                "CREATE INDEX users_creation_ts ON users (creation_ts);\n"),
+                   ("delta/16/users.sql", "CREATE TABLE IF NOT EXISTS new_users (name text, creation_ts bigint, UNIQUE (name));\n"
+                                          "DROP TABLE users;\nALTER TABLE new_users RENAME TO users;\n"))
+    assert not schema.complete("users") and "DROP TABLE and RENAME" in schema.gaps["users"]
+    # a rename to a fresh name (graphile-worker's jobs -> _private_jobs) keeps the table known,
+    # and a new table's primary key gets the next free name, as PostgreSQL names it
+    schema = build(("m.sql", "CREATE TABLE jobs (id bigint PRIMARY KEY);\nALTER TABLE jobs RENAME TO jobs_legacy;\n"
+                             "CREATE TABLE jobs (id bigint PRIMARY KEY, q text);\nALTER TABLE jobs RENAME TO _private_jobs;\n"))
+    assert schema.complete("_private_jobs")
+    assert sorted((i.name, i.table) for i in schema.indexes) == [("jobs_pkey", "jobs_legacy"), ("jobs_pkey1", "_private_jobs")]

@@ -50,8 +50,9 @@ def missing_index(ctx: QueryContext):
             if not access.filters and not (access.sort and access.has_limit):
                 continue  # nothing an index could narrow: joins alone are hashed, full reads stay full
             if not ctx.schema.complete(table):
-                anchor = access.predicates[0].node if access.predicates else scope.order_by[0].node
-                yield ctx.hit(anchor, f"no index on {table} is known", withheld=table)
+                if ctx.confidence == "certain":  # a sketch's tables may be CTEs of other fragments
+                    anchor = access.predicates[0].node if access.predicates else scope.order_by[0].node
+                    yield ctx.hit(anchor, f"no index on {table} is known", withheld=table)
                 continue  # "no index serves this" is only true when every index of the table was seen
             if serving_index(ctx.schema, access) is not None:
                 continue

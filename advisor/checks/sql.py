@@ -8,7 +8,7 @@ from sqlglot import exp
 
 from advisor.checks import Hit, QueryContext, query_check, source_check
 from advisor.checks.indexes import one_off
-from advisor.facts.sql import Predicate, Scope, disjuncts, is_catalog
+from advisor.facts.sql import Predicate, Scope, disjuncts, is_catalog, is_placeholder
 from advisor.names import fold, quote
 from advisor.schema.ddl import canonical_expression
 from advisor.ir import SourceFile
@@ -127,8 +127,8 @@ def _sargable_rewrite(p: Predicate) -> str | None:
 def function_on_column(ctx: QueryContext):
     for scope in ctx.facts.scopes:
         for p in scope.predicates:
-            if not p.wrapped or p.clause == "having" or p.op == "neq":
-                continue
+            if not p.wrapped or p.clause == "having" or p.op == "neq" or not p.table or is_catalog(p.table):
+                continue  # no index to lose on a CTE, subquery, function or catalog
             if isinstance(p.side, (exp.Column, exp.Literal)) or _expression_indexed(ctx, p):
                 continue
             if isinstance(p.side, (exp.JSONExtract, exp.JSONExtractScalar, exp.JSONBExtract, exp.JSONBExtractScalar)) and p.op == "other":
@@ -499,6 +499,8 @@ def _whole_table_write(ctx: QueryContext, target: exp.Expression) -> str | None:
     if not isinstance(target, exp.Table) or not isinstance(target.this, exp.Identifier):
         return "not a table"
     name = fold(target)
+    if is_placeholder(name):
+        return "unknown"
     if name in ctx.facts.ctes or is_catalog(name, target.db or None) or one_off(ctx.query.location.path, ctx.schema):
         return "not application data"
     known = ctx.schema.table(name)
@@ -513,11 +515,16 @@ def _withheld(ctx: QueryContext, target: exp.Table) -> str | None:
     return None if known is not None and known.location is not None else name
 
 
+def _unknown_sketch(ctx: QueryContext, target: exp.Table) -> bool:
+    """A statement built at run time on a table advisor has not seen: perhaps a CTE of another fragment."""
+    return _withheld(ctx, target) is not None and ctx.confidence != "certain"
+
+
 @query_check("update-without-where")
 def update_without_where(ctx: QueryContext):
     for node in _statements(ctx, exp.Update):
         if _constant_true(node.args.get("where")) and not node.args.get("from_") and not node.args.get("from"):
-            if _whole_table_write(ctx, node.this) is not None:
+            if _whole_table_write(ctx, node.this) is not None or _unknown_sketch(ctx, node.this):
                 continue
             table = node.this.sql(dialect="postgres")
             yield ctx.hit(
@@ -534,7 +541,7 @@ def update_without_where(ctx: QueryContext):
 def delete_without_where(ctx: QueryContext):
     for node in _statements(ctx, exp.Delete):
         if _constant_true(node.args.get("where")) and not node.args.get("using"):
-            if _whole_table_write(ctx, node.this) is not None:
+            if _whole_table_write(ctx, node.this) is not None or _unknown_sketch(ctx, node.this):
                 continue
             table = node.this.sql(dialect="postgres")
             yield ctx.hit(
@@ -642,7 +649,8 @@ def sql_string_building(source: SourceFile):
         if tree is not None:
             pieces = interpolation.python_pieces(tree, source.text, built.location)
         else:
-            pieces = interpolation.js_pieces(_segment(lines, built.location))
+            segment, offset = _segment(lines, built.location)
+            pieces = interpolation.js_pieces(segment, source.text, offset)
         risky = [p for p in pieces or () if interpolation.reportable(p)] if pieces is not None else None
         if risky == []:
             continue  # constants, identifiers, numbers, placeholders or fragments chosen from literals
@@ -657,12 +665,14 @@ def sql_string_building(source: SourceFile):
         )
 
 
-def _segment(lines: list[str], loc) -> str:
-    """The source text of a location's span."""
+def _segment(lines: list[str], loc) -> tuple[str, int]:
+    """The source text of a location's span, and the offset where it starts in the file."""
     end_line = loc.end_line or loc.line
     chunk = lines[loc.line - 1:end_line]
     if not chunk:
-        return ""
+        return "", 0
+    offset = sum(len(line) for line in lines[:loc.line - 1]) + loc.col - 1
     if len(chunk) == 1:
-        return chunk[0][loc.col - 1:(loc.end_col - 1) if loc.end_col else None]
-    return chunk[0][loc.col - 1:] + "".join(chunk[1:-1]) + chunk[-1][:(loc.end_col - 1) if loc.end_col else None]
+        return chunk[0][loc.col - 1:(loc.end_col - 1) if loc.end_col else None], offset
+    text = chunk[0][loc.col - 1:] + "".join(chunk[1:-1]) + chunk[-1][:(loc.end_col - 1) if loc.end_col else None]
+    return text, offset

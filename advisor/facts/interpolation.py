@@ -28,10 +28,18 @@ SAFE_CALLS = {"identifier", "quote_ident", "quote_identifier", "escape_identifie
 _IDENTIFIER_NAME = re.compile(
     r"(^|_)(table|tables|tbl|tablename|table_name|schema|schemas|schema_name|column|columns|cols|col|field|fields|"
     r"relation|relname|index|index_name|view|sequence|seq|prefix|suffix|alias|channel|queue_table|db_table|"
-    r"placeholders?|params_sql|values_sql|fields_sql|columns_sql|where_sql|sql|query|clause|fragment|join)s?$",
+    r"placeholders?|params_sql|values_sql|fields_sql|columns_sql|where_sql|sql|query|clause|fragment|join|"
+    r"predicate|criteria|conditions?|where)s?$",
     re.IGNORECASE,
 )
+_ESCAPED = re.compile(r"^(escaped|quoted|safe)", re.IGNORECASE)  # escapedWorkerSchema, quoted_name
 _DEPTH = 8  # how far a name is followed through assignments
+
+
+def identifier_name(name: str) -> bool:
+    """A name that by convention holds an identifier or a SQL fragment the code built (snake or camelCase)."""
+    snake = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name.strip())
+    return bool(_IDENTIFIER_NAME.search(snake) or _ESCAPED.match(name.strip()))
 
 
 @dataclass(frozen=True)
@@ -149,7 +157,7 @@ def _attribute_outside(node: ast.Attribute) -> bool:
         root = root.value
     if isinstance(root, ast.Name) and (root.id in ("self", "cls") or root.id.isupper() or root.id[:1].isupper()):
         return False
-    return not (_IDENTIFIER_NAME.search(node.attr) or node.attr.isupper())
+    return not (identifier_name(node.attr) or node.attr.isupper())
 
 
 def _name_outside(name: str, scope: _Scope, depth: int) -> bool:
@@ -162,7 +170,7 @@ def _name_outside(name: str, scope: _Scope, depth: int) -> bool:
         return any(_outside(v, scope, depth) for v in values)
     if name in scope.params:
         return True
-    return not _IDENTIFIER_NAME.search(name)  # an import or a global of another kind
+    return not identifier_name(name)  # an import or a global of another kind
 
 
 def _with_loops(scope: _Scope, comp: ast.expr) -> _Scope:
@@ -258,7 +266,7 @@ def reportable(piece: Piece) -> bool:
     if not piece.outside:
         return False
     name = re.split(r"[.\[(]", piece.text.strip())[-1] or piece.text
-    return piece.quoted or not _IDENTIFIER_NAME.search(name.strip("() "))
+    return piece.quoted or not identifier_name(name.strip("() "))
 
 
 def _starts_at(node: ast.expr, location: Location) -> bool:
@@ -274,13 +282,16 @@ _JS_PLACEHOLDERS = re.compile(r"\.map\(\s*\(?[\w\s,]*\)?\s*=>\s*[`'\"]\$?\$?\{?[
                               r"\.join\(\s*['\"][^'\"]*['\"]\s*\)$")
 
 
-def js_pieces(segment: str) -> list[Piece]:
-    """The `${...}` values of a template literal or the non-literal parts of a `+` chain, by their text."""
+def js_pieces(segment: str, source: str = "", offset: int = 0) -> list[Piece]:
+    """The `${...}` values of a template literal or the non-literal parts of a `+` chain, by their text.
+
+    `source` and `offset` (where the segment starts in it) let a bare name be followed to the
+    `const`/`let` that assigned it last before the segment."""
     pieces = []
     if segment.lstrip().startswith("`"):
-        for before, expr in _template_substitutions(segment):
-            pieces.append(_js_piece(expr, before))
+        subs = _template_substitutions(segment)
     else:
+        subs = []
         parts = re.split(r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|`(?:[^`\\]|\\.)*`)""", segment)
         before = ""
         for i, part in enumerate(parts):
@@ -289,9 +300,24 @@ def js_pieces(segment: str) -> list[Piece]:
                 continue
             expr = part.strip().strip("+").strip()
             if expr:
-                pieces.append(_js_piece(expr, before))
+                subs.append((before, expr))
                 before = ""
+    for before, expr in subs:
+        piece = _js_piece(expr, before)
+        if piece.outside and re.fullmatch(r"[A-Za-z_$][\w$]*", expr.strip()) and source:
+            assigned = _js_assignment(source[:offset], expr.strip())
+            if assigned is not None and not _js_piece(assigned, "").outside:
+                piece = Piece(piece.text, False, piece.quoted)
+        pieces.append(piece)
     return pieces
+
+
+def _js_assignment(before: str, name: str) -> str | None:
+    """The expression of the last `const|let|var name = ...;` before the use."""
+    found = None
+    for match in re.finditer(rf"\b(?:const|let|var)\s+{re.escape(name)}\s*=\s*([^;\n]+)", before):
+        found = match.group(1)
+    return found
 
 
 def _template_substitutions(segment: str) -> list[tuple[str, str]]:
@@ -312,14 +338,17 @@ def _template_substitutions(segment: str) -> list[tuple[str, str]]:
 
 def _js_piece(expr: str, before: str) -> Piece:
     quoted = before.count("'") % 2 == 1
+    if before.count('"') % 2 == 1 and not quoted:
+        return Piece(expr.strip(), False, False)  # inside "...": a quoted identifier, never a value
     name = expr.strip().split(".")[-1].strip("()")
     safe = (
         before.endswith("$")  # $${i + 1}: a placeholder's number
         or re.fullmatch(r"\s*(\d+|'[^']*'|\"[^\"]*\"|[A-Z][A-Z0-9_]*(\.[A-Z0-9_]+)*)\s*", expr) is not None
         or _JS_SAFE_CALL.search(expr) is not None
         or _JS_PLACEHOLDERS.search(expr.strip()) is not None
+        or ("`$${" in expr and ".join(" in expr)  # _.times(n, i => `$${i + 1}`).join(",")
         or re.match(r"\s*this\.", expr) is not None
-        or (not quoted and re.fullmatch(r"[\w$.]+", expr.strip()) is not None and _IDENTIFIER_NAME.search(name) is not None)
+        or (not quoted and re.fullmatch(r"[\w$.]+", expr.strip()) is not None and identifier_name(name))
         or re.fullmatch(r"[^?]+\?\s*(['\"`])[^'\"`]*\1\s*:\s*(['\"`])[^'\"`]*\2\s*", expr) is not None  # cond ? 'a' : 'b'
     )
     return Piece(expr.strip(), not safe, quoted)

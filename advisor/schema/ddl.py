@@ -67,6 +67,7 @@ class SchemaBuilder:
     def __init__(self) -> None:
         self.schema = Schema()
         self._auto_names: dict[str, int] = {}
+        self._dropped: set[str] = set()  # table names a DROP TABLE removed
 
     # -- helpers --------------------------------------------------------------
 
@@ -78,13 +79,20 @@ class SchemaBuilder:
     def _index_named(self, name: str) -> IndexDef | None:
         return next((i for i in self.schema.indexes if i.name == name), None)
 
-    def _add_index(self, index: IndexDef) -> None:
-        if self._index_named(index.name) is not None:
-            return  # the same object declared again (or an error PostgreSQL would raise)
-        if index.constraint and any(i.constraint and i.table == index.table and i.keys == index.keys
-                                    and i.primary == index.primary for i in self.schema.indexes):
-            return  # the same constraint, named differently by two declarations of the table
-        self.schema.indexes.append(index)
+    def _add_index(self, index: IndexDef, if_not_exists: bool = False) -> None:
+        same = self._index_named(index.name)
+        if same is None and index.constraint:
+            # the same constraint, named differently by two declarations of the table
+            same = next((i for i in self.schema.indexes if i.constraint and i.table == index.table
+                         and i.keys == index.keys and i.primary == index.primary), None)
+        if same is None:
+            self.schema.indexes.append(index)
+        elif same.table == index.table and index.location is not None and (
+                not if_not_exists or not _checked_kind(same.location)):
+            # the same object declared again: it stays one object, reported where it was last declared
+            # (a migration the project still edits rather than the snapshot it regenerates), or at
+            # least in a .sql file, which advisor reports on (a `full.sql.postgres` dump it does not)
+            same.location = index.location
 
     def _constraint_index(self, table: str, columns: Iterable[str], *, primary: bool, name: str | None,
                           location: Location | None) -> None:
@@ -93,7 +101,11 @@ class SchemaBuilder:
             return  # a table has one primary key: a second is the first declared again
         if not name:
             suffix = "pkey" if primary else "_".join(columns) + "_key"
-            name = f"{table}_{suffix}"
+            name = base = f"{table}_{suffix}"
+            count = 0
+            while (taken := self._index_named(name)) is not None and taken.table != table:
+                count += 1  # PostgreSQL picks the next free name (a renamed table keeps its index names)
+                name = f"{base}{count}"
         self._add_index(
             IndexDef(name=name, table=table, keys=tuple(IndexKey(c) for c in columns), unique=True,
                      primary=primary, location=location, constraint=True)
@@ -123,7 +135,8 @@ class SchemaBuilder:
                 self.schema.indexes = [i for i in self.schema.indexes if i.name not in names]
             elif kind in ("TABLE", "VIEW"):
                 for name in names:
-                    self.schema.tables.pop(name, None)
+                    if self.schema.tables.pop(name, None) is not None:
+                        self._dropped.add(name)
                     self.schema.gaps.pop(name, None)
                 self.schema.indexes = [i for i in self.schema.indexes if i.table not in names]
 
@@ -229,7 +242,7 @@ class SchemaBuilder:
                 for constraint in action.expressions:
                     self._table_constraint(table, constraint, query)
             elif isinstance(action, exp.AlterRename):
-                self._rename_table(table, _name(action.this))
+                self._rename_table(table, _name(action.this), query)
             elif isinstance(action, exp.RenameColumn):
                 self._rename_column(table, _name(action.this), _name(action.args.get("to")))
             elif isinstance(action, exp.Drop):
@@ -245,15 +258,19 @@ class SchemaBuilder:
                     self.schema.indexes = [i for i in self.schema.indexes
                                            if not (i.table == table.name and i.constraint and i.name in dropped)]
 
-    def _rename_table(self, table: Table, new: str) -> None:
+    def _rename_table(self, table: Table, new: str, query: SqlQuery) -> None:
         old = table.name
         if not new or new == old:
             return
+        if new in self._dropped:
+            # DROP TABLE t; ALTER TABLE new_t RENAME TO t: a table rebuilt by an old migration, often one a
+            # schema snapshot already folds in (replayed on top of it, it would drop the snapshot's indexes)
+            self.schema.gaps[new] = f"it is rebuilt by DROP TABLE and RENAME at {query.location}"
         self.schema.tables.pop(old, None)
         table.name = new
         self.schema.tables[new] = table
         if old in self.schema.gaps:
-            self.schema.gaps[new] = self.schema.gaps.pop(old)
+            self.schema.gaps.setdefault(new, self.schema.gaps.pop(old))
         for index in self.schema.indexes:
             if index.table == old:
                 index.table = new
@@ -317,7 +334,8 @@ class SchemaBuilder:
                 include=tuple(_name(c) for c in params.args.get("include") or []),
                 method=(using.name if using is not None else "btree").lower(),
                 location=query.location,
-            )
+            ),
+            if_not_exists=bool(tree.args.get("exists")),
         )
 
     def unreadable(self, query: SqlQuery) -> None:
@@ -334,6 +352,10 @@ class SchemaBuilder:
         count = self._auto_names.get(base, 0)
         self._auto_names[base] = count + 1
         return base if count == 0 else f"{base}{count}"
+
+
+def _checked_kind(location: Location | None) -> bool:
+    return location is not None and location.path.lower().endswith(".sql")
 
 
 def _uses_any(index: IndexDef, columns: set[str]) -> bool:
