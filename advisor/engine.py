@@ -225,6 +225,7 @@ class _Run:
             if source.path.endswith(".sql") and source.path not in seen:
                 queries += [q for q in source.queries if isinstance(q, SqlQuery)]
         schema = schema_from_queries(queries)
+        schema.files = seen
         for source in checked:
             schema.indexes += source.indexes
         self.has_schema = bool(schema.tables)

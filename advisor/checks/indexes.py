@@ -13,7 +13,7 @@ from advisor.ir import Schema
 
 # migrations and schema files by their usual paths: Flyway's V1__x.sql, golang-migrate's 0001_x.up.sql,
 # Rails' structure.sql, folders named migrations / migrate / alembic / schema
-_MIGRATION_PATH = re.compile(r"(^|/)(migrations?|migrate|alembic)/", re.IGNORECASE)
+_MIGRATION_PATH = re.compile(r"(^|/)(migrations?|migrate|alembic|deltas?|upgrades?|changesets?)/", re.IGNORECASE)
 _SCHEMA_SQL_PATH = re.compile(
     r"(^|/)(schema|schemas|ddl|patches)/[^/]*\.sql$|(^|/)(V\d+(_\d+)*__[^/]*|\d+[_-][^/]*|[^/]*\.(up|down)|"
     r"structure|schema)\.sql$",
@@ -23,11 +23,18 @@ _SCHEMA_SQL_PATH = re.compile(
 
 def one_off(path: str, schema: Schema) -> bool:
     """A statement of a migration or schema file: run once (a data backfill), not workload."""
+    if path in schema.files:
+        return True
     path = path.replace("\\", "/")
     if _MIGRATION_PATH.search(path) or _SCHEMA_SQL_PATH.search(path):
         return True
     return any(t.location is not None and t.location.path == path for t in schema.tables.values()) or \
         any(i.location is not None and i.location.path == path for i in schema.indexes)
+
+
+def runs_once(ctx: QueryContext) -> bool:
+    """A statement of a migration or schema file that is not the definition of a view or function."""
+    return one_off(ctx.query.location.path, ctx.schema) and not _defines_workload(ctx)
 
 
 def _defines_workload(ctx: QueryContext) -> bool:
@@ -39,7 +46,7 @@ def _defines_workload(ctx: QueryContext) -> bool:
 
 @query_check("missing-index")
 def missing_index(ctx: QueryContext):
-    if one_off(ctx.query.location.path, ctx.schema) and not _defines_workload(ctx):
+    if runs_once(ctx):
         return
     for scope in ctx.facts.scopes:
         for alias, table in scope.sources.items():

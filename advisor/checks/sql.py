@@ -7,8 +7,8 @@ import re
 from sqlglot import exp
 
 from advisor.checks import Hit, QueryContext, query_check, source_check
-from advisor.checks.indexes import one_off
-from advisor.facts.sql import Predicate, Scope, disjuncts, is_catalog, is_placeholder
+from advisor.checks.indexes import one_off, runs_once
+from advisor.facts.sql import Predicate, Scope, conjuncts, disjuncts, is_catalog, is_placeholder
 from advisor.names import fold, quote
 from advisor.schema.ddl import canonical_expression
 from advisor.ir import SourceFile
@@ -18,6 +18,8 @@ from advisor.ir import SourceFile
 
 @query_check("select-star")
 def select_star(ctx: QueryContext):
+    if runs_once(ctx):
+        return  # a migration's one-off statement: not workload, and written once
     for scope in ctx.facts.scopes:
         if scope.in_exists or scope.kind != "select":
             continue
@@ -59,6 +61,8 @@ def _pattern_text(value: exp.Expression | None) -> str | None:
 
 @query_check("leading-wildcard-like")
 def leading_wildcard_like(ctx: QueryContext):
+    if runs_once(ctx):
+        return  # a migration's one-off statement: not workload, and written once
     for scope in ctx.facts.scopes:
         for p in scope.predicates:
             if p.op != "like" or p.negated:
@@ -123,14 +127,28 @@ def _sargable_rewrite(p: Predicate) -> str | None:
     return None
 
 
+def _narrowed_elsewhere(ctx: QueryContext, scope: Scope, alias: str, table: str, besides: set[int]) -> bool:
+    """Other conditions of the scope (not in `besides`) pin the table to one row by a primary or unique
+    key: the condition at hand is a residual filter on that row, not what makes the query scan."""
+    equal = {q.column for q in scope.predicates_on(alias)
+             if id(q.node) not in besides and q.op == "eq" and not q.wrapped and not q.in_or and not q.negated}
+    return bool(equal) and any(
+        index.unique and index.where is None and all(k.is_column and k.expr in equal for k in index.keys)
+        for index in ctx.schema.indexes_on(table))
+
+
 @query_check("function-on-column")
 def function_on_column(ctx: QueryContext):
+    if runs_once(ctx):
+        return  # a migration's one-off statement: not workload, and written once
     for scope in ctx.facts.scopes:
         for p in scope.predicates:
             if not p.wrapped or p.clause == "having" or p.op == "neq" or not p.table or is_catalog(p.table):
                 continue  # no index to lose on a CTE, subquery, function or catalog
             if isinstance(p.side, (exp.Column, exp.Literal)) or _expression_indexed(ctx, p):
                 continue
+            if p.alias and _narrowed_elsewhere(ctx, scope, p.alias, p.table, {id(p.node)}):
+                continue  # a residual filter on the rows an index already found
             if isinstance(p.side, (exp.JSONExtract, exp.JSONExtractScalar, exp.JSONBExtract, exp.JSONBExtractScalar)) and p.op == "other":
                 continue
             expression = ctx.text(p.side)
@@ -287,20 +305,44 @@ def equals_null(ctx: QueryContext):
 
 @query_check("not-in-subquery")
 def not_in_subquery(ctx: QueryContext):
+    if runs_once(ctx):
+        return  # a migration's one-off statement: not workload, and written once
     for node in ctx.facts.find(exp.Not):
         inner = node.this
         while isinstance(inner, exp.Paren):
             inner = inner.this
         if isinstance(inner, exp.In) and inner.args.get("query") is not None:
             column = inner.this.sql(dialect="postgres")
+            nulls = "" if _never_null(ctx, inner.args["query"]) else \
+                "returns no rows at all if the subquery yields a NULL, and "
             yield ctx.hit(
                 node,
-                f"{column} NOT IN (SELECT ...) returns no rows at all if the subquery yields a NULL, "
-                "and PostgreSQL cannot plan it as an anti-join",
+                f"{column} NOT IN (SELECT ...) {nulls}cannot be planned as an anti-join: once the subquery's "
+                "result outgrows work_mem, PostgreSQL rescans it for every row",
                 help="rewrite as NOT EXISTS (SELECT 1 FROM ... WHERE ... = outer.column), which handles NULLs "
                 "and is planned as a hash or merge anti-join",
                 subject=column,
             )
+
+
+def _never_null(ctx: QueryContext, query: exp.Expression) -> bool:
+    """The subquery yields one column the schema declares NOT NULL (or filters with IS NOT NULL)."""
+    select = query.this if isinstance(query, exp.Subquery) else query
+    if not isinstance(select, exp.Select) or len(select.expressions) != 1 or select.args.get("joins"):
+        return False
+    column = select.expressions[0]
+    column = column.this if isinstance(column, exp.Alias) else column
+    from_ = select.args.get("from_") or select.args.get("from")
+    if not isinstance(column, exp.Column) or from_ is None or not isinstance(from_.this, exp.Table):
+        return False
+    where = select.args.get("where")
+    if where is not None and any(isinstance(c, exp.Is) and c.args.get("negate") and isinstance(c.expression, exp.Null)
+                                 and isinstance(c.this, exp.Column) and c.this.name == column.name
+                                 for c in conjuncts(where.this)):
+        return True  # ... WHERE col IS NOT NULL
+    table = ctx.schema.table(fold(from_.this))
+    known = table.columns.get(fold(column)) if table is not None else None
+    return known is not None and known.not_null
 
 
 # --- OR across columns -----------------------------------------------------------
@@ -321,6 +363,8 @@ def _served_by_index(ctx: QueryContext, columns: frozenset[tuple[str | None, str
 
 @query_check("or-across-columns")
 def or_across_columns(ctx: QueryContext):
+    if runs_once(ctx):
+        return  # a migration's one-off statement: not workload, and written once
     for scope in ctx.facts.scopes:
         for node in scope.ors:
             branches = [_branch_columns(b, scope) for b in disjuncts(node)]
@@ -328,6 +372,13 @@ def or_across_columns(ctx: QueryContext):
                 continue
             if any(t is None or is_catalog(t) for b in branches for t, _ in b):
                 continue  # a column of a CTE, subquery or catalog, or one not resolved with certainty
+            tables = {t for b in branches for t, _ in b}
+            if len(tables) > 1:
+                continue  # an OR across joined tables filters the joined rows: no single index could serve it
+            inside = {id(n) for n in node.walk()}
+            aliases = {p.alias for p in scope.predicates if id(p.node) in inside and p.alias}
+            if any(_narrowed_elsewhere(ctx, scope, a, scope.table_of(a), inside) for a in aliases if scope.table_of(a)):
+                continue  # a residual filter on the rows an index already found
             if ctx.schema and all(_served_by_index(ctx, b) for b in branches):
                 continue  # each branch has an index: PostgreSQL combines them with a BitmapOr
             names = sorted({f"{t}.{c}" if t else c for b in branches for t, c in b})
@@ -377,6 +428,8 @@ def _optional_filters(scope: Scope, node: exp.Or) -> list[Predicate]:
 
 @query_check("optional-filter")
 def optional_filter(ctx: QueryContext):
+    if runs_once(ctx):
+        return  # a migration's one-off statement: not workload, and written once
     for scope in ctx.facts.scopes:
         for node in scope.ors:
             found = _optional_filters(scope, node)
@@ -419,9 +472,13 @@ def _is_zero(node: exp.Expression | None) -> bool:
 
 @query_check("offset-pagination")
 def offset_pagination(ctx: QueryContext):
+    if runs_once(ctx):
+        return  # a migration's one-off statement: not workload, and written once
     for scope in ctx.facts.scopes:
         if scope.offset is None or _is_zero(scope.offset):
             continue
+        if isinstance(scope.limit, exp.Literal) and scope.limit.this == "1":
+            continue  # LIMIT 1 OFFSET n finds one boundary row (batching after a keyset bound), not a page
         keys = ", ".join(k.column for k in scope.order_by if k.column) or "id"
         yield ctx.hit(
             scope.offset,
@@ -435,6 +492,8 @@ def offset_pagination(ctx: QueryContext):
 
 @query_check("limit-without-order-by")
 def limit_without_order_by(ctx: QueryContext):
+    if runs_once(ctx):
+        return  # a migration's one-off statement: not workload, and written once
     for scope in ctx.facts.scopes:
         if scope.limit is None or scope.order_by or scope.kind != "select" or scope.in_exists:
             continue
@@ -555,6 +614,8 @@ def delete_without_where(ctx: QueryContext):
 
 @query_check("insert-without-columns")
 def insert_without_columns(ctx: QueryContext):
+    if runs_once(ctx):
+        return  # a migration's one-off statement: not workload, and written once
     for node in ctx.facts.find(exp.Insert):
         target = node.this
         if isinstance(target, exp.Schema) or node.args.get("default") or not isinstance(target, exp.Table):
@@ -597,6 +658,8 @@ def _single_row(ctx: QueryContext, scope: Scope, alias: str) -> bool:
 
 @query_check("cartesian-join")
 def cartesian_join(ctx: QueryContext):
+    if runs_once(ctx):
+        return  # a migration's one-off statement: not workload, and written once
     for scope in ctx.facts.scopes:
         tables = [a for a in scope.sources if not _single_row(ctx, scope, a)]  # multi-row relations
         if len(tables) < 2:
