@@ -31,6 +31,7 @@ def select_star(ctx: QueryContext):
                 tables = [scope.sources[qualifier]] if qualifier in scope.sources else []
             else:
                 tables = sorted(set(scope.sources.values()))
+            tables = [t for t in tables if _real_table(ctx, t)]
             if not tables:
                 continue  # the columns of a CTE, subquery, function or catalog: chosen where they are defined
             which = f"{star.table}.*" if qualifier is not None else "*"
@@ -41,6 +42,14 @@ def select_star(ctx: QueryContext):
                 "and don't change shape when the table gains a column",
                 subject=",".join(tables),
             )
+
+
+def _real_table(ctx: QueryContext, table: str | None) -> bool:
+    """An application table: not a catalog, and in a statement built from fragments, one the schema knows
+    (the other names there may be CTEs defined in another fragment)."""
+    if not table or is_catalog(table):
+        return False
+    return ctx.confidence == "certain" or not ctx.schema or ctx.schema.table(table) is not None
 
 
 def _feeds_insert(node: exp.Expression) -> bool:
@@ -143,10 +152,10 @@ def function_on_column(ctx: QueryContext):
         return  # a migration's one-off statement: not workload, and written once
     for scope in ctx.facts.scopes:
         for p in scope.predicates:
-            if not p.wrapped or p.clause == "having" or p.op == "neq" or not p.table or is_catalog(p.table):
+            if not p.wrapped or p.clause == "having" or p.op == "neq" or not _real_table(ctx, p.table):
                 continue  # no index to lose on a CTE, subquery, function or catalog
-            if isinstance(p.side, (exp.Column, exp.Literal)) or _expression_indexed(ctx, p):
-                continue
+            if isinstance(p.side, (exp.Column, exp.Literal, exp.AggFunc)) or _expression_indexed(ctx, p):
+                continue  # an aggregate is computed over groups, not a condition on each row
             if p.alias and _narrowed_elsewhere(ctx, scope, p.alias, p.table, {id(p.node)}):
                 continue  # a residual filter on the rows an index already found
             if isinstance(p.side, (exp.JSONExtract, exp.JSONExtractScalar, exp.JSONBExtract, exp.JSONBExtractScalar)) and p.op == "other":
@@ -431,21 +440,23 @@ def optional_filter(ctx: QueryContext):
     if runs_once(ctx):
         return  # a migration's one-off statement: not workload, and written once
     for scope in ctx.facts.scopes:
-        for node in scope.ors:
-            found = _optional_filters(scope, node)
-            if not found:
-                continue
-            p = found[0]
-            yield ctx.hit(
-                node,
-                f"optional filter on {_qualified(p)} ({node.sql(dialect='postgres')}): a generic plan (a prepared statement "
-                "after five runs, a driver or pooler that prepares statements) serves both the NULL and the "
-                f"non-NULL case, so it cannot use an index on {p.column} and reads the table",
-                help="add the condition only when the value is given (build the WHERE clause from the filters "
-                "that are set, or write one statement per combination); for one session, "
-                "SET plan_cache_mode = force_custom_plan also avoids it",
-                subject=_qualified(p),
-            )
+        found = [(node, p) for node in scope.ors for p in _optional_filters(scope, node)[:1]]
+        if not found:
+            continue  # one finding per query: its optional filters share one cause and one fix
+        node = found[0][0]
+        columns = ", ".join(dict.fromkeys(_qualified(q) for _, q in found))
+        more = " AND ..." if len(found) > 1 else ""
+        yield ctx.hit(
+            node,
+            f"optional filter{'s' if len(found) > 1 else ''} on {columns} ({node.sql(dialect='postgres')}{more}): "
+            "a generic plan (a prepared statement after five runs, a driver or pooler that prepares statements) "
+            "serves both the NULL and the non-NULL case, so it cannot use an index on these columns and reads "
+            "the table",
+            help="add the condition only when the value is given (build the WHERE clause from the filters "
+            "that are set, or write one statement per combination); for one session, "
+            "SET plan_cache_mode = force_custom_plan also avoids it",
+            subject=columns,
+        )
 
 
 # --- ordering and paging ------------------------------------------------------------

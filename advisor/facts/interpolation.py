@@ -29,7 +29,7 @@ _IDENTIFIER_NAME = re.compile(
     r"(^|_)(table|tables|tbl|tablename|table_name|schema|schemas|schema_name|column|columns|cols|col|field|fields|"
     r"relation|relname|index|index_name|view|sequence|seq|prefix|suffix|alias|channel|queue_table|db_table|"
     r"placeholders?|params_sql|values_sql|fields_sql|columns_sql|where_sql|sql|query|clause|fragment|join|"
-    r"predicate|criteria|conditions?|where)s?$",
+    r"predicate|criteria|conditions?|where|quoted|escaped)s?$",
     re.IGNORECASE,
 )
 _ESCAPED = re.compile(r"^(escaped|quoted|safe)", re.IGNORECASE)  # escapedWorkerSchema, quoted_name
@@ -57,11 +57,11 @@ class Piece:
 class _Scope:
     """Assignments visible from the expression: the enclosing function's, then the module's."""
 
-    def __init__(self, tree: ast.Module, function: ast.AST | None):
+    def __init__(self, tree: ast.Module, functions: tuple[ast.AST, ...]):
         self.params: set[str] = set()
         self.assigned: dict[str, list[ast.expr]] = {}
         self.loops: dict[str, list[ast.expr]] = {}
-        for owner in (tree, function):
+        for owner in (tree, *functions):
             if owner is None:
                 continue
             for node in _own_nodes(owner):
@@ -73,7 +73,7 @@ class _Scope:
                 elif isinstance(node, (ast.For, ast.comprehension)):
                     for name in _names(node.target):
                         self.loops.setdefault(name, []).append(node.iter)
-        if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        for function in functions:  # the enclosing functions' names too: closures read them
             args = function.args
             for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
                 if arg is not None and arg.arg not in ("self", "cls"):
@@ -126,6 +126,8 @@ def _outside(node: ast.expr, scope: _Scope, depth: int = 0) -> bool:
     if isinstance(node, ast.BoolOp):
         return any(_outside(v, scope, more) for v in node.values)
     if isinstance(node, ast.BinOp):
+        if isinstance(node.op, ast.Mod) and _identifier_template(node.left):
+            return False  # "%s_stream_id" % kind, "%s = ?" % column: the value becomes a name
         if isinstance(node.op, ast.Mult):  # ["%s"] * n, "?, " * n
             return _outside(node.left, scope, more) and _outside(node.right, scope, more)
         return _outside(node.left, scope, more) or _outside(node.right, scope, more)
@@ -148,6 +150,15 @@ def _outside(node: ast.expr, scope: _Scope, depth: int = 0) -> bool:
     if isinstance(node, ast.Name):
         return _name_outside(node.id, scope, more)
     return True
+
+
+_NAME_TEMPLATE = re.compile(r"^(?:[\w.\"]*%s[\w.\"]*|(?:\s*%s\s*(?:=|<>|!=|<=|>=|<|>)\s*(?:\?|%s|\$\d+)\s*))$")
+
+
+def _identifier_template(node: ast.expr) -> bool:
+    """A %-template that glues its value into a name, or puts it where a column name stands."""
+    return isinstance(node, ast.Constant) and isinstance(node.value, str) and \
+        _NAME_TEMPLATE.match(node.value) is not None
 
 
 def _attribute_outside(node: ast.Attribute) -> bool:
@@ -212,9 +223,23 @@ def _pieces_of(node: ast.expr) -> list[tuple[ast.expr, str]]:
         return out
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
         template = node.func.value.value if isinstance(node.func.value, ast.Constant) else ""
-        befores = re.split(r"\{[^{}]*\}", template if isinstance(template, str) else "")
-        values = list(node.args) + [k.value for k in node.keywords]
-        return [(v, befores[i] if i < len(befores) else "") for i, v in enumerate(values)]
+        template = template if isinstance(template, str) else ""
+        fields = re.findall(r"\{([^{}!:]*)[^{}]*\}", template)
+        befores = re.split(r"\{[^{}]*\}", template)
+        out = []
+        for i, field in enumerate(fields):
+            head, _, attr = field.partition(".")
+            keyword = next((k.value for k in node.keywords if k.arg == head), None)
+            value = keyword if keyword is not None else \
+                node.args[int(head)] if head.isdigit() and int(head) < len(node.args) else \
+                node.args[i] if not head and i < len(node.args) else None
+            if value is None:
+                continue
+            if attr:  # "{0.version_table_quoted}".format(backend): the attribute is what is spliced in
+                value = ast.Attribute(value=value, attr=attr.split(".")[-1], ctx=ast.Load())
+                ast.copy_location(value, node)
+            out.append((value, befores[i] if i < len(befores) else ""))
+        return out
     return []
 
 
@@ -234,18 +259,19 @@ def python_pieces(tree: ast.Module, text: str, location: Location) -> list[Piece
     pieces = []
     for value, before in _pieces_of(node):
         quoted = before.count("'") % 2 == 1
-        written = ast.get_source_segment(text, value) or ast.dump(value)[:40]
+        written = ast.unparse(value)[:60]
         pieces.append(Piece(written, _outside(value, scope), quoted))
     return pieces
 
 
-def _expression_at(tree: ast.Module, location: Location) -> tuple[ast.expr, ast.AST | None] | None:
-    """The outermost f-string / % / + / .format() expression spanning the location's lines."""
-    stack: list[tuple[ast.AST, ast.AST | None]] = [(tree, None)]
+def _expression_at(tree: ast.Module, location: Location) -> tuple[ast.expr, tuple[ast.AST, ...]] | None:
+    """The outermost f-string / % / + / .format() expression spanning the location's lines, with the
+    functions that enclose it."""
+    stack: list[tuple[ast.AST, tuple[ast.AST, ...]]] = [(tree, ())]
     while stack:
         node, function = stack.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-            function = node
+            function = (*function, node)
         if _built(node) and node.lineno == location.line and \
                 node.end_lineno == (location.end_line or location.line) and _starts_at(node, location):
             return node, function

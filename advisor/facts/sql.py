@@ -485,6 +485,11 @@ class _Builder:
         if not columns:
             return
         side = _unparen(side)
+        if isinstance(side, exp.Tuple) and len(columns) > 1 and all(isinstance(e, exp.Column) for e in side.expressions):
+            # (a, b) IN (...) / (a, b) < ($1, $2): row values a composite index on (a, b) serves
+            for column in side.expressions:
+                self._add(scope, node, column, value, op, clause, in_or, negated, [column])
+            return
         column = columns[0]
         if is_placeholder(fold(column)):
             return  # a column name the code fills in at run time: no rule can speak about it
