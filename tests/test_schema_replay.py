@@ -143,3 +143,15 @@ def test_a_table_rebuilt_by_drop_and_rename_is_not_known_whole():
                              "CREATE TABLE jobs (id bigint PRIMARY KEY, q text);\nALTER TABLE jobs RENAME TO _private_jobs;\n"))
     assert schema.complete("_private_jobs")
     assert sorted((i.name, i.table) for i in schema.indexes) == [("jobs_pkey", "jobs_legacy"), ("jobs_pkey1", "_private_jobs")]
+
+
+def test_a_migration_dropping_what_a_snapshot_declares_leaves_the_table_unknown():
+    # synapse: delta 32 drops events_stream_ordering, which the v72 snapshot (replayed first) declares
+    snapshot = "".join(f"CREATE TABLE t{i} (id bigint PRIMARY KEY);\n" for i in range(5))
+    snapshot += "CREATE TABLE events (stream_ordering bigint);\nCREATE UNIQUE INDEX events_stream_ordering ON events (stream_ordering);\n"
+    schema = build(("full.sql", snapshot), ("delta/32/remove_indices.sql", "DROP INDEX IF EXISTS events_stream_ordering;\n"))
+    assert "events_stream_ordering" in names(schema) and not schema.complete("events")
+    # within one migration history, a later migration's drop is just a drop
+    schema = build(("m1.sql", "CREATE TABLE events (stream_ordering bigint);\nCREATE INDEX e_so ON events (stream_ordering);\n"),
+                   ("m2.sql", "DROP INDEX e_so;\n"))
+    assert names(schema) == [] and schema.complete("events")

@@ -37,6 +37,11 @@ def runs_once(ctx: QueryContext) -> bool:
     return one_off(ctx.query.location.path, ctx.schema) and not _defines_workload(ctx)
 
 
+def _join_served(ctx: QueryContext, table: str, joins: list[str]) -> bool:
+    return any(index.method == "btree" and index.where is None and index.keys and index.keys[0].expr in joins
+               for index in ctx.schema.indexes_on(table))
+
+
 def _defines_workload(ctx: QueryContext) -> bool:
     """A view or function defined in a schema file: its query runs on every use, not once."""
     if isinstance(ctx.tree, exp.Create) and (ctx.tree.args.get("kind") or "").upper() in ("VIEW", "FUNCTION", "PROCEDURE"):
@@ -54,8 +59,12 @@ def missing_index(ctx: QueryContext):
             if is_catalog(table) or (known is not None and (known.temporary or known.kind == "view")):
                 continue  # a view's indexes are its tables'; a temporary table lives for one session
             access = access_of(scope, alias, table, ctx.schema)
-            if not access.filters and not (access.sort and access.has_limit):
-                continue  # nothing an index could narrow: joins alone are hashed, full reads stay full
+            alone = len(scope.sources) + len(scope.derived) == 1
+            if not access.filters and not (access.sort and access.has_limit and alone):
+                continue  # nothing an index could narrow: joins alone are hashed, full reads stay full;
+                # a top-N over a join sorts the joined rows, not this table
+            if access.joins and _join_served(ctx, table, access.joins):
+                continue  # reached by an indexed join key from the other side: its own filters are residual
             if not ctx.schema.complete(table):
                 if ctx.confidence == "certain":  # a sketch's tables may be CTEs of other fragments
                     anchor = access.predicates[0].node if access.predicates else scope.order_by[0].node
