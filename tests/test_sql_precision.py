@@ -98,3 +98,20 @@ def test_no_missing_index_for_one_off_statements_of_migrations(project):
     assert rules(project, "SELECT 1;", schema) == []
     project({"migrations/0002_backfill.sql": "UPDATE jobs SET code = 'x' WHERE status = 'old';\n"})
     assert [f for f in engine.check(["."]).active if catalogue.lookup(f.rule).name == "missing-index"] == []
+
+
+def test_join_using_columns_belong_to_both_sides(project):
+    # synapse: ... INNER JOIN room_memberships USING (room_id, event_id) WHERE room_id = ? AND forgotten = 0
+    schema = SCHEMA + "CREATE TABLE members (id bigint PRIMARY KEY, job_id bigint, forgotten int);\n" \
+                      "CREATE INDEX members_job ON members (job_id);\n"
+    sql = "SELECT count(*) FROM events JOIN members USING (job_id) WHERE job_id = $1 AND forgotten = 0;\n"
+    assert rules(project, sql, schema) == []
+
+
+def test_findings_carry_confidence(project):
+    project({"advisor.toml": 'schema = ["db/*.sql"]\n', "db/schema.sql": SCHEMA,
+             "app.py": 'def f(cur, table):\n'
+                       '    cur.execute(f"SELECT * FROM {table} WHERE status = NULL")\n'
+                       '    cur.execute("SELECT id FROM jobs WHERE worker = NULL")\n'})
+    by_line = {f.location.line: f.confidence for f in engine.check(["."]).active if f.rule == "SQL005"}
+    assert by_line == {2: "likely", 3: "certain"}

@@ -90,6 +90,7 @@ class Scope:
     has_where: bool = False
     parent: Scope | None = None
     catalogs: set[str] = field(default_factory=set)  # aliases of system catalogs (also in derived)
+    using: dict[str, list[str]] = field(default_factory=dict)  # JOIN ... USING column -> aliases it merges
 
     def table_of(self, alias: str | None) -> str | None:
         scope: Scope | None = self
@@ -267,6 +268,9 @@ class _Builder:
             if not isinstance(source, exp.Expression):
                 continue
             alias = _alias(source)
+            for ident in (join.args.get("using") or []) if join is not None else []:
+                merged = scope.using.setdefault(fold(ident), [a for a in scope.sources if a != alias][:1])
+                merged.append(alias)
             table = fold(source) if isinstance(source, exp.Table) and isinstance(source.this, exp.Identifier) else None
             if table is not None and is_placeholder(table):
                 table = None  # an unknown piece of a statement built at run time: nothing is known of it
@@ -494,6 +498,12 @@ class _Builder:
         if is_placeholder(fold(column)):
             return  # a column name the code fills in at run time: no rule can speak about it
         alias = self._alias_for(scope, column)
+        if alias is None and not column.table and fold(column) in scope.using:
+            # JOIN ... USING (room_id): an unqualified room_id is the merged column, equal on every side
+            for merged in scope.using[fold(column)]:
+                scope.predicates.append(Predicate(merged, scope.table_of(merged), fold(column), op, node, column,
+                                                  side, value, clause, in_or, negated))
+            return
         if isinstance(side, exp.Cast) and side.this is column and self._same_type(scope.table_of(alias), column, side.to):
             side = column  # a cast to the column's own type changes nothing: its index still serves
         scope.predicates.append(
