@@ -146,6 +146,13 @@ def _narrowed_elsewhere(ctx: QueryContext, scope: Scope, alias: str, table: str,
         for index in ctx.schema.indexes_on(table))
 
 
+def _joined_by_index(ctx: QueryContext, scope: Scope, alias: str, table: str) -> bool:
+    """The table is reached from another table of the join through an indexed key of its own."""
+    keys = {q.column for q in scope.predicates_on(alias) if q.op == "join" and not q.wrapped}
+    return bool(keys) and any(i.method == "btree" and i.where is None and i.keys and i.keys[0].expr in keys
+                              for i in ctx.schema.indexes_on(table))
+
+
 @query_check("function-on-column")
 def function_on_column(ctx: QueryContext):
     if runs_once(ctx):
@@ -156,7 +163,8 @@ def function_on_column(ctx: QueryContext):
                 continue  # no index to lose on a CTE, subquery, function or catalog
             if isinstance(p.side, (exp.Column, exp.Literal, exp.AggFunc)) or _expression_indexed(ctx, p):
                 continue  # an aggregate is computed over groups, not a condition on each row
-            if p.alias and _narrowed_elsewhere(ctx, scope, p.alias, p.table, {id(p.node)}):
+            if p.alias and (_narrowed_elsewhere(ctx, scope, p.alias, p.table, {id(p.node)})
+                            or _joined_by_index(ctx, scope, p.alias, p.table)):
                 continue  # a residual filter on the rows an index already found
             if isinstance(p.side, (exp.JSONExtract, exp.JSONExtractScalar, exp.JSONBExtract, exp.JSONBExtractScalar)) and p.op == "other":
                 continue
@@ -321,6 +329,8 @@ def not_in_subquery(ctx: QueryContext):
         while isinstance(inner, exp.Paren):
             inner = inner.this
         if isinstance(inner, exp.In) and inner.args.get("query") is not None:
+            if not any(scope.sources for scope in ctx.facts.scopes):
+                continue  # only catalogs, functions and CTEs: nothing of the application's grows here
             column = inner.this.sql(dialect="postgres")
             nulls = "" if _never_null(ctx, inner.args["query"]) else \
                 "returns no rows at all if the subquery yields a NULL, and "
@@ -382,8 +392,8 @@ def or_across_columns(ctx: QueryContext):
             if any(t is None or is_catalog(t) for b in branches for t, _ in b):
                 continue  # a column of a CTE, subquery or catalog, or one not resolved with certainty
             tables = {t for b in branches for t, _ in b}
-            if len(tables) > 1:
-                continue  # an OR across joined tables filters the joined rows: no single index could serve it
+            if len(tables) > 1 or len(scope.sources) + len(scope.derived) > 1:
+                continue  # in a join, the OR filters the joined rows; the join and its keys drive the scan
             inside = {id(n) for n in node.walk()}
             aliases = {p.alias for p in scope.predicates if id(p.node) in inside and p.alias}
             if any(_narrowed_elsewhere(ctx, scope, a, scope.table_of(a), inside) for a in aliases if scope.table_of(a)):
@@ -511,8 +521,10 @@ def limit_without_order_by(ctx: QueryContext):
         node = scope.node
         if _pins_unique_key(ctx, scope):
             continue  # a lookup by a primary or unique key yields one row at most
-        if isinstance(scope.limit, exp.Literal) and scope.limit.this == "1" and _projects_constants(node):
-            continue  # an existence check
+        if isinstance(scope.limit, exp.Literal) and scope.limit.this == "1":
+            continue  # any one row: an existence check, or a row all matches agree on
+        if scope.parent is not None and scope.parent.kind in ("update", "delete"):
+            continue  # WHERE id IN (SELECT ... LIMIT n): a batch of a bulk change, any rows will do
         if node.args.get("group") is None and any(isinstance(e, exp.AggFunc) or (isinstance(e, exp.Alias) and isinstance(e.this, exp.AggFunc)) for e in node.expressions):
             continue  # an aggregate without GROUP BY yields one row
         yield ctx.hit(
@@ -586,8 +598,8 @@ def _withheld(ctx: QueryContext, target: exp.Table) -> str | None:
 
 
 def _unknown_sketch(ctx: QueryContext, target: exp.Table) -> bool:
-    """A statement built at run time on a table advisor has not seen: perhaps a CTE of another fragment."""
-    return _withheld(ctx, target) is not None and ctx.confidence != "certain"
+    """A statement built at run time: its WHERE may be one of the pieces advisor cannot see."""
+    return ctx.confidence != "certain"
 
 
 @query_check("update-without-where")
@@ -631,6 +643,8 @@ def insert_without_columns(ctx: QueryContext):
         target = node.this
         if isinstance(target, exp.Schema) or node.args.get("default") or not isinstance(target, exp.Table):
             continue  # a column list, or MERGE's WHEN NOT MATCHED THEN INSERT (cols) with no table of its own
+        if is_placeholder(fold(target)) or is_catalog(fold(target), target.db or None):
+            continue  # a table named at run time, or a catalog whose column order is documented
         table = target.sql(dialect="postgres")
         yield ctx.hit(
             target,

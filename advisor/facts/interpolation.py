@@ -49,6 +49,7 @@ class Piece:
     text: str  # the expression as written
     outside: bool  # a caller can choose it
     quoted: bool  # it stands inside '...' in the SQL: a value, never an identifier
+    as_name: bool = False  # it stands where SQL expects a name (a table, a column, ASC/DESC)
 
 
 # --- Python -------------------------------------------------------------------
@@ -191,17 +192,11 @@ def _with_loops(scope: _Scope, comp: ast.expr) -> _Scope:
     return scope
 
 
-def _pieces_of(node: ast.expr) -> list[tuple[ast.expr, str]]:
-    """(interpolated expression, SQL text just before it) of a dynamic SQL expression."""
+def _sequence(node: ast.expr) -> list[str | ast.expr]:
+    """A dynamic SQL expression as its literal text and interpolated values, in order."""
     if isinstance(node, ast.JoinedStr):
-        out, before = [], ""
-        for value in node.values:
-            if isinstance(value, ast.Constant) and isinstance(value.value, str):
-                before += value.value
-            elif isinstance(value, ast.FormattedValue):
-                out.append((value.value, before))
-                before = ""
-        return out
+        return [v.value if isinstance(v, ast.Constant) else v.value for v in node.values
+                if isinstance(v, (ast.Constant, ast.FormattedValue))]
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
         left = node.left.value if isinstance(node.left, ast.Constant) and isinstance(node.left.value, str) else ""
         conversions = re.findall(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?([sdifrx%])", left)
@@ -210,37 +205,74 @@ def _pieces_of(node: ast.expr) -> list[tuple[ast.expr, str]]:
         right = node.right
         values = right.elts if isinstance(right, ast.Tuple) else \
             [v for v in right.values if v is not None] if isinstance(right, ast.Dict) else [right]
-        befores = re.split(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[sr]", left)
-        return [(v, befores[i] if i < len(befores) else "") for i, v in enumerate(values)]
+        return _interleave(re.split(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[sr]", left), values)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        out, before = [], ""
-        for part in _flatten_add(node):
-            if isinstance(part, ast.Constant) and isinstance(part.value, str):
-                before += part.value
-            else:
-                out.append((part, before))
-                before = ""
-        return out
+        return [p.value if isinstance(p, ast.Constant) and isinstance(p.value, str) else p for p in _flatten_add(node)]
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
         template = node.func.value.value if isinstance(node.func.value, ast.Constant) else ""
         template = template if isinstance(template, str) else ""
-        fields = re.findall(r"\{([^{}!:]*)[^{}]*\}", template)
-        befores = re.split(r"\{[^{}]*\}", template)
-        out = []
-        for i, field in enumerate(fields):
+        values: list[ast.expr | None] = []
+        for i, field in enumerate(re.findall(r"\{([^{}!:]*)[^{}]*\}", template)):
             head, _, attr = field.partition(".")
             keyword = next((k.value for k in node.keywords if k.arg == head), None)
             value = keyword if keyword is not None else \
                 node.args[int(head)] if head.isdigit() and int(head) < len(node.args) else \
                 node.args[i] if not head and i < len(node.args) else None
-            if value is None:
-                continue
-            if attr:  # "{0.version_table_quoted}".format(backend): the attribute is what is spliced in
-                value = ast.Attribute(value=value, attr=attr.split(".")[-1], ctx=ast.Load())
-                ast.copy_location(value, node)
-            out.append((value, befores[i] if i < len(befores) else ""))
-        return out
+            if value is not None and attr:  # "{0.version_table_quoted}".format(backend): the attribute is spliced in
+                value = ast.copy_location(ast.Attribute(value=value, attr=attr.split(".")[-1], ctx=ast.Load()), node)
+            values.append(value)
+        return _interleave(re.split(r"\{[^{}]*\}", template), values)
     return []
+
+
+def _interleave(texts: list[str], values: list) -> list[str | ast.expr]:
+    out: list[str | ast.expr] = []
+    for i, text in enumerate(texts):
+        out.append(text)
+        if i < len(values) and values[i] is not None:
+            out.append(values[i])
+    return out
+
+
+def _pieces_of(node: ast.expr) -> list[tuple[ast.expr, str, str]]:
+    """(interpolated expression, all SQL text before it, the literal text right after it)."""
+    sequence = _sequence(node)
+    out, before = [], ""
+    for i, part in enumerate(sequence):
+        if isinstance(part, str):
+            before += part
+            continue
+        after = sequence[i + 1] if i + 1 < len(sequence) and isinstance(sequence[i + 1], str) else ""
+        out.append((part, before, after))
+        before += "?"  # the value's own text is unknown; it is not a quote
+    return out
+
+
+_VALUE_WORDS = {"AND", "OR", "WHERE", "NOT", "LIKE", "ILIKE", "LIMIT", "OFFSET", "THEN", "ELSE", "WHEN", "BY",
+                "SET", "VALUES", "IN", "IS", "BETWEEN", "SELECT", "HAVING", "ON", "RETURNING", "AS", "CASE",
+                "DISTINCT", "ALL", "ANY", "SOME", "EXISTS", "INTERVAL"}
+_NAME_WORDS = ("FROM", "JOIN", "INTO", "UPDATE", "TABLE", "INDEX", "SEQUENCE", "VIEW", "SCHEMA", "TRIGGER",
+               "FUNCTION", "EXISTS", "ONLY", "TRUNCATE", "ANALYZE", "VACUUM", "NOTIFY", "LISTEN", "CHANNEL")
+
+
+def name_position(before: str, after: str) -> bool:
+    """The piece stands where SQL expects a name: `FROM {t}`, `{s}.jobs`, `"{c}"`, `{col} = %s`, `x {dir}`."""
+    if before.count("'") % 2 == 1:
+        return False  # inside a string literal: a value
+    if before.count('"') % 2 == 1:
+        return True  # inside a quoted identifier
+    tail, head = before.rstrip(), after.lstrip()
+    if tail.endswith(".") or head.startswith((".", "(")) and not tail.endswith(("(", ",", "=")):
+        return True  # schema.{table}, {schema}.table, {function}(...)
+    if re.match(r"(=|<|>|!=|<>|IS\b|IN\b|NOT\s+IN\b|LIKE\b|ILIKE\b|BETWEEN\b|@>|<@|\?)", head, re.IGNORECASE):
+        return True  # the left operand of a comparison: a column
+    last = re.search(r"([A-Za-z_]\w*)\s*$", before)
+    if last is None:
+        return False
+    word = last.group(1).upper()
+    if word in _NAME_WORDS:
+        return True
+    return word not in _VALUE_WORDS and before[last.end(1):] != ""  # after a column name: ASC, DESC, an alias
 
 
 def _flatten_add(node: ast.expr) -> list[ast.expr]:
@@ -257,10 +289,10 @@ def python_pieces(tree: ast.Module, text: str, location: Location) -> list[Piece
     node, function = found
     scope = _Scope(tree, function)
     pieces = []
-    for value, before in _pieces_of(node):
+    for value, before, after in _pieces_of(node):
         quoted = before.count("'") % 2 == 1
         written = ast.unparse(value)[:60]
-        pieces.append(Piece(written, _outside(value, scope), quoted))
+        pieces.append(Piece(written, _outside(value, scope), quoted, name_position(before, after)))
     return pieces
 
 
@@ -291,8 +323,10 @@ def reportable(piece: Piece) -> bool:
     """A value a caller chooses, in a value position or under a name that is not an identifier's."""
     if not piece.outside:
         return False
+    if piece.as_name:
+        return False  # identifiers are the code's to choose; values are what injection needs
     name = re.split(r"[.\[(]", piece.text.strip())[-1] or piece.text
-    return piece.quoted or not identifier_name(name.strip("() "))
+    return not identifier_name(name.strip("() "))
 
 
 def _starts_at(node: ast.expr, location: Location) -> bool:
@@ -313,29 +347,39 @@ def js_pieces(segment: str, source: str = "", offset: int = 0) -> list[Piece]:
 
     `source` and `offset` (where the segment starts in it) let a bare name be followed to the
     `const`/`let` that assigned it last before the segment."""
-    pieces = []
     if segment.lstrip().startswith("`"):
-        subs = _template_substitutions(segment)
+        sequence = _template_sequence(segment)
     else:
-        subs = []
+        sequence = []
         parts = re.split(r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|`(?:[^`\\]|\\.)*`)""", segment)
-        before = ""
         for i, part in enumerate(parts):
-            if i % 2 == 1:
-                before += part[1:-1]
-                continue
             expr = part.strip().strip("+").strip()
-            if expr:
-                subs.append((before, expr))
-                before = ""
-    for before, expr in subs:
-        piece = _js_piece(expr, before)
-        if piece.outside and re.fullmatch(r"[A-Za-z_$][\w$]*", expr.strip()) and source:
-            assigned = _js_assignment(source[:offset], expr.strip())
-            if assigned is not None and not _js_piece(assigned, "").outside:
-                piece = Piece(piece.text, False, piece.quoted)
+            if i % 2 == 1:
+                sequence.append(part[1:-1])
+            elif expr:
+                sequence.append(_Expr(expr))
+    pieces, before = [], ""
+    for i, part in enumerate(sequence):
+        if not isinstance(part, _Expr):
+            before += part
+            continue
+        after = sequence[i + 1] if i + 1 < len(sequence) and not isinstance(sequence[i + 1], _Expr) else ""
+        piece = _js_piece(part.text, before, after)
+        if piece.outside and re.fullmatch(r"[A-Za-z_$][\w$]*", part.text) and source:
+            assigned = _js_assignment(source[:offset], part.text)
+            if assigned is not None and not _js_piece(assigned, "", "").outside:
+                piece = Piece(piece.text, False, piece.quoted, piece.as_name)
         pieces.append(piece)
+        before += "?"
     return pieces
+
+
+class _Expr(str):
+    """The text of one interpolated JS expression (a str subclass, to tell it from literal text)."""
+
+    @property
+    def text(self) -> str:
+        return str(self).strip()
 
 
 def _js_assignment(before: str, name: str) -> str | None:
@@ -346,26 +390,28 @@ def _js_assignment(before: str, name: str) -> str | None:
     return found
 
 
-def _template_substitutions(segment: str) -> list[tuple[str, str]]:
-    out, i, before, n = [], segment.index("`") + 1, "", len(segment)
+def _template_sequence(segment: str) -> list[str]:
+    out: list[str] = []
+    i, text, n = segment.index("`") + 1, "", len(segment)
     while i < n:
         if segment.startswith("${", i):
             depth, j = 1, i + 2
             while j < n and depth:
                 depth += {"{": 1, "}": -1}.get(segment[j], 0)
                 j += 1
-            out.append((before, segment[i + 2:j - 1]))
-            before, i = "", j
+            out += [text, _Expr(segment[i + 2:j - 1])]
+            text, i = "", j
+        elif segment[i] == "`" and (i == 0 or segment[i - 1] != "\\"):
+            break  # the literal's end
         else:
-            before += segment[i]
+            text += segment[i]
             i += 1
-    return out
+    return out + [text]
 
 
-def _js_piece(expr: str, before: str) -> Piece:
+def _js_piece(expr: str, before: str, after: str) -> Piece:
     quoted = before.count("'") % 2 == 1
-    if before.count('"') % 2 == 1 and not quoted:
-        return Piece(expr.strip(), False, False)  # inside "...": a quoted identifier, never a value
+    as_name = name_position(before, after)
     name = expr.strip().split(".")[-1].strip("()")
     safe = (
         before.endswith("$")  # $${i + 1}: a placeholder's number
@@ -374,7 +420,7 @@ def _js_piece(expr: str, before: str) -> Piece:
         or _JS_PLACEHOLDERS.search(expr.strip()) is not None
         or ("`$${" in expr and ".join(" in expr)  # _.times(n, i => `$${i + 1}`).join(",")
         or re.match(r"\s*this\.", expr) is not None
-        or (not quoted and re.fullmatch(r"[\w$.]+", expr.strip()) is not None and identifier_name(name))
+        or (re.fullmatch(r"[\w$.]+", expr.strip()) is not None and identifier_name(name))
         or re.fullmatch(r"[^?]+\?\s*(['\"`])[^'\"`]*\1\s*:\s*(['\"`])[^'\"`]*\2\s*", expr) is not None  # cond ? 'a' : 'b'
     )
-    return Piece(expr.strip(), not safe, quoted)
+    return Piece(expr.strip(), not safe, quoted, as_name)
