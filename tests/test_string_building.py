@@ -86,3 +86,16 @@ def test_javascript_template_literals(project):
     """
     found = fired(project, "app.js", code)
     assert [f.location.line for f in found] == [7] and "(name)" in found[0].message
+
+
+@pytest.mark.parametrize("before,after,name", [
+    ("SELECT ", " FROM t", True), ("SELECT a, ", " FROM t", True), ("INSERT INTO t (", ") VALUES", True),
+    ("UPDATE t SET ", " WHERE id = ?", True), ("DELETE FROM g WHERE ", " NOT IN (", True),
+    ("SELECT min(", ") FROM g", True), ("ORDER BY x ", ", y", True), ("FROM ", ".jobs", True),
+    ("INSERT INTO t (a) VALUES (?, ", ")", False), ("WHERE x IN (?, ", ")", False), ("WHERE id = ", "", False),
+    ("WHERE a = '", "'", False), ("ORDER BY ", "", False), ("LIMIT ", "", False),
+])
+def test_where_a_piece_stands(before, after, name):
+    from advisor.facts.interpolation import name_position
+
+    assert name_position(before, after) is name

@@ -249,10 +249,14 @@ def _pieces_of(node: ast.expr) -> list[tuple[ast.expr, str, str]]:
 
 
 _VALUE_WORDS = {"AND", "OR", "WHERE", "NOT", "LIKE", "ILIKE", "LIMIT", "OFFSET", "THEN", "ELSE", "WHEN", "BY",
-                "SET", "VALUES", "IN", "IS", "BETWEEN", "SELECT", "HAVING", "ON", "RETURNING", "AS", "CASE",
-                "DISTINCT", "ALL", "ANY", "SOME", "EXISTS", "INTERVAL"}
+                "VALUES", "IN", "IS", "BETWEEN", "HAVING", "ON", "AS", "CASE", "ALL", "ANY", "SOME", "EXISTS",
+                "INTERVAL"}
 _NAME_WORDS = ("FROM", "JOIN", "INTO", "UPDATE", "TABLE", "INDEX", "SEQUENCE", "VIEW", "SCHEMA", "TRIGGER",
-               "FUNCTION", "EXISTS", "ONLY", "TRUNCATE", "ANALYZE", "VACUUM", "NOTIFY", "LISTEN", "CHANNEL")
+               "FUNCTION", "EXISTS", "ONLY", "TRUNCATE", "ANALYZE", "VACUUM", "NOTIFY", "LISTEN", "CHANNEL",
+               "SELECT", "DISTINCT", "SET", "RETURNING")
+# the clause a list item belongs to: names in SELECT/SET/RETURNING lists and column lists, values in VALUES/IN
+_LIST_CLAUSE = re.compile(r"\b(SELECT\b|SET\b|RETURNING\b|BY\b|VALUES\b|IN\b|INTO\s+[\w.\"]+\s*\()(?!.*\b(SELECT|SET|RETURNING|BY|VALUES|IN)\b)",
+                          re.IGNORECASE | re.DOTALL)
 
 
 def name_position(before: str, after: str) -> bool:
@@ -266,6 +270,11 @@ def name_position(before: str, after: str) -> bool:
         return True  # schema.{table}, {schema}.table, {function}(...)
     if re.match(r"(=|<|>|!=|<>|IS\b|IN\b|NOT\s+IN\b|LIKE\b|ILIKE\b|BETWEEN\b|@>|<@|\?)", head, re.IGNORECASE):
         return True  # the left operand of a comparison: a column
+    if tail.endswith(",") or re.search(r"\bINTO\s+[\w.\"?]+\s*\($", tail, re.IGNORECASE):
+        clause = _LIST_CLAUSE.search(tail[-400:])  # which list the item is in
+        return clause is not None and clause.group(1).upper() not in ("VALUES", "IN")
+    if re.search(r"\b\w+\($", tail) and head.startswith(")") and not re.search(r"\b(IN|VALUES)\s*\($", tail, re.IGNORECASE):
+        return True  # min({col}): a column handed to a function
     last = re.search(r"([A-Za-z_]\w*)\s*$", before)
     if last is None:
         return False
