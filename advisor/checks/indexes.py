@@ -63,7 +63,8 @@ def missing_index(ctx: QueryContext):
             if not access.filters and not (access.sort and access.has_limit and alone):
                 continue  # nothing an index could narrow: joins alone are hashed, full reads stay full;
                 # a top-N over a join sorts the joined rows, not this table
-            if access.joins and _join_served(ctx, table, access.joins):
+            joins = access.joins + [c for c, merged in scope.using.items() if alias in merged]
+            if joins and _join_served(ctx, table, joins):
                 continue  # reached by an indexed join key from the other side: its own filters are residual
             if not ctx.schema.complete(table):
                 if ctx.confidence == "certain":  # a sketch's tables may be CTEs of other fragments

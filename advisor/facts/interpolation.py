@@ -273,8 +273,6 @@ def name_position(before: str, after: str) -> bool:
     if tail.endswith(",") or re.search(r"\bINTO\s+[\w.\"?]+\s*\($", tail, re.IGNORECASE):
         clause = _LIST_CLAUSE.search(tail[-400:])  # which list the item is in
         return clause is not None and clause.group(1).upper() not in ("VALUES", "IN")
-    if re.search(r"\b\w+\($", tail) and head.startswith(")") and not re.search(r"\b(IN|VALUES)\s*\($", tail, re.IGNORECASE):
-        return True  # min({col}): a column handed to a function
     last = re.search(r"([A-Za-z_]\w*)\s*$", before)
     if last is None:
         return False
