@@ -42,6 +42,18 @@ def _join_served(ctx: QueryContext, table: str, joins: list[str]) -> bool:
                for index in ctx.schema.indexes_on(table))
 
 
+def _another_drives(ctx: QueryContext, scope, alias: str) -> bool:
+    """Another table of the join has filters an existing index serves: the join can start there."""
+    for other, table in scope.sources.items():
+        if other == alias or not ctx.schema.complete(table):
+            continue
+        access = access_of(scope, other, table, ctx.schema)
+        access.joins = []
+        if access.filters and serving_index(ctx.schema, access) is not None:
+            return True
+    return False
+
+
 def _defines_workload(ctx: QueryContext) -> bool:
     """A view or function defined in a schema file: its query runs on every use, not once."""
     if isinstance(ctx.tree, exp.Create) and (ctx.tree.args.get("kind") or "").upper() in ("VIEW", "FUNCTION", "PROCEDURE"):
@@ -64,8 +76,8 @@ def missing_index(ctx: QueryContext):
                 continue  # nothing an index could narrow: joins alone are hashed, full reads stay full;
                 # a top-N over a join sorts the joined rows, not this table
             joins = access.joins + [c for c, merged in scope.using.items() if alias in merged]
-            if joins and _join_served(ctx, table, joins):
-                continue  # reached by an indexed join key from the other side: its own filters are residual
+            if joins and _join_served(ctx, table, joins) and _another_drives(ctx, scope, alias):
+                continue  # reached by an indexed join key from a table an index finds: its filters are residual
             if not ctx.schema.complete(table):
                 if ctx.confidence == "certain":  # a sketch's tables may be CTEs of other fragments
                     anchor = access.predicates[0].node if access.predicates else scope.order_by[0].node
