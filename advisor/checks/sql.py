@@ -6,9 +6,9 @@ import re
 
 from sqlglot import exp
 
-from advisor.checks import Hit, QueryContext, query_check, source_check
-from advisor.checks.indexes import one_off, runs_once
-from advisor.facts.sql import Predicate, Scope, conjuncts, disjuncts, is_catalog, is_placeholder
+from advisor.checks import Hit, QueryContext, premises, query_check, source_check
+from advisor.checks.indexes import runs_once
+from advisor.facts.sql import Predicate, Scope, disjuncts, is_catalog, is_placeholder
 from advisor.names import fold, quote
 from advisor.schema.ddl import canonical_expression
 from advisor.ir import SourceFile
@@ -31,7 +31,7 @@ def select_star(ctx: QueryContext):
                 tables = [scope.sources[qualifier]] if qualifier in scope.sources else []
             else:
                 tables = sorted(set(scope.sources.values()))
-            tables = [t for t in tables if _real_table(ctx, t)]
+            tables = [t for t in tables if premises.real_table(ctx, t)]
             if not tables:
                 continue  # the columns of a CTE, subquery, function or catalog: chosen where they are defined
             which = f"{star.table}.*" if qualifier is not None else "*"
@@ -42,14 +42,6 @@ def select_star(ctx: QueryContext):
                 "and don't change shape when the table gains a column",
                 subject=",".join(tables),
             )
-
-
-def _real_table(ctx: QueryContext, table: str | None) -> bool:
-    """An application table: not a catalog, and in a statement built from fragments, one the schema knows
-    (the other names there may be CTEs defined in another fragment)."""
-    if not table or is_catalog(table):
-        return False
-    return ctx.confidence == "certain" or not ctx.schema or ctx.schema.table(table) is not None
 
 
 def _feeds_insert(node: exp.Expression) -> bool:
@@ -136,35 +128,18 @@ def _sargable_rewrite(p: Predicate) -> str | None:
     return None
 
 
-def _narrowed_elsewhere(ctx: QueryContext, scope: Scope, alias: str, table: str, besides: set[int]) -> bool:
-    """Other conditions of the scope (not in `besides`) pin the table to one row by a primary or unique
-    key: the condition at hand is a residual filter on that row, not what makes the query scan."""
-    equal = {q.column for q in scope.predicates_on(alias)
-             if id(q.node) not in besides and q.op == "eq" and not q.wrapped and not q.in_or and not q.negated}
-    return bool(equal) and any(
-        index.unique and index.where is None and all(k.is_column and k.expr in equal for k in index.keys)
-        for index in ctx.schema.indexes_on(table))
-
-
-def _joined_by_index(ctx: QueryContext, scope: Scope, alias: str, table: str) -> bool:
-    """The table is reached from another table of the join through an indexed key of its own."""
-    keys = {q.column for q in scope.predicates_on(alias) if q.op == "join" and not q.wrapped}
-    return bool(keys) and any(i.method == "btree" and i.where is None and i.keys and i.keys[0].expr in keys
-                              for i in ctx.schema.indexes_on(table))
-
-
 @query_check("function-on-column")
 def function_on_column(ctx: QueryContext):
     if runs_once(ctx):
         return  # a migration's one-off statement: not workload, and written once
     for scope in ctx.facts.scopes:
         for p in scope.predicates:
-            if not p.wrapped or p.clause == "having" or p.op == "neq" or not _real_table(ctx, p.table):
+            if not p.wrapped or p.clause == "having" or p.op == "neq" or not premises.real_table(ctx, p.table):
                 continue  # no index to lose on a CTE, subquery, function or catalog
             if isinstance(p.side, (exp.Column, exp.Literal, exp.AggFunc)) or _expression_indexed(ctx, p):
                 continue  # an aggregate is computed over groups, not a condition on each row
-            if p.alias and (_narrowed_elsewhere(ctx, scope, p.alias, p.table, {id(p.node)})
-                            or _joined_by_index(ctx, scope, p.alias, p.table)):
+            if p.alias and (premises.narrowed_elsewhere(ctx, scope, p.alias, p.table, {id(p.node)})
+                            or premises.joined_by_index(ctx, scope, p.alias, p.table)):
                 continue  # a residual filter on the rows an index already found
             if isinstance(p.side, (exp.JSONExtract, exp.JSONExtractScalar, exp.JSONBExtract, exp.JSONBExtractScalar)) and p.op == "other":
                 continue
@@ -332,7 +307,7 @@ def not_in_subquery(ctx: QueryContext):
             if not any(scope.sources for scope in ctx.facts.scopes):
                 continue  # only catalogs, functions and CTEs: nothing of the application's grows here
             column = inner.this.sql(dialect="postgres")
-            nulls = "" if _never_null(ctx, inner.args["query"]) else \
+            nulls = "" if premises.never_null(ctx, inner.args["query"]) else \
                 "returns no rows at all if the subquery yields a NULL, and "
             yield ctx.hit(
                 node,
@@ -342,26 +317,6 @@ def not_in_subquery(ctx: QueryContext):
                 "and is planned as a hash or merge anti-join",
                 subject=column,
             )
-
-
-def _never_null(ctx: QueryContext, query: exp.Expression) -> bool:
-    """The subquery yields one column the schema declares NOT NULL (or filters with IS NOT NULL)."""
-    select = query.this if isinstance(query, exp.Subquery) else query
-    if not isinstance(select, exp.Select) or len(select.expressions) != 1 or select.args.get("joins"):
-        return False
-    column = select.expressions[0]
-    column = column.this if isinstance(column, exp.Alias) else column
-    from_ = select.args.get("from_") or select.args.get("from")
-    if not isinstance(column, exp.Column) or from_ is None or not isinstance(from_.this, exp.Table):
-        return False
-    where = select.args.get("where")
-    if where is not None and any(isinstance(c, exp.Is) and c.args.get("negate") and isinstance(c.expression, exp.Null)
-                                 and isinstance(c.this, exp.Column) and c.this.name == column.name
-                                 for c in conjuncts(where.this)):
-        return True  # ... WHERE col IS NOT NULL
-    table = ctx.schema.table(fold(from_.this))
-    known = table.columns.get(fold(column)) if table is not None else None
-    return known is not None and known.not_null
 
 
 # --- OR across columns -----------------------------------------------------------
@@ -396,7 +351,7 @@ def or_across_columns(ctx: QueryContext):
                 continue  # in a join, the OR filters the joined rows; the join and its keys drive the scan
             inside = {id(n) for n in node.walk()}
             aliases = {p.alias for p in scope.predicates if id(p.node) in inside and p.alias}
-            if any(_narrowed_elsewhere(ctx, scope, a, scope.table_of(a), inside) for a in aliases if scope.table_of(a)):
+            if any(premises.narrowed_elsewhere(ctx, scope, a, scope.table_of(a), inside) for a in aliases if scope.table_of(a)):
                 continue  # a residual filter on the rows an index already found
             if ctx.schema and all(_served_by_index(ctx, b) for b in branches):
                 continue  # each branch has an index: PostgreSQL combines them with a BitmapOr
@@ -413,44 +368,13 @@ def or_across_columns(ctx: QueryContext):
 
 # --- catch-all optional filters ------------------------------------------------------
 
-_NOT_A_PARAMETER = object()
-
-
-def _parameter_key(node: exp.Expression | None):
-    """`$1` -> "$1", `%(q)s`/`:q` -> ":q", `%s`/`?` -> None (anonymous); anything else: _NOT_A_PARAMETER."""
-    while isinstance(node, (exp.Cast, exp.Paren)):
-        node = node.this
-    if isinstance(node, exp.Parameter):
-        return "$" + node.name
-    if isinstance(node, exp.Placeholder):
-        return ":" + node.name if node.name else None
-    return _NOT_A_PARAMETER
-
-
-def _optional_filters(scope: Scope, node: exp.Or) -> list[Predicate]:
-    """The predicates of `(:p IS NULL OR col = :p)`: a parameter's null test beside a condition on it."""
-    branches = disjuncts(node)
-    tested = set()
-    for branch in branches:
-        if isinstance(branch, exp.Is) and isinstance(branch.expression, exp.Null):
-            key = _parameter_key(branch.this)
-            if key is not _NOT_A_PARAMETER:
-                tested.add(key)
-    if not tested:
-        return []
-    inside = {id(n) for b in branches if not isinstance(b, exp.Is) for n in b.walk()}
-    return [p for p in scope.predicates
-            if id(p.node) in inside and p.table and not is_catalog(p.table)
-            and p.op in ("eq", "in", "range", "like")
-            and (key := _parameter_key(p.value)) is not _NOT_A_PARAMETER and (key in tested or key is None)]
-
 
 @query_check("optional-filter")
 def optional_filter(ctx: QueryContext):
     if runs_once(ctx):
         return  # a migration's one-off statement: not workload, and written once
     for scope in ctx.facts.scopes:
-        found = [(node, p) for node in scope.ors for p in _optional_filters(scope, node)[:1]]
+        found = [(node, p) for node in scope.ors for p in premises.optional_filters(scope, node)[:1]]
         if not found:
             continue  # one finding per query: its optional filters share one cause and one fix
         node = found[0][0]
@@ -519,7 +443,7 @@ def limit_without_order_by(ctx: QueryContext):
         if scope.limit is None or scope.order_by or scope.kind != "select" or scope.in_exists:
             continue
         node = scope.node
-        if _pins_unique_key(ctx, scope):
+        if premises.pins_unique_key(ctx, scope):
             continue  # a lookup by a primary or unique key yields one row at most
         if isinstance(scope.limit, exp.Literal) and scope.limit.this == "1":
             continue  # any one row: an existence check, or a row all matches agree on
@@ -539,17 +463,6 @@ def limit_without_order_by(ctx: QueryContext):
 def _projects_constants(node: exp.Expression) -> bool:
     return all(isinstance(e, exp.Literal) or (isinstance(e, exp.Alias) and isinstance(e.this, exp.Literal))
                for e in node.expressions)
-
-
-def _pins_unique_key(ctx: QueryContext, scope: Scope) -> bool:
-    if len(scope.sources) != 1 or scope.derived:
-        return False  # with a join, one row of one table can still meet many of another
-    for alias, table in scope.sources.items():
-        equal = {p.column for p in scope.predicates_on(alias) if p.op == "eq" and not p.wrapped and not p.in_or}
-        for index in ctx.schema.indexes_on(table):
-            if index.unique and index.where is None and all(k.is_column and k.expr in equal for k in index.keys):
-                return True
-    return False
 
 
 # --- unsafe statements --------------------------------------------------------------
@@ -573,46 +486,17 @@ def _statements(ctx: QueryContext, kind: type) -> list[exp.Expression]:
     return [scope.node for scope in ctx.facts.scopes if isinstance(scope.node, kind)]
 
 
-def _whole_table_write(ctx: QueryContext, target: exp.Expression) -> str | None:
-    """Why a statement without WHERE on this target is not reported: None when it is.
-
-    Only an application table advisor knows whole, outside migrations (a backfill rewrites every row
-    on purpose) is worth the claim; a temporary table or a CTE is scratch space."""
-    if not isinstance(target, exp.Table) or not isinstance(target.this, exp.Identifier):
-        return "not a table"
-    name = fold(target)
-    if is_placeholder(name):
-        return "unknown"
-    if name in ctx.facts.ctes or is_catalog(name, target.db or None) or one_off(ctx.query.location.path, ctx.schema):
-        return "not application data"
-    known = ctx.schema.table(name)
-    if known is not None and (known.temporary or known.kind == "view"):
-        return "scratch"
-    return None
-
-
-def _withheld(ctx: QueryContext, target: exp.Table) -> str | None:
-    name = fold(target)
-    known = ctx.schema.table(name)
-    return None if known is not None and known.location is not None else name
-
-
-def _unknown_sketch(ctx: QueryContext, target: exp.Table) -> bool:
-    """A statement built at run time: its WHERE may be one of the pieces advisor cannot see."""
-    return ctx.confidence != "certain"
-
-
 @query_check("update-without-where")
 def update_without_where(ctx: QueryContext):
     for node in _statements(ctx, exp.Update):
         if _constant_true(node.args.get("where")) and not node.args.get("from_") and not node.args.get("from"):
-            if _whole_table_write(ctx, node.this) is not None or _unknown_sketch(ctx, node.this):
+            if premises.whole_table_write(ctx, node.this) is not None or premises.unknown_sketch(ctx, node.this):
                 continue
             table = node.this.sql(dialect="postgres")
             yield ctx.hit(
                 node.this,
                 f"UPDATE {table} has no WHERE clause: it rewrites every row of the table",
-                withheld=_withheld(ctx, node.this),
+                withheld=premises.withheld(ctx, node.this),
                 help="add a WHERE clause; if every row really must change, say so with a comment and "
                 "`advisor: ignore update-without-where`, and batch it to keep locks and WAL small",
                 subject=table,
@@ -623,13 +507,13 @@ def update_without_where(ctx: QueryContext):
 def delete_without_where(ctx: QueryContext):
     for node in _statements(ctx, exp.Delete):
         if _constant_true(node.args.get("where")) and not node.args.get("using"):
-            if _whole_table_write(ctx, node.this) is not None or _unknown_sketch(ctx, node.this):
+            if premises.whole_table_write(ctx, node.this) is not None or premises.unknown_sketch(ctx, node.this):
                 continue
             table = node.this.sql(dialect="postgres")
             yield ctx.hit(
                 node.this,
                 f"DELETE FROM {table} has no WHERE clause: it deletes every row of the table",
-                withheld=_withheld(ctx, node.this),
+                withheld=premises.withheld(ctx, node.this),
                 help="add a WHERE clause; to empty a table on purpose use TRUNCATE, which is faster and explicit",
                 subject=table,
             )
@@ -673,20 +557,12 @@ def _connected(nodes: list[str], edges: list[tuple[str, str]]) -> bool:
     return len({root(n) for n in nodes}) == 1
 
 
-def _single_row(ctx: QueryContext, scope: Scope, alias: str) -> bool:
-    """The table is pinned to one row by equalities on a unique key: pairing with it multiplies nothing."""
-    table = scope.sources[alias]
-    equal = {p.column for p in scope.predicates_on(alias) if p.op == "eq" and not p.wrapped and not p.in_or}
-    return any(index.unique and index.where is None and all(k.is_column and k.expr in equal for k in index.keys)
-               for index in ctx.schema.indexes_on(table))
-
-
 @query_check("cartesian-join")
 def cartesian_join(ctx: QueryContext):
     if runs_once(ctx):
         return  # a migration's one-off statement: not workload, and written once
     for scope in ctx.facts.scopes:
-        tables = [a for a in scope.sources if not _single_row(ctx, scope, a)]  # multi-row relations
+        tables = [a for a in scope.sources if not premises.single_row(ctx, scope, a)]  # multi-row relations
         if len(tables) < 2:
             continue
         if any(p.alias is None for p in scope.predicates):
@@ -737,7 +613,7 @@ def sql_string_building(source: SourceFile):
         if tree is not None:
             pieces = interpolation.python_pieces(tree, source.text, built.location)
         else:
-            segment, offset = _segment(lines, built.location)
+            segment, offset = premises.segment(lines, built.location)
             pieces = interpolation.js_pieces(segment, source.text, offset)
         risky = [p for p in pieces or () if interpolation.reportable(p)] if pieces is not None else None
         if risky == []:
@@ -753,14 +629,3 @@ def sql_string_building(source: SourceFile):
         )
 
 
-def _segment(lines: list[str], loc) -> tuple[str, int]:
-    """The source text of a location's span, and the offset where it starts in the file."""
-    end_line = loc.end_line or loc.line
-    chunk = lines[loc.line - 1:end_line]
-    if not chunk:
-        return "", 0
-    offset = sum(len(line) for line in lines[:loc.line - 1]) + loc.col - 1
-    if len(chunk) == 1:
-        return chunk[0][loc.col - 1:(loc.end_col - 1) if loc.end_col else None], offset
-    text = chunk[0][loc.col - 1:] + "".join(chunk[1:-1]) + chunk[-1][:(loc.end_col - 1) if loc.end_col else None]
-    return text, offset
