@@ -115,3 +115,12 @@ def test_findings_carry_confidence(project):
                        '    cur.execute("SELECT id FROM jobs WHERE worker = NULL")\n'})
     by_line = {f.location.line: f.confidence for f in engine.check(["."]).active if f.rule == "SQL005"}
     assert by_line == {2: "likely", 3: "certain"}
+
+
+def test_an_index_column_is_never_listed_twice(project):
+    sql = ("SELECT id FROM events WHERE at >= $1 AND at < $2 AND type = $3 AND type IN ('a', 'b') "
+           "ORDER BY type, at LIMIT 5;\n")
+    hits = [m for name, m in found(project, sql) if name == "missing-index"]
+    assert len(hits) == 1
+    ddl = hits[0].split("(", 1)[1]
+    assert "type, at" in ddl and ddl.count("type") == 1 and ddl.count(" at") == 1, hits[0]
