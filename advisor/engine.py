@@ -226,10 +226,22 @@ class _Run:
                 queries += [q for q in source.queries if isinstance(q, SqlQuery)]
         schema = schema_from_queries(queries)
         schema.files = seen
+        schema.tiny = self._tiny_tables()
         for source in checked:
             schema.indexes += source.indexes
         self.has_schema = bool(schema.tables)
         return schema
+
+    def _tiny_tables(self) -> set[str]:
+        """Tables whose configured row count ([seed.tables.t] rows) is below explain's large_table_rows:
+        a scan of them is cheap, so no index is advised for them."""
+        from advisor.seed.settings import explain_settings, seed_settings
+
+        try:
+            rows, large = seed_settings(self.config).tables, explain_settings(self.config).large_table_rows
+        except ConfigError:
+            return set()  # reported where the settings are used
+        return {table for table, count in rows.items() if count < large}
 
     def _parse_errors(self, queries: list[SqlQuery], schema_only: bool) -> None:
         from advisor.checks import Hit

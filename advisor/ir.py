@@ -206,6 +206,7 @@ class Schema:
     # appended for the Trust section: rules that claim an absence ask `complete` first
     gaps: dict[str, str] = field(default_factory=dict)  # table -> what advisor could not see of it
     files: set[str] = field(default_factory=set)  # the schema files of the config (DDL, migrations)
+    tiny: set[str] = field(default_factory=set)  # tables the config says stay small ([seed.tables.t] rows)
 
     def complete(self, table: str) -> bool:
         """Its CREATE TABLE was seen and no statement declaring its indexes was unreadable."""

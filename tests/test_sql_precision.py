@@ -124,3 +124,11 @@ def test_an_index_column_is_never_listed_twice(project):
     assert len(hits) == 1
     ddl = hits[0].split("(", 1)[1]
     assert "type, at" in ddl and ddl.count("type") == 1 and ddl.count(" at") == 1, hits[0]
+
+
+def test_no_missing_index_on_a_table_the_config_says_is_tiny(project):
+    project({"advisor.toml": 'schema = ["db/*.sql"]\n[seed.tables.settings]\nrows = 20\n[seed.tables.events]\nrows = 90000\n',
+             "db/schema.sql": SCHEMA,
+             "q.sql": "SELECT id FROM settings WHERE value = $1;\nSELECT id FROM events WHERE type = $1;\n"})
+    hits = [f for f in engine.check(["."]).active if f.rule == "IDX001"]
+    assert [f.location.line for f in hits] == [2]

@@ -68,6 +68,8 @@ def missing_index(ctx: QueryContext):
     for scope in ctx.facts.scopes:
         for alias, table in scope.sources.items():
             known = ctx.schema.table(table)
+            if table in ctx.schema.tiny:
+                continue  # the config says it stays small: reading it whole is the cheapest plan
             if is_catalog(table) or (known is not None and (known.temporary or known.kind == "view")):
                 continue  # a view's indexes are its tables'; a temporary table lives for one session
             access = access_of(scope, alias, table, ctx.schema)
