@@ -132,3 +132,12 @@ def test_no_missing_index_on_a_table_the_config_says_is_tiny(project):
              "q.sql": "SELECT id FROM settings WHERE value = $1;\nSELECT id FROM events WHERE type = $1;\n"})
     hits = [f for f in engine.check(["."]).active if f.rule == "IDX001"]
     assert [f.location.line for f in hits] == [2]
+
+
+def test_partial_index_on_an_enum_status(project):
+    # procrastinate: CREATE INDEX ... WHERE status = 'todo'::procrastinate_job_status; queries say status = 'todo'
+    schema = ("CREATE TYPE job_status AS ENUM ('todo', 'doing');\n"
+              "CREATE TABLE q_jobs (id bigserial PRIMARY KEY, queue_name text, status job_status NOT NULL);\n"
+              "CREATE INDEX q_jobs_todo ON q_jobs (queue_name) WHERE status = 'todo'::job_status;\n")
+    sql = "SELECT id FROM q_jobs WHERE status = 'todo' AND queue_name = $1;\n"
+    assert rules(project, sql, schema) == []

@@ -136,9 +136,9 @@ def _not_null_implied(text: str, access: Access) -> bool:
 
 
 def _literal_casts_dropped(text: str) -> str:
-    """pg_dump writes `status = 'doing'::text`; the query says `status = 'doing'`."""
-    return re.sub(r"CAST\(('(?:[^']|'')*'|\d+(?:\.\d+)?) AS (?:TEXT|VARCHAR|CHARACTER VARYING|INT|BIGINT|NUMERIC)\)",
-                  r"\1", text)
+    """pg_dump writes `status = 'doing'::text` (or `'todo'::job_status` for an enum); the query says
+    `status = 'doing'`: a literal takes the column's type either way."""
+    return re.sub(r"CAST\(('(?:[^']|'')*'|\d+(?:\.\d+)?) AS [\w.\" ]+\)", r"\1", text)
 
 
 @lru_cache(maxsize=1024)
