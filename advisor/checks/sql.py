@@ -34,7 +34,7 @@ def select_star(ctx: QueryContext):
             tables = [t for t in tables if premises.real_table(ctx, t)]
             if not tables:
                 continue  # the columns of a CTE, subquery, function or catalog: chosen where they are defined
-            which = f"{star.table}.*" if qualifier is not None else "*"
+            which = f"{star.args['table'].name}.*" if qualifier is not None else "*"
             yield ctx.hit(
                 star,
                 f"SELECT {which} reads every column of {', '.join(tables)}",
@@ -138,8 +138,8 @@ def function_on_column(ctx: QueryContext):
                 continue  # no index to lose on a CTE, subquery, function or catalog
             if isinstance(p.side, (exp.Column, exp.Literal, exp.AggFunc)) or _expression_indexed(ctx, p):
                 continue  # an aggregate is computed over groups, not a condition on each row
-            if p.alias and (premises.narrowed_elsewhere(ctx, scope, p.alias, p.table, {id(p.node)})
-                            or premises.joined_by_index(ctx, scope, p.alias, p.table)):
+            if p.alias and p.table and (premises.narrowed_elsewhere(ctx, scope, p.alias, p.table, {id(p.node)})
+                                        or premises.joined_by_index(ctx, scope, p.alias, p.table)):
                 continue  # a residual filter on the rows an index already found
             if isinstance(p.side, (exp.JSONExtract, exp.JSONExtractScalar, exp.JSONBExtract, exp.JSONBExtractScalar)) and p.op == "other":
                 continue
@@ -350,8 +350,8 @@ def or_across_columns(ctx: QueryContext):
             if len(tables) > 1 or len(scope.sources) + len(scope.derived) > 1:
                 continue  # in a join, the OR filters the joined rows; the join and its keys drive the scan
             inside = {id(n) for n in node.walk()}
-            aliases = {p.alias for p in scope.predicates if id(p.node) in inside and p.alias}
-            if any(premises.narrowed_elsewhere(ctx, scope, a, scope.table_of(a), inside) for a in aliases if scope.table_of(a)):
+            owners = {(p.alias, p.table) for p in scope.predicates if id(p.node) in inside and p.alias and p.table}
+            if any(premises.narrowed_elsewhere(ctx, scope, a, t, inside) for a, t in owners):
                 continue  # a residual filter on the rows an index already found
             if ctx.schema and all(_served_by_index(ctx, b) for b in branches):
                 continue  # each branch has an index: PostgreSQL combines them with a BitmapOr

@@ -55,10 +55,13 @@ class Piece:
 # --- Python -------------------------------------------------------------------
 
 
+_Function = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+
+
 class _Scope:
     """Assignments visible from the expression: the enclosing function's, then the module's."""
 
-    def __init__(self, tree: ast.Module, functions: tuple[ast.AST, ...]):
+    def __init__(self, tree: ast.Module, functions: tuple[_Function, ...]):
         self.params: set[str] = set()
         self.assigned: dict[str, list[ast.expr]] = {}
         self.loops: dict[str, list[ast.expr]] = {}
@@ -164,7 +167,7 @@ def _identifier_template(node: ast.expr) -> bool:
 
 def _attribute_outside(node: ast.Attribute) -> bool:
     """`self.table`, `cls._meta.db_table`, `settings.SCHEMA`: configuration of the code, not input."""
-    root = node
+    root: ast.expr = node
     while isinstance(root, ast.Attribute):
         root = root.value
     if isinstance(root, ast.Name) and (root.id in ("self", "cls") or root.id.isupper() or root.id[:1].isupper()):
@@ -195,19 +198,25 @@ def _with_loops(scope: _Scope, comp: ast.expr) -> _Scope:
 def _sequence(node: ast.expr) -> list[str | ast.expr]:
     """A dynamic SQL expression as its literal text and interpolated values, in order."""
     if isinstance(node, ast.JoinedStr):
-        return [v.value if isinstance(v, ast.Constant) else v.value for v in node.values
-                if isinstance(v, (ast.Constant, ast.FormattedValue))]
+        parts: list[str | ast.expr] = []
+        for v in node.values:
+            if isinstance(v, ast.Constant) and isinstance(v.value, str):
+                parts.append(v.value)
+            elif isinstance(v, ast.FormattedValue):
+                parts.append(v.value)
+        return parts
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
         left = node.left.value if isinstance(node.left, ast.Constant) and isinstance(node.left.value, str) else ""
         conversions = re.findall(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?([sdifrx%])", left)
         if conversions and all(c in "difx%" for c in conversions):
             return []  # numbers only: %d cannot carry SQL
         right = node.right
-        values = right.elts if isinstance(right, ast.Tuple) else \
+        operands: list[ast.expr | None] = list(right.elts) if isinstance(right, ast.Tuple) else \
             [v for v in right.values if v is not None] if isinstance(right, ast.Dict) else [right]
-        return _interleave(re.split(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[sr]", left), values)
+        return _interleave(re.split(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[sr]", left), operands)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        return [p.value if isinstance(p, ast.Constant) and isinstance(p.value, str) else p for p in _flatten_add(node)]
+        return [p.value if isinstance(p, ast.Constant) and isinstance(p.value, str) else p
+                for p in _flatten_add(node)]  # type: ignore[misc]  # a str Constant's value is a str
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
         template = node.func.value.value if isinstance(node.func.value, ast.Constant) else ""
         template = template if isinstance(template, str) else ""
@@ -225,25 +234,27 @@ def _sequence(node: ast.expr) -> list[str | ast.expr]:
     return []
 
 
-def _interleave(texts: list[str], values: list) -> list[str | ast.expr]:
+def _interleave(texts: list[str], values: list[ast.expr | None]) -> list[str | ast.expr]:
     out: list[str | ast.expr] = []
     for i, text in enumerate(texts):
         out.append(text)
-        if i < len(values) and values[i] is not None:
-            out.append(values[i])
+        value = values[i] if i < len(values) else None
+        if value is not None:
+            out.append(value)
     return out
 
 
 def _pieces_of(node: ast.expr) -> list[tuple[ast.expr, str, str]]:
     """(interpolated expression, all SQL text before it, the literal text right after it)."""
     sequence = _sequence(node)
-    out, before = [], ""
+    out: list[tuple[ast.expr, str, str]] = []
+    before = ""
     for i, part in enumerate(sequence):
         if isinstance(part, str):
             before += part
             continue
-        after = sequence[i + 1] if i + 1 < len(sequence) and isinstance(sequence[i + 1], str) else ""
-        out.append((part, before, after))
+        following = sequence[i + 1] if i + 1 < len(sequence) else ""
+        out.append((part, before, following if isinstance(following, str) else ""))
         before += "?"  # the value's own text is unknown; it is not a quote
     return out
 
@@ -303,15 +314,15 @@ def python_pieces(tree: ast.Module, text: str, location: Location) -> list[Piece
     return pieces
 
 
-def _expression_at(tree: ast.Module, location: Location) -> tuple[ast.expr, tuple[ast.AST, ...]] | None:
+def _expression_at(tree: ast.Module, location: Location) -> tuple[ast.expr, tuple[_Function, ...]] | None:
     """The outermost f-string / % / + / .format() expression spanning the location's lines, with the
     functions that enclose it."""
-    stack: list[tuple[ast.AST, tuple[ast.AST, ...]]] = [(tree, ())]
+    stack: list[tuple[ast.AST, tuple[_Function, ...]]] = [(tree, ())]
     while stack:
         node, function = stack.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             function = (*function, node)
-        if _built(node) and node.lineno == location.line and \
+        if isinstance(node, ast.expr) and _built(node) and node.lineno == location.line and \
                 node.end_lineno == (location.end_line or location.line) and _starts_at(node, location):
             return node, function
         stack.extend((child, function) for child in reversed(list(ast.iter_child_nodes(node))))
@@ -338,7 +349,8 @@ def reportable(piece: Piece) -> bool:
 
 def _starts_at(node: ast.expr, location: Location) -> bool:
     # ast columns count UTF-8 bytes, locations characters: equal on ASCII lines, close otherwise
-    return node.col_offset + 1 >= location.col and (not location.end_col or node.end_col_offset + 1 <= location.end_col + 4)
+    end = node.end_col_offset if node.end_col_offset is not None else node.col_offset
+    return node.col_offset + 1 >= location.col and (not location.end_col or end + 1 <= location.end_col + 4)
 
 
 # --- JavaScript / TypeScript ------------------------------------------------------
