@@ -54,7 +54,9 @@ def check(paths, fmt, output, config, select, ignore, fail_on, baseline, write_b
                              mongo_uri=mongo_uri, cache=not no_cache)
     report = engine.check(list(paths) or ["."], options)
     if write_baseline:
-        count = engine.write_baseline(report.findings, write_baseline)
+        from advisor.baseline import write_baseline as write
+
+        count = write(report.findings, write_baseline)
         click.echo(f"advisor: wrote {count} finding(s) to {write_baseline}", err=True)
         sys.exit(EXIT_CLEAN)
     if diff_base:
@@ -135,10 +137,11 @@ def rule_command(key) -> None:
 
 
 def _register_database_commands() -> None:
-    from advisor import cli_db, cli_explain
+    from advisor import cli_cache, cli_db, cli_explain
 
     cli_db.register(main)
     cli_explain.register(main)
+    cli_cache.register(main)
 
 
 _register_database_commands()

@@ -11,15 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from advisor.errors import ConfigError
 from advisor.ir import SEVERITIES
 
 CONFIG_FILES = ("advisor.toml", "pyproject.toml")
 DIALECTS = ("postgres", "mysql", "sqlite", "duckdb", "bigquery", "snowflake", "tsql", "oracle")
 DEFAULT_EXCLUDE = [".git/", ".hg/", ".venv/", "venv/", "node_modules/", "__pycache__/", ".tox/", "dist/", "build/"]
-
-
-class ConfigError(Exception):
-    """A configuration problem, with the file and key it comes from."""
 
 
 @dataclass
