@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from advisor.checks import Hit
 
 PARSE_ERROR = "parse-error"
+INCOMPLETE_SCHEMA = "incomplete-schema"
 RULE_FAILED = "rule-failed"  # as advisor.checks.RULE_FAILED (not imported here: a cached run never loads the rules)
 
 
@@ -35,6 +36,7 @@ class Analysis:
         self.enabled = (catalogue.select(patterns) | catalogue.select([RULE_FAILED])) - ignored
         self.hits: list[tuple[str, Hit]] = []  # (rule name, hit)
         self.queries = 0
+        self.has_schema = False  # without any DDL, the absence rules are silent without a note
 
     def enabled_name(self, name: str) -> bool:
         spec = catalogue.lookup(name)
@@ -104,6 +106,7 @@ class Analysis:
         from advisor.checks import load_checks, run_rules
 
         load_checks()
+        self.has_schema = bool(schema.tables)
         if not checked_paths:
             return
         where = Location(checked_paths[0], 1, 1)
@@ -119,17 +122,42 @@ class Analysis:
 
     def findings(self) -> list[Finding]:
         out = []
+        withheld: dict[str, set[str]] = {}  # rule name -> tables not wholly seen
         for name, hit in self.hits:
             spec = catalogue.lookup(name)
             if spec is None or spec.id not in self.enabled:
+                continue
+            if getattr(hit, "withheld", None):
+                withheld.setdefault(name, set()).add(hit.withheld)
                 continue
             severity = self.config.severity.get(spec.id) or hit.severity or spec.severity
             out.append(Finding(
                 rule=spec.id, message=hit.message, location=hit.location, severity=severity, help=hit.help,
                 fix=hit.fix, subject=hit.subject, query=hit.query, query_location=hit.query_location,
                 metrics=dict(hit.metrics), evidence=hit.metrics.get("evidence", "static"),
+                confidence=getattr(hit, "confidence", "certain"),
             ))
-        return out
+        note = self._incomplete_schema_note(withheld, [h for _, h in self.hits if getattr(h, "withheld", None)])
+        return out + ([note] if note and self.has_schema else [])
+
+    def _incomplete_schema_note(self, withheld: dict[str, set[str]], hits: list) -> Finding | None:
+        """One note per project for the absence claims advisor kept to itself (Trust, DESIGN.md)."""
+        spec = catalogue.lookup(INCOMPLETE_SCHEMA)
+        if not withheld or spec is None or spec.id not in self.enabled:
+            return None
+        tables = sorted(set().union(*withheld.values()))
+        shown = ", ".join(tables[:8]) + (f" and {len(tables) - 8} more" if len(tables) > 8 else "")
+        rules = ", ".join(sorted(withheld))
+        where = f"{self.config.source.name}" if self.config.source else "advisor.toml"
+        first = min(hits, key=lambda h: (h.location.path, h.location.line))
+        return Finding(
+            rule=spec.id, severity=self.config.severity.get(spec.id) or spec.severity, location=first.location,
+            message=f"advisor has not seen the whole definition of {shown}, so it stayed silent where {rules} "
+                    "would claim an index or a condition is absent",
+            help=f"point `schema` in {where} at the files that create these tables and their indexes (a schema "
+                 "dump, the migrations' .sql files): schema = [\"db/schema.sql\"]",
+            subject=",".join(tables),
+        )
 
 
 @dataclass

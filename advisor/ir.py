@@ -12,6 +12,9 @@ from typing import Any, Literal
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("info", "warning", "error")
 Evidence = Literal["static", "planned", "measured"]
+# how sure advisor is of a finding: "certain" when the rule's premises are all known (the whole
+# statement, the complete schema of its tables), "likely" when part of them is a sketch
+Confidence = Literal["certain", "likely"]
 
 
 def severity_rank(severity: str) -> int:
@@ -177,7 +180,9 @@ class Table:
     foreign_keys: list[ForeignKey] = field(default_factory=list)
     partition_by: str | None = None  # e.g. "RANGE (timestamp)"
     partition_of: str | None = None
-    location: Location | None = None
+    location: Location | None = None  # of its CREATE TABLE; None when only ALTERed or indexed
+    temporary: bool = False  # CREATE TEMP TABLE: a scratch table of one session
+    kind: str = "table"  # "table", "view" (no storage, no indexes) or "materialized view"
 
 
 @dataclass
@@ -205,6 +210,16 @@ class Schema:
     def __bool__(self) -> bool:
         return bool(self.tables or self.indexes)
 
+    # appended for the Trust section: rules that claim an absence ask `complete` first
+    gaps: dict[str, str] = field(default_factory=dict)  # table -> what advisor could not see of it
+    files: set[str] = field(default_factory=set)  # the schema files of the config (DDL, migrations)
+    tiny: set[str] = field(default_factory=set)  # tables the config says stay small ([seed.tables.t] rows)
+
+    def complete(self, table: str) -> bool:
+        """Its CREATE TABLE was seen and no statement declaring its indexes was unreadable."""
+        t = self.tables.get(table)
+        return t is not None and t.location is not None and table not in self.gaps
+
 
 # --- findings ---------------------------------------------------------------
 
@@ -226,6 +241,7 @@ class Finding:
     metrics: dict[str, Any] = field(default_factory=dict)  # cost before/after, rows examined...
     fingerprint: str = ""
     suppressed: str | None = None  # "comment" or "baseline" when kept but not counted
+    confidence: Confidence = "certain"
 
     def sort_key(self) -> tuple:
         loc = self.location

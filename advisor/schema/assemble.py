@@ -45,6 +45,20 @@ def assemble(config: Config, checked: list[SourceFile]) -> tuple[Schema, list[Sq
         if source.path.endswith(".sql") and source.path not in seen:
             queries += [q for q in source.queries if isinstance(q, SqlQuery)]
     schema = schema_from_queries(queries)
+    schema.files = seen
+    schema.tiny = tiny_tables(config)
     for source in checked:
         schema.indexes += source.indexes
     return schema, read
+
+
+def tiny_tables(config: Config) -> set[str]:
+    """Tables whose configured row count ([seed.tables.t] rows) is below explain's large_table_rows:
+    a scan of them is cheap, so no index is advised for them."""
+    from advisor.seed.settings import explain_settings, seed_settings
+
+    try:
+        rows, large = seed_settings(config).tables, explain_settings(config).large_table_rows
+    except ConfigError:
+        return set()  # reported where the settings are used
+    return {table for table, count in rows.items() if count < large}
