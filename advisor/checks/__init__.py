@@ -114,7 +114,8 @@ class QueryContext:
         return "likely" if sketch or getattr(query, "origin", "") == "named-constant" else "certain"
 
 
-_PLACEHOLDER = re.compile(r"\b__advisor\w*")  # internal stand-ins for unknown pieces: never shown
+# internal stand-ins for unknown pieces (advisor.parse.is_placeholder_name): never shown
+_PLACEHOLDER = re.compile(r"\b__advisor\w*|(?<![\w'])_{2,}(?![\w'])")
 
 RULE_FAILED = "rule-failed"
 KINDS = ("query", "source", "schema", "project", "mongo", "plan", "mongo-plan")

@@ -453,7 +453,7 @@ def limit_without_order_by(ctx: QueryContext):
             continue  # an aggregate without GROUP BY yields one row
         yield ctx.hit(
             scope.limit,
-            f"LIMIT {scope.limit.sql(dialect='postgres')} without ORDER BY returns whichever rows the plan meets "
+            f"LIMIT {ctx.text(scope.limit)} without ORDER BY returns whichever rows the plan meets "
             "first: the result can change between runs",
             help="add an ORDER BY on a unique key (or the columns the caller expects) so the rows are determined",
             subject="limit",

@@ -322,11 +322,21 @@ def _expression_at(tree: ast.Module, location: Location) -> tuple[ast.expr, tupl
         node, function = stack.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             function = (*function, node)
-        if isinstance(node, ast.expr) and _built(node) and node.lineno == location.line and \
-                node.end_lineno == (location.end_line or location.line) and _starts_at(node, location):
+        if isinstance(node, ast.expr) and _built(node) and any(
+                part.lineno == location.line and part.end_lineno == (location.end_line or location.line)
+                and _starts_at(part, location) for part in (node, _template_of(node))):
             return node, function
         stack.extend((child, function) for child in reversed(list(ast.iter_child_nodes(node))))
     return None
+
+
+def _template_of(node: ast.expr) -> ast.expr:
+    """The literal a `%` or `.format()` template is written as: where its finding stands."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+        return node.left
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        return node.func.value
+    return node
 
 
 def _built(node: ast.AST) -> bool:
