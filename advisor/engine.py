@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Iterable
 
 from advisor import catalogue
+from advisor import files as repo_files
 from advisor.config import DEFAULT_EXCLUDE, Config, ConfigError, find_config, load_file
 from advisor.ir import Finding, Location, Schema, SourceFile, SqlQuery, severity_rank
 
@@ -37,6 +38,7 @@ class Options:
     dsn: str | None = None
     mongo_uri: str | None = None
     cache: bool = False  # reuse the results of unchanged files (advisor/cache.py); the CLI turns it on
+    allow_outside: bool = False  # config paths may lie outside the project root (advisor/files.py)
 
 
 @dataclass
@@ -63,6 +65,7 @@ class Report:
 class Project:
     config: Config
     files: list[Path] = field(default_factory=list)
+    skipped: list[tuple[Path, str]] = field(default_factory=list)  # not read (advisor/files.py), with why
 
 
 # --- files ------------------------------------------------------------------------
@@ -77,22 +80,13 @@ def display_path(path: Path) -> str:
 
 
 def _spec(config: Config):
-    import pathspec
+    from advisor.files import Ignores
 
-    lines = list(DEFAULT_EXCLUDE) + list(config.exclude)
-    gitignore = config.root / ".gitignore"
-    if gitignore.is_file():
-        lines += gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
-    return pathspec.GitIgnoreSpec.from_lines(lines)
+    return Ignores(config, DEFAULT_EXCLUDE)
 
 
 def _excluded(spec, config: Config, path: Path) -> bool:
-    try:
-        rel = path.resolve().relative_to(config.root)
-    except ValueError:
-        return False
-    text = rel.as_posix()
-    return spec.match_file(text) or (path.is_dir() and spec.match_file(text + "/"))
+    return spec.ignored(path)
 
 
 def _supported(path: Path) -> bool:
@@ -114,9 +108,11 @@ def collect(paths: Iterable[str], options: Options) -> list[Project]:
 
     def config_for(directory: Path) -> Config:
         if explicit is not None:
+            explicit.allow_outside = options.allow_outside
             return explicit
         if directory not in configs:
             configs[directory] = find_config(directory)
+            configs[directory].allow_outside = options.allow_outside
         return configs[directory]
 
     def spec_for(config: Config):
@@ -124,52 +120,48 @@ def collect(paths: Iterable[str], options: Options) -> list[Project]:
             specs[id(config)] = _spec(config)
         return specs[id(config)]
 
-    def add(path: Path) -> None:
+    def add(path: Path, top: Path | None = None) -> None:
         config = config_for(path.parent)
         if _excluded(spec_for(config), config, path) or not _supported(path):
             return
-        key = config.source or config.root
-        projects.setdefault(key, Project(config)).files.append(path)
+        if top is not None and repo_files.is_test_path(config.test_paths, path, top):
+            return
+        project = projects.setdefault(config.source or config.root, Project(config))
+        # a file named on the command line is the user's choice; one found by walking must stay inside
+        roots = (config.root.resolve(), Path(os.path.realpath(top))) if top is not None else (Path("/"),)
+        reason = repo_files.skip_reason(path, roots, config.max_file_size)
+        (project.skipped.append((path, reason)) if reason else project.files.append(path))
 
     for raw in paths:
         path = Path(raw)
         if not path.exists():
             raise ConfigError(f"{raw}: no such file or directory")
-        if path.is_file():
+        if not path.is_dir():
             add(path)
             continue
         for directory, dirnames, filenames in os.walk(path):
             here = Path(directory)
             config = config_for(here)
             spec = spec_for(config)
-            dirnames[:] = sorted(d for d in dirnames if not _excluded(spec, config, here / d))
+            dirnames[:] = sorted(d for d in dirnames if not _excluded(spec, config, here / d)
+                                 and not repo_files.is_test_path(config.test_paths, here / d, path))
             for name in sorted(filenames):
-                add(here / name)
+                add(here / name, path)
     for project in projects.values():
         project.files = sorted(set(project.files))
+        project.skipped = sorted(set(project.skipped))
     return list(projects.values())
 
 
 # --- analysis ---------------------------------------------------------------------------
 
 
-def _read(path: Path) -> tuple[str | None, str | None]:
-    try:
-        return path.read_text(encoding="utf-8"), None
-    except UnicodeDecodeError:
-        return None, "file is not UTF-8 text"
-    except OSError as exc:
-        return None, f"cannot read file: {exc.strerror}"
+def _read(path: Path, limit: int) -> tuple[str | None, str | None]:
+    return repo_files.read_text(path, limit)
 
 
 def _schema_files(config: Config) -> list[Path]:
-    files: list[Path] = []
-    for pattern in config.schema:
-        matched = sorted(p for p in config.root.glob(pattern) if p.is_file())
-        if not matched:
-            raise ConfigError(f"{config.label}: schema pattern {pattern!r} matches no file under {config.root}")
-        files += [p for p in matched if p not in files]
-    return files
+    return repo_files.schema_files(config)
 
 
 class _Run:
@@ -189,7 +181,7 @@ class _Run:
         from advisor import sources
 
         shown = display_path(path)
-        text, error = _read(path)
+        text, error = _read(path, self.config.max_file_size)
         if text is None:
             result = SourceFile(path=shown, text="")
             result.errors.append((Location(shown, 1, 1), error or "unreadable"))
@@ -214,7 +206,7 @@ class _Run:
             if shown in by_path:
                 queries += [q for q in by_path[shown].queries if isinstance(q, SqlQuery)]
                 continue
-            text, error = _read(path)
+            text, error = _read(path, self.config.max_file_size)
             if text is None:
                 raise ConfigError(f"{shown}: {error}")
             queries += extract_sql(shown, text, self.config.dialect, source="schema")
@@ -394,10 +386,11 @@ def write_baseline(findings: list[Finding], path: str) -> int:
 
 
 def read_baseline(path: str) -> set[str]:
+    text, error = repo_files.read_text(Path(path), repo_files.MAX_BASELINE_SIZE)
+    if text is None:
+        raise ConfigError(f"{path}: cannot read baseline: {error}")
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read baseline: {exc.strerror}") from None
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{path}:{exc.lineno}: baseline is not valid JSON: {exc.msg}") from None
     if not isinstance(data, dict) or data.get("version") != BASELINE_VERSION or not isinstance(data.get("findings"), list):
@@ -489,6 +482,20 @@ def check(paths: Iterable[str], options: Options | None = None) -> Report:
             gc.enable()
 
 
+def _skipped_findings(run: _Run, project: Project) -> list[Finding]:
+    """The files collect did not read, each a parse-error note (a warning when too large to read)."""
+    from advisor.checks import Hit
+
+    run.hits = []
+    for path, reason in project.skipped:
+        shown = display_path(path)
+        run.hits.append((PARSE_ERROR, Hit(f"skipped: {reason}", Location(shown, 1, 1), subject=f"skipped:{reason}",
+                                          severity="warning" if "max-file-size" in reason else "info",
+                                          help="advisor reads only regular files inside the project, up to "
+                                               "max-file-size bytes; exclude the file to silence this")))
+    return run.findings()
+
+
 def _check(paths: Iterable[str], options: Options) -> Report:
     findings: list[Finding] = []
     files: list[str] = []
@@ -505,14 +512,15 @@ def _check(paths: Iterable[str], options: Options) -> Report:
             checked = {display_path(p) for p in project.files}
         else:
             project_findings, checked = _analyse_project(run, project, options, results)
-        findings += project_findings
+        findings += project_findings + _skipped_findings(run, project)
+        checked |= {display_path(p) for p, _ in project.skipped}
         files += sorted(checked)
         queries += run.queries
         level = options.fail_on or project.config.fail_on
         for path in checked:
             fail_on[path] = level
         if baseline_path is None and project.config.baseline:
-            baseline_path = str(project.config.root / project.config.baseline)
+            baseline_path = str(repo_files.config_path(project.config, "baseline", project.config.baseline))
     assign_fingerprints(findings)
     if baseline_path and Path(baseline_path).exists():
         accepted = read_baseline(baseline_path)
