@@ -484,6 +484,8 @@ def check(paths: Iterable[str], options: Options | None = None) -> Report:
 
 def _skipped_findings(run: _Run, project: Project) -> list[Finding]:
     """The files collect did not read, each a parse-error note (a warning when too large to read)."""
+    if not project.skipped:
+        return []
     from advisor.checks import Hit
 
     run.hits = []
