@@ -30,7 +30,20 @@ EXT_JSON = {"$date": "date", "$oid": "objectid", "$numberLong": "number", "$numb
             "$uuid": "string"}
 
 
-def _build(node, path: str, spans: dict, p: tuple) -> Any:
+def _no_alias_loader():
+    """PyYAML's safe loader without aliases: a 500-byte file of nested aliases expands to gigabytes."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.AliasEvent):
+                raise yaml.YAMLError("aliases are not read in shape files")
+            return super().compose_node(parent, index)
+
+    return Loader
+
+
+def _build(node, path: str, spans: dict, p: tuple, scalars) -> Any:
     import yaml
 
     loc = Location(path, node.start_mark.line + 1, node.start_mark.column + 1,
@@ -40,9 +53,7 @@ def _build(node, path: str, spans: dict, p: tuple) -> Any:
         out: dict = {}
         for k, v in node.value:
             key = k.value if isinstance(k, yaml.ScalarNode) else str(k.value)
-            spans[p + (key,)] = Location(path, k.start_mark.line + 1, k.start_mark.column + 1,
-                                         v.end_mark.line + 1, v.end_mark.column + 1)
-            out[key] = _build(v, path, spans, p + (key,))
+            out[key] = _build(v, path, spans, p + (key,), scalars)
             spans[p + (key,)] = Location(path, k.start_mark.line + 1, k.start_mark.column + 1,
                                          v.end_mark.line + 1, v.end_mark.column + 1)
         if len(out) == 1:
@@ -53,14 +64,11 @@ def _build(node, path: str, spans: dict, p: tuple) -> Any:
                 return Regex(str(v.get("pattern", "")), str(v.get("options", "")))
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_build(v, path, spans, p + (i,)) for i, v in enumerate(node.value)]
-    loader = yaml.SafeLoader("")
+        return [_build(v, path, spans, p + (i,), scalars) for i, v in enumerate(node.value)]
     try:
-        return loader.construct_object(node, deep=True)
+        return scalars.construct_object(node, deep=True)
     except Exception:  # noqa: BLE001
         return node.value
-    finally:
-        loader.dispose()
 
 
 def _is_pipeline(v: Any) -> bool:
@@ -94,21 +102,18 @@ def _is_shape(v: Any) -> bool:
         isinstance(v.get("filter", v.get("query")), dict) or _is_pipeline(v.get("pipeline")))
 
 
-def _shift(spans: dict, prefix: tuple, new: tuple) -> dict:
-    return {new + k[len(prefix):]: loc for k, loc in spans.items() if k[:len(prefix)] == prefix}
-
-
-def _query(path: str, collection: str, spec: dict, spans: dict, base: tuple) -> MongoQuery:
-    loc = spans.get(base, Location(path, 1, 1))
+def _query(path: str, collection: str, spec: dict, spans: dict) -> MongoQuery:
+    """The query of one shape; `spans`: the locations of the shape's own parts, relative to it
+    (so the work per shape is its own size: a file of many shapes costs linear time)."""
+    loc = spans.get((), Location(path, 1, 1))
     mine: dict = {(): loc}
     if "pipeline" in spec:
-        mine.update(_shift(spans, base + ("pipeline",), ("pipeline",)))
+        mine.update((k, v) for k, v in spans.items() if k[:1] == ("pipeline",))
         return MongoQuery(collection=collection, operation="aggregate", pipeline=spec["pipeline"], location=loc,
                           source="shape", driver=True, spans=mine, text=str(spec)[:500])
     key = "filter" if "filter" in spec else "query"
-    mine.update(_shift(spans, base + (key,), ("filter",)))
-    for k in ("sort", "projection", "skip", "limit"):
-        mine.update(_shift(spans, base + (k,), (k,)))
+    mine.update((("filter",) + k[1:], v) for k, v in spans.items() if k[:1] == (key,))
+    mine.update((k, v) for k, v in spans.items() if k[:1] in (("sort",), ("projection",), ("skip",), ("limit",)))
     op = spec.get("operation") or spec.get("op") or "find"
     return MongoQuery(collection=collection, operation=str(op), filter=spec.get(key), projection=spec.get("projection"),
                       sort=spec.get("sort"), skip=spec.get("skip"), limit=spec.get("limit"), location=loc,
@@ -122,16 +127,20 @@ def extract_shapes(path: str, text: str, dialect: str = "postgres") -> SourceFil
     try:
         import yaml
 
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_no_alias_loader())
         if node is None:
             return result
         spans: dict = {}
-        value = _build(node, path, spans, ())
+        scalars = yaml.SafeLoader("")  # one constructor for every scalar
+        try:
+            value = _build(node, path, spans, (), scalars)
+        finally:
+            scalars.dispose()
     except Exception:  # noqa: BLE001 - not ours to judge: other JSON/YAML yields nothing
         return result
     stem = PurePath(path).name.split(".")[0]
     if _is_pipeline(value):
-        result.queries.append(_query(path, stem, {"pipeline": value}, {("pipeline",) + k: v for k, v in spans.items()}, ()))
+        result.queries.append(_query(path, stem, {"pipeline": value}, {("pipeline",) + k: v for k, v in spans.items()}))
         return result
     items: list[tuple[Any, tuple]] = []
     if _is_shape(value):
@@ -143,10 +152,15 @@ def extract_shapes(path: str, text: str, dialect: str = "postgres") -> SourceFil
             if isinstance(value.get(key), list):
                 items = [(v, (key, i)) for i, v in enumerate(value[key]) if _is_shape(v)]
         if not items and _looks_like_filter(value):
-            result.queries.append(_query(path, stem, {"filter": value}, {("filter",) + k: v for k, v in spans.items()}, ()))
+            result.queries.append(_query(path, stem, {"filter": value}, {("filter",) + k: v for k, v in spans.items()}))
             return result
+    own: dict[tuple, dict] = {base: {} for _, base in items}  # each shape's spans, in one pass over all
+    depth = len(items[0][1]) if items else 0
+    for k, loc in spans.items():
+        if k[:depth] in own:
+            own[k[:depth]][k[depth:]] = loc
     for spec, base in items:
-        result.queries.append(_query(path, spec["collection"], spec, spans, base))
+        result.queries.append(_query(path, spec["collection"], spec, own[base]))
     return result
 
 
