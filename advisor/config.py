@@ -144,11 +144,11 @@ def from_mapping(data: dict[str, Any], root: Path, source: Path | None, prefix: 
             raise ConfigError(f"{where(key)}: unknown key {key!r}")
     for pattern in config.schema:
         check_glob(pattern, where("schema"))
-    _check_numbers(data, where(""))
     from advisor.seed.settings import explain_settings, seed_settings  # every command checks them, not only --explain
 
     seed_settings(config)
     explain_settings(config)
+    _check_numbers(data, where(""))
     return config
 
 

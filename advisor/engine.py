@@ -47,6 +47,7 @@ class Report:
     files: list[str]
     queries: int
     fail_on: dict[str, str] = field(default_factory=dict)  # path -> its project's fail-on
+    unread: set[str] = field(default_factory=set)  # paths skipped unread (advisor/files.py): never shown
 
     @property
     def active(self) -> list[Finding]:
@@ -503,6 +504,7 @@ def _check(paths: Iterable[str], options: Options) -> Report:
     files: list[str] = []
     fail_on: dict[str, str] = {}
     queries = 0
+    unread: set[str] = set()
     baseline_path = options.baseline
     for project in collect(paths, options):
         run = _Run(project.config, options)
@@ -515,7 +517,8 @@ def _check(paths: Iterable[str], options: Options) -> Report:
         else:
             project_findings, checked = _analyse_project(run, project, options, results)
         findings += project_findings + _skipped_findings(run, project)
-        checked |= {display_path(p) for p, _ in project.skipped}
+        unread |= {display_path(p) for p, _ in project.skipped}
+        checked |= unread
         files += sorted(checked)
         queries += run.queries
         level = options.fail_on or project.config.fail_on
@@ -532,4 +535,4 @@ def _check(paths: Iterable[str], options: Options) -> Report:
     elif options.baseline:
         raise ConfigError(f"{options.baseline}: baseline file not found (create it with --write-baseline)")
     findings.sort(key=Finding.sort_key)
-    return Report(findings, sorted(files), queries, fail_on)
+    return Report(findings, sorted(files), queries, fail_on, unread)
