@@ -263,8 +263,13 @@ class _Run:
 
             for query in others:
                 self.queries += 1
-                for name, hit in mongo.check_query(query, schema, self.enabled_name):
-                    self.hits.append((name, hit))
+                try:
+                    found = list(mongo.check_query(query, schema, self.enabled_name))
+                except Exception as exc:  # noqa: BLE001 - one odd shape must not stop the run
+                    found = [(PARSE_ERROR, Hit(f"the MongoDB checks failed on this query ({type(exc).__name__}: "
+                                               f"{exc}); please report it", query.location,
+                                               subject="internal:mongo", severity="info"))]
+                self.hits += found
         for name, check in SOURCE_CHECKS.items():
             if self.enabled_name(name):
                 for hit in _guarded(check, source, name, Location(source.path, 1, 1)):
