@@ -187,11 +187,11 @@ def load_file(path: Path) -> Config | None:
     return from_mapping(data, path.parent, path, "")
 
 
-def find_config(start: Path) -> Config:
+def find_config(start: Path, top: Path | None = None) -> Config:
     """The nearest config at or above `start`. Without one, defaults rooted at the project:
     the nearest directory that is a git repository's top or a package's (package.json,
     pyproject.toml, ...), so index declarations in `db/` serve the queries in `services/`;
-    `start` itself when there is neither."""
+    without either, `top` (the directory named on the command line) or `start` itself."""
     start = start.resolve()
     directory = start if start.is_dir() else start.parent
     for candidate_dir in (directory, *directory.parents):
@@ -201,11 +201,15 @@ def find_config(start: Path) -> Config:
                 config = load_file(candidate)
                 if config is not None:
                     return config
-    return Config(root=project_root(directory))
+    root = project_root(directory)
+    if root is None:
+        top = top.resolve() if top is not None else None
+        root = top if top is not None and (top == directory or top in directory.parents) else directory
+    return Config(root=root)
 
 
-def project_root(directory: Path) -> Path:
+def project_root(directory: Path) -> Path | None:
     for candidate in (directory, *directory.parents):
         if any(os.path.lexists(candidate / marker) for marker in PACKAGE_MARKERS):
             return candidate
-    return directory
+    return None

@@ -107,12 +107,12 @@ def collect(paths: Iterable[str], options: Options) -> list[Project]:
     configs: dict[Path, Config] = {}
     specs: dict[int, object] = {}
 
-    def config_for(directory: Path) -> Config:
+    def config_for(directory: Path, top: Path | None = None) -> Config:
         if explicit is not None:
             explicit.allow_outside = options.allow_outside
             return explicit
         if directory not in configs:
-            configs[directory] = find_config(directory)
+            configs[directory] = find_config(directory, top)
             configs[directory].allow_outside = options.allow_outside
         return configs[directory]
 
@@ -122,7 +122,7 @@ def collect(paths: Iterable[str], options: Options) -> list[Project]:
         return specs[id(config)]
 
     def add(path: Path, top: Path | None = None) -> None:
-        config = config_for(path.parent)
+        config = config_for(path.parent, top)
         if _excluded(spec_for(config), config, path) or not _supported(path):
             return
         if top is not None and repo_files.is_test_path(config.test_paths, path, top):
@@ -142,7 +142,7 @@ def collect(paths: Iterable[str], options: Options) -> list[Project]:
             continue
         for directory, dirnames, filenames in os.walk(path):
             here = Path(directory)
-            config = config_for(here)
+            config = config_for(here, path)
             spec = spec_for(config)
             dirnames[:] = sorted(d for d in dirnames if not _excluded(spec, config, here / d)
                                  and not repo_files.is_test_path(config.test_paths, here / d, path))

@@ -179,6 +179,22 @@ def test_index_declarations_in_one_folder_serve_queries_in_another(repo):
     assert '"findings": []' in result.output
 
 
+def test_wallet_connection_copied_without_its_config_keeps_its_findings(tmp_path, monkeypatch):
+    import shutil
+
+    from advisor import engine
+
+    def findings(directory):
+        monkeypatch.chdir(directory)
+        return sorted((f.location.path, f.location.line, f.rule) for f in engine.check(["."]).active)
+
+    with_config = findings(ROOT / "fixtures" / "wallet-connection")
+    copy = tmp_path / "wc"
+    shutil.copytree(ROOT / "fixtures" / "wallet-connection", copy)
+    (copy / "advisor.toml").unlink()  # the config only sets the default dialect
+    assert findings(copy) == with_config and with_config
+
+
 # --- bounded work ------------------------------------------------------------------------
 
 
