@@ -33,7 +33,7 @@ TEST_PATHS = ["test/", "tests/", "__tests__/", "spec/", "specs/", "example/", "e
 PACKAGE_MARKERS = (".git", "package.json", "pyproject.toml", "setup.py", "setup.cfg")
 MAX_CONFIG_SIZE = 1_000_000
 FILE_SIZE_RANGE = (1_000, 1_000_000_000)
-__all__ = ["ConfigError", "Config", "find_config", "load_file", "from_mapping"]
+__all__ = ["Config", "ConfigError", "find_config", "from_mapping", "load_file"]
 
 
 @dataclass
@@ -142,14 +142,20 @@ def from_mapping(data: dict[str, Any], root: Path, source: Path | None, prefix: 
             setattr(config, key, _expect(value, dict, where(key), "a table"))
         else:
             raise ConfigError(f"{where(key)}: unknown key {key!r}")
-    for pattern in config.schema:
-        check_glob(pattern, where("schema"))
-    from advisor.seed.settings import explain_settings, seed_settings  # every command checks them, not only --explain
+    _check_whole(config, data, where(""))
+    return config
 
+
+def _check_whole(config: Config, data: dict[str, Any], where: str) -> None:
+    """What is checked once every key is read: the patterns, the [seed] and [explain] tables
+    (on every command, not only under --explain), and no nan or inf anywhere."""
+    from advisor.seed.settings import explain_settings, seed_settings
+
+    for pattern in config.schema:
+        check_glob(pattern, f"{where}schema")
     seed_settings(config)
     explain_settings(config)
-    _check_numbers(data, where(""))
-    return config
+    _check_numbers(data, where)
 
 
 def _check_numbers(value: Any, where: str) -> None:

@@ -97,6 +97,8 @@ def config_path(config: Config, key: str, value: str) -> Path:
     if not config.allow_outside and not inside(path, config.root.resolve()):
         raise ConfigError(f"{config.label}: {key}: {value!r} is outside the project root {config.root} "
                           "(give --allow-outside on the command line to allow it)")
+    if path.exists() and not path.is_file():  # a pipe would hang the seeding, a device never end
+        raise ConfigError(f"{config.label}: {key}: {value!r} is not a regular file")
     return path
 
 

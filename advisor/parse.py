@@ -50,8 +50,6 @@ def parse_sql(text: str, dialect: str = "postgres"):
         return ParseFailure(f"cannot tokenize: {exc}", 0)
     except RecursionError:  # sqlglot's parser recurses once per nesting level
         return ParseFailure("nested too deeply to analyse", 0)
-    except RecursionError:  # sqlglot's parser recurses once per nesting level
-        return ParseFailure("nested too deeply to analyse", 0)
     except Exception as exc:  # sqlglot raises assorted errors on odd input; never let one escape
         return ParseFailure(f"{type(exc).__name__}: {exc}", 0)
     trees = [t for t in trees if t is not None]

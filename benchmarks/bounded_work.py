@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 STATEMENTS = [
     "CREATE TABLE t{i} (id bigint PRIMARY KEY, name text, created_at timestamptz, status int);",
     "CREATE INDEX t{i}_name ON t{i} (name);",
-    "SELECT id, name FROM t{j} WHERE status = {i} AND created_at > now() - interval '1 day' "
-    "ORDER BY created_at DESC LIMIT 10;",
+    ("SELECT id, name FROM t{j} WHERE status = {i} AND created_at > now() - interval '1 day' "
+     "ORDER BY created_at DESC LIMIT 10;"),
     "SELECT * FROM t{j} a JOIN t{k} b ON a.id = b.id WHERE lower(a.name) = 'x{i}';",
     "UPDATE t{j} SET status = {i} WHERE id = {i};",
     "INSERT INTO t{j} (id, name) VALUES ({i}, 'n{i}');",
@@ -71,7 +71,7 @@ def sql_file(directory: Path, megabytes: float) -> Path:
 
 def measure(kind: str, path: Path) -> dict:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "ADVISOR_NO_CACHE": "1"}
-    done = subprocess.run([sys.executable, "-c", CHILD, kind, str(path)], env=env, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", CHILD, kind, str(path)], env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         return {"seconds": float("nan"), "peak_mb": float("nan"), "error": done.stderr.strip().splitlines()[-1:]}
     return json.loads(done.stdout.strip().splitlines()[-1])

@@ -8,7 +8,8 @@ import re
 from pathlib import Path
 
 from click.testing import CliRunner
-from hypothesis import HealthCheck, event, given, settings, strategies as st
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
 from advisor import engine
 from advisor.cli import main
@@ -80,9 +81,9 @@ TOKENS = ["(", ")", ",", "'", "OR", "AND", "SELECT", "--", "/*", "$1", ";", "\n"
 
 
 @st.composite
-def mutated(draw, sources=st.sampled_from(FIXTURE_STATEMENTS)):
+def mutated(draw):
     """A fixture statement with a few slices deleted, duplicated or replaced by stray tokens."""
-    text = draw(sources)
+    text = draw(st.sampled_from(FIXTURE_STATEMENTS))
     for _ in range(draw(st.integers(1, 4))):
         i = draw(st.integers(0, len(text)))
         j = draw(st.integers(i, min(len(text), i + 20)))
