@@ -241,8 +241,11 @@ def test_generated_shape_files(project, value, as_yaml):
     result = extract(name, text)
     assert not result.errors
     for query in result.queries:
-        for location in query.spans.values():
+        for path, location in query.spans.items():
             assert_inside(location, text)
+            if path and isinstance(path[-1], str) and len(path) > 1:  # an entry spans from its key
+                at = text[position(text, location.line, location.col):]
+                assert at.lstrip("\"'").startswith(path[-1]), (path, at[:20])
 
 
 # --- configs -------------------------------------------------------------------------------
