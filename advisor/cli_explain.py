@@ -38,14 +38,14 @@ def explain_command(query, file, project, config, dsn, mongo_uri, mongo, analyze
     from rich.console import Console
 
     from advisor.home import cache_root
+    from advisor.loader import load_session_project
     from advisor.session.commands import Controller
     from advisor.session.repl import run_lines, run_terminal
     from advisor.session.workspace import Workspace
 
-    cfg, schema = _session_project(project, config)
     interactive = query is None and file is None and sys.stdin.isatty()
     console = Console(highlight=False, soft_wrap=fmt == "json")
-    workspace = Workspace(cfg, schema, dsn=dsn, mongo_uri=mongo_uri, analyze=analyze,
+    workspace = Workspace(load_session_project(project, config), dsn=dsn, mongo_uri=mongo_uri, analyze=analyze,
                           progress=sys.stderr.isatty())
     workspace.params = list(params)
     if mongo:
@@ -66,25 +66,6 @@ def explain_command(query, file, project, config, dsn, mongo_uri, mongo, analyze
         workspace.close()
     if controller.failed and not interactive:
         sys.exit(EXIT_ERROR)
-
-
-def _session_project(project: str, config_path: str | None):
-    """The config and schema of the project (its sources' indexes included); an empty schema where there
-    are no files, so a session over --dsn works from any directory."""
-    from pathlib import Path
-
-    from advisor import engine
-    from advisor.config import ConfigError, find_config, load_file
-
-    options = engine.Options(config=config_path)
-    projects = engine.collect([project], options)
-    if projects:
-        run = engine._Run(projects[0].config, options)  # noqa: SLF001
-        return projects[0].config, run.schema([run.extract(p) for p in projects[0].files])
-    config = load_file(Path(config_path)) if config_path else find_config(Path(project))
-    if config is None:
-        raise ConfigError(f"{config_path}: no [tool.advisor] section")
-    return config, engine._Run(config, options).schema([])  # noqa: SLF001
 
 
 def complete_enough(query: str) -> bool:

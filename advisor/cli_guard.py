@@ -37,6 +37,12 @@ def guard(fn):
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
         except Exception as exc:  # noqa: BLE001
+            if isinstance(exc, ModuleNotFoundError):
+                from advisor.extras import missing_extra
+
+                advice = missing_extra(exc)
+                if advice:
+                    fail(advice)
             if os.environ.get("ADVISOR_DEBUG"):
                 raise
             fail(f"internal error: {type(exc).__name__}: {exc} (set ADVISOR_DEBUG=1 for a traceback)")

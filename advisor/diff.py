@@ -153,7 +153,7 @@ def parse_diff(text: str) -> dict[str, set[int]]:
 
 
 def _display(root: Path, repo_path: str, cwd: Path) -> str:
-    """The path as findings show it: relative to the working directory (see engine.display_path)."""
+    """The path as findings show it: relative to the working directory (see discovery.display_path)."""
     path = root / repo_path
     try:
         rel = os.path.relpath(path, cwd)

@@ -43,24 +43,23 @@ def tpch_project(where: Path) -> Path:
 
 
 def load(path: Path):
-    from advisor.cli_db import _project
     from advisor.explain.stage import plannable
-    from advisor.ir import SqlQuery
+    from advisor.loader import load_project
+    from advisor.options import Options
 
     cwd = os.getcwd()
     os.chdir(path)
     try:
-        cfg, sources, schema = _project(["."], None)
+        project = load_project(["."], Options())
     finally:
         os.chdir(cwd)
-    queries = [q for s in sources for q in s.queries if isinstance(q, SqlQuery) and plannable(q)]
-    return cfg, queries, schema
+    return project.config, [q for q in project.sql_queries if plannable(q)], project.schema
 
 
 def bench(label: str, path: Path, repeat: int) -> dict:
     from advisor.checks.plans import PlanContext, plan_hits
     from advisor.explain.params import normalise, strip_statement
-    from advisor.explain.stage import QueryRun, _catalog, make_explainer, new_run, open_planner, plan_only, run_workload
+    from advisor.explain.stage import QueryRun, catalog, make_explainer, new_run, open_planner, plan_only, run_workload
     from advisor.seed.prepare import prepare
     from advisor.seed.server import connect
     from advisor.seed.settings import explain_settings
@@ -73,7 +72,7 @@ def bench(label: str, path: Path, repeat: int) -> dict:
     try:
         conn = connect(prepared.target.conninfo, autocommit=True)
         planner = open_planner(prepared.target.conninfo, settings.statement_timeout_ms)
-        table_rows, partitions = _catalog(conn)
+        table_rows, partitions = catalog(conn)
         # statements the server accepts (a fixture may hold one that fails on purpose)
         statements = []
         for q in queries:

@@ -127,10 +127,11 @@ def main() -> None:
     ap.add_argument("--no-reference", action="store_true", help="skip the lineitem(l_partkey)-only run")
     args = ap.parse_args()
 
-    from advisor.cli_db import _project
     from advisor.explain.stage import make_explainer, plannable, run_workload
-    from advisor.indexes.select import migration, select, slower
-    from advisor.ir import SqlQuery
+    from advisor.indexes.migration import migration
+    from advisor.indexes.select import select, slower
+    from advisor.loader import load_project
+    from advisor.options import Options
     from advisor.seed.server import connect, temporary_server
     from advisor.seed.settings import explain_settings
 
@@ -148,8 +149,9 @@ def main() -> None:
 
         started = time.perf_counter()
         os.chdir(proj)  # paths in advisor's output relative to the project, as a user would run it
-        cfg, sources, schema = _project(["."], None)
-        queries = [q for s in sources for q in s.queries if isinstance(q, SqlQuery) and plannable(q)]
+        loaded_project = load_project(["."], Options())
+        cfg, schema = loaded_project.config, loaded_project.schema
+        queries = [q for q in loaded_project.sql_queries if plannable(q)]
         workload = run_workload(cfg, queries, schema, dsn=server.conninfo(), analyze=True)
         loaded = workload.prepared.seeded
         settings = explain_settings(cfg)
@@ -244,9 +246,9 @@ def main() -> None:
         print(f"  queries >=1.5x faster: {', '.join(faster) or '-'}; "
               f"measurably slower (>20% and >5 ms) with a plan using the set: {', '.join(slow) or '-'}")
         print(f"  as slower with a plan using none of the set (machine noise): {', '.join(noise) or '-'}")
-        flagged = sorted(Path(x.run.query.location.path).stem for x in summary["warnings"])
+        flagged = sorted(Path(x.run.query.location.path).stem for x in summary.warnings)
         left = [f"{d.choice.candidate.describe()} (for {Path(d.timing.run.query.location.path).stem})"
-                for d in summary["time_dropped"]]
+                for d in summary.time_dropped]
         print(f"  advisor's own measurement (in its transaction, {settings.statement_timeout_ms / 1000:g} s timeout): "
               f"left out {', '.join(left) or '-'}; "
               f"flagged slower {', '.join(flagged) or '-'}")

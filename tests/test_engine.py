@@ -7,6 +7,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from advisor import engine
+from advisor.baseline import write_baseline
 from advisor.cli import main
 from advisor.config import ConfigError
 
@@ -82,7 +83,7 @@ def test_baseline_accepts_old_findings_and_survives_line_moves(project, tmp_path
     project({"q.sql": "SELECT * FROM users;\nSELECT id FROM users ORDER BY random();\n"})
     first = engine.check(["."])
     assert len(first.active) == 2
-    engine.write_baseline(first.findings, "baseline.json")
+    write_baseline(first.findings, "baseline.json")
     # move the old statements down and add a new problem
     (tmp_path / "q.sql").write_text("\n\n-- moved\nSELECT * FROM users;\nSELECT id FROM users ORDER BY random();\nDELETE FROM users;\n")
     second = engine.check(["."], engine.Options(baseline="baseline.json"))

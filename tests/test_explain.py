@@ -98,11 +98,11 @@ def test_explain_sends_exactly_one_statement(pg_server):
 
 
 def test_values_substituted_once_and_not_inside_literals():
-    from advisor.explain.stage import _substitute
+    from advisor.explain.params import substitute
 
-    assert _substitute("SELECT '$1', a FROM t WHERE a = $1 AND b = $2 -- $2", ["'x$2'", "7"]) == \
+    assert substitute("SELECT '$1', a FROM t WHERE a = $1 AND b = $2 -- $2", ["'x$2'", "7"]) == \
         "SELECT '$1', a FROM t WHERE a = 'x$2' AND b = 7 -- $2"
-    assert _substitute("SELECT $10, $1", [str(n) for n in range(1, 11)]) == "SELECT 10, 1"
+    assert substitute("SELECT $10, $1", [str(n) for n in range(1, 11)]) == "SELECT 10, 1"
 
 
 def test_candidate_on_a_partitioned_table_is_measured(pg_server):

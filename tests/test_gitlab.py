@@ -13,7 +13,8 @@ import json
 
 import jsonschema
 
-from advisor.engine import Report, assign_fingerprints, check
+from advisor.engine import Report, check
+from advisor.fingerprints import assign_fingerprints
 from advisor.ir import Finding, Location
 from advisor.reporters import get
 

@@ -10,7 +10,8 @@ from click.testing import CliRunner
 
 from advisor.explain.stage import QueryRun, make_explainer
 from advisor.facts.sql import build_facts
-from advisor.indexes.select import Choice, Timing, eliminate, migration, restores, select, settle, slower
+from advisor.indexes.migration import migration
+from advisor.indexes.select import Choice, Timing, eliminate, restores, select, settle, slower
 from advisor.indexes.verify import Candidate, Measurement, candidates_for
 from advisor.ir import IndexKey, Location, SqlQuery
 from advisor.parse import parse_sql
@@ -65,6 +66,15 @@ def test_nested_in_subqueries_give_the_composite():
         "AND l_suppkey = ps_suppkey AND l_shipdate >= DATE '1994-01-01' AND l_shipdate < DATE '1995-01-01')")
     assert "lineitem(l_partkey, l_suppkey, l_shipdate)" in got
     assert "part(p_name)" in got and "partsupp(ps_partkey, ps_availqty)" in got
+
+
+def test_partial_candidates_only_on_a_status_or_flag_never_on_one_id():
+    """`p_brand = 'Brand#23'` is a constant the workload repeats; `l_suppkey = 42` is one query's
+    parameter written inline: a partial index tied to it would serve that id alone."""
+    got = _described("SELECT l_orderkey FROM lineitem WHERE l_suppkey = 42 AND l_partkey = 7 ORDER BY l_shipdate")
+    assert not any(" WHERE " in d for d in got), got
+    got = _described("SELECT p_name FROM part WHERE p_brand = 'Brand#23' AND p_partkey > 10")
+    assert "part(p_partkey) WHERE p_brand = 'Brand#23'" in got, got
 
 
 def test_schema_unknown_column_is_not_a_candidate():
@@ -256,14 +266,14 @@ def test_select_drops_the_wide_twin_and_documents_the_set(db):
     ]
     chosen, summary = select(db, runs, schema, 0.3, make_explainer, 5000)
     assert [ch.candidate for ch in chosen] == [narrow]
-    assert [ch.candidate for ch in summary["dropped"]] == [wide]
+    assert [ch.candidate for ch in summary.dropped] == [wide]
     ch = chosen[0]
     assert ch.size_bytes > 0 and ch.table_bytes > ch.size_bytes and ch.benefit >= ch.bar > 0.3
     served = {s.run.query.location.path: s for s in ch.served}
     assert set(served) == {"a.sql", "b.sql"}  # the narrow index serves b.sql too
     assert all(s.cost_after < s.cost_before / 5 for s in served.values())
-    assert summary["indexes"] == 1 and summary["size_bytes"] == ch.size_bytes
-    assert summary["cost_after"] < summary["cost_before"]
+    assert summary.indexes == 1 and summary.size_bytes == ch.size_bytes
+    assert summary.cost_after < summary.cost_before
     # everything was rolled back
     assert db.execute("SELECT count(*) FROM pg_indexes WHERE tablename = 'events'").fetchone()[0] == 1
 
@@ -349,12 +359,12 @@ def test_select_analyze_drops_and_flags_on_measured_times(db):
 
     chosen, summary = select(db, runs, schema, 0.3, fake_explainer, 5000, analyze=True)
     assert [ch.candidate for ch in chosen] == [account]
-    assert [d.choice.candidate for d in summary["time_dropped"]] == [ts]
-    assert [t.run.query.location.path for t in summary["warnings"]] == ["a.sql"]
-    times = {t.run.query.location.path: (t.before_ms, t.after_ms) for t in summary["timings"]}
+    assert [d.choice.candidate for d in summary.time_dropped] == [ts]
+    assert [t.run.query.location.path for t in summary.warnings] == ["a.sql"]
+    times = {t.run.query.location.path: (t.before_ms, t.after_ms) for t in summary.timings}
     assert times == {"a.sql": (10.0, 100.0), "b.sql": (10.0, 10.0), "d.sql": (100.0, 1.0)}
     assert timed.count("d.sql") == 3 * 2 + 3 * 2  # best of 3, before and after; then without account, twice
-    assert summary["indexes"] == 1 and summary["size_bytes"] == chosen[0].size_bytes
+    assert summary.indexes == 1 and summary.size_bytes == chosen[0].size_bytes
     served = {s.run.query.location.path: s.timing.after_ms for s in chosen[0].served}
     assert served == {"a.sql": 100.0, "d.sql": 1.0}
     assert db.execute("SELECT count(*) FROM pg_indexes WHERE tablename = 'visits'").fetchone()[0] == 1

@@ -74,15 +74,15 @@ def explain(conn, sql, *setup, analyze=True) -> Plan:
 
 def hits(conn, plan, *, keys=True, **settings) -> dict[str, list[dict]]:
     """rule name -> metrics of each finding, the catalogue read the way `check --explain` reads it."""
-    from advisor.explain.stage import _catalog
+    from advisor.explain.stage import catalog
 
-    table_rows, partitions = _catalog(conn)
+    table_rows, partitions = catalog(conn)
     ctx = PlanContext(plan, table_rows, partitions, ExplainSettings(**settings),
                       partition_keys=partition_keys_of(conn) if keys else {})
     out: dict[str, list[dict]] = {}
-    for name, message, _help, metrics in plan_hits(ctx, lambda n: True):
-        metrics["message"] = message
-        out.setdefault(name, []).append(metrics)
+    for name, hit in plan_hits(ctx, lambda n: True):
+        hit.metrics["message"] = hit.message
+        out.setdefault(name, []).append(hit.metrics)
     return out
 
 
@@ -370,8 +370,9 @@ def test_parse_plan_takes_anything(value):
     render(plan.root)
     ctx = PlanContext(plan, {"t": 1e6, "p1": 1e4, "p2": 1e4}, {"ledger": ["p1", "p2"]}, ExplainSettings(),
                       partition_keys={"ledger": ["ts"]})
-    for name, message, _help, metrics in plan_hits(ctx, lambda n: True):
-        assert isinstance(message, str) and 0 <= metrics["node"] < len(list(plan.root.walk()))
+    for name, hit in plan_hits(ctx, lambda n: True):
+        assert name != "rule-failed", hit.message
+        assert isinstance(hit.message, str) and 0 <= hit.metrics["node"] < len(list(plan.root.walk()))
 
 
 def test_parse_plan_errors():

@@ -45,9 +45,15 @@ def test_example(spec, example, tmp_path, monkeypatch):
         assert spec.id not in found, f"{where}: good example fired {spec.name}"
 
 
+# no code makes a rule fail on purpose: tests/test_rule_registry.py makes one fail instead
+NO_BAD_EXAMPLE = {"rule-failed"}
+
+
 def test_every_rule_has_bad_and_good_examples():
     for spec in catalogue.catalogue().values():
         kinds = {e.kind for e in spec.examples} | ({"bad", "good"} if any(e.kind == "example" for e in spec.examples) else set())
+        if spec.name in NO_BAD_EXAMPLE:
+            kinds.add("bad")
         assert {"bad", "good"} <= kinds or "explain" in spec.needs, f"{spec.path} lacks bad or good examples"
         for title in ("Why", "How to fix"):
             assert spec.section(title), f"{spec.path} lacks a '## {title}' section"
@@ -64,12 +70,18 @@ def test_ids_and_names_are_unique_and_well_formed():
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", s.name), s.name
 
 
-def test_every_registered_check_has_a_page():
-    from advisor.checks import QUERY_CHECKS, SCHEMA_CHECKS, SOURCE_CHECKS, load_checks
+def test_every_registered_rule_has_a_page_and_every_page_a_rule():
+    import advisor.checks.plans  # noqa: F401  the plan rules register on import
+    import advisor.mongo.explain  # noqa: F401
+    from advisor.checks import RULES, load_checks
 
     load_checks()
-    for name in [*QUERY_CHECKS, *SOURCE_CHECKS, *SCHEMA_CHECKS]:
-        assert catalogue.lookup(name) is not None, f"check {name} has no rules/{name}.md"
+    for name in RULES:
+        assert catalogue.lookup(name) is not None, f"rule {name} has no rules/{name}.md"
+    # the pages of what the run itself reports (parse errors, suppressions, plans it could not make, advice)
+    reported_by_the_run = {"parse-error", "unused-suppression", "rule-failed", "explain-error", "schema-rejected"}
+    for spec in catalogue.catalogue().values():
+        assert spec.name in RULES or spec.name in reported_by_the_run, f"{spec.path}: no rule registered as {spec.name}"
 
 
 def test_lookup_by_id_name_alias_and_prefix():

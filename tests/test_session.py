@@ -48,14 +48,15 @@ def _session(project: Path, **kw):
 def _controller(project: Path, **kw):
     from rich.console import Console
 
-    from advisor.cli_db import _project
+    from advisor.loader import load_project
+    from advisor.options import Options
     from advisor.session.commands import Controller
     from advisor.session.workspace import Workspace
 
-    config, _, schema = _project([str(project)], None)
+    loaded = load_project([str(project)], Options())
     out = io.StringIO()
     console = Console(file=out, width=200, color_system=None, highlight=False)
-    return Controller(Workspace(config, schema, **kw), console), out
+    return Controller(Workspace(loaded, **kw), console), out
 
 
 # --- input handling -----------------------------------------------------------------------------

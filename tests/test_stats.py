@@ -56,16 +56,31 @@ def production(user_server):  # noqa: F811
         admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-def _export(tmp_path, dsn):
+def _export(tmp_path, dsn, *extra):
     out = tmp_path / "prod-stats.json"
-    result = CliRunner().invoke(_cli(), ["stats", "export", "--dsn", dsn, "-o", str(out)])
+    result = CliRunner().invoke(_cli(), ["stats", "export", "--dsn", dsn, "-o", str(out), *extra])
     return result, out
+
+
+def test_export_writes_no_column_values_by_default(production, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result, out = _export(tmp_path, production)
+    assert result.exit_code == 0, result.output
+    assert "no column values" in result.output
+    text = out.read_text()
+    data = json.loads(text)
+    assert data["values"] is False
+    for value in ("done", "open", "failed"):  # the status column's values never leave the server
+        assert value not in text
+    status = next(c for c in data["columns"] if c["table"] == "orders" and c["column"] == "status")
+    assert not {"most_common_vals", "most_common_freqs", "histogram_bounds"} & set(status)
+    assert status["n_distinct"] == 3 and status["null_frac"] == 0
 
 
 def test_export_then_seed_restores_production_cardinalities(production, pg_server, tmp_path,  # noqa: F811
                                                              monkeypatch):
     monkeypatch.chdir(tmp_path)
-    result, out = _export(tmp_path, _with_password(production))
+    result, out = _export(tmp_path, _with_password(production), "--with-values")
     assert result.exit_code == 0, result.output
     assert "1 tables" in result.output and out.exists()
     text = out.read_text()

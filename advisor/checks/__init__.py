@@ -1,14 +1,18 @@
-"""The code of the rules: functions registered by rule name.
+"""The code of the rules: one registry of functions, each registered under its rule's name.
 
-A rule's metadata lives in its catalogue page; here is only what it looks for.
-Three kinds of checks:
+A rule's metadata (id, severity, summary, examples) lives in its page in `rules/`
+(advisor/catalogue.py); here is only what it looks for.  Every rule is a function of
+one input yielding `Hit`s, registered with the decorator of its family:
 
-- query checks see one parsed statement with its facts and the schema;
-- source checks see one extracted file (for what only the host language shows);
-- schema checks see the whole schema once.
+- `query_check`: one parsed SQL statement with its facts and the schema (`QueryContext`);
+- `source_check`: one extracted file, for what only the host language shows (`SourceFile`);
+- `schema_check`: the whole schema, once (`Schema`);
+- `mongo_check`: one MongoDB query shape with its collection's indexes (checks/mongo.py);
+- `plan_check`: one PostgreSQL plan (checks/plans.py) or one MongoDB explain (mongo/explain.py).
 
-Each yields `Hit`s; the engine turns them into findings with the rule's id and
-severity from the catalogue.
+`run_rules` is the one guard: a rule that raises on an input becomes a `rule-failed`
+finding on that input, never a stopped run.  The analysis (advisor/analysis.py) turns
+hits into findings with the rule's id and severity from the catalogue.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from typing import Any, Callable, Iterable
 
 from sqlglot import exp
 
-from advisor.ir import Location, Schema, SourceFile, SqlQuery
+from advisor.ir import Location, Schema, SqlQuery
 from advisor.facts.sql import QueryFacts
 
 
@@ -94,37 +98,80 @@ class QueryContext:
         return Hit(message, self.at(node), **kwargs)
 
 
-QueryCheck = Callable[[QueryContext], Iterable[Hit]]
-SourceCheck = Callable[[SourceFile], Iterable[Hit]]
-SchemaCheck = Callable[[Schema], Iterable[Hit]]
-
-QUERY_CHECKS: dict[str, QueryCheck] = {}
-SOURCE_CHECKS: dict[str, SourceCheck] = {}
-SCHEMA_CHECKS: dict[str, SchemaCheck] = {}
+RULE_FAILED = "rule-failed"
+KINDS = ("query", "source", "schema", "mongo", "plan", "mongo-plan")
 
 
-def query_check(name: str):
-    def register(fn: QueryCheck) -> QueryCheck:
-        QUERY_CHECKS[name] = fn
+@dataclass(frozen=True)
+class Rule:
+    name: str  # the name of its page in rules/
+    kind: str  # one of KINDS: what the function is given
+    fn: Callable[[Any], Iterable[Hit]]
+
+
+RULES: dict[str, Rule] = {}
+
+
+def register(kind: str, name: str) -> Callable:
+    """The decorator of every rule family: `fn` becomes the rule `name`, run on inputs of `kind`."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown rule kind {kind!r}")
+
+    def add(fn: Callable) -> Callable:
+        if name in RULES and RULES[name].fn is not fn:
+            raise ValueError(f"rule {name} registered twice")
+        RULES[name] = Rule(name, kind, fn)
         return fn
 
-    return register
+    return add
 
 
-def source_check(name: str):
-    def register(fn: SourceCheck) -> SourceCheck:
-        SOURCE_CHECKS[name] = fn
-        return fn
-
-    return register
+def query_check(name: str) -> Callable:
+    return register("query", name)
 
 
-def schema_check(name: str):
-    def register(fn: SchemaCheck) -> SchemaCheck:
-        SCHEMA_CHECKS[name] = fn
-        return fn
+def source_check(name: str) -> Callable:
+    return register("source", name)
 
-    return register
+
+def schema_check(name: str) -> Callable:
+    return register("schema", name)
+
+
+def mongo_check(name: str) -> Callable:
+    return register("mongo", name)
+
+
+def plan_check(name: str) -> Callable:
+    return register("plan", name)
+
+
+def rules(kind: str) -> list[Rule]:
+    """The registered rules of one kind, in registration order."""
+    return [r for r in RULES.values() if r.kind == kind]
+
+
+def run_rules(kind: str, arg: Any, where: Location, enabled: Callable[[str], bool]) -> list[tuple[str, Hit]]:
+    """(rule name, hit) of every enabled rule of `kind` on `arg`: the one guard of every rule family.
+
+    A rule that raises yields one `rule-failed` hit at `where` (the input it failed on) instead."""
+    out: list[tuple[str, Hit]] = []
+    for rule in rules(kind):
+        if not enabled(rule.name):
+            continue
+        try:
+            out += [(rule.name, hit) for hit in rule.fn(arg) or ()]
+        except Exception as exc:  # noqa: BLE001  a rule's bug must not end the run
+            out.append((RULE_FAILED, failure(rule.name, exc, where)))
+    return out
+
+
+def failure(name: str, exc: Exception, where: Location, what: str = "") -> Hit:
+    """The `rule-failed` hit of rule `name` (or of `what` the rules `name` need) that raised `exc`
+    on the input at `where`."""
+    return Hit(f"{what or 'rule ' + name} failed on this input ({type(exc).__name__}: {exc}); please report it",
+               where, help=f"advisor skipped {'the ' + name if what else 'this rule'} here and checked the rest",
+               subject=name, metrics={"rule": name})
 
 
 CHECK_MODULES = ("sql", "indexes", "schema", "mongo")

@@ -1,21 +1,24 @@
 """MongoDB rules: what each query shape makes the server do, and what to change.
 
-`check_query(query, schema, enabled_name)` is called by the engine for every
-`MongoQuery`; index-option-conflict is a schema check over every Mongo index.
+Each rule is registered with `mongo_check` and sees a `MongoContext`; `check_query` runs
+them on one `MongoQuery` under the rules' guard.  index-option-conflict is a schema check
+over every Mongo index.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import replace
-from typing import Any, Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+from functools import cached_property
+from typing import Any, Callable, Iterator
 
-from advisor.checks import Hit, schema_check
+from advisor.checks import Hit, mongo_check, run_rules, schema_check
 from advisor.ir import IndexDef, Location, Schema
+from advisor.mongo.indexes import describe_index as _describe_index, indexes_named as _indexes_named
 from advisor.mongo.planner import (FilterInfo, Pred, analyse_filter, esr_keys, index_fields,
                                    leading_stages, plan_find, same_keys)
 from advisor.mongo.shape import (MULTI_READ_OPS, SINGLE_READ_OPS, MongoQuery, Placeholder,
-                                 Regex, create_index_spec, format_value, is_operator, normalise_collection)
+                                 Regex, create_index_spec, format_value, is_operator)
 
 SKIP_PAGINATION_LIMIT = 1000
 BLOCKING_STAGES = {"$group", "$bucket", "$bucketAuto", "$sortByCount", "$facet", "$setWindowFields",
@@ -29,32 +32,6 @@ DANGEROUS_OPS = {"$where", "$function", "$accumulator"}
 def indexes_for(schema: Schema, query: MongoQuery) -> tuple[list[IndexDef], str]:
     """The Mongo indexes of the query's collection, and the collection's name as the indexes spell it."""
     return _indexes_named(schema, query.collection, query.model)
-
-
-def _indexes_named(schema: Schema, collection: str, model: str | None = None) -> tuple[list[IndexDef], str]:
-    mongo = [i for i in schema.indexes if i.method == "mongo"]
-    exact = [i for i in mongo if i.table == collection]
-    by_model = [i for i in mongo if model and i.options.get("model") == model]
-    norm = normalise_collection(collection)
-    loose = [i for i in mongo if normalise_collection(i.table) == norm]
-    found: list[IndexDef] = []
-    for group in (exact, by_model, loose):
-        for i in group:
-            if i not in found:
-                found.append(i)
-    name = collection
-    for group in (by_model, exact, loose):
-        if group:
-            name = group[0].table
-            break
-    return found, name
-
-
-def _describe_index(index: IndexDef) -> str:
-    if index.name == "_id_":
-        return "_id_"
-    body = ", ".join(f"{f}: {d if isinstance(d, int) else repr(d)}" for f, d in index_fields(index))
-    return f"{index.name} {{ {body} }}"
 
 
 def _fields_text(keys: list[tuple[str, int]]) -> str:
@@ -107,31 +84,51 @@ def _stage(stage: Any) -> tuple[str | None, Any]:
 # --- the entry point -------------------------------------------------------------------------------
 
 
-def check_query(query: Any, schema: Schema, enabled_name: Callable[[str], bool]) -> Iterable[tuple[str, Hit]]:
+@dataclass(frozen=True)
+class MongoContext:
+    """What a MongoDB rule sees: the query (named as its indexes name its collection), the schema,
+    and the indexes of its collection."""
+
+    query: MongoQuery
+    schema: Schema
+    indexes: list[IndexDef]
+    collection: str
+
+    @classmethod
+    def of(cls, query: MongoQuery, schema: Schema) -> "MongoContext":
+        indexes, coll = indexes_for(schema, query)
+        if coll != query.collection:  # name it as its indexes do (the model's collection option)
+            query = replace(query, collection=coll)
+        return cls(query, schema, indexes, coll)
+
+    @cached_property
+    def planner_hits(self) -> list[tuple[str, Hit]]:
+        """The hits of the four rules that read the static planner's choice, planned once per query."""
+        return list(_planner_rules(self.query, self.indexes, self.collection, self.schema))
+
+    def planned(self, name: str) -> list[Hit]:
+        return [h for rule, h in self.planner_hits if rule == name]
+
+
+def check_query(query: Any, schema: Schema, enabled_name: Callable[[str], bool]) -> list[tuple[str, Hit]]:
+    """(rule name, hit) of every enabled MongoDB rule on one query shape, under the rules' guard."""
     if not isinstance(query, MongoQuery):
         return []
-    out: list[tuple[str, Hit]] = []
-    indexes, coll = indexes_for(schema, query)
-    if coll != query.collection:  # name it as its indexes do (the model's collection option)
-        query = replace(query, collection=coll)
-    checks = [
-        ("where-operator", _where_operator),
-        ("unanchored-regex", _unanchored_regex),
-        ("negation-only", _negation_only),
-        ("missing-projection", _missing_projection),
-        ("unbounded-find", _unbounded_find),
-        ("skip-pagination", _skip_pagination),
-        ("match-not-first", _match_not_first),
-    ]
-    for name, fn in checks:
-        if enabled_name(name):
-            out += [(name, h) for h in fn(query)]
-    if enabled_name("lookup-unindexed"):
-        out += [("lookup-unindexed", h) for h in _lookup_unindexed(query, schema)]
-    planned = [n for n in ("collection-scan", "in-memory-sort", "esr-order", "or-unindexed") if enabled_name(n)]
-    if planned:
-        out += [h for h in _planner_rules(query, indexes, coll, schema) if h[0] in planned]
-    return out
+    return run_rules("mongo", MongoContext.of(query, schema), query.location, enabled_name)
+
+
+mongo_check("where-operator")(lambda ctx: _where_operator(ctx.query))
+mongo_check("unanchored-regex")(lambda ctx: _unanchored_regex(ctx.query))
+mongo_check("negation-only")(lambda ctx: _negation_only(ctx.query))
+mongo_check("missing-projection")(lambda ctx: _missing_projection(ctx.query))
+mongo_check("unbounded-find")(lambda ctx: _unbounded_find(ctx.query))
+mongo_check("skip-pagination")(lambda ctx: _skip_pagination(ctx.query))
+mongo_check("match-not-first")(lambda ctx: _match_not_first(ctx.query))
+mongo_check("lookup-unindexed")(lambda ctx: _lookup_unindexed(ctx.query, ctx.schema))
+mongo_check("collection-scan")(lambda ctx: ctx.planned("collection-scan"))
+mongo_check("in-memory-sort")(lambda ctx: ctx.planned("in-memory-sort"))
+mongo_check("esr-order")(lambda ctx: ctx.planned("esr-order"))
+mongo_check("or-unindexed")(lambda ctx: ctx.planned("or-unindexed"))
 
 
 def _filters(query: MongoQuery) -> Iterator[tuple[Any, tuple]]:

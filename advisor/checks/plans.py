@@ -1,7 +1,7 @@
 """Plan rules: what a query's EXPLAIN shows, on seeded (or the user's) data.
 
-Each rule is a function over one planned query (`PlanContext`) yielding
-`(message, help, metrics)`; `plan_hits` runs them all.  A rule that needs
+Each rule is registered with `plan_check` and yields `Hit`s (`ctx.hit`) for one planned
+query (`PlanContext`); `plan_hits` runs them all under the rules' guard.  A rule that needs
 actual numbers (rows removed, temp files, loops) fires only on `--analyze`
 plans.  Where a static finding on the same statement explains the plan
 (a seq scan caused by `function-on-column`, say) the plan finding names it.
@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
+from advisor.checks import Hit, plan_check, run_rules
 from advisor.explain.plan import Plan, PlanNode
+from advisor.ir import Location, SqlQuery
 
-PLAN_RULES: dict[str, Callable[["PlanContext"], Iterable[tuple[str, str, dict]]]] = {}
+if TYPE_CHECKING:
+    from advisor.seed.settings import ExplainSettings
 
 # static rules that explain each plan rule's symptom
 EXPLAINED_BY = {
@@ -56,11 +59,12 @@ class PlanContext:
     plan: Plan
     table_rows: dict[str, float]  # relation -> pg_class.reltuples
     partitions: dict[str, list[str]]  # partitioned table -> its partitions
-    settings: Any  # ExplainSettings
+    settings: ExplainSettings
     related: dict[str, list[str]] = field(default_factory=dict)  # static rule name -> ["SQL003 at file:line"]
     # partitioned table -> its partition key columns (`partition_keys_of`); without them a generic plan
     # cannot tell run-time pruning ($1 on the key) from none
     partition_keys: dict[str, list[str]] = field(default_factory=dict)
+    query: SqlQuery | None = None  # the statement planned: where its findings are reported
     _positions: dict[int, int] | None = field(default=None, init=False, repr=False)
 
     def position(self, node: PlanNode) -> int:
@@ -68,6 +72,16 @@ class PlanContext:
         if self._positions is None:
             self._positions = {id(n): i for i, n in enumerate(self.plan.root.walk())}
         return self._positions[id(node)]
+
+    @property
+    def location(self) -> Location:
+        return self.query.location if self.query is not None else Location("<plan>", 1, 1)
+
+    def hit(self, message: str, help: str, metrics: dict[str, Any]) -> Hit:
+        """A finding about this plan, reported on the statement; its subject is the message's head."""
+        return Hit(message, self.location, help=help, subject=message.split(":")[0],
+                   query=self.query.text if self.query is not None else None,
+                   query_location=self.query.location if self.query is not None else None, metrics=metrics)
 
 
 def partition_keys_of(conn) -> dict[str, list[str]]:
@@ -83,18 +97,11 @@ def partition_keys_of(conn) -> dict[str, list[str]]:
     return out
 
 
-def plan_rule(name: str):
-    def register(fn):
-        PLAN_RULES[name] = fn
-        return fn
-    return register
-
-
 def _rows(ctx: PlanContext, node: PlanNode) -> float:
     return ctx.table_rows.get(node.relation or "", 0.0)
 
 
-@plan_rule("seq-scan-large-table")
+@plan_check("seq-scan-large-table")
 def seq_scan(ctx: PlanContext):
     share_cap = SEQ_SCAN_KEEP_SHARE
     for node in ctx.plan.root.walk():
@@ -109,13 +116,13 @@ def seq_scan(ctx: PlanContext):
             continue  # keeps much of the table: reading it all is the right plan
         loops = node.actual_loops if node.executed else 1
         times = f" ({loops:,.0f} times)" if loops and loops > 1 else ""
-        yield (f"Seq Scan on {node.relation} reads all ~{rows:,.0f} rows to keep ~{kept:,.0f}{times} "
+        yield ctx.hit(f"Seq Scan on {node.relation} reads all ~{rows:,.0f} rows to keep ~{kept:,.0f}{times} "
                f"(filter: {node.filter})",
                "an index on the filtered columns lets PostgreSQL read only the matching rows",
                {"relation": node.relation, "table_rows": rows, "rows_kept": kept, "node": ctx.position(node)})
 
 
-@plan_rule("filter-waste")
+@plan_check("filter-waste")
 def filter_waste(ctx: PlanContext):
     for node in ctx.plan.root.walk():
         if node.rows_removed_by_filter is None or node.actual_rows is None or not node.executed:
@@ -125,7 +132,7 @@ def filter_waste(ctx: PlanContext):
         kept = node.actual_rows * loops
         if removed >= WASTE_MIN_ROWS and removed / max(removed + kept, 1) >= WASTE_SHARE:
             share = removed / (removed + kept)
-            yield (f"{node.label()} reads {removed + kept:,.0f} rows and throws away {removed:,.0f} "
+            yield ctx.hit(f"{node.label()} reads {removed + kept:,.0f} rows and throws away {removed:,.0f} "
                    f"({share:.0%}) with filter {node.filter}",
                    "move the filter into an index condition: index the filtered columns (or make the index partial)",
                    {"rows_removed": removed, "rows_kept": kept, "relation": node.relation,
@@ -141,7 +148,7 @@ def _inputs(node: PlanNode) -> Iterable[PlanNode]:
         yield from _inputs(child)
 
 
-@plan_rule("sort-not-indexed")
+@plan_check("sort-not-indexed")
 def sort_not_indexed(ctx: PlanContext):
     for node, parents in ctx.plan.root.walk_with_parents():
         if node.node_type != "Sort" or not any(p.node_type == "Limit" for p in parents):
@@ -151,30 +158,30 @@ def sort_not_indexed(ctx: PlanContext):
             continue  # sorting aggregates or function output: no index returns those in order
         rows = (below.total_actual_rows if below.analyzed else below.plan_rows) or 0
         if rows >= SORT_LIMIT_MIN_ROWS:
-            yield (f"Sort on {', '.join(node.sort_key)} of ~{rows:,.0f} rows feeds a LIMIT: the whole input is "
+            yield ctx.hit(f"Sort on {', '.join(node.sort_key)} of ~{rows:,.0f} rows feeds a LIMIT: the whole input is "
                    f"read and sorted to return the first rows",
                    "an index whose keys end with the sort columns returns rows in order and stops at the limit",
                    {"sort_key": node.sort_key, "input_rows": rows, "node": ctx.position(node)})
 
 
-@plan_rule("sort-spill")
+@plan_check("sort-spill")
 def sort_spill(ctx: PlanContext):
     for node in ctx.plan.root.walk():
         if node.node_type in ("Sort", "Incremental Sort") and (
                 node.sort_space_type == "Disk" or (node.sort_method or "").startswith("external")):
             used = f"{node.sort_space_used:,.0f} kB" if node.sort_space_used is not None else "? kB"
-            yield (f"{node.node_type} on {', '.join(node.sort_key)} spilled to disk ({node.sort_method}, {used})",
+            yield ctx.hit(f"{node.node_type} on {', '.join(node.sort_key)} spilled to disk ({node.sort_method}, {used})",
                    "raise work_mem for this query, sort fewer/narrower rows, or read them in order from an index",
                    {"sort_method": node.sort_method, "space_kb": node.sort_space_used, "node": ctx.position(node)})
 
 
-@plan_rule("hash-spill")
+@plan_check("hash-spill")
 def hash_spill(ctx: PlanContext):
     for node in ctx.plan.root.walk():
         batches = node.hash_batches or 0
         if node.node_type in ("Hash", "Aggregate") and batches > 1:
             what = "Hash" if node.node_type == "Hash" else "HashAggregate"
-            yield (f"{what} spilled to temp files in {batches} batches",
+            yield ctx.hit(f"{what} spilled to temp files in {batches} batches",
                    "raise work_mem, hash the smaller input, or narrow the rows hashed",
                    {"batches": batches, "node": ctx.position(node)})
 
@@ -198,7 +205,7 @@ def _cut_short(node: PlanNode, parents: tuple[PlanNode, ...]) -> bool:
     return False
 
 
-@plan_rule("row-misestimate")
+@plan_check("row-misestimate")
 def row_misestimate(ctx: PlanContext):
     factor = ctx.settings.misestimate_factor
     worst = None
@@ -215,12 +222,12 @@ def row_misestimate(ctx: PlanContext):
                 worst = (ratio, node, actual, planned)
     if worst:
         ratio, node, actual, planned = worst
-        yield (f"{node.label()}: planner expected {planned:,.0f} rows, got {actual:,.0f} ({ratio:,.0f}x off)",
+        yield ctx.hit(f"{node.label()}: planner expected {planned:,.0f} rows, got {actual:,.0f} ({ratio:,.0f}x off)",
                "run ANALYZE; for correlated columns CREATE STATISTICS; avoid expressions the planner cannot estimate",
                {"plan_rows": planned, "actual_rows": actual, "ratio": ratio, "node": ctx.position(node)})
 
 
-@plan_rule("nested-loop-rescan")
+@plan_check("nested-loop-rescan")
 def nested_loop_rescan(ctx: PlanContext):
     for node in ctx.plan.root.walk():
         if node.node_type != "Nested Loop":
@@ -238,7 +245,7 @@ def nested_loop_rescan(ctx: PlanContext):
             scan = scan.outer
         rescans_full = scan.node_type == "Seq Scan" or (scan.analyzed and (scan.rows_removed_by_filter or 0) > 100)
         if loops and loops >= ctx.settings.rescan_loops and rescans_full:
-            yield (f"Nested Loop repeats {scan.label()} {loops:,.0f} times",
+            yield ctx.hit(f"Nested Loop repeats {scan.label()} {loops:,.0f} times",
                    f"index the join column of {scan.relation or 'the inner side'} so each loop is an index lookup",
                    {"loops": loops, "relation": scan.relation, "node": ctx.position(node)})
 
@@ -276,7 +283,7 @@ def _compares_key(condition: str, key: str, alias: str | None) -> bool:
     return bool(re.search(left, condition) or re.search(right, condition))
 
 
-@plan_rule("partition-not-pruned")
+@plan_check("partition-not-pruned")
 def partition_not_pruned(ctx: PlanContext):
     children = {c for parts in ctx.partitions.values() for c in parts}
     tops = {p: _leaves(ctx, p) for p in ctx.partitions if p not in children}
@@ -305,23 +312,20 @@ def partition_not_pruned(ctx: PlanContext):
         keys = ctx.partition_keys.get(top, [])
         if keys and any(_compares_key(cond, key, n.alias) for n in nodes for cond in _conditions(n) for key in keys):
             continue  # a plain comparison on the key: pruned at run time, or its range covers every partition
-        yield (f"all {total} partitions of {top} are scanned: no partition was pruned",
+        yield ctx.hit(f"all {total} partitions of {top} are scanned: no partition was pruned",
                "filter on the partition key with a plain comparison (no function or cast on it) so the "
                "planner can skip partitions",
                {"partitions": total, "relation": top, "node": ctx.position(appends[anchor_id])})
 
 
-def plan_hits(ctx: PlanContext, enabled: Callable[[str], bool]) -> list[tuple[str, str, str, dict]]:
-    out = []
-    for name, rule in PLAN_RULES.items():
-        if not enabled(name):
-            continue
-        for message, help_, metrics in rule(ctx):
-            links = [ref for static in EXPLAINED_BY.get(name, ()) for ref in ctx.related.get(static, [])]
-            if links:
-                help_ += "; explained by " + ", ".join(links)
-                metrics["explained_by"] = links
-            metrics.setdefault("evidence", "measured" if ctx.plan.root.analyzed else "planned")
-            metrics["cost"] = ctx.plan.cost
-            out.append((name, message, help_, metrics))
+def plan_hits(ctx: PlanContext, enabled: Callable[[str], bool]) -> list[tuple[str, Hit]]:
+    """(rule name, hit) of every enabled plan rule on one plan, linked to the static findings that explain it."""
+    out = run_rules("plan", ctx, ctx.location, enabled)
+    for name, hit in out:
+        links = [ref for static in EXPLAINED_BY.get(name, ()) for ref in ctx.related.get(static, [])]
+        if links:
+            hit.help += "; explained by " + ", ".join(links)
+            hit.metrics["explained_by"] = links
+        hit.metrics.setdefault("evidence", "measured" if ctx.plan.root.analyzed else "planned")
+        hit.metrics["cost"] = ctx.plan.cost
     return out

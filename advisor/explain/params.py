@@ -2,7 +2,8 @@
 
 `$1` stays; `%s`, `%(name)s`, `:name` and `?` become `$1, $2, ...` (a named
 placeholder used twice gets one number).  String literals, quoted identifiers,
-comments, dollar-quoted bodies and `::` casts are left alone.
+comments, dollar-quoted bodies and `::` casts are left alone.  `sample_params` picks a
+value for each `$n` from the seeded data, and `substitute` puts the values in.
 """
 
 from __future__ import annotations
@@ -48,3 +49,48 @@ def normalise(sql: str) -> tuple[str, int]:
 
 def strip_statement(sql: str) -> str:
     return sql.strip().rstrip(";").strip()
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def sample_params(conn, sql: str, nparams: int, tables: list[str]) -> list[str]:
+    """A value for each $n, sampled from the seeded data where the column it meets is known."""
+    values = []
+    for n in range(1, nparams + 1):
+        value = None
+        if re.search(rf"\b(LIMIT)\s+\${n}\b", sql, re.IGNORECASE):
+            value = "20"
+        elif re.search(rf"\bOFFSET\s+\${n}\b", sql, re.IGNORECASE):
+            value = "0"
+        else:
+            m = re.search(rf'"?(\w+)"?\s*(?:=|<>|!=|<=|>=|<|>|\bI?LIKE\b)\s*(?:ANY\s*\()?\${n}\b', sql, re.IGNORECASE) \
+                or re.search(rf'\${n}\s*(?:=|<>|!=|<=|>=|<|>)\s*(?:\w+\.)?"?(\w+)"?', sql)
+            if m:
+                column = m.group(1)
+                for table in tables:
+                    try:
+                        with conn.transaction():
+                            row = conn.execute(
+                                f'SELECT "{column}"::text FROM "{table}" WHERE "{column}" IS NOT NULL '
+                                f"OFFSET (SELECT greatest(0, (reltuples / 3)::int8) FROM pg_class "
+                                f"WHERE oid = %s::regclass) LIMIT 1", (f'"{table}"',)).fetchone()
+                    except Exception:  # noqa: BLE001
+                        continue
+                    if row is not None:
+                        value = row[0]
+                        if re.search(rf"I?LIKE\s*\${n}\b", sql, re.IGNORECASE):
+                            value = value[:3] + "%"
+                        break
+        values.append(_literal(value if value is not None else "1"))
+    return values
+
+
+def substitute(sql: str, params: list[str]) -> str:
+    """`$n` replaced by its value in one pass: not inside literals, comments or values already put in."""
+    def repl(m: re.Match) -> str:
+        n = int(m.group("dollar")[1:]) if m.group("dollar") else 0
+        return params[n - 1] if 0 < n <= len(params) else m.group(0)
+
+    return _TOKEN.sub(repl, sql)

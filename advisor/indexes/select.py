@@ -49,7 +49,7 @@ planner cost is an estimate, and a cheaper plan can run slower.
    `settle` is that loop over plain numbers; costs and benefits are then re-planned for
    the set that is left (nothing more is eliminated by cost after timing).
 
-The migration lists, per index, the queries it serves (every query whose plan uses it
+The migration (advisor/indexes/migration.py) lists, per index, the queries it serves (every query whose plan uses it
 with the final set) with their cost before (no new index) and after (the whole set) --
 and with --analyze their measured time before and after --, the benefit and its bar,
 and the index's size on the seeded data; then the indexes left out and why.
@@ -59,9 +59,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Callable
 
-from advisor.units import human_size
-from advisor.indexes.verify import Candidate, _table
+from advisor.indexes.verify import Candidate, table_sql
+
+if TYPE_CHECKING:
+    from advisor.explain.stage import Explainer, QueryRun
+    from advisor.ir import Schema
 
 
 SLOWER = 0.2  # measurably slower: more than 20% longer...
@@ -75,7 +79,7 @@ class Timing:
     """One query timed without the set and with it: planning + execution ms, best of the runs;
     None when cut by the statement timeout (it took at least that)."""
 
-    run: object  # QueryRun
+    run: QueryRun
     before_ms: float | None
     after_ms: float | None
     used: frozenset = frozenset()  # names of the set's indexes its plan with the set uses
@@ -85,7 +89,7 @@ class Timing:
 class TimeDrop:
     """An index left out after measuring: with it `timing` was slower than before the set."""
 
-    choice: object  # Choice
+    choice: Choice
     timing: Timing  # the slow query, before the drop
     without_ms: float | None  # that query without the index
 
@@ -94,7 +98,7 @@ class TimeDrop:
 class Served:
     """One query an index of the final set serves."""
 
-    run: object  # QueryRun
+    run: QueryRun
     cost_before: float  # no new index
     cost_after: float  # with the whole chosen set
     cost_without: float  # with the chosen set minus this index
@@ -104,7 +108,7 @@ class Served:
 @dataclass
 class Choice:
     candidate: Candidate
-    queries: list = field(default_factory=list)  # QueryRuns whose verified best this index stands for
+    queries: list[QueryRun] = field(default_factory=list)  # whose verified best this index stands for
     size_bytes: int | None = None
     build_ms: float | None = None
     table_bytes: int | None = None
@@ -293,17 +297,37 @@ def _timed(conn, explain, configs: dict[str, list[str]], repeat: int) -> dict[st
     return best
 
 
-def select(conn, runs, schema, threshold: float, make_explainer, timeout_ms: int, analyze: bool = False,
-           repeat: int = REPEAT) -> tuple[list[Choice], dict]:
+MakeExplainer = Callable[["QueryRun", bool, int], "Explainer"]  # explain/stage.make_explainer
+
+
+@dataclass
+class Summary:
+    """What `select` chose, over the whole workload (costs with no new index and with the set)."""
+
+    cost_before: float = 0.0
+    cost_after: float = 0.0
+    indexes: int = 0
+    size_bytes: int = 0
+    threshold: float = 0.3
+    dropped: list[Choice] = field(default_factory=list)  # left out by cost, in order
+    timings: list[Timing] = field(default_factory=list)  # with --analyze: the queries the set changes, timed
+    time_dropped: list[TimeDrop] = field(default_factory=list)  # left out after timing
+    warnings: list[Timing] = field(default_factory=list)  # still measurably slower with the set
+    repeat: int = REPEAT
+    timeout_ms: float = 0
+    uses: dict[int, list[str]] = field(default_factory=dict)  # id(run) -> the set's indexes its timed plan uses
+
+
+def select(conn, runs: list[QueryRun], schema: Schema, threshold: float, make_explainer: MakeExplainer,
+           timeout_ms: int, analyze: bool = False, repeat: int = REPEAT) -> tuple[list[Choice], Summary]:
     """The chosen set and a summary; every index built here is rolled back.  With `analyze`, steps 6-7:
-    summary["timings"] (the queries the set changes, timed), ["time_dropped"] (TimeDrops) and
-    ["warnings"] (the Timings still measurably slower)."""
+    summary.timings (the queries the set changes, timed), .time_dropped (TimeDrops) and .warnings
+    (the Timings still measurably slower)."""
     choices = pool(runs, schema)
     planned = [r for r in runs if r.plan is not None]
     explainers = {id(r): make_explainer(r, False, timeout_ms) for r in planned}
-    summary = {"cost_before": sum(r.plan.cost for r in planned), "cost_after": sum(r.plan.cost for r in planned),
-               "indexes": 0, "size_bytes": 0, "threshold": threshold, "dropped": [], "timings": [],
-               "time_dropped": [], "warnings": [], "repeat": repeat, "timeout_ms": timeout_ms}
+    summary = Summary(cost_before=sum(r.plan.cost for r in planned), cost_after=sum(r.plan.cost for r in planned),
+                      threshold=threshold, repeat=repeat, timeout_ms=timeout_ms)
     if not choices:
         return [], summary
     names = {id(ch): _qualified(ch.candidate.table, f"advisor_sel_{i}") for i, ch in enumerate(choices)}
@@ -325,33 +349,20 @@ def select(conn, runs, schema, threshold: float, make_explainer, timeout_ms: int
             return plan_all()
 
     with conn.transaction(force_rollback=True):
-        to_analyze = set()
-        for ch in choices:
-            c = ch.candidate
-            if c.opclass == "gin_trgm_ops":
-                conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-            started = time.perf_counter()
-            conn.execute(c.ddl(concurrently=False, name=names[id(ch)].rsplit(".", 1)[-1]))
-            ch.build_ms = (time.perf_counter() - started) * 1000
-            ch.size_bytes = _relation_bytes(conn, names[id(ch)])
-            ch.table_bytes = _relation_bytes(conn, _table(c.table))
-            if c.where or any(not k.is_column for k in c.keys):
-                to_analyze.add(c.table)  # statistics of the expression / the partial predicate
-        for table in sorted(to_analyze):
-            conn.execute(f"ANALYZE {_table(table)}")
+        _build(conn, choices, names)
         before = without(choices)
 
         def drop(ch: Choice) -> None:
             conn.execute(f"DROP INDEX {names[id(ch)]}")
 
         kept, dropped, after, trials = eliminate(choices, threshold, plan_all(), lambda ch: without([ch]), drop)
-        summary["dropped"] = dropped
+        summary.dropped = dropped
         timings: dict[int, Timing] = {}
         if analyze and kept:
             timings = _measure_set(conn, planned, kept, names, before, after, make_explainer, timeout_ms, repeat,
                                    summary)
-            if summary["time_dropped"]:
-                for t in summary["time_dropped"]:
+            if summary.time_dropped:
+                for t in summary.time_dropped:
                     kept.remove(t.choice)
                 after = plan_all()
                 trials = {id(ch): without([ch]) for ch in kept}
@@ -361,15 +372,36 @@ def select(conn, runs, schema, threshold: float, make_explainer, timeout_ms: int
             name = names[id(ch)].rsplit(".", 1)[-1]
             ch.served = [Served(r, before[id(r)][0], after[id(r)][0], alone[id(r)][0], timings.get(id(r)))
                          for r in planned if name in after[id(r)][1]]
-    summary.update(cost_before=sum(v[0] for v in before.values()), cost_after=sum(v[0] for v in after.values()),
-                   indexes=len(kept), size_bytes=sum(ch.size_bytes or 0 for ch in kept))
+    summary.cost_before = sum(v[0] for v in before.values())
+    summary.cost_after = sum(v[0] for v in after.values())
+    summary.indexes = len(kept)
+    summary.size_bytes = sum(ch.size_bytes or 0 for ch in kept)
     return kept, summary
 
 
-def _measure_set(conn, planned, kept, names, before, after, make_explainer, timeout_ms, repeat, summary) -> dict:
+def _build(conn, choices: list[Choice], names: dict[int, str]) -> None:
+    """Step 2: build every index of the pool (in the caller's transaction), with its size and build time."""
+    to_analyze = set()
+    for ch in choices:
+        c = ch.candidate
+        if c.opclass == "gin_trgm_ops":
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        started = time.perf_counter()
+        conn.execute(c.ddl(concurrently=False, name=names[id(ch)].rsplit(".", 1)[-1]))
+        ch.build_ms = (time.perf_counter() - started) * 1000
+        ch.size_bytes = _relation_bytes(conn, names[id(ch)])
+        ch.table_bytes = _relation_bytes(conn, table_sql(c.table))
+        if c.where or any(not k.is_column for k in c.keys):
+            to_analyze.add(c.table)  # statistics of the expression / the partial predicate
+    for table in sorted(to_analyze):
+        conn.execute(f"ANALYZE {table_sql(table)}")
+
+
+def _measure_set(conn, planned, kept, names, before, after, make_explainer: MakeExplainer, timeout_ms, repeat,
+                 summary: Summary) -> dict:
     """Steps 6-7 inside select()'s transaction: time the queries the set changes, drop the indexes
-    that only slow some down (DROP INDEX for good in that transaction).  Fills summary["timings"],
-    ["time_dropped"], ["warnings"]; returns id(run) -> Timing."""
+    that only slow some down (DROP INDEX for good in that transaction).  Fills summary.timings,
+    .time_dropped, .warnings; returns id(run) -> Timing."""
     import psycopg
 
     by_name = {names[id(ch)].rsplit(".", 1)[-1]: ch for ch in kept}
@@ -406,94 +438,8 @@ def _measure_set(conn, planned, kept, names, before, after, make_explainer, time
         conn.execute(f"DROP INDEX {names[id(by_name[name])]}")
 
     drops, slow = settle(timings, measure_without, drop, timeout_ms)
-    summary["time_dropped"] = [TimeDrop(by_name[name], t, ms) for name, t, ms in drops]
-    summary["timings"] = list(timings.values())
-    summary["warnings"] = [timings[k] for k in slow]
-    summary["uses"] = {id(t.run): [by_name[n].candidate.describe() for n in sorted(t.used)] for t in timings.values()}
+    summary.time_dropped = [TimeDrop(by_name[name], t, ms) for name, t, ms in drops]
+    summary.timings = list(timings.values())
+    summary.warnings = [timings[k] for k in slow]
+    summary.uses = {id(t.run): [by_name[n].candidate.describe() for n in sorted(t.used)] for t in timings.values()}
     return timings
-
-
-def _ms(value: float | None, timeout_ms: float) -> str:
-    if value is None:
-        return f">= {timeout_ms:,.0f} ms"
-    return f"{value:,.1f} ms" if value < 100 else f"{value:,.0f} ms"
-
-
-def _time_change(t: Timing, timeout_ms: float) -> str:
-    return f"{_ms(t.before_ms, timeout_ms).removesuffix(' ms')} -> {_ms(t.after_ms, timeout_ms)}"
-
-
-
-def _where(run) -> str:
-    return f"{run.query.location.path}:{run.query.location.line}"
-
-
-def _measured_lines(choices: list[Choice], summary: dict) -> list[str]:
-    """The header lines of step 6-7: total measured time, regressions kept, queries served by none."""
-    timings = summary.get("timings") or []
-    if not timings:
-        return []
-    timeout = summary.get("timeout_ms", 0)
-    cut = lambda v: timeout if v is None else v  # noqa: E731
-    before, after = sum(cut(t.before_ms) for t in timings), sum(cut(t.after_ms) for t in timings)
-    more = "at least " if any(t.before_ms is None for t in timings) else ""
-    repeat = summary.get("repeat", REPEAT)
-    lines = [f"-- measured (EXPLAIN ANALYZE, rolled back; planning + execution, best of {repeat}): "
-             f"the {len(timings)} queries the set changes take {more}{_ms(before, timeout).removesuffix(' ms')} -> "
-             f"{_ms(after, timeout)}"]
-    served = {id(s.run) for ch in choices for s in ch.served}
-    for t in timings:
-        if id(t.run) not in served:
-            lines.append(f"--   also changed, served by none of these indexes: {_where(t.run)} "
-                         f"{_time_change(t, timeout)}")
-    for t in summary.get("warnings") or []:
-        uses = (summary.get("uses") or {}).get(id(t.run))
-        lines.append(f"-- WARNING: {_where(t.run)} measured {_time_change(t, timeout)} with this set"
-                     + (f" (its plan uses {', '.join(uses)}: kept, as without it this query stays slow "
-                        "or others lose measured wins)" if uses else " (its plan uses none of these indexes)"))
-    return lines
-
-
-def migration(choices: list[Choice], summary: dict) -> str:
-    timeout = summary.get("timeout_ms", 0)
-    lines = ["-- advisor: indexes verified on seeded data for the whole workload",
-             f"-- workload cost {summary['cost_before']:,.1f} -> {summary['cost_after']:,.1f} "
-             f"with {summary['indexes']} index(es), {human_size(summary['size_bytes'])} on the seeded data",
-             "-- each index is kept because, without it, the queries it serves would lose together at least "
-             f"{summary.get('threshold', 0.3):.0%}",
-             "-- of their cost (each query counted relative to its own cost), more for a larger index: "
-             f"{summary.get('threshold', 0.3):.2f} x (1 + index size / table size)",
-             "-- CREATE INDEX CONCURRENTLY cannot run inside a transaction block: run this file without one."]
-    lines[2:2] = _measured_lines(choices, summary)
-    lines.append("")
-    if any(c.candidate.opclass == "gin_trgm_ops" for c in choices):
-        lines += ["CREATE EXTENSION IF NOT EXISTS pg_trgm;", ""]
-    for ch in choices:
-        lines.append(f"-- {ch.candidate.describe()}: size {human_size(ch.size_bytes)} "
-                     f"({ch.size_ratio:.0%} of {ch.candidate.table})"
-                     + (f", built in {ch.build_ms:,.0f} ms" if ch.build_ms is not None else "")
-                     + f"; benefit {ch.benefit:.2f} >= {ch.bar:.2f} needed")
-        served = ch.served or [Served(r, r.plan.cost, r.best.cost_after, r.plan.cost) for r in ch.queries]
-        for s in served:
-            lines.append(f"--   serves {_where(s.run)}: cost {s.cost_before:,.1f} -> {s.cost_after:,.1f}"
-                         + (f" ({s.cost_without:,.1f} without this index: the others take over part)"
-                            if abs(s.cost_without - s.cost_before) > 0.05 * max(s.cost_before, 1) else "")
-                         + (f", time {_time_change(s.timing, timeout)}" if s.timing is not None else ""))
-        lines.append(ch.candidate.ddl(concurrently=True))
-        lines.append("")
-    dropped = summary.get("dropped") or []
-    if dropped:
-        lines.append("-- verified for a query but left out: with the set above they save too little for their size")
-        for ch in dropped:
-            lines.append(f"--   {ch.candidate.describe()} ({human_size(ch.size_bytes)}, "
-                         f"for {', '.join(_where(r) for r in ch.queries)}): "
-                         f"benefit {ch.benefit:.2f} < {ch.bar:.2f} needed")
-        lines.append("")
-    if summary.get("time_dropped"):
-        lines.append("-- left out after measuring: a query ran measurably slower with it, and without it no other "
-                     "query measured slower than with the set")
-        for d in summary["time_dropped"]:
-            lines.append(f"--   {d.choice.candidate.describe()} ({human_size(d.choice.size_bytes)}): {_where(d.timing.run)} "
-                         f"{_time_change(d.timing, timeout)} with it, {_ms(d.without_ms, timeout)} without")
-        lines.append("")
-    return "\n".join(lines)

@@ -12,11 +12,16 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
 from advisor.ir import IndexKey, Schema
 from advisor.indexes.candidates import access_of, candidate_for, index_name
+
+if TYPE_CHECKING:
+    from advisor.explain.stage import Explainer
+    from advisor.facts.sql import QueryFacts
 
 
 @dataclass(frozen=True)
@@ -49,7 +54,7 @@ class Candidate:
 
     def ddl(self, *, concurrently: bool = True, name: str | None = None) -> str:
         sql = (f"CREATE INDEX {'CONCURRENTLY ' if concurrently else ''}{_ident(name or self.name)} "
-               f"ON {_table(self.table)}{' USING ' + self.method if self.method != 'btree' else ''} ({self.key_sql()})")
+               f"ON {table_sql(self.table)}{' USING ' + self.method if self.method != 'btree' else ''} ({self.key_sql()})")
         if self.include:
             sql += f" INCLUDE ({', '.join(_ident(c) for c in self.include)})"
         if self.where:
@@ -75,7 +80,8 @@ _RESERVED = {"timestamp", "user", "order", "group", "table", "select", "where", 
              "asc", "end", "default", "check", "column", "primary", "references", "to", "when", "all"}
 
 
-def _table(name: str) -> str:
+def table_sql(name: str) -> str:
+    """A table name as SQL: each part quoted where it must be (a mixed-case name as one identifier)."""
     return ".".join(_ident(p) for p in name.split(".")) if name.islower() else '"' + name.replace('"', '""') + '"'
 
 
@@ -93,7 +99,15 @@ def _columns_used(scope, alias: str) -> set[str] | None:
     return used
 
 
-def candidates_for(facts, schema: Schema) -> list[Candidate]:
+def _status_or_flag(value) -> bool:
+    """A constant a workload repeats (`status = 'open'`, `deleted = false`), not one query's parameter
+    value written inline (`group_id = 42`, `id = '7'`): a partial index tied to one id serves one query."""
+    if isinstance(value, exp.Boolean):
+        return True
+    return isinstance(value, exp.Literal) and value.is_string and not value.this.strip().lstrip("-").isdigit()
+
+
+def candidates_for(facts: QueryFacts, schema: Schema) -> list[Candidate]:
     out: list[Candidate] = []
 
     def add(c: Candidate) -> None:
@@ -114,9 +128,9 @@ def candidates_for(facts, schema: Schema) -> list[Candidate]:
                     rest = tuple(sorted(c for c in used - {k.expr for k in keys} if c in tdef.columns))
                     if 0 < len(rest) <= 3 and all(k.is_column for k in keys):
                         add(Candidate(table, keys, include=rest, reason="index-only"))
-                # a constant equality on one column: a partial index on the rest
+                # a constant equality on a status or a flag: a partial index on the rest
                 for p in access.predicates:
-                    if p.op == "eq" and not p.wrapped and isinstance(p.value, (exp.Literal, exp.Boolean)):
+                    if p.op == "eq" and not p.wrapped and _status_or_flag(p.value):
                         rest_keys = tuple(k for k in keys if k.expr != p.column)
                         if rest_keys:
                             from advisor.schema.ddl import canonical_expression
@@ -150,7 +164,7 @@ def index_parts(conn, regclass: str) -> list[tuple[str, int]]:
         "JOIN pg_class c ON c.oid = t.relid WHERE t.level > 0", (regclass, regclass)).fetchall()]
 
 
-def measure(conn, candidate: Candidate, explain_fn, owned: bool, hypopg: bool = False) -> Measurement:
+def measure(conn, candidate: Candidate, explain_fn: Explainer, owned: bool, hypopg: bool = False) -> Measurement:
     """Build the candidate (rolled back), re-plan with explain_fn(conn) -> Plan; report the numbers."""
     import psycopg
 
@@ -165,7 +179,7 @@ def measure(conn, candidate: Candidate, explain_fn, owned: bool, hypopg: bool = 
                 conn.execute(candidate.ddl(concurrently=False, name=name))
                 m.build_ms = (time.perf_counter() - started) * 1000
                 if candidate.where or any(not k.is_column for k in candidate.keys):
-                    conn.execute(f"ANALYZE {_table(candidate.table)}")
+                    conn.execute(f"ANALYZE {table_sql(candidate.table)}")
                 parts = index_parts(conn, name)  # on a partitioned table, each partition has its own index
                 m.size_bytes = sum(size for _, size in parts)
                 plan, time_ms = explain_fn(conn)

@@ -6,25 +6,20 @@ EXPRESS stages whose keyPattern is a string), aggregate explains (`stages[]` wit
 `$cursor`), and sharded explains (`shards{}` / `winningPlan.shards[]`), with or
 without execution statistics.
 
-pymongo is imported only by `explain_live`.
+Live explain against a server (`--mongo-uri`) is advisor/mongo/live_explain.py.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from advisor.checks import Hit
+from advisor.checks import Hit, register, run_rules
 from advisor.ir import Location
 
 CHILD_KEYS = ("inputStage", "outerStage", "innerStage", "thenStage", "elseStage")
 SCAN_STAGES = {"COLLSCAN", "CLUSTERED_IXSCAN", "EXPRESS_CLUSTERED_IXSCAN"}
 SORT_STAGES = {"SORT", "sort"}
-
-
-class ExplainError(Exception):
-    """Live explain could not run (unreachable server, bad URI, no permission)."""
 
 
 @dataclass
@@ -283,187 +278,74 @@ EXAMINED_RATIO = 10
 EXAMINED_MIN = 100
 
 
+@dataclass
+class ExplainContext:
+    """What a MongoDB plan rule sees: the explain tree of one query, where the query is, its totals."""
+
+    tree: PlanNode
+    location: Location
+    query: str | None = None
+    totals: dict[str, int | None] = field(default_factory=dict)
+
+    def hit(self, message: str, help: str, subject: str) -> Hit:
+        metrics = {"evidence": "planned", **{k: v for k, v in self.totals.items() if v is not None}}
+        return Hit(message, self.location, help=help, subject=subject, query=self.query,
+                   query_location=self.location, metrics=metrics)
+
+
 def plan_findings(tree: PlanNode, location: Location, query: str | None = None) -> list[tuple[str, Hit]]:
-    """(rule name, hit) for what the plan shows; all evidence 'planned'."""
-    out: list[tuple[str, Hit]] = []
-    t = totals(tree)
-    metrics = {"evidence": "planned", **{k: v for k, v in t.items() if v is not None}}
+    """(rule name, hit) for what the plan shows, under the rules' guard; all evidence 'planned'."""
+    ctx = ExplainContext(tree, location, query, totals(tree))
+    return run_rules("mongo-plan", ctx, location, lambda name: True)
 
-    def hit(message: str, help: str, subject: str) -> Hit:
-        return Hit(message, location, help=help, subject=subject, query=query, query_location=location,
-                   metrics=dict(metrics))
 
-    for n in tree.walk():
+@register("mongo-plan", "mongo-collscan")
+def collscan(ctx: ExplainContext) -> Iterator[Hit]:
+    for n in ctx.tree.walk():
         if n.stage == "COLLSCAN":
             docs = n.docs_examined
             where = f" of {n.namespace}" if n.namespace else ""
             read = f", reading {docs:,} documents" if docs is not None else ""
-            out.append(("mongo-collscan", hit(
+            yield ctx.hit(
                 f"the plan scans the whole collection{where} (COLLSCAN{read})",
                 "create an index for the filter (advisor's collection-scan finding prints one in ESR order)",
-                f"COLLSCAN:{n.namespace or ''}")))
+                f"COLLSCAN:{n.namespace or ''}")
             break
+
+
+@register("mongo-plan", "mongo-examined-ratio")
+def examined_ratio(ctx: ExplainContext) -> Iterator[Hit]:
+    t = ctx.totals
     returned = t.get("returned") or 0
     examined = max(t.get("keys") or 0, t.get("docs") or 0)
     if examined >= EXAMINED_MIN and examined > EXAMINED_RATIO * max(returned, 1):
-        out.append(("mongo-examined-ratio", hit(
+        yield ctx.hit(
             f"the plan examines {t.get('keys') or 0:,} keys and {t.get('docs') or 0:,} documents to return "
             f"{returned:,}: the index bounds (or the lack of an index) leave most of the work to filtering",
             "order the index keys Equality, Sort, Range so the bounds select only matches; move unanchored or "
             "negated predicates off the index path",
-            "examined")))
-    for n in tree.walk():
+            "examined")
+
+
+@register("mongo-plan", "mongo-blocking-sort")
+def blocking_sort(ctx: ExplainContext) -> Iterator[Hit]:
+    for n in ctx.tree.walk():
         if n.stage in SORT_STAGES or (n.stage == "$sort" and n.blocking):
             size = f" ({n.memory_bytes:,} bytes sorted)" if n.memory_bytes else ""
-            out.append(("mongo-blocking-sort", hit(
+            yield ctx.hit(
                 f"the plan sorts in memory{size}: a blocking SORT reads every match before returning the first",
                 "create an index that provides the sort after the equality keys (advisor's in-memory-sort finding "
                 "prints one)",
-                "SORT")))
+                "SORT")
             break
-    for n in tree.walk():
+
+
+@register("mongo-plan", "mongo-sort-spill")
+def sort_spill(ctx: ExplainContext) -> Iterator[Hit]:
+    for n in ctx.tree.walk():
         if (n.stage in SORT_STAGES or n.stage in ("$sort", "$group", "GROUP", "group")) and n.used_disk:
-            out.append(("mongo-sort-spill", hit(
+            yield ctx.hit(
                 f"{n.stage} spilled to disk ({n.spills} spill(s)): its input exceeded the memory limit",
                 "serve the sort from an index, or filter and $project earlier so less data reaches it",
-                f"spill:{n.stage}")))
+                f"spill:{n.stage}")
             break
-    return out
-
-
-# --- live explain -----------------------------------------------------------------------------------
-
-
-def _sample_value(doc: dict | None, path: str) -> Any:
-    cur: Any = doc
-    for part in path.split("."):
-        if isinstance(cur, dict) and part in cur:
-            cur = cur[part]
-        elif isinstance(cur, list) and cur and isinstance(cur[0], dict) and part in cur[0]:
-            cur = cur[0][part]
-        else:
-            return None
-    return cur[0] if isinstance(cur, list) and cur else cur
-
-
-def fill_placeholders(value: Any, sample: dict | None, field: str | None = None) -> Any:
-    """Replace Placeholders with values from a sampled document (or a typed default)."""
-    import datetime
-
-    from advisor.mongo.shape import Placeholder, Regex
-
-    if isinstance(value, dict):
-        out = {}
-        for k, v in value.items():
-            sub_field = field if (isinstance(k, str) and k.startswith("$")) else (k if field is None else f"{field}.{k}")
-            out[k] = fill_placeholders(v, sample, sub_field if isinstance(k, str) else field)
-        return out
-    if isinstance(value, list):
-        return [fill_placeholders(v, sample, field) for v in value]
-    if isinstance(value, Regex):
-        return {"$regex": value.pattern, "$options": value.flags}
-    if isinstance(value, Placeholder):
-        got = _sample_value(sample, field) if field else None
-        if got is not None:
-            return got
-        if value.kind == "date":
-            return datetime.datetime.now(datetime.timezone.utc)
-        if value.kind == "number":
-            return 0
-        if value.kind == "objectid":
-            from bson import ObjectId
-
-            return ObjectId()
-        if value.kind == "array":
-            return []
-        if value.kind == "bool":
-            return True
-        return ""
-    return value
-
-
-WRITING_STAGES = {"$out", "$merge"}
-
-
-def explain_live(queries: list, uri: str, *, database: str | None = None, timeout_ms: int = 5000,
-                 collection_filter: Any = None) -> list[tuple[str, Hit]]:
-    """Run explain('executionStats') for each MongoQuery on a live server; plan findings as (rule, hit).
-
-    Placeholders are filled from one document sampled from the collection. Writes are
-    explained as the equivalent find (explain never writes, and `$out`/`$merge` stages are
-    dropped). Raises ExplainError with a one-line reason when the server cannot be used.
-    """
-    from advisor.mongo.shape import MongoQuery
-
-    try:
-        import pymongo
-        from pymongo.errors import ConfigurationError, InvalidURI, PyMongoError
-    except ImportError as exc:  # pragma: no cover
-        raise ExplainError(f"pymongo is not installed ({exc})") from None
-    try:
-        client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=timeout_ms, connectTimeoutMS=timeout_ms,
-                                     socketTimeoutMS=max(timeout_ms * 6, 30000), appname="advisor")
-    except (InvalidURI, ConfigurationError, ValueError, TypeError) as exc:
-        raise ExplainError(f"invalid MongoDB URI: {exc}") from None
-    try:
-        try:
-            client.admin.command("ping")
-        except PyMongoError as exc:
-            first = str(exc).split(",")[0].split("Timeout:")[0].strip()
-            raise ExplainError(f"cannot reach MongoDB at {_redact(uri)} within {timeout_ms} ms: {first}") from None
-        try:
-            db = client[database] if database else client.get_default_database()
-        except ConfigurationError:
-            raise ExplainError("the --mongo-uri names no database: add one to the URI path "
-                               "(mongodb://host/dbname)") from None
-        out: list[tuple[str, Hit]] = []
-        samples: dict[str, Any] = {}
-        for q in queries:
-            if not isinstance(q, MongoQuery) or q.partial:
-                continue
-            try:
-                if q.collection not in samples:
-                    samples[q.collection] = db[q.collection].find_one()
-                sample = samples[q.collection]
-                command = _explain_command(q, sample)
-                if command is None:
-                    continue
-                doc = db.command({"explain": command, "verbosity": "executionStats"})
-                tree = parse_explain(doc)
-            except PyMongoError as exc:
-                out.append(("explain-error", Hit(f"explain failed for this query: {exc}", q.location,
-                                                 subject=f"explain:{q.collection}", severity="info")))
-                continue
-            except ValueError:
-                continue
-            out += plan_findings(tree, q.location, q.text)
-        return out
-    finally:
-        client.close()
-
-
-def _explain_command(q, sample: dict | None) -> dict | None:
-    if q.is_aggregate:
-        if not isinstance(q.pipeline, list):
-            return None
-        pipeline = [s for s in q.pipeline if not (isinstance(s, dict) and set(s) & WRITING_STAGES)]
-        return {"aggregate": q.collection, "pipeline": fill_placeholders(pipeline, sample), "cursor": {}}
-    flt = fill_placeholders(q.filter if isinstance(q.filter, dict) else {}, sample)
-    if q.operation in ("countDocuments", "count", "count_documents"):
-        return {"count": q.collection, "query": flt}
-    cmd: dict = {"find": q.collection, "filter": flt}
-    if isinstance(q.sort, dict) and q.sort:
-        cmd["sort"] = q.sort
-    if isinstance(q.projection, dict) and q.projection:
-        cmd["projection"] = fill_placeholders(q.projection, sample)
-    if isinstance(q.limit, int) and not isinstance(q.limit, bool):
-        cmd["limit"] = q.limit
-    elif q.operation in ("findOne", "find_one", "findById") or q.operation.endswith(("One", "_one")):
-        cmd["limit"] = 1
-    if isinstance(q.skip, int) and not isinstance(q.skip, bool):
-        cmd["skip"] = q.skip
-    return cmd
-
-
-def _redact(uri: str) -> str:
-    return re.sub(r"//[^@/]*@", "//***@", uri)

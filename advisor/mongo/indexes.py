@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from advisor.ir import IndexDef, IndexKey, Location
-from advisor.mongo.shape import mongo_default_index_name
+from advisor.ir import IndexDef, IndexKey, Location, Schema
+from advisor.mongo.planner import index_fields
+from advisor.mongo.shape import mongo_default_index_name, normalise_collection
 
 
 def make_index(collection: str, keys: Any, opts: Any, location: Location, model: str | None = None) -> IndexDef | None:
@@ -42,3 +43,31 @@ def make_index(collection: str, keys: Any, opts: Any, location: Location, model:
     name = options.get("name") if isinstance(options.get("name"), str) else mongo_default_index_name(pairs)
     return IndexDef(name=name, table=collection, keys=tuple(ikeys), unique=bool(options.get("unique") is True),
                     method="mongo", location=location, options=options)
+
+
+def indexes_named(schema: Schema, collection: str, model: str | None = None) -> tuple[list[IndexDef], str]:
+    """The Mongo indexes of a collection (by name, by its model, by a loose spelling), and the
+    collection's name as the indexes spell it."""
+    mongo = [i for i in schema.indexes if i.method == "mongo"]
+    exact = [i for i in mongo if i.table == collection]
+    by_model = [i for i in mongo if model and i.options.get("model") == model]
+    norm = normalise_collection(collection)
+    loose = [i for i in mongo if normalise_collection(i.table) == norm]
+    found: list[IndexDef] = []
+    for group in (exact, by_model, loose):
+        for i in group:
+            if i not in found:
+                found.append(i)
+    name = collection
+    for group in (by_model, exact, loose):
+        if group:
+            name = group[0].table
+            break
+    return found, name
+
+
+def describe_index(index: IndexDef) -> str:
+    if index.name == "_id_":
+        return "_id_"
+    body = ", ".join(f"{f}: {d if isinstance(d, int) else repr(d)}" for f, d in index_fields(index))
+    return f"{index.name} {{ {body} }}"

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import importlib
-from typing import Callable, TextIO
+from typing import TYPE_CHECKING, Callable, TextIO
+
+if TYPE_CHECKING:
+    from advisor.engine import Report
 
 FORMATS = ("terminal", "json", "sarif", "github", "markdown", "gitlab")
 
@@ -41,4 +44,4 @@ def finding_dict(finding) -> dict:
     }
 
 
-Render = Callable[[object, TextIO], None]
+Render = Callable[["Report", TextIO], None]

@@ -7,8 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from advisor.config import Config
+from advisor.discovery import display_path
+from advisor.schema.assemble import schema_files
 from advisor.seed.load import LoadError, load_schema
-from advisor.seed.server import DatabaseError, Target, cache_key, connect, embedded_target, mark_seeded, user_target
+from advisor.seed.scratch import remove_stale_temporary, user_target
+from advisor.seed.server import DatabaseError, Target, cache_key, connect, embedded_target, mark_seeded
 from advisor.seed.settings import explain_settings, seed_settings
 
 
@@ -21,15 +24,7 @@ class Prepared:
     reused: bool = False
 
 
-def schema_files(config: Config) -> list[Path]:
-    from advisor.engine import _schema_files
-
-    return _schema_files(config)
-
-
 def _shown(paths: list[Path]) -> dict[Path, str]:
-    from advisor.engine import display_path
-
     return {p: display_path(p) for p in paths}
 
 
@@ -51,7 +46,9 @@ def prepare(config: Config, dsn: str | None = None, *, progress: bool = False, c
         if seed.stats and Path(seed.stats).is_file():
             extra += Path(seed.stats).read_text(errors="replace")
         key = cache_key(files, config.seed, extra) if use_cache else None
+        stale = remove_stale_temporary() if key is None else []
         target = embedded_target(key)
+        target.notes[:0] = stale
     prepared = Prepared(target, notes=list(target.notes))
     if not target.fresh:
         prepared.reused = target.owned
@@ -59,7 +56,7 @@ def prepare(config: Config, dsn: str | None = None, *, progress: bool = False, c
         return prepared
     try:
         with connect(target.conninfo, autocommit=True) as conn:
-            prepared.load_errors = load_schema(conn, files, _shown(files))
+            prepared.load_errors = _load(conn, target, files)
             from advisor.seed.generate import seed_database
 
             result = seed_database(conn, seed, progress=progress)
@@ -76,11 +73,33 @@ def prepare(config: Config, dsn: str | None = None, *, progress: bool = False, c
             mark_seeded(target)
             if target.server is not None and not target.server.temporary:
                 (target.server.datadir / "advisor-load-errors").write_text(
-                    "\n".join(f"{e.path}\t{e.line}\t{e.message}" for e in prepared.load_errors))
+                    "\n".join(f"{e.path}\t{e.line}\t{int(e.refused)}\t{e.message}" for e in prepared.load_errors))
     except BaseException:
         target.close()
         raise
     return prepared
+
+
+def _load(conn, target: Target, files: list[Path]) -> list[LoadError]:
+    """The schema, as the target's role without privileges; the trusted extensions it asks for (and
+    pg_trgm, which index candidates use) created first on the administrator's login, before any of
+    the repository's SQL has run."""
+    import contextlib
+
+    from psycopg import sql
+
+    if target.admin is None:
+        return load_schema(conn, files, _shown(files))
+    with connect(target.admin, autocommit=True) as admin:
+        admin.execute("SET statement_timeout = '60s'")
+
+        def create_extension(name: str) -> None:
+            admin.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {} SCHEMA public CASCADE").format(
+                sql.Identifier(name)))
+
+        with contextlib.suppress(Exception):
+            create_extension("pg_trgm")
+        return load_schema(conn, files, _shown(files), create_extension)
 
 
 def cached_load_errors(target: Target) -> list[LoadError]:
@@ -91,6 +110,6 @@ def cached_load_errors(target: Target) -> list[LoadError]:
         return []
     out = []
     for line in path.read_text().splitlines():
-        p, l, m = line.split("\t", 2)
-        out.append(LoadError(p, int(l), m, ""))
+        p, l, refused, m = line.split("\t", 3)
+        out.append(LoadError(p, int(l), m, "", refused=refused == "1"))
     return out

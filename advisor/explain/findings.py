@@ -1,0 +1,130 @@
+"""What the EXPLAIN stage of `advisor check --explain` reports: plan findings and verified index
+advice, as hits beside the static ones.
+
+When a statement was planned and its candidates measured, the measurement answers the static
+`missing-index` guess (`advise.answers_static`): the guess is replaced by a `missing-index`
+finding with evidence "measured" (or "planned" with HypoPG) carrying cost before/after, size
+and build time, or -- when the measurement does not confirm the guess -- by an info finding
+saying why no index is recommended.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+from advisor.checks import Hit
+from advisor.explain.advise import answers_static
+from advisor.explain.stage import QueryRun, Workload, plannable, run_workload
+from advisor.ir import Location
+from advisor.options import Options
+from advisor.project import Project
+from advisor.units import human_size
+
+if TYPE_CHECKING:
+    from advisor.seed.settings import ExplainSettings
+
+Hits = list[tuple[str, Hit]]
+
+
+def explain_project(project: Project, options: Options, hits: Hits) -> Hits:
+    """The project's hits with plan findings and verified index advice; the answered static guesses replaced."""
+    from advisor.seed.settings import explain_settings
+
+    queries = [q for q in project.sql_queries if plannable(q)]
+    workload = run_workload(project.config, queries, project.schema, dsn=options.dsn, analyze=options.analyze,
+                            progress=sys.stderr.isatty())
+    settings = explain_settings(project.config)
+    try:
+        for note in workload.prepared.notes:
+            print(f"advisor: note: {note}", file=sys.stderr)
+        out = [("schema-rejected", Hit(err.summary,
+                                       Location(err.path, err.line, 1), subject=err.message,
+                                       help="fix the migration; advisor loaded the rest of the schema",
+                                       metrics={"evidence": "planned"}))
+               for err in workload.prepared.load_errors]
+        by_query: dict[Location, Hits] = {}
+        for name, hit in hits:
+            if hit.query_location is not None:
+                by_query.setdefault(hit.query_location, []).append((name, hit))
+        replaced: set[int] = set()
+        evidence = "measured" if workload.prepared.target.owned else "planned"
+        for run in workload.runs:
+            statics = by_query.get(run.query.location, [])
+            out += _plan_hits(run, statics, workload, settings)
+            if run.plan is None:
+                continue
+            answered = [h for n, h in statics if answers_static(run.outcome, n)]
+            replaced |= {id(h) for h in answered}
+            out += _advice_hits(run, answered, evidence)
+        return [(n, h) for n, h in hits if id(h) not in replaced] + out
+    finally:
+        workload.prepared.target.close()
+
+
+def _plan_hits(run: QueryRun, statics: Hits, workload: Workload, settings: ExplainSettings) -> Hits:
+    """explain-error when the statement could not be planned or run; the plan rules' hits on its plan."""
+    from advisor import catalogue
+    from advisor.checks.plans import PlanContext, plan_hits
+
+    q = run.query
+    out: Hits = []
+    if run.plan is None or run.timed_out:
+        out.append(("explain-error", Hit(
+            f"cannot {'run' if run.timed_out else 'plan'} this statement: {run.error}", q.location,
+            help="advisor went on with the next statement", subject=run.error or "",
+            query=q.text, query_location=q.location,
+            metrics={"evidence": "measured" if run.timed_out else "planned"})))
+        if run.plan is None:
+            return out
+    related: dict[str, list[str]] = {}
+    for name, hit in statics:
+        spec = catalogue.lookup(name)
+        if spec is not None:
+            related.setdefault(name, []).append(f"{spec.id} {name} at line {hit.location.line}")
+    ctx = PlanContext(run.analyzed or run.plan, workload.table_rows, workload.partitions, settings, related,
+                      partition_keys=workload.partition_keys, query=q)
+    for name, hit in plan_hits(ctx, lambda n: True):
+        if run.time_ms is not None:
+            hit.metrics["time_ms"] = run.time_ms
+        out.append((name, hit))
+    return out
+
+
+def _advice_hits(run: QueryRun, answered: list[Hit], evidence: str) -> Hits:
+    """The measured index advice of a statement, or (no index recommended) why, on each static guess it answers."""
+    q = run.query
+    if run.outcome == "recommended":
+        m = run.best
+        c = m.candidate
+        anchor = next((h for h in answered if h.subject.startswith(c.table + "(")), None)
+        before, after = run.plan.cost, m.cost_after
+        metrics = {"evidence": evidence, "cost_before": before, "cost_after": after,
+                   "index_size": m.size_bytes, "build_ms": m.build_ms, "index": c.describe(),
+                   "reason": c.reason}
+        timing = ""
+        if run.time_ms is not None:
+            metrics["time_before_ms"] = run.time_ms
+            if m.time_after_ms is not None:
+                metrics["time_after_ms"] = m.time_after_ms
+                timing = f", time {run.time_ms:,.1f} ms -> {m.time_after_ms:,.1f} ms"
+        ddl = c.ddl()
+        return [("missing-index", Hit(
+            f"index {c.describe()} verified on seeded data: cost {before:,.1f} -> {after:,.1f} "
+            f"(-{(before - after) / before:.0%}){timing}; size {human_size(m.size_bytes)}"
+            + (f", built in {m.build_ms:,.0f} ms" if m.build_ms is not None else ""),
+            anchor.location if anchor else q.location,
+            help=f"add it: {ddl}", fix=ddl, subject=c.describe(), query=q.text, query_location=q.location,
+            metrics=metrics))]
+    out: Hits = []
+    for h in answered:
+        metrics = {"evidence": evidence, "cost_before": run.plan.cost}
+        if run.best is not None:
+            metrics.update(cost_after=run.best.cost_after, index_size=run.best.size_bytes,
+                           build_ms=run.best.build_ms)
+        out.append(("missing-index", Hit(
+            f"no index recommended for this query: {run.reason}", h.location,
+            help="advisor built the candidate indexes on seeded data and re-planned; "
+                 "the static suggestion was not confirmed", subject=h.subject, query=q.text,
+            query_location=q.location, metrics=metrics, severity="info")))
+    return out

@@ -1,0 +1,97 @@
+"""The migration `advisor indexes` writes: the chosen indexes with the queries each serves, its
+benefit against its bar and its size; then the indexes left out and why (advisor/indexes/select.py)."""
+
+from __future__ import annotations
+
+from advisor.indexes.select import Choice, Served, Summary, Timing
+from advisor.units import human_size
+
+
+def ms(value: float | None, timeout_ms: float) -> str:
+    if value is None:
+        return f">= {timeout_ms:,.0f} ms"
+    return f"{value:,.1f} ms" if value < 100 else f"{value:,.0f} ms"
+
+
+def measured_change(summary: Summary) -> str:
+    """The timed queries' total time without the set -> with it ("at least" when one was cut)."""
+    cut = lambda v: summary.timeout_ms if v is None else v  # noqa: E731
+    before, after = sum(cut(t.before_ms) for t in summary.timings), sum(cut(t.after_ms) for t in summary.timings)
+    more = "at least " if any(t.before_ms is None for t in summary.timings) else ""
+    return f"{more}{ms(before, summary.timeout_ms).removesuffix(' ms')} -> {ms(after, summary.timeout_ms)}"
+
+
+def time_change(t: Timing, timeout_ms: float) -> str:
+    """A query's time without the set -> with it."""
+    return f"{ms(t.before_ms, timeout_ms).removesuffix(' ms')} -> {ms(t.after_ms, timeout_ms)}"
+
+
+
+def _where(run) -> str:
+    return f"{run.query.location.path}:{run.query.location.line}"
+
+
+def _measured_lines(choices: list[Choice], summary: Summary) -> list[str]:
+    """The header lines of step 6-7: total measured time, regressions kept, queries served by none."""
+    timings = summary.timings
+    if not timings:
+        return []
+    timeout = summary.timeout_ms
+    lines = [f"-- measured (EXPLAIN ANALYZE, rolled back; planning + execution, best of {summary.repeat}): "
+             f"the {len(timings)} queries the set changes take {measured_change(summary)}"]
+    served = {id(s.run) for ch in choices for s in ch.served}
+    for t in timings:
+        if id(t.run) not in served:
+            lines.append(f"--   also changed, served by none of these indexes: {_where(t.run)} "
+                         f"{time_change(t, timeout)}")
+    for t in summary.warnings:
+        uses = summary.uses.get(id(t.run))
+        lines.append(f"-- WARNING: {_where(t.run)} measured {time_change(t, timeout)} with this set"
+                     + (f" (its plan uses {', '.join(uses)}: kept, as without it this query stays slow "
+                        "or others lose measured wins)" if uses else " (its plan uses none of these indexes)"))
+    return lines
+
+
+def migration(choices: list[Choice], summary: Summary) -> str:
+    timeout = summary.timeout_ms
+    lines = ["-- advisor: indexes verified on seeded data for the whole workload",
+             f"-- workload cost {summary.cost_before:,.1f} -> {summary.cost_after:,.1f} "
+             f"with {summary.indexes} index(es), {human_size(summary.size_bytes)} on the seeded data",
+             "-- each index is kept because, without it, the queries it serves would lose together at least "
+             f"{summary.threshold:.0%}",
+             "-- of their cost (each query counted relative to its own cost), more for a larger index: "
+             f"{summary.threshold:.2f} x (1 + index size / table size)",
+             "-- CREATE INDEX CONCURRENTLY cannot run inside a transaction block: run this file without one."]
+    lines[2:2] = _measured_lines(choices, summary)
+    lines.append("")
+    if any(c.candidate.opclass == "gin_trgm_ops" for c in choices):
+        lines += ["CREATE EXTENSION IF NOT EXISTS pg_trgm;", ""]
+    for ch in choices:
+        lines.append(f"-- {ch.candidate.describe()}: size {human_size(ch.size_bytes)} "
+                     f"({ch.size_ratio:.0%} of {ch.candidate.table})"
+                     + (f", built in {ch.build_ms:,.0f} ms" if ch.build_ms is not None else "")
+                     + f"; benefit {ch.benefit:.2f} >= {ch.bar:.2f} needed")
+        served = ch.served or [Served(r, r.plan.cost, r.best.cost_after, r.plan.cost) for r in ch.queries]
+        for s in served:
+            lines.append(f"--   serves {_where(s.run)}: cost {s.cost_before:,.1f} -> {s.cost_after:,.1f}"
+                         + (f" ({s.cost_without:,.1f} without this index: the others take over part)"
+                            if abs(s.cost_without - s.cost_before) > 0.05 * max(s.cost_before, 1) else "")
+                         + (f", time {time_change(s.timing, timeout)}" if s.timing is not None else ""))
+        lines.append(ch.candidate.ddl(concurrently=True))
+        lines.append("")
+    dropped = summary.dropped
+    if dropped:
+        lines.append("-- verified for a query but left out: with the set above they save too little for their size")
+        for ch in dropped:
+            lines.append(f"--   {ch.candidate.describe()} ({human_size(ch.size_bytes)}, "
+                         f"for {', '.join(_where(r) for r in ch.queries)}): "
+                         f"benefit {ch.benefit:.2f} < {ch.bar:.2f} needed")
+        lines.append("")
+    if summary.time_dropped:
+        lines.append("-- left out after measuring: a query ran measurably slower with it, and without it no other "
+                     "query measured slower than with the set")
+        for d in summary.time_dropped:
+            lines.append(f"--   {d.choice.candidate.describe()} ({human_size(d.choice.size_bytes)}): {_where(d.timing.run)} "
+                         f"{time_change(d.timing, timeout)} with it, {ms(d.without_ms, timeout)} without")
+        lines.append("")
+    return "\n".join(lines)

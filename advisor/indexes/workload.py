@@ -1,0 +1,82 @@
+"""`advisor indexes`: one verified index set for a project's whole workload, and what became of
+each statement (recommended, served by another index, left out, timed)."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+
+from advisor.explain.stage import QueryRun, make_explainer, plannable, run_workload
+from advisor.indexes.migration import migration, time_change
+from advisor.indexes.select import Choice, Summary, select
+from advisor.ir import Location
+from advisor.project import Project
+
+
+@dataclass
+class Outcome:
+    """What became of one statement of the workload."""
+
+    location: Location
+    status: str  # recommended, cheap, no-candidate, below-threshold, not-verified, error
+    detail: str
+
+
+@dataclass
+class WorkloadAdvice:
+    notes: list[str] = field(default_factory=list)  # for the user, before the rest
+    outcomes: list[Outcome] = field(default_factory=list)
+    choices: list[Choice] = field(default_factory=list)
+    summary: Summary = field(default_factory=Summary)
+    migration: str = ""
+
+
+def advise_workload(project: Project, dsn: str | None, analyze: bool) -> WorkloadAdvice:
+    """Plan every statement of a loaded project, measure its candidates, choose the set, write the migration."""
+    from advisor.seed.server import connect
+    from advisor.seed.settings import explain_settings
+
+    queries = [q for q in project.sql_queries if plannable(q)]
+    workload = run_workload(project.config, queries, project.schema, dsn=dsn, analyze=analyze,
+                            progress=sys.stderr.isatty())
+    settings = explain_settings(project.config)
+    out = WorkloadAdvice(summary=Summary(timeout_ms=settings.statement_timeout_ms))
+    try:
+        out.notes += [f"advisor: note: {note}" for note in workload.prepared.notes]
+        out.notes += [str(err) for err in workload.prepared.load_errors]
+        if not workload.prepared.target.owned:
+            out.notes.append("advisor: note: read-only database: no index set chosen")
+        else:
+            with connect(workload.prepared.target.conninfo, autocommit=True) as conn:
+                out.choices, out.summary = select(conn, workload.runs, project.schema, settings.threshold,
+                                                  make_explainer, settings.statement_timeout_ms, analyze=analyze)
+    finally:
+        workload.prepared.target.close()
+    out.outcomes = [_outcome(run, out.choices, out.summary) for run in workload.runs]
+    out.migration = migration(out.choices, out.summary)
+    return out
+
+
+def _outcome(run: QueryRun, choices: list[Choice], summary: Summary) -> Outcome:
+    kept = {id(r): ch for ch in choices for r in ch.queries}
+    dropped = {id(r): ch for ch in summary.dropped for r in ch.queries}
+    time_dropped = {id(r): d for d in summary.time_dropped for r in d.choice.queries}
+    timings = {id(t.run): t for t in summary.timings}
+    slow = {id(t.run) for t in summary.warnings}
+    detail = run.reason or (run.error or "")
+    if run.outcome == "recommended":
+        m = run.best
+        detail = f"{m.candidate.describe()}: cost {run.plan.cost:,.1f} -> {m.cost_after:,.1f}"
+        if id(run) in kept and kept[id(run)].candidate != m.candidate:
+            detail += f" (served by {kept[id(run)].candidate.describe()})"
+        elif id(run) in dropped:
+            detail += " (left out of the set: next to the other indexes it saves too little for its size)"
+        elif id(run) in time_dropped:
+            d = time_dropped[id(run)]
+            detail += (f" (left out after measuring: {d.timing.run.query.location.path}:"
+                       f"{d.timing.run.query.location.line} ran slower with it)")
+    if id(run) in timings:
+        detail += f"; measured {time_change(timings[id(run)], summary.timeout_ms)} with the set"
+        if id(run) in slow:
+            detail += " (WARNING: slower)"
+    return Outcome(run.query.location, run.outcome or "error", detail)

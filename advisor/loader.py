@@ -1,0 +1,60 @@
+"""Load projects one way: find their files (advisor/discovery.py), extract the queries of
+each file, assemble the schema.  Every command starts here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+from advisor.config import Config, ConfigError, find_config, load_file
+from advisor.discovery import collect, display_path, read_text
+from advisor.ir import Location, SourceFile
+from advisor.options import Options
+from advisor.project import Project
+from advisor.schema.assemble import assemble
+
+
+def extract(path: Path, dialect: str, limit: int) -> SourceFile:
+    """The queries of one file; a file that cannot be read or extracted has the error instead."""
+    from advisor import sources
+
+    shown = display_path(path)
+    text, error = read_text(path, limit)
+    if text is None:
+        result = SourceFile(path=shown, text="")
+        result.errors.append((Location(shown, 1, 1), error or "unreadable"))
+        return result
+    try:
+        return sources.extract(shown, text, dialect)
+    except Exception as exc:  # an extractor bug must not end the run: report it where it happened
+        result = SourceFile(path=shown, text=text)
+        result.errors.append((Location(shown, 1, 1), f"could not extract queries ({type(exc).__name__}: {exc})"))
+        return result
+
+
+def load(project: Project) -> Project:
+    """Extract the project's files and assemble its schema (in place; returned for chaining)."""
+    project.sources = [extract(p, project.config.dialect, project.config.max_file_size) for p in project.files]
+    project.schema, project.schema_queries = assemble(project.config, project.sources)
+    return project
+
+
+def load_project(paths: Iterable[str], options: Options) -> Project:
+    """The loaded project of the first file under the paths (`advisor indexes`, `advisor seed`)."""
+    projects = collect(list(paths) or ["."], options)
+    if not projects:
+        raise ConfigError("no files to check under the given paths")
+    return load(projects[0])
+
+
+def load_session_project(directory: str, config_path: str | None) -> Project:
+    """The project of a directory for `advisor explain`; with no file to check, its config and the
+    schema of its schema files alone, so a session over --dsn works from any directory."""
+    options = Options(config=config_path)
+    projects = collect([directory], options)
+    if projects:
+        return load(projects[0])
+    config: Config | None = load_file(Path(config_path)) if config_path else find_config(Path(directory))
+    if config is None:
+        raise ConfigError(f"{config_path}: no [tool.advisor] section")
+    return load(Project(config))

@@ -1,0 +1,151 @@
+"""Live MongoDB explain (`--mongo-uri`): each query shape explained on the server with
+`executionStats`, its placeholders filled from a sampled document; the plan rules of
+advisor/mongo/explain.py run on the result.  pymongo is imported only here, by `explain_live`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from advisor.checks import Hit
+from advisor.mongo.explain import parse_explain, plan_findings
+
+
+class ExplainError(Exception):
+    """Live explain could not run (unreachable server, bad URI, no permission)."""
+
+
+def _sample_value(doc: dict | None, path: str) -> Any:
+    cur: Any = doc
+    for part in path.split("."):
+        if isinstance(cur, dict) and part in cur:
+            cur = cur[part]
+        elif isinstance(cur, list) and cur and isinstance(cur[0], dict) and part in cur[0]:
+            cur = cur[0][part]
+        else:
+            return None
+    return cur[0] if isinstance(cur, list) and cur else cur
+
+
+def fill_placeholders(value: Any, sample: dict | None, field: str | None = None) -> Any:
+    """Replace Placeholders with values from a sampled document (or a typed default)."""
+    import datetime
+
+    from advisor.mongo.shape import Placeholder, Regex
+
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            sub_field = field if (isinstance(k, str) and k.startswith("$")) else (k if field is None else f"{field}.{k}")
+            out[k] = fill_placeholders(v, sample, sub_field if isinstance(k, str) else field)
+        return out
+    if isinstance(value, list):
+        return [fill_placeholders(v, sample, field) for v in value]
+    if isinstance(value, Regex):
+        return {"$regex": value.pattern, "$options": value.flags}
+    if isinstance(value, Placeholder):
+        got = _sample_value(sample, field) if field else None
+        if got is not None:
+            return got
+        if value.kind == "date":
+            return datetime.datetime.now(datetime.timezone.utc)
+        if value.kind == "number":
+            return 0
+        if value.kind == "objectid":
+            from bson import ObjectId
+
+            return ObjectId()
+        if value.kind == "array":
+            return []
+        if value.kind == "bool":
+            return True
+        return ""
+    return value
+
+
+WRITING_STAGES = {"$out", "$merge"}
+
+
+def explain_live(queries: list, uri: str, *, database: str | None = None, timeout_ms: int = 5000,
+                 collection_filter: Any = None) -> list[tuple[str, Hit]]:
+    """Run explain('executionStats') for each MongoQuery on a live server; plan findings as (rule, hit).
+
+    Placeholders are filled from one document sampled from the collection. Writes are
+    explained as the equivalent find (explain never writes, and `$out`/`$merge` stages are
+    dropped). Raises ExplainError with a one-line reason when the server cannot be used.
+    """
+    from advisor.mongo.shape import MongoQuery
+
+    try:
+        import pymongo
+        from pymongo.errors import ConfigurationError, InvalidURI, PyMongoError
+    except ImportError as exc:  # pragma: no cover
+        raise ExplainError(f"pymongo is not installed ({exc})") from None
+    try:
+        client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=timeout_ms, connectTimeoutMS=timeout_ms,
+                                     socketTimeoutMS=max(timeout_ms * 6, 30000), appname="advisor")
+    except (InvalidURI, ConfigurationError, ValueError, TypeError) as exc:
+        raise ExplainError(f"invalid MongoDB URI: {exc}") from None
+    try:
+        try:
+            client.admin.command("ping")
+        except PyMongoError as exc:
+            first = str(exc).split(",")[0].split("Timeout:")[0].strip()
+            raise ExplainError(f"cannot reach MongoDB at {_redact(uri)} within {timeout_ms} ms: {first}") from None
+        try:
+            db = client[database] if database else client.get_default_database()
+        except ConfigurationError:
+            raise ExplainError("the --mongo-uri names no database: add one to the URI path "
+                               "(mongodb://host/dbname)") from None
+        out: list[tuple[str, Hit]] = []
+        samples: dict[str, Any] = {}
+        for q in queries:
+            if not isinstance(q, MongoQuery) or q.partial:
+                continue
+            try:
+                if q.collection not in samples:
+                    samples[q.collection] = db[q.collection].find_one()
+                sample = samples[q.collection]
+                command = _explain_command(q, sample)
+                if command is None:
+                    continue
+                doc = db.command({"explain": command, "verbosity": "executionStats"})
+                tree = parse_explain(doc)
+            except PyMongoError as exc:
+                out.append(("explain-error", Hit(f"explain failed for this query: {exc}", q.location,
+                                                 subject=f"explain:{q.collection}", severity="info")))
+                continue
+            except ValueError:
+                continue
+            out += plan_findings(tree, q.location, q.text)
+        return out
+    finally:
+        client.close()
+
+
+def _explain_command(q, sample: dict | None) -> dict | None:
+    if q.is_aggregate:
+        if not isinstance(q.pipeline, list):
+            return None
+        pipeline = [s for s in q.pipeline if not (isinstance(s, dict) and set(s) & WRITING_STAGES)]
+        return {"aggregate": q.collection, "pipeline": fill_placeholders(pipeline, sample), "cursor": {}}
+    flt = fill_placeholders(q.filter if isinstance(q.filter, dict) else {}, sample)
+    if q.operation in ("countDocuments", "count", "count_documents"):
+        return {"count": q.collection, "query": flt}
+    cmd: dict = {"find": q.collection, "filter": flt}
+    if isinstance(q.sort, dict) and q.sort:
+        cmd["sort"] = q.sort
+    if isinstance(q.projection, dict) and q.projection:
+        cmd["projection"] = fill_placeholders(q.projection, sample)
+    if isinstance(q.limit, int) and not isinstance(q.limit, bool):
+        cmd["limit"] = q.limit
+    elif q.operation in ("findOne", "find_one", "findById") or q.operation.endswith(("One", "_one")):
+        cmd["limit"] = 1
+    if isinstance(q.skip, int) and not isinstance(q.skip, bool):
+        cmd["skip"] = q.skip
+    return cmd
+
+
+def _redact(uri: str) -> str:
+    return re.sub(r"//[^@/]*@", "//***@", uri)

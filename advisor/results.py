@@ -1,0 +1,50 @@
+"""The results cache of `advisor check` (advisor/cache.py) for one project: what the cached
+findings depend on (the config, the rules enabled, each file and the schema files), and
+what each file adds to the schema."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from advisor.config import ConfigError
+from advisor.discovery import display_path
+from advisor.ir import SourceFile, SqlQuery
+from advisor.project import Project
+from advisor.schema.assemble import schema_files
+
+if TYPE_CHECKING:
+    from advisor.cache import ProjectCache
+
+
+def project_cache(project: Project, enabled: set[str]) -> ProjectCache | None:
+    """The project's cached results, or None when there is no cache."""
+    from advisor import cache
+
+    store = cache.Store.default()
+    if store is None:
+        return None
+    try:
+        files = schema_files(project.config)
+    except ConfigError:
+        return None  # the full run reports it
+    settings = (sorted(vars(project.config).items()), sorted(enabled))
+    return cache.ProjectCache(store, settings, [(display_path(p), p) for p in project.files],
+                              [(display_path(p), p) for p in files])
+
+
+def schema_contribution(source: SourceFile) -> str:
+    """What this file adds to the project's schema (its DDL statements, its index
+    declarations), as a hash; "" when nothing. Cached results depend on it."""
+    from sqlglot import exp
+
+    from advisor.cache import digest
+    from advisor.parse import parse_sql
+    from advisor.schema.ddl import is_schema_statement
+
+    ddl = []
+    if source.path.endswith(".sql"):  # as in schema/assemble.py: only .sql files add their DDL
+        for query in source.queries:
+            tree = parse_sql(query.text, query.dialect) if isinstance(query, SqlQuery) else None
+            if isinstance(tree, exp.Expression) and is_schema_statement(tree):
+                ddl.append(query)
+    return digest(ddl, source.indexes) if ddl or source.indexes else ""

@@ -1,0 +1,46 @@
+"""A project's schema: its schema files' DDL, the DDL of the checked `.sql` files, and the
+index declarations the extractors found in the checked code (createIndex, models)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from advisor.config import Config, ConfigError
+from advisor.discovery import display_path, read_text
+from advisor.ir import Schema, SourceFile, SqlQuery
+
+
+def schema_files(config: Config) -> list[Path]:
+    """The files the config's `schema` patterns name, in order; a pattern that matches none is an error."""
+    from advisor import files
+
+    return files.schema_files(config)  # regular files inside the project only
+
+
+def assemble(config: Config, checked: list[SourceFile]) -> tuple[Schema, list[SqlQuery]]:
+    """The schema, and the statements read from schema files that are not among the checked files
+    (the analysis reports those that do not parse)."""
+    from advisor.schema.ddl import schema_from_queries
+    from advisor.sources.sql_files import extract_sql
+
+    by_path = {f.path: f for f in checked}
+    queries: list[SqlQuery] = []
+    seen: set[str] = set()
+    for path in schema_files(config):
+        shown = display_path(path)
+        seen.add(shown)
+        if shown in by_path:
+            queries += [q for q in by_path[shown].queries if isinstance(q, SqlQuery)]
+            continue
+        text, error = read_text(path, config.max_file_size)
+        if text is None:
+            raise ConfigError(f"{shown}: {error}")
+        queries += extract_sql(shown, text, config.dialect, source="schema")
+    read = [q for q in queries if q.source == "schema"]
+    for source in checked:
+        if source.path.endswith(".sql") and source.path not in seen:
+            queries += [q for q in source.queries if isinstance(q, SqlQuery)]
+    schema = schema_from_queries(queries)
+    for source in checked:
+        schema.indexes += source.indexes
+    return schema, read

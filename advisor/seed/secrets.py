@@ -1,0 +1,108 @@
+"""Passwords never reach the output: DSNs are masked, and a malformed one is described, never echoed.
+
+libpq's own message on a malformed connection string quotes the string (`missing "=" after
+"postgresql//user:pw@h/db"`), so a DSN is checked here before it goes anywhere near libpq.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote
+
+# user:password@ with or without a scheme in front (postgresql//u:pw@h and u:pw@h are typos users make)
+_URI_PASSWORD = re.compile(r"(?P<head>(?:[a-z][a-z0-9+.-]*:/*|^|(?<=[\s\"'(<=/]))[^:/@\s\"'<>]*:)(?P<pw>[^@\s/]*)(?=@)",
+                           re.IGNORECASE)
+_KV_PASSWORD = re.compile(r"(?P<head>\b(?:password|passwd|pwd)\s*=\s*)(?P<pw>'(?:[^'\\]|\\.)*'|[^\s&]+)",
+                          re.IGNORECASE)
+_URI_QUERY_PASSWORD = re.compile(r"(?P<head>[?&]password=)(?P<pw>[^&\s]+)", re.IGNORECASE)
+_known: set[str] = set()
+
+# the keywords libpq takes in a key=value connection string (PostgreSQL 18)
+_KEYWORDS = frozenset({
+    "host", "hostaddr", "port", "dbname", "user", "password", "passfile", "require_auth", "channel_binding",
+    "connect_timeout", "client_encoding", "options", "application_name", "fallback_application_name",
+    "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+    "replication", "gssencmode", "sslmode", "requiressl", "sslnegotiation", "sslcompression", "sslcert",
+    "sslkey", "sslkeylogfile", "sslpassword", "sslcertmode", "sslrootcert", "sslcrl", "sslcrldir", "sslsni",
+    "requirepeer", "ssl_min_protocol_version", "ssl_max_protocol_version", "krbsrvname", "gsslib",
+    "gssdelegation", "service", "target_session_attrs", "load_balance_hosts", "min_protocol_version",
+    "max_protocol_version", "scram_client_key", "scram_server_key", "oauth_issuer", "oauth_client_id",
+    "oauth_client_secret", "oauth_scope",
+})
+_URI = "postgresql://user:password@host:port/dbname"
+
+
+def remember(dsn: str) -> None:
+    """Note the passwords of `dsn` so that mask() hides them wherever they turn up later."""
+    for pattern in (_URI_PASSWORD, _KV_PASSWORD, _URI_QUERY_PASSWORD):
+        for m in pattern.finditer(dsn):
+            pw = m.group("pw").strip("'")
+            if pw:
+                _known.update({pw, unquote(pw)})
+
+
+def mask(text: str) -> str:
+    """Text with every password of a DSN (and every password seen in one) replaced by ***."""
+    text = _URI_PASSWORD.sub(lambda m: m.group("head") + ("***" if m.group("pw") else ""), text)
+    text = _KV_PASSWORD.sub(lambda m: m.group("head") + "***", text)
+    text = _URI_QUERY_PASSWORD.sub(lambda m: m.group("head") + "***", text)
+    for secret in sorted(_known, key=len, reverse=True):
+        if len(secret) >= 3:
+            text = text.replace(secret, "***")
+    return text
+
+
+def _safe_name(word: str) -> str:
+    return word if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_+.-]{0,30}", word) else "?"
+
+
+def _words(dsn: str) -> list[str] | None:
+    """The key=value words of a connection string (quotes kept together), or None when a quote is open."""
+    words, current, quoted, i = [], "", False, 0
+    while i < len(dsn):
+        ch = dsn[i]
+        if ch == "\\" and i + 1 < len(dsn):
+            current += dsn[i:i + 2]
+            i += 2
+            continue
+        if ch == "'":
+            quoted = not quoted
+        if ch.isspace() and not quoted:
+            if current:
+                words.append(current)
+            current = ""
+        else:
+            current += ch
+        i += 1
+    if quoted:
+        return None
+    return [*words, current] if current else words
+
+
+def malformed(dsn: str) -> str | None:
+    """What is wrong with a connection string (never quoting it), or None when it looks well-formed."""
+    text = dsn.strip()
+    if not text:
+        return "the DSN is empty"
+    scheme = re.match(r"([A-Za-z][A-Za-z0-9+.-]*):", text)
+    if scheme and scheme.group(1).lower() in ("postgres", "postgresql"):
+        if not text[scheme.end():].startswith("//"):
+            return f"it starts with '{scheme.group(1)}:' but not '{scheme.group(1)}://' (expected {_URI})"
+        return None
+    if re.match(r"postgres(ql)?/", text, re.IGNORECASE):
+        return f"the ':' after the scheme is missing (expected {_URI})"
+    if scheme and text[scheme.end():].startswith("//"):
+        return f"unknown scheme '{_safe_name(scheme.group(1))}://' (expected {_URI})"
+    if "=" not in text:
+        return f"it is neither a URI ({_URI}) nor key=value pairs (host=... dbname=... user=...)"
+    words = _words(re.sub(r"\s*=\s*", "=", text))  # libpq allows spaces around '='
+    if words is None:
+        return "a quote in the key=value pairs is never closed"
+    for n, word in enumerate(words, 1):
+        if "=" not in word:
+            return f"word {n} of the key=value pairs has no '=' (write key=value, quote values with spaces)"
+        key = word.split("=", 1)[0].strip().lower()
+        if key not in _KEYWORDS:
+            hint = " (the keyword is 'password')" if key in ("passwd", "pwd", "pw", "pass") else ""
+            return f"unknown keyword '{_safe_name(key)}'{hint}"
+    return None

@@ -1,0 +1,95 @@
+"""Precision on application code: a findings JSONL joined with the labels.
+
+    python benchmarks/realworld/score.py [$ADVISOR_REALWORLD/findings-current.jsonl] [--unlabelled]
+
+Labels (labels.csv: project, rule, path, line, verdict, why) key on (project, rule, path,
+line): the sources are pinned, so a line names one finding. Precision counts only labelled
+findings in application code; unlabelled ones are counted apart (label them: `--unlabelled`
+lists them). A label marked true whose finding no longer appears is a real problem advisor
+stopped finding: those are listed, always.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import csv
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from fetch import cache_dir
+
+LABELS = Path(__file__).resolve().parent / "labels.csv"
+
+
+def load_labels(path: Path = LABELS) -> dict[tuple, dict]:
+    labels = {}
+    with path.open(newline="") as fh:
+        for row in csv.DictReader(fh):
+            if None in row or None in row.values():
+                raise SystemExit(f"{path}: not 6 fields (quote a `why` that has commas): {row}")
+            verdict = row["verdict"].strip().lower()
+            if verdict not in ("true", "false"):
+                raise SystemExit(f"{path}: verdict must be true or false: {row}")
+            labels[(row["project"], row["rule"], row["path"], int(row["line"]))] = row | {"verdict": verdict}
+    return labels
+
+
+def pct(t: int, n: int) -> str:
+    return f"{100 * t / n:5.1f}%" if n else "    -"
+
+
+def score(findings: list[dict], labels: dict[tuple, dict], show_unlabelled: bool) -> int:
+    app = [f for f in findings if f["app"]]
+    keys = {(f["project"], f["rule"], f["path"], f["line"]) for f in app}
+    per_rule: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    per_project: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    per_kind: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    unlabelled = []
+    for f in app:
+        label = labels.get((f["project"], f["rule"], f["path"], f["line"]))
+        bucket = "unlabelled" if label is None else label["verdict"]
+        if label is None:
+            unlabelled.append(f)
+        for c in (per_rule[f"{f['kind']}:{f['rule']}"], per_project[f["project"]], per_kind[f["kind"]]):
+            c[bucket] += 1
+
+    def table(title: str, rows: dict[str, collections.Counter]) -> None:
+        print(f"\n{title:34} {'app':>5} {'true':>5} {'false':>5} {'unlab':>5}  precision")
+        for name, c in sorted(rows.items()):
+            n = c["true"] + c["false"]
+            print(f"{name:34} {sum(c.values()):5} {c['true']:5} {c['false']:5} {c['unlabelled']:5}  {pct(c['true'], n)}")
+
+    table("rule", per_rule)
+    table("project", per_project)
+    table("kind", per_kind)
+    t = sum(c["true"] for c in per_kind.values())
+    fl = sum(c["false"] for c in per_kind.values())
+    print(f"\noverall: {len(app)} app-code findings, {t + fl} labelled: {t} true, {fl} false, "
+          f"precision {pct(t, t + fl).strip()}; {len(unlabelled)} unlabelled")
+    lost = [k for k, v in labels.items() if v["verdict"] == "true" and k not in keys]
+    if lost:
+        print(f"\n!!! {len(lost)} findings labelled true are gone (a real problem no longer found):")
+        for k in sorted(lost):
+            print(f"  {k[0]}: {k[2]}:{k[3]} {k[1]}  ({labels[k]['why']})")
+    if show_unlabelled and unlabelled:
+        print("\nunlabelled application-code findings:")
+        for f in sorted(unlabelled, key=lambda f: (f["project"], f["path"], f["line"], f["rule"])):
+            print(f"  {f['project']},{f['rule']},{f['path']},{f['line']}  {f['message'][:160]}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("findings", nargs="?", default=str(cache_dir() / "findings-current.jsonl"))
+    ap.add_argument("--labels", default=str(LABELS))
+    ap.add_argument("--unlabelled", action="store_true", help="list the unlabelled app-code findings")
+    args = ap.parse_args(argv)
+    findings = [json.loads(line) for line in Path(args.findings).read_text().splitlines() if line.strip()]
+    return score(findings, load_labels(Path(args.labels)), args.unlabelled)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

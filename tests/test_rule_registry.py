@@ -1,0 +1,148 @@
+"""One registry and one guard for every rule family: a rule that raises on an input is a
+`rule-failed` finding on that input, and the run goes on (exit code 1 or 0, never 2)."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from advisor import catalogue, engine
+from advisor.checks import RULES, Rule
+from advisor.cli import main
+
+
+def _boom(_arg):
+    raise IndexError("list index out of range")
+
+
+@pytest.fixture
+def failing(monkeypatch):
+    """Make the registered rule `name` raise IndexError on every input."""
+    def make(name: str) -> Rule:
+        rule = RULES[name]
+        monkeypatch.setitem(RULES, name, Rule(rule.name, rule.kind, _boom))
+        return rule
+    return make
+
+
+def test_every_family_is_in_the_one_registry():
+    import advisor.checks.plans  # noqa: F401  plan rules register on import
+    import advisor.mongo.explain  # noqa: F401
+    from advisor.checks import load_checks
+
+    load_checks()
+    kinds = {rule.kind for rule in RULES.values()}
+    assert kinds == {"query", "source", "schema", "mongo", "plan", "mongo-plan"}
+    assert RULES["where-operator"].kind == "mongo" and RULES["seq-scan-large-table"].kind == "plan"
+
+
+def test_a_failing_mongo_rule_is_a_finding_on_its_query(tmp_path, monkeypatch, failing):
+    from advisor.checks import load_checks
+
+    load_checks()
+    failing("where-operator")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "advisor.toml").write_text("", encoding="utf-8")
+    (tmp_path / "app.js").write_text(
+        "async function f(db) {\n"
+        "  return db.collection('users').find({ $where: 'this.a > 1' }).limit(5).toArray();\n"
+        "}\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", "--no-cache", "--format", "json", "."])
+    assert result.exit_code in (0, 1), result.output
+    findings = json.loads(result.output)["findings"]
+    failed = [f for f in findings if f["rule"] == catalogue.lookup("rule-failed").id]
+    assert len(failed) == 1
+    assert "where-operator" in failed[0]["message"] and "IndexError" in failed[0]["message"]
+    assert (failed[0]["path"], failed[0]["line"]) == ("app.js", 2)
+    assert failed[0]["severity"] == "info"
+    # the other rules still ran on that query: its unanchored $where is unreported, its missing projection is not
+    assert any(f["rule"] == catalogue.lookup("missing-projection").id for f in findings)
+
+
+def test_a_failing_sql_rule_does_not_hide_the_others(tmp_path, monkeypatch, failing):
+    from advisor.checks import load_checks
+
+    load_checks()
+    failing("select-star")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "advisor.toml").write_text("", encoding="utf-8")
+    (tmp_path / "q.sql").write_text("SELECT * FROM t ORDER BY random();\n", encoding="utf-8")
+    report = engine.check(["."])
+    rules = {catalogue.catalogue()[f.rule].name for f in report.findings}
+    assert rules == {"rule-failed", "order-by-random"}
+    assert [f.location.line for f in report.findings if f.rule == "ADV003"] == [1]
+
+
+def test_a_failing_schema_rule_is_reported_on_a_checked_file(tmp_path, monkeypatch, failing):
+    from advisor.checks import load_checks
+
+    load_checks()
+    failing("duplicate-index")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "advisor.toml").write_text('schema = ["schema.sql"]\n', encoding="utf-8")
+    (tmp_path / "schema.sql").write_text("CREATE TABLE t (a int);\n", encoding="utf-8")
+    report = engine.check(["."])
+    assert [(f.rule, f.location.path) for f in report.findings] == [("ADV003", "schema.sql")]
+
+
+def test_a_failing_plan_rule_is_a_finding_on_its_statement(failing):
+    from advisor.checks.plans import PlanContext, plan_hits
+    from advisor.explain.plan import parse_plan
+    from advisor.ir import Location, SqlQuery
+    from advisor.seed.settings import ExplainSettings
+
+    failing("sort-spill")
+    plan = parse_plan([{"Plan": {"Node Type": "Seq Scan", "Relation Name": "t", "Total Cost": 10.0,
+                                 "Plan Rows": 5, "Filter": "(a = 1)"}}])
+    query = SqlQuery("SELECT * FROM t WHERE a = 1", Location("q.sql", 3, 1), None, "sql")
+    ctx = PlanContext(plan, {"t": 1e6}, {}, ExplainSettings(), query=query)
+    hits = plan_hits(ctx, lambda name: True)
+    failed = [h for name, h in hits if name == "rule-failed"]
+    assert len(failed) == 1 and "sort-spill" in failed[0].message
+    assert failed[0].location == Location("q.sql", 3, 1)
+    # the rules that did not fail still report: a seq scan of a large table keeping few rows
+    assert "seq-scan-large-table" in {name for name, _ in hits}
+
+
+def test_a_failing_mongo_explain_rule_is_a_finding(failing):
+    from advisor.ir import Location
+    from advisor.mongo.explain import parse_explain, plan_findings
+
+    failing("mongo-collscan")
+    tree = parse_explain({"queryPlanner": {"namespace": "db.users", "winningPlan": {"stage": "COLLSCAN"}},
+                          "executionStats": {"nReturned": 1, "totalKeysExamined": 0, "totalDocsExamined": 5000,
+                                             "executionStages": {"stage": "COLLSCAN", "nReturned": 1,
+                                                                 "docsExamined": 5000}}})
+    found = plan_findings(tree, Location("app.js", 7, 3))
+    names = [name for name, _ in found]
+    assert "rule-failed" in names and "mongo-examined-ratio" in names
+    assert [h.location.line for name, h in found if name == "rule-failed"] == [7]
+
+
+def test_a_selected_rule_that_fails_says_so_unless_rule_failed_is_ignored(tmp_path, monkeypatch, failing):
+    from advisor.checks import load_checks
+
+    load_checks()
+    failing("select-star")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "advisor.toml").write_text("", encoding="utf-8")
+    (tmp_path / "q.sql").write_text("SELECT * FROM t ORDER BY random();\n", encoding="utf-8")
+    selected = engine.check(["."], engine.Options(select=["select-star"]))
+    assert [f.rule for f in selected.findings] == ["ADV003"]
+    ignored = engine.check(["."], engine.Options(select=["select-star"], ignore=["rule-failed"]))
+    assert ignored.findings == []
+
+
+def test_facts_that_cannot_be_built_are_a_finding_on_the_statement(tmp_path, monkeypatch):
+    import advisor.facts.sql
+
+    def broken(tree, schema):
+        raise KeyError("scope")
+
+    monkeypatch.setattr(advisor.facts.sql, "build_facts", broken)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "advisor.toml").write_text("", encoding="utf-8")
+    (tmp_path / "q.sql").write_text("SELECT 1;\nSELECT * FROM t;\n", encoding="utf-8")
+    report = engine.check(["."])
+    assert [(f.rule, f.location.line) for f in report.findings] == [("ADV003", 1), ("ADV003", 2)]
+    assert report.findings[0].message.startswith("building the facts the query rules read failed on this input")
