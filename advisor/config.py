@@ -113,11 +113,12 @@ def from_mapping(data: dict[str, Any], root: Path, source: Path | None, prefix: 
         elif key == "severity":
             _expect(value, dict, where(key), "a table of rule = severity")
             for rule, level in value.items():
-                if catalogue.lookup(rule) is None:
+                spec = catalogue.lookup(rule)
+                if spec is None:
                     raise ConfigError(f"{where(key)}.{rule}: unknown rule {rule!r}")
                 if level not in SEVERITIES:
                     raise ConfigError(f"{where(key)}.{rule}: severity {level!r} is not one of {', '.join(SEVERITIES)}")
-                config.severity[catalogue.lookup(rule).id] = level
+                config.severity[spec.id] = level
         elif key == "fail-on":
             if value not in (*SEVERITIES, "never"):
                 raise ConfigError(f"{where(key)}: {value!r} is not one of {', '.join(SEVERITIES)}, never")
