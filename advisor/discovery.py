@@ -38,6 +38,18 @@ def _supported(path: Path) -> bool:
     return path.suffix.lower() in sources.EXTRACTORS or sources.supported(str(path))
 
 
+def _outside_links(here: Path, dirnames: list[str], roots: tuple[Path, ...]) -> list[tuple[Path, str]]:
+    """The directory symlinks that lead out of the project, with why: os.walk does not follow them,
+    and a note says so."""
+    out = []
+    for name in dirnames:
+        link = here / name
+        reason = repo_files.skip_reason(link, roots, 0) if link.is_symlink() else None
+        if reason and "outside" in reason:
+            out.append((link, reason))
+    return out
+
+
 def collect(paths: Iterable[str], options: Options) -> list[Project]:
     """Group the files to check by the config that governs them."""
     explicit = load_file(Path(options.config)) if options.config else None
@@ -86,6 +98,9 @@ def collect(paths: Iterable[str], options: Options) -> list[Project]:
             spec = spec_for(config)
             dirnames[:] = sorted(d for d in dirnames if not _excluded(spec, config, here / d)
                                  and not repo_files.is_test_path(config.test_paths, here / d, path))
+            links = _outside_links(here, dirnames, (config.root.resolve(), Path(os.path.realpath(path))))
+            if links:
+                projects.setdefault(config.source or config.root, Project(config)).skipped += links
             for name in sorted(filenames):
                 add(here / name, path)
     for project in projects.values():

@@ -84,6 +84,15 @@ def test_a_sql_symlink_leaving_the_project_is_skipped_with_a_note(repo):
     assert "leak.sql:1:1" in result.output and "symlink leading outside the project" in result.output
 
 
+def test_a_directory_symlink_leaving_the_project_is_noted_not_followed(repo):
+    (repo.parent / "outside").mkdir()
+    (repo.parent / "outside" / "leak.sql").write_text(f"SELECT '{SECRET}';\n", encoding="utf-8")
+    (repo / "linked").symlink_to(repo.parent / "outside")
+    result = run(".")
+    assert result.exit_code in (0, 1)
+    assert "linked:1:1" in result.output and "symlink leading outside the project" in result.output
+
+
 def test_a_symlink_named_on_the_command_line_is_the_users_choice(repo):
     (repo / "leak.sql").symlink_to(repo.parent / "secret.sql")
     result = CliRunner().invoke(main, ["check", "--no-cache", "--format", "json", "leak.sql"])
