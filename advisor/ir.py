@@ -195,10 +195,24 @@ class Schema:
 
     def indexes_on(self, table: str) -> list[IndexDef]:
         parent = self.tables.get(table)
-        names = {table}
+        names = [table]
         if parent is not None and parent.partition_of:
-            names.add(parent.partition_of)  # a partition inherits its parent's indexes
-        return [i for i in self.indexes if i.table in names]
+            names.append(parent.partition_of)  # a partition inherits its parent's indexes
+        if len(names) > 1:
+            return [i for i in self.indexes if i.table in names]  # a partition: rare
+        return list(self._by_table().get(table, ()))
+
+    def _by_table(self) -> dict[str, list[IndexDef]]:
+        """The indexes grouped by table, rebuilt when the list changed: a lookup per query would
+        otherwise scan every index (quadratic in a large schema)."""
+        key = (id(self.indexes), len(self.indexes))
+        cached = self.__dict__.get("_grouped")
+        if cached is None or cached[0] != key:
+            grouped: dict[str, list[IndexDef]] = {}
+            for i in self.indexes:
+                grouped.setdefault(i.table, []).append(i)
+            cached = self.__dict__["_grouped"] = (key, grouped)
+        return cached[1]
 
     def column_type(self, table: str, column: str) -> str | None:
         t = self.table(table)

@@ -71,11 +71,14 @@ def _is_prefix(short: tuple[IndexKey, ...], long: tuple[IndexKey, ...]) -> bool:
 
 @schema_check("redundant-index")
 def redundant_index(schema: Schema):
+    peers: dict[tuple, list] = {}  # compared within a table only: linear in a schema of many tables
+    for index in schema.indexes:
+        peers.setdefault((index.table, index.method), []).append(index)
     for index in schema.indexes:
         if index.unique or index.constraint or index.method not in ("btree", "mongo") or index.location is None:
             continue
-        for other in schema.indexes:
-            if other is index or other.table != index.table or other.method != index.method:
+        for other in peers[(index.table, index.method)]:
+            if other is index:
                 continue
             if other.where != index.where or not _is_prefix(index.keys, other.keys):
                 continue

@@ -8,7 +8,7 @@ from sqlglot import exp
 
 from advisor.checks import Hit, QueryContext, premises, query_check, source_check
 from advisor.checks.indexes import runs_once
-from advisor.facts.sql import Predicate, Scope, disjuncts, is_catalog, is_placeholder
+from advisor.facts.sql import Predicate, disjuncts, is_catalog, is_placeholder
 from advisor.names import fold, quote
 from advisor.schema.ddl import canonical_expression
 from advisor.ir import SourceFile
@@ -322,9 +322,8 @@ def not_in_subquery(ctx: QueryContext):
 # --- OR across columns -----------------------------------------------------------
 
 
-def _branch_columns(branch: exp.Expression, scope: Scope) -> frozenset[tuple[str | None, str]]:
-    ids = {id(n) for n in branch.walk()}
-    return frozenset((p.table, p.column) for p in scope.predicates if id(p.node) in ids and p.op != "join")
+def _branch_columns(branch: exp.Expression, by_node: dict[int, list]) -> frozenset[tuple[str | None, str]]:
+    return frozenset((p.table, p.column) for n in branch.walk() for p in by_node.get(id(n), ()) if p.op != "join")
 
 
 def _served_by_index(ctx: QueryContext, columns: frozenset[tuple[str | None, str]]) -> bool:
@@ -340,8 +339,11 @@ def or_across_columns(ctx: QueryContext):
     if runs_once(ctx):
         return  # a migration's one-off statement: not workload, and written once
     for scope in ctx.facts.scopes:
+        by_node: dict[int, list] = {}  # looked up per branch node: linear in the size of the OR
+        for p in scope.predicates:
+            by_node.setdefault(id(p.node), []).append(p)
         for node in scope.ors:
-            branches = [_branch_columns(b, scope) for b in disjuncts(node)]
+            branches = [_branch_columns(b, by_node) for b in disjuncts(node)]
             if any(not b for b in branches) or len(set(branches)) < 2:
                 continue
             if any(t is None or is_catalog(t) for b in branches for t, _ in b):

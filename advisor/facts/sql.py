@@ -149,17 +149,24 @@ def _columns_in(root: exp.Expression | None) -> list[exp.Column]:
 
 
 def conjuncts(node: exp.Expression) -> list[exp.Expression]:
-    node = _unparen(node)
-    if isinstance(node, exp.And):
-        return conjuncts(node.this) + conjuncts(node.expression)
-    return [node]
+    return _flatten(node, exp.And)
+
+
+def _flatten(node: exp.Expression, kind: type) -> list[exp.Expression]:
+    """The operands of a chain of AND (or OR), in order. A loop, not recursion: a thousand
+    terms make a tree a thousand levels deep."""
+    out, stack = [], [node]
+    while stack:
+        node = _unparen(stack.pop())
+        if isinstance(node, kind):
+            stack += [node.expression, node.this]
+        else:
+            out.append(node)
+    return out
 
 
 def disjuncts(node: exp.Expression) -> list[exp.Expression]:
-    node = _unparen(node)
-    if isinstance(node, exp.Or):
-        return disjuncts(node.this) + disjuncts(node.expression)
-    return [node]
+    return _flatten(node, exp.Or)
 
 
 def _alias(source: exp.Expression) -> str:
