@@ -262,6 +262,11 @@ class ProjectCache:
                 return None  # a full run reports it
         return state
 
+    def _readable_keys(self) -> dict[str, str] | None:
+        """The file keys, or None if a file was unreadable (a full run reports it)."""
+        keys = {shown: key for shown, key in self.keys.items() if key is not None}
+        return keys if len(keys) == len(self.keys) else None
+
     def _context(self, contributions: dict[str, str]) -> str:
         """The hash of the schema the project's findings are computed with: the schema files
         and what each checked file adds to them (its DDL, its index declarations)."""
@@ -271,19 +276,21 @@ class ProjectCache:
     def load(self) -> tuple[list[Finding], int] | None:
         """(findings, query count) of every file, or None unless all of them are cached
         in the current context."""
-        if self.schema is None or None in self.keys.values():
+        keys = self._readable_keys()
+        if self.schema is None or keys is None:
             return None
         try:
             contributions = {}
-            for shown, key in self.keys.items():
+            for shown, key in keys.items():
                 record = self.store.load(key)
                 if record is None:
                     return None
                 contributions[shown] = record["contribution"]
             context = self._context(contributions)
-            results = [self.store.load(digest(key, context)) for key in self.keys.values()]
-            results.append(self.store.load(digest(context, "unchecked")))
-            if None in results:
+            loaded = [self.store.load(digest(key, context)) for key in keys.values()]
+            loaded.append(self.store.load(digest(context, "unchecked")))
+            results = [record for record in loaded if record is not None]
+            if len(results) != len(loaded):
                 return None
             findings = [finding_from_json(f) for record in results for f in record["findings"]]
             return findings, sum(int(record.get("queries", 0)) for record in results)
@@ -294,7 +301,8 @@ class ProjectCache:
         """Record a full run's results. Nothing is written when an input changed while the run
         read it, when a finding lies where no record can own it, or when JSON cannot carry
         a finding exactly."""
-        if self.schema is None or None in self.keys.values():
+        keys = self._readable_keys()
+        if self.schema is None or keys is None:
             return
         if self._file_keys() != self.keys or self._schema_state() != self.schema:
             return
@@ -314,8 +322,8 @@ class ProjectCache:
                 unchecked.append(data)
             else:
                 return
-        records = {digest(context, "unchecked"): {"findings": unchecked}}
-        for shown, key in self.keys.items():
+        records: dict[str, dict[str, object]] = {digest(context, "unchecked"): {"findings": unchecked}}
+        for shown, key in keys.items():
             records[key] = {"contribution": contributions[shown]}
             records[digest(key, context)] = {"queries": queries.get(shown, 0), "findings": by_path[shown]}
         for key, record in records.items():

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from advisor.ir import SEVERITIES
+from advisor.ir import SEVERITIES, Severity
 
 FAMILIES = {
     "SQL": "static SQL",
@@ -46,7 +46,7 @@ class RuleSpec:
     id: str
     name: str
     summary: str
-    severity: str
+    severity: Severity
     needs: tuple[str, ...]
     aliases: tuple[str, ...]
     body: str
@@ -55,7 +55,10 @@ class RuleSpec:
 
     @property
     def family(self) -> str:
-        return re.match(r"[A-Z]+", self.id).group(0)
+        m = re.match(r"[A-Z]+", self.id)
+        if m is None:
+            raise CatalogueError(f"{self.path}: rule id {self.id!r} does not start with a family prefix")
+        return m.group(0)
 
     @property
     def help_uri(self) -> str:

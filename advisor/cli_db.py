@@ -98,7 +98,12 @@ def seed_command(paths, config, keep, stop, dsn) -> None:
         kept = EmbeddedServer(datadir)
         kept.start(detach=True)
         (datadir.parent / KEPT_MARK).touch()  # never removed as a dead run's leftover
-        record_kept(datadir, kept.process.pid, kept.socket_dir)
+        running = kept.running_pid()  # the server started, or one start() found running there and adopted
+        if running is None:
+            from advisor.cli_guard import fail
+
+            fail(f"the kept server on {datadir} stopped as soon as it started")
+        record_kept(datadir, *running)
         click.echo(kept.uri())
         click.echo(f"data directory: {datadir}; stop it with: advisor seed --stop {datadir}", err=True)
         return

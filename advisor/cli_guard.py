@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import NoReturn
 
 import click
 
 EXIT_ERROR = 2
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     from advisor.seed.server import mask  # passwords in DSNs never reach the output
 
     click.echo(f"advisor: error: {mask(message)}", err=True)

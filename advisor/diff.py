@@ -225,7 +225,9 @@ def base_findings(base: Base, paths: Iterable[str], options, check: Callable | N
     one, so paths and fingerprints line up. None when none of the paths exists there.
     """
     if check is None:
-        from advisor.engine import check
+        from advisor.engine import check as engine_check
+
+        check = engine_check
     cwd = Path(cwd or os.getcwd()).resolve()
     root = repo_root(cwd)
     paths = list(paths)

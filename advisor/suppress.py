@@ -35,6 +35,7 @@ def apply_suppressions(findings: list[Finding], sources: list[SourceFile], enabl
         by_path[f.location.path].append(f)
     extra = []
     unused_spec = catalogue.lookup(UNUSED_SUPPRESSION)
+    unused_id = unused_spec.id if unused_spec else None
     for source in sources:
         if not source.suppressions:
             continue
@@ -42,16 +43,19 @@ def apply_suppressions(findings: list[Finding], sources: list[SourceFile], enabl
         for suppression in source.suppressions:
             used = False
             for f in by_path.get(source.path, []):
-                if f.rule != unused_spec.id and _suppression_covers(suppression.location.line, suppression.rules, f, lines):
+                if f.rule != unused_id and _suppression_covers(suppression.location.line, suppression.rules, f, lines):
                     f.suppressed = "comment"
                     used = True
+            if unused_spec is None:  # its page is missing: mark what is covered, report nothing
+                continue
             named = [catalogue.lookup(r) for r in suppression.rules]
-            if any(spec is None for spec in named):
+            known = [spec for spec in named if spec is not None]
+            if len(known) != len(named):
                 unknown = [r for r, spec in zip(suppression.rules, named) if spec is None]
                 extra.append(Finding(unused_spec.id, f"suppression names unknown rule(s): {', '.join(unknown)}",
                                      suppression.location, unused_spec.severity,
                                      help="use a rule id or name from `advisor rules`", subject=",".join(unknown)))
-            elif not used and (not named or any(s.id in enabled for s in named)) and unused_spec.id in enabled:
+            elif not used and (not known or any(s.id in enabled for s in known)) and unused_spec.id in enabled:
                 what = ", ".join(suppression.rules) or "all rules"
                 extra.append(Finding(unused_spec.id, f"unused suppression ({what}): nothing here is reported",
                                      suppression.location, unused_spec.severity,

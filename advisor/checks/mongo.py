@@ -457,7 +457,7 @@ def _planned(query: MongoQuery, indexes: list[IndexDef], coll: str) -> Iterator[
             fix=spec, subject=f"{coll}:{_fields_text(keys)}", metrics=metrics)
         return
     if plan.stage == "EMPTY":
-        if plan.blocking_sort and keys:
+        if plan.blocking_sort and plan.sort and keys:
             yield "in-memory-sort", _hit(
                 query, f"{what} sorts the whole {coll} collection in memory by {_fields_text(list(plan.sort.items()))}: "
                        "no index provides that order",
@@ -465,7 +465,7 @@ def _planned(query: MongoQuery, indexes: list[IndexDef], coll: str) -> Iterator[
                 subject=f"{coll}:sort:{_fields_text(keys)}", metrics=metrics)
         return
     # with another index that bounds the filter in the sort order, the server races both plans: no claim
-    if plan.blocking_sort and keys and plan.sort_alternative is None and \
+    if plan.blocking_sort and plan.sort and keys and plan.sort_alternative is None and \
             not (plan.index is not None and same_keys(plan.index, keys)):
         used = f"uses {_describe_index(plan.index)}" if plan.index is not None else "uses an $or of indexes"
         yield "in-memory-sort", _hit(

@@ -134,7 +134,8 @@ def seq_scan(ctx: PlanContext):
         if rows < ctx.settings.large_table_rows:
             continue
         # per scan: what it kept each time it ran (a never-executed node has only the estimate)
-        kept = node.actual_rows if node.executed else node.plan_rows
+        actual = node.actual_rows if node.executed else None
+        kept = actual if actual is not None else node.plan_rows
         if kept > rows * share_cap:
             continue  # keeps much of the table: reading it all is the right plan
         loops = node.actual_loops if node.executed else 1
@@ -235,9 +236,9 @@ def row_misestimate(ctx: PlanContext):
     factor = ctx.settings.misestimate_factor
     worst = None
     for node, parents in ctx.plan.root.walk_with_parents():
-        if not node.executed or node.node_type in _ROWS_NOT_COUNTED:
-            continue
         actual = node.actual_rows
+        if actual is None or not node.executed or node.node_type in _ROWS_NOT_COUNTED:
+            continue
         planned = max(node.plan_rows, 1.0)
         if actual < planned and _cut_short(node, parents):
             continue  # fewer rows than planned because nobody asked for more

@@ -102,14 +102,15 @@ def _error_subject(run: QueryRun) -> str:
 
 def _advice_hits(run: QueryRun, answered: list[Hit], evidence: str) -> Hits:
     """The measured index advice of a statement, or (no index recommended) why, on each static guess it answers."""
-    q = run.query
-    if run.outcome == "recommended":
-        m = run.best
+    q, plan, m = run.query, run.plan, run.best
+    if plan is None:  # an unplanned statement has its explain-error (_plan_hits) and no advice
+        return []
+    if run.outcome == "recommended" and m is not None and m.cost_after is not None:  # (advise sets all three)
         c = m.candidate
         anchor = next((h for h in answered if h.subject.startswith(c.table + "(")), None)
         # the static guess it answers, or its table: which candidate won, its cost and size are measured
         subject = anchor.subject if anchor else c.table
-        before, after = run.plan.cost, m.cost_after
+        before, after = plan.cost, m.cost_after
         metrics = {"evidence": evidence, "cost_before": before, "cost_after": after,
                    "index_size": m.size_bytes, "build_ms": m.build_ms, "index": c.describe(),
                    "reason": c.reason}
@@ -129,7 +130,7 @@ def _advice_hits(run: QueryRun, answered: list[Hit], evidence: str) -> Hits:
             metrics=metrics))]
     out: Hits = []
     for h in answered:
-        metrics = {"evidence": evidence, "cost_before": run.plan.cost}
+        metrics = {"evidence": evidence, "cost_before": plan.cost}
         if run.best is not None:
             metrics.update(cost_after=run.best.cost_after, index_size=run.best.size_bytes,
                            build_ms=run.best.build_ms)

@@ -101,15 +101,15 @@ class PlanNode:
         return text
 
 
-def _num(data: dict, key: str, default: float | None = None) -> float | None:
+def _num(data: dict, key: str) -> float | None:
     value = data.get(key)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return default
+        return None
     try:
         number = float(value)
     except OverflowError:
-        return default
-    return number if math.isfinite(number) else default
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _int(data: dict, key: str) -> int | None:
@@ -154,8 +154,8 @@ def _hash_batches(data: dict) -> int | None:
         for w in data["Workers"]:
             if isinstance(w, dict):
                 values += [_int(w, "Hash Batches"), _int(w, "HashAgg Batches")]
-    values = [v for v in values if v is not None]
-    return max(values) if values else None
+    known = [v for v in values if v is not None]
+    return max(known) if known else None
 
 
 def parse_node(data: dict[str, Any]) -> PlanNode:
@@ -172,9 +172,9 @@ def parse_node(data: dict[str, Any]) -> PlanNode:
         relation=_str(data, "Relation Name"),
         alias=_str(data, "Alias"),
         index_name=_str(data, "Index Name"),
-        startup_cost=_num(data, "Startup Cost", 0.0),
-        total_cost=_num(data, "Total Cost", 0.0),
-        plan_rows=_num(data, "Plan Rows", 0.0),
+        startup_cost=_num(data, "Startup Cost") or 0.0,
+        total_cost=_num(data, "Total Cost") or 0.0,
+        plan_rows=_num(data, "Plan Rows") or 0.0,
         plan_width=_int(data, "Plan Width") or 0,
         actual_rows=_num(data, "Actual Rows"),
         actual_loops=_num(data, "Actual Loops"),

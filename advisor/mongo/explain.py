@@ -84,8 +84,8 @@ def _stage_node(d: dict) -> PlanNode:
     node.keys_examined = _num(d.get("keysExamined"))
     node.docs_examined = _num(d.get("docsExamined"))
     node.n_returned = _num(d.get("nReturned"))
-    t = d.get("executionTimeMillisEstimate", d.get("executionTimeMillis"))
-    node.time_ms = float(_num(t)) if _num(t) is not None else None
+    t = _num(d.get("executionTimeMillisEstimate", d.get("executionTimeMillis")))
+    node.time_ms = float(t) if t is not None else None
     node.memory_bytes = _num(d.get("totalDataSizeSorted", d.get("memUsage", d.get("peakTrackedMemBytes"))))
     node.used_disk = bool(d.get("usedDisk")) or bool(_num(d.get("spills")))
     node.spills = _num(d.get("spills")) or 0
@@ -138,8 +138,9 @@ def _query_node(q: dict) -> PlanNode:
                                             ("nReturned", "totalKeysExamined", "totalDocsExamined", "executionTimeMillis")}}
         if node.n_returned is None:
             node.n_returned = _num(stats.get("nReturned"))
-        if node.time_ms is None and _num(stats.get("executionTimeMillis")) is not None:
-            node.time_ms = float(_num(stats.get("executionTimeMillis")))
+        total_ms = _num(stats.get("executionTimeMillis"))
+        if node.time_ms is None and total_ms is not None:
+            node.time_ms = float(total_ms)
         totals_keys, totals_docs = _num(stats.get("totalKeysExamined")), _num(stats.get("totalDocsExamined"))
         if not any(n.keys_examined is not None or n.docs_examined is not None for n in node.walk()):
             # SBE trees carry counts in other names: put the totals on the scans

@@ -18,7 +18,7 @@ def make_index(collection: str, keys: Any, opts: Any, location: Location, model:
         else:
             return None
     ikeys = []
-    pairs = []
+    pairs: list[tuple[str, str | int]] = []
     for field, direction in keys.items():
         if isinstance(direction, str) and direction not in ("1", "-1"):
             ikeys.append(IndexKey(f"{field}:{direction}", is_column=False))
@@ -40,7 +40,8 @@ def make_index(collection: str, keys: Any, opts: Any, location: Location, model:
                 options[k] = opts[k]
     if model:
         options["model"] = model
-    name = options.get("name") if isinstance(options.get("name"), str) else mongo_default_index_name(pairs)
+    declared = options.get("name")
+    name = declared if isinstance(declared, str) else mongo_default_index_name(pairs)
     return IndexDef(name=name, table=collection, keys=tuple(ikeys), unique=bool(options.get("unique") is True),
                     method="mongo", location=location, options=options)
 

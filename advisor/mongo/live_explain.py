@@ -83,8 +83,9 @@ def explain_live(queries: list, uri: str, *, database: str | None = None, timeou
     except ImportError as exc:  # pragma: no cover
         raise ExplainError(f"pymongo is not installed ({exc})") from None
     try:
-        client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=timeout_ms, connectTimeoutMS=timeout_ms,
-                                     socketTimeoutMS=max(timeout_ms * 6, 30000), appname="advisor")
+        client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
+            uri, serverSelectionTimeoutMS=timeout_ms, connectTimeoutMS=timeout_ms,
+            socketTimeoutMS=max(timeout_ms * 6, 30000), appname="advisor")
     except (InvalidURI, ConfigurationError, ValueError, TypeError) as exc:
         raise ExplainError(f"invalid MongoDB URI: {exc}") from None
     try:

@@ -80,7 +80,8 @@ def migration(findings) -> tuple[list[str], list[str]]:
             m = _CREATE.match(statement)
             key = ("create", m.group("rest").lower()) if m else ("other", re.sub(r"\s+", " ", statement).lower())
             key_text = "\x1f".join(key)
-            if key_text not in sql or (m and m.group("name") and not _CREATE.match(sql[key_text]).group("name")):
+            kept = _CREATE.match(sql.get(key_text, ""))  # a create key holds a statement _CREATE matched
+            if key_text not in sql or (m and m.group("name") and kept and not kept.group("name")):
                 sql[key_text] = statement
     statements = list(sql.values())
     if any("gin_trgm_ops" in s for s in statements) and not any("pg_trgm" in s and "EXTENSION" in s.upper()

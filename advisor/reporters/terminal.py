@@ -7,6 +7,7 @@ FORCE_COLOR, not a TTY); user text is escaped before it meets rich markup.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Set as AbstractSet
 from itertools import groupby
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from advisor import catalogue
 STYLES = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
-def _source_lines(path: str, cache: dict[str, list[str]], unread: set[str] = frozenset()) -> list[str]:
+def _source_lines(path: str, cache: dict[str, list[str]], unread: AbstractSet[str] = frozenset()) -> list[str]:
     if path not in cache:
         from advisor.files import read_text  # bounded, never blocks on a pipe
 

@@ -22,8 +22,10 @@ column that need not be unique picks one of a few prebuilt documents).
 
 from __future__ import annotations
 
+import functools
 import re
 import zlib
+from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -270,12 +272,12 @@ def value_plan(table: TableInfo, col: ColumnInfo, shape: ColumnShape, rows: int,
     if base in ("numeric", "real", "double precision") or cat == "N":
         prec, scale = col.numeric_precision, col.numeric_scale or 0
         top = 10 ** min(prec - scale, 9) - 1 if prec else 100000
-        lo_ = float(lo) if lo is not None else 0.0
-        hi_ = float(hi) if hi is not None else float(min(top, 100000))
+        low = float(lo) if lo is not None else 0.0
+        high = float(hi) if hi is not None else float(min(top, 100000))
         cast = col.type if base == "numeric" else base
-        step = (hi_ - lo_) / max(rows, 1)
+        step = (high - low) / max(rows, 1)
         digits = scale if base == "numeric" and prec else 2
-        return Plan(lambda k: f"round(({lo_} + (((({k}) - 1) % {max(rows, 1)}) * {step!r}))::numeric, {digits})::{cast}",
+        return Plan(lambda k: f"round(({low} + (((({k}) - 1) % {max(rows, 1)}) * {step!r}))::numeric, {digits})::{cast}",
                     rows, False)
     if base == "boolean":
         return Plan(lambda k: f"((({k}) % 2) = 0)", 2)
@@ -338,7 +340,7 @@ def _k_of(g: str, distinct: int, shape: ColumnShape, salt: int) -> str:
 
 
 def plan_table(table: TableInfo, settings: SeedSettings, seeds: dict[str, TableSeed],
-               force_unique: set[str] = frozenset(), null_off: set[str] = frozenset()) -> TableSeed:
+               force_unique: AbstractSet[str] = frozenset(), null_off: AbstractSet[str] = frozenset()) -> TableSeed:
     rows = settings.rows_for(table.name)
     notes: list[str] = []
     fk_of: dict[str, tuple[str, str, tuple[str, ...], tuple[str, ...], int]] = {}
@@ -387,7 +389,7 @@ def plan_table(table: TableInfo, settings: SeedSettings, seeds: dict[str, TableS
             rows = product
         div = 1
         for c, s in zip(key, sizes):
-            radix[c] = (lambda g, div=div, s=s: f"(1 + ((({g}) - 1) / {div}) % {s})")
+            radix[c] = (lambda g, div=div, s=s: f"(1 + ((({g}) - 1) / {div}) % {s})")  # type: ignore[misc]  # mypy#15459
             div *= s
 
     for col in table.columns.values():
@@ -406,21 +408,21 @@ def plan_table(table: TableInfo, settings: SeedSettings, seeds: dict[str, TableS
             if col.name in radix:
                 r = radix[col.name]
             elif col.name in single_unique:
-                r = (lambda g, n_parent=n_parent: f"(1 + ((({g}) - 1) % {n_parent}))")
+                r = (lambda g, n_parent=n_parent: f"(1 + ((({g}) - 1) % {n_parent}))")  # type: ignore[misc]  # mypy#15459
             else:
                 # the first column of a multi-column FK picks the row; the others follow it
                 lead = cols[0]
                 lead_salt = _salt(table.name, lead, str(settings.seed))
                 lead_shape = settings.columns.get((table.name, lead), ColumnShape())
                 d = min(n_parent, lead_shape.distinct or n_parent)
-                r = (lambda g, d=d, lead_shape=lead_shape, lead_salt=lead_salt: _k_of(g, d, lead_shape, lead_salt))
+                r = functools.partial(_k_of, distinct=d, shape=lead_shape, salt=lead_salt)
             pexpr = pseed.exprs.get(pcol)
             if pexpr is None:
-                value = lambda g, col=col: "NULL"  # noqa: E731
+                value = lambda g: "NULL"  # noqa: E731
             else:
-                value = (lambda g, r=r, pexpr=pexpr: pexpr(r(g)))
+                value = _then(r, pexpr)
             if parent == table.name and rows > 1 and pexpr is not None:
-                value = (lambda g, pexpr=pexpr, n=rows: pexpr(f"(1 + ((({g}) * 7919) % {n}))"))
+                value = (lambda g, pexpr=pexpr, n=rows: pexpr(f"(1 + ((({g}) * 7919) % {n}))"))  # type: ignore[misc]  # mypy#15459
         else:
             plan = plans[col.name]
             if col.name in radix:
@@ -432,14 +434,19 @@ def plan_table(table: TableInfo, settings: SeedSettings, seeds: dict[str, TableS
             else:
                 d = shape.distinct or (len(shape.values) if shape.values else plan.distinct)
                 d = max(1, min(d, plan.distinct if not plan.injective else d))
-                k = (lambda g, d=d, shape=shape, salt=salt: _k_of(g, d, shape, salt))
-            value = (lambda g, plan=plan, k=k: plan.value(k(g)))
+                k = functools.partial(_k_of, distinct=d, shape=shape, salt=salt)
+            value = _then(k, plan.value)
         if nf > 0:
             inner = value
-            value = (lambda g, inner=inner, salt=salt, nf=nf:
+            value = (lambda g, inner=inner, salt=salt, nf=nf:  # type: ignore[misc]  # mypy#15459
                      f"(CASE WHEN {_uniform(g, salt ^ 0x5BD1E995)} < {nf!r} THEN NULL ELSE {inner(g)} END)")
         exprs[col.name] = value
     return TableSeed(table, rows, exprs, notes)
+
+
+def _then(inner: Callable[[str], str], outer: Callable[[str], str]) -> Callable[[str], str]:
+    """g -> outer(inner(g)), bound now (a lambda in the loop would see the loop's last values)."""
+    return lambda g: outer(inner(g))
 
 
 def _is_continuous(col: ColumnInfo) -> bool:
@@ -537,7 +544,7 @@ def seed_database(conn, settings: SeedSettings, progress: bool = False,
                         null_off |= nullable
                         continue
                     cdef = next((d for n_, d, _ in table.checks if n_ == cname), None)
-                    if cdef is None:
+                    if cname is None or cdef is None:
                         result.notes.append(f"{name}: cannot satisfy {cname}; table left empty")
                         seed = TableSeed(table, 0, seed.exprs)
                         break
@@ -670,10 +677,10 @@ def unknown_settings(settings: SeedSettings, tables: dict[str, TableInfo]) -> li
 
 def _csv_seed(table: TableInfo, n: int) -> TableSeed:
     # children of a CSV-loaded table pick existing key values by row number from a snapshot
-    exprs = {}
-    for col in table.columns:
-        exprs[col] = (lambda g, col=col: f"(SELECT {_q(col)} FROM {table.qname} ORDER BY 1 OFFSET (({g}) - 1) % {max(n, 1)} LIMIT 1)")
-    return TableSeed(table, n, exprs)
+    def pick(col: str) -> Callable[[str], str]:
+        return lambda g: f"(SELECT {_q(col)} FROM {table.qname} ORDER BY 1 OFFSET (({g}) - 1) % {max(n, 1)} LIMIT 1)"
+
+    return TableSeed(table, n, {col: pick(col) for col in table.columns})
 
 
 def _constraint_columns(conn, name: str | None, table: TableInfo) -> list[str]:

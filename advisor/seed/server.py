@@ -252,6 +252,8 @@ class EmbeddedServer:
         raise DatabaseError("embedded PostgreSQL did not start within 30 s")
 
     def _log_tail(self) -> str:
+        if self.log is None:
+            return "no server log"
         try:
             lines = [l for l in self.log.read_text(errors="replace").splitlines() if l.strip()]
         except OSError:

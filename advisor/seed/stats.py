@@ -64,7 +64,7 @@ def export_stats(dsn: str, output: str, *, with_values: bool = False) -> tuple[i
     with open(output, "w", encoding="utf-8") as fh:
         json.dump(data, fh, indent=1, default=str)
         fh.write("\n")
-    return len(data["tables"]), len(data["columns"])
+    return len(tables), len(columns)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -131,7 +131,7 @@ def _identifier(name: str, meta: str, quoted: bool) -> str:
 def run_terminal(controller: Controller, *, input=None, output=None, history_path=None) -> None:
     """The interactive loop. `input`/`output` are for tests (prompt_toolkit pipe input)."""
     from prompt_toolkit import PromptSession
-    from prompt_toolkit.history import FileHistory, InMemoryHistory
+    from prompt_toolkit.history import FileHistory, History, InMemoryHistory
     from prompt_toolkit.key_binding import KeyBindings
     from prompt_toolkit.lexers import PygmentsLexer
     from pygments.lexers.javascript import JavascriptLexer
@@ -151,16 +151,17 @@ def run_terminal(controller: Controller, *, input=None, output=None, history_pat
     def _(event) -> None:  # Alt-Enter runs what is there, complete or not
         event.current_buffer.validate_and_handle()
 
-    history = InMemoryHistory()
+    history: History = InMemoryHistory()
     if history_path is not None:
         try:
             history_path.parent.mkdir(parents=True, exist_ok=True)
             history = FileHistory(str(history_path))
         except OSError:
             pass
-    session = PromptSession(history=history, key_bindings=keys, multiline=True, completer=_completer(controller),
-                            complete_while_typing=False, input=input, output=output,
-                            prompt_continuation=lambda width, line, soft: "." * (width - 1) + " ")
+    session: PromptSession[str] = PromptSession(
+        history=history, key_bindings=keys, multiline=True, completer=_completer(controller),
+        complete_while_typing=False, input=input, output=output,
+        prompt_continuation=lambda width, line, soft: "." * (width - 1) + " ")
     lexers = {"sql": PygmentsLexer(PostgresLexer), "mongo": PygmentsLexer(JavascriptLexer)}
     while True:
         mode = controller.ws.mode

@@ -25,8 +25,12 @@ from advisor.session.report import Advice, PlanFinding, QueryReport, TryReport
 
 
 if TYPE_CHECKING:
+    from psycopg import Connection
+
     from advisor.explain.plan import Plan
     from advisor.mongo.shape import MongoQuery
+    from advisor.seed.prepare import Prepared
+    from advisor.seed.server import Target
 
 
 class SessionError(Exception):
@@ -66,8 +70,8 @@ class Workspace:
         self.notes: list[str] = []
         self.rows_override: int | None = None
         self.schema = project.schema
-        self._prepared = None
-        self._conn = None
+        self._prepared: Prepared | None = None
+        self._conn: Connection | None = None
         self._table_rows: dict[str, float] = {}
         self._partitions: dict[str, list[str]] = {}
         self._partition_keys: dict[str, list[str]] = {}
@@ -128,6 +132,12 @@ class Workspace:
             raise
         self._conn = conn
         return conn
+
+    def _target(self) -> Target:
+        """The database connection() prepared."""
+        if self._prepared is None:
+            raise SessionError("no database prepared")  # connection() prepares it: never seen
+        return self._prepared.target
 
     def _reopen(self) -> None:
         """The server ended the connection (a statement terminated it, a restart): open a new one on the next
@@ -209,7 +219,7 @@ class Workspace:
         missing = self._missing_params(needed) if analyze else None
         settings = self._settings()
         params = self._quoted_params()[:needed] if self.params and needed else None  # the report shows them
-        run = plan_query(conn, query, self.schema, settings, self._prepared.target,
+        run = plan_query(conn, query, self.schema, settings, self._target(),
                          analyze and not missing, params=params)
         if run.error and "multiple commands" in run.error:
             run.error = ("PostgreSQL reads more than one statement in this text (it ends a string or comment where "
@@ -225,8 +235,8 @@ class Workspace:
         report.analyzed = run.analyzed is not None
         if report.plan is not None:
             report.plan_findings = self._plan_findings(report.plan)
-        if run.best is not None:
-            m = run.best
+        m = run.best
+        if m is not None and run.plan is not None and m.cost_after is not None:  # (advise sets all three)
             report.advice = Advice(
                 index=m.candidate.describe(), ddl=m.candidate.ddl(), cost_before=run.plan.cost,
                 cost_after=m.cost_after, size_bytes=m.size_bytes, build_ms=m.build_ms,
@@ -319,7 +329,7 @@ class Workspace:
         ddl = ddl.strip().rstrip(";")
         ddl = re.sub(r"\bCONCURRENTLY\s+", "", ddl, count=1, flags=re.IGNORECASE)  # not allowed in a transaction
         conn = self.connection()
-        target = self._prepared.target
+        target = self._target()
         if m.group("name"):
             name = _folded(m.group("name").strip())
         else:
@@ -390,14 +400,15 @@ class Workspace:
         """Undo the last \\try."""
         if self._conn is not None and self._conn.closed:
             self._reopen()  # the tried indexes went with the connection
-        if not self.tried:
+        conn = self._conn
+        if conn is None or not self.tried:  # the tried indexes live on the open connection
             raise SessionError("nothing to drop: no index tried in this session")
         tried = self.tried.pop()
         if tried.savepoint:
-            self._conn.execute(f"ROLLBACK TO SAVEPOINT {tried.savepoint}")
-            self._conn.execute(f"RELEASE SAVEPOINT {tried.savepoint}")
+            conn.execute(f"ROLLBACK TO SAVEPOINT {tried.savepoint}")
+            conn.execute(f"RELEASE SAVEPOINT {tried.savepoint}")
         elif tried.hypo_oid is not None:
-            self._conn.execute("SELECT hypopg_drop_index(%s)", (tried.hypo_oid,))
+            conn.execute("SELECT hypopg_drop_index(%s)", (tried.hypo_oid,))
         return tried
 
     # --- \seed, \d -------------------------------------------------------------------
