@@ -216,6 +216,35 @@ def test_settle_worst_first_and_re_measured_after_a_drop():
     assert [c[0] for c in calls] == ["b", "a"]
 
 
+def test_slower_needs_more_than_the_measured_noise():
+    assert slower(69.0, 115.0, 5000, noise_ms=10.0)
+    assert not slower(69.0, 115.0, 5000, noise_ms=60.0)  # +46 ms on a query whose runs spread by 60 ms
+
+
+def test_settle_never_tries_an_index_outside_the_set():
+    """Issue 12, item 8: after a drop, the plans measured without the index use the primary key; the
+    next regression must not try to drop `lineitem_pkey` (it once crashed with KeyError)."""
+    timings = {"q01": Timing("q01", 10.0, 90.0, frozenset({"a", "b"})),
+               "q02": Timing("q02", 10.0, 30.0, frozenset({"b"}))}
+    times = {"a": {"q01": 90.0}, "b": {"q01": 10.0, "q02": 30.0}}
+    tried = []
+
+    def measure_without(name, keys):
+        tried.append(name)
+        assert name in {"a", "b"}, name
+        return {k: (times[name][k], (timings[k].used - {name}) | {"lineitem_pkey"}) for k in keys}
+
+    drops, slow = settle(timings, measure_without, lambda name: None, 5000.0)
+    assert [d[0] for d in drops] == ["b"] and tried == ["a", "b"] and slow == ["q02"]
+    assert timings["q01"].used == {"a"} and timings["q02"].used == frozenset()
+
+
+def test_settle_does_not_drop_on_a_difference_inside_the_noise():
+    timings = {"q01": Timing("q01", 60.0, 80.0, frozenset({"a"}), noise_ms=30.0)}
+    drops, slow, calls, _ = _settle(timings, {"a": {"q01": 60.0}})
+    assert not drops and not slow and not calls
+
+
 def test_no_regression_measures_nothing():
     timings = {"q01": Timing("q01", 50.0, 5.0, frozenset({"a"})), "q02": Timing("q02", 50.0, 52.0, frozenset())}
     drops, slow, calls, _ = _settle(timings, {})

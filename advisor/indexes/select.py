@@ -38,8 +38,10 @@ planner cost is an estimate, and a cheaper plan can run slower.
    on both alike.  A run cut by the timeout counts as taking at least the timeout; it
    and any run over 1 s are not repeated (nor is a query the workload's own --analyze
    run already saw cut, without the set).
-7. A query is *measurably slower* when it takes more than 20% longer and more than 5 ms
-   longer (`slower`).  For each such query, worst first, each index of the set its slower
+7. A query is *measurably slower* when it takes more than 20% longer, more than 5 ms longer
+   and more than the noise measured on it (the widest spread between its repeated runs in
+   one configuration): a decision taken on times is never one the noise could flip
+   (`slower`).  For each such query, worst first, each index of the set its slower
    plan uses is tried: the queries whose plans use that index are timed without it (the
    set minus it).  The index is dropped iff without it the slow query is no longer slower
    than before the set, and no other of those queries is measurably slower than with
@@ -83,6 +85,7 @@ class Timing:
     before_ms: float | None
     after_ms: float | None
     used: frozenset = frozenset()  # names of the set's indexes its plan with the set uses
+    noise_ms: float = 0.0  # the widest spread between repeated runs of this query in one configuration
 
 
 @dataclass
@@ -213,13 +216,14 @@ def eliminate(choices: list[Choice], threshold: float, after: dict, without, dro
     return kept, dropped, after, trials
 
 
-def slower(base: float | None, new: float | None, timeout_ms: float) -> bool:
-    """`new` measurably slower than `base` (ms; None: cut by the timeout, counted as the timeout)."""
+def slower(base: float | None, new: float | None, timeout_ms: float, noise_ms: float = 0.0) -> bool:
+    """`new` measurably slower than `base` (ms; None: cut by the timeout, counted as the timeout): by
+    more than 20%, more than 5 ms and more than the noise measured on that query."""
     if base is None and new is None:
         return False
     b = timeout_ms if base is None else base
     n = timeout_ms if new is None else new
-    return n > b * (1 + SLOWER) and n - b > SLOWER_MS
+    return n > b * (1 + SLOWER) and n - b > max(SLOWER_MS, noise_ms)
 
 
 def regressions(timings: dict, timeout_ms: float) -> list:
@@ -227,7 +231,7 @@ def regressions(timings: dict, timeout_ms: float) -> list:
     def ms(v):
         return timeout_ms if v is None else v
 
-    slow = [k for k, t in timings.items() if slower(t.before_ms, t.after_ms, timeout_ms)]
+    slow = [k for k, t in timings.items() if slower(t.before_ms, t.after_ms, timeout_ms, t.noise_ms)]
     return sorted(slow, key=lambda k: -(ms(timings[k].after_ms) - ms(timings[k].before_ms)))
 
 
@@ -235,9 +239,10 @@ def restores(key, timings: dict, without: dict, timeout_ms: float) -> bool:
     """Drop the index measured `without` (key -> ms of the queries whose plans use it, the set minus
     it)?  Yes iff query `key` is then no longer slower than before the set and no other of them is
     measurably slower than with the whole set."""
-    if key not in without or slower(timings[key].before_ms, without[key], timeout_ms):
+    if key not in without or slower(timings[key].before_ms, without[key], timeout_ms, timings[key].noise_ms):
         return False
-    return not any(slower(timings[k].after_ms, ms, timeout_ms) for k, ms in without.items() if k != key)
+    return not any(slower(timings[k].after_ms, ms, timeout_ms, timings[k].noise_ms)
+                   for k, ms in without.items() if k != key)
 
 
 def settle(timings: dict, measure_without, drop, timeout_ms: float) -> tuple[list, list]:
@@ -250,10 +255,13 @@ def settle(timings: dict, measure_without, drop, timeout_ms: float) -> tuple[lis
     """
     drops: list = []
     measured: dict[str, dict] = {}  # name -> its `without` times, for the current set
+    # only the set's own indexes can be dropped: a plan measured without one may use others (a
+    # primary key), which are never candidates for a drop
+    live = frozenset().union(*(t.used for t in timings.values()))
     while True:
         for key in regressions(timings, timeout_ms):
             fix = None
-            for name in sorted(timings[key].used):
+            for name in sorted(timings[key].used & live):
                 if name not in measured:
                     measured[name] = measure_without(name, [k for k, t in timings.items() if name in t.used])
                 if restores(key, timings, {k: v[0] for k, v in measured[name].items()}, timeout_ms):
@@ -262,20 +270,24 @@ def settle(timings: dict, measure_without, drop, timeout_ms: float) -> tuple[lis
             if fix is not None:
                 drops.append((fix, timings[key], measured[fix][key][0]))
                 drop(fix)
-                for k, (ms, used) in measured[fix].items():
-                    timings[k] = replace(timings[k], after_ms=ms, used=frozenset(used))
+                live -= {fix}
+                for k, (ms, used, *spread) in measured[fix].items():
+                    timings[k] = replace(timings[k], after_ms=ms, used=frozenset(used) & live,
+                                         noise_ms=max([timings[k].noise_ms, *spread]))
                 measured.clear()  # the set changed: times without another index are stale
                 break
         else:
             return drops, regressions(timings, timeout_ms)
 
 
-def _timed(conn, explain, configs: dict[str, list[str]], repeat: int) -> dict[str, tuple[float | None, frozenset]]:
+def _timed(conn, explain, configs: dict[str, list[str]], repeat: int) -> dict[str, tuple[float | None, frozenset, float]]:
     """One query under each configuration (the indexes it drops, in a savepoint), round by round:
-    config -> (best planning + execution ms, or None when cut by the timeout; indexes its plan used)."""
+    config -> (best planning + execution ms, or None when cut by the timeout; indexes its plan used;
+    the spread, max - min, of its runs: the noise)."""
     import psycopg
 
-    best: dict[str, tuple[float | None, frozenset]] = {c: (None, frozenset()) for c in configs}
+    best: dict[str, tuple[float | None, frozenset, float]] = {c: (None, frozenset(), 0.0) for c in configs}
+    runs: dict[str, list[float]] = {c: [] for c in configs}
     done: set[str] = set()
     for _ in range(repeat):
         for config, dropped in configs.items():
@@ -290,8 +302,12 @@ def _timed(conn, explain, configs: dict[str, list[str]], repeat: int) -> dict[st
                 done.add(config)
                 continue
             ms = (plan.planning_ms or 0.0) + (plan.execution_ms or 0.0)
+            runs[config].append(ms)
+            spread = max(runs[config]) - min(runs[config])
             if best[config][0] is None or ms < best[config][0]:
-                best[config] = (ms, frozenset(plan.indexes_used()))
+                best[config] = (ms, frozenset(plan.indexes_used()), spread)
+            else:
+                best[config] = (*best[config][:2], spread)
             if ms > LONG_MS:
                 done.add(config)
     return best
@@ -420,18 +436,19 @@ def _measure_set(conn, planned, kept, names, before, after, make_explainer: Make
             t = _timed(conn, explain[id(r)], configs, repeat)
         except psycopg.Error:  # the query fails with its sampled parameters: not measured
             continue
-        t.setdefault("before", (None, frozenset()))
-        after_ms, used = t["after"]
+        t.setdefault("before", (None, frozenset(), 0.0))
+        after_ms, used, spread = t["after"]
         used = (used if after_ms is not None else after[id(r)][1]) & set(by_name)  # cut: the planned plan
-        timings[id(r)] = Timing(r, t["before"][0], after_ms, frozenset(used))
+        timings[id(r)] = Timing(r, t["before"][0], after_ms, frozenset(used), max(spread, t["before"][2]))
 
     def measure_without(name: str, keys: list) -> dict:
         out = {}
         for key in keys:
             try:
-                out[key] = _timed(conn, explain[key], {"without": [names[id(by_name[name])]]}, repeat)["without"]
+                ms, used, spread = _timed(conn, explain[key], {"without": [names[id(by_name[name])]]}, repeat)["without"]
+                out[key] = (ms, used & set(by_name), spread)
             except psycopg.Error:
-                out[key] = (None, frozenset())  # counted as cut: never a reason to drop
+                out[key] = (None, frozenset(), 0.0)  # counted as cut: never a reason to drop
         return out
 
     def drop(name: str) -> None:

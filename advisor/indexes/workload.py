@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 
-from advisor.explain.stage import QueryRun, make_explainer, plannable, run_workload
+from advisor.explain.stage import QueryRun, Workload, make_explainer, plannable, run_workload
 from advisor.indexes.migration import migration, time_change
 from advisor.indexes.select import Choice, Summary, select
 from advisor.ir import Location
@@ -33,25 +33,36 @@ class WorkloadAdvice:
 
 def advise_workload(project: Project, dsn: str | None, analyze: bool) -> WorkloadAdvice:
     """Plan every statement of a loaded project, measure its candidates, choose the set, write the migration."""
+    workload = plan_workload(project, dsn, analyze)
+    try:
+        return choose(project, workload, analyze)
+    finally:
+        workload.prepared.target.close()
+
+
+def plan_workload(project: Project, dsn: str | None, analyze: bool) -> Workload:
+    """Every plannable statement planned (and its candidates measured) on the prepared database; the
+    caller closes workload.prepared.target."""
+    queries = [q for q in project.sql_queries if plannable(q)]
+    return run_workload(project.config, queries, project.schema, dsn=dsn, analyze=analyze,
+                        progress=sys.stderr.isatty())
+
+
+def choose(project: Project, workload: Workload, analyze: bool) -> WorkloadAdvice:
+    """The set for a planned workload, on its (still open) database, and the migration."""
     from advisor.seed.server import connect
     from advisor.seed.settings import explain_settings
 
-    queries = [q for q in project.sql_queries if plannable(q)]
-    workload = run_workload(project.config, queries, project.schema, dsn=dsn, analyze=analyze,
-                            progress=sys.stderr.isatty())
     settings = explain_settings(project.config)
     out = WorkloadAdvice(summary=Summary(timeout_ms=settings.statement_timeout_ms))
-    try:
-        out.notes += [f"advisor: note: {note}" for note in workload.prepared.notes]
-        out.notes += [str(err) for err in workload.prepared.load_errors]
-        if not workload.prepared.target.owned:
-            out.notes.append("advisor: note: read-only database: no index set chosen")
-        else:
-            with connect(workload.prepared.target.conninfo, autocommit=True) as conn:
-                out.choices, out.summary = select(conn, workload.runs, project.schema, settings.threshold,
-                                                  make_explainer, settings.statement_timeout_ms, analyze=analyze)
-    finally:
-        workload.prepared.target.close()
+    out.notes += [f"advisor: note: {note}" for note in workload.prepared.notes]
+    out.notes += [str(err) for err in workload.prepared.load_errors]
+    if not workload.prepared.target.owned:
+        out.notes.append("advisor: note: read-only database: no index set chosen")
+    else:
+        with connect(workload.prepared.target.conninfo, autocommit=True) as conn:
+            out.choices, out.summary = select(conn, workload.runs, project.schema, settings.threshold,
+                                              make_explainer, settings.statement_timeout_ms, analyze=analyze)
     out.outcomes = [_outcome(run, out.choices, out.summary) for run in workload.runs]
     out.migration = migration(out.choices, out.summary)
     return out
