@@ -428,3 +428,25 @@ def test_indexes_command_analyze_prints_and_writes_measured_times(project):
     assert "-- measured (EXPLAIN ANALYZE, rolled back; planning + execution, best of 3): the 1 queries" in text
     assert re.search(r"--   serves queries/by_part.sql:1: cost .*, time [\d.,]+ -> [\d.,]+ ms", text), text
     assert "ON lineitem (l_partkey" in text
+
+
+def test_migration_never_prints_two_indexes_under_one_name(db):
+    """Issue 12: two indexes on lineitem(l_shipdate) with other INCLUDE columns once shared a name, and
+    the second CREATE failed as printed; nor may a new index take the name of one the schema has.
+    Every statement of the migration is run here, as printed."""
+    from advisor.indexes.select import Summary
+
+    db.execute("CREATE TABLE lineitem (l_orderkey int, l_shipdate date, l_discount int, l_suppkey int)")
+    db.execute("CREATE INDEX idx_lineitem_l_orderkey ON lineitem (l_orderkey)")  # an existing index, another key
+    shipdate = (IndexKey("l_shipdate"),)
+    choices = [Choice(Candidate("lineitem", shipdate, include=("l_discount",))),
+               Choice(Candidate("lineitem", shipdate, include=("l_suppkey",))),
+               Choice(Candidate("lineitem", (IndexKey("l_orderkey"), IndexKey("l_shipdate")))),
+               Choice(Candidate("lineitem", (IndexKey("l_orderkey"),), include=("l_discount",)))]
+    text = migration(choices, Summary(), taken=["IDX_LINEITEM_L_ORDERKEY"])
+    creates = [line for line in text.splitlines() if line.startswith("CREATE INDEX")]
+    names = [line.split()[3] for line in creates]
+    assert len(set(names)) == 4 and "idx_lineitem_l_orderkey" not in names
+    for sql in creates:
+        db.execute(sql.replace(" CONCURRENTLY", ""))
+    assert db.execute("SELECT count(*) FROM pg_indexes WHERE tablename = 'lineitem'").fetchone()[0] == 5

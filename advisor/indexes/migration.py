@@ -52,7 +52,24 @@ def _measured_lines(choices: list[Choice], summary: Summary) -> list[str]:
     return lines
 
 
-def migration(choices: list[Choice], summary: Summary) -> str:
+def index_names(choices: list[Choice], taken=()) -> list[str]:
+    """A name per index, none repeated nor already taken (two indexes on the same keys with other
+    INCLUDE columns or predicates share a base name: the second CREATE would fail as printed)."""
+    seen = {t.lower() for t in taken}
+    out = []
+    for ch in choices:
+        base = name = ch.candidate.name
+        n = 2
+        while name.lower() in seen:
+            name = f"{base[:60 - len(str(n))]}_{n}"
+            n += 1
+        seen.add(name.lower())
+        out.append(name)
+    return out
+
+
+def migration(choices: list[Choice], summary: Summary, taken=()) -> str:
+    """The migration text; `taken`: names of indexes the schema already has."""
     timeout = summary.timeout_ms
     lines = ["-- advisor: indexes verified on seeded data for the whole workload",
              f"-- workload cost {summary.cost_before:,.1f} -> {summary.cost_after:,.1f} "
@@ -66,7 +83,7 @@ def migration(choices: list[Choice], summary: Summary) -> str:
     lines.append("")
     if any(c.candidate.opclass == "gin_trgm_ops" for c in choices):
         lines += ["CREATE EXTENSION IF NOT EXISTS pg_trgm;", ""]
-    for ch in choices:
+    for ch, name in zip(choices, index_names(choices, taken)):
         lines.append(f"-- {ch.candidate.describe()}: size {human_size(ch.size_bytes)} "
                      f"({ch.size_ratio:.0%} of {ch.candidate.table})"
                      + (f", built in {ch.build_ms:,.0f} ms" if ch.build_ms is not None else "")
@@ -77,7 +94,7 @@ def migration(choices: list[Choice], summary: Summary) -> str:
                          + (f" ({s.cost_without:,.1f} without this index: the others take over part)"
                             if abs(s.cost_without - s.cost_before) > 0.05 * max(s.cost_before, 1) else "")
                          + (f", time {time_change(s.timing, timeout)}" if s.timing is not None else ""))
-        lines.append(ch.candidate.ddl(concurrently=True))
+        lines.append(ch.candidate.ddl(concurrently=True, name=name))
         lines.append("")
     dropped = summary.dropped
     if dropped:

@@ -64,7 +64,7 @@ def choose(project: Project, workload: Workload, analyze: bool) -> WorkloadAdvic
             out.choices, out.summary = select(conn, workload.runs, project.schema, settings.threshold,
                                               make_explainer, settings.statement_timeout_ms, analyze=analyze)
     out.outcomes = [_outcome(run, out.choices, out.summary) for run in workload.runs]
-    out.migration = migration(out.choices, out.summary)
+    out.migration = migration(out.choices, out.summary, taken=[i.name for i in project.schema.indexes])
     return out
 
 
