@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from advisor.explain.stage import QueryRun, make_explainer
 from advisor.facts.sql import build_facts
 from advisor.indexes.migration import migration
-from advisor.indexes.select import Choice, Timing, eliminate, restores, select, settle, slower
+from advisor.indexes.select import Choice, Timing, eliminate, merge, restores, select, settle, slower
 from advisor.indexes.verify import Candidate, Measurement, candidates_for
 from advisor.ir import IndexKey, Location, SqlQuery
 from advisor.parse import parse_sql
@@ -149,6 +149,26 @@ def test_benefit_is_relative_per_query():
     kept, dropped, _ = _run_elimination([tiny, huge], costs)
     assert set(map(id, kept)) == {id(tiny), id(huge)} and not dropped
     assert tiny.benefit == pytest.approx(huge.benefit) == pytest.approx(0.5)
+
+
+def test_merge_never_keeps_an_index_that_prefixes_another():
+    """Issue 12 (items 2, 4): one index where one candidate's keys lead another's, the INCLUDE columns
+    carried over (the TPC-H pool had lineitem(l_partkey) INCLUDE (l_quantity) beside lineitem(l_partkey,
+    l_suppkey, l_shipdate), and two lineitem(l_shipdate) with other INCLUDEs: 36 and 46 MB)."""
+    K = IndexKey
+    partkey = Candidate("lineitem", (K("l_partkey"),), include=("l_quantity",))
+    long = Candidate("lineitem", (K("l_partkey"), K("l_suppkey"), K("l_shipdate")))
+    ship_a = Candidate("lineitem", (K("l_shipdate"),), include=("l_discount", "l_quantity"))
+    ship_b = Candidate("lineitem", (K("l_shipdate"),), include=("l_discount", "l_suppkey"))
+    partial = Candidate("lineitem", (K("l_partkey"),), where="l_returnflag = 'R'")
+    wide = Candidate("lineitem", (K("l_shipdate"),), include=("a", "b", "c", "d"))
+    out = merge([partkey, long, ship_a, ship_b, partial, wide])
+    assert out[partkey] == out[long] and out[long].describe() == \
+        "lineitem(l_partkey, l_suppkey, l_shipdate) INCLUDE (l_quantity)"
+    assert out[ship_a] == out[ship_b] and out[ship_a].include == ("l_discount", "l_quantity", "l_suppkey")
+    assert out[partial] == partial  # another predicate: another index
+    assert out[wide] == wide  # past MAX_INCLUDE with the others: apart
+    assert len(set(out.values())) == 4
 
 
 # --- measured times (--analyze), over plain numbers -------------------------------------------

@@ -33,28 +33,73 @@ def advise(conn: Connection, run: QueryRun, schema: Schema, settings: ExplainSet
     """Measure the candidate indexes of one planned statement; set its outcome, reason and best measurement.
 
     plain(conn) plans the statement; explain(conn) too, or runs it (rolled back) when `analyze`."""
-    from advisor.indexes.verify import candidates_for, measure
+    from advisor.indexes.verify import measure
 
-    if run.facts is None:
-        run.outcome, run.reason = "no-candidate", "the statement could not be parsed for candidates"
-        return
-    if not target.owned and not target.hypopg:
-        run.outcome, run.reason = "not-verified", "read-only database without HypoPG: index candidates not verified"
-        return
-    before = run.plan.cost
-    if before < settings.min_cost:
-        run.outcome, run.reason = "cheap", f"cheap already (cost {before:,.1f} < {settings.min_cost:g})"
-        return
-    candidates = candidates_for(run.facts, schema)
-    if not candidates:
-        run.outcome, run.reason = "no-candidate", "no index candidate from this query's conditions, joins or sort"
-        return
-    best = None
+    candidates = _candidates(run, schema, settings, target)
     for candidate in candidates:
         m = measure(conn, candidate, plain, target.owned, target.hypopg)
         if m.error or m.cost_after is None:
             continue
         run.measurements.append(m)
+    if candidates:
+        _choose(conn, run, settings, target, analyze, explain)
+
+
+def advise_all(conn: Connection, runs: list[QueryRun], schema: Schema, settings: ExplainSettings, target: Target,
+               analyze: bool, make_explainer) -> None:
+    """`advise` for a whole workload at once: each distinct candidate is built once on the seeded data
+    and every statement that proposes it is re-planned with it (not one build per statement).
+    make_explainer(run, analyze, timeout_ms) -> Explainer (explain/stage.make_explainer)."""
+    from advisor.indexes.verify import measure, measure_shared
+
+    timeout = settings.statement_timeout_ms
+    wanted: dict = {}  # candidate -> the runs proposing it, in the workload's order
+    for run in runs:
+        for candidate in _candidates(run, schema, settings, target):
+            wanted.setdefault(candidate, []).append(run)
+    for candidate, proposing in wanted.items():
+        plains = [make_explainer(r, False, timeout) for r in proposing]
+        measured = (measure_shared(conn, candidate, plains) if target.owned
+                    else [measure(conn, candidate, p, False, target.hypopg) for p in plains])
+        for run, m in zip(proposing, measured, strict=True):
+            if not m.error and m.cost_after is not None:
+                run.measurements.append(m)
+    for run in runs:
+        if run.plan is not None and not run.outcome:
+            timed = analyze and run.time_ms is not None and not run.timed_out and run.error is None
+            _choose(conn, run, settings, target, timed, make_explainer(run, timed, timeout))
+
+
+def _candidates(run: QueryRun, schema: Schema, settings: ExplainSettings, target: Target) -> list:
+    """The statement's candidates; none (and its outcome says why) when there is nothing to measure."""
+    from advisor.indexes.verify import candidates_for
+
+    if run.plan is None or run.outcome:
+        return []
+    if run.facts is None:
+        run.outcome, run.reason = "no-candidate", "the statement could not be parsed for candidates"
+        return []
+    if not target.owned and not target.hypopg:
+        run.outcome, run.reason = "not-verified", "read-only database without HypoPG: index candidates not verified"
+        return []
+    before = run.plan.cost
+    if before < settings.min_cost:
+        run.outcome, run.reason = "cheap", f"cheap already (cost {before:,.1f} < {settings.min_cost:g})"
+        return []
+    candidates = candidates_for(run.facts, schema)
+    if not candidates:
+        run.outcome, run.reason = "no-candidate", "no index candidate from this query's conditions, joins or sort"
+    return candidates
+
+
+def _choose(conn: Connection, run: QueryRun, settings: ExplainSettings, target: Target, analyze: bool,
+            explain: Explainer) -> None:
+    """The best of the statement's measurements (run.measurements): its outcome, reason and best."""
+    from advisor.indexes.verify import measure
+
+    before = run.plan.cost
+    best = None
+    for m in run.measurements:
         if not m.used:
             continue
         gain = (before - m.cost_after) / before if before else 0.0

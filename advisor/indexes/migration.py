@@ -83,7 +83,7 @@ def migration(choices: list[Choice], summary: Summary, taken=()) -> str:
     lines.append("")
     if any(c.candidate.opclass == "gin_trgm_ops" for c in choices):
         lines += ["CREATE EXTENSION IF NOT EXISTS pg_trgm;", ""]
-    for ch, name in zip(choices, index_names(choices, taken)):
+    for ch, name in zip(choices, index_names(choices, taken), strict=True):
         lines.append(f"-- {ch.candidate.describe()}: size {human_size(ch.size_bytes)} "
                      f"({ch.size_ratio:.0%} of {ch.candidate.table})"
                      + (f", built in {ch.build_ms:,.0f} ms" if ch.build_ms is not None else "")

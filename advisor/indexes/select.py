@@ -2,8 +2,8 @@
 
 1. Pool: the verified best candidate of every query whose own measurement passed
    the threshold.  Candidates one index can serve are merged (a candidate whose keys
-   are a prefix of another's, same table, method and predicate: a networkx graph of
-   prefix edges, keep the maximal ones); those an existing index already covers go.
+   are a prefix of another's, same table, method and predicate, joins it, its INCLUDE
+   columns added: `merge`); those an existing index already covers go.
 2. Build the pool together on the seeded data (one transaction, always rolled back),
    plan every query of the workload with the set (`after`), without any of it
    (`before`, the same statistics), and -- for each index, in a savepoint that drops
@@ -124,26 +124,36 @@ class Choice:
         return (self.size_bytes or 0) / self.table_bytes if self.table_bytes else 0.0
 
 
-def _prefix(a: Candidate, b: Candidate) -> bool:
+MAX_INCLUDE = 4  # a merged index carries at most this many INCLUDE columns: wider, it is a copy of the table
+
+
+def _key_prefix(a: Candidate, b: Candidate) -> bool:
+    """a's keys lead b's (same table, method and predicate): b can serve what a serves, given a's INCLUDE."""
     return (a.table == b.table and a.method == b.method == "btree" and a.where == b.where
-            and len(a.keys) <= len(b.keys) and b.keys[: len(a.keys)] == a.keys and set(a.include) <= set(b.keys) | set(b.include))
+            and len(a.keys) <= len(b.keys) and b.keys[: len(a.keys)] == a.keys)
 
 
 def merge(cands: list[Candidate]) -> dict[Candidate, Candidate]:
-    """Each candidate mapped to the index that serves it (itself, or one it is a prefix of)."""
-    import networkx as nx
-
-    graph = nx.DiGraph()
-    graph.add_nodes_from(cands)
-    for a in cands:
-        for b in cands:
-            if a is not b and a != b and _prefix(a, b):
-                graph.add_edge(a, b)
-    out = {}
-    for c in cands:
-        reach = [d for d in nx.descendants(graph, c) if graph.out_degree(d) == 0]
-        out[c] = min(reach, key=lambda d: (len(d.keys), d.describe())) if reach else c
-    return out
+    """Each candidate mapped to the index that serves it: itself, or one whose keys its keys lead,
+    with its INCLUDE columns added (never two indexes where one is a prefix of the other:
+    lineitem(l_partkey) INCLUDE (l_quantity) and lineitem(l_partkey, l_suppkey) become one
+    lineitem(l_partkey, l_suppkey) INCLUDE (l_quantity)).  Longest keys first, so each candidate
+    joins the longest index it leads; one that would widen it past MAX_INCLUDE stays apart."""
+    targets: list[Candidate] = []
+    owner: dict[Candidate, int] = {}
+    for c in sorted(dict.fromkeys(cands), key=lambda c: (-len(c.keys), c.describe())):
+        for i, t in enumerate(targets):
+            if not _key_prefix(c, t):
+                continue
+            extra = tuple(x for x in c.include if x not in {k.expr for k in t.keys} | set(t.include))
+            if len(t.include) + len(extra) <= MAX_INCLUDE:
+                targets[i] = replace(t, include=tuple(sorted(t.include + extra))) if extra else t
+                owner[c] = i
+                break
+        else:
+            owner[c] = len(targets)
+            targets.append(c)
+    return {c: targets[owner[c]] for c in cands}
 
 
 def covered_by_existing(c: Candidate, schema) -> bool:
