@@ -470,3 +470,31 @@ def test_migration_never_prints_two_indexes_under_one_name(db):
     for sql in creates:
         db.execute(sql.replace(" CONCURRENTLY", ""))
     assert db.execute("SELECT count(*) FROM pg_indexes WHERE tablename = 'lineitem'").fetchone()[0] == 5
+
+
+def test_select_suggests_dropping_existing_indexes_the_set_replaces_or_nothing_uses(db):
+    """Issue 12, item 4: an existing index whose keys lead a new one's is redundant; one no plan uses with
+    the set is unused; both with their size, commented out apart from the creates.  A unique index, and
+    an index on a table the workload never reads, are never suggested."""
+    db.execute("""
+        CREATE INDEX events_account_idx ON events (account);
+        CREATE INDEX events_note_idx ON events (note);
+        CREATE UNIQUE INDEX events_kind_id_key ON events (kind, id);
+        CREATE TABLE other (x int);
+        CREATE INDEX other_x_idx ON other (x);
+    """)
+    schema = schema_from_queries(extract_sql("s.sql", "CREATE TABLE events (id int PRIMARY KEY, account int NOT NULL, "
+                                                      "kind int NOT NULL, note text NOT NULL);", source="schema"))
+    narrow = Candidate("events", (IndexKey("account"), IndexKey("kind")))
+    sql = "SELECT id FROM events WHERE account = 17 AND kind = 3"
+    run = _run(db, "a.sql", sql, narrow)
+    run.facts = build_facts(parse_sql(sql), schema)
+    chosen, summary = select(db, [run], schema, 0.3, make_explainer, 5000)
+    assert [ch.candidate for ch in chosen] == [narrow]
+    found = {(e.name, e.reason, e.by) for e in summary.existing}
+    assert found == {("events_account_idx", "redundant", "events(account, kind)"), ("events_note_idx", "unused", "")}
+    assert all(e.size_bytes > 0 for e in summary.existing)
+    text = migration(chosen, summary)
+    assert "-- DROP INDEX CONCURRENTLY events_account_idx;" in text and "-- DROP INDEX CONCURRENTLY events_note_idx;" in text
+    assert text.index("CREATE INDEX CONCURRENTLY idx_events_account_kind") < text.index("-- existing indexes")
+    assert "\nDROP INDEX" not in text  # never run by the file

@@ -68,6 +68,21 @@ def index_names(choices: list[Choice], taken=()) -> list[str]:
     return out
 
 
+def _existing_lines(summary: Summary) -> list[str]:
+    """Indexes the database has that the workload, with the set, can do without: commented out, kept
+    apart from the creates (a drop is a decision: writes, foreign-key checks and queries outside
+    this workload may need them)."""
+    total = sum(e.size_bytes for e in summary.existing)
+    lines = [f"-- existing indexes this workload can do without ({human_size(total)}): suggestions, not run by this "
+             "file; check writes,", "-- foreign-key checks and queries outside the workload first"]
+    for e in summary.existing:
+        why = (f"redundant: {e.by} leads with its keys" if e.reason == "redundant"
+               else "no plan of the workload uses it once the set is built")
+        lines.append(f"--   {e.table}: {why} ({human_size(e.size_bytes)})")
+        lines.append(f"-- {e.drop_sql()}")
+    return lines + [""]
+
+
 def migration(choices: list[Choice], summary: Summary, taken=()) -> str:
     """The migration text; `taken`: names of indexes the schema already has."""
     timeout = summary.timeout_ms
@@ -104,6 +119,8 @@ def migration(choices: list[Choice], summary: Summary, taken=()) -> str:
                          f"for {', '.join(_where(r) for r in ch.queries)}): "
                          f"benefit {ch.benefit:.2f} < {ch.bar:.2f} needed")
         lines.append("")
+    if summary.existing:
+        lines += _existing_lines(summary)
     if summary.time_dropped:
         lines.append("-- left out after measuring: a query ran measurably slower with it, and without it no other "
                      "query measured slower than with the set")

@@ -63,6 +63,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Callable
 
+from advisor.indexes.existing import ExistingIndex, droppable
 from advisor.indexes.verify import Candidate, table_sql
 
 if TYPE_CHECKING:
@@ -342,6 +343,7 @@ class Summary:
     repeat: int = REPEAT
     timeout_ms: float = 0
     uses: dict[int, list[str]] = field(default_factory=dict)  # id(run) -> the set's indexes its timed plan uses
+    existing: list[ExistingIndex] = field(default_factory=list)  # indexes the database has that could go
 
 
 def select(conn, runs: list[QueryRun], schema: Schema, threshold: float, make_explainer: MakeExplainer,
@@ -354,7 +356,9 @@ def select(conn, runs: list[QueryRun], schema: Schema, threshold: float, make_ex
     explainers = {id(r): make_explainer(r, False, timeout_ms) for r in planned}
     summary = Summary(cost_before=sum(r.plan.cost for r in planned), cost_after=sum(r.plan.cost for r in planned),
                       threshold=threshold, repeat=repeat, timeout_ms=timeout_ms)
+    tables = {t.lower() for r in planned if r.facts for s in r.facts.scopes for t in s.sources.values()}
     if not choices:
+        summary.existing = droppable(conn, [], set().union(*(r.plan.indexes_used() for r in planned)), tables)
         return [], summary
     names = {id(ch): _qualified(ch.candidate.table, f"advisor_sel_{i}") for i, ch in enumerate(choices)}
 
@@ -402,6 +406,8 @@ def select(conn, runs: list[QueryRun], schema: Schema, threshold: float, make_ex
     summary.cost_after = sum(v[0] for v in after.values())
     summary.indexes = len(kept)
     summary.size_bytes = sum(ch.size_bytes or 0 for ch in kept)
+    summary.existing = droppable(conn, [ch.candidate for ch in kept], set().union(*(v[1] for v in after.values())),
+                                 tables)
     return kept, summary
 
 
