@@ -68,6 +68,14 @@ def test_nested_in_subqueries_give_the_composite():
     assert "part(p_name)" in got and "partsupp(ps_partkey, ps_availqty)" in got
 
 
+def test_the_leading_column_alone_is_a_candidate_beside_the_composite():
+    """Q4's shape: the correlated EXISTS proposes lineitem(l_orderkey, l_shipdate); the single column
+    (smaller after btree deduplication) is measured too."""
+    got = _described("SELECT count(*) FROM part p WHERE EXISTS (SELECT 1 FROM lineitem "
+                     "WHERE l_orderkey = p.p_partkey AND l_shipdate < DATE '1995-01-01')")
+    assert {"lineitem(l_orderkey, l_shipdate)", "lineitem(l_orderkey)"} <= got
+
+
 def test_partial_candidates_only_on_a_status_or_flag_never_on_one_id():
     """`p_brand = 'Brand#23'` is a constant the workload repeats; `l_suppkey = 42` is one query's
     parameter written inline: a partial index tied to it would serve that id alone."""

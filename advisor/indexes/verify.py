@@ -123,6 +123,11 @@ def candidates_for(facts: QueryFacts, schema: Schema) -> list[Candidate]:
             keys = candidate_for(access) if (access.filters or access.joins or (access.sort and access.has_limit)) else ()
             if keys:
                 add(Candidate(table, keys, reason="composite"))
+                if len(keys) > 1 and keys[0].is_column:
+                    # the leading column alone: a composite whose later columns make every key unique
+                    # defeats btree deduplication (TPC-H Q4: lineitem(l_orderkey) beside the primary key
+                    # (l_orderkey, l_linenumber) is a fraction of its size, and the plan takes it)
+                    add(Candidate(table, keys[:1], reason="leading"))
                 used = _columns_used(scope, alias)
                 if used is not None:
                     rest = tuple(sorted(c for c in used - {k.expr for k in keys} if c in tdef.columns))
