@@ -506,3 +506,25 @@ def test_select_suggests_dropping_existing_indexes_the_set_replaces_or_nothing_u
     assert "-- DROP INDEX CONCURRENTLY events_account_idx;" in text and "-- DROP INDEX CONCURRENTLY events_note_idx;" in text
     assert text.index("CREATE INDEX CONCURRENTLY idx_events_account_kind") < text.index("-- existing indexes")
     assert "\nDROP INDEX" not in text  # never run by the file
+
+
+def test_indexes_never_offers_an_index_the_database_refuses(project):
+    """Issue 12, item 3: an expression index on a function that is not IMMUTABLE (date_trunc of a
+    timestamptz, a timestamptz cast to date) is refused by PostgreSQL: not printed; the statement says
+    why, and offers what builds (checked on the seeded database): the expression at a stated time
+    zone, or a range on the column."""
+    from advisor.cli import main
+
+    root = project({
+        "advisor.toml": 'paths = ["queries"]\nschema = ["schema.sql"]\n[seed]\nrows = 5000\n',
+        "schema.sql": "CREATE TABLE events (id bigserial PRIMARY KEY, created_at timestamptz NOT NULL, note text);\n",
+        "queries/a.sql": "SELECT id FROM events WHERE date_trunc('day', created_at) = '2024-01-05';\n",
+        "queries/b.sql": "SELECT id FROM events WHERE CAST(created_at AS date) = '2024-01-05';\n",
+    })
+    result = CliRunner().invoke(main, ["indexes", ".", "-o", str(root / "m.sql")])
+    assert result.exit_code == 0, result.output
+    for name in ("a", "b"):
+        line = next(x for x in result.stdout.splitlines() if x.startswith(f"queries/{name}.sql:1: "))
+        assert "the database refuses an index on events(" in line and "must be marked IMMUTABLE" in line, line
+        assert "created_at AT TIME ZONE 'UTC'" in line and "a range on created_at" in line, line
+    assert "\nCREATE INDEX" not in (root / "m.sql").read_text()

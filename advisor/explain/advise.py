@@ -38,9 +38,8 @@ def advise(conn: Connection, run: QueryRun, schema: Schema, settings: ExplainSet
     candidates = _candidates(run, schema, settings, target)
     for candidate in candidates:
         m = measure(conn, candidate, plain, target.owned, target.hypopg)
-        if m.error or m.cost_after is None:
-            continue
-        run.measurements.append(m)
+        if m.error or m.cost_after is not None:  # a refusal is kept: it says why there is no advice
+            run.measurements.append(m)
     if candidates:
         _choose(conn, run, settings, target, analyze, explain)
 
@@ -62,7 +61,7 @@ def advise_all(conn: Connection, runs: list[QueryRun], schema: Schema, settings:
         measured = (measure_shared(conn, candidate, plains) if target.owned
                     else [measure(conn, candidate, p, False, target.hypopg) for p in plains])
         for run, m in zip(proposing, measured, strict=True):
-            if not m.error and m.cost_after is not None:
+            if m.error or m.cost_after is not None:  # a refusal is kept: it says why there is no advice
                 run.measurements.append(m)
     for run in runs:
         if run.plan is not None and not run.outcome:
@@ -107,7 +106,12 @@ def _choose(conn: Connection, run: QueryRun, settings: ExplainSettings, target: 
         if best is None or score > best[0]:
             best = (score, m)
     if best is None:
-        run.outcome, run.reason = "below-threshold", "the planner used none of the candidate indexes"
+        refused = "; ".join(_refusal(conn, m) for m in run.measurements if m.error)
+        if not any(m.cost_after is not None for m in run.measurements):
+            run.outcome, run.reason = "no-candidate", refused or "no candidate index could be measured"
+            return
+        run.outcome = "below-threshold"
+        run.reason = "the planner used none of the candidate indexes" + (f"; {refused}" if refused else "")
         return
     gain, m = best[0][0], best[1]
     # among the candidates within 5% of the best gain, keep the smallest
@@ -131,3 +135,66 @@ def _choose(conn: Connection, run: QueryRun, settings: ExplainSettings, target: 
             m.time_after_ms = timed.time_after_ms
         except psycopg.Error:
             pass
+
+
+def _refusal(conn: Connection, m) -> str:
+    """Why the database refused a candidate, and what it builds instead: an index on a function that is
+    not IMMUTABLE (date_trunc('day', timestamptz), a timestamptz cast to date: both depend on the
+    TimeZone setting) is refused; the same expression at a stated time zone builds (verified here,
+    rolled back), and so does the plain column for the condition written as a range on it."""
+    from advisor.indexes.verify import Candidate
+
+    text = f"the database refuses an index on {m.candidate.describe()} ({m.error})"
+    if "IMMUTABLE" not in (m.error or ""):
+        return text
+    zoned = tuple(_at_utc(k) for k in m.candidate.keys)
+    columns = sorted({c for k in m.candidate.keys if not k.is_column for c in _columns(k.expr)})
+    offers = []
+    fixed = Candidate(m.candidate.table, zoned, where=m.candidate.where)
+    if zoned != m.candidate.keys and _builds(conn, fixed):
+        offers.append(f"index {fixed.describe()} and write the condition the same way (a stated time zone "
+                      "makes it immutable)")
+    if columns:
+        cols = ", ".join(columns)
+        offers.append(f"write the condition as a range on {cols} ({columns[0]} >= :start AND {columns[0]} < :end) "
+                      f"and index ({cols})")
+    return text + (": " + "; or ".join(offers) if offers else "")
+
+
+def _columns(expr: str) -> list[str]:
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        return [c.name for c in sqlglot.parse_one(expr, read="postgres").find_all(exp.Column)]
+    except Exception:  # noqa: BLE001  an expression advisor cannot re-read: no column to name
+        return []
+
+
+def _at_utc(key):
+    """The key with each column of its expression read at UTC (`col AT TIME ZONE 'UTC'`)."""
+    from dataclasses import replace
+
+    import sqlglot
+    from sqlglot import exp
+
+    if key.is_column:
+        return key
+    try:
+        tree = sqlglot.parse_one(key.expr, read="postgres")
+    except Exception:  # noqa: BLE001
+        return key
+    tree = tree.transform(lambda n: exp.AtTimeZone(this=n.copy(), zone=exp.Literal.string("UTC"))
+                          if isinstance(n, exp.Column) else n)
+    return replace(key, expr=tree.sql(dialect="postgres"))
+
+
+def _builds(conn: Connection, candidate) -> bool:
+    import psycopg
+
+    try:
+        with conn.transaction(force_rollback=True):
+            conn.execute(candidate.ddl(concurrently=False, name="advisor_candidate"))
+        return True
+    except psycopg.Error:
+        return False

@@ -55,6 +55,7 @@ def choose(project: Project, workload: Workload, analyze: bool) -> WorkloadAdvic
 
     settings = explain_settings(project.config)
     out = WorkloadAdvice(summary=Summary(timeout_ms=settings.statement_timeout_ms))
+    taken = [i.name for i in project.schema.indexes]
     out.notes += [f"advisor: note: {note}" for note in workload.prepared.notes]
     out.notes += [str(err) for err in workload.prepared.load_errors]
     if not workload.prepared.target.owned:
@@ -63,8 +64,10 @@ def choose(project: Project, workload: Workload, analyze: bool) -> WorkloadAdvic
         with connect(workload.prepared.target.conninfo, autocommit=True) as conn:
             out.choices, out.summary = select(conn, workload.runs, project.schema, settings.threshold,
                                               make_explainer, settings.statement_timeout_ms, analyze=analyze)
+            # every statement was built by select() under another name: the printed name must be free too
+            taken += [r[0] for r in conn.execute("SELECT relname FROM pg_class").fetchall()]
     out.outcomes = [_outcome(run, out.choices, out.summary) for run in workload.runs]
-    out.migration = migration(out.choices, out.summary, taken=[i.name for i in project.schema.indexes])
+    out.migration = migration(out.choices, out.summary, taken=taken)
     return out
 
 
