@@ -50,7 +50,7 @@ def advise_all(conn: Connection, runs: list[QueryRun], schema: Schema, settings:
     """`advise` for a whole workload at once: each distinct candidate is built once on the seeded data
     and every statement that proposes it is re-planned with it (not one build per statement).
     make_explainer(run, analyze, timeout_ms) -> Explainer (explain/stage.make_explainer)."""
-    from advisor.indexes.verify import measure, measure_shared
+    from advisor.indexes.verify import measure
 
     timeout = settings.statement_timeout_ms
     wanted: dict = {}  # index -> [(run, its candidate)] in the workload's order
@@ -61,11 +61,13 @@ def advise_all(conn: Connection, runs: list[QueryRun], schema: Schema, settings:
             if same not in seen:
                 seen.add(same)
                 wanted.setdefault(same, []).append((run, candidate))
+    plains = {index: [make_explainer(r, False, timeout) for r, _ in proposing] for index, proposing in wanted.items()}
+    if target.owned:
+        results = _build_each(conn, target.conninfo, plains)
+    else:
+        results = {i: [measure(conn, i, p, False, target.hypopg) for p in ps] for i, ps in plains.items()}
     for index, proposing in wanted.items():
-        plains = [make_explainer(r, False, timeout) for r, _ in proposing]
-        measured = (measure_shared(conn, index, plains) if target.owned
-                    else [measure(conn, index, p, False, target.hypopg) for p in plains])
-        for (run, candidate), m in zip(proposing, measured, strict=True):
+        for (run, candidate), m in zip(proposing, results[index], strict=True):
             m.candidate = candidate
             if m.error or m.cost_after is not None:  # a refusal is kept: it says why there is no advice
                 run.measurements.append(m)
@@ -73,6 +75,47 @@ def advise_all(conn: Connection, runs: list[QueryRun], schema: Schema, settings:
         if run.plan is not None and not run.outcome:
             timed = analyze and run.time_ms is not None and not run.timed_out and run.error is None
             _choose(conn, run, settings, target, timed, make_explainer(run, timed, timeout))
+
+
+WORKERS = 4  # at most this many candidate builds at once, one connection each (and never more than the cores)
+
+
+def _build_each(conn: Connection, conninfo: str, plains: dict) -> dict:
+    """index -> its Measurements (measure_shared).  The builds of plain column indexes run side by side
+    on their own connections (two CREATE INDEX on one table do not block each other, and each sees
+    only its own uncommitted index); an expression or partial index (it ANALYZEs the table: two at
+    once could deadlock) or a trigram one (it may create pg_trgm) is built on `conn`, one at a time."""
+    import os
+    import queue
+    from concurrent.futures import ThreadPoolExecutor
+
+    from advisor.indexes.verify import measure_shared
+    from advisor.seed.server import connect
+
+    side = [i for i in plains if not i.where and not i.opclass and all(k.is_column for k in i.keys)]
+    out = {i: measure_shared(conn, i, plains[i]) for i in plains if i not in side}
+    workers = min(WORKERS, os.cpu_count() or 1, len(side))
+    if workers < 2:
+        out.update({i: measure_shared(conn, i, plains[i]) for i in side})
+        return out
+    todo: queue.Queue = queue.Queue()
+    for i in side:
+        todo.put(i)
+
+    def work(n: int) -> dict:
+        done = {}
+        with connect(conninfo, autocommit=True) as own:
+            while True:
+                try:
+                    i = todo.get_nowait()
+                except queue.Empty:
+                    return done
+                done[i] = measure_shared(own, i, plains[i], name=f"advisor_candidate_{n}")
+
+    with ThreadPoolExecutor(workers) as pool:
+        for done in pool.map(work, range(workers)):
+            out.update(done)
+    return out
 
 
 def _candidates(run: QueryRun, schema: Schema, settings: ExplainSettings, target: Target) -> list:

@@ -176,14 +176,16 @@ def measure(conn, candidate: Candidate, explain_fn: Explainer, owned: bool, hypo
     return _hypothetical(conn, candidate, explain_fn, hypopg)
 
 
-def measure_shared(conn, candidate: Candidate, explain_fns: list[Explainer]) -> list[Measurement]:
+def measure_shared(conn, candidate: Candidate, explain_fns: list[Explainer],
+                   name: str = "advisor_candidate") -> list[Measurement]:
     """The candidate built once (rolled back) and every statement re-planned with it: one
     Measurement per explain_fn, sharing the build's size and time (the build is most of the cost,
-    and the statements that propose the same index are many: lineitem(l_orderkey) in 9 of TPC-H's 22)."""
+    and the statements that propose the same index are many: lineitem(l_orderkey) in 9 of TPC-H's 22).
+    `name`: its own per connection when several build at once (a name taken by another open
+    transaction would make this one wait for it)."""
     import psycopg
 
     out = [Measurement(candidate) for _ in explain_fns]
-    name = "advisor_candidate"
     try:
         with conn.transaction(force_rollback=True):
             if candidate.method == "gin" and candidate.opclass == "gin_trgm_ops":
