@@ -528,3 +528,35 @@ def test_indexes_never_offers_an_index_the_database_refuses(project):
         assert "the database refuses an index on events(" in line and "must be marked IMMUTABLE" in line, line
         assert "created_at AT TIME ZONE 'UTC'" in line and "a range on created_at" in line, line
     assert "\nCREATE INDEX" not in (root / "m.sql").read_text()
+
+
+def test_advise_all_builds_side_by_side_as_one_at_a_time(db, pg_server, monkeypatch):
+    """Issue 12, item 9: each distinct candidate is built once for every statement proposing it, the
+    plain ones on several connections at once; the measurements are those of one build at a time."""
+    from advisor.explain import advise as advise_module
+    from advisor.seed.server import Target
+    from advisor.seed.settings import ExplainSettings
+
+    schema = schema_from_queries(extract_sql("s.sql", "CREATE TABLE events (id int PRIMARY KEY, account int NOT NULL, "
+                                                      "kind int NOT NULL, note text NOT NULL);", source="schema"))
+    texts = ["SELECT id FROM events WHERE account = 17 AND kind = 3", "SELECT id FROM events WHERE account = 42",
+             "SELECT note FROM events WHERE kind = 2 AND note > 'a' ORDER BY account LIMIT 5",
+             "SELECT id FROM events WHERE note = 'x'"]
+    target = Target(pg_server.conninfo(db.info.dbname), owned=True, fresh=False)
+
+    def measured(workers: int) -> tuple[list, list]:
+        monkeypatch.setattr(advise_module, "WORKERS", workers)
+        runs = []
+        for i, sql in enumerate(texts):
+            run = _run(db, f"q{i}.sql", sql, None)
+            run.facts = build_facts(parse_sql(sql), schema)
+            runs.append(run)
+        advise_module.advise_all(db, runs, schema, ExplainSettings(min_cost=0), target, False, make_explainer)
+        got = [sorted((m.candidate.describe(), round(m.cost_after, 1), m.used, m.size_bytes) for m in r.measurements)
+               for r in runs]
+        return got, [(r.outcome, r.best.candidate.describe() if r.best else None) for r in runs]
+
+    alone, side_by_side = measured(1), measured(4)
+    assert alone == side_by_side
+    assert sum(len(r) for r in alone[0]) >= 6 and any(o == "recommended" for o, _ in alone[1])
+    assert db.execute("SELECT count(*) FROM pg_indexes WHERE tablename = 'events'").fetchone()[0] == 1
