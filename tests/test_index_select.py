@@ -170,13 +170,17 @@ def test_merge_never_keeps_an_index_that_prefixes_another():
     ship_b = Candidate("lineitem", (K("l_shipdate"),), include=("l_discount", "l_suppkey"))
     partial = Candidate("lineitem", (K("l_partkey"),), where="l_returnflag = 'R'")
     wide = Candidate("lineitem", (K("l_shipdate"),), include=("a", "b", "c", "d"))
-    out = merge([partkey, long, ship_a, ship_b, partial, wide])
-    assert out[partkey] == out[long] and out[long].describe() == \
-        "lineitem(l_partkey, l_suppkey, l_shipdate) INCLUDE (l_quantity)"
+    sibling = Candidate("lineitem", (K("l_partkey"), K("l_discount")))  # narrow: carried
+    wide_sibling = Candidate("lineitem", (K("l_partkey"), K("l_comment")))  # wide: apart
+    out = merge([partkey, long, ship_a, ship_b, partial, wide, sibling, wide_sibling],
+                narrow={("lineitem", "l_discount"), ("lineitem", "l_quantity")})
+    assert out[partkey] == out[long] == out[sibling] and out[long].describe() == \
+        "lineitem(l_partkey, l_suppkey, l_shipdate) INCLUDE (l_discount, l_quantity)"
+    assert out[wide_sibling] == wide_sibling
     assert out[ship_a] == out[ship_b] and out[ship_a].include == ("l_discount", "l_quantity", "l_suppkey")
     assert out[partial] == partial  # another predicate: another index
     assert out[wide] == wide  # past MAX_INCLUDE with the others: apart
-    assert len(set(out.values())) == 4
+    assert len(set(out.values())) == 5
 
 
 # --- measured times (--analyze), over plain numbers -------------------------------------------

@@ -3,7 +3,8 @@
 1. Pool: the verified best candidate of every query whose own measurement passed
    the threshold.  Candidates one index can serve are merged (a candidate whose keys
    are a prefix of another's, same table, method and predicate, joins it, its INCLUDE
-   columns added: `merge`); those an existing index already covers go.
+   columns added; so does one that shares the leading key and whose other keys are narrow
+   columns, carried as INCLUDE: `merge`); those an existing index already covers go.
 2. Build the pool together on the seeded data (one transaction, always rolled back),
    plan every query of the workload with the set (`after`), without any of it
    (`before`, the same statistics), and -- for each index, in a savepoint that drops
@@ -128,15 +129,31 @@ class Choice:
 MAX_INCLUDE = 4  # a merged index carries at most this many INCLUDE columns: wider, it is a copy of the table
 
 
-def _key_prefix(a: Candidate, b: Candidate) -> bool:
-    """a's keys lead b's (same table, method and predicate): b can serve what a serves, given a's INCLUDE."""
-    return (a.table == b.table and a.method == b.method == "btree" and a.where == b.where
-            and len(a.keys) <= len(b.keys) and b.keys[: len(a.keys)] == a.keys)
+NARROW_BYTES = 8  # a column this narrow on average (an integer, a date, a small numeric) is cheap to carry
 
 
-def merge(cands: list[Candidate]) -> dict[Candidate, Candidate]:
-    """Each candidate mapped to the index that serves it: itself, or one whose keys its keys lead,
-    with its INCLUDE columns added (never two indexes where one is a prefix of the other:
+def _joins(a: Candidate, b: Candidate, narrow: set[tuple[str, str]]) -> tuple[str, ...] | None:
+    """The INCLUDE columns b must carry to serve what a serves, or None when it cannot: a's keys lead
+    b's (same table, method and predicate); or a's first key leads b's and a's other keys are narrow
+    columns (`narrow`: (table, column)) b carries -- (l_partkey, l_quantity) beside (l_partkey,
+    l_suppkey, l_shipdate): the same entries, l_quantity read from the index.  A wide column stays
+    apart: carrying it would make b as large as the two (the planner then weighs them apart)."""
+    if not (a.table == b.table and a.method == b.method == "btree" and a.where == b.where
+            and len(a.keys) <= len(b.keys) and a.keys[0] == b.keys[0]):
+        return None
+    if b.keys[: len(a.keys)] == a.keys:
+        rest: tuple[str, ...] = ()
+    elif all(k.is_column and not k.desc and (a.table, k.expr) in narrow for k in a.keys[1:]):
+        rest = tuple(k.expr for k in a.keys[1:])
+    else:
+        return None
+    have = {k.expr for k in b.keys} | set(b.include)
+    return tuple(dict.fromkeys(x for x in rest + a.include if x not in have))
+
+
+def merge(cands: list[Candidate], narrow: set[tuple[str, str]] = frozenset()) -> dict[Candidate, Candidate]:
+    """Each candidate mapped to the index that serves it: itself, or one it joins (`_joins`), with
+    its INCLUDE columns added (never two indexes where one is a prefix of the other:
     lineitem(l_partkey) INCLUDE (l_quantity) and lineitem(l_partkey, l_suppkey) become one
     lineitem(l_partkey, l_suppkey) INCLUDE (l_quantity)).  Longest keys first, so each candidate
     joins the longest index it leads; one that would widen it past MAX_INCLUDE stays apart."""
@@ -144,10 +161,8 @@ def merge(cands: list[Candidate]) -> dict[Candidate, Candidate]:
     owner: dict[Candidate, int] = {}
     for c in sorted(dict.fromkeys(cands), key=lambda c: (-len(c.keys), c.describe())):
         for i, t in enumerate(targets):
-            if not _key_prefix(c, t):
-                continue
-            extra = tuple(x for x in c.include if x not in {k.expr for k in t.keys} | set(t.include))
-            if len(t.include) + len(extra) <= MAX_INCLUDE:
+            extra = _joins(c, t, narrow)
+            if extra is not None and len(t.include) + len(extra) <= MAX_INCLUDE:
                 targets[i] = replace(t, include=tuple(sorted(t.include + extra))) if extra else t
                 owner[c] = i
                 break
@@ -166,10 +181,18 @@ def covered_by_existing(c: Candidate, schema) -> bool:
     return False
 
 
-def pool(runs, schema) -> list[Choice]:
+def narrow_columns(conn) -> set[tuple[str, str]]:
+    """(table, column) of the seeded columns at most NARROW_BYTES wide on average (pg_stats), each
+    table named bare and schema-qualified."""
+    rows = conn.execute("SELECT schemaname, tablename, attname FROM pg_stats WHERE avg_width <= %s",
+                        (NARROW_BYTES,)).fetchall()
+    return {(t, c) for s, t, c in rows} | {(f"{s}.{t}", c) for s, t, c in rows}
+
+
+def pool(runs, schema, narrow: set[tuple[str, str]] = frozenset()) -> list[Choice]:
     """Step 1: the merged verified candidates, each with the queries it was chosen for."""
     recommended = [r for r in runs if r.outcome == "recommended" and r.best is not None]
-    mapping = merge(list(dict.fromkeys(r.best.candidate for r in recommended)))
+    mapping = merge(list(dict.fromkeys(r.best.candidate for r in recommended)), narrow)
     chosen: dict[Candidate, Choice] = {}
     for r in recommended:
         target = mapping[r.best.candidate]
@@ -351,7 +374,7 @@ def select(conn, runs: list[QueryRun], schema: Schema, threshold: float, make_ex
     """The chosen set and a summary; every index built here is rolled back.  With `analyze`, steps 6-7:
     summary.timings (the queries the set changes, timed), .time_dropped (TimeDrops) and .warnings
     (the Timings still measurably slower)."""
-    choices = pool(runs, schema)
+    choices = pool(runs, schema, narrow_columns(conn))
     planned = [r for r in runs if r.plan is not None]
     explainers = {id(r): make_explainer(r, False, timeout_ms) for r in planned}
     summary = Summary(cost_before=sum(r.plan.cost for r in planned), cost_after=sum(r.plan.cost for r in planned),
