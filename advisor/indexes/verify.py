@@ -144,7 +144,8 @@ def candidates_for(facts: QueryFacts, schema: Schema) -> list[Candidate]:
             for column in access.joins:
                 add(Candidate(table, (IndexKey(column),), reason="join"))
             for p in scope.predicates_on(alias):
-                if p.op == "like" and not p.wrapped and not p.negated and not p.in_or:
+                # sqlglot writes NOT LIKE as Like(negate=True), which the facts do not count as negated
+                if p.op == "like" and not p.wrapped and not p.negated and not p.in_or and not p.node.args.get("negate"):
                     add(Candidate(table, (IndexKey(p.column),), method="gin", opclass="gin_trgm_ops", reason="trigram"))
     return out
 
