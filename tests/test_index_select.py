@@ -571,3 +571,27 @@ def test_advise_all_builds_side_by_side_as_one_at_a_time(db, pg_server, monkeypa
     assert alone == side_by_side
     assert sum(len(r) for r in alone[0]) >= 6 and any(o == "recommended" for o, _ in alone[1])
     assert db.execute("SELECT count(*) FROM pg_indexes WHERE tablename = 'events'").fetchone()[0] == 1
+
+
+def test_distinct_indexes_writes_each_index_once(db):
+    """Issue 12, item 4 (the session's \\save): an index recommended for one query and another whose keys
+    it leads, or the same index under two names, are written once; what is written builds."""
+    from advisor.indexes.migration import distinct_indexes
+
+    db.execute("CREATE TABLE users (id int, name text, org int, created date)")
+    text = "\n\n".join([
+        "-- header", "-- users(org)\nCREATE INDEX CONCURRENTLY idx_users_org ON users (org);",
+        "-- tried\nCREATE INDEX CONCURRENTLY by_me ON users (org, created DESC);",
+        "-- users(lower(name))\nCREATE INDEX CONCURRENTLY idx_users_lower_name ON users (lower(name));",
+        "-- tried\nCREATE INDEX CONCURRENTLY mine ON users (LOWER(name));",
+        "-- partial\nCREATE INDEX CONCURRENTLY p ON users (org) WHERE created IS NULL;",
+        "-- unique\nCREATE UNIQUE INDEX CONCURRENTLY u ON users (id);",
+        "-- covering\nCREATE INDEX CONCURRENTLY c ON users (id) INCLUDE (name);",
+    ])
+    out, dropped = distinct_indexes(text)
+    assert dropped == 2 and "idx_users_org" not in out and "mine" not in out
+    for kept in ("by_me", "idx_users_lower_name", " p ON", " u ON", " c ON", "-- header"):
+        assert kept in out
+    for line in out.splitlines():
+        if line.startswith("CREATE"):
+            db.execute(line.replace(" CONCURRENTLY", ""))

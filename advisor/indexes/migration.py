@@ -3,6 +3,8 @@ benefit against its bar and its size; then the indexes left out and why (advisor
 
 from __future__ import annotations
 
+import re
+
 from advisor.indexes.select import Choice, Served, Summary, Timing
 from advisor.units import human_size
 
@@ -129,3 +131,67 @@ def migration(choices: list[Choice], summary: Summary, taken=()) -> str:
                          f"{time_change(d.timing, timeout)} with it, {ms(d.without_ms, timeout)} without")
         lines.append("")
     return "\n".join(lines)
+
+
+_CREATE = re.compile(
+    r"^\s*CREATE\s+(?P<unique>UNIQUE\s+)?INDEX\s+(?:CONCURRENTLY\s+)?(?:IF\s+NOT\s+EXISTS\s+)?"
+    r"(?:(?!ON\b)(?:\"(?:[^\"]|\"\")+\"|[\w$.])+\s+)?ON\s+(?:ONLY\s+)?(?P<table>\"(?:[^\"]|\"\")+\"|[\w$.]+)\s*"
+    r"(?:USING\s+(?P<method>\w+)\s*)?\((?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
+
+
+def _split(inner: str) -> list[str]:
+    """A parenthesised list's items, split at its top-level commas."""
+    items, depth, cur = [], 0, ""
+    for ch in inner:
+        depth += (ch == "(") - (ch == ")")
+        if ch == "," and depth == 0:
+            items.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    return [" ".join(i.split()).lower().removesuffix(" asc") for i in items + [cur] if i.strip()]
+
+
+def _shape(statement: str):
+    """(unique, table, method, keys, include, where) of a CREATE INDEX, or None."""
+    m = _CREATE.match(statement)
+    if m is None:
+        return None
+    rest, depth = m.group("rest"), 1
+    for end, ch in enumerate(rest):
+        depth += (ch == "(") - (ch == ")")
+        if depth == 0:
+            break
+    else:
+        return None
+    keys, tail = _split(rest[:end]), rest[end + 1:].strip().rstrip(";").strip()
+    include: list[str] = []
+    inc = re.match(r"INCLUDE\s*\((.*?)\)\s*", tail, re.IGNORECASE | re.DOTALL)
+    if inc:
+        include, tail = _split(inc.group(1)), tail[inc.end():]
+    where = re.sub(r"^WHERE\s+", "", tail, flags=re.IGNORECASE).strip().lower() or None
+    return (bool(m.group("unique")), m.group("table").lower(), (m.group("method") or "btree").lower(),
+            tuple(keys), frozenset(include), where)
+
+
+def distinct_indexes(text: str) -> tuple[str, int]:
+    """A migration without the CREATE INDEX another of its statements already serves: the same index
+    under another name (the first kept), or one whose keys lead another's (same table, method and
+    predicate, its INCLUDE carried, not UNIQUE) -- each block (its comments and statement, blocks
+    separated by a blank line) left out whole.  Returns the text and how many were left out."""
+    blocks = text.split("\n\n")
+    shapes = [next((_shape(line) for line in b.splitlines() if line.lstrip().upper().startswith("CREATE")), None)
+              for b in blocks]
+
+    def served(i: int) -> bool:
+        a = shapes[i]
+        for j, b in enumerate(shapes):
+            if a is None or b is None or j == i or a[0] or a[1:3] != b[1:3] or a[5] != b[5]:
+                continue
+            longer = len(b[3]) > len(a[3]) or (b[3] == a[3] and (j < i or b[4] > a[4]))
+            if longer and b[3][: len(a[3])] == a[3] and a[4] <= set(b[3]) | b[4]:
+                return True
+        return False
+
+    left_out = [i for i in range(len(blocks)) if served(i)]
+    return "\n\n".join(b for i, b in enumerate(blocks) if i not in left_out), len(left_out)
