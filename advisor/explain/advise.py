@@ -162,12 +162,12 @@ def _choose(conn: Connection, run: QueryRun, settings: ExplainSettings, target: 
         run.outcome = "below-threshold"
         run.reason = "the planner used none of the candidate indexes" + (f"; {refused}" if refused else "")
         return
-    m = best[1]
-    # among the candidates whose plan costs within 5% of the best one's, keep the smallest (a gain
-    # relative to the cost before would call 100,597 and 9,771 alike after 18,832,925: TPC-H Q20)
+    gain, m = best[0][0], best[1]
+    # among the candidates within 5% of the best gain, keep the smallest -- unless its plan costs more
+    # than twice the best one's (after 18,832,925, TPC-H Q20's 100,597 and 9,771 are both a 99% gain)
     for other in run.measurements:
-        if other.used and other is not m and other.cost_after <= best[1].cost_after * 1.05 \
-                and (other.size_bytes or 0) < (m.size_bytes or 0):
+        if other.used and other is not m and (before - other.cost_after) / before >= gain - 0.05 \
+                and other.cost_after <= 2 * best[1].cost_after and (other.size_bytes or 0) < (m.size_bytes or 0):
             m = other
     gain = (before - m.cost_after) / before
     run.best = m
