@@ -81,10 +81,10 @@ WORKERS = 4  # at most this many candidate builds at once, one connection each (
 
 
 def _build_each(conn: Connection, conninfo: str, plains: dict) -> dict:
-    """index -> its Measurements (measure_shared).  The builds of plain column indexes run side by side
-    on their own connections (two CREATE INDEX on one table do not block each other, and each sees
-    only its own uncommitted index); an expression or partial index (it ANALYZEs the table: two at
-    once could deadlock) or a trigram one (it may create pg_trgm) is built on `conn`, one at a time."""
+    """index -> its Measurements (measure_shared).  The builds of column indexes (partial ones too) run
+    side by side on their own connections (two CREATE INDEX on one table do not block each other, and
+    each sees only its own uncommitted index); an expression index (it ANALYZEs the table: two at once
+    could deadlock) or a trigram one (it may create pg_trgm) is built on `conn`, one at a time."""
     import os
     import queue
     from concurrent.futures import ThreadPoolExecutor
@@ -92,7 +92,7 @@ def _build_each(conn: Connection, conninfo: str, plains: dict) -> dict:
     from advisor.indexes.verify import measure_shared
     from advisor.seed.server import connect
 
-    side = [i for i in plains if not i.where and not i.opclass and all(k.is_column for k in i.keys)]
+    side = [i for i in plains if not i.opclass and all(k.is_column for k in i.keys)]
     out = {i: measure_shared(conn, i, plains[i]) for i in plains if i not in side}
     workers = min(WORKERS, os.cpu_count() or 1, len(side))
     if workers < 2:

@@ -446,8 +446,8 @@ def _build(conn, choices: list[Choice], names: dict[int, str]) -> None:
         ch.build_ms = (time.perf_counter() - started) * 1000
         ch.size_bytes = _relation_bytes(conn, names[id(ch)])
         ch.table_bytes = _relation_bytes(conn, table_sql(c.table))
-        if c.where or any(not k.is_column for k in c.keys):
-            to_analyze.add(c.table)  # statistics of the expression / the partial predicate
+        if any(not k.is_column for k in c.keys):
+            to_analyze.add(c.table)  # statistics of the expression (ANALYZE gathers none for a partial index)
     for table in sorted(to_analyze):
         conn.execute(f"ANALYZE {table_sql(table)}")
 
