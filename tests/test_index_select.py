@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from advisor.explain.stage import QueryRun, make_explainer
 from advisor.facts.sql import build_facts
 from advisor.indexes.migration import migration
-from advisor.indexes.select import Choice, Timing, eliminate, merge, restores, select, settle, slower
+from advisor.indexes.select import Choice, Timing, eliminate, idle, merge, restores, select, settle, slower
 from advisor.indexes.verify import Candidate, Measurement, candidates_for
 from advisor.ir import IndexKey, Location, SqlQuery
 from advisor.parse import parse_sql
@@ -282,6 +282,19 @@ def test_settle_does_not_drop_on_a_difference_inside_the_noise():
     timings = {"q01": Timing("q01", 60.0, 80.0, frozenset({"a"}), noise_ms=30.0)}
     drops, slow, calls, _ = _settle(timings, {"a": {"q01": 60.0}})
     assert not drops and not slow and not calls
+
+
+def test_idle_indexes_bought_no_measured_time():
+    """--analyze, step 8: `a` serves a query 2.5 -> 0.05 ms (a win on a small table, under 5 ms); `b`
+    serves two queries no faster beyond their noise (TPC-H Q21 78.5 -> 83.1 ms, Q10 83.5 -> 77.6 ms
+    spread 9 ms); `c` serves one cut by the timeout before and 3 ms after."""
+    timings = {"q1": Timing("q1", 2.5, 0.05, frozenset({"a"})),
+               "q21": Timing("q21", 78.5, 83.1, frozenset({"b"})),
+               "q10": Timing("q10", 83.5, 77.6, frozenset({"b"}), noise_ms=9.0),
+               "q17": Timing("q17", None, 3.0, frozenset({"c", "b"}))}
+    assert idle(timings, 5000.0) == []  # q17's win counts for b too: its plan uses b
+    del timings["q17"]
+    assert idle(timings, 5000.0) == ["b"]
 
 
 def test_no_regression_measures_nothing():
@@ -596,3 +609,38 @@ def test_distinct_indexes_writes_each_index_once(db):
     for line in out.splitlines():
         if line.startswith("CREATE"):
             db.execute(line.replace(" CONCURRENTLY", ""))
+
+
+def test_select_analyze_leaves_out_an_index_no_query_runs_faster_with(db):
+    """The plans are real, the times are not: visits(account) lowers a.sql's cost but a.sql "runs" 50 ms
+    with it or without; d.sql's index makes it 100x faster.  account is left out (idle), ts kept."""
+    db.execute("""
+        CREATE TABLE visits (id int PRIMARY KEY, account int NOT NULL, ts int NOT NULL, note text NOT NULL);
+        INSERT INTO visits SELECT g, g % 2000, g % 5000, repeat(md5(g::text), 4) FROM generate_series(1, 20000) g;
+        ANALYZE visits;
+    """)
+    schema = schema_from_queries(extract_sql("s.sql", "CREATE TABLE visits (id int PRIMARY KEY, account int NOT NULL, "
+                                                      "ts int NOT NULL, note text NOT NULL);", source="schema"))
+    account, ts = Candidate("visits", (IndexKey("account"),)), Candidate("visits", (IndexKey("ts"),))
+    runs = [_run(db, "a.sql", "SELECT id FROM visits WHERE account = 17", account),
+            _run(db, "d.sql", "SELECT id FROM visits WHERE ts = 42", ts)]
+    fake = {"a.sql": (50.0, 50.0), "d.sql": (100.0, 1.0)}  # (no index, with one)
+
+    def fake_explainer(run, analyze, timeout_ms):
+        plain = make_explainer(run, False, timeout_ms)
+        if not analyze:
+            return plain
+
+        def explain(conn):
+            plan, _ = plain(conn)
+            plan.planning_ms, plan.execution_ms = 0.0, fake[run.query.location.path][bool(plan.indexes_used())]
+            return plan, plan.execution_ms
+        return explain
+
+    chosen, summary = select(db, runs, schema, 0.3, fake_explainer, 5000, analyze=True)
+    assert [ch.candidate for ch in chosen] == [ts]
+    assert [(d.choice.candidate, d.idle) for d in summary.time_dropped] == [(account, True)]
+    text = migration(chosen, summary)
+    assert "-- left out after measuring: its cost said it helps, but no query it serves ran measurably faster" in text
+    assert "--   visits(account) (" in text and "a.sql:1 50.0 -> 50.0 ms with the set" in text
+    assert "ON visits (account)" not in text

@@ -123,12 +123,20 @@ def migration(choices: list[Choice], summary: Summary, taken=()) -> str:
         lines.append("")
     if summary.existing:
         lines += _existing_lines(summary)
-    if summary.time_dropped:
+    slower = [d for d in summary.time_dropped if not d.idle]
+    if slower:
         lines.append("-- left out after measuring: a query ran measurably slower with it, and without it no other "
                      "query measured slower than with the set")
-        for d in summary.time_dropped:
+        for d in slower:
             lines.append(f"--   {d.choice.candidate.describe()} ({human_size(d.choice.size_bytes)}): {_where(d.timing.run)} "
                          f"{time_change(d.timing, timeout)} with it, {ms(d.without_ms, timeout)} without")
+        lines.append("")
+    idle = [d for d in summary.time_dropped if d.idle]
+    if idle:
+        lines.append("-- left out after measuring: its cost said it helps, but no query it serves ran measurably faster")
+        for d in idle:
+            lines.append(f"--   {d.choice.candidate.describe()} ({human_size(d.choice.size_bytes)}): "
+                         f"{_where(d.timing.run)} {time_change(d.timing, timeout)} with the set")
         lines.append("")
     return "\n".join(lines)
 

@@ -51,6 +51,9 @@ planner cost is an estimate, and a cheaper plan can run slower.
    looked at again.  A regression no drop fixes stays, with a WARNING in the migration.
    `settle` is that loop over plain numbers; costs and benefits are then re-planned for
    the set that is left (nothing more is eliminated by cost after timing).
+8. Then an index none of whose queries ran measurably faster with the set (`idle`) is left
+   out too: by cost it helps, by the clock it does not.  Its queries are counted at their
+   time without the set.
 
 The migration (advisor/indexes/migration.py) lists, per index, the queries it serves (every query whose plan uses it
 with the final set) with their cost before (no new index) and after (the whole set) --
@@ -92,11 +95,13 @@ class Timing:
 
 @dataclass
 class TimeDrop:
-    """An index left out after measuring: with it `timing` was slower than before the set."""
+    """An index left out after measuring: with it `timing` was slower than before the set; or (idle)
+    no query it serves ran measurably faster with the set (`timing`: one of them)."""
 
     choice: Choice
     timing: Timing  # the slow query, before the drop
     without_ms: float | None  # that query without the index
+    idle: bool = False
 
 
 @dataclass
@@ -314,6 +319,21 @@ def settle(timings: dict, measure_without, drop, timeout_ms: float) -> tuple[lis
             return drops, regressions(timings, timeout_ms)
 
 
+def idle(timings: dict, timeout_ms: float) -> list[str]:
+    """The set's indexes (names in the timings' `used`) none of whose queries ran faster with the set than
+    without it by more than 20% and more than the noise measured on it (no milliseconds floor: 2.5 ms
+    to 0.05 ms on a small seeded table is a win): the planner's cost said they help, the clock did
+    not; they would cost writes and space for nothing measured."""
+    def faster(t: Timing) -> bool:
+        if t.after_ms is None:
+            return False
+        before = timeout_ms if t.before_ms is None else t.before_ms
+        return before > t.after_ms * (1 + SLOWER) and before - t.after_ms > t.noise_ms
+
+    names = set().union(*(t.used for t in timings.values()))
+    return sorted(names - {n for t in timings.values() if faster(t) for n in t.used})
+
+
 def _timed(conn, explain, configs: dict[str, list[str]], repeat: int) -> dict[str, tuple[float | None, frozenset, float]]:
     """One query under each configuration (the indexes it drops, in a savepoint), round by round:
     config -> (best planning + execution ms, or None when cut by the timeout; indexes its plan used;
@@ -495,6 +515,13 @@ def _measure_set(conn, planned, kept, names, before, after, make_explainer: Make
 
     drops, slow = settle(timings, measure_without, drop, timeout_ms)
     summary.time_dropped = [TimeDrop(by_name[name], t, ms) for name, t, ms in drops]
+    for name in idle(timings, timeout_ms):  # left out too: their queries keep the times they had without the set
+        drop(name)
+        served = [k for k, t in timings.items() if name in t.used]
+        summary.time_dropped.append(TimeDrop(by_name[name], timings[served[0]], timings[served[0]].before_ms, idle=True))
+        for k in served:
+            timings[k] = replace(timings[k], after_ms=timings[k].before_ms, used=timings[k].used - {name})
+        slow = [k for k in slow if timings[k].used]
     summary.timings = list(timings.values())
     summary.warnings = [timings[k] for k in slow]
     summary.uses = {id(t.run): [by_name[n].candidate.describe() for n in sorted(t.used)] for t in timings.values()}

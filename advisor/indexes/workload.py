@@ -87,7 +87,8 @@ def _outcome(run: QueryRun, choices: list[Choice], summary: Summary) -> Outcome:
             detail += " (left out of the set: next to the other indexes it saves too little for its size)"
         elif id(run) in time_dropped:
             d = time_dropped[id(run)]
-            detail += (f" (left out after measuring: {d.timing.run.query.location.path}:"
+            detail += (" (left out after measuring: no query it serves ran measurably faster)" if d.idle else
+                       f" (left out after measuring: {d.timing.run.query.location.path}:"
                        f"{d.timing.run.query.location.line} ran slower with it)")
     if id(run) in timings:
         detail += f"; measured {time_change(timings[id(run)], summary.timeout_ms)} with the set"
