@@ -28,3 +28,9 @@ def _help(sql: str) -> str:
 def testkeyset_help_matches_the_order_and_puts_equality_first(sql, seek, index):
     text = _help(sql)
     assert seek in text and f"backed by an index on {index}" in text, text
+
+
+def test_keyset_help_asks_for_a_tie_breaker_when_the_keys_can_repeat():
+    assert "end the keys with a unique column (id)" in _help(
+        "SELECT id FROM messages WHERE receiver_id = $1 ORDER BY timestamp DESC LIMIT 50 OFFSET $2")
+    assert "unique column" not in _help("SELECT id FROM messages ORDER BY created_at, id LIMIT 5 OFFSET 5")

@@ -388,8 +388,9 @@ def keyset_help(scope: Scope) -> str:
                                and p.column not in {c for c, _ in keys}))
     index = ", ".join(equal + [c + (" DESC" if d else "") for c, d in keys])
     order_sql = ", ".join(c + (" DESC" if d else "") for c, d in keys)
+    tie = "" if any(c == "id" for c, _ in keys) else f"; if ({names}) can repeat, end the keys with a unique column (id)"
     return (f"use keyset pagination: remember the last row's ({names}) and ask for WHERE {seek} "
-            f"ORDER BY {order_sql} LIMIT n (add the other conditions), backed by an index on ({index})")
+            f"ORDER BY {order_sql} LIMIT n (add the other conditions), backed by an index on ({index}){tie}")
 
 
 @query_check("limit-without-order-by")
