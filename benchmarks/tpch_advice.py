@@ -204,7 +204,7 @@ def report(args, phases, advice, built, failed, timed, names) -> None:
     t = args.timeout
     sets = list(built)
     configs = ["pkeys only"] + sets
-    from advisor.indexes.select import slower
+    from advisor.indexes.timing import slower
 
     print(f"\nTPC-H SF {args.scale:g}, embedded PostgreSQL, EXPLAIN (ANALYZE) planning+execution ms, best of "
           f"{args.repeat}, interleaved, statement_timeout {t:g} s ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "

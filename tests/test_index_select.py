@@ -11,7 +11,8 @@ from click.testing import CliRunner
 from advisor.explain.stage import QueryRun, make_explainer
 from advisor.facts.sql import build_facts
 from advisor.indexes.migration import migration
-from advisor.indexes.select import Choice, Timing, eliminate, idle, merge, restores, select, settle, slower
+from advisor.indexes.select import Choice, eliminate, merge, select
+from advisor.indexes.timing import Timing, idle, restores, settle, slower
 from advisor.indexes.verify import Candidate, Measurement, candidates_for
 from advisor.ir import IndexKey, Location, SqlQuery
 from advisor.parse import parse_sql

@@ -103,7 +103,7 @@ def _build_each(conn: Connection, conninfo: str, plains: dict) -> dict:
         todo.put(i)
 
     def work(n: int) -> dict:
-        done = {}
+        done: dict = {}
         with connect(conninfo, autocommit=True) as own:
             while True:
                 try:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 
-from advisor.indexes.select import Choice, Served, Summary, Timing
+from advisor.indexes.select import Choice, Served, Summary
+from advisor.indexes.timing import Timing
 from advisor.units import human_size
 
 
