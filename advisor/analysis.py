@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from advisor.checks import Hit
 
 PARSE_ERROR = "parse-error"
+INCOMPLETE_SCHEMA = "incomplete-schema"
 RULE_FAILED = "rule-failed"  # as advisor.checks.RULE_FAILED (not imported here: a cached run never loads the rules)
 
 
@@ -35,6 +36,7 @@ class Analysis:
         self.enabled = (catalogue.select(patterns) | catalogue.select([RULE_FAILED])) - ignored
         self.hits: list[tuple[str, Hit]] = []  # (rule name, hit)
         self.queries = 0
+        self.has_schema = False  # without any DDL, the absence rules are silent without a note
 
     def enabled_name(self, name: str) -> bool:
         spec = catalogue.lookup(name)
@@ -43,16 +45,26 @@ class Analysis:
     def parse_errors(self, queries: list[SqlQuery]) -> None:
         """A parse-error hit for each statement that does not parse (built at run time: not reported)."""
         from advisor.checks import Hit
-        from advisor.parse import ParseFailure, failure_location, parse_sql
+        from advisor.parse import ParseFailure, failure_location, failure_severity, parse_sql
 
+        unsupported_said: set[str] = set()  # valid PostgreSQL sqlglot cannot read: said once per file
         for query in queries:
             tree = parse_sql(query.text, query.dialect)
-            if isinstance(tree, ParseFailure) and not query.dynamic:
+            if isinstance(tree, ParseFailure) and tree.unsupported:
+                if query.location.path not in unsupported_said:
+                    unsupported_said.add(query.location.path)
+                    self.hits.append((PARSE_ERROR, Hit(
+                        "advisor's parser does not read this PostgreSQL syntax; it skips statements like this one "
+                        "in this file", failure_location(query, tree), severity="info",
+                        subject="unsupported syntax", query=query.text, query_location=query.location,
+                    )))
+            elif isinstance(tree, ParseFailure) and not query.dynamic:
                 self.hits.append((PARSE_ERROR, Hit(
                     f"cannot parse this statement: {tree.message}",
                     failure_location(query, tree),
                     help=f"check the syntax for the {query.dialect} dialect; advisor skips this statement",
                     subject=tree.message, query=query.text, query_location=query.location,
+                    severity=failure_severity(query, tree),
                 )))
 
     def source(self, source: SourceFile, schema: Schema) -> None:
@@ -62,8 +74,9 @@ class Analysis:
         from advisor.parse import parse_sql
 
         load_checks()  # here, not in __init__: a run served from the cache never imports sqlglot
-        for location, message in source.errors:
-            self.hits.append((PARSE_ERROR, Hit(message, location, subject=message)))
+        for location, message in source.errors:  # outside .sql files: what advisor could not read is info
+            severity = None if source.path.endswith(".sql") else "info"
+            self.hits.append((PARSE_ERROR, Hit(message, location, subject=message, severity=severity)))
         sql_queries = [q for q in source.queries if isinstance(q, SqlQuery)]
         self.parse_errors(sql_queries)
         for query in sql_queries:
@@ -93,25 +106,58 @@ class Analysis:
         from advisor.checks import load_checks, run_rules
 
         load_checks()
+        self.has_schema = bool(schema.tables)
         if not checked_paths:
             return
         where = Location(checked_paths[0], 1, 1)
         self.hits += [(name, hit) for name, hit in run_rules("schema", schema, where, self.enabled_name)
                       if hit.location.path in checked_paths]
 
+    def project_rules(self, project: Project) -> None:
+        """The hits of the rules that see the whole project (a failure: at its first file)."""
+        from advisor.checks import run_rules
+
+        if project.sources:
+            self.hits += run_rules("project", project, Location(project.sources[0].path, 1, 1), self.enabled_name)
+
     def findings(self) -> list[Finding]:
         out = []
+        withheld: dict[str, set[str]] = {}  # rule name -> tables not wholly seen
         for name, hit in self.hits:
             spec = catalogue.lookup(name)
             if spec is None or spec.id not in self.enabled:
+                continue
+            if getattr(hit, "withheld", None):
+                withheld.setdefault(name, set()).add(hit.withheld)
                 continue
             severity = self.config.severity.get(spec.id) or hit.severity or spec.severity
             out.append(Finding(
                 rule=spec.id, message=hit.message, location=hit.location, severity=severity, help=hit.help,
                 fix=hit.fix, subject=hit.subject, query=hit.query, query_location=hit.query_location,
                 metrics=dict(hit.metrics), evidence=hit.metrics.get("evidence", "static"),
+                confidence=getattr(hit, "confidence", "certain"),
             ))
-        return out
+        note = self._incomplete_schema_note(withheld, [h for _, h in self.hits if getattr(h, "withheld", None)])
+        return out + ([note] if note and self.has_schema else [])
+
+    def _incomplete_schema_note(self, withheld: dict[str, set[str]], hits: list) -> Finding | None:
+        """One note per project for the absence claims advisor kept to itself (Trust, DESIGN.md)."""
+        spec = catalogue.lookup(INCOMPLETE_SCHEMA)
+        if not withheld or spec is None or spec.id not in self.enabled:
+            return None
+        tables = sorted(set().union(*withheld.values()))
+        shown = ", ".join(tables[:8]) + (f" and {len(tables) - 8} more" if len(tables) > 8 else "")
+        rules = ", ".join(sorted(withheld))
+        where = f"{self.config.source.name}" if self.config.source else "advisor.toml"
+        first = min(hits, key=lambda h: (h.location.path, h.location.line))
+        return Finding(
+            rule=spec.id, severity=self.config.severity.get(spec.id) or spec.severity, location=first.location,
+            message=f"advisor has not seen the whole definition of {shown}, so it stayed silent where {rules} "
+                    "would claim an index or a condition is absent",
+            help=f"point `schema` in {where} at the files that create these tables and their indexes (a schema "
+                 "dump, the migrations' .sql files): schema = [\"db/schema.sql\"]",
+            subject=",".join(tables),
+        )
 
 
 @dataclass
@@ -135,4 +181,5 @@ def analyse(project: Project, options: Options) -> Analysed:
         if any(hit.location.path != source.path for _, hit in analysis.hits[first_hit:]):
             out.local = False  # a finding about another file: cached per file, it could go stale
     analysis.schema_rules(project.schema, sorted({s.path for s in project.sources}))
+    analysis.project_rules(project)
     return out

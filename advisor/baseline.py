@@ -23,10 +23,13 @@ def write_baseline(findings: list[Finding], path: str) -> int:
 
 
 def read_baseline(path: str) -> set[str]:
+    from advisor import files
+
+    text, error = files.read_text(Path(path), files.MAX_BASELINE_SIZE)
+    if text is None:
+        raise ConfigError(f"{path}: cannot read baseline: {error}")
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read baseline: {exc.strerror}") from None
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{path}:{exc.lineno}: baseline is not valid JSON: {exc.msg}") from None
     if not isinstance(data, dict) or data.get("version") != BASELINE_VERSION or not isinstance(data.get("findings"), list):

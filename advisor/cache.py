@@ -15,25 +15,33 @@ A project is served from the cache only when every one of its files has both rec
 in the current context; otherwise it is analysed in full, and the records written.
 Plan findings depend on a database: runs with --explain never use the cache.
 
-Records live in cache_root()/results (ADVISOR_CACHE_DIR overrides the root). An
+Records live in cache_root()/results (ADVISOR_CACHE_DIR overrides the root), bounded by
+age and size (see `Store`). An
 unreadable, corrupt or foreign record is a miss, and a cache that cannot be written
 is no cache: the cache can make a run faster, never different, never fail.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 import os
+import stat
 import sys
+import time
 from functools import lru_cache
 from pathlib import Path
 
 from advisor.ir import Finding, Location
 
 FORMAT = 1  # bump when the record layout changes
-MAX_RECORDS = 10_000  # pruned to 3/4 of this, oldest first, when a save finds more
+MAX_BYTES = 512 * 2**20  # disk blocks: a 20,000-file project writes 40,000 records, 160 MB of 4 kB blocks
+MAX_AGE_DAYS = 30
+DAY = 86_400.0
+PRUNE_EVERY = 3_600.0  # seconds between two prunes of one cache
+PRUNED = ".pruned"  # its mtime says when the last prune ran
 
 
 def digest(*parts: object) -> str:
@@ -103,34 +111,58 @@ def _exact_json(finding: Finding) -> dict | None:
 
 
 class Store:
-    """Records by key, one JSON file each."""
+    """Records by key, one JSON file each, in a private directory (advisor/home.py).
+
+    Bounded by age and size, never by a count of records, so a project of any size is served
+    from the cache: a record unread for MAX_AGE_DAYS goes, and past MAX_BYTES the records read
+    least recently go first -- never those the current run just wrote. A record read is
+    touched (at most once a day) so a project in use keeps its records.
+    """
 
     def __init__(self, directory: Path):
         self.directory = directory
 
     @classmethod
     def default(cls) -> Store | None:
-        from advisor.home import cache_root
+        from advisor.home import CacheError, cache_root, private_dir
 
         try:
-            return cls(cache_root() / "results")
-        except Exception:  # noqa: BLE001  no usable cache directory (e.g. root without a user to own it): no cache
+            return cls(private_dir(cache_root() / "results"))
+        except CacheError as exc:
+            print(f"advisor: warning: {exc}; results are not cached", file=sys.stderr)
+            return None
+        except Exception:  # noqa: BLE001  no usable cache directory: no cache
             return None
 
     def load(self, key: str) -> dict | None:
         try:
-            record = json.loads((self.directory / f"{key}.json").read_text(encoding="utf-8"))
+            fd = os.open(self.directory / f"{key}.json", os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError:
+            return None
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                return None
+            chunks = []
+            while chunk := os.read(fd, max(st.st_size, 4096)):
+                chunks.append(chunk)
+            record = json.loads(b"".join(chunks))
+            if time.time() - st.st_mtime > DAY:
+                os.utime(fd)  # in use: keep it past the age limit
         except (OSError, ValueError):
             return None
+        finally:
+            os.close(fd)
         return record if isinstance(record, dict) and record.get("key") == key else None
 
     def save(self, key: str, record: dict) -> bool:
         """Write atomically (a reader sees the old record or the new one); False if it could not."""
-        text = json.dumps({"key": key, **record}, separators=(",", ":"))
+        text = json.dumps({"key": key, **record}, separators=(",", ":")).encode()
         tmp = self.directory / f".{key}.{os.getpid()}.tmp"
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(text, encoding="utf-8")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(text)
             os.replace(tmp, self.directory / f"{key}.json")
         except OSError:
             try:
@@ -140,25 +172,55 @@ class Store:
             return False
         return True
 
-    def prune(self, keep: int = MAX_RECORDS) -> None:
+    def prune(self, keep_since: float, max_bytes: int | None = None, max_age_days: float | None = None,
+              every: float = PRUNE_EVERY) -> int:
+        """Remove records older than the age limit, then the least recently used past the size
+        limit (down to 3/4 of it), sparing those written at or after `keep_since`. At most once
+        in `every` seconds (a stamp file says when). Returns how many records went."""
         try:
-            entries = list(os.scandir(self.directory))
+            dir_fd = os.open(self.directory, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
         except OSError:
-            return
-        if len(entries) <= keep:
-            return
+            return 0
+        try:
+            return self._prune(dir_fd, keep_since, MAX_BYTES if max_bytes is None else max_bytes,
+                               time.time() - (MAX_AGE_DAYS if max_age_days is None else max_age_days) * DAY, every)
+        finally:
+            os.close(dir_fd)
 
-        def mtime(entry) -> float:
+    def _prune(self, dir_fd: int, keep_since: float, max_bytes: int, cutoff: float, every: float) -> int:
+        try:
+            if time.time() - os.stat(PRUNED, dir_fd=dir_fd, follow_symlinks=False).st_mtime < every:
+                return 0
+        except OSError:
+            pass
+        entries = []
+        with os.scandir(dir_fd) as it:
+            for entry in it:
+                try:
+                    st = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                if entry.name != PRUNED:
+                    entries.append((st.st_mtime, st.st_blocks * 512, entry.name))
+        entries.sort()  # least recently used first
+        total = sum(size for _, size, _ in entries)
+        target = max_bytes * 3 // 4 if total > max_bytes else total
+        removed = 0
+        for mtime, size, name in entries:
+            if mtime >= keep_since:
+                continue
+            if mtime >= cutoff and total <= target:
+                break  # the rest is newer still
             try:
-                return entry.stat().st_mtime
+                os.unlink(name, dir_fd=dir_fd)  # the entry itself, never what a symlink points to
             except OSError:
-                return 0.0
-
-        for entry in sorted(entries, key=mtime)[: len(entries) - keep * 3 // 4]:
-            try:
-                os.unlink(entry.path)
-            except OSError:
-                pass
+                continue
+            total -= size
+            removed += 1
+        with contextlib.suppress(OSError):
+            os.close(os.open(PRUNED, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=dir_fd))
+            os.utime(PRUNED, dir_fd=dir_fd, follow_symlinks=False)
+        return removed
 
 
 # --- one project's results ---------------------------------------------------------------
@@ -236,6 +298,7 @@ class ProjectCache:
             return
         if self._file_keys() != self.keys or self._schema_state() != self.schema:
             return
+        started = time.time() - 1  # mtimes may be coarser than time.time()
         context = self._context(contributions)
         schema_paths = {shown for shown, _ in self.schema_files}
         by_path: dict[str, list[dict]] = {shown: [] for shown in self.keys}
@@ -258,4 +321,4 @@ class ProjectCache:
         for key, record in records.items():
             if not self.store.save(key, record):
                 return
-        self.store.prune()
+        self.store.prune(keep_since=started)

@@ -43,15 +43,17 @@ def main() -> None:
               "anywhere that BASE does not have.")
 @click.option("--no-cache", is_flag=True, envvar="ADVISOR_NO_CACHE", help="Analyse every file, without reusing the "
               "cached results of unchanged files (the cache is never used with --explain).")
+@click.option("--allow-outside", is_flag=True, help="Let the config's paths (schema, baseline, [seed] files) lie "
+              "outside the project root; without it they are refused, as the config comes with the repository.")
 @_guard
 def check(paths, fmt, output, config, select, ignore, fail_on, baseline, write_baseline, explain, analyze, dsn,
-          mongo_uri, diff_base, no_cache) -> None:
+          mongo_uri, diff_base, no_cache, allow_outside) -> None:
     """Check SQL (and MongoDB) queries in PATHS (default: the current directory)."""
     from advisor import engine, reporters
 
     options = engine.Options(config=config, select=_split(select), ignore=_split(ignore), baseline=baseline,
                              fail_on=fail_on, explain=explain or analyze, analyze=analyze, dsn=dsn,
-                             mongo_uri=mongo_uri, cache=not no_cache)
+                             mongo_uri=mongo_uri, cache=not no_cache, allow_outside=allow_outside)
     report = engine.check(list(paths) or ["."], options)
     if write_baseline:
         from advisor.baseline import write_baseline as write
@@ -137,10 +139,11 @@ def rule_command(key) -> None:
 
 
 def _register_database_commands() -> None:
-    from advisor import cli_db, cli_explain
+    from advisor import cli_cache, cli_db, cli_explain
 
     cli_db.register(main)
     cli_explain.register(main)
+    cli_cache.register(main)
 
 
 _register_database_commands()

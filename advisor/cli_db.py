@@ -58,15 +58,25 @@ def indexes_command(paths, output, config, dsn, analyze) -> None:
 @click.command("seed")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--config", type=click.Path(exists=True, dir_okay=False), help="Use this config file.")
-@click.option("--keep", is_flag=True, help="Leave the seeded database running and print its URI.")
+@click.option("--keep", is_flag=True, help="Seed a database of its own (never the cached one), leave its server "
+              "running and print its URI.")
+@click.option("--stop", "stop", metavar="URI|DIR", help="Stop a server --keep left running (its URI or data "
+              "directory) and remove its data.")
 @click.option("--dsn", envvar="ADVISOR_DSN", help="Seed a scratch database on this server instead.")
 @_guarded
-def seed_command(paths, config, keep, dsn) -> None:
+def seed_command(paths, config, keep, stop, dsn) -> None:
     """Load the schema into a database and fill it with generated data."""
     from advisor.seed.prepare import prepare
     from advisor.seed.server import EmbeddedServer
 
-    prepared = prepare(_project(paths, config).config, dsn, progress=sys.stderr.isatty())
+    if stop:
+        from advisor.cli_cache import stop_kept
+
+        stop_kept(stop)
+        return
+    cfg = _project(paths, config).config
+    # --keep: a private copy seeded apart, so nothing the user does to it reaches later --explain runs
+    prepared = prepare(cfg, dsn, progress=sys.stderr.isatty(), cache=False if keep else None)
     target = prepared.target
     for err in prepared.load_errors:
         click.echo(str(err), err=True)
@@ -78,17 +88,19 @@ def seed_command(paths, config, keep, dsn) -> None:
     else:
         click.echo(f"seeded {len(prepared.seeded)} tables, {rows:,} rows", err=True)
     if keep and target.server is not None:
+        from advisor.seed.kept import record_kept
+        from advisor.seed.server import KEPT_MARK
+
         server = target.server
         datadir = server.datadir
         server.temporary = False
-        if not server.adopted:
-            server.stop()
-            kept = EmbeddedServer(datadir)
-            kept.start(detach=True)
-        else:
-            kept = server
+        server.stop()
+        kept = EmbeddedServer(datadir)
+        kept.start(detach=True)
+        (datadir.parent / KEPT_MARK).touch()  # never removed as a dead run's leftover
+        record_kept(datadir, kept.process.pid, kept.socket_dir)
         click.echo(kept.uri())
-        click.echo(f"data directory: {datadir}; stop it with: pg_ctl -D {datadir} stop", err=True)
+        click.echo(f"data directory: {datadir}; stop it with: advisor seed --stop {datadir}", err=True)
         return
     if keep and target.scratch is not None:
         scratch, target.scratch = target.scratch, None  # the user asked to keep it

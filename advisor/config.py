@@ -1,25 +1,39 @@
 """Configuration: `advisor.toml`, or `[tool.advisor]` in `pyproject.toml`.
 
-Validated strictly: an unknown key or a bad value is an error naming the file
-and the key, so a typo never silently turns a rule off.
+Validated strictly, on every command: an unknown key or a bad value is an error naming the
+file and the key, so a typo never silently turns a rule off. The config is read from the
+checked repository, so it is untrusted too: it is read with a size limit, and the paths it
+names must lie inside the project (advisor/files.py).
+
+Keys beyond the README's: `max-file-size` (bytes; default 5,000,000: larger files are
+skipped with a finding), `test-paths` (gitignore patterns of tests, examples and fixtures,
+default `TEST_PATHS`: files there are not checked when a directory above them is walked;
+`[]` checks them; a path named on the command line is always checked).
 """
 
 from __future__ import annotations
 
+import math
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from advisor.errors import ConfigError
+from advisor.files import DEFAULT_MAX_FILE_SIZE
 from advisor.ir import SEVERITIES
 
 CONFIG_FILES = ("advisor.toml", "pyproject.toml")
 DIALECTS = ("postgres", "mysql", "sqlite", "duckdb", "bigquery", "snowflake", "tsql", "oracle")
 DEFAULT_EXCLUDE = [".git/", ".hg/", ".venv/", "venv/", "node_modules/", "__pycache__/", ".tox/", "dist/", "build/"]
-
-
-class ConfigError(Exception):
-    """A configuration problem, with the file and key it comes from."""
+TEST_PATHS = ["test/", "tests/", "__tests__/", "spec/", "specs/", "example/", "examples/", "fixture/", "fixtures/",
+              "__fixtures__/", "testdata/", "__mocks__/", "*.test.*", "*.spec.*", "test_*.py", "*_test.py",
+              "conftest.py"]
+PACKAGE_MARKERS = (".git", "package.json", "pyproject.toml", "setup.py", "setup.cfg")
+MAX_CONFIG_SIZE = 1_000_000
+FILE_SIZE_RANGE = (1_000, 1_000_000_000)
+__all__ = ["Config", "ConfigError", "find_config", "from_mapping", "load_file"]
 
 
 @dataclass
@@ -38,6 +52,9 @@ class Config:
     mongo: dict[str, Any] = field(default_factory=dict)
     explain: dict[str, Any] = field(default_factory=dict)
     seed: dict[str, Any] = field(default_factory=dict)
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE  # bytes read of one file at most (advisor/files.py)
+    test_paths: list[str] = field(default_factory=lambda: list(TEST_PATHS))
+    allow_outside: bool = False  # set from the command line only: config paths may leave the root
 
     @property
     def label(self) -> str:
@@ -57,6 +74,19 @@ def _string_list(value: Any, where: str) -> list[str]:
     for item in value:
         _expect(item, str, where, "a list of strings")
     return list(value)
+
+
+def check_glob(pattern: str, where: str) -> None:
+    """A schema pattern advisor can use: relative, non-empty, valid for Path.glob."""
+    from pathlib import PurePosixPath
+
+    if not pattern.strip() or pattern.strip() in (".", "./") or "\x00" in pattern:
+        raise ConfigError(f"{where}: {pattern!r} is not a file pattern (e.g. \"migrations/*.sql\")")
+    if os.path.isabs(pattern):
+        raise ConfigError(f"{where}: {pattern!r} is an absolute path; patterns are relative to the project root")
+    for part in PurePosixPath(pattern.replace("\\", "/")).parts:
+        if "**" in part and part != "**":
+            raise ConfigError(f"{where}: {pattern!r}: '**' can only be a whole path component")
 
 
 def from_mapping(data: dict[str, Any], root: Path, source: Path | None, prefix: str) -> Config:
@@ -83,28 +113,74 @@ def from_mapping(data: dict[str, Any], root: Path, source: Path | None, prefix: 
         elif key == "severity":
             _expect(value, dict, where(key), "a table of rule = severity")
             for rule, level in value.items():
-                if catalogue.lookup(rule) is None:
+                spec = catalogue.lookup(rule)
+                if spec is None:
                     raise ConfigError(f"{where(key)}.{rule}: unknown rule {rule!r}")
                 if level not in SEVERITIES:
                     raise ConfigError(f"{where(key)}.{rule}: severity {level!r} is not one of {', '.join(SEVERITIES)}")
-                config.severity[catalogue.lookup(rule).id] = level
+                config.severity[spec.id] = level
         elif key == "fail-on":
             if value not in (*SEVERITIES, "never"):
                 raise ConfigError(f"{where(key)}: {value!r} is not one of {', '.join(SEVERITIES)}, never")
             config.fail_on = value
         elif key == "baseline":
             config.baseline = _expect(value, str, where(key), "a path")
-        elif key in ("mongo", "explain", "seed"):
+            if not value.strip() or "\x00" in value:
+                raise ConfigError(f"{where(key)}: expected a file path, got {value!r}")
+        elif key == "max-file-size":
+            config.max_file_size = _expect(value, int, where(key), "a number of bytes")
+            low, high = FILE_SIZE_RANGE
+            if not low <= value <= high:
+                raise ConfigError(f"{where(key)}: {value} is out of range ({low:,} to {high:,} bytes)")
+        elif key == "test-paths":
+            config.test_paths = _string_list(value, where(key))
+        elif key == "mongo":
+            # no [mongo] setting exists yet: a key there is a typo or meant for another version
+            for name in _expect(value, dict, where(key), "a table"):
+                raise ConfigError(f"{where(key)}: unknown key {name!r} ([mongo] takes no settings)")
+            config.mongo = value
+        elif key in ("explain", "seed"):
             setattr(config, key, _expect(value, dict, where(key), "a table"))
         else:
             raise ConfigError(f"{where(key)}: unknown key {key!r}")
+    _check_whole(config, data, where(""))
     return config
+
+
+def _check_whole(config: Config, data: dict[str, Any], where: str) -> None:
+    """What is checked once every key is read: the patterns, the [seed] and [explain] tables
+    (on every command, not only under --explain), and no nan or inf anywhere."""
+    from advisor.seed.settings import explain_settings, seed_settings
+
+    for pattern in config.schema:
+        check_glob(pattern, f"{where}schema")
+    seed_settings(config)
+    explain_settings(config)
+    _check_numbers(data, where)
+
+
+def _check_numbers(value: Any, where: str) -> None:
+    """TOML allows nan and inf: no setting means them."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{where.rstrip('. ')}: {value} is not a number advisor can use")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_numbers(item, f"{where}{key}.")
+    elif isinstance(value, list):
+        for item in value:
+            _check_numbers(item, where)
 
 
 def load_file(path: Path) -> Config | None:
     """The config in this file, or None for a pyproject.toml without [tool.advisor]."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        with open(path, "rb") as handle:  # a config is never large: a bounded read
+            raw = handle.read(MAX_CONFIG_SIZE + 1)
+        if len(raw) > MAX_CONFIG_SIZE:
+            raise ConfigError(f"{path}: larger than {MAX_CONFIG_SIZE:,} bytes; not a config file")
+        data = tomllib.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text (save it as UTF-8)") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     except OSError as exc:
@@ -118,8 +194,11 @@ def load_file(path: Path) -> Config | None:
     return from_mapping(data, path.parent, path, "")
 
 
-def find_config(start: Path) -> Config:
-    """The nearest config at or above `start`; defaults rooted at `start` when there is none."""
+def find_config(start: Path, top: Path | None = None) -> Config:
+    """The nearest config at or above `start`. Without one, defaults rooted at the project:
+    the nearest directory that is a git repository's top or a package's (package.json,
+    pyproject.toml, ...), so index declarations in `db/` serve the queries in `services/`;
+    without either, `top` (the directory named on the command line) or `start` itself."""
     start = start.resolve()
     directory = start if start.is_dir() else start.parent
     for candidate_dir in (directory, *directory.parents):
@@ -129,4 +208,15 @@ def find_config(start: Path) -> Config:
                 config = load_file(candidate)
                 if config is not None:
                     return config
-    return Config(root=directory)
+    root = project_root(directory)
+    if root is None:
+        top = top.resolve() if top is not None else None
+        root = top if top is not None and (top == directory or top in directory.parents) else directory
+    return Config(root=root)
+
+
+def project_root(directory: Path) -> Path | None:
+    for candidate in (directory, *directory.parents):
+        if any(os.path.lexists(candidate / marker) for marker in PACKAGE_MARKERS):
+            return candidate
+    return None

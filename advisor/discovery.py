@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 from typing import Iterable
 
+from advisor import files as repo_files
 from advisor.config import DEFAULT_EXCLUDE, Config, ConfigError, find_config, load_file
 from advisor.options import Options
 from advisor.project import Project
@@ -22,22 +23,11 @@ def display_path(path: Path) -> str:
 
 
 def _spec(config: Config):
-    import pathspec
-
-    lines = list(DEFAULT_EXCLUDE) + list(config.exclude)
-    gitignore = config.root / ".gitignore"
-    if gitignore.is_file():
-        lines += gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
-    return pathspec.GitIgnoreSpec.from_lines(lines)
+    return repo_files.Ignores(config, DEFAULT_EXCLUDE)
 
 
 def _excluded(spec, config: Config, path: Path) -> bool:
-    try:
-        rel = path.resolve().relative_to(config.root)
-    except ValueError:
-        return False
-    text = rel.as_posix()
-    return spec.match_file(text) or (path.is_dir() and spec.match_file(text + "/"))
+    return spec.ignored(path)
 
 
 def _supported(path: Path) -> bool:
@@ -46,6 +36,18 @@ def _supported(path: Path) -> bool:
     from advisor import sources
 
     return path.suffix.lower() in sources.EXTRACTORS or sources.supported(str(path))
+
+
+def _outside_links(here: Path, dirnames: list[str], roots: tuple[Path, ...]) -> list[tuple[Path, str]]:
+    """The directory symlinks that lead out of the project, with why: os.walk does not follow them,
+    and a note says so."""
+    out = []
+    for name in dirnames:
+        link = here / name
+        reason = repo_files.skip_reason(link, roots, 0) if link.is_symlink() else None
+        if reason and "outside" in reason:
+            out.append((link, reason))
+    return out
 
 
 def collect(paths: Iterable[str], options: Options) -> list[Project]:
@@ -57,11 +59,13 @@ def collect(paths: Iterable[str], options: Options) -> list[Project]:
     configs: dict[Path, Config] = {}
     specs: dict[int, object] = {}
 
-    def config_for(directory: Path) -> Config:
+    def config_for(directory: Path, top: Path | None = None) -> Config:
         if explicit is not None:
+            explicit.allow_outside = options.allow_outside
             return explicit
         if directory not in configs:
-            configs[directory] = find_config(directory)
+            configs[directory] = find_config(directory, top)
+            configs[directory].allow_outside = options.allow_outside
         return configs[directory]
 
     def spec_for(config: Config):
@@ -69,36 +73,41 @@ def collect(paths: Iterable[str], options: Options) -> list[Project]:
             specs[id(config)] = _spec(config)
         return specs[id(config)]
 
-    def add(path: Path) -> None:
-        config = config_for(path.parent)
+    def add(path: Path, top: Path | None = None) -> None:
+        config = config_for(path.parent, top)
         if _excluded(spec_for(config), config, path) or not _supported(path):
             return
-        key = config.source or config.root
-        projects.setdefault(key, Project(config)).files.append(path)
+        if top is not None and repo_files.is_test_path(config.test_paths, path, top):
+            return
+        project = projects.setdefault(config.source or config.root, Project(config))
+        # a file named on the command line is the user's choice; one found by walking must stay inside
+        roots = (config.root.resolve(), Path(os.path.realpath(top))) if top is not None else (Path("/"),)
+        reason = repo_files.skip_reason(path, roots, config.max_file_size)
+        (project.skipped.append((path, reason)) if reason else project.files.append(path))
 
     for raw in paths:
         path = Path(raw)
         if not path.exists():
             raise ConfigError(f"{raw}: no such file or directory")
-        if path.is_file():
+        if not path.is_dir():
             add(path)
             continue
         for directory, dirnames, filenames in os.walk(path):
             here = Path(directory)
-            config = config_for(here)
+            config = config_for(here, path)
             spec = spec_for(config)
-            dirnames[:] = sorted(d for d in dirnames if not _excluded(spec, config, here / d))
+            dirnames[:] = sorted(d for d in dirnames if not _excluded(spec, config, here / d)
+                                 and not repo_files.is_test_path(config.test_paths, here / d, path))
+            links = _outside_links(here, dirnames, (config.root.resolve(), Path(os.path.realpath(path))))
+            if links:
+                projects.setdefault(config.source or config.root, Project(config)).skipped += links
             for name in sorted(filenames):
-                add(here / name)
+                add(here / name, path)
     for project in projects.values():
         project.files = sorted(set(project.files))
+        project.skipped = sorted(set(project.skipped))
     return list(projects.values())
 
 
-def read_text(path: Path) -> tuple[str | None, str | None]:
-    try:
-        return path.read_text(encoding="utf-8"), None
-    except UnicodeDecodeError:
-        return None, "file is not UTF-8 text"
-    except OSError as exc:
-        return None, f"cannot read file: {exc.strerror}"
+def read_text(path: Path, limit: int) -> tuple[str | None, str | None]:
+    return repo_files.read_text(path, limit)

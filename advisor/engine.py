@@ -29,6 +29,7 @@ class Report:
     files: list[str]
     queries: int
     fail_on: dict[str, str] = field(default_factory=dict)  # path -> its project's fail-on
+    unread: set[str] = field(default_factory=set)  # paths skipped unread (advisor/files.py): never shown
 
     @property
     def active(self) -> list[Finding]:
@@ -101,21 +102,46 @@ def _check(paths: Iterable[str], options: Options) -> Report:
     files: list[str] = []
     fail_on: dict[str, str] = {}
     queries = 0
+    unread: set[str] = set()
     baseline_path = options.baseline
     for project in collect(paths, options):
         project_found, project_queries, checked = project_findings(project, options)
-        findings += project_found
+        skipped = [(display_path(p), reason) for p, reason in project.skipped]
+        findings += project_found + _skipped_findings(project, options, skipped)
+        unread |= {shown for shown, _ in skipped}
+        checked = checked + [shown for shown, _ in skipped]
         files += sorted(set(checked))
         queries += project_queries
         level = options.fail_on or project.config.fail_on
         for path in checked:
             fail_on[path] = level
         if baseline_path is None and project.config.baseline:
-            baseline_path = str(project.config.root / project.config.baseline)
+            from advisor.files import config_path
+
+            baseline_path = str(config_path(project.config, "baseline", project.config.baseline))
     assign_fingerprints(findings)
     if baseline_path and Path(baseline_path).exists():
         apply_baseline(findings, baseline_path)
     elif options.baseline:
         raise ConfigError(f"{options.baseline}: baseline file not found (create it with --write-baseline)")
     findings.sort(key=Finding.sort_key)
-    return Report(findings, sorted(files), queries, fail_on)
+    return Report(findings, sorted(files), queries, fail_on, unread)
+
+
+def _skipped_findings(project: Project, options: Options, skipped: list[tuple[str, str]]) -> list[Finding]:
+    """The files collect did not read (advisor/files.py), each a parse-error note at its first line;
+    a warning when it was too large to read."""
+    if not skipped:
+        return []
+    from advisor.analysis import PARSE_ERROR, Analysis
+    from advisor.checks import Hit
+    from advisor.ir import Location
+
+    analysis = Analysis(project.config, options)
+    for shown, reason in skipped:
+        analysis.hits.append((PARSE_ERROR, Hit(
+            f"skipped: {reason}", Location(shown, 1, 1), subject=f"skipped:{reason}",
+            severity="warning" if "max-file-size" in reason else "info",
+            help="advisor reads only regular files inside the project, up to max-file-size bytes; "
+                 "exclude the file to silence this")))
+    return analysis.findings()

@@ -1,4 +1,11 @@
-"""Finding fingerprints: stable across line moves, so a baseline survives edits around a finding."""
+"""Finding fingerprints: stable across line moves, so a baseline survives edits around a finding.
+
+A fingerprint is the rule, the path, the statement's text and the finding's subject -- what it
+is about (table.column, a plan node's kind and relation, the index advice's table), never the
+numbers a run measured: row estimates, costs, timings and sizes change with the seeded data and
+the machine, and a baseline made with --explain must not churn.  The message stands in only for
+a finding without a subject.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +20,16 @@ def _normalise_query(text: str | None) -> str:
     return re.sub(r"\s+", " ", text or "").strip().lower()
 
 
+def _order(f: Finding) -> tuple:
+    """Where a finding is, to number equal ones: its position, not its message (which may hold measured numbers)."""
+    loc = f.location
+    return (loc.path, loc.line, loc.col, f.rule, f.subject)
+
+
 def assign_fingerprints(findings: list[Finding]) -> None:
     """Stable across line moves: rule, path, the statement's text and the subject, plus an occurrence count."""
     counts: dict[str, int] = defaultdict(int)
-    for f in sorted(findings, key=Finding.sort_key):
+    for f in sorted(findings, key=_order):
         base = "\x1f".join((f.rule, f.location.path, _normalise_query(f.query), f.subject or f.message))
         digest = hashlib.sha256(base.encode("utf-8")).hexdigest()[:32]
         counts[digest] += 1

@@ -12,6 +12,9 @@ from typing import Any, Literal
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("info", "warning", "error")
 Evidence = Literal["static", "planned", "measured"]
+# how sure advisor is of a finding: "certain" when the rule's premises are all known (the whole
+# statement, the complete schema of its tables), "likely" when part of them is a sketch
+Confidence = Literal["certain", "likely"]
 
 
 def severity_rank(severity: str) -> int:
@@ -78,6 +81,12 @@ class SqlQuery:
     source: str  # "sql", "python", "js", "schema", "example"
     dynamic: bool = False  # built at run time (f-string, concatenation): text is a sketch
     dialect: str = "postgres"
+    # How extraction knew this is a query (the rules weigh their confidence on it):
+    # "sql-file", "execute-call" (a literal handed to an execution call), "constant-reaching-call"
+    # (a name, attribute, helper or builder that reaches one), "named-constant" (a module constant
+    # named as SQL, its use elsewhere), "function-body" (inside CREATE FUNCTION), "" (unknown).
+    origin: str = ""
+    complete: bool = True  # False when parts of the text are placeholders for what is unknown
 
 
 @dataclass(frozen=True)
@@ -87,6 +96,7 @@ class StringBuilt:
     how: str  # "f-string", "%-format", ".format()", "concatenation"
     call: str  # the call it flows into, e.g. "cursor.execute"
     location: Location
+    interpolated: tuple[str, ...] = ()  # source text of each unknown piece, e.g. ("table", "quote_ident(x)")
 
 
 @dataclass(frozen=True)
@@ -170,7 +180,9 @@ class Table:
     foreign_keys: list[ForeignKey] = field(default_factory=list)
     partition_by: str | None = None  # e.g. "RANGE (timestamp)"
     partition_of: str | None = None
-    location: Location | None = None
+    location: Location | None = None  # of its CREATE TABLE; None when only ALTERed or indexed
+    temporary: bool = False  # CREATE TEMP TABLE: a scratch table of one session
+    kind: str = "table"  # "table", "view" (no storage, no indexes) or "materialized view"
 
 
 @dataclass
@@ -183,10 +195,24 @@ class Schema:
 
     def indexes_on(self, table: str) -> list[IndexDef]:
         parent = self.tables.get(table)
-        names = {table}
+        names = [table]
         if parent is not None and parent.partition_of:
-            names.add(parent.partition_of)  # a partition inherits its parent's indexes
-        return [i for i in self.indexes if i.table in names]
+            names.append(parent.partition_of)  # a partition inherits its parent's indexes
+        if len(names) > 1:
+            return [i for i in self.indexes if i.table in names]  # a partition: rare
+        return list(self._by_table().get(table, ()))
+
+    def _by_table(self) -> dict[str, list[IndexDef]]:
+        """The indexes grouped by table, rebuilt when the list changed: a lookup per query would
+        otherwise scan every index (quadratic in a large schema)."""
+        key = (id(self.indexes), len(self.indexes))
+        cached = self.__dict__.get("_grouped")
+        if cached is None or cached[0] != key:
+            grouped: dict[str, list[IndexDef]] = {}
+            for i in self.indexes:
+                grouped.setdefault(i.table, []).append(i)
+            cached = self.__dict__["_grouped"] = (key, grouped)
+        return cached[1]
 
     def column_type(self, table: str, column: str) -> str | None:
         t = self.table(table)
@@ -197,6 +223,16 @@ class Schema:
 
     def __bool__(self) -> bool:
         return bool(self.tables or self.indexes)
+
+    # appended for the Trust section: rules that claim an absence ask `complete` first
+    gaps: dict[str, str] = field(default_factory=dict)  # table -> what advisor could not see of it
+    files: set[str] = field(default_factory=set)  # the schema files of the config (DDL, migrations)
+    tiny: set[str] = field(default_factory=set)  # tables the config says stay small ([seed.tables.t] rows)
+
+    def complete(self, table: str) -> bool:
+        """Its CREATE TABLE was seen and no statement declaring its indexes was unreadable."""
+        t = self.tables.get(table)
+        return t is not None and t.location is not None and table not in self.gaps
 
 
 # --- findings ---------------------------------------------------------------
@@ -219,6 +255,7 @@ class Finding:
     metrics: dict[str, Any] = field(default_factory=dict)  # cost before/after, rows examined...
     fingerprint: str = ""
     suppressed: str | None = None  # "comment" or "baseline" when kept but not counted
+    confidence: Confidence = "certain"
 
     def sort_key(self) -> tuple:
         loc = self.location

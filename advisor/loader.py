@@ -14,12 +14,12 @@ from advisor.project import Project
 from advisor.schema.assemble import assemble
 
 
-def extract(path: Path, dialect: str) -> SourceFile:
+def extract(path: Path, dialect: str, limit: int) -> SourceFile:
     """The queries of one file; a file that cannot be read or extracted has the error instead."""
     from advisor import sources
 
     shown = display_path(path)
-    text, error = read_text(path)
+    text, error = read_text(path, limit)
     if text is None:
         result = SourceFile(path=shown, text="")
         result.errors.append((Location(shown, 1, 1), error or "unreadable"))
@@ -34,7 +34,7 @@ def extract(path: Path, dialect: str) -> SourceFile:
 
 def load(project: Project) -> Project:
     """Extract the project's files and assemble its schema (in place; returned for chaining)."""
-    project.sources = [extract(p, project.config.dialect) for p in project.files]
+    project.sources = [extract(p, project.config.dialect, project.config.max_file_size) for p in project.files]
     project.schema, project.schema_queries = assemble(project.config, project.sources)
     return project
 

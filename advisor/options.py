@@ -19,3 +19,4 @@ class Options:
     dsn: str | None = None
     mongo_uri: str | None = None
     cache: bool = False  # reuse the results of unchanged files (advisor/cache.py); the CLI turns it on
+    allow_outside: bool = False  # config paths may lie outside the project root (advisor/files.py)

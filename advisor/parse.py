@@ -11,43 +11,198 @@ from advisor.ir import Location, SqlQuery
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)  # it warns on every unsupported statement
 
-# psycopg's %(name)s becomes :name padded with spaces, so every offset stays put.
-_PYFORMAT = re.compile(r"%\((\w+)\)s")
+# Template syntax around SQL: psycopg's %(name)s, str.format's {name} and {}, psql's :var, :'var'
+# and :"var", SQLAlchemy's \: escape.  Each is replaced by a placeholder of the same length, so
+# every offset sqlglot reports is an offset in the original text.  Quoted strings, quoted names,
+# comments and dollar-quoted bodies are kept as written (`'{}'::jsonb` is a value, not a template).
+_TEMPLATE = re.compile(
+    r"""(?P<keep>'(?:[^']|'')*'?|"(?:[^"]|"")*"?|--[^\n]*|/\*.*?(?:\*/|\Z)|(?P<dq>\$(?:[A-Za-z_]\w*)?\$).*?(?:(?P=dq)|\Z))
+      | (?P<jinja_tag>\{%.*?%\}|\{\#.*?\#\})
+      | (?P<jinja>\{\{.*?\}\})
+      | (?P<dollar_pct>\$%\w+%\$)
+      | (?P<pgpromise>\$(?:\{[^{}\n]*\}|\([^()\n]*\)|<[^<>\n]*>|\[[^\[\]\n]*\]|/[^/\n]*/)|\$\d+(?:[~^#]|:\w+))
+      | (?P<pyformat>%\((?P<pyname>\w+)\)s)
+      | (?P<format>\{(?P<fname>[^{}'"\n]{0,60})\})
+      | (?P<psql_str>:'(?P<sname>\w+)')
+      | (?P<psql_ident>:"(?P<iname>\w+)")
+      | (?P<escape>\\:(?:\\:)?)
+      | (?P<named>(?<![:\w]):(?P<nname>[A-Za-z_]\w*))
+      | (?P<percent>%[sd])""",
+    re.VERBOSE | re.DOTALL,
+)
+_HAS_TEMPLATE = re.compile(r"\$%|%\(|\{|(?<![:\w]):['\"A-Za-z_]|\\:|%[sd]|\$[(<\[/]|\$\d+[~^#:][^:]")
+# Words after which a template stands for a name (a table, a schema), not a value.
+_NAME_BEFORE = re.compile(r"(?:\b(?:FROM|JOIN|INTO|UPDATE|TABLE|EXISTS|ONLY|INDEX|ON|USING|TRUNCATE|AS)\s*|\.)$",
+                          re.IGNORECASE)
+_CLAUSE_AFTER = re.compile(r"\s*(?:(?:ORDER|GROUP|LIMIT|OFFSET|HAVING|WINDOW|UNION|INTERSECT|EXCEPT|RETURNING|FOR|"
+                           r"ON\s+CONFLICT)\b|[),])",
+                           re.IGNORECASE)
+# Words after which a template stands for a value; after any other complete operand it is a
+# spliced-in clause (`FROM t {where} ORDER BY`, `ORDER BY x %s`) and reads as nothing.
+_VALUE_AFTER = re.compile(r"\b(?:SELECT|WHERE|AND|OR|NOT|BY|IN|LIMIT|OFFSET|VALUES|SET|THEN|ELSE|WHEN|CASE|"
+                          r"RETURNING|IS|LIKE|ILIKE|BETWEEN|HAVING|DISTINCT|ANY|ALL|INTERVAL|DEFAULT|FETCH|"
+                          r"FIRST|NEXT|RETURN|ARRAY)$", re.IGNORECASE)
 
 
-def _normalise_placeholders(text: str) -> str:
-    if "%(" not in text:
+_TEXT_TEMPLATE = re.compile(r"(?<![:\w]):[A-Za-z_]\w*\.|\$%\w+%\$|\{[^{}\n]{0,60}\}|\$[({<\[/]|\$\d+[~^#]|:['\"]\w+['\"]")
+
+
+def has_text_template(text: str) -> bool:
+    """True when part of the SQL text itself is filled in later ({name}, ${x}, {{ jinja }}, psql :'v'),
+    as opposed to bind parameters ($1, %s, :name) that only stand for values."""
+    if not ("{" in text or "$" in text or ":" in text) or _TEXT_TEMPLATE.search(text) is None:
+        return False  # the `in` tests first: most statements have none of these characters
+    return any(m.lastgroup in _TEXT_KINDS or m.lastgroup == "named" and text.startswith(".", m.end())
+               for m in _TEMPLATE.finditer(text))  # outside strings and comments; psql's :SCHEMA.table too
+
+
+_TEXT_KINDS = {"jinja_tag", "jinja", "pgpromise", "format", "psql_str", "psql_ident", "dollar_pct"}
+
+
+def is_placeholder_name(name: str) -> bool:
+    """True for the names advisor puts where a template had an unknown name (never worth a message)."""
+    return name.startswith("__advisor") or (bool(name) and set(name) == {"_"})
+
+
+def _typed(text: str, m: re.Match) -> str:
+    """The same-length stand-in for one template: a name where a name is expected, else a value."""
+    kind, raw = m.lastgroup, m.group(0)
+    size = len(raw)
+    if kind == "psql_str":
+        return "'" + "_" * (size - 2) + "'"
+    if kind == "psql_ident":
+        return '"' + "_" * (size - 2) + '"'
+    if kind == "escape":
+        return " :" if size == 2 else "  ::"
+    if kind == "dollar_pct":
+        return "_" * size  # Synapse's $%AUTO_INCREMENT_PRIMARY_KEY%$: a type or clause filled per database
+    if kind == "jinja_tag":
+        return re.sub(r"[^\n]", " ", raw)  # control flow of a template: no SQL of its own
+    before = text[max(0, m.start() - 12):m.start()]
+    glued = bool(before) and (before[-1].isalnum() or before[-1] == "_")  # idx_${name}: part of a name
+    as_name = kind == "pgpromise" and re.search(r"(?:~|:name|:alias)\W?$", raw) is not None  # ${x~}, $1:name
+    if glued or as_name or _NAME_BEFORE.search(before) or text.startswith(".", m.end()):
+        return "_" * size  # an identifier of underscores: see is_placeholder_name
+    if kind == "named":
+        return raw
+    operand = before.rstrip()
+    if operand and (operand[-1].isalnum() or operand[-1] in '_")}') and not _VALUE_AFTER.search(operand):
+        if _CLAUSE_AFTER.match(text, m.end()):
+            return " " * size  # `FROM t {where} ORDER BY`: a spliced-in clause before known ones
+        return ")".ljust(size)  # at the end it may be the WHERE itself: unreadable, so no rule claims it absent
+    if kind == "percent":
+        return "%s"
+    name = m.group("pyname") or re.sub(r"\W", "", m.group("fname") or "") or "p"
+    if not name[0].isalpha():
+        name = "p" + name
+    return (":" + name)[:size].ljust(size) if size >= 2 else "?"
+
+
+def substitute_templates(text: str) -> str:
+    """`text` with template syntax replaced by same-length placeholders (see _TEMPLATE)."""
+    if not ("{" in text or "%" in text or ":" in text or "\\" in text or "$" in text) or not _HAS_TEMPLATE.search(text):
         return text
-    return _PYFORMAT.sub(lambda m: (":" + m.group(1)).ljust(len(m.group(0))), text)
+
+    def replace(m: re.Match) -> str:
+        return m.group(0) if m.lastgroup in ("keep", "dq") else _typed(text, m)
+
+    return _TEMPLATE.sub(replace, text)
 
 
 @dataclass(frozen=True)
 class ParseFailure:
     message: str
     offset: int  # in the query's text
+    unsupported: bool = False  # valid PostgreSQL that sqlglot does not read: not the user's error
+    templated: bool = False  # the text has template syntax: what fails may be the template's doing
 
 
-@lru_cache(maxsize=4096)
+def failure_severity(query: SqlQuery, failure: ParseFailure) -> str | None:
+    """`None` (the rule's own severity) for a statement a person wrote in a SQL file; "info" where
+    the failure may not be theirs: SQL in code, an incomplete text, a template."""
+    if query.source in ("sql", "schema") and query.complete and not failure.templated:
+        return None
+    return "info"
+
+
+_CACHE_SIZE = 4096
+_parses = 0
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
 def parse_sql(text: str, dialect: str = "postgres"):
     """The sqlglot tree of one statement, or a ParseFailure. Cached: schema files are read twice."""
+    return _parse_postgres_aware(text, dialect)
+
+
+def _parse(text: str, dialect: str):
     from sqlglot.errors import ParseError, TokenError
 
-    source = _normalise_placeholders(text)
+    _collect_evicted()
+
+    source = substitute_templates(text)
     try:
         tokenizer, parser = _reader(dialect)
         trees = parser.parse(tokenizer.tokenize(source), source)  # what sqlglot.parse(source, read=dialect) does
     except ParseError as exc:
-        first = exc.errors[0] if exc.errors else {}
-        description = first.get("description") or str(exc).splitlines()[0]
-        return ParseFailure(_describe(description), _offset_of(source, first.get("line"), first.get("col")))
+        first = exc.errors[0] if exc.errors else {"description": str(exc).splitlines()[0]}
+        return ParseFailure(_describe(first), _offset_of(source, first.get("line"), first.get("col")))
     except TokenError as exc:
         return ParseFailure(f"cannot tokenize: {exc}", 0)
-    except Exception as exc:  # sqlglot raises assorted errors on odd input; never let one escape
+    except RecursionError:  # sqlglot's parser recurses once per nesting level
+        return ParseFailure("nested too deeply to analyse", 0)
+    except Exception as exc:  # noqa: BLE001 - sqlglot raises assorted errors on odd input; never let one escape
         return ParseFailure(f"{type(exc).__name__}: {exc}", 0)
     trees = [t for t in trees if t is not None]
     if not trees:
         return ParseFailure("empty statement", 0)
     return _check_statement(trees[0])
+
+
+def _parse_postgres_aware(text: str, dialect: str):
+    tree = _parse(text, dialect)
+    if not isinstance(tree, ParseFailure):
+        return tree
+    if dialect in ("postgres", "postgresql") and _UNSUPPORTED_INSIDE.search(text):
+        # `x::regtype[]`, `::my_type[]`: sqlglot reads arrays of built-in types only; text[] reads alike
+        retry = _parse(_UNSUPPORTED_INSIDE.sub(lambda m: "::text[]".ljust(len(m.group(0))), text), dialect)
+        if not isinstance(retry, ParseFailure):
+            return retry
+    if dialect in ("postgres", "postgresql") and _valid_postgres(text):
+        return ParseFailure(tree.message, tree.offset, unsupported=True)
+    if _HAS_TEMPLATE.search(text):
+        return ParseFailure(tree.message, tree.offset, templated=True)
+    return tree
+
+
+# Statements PostgreSQL runs whose grammar sqlglot does not know (or reads as a bare alias), and
+# constructs inside others: a failure on them is the parser's limit, not the user's error.
+_UNSUPPORTED_START = re.compile(
+    r"\s*(?:LISTEN|UNLISTEN|NOTIFY|DISCARD|CLUSTER|DEALLOCATE|ANALY[SZ]E|VACUUM|REINDEX|CHECKPOINT|LOAD|"
+    r"LOCK|PREPARE|EXECUTE|RESET|SECURITY\s+LABEL|REFRESH|IMPORT|REASSIGN|DO|CALL|COMMENT|GRANT|REVOKE|"
+    r"ALTER\s+(?!TABLE\b)|CREATE\s+(?:OR\s+REPLACE\s+)?(?!TABLE\b|(?:UNIQUE\s+)?INDEX\b)|DROP\s+(?!TABLE\b|INDEX\b)|"
+    r"SET|SHOW|BEGIN|START|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE|ABORT|CLOSE|FETCH|MOVE|DECLARE|"
+    r"COPY)\b",
+    re.IGNORECASE,
+)
+_UNSUPPORTED_INSIDE = re.compile(r"::\s*\w+(?:\s*\([\d\s,]*\))?\s*\[\s*\]", re.IGNORECASE)
+
+
+def _valid_postgres(text: str) -> bool:
+    return bool(_UNSUPPORTED_START.match(text) or _UNSUPPORTED_INSIDE.search(text))
+
+
+def _collect_evicted() -> None:
+    """A syntax tree is cyclic (children point to parents), so one evicted from the cache is freed
+    only by the cyclic collector, which engine.check pauses: a file of many statements kept every
+    tree it parsed (a 50 MB file peaked at 4 GB). A collection every few cache-fulls of parses
+    bounds the memory at a few caches' worth, for a few percent of the time."""
+    import gc
+
+    global _parses
+    _parses += 1
+    if _parses % (4 * _CACHE_SIZE) == 0 and not gc.isenabled():
+        gc.collect()
 
 
 @lru_cache(maxsize=16)
@@ -73,16 +228,17 @@ def _check_statement(tree):
     return tree
 
 
-_TOKEN = re.compile(r"<Token token_type: [^,]*, text: (.*?), line: \d+, col: \d+, start: \d+, end: \d+, comments: \[.*?\]>")
-
-
-def _describe(message: str) -> str:
-    if "SENTINEL" in message:
+def _describe(error: dict) -> str:
+    """A short message from sqlglot's structured error: its description names a token by the token's
+    repr, which the error's `highlight` (the token's text) replaces."""
+    description = error.get("description") or "invalid syntax"
+    if "TokenType.SENTINEL" in description:  # the parser ran past the last token
         return "unexpected end of statement"
-    message = _TOKEN.sub(lambda m: repr(m.group(1)), message)
-    if message.startswith("Required keyword"):
+    if "<Token" in description:
+        return description[:description.index("<Token")] + repr(error.get("highlight") or "")
+    if description.startswith("Required keyword"):
         return "incomplete expression"
-    return message
+    return description
 
 
 def _offset_of(text: str, line: int | None, col: int | None) -> int:

@@ -19,6 +19,7 @@ from advisor.ir import Schema, SourceFile, SqlQuery
 class Project:
     config: Config
     files: list[Path] = field(default_factory=list)  # the files to check, sorted
+    skipped: list[tuple[Path, str]] = field(default_factory=list)  # not read (advisor/files.py), with why
     sources: list[SourceFile] = field(default_factory=list)  # one per file, once loaded
     schema: Schema = field(default_factory=Schema)  # from the schema files and the checked files, once loaded
     schema_queries: list[SqlQuery] = field(default_factory=list)  # the statements of the schema files

@@ -9,8 +9,20 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 _SESSION_CACHE = tempfile.mkdtemp(prefix="advisor-test-cache-")
-os.chmod(_SESSION_CACHE, 0o755)  # the embedded server's unprivileged user must reach it when run as root
-atexit.register(shutil.rmtree, _SESSION_CACHE, True)
+
+
+def _remove_session_cache() -> None:
+    """The session's cache, and (as root) the server files kept for it outside it."""
+    os.environ["ADVISOR_CACHE_DIR"] = _SESSION_CACHE
+    try:
+        from advisor.seed import dbcache
+
+        dbcache.clear()
+    finally:
+        shutil.rmtree(_SESSION_CACHE, True)
+
+
+atexit.register(_remove_session_cache)
 
 
 @pytest.fixture

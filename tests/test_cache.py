@@ -3,9 +3,11 @@ and anything a file's findings depend on invalidates them."""
 
 import json
 import os
+import stat
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -175,7 +177,9 @@ def test_mongo_index_declarations_in_another_file_count(project, monkeypatch):
     assert rules(alone) != [r for r in rules(both) if r[0] == "find.js"]
     edit("indexes.js", "db.collection('users').createIndex({ name: 1 });\n")
     changed = assert_cached_same(monkeypatch, "--format", "json", "find.js", "indexes.js")
-    assert [r for r in rules(changed) if r[0] == "find.js"] == rules(alone)
+    # no declaration at all: no-index-declarations; one on another field: a collection scan
+    assert ("find.js", 1, "MGO015") in rules(alone) and ("find.js", 1, "MGO001") not in rules(both)
+    assert ("find.js", 1, "MGO001") in rules(changed)
 
 
 @pytest.mark.parametrize("config", [
@@ -251,7 +255,10 @@ def test_an_unusable_cache_directory_is_no_cache(project, monkeypatch, tmp_path_
     blocker.write_text("not a directory")
     monkeypatch.setenv("ADVISOR_CACHE_DIR", str(blocker))
     project({"q.sql": QUERY})
-    assert run("--format", "json", ".") == run("--format", "json", ".", "--no-cache")
+    cached = CliRunner().invoke(main, ["check", "--format", "json", "."])
+    full = CliRunner().invoke(main, ["check", "--format", "json", ".", "--no-cache"])
+    assert (cached.exit_code, cached.stdout) == (full.exit_code, full.stdout)
+    assert "results are not cached" in cached.stderr  # the one line that says why
 
 
 def test_explain_runs_bypass_the_cache(project, monkeypatch, _private_results):
@@ -302,14 +309,140 @@ def test_metrics_that_json_cannot_return_exactly_are_not_cached(tmp_path):
     assert len(list(tmp_path.glob("*.json"))) == 3  # the contribution, the findings, the unchecked findings
 
 
-def test_prune_keeps_the_newest(tmp_path):
-    store = cache.Store(tmp_path)
-    for i in range(20):
+def _aged_records(store: cache.Store, ages: list[float]) -> int:
+    """One record per age (seconds ago), named k00, k01...; the disk size of one record."""
+    now = time.time()
+    for i, age in enumerate(ages):
         store.save(f"k{i:02d}", {"n": i})
-        os.utime(tmp_path / f"k{i:02d}.json", (i, i))
-    store.prune(keep=8)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [f"k{i:02d}.json" for i in range(14, 20)]
+        os.utime(store.directory / f"k{i:02d}.json", (now - age, now - age))
+    return os.stat(store.directory / "k00.json").st_blocks * 512
+
+
+def names(directory: Path) -> list[str]:
+    return sorted(p.stem for p in directory.glob("*.json"))
+
+
+def test_prune_past_the_size_limit_removes_the_least_recently_used(tmp_path):
+    store = cache.Store(tmp_path)
+    size = _aged_records(store, [100.0 - i for i in range(20)])  # k19 is the most recent
+    assert store.prune(keep_since=time.time() + 10, max_bytes=10 * size, every=0) == 13
+    assert names(tmp_path) == [f"k{i:02d}" for i in range(13, 20)]  # down to 3/4 of the limit
     assert store.load("k19") == {"key": "k19", "n": 19} and store.load("k00") is None
+
+
+def test_prune_never_removes_what_this_run_wrote(tmp_path):
+    """A project whose own records exceed the limit is still served from the cache."""
+    store = cache.Store(tmp_path)
+    size = _aged_records(store, [1000.0] * 5 + [0.0] * 15)
+    assert store.prune(keep_since=time.time() - 100, max_bytes=4 * size, every=0) == 5
+    assert names(tmp_path) == [f"k{i:02d}" for i in range(5, 20)]
+
+
+def test_prune_by_age_and_at_most_once_in_a_while(tmp_path):
+    store = cache.Store(tmp_path)
+    _aged_records(store, [40 * cache.DAY, 29 * cache.DAY, 0.0])
+    assert store.prune(keep_since=time.time() + 10) == 1  # the first prune: no stamp yet
+    assert names(tmp_path) == ["k01", "k02"]
+    _aged_records(store, [40 * cache.DAY])
+    assert store.prune(keep_since=time.time() + 10) == 0  # pruned within the hour: not again
+    assert store.prune(keep_since=time.time() + 10, every=0) == 1
+
+
+def test_a_record_read_is_kept_past_the_age_limit(tmp_path):
+    store = cache.Store(tmp_path)
+    _aged_records(store, [29 * cache.DAY])
+    assert store.load("k00") is not None
+    assert time.time() - os.stat(tmp_path / "k00.json").st_mtime < 60
+
+
+def test_records_are_never_read_or_pruned_through_a_symlink(tmp_path):
+    outside = tmp_path / "outside.json"
+    outside.write_text(json.dumps({"key": "evil", "findings": []}))
+    os.utime(outside, (0, 0))
+    store = cache.Store(tmp_path / "results")
+    store.directory.mkdir()
+    (store.directory / "evil.json").symlink_to(outside)
+    os.mkfifo(store.directory / "fifo.json")
+    assert store.load("evil") is None and store.load("fifo") is None  # no hang on the FIFO either
+    os.utime(store.directory / "evil.json", (0, 0), follow_symlinks=False)
+    assert store.prune(keep_since=time.time(), every=0) == 1
+    assert outside.exists() and not (store.directory / "evil.json").is_symlink()
+
+
+def test_a_project_whose_records_exceed_the_size_limit_is_served_from_the_cache(tmp_path, monkeypatch):
+    """Records used to be capped by count (10,000: a 5,000-file project evicted its own); the size
+    limit never applies to the records of the run that wrote them."""
+    root = tmp_path / "big"
+    for i in range(60):
+        (root / f"d{i // 20}").mkdir(parents=True, exist_ok=True)
+        (root / f"d{i // 20}" / f"q{i}.sql").write_text(f"SELECT * FROM t{i % 7} WHERE a = {i};\n")
+    monkeypatch.chdir(root)
+    monkeypatch.setattr(cache, "MAX_BYTES", 1)  # far below what this project writes
+    cold = run(".")
+    assert len(records(Path(os.environ["ADVISOR_CACHE_DIR"]))) > 2 * 60  # each file: contribution, findings
+    with monkeypatch.context() as m:
+        no_analysis(m)
+        assert run(".") == cold
+
+
+# --- the cache directory -------------------------------------------------------------
+
+
+def test_cache_directory_is_created_private(tmp_path, monkeypatch):
+    from advisor.home import cache_root
+
+    monkeypatch.setenv("ADVISOR_CACHE_DIR", str(tmp_path / "a" / "cache"))
+    root = cache_root()
+    assert stat.S_IMODE(os.stat(root).st_mode) == 0o700 and os.stat(root).st_uid == os.geteuid()
+    root.chmod(0o755)  # made by an older advisor: tightened
+    cache_root()
+    assert stat.S_IMODE(os.stat(root).st_mode) == 0o700
+
+
+def test_default_cache_directory_is_the_users_own_even_for_root(tmp_path, monkeypatch):
+    from advisor.home import cache_root
+
+    monkeypatch.delenv("ADVISOR_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_root() == tmp_path / "xdg" / "advisor"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert cache_root() == tmp_path / "home" / ".cache" / "advisor"
+
+
+def _planted(tmp_path: Path, kind: str) -> Path:
+    path = tmp_path / "planted"
+    if kind == "symlink":
+        (tmp_path / "elsewhere").mkdir()
+        path.symlink_to(tmp_path / "elsewhere")
+    elif kind == "writable":
+        path.mkdir()
+        path.chmod(0o777)
+    elif kind == "file":
+        path.write_text("")
+    else:
+        path.mkdir()
+        os.chown(path, 65534, 65534)  # another user's (the tests run as root where this matters)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["symlink", "writable", "file"] + (["foreign"] if os.geteuid() == 0 else []))
+def test_a_planted_cache_directory_is_refused(tmp_path, monkeypatch, kind):
+    from advisor.home import CacheError, cache_root
+
+    planted = _planted(tmp_path, kind)
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / "q.sql").write_text("SELECT * FROM t;\n")
+    monkeypatch.setenv("ADVISOR_CACHE_DIR", str(planted))
+    with pytest.raises(CacheError, match=f"cache directory {planted}"):
+        cache_root()
+    monkeypatch.chdir(tmp_path / "project")
+    result = CliRunner().invoke(main, ["check", "."])  # no cache, the same findings
+    assert result.exit_code == 1 and "SQL001" in result.output and "results are not cached" in result.output
+    assert not list(tmp_path.glob("planted/**/*.json")) and not list(tmp_path.glob("elsewhere/*"))
+    (tmp_path / "project" / "advisor.toml").write_text('schema = ["q.sql"]\n')
+    explained = CliRunner().invoke(main, ["check", "--explain", "."])  # a seeded database needs the cache
+    assert explained.exit_code == 2 and f"advisor: error: the cache directory {planted}" in explained.output
 
 
 def test_cached_and_uncached_agree_on_every_rule_example(tmp_path, monkeypatch):

@@ -24,12 +24,33 @@ def _found(findings):
 
 def test_seed_index_conflict(findings):
     assert ("index-option-conflict", "db/indexes.js", 51) in _found(findings)
-    conflict = next(f for f in findings if f["name"] == "index-option-conflict")
+    conflict = next(f for f in findings if f["name"] == "index-option-conflict" and f["line"] == 51)
     assert "expireAfterSeconds 0 here, 86400 there" in conflict["message"]
-    # the seed's plain duplicates (same keys, one named) are duplicates, not conflicts
-    assert ("duplicate-index", "db/indexes.js", 23) in _found(findings)
-    assert ("duplicate-index", "db/indexes.js", 37) in _found(findings)
-    assert not any(f["name"] == "duplicate-index" and f["line"] in (45, 51) for f in findings)
+    # the seed's same keys declared again under a name: the server refuses the second name
+    for line, name in ((23, "active_sessions_lookup"), (37, "cleanup_index")):
+        f = next(f for f in findings if f["name"] == "index-option-conflict" and f["line"] == line)
+        assert name in f["message"] and "another name" in f["message"]
+    assert not any(f["name"] == "duplicate-index" for f in findings)
+
+
+def test_seed_unique_prefix(findings):
+    found = {(f["line"], f["severity"]) for f in findings if f["name"] == "unique-prefix"}
+    # { address: 1 } unique next to { address: 1, walletType: 1 } unique
+    assert found == {(6, "warning")}
+
+
+def test_same_findings_without_advisor_toml(findings, tmp_path):
+    import shutil
+
+    copy = tmp_path / "wallet-connection"
+    shutil.copytree(ROOT / "fixtures" / "wallet-connection", copy, ignore=shutil.ignore_patterns("advisor.toml"))
+    out = subprocess.run([str(Path(sys.executable).with_name("advisor")), "check", ".", "--format", "json"],
+                         cwd=copy, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1, out.stderr
+    bare = {(f["name"], f["path"].removeprefix("./"), f["line"]) for f in json.loads(out.stdout)["findings"]}
+    # without a config the project is the directory checked (no git or package root above it): the
+    # queries in services/ see the indexes declared in db/, and every true finding stays
+    assert bare == _found(findings)
 
 
 def test_collection_scans_with_esr_index(findings):

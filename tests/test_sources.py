@@ -16,7 +16,7 @@ def test_splits_statements_with_positions():
 
 def test_dollar_quoted_function_body_is_one_statement():
     text = "CREATE FUNCTION f() RETURNS void AS $body$\nBEGIN\n  DELETE FROM t;\nEND;\n$body$ LANGUAGE plpgsql;\nSELECT 2;"
-    queries = extract_sql("f.sql", text)
+    queries = [q for q in extract_sql("f.sql", text) if q.origin == "sql-file"]
     assert len(queries) == 2
     assert queries[0].text.endswith("LANGUAGE plpgsql") and queries[1].location.line == 6
 
@@ -66,6 +66,12 @@ def run(cur, conn, address, table):
     cur.execute("SELECT id FROM t WHERE a = '%s'" % address)
     cur.execute("DELETE FROM t WHERE id = {}".format(address))
     print("not sql: select the best option")
+    cur.execute(USERS, (1,))
+    report(conn)
+
+
+def report(conn):
+    return conn.execute(text(REPORT))
 '''
 
 

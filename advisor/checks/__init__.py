@@ -39,6 +39,10 @@ class Hit:
     query_location: Location | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
     severity: str | None = None  # overrides the rule's default for this hit
+    # a table whose definition advisor has not wholly seen, when the hit claims an absence about it:
+    # the engine reports no finding, and one note per project names what it could not see
+    withheld: str | None = None
+    confidence: str = "certain"
 
 
 def _span(node: exp.Expression) -> tuple[int, int] | None:
@@ -95,11 +99,26 @@ class QueryContext:
     def hit(self, node: exp.Expression | None, message: str, **kwargs: Any) -> Hit:
         kwargs.setdefault("query", self.query.text)
         kwargs.setdefault("query_location", self.query.location)
-        return Hit(message, self.at(node), **kwargs)
+        kwargs.setdefault("confidence", self.confidence)
+        for key in ("help", "fix"):
+            if isinstance(kwargs.get(key), str):
+                kwargs[key] = _PLACEHOLDER.sub("…", kwargs[key])
+        return Hit(_PLACEHOLDER.sub("…", message), self.at(node), **kwargs)
 
+    @property
+    def confidence(self) -> str:
+        """"likely" when the statement is a sketch (built at run time, parts unknown) or was found by its
+        name rather than by reaching an execution call; "certain" otherwise."""
+        query = self.query
+        sketch = query.dynamic or not getattr(query, "complete", True)
+        return "likely" if sketch or getattr(query, "origin", "") == "named-constant" else "certain"
+
+
+# internal stand-ins for unknown pieces (advisor.parse.is_placeholder_name): never shown
+_PLACEHOLDER = re.compile(r"\b__advisor\w*|(?<![\w'])_{2,}(?![\w'])")
 
 RULE_FAILED = "rule-failed"
-KINDS = ("query", "source", "schema", "mongo", "plan", "mongo-plan")
+KINDS = ("query", "source", "schema", "project", "mongo", "plan", "mongo-plan")
 
 
 @dataclass(frozen=True)
@@ -136,6 +155,11 @@ def source_check(name: str) -> Callable:
 
 def schema_check(name: str) -> Callable:
     return register("schema", name)
+
+
+def project_check(name: str) -> Callable:
+    """A rule over the whole loaded project (advisor.project.Project): what only all files together show."""
+    return register("project", name)
 
 
 def mongo_check(name: str) -> Callable:

@@ -2,28 +2,96 @@
 
 from __future__ import annotations
 
+import re
+
+from sqlglot import exp
+
 from advisor.checks import QueryContext, query_check
+from advisor.facts.sql import is_catalog
 from advisor.indexes.candidates import access_of, candidate_for, create_index_ddl, serving_index
+from advisor.ir import Schema
+
+# migrations and schema files by their usual paths: Flyway's V1__x.sql, golang-migrate's 0001_x.up.sql,
+# Rails' structure.sql, folders named migrations / migrate / alembic / schema
+_MIGRATION_PATH = re.compile(r"(^|/)(migrations?|migrate|alembic|deltas?|upgrades?|changesets?)/", re.IGNORECASE)
+_SCHEMA_SQL_PATH = re.compile(
+    r"(^|/)(schema|schemas|ddl|patches)/[^/]*\.sql$|(^|/)(V\d+(_\d+)*__[^/]*|\d+[_-][^/]*|[^/]*\.(up|down)|"
+    r"structure|schema)\.sql$",
+    re.IGNORECASE,
+)
+
+
+def one_off(path: str, schema: Schema) -> bool:
+    """A statement of a migration or schema file: run once (a data backfill), not workload."""
+    if path in schema.files:
+        return True
+    path = path.replace("\\", "/")
+    if _MIGRATION_PATH.search(path) or _SCHEMA_SQL_PATH.search(path):
+        return True
+    return any(t.location is not None and t.location.path == path for t in schema.tables.values()) or \
+        any(i.location is not None and i.location.path == path for i in schema.indexes)
+
+
+def runs_once(ctx: QueryContext) -> bool:
+    """A statement of a migration or schema file that is not the definition of a view or function."""
+    return one_off(ctx.query.location.path, ctx.schema) and not _defines_workload(ctx)
+
+
+def _join_served(ctx: QueryContext, table: str, joins: list[str]) -> bool:
+    return any(index.method == "btree" and index.where is None and index.keys and index.keys[0].expr in joins
+               for index in ctx.schema.indexes_on(table))
+
+
+def _another_drives(ctx: QueryContext, scope, alias: str) -> bool:
+    """Another table of the join has filters an existing index serves: the join can start there."""
+    for other, table in scope.sources.items():
+        if other == alias or not ctx.schema.complete(table):
+            continue
+        access = access_of(scope, other, table, ctx.schema)
+        access.joins = []
+        if access.filters and serving_index(ctx.schema, access) is not None:
+            return True
+    return False
+
+
+def _defines_workload(ctx: QueryContext) -> bool:
+    """A view or function defined in a schema file: its query runs on every use, not once."""
+    if isinstance(ctx.tree, exp.Create) and (ctx.tree.args.get("kind") or "").upper() in ("VIEW", "FUNCTION", "PROCEDURE"):
+        return True
+    return "function" in str(getattr(ctx.query, "origin", "") or "")  # a statement inside a function body
 
 
 @query_check("missing-index")
 def missing_index(ctx: QueryContext):
-    if not ctx.schema:
+    if runs_once(ctx):
         return
     for scope in ctx.facts.scopes:
         for alias, table in scope.sources.items():
-            if ctx.schema.table(table) is None:
-                continue
+            known = ctx.schema.table(table)
+            if table in ctx.schema.tiny:
+                continue  # the config says it stays small: reading it whole is the cheapest plan
+            if is_catalog(table) or (known is not None and (known.temporary or known.kind == "view")):
+                continue  # a view's indexes are its tables'; a temporary table lives for one session
             access = access_of(scope, alias, table, ctx.schema)
-            if not access.filters and not (access.sort and access.has_limit):
-                continue  # nothing an index could narrow: joins alone are hashed, full reads stay full
+            alone = len(scope.sources) + len(scope.derived) == 1
+            if not access.filters and not (access.sort and access.has_limit and alone):
+                continue  # nothing an index could narrow: joins alone are hashed, full reads stay full;
+                # a top-N over a join sorts the joined rows, not this table
+            joins = access.joins + [c for c, merged in scope.using.items() if alias in merged]
+            if joins and _join_served(ctx, table, joins) and _another_drives(ctx, scope, alias):
+                continue  # reached by an indexed join key from a table an index finds: its filters are residual
+            if not ctx.schema.complete(table):
+                if ctx.confidence == "certain":  # a sketch's tables may be CTEs of other fragments
+                    anchor = access.predicates[0].node if access.predicates else scope.order_by[0].node
+                    yield ctx.hit(anchor, f"no index on {table} is known", withheld=table)
+                continue  # "no index serves this" is only true when every index of the table was seen
             if serving_index(ctx.schema, access) is not None:
                 continue
             keys = candidate_for(access)
             if not keys:
                 continue
             ddl = create_index_ddl(table, keys)
-            what = ", ".join(access.filters) or "ORDER BY " + ", ".join(str(k) for k in access.sort)
+            what = ", ".join(dict.fromkeys(access.filters)) or "ORDER BY " + ", ".join(str(k) for k in access.sort)
             anchor = access.predicates[0].node if access.predicates else scope.order_by[0].node
             yield ctx.hit(
                 anchor,

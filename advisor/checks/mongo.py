@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
-from advisor.checks import Hit, mongo_check, run_rules, schema_check
+from advisor.checks import Hit, mongo_check, project_check, run_rules, schema_check
 from advisor.ir import IndexDef, Location, Schema
 from advisor.mongo.indexes import describe_index as _describe_index, indexes_named as _indexes_named
 from advisor.mongo.planner import (FilterInfo, Pred, analyse_filter, esr_keys, index_fields,
@@ -21,6 +21,7 @@ from advisor.mongo.shape import (MULTI_READ_OPS, SINGLE_READ_OPS, MongoQuery, Pl
                                  Regex, create_index_spec, format_value, is_operator)
 
 SKIP_PAGINATION_LIMIT = 1000
+PLANNED = ("collection-scan", "in-memory-sort", "esr-order", "or-unindexed")
 BLOCKING_STAGES = {"$group", "$bucket", "$bucketAuto", "$sortByCount", "$facet", "$setWindowFields",
                    "$replaceRoot", "$replaceWith", "$unionWith", "$sample", "$graphLookup", "$densify", "$fill"}
 DANGEROUS_OPS = {"$where", "$function", "$accumulator"}
@@ -117,18 +118,22 @@ def check_query(query: Any, schema: Schema, enabled_name: Callable[[str], bool])
     return run_rules("mongo", MongoContext.of(query, schema), query.location, enabled_name)
 
 
+def _planned_rule(name: str):
+    """A rule read from the static planner's choice; silent where no index declaration of the
+    collection was seen (undeclared_collections says so, once per collection)."""
+    return lambda ctx: ctx.planned(name) if ctx.indexes else []
+
+
 mongo_check("where-operator")(lambda ctx: _where_operator(ctx.query))
-mongo_check("unanchored-regex")(lambda ctx: _unanchored_regex(ctx.query))
+mongo_check("unanchored-regex")(lambda ctx: _unanchored_regex(ctx.query, ctx.indexes))
 mongo_check("negation-only")(lambda ctx: _negation_only(ctx.query))
-mongo_check("missing-projection")(lambda ctx: _missing_projection(ctx.query))
-mongo_check("unbounded-find")(lambda ctx: _unbounded_find(ctx.query))
+mongo_check("missing-projection")(lambda ctx: _missing_projection(ctx.query, ctx.indexes))
+mongo_check("unbounded-find")(lambda ctx: _unbounded_find(ctx.query, ctx.indexes))
 mongo_check("skip-pagination")(lambda ctx: _skip_pagination(ctx.query))
 mongo_check("match-not-first")(lambda ctx: _match_not_first(ctx.query))
 mongo_check("lookup-unindexed")(lambda ctx: _lookup_unindexed(ctx.query, ctx.schema))
-mongo_check("collection-scan")(lambda ctx: ctx.planned("collection-scan"))
-mongo_check("in-memory-sort")(lambda ctx: ctx.planned("in-memory-sort"))
-mongo_check("esr-order")(lambda ctx: ctx.planned("esr-order"))
-mongo_check("or-unindexed")(lambda ctx: ctx.planned("or-unindexed"))
+for _name in PLANNED:
+    mongo_check(_name)(_planned_rule(_name))
 
 
 def _filters(query: MongoQuery) -> Iterator[tuple[Any, tuple]]:
@@ -161,15 +166,29 @@ def _where_operator(query: MongoQuery) -> Iterator[Hit]:
                            subject=f"{query.collection}:{key}")
 
 
-def _unanchored_regex(query: MongoQuery) -> Iterator[Hit]:
+def _owner_lookup(info: FilterInfo, indexes: list[IndexDef]) -> bool:
+    """An equality on the leading key of an index: the query reads one owner's documents (a user's
+    mailboxes, a parent's children), which the index finds; what else it tests runs on those only."""
+    leading = {index_fields(i)[0][0] for i in indexes if index_fields(i)} | {"_id"}
+    return any(p.field in leading and p.kind in ("eq", "in") and p.value is not None for p in info.preds)
+
+
+def _unanchored_regex(query: MongoQuery, indexes: list[IndexDef]) -> Iterator[Hit]:
     for flt, base in _filters(query):
-        for p in _all_preds(analyse_filter(flt, base)):
+        info = analyse_filter(flt, base)
+        if _owner_lookup(info, indexes):
+            continue  # the regex filters the documents an index already narrowed to
+        for p in _all_preds(info):
             if p.kind != "regex":
                 continue
             rx = p.value if isinstance(p.value, Regex) else None
-            if rx is None:
+            if isinstance(p.value, Placeholder):
+                shown = f"the pattern {format_value(p.value)}"
+                why = ("is built at run time without a leading ^" if not p.value.text.lstrip("'\"`").startswith("^")
+                       else "is case-insensitive, so an index cannot bound it even though it is anchored")
+            elif rx is None:
                 shown = format_value(p.value)
-                why = "a regular expression in $in"
+                why = "lists a regular expression in $in"
             elif not rx.anchored:
                 shown = str(rx)
                 why = "is not anchored with ^, so an index cannot bound it"
@@ -191,7 +210,7 @@ def _negation_only(query: MongoQuery) -> Iterator[Hit]:
         info = analyse_filter(flt, base)
         if info.unknown or info.ors or info.special or not info.preds or query.partial:
             continue
-        if all(p.kind == "negation" for p in info.preds):
+        if all(p.negative for p in info.preds):
             p = info.preds[0]
             ops = ", ".join(sorted({str(k) for pr in info.preds for k in (pr.path[-1],) if is_operator(k)})) or "$ne"
             yield _hit(query, f"{_where(query)} filters only with negation ({ops} on "
@@ -203,33 +222,63 @@ def _negation_only(query: MongoQuery) -> Iterator[Hit]:
                        subject=f"{query.collection}:{','.join(pr.field for pr in info.preds)}")
 
 
-def _missing_projection(query: MongoQuery) -> Iterator[Hit]:
-    if query.projection is not None or query.is_aggregate or query.explained or query.source == "shape":
-        return
+def _missing_projection(query: MongoQuery, indexes: list[IndexDef]) -> Iterator[Hit]:
+    """Whole documents fetched where the code visibly reads only a few fields of them."""
+    if query.projection is not None or query.is_aggregate or query.explained or query.source == "shape" or \
+            query.whole or not query.used or _unbounded(query, indexes):
+        return  # whole by design, fields unknown, or unbounded-find speaks for this call (one per call)
     many = query.operation in MULTI_READ_OPS
     if not many and not (query.operation in SINGLE_READ_OPS and query.lean):
         return
     what = "every matching document in full" if many else "the whole document"
-    yield _hit(query, f"{_where(query)} returns {what}: no projection"
-                      + (" or .select()" if not query.driver else ""),
+    fields = ", ".join(query.used)
+    spec = "{ " + ", ".join(f"{k}: 1" for k in query.used) + " }"
+    fix = f".select('{' '.join(query.used)}')" if not query.driver else f"{{ projection: {spec} }}"
+    yield _hit(query, f"{_where(query)} returns {what}, but the code reads only {fields}",
                query.location,
-               help="name the fields the code uses: " + (".select('field1 field2')" if not query.driver
-                                                           else "{ projection: { field1: 1, field2: 1 } }")
-                    + "; a projection also lets an index cover the query",
-               subject=f"{query.collection}:{query.operation}")
+               help=f"fetch only those fields: {fix}; smaller documents cross the network, and an index on them "
+                    "can cover the query",
+               fix=fix, subject=f"{query.collection}:{query.operation}:{fields}")
 
 
-def _unbounded_find(query: MongoQuery) -> Iterator[Hit]:
-    if query.operation not in MULTI_READ_OPS or query.limit is not None or query.explained or query.source == "shape":
-        return
+SCRIPT_DIRS = {"migrations", "migration", "migrate", "scripts", "script", "bin", "seeds", "seeders", "tools",
+               "setup", "maintenance"}
+
+
+def run_once(query: MongoQuery, scripts: bool = True) -> bool:
+    """In a migration (or, with `scripts`, a maintenance script): runs once, over everything, by design."""
+    parts = query.location.path.replace("\\", "/").lower().split("/")
+    dirs = SCRIPT_DIRS if scripts else {"migrations", "migration", "migrate"}
+    return bool(dirs & set(parts[:-1])) or "migrat" in parts[-1]
+
+
+def _unbounded(query: MongoQuery, indexes: list[IndexDef]) -> bool:
+    """A find that may return a whole collection's worth of documents into memory at once."""
+    if query.operation not in MULTI_READ_OPS or query.limit is not None or query.explained or \
+            query.source == "shape" or query.streamed:
+        return False
+    if run_once(query):
+        return False  # a migration or a script runs once, over everything by design
     info = analyse_filter(query.filter)
-    if any(p.field == "_id" and p.kind == "eq" for p in info.preds):
+    if info.unknown or query.partial or _owner_lookup(info, indexes):
+        return False
+    listed = {p.field for p in info.preds if p.kind == "in"}  # as many as the caller's list
+    keyed = {p.field for p in info.preds if p.kind in ("eq", "in")}
+    unique_keys = [[f for f, _ in index_fields(i)] for i in indexes if i.unique and
+                   not i.options.get("partialFilterExpression")] + [["_id"]]
+    return not listed and not any(all(f in keyed for f in keys) for keys in unique_keys)
+
+
+def _unbounded_find(query: MongoQuery, indexes: list[IndexDef]) -> Iterator[Hit]:
+    if not _unbounded(query, indexes):
         return
-    yield _hit(query, f"{_where(query)} has no limit: it returns every matching document, "
+    whole = " in full" if query.projection is None and not query.whole else ""
+    yield _hit(query, f"{_where(query)} has no limit: it returns every matching document{whole}, "
                       "however many the collection grows to",
                query.location,
                help="add .limit(n) (with a sort on an indexed field for stable pages), or stream with a cursor "
-                    "when the caller really needs them all",
+                    "when the caller really needs them all"
+                    + ("; name the fields the code uses in a projection" if whole else ""),
                subject=f"{query.collection}:{format_value(query.filter)}")
 
 
@@ -266,6 +315,8 @@ def _lookup_unindexed(query: MongoQuery, schema: Schema) -> Iterator[Hit]:
         if not isinstance(source, str) or not isinstance(foreign, str) or foreign == "_id":
             continue
         indexes, coll = _indexes_named(schema, source)
+        if not indexes:
+            continue  # nothing declared for it: advisor cannot tell (undeclared_collections)
         if any(index_fields(i) and index_fields(i)[0][0] == foreign for i in indexes):
             continue
         spec_text = create_index_spec(coll, [(foreign, 1)])
@@ -342,6 +393,17 @@ def _pred_value(spec: dict, p: Pred) -> Any:
 
 
 def _planner_rules(query: MongoQuery, indexes: list[IndexDef], coll: str, schema: Schema) -> Iterator[tuple[str, Hit]]:
+    """The planner's findings; for keys the code sets only under a condition, only what holds both
+    with and without them."""
+    hits = list(_planned(query, indexes, coll))
+    if query.conditional and isinstance(query.filter, dict):
+        bare = {k: v for k, v in query.filter.items() if k not in query.conditional}
+        also = {name for name, _ in _planned(replace(query, filter=bare), indexes, coll)}
+        hits = [(name, hit) for name, hit in hits if name in also]
+    yield from hits
+
+
+def _planned(query: MongoQuery, indexes: list[IndexDef], coll: str) -> Iterator[tuple[str, Hit]]:
     if query.operation in ("insertOne", "insertMany"):
         return
     if query.is_aggregate:
@@ -363,8 +425,8 @@ def _planner_rules(query: MongoQuery, indexes: list[IndexDef], coll: str, schema
         anchor = query.location
         sort_anchor = query.at("sort")
         what = f"{_where(query)}({format_value(query.filter)})"
-    if plan.stage in ("UNKNOWN", "SPECIAL", "IDHACK") or query.partial and plan.stage == "UNKNOWN":
-        return
+    if plan.stage in ("UNKNOWN", "SPECIAL", "IDHACK") or query.partial:
+        return  # a sketch of the filter (spread, keys set under a condition...): no confident claim
     keys = esr_keys(info, sort)
     spec = create_index_spec(coll, keys) if keys else None
     metrics = {"evidence": "static", "plan": plan.describe()}
@@ -383,7 +445,7 @@ def _planner_rules(query: MongoQuery, indexes: list[IndexDef], coll: str, schema
         if plan.stage == "COLLSCAN":
             return
     if plan.stage == "COLLSCAN":
-        if not keys:
+        if not keys or run_once(query, scripts=False):
             return  # nothing an index could bound: negation-only / unanchored-regex say why
         sorted_too = " and sorts the result in memory" if plan.blocking_sort else ""
         fields = ", ".join(dict.fromkeys(p.field for p in info.preds if not p.field.startswith("$")))
@@ -402,7 +464,9 @@ def _planner_rules(query: MongoQuery, indexes: list[IndexDef], coll: str, schema
                 sort_anchor, help=f"create an index in the sort order: {spec}", fix=spec,
                 subject=f"{coll}:sort:{_fields_text(keys)}", metrics=metrics)
         return
-    if plan.blocking_sort and keys and not (plan.index is not None and same_keys(plan.index, keys)):
+    # with another index that bounds the filter in the sort order, the server races both plans: no claim
+    if plan.blocking_sort and keys and plan.sort_alternative is None and \
+            not (plan.index is not None and same_keys(plan.index, keys)):
         used = f"uses {_describe_index(plan.index)}" if plan.index is not None else "uses an $or of indexes"
         yield "in-memory-sort", _hit(
             query, f"{what} {used} but sorts in memory by {_fields_text(list(plan.sort.items()))}: the index "
@@ -427,6 +491,42 @@ def _planner_rules(query: MongoQuery, indexes: list[IndexDef], coll: str, schema
             fix=spec, subject=f"{coll}:{plan.index.name}", metrics=metrics)
 
 
+# --- collections without index declarations --------------------------------------------------------
+
+
+@project_check("no-index-declarations")
+def no_index_declarations(project: Any) -> Iterator[Hit]:
+    return (hit for _, hit in undeclared_collections(project.other_queries, project.schema))
+
+
+def undeclared_collections(queries: Iterable[Any], schema: Schema) -> Iterator[tuple[str, Hit]]:
+    """Once per collection with no index declaration in the checked code: how many of its queries advisor
+    cannot judge, at the first of them (the planner rules stay quiet on them rather than guess)."""
+    unjudged: dict[str, list[MongoQuery]] = defaultdict(list)
+    for query in queries:
+        if not isinstance(query, MongoQuery) or query.explained:
+            continue
+        indexes, coll = indexes_for(schema, query)
+        if indexes:
+            continue
+        named = replace(query, collection=coll)
+        if any(True for _ in _planner_rules(named, [], coll, schema)):
+            unjudged[coll].append(query)
+    for coll, qs in unjudged.items():
+        # at the first query, preferring one no other rule speaks about (one finding per location)
+        first = min(qs, key=lambda q: (_unbounded(q, []), q.location.path, q.location.line, q.location.col))
+        n = len(qs)
+        yield "no-index-declarations", Hit(
+            f"advisor found no index declaration for the {coll} collection, so it cannot tell whether "
+            f"{'this query' if n == 1 else f'this and {n - 1} other queries'} on {coll} scan the collection",
+            first.location,
+            help="check the code that declares the indexes together with this code (the repository root, or the "
+                 "folder with an advisor.toml); advisor reads createIndex / createIndexes / ensureIndex calls, "
+                 "mongoose schema.index() and index: true / unique: true, pymongo create_index(es) and IndexModel",
+            subject=f"{coll}:no-index-declarations", query=first.text or None, query_location=first.location,
+        )
+
+
 # --- schema rule ----------------------------------------------------------------------------------------
 
 CONFLICT_OPTIONS = ("unique", "sparse", "expireAfterSeconds", "partialFilterExpression", "collation", "hidden",
@@ -448,33 +548,96 @@ def _opt(index: IndexDef, key: str) -> str:
     return "unset" if value is None else format_value(value)
 
 
+DISTINCT_OPTIONS = ("collation", "partialFilterExpression")  # these make a second index on the same keys
+
+
 @schema_check("index-option-conflict")
 def index_option_conflict(schema: Schema):
     groups: dict[tuple, list[IndexDef]] = defaultdict(list)
     for index in schema.indexes:
         if index.method == "mongo":
-            groups[(index.table, index.keys)].append(index)
+            distinct = tuple(repr(index.options.get(k)) for k in DISTINCT_OPTIONS)
+            groups[(index.table, index.keys, distinct)].append(index)
     for group in groups.values():
-        if len(group) < 2:
-            continue
         group = sorted(group, key=lambda i: i.location or Location("", 0))
         first = group[0]
         for other in group[1:]:
-            if other.location is None or option_key(other) == option_key(first):
+            if other.location is None:
                 continue
-            a, b = dict(option_key(first)), dict(option_key(other))
-            differ = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
-            changes = ", ".join(f"{k} {_opt(other, k)} here, {_opt(first, k)} there" for k in differ)
-            keys = "{ " + ", ".join(f"{f}: {d}" for f, d in index_fields(first)) + " }"
-            yield Hit(
-                f"index {keys} on {first.table} is declared again with different options than at "
-                f"{first.location} ({changes}): "
-                "the server rejects the second createIndex with IndexOptionsConflict, and which options are "
-                "live depends on which ran first",
-                other.location,
-                help="keep one declaration with the options you want; change an existing index with collMod "
-                     f"(e.g. db.runCommand({{ collMod: '{first.table}', index: {{ keyPattern: {keys}, "
-                     "expireAfterSeconds: N } }))",
-                fix=f"db.{first.table}.dropIndex({other.name!r})" if other.name != first.name else None,
-                subject=f"{first.table}:{keys}",
-            )
+            if option_key(other) != option_key(first):
+                yield _options_conflict(first, other)
+            elif other.name != first.name:
+                yield _name_conflict(first, other)
+
+
+def _keys_text(index: IndexDef) -> str:
+    return "{ " + ", ".join(f"{f}: {d}" for f, d in index_fields(index)) + " }"
+
+
+def _options_conflict(first: IndexDef, other: IndexDef) -> Hit:
+    assert other.location is not None
+    a, b = dict(option_key(first)), dict(option_key(other))
+    differ = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+    changes = ", ".join(f"{k} {_opt(other, k)} here, {_opt(first, k)} there" for k in differ)
+    keys = _keys_text(first)
+    return Hit(
+        f"index {keys} on {first.table} is declared again with different options than at "
+        f"{first.location} ({changes}): "
+        "the server rejects the second createIndex with IndexOptionsConflict, and which options are "
+        "live depends on which ran first",
+        other.location,
+        help="keep one declaration with the options you want; change an existing index with collMod "
+             f"(e.g. db.runCommand({{ collMod: '{first.table}', index: {{ keyPattern: {keys}, "
+             "expireAfterSeconds: N } }))",
+        fix=f"db.{first.table}.dropIndex({other.name!r})" if other.name != first.name else None,
+        subject=f"{first.table}:{keys}",
+    )
+
+
+def _name_conflict(first: IndexDef, other: IndexDef) -> Hit:
+    assert other.location is not None
+    keys = _keys_text(first)
+    return Hit(
+        f"index {keys} on {first.table} is declared again as {other.name!r}, but it already exists as "
+        f"{first.name!r} (at {first.location}): the server rejects the second createIndex with "
+        f"IndexOptionsConflict (an index with this key pattern exists under another name), so {other.name!r} "
+        "never exists and code that hints or drops it by name fails",
+        other.location,
+        help=f"keep one declaration; if the name matters, drop {first.name!r} and declare it once as {other.name!r}",
+        subject=f"{first.table}:{keys}:name",
+    )
+
+
+@schema_check("unique-prefix")
+def unique_prefix(schema: Schema):
+    """A unique compound index whose leading keys are already unique on their own: the longer
+    constraint is implied. (A plain compound index behind a unique key still serves sorts and
+    covered reads on its later keys, as paging indexes { key: 1, _id: 1 } do: not reported.)"""
+    unique = [i for i in schema.indexes if i.method == "mongo" and i.unique and _whole_collection(i)]
+    for index in unique:
+        if len(index.keys) < 2 or index.location is None:
+            continue
+        names = [f for f, _ in index_fields(index)]
+        lead = next((u for u in unique if u is not index and u.table == index.table
+                     and len(u.keys) < len(index.keys) and [f for f, _ in index_fields(u)] == names[:len(u.keys)]),
+                    None)
+        if lead is None:
+            continue
+        prefix = ", ".join(names[:len(lead.keys)])
+        rest = ", ".join(names[len(lead.keys):])
+        where = f", declared at {lead.location}" if lead.location else ""
+        yield Hit(
+            f"unique index {index.name} {_keys_text(index)} on {index.table} enforces nothing: {prefix} is already "
+            f"unique on its own ({lead.name}{where}), so every ({prefix}, {rest}) is unique too, and a lookup by "
+            f"{prefix} finds its one document through {lead.name}; every write still maintains both",
+            index.location,
+            help=f"decide which key is unique: if ({prefix}, {rest}) is, drop {lead.name} (this index serves lookups "
+                 f"by {prefix} too); if {prefix} is, drop this one: db.{index.table}.dropIndex({index.name!r})",
+            fix=f"db.{index.table}.dropIndex({index.name!r})",
+            subject=f"{index.table}:{index.name}",
+        )
+
+
+def _whole_collection(index: IndexDef) -> bool:
+    """A unique index that holds for every document (not sparse, not partial)."""
+    return not index.options.get("sparse") and not index.options.get("partialFilterExpression")

@@ -77,9 +77,13 @@ class PlanContext:
     def location(self) -> Location:
         return self.query.location if self.query is not None else Location("<plan>", 1, 1)
 
-    def hit(self, message: str, help: str, metrics: dict[str, Any]) -> Hit:
-        """A finding about this plan, reported on the statement; its subject is the message's head."""
-        return Hit(message, self.location, help=help, subject=message.split(":")[0],
+    def hit(self, message: str, help: str, metrics: dict[str, Any], subject: str) -> Hit:
+        """A finding about this plan, reported on the statement.
+
+        subject: what it is about (node kind, relation, alias, sort key), never a number the plan
+        measured or estimated: with the rule and the statement it is the fingerprint, which must not
+        change between runs on other data (a baseline made with --explain would churn)."""
+        return Hit(message, self.location, help=help, subject=subject,
                    query=self.query.text if self.query is not None else None,
                    query_location=self.query.location if self.query is not None else None, metrics=metrics)
 
@@ -95,6 +99,25 @@ def partition_keys_of(conn) -> dict[str, list[str]]:
             ORDER BY c.relname, k.n""").fetchall():
         out.setdefault(table, []).append(column)
     return out
+
+
+def _what(node: PlanNode) -> str:
+    """A plan node as a finding's subject: its kind and what it reads or sorts, no numbers.
+
+    A node without a relation (Sort, Hash, Aggregate) is named by its sort key or by the
+    relations below it."""
+    text = node.node_type
+    if node.index_name:
+        text += f" using {node.index_name}"
+    if node.relation:
+        text += f" on {node.relation}" + (f" as {node.alias}" if node.alias and node.alias != node.relation else "")
+    elif node.sort_key:
+        text += f" on {', '.join(node.sort_key)}"
+    else:
+        below = sorted({n.relation for n in node.walk() if n.relation})
+        if below:
+            text += f" over {', '.join(below)}"
+    return text
 
 
 def _rows(ctx: PlanContext, node: PlanNode) -> float:
@@ -119,7 +142,8 @@ def seq_scan(ctx: PlanContext):
         yield ctx.hit(f"Seq Scan on {node.relation} reads all ~{rows:,.0f} rows to keep ~{kept:,.0f}{times} "
                f"(filter: {node.filter})",
                "an index on the filtered columns lets PostgreSQL read only the matching rows",
-               {"relation": node.relation, "table_rows": rows, "rows_kept": kept, "node": ctx.position(node)})
+               {"relation": node.relation, "table_rows": rows, "rows_kept": kept, "node": ctx.position(node)},
+               _what(node))
 
 
 @plan_check("filter-waste")
@@ -136,7 +160,7 @@ def filter_waste(ctx: PlanContext):
                    f"({share:.0%}) with filter {node.filter}",
                    "move the filter into an index condition: index the filtered columns (or make the index partial)",
                    {"rows_removed": removed, "rows_kept": kept, "relation": node.relation,
-                    "node": ctx.position(node)})
+                    "node": ctx.position(node)}, _what(node))
 
 
 def _inputs(node: PlanNode) -> Iterable[PlanNode]:
@@ -161,7 +185,7 @@ def sort_not_indexed(ctx: PlanContext):
             yield ctx.hit(f"Sort on {', '.join(node.sort_key)} of ~{rows:,.0f} rows feeds a LIMIT: the whole input is "
                    f"read and sorted to return the first rows",
                    "an index whose keys end with the sort columns returns rows in order and stops at the limit",
-                   {"sort_key": node.sort_key, "input_rows": rows, "node": ctx.position(node)})
+                   {"sort_key": node.sort_key, "input_rows": rows, "node": ctx.position(node)}, _what(node))
 
 
 @plan_check("sort-spill")
@@ -172,7 +196,8 @@ def sort_spill(ctx: PlanContext):
             used = f"{node.sort_space_used:,.0f} kB" if node.sort_space_used is not None else "? kB"
             yield ctx.hit(f"{node.node_type} on {', '.join(node.sort_key)} spilled to disk ({node.sort_method}, {used})",
                    "raise work_mem for this query, sort fewer/narrower rows, or read them in order from an index",
-                   {"sort_method": node.sort_method, "space_kb": node.sort_space_used, "node": ctx.position(node)})
+                   {"sort_method": node.sort_method, "space_kb": node.sort_space_used, "node": ctx.position(node)},
+                   _what(node))
 
 
 @plan_check("hash-spill")
@@ -183,7 +208,7 @@ def hash_spill(ctx: PlanContext):
             what = "Hash" if node.node_type == "Hash" else "HashAggregate"
             yield ctx.hit(f"{what} spilled to temp files in {batches} batches",
                    "raise work_mem, hash the smaller input, or narrow the rows hashed",
-                   {"batches": batches, "node": ctx.position(node)})
+                   {"batches": batches, "node": ctx.position(node)}, _what(node))
 
 
 def _cut_short(node: PlanNode, parents: tuple[PlanNode, ...]) -> bool:
@@ -224,7 +249,8 @@ def row_misestimate(ctx: PlanContext):
         ratio, node, actual, planned = worst
         yield ctx.hit(f"{node.label()}: planner expected {planned:,.0f} rows, got {actual:,.0f} ({ratio:,.0f}x off)",
                "run ANALYZE; for correlated columns CREATE STATISTICS; avoid expressions the planner cannot estimate",
-               {"plan_rows": planned, "actual_rows": actual, "ratio": ratio, "node": ctx.position(node)})
+               {"plan_rows": planned, "actual_rows": actual, "ratio": ratio, "node": ctx.position(node)},
+               _what(node))
 
 
 @plan_check("nested-loop-rescan")
@@ -247,7 +273,8 @@ def nested_loop_rescan(ctx: PlanContext):
         if loops and loops >= ctx.settings.rescan_loops and rescans_full:
             yield ctx.hit(f"Nested Loop repeats {scan.label()} {loops:,.0f} times",
                    f"index the join column of {scan.relation or 'the inner side'} so each loop is an index lookup",
-                   {"loops": loops, "relation": scan.relation, "node": ctx.position(node)})
+                   {"loops": loops, "relation": scan.relation, "node": ctx.position(node)},
+                   f"Nested Loop over {_what(scan)}")
 
 
 def _leaves(ctx: PlanContext, parent: str, depth: int = 0) -> set[str]:
@@ -315,7 +342,8 @@ def partition_not_pruned(ctx: PlanContext):
         yield ctx.hit(f"all {total} partitions of {top} are scanned: no partition was pruned",
                "filter on the partition key with a plain comparison (no function or cast on it) so the "
                "planner can skip partitions",
-               {"partitions": total, "relation": top, "node": ctx.position(appends[anchor_id])})
+               {"partitions": total, "relation": top, "node": ctx.position(appends[anchor_id])},
+               f"partitions of {top}")
 
 
 def plan_hits(ctx: PlanContext, enabled: Callable[[str], bool]) -> list[tuple[str, Hit]]:

@@ -27,30 +27,27 @@ def _drop(index: IndexDef) -> str:
 
 
 def _kept_first(indexes: list[IndexDef]) -> list[IndexDef]:
-    """Constraint-backed indexes first: they are the ones to keep."""
-    return sorted(indexes, key=lambda i: (not i.constraint, i.location or ()))
+    """Constraint-backed and unique indexes first: they enforce a rule, so they are the ones to keep."""
+    return sorted(indexes, key=lambda i: (not i.primary, not i.constraint, not i.unique, i.location or ()))
 
 
 def _group_key(index: IndexDef) -> tuple:
-    key = index.signature()
-    if index.method == "mongo":  # same keys with other options: index-option-conflict reports those
-        key += (tuple(sorted((k, repr(v)) for k, v in index.options.items()
-                             if k not in ("name", "model", "background") and v not in (None, False))),)
-    return key
+    return index.signature()
 
 
 @schema_check("duplicate-index")
 def duplicate_index(schema: Schema):
     groups: dict[tuple, list[IndexDef]] = defaultdict(list)
     for index in schema.indexes:
-        groups[_group_key(index)].append(index)
+        if index.method != "mongo":  # MongoDB refuses a second index on a key pattern: index-option-conflict
+            groups[_group_key(index)].append(index)
     for group in groups.values():
         if len(group) < 2:
             continue
         keep, *extra = _kept_first(group)
         for index in extra:
-            if index.location is None:
-                continue
+            if index.location is None or index.primary or index.constraint:
+                continue  # never advise dropping a primary key or a constraint (foreign keys may need it)
             yield Hit(
                 f"index {index.name} duplicates {keep.name} on {_describe(index)}: every write maintains both, "
                 "and the planner only ever needs one",
@@ -74,11 +71,14 @@ def _is_prefix(short: tuple[IndexKey, ...], long: tuple[IndexKey, ...]) -> bool:
 
 @schema_check("redundant-index")
 def redundant_index(schema: Schema):
+    peers: dict[tuple, list] = {}  # compared within a table only: linear in a schema of many tables
+    for index in schema.indexes:
+        peers.setdefault((index.table, index.method), []).append(index)
     for index in schema.indexes:
         if index.unique or index.constraint or index.method not in ("btree", "mongo") or index.location is None:
             continue
-        for other in schema.indexes:
-            if other is index or other.table != index.table or other.method != index.method:
+        for other in peers[(index.table, index.method)]:
+            if other is index:
                 continue
             if other.where != index.where or not _is_prefix(index.keys, other.keys):
                 continue
@@ -99,6 +99,22 @@ def redundant_index(schema: Schema):
             break
 
 
+def _serves_fk(index: IndexDef, fk_columns: tuple[str, ...]) -> bool:
+    width = len(fk_columns)
+    if index.method == "hash":
+        return width == 1 and index.columns[:1] == fk_columns
+    return index.method == "btree" and set(index.columns[:width]) == set(fk_columns)
+
+
+def _implied_by_key_lookup(where: str, columns: tuple[str, ...]) -> bool:
+    """`col IS NOT NULL` on the key's own columns: the constraint check's `col = $1` implies it."""
+    import re
+
+    conditions = [c.strip() for c in re.split(r"\s+AND\s+", where, flags=re.IGNORECASE)]
+    pattern = re.compile(r"\(?\s*\"?(\w+)\"?\s+IS\s+NOT\s+NULL\s*\)?", re.IGNORECASE)
+    return all((m := pattern.fullmatch(c)) is not None and m.group(1).lower() in columns for c in conditions)
+
+
 @schema_check("unindexed-foreign-key")
 def unindexed_foreign_key(schema: Schema):
     seen: set[tuple[str, tuple[str, ...]]] = set()
@@ -110,17 +126,24 @@ def unindexed_foreign_key(schema: Schema):
             if key in seen or fk.location is None:
                 continue
             seen.add(key)
-            width = len(fk.columns)
-            if any(index.method == "btree" and set(index.columns[:width]) == set(fk.columns)
-                   for index in schema.indexes_on(table.name)):
+            serving = [i for i in schema.indexes_on(table.name) if _serves_fk(i, fk.columns)]
+            if any(i.where is None or _implied_by_key_lookup(i.where, fk.columns) for i in serving):
                 continue
             cols = ", ".join(fk.columns)
             ddl = create_index_ddl(table.name, tuple(IndexKey(c) for c in fk.columns))
+            if serving:
+                partial = serving[0]
+                message = (f"foreign key {table.name}({cols}) → {fk.ref_table} is indexed only by the partial index "
+                           f"{partial.name} (WHERE {partial.where}): the checks of ON DELETE/UPDATE on {fk.ref_table} "
+                           f"look for every referencing row, so they cannot use it and scan {table.name}")
+            else:
+                message = (f"foreign key {table.name}({cols}) → {fk.ref_table} has no index: deleting or updating a "
+                           f"{fk.ref_table} row scans {table.name}, and joins on it cannot use an index")
             yield Hit(
-                f"foreign key {table.name}({cols}) → {fk.ref_table} has no index: deleting or updating a "
-                f"{fk.ref_table} row scans {table.name}, and joins on it cannot use an index",
+                message,
                 fk.location,
-                help=f"index the referencing columns: {ddl}",
+                help=f"index the referencing columns without a WHERE: {ddl}",
                 fix=ddl,
                 subject=f"{table.name}({cols})",
+                withheld=None if schema.complete(table.name) else table.name,
             )

@@ -6,9 +6,10 @@ import re
 
 from sqlglot import exp
 
-from advisor.checks import Hit, QueryContext, query_check, source_check
-from advisor.facts.sql import Predicate, Scope, disjuncts
-from advisor.names import quote
+from advisor.checks import Hit, QueryContext, premises, query_check, source_check
+from advisor.checks.indexes import runs_once
+from advisor.facts.sql import Predicate, Scope, disjuncts, is_catalog, is_placeholder
+from advisor.names import fold, quote
 from advisor.schema.ddl import canonical_expression
 from advisor.ir import SourceFile
 
@@ -17,14 +18,23 @@ from advisor.ir import SourceFile
 
 @query_check("select-star")
 def select_star(ctx: QueryContext):
+    if runs_once(ctx):
+        return  # a migration's one-off statement: not workload, and written once
     for scope in ctx.facts.scopes:
         if scope.in_exists or scope.kind != "select":
             continue
         if _feeds_insert(scope.node):
             continue  # INSERT ... SELECT * copies whole rows on purpose
         for star in scope.stars:
-            tables = sorted(set(scope.sources.values())) or ["the source"]
-            which = f"{star.table}.*" if isinstance(star, exp.Column) and star.table else "*"
+            qualifier = fold(star.args["table"]) if isinstance(star, exp.Column) and star.table else None
+            if qualifier is not None:
+                tables = [scope.sources[qualifier]] if qualifier in scope.sources else []
+            else:
+                tables = sorted(set(scope.sources.values()))
+            tables = [t for t in tables if premises.real_table(ctx, t)]
+            if not tables:
+                continue  # the columns of a CTE, subquery, function or catalog: chosen where they are defined
+            which = f"{star.args['table'].name}.*" if qualifier is not None else "*"
             yield ctx.hit(
                 star,
                 f"SELECT {which} reads every column of {', '.join(tables)}",
@@ -52,6 +62,8 @@ def _pattern_text(value: exp.Expression | None) -> str | None:
 
 @query_check("leading-wildcard-like")
 def leading_wildcard_like(ctx: QueryContext):
+    if runs_once(ctx):
+        return  # a migration's one-off statement: not workload, and written once
     for scope in ctx.facts.scopes:
         for p in scope.predicates:
             if p.op != "like" or p.negated:
@@ -118,12 +130,17 @@ def _sargable_rewrite(p: Predicate) -> str | None:
 
 @query_check("function-on-column")
 def function_on_column(ctx: QueryContext):
+    if runs_once(ctx):
+        return  # a migration's one-off statement: not workload, and written once
     for scope in ctx.facts.scopes:
         for p in scope.predicates:
-            if not p.wrapped or p.clause == "having" or p.op == "neq":
-                continue
-            if isinstance(p.side, (exp.Column, exp.Literal)) or _expression_indexed(ctx, p):
-                continue
+            if not p.wrapped or p.clause == "having" or p.op == "neq" or not premises.real_table(ctx, p.table):
+                continue  # no index to lose on a CTE, subquery, function or catalog
+            if isinstance(p.side, (exp.Column, exp.Literal, exp.AggFunc)) or _expression_indexed(ctx, p):
+                continue  # an aggregate is computed over groups, not a condition on each row
+            if p.alias and p.table and (premises.narrowed_elsewhere(ctx, scope, p.alias, p.table, {id(p.node)})
+                                        or premises.joined_by_index(ctx, scope, p.alias, p.table)):
+                continue  # a residual filter on the rows an index already found
             if isinstance(p.side, (exp.JSONExtract, exp.JSONExtractScalar, exp.JSONBExtract, exp.JSONBExtractScalar)) and p.op == "other":
                 continue
             expression = ctx.text(p.side)
@@ -263,6 +280,8 @@ def implicit_cast(ctx: QueryContext):
 @query_check("equals-null")
 def equals_null(ctx: QueryContext):
     for node in ctx.facts.find(exp.EQ, exp.NEQ):
+        if node.arg_key == "expressions" and isinstance(node.parent, (exp.Update, exp.OnConflict)):
+            continue  # SET col = NULL: an assignment
         if isinstance(node.expression, exp.Null) or isinstance(node.this, exp.Null):
             op = "=" if isinstance(node, exp.EQ) else "<>"
             fixed = "IS NULL" if op == "=" else "IS NOT NULL"
@@ -278,16 +297,22 @@ def equals_null(ctx: QueryContext):
 
 @query_check("not-in-subquery")
 def not_in_subquery(ctx: QueryContext):
+    if runs_once(ctx):
+        return  # a migration's one-off statement: not workload, and written once
     for node in ctx.facts.find(exp.Not):
         inner = node.this
         while isinstance(inner, exp.Paren):
             inner = inner.this
         if isinstance(inner, exp.In) and inner.args.get("query") is not None:
+            if not any(scope.sources for scope in ctx.facts.scopes):
+                continue  # only catalogs, functions and CTEs: nothing of the application's grows here
             column = inner.this.sql(dialect="postgres")
+            nulls = "" if premises.never_null(ctx, inner.args["query"]) else \
+                "returns no rows at all if the subquery yields a NULL, and "
             yield ctx.hit(
                 node,
-                f"{column} NOT IN (SELECT ...) returns no rows at all if the subquery yields a NULL, "
-                "and PostgreSQL cannot plan it as an anti-join",
+                f"{column} NOT IN (SELECT ...) {nulls}cannot be planned as an anti-join: once the subquery's "
+                "result outgrows work_mem, PostgreSQL rescans it for every row",
                 help="rewrite as NOT EXISTS (SELECT 1 FROM ... WHERE ... = outer.column), which handles NULLs "
                 "and is planned as a hash or merge anti-join",
                 subject=column,
@@ -297,9 +322,8 @@ def not_in_subquery(ctx: QueryContext):
 # --- OR across columns -----------------------------------------------------------
 
 
-def _branch_columns(branch: exp.Expression, scope: Scope) -> frozenset[tuple[str | None, str]]:
-    ids = {id(n) for n in branch.walk()}
-    return frozenset((p.table, p.column) for p in scope.predicates if id(p.node) in ids and p.op != "join")
+def _branch_columns(branch: exp.Expression, by_node: dict[int, list]) -> frozenset[tuple[str | None, str]]:
+    return frozenset((p.table, p.column) for n in branch.walk() for p in by_node.get(id(n), ()) if p.op != "join")
 
 
 def _served_by_index(ctx: QueryContext, columns: frozenset[tuple[str | None, str]]) -> bool:
@@ -312,11 +336,25 @@ def _served_by_index(ctx: QueryContext, columns: frozenset[tuple[str | None, str
 
 @query_check("or-across-columns")
 def or_across_columns(ctx: QueryContext):
+    if runs_once(ctx):
+        return  # a migration's one-off statement: not workload, and written once
     for scope in ctx.facts.scopes:
+        by_node: dict[int, list] = {}  # looked up per branch node: linear in the size of the OR
+        for p in scope.predicates:
+            by_node.setdefault(id(p.node), []).append(p)
         for node in scope.ors:
-            branches = [_branch_columns(b, scope) for b in disjuncts(node)]
+            branches = [_branch_columns(b, by_node) for b in disjuncts(node)]
             if any(not b for b in branches) or len(set(branches)) < 2:
                 continue
+            if any(t is None or is_catalog(t) for b in branches for t, _ in b):
+                continue  # a column of a CTE, subquery or catalog, or one not resolved with certainty
+            tables = {t for b in branches for t, _ in b}
+            if len(tables) > 1 or len(scope.sources) + len(scope.derived) > 1:
+                continue  # in a join, the OR filters the joined rows; the join and its keys drive the scan
+            inside = {id(n) for n in node.walk()}
+            owners = {(p.alias, p.table) for p in scope.predicates if id(p.node) in inside and p.alias and p.table}
+            if any(premises.narrowed_elsewhere(ctx, scope, a, t, inside) for a, t in owners):
+                continue  # a residual filter on the rows an index already found
             if ctx.schema and all(_served_by_index(ctx, b) for b in branches):
                 continue  # each branch has an index: PostgreSQL combines them with a BitmapOr
             names = sorted({f"{t}.{c}" if t else c for b in branches for t, c in b})
@@ -328,6 +366,33 @@ def or_across_columns(ctx: QueryContext):
                 "or give every branch's column an index so the planner can combine them (BitmapOr)",
                 subject=",".join(names),
             )
+
+
+# --- catch-all optional filters ------------------------------------------------------
+
+
+@query_check("optional-filter")
+def optional_filter(ctx: QueryContext):
+    if runs_once(ctx):
+        return  # a migration's one-off statement: not workload, and written once
+    for scope in ctx.facts.scopes:
+        found = [(node, p) for node in scope.ors for p in premises.optional_filters(scope, node)[:1]]
+        if not found:
+            continue  # one finding per query: its optional filters share one cause and one fix
+        node = found[0][0]
+        columns = ", ".join(dict.fromkeys(_qualified(q) for _, q in found))
+        more = " AND ..." if len(found) > 1 else ""
+        yield ctx.hit(
+            node,
+            f"optional filter{'s' if len(found) > 1 else ''} on {columns} ({node.sql(dialect='postgres')}{more}): "
+            "a generic plan (a prepared statement after five runs, a driver or pooler that prepares statements) "
+            "serves both the NULL and the non-NULL case, so it cannot use an index on these columns and reads "
+            "the table",
+            help="add the condition only when the value is given (build the WHERE clause from the filters "
+            "that are set, or write one statement per combination); for one session, "
+            "SET plan_cache_mode = force_custom_plan also avoids it",
+            subject=columns,
+        )
 
 
 # --- ordering and paging ------------------------------------------------------------
@@ -354,9 +419,13 @@ def _is_zero(node: exp.Expression | None) -> bool:
 
 @query_check("offset-pagination")
 def offset_pagination(ctx: QueryContext):
+    if runs_once(ctx):
+        return  # a migration's one-off statement: not workload, and written once
     for scope in ctx.facts.scopes:
         if scope.offset is None or _is_zero(scope.offset):
             continue
+        if isinstance(scope.limit, exp.Literal) and scope.limit.this == "1":
+            continue  # LIMIT 1 OFFSET n finds one boundary row (batching after a keyset bound), not a page
         yield ctx.hit(
             scope.offset,
             f"OFFSET {scope.offset.sql(dialect='postgres')} pagination reads and discards every skipped row: "
@@ -395,18 +464,23 @@ def keyset_help(scope: Scope) -> str:
 
 @query_check("limit-without-order-by")
 def limit_without_order_by(ctx: QueryContext):
+    if runs_once(ctx):
+        return  # a migration's one-off statement: not workload, and written once
     for scope in ctx.facts.scopes:
         if scope.limit is None or scope.order_by or scope.kind != "select" or scope.in_exists:
             continue
         node = scope.node
+        if premises.pins_unique_key(ctx, scope):
+            continue  # a lookup by a primary or unique key yields one row at most
         if isinstance(scope.limit, exp.Literal) and scope.limit.this == "1":
-            if _projects_constants(node) or _pins_unique_key(ctx, scope):
-                continue  # an existence check, or a lookup by a unique key
+            continue  # any one row: an existence check, or a row all matches agree on
+        if scope.parent is not None and scope.parent.kind in ("update", "delete"):
+            continue  # WHERE id IN (SELECT ... LIMIT n): a batch of a bulk change, any rows will do
         if node.args.get("group") is None and any(isinstance(e, exp.AggFunc) or (isinstance(e, exp.Alias) and isinstance(e.this, exp.AggFunc)) for e in node.expressions):
             continue  # an aggregate without GROUP BY yields one row
         yield ctx.hit(
             scope.limit,
-            f"LIMIT {scope.limit.sql(dialect='postgres')} without ORDER BY returns whichever rows the plan meets "
+            f"LIMIT {ctx.text(scope.limit)} without ORDER BY returns whichever rows the plan meets "
             "first: the result can change between runs",
             help="add an ORDER BY on a unique key (or the columns the caller expects) so the rows are determined",
             subject="limit",
@@ -416,15 +490,6 @@ def limit_without_order_by(ctx: QueryContext):
 def _projects_constants(node: exp.Expression) -> bool:
     return all(isinstance(e, exp.Literal) or (isinstance(e, exp.Alias) and isinstance(e.this, exp.Literal))
                for e in node.expressions)
-
-
-def _pins_unique_key(ctx: QueryContext, scope: Scope) -> bool:
-    for alias, table in scope.sources.items():
-        equal = {p.column for p in scope.predicates_on(alias) if p.op == "eq" and not p.wrapped and not p.in_or}
-        for index in ctx.schema.indexes_on(table):
-            if index.unique and index.where is None and all(k.is_column and k.expr in equal for k in index.keys):
-                return True
-    return False
 
 
 # --- unsafe statements --------------------------------------------------------------
@@ -452,10 +517,13 @@ def _statements(ctx: QueryContext, kind: type) -> list[exp.Expression]:
 def update_without_where(ctx: QueryContext):
     for node in _statements(ctx, exp.Update):
         if _constant_true(node.args.get("where")) and not node.args.get("from_") and not node.args.get("from"):
+            if premises.whole_table_write(ctx, node.this) is not None or premises.unknown_sketch(ctx, node.this):
+                continue
             table = node.this.sql(dialect="postgres")
             yield ctx.hit(
                 node.this,
                 f"UPDATE {table} has no WHERE clause: it rewrites every row of the table",
+                withheld=premises.withheld(ctx, node.this),
                 help="add a WHERE clause; if every row really must change, say so with a comment and "
                 "`advisor: ignore update-without-where`, and batch it to keep locks and WAL small",
                 subject=table,
@@ -466,10 +534,13 @@ def update_without_where(ctx: QueryContext):
 def delete_without_where(ctx: QueryContext):
     for node in _statements(ctx, exp.Delete):
         if _constant_true(node.args.get("where")) and not node.args.get("using"):
+            if premises.whole_table_write(ctx, node.this) is not None or premises.unknown_sketch(ctx, node.this):
+                continue
             table = node.this.sql(dialect="postgres")
             yield ctx.hit(
                 node.this,
                 f"DELETE FROM {table} has no WHERE clause: it deletes every row of the table",
+                withheld=premises.withheld(ctx, node.this),
                 help="add a WHERE clause; to empty a table on purpose use TRUNCATE, which is faster and explicit",
                 subject=table,
             )
@@ -477,10 +548,14 @@ def delete_without_where(ctx: QueryContext):
 
 @query_check("insert-without-columns")
 def insert_without_columns(ctx: QueryContext):
+    if runs_once(ctx):
+        return  # a migration's one-off statement: not workload, and written once
     for node in ctx.facts.find(exp.Insert):
         target = node.this
-        if isinstance(target, exp.Schema) or node.args.get("default"):
-            continue
+        if isinstance(target, exp.Schema) or node.args.get("default") or not isinstance(target, exp.Table):
+            continue  # a column list, or MERGE's WHEN NOT MATCHED THEN INSERT (cols) with no table of its own
+        if is_placeholder(fold(target)) or is_catalog(fold(target), target.db or None):
+            continue  # a table named at run time, or a catalog whose column order is documented
         table = target.sql(dialect="postgres")
         yield ctx.hit(
             target,
@@ -511,10 +586,15 @@ def _connected(nodes: list[str], edges: list[tuple[str, str]]) -> bool:
 
 @query_check("cartesian-join")
 def cartesian_join(ctx: QueryContext):
+    if runs_once(ctx):
+        return  # a migration's one-off statement: not workload, and written once
     for scope in ctx.facts.scopes:
-        aliases = list(scope.sources) + sorted(scope.derived)
-        if len(aliases) < 2:
+        tables = [a for a in scope.sources if not premises.single_row(ctx, scope, a)]  # multi-row relations
+        if len(tables) < 2:
             continue
+        if any(p.alias is None for p in scope.predicates):
+            continue  # a column that could belong to either side may be the join condition: stay silent
+        aliases = list(scope.sources) + sorted(scope.derived)
         edges = [(e.left[0], e.right[0]) for e in scope.joins if e.left[0] in aliases and e.right[0] in aliases]
         for group in scope.cross_joins:  # explicit CROSS JOIN or LATERAL: intended
             edges += [(alias, other) for alias in group for other in aliases]
@@ -525,9 +605,11 @@ def cartesian_join(ctx: QueryContext):
         graph = nx.Graph()
         graph.add_nodes_from(aliases)
         graph.add_edges_from(edges)
-        components = list(nx.connected_components(graph))
-        groups = " × ".join("{" + ", ".join(sorted(scope.sources.get(a, a) for a in c)) + "}" for c in
-                            sorted(components, key=lambda c: sorted(c)))
+        components = [c for c in nx.connected_components(graph) if c & set(tables)]
+        if len(components) < 2:
+            continue  # what is left unconnected is a CTE, subquery, function or a single row
+        groups = " × ".join("{" + ", ".join(sorted(scope.sources[a] for a in c if a in scope.sources)) + "}"
+                            for c in sorted(components, key=lambda c: sorted(c)))
         yield ctx.hit(
             scope.node.args.get("from_") or scope.node,
             f"no join condition connects {groups}: every row of one is paired with every row of the other",
@@ -541,12 +623,36 @@ def cartesian_join(ctx: QueryContext):
 
 @source_check("sql-string-building")
 def sql_string_building(source: SourceFile):
+    if not source.string_built:
+        return
+    from advisor.facts import interpolation
+
+    tree = None
+    if source.path.endswith((".py", ".pyi")):
+        import ast
+
+        try:
+            tree = ast.parse(source.text)
+        except (SyntaxError, ValueError):
+            return  # extraction reported it
+    lines = source.text.splitlines(keepends=True)
     for built in source.string_built:
+        if tree is not None:
+            pieces = interpolation.python_pieces(tree, source.text, built.location)
+        else:
+            segment, offset = premises.segment(lines, built.location)
+            pieces = interpolation.js_pieces(segment, source.text, offset)
+        risky = [p for p in pieces or () if interpolation.reportable(p)] if pieces is not None else None
+        if risky == []:
+            continue  # constants, identifiers, numbers, placeholders or fragments chosen from literals
+        what = f" ({', '.join(p.text for p in risky[:3])})" if risky else ""
         yield Hit(
-            f"SQL built with {built.how} and passed to {built.call}(): values become part of the statement "
+            f"SQL built with {built.how} and passed to {built.call}(): values{what} become part of the statement "
             "(SQL injection) and every call is a new statement to plan",
             built.location,
             help="pass values as parameters: cursor.execute(\"... WHERE id = %s\", (value,)); "
             "for identifiers use psycopg.sql.Identifier",
             subject=f"{built.call}:{built.how}",
         )
+
+

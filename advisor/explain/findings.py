@@ -72,7 +72,7 @@ def _plan_hits(run: QueryRun, statics: Hits, workload: Workload, settings: Expla
     if run.plan is None or run.timed_out:
         out.append(("explain-error", Hit(
             f"cannot {'run' if run.timed_out else 'plan'} this statement: {run.error}", q.location,
-            help="advisor went on with the next statement", subject=run.error or "",
+            help="advisor went on with the next statement", subject=_error_subject(run),
             query=q.text, query_location=q.location,
             metrics={"evidence": "measured" if run.timed_out else "planned"})))
         if run.plan is None:
@@ -91,6 +91,15 @@ def _plan_hits(run: QueryRun, statics: Hits, workload: Workload, settings: Expla
     return out
 
 
+def _error_subject(run: QueryRun) -> str:
+    """The error without its numbers (a timeout's milliseconds, an OID, a position): the same error each run."""
+    import re
+
+    if run.timed_out:
+        return "statement timeout"
+    return re.sub(r"\d+", "#", run.error or "")
+
+
 def _advice_hits(run: QueryRun, answered: list[Hit], evidence: str) -> Hits:
     """The measured index advice of a statement, or (no index recommended) why, on each static guess it answers."""
     q = run.query
@@ -98,6 +107,8 @@ def _advice_hits(run: QueryRun, answered: list[Hit], evidence: str) -> Hits:
         m = run.best
         c = m.candidate
         anchor = next((h for h in answered if h.subject.startswith(c.table + "(")), None)
+        # the static guess it answers, or its table: which candidate won, its cost and size are measured
+        subject = anchor.subject if anchor else c.table
         before, after = run.plan.cost, m.cost_after
         metrics = {"evidence": evidence, "cost_before": before, "cost_after": after,
                    "index_size": m.size_bytes, "build_ms": m.build_ms, "index": c.describe(),
@@ -114,7 +125,7 @@ def _advice_hits(run: QueryRun, answered: list[Hit], evidence: str) -> Hits:
             f"(-{(before - after) / before:.0%}){timing}; size {human_size(m.size_bytes)}"
             + (f", built in {m.build_ms:,.0f} ms" if m.build_ms is not None else ""),
             anchor.location if anchor else q.location,
-            help=f"add it: {ddl}", fix=ddl, subject=c.describe(), query=q.text, query_location=q.location,
+            help=f"add it: {ddl}", fix=ddl, subject=subject, query=q.text, query_location=q.location,
             metrics=metrics))]
     out: Hits = []
     for h in answered:

@@ -94,3 +94,33 @@ def substitute(sql: str, params: list[str]) -> str:
         return params[n - 1] if 0 < n <= len(params) else m.group(0)
 
     return _TOKEN.sub(repl, sql)
+
+
+# a column type as the schema writes it that PREPARE takes as it is: a name, words, a typmod, array brackets
+_TYPE_NAME = re.compile(r"[a-z_][a-z0-9_]*(?: [a-z_]+)*(?:\(\d+(?:,\s*\d+)?\))?(?:\[\])*")
+_SERIAL = {"serial": "integer", "serial4": "integer", "bigserial": "bigint", "serial8": "bigint",
+           "smallserial": "smallint", "serial2": "smallint"}
+
+
+def param_types(facts, schema, nparams: int) -> list[str]:
+    """A type for each `$n` of a statement whose placeholders are `$n` already: the type of the column it is
+    compared with (`col = $1`, `$2 < col`), where the schema knows it and every use agrees; else `unknown`,
+    which lets the server infer it from the context as EXPLAIN (GENERIC_PLAN) does."""
+    from sqlglot import exp
+
+    seen: dict[int, set[str]] = {}
+    for scope in facts.scopes if facts is not None else ():
+        for p in scope.predicates:
+            value = p.value
+            if not isinstance(value, exp.Parameter) or p.wrapped or p.table is None \
+                    or p.op not in ("eq", "neq", "range", "like"):
+                continue
+            try:
+                n = int(value.name)
+            except ValueError:
+                continue
+            typ = (schema.column_type(p.table, p.column) or "").strip().lower()
+            typ = _SERIAL.get(typ, typ)
+            if 0 < n <= nparams and _TYPE_NAME.fullmatch(typ):
+                seen.setdefault(n, set()).add(typ)
+    return [next(iter(seen[n])) if len(seen.get(n, ())) == 1 else "unknown" for n in range(1, nparams + 1)]

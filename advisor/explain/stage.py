@@ -6,12 +6,13 @@ interactive session does.  What is reported is worded in advisor/explain/finding
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable
 
-from advisor.explain.params import normalise, sample_params, strip_statement, substitute
+from advisor.explain.params import normalise, param_types, sample_params, strip_statement, substitute
 from advisor.explain.plan import Plan, parse_plan
 from advisor.ir import Schema, SqlQuery
 
@@ -35,6 +36,7 @@ class QueryRun:
     analyzed: Plan | None = None
     time_ms: float | None = None
     params: list[str] = field(default_factory=list)
+    param_types: list[str] = field(default_factory=list)  # PREPARE's, before PostgreSQL 16 (`plain_row`)
     error: str | None = None
     timed_out: bool = False
     outcome: str = ""  # recommended, cheap, no-candidate, below-threshold, not-verified, error
@@ -87,8 +89,78 @@ def explain_row(conn, sql: str):
         return conn.execute(sql, prepare=False).fetchone()
 
 
-def _plain_explain(run: QueryRun) -> str:
-    return f"EXPLAIN ({'GENERIC_PLAN, ' if run.nparams else ''}FORMAT JSON) {run.sql}"
+GENERIC_PLAN_SINCE = 160000  # EXPLAIN (GENERIC_PLAN): PostgreSQL 16
+
+
+def plain_row(conn, run: QueryRun):
+    """The row of a plain EXPLAIN (FORMAT JSON) of the run's statement; its `$n` planned generically.
+
+    PostgreSQL 16 and later: EXPLAIN (GENERIC_PLAN).  Before, the statement is prepared with
+    its parameter types (`unknown` where advisor does not know one: the server infers it, as
+    GENERIC_PLAN does), planned by EXPLAIN EXECUTE with NULLs under plan_cache_mode =
+    force_generic_plan (so the values are never looked at), and deallocated.  The version
+    is the one the server reported when the connection was made.
+
+    One difference remains: before 16, EXPLAIN EXECUTE prunes partitions at executor start-up
+    with the NULLs, and a `$n` on the partition key removes every partition from the plan.  Such
+    a plan is made again without partition pruning, which shows the partitions GENERIC_PLAN
+    shows (and those a constant on the key would have pruned at planning).
+    """
+    if not run.nparams:
+        return explain_row(conn, f"EXPLAIN (FORMAT JSON) {run.sql}")
+    if conn.info.server_version >= GENERIC_PLAN_SINCE:
+        return explain_row(conn, f"EXPLAIN (GENERIC_PLAN, FORMAT JSON) {run.sql}")
+    import psycopg
+
+    types = run.param_types or ["unknown"] * run.nparams
+    try:
+        row = _prepared_row(conn, run, types)
+    except psycopg.errors.QueryCanceled:
+        raise
+    except psycopg.Error:
+        if all(t == "unknown" for t in types):
+            raise
+        types = ["unknown"] * run.nparams  # a type from the schema the server refused
+        row = _prepared_row(conn, run, types)
+    if _pruned_at_start(row[0]):
+        row = _prepared_row(conn, run, types, prune=False)
+    return row
+
+
+def _pruned_at_start(output: Any) -> bool:
+    """Did the executor remove partitions from the plan when it started (with the NULLs of EXECUTE)?"""
+    from advisor.explain.plan import PlanError
+
+    try:
+        return any(n.subplans_removed for n in parse_plan(output).root.walk())
+    except PlanError:
+        return False  # the caller reports it
+
+
+_statement_names = itertools.count(1)
+
+
+def _prepared_row(conn, run: QueryRun, types: list[str], prune: bool = True):
+    """PREPARE, EXPLAIN EXECUTE, DEALLOCATE: each sent as exactly one statement (extended protocol).
+
+    In a transaction (a savepoint inside one) so the SET LOCAL of plan_cache_mode ends with it;
+    a prepared statement outlives a rollback, so it is deallocated after, whatever happened.
+    """
+    name = f"advisor_plan_{next(_statement_names)}"
+    prepared = False
+    try:
+        with conn.transaction():
+            conn.execute("SET LOCAL plan_cache_mode = force_generic_plan", prepare=False)
+            if not prune:
+                conn.execute("SET LOCAL enable_partition_pruning = off", prepare=False)
+            conn.execute(f"PREPARE {name} ({', '.join(types)}) AS {run.sql}", binary=True, prepare=False)
+            prepared = True
+            nulls = ", ".join(["NULL"] * run.nparams)
+            return conn.execute(f"EXPLAIN (FORMAT JSON) EXECUTE {name}({nulls})", binary=True,
+                                prepare=False).fetchone()
+    finally:
+        if prepared:
+            conn.execute(f"DEALLOCATE {name}", prepare=False)
 
 
 Explainer = Callable[[Any], tuple[Plan, "float | None"]]  # explain(conn) -> (plan, execution ms)
@@ -105,8 +177,7 @@ def make_explainer(run: QueryRun, analyze: bool, timeout_ms: int) -> Explainer:
                 row = explain_row(conn, f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {text}")
                 plan = parse_plan(row[0])
                 return plan, plan.execution_ms
-            row = explain_row(conn, _plain_explain(run))
-            return parse_plan(row[0]), None
+            return parse_plan(plain_row(conn, run)[0]), None
     return explain
 
 
@@ -132,7 +203,7 @@ def open_planner(conninfo: str, timeout_ms: int):
 
 def plan_only(planner, run: QueryRun) -> Plan:
     """The plan of a statement on an `open_planner` connection: one round trip."""
-    return parse_plan(explain_row(planner, _plain_explain(run))[0])
+    return parse_plan(plain_row(planner, run)[0])
 
 
 def catalog(conn) -> tuple[dict[str, float], dict[str, list[str]]]:
@@ -201,6 +272,8 @@ def new_run(query: SqlQuery, schema: Schema) -> QueryRun:
     run = QueryRun(query, sql, nparams)
     tree = parse_sql(query.text, query.dialect)
     run.facts = build_facts(tree, schema) if hasattr(tree, "find_all") else None
+    if nparams and sql == strip_statement(query.text):  # `$n` as written: the facts' parameters are these
+        run.param_types = param_types(run.facts, schema, nparams)
     return run
 
 

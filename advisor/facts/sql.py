@@ -19,6 +19,18 @@ from advisor.names import fold
 COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ, exp.NullSafeNEQ)
 RANGE_OPS = (exp.GT, exp.GTE, exp.LT, exp.LTE)
 SCOPE_NODES = (exp.Select, exp.Update, exp.Delete)
+CATALOG_SCHEMAS = {"pg_catalog", "information_schema"}
+
+
+def is_placeholder(name: str) -> bool:
+    """A name extraction put where the source had an unknown piece (`__advisor_param`, `____`)."""
+    return name.startswith("__advisor") or (bool(name) and set(name) == {"_"})
+
+
+def is_catalog(table: str, schema: str | None = None) -> bool:
+    """A system catalog or statistics view (pg_class, pg_stat_activity, information_schema.tables):
+    not an application table, so no index, star or join advice applies to it."""
+    return (schema or "").lower() in CATALOG_SCHEMAS or table.lower().startswith("pg_")
 
 
 @dataclass
@@ -64,7 +76,7 @@ class Scope:
     kind: str  # select, update, delete
     node: exp.Expression
     sources: dict[str, str] = field(default_factory=dict)  # alias -> table, real tables only
-    derived: set[str] = field(default_factory=set)  # aliases of subqueries, CTEs, functions
+    derived: set[str] = field(default_factory=set)  # aliases of subqueries, CTEs, functions, catalogs
     cross_joins: set[frozenset[str]] = field(default_factory=set)  # explicit CROSS JOIN / LATERAL pairs
     predicates: list[Predicate] = field(default_factory=list)
     joins: list[JoinEdge] = field(default_factory=list)
@@ -77,6 +89,8 @@ class Scope:
     in_exists: bool = False
     has_where: bool = False
     parent: Scope | None = None
+    catalogs: set[str] = field(default_factory=set)  # aliases of system catalogs (also in derived)
+    using: dict[str, list[str]] = field(default_factory=dict)  # JOIN ... USING column -> aliases it merges
 
     def table_of(self, alias: str | None) -> str | None:
         scope: Scope | None = self
@@ -135,17 +149,24 @@ def _columns_in(root: exp.Expression | None) -> list[exp.Column]:
 
 
 def conjuncts(node: exp.Expression) -> list[exp.Expression]:
-    node = _unparen(node)
-    if isinstance(node, exp.And):
-        return conjuncts(node.this) + conjuncts(node.expression)
-    return [node]
+    return _flatten(node, exp.And)
+
+
+def _flatten(node: exp.Expression, kind: type) -> list[exp.Expression]:
+    """The operands of a chain of AND (or OR), in order. A loop, not recursion: a thousand
+    terms make a tree a thousand levels deep."""
+    out, stack = [], [node]
+    while stack:
+        node = _unparen(stack.pop())
+        if isinstance(node, kind):
+            stack += [node.expression, node.this]
+        else:
+            out.append(node)
+    return out
 
 
 def disjuncts(node: exp.Expression) -> list[exp.Expression]:
-    node = _unparen(node)
-    if isinstance(node, exp.Or):
-        return disjuncts(node.this) + disjuncts(node.expression)
-    return [node]
+    return _flatten(node, exp.Or)
 
 
 def _alias(source: exp.Expression) -> str:
@@ -254,7 +275,15 @@ class _Builder:
             if not isinstance(source, exp.Expression):
                 continue
             alias = _alias(source)
+            for ident in (join.args.get("using") or []) if join is not None else []:
+                merged = scope.using.setdefault(fold(ident), [a for a in scope.sources if a != alias][:1])
+                merged.append(alias)
             table = fold(source) if isinstance(source, exp.Table) and isinstance(source.this, exp.Identifier) else None
+            if table is not None and is_placeholder(table):
+                table = None  # an unknown piece of a statement built at run time: nothing is known of it
+            if table is not None and is_catalog(table, source.args.get("db") and source.db):
+                scope.catalogs.add(alias or table)
+                table = None  # a catalog or statistics view: as little a table of the application as a subquery
             if table is not None and table not in self.ctes:
                 scope.sources[alias or table] = table
             else:
@@ -426,6 +455,12 @@ class _Builder:
             self._add(scope, node, right, left, self._op(node, negated, flipped=True), clause, in_or, negated,
                       right_cols)
 
+    def _same_type(self, table: str | None, column: exp.Column, target: exp.Expression) -> bool:
+        if not self.schema or table is None or not isinstance(target, exp.DataType):
+            return False
+        column_type = self.schema.column_type(table, fold(column))
+        return bool(column_type) and _cast_changes_nothing(column_type, target)
+
     @staticmethod
     def _local(scope: Scope, aliases: set[str | None]) -> bool:
         return all(a is not None and (a in scope.sources or a in scope.derived) for a in aliases)
@@ -461,12 +496,46 @@ class _Builder:
         if not columns:
             return
         side = _unparen(side)
+        if isinstance(side, exp.Tuple) and len(columns) > 1 and all(isinstance(e, exp.Column) for e in side.expressions):
+            # (a, b) IN (...) / (a, b) < ($1, $2): row values a composite index on (a, b) serves
+            for column in side.expressions:
+                self._add(scope, node, column, value, op, clause, in_or, negated, [column])
+            return
         column = columns[0]
+        if is_placeholder(fold(column)):
+            return  # a column name the code fills in at run time: no rule can speak about it
         alias = self._alias_for(scope, column)
+        if alias is None and not column.table and fold(column) in scope.using:
+            # JOIN ... USING (room_id): an unqualified room_id is the merged column, equal on every side
+            for merged in scope.using[fold(column)]:
+                scope.predicates.append(Predicate(merged, scope.table_of(merged), fold(column), op, node, column,
+                                                  side, value, clause, in_or, negated))
+            return
+        if isinstance(side, exp.Cast) and side.this is column and self._same_type(scope.table_of(alias), column, side.to):
+            side = column  # a cast to the column's own type changes nothing: its index still serves
         scope.predicates.append(
             Predicate(alias, scope.table_of(alias), fold(column), op, node, column, side, value,
                       clause, in_or, negated)
         )
+
+
+_SAME_TYPE = {"bigserial": "bigint", "serial": "int", "smallserial": "smallint", "integer": "int", "int4": "int",
+              "int8": "bigint", "int2": "smallint", "timestamp with time zone": "timestamptz",
+              "character varying": "varchar", "bool": "boolean"}
+_BINARY_COERCIBLE = {("varchar", "text")}  # same operator class: the index on the column serves the cast
+
+
+def _type_key(name: str) -> str:
+    name = name.lower().strip()
+    return _SAME_TYPE.get(name, name)
+
+
+def _cast_changes_nothing(column_type: str, target: exp.DataType) -> bool:
+    if target.expressions:  # a length or precision: a coercion function, not a relabelling
+        return False
+    written = target.this.value.lower() if isinstance(target.this, exp.DataType.Type) else target.sql("postgres").lower()
+    have, want = _type_key(column_type.split("(")[0]), _type_key(written)
+    return have == want or (have, want) in _BINARY_COERCIBLE
 
 
 _FACTS: dict[tuple[int, int], tuple[exp.Expression, Schema | None, QueryFacts]] = {}

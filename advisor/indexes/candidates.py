@@ -6,6 +6,7 @@ the plan-verified advice both start from `access_of` and `candidate_for`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
@@ -111,11 +112,33 @@ def access_of(scope: Scope, alias: str, table: str, schema: Schema | None = None
 
 
 def _implies(index: IndexDef, access: Access) -> bool:
-    """A partial index is usable only when the query's own conditions include its predicate."""
+    """A partial index is usable only when the query's own conditions imply its predicate: a condition
+    the query states as well, or `col IS NOT NULL` where the query compares col with a strict operator."""
     if index.where is None:
         return True
     needed = _where_conjuncts(index.where)
-    return needed is not None and all(text in access.conjunct_texts for text in needed)
+    if needed is None:
+        return False
+    have = {_literal_casts_dropped(text) for text in access.conjunct_texts}
+    return all(text in have or _not_null_implied(text, access) for text in needed)
+
+
+_IS_NOT_NULL = re.compile(r'NOT\s+"?(\w+)"?\s+IS\s+NULL|"?(\w+)"?\s+IS\s+NOT\s+NULL', re.IGNORECASE)
+
+
+def _not_null_implied(text: str, access: Access) -> bool:
+    match = _IS_NOT_NULL.fullmatch(text.strip("() "))
+    if match is None:
+        return False
+    column = (match.group(1) or match.group(2)).lower()
+    return any(p.column == column and p.op in ("eq", "in", "range", "like", "join") and not p.in_or and not p.negated
+               for p in access.predicates)
+
+
+def _literal_casts_dropped(text: str) -> str:
+    """pg_dump writes `status = 'doing'::text` (or `'todo'::job_status` for an enum); the query says
+    `status = 'doing'`: a literal takes the column's type either way."""
+    return re.sub(r"CAST\(('(?:[^']|'')*'|\d+(?:\.\d+)?) AS [\w.\" ]+\)", r"\1", text)
 
 
 @lru_cache(maxsize=1024)
@@ -128,7 +151,7 @@ def _where_conjuncts(where: str) -> tuple[str, ...] | None:
         tree = sqlglot.parse_one(where, read="postgres")
     except Exception:
         return None
-    return tuple(canonical_expression(c) for c in conjuncts(tree))
+    return tuple(_literal_casts_dropped(canonical_expression(c)) for c in conjuncts(tree))
 
 
 def serving_index(schema: Schema, access: Access) -> IndexDef | None:

@@ -26,13 +26,15 @@ RANGE_OPS = {"$gt", "$gte", "$lt", "$lte"}
 NEGATION_OPS = {"$ne", "$nin", "$not"}
 GEO_OPS = {"$near", "$nearSphere", "$geoWithin", "$geoIntersects", "$within"}
 SARGABLE = {"eq", "in", "range", "prefix", "elem"}
+BOUNDING = {"range", "prefix", "elem", "in", "ne"}  # give index bounds short of one point
 ID_INDEX = IndexDef(name="_id_", table="", keys=(IndexKey("_id"),), unique=True, method="mongo")
 
 
 @dataclass
 class Pred:
     field: str
-    kind: str  # eq, in, range, prefix, regex, negation, exists, null, elem, geo, text, other
+    kind: str  # eq, in, range, prefix, regex, ne ($ne / $nin: bounds around the values), negation, exists,
+    # null, elem, geo, text, other
     value: Any
     path: tuple  # where it was written, relative to the query's spans
     n_in: int | None = None  # number of values of an $in, when known
@@ -40,6 +42,10 @@ class Pred:
     @property
     def sargable(self) -> bool:
         return self.kind in SARGABLE or self.kind == "null"
+
+    @property
+    def negative(self) -> bool:
+        return self.kind in ("negation", "ne")
 
     @property
     def equality(self) -> bool:
@@ -80,22 +86,23 @@ def _classify(fieldname: str, value: Any, path: tuple) -> list[Pred]:
                     preds.append(Pred(fieldname, "in", arg, p, n_in=n))
             elif op in RANGE_OPS:
                 preds.append(Pred(fieldname, "range", arg, p))
+            elif op in ("$ne", "$nin") and not isinstance(arg, (dict, Regex)) and \
+                    not (isinstance(arg, list) and any(isinstance(a, (dict, Regex)) for a in arg)):
+                preds.append(Pred(fieldname, "ne", arg, p))  # the index bounds everything but the values
             elif op in NEGATION_OPS:
-                if op == "$not" and isinstance(arg, dict) and not any(k in NEGATION_OPS for k in arg):
-                    preds.append(Pred(fieldname, "negation", arg, p))
-                else:
-                    preds.append(Pred(fieldname, "negation", arg, p))
+                preds.append(Pred(fieldname, "negation", arg, p))
             elif op == "$exists":
                 preds.append(Pred(fieldname, "exists" if arg not in (False, 0) else "null", arg, p))
             elif op == "$regex":
                 pattern = arg.pattern if isinstance(arg, Regex) else arg
-                flags = (arg.flags if isinstance(arg, Regex) else "") + str(value.get("$options", "") or "")
+                options = value.get("$options", "")
+                flags = (arg.flags if isinstance(arg, Regex) else "") + (options if isinstance(options, str) else "")
                 if isinstance(pattern, str):
-                    rx = Regex(pattern, flags if isinstance(flags, str) else "")
+                    rx = Regex(pattern, flags)
                     kind = "prefix" if rx.anchored and not rx.case_insensitive else "regex"
                     preds.append(Pred(fieldname, kind, rx, p))
                 else:
-                    preds.append(Pred(fieldname, "regex", pattern, p))
+                    preds.append(Pred(fieldname, _runtime_regex_kind(pattern, flags, options), pattern, p))
             elif op == "$options":
                 continue
             elif op == "$elemMatch":
@@ -110,6 +117,25 @@ def _classify(fieldname: str, value: Any, path: tuple) -> list[Pred]:
     if value is None:
         return [Pred(fieldname, "null", value, path)]
     return [Pred(fieldname, "eq", value, path)]
+
+
+ESCAPERS = ("escape", "quote")  # a call named like these returns its input with ^ and $ escaped
+
+
+def _runtime_regex_kind(pattern: Any, flags: str, options: Any) -> str:
+    """A pattern built at run time: "prefix" when it starts with a literal ^ ('^' + escape(q)),
+    "regex" when advisor knows it does not (an escaped value, a literal without ^), else "other"."""
+    text = pattern.text.strip() if isinstance(pattern, Placeholder) else ""
+    if not isinstance(options, str) or not text:
+        return "other"
+    if text[:1] in "'\"`" and not text.startswith("`${"):
+        if text[1:2] == "^":
+            return "regex" if "i" in flags else "prefix"
+        return "regex"
+    call = text.split("(", 1)[0].rsplit(".", 1)[-1].lower()
+    if "(" in text and any(word in call for word in ESCAPERS):
+        return "regex"
+    return "other"
 
 
 def analyse_filter(flt: Any, base: tuple = ("filter",)) -> FilterInfo:
@@ -181,7 +207,7 @@ def _partial_satisfied(index: IndexDef, info: FilterInfo) -> bool:
     by_field: dict[str, list[Pred]] = {}
     for p in info.preds:
         by_field.setdefault(p.field, []).append(p)
-    for key, cond in pfe.items():
+    for key, cond in _conjuncts(pfe):
         preds = by_field.get(key, [])
         if isinstance(cond, dict) and cond.get("$exists") in (True, 1):
             if not any(p.kind in ("eq", "in", "range", "prefix", "exists", "elem") for p in preds):
@@ -189,10 +215,25 @@ def _partial_satisfied(index: IndexDef, info: FilterInfo) -> bool:
         elif isinstance(cond, dict) and set(cond) & (RANGE_OPS | {"$type"}):
             if not any(p.kind in ("eq", "range", "in") for p in preds):
                 return False
+        elif isinstance(cond, dict) and "$eq" in cond:
+            if not any(p.kind == "eq" and (p.value == cond["$eq"] or isinstance(p.value, Placeholder)) for p in preds):
+                return False
         else:
             if not any(p.kind == "eq" and (p.value == cond or isinstance(p.value, Placeholder)) for p in preds):
                 return False
     return True
+
+
+def _conjuncts(pfe: dict) -> list[tuple[str, Any]]:
+    """(field, condition) of a partialFilterExpression, its top-level $and flattened."""
+    out: list[tuple[str, Any]] = []
+    for key, cond in pfe.items():
+        if key == "$and" and isinstance(cond, list):
+            for part in cond:
+                out += _conjuncts(part) if isinstance(part, dict) else [("$and", part)]
+        else:
+            out.append((key, cond))
+    return out
 
 
 @dataclass
@@ -224,6 +265,7 @@ class Plan:
     or_path: tuple | None = None
     info: FilterInfo | None = None
     note: str = ""
+    sort_alternative: IndexDef | None = None  # another index bounds the filter and gives the order: a race
 
     def describe(self) -> str:
         if self.stage == "IXSCAN" and self.index is not None:
@@ -309,7 +351,7 @@ def evaluate(index: IndexDef, info: FilterInfo, sort: list[tuple[str, int]],
             eq_prefix += 1
             bounded += 1
             continue
-        if any(p.kind in ("range", "prefix", "elem", "in") for p in ps):
+        if any(p.kind in BOUNDING for p in ps):
             bounded += 1
         break
     uses_filter = bounded > 0
@@ -325,7 +367,7 @@ def evaluate(index: IndexDef, info: FilterInfo, sort: list[tuple[str, int]],
     for name, _ in fields:
         ps = by_field.get(name, [])
         if seen_range is None:
-            if any(p.kind in ("range", "prefix") for p in ps) and not any(p.equality for p in ps):
+            if any(p.kind in ("range", "prefix", "ne") for p in ps) and not any(p.equality for p in ps):
                 seen_range = name
             elif not ps and name not in sort_fields:
                 break
@@ -360,14 +402,19 @@ def plan_find(flt: Any, sort: Any, indexes: list[IndexDef], projection: Any = No
     cands = [c for c in (evaluate(i, info, eff_sort, projection) for i in all_indexes) if c is not None]
     best = max(cands, key=Candidate.score) if cands else None
     if best is not None and best.uses_filter:
-        return _ix_plan(best, info, sort_dict)
+        plan = _ix_plan(best, info, sort_dict)
+        if best.sort_served is False:  # an index on the same leading equality that gives the order
+            lead = index_fields(best.index)[0][0]
+            plan.sort_alternative = next((c.index for c in cands if c.sort_served and c.eq_prefix and
+                                          lead in [f for f, _ in index_fields(c.index)[:c.eq_prefix]]), None)
+        return plan
     # the and-ed predicates bound nothing: an $or can still be answered clause by clause
     if info.ors:
         ors = info.ors[0]
         branches, missing = [], []
         for n, clause in enumerate(ors):
-            merged = FilterInfo(preds=info.preds + clause.preds, ors=clause.ors, special=clause.special,
-                                unknown=clause.unknown)
+            merged = FilterInfo(preds=info.preds + clause.preds, ors=clause.ors, or_paths=clause.or_paths,
+                                special=clause.special, unknown=clause.unknown)
             sub = plan_find(None, sort, indexes, None, info=merged)
             if sub.stage in ("COLLSCAN", "UNKNOWN", "EMPTY") or (sub.stage == "IXSCAN" and sub.candidate and not sub.candidate.uses_filter):
                 missing.append((n, info.or_paths[0] + (n,)))
@@ -419,7 +466,7 @@ def esr_keys(info: FilterInfo, sort: Any) -> list[tuple[str, int]]:
     for name, direction in effective_sort(sort, info):
         add(name, direction)
     for p in info.preds:
-        if p.kind in ("range", "prefix", "elem", "in"):
+        if p.kind in BOUNDING:
             add(p.field, 1)
     return keys
 

@@ -75,6 +75,10 @@ class MongoQuery:
     lean: bool = False
     explained: bool = False  # the call is wrapped in .explain(): a diagnostic, not an application read
     partial: bool = False  # spread or computed keys: the filter is a sketch
+    streamed: bool = False  # read a batch at a time (a cursor iterated, .cursor(), .stream(), batchSize)
+    whole: bool = False  # the documents leave as they are (returned, sent, written elsewhere)
+    conditional: tuple = ()  # filter keys the code sets only under a condition (`if (x) query.k = ...`)
+    used: tuple = ()  # the only fields the code reads from the result, when it visibly reads only some
     text: str = ""  # the call as written (first lines)
     spans: dict[tuple, Location] = field(default_factory=dict)
 
@@ -101,14 +105,37 @@ def mongo_default_index_name(keys: list[tuple[str, Any]]) -> str:
     return "_".join(f"{k}_{v}" for k, v in keys)
 
 
+# mongoose's pluralize (lib/helpers/pluralize.js): the first rule that matches, on the lower-cased name
+_PLURAL_RULES = [(r"(m)an$", r"\1en"), (r"(pe)rson$", r"\1ople"), (r"(child)$", r"\1ren"), (r"^(ox)$", r"\1en"),
+                 (r"(ax|test)is$", r"\1es"), (r"(octop|vir)us$", r"\1i"), (r"(alias|status)$", r"\1es"),
+                 (r"(bu)s$", r"\1ses"), (r"(buffal|tomat|potat)o$", r"\1oes"), (r"([ti])um$", r"\1a"),
+                 (r"sis$", "ses"), (r"(?:([^f])fe|([lr])f)$", r"\1\2ves"), (r"(hive)$", r"\1s"),
+                 (r"([^aeiouy]|qu)y$", r"\1ies"), (r"(x|ch|ss|sh)$", r"\1es"), (r"(matr|vert|ind)ix|ex$", r"\1ices"),
+                 (r"([m|l])ouse$", r"\1ice"), (r"(kn|w|l)ife$", r"\1ives"), (r"(quiz)$", r"\1zes"), (r"s$", "s"),
+                 (r"([^a-z])$", r"\1"), (r"$", "s")]
+_UNCOUNTABLE = {"advice", "energy", "excretion", "digestion", "cooperation", "health", "justice", "labour",
+                "machinery", "equipment", "information", "pollution", "sewage", "paper", "money", "species",
+                "series", "rain", "rice", "fish", "sheep", "moose", "deer", "news", "expertise", "status", "media"}
+
+
 def pluralize(model: str) -> str:
-    """Mongoose's default collection name for a model (the common cases of its rules)."""
+    """Mongoose's default collection name for a model (Person -> people, Address -> addresses)."""
+    import re
+
     name = model.lower()
-    if name.endswith(("s", "x", "z", "ch", "sh")):
-        return name + "es"
-    if len(name) > 1 and name.endswith("y") and name[-2] not in "aeiou":
-        return name[:-1] + "ies"
-    return name + "s"
+    if name in _UNCOUNTABLE:
+        return name
+    for pattern, repl in _PLURAL_RULES:
+        if re.search(pattern, name):
+            return re.sub(pattern, lambda m: _expand(m, repl), name, count=1)
+    return name
+
+
+def _expand(match, repl: str) -> str:
+    """A JS replacement string: a group that did not take part is empty."""
+    for i in range(1, match.re.groups + 1):
+        repl = repl.replace(f"\\{i}", match.group(i) or "")
+    return repl
 
 
 def normalise_collection(name: str) -> str:

@@ -37,6 +37,7 @@ def finding_dict(finding) -> dict:
         "help": finding.help,
         "fix": finding.fix,
         "evidence": finding.evidence,
+        "confidence": finding.confidence,
         "metrics": finding.metrics,
         "fingerprint": finding.fingerprint,
         "suppressed": finding.suppressed,

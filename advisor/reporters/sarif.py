@@ -43,7 +43,8 @@ def _result(finding, rule_index: dict[str, int]) -> dict:
             }
         }],
         "partialFingerprints": {"advisorFingerprint/v1": finding.fingerprint},
-        "properties": {"evidence": finding.evidence, **({"fix": finding.fix} if finding.fix else {}),
+        "properties": {"evidence": finding.evidence, "confidence": finding.confidence,
+                       **({"fix": finding.fix} if finding.fix else {}),
                        **({"metrics": finding.metrics} if finding.metrics else {})},
     }
     if finding.suppressed:

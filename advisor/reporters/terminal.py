@@ -15,12 +15,12 @@ from advisor import catalogue
 STYLES = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
-def _source_lines(path: str, cache: dict[str, list[str]]) -> list[str]:
+def _source_lines(path: str, cache: dict[str, list[str]], unread: set[str] = frozenset()) -> list[str]:
     if path not in cache:
-        try:
-            cache[path] = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
-        except OSError:
-            cache[path] = []
+        from advisor.files import read_text  # bounded, never blocks on a pipe
+
+        text = None if path in unread else read_text(Path(path))[0]  # a file advisor skipped is not shown
+        cache[path] = text.splitlines() if text else []
     return cache[path]
 
 
@@ -73,7 +73,7 @@ def render(report, out) -> None:
                 f"[bold]{escape(path)}:{loc.line}:{loc.col}[/] [{STYLES[f.severity]}]{f.rule}[/] "
                 f"[dim]{spec.name if spec else ''}[/] {escape(f.message)}"
             )
-            for line in _frame(f, _source_lines(path, cache), escape):
+            for line in _frame(f, _source_lines(path, cache, getattr(report, "unread", set())), escape):
                 console.print(line)
             if f.help:
                 console.print(f"  [green]help:[/] {escape(f.help)}")

@@ -12,13 +12,9 @@ from advisor.ir import Schema, SourceFile, SqlQuery
 
 def schema_files(config: Config) -> list[Path]:
     """The files the config's `schema` patterns name, in order; a pattern that matches none is an error."""
-    files: list[Path] = []
-    for pattern in config.schema:
-        matched = sorted(p for p in config.root.glob(pattern) if p.is_file())
-        if not matched:
-            raise ConfigError(f"{config.label}: schema pattern {pattern!r} matches no file under {config.root}")
-        files += [p for p in matched if p not in files]
-    return files
+    from advisor import files
+
+    return files.schema_files(config)  # regular files inside the project only
 
 
 def assemble(config: Config, checked: list[SourceFile]) -> tuple[Schema, list[SqlQuery]]:
@@ -36,7 +32,7 @@ def assemble(config: Config, checked: list[SourceFile]) -> tuple[Schema, list[Sq
         if shown in by_path:
             queries += [q for q in by_path[shown].queries if isinstance(q, SqlQuery)]
             continue
-        text, error = read_text(path)
+        text, error = read_text(path, config.max_file_size)
         if text is None:
             raise ConfigError(f"{shown}: {error}")
         queries += extract_sql(shown, text, config.dialect, source="schema")
@@ -45,6 +41,20 @@ def assemble(config: Config, checked: list[SourceFile]) -> tuple[Schema, list[Sq
         if source.path.endswith(".sql") and source.path not in seen:
             queries += [q for q in source.queries if isinstance(q, SqlQuery)]
     schema = schema_from_queries(queries)
+    schema.files = seen
+    schema.tiny = tiny_tables(config)
     for source in checked:
         schema.indexes += source.indexes
     return schema, read
+
+
+def tiny_tables(config: Config) -> set[str]:
+    """Tables whose configured row count ([seed.tables.t] rows) is below explain's large_table_rows:
+    a scan of them is cheap, so no index is advised for them."""
+    from advisor.seed.settings import explain_settings, seed_settings
+
+    try:
+        rows, large = seed_settings(config).tables, explain_settings(config).large_table_rows
+    except ConfigError:
+        return set()  # reported where the settings are used
+    return {table for table, count in rows.items() if count < large}

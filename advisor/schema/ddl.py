@@ -6,6 +6,7 @@ DROP INDEX or ALTER TABLE changes what earlier statements declared.
 
 from __future__ import annotations
 
+import re
 from typing import Iterable
 
 from sqlglot import exp
@@ -56,9 +57,17 @@ def canonical_expression(node: exp.Expression) -> str:
 
 
 class SchemaBuilder:
+    """Replays DDL as PostgreSQL would, per object name.
+
+    A project often declares one object more than once: a schema snapshot next to the migrations
+    that built it, release snapshots side by side, `IF NOT EXISTS`.  A second definition of a name
+    is the same object (PostgreSQL would refuse to create it twice), never a second index.
+    """
+
     def __init__(self) -> None:
         self.schema = Schema()
         self._auto_names: dict[str, int] = {}
+        self._dropped: set[str] = set()  # table names a DROP TABLE removed
 
     # -- helpers --------------------------------------------------------------
 
@@ -67,13 +76,37 @@ class SchemaBuilder:
             self.schema.tables[name] = Table(name)
         return self.schema.tables[name]
 
+    def _index_named(self, name: str) -> IndexDef | None:
+        return next((i for i in self.schema.indexes if i.name == name), None)
+
+    def _add_index(self, index: IndexDef, if_not_exists: bool = False) -> None:
+        same = self._index_named(index.name)
+        if same is None and index.constraint:
+            # the same constraint, named differently by two declarations of the table
+            same = next((i for i in self.schema.indexes if i.constraint and i.table == index.table
+                         and i.keys == index.keys and i.primary == index.primary), None)
+        if same is None:
+            self.schema.indexes.append(index)
+        elif same.table == index.table and index.location is not None and (
+                not if_not_exists or not _checked_kind(same.location)):
+            # the same object declared again: it stays one object, reported where it was last declared
+            # (a migration the project still edits rather than the snapshot it regenerates), or at
+            # least in a .sql file, which advisor reports on (a `full.sql.postgres` dump it does not)
+            same.location = index.location
+
     def _constraint_index(self, table: str, columns: Iterable[str], *, primary: bool, name: str | None,
                           location: Location | None) -> None:
         columns = tuple(columns)
+        if primary and any(i.primary and i.table == table for i in self.schema.indexes):
+            return  # a table has one primary key: a second is the first declared again
         if not name:
             suffix = "pkey" if primary else "_".join(columns) + "_key"
-            name = f"{table}_{suffix}"
-        self.schema.indexes.append(
+            name = base = f"{table}_{suffix}"
+            count = 0
+            while (taken := self._index_named(name)) is not None and taken.table != table:
+                count += 1  # PostgreSQL picks the next free name (a renamed table keeps its index names)
+                name = f"{base}{count}"
+        self._add_index(
             IndexDef(name=name, table=table, keys=tuple(IndexKey(c) for c in columns), unique=True,
                      primary=primary, location=location, constraint=True)
         )
@@ -85,37 +118,81 @@ class SchemaBuilder:
             kind = (tree.args.get("kind") or "").upper()
             if kind == "TABLE":
                 self._create_table(tree, query)
+            elif kind == "VIEW":
+                self._create_view(tree, query)
             elif kind == "INDEX":
                 self._create_index(tree, query)
-        elif isinstance(tree, exp.Alter) and (tree.args.get("kind") or "").upper() == "TABLE":
-            self._alter_table(tree, query)
+        elif isinstance(tree, exp.Alter):
+            kind = (tree.args.get("kind") or "").upper()
+            if kind == "TABLE":
+                self._alter_table(tree, query)
+            elif kind == "INDEX":
+                self._alter_index(tree)
         elif isinstance(tree, exp.Drop):
             kind = (tree.args.get("kind") or "").upper()
             names = {_name(t) for t in tree.args.get("tables") or [tree.this] if t is not None}
             if kind == "INDEX":
-                self.schema.indexes = [i for i in self.schema.indexes if i.name not in names]
-            elif kind == "TABLE":
+                self._drop_indexes(names, query)
+            elif kind in ("TABLE", "VIEW"):
                 for name in names:
-                    self.schema.tables.pop(name, None)
+                    if self.schema.tables.pop(name, None) is not None:
+                        self._dropped.add(name)
+                    self.schema.gaps.pop(name, None)
                 self.schema.indexes = [i for i in self.schema.indexes if i.table not in names]
+
+    def _drop_indexes(self, names: set[str], query: SqlQuery) -> None:
+        for index in [i for i in self.schema.indexes if i.name in names]:
+            declared = index.location.path if index.location is not None else None
+            if declared and declared != query.location.path and self._snapshot(declared):
+                # a migration dropping what a schema snapshot declares: it may be one the snapshot already
+                # folds in (replayed after it), or a later one; advisor cannot tell, so the table is not known
+                self.schema.gaps.setdefault(index.table, f"{query.location} drops index {index.name}, which the "
+                                                         f"schema snapshot {declared} declares")
+                continue
+            self.schema.indexes.remove(index)
+
+    def _snapshot(self, path: str) -> bool:
+        """A file that creates many tables: a schema dump rather than one migration."""
+        return sum(1 for t in self.schema.tables.values() if t.location is not None and t.location.path == path) >= 5
 
     def _create_table(self, tree: exp.Create, query: SqlQuery) -> None:
         target = tree.this
         name = _name(target)
         table = self._table(name)
-        table.location = query.location
+        if table.location is not None and tree.args.get("exists"):
+            return  # CREATE TABLE IF NOT EXISTS of a table that exists: nothing happens
+        table.location = table.location or query.location  # declared again: the same table
         for prop in (tree.args.get("properties") or exp.Properties()).expressions:
             if isinstance(prop, exp.PartitionedByProperty):
                 table.partition_by = sql_text(prop.this)
             elif isinstance(prop, exp.PartitionedOfProperty):
                 table.partition_of = _name(prop.this)
+            elif isinstance(prop, exp.TemporaryProperty):
+                table.temporary = True
+            elif isinstance(prop, exp.InheritsProperty):
+                self.schema.gaps[name] = "it inherits columns and indexes from another table"
         if not isinstance(target, exp.Schema):
             return
         for item in target.expressions:
             if isinstance(item, exp.ColumnDef):
                 self._column(table, item, query)
+            elif isinstance(item, exp.LikeProperty):
+                self.schema.gaps[name] = f"it copies its definition from {_name(item.this)} (LIKE)"
             else:
                 self._table_constraint(table, item, query)
+
+    def _create_view(self, tree: exp.Create, query: SqlQuery) -> None:
+        target = tree.this
+        table = self._table(_name(target))
+        table.location = table.location or query.location
+        properties = (tree.args.get("properties") or exp.Properties()).expressions
+        table.kind = "materialized view" if any(isinstance(p, exp.MaterializedProperty) for p in properties) else "view"
+        body = tree.args.get("expression")
+        names = [fold(e) for e in target.expressions] if isinstance(target, exp.Schema) else \
+            [e.alias_or_name for e in body.expressions] if isinstance(body, exp.Select) else []
+        for name in names:
+            if name and name != "*":
+                table.columns.setdefault(name.lower(), Column(name.lower(), ""))
 
     def _column(self, table: Table, item: exp.ColumnDef, query: SqlQuery) -> None:
         column = Column(fold(item.this), _type_name(item.args.get("kind")))
@@ -135,9 +212,12 @@ class SchemaBuilder:
             elif isinstance(kind, exp.Reference):
                 ref = kind.this
                 ref_cols = tuple(_name(c) for c in ref.expressions) if isinstance(ref, exp.Schema) else ()
-                table.foreign_keys.append(
-                    ForeignKey(table.name, (column.name,), _name(ref), ref_cols, query.location)
-                )
+                self._foreign_key(table, ForeignKey(table.name, (column.name,), _name(ref), ref_cols, query.location))
+
+    @staticmethod
+    def _foreign_key(table: Table, fk: ForeignKey) -> None:
+        if not any(f.columns == fk.columns and f.ref_table == fk.ref_table for f in table.foreign_keys):
+            table.foreign_keys.append(fk)
 
     def _table_constraint(self, table: Table, item: exp.Expression, query: SqlQuery) -> None:
         name = None
@@ -148,7 +228,7 @@ class SchemaBuilder:
         for part in parts:
             if isinstance(part, exp.PrimaryKey):
                 cols = tuple(_name(c) for c in part.expressions)
-                table.primary_key = cols
+                table.primary_key = table.primary_key or cols
                 for c in cols:
                     if c in table.columns:
                         table.columns[c].not_null = True
@@ -162,21 +242,90 @@ class SchemaBuilder:
                 ref = part.args.get("reference")
                 ref_schema = ref.this if ref is not None else None
                 ref_cols = tuple(_name(c) for c in ref_schema.expressions) if isinstance(ref_schema, exp.Schema) else ()
-                table.foreign_keys.append(
-                    ForeignKey(table.name, tuple(_name(c) for c in part.expressions), _name(ref_schema),
-                               ref_cols, query.location)
-                )
+                self._foreign_key(table, ForeignKey(table.name, tuple(_name(c) for c in part.expressions),
+                                                    _name(ref_schema), ref_cols, query.location))
 
     def _alter_table(self, tree: exp.Alter, query: SqlQuery) -> None:
-        table = self._table(_name(tree.this))
+        name = _name(tree.this)
+        if tree.args.get("exists") and name not in self.schema.tables:
+            return  # ALTER TABLE IF EXISTS of a table never created: nothing happens
+        table = self._table(name)
         for action in tree.args.get("actions") or []:
             if isinstance(action, exp.ColumnDef):
                 self._column(table, action, query)
             elif isinstance(action, exp.AddConstraint):
                 for constraint in action.expressions:
                     self._table_constraint(table, constraint, query)
-            elif isinstance(action, exp.Drop) and (action.args.get("kind") or "").upper() == "COLUMN":
-                table.columns.pop(_name(action.this), None)
+            elif isinstance(action, exp.AlterRename):
+                self._rename_table(table, _name(action.this), query)
+            elif isinstance(action, exp.RenameColumn):
+                self._rename_column(table, _name(action.this), _name(action.args.get("to")))
+            elif isinstance(action, exp.Drop):
+                kind = (action.args.get("kind") or "").upper()
+                dropped = {_name(t) for t in action.args.get("tables") or [action.this] if t is not None}
+                if kind == "COLUMN":
+                    for column in dropped:
+                        table.columns.pop(column, None)
+                    # PostgreSQL drops the indexes that use a dropped column
+                    self.schema.indexes = [i for i in self.schema.indexes
+                                           if i.table != table.name or not _uses_any(i, dropped)]
+                elif kind == "CONSTRAINT":
+                    self.schema.indexes = [i for i in self.schema.indexes
+                                           if not (i.table == table.name and i.constraint and i.name in dropped)]
+
+    def _rename_table(self, table: Table, new: str, query: SqlQuery) -> None:
+        old = table.name
+        if not new or new == old:
+            return
+        if new in self._dropped:
+            # DROP TABLE t; ALTER TABLE new_t RENAME TO t: a table rebuilt by an old migration, often one a
+            # schema snapshot already folds in (replayed on top of it, it would drop the snapshot's indexes)
+            self.schema.gaps[new] = f"it is rebuilt by DROP TABLE and RENAME at {query.location}"
+        self.schema.tables.pop(old, None)
+        table.name = new
+        self.schema.tables[new] = table
+        if old in self.schema.gaps:
+            self.schema.gaps.setdefault(new, self.schema.gaps.pop(old))
+        for index in self.schema.indexes:
+            if index.table == old:
+                index.table = new
+        for other in self.schema.tables.values():
+            if other.partition_of == old:
+                other.partition_of = new
+            for fk in other.foreign_keys:
+                if fk.table == old:
+                    fk.table = new
+                if fk.ref_table == old:
+                    fk.ref_table = new
+
+    def _rename_column(self, table: Table, old: str, new: str) -> None:
+        if not old or not new:
+            return
+        if old in table.columns:
+            column = table.columns.pop(old)
+            column.name = new
+            table.columns[new] = column
+        def rename(cols: tuple[str, ...]) -> tuple[str, ...]:
+            return tuple(new if c == old else c for c in cols)
+
+        table.primary_key = rename(table.primary_key)
+        for fk in table.foreign_keys:
+            fk.columns = rename(fk.columns)
+        for index in self.schema.indexes:
+            if index.table == table.name:
+                index.keys = tuple(IndexKey(new, True, k.desc) if k.is_column and k.expr == old else k
+                                   for k in index.keys)
+                index.include = rename(index.include)
+
+    def _alter_index(self, tree: exp.Alter) -> None:
+        index = self._index_named(_name(tree.this))
+        for action in tree.args.get("actions") or []:
+            if index is not None and isinstance(action, exp.AlterRename):
+                new = _name(action.this)
+                existing = self._index_named(new)
+                if existing is not None and existing is not index:
+                    self.schema.indexes.remove(existing)  # renamed onto a name declared elsewhere: one object
+                index.name = new
 
     def _create_index(self, tree: exp.Create, query: SqlQuery) -> None:
         index = tree.this
@@ -190,7 +339,7 @@ class SchemaBuilder:
         using = params.args.get("using")
         where = params.args.get("where")
         name = fold(index.this) if index.this is not None else self._auto_name(table, keys)
-        self.schema.indexes.append(
+        self._add_index(
             IndexDef(
                 name=name,
                 table=table,
@@ -200,8 +349,18 @@ class SchemaBuilder:
                 include=tuple(_name(c) for c in params.args.get("include") or []),
                 method=(using.name if using is not None else "btree").lower(),
                 location=query.location,
-            )
+            ),
+            if_not_exists=bool(tree.args.get("exists")),
         )
+
+    def unreadable(self, query: SqlQuery) -> None:
+        """A schema statement advisor could not parse: the table it changes is no longer known whole."""
+        match = _DDL_TARGET.search(query.text)
+        if match is None or (match.group("alter") and not _ALTER_CHANGES_INDEXES.search(query.text)):
+            return
+        last = re.findall(r'"[^"]+"|[\w$]+', match.group("table"))[-1]
+        table = last.strip('"') if last.startswith('"') else last.lower()
+        self.schema.gaps.setdefault(table, f"advisor could not read the statement at {query.location}")
 
     def _auto_name(self, table: str, keys: tuple[IndexKey, ...]) -> str:
         base = f"{table}_{'_'.join(k.expr for k in keys if k.is_column) or 'expr'}_idx"
@@ -210,13 +369,33 @@ class SchemaBuilder:
         return base if count == 0 else f"{base}{count}"
 
 
+def _checked_kind(location: Location | None) -> bool:
+    return location is not None and location.path.lower().endswith(".sql")
+
+
+def _uses_any(index: IndexDef, columns: set[str]) -> bool:
+    """The index has one of the columns in a key, an expression, INCLUDE or its predicate."""
+    words = set(index.include)
+    for text in (*index.columns, index.where or ""):
+        words.update(w.lower() for w in re.findall(r"[A-Za-z_][\w$]*", text))
+    return bool(words & columns)
+
+
+_DDL_TARGET = re.compile(
+    r"^(?:\s*--[^\n]*\n|\s*/\*.*?\*/)*\s*(?:CREATE\s+(?:UNIQUE\s+)?INDEX\b.*?\bON\s+(?:ONLY\s+)?|(?P<alter>ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?))"
+    r"(?P<table>(?:\"[^\"]+\"|[\w$]+)(?:\.(?:\"[^\"]+\"|[\w$]+))?)",
+    re.IGNORECASE | re.DOTALL,
+)
+_ALTER_CHANGES_INDEXES = re.compile(r"\b(ADD|PRIMARY|UNIQUE|RENAME\s+TO|DROP)\b", re.IGNORECASE)
+
+
 def is_schema_statement(tree: exp.Expression) -> bool:
     if isinstance(tree, exp.Create):
-        return (tree.args.get("kind") or "").upper() in ("TABLE", "INDEX")
+        return (tree.args.get("kind") or "").upper() in ("TABLE", "INDEX", "VIEW")
     if isinstance(tree, exp.Alter):
         return True
     if isinstance(tree, exp.Drop):
-        return (tree.args.get("kind") or "").upper() in ("TABLE", "INDEX")
+        return (tree.args.get("kind") or "").upper() in ("TABLE", "INDEX", "VIEW")
     return False
 
 
@@ -227,4 +406,6 @@ def schema_from_queries(queries: Iterable[SqlQuery]) -> Schema:
         tree = parse_sql(query.text, query.dialect)
         if isinstance(tree, exp.Expression) and is_schema_statement(tree):
             builder.apply(tree, query)
+        elif not isinstance(tree, exp.Expression) or isinstance(tree, exp.Command):
+            builder.unreadable(query)
     return builder.schema

@@ -68,6 +68,8 @@ def load_schema(conn, files: list[Path], shown: dict[Path, str] | None = None,
         name = (shown or {}).get(path, str(path))
         text = path.read_text(encoding="utf-8", errors="replace")
         for query in extract_sql(name, text, source="schema"):
+            if query.origin == "function-body":
+                continue  # analysed as a query, never sent: its CREATE FUNCTION carries it
             seq = next(counter)
             body = query.text.strip()
             if not body or body.rstrip(";").strip() == "":

@@ -11,7 +11,15 @@ from advisor.discovery import display_path
 from advisor.schema.assemble import schema_files
 from advisor.seed.load import LoadError, load_schema
 from advisor.seed.scratch import remove_stale_temporary, user_target
-from advisor.seed.server import DatabaseError, Target, cache_key, connect, embedded_target, mark_seeded
+from advisor.seed.server import (
+    DatabaseError,
+    Target,
+    cache_key,
+    connect,
+    embedded_target,
+    mark_seeded,
+    recorded_load_errors,
+)
 from advisor.seed.settings import explain_settings, seed_settings
 
 
@@ -66,14 +74,7 @@ def prepare(config: Config, dsn: str | None = None, *, progress: bool = False, c
                 from advisor.seed.stats import restore_stats
 
                 prepared.notes += restore_stats(conn, seed.stats)
-        if not prepared.load_errors:
-            mark_seeded(target)
-        else:
-            # keep the errors visible on the next run too: remember them next to the data
-            mark_seeded(target)
-            if target.server is not None and not target.server.temporary:
-                (target.server.datadir / "advisor-load-errors").write_text(
-                    "\n".join(f"{e.path}\t{e.line}\t{int(e.refused)}\t{e.message}" for e in prepared.load_errors))
+        mark_seeded(target, prepared.load_errors)  # the errors are shown again when it is reused
     except BaseException:
         target.close()
         raise
@@ -103,13 +104,10 @@ def _load(conn, target: Target, files: list[Path]) -> list[LoadError]:
 
 
 def cached_load_errors(target: Target) -> list[LoadError]:
-    if target.server is None:
-        return []
-    path = target.server.datadir / "advisor-load-errors"
-    if not path.exists():
-        return []
-    out = []
-    for line in path.read_text().splitlines():
-        p, l, refused, m = line.split("\t", 3)
-        out.append(LoadError(p, int(l), m, "", refused=refused == "1"))
-    return out
+    errors = []
+    for record in recorded_load_errors(target):
+        try:
+            errors.append(LoadError(**{**record, "statement": ""}))
+        except TypeError:  # recorded by another version: seeded again when the cache key changes
+            continue
+    return errors

@@ -45,6 +45,7 @@ PREFIX = "advisor_scratch_"
 KEPT = "advisor_scratch_kept_"  # `advisor seed --keep`: the user's; never removed as stale
 _NAME = re.compile(r"advisor_scratch_([0-9a-f]{8})_(\d+)_[0-9a-f]{6}")
 DROP_TIMEOUT = "60s"
+OLDEST_SERVER = 130000  # DROP DATABASE ... WITH (FORCE)
 
 
 def host_tag() -> str:
@@ -162,8 +163,11 @@ def _create(conn, dsn: str) -> tuple[Scratch, str]:
     scratch = Scratch(dsn, name)
     on_exit(scratch, scratch.drop)
     try:
-        conn.execute(sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION "
-                             "NOBYPASSRLS CONNECTION LIMIT 32 PASSWORD {}").format(role, sql.Literal(hashed)))
+        # before 16 a NOINHERIT role does not get its own database's public schema (owned by pg_database_owner
+        # from 15 on); it is member of no other role, so INHERIT brings nothing else
+        inherit = sql.SQL("NOINHERIT" if conn.info.server_version >= 160000 else "INHERIT")
+        conn.execute(sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE {} NOREPLICATION "
+                             "NOBYPASSRLS CONNECTION LIMIT 32 PASSWORD {}").format(role, inherit, sql.Literal(hashed)))
         try:
             conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(db, role))
         except psycopg.errors.InsufficientPrivilege:
@@ -179,6 +183,9 @@ def _create(conn, dsn: str) -> tuple[Scratch, str]:
 def user_target(dsn: str) -> Target:
     """A scratch database on the user's server, run as a role without privileges; else read-only use."""
     with connect(dsn, autocommit=True) as conn:
+        if conn.info.server_version < OLDEST_SERVER:
+            raise DatabaseError(f"advisor needs PostgreSQL 13 or later for --dsn; this server is "
+                                f"{conn.info.server_version // 10000}")
         _admin_session(conn)
         notes = remove_stale(conn)
         row = conn.execute("SELECT rolsuper, rolcreaterole AND rolcreatedb FROM pg_roles "
@@ -230,7 +237,7 @@ def remove_stale_temporary() -> list[str]:
             if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid():
                 continue
             server = EmbeddedServer(entry / "pgdata")
-            kept = (server.datadir / KEPT_MARK).exists()
+            kept = (entry / KEPT_MARK).exists()  # seed --keep marks the directory it owns
             if m.group(1) == "data" and (kept or server.running_pid() is not None):
                 continue
             shutil.rmtree(entry, ignore_errors=True)

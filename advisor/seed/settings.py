@@ -24,10 +24,14 @@ cache = true                       # reuse the seeded database across runs
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from advisor.config import Config, ConfigError
+from advisor.errors import ConfigError
+
+if TYPE_CHECKING:
+    from advisor.config import Config
 
 COLUMN_KEYS = {"distinct", "null_fraction", "skew", "min", "max", "values"}
 TABLE_KEYS = {"rows", "columns"}
@@ -70,9 +74,20 @@ class ExplainSettings:
     rescan_loops: int = 1000
 
 
-def _num(value: Any, where: str, kind=(int, float)) -> Any:
+MAX_ROWS = 1_000_000_000
+# (low, high) of every number: a value outside is refused with its key, never clamped or read as "off"
+EXPLAIN_RANGES = {"threshold": (0.0, 1.0), "statement_timeout_ms": (1, 3_600_000), "large_table_rows": (0, MAX_ROWS),
+                  "min_cost": (0.0, 1e12), "misestimate_factor": (1.0, 1e9), "rescan_loops": (1, MAX_ROWS)}
+
+
+def _num(value: Any, where: str, kind=(int, float), low: float | None = None, high: float | None = None) -> Any:
     if isinstance(value, bool) or not isinstance(value, kind):
-        raise ConfigError(f"{where}: expected a number, got {value!r}")
+        what = "a whole number" if kind is int else "a number"
+        raise ConfigError(f"{where}: expected {what}, got {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{where}: {value} is not a number advisor can use")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ConfigError(f"{where}: {value} is out of range ({low:g} to {high:g})")
     return value
 
 
@@ -87,25 +102,46 @@ def _section(value: Any, where: str, keys: set[str]) -> dict:
     return value
 
 
+def _stats_path(config: Config, value: Any, where: str) -> str:
+    """The statistics file, inside the project; when it exists it must be JSON (checked now, not
+    when a database is being seeded)."""
+    import json
+
+    from advisor import files
+
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{where} stats: expected a file path")
+    path = files.config_path(config, "[seed] stats", value)
+    if path.exists():
+        try:
+            data = json.loads(files.read_config_file(config, "[seed] stats", value))
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{where} stats: {value}:{exc.lineno}: not JSON ({exc.msg}); expected the output "
+                              "of `advisor stats export`") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{where} stats: {value}: expected a JSON object from `advisor stats export`")
+    return str(path)
+
+
 def seed_settings(config: Config) -> SeedSettings:
+    from advisor import files
+
     where = f"{config.label}: [seed]"
     raw = _section(config.seed or {}, where, SEED_KEYS)
     out = SeedSettings()
     if "rows" in raw:
-        out.rows = int(_num(raw["rows"], f"{where} rows", int))
+        out.rows = int(_num(raw["rows"], f"{where} rows", int, 0, MAX_ROWS))
     if "seed" in raw:
-        out.seed = int(_num(raw["seed"], f"{where} seed", int))
+        out.seed = int(_num(raw["seed"], f"{where} seed", int, 0, 2**32 - 1))
     if "stats" in raw:
-        if not isinstance(raw["stats"], str):
-            raise ConfigError(f"{where} stats: expected a file path")
-        out.stats = str(config.root / raw["stats"])
+        out.stats = _stats_path(config, raw["stats"], where)
     csv = raw.get("csv", {})
     if not isinstance(csv, dict):
         raise ConfigError(f"{where} csv: expected a table of table = \"path\"")
     for table, path in csv.items():
-        if not isinstance(path, str):
+        if not isinstance(path, str) or not path.strip():
             raise ConfigError(f"{where} csv.{table}: expected a file path")
-        out.csv[table.lower()] = str(config.root / path)
+        out.csv[table.lower()] = str(files.config_path(config, f"[seed.csv] {table}", path))
     tables = raw.get("tables", {})
     if not isinstance(tables, dict):
         raise ConfigError(f"{where} tables: expected a table per table name")
@@ -113,26 +149,36 @@ def seed_settings(config: Config) -> SeedSettings:
         tw = f"{where} tables.{table}"
         _section(spec, tw, TABLE_KEYS)
         if "rows" in spec:
-            out.tables[table.lower()] = int(_num(spec["rows"], f"{tw}.rows", int))
-        for column, shape in (spec.get("columns") or {}).items():
-            cw = f"{tw}.columns.{column}"
-            _section(shape, cw, COLUMN_KEYS)
-            cs = ColumnShape()
-            if "distinct" in shape:
-                cs.distinct = max(1, int(_num(shape["distinct"], f"{cw}.distinct", int)))
-            if "null_fraction" in shape:
-                cs.null_fraction = float(_num(shape["null_fraction"], f"{cw}.null_fraction"))
-                if not 0 <= cs.null_fraction <= 1:
-                    raise ConfigError(f"{cw}.null_fraction: must be between 0 and 1")
-            if "skew" in shape:
-                cs.skew = float(_num(shape["skew"], f"{cw}.skew"))
-            cs.min, cs.max = shape.get("min"), shape.get("max")
-            if "values" in shape:
-                if not isinstance(shape["values"], list) or not shape["values"]:
-                    raise ConfigError(f"{cw}.values: expected a non-empty list")
-                cs.values = list(shape["values"])
-            out.columns[(table.lower(), column.lower())] = cs
+            out.tables[table.lower()] = int(_num(spec["rows"], f"{tw}.rows", int, 0, MAX_ROWS))
+        columns = spec.get("columns") or {}
+        if not isinstance(columns, dict):
+            raise ConfigError(f"{tw}.columns: expected a table per column name")
+        for column, shape in columns.items():
+            out.columns[(table.lower(), column.lower())] = _column(shape, f"{tw}.columns.{column}")
     return out
+
+
+def _column(shape: Any, cw: str) -> ColumnShape:
+    _section(shape, cw, COLUMN_KEYS)
+    cs = ColumnShape()
+    if "distinct" in shape:
+        cs.distinct = int(_num(shape["distinct"], f"{cw}.distinct", int, 1, MAX_ROWS))
+    if "null_fraction" in shape:
+        cs.null_fraction = float(_num(shape["null_fraction"], f"{cw}.null_fraction", low=0, high=1))
+    if "skew" in shape:
+        cs.skew = float(_num(shape["skew"], f"{cw}.skew", low=0, high=100))
+    for bound in ("min", "max"):
+        if bound in shape and (isinstance(shape[bound], (bool, dict, list))
+                               or (isinstance(shape[bound], float) and not math.isfinite(shape[bound]))):
+            raise ConfigError(f"{cw}.{bound}: expected a number, a date or a string, got {shape[bound]!r}")
+    cs.min, cs.max = shape.get("min"), shape.get("max")
+    if isinstance(cs.min, (int, float)) and isinstance(cs.max, (int, float)) and cs.min > cs.max:
+        raise ConfigError(f"{cw}: min {cs.min} is above max {cs.max}")
+    if "values" in shape:
+        if not isinstance(shape["values"], list) or not shape["values"] or len(shape["values"]) > 100_000:
+            raise ConfigError(f"{cw}.values: expected a non-empty list (of at most 100,000 values)")
+        cs.values = list(shape["values"])
+    return cs
 
 
 def explain_settings(config: Config) -> ExplainSettings:
@@ -144,7 +190,7 @@ def explain_settings(config: Config) -> ExplainSettings:
                 raise ConfigError(f"{where} cache: expected true or false")
             out.cache = value
         elif key in ("statement_timeout_ms", "large_table_rows", "rescan_loops"):
-            setattr(out, key, int(_num(value, f"{where} {key}", int)))
+            setattr(out, key, int(_num(value, f"{where} {key}", int, *EXPLAIN_RANGES[key])))
         else:
-            setattr(out, key, float(_num(value, f"{where} {key}")))
+            setattr(out, key, float(_num(value, f"{where} {key}", (int, float), *EXPLAIN_RANGES[key])))
     return out

@@ -78,6 +78,10 @@ def restore_stats(conn, path: str) -> list[str]:
         data = json.load(fh)
     if not isinstance(data, dict) or data.get("version") != 1:
         return [f"{path}: not an advisor statistics file (advisor stats export writes version 1)"]
+    version = conn.info.server_version
+    if version < 180000:
+        return [f"seed.stats needs PostgreSQL 18 or later to restore statistics (pg_restore_relation_stats); "
+                f"this server is {version // 10000}: planning on the seeded data's own statistics"]
     warnings: list[str] = []
 
     def on_notice(diag) -> None:

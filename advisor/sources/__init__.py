@@ -6,8 +6,8 @@ plain function from text to a SourceFile.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import PurePath
-from typing import Callable
 
 from advisor.ir import SourceFile
 from advisor.sources.suppressions import find_suppressions

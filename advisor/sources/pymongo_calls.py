@@ -17,14 +17,72 @@ INDEX_METHODS = {"create_index", "create_indexes", "ensure_index"}
 _DB_NAME = re.compile(r"(?i)^(db|database|mongo_?db|.*_db|.*db)$")
 
 
+MAX_VALUE_NODES = 5000  # syntax nodes read for one value, variables expanded
+
+
+def _pos(node: ast.AST) -> tuple[int, int]:
+    return getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
+
+
+class Names:
+    """Module-level and function-level assignments `name = value`, in file order."""
+
+    def __init__(self, tree: ast.AST):
+        self.assigned: dict[str, list[ast.AST]] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                self.assigned.setdefault(node.targets[0].id, []).append(node.value)
+        for values in self.assigned.values():
+            values.sort(key=_pos)
+        # what `self.name` holds: class attributes, `self.name = value`, a property returning a value
+        self.members: dict[str, ast.AST] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef):
+                for item in node.body:
+                    if isinstance(item, ast.Assign) and len(item.targets) == 1 and isinstance(item.targets[0], ast.Name):
+                        self.members.setdefault(item.targets[0].id, item.value)
+                    elif isinstance(item, ast.FunctionDef) and _is_property(item) and item.body and \
+                            isinstance(item.body[-1], ast.Return) and item.body[-1].value is not None:
+                        self.members.setdefault(item.name, item.body[-1].value)
+            elif isinstance(node, ast.Assign) and len(node.targets) == 1 and _self_attr(node.targets[0]):
+                self.members.setdefault(getattr(node.targets[0], "attr", ""), node.value)
+
+    def member(self, node: ast.AST) -> ast.AST | None:
+        """What `self.name` holds, when this module says."""
+        return self.members.get(getattr(node, "attr", "")) if _self_attr(node) else None
+
+    def resolve(self, use: ast.Name) -> ast.AST | None:
+        """The value last assigned before `use`, never the one `use` is part of
+        (in `flt = {"$or": [flt, x]}` the inner `flt` is the earlier value)."""
+        best = None
+        at = _pos(use)
+        for value in self.assigned.get(use.id, ()):
+            end = (getattr(value, "end_lineno", None) or _pos(value)[0], getattr(value, "end_col_offset", None) or 0)
+            if _pos(value) < at and not _pos(value) <= at < end:
+                best = value
+        return best
+
+
+def _self_attr(node: ast.AST) -> bool:
+    return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")
+
+
+def _is_property(fn: ast.FunctionDef) -> bool:
+    return any((d.id if isinstance(d, ast.Name) else d.attr if isinstance(d, ast.Attribute) else "")
+               in ("property", "cached_property") for d in fn.decorator_list)
+
+
 def _loc(path: str, node: ast.AST, index) -> Location:
     return Location(path, node.lineno, index.char_col(node.lineno, node.col_offset),
                     node.end_lineno, index.char_col(node.end_lineno, node.end_col_offset))
 
 
-def _value(node: ast.AST, path: str, index, spans: dict, p: tuple, names: dict, depth: int = 0) -> Any:
-    if depth > 12:
-        return Placeholder("unknown")
+def _value(node: ast.AST, path: str, index, spans: dict, p: tuple, names: Names, depth: int = 0,
+           budget: list | None = None) -> Any:
+    budget = budget if budget is not None else [MAX_VALUE_NODES]
+    budget[0] -= 1
+    if depth > 12 or budget[0] < 0:  # variables expanded into each other stay bounded
+        return Placeholder("unknown", "…")
     if isinstance(node, ast.Dict):
         out = {}
         for k, v in zip(node.keys, node.values):
@@ -32,20 +90,21 @@ def _value(node: ast.AST, path: str, index, spans: dict, p: tuple, names: dict, 
                 continue
             key = k.value if isinstance(k.value, str) else str(k.value)
             spans[p + (key,)] = _loc(path, k, index)
-            out[key] = _value(v, path, index, spans, p + (key,), names, depth + 1)
+            out[key] = _value(v, path, index, spans, p + (key,), names, depth + 1, budget)
         return out
     if isinstance(node, (ast.List, ast.Tuple)):
         items = []
         for i, e in enumerate(node.elts):
             spans[p + (i,)] = _loc(path, e, index)
-            items.append(_value(e, path, index, spans, p + (i,), names, depth + 1))
+            items.append(_value(e, path, index, spans, p + (i,), names, depth + 1, budget))
         return items
     if isinstance(node, ast.Constant):
         return node.value
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
         return -node.operand.value if isinstance(node.operand.value, (int, float)) else Placeholder("number")
-    if isinstance(node, ast.Name) and node.id in names and depth < 6:
-        return _value(names[node.id], path, index, spans, p, names, depth + 1)
+    resolved = names.resolve(node) if isinstance(node, ast.Name) and depth < 6 else None
+    if resolved is not None:
+        return _value(resolved, path, index, spans, p, names, depth + 1, budget)
     name = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else None
     if name in ("ASCENDING", "DESCENDING"):
         return 1 if name == "ASCENDING" else -1
@@ -61,17 +120,29 @@ def _value(node: ast.AST, path: str, index, spans: dict, p: tuple, names: dict, 
     return Placeholder("unknown", text)
 
 
-def _collection(node: ast.AST, names: dict, depth: int = 0) -> str | None:
-    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
-        return node.slice.value if _is_db(node.value) else None
+def _collection(node: ast.AST, names: Names, depth: int = 0) -> str | None:
+    if isinstance(node, ast.Subscript) and _is_db(node.value):
+        key: ast.AST = node.slice
+        if isinstance(key, ast.Name) and depth < 4:
+            key = names.resolve(key) or key
+        elif _self_attr(key) and depth < 4:
+            key = names.member(key) or key
+        return key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None
+    if isinstance(node, ast.Attribute) and _self_attr(node):  # self.messages: a property or attribute
+        held = names.member(node)
+        if held is not None and depth < 4:
+            return _collection(held, names, depth + 1)
+        m = re.fullmatch(r"_*(\w*?)_?(collection|coll|col)s?", node.attr, re.IGNORECASE)
+        return f"self.{node.attr}" if m else None
     if isinstance(node, ast.Attribute):
         return node.attr if _is_db(node.value) else None
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get_collection" \
             and node.args and isinstance(node.args[0], ast.Constant):
         return str(node.args[0].value)
     if isinstance(node, ast.Name):
-        if node.id in names and depth < 4:
-            return _collection(names[node.id], names, depth + 1)
+        resolved = names.resolve(node) if depth < 4 else None
+        if resolved is not None:
+            return _collection(resolved, names, depth + 1)
         m = re.fullmatch(r"(\w+?)_?(collection|coll)", node.id)
         if m:
             return m.group(1)
@@ -82,7 +153,7 @@ def _is_db(node: ast.AST) -> bool:
     if isinstance(node, ast.Name):
         return bool(_DB_NAME.match(node.id))
     if isinstance(node, ast.Attribute):
-        return bool(_DB_NAME.match(node.attr)) or _is_client(node.value)
+        return bool(_DB_NAME.match(node.attr)) or _is_client(node) or _is_client(node.value)
     if isinstance(node, ast.Subscript):
         return _is_client(node.value)
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
@@ -92,7 +163,7 @@ def _is_db(node: ast.AST) -> bool:
 
 def _is_client(node: ast.AST) -> bool:
     name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
-    return "client" in name.lower() or "mongo" in name.lower()
+    return "client" in name.lower() or "mongo" in name.lower() or bool(_DB_NAME.match(name))
 
 
 def _unchain(call: ast.Call):
@@ -127,18 +198,28 @@ def _sort_spec(v: Any) -> Any:
 
 
 def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
-    names: dict[str, ast.AST] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            names[node.targets[0].id] = node.value
+    from advisor.mongo.declared import class_indexes, eve_indexes
+
+    names = Names(tree)
+
+    def value(node: ast.AST) -> Any:
+        return _value(node, path, index, {}, (), names)
+
+    def where(node: ast.AST) -> Location:
+        return _loc(path, node, index)
+
+    result.indexes += eve_indexes(tree, value, where) + class_indexes(tree, value, where)
     tops = []
     inner: set[int] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Call):
             inner.add(id(node.func.value))
+    materialized: set[int] = set()  # list(coll.find(...)): every document in memory at once
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and id(node) not in inner:
             tops.append(node)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("list", "tuple", "sorted"):
+            materialized.update(id(a) for a in node.args)
     for top in tops:
         base, chain = _unchain(top)
         for i, (method, call) in enumerate(chain):
@@ -165,8 +246,12 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
             else:
                 f = args[0] if args else _kw(call, "filter")
                 q.filter = _value(f, path, index, spans, ("filter",), names) if f is not None else {}
+                if any(k.arg is None for k in call.keywords) or any(isinstance(a, ast.Starred) for a in args):
+                    q.partial = True  # find(**query): the arguments are known only at run time
+                    if f is None:
+                        q.filter = Placeholder("object", "**kwargs")
                 if method in ("find", "find_one"):
-                    proj = args[1] if len(args) > 1 else _kw(call, "projection")
+                    proj = args[1] if len(args) > 1 else _kw(call, "projection") or _kw(call, "fields")
                     if proj is not None:
                         v = _value(proj, path, index, spans, ("projection",), names)
                         q.projection = {k: 1 for k in v if isinstance(k, str)} if isinstance(v, list) else v
@@ -190,11 +275,13 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
                     spans[(method2,)] = _loc(path, call2, index)
                 elif method2 == "explain":
                     q.explained = True
+            # a pymongo cursor fetches a batch at a time unless the code lists it or calls to_list()
+            q.streamed = id(top) not in materialized and "to_list" not in [m for m, _ in chain]
             result.queries.append(q)
             break
 
 
-def _index(result: SourceFile, coll: str, method: str, call: ast.Call, path: str, index, names: dict) -> None:
+def _index(result: SourceFile, coll: str, method: str, call: ast.Call, path: str, index, names: Names) -> None:
     from advisor.mongo.indexes import make_index
 
     loc = _loc(path, call, index)

@@ -1,4 +1,4 @@
-"""SQL in Python: execute calls, SQLAlchemy text(), and SQL-looking string constants.
+"""SQL in Python: what reaches an execution call (execute, fetch, text(), raw()...).
 
 Uses the standard `ast` module: string literals keep their exact positions,
 implicit concatenation and triple-quoted strings included.  SQL assembled at
@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import ast
 import re
+from pathlib import PurePath
 
 from advisor.ir import Location, SourceFile, SqlQuery, StringBuilt, TextMap
-
-EXECUTE_METHODS = {"execute", "executemany", "exec_driver_sql", "mogrify", "executescript", "copy_expert"}
-TEXT_FUNCTIONS = {"text", "literal_column_sql", "sql"}  # sqlalchemy.text, psycopg.sql.SQL is separate
-RAW_METHODS = {"raw", "from_statement"}  # Django Model.objects.raw(...)
+from advisor.sources.python_reach import Reach, dynamic_sketch, flatten_add, literal
 
 _SQL_START = re.compile(
     r"^\s*(\(\s*)*(SELECT|WITH|INSERT\s+INTO|UPDATE\s+\S+\s+SET|DELETE\s+FROM|CREATE\s+(UNIQUE\s+)?INDEX|"
@@ -23,7 +21,6 @@ _SQL_START = re.compile(
     re.IGNORECASE,
 )
 _SELECT_SHAPE = re.compile(r"\bFROM\b|\bSET\b|\bVALUES\b|\bINTO\b|^\s*SELECT\s+\S", re.IGNORECASE)
-DYNAMIC_PLACEHOLDER = "__advisor_param"
 
 
 def looks_like_sql(text: str) -> bool:
@@ -39,15 +36,6 @@ def _call_name(func: ast.expr) -> str:
     if isinstance(func, ast.Call):
         return _call_name(func.func) + "()"
     return ""
-
-
-def _is_sql_sink(call: ast.Call) -> bool:
-    func = call.func
-    if isinstance(func, ast.Attribute):
-        return func.attr in EXECUTE_METHODS or func.attr in RAW_METHODS or func.attr == "text"
-    if isinstance(func, ast.Name):
-        return func.id in TEXT_FUNCTIONS
-    return False
 
 
 class _LineIndex:
@@ -123,94 +111,129 @@ def _string_textmap(path: str, node: ast.Constant, value: str, index: _LineIndex
     return TextMap(path, value, tuple(anchors))
 
 
-def _dynamic_sketch(node: ast.expr) -> tuple[str, str] | None:
-    """(how, sketch text) for SQL built at run time, or None for a plain literal."""
-    if isinstance(node, ast.JoinedStr):
-        parts = []
-        for value in node.values:
-            if isinstance(value, ast.Constant) and isinstance(value.value, str):
-                parts.append(value.value)
-            else:
-                parts.append(DYNAMIC_PLACEHOLDER)
-        return "f-string", "".join(parts)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and _literal(node.left) is not None:
-        text = re.sub(r"%\(?\w*\)?[sdfr]", DYNAMIC_PLACEHOLDER, _literal(node.left) or "")
-        return "%-format", text
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        pieces = _flatten_add(node)
-        if any(_literal(p) is None for p in pieces):
-            text = "".join(_literal(p) if _literal(p) is not None else DYNAMIC_PLACEHOLDER for p in pieces)
-            return "concatenation", text
-    if (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr == "format"
-        and _literal(node.func.value) is not None
-    ):
-        text = re.sub(r"\{[^{}]*\}", DYNAMIC_PLACEHOLDER, _literal(node.func.value) or "")
-        return ".format()", text
-    return None
+_NAMED_SQL = re.compile(r"(?:^|_)(?:SQL|QUERY|QUERIES|STATEMENT|STMT|DML)(?:_|$)")
 
 
-def _flatten_add(node: ast.expr) -> list[ast.expr]:
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        return _flatten_add(node.left) + _flatten_add(node.right)
-    return [node]
+def _location(path: str, node: ast.expr, index: _LineIndex) -> Location:
+    end_line, end_col = node.end_lineno or node.lineno, node.end_col_offset or node.col_offset
+    return Location(path, node.lineno, index.char_col(node.lineno, node.col_offset),
+                    end_line, index.char_col(end_line, end_col))
 
 
-def _literal(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return node.value
-    return None
+def _named_constants(tree: ast.Module, path: str) -> list[ast.Constant]:
+    """Module and class constants named as SQL (`GET_USER_SQL = "..."`), or any upper-case constant of
+    a module named as SQL (`_sql.py`, `queries.py`): executed from another module."""
+    store = _SQL_MODULE.search(PurePath(path).stem) is not None
+    bodies = [tree.body] + [n.body for n in tree.body if isinstance(n, ast.ClassDef)]
+    out = []
+    for body in bodies:
+        for node in body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                    and isinstance(node.value, ast.Constant):
+                name = node.targets[0].id
+                if _NAMED_SQL.search(name) or (store and name.isupper()):
+                    out.append(node.value)
+    return out
+
+
+_SQL_MODULE = re.compile(r"^_?(?:sql|queries|query|statements)$|_(?:sql|queries)$", re.IGNORECASE)
 
 
 def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFile:
     result = SourceFile(path=path, text=text)
+    code = text[1:] if text.startswith("\ufeff") else text  # a byte order mark is no code (and takes no column)
     try:
-        tree = ast.parse(text, filename=path)
+        tree = ast.parse(code, filename=path)
     except (SyntaxError, ValueError) as exc:
         line = getattr(exc, "lineno", None) or 1
         result.errors.append((Location(path, line, getattr(exc, "offset", None) or 1), f"Python syntax error: {exc.msg if isinstance(exc, SyntaxError) else exc}"))
         return result
-    index = _LineIndex(text)
-
-    # Names assigned once from a dynamic SQL expression, per scope: `q = f"..."; cur.execute(q)`.
-    dynamic_names: dict[str, ast.expr] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            if _dynamic_sketch(node.value) is not None:
-                dynamic_names[node.targets[0].id] = node.value
-
+    index = _LineIndex(code)
+    reach = Reach(tree)
     seen: set[int] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.JoinedStr):
-            seen.update(id(v) for v in ast.walk(node))  # f-string pieces are not queries alone
-        if not (isinstance(node, ast.Call) and _is_sql_sink(node) and node.args):
+        if not isinstance(node, ast.Call):
             continue
-        arg = node.args[0]
-        if isinstance(arg, ast.Name) and arg.id in dynamic_names:
-            arg = dynamic_names[arg.id]
-        sketch = _dynamic_sketch(arg)
-        if sketch is None or id(arg) in seen or not looks_like_sql(sketch[1]):
+        arg = reach.sink_argument(node)
+        if arg is None:
             continue
-        seen.update(id(v) for v in ast.walk(arg))
-        how, sql = sketch
-        loc = Location(path, arg.lineno, index.char_col(arg.lineno, arg.col_offset),
-                       arg.end_lineno, index.char_col(arg.end_lineno, arg.end_col_offset))
-        result.string_built.append(StringBuilt(how, _call_name(node.func), loc))
-        textmap = TextMap(path, sql, ((0, loc.line, loc.col),))
-        result.queries.append(SqlQuery(sql, loc, textmap, "python", dynamic=True, dialect=dialect))
-
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in seen:
-            if looks_like_sql(node.value):
-                textmap = _string_textmap(path, node, node.value, index)
-                loc = Location(path, node.lineno, index.char_col(node.lineno, node.col_offset),
-                               node.end_lineno, index.char_col(node.end_lineno, node.end_col_offset))
-                result.queries.append(SqlQuery(node.value, loc, textmap, "python", dialect=dialect))
+        for value in reach.strings(arg):
+            if id(value) in seen:
+                continue
+            origin = "execute-call" if value is arg else "constant-reaching-call"
+            if _add_query(result, path, value, node, origin, index, dialect, reach):
+                seen.add(id(value))
+    for value in _named_constants(tree, path):
+        if id(value) not in seen:
+            _add_query(result, path, value, None, "named-constant", index, dialect, reach)
     if "find" in text or "aggregate" in text or "index" in text:  # pymongo calls (advisor.sources.pymongo_calls)
         from advisor.sources.pymongo_calls import add_pymongo
 
         add_pymongo(result, tree, path, index)
     result.queries.sort(key=lambda q: (q.location.line, q.location.col))
     return result
+
+
+def _add_query(result: SourceFile, path: str, value: ast.expr, call: ast.Call | None, origin: str,
+               index: _LineIndex, dialect: str, reach: Reach) -> bool:
+    """Record `value` as a query when its text looks like SQL; True when it did."""
+    plain = literal(value)
+    if plain is not None:
+        if not looks_like_sql(plain):
+            return False
+        textmap = _string_textmap(path, value, plain, index)  # type: ignore[arg-type]
+        result.queries.append(SqlQuery(plain, _location(path, value, index), textmap, "python", dialect=dialect,
+                                       origin=origin, complete=not _has_format_fields(call, plain)))
+        return True
+    sketch = dynamic_sketch(value)
+    if sketch is None:
+        return False
+    how, sql = sketch
+    interpolated = _interpolated(value)
+    filled = reach.fill_constants(value)
+    if filled is not None:
+        sql, interpolated = filled
+    if not looks_like_sql(sql):
+        return False
+    loc = _location(path, value, index)
+    textmap = TextMap(path, sql, ((0, loc.line, loc.col),))
+    template = _format_template(value)
+    if template is not None:  # "... %s ..." % x, "... {} ...".format(x): the template as written,
+        sql = str(template.value)  # read with typed placeholders (advisor.parse), positions exact
+        textmap = _string_textmap(path, template, sql, index)
+        loc = _location(path, template, index)
+    if not interpolated:  # every piece is a constant of the module: f"SELECT ... FROM {TABLE}"
+        result.queries.append(SqlQuery(sql, loc, textmap, "python", dialect=dialect, origin=origin))
+        return True
+    result.string_built.append(StringBuilt(how, _call_name(call.func) if call is not None else "", loc,
+                                           interpolated))
+    result.queries.append(SqlQuery(sql, loc, textmap, "python", dynamic=True, dialect=dialect, origin=origin,
+                                   complete=False))
+    return True
+
+
+def _has_format_fields(call: ast.Call | None, literal: str) -> bool:
+    """psycopg's sql.SQL("... {} ...") is a template: its fields are filled with composed names."""
+    return call is not None and _call_name(call.func).split(".")[-1] == "SQL" and "{" in literal
+
+
+def _interpolated(node: ast.expr) -> tuple[str, ...]:
+    """The source of each value spliced into dynamic SQL (what the rules judge: a name, a quoted identifier)."""
+    if isinstance(node, ast.JoinedStr):
+        values = [v.value for v in node.values if isinstance(v, ast.FormattedValue)]
+    elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+        values = list(node.right.elts) if isinstance(node.right, ast.Tuple) else [node.right]
+    elif isinstance(node, ast.BinOp):
+        values = [p for p in flatten_add(node) if literal(p) is None]
+    elif isinstance(node, ast.Call):
+        values = list(node.args) + [k.value for k in node.keywords]
+    else:
+        values = []
+    return tuple(ast.unparse(v) for v in values)
+
+
+def _format_template(node: ast.expr) -> ast.Constant | None:
+    """The literal template of a %-format or .format() call, when it is one."""
+    base = node.left if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) else \
+        node.func.value if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) else None
+    return base if isinstance(base, ast.Constant) and isinstance(base.value, str) else None

@@ -1,15 +1,21 @@
 """Split a .sql file into statements with exact positions.
 
-A regex scanner rather than the SQL tokenizer: it only needs to know where
-strings, dollar-quoted bodies and comments start and end, and it is several
-times faster than tokenizing twice (the parser tokenizes again anyway).
+PostgreSQL files are split by a regex scanner that follows psql's lexer (strings, E-strings,
+dollar-quoted bodies, nested comments, backslash meta-commands, COPY ... FROM stdin data): it is
+several times faster than tokenizing twice (the parser tokenizes again anyway).  Other dialects
+are split on the semicolon tokens of the dialect's own sqlglot tokenizer (MySQL's backslash
+escapes, backquotes, T-SQL brackets).  Named-query files (aiosql, yesql, sqlc, PugSQL: a
+`-- name: x` line before each query, often without semicolons) are first cut at those lines.
 """
 
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from advisor.ir import SqlQuery, TextMap
+from advisor.parse import has_text_template
+from advisor.sources.function_bodies import body_queries
 
 _SCAN = re.compile(
     r"""
@@ -41,15 +47,64 @@ def _skip_block_comment(text: str, pos: int) -> int:
     return len(text)
 
 
-def split_statements(text: str) -> list[tuple[int, int]]:
+# A comment line naming the query that follows: aiosql/yesql/sqlc `-- name: get_user :one`, PugSQL
+# `-- :name x`, procrastinate's `-- fetch_job --`.
+_NAME_LINE = re.compile(
+    r"^[ \t]*--[ \t]*(?:name[ \t]*:[ \t]*[\w.-]+[!<>*#^$]*(?:[ \t]+:\w+)?|:name[ \t]+[\w.-]+(?:[ \t]+:\w+)*"
+    r"|[A-Za-z_][\w.-]*[ \t]*--)[ \t]*\r?$",
+    re.MULTILINE | re.IGNORECASE,
+)  # the whole line is the name: `-- name: the user's name` inside a CREATE TABLE is a comment
+_COPY_FROM_STDIN = re.compile(r"COPY\b[^;]*\bFROM\s+STDIN\b", re.IGNORECASE)
+_END_OF_COPY_DATA = re.compile(r"^\\\.[ \t\r]*$", re.MULTILINE)
+POSTGRES_DIALECTS = ("postgres", "postgresql")
+_ROUTINE = re.compile(r"(?:CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE)|DO)\b", re.IGNORECASE)
+
+
+def split_statements(text: str, dialect: str = "postgres") -> list[tuple[int, int]]:
     """(start, end) offsets of each statement, without its `;` or surrounding comments."""
+    first = 1 if text.startswith("\ufeff") else 0  # a UTF-8 byte order mark is not code
+    blocks = [first] + [m.start() for m in _NAME_LINE.finditer(text)] + [len(text)]
+    splitter = _split_postgres if dialect in POSTGRES_DIALECTS else _split_with_tokenizer
+    spans: list[tuple[int, int]] = []
+    for start, end in pairwise(blocks):
+        if start < end:
+            spans += splitter(text, start, end, dialect)
+    return spans
+
+
+def _split_with_tokenizer(text: str, pos: int, n: int, dialect: str) -> list[tuple[int, int]]:
+    """Statements of text[pos:n] cut at the semicolon tokens of the dialect's tokenizer."""
+    from sqlglot.dialects.dialect import Dialect
+    from sqlglot.errors import TokenError
+    from sqlglot.tokens import TokenType
+
+    try:
+        tokens = Dialect.get_or_raise(dialect).tokenizer().tokenize(text[pos:n])
+    except (TokenError, ValueError):  # an unterminated string, an unknown dialect: the PostgreSQL rules
+        return _split_postgres(text, pos, n, dialect)
+    spans: list[tuple[int, int]] = []
+    start: int | None = None
+    last_end = 0
+    for token in tokens:
+        if token.token_type == TokenType.SEMICOLON:
+            if start is not None:
+                spans.append((pos + start, pos + last_end))
+            start = None
+            continue
+        if start is None:
+            start = token.start
+        last_end = token.end + 1
+    if start is not None:
+        spans.append((pos + start, pos + last_end))
+    return spans
+
+
+def _split_postgres(text: str, pos: int, n: int, dialect: str = "postgres") -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     start: int | None = None  # offset of the first code character of the current statement
     last_code_end = 0
-    pos = 0
-    n = len(text)
     while pos < n:
-        m = _SCAN.search(text, pos)
+        m = _SCAN.search(text, pos, n)
         code_end = m.start() if m else n
         chunk = text[pos:code_end]
         stripped = chunk.strip()
@@ -69,15 +124,18 @@ def split_statements(text: str) -> list[tuple[int, int]]:
         elif kind == "meta" and start is None:
             pos = m.end()  # psql meta-command such as \connect
         elif kind == "semi":
+            pos = m.end()
             if start is not None:
                 spans.append((start, last_code_end))
+                if _COPY_FROM_STDIN.match(text, start, last_code_end):  # pg_dump data rows up to `\.`
+                    data_end = _END_OF_COPY_DATA.search(text, pos, n)
+                    pos = data_end.end() if data_end else n
             start = None
-            pos = m.end()
         else:
             if start is None:
                 start = m.start()
             if kind == "dollar":
-                close = text.find(m.group(0), m.end())
+                close = text.find(m.group(0), m.end(), n)
                 end = n if close < 0 else close + len(m.group(0))
             elif kind == "meta":
                 end = m.start() + 1  # a backslash inside a statement: just a character
@@ -99,7 +157,9 @@ def extract_sql(path: str, text: str, dialect: str = "postgres", source: str = "
     """Every statement of a SQL file as a query anchored at its first character."""
     queries = []
     line, line_start, counted = 1, 0, 0  # walk the file once: statements come in order
-    for start, end in split_statements(text):
+    if text.startswith("\ufeff"):
+        line_start = counted = 1  # the byte order mark takes no column
+    for start, end in split_statements(text, dialect):
         newlines = text.count("\n", counted, start)
         if newlines:
             line += newlines
@@ -108,8 +168,9 @@ def extract_sql(path: str, text: str, dialect: str = "postgres", source: str = "
         col = start - line_start + 1
         body = text[start:end]
         textmap = TextMap(path, body, ((0, line, col),))
-        queries.append(
-            SqlQuery(text=body, location=textmap.locate(0, len(body) - 1), textmap=textmap,
-                     source=source, dialect=dialect)
-        )
+        query = SqlQuery(text=body, location=textmap.locate(0, len(body) - 1), textmap=textmap,
+                         source=source, dialect=dialect, origin="sql-file", complete=not has_text_template(body))
+        queries.append(query)
+        if dialect in POSTGRES_DIALECTS and _ROUTINE.match(body):
+            queries += body_queries(query, _split_postgres)
     return queries

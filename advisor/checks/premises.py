@@ -1,0 +1,152 @@
+"""What a SQL rule must know before it may speak: the premises the static rules check.
+
+A rule claims something about a table, a column or a statement; these functions say whether
+the claim's premises hold (a real application table, a statement seen whole, a row already found
+by a unique key, a value that cannot be NULL) so the rules stay short and agree with each other.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from advisor.checks import QueryContext
+from advisor.checks.indexes import one_off
+from advisor.facts.sql import Predicate, Scope, conjuncts, disjuncts, is_catalog, is_placeholder
+from advisor.names import fold
+
+NOT_A_PARAMETER = object()
+
+
+def real_table(ctx: QueryContext, table: str | None) -> bool:
+    """An application table: not a catalog, and in a statement built from fragments, one the schema knows
+    (the other names there may be CTEs defined in another fragment)."""
+    if not table or is_catalog(table):
+        return False
+    return ctx.confidence == "certain" or not ctx.schema or ctx.schema.table(table) is not None
+
+
+def narrowed_elsewhere(ctx: QueryContext, scope: Scope, alias: str, table: str, besides: set[int]) -> bool:
+    """Other conditions of the scope (not in `besides`) pin the table to one row by a primary or unique
+    key: the condition at hand is a residual filter on that row, not what makes the query scan."""
+    equal = {q.column for q in scope.predicates_on(alias)
+             if id(q.node) not in besides and q.op == "eq" and not q.wrapped and not q.in_or and not q.negated}
+    return bool(equal) and any(
+        index.unique and index.where is None and all(k.is_column and k.expr in equal for k in index.keys)
+        for index in ctx.schema.indexes_on(table))
+
+
+def joined_by_index(ctx: QueryContext, scope: Scope, alias: str, table: str) -> bool:
+    """The table is reached from another table of the join through an indexed key of its own."""
+    keys = {q.column for q in scope.predicates_on(alias) if q.op == "join" and not q.wrapped}
+    return bool(keys) and any(i.method == "btree" and i.where is None and i.keys and i.keys[0].expr in keys
+                              for i in ctx.schema.indexes_on(table))
+
+
+def never_null(ctx: QueryContext, query: exp.Expression) -> bool:
+    """The subquery yields one column the schema declares NOT NULL (or filters with IS NOT NULL)."""
+    select = query.this if isinstance(query, exp.Subquery) else query
+    if not isinstance(select, exp.Select) or len(select.expressions) != 1 or select.args.get("joins"):
+        return False
+    column = select.expressions[0]
+    column = column.this if isinstance(column, exp.Alias) else column
+    from_ = select.args.get("from_") or select.args.get("from")
+    if not isinstance(column, exp.Column) or from_ is None or not isinstance(from_.this, exp.Table):
+        return False
+    where = select.args.get("where")
+    if where is not None and any(isinstance(c, exp.Is) and c.args.get("negate") and isinstance(c.expression, exp.Null)
+                                 and isinstance(c.this, exp.Column) and c.this.name == column.name
+                                 for c in conjuncts(where.this)):
+        return True  # ... WHERE col IS NOT NULL
+    table = ctx.schema.table(fold(from_.this))
+    known = table.columns.get(fold(column)) if table is not None else None
+    return known is not None and known.not_null
+
+
+def parameter_key(node: exp.Expression | None):
+    """`$1` -> "$1", `%(q)s`/`:q` -> ":q", `%s`/`?` -> None (anonymous); anything else: NOT_A_PARAMETER."""
+    while isinstance(node, (exp.Cast, exp.Paren)):
+        node = node.this
+    if isinstance(node, exp.Parameter):
+        return "$" + node.name
+    if isinstance(node, exp.Placeholder):
+        return ":" + node.name if node.name else None
+    return NOT_A_PARAMETER
+
+
+def optional_filters(scope: Scope, node: exp.Or) -> list[Predicate]:
+    """The predicates of `(:p IS NULL OR col = :p)`: a parameter's null test beside a condition on it."""
+    branches = disjuncts(node)
+    tested = set()
+    for branch in branches:
+        if isinstance(branch, exp.Is) and isinstance(branch.expression, exp.Null):
+            key = parameter_key(branch.this)
+            if key is not NOT_A_PARAMETER:
+                tested.add(key)
+    if not tested:
+        return []
+    inside = {id(n) for b in branches if not isinstance(b, exp.Is) for n in b.walk()}
+    return [p for p in scope.predicates
+            if id(p.node) in inside and p.table and not is_catalog(p.table)
+            and p.op in ("eq", "in", "range", "like")
+            and (key := parameter_key(p.value)) is not NOT_A_PARAMETER and (key in tested or key is None)]
+
+
+def pins_unique_key(ctx: QueryContext, scope: Scope) -> bool:
+    if len(scope.sources) != 1 or scope.derived:
+        return False  # with a join, one row of one table can still meet many of another
+    for alias, table in scope.sources.items():
+        equal = {p.column for p in scope.predicates_on(alias) if p.op == "eq" and not p.wrapped and not p.in_or}
+        for index in ctx.schema.indexes_on(table):
+            if index.unique and index.where is None and all(k.is_column and k.expr in equal for k in index.keys):
+                return True
+    return False
+
+
+def single_row(ctx: QueryContext, scope: Scope, alias: str) -> bool:
+    """The table is pinned to one row by equalities on a unique key: pairing with it multiplies nothing."""
+    table = scope.sources[alias]
+    equal = {p.column for p in scope.predicates_on(alias) if p.op == "eq" and not p.wrapped and not p.in_or}
+    return any(index.unique and index.where is None and all(k.is_column and k.expr in equal for k in index.keys)
+               for index in ctx.schema.indexes_on(table))
+
+
+def whole_table_write(ctx: QueryContext, target: exp.Expression) -> str | None:
+    """Why a statement without WHERE on this target is not reported: None when it is.
+
+    Only an application table advisor knows whole, outside migrations (a backfill rewrites every row
+    on purpose) is worth the claim; a temporary table or a CTE is scratch space."""
+    if not isinstance(target, exp.Table) or not isinstance(target.this, exp.Identifier):
+        return "not a table"
+    name = fold(target)
+    if is_placeholder(name):
+        return "unknown"
+    if name in ctx.facts.ctes or is_catalog(name, target.db or None) or one_off(ctx.query.location.path, ctx.schema):
+        return "not application data"
+    known = ctx.schema.table(name)
+    if known is not None and (known.temporary or known.kind == "view"):
+        return "scratch"
+    return None
+
+
+def withheld(ctx: QueryContext, target: exp.Table) -> str | None:
+    name = fold(target)
+    known = ctx.schema.table(name)
+    return None if known is not None and known.location is not None else name
+
+
+def unknown_sketch(ctx: QueryContext, target: exp.Table) -> bool:
+    """A statement built at run time: its WHERE may be one of the pieces advisor cannot see."""
+    return ctx.confidence != "certain"
+
+
+def segment(lines: list[str], loc) -> tuple[str, int]:
+    """The source text of a location's span, and the offset where it starts in the file."""
+    end_line = loc.end_line or loc.line
+    chunk = lines[loc.line - 1:end_line]
+    if not chunk:
+        return "", 0
+    offset = sum(len(line) for line in lines[:loc.line - 1]) + loc.col - 1
+    if len(chunk) == 1:
+        return chunk[0][loc.col - 1:(loc.end_col - 1) if loc.end_col else None], offset
+    text = chunk[0][loc.col - 1:] + "".join(chunk[1:-1]) + chunk[-1][:(loc.end_col - 1) if loc.end_col else None]
+    return text, offset

@@ -1,0 +1,214 @@
+"""Reading the checked repository's files: it is untrusted input.
+
+Only regular files inside the project are read: a symlink that leaves it, a symlink loop, a
+named pipe, a device or a socket is skipped with a reason (a pipe would hang the run, a link to
+/dev/zero fill the memory, a link to /etc/passwd print it in a finding). At most
+`max-file-size` bytes of a file are read; a UTF-8 byte-order mark is dropped (positions are
+counted as an editor counts them, without it). Paths written in the config resolve inside the
+project root, unless the command line says `--allow-outside`. Ignore files are read as git
+reads them: `.git/info/exclude`, then every `.gitignore` from the repository's top down.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import stat
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from advisor.errors import ConfigError
+
+if TYPE_CHECKING:
+    from advisor.config import Config
+
+DEFAULT_MAX_FILE_SIZE = 5_000_000
+MAX_BASELINE_SIZE = 200_000_000  # written by advisor itself, one line per accepted finding
+_KINDS = ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"),
+          (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a directory"))
+
+
+def inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def real(path: Path) -> Path:
+    """The absolute path of `path`'s directory without symlinks, and `path`'s own name: the link
+    itself, not what it points to (which `skip_reason` judges)."""
+    return Path(os.path.realpath(path.parent)) / path.name
+
+
+def skip_reason(path: Path, roots: tuple[Path, ...], limit: int) -> str | None:
+    """Why this file is not read (None: read it). `roots`: the resolved directories it may lie in."""
+    try:
+        target = Path(os.path.realpath(path, strict=True))
+    except OSError as exc:
+        return "a symlink loop" if exc.errno == 40 else f"cannot read file: {exc.strerror or exc}"
+    if not any(inside(target, root) for root in roots):
+        return "a symlink leading outside the project"
+    try:
+        info = os.stat(target)
+    except OSError as exc:
+        return f"cannot read file: {exc.strerror}"
+    return _kind_reason(info.st_mode) or _size_reason(info.st_size, limit)
+
+
+def _kind_reason(mode: int) -> str | None:
+    for test, kind in _KINDS:
+        if test(mode):
+            return f"not a regular file ({kind})"
+    return None if stat.S_ISREG(mode) else "not a regular file"
+
+
+def _size_reason(size: int, limit: int) -> str | None:
+    if size > limit:
+        return f"larger than max-file-size ({size:,} > {limit:,} bytes)"
+    return None
+
+
+def read_text(path: Path, limit: int = DEFAULT_MAX_FILE_SIZE) -> tuple[str | None, str | None]:
+    """(text, None), or (None, why not). Never blocks on a pipe, never reads more than `limit` + 1 bytes."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    except OSError as exc:
+        return None, "a symlink loop" if exc.errno == 40 else f"cannot read file: {exc.strerror}"
+    try:
+        info = os.fstat(fd)
+        reason = _kind_reason(info.st_mode) or _size_reason(info.st_size, limit)
+        if reason:
+            return None, reason
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        return None, f"cannot read file: {exc.strerror}"
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        return None, _size_reason(len(data), limit)
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError:
+        return None, "file is not UTF-8 text"
+
+
+def config_path(config: Config, key: str, value: str) -> Path:
+    """A path written in the config, resolved inside the project root (or refused, naming the key)."""
+    path = Path(os.path.realpath(config.root / value))
+    if not config.allow_outside and not inside(path, config.root.resolve()):
+        raise ConfigError(f"{config.label}: {key}: {value!r} is outside the project root {config.root} "
+                          "(give --allow-outside on the command line to allow it)")
+    if path.exists() and not path.is_file():  # a pipe would hang the seeding, a device never end
+        raise ConfigError(f"{config.label}: {key}: {value!r} is not a regular file")
+    return path
+
+
+def read_config_file(config: Config, key: str, value: str) -> str:
+    """The text of a file the config names (baseline, seed statistics), inside the project and bounded."""
+    path = config_path(config, key, value)
+    text, error = read_text(path, config.max_file_size)
+    if text is None:
+        raise ConfigError(f"{config.label}: {key}: {value}: {error}")
+    return text
+
+
+def schema_files(config: Config) -> list[Path]:
+    """The files the config's `schema` patterns match, all regular files inside the project."""
+    root = config.root.resolve()
+    files: list[Path] = []
+    for pattern in config.schema:
+        where = f"{config.label}: schema {pattern!r}"
+        try:
+            matched = sorted(config.root.glob(pattern))
+        except (ValueError, NotImplementedError, IndexError) as exc:
+            raise ConfigError(f"{where}: not a usable glob pattern ({exc or 'empty'})") from None
+        kept = []
+        for path in matched:
+            resolved = Path(os.path.realpath(path))
+            if not config.allow_outside and not inside(resolved, root):
+                raise ConfigError(f"{where}: {path} is outside the project root {config.root} "
+                                  "(give --allow-outside on the command line to allow it)")
+            if resolved.is_file():  # stat: pipes, devices and directories are not schema files
+                kept.append(path)
+        if not kept:
+            raise ConfigError(f"{where}: matches no file under {config.root}")
+        files += [p for p in kept if p not in files]
+    return files
+
+
+# --- ignore files -----------------------------------------------------------------------
+
+
+def git_top(directory: Path) -> Path | None:
+    for candidate in (directory, *directory.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return None
+
+
+class Ignores:
+    """Whether a path is excluded: by the config (`DEFAULT_EXCLUDE` + `exclude`, relative to the
+    project root), or by git's ignore files, where a deeper file's match wins and `!` re-includes."""
+
+    def __init__(self, config: Config, defaults: list[str]):
+        import pathspec
+
+        self._pathspec = pathspec
+        self.root = config.root.resolve()
+        self.limit = config.max_file_size
+        self.config_spec = pathspec.GitIgnoreSpec.from_lines(list(defaults) + list(config.exclude))
+        self.top = git_top(self.root) or self.root
+        self._specs: dict[Path, object | None] = {}
+        exclude = self.top / ".git" / "info" / "exclude"
+        self._info = self._load(exclude) if exclude.is_file() else None
+
+    def _load(self, path: Path):
+        if skip_reason(path, (self.top,), self.limit):
+            return None
+        text, _ = read_text(path, self.limit)
+        return self._pathspec.GitIgnoreSpec.from_lines(text.splitlines()) if text else None
+
+    def _spec(self, directory: Path):
+        if directory not in self._specs:
+            path = directory / ".gitignore"
+            self._specs[directory] = self._load(path) if os.path.lexists(path) else None
+        return self._specs[directory]
+
+    def ignored(self, path: Path) -> bool:
+        path = real(path)
+        is_dir = path.is_dir() and not path.is_symlink()
+        if inside(path, self.root) and path != self.root:
+            text = path.relative_to(self.root).as_posix()
+            if self.config_spec.match_file(text) or (is_dir and self.config_spec.match_file(text + "/")):
+                return True
+        if not inside(path, self.top) or path == self.top:
+            return False
+        decision = None
+        chain = [(self.top, self._info)] + [(d, self._spec(d)) for d in reversed(path.parents) if inside(d, self.top)]
+        for base, spec in chain:
+            if spec is None:
+                continue
+            text = path.relative_to(base).as_posix() + ("/" if is_dir else "")
+            result = spec.check_file(text)
+            if result.include is not None:
+                decision = result.include
+        return bool(decision)
+
+
+@functools.lru_cache(maxsize=8)
+def _tests_spec(patterns: tuple[str, ...]):
+    import pathspec
+
+    return pathspec.GitIgnoreSpec.from_lines(patterns)
+
+
+def is_test_path(patterns: list[str], path: Path, top: Path) -> bool:
+    """Whether `path`, found by walking `top` (a path given on the command line), lies in tests or
+    examples (`test-paths`). Matched below `top` only: `advisor check fixtures/app` checks that app."""
+    if not patterns:
+        return False
+    spec = _tests_spec(tuple(patterns))
+    try:
+        text = real(path).relative_to(os.path.realpath(top)).as_posix()
+    except ValueError:
+        return False
+    return text != "." and (spec.match_file(text) or (path.is_dir() and spec.match_file(text + "/")))

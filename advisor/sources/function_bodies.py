@@ -1,0 +1,165 @@
+"""The SQL statements inside `CREATE FUNCTION ... LANGUAGE sql | plpgsql` bodies and `DO` blocks.
+
+Queue and worker libraries keep their hottest queries there.  Every statement becomes a query
+whose positions are in the file.  In PL/pgSQL only the SQL statements count (SELECT, INSERT,
+UPDATE, DELETE, WITH, `RETURN QUERY`, `PERFORM` read as SELECT, `FOR x IN <query> LOOP`), not the
+control flow; arguments and variables become parameters.  Every rewrite keeps the text's length,
+so an offset in the rewritten statement is an offset in the file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from advisor.ir import SqlQuery, TextMap
+
+_ROUTINE = re.compile(r"\s*(?:CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE)\b|DO\b)", re.IGNORECASE)
+_BODY = re.compile(r"\bAS\s+(\$(?:[A-Za-z_]\w*)?\$)|^\s*DO\s+(?:LANGUAGE\s+\w+\s+)?(\$(?:[A-Za-z_]\w*)?\$)", re.IGNORECASE)
+_ROUTINE_NAME = re.compile(r"(?:FUNCTION|PROCEDURE)\s+(?:[\w\":]+\.)*\"?(\w+)\"?\s*\(", re.IGNORECASE)
+_LANGUAGE = re.compile(r"\bLANGUAGE\s+'?(\w+)", re.IGNORECASE)
+_START = re.compile(r"\b(?:RETURN\s+QUERY\s+)?(SELECT|WITH|INSERT|UPDATE|DELETE|PERFORM)\b", re.IGNORECASE)
+# What may stand before a statement inside PL/pgSQL: the start of the piece or a block keyword.
+_AFTER_CONTROL = re.compile(r"(?:^|\b(?:THEN|ELSE|LOOP|BEGIN|DECLARE|END(?:\s+(?:IF|LOOP|CASE))?)|>>)\s*$",
+                            re.IGNORECASE)
+_FOR_IN = re.compile(r"\bFOR\s+\w+(?:\s*,\s*\w+)*\s+IN\s*$", re.IGNORECASE)
+_LOOP = re.compile(r"\bLOOP\b", re.IGNORECASE)
+_DECLARE = re.compile(r"\bDECLARE\b(.*?)\bBEGIN\b", re.IGNORECASE | re.DOTALL)
+_FOR_VAR = re.compile(r"\bFOR\s+(\w+)\s+IN\b", re.IGNORECASE)
+_MODES = {"in", "out", "inout", "variadic"}
+_NOT_NAMES = {"begin", "declare", "end", "return", "returns", "record", "setof", "table", "new", "old"}
+
+Splitter = Callable[[str, int, int], "list[tuple[int, int]]"]
+
+
+def body_queries(query: SqlQuery, split: Splitter) -> list[SqlQuery]:
+    """The statements inside one CREATE FUNCTION / DO statement (empty for anything else)."""
+    text = query.text
+    if not _ROUTINE.match(text):
+        return []
+    body = _BODY.search(text)
+    if body is None:
+        return []
+    tag = body.group(1) or body.group(2)
+    start = body.end()
+    end = text.find(tag, start)
+    if end < 0:
+        return []
+    outside = text[:body.start()] + " " + text[end + len(tag):]
+    language_match = _LANGUAGE.search(outside)
+    language = language_match.group(1).lower() if language_match else ("plpgsql" if text.lstrip()[:2].upper() == "DO" else "")
+    if language not in ("sql", "plpgsql"):
+        return []
+    names = _argument_names(text[:body.start()])
+    routine = _ROUTINE_NAME.search(text[:body.start()])
+    if names and routine:
+        names.add(routine.group(1).lower())  # add_job.queue_name: an argument qualified by the routine's name
+    if language == "plpgsql":
+        names |= _declared_names(text[start:end])
+    spans = split(text, start, end)
+    pieces = spans if language == "sql" else [p for span in spans if (p := _plpgsql_statement(text, *span))]
+    out = []
+    for s, e in pieces:
+        sql = _as_query(text[s:e], names)
+        anchor = query.textmap.locate(s)
+        textmap = TextMap(query.textmap.path, sql, ((0, anchor.line, anchor.col),))
+        out.append(SqlQuery(sql, textmap.locate(0, len(sql) - 1), textmap, query.source, dialect=query.dialect,
+                            origin="function-body", complete=query.complete))
+    return out
+
+
+def _argument_names(head: str) -> set[str]:
+    """Names of a routine's arguments: `(p_id bigint, OUT total int, queue text = 'x')`."""
+    open_at = head.find("(")
+    if open_at < 0:
+        return set()
+    depth, args, current = 0, [], ""
+    for ch in head[open_at + 1:]:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            if depth == 0:
+                break
+            depth -= 1
+        if ch == "," and depth == 0:
+            args.append(current)
+            current = ""
+        else:
+            current += ch
+    args.append(current)
+    names = set()
+    for arg in args:
+        words = re.split(r"\s+", re.split(r"\bDEFAULT\b|=", arg, maxsplit=1, flags=re.IGNORECASE)[0].strip())
+        if words and words[0].lower() in _MODES:
+            words = words[1:]
+        if len(words) >= 2 and re.fullmatch(r"[A-Za-z_]\w*", words[0]):
+            names.add(words[0].lower())
+    return names - _NOT_NAMES
+
+
+def _declared_names(body: str) -> set[str]:
+    names = {m.group(1).lower() for m in _FOR_VAR.finditer(body)}
+    declare = _DECLARE.search(body)
+    if declare is not None:
+        for decl in declare.group(1).split(";"):
+            word = re.match(r"\s*([A-Za-z_]\w*)", decl)
+            if word:
+                names.add(word.group(1).lower())
+    return names - _NOT_NAMES
+
+
+def _plpgsql_statement(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The SQL statement within one `;`-terminated piece of PL/pgSQL, or None for control flow."""
+    piece = re.sub(_PROTECTED, lambda m: " " * len(m.group(0)), text[start:end])  # no keywords in strings
+    for m in _START.finditer(piece):
+        before = piece[:m.start()]
+        if _FOR_IN.search(before):
+            loop = _LOOP.search(piece, m.end())
+            return (start + m.start(1), start + loop.start()) if loop else None
+        if _AFTER_CONTROL.search(before):
+            if m.group(1).upper() == "WITH" and re.match(r"\s*(?:HOLD|TIME)\b", piece[m.end():], re.IGNORECASE):
+                continue
+            return start + m.start(1), end
+    return None
+
+
+_PROTECTED = r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*"
+
+
+def _as_query(sql: str, names: set[str]) -> str:
+    """PERFORM as SELECT, `INTO variables` removed, variables as parameters; same length throughout."""
+    if sql[:7].upper() == "PERFORM":
+        sql = "SELECT " + sql[7:]
+    if not names:
+        return sql
+    alternatives = "|".join(sorted((re.escape(n) for n in names), key=len, reverse=True))
+    into = re.compile(rf"{_PROTECTED}|(?<!\w)(?P<into>INTO\s+(?:STRICT\s+)?(?:{alternatives})(?:\s*\.\s*\w+)?"
+                      rf"(?:\s*,\s*(?:{alternatives})(?:\s*\.\s*\w+)?)*)(?!\w)", re.IGNORECASE)
+    sql = into.sub(lambda m: " " * len(m.group(0)) if m.group("into") and not _insert_before(sql, m.start())
+                   else m.group(0), sql)
+    variable = re.compile(rf"{_PROTECTED}|(?<![\w.$\"])(?P<var>(?:{alternatives})(?:\s*\.\s*\w+)?)(?![\w\"(])",
+                          re.IGNORECASE)
+    return variable.sub(lambda m: _parameter(sql, m) if m.group("var") else m.group(0), sql)
+
+
+def _insert_before(sql: str, at: int) -> bool:
+    return re.search(r"\b(?:INSERT|MERGE)\s*$", sql[:at], re.IGNORECASE) is not None
+
+
+def _parameter(sql: str, m: re.Match) -> str:
+    """A variable as a parameter of the same length, unless it stands where only a column can."""
+    before, after = sql[:m.start()], sql[m.end():]
+    if re.search(r"(?:\bSET\s+|,\s*)$", before, re.IGNORECASE) and re.match(r"\s*=(?!=)", after):
+        return m.group(0)  # UPDATE ... SET name = ...: the column of that name
+    if re.search(r"\bAS\s*$", before, re.IGNORECASE) or _in_insert_columns(before):
+        return m.group(0)
+    size = len(m.group(0))
+    return "$1".ljust(size) if size >= 2 else "?"
+
+
+def _in_insert_columns(before: str) -> bool:
+    """Inside the column list of `INSERT INTO t (a, b`."""
+    m = None
+    for m in re.finditer(r"\bINSERT\s+INTO\s+[\w.\":]+(?:\s+AS\s+\w+)?\s*\(", before, re.IGNORECASE):
+        pass
+    return m is not None and ")" not in before[m.end():]

@@ -1,0 +1,314 @@
+"""MongoDB calls in JavaScript / TypeScript, and the entry point for the file's MongoDB part.
+
+Finds mongoose model calls and chains (`Model.find(f).select().sort().skip().limit().lean()`),
+driver and mongosh calls (`db.collection('x').find()`, `db.x.aggregate([...])`), with what the
+code does to them in later statements (advisor.sources.js_flow); receivers are resolved by
+advisor.sources.js_receivers, index declarations read by advisor.sources.js_mongo_indexes.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from advisor.ir import Location, SourceFile
+from advisor.mongo.shape import AGGREGATE_OPS, FIND_OPS, MongoQuery, Placeholder, pluralize
+from advisor.sources.js_flow import assigned_name, iterated, later_calls, mutations, used_fields, used_whole
+from advisor.sources.js_mongo_indexes import INDEX_METHODS, index_from_call, schema_field_indexes, wrapper_indexes
+from advisor.sources.js_receivers import model_and_schema_maps, resolve_receiver
+from advisor.sources.js_syntax import JsFile, arg_list, prop_loc, read_value, string_value, unchain, unwrap
+
+QUERY_METHODS = (FIND_OPS | AGGREGATE_OPS) - {"find_one", "count_documents", "update_one", "update_many",
+                                               "replace_one", "delete_one", "delete_many", "find_one_and_update",
+                                               "find_one_and_delete", "find_one_and_replace"}
+SEQUELIZE_OPTIONS = {"where", "include", "attributes", "order", "offset", "raw", "transaction", "group",
+                     "paranoid", "lock", "nest", "subQuery", "logging", "plain"}
+
+
+def _sort_value(f: JsFile, node, path, spans, state) -> Any:
+    node = unwrap(node)
+    if node is None:
+        return None
+    if node.type in ("string", "template_string"):
+        s = string_value(f, node)
+        if s is None:
+            return Placeholder("object", f.src(node))
+        out = {}
+        for word in s.split():
+            out[word.lstrip("-+")] = -1 if word.startswith("-") else 1
+        spans[path] = f.loc(node)
+        return out
+    if node.type == "array":  # [['a', -1], ['b', 1]]
+        v = read_value(f, node, path, spans, state)
+        out = {}
+        for item in v if isinstance(v, list) else []:
+            if isinstance(item, list) and len(item) == 2 and isinstance(item[0], str):
+                out[item[0]] = -1 if item[1] in (-1, "desc", "descending") else 1
+        spans[path] = f.loc(node)
+        return out
+    v = read_value(f, node, path, spans, state)
+    spans.setdefault(path, f.loc(node))
+    if isinstance(v, dict):
+        return {k: (-1 if d in (-1, "desc", "descending") else d if isinstance(d, dict) else 1) for k, d in v.items()}
+    return v
+
+
+def _projection_value(f: JsFile, node, path, spans, state) -> Any:
+    node = unwrap(node)
+    if node.type in ("string", "template_string"):
+        s = string_value(f, node)
+        spans[path] = f.loc(node)
+        if s is None:
+            return Placeholder("object", f.src(node))
+        out = {}
+        for word in s.split():
+            if word.startswith("+"):
+                continue
+            out[word.lstrip("-")] = 0 if word.startswith("-") else 1
+        return out
+    if node.type == "array":
+        v = read_value(f, node, path, spans, state)
+        return {k: 1 for k in v if isinstance(k, str)} if isinstance(v, list) else v
+    v = read_value(f, node, path, spans, state)
+    spans.setdefault(path, f.loc(node))
+    return v
+
+
+def _apply_options(q: MongoQuery, opts: Any, f: JsFile, node, state) -> None:
+    if not isinstance(opts, dict):
+        return
+    if "sort" in opts and q.sort is None:
+        q.sort = opts["sort"] if isinstance(opts["sort"], dict) else opts["sort"]
+        q.spans[("sort",)] = q.spans.get(("options", "sort"), f.loc(node))
+    for key in ("projection", "fields"):  # driver 3.x+ / 2.x option names
+        if key in opts and q.projection is None:
+            q.projection = opts[key]
+            q.spans[("projection",)] = q.spans.get(("options", key), f.loc(node))
+    if q.projection is None and opts and all(_projection_item(v) for v in opts.values()):
+        q.projection = opts  # driver 2.x: find(query, { a: 1, b: 1 })
+        q.spans[("projection",)] = f.loc(node)
+    for key in ("skip", "limit"):
+        if key in opts and getattr(q, key) is None:
+            setattr(q, key, opts[key])
+            q.spans[(key,)] = q.spans.get(("options", key), f.loc(node))
+    if opts.get("lean") is True:
+        q.lean = True
+
+
+def _projection_item(value: Any) -> bool:
+    if isinstance(value, bool) or value in (0, 1):
+        return True
+    return isinstance(value, dict) and bool(value) and all(k in ("$slice", "$elemMatch", "$meta") for k in value)
+
+
+def _query_from_chain(f: JsFile, top, base, calls) -> MongoQuery | None:
+    for i, (method, args, call) in enumerate(calls):
+        if method in QUERY_METHODS:
+            break
+    else:
+        return None
+    if i + 1 < len(calls) and calls[i + 1][0] in ("map", "forEach", "filter", "reduce", "then") and method == "find" and \
+            not arg_list(args):
+        return None
+    arglist = arg_list(args)
+    if method in ("find", "findOne", "filter") and arglist and unwrap(arglist[0]).type in (
+            "arrow_function", "function_expression", "function"):
+        return None  # Array.prototype.find
+    receiver = resolve_receiver(f, base, calls[:i])
+    if receiver is None:
+        return None
+    collection, model, driver = receiver
+    spans: dict = {}
+    state: dict = {"partial": False}
+    text = f.src(top)
+    q = MongoQuery(collection=collection, operation=method, location=f.loc(call), source="js", model=model,
+                   driver=driver, text=text if len(text) < 2000 else text[:2000], spans=spans)
+    q.location = Location(f.path, call.start_point[0] + 1, f.col(*call.start_point),
+                          top.end_point[0] + 1, f.col(*top.end_point))
+    fn = unwrap(call.child_by_field_name("function"))
+    if fn is not None and fn.type == "member_expression":
+        prop = fn.child_by_field_name("property")
+        if prop is not None:
+            q.location = Location(f.path, prop.start_point[0] + 1, f.col(*prop.start_point),
+                                  top.end_point[0] + 1, f.col(*top.end_point))
+    spans[()] = q.location
+
+    def arg(n: int):
+        return arglist[n] if len(arglist) > n else None
+
+    if method in AGGREGATE_OPS:
+        if arg(0) is not None:
+            q.pipeline = read_value(f, arg(0), ("pipeline",), spans, state)
+        else:
+            q.pipeline = Placeholder("array", "builder")
+            state["partial"] = True
+    elif method == "findById" or method in ("findByIdAndUpdate", "findByIdAndDelete"):
+        q.filter = {"_id": read_value(f, arg(0), ("filter", "_id"), spans, state) if arg(0) is not None else Placeholder("objectid")}
+        if method == "findById" and arg(1) is not None:
+            q.projection = _projection_value(f, arg(1), ("projection",), spans, state)
+    elif method == "distinct":
+        q.filter = read_value(f, arg(1), ("filter",), spans, state) if arg(1) is not None else {}
+    else:
+        q.filter = read_value(f, arg(0), ("filter",), spans, state) if arg(0) is not None else {}
+        if isinstance(q.filter, dict) and q.filter and set(q.filter) <= SEQUELIZE_OPTIONS:
+            return None  # findOne({ where, include, attributes }): Sequelize, not MongoDB
+        if arg(0) is not None:
+            spans[("filter",)] = f.loc(unwrap(arg(0)))
+        if method in ("find", "findOne") and arg(1) is not None:
+            if driver:
+                _apply_options(q, read_value(f, arg(1), ("options",), spans, state), f, arg(1), state)
+            else:
+                q.projection = _projection_value(f, arg(1), ("projection",), spans, state)
+                if arg(2) is not None:
+                    _apply_options(q, read_value(f, arg(2), ("options",), spans, state), f, arg(2), state)
+        elif method in ("findOneAndUpdate", "findOneAndDelete", "findOneAndReplace", "updateOne", "updateMany"):
+            opt = arg(2) if method != "findOneAndDelete" else arg(1)
+            if opt is not None:
+                _apply_options(q, read_value(f, opt, ("options",), spans, state), f, opt, state)
+    if arg(0) is not None and method not in AGGREGATE_OPS:
+        _merge_mutations(f, q, arg(0), call, ("filter",), spans, state)
+    elif arg(0) is not None:
+        _merge_mutations(f, q, arg(0), call, ("pipeline",), spans, state)
+    cursor = calls[i + 1:]
+    holder = assigned_name(f, top)
+    if holder is not None:
+        cursor = cursor + later_calls(f, holder, top)
+    for method2, args2, call2 in cursor:
+        _cursor_call(f, q, method, method2, args2, call2, spans, state)
+    q.streamed = q.streamed or iterated(f, holder, top)
+    q.whole = used_whole(f, top)
+    q.used = used_fields(f, top, calls[i + 1:]) or ()
+    q.partial = state["partial"]
+    return q
+
+
+STREAMING = {"cursor", "stream", "batchSize", "forEach", "eachAsync", "next", "hasNext", "tryNext", "pipe",
+             "addCursorFlag", "readBufferedDocuments"}
+
+
+def _merge_mutations(f: JsFile, q: MongoQuery, node, call, root: tuple, spans: dict, state: dict) -> None:
+    """A filter or pipeline variable changed before the call: keys set are merged, stages pushed are
+    appended; a key set under a condition is noted (rules judge the filter with and without it); any
+    other change, or a stage pushed under a condition, marks the shape partial."""
+    node = unwrap(node)
+    if node is None or node.type != "identifier":
+        return
+    declared = f.resolve(f.src(node), node.start_byte)
+    if declared is None:
+        return
+    value = q.filter if root == ("filter",) else q.pipeline
+    for m in mutations(f, f.src(node), declared, call):
+        if m.kind == "set" and isinstance(value, dict) and m.key is not None:
+            value[m.key] = read_value(f, m.values[0], root + (m.key,), spans, state)
+            if m.conditional:  # rules judge the filter with and without it
+                q.conditional = (*q.conditional, m.key)
+            continue
+        if m.kind == "push" and isinstance(value, list):
+            value += [read_value(f, v, root + (len(value) + n,), spans, state) for n, v in enumerate(m.values)]
+        if m.conditional or m.kind == "other" or not isinstance(value, (dict, list)):
+            state["partial"] = True
+
+
+WHERE_OPS = {"equals": None, "gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte", "in": "$in", "nin": "$nin",
+             "ne": "$ne", "regex": "$regex", "exists": "$exists", "elemMatch": "$elemMatch", "size": "$size",
+             "all": "$all", "mod": "$mod"}
+
+
+def _cursor_call(f: JsFile, q: MongoQuery, method: str, method2: str, args2, call2, spans: dict,
+                 state: dict) -> None:
+    """One call on the query's cursor (chained, or on the variable that holds it)."""
+    a2 = arg_list(args2)
+    first = a2[0] if a2 else None
+    if method2 in STREAMING:
+        q.streamed = True
+    if method2 == "sort" and first is not None:
+        if len(a2) == 2 and unwrap(first).type == "string":  # cursor.sort('field', -1)
+            field = string_value(f, unwrap(first))
+            d = read_value(f, a2[1], ("sort",), {}, state)
+            q.sort = {field: -1 if d in (-1, "desc", "descending") else 1}
+        else:
+            q.sort = _sort_value(f, first, ("sort",), spans, state)
+        spans[("sort",)] = prop_loc(f, call2)
+    elif method2 in ("select", "project", "projection") and first is not None:
+        q.projection = _projection_value(f, first, ("projection",), spans, state)
+        spans[("projection",)] = prop_loc(f, call2)
+    elif method2 in ("skip", "limit") and first is not None:
+        setattr(q, method2, read_value(f, first, (method2,), spans, state))
+        spans[(method2,)] = prop_loc(f, call2)
+    elif method2 == "lean":
+        q.lean = True
+    elif method2 == "explain":
+        q.explained = True
+    elif method2 in ("where", *WHERE_OPS) and method != "aggregate":
+        _where_call(f, q, method2, a2, call2, spans, state)
+    elif method2 in ("or", "and", "nor"):
+        state["partial"] = True
+    elif method2 in ("count", "countDocuments") and method == "find":
+        q.operation = "countDocuments"
+    elif method2 in ("match", "group", "unwind", "lookup", "project") and method == "aggregate":
+        state["partial"] = True
+
+
+def _where_call(f: JsFile, q: MongoQuery, method2: str, args: list, call, spans: dict, state: dict) -> None:
+    """mongoose's query builder: `.where('age').gte(18).lt(65)`, `.where({ a: 1 })`, `.where('a', 1)`."""
+    if not isinstance(q.filter, dict):
+        state["partial"] = True
+        return
+    if method2 == "where":
+        value = read_value(f, args[0], ("filter",), spans, state) if args else None
+        if isinstance(value, str):
+            state["where_field"] = value
+            if len(args) > 1:
+                q.filter[value] = read_value(f, args[1], ("filter", value), spans, state)
+        elif isinstance(value, dict):
+            q.filter.update(value)
+        else:
+            state["partial"] = True
+        return
+    field = state.get("where_field")
+    if len(args) == 2:  # .gt('age', 18)
+        field = read_value(f, args[0], (), {}, state)
+        args = args[1:]
+    if not isinstance(field, str) or not args:
+        state["partial"] = True
+        return
+    value = read_value(f, args[0], ("filter", field), spans, state)
+    op = WHERE_OPS[method2]
+    spans.setdefault(("filter", field), prop_loc(f, call))
+    if op is None:
+        q.filter[field] = value
+    else:
+        current = q.filter.get(field)
+        q.filter[field] = {**(current if isinstance(current, dict) else {}), op: value}
+
+
+def extract_mongo(f: JsFile, calls: list, result: SourceFile) -> None:
+    """Add the file's MongoDB queries and index declarations to `result`."""
+    model_and_schema_maps(f, calls)
+    result.indexes += wrapper_indexes(f, calls)
+    for name, info in f.schemas.items():
+        d = info.get("def")
+        if d is not None and d.type == "object":
+            coll = info["collection"] or (pluralize(info["model"]) if info["model"] else
+                                          pluralize(re.sub(r"(?i)schema$", "", name) or name))
+            result.indexes += schema_field_indexes(f, d, coll, info["model"])
+    seen: set[tuple[int, int]] = set()
+    for call in calls:
+        parent = call.parent
+        # only the top of a chain: skip calls that are the object of a further member call
+        if parent is not None and parent.type == "member_expression" and parent.parent is not None and \
+                parent.parent.type == "call_expression":
+            continue
+        base, chain = unchain(f, call)
+        if not chain:
+            continue
+        for i, (method, _, _) in enumerate(chain):
+            if method in INDEX_METHODS or method == "index":
+                result.indexes += index_from_call(f, base, chain, i)
+                break
+            if method in QUERY_METHODS:
+                q = _query_from_chain(f, call, base, chain)
+                if q is not None and (q.location.line, q.location.col) not in seen:  # `(await c.find()...).map()`
+                    seen.add((q.location.line, q.location.col))
+                    result.queries.append(q)
+                break

@@ -1,0 +1,179 @@
+"""MongoDB index declarations in JavaScript / TypeScript.
+
+`createIndex` / `createIndexes` / `ensureIndex` calls (also through one level of helper
+function), mongoose `schema.index()` and field options `index: true` / `unique: true` / `expires`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from advisor.ir import IndexDef, Location
+from advisor.mongo.indexes import make_index
+from advisor.mongo.shape import pluralize
+from advisor.sources.js_receivers import resolve_receiver
+from advisor.sources.js_syntax import (JsFile, arg_list, key_name, member_parts, read_value, string_value, unchain,
+                                       unwrap)
+
+INDEX_METHODS = {"createIndex", "ensureIndex", "createIndexes"}
+
+
+def _ttl_seconds(v: Any) -> Any:
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return v
+    if isinstance(v, str):
+        m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w|y)?\s*", v)
+        if m:
+            n = float(m.group(1))
+            mult = {"ms": 0.001, "s": 1, None: 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31557600}[m.group(2)]
+            return int(n * mult)
+    return v
+
+
+def schema_field_indexes(f: JsFile, obj, collection: str, model: str | None, prefix: str = "") -> list[IndexDef]:
+    out = []
+    state: dict = {"partial": False}
+    for child in obj.named_children:
+        if child.type != "pair":
+            continue
+        key = key_name(f, child.child_by_field_name("key"))
+        value = unwrap(child.child_by_field_name("value"))
+        if key is None or value is None or value.type != "object":
+            continue
+        spec = read_value(f, value, (), {}, state)
+        if not isinstance(spec, dict):
+            continue
+        name = prefix + key
+        if "type" not in spec and depth_ok(prefix):
+            out += schema_field_indexes(f, value, collection, model, name + ".")
+            continue
+        idx, uniq, sparse, expires = spec.get("index"), spec.get("unique"), spec.get("sparse"), spec.get("expires")
+        if not (idx or uniq is True or expires is not None):
+            continue
+        opts: dict = {}
+        if uniq is True:
+            opts["unique"] = True
+        if sparse is True:
+            opts["sparse"] = True
+        if expires is not None:
+            opts["expireAfterSeconds"] = _ttl_seconds(expires)
+        direction = idx if isinstance(idx, (int, str)) and not isinstance(idx, bool) and idx not in ("", True) else 1
+        ix = make_index(collection, {name: direction}, opts, f.loc(child), model)
+        if ix is not None:
+            out.append(ix)
+    return out
+
+
+def depth_ok(prefix: str) -> bool:
+    return prefix.count(".") < 4
+
+
+def index_from_call(f: JsFile, base, calls, i: int) -> list[IndexDef]:
+    method, args, call = calls[i]
+    arglist = arg_list(args)
+    state: dict = {"partial": False}
+    loc = f.loc(call)
+    fn = unwrap(call.child_by_field_name("function"))
+    if fn is not None and fn.type == "member_expression":
+        prop = fn.child_by_field_name("property")
+        if prop is not None:
+            loc = Location(f.path, prop.start_point[0] + 1, f.col(*prop.start_point),
+                           call.end_point[0] + 1, f.col(*call.end_point))
+    if method == "index":  # schema.index(keys, opts)
+        if i != 0 or base is None or unwrap(base).type != "identifier" or not arglist:
+            return []
+        var = f.src(unwrap(base))
+        info = f.schemas.get(var)
+        if info is None and not var.lower().endswith("schema"):
+            return []
+        model = info["model"] if info else None
+        coll = (info and info["collection"]) or (pluralize(model) if model else
+                                                 pluralize(re.sub(r"(?i)schema$", "", var) or var))
+        keys = read_value(f, arglist[0], (), {}, state)
+        opts = read_value(f, arglist[1], (), {}, state) if len(arglist) > 1 else {}
+        ix = make_index(coll, keys, opts, loc, model)
+        return [ix] if ix else []
+    receiver = resolve_receiver(f, base, calls[:i])
+    if receiver is None or not arglist:
+        return []
+    coll, model, _ = receiver
+    if method == "createIndexes":
+        specs = read_value(f, arglist[0], (), {}, state)
+        out = []
+        for spec in specs if isinstance(specs, list) else []:
+            if isinstance(spec, dict) and isinstance(spec.get("key"), dict):
+                opts = {k: v for k, v in spec.items() if k != "key"}
+                ix = make_index(coll, spec["key"], opts, loc, model)
+                if ix:
+                    out.append(ix)
+        return out
+    keys = read_value(f, arglist[0], (), {}, state)
+    opts = read_value(f, arglist[1], (), {}, state) if len(arglist) > 1 else {}
+    ix = make_index(coll, keys, opts, loc, model)
+    return [ix] if ix else []
+
+
+FUNCTIONS = {"function_declaration", "function_expression", "arrow_function", "function", "method_definition"}
+
+
+def _wrapper_of(f: JsFile, call):
+    """A function whose body calls createIndex with its parameters, one level deep:
+    (name, collection: literal or parameter number, keys parameter number, options parameter number)."""
+    base, chain = unchain(f, call)
+    at = next((n for n, (m, _, _) in enumerate(chain) if m in ("createIndex", "ensureIndex")), None)
+    fn = call.parent
+    while fn is not None and fn.type not in FUNCTIONS:
+        fn = fn.parent
+    if at is None or fn is None:
+        return None
+    name_node = fn.child_by_field_name("name")
+    if name_node is None and fn.parent is not None and fn.parent.type == "variable_declarator":
+        name_node = fn.parent.child_by_field_name("name")
+    params = fn.child_by_field_name("parameters")
+    names = [f.src(p) for p in params.named_children] if params is not None else []
+    if name_node is None or not names:
+        return None
+    args = [f.src(unwrap(a)) for a in arg_list(chain[at][1])]
+    keys = names.index(args[0]) if args and args[0] in names else None
+    opts = names.index(args[1]) if len(args) > 1 and args[1] in names else None
+    coll: Any = None
+    if at > 0 and chain[at - 1][0] == "collection":
+        target = arg_list(chain[at - 1][1])
+        coll = names.index(f.src(target[0])) if target and f.src(target[0]) in names else None
+    if coll is None:
+        got = resolve_receiver(f, base, chain[:at])
+        coll = got[0] if got is not None else None
+    if keys is None or coll is None:
+        return None
+    return f.src(name_node), coll, keys, opts
+
+
+def wrapper_indexes(f: JsFile, calls: list) -> list[IndexDef]:
+    """Index declarations made through such a wrapper: `createIndex('objects', { _key: 1 }, opts)`,
+    also `async.apply(createIndex, 'objects', ...)`."""
+    wrappers = {w[0]: w[1:] for w in (_wrapper_of(f, c) for c in calls) if w is not None}
+    out: list[IndexDef] = []
+    state: dict = {"partial": False}
+    for call in calls if wrappers else ():
+        fn = unwrap(call.child_by_field_name("function"))
+        args = arg_list(call.child_by_field_name("arguments"))
+        if fn is not None and fn.type == "member_expression" and member_parts(f, fn)[1] == "apply" and args \
+                and f.src(unwrap(fn.child_by_field_name("object"))) == "async":
+            name, args = f.src(unwrap(args[0])), args[1:]
+        elif fn is not None and fn.type == "identifier":
+            name = f.src(fn)
+        else:
+            continue
+        if name not in wrappers:
+            continue
+        coll, keys, opts = wrappers[name]
+        if isinstance(coll, int):
+            coll = string_value(f, unwrap(args[coll])) if len(args) > coll else None
+        if not coll or len(args) <= keys:
+            continue
+        options = read_value(f, args[opts], (), {}, state) if opts is not None and len(args) > opts else {}
+        ix = make_index(coll, read_value(f, args[keys], (), {}, state), options, f.loc(call))
+        if ix is not None:
+            out.append(ix)
+    return out

@@ -1,0 +1,202 @@
+"""What a MongoDB call in JavaScript / TypeScript is made on: a collection, a mongoose model.
+
+`db.collection('x')`, mongosh `db.x`, `mongoose.model('X', schema)` and the names bound to
+them, collections held on `this`, models required from the project's own modules.
+"""
+
+from __future__ import annotations
+
+import re
+
+from advisor.mongo.shape import pluralize
+from advisor.sources.js_syntax import (WRAPPERS, JsFile, arg_list, is_this, member_parts, read_value, string_value,
+                                       unchain, unwrap)
+
+GLOBALS = {"Array", "Object", "Promise", "Math", "JSON", "Date", "Number", "String", "Reflect", "Map", "Set",
+           "Boolean", "Symbol", "Intl", "Buffer", "URL", "Error", "RegExp", "BigInt", "WeakMap", "WeakSet",
+           "React", "Vue", "Ember", "Immutable", "_", "R", "Lodash", "Collection"}
+
+
+def _is_db_expr(f: JsFile, node) -> bool:
+    node = unwrap(node)
+    if node is None:
+        return False
+    if node.type == "identifier":
+        name = f.src(node)
+        return bool(re.fullmatch(r"(db|database|mongoDb|mongodb|mongo|conn|connection|\w*Db|\w*DB|\w*_db)", name))
+    if node.type == "member_expression":
+        _, prop = member_parts(f, node)
+        return prop in ("db", "database", "connection", "mongoDb", "mongodb") or bool(re.fullmatch(r"\w*(Db|DB|_db)", prop or ""))
+    if node.type == "call_expression":
+        fn = unwrap(node.child_by_field_name("function"))
+        if fn is not None:
+            _, prop = member_parts(f, fn)
+            return prop in ("db", "getSiblingDB", "getDB", "useDb")
+    return False
+
+
+def _model_collection(f: JsFile, model: str) -> str:
+    for var, (name, coll) in f.models.items():
+        if name == model and coll:
+            return coll
+    return pluralize(model)
+
+
+def resolve_receiver(f: JsFile, base, calls_before: list, depth: int = 0):
+    """What a query method was called on: (collection, model or None, driver?) or None."""
+    if calls_before:
+        method, args, call = calls_before[-1]
+        args = arg_list(args)
+        if method in ("collection", "getCollection") and args:
+            name = string_value(f, unwrap(args[0]))
+            if name is not None:
+                return name, None, True
+            return None
+        if method == "model" and args:
+            name = string_value(f, unwrap(args[0]))
+            if name is not None:
+                return _model_collection(f, name), name, False
+        return None
+    if base is None:
+        return None
+    base = unwrap(base)
+    if base.type == "identifier":
+        name = f.src(base)
+        if name in f.models:
+            model, coll = f.models[name]
+            return coll or pluralize(model), model, False
+        resolved = f.resolve(name, base.start_byte)
+        if resolved is not None and depth < 4:
+            rb, rcalls = unchain(f, resolved)
+            if rcalls or (rb is not None and rb.type in ("member_expression", "subscript_expression", "identifier")):
+                got = resolve_receiver(f, rb, rcalls, depth + 1)
+                if got is not None:
+                    return got
+        if resolved is not None and resolved.type == "new_expression":  # new Mongo.Collection('tasks')
+            ctor = resolved.child_by_field_name("constructor")
+            args = arg_list(resolved.child_by_field_name("arguments"))
+            coll = string_value(f, unwrap(args[0])) if args else None
+            if ctor is not None and f.src(ctor).endswith("Collection") and coll:
+                return coll, None, True
+        if name[:1].isupper() and name not in GLOBALS and not name.isupper() and _model_binding(f, name, resolved):
+            return pluralize(name), name, False
+        m = re.fullmatch(r"(\w+?)(Collection|Coll|_collection|_coll)", name)
+        if m:
+            return m.group(1), None, True
+        return None
+    obj, prop = member_parts(f, base)
+    if prop:
+        obj = unwrap(obj)
+        if obj is not None and is_this(f, obj):
+            return _member_collection(f, prop, depth)
+        if prop == "collection" and obj is not None and obj.type == "identifier":
+            got = resolve_receiver(f, obj, [], depth + 1)
+            if got is not None and got[1] is not None:
+                return got[0], got[1], True
+            return None
+        if obj is not None and obj.type == "member_expression":
+            _, oprop = member_parts(f, obj)
+            if oprop == "models" and prop[:1].isupper():
+                return _model_collection(f, prop), prop, False
+        if _is_db_expr(f, obj) and prop not in ("collection", "getCollection", "runCommand", "admin", "command"):
+            return prop, None, True
+    return None
+
+
+MEMBER_COLLECTION = re.compile(r"_*(\w*?)_?(collection|coll|col)s?", re.IGNORECASE)
+
+
+def _member_collection(f: JsFile, prop: str, depth: int):
+    """A collection held on `this`: `this.jobs = db.collection('jobs')` in this file gives its name;
+    a member named like a collection (`this._collection`, `this.col`) that advisor cannot name is
+    called by that name, so its indexes and queries in other files of the project meet."""
+    for value in f.members.get(prop, ()):
+        if depth < 4:
+            rb, rcalls = unchain(f, value)
+            got = resolve_receiver(f, rb, rcalls, depth + 1) if rcalls or rb is not None else None
+            if got is not None:
+                return got
+    if MEMBER_COLLECTION.fullmatch(prop):
+        return f"this.{prop}", None, True
+    return None
+
+
+def _model_binding(f: JsFile, name: str, resolved) -> bool:
+    """Whether a capitalised name not bound by mongoose.model() here is a model from elsewhere:
+    imported or required from the project's own modules (not a package such as a pagination,
+    Sequelize or lodash library), or a free name. A class declared in the file (with a static
+    find) is not one."""
+    if name in f.classes:
+        return False
+    module = f.imports.get(name)
+    if module is None and resolved is not None:
+        required = _required_module(f, resolved)
+        if required is None:
+            return False  # bound to something else here (new X(), sequelize.define(...))
+        module = required
+    if module is not None:
+        return module.startswith(".") or "model" in module.lower()
+    return True  # a free name: a global model, or a snippet
+
+
+def _required_module(f: JsFile, node) -> str | None:
+    """`require('x')` or `require('x').Y`: the module 'x'."""
+    node = unwrap(node)
+    if node is not None and node.type == "member_expression":
+        node = unwrap(node.child_by_field_name("object"))
+    if node is None or node.type != "call_expression":
+        return None
+    fn = node.child_by_field_name("function")
+    args = arg_list(node.child_by_field_name("arguments"))
+    if fn is None or f.src(fn) != "require" or not args:
+        return None
+    return string_value(f, unwrap(args[0]))
+
+
+def model_and_schema_maps(f: JsFile, calls: list) -> None:
+    state: dict = {"partial": False}
+    # schema variables: new Schema(def, {collection})
+    for name, decls in f.decls.items():
+        for _, value in decls:
+            if value.type == "new_expression":
+                ctor = value.child_by_field_name("constructor")
+                if ctor is not None and f.src(ctor).split(".")[-1] == "Schema":
+                    args = arg_list(value.child_by_field_name("arguments"))
+                    coll = None
+                    if len(args) > 1:
+                        opts = read_value(f, args[1], (), {}, state)
+                        if isinstance(opts, dict) and isinstance(opts.get("collection"), str):
+                            coll = opts["collection"]
+                    f.schemas[name] = {"collection": coll, "model": None,
+                                       "def": unwrap(args[0]) if args else None}
+    for call in calls:
+        fn = unwrap(call.child_by_field_name("function"))
+        if fn is None:
+            continue
+        obj, prop = member_parts(f, fn)
+        name = prop if prop is not None else (f.src(fn) if fn.type == "identifier" else "")
+        if name != "model":
+            continue
+        args = arg_list(call.child_by_field_name("arguments"))
+        if len(args) < 2:
+            continue
+        model = string_value(f, unwrap(args[0]))
+        if model is None:
+            continue
+        coll = string_value(f, unwrap(args[2])) if len(args) > 2 else None
+        schema_node = unwrap(args[1])
+        schema_var = f.src(schema_node) if schema_node.type == "identifier" else None
+        if schema_var in f.schemas:
+            info = f.schemas[schema_var]
+            info["model"] = model
+            coll = coll or info["collection"]
+            info["collection"] = coll or pluralize(model)
+        parent = call.parent
+        while parent is not None and parent.type in WRAPPERS:
+            parent = parent.parent
+        var = None
+        if parent is not None and parent.type == "variable_declarator":
+            n = parent.child_by_field_name("name")
+            var = f.src(n) if n is not None else None
+        f.models[var or model] = (model, coll or pluralize(model))
+        f.models.setdefault(model, (model, coll or pluralize(model)))

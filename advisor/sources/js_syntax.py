@@ -1,0 +1,419 @@
+"""JavaScript / TypeScript syntax for the extractors: tree-sitter parsing and static values.
+
+Object literals are read statically: literals become values, everything else a
+typed `Placeholder`.  Identifiers are resolved to the nearest earlier `const`/`let`/
+`var` declaration in the file (so `var pipeline = [...]; db.x.aggregate(pipeline)` works).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from advisor.ir import Location
+from advisor.mongo.shape import Placeholder, Regex
+
+WRAPPERS = {"await_expression", "parenthesized_expression", "as_expression", "satisfies_expression",
+            "non_null_expression", "type_assertion"}
+MAX_VALUE_NODES = 5000  # syntax nodes read for one value, variables expanded
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
+
+_parsers: dict[str, Any] = {}
+
+
+def parser(suffix: str):
+    if suffix not in _parsers:
+        from tree_sitter import Language, Parser
+
+        if suffix in (".ts", ".mts", ".cts"):
+            import tree_sitter_typescript as tst
+
+            lang = Language(tst.language_typescript())
+        elif suffix == ".tsx":
+            import tree_sitter_typescript as tst
+
+            lang = Language(tst.language_tsx())
+        else:
+            import tree_sitter_javascript as tsj
+
+            lang = Language(tsj.language())
+        _parsers[suffix] = Parser(lang)
+    return _parsers[suffix]
+
+
+def unwrap(node):
+    while node is not None and node.type in WRAPPERS:
+        inner = [c for c in node.named_children if c.type not in ("type_annotation", "predefined_type", "type_identifier",
+                                                                    "generic_type", "object_type", "union_type")]
+        if not inner:
+            return node
+        node = inner[0]
+    return node
+
+
+class JsFile:
+    def __init__(self, path: str, text: str, data: bytes, root):
+        self.path = path
+        self.text = text
+        self.data = data
+        self.root = root
+        self.ascii = len(data) == len(text)
+        self.line_starts = [0]
+        if not self.ascii:
+            for m in re.finditer(b"\n", data):
+                self.line_starts.append(m.end())
+        self.decls: dict[str, list[tuple[int, Any]]] = {}
+        self.models: dict[str, tuple[str, str | None]] = {}  # model variable -> (model name, collection)
+        self.schemas: dict[str, dict] = {}  # schema variable -> {"model":..., "collection":..., "node":...}
+        self.imports: dict[str, str] = {}  # name bound by an ES import -> the module it comes from
+        self.classes: set[str] = set()  # classes declared in the file
+        self.members: dict[str, list] = {}  # `this.name = value` / `self.name = value`: the values
+
+    def src(self, node) -> str:
+        return self.data[node.start_byte:node.end_byte].decode("utf-8", "replace")
+
+    def col(self, row: int, bytecol: int) -> int:
+        if self.ascii:
+            return bytecol + 1
+        start = self.line_starts[row] if row < len(self.line_starts) else 0
+        return len(self.data[start:start + bytecol].decode("utf-8", "replace")) + 1
+
+    def loc(self, node) -> Location:
+        (r1, c1), (r2, c2) = node.start_point, node.end_point
+        return Location(self.path, r1 + 1, self.col(r1, c1), r2 + 1, self.col(r2, c2))
+
+    def resolve(self, name: str, before: int):
+        """The value last assigned to `name` before `before`, never the one being assigned there:
+        in `filter = { $or: [filter, x] }` the inner `filter` is the earlier value."""
+        best = None
+        for start, value in self.decls.get(name, ()):
+            if start < before and not value.start_byte <= before < value.end_byte:
+                best = value
+        return best
+
+
+# --- static values -------------------------------------------------------------------------
+
+
+def string_value(f: JsFile, node) -> str | None:
+    if node.type == "string":
+        out = []
+        for c in node.named_children:
+            if c.type == "string_fragment":
+                out.append(f.src(c))
+            elif c.type == "escape_sequence":
+                out.append(unescape(f.src(c)))
+        return "".join(out)
+    if node.type == "template_string":
+        if any(c.type == "template_substitution" for c in node.named_children):
+            return None
+        out = []
+        for c in node.named_children:
+            out.append(unescape(f.src(c)) if c.type == "escape_sequence" else f.src(c))
+        return "".join(out)
+    return None
+
+
+def unescape(esc: str) -> str:
+    body = esc[1:]
+    if not body:
+        return ""
+    if body[0] in _ESCAPES:
+        return _ESCAPES[body[0]]
+    if body[0] == "u" and len(body) >= 5:
+        try:
+            return chr(int(body[1:5] if body[1] != "{" else body[2:-1], 16))
+        except ValueError:
+            return body
+    if body[0] == "x" and len(body) >= 3:
+        try:
+            return chr(int(body[1:3], 16))
+        except ValueError:
+            return body
+    if body[0] == "\n":
+        return ""
+    return body
+
+
+def _call_kind(f: JsFile, node) -> Placeholder:
+    fn = unwrap(node.child_by_field_name("function") or node.child_by_field_name("constructor"))
+    name = f.src(fn) if fn is not None else ""
+    last = name.rsplit(".", 1)[-1]
+    text = f.src(node)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    if last in ("Date", "ISODate", "now", "getTime", "toISOString", "subtract", "add") or "Date" in name:
+        return Placeholder("date", text)
+    if last in ("ObjectId", "ObjectID", "isValidObjectId"):
+        return Placeholder("objectid", text)
+    if last in ("toLowerCase", "toUpperCase", "trim", "toString", "String", "join", "slice", "replace", "toHexString"):
+        return Placeholder("string", text)
+    if last in ("Number", "parseInt", "parseFloat", "NumberInt", "NumberLong", "NumberDecimal", "Int32", "Long",
+                "Decimal128", "floor", "ceil", "round", "max", "min"):
+        return Placeholder("number", text)
+    if last in ("RegExp",):
+        return Placeholder("regex", text)
+    if last in ("map", "filter", "from", "concat", "keys", "values"):
+        return Placeholder("array", text)
+    return Placeholder("unknown", text)
+
+
+def read_value(f: JsFile, node, path: tuple, spans: dict, state: dict, depth: int = 0) -> Any:
+    """A JS expression as a static Python value (dict/list/str/number/bool/None/Regex/Placeholder)."""
+    node = unwrap(node)
+    if node is None:
+        return Placeholder("unknown")
+    t = node.type
+    state["nodes"] = 1 if depth == 0 else state.get("nodes", 0) + 1
+    if depth > 12 or state["nodes"] > MAX_VALUE_NODES:  # variables expanded into each other stay bounded
+        state["partial"] = True
+        return Placeholder("unknown", "…")
+    if t == "object":
+        out: dict = {}
+        for child in node.named_children:
+            if child.type == "pair":
+                key_node = child.child_by_field_name("key")
+                key = key_name(f, key_node)
+                if key is None:
+                    state["partial"] = True
+                    continue
+                spans[path + (key,)] = f.loc(child)
+                out[key] = read_value(f, child.child_by_field_name("value"), path + (key,), spans, state, depth + 1)
+            elif child.type == "shorthand_property_identifier":
+                key = f.src(child)
+                spans[path + (key,)] = f.loc(child)
+                resolved = f.resolve(key, child.start_byte)
+                out[key] = (read_value(f, resolved, path + (key,), {}, state, depth + 1)
+                            if resolved is not None and resolved.type in ("string", "number", "true", "false")
+                            else Placeholder("unknown", key))
+            elif child.type == "spread_element":
+                state["partial"] = True
+            elif child.type == "method_definition":
+                state["partial"] = True
+        return out
+    if t == "array":
+        items = []
+        for i, child in enumerate(c for c in node.named_children if c.type != "comment"):
+            spans[path + (i,)] = f.loc(child)
+            if child.type == "spread_element":
+                state["partial"] = True
+                items.append(Placeholder("array", f.src(child)))
+                continue
+            items.append(read_value(f, child, path + (i,), spans, state, depth + 1))
+        return items
+    if t in ("string", "template_string"):
+        s = string_value(f, node)
+        return s if s is not None else Placeholder("string", f.src(node)[:60])
+    if t == "number":
+        raw = f.src(node).replace("_", "")
+        try:
+            return int(raw, 0) if re.fullmatch(r"0[xXoObB][0-9a-fA-F]+|\d+", raw) else float(raw)
+        except ValueError:
+            return Placeholder("number", raw)
+    if t == "true":
+        return True
+    if t == "false":
+        return False
+    if t in ("null", "undefined"):
+        return None
+    if t == "regex":
+        pattern = node.child_by_field_name("pattern")
+        flags = node.child_by_field_name("flags")
+        return Regex(f.src(pattern) if pattern else "", f.src(flags) if flags else "")
+    if t == "unary_expression":
+        arg = node.child_by_field_name("argument")
+        op = node.child_by_field_name("operator")
+        v = read_value(f, arg, path, {}, state, depth + 1)
+        if op is not None and f.src(op) == "-" and isinstance(v, (int, float)) and not isinstance(v, bool):
+            return -v
+        if op is not None and f.src(op) == "!":
+            return Placeholder("bool", f.src(node))
+        return Placeholder("unknown", f.src(node)[:60])
+    if t == "identifier":
+        name = f.src(node)
+        if name == "undefined":
+            return None
+        resolved = f.resolve(name, node.start_byte)
+        if resolved is not None and depth < 8 and resolved.start_byte != node.start_byte:
+            return read_value(f, resolved, path, spans, state, depth + 1)
+        return Placeholder("unknown", name)
+    if t == "call_expression":  # [stages].concat(more): a pipeline built from parts
+        fn = unwrap(node.child_by_field_name("function"))
+        if fn is not None and fn.type == "member_expression" and f.src(fn.child_by_field_name("property")) == "concat":
+            head = read_value(f, fn.child_by_field_name("object"), path, spans, state, depth + 1)
+            parts = [read_value(f, a, path, {}, state, depth + 1)
+                     for a in node.child_by_field_name("arguments").named_children if a.type != "comment"]
+            if isinstance(head, list) and parts:
+                return head + [x for p in parts for x in (p if isinstance(p, list) else [p])]
+    if t in ("call_expression", "new_expression"):
+        return _call_kind(f, node)
+    if t == "binary_expression":
+        op = node.child_by_field_name("operator")
+        left = read_value(f, node.child_by_field_name("left"), path, {}, state, depth + 1)
+        kind = "number" if op is not None and f.src(op) in ("-", "*", "/", "%") else \
+            "date" if isinstance(left, Placeholder) and left.kind == "date" else \
+            "string" if isinstance(left, str) else "unknown"
+        return Placeholder(kind, f.src(node)[:60])
+    if t == "member_expression":
+        return Placeholder("unknown", f.src(node)[:60])
+    if t in ("arrow_function", "function_expression", "function"):
+        return Placeholder("function", "function")
+    return Placeholder("unknown", f.src(node)[:60])
+
+
+def key_name(f: JsFile, key_node) -> str | None:
+    if key_node is None:
+        return None
+    if key_node.type in ("property_identifier", "identifier", "private_property_identifier"):
+        return f.src(key_node)
+    if key_node.type == "string":
+        return string_value(f, key_node)
+    if key_node.type == "number":
+        return f.src(key_node)
+    return None  # computed key
+
+
+# --- chains ---------------------------------------------------------------------------------
+
+
+def member_parts(f: JsFile, node):
+    """(object node, property name) of a member or string subscript expression."""
+    if node.type == "member_expression":
+        prop = node.child_by_field_name("property")
+        return node.child_by_field_name("object"), f.src(prop) if prop is not None else ""
+    if node.type == "subscript_expression":
+        idx = unwrap(node.child_by_field_name("index"))
+        if idx is not None and idx.type == "string":
+            return node.child_by_field_name("object"), string_value(f, idx) or ""
+    return None, None
+
+
+def unchain(f: JsFile, node):
+    """The base of a call chain and its calls [(method, arguments node, call node)], first call first."""
+    calls = []
+    base = None
+    node = unwrap(node)
+    while node is not None:
+        if node.type == "call_expression":
+            fn = unwrap(node.child_by_field_name("function"))
+            args = node.child_by_field_name("arguments")
+            obj, prop = member_parts(f, fn) if fn is not None else (None, None)
+            if prop is not None:
+                calls.append((prop, args, node))
+                node = unwrap(obj)
+                continue
+            if fn is not None and fn.type == "identifier":
+                calls.append((f.src(fn), args, node))
+            base = None
+            break
+        base = node
+        break
+    calls.reverse()
+    return base, calls
+
+
+def prop_loc(f: JsFile, call) -> Location:
+    """From a method call's name to the end of the call: `sort({ a: 1 })`."""
+    fn = unwrap(call.child_by_field_name("function"))
+    start = call
+    if fn is not None and fn.type == "member_expression":
+        prop = fn.child_by_field_name("property")
+        if prop is not None:
+            start = prop
+    r1, c1 = start.start_point
+    r2, c2 = call.end_point
+    return Location(f.path, r1 + 1, f.col(r1, c1), r2 + 1, f.col(r2, c2))
+
+
+def arg_list(args) -> list:
+    if args is None or args.type != "arguments":
+        return []
+    return [c for c in args.named_children if c.type != "comment"]
+
+
+
+THIS_ALIASES = {"self", "that", "_this", "me"}  # var self = this
+
+
+def is_this(f: JsFile, node) -> bool:
+    return node.type == "this" or (node.type == "identifier" and f.src(node) in THIS_ALIASES)
+
+
+def _record_destructured_require(f: JsFile, pattern, value) -> None:
+    """`const { User, Post: P } = require('../models')`: each name comes from that module."""
+    fn = value.child_by_field_name("function") if value.type == "call_expression" else None
+    args = [c for c in value.child_by_field_name("arguments").named_children] if fn is not None else []
+    if fn is None or f.src(fn) != "require" or not args or args[0].type != "string":
+        return
+    module = string_value(f, args[0])
+    for part in pattern.named_children:
+        ident = part if part.type == "shorthand_property_identifier_pattern" else part.child_by_field_name("value")
+        if module is not None and ident is not None and ident.type in ("identifier", "shorthand_property_identifier_pattern"):
+            f.imports[f.src(ident)] = module
+
+
+def _record_import(f: JsFile, node) -> None:
+    source = node.child_by_field_name("source")
+    module = string_value(f, source) if source is not None else None
+    if module is None:
+        return
+    for clause in (c for c in node.named_children if c.type == "import_clause"):
+        for part in clause.named_children:
+            if part.type == "identifier":
+                f.imports[f.src(part)] = module
+            elif part.type == "namespace_import":
+                for ident in (c for c in part.named_children if c.type == "identifier"):
+                    f.imports[f.src(ident)] = module
+            elif part.type == "named_imports":
+                for spec in (c for c in part.named_children if c.type == "import_specifier"):
+                    names = [c for c in spec.named_children if c.type == "identifier"]
+                    if names:
+                        f.imports[f.src(names[-1])] = module
+
+
+def collect_decls(f: JsFile) -> list:
+    calls = []
+    stack = [f.root]
+    while stack:
+        node = stack.pop()
+        t = node.type
+        if t == "variable_declarator":
+            name = node.child_by_field_name("name")
+            value = node.child_by_field_name("value")
+            if name is not None and name.type == "identifier" and value is not None:
+                f.decls.setdefault(f.src(name), []).append((node.start_byte, unwrap(value)))
+            elif name is not None and name.type == "object_pattern" and value is not None:
+                _record_destructured_require(f, name, unwrap(value))
+        elif t == "assignment_expression":
+            left = node.child_by_field_name("left")
+            right = node.child_by_field_name("right")
+            if left is not None and left.type == "identifier" and right is not None:
+                f.decls.setdefault(f.src(left), []).append((node.start_byte, unwrap(right)))
+            elif left is not None and left.type == "member_expression" and right is not None:
+                obj, prop = left.child_by_field_name("object"), left.child_by_field_name("property")
+                if obj is not None and is_this(f, obj) and prop is not None:
+                    f.members.setdefault(f.src(prop), []).append(unwrap(right))
+        elif t == "call_expression":
+            calls.append(node)
+        elif t == "import_statement":
+            _record_import(f, node)
+        elif t in ("class_declaration", "class") and node.child_by_field_name("name") is not None:
+            f.classes.add(f.src(node.child_by_field_name("name")))
+        stack.extend(reversed(node.children))
+    for v in f.decls.values():
+        v.sort(key=lambda x: x[0])
+    calls.sort(key=lambda n: n.start_byte)
+    return calls
+
+
+
+def first_error(root):
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.type == "ERROR" or node.is_missing:
+            return node
+        if node.has_error:
+            stack.extend(reversed(node.children))
+    return None
+

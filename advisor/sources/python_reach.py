@@ -1,0 +1,238 @@
+"""What reaches a SQL execution call in Python: the calls, and the names, attributes, dict
+entries, returning functions and forwarding helpers a string passes through on its way there.
+
+Plain `ast` analysis of one module; advisor.sources.python turns what it finds into queries.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+# Calls whose first argument is executed as SQL: DB-API and psycopg, asyncpg, databases, SQLAlchemy,
+# pandas, psycopg's COPY; SQL text is still required (`session.query(User)` is not SQL).
+EXECUTE_METHODS = {"execute", "executemany", "exec_driver_sql", "mogrify", "executescript", "copy_expert",
+                   "fetch", "fetchrow", "fetchval", "fetchone", "fetchall", "fetchmany", "fetch_one", "fetch_all",
+                   "fetch_val", "execute_many", "iterate", "query", "copy", "prepare", "read_sql", "read_sql_query",
+                   "cursor_execute", "run_query", "execute_query", "execute_sql"}
+TEXT_FUNCTIONS = {"text", "literal_column_sql", "sql", "SQL"}  # sqlalchemy.text, psycopg.sql.SQL
+RAW_METHODS = {"raw", "from_statement", "text", "SQL"}  # Django Model.objects.raw(...), sa.text, sql.SQL
+
+DYNAMIC_PLACEHOLDER = "{}"  # read by advisor.parse as a typed placeholder: a name, a value or a spliced clause
+
+
+def is_sql_sink(call: ast.Call) -> bool:
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        return func.attr in EXECUTE_METHODS or func.attr in RAW_METHODS
+    if isinstance(func, ast.Name):  # text(...), or an execute function handed in (a test fixture, a partial)
+        return func.id in TEXT_FUNCTIONS or func.id in EXECUTE_METHODS
+    return False
+
+
+def dynamic_sketch(node: ast.expr) -> tuple[str, str] | None:
+    """(how, sketch text) for SQL built at run time, or None for a plain literal."""
+    if isinstance(node, ast.JoinedStr):
+        parts = []
+        for value in node.values:
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                parts.append(value.value)
+            else:
+                parts.append(DYNAMIC_PLACEHOLDER)
+        return "f-string", "".join(parts)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and literal(node.left) is not None:
+        text = re.sub(r"%\(?\w*\)?[sdfr]", DYNAMIC_PLACEHOLDER, literal(node.left) or "")
+        return "%-format", text
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        pieces = flatten_add(node)
+        if any(literal(p) is None for p in pieces):
+            text = "".join(literal(p) or (DYNAMIC_PLACEHOLDER if literal(p) is None else "") for p in pieces)
+            return "concatenation", text
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "format"
+        and literal(node.func.value) is not None
+    ):
+        text = re.sub(r"\{[^{}]*\}", DYNAMIC_PLACEHOLDER, literal(node.func.value) or "")
+        return ".format()", text
+    return None
+
+
+def flatten_add(node: ast.expr) -> list[ast.expr]:
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return flatten_add(node.left) + flatten_add(node.right)
+    return [node]
+
+
+def literal(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
+class Reach:
+    """Which string expressions reach an execution call, and how.
+
+    Names, attributes (`self.SQL`, `Queries.GET`), dict subscripts and calls to functions of the
+    module that return SQL are followed to their assignments in the same module; a function that
+    forwards one of its parameters to an execution call is itself an execution call.
+    """
+
+    def __init__(self, tree: ast.Module):
+        self.assigned: dict[str, list[ast.expr]] = {}
+        self.returns: dict[str, list[ast.expr]] = {}
+        self.functions: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    name = target.id if isinstance(target, ast.Name) else \
+                        target.attr if isinstance(target, ast.Attribute) else None
+                    if name:
+                        self.assigned.setdefault(name, []).append(node.value)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self.functions.append(node)
+                self.returns[node.name] = [r.value for r in ast.walk(node) if isinstance(r, ast.Return) and r.value]
+        self.rebound = _rebound(tree)  # names also bound some other way: a parameter, a loop, `+=`...
+        self.helpers: dict[str, int] = {}  # function name -> index of the argument it executes
+        for _ in range(3):  # helpers of helpers
+            if not self._find_helpers():
+                break
+
+    def sink_argument(self, call: ast.Call) -> ast.expr | None:
+        """The SQL argument of an execution call (or of a helper that forwards to one), else None."""
+        name = call.func.attr if isinstance(call.func, ast.Attribute) else \
+            call.func.id if isinstance(call.func, ast.Name) else None
+        if name is None:
+            return None
+        index = 0 if is_sql_sink(call) else self.helpers.get(name)
+        if index is None:
+            return None
+        if index < len(call.args) and not isinstance(call.args[index], ast.Starred):
+            return call.args[index]
+        for keyword in call.keywords:
+            if keyword.arg in SQL_KEYWORDS:
+                return keyword.value
+        return None
+
+    def _find_helpers(self) -> bool:
+        found = False
+        for function in self.functions:
+            if function.name in self.helpers:
+                continue
+            params = [a.arg for a in function.args.posonlyargs + function.args.args]
+            offset = 1 if params and params[0] in ("self", "cls") else 0
+            for node in ast.walk(function):
+                if isinstance(node, ast.Call):
+                    arg = self.sink_argument(node)
+                    if isinstance(arg, ast.Name) and arg.id in params[offset:]:
+                        self.helpers[function.name] = params.index(arg.id) - offset
+                        found = True
+                        break
+        return found
+
+    def strings(self, node: ast.expr, depth: int = 0) -> list[ast.expr]:
+        """The string expressions `node` may stand for: literals, f-strings, formats, concatenations."""
+        if depth > 4:
+            return []
+        if isinstance(node, (ast.Constant, ast.JoinedStr, ast.BinOp)):
+            return [node] if literal(node) is not None or dynamic_sketch(node) is not None else []
+        if isinstance(node, ast.IfExp):
+            return self.strings(node.body, depth + 1) + self.strings(node.orelse, depth + 1)
+        name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
+        if name is not None:
+            return [s for value in self.assigned.get(name, ()) for s in self.strings(value, depth + 1)]
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+            key = node.slice.value
+            out = []
+            for mapping in self.strings_of_dicts(node.value):
+                for k, v in zip(mapping.keys, mapping.values):
+                    if isinstance(k, ast.Constant) and k.value == key:
+                        out += self.strings(v, depth + 1)
+            return out
+        if isinstance(node, ast.Call):
+            if dynamic_sketch(node) is not None:
+                return [node]
+            func = node.func
+            called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+            if called in self.returns and not node.args and not node.keywords or called in _TEXT_BUILDERS:
+                values = self.returns.get(called, ()) if called not in _TEXT_BUILDERS else node.args[:1]
+                return [s for value in values for s in self.strings(value, depth + 1)]
+        return []
+
+    def constant(self, node: ast.expr) -> str | None:
+        """The text a name has in this module when every assignment to it is a literal (`TABLE = "jobs"`,
+        or a clause chosen from literals: then the first one, as one variant of the query), else None."""
+        if isinstance(node, ast.Constant):
+            return node.value if isinstance(node.value, str) else None
+        name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
+        values = self.assigned.get(name or "", [])
+        if not values or name in self.rebound or any(literal(v) is None for v in values):
+            return None
+        return literal(values[0])
+
+    def fill_constants(self, node: ast.expr, depth: int = 0) -> tuple[str, tuple[str, ...]] | None:
+        """(text, unknown pieces) of an f-string or concatenation with the module's constants filled in,
+        and the pieces built the same way (`base = f"FROM t {where}"; f"SELECT a {base} ORDER BY a"`)."""
+        if depth > 3:
+            return None
+        if isinstance(node, ast.JoinedStr):
+            pieces: list[ast.expr] = [v.value if isinstance(v, ast.FormattedValue) and v.conversion == -1
+                                      and v.format_spec is None else v for v in node.values]
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            pieces = flatten_add(node)
+        else:
+            return None
+        text, unknown = "", list[str]()
+        for piece in pieces:
+            known = self.constant(piece)
+            built = self._built(piece, depth) if known is None else None
+            if built is not None:
+                text += built[0]
+                unknown += built[1]
+            elif known is None:
+                unknown.append(ast.unparse(piece.value if isinstance(piece, ast.FormattedValue) else piece))
+                text += DYNAMIC_PLACEHOLDER
+            else:
+                text += known
+        return text, tuple(unknown)
+
+    def _built(self, piece: ast.expr, depth: int) -> tuple[str, tuple[str, ...]] | None:
+        """A name assigned exactly once from an f-string or concatenation: that, filled in."""
+        if not isinstance(piece, ast.Name) or len(self.assigned.get(piece.id, ())) != 1 or piece.id in self.rebound:
+            return None
+        return self.fill_constants(self.assigned[piece.id][0], depth + 1)
+
+    def strings_of_dicts(self, node: ast.expr) -> list[ast.Dict]:
+        if isinstance(node, ast.Dict):
+            return [node]
+        name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
+        return [v for v in self.assigned.get(name or "", ()) if isinstance(v, ast.Dict)]
+
+
+SQL_KEYWORDS = {"sql", "query", "statement", "stmt", "operation", "text", "sql_query", "command"}
+_TEXT_BUILDERS = {"dedent", "strip"}  # textwrap.dedent(SQL), SQL.strip(): the same text
+
+
+def _rebound(tree: ast.Module) -> set[str]:
+    """Names bound other than by a plain assignment: their value may come from outside."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension, ast.AugAssign, ast.NamedExpr)):
+            names.update(n.id for n in ast.walk(node.target) if isinstance(n, ast.Name))
+            if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Attribute):
+                names.add(node.target.attr)
+        elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+            names.update(n.id for n in ast.walk(node.optional_vars) if isinstance(n, ast.Name))
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, (ast.Tuple, ast.List)):
+                    names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+    return names

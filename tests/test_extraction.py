@@ -1,0 +1,446 @@
+"""What is a query, and where it is: execution calls, templates, named-query files, function bodies,
+JS/TS query builders, dialect-aware splitting.  Inputs mirror real projects (procrastinate,
+pgqueuer, aiosql users, pg-promise's massive, graphile-worker, pg_dump output)."""
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from advisor.parse import (
+    ParseFailure,
+    has_text_template,
+    parse_sql,
+    substitute_templates,
+)
+from advisor.sources import extract
+from advisor.sources.python import extract_python
+from advisor.sources.sql_files import extract_sql, split_statements
+
+
+def texts(queries):
+    return [q.text for q in queries]
+
+
+# --- class 1: a query is what reaches an execution call ---------------------------------------
+
+PY_REACH = '''
+"""Select the jobs FROM the queue: a module docstring is prose."""
+from psycopg import sql
+
+FETCH_SQL = "SELECT id FROM jobs WHERE status = 'todo' LIMIT 1"
+COMPLETION_WORDS = "SELECT * FROM pg_catalog.pg_class"   # a completer's test input, never executed
+QUERIES = {"stats": "SELECT status, count(*) FROM jobs GROUP BY status"}
+
+
+class Repo:
+    DELETE = "DELETE FROM jobs WHERE id = %(id)s"
+
+    def remove(self, cur, job_id):
+        """Delete FROM the table: a docstring is never a query."""
+        cur.execute(self.DELETE, {"id": job_id})
+
+    def stats(self, conn):
+        return conn.fetch(QUERIES["stats"])
+
+    def _run(self, conn, query, *args):
+        return conn.fetchrow(query, *args)
+
+    def one(self, conn):
+        return self._run(conn, "SELECT id FROM workers WHERE id = $1", 3)
+
+    def build(self):
+        return "UPDATE jobs SET status = 'doing' WHERE id = $1"
+
+    def claim(self, conn):
+        return conn.execute(self.build(), 1)
+
+
+def fetch(cur):
+    cur.execute(FETCH_SQL)
+    print("SELECT name FROM users WHERE the user is shown")
+    log.debug("UPDATE users SET x = 1 WHERE y = 2")
+    cur.execute(sql.SQL("SELECT * FROM {} WHERE id = %s").format(sql.Identifier("jobs")), (1,))
+'''
+
+
+def test_only_text_that_reaches_an_execution_call_is_a_query():
+    found = {q.text: q for q in extract_python("repo.py", PY_REACH).queries}
+    assert set(found) == {
+        "SELECT id FROM jobs WHERE status = 'todo' LIMIT 1",
+        "SELECT status, count(*) FROM jobs GROUP BY status",
+        "DELETE FROM jobs WHERE id = %(id)s",
+        "SELECT id FROM workers WHERE id = $1",
+        "UPDATE jobs SET status = 'doing' WHERE id = $1",
+        "SELECT * FROM {} WHERE id = %s",
+    }
+    assert found["SELECT id FROM workers WHERE id = $1"].origin == "execute-call"  # through the helper _run
+    assert found["DELETE FROM jobs WHERE id = %(id)s"].origin == "constant-reaching-call"
+    assert found["UPDATE jobs SET status = 'doing' WHERE id = $1"].origin == "constant-reaching-call"
+    assert found["SELECT id FROM jobs WHERE status = 'todo' LIMIT 1"].origin == "constant-reaching-call"
+    assert not found["SELECT * FROM {} WHERE id = %s"].complete  # psycopg sql.SQL template
+    assert found["DELETE FROM jobs WHERE id = %(id)s"].complete
+
+
+def test_constant_named_as_sql_counts_even_when_executed_elsewhere():
+    text = 'GET_USER_SQL = "SELECT id, name FROM users WHERE id = %s"\nHELP = "SELECT a FROM b is how you read"\n'
+    queries = extract_python("repository.py", text).queries
+    assert texts(queries) == ["SELECT id, name FROM users WHERE id = %s"]
+    assert queries[0].origin == "named-constant"
+
+
+def test_string_building_names_what_was_spliced_in():
+    text = 'def f(cur, table, uid):\n    cur.execute(f"SELECT * FROM {table} WHERE id = {uid}")\n'
+    built = extract_python("a.py", text).string_built
+    assert [(b.how, b.interpolated) for b in built] == [("f-string", ("table", "uid"))]
+
+
+# --- class 2: templates are not parse errors -------------------------------------------------
+
+
+def test_templates_become_same_length_placeholders_outside_strings():
+    cases = [
+        "SELECT id FROM {table} WHERE a = {} AND b = {name} AND j = '{}'::jsonb",
+        "SELECT * FROM :SCHEMA.jobs WHERE q = :'queue' AND w = :\"col\" AND x = :x::int",
+        "SELECT a\\:\\:int FROM t WHERE b = %(b)s",
+        "CREATE INDEX idx_${index^} ON ${schema~}.${table~} USING GIN(body jsonb_path_ops)",
+        "select {{ col }} from {{ ref('x') }} {% if a %} where a = 1 {% endif %}",
+    ]
+    for text in cases:
+        substituted = substitute_templates(text)
+        assert len(substituted) == len(text)
+        assert not isinstance(parse_sql(text), ParseFailure), text
+    assert "'{}'::jsonb" in substitute_templates(cases[0])  # a JSON literal is not a template
+
+
+def test_a_parse_failure_points_into_the_original_text():
+    text = "SELECT id FROM {table} WHERE a = {value} AND AND b = 1"
+    failure = parse_sql(text)
+    assert isinstance(failure, ParseFailure) and failure.templated
+    assert text[failure.offset - 3:failure.offset + 3].count("AND") >= 1
+
+
+def test_valid_postgresql_sqlglot_cannot_read_is_marked_unsupported():
+    for text in ("LISTEN procrastinate_any_queue_v1", "NOTIFY jobs, 'x'", "DISCARD ALL", "CLUSTER jobs",
+                 "DEALLOCATE ALL", "ANALYSE jobs",
+                 "CREATE FUNCTION f(a int = 1) RETURNS int LANGUAGE sql AS $$ SELECT a $$"):
+        failure = parse_sql(text)
+        assert isinstance(failure, ParseFailure) and failure.unsupported, text
+    assert not isinstance(parse_sql("SELECT oid::regtype[] FROM pg_type"), ParseFailure)
+    assert not parse_sql("SELECT FROM WHERE").unsupported  # a real error stays one
+
+
+def test_has_text_template_ignores_bind_parameters_and_strings():
+    assert not has_text_template("SELECT * FROM t WHERE a = $1 AND b = %s AND c = :c AND d = '{x}'")
+    assert has_text_template("SELECT * FROM {table}") and has_text_template("SELECT :'v'")
+    assert has_text_template("SELECT * FROM :SCHEMA.jobs") and not has_text_template("SELECT a::text, :b")
+
+
+def test_named_query_file_without_semicolons_is_split_at_name_lines():
+    text = (
+        "-- name: get-user^\n-- Get one user\nSELECT id, name FROM users WHERE id = :id\n\n"
+        "-- name: list-users\nSELECT id FROM users ORDER BY id\n\n"
+        "-- name: add-user<!\nINSERT INTO users (name) VALUES (:name) RETURNING id;\n"
+    )
+    queries = extract_sql("users.sql", text)
+    assert texts(queries) == ["SELECT id, name FROM users WHERE id = :id", "SELECT id FROM users ORDER BY id",
+                              "INSERT INTO users (name) VALUES (:name) RETURNING id"]
+    assert [q.location.line for q in queries] == [3, 6, 9]
+
+
+def test_procrastinate_style_query_names_cut_statements():
+    text = ("-- list_jobs --\n-- Get jobs\nSELECT id FROM procrastinate_jobs WHERE (%(q)s::varchar IS NULL OR "
+            "queue_name = %(q)s)\n\n-- register_worker --\nSELECT * FROM procrastinate_register_worker_v1()\n")
+    assert [q.location.line for q in extract_sql("queries.sql", text)] == [3, 6]
+
+
+def test_bom_and_copy_data_never_shift_or_swallow_statements():
+    text = ("\ufeffSET client_encoding = 'UTF8';\n"
+            "COPY public.jobs (id, args) FROM stdin;\n1\t{\"a\": \"it's; here\"}\n2\t\\N\n\\.\n\n"
+            "SELECT id FROM jobs;\n")
+    queries = extract_sql("dump.sql", text)
+    assert texts(queries) == ["SET client_encoding = 'UTF8'", "COPY public.jobs (id, args) FROM stdin",
+                              "SELECT id FROM jobs"]
+    assert [(q.location.line, q.location.col) for q in queries] == [(1, 1), (2, 1), (7, 1)]
+
+
+def test_dollar_tag_bodies_are_not_split():
+    text = "CREATE FUNCTION f() RETURNS text LANGUAGE sql AS $fn$ SELECT 'a;b' $fn$;\nSELECT 2;"
+    outer = [q for q in extract_sql("f.sql", text) if q.origin == "sql-file"]
+    assert texts(outer) == ["CREATE FUNCTION f() RETURNS text LANGUAGE sql AS $fn$ SELECT 'a;b' $fn$", "SELECT 2"]
+
+
+# --- dialect-aware splitting (issue 13) -------------------------------------------------------
+
+
+def test_each_dialect_splits_with_its_own_tokenizer():
+    text = r"SELECT 'it\'s; ok' FROM t; SELECT 2"
+    assert [text[s:e] for s, e in split_statements(text, "mysql")] == [r"SELECT 'it\'s; ok' FROM t", "SELECT 2"]
+    assert len(split_statements(text, "postgres")) == 2 and split_statements(text, "postgres")[0][1] < 15
+    backquoted = "SELECT `a;b` FROM t; SELECT 3"
+    assert len(split_statements(backquoted, "mysql")) == 2
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("SELECT*from;'\"`$-/\n\\ x()")), max_size=60),
+       st.sampled_from(["postgres", "mysql", "bigquery", "sqlite", "tsql", "snowflake"]))
+def test_every_dialect_split_is_ordered_and_inside_the_text(text, dialect):
+    last = -1
+    for start, end in split_statements(text, dialect):
+        assert 0 <= start <= end <= len(text) and start > last
+        assert text[start:end].lstrip() == text[start:end]  # a statement starts at its first character
+        last = end
+
+
+# --- SQL inside function bodies ---------------------------------------------------------------
+
+PLPGSQL = """CREATE FUNCTION procrastinate_finish_job(job_id bigint, end_status text, delete_job boolean)
+    RETURNS void
+    LANGUAGE plpgsql
+AS $$
+DECLARE
+    _job_id bigint;
+BEGIN
+    IF delete_job THEN
+        DELETE FROM procrastinate_jobs
+        WHERE id = job_id AND status IN ('todo', 'doing')
+        RETURNING id INTO _job_id;
+    ELSE
+        UPDATE procrastinate_jobs
+        SET status = end_status, attempts = attempts + 1
+        WHERE id = job_id
+        RETURNING id INTO _job_id;
+    END IF;
+    PERFORM pg_notify('jobs', job_id::text);
+    RETURN;
+END;
+$$;
+CREATE FUNCTION count_jobs(q text) RETURNS bigint LANGUAGE sql AS $$
+    SELECT count(*) FROM procrastinate_jobs WHERE queue_name = q;
+$$;
+"""
+
+
+def test_statements_inside_function_bodies_are_queries_at_their_file_position():
+    lines = PLPGSQL.splitlines()
+    body = [q for q in extract_sql("schema.sql", PLPGSQL) if q.origin == "function-body"]
+    assert [q.location.line for q in body] == [9, 13, 18, 23]
+    for q in body:
+        line = lines[q.location.line - 1]
+        assert line[q.location.col - 1:].split()[0] in ("DELETE", "UPDATE", "PERFORM", "SELECT")
+        assert not isinstance(parse_sql(q.text), ParseFailure), q.text
+    delete, update, perform, count = body
+    assert "INTO" not in delete.text and "job_id" not in delete.text  # variables are parameters
+    assert "status = end_status" not in update.text and "SET status" in update.text
+    assert perform.text.startswith("SELECT  pg_notify")  # PERFORM, seven characters, as SELECT
+    assert count.text.endswith("queue_name = ?")  # a one-letter argument: the one-character parameter
+    where = delete.text.index("WHERE")
+    assert (delete.textmap.locate(where).line, delete.textmap.locate(where).col) == (10, 9)
+
+
+def test_control_flow_is_not_a_query():
+    text = "DO $$ BEGIN IF EXISTS (SELECT 1 FROM t) THEN RAISE NOTICE 'x'; END IF; END $$;"
+    assert [q.origin for q in extract_sql("d.sql", text)] == ["sql-file"]
+
+
+# --- JS/TS query builders ---------------------------------------------------------------------
+
+JS_BUILDER = """
+const SCHEMA = 'graphile_worker';
+const TABLE = `${SCHEMA}.jobs`;
+const FETCH_JOB_QUERY = `SELECT id FROM ${TABLE} WHERE locked_at IS NULL LIMIT 1`;
+const help = "SELECT a column FROM the list to see it";
+
+async function complete(client, ids, where) {
+  await client.query(`DELETE FROM ${TABLE} WHERE id = ANY($1::bigint[])`, [ids]);
+  await client.query(`SELECT * FROM ${TABLE} ${where}`);
+}
+"""
+
+
+def test_js_template_literals_take_the_module_constants_and_placeholder_the_rest():
+    result = extract("worker.js", JS_BUILDER)
+    found = {q.text: q for q in result.queries}
+    delete = found["DELETE FROM graphile_worker.jobs WHERE id = ANY($1::bigint[])"]
+    assert not delete.dynamic and delete.complete
+    dynamic = next(q for q in result.queries if q.text.startswith("SELECT * FROM graphile_worker.jobs"))
+    assert dynamic.dynamic and not dynamic.complete
+    assert [b.interpolated for b in result.string_built] == [("where",)]
+    assert found["SELECT id FROM graphile_worker.jobs WHERE locked_at IS NULL LIMIT 1"].origin == "named-constant"
+    assert not any("the list" in q.text for q in result.queries)
+    where = delete.textmap.locate(delete.text.index("WHERE"))
+    line = JS_BUILDER.splitlines()[where.line - 1]
+    assert where.line == 8 and line[where.col - 1:].startswith("WHERE id = ANY")  # after the substituted ${TABLE}
+
+
+def test_js_helper_that_forwards_its_parameter_is_an_execution_call():
+    text = """class PGMQ {
+  executeQuery(query, params) {
+    return n(this, null, function* () { const c = yield this.pool.connect(); return yield c.query(query, params); });
+  }
+  metrics(q) { const t = "SELECT * FROM pgmq.metrics($1)"; return this.executeQuery(t, [q]); }
+  describe() { return "SELECT a FROM b is what the docs say"; }
+}
+const run = async (db, sql) => db.query(sql);
+export async function count(db) { return run(db, "SELECT count(*) FROM jobs WHERE a = 1"); }
+"""
+    queries = extract("pgmq.ts", text).queries
+    assert [(q.text, q.origin) for q in queries] == [
+        ("SELECT * FROM pgmq.metrics($1)", "constant-reaching-call"),
+        ("SELECT count(*) FROM jobs WHERE a = 1", "execute-call"),
+    ]
+
+
+def test_upper_case_constants_of_a_query_module_are_queries():
+    text = 'SEND = "SELECT * FROM pgmq.send(queue_name=>%s::text, msg=>%s::jsonb);"\nVERSION = "1.4.0"\nHELP_TEXT = "no"\n'
+    assert texts(extract_python("src/pgmq/_sql.py", text).queries) == [
+        "SELECT * FROM pgmq.send(queue_name=>%s::text, msg=>%s::jsonb);"]
+    assert extract_python("src/pgmq/client.py", text).queries == []
+
+
+def test_words_inside_plpgsql_strings_and_comments_are_not_statements():
+    text = ("CREATE FUNCTION v(routing_key text) RETURNS void LANGUAGE plpgsql AS $$\nBEGIN\n"
+            "    IF routing_key ~ '\\.$' THEN\n"
+            "        RAISE EXCEPTION 'routing_key cannot end with a dot. Got: %', routing_key; -- END with a dot\n"
+            "    END IF;\nEND;\n$$;")
+    assert [q.origin for q in extract_sql("v.sql", text)] == ["sql-file"]
+
+
+def test_arguments_qualified_by_the_function_name_are_parameters():
+    text = ("create function :SCHEMA.add_job(identifier text, queue_name text) returns void as $$\n"
+            "  insert into :SCHEMA.jobs (task_id, queue_id) select tasks.id, job_queues.id\n"
+            "  from :SCHEMA.tasks left join :SCHEMA.job_queues on job_queues.queue_name = add_job.queue_name\n"
+            "  where tasks.identifier = add_job.identifier;\n$$ language sql;")
+    (body,) = [q for q in extract_sql("add_job.sql", text) if q.origin == "function-body"]
+    assert "add_job" not in body.text and "job_queues.queue_name = $1" in body.text
+    assert not isinstance(parse_sql(body.text), ParseFailure)
+
+
+def test_fstrings_take_the_module_constants():
+    text = ('TABLE = "procrastinate_jobs"\n\ndef f(cur, status, column):\n'
+            '    cur.execute(f"SELECT id FROM {TABLE} WHERE status = %s", (status,))\n'
+            '    cur.execute(f"SELECT {column} FROM {TABLE}")\n')
+    result = extract_python("jobs.py", text)
+    static, built = result.queries
+    assert static.text == "SELECT id FROM procrastinate_jobs WHERE status = %s" and not static.dynamic
+    assert built.dynamic and built.text == "SELECT {} FROM procrastinate_jobs"
+    assert [b.interpolated for b in result.string_built] == [("column",)]
+
+
+# --- how parse errors are reported ------------------------------------------------------------
+
+
+def test_parse_errors_are_errors_only_for_sql_a_person_wrote(tmp_path, monkeypatch):
+    from advisor import catalogue, engine
+
+    (tmp_path / "advisor.toml").write_text('dialect = "postgres"\n')
+    (tmp_path / "listen.sql").write_text("LISTEN jobs;\nNOTIFY jobs, 'x';\nDISCARD ALL;\nSELECT id FROM WHERE;\n")
+    (tmp_path / "tpl.sql").write_text("CREATE TABLE s(\n  k $%AUTO_INCREMENT_PRIMARY_KEY%$,\n  v TEXT\n);\n"
+                                      "SELECT {{ col }} FROM {% if x %} a {% else %} b {% endif %} WHERE;\n")
+    (tmp_path / "app.py").write_text('"""Select the rows FROM a table, as prose."""\n'
+                                     'def f(cur):\n    cur.execute("SELECT id FROM users WHERE")\n')
+    (tmp_path / "db.d.ts").write_text("declare class Db {\n    executeSql(text: string, { signal }?: {\n"
+                                      "        signal?: AbortSignal;\n    }): Promise<import(\"pg\").QueryResult<any>>;\n}\n")  # pg-boss
+    monkeypatch.chdir(tmp_path)
+    found = sorted((f.location.path, f.location.line, f.severity) for f in engine.check(["."]).findings
+                   if catalogue.lookup(f.rule).name == "parse-error")
+    assert ("listen.sql", 4, "error") in found  # a real syntax error stays one
+    assert [x for x in found if x[0] == "listen.sql" and x[2] == "info"] == [("listen.sql", 1, "info")]  # once
+    assert all(severity == "info" for path, _, severity in found if path != "listen.sql")
+    assert not any(path == "tpl.sql" and line == 1 for path, line, _ in found)  # the template parses
+    assert any(path == "db.d.ts" for path, _, _ in found)  # tree-sitter cannot read it: said, as info
+    assert ("app.py", 3, "info") in found and not any(p == "app.py" and line == 1 for p, line, _ in found)
+
+
+def _offset(text: str, line: int, col: int) -> int:
+    start = 0
+    for _ in range(line - 1):
+        start = text.index("\n", start) + 1
+    return start + col - 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("SELECT*from;'\"$-/\n\\ x()\ufeff{}:%")), max_size=80))
+def test_extracted_statements_round_trip_to_the_file_text(text):
+    """Every statement's position points at its own text in the file (BOM, comments, templates and all)."""
+    for q in extract_sql("r.sql", text):
+        if q.origin != "sql-file":
+            continue
+        start = _offset(text, q.location.line, q.location.col) + (1 if text.startswith("\ufeff") and
+                                                                 q.location.line == 1 else 0)
+        assert text[start:start + len(q.text)] == q.text
+
+
+def test_a_comment_that_only_mentions_a_name_cuts_nothing():
+    text = "CREATE TABLE users (\n  id int,\n  -- name: the display name\n  name text\n);\n-- name: get_user :one\nSELECT 1"
+    assert [q.location.line for q in extract_sql("s.sql", text)] == [1, 7]
+    pugsql = "-- :name find_user :one\nSELECT * FROM users WHERE id = :id\n-- :name all_users :many\nSELECT * FROM users"
+    assert len(extract_sql("p.sql", pugsql)) == 2
+
+
+def test_format_templates_keep_their_text_and_positions():
+    text = ('def page(txn, table, where, order):\n'
+            '    sql = "SELECT %s FROM %s %s ORDER BY %s %s LIMIT ? OFFSET ?" % (cols, table, where, order, "ASC")\n'
+            '    txn.execute(sql, args)\n'
+            '    txn.execute("SELECT {} FROM {} {} ORDER BY id".format(cols, table, where))\n')
+    result = extract_python("database.py", text)
+    first, second = result.queries
+    assert first.text == "SELECT %s FROM %s %s ORDER BY %s %s LIMIT ? OFFSET ?" and first.dynamic
+    assert (first.location.line, first.location.col) == (2, 11)
+    assert second.text == "SELECT {} FROM {} {} ORDER BY id" and not second.complete
+    for q in (first, second):
+        tree = parse_sql(q.text)
+        assert not isinstance(tree, ParseFailure), q.text
+    offset = first.textmap.locate(first.text.index("OFFSET"))
+    assert (offset.line, offset.col) == (2, 11 + 1 + first.text.index("OFFSET"))
+    assert [b.interpolated for b in result.string_built] == [("cols", "table", "where", "order", "'ASC'"),
+                                                              ("cols", "table", "where")]
+
+
+def test_a_spliced_clause_is_read_as_nothing_only_before_known_clauses():
+    page = parse_sql("SELECT {} FROM {} {} ORDER BY id LIMIT %s")
+    assert not isinstance(page, ParseFailure) and page.args.get("where") is None
+    # at the end the spliced text may be the WHERE clause: unreadable, so no rule can call it missing
+    for text in ("UPDATE {} SET {} {}", "DELETE FROM jobs {}", "INSERT INTO {} {}"):
+        failure = parse_sql(text)
+        assert isinstance(failure, ParseFailure) and failure.templated, text
+
+
+def test_fstrings_built_from_fstrings_are_filled_in():
+    text = ('def admin(txn, where_statement, order):\n'
+            '    sql_base = f"FROM destinations {where_statement} "\n'
+            '    txn.execute(f"SELECT destination {sql_base} ORDER BY retry_last_ts {order}, destination LIMIT ? OFFSET ?")\n')
+    result = extract_python("transactions.py", text)
+    page = next(q for q in result.queries if "OFFSET" in q.text)
+    assert page.text == "SELECT destination FROM destinations {}  ORDER BY retry_last_ts {}, destination LIMIT ? OFFSET ?"
+    assert result.string_built[-1].interpolated == ("where_statement", "order")
+    tree = parse_sql(page.text)
+    assert not isinstance(tree, ParseFailure) and tree.args.get("offset") is not None
+
+
+def test_only_names_bound_to_literals_alone_are_filled_in():
+    text = ('TABLE = "jobs"\nORDER = "id"\n\n'
+            'def f(txn, postgres, order, rows):\n'
+            '    if postgres:\n        clause = "GREATEST(a, b)"\n    else:\n        clause = "MAX(a, b)"\n'
+            '    txn.execute(f"SELECT {clause} FROM {TABLE}")\n'
+            '    txn.execute(f"SELECT a FROM {TABLE} ORDER BY {order}")\n'
+            '    for table in rows:\n        txn.execute(f"DELETE FROM {table} WHERE id = 1")\n'
+            'table = "other"\n')
+    result = extract_python("m.py", text)
+    assert [q.text for q in result.queries] == [
+        "SELECT GREATEST(a, b) FROM jobs", "SELECT a FROM jobs ORDER BY {}", "DELETE FROM {} WHERE id = 1"]
+    assert [b.interpolated for b in result.string_built] == [("order",), ("table",)]  # a parameter, a loop variable
+
+
+def test_js_parameters_are_never_taken_for_the_module_constant_of_the_same_name():
+    text = """const table = "jobs";
+const where = "WHERE done";
+export async function purge(db, { where }, table2 = table) {
+  await db.query(`DELETE FROM ${table} ${where}`);
+}
+"""
+    (query,) = extract("purge.ts", text).queries
+    assert query.text == "DELETE FROM jobs {}" and query.dynamic
+
+
+def test_a_byte_order_mark_does_not_hide_a_python_file():
+    (query,) = extract_python("win.py", '\ufeffcur.execute("SELECT id FROM t")\n').queries
+    assert (query.location.line, query.location.col) == (1, 13)

@@ -1,0 +1,507 @@
+"""Regressions from real MongoDB code (issue 11): shapes real projects write, checked like the server would.
+
+Each snippet is written here in the style of the project it stands for; none is copied from it."""
+
+from dataclasses import replace
+
+from advisor.checks.mongo import check_query
+from advisor.ir import IndexDef, IndexKey, Schema
+from advisor.mongo.planner import plan_find
+from advisor.mongo.shape import MongoQuery, Placeholder
+from advisor.sources import extract
+
+
+def mongo(src):
+    return [q for q in src.queries if isinstance(q, MongoQuery)]
+
+
+def ix(name, *keys, table="c", **options):
+    return IndexDef(name, table, tuple(IndexKey(k.lstrip("-"), True, k.startswith("-")) for k in keys),
+                    method="mongo", unique=bool(options.get("unique")), options=options)
+
+
+def rules(query, indexes):
+    return sorted(name for name, _ in check_query(query, Schema(indexes=indexes), lambda name: True))
+
+
+# --- never abort ------------------------------------------------------------------------------
+
+
+def test_or_nested_in_an_or_clause_without_index_plans():
+    flt = {"$or": [{"$or": [{"a": 1}, {"b": 2}]}, {"c": 3}]}
+    plan = plan_find(flt, None, [])
+    assert plan.stage == "COLLSCAN" and [n for n, _ in plan.unindexed_clauses] == [0, 1]
+    served = plan_find(flt, None, [ix("a", "a"), ix("b", "b"), ix("c_", "c")])
+    assert served.stage == "OR"
+
+
+def test_variable_reassigned_in_terms_of_itself_js():
+    src = extract("search.js", """\
+async function search(filter, key, db) {
+  filter = { $or: [filter, { owner: 'me' }] };
+  filter = { $or: [filter, { shared: true }] };
+  await db.collection('docs').find(filter).limit(5).toArray();
+  key = { $in: key };
+  await db.collection('docs').find({ key: key }).limit(5).toArray();
+}
+""")
+    first, second = mongo(src)
+    inner = first.filter["$or"][0]["$or"]
+    assert inner[0] == Placeholder("unknown", "filter") and inner[1] == {"owner": "me"}
+    assert first.filter["$or"][1] == {"shared": True}
+    assert second.filter == {"key": {"$in": Placeholder("unknown", "key")}}
+
+
+def test_variable_reassigned_in_terms_of_itself_python():
+    src = extract("search.py", """\
+def search(db, flt, key):
+    flt = {"$or": [flt, {"owner": "me"}]}
+    db.docs.find(flt).limit(5)
+    key = {"$in": key}
+    db.docs.find_one({"key": key})
+""")
+    first, second = mongo(src)
+    assert first.filter == {"$or": [Placeholder("unknown", "flt"), {"owner": "me"}]}
+    assert second.filter == {"key": {"$in": Placeholder("unknown", "key")}}
+
+
+def test_values_built_from_each_other_stay_bounded():
+    lines = ["let q = { x: 1 };"] + ["q = { $and: [" + ", ".join(["q"] * 20) + "] };"] * 8
+    src = extract("blowup.js", "\n".join(lines) + "\ndb.collection('c').findOne(q);\n")
+    (q,) = mongo(src)
+    assert q.partial and len(repr(q.filter)) < 2_000_000
+
+
+# --- index declarations checked like the server ---------------------------------------------------
+
+
+def test_same_key_pattern_under_two_names_is_the_server_error():
+    from advisor.checks.mongo import index_option_conflict
+    from advisor.ir import Location
+
+    first = ix("byUser", "user", "-created", table="messages")
+    again = ix("user_1_created_-1", "user", "-created", table="messages")
+    first.location, again.location = Location("a.js", 1, 1), Location("a.js", 2, 1)
+    (hit,) = index_option_conflict(Schema(indexes=[first, again]))
+    assert "IndexOptionsConflict" in hit.message and "another name" in hit.message and hit.location.line == 2
+    # the same declaration twice (as mongoose and a setup script both do) is a no-op for the server
+    same = ix("byUser", "user", "-created", table="messages")
+    same.location = Location("b.js", 1, 1)
+    assert list(index_option_conflict(Schema(indexes=[first, same]))) == []
+    # another collation or partial filter is another index
+    other = ix("byUser_ci", "user", "-created", table="messages", collation={"locale": "en", "strength": 2})
+    other.location = Location("b.js", 2, 1)
+    assert list(index_option_conflict(Schema(indexes=[first, other]))) == []
+
+
+def test_compound_index_behind_a_unique_prefix():
+    from advisor.checks.mongo import unique_prefix
+    from advisor.ir import Location
+
+    lone = ix("address_1", "address", table="w", unique=True)
+    pair = ix("address_1_type_1", "address", "type", table="w", unique=True)
+    plain = ix("address_1_seen_-1", "address", "-seen", table="w")
+    sparse = ix("email_1", "email", table="w", unique=True, sparse=True)
+    with_email = ix("email_1_tenant_1", "email", "tenant", table="w", unique=True)
+    for n, i in enumerate((lone, pair, plain, sparse, with_email)):
+        i.location = Location("i.js", n + 1, 1)
+    hits = {h.location.line: h.severity for h in unique_prefix(Schema(indexes=[lone, pair, plain, sparse, with_email]))}
+    # a plain index behind a unique key still serves sorts (paging on { key, _id }); a sparse unique
+    # index is not unique over every document
+    assert hits == {2: None}
+
+
+def test_no_index_declared_for_a_collection_is_said_once(tmp_path, monkeypatch):
+    from advisor import engine
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "advisor.toml").write_text('dialect = "postgres"\n')
+    (tmp_path / "jobs.js").write_text("""\
+async function due(db) {
+  await db.collection('jobs').find({ queue: 'mail', runAt: { $lte: new Date() } }).limit(10).toArray();
+  await db.collection('jobs').findOne({ lockedBy: 'w1' });
+  await db.collection('users').findOne({ email: 'a@b' });
+}
+""")
+    (tmp_path / "setup.js").write_text("db.collection('users').createIndex({ name: 1 });\n")
+    found = [(f.rule, f.location.path, f.location.line) for f in engine.check(["."]).active]
+    assert ("MGO015", "jobs.js", 2) in found and sum(1 for r, _, _ in found if r == "MGO015") == 1
+    assert not any(r in ("MGO001", "MGO002", "MGO012") and line in (2, 3) for r, _, line in found)
+    assert ("MGO001", "jobs.js", 4) in found  # users has declarations: the scan on email is a real finding
+
+
+# --- index declarations wherever projects keep them ---------------------------------------------
+
+
+def test_index_manifest_in_yaml_and_json():
+    src = extract("indexes.yaml", """\
+collections:
+  - collection: messages
+    options: { storageEngine: { wiredTiger: { configString: block_compressor=zlib } } }
+indexes:
+  - collection: mailboxes
+    index:
+      name: user_path
+      unique: true
+      key: { user: 1, path: 1 }
+  - collection: messages
+    index:
+      name: by_thread
+      key:
+        thread: 1
+        idate: -1
+""")
+    assert [(i.table, i.name, i.unique, i.location.line) for i in src.indexes] == [
+        ("mailboxes", "user_path", True, 5), ("messages", "by_thread", False, 10)]
+    assert src.queries == []
+    src = extract("db/indexes.json", '[{"collection": "jobs", "keys": {"queue": 1, "runAt": 1}, '
+                                     '"options": {"sparse": true}}]')
+    ((ix_,),) = [src.indexes]
+    assert (ix_.table, ix_.name, ix_.options["sparse"]) == ("jobs", "queue_1_runAt_1", True)
+
+
+# --- planner fidelity -------------------------------------------------------------------------
+
+
+def test_ne_has_index_bounds():
+    # a task queue's lock sweep: { locked: { $ne: false }, lockedUntil: { $lt: now } }
+    task = ix("task", "locked", "lockedUntil", table="tasks")
+    flt = {"locked": {"$ne": False}, "lockedUntil": {"$lt": Placeholder("date", "new Date()")}}
+    plan = plan_find(flt, None, [task])
+    assert plan.stage == "IXSCAN" and (plan.candidate.bounded, plan.candidate.filtered) == (1, 2)
+    q = MongoQuery("tasks", "updateMany", filter=flt)
+    assert rules(q, [task]) == []
+    assert plan_find({"state": {"$nin": ["done", "failed"]}}, None, [ix("s", "state")]).stage == "IXSCAN"
+    assert plan_find({"state": {"$not": {"$in": ["done"]}}}, None, [ix("s", "state")]).stage == "COLLSCAN"
+
+
+def test_partial_index_credited_when_the_query_implies_its_filter():
+    partial = ix("unseen", "mailbox", "uid", partialFilterExpression={"$and": [{"unseen": True}, {"deleted": {"$eq": False}}]})
+    assert plan_find({"mailbox": 1, "unseen": True, "deleted": False}, None, [partial]).stage == "IXSCAN"
+    assert plan_find({"mailbox": 1, "unseen": True}, None, [partial]).stage == "COLLSCAN"
+
+
+def test_runtime_regex_anchoring_from_the_code():
+    src = extract("search.js", """\
+async function search(db, user, q, escapeRegex, pattern) {
+  const byUser = { user };
+  await db.collection('addresses').find({ user, name: { $regex: '^' + escapeRegex(q) } }).limit(20).toArray();
+  await db.collection('addresses').find({ name: { $regex: '^' + escapeRegex(q), $options: 'i' } }).limit(20).toArray();
+  await db.collection('addresses').find({ address: { $regex: escapeRegex(q) } }).limit(20).toArray();
+  await db.collection('addresses').find({ address: { $regex: '@' + escapeRegex(q) + '$' } }).limit(20).toArray();
+  await db.collection('addresses').find({ address: { $regex: pattern } }).limit(20).toArray();
+}
+""")
+    found = {}
+    for q in mongo(src):
+        for name, hit in check_query(q, Schema(indexes=[ix("n", "name", table="addresses")]), lambda n: True):
+            if name == "unanchored-regex":
+                found[q.location.line] = hit.message
+    assert sorted(found) == [4, 5, 6]
+    assert "case-insensitive" in found[4] and "built at run time without a leading ^" in found[5]
+
+
+def test_in_memory_sort_not_claimed_when_an_index_on_the_same_equality_gives_the_order():
+    undeleted = ix("mailbox_undeleted", "mailbox", "undeleted", table="messages")
+    by_uid = ix("mailbox_uid", "mailbox", "uid", "_id", table="messages")
+    q = MongoQuery("messages", "find", filter={"mailbox": Placeholder("objectid", "id"), "undeleted": False},
+                   sort={"uid": 1}, limit=100, projection={"uid": 1})
+    assert "in-memory-sort" not in rules(q, [undeleted, by_uid])
+    assert "in-memory-sort" in rules(q, [undeleted])
+
+
+# --- what is MongoDB ---------------------------------------------------------------------------
+
+
+def test_a_name_is_a_model_only_when_it_can_be_one():
+    src = extract("svc.js", """\
+import MongoPaging from 'mongo-cursor-pagination';
+import { Order } from 'sequelize-models-lib';
+const { Invoice } = require('../models');
+const Person = require('./person');
+const _ = require('lodash');
+class Cache { static find(key) { return null; } }
+async function run(db, collection, opts, id) {
+  await MongoPaging.find(collection, opts);
+  await Cache.find({ key: id });
+  await Invoice.find({ customer: id }).limit(5);
+  await Person.findOne({ email: id });
+  await Account.findOne({ where: { id }, include: ['owner'] });
+  await _.find([1, 2], { a: 1 });
+}
+""")
+    assert [(q.collection, q.model) for q in mongo(src)] == [("invoices", "Invoice"), ("people", "Person")]
+
+
+def test_collections_declared_as_meteor_collections():
+    src = extract("tasks.js", "const Tasks = new Mongo.Collection('tasks');\nTasks.find({ owner: 1 }).fetch();\n")
+    assert [(q.collection, q.driver) for q in mongo(src)] == [("tasks", True)]
+
+
+def test_mongoose_pluralisation():
+    from advisor.mongo.shape import pluralize
+
+    assert [pluralize(n) for n in ("Person", "Address", "Category", "Status", "Mouse", "Knife", "Settings")] == [
+        "people", "addresses", "categories", "status", "mice", "knives", "settings"]
+
+
+# --- the shape as the code builds it ------------------------------------------------------------
+
+
+def test_query_object_mutated_before_the_call():
+    src = extract("list.js", """\
+async function list(db, user, opts) {
+  const query = { user };
+  query.deleted = false;
+  if (opts.tag) {
+    query.tags = opts.tag;
+  }
+  const cursor = db.collection('notes').find(query);
+  cursor.sort({ updated: -1 });
+  cursor.limit(opts.limit);
+  return cursor.toArray();
+}
+""")
+    (q,) = mongo(src)
+    assert q.filter == {"user": Placeholder("unknown", "user"), "deleted": False, "tags": Placeholder("unknown", "opts.tag")}
+    assert q.conditional == ("tags",) and not q.partial
+    assert q.sort == {"updated": -1} and q.limit == Placeholder("unknown", "opts.limit")
+
+
+def test_changes_advisor_cannot_follow_make_the_shape_partial():
+    src = extract("search.js", """\
+async function search(db, terms) {
+  const query = { $or: [] };
+  for (const t of terms) query.$or.push({ name: t });
+  return db.collection('items').find(query).limit(10).toArray();
+}
+""")
+    (q,) = mongo(src)
+    assert q.partial
+    assert rules(q, [ix("other", "other", table="items")]) == []  # no confident planner claim on a sketch
+
+
+def test_conditional_keys_judged_with_and_without():
+    by_creator = ix("creator_createdAt", "creator", "-createdAt", table="w")
+    q = MongoQuery("w", "find", filter={"creator": Placeholder("unknown", "id"), "_id": {"$gt": Placeholder("objectid")}},
+                   sort={"_id": 1}, limit=21, projection={"a": 1}, conditional=("_id",))
+    assert "in-memory-sort" in rules(q, [by_creator])  # sorts in memory with or without the cursor key
+    q = MongoQuery("w", "find", filter={"creator": Placeholder("unknown", "id"), "state": "x"}, limit=5,
+                   projection={"a": 1}, conditional=("state",))
+    assert rules(q, [ix("state", "state", table="w")]) == []  # scans only when the condition holds
+
+
+def test_pipeline_built_with_push():
+    src = extract("report.js", """\
+async function report(db, since) {
+  const pipeline = [{ $match: { kind: 'order' } }];
+  pipeline.push({ $match: { created: { $gte: since } } });
+  pipeline.push({ $group: { _id: '$customer', n: { $sum: 1 } } });
+  return db.collection('events').aggregate(pipeline).toArray();
+}
+""")
+    (q,) = mongo(src)
+    assert [next(iter(s)) for s in q.pipeline] == ["$match", "$match", "$group"] and not q.partial
+
+
+def test_mongoose_where_chains():
+    src = extract("users.js", """\
+const User = mongoose.model('User', userSchema);
+User.find().where('age').gte(18).lt(65).where('active', true).limit(10);
+""")
+    (q,) = mongo(src)
+    assert q.filter == {"age": {"$gte": 18, "$lt": 65}, "active": True}
+
+
+def test_one_query_per_call():
+    src = extract("audit.js", """\
+async function run(db, user) {
+  const mailboxes = new Map((await db.collection('mailboxes').find({ user }).toArray()).map(m => [m._id, m]));
+}
+""")
+    assert len(mongo(src)) == 1
+
+
+# --- info rules that respect the code -----------------------------------------------------------
+
+
+def _rule_lines(src_path, text, indexes=()):
+    src = extract(src_path, text)
+    out = []
+    for q in mongo(src):
+        for name, _ in check_query(q, Schema(indexes=list(indexes)), lambda n: True):
+            if name in ("unbounded-find", "missing-projection"):
+                out.append((q.location.line, name))
+    return sorted(out)
+
+
+def test_unbounded_find_respects_the_code():
+    users = ix("email_1", "email", table="users", unique=True)
+    found = _rule_lines("lib/users.js", """\
+async function f(db, ids, email, user) {
+  await db.collection('users').find({ _id: { $in: ids } }).toArray();
+  await db.collection('users').find({ email }).toArray();
+  await db.collection('users').find({ role: { $in: ['admin', 'owner'] } }).toArray();
+  const cursor = db.collection('users').find({ user });
+  while (await cursor.hasNext()) { await cursor.next(); }
+  for await (const u of db.collection('users').find({ team: user })) { }
+  await db.collection('users').find({ team: user }).batchSize(100).forEach(u => u);
+  await db.collection('users').find({ team: user }).toArray();
+}
+""", [users])
+    assert [f for f in found if f[1] == "unbounded-find"] == [(9, "unbounded-find")]
+    assert (9, "missing-projection") not in found  # one finding per call
+    migration = _rule_lines("migrations/2020-add-flag.js", "db.collection('users').find({ flag: null }).toArray();\n")
+    assert ("unbounded-find" not in {n for _, n in migration})
+
+
+def test_missing_projection_forms_and_whole_documents():
+    found = _rule_lines("lib/mail.js", """\
+async function f(db, res, id, user) {
+  await db.collection('messages').find({ mailbox: id }, { uid: 1, flags: 1 }).limit(5).toArray();
+  await db.collection('messages').find({ mailbox: id }, { fields: { uid: 1 } }).limit(5).toArray();
+  await db.collection('messages').find({ mailbox: id }, { projection: { uid: 1 } }).limit(5).toArray();
+  res.json(await db.collection('messages').find({ mailbox: id }).limit(5).toArray());
+  await db.collection('archived').insertMany(await db.collection('messages').find({ user }).limit(50).toArray());
+  await db.collection('messages').find({ mailbox: id }).limit(5).toArray();
+  const uids = (await db.collection('messages').find({ mailbox: id }).limit(5).toArray()).map(m => m.uid);
+  const docs = await db.collection('messages').find({ mailbox: id }).limit(5).toArray();
+  for (const { uid, flags } of docs) console.log(uid, flags);
+  const kept = await db.collection('messages').find({ mailbox: id }).limit(5).toArray();
+  kept.forEach(m => m.uid);
+  return kept;
+}
+""")
+    # fields read visibly: lines 8 and 9; line 7 (fields unknown) and 11 (returned whole) stay quiet
+    assert found == [(8, "missing-projection"), (9, "missing-projection")]
+
+
+def test_pymongo_cursors_stream_unless_listed():
+    found = _rule_lines("app/feed.py", """\
+def feed(db, user):
+    for doc in db.events.find({"user": user}):
+        yield doc
+    return list(db.events.find({"user": user}, {"kind": 1}))
+""")
+    assert [f for f in found if f[1] == "unbounded-find"] == [(4, "unbounded-find")]
+
+
+# --- collections held on this / self --------------------------------------------------------------
+
+
+def test_collections_held_on_self_python():
+    src = extract("transport.py", """\
+class Channel:
+    events_collection = 'events'
+    ttl = True
+
+    @cached_property
+    def events(self):
+        return self.client[self.events_collection]
+
+    def _ensure_indexes(self, database):
+        events = database[self.events_collection]
+        events.create_index([('queue', 1), ('priority', 1)])
+
+    def get(self, queue):
+        return self.events.find_one_and_delete({'queue': queue}, sort=[('priority', 1)])
+
+    def fanout(self, **query):
+        return self.events.find(**query)
+""")
+    assert [i.table for i in src.indexes] == ["events"]
+    first, second = mongo(src)
+    assert (first.collection, first.operation, first.filter) == ("events", "find_one_and_delete", {"queue": Placeholder("unknown", "queue")})
+    assert second.partial and isinstance(second.filter, Placeholder)
+
+
+def test_collections_held_on_this_js():
+    src = extract("queue.js", """\
+class Queue {
+  constructor(db, name) {
+    this.jobs = db.collection('jobs');
+    this._collection = db.collection(name);
+  }
+  async next() {
+    await this.jobs.findOne({ queue: 'mail' });
+    await this._collection.findOne({ visible: { $lte: new Date() } });
+  }
+}
+""")
+    assert [q.collection for q in mongo(src)] == ["jobs", "this._collection"]
+
+
+def test_create_index_through_a_helper_function():
+    src = extract("db.js", """\
+function createIndices(db, callback) {
+  async.series([
+    async.apply(createIndex, 'objects', { _key: 1, score: -1 }, { background: true }),
+    async.apply(createIndex, 'objects', { _key: 1, value: -1 }, { unique: true, sparse: true }),
+  ], callback);
+  function createIndex(collection, index, options, done) {
+    db.collection(collection).createIndex(index, options, done);
+  }
+}
+const ensure = async (keys, opts) => db.collection('sessions').createIndex(keys, opts);
+ensure({ expires: 1 }, { expireAfterSeconds: 0 });
+""")
+    assert [(i.table, i.name, i.unique) for i in src.indexes] == [
+        ("objects", "_key_1_score_-1", False), ("objects", "_key_1_value_-1", True), ("sessions", "expires_1", False)]
+
+
+def test_owner_lookups_are_not_unbounded_and_their_regexes_run_on_few_documents():
+    by_user = ix("user_path", "user", "path", table="mailboxes")
+    found = _rule_lines("lib/imap/list.js", """\
+async function list(db, user, q) {
+  await db.collection('mailboxes').find({ user }).toArray();
+  await db.collection('mailboxes').find({ subscribed: true }).toArray();
+}
+""", [by_user])
+    assert found == [(3, "unbounded-find")]
+    search = MongoQuery("mailboxes", "find", filter={"user": Placeholder("unknown", "user"), "$or": [
+        {"path": {"$regex": Placeholder("string", "escape(q)"), "$options": ""}}]}, limit=10)
+    assert "unanchored-regex" not in rules(search, [by_user])
+    assert "unanchored-regex" in rules(replace(search, filter={"path": search.filter["$or"][0]["path"]}), [by_user])
+
+
+def test_migrations_scan_by_design():
+    idx = ix("by_user", "user", table="addressregister")
+    q = MongoQuery("addressregister", "find", filter={"disabled": {"$exists": False}}, limit=100, projection={"a": 1})
+    assert "collection-scan" in rules(q, [idx])
+    from advisor.ir import Location
+
+    q.location = Location("migrations/database/add_disabled.js", 12, 5)
+    assert "collection-scan" not in rules(q, [idx])
+
+
+def test_indexes_declared_as_data_in_python():
+    src = extract("settings.py", """\
+DOMAIN = {
+    'people': {
+        'schema': {'email': {'type': 'string'}},
+        'mongo_indexes': {
+            'email': ([('email', 1)], {'unique': True}),
+            'by_name': [('lastname', 1), ('firstname', 1)],
+        },
+    },
+    'invoices': {'datasource': {'source': 'billing'}, 'mongo_indexes': {'due': [('due', -1)]}},
+}
+
+
+class BlogPost(Document):
+    meta = {'indexes': ['-published', ('author', '-published'), {'fields': ['slug'], 'unique': True}]}
+""")
+    got = sorted((i.table, i.name, i.unique) for i in src.indexes)
+    assert got == [("billing", "due", False), ("blog_post", "author_1_published_-1", False),
+                   ("blog_post", "published_-1", False), ("blog_post", "slug_1", True),
+                   ("people", "by_name", False), ("people", "email", True)]
+
+
+def test_pipeline_built_with_concat():
+    src = extract("stats.js", """\
+const base = [{ $match: { kind: 'order' } }];
+const pipeline = base.concat([{ $sort: { created: -1 } }], { $limit: 10 });
+db.collection('events').aggregate(pipeline);
+""")
+    (q,) = mongo(src)
+    assert [next(iter(s)) for s in q.pipeline] == ["$match", "$sort", "$limit"]

@@ -1,0 +1,157 @@
+"""The schema model replays DDL as PostgreSQL would: one object per name (issue 10, class 3).
+
+Shapes taken from real projects: a schema snapshot next to the migrations that built it
+(procrastinate keeps `schema.sql` beside `migrations/*.sql`), pg_dump's `ALTER TABLE ONLY
+... ADD CONSTRAINT ..._pkey`, `CREATE INDEX IF NOT EXISTS` in idempotent migrations (pgqueuer),
+renames in later migrations (graphile-worker renamed `jobs` to `_private_jobs`).
+"""
+
+from advisor import engine
+from advisor.schema.ddl import schema_from_queries
+from advisor.sources.sql_files import extract_sql
+
+
+def build(*files: tuple[str, str]):
+    queries = []
+    for path, text in files:
+        queries += extract_sql(path, text)
+    return schema_from_queries(queries)
+
+
+MIGRATION = """
+CREATE TABLE jobs (id bigserial PRIMARY KEY, queue text NOT NULL, worker text, status text NOT NULL);
+CREATE INDEX jobs_queue_idx ON jobs (queue);
+CREATE UNIQUE INDEX jobs_lock_idx ON jobs (queue) WHERE status = 'doing';
+"""
+
+SNAPSHOT = """
+CREATE TABLE public.jobs (id bigint NOT NULL, queue text NOT NULL, worker text, status text NOT NULL);
+ALTER TABLE ONLY public.jobs ADD CONSTRAINT jobs_pkey PRIMARY KEY (id);
+CREATE INDEX jobs_queue_idx ON public.jobs USING btree (queue);
+CREATE UNIQUE INDEX jobs_lock_idx ON public.jobs USING btree (queue) WHERE (status = 'doing'::text);
+"""
+
+
+def names(schema):
+    return sorted(i.name for i in schema.indexes)
+
+
+def test_snapshot_and_migrations_declare_each_object_once():
+    schema = build(("migrations/001.sql", MIGRATION), ("schema.sql", SNAPSHOT))
+    assert names(schema) == ["jobs_lock_idx", "jobs_pkey", "jobs_queue_idx"]
+    assert schema.table("jobs").primary_key == ("id",)
+    assert schema.complete("jobs")
+
+
+def test_release_snapshots_side_by_side_and_if_not_exists():
+    v2 = MIGRATION + "CREATE INDEX IF NOT EXISTS jobs_worker_idx ON jobs (worker);\n"
+    schema = build(("v1.sql", MIGRATION), ("v2.sql", v2), ("v3.sql", "CREATE TABLE IF NOT EXISTS jobs (id int);"))
+    assert names(schema) == ["jobs_lock_idx", "jobs_pkey", "jobs_queue_idx", "jobs_worker_idx"]
+    assert set(schema.table("jobs").columns) == {"id", "queue", "worker", "status"}
+
+
+def test_renames_follow_tables_columns_and_indexes():
+    schema = build(("m.sql", MIGRATION + """
+        ALTER TABLE jobs RENAME TO _private_jobs;
+        ALTER TABLE _private_jobs RENAME COLUMN worker TO locked_by;
+        ALTER INDEX jobs_queue_idx RENAME TO private_jobs_queue_idx;
+        CREATE INDEX private_jobs_locked_by_idx ON _private_jobs (locked_by);
+    """))
+    assert schema.table("jobs") is None and "locked_by" in schema.table("_private_jobs").columns
+    assert {i.table for i in schema.indexes} == {"_private_jobs"}
+    assert "private_jobs_queue_idx" in names(schema) and "jobs_queue_idx" not in names(schema)
+
+
+def test_drops_if_exists_and_dropped_columns_take_their_indexes():
+    schema = build(("m.sql", MIGRATION + """
+        DROP INDEX IF EXISTS jobs_queue_idx;
+        DROP INDEX IF EXISTS never_existed;
+        ALTER TABLE jobs DROP COLUMN IF EXISTS status;
+        ALTER TABLE IF EXISTS ghosts ADD COLUMN x int;
+    """))
+    assert names(schema) == ["jobs_pkey"]  # the partial index used status: PostgreSQL drops it too
+    assert schema.table("ghosts") is None
+
+
+def test_a_table_only_altered_or_with_unreadable_index_ddl_is_not_complete():
+    schema = build(("m.sql", """
+        ALTER TABLE events ADD COLUMN kind text;
+        CREATE TABLE jobs (id bigint PRIMARY KEY, queue text);
+        CREATE INDEX jobs_q ON jobs USING btree (queue) WITH (fillfactor = 70) TABLESPACE fast WHERE WHERE;
+    """))
+    assert not schema.complete("events")  # its CREATE TABLE was never seen
+    assert not schema.complete("jobs") and "m.sql:4" in schema.gaps["jobs"]
+
+
+def check(project, files):
+    project({"advisor.toml": 'schema = ["db/*.sql"]\n', **files})
+    return [(f.location.path, f.location.line, f.rule, f.message) for f in engine.check(["."]).active]
+
+
+def test_no_duplicate_index_from_a_snapshot_beside_its_migrations(project):
+    found = check(project, {"db/001_init.sql": MIGRATION, "db/schema.sql": SNAPSHOT})
+    assert [f for f in found if f[2] in ("SCH001", "SCH002")] == []
+
+
+def test_never_advise_dropping_a_primary_key_or_constraint(project):
+    found = check(project, {"db/s.sql": """
+        CREATE TABLE t (id bigint PRIMARY KEY, code text, CONSTRAINT t_id_key UNIQUE (id), CONSTRAINT t_code UNIQUE (code));
+        CREATE UNIQUE INDEX t_code_again ON t (code);
+        CREATE INDEX t_code_plain ON t (code);
+    """})
+    dups = [f for f in found if f[2] == "SCH001"]
+    assert len(dups) == 2 and all("t_code_again" in m or "t_code_plain" in m for *_, m in dups)
+    assert not any("DROP CONSTRAINT" in m for *_, m in found)
+
+
+def test_unindexed_foreign_key_through_a_partial_index(project):
+    found = check(project, {"db/s.sql": """
+        CREATE TABLE workers (id bigint PRIMARY KEY);
+        CREATE TABLE jobs (id bigint PRIMARY KEY, status text,
+                           worker_id bigint REFERENCES workers (id) ON DELETE SET NULL,
+                           owner_id bigint REFERENCES workers (id) ON DELETE CASCADE);
+        CREATE INDEX jobs_worker_doing ON jobs (worker_id) WHERE status = 'doing';
+        CREATE INDEX jobs_owner_set ON jobs (owner_id) WHERE owner_id IS NOT NULL;
+    """})
+    fks = [m for *_, rule, m in found if rule == "SCH003"]
+    assert len(fks) == 1 and "jobs(worker_id)" in fks[0] and "partial index jobs_worker_doing" in fks[0]
+
+
+def test_absence_rules_stay_silent_on_tables_not_seen_and_one_note_says_so(project):
+    found = check(project, {
+        "db/s.sql": "CREATE TABLE jobs (id bigint PRIMARY KEY, queue text);\n",
+        "q.sql": "SELECT id FROM events WHERE kind = $1;\nSELECT id FROM logs WHERE level = $1;\n"
+                 "SELECT id FROM jobs WHERE queue = $1;\n",
+    })
+    rules = sorted(rule for _, _, rule, _ in found)
+    assert rules == ["ADV005", "IDX001"]  # jobs is known whole; events and logs are not
+    note = next(m for *_, rule, m in found if rule == "ADV005")
+    assert "events, logs" in note
+
+
+def test_a_table_rebuilt_by_drop_and_rename_is_not_known_whole():
+    # synapse's delta 16 rebuilds `users` (SQLite style); replayed on top of the v72 snapshot it would
+    # drop the snapshot's indexes, so advisor no longer claims to know them all
+    schema = build(("full.sql", "CREATE TABLE users (name text UNIQUE, creation_ts bigint);\n"
+                                "CREATE INDEX users_creation_ts ON users (creation_ts);\n"),
+                   ("delta/16/users.sql", "CREATE TABLE IF NOT EXISTS new_users (name text, creation_ts bigint, UNIQUE (name));\n"
+                                          "DROP TABLE users;\nALTER TABLE new_users RENAME TO users;\n"))
+    assert not schema.complete("users") and "DROP TABLE and RENAME" in schema.gaps["users"]
+    # a rename to a fresh name (graphile-worker's jobs -> _private_jobs) keeps the table known,
+    # and a new table's primary key gets the next free name, as PostgreSQL names it
+    schema = build(("m.sql", "CREATE TABLE jobs (id bigint PRIMARY KEY);\nALTER TABLE jobs RENAME TO jobs_legacy;\n"
+                             "CREATE TABLE jobs (id bigint PRIMARY KEY, q text);\nALTER TABLE jobs RENAME TO _private_jobs;\n"))
+    assert schema.complete("_private_jobs")
+    assert sorted((i.name, i.table) for i in schema.indexes) == [("jobs_pkey", "jobs_legacy"), ("jobs_pkey1", "_private_jobs")]
+
+
+def test_a_migration_dropping_what_a_snapshot_declares_leaves_the_table_unknown():
+    # synapse: delta 32 drops events_stream_ordering, which the v72 snapshot (replayed first) declares
+    snapshot = "".join(f"CREATE TABLE t{i} (id bigint PRIMARY KEY);\n" for i in range(5))
+    snapshot += "CREATE TABLE events (stream_ordering bigint);\nCREATE UNIQUE INDEX events_stream_ordering ON events (stream_ordering);\n"
+    schema = build(("full.sql", snapshot), ("delta/32/remove_indices.sql", "DROP INDEX IF EXISTS events_stream_ordering;\n"))
+    assert "events_stream_ordering" in names(schema) and not schema.complete("events")
+    # within one migration history, a later migration's drop is just a drop
+    schema = build(("m1.sql", "CREATE TABLE events (stream_ordering bigint);\nCREATE INDEX e_so ON events (stream_ordering);\n"),
+                   ("m2.sql", "DROP INDEX e_so;\n"))
+    assert names(schema) == [] and schema.complete("events")

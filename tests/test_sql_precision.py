@@ -1,0 +1,143 @@
+"""What real code taught the SQL rules (issue 10, classes 4, 5 and 7): shapes from task queues
+(procrastinate, pgqueuer, graphile-worker, pg-boss) and monitoring tools (pg_activity)."""
+
+import pytest
+
+from advisor import catalogue, engine
+
+SCHEMA = """
+CREATE TABLE jobs (id bigserial PRIMARY KEY, queue_name text NOT NULL, worker text, status text NOT NULL,
+  lock text, scheduled_at timestamptz, args jsonb, created_at timestamptz NOT NULL, code varchar(20));
+CREATE INDEX jobs_worker_idx ON jobs (worker) WHERE worker IS NOT NULL;
+CREATE INDEX jobs_lower_queue ON jobs (lower(queue_name));
+CREATE UNIQUE INDEX jobs_lock_idx ON jobs (lock) WHERE (status = 'doing'::text);
+CREATE TABLE events (id bigserial PRIMARY KEY, job_id bigint REFERENCES jobs (id), type text, at timestamptz);
+CREATE INDEX events_job ON events (job_id);
+CREATE TABLE settings (id int PRIMARY KEY, value text);
+"""
+
+
+def found(project, sql, schema=SCHEMA):
+    project({"advisor.toml": 'schema = ["db/*.sql"]\n', "db/schema.sql": schema, "q.sql": sql})
+    return [(catalogue.lookup(f.rule).name, f.message) for f in engine.check(["."]).active]
+
+
+def rules(project, sql, schema=SCHEMA):
+    return sorted(name for name, _ in found(project, sql, schema))
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT id FROM jobs WHERE worker = $1;",  # served by the partial index WHERE worker IS NOT NULL
+    "SELECT id FROM jobs WHERE status = 'doing' AND lock = $1;",  # pg_dump's 'doing'::text is the same predicate
+    "SELECT id FROM jobs WHERE lower(queue_name) = $1;",  # an expression index
+    "SELECT id FROM jobs WHERE id::bigint = $1;",  # a cast to the column's own type
+    "SELECT id FROM jobs WHERE code::text = 'x' AND id = $1;",  # varchar to text: the same operator class
+])
+def test_existing_indexes_are_seen(project, sql):
+    assert rules(project, sql) == []
+
+
+def test_set_column_to_null_is_an_assignment(project):
+    sql = ("UPDATE jobs SET worker = NULL, lock = NULL WHERE id = $1;\n"
+           "INSERT INTO settings (id, value) VALUES (1, 'a') ON CONFLICT (id) DO UPDATE SET value = NULL;\n"
+           "SELECT id FROM jobs WHERE worker = NULL AND id = $1;\n")
+    assert rules(project, sql) == ["equals-null"]
+
+
+def test_limit_over_a_single_row_needs_no_order(project):
+    sql = ("SELECT id, status FROM jobs WHERE id = $1 LIMIT 5;\n"
+           "SELECT count(*) FROM jobs WHERE status = 'todo' AND worker = $1 LIMIT 1;\n"
+           "SELECT id FROM jobs WHERE worker = $1 LIMIT 5;\n")
+    assert rules(project, sql) == ["limit-without-order-by"]
+
+
+def test_merge_never_makes_a_rule_fail_or_misfire(project):
+    sql = ("MERGE INTO jobs j USING events e ON j.id = e.job_id WHEN MATCHED THEN UPDATE SET status = 'x' "
+           "WHEN NOT MATCHED THEN INSERT (queue_name, status, created_at) VALUES ('q', 's', now());\n")
+    assert found(project, sql) == []
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT * FROM pg_stat_activity WHERE state = 'active' OR wait_event IS NOT NULL;",
+    "SELECT a.pid, b.relname FROM pg_locks a, pg_class b WHERE a.granted;",
+    "SELECT * FROM information_schema.columns WHERE table_name = $1;",
+    "SELECT j.id, x FROM jobs j, unnest($1::text[]) AS x WHERE j.id = $2;",
+    "SELECT j.id, g FROM jobs j, generate_series(1, 10) AS g WHERE j.id = $1;",
+    "WITH t AS (SELECT id FROM jobs WHERE worker = $1) SELECT * FROM t;",
+    "SELECT * FROM (SELECT id, status FROM jobs WHERE worker = $1) sub;",
+    "SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(a int, b text);",
+    "SELECT s.value, j.id FROM settings s, jobs j WHERE s.id = 1 AND j.worker = $1;",  # settings pinned to one row
+    "WITH now AS (SELECT now() AS t) SELECT j.id FROM jobs j, now WHERE j.worker = $1;",
+])
+def test_things_that_are_not_tables_are_not_tables(project, sql):
+    assert rules(project, sql) == []
+
+
+def test_cartesian_join_needs_two_multi_row_tables_and_certainty(project):
+    assert rules(project, "SELECT j.id FROM jobs j, events e WHERE j.worker = $1;") == ["cartesian-join"]
+    # job_id could only be events' column: the schema says so, and it joins the two
+    assert rules(project, "SELECT a.id FROM jobs a, events b WHERE a.id = job_id;") == []
+    # without a schema, an unqualified column might be the join condition: silent
+    project({"advisor.toml": "", "db/schema.sql": ""})
+    project({"q.sql": "SELECT a.id FROM jobs a, events b WHERE a.id = job_id;\n"})
+    assert [f.rule for f in engine.check(["q.sql"]).active] == []
+
+
+def test_optional_filter(project):
+    sql = ("SELECT id FROM jobs WHERE ($1::text IS NULL OR queue_name = $1) AND worker = $2;\n"
+           "SELECT id FROM jobs WHERE (:q IS NULL OR status = :q) AND worker = :w;\n"
+           "SELECT id FROM jobs WHERE (worker = $1 OR worker = $2);\n"
+           "SELECT id FROM jobs WHERE ($1::text IS NULL OR $2::text IS NULL) AND worker = $3;\n")
+    messages = [m for name, m in found(project, sql) if name == "optional-filter"]
+    assert len(messages) == 2 and "jobs.queue_name" in messages[0] and "jobs.status" in messages[1]
+    assert not any("__advisor" in m for m in messages)
+
+
+def test_no_missing_index_for_one_off_statements_of_migrations(project):
+    schema = SCHEMA + "UPDATE jobs SET status = 'todo' WHERE status = 'new';\n"
+    assert rules(project, "SELECT 1;", schema) == []
+    project({"migrations/0002_backfill.sql": "UPDATE jobs SET code = 'x' WHERE status = 'old';\n"})
+    assert [f for f in engine.check(["."]).active if catalogue.lookup(f.rule).name == "missing-index"] == []
+
+
+def test_join_using_columns_belong_to_both_sides(project):
+    # synapse: ... INNER JOIN room_memberships USING (room_id, event_id) WHERE room_id = ? AND forgotten = 0
+    schema = SCHEMA + "CREATE TABLE members (id bigint PRIMARY KEY, job_id bigint, forgotten int);\n" \
+                      "CREATE INDEX members_job ON members (job_id);\n"
+    sql = "SELECT count(*) FROM events JOIN members USING (job_id) WHERE job_id = $1 AND forgotten = 0;\n"
+    assert rules(project, sql, schema) == []
+
+
+def test_findings_carry_confidence(project):
+    project({"advisor.toml": 'schema = ["db/*.sql"]\n', "db/schema.sql": SCHEMA,
+             "app.py": 'def f(cur, table):\n'
+                       '    cur.execute(f"SELECT * FROM {table} WHERE status = NULL")\n'
+                       '    cur.execute("SELECT id FROM jobs WHERE worker = NULL")\n'})
+    by_line = {f.location.line: f.confidence for f in engine.check(["."]).active if f.rule == "SQL005"}
+    assert by_line == {2: "likely", 3: "certain"}
+
+
+def test_an_index_column_is_never_listed_twice(project):
+    sql = ("SELECT id FROM events WHERE at >= $1 AND at < $2 AND type = $3 AND type IN ('a', 'b') "
+           "ORDER BY type, at LIMIT 5;\n")
+    hits = [m for name, m in found(project, sql) if name == "missing-index"]
+    assert len(hits) == 1
+    ddl = hits[0].split("(", 1)[1]
+    assert "type, at" in ddl and ddl.count("type") == 1 and ddl.count(" at") == 1, hits[0]
+
+
+def test_no_missing_index_on_a_table_the_config_says_is_tiny(project):
+    project({"advisor.toml": 'schema = ["db/*.sql"]\n[seed.tables.settings]\nrows = 20\n[seed.tables.events]\nrows = 90000\n',
+             "db/schema.sql": SCHEMA,
+             "q.sql": "SELECT id FROM settings WHERE value = $1;\nSELECT id FROM events WHERE type = $1;\n"})
+    hits = [f for f in engine.check(["."]).active if f.rule == "IDX001"]
+    assert [f.location.line for f in hits] == [2]
+
+
+def test_partial_index_on_an_enum_status(project):
+    # procrastinate: CREATE INDEX ... WHERE status = 'todo'::procrastinate_job_status; queries say status = 'todo'
+    schema = ("CREATE TYPE job_status AS ENUM ('todo', 'doing');\n"
+              "CREATE TABLE q_jobs (id bigserial PRIMARY KEY, queue_name text, status job_status NOT NULL);\n"
+              "CREATE INDEX q_jobs_todo ON q_jobs (queue_name) WHERE status = 'todo'::job_status;\n")
+    sql = "SELECT id FROM q_jobs WHERE status = 'todo' AND queue_name = $1;\n"
+    assert rules(project, sql, schema) == []
