@@ -67,7 +67,7 @@ def generate(scale: float, out: Path) -> None:
 def tpch_project(where: Path, settings: str) -> Path:
     """An advisor project of the TPC-H queries over the schema with primary keys only; `settings`
     (TOML) says how to fill it."""
-    (where / "schema").mkdir(parents=True)
+    (where / "schema").mkdir(parents=True, exist_ok=True)
     (where / "queries").mkdir()
     shutil.copy(WORKLOAD / "schema" / "tpch-create.sql", where / "schema" / "01-create.sql")
     shutil.copy(WORKLOAD / "schema" / "tpch-pkeys.sql", where / "schema" / "02-pkeys.sql")
@@ -79,8 +79,15 @@ def tpch_project(where: Path, settings: str) -> Path:
 
 
 def project(data: Path, where: Path) -> Path:
-    """The TPC-H project loaded from tpchgen-cli's CSV files."""
-    csv = "\n".join(f'{t} = {json.dumps(str(data / (t + ".csv")))}' for t in TABLES)
+    """The TPC-H project loaded from tpchgen-cli's CSV files, linked (else copied) into it: advisor reads
+    no file outside the project's root."""
+    (where / "data").mkdir(parents=True)
+    for t in TABLES:
+        try:
+            os.link(data / f"{t}.csv", where / "data" / f"{t}.csv")
+        except OSError:
+            shutil.copy(data / f"{t}.csv", where / "data" / f"{t}.csv")
+    csv = "\n".join(f'{t} = {json.dumps(f"data/{t}.csv")}' for t in TABLES)
     return tpch_project(where, f"[seed.csv]\n{csv}\n\n[explain]\ncache = false\n")
 
 
