@@ -1,33 +1,33 @@
-"""Advice quality on TPC-H: measured query times without and with advisor's index set.
+"""Advice quality on TPC-H: advisor's index set beside a human reference and two peer tools, timed live.
 
-    .venv/bin/python benchmarks/tpch_advice.py [--scale 0.1] [--data DIR] [--timeout 60]
+    /work/venv/bin/python benchmarks/tpch_advice.py [--scale 0.1] [--data DIR] [--timeout 20] [--analyze]
 
-Workload: the 22 queries and the PostgreSQL schema of ../shared/workloads/tpch (primary
-keys only: tpch-create.sql + tpch-pkeys.sql).  Data: real TPC-H data from the PyPI
-package `tpchgen-cli` (`pip install tpchgen-cli`), CSV with a header row, generated into
-a temporary directory unless --data names one that has it.
+Workload: the 22 queries and the PostgreSQL schema of ../shared/workloads/tpch (primary keys only:
+tpch-create.sql + tpch-pkeys.sql).  Data: real TPC-H data from the PyPI package `tpchgen-cli`
+(the `bench` extra), CSV with a header row, generated into a temporary directory unless --data
+names one that has it.
 
-What it does, on advisor's own embedded server (stopped at the end, whatever happens):
-1. `advisor indexes --analyze`' code path, with an advisor.toml whose [seed.csv] points at
-   the CSV files (so the seeding is advisor's: schema load, COPY, ANALYZE; in a scratch
-   database advisor creates on the server, as with --dsn): run_workload plans (and runs)
-   every query and verifies its candidates, select(analyze=True) chooses one set for the
-   workload by cost, then times the queries the set changes without and with it (best of
-   3, advisor's statement_timeout of 5 s) and drops an index that only makes a query
-   slower (advisor/indexes/select.py, steps 6-7); its migration is printed.
-2. VACUUM ANALYZE; advisor's set and the reference index lineitem(l_partkey) (the largest
-   single win both other tools find) built for real; ANALYZE.
-3. Every query run with EXPLAIN (ANALYZE) under three configurations, interleaved round by
-   round: no extra index, advisor's set, lineitem(l_partkey) alone -- the indexes a
-   configuration lacks are dropped in a transaction that is rolled back (best of --repeat
-   runs for those under 5 s; statement_timeout per query: a timeout counts as >= it).
+On one temporary embedded server (stopped at the end, whatever happens):
+1. advisor: `advisor indexes` (with --analyze: `advisor indexes --analyze`) on the project, through
+   the CLI's own code path (advisor/indexes/workload.py: plan_workload, then choose), with an
+   advisor.toml whose [seed.csv] points at the CSV files -- so the seeding is advisor's own (schema,
+   COPY, VACUUM (ANALYZE)), in a scratch database on that server as with --dsn.  Timed: seeding,
+   planning + candidates, selection.  Its migration is printed.
+2. The sets, each built for real in that same database:  advisor's, by running the statements of
+   its printed migration exactly as printed (CREATE INDEX CONCURRENTLY; a statement that fails is
+   reported); the human reference `schema/tpch-index.sql` (pg_tpch); and every `peer_sets/*.sql`
+   (recorded output of supabase index_advisor and Dexter).  Index names are taken from the files
+   or given; sizes from pg_relation_size.  Then ANALYZE.
+3. Every query is run with EXPLAIN (ANALYZE) under each configuration -- primary keys only, and each
+   set -- interleaved round by round: every index is built once, and a configuration is the set of
+   the others dropped in a transaction that is rolled back, so a shared machine's noise falls on
+   all alike.  Best of --repeat; statement_timeout --timeout per query (a cut run counts as >= it
+   and is not repeated; nor is a run over 5 s).
 
-Printed: advisor's migration (with its own measured times), then per query before/after
-ms, totals, advisor's indexes with their sizes, the queries measurably slower (those whose
-plan uses none of the set show the machine's noise), and the
-comparison with the references named in the issue (not run here): supabase index_advisor
-proposes 20 single-column indexes, Dexter 4; the big wins are Q17 and Q20 through
-lineitem(l_partkey) (~30 s -> ~0.1 s).  Not "TPC-H results" (TPC fair-use rules).
+Printed: per set its index count, total size and 22-query total; the time advisor took; per query
+the ones some set changes measurably (> 20% and > 5 ms, advisor's own `slower`); the noise seen
+(spread of the repeated runs); and the issue's done-criteria, met or not.
+Not "TPC-H results" (TPC fair-use rules).
 """
 
 from __future__ import annotations
@@ -35,7 +35,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -44,15 +46,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-WORKLOAD = ROOT.parent / "shared" / "workloads" / "tpch"
+# ../shared next to the checkout (a worktree one level deeper finds it one level up)
+WORKLOAD = next((p / "shared" / "workloads" / "tpch" for p in ROOT.parents if (p / "shared" / "workloads").is_dir()),
+                ROOT.parent / "shared" / "workloads" / "tpch")
 TABLES = ["region", "nation", "part", "supplier", "partsupp", "customer", "orders", "lineitem"]
-REFERENCES = {"supabase index_advisor": 20, "Dexter": 4}
+LONG_MS = 5000.0  # a run this long is not repeated
+CREATE = re.compile(r"^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+(CONCURRENTLY\s+)?(?:IF\s+NOT\s+EXISTS\s+)?"
+                    r"(?:(?!ON\b)(\"[^\"]+\"|[\w.]+)\s+)?ON\s+(.*)$", re.IGNORECASE | re.DOTALL)
 
 
 def generate(scale: float, out: Path) -> None:
     exe = shutil.which("tpchgen-cli") or str(Path(sys.executable).parent / "tpchgen-cli")
     if not Path(exe).exists():
-        sys.exit("tpchgen-cli not found: pip install tpchgen-cli")
+        sys.exit("tpchgen-cli not found: pip install tpchgen-cli (the `bench` extra)")
     started = time.perf_counter()
     subprocess.run([exe, "csv", "-s", str(scale), f"--output-dir={out}"], check=True)
     print(f"generated TPC-H SF {scale} CSV in {time.perf_counter() - started:.1f} s ({out})")
@@ -61,7 +67,7 @@ def generate(scale: float, out: Path) -> None:
 def tpch_project(where: Path, settings: str) -> Path:
     """An advisor project of the TPC-H queries over the schema with primary keys only; `settings`
     (TOML) says how to fill it."""
-    (where / "schema").mkdir(parents=True)
+    (where / "schema").mkdir(parents=True, exist_ok=True)
     (where / "queries").mkdir()
     shutil.copy(WORKLOAD / "schema" / "tpch-create.sql", where / "schema" / "01-create.sql")
     shutil.copy(WORKLOAD / "schema" / "tpch-pkeys.sql", where / "schema" / "02-pkeys.sql")
@@ -73,35 +79,85 @@ def tpch_project(where: Path, settings: str) -> Path:
 
 
 def project(data: Path, where: Path) -> Path:
-    """The TPC-H project loaded from tpchgen-cli's CSV files."""
-    csv = "\n".join(f'{t} = {json.dumps(str(data / (t + ".csv")))}' for t in TABLES)
+    """The TPC-H project loaded from tpchgen-cli's CSV files, linked (else copied) into it: advisor reads
+    no file outside the project's root."""
+    (where / "data").mkdir(parents=True)
+    for t in TABLES:
+        try:
+            os.link(data / f"{t}.csv", where / "data" / f"{t}.csv")
+        except OSError:
+            shutil.copy(data / f"{t}.csv", where / "data" / f"{t}.csv")
+    csv = "\n".join(f'{t} = {json.dumps(f"data/{t}.csv")}' for t in TABLES)
     return tpch_project(where, f"[seed.csv]\n{csv}\n\n[explain]\ncache = false\n")
 
 
-def time_configs(conn, queries, configs: dict[str, list[str]], timeout_s: float, repeat: int) -> dict:
-    """config -> name -> (planning + execution ms, best of `repeat`, or None when cut by the
-    timeout; indexes the plan used).
+def statements(text: str) -> list[str]:
+    """The SQL statements of a file or a migration: comments dropped, split on `;`."""
+    body = "\n".join(line.split("--", 1)[0] for line in text.splitlines())
+    return [s.strip() for s in body.split(";") if s.strip()]
 
-    Every index is built once; a configuration is the set of indexes dropped for one run, in a
-    transaction that is rolled back (DROP INDEX is transactional, the planner no longer sees the
-    index, ROLLBACK brings it back at no cost).  So each query runs under every configuration
-    in turn, round after round, and the noise of a shared machine falls on all of them alike.
-    A run over 1 s is not repeated: the differences that matter there are orders of magnitude.
-    """
+
+def index_sets(advisor_migration: str) -> dict[str, list[tuple[str | None, str]]]:
+    """set -> [(index name to give, or None to keep the statement as printed; statement)]."""
+    sets: dict[str, list[tuple[str | None, str]]] = {"advisor": [(None, s) for s in statements(advisor_migration)]}
+    files = {"human (pg_tpch)": WORKLOAD / "schema" / "tpch-index.sql"}
+    files |= {p.stem: p for p in sorted((WORKLOAD / "peer_sets").glob("*.sql"))}
+    for label, path in files.items():
+        tag = re.sub(r"\W+", "_", label.split(" ")[0].lower())
+        sets[label] = [(f"b_{tag}_{i}", s) for i, s in enumerate(statements(path.read_text()))]
+    return sets
+
+
+def build(conn, sets) -> tuple[dict[str, list[tuple[str, int]]], list[str]]:
+    """Every set built: set -> [(index name, bytes)]; and the statements that failed."""
+    built: dict[str, list[tuple[str, int]]] = {}
+    failed = []
+    for label, stmts in sets.items():
+        built[label] = []
+        for rename, sql in stmts:
+            m = CREATE.match(sql)
+            if m and rename:
+                sql = f"CREATE INDEX {rename} ON {m.group(3)}"
+            try:
+                conn.execute(sql)
+            except Exception as exc:  # noqa: BLE001  reported: a printed statement that does not build
+                failed.append(f"{label}: {sql}: {str(exc).splitlines()[0]}")
+                continue
+            if m:
+                name = rename or m.group(2)
+                size = conn.execute("SELECT pg_relation_size(%s::regclass)", (name,)).fetchone()[0]
+                built[label].append((name, size))
+    return built, failed
+
+
+def time_query(conn, sql: str, configs: dict[str, list[str]], timeout_s: float, repeat: int) -> dict:
+    """config -> (best ms or None when cut, [every run's ms], indexes the plan used)."""
+    import psycopg
+
     from advisor.explain.plan import parse_plan
-    from advisor.indexes.select import _timed
 
-    out: dict[str, dict] = {c: {} for c in configs}
-    for name, sql in queries:
-        def explain(c, sql=sql):
-            c.execute(f"SET LOCAL statement_timeout = {int(timeout_s * 1000)}")
-            return parse_plan(c.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", prepare=False).fetchone()[0]), None
-
-        best = _timed(conn, explain, configs, repeat)  # advisor's own timing loop (advisor/indexes/select.py)
-        for config in configs:
-            out[config][name] = best[config]
-        print(f"  {name}: " + ", ".join(f"{c} {_ms(best[c][0], timeout_s)}" for c in configs),
-              file=sys.stderr, flush=True)
+    out: dict[str, tuple] = {c: (None, [], frozenset()) for c in configs}
+    done: set[str] = set()
+    for _ in range(repeat):
+        for config, dropped in configs.items():
+            if config in done:
+                continue
+            try:
+                with conn.transaction(force_rollback=True):
+                    for name in dropped:
+                        conn.execute(f"DROP INDEX {name}")
+                    conn.execute(f"SET LOCAL statement_timeout = {int(timeout_s * 1000)}")
+                    plan = parse_plan(conn.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", prepare=False).fetchone()[0])
+            except psycopg.errors.QueryCanceled:
+                done.add(config)
+                continue
+            ms = (plan.planning_ms or 0.0) + (plan.execution_ms or 0.0)
+            best, runs, used = out[config]
+            runs.append(ms)
+            if best is None or ms < best:
+                out[config] = (ms, runs, frozenset(plan.indexes_used()))
+            if ms > LONG_MS:
+                done.add(config)
     return out
 
 
@@ -109,35 +165,134 @@ def _ms(value: float | None, timeout_s: float) -> str:
     return f">={timeout_s * 1000:,.0f}" if value is None else f"{value:,.1f}"
 
 
-def _total(times: dict, timeout_s: float) -> tuple[float, bool]:
+def _total(times: dict, timeout_s: float) -> tuple[float, str]:
     values = [v[0] for v in times.values()]
-    return sum(timeout_s * 1000 if v is None else v for v in values), any(v is None for v in values)
+    total = sum(timeout_s * 1000 if v is None else v for v in values)
+    return total, (">=" if any(v is None for v in values) else "") + f"{total:,.0f}"
 
 
-def _size(n: int) -> str:
+def _mb(n: int) -> str:
     return f"{n / 1048576:,.1f} MB"
+
+
+def run_advisor(proj: Path, dsn: str, analyze: bool):
+    """`advisor indexes [--analyze]` on the project, by the CLI's code path; (project, workload, advice,
+    seconds by phase).  The workload's database stays open (the caller closes it)."""
+    import advisor.seed.prepare as prepare_module
+    from advisor.indexes.workload import choose, plan_workload
+    from advisor.loader import load_project
+    from advisor.options import Options
+
+    seeded = {}
+    real_prepare = prepare_module.prepare
+
+    def timed_prepare(*args, **kwargs):  # the seeding's share, reported apart: the peers ran on loaded data
+        t0 = time.perf_counter()
+        try:
+            return real_prepare(*args, **kwargs)
+        finally:
+            seeded["s"] = time.perf_counter() - t0
+
+    prepare_module.prepare = timed_prepare
+    try:
+        t0 = time.perf_counter()
+        loaded = load_project(["."], Options())
+        workload = plan_workload(loaded, dsn, analyze)
+        t1 = time.perf_counter()
+        advice = choose(loaded, workload, analyze)
+        t2 = time.perf_counter()
+    finally:
+        prepare_module.prepare = real_prepare
+    phases = {"seed": seeded.get("s", 0.0), "plan+candidates": t1 - t0 - seeded.get("s", 0.0), "select": t2 - t1}
+    return workload, advice, phases
+
+
+def report(args, phases, advice, built, failed, timed, names) -> None:
+    t = args.timeout
+    sets = list(built)
+    configs = ["pkeys only"] + sets
+    from advisor.indexes.timing import slower
+
+    print(f"\nTPC-H SF {args.scale:g}, embedded PostgreSQL, EXPLAIN (ANALYZE) planning+execution ms, best of "
+          f"{args.repeat}, interleaved, statement_timeout {t:g} s ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f})")
+    choose_s = phases["plan+candidates"] + phases["select"]
+    print(f"advisor chose its set in {choose_s:.1f} s (planning + candidates {phases['plan+candidates']:.1f} s, "
+          f"selection {phases['select']:.1f} s; seeding {phases['seed']:.1f} s apart){' with --analyze' if args.analyze else ''}")
+    totals = {c: _total({n: timed[n][c] for n in names}, t) for c in configs}
+    print(f"\n{'set':<18} {'indexes':>7} {'size':>10} {'22-query total ms':>18}")
+    for c in configs:
+        idx = built.get(c, [])
+        print(f"{c:<18} {len(idx):>7} {_mb(sum(s for _, s in idx)):>10} {totals[c][1]:>18}")
+    print("\nqueries some set changes measurably (ms; * = measurably slower than primary keys only):")
+    print(f"{'query':<6}" + "".join(f" {c[:14]:>14}" for c in configs))
+    unchanged = []
+    for n in names:
+        base = timed[n]["pkeys only"][0]
+        changed = [c for c in sets if slower(base, timed[n][c][0], t * 1000) or slower(timed[n][c][0], base, t * 1000)]
+        if not changed:
+            unchanged.append(n)
+            continue
+        cells = [_ms(timed[n][c][0], t) + ("*" if c != "pkeys only" and slower(base, timed[n][c][0], t * 1000) else "")
+                 for c in configs]
+        print(f"{n:<6}" + "".join(f" {x:>14}" for x in cells))
+    print(f"unchanged by every set: {', '.join(unchanged) or '-'}")
+    spreads = [(max(r) - min(r)) / min(r) for n in names for c in configs if len(r := timed[n][c][1]) > 1 and min(r) > 0]
+    if spreads:
+        print(f"noise: spread (max-min)/min of the repeated runs of one query in one configuration: median "
+              f"{statistics.median(spreads):.0%}, 90th percentile {sorted(spreads)[int(0.9 * (len(spreads) - 1))]:.0%}")
+    print("\nadvisor's set:")
+    for name, size in built["advisor"]:
+        served = sorted(n for n in names if name in timed[n]["advisor"][2])
+        print(f"  {name:<40} {_mb(size):>9}  used by {', '.join(served) or '-'}")
+    for line in failed:
+        print(f"  FAILED TO BUILD: {line}")
+
+    size = {c: sum(s for _, s in built[c]) for c in sets}
+    human = "human (pg_tpch)"
+    peers = [c for c in sets if c not in ("advisor", human)]
+    def spread(n, c):
+        runs = timed[n][c][1]
+        return max(runs) - min(runs) if len(runs) > 1 else 0.0
+
+    # measurably slower: beyond 20%, 5 ms and the spread of either configuration's own runs (advisor's
+    # `slower`); a plan that uses none of the set is the plan without it: its difference is noise
+    worse = [n for n in names if slower(timed[n]["pkeys only"][0], timed[n]["advisor"][0], t * 1000,
+                                        max(spread(n, "pkeys only"), spread(n, "advisor")))]
+    set_names = {name for name, _ in built["advisor"]}
+    slow = [n for n in worse if timed[n]["advisor"][2] & set_names]
+    noise = [n for n in worse if n not in slow]
+    adv_failed = [f for f in failed if f.startswith("advisor:")]
+    print("\ndone-criteria (issue 12):")
+    checks = [
+        (f"22-query total <= human reference ({totals['advisor'][1]} vs {totals[human][1]} ms)",
+         totals["advisor"][0] <= totals[human][0]),
+        (f"total size <= human reference ({_mb(size['advisor'])} vs {_mb(size[human])})", size["advisor"] <= size[human]),
+        *[(f"22-query total below {p} ({totals['advisor'][1]} vs {totals[p][1]} ms)", totals["advisor"][0] < totals[p][0])
+          for p in peers],
+        (f"chooses in < 10 s ({choose_s:.1f} s)", choose_s < 10),
+        (f"no query measurably slower than with primary keys only, beyond its runs' spread, on a plan using the "
+         f"set ({', '.join(slow) or 'none'}; slower on the unchanged plan, i.e. noise: {', '.join(noise) or 'none'})",
+         not slow),
+        (f"every printed statement builds ({len(adv_failed)} failed)", not adv_failed),
+    ]
+    for text, ok in checks:
+        print(f"  [{'met' if ok else 'NOT MET'}] {text}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scale", type=float, default=0.1)
     ap.add_argument("--data", type=Path, help="directory with the tpchgen-cli CSV files (generated when missing)")
-    ap.add_argument("--timeout", type=float, default=60.0, help="statement timeout per query, seconds")
-    ap.add_argument("--repeat", type=int, default=3, help="runs per query (best kept) under 5 s")
-    ap.add_argument("--no-reference", action="store_true", help="skip the lineitem(l_partkey)-only run")
+    ap.add_argument("--timeout", type=float, default=20.0, help="statement timeout per query, seconds")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per query and configuration (best kept)")
+    ap.add_argument("--analyze", action="store_true", help="choose advisor's set with `advisor indexes --analyze`")
     args = ap.parse_args()
 
-    from advisor.explain.stage import make_explainer, plannable, run_workload
-    from advisor.indexes.migration import migration
-    from advisor.indexes.select import select, slower
-    from advisor.loader import load_project
-    from advisor.options import Options
     from advisor.seed.server import connect, temporary_server
-    from advisor.seed.settings import explain_settings
 
     scratch = Path(tempfile.mkdtemp(prefix="advisor-tpch-"))
-    server = None
-    workload = None
+    server = workload = None
     try:
         data = args.data or scratch / "data"
         if not (data / "lineitem.csv").is_file():
@@ -146,112 +301,24 @@ def main() -> None:
         proj = project(data.resolve(), scratch / "tpch")
         server = temporary_server()
         server.start()
-
-        started = time.perf_counter()
         os.chdir(proj)  # paths in advisor's output relative to the project, as a user would run it
-        loaded_project = load_project(["."], Options())
-        cfg, schema = loaded_project.config, loaded_project.schema
-        queries = [q for q in loaded_project.sql_queries if plannable(q)]
-        workload = run_workload(cfg, queries, schema, dsn=server.conninfo(), analyze=True)
-        loaded = workload.prepared.seeded
-        settings = explain_settings(cfg)
-        chose_started = time.perf_counter()
+        workload, advice, phases = run_advisor(proj, server.conninfo(), args.analyze)
+        print(advice.migration)
+        names = [Path(r.query.location.path).stem for r in workload.runs]
+        sqls = [r.sql for r in workload.runs]
         with connect(workload.prepared.target.conninfo, autocommit=True) as conn:
-            choices, summary = select(conn, workload.runs, schema, settings.threshold, make_explainer,
-                                      settings.statement_timeout_ms, analyze=True)
-        advise_s = time.perf_counter() - started
-        select_s = time.perf_counter() - chose_started
-        print(f"advisor: seeded {sum(loaded.values()):,} rows (lineitem {loaded.get('lineitem', 0):,}), planned "
-              f"{len(workload.runs)} queries (--analyze), verified candidates and chose {len(choices)} index(es) in "
-              f"{advise_s:.1f} s (selection and its measurement {select_s:.1f} s)")
-        for run in workload.runs:
-            if run.outcome != "recommended":
-                continue
-            print(f"  {Path(run.query.location.path).stem}: verified {run.best.candidate.describe()} "
-                  f"cost {run.plan.cost:,.0f} -> {run.best.cost_after:,.0f}")
-        print()
-        print(migration(choices, summary))
-
-        named = [(Path(r.query.location.path).stem, r.sql) for r in workload.runs]
-        with connect(workload.prepared.target.conninfo, autocommit=True) as conn:
-            # hint bits and the visibility map set once for every configuration (a fresh COPY leaves them
-            # to the first reader, which would bill them to whichever configuration runs first)
-            conn.execute("VACUUM ANALYZE")
-            ref_size = 0
-            if not args.no_reference:
-                conn.execute("CREATE INDEX ref_lineitem_l_partkey ON lineitem (l_partkey)")
-                ref_size = conn.execute("SELECT pg_relation_size('ref_lineitem_l_partkey')").fetchone()[0]
-            sizes = {}
-            for i, ch in enumerate(choices):
-                name = f"advisor_{i}"
-                t0 = time.perf_counter()
-                conn.execute(ch.candidate.ddl(concurrently=False, name=name))
-                sizes[name] = (ch, conn.execute("SELECT pg_relation_size(%s::regclass)", (name,)).fetchone()[0],
-                               (time.perf_counter() - t0) * 1000)
+            built, failed = build(conn, index_sets(advice.migration))
             conn.execute("ANALYZE")
-            ref = [] if args.no_reference else ["ref_lineitem_l_partkey"]
-            configs = {"none": ref + list(sizes), "advisor": ref}
-            if ref:
-                configs["l_partkey"] = list(sizes)
-            print("timing every query without extra indexes, with advisor's set, with lineitem(l_partkey) "
-                  "alone, interleaved...", file=sys.stderr)
-            timed = time_configs(conn, named, configs, args.timeout, args.repeat)
-            before, after, reference = timed["none"], timed["advisor"], timed.get("l_partkey")
-        t = args.timeout
-        print(f"\nTPC-H SF {args.scale:g}, PostgreSQL 18 (embedded), EXPLAIN (ANALYZE) planning+execution ms, "
-              f"best of {args.repeat} under 5 s, statement_timeout {t:g} s")
-        head = f"{'query':<6} {'no index':>12} {'advisor set':>12} {'speedup':>8}"
-        if reference is not None:
-            head += f" {'l_partkey only':>15}"
-        print(head + "  advisor indexes used")
-        for name, _ in named:
-            b, a = before[name][0], after[name][0]
-            speed = f"{(b or t * 1000) / a:,.1f}x" if a else "-"
-            line = f"{name:<6} {_ms(b, t):>12} {_ms(a, t):>12} {speed:>8}"
-            if reference is not None:
-                line += f" {_ms(reference[name][0], t):>15}"
-            used = sorted(sizes[n][0].candidate.describe() for n in after[name][1] if n in sizes)
-            print(line + "  " + ", ".join(used))
-        tb, cut_b = _total(before, t)
-        ta, cut_a = _total(after, t)
-        line = f"{'total':<6} {('>=' if cut_b else '') + f'{tb:,.0f}':>12} {('>=' if cut_a else '') + f'{ta:,.0f}':>12} " \
-               f"{tb / ta:>7,.1f}x"
-        if reference is not None:
-            tr, cut_r = _total(reference, t)
-            line += f" {('>=' if cut_r else '') + f'{tr:,.0f}':>15}"
-        print(line)
-
-        total_size = sum(s for _, s, _ in sizes.values())
-        composite = [ch for ch, _, _ in sizes.values() if len(ch.candidate.keys) > 1]
-        print(f"\nadvisor's set: {len(sizes)} index(es), {_size(total_size)} "
-              f"({len(composite)} composite, {sum(1 for ch, _, _ in sizes.values() if ch.candidate.where)} partial)")
-        for name, (ch, size, ms) in sizes.items():
-            served = sorted(n for n, (_, used) in after.items() if name in used)
-            print(f"  {ch.candidate.describe():<48} {_size(size):>9}  built {ms:,.0f} ms  used by {', '.join(served) or '-'}")
-        if reference is not None:
-            print(f"reference lineitem(l_partkey) alone: 1 index, {_size(ref_size)}, total {tr:,.0f} ms")
-
-        print("\ncompared with the references named in the issue (not run here):")
-        for tool, n in REFERENCES.items():
-            print(f"  {tool}: {n} indexes; advisor: {len(sizes)} ({'fewer' if len(sizes) < n else 'not fewer'})")
-        for q in ("q17", "q20"):
-            b, a = before[q][0], after[q][0]
-            ok = a is not None and a < 1000
-            print(f"  {q} (issue: ~30 s -> ~0.1 s with lineitem(l_partkey)): {_ms(b, t)} ms -> {_ms(a, t)} ms "
-                  f"[{'win reached' if ok else 'MISSED'}]")
-        faster = [n for n, _ in named if after[n][0] is not None and (before[n][0] or t * 1000) / after[n][0] >= 1.5]
-        worse = [n for n, _ in named if slower(before[n][0], after[n][0], t * 1000)]
-        slow = [n for n in worse if set(after[n][1]) & set(sizes)]
-        noise = [n for n in worse if not set(after[n][1]) & set(sizes)]
-        print(f"  queries >=1.5x faster: {', '.join(faster) or '-'}; "
-              f"measurably slower (>20% and >5 ms) with a plan using the set: {', '.join(slow) or '-'}")
-        print(f"  as slower with a plan using none of the set (machine noise): {', '.join(noise) or '-'}")
-        flagged = sorted(Path(x.run.query.location.path).stem for x in summary.warnings)
-        left = [f"{d.choice.candidate.describe()} (for {Path(d.timing.run.query.location.path).stem})"
-                for d in summary.time_dropped]
-        print(f"  advisor's own measurement (in its transaction, {settings.statement_timeout_ms / 1000:g} s timeout): "
-              f"left out {', '.join(left) or '-'}; "
-              f"flagged slower {', '.join(flagged) or '-'}")
+            every = [name for idx in built.values() for name, _ in idx]
+            configs = {"pkeys only": every} | {c: [n for n in every if n not in {x for x, _ in idx}]
+                                               for c, idx in built.items()}
+            print(f"timing the {len(names)} queries under {len(configs)} configurations, interleaved...", file=sys.stderr)
+            timed = {}
+            for name, sql in zip(names, sqls, strict=True):
+                timed[name] = time_query(conn, sql, configs, args.timeout, args.repeat)
+                print(f"  {name}: " + ", ".join(f"{c} {_ms(timed[name][c][0], args.timeout)}" for c in configs),
+                      file=sys.stderr, flush=True)
+        report(args, phases, advice, built, failed, timed, names)
     finally:
         os.chdir(ROOT)
         if workload is not None:

@@ -11,7 +11,8 @@ from click.testing import CliRunner
 from advisor.explain.stage import QueryRun, make_explainer
 from advisor.facts.sql import build_facts
 from advisor.indexes.migration import migration
-from advisor.indexes.select import Choice, Timing, eliminate, restores, select, settle, slower
+from advisor.indexes.select import Choice, eliminate, merge, select
+from advisor.indexes.timing import Timing, idle, restores, settle, slower
 from advisor.indexes.verify import Candidate, Measurement, candidates_for
 from advisor.ir import IndexKey, Location, SqlQuery
 from advisor.parse import parse_sql
@@ -66,6 +67,21 @@ def test_nested_in_subqueries_give_the_composite():
         "AND l_suppkey = ps_suppkey AND l_shipdate >= DATE '1994-01-01' AND l_shipdate < DATE '1995-01-01')")
     assert "lineitem(l_partkey, l_suppkey, l_shipdate)" in got
     assert "part(p_name)" in got and "partsupp(ps_partkey, ps_availqty)" in got
+
+
+def test_the_leading_column_alone_is_a_candidate_beside_the_composite():
+    """Q4's shape: the correlated EXISTS proposes lineitem(l_orderkey, l_shipdate); the single column
+    (smaller after btree deduplication) is measured too."""
+    got = _described("SELECT count(*) FROM part p WHERE EXISTS (SELECT 1 FROM lineitem "
+                     "WHERE l_orderkey = p.p_partkey AND l_shipdate < DATE '1995-01-01')")
+    assert {"lineitem(l_orderkey, l_shipdate)", "lineitem(l_orderkey)"} <= got
+
+
+def test_no_trigram_candidate_for_not_like():
+    """TPC-H Q13's `o_comment NOT LIKE '%special%requests%'`: no index finds the rows that do not match
+    (its trigram index took 1.8 s to build, for nothing)."""
+    assert not any("gin" in c for c in _described("SELECT p_partkey FROM part WHERE p_name NOT LIKE '%green%'"))
+    assert "part(p_name) USING gin" in _described("SELECT p_partkey FROM part WHERE p_name LIKE '%green%'")
 
 
 def test_partial_candidates_only_on_a_status_or_flag_never_on_one_id():
@@ -151,6 +167,30 @@ def test_benefit_is_relative_per_query():
     assert tiny.benefit == pytest.approx(huge.benefit) == pytest.approx(0.5)
 
 
+def test_merge_never_keeps_an_index_that_prefixes_another():
+    """Issue 12 (items 2, 4): one index where one candidate's keys lead another's, the INCLUDE columns
+    carried over (the TPC-H pool had lineitem(l_partkey) INCLUDE (l_quantity) beside lineitem(l_partkey,
+    l_suppkey, l_shipdate), and two lineitem(l_shipdate) with other INCLUDEs: 36 and 46 MB)."""
+    K = IndexKey
+    partkey = Candidate("lineitem", (K("l_partkey"),), include=("l_quantity",))
+    long = Candidate("lineitem", (K("l_partkey"), K("l_suppkey"), K("l_shipdate")))
+    ship_a = Candidate("lineitem", (K("l_shipdate"),), include=("l_discount", "l_quantity"))
+    ship_b = Candidate("lineitem", (K("l_shipdate"),), include=("l_discount", "l_suppkey"))
+    partial = Candidate("lineitem", (K("l_partkey"),), where="l_returnflag = 'R'")
+    wide = Candidate("lineitem", (K("l_shipdate"),), include=("a", "b", "c", "d"))
+    sibling = Candidate("lineitem", (K("l_partkey"), K("l_discount")))  # narrow: carried
+    wide_sibling = Candidate("lineitem", (K("l_partkey"), K("l_comment")))  # wide: apart
+    out = merge([partkey, long, ship_a, ship_b, partial, wide, sibling, wide_sibling],
+                narrow={("lineitem", "l_discount"), ("lineitem", "l_quantity")})
+    assert out[partkey] == out[long] == out[sibling] and out[long].describe() == \
+        "lineitem(l_partkey, l_suppkey, l_shipdate) INCLUDE (l_discount, l_quantity)"
+    assert out[wide_sibling] == wide_sibling
+    assert out[ship_a] == out[ship_b] and out[ship_a].include == ("l_discount", "l_quantity", "l_suppkey")
+    assert out[partial] == partial  # another predicate: another index
+    assert out[wide] == wide  # past MAX_INCLUDE with the others: apart
+    assert len(set(out.values())) == 5
+
+
 # --- measured times (--analyze), over plain numbers -------------------------------------------
 
 
@@ -214,6 +254,48 @@ def test_settle_worst_first_and_re_measured_after_a_drop():
     drops, slow, calls, dropped = _settle(timings, {"a": {"q01": 10.0}, "b": {"q02": 11.0}})
     assert dropped == ["b", "a"] and not slow
     assert [c[0] for c in calls] == ["b", "a"]
+
+
+def test_slower_needs_more_than_the_measured_noise():
+    assert slower(69.0, 115.0, 5000, noise_ms=10.0)
+    assert not slower(69.0, 115.0, 5000, noise_ms=60.0)  # +46 ms on a query whose runs spread by 60 ms
+
+
+def test_settle_never_tries_an_index_outside_the_set():
+    """Issue 12, item 8: after a drop, the plans measured without the index use the primary key; the
+    next regression must not try to drop `lineitem_pkey` (it once crashed with KeyError)."""
+    timings = {"q01": Timing("q01", 10.0, 90.0, frozenset({"a", "b"})),
+               "q02": Timing("q02", 10.0, 30.0, frozenset({"b"}))}
+    times = {"a": {"q01": 90.0}, "b": {"q01": 10.0, "q02": 30.0}}
+    tried = []
+
+    def measure_without(name, keys):
+        tried.append(name)
+        assert name in {"a", "b"}, name
+        return {k: (times[name][k], (timings[k].used - {name}) | {"lineitem_pkey"}) for k in keys}
+
+    drops, slow = settle(timings, measure_without, lambda name: None, 5000.0)
+    assert [d[0] for d in drops] == ["b"] and tried == ["a", "b"] and slow == ["q02"]
+    assert timings["q01"].used == {"a"} and timings["q02"].used == frozenset()
+
+
+def test_settle_does_not_drop_on_a_difference_inside_the_noise():
+    timings = {"q01": Timing("q01", 60.0, 80.0, frozenset({"a"}), noise_ms=30.0)}
+    drops, slow, calls, _ = _settle(timings, {"a": {"q01": 60.0}})
+    assert not drops and not slow and not calls
+
+
+def test_idle_indexes_bought_no_measured_time():
+    """--analyze, step 8: `a` serves a query 2.5 -> 0.05 ms (a win on a small table, under 5 ms); `b`
+    serves two queries no faster beyond their noise (TPC-H Q21 78.5 -> 83.1 ms, Q10 83.5 -> 77.6 ms
+    spread 9 ms); `c` serves one cut by the timeout before and 3 ms after."""
+    timings = {"q1": Timing("q1", 2.5, 0.05, frozenset({"a"})),
+               "q21": Timing("q21", 78.5, 83.1, frozenset({"b"})),
+               "q10": Timing("q10", 83.5, 77.6, frozenset({"b"}), noise_ms=9.0),
+               "q17": Timing("q17", None, 3.0, frozenset({"c", "b"}))}
+    assert idle(timings, 5000.0) == []  # q17's win counts for b too: its plan uses b
+    del timings["q17"]
+    assert idle(timings, 5000.0) == ["b"]
 
 
 def test_no_regression_measures_nothing():
@@ -399,3 +481,167 @@ def test_indexes_command_analyze_prints_and_writes_measured_times(project):
     assert "-- measured (EXPLAIN ANALYZE, rolled back; planning + execution, best of 3): the 1 queries" in text
     assert re.search(r"--   serves queries/by_part.sql:1: cost .*, time [\d.,]+ -> [\d.,]+ ms", text), text
     assert "ON lineitem (l_partkey" in text
+
+
+def test_migration_never_prints_two_indexes_under_one_name(db):
+    """Issue 12: two indexes on lineitem(l_shipdate) with other INCLUDE columns once shared a name, and
+    the second CREATE failed as printed; nor may a new index take the name of one the schema has.
+    Every statement of the migration is run here, as printed."""
+    from advisor.indexes.select import Summary
+
+    db.execute("CREATE TABLE lineitem (l_orderkey int, l_shipdate date, l_discount int, l_suppkey int)")
+    db.execute("CREATE INDEX idx_lineitem_l_orderkey ON lineitem (l_orderkey)")  # an existing index, another key
+    shipdate = (IndexKey("l_shipdate"),)
+    choices = [Choice(Candidate("lineitem", shipdate, include=("l_discount",))),
+               Choice(Candidate("lineitem", shipdate, include=("l_suppkey",))),
+               Choice(Candidate("lineitem", (IndexKey("l_orderkey"), IndexKey("l_shipdate")))),
+               Choice(Candidate("lineitem", (IndexKey("l_orderkey"),), include=("l_discount",)))]
+    text = migration(choices, Summary(), taken=["IDX_LINEITEM_L_ORDERKEY"])
+    creates = [line for line in text.splitlines() if line.startswith("CREATE INDEX")]
+    names = [line.split()[3] for line in creates]
+    assert len(set(names)) == 4 and "idx_lineitem_l_orderkey" not in names
+    for sql in creates:
+        db.execute(sql.replace(" CONCURRENTLY", ""))
+    assert db.execute("SELECT count(*) FROM pg_indexes WHERE tablename = 'lineitem'").fetchone()[0] == 5
+
+
+def test_select_suggests_dropping_existing_indexes_the_set_replaces_or_nothing_uses(db):
+    """Issue 12, item 4: an existing index whose keys lead a new one's is redundant; one no plan uses with
+    the set is unused; both with their size, commented out apart from the creates.  A unique index, and
+    an index on a table the workload never reads, are never suggested."""
+    db.execute("""
+        CREATE INDEX events_account_idx ON events (account);
+        CREATE INDEX events_note_idx ON events (note);
+        CREATE UNIQUE INDEX events_kind_id_key ON events (kind, id);
+        CREATE TABLE other (x int);
+        CREATE INDEX other_x_idx ON other (x);
+    """)
+    schema = schema_from_queries(extract_sql("s.sql", "CREATE TABLE events (id int PRIMARY KEY, account int NOT NULL, "
+                                                      "kind int NOT NULL, note text NOT NULL);", source="schema"))
+    narrow = Candidate("events", (IndexKey("account"), IndexKey("kind")))
+    sql = "SELECT id FROM events WHERE account = 17 AND kind = 3"
+    run = _run(db, "a.sql", sql, narrow)
+    run.facts = build_facts(parse_sql(sql), schema)
+    chosen, summary = select(db, [run], schema, 0.3, make_explainer, 5000)
+    assert [ch.candidate for ch in chosen] == [narrow]
+    found = {(e.name, e.reason, e.by) for e in summary.existing}
+    assert found == {("events_account_idx", "redundant", "events(account, kind)"), ("events_note_idx", "unused", "")}
+    assert all(e.size_bytes > 0 for e in summary.existing)
+    text = migration(chosen, summary)
+    assert "-- DROP INDEX CONCURRENTLY events_account_idx;" in text and "-- DROP INDEX CONCURRENTLY events_note_idx;" in text
+    assert text.index("CREATE INDEX CONCURRENTLY idx_events_account_kind") < text.index("-- existing indexes")
+    assert "\nDROP INDEX" not in text  # never run by the file
+
+
+def test_indexes_never_offers_an_index_the_database_refuses(project):
+    """Issue 12, item 3: an expression index on a function that is not IMMUTABLE (date_trunc of a
+    timestamptz, a timestamptz cast to date) is refused by PostgreSQL: not printed; the statement says
+    why, and offers what builds (checked on the seeded database): the expression at a stated time
+    zone, or a range on the column."""
+    from advisor.cli import main
+
+    root = project({
+        "advisor.toml": 'paths = ["queries"]\nschema = ["schema.sql"]\n[seed]\nrows = 5000\n',
+        "schema.sql": "CREATE TABLE events (id bigserial PRIMARY KEY, created_at timestamptz NOT NULL, note text);\n",
+        "queries/a.sql": "SELECT id FROM events WHERE date_trunc('day', created_at) = '2024-01-05';\n",
+        "queries/b.sql": "SELECT id FROM events WHERE CAST(created_at AS date) = '2024-01-05';\n",
+    })
+    result = CliRunner().invoke(main, ["indexes", ".", "-o", str(root / "m.sql")])
+    assert result.exit_code == 0, result.output
+    for name in ("a", "b"):
+        line = next(x for x in result.stdout.splitlines() if x.startswith(f"queries/{name}.sql:1: "))
+        assert "the database refuses an index on events(" in line and "must be marked IMMUTABLE" in line, line
+        assert "created_at AT TIME ZONE 'UTC'" in line and "a range on created_at" in line, line
+    assert "\nCREATE INDEX" not in (root / "m.sql").read_text()
+
+
+def test_advise_all_builds_side_by_side_as_one_at_a_time(db, pg_server, monkeypatch):
+    """Issue 12, item 9: each distinct candidate is built once for every statement proposing it, the
+    plain ones on several connections at once; the measurements are those of one build at a time."""
+    from advisor.explain import advise as advise_module
+    from advisor.seed.server import Target
+    from advisor.seed.settings import ExplainSettings
+
+    schema = schema_from_queries(extract_sql("s.sql", "CREATE TABLE events (id int PRIMARY KEY, account int NOT NULL, "
+                                                      "kind int NOT NULL, note text NOT NULL);", source="schema"))
+    texts = ["SELECT id FROM events WHERE account = 17 AND kind = 3", "SELECT id FROM events WHERE account = 42",
+             "SELECT note FROM events WHERE kind = 2 AND note > 'a' ORDER BY account LIMIT 5",
+             "SELECT id FROM events WHERE note = 'x'", "SELECT id FROM events WHERE account = 5 AND note = 'open'"]
+    target = Target(pg_server.conninfo(db.info.dbname), owned=True, fresh=False)
+
+    def measured(workers: int) -> tuple[list, list]:
+        monkeypatch.setattr(advise_module, "WORKERS", workers)
+        runs = []
+        for i, sql in enumerate(texts):
+            run = _run(db, f"q{i}.sql", sql, None)
+            run.facts = build_facts(parse_sql(sql), schema)
+            runs.append(run)
+        advise_module.advise_all(db, runs, schema, ExplainSettings(min_cost=0), target, False, make_explainer)
+        got = [sorted((m.candidate.describe(), round(m.cost_after, 1), m.used, m.size_bytes) for m in r.measurements)
+               for r in runs]
+        return got, [(r.outcome, r.best.candidate.describe() if r.best else None) for r in runs]
+
+    alone, side_by_side = measured(1), measured(4)
+    assert alone == side_by_side
+    assert any("WHERE note = 'open'" in m[0] and m[2] for m in alone[0][4])  # a partial one, used
+    assert sum(len(r) for r in alone[0]) >= 6 and any(o == "recommended" for o, _ in alone[1])
+    assert db.execute("SELECT count(*) FROM pg_indexes WHERE tablename = 'events'").fetchone()[0] == 1
+
+
+def test_distinct_indexes_writes_each_index_once(db):
+    """Issue 12, item 4 (the session's \\save): an index recommended for one query and another whose keys
+    it leads, or the same index under two names, are written once; what is written builds."""
+    from advisor.indexes.migration import distinct_indexes
+
+    db.execute("CREATE TABLE users (id int, name text, org int, created date)")
+    text = "\n\n".join([
+        "-- header", "-- users(org)\nCREATE INDEX CONCURRENTLY idx_users_org ON users (org);",
+        "-- tried\nCREATE INDEX CONCURRENTLY by_me ON users (org, created DESC);",
+        "-- users(lower(name))\nCREATE INDEX CONCURRENTLY idx_users_lower_name ON users (lower(name));",
+        "-- tried\nCREATE INDEX CONCURRENTLY mine ON users (LOWER(name));",
+        "-- partial\nCREATE INDEX CONCURRENTLY p ON users (org) WHERE created IS NULL;",
+        "-- unique\nCREATE UNIQUE INDEX CONCURRENTLY u ON users (id);",
+        "-- covering\nCREATE INDEX CONCURRENTLY c ON users (id) INCLUDE (name);",
+    ])
+    out, dropped = distinct_indexes(text)
+    assert dropped == 2 and "idx_users_org" not in out and "mine" not in out
+    for kept in ("by_me", "idx_users_lower_name", " p ON", " u ON", " c ON", "-- header"):
+        assert kept in out
+    for line in out.splitlines():
+        if line.startswith("CREATE"):
+            db.execute(line.replace(" CONCURRENTLY", ""))
+
+
+def test_select_analyze_leaves_out_an_index_no_query_runs_faster_with(db):
+    """The plans are real, the times are not: visits(account) lowers a.sql's cost but a.sql "runs" 50 ms
+    with it or without; d.sql's index makes it 100x faster.  account is left out (idle), ts kept."""
+    db.execute("""
+        CREATE TABLE visits (id int PRIMARY KEY, account int NOT NULL, ts int NOT NULL, note text NOT NULL);
+        INSERT INTO visits SELECT g, g % 2000, g % 5000, repeat(md5(g::text), 4) FROM generate_series(1, 20000) g;
+        ANALYZE visits;
+    """)
+    schema = schema_from_queries(extract_sql("s.sql", "CREATE TABLE visits (id int PRIMARY KEY, account int NOT NULL, "
+                                                      "ts int NOT NULL, note text NOT NULL);", source="schema"))
+    account, ts = Candidate("visits", (IndexKey("account"),)), Candidate("visits", (IndexKey("ts"),))
+    runs = [_run(db, "a.sql", "SELECT id FROM visits WHERE account = 17", account),
+            _run(db, "d.sql", "SELECT id FROM visits WHERE ts = 42", ts)]
+    fake = {"a.sql": (50.0, 50.0), "d.sql": (100.0, 1.0)}  # (no index, with one)
+
+    def fake_explainer(run, analyze, timeout_ms):
+        plain = make_explainer(run, False, timeout_ms)
+        if not analyze:
+            return plain
+
+        def explain(conn):
+            plan, _ = plain(conn)
+            plan.planning_ms, plan.execution_ms = 0.0, fake[run.query.location.path][bool(plan.indexes_used())]
+            return plan, plan.execution_ms
+        return explain
+
+    chosen, summary = select(db, runs, schema, 0.3, fake_explainer, 5000, analyze=True)
+    assert [ch.candidate for ch in chosen] == [ts]
+    assert [(d.choice.candidate, d.idle) for d in summary.time_dropped] == [(account, True)]
+    text = migration(chosen, summary)
+    assert "-- left out after measuring: its cost said it helps, but no query it serves ran measurably faster" in text
+    assert "--   visits(account) (" in text and "a.sql:1 50.0 -> 50.0 ms with the set" in text
+    assert "ON visits (account)" not in text

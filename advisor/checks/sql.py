@@ -8,7 +8,7 @@ from sqlglot import exp
 
 from advisor.checks import Hit, QueryContext, premises, query_check, source_check
 from advisor.checks.indexes import runs_once
-from advisor.facts.sql import Predicate, disjuncts, is_catalog, is_placeholder
+from advisor.facts.sql import Predicate, Scope, disjuncts, is_catalog, is_placeholder
 from advisor.names import fold, quote
 from advisor.schema.ddl import canonical_expression
 from advisor.ir import SourceFile
@@ -426,15 +426,40 @@ def offset_pagination(ctx: QueryContext):
             continue
         if isinstance(scope.limit, exp.Literal) and scope.limit.this == "1":
             continue  # LIMIT 1 OFFSET n finds one boundary row (batching after a keyset bound), not a page
-        keys = ", ".join(k.column for k in scope.order_by if k.column) or "id"
         yield ctx.hit(
             scope.offset,
             f"OFFSET {scope.offset.sql(dialect='postgres')} pagination reads and discards every skipped row: "
             "page N costs N pages of work",
-            help=f"use keyset pagination: remember the last row's ({keys}) and ask for "
-            f"WHERE ({keys}) < (:last) ORDER BY {keys} LIMIT n, backed by an index on ({keys})",
+            help=keyset_help(scope),
             subject="offset",
         )
+
+
+def keyset_help(scope: Scope) -> str:
+    """The seek predicate that matches the ORDER BY, direction included (a row comparison when every key
+    runs the same way, else spelled out), and the index: the query's equality columns, then the keys."""
+    order = [k for k in scope.order_by if k.column] or None
+    keys = [(k.column, k.desc) for k in order] if order else [("id", False)]
+    names = ", ".join(c for c, _ in keys)
+    if len(keys) == 1:
+        seek = f"{names} {'<' if keys[0][1] else '>'} :last_{names}"
+    elif len({d for _, d in keys}) == 1:
+        seek = f"({names}) {'<' if keys[0][1] else '>'} ({', '.join(':last_' + c for c, _ in keys)})"
+    else:  # mixed directions: a row comparison cannot express it
+        branches = []
+        for i, (col, desc) in enumerate(keys):
+            same = [f"{c} = :last_{c}" for c, _ in keys[:i]]
+            branches.append("(" + " AND ".join([*same, f"{col} {'<' if desc else '>'} :last_{col}"]) + ")")
+        seek = "(" + " OR ".join(branches) + ")"
+    aliases = {k.alias for k in order} if order else set()
+    equal = list(dict.fromkeys(p.column for p in scope.predicates if p.op == "eq" and p.clause == "where"
+                               and not p.in_or and not p.negated and not p.wrapped and p.alias in aliases
+                               and p.column not in {c for c, _ in keys}))
+    index = ", ".join(equal + [c + (" DESC" if d else "") for c, d in keys])
+    order_sql = ", ".join(c + (" DESC" if d else "") for c, d in keys)
+    tie = "" if any(c == "id" for c, _ in keys) else f"; if ({names}) can repeat, end the keys with a unique column (id)"
+    return (f"use keyset pagination: remember the last row's ({names}) and ask for WHERE {seek} "
+            f"ORDER BY {order_sql} LIMIT n (add the other conditions), backed by an index on ({index}){tie}")
 
 
 @query_check("limit-without-order-by")

@@ -243,9 +243,13 @@ def run_workload(config: Config, queries: list[SqlQuery], schema: Schema, *, dsn
         planner = open_planner(target.conninfo, settings.statement_timeout_ms)
         try:
             for query in queries:
-                runs.append(plan_query(conn, query, schema, settings, target, do_analyze, planner=planner))
+                runs.append(plan_query(conn, query, schema, settings, target, do_analyze, planner=planner,
+                                       candidates=False))
         finally:
             planner.close()
+        from advisor.explain.advise import advise_all
+
+        advise_all(conn, runs, schema, settings, target, do_analyze, make_explainer)  # each candidate built once
         conn.close()
     except BaseException:
         target.close()
@@ -274,8 +278,9 @@ def new_run(query: SqlQuery, schema: Schema) -> QueryRun:
 
 
 def plan_query(conn, query: SqlQuery, schema: Schema, settings: ExplainSettings, target: Target, analyze: bool,
-               params: list[str] | None = None, *, planner=None) -> QueryRun:
-    """Plan one query (and run it, rolled back, when `analyze`); measure its index candidates.
+               params: list[str] | None = None, *, planner=None, candidates: bool = True) -> QueryRun:
+    """Plan one query (and run it, rolled back, when `analyze`); measure its index candidates
+    (unless `candidates` is false: run_workload measures them for the whole workload at once).
 
     planner: an `open_planner` connection for the first plan, else it is planned on conn."""
     import psycopg
@@ -305,6 +310,8 @@ def plan_query(conn, query: SqlQuery, schema: Schema, settings: ExplainSettings,
         except psycopg.Error as exc:
             run.error = mask(str(exc).strip().splitlines()[0])
     measured = analyze and not run.timed_out and run.error is None
-    advise(conn, run, schema, settings, target, measured, make_explainer(run, measured, settings.statement_timeout_ms),
-           make_explainer(run, False, settings.statement_timeout_ms))
+    if candidates:
+        advise(conn, run, schema, settings, target, measured,
+               make_explainer(run, measured, settings.statement_timeout_ms),
+               make_explainer(run, False, settings.statement_timeout_ms))
     return run

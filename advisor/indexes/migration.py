@@ -3,7 +3,10 @@ benefit against its bar and its size; then the indexes left out and why (advisor
 
 from __future__ import annotations
 
-from advisor.indexes.select import Choice, Served, Summary, Timing
+import re
+
+from advisor.indexes.select import Choice, Served, Summary
+from advisor.indexes.timing import Timing
 from advisor.units import human_size
 
 
@@ -52,7 +55,39 @@ def _measured_lines(choices: list[Choice], summary: Summary) -> list[str]:
     return lines
 
 
-def migration(choices: list[Choice], summary: Summary) -> str:
+def index_names(choices: list[Choice], taken=()) -> list[str]:
+    """A name per index, none repeated nor already taken (two indexes on the same keys with other
+    INCLUDE columns or predicates share a base name: the second CREATE would fail as printed)."""
+    seen = {t.lower() for t in taken}
+    out = []
+    for ch in choices:
+        base = name = ch.candidate.name
+        n = 2
+        while name.lower() in seen:
+            name = f"{base[:60 - len(str(n))]}_{n}"
+            n += 1
+        seen.add(name.lower())
+        out.append(name)
+    return out
+
+
+def _existing_lines(summary: Summary) -> list[str]:
+    """Indexes the database has that the workload, with the set, can do without: commented out, kept
+    apart from the creates (a drop is a decision: writes, foreign-key checks and queries outside
+    this workload may need them)."""
+    total = sum(e.size_bytes for e in summary.existing)
+    lines = [f"-- existing indexes this workload can do without ({human_size(total)}): suggestions, not run by this "
+             "file; check writes,", "-- foreign-key checks and queries outside the workload first"]
+    for e in summary.existing:
+        why = (f"redundant: {e.by} leads with its keys" if e.reason == "redundant"
+               else "no plan of the workload uses it once the set is built")
+        lines.append(f"--   {e.table}: {why} ({human_size(e.size_bytes)})")
+        lines.append(f"-- {e.drop_sql()}")
+    return lines + [""]
+
+
+def migration(choices: list[Choice], summary: Summary, taken=()) -> str:
+    """The migration text; `taken`: names of indexes the schema already has."""
     timeout = summary.timeout_ms
     lines = ["-- advisor: indexes verified on seeded data for the whole workload",
              f"-- workload cost {summary.cost_before:,.1f} -> {summary.cost_after:,.1f} "
@@ -66,7 +101,7 @@ def migration(choices: list[Choice], summary: Summary) -> str:
     lines.append("")
     if any(c.candidate.opclass == "gin_trgm_ops" for c in choices):
         lines += ["CREATE EXTENSION IF NOT EXISTS pg_trgm;", ""]
-    for ch in choices:
+    for ch, name in zip(choices, index_names(choices, taken), strict=True):
         lines.append(f"-- {ch.candidate.describe()}: size {human_size(ch.size_bytes)} "
                      f"({ch.size_ratio:.0%} of {ch.candidate.table})"
                      + (f", built in {ch.build_ms:,.0f} ms" if ch.build_ms is not None else "")
@@ -77,7 +112,7 @@ def migration(choices: list[Choice], summary: Summary) -> str:
                          + (f" ({s.cost_without:,.1f} without this index: the others take over part)"
                             if abs(s.cost_without - s.cost_before) > 0.05 * max(s.cost_before, 1) else "")
                          + (f", time {time_change(s.timing, timeout)}" if s.timing is not None else ""))
-        lines.append(ch.candidate.ddl(concurrently=True))
+        lines.append(ch.candidate.ddl(concurrently=True, name=name))
         lines.append("")
     dropped = summary.dropped
     if dropped:
@@ -87,11 +122,85 @@ def migration(choices: list[Choice], summary: Summary) -> str:
                          f"for {', '.join(_where(r) for r in ch.queries)}): "
                          f"benefit {ch.benefit:.2f} < {ch.bar:.2f} needed")
         lines.append("")
-    if summary.time_dropped:
+    if summary.existing:
+        lines += _existing_lines(summary)
+    slower = [d for d in summary.time_dropped if not d.idle]
+    if slower:
         lines.append("-- left out after measuring: a query ran measurably slower with it, and without it no other "
                      "query measured slower than with the set")
-        for d in summary.time_dropped:
+        for d in slower:
             lines.append(f"--   {d.choice.candidate.describe()} ({human_size(d.choice.size_bytes)}): {_where(d.timing.run)} "
                          f"{time_change(d.timing, timeout)} with it, {ms(d.without_ms, timeout)} without")
         lines.append("")
+    idle = [d for d in summary.time_dropped if d.idle]
+    if idle:
+        lines.append("-- left out after measuring: its cost said it helps, but no query it serves ran measurably faster")
+        for d in idle:
+            lines.append(f"--   {d.choice.candidate.describe()} ({human_size(d.choice.size_bytes)}): "
+                         f"{_where(d.timing.run)} {time_change(d.timing, timeout)} with the set")
+        lines.append("")
     return "\n".join(lines)
+
+
+_CREATE = re.compile(
+    r"^\s*CREATE\s+(?P<unique>UNIQUE\s+)?INDEX\s+(?:CONCURRENTLY\s+)?(?:IF\s+NOT\s+EXISTS\s+)?"
+    r"(?:(?!ON\b)(?:\"(?:[^\"]|\"\")+\"|[\w$.])+\s+)?ON\s+(?:ONLY\s+)?(?P<table>\"(?:[^\"]|\"\")+\"|[\w$.]+)\s*"
+    r"(?:USING\s+(?P<method>\w+)\s*)?\((?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
+
+
+def _split(inner: str) -> list[str]:
+    """A parenthesised list's items, split at its top-level commas."""
+    items, depth, cur = [], 0, ""
+    for ch in inner:
+        depth += (ch == "(") - (ch == ")")
+        if ch == "," and depth == 0:
+            items.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    return [" ".join(i.split()).lower().removesuffix(" asc") for i in items + [cur] if i.strip()]
+
+
+def _shape(statement: str):
+    """(unique, table, method, keys, include, where) of a CREATE INDEX, or None."""
+    m = _CREATE.match(statement)
+    if m is None:
+        return None
+    rest, depth = m.group("rest"), 1
+    for end, ch in enumerate(rest):
+        depth += (ch == "(") - (ch == ")")
+        if depth == 0:
+            break
+    else:
+        return None
+    keys, tail = _split(rest[:end]), rest[end + 1:].strip().rstrip(";").strip()
+    include: list[str] = []
+    inc = re.match(r"INCLUDE\s*\((.*?)\)\s*", tail, re.IGNORECASE | re.DOTALL)
+    if inc:
+        include, tail = _split(inc.group(1)), tail[inc.end():]
+    where = re.sub(r"^WHERE\s+", "", tail, flags=re.IGNORECASE).strip().lower() or None
+    return (bool(m.group("unique")), m.group("table").lower(), (m.group("method") or "btree").lower(),
+            tuple(keys), frozenset(include), where)
+
+
+def distinct_indexes(text: str) -> tuple[str, int]:
+    """A migration without the CREATE INDEX another of its statements already serves: the same index
+    under another name (the first kept), or one whose keys lead another's (same table, method and
+    predicate, its INCLUDE carried, not UNIQUE) -- each block (its comments and statement, blocks
+    separated by a blank line) left out whole.  Returns the text and how many were left out."""
+    blocks = text.split("\n\n")
+    shapes = [next((_shape(line) for line in b.splitlines() if line.lstrip().upper().startswith("CREATE")), None)
+              for b in blocks]
+
+    def served(i: int) -> bool:
+        a = shapes[i]
+        for j, b in enumerate(shapes):
+            if a is None or b is None or j == i or a[0] or a[1:3] != b[1:3] or a[5] != b[5]:
+                continue
+            longer = len(b[3]) > len(a[3]) or (b[3] == a[3] and (j < i or b[4] > a[4]))
+            if longer and b[3][: len(a[3])] == a[3] and a[4] <= set(b[3]) | b[4]:
+                return True
+        return False
+
+    left_out = [i for i in range(len(blocks)) if served(i)]
+    return "\n\n".join(b for i, b in enumerate(blocks) if i not in left_out), len(left_out)

@@ -2,8 +2,9 @@
 
 1. Pool: the verified best candidate of every query whose own measurement passed
    the threshold.  Candidates one index can serve are merged (a candidate whose keys
-   are a prefix of another's, same table, method and predicate: a networkx graph of
-   prefix edges, keep the maximal ones); those an existing index already covers go.
+   are a prefix of another's, same table, method and predicate, joins it, its INCLUDE
+   columns added; so does one that shares the leading key and whose other keys are narrow
+   columns, carried as INCLUDE: `merge`); those an existing index already covers go.
 2. Build the pool together on the seeded data (one transaction, always rolled back),
    plan every query of the workload with the set (`after`), without any of it
    (`before`, the same statistics), and -- for each index, in a savepoint that drops
@@ -38,8 +39,10 @@ planner cost is an estimate, and a cheaper plan can run slower.
    on both alike.  A run cut by the timeout counts as taking at least the timeout; it
    and any run over 1 s are not repeated (nor is a query the workload's own --analyze
    run already saw cut, without the set).
-7. A query is *measurably slower* when it takes more than 20% longer and more than 5 ms
-   longer (`slower`).  For each such query, worst first, each index of the set its slower
+7. A query is *measurably slower* when it takes more than 20% longer, more than 5 ms longer
+   and more than the noise measured on it (the widest spread between its repeated runs in
+   one configuration): a decision taken on times is never one the noise could flip
+   (`slower`).  For each such query, worst first, each index of the set its slower
    plan uses is tried: the queries whose plans use that index are timed without it (the
    set minus it).  The index is dropped iff without it the slow query is no longer slower
    than before the set, and no other of those queries is measurably slower than with
@@ -48,6 +51,9 @@ planner cost is an estimate, and a cheaper plan can run slower.
    looked at again.  A regression no drop fixes stays, with a WARNING in the migration.
    `settle` is that loop over plain numbers; costs and benefits are then re-planned for
    the set that is left (nothing more is eliminated by cost after timing).
+8. Then an index none of whose queries ran measurably faster with the set (`idle`) is left
+   out too: by cost it helps, by the clock it does not.  Its queries are counted at their
+   time without the set.
 
 The migration (advisor/indexes/migration.py) lists, per index, the queries it serves (every query whose plan uses it
 with the final set) with their cost before (no new index) and after (the whole set) --
@@ -61,37 +67,13 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Callable
 
+from advisor.indexes.existing import ExistingIndex, droppable
+from advisor.indexes.timing import REPEAT, TimeDrop, Timing, idle, settle, timed
 from advisor.indexes.verify import Candidate, table_sql
 
 if TYPE_CHECKING:
     from advisor.explain.stage import Explainer, QueryRun
     from advisor.ir import Schema
-
-
-SLOWER = 0.2  # measurably slower: more than 20% longer...
-SLOWER_MS = 5.0  # ...and more than 5 ms longer
-REPEAT = 3  # runs per measurement, the best kept
-LONG_MS = 1000.0  # a run this long is not repeated: a few ms of noise do not matter there
-
-
-@dataclass
-class Timing:
-    """One query timed without the set and with it: planning + execution ms, best of the runs;
-    None when cut by the statement timeout (it took at least that)."""
-
-    run: QueryRun
-    before_ms: float | None
-    after_ms: float | None
-    used: frozenset = frozenset()  # names of the set's indexes its plan with the set uses
-
-
-@dataclass
-class TimeDrop:
-    """An index left out after measuring: with it `timing` was slower than before the set."""
-
-    choice: Choice
-    timing: Timing  # the slow query, before the drop
-    without_ms: float | None  # that query without the index
 
 
 @dataclass
@@ -121,26 +103,50 @@ class Choice:
         return (self.size_bytes or 0) / self.table_bytes if self.table_bytes else 0.0
 
 
-def _prefix(a: Candidate, b: Candidate) -> bool:
-    return (a.table == b.table and a.method == b.method == "btree" and a.where == b.where
-            and len(a.keys) <= len(b.keys) and b.keys[: len(a.keys)] == a.keys and set(a.include) <= set(b.keys) | set(b.include))
+MAX_INCLUDE = 4  # a merged index carries at most this many INCLUDE columns: wider, it is a copy of the table
 
 
-def merge(cands: list[Candidate]) -> dict[Candidate, Candidate]:
-    """Each candidate mapped to the index that serves it (itself, or one it is a prefix of)."""
-    import networkx as nx
+NARROW_BYTES = 8  # a column this narrow on average (an integer, a date, a small numeric) is cheap to carry
 
-    graph = nx.DiGraph()
-    graph.add_nodes_from(cands)
-    for a in cands:
-        for b in cands:
-            if a is not b and a != b and _prefix(a, b):
-                graph.add_edge(a, b)
-    out = {}
-    for c in cands:
-        reach = [d for d in nx.descendants(graph, c) if graph.out_degree(d) == 0]
-        out[c] = min(reach, key=lambda d: (len(d.keys), d.describe())) if reach else c
-    return out
+
+def _joins(a: Candidate, b: Candidate, narrow: set[tuple[str, str]]) -> tuple[str, ...] | None:
+    """The INCLUDE columns b must carry to serve what a serves, or None when it cannot: a's keys lead
+    b's (same table, method and predicate); or a's first key leads b's and a's other keys are narrow
+    columns (`narrow`: (table, column)) b carries -- (l_partkey, l_quantity) beside (l_partkey,
+    l_suppkey, l_shipdate): the same entries, l_quantity read from the index.  A wide column stays
+    apart: carrying it would make b as large as the two (the planner then weighs them apart)."""
+    if not (a.table == b.table and a.method == b.method == "btree" and a.where == b.where
+            and len(a.keys) <= len(b.keys) and a.keys[0] == b.keys[0]):
+        return None
+    if b.keys[: len(a.keys)] == a.keys:
+        rest: tuple[str, ...] = ()
+    elif all(k.is_column and not k.desc and (a.table, k.expr) in narrow for k in a.keys[1:]):
+        rest = tuple(k.expr for k in a.keys[1:])
+    else:
+        return None
+    have = {k.expr for k in b.keys} | set(b.include)
+    return tuple(dict.fromkeys(x for x in rest + a.include if x not in have))
+
+
+def merge(cands: list[Candidate], narrow: frozenset[tuple[str, str]] | set[tuple[str, str]] = frozenset()) -> dict[Candidate, Candidate]:
+    """Each candidate mapped to the index that serves it: itself, or one it joins (`_joins`), with
+    its INCLUDE columns added (never two indexes where one is a prefix of the other:
+    lineitem(l_partkey) INCLUDE (l_quantity) and lineitem(l_partkey, l_suppkey) become one
+    lineitem(l_partkey, l_suppkey) INCLUDE (l_quantity)).  Longest keys first, so each candidate
+    joins the longest index it leads; one that would widen it past MAX_INCLUDE stays apart."""
+    targets: list[Candidate] = []
+    owner: dict[Candidate, int] = {}
+    for c in sorted(dict.fromkeys(cands), key=lambda c: (-len(c.keys), c.describe())):
+        for i, t in enumerate(targets):
+            extra = _joins(c, t, narrow)
+            if extra is not None and len(t.include) + len(extra) <= MAX_INCLUDE:
+                targets[i] = replace(t, include=tuple(sorted(t.include + extra))) if extra else t
+                owner[c] = i
+                break
+        else:
+            owner[c] = len(targets)
+            targets.append(c)
+    return {c: targets[owner[c]] for c in cands}
 
 
 def covered_by_existing(c: Candidate, schema) -> bool:
@@ -152,10 +158,18 @@ def covered_by_existing(c: Candidate, schema) -> bool:
     return False
 
 
-def pool(runs, schema) -> list[Choice]:
+def narrow_columns(conn) -> set[tuple[str, str]]:
+    """(table, column) of the seeded columns at most NARROW_BYTES wide on average (pg_stats), each
+    table named bare and schema-qualified."""
+    rows = conn.execute("SELECT schemaname, tablename, attname FROM pg_stats WHERE avg_width <= %s",
+                        (NARROW_BYTES,)).fetchall()
+    return {(t, c) for s, t, c in rows} | {(f"{s}.{t}", c) for s, t, c in rows}
+
+
+def pool(runs, schema, narrow: frozenset[tuple[str, str]] | set[tuple[str, str]] = frozenset()) -> list[Choice]:
     """Step 1: the merged verified candidates, each with the queries it was chosen for."""
     recommended = [r for r in runs if r.outcome == "recommended" and r.best is not None]
-    mapping = merge(list(dict.fromkeys(r.best.candidate for r in recommended)))
+    mapping = merge(list(dict.fromkeys(r.best.candidate for r in recommended)), narrow)
     chosen: dict[Candidate, Choice] = {}
     for r in recommended:
         target = mapping[r.best.candidate]
@@ -213,90 +227,6 @@ def eliminate(choices: list[Choice], threshold: float, after: dict, without, dro
     return kept, dropped, after, trials
 
 
-def slower(base: float | None, new: float | None, timeout_ms: float) -> bool:
-    """`new` measurably slower than `base` (ms; None: cut by the timeout, counted as the timeout)."""
-    if base is None and new is None:
-        return False
-    b = timeout_ms if base is None else base
-    n = timeout_ms if new is None else new
-    return n > b * (1 + SLOWER) and n - b > SLOWER_MS
-
-
-def regressions(timings: dict, timeout_ms: float) -> list:
-    """Keys of the queries measurably slower with the set than without, the largest slowdown first."""
-    def ms(v):
-        return timeout_ms if v is None else v
-
-    slow = [k for k, t in timings.items() if slower(t.before_ms, t.after_ms, timeout_ms)]
-    return sorted(slow, key=lambda k: -(ms(timings[k].after_ms) - ms(timings[k].before_ms)))
-
-
-def restores(key, timings: dict, without: dict, timeout_ms: float) -> bool:
-    """Drop the index measured `without` (key -> ms of the queries whose plans use it, the set minus
-    it)?  Yes iff query `key` is then no longer slower than before the set and no other of them is
-    measurably slower than with the whole set."""
-    if key not in without or slower(timings[key].before_ms, without[key], timeout_ms):
-        return False
-    return not any(slower(timings[k].after_ms, ms, timeout_ms) for k, ms in without.items() if k != key)
-
-
-def settle(timings: dict, measure_without, drop, timeout_ms: float) -> tuple[list, list]:
-    """Step 7 of the module docstring, over plain numbers.
-
-    timings: key -> Timing with the current set (updated in place as indexes go);
-    measure_without(name, keys) -> {key: (ms, used names)} for those queries with the set minus
-    index `name`; drop(name) removes it for good.  Returns [(name, Timing before the drop,
-    ms without)] for the indexes dropped, and the keys still measurably slower.
-    """
-    drops: list = []
-    measured: dict[str, dict] = {}  # name -> its `without` times, for the current set
-    while True:
-        for key in regressions(timings, timeout_ms):
-            fix = None
-            for name in sorted(timings[key].used):
-                if name not in measured:
-                    measured[name] = measure_without(name, [k for k, t in timings.items() if name in t.used])
-                if restores(key, timings, {k: v[0] for k, v in measured[name].items()}, timeout_ms):
-                    fix = name
-                    break
-            if fix is not None:
-                drops.append((fix, timings[key], measured[fix][key][0]))
-                drop(fix)
-                for k, (ms, used) in measured[fix].items():
-                    timings[k] = replace(timings[k], after_ms=ms, used=frozenset(used))
-                measured.clear()  # the set changed: times without another index are stale
-                break
-        else:
-            return drops, regressions(timings, timeout_ms)
-
-
-def _timed(conn, explain, configs: dict[str, list[str]], repeat: int) -> dict[str, tuple[float | None, frozenset]]:
-    """One query under each configuration (the indexes it drops, in a savepoint), round by round:
-    config -> (best planning + execution ms, or None when cut by the timeout; indexes its plan used)."""
-    import psycopg
-
-    best: dict[str, tuple[float | None, frozenset]] = {c: (None, frozenset()) for c in configs}
-    done: set[str] = set()
-    for _ in range(repeat):
-        for config, dropped in configs.items():
-            if config in done:
-                continue
-            try:
-                with conn.transaction(force_rollback=True):
-                    for name in dropped:
-                        conn.execute(f"DROP INDEX {name}")
-                    plan, _ = explain(conn)
-            except psycopg.errors.QueryCanceled:
-                done.add(config)
-                continue
-            ms = (plan.planning_ms or 0.0) + (plan.execution_ms or 0.0)
-            if best[config][0] is None or ms < best[config][0]:
-                best[config] = (ms, frozenset(plan.indexes_used()))
-            if ms > LONG_MS:
-                done.add(config)
-    return best
-
-
 MakeExplainer = Callable[["QueryRun", bool, int], "Explainer"]  # explain/stage.make_explainer
 
 
@@ -316,6 +246,7 @@ class Summary:
     repeat: int = REPEAT
     timeout_ms: float = 0
     uses: dict[int, list[str]] = field(default_factory=dict)  # id(run) -> the set's indexes its timed plan uses
+    existing: list[ExistingIndex] = field(default_factory=list)  # indexes the database has that could go
 
 
 def select(conn, runs: list[QueryRun], schema: Schema, threshold: float, make_explainer: MakeExplainer,
@@ -323,12 +254,14 @@ def select(conn, runs: list[QueryRun], schema: Schema, threshold: float, make_ex
     """The chosen set and a summary; every index built here is rolled back.  With `analyze`, steps 6-7:
     summary.timings (the queries the set changes, timed), .time_dropped (TimeDrops) and .warnings
     (the Timings still measurably slower)."""
-    choices = pool(runs, schema)
+    choices = pool(runs, schema, narrow_columns(conn))
     planned = [r for r in runs if r.plan is not None]
     explainers = {id(r): make_explainer(r, False, timeout_ms) for r in planned}
     summary = Summary(cost_before=sum(r.plan.cost for r in planned), cost_after=sum(r.plan.cost for r in planned),
                       threshold=threshold, repeat=repeat, timeout_ms=timeout_ms)
+    tables = {t.lower() for r in planned if r.facts for s in r.facts.scopes for t in s.sources.values()}
     if not choices:
+        summary.existing = droppable(conn, [], set().union(*(r.plan.indexes_used() for r in planned)), tables)
         return [], summary
     names = {id(ch): _qualified(ch.candidate.table, f"advisor_sel_{i}") for i, ch in enumerate(choices)}
 
@@ -376,6 +309,8 @@ def select(conn, runs: list[QueryRun], schema: Schema, threshold: float, make_ex
     summary.cost_after = sum(v[0] for v in after.values())
     summary.indexes = len(kept)
     summary.size_bytes = sum(ch.size_bytes or 0 for ch in kept)
+    summary.existing = droppable(conn, [ch.candidate for ch in kept], set().union(*(v[1] for v in after.values())),
+                                 tables)
     return kept, summary
 
 
@@ -391,8 +326,8 @@ def _build(conn, choices: list[Choice], names: dict[int, str]) -> None:
         ch.build_ms = (time.perf_counter() - started) * 1000
         ch.size_bytes = _relation_bytes(conn, names[id(ch)])
         ch.table_bytes = _relation_bytes(conn, table_sql(c.table))
-        if c.where or any(not k.is_column for k in c.keys):
-            to_analyze.add(c.table)  # statistics of the expression / the partial predicate
+        if any(not k.is_column for k in c.keys):
+            to_analyze.add(c.table)  # statistics of the expression (ANALYZE gathers none for a partial index)
     for table in sorted(to_analyze):
         conn.execute(f"ANALYZE {table_sql(table)}")
 
@@ -417,21 +352,22 @@ def _measure_set(conn, planned, kept, names, before, after, make_explainer: Make
             configs["before"] = [names[id(ch)] for ch in kept]
         configs["after"] = []
         try:
-            t = _timed(conn, explain[id(r)], configs, repeat)
+            t = timed(conn, explain[id(r)], configs, repeat)
         except psycopg.Error:  # the query fails with its sampled parameters: not measured
             continue
-        t.setdefault("before", (None, frozenset()))
-        after_ms, used = t["after"]
+        t.setdefault("before", (None, frozenset(), 0.0))
+        after_ms, used, spread = t["after"]
         used = (used if after_ms is not None else after[id(r)][1]) & set(by_name)  # cut: the planned plan
-        timings[id(r)] = Timing(r, t["before"][0], after_ms, frozenset(used))
+        timings[id(r)] = Timing(r, t["before"][0], after_ms, frozenset(used), max(spread, t["before"][2]))
 
     def measure_without(name: str, keys: list) -> dict:
         out = {}
         for key in keys:
             try:
-                out[key] = _timed(conn, explain[key], {"without": [names[id(by_name[name])]]}, repeat)["without"]
+                ms, used, spread = timed(conn, explain[key], {"without": [names[id(by_name[name])]]}, repeat)["without"]
+                out[key] = (ms, used & set(by_name), spread)
             except psycopg.Error:
-                out[key] = (None, frozenset())  # counted as cut: never a reason to drop
+                out[key] = (None, frozenset(), 0.0)  # counted as cut: never a reason to drop
         return out
 
     def drop(name: str) -> None:
@@ -439,6 +375,13 @@ def _measure_set(conn, planned, kept, names, before, after, make_explainer: Make
 
     drops, slow = settle(timings, measure_without, drop, timeout_ms)
     summary.time_dropped = [TimeDrop(by_name[name], t, ms) for name, t, ms in drops]
+    for name in idle(timings, timeout_ms):  # left out too: their queries keep the times they had without the set
+        drop(name)
+        served = [k for k, t in timings.items() if name in t.used]
+        summary.time_dropped.append(TimeDrop(by_name[name], timings[served[0]], timings[served[0]].before_ms, idle=True))
+        for k in served:
+            timings[k] = replace(timings[k], after_ms=timings[k].before_ms, used=timings[k].used - {name})
+        slow = [k for k in slow if timings[k].used]
     summary.timings = list(timings.values())
     summary.warnings = [timings[k] for k in slow]
     summary.uses = {id(t.run): [by_name[n].candidate.describe() for n in sorted(t.used)] for t in timings.values()}

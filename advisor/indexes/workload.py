@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 
-from advisor.explain.stage import QueryRun, make_explainer, plannable, run_workload
+from advisor.explain.stage import QueryRun, Workload, make_explainer, plannable, run_workload
 from advisor.indexes.migration import migration, time_change
 from advisor.indexes.select import Choice, Summary, select
 from advisor.ir import Location
@@ -33,27 +33,41 @@ class WorkloadAdvice:
 
 def advise_workload(project: Project, dsn: str | None, analyze: bool) -> WorkloadAdvice:
     """Plan every statement of a loaded project, measure its candidates, choose the set, write the migration."""
+    workload = plan_workload(project, dsn, analyze)
+    try:
+        return choose(project, workload, analyze)
+    finally:
+        workload.prepared.target.close()
+
+
+def plan_workload(project: Project, dsn: str | None, analyze: bool) -> Workload:
+    """Every plannable statement planned (and its candidates measured) on the prepared database; the
+    caller closes workload.prepared.target."""
+    queries = [q for q in project.sql_queries if plannable(q)]
+    return run_workload(project.config, queries, project.schema, dsn=dsn, analyze=analyze,
+                        progress=sys.stderr.isatty())
+
+
+def choose(project: Project, workload: Workload, analyze: bool) -> WorkloadAdvice:
+    """The set for a planned workload, on its (still open) database, and the migration."""
     from advisor.seed.server import connect
     from advisor.seed.settings import explain_settings
 
-    queries = [q for q in project.sql_queries if plannable(q)]
-    workload = run_workload(project.config, queries, project.schema, dsn=dsn, analyze=analyze,
-                            progress=sys.stderr.isatty())
     settings = explain_settings(project.config)
     out = WorkloadAdvice(summary=Summary(timeout_ms=settings.statement_timeout_ms))
-    try:
-        out.notes += [f"advisor: note: {note}" for note in workload.prepared.notes]
-        out.notes += [str(err) for err in workload.prepared.load_errors]
-        if not workload.prepared.target.owned:
-            out.notes.append("advisor: note: read-only database: no index set chosen")
-        else:
-            with connect(workload.prepared.target.conninfo, autocommit=True) as conn:
-                out.choices, out.summary = select(conn, workload.runs, project.schema, settings.threshold,
-                                                  make_explainer, settings.statement_timeout_ms, analyze=analyze)
-    finally:
-        workload.prepared.target.close()
+    taken = [i.name for i in project.schema.indexes]
+    out.notes += [f"advisor: note: {note}" for note in workload.prepared.notes]
+    out.notes += [str(err) for err in workload.prepared.load_errors]
+    if not workload.prepared.target.owned:
+        out.notes.append("advisor: note: read-only database: no index set chosen")
+    else:
+        with connect(workload.prepared.target.conninfo, autocommit=True) as conn:
+            out.choices, out.summary = select(conn, workload.runs, project.schema, settings.threshold,
+                                              make_explainer, settings.statement_timeout_ms, analyze=analyze)
+            # every statement was built by select() under another name: the printed name must be free too
+            taken += [r[0] for r in conn.execute("SELECT relname FROM pg_class").fetchall()]
     out.outcomes = [_outcome(run, out.choices, out.summary) for run in workload.runs]
-    out.migration = migration(out.choices, out.summary)
+    out.migration = migration(out.choices, out.summary, taken=taken)
     return out
 
 
@@ -73,7 +87,8 @@ def _outcome(run: QueryRun, choices: list[Choice], summary: Summary) -> Outcome:
             detail += " (left out of the set: next to the other indexes it saves too little for its size)"
         elif id(run) in time_dropped:
             d = time_dropped[id(run)]
-            detail += (f" (left out after measuring: {d.timing.run.query.location.path}:"
+            detail += (" (left out after measuring: no query it serves ran measurably faster)" if d.idle else
+                       f" (left out after measuring: {d.timing.run.query.location.path}:"
                        f"{d.timing.run.query.location.line} ran slower with it)")
     if id(run) in timings:
         detail += f"; measured {time_change(timings[id(run)], summary.timeout_ms)} with the set"

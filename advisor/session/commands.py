@@ -288,7 +288,11 @@ class Controller:
         path = Path(words[0]).expanduser()
         if not self.ws.recommended and not self.ws.tried:
             raise SessionError("nothing to save yet: no index recommended or tried in this session")
-        text = self.ws.migration()
+        from advisor.indexes.migration import distinct_indexes
+
+        # an index the session recommended for one query and tried (or was recommended) wider for another
+        # is written once: the one that serves both
+        text, _ = distinct_indexes(self.ws.migration())
         try:
             path.write_text(text + "\n", encoding="utf-8")
         except OSError as exc:

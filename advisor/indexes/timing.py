@@ -1,0 +1,153 @@
+"""Measured times of a query without and with an index set, and the decisions taken on them
+(steps 6-8 of advisor/indexes/select.py), over plain numbers where they can be: `slower` and its
+margin, `settle` (which index only slows a query), `idle` (which bought no measured time);
+`timed` runs one query under several configurations, round by round."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from advisor.explain.stage import QueryRun
+    from advisor.indexes.select import Choice
+
+SLOWER = 0.2  # measurably slower: more than 20% longer...
+SLOWER_MS = 5.0  # ...and more than 5 ms longer
+REPEAT = 3  # runs per measurement, the best kept
+LONG_MS = 1000.0  # a run this long is not repeated: a few ms of noise do not matter there
+
+
+@dataclass
+class Timing:
+    """One query timed without the set and with it: planning + execution ms, best of the runs;
+    None when cut by the statement timeout (it took at least that)."""
+
+    run: QueryRun
+    before_ms: float | None
+    after_ms: float | None
+    used: frozenset = frozenset()  # names of the set's indexes its plan with the set uses
+    noise_ms: float = 0.0  # the widest spread between repeated runs of this query in one configuration
+
+
+@dataclass
+class TimeDrop:
+    """An index left out after measuring: with it `timing` was slower than before the set; or (idle)
+    no query it serves ran measurably faster with the set (`timing`: one of them)."""
+
+    choice: Choice
+    timing: Timing  # the slow query, before the drop
+    without_ms: float | None  # that query without the index
+    idle: bool = False
+
+
+def slower(base: float | None, new: float | None, timeout_ms: float, noise_ms: float = 0.0) -> bool:
+    """`new` measurably slower than `base` (ms; None: cut by the timeout, counted as the timeout): by
+    more than 20%, more than 5 ms and more than the noise measured on that query."""
+    if base is None and new is None:
+        return False
+    b = timeout_ms if base is None else base
+    n = timeout_ms if new is None else new
+    return n > b * (1 + SLOWER) and n - b > max(SLOWER_MS, noise_ms)
+
+
+def regressions(timings: dict, timeout_ms: float) -> list:
+    """Keys of the queries measurably slower with the set than without, the largest slowdown first."""
+    def ms(v):
+        return timeout_ms if v is None else v
+
+    slow = [k for k, t in timings.items() if slower(t.before_ms, t.after_ms, timeout_ms, t.noise_ms)]
+    return sorted(slow, key=lambda k: -(ms(timings[k].after_ms) - ms(timings[k].before_ms)))
+
+
+def restores(key, timings: dict, without: dict, timeout_ms: float) -> bool:
+    """Drop the index measured `without` (key -> ms of the queries whose plans use it, the set minus
+    it)?  Yes iff query `key` is then no longer slower than before the set and no other of them is
+    measurably slower than with the whole set."""
+    if key not in without or slower(timings[key].before_ms, without[key], timeout_ms, timings[key].noise_ms):
+        return False
+    return not any(slower(timings[k].after_ms, ms, timeout_ms, timings[k].noise_ms)
+                   for k, ms in without.items() if k != key)
+
+
+def settle(timings: dict, measure_without, drop, timeout_ms: float) -> tuple[list, list]:
+    """Step 7 of the module docstring, over plain numbers.
+
+    timings: key -> Timing with the current set (updated in place as indexes go);
+    measure_without(name, keys) -> {key: (ms, used names)} for those queries with the set minus
+    index `name`; drop(name) removes it for good.  Returns [(name, Timing before the drop,
+    ms without)] for the indexes dropped, and the keys still measurably slower.
+    """
+    drops: list = []
+    measured: dict[str, dict] = {}  # name -> its `without` times, for the current set
+    # only the set's own indexes can be dropped: a plan measured without one may use others (a
+    # primary key), which are never candidates for a drop
+    live = frozenset().union(*(t.used for t in timings.values()))
+    while True:
+        for key in regressions(timings, timeout_ms):
+            fix = None
+            for name in sorted(timings[key].used & live):
+                if name not in measured:
+                    measured[name] = measure_without(name, [k for k, t in timings.items() if name in t.used])
+                if restores(key, timings, {k: v[0] for k, v in measured[name].items()}, timeout_ms):
+                    fix = name
+                    break
+            if fix is not None:
+                drops.append((fix, timings[key], measured[fix][key][0]))
+                drop(fix)
+                live -= {fix}
+                for k, (ms, used, *spread) in measured[fix].items():
+                    timings[k] = replace(timings[k], after_ms=ms, used=frozenset(used) & live,
+                                         noise_ms=max([timings[k].noise_ms, *spread]))
+                measured.clear()  # the set changed: times without another index are stale
+                break
+        else:
+            return drops, regressions(timings, timeout_ms)
+
+
+def idle(timings: dict, timeout_ms: float) -> list[str]:
+    """The set's indexes (names in the timings' `used`) none of whose queries ran faster with the set than
+    without it by more than 20% and more than the noise measured on it (no milliseconds floor: 2.5 ms
+    to 0.05 ms on a small seeded table is a win): the planner's cost said they help, the clock did
+    not; they would cost writes and space for nothing measured."""
+    def faster(t: Timing) -> bool:
+        if t.after_ms is None:
+            return False
+        before = timeout_ms if t.before_ms is None else t.before_ms
+        return before > t.after_ms * (1 + SLOWER) and before - t.after_ms > t.noise_ms
+
+    names = set().union(*(t.used for t in timings.values()))
+    return sorted(names - {n for t in timings.values() if faster(t) for n in t.used})
+
+
+def timed(conn, explain, configs: dict[str, list[str]], repeat: int) -> dict[str, tuple[float | None, frozenset, float]]:
+    """One query under each configuration (the indexes it drops, in a savepoint), round by round:
+    config -> (best planning + execution ms, or None when cut by the timeout; indexes its plan used;
+    the spread, max - min, of its runs: the noise)."""
+    import psycopg
+
+    best: dict[str, tuple[float | None, frozenset, float]] = {c: (None, frozenset(), 0.0) for c in configs}
+    runs: dict[str, list[float]] = {c: [] for c in configs}
+    done: set[str] = set()
+    for _ in range(repeat):
+        for config, dropped in configs.items():
+            if config in done:
+                continue
+            try:
+                with conn.transaction(force_rollback=True):
+                    for name in dropped:
+                        conn.execute(f"DROP INDEX {name}")
+                    plan, _ = explain(conn)
+            except psycopg.errors.QueryCanceled:
+                done.add(config)
+                continue
+            ms = (plan.planning_ms or 0.0) + (plan.execution_ms or 0.0)
+            runs[config].append(ms)
+            spread = max(runs[config]) - min(runs[config])
+            if best[config][0] is None or ms < best[config][0]:
+                best[config] = (ms, frozenset(plan.indexes_used()), spread)
+            else:
+                best[config] = (*best[config][:2], spread)
+            if ms > LONG_MS:
+                done.add(config)
+    return best
