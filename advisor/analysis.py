@@ -45,12 +45,14 @@ class Analysis:
     def parse_errors(self, queries: list[SqlQuery]) -> None:
         """A parse-error hit for each statement that does not parse (built at run time: not reported)."""
         from advisor.checks import Hit
-        from advisor.parse import ParseFailure, failure_location, failure_severity, parse_sql
+        from advisor.parse import ParseFailure, failure_location, failure_reported, failure_severity, parse_sql
 
         unsupported_said: set[str] = set()  # valid PostgreSQL sqlglot cannot read: said once per file
         for query in queries:
             tree = parse_sql(query.text, query.dialect)
-            if isinstance(tree, ParseFailure) and tree.unsupported:
+            if not isinstance(tree, ParseFailure) or not failure_reported(query, tree):
+                continue  # parsed, or not the whole statement as it runs: advisor is unsure, so silent
+            if tree.unsupported:
                 if query.location.path not in unsupported_said:
                     unsupported_said.add(query.location.path)
                     self.hits.append((PARSE_ERROR, Hit(
@@ -58,7 +60,7 @@ class Analysis:
                         "in this file", failure_location(query, tree), severity="info",
                         subject="unsupported syntax", query=query.text, query_location=query.location,
                     )))
-            elif isinstance(tree, ParseFailure) and not query.dynamic:
+            else:
                 self.hits.append((PARSE_ERROR, Hit(
                     f"cannot parse this statement: {tree.message}",
                     failure_location(query, tree),
