@@ -29,7 +29,8 @@ def one_off(path: str, schema: Schema) -> bool:
     if _MIGRATION_PATH.search(path) or _SCHEMA_SQL_PATH.search(path):
         return True
     return any(t.location is not None and t.location.path == path for t in schema.tables.values()) or \
-        any(i.location is not None and i.location.path == path for i in schema.indexes)
+        path.endswith(".sql") and any(i.location is not None and i.location.path == path for i in schema.indexes)
+    # (an index declared from code, createIndex or a background update, does not make its module a migration)
 
 
 def runs_once(ctx: QueryContext) -> bool:

@@ -166,6 +166,10 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
     for value in _named_constants(tree, path):
         if id(value) not in seen:
             _add_query(result, path, value, None, "named-constant", index, dialect, reach)
+    if "index_in_background" in text or "background_index_update" in text:  # indexes built from code
+        from advisor.sources.python_indexes import code_indexes
+
+        result.indexes += code_indexes(tree, path)
     if "find" in text or "aggregate" in text or "index" in text:  # pymongo calls (advisor.sources.pymongo_calls)
         from advisor.sources.pymongo_calls import add_pymongo
 
