@@ -190,3 +190,29 @@ def test_indexes_built_by_background_updates_are_indexes(project):
     project({"advisor.toml": 'schema = ["db/*.sql"]\n', "db/schema.sql": schema, "media.py": STORE})
     hits = [(catalogue.lookup(f.rule).name, f.location.path, f.location.line) for f in engine.check(["."]).active]
     assert hits == [("missing-index", "media.py", 23)]  # media_type: no index, as before
+
+
+def test_no_missing_index_for_an_expiry_sweep(project):
+    # synapse: `DELETE FROM sessions WHERE expiry_time_ms <= ?`, `... WHERE last_seen < ? AND hidden = FALSE`
+    # are periodic purges of everything older than a cutoff; a read of a range with a lower bound is workload
+    schema = SCHEMA + "CREATE TABLE sessions (id text PRIMARY KEY, expiry_time_ms bigint, hidden boolean);\n"
+    sql = ("DELETE FROM sessions WHERE expiry_time_ms <= $1;\n"
+           "SELECT id FROM sessions WHERE expiry_time_ms < $1 AND hidden = FALSE;\n"
+           "SELECT id FROM sessions WHERE expiry_time_ms > $1 AND expiry_time_ms <= $2;\n"
+           "DELETE FROM sessions WHERE expiry_time_ms <= $1 AND id = $2;\n")
+    project({"advisor.toml": 'schema = ["db/*.sql"]\n', "db/schema.sql": schema, "q.sql": sql})
+    hits = [f.location.line for f in engine.check(["."]).active if catalogue.lookup(f.rule).name == "missing-index"]
+    assert hits == [3]  # the id = $2 one is served by the primary key
+
+
+def test_no_missing_index_when_a_condition_is_filled_in_at_run_time(project):
+    # synapse: `WHERE type = 'm.room.member' AND %s` with room_id IN (...) spliced in by make_in_list_sql_clause
+    store = ('def f(txn, rooms):\n'
+             '    clause, args = make_in_list_sql_clause(txn.database_engine, "queue_name", rooms)\n'
+             '    sql = """SELECT id FROM jobs WHERE status = \'new\' AND %s GROUP BY id"""\n'
+             '    txn.execute(sql % (clause,), args)\n'
+             '    txn.execute(f"SELECT id FROM jobs WHERE {clause} AND created_at > ?", args)\n'
+             '    txn.execute("SELECT id FROM jobs WHERE status = \'new\' AND created_at > ?", args)\n')
+    project({"advisor.toml": 'schema = ["db/*.sql"]\n', "db/schema.sql": SCHEMA, "store.py": store})
+    hits = [f.location.line for f in engine.check(["."]).active if catalogue.lookup(f.rule).name == "missing-index"]
+    assert hits == [6]
