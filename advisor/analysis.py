@@ -9,11 +9,11 @@ EXPLAIN stage (advisor/live.py) adds its hits before `findings()`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from advisor import catalogue
 from advisor.config import Config
-from advisor.ir import Finding, Location, Schema, SourceFile, SqlQuery
+from advisor.ir import Finding, Location, Schema, Severity, SourceFile, SqlQuery
 from advisor.options import Options
 from advisor.project import Project
 
@@ -129,10 +129,10 @@ class Analysis:
             spec = catalogue.lookup(name)
             if spec is None or spec.id not in self.enabled:
                 continue
-            if getattr(hit, "withheld", None):
+            if hit.withheld:
                 withheld.setdefault(name, set()).add(hit.withheld)
                 continue
-            severity = self.config.severity.get(spec.id) or hit.severity or spec.severity
+            severity = cast(Severity, self.config.severity.get(spec.id) or hit.severity or spec.severity)
             out.append(Finding(
                 rule=spec.id, message=hit.message, location=hit.location, severity=severity, help=hit.help,
                 fix=hit.fix, subject=hit.subject, query=hit.query, query_location=hit.query_location,
@@ -153,7 +153,8 @@ class Analysis:
         where = f"{self.config.source.name}" if self.config.source else "advisor.toml"
         first = min(hits, key=lambda h: (h.location.path, h.location.line))
         return Finding(
-            rule=spec.id, severity=self.config.severity.get(spec.id) or spec.severity, location=first.location,
+            rule=spec.id, severity=cast(Severity, self.config.severity.get(spec.id) or spec.severity),
+            location=first.location,
             message=f"advisor has not seen the whole definition of {shown}, so it stayed silent where {rules} "
                     "would claim an index or a condition is absent",
             help=f"point `schema` in {where} at the files that create these tables and their indexes (a schema "

@@ -169,7 +169,9 @@ def _parse(text: str, dialect: str):
         trees = parser.parse(tokenizer.tokenize(source), source)  # what sqlglot.parse(source, read=dialect) does
     except ParseError as exc:
         first = exc.errors[0] if exc.errors else {"description": str(exc).splitlines()[0]}
-        return ParseFailure(_describe(first), _offset_of(source, first.get("line"), first.get("col")))
+        line, col = first.get("line"), first.get("col")
+        return ParseFailure(_describe(first), _offset_of(source, line if isinstance(line, int) else None,
+                                                         col if isinstance(col, int) else None))
     except TokenError as exc:
         return ParseFailure(f"cannot tokenize: {exc}", 0)
     except RecursionError:  # sqlglot's parser recurses once per nesting level

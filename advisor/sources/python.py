@@ -44,7 +44,8 @@ class _LineIndex:
     def __init__(self, text: str):
         self.lines = text.splitlines(keepends=True)
 
-    def char_col(self, lineno: int, byte_col: int) -> int:
+    def char_col(self, lineno: int | None, byte_col: int | None) -> int:
+        lineno, byte_col = lineno or 1, byte_col or 0  # every expression and statement node has both
         if 1 <= lineno <= len(self.lines):
             line = self.lines[lineno - 1]
             return len(line.encode("utf-8")[:byte_col].decode("utf-8", "replace")) + 1
@@ -52,12 +53,13 @@ class _LineIndex:
 
     def segment(self, node: ast.expr) -> str:
         start = self.char_col(node.lineno, node.col_offset) - 1
-        end = self.char_col(node.end_lineno, node.end_col_offset) - 1
-        if node.lineno == node.end_lineno:
+        end_line = node.end_lineno or node.lineno
+        end = self.char_col(end_line, node.end_col_offset) - 1
+        if node.lineno == end_line:
             return self.lines[node.lineno - 1][start:end]
         parts = [self.lines[node.lineno - 1][start:]]
-        parts += self.lines[node.lineno : node.end_lineno - 1]
-        parts.append(self.lines[node.end_lineno - 1][:end])
+        parts += self.lines[node.lineno : end_line - 1]
+        parts.append(self.lines[end_line - 1][:end])
         return "".join(parts)
 
 

@@ -38,7 +38,7 @@ def code_indexes(tree: ast.Module, path: str) -> list[IndexDef]:
 
 
 def _declared(call: ast.Call, params: tuple[str, ...], location: Location) -> IndexDef | None:
-    args = dict(zip(params, call.args))
+    args = dict(zip(params, call.args, strict=False))  # extra positionals: not read
     args.update((k.arg, k.value) for k in call.keywords if k.arg)
     name, table = _text(args.get("index_name")), _text(args.get("table"))
     columns = _texts(args.get("columns"))
