@@ -77,6 +77,8 @@ class Analysis:
 
         load_checks()  # here, not in __init__: a run served from the cache never imports sqlglot
         for location, message in source.errors:  # outside .sql files: what advisor could not read is info
+            if source.path.endswith((".d.ts", ".d.mts", ".d.cts")):
+                continue  # a declaration file holds types only, no code that runs: nothing unread is lost
             severity = None if source.path.endswith(".sql") else "info"
             self.hits.append((PARSE_ERROR, Hit(message, location, subject=message, severity=severity)))
         sql_queries = [q for q in source.queries if isinstance(q, SqlQuery)]
