@@ -9,11 +9,11 @@ EXPLAIN stage (advisor/live.py) adds its hits before `findings()`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from advisor import catalogue
 from advisor.config import Config
-from advisor.ir import Finding, Location, Schema, SourceFile, SqlQuery
+from advisor.ir import Finding, Location, Schema, Severity, SourceFile, SqlQuery
 from advisor.options import Options
 from advisor.project import Project
 
@@ -45,12 +45,14 @@ class Analysis:
     def parse_errors(self, queries: list[SqlQuery]) -> None:
         """A parse-error hit for each statement that does not parse (built at run time: not reported)."""
         from advisor.checks import Hit
-        from advisor.parse import ParseFailure, failure_location, failure_severity, parse_sql
+        from advisor.parse import ParseFailure, failure_location, failure_reported, failure_severity, parse_sql
 
         unsupported_said: set[str] = set()  # valid PostgreSQL sqlglot cannot read: said once per file
         for query in queries:
             tree = parse_sql(query.text, query.dialect)
-            if isinstance(tree, ParseFailure) and tree.unsupported:
+            if not isinstance(tree, ParseFailure) or not failure_reported(query, tree):
+                continue  # parsed, or not the whole statement as it runs: advisor is unsure, so silent
+            if tree.unsupported:
                 if query.location.path not in unsupported_said:
                     unsupported_said.add(query.location.path)
                     self.hits.append((PARSE_ERROR, Hit(
@@ -58,7 +60,7 @@ class Analysis:
                         "in this file", failure_location(query, tree), severity="info",
                         subject="unsupported syntax", query=query.text, query_location=query.location,
                     )))
-            elif isinstance(tree, ParseFailure) and not query.dynamic:
+            else:
                 self.hits.append((PARSE_ERROR, Hit(
                     f"cannot parse this statement: {tree.message}",
                     failure_location(query, tree),
@@ -75,6 +77,8 @@ class Analysis:
 
         load_checks()  # here, not in __init__: a run served from the cache never imports sqlglot
         for location, message in source.errors:  # outside .sql files: what advisor could not read is info
+            if source.path.endswith((".d.ts", ".d.mts", ".d.cts")):
+                continue  # a declaration file holds types only, no code that runs: nothing unread is lost
             severity = None if source.path.endswith(".sql") else "info"
             self.hits.append((PARSE_ERROR, Hit(message, location, subject=message, severity=severity)))
         sql_queries = [q for q in source.queries if isinstance(q, SqlQuery)]
@@ -127,10 +131,10 @@ class Analysis:
             spec = catalogue.lookup(name)
             if spec is None or spec.id not in self.enabled:
                 continue
-            if getattr(hit, "withheld", None):
+            if hit.withheld:
                 withheld.setdefault(name, set()).add(hit.withheld)
                 continue
-            severity = self.config.severity.get(spec.id) or hit.severity or spec.severity
+            severity = cast(Severity, self.config.severity.get(spec.id) or hit.severity or spec.severity)
             out.append(Finding(
                 rule=spec.id, message=hit.message, location=hit.location, severity=severity, help=hit.help,
                 fix=hit.fix, subject=hit.subject, query=hit.query, query_location=hit.query_location,
@@ -151,7 +155,8 @@ class Analysis:
         where = f"{self.config.source.name}" if self.config.source else "advisor.toml"
         first = min(hits, key=lambda h: (h.location.path, h.location.line))
         return Finding(
-            rule=spec.id, severity=self.config.severity.get(spec.id) or spec.severity, location=first.location,
+            rule=spec.id, severity=cast(Severity, self.config.severity.get(spec.id) or spec.severity),
+            location=first.location,
             message=f"advisor has not seen the whole definition of {shown}, so it stayed silent where {rules} "
                     "would claim an index or a condition is absent",
             help=f"point `schema` in {where} at the files that create these tables and their indexes (a schema "

@@ -117,6 +117,29 @@ class ParseFailure:
     templated: bool = False  # the text has template syntax: what fails may be the template's doing
 
 
+def failure_reported(query: SqlQuery, failure: ParseFailure) -> bool:
+    """Whether a statement that does not parse is worth a finding: only when advisor has the whole
+    statement as it runs.  Never for text completed at run time (built, clauses appended, a Jinja or
+    psql template) or a failure the placeholders may cause; in code, only a literal handed straight
+    to an execution call, and never the parser's own limit (valid PostgreSQL it does not read)."""
+    if query.dynamic or not query.complete or failure.templated:
+        return False
+    if failure.unsupported and not _ANALYSED_START.match(query.text):
+        return False  # DROP FUNCTION f(arg type), GRANT ...: no rule reads it, so skipping it loses nothing
+    if query.source in ("sql", "schema"):
+        return True
+    return query.origin == "execute-call" and not failure.unsupported
+
+
+# The statements the rules and the schema model read (a function's body is extracted on its own).
+_ANALYSED_START = re.compile(
+    r"\s*\(*\s*(?:SELECT|WITH|INSERT|UPDATE|DELETE|MERGE|VALUES|TABLE|ALTER\s+TABLE|"
+    r"CREATE\s+(?:OR\s+REPLACE\s+)?(?:(?:GLOBAL\s+|LOCAL\s+)?(?:TEMP|TEMPORARY|UNLOGGED)\s+)?TABLE|"
+    r"CREATE\s+(?:UNIQUE\s+)?INDEX|CREATE\s+(?:OR\s+REPLACE\s+)?(?:MATERIALIZED\s+)?VIEW)\b",
+    re.IGNORECASE,
+)
+
+
 def failure_severity(query: SqlQuery, failure: ParseFailure) -> str | None:
     """`None` (the rule's own severity) for a statement a person wrote in a SQL file; "info" where
     the failure may not be theirs: SQL in code, an incomplete text, a template."""
@@ -146,13 +169,16 @@ def _parse(text: str, dialect: str):
         trees = parser.parse(tokenizer.tokenize(source), source)  # what sqlglot.parse(source, read=dialect) does
     except ParseError as exc:
         first = exc.errors[0] if exc.errors else {"description": str(exc).splitlines()[0]}
-        return ParseFailure(_describe(first), _offset_of(source, first.get("line"), first.get("col")))
+        line, col = first.get("line"), first.get("col")
+        return ParseFailure(_describe(first), _offset_of(source, line if isinstance(line, int) else None,
+                                                         col if isinstance(col, int) else None))
     except TokenError as exc:
         return ParseFailure(f"cannot tokenize: {exc}", 0)
     except RecursionError:  # sqlglot's parser recurses once per nesting level
         return ParseFailure("nested too deeply to analyse", 0)
-    except Exception as exc:  # noqa: BLE001 - sqlglot raises assorted errors on odd input; never let one escape
-        return ParseFailure(f"{type(exc).__name__}: {exc}", 0)
+    except Exception:  # noqa: BLE001 - sqlglot raises assorted errors on odd input; never let one escape
+        # its own failure (a TypeError deep in the parser), not the user's: never shown as their error
+        return ParseFailure("advisor's parser failed on this statement", 0, unsupported=True)
     trees = [t for t in trees if t is not None]
     if not trees:
         return ParseFailure("empty statement", 0)

@@ -141,3 +141,78 @@ def test_partial_index_on_an_enum_status(project):
               "CREATE INDEX q_jobs_todo ON q_jobs (queue_name) WHERE status = 'todo'::job_status;\n")
     sql = "SELECT id FROM q_jobs WHERE status = 'todo' AND queue_name = $1;\n"
     assert rules(project, sql, schema) == []
+
+
+def test_a_partial_index_holding_only_the_wanted_rows_serves_the_query(project):
+    # procrastinate: procrastinate_jobs_priority_idx_v1 (priority desc, id) WHERE status = 'todo' serves the
+    # fetch-job query; the lock index WHERE status = 'doing' serves list_jobs_to_abort
+    schema = SCHEMA + "CREATE INDEX jobs_priority_idx ON jobs (scheduled_at DESC, id) WHERE (status = 'todo'::text);\n"
+    sql = ("SELECT id FROM jobs WHERE status = 'todo' AND (queue_name = ANY($1) OR $1 IS NULL) "
+           "ORDER BY scheduled_at DESC, id LIMIT 1;\n"
+           "SELECT id FROM jobs WHERE status = 'doing' AND args IS NOT NULL;\n"
+           "SELECT id FROM jobs WHERE status = 'failed' AND args IS NOT NULL;\n")
+    assert rules(project, sql, schema) == ["missing-index"]  # 'failed' rows: no partial index holds them
+
+
+STORE = '''
+class MediaStore:
+    def __init__(self, db_pool):
+        self.db_pool.updates.register_background_index_update(
+            update_name="local_media_repository_sha256_idx",
+            index_name="local_media_repository_sha256",
+            table="local_media_repository",
+            where_clause="sha256 IS NOT NULL",
+            columns=["sha256"],
+        )
+        self.db_pool.updates.register_background_index_update(
+            "users_lower_name", index_name="users_lower_name", table="users", columns=["lower(name)"])
+        self.db_pool.updates.register_background_index_update(
+            "users_creation_ts2", index_name="users_creation_ts2", table="users", columns=["creation_ts", "name"],
+            replaces_index="users_creation_ts")
+
+    def get_by_hash(self, txn, sha256):
+        txn.execute("SELECT media_id FROM local_media_repository WHERE sha256 = ?", (sha256,))
+
+    def by_name(self, txn, name):
+        txn.execute("SELECT name FROM users WHERE lower(name) = ?", (name,))
+
+    def by_origin(self, txn, origin):
+        txn.execute("SELECT media_id FROM local_media_repository WHERE media_type = ?", (origin,))
+'''
+
+
+def test_indexes_built_by_background_updates_are_indexes(project):
+    """synapse creates many indexes from Python (register_background_index_update): they serve queries,
+    and the index one replaces is gone (users_creation_ts is no longer a duplicate of anything)."""
+    schema = ("CREATE TABLE local_media_repository (media_id text PRIMARY KEY, media_type text, sha256 text);\n"
+              "CREATE TABLE users (name text PRIMARY KEY, creation_ts bigint);\n"
+              "CREATE INDEX users_creation_ts ON users (creation_ts);\n")
+    project({"advisor.toml": 'schema = ["db/*.sql"]\n', "db/schema.sql": schema, "media.py": STORE})
+    hits = [(catalogue.lookup(f.rule).name, f.location.path, f.location.line) for f in engine.check(["."]).active]
+    assert hits == [("missing-index", "media.py", 23)]  # media_type: no index, as before
+
+
+def test_no_missing_index_for_an_expiry_sweep(project):
+    # synapse: `DELETE FROM sessions WHERE expiry_time_ms <= ?`, `... WHERE last_seen < ? AND hidden = FALSE`
+    # are periodic purges of everything older than a cutoff; a read of a range with a lower bound is workload
+    schema = SCHEMA + "CREATE TABLE sessions (id text PRIMARY KEY, expiry_time_ms bigint, hidden boolean);\n"
+    sql = ("DELETE FROM sessions WHERE expiry_time_ms <= $1;\n"
+           "SELECT id FROM sessions WHERE expiry_time_ms < $1 AND hidden = FALSE;\n"
+           "SELECT id FROM sessions WHERE expiry_time_ms > $1 AND expiry_time_ms <= $2;\n"
+           "DELETE FROM sessions WHERE expiry_time_ms <= $1 AND id = $2;\n")
+    project({"advisor.toml": 'schema = ["db/*.sql"]\n', "db/schema.sql": schema, "q.sql": sql})
+    hits = [f.location.line for f in engine.check(["."]).active if catalogue.lookup(f.rule).name == "missing-index"]
+    assert hits == [3]  # the id = $2 one is served by the primary key
+
+
+def test_no_missing_index_when_a_condition_is_filled_in_at_run_time(project):
+    # synapse: `WHERE type = 'm.room.member' AND %s` with room_id IN (...) spliced in by make_in_list_sql_clause
+    store = ('def f(txn, rooms):\n'
+             '    clause, args = make_in_list_sql_clause(txn.database_engine, "queue_name", rooms)\n'
+             '    sql = """SELECT id FROM jobs WHERE status = \'new\' AND %s GROUP BY id"""\n'
+             '    txn.execute(sql % (clause,), args)\n'
+             '    txn.execute(f"SELECT id FROM jobs WHERE {clause} AND created_at > ?", args)\n'
+             '    txn.execute("SELECT id FROM jobs WHERE status = \'new\' AND created_at > ?", args)\n')
+    project({"advisor.toml": 'schema = ["db/*.sql"]\n', "db/schema.sql": SCHEMA, "store.py": store})
+    hits = [f.location.line for f in engine.check(["."]).active if catalogue.lookup(f.rule).name == "missing-index"]
+    assert hits == [6]

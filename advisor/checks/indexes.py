@@ -29,7 +29,8 @@ def one_off(path: str, schema: Schema) -> bool:
     if _MIGRATION_PATH.search(path) or _SCHEMA_SQL_PATH.search(path):
         return True
     return any(t.location is not None and t.location.path == path for t in schema.tables.values()) or \
-        any(i.location is not None and i.location.path == path for i in schema.indexes)
+        path.endswith(".sql") and any(i.location is not None and i.location.path == path for i in schema.indexes)
+    # (an index declared from code, createIndex or a background update, does not make its module a migration)
 
 
 def runs_once(ctx: QueryContext) -> bool:
@@ -61,9 +62,33 @@ def _defines_workload(ctx: QueryContext) -> bool:
     return "function" in str(getattr(ctx.query, "origin", "") or "")  # a statement inside a function body
 
 
+def retention_sweep(access) -> bool:
+    """`DELETE FROM sessions WHERE expiry_time_ms <= ?`, `SELECT ... WHERE last_seen < ? AND hidden = FALSE`:
+    everything older than a cutoff the code passes, with nothing else chosen by a parameter.  A periodic
+    expiry job of this shape sweeps the table by design (synapse's session, token and media purges);
+    a range with a lower bound (`stream_id > ?`) is a feed read, not a sweep."""
+    ranges = [p for p in access.predicates if p.op == "range"]
+    if access.joins or access.sort or len(ranges) != 1 or ranges[0].wrapped:
+        return False
+    cut = ranges[0]
+    upper = isinstance(cut.node, (exp.LT, exp.LTE)) and cut.node.this is cut.side or \
+        isinstance(cut.node, (exp.GT, exp.GTE)) and cut.node.expression is cut.side
+    if not upper or not isinstance(cut.value, (exp.Placeholder, exp.Parameter)):
+        return False
+    return all(isinstance(p.value, (exp.Boolean, exp.Literal, exp.Null)) for p in access.predicates if p is not cut)
+
+
+def unknown_condition(tree: exp.Expression) -> bool:
+    """A template standing for a whole condition (`WHERE {clause} AND ...`, `AND %s` filled with
+    `room_id IN (...)` at run time): the filter advisor cannot read may be the one an index serves."""
+    return any(isinstance(node.parent, (exp.And, exp.Or, exp.Where, exp.Not)) or
+               isinstance(node.parent, exp.Paren) and isinstance(node.parent.parent, (exp.And, exp.Or, exp.Where))
+               for node in tree.find_all(exp.Placeholder, exp.Parameter))
+
+
 @query_check("missing-index")
 def missing_index(ctx: QueryContext):
-    if runs_once(ctx):
+    if runs_once(ctx) or not ctx.query.complete and unknown_condition(ctx.tree):
         return
     for scope in ctx.facts.scopes:
         for alias, table in scope.sources.items():
@@ -85,7 +110,7 @@ def missing_index(ctx: QueryContext):
                     anchor = access.predicates[0].node if access.predicates else scope.order_by[0].node
                     yield ctx.hit(anchor, f"no index on {table} is known", withheld=table)
                 continue  # "no index serves this" is only true when every index of the table was seen
-            if serving_index(ctx.schema, access) is not None:
+            if serving_index(ctx.schema, access) is not None or retention_sweep(access):
                 continue
             keys = candidate_for(access)
             if not keys:

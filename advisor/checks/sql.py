@@ -69,7 +69,7 @@ def leading_wildcard_like(ctx: QueryContext):
             if p.op != "like" or p.negated:
                 continue
             pattern = _pattern_text(p.value)
-            if pattern and pattern[0] in "%_":
+            if pattern and pattern[0] in "%_" and p.value is not None:
                 op = "ILIKE" if isinstance(p.node, exp.ILike) else "LIKE"
                 yield ctx.hit(
                     p.node,
@@ -260,7 +260,7 @@ def implicit_cast(ctx: QueryContext):
             values = list(p.node.expressions) if isinstance(p.node, exp.In) else [p.value]
             for value in values:
                 kind = _value_kind(value) if value is not None else None
-                if kind is None:
+                if kind is None or value is None:
                     continue
                 problem = _cast_problem(family, kind[0], kind[1])
                 if problem is None:

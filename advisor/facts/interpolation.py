@@ -216,7 +216,7 @@ def _sequence(node: ast.expr) -> list[str | ast.expr]:
         return _interleave(re.split(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[sr]", left), operands)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         return [p.value if isinstance(p, ast.Constant) and isinstance(p.value, str) else p
-                for p in _flatten_add(node)]  # type: ignore[misc]  # a str Constant's value is a str
+                for p in _flatten_add(node)]
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
         template = node.func.value.value if isinstance(node.func.value, ast.Constant) else ""
         template = template if isinstance(template, str) else ""

@@ -10,6 +10,7 @@ these up instead of walking the tree again.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 from sqlglot import exp
 
@@ -189,7 +190,7 @@ class _Builder:
         self._aliases: dict[tuple[int, int], str | None] = {}  # (scope, column) ids -> alias
 
     def build(self) -> QueryFacts:
-        facts = QueryFacts(self.tree, self.scopes, self.ctes, list(self.tree.dfs()))  # the one walk
+        facts = QueryFacts(self.tree, self.scopes, self.ctes, cast(list[exp.Expression], list(self.tree.dfs())))
         self.ctes.update(_alias(c) for c in facts.find(exp.CTE))  # before the scopes: a CTE is no table
         by_node: dict[int, Scope] = {}
         for node in facts.find(*SCOPE_NODES):  # in tree order: an enclosing scope before the ones inside it
@@ -281,7 +282,7 @@ class _Builder:
             table = fold(source) if isinstance(source, exp.Table) and isinstance(source.this, exp.Identifier) else None
             if table is not None and is_placeholder(table):
                 table = None  # an unknown piece of a statement built at run time: nothing is known of it
-            if table is not None and is_catalog(table, source.args.get("db") and source.db):
+            if table is not None and is_catalog(table, source.args.get("db") and source.text("db")):
                 scope.catalogs.add(alias or table)
                 table = None  # a catalog or statistics view: as little a table of the application as a subquery
             if table is not None and table not in self.ctes:
@@ -321,6 +322,8 @@ class _Builder:
     def _owners(self, scope: Scope, name: str) -> list[str] | None:
         """The aliases of this scope's tables that the schema says have the column.  None when none
         does but a source could (a subquery, CTE or function, a table the schema does not describe)."""
+        if self.schema is None:
+            return None
         owners, unknown = [], bool(scope.derived)
         for alias, table in scope.sources.items():
             tdef = self.schema.table(table)
@@ -357,7 +360,7 @@ class _Builder:
                 if isinstance(e, exp.Alias) and e.args.get("alias") is not None}
 
     @staticmethod
-    def _hidden_container(node: exp.Expression) -> exp.Expression | None:
+    def _hidden_container(node: exp.Expression) -> exp.Expr | None:
         """The statement whose own tables a query cannot see: the one it is a CTE of, or the one whose
         FROM/JOIN holds it (unless LATERAL).  None for a subquery in a condition or the select list."""
         while isinstance(node.parent, (exp.Union, exp.Except, exp.Intersect, exp.Subquery, exp.Paren)):
@@ -442,10 +445,10 @@ class _Builder:
             # compared with a column of an enclosing query (correlated subquery) is an equality:
             # the other side is a value fixed per outer row, as `= $1` would be
             op = "join" if isinstance(node, exp.EQ) and not negated else self._op(node, negated)
-            for side, value, own, other, columns in ((left, right, left_aliases, right_aliases, left_cols),
-                                                     (right, left, right_aliases, left_aliases, right_cols)):
+            for side, value, own, theirs, columns in ((left, right, left_aliases, right_aliases, left_cols),
+                                                      (right, left, right_aliases, left_aliases, right_cols)):
                 side_op = op
-                if op == "join" and self.schema and self._local(scope, own) and self._enclosing(scope, other):
+                if op == "join" and self.schema and self._local(scope, own) and self._enclosing(scope, theirs):
                     side_op = "eq"  # compared with a column of an enclosing query: a value fixed per outer row
                 self._add(scope, node, side, value, side_op, clause, in_or, negated, columns)
             return
@@ -459,7 +462,7 @@ class _Builder:
         if not self.schema or table is None or not isinstance(target, exp.DataType):
             return False
         column_type = self.schema.column_type(table, fold(column))
-        return bool(column_type) and _cast_changes_nothing(column_type, target)
+        return column_type is not None and column_type != "" and _cast_changes_nothing(column_type, target)
 
     @staticmethod
     def _local(scope: Scope, aliases: set[str | None]) -> bool:

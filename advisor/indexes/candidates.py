@@ -160,9 +160,18 @@ def serving_index(schema: Schema, access: Access) -> IndexDef | None:
     for index in schema.indexes_on(access.table):
         if index.method not in ("btree", "hash") or not index.keys:
             continue
-        if index.keys[0].expr in wanted and _implies(index, access):
+        if (index.keys[0].expr in wanted or _predicate_narrows(index, access)) and _implies(index, access):
             return index
     return None
+
+
+def _predicate_narrows(index: IndexDef, access: Access) -> bool:
+    """A partial index whose predicate pins one of the query's equality columns (`WHERE status = 'todo'`)
+    holds only the rows the query wants: the planner reads it whatever its keys."""
+    needed = _where_conjuncts(index.where) if index.where is not None else None
+    return bool(needed) and any(_IS_NOT_NULL.fullmatch(text.strip("() ")) is None and
+                                any(re.match(rf'\(*"?{re.escape(column)}"?\s*=', text, re.IGNORECASE)
+                                    for column in access.equality) for text in needed or ())
 
 
 def candidate_for(access: Access) -> tuple[IndexKey, ...]:

@@ -56,6 +56,29 @@ def canonical_expression(node: exp.Expression) -> str:
     return sql_text(normalize_identifiers(copy, dialect="postgres"))
 
 
+def index_definition(tree: exp.Create, location: Location | None) -> IndexDef | None:
+    """The index a CREATE INDEX statement declares (name "" when it has none), or None."""
+    index = tree.this
+    if not isinstance(index, exp.Index):
+        return None
+    params = index.args.get("params")
+    table = _name(index.args.get("table"))
+    if params is None or not table:
+        return None
+    using = params.args.get("using")
+    where = params.args.get("where")
+    return IndexDef(
+        name=fold(index.this) if index.this is not None else "",
+        table=table,
+        keys=tuple(_index_key(c) for c in params.args.get("columns") or []),
+        unique=bool(tree.args.get("unique")),
+        where=canonical_expression(where.this) if where is not None else None,
+        include=tuple(_name(c) for c in params.args.get("include") or []),
+        method=(using.name if using is not None else "btree").lower(),
+        location=location,
+    )
+
+
 class SchemaBuilder:
     """Replays DDL as PostgreSQL would, per object name.
 
@@ -328,30 +351,12 @@ class SchemaBuilder:
                 index.name = new
 
     def _create_index(self, tree: exp.Create, query: SqlQuery) -> None:
-        index = tree.this
-        if not isinstance(index, exp.Index):
+        index = index_definition(tree, query.location)
+        if index is None:
             return
-        params = index.args.get("params")
-        table = _name(index.args.get("table"))
-        if params is None or not table:
-            return
-        keys = tuple(_index_key(c) for c in params.args.get("columns") or [])
-        using = params.args.get("using")
-        where = params.args.get("where")
-        name = fold(index.this) if index.this is not None else self._auto_name(table, keys)
-        self._add_index(
-            IndexDef(
-                name=name,
-                table=table,
-                keys=keys,
-                unique=bool(tree.args.get("unique")),
-                where=canonical_expression(where.this) if where is not None else None,
-                include=tuple(_name(c) for c in params.args.get("include") or []),
-                method=(using.name if using is not None else "btree").lower(),
-                location=query.location,
-            ),
-            if_not_exists=bool(tree.args.get("exists")),
-        )
+        if not index.name:
+            index.name = self._auto_name(index.table, index.keys)
+        self._add_index(index, if_not_exists=bool(tree.args.get("exists")))
 
     def unreadable(self, query: SqlQuery) -> None:
         """A schema statement advisor could not parse: the table it changes is no longer known whole."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Any
+from typing import Any, cast
 
 from advisor.ir import Location, SourceFile
 from advisor.mongo.shape import MongoQuery, Placeholder, Regex
@@ -72,7 +72,7 @@ def _is_property(fn: ast.FunctionDef) -> bool:
                in ("property", "cached_property") for d in fn.decorator_list)
 
 
-def _loc(path: str, node: ast.AST, index) -> Location:
+def _loc(path: str, node: ast.expr | ast.stmt, index) -> Location:
     return Location(path, node.lineno, index.char_col(node.lineno, node.col_offset),
                     node.end_lineno, index.char_col(node.end_lineno, node.end_col_offset))
 
@@ -206,7 +206,7 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
         return _value(node, path, index, {}, (), names)
 
     def where(node: ast.AST) -> Location:
-        return _loc(path, node, index)
+        return _loc(path, cast(ast.expr, node), index)  # the declarations pass expression nodes
 
     result.indexes += eve_indexes(tree, value, where) + class_indexes(tree, value, where)
     tops = []

@@ -44,7 +44,8 @@ class _LineIndex:
     def __init__(self, text: str):
         self.lines = text.splitlines(keepends=True)
 
-    def char_col(self, lineno: int, byte_col: int) -> int:
+    def char_col(self, lineno: int | None, byte_col: int | None) -> int:
+        lineno, byte_col = lineno or 1, byte_col or 0  # every expression and statement node has both
         if 1 <= lineno <= len(self.lines):
             line = self.lines[lineno - 1]
             return len(line.encode("utf-8")[:byte_col].decode("utf-8", "replace")) + 1
@@ -52,12 +53,13 @@ class _LineIndex:
 
     def segment(self, node: ast.expr) -> str:
         start = self.char_col(node.lineno, node.col_offset) - 1
-        end = self.char_col(node.end_lineno, node.end_col_offset) - 1
-        if node.lineno == node.end_lineno:
+        end_line = node.end_lineno or node.lineno
+        end = self.char_col(end_line, node.end_col_offset) - 1
+        if node.lineno == end_line:
             return self.lines[node.lineno - 1][start:end]
         parts = [self.lines[node.lineno - 1][start:]]
-        parts += self.lines[node.lineno : node.end_lineno - 1]
-        parts.append(self.lines[node.end_lineno - 1][:end])
+        parts += self.lines[node.lineno : end_line - 1]
+        parts.append(self.lines[end_line - 1][:end])
         return "".join(parts)
 
 
@@ -166,6 +168,10 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
     for value in _named_constants(tree, path):
         if id(value) not in seen:
             _add_query(result, path, value, None, "named-constant", index, dialect, reach)
+    if "index_in_background" in text or "background_index_update" in text:  # indexes built from code
+        from advisor.sources.python_indexes import code_indexes
+
+        result.indexes += code_indexes(tree, path)
     if "find" in text or "aggregate" in text or "index" in text:  # pymongo calls (advisor.sources.pymongo_calls)
         from advisor.sources.pymongo_calls import add_pymongo
 
