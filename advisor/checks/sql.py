@@ -94,6 +94,9 @@ def _qualified(p: Predicate) -> str:
 
 _FUNC_NAME = re.compile(r"[A-Za-z_][\w.]*")
 _ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.DPipe)
+# jsonb and array operators on the bare column (`flags ?| $1`, `tags @> $1`): a GIN index on it serves them
+_GIN_OPERATORS = (exp.JSONBContainsAnyTopKeys, exp.JSONBContainsAllTopKeys, exp.JSONBContainsTopKey,
+                  exp.ArrayContainsAll, exp.ArrayContainedBy, exp.ArrayOverlaps)
 
 
 def _describe_wrap(side: exp.Expression, written: str) -> str:
@@ -103,9 +106,7 @@ def _describe_wrap(side: exp.Expression, written: str) -> str:
         return "arithmetic"
     if isinstance(side, exp.Func):
         name = written.split("(")[0].strip()
-        if not _FUNC_NAME.fullmatch(name):
-            name = side.sql_name()
-        return f"{name}()"
+        return f"{name}()" if _FUNC_NAME.fullmatch(name) else "an expression"  # an operator: no class names
     return "an expression"
 
 
@@ -136,6 +137,8 @@ def function_on_column(ctx: QueryContext):
         for p in scope.predicates:
             if not p.wrapped or p.clause == "having" or p.op == "neq" or not premises.real_table(ctx, p.table):
                 continue  # no index to lose on a CTE, subquery, function or catalog
+            if isinstance(p.side, _GIN_OPERATORS) and p.side.this is p.column_node:
+                continue  # an operator of the column's type, not a function around it
             if isinstance(p.side, (exp.Column, exp.Literal, exp.AggFunc)) or _expression_indexed(ctx, p):
                 continue  # an aggregate is computed over groups, not a condition on each row
             if p.alias and p.table and (premises.narrowed_elsewhere(ctx, scope, p.alias, p.table, {id(p.node)})
