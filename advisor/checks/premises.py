@@ -35,9 +35,20 @@ def narrowed_elsewhere(ctx: QueryContext, scope: Scope, alias: str, table: str, 
         for index in ctx.schema.indexes_on(table))
 
 
+def unseen_condition(ctx: QueryContext, scope: Scope) -> bool:
+    """The WHERE holds a condition built at run time (`WHERE {clause} AND ...`): it may be the key lookup
+    that finds the rows, so no other condition can be said to drive the scan."""
+    where = scope.node.args.get("where")
+    if where is None or ctx.confidence == "certain":
+        return False
+    return any(isinstance(c, (exp.Placeholder, exp.Parameter)) or (isinstance(c, exp.Column) and is_placeholder(c.name))
+               for c in conjuncts(where.this))
+
+
 def joined_by_index(ctx: QueryContext, scope: Scope, alias: str, table: str) -> bool:
     """The table is reached from another table of the join through an indexed key of its own."""
     keys = {q.column for q in scope.predicates_on(alias) if q.op == "join" and not q.wrapped}
+    keys |= {column for column, merged in scope.using.items() if alias in merged}  # JOIN ... USING (col)
     return bool(keys) and any(i.method == "btree" and i.where is None and i.keys and i.keys[0].expr in keys
                               for i in ctx.schema.indexes_on(table))
 
@@ -108,6 +119,16 @@ def single_row(ctx: QueryContext, scope: Scope, alias: str) -> bool:
     equal = {p.column for p in scope.predicates_on(alias) if p.op == "eq" and not p.wrapped and not p.in_or}
     return any(index.unique and index.where is None and all(k.is_column and k.expr in equal for k in index.keys)
                for index in ctx.schema.indexes_on(table))
+
+
+def many_rows(ctx: QueryContext, scope: Scope, alias: str) -> bool:
+    """A relation known to hold many rows here: a table the schema knows (when there is one), not pinned
+    to one row by a unique key. A name a schema does not know may be a view, a CTE of another fragment or
+    a table renamed since: nothing is known of its rows."""
+    table = scope.sources[alias]
+    if ctx.schema and ctx.schema.table(table) is None:
+        return False
+    return not single_row(ctx, scope, alias)
 
 
 def whole_table_write(ctx: QueryContext, target: exp.Expression) -> str | None:

@@ -25,6 +25,8 @@ def select_star(ctx: QueryContext):
             continue
         if _feeds_insert(scope.node):
             continue  # INSERT ... SELECT * copies whole rows on purpose
+        if _read_by_name(ctx, scope):
+            continue  # a CTE or derived table whose readers name the columns they take: the planner keeps those
         for star in scope.stars:
             qualifier = fold(star.args["table"]) if isinstance(star, exp.Column) and star.table else None
             if qualifier is not None:
@@ -46,6 +48,16 @@ def select_star(ctx: QueryContext):
 
 def _feeds_insert(node: exp.Expression) -> bool:
     return isinstance(node.parent, exp.Insert)
+
+
+def _read_by_name(ctx: QueryContext, scope) -> bool:
+    """The scope is a CTE or a derived table, and every scope reading it names its columns (no `*`)."""
+    holder = scope.node.parent
+    if not isinstance(holder, (exp.CTE, exp.Subquery)) or not holder.alias:
+        return False
+    name = fold(holder.args["alias"].this) if isinstance(holder.args.get("alias"), exp.TableAlias) else holder.alias
+    readers = [s for s in ctx.facts.scopes if name in s.derived]
+    return bool(readers) and not any(s.stars for s in readers)
 
 
 # --- LIKE '%x' -------------------------------------------------------------------
@@ -141,8 +153,9 @@ def function_on_column(ctx: QueryContext):
                 continue  # an operator of the column's type, not a function around it
             if isinstance(p.side, (exp.Column, exp.Literal, exp.AggFunc)) or _expression_indexed(ctx, p):
                 continue  # an aggregate is computed over groups, not a condition on each row
-            if p.alias and p.table and (premises.narrowed_elsewhere(ctx, scope, p.alias, p.table, {id(p.node)})
-                                        or premises.joined_by_index(ctx, scope, p.alias, p.table)):
+            if premises.unseen_condition(ctx, scope) or (p.alias and p.table and (
+                    premises.narrowed_elsewhere(ctx, scope, p.alias, p.table, {id(p.node)})
+                    or premises.joined_by_index(ctx, scope, p.alias, p.table))):
                 continue  # a residual filter on the rows an index already found
             if isinstance(p.side, (exp.JSONExtract, exp.JSONExtractScalar, exp.JSONBExtract, exp.JSONBExtractScalar)) and p.op == "other":
                 continue
@@ -354,6 +367,8 @@ def or_across_columns(ctx: QueryContext):
             tables = {t for b in branches for t, _ in b}
             if len(tables) > 1 or len(scope.sources) + len(scope.derived) > 1:
                 continue  # in a join, the OR filters the joined rows; the join and its keys drive the scan
+            if ctx.schema and not all(ctx.schema.complete(t) and ctx.schema.table(t).kind != "view" for t in tables):
+                continue  # "no index serves it" is only true when every index of the table was seen
             inside = {id(n) for n in node.walk()}
             owners = {(p.alias, p.table) for p in scope.predicates if id(p.node) in inside and p.alias and p.table}
             if any(premises.narrowed_elsewhere(ctx, scope, a, t, inside) for a, t in owners):
@@ -567,7 +582,7 @@ def cartesian_join(ctx: QueryContext):
     if runs_once(ctx):
         return  # a migration's one-off statement: not workload, and written once
     for scope in ctx.facts.scopes:
-        tables = [a for a in scope.sources if not premises.single_row(ctx, scope, a)]  # multi-row relations
+        tables = [a for a in scope.sources if premises.many_rows(ctx, scope, a)]
         if len(tables) < 2:
             continue
         if any(p.alias is None for p in scope.predicates):
