@@ -53,7 +53,8 @@ def test_a_function_body_in_a_migration_is_superseded(project):
 
 def test_a_jsonb_operator_on_the_column_is_not_a_function(project):
     # graphile-worker get_job: `(forbidden_flags is null or (flags ?| forbidden_flags) is not true)`
-    sql = ("SELECT id FROM jobs WHERE queue_name = $1 AND ($2::text[] IS NULL OR (flags ?| $2) IS NOT TRUE) ORDER BY run_at LIMIT 1;\n"
+    sql = ("SELECT id FROM jobs WHERE queue_name = $1 AND ($2::text[] IS NULL OR (flags ?| $2) IS NOT TRUE) "
+           "ORDER BY run_at LIMIT 1;\n"
            "SELECT id FROM jobs WHERE upper(queue_name) = $1;\n")
     project({"advisor.toml": 'schema = ["db/schema.sql"]\n', "db/schema.sql": SCHEMA, "q.sql": sql})
     hits = [f for f in engine.check(["."]).active if catalogue.lookup(f.rule).name == "function-on-column"]
