@@ -121,6 +121,12 @@ def single_row(ctx: QueryContext, scope: Scope, alias: str) -> bool:
                for index in ctx.schema.indexes_on(table))
 
 
+def seen_whole(ctx: QueryContext, table: str) -> bool:
+    """A stored table whose CREATE TABLE and every index advisor has seen (a view has no indexes of its own)."""
+    known = ctx.schema.table(table)
+    return known is not None and known.kind != "view" and ctx.schema.complete(table)
+
+
 def many_rows(ctx: QueryContext, scope: Scope, alias: str) -> bool:
     """A relation known to hold many rows here: a table the schema knows (when there is one), not pinned
     to one row by a unique key. A name a schema does not know may be a view, a CTE of another fragment or

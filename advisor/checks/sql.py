@@ -367,7 +367,7 @@ def or_across_columns(ctx: QueryContext):
             tables = {t for b in branches for t, _ in b}
             if len(tables) > 1 or len(scope.sources) + len(scope.derived) > 1:
                 continue  # in a join, the OR filters the joined rows; the join and its keys drive the scan
-            if ctx.schema and not all(ctx.schema.complete(t) and ctx.schema.table(t).kind != "view" for t in tables):
+            if ctx.schema and not all(premises.seen_whole(ctx, t) for t in tables if t is not None):
                 continue  # "no index serves it" is only true when every index of the table was seen
             inside = {id(n) for n in node.walk()}
             owners = {(p.alias, p.table) for p in scope.predicates if id(p.node) in inside and p.alias and p.table}
