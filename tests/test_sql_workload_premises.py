@@ -115,3 +115,44 @@ def test_a_filter_on_a_table_reached_by_its_primary_key_is_residual(project):
 ])
 def test_select_star_read_by_name_downstream(project, sql, star):
     assert ("select-star" in names(project, sql)) is star
+
+
+# --- sql-string-building: synapse's storage layer (issue 10, class 6) ---------------------------------
+
+
+def string_building(project, code):
+    project({"store.py": code})
+    return [f.message for f in engine.check(["."]).active if catalogue.lookup(f.rule).name == "sql-string-building"]
+
+
+@pytest.mark.parametrize("code", [
+    # simple_insert: column names of the caller's dict, values bound as ?
+    'def insert(txn, table, values):\n'
+    '    keys, vals = zip(*values.items())\n'
+    '    sql = "INSERT INTO %s (%s) VALUES(%s)" % (table, ", ".join(k for k in keys), ", ".join("?" for _ in keys))\n'
+    '    txn.execute(sql, vals)\n',
+    # simple_upsert / simple_delete_many: key columns of ON CONFLICT and of a row comparison
+    'def upsert(txn, table, keyvalues, names):\n'
+    '    txn.execute("INSERT INTO %s (%s) VALUES ? ON CONFLICT (%s) DO NOTHING" % (table, ", ".join(names), '
+    '", ".join(keyvalues)), ())\n'
+    '    txn.execute("DELETE FROM %s WHERE (%s) IN (VALUES ?)" % (table, ", ".join(k for k in keyvalues)), ())\n',
+    # a helper's IN-list clause with the arguments it binds
+    'def unread(txn, engine, user_id):\n'
+    '    clause, args = make_in_list_sql_clause(engine, "receipt_type", ("m.read", "m.private"))\n'
+    '    cte = f"WITH r AS (SELECT room_id FROM receipts WHERE {clause} AND user_id = ?)"\n'
+    '    txn.execute(f"{cte} SELECT room_id FROM r", args + [user_id])\n',
+    # the engine's row id name: the same piece stands where a column does
+    'def dedupe(cur, database_engine):\n'
+    '    rowid = database_engine.row_id_name\n'
+    '    cur.execute("DELETE FROM g WHERE %s NOT IN (SELECT min(%s) FROM g GROUP BY a, b)" % (rowid, rowid))\n',
+])
+def test_names_and_bound_fragments_are_not_injection(project, code):
+    assert string_building(project, code) == []
+
+
+def test_a_value_beside_names_is_still_reported(project):
+    # barman: slot_name %-formatted into a quoted literal next to a column list
+    code = ('def drop(cur, table, keys, slot_name):\n'
+            '    cur.execute("INSERT INTO %s (%s) VALUES (\'%s\')" % (table, ", ".join(keys), slot_name))\n')
+    messages = string_building(project, code)
+    assert len(messages) == 1 and "(slot_name)" in messages[0]

@@ -635,7 +635,9 @@ def sql_string_building(source: SourceFile):
         else:
             segment, offset = premises.segment(lines, built.location)
             pieces = interpolation.js_pieces(segment, source.text, offset)
-        risky = [p for p in pieces or () if interpolation.reportable(p)] if pieces is not None else None
+        names = {p.text for p in pieces or () if p.as_name}  # `WHERE %s NOT IN (SELECT min(%s) ...)` % (rowid, rowid)
+        risky = [p for p in pieces or () if interpolation.reportable(p) and p.text not in names] \
+            if pieces is not None else None
         if risky == []:
             continue  # constants, identifiers, numbers, placeholders or fragments chosen from literals
         what = f" ({', '.join(p.text for p in risky[:3])})" if risky else ""
