@@ -156,3 +156,15 @@ def test_a_value_beside_names_is_still_reported(project):
             '    cur.execute("INSERT INTO %s (%s) VALUES (\'%s\')" % (table, ", ".join(keys), slot_name))\n')
     messages = string_building(project, code)
     assert len(messages) == 1 and "(slot_name)" in messages[0]
+
+
+def test_optional_filter_after_a_key_lookup_or_on_an_indexed_subset(project):
+    # procrastinate list_jobs_to_abort: WHERE status = 'doing' AND ... AND (%(queue_name)s IS NULL OR ...),
+    # with CREATE UNIQUE INDEX ... (lock) WHERE status = 'doing' (pg_dump: 'doing'::procrastinate_job_status)
+    schema = SCHEMA + "CREATE UNIQUE INDEX jobs_lock_doing ON jobs (lock) WHERE status = 'doing'::text;\n"
+    sql = ("SELECT id FROM jobs WHERE status = 'doing' AND ($1::text IS NULL OR queue_name = $1);\n"
+           "SELECT id FROM jobs WHERE id = $2 AND ($1::text IS NULL OR queue_name = $1);\n"
+           "SELECT id FROM jobs WHERE status = 'todo' AND ($1::text IS NULL OR queue_name = $1);\n")
+    project({"advisor.toml": 'schema = ["db/schema.sql"]\n', "db/schema.sql": schema, "q.sql": sql})
+    hits = [f.location.line for f in engine.check(["."]).active if catalogue.lookup(f.rule).name == "optional-filter"]
+    assert hits == [3]

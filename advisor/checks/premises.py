@@ -7,12 +7,15 @@ by a unique key, a value that cannot be NULL) so the rules stay short and agree 
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from sqlglot import exp
 
 from advisor.checks import QueryContext
 from advisor.checks.indexes import one_off
 from advisor.facts.sql import Predicate, Scope, conjuncts, disjuncts, is_catalog, is_placeholder
 from advisor.names import fold
+from advisor.schema.ddl import canonical_expression
 
 NOT_A_PARAMETER = object()
 
@@ -43,6 +46,42 @@ def unseen_condition(ctx: QueryContext, scope: Scope) -> bool:
         return False
     return any(isinstance(c, (exp.Placeholder, exp.Parameter)) or (isinstance(c, exp.Column) and is_placeholder(c.name))
                for c in conjuncts(where.this))
+
+
+def in_indexed_subset(ctx: QueryContext, scope: Scope, alias: str, table: str) -> bool:
+    """Other conditions of the scope select the rows a partial index is kept for (`status = 'doing'` of
+    `... WHERE status = 'doing'`): a subset the schema reaches by an index, so a filter over it is residual."""
+    where = scope.node.args.get("where")
+    if where is None:
+        return False
+    have = {_plain(c) for c in conjuncts(where.this)
+            if all(col.table in ("", alias) for col in c.find_all(exp.Column))
+            and (len(scope.sources) == 1 or all(col.table for col in c.find_all(exp.Column)))}
+    for index in ctx.schema.indexes_on(table):
+        needed = _partial_conditions(index.where) if index.where else None
+        if needed and set(needed) <= have:
+            return True
+    return False
+
+
+@lru_cache(maxsize=512)
+def _partial_conditions(where: str) -> tuple[str, ...] | None:
+    import sqlglot
+
+    try:
+        return tuple(_plain(c) for c in conjuncts(sqlglot.parse_one(where, read="postgres")))
+    except Exception:  # noqa: BLE001  an unreadable predicate implies nothing
+        return None
+
+
+def _plain(node: exp.Expression) -> str:
+    """A condition as text without qualifiers or casts of literals: `job.status = 'doing'` and
+    pg_dump's `status = 'doing'::job_status` read the same."""
+    copy = node.copy()
+    for cast in list(copy.find_all(exp.Cast)):
+        if isinstance(cast.this, exp.Literal):
+            cast.replace(cast.this)
+    return canonical_expression(copy)
 
 
 def joined_by_index(ctx: QueryContext, scope: Scope, alias: str, table: str) -> bool:

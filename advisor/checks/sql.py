@@ -394,7 +394,8 @@ def optional_filter(ctx: QueryContext):
     if runs_once(ctx):
         return  # a migration's one-off statement: not workload, and written once
     for scope in ctx.facts.scopes:
-        found = [(node, p) for node in scope.ors for p in premises.optional_filters(scope, node)[:1]]
+        found = [(node, p) for node in scope.ors for p in premises.optional_filters(scope, node)[:1]
+                 if not _residual(ctx, scope, p, node)]
         if not found:
             continue  # one finding per query: its optional filters share one cause and one fix
         node = found[0][0]
@@ -411,6 +412,14 @@ def optional_filter(ctx: QueryContext):
             "SET plan_cache_mode = force_custom_plan also avoids it",
             subject=columns,
         )
+
+
+def _residual(ctx: QueryContext, scope, p: Predicate, node: exp.Expression) -> bool:
+    """The other conditions find the table's rows by a unique key or a partial index's subset: the
+    optional filter only sifts what they found."""
+    inside = {id(n) for n in node.walk()}
+    return bool(p.alias and p.table) and (premises.narrowed_elsewhere(ctx, scope, p.alias, p.table, inside)
+                                          or premises.in_indexed_subset(ctx, scope, p.alias, p.table))
 
 
 # --- ordering and paging ------------------------------------------------------------
