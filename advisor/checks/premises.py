@@ -69,9 +69,10 @@ def _partial_conditions(where: str) -> tuple[str, ...] | None:
     import sqlglot
 
     try:
-        return tuple(_plain(c) for c in conjuncts(sqlglot.parse_one(where, read="postgres")))
+        tree = sqlglot.parse_one(where, read="postgres")
     except Exception:  # noqa: BLE001  an unreadable predicate implies nothing
         return None
+    return tuple(_plain(c) for c in conjuncts(tree)) if isinstance(tree, exp.Expression) else None
 
 
 def _plain(node: exp.Expression) -> str:
