@@ -59,7 +59,11 @@ def _defines_workload(ctx: QueryContext) -> bool:
     """A view or function defined in a schema file: its query runs on every use, not once."""
     if isinstance(ctx.tree, exp.Create) and (ctx.tree.args.get("kind") or "").upper() in ("VIEW", "FUNCTION", "PROCEDURE"):
         return True
-    return "function" in str(getattr(ctx.query, "origin", "") or "")  # a statement inside a function body
+    if "function" not in str(getattr(ctx.query, "origin", "") or ""):
+        return False
+    # a function body in a migration is the function as it was then: a later migration or the schema
+    # snapshot replaces it, and only the current definition runs
+    return not _MIGRATION_PATH.search(ctx.query.location.path.replace("\\", "/"))
 
 
 def retention_sweep(access) -> bool:

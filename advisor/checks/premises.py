@@ -7,12 +7,15 @@ by a unique key, a value that cannot be NULL) so the rules stay short and agree 
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from sqlglot import exp
 
 from advisor.checks import QueryContext
 from advisor.checks.indexes import one_off
 from advisor.facts.sql import Predicate, Scope, conjuncts, disjuncts, is_catalog, is_placeholder
 from advisor.names import fold
+from advisor.schema.ddl import canonical_expression
 
 NOT_A_PARAMETER = object()
 
@@ -35,9 +38,57 @@ def narrowed_elsewhere(ctx: QueryContext, scope: Scope, alias: str, table: str, 
         for index in ctx.schema.indexes_on(table))
 
 
+def unseen_condition(ctx: QueryContext, scope: Scope) -> bool:
+    """The WHERE holds a condition built at run time (`WHERE {clause} AND ...`): it may be the key lookup
+    that finds the rows, so no other condition can be said to drive the scan."""
+    where = scope.node.args.get("where")
+    if where is None or ctx.confidence == "certain":
+        return False
+    return any(isinstance(c, (exp.Placeholder, exp.Parameter)) or (isinstance(c, exp.Column) and is_placeholder(c.name))
+               for c in conjuncts(where.this))
+
+
+def in_indexed_subset(ctx: QueryContext, scope: Scope, alias: str, table: str) -> bool:
+    """Other conditions of the scope select the rows a partial index is kept for (`status = 'doing'` of
+    `... WHERE status = 'doing'`): a subset the schema reaches by an index, so a filter over it is residual."""
+    where = scope.node.args.get("where")
+    if where is None:
+        return False
+    have = {_plain(c) for c in conjuncts(where.this)
+            if all(col.table in ("", alias) for col in c.find_all(exp.Column))
+            and (len(scope.sources) == 1 or all(col.table for col in c.find_all(exp.Column)))}
+    for index in ctx.schema.indexes_on(table):
+        needed = _partial_conditions(index.where) if index.where else None
+        if needed and set(needed) <= have:
+            return True
+    return False
+
+
+@lru_cache(maxsize=512)
+def _partial_conditions(where: str) -> tuple[str, ...] | None:
+    import sqlglot
+
+    try:
+        tree = sqlglot.parse_one(where, read="postgres")
+    except Exception:  # noqa: BLE001  an unreadable predicate implies nothing
+        return None
+    return tuple(_plain(c) for c in conjuncts(tree)) if isinstance(tree, exp.Expression) else None
+
+
+def _plain(node: exp.Expression) -> str:
+    """A condition as text without qualifiers or casts of literals: `job.status = 'doing'` and
+    pg_dump's `status = 'doing'::job_status` read the same."""
+    copy = node.copy()
+    for cast in list(copy.find_all(exp.Cast)):
+        if isinstance(cast.this, exp.Literal):
+            cast.replace(cast.this)
+    return canonical_expression(copy)
+
+
 def joined_by_index(ctx: QueryContext, scope: Scope, alias: str, table: str) -> bool:
     """The table is reached from another table of the join through an indexed key of its own."""
     keys = {q.column for q in scope.predicates_on(alias) if q.op == "join" and not q.wrapped}
+    keys |= {column for column, merged in scope.using.items() if alias in merged}  # JOIN ... USING (col)
     return bool(keys) and any(i.method == "btree" and i.where is None and i.keys and i.keys[0].expr in keys
                               for i in ctx.schema.indexes_on(table))
 
@@ -108,6 +159,22 @@ def single_row(ctx: QueryContext, scope: Scope, alias: str) -> bool:
     equal = {p.column for p in scope.predicates_on(alias) if p.op == "eq" and not p.wrapped and not p.in_or}
     return any(index.unique and index.where is None and all(k.is_column and k.expr in equal for k in index.keys)
                for index in ctx.schema.indexes_on(table))
+
+
+def seen_whole(ctx: QueryContext, table: str) -> bool:
+    """A stored table whose CREATE TABLE and every index advisor has seen (a view has no indexes of its own)."""
+    known = ctx.schema.table(table)
+    return known is not None and known.kind != "view" and ctx.schema.complete(table)
+
+
+def many_rows(ctx: QueryContext, scope: Scope, alias: str) -> bool:
+    """A relation known to hold many rows here: a table the schema knows (when there is one), not pinned
+    to one row by a unique key. A name a schema does not know may be a view, a CTE of another fragment or
+    a table renamed since: nothing is known of its rows."""
+    table = scope.sources[alias]
+    if ctx.schema and ctx.schema.table(table) is None:
+        return False
+    return not single_row(ctx, scope, alias)
 
 
 def whole_table_write(ctx: QueryContext, target: exp.Expression) -> str | None:

@@ -25,6 +25,8 @@ def select_star(ctx: QueryContext):
             continue
         if _feeds_insert(scope.node):
             continue  # INSERT ... SELECT * copies whole rows on purpose
+        if _read_by_name(ctx, scope):
+            continue  # a CTE or derived table whose readers name the columns they take: the planner keeps those
         for star in scope.stars:
             qualifier = fold(star.args["table"]) if isinstance(star, exp.Column) and star.table else None
             if qualifier is not None:
@@ -46,6 +48,16 @@ def select_star(ctx: QueryContext):
 
 def _feeds_insert(node: exp.Expression) -> bool:
     return isinstance(node.parent, exp.Insert)
+
+
+def _read_by_name(ctx: QueryContext, scope) -> bool:
+    """The scope is a CTE or a derived table, and every scope reading it names its columns (no `*`)."""
+    holder = scope.node.parent
+    if not isinstance(holder, (exp.CTE, exp.Subquery)) or not holder.alias:
+        return False
+    name = fold(holder.args["alias"].this) if isinstance(holder.args.get("alias"), exp.TableAlias) else holder.alias
+    readers = [s for s in ctx.facts.scopes if name in s.derived]
+    return bool(readers) and not any(s.stars for s in readers)
 
 
 # --- LIKE '%x' -------------------------------------------------------------------
@@ -94,6 +106,9 @@ def _qualified(p: Predicate) -> str:
 
 _FUNC_NAME = re.compile(r"[A-Za-z_][\w.]*")
 _ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.DPipe)
+# jsonb and array operators on the bare column (`flags ?| $1`, `tags @> $1`): a GIN index on it serves them
+_GIN_OPERATORS = (exp.JSONBContainsAnyTopKeys, exp.JSONBContainsAllTopKeys, exp.JSONBContainsTopKey,
+                  exp.ArrayContainsAll, exp.ArrayContainedBy, exp.ArrayOverlaps)
 
 
 def _describe_wrap(side: exp.Expression, written: str) -> str:
@@ -103,9 +118,7 @@ def _describe_wrap(side: exp.Expression, written: str) -> str:
         return "arithmetic"
     if isinstance(side, exp.Func):
         name = written.split("(")[0].strip()
-        if not _FUNC_NAME.fullmatch(name):
-            name = side.sql_name()
-        return f"{name}()"
+        return f"{name}()" if _FUNC_NAME.fullmatch(name) else "an expression"  # an operator: no class names
     return "an expression"
 
 
@@ -136,10 +149,13 @@ def function_on_column(ctx: QueryContext):
         for p in scope.predicates:
             if not p.wrapped or p.clause == "having" or p.op == "neq" or not premises.real_table(ctx, p.table):
                 continue  # no index to lose on a CTE, subquery, function or catalog
+            if isinstance(p.side, _GIN_OPERATORS) and p.side.this is p.column_node:
+                continue  # an operator of the column's type, not a function around it
             if isinstance(p.side, (exp.Column, exp.Literal, exp.AggFunc)) or _expression_indexed(ctx, p):
                 continue  # an aggregate is computed over groups, not a condition on each row
-            if p.alias and p.table and (premises.narrowed_elsewhere(ctx, scope, p.alias, p.table, {id(p.node)})
-                                        or premises.joined_by_index(ctx, scope, p.alias, p.table)):
+            if premises.unseen_condition(ctx, scope) or (p.alias and p.table and (
+                    premises.narrowed_elsewhere(ctx, scope, p.alias, p.table, {id(p.node)})
+                    or premises.joined_by_index(ctx, scope, p.alias, p.table))):
                 continue  # a residual filter on the rows an index already found
             if isinstance(p.side, (exp.JSONExtract, exp.JSONExtractScalar, exp.JSONBExtract, exp.JSONBExtractScalar)) and p.op == "other":
                 continue
@@ -351,6 +367,8 @@ def or_across_columns(ctx: QueryContext):
             tables = {t for b in branches for t, _ in b}
             if len(tables) > 1 or len(scope.sources) + len(scope.derived) > 1:
                 continue  # in a join, the OR filters the joined rows; the join and its keys drive the scan
+            if ctx.schema and not all(premises.seen_whole(ctx, t) for t in tables if t is not None):
+                continue  # "no index serves it" is only true when every index of the table was seen
             inside = {id(n) for n in node.walk()}
             owners = {(p.alias, p.table) for p in scope.predicates if id(p.node) in inside and p.alias and p.table}
             if any(premises.narrowed_elsewhere(ctx, scope, a, t, inside) for a, t in owners):
@@ -376,7 +394,8 @@ def optional_filter(ctx: QueryContext):
     if runs_once(ctx):
         return  # a migration's one-off statement: not workload, and written once
     for scope in ctx.facts.scopes:
-        found = [(node, p) for node in scope.ors for p in premises.optional_filters(scope, node)[:1]]
+        found = [(node, p) for node in scope.ors for p in premises.optional_filters(scope, node)[:1]
+                 if not _residual(ctx, scope, p, node)]
         if not found:
             continue  # one finding per query: its optional filters share one cause and one fix
         node = found[0][0]
@@ -393,6 +412,14 @@ def optional_filter(ctx: QueryContext):
             "SET plan_cache_mode = force_custom_plan also avoids it",
             subject=columns,
         )
+
+
+def _residual(ctx: QueryContext, scope, p: Predicate, node: exp.Expression) -> bool:
+    """The other conditions find the table's rows by a unique key or a partial index's subset: the
+    optional filter only sifts what they found."""
+    inside = {id(n) for n in node.walk()}
+    return bool(p.alias and p.table) and (premises.narrowed_elsewhere(ctx, scope, p.alias, p.table, inside)
+                                          or premises.in_indexed_subset(ctx, scope, p.alias, p.table))
 
 
 # --- ordering and paging ------------------------------------------------------------
@@ -589,7 +616,7 @@ def cartesian_join(ctx: QueryContext):
     if runs_once(ctx):
         return  # a migration's one-off statement: not workload, and written once
     for scope in ctx.facts.scopes:
-        tables = [a for a in scope.sources if not premises.single_row(ctx, scope, a)]  # multi-row relations
+        tables = [a for a in scope.sources if premises.many_rows(ctx, scope, a)]
         if len(tables) < 2:
             continue
         if any(p.alias is None for p in scope.predicates):
@@ -642,7 +669,9 @@ def sql_string_building(source: SourceFile):
         else:
             segment, offset = premises.segment(lines, built.location)
             pieces = interpolation.js_pieces(segment, source.text, offset)
-        risky = [p for p in pieces or () if interpolation.reportable(p)] if pieces is not None else None
+        names = {p.text for p in pieces or () if p.as_name}  # `WHERE %s NOT IN (SELECT min(%s) ...)` % (rowid, rowid)
+        risky = [p for p in pieces or () if interpolation.reportable(p) and p.text not in names] \
+            if pieces is not None else None
         if risky == []:
             continue  # constants, identifiers, numbers, placeholders or fragments chosen from literals
         what = f" ({', '.join(p.text for p in risky[:3])})" if risky else ""

@@ -69,7 +69,10 @@ class _Scope:
             if owner is None:
                 continue
             for node in _own_nodes(owner):
-                if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and node.value is not None:
+                if isinstance(node, ast.Assign) and _fragment_with_arguments(node):
+                    for name in _names(node.targets[0]):  # clause, args = in_list_clause(...): placeholders
+                        self.assigned.setdefault(name, []).append(ast.Constant("?"))
+                elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and node.value is not None:
                     targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                     for target in targets:
                         for name in _names(target):
@@ -82,6 +85,19 @@ class _Scope:
             for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
                 if arg is not None and arg.arg not in ("self", "cls"):
                     self.params.add(arg.arg)
+
+
+_ARGUMENTS_NAME = re.compile(r"^(args|arguments|params|parameters|bind_?args|binds|bind_values|sql_args|query_args)$",
+                             re.IGNORECASE)
+
+
+def _fragment_with_arguments(node: ast.Assign) -> bool:
+    """`clause, args = make_in_list_sql_clause(...)`: a helper's SQL fragment returned with the values it binds."""
+    target = node.targets[0]
+    if len(node.targets) != 1 or not isinstance(target, ast.Tuple) or not isinstance(node.value, ast.Call):
+        return False
+    names = _names(target)
+    return len(names) == 2 and bool(_ARGUMENTS_NAME.match(names[1])) and identifier_name(names[0])
 
 
 def _own_nodes(owner: ast.AST):
@@ -266,7 +282,7 @@ _NAME_WORDS = ("FROM", "JOIN", "INTO", "UPDATE", "TABLE", "INDEX", "SEQUENCE", "
                "FUNCTION", "EXISTS", "ONLY", "TRUNCATE", "ANALYZE", "VACUUM", "NOTIFY", "LISTEN", "CHANNEL",
                "SELECT", "DISTINCT", "SET", "RETURNING")
 # the clause a list item belongs to: names in SELECT/SET/RETURNING lists and column lists, values in VALUES/IN
-_LIST_CLAUSE = re.compile(r"\b(SELECT\b|SET\b|RETURNING\b|BY\b|VALUES\b|IN\b|INTO\s+[\w.\"]+\s*\()(?!.*\b(SELECT|SET|RETURNING|BY|VALUES|IN)\b)",
+_LIST_CLAUSE = re.compile(r"\b(SELECT\b|SET\b|RETURNING\b|BY\b|VALUES\b|IN\b|INTO\s+[\w.\"?]+\s*\()(?!.*\b(SELECT|SET|RETURNING|BY|VALUES|IN)\b)",
                           re.IGNORECASE | re.DOTALL)
 
 
@@ -281,6 +297,10 @@ def name_position(before: str, after: str) -> bool:
         return True  # schema.{table}, {schema}.table, {function}(...)
     if re.match(r"(=|<|>|!=|<>|IS\b|IN\b|NOT\s+IN\b|LIKE\b|ILIKE\b|BETWEEN\b|@>|<@|\?)", head, re.IGNORECASE):
         return True  # the left operand of a comparison: a column
+    if re.search(r"\b(WHERE|AND|OR|ON)\s*\($", tail, re.IGNORECASE) and re.match(r"\)\s*(=|IN\b)", head, re.IGNORECASE):
+        return True  # WHERE ({columns}) IN (VALUES ...): the columns of a row comparison
+    if re.search(r"\bON\s+CONFLICT\s*\($", tail, re.IGNORECASE):
+        return True  # ON CONFLICT ({key columns})
     if tail.endswith(",") or re.search(r"\bINTO\s+[\w.\"?]+\s*\($", tail, re.IGNORECASE):
         clause = _LIST_CLAUSE.search(tail[-400:])  # which list the item is in
         return clause is not None and clause.group(1).upper() not in ("VALUES", "IN")
