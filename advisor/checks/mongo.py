@@ -7,6 +7,7 @@ over every Mongo index.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -293,6 +294,8 @@ def _skip_pagination(query: MongoQuery) -> Iterator[Hit]:
                 skips.append((spec, ("pipeline", i)))
     for value, path in skips:
         dynamic = isinstance(value, Placeholder)
+        if dynamic and passed_through(value.text, query.params):
+            continue  # the offset is the caller's (a library's skip/start argument): the finding belongs there
         if not dynamic and not (isinstance(value, (int, float)) and value > SKIP_PAGINATION_LIMIT):
             continue
         shown = value.text if isinstance(value, Placeholder) and value.text else format_value(value)
@@ -302,6 +305,15 @@ def _skip_pagination(query: MongoQuery) -> Iterator[Hit]:
                    help="paginate by range on the sort key instead: remember the last value seen and query "
                         "{ sortKey: { $lt: last } } with the same sort and a limit",
                    subject=f"{query.collection}:skip")
+
+
+def passed_through(text: str, params: tuple) -> bool:
+    """`skip`, `opts.skip`, `params.start ? params.start : 0`: a parameter of the function, unchanged."""
+    def param(part: str) -> bool:
+        m = re.fullmatch(r"([A-Za-z_$][\w$]*)(?:\.[A-Za-z_$][\w$]*)*", part.strip())
+        return m is not None and m.group(1) in params
+    m = re.fullmatch(r"[^?]+\?([^:]+):\s*(\d+)\s*", text or "")
+    return param(m.group(1)) if m else param(text or "")
 
 
 def _lookup_unindexed(query: MongoQuery, schema: Schema) -> Iterator[Hit]:
@@ -466,7 +478,7 @@ def _planned(query: MongoQuery, indexes: list[IndexDef], coll: str) -> Iterator[
         return
     # with another index that bounds the filter in the sort order, the server races both plans: no claim
     if plan.blocking_sort and keys and plan.sort_alternative is None and \
-            not (plan.index is not None and same_keys(plan.index, keys)):
+            not (plan.index is not None and same_keys(plan.index, keys)) and not _owner_sort(query, plan, info):
         used = f"uses {_describe_index(plan.index)}" if plan.index is not None else "uses an $or of indexes"
         yield "in-memory-sort", _hit(
             query, f"{what} {used} but sorts in memory by {_fields_text(list(plan.sort.items()))}: the index "
@@ -489,6 +501,18 @@ def _planned(query: MongoQuery, indexes: list[IndexDef], coll: str) -> Iterator[
             help=f"order the keys Equality, Sort, Range: {spec}"
                  + (f" (declared at {plan.index.location})" if plan.index.location else ""),
             fix=spec, subject=f"{coll}:{plan.index.name}", metrics=metrics)
+
+
+def _owner_sort(query: MongoQuery, plan: Any, info: FilterInfo) -> bool:
+    """One owner's documents read whole: the chosen index's leading key is equal to a value known only at run
+    time (a user id, a parent id: one owner among many, so a handful of documents), and no limit or skip pages
+    over them. The sort then reads no document the caller does not receive anyway; with a limit it would read
+    every match to return a page, which stays a finding."""
+    if query.is_aggregate or query.limit is not None or query.skip is not None or \
+            query.operation not in MULTI_READ_OPS or plan.index is None or not index_fields(plan.index):
+        return False
+    lead = index_fields(plan.index)[0][0]
+    return any(p.field == lead and p.kind == "eq" and isinstance(p.value, Placeholder) for p in info.preds)
 
 
 # --- collections without index declarations --------------------------------------------------------
