@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from advisor.checks import Hit, mongo_check, project_check, run_rules, schema_check
 from advisor.ir import IndexDef, Location, Schema
-from advisor.mongo.indexes import describe_index as _describe_index, indexes_named as _indexes_named
+from advisor.mongo.indexes import describe_index as _describe_index, indexes_named as _indexes_named, unread_named
 from advisor.mongo.planner import (FilterInfo, Pred, analyse_filter, esr_keys, index_fields,
                                    leading_stages, plan_find, same_keys)
 from advisor.mongo.shape import (MULTI_READ_OPS, SINGLE_READ_OPS, MongoQuery, Placeholder,
@@ -104,6 +104,11 @@ class MongoContext:
         return cls(query, schema, indexes, coll)
 
     @cached_property
+    def unread(self) -> bool:
+        """Some index of the collection has keys advisor could not read: no planner claim either way."""
+        return bool(unread_named(self.schema, self.collection, self.query.model))
+
+    @cached_property
     def planner_hits(self) -> list[tuple[str, Hit]]:
         """The hits of the four rules that read the static planner's choice, planned once per query."""
         return list(_planner_rules(self.query, self.indexes, self.collection, self.schema))
@@ -122,7 +127,7 @@ def check_query(query: Any, schema: Schema, enabled_name: Callable[[str], bool])
 def _planned_rule(name: str):
     """A rule read from the static planner's choice; silent where no index declaration of the
     collection was seen (undeclared_collections says so, once per collection)."""
-    return lambda ctx: ctx.planned(name) if ctx.indexes else []
+    return lambda ctx: ctx.planned(name) if ctx.indexes and not ctx.unread else []
 
 
 mongo_check("where-operator")(lambda ctx: _where_operator(ctx.query))
@@ -531,7 +536,7 @@ def undeclared_collections(queries: Iterable[Any], schema: Schema) -> Iterator[t
         if not isinstance(query, MongoQuery) or query.explained:
             continue
         indexes, coll = indexes_for(schema, query)
-        if indexes:
+        if indexes or unread_named(schema, coll, query.model):
             continue
         named = replace(query, collection=coll)
         if any(True for _ in _planner_rules(named, [], coll, schema)):
