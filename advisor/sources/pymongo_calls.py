@@ -197,6 +197,21 @@ def _sort_spec(v: Any) -> Any:
     return v
 
 
+def _unreachable(tree: ast.AST) -> set[int]:
+    """The nodes of statements after a return / raise / continue / break in the same block: never run."""
+    dead: set[int] = set()
+    for node in ast.walk(tree):
+        for name in ("body", "orelse", "finalbody"):
+            block = getattr(node, name, None)
+            if not isinstance(block, list):
+                continue
+            end = next((n for n, st in enumerate(block)
+                        if isinstance(st, (ast.Return, ast.Raise, ast.Continue, ast.Break))), None)
+            for st in block[end + 1:] if end is not None else ():
+                dead.update(id(n) for n in ast.walk(st))
+    return dead
+
+
 def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
     from advisor.mongo.declared import class_indexes, eve_indexes
 
@@ -215,8 +230,9 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Call):
             inner.add(id(node.func.value))
     materialized: set[int] = set()  # list(coll.find(...)): every document in memory at once
+    dead = _unreachable(tree)
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and id(node) not in inner:
+        if isinstance(node, ast.Call) and id(node) not in inner and id(node) not in dead:
             tops.append(node)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("list", "tuple", "sorted"):
             materialized.update(id(a) for a in node.args)
