@@ -586,3 +586,16 @@ def lookup(userid):
     return app.data.driver.db["accounts"].find_one({"userid": userid})
 """)
     assert [q.location.line for q in mongo(src)] == [10]
+
+
+def test_missing_projection_not_on_one_owners_documents_read_whole():
+    by_user = ix("user_expire_time", "user", "expires", table="audits")
+    found = _rule_lines("lib/filter-handler.js", """\
+async function audit(db, userData) {
+  const audits = await db.collection('audits').find({ user: userData._id, expires: { $gt: new Date() } }).toArray();
+  for (const a of audits) await store(a._id, a.start, a.end);
+  const page = await db.collection('audits').find({ user: userData._id }).limit(50).toArray();
+  for (const a of page) await store(a._id, a.start, a.end);
+}
+""", [by_user])
+    assert found == [(4, "missing-projection")]

@@ -234,6 +234,8 @@ def _missing_projection(query: MongoQuery, indexes: list[IndexDef]) -> Iterator[
             query.whole or not query.used or _unbounded(query, indexes):
         return  # whole by design, fields unknown, or unbounded-find speaks for this call (one per call)
     many = query.operation in MULTI_READ_OPS
+    if owner_documents(query, analyse_filter(query.filter), {f[0][0] for f in map(index_fields, indexes) if f}):
+        return  # a handful of documents: their size is not where the time goes
     if not many and not (query.operation in SINGLE_READ_OPS and query.lean):
         return
     what = "every matching document in full" if many else "the whole document"
@@ -509,15 +511,20 @@ def _planned(query: MongoQuery, indexes: list[IndexDef], coll: str) -> Iterator[
 
 
 def _owner_sort(query: MongoQuery, plan: Any, info: FilterInfo) -> bool:
-    """One owner's documents read whole: the chosen index's leading key is equal to a value known only at run
-    time (a user id, a parent id: one owner among many, so a handful of documents), and no limit or skip pages
-    over them. The sort then reads no document the caller does not receive anyway; with a limit it would read
-    every match to return a page, which stays a finding."""
+    """The sort runs on one owner's documents read whole (with a limit it would read every match to return
+    a page, which stays a finding)."""
+    lead = index_fields(plan.index)[:1] if plan.index is not None else []
+    return bool(lead) and owner_documents(query, info, {lead[0][0]})
+
+
+def owner_documents(query: MongoQuery, info: FilterInfo, leads: set[str]) -> bool:
+    """One owner's documents read whole: a leading index key is equal to a value known only at run time (a
+    user id, a parent id: one owner among many, so a handful of documents), and no limit or skip pages over
+    them. A constant (`status: 'queued'`) is one value shared by many documents, not an owner."""
     if query.is_aggregate or query.limit is not None or query.skip is not None or \
-            query.operation not in MULTI_READ_OPS or plan.index is None or not index_fields(plan.index):
+            query.operation not in MULTI_READ_OPS:
         return False
-    lead = index_fields(plan.index)[0][0]
-    return any(p.field == lead and p.kind == "eq" and isinstance(p.value, Placeholder) for p in info.preds)
+    return any(p.field in leads and p.kind == "eq" and isinstance(p.value, Placeholder) for p in info.preds)
 
 
 # --- collections without index declarations --------------------------------------------------------
