@@ -485,7 +485,8 @@ def _planned(query: MongoQuery, indexes: list[IndexDef], coll: str) -> Iterator[
         return
     # with another index that bounds the filter in the sort order, the server races both plans: no claim
     if plan.blocking_sort and keys and plan.sort_alternative is None and \
-            not (plan.index is not None and same_keys(plan.index, keys)) and not _owner_sort(query, plan, info):
+            not (plan.index is not None and same_keys(plan.index, keys)) and \
+            not _owner_sort(query, plan, info):
         used = f"uses {_describe_index(plan.index)}" if plan.index is not None else "uses an $or of indexes"
         yield "in-memory-sort", _hit(
             query, f"{what} {used} but sorts in memory by {_fields_text(list(plan.sort.items()))}: the index "
