@@ -599,3 +599,22 @@ async function audit(db, userData) {
 }
 """, [by_user])
     assert found == [(4, "missing-projection")]
+
+
+def test_skip_and_index_keys_python():
+    src = extract("queue.py", """\
+class Jobs:
+    def page(self, query, skip=0):
+        return list(self.db.jobs.find(query).sort("due", 1).skip(skip).limit(10))
+
+    def listing(self, page):
+        return list(self.db.jobs.find({"queue": "q"}).sort("due", 1).skip(page * 10).limit(10))
+
+    def setup(self, spec):
+        self.db.jobs.create_index(spec)
+""")
+    assert [i.method for i in src.indexes] == ["mongo-unread"]
+    schema = Schema(indexes=[ix("q_due", "queue", "due", table="jobs")])
+    found = [(q.location.line, name) for q in mongo(src)
+             for name, _ in check_query(q, schema, lambda n: True) if name == "skip-pagination"]
+    assert found == [(6, "skip-pagination")]
