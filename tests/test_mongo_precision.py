@@ -505,3 +505,116 @@ db.collection('events').aggregate(pipeline);
 """)
     (q,) = mongo(src)
     assert [next(iter(s)) for s in q.pipeline] == ["$match", "$sort", "$limit"]
+
+
+# --- precision on one owner's documents, offsets from the caller, keys held in variables ----------------
+
+
+def test_in_memory_sort_of_one_owners_documents_read_whole():
+    by_user = ix("user", "user", table="filters")
+    mine = MongoQuery("filters", "find", filter={"user": Placeholder("objectid", "user")}, sort={"_id": 1})
+    assert "in-memory-sort" not in rules(mine, [by_user])  # one user's filters, all returned anyway
+    # a page of them: the sort reads every match to return limit of them
+    assert "in-memory-sort" in rules(replace(mine, limit=20), [by_user])
+    # a constant is one value of a few shared by many documents (a status, a flag), not an owner
+    queued = MongoQuery("queue", "find", filter={"deleted": None, "visible": {"$lte": Placeholder("date")}},
+                        sort={"_id": 1})
+    assert "in-memory-sort" in rules(queued, [ix("deleted_visible", "deleted", "visible", table="queue")])
+    flagged = replace(mine, filter={"user": "system"})
+    assert "in-memory-sort" in rules(flagged, [by_user])
+
+
+def test_skip_passed_through_from_the_callers_argument_js():
+    src = extract("lib/sorted.js", """\
+function getRange(key, start, stop, params) {
+  db.collection('objects').find({ _key: key }).limit(stop - start + 1).skip(start).toArray();
+  db.collection('objects').aggregate([{ $match: { _key: key } }, { $skip: params.start ? params.start : 0 }]);
+}
+export const jobs = async function (this: Agenda, query = {}, sort = {}, limit = 0, skip = 0) {
+  return this._collection.find(query).sort(sort).limit(limit).skip(skip).toArray();
+};
+async function page(creatorId, page = 1, size = 20) {
+  const skip = (page - 1) * size;
+  return db.collection('wallets').find({ creator: creatorId }).skip(skip).limit(size).toArray();
+}
+""")
+    schema = Schema(indexes=[ix("k", "_key", table="objects"), ix("c", "creator", table="wallets")])
+    found = [(q.location.line, name) for q in mongo(src)
+             for name, _ in check_query(q, schema, lambda n: True) if name == "skip-pagination"]
+    # the library passes its caller's offset on; the function that computes one from a page number is the finding
+    assert found == [(10, "skip-pagination")]
+
+
+def test_index_keys_held_in_a_variable_count_as_declared(tmp_path, monkeypatch):
+    from advisor import engine
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "advisor.toml").write_text('dialect = "postgres"\n')
+    (tmp_path / "db-init.js").write_text("""\
+class Scheduler {
+  init(db) {
+    db.collection('jobs').createIndex(this._indices, { name: 'findAndLockNextJobIndex' });
+  }
+}
+""")
+    (tmp_path / "lock.js").write_text("""\
+async function next(db) {
+  return db.collection('jobs').findOneAndUpdate({ name: 'x', lockedAt: null }, { $set: { lockedAt: new Date() } },
+                                                 { sort: { priority: -1 } });
+}
+async function other(db) {
+  return db.collection('runs').find({ name: 'x' }).limit(5).toArray();
+}
+""")
+    found = [(f.rule, f.location.path, f.location.line) for f in engine.check(["."]).active]
+    # jobs has a declaration advisor cannot read: no absence claimed, no plan guessed
+    assert not [f for f in found if f[1] == "lock.js" and f[2] == 2]
+    assert ("MGO015", "lock.js", 6) in found  # runs has none at all
+
+
+def test_unreachable_calls_are_not_queries_python():
+    src = extract("run.py", """\
+def check_auth(userid):
+    return userid == "root"
+    user = app.data.driver.db["accounts"].find_one({"userid": userid})
+    return user
+
+
+def lookup(userid):
+    if not userid:
+        return None
+    return app.data.driver.db["accounts"].find_one({"userid": userid})
+""")
+    assert [q.location.line for q in mongo(src)] == [10]
+
+
+def test_missing_projection_not_on_one_owners_documents_read_whole():
+    by_user = ix("user_expire_time", "user", "expires", table="audits")
+    found = _rule_lines("lib/filter-handler.js", """\
+async function audit(db, userData) {
+  const audits = await db.collection('audits').find({ user: userData._id, expires: { $gt: new Date() } }).toArray();
+  for (const a of audits) await store(a._id, a.start, a.end);
+  const page = await db.collection('audits').find({ user: userData._id }).limit(50).toArray();
+  for (const a of page) await store(a._id, a.start, a.end);
+}
+""", [by_user])
+    assert found == [(4, "missing-projection")]
+
+
+def test_skip_and_index_keys_python():
+    src = extract("queue.py", """\
+class Jobs:
+    def page(self, query, skip=0):
+        return list(self.db.jobs.find(query).sort("due", 1).skip(skip).limit(10))
+
+    def listing(self, page):
+        return list(self.db.jobs.find({"queue": "q"}).sort("due", 1).skip(page * 10).limit(10))
+
+    def setup(self, spec):
+        self.db.jobs.create_index(spec)
+""")
+    assert [i.method for i in src.indexes] == ["mongo-unread"]
+    schema = Schema(indexes=[ix("q_due", "queue", "due", table="jobs")])
+    found = [(q.location.line, name) for q in mongo(src)
+             for name, _ in check_query(q, schema, lambda n: True) if name == "skip-pagination"]
+    assert found == [(6, "skip-pagination")]

@@ -7,6 +7,7 @@ over every Mongo index.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -14,7 +15,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from advisor.checks import Hit, mongo_check, project_check, run_rules, schema_check
 from advisor.ir import IndexDef, Location, Schema
-from advisor.mongo.indexes import describe_index as _describe_index, indexes_named as _indexes_named
+from advisor.mongo.indexes import describe_index as _describe_index, indexes_named as _indexes_named, unread_named
 from advisor.mongo.planner import (FilterInfo, Pred, analyse_filter, esr_keys, index_fields,
                                    leading_stages, plan_find, same_keys)
 from advisor.mongo.shape import (MULTI_READ_OPS, SINGLE_READ_OPS, MongoQuery, Placeholder,
@@ -103,6 +104,11 @@ class MongoContext:
         return cls(query, schema, indexes, coll)
 
     @cached_property
+    def unread(self) -> bool:
+        """Some index of the collection has keys advisor could not read: no planner claim either way."""
+        return bool(unread_named(self.schema, self.collection, self.query.model))
+
+    @cached_property
     def planner_hits(self) -> list[tuple[str, Hit]]:
         """The hits of the four rules that read the static planner's choice, planned once per query."""
         return list(_planner_rules(self.query, self.indexes, self.collection, self.schema))
@@ -121,7 +127,7 @@ def check_query(query: Any, schema: Schema, enabled_name: Callable[[str], bool])
 def _planned_rule(name: str):
     """A rule read from the static planner's choice; silent where no index declaration of the
     collection was seen (undeclared_collections says so, once per collection)."""
-    return lambda ctx: ctx.planned(name) if ctx.indexes else []
+    return lambda ctx: ctx.planned(name) if ctx.indexes and not ctx.unread else []
 
 
 mongo_check("where-operator")(lambda ctx: _where_operator(ctx.query))
@@ -228,6 +234,8 @@ def _missing_projection(query: MongoQuery, indexes: list[IndexDef]) -> Iterator[
             query.whole or not query.used or _unbounded(query, indexes):
         return  # whole by design, fields unknown, or unbounded-find speaks for this call (one per call)
     many = query.operation in MULTI_READ_OPS
+    if owner_documents(query, analyse_filter(query.filter), {f[0][0] for f in map(index_fields, indexes) if f}):
+        return  # a handful of documents: their size is not where the time goes
     if not many and not (query.operation in SINGLE_READ_OPS and query.lean):
         return
     what = "every matching document in full" if many else "the whole document"
@@ -293,6 +301,8 @@ def _skip_pagination(query: MongoQuery) -> Iterator[Hit]:
                 skips.append((spec, ("pipeline", i)))
     for value, path in skips:
         dynamic = isinstance(value, Placeholder)
+        if dynamic and passed_through(value.text, query.params):
+            continue  # the offset is the caller's (a library's skip/start argument): the finding belongs there
         if not dynamic and not (isinstance(value, (int, float)) and value > SKIP_PAGINATION_LIMIT):
             continue
         shown = value.text if isinstance(value, Placeholder) and value.text else format_value(value)
@@ -302,6 +312,15 @@ def _skip_pagination(query: MongoQuery) -> Iterator[Hit]:
                    help="paginate by range on the sort key instead: remember the last value seen and query "
                         "{ sortKey: { $lt: last } } with the same sort and a limit",
                    subject=f"{query.collection}:skip")
+
+
+def passed_through(text: str, params: tuple) -> bool:
+    """`skip`, `opts.skip`, `params.start ? params.start : 0`: a parameter of the function, unchanged."""
+    def param(part: str) -> bool:
+        m = re.fullmatch(r"([A-Za-z_$][\w$]*)(?:\.[A-Za-z_$][\w$]*)*", part.strip())
+        return m is not None and m.group(1) in params
+    m = re.fullmatch(r"[^?]+\?([^:]+):\s*(\d+)\s*", text or "")
+    return param(m.group(1)) if m else param(text or "")
 
 
 def _lookup_unindexed(query: MongoQuery, schema: Schema) -> Iterator[Hit]:
@@ -466,7 +485,8 @@ def _planned(query: MongoQuery, indexes: list[IndexDef], coll: str) -> Iterator[
         return
     # with another index that bounds the filter in the sort order, the server races both plans: no claim
     if plan.blocking_sort and plan.sort and keys and plan.sort_alternative is None and \
-            not (plan.index is not None and same_keys(plan.index, keys)):
+            not (plan.index is not None and same_keys(plan.index, keys)) and \
+            not _owner_sort(query, plan, info):
         used = f"uses {_describe_index(plan.index)}" if plan.index is not None else "uses an $or of indexes"
         yield "in-memory-sort", _hit(
             query, f"{what} {used} but sorts in memory by {_fields_text(list(plan.sort.items()))}: the index "
@@ -491,6 +511,23 @@ def _planned(query: MongoQuery, indexes: list[IndexDef], coll: str) -> Iterator[
             fix=spec, subject=f"{coll}:{plan.index.name}", metrics=metrics)
 
 
+def _owner_sort(query: MongoQuery, plan: Any, info: FilterInfo) -> bool:
+    """The sort runs on one owner's documents read whole (with a limit it would read every match to return
+    a page, which stays a finding)."""
+    lead = index_fields(plan.index)[:1] if plan.index is not None else []
+    return bool(lead) and owner_documents(query, info, {lead[0][0]})
+
+
+def owner_documents(query: MongoQuery, info: FilterInfo, leads: set[str]) -> bool:
+    """One owner's documents read whole: a leading index key is equal to a value known only at run time (a
+    user id, a parent id: one owner among many, so a handful of documents), and no limit or skip pages over
+    them. A constant (`status: 'queued'`) is one value shared by many documents, not an owner."""
+    if query.is_aggregate or query.limit is not None or query.skip is not None or \
+            query.operation not in MULTI_READ_OPS:
+        return False
+    return any(p.field in leads and p.kind == "eq" and isinstance(p.value, Placeholder) for p in info.preds)
+
+
 # --- collections without index declarations --------------------------------------------------------
 
 
@@ -507,7 +544,7 @@ def undeclared_collections(queries: Iterable[Any], schema: Schema) -> Iterator[t
         if not isinstance(query, MongoQuery) or query.explained:
             continue
         indexes, coll = indexes_for(schema, query)
-        if indexes:
+        if indexes or unread_named(schema, coll, query.model):
             continue
         named = replace(query, collection=coll)
         if any(True for _ in _planner_rules(named, [], coll, schema)):

@@ -39,7 +39,7 @@ def _group_key(index: IndexDef) -> tuple:
 def duplicate_index(schema: Schema):
     groups: dict[tuple, list[IndexDef]] = defaultdict(list)
     for index in schema.indexes:
-        if index.method != "mongo":  # MongoDB refuses a second index on a key pattern: index-option-conflict
+        if not index.method.startswith("mongo"):  # MongoDB refuses a second key pattern: index-option-conflict
             groups[_group_key(index)].append(index)
     for group in groups.values():
         if len(group) < 2:

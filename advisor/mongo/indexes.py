@@ -1,4 +1,5 @@
-"""Mongo index declarations as advisor.ir.IndexDef (method "mongo")."""
+"""Mongo index declarations as advisor.ir.IndexDef (method "mongo"; "mongo-unread" for a declaration
+whose keys advisor cannot read, e.g. `createIndex(this._indices)`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,16 @@ from typing import Any
 from advisor.ir import IndexDef, IndexKey, Location, Schema
 from advisor.mongo.planner import index_fields
 from advisor.mongo.shape import mongo_default_index_name, normalise_collection
+
+
+UNREAD = "mongo-unread"
+
+
+def unread_index(collection: str, location: Location, model: str | None = None) -> IndexDef:
+    """An index is declared on the collection, with keys known only at run time: advisor cannot say
+    which queries it serves, so it claims neither a scan nor an absence of declarations there."""
+    return IndexDef(name=f"(keys not read, {location})", table=collection, keys=(), method=UNREAD,
+                    location=location, options={"model": model} if model else {})
 
 
 def make_index(collection: str, keys: Any, opts: Any, location: Location, model: str | None = None) -> IndexDef | None:
@@ -49,7 +60,15 @@ def make_index(collection: str, keys: Any, opts: Any, location: Location, model:
 def indexes_named(schema: Schema, collection: str, model: str | None = None) -> tuple[list[IndexDef], str]:
     """The Mongo indexes of a collection (by name, by its model, by a loose spelling), and the
     collection's name as the indexes spell it."""
-    mongo = [i for i in schema.indexes if i.method == "mongo"]
+    return _named([i for i in schema.indexes if i.method == "mongo"], collection, model)
+
+
+def unread_named(schema: Schema, collection: str, model: str | None = None) -> list[IndexDef]:
+    """The declarations on a collection whose keys advisor could not read."""
+    return _named([i for i in schema.indexes if i.method == UNREAD], collection, model)[0]
+
+
+def _named(mongo: list[IndexDef], collection: str, model: str | None) -> tuple[list[IndexDef], str]:
     exact = [i for i in mongo if i.table == collection]
     by_model = [i for i in mongo if model and i.options.get("model") == model]
     norm = normalise_collection(collection)

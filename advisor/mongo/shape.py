@@ -79,6 +79,7 @@ class MongoQuery:
     whole: bool = False  # the documents leave as they are (returned, sent, written elsewhere)
     conditional: tuple = ()  # filter keys the code sets only under a condition (`if (x) query.k = ...`)
     used: tuple = ()  # the only fields the code reads from the result, when it visibly reads only some
+    params: tuple = ()  # the parameter names of the function the call is in
     text: str = ""  # the call as written (first lines)
     spans: dict[tuple, Location] = field(default_factory=dict)
 

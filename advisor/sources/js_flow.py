@@ -38,6 +38,24 @@ def scope_of(node):
     return node
 
 
+def parameters(f: JsFile, node) -> tuple[str, ...]:
+    """The parameter names of the function a node is in (`a`, `b = 0`, `{ c }`, `...d`, TypeScript `e: T`)."""
+    fn = scope_of(node)
+    params = fn.child_by_field_name("parameters") or fn.child_by_field_name("parameter") if fn is not None else None
+    if params is None:
+        return ()
+    if params.type == "identifier":
+        return (f.src(params),)
+    names = []
+    for node2 in _walk(params, params.start_byte, params.end_byte):
+        parent = node2.parent
+        if node2.type in ("identifier", "shorthand_property_identifier_pattern") and parent is not None and \
+                not (parent.type in ("assignment_pattern", "required_parameter", "optional_parameter")
+                     and parent.child_by_field_name("right") == node2 or parent.type == "type_annotation"):
+            names.append(f.src(node2))
+    return tuple(names)
+
+
 def outer(node):
     """The expression a call chain ends up as: through await, parentheses, type assertions."""
     while node.parent is not None and node.parent.type in WRAPPERS:

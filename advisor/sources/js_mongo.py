@@ -13,7 +13,8 @@ from typing import Any
 
 from advisor.ir import Location, SourceFile
 from advisor.mongo.shape import AGGREGATE_OPS, FIND_OPS, MongoQuery, Placeholder, pluralize
-from advisor.sources.js_flow import assigned_name, iterated, later_calls, mutations, used_fields, used_whole
+from advisor.sources.js_flow import (assigned_name, iterated, later_calls, mutations, parameters, used_fields,
+                                     used_whole)
 from advisor.sources.js_mongo_indexes import INDEX_METHODS, index_from_call, schema_field_indexes, wrapper_indexes
 from advisor.sources.js_receivers import model_and_schema_maps, resolve_receiver
 from advisor.sources.js_syntax import JsFile, arg_list, prop_loc, read_value, string_value, unchain, unwrap
@@ -122,7 +123,8 @@ def _query_from_chain(f: JsFile, top, base, calls) -> MongoQuery | None:
     state: dict = {"partial": False}
     text = f.src(top)
     q = MongoQuery(collection=collection, operation=method, location=f.loc(call), source="js", model=model,
-                   driver=driver, text=text if len(text) < 2000 else text[:2000], spans=spans)
+                   driver=driver, text=text if len(text) < 2000 else text[:2000], spans=spans,
+                   params=parameters(f, call))
     q.location = Location(f.path, call.start_point[0] + 1, f.col(*call.start_point),
                           top.end_point[0] + 1, f.col(*top.end_point))
     fn = unwrap(call.child_by_field_name("function"))

@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from advisor.ir import IndexDef, Location
-from advisor.mongo.indexes import make_index
+from advisor.mongo.indexes import make_index, unread_index
 from advisor.mongo.shape import pluralize
 from advisor.sources.js_receivers import resolve_receiver
 from advisor.sources.js_syntax import (JsFile, arg_list, key_name, member_parts, read_value, string_value, unchain,
@@ -107,11 +107,17 @@ def index_from_call(f: JsFile, base, calls, i: int) -> list[IndexDef]:
                 ix = make_index(coll, spec["key"], opts, loc, model)
                 if ix:
                     out.append(ix)
-        return out
+        return out or _unread(f, call, coll, loc, model)
     keys = read_value(f, arglist[0], (), {}, state)
     opts = read_value(f, arglist[1], (), {}, state) if len(arglist) > 1 else {}
     ix = make_index(coll, keys, opts, loc, model)
-    return [ix] if ix else []
+    return [ix] if ix else _unread(f, call, coll, loc, model)
+
+
+def _unread(f: JsFile, call, coll: str, loc: Location, model: str | None) -> list[IndexDef]:
+    """Keys held in a variable (`createIndex(this._indices)`): declared, but not readable here; inside a
+    wrapper function the call sites declare the indexes instead."""
+    return [] if _wrapper_of(f, call) is not None else [unread_index(coll, loc, model)]
 
 
 FUNCTIONS = {"function_declaration", "function_expression", "arrow_function", "function", "method_definition"}

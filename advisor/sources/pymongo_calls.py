@@ -197,6 +197,33 @@ def _sort_spec(v: Any) -> Any:
     return v
 
 
+def _parameters(tree: ast.AST) -> dict[int, tuple[str, ...]]:
+    """Each node's innermost enclosing function's parameter names."""
+    out: dict[int, tuple[str, ...]] = {}
+    for fn in ast.walk(tree):  # outer functions first: an inner one overwrites its own nodes
+        if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            a = fn.args
+            names = tuple(x.arg for x in a.posonlyargs + a.args + a.kwonlyargs + [a.vararg, a.kwarg] if x)
+            for node in ast.walk(fn):
+                out[id(node)] = names
+    return out
+
+
+def _unreachable(tree: ast.AST) -> set[int]:
+    """The nodes of statements after a return / raise / continue / break in the same block: never run."""
+    dead: set[int] = set()
+    for node in ast.walk(tree):
+        for name in ("body", "orelse", "finalbody"):
+            block = getattr(node, name, None)
+            if not isinstance(block, list):
+                continue
+            end = next((n for n, st in enumerate(block)
+                        if isinstance(st, (ast.Return, ast.Raise, ast.Continue, ast.Break))), None)
+            for st in block[end + 1:] if end is not None else ():
+                dead.update(id(n) for n in ast.walk(st))
+    return dead
+
+
 def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
     from advisor.mongo.declared import class_indexes, eve_indexes
 
@@ -215,8 +242,10 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Call):
             inner.add(id(node.func.value))
     materialized: set[int] = set()  # list(coll.find(...)): every document in memory at once
+    dead = _unreachable(tree)
+    params = _parameters(tree)
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and id(node) not in inner:
+        if isinstance(node, ast.Call) and id(node) not in inner and id(node) not in dead:
             tops.append(node)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("list", "tuple", "sorted"):
             materialized.update(id(a) for a in node.args)
@@ -236,7 +265,7 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
             loc = Location(path, call.func.end_lineno, index.char_col(call.func.end_lineno, call.func.end_col_offset) - len(method),
                            top.end_lineno, index.char_col(top.end_lineno, top.end_col_offset))
             q = MongoQuery(collection=coll, operation=method, location=loc, source="python", driver=True,
-                           text=ast.unparse(top)[:2000], spans=spans)
+                           text=ast.unparse(top)[:2000], spans=spans, params=params.get(id(top), ()))
             spans[()] = loc
             args = call.args
             if method == "aggregate":
@@ -282,12 +311,14 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
 
 
 def _index(result: SourceFile, coll: str, method: str, call: ast.Call, path: str, index, names: Names) -> None:
-    from advisor.mongo.indexes import make_index
+    from advisor.mongo.indexes import make_index, unread_index
 
     loc = _loc(path, call, index)
     opts = {k.arg: _value(k.value, path, index, {}, (), names) for k in call.keywords if k.arg}
     if method == "create_indexes":
         specs = call.args[0] if call.args else None
+        if specs is not None and not isinstance(specs, ast.List):
+            result.indexes.append(unread_index(coll, loc))  # declared, keys held in a variable
         if isinstance(specs, ast.List):
             for e in specs.elts:
                 if isinstance(e, ast.Call) and e.args:
@@ -301,5 +332,4 @@ def _index(result: SourceFile, coll: str, method: str, call: ast.Call, path: str
         return
     keys = _value(call.args[0], path, index, {}, (), names)
     ix = make_index(coll, keys, opts, loc)
-    if ix:
-        result.indexes.append(ix)
+    result.indexes.append(ix or unread_index(coll, loc))
