@@ -8,7 +8,6 @@ from pathlib import Path
 from advisor.config import ConfigError
 from advisor.ir import Finding
 
-
 BASELINE_VERSION = 1
 
 

@@ -11,7 +11,8 @@ import sys
 import click
 
 from advisor import __version__
-from advisor.cli_guard import fail as _fail, guard as _guard
+from advisor.cli_guard import fail as _fail
+from advisor.cli_guard import guard as _guard
 
 EXIT_CLEAN, EXIT_FINDINGS = 0, 1
 

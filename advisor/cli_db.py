@@ -9,7 +9,6 @@ import sys
 
 import click
 
-
 from advisor.cli_guard import guard as _guarded  # noqa: E402  one error policy for every command
 
 

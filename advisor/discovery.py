@@ -5,8 +5,8 @@ patterns and `.gitignore` honoured, only files an extractor reads kept; and read
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from advisor import files as repo_files
 from advisor.config import DEFAULT_EXCLUDE, Config, ConfigError, find_config, load_file

@@ -8,9 +8,9 @@ live.py (--explain), suppress.py, fingerprints.py, baseline.py, results.py (the 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 from advisor.baseline import apply_baseline
 from advisor.config import ConfigError

@@ -3,8 +3,8 @@ each file, assemble the schema.  Every command starts here."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from advisor.config import Config, ConfigError, find_config, load_file
 from advisor.discovery import collect, display_path, read_text
@@ -26,7 +26,7 @@ def extract(path: Path, dialect: str, limit: int) -> SourceFile:
         return result
     try:
         return sources.extract(shown, text, dialect)
-    except Exception as exc:  # an extractor bug must not end the run: report it where it happened
+    except Exception as exc:  # noqa: BLE001  an extractor bug must not end the run: report it where it happened
         result = SourceFile(path=shown, text=text)
         result.errors.append((Location(shown, 1, 1), f"could not extract queries ({type(exc).__name__}: {exc})"))
         return result

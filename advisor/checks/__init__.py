@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import importlib
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from sqlglot import exp
 
-from advisor.ir import Location, Schema, SqlQuery
 from advisor.facts.sql import QueryFacts
+from advisor.ir import Location, Schema, SqlQuery
 
 
 @dataclass

@@ -9,17 +9,36 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from advisor.checks import Hit, mongo_check, project_check, run_rules, schema_check
 from advisor.ir import IndexDef, Location, Schema
-from advisor.mongo.indexes import describe_index as _describe_index, indexes_named as _indexes_named, unread_named
-from advisor.mongo.planner import (FilterInfo, Pred, analyse_filter, esr_keys, index_fields,
-                                   leading_stages, plan_find, same_keys)
-from advisor.mongo.shape import (MULTI_READ_OPS, SINGLE_READ_OPS, MongoQuery, Placeholder,
-                                 Regex, create_index_spec, format_value, is_operator)
+from advisor.mongo.indexes import describe_index as _describe_index
+from advisor.mongo.indexes import indexes_named as _indexes_named
+from advisor.mongo.indexes import unread_named
+from advisor.mongo.planner import (
+    FilterInfo,
+    Pred,
+    analyse_filter,
+    esr_keys,
+    index_fields,
+    leading_stages,
+    plan_find,
+    same_keys,
+)
+from advisor.mongo.shape import (
+    MULTI_READ_OPS,
+    SINGLE_READ_OPS,
+    MongoQuery,
+    Placeholder,
+    Regex,
+    create_index_spec,
+    format_value,
+    is_operator,
+)
 
 SKIP_PAGINATION_LIMIT = 1000
 PLANNED = ("collection-scan", "in-memory-sort", "esr-order", "or-unindexed")
@@ -97,7 +116,7 @@ class MongoContext:
     collection: str
 
     @classmethod
-    def of(cls, query: MongoQuery, schema: Schema) -> "MongoContext":
+    def of(cls, query: MongoQuery, schema: Schema) -> MongoContext:
         indexes, coll = indexes_for(schema, query)
         if coll != query.collection:  # name it as its indexes do (the model's collection option)
             query = replace(query, collection=coll)

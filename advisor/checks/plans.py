@@ -12,8 +12,9 @@ Every finding's metrics carry "node": the pre-order position (in
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from advisor.checks import Hit, plan_check, run_rules
 from advisor.explain.plan import Plan, PlanNode

@@ -9,9 +9,9 @@ from sqlglot import exp
 from advisor.checks import Hit, QueryContext, premises, query_check, source_check
 from advisor.checks.indexes import runs_once
 from advisor.facts.sql import Predicate, Scope, disjuncts, is_catalog, is_placeholder
+from advisor.ir import SourceFile
 from advisor.names import fold, quote
 from advisor.schema.ddl import canonical_expression
-from advisor.ir import SourceFile
 
 # --- SELECT * -----------------------------------------------------------------
 

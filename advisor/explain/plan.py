@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 
 class PlanError(ValueError):
@@ -44,7 +45,7 @@ class PlanNode:
     parent_relationship: str | None = None  # Outer, Inner, Member, InitPlan, SubPlan...
     join_type: str | None = None  # Inner, Left, Semi, Anti...
     inner_unique: bool = False
-    children: list["PlanNode"] = field(default_factory=list)
+    children: list[PlanNode] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -62,7 +63,7 @@ class PlanNode:
             return None
         return self.actual_rows * (self.actual_loops or 1)
 
-    def child(self, relationship: str) -> "PlanNode | None":
+    def child(self, relationship: str) -> PlanNode | None:
         """The Outer or Inner input (InitPlans and SubPlans are children too, and come first)."""
         for c in self.children:
             if c.parent_relationship == relationship:
@@ -75,19 +76,19 @@ class PlanNode:
         return None
 
     @property
-    def outer(self) -> "PlanNode | None":
+    def outer(self) -> PlanNode | None:
         return self.child("Outer")
 
     @property
-    def inner(self) -> "PlanNode | None":
+    def inner(self) -> PlanNode | None:
         return self.child("Inner")
 
-    def walk(self) -> Iterator["PlanNode"]:
+    def walk(self) -> Iterator[PlanNode]:
         yield self
         for child in self.children:
             yield from child.walk()
 
-    def walk_with_parents(self, parents: tuple["PlanNode", ...] = ()) -> Iterator[tuple["PlanNode", tuple]]:
+    def walk_with_parents(self, parents: tuple[PlanNode, ...] = ()) -> Iterator[tuple[PlanNode, tuple]]:
         yield self, parents
         for child in self.children:
             yield from child.walk_with_parents(parents + (self,))

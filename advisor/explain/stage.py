@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from advisor.explain.params import normalise, param_types, sample_params, strip_statement, substitute
 from advisor.explain.plan import Plan, parse_plan

@@ -431,11 +431,11 @@ class _Builder:
         left_aliases = {self._alias_for(scope, c) for c in left_cols}
         right_aliases = {self._alias_for(scope, c) for c in right_cols}
         if left_cols and right_cols and left_aliases != right_aliases:
-            l, r = _unparen(left), _unparen(right)
-            if isinstance(node, exp.EQ) and isinstance(l, exp.Column) and isinstance(r, exp.Column):
-                la, ra = self._alias_for(scope, l), self._alias_for(scope, r)
+            lhs, rhs = _unparen(left), _unparen(right)
+            if isinstance(node, exp.EQ) and isinstance(lhs, exp.Column) and isinstance(rhs, exp.Column):
+                la, ra = self._alias_for(scope, lhs), self._alias_for(scope, rhs)
                 if la and ra:
-                    scope.joins.append(JoinEdge((la, fold(l)), (ra, fold(r)), node))
+                    scope.joins.append(JoinEdge((la, fold(lhs)), (ra, fold(rhs)), node))
             elif len(left_aliases | right_aliases) >= 2:
                 aliases = sorted(a for a in left_aliases | right_aliases if a)
                 for other in aliases[1:]:

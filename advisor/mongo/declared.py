@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from advisor.ir import IndexDef, Location
 from advisor.mongo.indexes import make_index

@@ -11,8 +11,9 @@ Live explain against a server (`--mongo-uri`) is advisor/mongo/live_explain.py.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from advisor.checks import Hit, register, run_rules
 from advisor.ir import Location
@@ -25,7 +26,7 @@ SORT_STAGES = {"SORT", "sort"}
 @dataclass
 class PlanNode:
     stage: str
-    children: list["PlanNode"] = field(default_factory=list)
+    children: list[PlanNode] = field(default_factory=list)
     index_name: str | None = None
     key_pattern: Any = None  # dict, or the string 8.0 EXPRESS stages print
     direction: str | None = None
@@ -41,7 +42,7 @@ class PlanNode:
     filter: Any = None
     raw: dict = field(default_factory=dict, repr=False)
 
-    def walk(self) -> Iterator["PlanNode"]:
+    def walk(self) -> Iterator[PlanNode]:
         yield self
         for c in self.children:
             yield from c.walk()

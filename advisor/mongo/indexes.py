@@ -9,7 +9,6 @@ from advisor.ir import IndexDef, IndexKey, Location, Schema
 from advisor.mongo.planner import index_fields
 from advisor.mongo.shape import mongo_default_index_name, normalise_collection
 
-
 UNREAD = "mongo-unread"
 
 

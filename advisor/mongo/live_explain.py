@@ -49,7 +49,7 @@ def fill_placeholders(value: Any, sample: dict | None, field: str | None = None)
         if got is not None:
             return got
         if value.kind == "date":
-            return datetime.datetime.now(datetime.timezone.utc)
+            return datetime.datetime.now(datetime.UTC)
         if value.kind == "number":
             return 0
         if value.kind == "objectid":

@@ -55,7 +55,7 @@ class Pred:
 @dataclass
 class FilterInfo:
     preds: list[Pred] = field(default_factory=list)
-    ors: list[list["FilterInfo"]] = field(default_factory=list)  # each $or: its clauses
+    ors: list[list[FilterInfo]] = field(default_factory=list)  # each $or: its clauses
     or_paths: list[tuple] = field(default_factory=list)
     special: list[tuple[str, tuple]] = field(default_factory=list)  # ($where, path), ($text, path), ($expr, path)
     unknown: bool = False  # the filter (or part of it) is not known statically
@@ -260,7 +260,7 @@ class Plan:
     sort_served: bool | None = None  # None: no sort
     blocking_sort: bool = False
     covered: bool = False
-    branches: list["Plan"] = field(default_factory=list)
+    branches: list[Plan] = field(default_factory=list)
     unindexed_clauses: list[tuple[int, tuple]] = field(default_factory=list)  # (clause number, path) of an $or
     or_path: tuple | None = None
     info: FilterInfo | None = None

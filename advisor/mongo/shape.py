@@ -128,7 +128,7 @@ def pluralize(model: str) -> str:
         return name
     for pattern, repl in _PLURAL_RULES:
         if re.search(pattern, name):
-            return re.sub(pattern, lambda m: _expand(m, repl), name, count=1)
+            return re.sub(pattern, lambda m, repl=repl: _expand(m, repl), name, count=1)
     return name
 
 

@@ -7,7 +7,7 @@ DROP INDEX or ALTER TABLE changes what earlier statements declared.
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from sqlglot import exp
 

@@ -25,10 +25,11 @@ from __future__ import annotations
 import functools
 import re
 import zlib
+from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from advisor.seed.settings import ColumnShape, SeedSettings
 
@@ -229,7 +230,7 @@ def _partition_range(table: TableInfo, column: str) -> tuple[str, str] | list[st
             values += [v.strip() for v in m.group(1).split(",")]
     if values:
         return values
-    lows = [l for l in lows if l != "MINVALUE"]
+    lows = [low for low in lows if low != "MINVALUE"]
     highs = [h for h in highs if h != "MAXVALUE"]
     if lows and highs:
         return min(lows), max(highs)  # literals of one type sort as text for ISO dates and same-width numbers
@@ -524,7 +525,7 @@ def seed_database(conn, settings: SeedSettings, progress: bool = False,
             force: set[str] = set()
             null_off: set[str] = set()
             dropped: list[tuple[str, str]] = []
-            for attempt in range(6):
+            for _attempt in range(6):
                 seed = plan_table(table, settings, seeds, force, null_off)
                 try:
                     _load_table(conn, seed, bar)

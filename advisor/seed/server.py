@@ -35,6 +35,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from advisor.config import ConfigError
+from advisor.seed.exits import off_exit, on_exit
+from advisor.seed.secrets import malformed, mask, remember
+
 if TYPE_CHECKING:
     from advisor.seed.dbcache import Lease
     from advisor.seed.scratch import Scratch
@@ -46,10 +50,6 @@ DATABASE = "advisor"
 KEPT_MARK = "advisor-kept"
 RUN_COPY_PREFIX = "advisor_run_"  # each run's copy of a cached seeded database
 
-
-from advisor.config import ConfigError
-from advisor.seed.exits import off_exit, on_exit
-from advisor.seed.secrets import malformed, mask, remember
 
 if TYPE_CHECKING:
     from advisor.seed.dbcache import Lease
@@ -255,7 +255,7 @@ class EmbeddedServer:
         if self.log is None:
             return "no server log"
         try:
-            lines = [l for l in self.log.read_text(errors="replace").splitlines() if l.strip()]
+            lines = [line for line in self.log.read_text(errors="replace").splitlines() if line.strip()]
         except OSError:
             return "no server log"
         for line in reversed(lines):

@@ -11,9 +11,9 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from advisor.units import human_size
 from advisor.explain.plan import Plan, PlanNode
 from advisor.session.report import QueryReport, TryReport, exclusive_ms, numbered, slowest
+from advisor.units import human_size
 
 STYLES = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 

@@ -8,7 +8,7 @@ Mongo mode: brackets balanced and ending with `)` or `;`).
 from __future__ import annotations
 
 import re
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from advisor.session.commands import HELP, Controller
 

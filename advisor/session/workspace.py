@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
-
 from typing import TYPE_CHECKING
 
 from advisor.config import Config
@@ -22,7 +21,6 @@ from advisor.ir import Finding, SqlQuery
 from advisor.options import Options
 from advisor.project import Project
 from advisor.session.report import Advice, PlanFinding, QueryReport, TryReport
-
 
 if TYPE_CHECKING:
     from psycopg import Connection

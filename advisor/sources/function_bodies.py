@@ -159,7 +159,6 @@ def _parameter(sql: str, m: re.Match) -> str:
 
 def _in_insert_columns(before: str) -> bool:
     """Inside the column list of `INSERT INTO t (a, b`."""
-    m = None
-    for m in re.finditer(r"\bINSERT\s+INTO\s+[\w.\":]+(?:\s+AS\s+\w+)?\s*\(", before, re.IGNORECASE):
-        pass
+    matches = list(re.finditer(r"\bINSERT\s+INTO\s+[\w.\":]+(?:\s+AS\s+\w+)?\s*\(", before, re.IGNORECASE))
+    m = matches[-1] if matches else None
     return m is not None and ")" not in before[m.end():]

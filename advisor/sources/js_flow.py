@@ -8,8 +8,9 @@ and what becomes of the result (returned, sent, inserted elsewhere whole).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from advisor.sources.js_syntax import WRAPPERS, JsFile, arg_list, member_parts, unwrap
 

@@ -13,8 +13,7 @@ from typing import Any
 
 from advisor.ir import Location, SourceFile
 from advisor.mongo.shape import AGGREGATE_OPS, FIND_OPS, MongoQuery, Placeholder, pluralize
-from advisor.sources.js_flow import (assigned_name, iterated, later_calls, mutations, parameters, used_fields,
-                                     used_whole)
+from advisor.sources.js_flow import assigned_name, iterated, later_calls, mutations, parameters, used_fields, used_whole
 from advisor.sources.js_mongo_indexes import INDEX_METHODS, index_from_call, schema_field_indexes, wrapper_indexes
 from advisor.sources.js_receivers import model_and_schema_maps, resolve_receiver
 from advisor.sources.js_syntax import JsFile, arg_list, prop_loc, read_value, string_value, unchain, unwrap
@@ -103,11 +102,10 @@ def _projection_item(value: Any) -> bool:
 
 
 def _query_from_chain(f: JsFile, top, base, calls) -> MongoQuery | None:
-    for i, (method, args, call) in enumerate(calls):
-        if method in QUERY_METHODS:
-            break
-    else:
+    i = next((n for n, (method, _, _) in enumerate(calls) if method in QUERY_METHODS), None)
+    if i is None:
         return None
+    method, args, call = calls[i]
     if i + 1 < len(calls) and calls[i + 1][0] in ("map", "forEach", "filter", "reduce", "then") and method == "find" and \
             not arg_list(args):
         return None

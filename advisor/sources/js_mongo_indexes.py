@@ -13,8 +13,16 @@ from advisor.ir import IndexDef, Location
 from advisor.mongo.indexes import make_index, unread_index
 from advisor.mongo.shape import pluralize
 from advisor.sources.js_receivers import resolve_receiver
-from advisor.sources.js_syntax import (JsFile, arg_list, key_name, member_parts, read_value, string_value, unchain,
-                                       unwrap)
+from advisor.sources.js_syntax import (
+    JsFile,
+    arg_list,
+    key_name,
+    member_parts,
+    read_value,
+    string_value,
+    unchain,
+    unwrap,
+)
 
 INDEX_METHODS = {"createIndex", "ensureIndex", "createIndexes"}
 

@@ -9,8 +9,17 @@ from __future__ import annotations
 import re
 
 from advisor.mongo.shape import pluralize
-from advisor.sources.js_syntax import (WRAPPERS, JsFile, arg_list, is_this, member_parts, read_value, string_value,
-                                       unchain, unwrap)
+from advisor.sources.js_syntax import (
+    WRAPPERS,
+    JsFile,
+    arg_list,
+    is_this,
+    member_parts,
+    read_value,
+    string_value,
+    unchain,
+    unwrap,
+)
 
 GLOBALS = {"Array", "Object", "Promise", "Math", "JSON", "Date", "Number", "String", "Reflect", "Map", "Set",
            "Boolean", "Symbol", "Intl", "Buffer", "URL", "Error", "RegExp", "BigInt", "WeakMap", "WeakSet",
@@ -36,7 +45,7 @@ def _is_db_expr(f: JsFile, node) -> bool:
 
 
 def _model_collection(f: JsFile, model: str) -> str:
-    for var, (name, coll) in f.models.items():
+    for _var, (name, coll) in f.models.items():
         if name == model and coll:
             return coll
     return pluralize(model)
