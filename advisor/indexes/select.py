@@ -109,7 +109,8 @@ MAX_INCLUDE = 4  # a merged index carries at most this many INCLUDE columns: wid
 NARROW_BYTES = 8  # a column this narrow on average (an integer, a date, a small numeric) is cheap to carry
 
 
-def _joins(a: Candidate, b: Candidate, narrow: frozenset[tuple[str, str]] | set[tuple[str, str]]) -> tuple[str, ...] | None:
+def _joins(a: Candidate, b: Candidate,
+           narrow: frozenset[tuple[str, str]] | set[tuple[str, str]]) -> tuple[str, ...] | None:
     """The INCLUDE columns b must carry to serve what a serves, or None when it cannot: a's keys lead
     b's (same table, method and predicate); or a's first key leads b's and a's other keys are narrow
     columns (`narrow`: (table, column)) b carries -- (l_partkey, l_quantity) beside (l_partkey,
