@@ -645,3 +645,12 @@ def test_select_analyze_leaves_out_an_index_no_query_runs_faster_with(db):
     assert "-- left out after measuring: its cost said it helps, but no query it serves ran measurably faster" in text
     assert "--   visits(account) (" in text and "a.sql:1 50.0 -> 50.0 ms with the set" in text
     assert "ON visits (account)" not in text
+
+
+def test_recommendation_is_there_for_a_recommended_run_only(db):
+    run = _run(db, "a.sql", "SELECT id FROM events WHERE account = 17", Candidate("events", (IndexKey("account"),)))
+    rec = run.recommendation()
+    assert (rec.cost_before, rec.best, rec.cost_after) == (run.plan.cost, run.best, run.plan.cost / 10)
+    run.outcome = "below-threshold"
+    with pytest.raises(ValueError, match="below-threshold"):
+        run.recommendation()

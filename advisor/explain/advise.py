@@ -145,15 +145,17 @@ def _choose(conn: Connection, run: QueryRun, settings: ExplainSettings, target: 
     """The best of the statement's measurements (run.measurements): its outcome, reason and best."""
     from advisor.indexes.verify import measure
 
+    if run.plan is None:  # never so: _candidates measures nothing for an unplanned statement
+        return
     before = run.plan.cost
+    # (measurement, its cost): verify sets cost_after whenever it sets used
+    used = [(m, m.cost_after) for m in run.measurements if m.used and m.cost_after is not None]
     best = None
-    for m in run.measurements:
-        if not m.used:
-            continue
-        gain = (before - m.cost_after) / before if before else 0.0
+    for m, after in used:
+        gain = (before - after) / before if before else 0.0
         score = (gain, -(m.size_bytes or 0))
         if best is None or score > best[0]:
-            best = (score, m)
+            best = (score, m, after)
     if best is None:
         refused = "; ".join(_refusal(conn, m) for m in run.measurements if m.error)
         if not any(m.cost_after is not None for m in run.measurements):
@@ -162,18 +164,18 @@ def _choose(conn: Connection, run: QueryRun, settings: ExplainSettings, target: 
         run.outcome = "below-threshold"
         run.reason = "the planner used none of the candidate indexes" + (f"; {refused}" if refused else "")
         return
-    gain, m = best[0][0], best[1]
+    gain, m, after = best[0][0], best[1], best[2]
     # among the candidates within 5% of the best gain, keep the smallest -- unless its plan costs more
     # than twice the best one's (after 18,832,925, TPC-H Q20's 100,597 and 9,771 are both a 99% gain)
-    for other in run.measurements:
-        if other.used and other is not m and (before - other.cost_after) / before >= gain - 0.05 \
-                and other.cost_after <= 2 * best[1].cost_after and (other.size_bytes or 0) < (m.size_bytes or 0):
-            m = other
-    gain = (before - m.cost_after) / before
+    for other, other_after in used:
+        if other is not m and (before - other_after) / before >= gain - 0.05 \
+                and other_after <= 2 * best[2] and (other.size_bytes or 0) < (m.size_bytes or 0):
+            m, after = other, other_after
+    gain = (before - after) / before
     run.best = m
     if gain < settings.threshold:
         run.outcome = "below-threshold"
-        run.reason = (f"best candidate {m.candidate.describe()} lowers cost {before:,.1f} -> {m.cost_after:,.1f} "
+        run.reason = (f"best candidate {m.candidate.describe()} lowers cost {before:,.1f} -> {after:,.1f} "
                       f"({gain:.0%}), below the {settings.threshold:.0%} threshold")
         return
     run.outcome = "recommended"

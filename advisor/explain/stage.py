@@ -28,6 +28,14 @@ if TYPE_CHECKING:
 PLANNABLE = re.compile(r"^\s*(\(\s*)*(SELECT|WITH|INSERT|UPDATE|DELETE|VALUES|TABLE|MERGE)\b", re.IGNORECASE)
 
 
+@dataclass(frozen=True)
+class Recommendation:
+    """What advise settles when it recommends an index: the plan's cost, the chosen measurement, its cost."""
+    cost_before: float
+    best: Measurement
+    cost_after: float
+
+
 @dataclass
 class QueryRun:
     query: SqlQuery
@@ -49,6 +57,13 @@ class QueryRun:
     @property
     def cost(self) -> float | None:
         return self.plan.cost if self.plan else None
+
+    def recommendation(self) -> Recommendation:
+        """The recommended index with its costs; only for outcome "recommended" (advise sets all three)."""
+        m = self.best
+        if self.outcome != "recommended" or self.plan is None or m is None or m.cost_after is None:
+            raise ValueError(f"no recommendation for a run whose outcome is {self.outcome!r}")
+        return Recommendation(self.plan.cost, m, m.cost_after)
 
 
 @dataclass

@@ -106,8 +106,9 @@ def access_of(scope: Scope, alias: str, table: str, schema: Schema | None = None
             bucket.append(key)
         access.predicates.append(p)
     order = scope.order_by
-    if order and all(k.alias == alias and k.column for k in order):
-        access.sort = [IndexKey(k.column, True, k.desc) for k in order]
+    sort = [IndexKey(k.column, True, k.desc) for k in order if k.alias == alias and k.column]
+    if order and len(sort) == len(order):  # every key a column of this table: else no index sorts it
+        access.sort = sort
     return access
 
 
@@ -150,6 +151,8 @@ def _where_conjuncts(where: str) -> tuple[str, ...] | None:
     try:
         tree = sqlglot.parse_one(where, read="postgres")
     except Exception:
+        return None
+    if not isinstance(tree, exp.Expression):  # (every parsed condition is one: parse_one is typed as the wider Expr)
         return None
     return tuple(_literal_casts_dropped(canonical_expression(c)) for c in conjuncts(tree))
 

@@ -106,7 +106,8 @@ def migration(choices: list[Choice], summary: Summary, taken=()) -> str:
                      f"({ch.size_ratio:.0%} of {ch.candidate.table})"
                      + (f", built in {ch.build_ms:,.0f} ms" if ch.build_ms is not None else "")
                      + f"; benefit {ch.benefit:.2f} >= {ch.bar:.2f} needed")
-        served = ch.served or [Served(r, r.plan.cost, r.best.cost_after, r.plan.cost) for r in ch.queries]
+        served = ch.served or [Served(r, rec.cost_before, rec.cost_after, rec.cost_before)
+                               for r in ch.queries for rec in [r.recommendation()]]
         for s in served:
             lines.append(f"--   serves {_where(s.run)}: cost {s.cost_before:,.1f} -> {s.cost_after:,.1f}"
                          + (f" ({s.cost_without:,.1f} without this index: the others take over part)"

@@ -109,7 +109,8 @@ MAX_INCLUDE = 4  # a merged index carries at most this many INCLUDE columns: wid
 NARROW_BYTES = 8  # a column this narrow on average (an integer, a date, a small numeric) is cheap to carry
 
 
-def _joins(a: Candidate, b: Candidate, narrow: set[tuple[str, str]]) -> tuple[str, ...] | None:
+def _joins(a: Candidate, b: Candidate,
+           narrow: frozenset[tuple[str, str]] | set[tuple[str, str]]) -> tuple[str, ...] | None:
     """The INCLUDE columns b must carry to serve what a serves, or None when it cannot: a's keys lead
     b's (same table, method and predicate); or a's first key leads b's and a's other keys are narrow
     columns (`narrow`: (table, column)) b carries -- (l_partkey, l_quantity) beside (l_partkey,
@@ -255,13 +256,14 @@ def select(conn, runs: list[QueryRun], schema: Schema, threshold: float, make_ex
     summary.timings (the queries the set changes, timed), .time_dropped (TimeDrops) and .warnings
     (the Timings still measurably slower)."""
     choices = pool(runs, schema, narrow_columns(conn))
-    planned = [r for r in runs if r.plan is not None]
+    plans = {id(r): r.plan for r in runs if r.plan is not None}  # an unplanned statement takes no part
+    planned = [r for r in runs if id(r) in plans]
     explainers = {id(r): make_explainer(r, False, timeout_ms) for r in planned}
-    summary = Summary(cost_before=sum(r.plan.cost for r in planned), cost_after=sum(r.plan.cost for r in planned),
+    summary = Summary(cost_before=sum(p.cost for p in plans.values()), cost_after=sum(p.cost for p in plans.values()),
                       threshold=threshold, repeat=repeat, timeout_ms=timeout_ms)
     tables = {t.lower() for r in planned if r.facts for s in r.facts.scopes for t in s.sources.values()}
     if not choices:
-        summary.existing = droppable(conn, [], set().union(*(r.plan.indexes_used() for r in planned)), tables)
+        summary.existing = droppable(conn, [], set().union(*(p.indexes_used() for p in plans.values())), tables)
         return [], summary
     names = {id(ch): _qualified(ch.candidate.table, f"advisor_sel_{i}") for i, ch in enumerate(choices)}
 
@@ -272,7 +274,7 @@ def select(conn, runs: list[QueryRun], schema: Schema, threshold: float, make_ex
                 plan = explainers[id(r)](conn)[0]
                 out[id(r)] = (plan.cost, plan.indexes_used())
             except Exception:  # noqa: BLE001  a query that no longer plans keeps its own cost
-                out[id(r)] = (r.plan.cost, set())
+                out[id(r)] = (plans[id(r)].cost, set())
         return out
 
     def without(dropped: list[Choice]) -> dict[int, tuple[float, set[str]]]:

@@ -144,7 +144,8 @@ def timed(conn, explain, configs: dict[str, list[str]], repeat: int) -> dict[str
             ms = (plan.planning_ms or 0.0) + (plan.execution_ms or 0.0)
             runs[config].append(ms)
             spread = max(runs[config]) - min(runs[config])
-            if best[config][0] is None or ms < best[config][0]:
+            fastest = best[config][0]  # None: no run of it finished yet
+            if fastest is None or ms < fastest:
                 best[config] = (ms, frozenset(plan.indexes_used()), spread)
             else:
                 best[config] = (*best[config][:2], spread)

@@ -79,8 +79,9 @@ def _outcome(run: QueryRun, choices: list[Choice], summary: Summary) -> Outcome:
     slow = {id(t.run) for t in summary.warnings}
     detail = run.reason or (run.error or "")
     if run.outcome == "recommended":
-        m = run.best
-        detail = f"{m.candidate.describe()}: cost {run.plan.cost:,.1f} -> {m.cost_after:,.1f}"
+        rec = run.recommendation()
+        m = rec.best
+        detail = f"{m.candidate.describe()}: cost {rec.cost_before:,.1f} -> {rec.cost_after:,.1f}"
         if id(run) in kept and kept[id(run)].candidate != m.candidate:
             detail += f" (served by {kept[id(run)].candidate.describe()})"
         elif id(run) in dropped:

@@ -6,7 +6,7 @@ import json
 import re
 import shlex
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from rich.console import Console
 from rich.markup import escape
@@ -224,8 +224,9 @@ class Controller:
         result = self.ws.try_index(arg)
         self._notes()
         if self.fmt == "json":
-            doc = {"command": "try", "tried": result.ddl, "name": result.name, "size_bytes": result.size_bytes,
-                   "build_ms": result.build_ms, "hypothetical": result.hypothetical, "used": result.used}
+            doc: dict[str, Any] = {"command": "try", "tried": result.ddl, "name": result.name,
+                                   "size_bytes": result.size_bytes, "build_ms": result.build_ms,
+                                   "hypothetical": result.hypothetical, "used": result.used}
             if result.before is not None and result.after is not None:
                 doc.update(before=render.report_dict(result.before), after=render.report_dict(result.after))
             self.emit(doc)
