@@ -418,8 +418,10 @@ def _residual(ctx: QueryContext, scope, p: Predicate, node: exp.Expression) -> b
     """The other conditions find the table's rows by a unique key or a partial index's subset: the
     optional filter only sifts what they found."""
     inside = {id(n) for n in node.walk()}
-    return bool(p.alias and p.table) and (premises.narrowed_elsewhere(ctx, scope, p.alias, p.table, inside)
-                                          or premises.in_indexed_subset(ctx, scope, p.alias, p.table))
+    if not p.alias or not p.table:
+        return False
+    return premises.narrowed_elsewhere(ctx, scope, p.alias, p.table, inside) or \
+        premises.in_indexed_subset(ctx, scope, p.alias, p.table)
 
 
 # --- ordering and paging ------------------------------------------------------------
@@ -466,7 +468,7 @@ def keyset_help(scope: Scope) -> str:
     """The seek predicate that matches the ORDER BY, direction included (a row comparison when every key
     runs the same way, else spelled out), and the index: the query's equality columns, then the keys."""
     order = [k for k in scope.order_by if k.column] or None
-    keys = [(k.column, k.desc) for k in order] if order else [("id", False)]
+    keys: list[tuple[str, bool]] = [(k.column, k.desc) for k in order if k.column] if order else [("id", False)]
     names = ", ".join(c for c, _ in keys)
     if len(keys) == 1:
         seek = f"{names} {'<' if keys[0][1] else '>'} :last_{names}"
@@ -481,7 +483,7 @@ def keyset_help(scope: Scope) -> str:
     aliases = {k.alias for k in order} if order else set()
     equal = list(dict.fromkeys(p.column for p in scope.predicates if p.op == "eq" and p.clause == "where"
                                and not p.in_or and not p.negated and not p.wrapped and p.alias in aliases
-                               and p.column not in {c for c, _ in keys}))
+                               and p.column and p.column not in {c for c, _ in keys}))
     index = ", ".join(equal + [c + (" DESC" if d else "") for c, d in keys])
     order_sql = ", ".join(c + (" DESC" if d else "") for c, d in keys)
     tie = "" if any(c == "id" for c, _ in keys) else f"; if ({names}) can repeat, end the keys with a unique column (id)"

@@ -13,9 +13,9 @@ from functools import cached_property, lru_cache
 from sqlglot import exp
 
 from advisor.facts.sql import Predicate, Scope
+from advisor.ir import IndexDef, IndexKey, Schema
 from advisor.names import quote
 from advisor.schema.ddl import canonical_expression
-from advisor.ir import IndexDef, IndexKey, Schema
 
 
 @dataclass
@@ -150,7 +150,7 @@ def _where_conjuncts(where: str) -> tuple[str, ...] | None:
     from advisor.facts.sql import conjuncts
     try:
         tree = sqlglot.parse_one(where, read="postgres")
-    except Exception:
+    except Exception:  # noqa: BLE001  sqlglot raises assorted errors on odd input: an unreadable predicate
         return None
     if not isinstance(tree, exp.Expression):  # (every parsed condition is one: parse_one is typed as the wider Expr)
         return None

@@ -167,12 +167,13 @@ def _shape(statement: str):
     m = _CREATE.match(statement)
     if m is None:
         return None
-    rest, depth = m.group("rest"), 1
-    for end, ch in enumerate(rest):
+    rest, depth, end = m.group("rest"), 1, None
+    for i, ch in enumerate(rest):
         depth += (ch == "(") - (ch == ")")
         if depth == 0:
+            end = i  # the parenthesis that closes the key list
             break
-    else:
+    if end is None:
         return None
     keys, tail = _split(rest[:end]), rest[end + 1:].strip().rstrip(";").strip()
     include: list[str] = []

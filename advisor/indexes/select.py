@@ -64,8 +64,9 @@ and the index's size on the seeded data; then the indexes left out and why.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from advisor.indexes.existing import ExistingIndex, droppable
 from advisor.indexes.timing import REPEAT, TimeDrop, Timing, idle, settle, timed

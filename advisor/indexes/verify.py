@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from advisor.ir import IndexKey, Schema
 from advisor.indexes.candidates import access_of, candidate_for, index_name
+from advisor.ir import IndexKey, Schema
 
 if TYPE_CHECKING:
     from advisor.explain.stage import Explainer

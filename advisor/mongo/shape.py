@@ -9,6 +9,7 @@ it was written, so findings point at the offending key.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -128,7 +129,7 @@ def pluralize(model: str) -> str:
         return name
     for pattern, repl in _PLURAL_RULES:
         if re.search(pattern, name):
-            return re.sub(pattern, lambda m, repl=repl: _expand(m, repl), name, count=1)
+            return re.sub(pattern, functools.partial(_expand, repl=repl), name, count=1)
     return name
 
 

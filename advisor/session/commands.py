@@ -5,16 +5,17 @@ from __future__ import annotations
 import json
 import re
 import shlex
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from advisor.session import render
-from advisor.units import human_size
 from advisor.session.workspace import SessionError, Workspace
+from advisor.units import human_size
 
 HELP = [
     ("<SQL>;", "explain a statement: plan tree, plan and static findings, measured index advice"),
