@@ -55,19 +55,35 @@ class Analysis:
             if tree.unsupported:
                 if query.location.path not in unsupported_said:
                     unsupported_said.add(query.location.path)
-                    self.hits.append((PARSE_ERROR, Hit(
-                        "advisor's parser does not read this PostgreSQL syntax; it skips statements like this one "
-                        "in this file", failure_location(query, tree), severity="info",
-                        subject="unsupported syntax", query=query.text, query_location=query.location,
-                    )))
+                    self.hits.append(
+                        (
+                            PARSE_ERROR,
+                            Hit(
+                                "advisor's parser does not read this PostgreSQL syntax; it skips statements like this one "
+                                "in this file",
+                                failure_location(query, tree),
+                                severity="info",
+                                subject="unsupported syntax",
+                                query=query.text,
+                                query_location=query.location,
+                            ),
+                        )
+                    )
             else:
-                self.hits.append((PARSE_ERROR, Hit(
-                    f"cannot parse this statement: {tree.message}",
-                    failure_location(query, tree),
-                    help=f"check the syntax for the {query.dialect} dialect; advisor skips this statement",
-                    subject=tree.message, query=query.text, query_location=query.location,
-                    severity=failure_severity(query, tree),
-                )))
+                self.hits.append(
+                    (
+                        PARSE_ERROR,
+                        Hit(
+                            f"cannot parse this statement: {tree.message}",
+                            failure_location(query, tree),
+                            help=f"check the syntax for the {query.dialect} dialect; advisor skips this statement",
+                            subject=tree.message,
+                            query=query.text,
+                            query_location=query.location,
+                            severity=failure_severity(query, tree),
+                        ),
+                    )
+                )
 
     def source(self, source: SourceFile, schema: Schema) -> None:
         """The hits of every query of one file, and of the file itself."""
@@ -91,11 +107,14 @@ class Analysis:
             try:
                 facts = build_facts(tree, schema)
             except Exception as exc:  # noqa: BLE001  what every query rule reads: its bug must not end the run
-                self.hits.append((RULE_FAILED, failure("query rules", exc, query.location,
-                                                       "building the facts the query rules read")))
+                self.hits.append(
+                    (
+                        RULE_FAILED,
+                        failure("query rules", exc, query.location, "building the facts the query rules read"),
+                    )
+                )
                 continue
-            self.hits += run_rules("query", QueryContext(query, tree, facts, schema), query.location,
-                                   self.enabled_name)
+            self.hits += run_rules("query", QueryContext(query, tree, facts, schema), query.location, self.enabled_name)
         others = [q for q in source.queries if not isinstance(q, SqlQuery)]
         if others:
             from advisor.checks.mongo import check_query
@@ -114,8 +133,11 @@ class Analysis:
         if not checked_paths:
             return
         where = Location(checked_paths[0], 1, 1)
-        self.hits += [(name, hit) for name, hit in run_rules("schema", schema, where, self.enabled_name)
-                      if hit.location.path in checked_paths]
+        self.hits += [
+            (name, hit)
+            for name, hit in run_rules("schema", schema, where, self.enabled_name)
+            if hit.location.path in checked_paths
+        ]
 
     def project_rules(self, project: Project) -> None:
         """The hits of the rules that see the whole project (a failure: at its first file)."""
@@ -135,12 +157,22 @@ class Analysis:
                 withheld.setdefault(name, set()).add(hit.withheld)
                 continue
             severity = cast(Severity, self.config.severity.get(spec.id) or hit.severity or spec.severity)
-            out.append(Finding(
-                rule=spec.id, message=hit.message, location=hit.location, severity=severity, help=hit.help,
-                fix=hit.fix, subject=hit.subject, query=hit.query, query_location=hit.query_location,
-                metrics=dict(hit.metrics), evidence=hit.metrics.get("evidence", "static"),
-                confidence=getattr(hit, "confidence", "certain"),
-            ))
+            out.append(
+                Finding(
+                    rule=spec.id,
+                    message=hit.message,
+                    location=hit.location,
+                    severity=severity,
+                    help=hit.help,
+                    fix=hit.fix,
+                    subject=hit.subject,
+                    query=hit.query,
+                    query_location=hit.query_location,
+                    metrics=dict(hit.metrics),
+                    evidence=hit.metrics.get("evidence", "static"),
+                    confidence=getattr(hit, "confidence", "certain"),
+                )
+            )
         note = self._incomplete_schema_note(withheld, [h for _, h in self.hits if getattr(h, "withheld", None)])
         return out + ([note] if note and self.has_schema else [])
 
@@ -155,12 +187,13 @@ class Analysis:
         where = f"{self.config.source.name}" if self.config.source else "advisor.toml"
         first = min(hits, key=lambda h: (h.location.path, h.location.line))
         return Finding(
-            rule=spec.id, severity=cast(Severity, self.config.severity.get(spec.id) or spec.severity),
+            rule=spec.id,
+            severity=cast(Severity, self.config.severity.get(spec.id) or spec.severity),
             location=first.location,
             message=f"advisor has not seen the whole definition of {shown}, so it stayed silent where {rules} "
-                    "would claim an index or a condition is absent",
+            "would claim an index or a condition is absent",
             help=f"point `schema` in {where} at the files that create these tables and their indexes (a schema "
-                 "dump, the migrations' .sql files): schema = [\"db/schema.sql\"]",
+            'dump, the migrations\' .sql files): schema = ["db/schema.sql"]',
             subject=",".join(tables),
         )
 

@@ -14,10 +14,12 @@ BASELINE_VERSION = 1
 def write_baseline(findings: list[Finding], path: str) -> int:
     entries = [
         {"fingerprint": f.fingerprint, "rule": f.rule, "path": f.location.path, "message": f.message}
-        for f in sorted(findings, key=Finding.sort_key) if f.suppressed != "comment"
+        for f in sorted(findings, key=Finding.sort_key)
+        if f.suppressed != "comment"
     ]
-    Path(path).write_text(json.dumps({"version": BASELINE_VERSION, "findings": entries}, indent=2) + "\n",
-                          encoding="utf-8")
+    Path(path).write_text(
+        json.dumps({"version": BASELINE_VERSION, "findings": entries}, indent=2) + "\n", encoding="utf-8"
+    )
     return len(entries)
 
 
@@ -31,7 +33,11 @@ def read_baseline(path: str) -> set[str]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{path}:{exc.lineno}: baseline is not valid JSON: {exc.msg}") from None
-    if not isinstance(data, dict) or data.get("version") != BASELINE_VERSION or not isinstance(data.get("findings"), list):
+    if (
+        not isinstance(data, dict)
+        or data.get("version") != BASELINE_VERSION
+        or not isinstance(data.get("findings"), list)
+    ):
         raise ConfigError(f"{path}: not an advisor baseline (expected version {BASELINE_VERSION} with a findings list)")
     return {str(e.get("fingerprint")) for e in data["findings"] if isinstance(e, dict)}
 

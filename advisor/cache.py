@@ -77,8 +77,9 @@ def code_version() -> str:
             for name in sorted(filenames):
                 path = os.path.join(directory, name)
                 parts.append((os.path.relpath(path, top), _stat(path)))
-    parts += [(entry, _stat(entry)) for entry in sys.path
-              if os.path.basename(entry) in ("site-packages", "dist-packages")]
+    parts += [
+        (entry, _stat(entry)) for entry in sys.path if os.path.basename(entry) in ("site-packages", "dist-packages")
+    ]
     return digest(*parts)
 
 
@@ -172,8 +173,13 @@ class Store:
             return False
         return True
 
-    def prune(self, keep_since: float, max_bytes: int | None = None, max_age_days: float | None = None,
-              every: float = PRUNE_EVERY) -> int:
+    def prune(
+        self,
+        keep_since: float,
+        max_bytes: int | None = None,
+        max_age_days: float | None = None,
+        every: float = PRUNE_EVERY,
+    ) -> int:
         """Remove records older than the age limit, then the least recently used past the size
         limit (down to 3/4 of it), sparing those written at or after `keep_since`. At most once
         in `every` seconds (a stamp file says when). Returns how many records went."""
@@ -182,8 +188,13 @@ class Store:
         except OSError:
             return 0
         try:
-            return self._prune(dir_fd, keep_since, MAX_BYTES if max_bytes is None else max_bytes,
-                               time.time() - (MAX_AGE_DAYS if max_age_days is None else max_age_days) * DAY, every)
+            return self._prune(
+                dir_fd,
+                keep_since,
+                MAX_BYTES if max_bytes is None else max_bytes,
+                time.time() - (MAX_AGE_DAYS if max_age_days is None else max_age_days) * DAY,
+                every,
+            )
         finally:
             os.close(dir_fd)
 
@@ -234,8 +245,9 @@ class ProjectCache:
     `schema_files`: (display path, path) of the config's schema files, in order.
     """
 
-    def __init__(self, store: Store, settings: object, files: list[tuple[str, Path]],
-                 schema_files: list[tuple[str, Path]]):
+    def __init__(
+        self, store: Store, settings: object, files: list[tuple[str, Path]], schema_files: list[tuple[str, Path]]
+    ):
         self.store = store
         self.files = files
         self.schema_files = schema_files

@@ -93,7 +93,7 @@ def parse_page(path: Path) -> RuleSpec:
     if not m:
         raise CatalogueError(f"{path}: missing +++ front matter")
     meta = tomllib.loads(m.group("meta"))
-    body = text[m.end():]
+    body = text[m.end() :]
     body_line = text.count("\n", 0, m.end()) + 1
     examples = []
     for fence in _FENCE.finditer(body):

@@ -25,8 +25,14 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--format", "fmt", type=click.Choice(["terminal", "json", "sarif", "github", "markdown", "gitlab"]),
-              default="terminal", show_default=True, help="Output format.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["terminal", "json", "sarif", "github", "markdown", "gitlab"]),
+    default="terminal",
+    show_default=True,
+    help="Output format.",
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report to a file.")
 @click.option("--config", type=click.Path(exists=True, dir_okay=False), help="Use this config file for every path.")
 @click.option("--select", multiple=True, help="Only these rules (id, name or prefix); repeatable.")
@@ -34,27 +40,70 @@ def main() -> None:
 @click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]), help="Lowest severity that fails.")
 @click.option("--baseline", type=click.Path(dir_okay=False), help="Accept the findings recorded in this file.")
 @click.option("--write-baseline", type=click.Path(dir_okay=False), help="Record the current findings and exit 0.")
-@click.option("--explain", is_flag=True, help="Also plan every query on a seeded database (embedded PostgreSQL "
-              "unless --dsn) and verify index advice.")
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Also plan every query on a seeded database (embedded PostgreSQL unless --dsn) and verify index advice.",
+)
 @click.option("--analyze", is_flag=True, help="With --explain: run EXPLAIN ANALYZE in a rolled-back transaction.")
 @click.option("--dsn", envvar="ADVISOR_DSN", help="PostgreSQL server to use instead of the embedded one.")
 @click.option("--mongo-uri", envvar="ADVISOR_MONGO_URI", help="MongoDB to run explain against (with --explain).")
-@click.option("--diff", "diff_base", metavar="BASE", help="Only report what the change since BASE (a git commit or "
-              "branch, e.g. origin/main) is responsible for: findings on added or modified lines, and findings "
-              "anywhere that BASE does not have.")
-@click.option("--no-cache", is_flag=True, envvar="ADVISOR_NO_CACHE", help="Analyse every file, without reusing the "
-              "cached results of unchanged files (the cache is never used with --explain).")
-@click.option("--allow-outside", is_flag=True, help="Let the config's paths (schema, baseline, [seed] files) lie "
-              "outside the project root; without it they are refused, as the config comes with the repository.")
+@click.option(
+    "--diff",
+    "diff_base",
+    metavar="BASE",
+    help="Only report what the change since BASE (a git commit or "
+    "branch, e.g. origin/main) is responsible for: findings on added or modified lines, and findings "
+    "anywhere that BASE does not have.",
+)
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    envvar="ADVISOR_NO_CACHE",
+    help="Analyse every file, without reusing the "
+    "cached results of unchanged files (the cache is never used with --explain).",
+)
+@click.option(
+    "--allow-outside",
+    is_flag=True,
+    help="Let the config's paths (schema, baseline, [seed] files) lie "
+    "outside the project root; without it they are refused, as the config comes with the repository.",
+)
 @_guard
-def check(paths, fmt, output, config, select, ignore, fail_on, baseline, write_baseline, explain, analyze, dsn,
-          mongo_uri, diff_base, no_cache, allow_outside) -> None:
+def check(
+    paths,
+    fmt,
+    output,
+    config,
+    select,
+    ignore,
+    fail_on,
+    baseline,
+    write_baseline,
+    explain,
+    analyze,
+    dsn,
+    mongo_uri,
+    diff_base,
+    no_cache,
+    allow_outside,
+) -> None:
     """Check SQL (and MongoDB) queries in PATHS (default: the current directory)."""
     from advisor import engine, reporters
 
-    options = engine.Options(config=config, select=_split(select), ignore=_split(ignore), baseline=baseline,
-                             fail_on=fail_on, explain=explain or analyze, analyze=analyze, dsn=dsn,
-                             mongo_uri=mongo_uri, cache=not no_cache, allow_outside=allow_outside)
+    options = engine.Options(
+        config=config,
+        select=_split(select),
+        ignore=_split(ignore),
+        baseline=baseline,
+        fail_on=fail_on,
+        explain=explain or analyze,
+        analyze=analyze,
+        dsn=dsn,
+        mongo_uri=mongo_uri,
+        cache=not no_cache,
+        allow_outside=allow_outside,
+    )
     report = engine.check(list(paths) or ["."], options)
     if write_baseline:
         from advisor.baseline import write_baseline as write
@@ -65,8 +114,9 @@ def check(paths, fmt, output, config, select, ignore, fail_on, baseline, write_b
     if diff_base:
         from advisor import diff
 
-        report = diff.restrict_to_change(report, diff_base, list(paths) or ["."], options,
-                                         warn=lambda text: click.echo(f"advisor: {text}", err=True))
+        report = diff.restrict_to_change(
+            report, diff_base, list(paths) or ["."], options, warn=lambda text: click.echo(f"advisor: {text}", err=True)
+        )
     render = reporters.get(fmt)
     if output:
         with open(output, "w", encoding="utf-8") as out:
@@ -106,8 +156,22 @@ def rules_command(fmt) -> None:
     if fmt == "json":
         import json
 
-        click.echo(json.dumps([{"id": s.id, "name": s.name, "severity": s.severity, "needs": list(s.needs),
-                                "summary": s.summary, "help_uri": s.help_uri} for s in specs], indent=2))
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "id": s.id,
+                        "name": s.name,
+                        "severity": s.severity,
+                        "needs": list(s.needs),
+                        "summary": s.summary,
+                        "help_uri": s.help_uri,
+                    }
+                    for s in specs
+                ],
+                indent=2,
+            )
+        )
         return
     from rich.console import Console
     from rich.table import Table
@@ -134,8 +198,10 @@ def rule_command(key) -> None:
     from rich.markdown import Markdown
 
     console = Console()
-    console.print(f"[bold]{spec.id}[/] {spec.name} · default severity {spec.severity}"
-                  + (f" · needs {', '.join(spec.needs)}" if spec.needs else ""))
+    console.print(
+        f"[bold]{spec.id}[/] {spec.name} · default severity {spec.severity}"
+        + (f" · needs {', '.join(spec.needs)}" if spec.needs else "")
+    )
     console.print(Markdown(spec.body))
 
 

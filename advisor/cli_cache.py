@@ -29,8 +29,10 @@ def cache_list() -> None:
     click.echo(f"cache directory: {root}")
     cached = dbcache.list_databases()
     limit = human_size(dbcache.max_bytes())
-    click.echo(f"seeded databases: {len(cached)}, {human_size(sum(c.size for c in cached))} "
-               f"(evicted past {limit}: ADVISOR_CACHE_MAX_MB)")
+    click.echo(
+        f"seeded databases: {len(cached)}, {human_size(sum(c.size for c in cached))} "
+        f"(evicted past {limit}: ADVISOR_CACHE_MAX_MB)"
+    )
     for c in reversed(cached):  # most recently used first
         state = "running" if c.running else ("seeded" if c.seeded else "incomplete")
         click.echo(f"  {c.key}  {human_size(c.size):>9}  last used {_ago(c.last_used)}  {state}  {c.data}")
@@ -54,8 +56,10 @@ def cache_clear() -> None:
 
     removed, busy = dbcache.clear()
     remove_tree(cache_root() / "results")
-    click.echo(f"removed {len(removed)} seeded database(s), {human_size(sum(c.size for c in removed))}, "
-               "and the results cache", err=True)
+    click.echo(
+        f"removed {len(removed)} seeded database(s), {human_size(sum(c.size for c in removed))}, and the results cache",
+        err=True,
+    )
     for c in busy:
         click.echo(f"kept {c.key}: another advisor run is using it", err=True)
 

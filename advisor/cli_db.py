@@ -24,9 +24,12 @@ def _project(paths, config):
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the migration here.")
 @click.option("--config", type=click.Path(exists=True, dir_okay=False), help="Use this config file.")
 @click.option("--dsn", envvar="ADVISOR_DSN", help="PostgreSQL server to use instead of the embedded one.")
-@click.option("--analyze", is_flag=True,
-              help="Also run the queries (rolled back) without and with the chosen set; drop an index that "
-                   "only makes a query slower, flag the slowdowns it cannot fix.")
+@click.option(
+    "--analyze",
+    is_flag=True,
+    help="Also run the queries (rolled back) without and with the chosen set; drop an index that "
+    "only makes a query slower, flag the slowdowns it cannot fix.",
+)
 @_guarded
 def indexes_command(paths, output, config, dsn, analyze) -> None:
     """Choose one verified index set for the whole workload and write a migration."""
@@ -40,12 +43,18 @@ def indexes_command(paths, output, config, dsn, analyze) -> None:
         click.echo(note, err=True)
     for outcome in advice.outcomes:
         click.echo(f"{outcome.location.path}:{outcome.location.line}: {outcome.status}: {outcome.detail}")
-    click.echo(f"\n{summary.indexes} index(es), {human_size(summary.size_bytes)} on the seeded data; workload cost "
-               f"{summary.cost_before:,.1f} -> {summary.cost_after:,.1f}", err=True)
+    click.echo(
+        f"\n{summary.indexes} index(es), {human_size(summary.size_bytes)} on the seeded data; workload cost "
+        f"{summary.cost_before:,.1f} -> {summary.cost_after:,.1f}",
+        err=True,
+    )
     if summary.timings:
-        click.echo(f"measured the {len(summary.timings)} queries the set changes: {measured_change(summary)}; "
-                   f"{len(summary.time_dropped)} index(es) left out after measuring, "
-                   f"{len(summary.warnings)} query(ies) still slower (flagged in the migration)", err=True)
+        click.echo(
+            f"measured the {len(summary.timings)} queries the set changes: {measured_change(summary)}; "
+            f"{len(summary.time_dropped)} index(es) left out after measuring, "
+            f"{len(summary.warnings)} query(ies) still slower (flagged in the migration)",
+            err=True,
+        )
     if output:
         with open(output, "w", encoding="utf-8") as fh:
             fh.write(advice.migration)
@@ -57,10 +66,17 @@ def indexes_command(paths, output, config, dsn, analyze) -> None:
 @click.command("seed")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--config", type=click.Path(exists=True, dir_okay=False), help="Use this config file.")
-@click.option("--keep", is_flag=True, help="Seed a database of its own (never the cached one), leave its server "
-              "running and print its URI.")
-@click.option("--stop", "stop", metavar="URI|DIR", help="Stop a server --keep left running (its URI or data "
-              "directory) and remove its data.")
+@click.option(
+    "--keep",
+    is_flag=True,
+    help="Seed a database of its own (never the cached one), leave its server running and print its URI.",
+)
+@click.option(
+    "--stop",
+    "stop",
+    metavar="URI|DIR",
+    help="Stop a server --keep left running (its URI or data directory) and remove its data.",
+)
 @click.option("--dsn", envvar="ADVISOR_DSN", help="Seed a scratch database on this server instead.")
 @_guarded
 def seed_command(paths, config, keep, stop, dsn) -> None:
@@ -120,10 +136,14 @@ def stats_group() -> None:
 
 @stats_group.command("export")
 @click.option("--dsn", envvar="ADVISOR_DSN", required=True, help="The server to read statistics from.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default="advisor-stats.json",
-              show_default=True)
-@click.option("--with-values", is_flag=True,
-              help="Also export column values (most common values, histogram bounds): they hold real data.")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, writable=True), default="advisor-stats.json", show_default=True
+)
+@click.option(
+    "--with-values",
+    is_flag=True,
+    help="Also export column values (most common values, histogram bounds): they hold real data.",
+)
 @_guarded
 def stats_export(dsn, output, with_values) -> None:
     """Write table and column statistics (pg_class, pg_stats) to a small file to commit.

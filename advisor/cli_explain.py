@@ -14,20 +14,40 @@ from advisor.cli_guard import EXIT_ERROR, guard
 
 @click.command("explain")
 @click.argument("query", required=False)
-@click.option("-f", "--file", "file", type=click.File("r", encoding="utf-8"), help="Explain the statements in this "
-              "file (- for standard input), then exit.")
-@click.option("-C", "--project", default=".", show_default=True, type=click.Path(exists=True, file_okay=False),
-              help="Project directory whose config (schema, seed) the session uses.")
+@click.option(
+    "-f",
+    "--file",
+    "file",
+    type=click.File("r", encoding="utf-8"),
+    help="Explain the statements in this file (- for standard input), then exit.",
+)
+@click.option(
+    "-C",
+    "--project",
+    default=".",
+    show_default=True,
+    type=click.Path(exists=True, file_okay=False),
+    help="Project directory whose config (schema, seed) the session uses.",
+)
 @click.option("--config", type=click.Path(exists=True, dir_okay=False), help="Use this config file.")
-@click.option("--dsn", envvar="ADVISOR_DSN", help="Plan on this PostgreSQL server instead of the embedded one "
-              "(read-only unless advisor may create its own scratch database there).")
+@click.option(
+    "--dsn",
+    envvar="ADVISOR_DSN",
+    help="Plan on this PostgreSQL server instead of the embedded one "
+    "(read-only unless advisor may create its own scratch database there).",
+)
 @click.option("--mongo-uri", envvar="ADVISOR_MONGO_URI", help="MongoDB to run live explain against in \\mongo mode.")
 @click.option("--mongo", "mongo", is_flag=True, help="Start in MongoDB mode.")
 @click.option("--analyze", is_flag=True, help="Run queries (EXPLAIN ANALYZE, rolled back), not only plan them.")
 @click.option("--param", "params", multiple=True, help="A value for $1, $2, ... in order; repeatable.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="text for people; json writes one JSON document per statement, command, error or "
-              "note (JSON Lines).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people; json writes one JSON document per statement, command, error or note (JSON Lines).",
+)
 @guard
 def explain_command(query, file, project, config, dsn, mongo_uri, mongo, analyze, params, fmt) -> None:
     """Explain queries one at a time: plan, findings, and index advice measured on seeded data.
@@ -45,8 +65,13 @@ def explain_command(query, file, project, config, dsn, mongo_uri, mongo, analyze
 
     interactive = query is None and file is None and sys.stdin.isatty()
     console = Console(highlight=False, soft_wrap=fmt == "json")
-    workspace = Workspace(load_session_project(project, config), dsn=dsn, mongo_uri=mongo_uri, analyze=analyze,
-                          progress=sys.stderr.isatty())
+    workspace = Workspace(
+        load_session_project(project, config),
+        dsn=dsn,
+        mongo_uri=mongo_uri,
+        analyze=analyze,
+        progress=sys.stderr.isatty(),
+    )
     workspace.params = list(params)
     if mongo:
         workspace.mode = "mongo"

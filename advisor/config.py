@@ -27,9 +27,25 @@ from advisor.ir import SEVERITIES
 CONFIG_FILES = ("advisor.toml", "pyproject.toml")
 DIALECTS = ("postgres", "mysql", "sqlite", "duckdb", "bigquery", "snowflake", "tsql", "oracle")
 DEFAULT_EXCLUDE = [".git/", ".hg/", ".venv/", "venv/", "node_modules/", "__pycache__/", ".tox/", "dist/", "build/"]
-TEST_PATHS = ["test/", "tests/", "__tests__/", "spec/", "specs/", "example/", "examples/", "fixture/", "fixtures/",
-              "__fixtures__/", "testdata/", "__mocks__/", "*.test.*", "*.spec.*", "test_*.py", "*_test.py",
-              "conftest.py"]
+TEST_PATHS = [
+    "test/",
+    "tests/",
+    "__tests__/",
+    "spec/",
+    "specs/",
+    "example/",
+    "examples/",
+    "fixture/",
+    "fixtures/",
+    "__fixtures__/",
+    "testdata/",
+    "__mocks__/",
+    "*.test.*",
+    "*.spec.*",
+    "test_*.py",
+    "*_test.py",
+    "conftest.py",
+]
 PACKAGE_MARKERS = (".git", "package.json", "pyproject.toml", "setup.py", "setup.cfg")
 MAX_CONFIG_SIZE = 1_000_000
 FILE_SIZE_RANGE = (1_000, 1_000_000_000)
@@ -81,7 +97,7 @@ def check_glob(pattern: str, where: str) -> None:
     from pathlib import PurePosixPath
 
     if not pattern.strip() or pattern.strip() in (".", "./") or "\x00" in pattern:
-        raise ConfigError(f"{where}: {pattern!r} is not a file pattern (e.g. \"migrations/*.sql\")")
+        raise ConfigError(f'{where}: {pattern!r} is not a file pattern (e.g. "migrations/*.sql")')
     if os.path.isabs(pattern):
         raise ConfigError(f"{where}: {pattern!r} is an absolute path; patterns are relative to the project root")
     for part in PurePosixPath(pattern.replace("\\", "/")).parts:
@@ -189,8 +205,9 @@ def load_file(path: Path) -> Config | None:
         section = data.get("tool", {}).get("advisor")
         if section is None:
             return None
-        return from_mapping(_expect(section, dict, f"{path}: [tool.advisor]", "a table"), path.parent, path,
-                            "tool.advisor.")
+        return from_mapping(
+            _expect(section, dict, f"{path}: [tool.advisor]", "a table"), path.parent, path, "tool.advisor."
+        )
     return from_mapping(data, path.parent, path, "")
 
 

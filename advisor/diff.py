@@ -58,8 +58,9 @@ class Base:
 def _git(args: list[str], cwd: str | Path, check: bool = True) -> subprocess.CompletedProcess:
     env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C", GIT_LFS_SKIP_SMUDGE="1")
     try:
-        proc = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True,
-                              encoding="utf-8", errors="surrogateescape")
+        proc = subprocess.run(
+            ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, encoding="utf-8", errors="surrogateescape"
+        )
     except FileNotFoundError:
         raise DiffError("--diff needs git, and no `git` executable was found on PATH") from None
     if check and proc.returncode != 0:
@@ -95,11 +96,15 @@ def resolve_base(base: str, cwd: str | Path | None = None) -> Base:
     merge = _git(["merge-base", commit, "HEAD"], cwd, check=False)
     if merge.returncode == 0 and merge.stdout.strip():
         return Base(base, merge.stdout.strip().splitlines()[0])
-    return Base(base, commit, [
-        f"no common ancestor of {base} and HEAD in this clone (shallow?): comparing with {base} itself. That is "
-        "exact when HEAD is a pull request's merge commit; otherwise changes made on the base since the branch "
-        "forked count too, and more history (fetch-depth: 0) gives exact results"
-    ])
+    return Base(
+        base,
+        commit,
+        [
+            f"no common ancestor of {base} and HEAD in this clone (shallow?): comparing with {base} itself. That is "
+            "exact when HEAD is a pull request's merge commit; otherwise changes made on the base since the branch "
+            "forked count too, and more history (fetch-depth: 0) gives exact results"
+        ],
+    )
 
 
 def _unquote(path: str) -> str:
@@ -109,8 +114,17 @@ def _unquote(path: str) -> str:
     body = path[1:-1]
     out = bytearray()
     i = 0
-    simple = {"n": b"\n", "t": b"\t", "r": b"\r", '"': b'"', "\\": b"\\", "a": b"\a", "b": b"\b",
-              "f": b"\f", "v": b"\v"}
+    simple = {
+        "n": b"\n",
+        "t": b"\t",
+        "r": b"\r",
+        '"': b'"',
+        "\\": b"\\",
+        "a": b"\a",
+        "b": b"\b",
+        "f": b"\f",
+        "v": b"\v",
+    }
     while i < len(body):
         ch = body[i]
         if ch == "\\" and i + 1 < len(body):
@@ -119,8 +133,8 @@ def _unquote(path: str) -> str:
                 out += simple[nxt]
                 i += 2
                 continue
-            if re.match(r"[0-7]{3}", body[i + 1:i + 4]):
-                out.append(int(body[i + 1:i + 4], 8))
+            if re.match(r"[0-7]{3}", body[i + 1 : i + 4]):
+                out.append(int(body[i + 1 : i + 4], 8))
                 i += 4
                 continue
         out += ch.encode("utf-8", "surrogateescape")
@@ -171,8 +185,23 @@ def changed_lines(base: str | Base, cwd: str | Path | None = None) -> Changed:
     cwd = Path(cwd or os.getcwd()).resolve()
     root = repo_root(cwd)
     resolved = base if isinstance(base, Base) else resolve_base(base, cwd)
-    proc = _git(["-c", "core.quotepath=false", "diff", "--unified=0", "--no-color", "--no-ext-diff", "--no-textconv",
-                 "-M", "--src-prefix=a/", "--dst-prefix=b/", resolved.commit, "--"], root)
+    proc = _git(
+        [
+            "-c",
+            "core.quotepath=false",
+            "diff",
+            "--unified=0",
+            "--no-color",
+            "--no-ext-diff",
+            "--no-textconv",
+            "-M",
+            "--src-prefix=a/",
+            "--dst-prefix=b/",
+            resolved.commit,
+            "--",
+        ],
+        root,
+    )
     by_repo_path = parse_diff(proc.stdout)
     untracked = _git(["ls-files", "-z", "--others", "--exclude-standard"], root)
     for name in filter(None, untracked.stdout.split("\0")):
@@ -217,8 +246,9 @@ def _in_tree(path: str, root: Path, tree: Path) -> str | None:
     return path if not Path(path).is_absolute() else str(mapped)
 
 
-def base_findings(base: Base, paths: Iterable[str], options, check: Callable | None = None,
-                  cwd: str | Path | None = None) -> list[Finding] | None:
+def base_findings(
+    base: Base, paths: Iterable[str], options, check: Callable | None = None, cwd: str | Path | None = None
+) -> list[Finding] | None:
     """The findings the same check produces on the BASE tree, with the same display paths.
 
     Runs in a temporary worktree from the directory that corresponds to the current
@@ -273,8 +303,7 @@ def _digest(finding: Finding) -> str:
     return finding.fingerprint.rsplit(":", 1)[0]
 
 
-def filter_findings(findings: list[Finding], changed: Changed,
-                    base: list[Finding] | None = None) -> list[Finding]:
+def filter_findings(findings: list[Finding], changed: Changed, base: list[Finding] | None = None) -> list[Finding]:
     """The findings on changed lines, plus those the change caused (absent from `base`).
 
     Fingerprints carry an occurrence count, so findings are compared as multisets of

@@ -96,8 +96,12 @@ def collect(paths: Iterable[str], options: Options) -> list[Project]:
             here = Path(directory)
             config = config_for(here, path)
             spec = spec_for(config)
-            dirnames[:] = sorted(d for d in dirnames if not _excluded(spec, config, here / d)
-                                 and not repo_files.is_test_path(config.test_paths, here / d, path))
+            dirnames[:] = sorted(
+                d
+                for d in dirnames
+                if not _excluded(spec, config, here / d)
+                and not repo_files.is_test_path(config.test_paths, here / d, path)
+            )
             links = _outside_links(here, dirnames, (config.root.resolve(), Path(os.path.realpath(path))))
             if links:
                 projects.setdefault(config.source or config.root, Project(config)).skipped += links

@@ -139,9 +139,17 @@ def _skipped_findings(project: Project, options: Options, skipped: list[tuple[st
 
     analysis = Analysis(project.config, options)
     for shown, reason in skipped:
-        analysis.hits.append((PARSE_ERROR, Hit(
-            f"skipped: {reason}", Location(shown, 1, 1), subject=f"skipped:{reason}",
-            severity="warning" if "max-file-size" in reason else "info",
-            help="advisor reads only regular files inside the project, up to max-file-size bytes; "
-                 "exclude the file to silence this")))
+        analysis.hits.append(
+            (
+                PARSE_ERROR,
+                Hit(
+                    f"skipped: {reason}",
+                    Location(shown, 1, 1),
+                    subject=f"skipped:{reason}",
+                    severity="warning" if "max-file-size" in reason else "info",
+                    help="advisor reads only regular files inside the project, up to max-file-size bytes; "
+                    "exclude the file to silence this",
+                ),
+            )
+        )
     return analysis.findings()

@@ -24,8 +24,13 @@ if TYPE_CHECKING:
 
 DEFAULT_MAX_FILE_SIZE = 5_000_000
 MAX_BASELINE_SIZE = 200_000_000  # written by advisor itself, one line per accepted finding
-_KINDS = ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"),
-          (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a directory"))
+_KINDS = (
+    (stat.S_ISFIFO, "a named pipe"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISDIR, "a directory"),
+)
 
 
 def inside(path: Path, root: Path) -> bool:
@@ -95,8 +100,10 @@ def config_path(config: Config, key: str, value: str) -> Path:
     """A path written in the config, resolved inside the project root (or refused, naming the key)."""
     path = Path(os.path.realpath(config.root / value))
     if not config.allow_outside and not inside(path, config.root.resolve()):
-        raise ConfigError(f"{config.label}: {key}: {value!r} is outside the project root {config.root} "
-                          "(give --allow-outside on the command line to allow it)")
+        raise ConfigError(
+            f"{config.label}: {key}: {value!r} is outside the project root {config.root} "
+            "(give --allow-outside on the command line to allow it)"
+        )
     if path.exists() and not path.is_file():  # a pipe would hang the seeding, a device never end
         raise ConfigError(f"{config.label}: {key}: {value!r} is not a regular file")
     return path
@@ -125,8 +132,10 @@ def schema_files(config: Config) -> list[Path]:
         for path in matched:
             resolved = Path(os.path.realpath(path))
             if not config.allow_outside and not inside(resolved, root):
-                raise ConfigError(f"{where}: {path} is outside the project root {config.root} "
-                                  "(give --allow-outside on the command line to allow it)")
+                raise ConfigError(
+                    f"{where}: {path} is outside the project root {config.root} "
+                    "(give --allow-outside on the command line to allow it)"
+                )
             if resolved.is_file():  # stat: pipes, devices and directories are not schema files
                 kept.append(path)
         if not kept:

@@ -50,14 +50,19 @@ def private_dir(path: Path, owner: int | None = None, mode: int = 0o700) -> Path
         raise CacheError(f"cannot create the cache directory {path}: {exc.strerror}") from None
     st = os.lstat(path)
     if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
-        raise CacheError(f"the cache directory {path} is a symlink or not a directory: refused "
-                         "(remove it, or set ADVISOR_CACHE_DIR)")
+        raise CacheError(
+            f"the cache directory {path} is a symlink or not a directory: refused (remove it, or set ADVISOR_CACHE_DIR)"
+        )
     if st.st_uid not in (os.geteuid(), uid):
-        raise CacheError(f"the cache directory {path} belongs to uid {st.st_uid}, not to uid {uid}: "
-                         "refused (remove it, or set ADVISOR_CACHE_DIR)")
+        raise CacheError(
+            f"the cache directory {path} belongs to uid {st.st_uid}, not to uid {uid}: "
+            "refused (remove it, or set ADVISOR_CACHE_DIR)"
+        )
     if st.st_mode & 0o022:
-        raise CacheError(f"the cache directory {path} is writable by others (mode {stat.S_IMODE(st.st_mode):o}): "
-                         "refused (remove it, or set ADVISOR_CACHE_DIR)")
+        raise CacheError(
+            f"the cache directory {path} is writable by others (mode {stat.S_IMODE(st.st_mode):o}): "
+            "refused (remove it, or set ADVISOR_CACHE_DIR)"
+        )
     if uid != st.st_uid:
         os.chown(path, uid, -1)
     if stat.S_IMODE(st.st_mode) != mode:

@@ -32,19 +32,27 @@ _TEMPLATE = re.compile(
 )
 _HAS_TEMPLATE = re.compile(r"\$%|%\(|\{|(?<![:\w]):['\"A-Za-z_]|\\:|%[sd]|\$[(<\[/]|\$\d+[~^#:][^:]")
 # Words after which a template stands for a name (a table, a schema), not a value.
-_NAME_BEFORE = re.compile(r"(?:\b(?:FROM|JOIN|INTO|UPDATE|TABLE|EXISTS|ONLY|INDEX|ON|USING|TRUNCATE|AS)\s*|\.)$",
-                          re.IGNORECASE)
-_CLAUSE_AFTER = re.compile(r"\s*(?:(?:ORDER|GROUP|LIMIT|OFFSET|HAVING|WINDOW|UNION|INTERSECT|EXCEPT|RETURNING|FOR|"
-                           r"ON\s+CONFLICT)\b|[),])",
-                           re.IGNORECASE)
+_NAME_BEFORE = re.compile(
+    r"(?:\b(?:FROM|JOIN|INTO|UPDATE|TABLE|EXISTS|ONLY|INDEX|ON|USING|TRUNCATE|AS)\s*|\.)$", re.IGNORECASE
+)
+_CLAUSE_AFTER = re.compile(
+    r"\s*(?:(?:ORDER|GROUP|LIMIT|OFFSET|HAVING|WINDOW|UNION|INTERSECT|EXCEPT|RETURNING|FOR|"
+    r"ON\s+CONFLICT)\b|[),])",
+    re.IGNORECASE,
+)
 # Words after which a template stands for a value; after any other complete operand it is a
 # spliced-in clause (`FROM t {where} ORDER BY`, `ORDER BY x %s`) and reads as nothing.
-_VALUE_AFTER = re.compile(r"\b(?:SELECT|WHERE|AND|OR|NOT|BY|IN|LIMIT|OFFSET|VALUES|SET|THEN|ELSE|WHEN|CASE|"
-                          r"RETURNING|IS|LIKE|ILIKE|BETWEEN|HAVING|DISTINCT|ANY|ALL|INTERVAL|DEFAULT|FETCH|"
-                          r"FIRST|NEXT|RETURN|ARRAY)$", re.IGNORECASE)
+_VALUE_AFTER = re.compile(
+    r"\b(?:SELECT|WHERE|AND|OR|NOT|BY|IN|LIMIT|OFFSET|VALUES|SET|THEN|ELSE|WHEN|CASE|"
+    r"RETURNING|IS|LIKE|ILIKE|BETWEEN|HAVING|DISTINCT|ANY|ALL|INTERVAL|DEFAULT|FETCH|"
+    r"FIRST|NEXT|RETURN|ARRAY)$",
+    re.IGNORECASE,
+)
 
 
-_TEXT_TEMPLATE = re.compile(r"(?<![:\w]):[A-Za-z_]\w*\.|\$%\w+%\$|\{[^{}\n]{0,60}\}|\$[({<\[/]|\$\d+[~^#]|:['\"]\w+['\"]")
+_TEXT_TEMPLATE = re.compile(
+    r"(?<![:\w]):[A-Za-z_]\w*\.|\$%\w+%\$|\{[^{}\n]{0,60}\}|\$[({<\[/]|\$\d+[~^#]|:['\"]\w+['\"]"
+)
 
 
 def has_text_template(text: str) -> bool:
@@ -52,8 +60,10 @@ def has_text_template(text: str) -> bool:
     as opposed to bind parameters ($1, %s, :name) that only stand for values."""
     if not ("{" in text or "$" in text or ":" in text) or _TEXT_TEMPLATE.search(text) is None:
         return False  # the `in` tests first: most statements have none of these characters
-    return any(m.lastgroup in _TEXT_KINDS or m.lastgroup == "named" and text.startswith(".", m.end())
-               for m in _TEMPLATE.finditer(text))  # outside strings and comments; psql's :SCHEMA.table too
+    return any(
+        m.lastgroup in _TEXT_KINDS or m.lastgroup == "named" and text.startswith(".", m.end())
+        for m in _TEMPLATE.finditer(text)
+    )  # outside strings and comments; psql's :SCHEMA.table too
 
 
 _TEXT_KINDS = {"jinja_tag", "jinja", "pgpromise", "format", "psql_str", "psql_ident", "dollar_pct"}
@@ -78,7 +88,7 @@ def _typed(text: str, m: re.Match) -> str:
         return "_" * size  # Synapse's $%AUTO_INCREMENT_PRIMARY_KEY%$: a type or clause filled per database
     if kind == "jinja_tag":
         return re.sub(r"[^\n]", " ", raw)  # control flow of a template: no SQL of its own
-    before = text[max(0, m.start() - 12):m.start()]
+    before = text[max(0, m.start() - 12) : m.start()]
     glued = bool(before) and (before[-1].isalnum() or before[-1] == "_")  # idx_${name}: part of a name
     as_name = kind == "pgpromise" and re.search(r"(?:~|:name|:alias)\W?$", raw) is not None  # ${x~}, $1:name
     if glued or as_name or _NAME_BEFORE.search(before) or text.startswith(".", m.end()):
@@ -170,8 +180,10 @@ def _parse(text: str, dialect: str):
     except ParseError as exc:
         first = exc.errors[0] if exc.errors else {"description": str(exc).splitlines()[0]}
         line, col = first.get("line"), first.get("col")
-        return ParseFailure(_describe(first), _offset_of(source, line if isinstance(line, int) else None,
-                                                         col if isinstance(col, int) else None))
+        return ParseFailure(
+            _describe(first),
+            _offset_of(source, line if isinstance(line, int) else None, col if isinstance(col, int) else None),
+        )
     except TokenError as exc:
         return ParseFailure(f"cannot tokenize: {exc}", 0)
     except RecursionError:  # sqlglot's parser recurses once per nesting level
@@ -261,7 +273,7 @@ def _describe(error: dict) -> str:
     if "TokenType.SENTINEL" in description:  # the parser ran past the last token
         return "unexpected end of statement"
     if "<Token" in description:
-        return description[:description.index("<Token")] + repr(error.get("highlight") or "")
+        return description[: description.index("<Token")] + repr(error.get("highlight") or "")
     if description.startswith("Required keyword"):
         return "incomplete expression"
     return description

@@ -28,8 +28,9 @@ def project_cache(project: Project, enabled: set[str]) -> ProjectCache | None:
     except ConfigError:
         return None  # the full run reports it
     settings = (sorted(vars(project.config).items()), sorted(enabled))
-    return cache.ProjectCache(store, settings, [(display_path(p), p) for p in project.files],
-                              [(display_path(p), p) for p in files])
+    return cache.ProjectCache(
+        store, settings, [(display_path(p), p) for p in project.files], [(display_path(p), p) for p in files]
+    )
 
 
 def schema_contribution(source: SourceFile) -> str:

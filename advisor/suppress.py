@@ -52,13 +52,26 @@ def apply_suppressions(findings: list[Finding], sources: list[SourceFile], enabl
             known = [spec for spec in named if spec is not None]
             if len(known) != len(named):
                 unknown = [r for r, spec in zip(suppression.rules, named) if spec is None]
-                extra.append(Finding(unused_spec.id, f"suppression names unknown rule(s): {', '.join(unknown)}",
-                                     suppression.location, unused_spec.severity,
-                                     help="use a rule id or name from `advisor rules`", subject=",".join(unknown)))
+                extra.append(
+                    Finding(
+                        unused_spec.id,
+                        f"suppression names unknown rule(s): {', '.join(unknown)}",
+                        suppression.location,
+                        unused_spec.severity,
+                        help="use a rule id or name from `advisor rules`",
+                        subject=",".join(unknown),
+                    )
+                )
             elif not used and (not known or any(s.id in enabled for s in known)) and unused_spec.id in enabled:
                 what = ", ".join(suppression.rules) or "all rules"
-                extra.append(Finding(unused_spec.id, f"unused suppression ({what}): nothing here is reported",
-                                     suppression.location, unused_spec.severity,
-                                     help="remove the comment, or move it to the line of the finding or the line above",
-                                     subject=what))
+                extra.append(
+                    Finding(
+                        unused_spec.id,
+                        f"unused suppression ({what}): nothing here is reported",
+                        suppression.location,
+                        unused_spec.severity,
+                        help="remove the comment, or move it to the line of the finding or the line above",
+                        subject=what,
+                    )
+                )
     return findings + extra

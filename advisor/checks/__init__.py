@@ -81,10 +81,10 @@ class QueryContext:
         """The node as the user wrote it (falls back to generated SQL)."""
         span = _span(node)
         if span:
-            raw = self.query.text[span[0]: span[1] + 1]
+            raw = self.query.text[span[0] : span[1] + 1]
             # a function's closing parenthesis has no position of its own
             depth = raw.count("(") - raw.count(")")
-            rest = self.query.text[span[1] + 1:]
+            rest = self.query.text[span[1] + 1 :]
             while depth > 0 and rest.lstrip().startswith(")"):
                 stripped = rest.lstrip()
                 raw += rest[: len(rest) - len(stripped) + 1]
@@ -108,7 +108,7 @@ class QueryContext:
 
     @property
     def confidence(self) -> str:
-        """"likely" when the statement is a sketch (built at run time, parts unknown) or was found by its
+        """ "likely" when the statement is a sketch (built at run time, parts unknown) or was found by its
         name rather than by reaching an execution call; "certain" otherwise."""
         query = self.query
         sketch = query.dynamic or not getattr(query, "complete", True)
@@ -194,9 +194,13 @@ def run_rules(kind: str, arg: Any, where: Location, enabled: Callable[[str], boo
 def failure(name: str, exc: Exception, where: Location, what: str = "") -> Hit:
     """The `rule-failed` hit of rule `name` (or of `what` the rules `name` need) that raised `exc`
     on the input at `where`."""
-    return Hit(f"{what or 'rule ' + name} failed on this input ({type(exc).__name__}: {exc}); please report it",
-               where, help=f"advisor skipped {'the ' + name if what else 'this rule'} here and checked the rest",
-               subject=name, metrics={"rule": name})
+    return Hit(
+        f"{what or 'rule ' + name} failed on this input ({type(exc).__name__}: {exc}); please report it",
+        where,
+        help=f"advisor skipped {'the ' + name if what else 'this rule'} here and checked the rest",
+        subject=name,
+        metrics={"rule": name},
+    )
 
 
 CHECK_MODULES = ("sql", "indexes", "schema", "mongo")

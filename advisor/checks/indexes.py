@@ -28,8 +28,11 @@ def one_off(path: str, schema: Schema) -> bool:
     path = path.replace("\\", "/")
     if _MIGRATION_PATH.search(path) or _SCHEMA_SQL_PATH.search(path):
         return True
-    return any(t.location is not None and t.location.path == path for t in schema.tables.values()) or \
-        path.endswith(".sql") and any(i.location is not None and i.location.path == path for i in schema.indexes)
+    return (
+        any(t.location is not None and t.location.path == path for t in schema.tables.values())
+        or path.endswith(".sql")
+        and any(i.location is not None and i.location.path == path for i in schema.indexes)
+    )
     # (an index declared from code, createIndex or a background update, does not make its module a migration)
 
 
@@ -39,8 +42,10 @@ def runs_once(ctx: QueryContext) -> bool:
 
 
 def _join_served(ctx: QueryContext, table: str, joins: list[str]) -> bool:
-    return any(index.method == "btree" and index.where is None and index.keys and index.keys[0].expr in joins
-               for index in ctx.schema.indexes_on(table))
+    return any(
+        index.method == "btree" and index.where is None and index.keys and index.keys[0].expr in joins
+        for index in ctx.schema.indexes_on(table)
+    )
 
 
 def _another_drives(ctx: QueryContext, scope, alias: str) -> bool:
@@ -57,7 +62,11 @@ def _another_drives(ctx: QueryContext, scope, alias: str) -> bool:
 
 def _defines_workload(ctx: QueryContext) -> bool:
     """A view or function defined in a schema file: its query runs on every use, not once."""
-    if isinstance(ctx.tree, exp.Create) and (ctx.tree.args.get("kind") or "").upper() in ("VIEW", "FUNCTION", "PROCEDURE"):
+    if isinstance(ctx.tree, exp.Create) and (ctx.tree.args.get("kind") or "").upper() in (
+        "VIEW",
+        "FUNCTION",
+        "PROCEDURE",
+    ):
         return True
     if "function" not in str(getattr(ctx.query, "origin", "") or ""):
         return False
@@ -75,8 +84,12 @@ def retention_sweep(access) -> bool:
     if access.joins or access.sort or len(ranges) != 1 or ranges[0].wrapped:
         return False
     cut = ranges[0]
-    upper = isinstance(cut.node, (exp.LT, exp.LTE)) and cut.node.this is cut.side or \
-        isinstance(cut.node, (exp.GT, exp.GTE)) and cut.node.expression is cut.side
+    upper = (
+        isinstance(cut.node, (exp.LT, exp.LTE))
+        and cut.node.this is cut.side
+        or isinstance(cut.node, (exp.GT, exp.GTE))
+        and cut.node.expression is cut.side
+    )
     if not upper or not isinstance(cut.value, (exp.Placeholder, exp.Parameter)):
         return False
     return all(isinstance(p.value, (exp.Boolean, exp.Literal, exp.Null)) for p in access.predicates if p is not cut)
@@ -85,9 +98,12 @@ def retention_sweep(access) -> bool:
 def unknown_condition(tree: exp.Expression) -> bool:
     """A template standing for a whole condition (`WHERE {clause} AND ...`, `AND %s` filled with
     `room_id IN (...)` at run time): the filter advisor cannot read may be the one an index serves."""
-    return any(isinstance(node.parent, (exp.And, exp.Or, exp.Where, exp.Not)) or
-               isinstance(node.parent, exp.Paren) and isinstance(node.parent.parent, (exp.And, exp.Or, exp.Where))
-               for node in tree.find_all(exp.Placeholder, exp.Parameter))
+    return any(
+        isinstance(node.parent, (exp.And, exp.Or, exp.Where, exp.Not))
+        or isinstance(node.parent, exp.Paren)
+        and isinstance(node.parent.parent, (exp.And, exp.Or, exp.Where))
+        for node in tree.find_all(exp.Placeholder, exp.Parameter)
+    )
 
 
 @query_check("missing-index")

@@ -42,8 +42,21 @@ from advisor.mongo.shape import (
 
 SKIP_PAGINATION_LIMIT = 1000
 PLANNED = ("collection-scan", "in-memory-sort", "esr-order", "or-unindexed")
-BLOCKING_STAGES = {"$group", "$bucket", "$bucketAuto", "$sortByCount", "$facet", "$setWindowFields",
-                   "$replaceRoot", "$replaceWith", "$unionWith", "$sample", "$graphLookup", "$densify", "$fill"}
+BLOCKING_STAGES = {
+    "$group",
+    "$bucket",
+    "$bucketAuto",
+    "$sortByCount",
+    "$facet",
+    "$setWindowFields",
+    "$replaceRoot",
+    "$replaceWith",
+    "$unionWith",
+    "$sample",
+    "$graphLookup",
+    "$densify",
+    "$fill",
+}
 DANGEROUS_OPS = {"$where", "$function", "$accumulator"}
 
 
@@ -180,15 +193,20 @@ def _where_operator(query: MongoQuery) -> Iterator[Hit]:
     for value, base in roots:
         for path, key, _ in _walk(value, base):
             if key in DANGEROUS_OPS:
-                what = {"$where": "runs a JavaScript function on every document",
-                        "$function": "runs server-side JavaScript for every document",
-                        "$accumulator": "runs server-side JavaScript for every document of every group"}[key]
-                yield _hit(query, f"{key} in {_where(query)} {what}: no index can serve it, and JavaScript "
-                                  "execution is slow and disabled on many deployments",
-                           query.at(*path),
-                           help="express the condition with query operators, or `$expr` with aggregation "
-                                "operators (e.g. { $expr: { $gt: ['$spent', '$budget'] } })",
-                           subject=f"{query.collection}:{key}")
+                what = {
+                    "$where": "runs a JavaScript function on every document",
+                    "$function": "runs server-side JavaScript for every document",
+                    "$accumulator": "runs server-side JavaScript for every document of every group",
+                }[key]
+                yield _hit(
+                    query,
+                    f"{key} in {_where(query)} {what}: no index can serve it, and JavaScript "
+                    "execution is slow and disabled on many deployments",
+                    query.at(*path),
+                    help="express the condition with query operators, or `$expr` with aggregation "
+                    "operators (e.g. { $expr: { $gt: ['$spent', '$budget'] } })",
+                    subject=f"{query.collection}:{key}",
+                )
 
 
 def _owner_lookup(info: FilterInfo, indexes: list[IndexDef]) -> bool:
@@ -209,8 +227,11 @@ def _unanchored_regex(query: MongoQuery, indexes: list[IndexDef]) -> Iterator[Hi
             rx = p.value if isinstance(p.value, Regex) else None
             if isinstance(p.value, Placeholder):
                 shown = f"the pattern {format_value(p.value)}"
-                why = ("is built at run time without a leading ^" if not p.value.text.lstrip("'\"`").startswith("^")
-                       else "is case-insensitive, so an index cannot bound it even though it is anchored")
+                why = (
+                    "is built at run time without a leading ^"
+                    if not p.value.text.lstrip("'\"`").startswith("^")
+                    else "is case-insensitive, so an index cannot bound it even though it is anchored"
+                )
             elif rx is None:
                 shown = format_value(p.value)
                 why = "lists a regular expression in $in"
@@ -220,12 +241,15 @@ def _unanchored_regex(query: MongoQuery, indexes: list[IndexDef]) -> Iterator[Hi
             else:
                 shown = str(rx)
                 why = "is case-insensitive, so an index cannot bound it even though it is anchored"
-            yield _hit(query, f"{_where(query)} filters {p.field} with {shown}, which {why}: every index key "
-                              "(or every document) is tested",
-                       query.at(*p.path),
-                       help=f"anchor the pattern (/^prefix/) and match case in the stored value (store a "
-                            f"lower-cased copy of {p.field}), or use a text / Atlas Search index for word search",
-                       subject=f"{query.collection}.{p.field}")
+            yield _hit(
+                query,
+                f"{_where(query)} filters {p.field} with {shown}, which {why}: every index key "
+                "(or every document) is tested",
+                query.at(*p.path),
+                help=f"anchor the pattern (/^prefix/) and match case in the stored value (store a "
+                f"lower-cased copy of {p.field}), or use a text / Atlas Search index for word search",
+                subject=f"{query.collection}.{p.field}",
+            )
 
 
 def _negation_only(query: MongoQuery) -> Iterator[Hit]:
@@ -238,19 +262,29 @@ def _negation_only(query: MongoQuery) -> Iterator[Hit]:
         if all(p.negative for p in info.preds):
             p = info.preds[0]
             ops = ", ".join(sorted({str(k) for pr in info.preds for k in (pr.path[-1],) if is_operator(k)})) or "$ne"
-            yield _hit(query, f"{_where(query)} filters only with negation ({ops} on "
-                              f"{', '.join(pr.field for pr in info.preds)}): an index cannot narrow the scan, "
-                              "every other value matches",
-                       query.at(*p.path),
-                       help="add a positive condition (an equality or range on an indexed field), or list the "
-                            "wanted values with $in",
-                       subject=f"{query.collection}:{','.join(pr.field for pr in info.preds)}")
+            yield _hit(
+                query,
+                f"{_where(query)} filters only with negation ({ops} on "
+                f"{', '.join(pr.field for pr in info.preds)}): an index cannot narrow the scan, "
+                "every other value matches",
+                query.at(*p.path),
+                help="add a positive condition (an equality or range on an indexed field), or list the "
+                "wanted values with $in",
+                subject=f"{query.collection}:{','.join(pr.field for pr in info.preds)}",
+            )
 
 
 def _missing_projection(query: MongoQuery, indexes: list[IndexDef]) -> Iterator[Hit]:
     """Whole documents fetched where the code visibly reads only a few fields of them."""
-    if query.projection is not None or query.is_aggregate or query.explained or query.source == "shape" or \
-            query.whole or not query.used or _unbounded(query, indexes):
+    if (
+        query.projection is not None
+        or query.is_aggregate
+        or query.explained
+        or query.source == "shape"
+        or query.whole
+        or not query.used
+        or _unbounded(query, indexes)
+    ):
         return  # whole by design, fields unknown, or unbounded-find speaks for this call (one per call)
     many = query.operation in MULTI_READ_OPS
     if owner_documents(query, analyse_filter(query.filter), {f[0][0] for f in map(index_fields, indexes) if f}):
@@ -261,15 +295,30 @@ def _missing_projection(query: MongoQuery, indexes: list[IndexDef]) -> Iterator[
     fields = ", ".join(query.used)
     spec = "{ " + ", ".join(f"{k}: 1" for k in query.used) + " }"
     fix = f".select('{' '.join(query.used)}')" if not query.driver else f"{{ projection: {spec} }}"
-    yield _hit(query, f"{_where(query)} returns {what}, but the code reads only {fields}",
-               query.location,
-               help=f"fetch only those fields: {fix}; smaller documents cross the network, and an index on them "
-                    "can cover the query",
-               fix=fix, subject=f"{query.collection}:{query.operation}:{fields}")
+    yield _hit(
+        query,
+        f"{_where(query)} returns {what}, but the code reads only {fields}",
+        query.location,
+        help=f"fetch only those fields: {fix}; smaller documents cross the network, and an index on them "
+        "can cover the query",
+        fix=fix,
+        subject=f"{query.collection}:{query.operation}:{fields}",
+    )
 
 
-SCRIPT_DIRS = {"migrations", "migration", "migrate", "scripts", "script", "bin", "seeds", "seeders", "tools",
-               "setup", "maintenance"}
+SCRIPT_DIRS = {
+    "migrations",
+    "migration",
+    "migrate",
+    "scripts",
+    "script",
+    "bin",
+    "seeds",
+    "seeders",
+    "tools",
+    "setup",
+    "maintenance",
+}
 
 
 def run_once(query: MongoQuery, scripts: bool = True) -> bool:
@@ -281,8 +330,13 @@ def run_once(query: MongoQuery, scripts: bool = True) -> bool:
 
 def _unbounded(query: MongoQuery, indexes: list[IndexDef]) -> bool:
     """A find that may return a whole collection's worth of documents into memory at once."""
-    if query.operation not in MULTI_READ_OPS or query.limit is not None or query.explained or \
-            query.source == "shape" or query.streamed:
+    if (
+        query.operation not in MULTI_READ_OPS
+        or query.limit is not None
+        or query.explained
+        or query.source == "shape"
+        or query.streamed
+    ):
         return False
     if run_once(query):
         return False  # a migration or a script runs once, over everything by design
@@ -291,8 +345,9 @@ def _unbounded(query: MongoQuery, indexes: list[IndexDef]) -> bool:
         return False
     listed = {p.field for p in info.preds if p.kind == "in"}  # as many as the caller's list
     keyed = {p.field for p in info.preds if p.kind in ("eq", "in")}
-    unique_keys = [[f for f, _ in index_fields(i)] for i in indexes if i.unique and
-                   not i.options.get("partialFilterExpression")] + [["_id"]]
+    unique_keys = [
+        [f for f, _ in index_fields(i)] for i in indexes if i.unique and not i.options.get("partialFilterExpression")
+    ] + [["_id"]]
     return not listed and not any(all(f in keyed for f in keys) for keys in unique_keys)
 
 
@@ -300,13 +355,15 @@ def _unbounded_find(query: MongoQuery, indexes: list[IndexDef]) -> Iterator[Hit]
     if not _unbounded(query, indexes):
         return
     whole = " in full" if query.projection is None and not query.whole else ""
-    yield _hit(query, f"{_where(query)} has no limit: it returns every matching document{whole}, "
-                      "however many the collection grows to",
-               query.location,
-               help="add .limit(n) (with a sort on an indexed field for stable pages), or stream with a cursor "
-                    "when the caller really needs them all"
-                    + ("; name the fields the code uses in a projection" if whole else ""),
-               subject=f"{query.collection}:{format_value(query.filter)}")
+    yield _hit(
+        query,
+        f"{_where(query)} has no limit: it returns every matching document{whole}, "
+        "however many the collection grows to",
+        query.location,
+        help="add .limit(n) (with a sort on an indexed field for stable pages), or stream with a cursor "
+        "when the caller really needs them all" + ("; name the fields the code uses in a projection" if whole else ""),
+        subject=f"{query.collection}:{format_value(query.filter)}",
+    )
 
 
 def _skip_pagination(query: MongoQuery) -> Iterator[Hit]:
@@ -325,19 +382,24 @@ def _skip_pagination(query: MongoQuery) -> Iterator[Hit]:
         if not dynamic and not (isinstance(value, (int, float)) and value > SKIP_PAGINATION_LIMIT):
             continue
         shown = value.text if isinstance(value, Placeholder) and value.text else format_value(value)
-        yield _hit(query, f"{_where(query)} pages with skip({shown}): the server still walks and discards every "
-                          "skipped document, so page n costs n pages of reads",
-                   query.at(*path),
-                   help="paginate by range on the sort key instead: remember the last value seen and query "
-                        "{ sortKey: { $lt: last } } with the same sort and a limit",
-                   subject=f"{query.collection}:skip")
+        yield _hit(
+            query,
+            f"{_where(query)} pages with skip({shown}): the server still walks and discards every "
+            "skipped document, so page n costs n pages of reads",
+            query.at(*path),
+            help="paginate by range on the sort key instead: remember the last value seen and query "
+            "{ sortKey: { $lt: last } } with the same sort and a limit",
+            subject=f"{query.collection}:skip",
+        )
 
 
 def passed_through(text: str, params: tuple) -> bool:
     """`skip`, `opts.skip`, `params.start ? params.start : 0`: a parameter of the function, unchanged."""
+
     def param(part: str) -> bool:
         m = re.fullmatch(r"([A-Za-z_$][\w$]*)(?:\.[A-Za-z_$][\w$]*)*", part.strip())
         return m is not None and m.group(1) in params
+
     m = re.fullmatch(r"[^?]+\?([^:]+):\s*(\d+)\s*", text or "")
     return param(m.group(1)) if m else param(text or "")
 
@@ -358,11 +420,15 @@ def _lookup_unindexed(query: MongoQuery, schema: Schema) -> Iterator[Hit]:
         if any(index_fields(i) and index_fields(i)[0][0] == foreign for i in indexes):
             continue
         spec_text = create_index_spec(coll, [(foreign, 1)])
-        yield _hit(query, f"{key} joins {source} on {foreign}, which no index of {source} starts with: every "
-                          f"input document scans the whole {source} collection",
-                   query.at(*(path + ("foreignField" if key == "$lookup" else "connectToField",))),
-                   help=f"index the foreign field: {spec_text}",
-                   fix=spec_text, subject=f"{source}.{foreign}")
+        yield _hit(
+            query,
+            f"{key} joins {source} on {foreign}, which no index of {source} starts with: every "
+            f"input document scans the whole {source} collection",
+            query.at(*(path + ("foreignField" if key == "$lookup" else "connectToField",))),
+            help=f"index the foreign field: {spec_text}",
+            fix=spec_text,
+            subject=f"{source}.{foreign}",
+        )
 
 
 def _group_key_fields(spec: Any) -> dict[str, str]:
@@ -373,8 +439,11 @@ def _group_key_fields(spec: Any) -> dict[str, str]:
     if isinstance(key, str) and key.startswith("$") and not key.startswith("$$"):
         return {"_id": key[1:]}
     if isinstance(key, dict):
-        return {f"_id.{k}": v[1:] for k, v in key.items()
-                if isinstance(v, str) and v.startswith("$") and not v.startswith("$$")}
+        return {
+            f"_id.{k}": v[1:]
+            for k, v in key.items()
+            if isinstance(v, str) and v.startswith("$") and not v.startswith("$$")
+        }
     return {}
 
 
@@ -397,30 +466,47 @@ def _match_not_first(query: MongoQuery) -> Iterator[Hit]:
             rewritten = {keys[p.field]: _pred_value(spec, p) for p in movable}
             fix = "{ $match: " + format_value(rewritten) + " }"
             where = "before the $group" + (f" (stage {i})" if i > 1 else "")
-            yield _hit(query, f"$match on the group key {', '.join(p.field for p in movable)} runs after $group: "
-                              f"every document is grouped first and most groups are thrown away; the server "
-                              f"does not move it",
-                       query.at("pipeline", i),
-                       help=f"filter the input instead: put {fix} {where}, where an index on "
-                            f"{', '.join(keys[p.field] for p in movable)} can serve it",
-                       fix=fix, subject=f"{query.collection}:$match:{','.join(p.field for p in movable)}")
+            yield _hit(
+                query,
+                f"$match on the group key {', '.join(p.field for p in movable)} runs after $group: "
+                f"every document is grouped first and most groups are thrown away; the server "
+                f"does not move it",
+                query.at("pipeline", i),
+                help=f"filter the input instead: put {fix} {where}, where an index on "
+                f"{', '.join(keys[p.field] for p in movable)} can serve it",
+                fix=fix,
+                subject=f"{query.collection}:$match:{','.join(p.field for p in movable)}",
+            )
         elif prev_name == "$unwind":
-            unwound = prev_spec if isinstance(prev_spec, str) else prev_spec.get("path") if isinstance(prev_spec, dict) else None
+            unwound = (
+                prev_spec
+                if isinstance(prev_spec, str)
+                else prev_spec.get("path")
+                if isinstance(prev_spec, dict)
+                else None
+            )
             if not isinstance(unwound, str):
                 continue
             field = unwound.lstrip("$")
-            on_array = [p for p in info.preds if (p.field == field or p.field.startswith(field + "."))
-                        and p.kind in ("eq", "in", "range", "prefix")]
+            on_array = [
+                p
+                for p in info.preds
+                if (p.field == field or p.field.startswith(field + ".")) and p.kind in ("eq", "in", "range", "prefix")
+            ]
             if not on_array:
                 continue
             pre = {p.field: _pred_value(spec, p) for p in on_array}
             fix = "{ $match: " + format_value(pre) + " }"
-            yield _hit(query, f"$match on the unwound array {field} runs only after $unwind: every document is "
-                              f"unwound first, even those with no matching element",
-                       query.at("pipeline", i),
-                       help=f"add {fix} before the $unwind (it keeps documents with a matching element and can "
-                            f"use an index); keep this $match to drop the other elements",
-                       fix=fix, subject=f"{query.collection}:$unwind:{field}")
+            yield _hit(
+                query,
+                f"$match on the unwound array {field} runs only after $unwind: every document is "
+                f"unwound first, even those with no matching element",
+                query.at("pipeline", i),
+                help=f"add {fix} before the $unwind (it keeps documents with a matching element and can "
+                f"use an index); keep this $match to drop the other elements",
+                fix=fix,
+                subject=f"{query.collection}:$unwind:{field}",
+            )
 
 
 def _pred_value(spec: dict, p: Pred) -> Any:
@@ -473,13 +559,20 @@ def _planned(query: MongoQuery, indexes: list[IndexDef], coll: str) -> Iterator[
             clause = info.ors[0][n]
             ckeys = esr_keys(FilterInfo(preds=info.preds + clause.preds), sort)
             cspec = create_index_spec(coll, ckeys) if ckeys else None
-            yield "or-unindexed", _hit(
-                query, f"$or clause {n + 1} of {what} ({', '.join(clause.fields()) or 'no field'}) has no index, "
-                       f"so the whole $or scans the collection ({_known(indexes)})",
-                query.at(*path),
-                help=(f"index that clause: {cspec}" if cspec else "rewrite the clause so an index can serve it")
-                + "; every $or clause needs its own index for the server to use them",
-                fix=cspec, subject=f"{coll}:$or:{','.join(clause.fields())}", metrics=metrics)
+            yield (
+                "or-unindexed",
+                _hit(
+                    query,
+                    f"$or clause {n + 1} of {what} ({', '.join(clause.fields()) or 'no field'}) has no index, "
+                    f"so the whole $or scans the collection ({_known(indexes)})",
+                    query.at(*path),
+                    help=(f"index that clause: {cspec}" if cspec else "rewrite the clause so an index can serve it")
+                    + "; every $or clause needs its own index for the server to use them",
+                    fix=cspec,
+                    subject=f"{coll}:$or:{','.join(clause.fields())}",
+                    metrics=metrics,
+                ),
+            )
         if plan.stage == "COLLSCAN":
             return
     if plan.stage == "COLLSCAN":
@@ -487,47 +580,81 @@ def _planned(query: MongoQuery, indexes: list[IndexDef], coll: str) -> Iterator[
             return  # nothing an index could bound: negation-only / unanchored-regex say why
         sorted_too = " and sorts the result in memory" if plan.blocking_sort else ""
         fields = ", ".join(dict.fromkeys(p.field for p in info.preds if not p.field.startswith("$")))
-        yield "collection-scan", _hit(
-            query, f"{what} scans the whole {coll} collection{sorted_too}: no index starts with "
-                   f"{fields} ({_known(indexes)})",
-            anchor,
-            help=f"create the index in Equality, Sort, Range order: {spec}",
-            fix=spec, subject=f"{coll}:{_fields_text(keys)}", metrics=metrics)
+        yield (
+            "collection-scan",
+            _hit(
+                query,
+                f"{what} scans the whole {coll} collection{sorted_too}: no index starts with "
+                f"{fields} ({_known(indexes)})",
+                anchor,
+                help=f"create the index in Equality, Sort, Range order: {spec}",
+                fix=spec,
+                subject=f"{coll}:{_fields_text(keys)}",
+                metrics=metrics,
+            ),
+        )
         return
     if plan.stage == "EMPTY":
         if plan.blocking_sort and plan.sort and keys:
-            yield "in-memory-sort", _hit(
-                query, f"{what} sorts the whole {coll} collection in memory by {_fields_text(list(plan.sort.items()))}: "
-                       "no index provides that order",
-                sort_anchor, help=f"create an index in the sort order: {spec}", fix=spec,
-                subject=f"{coll}:sort:{_fields_text(keys)}", metrics=metrics)
+            yield (
+                "in-memory-sort",
+                _hit(
+                    query,
+                    f"{what} sorts the whole {coll} collection in memory by {_fields_text(list(plan.sort.items()))}: "
+                    "no index provides that order",
+                    sort_anchor,
+                    help=f"create an index in the sort order: {spec}",
+                    fix=spec,
+                    subject=f"{coll}:sort:{_fields_text(keys)}",
+                    metrics=metrics,
+                ),
+            )
         return
     # with another index that bounds the filter in the sort order, the server races both plans: no claim
-    if plan.blocking_sort and plan.sort and keys and plan.sort_alternative is None and \
-            not (plan.index is not None and same_keys(plan.index, keys)) and \
-            not _owner_sort(query, plan, info):
+    if (
+        plan.blocking_sort
+        and plan.sort
+        and keys
+        and plan.sort_alternative is None
+        and not (plan.index is not None and same_keys(plan.index, keys))
+        and not _owner_sort(query, plan, info)
+    ):
         used = f"uses {_describe_index(plan.index)}" if plan.index is not None else "uses an $or of indexes"
-        yield "in-memory-sort", _hit(
-            query, f"{what} {used} but sorts in memory by {_fields_text(list(plan.sort.items()))}: the index "
-                   "order does not provide the sort (a blocking SORT stage, limited to 100 MB, reads every match "
-                   "before returning the first)",
-            sort_anchor,
-            help=f"create the index in Equality, Sort, Range order: {spec}",
-            fix=spec, subject=f"{coll}:sort:{_fields_text(keys)}", metrics=metrics)
+        yield (
+            "in-memory-sort",
+            _hit(
+                query,
+                f"{what} {used} but sorts in memory by {_fields_text(list(plan.sort.items()))}: the index "
+                "order does not provide the sort (a blocking SORT stage, limited to 100 MB, reads every match "
+                "before returning the first)",
+                sort_anchor,
+                help=f"create the index in Equality, Sort, Range order: {spec}",
+                fix=spec,
+                subject=f"{coll}:sort:{_fields_text(keys)}",
+                metrics=metrics,
+            ),
+        )
     cand = plan.candidate
     if cand is not None and cand.range_before is not None and keys and plan.index is not None:
         rng, later = cand.range_before
         role = "sort" if plan.sort and later in plan.sort else "equality"
         p = next((p for p in info.preds if p.field == rng), None)
-        yield "esr-order", _hit(
-            query, f"index {_describe_index(plan.index)} puts the range on {rng} before the {role} field "
-                   f"{later}: {what} reads every key in the {rng} range"
-                   + (" and sorts in memory" if role == "sort" and plan.blocking_sort else "")
-                   + " instead of only the matching ones",
-            query.at(*p.path) if p is not None else anchor,
-            help=f"order the keys Equality, Sort, Range: {spec}"
-                 + (f" (declared at {plan.index.location})" if plan.index.location else ""),
-            fix=spec, subject=f"{coll}:{plan.index.name}", metrics=metrics)
+        yield (
+            "esr-order",
+            _hit(
+                query,
+                f"index {_describe_index(plan.index)} puts the range on {rng} before the {role} field "
+                f"{later}: {what} reads every key in the {rng} range"
+                + (" and sorts in memory" if role == "sort" and plan.blocking_sort else "")
+                + " instead of only the matching ones",
+                query.at(*p.path) if p is not None else anchor,
+                help=f"order the keys Equality, Sort, Range: {spec}"
+                + (f" (declared at {plan.index.location})" if plan.index.location else ""),
+                fix=spec,
+                subject=f"{coll}:{plan.index.name}",
+                metrics=metrics,
+            ),
+        )
 
 
 def _owner_sort(query: MongoQuery, plan: Any, info: FilterInfo) -> bool:
@@ -541,8 +668,7 @@ def owner_documents(query: MongoQuery, info: FilterInfo, leads: set[str]) -> boo
     """One owner's documents read whole: a leading index key is equal to a value known only at run time (a
     user id, a parent id: one owner among many, so a handful of documents), and no limit or skip pages over
     them. A constant (`status: 'queued'`) is one value shared by many documents, not an owner."""
-    if query.is_aggregate or query.limit is not None or query.skip is not None or \
-            query.operation not in MULTI_READ_OPS:
+    if query.is_aggregate or query.limit is not None or query.skip is not None or query.operation not in MULTI_READ_OPS:
         return False
     return any(p.field in leads and p.kind == "eq" and isinstance(p.value, Placeholder) for p in info.preds)
 
@@ -572,26 +698,43 @@ def undeclared_collections(queries: Iterable[Any], schema: Schema) -> Iterator[t
         # at the first query, preferring one no other rule speaks about (one finding per location)
         first = min(qs, key=lambda q: (_unbounded(q, []), q.location.path, q.location.line, q.location.col))
         n = len(qs)
-        yield "no-index-declarations", Hit(
-            f"advisor found no index declaration for the {coll} collection, so it cannot tell whether "
-            f"{'this query' if n == 1 else f'this and {n - 1} other queries'} on {coll} scan the collection",
-            first.location,
-            help="check the code that declares the indexes together with this code (the repository root, or the "
-                 "folder with an advisor.toml); advisor reads createIndex / createIndexes / ensureIndex calls, "
-                 "mongoose schema.index() and index: true / unique: true, pymongo create_index(es) and IndexModel",
-            subject=f"{coll}:no-index-declarations", query=first.text or None, query_location=first.location,
+        yield (
+            "no-index-declarations",
+            Hit(
+                f"advisor found no index declaration for the {coll} collection, so it cannot tell whether "
+                f"{'this query' if n == 1 else f'this and {n - 1} other queries'} on {coll} scan the collection",
+                first.location,
+                help="check the code that declares the indexes together with this code (the repository root, or the "
+                "folder with an advisor.toml); advisor reads createIndex / createIndexes / ensureIndex calls, "
+                "mongoose schema.index() and index: true / unique: true, pymongo create_index(es) and IndexModel",
+                subject=f"{coll}:no-index-declarations",
+                query=first.text or None,
+                query_location=first.location,
+            ),
         )
 
 
 # --- schema rule ----------------------------------------------------------------------------------------
 
-CONFLICT_OPTIONS = ("unique", "sparse", "expireAfterSeconds", "partialFilterExpression", "collation", "hidden",
-                    "weights", "wildcardProjection")
+CONFLICT_OPTIONS = (
+    "unique",
+    "sparse",
+    "expireAfterSeconds",
+    "partialFilterExpression",
+    "collation",
+    "hidden",
+    "weights",
+    "wildcardProjection",
+)
 
 
 def option_key(index: IndexDef) -> tuple:
-    return tuple((k, repr(index.options.get(k))) for k in CONFLICT_OPTIONS if index.options.get(k) is not None
-                 and not (k in ("unique", "sparse", "hidden") and index.options.get(k) is False))
+    return tuple(
+        (k, repr(index.options.get(k)))
+        for k in CONFLICT_OPTIONS
+        if index.options.get(k) is not None
+        and not (k in ("unique", "sparse", "hidden") and index.options.get(k) is False)
+    )
 
 
 def _options_text(index: IndexDef) -> str:
@@ -643,8 +786,8 @@ def _options_conflict(first: IndexDef, other: IndexDef) -> Hit:
         "live depends on which ran first",
         other.location,
         help="keep one declaration with the options you want; change an existing index with collMod "
-             f"(e.g. db.runCommand({{ collMod: '{first.table}', index: {{ keyPattern: {keys}, "
-             "expireAfterSeconds: N } }))",
+        f"(e.g. db.runCommand({{ collMod: '{first.table}', index: {{ keyPattern: {keys}, "
+        "expireAfterSeconds: N } }))",
         fix=f"db.{first.table}.dropIndex({other.name!r})" if other.name != first.name else None,
         subject=f"{first.table}:{keys}",
     )
@@ -674,13 +817,21 @@ def unique_prefix(schema: Schema):
         if len(index.keys) < 2 or index.location is None:
             continue
         names = [f for f, _ in index_fields(index)]
-        lead = next((u for u in unique if u is not index and u.table == index.table
-                     and len(u.keys) < len(index.keys) and [f for f, _ in index_fields(u)] == names[:len(u.keys)]),
-                    None)
+        lead = next(
+            (
+                u
+                for u in unique
+                if u is not index
+                and u.table == index.table
+                and len(u.keys) < len(index.keys)
+                and [f for f, _ in index_fields(u)] == names[: len(u.keys)]
+            ),
+            None,
+        )
         if lead is None:
             continue
-        prefix = ", ".join(names[:len(lead.keys)])
-        rest = ", ".join(names[len(lead.keys):])
+        prefix = ", ".join(names[: len(lead.keys)])
+        rest = ", ".join(names[len(lead.keys) :])
         where = f", declared at {lead.location}" if lead.location else ""
         yield Hit(
             f"unique index {index.name} {_keys_text(index)} on {index.table} enforces nothing: {prefix} is already "
@@ -688,7 +839,7 @@ def unique_prefix(schema: Schema):
             f"{prefix} finds its one document through {lead.name}; every write still maintains both",
             index.location,
             help=f"decide which key is unique: if ({prefix}, {rest}) is, drop {lead.name} (this index serves lookups "
-                 f"by {prefix} too); if {prefix} is, drop this one: db.{index.table}.dropIndex({index.name!r})",
+            f"by {prefix} too); if {prefix} is, drop this one: db.{index.table}.dropIndex({index.name!r})",
             fix=f"db.{index.table}.dropIndex({index.name!r})",
             subject=f"{index.table}:{index.name}",
         )

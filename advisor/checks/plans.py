@@ -25,10 +25,21 @@ if TYPE_CHECKING:
 
 # static rules that explain each plan rule's symptom
 EXPLAINED_BY = {
-    "seq-scan-large-table": ("function-on-column", "leading-wildcard-like", "implicit-cast", "or-across-columns",
-                             "missing-index", "not-in-subquery"),
-    "filter-waste": ("function-on-column", "leading-wildcard-like", "implicit-cast", "or-across-columns",
-                     "missing-index"),
+    "seq-scan-large-table": (
+        "function-on-column",
+        "leading-wildcard-like",
+        "implicit-cast",
+        "or-across-columns",
+        "missing-index",
+        "not-in-subquery",
+    ),
+    "filter-waste": (
+        "function-on-column",
+        "leading-wildcard-like",
+        "implicit-cast",
+        "or-across-columns",
+        "missing-index",
+    ),
     "sort-not-indexed": ("missing-index", "offset-pagination", "order-by-random"),
     "sort-spill": ("select-star", "order-by-random"),
     "hash-spill": ("select-star",),
@@ -50,8 +61,16 @@ MISESTIMATE_MIN_ROWS = 100
 # nodes whose actual row count is not comparable with the estimate
 _ROWS_NOT_COUNTED = ("BitmapAnd", "BitmapOr", "ModifyTable")
 # nodes whose output cannot come in index order: a Sort over them is not an indexing problem
-_COMPUTED = ("Aggregate", "WindowAgg", "Group", "SetOp", "Recursive Union", "Function Scan", "Values Scan",
-             "Table Function Scan")
+_COMPUTED = (
+    "Aggregate",
+    "WindowAgg",
+    "Group",
+    "SetOp",
+    "Recursive Union",
+    "Function Scan",
+    "Values Scan",
+    "Table Function Scan",
+)
 _APPEND = ("Append", "Merge Append")
 
 
@@ -84,9 +103,15 @@ class PlanContext:
         subject: what it is about (node kind, relation, alias, sort key), never a number the plan
         measured or estimated: with the rule and the statement it is the fingerprint, which must not
         change between runs on other data (a baseline made with --explain would churn)."""
-        return Hit(message, self.location, help=help, subject=subject,
-                   query=self.query.text if self.query is not None else None,
-                   query_location=self.query.location if self.query is not None else None, metrics=metrics)
+        return Hit(
+            message,
+            self.location,
+            help=help,
+            subject=subject,
+            query=self.query.text if self.query is not None else None,
+            query_location=self.query.location if self.query is not None else None,
+            metrics=metrics,
+        )
 
 
 def partition_keys_of(conn) -> dict[str, list[str]]:
@@ -141,11 +166,13 @@ def seq_scan(ctx: PlanContext):
             continue  # keeps much of the table: reading it all is the right plan
         loops = node.actual_loops if node.executed else 1
         times = f" ({loops:,.0f} times)" if loops and loops > 1 else ""
-        yield ctx.hit(f"Seq Scan on {node.relation} reads all ~{rows:,.0f} rows to keep ~{kept:,.0f}{times} "
-               f"(filter: {node.filter})",
-               "an index on the filtered columns lets PostgreSQL read only the matching rows",
-               {"relation": node.relation, "table_rows": rows, "rows_kept": kept, "node": ctx.position(node)},
-               _what(node))
+        yield ctx.hit(
+            f"Seq Scan on {node.relation} reads all ~{rows:,.0f} rows to keep ~{kept:,.0f}{times} "
+            f"(filter: {node.filter})",
+            "an index on the filtered columns lets PostgreSQL read only the matching rows",
+            {"relation": node.relation, "table_rows": rows, "rows_kept": kept, "node": ctx.position(node)},
+            _what(node),
+        )
 
 
 @plan_check("filter-waste")
@@ -158,11 +185,13 @@ def filter_waste(ctx: PlanContext):
         kept = node.actual_rows * loops
         if removed >= WASTE_MIN_ROWS and removed / max(removed + kept, 1) >= WASTE_SHARE:
             share = removed / (removed + kept)
-            yield ctx.hit(f"{node.label()} reads {removed + kept:,.0f} rows and throws away {removed:,.0f} "
-                   f"({share:.0%}) with filter {node.filter}",
-                   "move the filter into an index condition: index the filtered columns (or make the index partial)",
-                   {"rows_removed": removed, "rows_kept": kept, "relation": node.relation,
-                    "node": ctx.position(node)}, _what(node))
+            yield ctx.hit(
+                f"{node.label()} reads {removed + kept:,.0f} rows and throws away {removed:,.0f} "
+                f"({share:.0%}) with filter {node.filter}",
+                "move the filter into an index condition: index the filtered columns (or make the index partial)",
+                {"rows_removed": removed, "rows_kept": kept, "relation": node.relation, "node": ctx.position(node)},
+                _what(node),
+            )
 
 
 def _inputs(node: PlanNode) -> Iterable[PlanNode]:
@@ -184,22 +213,28 @@ def sort_not_indexed(ctx: PlanContext):
             continue  # sorting aggregates or function output: no index returns those in order
         rows = (below.total_actual_rows if below.analyzed else below.plan_rows) or 0
         if rows >= SORT_LIMIT_MIN_ROWS:
-            yield ctx.hit(f"Sort on {', '.join(node.sort_key)} of ~{rows:,.0f} rows feeds a LIMIT: the whole input is "
-                   f"read and sorted to return the first rows",
-                   "an index whose keys end with the sort columns returns rows in order and stops at the limit",
-                   {"sort_key": node.sort_key, "input_rows": rows, "node": ctx.position(node)}, _what(node))
+            yield ctx.hit(
+                f"Sort on {', '.join(node.sort_key)} of ~{rows:,.0f} rows feeds a LIMIT: the whole input is "
+                f"read and sorted to return the first rows",
+                "an index whose keys end with the sort columns returns rows in order and stops at the limit",
+                {"sort_key": node.sort_key, "input_rows": rows, "node": ctx.position(node)},
+                _what(node),
+            )
 
 
 @plan_check("sort-spill")
 def sort_spill(ctx: PlanContext):
     for node in ctx.plan.root.walk():
         if node.node_type in ("Sort", "Incremental Sort") and (
-                node.sort_space_type == "Disk" or (node.sort_method or "").startswith("external")):
+            node.sort_space_type == "Disk" or (node.sort_method or "").startswith("external")
+        ):
             used = f"{node.sort_space_used:,.0f} kB" if node.sort_space_used is not None else "? kB"
-            yield ctx.hit(f"{node.node_type} on {', '.join(node.sort_key)} spilled to disk ({node.sort_method}, {used})",
-                   "raise work_mem for this query, sort fewer/narrower rows, or read them in order from an index",
-                   {"sort_method": node.sort_method, "space_kb": node.sort_space_used, "node": ctx.position(node)},
-                   _what(node))
+            yield ctx.hit(
+                f"{node.node_type} on {', '.join(node.sort_key)} spilled to disk ({node.sort_method}, {used})",
+                "raise work_mem for this query, sort fewer/narrower rows, or read them in order from an index",
+                {"sort_method": node.sort_method, "space_kb": node.sort_space_used, "node": ctx.position(node)},
+                _what(node),
+            )
 
 
 @plan_check("hash-spill")
@@ -208,9 +243,12 @@ def hash_spill(ctx: PlanContext):
         batches = node.hash_batches or 0
         if node.node_type in ("Hash", "Aggregate") and batches > 1:
             what = "Hash" if node.node_type == "Hash" else "HashAggregate"
-            yield ctx.hit(f"{what} spilled to temp files in {batches} batches",
-                   "raise work_mem, hash the smaller input, or narrow the rows hashed",
-                   {"batches": batches, "node": ctx.position(node)}, _what(node))
+            yield ctx.hit(
+                f"{what} spilled to temp files in {batches} batches",
+                "raise work_mem, hash the smaller input, or narrow the rows hashed",
+                {"batches": batches, "node": ctx.position(node)},
+                _what(node),
+            )
 
 
 def _cut_short(node: PlanNode, parents: tuple[PlanNode, ...]) -> bool:
@@ -226,8 +264,11 @@ def _cut_short(node: PlanNode, parents: tuple[PlanNode, ...]) -> bool:
             return True
         if child.parent_relationship in ("SubPlan", "InitPlan"):
             return True
-        if parent.node_type == "Nested Loop" and child.parent_relationship == "Inner" and (
-                parent.join_type in ("Semi", "Anti") or parent.inner_unique):
+        if (
+            parent.node_type == "Nested Loop"
+            and child.parent_relationship == "Inner"
+            and (parent.join_type in ("Semi", "Anti") or parent.inner_unique)
+        ):
             return True
     return False
 
@@ -249,10 +290,12 @@ def row_misestimate(ctx: PlanContext):
                 worst = (ratio, node, actual, planned)
     if worst:
         ratio, node, actual, planned = worst
-        yield ctx.hit(f"{node.label()}: planner expected {planned:,.0f} rows, got {actual:,.0f} ({ratio:,.0f}x off)",
-               "run ANALYZE; for correlated columns CREATE STATISTICS; avoid expressions the planner cannot estimate",
-               {"plan_rows": planned, "actual_rows": actual, "ratio": ratio, "node": ctx.position(node)},
-               _what(node))
+        yield ctx.hit(
+            f"{node.label()}: planner expected {planned:,.0f} rows, got {actual:,.0f} ({ratio:,.0f}x off)",
+            "run ANALYZE; for correlated columns CREATE STATISTICS; avoid expressions the planner cannot estimate",
+            {"plan_rows": planned, "actual_rows": actual, "ratio": ratio, "node": ctx.position(node)},
+            _what(node),
+        )
 
 
 @plan_check("nested-loop-rescan")
@@ -273,10 +316,12 @@ def nested_loop_rescan(ctx: PlanContext):
             scan = scan.outer
         rescans_full = scan.node_type == "Seq Scan" or (scan.analyzed and (scan.rows_removed_by_filter or 0) > 100)
         if loops and loops >= ctx.settings.rescan_loops and rescans_full:
-            yield ctx.hit(f"Nested Loop repeats {scan.label()} {loops:,.0f} times",
-                   f"index the join column of {scan.relation or 'the inner side'} so each loop is an index lookup",
-                   {"loops": loops, "relation": scan.relation, "node": ctx.position(node)},
-                   f"Nested Loop over {_what(scan)}")
+            yield ctx.hit(
+                f"Nested Loop repeats {scan.label()} {loops:,.0f} times",
+                f"index the join column of {scan.relation or 'the inner side'} so each loop is an index lookup",
+                {"loops": loops, "relation": scan.relation, "node": ctx.position(node)},
+                f"Nested Loop over {_what(scan)}",
+            )
 
 
 def _leaves(ctx: PlanContext, parent: str, depth: int = 0) -> set[str]:
@@ -341,11 +386,13 @@ def partition_not_pruned(ctx: PlanContext):
         keys = ctx.partition_keys.get(top, [])
         if keys and any(_compares_key(cond, key, n.alias) for n in nodes for cond in _conditions(n) for key in keys):
             continue  # a plain comparison on the key: pruned at run time, or its range covers every partition
-        yield ctx.hit(f"all {total} partitions of {top} are scanned: no partition was pruned",
-               "filter on the partition key with a plain comparison (no function or cast on it) so the "
-               "planner can skip partitions",
-               {"partitions": total, "relation": top, "node": ctx.position(appends[anchor_id])},
-               f"partitions of {top}")
+        yield ctx.hit(
+            f"all {total} partitions of {top} are scanned: no partition was pruned",
+            "filter on the partition key with a plain comparison (no function or cast on it) so the "
+            "planner can skip partitions",
+            {"partitions": total, "relation": top, "node": ctx.position(appends[anchor_id])},
+            f"partitions of {top}",
+        )
 
 
 def plan_hits(ctx: PlanContext, enabled: Callable[[str], bool]) -> list[tuple[str, Hit]]:

@@ -31,11 +31,15 @@ def real_table(ctx: QueryContext, table: str | None) -> bool:
 def narrowed_elsewhere(ctx: QueryContext, scope: Scope, alias: str, table: str, besides: set[int]) -> bool:
     """Other conditions of the scope (not in `besides`) pin the table to one row by a primary or unique
     key: the condition at hand is a residual filter on that row, not what makes the query scan."""
-    equal = {q.column for q in scope.predicates_on(alias)
-             if id(q.node) not in besides and q.op == "eq" and not q.wrapped and not q.in_or and not q.negated}
+    equal = {
+        q.column
+        for q in scope.predicates_on(alias)
+        if id(q.node) not in besides and q.op == "eq" and not q.wrapped and not q.in_or and not q.negated
+    }
     return bool(equal) and any(
         index.unique and index.where is None and all(k.is_column and k.expr in equal for k in index.keys)
-        for index in ctx.schema.indexes_on(table))
+        for index in ctx.schema.indexes_on(table)
+    )
 
 
 def unseen_condition(ctx: QueryContext, scope: Scope) -> bool:
@@ -44,8 +48,10 @@ def unseen_condition(ctx: QueryContext, scope: Scope) -> bool:
     where = scope.node.args.get("where")
     if where is None or ctx.confidence == "certain":
         return False
-    return any(isinstance(c, (exp.Placeholder, exp.Parameter)) or (isinstance(c, exp.Column) and is_placeholder(c.name))
-               for c in conjuncts(where.this))
+    return any(
+        isinstance(c, (exp.Placeholder, exp.Parameter)) or (isinstance(c, exp.Column) and is_placeholder(c.name))
+        for c in conjuncts(where.this)
+    )
 
 
 def in_indexed_subset(ctx: QueryContext, scope: Scope, alias: str, table: str) -> bool:
@@ -54,9 +60,12 @@ def in_indexed_subset(ctx: QueryContext, scope: Scope, alias: str, table: str) -
     where = scope.node.args.get("where")
     if where is None:
         return False
-    have = {_plain(c) for c in conjuncts(where.this)
-            if all(col.table in ("", alias) for col in c.find_all(exp.Column))
-            and (len(scope.sources) == 1 or all(col.table for col in c.find_all(exp.Column)))}
+    have = {
+        _plain(c)
+        for c in conjuncts(where.this)
+        if all(col.table in ("", alias) for col in c.find_all(exp.Column))
+        and (len(scope.sources) == 1 or all(col.table for col in c.find_all(exp.Column)))
+    }
     for index in ctx.schema.indexes_on(table):
         needed = _partial_conditions(index.where) if index.where else None
         if needed and set(needed) <= have:
@@ -89,8 +98,10 @@ def joined_by_index(ctx: QueryContext, scope: Scope, alias: str, table: str) -> 
     """The table is reached from another table of the join through an indexed key of its own."""
     keys = {q.column for q in scope.predicates_on(alias) if q.op == "join" and not q.wrapped}
     keys |= {column for column, merged in scope.using.items() if alias in merged}  # JOIN ... USING (col)
-    return bool(keys) and any(i.method == "btree" and i.where is None and i.keys and i.keys[0].expr in keys
-                              for i in ctx.schema.indexes_on(table))
+    return bool(keys) and any(
+        i.method == "btree" and i.where is None and i.keys and i.keys[0].expr in keys
+        for i in ctx.schema.indexes_on(table)
+    )
 
 
 def never_null(ctx: QueryContext, query: exp.Expression) -> bool:
@@ -104,9 +115,14 @@ def never_null(ctx: QueryContext, query: exp.Expression) -> bool:
     if not isinstance(column, exp.Column) or from_ is None or not isinstance(from_.this, exp.Table):
         return False
     where = select.args.get("where")
-    if where is not None and any(isinstance(c, exp.Is) and c.args.get("negate") and isinstance(c.expression, exp.Null)
-                                 and isinstance(c.this, exp.Column) and c.this.name == column.name
-                                 for c in conjuncts(where.this)):
+    if where is not None and any(
+        isinstance(c, exp.Is)
+        and c.args.get("negate")
+        and isinstance(c.expression, exp.Null)
+        and isinstance(c.this, exp.Column)
+        and c.this.name == column.name
+        for c in conjuncts(where.this)
+    ):
         return True  # ... WHERE col IS NOT NULL
     table = ctx.schema.table(fold(from_.this))
     known = table.columns.get(fold(column)) if table is not None else None
@@ -136,10 +152,16 @@ def optional_filters(scope: Scope, node: exp.Or) -> list[Predicate]:
     if not tested:
         return []
     inside = {id(n) for b in branches if not isinstance(b, exp.Is) for n in b.walk()}
-    return [p for p in scope.predicates
-            if id(p.node) in inside and p.table and not is_catalog(p.table)
-            and p.op in ("eq", "in", "range", "like")
-            and (key := parameter_key(p.value)) is not NOT_A_PARAMETER and (key in tested or key is None)]
+    return [
+        p
+        for p in scope.predicates
+        if id(p.node) in inside
+        and p.table
+        and not is_catalog(p.table)
+        and p.op in ("eq", "in", "range", "like")
+        and (key := parameter_key(p.value)) is not NOT_A_PARAMETER
+        and (key in tested or key is None)
+    ]
 
 
 def pins_unique_key(ctx: QueryContext, scope: Scope) -> bool:
@@ -157,8 +179,10 @@ def single_row(ctx: QueryContext, scope: Scope, alias: str) -> bool:
     """The table is pinned to one row by equalities on a unique key: pairing with it multiplies nothing."""
     table = scope.sources[alias]
     equal = {p.column for p in scope.predicates_on(alias) if p.op == "eq" and not p.wrapped and not p.in_or}
-    return any(index.unique and index.where is None and all(k.is_column and k.expr in equal for k in index.keys)
-               for index in ctx.schema.indexes_on(table))
+    return any(
+        index.unique and index.where is None and all(k.is_column and k.expr in equal for k in index.keys)
+        for index in ctx.schema.indexes_on(table)
+    )
 
 
 def seen_whole(ctx: QueryContext, table: str) -> bool:
@@ -209,11 +233,11 @@ def unknown_sketch(ctx: QueryContext, target: exp.Table) -> bool:
 def segment(lines: list[str], loc) -> tuple[str, int]:
     """The source text of a location's span, and the offset where it starts in the file."""
     end_line = loc.end_line or loc.line
-    chunk = lines[loc.line - 1:end_line]
+    chunk = lines[loc.line - 1 : end_line]
     if not chunk:
         return "", 0
-    offset = sum(len(line) for line in lines[:loc.line - 1]) + loc.col - 1
+    offset = sum(len(line) for line in lines[: loc.line - 1]) + loc.col - 1
     if len(chunk) == 1:
-        return chunk[0][loc.col - 1:(loc.end_col - 1) if loc.end_col else None], offset
-    text = chunk[0][loc.col - 1:] + "".join(chunk[1:-1]) + chunk[-1][:(loc.end_col - 1) if loc.end_col else None]
+        return chunk[0][loc.col - 1 : (loc.end_col - 1) if loc.end_col else None], offset
+    text = chunk[0][loc.col - 1 :] + "".join(chunk[1:-1]) + chunk[-1][: (loc.end_col - 1) if loc.end_col else None]
     return text, offset

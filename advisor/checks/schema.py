@@ -85,8 +85,11 @@ def redundant_index(schema: Schema):
             covered = set(other.columns) | set(other.include)
             if not set(index.include) <= covered:
                 continue
-            if other.method == "mongo" and (other.options.get("sparse") or other.options.get("expireAfterSeconds") is not None
-                                           or index.options.get("expireAfterSeconds") is not None):
+            if other.method == "mongo" and (
+                other.options.get("sparse")
+                or other.options.get("expireAfterSeconds") is not None
+                or index.options.get("expireAfterSeconds") is not None
+            ):
                 continue
             yield Hit(
                 f"index {index.name} on {_describe(index)} is a prefix of {other.name} on {_describe(other)}: "
@@ -133,12 +136,16 @@ def unindexed_foreign_key(schema: Schema):
             ddl = create_index_ddl(table.name, tuple(IndexKey(c) for c in fk.columns))
             if serving:
                 partial = serving[0]
-                message = (f"foreign key {table.name}({cols}) → {fk.ref_table} is indexed only by the partial index "
-                           f"{partial.name} (WHERE {partial.where}): the checks of ON DELETE/UPDATE on {fk.ref_table} "
-                           f"look for every referencing row, so they cannot use it and scan {table.name}")
+                message = (
+                    f"foreign key {table.name}({cols}) → {fk.ref_table} is indexed only by the partial index "
+                    f"{partial.name} (WHERE {partial.where}): the checks of ON DELETE/UPDATE on {fk.ref_table} "
+                    f"look for every referencing row, so they cannot use it and scan {table.name}"
+                )
             else:
-                message = (f"foreign key {table.name}({cols}) → {fk.ref_table} has no index: deleting or updating a "
-                           f"{fk.ref_table} row scans {table.name}, and joins on it cannot use an index")
+                message = (
+                    f"foreign key {table.name}({cols}) → {fk.ref_table} has no index: deleting or updating a "
+                    f"{fk.ref_table} row scans {table.name}, and joins on it cannot use an index"
+                )
             yield Hit(
                 message,
                 fk.location,

@@ -95,7 +95,9 @@ def leading_wildcard_like(ctx: QueryContext):
 
 
 def _trigram_ddl(p: Predicate) -> str:
-    return f"CREATE INDEX CONCURRENTLY ON {quote(p.table or p.alias or 't')} USING gin ({quote(p.column)} gin_trgm_ops);"
+    return (
+        f"CREATE INDEX CONCURRENTLY ON {quote(p.table or p.alias or 't')} USING gin ({quote(p.column)} gin_trgm_ops);"
+    )
 
 
 def _qualified(p: Predicate) -> str:
@@ -107,8 +109,14 @@ def _qualified(p: Predicate) -> str:
 _FUNC_NAME = re.compile(r"[A-Za-z_][\w.]*")
 _ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.DPipe)
 # jsonb and array operators on the bare column (`flags ?| $1`, `tags @> $1`): a GIN index on it serves them
-_GIN_OPERATORS = (exp.JSONBContainsAnyTopKeys, exp.JSONBContainsAllTopKeys, exp.JSONBContainsTopKey,
-                  exp.ArrayContainsAll, exp.ArrayContainedBy, exp.ArrayOverlaps)
+_GIN_OPERATORS = (
+    exp.JSONBContainsAnyTopKeys,
+    exp.JSONBContainsAllTopKeys,
+    exp.JSONBContainsTopKey,
+    exp.ArrayContainsAll,
+    exp.ArrayContainedBy,
+    exp.ArrayOverlaps,
+)
 
 
 def _describe_wrap(side: exp.Expression, written: str) -> str:
@@ -153,17 +161,27 @@ def function_on_column(ctx: QueryContext):
                 continue  # an operator of the column's type, not a function around it
             if isinstance(p.side, (exp.Column, exp.Literal, exp.AggFunc)) or _expression_indexed(ctx, p):
                 continue  # an aggregate is computed over groups, not a condition on each row
-            if premises.unseen_condition(ctx, scope) or (p.alias and p.table and (
+            if premises.unseen_condition(ctx, scope) or (
+                p.alias
+                and p.table
+                and (
                     premises.narrowed_elsewhere(ctx, scope, p.alias, p.table, {id(p.node)})
-                    or premises.joined_by_index(ctx, scope, p.alias, p.table))):
+                    or premises.joined_by_index(ctx, scope, p.alias, p.table)
+                )
+            ):
                 continue  # a residual filter on the rows an index already found
-            if isinstance(p.side, (exp.JSONExtract, exp.JSONExtractScalar, exp.JSONBExtract, exp.JSONBExtractScalar)) and p.op == "other":
+            if (
+                isinstance(p.side, (exp.JSONExtract, exp.JSONExtractScalar, exp.JSONBExtract, exp.JSONBExtractScalar))
+                and p.op == "other"
+            ):
                 continue
             expression = ctx.text(p.side)
             wrap = _describe_wrap(p.side, expression)
             table = quote(p.table or p.alias or "t")
             rewrite = _sargable_rewrite(p)
-            help_text = (f"rewrite: {rewrite}; or " if rewrite else "") + f"index the expression: CREATE INDEX CONCURRENTLY ON {table} (({_unqualified(p.side)}));"
+            help_text = (
+                f"rewrite: {rewrite}; or " if rewrite else ""
+            ) + f"index the expression: CREATE INDEX CONCURRENTLY ON {table} (({_unqualified(p.side)}));"
             yield ctx.hit(
                 p.side,
                 f"{_qualified(p)} is wrapped in {wrap} ({expression}): an index on {p.column} cannot serve this "
@@ -181,17 +199,52 @@ def _unqualified(node: exp.Expression) -> str:
 # --- implicit casts ---------------------------------------------------------------
 
 TYPE_FAMILIES = {
-    "int": {"int", "integer", "int2", "int4", "int8", "smallint", "bigint", "serial", "bigserial", "smallserial", "tinyint", "mediumint"},
+    "int": {
+        "int",
+        "integer",
+        "int2",
+        "int4",
+        "int8",
+        "smallint",
+        "bigint",
+        "serial",
+        "bigserial",
+        "smallserial",
+        "tinyint",
+        "mediumint",
+    },
     "numeric": {"numeric", "decimal", "real", "double", "float", "double precision", "money", "float4", "float8"},
-    "text": {"text", "varchar", "char", "character varying", "character", "citext", "name", "bpchar", "nvarchar", "nchar", "string"},
+    "text": {
+        "text",
+        "varchar",
+        "char",
+        "character varying",
+        "character",
+        "citext",
+        "name",
+        "bpchar",
+        "nvarchar",
+        "nchar",
+        "string",
+    },
     "bool": {"boolean", "bool"},
     "uuid": {"uuid"},
     "date": {"date"},
-    "timestamp": {"timestamp", "timestamptz", "datetime", "timestampltz", "timestamp_s", "timestamp_ms", "timestamp_ns"},
+    "timestamp": {
+        "timestamp",
+        "timestamptz",
+        "datetime",
+        "timestampltz",
+        "timestamp_s",
+        "timestamp_ms",
+        "timestamp_ns",
+    },
 }
 _FAMILY_OF = {name: family for family, names in TYPE_FAMILIES.items() for name in names}
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$")
-_DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}([ T].*)?$|^(now|today|yesterday|tomorrow|infinity|-infinity|epoch)$", re.IGNORECASE)
+_DATE = re.compile(
+    r"^\d{4}-\d{1,2}-\d{1,2}([ T].*)?$|^(now|today|yesterday|tomorrow|infinity|-infinity|epoch)$", re.IGNORECASE
+)
 _INTEGER = re.compile(r"^\s*[-+]?\d+\s*$")
 _NUMBER = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
 
@@ -230,10 +283,16 @@ def _cast_problem(family: str, kind: str, text: str) -> tuple[str, bool] | None:
             return "the date column is cast to timestamp for the comparison, so its index is not used", True
         if {family, value_family} <= {"int", "numeric"} or {family, value_family} <= {"date", "timestamp"}:
             return None
-        return f"no {family} = {value_family} operator: PostgreSQL rejects the query (other databases cast every row)", True
+        return (
+            f"no {family} = {value_family} operator: PostgreSQL rejects the query (other databases cast every row)",
+            True,
+        )
     if family == "int":
         if kind == "decimal":
-            return f"{text} is not an integer: the column is cast to numeric for every row and its index is not used", True
+            return (
+                f"{text} is not an integer: the column is cast to numeric for every row and its index is not used",
+                True,
+            )
         if kind == "string" and not _INTEGER.match(text):
             return f"'{text}' is not an integer: PostgreSQL fails with invalid input syntax", False
         if kind == "bool":
@@ -243,8 +302,10 @@ def _cast_problem(family: str, kind: str, text: str) -> tuple[str, bool] | None:
             return f"'{text}' is not a number: PostgreSQL fails with invalid input syntax", False
     elif family == "text":
         if kind in ("int", "decimal"):
-            return (f"a text column compared with the number {text}: PostgreSQL rejects it (operator does not exist), "
-                    "MySQL and SQLite cast every row and skip the index"), True
+            return (
+                f"a text column compared with the number {text}: PostgreSQL rejects it (operator does not exist), "
+                "MySQL and SQLite cast every row and skip the index"
+            ), True
     elif family == "uuid":
         if kind == "string" and not _UUID.match(text):
             return f"'{text}' is not a UUID: PostgreSQL fails with invalid input syntax for type uuid", False
@@ -323,8 +384,11 @@ def not_in_subquery(ctx: QueryContext):
             if not any(scope.sources for scope in ctx.facts.scopes):
                 continue  # only catalogs, functions and CTEs: nothing of the application's grows here
             column = inner.this.sql(dialect="postgres")
-            nulls = "" if premises.never_null(ctx, inner.args["query"]) else \
-                "returns no rows at all if the subquery yields a NULL, and "
+            nulls = (
+                ""
+                if premises.never_null(ctx, inner.args["query"])
+                else "returns no rows at all if the subquery yields a NULL, and "
+            )
             yield ctx.hit(
                 node,
                 f"{column} NOT IN (SELECT ...) {nulls}cannot be planned as an anti-join: once the subquery's "
@@ -344,8 +408,9 @@ def _branch_columns(branch: exp.Expression, by_node: dict[int, list]) -> frozens
 
 def _served_by_index(ctx: QueryContext, columns: frozenset[tuple[str | None, str]]) -> bool:
     for table, column in columns:
-        if table and any(i.keys and i.keys[0].expr == column and i.method == "btree"
-                         for i in ctx.schema.indexes_on(table)):
+        if table and any(
+            i.keys and i.keys[0].expr == column and i.method == "btree" for i in ctx.schema.indexes_on(table)
+        ):
             return True
     return False
 
@@ -394,8 +459,12 @@ def optional_filter(ctx: QueryContext):
     if runs_once(ctx):
         return  # a migration's one-off statement: not workload, and written once
     for scope in ctx.facts.scopes:
-        found = [(node, p) for node in scope.ors for p in premises.optional_filters(scope, node)[:1]
-                 if not _residual(ctx, scope, p, node)]
+        found = [
+            (node, p)
+            for node in scope.ors
+            for p in premises.optional_filters(scope, node)[:1]
+            if not _residual(ctx, scope, p, node)
+        ]
         if not found:
             continue  # one finding per query: its optional filters share one cause and one fix
         node = found[0][0]
@@ -420,8 +489,9 @@ def _residual(ctx: QueryContext, scope, p: Predicate, node: exp.Expression) -> b
     inside = {id(n) for n in node.walk()}
     if not p.alias or not p.table:
         return False
-    return premises.narrowed_elsewhere(ctx, scope, p.alias, p.table, inside) or \
-        premises.in_indexed_subset(ctx, scope, p.alias, p.table)
+    return premises.narrowed_elsewhere(ctx, scope, p.alias, p.table, inside) or premises.in_indexed_subset(
+        ctx, scope, p.alias, p.table
+    )
 
 
 # --- ordering and paging ------------------------------------------------------------
@@ -432,7 +502,9 @@ def order_by_random(ctx: QueryContext):
     for scope in ctx.facts.scopes:
         for key in scope.order_by:
             target = key.node.this if isinstance(key.node, exp.Ordered) else key.node
-            if isinstance(target, exp.Rand) or (isinstance(target, exp.Anonymous) and target.name.lower() in ("random", "rand", "newid")):
+            if isinstance(target, exp.Rand) or (
+                isinstance(target, exp.Anonymous) and target.name.lower() in ("random", "rand", "newid")
+            ):
                 yield ctx.hit(
                     key.node,
                     "ORDER BY random() reads and sorts every row to return a few",
@@ -481,14 +553,29 @@ def keyset_help(scope: Scope) -> str:
             branches.append("(" + " AND ".join([*same, f"{col} {'<' if desc else '>'} :last_{col}"]) + ")")
         seek = "(" + " OR ".join(branches) + ")"
     aliases = {k.alias for k in order} if order else set()
-    equal = list(dict.fromkeys(p.column for p in scope.predicates if p.op == "eq" and p.clause == "where"
-                               and not p.in_or and not p.negated and not p.wrapped and p.alias in aliases
-                               and p.column and p.column not in {c for c, _ in keys}))
+    equal = list(
+        dict.fromkeys(
+            p.column
+            for p in scope.predicates
+            if p.op == "eq"
+            and p.clause == "where"
+            and not p.in_or
+            and not p.negated
+            and not p.wrapped
+            and p.alias in aliases
+            and p.column
+            and p.column not in {c for c, _ in keys}
+        )
+    )
     index = ", ".join(equal + [c + (" DESC" if d else "") for c, d in keys])
     order_sql = ", ".join(c + (" DESC" if d else "") for c, d in keys)
-    tie = "" if any(c == "id" for c, _ in keys) else f"; if ({names}) can repeat, end the keys with a unique column (id)"
-    return (f"use keyset pagination: remember the last row's ({names}) and ask for WHERE {seek} "
-            f"ORDER BY {order_sql} LIMIT n (add the other conditions), backed by an index on ({index}){tie}")
+    tie = (
+        "" if any(c == "id" for c, _ in keys) else f"; if ({names}) can repeat, end the keys with a unique column (id)"
+    )
+    return (
+        f"use keyset pagination: remember the last row's ({names}) and ask for WHERE {seek} "
+        f"ORDER BY {order_sql} LIMIT n (add the other conditions), backed by an index on ({index}){tie}"
+    )
 
 
 @query_check("limit-without-order-by")
@@ -505,7 +592,10 @@ def limit_without_order_by(ctx: QueryContext):
             continue  # any one row: an existence check, or a row all matches agree on
         if scope.parent is not None and scope.parent.kind in ("update", "delete"):
             continue  # WHERE id IN (SELECT ... LIMIT n): a batch of a bulk change, any rows will do
-        if node.args.get("group") is None and any(isinstance(e, exp.AggFunc) or (isinstance(e, exp.Alias) and isinstance(e.this, exp.AggFunc)) for e in node.expressions):
+        if node.args.get("group") is None and any(
+            isinstance(e, exp.AggFunc) or (isinstance(e, exp.Alias) and isinstance(e.this, exp.AggFunc))
+            for e in node.expressions
+        ):
             continue  # an aggregate without GROUP BY yields one row
         yield ctx.hit(
             scope.limit,
@@ -517,8 +607,10 @@ def limit_without_order_by(ctx: QueryContext):
 
 
 def _projects_constants(node: exp.Expression) -> bool:
-    return all(isinstance(e, exp.Literal) or (isinstance(e, exp.Alias) and isinstance(e.this, exp.Literal))
-               for e in node.expressions)
+    return all(
+        isinstance(e, exp.Literal) or (isinstance(e, exp.Alias) and isinstance(e.this, exp.Literal))
+        for e in node.expressions
+    )
 
 
 # --- unsafe statements --------------------------------------------------------------
@@ -637,8 +729,10 @@ def cartesian_join(ctx: QueryContext):
         components = [c for c in nx.connected_components(graph) if c & set(tables)]
         if len(components) < 2:
             continue  # what is left unconnected is a CTE, subquery, function or a single row
-        groups = " × ".join("{" + ", ".join(sorted(scope.sources[a] for a in c if a in scope.sources)) + "}"
-                            for c in sorted(components, key=lambda c: sorted(c)))
+        groups = " × ".join(
+            "{" + ", ".join(sorted(scope.sources[a] for a in c if a in scope.sources)) + "}"
+            for c in sorted(components, key=lambda c: sorted(c))
+        )
         yield ctx.hit(
             scope.node.args.get("from_") or scope.node,
             f"no join condition connects {groups}: every row of one is paired with every row of the other",
@@ -672,8 +766,11 @@ def sql_string_building(source: SourceFile):
             segment, offset = premises.segment(lines, built.location)
             pieces = interpolation.js_pieces(segment, source.text, offset)
         names = {p.text for p in pieces or () if p.as_name}  # `WHERE %s NOT IN (SELECT min(%s) ...)` % (rowid, rowid)
-        risky = [p for p in pieces or () if interpolation.reportable(p) and p.text not in names] \
-            if pieces is not None else None
+        risky = (
+            [p for p in pieces or () if interpolation.reportable(p) and p.text not in names]
+            if pieces is not None
+            else None
+        )
         if risky == []:
             continue  # constants, identifiers, numbers, placeholders or fragments chosen from literals
         what = f" ({', '.join(p.text for p in risky[:3])})" if risky else ""
@@ -681,9 +778,7 @@ def sql_string_building(source: SourceFile):
             f"SQL built with {built.how} and passed to {built.call}(): values{what} become part of the statement "
             "(SQL injection) and every call is a new statement to plan",
             built.location,
-            help="pass values as parameters: cursor.execute(\"... WHERE id = %s\", (value,)); "
+            help='pass values as parameters: cursor.execute("... WHERE id = %s", (value,)); '
             "for identifiers use psycopg.sql.Identifier",
             subject=f"{built.call}:{built.how}",
         )
-
-

@@ -29,8 +29,16 @@ def answers_static(outcome: str, rule: str) -> bool:
     return outcome in ANSWERING and spec is not None and spec.name == STATIC_ADVICE
 
 
-def advise(conn: Connection, run: QueryRun, schema: Schema, settings: ExplainSettings, target: Target,
-           analyze: bool, explain: Explainer, plain: Explainer) -> None:
+def advise(
+    conn: Connection,
+    run: QueryRun,
+    schema: Schema,
+    settings: ExplainSettings,
+    target: Target,
+    analyze: bool,
+    explain: Explainer,
+    plain: Explainer,
+) -> None:
     """Measure the candidate indexes of one planned statement; set its outcome, reason and best measurement.
 
     plain(conn) plans the statement; explain(conn) too, or runs it (rolled back) when `analyze`."""
@@ -45,8 +53,15 @@ def advise(conn: Connection, run: QueryRun, schema: Schema, settings: ExplainSet
         _choose(conn, run, settings, target, analyze, explain)
 
 
-def advise_all(conn: Connection, runs: list[QueryRun], schema: Schema, settings: ExplainSettings, target: Target,
-               analyze: bool, make_explainer) -> None:
+def advise_all(
+    conn: Connection,
+    runs: list[QueryRun],
+    schema: Schema,
+    settings: ExplainSettings,
+    target: Target,
+    analyze: bool,
+    make_explainer,
+) -> None:
     """`advise` for a whole workload at once: each distinct candidate is built once on the seeded data
     and every statement that proposes it is re-planned with it (not one build per statement).
     make_explainer(run, analyze, timeout_ms) -> Explainer (explain/stage.make_explainer)."""
@@ -140,8 +155,9 @@ def _candidates(run: QueryRun, schema: Schema, settings: ExplainSettings, target
     return candidates
 
 
-def _choose(conn: Connection, run: QueryRun, settings: ExplainSettings, target: Target, analyze: bool,
-            explain: Explainer) -> None:
+def _choose(
+    conn: Connection, run: QueryRun, settings: ExplainSettings, target: Target, analyze: bool, explain: Explainer
+) -> None:
     """The best of the statement's measurements (run.measurements): its outcome, reason and best."""
     from advisor.indexes.verify import measure
 
@@ -168,15 +184,21 @@ def _choose(conn: Connection, run: QueryRun, settings: ExplainSettings, target: 
     # among the candidates within 5% of the best gain, keep the smallest -- unless its plan costs more
     # than twice the best one's (after 18,832,925, TPC-H Q20's 100,597 and 9,771 are both a 99% gain)
     for other, other_after in used:
-        if other is not m and (before - other_after) / before >= gain - 0.05 \
-                and other_after <= 2 * best[2] and (other.size_bytes or 0) < (m.size_bytes or 0):
+        if (
+            other is not m
+            and (before - other_after) / before >= gain - 0.05
+            and other_after <= 2 * best[2]
+            and (other.size_bytes or 0) < (m.size_bytes or 0)
+        ):
             m, after = other, other_after
     gain = (before - after) / before
     run.best = m
     if gain < settings.threshold:
         run.outcome = "below-threshold"
-        run.reason = (f"best candidate {m.candidate.describe()} lowers cost {before:,.1f} -> {after:,.1f} "
-                      f"({gain:.0%}), below the {settings.threshold:.0%} threshold")
+        run.reason = (
+            f"best candidate {m.candidate.describe()} lowers cost {before:,.1f} -> {after:,.1f} "
+            f"({gain:.0%}), below the {settings.threshold:.0%} threshold"
+        )
         return
     run.outcome = "recommended"
     if analyze and run.time_ms is not None and target.owned:
@@ -204,12 +226,15 @@ def _refusal(conn: Connection, m) -> str:
     offers = []
     fixed = Candidate(m.candidate.table, zoned, where=m.candidate.where)
     if zoned != m.candidate.keys and _builds(conn, fixed):
-        offers.append(f"index {fixed.describe()} and write the condition the same way (a stated time zone "
-                      "makes it immutable)")
+        offers.append(
+            f"index {fixed.describe()} and write the condition the same way (a stated time zone makes it immutable)"
+        )
     if columns:
         cols = ", ".join(columns)
-        offers.append(f"write the condition as a range on {cols} ({columns[0]} >= :start AND {columns[0]} < :end) "
-                      f"and index ({cols})")
+        offers.append(
+            f"write the condition as a range on {cols} ({columns[0]} >= :start AND {columns[0]} < :end) "
+            f"and index ({cols})"
+        )
     return text + (": " + "; or ".join(offers) if offers else "")
 
 
@@ -234,8 +259,9 @@ def _at_utc(key):
         tree = sqlglot.parse_one(key.expr, read="postgres")
     except Exception:  # noqa: BLE001
         return key
-    tree = tree.transform(lambda n: exp.AtTimeZone(this=n.copy(), zone=exp.Literal.string("UTC"))
-                          if isinstance(n, exp.Column) else n)
+    tree = tree.transform(
+        lambda n: exp.AtTimeZone(this=n.copy(), zone=exp.Literal.string("UTC")) if isinstance(n, exp.Column) else n
+    )
     return replace(key, expr=tree.sql(dialect="postgres"))
 
 

@@ -32,17 +32,26 @@ def explain_project(project: Project, options: Options, hits: Hits) -> Hits:
     from advisor.seed.settings import explain_settings
 
     queries = [q for q in project.sql_queries if plannable(q)]
-    workload = run_workload(project.config, queries, project.schema, dsn=options.dsn, analyze=options.analyze,
-                            progress=sys.stderr.isatty())
+    workload = run_workload(
+        project.config, queries, project.schema, dsn=options.dsn, analyze=options.analyze, progress=sys.stderr.isatty()
+    )
     settings = explain_settings(project.config)
     try:
         for note in workload.prepared.notes:
             print(f"advisor: note: {note}", file=sys.stderr)
-        out = [("schema-rejected", Hit(err.summary,
-                                       Location(err.path, err.line, 1), subject=err.message,
-                                       help="fix the migration; advisor loaded the rest of the schema",
-                                       metrics={"evidence": "planned"}))
-               for err in workload.prepared.load_errors]
+        out = [
+            (
+                "schema-rejected",
+                Hit(
+                    err.summary,
+                    Location(err.path, err.line, 1),
+                    subject=err.message,
+                    help="fix the migration; advisor loaded the rest of the schema",
+                    metrics={"evidence": "planned"},
+                ),
+            )
+            for err in workload.prepared.load_errors
+        ]
         by_query: dict[Location, Hits] = {}
         for name, hit in hits:
             if hit.query_location is not None:
@@ -70,11 +79,20 @@ def _plan_hits(run: QueryRun, statics: Hits, workload: Workload, settings: Expla
     q = run.query
     out: Hits = []
     if run.plan is None or run.timed_out:
-        out.append(("explain-error", Hit(
-            f"cannot {'run' if run.timed_out else 'plan'} this statement: {run.error}", q.location,
-            help="advisor went on with the next statement", subject=_error_subject(run),
-            query=q.text, query_location=q.location,
-            metrics={"evidence": "measured" if run.timed_out else "planned"})))
+        out.append(
+            (
+                "explain-error",
+                Hit(
+                    f"cannot {'run' if run.timed_out else 'plan'} this statement: {run.error}",
+                    q.location,
+                    help="advisor went on with the next statement",
+                    subject=_error_subject(run),
+                    query=q.text,
+                    query_location=q.location,
+                    metrics={"evidence": "measured" if run.timed_out else "planned"},
+                ),
+            )
+        )
         if run.plan is None:
             return out
     related: dict[str, list[str]] = {}
@@ -82,8 +100,15 @@ def _plan_hits(run: QueryRun, statics: Hits, workload: Workload, settings: Expla
         spec = catalogue.lookup(name)
         if spec is not None:
             related.setdefault(name, []).append(f"{spec.id} {name} at line {hit.location.line}")
-    ctx = PlanContext(run.analyzed or run.plan, workload.table_rows, workload.partitions, settings, related,
-                      partition_keys=workload.partition_keys, query=q)
+    ctx = PlanContext(
+        run.analyzed or run.plan,
+        workload.table_rows,
+        workload.partitions,
+        settings,
+        related,
+        partition_keys=workload.partition_keys,
+        query=q,
+    )
     for name, hit in plan_hits(ctx, lambda n: True):
         if run.time_ms is not None:
             hit.metrics["time_ms"] = run.time_ms
@@ -111,9 +136,15 @@ def _advice_hits(run: QueryRun, answered: list[Hit], evidence: str) -> Hits:
         # the static guess it answers, or its table: which candidate won, its cost and size are measured
         subject = anchor.subject if anchor else c.table
         before, after = plan.cost, m.cost_after
-        metrics = {"evidence": evidence, "cost_before": before, "cost_after": after,
-                   "index_size": m.size_bytes, "build_ms": m.build_ms, "index": c.describe(),
-                   "reason": c.reason}
+        metrics = {
+            "evidence": evidence,
+            "cost_before": before,
+            "cost_after": after,
+            "index_size": m.size_bytes,
+            "build_ms": m.build_ms,
+            "index": c.describe(),
+            "reason": c.reason,
+        }
         timing = ""
         if run.time_ms is not None:
             metrics["time_before_ms"] = run.time_ms
@@ -121,22 +152,42 @@ def _advice_hits(run: QueryRun, answered: list[Hit], evidence: str) -> Hits:
                 metrics["time_after_ms"] = m.time_after_ms
                 timing = f", time {run.time_ms:,.1f} ms -> {m.time_after_ms:,.1f} ms"
         ddl = c.ddl()
-        return [("missing-index", Hit(
-            f"index {c.describe()} verified on seeded data: cost {before:,.1f} -> {after:,.1f} "
-            f"(-{(before - after) / before:.0%}){timing}; size {human_size(m.size_bytes)}"
-            + (f", built in {m.build_ms:,.0f} ms" if m.build_ms is not None else ""),
-            anchor.location if anchor else q.location,
-            help=f"add it: {ddl}", fix=ddl, subject=subject, query=q.text, query_location=q.location,
-            metrics=metrics))]
+        return [
+            (
+                "missing-index",
+                Hit(
+                    f"index {c.describe()} verified on seeded data: cost {before:,.1f} -> {after:,.1f} "
+                    f"(-{(before - after) / before:.0%}){timing}; size {human_size(m.size_bytes)}"
+                    + (f", built in {m.build_ms:,.0f} ms" if m.build_ms is not None else ""),
+                    anchor.location if anchor else q.location,
+                    help=f"add it: {ddl}",
+                    fix=ddl,
+                    subject=subject,
+                    query=q.text,
+                    query_location=q.location,
+                    metrics=metrics,
+                ),
+            )
+        ]
     out: Hits = []
     for h in answered:
         metrics = {"evidence": evidence, "cost_before": plan.cost}
         if run.best is not None:
-            metrics.update(cost_after=run.best.cost_after, index_size=run.best.size_bytes,
-                           build_ms=run.best.build_ms)
-        out.append(("missing-index", Hit(
-            f"no index recommended for this query: {run.reason}", h.location,
-            help="advisor built the candidate indexes on seeded data and re-planned; "
-                 "the static suggestion was not confirmed", subject=h.subject, query=q.text,
-            query_location=q.location, metrics=metrics, severity="info")))
+            metrics.update(cost_after=run.best.cost_after, index_size=run.best.size_bytes, build_ms=run.best.build_ms)
+        out.append(
+            (
+                "missing-index",
+                Hit(
+                    f"no index recommended for this query: {run.reason}",
+                    h.location,
+                    help="advisor built the candidate indexes on seeded data and re-planned; "
+                    "the static suggestion was not confirmed",
+                    subject=h.subject,
+                    query=q.text,
+                    query_location=q.location,
+                    metrics=metrics,
+                    severity="info",
+                ),
+            )
+        )
     return out

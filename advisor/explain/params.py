@@ -65,8 +65,9 @@ def sample_params(conn, sql: str, nparams: int, tables: list[str]) -> list[str]:
         elif re.search(rf"\bOFFSET\s+\${n}\b", sql, re.IGNORECASE):
             value = "0"
         else:
-            m = re.search(rf'"?(\w+)"?\s*(?:=|<>|!=|<=|>=|<|>|\bI?LIKE\b)\s*(?:ANY\s*\()?\${n}\b', sql, re.IGNORECASE) \
-                or re.search(rf'\${n}\s*(?:=|<>|!=|<=|>=|<|>)\s*(?:\w+\.)?"?(\w+)"?', sql)
+            m = re.search(
+                rf'"?(\w+)"?\s*(?:=|<>|!=|<=|>=|<|>|\bI?LIKE\b)\s*(?:ANY\s*\()?\${n}\b', sql, re.IGNORECASE
+            ) or re.search(rf'\${n}\s*(?:=|<>|!=|<=|>=|<|>)\s*(?:\w+\.)?"?(\w+)"?', sql)
             if m:
                 column = m.group(1)
                 for table in tables:
@@ -75,7 +76,9 @@ def sample_params(conn, sql: str, nparams: int, tables: list[str]) -> list[str]:
                             row = conn.execute(
                                 f'SELECT "{column}"::text FROM "{table}" WHERE "{column}" IS NOT NULL '
                                 f"OFFSET (SELECT greatest(0, (reltuples / 3)::int8) FROM pg_class "
-                                f"WHERE oid = %s::regclass) LIMIT 1", (f'"{table}"',)).fetchone()
+                                f"WHERE oid = %s::regclass) LIMIT 1",
+                                (f'"{table}"',),
+                            ).fetchone()
                     except Exception:  # noqa: BLE001
                         continue
                     if row is not None:
@@ -89,6 +92,7 @@ def sample_params(conn, sql: str, nparams: int, tables: list[str]) -> list[str]:
 
 def substitute(sql: str, params: list[str]) -> str:
     """`$n` replaced by its value in one pass: not inside literals, comments or values already put in."""
+
     def repl(m: re.Match) -> str:
         n = int(m.group("dollar")[1:]) if m.group("dollar") else 0
         return params[n - 1] if 0 < n <= len(params) else m.group(0)
@@ -98,8 +102,14 @@ def substitute(sql: str, params: list[str]) -> str:
 
 # a column type as the schema writes it that PREPARE takes as it is: a name, words, a typmod, array brackets
 _TYPE_NAME = re.compile(r"[a-z_][a-z0-9_]*(?: [a-z_]+)*(?:\(\d+(?:,\s*\d+)?\))?(?:\[\])*")
-_SERIAL = {"serial": "integer", "serial4": "integer", "bigserial": "bigint", "serial8": "bigint",
-           "smallserial": "smallint", "serial2": "smallint"}
+_SERIAL = {
+    "serial": "integer",
+    "serial4": "integer",
+    "bigserial": "bigint",
+    "serial8": "bigint",
+    "smallserial": "smallint",
+    "serial2": "smallint",
+}
 
 
 def param_types(facts, schema, nparams: int) -> list[str]:
@@ -112,8 +122,12 @@ def param_types(facts, schema, nparams: int) -> list[str]:
     for scope in facts.scopes if facts is not None else ():
         for p in scope.predicates:
             value = p.value
-            if not isinstance(value, exp.Parameter) or p.wrapped or p.table is None \
-                    or p.op not in ("eq", "neq", "range", "like"):
+            if (
+                not isinstance(value, exp.Parameter)
+                or p.wrapped
+                or p.table is None
+                or p.op not in ("eq", "neq", "range", "like")
+            ):
                 continue
             try:
                 n = int(value.name)

@@ -130,7 +130,9 @@ def _sort_details(data: dict) -> tuple[str | None, str | None, float | None]:
     "Full-sort Groups" and "Pre-sorted Groups" with "Sort Methods Used" and "Sort Space Disk".
     """
     method, space_type, used = _str(data, "Sort Method"), _str(data, "Sort Space Type"), _num(data, "Sort Space Used")
-    parts = [w for w in data.get("Workers") or [] if isinstance(w, dict)] if isinstance(data.get("Workers"), list) else []
+    parts = (
+        [w for w in data.get("Workers") or [] if isinstance(w, dict)] if isinstance(data.get("Workers"), list) else []
+    )
     for part in parts:
         if part.get("Sort Space Type") == "Disk" and space_type != "Disk":
             method, space_type, used = _str(part, "Sort Method"), "Disk", _num(part, "Sort Space Used")
@@ -138,8 +140,11 @@ def _sort_details(data: dict) -> tuple[str | None, str | None, float | None]:
         groups = data.get(key)
         if not isinstance(groups, dict):
             continue
-        methods = [m for m in groups.get("Sort Methods Used") or [] if isinstance(m, str)] \
-            if isinstance(groups.get("Sort Methods Used"), list) else []
+        methods = (
+            [m for m in groups.get("Sort Methods Used") or [] if isinstance(m, str)]
+            if isinstance(groups.get("Sort Methods Used"), list)
+            else []
+        )
         disk = groups.get("Sort Space Disk")
         if isinstance(disk, dict) and space_type != "Disk":
             method = next((m for m in methods if m.startswith("external")), methods[0] if methods else None)

@@ -31,6 +31,7 @@ PLANNABLE = re.compile(r"^\s*(\(\s*)*(SELECT|WITH|INSERT|UPDATE|DELETE|VALUES|TA
 @dataclass(frozen=True)
 class Recommendation:
     """What advise settles when it recommends an index: the plan's cost, the chosen measurement, its cost."""
+
     cost_before: float
     best: Measurement
     cost_after: float
@@ -76,8 +77,12 @@ class Workload:
 
 
 def plannable(query: SqlQuery) -> bool:
-    return (not query.dynamic and query.source not in ("schema",) and bool(PLANNABLE.match(query.text))
-            and query.dialect == "postgres")
+    return (
+        not query.dynamic
+        and query.source not in ("schema",)
+        and bool(PLANNABLE.match(query.text))
+        and query.dialect == "postgres"
+    )
 
 
 def explain_row(conn, sql: str):
@@ -172,8 +177,7 @@ def _prepared_row(conn, run: QueryRun, types: list[str], prune: bool = True):
             conn.execute(f"PREPARE {name} ({', '.join(types)}) AS {run.sql}", binary=True, prepare=False)
             prepared = True
             nulls = ", ".join(["NULL"] * run.nparams)
-            return conn.execute(f"EXPLAIN (FORMAT JSON) EXECUTE {name}({nulls})", binary=True,
-                                prepare=False).fetchone()
+            return conn.execute(f"EXPLAIN (FORMAT JSON) EXECUTE {name}({nulls})", binary=True, prepare=False).fetchone()
     finally:
         if prepared:
             conn.execute(f"DEALLOCATE {name}", prepare=False)
@@ -185,6 +189,7 @@ Explainer = Callable[[Any], tuple[Plan, "float | None"]]  # explain(conn) -> (pl
 def make_explainer(run: QueryRun, analyze: bool, timeout_ms: int) -> Explainer:
     """explain(conn) -> (plan, execution ms or None), in a rolled-back transaction (a savepoint when
     one is open, as in the interactive session) under the statement timeout."""
+
     def explain(conn) -> tuple[Plan, float | None]:
         with conn.transaction(force_rollback=True):
             conn.execute(f"SET LOCAL statement_timeout = {int(timeout_ms)}")
@@ -194,6 +199,7 @@ def make_explainer(run: QueryRun, analyze: bool, timeout_ms: int) -> Explainer:
                 plan = parse_plan(row[0])
                 return plan, plan.execution_ms
             return parse_plan(plain_row(conn, run)[0]), None
+
     return explain
 
 
@@ -223,8 +229,12 @@ def plan_only(planner, run: QueryRun) -> Plan:
 
 
 def catalog(conn) -> tuple[dict[str, float], dict[str, list[str]]]:
-    rows = {r[0]: float(r[1]) for r in conn.execute(
-        "SELECT relname, greatest(reltuples, 0) FROM pg_class WHERE relkind IN ('r', 'p', 'm')").fetchall()}
+    rows = {
+        r[0]: float(r[1])
+        for r in conn.execute(
+            "SELECT relname, greatest(reltuples, 0) FROM pg_class WHERE relkind IN ('r', 'p', 'm')"
+        ).fetchall()
+    }
     parts: dict[str, list[str]] = {}
     for parent, child in conn.execute("""SELECT p.relname, c.relname FROM pg_inherits i
             JOIN pg_class p ON p.oid = i.inhparent JOIN pg_class c ON c.oid = i.inhrelid
@@ -235,8 +245,9 @@ def catalog(conn) -> tuple[dict[str, float], dict[str, list[str]]]:
     return rows, parts
 
 
-def run_workload(config: Config, queries: list[SqlQuery], schema: Schema, *, dsn: str | None, analyze: bool,
-                 progress: bool = False) -> Workload:
+def run_workload(
+    config: Config, queries: list[SqlQuery], schema: Schema, *, dsn: str | None, analyze: bool, progress: bool = False
+) -> Workload:
     """Plan every query; measure index candidates. The caller closes workload.prepared.target."""
     from advisor.checks.plans import partition_keys_of
     from advisor.seed.prepare import prepare
@@ -259,8 +270,9 @@ def run_workload(config: Config, queries: list[SqlQuery], schema: Schema, *, dsn
         planner = open_planner(target.conninfo, settings.statement_timeout_ms)
         try:
             for query in queries:
-                runs.append(plan_query(conn, query, schema, settings, target, do_analyze, planner=planner,
-                                       candidates=False))
+                runs.append(
+                    plan_query(conn, query, schema, settings, target, do_analyze, planner=planner, candidates=False)
+                )
         finally:
             planner.close()
         from advisor.explain.advise import advise_all
@@ -293,8 +305,18 @@ def new_run(query: SqlQuery, schema: Schema) -> QueryRun:
     return run
 
 
-def plan_query(conn, query: SqlQuery, schema: Schema, settings: ExplainSettings, target: Target, analyze: bool,
-               params: list[str] | None = None, *, planner=None, candidates: bool = True) -> QueryRun:
+def plan_query(
+    conn,
+    query: SqlQuery,
+    schema: Schema,
+    settings: ExplainSettings,
+    target: Target,
+    analyze: bool,
+    params: list[str] | None = None,
+    *,
+    planner=None,
+    candidates: bool = True,
+) -> QueryRun:
     """Plan one query (and run it, rolled back, when `analyze`); measure its index candidates
     (unless `candidates` is false: run_workload measures them for the whole workload at once).
 
@@ -327,7 +349,14 @@ def plan_query(conn, query: SqlQuery, schema: Schema, settings: ExplainSettings,
             run.error = mask(str(exc).strip().splitlines()[0])
     measured = analyze and not run.timed_out and run.error is None
     if candidates:
-        advise(conn, run, schema, settings, target, measured,
-               make_explainer(run, measured, settings.statement_timeout_ms),
-               make_explainer(run, False, settings.statement_timeout_ms))
+        advise(
+            conn,
+            run,
+            schema,
+            settings,
+            target,
+            measured,
+            make_explainer(run, measured, settings.statement_timeout_ms),
+            make_explainer(run, False, settings.statement_timeout_ms),
+        )
     return run

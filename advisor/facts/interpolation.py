@@ -20,10 +20,30 @@ from dataclasses import dataclass
 from advisor.ir import Location
 
 # calls whose result is an identifier quoted for SQL, a number, or a length
-SAFE_CALLS = {"identifier", "quote_ident", "quote_identifier", "escape_identifier", "escapeidentifier",
-              "quoteidentifier", "ident", "literal", "quote_literal", "escape_literal", "escapeliteral",
-              "int", "float", "len", "bool", "abs", "round", "range", "enumerate", "count", "placeholders",
-              "as_string"}
+SAFE_CALLS = {
+    "identifier",
+    "quote_ident",
+    "quote_identifier",
+    "escape_identifier",
+    "escapeidentifier",
+    "quoteidentifier",
+    "ident",
+    "literal",
+    "quote_literal",
+    "escape_literal",
+    "escapeliteral",
+    "int",
+    "float",
+    "len",
+    "bool",
+    "abs",
+    "round",
+    "range",
+    "enumerate",
+    "count",
+    "placeholders",
+    "as_string",
+}
 # names that hold an identifier by convention: a table, schema or column name chosen by the code
 _IDENTIFIER_NAME = re.compile(
     r"(^|_)(table|tables|tbl|tablename|table_name|schema|schemas|schema_name|column|columns|cols|col|field|fields|"
@@ -87,8 +107,9 @@ class _Scope:
                     self.params.add(arg.arg)
 
 
-_ARGUMENTS_NAME = re.compile(r"^(args|arguments|params|parameters|bind_?args|binds|bind_values|sql_args|query_args)$",
-                             re.IGNORECASE)
+_ARGUMENTS_NAME = re.compile(
+    r"^(args|arguments|params|parameters|bind_?args|binds|bind_values|sql_args|query_args)$", re.IGNORECASE
+)
 
 
 def _fragment_with_arguments(node: ast.Assign) -> bool:
@@ -159,8 +180,9 @@ def _outside(node: ast.expr, scope: _Scope, depth: int = 0) -> bool:
             return False
         if name == "join" and isinstance(node.func, ast.Attribute):
             return any(_outside(a, scope, more) for a in node.args) or _outside(node.func.value, scope, more)
-        if name in ("format", "replace", "strip", "lower", "upper", "rstrip", "lstrip") and \
-                isinstance(node.func, ast.Attribute):
+        if name in ("format", "replace", "strip", "lower", "upper", "rstrip", "lstrip") and isinstance(
+            node.func, ast.Attribute
+        ):
             return _outside(node.func.value, scope, more) or any(_outside(a, scope, more) for a in node.args)
         return True
     if isinstance(node, ast.Subscript):
@@ -177,8 +199,9 @@ _NAME_TEMPLATE = re.compile(r"^(?:[\w.\"]*%s[\w.\"]*|(?:\s*%s\s*(?:=|<>|!=|<=|>=
 
 def _identifier_template(node: ast.expr) -> bool:
     """A %-template that glues its value into a name, or puts it where a column name stands."""
-    return isinstance(node, ast.Constant) and isinstance(node.value, str) and \
-        _NAME_TEMPLATE.match(node.value) is not None
+    return (
+        isinstance(node, ast.Constant) and isinstance(node.value, str) and _NAME_TEMPLATE.match(node.value) is not None
+    )
 
 
 def _attribute_outside(node: ast.Attribute) -> bool:
@@ -227,12 +250,16 @@ def _sequence(node: ast.expr) -> list[str | ast.expr]:
         if conversions and all(c in "difx%" for c in conversions):
             return []  # numbers only: %d cannot carry SQL
         right = node.right
-        operands: list[ast.expr | None] = list(right.elts) if isinstance(right, ast.Tuple) else \
-            [v for v in right.values if v is not None] if isinstance(right, ast.Dict) else [right]
+        operands: list[ast.expr | None] = (
+            list(right.elts)
+            if isinstance(right, ast.Tuple)
+            else [v for v in right.values if v is not None]
+            if isinstance(right, ast.Dict)
+            else [right]
+        )
         return _interleave(re.split(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[sr]", left), operands)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        return [p.value if isinstance(p, ast.Constant) and isinstance(p.value, str) else p
-                for p in _flatten_add(node)]
+        return [p.value if isinstance(p, ast.Constant) and isinstance(p.value, str) else p for p in _flatten_add(node)]
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
         template = node.func.value.value if isinstance(node.func.value, ast.Constant) else ""
         template = template if isinstance(template, str) else ""
@@ -240,9 +267,15 @@ def _sequence(node: ast.expr) -> list[str | ast.expr]:
         for i, field in enumerate(re.findall(r"\{([^{}!:]*)[^{}]*\}", template)):
             head, _, attr = field.partition(".")
             keyword = next((k.value for k in node.keywords if k.arg == head), None)
-            value = keyword if keyword is not None else \
-                node.args[int(head)] if head.isdigit() and int(head) < len(node.args) else \
-                node.args[i] if not head and i < len(node.args) else None
+            value = (
+                keyword
+                if keyword is not None
+                else node.args[int(head)]
+                if head.isdigit() and int(head) < len(node.args)
+                else node.args[i]
+                if not head and i < len(node.args)
+                else None
+            )
             if value is not None and attr:  # "{0.version_table_quoted}".format(backend): the attribute is spliced in
                 value = ast.copy_location(ast.Attribute(value=value, attr=attr.split(".")[-1], ctx=ast.Load()), node)
             values.append(value)
@@ -275,15 +308,63 @@ def _pieces_of(node: ast.expr) -> list[tuple[ast.expr, str, str]]:
     return out
 
 
-_VALUE_WORDS = {"AND", "OR", "WHERE", "NOT", "LIKE", "ILIKE", "LIMIT", "OFFSET", "THEN", "ELSE", "WHEN", "BY",
-                "VALUES", "IN", "IS", "BETWEEN", "HAVING", "ON", "AS", "CASE", "ALL", "ANY", "SOME", "EXISTS",
-                "INTERVAL"}
-_NAME_WORDS = ("FROM", "JOIN", "INTO", "UPDATE", "TABLE", "INDEX", "SEQUENCE", "VIEW", "SCHEMA", "TRIGGER",
-               "FUNCTION", "EXISTS", "ONLY", "TRUNCATE", "ANALYZE", "VACUUM", "NOTIFY", "LISTEN", "CHANNEL",
-               "SELECT", "DISTINCT", "SET", "RETURNING")
+_VALUE_WORDS = {
+    "AND",
+    "OR",
+    "WHERE",
+    "NOT",
+    "LIKE",
+    "ILIKE",
+    "LIMIT",
+    "OFFSET",
+    "THEN",
+    "ELSE",
+    "WHEN",
+    "BY",
+    "VALUES",
+    "IN",
+    "IS",
+    "BETWEEN",
+    "HAVING",
+    "ON",
+    "AS",
+    "CASE",
+    "ALL",
+    "ANY",
+    "SOME",
+    "EXISTS",
+    "INTERVAL",
+}
+_NAME_WORDS = (
+    "FROM",
+    "JOIN",
+    "INTO",
+    "UPDATE",
+    "TABLE",
+    "INDEX",
+    "SEQUENCE",
+    "VIEW",
+    "SCHEMA",
+    "TRIGGER",
+    "FUNCTION",
+    "EXISTS",
+    "ONLY",
+    "TRUNCATE",
+    "ANALYZE",
+    "VACUUM",
+    "NOTIFY",
+    "LISTEN",
+    "CHANNEL",
+    "SELECT",
+    "DISTINCT",
+    "SET",
+    "RETURNING",
+)
 # the clause a list item belongs to: names in SELECT/SET/RETURNING lists and column lists, values in VALUES/IN
-_LIST_CLAUSE = re.compile(r"\b(SELECT\b|SET\b|RETURNING\b|BY\b|VALUES\b|IN\b|INTO\s+[\w.\"?]+\s*\()(?!.*\b(SELECT|SET|RETURNING|BY|VALUES|IN)\b)",
-                          re.IGNORECASE | re.DOTALL)
+_LIST_CLAUSE = re.compile(
+    r"\b(SELECT\b|SET\b|RETURNING\b|BY\b|VALUES\b|IN\b|INTO\s+[\w.\"?]+\s*\()(?!.*\b(SELECT|SET|RETURNING|BY|VALUES|IN)\b)",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 def name_position(before: str, after: str) -> bool:
@@ -310,7 +391,7 @@ def name_position(before: str, after: str) -> bool:
     word = last.group(1).upper()
     if word in _NAME_WORDS:
         return True
-    return word not in _VALUE_WORDS and before[last.end(1):] != ""  # after a column name: ASC, DESC, an alias
+    return word not in _VALUE_WORDS and before[last.end(1) :] != ""  # after a column name: ASC, DESC, an alias
 
 
 def _flatten_add(node: ast.expr) -> list[ast.expr]:
@@ -342,9 +423,16 @@ def _expression_at(tree: ast.Module, location: Location) -> tuple[ast.expr, tupl
         node, function = stack.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             function = (*function, node)
-        if isinstance(node, ast.expr) and _built(node) and any(
-                part.lineno == location.line and part.end_lineno == (location.end_line or location.line)
-                and _starts_at(part, location) for part in (node, _template_of(node))):
+        if (
+            isinstance(node, ast.expr)
+            and _built(node)
+            and any(
+                part.lineno == location.line
+                and part.end_lineno == (location.end_line or location.line)
+                and _starts_at(part, location)
+                for part in (node, _template_of(node))
+            )
+        ):
             return node, function
         stack.extend((child, function) for child in reversed(list(ast.iter_child_nodes(node))))
     return None
@@ -385,10 +473,15 @@ def _starts_at(node: ast.expr, location: Location) -> bool:
 
 # --- JavaScript / TypeScript ------------------------------------------------------
 
-_JS_SAFE_CALL = re.compile(r"(escapeIdentifier|escapeLiteral|quoteIdent\w*|format\.ident|sql\.id\w*|pg\.ident|"
-                           r"ident|Number|parseInt|parseFloat|String\(\s*\d)\s*\(", re.IGNORECASE)
-_JS_PLACEHOLDERS = re.compile(r"\.map\(\s*\(?[\w\s,]*\)?\s*=>\s*[`'\"]\$?\$?\{?[^`'\"]*[`'\"]\s*\)\s*\.join\(|"
-                              r"\.join\(\s*['\"][^'\"]*['\"]\s*\)$")
+_JS_SAFE_CALL = re.compile(
+    r"(escapeIdentifier|escapeLiteral|quoteIdent\w*|format\.ident|sql\.id\w*|pg\.ident|"
+    r"ident|Number|parseInt|parseFloat|String\(\s*\d)\s*\(",
+    re.IGNORECASE,
+)
+_JS_PLACEHOLDERS = re.compile(
+    r"\.map\(\s*\(?[\w\s,]*\)?\s*=>\s*[`'\"]\$?\$?\{?[^`'\"]*[`'\"]\s*\)\s*\.join\(|"
+    r"\.join\(\s*['\"][^'\"]*['\"]\s*\)$"
+)
 
 
 def js_pieces(segment: str, source: str = "", offset: int = 0) -> list[Piece]:
@@ -448,7 +541,7 @@ def _template_sequence(segment: str) -> list[str]:
             while j < n and depth:
                 depth += {"{": 1, "}": -1}.get(segment[j], 0)
                 j += 1
-            out += [text, _Expr(segment[i + 2:j - 1])]
+            out += [text, _Expr(segment[i + 2 : j - 1])]
             text, i = "", j
         elif segment[i] == "`" and (i == 0 or segment[i - 1] != "\\"):
             break  # the literal's end
@@ -470,6 +563,7 @@ def _js_piece(expr: str, before: str, after: str) -> Piece:
         or ("`$${" in expr and ".join(" in expr)  # _.times(n, i => `$${i + 1}`).join(",")
         or re.match(r"\s*this\.", expr) is not None
         or (re.fullmatch(r"[\w$.]+", expr.strip()) is not None and identifier_name(name))
-        or re.fullmatch(r"[^?]+\?\s*(['\"`])[^'\"`]*\1\s*:\s*(['\"`])[^'\"`]*\2\s*", expr) is not None  # cond ? 'a' : 'b'
+        or re.fullmatch(r"[^?]+\?\s*(['\"`])[^'\"`]*\1\s*:\s*(['\"`])[^'\"`]*\2\s*", expr)
+        is not None  # cond ? 'a' : 'b'
     )
     return Piece(expr.strip(), not safe, quoted, as_name)

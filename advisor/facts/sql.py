@@ -244,7 +244,9 @@ class _Builder:
         if isinstance(node, exp.Select):
             for projection in node.expressions:
                 target = projection.this if isinstance(projection, exp.Alias) else projection
-                if isinstance(target, exp.Star) or (isinstance(target, exp.Column) and isinstance(target.this, exp.Star)):
+                if isinstance(target, exp.Star) or (
+                    isinstance(target, exp.Column) and isinstance(target.this, exp.Star)
+                ):
                     scope.stars.append(target)
         return scope
 
@@ -291,7 +293,11 @@ class _Builder:
                 scope.derived.add(alias)
             if join is not None:
                 kind = (join.args.get("kind") or "").upper()
-                lateral = isinstance(source, exp.Lateral) or not isinstance(source, exp.Table) or isinstance(source.this, exp.Anonymous)
+                lateral = (
+                    isinstance(source, exp.Lateral)
+                    or not isinstance(source, exp.Table)
+                    or isinstance(source.this, exp.Anonymous)
+                )
                 if kind == "CROSS" or lateral or join.args.get("method"):
                     scope.cross_joins.add(frozenset((alias,)))
 
@@ -356,8 +362,11 @@ class _Builder:
         """Names the scope's select list defines: ORDER BY may use them as columns."""
         if not isinstance(scope.node, exp.Select):
             return set()
-        return {fold(e.args["alias"]) for e in scope.node.expressions
-                if isinstance(e, exp.Alias) and e.args.get("alias") is not None}
+        return {
+            fold(e.args["alias"])
+            for e in scope.node.expressions
+            if isinstance(e, exp.Alias) and e.args.get("alias") is not None
+        }
 
     @staticmethod
     def _hidden_container(node: exp.Expression) -> exp.Expr | None:
@@ -445,8 +454,10 @@ class _Builder:
             # compared with a column of an enclosing query (correlated subquery) is an equality:
             # the other side is a value fixed per outer row, as `= $1` would be
             op = "join" if isinstance(node, exp.EQ) and not negated else self._op(node, negated)
-            for side, value, own, theirs, columns in ((left, right, left_aliases, right_aliases, left_cols),
-                                                      (right, left, right_aliases, left_aliases, right_cols)):
+            for side, value, own, theirs, columns in (
+                (left, right, left_aliases, right_aliases, left_cols),
+                (right, left, right_aliases, left_aliases, right_cols),
+            ):
                 side_op = op
                 if op == "join" and self.schema and self._local(scope, own) and self._enclosing(scope, theirs):
                     side_op = "eq"  # compared with a column of an enclosing query: a value fixed per outer row
@@ -455,8 +466,9 @@ class _Builder:
         if left_cols:
             self._add(scope, node, left, right, self._op(node, negated), clause, in_or, negated, left_cols)
         elif right_cols:
-            self._add(scope, node, right, left, self._op(node, negated, flipped=True), clause, in_or, negated,
-                      right_cols)
+            self._add(
+                scope, node, right, left, self._op(node, negated, flipped=True), clause, in_or, negated, right_cols
+            )
 
     def _same_type(self, table: str | None, column: exp.Column, target: exp.Expression) -> bool:
         if not self.schema or table is None or not isinstance(target, exp.DataType):
@@ -499,7 +511,11 @@ class _Builder:
         if not columns:
             return
         side = _unparen(side)
-        if isinstance(side, exp.Tuple) and len(columns) > 1 and all(isinstance(e, exp.Column) for e in side.expressions):
+        if (
+            isinstance(side, exp.Tuple)
+            and len(columns) > 1
+            and all(isinstance(e, exp.Column) for e in side.expressions)
+        ):
             # (a, b) IN (...) / (a, b) < ($1, $2): row values a composite index on (a, b) serves
             for column in side.expressions:
                 self._add(scope, node, column, value, op, clause, in_or, negated, [column])
@@ -511,20 +527,45 @@ class _Builder:
         if alias is None and not column.table and fold(column) in scope.using:
             # JOIN ... USING (room_id): an unqualified room_id is the merged column, equal on every side
             for merged in scope.using[fold(column)]:
-                scope.predicates.append(Predicate(merged, scope.table_of(merged), fold(column), op, node, column,
-                                                  side, value, clause, in_or, negated))
+                scope.predicates.append(
+                    Predicate(
+                        merged,
+                        scope.table_of(merged),
+                        fold(column),
+                        op,
+                        node,
+                        column,
+                        side,
+                        value,
+                        clause,
+                        in_or,
+                        negated,
+                    )
+                )
             return
-        if isinstance(side, exp.Cast) and side.this is column and self._same_type(scope.table_of(alias), column, side.to):
+        if (
+            isinstance(side, exp.Cast)
+            and side.this is column
+            and self._same_type(scope.table_of(alias), column, side.to)
+        ):
             side = column  # a cast to the column's own type changes nothing: its index still serves
         scope.predicates.append(
-            Predicate(alias, scope.table_of(alias), fold(column), op, node, column, side, value,
-                      clause, in_or, negated)
+            Predicate(alias, scope.table_of(alias), fold(column), op, node, column, side, value, clause, in_or, negated)
         )
 
 
-_SAME_TYPE = {"bigserial": "bigint", "serial": "int", "smallserial": "smallint", "integer": "int", "int4": "int",
-              "int8": "bigint", "int2": "smallint", "timestamp with time zone": "timestamptz",
-              "character varying": "varchar", "bool": "boolean"}
+_SAME_TYPE = {
+    "bigserial": "bigint",
+    "serial": "int",
+    "smallserial": "smallint",
+    "integer": "int",
+    "int4": "int",
+    "int8": "bigint",
+    "int2": "smallint",
+    "timestamp with time zone": "timestamptz",
+    "character varying": "varchar",
+    "bool": "boolean",
+}
 _BINARY_COERCIBLE = {("varchar", "text")}  # same operator class: the index on the column serves the cast
 
 
@@ -536,7 +577,9 @@ def _type_key(name: str) -> str:
 def _cast_changes_nothing(column_type: str, target: exp.DataType) -> bool:
     if target.expressions:  # a length or precision: a coercion function, not a relabelling
         return False
-    written = target.this.value.lower() if isinstance(target.this, exp.DataType.Type) else target.sql("postgres").lower()
+    written = (
+        target.this.value.lower() if isinstance(target.this, exp.DataType.Type) else target.sql("postgres").lower()
+    )
     have, want = _type_key(column_type.split("(")[0]), _type_key(written)
     return have == want or (have, want) in _BINARY_COERCIBLE
 

@@ -57,8 +57,13 @@ def _key_of(p: Predicate) -> str:
 
 def _anchored_like(p: Predicate) -> bool:
     value = p.value
-    return (isinstance(value, exp.Literal) and value.is_string and bool(value.this)
-            and value.this[0] not in "%_" and isinstance(p.node, exp.Like))
+    return (
+        isinstance(value, exp.Literal)
+        and value.is_string
+        and bool(value.this)
+        and value.this[0] not in "%_"
+        and isinstance(p.node, exp.Like)
+    )
 
 
 def _correlated_column(p: Predicate, alias: str, columns) -> str | None:
@@ -132,8 +137,10 @@ def _not_null_implied(text: str, access: Access) -> bool:
     if match is None:
         return False
     column = (match.group(1) or match.group(2)).lower()
-    return any(p.column == column and p.op in ("eq", "in", "range", "like", "join") and not p.in_or and not p.negated
-               for p in access.predicates)
+    return any(
+        p.column == column and p.op in ("eq", "in", "range", "like", "join") and not p.in_or and not p.negated
+        for p in access.predicates
+    )
 
 
 def _literal_casts_dropped(text: str) -> str:
@@ -148,6 +155,7 @@ def _where_conjuncts(where: str) -> tuple[str, ...] | None:
     import sqlglot
 
     from advisor.facts.sql import conjuncts
+
     try:
         tree = sqlglot.parse_one(where, read="postgres")
     except Exception:  # noqa: BLE001  sqlglot raises assorted errors on odd input: an unreadable predicate
@@ -172,9 +180,11 @@ def _predicate_narrows(index: IndexDef, access: Access) -> bool:
     """A partial index whose predicate pins one of the query's equality columns (`WHERE status = 'todo'`)
     holds only the rows the query wants: the planner reads it whatever its keys."""
     needed = _where_conjuncts(index.where) if index.where is not None else None
-    return bool(needed) and any(_IS_NOT_NULL.fullmatch(text.strip("() ")) is None and
-                                any(re.match(rf'\(*"?{re.escape(column)}"?\s*=', text, re.IGNORECASE)
-                                    for column in access.equality) for text in needed or ())
+    return bool(needed) and any(
+        _IS_NOT_NULL.fullmatch(text.strip("() ")) is None
+        and any(re.match(rf'\(*"?{re.escape(column)}"?\s*=', text, re.IGNORECASE) for column in access.equality)
+        for text in needed or ()
+    )
 
 
 def candidate_for(access: Access) -> tuple[IndexKey, ...]:
@@ -203,8 +213,9 @@ def index_name(table: str, keys: tuple[IndexKey, ...]) -> str:
     return f"idx_{table.lower()}_{'_'.join(parts)}"[:63]
 
 
-def create_index_ddl(table: str, keys: tuple[IndexKey, ...], *, concurrently: bool = True,
-                     where: str | None = None) -> str:
+def create_index_ddl(
+    table: str, keys: tuple[IndexKey, ...], *, concurrently: bool = True, where: str | None = None
+) -> str:
     rendered = ", ".join((quote(k.expr) if k.is_column else f"({k.expr})") + (" DESC" if k.desc else "") for k in keys)
     ddl = f"CREATE INDEX {'CONCURRENTLY ' if concurrently else ''}{index_name(table, keys)} ON {quote(table)} ({rendered})"
     if where:

@@ -60,9 +60,18 @@ def droppable(conn, chosen: list[Candidate], used: set[str], tables: set[str]) -
             continue
         shown = _quoted(name) if schema == "public" else f"{_quoted(schema)}.{_quoted(name)}"
         shown_table = table if schema == "public" else f"{schema}.{table}"
-        by = next((c for c in chosen if method == c.method == "btree" and where is None and c.where is None
-                   and c.table.lower() in (table.lower(), qualified)
-                   and [k.expr for k in c.keys][: len(keys)] == [k.strip('"') for k in keys]), None)
+        by = next(
+            (
+                c
+                for c in chosen
+                if method == c.method == "btree"
+                and where is None
+                and c.where is None
+                and c.table.lower() in (table.lower(), qualified)
+                and [k.expr for k in c.keys][: len(keys)] == [k.strip('"') for k in keys]
+            ),
+            None,
+        )
         if by is not None:
             out.append(ExistingIndex(shown, shown_table, size, "redundant", by.describe()))
         elif name not in used:

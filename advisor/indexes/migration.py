@@ -29,7 +29,6 @@ def time_change(t: Timing, timeout_ms: float) -> str:
     return f"{ms(t.before_ms, timeout_ms).removesuffix(' ms')} -> {ms(t.after_ms, timeout_ms)}"
 
 
-
 def _where(run) -> str:
     return f"{run.query.location.path}:{run.query.location.line}"
 
@@ -40,18 +39,27 @@ def _measured_lines(choices: list[Choice], summary: Summary) -> list[str]:
     if not timings:
         return []
     timeout = summary.timeout_ms
-    lines = [f"-- measured (EXPLAIN ANALYZE, rolled back; planning + execution, best of {summary.repeat}): "
-             f"the {len(timings)} queries the set changes take {measured_change(summary)}"]
+    lines = [
+        f"-- measured (EXPLAIN ANALYZE, rolled back; planning + execution, best of {summary.repeat}): "
+        f"the {len(timings)} queries the set changes take {measured_change(summary)}"
+    ]
     served = {id(s.run) for ch in choices for s in ch.served}
     for t in timings:
         if id(t.run) not in served:
-            lines.append(f"--   also changed, served by none of these indexes: {_where(t.run)} "
-                         f"{time_change(t, timeout)}")
+            lines.append(
+                f"--   also changed, served by none of these indexes: {_where(t.run)} {time_change(t, timeout)}"
+            )
     for t in summary.warnings:
         uses = summary.uses.get(id(t.run))
-        lines.append(f"-- WARNING: {_where(t.run)} measured {time_change(t, timeout)} with this set"
-                     + (f" (its plan uses {', '.join(uses)}: kept, as without it this query stays slow "
-                        "or others lose measured wins)" if uses else " (its plan uses none of these indexes)"))
+        lines.append(
+            f"-- WARNING: {_where(t.run)} measured {time_change(t, timeout)} with this set"
+            + (
+                f" (its plan uses {', '.join(uses)}: kept, as without it this query stays slow "
+                "or others lose measured wins)"
+                if uses
+                else " (its plan uses none of these indexes)"
+            )
+        )
     return lines
 
 
@@ -64,7 +72,7 @@ def index_names(choices: list[Choice], taken=()) -> list[str]:
         base = name = ch.candidate.name
         n = 2
         while name.lower() in seen:
-            name = f"{base[:60 - len(str(n))]}_{n}"
+            name = f"{base[: 60 - len(str(n))]}_{n}"
             n += 1
         seen.add(name.lower())
         out.append(name)
@@ -76,11 +84,17 @@ def _existing_lines(summary: Summary) -> list[str]:
     apart from the creates (a drop is a decision: writes, foreign-key checks and queries outside
     this workload may need them)."""
     total = sum(e.size_bytes for e in summary.existing)
-    lines = [f"-- existing indexes this workload can do without ({human_size(total)}): suggestions, not run by this "
-             "file; check writes,", "-- foreign-key checks and queries outside the workload first"]
+    lines = [
+        f"-- existing indexes this workload can do without ({human_size(total)}): suggestions, not run by this "
+        "file; check writes,",
+        "-- foreign-key checks and queries outside the workload first",
+    ]
     for e in summary.existing:
-        why = (f"redundant: {e.by} leads with its keys" if e.reason == "redundant"
-               else "no plan of the workload uses it once the set is built")
+        why = (
+            f"redundant: {e.by} leads with its keys"
+            if e.reason == "redundant"
+            else "no plan of the workload uses it once the set is built"
+        )
         lines.append(f"--   {e.table}: {why} ({human_size(e.size_bytes)})")
         lines.append(f"-- {e.drop_sql()}")
     return lines + [""]
@@ -89,56 +103,78 @@ def _existing_lines(summary: Summary) -> list[str]:
 def migration(choices: list[Choice], summary: Summary, taken=()) -> str:
     """The migration text; `taken`: names of indexes the schema already has."""
     timeout = summary.timeout_ms
-    lines = ["-- advisor: indexes verified on seeded data for the whole workload",
-             f"-- workload cost {summary.cost_before:,.1f} -> {summary.cost_after:,.1f} "
-             f"with {summary.indexes} index(es), {human_size(summary.size_bytes)} on the seeded data",
-             "-- each index is kept because, without it, the queries it serves would lose together at least "
-             f"{summary.threshold:.0%}",
-             "-- of their cost (each query counted relative to its own cost), more for a larger index: "
-             f"{summary.threshold:.2f} x (1 + index size / table size)",
-             "-- CREATE INDEX CONCURRENTLY cannot run inside a transaction block: run this file without one."]
+    lines = [
+        "-- advisor: indexes verified on seeded data for the whole workload",
+        f"-- workload cost {summary.cost_before:,.1f} -> {summary.cost_after:,.1f} "
+        f"with {summary.indexes} index(es), {human_size(summary.size_bytes)} on the seeded data",
+        "-- each index is kept because, without it, the queries it serves would lose together at least "
+        f"{summary.threshold:.0%}",
+        "-- of their cost (each query counted relative to its own cost), more for a larger index: "
+        f"{summary.threshold:.2f} x (1 + index size / table size)",
+        "-- CREATE INDEX CONCURRENTLY cannot run inside a transaction block: run this file without one.",
+    ]
     lines[2:2] = _measured_lines(choices, summary)
     lines.append("")
     if any(c.candidate.opclass == "gin_trgm_ops" for c in choices):
         lines += ["CREATE EXTENSION IF NOT EXISTS pg_trgm;", ""]
     for ch, name in zip(choices, index_names(choices, taken), strict=True):
-        lines.append(f"-- {ch.candidate.describe()}: size {human_size(ch.size_bytes)} "
-                     f"({ch.size_ratio:.0%} of {ch.candidate.table})"
-                     + (f", built in {ch.build_ms:,.0f} ms" if ch.build_ms is not None else "")
-                     + f"; benefit {ch.benefit:.2f} >= {ch.bar:.2f} needed")
-        served = ch.served or [Served(r, rec.cost_before, rec.cost_after, rec.cost_before)
-                               for r in ch.queries for rec in [r.recommendation()]]
+        lines.append(
+            f"-- {ch.candidate.describe()}: size {human_size(ch.size_bytes)} "
+            f"({ch.size_ratio:.0%} of {ch.candidate.table})"
+            + (f", built in {ch.build_ms:,.0f} ms" if ch.build_ms is not None else "")
+            + f"; benefit {ch.benefit:.2f} >= {ch.bar:.2f} needed"
+        )
+        served = ch.served or [
+            Served(r, rec.cost_before, rec.cost_after, rec.cost_before)
+            for r in ch.queries
+            for rec in [r.recommendation()]
+        ]
         for s in served:
-            lines.append(f"--   serves {_where(s.run)}: cost {s.cost_before:,.1f} -> {s.cost_after:,.1f}"
-                         + (f" ({s.cost_without:,.1f} without this index: the others take over part)"
-                            if abs(s.cost_without - s.cost_before) > 0.05 * max(s.cost_before, 1) else "")
-                         + (f", time {time_change(s.timing, timeout)}" if s.timing is not None else ""))
+            lines.append(
+                f"--   serves {_where(s.run)}: cost {s.cost_before:,.1f} -> {s.cost_after:,.1f}"
+                + (
+                    f" ({s.cost_without:,.1f} without this index: the others take over part)"
+                    if abs(s.cost_without - s.cost_before) > 0.05 * max(s.cost_before, 1)
+                    else ""
+                )
+                + (f", time {time_change(s.timing, timeout)}" if s.timing is not None else "")
+            )
         lines.append(ch.candidate.ddl(concurrently=True, name=name))
         lines.append("")
     dropped = summary.dropped
     if dropped:
         lines.append("-- verified for a query but left out: with the set above they save too little for their size")
         for ch in dropped:
-            lines.append(f"--   {ch.candidate.describe()} ({human_size(ch.size_bytes)}, "
-                         f"for {', '.join(_where(r) for r in ch.queries)}): "
-                         f"benefit {ch.benefit:.2f} < {ch.bar:.2f} needed")
+            lines.append(
+                f"--   {ch.candidate.describe()} ({human_size(ch.size_bytes)}, "
+                f"for {', '.join(_where(r) for r in ch.queries)}): "
+                f"benefit {ch.benefit:.2f} < {ch.bar:.2f} needed"
+            )
         lines.append("")
     if summary.existing:
         lines += _existing_lines(summary)
     slower = [d for d in summary.time_dropped if not d.idle]
     if slower:
-        lines.append("-- left out after measuring: a query ran measurably slower with it, and without it no other "
-                     "query measured slower than with the set")
+        lines.append(
+            "-- left out after measuring: a query ran measurably slower with it, and without it no other "
+            "query measured slower than with the set"
+        )
         for d in slower:
-            lines.append(f"--   {d.choice.candidate.describe()} ({human_size(d.choice.size_bytes)}): {_where(d.timing.run)} "
-                         f"{time_change(d.timing, timeout)} with it, {ms(d.without_ms, timeout)} without")
+            lines.append(
+                f"--   {d.choice.candidate.describe()} ({human_size(d.choice.size_bytes)}): {_where(d.timing.run)} "
+                f"{time_change(d.timing, timeout)} with it, {ms(d.without_ms, timeout)} without"
+            )
         lines.append("")
     idle = [d for d in summary.time_dropped if d.idle]
     if idle:
-        lines.append("-- left out after measuring: its cost said it helps, but no query it serves ran measurably faster")
+        lines.append(
+            "-- left out after measuring: its cost said it helps, but no query it serves ran measurably faster"
+        )
         for d in idle:
-            lines.append(f"--   {d.choice.candidate.describe()} ({human_size(d.choice.size_bytes)}): "
-                         f"{_where(d.timing.run)} {time_change(d.timing, timeout)} with the set")
+            lines.append(
+                f"--   {d.choice.candidate.describe()} ({human_size(d.choice.size_bytes)}): "
+                f"{_where(d.timing.run)} {time_change(d.timing, timeout)} with the set"
+            )
         lines.append("")
     return "\n".join(lines)
 
@@ -146,7 +182,9 @@ def migration(choices: list[Choice], summary: Summary, taken=()) -> str:
 _CREATE = re.compile(
     r"^\s*CREATE\s+(?P<unique>UNIQUE\s+)?INDEX\s+(?:CONCURRENTLY\s+)?(?:IF\s+NOT\s+EXISTS\s+)?"
     r"(?:(?!ON\b)(?:\"(?:[^\"]|\"\")+\"|[\w$.])+\s+)?ON\s+(?:ONLY\s+)?(?P<table>\"(?:[^\"]|\"\")+\"|[\w$.]+)\s*"
-    r"(?:USING\s+(?P<method>\w+)\s*)?\((?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
+    r"(?:USING\s+(?P<method>\w+)\s*)?\((?P<rest>.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 def _split(inner: str) -> list[str]:
@@ -175,14 +213,20 @@ def _shape(statement: str):
             break
     if end is None:
         return None
-    keys, tail = _split(rest[:end]), rest[end + 1:].strip().rstrip(";").strip()
+    keys, tail = _split(rest[:end]), rest[end + 1 :].strip().rstrip(";").strip()
     include: list[str] = []
     inc = re.match(r"INCLUDE\s*\((.*?)\)\s*", tail, re.IGNORECASE | re.DOTALL)
     if inc:
-        include, tail = _split(inc.group(1)), tail[inc.end():]
+        include, tail = _split(inc.group(1)), tail[inc.end() :]
     where = re.sub(r"^WHERE\s+", "", tail, flags=re.IGNORECASE).strip().lower() or None
-    return (bool(m.group("unique")), m.group("table").lower(), (m.group("method") or "btree").lower(),
-            tuple(keys), frozenset(include), where)
+    return (
+        bool(m.group("unique")),
+        m.group("table").lower(),
+        (m.group("method") or "btree").lower(),
+        tuple(keys),
+        frozenset(include),
+        where,
+    )
 
 
 def distinct_indexes(text: str) -> tuple[str, int]:
@@ -191,8 +235,10 @@ def distinct_indexes(text: str) -> tuple[str, int]:
     predicate, its INCLUDE carried, not UNIQUE) -- each block (its comments and statement, blocks
     separated by a blank line) left out whole.  Returns the text and how many were left out."""
     blocks = text.split("\n\n")
-    shapes = [next((_shape(line) for line in b.splitlines() if line.lstrip().upper().startswith("CREATE")), None)
-              for b in blocks]
+    shapes = [
+        next((_shape(line) for line in b.splitlines() if line.lstrip().upper().startswith("CREATE")), None)
+        for b in blocks
+    ]
 
     def served(i: int) -> bool:
         a = shapes[i]

@@ -110,15 +110,21 @@ MAX_INCLUDE = 4  # a merged index carries at most this many INCLUDE columns: wid
 NARROW_BYTES = 8  # a column this narrow on average (an integer, a date, a small numeric) is cheap to carry
 
 
-def _joins(a: Candidate, b: Candidate,
-           narrow: frozenset[tuple[str, str]] | set[tuple[str, str]]) -> tuple[str, ...] | None:
+def _joins(
+    a: Candidate, b: Candidate, narrow: frozenset[tuple[str, str]] | set[tuple[str, str]]
+) -> tuple[str, ...] | None:
     """The INCLUDE columns b must carry to serve what a serves, or None when it cannot: a's keys lead
     b's (same table, method and predicate); or a's first key leads b's and a's other keys are narrow
     columns (`narrow`: (table, column)) b carries -- (l_partkey, l_quantity) beside (l_partkey,
     l_suppkey, l_shipdate): the same entries, l_quantity read from the index.  A wide column stays
     apart: carrying it would make b as large as the two (the planner then weighs them apart)."""
-    if not (a.table == b.table and a.method == b.method == "btree" and a.where == b.where
-            and len(a.keys) <= len(b.keys) and a.keys[0] == b.keys[0]):
+    if not (
+        a.table == b.table
+        and a.method == b.method == "btree"
+        and a.where == b.where
+        and len(a.keys) <= len(b.keys)
+        and a.keys[0] == b.keys[0]
+    ):
         return None
     if b.keys[: len(a.keys)] == a.keys:
         rest: tuple[str, ...] = ()
@@ -130,7 +136,9 @@ def _joins(a: Candidate, b: Candidate,
     return tuple(dict.fromkeys(x for x in rest + a.include if x not in have))
 
 
-def merge(cands: list[Candidate], narrow: frozenset[tuple[str, str]] | set[tuple[str, str]] = frozenset()) -> dict[Candidate, Candidate]:
+def merge(
+    cands: list[Candidate], narrow: frozenset[tuple[str, str]] | set[tuple[str, str]] = frozenset()
+) -> dict[Candidate, Candidate]:
     """Each candidate mapped to the index that serves it: itself, or one it joins (`_joins`), with
     its INCLUDE columns added (never two indexes where one is a prefix of the other:
     lineitem(l_partkey) INCLUDE (l_quantity) and lineitem(l_partkey, l_suppkey) become one
@@ -153,9 +161,12 @@ def merge(cands: list[Candidate], narrow: frozenset[tuple[str, str]] | set[tuple
 
 def covered_by_existing(c: Candidate, schema) -> bool:
     for index in schema.indexes_on(c.table):
-        if index.method == c.method and (index.where or None) == (c.where or None) \
-                and tuple(k.expr for k in index.keys[: len(c.keys)]) == tuple(k.expr for k in c.keys) \
-                and set(c.include) <= set(k.expr for k in index.keys) | set(index.include):
+        if (
+            index.method == c.method
+            and (index.where or None) == (c.where or None)
+            and tuple(k.expr for k in index.keys[: len(c.keys)]) == tuple(k.expr for k in c.keys)
+            and set(c.include) <= set(k.expr for k in index.keys) | set(index.include)
+        ):
             return True
     return False
 
@@ -163,8 +174,9 @@ def covered_by_existing(c: Candidate, schema) -> bool:
 def narrow_columns(conn) -> set[tuple[str, str]]:
     """(table, column) of the seeded columns at most NARROW_BYTES wide on average (pg_stats), each
     table named bare and schema-qualified."""
-    rows = conn.execute("SELECT schemaname, tablename, attname FROM pg_stats WHERE avg_width <= %s",
-                        (NARROW_BYTES,)).fetchall()
+    rows = conn.execute(
+        "SELECT schemaname, tablename, attname FROM pg_stats WHERE avg_width <= %s", (NARROW_BYTES,)
+    ).fetchall()
     return {(t, c) for s, t, c in rows} | {(f"{s}.{t}", c) for s, t, c in rows}
 
 
@@ -183,9 +195,12 @@ def pool(runs, schema, narrow: frozenset[tuple[str, str]] | set[tuple[str, str]]
 
 def _relation_bytes(conn, name: str) -> int:
     """Size of a table or index, its partitions summed (a partitioned parent has none of its own)."""
-    row = conn.execute("""SELECT CASE WHEN c.relkind IN ('p', 'I')
+    row = conn.execute(
+        """SELECT CASE WHEN c.relkind IN ('p', 'I')
             THEN (SELECT coalesce(sum(pg_relation_size(t.relid)), 0) FROM pg_partition_tree(c.oid) t)
-            ELSE pg_relation_size(c.oid) END FROM pg_class c WHERE c.oid = %s::regclass""", (name,)).fetchone()
+            ELSE pg_relation_size(c.oid) END FROM pg_class c WHERE c.oid = %s::regclass""",
+        (name,),
+    ).fetchone()
     return int(row[0])
 
 
@@ -251,8 +266,16 @@ class Summary:
     existing: list[ExistingIndex] = field(default_factory=list)  # indexes the database has that could go
 
 
-def select(conn, runs: list[QueryRun], schema: Schema, threshold: float, make_explainer: MakeExplainer,
-           timeout_ms: int, analyze: bool = False, repeat: int = REPEAT) -> tuple[list[Choice], Summary]:
+def select(
+    conn,
+    runs: list[QueryRun],
+    schema: Schema,
+    threshold: float,
+    make_explainer: MakeExplainer,
+    timeout_ms: int,
+    analyze: bool = False,
+    repeat: int = REPEAT,
+) -> tuple[list[Choice], Summary]:
     """The chosen set and a summary; every index built here is rolled back.  With `analyze`, steps 6-7:
     summary.timings (the queries the set changes, timed), .time_dropped (TimeDrops) and .warnings
     (the Timings still measurably slower)."""
@@ -260,8 +283,13 @@ def select(conn, runs: list[QueryRun], schema: Schema, threshold: float, make_ex
     plans = {id(r): r.plan for r in runs if r.plan is not None}  # an unplanned statement takes no part
     planned = [r for r in runs if id(r) in plans]
     explainers = {id(r): make_explainer(r, False, timeout_ms) for r in planned}
-    summary = Summary(cost_before=sum(p.cost for p in plans.values()), cost_after=sum(p.cost for p in plans.values()),
-                      threshold=threshold, repeat=repeat, timeout_ms=timeout_ms)
+    summary = Summary(
+        cost_before=sum(p.cost for p in plans.values()),
+        cost_after=sum(p.cost for p in plans.values()),
+        threshold=threshold,
+        repeat=repeat,
+        timeout_ms=timeout_ms,
+    )
     tables = {t.lower() for r in planned if r.facts for s in r.facts.scopes for t in s.sources.values()}
     if not choices:
         summary.existing = droppable(conn, [], set().union(*(p.indexes_used() for p in plans.values())), tables)
@@ -295,8 +323,9 @@ def select(conn, runs: list[QueryRun], schema: Schema, threshold: float, make_ex
         summary.dropped = dropped
         timings: dict[int, Timing] = {}
         if analyze and kept:
-            timings = _measure_set(conn, planned, kept, names, before, after, make_explainer, timeout_ms, repeat,
-                                   summary)
+            timings = _measure_set(
+                conn, planned, kept, names, before, after, make_explainer, timeout_ms, repeat, summary
+            )
             if summary.time_dropped:
                 for t in summary.time_dropped:
                     kept.remove(t.choice)
@@ -306,14 +335,18 @@ def select(conn, runs: list[QueryRun], schema: Schema, threshold: float, make_ex
         for ch in kept:
             alone = trials[id(ch)]
             name = names[id(ch)].rsplit(".", 1)[-1]
-            ch.served = [Served(r, before[id(r)][0], after[id(r)][0], alone[id(r)][0], timings.get(id(r)))
-                         for r in planned if name in after[id(r)][1]]
+            ch.served = [
+                Served(r, before[id(r)][0], after[id(r)][0], alone[id(r)][0], timings.get(id(r)))
+                for r in planned
+                if name in after[id(r)][1]
+            ]
     summary.cost_before = sum(v[0] for v in before.values())
     summary.cost_after = sum(v[0] for v in after.values())
     summary.indexes = len(kept)
     summary.size_bytes = sum(ch.size_bytes or 0 for ch in kept)
-    summary.existing = droppable(conn, [ch.candidate for ch in kept], set().union(*(v[1] for v in after.values())),
-                                 tables)
+    summary.existing = droppable(
+        conn, [ch.candidate for ch in kept], set().union(*(v[1] for v in after.values())), tables
+    )
     return kept, summary
 
 
@@ -335,14 +368,16 @@ def _build(conn, choices: list[Choice], names: dict[int, str]) -> None:
         conn.execute(f"ANALYZE {table_sql(table)}")
 
 
-def _measure_set(conn, planned, kept, names, before, after, make_explainer: MakeExplainer, timeout_ms, repeat,
-                 summary: Summary) -> dict:
+def _measure_set(
+    conn, planned, kept, names, before, after, make_explainer: MakeExplainer, timeout_ms, repeat, summary: Summary
+) -> dict:
     """Steps 6-7 inside select()'s transaction: time the queries the set changes, drop the indexes
     that only slow some down (DROP INDEX for good in that transaction).  Fills summary.timings,
     .time_dropped, .warnings; returns id(run) -> Timing."""
     import psycopg
 
     by_name = {names[id(ch)].rsplit(".", 1)[-1]: ch for ch in kept}
+
     def moved(r) -> bool:
         return bool(after[id(r)][1] & set(by_name)) or abs(after[id(r)][0] - before[id(r)][0]) > 1e-6 * before[id(r)][0]
 
@@ -381,7 +416,9 @@ def _measure_set(conn, planned, kept, names, before, after, make_explainer: Make
     for name in idle(timings, timeout_ms):  # left out too: their queries keep the times they had without the set
         drop(name)
         served = [k for k, t in timings.items() if name in t.used]
-        summary.time_dropped.append(TimeDrop(by_name[name], timings[served[0]], timings[served[0]].before_ms, idle=True))
+        summary.time_dropped.append(
+            TimeDrop(by_name[name], timings[served[0]], timings[served[0]].before_ms, idle=True)
+        )
         for k in served:
             timings[k] = replace(timings[k], after_ms=timings[k].before_ms, used=timings[k].used - {name})
         slow = [k for k in slow if timings[k].used]

@@ -53,6 +53,7 @@ def slower(base: float | None, new: float | None, timeout_ms: float, noise_ms: f
 
 def regressions(timings: dict, timeout_ms: float) -> list:
     """Keys of the queries measurably slower with the set than without, the largest slowdown first."""
+
     def ms(v):
         return timeout_ms if v is None else v
 
@@ -66,8 +67,9 @@ def restores(key, timings: dict, without: dict, timeout_ms: float) -> bool:
     measurably slower than with the whole set."""
     if key not in without or slower(timings[key].before_ms, without[key], timeout_ms, timings[key].noise_ms):
         return False
-    return not any(slower(timings[k].after_ms, ms, timeout_ms, timings[k].noise_ms)
-                   for k, ms in without.items() if k != key)
+    return not any(
+        slower(timings[k].after_ms, ms, timeout_ms, timings[k].noise_ms) for k, ms in without.items() if k != key
+    )
 
 
 def settle(timings: dict, measure_without, drop, timeout_ms: float) -> tuple[list, list]:
@@ -97,8 +99,12 @@ def settle(timings: dict, measure_without, drop, timeout_ms: float) -> tuple[lis
                 drop(fix)
                 live -= {fix}
                 for k, (ms, used, *spread) in measured[fix].items():
-                    timings[k] = replace(timings[k], after_ms=ms, used=frozenset(used) & live,
-                                         noise_ms=max([timings[k].noise_ms, *spread]))
+                    timings[k] = replace(
+                        timings[k],
+                        after_ms=ms,
+                        used=frozenset(used) & live,
+                        noise_ms=max([timings[k].noise_ms, *spread]),
+                    )
                 measured.clear()  # the set changed: times without another index are stale
                 break
         else:
@@ -110,6 +116,7 @@ def idle(timings: dict, timeout_ms: float) -> list[str]:
     without it by more than 20% and more than the noise measured on it (no milliseconds floor: 2.5 ms
     to 0.05 ms on a small seeded table is a win): the planner's cost said they help, the clock did
     not; they would cost writes and space for nothing measured."""
+
     def faster(t: Timing) -> bool:
         if t.after_ms is None:
             return False
@@ -120,7 +127,9 @@ def idle(timings: dict, timeout_ms: float) -> list[str]:
     return sorted(names - {n for t in timings.values() if faster(t) for n in t.used})
 
 
-def timed(conn, explain, configs: dict[str, list[str]], repeat: int) -> dict[str, tuple[float | None, frozenset, float]]:
+def timed(
+    conn, explain, configs: dict[str, list[str]], repeat: int
+) -> dict[str, tuple[float | None, frozenset, float]]:
     """One query under each configuration (the indexes it drops, in a savepoint), round by round:
     config -> (best planning + execution ms, or None when cut by the timeout; indexes its plan used;
     the spread, max - min, of its runs: the noise)."""

@@ -53,8 +53,10 @@ class Candidate:
         return ", ".join(parts)
 
     def ddl(self, *, concurrently: bool = True, name: str | None = None) -> str:
-        sql = (f"CREATE INDEX {'CONCURRENTLY ' if concurrently else ''}{_ident(name or self.name)} "
-               f"ON {table_sql(self.table)}{' USING ' + self.method if self.method != 'btree' else ''} ({self.key_sql()})")
+        sql = (
+            f"CREATE INDEX {'CONCURRENTLY ' if concurrently else ''}{_ident(name or self.name)} "
+            f"ON {table_sql(self.table)}{' USING ' + self.method if self.method != 'btree' else ''} ({self.key_sql()})"
+        )
         if self.include:
             sql += f" INCLUDE ({', '.join(_ident(c) for c in self.include)})"
         if self.where:
@@ -73,11 +75,36 @@ class Candidate:
 
 
 def _ident(name: str) -> str:
-    return name if re.fullmatch(r"[a-z_][a-z0-9_]*", name) and name not in _RESERVED else '"' + name.replace('"', '""') + '"'
+    return (
+        name
+        if re.fullmatch(r"[a-z_][a-z0-9_]*", name) and name not in _RESERVED
+        else '"' + name.replace('"', '""') + '"'
+    )
 
 
-_RESERVED = {"timestamp", "user", "order", "group", "table", "select", "where", "from", "limit", "offset", "desc",
-             "asc", "end", "default", "check", "column", "primary", "references", "to", "when", "all"}
+_RESERVED = {
+    "timestamp",
+    "user",
+    "order",
+    "group",
+    "table",
+    "select",
+    "where",
+    "from",
+    "limit",
+    "offset",
+    "desc",
+    "asc",
+    "end",
+    "default",
+    "check",
+    "column",
+    "primary",
+    "references",
+    "to",
+    "when",
+    "all",
+}
 
 
 def table_sql(name: str) -> str:
@@ -120,7 +147,9 @@ def candidates_for(facts: QueryFacts, schema: Schema) -> list[Candidate]:
             if tdef is None:
                 continue
             access = access_of(scope, alias, table, schema)
-            keys = candidate_for(access) if (access.filters or access.joins or (access.sort and access.has_limit)) else ()
+            keys = (
+                candidate_for(access) if (access.filters or access.joins or (access.sort and access.has_limit)) else ()
+            )
             if keys:
                 add(Candidate(table, keys, reason="composite"))
                 if len(keys) > 1 and keys[0].is_column:
@@ -164,10 +193,15 @@ class Measurement:
 
 def index_parts(conn, regclass: str) -> list[tuple[str, int]]:
     """(name, size) of an index and, when it is partitioned, of the index of each partition."""
-    return [(r[0], r[1]) for r in conn.execute(
-        "SELECT relname, pg_relation_size(oid) FROM pg_class WHERE oid = %s::regclass UNION ALL "
-        "SELECT c.relname, pg_relation_size(c.oid) FROM pg_partition_tree(%s::regclass) t "
-        "JOIN pg_class c ON c.oid = t.relid WHERE t.level > 0", (regclass, regclass)).fetchall()]
+    return [
+        (r[0], r[1])
+        for r in conn.execute(
+            "SELECT relname, pg_relation_size(oid) FROM pg_class WHERE oid = %s::regclass UNION ALL "
+            "SELECT c.relname, pg_relation_size(c.oid) FROM pg_partition_tree(%s::regclass) t "
+            "JOIN pg_class c ON c.oid = t.relid WHERE t.level > 0",
+            (regclass, regclass),
+        ).fetchall()
+    ]
 
 
 def measure(conn, candidate: Candidate, explain_fn: Explainer, owned: bool, hypopg: bool = False) -> Measurement:
@@ -177,8 +211,9 @@ def measure(conn, candidate: Candidate, explain_fn: Explainer, owned: bool, hypo
     return _hypothetical(conn, candidate, explain_fn, hypopg)
 
 
-def measure_shared(conn, candidate: Candidate, explain_fns: list[Explainer],
-                   name: str = "advisor_candidate") -> list[Measurement]:
+def measure_shared(
+    conn, candidate: Candidate, explain_fns: list[Explainer], name: str = "advisor_candidate"
+) -> list[Measurement]:
     """The candidate built once (rolled back) and every statement re-planned with it: one
     Measurement per explain_fn, sharing the build's size and time (the build is most of the cost,
     and the statements that propose the same index are many: lineitem(l_orderkey) in 9 of TPC-H's 22).
@@ -224,8 +259,10 @@ def _hypothetical(conn, candidate: Candidate, explain_fn: Explainer, hypopg: boo
     if hypopg:
         try:
             with conn.transaction(force_rollback=True):
-                row = conn.execute("SELECT indexrelid, indexname FROM hypopg_create_index(%s)",
-                                   (candidate.ddl(concurrently=False, name=name),)).fetchone()
+                row = conn.execute(
+                    "SELECT indexrelid, indexname FROM hypopg_create_index(%s)",
+                    (candidate.ddl(concurrently=False, name=name),),
+                ).fetchone()
                 m.size_bytes = conn.execute("SELECT hypopg_relation_size(%s)", (row[0],)).fetchone()[0]
                 plan, _ = explain_fn(conn)
                 m.cost_after = plan.cost

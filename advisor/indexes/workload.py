@@ -44,8 +44,7 @@ def plan_workload(project: Project, dsn: str | None, analyze: bool) -> Workload:
     """Every plannable statement planned (and its candidates measured) on the prepared database; the
     caller closes workload.prepared.target."""
     queries = [q for q in project.sql_queries if plannable(q)]
-    return run_workload(project.config, queries, project.schema, dsn=dsn, analyze=analyze,
-                        progress=sys.stderr.isatty())
+    return run_workload(project.config, queries, project.schema, dsn=dsn, analyze=analyze, progress=sys.stderr.isatty())
 
 
 def choose(project: Project, workload: Workload, analyze: bool) -> WorkloadAdvice:
@@ -62,8 +61,15 @@ def choose(project: Project, workload: Workload, analyze: bool) -> WorkloadAdvic
         out.notes.append("advisor: note: read-only database: no index set chosen")
     else:
         with connect(workload.prepared.target.conninfo, autocommit=True) as conn:
-            out.choices, out.summary = select(conn, workload.runs, project.schema, settings.threshold,
-                                              make_explainer, settings.statement_timeout_ms, analyze=analyze)
+            out.choices, out.summary = select(
+                conn,
+                workload.runs,
+                project.schema,
+                settings.threshold,
+                make_explainer,
+                settings.statement_timeout_ms,
+                analyze=analyze,
+            )
             # every statement was built by select() under another name: the printed name must be free too
             taken += [r[0] for r in conn.execute("SELECT relname FROM pg_class").fetchall()]
     out.outcomes = [_outcome(run, out.choices, out.summary) for run in workload.runs]
@@ -88,9 +94,12 @@ def _outcome(run: QueryRun, choices: list[Choice], summary: Summary) -> Outcome:
             detail += " (left out of the set: next to the other indexes it saves too little for its size)"
         elif id(run) in time_dropped:
             d = time_dropped[id(run)]
-            detail += (" (left out after measuring: no query it serves ran measurably faster)" if d.idle else
-                       f" (left out after measuring: {d.timing.run.query.location.path}:"
-                       f"{d.timing.run.query.location.line} ran slower with it)")
+            detail += (
+                " (left out after measuring: no query it serves ran measurably faster)"
+                if d.idle
+                else f" (left out after measuring: {d.timing.run.query.location.path}:"
+                f"{d.timing.run.query.location.line} ran slower with it)"
+            )
     if id(run) in timings:
         detail += f"; measured {time_change(timings[id(run)], summary.timeout_ms)} with the set"
         if id(run) in slow:

@@ -38,8 +38,11 @@ def eve_indexes(tree: ast.AST, value: Value, loc: Callable[[ast.AST], Location])
                 continue
             for name, declared in zip(indexes.keys, indexes.values):
                 got = value(declared)
-                keys, opts = (got[0], got[1]) if isinstance(got, (list, tuple)) and len(got) == 2 and \
-                    isinstance(got[1], dict) else (got, {})
+                keys, opts = (
+                    (got[0], got[1])
+                    if isinstance(got, (list, tuple)) and len(got) == 2 and isinstance(got[1], dict)
+                    else (got, {})
+                )
                 opts = {**opts, "name": value(name)} if isinstance(name, ast.Constant) else opts
                 ix = make_index(collection if isinstance(collection, str) else key.value, keys, opts, loc(declared))
                 if ix is not None:
@@ -51,8 +54,13 @@ def class_indexes(tree: ast.AST, value: Value, loc: Callable[[ast.AST], Location
     out: list[IndexDef] = []
     for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
         for item in cls.body:
-            if not (isinstance(item, ast.Assign) and len(item.targets) == 1 and isinstance(item.targets[0], ast.Name)
-                    and item.targets[0].id == "meta" and isinstance(item.value, ast.Dict)):
+            if not (
+                isinstance(item, ast.Assign)
+                and len(item.targets) == 1
+                and isinstance(item.targets[0], ast.Name)
+                and item.targets[0].id == "meta"
+                and isinstance(item.value, ast.Dict)
+            ):
                 continue
             meta = value(item.value)
             if not isinstance(meta, dict) or not isinstance(meta.get("indexes"), list):

@@ -135,8 +135,12 @@ def _query_node(q: dict) -> PlanNode:
     node.namespace = planner.get("namespace")
     # totals describe the whole query: keep them on the root
     if stats:
-        node.raw = {**node.raw, "_totals": {k: stats.get(k) for k in
-                                            ("nReturned", "totalKeysExamined", "totalDocsExamined", "executionTimeMillis")}}
+        node.raw = {
+            **node.raw,
+            "_totals": {
+                k: stats.get(k) for k in ("nReturned", "totalKeysExamined", "totalDocsExamined", "executionTimeMillis")
+            },
+        }
         if node.n_returned is None:
             node.n_returned = _num(stats.get("nReturned"))
         total_ms = _num(stats.get("executionTimeMillis"))
@@ -291,8 +295,15 @@ class ExplainContext:
 
     def hit(self, message: str, help: str, subject: str) -> Hit:
         metrics = {"evidence": "planned", **{k: v for k, v in self.totals.items() if v is not None}}
-        return Hit(message, self.location, help=help, subject=subject, query=self.query,
-                   query_location=self.location, metrics=metrics)
+        return Hit(
+            message,
+            self.location,
+            help=help,
+            subject=subject,
+            query=self.query,
+            query_location=self.location,
+            metrics=metrics,
+        )
 
 
 def plan_findings(tree: PlanNode, location: Location, query: str | None = None) -> list[tuple[str, Hit]]:
@@ -311,7 +322,8 @@ def collscan(ctx: ExplainContext) -> Iterator[Hit]:
             yield ctx.hit(
                 f"the plan scans the whole collection{where} (COLLSCAN{read})",
                 "create an index for the filter (advisor's collection-scan finding prints one in ESR order)",
-                f"COLLSCAN:{n.namespace or ''}")
+                f"COLLSCAN:{n.namespace or ''}",
+            )
             break
 
 
@@ -326,7 +338,8 @@ def examined_ratio(ctx: ExplainContext) -> Iterator[Hit]:
             f"{returned:,}: the index bounds (or the lack of an index) leave most of the work to filtering",
             "order the index keys Equality, Sort, Range so the bounds select only matches; move unanchored or "
             "negated predicates off the index path",
-            "examined")
+            "examined",
+        )
 
 
 @register("mongo-plan", "mongo-blocking-sort")
@@ -338,7 +351,8 @@ def blocking_sort(ctx: ExplainContext) -> Iterator[Hit]:
                 f"the plan sorts in memory{size}: a blocking SORT reads every match before returning the first",
                 "create an index that provides the sort after the equality keys (advisor's in-memory-sort finding "
                 "prints one)",
-                "SORT")
+                "SORT",
+            )
             break
 
 
@@ -349,5 +363,6 @@ def sort_spill(ctx: ExplainContext) -> Iterator[Hit]:
             yield ctx.hit(
                 f"{n.stage} spilled to disk ({n.spills} spill(s)): its input exceeded the memory limit",
                 "serve the sort from an index, or filter and $project earlier so less data reaches it",
-                f"spill:{n.stage}")
+                f"spill:{n.stage}",
+            )
             break

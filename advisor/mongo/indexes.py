@@ -15,8 +15,14 @@ UNREAD = "mongo-unread"
 def unread_index(collection: str, location: Location, model: str | None = None) -> IndexDef:
     """An index is declared on the collection, with keys known only at run time: advisor cannot say
     which queries it serves, so it claims neither a scan nor an absence of declarations there."""
-    return IndexDef(name=f"(keys not read, {location})", table=collection, keys=(), method=UNREAD,
-                    location=location, options={"model": model} if model else {})
+    return IndexDef(
+        name=f"(keys not read, {location})",
+        table=collection,
+        keys=(),
+        method=UNREAD,
+        location=location,
+        options={"model": model} if model else {},
+    )
 
 
 def make_index(collection: str, keys: Any, opts: Any, location: Location, model: str | None = None) -> IndexDef | None:
@@ -44,16 +50,33 @@ def make_index(collection: str, keys: Any, opts: Any, location: Location, model:
             pairs.append((field, 1))
     options: dict = {}
     if isinstance(opts, dict):
-        for k in ("unique", "sparse", "expireAfterSeconds", "partialFilterExpression", "name", "collation",
-                  "hidden", "weights", "wildcardProjection", "background"):
+        for k in (
+            "unique",
+            "sparse",
+            "expireAfterSeconds",
+            "partialFilterExpression",
+            "name",
+            "collation",
+            "hidden",
+            "weights",
+            "wildcardProjection",
+            "background",
+        ):
             if k in opts:
                 options[k] = opts[k]
     if model:
         options["model"] = model
     declared = options.get("name")
     name = declared if isinstance(declared, str) else mongo_default_index_name(pairs)
-    return IndexDef(name=name, table=collection, keys=tuple(ikeys), unique=bool(options.get("unique") is True),
-                    method="mongo", location=location, options=options)
+    return IndexDef(
+        name=name,
+        table=collection,
+        keys=tuple(ikeys),
+        unique=bool(options.get("unique") is True),
+        method="mongo",
+        location=location,
+        options=options,
+    )
 
 
 def indexes_named(schema: Schema, collection: str, model: str | None = None) -> tuple[list[IndexDef], str]:

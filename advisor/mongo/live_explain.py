@@ -37,7 +37,9 @@ def fill_placeholders(value: Any, sample: dict | None, field: str | None = None)
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
-            sub_field = field if (isinstance(k, str) and k.startswith("$")) else (k if field is None else f"{field}.{k}")
+            sub_field = (
+                field if (isinstance(k, str) and k.startswith("$")) else (k if field is None else f"{field}.{k}")
+            )
             out[k] = fill_placeholders(v, sample, sub_field if isinstance(k, str) else field)
         return out
     if isinstance(value, list):
@@ -67,8 +69,9 @@ def fill_placeholders(value: Any, sample: dict | None, field: str | None = None)
 WRITING_STAGES = {"$out", "$merge"}
 
 
-def explain_live(queries: list, uri: str, *, database: str | None = None, timeout_ms: int = 5000,
-                 collection_filter: Any = None) -> list[tuple[str, Hit]]:
+def explain_live(
+    queries: list, uri: str, *, database: str | None = None, timeout_ms: int = 5000, collection_filter: Any = None
+) -> list[tuple[str, Hit]]:
     """Run explain('executionStats') for each MongoQuery on a live server; plan findings as (rule, hit).
 
     Placeholders are filled from one document sampled from the collection. Writes are
@@ -84,8 +87,12 @@ def explain_live(queries: list, uri: str, *, database: str | None = None, timeou
         raise ExplainError(f"pymongo is not installed ({exc})") from None
     try:
         client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
-            uri, serverSelectionTimeoutMS=timeout_ms, connectTimeoutMS=timeout_ms,
-            socketTimeoutMS=max(timeout_ms * 6, 30000), appname="advisor")
+            uri,
+            serverSelectionTimeoutMS=timeout_ms,
+            connectTimeoutMS=timeout_ms,
+            socketTimeoutMS=max(timeout_ms * 6, 30000),
+            appname="advisor",
+        )
     except (InvalidURI, ConfigurationError, ValueError, TypeError) as exc:
         raise ExplainError(f"invalid MongoDB URI: {exc}") from None
     try:
@@ -97,8 +104,9 @@ def explain_live(queries: list, uri: str, *, database: str | None = None, timeou
         try:
             db = client[database] if database else client.get_default_database()
         except ConfigurationError:
-            raise ExplainError("the --mongo-uri names no database: add one to the URI path "
-                               "(mongodb://host/dbname)") from None
+            raise ExplainError(
+                "the --mongo-uri names no database: add one to the URI path (mongodb://host/dbname)"
+            ) from None
         out: list[tuple[str, Hit]] = []
         samples: dict[str, Any] = {}
         for q in queries:
@@ -114,8 +122,17 @@ def explain_live(queries: list, uri: str, *, database: str | None = None, timeou
                 doc = db.command({"explain": command, "verbosity": "executionStats"})
                 tree = parse_explain(doc)
             except PyMongoError as exc:
-                out.append(("explain-error", Hit(f"explain failed for this query: {exc}", q.location,
-                                                 subject=f"explain:{q.collection}", severity="info")))
+                out.append(
+                    (
+                        "explain-error",
+                        Hit(
+                            f"explain failed for this query: {exc}",
+                            q.location,
+                            subject=f"explain:{q.collection}",
+                            severity="info",
+                        ),
+                    )
+                )
                 continue
             except ValueError:
                 continue

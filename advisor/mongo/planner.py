@@ -86,8 +86,11 @@ def _classify(fieldname: str, value: Any, path: tuple) -> list[Pred]:
                     preds.append(Pred(fieldname, "in", arg, p, n_in=n))
             elif op in RANGE_OPS:
                 preds.append(Pred(fieldname, "range", arg, p))
-            elif op in ("$ne", "$nin") and not isinstance(arg, (dict, Regex)) and \
-                    not (isinstance(arg, list) and any(isinstance(a, (dict, Regex)) for a in arg)):
+            elif (
+                op in ("$ne", "$nin")
+                and not isinstance(arg, (dict, Regex))
+                and not (isinstance(arg, list) and any(isinstance(a, (dict, Regex)) for a in arg))
+            ):
                 preds.append(Pred(fieldname, "ne", arg, p))  # the index bounds everything but the values
             elif op in NEGATION_OPS:
                 preds.append(Pred(fieldname, "negation", arg, p))
@@ -322,8 +325,9 @@ def _sort_served(fields: list[tuple[str, Any]], eq_fields: set[str], sort: list[
     return i == len(sort)
 
 
-def evaluate(index: IndexDef, info: FilterInfo, sort: list[tuple[str, int]],
-             projection: Any = None) -> Candidate | None:
+def evaluate(
+    index: IndexDef, info: FilterInfo, sort: list[tuple[str, int]], projection: Any = None
+) -> Candidate | None:
     fields = index_fields(index)
     if not fields:
         return None
@@ -380,14 +384,26 @@ def evaluate(index: IndexDef, info: FilterInfo, sort: list[tuple[str, int]],
         index_names = {f for f, _ in fields}
         incl = [k for k, v in projection.items() if v not in (0, False) and not is_operator(k)]
         id_ok = projection.get("_id") in (0, False) or "_id" in index_names
-        covered = bool(incl) and id_ok and all(k in index_names for k in incl if k != "_id") and \
-            all(p.field in index_names for p in info.preds) and not info.ors and not info.special
+        covered = (
+            bool(incl)
+            and id_ok
+            and all(k in index_names for k in incl if k != "_id")
+            and all(p.field in index_names for p in info.preds)
+            and not info.ors
+            and not info.special
+        )
     filtered = sum(1 for name, _ in fields if by_field.get(name))
     return Candidate(index, eq_prefix, bounded, served if sort else None, uses_filter, range_before, covered, filtered)
 
 
-def plan_find(flt: Any, sort: Any, indexes: list[IndexDef], projection: Any = None,
-              base: tuple = ("filter",), info: FilterInfo | None = None) -> Plan:
+def plan_find(
+    flt: Any,
+    sort: Any,
+    indexes: list[IndexDef],
+    projection: Any = None,
+    base: tuple = ("filter",),
+    info: FilterInfo | None = None,
+) -> Plan:
     info = info if info is not None else analyse_filter(flt, base)
     eff_sort = effective_sort(sort, info)
     sort_dict = dict(eff_sort) if eff_sort else None
@@ -405,26 +421,52 @@ def plan_find(flt: Any, sort: Any, indexes: list[IndexDef], projection: Any = No
         plan = _ix_plan(best, info, sort_dict)
         if best.sort_served is False:  # an index on the same leading equality that gives the order
             lead = index_fields(best.index)[0][0]
-            plan.sort_alternative = next((c.index for c in cands if c.sort_served and c.eq_prefix and
-                                          lead in [f for f, _ in index_fields(c.index)[:c.eq_prefix]]), None)
+            plan.sort_alternative = next(
+                (
+                    c.index
+                    for c in cands
+                    if c.sort_served and c.eq_prefix and lead in [f for f, _ in index_fields(c.index)[: c.eq_prefix]]
+                ),
+                None,
+            )
         return plan
     # the and-ed predicates bound nothing: an $or can still be answered clause by clause
     if info.ors:
         ors = info.ors[0]
         branches, missing = [], []
         for n, clause in enumerate(ors):
-            merged = FilterInfo(preds=info.preds + clause.preds, ors=clause.ors, or_paths=clause.or_paths,
-                                special=clause.special, unknown=clause.unknown)
+            merged = FilterInfo(
+                preds=info.preds + clause.preds,
+                ors=clause.ors,
+                or_paths=clause.or_paths,
+                special=clause.special,
+                unknown=clause.unknown,
+            )
             sub = plan_find(None, sort, indexes, None, info=merged)
-            if sub.stage in ("COLLSCAN", "UNKNOWN", "EMPTY") or (sub.stage == "IXSCAN" and sub.candidate and not sub.candidate.uses_filter):
+            if sub.stage in ("COLLSCAN", "UNKNOWN", "EMPTY") or (
+                sub.stage == "IXSCAN" and sub.candidate and not sub.candidate.uses_filter
+            ):
                 missing.append((n, info.or_paths[0] + (n,)))
             branches.append(sub)
         if not missing:
             served = all(b.sort_served in (True, None) for b in branches) if eff_sort else None
-            return Plan("OR", branches=branches, info=info, sort=sort_dict, sort_served=served,
-                        blocking_sort=bool(eff_sort) and not served, or_path=info.or_paths[0])
-        plan = Plan("COLLSCAN", info=info, sort=sort_dict, unindexed_clauses=missing, or_path=info.or_paths[0],
-                    branches=branches)
+            return Plan(
+                "OR",
+                branches=branches,
+                info=info,
+                sort=sort_dict,
+                sort_served=served,
+                blocking_sort=bool(eff_sort) and not served,
+                or_path=info.or_paths[0],
+            )
+        plan = Plan(
+            "COLLSCAN",
+            info=info,
+            sort=sort_dict,
+            unindexed_clauses=missing,
+            or_path=info.or_paths[0],
+            branches=branches,
+        )
         if best is not None:  # an index still serves the sort: a full index scan, no blocking sort
             plan = _ix_plan(best, info, sort_dict)
             plan.unindexed_clauses = missing
@@ -436,15 +478,25 @@ def plan_find(flt: Any, sort: Any, indexes: list[IndexDef], projection: Any = No
     if best is not None:  # no predicate bound, but the index provides the order
         return _ix_plan(best, info, sort_dict)
     if not info.preds and not info.special:
-        return Plan("EMPTY", info=info, sort=sort_dict, sort_served=False if eff_sort else None,
-                    blocking_sort=bool(eff_sort))
-    return Plan("COLLSCAN", info=info, sort=sort_dict, sort_served=False if eff_sort else None,
-                blocking_sort=bool(eff_sort))
+        return Plan(
+            "EMPTY", info=info, sort=sort_dict, sort_served=False if eff_sort else None, blocking_sort=bool(eff_sort)
+        )
+    return Plan(
+        "COLLSCAN", info=info, sort=sort_dict, sort_served=False if eff_sort else None, blocking_sort=bool(eff_sort)
+    )
 
 
 def _ix_plan(best: Candidate, info: FilterInfo, sort_dict: dict | None) -> Plan:
-    return Plan("IXSCAN", index=best.index, candidate=best, info=info, sort=sort_dict,
-                sort_served=best.sort_served, blocking_sort=best.sort_served is False, covered=best.covered)
+    return Plan(
+        "IXSCAN",
+        index=best.index,
+        candidate=best,
+        info=info,
+        sort=sort_dict,
+        sort_served=best.sort_served,
+        blocking_sort=best.sort_served is False,
+        covered=best.covered,
+    )
 
 
 # --- recommendations -----------------------------------------------------------------
@@ -478,9 +530,21 @@ def same_keys(index: IndexDef, keys: list[tuple[str, int]]) -> bool:
 # --- aggregation -----------------------------------------------------------------------
 
 MOVABLE_PAST = {"$project", "$addFields", "$set", "$unset"}
-NO_PLAN_FIRST = {"$geoNear", "$search", "$searchMeta", "$vectorSearch", "$indexStats", "$collStats",
-                 "$documents", "$changeStream", "$listSessions", "$currentOp", "$planCacheStats",
-                 "$listLocalSessions", "$listSearchIndexes"}
+NO_PLAN_FIRST = {
+    "$geoNear",
+    "$search",
+    "$searchMeta",
+    "$vectorSearch",
+    "$indexStats",
+    "$collStats",
+    "$documents",
+    "$changeStream",
+    "$listSessions",
+    "$currentOp",
+    "$planCacheStats",
+    "$listLocalSessions",
+    "$listSearchIndexes",
+}
 
 
 @dataclass

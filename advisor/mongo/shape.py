@@ -16,19 +16,63 @@ from typing import Any
 from advisor.ir import Location
 
 # operations that read with a filter
-FIND_OPS = {"find", "findOne", "find_one", "findById", "countDocuments", "count_documents", "count",
-            "distinct", "exists", "findOneAndUpdate", "find_one_and_update", "findOneAndDelete",
-            "find_one_and_delete", "findOneAndReplace", "find_one_and_replace", "findByIdAndUpdate",
-            "findByIdAndDelete", "updateOne", "update_one", "updateMany", "update_many", "replaceOne",
-            "replace_one", "deleteOne", "delete_one", "deleteMany", "delete_many", "update", "remove"}
+FIND_OPS = {
+    "find",
+    "findOne",
+    "find_one",
+    "findById",
+    "countDocuments",
+    "count_documents",
+    "count",
+    "distinct",
+    "exists",
+    "findOneAndUpdate",
+    "find_one_and_update",
+    "findOneAndDelete",
+    "find_one_and_delete",
+    "findOneAndReplace",
+    "find_one_and_replace",
+    "findByIdAndUpdate",
+    "findByIdAndDelete",
+    "updateOne",
+    "update_one",
+    "updateMany",
+    "update_many",
+    "replaceOne",
+    "replace_one",
+    "deleteOne",
+    "delete_one",
+    "deleteMany",
+    "delete_many",
+    "update",
+    "remove",
+}
 AGGREGATE_OPS = {"aggregate"}
 MULTI_READ_OPS = {"find"}  # return a cursor of many documents
 SINGLE_READ_OPS = {"findOne", "find_one", "findById"}
 COUNT_OPS = {"countDocuments", "count_documents", "count", "exists", "distinct"}
-WRITE_OPS = {"updateOne", "update_one", "updateMany", "update_many", "replaceOne", "replace_one",
-             "deleteOne", "delete_one", "deleteMany", "delete_many", "update", "remove",
-             "findOneAndUpdate", "find_one_and_update", "findOneAndDelete", "find_one_and_delete",
-             "findOneAndReplace", "find_one_and_replace", "findByIdAndUpdate", "findByIdAndDelete"}
+WRITE_OPS = {
+    "updateOne",
+    "update_one",
+    "updateMany",
+    "update_many",
+    "replaceOne",
+    "replace_one",
+    "deleteOne",
+    "delete_one",
+    "deleteMany",
+    "delete_many",
+    "update",
+    "remove",
+    "findOneAndUpdate",
+    "find_one_and_update",
+    "findOneAndDelete",
+    "find_one_and_delete",
+    "findOneAndReplace",
+    "find_one_and_replace",
+    "findByIdAndUpdate",
+    "findByIdAndDelete",
+}
 
 
 @dataclass(frozen=True)
@@ -108,16 +152,59 @@ def mongo_default_index_name(keys: list[tuple[str, Any]]) -> str:
 
 
 # mongoose's pluralize (lib/helpers/pluralize.js): the first rule that matches, on the lower-cased name
-_PLURAL_RULES = [(r"(m)an$", r"\1en"), (r"(pe)rson$", r"\1ople"), (r"(child)$", r"\1ren"), (r"^(ox)$", r"\1en"),
-                 (r"(ax|test)is$", r"\1es"), (r"(octop|vir)us$", r"\1i"), (r"(alias|status)$", r"\1es"),
-                 (r"(bu)s$", r"\1ses"), (r"(buffal|tomat|potat)o$", r"\1oes"), (r"([ti])um$", r"\1a"),
-                 (r"sis$", "ses"), (r"(?:([^f])fe|([lr])f)$", r"\1\2ves"), (r"(hive)$", r"\1s"),
-                 (r"([^aeiouy]|qu)y$", r"\1ies"), (r"(x|ch|ss|sh)$", r"\1es"), (r"(matr|vert|ind)ix|ex$", r"\1ices"),
-                 (r"([m|l])ouse$", r"\1ice"), (r"(kn|w|l)ife$", r"\1ives"), (r"(quiz)$", r"\1zes"), (r"s$", "s"),
-                 (r"([^a-z])$", r"\1"), (r"$", "s")]
-_UNCOUNTABLE = {"advice", "energy", "excretion", "digestion", "cooperation", "health", "justice", "labour",
-                "machinery", "equipment", "information", "pollution", "sewage", "paper", "money", "species",
-                "series", "rain", "rice", "fish", "sheep", "moose", "deer", "news", "expertise", "status", "media"}
+_PLURAL_RULES = [
+    (r"(m)an$", r"\1en"),
+    (r"(pe)rson$", r"\1ople"),
+    (r"(child)$", r"\1ren"),
+    (r"^(ox)$", r"\1en"),
+    (r"(ax|test)is$", r"\1es"),
+    (r"(octop|vir)us$", r"\1i"),
+    (r"(alias|status)$", r"\1es"),
+    (r"(bu)s$", r"\1ses"),
+    (r"(buffal|tomat|potat)o$", r"\1oes"),
+    (r"([ti])um$", r"\1a"),
+    (r"sis$", "ses"),
+    (r"(?:([^f])fe|([lr])f)$", r"\1\2ves"),
+    (r"(hive)$", r"\1s"),
+    (r"([^aeiouy]|qu)y$", r"\1ies"),
+    (r"(x|ch|ss|sh)$", r"\1es"),
+    (r"(matr|vert|ind)ix|ex$", r"\1ices"),
+    (r"([m|l])ouse$", r"\1ice"),
+    (r"(kn|w|l)ife$", r"\1ives"),
+    (r"(quiz)$", r"\1zes"),
+    (r"s$", "s"),
+    (r"([^a-z])$", r"\1"),
+    (r"$", "s"),
+]
+_UNCOUNTABLE = {
+    "advice",
+    "energy",
+    "excretion",
+    "digestion",
+    "cooperation",
+    "health",
+    "justice",
+    "labour",
+    "machinery",
+    "equipment",
+    "information",
+    "pollution",
+    "sewage",
+    "paper",
+    "money",
+    "species",
+    "series",
+    "rain",
+    "rice",
+    "fish",
+    "sheep",
+    "moose",
+    "deer",
+    "news",
+    "expertise",
+    "status",
+    "media",
+}
 
 
 def pluralize(model: str) -> str:

@@ -74,6 +74,8 @@ def render(report, out) -> None:
         for finding in rest:
             out.write(plain(finding) + "\n")
         parts = ", ".join(f"{n} {level}" for level, n in Counter(LEVELS[f.severity] for f in rest).items())
-        text = (f"{len(rest)} more finding(s) not annotated ({parts}): GitHub shows at most {PER_STEP} annotations "
-                "per level and step; the job log above and the job summary list all of them")
+        text = (
+            f"{len(rest)} more finding(s) not annotated ({parts}): GitHub shows at most {PER_STEP} annotations "
+            "per level and step; the job log above and the job summary list all of them"
+        )
         out.write(f"::notice title=advisor::{_data(text)}\n")

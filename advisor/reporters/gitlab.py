@@ -42,8 +42,14 @@ def _category(spec) -> str:
         return "Clarity"
     if spec.name == "sql-string-building":
         return "Security"
-    if spec.name in ("update-without-where", "delete-without-where", "not-in-subquery", "equals-null",
-                     "limit-without-order-by", "insert-without-columns"):
+    if spec.name in (
+        "update-without-where",
+        "delete-without-where",
+        "not-in-subquery",
+        "equals-null",
+        "limit-without-order-by",
+        "insert-without-columns",
+    ):
         return "Bug Risk"
     return "Performance"
 

@@ -21,8 +21,11 @@ ICONS = {"error": "🔴", "warning": "🟠", "info": "🔵"}
 ORDER = ("error", "warning", "info")
 
 _INDEX_SQL = re.compile(r"^\s*(CREATE\s+(UNIQUE\s+)?INDEX|DROP\s+INDEX|CREATE\s+EXTENSION)\b", re.IGNORECASE)
-_CREATE = re.compile(r"^\s*CREATE\s+(UNIQUE\s+)?INDEX\s+(CONCURRENTLY\s+)?(IF\s+NOT\s+EXISTS\s+)?(?P<name>\S+\s+)?ON\s+"
-                     r"(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
+_CREATE = re.compile(
+    r"^\s*CREATE\s+(UNIQUE\s+)?INDEX\s+(CONCURRENTLY\s+)?(IF\s+NOT\s+EXISTS\s+)?(?P<name>\S+\s+)?ON\s+"
+    r"(?P<rest>.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 def _cell(text: str, limit: int = 300) -> str:
@@ -84,8 +87,9 @@ def migration(findings) -> tuple[list[str], list[str]]:
             if key_text not in sql or (m and m.group("name") and kept and not kept.group("name")):
                 sql[key_text] = statement
     statements = list(sql.values())
-    if any("gin_trgm_ops" in s for s in statements) and not any("pg_trgm" in s and "EXTENSION" in s.upper()
-                                                                 for s in statements):
+    if any("gin_trgm_ops" in s for s in statements) and not any(
+        "pg_trgm" in s and "EXTENSION" in s.upper() for s in statements
+    ):
         statements.insert(0, "CREATE EXTENSION IF NOT EXISTS pg_trgm;")
     # extensions first, then drops (they free write cost), then creates
     rank = {"CREATE EXTENSION": 0, "DROP": 1}
@@ -106,15 +110,18 @@ def summary(report, budget: int = BUDGET) -> str:
     files = len(report.files)
     scanned = f"{_plural(files, 'file')} and {_plural(report.queries, 'query').replace('querys', 'queries')} checked"
     if not active:
-        head.append(f"✅ **No findings.** {scanned}"
-                    + (f"; {hidden} suppressed" if hidden else "") + ".\n")
+        head.append(f"✅ **No findings.** {scanned}" + (f"; {hidden} suppressed" if hidden else "") + ".\n")
         return "".join(head)[:budget]
     counts = Counter(f.severity for f in active)
     where = len({f.location.path for f in active})
     verdict = "❌" if failing else "⚠️"
-    head.append(f"{verdict} **{_plural(len(active), 'finding')}** in {_plural(where, 'file')} ({scanned}"
-                + (f"; {hidden} suppressed" if hidden else "") + ")"
-                + (f"; {failing} at or above the fail-on level" if failing else "; none fails the check") + ".\n\n")
+    head.append(
+        f"{verdict} **{_plural(len(active), 'finding')}** in {_plural(where, 'file')} ({scanned}"
+        + (f"; {hidden} suppressed" if hidden else "")
+        + ")"
+        + (f"; {failing} at or above the fail-on level" if failing else "; none fails the check")
+        + ".\n\n"
+    )
     head.append("| Severity | Findings |\n|---|---:|\n")
     for severity in ORDER:
         if counts[severity]:
@@ -124,8 +131,11 @@ def summary(report, budget: int = BUDGET) -> str:
     sql, mongo = migration(active)
     tail = _migration_block(sql, mongo, budget // 4)
 
-    rows = [f"| {ICONS[f.severity]} {f.severity} | {_rule_link(f.rule)} | {_code(str(f.location))} | "
-            f"{_cell(f.message)}{'<br>help: ' + _cell(f.help, 200) if f.help else ''} |\n" for f in active]
+    rows = [
+        f"| {ICONS[f.severity]} {f.severity} | {_rule_link(f.rule)} | {_code(str(f.location))} | "
+        f"{_cell(f.message)}{'<br>help: ' + _cell(f.help, 200) if f.help else ''} |\n"
+        for f in active
+    ]
     table_head = "### Findings\n\n| Severity | Rule | Location | Message |\n|---|---|---|---|\n"
     full = "".join(head) + table_head + "".join(rows) + "\n" + tail
     if len(full) <= budget:
@@ -136,11 +146,13 @@ def summary(report, budget: int = BUDGET) -> str:
     for f in active:
         by_rule[f.rule].append(f)
     rule_rows = ["### By rule\n\n| Rule | Severity | Findings | Files |\n|---|---|---:|---:|\n"]
-    for rule, group in sorted(by_rule.items(), key=lambda kv: (-max(severity_rank(f.severity) for f in kv[1]),
-                                                              -len(kv[1]), kv[0])):
+    for rule, group in sorted(
+        by_rule.items(), key=lambda kv: (-max(severity_rank(f.severity) for f in kv[1]), -len(kv[1]), kv[0])
+    ):
         severities = "/".join(s for s in ORDER if any(f.severity == s for f in group))
-        rule_rows.append(f"| {_rule_link(rule)} | {severities} | {len(group)} | "
-                         f"{len({f.location.path for f in group})} |\n")
+        rule_rows.append(
+            f"| {_rule_link(rule)} | {severities} | {len(group)} | {len({f.location.path for f in group})} |\n"
+        )
     rule_rows.append("\n")
     parts = head + rule_rows
     note_room = 400
@@ -149,9 +161,11 @@ def summary(report, budget: int = BUDGET) -> str:
         if not _fits(parts + [table_head, tail] + shown, row, budget - note_room):
             break
         shown.append(row)
-    note = (f"_Summarised: the full list is longer than a pull-request comment allows. Showing the "
-            f"{len(shown)} most severe of {len(active)} findings; the job log, `--format json` or `--format sarif` "
-            "have all of them._\n\n")
+    note = (
+        f"_Summarised: the full list is longer than a pull-request comment allows. Showing the "
+        f"{len(shown)} most severe of {len(active)} findings; the job log, `--format json` or `--format sarif` "
+        "have all of them._\n\n"
+    )
     parts.append(note)
     if shown:
         parts += [table_head, *shown, "\n"]
@@ -179,8 +193,10 @@ def _migration_block(sql: list[str], mongo: list[str], budget: int) -> str:
             out += block
     if kept < total:
         out.append(f"_{total - kept} more statement(s) left out to keep this summary short._\n\n")
-    out.append("Build indexes on a busy table with `CREATE INDEX CONCURRENTLY` outside a transaction, and check "
-               "each one against your workload before merging.\n")
+    out.append(
+        "Build indexes on a busy table with `CREATE INDEX CONCURRENTLY` outside a transaction, and check "
+        "each one against your workload before merging.\n"
+    )
     return "".join(out)
 
 

@@ -36,20 +36,29 @@ def _result(finding, rule_index: dict[str, int]) -> dict:
         "ruleIndex": rule_index[finding.rule],
         "level": LEVELS[finding.severity],
         "message": {"text": text},
-        "locations": [{
-            "physicalLocation": {
-                "artifactLocation": {"uri": PurePath(loc.path).as_posix(), "uriBaseId": "%SRCROOT%"},
-                "region": region,
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": PurePath(loc.path).as_posix(), "uriBaseId": "%SRCROOT%"},
+                    "region": region,
+                }
             }
-        }],
+        ],
         "partialFingerprints": {"advisorFingerprint/v1": finding.fingerprint},
-        "properties": {"evidence": finding.evidence, "confidence": finding.confidence,
-                       **({"fix": finding.fix} if finding.fix else {}),
-                       **({"metrics": finding.metrics} if finding.metrics else {})},
+        "properties": {
+            "evidence": finding.evidence,
+            "confidence": finding.confidence,
+            **({"fix": finding.fix} if finding.fix else {}),
+            **({"metrics": finding.metrics} if finding.metrics else {}),
+        },
     }
     if finding.suppressed:
-        result["suppressions"] = [{"kind": "inSource" if finding.suppressed == "comment" else "external",
-                                   "justification": f"suppressed by {finding.suppressed}"}]
+        result["suppressions"] = [
+            {
+                "kind": "inSource" if finding.suppressed == "comment" else "external",
+                "justification": f"suppressed by {finding.suppressed}",
+            }
+        ]
     return result
 
 
@@ -59,13 +68,21 @@ def render(report, out) -> None:
     doc = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "advisor", "version": __version__, "informationUri": INFO_URI,
-                                "rules": [_rule(s) for s in specs]}},
-            "originalUriBaseIds": {"%SRCROOT%": {"uri": "./"}},
-            "results": [_result(f, rule_index) for f in report.findings],
-            "columnKind": "unicodeCodePoints",
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "advisor",
+                        "version": __version__,
+                        "informationUri": INFO_URI,
+                        "rules": [_rule(s) for s in specs],
+                    }
+                },
+                "originalUriBaseIds": {"%SRCROOT%": {"uri": "./"}},
+                "results": [_result(f, rule_index) for f in report.findings],
+                "columnKind": "unicodeCodePoints",
+            }
+        ],
     }
     _json.dump(doc, out, indent=2, ensure_ascii=False)
     out.write("\n")

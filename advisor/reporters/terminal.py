@@ -81,13 +81,21 @@ def render(report, out) -> None:
             if f.fix and f.fix not in f.help:
                 console.print(f"  [green]fix:[/]  {escape(f.fix)}")
             if f.metrics:
-                shown = ", ".join(f"{k}={_metric(k, v)}" for k, v in f.metrics.items() if k != "evidence" and v not in ("", None, []))
+                shown = ", ".join(
+                    f"{k}={_metric(k, v)}" for k, v in f.metrics.items() if k != "evidence" and v not in ("", None, [])
+                )
                 console.print(f"  [magenta]{f.evidence}:[/] {escape(shown)}")
         console.print()
     counts = Counter(f.severity for f in active)
-    parts = [f"{counts[s]} {s if counts[s] == 1 or s == 'info' else s + 's'}" for s in ("error", "warning", "info") if counts[s]]
+    parts = [
+        f"{counts[s]} {s if counts[s] == 1 or s == 'info' else s + 's'}"
+        for s in ("error", "warning", "info")
+        if counts[s]
+    ]
     files = len({f.location.path for f in active})
     hidden = len(report.findings) - len(active)
     suffix = f"; {hidden} suppressed" if hidden else ""
-    console.print(f"[bold]Found {len(active)} finding{'s' if len(active) != 1 else ''}[/] ({', '.join(parts)}) "
-                  f"in {files} file{'s' if files != 1 else ''}{suffix}.")
+    console.print(
+        f"[bold]Found {len(active)} finding{'s' if len(active) != 1 else ''}[/] ({', '.join(parts)}) "
+        f"in {files} file{'s' if files != 1 else ''}{suffix}."
+    )

@@ -106,19 +106,29 @@ class SchemaBuilder:
         same = self._index_named(index.name)
         if same is None and index.constraint:
             # the same constraint, named differently by two declarations of the table
-            same = next((i for i in self.schema.indexes if i.constraint and i.table == index.table
-                         and i.keys == index.keys and i.primary == index.primary), None)
+            same = next(
+                (
+                    i
+                    for i in self.schema.indexes
+                    if i.constraint and i.table == index.table and i.keys == index.keys and i.primary == index.primary
+                ),
+                None,
+            )
         if same is None:
             self.schema.indexes.append(index)
-        elif same.table == index.table and index.location is not None and (
-                not if_not_exists or not _checked_kind(same.location)):
+        elif (
+            same.table == index.table
+            and index.location is not None
+            and (not if_not_exists or not _checked_kind(same.location))
+        ):
             # the same object declared again: it stays one object, reported where it was last declared
             # (a migration the project still edits rather than the snapshot it regenerates), or at
             # least in a .sql file, which advisor reports on (a `full.sql.postgres` dump it does not)
             same.location = index.location
 
-    def _constraint_index(self, table: str, columns: Iterable[str], *, primary: bool, name: str | None,
-                          location: Location | None) -> None:
+    def _constraint_index(
+        self, table: str, columns: Iterable[str], *, primary: bool, name: str | None, location: Location | None
+    ) -> None:
         columns = tuple(columns)
         if primary and any(i.primary and i.table == table for i in self.schema.indexes):
             return  # a table has one primary key: a second is the first declared again
@@ -130,8 +140,15 @@ class SchemaBuilder:
                 count += 1  # PostgreSQL picks the next free name (a renamed table keeps its index names)
                 name = f"{base}{count}"
         self._add_index(
-            IndexDef(name=name, table=table, keys=tuple(IndexKey(c) for c in columns), unique=True,
-                     primary=primary, location=location, constraint=True)
+            IndexDef(
+                name=name,
+                table=table,
+                keys=tuple(IndexKey(c) for c in columns),
+                unique=True,
+                primary=primary,
+                location=location,
+                constraint=True,
+            )
         )
 
     # -- statements -----------------------------------------------------------
@@ -169,8 +186,10 @@ class SchemaBuilder:
             if declared and declared != query.location.path and self._snapshot(declared):
                 # a migration dropping what a schema snapshot declares: it may be one the snapshot already
                 # folds in (replayed after it), or a later one; advisor cannot tell, so the table is not known
-                self.schema.gaps.setdefault(index.table, f"{query.location} drops index {index.name}, which the "
-                                                         f"schema snapshot {declared} declares")
+                self.schema.gaps.setdefault(
+                    index.table,
+                    f"{query.location} drops index {index.name}, which the schema snapshot {declared} declares",
+                )
                 continue
             self.schema.indexes.remove(index)
 
@@ -211,8 +230,13 @@ class SchemaBuilder:
         properties = (tree.args.get("properties") or exp.Properties()).expressions
         table.kind = "materialized view" if any(isinstance(p, exp.MaterializedProperty) for p in properties) else "view"
         body = tree.args.get("expression")
-        names = [fold(e) for e in target.expressions] if isinstance(target, exp.Schema) else \
-            [e.alias_or_name for e in body.expressions] if isinstance(body, exp.Select) else []
+        names = (
+            [fold(e) for e in target.expressions]
+            if isinstance(target, exp.Schema)
+            else [e.alias_or_name for e in body.expressions]
+            if isinstance(body, exp.Select)
+            else []
+        )
         for name in names:
             if name and name != "*":
                 table.columns.setdefault(name.lower(), Column(name.lower(), ""))
@@ -265,8 +289,16 @@ class SchemaBuilder:
                 ref = part.args.get("reference")
                 ref_schema = ref.this if ref is not None else None
                 ref_cols = tuple(_name(c) for c in ref_schema.expressions) if isinstance(ref_schema, exp.Schema) else ()
-                self._foreign_key(table, ForeignKey(table.name, tuple(_name(c) for c in part.expressions),
-                                                    _name(ref_schema), ref_cols, query.location))
+                self._foreign_key(
+                    table,
+                    ForeignKey(
+                        table.name,
+                        tuple(_name(c) for c in part.expressions),
+                        _name(ref_schema),
+                        ref_cols,
+                        query.location,
+                    ),
+                )
 
     def _alter_table(self, tree: exp.Alter, query: SqlQuery) -> None:
         name = _name(tree.this)
@@ -290,11 +322,15 @@ class SchemaBuilder:
                     for column in dropped:
                         table.columns.pop(column, None)
                     # PostgreSQL drops the indexes that use a dropped column
-                    self.schema.indexes = [i for i in self.schema.indexes
-                                           if i.table != table.name or not _uses_any(i, dropped)]
+                    self.schema.indexes = [
+                        i for i in self.schema.indexes if i.table != table.name or not _uses_any(i, dropped)
+                    ]
                 elif kind == "CONSTRAINT":
-                    self.schema.indexes = [i for i in self.schema.indexes
-                                           if not (i.table == table.name and i.constraint and i.name in dropped)]
+                    self.schema.indexes = [
+                        i
+                        for i in self.schema.indexes
+                        if not (i.table == table.name and i.constraint and i.name in dropped)
+                    ]
 
     def _rename_table(self, table: Table, new: str, query: SqlQuery) -> None:
         old = table.name
@@ -328,6 +364,7 @@ class SchemaBuilder:
             column = table.columns.pop(old)
             column.name = new
             table.columns[new] = column
+
         def rename(cols: tuple[str, ...]) -> tuple[str, ...]:
             return tuple(new if c == old else c for c in cols)
 
@@ -336,8 +373,9 @@ class SchemaBuilder:
             fk.columns = rename(fk.columns)
         for index in self.schema.indexes:
             if index.table == table.name:
-                index.keys = tuple(IndexKey(new, True, k.desc) if k.is_column and k.expr == old else k
-                                   for k in index.keys)
+                index.keys = tuple(
+                    IndexKey(new, True, k.desc) if k.is_column and k.expr == old else k for k in index.keys
+                )
                 index.include = rename(index.include)
 
     def _alter_index(self, tree: exp.Alter) -> None:

@@ -21,72 +21,284 @@ from functools import lru_cache
 
 # Extensions advisor creates itself, as the server's administrator, before any statement of
 # the repository runs: PostgreSQL's trusted contrib modules (and pgvector).  Nothing else.
-TRUSTED_EXTENSIONS = frozenset({
-    "btree_gin", "btree_gist", "citext", "cube", "fuzzystrmatch", "hstore", "intarray", "isn", "ltree",
-    "pg_trgm", "pgcrypto", "seg", "tablefunc", "tsm_system_rows", "tsm_system_time", "unaccent",
-    "uuid-ossp", "vector", "plpgsql",
-})
+TRUSTED_EXTENSIONS = frozenset(
+    {
+        "btree_gin",
+        "btree_gist",
+        "citext",
+        "cube",
+        "fuzzystrmatch",
+        "hstore",
+        "intarray",
+        "isn",
+        "ltree",
+        "pg_trgm",
+        "pgcrypto",
+        "seg",
+        "tablefunc",
+        "tsm_system_rows",
+        "tsm_system_time",
+        "unaccent",
+        "uuid-ossp",
+        "vector",
+        "plpgsql",
+    }
+)
 
 # Session settings a schema file may change (pg_dump's header sets most of them).
-SAFE_SETTINGS = frozenset({
-    "search_path", "timezone", "time", "client_encoding", "names", "standard_conforming_strings",
-    "check_function_bodies", "client_min_messages", "xmloption", "row_security", "default_tablespace",
-    "default_table_access_method", "default_with_oids", "datestyle", "intervalstyle", "extra_float_digits",
-    "bytea_output", "constraints", "transaction", "escape_string_warning", "default_toast_compression",
-    "application_name", "work_mem", "maintenance_work_mem", "synchronous_commit", "lc_monetary",
-    "lc_numeric", "lc_time", "plpgsql.variable_conflict", "max_parallel_maintenance_workers",
-})
+SAFE_SETTINGS = frozenset(
+    {
+        "search_path",
+        "timezone",
+        "time",
+        "client_encoding",
+        "names",
+        "standard_conforming_strings",
+        "check_function_bodies",
+        "client_min_messages",
+        "xmloption",
+        "row_security",
+        "default_tablespace",
+        "default_table_access_method",
+        "default_with_oids",
+        "datestyle",
+        "intervalstyle",
+        "extra_float_digits",
+        "bytea_output",
+        "constraints",
+        "transaction",
+        "escape_string_warning",
+        "default_toast_compression",
+        "application_name",
+        "work_mem",
+        "maintenance_work_mem",
+        "synchronous_commit",
+        "lc_monetary",
+        "lc_numeric",
+        "lc_time",
+        "plpgsql.variable_conflict",
+        "max_parallel_maintenance_workers",
+    }
+)
 # Settings advisor keeps to itself: a schema file's value is not sent, and that is not a finding.
-OWN_SETTINGS = frozenset({"statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout",
-                          "idle_session_timeout", "transaction_timeout"})
+OWN_SETTINGS = frozenset(
+    {
+        "statement_timeout",
+        "lock_timeout",
+        "idle_in_transaction_session_timeout",
+        "idle_session_timeout",
+        "transaction_timeout",
+    }
+)
 
 # Objects a schema file may create, alter, drop or comment on.
-SCHEMA_OBJECTS = frozenset({
-    "TABLE", "VIEW", "MATERIALIZED VIEW", "INDEX", "SEQUENCE", "TYPE", "DOMAIN", "SCHEMA", "FUNCTION",
-    "PROCEDURE", "ROUTINE", "TRIGGER", "AGGREGATE", "OPERATOR", "COLLATION", "TEXT SEARCH", "STATISTICS",
-    "POLICY", "RULE", "CAST", "COLUMN", "CONSTRAINT",
-})
-DATA_STATEMENTS = frozenset({"SELECT", "WITH", "VALUES", "INSERT", "UPDATE", "DELETE", "MERGE", "TRUNCATE",
-                             "ANALYZE", "VACUUM", "REFRESH", "CLUSTER", "LOCK", "CALL", "TABLE"})
+SCHEMA_OBJECTS = frozenset(
+    {
+        "TABLE",
+        "VIEW",
+        "MATERIALIZED VIEW",
+        "INDEX",
+        "SEQUENCE",
+        "TYPE",
+        "DOMAIN",
+        "SCHEMA",
+        "FUNCTION",
+        "PROCEDURE",
+        "ROUTINE",
+        "TRIGGER",
+        "AGGREGATE",
+        "OPERATOR",
+        "COLLATION",
+        "TEXT SEARCH",
+        "STATISTICS",
+        "POLICY",
+        "RULE",
+        "CAST",
+        "COLUMN",
+        "CONSTRAINT",
+    }
+)
+DATA_STATEMENTS = frozenset(
+    {
+        "SELECT",
+        "WITH",
+        "VALUES",
+        "INSERT",
+        "UPDATE",
+        "DELETE",
+        "MERGE",
+        "TRUNCATE",
+        "ANALYZE",
+        "VACUUM",
+        "REFRESH",
+        "CLUSTER",
+        "LOCK",
+        "CALL",
+        "TABLE",
+    }
+)
 SAFE_LANGUAGES = frozenset({"sql", "plpgsql"})
 
 # Functions that reach files, programs, other servers or other sessions.
-DENIED_FUNCTIONS = frozenset({
-    "pg_read_file", "pg_read_binary_file", "pg_ls_dir", "pg_ls_logdir", "pg_ls_waldir", "pg_ls_tmpdir",
-    "pg_ls_archive_statusdir", "pg_ls_logicalsnapdir", "pg_ls_logicalmapdir", "pg_ls_replslotdir",
-    "pg_stat_file", "lo_import", "lo_export", "pg_file_write", "pg_file_rename", "pg_file_unlink",
-    "pg_file_sync", "pg_logdir_ls", "dblink", "dblink_exec", "dblink_connect", "dblink_connect_u",
-    "dblink_send_query", "dblink_open", "pg_terminate_backend", "pg_cancel_backend", "pg_signal_backend",
-    "pg_reload_conf", "pg_rotate_logfile", "pg_promote", "pg_switch_wal", "pg_create_restore_point",
-    "pg_create_logical_replication_slot", "pg_create_physical_replication_slot", "pg_drop_replication_slot",
-    "pg_log_backend_memory_contexts", "pg_import_system_collations",
-})
+DENIED_FUNCTIONS = frozenset(
+    {
+        "pg_read_file",
+        "pg_read_binary_file",
+        "pg_ls_dir",
+        "pg_ls_logdir",
+        "pg_ls_waldir",
+        "pg_ls_tmpdir",
+        "pg_ls_archive_statusdir",
+        "pg_ls_logicalsnapdir",
+        "pg_ls_logicalmapdir",
+        "pg_ls_replslotdir",
+        "pg_stat_file",
+        "lo_import",
+        "lo_export",
+        "pg_file_write",
+        "pg_file_rename",
+        "pg_file_unlink",
+        "pg_file_sync",
+        "pg_logdir_ls",
+        "dblink",
+        "dblink_exec",
+        "dblink_connect",
+        "dblink_connect_u",
+        "dblink_send_query",
+        "dblink_open",
+        "pg_terminate_backend",
+        "pg_cancel_backend",
+        "pg_signal_backend",
+        "pg_reload_conf",
+        "pg_rotate_logfile",
+        "pg_promote",
+        "pg_switch_wal",
+        "pg_create_restore_point",
+        "pg_create_logical_replication_slot",
+        "pg_create_physical_replication_slot",
+        "pg_drop_replication_slot",
+        "pg_log_backend_memory_contexts",
+        "pg_import_system_collations",
+    }
+)
 
 # Leading keywords that are never allowed inside a function or DO body either.
 _BODY_DENIED = {
-    "ALTER": {"DATABASE", "ROLE", "USER", "GROUP", "SYSTEM", "SERVER", "SUBSCRIPTION", "PUBLICATION",
-              "TABLESPACE", "LANGUAGE", "EXTENSION", "FOREIGN", "EVENT", "LARGE"},
-    "CREATE": {"DATABASE", "ROLE", "USER", "GROUP", "SERVER", "SUBSCRIPTION", "PUBLICATION", "TABLESPACE",
-               "LANGUAGE", "EVENT", "FOREIGN", "EXTENSION", "TRANSFORM", "ACCESS"},
-    "DROP": {"DATABASE", "ROLE", "USER", "GROUP", "SERVER", "SUBSCRIPTION", "PUBLICATION", "TABLESPACE",
-             "OWNED", "EXTENSION", "LANGUAGE", "EVENT"},
+    "ALTER": {
+        "DATABASE",
+        "ROLE",
+        "USER",
+        "GROUP",
+        "SYSTEM",
+        "SERVER",
+        "SUBSCRIPTION",
+        "PUBLICATION",
+        "TABLESPACE",
+        "LANGUAGE",
+        "EXTENSION",
+        "FOREIGN",
+        "EVENT",
+        "LARGE",
+    },
+    "CREATE": {
+        "DATABASE",
+        "ROLE",
+        "USER",
+        "GROUP",
+        "SERVER",
+        "SUBSCRIPTION",
+        "PUBLICATION",
+        "TABLESPACE",
+        "LANGUAGE",
+        "EVENT",
+        "FOREIGN",
+        "EXTENSION",
+        "TRANSFORM",
+        "ACCESS",
+    },
+    "DROP": {
+        "DATABASE",
+        "ROLE",
+        "USER",
+        "GROUP",
+        "SERVER",
+        "SUBSCRIPTION",
+        "PUBLICATION",
+        "TABLESPACE",
+        "OWNED",
+        "EXTENSION",
+        "LANGUAGE",
+        "EVENT",
+    },
     "COMMENT": {"DATABASE", "ROLE", "TABLESPACE", "SERVER", "SUBSCRIPTION", "PUBLICATION", "EXTENSION"},
-    "SET": {"ROLE", "SESSION"}, "RESET": {"ROLE", "SESSION", "ALL"},
-    "COPY": None, "LOAD": None, "REASSIGN": None, "CHECKPOINT": None, "IMPORT": None, "SECURITY": None,
+    "SET": {"ROLE", "SESSION"},
+    "RESET": {"ROLE", "SESSION", "ALL"},
+    "COPY": None,
+    "LOAD": None,
+    "REASSIGN": None,
+    "CHECKPOINT": None,
+    "IMPORT": None,
+    "SECURITY": None,
 }
 
-_MODIFIERS = frozenset({"OR", "REPLACE", "GLOBAL", "LOCAL", "TEMP", "TEMPORARY", "UNLOGGED", "UNIQUE",
-                        "RECURSIVE", "CONSTRAINT", "TRUSTED", "PROCEDURAL", "IF", "NOT", "EXISTS",
-                        "ONLY", "CONCURRENTLY"})
+_MODIFIERS = frozenset(
+    {
+        "OR",
+        "REPLACE",
+        "GLOBAL",
+        "LOCAL",
+        "TEMP",
+        "TEMPORARY",
+        "UNLOGGED",
+        "UNIQUE",
+        "RECURSIVE",
+        "CONSTRAINT",
+        "TRUSTED",
+        "PROCEDURAL",
+        "IF",
+        "NOT",
+        "EXISTS",
+        "ONLY",
+        "CONCURRENTLY",
+    }
+)
 _TRANSACTION = frozenset({"BEGIN", "COMMIT", "START", "ROLLBACK", "END", "SAVEPOINT", "RELEASE", "ABORT"})
-_TWO_WORD_KINDS = frozenset({"MATERIALIZED VIEW", "TEXT SEARCH", "FOREIGN TABLE", "EVENT TRIGGER", "FOREIGN DATA",
-                             "DEFAULT PRIVILEGES", "USER MAPPING", "LARGE OBJECT", "ACCESS METHOD",
-                             "OPERATOR CLASS", "OPERATOR FAMILY"})
+_TWO_WORD_KINDS = frozenset(
+    {
+        "MATERIALIZED VIEW",
+        "TEXT SEARCH",
+        "FOREIGN TABLE",
+        "EVENT TRIGGER",
+        "FOREIGN DATA",
+        "DEFAULT PRIVILEGES",
+        "USER MAPPING",
+        "LARGE OBJECT",
+        "ACCESS METHOD",
+        "OPERATOR CLASS",
+        "OPERATOR FAMILY",
+    }
+)
 # the statement classes of sqlglot's tree and the keyword each one starts with
-_TREE_HEADS = {"Create": "CREATE", "Drop": "DROP", "Comment": "COMMENT", "Alter": "ALTER", "Copy": "COPY",
-               "Grant": "GRANT", "Revoke": "REVOKE", "Select": "SELECT", "Union": "SELECT", "Except": "SELECT",
-               "Intersect": "SELECT", "Insert": "INSERT", "Update": "UPDATE", "Delete": "DELETE", "Merge": "MERGE",
-               "Values": "VALUES", "TruncateTable": "TRUNCATE", "Analyze": "ANALYZE"}
+_TREE_HEADS = {
+    "Create": "CREATE",
+    "Drop": "DROP",
+    "Comment": "COMMENT",
+    "Alter": "ALTER",
+    "Copy": "COPY",
+    "Grant": "GRANT",
+    "Revoke": "REVOKE",
+    "Select": "SELECT",
+    "Union": "SELECT",
+    "Except": "SELECT",
+    "Intersect": "SELECT",
+    "Insert": "INSERT",
+    "Update": "UPDATE",
+    "Delete": "DELETE",
+    "Merge": "MERGE",
+    "Values": "VALUES",
+    "TruncateTable": "TRUNCATE",
+    "Analyze": "ANALYZE",
+}
 
 
 @dataclass(frozen=True)
@@ -170,8 +382,11 @@ def _body_refusal(tokens, *, dynamic_sql: bool) -> str:
                 return f"its body runs {word} {then}".rstrip()
         if dynamic_sql and word == "EXECUTE" and following not in ("FUNCTION", "PROCEDURE"):
             return "it builds SQL at run time (EXECUTE)"
-        if token.text.lower() in DENIED_FUNCTIONS and i + 1 < len(tokens) \
-                and tokens[i + 1].token_type == TokenType.L_PAREN:
+        if (
+            token.text.lower() in DENIED_FUNCTIONS
+            and i + 1 < len(tokens)
+            and tokens[i + 1].token_type == TokenType.L_PAREN
+        ):
             return f"its body calls {token.text.lower()}()"
     return ""
 
@@ -216,8 +431,10 @@ def _setting(tokens) -> Verdict:
         return IGNORE  # advisor keeps its own timeouts; not the schema's concern
     if name in SAFE_SETTINGS:
         return SEND
-    return Verdict("refuse", f"{verb} {name}: only harmless session settings are loaded "
-                             "(search_path, time zone, client_encoding, ...)")
+    return Verdict(
+        "refuse",
+        f"{verb} {name}: only harmless session settings are loaded (search_path, time zone, client_encoding, ...)",
+    )
 
 
 def _calls(tokens) -> Verdict:
@@ -235,7 +452,8 @@ def _calls(tokens) -> Verdict:
         if name == "set_config" and i + 2 < len(tokens):
             setting = tokens[i + 2].text.lower()
             if tokens[i + 2].token_type != TokenType.STRING or (
-                    setting not in SAFE_SETTINGS | OWN_SETTINGS and "." not in setting):
+                setting not in SAFE_SETTINGS | OWN_SETTINGS and "." not in setting
+            ):
                 return Verdict("refuse", f"set_config('{setting}'): only harmless session settings are loaded")
     return SEND
 
@@ -245,24 +463,30 @@ def _extension(tokens) -> Verdict:
     name = names[0].lower() if names else ""
     if name in TRUSTED_EXTENSIONS:
         return Verdict("extension", extension=name)
-    return Verdict("refuse", f"extension {name or '?'} is not one advisor creates "
-                             f"(trusted ones only: {', '.join(sorted(TRUSTED_EXTENSIONS - {'plpgsql'}))})")
+    return Verdict(
+        "refuse",
+        f"extension {name or '?'} is not one advisor creates "
+        f"(trusted ones only: {', '.join(sorted(TRUSTED_EXTENSIONS - {'plpgsql'}))})",
+    )
 
 
 def _grant(verb: str, tokens) -> Verdict:
     on = next((i for i, t in enumerate(tokens) if _word(t) == "ON"), None)
     if on is None:
         return Verdict("refuse", f"{verb} of a role: role membership is not part of a schema")
-    target = [_word(t) for t in tokens[on + 1:on + 3]]
-    if target[0] in ("DATABASE", "TABLESPACE", "LANGUAGE", "PARAMETER", "SERVER") \
-            or target in (["FOREIGN", "DATA"], ["FOREIGN", "SERVER"], ["LARGE", "OBJECT"]):
+    target = [_word(t) for t in tokens[on + 1 : on + 3]]
+    if target[0] in ("DATABASE", "TABLESPACE", "LANGUAGE", "PARAMETER", "SERVER") or target in (
+        ["FOREIGN", "DATA"],
+        ["FOREIGN", "SERVER"],
+        ["LARGE", "OBJECT"],
+    ):
         return Verdict("refuse", f"{verb} ON {target[0]}: privileges beyond the schema")
     return SEND
 
 
 def _owner_to(tokens) -> bool:
     words = [_word(t) for t in tokens]
-    return any(words[i:i + 2] == ["OWNER", "TO"] for i in range(len(words) - 1))
+    return any(words[i : i + 2] == ["OWNER", "TO"] for i in range(len(words) - 1))
 
 
 def _by_kind(head: str, kind: str, tokens) -> Verdict:
@@ -277,8 +501,9 @@ def _by_kind(head: str, kind: str, tokens) -> Verdict:
     if head in ("GRANT", "REVOKE"):
         return _grant(head, tokens)
     if head == "COPY":
-        return Verdict("refuse", "COPY reads or writes files and programs on the server; seed data comes "
-                                 "from [seed] instead")
+        return Verdict(
+            "refuse", "COPY reads or writes files and programs on the server; seed data comes from [seed] instead"
+        )
     if head == "CREATE" and kind == "EXTENSION":
         return _extension(tokens)
     if head == "COMMENT" and kind == "EXTENSION":
@@ -289,8 +514,11 @@ def _by_kind(head: str, kind: str, tokens) -> Verdict:
         return Verdict("refuse", f"{head or '?'}: not a schema statement advisor loads")
     if kind not in SCHEMA_OBJECTS:
         what = f"{head}{' ON' if head == 'COMMENT' else ''} {kind or '?'}"
-        return Verdict("refuse", f"{what} reaches beyond the schema; advisor loads tables, types, indexes, views, "
-                                 "functions and comments on them")
+        return Verdict(
+            "refuse",
+            f"{what} reaches beyond the schema; advisor loads tables, types, indexes, views, "
+            "functions and comments on them",
+        )
     if head == "CREATE" and kind in ("FUNCTION", "PROCEDURE"):
         return _function(tokens, kind.lower(), "sql")
     return SEND

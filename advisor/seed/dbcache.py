@@ -115,8 +115,10 @@ def collect_orphans() -> list[Path]:
 def _check_system_dir(directory: Path) -> None:
     st = os.lstat(directory)
     if not stat.S_ISDIR(st.st_mode) or st.st_uid != 0 or st.st_mode & 0o022:
-        raise CacheError(f"{directory} is not a directory only root may write: advisor will not keep the "
-                         "embedded server's files under it as root (run advisor as a user, or pass --dsn)")
+        raise CacheError(
+            f"{directory} is not a directory only root may write: advisor will not keep the "
+            "embedded server's files under it as root (run advisor as a user, or pass --dsn)"
+        )
 
 
 def open_slot(key: str, owner: tuple[int, int] | None = None) -> Slot:
@@ -250,8 +252,11 @@ class Lease:
         deadline = time.monotonic() + 1
         while not self.setup.acquire(wait=False):
             if time.monotonic() > deadline:  # a moment is normal; longer, another run is seeding it
-                print(f"advisor: waiting for another advisor run to set up the seeded database {slot.key}",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"advisor: waiting for another advisor run to set up the seeded database {slot.key}",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 self.setup.acquire()
                 break
             time.sleep(0.02)

@@ -104,7 +104,8 @@ def introspect(conn) -> dict[str, TableInfo]:
         by_oid[oid] = t
     if not by_oid:
         return tables
-    cols = conn.execute("""
+    cols = conn.execute(
+        """
         SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod), t.typtype,
                bt.typcategory, format_type(bt.oid, NULL), et.typname IS NOT NULL AND bt.typcategory = 'A',
                format_type(et.oid, NULL), a.attnotnull, a.atthasdef, a.attidentity, a.attgenerated,
@@ -118,36 +119,61 @@ def introspect(conn) -> dict[str, TableInfo]:
         JOIN pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
         LEFT JOIN pg_type et ON et.oid = bt.typelem AND bt.typcategory = 'A'
         WHERE a.attrelid = ANY(%s) AND a.attnum > 0 AND NOT a.attisdropped
-        ORDER BY a.attrelid, a.attnum""", (list(by_oid),)).fetchall()
-    for (rel, name, typ, typtype, cat, base, is_array, elem, nn, hasdef, ident, gen, maxlen, prec, scale,
-         enum) in cols:
-        by_oid[rel].columns[name] = ColumnInfo(name, typ, typtype, cat, base, elem if is_array else None, nn, hasdef,
-                                               ident or "", gen or "", maxlen, prec, scale, list(enum or []))
+        ORDER BY a.attrelid, a.attnum""",
+        (list(by_oid),),
+    ).fetchall()
+    for rel, name, typ, typtype, cat, base, is_array, elem, nn, hasdef, ident, gen, maxlen, prec, scale, enum in cols:
+        by_oid[rel].columns[name] = ColumnInfo(
+            name,
+            typ,
+            typtype,
+            cat,
+            base,
+            elem if is_array else None,
+            nn,
+            hasdef,
+            ident or "",
+            gen or "",
+            maxlen,
+            prec,
+            scale,
+            list(enum or []),
+        )
     names = {}
     for oid, t in by_oid.items():
         names[oid] = {i + 1: c for i, c in enumerate(t.columns)}  # placeholder, fixed below
-    attnames = conn.execute("""SELECT attrelid, attnum, attname FROM pg_attribute
+    attnames = conn.execute(
+        """SELECT attrelid, attnum, attname FROM pg_attribute
                                WHERE attrelid = ANY(%s) AND attnum > 0 AND NOT attisdropped""",
-                            (list(by_oid),)).fetchall()
+        (list(by_oid),),
+    ).fetchall()
     names = {}
     for rel, num, name in attnames:
         names.setdefault(rel, {})[num] = name
-    for rel, keys, partial, exprs in conn.execute("""
+    for rel, keys, partial, exprs in conn.execute(
+        """
             SELECT indrelid, indkey::int2[], indpred IS NOT NULL, indexprs IS NOT NULL FROM pg_index
-            WHERE indisunique AND indrelid = ANY(%s)""", (list(by_oid),)).fetchall():
+            WHERE indisunique AND indrelid = ANY(%s)""",
+        (list(by_oid),),
+    ).fetchall():
         if partial or exprs or 0 in keys:
             continue
         by_oid[rel].unique_keys.append(tuple(names[rel][k] for k in keys))
-    for rel, column in conn.execute("""
+    for rel, column in conn.execute(
+        """
             SELECT DISTINCT i.indrelid, a.attname FROM pg_index i
             JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = i.indexrelid AND d.refobjid = i.indrelid
             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = d.refobjsubid
-            WHERE i.indisunique AND i.indrelid = ANY(%s)""", (list(by_oid),)).fetchall():
+            WHERE i.indisunique AND i.indrelid = ANY(%s)""",
+        (list(by_oid),),
+    ).fetchall():
         by_oid[rel].unique_columns.add(column)
-    for rel, contype, conname, cdef, conkey, fref, fkey in conn.execute("""
+    for rel, contype, conname, cdef, conkey, fref, fkey in conn.execute(
+        """
             SELECT conrelid, contype, conname, pg_get_constraintdef(oid), conkey, confrelid, confkey
             FROM pg_constraint WHERE conrelid = ANY(%s) AND contype IN ('f', 'c', 'u', 'p')""",
-            (list(by_oid),)).fetchall():
+        (list(by_oid),),
+    ).fetchall():
         t = by_oid[rel]
         cols_ = tuple(names[rel][k] for k in (conkey or []))
         if contype == "f" and fref in by_oid:
@@ -156,12 +182,18 @@ def introspect(conn) -> dict[str, TableInfo]:
             t.checks.append((conname, cdef, cols_))
         elif contype in ("u", "p") and cols_ and cols_ not in t.unique_keys:
             t.unique_keys.append(cols_)
-    for rel, key in conn.execute("""SELECT partrelid, partattrs::int2[] FROM pg_partitioned_table
-                                    WHERE partrelid = ANY(%s)""", (list(by_oid),)).fetchall():
+    for rel, key in conn.execute(
+        """SELECT partrelid, partattrs::int2[] FROM pg_partitioned_table
+                                    WHERE partrelid = ANY(%s)""",
+        (list(by_oid),),
+    ).fetchall():
         by_oid[rel].partition_key = [names[rel][k] for k in key if k]
-    for parent, bound in conn.execute("""
+    for parent, bound in conn.execute(
+        """
             SELECT i.inhparent, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i
-            JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = ANY(%s)""", (list(by_oid),)).fetchall():
+            JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = ANY(%s)""",
+        (list(by_oid),),
+    ).fetchall():
         by_oid[parent].partition_bounds.append(bound)
     for t in by_oid.values():
         t.unique_columns.update(c for key in t.unique_keys for c in key)  # a constraint's index records no column
@@ -198,8 +230,9 @@ def _check_facts(table: TableInfo, column: str) -> dict[str, Any]:
             continue
         m = re.search(r"=\s*ANY\s*\(\s*\(?\s*ARRAY\[(.*?)\]", cdef)
         if m:
-            facts["values"] = [v for v in re.findall(r"'((?:[^']|'')*)'", m.group(1))] or \
-                [float(x) if "." in x else int(x) for x in re.findall(r"-?\d+(?:\.\d+)?", m.group(1))]
+            facts["values"] = [v for v in re.findall(r"'((?:[^']|'')*)'", m.group(1))] or [
+                float(x) if "." in x else int(x) for x in re.findall(r"-?\d+(?:\.\d+)?", m.group(1))
+            ]
         for op, num in re.findall(name + r"\s*(>=|>|<=|<)\s*\(?'?(-?\d+(?:\.\d+)?)", cdef):
             v = float(num) if "." in num else int(num)
             if op == ">=":
@@ -210,7 +243,9 @@ def _check_facts(table: TableInfo, column: str) -> dict[str, Any]:
                 facts["max"] = v
             else:
                 facts["max"] = v - (1 if isinstance(v, int) else 0.001)
-        m = re.search(r"~\s*'\^0x\[0-9a-fA-F\]\{(\d+)\}\$'", cdef) or re.search(r"~\*?\s*'\^0x\[0-9a-f\]\{(\d+)\}\$'", cdef)
+        m = re.search(r"~\s*'\^0x\[0-9a-fA-F\]\{(\d+)\}\$'", cdef) or re.search(
+            r"~\*?\s*'\^0x\[0-9a-f\]\{(\d+)\}\$'", cdef
+        )
         if m:
             facts["hex"] = int(m.group(1))
     return facts
@@ -237,8 +272,9 @@ def _partition_range(table: TableInfo, column: str) -> tuple[str, str] | list[st
     return None
 
 
-def value_plan(table: TableInfo, col: ColumnInfo, shape: ColumnShape, rows: int, salt: int,
-               unique: bool = False) -> Plan:
+def value_plan(
+    table: TableInfo, col: ColumnInfo, shape: ColumnShape, rows: int, salt: int, unique: bool = False
+) -> Plan:
     """unique: the column is in a unique index, so the value must be an injective function of k."""
     facts = _check_facts(table, col.name)
     values = shape.values or facts.get("values") or (col.enum_values or None)
@@ -250,13 +286,18 @@ def value_plan(table: TableInfo, col: ColumnInfo, shape: ColumnShape, rows: int,
     if isinstance(prange, list):
         values = [v.strip("'") for v in prange]
     if values:
-        arr = "ARRAY[" + ", ".join(_lit(v) for v in values) + f"]::{base}[]" if col.typtype != "e" and not col.enum_values \
+        arr = (
+            "ARRAY[" + ", ".join(_lit(v) for v in values) + f"]::{base}[]"
+            if col.typtype != "e" and not col.enum_values
             else "ARRAY[" + ", ".join(_lit(v) for v in values) + f"]::{col.type}[]"
+        )
         n = len(values)
         return Plan(lambda k: f"({arr})[1 + (({k}) - 1) % {n}]", n)
     if col.elem_type:
         elem = ColumnInfo(col.name, col.elem_type, "b", "", col.elem_type, None, True, False, "", "", None, None, None)
-        elem.category = {"integer": "N", "bigint": "N", "smallint": "N", "text": "S", "uuid": "U"}.get(col.elem_type, "S")
+        elem.category = {"integer": "N", "bigint": "N", "smallint": "N", "text": "S", "uuid": "U"}.get(
+            col.elem_type, "S"
+        )
         inner = value_plan(table, elem, ColumnShape(), rows, salt, unique=True)
         return Plan(lambda k: f"ARRAY[{inner.value(k)}, {inner.value(f'({k}) + 1')}]::{col.type}", rows, True)
     if "hex" in facts:
@@ -278,8 +319,11 @@ def value_plan(table: TableInfo, col: ColumnInfo, shape: ColumnShape, rows: int,
         cast = col.type if base == "numeric" else base
         step = (high - low) / max(rows, 1)
         digits = scale if base == "numeric" and prec else 2
-        return Plan(lambda k: f"round(({low} + (((({k}) - 1) % {max(rows, 1)}) * {step!r}))::numeric, {digits})::{cast}",
-                    rows, False)
+        return Plan(
+            lambda k: f"round(({low} + (((({k}) - 1) % {max(rows, 1)}) * {step!r}))::numeric, {digits})::{cast}",
+            rows,
+            False,
+        )
     if base == "boolean":
         return Plan(lambda k: f"((({k}) % 2) = 0)", 2)
     if base == "uuid":
@@ -291,10 +335,13 @@ def value_plan(table: TableInfo, col: ColumnInfo, shape: ColumnShape, rows: int,
             begin = f"{start}::timestamp"
         else:
             begin = f"{_lit(lo)}::timestamp" if lo is not None else f"'{BASE_TS}'::timestamp"
-            span = (f"extract(epoch FROM ({_lit(hi)}::timestamp - {begin}))" if hi is not None else str(SPAN_SECONDS))
+            span = f"extract(epoch FROM ({_lit(hi)}::timestamp - {begin}))" if hi is not None else str(SPAN_SECONDS)
         d = max(rows, 1)
-        return Plan(lambda k: f"({begin} + make_interval(secs => floor(((({k}) - 1) % {d}) * ({span}) / {d})))::{col.type}",
-                    rows, base != "date")
+        return Plan(
+            lambda k: f"({begin} + make_interval(secs => floor(((({k}) - 1) % {d}) * ({span}) / {d})))::{col.type}",
+            rows,
+            base != "date",
+        )
     if base.startswith("time"):
         return Plan(lambda k: f"('00:00'::time + make_interval(secs => ({k}) % 86400))::{col.type}", 86400)
     if base == "interval":
@@ -305,8 +352,14 @@ def value_plan(table: TableInfo, col: ColumnInfo, shape: ColumnShape, rows: int,
             docs = "ARRAY[" + ", ".join(_lit(d) for d in JSON_DOCS) + f"]::{base}[]"
             return Plan(lambda k: f"({docs})[1 + (({k}) - 1) % {len(JSON_DOCS)}]", len(JSON_DOCS))
         # every row its own document; parsed from text, half the cost of jsonb_build_object
-        return Plan(lambda k: f"""('{{"id": ' || ({k}) || ', "kind": "k' || (({k}) % 5) || '", "tags": ["t' """
-                              f"""|| (({k}) % 7) || '"]}}')::{base}""", rows, True)
+        return Plan(
+            lambda k: (
+                f"""('{{"id": ' || ({k}) || ', "kind": "k' || (({k}) % 5) || '", "tags": ["t' """
+                f"""|| (({k}) % 7) || '"]}}')::{base}"""
+            ),
+            rows,
+            True,
+        )
     if base == "bytea":
         return Plan(lambda k: f"decode(md5(({k})::text), 'hex')", rows, True)
     if base in ("inet", "cidr"):
@@ -320,7 +373,7 @@ def value_plan(table: TableInfo, col: ColumnInfo, shape: ColumnShape, rows: int,
             return Plan(lambda k: f"('{prefix}_' || ({k}))", rows, True)
         if limit >= 10:
             return Plan(lambda k: f"(({k})::text)", rows, True)
-        return Plan(lambda k: f"right(({k})::text, {limit})", min(rows, 10 ** limit), rows < 10 ** limit)
+        return Plan(lambda k: f"right(({k})::text, {limit})", min(rows, 10**limit), rows < 10**limit)
     return Plan(lambda k: f"(({k})::text)::{col.type}", rows, True)
 
 
@@ -340,8 +393,13 @@ def _k_of(g: str, distinct: int, shape: ColumnShape, salt: int) -> str:
     return f"(1 + floor({distinct} * {u})::int8)"
 
 
-def plan_table(table: TableInfo, settings: SeedSettings, seeds: dict[str, TableSeed],
-               force_unique: AbstractSet[str] = frozenset(), null_off: AbstractSet[str] = frozenset()) -> TableSeed:
+def plan_table(
+    table: TableInfo,
+    settings: SeedSettings,
+    seeds: dict[str, TableSeed],
+    force_unique: AbstractSet[str] = frozenset(),
+    null_off: AbstractSet[str] = frozenset(),
+) -> TableSeed:
     rows = settings.rows_for(table.name)
     notes: list[str] = []
     fk_of: dict[str, tuple[str, str, tuple[str, ...], tuple[str, ...], int]] = {}
@@ -360,8 +418,14 @@ def plan_table(table: TableInfo, settings: SeedSettings, seeds: dict[str, TableS
         if col.generated:
             continue
         shape = settings.columns.get((table.name, col.name), ColumnShape())
-        plans[col.name] = value_plan(table, col, shape, rows, _salt(table.name, col.name, str(settings.seed)),
-                                     unique=col.name in table.unique_columns or col.name in force_unique)
+        plans[col.name] = value_plan(
+            table,
+            col,
+            shape,
+            rows,
+            _salt(table.name, col.name, str(settings.seed)),
+            unique=col.name in table.unique_columns or col.name in force_unique,
+        )
 
     # composite unique keys without an injective member: mixed-radix counters
     radix: dict[str, Callable[[str], str]] = {}
@@ -386,11 +450,13 @@ def plan_table(table: TableInfo, settings: SeedSettings, seeds: dict[str, TableS
         for s in sizes:
             product *= s
         if product < rows:
-            notes.append(f"{table.name}: only {product} distinct ({', '.join(key)}) combinations; seeding {product} rows")
+            notes.append(
+                f"{table.name}: only {product} distinct ({', '.join(key)}) combinations; seeding {product} rows"
+            )
             rows = product
         div = 1
         for c, s in zip(key, sizes):
-            radix[c] = (lambda g, div=div, s=s: f"(1 + ((({g}) - 1) / {div}) % {s})")  # type: ignore[misc]  # mypy#15459
+            radix[c] = lambda g, div=div, s=s: f"(1 + ((({g}) - 1) / {div}) % {s})"  # type: ignore[misc]  # mypy#15459
             div *= s
 
     for col in table.columns.values():
@@ -409,7 +475,7 @@ def plan_table(table: TableInfo, settings: SeedSettings, seeds: dict[str, TableS
             if col.name in radix:
                 r = radix[col.name]
             elif col.name in single_unique:
-                r = (lambda g, n_parent=n_parent: f"(1 + ((({g}) - 1) % {n_parent}))")  # type: ignore[misc]  # mypy#15459
+                r = lambda g, n_parent=n_parent: f"(1 + ((({g}) - 1) % {n_parent}))"  # type: ignore[misc]  # mypy#15459
             else:
                 # the first column of a multi-column FK picks the row; the others follow it
                 lead = cols[0]
@@ -423,15 +489,21 @@ def plan_table(table: TableInfo, settings: SeedSettings, seeds: dict[str, TableS
             else:
                 value = _then(r, pexpr)
             if parent == table.name and rows > 1 and pexpr is not None:
-                value = (lambda g, pexpr=pexpr, n=rows: pexpr(f"(1 + ((({g}) * 7919) % {n}))"))  # type: ignore[misc]  # mypy#15459
+                value = lambda g, pexpr=pexpr, n=rows: pexpr(f"(1 + ((({g}) * 7919) % {n}))")  # type: ignore[misc]  # mypy#15459
         else:
             plan = plans[col.name]
             if col.name in radix:
                 k = radix[col.name]
-            elif col.name in single_unique or (plan.injective and shape.distinct is None and shape.values is None
-                                                and col.category not in ("B",) and col.base_type != "boolean"
-                                                and not shape.skew and _is_continuous(col)):
-                k = (lambda g: f"({g})")
+            elif col.name in single_unique or (
+                plan.injective
+                and shape.distinct is None
+                and shape.values is None
+                and col.category not in ("B",)
+                and col.base_type != "boolean"
+                and not shape.skew
+                and _is_continuous(col)
+            ):
+                k = lambda g: f"({g})"
             else:
                 d = shape.distinct or (len(shape.values) if shape.values else plan.distinct)
                 d = max(1, min(d, plan.distinct if not plan.injective else d))
@@ -439,8 +511,9 @@ def plan_table(table: TableInfo, settings: SeedSettings, seeds: dict[str, TableS
             value = _then(k, plan.value)
         if nf > 0:
             inner = value
-            value = (lambda g, inner=inner, salt=salt, nf=nf:  # type: ignore[misc]  # mypy#15459
-                     f"(CASE WHEN {_uniform(g, salt ^ 0x5BD1E995)} < {nf!r} THEN NULL ELSE {inner(g)} END)")
+            value = lambda g, inner=inner, salt=salt, nf=nf: (  # type: ignore[misc]  # mypy#15459
+                f"(CASE WHEN {_uniform(g, salt ^ 0x5BD1E995)} < {nf!r} THEN NULL ELSE {inner(g)} END)"
+            )
         exprs[col.name] = value
     return TableSeed(table, rows, exprs, notes)
 
@@ -452,9 +525,27 @@ def _then(inner: Callable[[str], str], outer: Callable[[str], str]) -> Callable[
 
 def _is_continuous(col: ColumnInfo) -> bool:
     """Columns whose natural default is "every row different": keys, times, numbers."""
-    return col.base_type in ("smallint", "integer", "bigint", "uuid", "numeric", "real", "double precision",
-                             "bytea", "jsonb", "json", "interval", "inet", "tsvector") \
-        or col.base_type.startswith("timestamp") or col.category in ("S",) or bool(col.elem_type)
+    return (
+        col.base_type
+        in (
+            "smallint",
+            "integer",
+            "bigint",
+            "uuid",
+            "numeric",
+            "real",
+            "double precision",
+            "bytea",
+            "jsonb",
+            "json",
+            "interval",
+            "inet",
+            "tsvector",
+        )
+        or col.base_type.startswith("timestamp")
+        or col.category in ("S",)
+        or bool(col.elem_type)
+    )
 
 
 def order_tables(tables: dict[str, TableInfo]) -> list[str]:
@@ -490,8 +581,7 @@ class SeedResult:
     seconds: float = 0.0
 
 
-def seed_database(conn, settings: SeedSettings, progress: bool = False,
-                  only: set[str] | None = None) -> SeedResult:
+def seed_database(conn, settings: SeedSettings, progress: bool = False, only: set[str] | None = None) -> SeedResult:
     """Generate data for every table (CSV files where given), then VACUUM (ANALYZE)."""
     import time
 
@@ -551,8 +641,10 @@ def seed_database(conn, settings: SeedSettings, progress: bool = False,
                         break
                     conn.execute(f"ALTER TABLE {table.qname} DROP CONSTRAINT {_q(cname)}")
                     dropped.append((cname, cdef))
-                    result.notes.append(f"{name}: CHECK {cname} ({cdef}) not satisfied by generated data; "
-                                        f"loaded without it, added back NOT VALID")
+                    result.notes.append(
+                        f"{name}: CHECK {cname} ({cdef}) not satisfied by generated data; "
+                        f"loaded without it, added back NOT VALID"
+                    )
                 except psycopg.Error as exc:
                     result.notes.append(f"{name}: not seeded: {str(exc).splitlines()[0]}")
                     seed = TableSeed(table, 0, seed.exprs)
@@ -615,10 +707,13 @@ def _wal_skippable(conn, table: TableInfo) -> bool:
     TRUNCATE trigger, so the TRUNCATE itself changes nothing anyone can see.
     """
     oid = int(table.oid)
-    return not table.partitioned and conn.execute(f"""
+    return (
+        not table.partitioned
+        and conn.execute(f"""
         SELECT current_setting('wal_level') = 'minimal' AND NOT EXISTS (SELECT 1 FROM ONLY {table.qname})
           AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE contype = 'f' AND confrelid = {oid})
           AND NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = {oid} AND tgtype & 32 <> 0)""").fetchone()[0]
+    )
 
 
 def _set_aside(conn, table: TableInfo) -> list[tuple[str, str]]:
@@ -687,12 +782,16 @@ def _csv_seed(table: TableInfo, n: int) -> TableSeed:
 def _constraint_columns(conn, name: str | None, table: TableInfo) -> list[str]:
     if not name:
         return []
-    row = conn.execute("""SELECT array_agg(a.attname::text) FROM pg_constraint c
+    row = conn.execute(
+        """SELECT array_agg(a.attname::text) FROM pg_constraint c
                           JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY(c.conkey)
-                          WHERE c.conname = %s AND c.conrelid = %s""", (name, table.oid)).fetchone()
+                          WHERE c.conname = %s AND c.conrelid = %s""",
+        (name, table.oid),
+    ).fetchone()
     if row and row[0]:
         return list(row[0])
-    row = conn.execute("""
+    row = conn.execute(
+        """
         SELECT array_agg(a.attname::text) FROM pg_class i JOIN pg_index x ON x.indexrelid = i.oid
         JOIN pg_attribute a ON a.attrelid = x.indrelid
         WHERE i.relname = %s AND x.indrelid = %s
@@ -700,7 +799,8 @@ def _constraint_columns(conn, name: str | None, table: TableInfo) -> list[str]:
                OR 0 = ANY(x.indkey::int2[]) AND a.attnum IN (  -- an expression, as lower(email): the columns it reads
                    SELECT d.refobjsubid FROM pg_depend d
                    WHERE d.classid = 'pg_class'::regclass AND d.objid = i.oid AND d.refobjid = x.indrelid))""",
-                       (name, table.oid)).fetchone()
+        (name, table.oid),
+    ).fetchone()
     return list(row[0]) if row and row[0] else []
 
 
@@ -720,8 +820,15 @@ class _Bar:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        self.progress = Progress(TextColumn("seeding"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"),
-                                 TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+        self.progress = Progress(
+            TextColumn("seeding"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("rows"),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
         self.task = self.progress.add_task("seed", total=total)
         self.progress.start()
 

@@ -61,7 +61,8 @@ def stop_kept(kept: Kept) -> None:
     if kept.alive:
         stop_pid(kept.pid)
     for directory in (kept.socket_dir, kept.data.parent):
-        if directory.parent == Path(tempfile.gettempdir()) and directory.name.startswith(("advisor-pg-",
-                                                                                          "advisor-data-")):
+        if directory.parent == Path(tempfile.gettempdir()) and directory.name.startswith(
+            ("advisor-pg-", "advisor-data-")
+        ):
             remove_tree(directory)
     kept.record.unlink(missing_ok=True)

@@ -52,8 +52,9 @@ def _message(exc) -> str:
     return mask((exc.diag.message_primary or str(exc)).strip().splitlines()[0])
 
 
-def load_schema(conn, files: list[Path], shown: dict[Path, str] | None = None,
-                create_extension: Callable[[str], None] | None = None) -> list[LoadError]:
+def load_schema(
+    conn, files: list[Path], shown: dict[Path, str] | None = None, create_extension: Callable[[str], None] | None = None
+) -> list[LoadError]:
     """Run every allowed statement of the files; returns the statements refused or rejected."""
     import psycopg
 

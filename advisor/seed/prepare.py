@@ -95,8 +95,9 @@ def _load(conn, target: Target, files: list[Path]) -> list[LoadError]:
         admin.execute("SET statement_timeout = '60s'")
 
         def create_extension(name: str) -> None:
-            admin.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {} SCHEMA public CASCADE").format(
-                sql.Identifier(name)))
+            admin.execute(
+                sql.SQL("CREATE EXTENSION IF NOT EXISTS {} SCHEMA public CASCADE").format(sql.Identifier(name))
+            )
 
         with contextlib.suppress(Exception):
             create_extension("pg_trgm")

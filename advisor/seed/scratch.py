@@ -104,39 +104,53 @@ class Scratch:
                 _admin_session(conn)
                 _drop(conn, self.name)
         except Exception as exc:  # noqa: BLE001 -- reported, the run's result stands
-            print(f"advisor: warning: could not drop the scratch database and role {self.name} "
-                  f"({error_line(exc)}); a later run removes it, or: DROP DATABASE {self.name} WITH (FORCE); "
-                  f"DROP ROLE {self.name};", file=sys.stderr)
+            print(
+                f"advisor: warning: could not drop the scratch database and role {self.name} "
+                f"({error_line(exc)}); a later run removes it, or: DROP DATABASE {self.name} WITH (FORCE); "
+                f"DROP ROLE {self.name};",
+                file=sys.stderr,
+            )
 
     def keep(self) -> str:
         """Leave the database for the user (renamed so no run removes it); the DSN that reaches it."""
         from psycopg import sql
 
         off_exit(self)
-        kept = KEPT + self.name[len(PREFIX):]
+        kept = KEPT + self.name[len(PREFIX) :]
         try:
             with connect(self.admin, autocommit=True) as conn:
                 _admin_session(conn)
-                conn.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(
-                    sql.Identifier(self.name), sql.Identifier(kept)))
-                conn.execute(sql.SQL("ALTER ROLE {} RENAME TO {}").format(
-                    sql.Identifier(self.name), sql.Identifier(kept)))
+                conn.execute(
+                    sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(self.name), sql.Identifier(kept))
+                )
+                conn.execute(
+                    sql.SQL("ALTER ROLE {} RENAME TO {}").format(sql.Identifier(self.name), sql.Identifier(kept))
+                )
         except DatabaseError as exc:
-            print(f"advisor: warning: could not rename the kept database {self.name} ({exc}): "
-                  "a later run may remove it", file=sys.stderr)
+            print(
+                f"advisor: warning: could not rename the kept database {self.name} ({exc}): a later run may remove it",
+                file=sys.stderr,
+            )
             kept = self.name
         except Exception as exc:  # noqa: BLE001
-            print(f"advisor: warning: could not rename the kept database {self.name} ({error_line(exc)}): "
-                  "a later run may remove it", file=sys.stderr)
+            print(
+                f"advisor: warning: could not rename the kept database {self.name} ({error_line(exc)}): "
+                "a later run may remove it",
+                file=sys.stderr,
+            )
             kept = self.name
         return mask(with_dbname(self.admin, kept))
 
 
 def remove_stale(conn) -> list[str]:
     """Drop the scratch databases and roles of dead advisor runs of this host; one note for each."""
-    names = {r[0] for r in conn.execute(
-        "SELECT datname FROM pg_database WHERE datname LIKE 'advisor\\_scratch\\_%' "
-        "UNION SELECT rolname FROM pg_roles WHERE rolname LIKE 'advisor\\_scratch\\_%'")}
+    names = {
+        r[0]
+        for r in conn.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'advisor\\_scratch\\_%' "
+            "UNION SELECT rolname FROM pg_roles WHERE rolname LIKE 'advisor\\_scratch\\_%'"
+        )
+    }
     notes = []
     for name, pid in sorted((n, _dead_owner(n)) for n in names):
         if pid is None:
@@ -144,11 +158,13 @@ def remove_stale(conn) -> list[str]:
         try:
             _drop(conn, name)
         except Exception as exc:  # noqa: BLE001
-            notes.append(f"could not remove {name}, left by an advisor run that ended without cleaning up: "
-                         f"{error_line(exc)}")
+            notes.append(
+                f"could not remove {name}, left by an advisor run that ended without cleaning up: {error_line(exc)}"
+            )
         else:
-            notes.append(f"removed {name}: the scratch database of an advisor run (process "
-                         f"{pid}) that ended without cleaning up")
+            notes.append(
+                f"removed {name}: the scratch database of an advisor run (process {pid}) that ended without cleaning up"
+            )
     return notes
 
 
@@ -166,8 +182,12 @@ def _create(conn, dsn: str) -> tuple[Scratch, str]:
         # before 16 a NOINHERIT role does not get its own database's public schema (owned by pg_database_owner
         # from 15 on); it is member of no other role, so INHERIT brings nothing else
         inherit = sql.SQL("NOINHERIT" if conn.info.server_version >= 160000 else "INHERIT")
-        conn.execute(sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE {} NOREPLICATION "
-                             "NOBYPASSRLS CONNECTION LIMIT 32 PASSWORD {}").format(role, inherit, sql.Literal(hashed)))
+        conn.execute(
+            sql.SQL(
+                "CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE {} NOREPLICATION "
+                "NOBYPASSRLS CONNECTION LIMIT 32 PASSWORD {}"
+            ).format(role, inherit, sql.Literal(hashed))
+        )
         try:
             conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(db, role))
         except psycopg.errors.InsufficientPrivilege:
@@ -184,12 +204,14 @@ def user_target(dsn: str) -> Target:
     """A scratch database on the user's server, run as a role without privileges; else read-only use."""
     with connect(dsn, autocommit=True) as conn:
         if conn.info.server_version < OLDEST_SERVER:
-            raise DatabaseError(f"advisor needs PostgreSQL 13 or later for --dsn; this server is "
-                                f"{conn.info.server_version // 10000}")
+            raise DatabaseError(
+                f"advisor needs PostgreSQL 13 or later for --dsn; this server is {conn.info.server_version // 10000}"
+            )
         _admin_session(conn)
         notes = remove_stale(conn)
-        row = conn.execute("SELECT rolsuper, rolcreaterole AND rolcreatedb FROM pg_roles "
-                           "WHERE rolname = current_user").fetchone()
+        row = conn.execute(
+            "SELECT rolsuper, rolcreaterole AND rolcreatedb FROM pg_roles WHERE rolname = current_user"
+        ).fetchone()
         if row and (row[0] or row[1]):
             note = None
             try:
@@ -204,13 +226,14 @@ def user_target(dsn: str) -> Target:
                     scratch.drop()
                     note = f"the server does not let advisor's scratch role log in ({exc})"
                 else:
-                    return Target(login, owned=True, admin=with_dbname(dsn, scratch.name), scratch=scratch,
-                                  notes=notes)
+                    return Target(login, owned=True, admin=with_dbname(dsn, scratch.name), scratch=scratch, notes=notes)
             note += ": read-only mode (EXPLAIN without ANALYZE on the given database)"
         else:
-            note = ("advisor runs the repository's schema only as a role without privileges, and this login "
-                    "may not create one (it needs CREATEROLE and CREATEDB, or superuser): read-only mode "
-                    "(EXPLAIN without ANALYZE on the given database)")
+            note = (
+                "advisor runs the repository's schema only as a role without privileges, and this login "
+                "may not create one (it needs CREATEROLE and CREATEDB, or superuser): read-only mode "
+                "(EXPLAIN without ANALYZE on the given database)"
+            )
         hypo = conn.execute("SELECT count(*) FROM pg_extension WHERE extname = 'hypopg'").fetchone()[0] > 0
     return Target(dsn, owned=False, fresh=False, hypopg=hypo, notes=[*notes, note])
 
@@ -242,6 +265,8 @@ def remove_stale_temporary() -> list[str]:
                 continue
             shutil.rmtree(entry, ignore_errors=True)
             if m.group(1) == "data":
-                notes.append(f"removed {entry}: the temporary database of an advisor run (process "
-                             f"{m.group(2)}) that ended without cleaning up")
+                notes.append(
+                    f"removed {entry}: the temporary database of an advisor run (process "
+                    f"{m.group(2)}) that ended without cleaning up"
+                )
     return notes

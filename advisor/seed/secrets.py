@@ -10,25 +10,69 @@ import re
 from urllib.parse import unquote
 
 # user:password@ with or without a scheme in front (postgresql//u:pw@h and u:pw@h are typos users make)
-_URI_PASSWORD = re.compile(r"(?P<head>(?:[a-z][a-z0-9+.-]*:/*|^|(?<=[\s\"'(<=/]))[^:/@\s\"'<>]*:)(?P<pw>[^@\s/]*)(?=@)",
-                           re.IGNORECASE)
-_KV_PASSWORD = re.compile(r"(?P<head>\b(?:password|passwd|pwd)\s*=\s*)(?P<pw>'(?:[^'\\]|\\.)*'|[^\s&]+)",
-                          re.IGNORECASE)
+_URI_PASSWORD = re.compile(
+    r"(?P<head>(?:[a-z][a-z0-9+.-]*:/*|^|(?<=[\s\"'(<=/]))[^:/@\s\"'<>]*:)(?P<pw>[^@\s/]*)(?=@)", re.IGNORECASE
+)
+_KV_PASSWORD = re.compile(r"(?P<head>\b(?:password|passwd|pwd)\s*=\s*)(?P<pw>'(?:[^'\\]|\\.)*'|[^\s&]+)", re.IGNORECASE)
 _URI_QUERY_PASSWORD = re.compile(r"(?P<head>[?&]password=)(?P<pw>[^&\s]+)", re.IGNORECASE)
 _known: set[str] = set()
 
 # the keywords libpq takes in a key=value connection string (PostgreSQL 18)
-_KEYWORDS = frozenset({
-    "host", "hostaddr", "port", "dbname", "user", "password", "passfile", "require_auth", "channel_binding",
-    "connect_timeout", "client_encoding", "options", "application_name", "fallback_application_name",
-    "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout",
-    "replication", "gssencmode", "sslmode", "requiressl", "sslnegotiation", "sslcompression", "sslcert",
-    "sslkey", "sslkeylogfile", "sslpassword", "sslcertmode", "sslrootcert", "sslcrl", "sslcrldir", "sslsni",
-    "requirepeer", "ssl_min_protocol_version", "ssl_max_protocol_version", "krbsrvname", "gsslib",
-    "gssdelegation", "service", "target_session_attrs", "load_balance_hosts", "min_protocol_version",
-    "max_protocol_version", "scram_client_key", "scram_server_key", "oauth_issuer", "oauth_client_id",
-    "oauth_client_secret", "oauth_scope",
-})
+_KEYWORDS = frozenset(
+    {
+        "host",
+        "hostaddr",
+        "port",
+        "dbname",
+        "user",
+        "password",
+        "passfile",
+        "require_auth",
+        "channel_binding",
+        "connect_timeout",
+        "client_encoding",
+        "options",
+        "application_name",
+        "fallback_application_name",
+        "keepalives",
+        "keepalives_idle",
+        "keepalives_interval",
+        "keepalives_count",
+        "tcp_user_timeout",
+        "replication",
+        "gssencmode",
+        "sslmode",
+        "requiressl",
+        "sslnegotiation",
+        "sslcompression",
+        "sslcert",
+        "sslkey",
+        "sslkeylogfile",
+        "sslpassword",
+        "sslcertmode",
+        "sslrootcert",
+        "sslcrl",
+        "sslcrldir",
+        "sslsni",
+        "requirepeer",
+        "ssl_min_protocol_version",
+        "ssl_max_protocol_version",
+        "krbsrvname",
+        "gsslib",
+        "gssdelegation",
+        "service",
+        "target_session_attrs",
+        "load_balance_hosts",
+        "min_protocol_version",
+        "max_protocol_version",
+        "scram_client_key",
+        "scram_server_key",
+        "oauth_issuer",
+        "oauth_client_id",
+        "oauth_client_secret",
+        "oauth_scope",
+    }
+)
 _URI = "postgresql://user:password@host:port/dbname"
 
 
@@ -62,7 +106,7 @@ def _words(dsn: str) -> list[str] | None:
     while i < len(dsn):
         ch = dsn[i]
         if ch == "\\" and i + 1 < len(dsn):
-            current += dsn[i:i + 2]
+            current += dsn[i : i + 2]
             i += 2
             continue
         if ch == "'":
@@ -86,12 +130,12 @@ def malformed(dsn: str) -> str | None:
         return "the DSN is empty"
     scheme = re.match(r"([A-Za-z][A-Za-z0-9+.-]*):", text)
     if scheme and scheme.group(1).lower() in ("postgres", "postgresql"):
-        if not text[scheme.end():].startswith("//"):
+        if not text[scheme.end() :].startswith("//"):
             return f"it starts with '{scheme.group(1)}:' but not '{scheme.group(1)}://' (expected {_URI})"
         return None
     if re.match(r"postgres(ql)?/", text, re.IGNORECASE):
         return f"the ':' after the scheme is missing (expected {_URI})"
-    if scheme and text[scheme.end():].startswith("//"):
+    if scheme and text[scheme.end() :].startswith("//"):
         return f"unknown scheme '{_safe_name(scheme.group(1))}://' (expected {_URI})"
     if "=" not in text:
         return f"it is neither a URI ({_URI}) nor key=value pairs (host=... dbname=... user=...)"

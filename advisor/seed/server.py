@@ -141,8 +141,10 @@ def _run_as() -> tuple[int, int] | None:
             continue
         if entry.pw_uid != 0:
             return entry.pw_uid, entry.pw_gid
-    raise DatabaseError("running as root and no unprivileged user (postgres, nobody) to run PostgreSQL as; "
-                        "set ADVISOR_PG_USER or pass --dsn")
+    raise DatabaseError(
+        "running as root and no unprivileged user (postgres, nobody) to run PostgreSQL as; "
+        "set ADVISOR_PG_USER or pass --dsn"
+    )
 
 
 def _demote(ids: tuple[int, int] | None, die_with_parent: bool):
@@ -157,6 +159,7 @@ def _demote(ids: tuple[int, int] | None, die_with_parent: bool):
             os.setuid(ids[0])
         if die_with_parent and libc is not None:
             libc.prctl(1, int(signal.SIGINT), 0, 0, 0)  # PR_SET_PDEATHSIG: stop when advisor dies
+
     return fn
 
 
@@ -182,10 +185,21 @@ class EmbeddedServer:
         if ids is not None:
             os.chown(self.datadir, *ids)
         self.datadir.chmod(0o700)
-        cmd = [str((self.bin_dir or _bin_dir()) / "initdb"), "-D", str(self.datadir), "-U", "postgres", "--auth=trust",
-               "--encoding=UTF8", "--locale=C", "--no-sync", "--no-instructions"]
-        result = subprocess.run(cmd, preexec_fn=_demote(ids, True), capture_output=True, text=True,
-                                cwd=tempfile.gettempdir())
+        cmd = [
+            str((self.bin_dir or _bin_dir()) / "initdb"),
+            "-D",
+            str(self.datadir),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C",
+            "--no-sync",
+            "--no-instructions",
+        ]
+        result = subprocess.run(
+            cmd, preexec_fn=_demote(ids, True), capture_output=True, text=True, cwd=tempfile.gettempdir()
+        )
         if result.returncode != 0:
             tail = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
             raise DatabaseError(f"embedded PostgreSQL: initdb failed: {tail[0]}")
@@ -212,20 +226,31 @@ class EmbeddedServer:
             self.socket_dir = running[1]
             return
         ids = _run_as()
-        self.socket_dir = Path(tempfile.mkdtemp(prefix=f"advisor-pg-{os.getpid()}-",
-                                                dir="/tmp" if os.path.isdir("/tmp") else None))
+        self.socket_dir = Path(
+            tempfile.mkdtemp(prefix=f"advisor-pg-{os.getpid()}-", dir="/tmp" if os.path.isdir("/tmp") else None)
+        )
         if ids is not None:
             os.chown(self.socket_dir, *ids)
         if self.log is None:  # beside the data directory, in a directory of ours: never opened through a link
             self.log = self.datadir.parent / "server.log"
         settings = {
-            "listen_addresses": "", "unix_socket_directories": str(self.socket_dir), "port": str(SOCKET_PORT),
-            "fsync": "off", "synchronous_commit": "off", "full_page_writes": "off",
-            "max_connections": "30", "shared_buffers": "256MB", "work_mem": "16MB",
-            "maintenance_work_mem": "256MB", "max_wal_size": "4GB", "autovacuum": "off",
-            "jit": "off", "logging_collector": "off",
+            "listen_addresses": "",
+            "unix_socket_directories": str(self.socket_dir),
+            "port": str(SOCKET_PORT),
+            "fsync": "off",
+            "synchronous_commit": "off",
+            "full_page_writes": "off",
+            "max_connections": "30",
+            "shared_buffers": "256MB",
+            "work_mem": "16MB",
+            "maintenance_work_mem": "256MB",
+            "max_wal_size": "4GB",
+            "autovacuum": "off",
+            "jit": "off",
+            "logging_collector": "off",
             # a private server needs no replication: minimal WAL lets a load into a new table skip it
-            "wal_level": "minimal", "max_wal_senders": "0",
+            "wal_level": "minimal",
+            "max_wal_senders": "0",
         }
         settings.update(self.settings)
         cmd = [str((self.bin_dir or _bin_dir()) / "postgres"), "-D", str(self.datadir)]
@@ -234,8 +259,13 @@ class EmbeddedServer:
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
         logf = open(os.open(self.log, flags, 0o600), "ab")  # noqa: SIM115  the server inherits the descriptor
         self.process = subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=logf, stderr=logf, cwd=tempfile.gettempdir(),
-            preexec_fn=_demote(ids, not detach), start_new_session=True,
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=logf,
+            stderr=logf,
+            cwd=tempfile.gettempdir(),
+            preexec_fn=_demote(ids, not detach),
+            start_new_session=True,
         )
         logf.close()
         if not detach:
@@ -325,8 +355,10 @@ def connect(conninfo: str, **kwargs):
     try:
         return psycopg.connect(conninfo, connect_timeout=10, **kwargs)
     except psycopg.ProgrammingError:
-        raise DatabaseError("cannot use the DSN: PostgreSQL's client library cannot parse it "
-                            "(check quoting, and the form postgresql://user:password@host:port/dbname)") from None
+        raise DatabaseError(
+            "cannot use the DSN: PostgreSQL's client library cannot parse it "
+            "(check quoting, and the form postgresql://user:password@host:port/dbname)"
+        ) from None
     except psycopg.Error as exc:
         raise DatabaseError(f"cannot connect to {mask(conninfo)}: {error_line(exc)}") from None
 
@@ -378,8 +410,9 @@ def _own_database(server: EmbeddedServer) -> None:
     with connect(server.conninfo(), autocommit=True) as admin:
         admin.execute("SET statement_timeout = '60s'")
         if admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (ROLE,)).fetchone() is None:
-            admin.execute(f"CREATE ROLE {ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT "
-                          "NOREPLICATION NOBYPASSRLS")
+            admin.execute(
+                f"CREATE ROLE {ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION NOBYPASSRLS"
+            )
         admin.execute(f"ALTER ROLE {ROLE} RESET ALL")
         if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)).fetchone() is None:
             admin.execute(f"CREATE DATABASE {DATABASE} OWNER {ROLE}")
@@ -392,8 +425,9 @@ def embedded_target(key: str | None) -> Target:
         server = temporary_server()
         server.start()
         _own_database(server)
-        return Target(server.conninfo(DATABASE, ROLE), owned=True, server=server, fresh=True,
-                      admin=server.conninfo(DATABASE))
+        return Target(
+            server.conninfo(DATABASE, ROLE), owned=True, server=server, fresh=True, admin=server.conninfo(DATABASE)
+        )
     from advisor.seed import dbcache
 
     ids = _run_as()
@@ -419,8 +453,14 @@ def embedded_target(key: str | None) -> Target:
     except BaseException:
         lease.end(server.process)
         raise
-    target = Target(server.conninfo(dbname, ROLE), owned=True, server=server, fresh=fresh, cached=lease,
-                    admin=server.conninfo(dbname))
+    target = Target(
+        server.conninfo(dbname, ROLE),
+        owned=True,
+        server=server,
+        fresh=fresh,
+        cached=lease,
+        admin=server.conninfo(dbname),
+    )
     server.release = lambda: _end_run(server, lease, target.conninfo)
     on_exit(server, server.stop)
     if not fresh:
@@ -440,8 +480,16 @@ def _run_copy(server: EmbeddedServer) -> str:
 
 def _drop_run_copies(server: EmbeddedServer, only: str | None = None) -> None:
     with contextlib.suppress(Exception), connect(server.conninfo("template1"), autocommit=True) as conn:
-        names = [only] if only else [r[0] for r in conn.execute(
-            "SELECT datname FROM pg_database WHERE starts_with(datname, %s)", (RUN_COPY_PREFIX,))]
+        names = (
+            [only]
+            if only
+            else [
+                r[0]
+                for r in conn.execute(
+                    "SELECT datname FROM pg_database WHERE starts_with(datname, %s)", (RUN_COPY_PREFIX,)
+                )
+            ]
+        )
         for name in names:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

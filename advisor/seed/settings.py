@@ -36,8 +36,15 @@ if TYPE_CHECKING:
 COLUMN_KEYS = {"distinct", "null_fraction", "skew", "min", "max", "values"}
 TABLE_KEYS = {"rows", "columns"}
 SEED_KEYS = {"rows", "tables", "csv", "stats", "seed"}
-EXPLAIN_KEYS = {"threshold", "statement_timeout_ms", "large_table_rows", "cache", "min_cost", "misestimate_factor",
-                "rescan_loops"}
+EXPLAIN_KEYS = {
+    "threshold",
+    "statement_timeout_ms",
+    "large_table_rows",
+    "cache",
+    "min_cost",
+    "misestimate_factor",
+    "rescan_loops",
+}
 
 
 @dataclass
@@ -76,8 +83,14 @@ class ExplainSettings:
 
 MAX_ROWS = 1_000_000_000
 # (low, high) of every number: a value outside is refused with its key, never clamped or read as "off"
-EXPLAIN_RANGES = {"threshold": (0.0, 1.0), "statement_timeout_ms": (1, 3_600_000), "large_table_rows": (0, MAX_ROWS),
-                  "min_cost": (0.0, 1e12), "misestimate_factor": (1.0, 1e9), "rescan_loops": (1, MAX_ROWS)}
+EXPLAIN_RANGES = {
+    "threshold": (0.0, 1.0),
+    "statement_timeout_ms": (1, 3_600_000),
+    "large_table_rows": (0, MAX_ROWS),
+    "min_cost": (0.0, 1e12),
+    "misestimate_factor": (1.0, 1e9),
+    "rescan_loops": (1, MAX_ROWS),
+}
 
 
 def _num(value: Any, where: str, kind=(int, float), low: float | None = None, high: float | None = None) -> Any:
@@ -116,8 +129,10 @@ def _stats_path(config: Config, value: Any, where: str) -> str:
         try:
             data = json.loads(files.read_config_file(config, "[seed] stats", value))
         except json.JSONDecodeError as exc:
-            raise ConfigError(f"{where} stats: {value}:{exc.lineno}: not JSON ({exc.msg}); expected the output "
-                              "of `advisor stats export`") from None
+            raise ConfigError(
+                f"{where} stats: {value}:{exc.lineno}: not JSON ({exc.msg}); expected the output "
+                "of `advisor stats export`"
+            ) from None
         if not isinstance(data, dict):
             raise ConfigError(f"{where} stats: {value}: expected a JSON object from `advisor stats export`")
     return str(path)
@@ -137,7 +152,7 @@ def seed_settings(config: Config) -> SeedSettings:
         out.stats = _stats_path(config, raw["stats"], where)
     csv = raw.get("csv", {})
     if not isinstance(csv, dict):
-        raise ConfigError(f"{where} csv: expected a table of table = \"path\"")
+        raise ConfigError(f'{where} csv: expected a table of table = "path"')
     for table, path in csv.items():
         if not isinstance(path, str) or not path.strip():
             raise ConfigError(f"{where} csv.{table}: expected a file path")
@@ -168,8 +183,10 @@ def _column(shape: Any, cw: str) -> ColumnShape:
     if "skew" in shape:
         cs.skew = float(_num(shape["skew"], f"{cw}.skew", low=0, high=100))
     for bound in ("min", "max"):
-        if bound in shape and (isinstance(shape[bound], (bool, dict, list))
-                               or (isinstance(shape[bound], float) and not math.isfinite(shape[bound]))):
+        if bound in shape and (
+            isinstance(shape[bound], (bool, dict, list))
+            or (isinstance(shape[bound], float) and not math.isfinite(shape[bound]))
+        ):
             raise ConfigError(f"{cw}.{bound}: expected a number, a date or a string, got {shape[bound]!r}")
     cs.min, cs.max = shape.get("min"), shape.get("max")
     if isinstance(cs.min, (int, float)) and isinstance(cs.max, (int, float)) and cs.min > cs.max:

@@ -40,9 +40,17 @@ class Controller:
         self.console = console
         self.fmt = fmt
         self.commands: dict[str, Callable[[str], None]] = {
-            "d": self.describe, "try": self.try_index, "drop": self.drop, "analyze": self.analyze,
-            "seed": self.seed, "params": self.set_params, "mongo": self.mongo, "sql": self.sql,
-            "save": self.save, "help": self.help, "?": self.help,
+            "d": self.describe,
+            "try": self.try_index,
+            "drop": self.drop,
+            "analyze": self.analyze,
+            "seed": self.seed,
+            "params": self.set_params,
+            "mongo": self.mongo,
+            "sql": self.sql,
+            "save": self.save,
+            "help": self.help,
+            "?": self.help,
         }
         self.failed = False  # any statement or command failed (exit code of one-shot runs)
         self.command: str | None = None  # the backslash command being carried out, named in JSON output
@@ -114,8 +122,10 @@ class Controller:
         if not statements and _only_comments(text, self.ws.mode):
             return  # a comment on its own (the end of a file, say) is not a failed statement
         if not statements:
-            raise SessionError("no statement found in the input" + (
-                " (Mongo mode: db.collection.find({...}) or .aggregate([...]))" if self.ws.mode == "mongo" else ""))
+            raise SessionError(
+                "no statement found in the input"
+                + (" (Mongo mode: db.collection.find({...}) or .aggregate([...]))" if self.ws.mode == "mongo" else "")
+            )
         for query in statements:
             if self.ws.mode == "mongo":
                 report = self.ws.explain_mongo(query)
@@ -147,8 +157,14 @@ class Controller:
             return
         rows = ws.tables()
         if self.fmt == "json":
-            self.emit({"command": "d", "database": ws.describe_target(), "tried": [t.name for t in ws.tried],
-                       "tables": [{"table": name, "rows": n_rows, "indexes": n} for name, n_rows, n in rows]})
+            self.emit(
+                {
+                    "command": "d",
+                    "database": ws.describe_target(),
+                    "tried": [t.name for t in ws.tried],
+                    "tables": [{"table": name, "rows": n_rows, "indexes": n} for name, n_rows, n in rows],
+                }
+            )
             return
         table = Table("table", "rows", "indexes", title=ws.describe_target(), title_justify="left")
         for name, n_rows, n in rows:
@@ -166,15 +182,25 @@ class Controller:
         parent = ws.schema.table(tdef.partition_of) if tdef.partition_of and not tdef.columns else None
         cols = list((parent or tdef).columns.values())
         title = f"table {tdef.name}" + (f" (partition of {tdef.partition_of})" if tdef.partition_of else "")
-        live = [(name, definition, size, any(t.name == name for t in ws.tried))
-                for name, definition, size in ws.live_indexes(tdef.name)]
-        declared = [(i.name or "", f"{i.table}({', '.join(str(k) for k in i.keys)})")
-                    for i in ws.schema.indexes_on(tdef.name)]
+        live = [
+            (name, definition, size, any(t.name == name for t in ws.tried))
+            for name, definition, size in ws.live_indexes(tdef.name)
+        ]
+        declared = [
+            (i.name or "", f"{i.table}({', '.join(str(k) for k in i.keys)})") for i in ws.schema.indexes_on(tdef.name)
+        ]
         if self.fmt == "json":
-            doc = {"command": "d", "table": tdef.name, "partition_of": tdef.partition_of,
-                   "columns": [{"name": c.name, "type": c.type, "not_null": c.not_null} for c in cols]}
-            doc["indexes"] = ([{"name": n, "definition": d, "size_bytes": z, "tried": t} for n, d, z, t in live]
-                              if live else [{"name": n, "definition": d} for n, d in declared])
+            doc = {
+                "command": "d",
+                "table": tdef.name,
+                "partition_of": tdef.partition_of,
+                "columns": [{"name": c.name, "type": c.type, "not_null": c.not_null} for c in cols],
+            }
+            doc["indexes"] = (
+                [{"name": n, "definition": d, "size_bytes": z, "tried": t} for n, d, z, t in live]
+                if live
+                else [{"name": n, "definition": d} for n, d in declared]
+            )
             self.emit(doc)
             return
         columns = Table("column", "type", "not null", title=escape(title), title_justify="left")
@@ -184,8 +210,9 @@ class Controller:
         if live:
             indexes = Table("index", "definition", "size", title="indexes in the database", title_justify="left")
             for name, definition, size, tried in live:
-                indexes.add_row(escape(name) + (" [green](tried)[/]" if tried else ""), escape(definition),
-                                human_size(size))
+                indexes.add_row(
+                    escape(name) + (" [green](tried)[/]" if tried else ""), escape(definition), human_size(size)
+                )
             self.console.print(indexes)
         else:
             for name, definition in declared:
@@ -198,11 +225,19 @@ class Controller:
         collections = self.ws.collections()
         if not arg:
             if self.fmt == "json":
-                self.emit({"command": "d", "collections": [{"collection": c, "indexes": len(i)}
-                                                           for c, i in sorted(collections.items())]})
+                self.emit(
+                    {
+                        "command": "d",
+                        "collections": [{"collection": c, "indexes": len(i)} for c, i in sorted(collections.items())],
+                    }
+                )
                 return
-            table = Table("collection", "indexes", title="MongoDB collections (indexes declared in the code)",
-                          title_justify="left")
+            table = Table(
+                "collection",
+                "indexes",
+                title="MongoDB collections (indexes declared in the code)",
+                title_justify="left",
+            )
             for name, indexes in sorted(collections.items()):
                 table.add_row(escape(name), str(len(indexes)))
             self.console.print(table)
@@ -220,14 +255,22 @@ class Controller:
 
     def try_index(self, arg: str) -> None:
         if self.ws.mode == "mongo":
-            raise SessionError("\\try builds a PostgreSQL index; in Mongo mode the findings give the createIndex "
-                               "to add (\\sql switches back)")
+            raise SessionError(
+                "\\try builds a PostgreSQL index; in Mongo mode the findings give the createIndex "
+                "to add (\\sql switches back)"
+            )
         result = self.ws.try_index(arg)
         self._notes()
         if self.fmt == "json":
-            doc: dict[str, Any] = {"command": "try", "tried": result.ddl, "name": result.name,
-                                   "size_bytes": result.size_bytes, "build_ms": result.build_ms,
-                                   "hypothetical": result.hypothetical, "used": result.used}
+            doc: dict[str, Any] = {
+                "command": "try",
+                "tried": result.ddl,
+                "name": result.name,
+                "size_bytes": result.size_bytes,
+                "build_ms": result.build_ms,
+                "hypothetical": result.hypothetical,
+                "used": result.used,
+            }
             if result.before is not None and result.after is not None:
                 doc.update(before=render.report_dict(result.before), after=render.report_dict(result.after))
             self.emit(doc)
@@ -243,8 +286,10 @@ class Controller:
         if value not in ("on", "off", ""):
             raise SessionError("\\analyze takes on or off")
         self.ws.analyze = (not self.ws.analyze) if not value else value == "on"
-        self.say(f"analyze is {'on: queries run, rolled back' if self.ws.analyze else 'off: plans only'}",
-                 analyze=self.ws.analyze)
+        self.say(
+            f"analyze is {'on: queries run, rolled back' if self.ws.analyze else 'off: plans only'}",
+            analyze=self.ws.analyze,
+        )
 
     def seed(self, arg: str) -> None:
         try:
@@ -254,8 +299,12 @@ class Controller:
         self.ws.reseed(rows)
         self._notes()
         rebuilt = [t.name for t in self.ws.tried]
-        self.say(f"seeded again with {rows:,} rows per table"
-                 + (f"; tried indexes rebuilt: {', '.join(rebuilt)}" if rebuilt else ""), rows=rows, tried=rebuilt)
+        self.say(
+            f"seeded again with {rows:,} rows per table"
+            + (f"; tried indexes rebuilt: {', '.join(rebuilt)}" if rebuilt else ""),
+            rows=rows,
+            tried=rebuilt,
+        )
 
     def set_params(self, arg: str) -> None:
         try:
@@ -263,16 +312,19 @@ class Controller:
         except ValueError as exc:
             raise SessionError(f"\\params: {exc}") from None
         if self.ws.params:
-            self.say("params: " + ", ".join(f"${i}={p}" for i, p in enumerate(self.ws.params, 1)),
-                     params=self.ws.params)
+            self.say(
+                "params: " + ", ".join(f"${i}={p}" for i, p in enumerate(self.ws.params, 1)), params=self.ws.params
+            )
         else:
             self.say("params: sampled from the seeded data", params=[])
 
     def mongo(self, arg: str) -> None:
         self.ws.mode = "mongo"
         how = "live explain on --mongo-uri" if self.ws.mongo_uri else "static planner over the indexes in the code"
-        self.say(f"MongoDB mode ({how}): type db.collection.find({{...}}) or aggregate([...]); \\sql to go back",
-                 mode="mongo")
+        self.say(
+            f"MongoDB mode ({how}): type db.collection.find({{...}}) or aggregate([...]); \\sql to go back",
+            mode="mongo",
+        )
 
     def sql(self, arg: str) -> None:
         self.ws.mode = "sql"

@@ -65,8 +65,14 @@ def _node_text(node: PlanNode, share: float | None, marks: list[str]) -> Text:
     return text
 
 
-CONDITIONS = (("Index Cond", "index cond"), ("Recheck Cond", "recheck cond"), ("Hash Cond", "hash cond"),
-              ("Merge Cond", "merge cond"), ("Join Filter", "join filter"), ("Filter", "filter"))
+CONDITIONS = (
+    ("Index Cond", "index cond"),
+    ("Recheck Cond", "recheck cond"),
+    ("Hash Cond", "hash cond"),
+    ("Merge Cond", "merge cond"),
+    ("Join Filter", "join filter"),
+    ("Filter", "filter"),
+)
 
 
 def _conditions(node: PlanNode) -> list[tuple[str, str]]:
@@ -81,7 +87,7 @@ def plan_tree(plan: Plan, report: QueryReport | None = None, title: str | None =
     """The plan as a tree; nodes the plan rules flag carry a mark, the slowest their time share."""
     nodes = numbered(plan)
     marks: dict[int, list[str]] = {}
-    for f in (report.plan_findings if report else []):
+    for f in report.plan_findings if report else []:
         if f.node is not None:
             marks.setdefault(f.node, []).append(f"{f.rule_id} {f.rule}")
     shares = dict(slowest(plan))
@@ -114,11 +120,13 @@ def report_renderable(report: QueryReport, *, with_query: bool = True) -> Group:
 
     parts: list[Any] = []
     if with_query:
-        parts.append(Syntax(report.text, "sql" if report.kind == "sql" else "javascript", word_wrap=True,
-                            background_color="default"))
+        parts.append(
+            Syntax(
+                report.text, "sql" if report.kind == "sql" else "javascript", word_wrap=True, background_color="default"
+            )
+        )
     if report.params:  # the values it ran with: typed with \\params or sampled from the data
-        parts.append(Text("params: " + ", ".join(f"${i}={p}" for i, p in enumerate(report.params, 1)),
-                          style="dim"))
+        parts.append(Text("params: " + ", ".join(f"${i}={p}" for i, p in enumerate(report.params, 1)), style="dim"))
     if report.error:
         parts.append(Text.from_markup(f"[bold red]error:[/] {escape(report.error)}"))
     if report.plan is not None:
@@ -154,8 +162,10 @@ def _advice_lines(report: QueryReport) -> list[Any]:
         how = "measured on the seeded data" if a.evidence == "measured" else "planned with HypoPG"
         return [
             Text("Index advice", style="bold"),
-            Text.from_markup(f"  [bold green]{escape(a.index)}[/]: cost {a.cost_before:,.1f} -> {a.cost_after:,.1f} "
-                             f"(-{a.gain:.0%}){timing}; size {human_size(a.size_bytes)}{built} ({how})"),
+            Text.from_markup(
+                f"  [bold green]{escape(a.index)}[/]: cost {a.cost_before:,.1f} -> {a.cost_after:,.1f} "
+                f"(-{a.gain:.0%}){timing}; size {human_size(a.size_bytes)}{built} ({how})"
+            ),
             Text("  " + a.ddl, style="green"),
             Text.from_markup(f"  [dim]try it here:[/] \\try {escape(_try_form(a.ddl))}"),
         ]
@@ -173,8 +183,11 @@ def _try_form(ddl: str) -> str:
 def try_renderable(result: TryReport, console=None) -> Group:
     kind = "hypothetical index (HypoPG)" if result.hypothetical else "index"
     built = f" in {result.build_ms:,.0f} ms" if result.build_ms is not None else ""
-    parts: list[Any] = [Text.from_markup(f"[bold green]built {kind}[/] {escape(result.name)}{built}, "
-                                         f"size {human_size(result.size_bytes)}")]
+    parts: list[Any] = [
+        Text.from_markup(
+            f"[bold green]built {kind}[/] {escape(result.name)}{built}, size {human_size(result.size_bytes)}"
+        )
+    ]
     before, after = result.before, result.after
     if before is None or after is None or before.plan is None or after.plan is None:
         if after is not None and after.error:
@@ -182,8 +195,9 @@ def try_renderable(result: TryReport, console=None) -> Group:
         elif before is None:
             parts.append(Text("no query yet: type one and it is planned with this index", style="dim"))
         return Group(*parts)
-    parts.append(_before_after(plan_tree(before.plan, before, "before"), plan_tree(after.plan, after, "after"),
-                               console))
+    parts.append(
+        _before_after(plan_tree(before.plan, before, "before"), plan_tree(after.plan, after, "after"), console)
+    )
     cb, ca = before.plan.cost, after.plan.cost
     change = f"cost {cb:,.1f} -> {ca:,.1f}" + (f" ({(ca - cb) / cb:+.0%})" if cb else "")
     if before.time_ms is not None and after.time_ms is not None:
@@ -217,8 +231,12 @@ def _before_after(before: Tree, after: Tree, console) -> Any:
 def _node_dict(node: PlanNode, position: dict[int, int], findings: dict[int, list[str]]) -> dict:
     i = position[id(node)]
     out: dict[str, Any] = {"node": i, "type": node.node_type}
-    for key, value in (("relation", node.relation), ("index", node.index_name), ("filter", node.filter),
-                       ("index_cond", node.index_cond)):
+    for key, value in (
+        ("relation", node.relation),
+        ("index", node.index_name),
+        ("filter", node.filter),
+        ("index_cond", node.index_cond),
+    ):
         if value:
             out[key] = value
     for key in ("Hash Cond", "Merge Cond"):  # what a join joins on
@@ -244,21 +262,35 @@ def report_dict(report: QueryReport) -> dict:
         for f in report.plan_findings:
             if f.node is not None:
                 marks.setdefault(f.node, []).append(f.rule)
-        doc.update(analyzed=report.analyzed, cost=report.cost, time_ms=report.time_ms,
-                   plan=_node_dict(report.plan.root, position, marks))
+        doc.update(
+            analyzed=report.analyzed,
+            cost=report.cost,
+            time_ms=report.time_ms,
+            plan=_node_dict(report.plan.root, position, marks),
+        )
     if report.params:
         doc["params"] = report.params
     if report.mongo_plan:
         doc["mongo_plan"] = report.mongo_plan
-    doc["plan_findings"] = [{"rule": f.rule_id, "name": f.rule, "message": f.message, "help": f.help, "node": f.node}
-                            for f in report.plan_findings]
+    doc["plan_findings"] = [
+        {"rule": f.rule_id, "name": f.rule, "message": f.message, "help": f.help, "node": f.node}
+        for f in report.plan_findings
+    ]
     doc["findings"] = [finding_dict(f) for f in report.static]
     if report.advice is not None:
         a = report.advice
-        doc["advice"] = {"index": a.index, "ddl": a.ddl, "cost_before": a.cost_before, "cost_after": a.cost_after,
-                         "size_bytes": a.size_bytes, "build_ms": a.build_ms, "evidence": a.evidence,
-                         "time_before_ms": a.time_before_ms, "time_after_ms": a.time_after_ms,
-                         "recommended": report.outcome == "recommended"}
+        doc["advice"] = {
+            "index": a.index,
+            "ddl": a.ddl,
+            "cost_before": a.cost_before,
+            "cost_after": a.cost_after,
+            "size_bytes": a.size_bytes,
+            "build_ms": a.build_ms,
+            "evidence": a.evidence,
+            "time_before_ms": a.time_before_ms,
+            "time_after_ms": a.time_after_ms,
+            "recommended": report.outcome == "recommended",
+        }
     doc["outcome"] = report.outcome
     if report.reason:
         doc["reason"] = report.reason

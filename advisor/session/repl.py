@@ -12,10 +12,43 @@ from collections.abc import Iterable, Iterator
 
 from advisor.session.commands import HELP, Controller
 
-SQL_WORDS = ("SELECT", "FROM", "WHERE", "JOIN", "LEFT JOIN", "ON", "GROUP BY", "ORDER BY", "LIMIT", "OFFSET",
-             "INSERT INTO", "VALUES", "UPDATE", "SET", "DELETE FROM", "WITH", "AND", "OR", "NOT", "IN", "EXISTS",
-             "BETWEEN", "LIKE", "ILIKE", "IS NULL", "DESC", "ASC", "COUNT", "DISTINCT", "HAVING", "RETURNING",
-             "CREATE INDEX", "CREATE INDEX ON", "USING", "INCLUDE")
+SQL_WORDS = (
+    "SELECT",
+    "FROM",
+    "WHERE",
+    "JOIN",
+    "LEFT JOIN",
+    "ON",
+    "GROUP BY",
+    "ORDER BY",
+    "LIMIT",
+    "OFFSET",
+    "INSERT INTO",
+    "VALUES",
+    "UPDATE",
+    "SET",
+    "DELETE FROM",
+    "WITH",
+    "AND",
+    "OR",
+    "NOT",
+    "IN",
+    "EXISTS",
+    "BETWEEN",
+    "LIKE",
+    "ILIKE",
+    "IS NULL",
+    "DESC",
+    "ASC",
+    "COUNT",
+    "DISTINCT",
+    "HAVING",
+    "RETURNING",
+    "CREATE INDEX",
+    "CREATE INDEX ON",
+    "USING",
+    "INCLUDE",
+)
 
 
 def complete(text: str, mode: str = "sql") -> bool:
@@ -102,7 +135,7 @@ def _completer(controller: Controller):
             word = re.split(r"[^\w]", word)[-1] if word else ""
             if not word:
                 return
-            quoted = before[:len(before) - len(word)].endswith('"')  # the user opened the quote already
+            quoted = before[: len(before) - len(word)].endswith('"')  # the user opened the quote already
             schema = controller.ws.schema
             names: list[tuple[str, str]] = []
             for table in schema.tables.values():
@@ -159,9 +192,15 @@ def run_terminal(controller: Controller, *, input=None, output=None, history_pat
         except OSError:
             pass
     session: PromptSession[str] = PromptSession(
-        history=history, key_bindings=keys, multiline=True, completer=_completer(controller),
-        complete_while_typing=False, input=input, output=output,
-        prompt_continuation=lambda width, line, soft: "." * (width - 1) + " ")
+        history=history,
+        key_bindings=keys,
+        multiline=True,
+        completer=_completer(controller),
+        complete_while_typing=False,
+        input=input,
+        output=output,
+        prompt_continuation=lambda width, line, soft: "." * (width - 1) + " ",
+    )
     lexers = {"sql": PygmentsLexer(PostgresLexer), "mongo": PygmentsLexer(JavascriptLexer)}
     while True:
         mode = controller.ws.mode

@@ -47,14 +47,22 @@ class Tried:
 
 
 CREATE_INDEX = re.compile(
-    r'^\s*CREATE\s+(UNIQUE\s+)?INDEX\s+(CONCURRENTLY\s+)?(IF\s+NOT\s+EXISTS\s+)?'
+    r"^\s*CREATE\s+(UNIQUE\s+)?INDEX\s+(CONCURRENTLY\s+)?(IF\s+NOT\s+EXISTS\s+)?"
     r'(?P<name>(?!ON\b)(?:"(?:[^"]|"")+"|[\w$.])+\s+)?ON\b',
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 
 
 class Workspace:
-    def __init__(self, project: Project, *, dsn: str | None = None, mongo_uri: str | None = None,
-                 analyze: bool = False, progress: bool = False):
+    def __init__(
+        self,
+        project: Project,
+        *,
+        dsn: str | None = None,
+        mongo_uri: str | None = None,
+        analyze: bool = False,
+        progress: bool = False,
+    ):
         self.config = project.config
         self.dsn = dsn
         self.mongo_uri = mongo_uri
@@ -91,7 +99,9 @@ class Workspace:
             return self.config
         seed = dict(self.config.seed or {})
         seed["rows"] = self.rows_override
-        tables = {name: {k: v for k, v in spec.items() if k != "rows"} for name, spec in (seed.get("tables") or {}).items()}
+        tables = {
+            name: {k: v for k, v in spec.items() if k != "rows"} for name, spec in (seed.get("tables") or {}).items()
+        }
         if tables:
             seed["tables"] = tables
         return dataclasses.replace(self.config, seed=seed)
@@ -108,10 +118,14 @@ class Workspace:
         from advisor.seed.server import connect
 
         if not self.has_schema_files and not self.dsn:
-            where = (f"{self.config.label}: no schema files configured (schema = [...])" if self.config.source
-                     else f"no advisor config (advisor.toml) at or above {self.config.root}")
-            raise SessionError(f"{where}: nothing to load and seed; use -C DIR for a project, or --dsn to plan "
-                               "on an existing database")
+            where = (
+                f"{self.config.label}: no schema files configured (schema = [...])"
+                if self.config.source
+                else f"no advisor config (advisor.toml) at or above {self.config.root}"
+            )
+            raise SessionError(
+                f"{where}: nothing to load and seed; use -C DIR for a project, or --dsn to plan on an existing database"
+            )
         self._prepared = prepare(self._seed_config(), self.dsn, progress=self.progress)
         self.notes += self._prepared.notes
         for err in self._prepared.load_errors:
@@ -143,8 +157,10 @@ class Workspace:
         lost = [t.name for t in self.tried]
         self.close()
         self.tried = []
-        self.notes.append("the connection to the database was lost and is opened again"
-                          + (f"; tried indexes gone: {', '.join(lost)}" if lost else ""))
+        self.notes.append(
+            "the connection to the database was lost and is opened again"
+            + (f"; tried indexes gone: {', '.join(lost)}" if lost else "")
+        )
 
     def close(self) -> None:
         if self._conn is not None:
@@ -217,18 +233,20 @@ class Workspace:
         missing = self._missing_params(needed) if analyze else None
         settings = self._settings()
         params = self._quoted_params()[:needed] if self.params and needed else None  # the report shows them
-        run = plan_query(conn, query, self.schema, settings, self._target(),
-                         analyze and not missing, params=params)
+        run = plan_query(conn, query, self.schema, settings, self._target(), analyze and not missing, params=params)
         if run.error and "multiple commands" in run.error:
-            run.error = ("PostgreSQL reads more than one statement in this text (it ends a string or comment where "
-                         "advisor's splitter did not): nothing was run; type the statements one at a time")
+            run.error = (
+                "PostgreSQL reads more than one statement in this text (it ends a string or comment where "
+                "advisor's splitter did not): nothing was run; type the statements one at a time"
+            )
         report.params = run.params
         report.outcome, report.reason = run.outcome, run.reason
         # the measurement answers the static guess: show the measured advice, not both
         report.static = [f for f in report.static if not answers_static(run.outcome, f.rule)]
         read_only = self.analyze and not analyze
-        report.error = (missing or (read_only and "EXPLAIN only: this database is read-only and the statement writes")
-                        or run.error)
+        report.error = (
+            missing or (read_only and "EXPLAIN only: this database is read-only and the statement writes") or run.error
+        )
         report.plan = run.analyzed or run.plan
         report.analyzed = run.analyzed is not None
         if report.plan is not None:
@@ -236,10 +254,16 @@ class Workspace:
         m = run.best
         if m is not None and run.plan is not None and m.cost_after is not None:  # (advise sets all three)
             report.advice = Advice(
-                index=m.candidate.describe(), ddl=m.candidate.ddl(), cost_before=run.plan.cost,
-                cost_after=m.cost_after, size_bytes=m.size_bytes, build_ms=m.build_ms,
+                index=m.candidate.describe(),
+                ddl=m.candidate.ddl(),
+                cost_before=run.plan.cost,
+                cost_after=m.cost_after,
+                size_bytes=m.size_bytes,
+                build_ms=m.build_ms,
                 evidence="measured" if self.owned else "planned",
-                time_before_ms=run.time_ms, time_after_ms=m.time_after_ms)
+                time_before_ms=run.time_ms,
+                time_after_ms=m.time_after_ms,
+            )
             if run.outcome == "recommended":
                 self.recommended[report.advice.ddl] = (report.advice, report.text)
         self.last = report
@@ -247,15 +271,18 @@ class Workspace:
 
     def _read_only_write(self, text: str) -> bool:
         """A writing statement on a database advisor may not write to: plan it, never run it."""
-        return not self.owned and bool(re.match(r"^\s*(WITH\b.*\b)?(INSERT|UPDATE|DELETE|MERGE)\b", text,
-                                                re.IGNORECASE | re.DOTALL))
+        return not self.owned and bool(
+            re.match(r"^\s*(WITH\b.*\b)?(INSERT|UPDATE|DELETE|MERGE)\b", text, re.IGNORECASE | re.DOTALL)
+        )
 
     def _missing_params(self, needed: int) -> str | None:
         """Why the statement cannot run with the \\params given (too few values), else None."""
         if not self.params or len(self.params) >= needed:
             return None
-        return (f"EXPLAIN only: the statement has {needed} parameters ($1..${needed}) and \\params gave "
-                f"{len(self.params)}: give them all, or \\params alone to sample them from the data")
+        return (
+            f"EXPLAIN only: the statement has {needed} parameters ($1..${needed}) and \\params gave "
+            f"{len(self.params)}: give them all, or \\params alone to sample them from the data"
+        )
 
     def _quoted_params(self) -> list[str]:
         return ["'" + p.replace("'", "''") + "'" for p in self.params]
@@ -264,8 +291,9 @@ class Workspace:
         from advisor import catalogue
         from advisor.checks.plans import PlanContext, plan_hits
 
-        ctx = PlanContext(plan, self._table_rows, self._partitions, self._settings(),
-                          partition_keys=self._partition_keys)
+        ctx = PlanContext(
+            plan, self._table_rows, self._partitions, self._settings(), partition_keys=self._partition_keys
+        )
         out = []
         for name, hit in plan_hits(ctx, lambda n: True):
             spec = catalogue.lookup(name)
@@ -307,8 +335,14 @@ class Workspace:
         """Build an index (or a hypothetical one) and re-plan the last query beside its old plan."""
         tried = self._build(ddl)
         self.tried.append(tried)
-        result = TryReport(tried.ddl + ";", tried.name, tried.size_bytes, tried.build_ms,
-                           hypothetical=tried.hypo_oid is not None, index_names=tried.names or [tried.name])
+        result = TryReport(
+            tried.ddl + ";",
+            tried.name,
+            tried.size_bytes,
+            tried.build_ms,
+            hypothetical=tried.hypo_oid is not None,
+            index_names=tried.names or [tried.name],
+        )
         before = self.last
         if before is not None and before.kind == "sql" and before.query is not None:
             result.before = before
@@ -332,16 +366,19 @@ class Workspace:
             name = _folded(m.group("name").strip())
         else:
             name = self._free_name(conn)
-            ddl = re.sub(r"\bINDEX\s+(IF\s+NOT\s+EXISTS\s+)?ON\b", rf"INDEX \1{name} ON", ddl, count=1,
-                         flags=re.IGNORECASE)
+            ddl = re.sub(
+                r"\bINDEX\s+(IF\s+NOT\s+EXISTS\s+)?ON\b", rf"INDEX \1{name} ON", ddl, count=1, flags=re.IGNORECASE
+            )
         tried = Tried(name, ddl)
         if target.owned:
             self._build_owned(conn, tried, len(self.tried) + 1)
         elif target.hypopg:
             self._build_hypothetical(conn, tried)
         else:
-            raise SessionError("\\try needs HypoPG on this server (CREATE EXTENSION hypopg): advisor never builds "
-                               "real indexes in a database it did not create")
+            raise SessionError(
+                "\\try needs HypoPG on this server (CREATE EXTENSION hypopg): advisor never builds "
+                "real indexes in a database it did not create"
+            )
         return tried
 
     def _free_name(self, conn) -> str:
@@ -358,8 +395,10 @@ class Workspace:
 
         # IF NOT EXISTS would keep the old relation and pass it off as the one tried
         if conn.execute("SELECT to_regclass(%s)", (_quote_ident(tried.name),)).fetchone()[0] is not None:
-            raise SessionError(f"{tried.name} already exists in the database: give the index another name "
-                               "(\\d TABLE lists the indexes)")
+            raise SessionError(
+                f"{tried.name} already exists in the database: give the index another name "
+                "(\\d TABLE lists the indexes)"
+            )
         savepoint = f"advisor_try_{n}"
         conn.execute(f"SAVEPOINT {savepoint}")
         try:
@@ -369,8 +408,9 @@ class Workspace:
             conn.execute(tried.ddl, binary=True)  # extended protocol: one statement, no "; COMMIT; ..." after it
             tried.build_ms = (time.perf_counter() - started) * 1000
             regclass = _quote_ident(tried.name)
-            table = conn.execute("SELECT indrelid::regclass::text FROM pg_index WHERE indexrelid = %s::regclass",
-                                 (regclass,)).fetchone()[0]
+            table = conn.execute(
+                "SELECT indrelid::regclass::text FROM pg_index WHERE indexrelid = %s::regclass", (regclass,)
+            ).fetchone()[0]
             conn.execute(f"ANALYZE {table}")  # expression indexes bring their own statistics
             parts = index_parts(conn, regclass)
             tried.names = [name for name, _ in parts]
@@ -453,19 +493,26 @@ class Workspace:
     def tables(self) -> list[tuple[str, float | None, int]]:
         """(table, rows in the database, number of indexes) for every table of the schema."""
         rows = self._table_rows if self._conn is not None else {}
-        return [(t.name, rows.get(t.name), len(self.schema.indexes_on(t.name)))
-                for t in sorted(self.schema.tables.values(), key=lambda t: t.name)]
+        return [
+            (t.name, rows.get(t.name), len(self.schema.indexes_on(t.name)))
+            for t in sorted(self.schema.tables.values(), key=lambda t: t.name)
+        ]
 
     def live_indexes(self, table: str) -> list[tuple[str, str, int | None]]:
         """(name, definition, size) of the indexes the database has on `table`, tried ones included."""
         if self._conn is None:
             return []
         # a partitioned index has no storage of its own: its size is its partitions'
-        return [(r[0], r[1], r[2]) for r in self._conn.execute(
-            "SELECT c.relname, pg_get_indexdef(i.indexrelid), pg_relation_size(i.indexrelid) + coalesce(("
-            "SELECT sum(pg_relation_size(t.relid)) FROM pg_partition_tree(i.indexrelid) t WHERE t.level > 0), 0) "
-            "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = to_regclass(%s) "
-            "ORDER BY c.relname", (_quote_ident(table),)).fetchall()]
+        return [
+            (r[0], r[1], r[2])
+            for r in self._conn.execute(
+                "SELECT c.relname, pg_get_indexdef(i.indexrelid), pg_relation_size(i.indexrelid) + coalesce(("
+                "SELECT sum(pg_relation_size(t.relid)) FROM pg_partition_tree(i.indexrelid) t WHERE t.level > 0), 0) "
+                "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = to_regclass(%s) "
+                "ORDER BY c.relname",
+                (_quote_ident(table),),
+            ).fetchall()
+        ]
 
     # --- \save ---------------------------------------------------------------------------
 
@@ -476,8 +523,10 @@ class Workspace:
         for ddl, (advice, text) in self.recommended.items():
             first = " ".join(text.split())[:100]
             same = tried.pop(_definition(ddl), None)
-            lines.append(f"-- {advice.index}: cost {advice.cost_before:,.1f} -> {advice.cost_after:,.1f} "
-                         f"({advice.evidence}){'; tried in the session' if same else ''}; for: {first}")
+            lines.append(
+                f"-- {advice.index}: cost {advice.cost_before:,.1f} -> {advice.cost_after:,.1f} "
+                f"({advice.evidence}){'; tried in the session' if same else ''}; for: {first}"
+            )
             lines.append(_concurrently(same.ddl) if same else ddl)
             lines.append("")
         for t in tried.values():
@@ -489,8 +538,16 @@ class Workspace:
 
 def _concurrently(ddl: str) -> str:
     """A tried index as a migration builds it: without locking the table against writes."""
-    return re.sub(r"^\s*CREATE\s+(UNIQUE\s+)?INDEX\s+", lambda m: m.group(0) + "CONCURRENTLY ", ddl.rstrip(";"),
-                  count=1, flags=re.IGNORECASE) + ";"
+    return (
+        re.sub(
+            r"^\s*CREATE\s+(UNIQUE\s+)?INDEX\s+",
+            lambda m: m.group(0) + "CONCURRENTLY ",
+            ddl.rstrip(";"),
+            count=1,
+            flags=re.IGNORECASE,
+        )
+        + ";"
+    )
 
 
 def _definition(ddl: str) -> str:
@@ -498,7 +555,7 @@ def _definition(ddl: str) -> str:
     m = CREATE_INDEX.match(ddl)
     if m is None:
         return ddl
-    return ("unique " if m.group(1) else "") + re.sub(r"\s+", "", ddl[m.end():].rstrip().rstrip(";")).lower()
+    return ("unique " if m.group(1) else "") + re.sub(r"\s+", "", ddl[m.end() :].rstrip().rstrip(";")).lower()
 
 
 def _placeholders(text: str) -> int:

@@ -15,13 +15,16 @@ from collections.abc import Callable
 from advisor.ir import SqlQuery, TextMap
 
 _ROUTINE = re.compile(r"\s*(?:CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE)\b|DO\b)", re.IGNORECASE)
-_BODY = re.compile(r"\bAS\s+(\$(?:[A-Za-z_]\w*)?\$)|^\s*DO\s+(?:LANGUAGE\s+\w+\s+)?(\$(?:[A-Za-z_]\w*)?\$)", re.IGNORECASE)
+_BODY = re.compile(
+    r"\bAS\s+(\$(?:[A-Za-z_]\w*)?\$)|^\s*DO\s+(?:LANGUAGE\s+\w+\s+)?(\$(?:[A-Za-z_]\w*)?\$)", re.IGNORECASE
+)
 _ROUTINE_NAME = re.compile(r"(?:FUNCTION|PROCEDURE)\s+(?:[\w\":]+\.)*\"?(\w+)\"?\s*\(", re.IGNORECASE)
 _LANGUAGE = re.compile(r"\bLANGUAGE\s+'?(\w+)", re.IGNORECASE)
 _START = re.compile(r"\b(?:RETURN\s+QUERY\s+)?(SELECT|WITH|INSERT|UPDATE|DELETE|PERFORM)\b", re.IGNORECASE)
 # What may stand before a statement inside PL/pgSQL: the start of the piece or a block keyword.
-_AFTER_CONTROL = re.compile(r"(?:^|\b(?:THEN|ELSE|LOOP|BEGIN|DECLARE|END(?:\s+(?:IF|LOOP|CASE))?)|>>)\s*$",
-                            re.IGNORECASE)
+_AFTER_CONTROL = re.compile(
+    r"(?:^|\b(?:THEN|ELSE|LOOP|BEGIN|DECLARE|END(?:\s+(?:IF|LOOP|CASE))?)|>>)\s*$", re.IGNORECASE
+)
 _FOR_IN = re.compile(r"\bFOR\s+\w+(?:\s*,\s*\w+)*\s+IN\s*$", re.IGNORECASE)
 _LOOP = re.compile(r"\bLOOP\b", re.IGNORECASE)
 _DECLARE = re.compile(r"\bDECLARE\b(.*?)\bBEGIN\b", re.IGNORECASE | re.DOTALL)
@@ -45,13 +48,15 @@ def body_queries(query: SqlQuery, split: Splitter) -> list[SqlQuery]:
     end = text.find(tag, start)
     if end < 0:
         return []
-    outside = text[:body.start()] + " " + text[end + len(tag):]
+    outside = text[: body.start()] + " " + text[end + len(tag) :]
     language_match = _LANGUAGE.search(outside)
-    language = language_match.group(1).lower() if language_match else ("plpgsql" if text.lstrip()[:2].upper() == "DO" else "")
+    language = (
+        language_match.group(1).lower() if language_match else ("plpgsql" if text.lstrip()[:2].upper() == "DO" else "")
+    )
     if language not in ("sql", "plpgsql"):
         return []
-    names = _argument_names(text[:body.start()])
-    routine = _ROUTINE_NAME.search(text[:body.start()])
+    names = _argument_names(text[: body.start()])
+    routine = _ROUTINE_NAME.search(text[: body.start()])
     if names and routine:
         names.add(routine.group(1).lower())  # add_job.queue_name: an argument qualified by the routine's name
     if language == "plpgsql":
@@ -63,8 +68,17 @@ def body_queries(query: SqlQuery, split: Splitter) -> list[SqlQuery]:
         sql = _as_query(text[s:e], names)
         anchor = query.textmap.locate(s)
         textmap = TextMap(query.textmap.path, sql, ((0, anchor.line, anchor.col),))
-        out.append(SqlQuery(sql, textmap.locate(0, len(sql) - 1), textmap, query.source, dialect=query.dialect,
-                            origin="function-body", complete=query.complete))
+        out.append(
+            SqlQuery(
+                sql,
+                textmap.locate(0, len(sql) - 1),
+                textmap,
+                query.source,
+                dialect=query.dialect,
+                origin="function-body",
+                complete=query.complete,
+            )
+        )
     return out
 
 
@@ -74,7 +88,7 @@ def _argument_names(head: str) -> set[str]:
     if open_at < 0:
         return set()
     depth, args, current = 0, [], ""
-    for ch in head[open_at + 1:]:
+    for ch in head[open_at + 1 :]:
         if ch == "(":
             depth += 1
         elif ch == ")":
@@ -112,12 +126,12 @@ def _plpgsql_statement(text: str, start: int, end: int) -> tuple[int, int] | Non
     """The SQL statement within one `;`-terminated piece of PL/pgSQL, or None for control flow."""
     piece = re.sub(_PROTECTED, lambda m: " " * len(m.group(0)), text[start:end])  # no keywords in strings
     for m in _START.finditer(piece):
-        before = piece[:m.start()]
+        before = piece[: m.start()]
         if _FOR_IN.search(before):
             loop = _LOOP.search(piece, m.end())
             return (start + m.start(1), start + loop.start()) if loop else None
         if _AFTER_CONTROL.search(before):
-            if m.group(1).upper() == "WITH" and re.match(r"\s*(?:HOLD|TIME)\b", piece[m.end():], re.IGNORECASE):
+            if m.group(1).upper() == "WITH" and re.match(r"\s*(?:HOLD|TIME)\b", piece[m.end() :], re.IGNORECASE):
                 continue
             return start + m.start(1), end
     return None
@@ -133,12 +147,17 @@ def _as_query(sql: str, names: set[str]) -> str:
     if not names:
         return sql
     alternatives = "|".join(sorted((re.escape(n) for n in names), key=len, reverse=True))
-    into = re.compile(rf"{_PROTECTED}|(?<!\w)(?P<into>INTO\s+(?:STRICT\s+)?(?:{alternatives})(?:\s*\.\s*\w+)?"
-                      rf"(?:\s*,\s*(?:{alternatives})(?:\s*\.\s*\w+)?)*)(?!\w)", re.IGNORECASE)
-    sql = into.sub(lambda m: " " * len(m.group(0)) if m.group("into") and not _insert_before(sql, m.start())
-                   else m.group(0), sql)
-    variable = re.compile(rf"{_PROTECTED}|(?<![\w.$\"])(?P<var>(?:{alternatives})(?:\s*\.\s*\w+)?)(?![\w\"(])",
-                          re.IGNORECASE)
+    into = re.compile(
+        rf"{_PROTECTED}|(?<!\w)(?P<into>INTO\s+(?:STRICT\s+)?(?:{alternatives})(?:\s*\.\s*\w+)?"
+        rf"(?:\s*,\s*(?:{alternatives})(?:\s*\.\s*\w+)?)*)(?!\w)",
+        re.IGNORECASE,
+    )
+    sql = into.sub(
+        lambda m: " " * len(m.group(0)) if m.group("into") and not _insert_before(sql, m.start()) else m.group(0), sql
+    )
+    variable = re.compile(
+        rf"{_PROTECTED}|(?<![\w.$\"])(?P<var>(?:{alternatives})(?:\s*\.\s*\w+)?)(?![\w\"(])", re.IGNORECASE
+    )
     return variable.sub(lambda m: _parameter(sql, m) if m.group("var") else m.group(0), sql)
 
 
@@ -148,7 +167,7 @@ def _insert_before(sql: str, at: int) -> bool:
 
 def _parameter(sql: str, m: re.Match) -> str:
     """A variable as a parameter of the same length, unless it stands where only a column can."""
-    before, after = sql[:m.start()], sql[m.end():]
+    before, after = sql[: m.start()], sql[m.end() :]
     if re.search(r"(?:\bSET\s+|,\s*)$", before, re.IGNORECASE) and re.match(r"\s*=(?!=)", after):
         return m.group(0)  # UPDATE ... SET name = ...: the column of that name
     if re.search(r"\bAS\s*$", before, re.IGNORECASE) or _in_insert_columns(before):
@@ -161,4 +180,4 @@ def _in_insert_columns(before: str) -> bool:
     """Inside the column list of `INSERT INTO t (a, b`."""
     matches = list(re.finditer(r"\bINSERT\s+INTO\s+[\w.\":]+(?:\s+AS\s+\w+)?\s*\(", before, re.IGNORECASE))
     m = matches[-1] if matches else None
-    return m is not None and ")" not in before[m.end():]
+    return m is not None and ")" not in before[m.end() :]

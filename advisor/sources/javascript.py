@@ -22,8 +22,23 @@ from advisor.sources.js_syntax import unescape as _unescape
 from advisor.sources.js_syntax import unwrap as _unwrap
 
 SUFFIXES = (".js", ".mjs", ".cjs", ".jsx", ".ts", ".tsx", ".mts", ".cts")
-SQL_SINKS = {"query", "execute", "raw", "$queryRaw", "$executeRaw", "$queryRawUnsafe", "$executeRawUnsafe",
-             "unsafe", "none", "one", "oneOrNone", "many", "manyOrNone", "any", "result"}
+SQL_SINKS = {
+    "query",
+    "execute",
+    "raw",
+    "$queryRaw",
+    "$executeRaw",
+    "$queryRawUnsafe",
+    "$executeRawUnsafe",
+    "unsafe",
+    "none",
+    "one",
+    "oneOrNone",
+    "many",
+    "manyOrNone",
+    "any",
+    "result",
+}
 SAFE_TAGS = {"$queryRaw", "$executeRaw", "sql", "SQL", "raw"}
 UNSAFE_METHODS = {"$queryRawUnsafe", "$executeRawUnsafe", "unsafe"}
 DYNAMIC_PLACEHOLDER = "{}"  # read by advisor.parse as a typed placeholder: a name, a value or a spliced clause
@@ -132,8 +147,15 @@ def _flatten_plus(node) -> list:
     return [node]
 
 
-_FUNCTIONS = {"function_declaration", "function_expression", "function", "arrow_function", "method_definition",
-              "generator_function_declaration", "generator_function"}
+_FUNCTIONS = {
+    "function_declaration",
+    "function_expression",
+    "function",
+    "arrow_function",
+    "method_definition",
+    "generator_function_declaration",
+    "generator_function",
+}
 
 
 def _callee_name(f: _File, call) -> tuple[str, str]:
@@ -175,8 +197,11 @@ def _sql_helpers(f: _File, calls: list) -> dict[str, int]:
             while node is not None:  # the enclosing function that has the forwarded name as a parameter
                 if node.type in _FUNCTIONS:
                     params = node.child_by_field_name("parameters")
-                    names = [f.src(p.child_by_field_name("pattern") or p) for p in params.named_children] \
-                        if params is not None else []
+                    names = (
+                        [f.src(p.child_by_field_name("pattern") or p) for p in params.named_children]
+                        if params is not None
+                        else []
+                    )
                     if forwarded in names:
                         helper = _function_name(f, node)
                         if helper and helper not in helpers and helper not in SQL_SINKS:
@@ -205,8 +230,11 @@ def _sql_from_calls(f: _File, calls: list, result: SourceFile, dialect: str, see
             text, anchors, _ = _string_pieces(f, args, tagged=True)
             if looks_like_sql(text):
                 seen.add(args.id)
-                result.queries.append(SqlQuery(text, f.loc(args), TextMap(f.path, text, anchors), "js",
-                                               dialect=dialect, origin="execute-call"))
+                result.queries.append(
+                    SqlQuery(
+                        text, f.loc(args), TextMap(f.path, text, anchors), "js", dialect=dialect, origin="execute-call"
+                    )
+                )
             continue
         if name not in SQL_SINKS and name not in helpers:
             continue
@@ -233,8 +261,18 @@ def _sql_from_calls(f: _File, calls: list, result: SourceFile, dialect: str, see
             seen.add(arg.id)
             if subs:
                 result.string_built.append(StringBuilt("template literal", callee, f.loc(arg), tuple(unknown)))
-            result.queries.append(SqlQuery(text, f.loc(arg), TextMap(f.path, text, anchors), "js", dynamic=bool(subs),
-                                           dialect=dialect, origin=origin, complete=not subs))
+            result.queries.append(
+                SqlQuery(
+                    text,
+                    f.loc(arg),
+                    TextMap(f.path, text, anchors),
+                    "js",
+                    dynamic=bool(subs),
+                    dialect=dialect,
+                    origin=origin,
+                    complete=not subs,
+                )
+            )
         elif arg.type == "binary_expression":
             parts = _flatten_plus(arg)
             if len(parts) < 2:
@@ -257,8 +295,18 @@ def _sql_from_calls(f: _File, calls: list, result: SourceFile, dialect: str, see
             if dynamic:
                 result.string_built.append(StringBuilt("concatenation", callee, loc, tuple(unknown)))
             r, c = arg.start_point
-            result.queries.append(SqlQuery(text, loc, TextMap(f.path, text, ((0, r + 1, f.col(r, c)),)), "js",
-                                           dynamic=dynamic, dialect=dialect, origin=origin, complete=not dynamic))
+            result.queries.append(
+                SqlQuery(
+                    text,
+                    loc,
+                    TextMap(f.path, text, ((0, r + 1, f.col(r, c)),)),
+                    "js",
+                    dynamic=dynamic,
+                    dialect=dialect,
+                    origin=origin,
+                    complete=not dynamic,
+                )
+            )
 
 
 _NAMED_SQL = re.compile(r"(?:^|_)(?:SQL|QUERY|QUERIES|STATEMENT|STMT)(?:_|$)|[a-z](?:Sql|Query|Statement)$")
@@ -279,9 +327,18 @@ def _sql_literals(f: _File, result: SourceFile, dialect: str, seen: set) -> None
             unknown: list[str] = []
             text, anchors, subs = _string_pieces(f, node, tagged=False, unknown=unknown)
             if len(text) >= 8 and looks_like_sql(text.replace(DYNAMIC_PLACEHOLDER, "x")):
-                result.queries.append(SqlQuery(text, f.loc(node), TextMap(f.path, text, anchors), "js",
-                                               dynamic=bool(subs), dialect=dialect, origin="named-constant",
-                                               complete=not subs))
+                result.queries.append(
+                    SqlQuery(
+                        text,
+                        f.loc(node),
+                        TextMap(f.path, text, anchors),
+                        "js",
+                        dynamic=bool(subs),
+                        dialect=dialect,
+                        origin="named-constant",
+                        complete=not subs,
+                    )
+                )
 
 
 # --- entry point ---------------------------------------------------------------------------------
@@ -300,8 +357,12 @@ def extract_javascript(path: str, text: str, dialect: str = "postgres") -> Sourc
         bad = first_error(root)
         where = f.loc(bad) if bad is not None else Location(path, 1, 1)
         what = f"missing {bad.type!r}" if bad is not None and bad.is_missing else "unexpected syntax"
-        result.errors.append((Location(path, where.line, where.col),
-                              f"JavaScript/TypeScript syntax error ({what}); queries after it may be missed"))
+        result.errors.append(
+            (
+                Location(path, where.line, where.col),
+                f"JavaScript/TypeScript syntax error ({what}); queries after it may be missed",
+            )
+        )
     calls = collect_decls(f)
     extract_mongo(f, calls, result)
     seen: set = set()

@@ -14,11 +14,30 @@ from typing import Any
 
 from advisor.sources.js_syntax import WRAPPERS, JsFile, arg_list, member_parts, unwrap
 
-SCOPES = {"function_declaration", "function_expression", "arrow_function", "method_definition", "function",
-          "generator_function_declaration", "generator_function", "program"}
-CONDITIONAL = {"if_statement", "for_statement", "for_in_statement", "while_statement", "do_statement",
-               "switch_statement", "switch_case", "try_statement", "catch_clause", "ternary_expression",
-               "else_clause", "binary_expression"}
+SCOPES = {
+    "function_declaration",
+    "function_expression",
+    "arrow_function",
+    "method_definition",
+    "function",
+    "generator_function_declaration",
+    "generator_function",
+    "program",
+}
+CONDITIONAL = {
+    "if_statement",
+    "for_statement",
+    "for_in_statement",
+    "while_statement",
+    "do_statement",
+    "switch_statement",
+    "switch_case",
+    "try_statement",
+    "catch_clause",
+    "ternary_expression",
+    "else_clause",
+    "binary_expression",
+}
 ARRAY_GROWERS = {"push", "unshift", "splice"}
 MAX_SCOPE_NODES = 20000  # a huge function is read no further
 
@@ -50,9 +69,15 @@ def parameters(f: JsFile, node) -> tuple[str, ...]:
     names = []
     for node2 in _walk(params, params.start_byte, params.end_byte):
         parent = node2.parent
-        if node2.type in ("identifier", "shorthand_property_identifier_pattern") and parent is not None and \
-                not (parent.type in ("assignment_pattern", "required_parameter", "optional_parameter")
-                     and parent.child_by_field_name("right") == node2 or parent.type == "type_annotation"):
+        if (
+            node2.type in ("identifier", "shorthand_property_identifier_pattern")
+            and parent is not None
+            and not (
+                parent.type in ("assignment_pattern", "required_parameter", "optional_parameter")
+                and parent.child_by_field_name("right") == node2
+                or parent.type == "type_annotation"
+            )
+        ):
             names.append(f.src(node2))
     return tuple(names)
 
@@ -125,8 +150,11 @@ def mutations(f: JsFile, name: str, declared, used) -> list[Mutation]:
             out += _assignment(f, name, node, scope)
         elif node.type == "call_expression":
             out += _growth(f, name, node, scope)
-        elif node.type == "unary_expression" and f.src(node).startswith("delete") and \
-                _object_name(f, node.child_by_field_name("argument"))[0] == name:
+        elif (
+            node.type == "unary_expression"
+            and f.src(node).startswith("delete")
+            and _object_name(f, node.child_by_field_name("argument"))[0] == name
+        ):
             out.append(Mutation("other", None, [], True))
     return out
 
@@ -134,14 +162,18 @@ def mutations(f: JsFile, name: str, declared, used) -> list[Mutation]:
 def _assignment(f: JsFile, name: str, node, scope) -> list[Mutation]:
     """`name.key = value` (a key set), or `name.a.b = v` / `name[k] = v` / `name.x += 1` (changed)."""
     left = unwrap(node.child_by_field_name("left"))
-    if left is None or left.type not in ("member_expression", "subscript_expression") or \
-            _object_name(f, left)[0] != name:
+    if (
+        left is None
+        or left.type not in ("member_expression", "subscript_expression")
+        or _object_name(f, left)[0] != name
+    ):
         return []
     obj, prop = member_parts(f, left)
     direct = unwrap(obj) is not None and unwrap(obj).type == "identifier"
     kind = "set" if direct and prop and node.type == "assignment_expression" else "other"
-    return [Mutation(kind, prop if kind == "set" else None, [node.child_by_field_name("right")],
-                     _conditional(node, scope))]
+    return [
+        Mutation(kind, prop if kind == "set" else None, [node.child_by_field_name("right")], _conditional(node, scope))
+    ]
 
 
 def _growth(f: JsFile, name: str, node, scope) -> list[Mutation]:
@@ -181,8 +213,11 @@ def later_calls(f: JsFile, name: str, top) -> list[tuple[str, Any, Any]]:
 def iterated(f: JsFile, name: str | None, top) -> bool:
     """`for await (const d of cursor)` / `for (... of db.c.find())`: read one batch at a time."""
     holder = outer(top)
-    if holder.parent is not None and holder.parent.type == "for_in_statement" and \
-            holder.parent.child_by_field_name("right") == holder:
+    if (
+        holder.parent is not None
+        and holder.parent.type == "for_in_statement"
+        and holder.parent.child_by_field_name("right") == holder
+    ):
         return True
     scope = scope_of(top)
     if name is None or scope is None:
@@ -223,12 +258,20 @@ def used_fields(f: JsFile, top, chained: list) -> tuple[str, ...] | None:
         return _fields_of(f, readers_in_chain[:1])
     holder = outer(top)
     parent = holder.parent
-    if parent is not None and parent.type == "variable_declarator" and \
-            parent.child_by_field_name("name") is not None and parent.child_by_field_name("name").type == "object_pattern":
+    if (
+        parent is not None
+        and parent.type == "variable_declarator"
+        and parent.child_by_field_name("name") is not None
+        and parent.child_by_field_name("name").type == "object_pattern"
+    ):
         return _pattern_fields(f, parent.child_by_field_name("name"))
     readers = []
-    if parent is not None and parent.type == "member_expression" and parent.parent is not None and \
-            parent.parent.type == "call_expression":
+    if (
+        parent is not None
+        and parent.type == "member_expression"
+        and parent.parent is not None
+        and parent.parent.type == "call_expression"
+    ):
         readers.append((member_parts(f, parent)[1], parent.parent))
     name = assigned_name(f, top)
     if name is not None:
@@ -261,8 +304,13 @@ def _fields_of(f: JsFile, readers: list) -> tuple[str, ...] | None:
 
 def _is_method_object(f: JsFile, node) -> bool:
     parent = node.parent
-    return parent is not None and parent.type == "member_expression" and parent.child_by_field_name("object") == node \
-        and parent.parent is not None and parent.parent.type == "call_expression"
+    return (
+        parent is not None
+        and parent.type == "member_expression"
+        and parent.child_by_field_name("object") == node
+        and parent.parent is not None
+        and parent.parent.type == "call_expression"
+    )
 
 
 def _pattern_fields(f: JsFile, pattern) -> tuple[str, ...] | None:
@@ -282,8 +330,13 @@ def _callback_fields(f: JsFile, fn) -> tuple[str, ...] | None:
     if fn is None or fn.type not in ("arrow_function", "function_expression", "function"):
         return None
     params = fn.child_by_field_name("parameters") or fn.child_by_field_name("parameter")
-    first = params if params is not None and params.type == "identifier" else \
-        next(iter(params.named_children), None) if params is not None else None
+    first = (
+        params
+        if params is not None and params.type == "identifier"
+        else next(iter(params.named_children), None)
+        if params is not None
+        else None
+    )
     if first is None:
         return None
     if first.type == "object_pattern":

@@ -18,11 +18,34 @@ from advisor.sources.js_mongo_indexes import INDEX_METHODS, index_from_call, sch
 from advisor.sources.js_receivers import model_and_schema_maps, resolve_receiver
 from advisor.sources.js_syntax import JsFile, arg_list, prop_loc, read_value, string_value, unchain, unwrap
 
-QUERY_METHODS = (FIND_OPS | AGGREGATE_OPS) - {"find_one", "count_documents", "update_one", "update_many",
-                                               "replace_one", "delete_one", "delete_many", "find_one_and_update",
-                                               "find_one_and_delete", "find_one_and_replace"}
-SEQUELIZE_OPTIONS = {"where", "include", "attributes", "order", "offset", "raw", "transaction", "group",
-                     "paranoid", "lock", "nest", "subQuery", "logging", "plain"}
+QUERY_METHODS = (FIND_OPS | AGGREGATE_OPS) - {
+    "find_one",
+    "count_documents",
+    "update_one",
+    "update_many",
+    "replace_one",
+    "delete_one",
+    "delete_many",
+    "find_one_and_update",
+    "find_one_and_delete",
+    "find_one_and_replace",
+}
+SEQUELIZE_OPTIONS = {
+    "where",
+    "include",
+    "attributes",
+    "order",
+    "offset",
+    "raw",
+    "transaction",
+    "group",
+    "paranoid",
+    "lock",
+    "nest",
+    "subQuery",
+    "logging",
+    "plain",
+}
 
 
 def _sort_value(f: JsFile, node, path, spans, state) -> Any:
@@ -106,12 +129,19 @@ def _query_from_chain(f: JsFile, top, base, calls) -> MongoQuery | None:
     if i is None:
         return None
     method, args, call = calls[i]
-    if i + 1 < len(calls) and calls[i + 1][0] in ("map", "forEach", "filter", "reduce", "then") and method == "find" and \
-            not arg_list(args):
+    if (
+        i + 1 < len(calls)
+        and calls[i + 1][0] in ("map", "forEach", "filter", "reduce", "then")
+        and method == "find"
+        and not arg_list(args)
+    ):
         return None
     arglist = arg_list(args)
-    if method in ("find", "findOne", "filter") and arglist and unwrap(arglist[0]).type in (
-            "arrow_function", "function_expression", "function"):
+    if (
+        method in ("find", "findOne", "filter")
+        and arglist
+        and unwrap(arglist[0]).type in ("arrow_function", "function_expression", "function")
+    ):
         return None  # Array.prototype.find
     receiver = resolve_receiver(f, base, calls[:i])
     if receiver is None:
@@ -120,17 +150,27 @@ def _query_from_chain(f: JsFile, top, base, calls) -> MongoQuery | None:
     spans: dict = {}
     state: dict = {"partial": False}
     text = f.src(top)
-    q = MongoQuery(collection=collection, operation=method, location=f.loc(call), source="js", model=model,
-                   driver=driver, text=text if len(text) < 2000 else text[:2000], spans=spans,
-                   params=parameters(f, call))
-    q.location = Location(f.path, call.start_point[0] + 1, f.col(*call.start_point),
-                          top.end_point[0] + 1, f.col(*top.end_point))
+    q = MongoQuery(
+        collection=collection,
+        operation=method,
+        location=f.loc(call),
+        source="js",
+        model=model,
+        driver=driver,
+        text=text if len(text) < 2000 else text[:2000],
+        spans=spans,
+        params=parameters(f, call),
+    )
+    q.location = Location(
+        f.path, call.start_point[0] + 1, f.col(*call.start_point), top.end_point[0] + 1, f.col(*top.end_point)
+    )
     fn = unwrap(call.child_by_field_name("function"))
     if fn is not None and fn.type == "member_expression":
         prop = fn.child_by_field_name("property")
         if prop is not None:
-            q.location = Location(f.path, prop.start_point[0] + 1, f.col(*prop.start_point),
-                                  top.end_point[0] + 1, f.col(*top.end_point))
+            q.location = Location(
+                f.path, prop.start_point[0] + 1, f.col(*prop.start_point), top.end_point[0] + 1, f.col(*top.end_point)
+            )
     spans[()] = q.location
 
     def arg(n: int):
@@ -143,7 +183,11 @@ def _query_from_chain(f: JsFile, top, base, calls) -> MongoQuery | None:
             q.pipeline = Placeholder("array", "builder")
             state["partial"] = True
     elif method == "findById" or method in ("findByIdAndUpdate", "findByIdAndDelete"):
-        q.filter = {"_id": read_value(f, arg(0), ("filter", "_id"), spans, state) if arg(0) is not None else Placeholder("objectid")}
+        q.filter = {
+            "_id": read_value(f, arg(0), ("filter", "_id"), spans, state)
+            if arg(0) is not None
+            else Placeholder("objectid")
+        }
         if method == "findById" and arg(1) is not None:
             q.projection = _projection_value(f, arg(1), ("projection",), spans, state)
     elif method == "distinct":
@@ -169,7 +213,7 @@ def _query_from_chain(f: JsFile, top, base, calls) -> MongoQuery | None:
         _merge_mutations(f, q, arg(0), call, ("filter",), spans, state)
     elif arg(0) is not None:
         _merge_mutations(f, q, arg(0), call, ("pipeline",), spans, state)
-    cursor = calls[i + 1:]
+    cursor = calls[i + 1 :]
     holder = assigned_name(f, top)
     if holder is not None:
         cursor = cursor + later_calls(f, holder, top)
@@ -177,13 +221,24 @@ def _query_from_chain(f: JsFile, top, base, calls) -> MongoQuery | None:
         _cursor_call(f, q, method, method2, args2, call2, spans, state)
     q.streamed = q.streamed or iterated(f, holder, top)
     q.whole = used_whole(f, top)
-    q.used = used_fields(f, top, calls[i + 1:]) or ()
+    q.used = used_fields(f, top, calls[i + 1 :]) or ()
     q.partial = state["partial"]
     return q
 
 
-STREAMING = {"cursor", "stream", "batchSize", "forEach", "eachAsync", "next", "hasNext", "tryNext", "pipe",
-             "addCursorFlag", "readBufferedDocuments"}
+STREAMING = {
+    "cursor",
+    "stream",
+    "batchSize",
+    "forEach",
+    "eachAsync",
+    "next",
+    "hasNext",
+    "tryNext",
+    "pipe",
+    "addCursorFlag",
+    "readBufferedDocuments",
+}
 
 
 def _merge_mutations(f: JsFile, q: MongoQuery, node, call, root: tuple, spans: dict, state: dict) -> None:
@@ -209,13 +264,25 @@ def _merge_mutations(f: JsFile, q: MongoQuery, node, call, root: tuple, spans: d
             state["partial"] = True
 
 
-WHERE_OPS = {"equals": None, "gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte", "in": "$in", "nin": "$nin",
-             "ne": "$ne", "regex": "$regex", "exists": "$exists", "elemMatch": "$elemMatch", "size": "$size",
-             "all": "$all", "mod": "$mod"}
+WHERE_OPS = {
+    "equals": None,
+    "gt": "$gt",
+    "gte": "$gte",
+    "lt": "$lt",
+    "lte": "$lte",
+    "in": "$in",
+    "nin": "$nin",
+    "ne": "$ne",
+    "regex": "$regex",
+    "exists": "$exists",
+    "elemMatch": "$elemMatch",
+    "size": "$size",
+    "all": "$all",
+    "mod": "$mod",
+}
 
 
-def _cursor_call(f: JsFile, q: MongoQuery, method: str, method2: str, args2, call2, spans: dict,
-                 state: dict) -> None:
+def _cursor_call(f: JsFile, q: MongoQuery, method: str, method2: str, args2, call2, spans: dict, state: dict) -> None:
     """One call on the query's cursor (chained, or on the variable that holds it)."""
     a2 = arg_list(args2)
     first = a2[0] if a2 else None
@@ -289,15 +356,20 @@ def extract_mongo(f: JsFile, calls: list, result: SourceFile) -> None:
     for name, info in f.schemas.items():
         d = info.get("def")
         if d is not None and d.type == "object":
-            coll = info["collection"] or (pluralize(info["model"]) if info["model"] else
-                                          pluralize(re.sub(r"(?i)schema$", "", name) or name))
+            coll = info["collection"] or (
+                pluralize(info["model"]) if info["model"] else pluralize(re.sub(r"(?i)schema$", "", name) or name)
+            )
             result.indexes += schema_field_indexes(f, d, coll, info["model"])
     seen: set[tuple[int, int]] = set()
     for call in calls:
         parent = call.parent
         # only the top of a chain: skip calls that are the object of a further member call
-        if parent is not None and parent.type == "member_expression" and parent.parent is not None and \
-                parent.parent.type == "call_expression":
+        if (
+            parent is not None
+            and parent.type == "member_expression"
+            and parent.parent is not None
+            and parent.parent.type == "call_expression"
+        ):
             continue
         base, chain = unchain(f, call)
         if not chain:

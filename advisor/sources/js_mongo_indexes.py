@@ -34,7 +34,9 @@ def _ttl_seconds(v: Any) -> Any:
         m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w|y)?\s*", v)
         if m:
             n = float(m.group(1))
-            mult = {"ms": 0.001, "s": 1, None: 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31557600}[m.group(2)]
+            mult = {"ms": 0.001, "s": 1, None: 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31557600}[
+                m.group(2)
+            ]
             return int(n * mult)
     return v
 
@@ -86,8 +88,9 @@ def index_from_call(f: JsFile, base, calls, i: int) -> list[IndexDef]:
     if fn is not None and fn.type == "member_expression":
         prop = fn.child_by_field_name("property")
         if prop is not None:
-            loc = Location(f.path, prop.start_point[0] + 1, f.col(*prop.start_point),
-                           call.end_point[0] + 1, f.col(*call.end_point))
+            loc = Location(
+                f.path, prop.start_point[0] + 1, f.col(*prop.start_point), call.end_point[0] + 1, f.col(*call.end_point)
+            )
     if method == "index":  # schema.index(keys, opts)
         if i != 0 or base is None or unwrap(base).type != "identifier" or not arglist:
             return []
@@ -96,8 +99,9 @@ def index_from_call(f: JsFile, base, calls, i: int) -> list[IndexDef]:
         if info is None and not var.lower().endswith("schema"):
             return []
         model = info["model"] if info else None
-        coll = (info and info["collection"]) or (pluralize(model) if model else
-                                                 pluralize(re.sub(r"(?i)schema$", "", var) or var))
+        coll = (info and info["collection"]) or (
+            pluralize(model) if model else pluralize(re.sub(r"(?i)schema$", "", var) or var)
+        )
         keys = read_value(f, arglist[0], (), {}, state)
         opts = read_value(f, arglist[1], (), {}, state) if len(arglist) > 1 else {}
         ix = make_index(coll, keys, opts, loc, model)
@@ -172,8 +176,13 @@ def wrapper_indexes(f: JsFile, calls: list) -> list[IndexDef]:
     for call in calls if wrappers else ():
         fn = unwrap(call.child_by_field_name("function"))
         args = arg_list(call.child_by_field_name("arguments"))
-        if fn is not None and fn.type == "member_expression" and member_parts(f, fn)[1] == "apply" and args \
-                and f.src(unwrap(fn.child_by_field_name("object"))) == "async":
+        if (
+            fn is not None
+            and fn.type == "member_expression"
+            and member_parts(f, fn)[1] == "apply"
+            and args
+            and f.src(unwrap(fn.child_by_field_name("object"))) == "async"
+        ):
             name, args = f.src(unwrap(args[0])), args[1:]
         elif fn is not None and fn.type == "identifier":
             name = f.src(fn)

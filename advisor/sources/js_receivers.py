@@ -21,9 +21,37 @@ from advisor.sources.js_syntax import (
     unwrap,
 )
 
-GLOBALS = {"Array", "Object", "Promise", "Math", "JSON", "Date", "Number", "String", "Reflect", "Map", "Set",
-           "Boolean", "Symbol", "Intl", "Buffer", "URL", "Error", "RegExp", "BigInt", "WeakMap", "WeakSet",
-           "React", "Vue", "Ember", "Immutable", "_", "R", "Lodash", "Collection"}
+GLOBALS = {
+    "Array",
+    "Object",
+    "Promise",
+    "Math",
+    "JSON",
+    "Date",
+    "Number",
+    "String",
+    "Reflect",
+    "Map",
+    "Set",
+    "Boolean",
+    "Symbol",
+    "Intl",
+    "Buffer",
+    "URL",
+    "Error",
+    "RegExp",
+    "BigInt",
+    "WeakMap",
+    "WeakSet",
+    "React",
+    "Vue",
+    "Ember",
+    "Immutable",
+    "_",
+    "R",
+    "Lodash",
+    "Collection",
+}
 
 
 def _is_db_expr(f: JsFile, node) -> bool:
@@ -35,7 +63,9 @@ def _is_db_expr(f: JsFile, node) -> bool:
         return bool(re.fullmatch(r"(db|database|mongoDb|mongodb|mongo|conn|connection|\w*Db|\w*DB|\w*_db)", name))
     if node.type == "member_expression":
         _, prop = member_parts(f, node)
-        return prop in ("db", "database", "connection", "mongoDb", "mongodb") or bool(re.fullmatch(r"\w*(Db|DB|_db)", prop or ""))
+        return prop in ("db", "database", "connection", "mongoDb", "mongodb") or bool(
+            re.fullmatch(r"\w*(Db|DB|_db)", prop or "")
+        )
     if node.type == "call_expression":
         fn = unwrap(node.child_by_field_name("function"))
         if fn is not None:
@@ -176,8 +206,7 @@ def model_and_schema_maps(f: JsFile, calls: list) -> None:
                         opts = read_value(f, args[1], (), {}, state)
                         if isinstance(opts, dict) and isinstance(opts.get("collection"), str):
                             coll = opts["collection"]
-                    f.schemas[name] = {"collection": coll, "model": None,
-                                       "def": unwrap(args[0]) if args else None}
+                    f.schemas[name] = {"collection": coll, "model": None, "def": unwrap(args[0]) if args else None}
     for call in calls:
         fn = unwrap(call.child_by_field_name("function"))
         if fn is None:

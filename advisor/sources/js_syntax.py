@@ -13,8 +13,14 @@ from typing import Any
 from advisor.ir import Location
 from advisor.mongo.shape import Placeholder, Regex
 
-WRAPPERS = {"await_expression", "parenthesized_expression", "as_expression", "satisfies_expression",
-            "non_null_expression", "type_assertion"}
+WRAPPERS = {
+    "await_expression",
+    "parenthesized_expression",
+    "as_expression",
+    "satisfies_expression",
+    "non_null_expression",
+    "type_assertion",
+}
 MAX_VALUE_NODES = 5000  # syntax nodes read for one value, variables expanded
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
 
@@ -43,8 +49,19 @@ def parser(suffix: str):
 
 def unwrap(node):
     while node is not None and node.type in WRAPPERS:
-        inner = [c for c in node.named_children if c.type not in ("type_annotation", "predefined_type", "type_identifier",
-                                                                    "generic_type", "object_type", "union_type")]
+        inner = [
+            c
+            for c in node.named_children
+            if c.type
+            not in (
+                "type_annotation",
+                "predefined_type",
+                "type_identifier",
+                "generic_type",
+                "object_type",
+                "union_type",
+            )
+        ]
         if not inner:
             return node
         node = inner[0]
@@ -70,13 +87,13 @@ class JsFile:
         self.members: dict[str, list] = {}  # `this.name = value` / `self.name = value`: the values
 
     def src(self, node) -> str:
-        return self.data[node.start_byte:node.end_byte].decode("utf-8", "replace")
+        return self.data[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
     def col(self, row: int, bytecol: int) -> int:
         if self.ascii:
             return bytecol + 1
         start = self.line_starts[row] if row < len(self.line_starts) else 0
-        return len(self.data[start:start + bytecol].decode("utf-8", "replace")) + 1
+        return len(self.data[start : start + bytecol].decode("utf-8", "replace")) + 1
 
     def loc(self, node) -> Location:
         (r1, c1), (r2, c2) = node.start_point, node.end_point
@@ -148,8 +165,22 @@ def _call_kind(f: JsFile, node) -> Placeholder:
         return Placeholder("objectid", text)
     if last in ("toLowerCase", "toUpperCase", "trim", "toString", "String", "join", "slice", "replace", "toHexString"):
         return Placeholder("string", text)
-    if last in ("Number", "parseInt", "parseFloat", "NumberInt", "NumberLong", "NumberDecimal", "Int32", "Long",
-                "Decimal128", "floor", "ceil", "round", "max", "min"):
+    if last in (
+        "Number",
+        "parseInt",
+        "parseFloat",
+        "NumberInt",
+        "NumberLong",
+        "NumberDecimal",
+        "Int32",
+        "Long",
+        "Decimal128",
+        "floor",
+        "ceil",
+        "round",
+        "max",
+        "min",
+    ):
         return Placeholder("number", text)
     if last in ("RegExp",):
         return Placeholder("regex", text)
@@ -183,9 +214,11 @@ def read_value(f: JsFile, node, path: tuple, spans: dict, state: dict, depth: in
                 key = f.src(child)
                 spans[path + (key,)] = f.loc(child)
                 resolved = f.resolve(key, child.start_byte)
-                out[key] = (read_value(f, resolved, path + (key,), {}, state, depth + 1)
-                            if resolved is not None and resolved.type in ("string", "number", "true", "false")
-                            else Placeholder("unknown", key))
+                out[key] = (
+                    read_value(f, resolved, path + (key,), {}, state, depth + 1)
+                    if resolved is not None and resolved.type in ("string", "number", "true", "false")
+                    else Placeholder("unknown", key)
+                )
             elif child.type == "spread_element":
                 state["partial"] = True
             elif child.type == "method_definition":
@@ -241,8 +274,11 @@ def read_value(f: JsFile, node, path: tuple, spans: dict, state: dict, depth: in
         fn = unwrap(node.child_by_field_name("function"))
         if fn is not None and fn.type == "member_expression" and f.src(fn.child_by_field_name("property")) == "concat":
             head = read_value(f, fn.child_by_field_name("object"), path, spans, state, depth + 1)
-            parts = [read_value(f, a, path, {}, state, depth + 1)
-                     for a in node.child_by_field_name("arguments").named_children if a.type != "comment"]
+            parts = [
+                read_value(f, a, path, {}, state, depth + 1)
+                for a in node.child_by_field_name("arguments").named_children
+                if a.type != "comment"
+            ]
             if isinstance(head, list) and parts:
                 return head + [x for p in parts for x in (p if isinstance(p, list) else [p])]
     if t in ("call_expression", "new_expression"):
@@ -250,9 +286,15 @@ def read_value(f: JsFile, node, path: tuple, spans: dict, state: dict, depth: in
     if t == "binary_expression":
         op = node.child_by_field_name("operator")
         left = read_value(f, node.child_by_field_name("left"), path, {}, state, depth + 1)
-        kind = "number" if op is not None and f.src(op) in ("-", "*", "/", "%") else \
-            "date" if isinstance(left, Placeholder) and left.kind == "date" else \
-            "string" if isinstance(left, str) else "unknown"
+        kind = (
+            "number"
+            if op is not None and f.src(op) in ("-", "*", "/", "%")
+            else "date"
+            if isinstance(left, Placeholder) and left.kind == "date"
+            else "string"
+            if isinstance(left, str)
+            else "unknown"
+        )
         return Placeholder(kind, f.src(node)[:60])
     if t == "member_expression":
         return Placeholder("unknown", f.src(node)[:60])
@@ -331,7 +373,6 @@ def arg_list(args) -> list:
     return [c for c in args.named_children if c.type != "comment"]
 
 
-
 THIS_ALIASES = {"self", "that", "_this", "me"}  # var self = this
 
 
@@ -348,7 +389,11 @@ def _record_destructured_require(f: JsFile, pattern, value) -> None:
     module = string_value(f, args[0])
     for part in pattern.named_children:
         ident = part if part.type == "shorthand_property_identifier_pattern" else part.child_by_field_name("value")
-        if module is not None and ident is not None and ident.type in ("identifier", "shorthand_property_identifier_pattern"):
+        if (
+            module is not None
+            and ident is not None
+            and ident.type in ("identifier", "shorthand_property_identifier_pattern")
+        ):
             f.imports[f.src(ident)] = module
 
 
@@ -406,7 +451,6 @@ def collect_decls(f: JsFile) -> list:
     return calls
 
 
-
 def first_error(root):
     stack = [root]
     while stack:
@@ -416,4 +460,3 @@ def first_error(root):
         if node.has_error:
             stack.extend(reversed(node.children))
     return None
-

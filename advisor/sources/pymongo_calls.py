@@ -10,9 +10,21 @@ from typing import Any, cast
 from advisor.ir import Location, SourceFile
 from advisor.mongo.shape import MongoQuery, Placeholder, Regex
 
-QUERY_METHODS = {"find", "find_one", "aggregate", "count_documents", "distinct", "update_one", "update_many",
-                 "replace_one", "delete_one", "delete_many", "find_one_and_update", "find_one_and_delete",
-                 "find_one_and_replace"}
+QUERY_METHODS = {
+    "find",
+    "find_one",
+    "aggregate",
+    "count_documents",
+    "distinct",
+    "update_one",
+    "update_many",
+    "replace_one",
+    "delete_one",
+    "delete_many",
+    "find_one_and_update",
+    "find_one_and_delete",
+    "find_one_and_replace",
+}
 INDEX_METHODS = {"create_index", "create_indexes", "ensure_index"}
 _DB_NAME = re.compile(r"(?i)^(db|database|mongo_?db|.*_db|.*db)$")
 
@@ -39,10 +51,19 @@ class Names:
         for node in ast.walk(tree):
             if isinstance(node, ast.ClassDef):
                 for item in node.body:
-                    if isinstance(item, ast.Assign) and len(item.targets) == 1 and isinstance(item.targets[0], ast.Name):
+                    if (
+                        isinstance(item, ast.Assign)
+                        and len(item.targets) == 1
+                        and isinstance(item.targets[0], ast.Name)
+                    ):
                         self.members.setdefault(item.targets[0].id, item.value)
-                    elif isinstance(item, ast.FunctionDef) and _is_property(item) and item.body and \
-                            isinstance(item.body[-1], ast.Return) and item.body[-1].value is not None:
+                    elif (
+                        isinstance(item, ast.FunctionDef)
+                        and _is_property(item)
+                        and item.body
+                        and isinstance(item.body[-1], ast.Return)
+                        and item.body[-1].value is not None
+                    ):
                         self.members.setdefault(item.name, item.body[-1].value)
             elif isinstance(node, ast.Assign) and len(node.targets) == 1 and _self_attr(node.targets[0]):
                 self.members.setdefault(getattr(node.targets[0], "attr", ""), node.value)
@@ -68,17 +89,26 @@ def _self_attr(node: ast.AST) -> bool:
 
 
 def _is_property(fn: ast.FunctionDef) -> bool:
-    return any((d.id if isinstance(d, ast.Name) else d.attr if isinstance(d, ast.Attribute) else "")
-               in ("property", "cached_property") for d in fn.decorator_list)
+    return any(
+        (d.id if isinstance(d, ast.Name) else d.attr if isinstance(d, ast.Attribute) else "")
+        in ("property", "cached_property")
+        for d in fn.decorator_list
+    )
 
 
 def _loc(path: str, node: ast.expr | ast.stmt, index) -> Location:
-    return Location(path, node.lineno, index.char_col(node.lineno, node.col_offset),
-                    node.end_lineno, index.char_col(node.end_lineno, node.end_col_offset))
+    return Location(
+        path,
+        node.lineno,
+        index.char_col(node.lineno, node.col_offset),
+        node.end_lineno,
+        index.char_col(node.end_lineno, node.end_col_offset),
+    )
 
 
-def _value(node: ast.AST, path: str, index, spans: dict, p: tuple, names: Names, depth: int = 0,
-           budget: list | None = None) -> Any:
+def _value(
+    node: ast.AST, path: str, index, spans: dict, p: tuple, names: Names, depth: int = 0, budget: list | None = None
+) -> Any:
     budget = budget if budget is not None else [MAX_VALUE_NODES]
     budget[0] -= 1
     if depth > 12 or budget[0] < 0:  # variables expanded into each other stay bounded
@@ -113,8 +143,17 @@ def _value(node: ast.AST, path: str, index, spans: dict, p: tuple, names: Names,
         if fn.endswith("compile") and node.args and isinstance(node.args[0], ast.Constant):
             flags = "i" if any("I" in ast.unparse(a) for a in node.args[1:]) else ""
             return Regex(str(node.args[0].value), flags)
-        kind = "date" if "datetime" in fn or "now" in fn else "objectid" if "ObjectId" in fn else \
-            "string" if fn.endswith(("lower", "upper", "strip", "str")) else "number" if fn in ("int", "float") else "unknown"
+        kind = (
+            "date"
+            if "datetime" in fn or "now" in fn
+            else "objectid"
+            if "ObjectId" in fn
+            else "string"
+            if fn.endswith(("lower", "upper", "strip", "str"))
+            else "number"
+            if fn in ("int", "float")
+            else "unknown"
+        )
         return Placeholder(kind, ast.unparse(node)[:60])
     text = ast.unparse(node)[:60] if hasattr(ast, "unparse") else ""
     return Placeholder("unknown", text)
@@ -136,8 +175,13 @@ def _collection(node: ast.AST, names: Names, depth: int = 0) -> str | None:
         return f"self.{node.attr}" if m else None
     if isinstance(node, ast.Attribute):
         return node.attr if _is_db(node.value) else None
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get_collection" \
-            and node.args and isinstance(node.args[0], ast.Constant):
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "get_collection"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+    ):
         return str(node.args[0].value)
     if isinstance(node, ast.Name):
         resolved = names.resolve(node) if depth < 4 else None
@@ -217,9 +261,11 @@ def _unreachable(tree: ast.AST) -> set[int]:
             block = getattr(node, name, None)
             if not isinstance(block, list):
                 continue
-            end = next((n for n, st in enumerate(block)
-                        if isinstance(st, (ast.Return, ast.Raise, ast.Continue, ast.Break))), None)
-            for st in block[end + 1:] if end is not None else ():
+            end = next(
+                (n for n, st in enumerate(block) if isinstance(st, (ast.Return, ast.Raise, ast.Continue, ast.Break))),
+                None,
+            )
+            for st in block[end + 1 :] if end is not None else ():
                 dead.update(id(n) for n in ast.walk(st))
     return dead
 
@@ -239,7 +285,11 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
     tops = []
     inner: set[int] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Call):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Call)
+        ):
             inner.add(id(node.func.value))
     materialized: set[int] = set()  # list(coll.find(...)): every document in memory at once
     dead = _unreachable(tree)
@@ -247,7 +297,11 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and id(node) not in inner and id(node) not in dead:
             tops.append(node)
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("list", "tuple", "sorted"):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("list", "tuple", "sorted")
+        ):
             materialized.update(id(a) for a in node.args)
     for top in tops:
         base, chain = _unchain(top)
@@ -262,10 +316,23 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
                 _index(result, coll, method, call, path, index, names)
                 break
             spans: dict = {}
-            loc = Location(path, call.func.end_lineno, index.char_col(call.func.end_lineno, call.func.end_col_offset) - len(method),
-                           top.end_lineno, index.char_col(top.end_lineno, top.end_col_offset))
-            q = MongoQuery(collection=coll, operation=method, location=loc, source="python", driver=True,
-                           text=ast.unparse(top)[:2000], spans=spans, params=params.get(id(top), ()))
+            loc = Location(
+                path,
+                call.func.end_lineno,
+                index.char_col(call.func.end_lineno, call.func.end_col_offset) - len(method),
+                top.end_lineno,
+                index.char_col(top.end_lineno, top.end_col_offset),
+            )
+            q = MongoQuery(
+                collection=coll,
+                operation=method,
+                location=loc,
+                source="python",
+                driver=True,
+                text=ast.unparse(top)[:2000],
+                spans=spans,
+                params=params.get(id(top), ()),
+            )
             spans[()] = loc
             args = call.args
             if method == "aggregate":
@@ -290,7 +357,7 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
                             v = _value(kv, path, index, spans, (key,), names)
                             setattr(q, key, _sort_spec(v) if key == "sort" else v)
                             spans[(key,)] = _loc(path, kv, index)
-            for method2, call2 in chain[i + 1:]:
+            for method2, call2 in chain[i + 1 :]:
                 a = call2.args
                 if method2 == "sort" and a:
                     v = _value(a[0], path, index, {}, ("sort",), names)

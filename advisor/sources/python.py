@@ -118,8 +118,9 @@ _NAMED_SQL = re.compile(r"(?:^|_)(?:SQL|QUERY|QUERIES|STATEMENT|STMT|DML)(?:_|$)
 
 def _location(path: str, node: ast.expr, index: _LineIndex) -> Location:
     end_line, end_col = node.end_lineno or node.lineno, node.end_col_offset or node.col_offset
-    return Location(path, node.lineno, index.char_col(node.lineno, node.col_offset),
-                    end_line, index.char_col(end_line, end_col))
+    return Location(
+        path, node.lineno, index.char_col(node.lineno, node.col_offset), end_line, index.char_col(end_line, end_col)
+    )
 
 
 def _named_constants(tree: ast.Module, path: str) -> list[ast.Constant]:
@@ -130,8 +131,12 @@ def _named_constants(tree: ast.Module, path: str) -> list[ast.Constant]:
     out = []
     for body in bodies:
         for node in body:
-            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
-                    and isinstance(node.value, ast.Constant):
+            if (
+                isinstance(node, ast.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)
+                and isinstance(node.value, ast.Constant)
+            ):
                 name = node.targets[0].id
                 if _NAMED_SQL.search(name) or (store and name.isupper()):
                     out.append(node.value)
@@ -148,7 +153,12 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
         tree = ast.parse(code, filename=path)
     except (SyntaxError, ValueError) as exc:
         line = getattr(exc, "lineno", None) or 1
-        result.errors.append((Location(path, line, getattr(exc, "offset", None) or 1), f"Python syntax error: {exc.msg if isinstance(exc, SyntaxError) else exc}"))
+        result.errors.append(
+            (
+                Location(path, line, getattr(exc, "offset", None) or 1),
+                f"Python syntax error: {exc.msg if isinstance(exc, SyntaxError) else exc}",
+            )
+        )
         return result
     index = _LineIndex(code)
     reach = Reach(tree)
@@ -180,16 +190,33 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
     return result
 
 
-def _add_query(result: SourceFile, path: str, value: ast.expr, call: ast.Call | None, origin: str,
-               index: _LineIndex, dialect: str, reach: Reach) -> bool:
+def _add_query(
+    result: SourceFile,
+    path: str,
+    value: ast.expr,
+    call: ast.Call | None,
+    origin: str,
+    index: _LineIndex,
+    dialect: str,
+    reach: Reach,
+) -> bool:
     """Record `value` as a query when its text looks like SQL; True when it did."""
     plain = literal(value)
     if plain is not None:
         if not looks_like_sql(plain):
             return False
         textmap = _string_textmap(path, value, plain, index)  # type: ignore[arg-type]
-        result.queries.append(SqlQuery(plain, _location(path, value, index), textmap, "python", dialect=dialect,
-                                       origin=origin, complete=not _has_format_fields(call, plain)))
+        result.queries.append(
+            SqlQuery(
+                plain,
+                _location(path, value, index),
+                textmap,
+                "python",
+                dialect=dialect,
+                origin=origin,
+                complete=not _has_format_fields(call, plain),
+            )
+        )
         return True
     sketch = dynamic_sketch(value)
     if sketch is None:
@@ -211,10 +238,10 @@ def _add_query(result: SourceFile, path: str, value: ast.expr, call: ast.Call | 
     if not interpolated:  # every piece is a constant of the module: f"SELECT ... FROM {TABLE}"
         result.queries.append(SqlQuery(sql, loc, textmap, "python", dialect=dialect, origin=origin))
         return True
-    result.string_built.append(StringBuilt(how, _call_name(call.func) if call is not None else "", loc,
-                                           interpolated))
-    result.queries.append(SqlQuery(sql, loc, textmap, "python", dynamic=True, dialect=dialect, origin=origin,
-                                   complete=False))
+    result.string_built.append(StringBuilt(how, _call_name(call.func) if call is not None else "", loc, interpolated))
+    result.queries.append(
+        SqlQuery(sql, loc, textmap, "python", dynamic=True, dialect=dialect, origin=origin, complete=False)
+    )
     return True
 
 
@@ -240,6 +267,11 @@ def _interpolated(node: ast.expr) -> tuple[str, ...]:
 
 def _format_template(node: ast.expr) -> ast.Constant | None:
     """The literal template of a %-format or .format() call, when it is one."""
-    base = node.left if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) else \
-        node.func.value if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) else None
+    base = (
+        node.left
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod)
+        else node.func.value
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        else None
+    )
     return base if isinstance(base, ast.Constant) and isinstance(base.value, str) else None

@@ -16,10 +16,25 @@ from advisor.ir import IndexDef, Location
 
 # the parameters of each helper, in order, as its positional arguments fill them
 _HELPERS = {
-    "register_background_index_update": ("update_name", "index_name", "table", "columns", "where_clause", "unique",
-                                         "psql_only", "replaces_index"),
-    "create_index_in_background": ("index_name", "table", "columns", "where_clause", "unique", "psql_only",
-                                   "replaces_index"),
+    "register_background_index_update": (
+        "update_name",
+        "index_name",
+        "table",
+        "columns",
+        "where_clause",
+        "unique",
+        "psql_only",
+        "replaces_index",
+    ),
+    "create_index_in_background": (
+        "index_name",
+        "table",
+        "columns",
+        "where_clause",
+        "unique",
+        "psql_only",
+        "replaces_index",
+    ),
 }
 _NAME = re.compile(r"[A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)?$")
 
@@ -50,8 +65,10 @@ def _declared(call: ast.Call, params: tuple[str, ...], location: Location) -> In
         return None  # unique=some_flag: unknown whether it is a constraint, so not read
     if "where_clause" in args and where is None and not _is_none(args["where_clause"]):
         return None  # a predicate built at run time: the index's coverage is unknown
-    ddl = (f"CREATE {'UNIQUE ' if unique is not None and unique.value else ''}INDEX {name} ON {table} "
-           f"({', '.join(columns)})" + (f" WHERE {where}" if where else ""))
+    ddl = (
+        f"CREATE {'UNIQUE ' if unique is not None and unique.value else ''}INDEX {name} ON {table} "
+        f"({', '.join(columns)})" + (f" WHERE {where}" if where else "")
+    )
     index = _parsed(ddl, location)
     replaces = _text(args.get("replaces_index"))
     if index is not None and replaces:

@@ -11,10 +11,34 @@ import re
 
 # Calls whose first argument is executed as SQL: DB-API and psycopg, asyncpg, databases, SQLAlchemy,
 # pandas, psycopg's COPY; SQL text is still required (`session.query(User)` is not SQL).
-EXECUTE_METHODS = {"execute", "executemany", "exec_driver_sql", "mogrify", "executescript", "copy_expert",
-                   "fetch", "fetchrow", "fetchval", "fetchone", "fetchall", "fetchmany", "fetch_one", "fetch_all",
-                   "fetch_val", "execute_many", "iterate", "query", "copy", "prepare", "read_sql", "read_sql_query",
-                   "cursor_execute", "run_query", "execute_query", "execute_sql"}
+EXECUTE_METHODS = {
+    "execute",
+    "executemany",
+    "exec_driver_sql",
+    "mogrify",
+    "executescript",
+    "copy_expert",
+    "fetch",
+    "fetchrow",
+    "fetchval",
+    "fetchone",
+    "fetchall",
+    "fetchmany",
+    "fetch_one",
+    "fetch_all",
+    "fetch_val",
+    "execute_many",
+    "iterate",
+    "query",
+    "copy",
+    "prepare",
+    "read_sql",
+    "read_sql_query",
+    "cursor_execute",
+    "run_query",
+    "execute_query",
+    "execute_sql",
+}
 TEXT_FUNCTIONS = {"text", "literal_column_sql", "sql", "SQL"}  # sqlalchemy.text, psycopg.sql.SQL
 RAW_METHODS = {"raw", "from_statement", "text", "SQL"}  # Django Model.objects.raw(...), sa.text, sql.SQL
 
@@ -87,8 +111,13 @@ class Reach:
             if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for target in targets:
-                    name = target.id if isinstance(target, ast.Name) else \
-                        target.attr if isinstance(target, ast.Attribute) else None
+                    name = (
+                        target.id
+                        if isinstance(target, ast.Name)
+                        else target.attr
+                        if isinstance(target, ast.Attribute)
+                        else None
+                    )
                     if name:
                         self.assigned.setdefault(name, []).append(node.value)
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -102,8 +131,13 @@ class Reach:
 
     def sink_argument(self, call: ast.Call) -> ast.expr | None:
         """The SQL argument of an execution call (or of a helper that forwards to one), else None."""
-        name = call.func.attr if isinstance(call.func, ast.Attribute) else \
-            call.func.id if isinstance(call.func, ast.Name) else None
+        name = (
+            call.func.attr
+            if isinstance(call.func, ast.Attribute)
+            else call.func.id
+            if isinstance(call.func, ast.Name)
+            else None
+        )
         if name is None:
             return None
         index = 0 if is_sql_sink(call) else self.helpers.get(name)
@@ -178,8 +212,10 @@ class Reach:
         if depth > 3:
             return None
         if isinstance(node, ast.JoinedStr):
-            pieces: list[ast.expr] = [v.value if isinstance(v, ast.FormattedValue) and v.conversion == -1
-                                      and v.format_spec is None else v for v in node.values]
+            pieces: list[ast.expr] = [
+                v.value if isinstance(v, ast.FormattedValue) and v.conversion == -1 and v.format_spec is None else v
+                for v in node.values
+            ]
         elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
             pieces = flatten_add(node)
         else:

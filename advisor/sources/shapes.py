@@ -18,17 +18,80 @@ from advisor.mongo.manifest import manifest_indexes
 from advisor.mongo.shape import MongoQuery, Placeholder, Regex
 from advisor.sources import register
 
-STAGES = {"$match", "$group", "$project", "$sort", "$limit", "$skip", "$unwind", "$lookup", "$addFields", "$set",
-          "$unset", "$facet", "$bucket", "$bucketAuto", "$count", "$replaceRoot", "$replaceWith", "$sample",
-          "$out", "$merge", "$graphLookup", "$geoNear", "$sortByCount", "$unionWith", "$setWindowFields",
-          "$densify", "$fill", "$redact", "$search", "$searchMeta", "$vectorSearch", "$documents", "$indexStats",
-          "$collStats", "$changeStream"}
-QUERY_OPS = {"$and", "$or", "$nor", "$expr", "$text", "$where", "$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in",
-             "$nin", "$exists", "$regex", "$elemMatch", "$size", "$all", "$not", "$type", "$geoWithin", "$near"}
+STAGES = {
+    "$match",
+    "$group",
+    "$project",
+    "$sort",
+    "$limit",
+    "$skip",
+    "$unwind",
+    "$lookup",
+    "$addFields",
+    "$set",
+    "$unset",
+    "$facet",
+    "$bucket",
+    "$bucketAuto",
+    "$count",
+    "$replaceRoot",
+    "$replaceWith",
+    "$sample",
+    "$out",
+    "$merge",
+    "$graphLookup",
+    "$geoNear",
+    "$sortByCount",
+    "$unionWith",
+    "$setWindowFields",
+    "$densify",
+    "$fill",
+    "$redact",
+    "$search",
+    "$searchMeta",
+    "$vectorSearch",
+    "$documents",
+    "$indexStats",
+    "$collStats",
+    "$changeStream",
+}
+QUERY_OPS = {
+    "$and",
+    "$or",
+    "$nor",
+    "$expr",
+    "$text",
+    "$where",
+    "$eq",
+    "$ne",
+    "$gt",
+    "$gte",
+    "$lt",
+    "$lte",
+    "$in",
+    "$nin",
+    "$exists",
+    "$regex",
+    "$elemMatch",
+    "$size",
+    "$all",
+    "$not",
+    "$type",
+    "$geoWithin",
+    "$near",
+}
 JSON_SCHEMA_KEYS = {"$schema", "$ref", "$id", "$defs", "$comment", "$anchor", "$vocabulary"}
-EXT_JSON = {"$date": "date", "$oid": "objectid", "$numberLong": "number", "$numberInt": "number",
-            "$numberDecimal": "number", "$numberDouble": "number", "$timestamp": "date", "$binary": "string",
-            "$uuid": "string"}
+EXT_JSON = {
+    "$date": "date",
+    "$oid": "objectid",
+    "$numberLong": "number",
+    "$numberInt": "number",
+    "$numberDecimal": "number",
+    "$numberDouble": "number",
+    "$timestamp": "date",
+    "$binary": "string",
+    "$uuid": "string",
+}
 
 
 def _loc(path: str, start, end) -> Location:
@@ -38,7 +101,7 @@ def _loc(path: str, start, end) -> Location:
 def _finish(value: dict) -> Any:
     """Extended JSON (`{"$date": ...}`, `{"$regularExpression": ...}`) as typed placeholders."""
     if len(value) == 1:
-        (k, v), = value.items()
+        ((k, v),) = value.items()
         if k in EXT_JSON:
             return Placeholder(EXT_JSON[k], f"{{{k}: {v!r}}}")
         if k == "$regularExpression" and isinstance(v, dict):
@@ -124,8 +187,11 @@ def _deliver(stack: list[list], root: list, value: Any, end, path: str, spans: d
 
 
 def _is_pipeline(v: Any) -> bool:
-    return isinstance(v, list) and bool(v) and all(
-        isinstance(s, dict) and len(s) == 1 and next(iter(s)) in STAGES for s in v)
+    return (
+        isinstance(v, list)
+        and bool(v)
+        and all(isinstance(s, dict) and len(s) == 1 and next(iter(s)) in STAGES for s in v)
+    )
 
 
 def _has_query_ops(v: Any, depth: int = 0) -> bool:
@@ -146,12 +212,16 @@ def _looks_like_filter(v: dict) -> bool:
     if any(k.startswith("$") and k not in QUERY_OPS for k in v):
         return False
     return any(k in QUERY_OPS for k in v) or any(
-        isinstance(x, dict) and x and all(kk in QUERY_OPS or kk == "$options" for kk in x) for x in v.values())
+        isinstance(x, dict) and x and all(kk in QUERY_OPS or kk == "$options" for kk in x) for x in v.values()
+    )
 
 
 def _is_shape(v: Any) -> bool:
-    return isinstance(v, dict) and isinstance(v.get("collection"), str) and (
-        isinstance(v.get("filter", v.get("query")), dict) or _is_pipeline(v.get("pipeline")))
+    return (
+        isinstance(v, dict)
+        and isinstance(v.get("collection"), str)
+        and (isinstance(v.get("filter", v.get("query")), dict) or _is_pipeline(v.get("pipeline")))
+    )
 
 
 def _query(path: str, collection: str, spec: dict, spans: dict) -> MongoQuery:
@@ -161,15 +231,34 @@ def _query(path: str, collection: str, spec: dict, spans: dict) -> MongoQuery:
     mine: dict = {(): loc}
     if "pipeline" in spec:
         mine.update((k, v) for k, v in spans.items() if k[:1] == ("pipeline",))
-        return MongoQuery(collection=collection, operation="aggregate", pipeline=spec["pipeline"], location=loc,
-                          source="shape", driver=True, spans=mine, text=str(spec)[:500])
+        return MongoQuery(
+            collection=collection,
+            operation="aggregate",
+            pipeline=spec["pipeline"],
+            location=loc,
+            source="shape",
+            driver=True,
+            spans=mine,
+            text=str(spec)[:500],
+        )
     key = "filter" if "filter" in spec else "query"
     mine.update((("filter",) + k[1:], v) for k, v in spans.items() if k[:1] == (key,))
     mine.update((k, v) for k, v in spans.items() if k[:1] in (("sort",), ("projection",), ("skip",), ("limit",)))
     op = spec.get("operation") or spec.get("op") or "find"
-    return MongoQuery(collection=collection, operation=str(op), filter=spec.get(key), projection=spec.get("projection"),
-                      sort=spec.get("sort"), skip=spec.get("skip"), limit=spec.get("limit"), location=loc,
-                      source="shape", driver=True, spans=mine, text=str(spec)[:500])
+    return MongoQuery(
+        collection=collection,
+        operation=str(op),
+        filter=spec.get(key),
+        projection=spec.get("projection"),
+        sort=spec.get("sort"),
+        skip=spec.get("skip"),
+        limit=spec.get("limit"),
+        location=loc,
+        source="shape",
+        driver=True,
+        spans=mine,
+        text=str(spec)[:500],
+    )
 
 
 def extract_shapes(path: str, text: str, dialect: str = "postgres") -> SourceFile:

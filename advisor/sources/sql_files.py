@@ -168,8 +168,15 @@ def extract_sql(path: str, text: str, dialect: str = "postgres", source: str = "
         col = start - line_start + 1
         body = text[start:end]
         textmap = TextMap(path, body, ((0, line, col),))
-        query = SqlQuery(text=body, location=textmap.locate(0, len(body) - 1), textmap=textmap,
-                         source=source, dialect=dialect, origin="sql-file", complete=not has_text_template(body))
+        query = SqlQuery(
+            text=body,
+            location=textmap.locate(0, len(body) - 1),
+            textmap=textmap,
+            source=source,
+            dialect=dialect,
+            origin="sql-file",
+            complete=not has_text_template(body),
+        )
         queries.append(query)
         if dialect in POSTGRES_DIALECTS and _ROUTINE.match(body):
             queries += body_queries(query, _split_postgres)
