@@ -1,6 +1,7 @@
 """The plain install is the static linter: a check runs without any extra's module, and a
 command that needs a missing extra says which one to install."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -44,3 +45,14 @@ def test_missing_extra_is_named():
         assert result.returncode == 2, result
         assert "pip install 'advisor[db]'" in result.stdout + result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_every_static_rule_runs_without_an_extra(tmp_path):
+    """A cartesian join (the one rule that once imported networkx) is found, not a rule-failed."""
+    (tmp_path / "advisor.toml").write_text('schema = ["schema.sql"]\n')
+    (tmp_path / "schema.sql").write_text("CREATE TABLE a (id int PRIMARY KEY, x int);\n"
+                                         "CREATE TABLE b (id int PRIMARY KEY, y int);\n")
+    (tmp_path / "q.sql").write_text("SELECT a.x, b.y FROM a, b WHERE a.x > 1;\n")
+    result = run("check", "--no-cache", "--format", "json", ".", cwd=tmp_path)
+    rules = {f["name"] for f in json.loads(result.stdout)["findings"]}
+    assert "cartesian-join" in rules and "rule-failed" not in rules, result.stdout + result.stderr

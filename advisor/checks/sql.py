@@ -690,8 +690,9 @@ def insert_without_columns(ctx: QueryContext):
 # --- joins -------------------------------------------------------------------------
 
 
-def _connected(nodes: list[str], edges: list[tuple[str, str]]) -> bool:
-    """Union-find fast path: most multi-table queries are connected and need no graph."""
+def _components(nodes: list[str], edges: list[tuple[str, str]]) -> list[set[str]]:
+    """The connected groups of `nodes` (union-find: a query has a handful of tables, no graph
+    library is worth importing for it)."""
     parent = {n: n for n in nodes}
 
     def root(n: str) -> str:
@@ -702,7 +703,10 @@ def _connected(nodes: list[str], edges: list[tuple[str, str]]) -> bool:
 
     for a, b in edges:
         parent[root(a)] = root(b)
-    return len({root(n) for n in nodes}) == 1
+    groups: dict[str, set[str]] = {}
+    for n in nodes:
+        groups.setdefault(root(n), set()).add(n)
+    return list(groups.values())
 
 
 @query_check("cartesian-join")
@@ -719,14 +723,7 @@ def cartesian_join(ctx: QueryContext):
         edges = [(e.left[0], e.right[0]) for e in scope.joins if e.left[0] in aliases and e.right[0] in aliases]
         for group in scope.cross_joins:  # explicit CROSS JOIN or LATERAL: intended
             edges += [(alias, other) for alias in group for other in aliases]
-        if _connected(aliases, edges):
-            continue
-        import networkx as nx  # only for the rare disconnected query: it costs ~170 ms to import
-
-        graph = nx.Graph()
-        graph.add_nodes_from(aliases)
-        graph.add_edges_from(edges)
-        components = [c for c in nx.connected_components(graph) if c & set(tables)]
+        components = [c for c in _components(aliases, edges) if c & set(tables)]
         if len(components) < 2:
             continue  # what is left unconnected is a CTE, subquery, function or a single row
         groups = " × ".join(
