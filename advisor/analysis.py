@@ -35,6 +35,7 @@ class Analysis:
         # turn their failures into silent misses
         self.enabled = (catalogue.select(patterns) | catalogue.select([RULE_FAILED])) - ignored
         self.hits: list[tuple[str, Hit]] = []  # (rule name, hit)
+        self.unsupported_said: set[str] = set()  # files where unreadable PostgreSQL was already said (once each)
         self.queries = 0
         self.has_schema = False  # without any DDL, the absence rules are silent without a note
 
@@ -47,14 +48,13 @@ class Analysis:
         from advisor.checks import Hit
         from advisor.parse import ParseFailure, failure_location, failure_reported, failure_severity, parse_sql
 
-        unsupported_said: set[str] = set()  # valid PostgreSQL sqlglot cannot read: said once per file
         for query in queries:
             tree = parse_sql(query.text, query.dialect)
             if not isinstance(tree, ParseFailure) or not failure_reported(query, tree):
                 continue  # parsed, or not the whole statement as it runs: advisor is unsure, so silent
             if tree.unsupported:
-                if query.location.path not in unsupported_said:
-                    unsupported_said.add(query.location.path)
+                if query.location.path not in self.unsupported_said:
+                    self.unsupported_said.add(query.location.path)
                     self.hits.append(
                         (
                             PARSE_ERROR,
@@ -98,8 +98,8 @@ class Analysis:
             severity = None if source.path.endswith(".sql") else "info"
             self.hits.append((PARSE_ERROR, Hit(message, location, subject=message, severity=severity)))
         sql_queries = [q for q in source.queries if isinstance(q, SqlQuery)]
-        self.parse_errors(sql_queries)
         for query in sql_queries:
+            self.parse_errors([query])  # right before its rules: each statement is parsed once, cache or not
             self.queries += 1
             tree = parse_sql(query.text, query.dialect)
             if not hasattr(tree, "find_all"):
