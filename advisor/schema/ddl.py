@@ -99,8 +99,37 @@ class SchemaBuilder:
             self.schema.tables[name] = Table(name)
         return self.schema.tables[name]
 
+    def _lookup(self) -> tuple[dict[str, IndexDef], dict[str, list[IndexDef]]]:
+        """The indexes by name and by table, rebuilt whenever the list was replaced or shrank, or a name
+        changed, and kept up to date by `_append_index` (a scan per statement would make a large schema
+        quadratic)."""
+        key = (id(self.schema.indexes), len(self.schema.indexes))
+        cached = self.__dict__.get("_maps")
+        if cached is None or cached[0] != key:
+            by_name: dict[str, IndexDef] = {}
+            by_table: dict[str, list[IndexDef]] = {}
+            for i in self.schema.indexes:
+                by_name.setdefault(i.name, i)
+                by_table.setdefault(i.table, []).append(i)
+            cached = self.__dict__["_maps"] = (key, by_name, by_table)
+        return cached[1], cached[2]
+
     def _index_named(self, name: str) -> IndexDef | None:
-        return next((i for i in self.schema.indexes if i.name == name), None)
+        found = self._lookup()[0].get(name)
+        return found if found is not None and found.name == name else None
+
+    def _indexes_of(self, table: str) -> list[IndexDef]:
+        return [i for i in self._lookup()[1].get(table, ()) if i.table == table]
+
+    def _names_changed(self) -> None:
+        self.__dict__.pop("_maps", None)
+
+    def _append_index(self, index: IndexDef) -> None:
+        by_name, by_table = self._lookup()
+        self.schema.indexes.append(index)
+        by_name.setdefault(index.name, index)
+        by_table.setdefault(index.table, []).append(index)
+        self.__dict__["_maps"] = ((id(self.schema.indexes), len(self.schema.indexes)), by_name, by_table)
 
     def _add_index(self, index: IndexDef, if_not_exists: bool = False) -> None:
         same = self._index_named(index.name)
@@ -109,13 +138,13 @@ class SchemaBuilder:
             same = next(
                 (
                     i
-                    for i in self.schema.indexes
-                    if i.constraint and i.table == index.table and i.keys == index.keys and i.primary == index.primary
+                    for i in self._indexes_of(index.table)
+                    if i.constraint and i.keys == index.keys and i.primary == index.primary
                 ),
                 None,
             )
         if same is None:
-            self.schema.indexes.append(index)
+            self._append_index(index)
         elif (
             same.table == index.table
             and index.location is not None
@@ -130,7 +159,7 @@ class SchemaBuilder:
         self, table: str, columns: Iterable[str], *, primary: bool, name: str | None, location: Location | None
     ) -> None:
         columns = tuple(columns)
-        if primary and any(i.primary and i.table == table for i in self.schema.indexes):
+        if primary and any(i.primary for i in self._indexes_of(table)):
             return  # a table has one primary key: a second is the first declared again
         if not name:
             suffix = "pkey" if primary else "_".join(columns) + "_key"
@@ -348,6 +377,7 @@ class SchemaBuilder:
         for index in self.schema.indexes:
             if index.table == old:
                 index.table = new
+        self._names_changed()
         for other in self.schema.tables.values():
             if other.partition_of == old:
                 other.partition_of = new
@@ -387,6 +417,7 @@ class SchemaBuilder:
                 if existing is not None and existing is not index:
                     self.schema.indexes.remove(existing)  # renamed onto a name declared elsewhere: one object
                 index.name = new
+                self._names_changed()
 
     def _create_index(self, tree: exp.Create, query: SqlQuery) -> None:
         index = index_definition(tree, query.location)
