@@ -133,3 +133,19 @@ def test_random_pipelines_never_crash_the_rules(pipeline, idx):
     q = MongoQuery("c", "find", filter=pipeline[0] if pipeline else {}, sort={"a": -1}, skip=Placeholder("number"))
     failed += [h.message for name, h in check_query(q, Schema(indexes=idx), lambda name: True) if name == "rule-failed"]
     assert failed == []  # the guard turns a crash into a finding: none may fail
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from(["a", "b", "e"]), st.integers(), min_size=1, max_size=3), indexes)
+def test_the_chosen_index_serves_the_equality_fields(flt, idx):
+    """An equality filter on plain fields: when an index leads with one of them the planner never scans
+    the collection, and the equality prefix it credits is made of fields the filter pins."""
+    plan = plan_find(flt, None, idx)
+    leads = [i for i in idx if i.keys[0].expr in flt]
+    if leads:
+        assert plan.stage in ("IXSCAN", "IDHACK"), (flt, [i.name for i in idx], plan.describe())
+    if plan.stage == "IXSCAN":
+        assert plan.index is not None and plan.candidate is not None
+        assert all(k.expr in flt for k in plan.index.keys[: plan.candidate.eq_prefix]), plan.describe()
+    else:
+        assert not leads
