@@ -15,42 +15,6 @@ from typing import Any
 
 from advisor.ir import Location
 
-# operations that read with a filter
-FIND_OPS = {
-    "find",
-    "findOne",
-    "find_one",
-    "findById",
-    "countDocuments",
-    "count_documents",
-    "count",
-    "distinct",
-    "exists",
-    "findOneAndUpdate",
-    "find_one_and_update",
-    "findOneAndDelete",
-    "find_one_and_delete",
-    "findOneAndReplace",
-    "find_one_and_replace",
-    "findByIdAndUpdate",
-    "findByIdAndDelete",
-    "updateOne",
-    "update_one",
-    "updateMany",
-    "update_many",
-    "replaceOne",
-    "replace_one",
-    "deleteOne",
-    "delete_one",
-    "deleteMany",
-    "delete_many",
-    "update",
-    "remove",
-}
-AGGREGATE_OPS = {"aggregate"}
-MULTI_READ_OPS = {"find"}  # return a cursor of many documents
-SINGLE_READ_OPS = {"findOne", "find_one", "findById"}
-COUNT_OPS = {"countDocuments", "count_documents", "count", "exists", "distinct"}
 WRITE_OPS = {
     "updateOne",
     "update_one",
@@ -73,6 +37,22 @@ WRITE_OPS = {
     "findByIdAndUpdate",
     "findByIdAndDelete",
 }
+# operations that take a filter: the reads, and the writes (which find what they change)
+FIND_OPS = {
+    "find",
+    "findOne",
+    "find_one",
+    "findById",
+    "countDocuments",
+    "count_documents",
+    "count",
+    "distinct",
+    "exists",
+} | WRITE_OPS
+AGGREGATE_OPS = {"aggregate"}
+MULTI_READ_OPS = {"find"}  # return a cursor of many documents
+SINGLE_READ_OPS = {"findOne", "find_one", "findById"}
+COUNT_OPS = {"countDocuments", "count_documents", "count", "exists", "distinct"}
 
 
 @dataclass(frozen=True)

@@ -18,18 +18,7 @@ from advisor.sources.js_mongo_indexes import INDEX_METHODS, index_from_call, sch
 from advisor.sources.js_receivers import model_and_schema_maps, resolve_receiver
 from advisor.sources.js_syntax import JsFile, arg_list, prop_loc, read_value, string_value, unchain, unwrap
 
-QUERY_METHODS = (FIND_OPS | AGGREGATE_OPS) - {
-    "find_one",
-    "count_documents",
-    "update_one",
-    "update_many",
-    "replace_one",
-    "delete_one",
-    "delete_many",
-    "find_one_and_update",
-    "find_one_and_delete",
-    "find_one_and_replace",
-}
+QUERY_METHODS = {op for op in FIND_OPS | AGGREGATE_OPS if "_" not in op}  # the drivers' and mongoose's camelCase names
 SEQUELIZE_OPTIONS = {
     "where",
     "include",

@@ -8,23 +8,10 @@ import re
 from typing import Any, cast
 
 from advisor.ir import Location, SourceFile
-from advisor.mongo.shape import MongoQuery, Placeholder, Regex
+from advisor.mongo.shape import AGGREGATE_OPS, FIND_OPS, MongoQuery, Placeholder, Regex
 
-QUERY_METHODS = {
-    "find",
-    "find_one",
-    "aggregate",
-    "count_documents",
-    "distinct",
-    "update_one",
-    "update_many",
-    "replace_one",
-    "delete_one",
-    "delete_many",
-    "find_one_and_update",
-    "find_one_and_delete",
-    "find_one_and_replace",
-}
+# pymongo's names: the snake_case ones, without the mongoose and legacy ones pymongo 4 does not have
+QUERY_METHODS = {op for op in FIND_OPS | AGGREGATE_OPS if op.islower()} - {"count", "update", "remove", "exists"}
 INDEX_METHODS = {"create_index", "create_indexes", "ensure_index"}
 _DB_NAME = re.compile(r"(?i)^(db|database|mongo_?db|.*_db|.*db)$")
 
