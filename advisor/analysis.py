@@ -8,11 +8,13 @@ EXPLAIN stage (advisor/live.py) adds its hits before `findings()`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
 from advisor import catalogue
 from advisor.config import Config
+from advisor.discovery import display_path, read_text
 from advisor.ir import Finding, Location, Schema, Severity, SourceFile, SqlQuery
 from advisor.options import Options
 from advisor.project import Project
@@ -176,6 +178,16 @@ class Analysis:
         note = self._incomplete_schema_note(withheld, [h for _, h in self.hits if getattr(h, "withheld", None)])
         return out + ([note] if note and self.has_schema else [])
 
+    def _schema_setting(self) -> Location | None:
+        """Where the config names its schema: a note about the config belongs there, not on a query."""
+        source = self.config.source
+        if source is None:
+            return None
+        text, _ = read_text(source, 1 << 20)
+        lines = (text or "").splitlines()
+        line = next((n for n, t in enumerate(lines, 1) if re.match(r"\s*schema\s*=", t)), 1)
+        return Location(display_path(source), line)
+
     def _incomplete_schema_note(self, withheld: dict[str, set[str]], hits: list) -> Finding | None:
         """One note per project for the absence claims advisor kept to itself (Trust, DESIGN.md)."""
         spec = catalogue.lookup(INCOMPLETE_SCHEMA)
@@ -189,7 +201,7 @@ class Analysis:
         return Finding(
             rule=spec.id,
             severity=cast(Severity, self.config.severity.get(spec.id) or spec.severity),
-            location=first.location,
+            location=self._schema_setting() or first.location,
             message=f"advisor has not seen the whole definition of {shown}, so it stayed silent where {rules} "
             "would claim an index or a condition is absent",
             help=f"point `schema` in {where} at the files that create these tables and their indexes (a schema "

@@ -155,3 +155,11 @@ def test_a_migration_dropping_what_a_snapshot_declares_leaves_the_table_unknown(
     schema = build(("m1.sql", "CREATE TABLE events (stream_ordering bigint);\nCREATE INDEX e_so ON events (stream_ordering);\n"),
                    ("m2.sql", "DROP INDEX e_so;\n"))
     assert names(schema) == [] and schema.complete("events")
+
+
+def test_the_incomplete_schema_note_stands_on_the_config_line_that_names_the_schema(project):
+    project({"advisor.toml": 'dialect = "postgres"\n\nschema = ["db/*.sql"]\n',
+             "db/s.sql": "CREATE TABLE jobs (id bigint PRIMARY KEY);\n",
+             "q.sql": "SELECT id FROM events WHERE kind = $1;\n"})
+    notes = [f.location for f in engine.check(["."]).active if f.rule == "ADV005"]
+    assert [(n.path, n.line) for n in notes] == [("advisor.toml", 3)]
