@@ -58,6 +58,7 @@ def collect(paths: Iterable[str], options: Options) -> list[Project]:
     projects: dict[Path | None, Project] = {}
     configs: dict[Path, Config] = {}
     specs: dict[int, object] = {}
+    named: dict[int, set[Path]] = {}  # per config: its schema files, checked as SQL whatever their suffix
 
     def config_for(directory: Path, top: Path | None = None) -> Config:
         if explicit is not None:
@@ -73,9 +74,14 @@ def collect(paths: Iterable[str], options: Options) -> list[Project]:
             specs[id(config)] = _spec(config)
         return specs[id(config)]
 
+    def schema_file(config: Config, path: Path) -> bool:
+        if id(config) not in named:
+            named[id(config)] = repo_files.named_schema_files(config)
+        return Path(os.path.realpath(path)) in named[id(config)]
+
     def add(path: Path, top: Path | None = None) -> None:
         config = config_for(path.parent, top)
-        if _excluded(spec_for(config), config, path) or not _supported(path):
+        if _excluded(spec_for(config), config, path) or not (_supported(path) or schema_file(config, path)):
             return
         if top is not None and repo_files.is_test_path(config.test_paths, path, top):
             return

@@ -118,6 +118,15 @@ def read_config_file(config: Config, key: str, value: str) -> str:
     return text
 
 
+def named_schema_files(config: Config) -> set[Path]:
+    """The resolved paths of the config's schema files (none when a pattern is unusable: reported
+    where the schema is assembled). A walk checks them whatever their suffix (`full.sql.postgres`)."""
+    try:
+        return {Path(os.path.realpath(p)) for p in schema_files(config)} if config.schema else set()
+    except ConfigError:
+        return set()
+
+
 def schema_files(config: Config) -> list[Path]:
     """The files the config's `schema` patterns match, all regular files inside the project."""
     root = config.root.resolve()

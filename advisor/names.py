@@ -64,19 +64,31 @@ _RESERVED = {
 }
 
 
+NAMEDATALEN = 64  # PostgreSQL keeps the first 63 bytes of a longer identifier
+
+
+def truncate(name: str) -> str:
+    """A name as PostgreSQL stores it: cut to 63 bytes on a character boundary, so a 70-character
+    index name given in code and the 63-byte one in a schema dump are one object."""
+    raw = name.encode()
+    if len(raw) < NAMEDATALEN:
+        return name
+    return raw[: NAMEDATALEN - 1].decode(errors="ignore")
+
+
 def fold(node: exp.Expression | str | None) -> str:
-    """The name PostgreSQL sees: lower case unless quoted."""
+    """The name PostgreSQL sees: lower case unless quoted, at most 63 bytes."""
     if node is None:
         return ""
     if isinstance(node, str):
-        return node.lower()
+        return truncate(node.lower())
     if isinstance(node, (exp.Column, exp.Table)) and isinstance(node.this, exp.Identifier):
         node = node.this
     if isinstance(node, exp.Identifier):
-        return node.name if node.quoted else node.name.lower()
+        return truncate(node.name if node.quoted else node.name.lower())
     if isinstance(node, exp.Schema):
         return fold(node.this)
-    return (getattr(node, "name", "") or "").lower()
+    return truncate((getattr(node, "name", "") or "").lower())
 
 
 def quote(name: str) -> str:

@@ -28,6 +28,8 @@ def project_cache(project: Project, enabled: set[str]) -> ProjectCache | None:
     except ConfigError:
         return None  # the full run reports it
     settings = (sorted(vars(project.config).items()), sorted(enabled))
+    if project.config.source is not None:  # the incomplete-schema note stands on its `schema =` line
+        files = [*files, project.config.source]
     return cache.ProjectCache(
         store, settings, [(display_path(p), p) for p in project.files], [(display_path(p), p) for p in files]
     )

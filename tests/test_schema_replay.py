@@ -163,3 +163,28 @@ def test_the_incomplete_schema_note_stands_on_the_config_line_that_names_the_sch
              "q.sql": "SELECT id FROM events WHERE kind = $1;\n"})
     notes = [f.location for f in engine.check(["."]).active if f.rule == "ADV005"]
     assert [(n.path, n.line) for n in notes] == [("advisor.toml", 3)]
+
+
+def test_a_schema_file_the_config_names_is_checked_whatever_its_suffix(project):
+    # synapse keeps its snapshot in full.sql.postgres: the schema rules report on it like on a .sql file
+    project({"advisor.toml": 'schema = ["db/full.sql.postgres"]\n',
+             "db/full.sql.postgres": "CREATE TABLE push_rules (id bigint PRIMARY KEY, user_name text, rule_id text);\n"
+                                     "ALTER TABLE ONLY push_rules ADD CONSTRAINT push_rules_key UNIQUE (user_name, rule_id);\n"
+                                     "CREATE INDEX push_rules_user_name ON push_rules USING btree (user_name);\n",
+             "db/notes.postgres": "CREATE INDEX nothing_here ON push_rules (rule_id);\n"})
+    found = [(f.location.path, f.location.line, f.rule) for f in engine.check(["."]).active]
+    assert found == [("db/full.sql.postgres", 3, "SCH002")]
+
+
+def test_an_index_name_longer_than_63_bytes_is_the_one_postgresql_truncated(project):
+    # PostgreSQL keeps 63 bytes of a name: the dump shows the truncated name of the index the code created
+    long = "remote_media_repository_thumbn_media_origin_id_width_height_method_key"
+    found = check(project, {
+        "db/s.sql": "CREATE TABLE thumbs (origin text, media_id text, width int);\n"
+                    f"CREATE UNIQUE INDEX {long[:63]} ON thumbs (origin, media_id, width);\n",
+        "app.py": "def setup(self):\n"
+                  "    self.db_pool.updates.register_background_index_update(\n"
+                  f"        update_name='thumbs_idx', index_name='{long}', table='thumbs',\n"
+                  "        columns=['origin', 'media_id', 'width'], unique=True)\n",
+    })
+    assert [f for f in found if f[2] in ("SCH001", "SCH002")] == []

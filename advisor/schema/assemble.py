@@ -20,6 +20,7 @@ def schema_files(config: Config) -> list[Path]:
 def assemble(config: Config, checked: list[SourceFile]) -> tuple[Schema, list[SqlQuery]]:
     """The schema, and the statements read from schema files that are not among the checked files
     (the analysis reports those that do not parse)."""
+    from advisor.names import fold
     from advisor.schema.ddl import schema_from_queries
     from advisor.sources.sql_files import extract_sql
 
@@ -43,12 +44,12 @@ def assemble(config: Config, checked: list[SourceFile]) -> tuple[Schema, list[Sq
     schema = schema_from_queries(queries)
     schema.files = seen
     schema.tiny = tiny_tables(config)
-    declared = {(i.table, i.name) for i in schema.indexes}
+    declared = {(i.table, fold(i.name)) for i in schema.indexes}
     for source in checked:  # an index the DDL declares too is the same object (a snapshot taken after it was built)
-        schema.indexes += [i for i in source.indexes if i.method == "mongo" or (i.table, i.name) not in declared]
-    replaced = {(i.table, i.options["replaces"]) for s in checked for i in s.indexes if i.options.get("replaces")}
+        schema.indexes += [i for i in source.indexes if i.method == "mongo" or (i.table, fold(i.name)) not in declared]
+    replaced = {(i.table, fold(i.options["replaces"])) for s in checked for i in s.indexes if i.options.get("replaces")}
     if replaced:  # a background update that builds an index and then drops the one it supersedes
-        schema.indexes = [i for i in schema.indexes if (i.table, i.name) not in replaced]
+        schema.indexes = [i for i in schema.indexes if (i.table, fold(i.name)) not in replaced]
     return schema, read
 
 

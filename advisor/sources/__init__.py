@@ -41,8 +41,10 @@ def supported(path: str) -> bool:
 
 
 def extract(path: str, text: str, dialect: str = "postgres") -> SourceFile:
+    """The queries of a file, by its suffix; a suffix no extractor reads is a schema file the config
+    names (`full.sql.postgres`), which is SQL."""
     _load_optional()
-    extractor = EXTRACTORS[PurePath(path).suffix.lower()]
+    extractor = EXTRACTORS.get(PurePath(path).suffix.lower(), _sql)
     result = extractor(path, text, dialect)
     result.suppressions = find_suppressions(path, text)
     return result
