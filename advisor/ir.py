@@ -126,6 +126,7 @@ class Column:
     name: str
     type: str  # lower-case type name as written, e.g. "integer", "varchar", "timestamptz"
     not_null: bool = False
+    pinned: bool = False  # a CHECK holds it to one constant (CHECK (lock = 'X')): unique, the table has one row
 
 
 @dataclass(frozen=True)

@@ -216,7 +216,26 @@ def whole_table_write(ctx: QueryContext, target: exp.Expression) -> str | None:
     known = ctx.schema.table(name)
     if known is not None and (known.temporary or known.kind == "view"):
         return "scratch"
+    if one_row(ctx, name):
+        return "one row"  # a position or version table: its one row is all there is to change
     return None
+
+
+def one_row(ctx: QueryContext, table: str) -> bool:
+    """A unique key whose every column is NOT NULL and held to one constant by a CHECK
+    (`lock char(1) NOT NULL DEFAULT 'X' UNIQUE, CHECK (lock = 'X')`): the table holds one row at most."""
+    known = ctx.schema.table(table)
+    if known is None:
+        return False
+
+    def pinned(key) -> bool:
+        column = known.columns.get(key.expr) if key.is_column else None
+        return column is not None and column.pinned and column.not_null
+
+    return any(
+        index.unique and index.where is None and index.keys and all(pinned(k) for k in index.keys)
+        for index in ctx.schema.indexes_on(table)
+    )
 
 
 def withheld(ctx: QueryContext, target: exp.Table) -> str | None:
