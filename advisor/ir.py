@@ -87,6 +87,9 @@ class SqlQuery:
     # named as SQL, its use elsewhere), "function-body" (inside CREATE FUNCTION), "" (unknown).
     origin: str = ""
     complete: bool = True  # False when parts of the text are placeholders for what is unknown
+    # inside a function declared RETURNS SETOF t / RETURNS TABLE (...): the statement whose rows it
+    # returns (RETURN QUERY, a SQL function's last statement), so its columns are the declared ones
+    returned: bool = False
 
 
 @dataclass(frozen=True)

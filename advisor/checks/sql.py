@@ -27,6 +27,8 @@ def select_star(ctx: QueryContext):
             continue  # INSERT ... SELECT * copies whole rows on purpose
         if _read_by_name(ctx, scope):
             continue  # a CTE or derived table whose readers name the columns they take: the planner keeps those
+        if ctx.query.returned and scope.parent is None:
+            continue  # a function's result: its declared row type names the columns, and PostgreSQL holds * to it
         for star in scope.stars:
             qualifier = fold(star.args["table"]) if isinstance(star, exp.Column) and star.table else None
             if qualifier is not None:
@@ -692,6 +694,9 @@ def insert_without_columns(ctx: QueryContext):
             continue  # a column list, or MERGE's WHEN NOT MATCHED THEN INSERT (cols) with no table of its own
         if is_placeholder(fold(target)) or is_catalog(fold(target), target.db or None):
             continue  # a table named at run time, or a catalog whose column order is documented
+        known = ctx.schema.table(fold(target))
+        if known is not None and known.temporary:
+            continue  # a scratch table the code creates itself: its columns are in the order it wrote them
         table = target.sql(dialect="postgres")
         yield ctx.hit(
             target,

@@ -23,7 +23,16 @@ _SQL_START = re.compile(
 _SELECT_SHAPE = re.compile(r"\bFROM\b|\bSET\b|\bVALUES\b|\bINTO\b|^\s*SELECT\s+\S", re.IGNORECASE)
 
 
+# a scratch table the code defines with its columns (the schema keeps it: advisor.schema.assemble)
+_TEMP_TABLE = re.compile(
+    r"^\s*CREATE\s+(?:GLOBAL\s+|LOCAL\s+)?TEMP(?:ORARY)?\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?[\w.\"]+\s*\(",
+    re.IGNORECASE,
+)
+
+
 def looks_like_sql(text: str) -> bool:
+    if _TEMP_TABLE.match(text):
+        return True
     return bool(_SQL_START.match(text)) and bool(_SELECT_SHAPE.search(text)) and len(text) >= 8
 
 
