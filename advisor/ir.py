@@ -90,6 +90,9 @@ class SqlQuery:
     # inside a function declared RETURNS SETOF t / RETURNS TABLE (...): the statement whose rows it
     # returns (RETURN QUERY, a SQL function's last statement), so its columns are the declared ones
     returned: bool = False
+    # the code that runs it reads the result's column names from the cursor (`cursor.description`):
+    # it is written for whatever columns come back (a copier, an exporter)
+    columns_from_cursor: bool = False
 
 
 @dataclass(frozen=True)

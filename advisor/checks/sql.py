@@ -27,8 +27,8 @@ def select_star(ctx: QueryContext):
             continue  # INSERT ... SELECT * copies whole rows on purpose
         if _read_by_name(ctx, scope):
             continue  # a CTE or derived table whose readers name the columns they take: the planner keeps those
-        if ctx.query.returned and scope.parent is None:
-            continue  # a function's result: its declared row type names the columns, and PostgreSQL holds * to it
+        if scope.parent is None and (ctx.query.returned or ctx.query.columns_from_cursor):
+            continue  # a function's declared row type names the columns, or the code takes them from the cursor
         for star in scope.stars:
             qualifier = fold(star.args["table"]) if isinstance(star, exp.Column) and star.table else None
             if qualifier is not None:
