@@ -388,8 +388,11 @@ def not_in_subquery(ctx: QueryContext):
             column = inner.this.sql(dialect="postgres")
             query = inner.args["query"]
             never_null = premises.never_null(ctx, query)
-            if never_null and _bounded(query):
-                continue  # no NULL to fear, and a result of at most LIMIT rows: PostgreSQL hashes it (hashed SubPlan)
+            if never_null and (_bounded(query) or premises.column_not_null(ctx, inner.this)):
+                # no NULL on either side: NOT IN means NOT EXISTS; PostgreSQL hashes the subquery's result
+                # (a hashed SubPlan) while it fits in hash_mem (bounded: at most LIMIT rows), and from
+                # release 19 plans NOT NULL = NOT NULL as an anti-join: the rescan is a guess about data size
+                continue
             nulls = "" if never_null else "returns no rows at all if the subquery yields a NULL, and "
             yield ctx.hit(
                 node,
