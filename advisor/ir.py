@@ -87,6 +87,12 @@ class SqlQuery:
     # named as SQL, its use elsewhere), "function-body" (inside CREATE FUNCTION), "" (unknown).
     origin: str = ""
     complete: bool = True  # False when parts of the text are placeholders for what is unknown
+    # inside a function declared RETURNS SETOF t / RETURNS TABLE (...): the statement whose rows it
+    # returns (RETURN QUERY, a SQL function's last statement), so its columns are the declared ones
+    returned: bool = False
+    # the code that runs it reads the result's column names from the cursor (`cursor.description`):
+    # it is written for whatever columns come back (a copier, an exporter)
+    columns_from_cursor: bool = False
 
 
 @dataclass(frozen=True)
@@ -126,6 +132,7 @@ class Column:
     name: str
     type: str  # lower-case type name as written, e.g. "integer", "varchar", "timestamptz"
     not_null: bool = False
+    pinned: bool = False  # a CHECK holds it to one constant (CHECK (lock = 'X')): unique, the table has one row
 
 
 @dataclass(frozen=True)

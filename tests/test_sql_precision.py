@@ -45,10 +45,23 @@ def test_set_column_to_null_is_an_assignment(project):
 
 
 def test_limit_over_a_single_row_needs_no_order(project):
-    sql = ("SELECT id, status FROM jobs WHERE id = $1 LIMIT 5;\n"
-           "SELECT count(*) FROM jobs WHERE status = 'todo' AND worker = $1 LIMIT 1;\n"
-           "SELECT id FROM jobs WHERE worker = $1 LIMIT 5;\n")
-    assert rules(project, sql) == ["limit-without-order-by"]
+    sql = ("SELECT id, status FROM jobs WHERE id = $1 LIMIT 5 OFFSET $2;\n"
+           "SELECT count(*) FROM jobs WHERE status = 'todo' AND worker = $1 LIMIT 1 OFFSET 3;\n"
+           "SELECT id FROM jobs WHERE worker = $1 LIMIT 5 OFFSET $2;\n")
+    assert [n for n in rules(project, sql) if n == "limit-without-order-by"] == ["limit-without-order-by"]
+
+
+@pytest.mark.parametrize("sql", [
+    # synapse events_bg_updates: a batch from a work-queue table, deleted once processed
+    "SELECT id FROM jobs LIMIT $1;",
+    # synapse event_federation: at most n of one event's prev events, any of them
+    "SELECT id FROM jobs WHERE worker = $1 AND status <> 'done' LIMIT $2;",
+    "SELECT id FROM jobs WHERE status = 'todo' LIMIT 100 OFFSET 0;",  # the first page only
+])
+def test_limit_without_order_by_is_a_defect_only_when_paging(project, sql):
+    assert "limit-without-order-by" not in rules(project, sql)
+    paged = sql.replace(";", " OFFSET $9;") if "OFFSET" not in sql else sql.replace("OFFSET 0", "OFFSET 100")
+    assert "limit-without-order-by" in rules(project, paged)
 
 
 def test_merge_never_makes_a_rule_fail_or_misfire(project):

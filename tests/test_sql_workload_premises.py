@@ -79,7 +79,8 @@ def test_or_on_a_view_says_nothing_of_indexes(project):
         "CREATE VIEW jobs AS SELECT * FROM private_jobs;\n"
     sql = "UPDATE jobs SET locked_at = NULL WHERE id = ANY($1) AND (locked_by IS NULL OR locked_at < now());\n"
     assert "or-across-columns" not in names(project, sql, schema)
-    assert "or-across-columns" in names(project, "SELECT id FROM jobs WHERE locked_by = $1 OR locked_at < $2;\n")
+    indexed = SCHEMA + "CREATE INDEX jobs_locked_by ON jobs (locked_by);\n"
+    assert "or-across-columns" in names(project, "SELECT id FROM jobs WHERE locked_by = $1 OR locked_at < $2;\n", indexed)
 
 
 def test_a_condition_built_at_run_time_may_be_the_key_lookup(project):

@@ -29,7 +29,7 @@ def one_off(path: str, schema: Schema) -> bool:
     if _MIGRATION_PATH.search(path) or _SCHEMA_SQL_PATH.search(path):
         return True
     return (
-        any(t.location is not None and t.location.path == path for t in schema.tables.values())
+        any(t.location is not None and t.location.path == path and not t.temporary for t in schema.tables.values())
         or path.endswith(".sql")
         and any(i.location is not None and i.location.path == path for i in schema.indexes)
     )

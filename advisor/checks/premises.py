@@ -129,6 +129,25 @@ def never_null(ctx: QueryContext, query: exp.Expression) -> bool:
     return known is not None and known.not_null
 
 
+def column_not_null(ctx: QueryContext, node: exp.Expression) -> bool:
+    """`node` is a column the schema declares NOT NULL, resolved in the statement that holds it."""
+    if not isinstance(node, exp.Column):
+        return False
+    holder = node.parent
+    while holder is not None and not isinstance(holder, (exp.Select, exp.Update, exp.Delete)):
+        holder = holder.parent
+    scope = next((s for s in ctx.facts.scopes if s.node is holder), None)
+    if scope is None:
+        return False
+    if node.table:
+        table = scope.table_of(fold(node.args["table"]))
+    else:
+        table = next(iter(scope.sources.values())) if len(scope.sources) == 1 and not scope.derived else None
+    known = ctx.schema.table(table) if table else None
+    column = known.columns.get(fold(node)) if known is not None else None
+    return column is not None and column.not_null
+
+
 def parameter_key(node: exp.Expression | None):
     """`$1` -> "$1", `%(q)s`/`:q` -> ":q", `%s`/`?` -> None (anonymous); anything else: NOT_A_PARAMETER."""
     while isinstance(node, (exp.Cast, exp.Paren)):
@@ -216,7 +235,26 @@ def whole_table_write(ctx: QueryContext, target: exp.Expression) -> str | None:
     known = ctx.schema.table(name)
     if known is not None and (known.temporary or known.kind == "view"):
         return "scratch"
+    if one_row(ctx, name):
+        return "one row"  # a position or version table: its one row is all there is to change
     return None
+
+
+def one_row(ctx: QueryContext, table: str) -> bool:
+    """A unique key whose every column is NOT NULL and held to one constant by a CHECK
+    (`lock char(1) NOT NULL DEFAULT 'X' UNIQUE, CHECK (lock = 'X')`): the table holds one row at most."""
+    known = ctx.schema.table(table)
+    if known is None:
+        return False
+
+    def pinned(key) -> bool:
+        column = known.columns.get(key.expr) if key.is_column else None
+        return column is not None and column.pinned and column.not_null
+
+    return any(
+        index.unique and index.where is None and index.keys and all(pinned(k) for k in index.keys)
+        for index in ctx.schema.indexes_on(table)
+    )
 
 
 def withheld(ctx: QueryContext, target: exp.Table) -> str | None:

@@ -27,6 +27,8 @@ def select_star(ctx: QueryContext):
             continue  # INSERT ... SELECT * copies whole rows on purpose
         if _read_by_name(ctx, scope):
             continue  # a CTE or derived table whose readers name the columns they take: the planner keeps those
+        if scope.parent is None and (ctx.query.returned or ctx.query.columns_from_cursor):
+            continue  # a function's declared row type names the columns, or the code takes them from the cursor
         for star in scope.stars:
             qualifier = fold(star.args["table"]) if isinstance(star, exp.Column) and star.table else None
             if qualifier is not None:
@@ -384,11 +386,14 @@ def not_in_subquery(ctx: QueryContext):
             if not any(scope.sources for scope in ctx.facts.scopes):
                 continue  # only catalogs, functions and CTEs: nothing of the application's grows here
             column = inner.this.sql(dialect="postgres")
-            nulls = (
-                ""
-                if premises.never_null(ctx, inner.args["query"])
-                else "returns no rows at all if the subquery yields a NULL, and "
-            )
+            query = inner.args["query"]
+            never_null = premises.never_null(ctx, query)
+            if never_null and (_bounded(query) or premises.column_not_null(ctx, inner.this)):
+                # no NULL on either side: NOT IN means NOT EXISTS; PostgreSQL hashes the subquery's result
+                # (a hashed SubPlan) while it fits in hash_mem (bounded: at most LIMIT rows), and from
+                # release 19 plans NOT NULL = NOT NULL as an anti-join: the rescan is a guess about data size
+                continue
+            nulls = "" if never_null else "returns no rows at all if the subquery yields a NULL, and "
             yield ctx.hit(
                 node,
                 f"{column} NOT IN (SELECT ...) {nulls}cannot be planned as an anti-join: once the subquery's "
@@ -399,6 +404,12 @@ def not_in_subquery(ctx: QueryContext):
             )
 
 
+def _bounded(query: exp.Expression) -> bool:
+    """The subquery yields at most LIMIT rows: its result does not grow with its table."""
+    select = query.this if isinstance(query, exp.Subquery) else query
+    return isinstance(select, exp.Select) and select.args.get("limit") is not None
+
+
 # --- OR across columns -----------------------------------------------------------
 
 
@@ -406,13 +417,21 @@ def _branch_columns(branch: exp.Expression, by_node: dict[int, list]) -> frozens
     return frozenset((p.table, p.column) for n in branch.walk() for p in by_node.get(id(n), ()) if p.op != "join")
 
 
-def _served_by_index(ctx: QueryContext, columns: frozenset[tuple[str | None, str]]) -> bool:
+def _served_by_index(ctx: QueryContext, columns: frozenset[tuple[str | None, str]], whole: bool = False) -> bool:
+    """An index leads with one of the columns (`whole`: an index of every row, not a partial one)."""
     for table, column in columns:
         if table and any(
-            i.keys and i.keys[0].expr == column and i.method == "btree" for i in ctx.schema.indexes_on(table)
+            i.keys and i.keys[0].expr == column and i.method == "btree" and not (whole and i.where is not None)
+            for i in ctx.schema.indexes_on(table)
         ):
             return True
     return False
+
+
+def _correlated(scope: Scope) -> bool:
+    """The scope is a subquery tied to its enclosing query by a column equality (`o.lock = jobs.lock`)."""
+    own = set(scope.sources) | scope.derived
+    return any((e.left[0] in own) != (e.right[0] in own) for e in scope.joins)
 
 
 @query_check("or-across-columns")
@@ -430,8 +449,8 @@ def or_across_columns(ctx: QueryContext):
             if any(t is None or is_catalog(t) for b in branches for t, _ in b):
                 continue  # a column of a CTE, subquery or catalog, or one not resolved with certainty
             tables = {t for b in branches for t, _ in b}
-            if len(tables) > 1 or len(scope.sources) + len(scope.derived) > 1:
-                continue  # in a join, the OR filters the joined rows; the join and its keys drive the scan
+            if len(tables) > 1 or len(scope.sources) + len(scope.derived) > 1 or _correlated(scope):
+                continue  # in a join (or a correlated subquery), the OR filters the joined rows: the join keys drive
             if ctx.schema and not all(premises.seen_whole(ctx, t) for t in tables if t is not None):
                 continue  # "no index serves it" is only true when every index of the table was seen
             inside = {id(n) for n in node.walk()}
@@ -440,6 +459,8 @@ def or_across_columns(ctx: QueryContext):
                 continue  # a residual filter on the rows an index already found
             if ctx.schema and all(_served_by_index(ctx, b) for b in branches):
                 continue  # each branch has an index: PostgreSQL combines them with a BitmapOr
+            if ctx.schema and not any(_served_by_index(ctx, b, whole=True) for b in branches):
+                continue  # no branch alone could use an index: the scan is not the OR's doing (missing-index's)
             names = sorted({f"{t}.{c}" if t else c for b in branches for t, c in b})
             yield ctx.hit(
                 node,
@@ -585,13 +606,11 @@ def limit_without_order_by(ctx: QueryContext):
     for scope in ctx.facts.scopes:
         if scope.limit is None or scope.order_by or scope.kind != "select" or scope.in_exists:
             continue
-        node = scope.node
+        if scope.offset is None or _is_zero(scope.offset):
+            continue  # a batch, a sample or a cap: any rows will do; only a page must follow the one before
         if premises.pins_unique_key(ctx, scope):
             continue  # a lookup by a primary or unique key yields one row at most
-        if isinstance(scope.limit, exp.Literal) and scope.limit.this == "1":
-            continue  # any one row: an existence check, or a row all matches agree on
-        if scope.parent is not None and scope.parent.kind in ("update", "delete"):
-            continue  # WHERE id IN (SELECT ... LIMIT n): a batch of a bulk change, any rows will do
+        node = scope.node
         if node.args.get("group") is None and any(
             isinstance(e, exp.AggFunc) or (isinstance(e, exp.Alias) and isinstance(e.this, exp.AggFunc))
             for e in node.expressions
@@ -599,9 +618,10 @@ def limit_without_order_by(ctx: QueryContext):
             continue  # an aggregate without GROUP BY yields one row
         yield ctx.hit(
             scope.limit,
-            f"LIMIT {ctx.text(scope.limit)} without ORDER BY returns whichever rows the plan meets "
-            "first: the result can change between runs",
-            help="add an ORDER BY on a unique key (or the columns the caller expects) so the rows are determined",
+            f"LIMIT {ctx.text(scope.limit)} OFFSET {scope.offset.sql(dialect='postgres')} without ORDER BY pages "
+            "through rows in whatever order each run's plan meets them: pages overlap and rows are skipped",
+            help="add an ORDER BY on a unique key (or the columns the pages follow, ending in one) so every "
+            "page continues the one before",
             subject="limit",
         )
 
@@ -677,6 +697,9 @@ def insert_without_columns(ctx: QueryContext):
             continue  # a column list, or MERGE's WHEN NOT MATCHED THEN INSERT (cols) with no table of its own
         if is_placeholder(fold(target)) or is_catalog(fold(target), target.db or None):
             continue  # a table named at run time, or a catalog whose column order is documented
+        known = ctx.schema.table(fold(target))
+        if known is not None and known.temporary:
+            continue  # a scratch table the code creates itself: its columns are in the order it wrote them
         table = target.sql(dialect="postgres")
         yield ctx.hit(
             target,

@@ -3,6 +3,7 @@ index declarations the extractors found in the checked code (createIndex, models
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from advisor.config import Config, ConfigError
@@ -41,7 +42,12 @@ def assemble(config: Config, checked: list[SourceFile]) -> tuple[Schema, list[Sq
     for source in checked:
         if source.path.endswith(".sql") and source.path not in seen:
             queries += [q for q in source.queries if isinstance(q, SqlQuery)]
+        elif not source.path.endswith(".sql"):
+            queries += temporary_tables(source)
     schema = schema_from_queries(queries)
+    for table in schema.tables.values():
+        if table.temporary and table.location is not None and not table.location.path.endswith(".sql"):
+            schema.gaps.setdefault(table.name, "the code creates it, and its indexes, at run time")
     schema.files = seen
     schema.tiny = tiny_tables(config)
     declared = {(i.table, fold(i.name)) for i in schema.indexes}
@@ -51,6 +57,15 @@ def assemble(config: Config, checked: list[SourceFile]) -> tuple[Schema, list[Sq
     if replaced:  # a background update that builds an index and then drops the one it supersedes
         schema.indexes = [i for i in schema.indexes if (i.table, fold(i.name)) not in replaced]
     return schema, read
+
+
+_TEMP_TABLE = re.compile(r"\s*CREATE\s+(?:GLOBAL\s+|LOCAL\s+)?TEMP(?:ORARY)?\s+TABLE\b", re.IGNORECASE)
+
+
+def temporary_tables(source: SourceFile) -> list[SqlQuery]:
+    """The CREATE TEMP TABLE statements of a code file: a scratch table of the session, defined with
+    its columns by the code that fills and reads it."""
+    return [q for q in source.queries if isinstance(q, SqlQuery) and not q.dynamic and _TEMP_TABLE.match(q.text)]
 
 
 def tiny_tables(config: Config) -> set[str]:

@@ -285,6 +285,8 @@ class SchemaBuilder:
                 self._constraint_index(table.name, (column.name,), primary=True, name=None, location=query.location)
             elif isinstance(kind, exp.UniqueColumnConstraint):
                 self._constraint_index(table.name, (column.name,), primary=False, name=None, location=query.location)
+            elif isinstance(kind, exp.CheckColumnConstraint):
+                self._check(table, kind.this)
             elif isinstance(kind, exp.Reference):
                 ref = kind.this
                 ref_cols = tuple(_name(c) for c in ref.expressions) if isinstance(ref, exp.Schema) else ()
@@ -314,6 +316,8 @@ class SchemaBuilder:
                 cols = tuple(_name(c) for c in target.expressions) if isinstance(target, exp.Schema) else ()
                 if cols:
                     self._constraint_index(table.name, cols, primary=False, name=name, location=query.location)
+            elif isinstance(part, exp.CheckColumnConstraint):
+                self._check(table, part.this)
             elif isinstance(part, exp.ForeignKey):
                 ref = part.args.get("reference")
                 ref_schema = ref.this if ref is not None else None
@@ -328,6 +332,24 @@ class SchemaBuilder:
                         query.location,
                     ),
                 )
+
+    @staticmethod
+    def _check(table: Table, condition: exp.Expression | None) -> None:
+        """CHECK (lock = 'X') or CHECK (flag) on a boolean: the column holds one value in every row."""
+        while isinstance(condition, exp.Paren):
+            condition = condition.this
+        column = None
+        if isinstance(condition, exp.Column):
+            column = condition
+        elif isinstance(condition, exp.EQ):
+            for side, other in ((condition.this, condition.expression), (condition.expression, condition.this)):
+                while isinstance(other, (exp.Cast, exp.Paren)):
+                    other = other.this
+                if isinstance(side, exp.Column) and isinstance(other, (exp.Literal, exp.Boolean)):
+                    column = side
+        known = table.columns.get(fold(column)) if column is not None else None
+        if known is not None:
+            known.pinned = True
 
     def _alter_table(self, tree: exp.Alter, query: SqlQuery) -> None:
         name = _name(tree.this)

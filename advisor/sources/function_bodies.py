@@ -20,6 +20,8 @@ _BODY = re.compile(
 )
 _ROUTINE_NAME = re.compile(r"(?:FUNCTION|PROCEDURE)\s+(?:[\w\":]+\.)*\"?(\w+)\"?\s*\(", re.IGNORECASE)
 _LANGUAGE = re.compile(r"\bLANGUAGE\s+'?(\w+)", re.IGNORECASE)
+_ROW_RESULT = re.compile(r"\bRETURNS\s+(?:SETOF\b|TABLE\s*\()", re.IGNORECASE)
+_RETURN_QUERY = re.compile(r"\bRETURN\s+QUERY\s*$", re.IGNORECASE)
 _START = re.compile(r"\b(?:RETURN\s+QUERY\s+)?(SELECT|WITH|INSERT|UPDATE|DELETE|PERFORM)\b", re.IGNORECASE)
 # What may stand before a statement inside PL/pgSQL: the start of the piece or a block keyword.
 _AFTER_CONTROL = re.compile(
@@ -63,9 +65,12 @@ def body_queries(query: SqlQuery, split: Splitter) -> list[SqlQuery]:
         names |= _declared_names(text[start:end])
     spans = split(text, start, end)
     pieces = spans if language == "sql" else [p for span in spans if (p := _plpgsql_statement(text, *span))]
+    row_type = _ROW_RESULT.search(outside) is not None
     out = []
-    for s, e in pieces:
+    for n, (s, e) in enumerate(pieces):
         sql = _as_query(text[s:e], names)
+        last = n == len(pieces) - 1
+        returned = row_type and (last if language == "sql" else _RETURN_QUERY.search(text[max(0, s - 40) : s]))
         anchor = query.textmap.locate(s)
         textmap = TextMap(query.textmap.path, sql, ((0, anchor.line, anchor.col),))
         out.append(
@@ -77,6 +82,7 @@ def body_queries(query: SqlQuery, split: Splitter) -> list[SqlQuery]:
                 dialect=query.dialect,
                 origin="function-body",
                 complete=query.complete,
+                returned=bool(returned),
             )
         )
     return out

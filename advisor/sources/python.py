@@ -9,6 +9,7 @@ reported as string building; its static sketch is still analysed.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 from pathlib import PurePath
 
@@ -23,7 +24,16 @@ _SQL_START = re.compile(
 _SELECT_SHAPE = re.compile(r"\bFROM\b|\bSET\b|\bVALUES\b|\bINTO\b|^\s*SELECT\s+\S", re.IGNORECASE)
 
 
+# a scratch table the code defines with its columns (the schema keeps it: advisor.schema.assemble)
+_TEMP_TABLE = re.compile(
+    r"^\s*CREATE\s+(?:GLOBAL\s+|LOCAL\s+)?TEMP(?:ORARY)?\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?[\w.\"]+\s*\(",
+    re.IGNORECASE,
+)
+
+
 def looks_like_sql(text: str) -> bool:
+    if _TEMP_TABLE.match(text):
+        return True
     return bool(_SQL_START.match(text)) and bool(_SELECT_SHAPE.search(text)) and len(text) >= 8
 
 
@@ -163,6 +173,7 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
     index = _LineIndex(code)
     reach = Reach(tree)
     seen: set[int] = set()
+    described = _described_calls(tree) if ".description" in code else set()
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
@@ -175,6 +186,8 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
             origin = "execute-call" if value is arg else "constant-reaching-call"
             if _add_query(result, path, value, node, origin, index, dialect, reach):
                 seen.add(id(value))
+                if id(node) in described:
+                    result.queries[-1] = dataclasses.replace(result.queries[-1], columns_from_cursor=True)
     for value in _named_constants(tree, path):
         if id(value) not in seen:
             _add_query(result, path, value, None, "named-constant", index, dialect, reach)
@@ -188,6 +201,30 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
         add_pymongo(result, tree, path, index)
     result.queries.sort(key=lambda q: (q.location.line, q.location.col))
     return result
+
+
+def _described_calls(tree: ast.AST) -> set[int]:
+    """The `cur.execute(...)` calls whose function also reads `cur.description` (the result's column
+    names): that code takes whatever columns the statement returns."""
+    out: set[int] = set()
+    for function in ast.walk(tree):
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        nodes = list(ast.walk(function))
+        cursors = {
+            n.value.id
+            for n in nodes
+            if isinstance(n, ast.Attribute) and n.attr == "description" and isinstance(n.value, ast.Name)
+        }
+        out |= {
+            id(n)
+            for n in nodes
+            if isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Attribute)
+            and isinstance(n.func.value, ast.Name)
+            and n.func.value.id in cursors
+        }
+    return out
 
 
 def _add_query(
