@@ -13,12 +13,35 @@ from typing import Any
 
 from advisor.ir import Location, SourceFile
 from advisor.mongo.shape import AGGREGATE_OPS, FIND_OPS, MongoQuery, Placeholder, pluralize
-from advisor.sources.js_flow import assigned_name, iterated, later_calls, mutations, parameters, used_fields, used_whole
+from advisor.sources.js_flow import (
+    assigned_name,
+    iterated,
+    later_calls,
+    mutations,
+    parameters,
+    pushed,
+    scope_of,
+    used_fields,
+    used_whole,
+)
 from advisor.sources.js_mongo_indexes import INDEX_METHODS, index_from_call, schema_field_indexes, wrapper_indexes
 from advisor.sources.js_receivers import model_and_schema_maps, resolve_receiver
 from advisor.sources.js_syntax import JsFile, arg_list, prop_loc, read_value, string_value, unchain, unwrap
+from advisor.sources.mongo_names import run_time_names
 
-QUERY_METHODS = {op for op in FIND_OPS | AGGREGATE_OPS if "_" not in op}  # the drivers' and mongoose's camelCase names
+QUERY_METHODS = {op for op in FIND_OPS | AGGREGATE_OPS if "_" not in op} | {
+    "findAndModify",  # the 2.x driver's findAndModify(query, sort, update, options)
+}  # the drivers' and mongoose's camelCase names
+BULK_OPS = ("updateOne", "updateMany", "replaceOne", "deleteOne", "deleteMany")  # bulkWrite's operations
+LEGACY_BULK = {
+    "update": "updateMany",
+    "updateOne": "updateOne",
+    "replaceOne": "replaceOne",
+    "remove": "deleteMany",
+    "removeOne": "deleteOne",
+    "delete": "deleteMany",
+    "deleteOne": "deleteOne",
+}  # bulk.find(q).upsert().x()
 SEQUELIZE_OPTIONS = {
     "where",
     "include",
@@ -181,6 +204,10 @@ def _query_from_chain(f: JsFile, top, base, calls) -> MongoQuery | None:
             q.projection = _projection_value(f, arg(1), ("projection",), spans, state)
     elif method == "distinct":
         q.filter = read_value(f, arg(1), ("filter",), spans, state) if arg(1) is not None else {}
+    elif method == "findAndModify":
+        q.filter = read_value(f, arg(0), ("filter",), spans, state) if arg(0) is not None else {}
+        sort = _sort_value(f, arg(1), ("sort",), spans, state) if arg(1) is not None else None
+        q.sort = sort or None  # `{}` or `[]`: no sort
     else:
         q.filter = read_value(f, arg(0), ("filter",), spans, state) if arg(0) is not None else {}
         if isinstance(q.filter, dict) and q.filter and set(q.filter) <= SEQUELIZE_OPTIONS:
@@ -203,6 +230,12 @@ def _query_from_chain(f: JsFile, top, base, calls) -> MongoQuery | None:
     elif arg(0) is not None:
         _merge_mutations(f, q, arg(0), call, ("pipeline",), spans, state)
     cursor = calls[i + 1 :]
+    if method == "find" and any(m == "upsert" or m in LEGACY_BULK for m, _, _ in cursor):
+        write = next((LEGACY_BULK[m] for m, _, _ in cursor if m in LEGACY_BULK), None)
+        if write is None:
+            return None
+        q.operation = write  # a legacy bulk operation: bulk.find(q).upsert().updateOne(u)
+        cursor = []
     holder = assigned_name(f, top)
     if holder is not None:
         cursor = cursor + later_calls(f, holder, top)
@@ -367,9 +400,64 @@ def extract_mongo(f: JsFile, calls: list, result: SourceFile) -> None:
             if method in INDEX_METHODS or method == "index":
                 result.indexes += index_from_call(f, base, chain, i)
                 break
+            if method == "bulkWrite":
+                result.queries += bulk_write(f, call, base, chain, i)
+                break
             if method in QUERY_METHODS:
                 q = _query_from_chain(f, call, base, chain)
                 if q is not None and (q.location.line, q.location.col) not in seen:  # `(await c.find()...).map()`
                     seen.add((q.location.line, q.location.col))
                     result.queries.append(q)
                 break
+    result.indexes += run_time_names(result.queries, result.indexes)
+
+
+def bulk_write(f: JsFile, call, base, chain: list, i: int) -> list[MongoQuery]:
+    """`coll.bulkWrite([{ updateOne: { filter, update } }, ...])`, the list written there or built with
+    `ops.push({...})` in the function that declares it: one shape per operation that has a filter."""
+    receiver = resolve_receiver(f, base, chain[:i])
+    args = arg_list(chain[i][1])
+    if receiver is None or not args:
+        return []
+    collection, model, driver = receiver
+    node = unwrap(args[0])
+    items = [c for c in node.named_children if c.type != "comment"] if node.type == "array" else []
+    if node.type == "identifier":  # the list as declared (not as emptied again after a batch), and its pushes
+        declared = next((v for _, v in f.decls.get(f.src(node), ()) if v.type == "array" and _encloses(v, node)), None)
+        if declared is not None:
+            items = [c for c in declared.named_children if c.type != "comment"]
+            items += pushed(f, f.src(node), declared)
+    loc = prop_loc(f, chain[i][2])
+    out = []
+    for item in items:
+        state: dict = {"partial": False}
+        spans: dict = {(): loc}
+        op = read_value(f, item, ("op",), spans, state)
+        if not isinstance(op, dict) or len(op) != 1:
+            continue
+        ((name, spec),) = op.items()
+        if name not in BULK_OPS or not isinstance(spec, dict) or "filter" not in spec:
+            continue
+        spans = {("filter",) + k[3:]: v for k, v in spans.items() if k[:3] == ("op", name, "filter")} | {(): loc}
+        out.append(
+            MongoQuery(
+                collection=collection,
+                operation=name,
+                filter=spec["filter"],
+                location=loc,
+                source="js",
+                model=model,
+                driver=driver,
+                text=f.src(item)[:2000],
+                spans=spans,
+                params=parameters(f, call),
+                partial=state["partial"],
+            )
+        )
+    return out
+
+
+def _encloses(declared, use) -> bool:
+    """The function that declares a variable holds this use of it."""
+    scope = scope_of(declared)
+    return scope is not None and scope.start_byte <= use.start_byte < scope.end_byte

@@ -14,12 +14,14 @@ from advisor.sources.js_syntax import (
     JsFile,
     arg_list,
     is_this,
+    key_name,
     member_parts,
     read_value,
     string_value,
     unchain,
     unwrap,
 )
+from advisor.sources.mongo_names import run_time_name
 
 GLOBALS = {
     "Array",
@@ -87,10 +89,14 @@ def resolve_receiver(f: JsFile, base, calls_before: list, depth: int = 0):
         method, args, call = calls_before[-1]
         args = arg_list(args)
         if method in ("collection", "getCollection") and args:
-            name = string_value(f, unwrap(args[0]))
-            if name is not None:
-                return name, None, True
-            return None
+            return collection_name(f, args[0]), None, True
+        if method in ("initializeUnorderedBulkOp", "initializeOrderedBulkOp"):  # a bulk of the collection's
+            return resolve_receiver(f, base, calls_before[:-1], depth + 1)
+        if method == "then" and args and depth < 4:  # a promise of a collection: what its callback returns
+            returned = _returned(args[0])
+            if returned is not None:
+                rb, rcalls = unchain(f, returned)
+                return resolve_receiver(f, rb, rcalls, depth + 1)
         if method == "model" and args:
             name = string_value(f, unwrap(args[0]))
             if name is not None:
@@ -111,6 +117,10 @@ def resolve_receiver(f: JsFile, base, calls_before: list, depth: int = 0):
                 got = resolve_receiver(f, rb, rcalls, depth + 1)
                 if got is not None:
                     return got
+        if resolved is None and depth < 4:  # `promise.then(c => c.find(...))`: c is what the promise holds
+            held = _promised(f, base)
+            if held is not None:
+                return resolve_receiver(f, *unchain(f, held), depth + 1)
         if resolved is not None and resolved.type == "new_expression":  # new Mongo.Collection('tasks')
             ctor = resolved.child_by_field_name("constructor")
             args = arg_list(resolved.child_by_field_name("arguments"))
@@ -152,6 +162,8 @@ def _member_collection(f: JsFile, prop: str, depth: int):
     for value in f.members.get(prop, ()):
         if depth < 4:
             rb, rcalls = unchain(f, value)
+            if MEMBER_COLLECTION.fullmatch(prop) and _named_at_run_time(f, rcalls):
+                break  # other files reach it as this.<prop>: one name for it everywhere
             got = resolve_receiver(f, rb, rcalls, depth + 1) if rcalls or rb is not None else None
             if got is not None:
                 return got
@@ -238,3 +250,149 @@ def model_and_schema_maps(f: JsFile, calls: list) -> None:
             var = f.src(n) if n is not None else None
         f.models[var or model] = (model, coll or pluralize(model))
         f.models.setdefault(model, (model, coll or pluralize(model)))
+
+
+def collection_name(f: JsFile, node) -> str:
+    """The name a collection is opened with: a literal, a constant of the module (`const COLL = 'jobs'`,
+    an options object's default literal, `opts.name || 'jobs'`); otherwise the expression it is read
+    from, in angle brackets (`<this.options.collection>`): a name known only at run time."""
+    name = constant_string(f, node)
+    if name is not None:
+        return name
+    return run_time_name(f.src(unwrap(node)))
+
+
+def constant_string(f: JsFile, node, depth: int = 0, defaults: bool = True) -> str | None:
+    """A string expression's value when the module fixes it (`defaults`: or a parameter's default does)."""
+    node = unwrap(node)
+    if node is None or depth > 6:
+        return None
+    if node.type in ("string", "template_string"):
+        return string_value(f, node)
+    if node.type in ("identifier", "shorthand_property_identifier"):
+        resolved = f.resolve(f.src(node), node.start_byte)
+        if resolved is not None:
+            return constant_string(f, resolved, depth + 1, defaults)
+        return constant_string(f, _parameter_default(f, node), depth + 1) if defaults else None
+    if node.type == "binary_expression":
+        op = node.child_by_field_name("operator")
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        if op is not None and f.src(op) in ("||", "??"):  # `opts.collection || 'jobs'`: the default
+            return constant_string(f, left, depth + 1, defaults) or constant_string(f, right, depth + 1, defaults)
+        if op is not None and f.src(op) == "+":
+            a, b = constant_string(f, left, depth + 1, defaults), constant_string(f, right, depth + 1, defaults)
+            return a + b if a is not None and b is not None else None
+        return None
+    if node.type == "member_expression":
+        obj, prop = member_parts(f, node)
+        obj = unwrap(obj)
+        if obj is None or not prop:
+            return None
+        holders = (
+            f.members.get(member_parts(f, obj)[1] or "", [])
+            if obj.type == "member_expression" and is_this(f, unwrap(obj.child_by_field_name("object")))
+            else [f.resolve(f.src(obj), obj.start_byte)]
+            if obj.type == "identifier"
+            else []
+        )
+        values = {constant_string(f, _property(f, h, prop), depth + 1, defaults) for h in holders if h is not None}
+        return values.pop() if len(values) == 1 else None
+    return None
+
+
+def _property(f: JsFile, holder, prop: str):
+    """The value of `prop` in an object literal (`{ collection: 'jobs' }`, shorthand `{ collection }`)."""
+    holder = unwrap(holder)
+    if holder is None or holder.type != "object":
+        return None
+    for child in holder.named_children:
+        if child.type == "pair" and key_name(f, child.child_by_field_name("key")) == prop:
+            return child.child_by_field_name("value")
+        if child.type == "shorthand_property_identifier" and f.src(child) == prop:
+            return child
+    return None
+
+
+def _parameter_default(f: JsFile, node):
+    """The default of the parameter a name is (`function (name = 'jobs')`, `({ collectionName = 'sessions' })`)."""
+    name = f.src(node)
+    fn = node.parent
+    while fn is not None:
+        params = fn.child_by_field_name("parameters") if fn.type in FUNCTIONS else None
+        if params is not None:
+            stack = [params]
+            while stack:
+                n = stack.pop()
+                if n.type in ("assignment_pattern", "object_assignment_pattern"):
+                    left = n.child_by_field_name("left")
+                    if left is not None and f.src(left) == name:
+                        return n.child_by_field_name("right")
+                if n.type in ("required_parameter", "optional_parameter"):
+                    pattern, value = n.child_by_field_name("pattern"), n.child_by_field_name("value")
+                    if pattern is not None and value is not None and f.src(pattern) == name:
+                        return value
+                stack.extend(n.named_children)
+        fn = fn.parent
+    return None
+
+
+FUNCTIONS = {
+    "function_declaration",
+    "function_expression",
+    "arrow_function",
+    "method_definition",
+    "function",
+    "generator_function_declaration",
+    "generator_function",
+}
+
+
+def _named_at_run_time(f: JsFile, calls: list) -> bool:
+    """`db.collection(name)` whose name is not a literal written there."""
+    if not calls or calls[-1][0] not in ("collection", "getCollection"):
+        return False
+    args = arg_list(calls[-1][1])
+    return bool(args) and constant_string(f, args[0], defaults=False) is None
+
+
+def _returned(fn):
+    """What a callback returns: its expression body, or its last `return x`."""
+    fn = unwrap(fn)
+    if fn is None or fn.type not in ("arrow_function", "function_expression", "function"):
+        return None
+    body = fn.child_by_field_name("body")
+    if body is None:
+        return None
+    if body.type != "statement_block":
+        return body
+    returns = [c for c in body.named_children if c.type == "return_statement"]
+    return returns[-1].named_children[0] if returns and returns[-1].named_children else None
+
+
+def _promised(f: JsFile, ident):
+    """`p.then(c => ...)`, `p.then(function (c) {...})`: for the callback's first parameter `c`, the
+    expression `p` (a promise of what `c` is)."""
+    name = f.src(ident)
+    fn = ident.parent
+    while fn is not None and fn.type not in ("arrow_function", "function_expression", "function"):
+        fn = fn.parent
+    if fn is None:
+        return None
+    params = fn.child_by_field_name("parameters") or fn.child_by_field_name("parameter")
+    first = (
+        params
+        if params is not None and params.type == "identifier"
+        else (next(iter(params.named_children), None) if params is not None else None)
+    )
+    if first is not None and first.type == "required_parameter":
+        first = first.child_by_field_name("pattern")
+    if first is None or f.src(first) != name:
+        return None
+    args = fn.parent
+    call = args.parent if args is not None and args.type == "arguments" else None
+    if call is None or call.type != "call_expression" or arg_list(args)[:1] != [fn]:
+        return None
+    callee = unwrap(call.child_by_field_name("function"))
+    if callee is None or callee.type != "member_expression" or member_parts(f, callee)[1] != "then":
+        return None
+    return callee.child_by_field_name("object")

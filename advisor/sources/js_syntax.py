@@ -344,6 +344,9 @@ def unchain(f: JsFile, node):
                 calls.append((prop, args, node))
                 node = unwrap(obj)
                 continue
+            if fn is not None and f.src(fn) == "await" and len(arg_list(args)) == 1:
+                node = unwrap(arg_list(args)[0])  # `await (await p).find()` parses as a call of `await`
+                continue
             if fn is not None and fn.type == "identifier":
                 calls.append((f.src(fn), args, node))
             base = None
