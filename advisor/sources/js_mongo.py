@@ -27,7 +27,7 @@ from advisor.sources.js_flow import (
 from advisor.sources.js_mongo_indexes import INDEX_METHODS, index_from_call, schema_field_indexes, wrapper_indexes
 from advisor.sources.js_receivers import model_and_schema_maps, resolve_receiver
 from advisor.sources.js_syntax import JsFile, arg_list, prop_loc, read_value, string_value, unchain, unwrap
-from advisor.sources.mongo_names import run_time_names
+from advisor.sources.mongo_names import mark_run_time
 
 QUERY_METHODS = {op for op in FIND_OPS | AGGREGATE_OPS if "_" not in op} | {
     "findAndModify",  # the 2.x driver's findAndModify(query, sort, update, options)
@@ -230,15 +230,15 @@ def _query_from_chain(f: JsFile, top, base, calls) -> MongoQuery | None:
     elif arg(0) is not None:
         _merge_mutations(f, q, arg(0), call, ("pipeline",), spans, state)
     cursor = calls[i + 1 :]
+    holder = assigned_name(f, top)
+    if holder is not None:
+        cursor = cursor + later_calls(f, holder, top)
     if method == "find" and any(m == "upsert" or m in LEGACY_BULK for m, _, _ in cursor):
         write = next((LEGACY_BULK[m] for m, _, _ in cursor if m in LEGACY_BULK), None)
         if write is None:
             return None
-        q.operation = write  # a legacy bulk operation: bulk.find(q).upsert().updateOne(u)
+        q.operation = write  # bulk.find(q).upsert().updateOne(u), Model.find(q).remove(): a write
         cursor = []
-    holder = assigned_name(f, top)
-    if holder is not None:
-        cursor = cursor + later_calls(f, holder, top)
     for method2, args2, call2 in cursor:
         _cursor_call(f, q, method, method2, args2, call2, spans, state)
     q.streamed = q.streamed or iterated(f, holder, top)
@@ -409,7 +409,7 @@ def extract_mongo(f: JsFile, calls: list, result: SourceFile) -> None:
                     seen.add((q.location.line, q.location.col))
                     result.queries.append(q)
                 break
-    result.indexes += run_time_names(result.queries, result.indexes)
+    mark_run_time(result.queries)
 
 
 def bulk_write(f: JsFile, call, base, chain: list, i: int) -> list[MongoQuery]:

@@ -101,6 +101,12 @@ def resolve_receiver(f: JsFile, base, calls_before: list, depth: int = 0):
             name = string_value(f, unwrap(args[0]))
             if name is not None:
                 return _model_collection(f, name), name, False
+        if base is None and len(calls_before) == 1 and depth < 4:  # getLockCollection(db): a local function's result
+            returned = _returned(f.functions.get(method) or f.resolve(method, call.start_byte))
+            if returned is None:
+                return None
+            rb, rcalls = unchain(f, returned)
+            return resolve_receiver(f, rb, rcalls, depth + 1)
         return None
     if base is None:
         return None
@@ -120,7 +126,8 @@ def resolve_receiver(f: JsFile, base, calls_before: list, depth: int = 0):
         if resolved is None and depth < 4:  # `promise.then(c => c.find(...))`: c is what the promise holds
             held = _promised(f, base)
             if held is not None:
-                return resolve_receiver(f, *unchain(f, held), depth + 1)
+                hb, hcalls = unchain(f, held)
+                return resolve_receiver(f, hb, hcalls, depth + 1)
         if resolved is not None and resolved.type == "new_expression":  # new Mongo.Collection('tasks')
             ctor = resolved.child_by_field_name("constructor")
             args = arg_list(resolved.child_by_field_name("arguments"))
@@ -147,6 +154,14 @@ def resolve_receiver(f: JsFile, base, calls_before: list, depth: int = 0):
             _, oprop = member_parts(f, obj)
             if oprop == "models" and prop[:1].isupper():
                 return _model_collection(f, prop), prop, False
+        held = _property(f, _object_of(f, obj), prop) if depth < 4 else None
+        if (
+            held is not None
+        ):  # `const db = await getDb(); db.U.find()` with getDb returning `{ U: _db.collection(...) }`
+            hb, hcalls = unchain(f, held)
+            got = resolve_receiver(f, hb, hcalls, depth + 1)
+            if got is not None:
+                return got
         if _is_db_expr(f, obj) and prop not in ("collection", "getCollection", "runCommand", "admin", "command"):
             return prop, None, True
     return None
@@ -300,16 +315,36 @@ def constant_string(f: JsFile, node, depth: int = 0, defaults: bool = True) -> s
     return None
 
 
-def _property(f: JsFile, holder, prop: str):
+def _property(f: JsFile, holder, prop: str, depth: int = 0):
     """The value of `prop` in an object literal (`{ collection: 'jobs' }`, shorthand `{ collection }`)."""
     holder = unwrap(holder)
     if holder is None or holder.type != "object":
         return None
-    for child in holder.named_children:
+    found = None
+    for child in holder.named_children:  # the last one written wins
         if child.type == "pair" and key_name(f, child.child_by_field_name("key")) == prop:
-            return child.child_by_field_name("value")
-        if child.type == "shorthand_property_identifier" and f.src(child) == prop:
-            return child
+            found = child.child_by_field_name("value")
+        elif child.type == "shorthand_property_identifier" and f.src(child) == prop:
+            found = child
+        elif child.type == "spread_element" and depth < 4:  # `{ ...defaults, ...options }`: the defaults'
+            spread = next(iter(child.named_children), None)
+            found = _property(f, _object_of(f, spread), prop, depth + 1) or found
+    return found
+
+
+def _object_of(f: JsFile, node, depth: int = 0):
+    """The object literal an expression evaluates to, through variables and calls of local functions."""
+    node = unwrap(node)
+    if node is None or depth > 4:
+        return None
+    if node.type == "object":
+        return node
+    if node.type == "identifier":
+        return _object_of(f, f.resolve(f.src(node), node.start_byte), depth + 1)
+    if node.type == "call_expression":
+        fn = unwrap(node.child_by_field_name("function"))
+        if fn is not None and fn.type == "identifier" and not arg_list(node.child_by_field_name("arguments")):
+            return _object_of(f, _returned(f.resolve(f.src(fn), fn.start_byte)), depth + 1)
     return None
 
 
@@ -358,7 +393,7 @@ def _named_at_run_time(f: JsFile, calls: list) -> bool:
 def _returned(fn):
     """What a callback returns: its expression body, or its last `return x`."""
     fn = unwrap(fn)
-    if fn is None or fn.type not in ("arrow_function", "function_expression", "function"):
+    if fn is None or fn.type not in ("arrow_function", "function_expression", "function", "function_declaration"):
         return None
     body = fn.child_by_field_name("body")
     if body is None:

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import re
 
-from advisor.ir import IndexDef
-from advisor.mongo.indexes import unread_index
-
 UNKNOWN = re.compile(r"<.*>", re.DOTALL)
 
 
@@ -20,15 +17,11 @@ def run_time_name(expression: str) -> str:
     return "<" + " ".join(expression.split())[:80] + ">"
 
 
-def run_time_names(queries: list, indexes: list[IndexDef]) -> list[IndexDef]:
-    """Advisor cannot know the index declarations of a collection named at run time: unless the file
-    declares some on the same expression, they are recorded as unread, so no rule claims a scan or
-    an absence of declarations there (the rules that need no index still speak)."""
-    declared = {i.table for i in indexes}
-    out = []
+def mark_run_time(queries: list) -> None:
+    """A query on a collection named at run time is a sketch (`partial`): advisor knows neither the
+    collection nor its indexes (nor its unique keys), so the claims that rest on them (a scan, an
+    unbounded result, no index declared) stay silent; the rules on the filter alone still speak."""
     for q in queries:
         name = getattr(q, "collection", "")
-        if isinstance(name, str) and UNKNOWN.fullmatch(name) and name not in declared:
-            declared.add(name)
-            out.append(unread_index(name, q.location))
-    return out
+        if isinstance(name, str) and UNKNOWN.fullmatch(name):
+            q.partial = True

@@ -9,7 +9,7 @@ from typing import Any, cast
 
 from advisor.ir import Location, SourceFile
 from advisor.mongo.shape import AGGREGATE_OPS, FIND_OPS, MongoQuery, Placeholder, Regex
-from advisor.sources.mongo_names import run_time_name, run_time_names
+from advisor.sources.mongo_names import mark_run_time, run_time_name
 
 # pymongo's names: the snake_case ones, without the mongoose and legacy ones pymongo 4 does not have
 QUERY_METHODS = {op for op in FIND_OPS | AGGREGATE_OPS if op.islower()} - {
@@ -384,7 +384,7 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
             q.streamed = id(top) not in materialized and "to_list" not in [m for m, _ in chain]
             result.queries.append(q)
             break
-    result.indexes += run_time_names(result.queries, result.indexes)
+    mark_run_time(result.queries)
 
 
 def _index(result: SourceFile, coll: str, method: str, call: ast.Call, path: str, index, names: Names) -> None:
