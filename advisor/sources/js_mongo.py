@@ -19,11 +19,10 @@ from advisor.sources.js_flow import (
     later_calls,
     mutations,
     parameters,
-    pushed,
-    scope_of,
     used_fields,
     used_whole,
 )
+from advisor.sources.js_mongo_bulk import bulk_write
 from advisor.sources.js_mongo_indexes import INDEX_METHODS, index_from_call, schema_field_indexes, wrapper_indexes
 from advisor.sources.js_receivers import model_and_schema_maps, resolve_receiver
 from advisor.sources.js_syntax import JsFile, arg_list, prop_loc, read_value, string_value, unchain, unwrap
@@ -32,7 +31,6 @@ from advisor.sources.mongo_names import mark_run_time
 QUERY_METHODS = {op for op in FIND_OPS | AGGREGATE_OPS if "_" not in op} | {
     "findAndModify",  # the 2.x driver's findAndModify(query, sort, update, options)
 }  # the drivers' and mongoose's camelCase names
-BULK_OPS = ("updateOne", "updateMany", "replaceOne", "deleteOne", "deleteMany")  # bulkWrite's operations
 LEGACY_BULK = {
     "update": "updateMany",
     "updateOne": "updateOne",
@@ -410,54 +408,3 @@ def extract_mongo(f: JsFile, calls: list, result: SourceFile) -> None:
                     result.queries.append(q)
                 break
     mark_run_time(result.queries)
-
-
-def bulk_write(f: JsFile, call, base, chain: list, i: int) -> list[MongoQuery]:
-    """`coll.bulkWrite([{ updateOne: { filter, update } }, ...])`, the list written there or built with
-    `ops.push({...})` in the function that declares it: one shape per operation that has a filter."""
-    receiver = resolve_receiver(f, base, chain[:i])
-    args = arg_list(chain[i][1])
-    if receiver is None or not args:
-        return []
-    collection, model, driver = receiver
-    node = unwrap(args[0])
-    items = [c for c in node.named_children if c.type != "comment"] if node.type == "array" else []
-    if node.type == "identifier":  # the list as declared (not as emptied again after a batch), and its pushes
-        declared = next((v for _, v in f.decls.get(f.src(node), ()) if v.type == "array" and _encloses(v, node)), None)
-        if declared is not None:
-            items = [c for c in declared.named_children if c.type != "comment"]
-            items += pushed(f, f.src(node), declared)
-    loc = prop_loc(f, chain[i][2])
-    out = []
-    for item in items:
-        state: dict = {"partial": False}
-        spans: dict = {(): loc}
-        op = read_value(f, item, ("op",), spans, state)
-        if not isinstance(op, dict) or len(op) != 1:
-            continue
-        ((name, spec),) = op.items()
-        if name not in BULK_OPS or not isinstance(spec, dict) or "filter" not in spec:
-            continue
-        spans = {("filter",) + k[3:]: v for k, v in spans.items() if k[:3] == ("op", name, "filter")} | {(): loc}
-        out.append(
-            MongoQuery(
-                collection=collection,
-                operation=name,
-                filter=spec["filter"],
-                location=loc,
-                source="js",
-                model=model,
-                driver=driver,
-                text=f.src(item)[:2000],
-                spans=spans,
-                params=parameters(f, call),
-                partial=state["partial"],
-            )
-        )
-    return out
-
-
-def _encloses(declared, use) -> bool:
-    """The function that declares a variable holds this use of it."""
-    scope = scope_of(declared)
-    return scope is not None and scope.start_byte <= use.start_byte < scope.end_byte
