@@ -85,6 +85,9 @@ def object_of(f: JsFile, node, depth: int = 0):
         return object_of(f, f.resolve(f.src(node), node.start_byte), depth + 1)
     if node.type == "call_expression":
         fn = unwrap(node.child_by_field_name("function"))
+        args = arg_list(node.child_by_field_name("arguments"))
+        if fn is not None and f.src(fn) == "__addDisposableResource" and len(args) > 1:
+            return object_of(f, args[1], depth + 1)  # `await using db = ...` as TypeScript compiles it
         if fn is not None and fn.type == "identifier" and not arg_list(node.child_by_field_name("arguments")):
             return object_of(f, returned(f.resolve(f.src(fn), fn.start_byte)), depth + 1)
     return None
