@@ -276,3 +276,34 @@ def test_names_fixed_by_the_module_are_resolved(name, form):
 def test_names_known_only_at_run_time_are_marked(expr):
     (q,) = mongo(extract("m.js", f"function f(db, opts, name, prefix) {{ return db.collection({expr}).findOne({{}}); }}"))
     assert q.collection == f"<{expr}>" and q.partial
+
+
+# --- collections reached through other objects (apostrophe login/index.js, flask-pymongo wrappers.py) ------
+
+
+def test_another_modules_collection_and_a_collection_subclass():
+    assert shapes("modules/login/index.js", """\
+module.exports = {
+  methods(self) {
+    return {
+      async bump(key) {
+        await self.apos.cache.cacheCollection.updateOne({ namespace: 'login', key }, { $inc: { n: 1 } });
+        await self.apos.user.profile.updateOne({ _id: key }, { $set: { a: 1 } });
+      }
+    };
+  }
+};
+""") == [(5, "<self.apos.cache.cacheCollection>", "updateOne")]  # `profile` is not named like a collection
+    src = extract("flask_pymongo/wrappers.py", """\
+from pymongo import collection
+
+class Collection(collection.Collection[dict]):
+    def find_one_or_404(self, *args, **kwargs):
+        found = self.find_one(*args, **kwargs)
+        return found
+
+class Form:
+    def find_one(self, key):
+        return self.find_one(key)
+""")
+    assert [(q.location.line, q.collection, q.partial) for q in mongo(src)] == [(5, "<self>", True)]

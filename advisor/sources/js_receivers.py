@@ -21,6 +21,7 @@ from advisor.sources.js_syntax import (
     unchain,
     unwrap,
 )
+from advisor.sources.mongo_names import run_time_name
 
 GLOBALS = {
     "Array",
@@ -163,6 +164,10 @@ def resolve_receiver(f: JsFile, base, calls_before: list, depth: int = 0):
                 return got
         if _is_db_expr(f, obj) and prop not in ("collection", "getCollection", "runCommand", "admin", "command"):
             return prop, None, True
+        if MEMBER_COLLECTION.fullmatch(prop) and _rooted_at_this(
+            f, obj
+        ):  # another module's: this.apos.cache.cacheCollection
+            return run_time_name(f.src(base)), None, True
     return None
 
 
@@ -184,6 +189,13 @@ def _member_collection(f: JsFile, prop: str, depth: int):
     if MEMBER_COLLECTION.fullmatch(prop):
         return f"this.{prop}", None, True
     return None
+
+
+def _rooted_at_this(f: JsFile, node) -> bool:
+    """`this.a.b` / `self.a.b`: a member chain that starts at the object the method runs on."""
+    while node is not None and node.type == "member_expression":
+        node = unwrap(node.child_by_field_name("object"))
+    return node is not None and is_this(f, node)
 
 
 def _model_binding(f: JsFile, name: str, resolved) -> bool:

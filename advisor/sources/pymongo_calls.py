@@ -32,6 +32,12 @@ class Names:
     def __init__(self, tree: ast.AST):
         self.assigned: dict[str, list[ast.AST]] = {}
         self.function: dict[int, int] = {}  # node -> its innermost function (outer ones are walked first)
+        self.collection_class: set[int] = set()  # the nodes of a class that subclasses a driver Collection
+        for cls in ast.walk(tree):
+            if isinstance(cls, ast.ClassDef) and any(
+                re.search(r"(^|\.)Collection(\[.*\])?$", ast.unparse(b)) for b in cls.bases
+            ):
+                self.collection_class.update(id(n) for n in ast.walk(cls))
         for fn in ast.walk(tree):
             if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
                 for node in ast.walk(fn):
@@ -192,6 +198,8 @@ def _collection(node: ast.AST, names: Names, depth: int = 0) -> str | None:
         and isinstance(node.args[0], ast.Constant)
     ):
         return str(node.args[0].value)
+    if isinstance(node, ast.Name) and node.id == "self" and id(node) in names.collection_class:
+        return run_time_name("self")  # a Collection subclass calling its own find_one
     if isinstance(node, ast.Name):
         resolved = names.resolve(node) if depth < 4 else None
         if resolved is not None:
