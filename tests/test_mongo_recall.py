@@ -104,9 +104,16 @@ def a(db):
 def b(app, colls):
     for coll in colls:
         coll.create_index([("b", 1)])
+
+def c(db, collection):
+    colls = [db[collection]]
+    colls.append(db["%s_versions" % collection])
+    for coll in colls:
+        coll.create_index([("c", 1)])
 """)
-    # b's loop variable is not a's `coll`
-    assert [(q.collection, q.location.line) for q in mongo(src)] == [("jobs", 3)] and src.indexes == []
+    # b's loop variable is not a's `coll`; c's iterates over a list of collections
+    assert [(q.collection, q.location.line) for q in mongo(src)] == [("jobs", 3)]
+    assert [(i.table, i.name, i.location.line) for i in src.indexes] == [("<collection>", "c_1", 13)]
 
 
 # --- names fixed by the module (connect-mongo, agenda, migrate-mongo, auth-mongodb-adapter) ------------

@@ -31,6 +31,7 @@ class Names:
 
     def __init__(self, tree: ast.AST):
         self.assigned: dict[str, list[ast.AST]] = {}
+        self.loops: dict[str, list[ast.For]] = {}  # `for coll in colls`: the loops over a list variable
         self.function: dict[int, int] = {}  # node -> its innermost function (outer ones are walked first)
         self.collection_class: set[int] = set()  # the nodes of a class that subclasses a driver Collection
         for cls in ast.walk(tree):
@@ -45,6 +46,8 @@ class Names:
         for node in ast.walk(tree):
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                 self.assigned.setdefault(node.targets[0].id, []).append(node.value)
+            elif isinstance(node, ast.For) and isinstance(node.target, ast.Name) and isinstance(node.iter, ast.Name):
+                self.loops.setdefault(node.target.id, []).append(node)
         for values in self.assigned.values():
             values.sort(key=_pos)
         # what `self.name` holds: class attributes, `self.name = value`, a property returning a value
@@ -73,6 +76,15 @@ class Names:
     def member(self, node: ast.AST) -> ast.AST | None:
         """What `self.name` holds, when this module says."""
         return self.members.get(getattr(node, "attr", "")) if _self_attr(node) else None
+
+    def item(self, use: ast.Name) -> ast.AST | None:
+        """`for coll in colls: coll...` with `colls = [db[c], ...]`: the first item of the list."""
+        for loop in self.loops.get(use.id, ()):
+            body = {id(n) for st in loop.body for n in ast.walk(st)}
+            items = self.resolve(cast(ast.Name, loop.iter)) if id(use) in body else None
+            if isinstance(items, ast.List) and items.elts:
+                return items.elts[0]
+        return None
 
     def resolve(self, use: ast.Name) -> ast.AST | None:
         """The value last assigned before `use`, never the one `use` is part of
@@ -201,7 +213,7 @@ def _collection(node: ast.AST, names: Names, depth: int = 0) -> str | None:
     if isinstance(node, ast.Name) and node.id == "self" and id(node) in names.collection_class:
         return run_time_name("self")  # a Collection subclass calling its own find_one
     if isinstance(node, ast.Name):
-        resolved = names.resolve(node) if depth < 4 else None
+        resolved = (names.resolve(node) or names.item(node)) if depth < 4 else None
         if resolved is not None:
             return _collection(resolved, names, depth + 1)
         m = re.fullmatch(r"(\w+?)_?(collection|coll)", node.id)
