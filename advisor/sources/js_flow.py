@@ -191,6 +191,19 @@ def _growth(f: JsFile, name: str, node, scope) -> list[Mutation]:
     return [Mutation("push" if direct and method == "push" else "other", None, args, _conditional(node, scope))]
 
 
+def pushed(f: JsFile, name: str, declared) -> list:
+    """What is pushed onto the list `name` anywhere in the function that declares it, callbacks included
+    (`ops.push({ updateOne: ... })` in a loop's callback, before `coll.bulkWrite(ops)`)."""
+    scope = scope_of(declared)
+    if scope is None:
+        return []
+    out = []
+    for node in _walk(scope, declared.end_byte, scope.end_byte):
+        if node.type == "call_expression":
+            out += [v for m in _growth(f, name, node, scope) if m.kind == "push" for v in m.values]
+    return out
+
+
 def later_calls(f: JsFile, name: str, top) -> list[tuple[str, Any, Any]]:
     """Method calls on the variable a cursor is kept in, after it is made: [(method, arguments, call)]."""
     scope = scope_of(top)

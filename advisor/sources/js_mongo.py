@@ -13,12 +13,33 @@ from typing import Any
 
 from advisor.ir import Location, SourceFile
 from advisor.mongo.shape import AGGREGATE_OPS, FIND_OPS, MongoQuery, Placeholder, pluralize
-from advisor.sources.js_flow import assigned_name, iterated, later_calls, mutations, parameters, used_fields, used_whole
+from advisor.sources.js_flow import (
+    assigned_name,
+    iterated,
+    later_calls,
+    mutations,
+    parameters,
+    used_fields,
+    used_whole,
+)
+from advisor.sources.js_mongo_bulk import bulk_write
 from advisor.sources.js_mongo_indexes import INDEX_METHODS, index_from_call, schema_field_indexes, wrapper_indexes
 from advisor.sources.js_receivers import model_and_schema_maps, resolve_receiver
 from advisor.sources.js_syntax import JsFile, arg_list, prop_loc, read_value, string_value, unchain, unwrap
+from advisor.sources.mongo_names import mark_run_time
 
-QUERY_METHODS = {op for op in FIND_OPS | AGGREGATE_OPS if "_" not in op}  # the drivers' and mongoose's camelCase names
+QUERY_METHODS = {op for op in FIND_OPS | AGGREGATE_OPS if "_" not in op} | {
+    "findAndModify",  # the 2.x driver's findAndModify(query, sort, update, options)
+}  # the drivers' and mongoose's camelCase names
+LEGACY_BULK = {
+    "update": "updateMany",
+    "updateOne": "updateOne",
+    "replaceOne": "replaceOne",
+    "remove": "deleteMany",
+    "removeOne": "deleteOne",
+    "delete": "deleteMany",
+    "deleteOne": "deleteOne",
+}  # bulk.find(q).upsert().x()
 SEQUELIZE_OPTIONS = {
     "where",
     "include",
@@ -181,6 +202,10 @@ def _query_from_chain(f: JsFile, top, base, calls) -> MongoQuery | None:
             q.projection = _projection_value(f, arg(1), ("projection",), spans, state)
     elif method == "distinct":
         q.filter = read_value(f, arg(1), ("filter",), spans, state) if arg(1) is not None else {}
+    elif method == "findAndModify":
+        q.filter = read_value(f, arg(0), ("filter",), spans, state) if arg(0) is not None else {}
+        sort = _sort_value(f, arg(1), ("sort",), spans, state) if arg(1) is not None else None
+        q.sort = sort or None  # `{}` or `[]`: no sort
     else:
         q.filter = read_value(f, arg(0), ("filter",), spans, state) if arg(0) is not None else {}
         if isinstance(q.filter, dict) and q.filter and set(q.filter) <= SEQUELIZE_OPTIONS:
@@ -206,6 +231,12 @@ def _query_from_chain(f: JsFile, top, base, calls) -> MongoQuery | None:
     holder = assigned_name(f, top)
     if holder is not None:
         cursor = cursor + later_calls(f, holder, top)
+    if method == "find" and any(m == "upsert" or m in LEGACY_BULK for m, _, _ in cursor):
+        write = next((LEGACY_BULK[m] for m, _, _ in cursor if m in LEGACY_BULK), None)
+        if write is None:
+            return None
+        q.operation = write  # bulk.find(q).upsert().updateOne(u), Model.find(q).remove(): a write
+        cursor = []
     for method2, args2, call2 in cursor:
         _cursor_call(f, q, method, method2, args2, call2, spans, state)
     q.streamed = q.streamed or iterated(f, holder, top)
@@ -367,9 +398,13 @@ def extract_mongo(f: JsFile, calls: list, result: SourceFile) -> None:
             if method in INDEX_METHODS or method == "index":
                 result.indexes += index_from_call(f, base, chain, i)
                 break
+            if method == "bulkWrite":
+                result.queries += bulk_write(f, call, base, chain, i)
+                break
             if method in QUERY_METHODS:
                 q = _query_from_chain(f, call, base, chain)
                 if q is not None and (q.location.line, q.location.col) not in seen:  # `(await c.find()...).map()`
                     seen.add((q.location.line, q.location.col))
                     result.queries.append(q)
                 break
+    mark_run_time(result.queries)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from advisor.mongo.shape import pluralize
+from advisor.sources.js_names import collection_name, constant_string, object_of, property_value, returned
 from advisor.sources.js_syntax import (
     WRAPPERS,
     JsFile,
@@ -20,6 +21,7 @@ from advisor.sources.js_syntax import (
     unchain,
     unwrap,
 )
+from advisor.sources.mongo_names import run_time_name
 
 GLOBALS = {
     "Array",
@@ -87,14 +89,24 @@ def resolve_receiver(f: JsFile, base, calls_before: list, depth: int = 0):
         method, args, call = calls_before[-1]
         args = arg_list(args)
         if method in ("collection", "getCollection") and args:
-            name = string_value(f, unwrap(args[0]))
-            if name is not None:
-                return name, None, True
-            return None
+            return collection_name(f, args[0]), None, True
+        if method in ("initializeUnorderedBulkOp", "initializeOrderedBulkOp"):  # a bulk of the collection's
+            return resolve_receiver(f, base, calls_before[:-1], depth + 1)
+        if method == "then" and args and depth < 4:  # a promise of a collection: what its callback returns
+            value = returned(args[0])
+            if value is not None:
+                rb, rcalls = unchain(f, value)
+                return resolve_receiver(f, rb, rcalls, depth + 1)
         if method == "model" and args:
             name = string_value(f, unwrap(args[0]))
             if name is not None:
                 return _model_collection(f, name), name, False
+        if base is None and len(calls_before) == 1 and depth < 4:  # getLockCollection(db): a local function's result
+            value = returned(f.functions.get(method) or f.resolve(method, call.start_byte))
+            if value is None:
+                return None
+            rb, rcalls = unchain(f, value)
+            return resolve_receiver(f, rb, rcalls, depth + 1)
         return None
     if base is None:
         return None
@@ -111,6 +123,11 @@ def resolve_receiver(f: JsFile, base, calls_before: list, depth: int = 0):
                 got = resolve_receiver(f, rb, rcalls, depth + 1)
                 if got is not None:
                     return got
+        if resolved is None and depth < 4:  # `promise.then(c => c.find(...))`: c is what the promise holds
+            held = _promised(f, base)
+            if held is not None:
+                hb, hcalls = unchain(f, held)
+                return resolve_receiver(f, hb, hcalls, depth + 1)
         if resolved is not None and resolved.type == "new_expression":  # new Mongo.Collection('tasks')
             ctor = resolved.child_by_field_name("constructor")
             args = arg_list(resolved.child_by_field_name("arguments"))
@@ -137,8 +154,20 @@ def resolve_receiver(f: JsFile, base, calls_before: list, depth: int = 0):
             _, oprop = member_parts(f, obj)
             if oprop == "models" and prop[:1].isupper():
                 return _model_collection(f, prop), prop, False
+        held = property_value(f, object_of(f, obj), prop) if depth < 4 else None
+        if (
+            held is not None
+        ):  # `const db = await getDb(); db.U.find()` with getDb returning `{ U: _db.collection(...) }`
+            hb, hcalls = unchain(f, held)
+            got = resolve_receiver(f, hb, hcalls, depth + 1)
+            if got is not None:
+                return got
         if _is_db_expr(f, obj) and prop not in ("collection", "getCollection", "runCommand", "admin", "command"):
             return prop, None, True
+        if MEMBER_COLLECTION.fullmatch(prop) and _rooted_at_this(
+            f, obj
+        ):  # another module's: this.apos.cache.cacheCollection
+            return run_time_name(f.src(base)), None, True
     return None
 
 
@@ -152,12 +181,21 @@ def _member_collection(f: JsFile, prop: str, depth: int):
     for value in f.members.get(prop, ()):
         if depth < 4:
             rb, rcalls = unchain(f, value)
+            if MEMBER_COLLECTION.fullmatch(prop) and _named_at_run_time(f, rcalls):
+                break  # other files reach it as this.<prop>: one name for it everywhere
             got = resolve_receiver(f, rb, rcalls, depth + 1) if rcalls or rb is not None else None
             if got is not None:
                 return got
     if MEMBER_COLLECTION.fullmatch(prop):
         return f"this.{prop}", None, True
     return None
+
+
+def _rooted_at_this(f: JsFile, node) -> bool:
+    """`this.a.b` / `self.a.b`: a member chain that starts at the object the method runs on."""
+    while node is not None and node.type == "member_expression":
+        node = unwrap(node.child_by_field_name("object"))
+    return node is not None and is_this(f, node)
 
 
 def _model_binding(f: JsFile, name: str, resolved) -> bool:
@@ -238,3 +276,40 @@ def model_and_schema_maps(f: JsFile, calls: list) -> None:
             var = f.src(n) if n is not None else None
         f.models[var or model] = (model, coll or pluralize(model))
         f.models.setdefault(model, (model, coll or pluralize(model)))
+
+
+def _named_at_run_time(f: JsFile, calls: list) -> bool:
+    """`db.collection(name)` whose name is not a literal written there."""
+    if not calls or calls[-1][0] not in ("collection", "getCollection"):
+        return False
+    args = arg_list(calls[-1][1])
+    return bool(args) and constant_string(f, args[0], defaults=False) is None
+
+
+def _promised(f: JsFile, ident):
+    """`p.then(c => ...)`, `p.then(function (c) {...})`: for the callback's first parameter `c`, the
+    expression `p` (a promise of what `c` is)."""
+    name = f.src(ident)
+    fn = ident.parent
+    while fn is not None and fn.type not in ("arrow_function", "function_expression", "function"):
+        fn = fn.parent
+    if fn is None:
+        return None
+    params = fn.child_by_field_name("parameters") or fn.child_by_field_name("parameter")
+    first = (
+        params
+        if params is not None and params.type == "identifier"
+        else (next(iter(params.named_children), None) if params is not None else None)
+    )
+    if first is not None and first.type == "required_parameter":
+        first = first.child_by_field_name("pattern")
+    if first is None or f.src(first) != name:
+        return None
+    args = fn.parent
+    call = args.parent if args is not None and args.type == "arguments" else None
+    if call is None or call.type != "call_expression" or arg_list(args)[:1] != [fn]:
+        return None
+    callee = unwrap(call.child_by_field_name("function"))
+    if callee is None or callee.type != "member_expression" or member_parts(f, callee)[1] != "then":
+        return None
+    return callee.child_by_field_name("object")

@@ -85,6 +85,7 @@ class JsFile:
         self.imports: dict[str, str] = {}  # name bound by an ES import -> the module it comes from
         self.classes: set[str] = set()  # classes declared in the file
         self.members: dict[str, list] = {}  # `this.name = value` / `self.name = value`: the values
+        self.functions: dict[str, Any] = {}  # `function name() {...}` declared in the file
 
     def src(self, node) -> str:
         return self.data[node.start_byte : node.end_byte].decode("utf-8", "replace")
@@ -267,6 +268,12 @@ def read_value(f: JsFile, node, path: tuple, spans: dict, state: dict, depth: in
         if name == "undefined":
             return None
         resolved = f.resolve(name, node.start_byte)
+        if _defaulted(f, name, resolved):  # `start = start || 0`: still the parameter, with a default
+            default = read_value(f, resolved.child_by_field_name("right"), path, {}, state, depth + 1)
+            kind = (
+                "number" if isinstance(default, (int, float)) else "string" if isinstance(default, str) else "unknown"
+            )
+            return Placeholder(kind, name)
         if resolved is not None and depth < 8 and resolved.start_byte != node.start_byte:
             return read_value(f, resolved, path, spans, state, depth + 1)
         return Placeholder("unknown", name)
@@ -301,6 +308,14 @@ def read_value(f: JsFile, node, path: tuple, spans: dict, state: dict, depth: in
     if t in ("arrow_function", "function_expression", "function"):
         return Placeholder("function", "function")
     return Placeholder("unknown", f.src(node)[:60])
+
+
+def _defaulted(f: JsFile, name: str, value) -> bool:
+    """`name = name || x` / `name ?? x`: the variable keeps what it was given, defaulted."""
+    if value is None or value.type != "binary_expression":
+        return False
+    op, left = value.child_by_field_name("operator"), unwrap(value.child_by_field_name("left"))
+    return op is not None and f.src(op) in ("||", "??") and left is not None and f.src(left) == name
 
 
 def key_name(f: JsFile, key_node) -> str | None:
@@ -343,6 +358,9 @@ def unchain(f: JsFile, node):
             if prop is not None:
                 calls.append((prop, args, node))
                 node = unwrap(obj)
+                continue
+            if fn is not None and f.src(fn) == "await" and len(arg_list(args)) == 1:
+                node = unwrap(arg_list(args)[0])  # `await (await p).find()` parses as a call of `await`
                 continue
             if fn is not None and fn.type == "identifier":
                 calls.append((f.src(fn), args, node))
@@ -442,6 +460,8 @@ def collect_decls(f: JsFile) -> list:
             calls.append(node)
         elif t == "import_statement":
             _record_import(f, node)
+        elif t == "function_declaration" and node.child_by_field_name("name") is not None:
+            f.functions.setdefault(f.src(node.child_by_field_name("name")), node)
         elif t in ("class_declaration", "class") and node.child_by_field_name("name") is not None:
             f.classes.add(f.src(node.child_by_field_name("name")))
         stack.extend(reversed(node.children))

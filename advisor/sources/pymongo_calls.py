@@ -9,9 +9,12 @@ from typing import Any, cast
 
 from advisor.ir import Location, SourceFile
 from advisor.mongo.shape import AGGREGATE_OPS, FIND_OPS, MongoQuery, Placeholder, Regex
+from advisor.sources.mongo_names import mark_run_time, run_time_name
 
 # pymongo's names: the snake_case ones, without the mongoose and legacy ones pymongo 4 does not have
-QUERY_METHODS = {op for op in FIND_OPS | AGGREGATE_OPS if op.islower()} - {"count", "update", "remove", "exists"}
+QUERY_METHODS = {op for op in FIND_OPS | AGGREGATE_OPS if op.islower()} - {
+    "exists"
+}  # with pymongo 3's count/update/remove
 INDEX_METHODS = {"create_index", "create_indexes", "ensure_index"}
 _DB_NAME = re.compile(r"(?i)^(db|database|mongo_?db|.*_db|.*db)$")
 
@@ -28,13 +31,28 @@ class Names:
 
     def __init__(self, tree: ast.AST):
         self.assigned: dict[str, list[ast.AST]] = {}
+        self.loops: dict[str, list[ast.For]] = {}  # `for coll in colls`: the loops over a list variable
+        self.function: dict[int, int] = {}  # node -> its innermost function (outer ones are walked first)
+        self.collection_class: set[int] = set()  # the nodes of a class that subclasses a driver Collection
+        for cls in ast.walk(tree):
+            if isinstance(cls, ast.ClassDef) and any(
+                re.search(r"(^|\.)Collection(\[.*\])?$", ast.unparse(b)) for b in cls.bases
+            ):
+                self.collection_class.update(id(n) for n in ast.walk(cls))
+        for fn in ast.walk(tree):
+            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                for node in ast.walk(fn):
+                    self.function[id(node)] = id(fn)
         for node in ast.walk(tree):
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                 self.assigned.setdefault(node.targets[0].id, []).append(node.value)
+            elif isinstance(node, ast.For) and isinstance(node.target, ast.Name) and isinstance(node.iter, ast.Name):
+                self.loops.setdefault(node.target.id, []).append(node)
         for values in self.assigned.values():
             values.sort(key=_pos)
         # what `self.name` holds: class attributes, `self.name = value`, a property returning a value
         self.members: dict[str, ast.AST] = {}
+        self.returns: dict[str, ast.AST] = {}  # a method of a class here: what its last statement returns
         for node in ast.walk(tree):
             if isinstance(node, ast.ClassDef):
                 for item in node.body:
@@ -46,12 +64,12 @@ class Names:
                         self.members.setdefault(item.targets[0].id, item.value)
                     elif (
                         isinstance(item, ast.FunctionDef)
-                        and _is_property(item)
                         and item.body
                         and isinstance(item.body[-1], ast.Return)
                         and item.body[-1].value is not None
-                    ):
-                        self.members.setdefault(item.name, item.body[-1].value)
+                    ):  # a property, or a method: what it returns
+                        held = self.members if _is_property(item) else self.returns
+                        held.setdefault(item.name, item.body[-1].value)
             elif isinstance(node, ast.Assign) and len(node.targets) == 1 and _self_attr(node.targets[0]):
                 self.members.setdefault(getattr(node.targets[0], "attr", ""), node.value)
 
@@ -59,12 +77,24 @@ class Names:
         """What `self.name` holds, when this module says."""
         return self.members.get(getattr(node, "attr", "")) if _self_attr(node) else None
 
+    def item(self, use: ast.Name) -> ast.AST | None:
+        """`for coll in colls: coll...` with `colls = [db[c], ...]`: the first item of the list."""
+        for loop in self.loops.get(use.id, ()):
+            body = {id(n) for st in loop.body for n in ast.walk(st)}
+            items = self.resolve(cast(ast.Name, loop.iter)) if id(use) in body else None
+            if isinstance(items, ast.List) and items.elts:
+                return items.elts[0]
+        return None
+
     def resolve(self, use: ast.Name) -> ast.AST | None:
         """The value last assigned before `use`, never the one `use` is part of
         (in `flt = {"$or": [flt, x]}` the inner `flt` is the earlier value)."""
         best = None
         at = _pos(use)
+        scope = self.function.get(id(use))
         for value in self.assigned.get(use.id, ()):
+            if self.function.get(id(value)) not in (None, scope):
+                continue  # another function's variable of the same name
             end = (getattr(value, "end_lineno", None) or _pos(value)[0], getattr(value, "end_col_offset", None) or 0)
             if _pos(value) < at and not _pos(value) <= at < end:
                 best = value
@@ -153,13 +183,23 @@ def _collection(node: ast.AST, names: Names, depth: int = 0) -> str | None:
             key = names.resolve(key) or key
         elif _self_attr(key) and depth < 4:
             key = names.member(key) or key
-        return key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None
+        if isinstance(key, ast.Constant):
+            return key.value if isinstance(key.value, str) else None
+        return run_time_name(ast.unparse(node.slice))  # db[datasource]: named at run time
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and depth < 4:
+        if node.func.attr == "with_options":  # the same collection with other options
+            return _collection(node.func.value, names, depth + 1)
+        returned = names.returns.get(node.func.attr) if _self_attr(node.func) else None
+        if returned is not None:  # self.get_collection(...): a method here that returns a collection
+            return _collection(returned, names, depth + 1)
     if isinstance(node, ast.Attribute) and _self_attr(node):  # self.messages: a property or attribute
         held = names.member(node)
         if held is not None and depth < 4:
             return _collection(held, names, depth + 1)
         m = re.fullmatch(r"_*(\w*?)_?(collection|coll|col)s?", node.attr, re.IGNORECASE)
         return f"self.{node.attr}" if m else None
+    if isinstance(node, ast.Attribute) and node.attr == "collection" and not _is_db(node.value):
+        return run_time_name(ast.unparse(node))  # cursor.collection: the collection a cursor reads
     if isinstance(node, ast.Attribute):
         return node.attr if _is_db(node.value) else None
     if (
@@ -170,8 +210,10 @@ def _collection(node: ast.AST, names: Names, depth: int = 0) -> str | None:
         and isinstance(node.args[0], ast.Constant)
     ):
         return str(node.args[0].value)
+    if isinstance(node, ast.Name) and node.id == "self" and id(node) in names.collection_class:
+        return run_time_name("self")  # a Collection subclass calling its own find_one
     if isinstance(node, ast.Name):
-        resolved = names.resolve(node) if depth < 4 else None
+        resolved = (names.resolve(node) or names.item(node)) if depth < 4 else None
         if resolved is not None:
             return _collection(resolved, names, depth + 1)
         m = re.fullmatch(r"(\w+?)_?(collection|coll)", node.id)
@@ -362,6 +404,7 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
             q.streamed = id(top) not in materialized and "to_list" not in [m for m, _ in chain]
             result.queries.append(q)
             break
+    mark_run_time(result.queries)
 
 
 def _index(result: SourceFile, coll: str, method: str, call: ast.Call, path: str, index, names: Names) -> None:

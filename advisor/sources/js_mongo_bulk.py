@@ -1,0 +1,62 @@
+"""`coll.bulkWrite([...])` in JavaScript / TypeScript: one MongoDB shape per operation that has a filter,
+from the list written there or built with `ops.push({...})` in the function that declares it."""
+
+from __future__ import annotations
+
+from advisor.mongo.shape import MongoQuery
+from advisor.sources.js_flow import parameters, pushed, scope_of
+from advisor.sources.js_receivers import resolve_receiver
+from advisor.sources.js_syntax import JsFile, arg_list, prop_loc, read_value, unwrap
+
+BULK_OPS = ("updateOne", "updateMany", "replaceOne", "deleteOne", "deleteMany")  # bulkWrite's operations
+
+
+def bulk_write(f: JsFile, call, base, chain: list, i: int) -> list[MongoQuery]:
+    """`coll.bulkWrite([{ updateOne: { filter, update } }, ...])`, the list written there or built with
+    `ops.push({...})` in the function that declares it: one shape per operation that has a filter."""
+    receiver = resolve_receiver(f, base, chain[:i])
+    args = arg_list(chain[i][1])
+    if receiver is None or not args:
+        return []
+    collection, model, driver = receiver
+    node = unwrap(args[0])
+    items = [c for c in node.named_children if c.type != "comment"] if node.type == "array" else []
+    if node.type == "identifier":  # the list as declared (not as emptied again after a batch), and its pushes
+        declared = next((v for _, v in f.decls.get(f.src(node), ()) if v.type == "array" and _encloses(v, node)), None)
+        if declared is not None:
+            items = [c for c in declared.named_children if c.type != "comment"]
+            items += pushed(f, f.src(node), declared)
+    loc = prop_loc(f, chain[i][2])
+    out = []
+    for item in items:
+        state: dict = {"partial": False}
+        spans: dict = {(): loc}
+        op = read_value(f, item, ("op",), spans, state)
+        if not isinstance(op, dict) or len(op) != 1:
+            continue
+        ((name, spec),) = op.items()
+        if name not in BULK_OPS or not isinstance(spec, dict) or "filter" not in spec:
+            continue
+        spans = {("filter",) + k[3:]: v for k, v in spans.items() if k[:3] == ("op", name, "filter")} | {(): loc}
+        out.append(
+            MongoQuery(
+                collection=collection,
+                operation=name,
+                filter=spec["filter"],
+                location=loc,
+                source="js",
+                model=model,
+                driver=driver,
+                text=f.src(item)[:2000],
+                spans=spans,
+                params=parameters(f, call),
+                partial=state["partial"],
+            )
+        )
+    return out
+
+
+def _encloses(declared, use) -> bool:
+    """The function that declares a variable holds this use of it."""
+    scope = scope_of(declared)
+    return scope is not None and scope.start_byte <= use.start_byte < scope.end_byte

@@ -1,0 +1,141 @@
+"""Constant propagation for JavaScript / TypeScript names within one module: the string a
+collection is opened with (`const COLL = 'jobs'`, `{ collectionName = 'sessions' }` parameter
+defaults, `opts.collection || 'jobs'`, options objects built from defaults), the object literal an
+expression evaluates to, what a function returns."""
+
+from __future__ import annotations
+
+from advisor.sources.js_syntax import JsFile, arg_list, is_this, key_name, member_parts, string_value, unwrap
+from advisor.sources.mongo_names import run_time_name
+
+
+def collection_name(f: JsFile, node) -> str:
+    """The name a collection is opened with: a literal, a constant of the module (`const COLL = 'jobs'`,
+    an options object's default literal, `opts.name || 'jobs'`); otherwise the expression it is read
+    from, in angle brackets (`<this.options.collection>`): a name known only at run time."""
+    name = constant_string(f, node)
+    if name is not None:
+        return name
+    return run_time_name(f.src(unwrap(node)))
+
+
+def constant_string(f: JsFile, node, depth: int = 0, defaults: bool = True) -> str | None:
+    """A string expression's value when the module fixes it (`defaults`: or a parameter's default does)."""
+    node = unwrap(node)
+    if node is None or depth > 6:
+        return None
+    if node.type in ("string", "template_string"):
+        return string_value(f, node)
+    if node.type in ("identifier", "shorthand_property_identifier"):
+        resolved = f.resolve(f.src(node), node.start_byte)
+        if resolved is not None:
+            return constant_string(f, resolved, depth + 1, defaults)
+        return constant_string(f, _parameter_default(f, node), depth + 1) if defaults else None
+    if node.type == "binary_expression":
+        op = node.child_by_field_name("operator")
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        if op is not None and f.src(op) in ("||", "??"):  # `opts.collection || 'jobs'`: the default
+            return constant_string(f, left, depth + 1, defaults) or constant_string(f, right, depth + 1, defaults)
+        if op is not None and f.src(op) == "+":
+            a, b = constant_string(f, left, depth + 1, defaults), constant_string(f, right, depth + 1, defaults)
+            return a + b if a is not None and b is not None else None
+        return None
+    if node.type == "member_expression":
+        obj, prop = member_parts(f, node)
+        obj = unwrap(obj)
+        if obj is None or not prop:
+            return None
+        holders = (
+            f.members.get(member_parts(f, obj)[1] or "", [])
+            if obj.type == "member_expression" and is_this(f, unwrap(obj.child_by_field_name("object")))
+            else [f.resolve(f.src(obj), obj.start_byte)]
+            if obj.type == "identifier"
+            else []
+        )
+        values = {constant_string(f, property_value(f, h, prop), depth + 1, defaults) for h in holders if h is not None}
+        return values.pop() if len(values) == 1 else None
+    return None
+
+
+def property_value(f: JsFile, holder, prop: str, depth: int = 0):
+    """The value of `prop` in an object literal (`{ collection: 'jobs' }`, shorthand `{ collection }`)."""
+    holder = unwrap(holder)
+    if holder is None or holder.type != "object":
+        return None
+    found = None
+    for child in holder.named_children:  # the last one written wins
+        if child.type == "pair" and key_name(f, child.child_by_field_name("key")) == prop:
+            found = child.child_by_field_name("value")
+        elif child.type == "shorthand_property_identifier" and f.src(child) == prop:
+            found = child
+        elif child.type == "spread_element" and depth < 4:  # `{ ...defaults, ...options }`: the defaults'
+            spread = next(iter(child.named_children), None)
+            found = property_value(f, object_of(f, spread), prop, depth + 1) or found
+    return found
+
+
+def object_of(f: JsFile, node, depth: int = 0):
+    """The object literal an expression evaluates to, through variables and calls of local functions."""
+    node = unwrap(node)
+    if node is None or depth > 4:
+        return None
+    if node.type == "object":
+        return node
+    if node.type == "identifier":
+        return object_of(f, f.resolve(f.src(node), node.start_byte), depth + 1)
+    if node.type == "call_expression":
+        fn = unwrap(node.child_by_field_name("function"))
+        args = arg_list(node.child_by_field_name("arguments"))
+        if fn is not None and f.src(fn) == "__addDisposableResource" and len(args) > 1:
+            return object_of(f, args[1], depth + 1)  # `await using db = ...` as TypeScript compiles it
+        if fn is not None and fn.type == "identifier" and not arg_list(node.child_by_field_name("arguments")):
+            return object_of(f, returned(f.resolve(f.src(fn), fn.start_byte)), depth + 1)
+    return None
+
+
+def _parameter_default(f: JsFile, node):
+    """The default of the parameter a name is (`function (name = 'jobs')`, `({ collectionName = 'sessions' })`)."""
+    name = f.src(node)
+    fn = node.parent
+    while fn is not None:
+        params = fn.child_by_field_name("parameters") if fn.type in FUNCTIONS else None
+        if params is not None:
+            stack = [params]
+            while stack:
+                n = stack.pop()
+                if n.type in ("assignment_pattern", "object_assignment_pattern"):
+                    left = n.child_by_field_name("left")
+                    if left is not None and f.src(left) == name:
+                        return n.child_by_field_name("right")
+                if n.type in ("required_parameter", "optional_parameter"):
+                    pattern, value = n.child_by_field_name("pattern"), n.child_by_field_name("value")
+                    if pattern is not None and value is not None and f.src(pattern) == name:
+                        return value
+                stack.extend(n.named_children)
+        fn = fn.parent
+    return None
+
+
+FUNCTIONS = {
+    "function_declaration",
+    "function_expression",
+    "arrow_function",
+    "method_definition",
+    "function",
+    "generator_function_declaration",
+    "generator_function",
+}
+
+
+def returned(fn):
+    """What a callback returns: its expression body, or its last `return x`."""
+    fn = unwrap(fn)
+    if fn is None or fn.type not in ("arrow_function", "function_expression", "function", "function_declaration"):
+        return None
+    body = fn.child_by_field_name("body")
+    if body is None:
+        return None
+    if body.type != "statement_block":
+        return body
+    returns = [c for c in body.named_children if c.type == "return_statement"]
+    return returns[-1].named_children[0] if returns and returns[-1].named_children else None

@@ -1,0 +1,27 @@
+"""Collections whose name is known only at run time, in every language's extractor.
+
+`db.collection(this.options.collection)`, `db[datasource]`: the call reaches the driver, so its
+shape is extracted, under the expression the name is read from in angle brackets
+(`<this.options.collection>`), never under a guessed name.
+"""
+
+from __future__ import annotations
+
+import re
+
+UNKNOWN = re.compile(r"<.*>", re.DOTALL)
+
+
+def run_time_name(expression: str) -> str:
+    """The name of a collection opened with this expression: `<expression>`."""
+    return "<" + " ".join(expression.split())[:80] + ">"
+
+
+def mark_run_time(queries: list) -> None:
+    """A query on a collection named at run time is a sketch (`partial`): advisor knows neither the
+    collection nor its indexes (nor its unique keys), so the claims that rest on them (a scan, an
+    unbounded result, no index declared) stay silent; the rules on the filter alone still speak."""
+    for q in queries:
+        name = getattr(q, "collection", "")
+        if isinstance(name, str) and UNKNOWN.fullmatch(name):
+            q.partial = True
