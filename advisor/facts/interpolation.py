@@ -53,7 +53,6 @@ def _pieces_of(node: ast.expr) -> list[tuple[ast.expr, str, str]] | None:
     return out
 
 
-
 _VALUE_WORDS = {
     "AND",
     "OR",

@@ -15,6 +15,8 @@ import ast
 import re
 from dataclasses import dataclass
 
+from advisor.sources.python_reach import parts
+
 # calls whose result is an identifier quoted for SQL, a number, or a length
 SAFE_CALLS = {
     "identifier",
@@ -84,9 +86,7 @@ class Scope:
         self.checked: set[str] = set()  # names checked against a fixed set of literals before use
         self.assigned: dict[str, list[ast.expr]] = {}
         self.loops: dict[str, list[ast.expr]] = {}
-        self.module_functions = {
-            n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
-        }
+        self.module_functions = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
         for owner in (tree, *functions):
             for node in _own_nodes(owner):
                 self._read(node)
@@ -108,13 +108,14 @@ class Scope:
         elif isinstance(node, (ast.For, ast.comprehension)):
             for name in _names(node.target):
                 self.loops.setdefault(name, []).append(node.iter)
-        elif isinstance(node, ast.Call) and _grown(node) is not None:  # parts.append(x): x is one of parts
-            name, value = _grown(node) or ("", node)
-            self.assigned.setdefault(name, []).append(value)
+        elif isinstance(node, ast.Call):  # parts.append(x): x is one of parts
+            grown = _grown(node)
+            if grown is not None:
+                self.assigned.setdefault(grown[0], []).append(grown[1])
         elif isinstance(node, (ast.If, ast.Assert)):
-            name = _checked(node)
-            if name:
-                self.checked.add(name)
+            checked = _checked(node)
+            if checked:
+                self.checked.add(checked)
 
 
 def _grown(call: ast.Call) -> tuple[str, ast.expr] | None:
@@ -320,111 +321,3 @@ def _with_loops(scope: Scope, comp: ast.expr) -> Scope:
         for name in _names(generator.target):
             scope.loops.setdefault(name, []).append(generator.iter)
     return scope
-
-
-# --- built strings: their literal text and interpolated values, in order ---------------------
-
-# a %-conversion: mapping key, flags, width, precision, length, type
-_CONVERSION = re.compile(r"%(?:\(([^)]*)\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?([diouxXeEfFgGcrsa%])")
-_NUMERIC = set("diouxXeEfFgG")
-_NUMERIC_SPEC = re.compile(r"[^{}]*[bdoxXneEfFgG%]$")  # {n:d}, {n:05d}, {x:.2f}: the value is written as a number
-NUMBER = "0"  # what a number conversion stands for in the text: it cannot carry SQL
-
-
-def parts(node: ast.expr) -> list[str | ast.expr] | None:
-    """A string built at run time as its literal text and interpolated values, in order (None: not built).
-
-    A value written by a numeric conversion (`%d`, `{n:d}`, `f"{n:.2f}"`) is text: a number."""
-    if isinstance(node, ast.JoinedStr):
-        out: list[str | ast.expr] = []
-        for v in node.values:
-            if isinstance(v, ast.Constant) and isinstance(v.value, str):
-                out.append(v.value)
-            elif isinstance(v, ast.FormattedValue):
-                out.append(NUMBER if _numeric_spec(v.format_spec) else v.value)
-        return out
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and _text(node.left) is not None:
-        return _percent_parts(_text(node.left) or "", node.right)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        pieces = flatten_add(node)
-        if all(_text(p) is not None for p in pieces):
-            return None
-        return [t if (t := _text(p)) is not None else p for p in pieces]
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
-        template = _text(node.func.value)
-        return None if template is None else _format_parts(template, node)
-    return None
-
-
-def _text(node: ast.expr) -> str | None:
-    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
-
-
-def _numeric_spec(spec: ast.expr | None) -> bool:
-    if not isinstance(spec, ast.JoinedStr) or not all(isinstance(v, ast.Constant) for v in spec.values):
-        return False
-    return _NUMERIC_SPEC.match("".join(str(v.value) for v in spec.values if isinstance(v, ast.Constant))) is not None
-
-
-def _percent_parts(template: str, right: ast.expr) -> list[str | ast.expr]:
-    operands = list(right.elts) if isinstance(right, ast.Tuple) else [right]
-    keyed = (
-        {k.value: v for k, v in zip(right.keys, right.values) if isinstance(k, ast.Constant)}
-        if isinstance(right, ast.Dict)
-        else None
-    )
-    out: list[str | ast.expr] = []
-    end, index = 0, 0
-    for match in _CONVERSION.finditer(template):
-        out.append(template[end : match.start()])
-        end = match.end()
-        key, kind = match.group(1), match.group(2)
-        if kind == "%":
-            out.append("%")
-            continue
-        if key is not None:
-            value = keyed.get(key) if keyed is not None else right  # "%(a)s" % mapping: one of its values
-        else:
-            value = operands[index] if index < len(operands) else None
-            index += 1
-        if kind in _NUMERIC:
-            out.append(NUMBER)
-        elif value is not None:
-            out.append(value)
-    out.append(template[end:])
-    return out
-
-
-def _format_parts(template: str, node: ast.Call) -> list[str | ast.expr]:
-    out: list[str | ast.expr] = []
-    end = 0
-    for i, match in enumerate(re.finditer(r"\{([^{}!:]*)(![rsa])?(?::([^{}]*))?\}", template)):
-        out.append(template[end : match.start()])
-        end = match.end()
-        field, spec = match.group(1), match.group(3) or ""
-        if _NUMERIC_SPEC.match(spec) and spec:
-            out.append(NUMBER)
-            continue
-        head, _, attr = field.partition(".")
-        keyword = next((k.value for k in node.keywords if k.arg == head), None)
-        value = (
-            keyword
-            if keyword is not None
-            else node.args[int(head)]
-            if head.isdigit() and int(head) < len(node.args)
-            else node.args[i]
-            if not head and i < len(node.args)
-            else None
-        )
-        if value is not None and attr:  # "{0.version_table_quoted}".format(backend): the attribute is spliced in
-            value = ast.copy_location(ast.Attribute(value=value, attr=attr.split(".")[-1], ctx=ast.Load()), node)
-        if value is not None:
-            out.append(value)
-    out.append(template[end:])
-    return out
-
-
-def flatten_add(node: ast.expr) -> list[ast.expr]:
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        return flatten_add(node.left) + flatten_add(node.right)
-    return [node]
