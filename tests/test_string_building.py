@@ -170,6 +170,22 @@ def test_values_the_code_constrains(project, code):
     def f(cur, request):
         cur.execute("SELECT id FROM users ORDER BY %s" % request.args["sort"])
     """, "request.args['sort']"),
+    # a recursive helper still hands back what the caller passed
+    ("""
+    def _nested(x, n):
+        return _nested(x, n - 1) if n else x
+    def f(cur, v):
+        cur.execute(f"SELECT id FROM t WHERE x = '{_nested(v, 3)}'")
+    """, "_nested(v, 3)"),
+    # names that feed each other: each is answered in full, whichever is asked first
+    ("""
+    def f(cur, v, flag):
+        a = v
+        b = a
+        if flag:
+            a = b
+        cur.execute(f"SELECT id FROM t WHERE x = '{a}' AND y = '{b}'")
+    """, "a, b"),
 ])
 def test_values_from_outside_through_helpers_and_checks(project, code, value):
     found = fired(project, "app.py", code)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from advisor.sources.python_reach import parts
@@ -77,11 +78,19 @@ _NONE: Sources = frozenset()
 class Scope:
     """Assignments visible from an expression: the enclosing functions', then the module's.
 
-    `bound` holds what a call passed to the innermost function's parameters (their sources in the caller)."""
+    `bound` holds what a call passed to the innermost function's parameters (their sources in the caller);
+    `answers`, shared by the scopes of one question, keeps the names and calls already answered."""
 
-    def __init__(self, tree: ast.Module, functions: tuple[Function, ...], bound: dict[str, Sources] | None = None):
+    def __init__(
+        self,
+        tree: ast.Module,
+        functions: tuple[Function, ...],
+        bound: dict[str, Sources] | None = None,
+        answers: Answers | None = None,
+    ):
         self.tree = tree
         self.bound = bound
+        self.answers = Answers() if answers is None else answers
         self.params: set[str] = set()
         self.checked: set[str] = set()  # names checked against a fixed set of literals before use
         self.assigned: dict[str, list[ast.expr]] = {}
@@ -116,6 +125,36 @@ class Scope:
             checked = _checked(node)
             if checked:
                 self.checked.add(checked)
+
+
+class Answers:
+    """Names and calls already answered, each asked once. One that depends on itself, directly or through
+    others, adds nothing more on the way back (the least answer): kept for the first of such a cycle,
+    not for the others, which lack what that first one adds."""
+
+    def __init__(self) -> None:
+        self.done: dict[object, Sources] = {}
+        self.open: dict[object, int] = {}  # being answered -> its place on the stack
+        self.low: list[int] = []  # per open question: the earliest open question it reached
+
+    def ask(self, key: object, answer: Callable[[], Sources]) -> Sources:
+        if key in self.done:
+            return self.done[key]
+        if key in self.open:
+            self.low[-1] = min(self.low[-1], self.open[key])
+            return _NONE
+        place = self.open[key] = len(self.low)
+        self.low.append(place)
+        try:
+            result = answer()
+        finally:
+            del self.open[key]
+            low = self.low.pop()
+        if low >= place:
+            self.done[key] = result
+        else:
+            self.low[-1] = min(self.low[-1], low)
+        return result
 
 
 def _grown(call: ast.Call) -> tuple[str, ast.expr] | None:
@@ -265,18 +304,23 @@ def _returned(call: ast.Call, function: ast.FunctionDef | ast.AsyncFunctionDef, 
     bound: dict[str, Sources] = {}
     defaults = dict(zip([a.arg for a in positional[len(positional) - len(args.defaults) :]], args.defaults))
     defaults.update({a.arg: d for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None})
-    module = Scope(scope.tree, ())
-    for name, default in defaults.items():
-        bound[name] = sources(default, module, depth)
     if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
         return frozenset({Source(ast.unparse(call)[:60], False)})  # f(*args), f(**kw): unknown binding
+    if defaults:
+        module = Scope(scope.tree, (), answers=scope.answers)
+        for name, default in defaults.items():
+            bound[name] = sources(default, module, depth)
     for param, arg in zip(positional, call.args):
         bound[param.arg] = sources(arg, scope, depth)
     for keyword in call.keywords:
         bound[str(keyword.arg)] = sources(keyword.value, scope, depth)
-    inner = Scope(scope.tree, (function,), bound)
-    values = [n.value for n in _own_nodes(function) if isinstance(n, ast.Return) and n.value is not None]
-    return _union(sources(v, inner, depth) for v in values)
+
+    def answer() -> Sources:
+        inner = Scope(scope.tree, (function,), bound, scope.answers)
+        values = [n.value for n in _own_nodes(function) if isinstance(n, ast.Return) and n.value is not None]
+        return _union(sources(v, inner, depth) for v in values)
+
+    return scope.answers.ask((function, frozenset(bound.items())), answer)
 
 
 _NAME_TEMPLATE = re.compile(r"^(?:[\w.\"]*%s[\w.\"]*|(?:\s*%s\s*(?:=|<>|!=|<=|>=|<|>)\s*(?:\?|%s|\$\d+)\s*))$")
@@ -302,6 +346,10 @@ def _attribute_fixed(node: ast.Attribute) -> bool:
 def _name_sources(name: str, scope: Scope, depth: int) -> Sources:
     if name.isupper():
         return _NONE  # a module constant
+    return scope.answers.ask((scope, name), lambda: _name_sources_once(name, scope, depth))
+
+
+def _name_sources_once(name: str, scope: Scope, depth: int) -> Sources:
     if name in scope.loops:
         return _union(sources(i, scope, depth) for i in scope.loops[name])
     values = scope.assigned.get(name)
@@ -320,4 +368,5 @@ def _with_loops(scope: Scope, comp: ast.expr) -> Scope:
     for generator in getattr(comp, "generators", []):
         for name in _names(generator.target):
             scope.loops.setdefault(name, []).append(generator.iter)
+            scope.answers.done.pop((scope, name), None)  # a name a comprehension binds anew: ask again
     return scope
