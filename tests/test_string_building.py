@@ -99,3 +99,109 @@ def test_where_a_piece_stands(before, after, name):
     from advisor.facts.interpolation import name_position
 
     assert name_position(before, after) is name
+
+
+# What a value's provenance shows (advisor.facts.provenance), each shape from synapse's storage layer.
+@pytest.mark.parametrize("code", [
+    # a direction checked against a fixed set before use; a column the caller names after ORDER BY
+    """
+    def page(cur, table, orderby, start, order_direction="ASC"):
+        if order_direction not in ["ASC", "DESC"]:
+            raise ValueError("order_direction must be one of 'ASC' or 'DESC'.")
+        cur.execute("SELECT id FROM %s ORDER BY %s %s LIMIT ? OFFSET ?" % (table, orderby, order_direction), (10, start))
+    """,
+    # a number written by %d, next to a constant written by %s
+    """
+    KIND = "'m.room'"
+    def f(cur, position):
+        cur.execute("SELECT id FROM events WHERE stream > %d AND kind = %s" % (position, KIND))
+    """,
+    # a clause built by the module's own helpers: numbers by %d and {n:d}, a checked operator, a literal column
+    """
+    def _bound(op, column, value):
+        assert op in ("<", ">=")
+        if value is None:
+            return "TRUE"
+        return "(%d %s %s)" % (int(value), op, column) if column else "({value:d} {op} x)".format(value=value, op=op)
+
+    def where(position, backwards):
+        parts = []
+        parts.append(_bound(">=" if backwards else "<", "stream_ordering", position))
+        return " AND ".join(parts)
+
+    def f(cur, position):
+        bounds = where(position, backwards=False)
+        cur.execute(f"SELECT id FROM events WHERE room = ? AND {bounds}", ("!r",))
+    """,
+    # a fragment chosen from literals around a fragment parameter (an index predicate, by its name)
+    """
+    def upsert(cur, where_clause=None):
+        cur.execute("INSERT INTO t (a) VALUES (?) ON CONFLICT (a) %sDO NOTHING" % (
+            f"WHERE {where_clause} " if where_clause else "",), (1,))
+    """,
+])
+def test_values_the_code_constrains(project, code):
+    assert fired(project, "app.py", code) == []
+
+
+@pytest.mark.parametrize("code,value", [
+    # the helper splices what the caller passes into a quoted literal
+    ("""
+    def _match(value):
+        return "name = '%s'" % value
+    def f(cur, name):
+        cond = _match(name)
+        cur.execute(f"SELECT id FROM users WHERE {cond}")
+    """, "cond"),
+    # a check that does not stop the function constrains nothing
+    ("""
+    def f(cur, log, kind):
+        if kind not in ("a", "b"):
+            log.warning("unknown kind %s", kind)
+        cur.execute(f"SELECT id FROM jobs WHERE kind = '{kind}'")
+    """, "kind"),
+    # a %s value after a %d number
+    ("""
+    def f(cur, n, name):
+        cur.execute("SELECT id FROM users WHERE id = %d AND name = '%s'" % (n, name))
+    """, "name"),
+    # a sort key read from a request is not a column the code names
+    ("""
+    def f(cur, request):
+        cur.execute("SELECT id FROM users ORDER BY %s" % request.args["sort"])
+    """, "request.args['sort']"),
+    # a recursive helper still hands back what the caller passed
+    ("""
+    def _nested(x, n):
+        return _nested(x, n - 1) if n else x
+    def f(cur, v):
+        cur.execute(f"SELECT id FROM t WHERE x = '{_nested(v, 3)}'")
+    """, "_nested(v, 3)"),
+    # names that feed each other: each is answered in full, whichever is asked first
+    ("""
+    def f(cur, v, flag):
+        a = v
+        b = a
+        if flag:
+            a = b
+        cur.execute(f"SELECT id FROM t WHERE x = '{a}' AND y = '{b}'")
+    """, "a, b"),
+])
+def test_values_from_outside_through_helpers_and_checks(project, code, value):
+    found = fired(project, "app.py", code)
+    assert len(found) == 1 and f"({value})" in found[0].message, [f.message for f in found]
+
+
+def test_built_string_parts():
+    import ast
+
+    from advisor.sources.python_reach import parts
+
+    def split(code):
+        return [p if isinstance(p, str) else ast.unparse(p) for p in parts(ast.parse(code, mode="eval").body)]
+
+    assert split('"a %d b %s c %%" % (n, s)') == ["a ", "0", " b ", "s", " c ", "%", ""]
+    assert split('"x %(k)s y %(n)d" % {"n": a, "k": b}') == ["x ", "b", " y ", "0", ""]
+    assert split('"{0} {n:05d} {t.name}".format(a, n=b, t=c)') == ["", "a", " ", "0", " ", "c.name", ""]
+    assert split('f"{a:>10} {b:.2f}"') == ["a", " ", "0"]
+    assert parts(ast.parse('"a" + "b"', mode="eval").body) is None

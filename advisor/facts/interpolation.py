@@ -6,9 +6,9 @@ every piece is a constant, a name from a fixed set, an identifier quoted by the 
 (`sql.Identifier`, `quote_ident`, `escapeIdentifier`), a number, a run of placeholders
 (`", ".join(["%s"] * n)`, `$${i}`), or a fragment chosen from literals (`"AND x = %s" if f else ""`).
 
-Plain functions over the host language's syntax: Python through `ast` (names resolved within
-the enclosing function and the module), JS/TS through the text of each `${...}` (no types or
-scopes there, so only shapes that are safe by their look count as safe).
+Plain functions over the host language's syntax: Python through `ast` (where a value comes from is
+advisor.facts.provenance's to say; this module says where it stands in the SQL), JS/TS through the
+text of each `${...}` (no types or scopes there, so only shapes that are safe by their look count as safe).
 """
 
 from __future__ import annotations
@@ -17,49 +17,8 @@ import ast
 import re
 from dataclasses import dataclass
 
+from advisor.facts.provenance import Function, Scope, Source, identifier_name, parts, sources
 from advisor.ir import Location
-
-# calls whose result is an identifier quoted for SQL, a number, or a length
-SAFE_CALLS = {
-    "identifier",
-    "quote_ident",
-    "quote_identifier",
-    "escape_identifier",
-    "escapeidentifier",
-    "quoteidentifier",
-    "ident",
-    "literal",
-    "quote_literal",
-    "escape_literal",
-    "escapeliteral",
-    "int",
-    "float",
-    "len",
-    "bool",
-    "abs",
-    "round",
-    "range",
-    "enumerate",
-    "count",
-    "placeholders",
-    "as_string",
-}
-# names that hold an identifier by convention: a table, schema or column name chosen by the code
-_IDENTIFIER_NAME = re.compile(
-    r"(^|_)(table|tables|tbl|tablename|table_name|schema|schemas|schema_name|column|columns|cols|col|field|fields|"
-    r"relation|relname|index|index_name|view|sequence|seq|prefix|suffix|alias|channel|queue_table|db_table|"
-    r"placeholders?|params_sql|values_sql|fields_sql|columns_sql|where_sql|sql|query|clause|fragment|join|"
-    r"predicate|criteria|conditions?|where|quoted|escaped)s?$",
-    re.IGNORECASE,
-)
-_ESCAPED = re.compile(r"^(escaped|quoted|safe)", re.IGNORECASE)  # escapedWorkerSchema, quoted_name
-_DEPTH = 8  # how far a name is followed through assignments
-
-
-def identifier_name(name: str) -> bool:
-    """A name that by convention holds an identifier or a SQL fragment the code built (snake or camelCase)."""
-    snake = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name.strip())
-    return bool(_IDENTIFIER_NAME.search(snake) or _ESCAPED.match(name.strip()))
 
 
 @dataclass(frozen=True)
@@ -70,232 +29,18 @@ class Piece:
     outside: bool  # a caller can choose it
     quoted: bool  # it stands inside '...' in the SQL: a value, never an identifier
     as_name: bool = False  # it stands where SQL expects a name (a table, a column, ASC/DESC)
+    sources: tuple[Source, ...] = ()  # what lets a caller choose it (Python only)
+    sort_key: bool = False  # it stands right after ORDER BY / GROUP BY: a column or an expression
 
 
 # --- Python -------------------------------------------------------------------
 
 
-_Function = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
-
-
-class _Scope:
-    """Assignments visible from the expression: the enclosing function's, then the module's."""
-
-    def __init__(self, tree: ast.Module, functions: tuple[_Function, ...]):
-        self.params: set[str] = set()
-        self.assigned: dict[str, list[ast.expr]] = {}
-        self.loops: dict[str, list[ast.expr]] = {}
-        for owner in (tree, *functions):
-            if owner is None:
-                continue
-            for node in _own_nodes(owner):
-                if isinstance(node, ast.Assign) and _fragment_with_arguments(node):
-                    for name in _names(node.targets[0]):  # clause, args = in_list_clause(...): placeholders
-                        self.assigned.setdefault(name, []).append(ast.Constant("?"))
-                elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and node.value is not None:
-                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                    for target in targets:
-                        for name in _names(target):
-                            self.assigned.setdefault(name, []).append(node.value)
-                elif isinstance(node, (ast.For, ast.comprehension)):
-                    for name in _names(node.target):
-                        self.loops.setdefault(name, []).append(node.iter)
-        for function in functions:  # the enclosing functions' names too: closures read them
-            args = function.args
-            for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
-                if arg is not None and arg.arg not in ("self", "cls"):
-                    self.params.add(arg.arg)
-
-
-_ARGUMENTS_NAME = re.compile(
-    r"^(args|arguments|params|parameters|bind_?args|binds|bind_values|sql_args|query_args)$", re.IGNORECASE
-)
-
-
-def _fragment_with_arguments(node: ast.Assign) -> bool:
-    """`clause, args = make_in_list_sql_clause(...)`: a helper's SQL fragment returned with the values it binds."""
-    target = node.targets[0]
-    if len(node.targets) != 1 or not isinstance(target, ast.Tuple) or not isinstance(node.value, ast.Call):
-        return False
-    names = _names(target)
-    return len(names) == 2 and bool(_ARGUMENTS_NAME.match(names[1])) and identifier_name(names[0])
-
-
-def _own_nodes(owner: ast.AST):
-    """The nodes of a module or function, not those of functions and classes nested in it."""
-    stack = list(ast.iter_child_nodes(owner))
-    while stack:
-        node = stack.pop()
-        yield node
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            stack.extend(ast.iter_child_nodes(node))
-
-
-def _names(target: ast.expr) -> list[str]:
-    if isinstance(target, ast.Name):
-        return [target.id]
-    if isinstance(target, (ast.Tuple, ast.List)):
-        return [n for elt in target.elts for n in _names(elt)]
-    return []
-
-
-def _call_name(func: ast.expr) -> str:
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    if isinstance(func, ast.Name):
-        return func.id
-    return ""
-
-
-def _outside(node: ast.expr, scope: _Scope, depth: int = 0) -> bool:
-    """Whether a caller can choose this value (True when in doubt about a parameter or a call)."""
-    if depth > _DEPTH:
-        return True
-    more = depth + 1
-    if isinstance(node, ast.Constant):
-        return False
-    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
-        return any(_outside(e, scope, more) for e in node.elts)
-    if isinstance(node, ast.Dict):
-        return any(_outside(v, scope, more) for v in node.values if v is not None)
-    if isinstance(node, ast.JoinedStr):
-        return any(_outside(v.value, scope, more) for v in node.values if isinstance(v, ast.FormattedValue))
-    if isinstance(node, ast.FormattedValue):
-        return _outside(node.value, scope, more)
-    if isinstance(node, ast.IfExp):
-        return _outside(node.body, scope, more) or _outside(node.orelse, scope, more)
-    if isinstance(node, ast.BoolOp):
-        return any(_outside(v, scope, more) for v in node.values)
-    if isinstance(node, ast.BinOp):
-        if isinstance(node.op, ast.Mod) and _identifier_template(node.left):
-            return False  # "%s_stream_id" % kind, "%s = ?" % column: the value becomes a name
-        if isinstance(node.op, ast.Mult):  # ["%s"] * n, "?, " * n
-            return _outside(node.left, scope, more) and _outside(node.right, scope, more)
-        return _outside(node.left, scope, more) or _outside(node.right, scope, more)
-    if isinstance(node, (ast.ListComp, ast.GeneratorExp, ast.SetComp)):
-        return _outside(node.elt, _with_loops(scope, node), more)
-    if isinstance(node, ast.Call):
-        name = _call_name(node.func).lower()
-        if name in SAFE_CALLS:
-            return False
-        if name == "join" and isinstance(node.func, ast.Attribute):
-            return any(_outside(a, scope, more) for a in node.args) or _outside(node.func.value, scope, more)
-        if name in ("format", "replace", "strip", "lower", "upper", "rstrip", "lstrip") and isinstance(
-            node.func, ast.Attribute
-        ):
-            return _outside(node.func.value, scope, more) or any(_outside(a, scope, more) for a in node.args)
-        return True
-    if isinstance(node, ast.Subscript):
-        return _outside(node.value, scope, more)  # an entry of a fixed mapping is as fixed as the mapping
-    if isinstance(node, ast.Attribute):
-        return _attribute_outside(node)
-    if isinstance(node, ast.Name):
-        return _name_outside(node.id, scope, more)
-    return True
-
-
-_NAME_TEMPLATE = re.compile(r"^(?:[\w.\"]*%s[\w.\"]*|(?:\s*%s\s*(?:=|<>|!=|<=|>=|<|>)\s*(?:\?|%s|\$\d+)\s*))$")
-
-
-def _identifier_template(node: ast.expr) -> bool:
-    """A %-template that glues its value into a name, or puts it where a column name stands."""
-    return (
-        isinstance(node, ast.Constant) and isinstance(node.value, str) and _NAME_TEMPLATE.match(node.value) is not None
-    )
-
-
-def _attribute_outside(node: ast.Attribute) -> bool:
-    """`self.table`, `cls._meta.db_table`, `settings.SCHEMA`: configuration of the code, not input."""
-    root: ast.expr = node
-    while isinstance(root, ast.Attribute):
-        root = root.value
-    if isinstance(root, ast.Name) and (root.id in ("self", "cls") or root.id.isupper() or root.id[:1].isupper()):
-        return False
-    return not (identifier_name(node.attr) or node.attr.isupper())
-
-
-def _name_outside(name: str, scope: _Scope, depth: int) -> bool:
-    if name.isupper():
-        return False  # a module constant
-    if name in scope.loops:
-        return any(_outside(i, scope, depth) for i in scope.loops[name])
-    values = scope.assigned.get(name)
-    if values:
-        return any(_outside(v, scope, depth) for v in values)
-    if name in scope.params:
-        return True
-    return not identifier_name(name)  # an import or a global of another kind
-
-
-def _with_loops(scope: _Scope, comp: ast.expr) -> _Scope:
-    for generator in getattr(comp, "generators", []):
-        for name in _names(generator.target):
-            scope.loops.setdefault(name, []).append(generator.iter)
-    return scope
-
-
-def _sequence(node: ast.expr) -> list[str | ast.expr]:
-    """A dynamic SQL expression as its literal text and interpolated values, in order."""
-    if isinstance(node, ast.JoinedStr):
-        parts: list[str | ast.expr] = []
-        for v in node.values:
-            if isinstance(v, ast.Constant) and isinstance(v.value, str):
-                parts.append(v.value)
-            elif isinstance(v, ast.FormattedValue):
-                parts.append(v.value)
-        return parts
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
-        left = node.left.value if isinstance(node.left, ast.Constant) and isinstance(node.left.value, str) else ""
-        conversions = re.findall(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?([sdifrx%])", left)
-        if conversions and all(c in "difx%" for c in conversions):
-            return []  # numbers only: %d cannot carry SQL
-        right = node.right
-        operands: list[ast.expr | None] = (
-            list(right.elts)
-            if isinstance(right, ast.Tuple)
-            else [v for v in right.values if v is not None]
-            if isinstance(right, ast.Dict)
-            else [right]
-        )
-        return _interleave(re.split(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[sr]", left), operands)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        return [p.value if isinstance(p, ast.Constant) and isinstance(p.value, str) else p for p in _flatten_add(node)]
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
-        template = node.func.value.value if isinstance(node.func.value, ast.Constant) else ""
-        template = template if isinstance(template, str) else ""
-        values: list[ast.expr | None] = []
-        for i, field in enumerate(re.findall(r"\{([^{}!:]*)[^{}]*\}", template)):
-            head, _, attr = field.partition(".")
-            keyword = next((k.value for k in node.keywords if k.arg == head), None)
-            value = (
-                keyword
-                if keyword is not None
-                else node.args[int(head)]
-                if head.isdigit() and int(head) < len(node.args)
-                else node.args[i]
-                if not head and i < len(node.args)
-                else None
-            )
-            if value is not None and attr:  # "{0.version_table_quoted}".format(backend): the attribute is spliced in
-                value = ast.copy_location(ast.Attribute(value=value, attr=attr.split(".")[-1], ctx=ast.Load()), node)
-            values.append(value)
-        return _interleave(re.split(r"\{[^{}]*\}", template), values)
-    return []
-
-
-def _interleave(texts: list[str], values: list[ast.expr | None]) -> list[str | ast.expr]:
-    out: list[str | ast.expr] = []
-    for i, text in enumerate(texts):
-        out.append(text)
-        value = values[i] if i < len(values) else None
-        if value is not None:
-            out.append(value)
-    return out
-
-
-def _pieces_of(node: ast.expr) -> list[tuple[ast.expr, str, str]]:
+def _pieces_of(node: ast.expr) -> list[tuple[ast.expr, str, str]] | None:
     """(interpolated expression, all SQL text before it, the literal text right after it)."""
-    sequence = _sequence(node)
+    sequence = parts(node)
+    if sequence is None:
+        return None
     out: list[tuple[ast.expr, str, str]] = []
     before = ""
     for i, part in enumerate(sequence):
@@ -394,31 +139,32 @@ def name_position(before: str, after: str) -> bool:
     return word not in _VALUE_WORDS and before[last.end(1) :] != ""  # after a column name: ASC, DESC, an alias
 
 
-def _flatten_add(node: ast.expr) -> list[ast.expr]:
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        return _flatten_add(node.left) + _flatten_add(node.right)
-    return [node]
-
-
 def python_pieces(tree: ast.Module, text: str, location: Location) -> list[Piece] | None:
     """The values interpolated into the dynamic SQL expression at `location` (None: not found)."""
     found = _expression_at(tree, location)
     if found is None:
         return None
     node, function = found
-    scope = _Scope(tree, function)
+    split = _pieces_of(node)
+    if split is None:
+        return None
+    scope = Scope(tree, function)
     pieces = []
-    for value, before, after in _pieces_of(node):
+    for value, before, after in split:
         quoted = before.count("'") % 2 == 1
         written = ast.unparse(value)[:60]
-        pieces.append(Piece(written, _outside(value, scope), quoted, name_position(before, after)))
+        found_sources = tuple(sorted(sources(value, scope), key=lambda s: s.text))
+        sort_key = re.search(r"\b(ORDER|GROUP)\s+BY\s*$", before, re.IGNORECASE) is not None
+        pieces.append(
+            Piece(written, bool(found_sources), quoted, name_position(before, after), found_sources, sort_key)
+        )
     return pieces
 
 
-def _expression_at(tree: ast.Module, location: Location) -> tuple[ast.expr, tuple[_Function, ...]] | None:
+def _expression_at(tree: ast.Module, location: Location) -> tuple[ast.expr, tuple[Function, ...]] | None:
     """The outermost f-string / % / + / .format() expression spanning the location's lines, with the
     functions that enclose it."""
-    stack: list[tuple[ast.AST, tuple[_Function, ...]]] = [(tree, ())]
+    stack: list[tuple[ast.AST, tuple[Function, ...]]] = [(tree, ())]
     while stack:
         node, function = stack.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
@@ -448,11 +194,7 @@ def _template_of(node: ast.expr) -> ast.expr:
 
 
 def _built(node: ast.AST) -> bool:
-    if isinstance(node, ast.JoinedStr):
-        return True
-    if isinstance(node, ast.BinOp):
-        return isinstance(node.op, (ast.Mod, ast.Add))
-    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format"
+    return isinstance(node, ast.expr) and parts(node) is not None
 
 
 def reportable(piece: Piece) -> bool:
@@ -461,8 +203,18 @@ def reportable(piece: Piece) -> bool:
         return False
     if piece.as_name:
         return False  # identifiers are the code's to choose; values are what injection needs
-    name = re.split(r"[.\[(]", piece.text.strip())[-1] or piece.text
-    return not identifier_name(name.strip("() "))
+    if identifier_name(_last_name(piece.text)):
+        return False
+    named = [s for s in piece.sources if not identifier_name(_last_name(s.text))]
+    if piece.sources and not named:
+        return False  # f"WHERE {where_clause}" if where_clause else "": a fragment by its name, as where_clause is
+    # ORDER BY {orderby}: a column the caller names, as FROM {table} is; the finding belongs where input reaches it
+    return not (piece.sort_key and named and all(s.parameter for s in named))
+
+
+def _last_name(text: str) -> str:
+    name = re.split(r"[.\[(]", text.strip())[-1] or text
+    return name.strip("() ")
 
 
 def _starts_at(node: ast.expr, location: Location) -> bool:

@@ -420,6 +420,8 @@ class _Builder:
                 return  # NOT over a compound: too far from any index to model
             self._atom(scope, inner, clause, in_or, negated=not negated)
             return
+        if isinstance(node, (exp.Like, exp.ILike, exp.In)) and node.args.get("negate"):
+            negated = not negated  # sqlglot writes `a NOT LIKE b` / `NOT ILIKE` as Like(negate=True)
         if isinstance(node, COMPARISONS):
             self._comparison(scope, node, node.this, node.expression, clause, in_or, negated)
         elif isinstance(node, exp.In):

@@ -14,7 +14,7 @@ import re
 from pathlib import PurePath
 
 from advisor.ir import Location, SourceFile, SqlQuery, StringBuilt, TextMap
-from advisor.sources.python_reach import Reach, dynamic_sketch, flatten_add, literal
+from advisor.sources.python_reach import Number, Reach, dynamic_sketch, literal, parts
 
 _SQL_START = re.compile(
     r"^\s*(\(\s*)*(SELECT|WITH|INSERT\s+INTO|UPDATE\s+\S+\s+SET|DELETE\s+FROM|CREATE\s+(UNIQUE\s+)?INDEX|"
@@ -289,17 +289,12 @@ def _has_format_fields(call: ast.Call | None, literal: str) -> bool:
 
 def _interpolated(node: ast.expr) -> tuple[str, ...]:
     """The source of each value spliced into dynamic SQL (what the rules judge: a name, a quoted identifier)."""
-    if isinstance(node, ast.JoinedStr):
-        values = [v.value for v in node.values if isinstance(v, ast.FormattedValue)]
-    elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
-        values = list(node.right.elts) if isinstance(node.right, ast.Tuple) else [node.right]
-    elif isinstance(node, ast.BinOp):
-        values = [p for p in flatten_add(node) if literal(p) is None]
-    elif isinstance(node, ast.Call):
-        values = list(node.args) + [k.value for k in node.keywords]
-    else:
-        values = []
-    return tuple(ast.unparse(v) for v in values)
+    values = [
+        p.node if isinstance(p, Number) else p
+        for p in parts(node) or ()
+        if not isinstance(p, str) or isinstance(p, Number)
+    ]
+    return tuple(ast.unparse(v) for v in values if isinstance(v, ast.expr))
 
 
 def _format_template(node: ast.expr) -> ast.Constant | None:

@@ -55,38 +55,16 @@ def is_sql_sink(call: ast.Call) -> bool:
 
 
 def dynamic_sketch(node: ast.expr) -> tuple[str, str] | None:
-    """(how, sketch text) for SQL built at run time, or None for a plain literal."""
+    """(how, sketch text) for SQL built at run time, or None for a plain literal: every value a placeholder."""
+    built = parts(node)
+    if built is None:
+        return None
+    text = "".join(p if isinstance(p, str) and not isinstance(p, Number) else DYNAMIC_PLACEHOLDER for p in built)
     if isinstance(node, ast.JoinedStr):
-        parts = []
-        for value in node.values:
-            if isinstance(value, ast.Constant) and isinstance(value.value, str):
-                parts.append(value.value)
-            else:
-                parts.append(DYNAMIC_PLACEHOLDER)
-        return "f-string", "".join(parts)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and literal(node.left) is not None:
-        text = re.sub(r"%\(?\w*\)?[sdfr]", DYNAMIC_PLACEHOLDER, literal(node.left) or "")
-        return "%-format", text
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        pieces = flatten_add(node)
-        if any(literal(p) is None for p in pieces):
-            text = "".join(literal(p) or (DYNAMIC_PLACEHOLDER if literal(p) is None else "") for p in pieces)
-            return "concatenation", text
-    if (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr == "format"
-        and literal(node.func.value) is not None
-    ):
-        text = re.sub(r"\{[^{}]*\}", DYNAMIC_PLACEHOLDER, literal(node.func.value) or "")
-        return ".format()", text
-    return None
-
-
-def flatten_add(node: ast.expr) -> list[ast.expr]:
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        return flatten_add(node.left) + flatten_add(node.right)
-    return [node]
+        return "f-string", text
+    if isinstance(node, ast.BinOp):
+        return ("%-format" if isinstance(node.op, ast.Mod) else "concatenation"), text
+    return ".format()", text
 
 
 def literal(node: ast.expr) -> str | None:
@@ -272,3 +250,129 @@ def _rebound(tree: ast.Module) -> set[str]:
         elif isinstance(node, ast.ExceptHandler) and node.name:
             names.add(node.name)
     return names
+
+
+# --- built strings: their literal text and interpolated values, in order ---------------------
+
+# a %-conversion: mapping key, flags, width, precision, length, type
+_CONVERSION = re.compile(r"%(?:\(([^)]*)\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?([diouxXeEfFgGcrsa%])")
+_NUMERIC = set("diouxXeEfFgG")
+_NUMERIC_SPEC = re.compile(r"[^{}]*[bdoxXneEfFgG%]$")  # {n:d}, {n:05d}, {x:.2f}: the value is written as a number
+
+
+class Number(str):
+    """The text a numeric conversion (`%d`, `{n:d}`, `f"{n:.2f}"`) writes: a number, whatever the value
+    (it cannot carry SQL); `node` is the value, None when the template names no operand for it."""
+
+    node: ast.expr | None = None
+
+
+def _number(node: ast.expr | None) -> Number:
+    number = Number("0")
+    number.node = node
+    return number
+
+
+def parts(node: ast.expr) -> list[str | ast.expr] | None:
+    """A string built at run time as its literal text and interpolated values, in order (None: not built):
+    the one reading of f-strings, `%`, `.format()` and `+` that the sketches and the provenance share.
+    A value written by a numeric conversion is text, a `Number`."""
+    if isinstance(node, ast.JoinedStr):
+        out: list[str | ast.expr] = []
+        for v in node.values:
+            if isinstance(v, ast.Constant) and isinstance(v.value, str):
+                out.append(v.value)
+            elif isinstance(v, ast.FormattedValue):
+                out.append(_number(v.value) if _numeric_spec(v.format_spec) else v.value)
+        return out
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and literal(node.left) is not None:
+        return _percent_parts(literal(node.left) or "", node.right)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        pieces = flatten_add(node)
+        if all(literal(p) is not None for p in pieces):
+            return None
+        return [t if (t := literal(p)) is not None else p for p in pieces]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
+        template = literal(node.func.value)
+        return None if template is None else _format_parts(template, node)
+    return None
+
+
+def _numeric_spec(spec: ast.expr | None) -> bool:
+    if not isinstance(spec, ast.JoinedStr) or not all(isinstance(v, ast.Constant) for v in spec.values):
+        return False
+    return _NUMERIC_SPEC.match("".join(str(v.value) for v in spec.values if isinstance(v, ast.Constant))) is not None
+
+
+def _percent_parts(template: str, right: ast.expr) -> list[str | ast.expr]:
+    # "%s, %s" % pair: each conversion takes one of the tuple's values, which may be any of them
+    operands = list(right.elts) if isinstance(right, ast.Tuple) else None
+    keyed = (
+        {k.value: v for k, v in zip(right.keys, right.values) if isinstance(k, ast.Constant)}
+        if isinstance(right, ast.Dict)
+        else None
+    )
+    out: list[str | ast.expr] = []
+    end, index = 0, 0
+    for match in _CONVERSION.finditer(template):
+        out.append(template[end : match.start()])
+        end = match.end()
+        key, kind = match.group(1), match.group(2)
+        if kind == "%":
+            out.append("%")
+            continue
+        if key is not None:
+            value = keyed.get(key) if keyed is not None else right  # "%(a)s" % mapping: one of its values
+        elif operands is None:
+            value = right
+        else:
+            value = operands[index] if index < len(operands) else None
+            index += 1
+        if kind in _NUMERIC:
+            out.append(_number(value))
+        elif value is not None:
+            out.append(value)
+    out.append(template[end:])
+    return out
+
+
+def _format_parts(template: str, node: ast.Call) -> list[str | ast.expr]:
+    out: list[str | ast.expr] = []
+    end = 0
+    for i, match in enumerate(re.finditer(r"\{([^{}!:]*)(![rsa])?(?::([^{}]*))?\}", template)):
+        out.append(template[end : match.start()])
+        end = match.end()
+        field, spec = match.group(1), match.group(3) or ""
+        head, _, attr = field.partition(".")
+        keyword = next((k.value for k in node.keywords if k.arg == head), None)
+        value = (
+            keyword
+            if keyword is not None
+            else node.args[int(head)]
+            if head.isdigit() and int(head) < len(node.args)
+            else node.args[i]
+            if not head and i < len(node.args)
+            else _unpacked(node)
+        )
+        if value is not None and attr:  # "{0.version_table_quoted}".format(backend): the attribute is spliced in
+            value = ast.copy_location(ast.Attribute(value=value, attr=attr.split(".")[-1], ctx=ast.Load()), node)
+        if spec and _NUMERIC_SPEC.match(spec):
+            out.append(_number(value))
+        elif value is not None:
+            out.append(value)
+    out.append(template[end:])
+    return out
+
+
+def _unpacked(call: ast.Call) -> ast.expr | None:
+    """What a .format() field no argument names comes from: `**values` or `*args`, when the call has one."""
+    for keyword in call.keywords:
+        if keyword.arg is None:
+            return keyword.value
+    return next((a.value for a in call.args if isinstance(a, ast.Starred)), None)
+
+
+def flatten_add(node: ast.expr) -> list[ast.expr]:
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return flatten_add(node.left) + flatten_add(node.right)
+    return [node]

@@ -1,0 +1,372 @@
+"""Where a value spliced into Python SQL text can come from: the code itself, or outside it.
+
+A value is the code's own when it is a constant, a number (`int(x)`, a `%d` conversion), an
+identifier quoted for SQL, a name checked against a fixed set of literals before use
+(`if d not in ("ASC", "DESC"): raise`), or built only from such values — through assignments
+in the enclosing functions and the module, list growth (`parts.append(...)`), and calls to the
+module's own functions, whose parameters take what the call passes them. Otherwise the
+expressions that let a caller choose it are its `Source`s: parameters, unknown calls, names the
+module does not assign. Plain `ast`, one module at a time.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from advisor.sources.python_reach import parts
+
+# calls whose result is an identifier quoted for SQL, a number, or a length
+SAFE_CALLS = {
+    "identifier",
+    "quote_ident",
+    "quote_identifier",
+    "escape_identifier",
+    "escapeidentifier",
+    "quoteidentifier",
+    "ident",
+    "literal",
+    "quote_literal",
+    "escape_literal",
+    "escapeliteral",
+    "int",
+    "float",
+    "len",
+    "bool",
+    "abs",
+    "round",
+    "range",
+    "enumerate",
+    "count",
+    "placeholders",
+    "as_string",
+}
+# names that hold an identifier by convention: a table, schema or column name chosen by the code
+_IDENTIFIER_NAME = re.compile(
+    r"(^|_)(table|tables|tbl|tablename|table_name|schema|schemas|schema_name|column|columns|cols|col|field|fields|"
+    r"relation|relname|index|index_name|view|sequence|seq|prefix|suffix|alias|channel|queue_table|db_table|"
+    r"placeholders?|params_sql|values_sql|fields_sql|columns_sql|where_sql|sql|query|clause|fragment|join|"
+    r"predicate|criteria|conditions?|where|quoted|escaped)s?$",
+    re.IGNORECASE,
+)
+_ESCAPED = re.compile(r"^(escaped|quoted|safe)", re.IGNORECASE)  # escapedWorkerSchema, quoted_name
+_DEPTH = 8  # how far a name is followed through assignments and calls
+_GROWTH = {"append": -1, "extend": -1, "add": -1, "insert": -1, "update": 0}  # method -> argument that joins
+
+
+def identifier_name(name: str) -> bool:
+    """A name that by convention holds an identifier or a SQL fragment the code built (snake or camelCase)."""
+    snake = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name.strip())
+    return bool(_IDENTIFIER_NAME.search(snake) or _ESCAPED.match(name.strip()))
+
+
+@dataclass(frozen=True)
+class Source:
+    """An expression that lets a caller choose a value."""
+
+    text: str  # a parameter, a call, a name the module does not assign
+    parameter: bool  # a parameter of an enclosing function: the caller chooses it
+
+
+Function = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+Sources = frozenset[Source]
+_NONE: Sources = frozenset()
+
+
+class Scope:
+    """Assignments visible from an expression: the enclosing functions', then the module's.
+
+    `bound` holds what a call passed to the innermost function's parameters (their sources in the caller);
+    `answers`, shared by the scopes of one question, keeps the names and calls already answered."""
+
+    def __init__(
+        self,
+        tree: ast.Module,
+        functions: tuple[Function, ...],
+        bound: dict[str, Sources] | None = None,
+        answers: Answers | None = None,
+    ):
+        self.tree = tree
+        self.bound = bound
+        self.answers = Answers() if answers is None else answers
+        self.params: set[str] = set()
+        self.checked: set[str] = set()  # names checked against a fixed set of literals before use
+        self.assigned: dict[str, list[ast.expr]] = {}
+        self.loops: dict[str, list[ast.expr]] = {}
+        self.module_functions = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        for owner in (tree, *functions):
+            for node in _own_nodes(owner):
+                self._read(node)
+        for function in functions:  # the enclosing functions' names too: closures read them
+            args = function.args
+            for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
+                if arg is not None and arg.arg not in ("self", "cls"):
+                    self.params.add(arg.arg)
+
+    def _read(self, node: ast.AST) -> None:
+        if isinstance(node, ast.Assign) and _fragment_with_arguments(node):
+            for name in _names(node.targets[0]):  # clause, args = in_list_clause(...): placeholders
+                self.assigned.setdefault(name, []).append(ast.Constant("?"))
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                for name in _names(target):
+                    self.assigned.setdefault(name, []).append(node.value)
+        elif isinstance(node, (ast.For, ast.comprehension)):
+            for name in _names(node.target):
+                self.loops.setdefault(name, []).append(node.iter)
+        elif isinstance(node, ast.Call):  # parts.append(x): x is one of parts
+            grown = _grown(node)
+            if grown is not None:
+                self.assigned.setdefault(grown[0], []).append(grown[1])
+        elif isinstance(node, (ast.If, ast.Assert)):
+            checked = _checked(node)
+            if checked:
+                self.checked.add(checked)
+
+
+class Answers:
+    """Names and calls already answered, each asked once. One that depends on itself, directly or through
+    others, adds nothing more on the way back (the least answer): kept for the first of such a cycle,
+    not for the others, which lack what that first one adds."""
+
+    def __init__(self) -> None:
+        self.done: dict[object, Sources] = {}
+        self.open: dict[object, int] = {}  # being answered -> its place on the stack
+        self.low: list[int] = []  # per open question: the earliest open question it reached
+
+    def ask(self, key: object, answer: Callable[[], Sources]) -> Sources:
+        if key in self.done:
+            return self.done[key]
+        if key in self.open:
+            self.low[-1] = min(self.low[-1], self.open[key])
+            return _NONE
+        place = self.open[key] = len(self.low)
+        self.low.append(place)
+        try:
+            result = answer()
+        finally:
+            del self.open[key]
+            low = self.low.pop()
+        if low >= place:
+            self.done[key] = result
+        else:
+            self.low[-1] = min(self.low[-1], low)
+        return result
+
+
+def _grown(call: ast.Call) -> tuple[str, ast.expr] | None:
+    """`parts.append(x)`, `parts.extend(xs)`, `values.update(d)`: (the name, what joins it)."""
+    func = call.func
+    if not isinstance(func, ast.Attribute) or not isinstance(func.value, ast.Name) or func.attr not in _GROWTH:
+        return None
+    if not call.args or any(isinstance(a, ast.Starred) for a in call.args):
+        return None
+    value = call.args[_GROWTH[func.attr]]
+    return func.value.id, value
+
+
+def _literals(node: ast.expr) -> bool:
+    return isinstance(node, (ast.Tuple, ast.List, ast.Set)) and all(
+        isinstance(e, ast.Constant) and isinstance(e.value, (str, int)) for e in node.elts
+    )
+
+
+def _checked(node: ast.If | ast.Assert) -> str | None:
+    """The name an `if x not in (literals): raise|return` or `assert x in (literals)` confines to those literals."""
+    test = node.test
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.left, ast.Name)):
+        return None
+    if not _literals(test.comparators[0]):
+        return None
+    if isinstance(node, ast.Assert):
+        return test.left.id if isinstance(test.ops[0], ast.In) else None
+    if isinstance(test.ops[0], ast.NotIn) and node.body and isinstance(node.body[-1], (ast.Raise, ast.Return)):
+        return test.left.id
+    return None
+
+
+_ARGUMENTS_NAME = re.compile(
+    r"^(args|arguments|params|parameters|bind_?args|binds|bind_values|sql_args|query_args)$", re.IGNORECASE
+)
+
+
+def _fragment_with_arguments(node: ast.Assign) -> bool:
+    """`clause, args = make_in_list_sql_clause(...)`: a helper's SQL fragment returned with the values it binds."""
+    target = node.targets[0]
+    if len(node.targets) != 1 or not isinstance(target, ast.Tuple) or not isinstance(node.value, ast.Call):
+        return False
+    names = _names(target)
+    return len(names) == 2 and bool(_ARGUMENTS_NAME.match(names[1])) and identifier_name(names[0])
+
+
+def _own_nodes(owner: ast.AST):
+    """The nodes of a module or function, not those of functions and classes nested in it."""
+    stack = list(ast.iter_child_nodes(owner))
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            stack.extend(ast.iter_child_nodes(node))
+
+
+def _names(target: ast.expr) -> list[str]:
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [n for elt in target.elts for n in _names(elt)]
+    return []
+
+
+def call_name(func: ast.expr) -> str:
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    if isinstance(func, ast.Name):
+        return func.id
+    return ""
+
+
+def sources(node: ast.expr, scope: Scope, depth: int = 0) -> Sources:
+    """What lets a caller choose this value (empty: the code's own; a parameter or a call when in doubt)."""
+    if depth > _DEPTH:
+        return frozenset({Source(ast.unparse(node)[:60], False)})
+    more = depth + 1
+    if isinstance(node, ast.Constant):
+        return _NONE
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return _union(sources(e, scope, more) for e in node.elts)
+    if isinstance(node, ast.Dict):
+        return _union(sources(v, scope, more) for v in node.values if v is not None)
+    if isinstance(node, ast.FormattedValue):
+        return sources(node.value, scope, more)
+    if isinstance(node, ast.IfExp):
+        return sources(node.body, scope, more) | sources(node.orelse, scope, more)
+    if isinstance(node, ast.BoolOp):
+        return _union(sources(v, scope, more) for v in node.values)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and _identifier_template(node.left):
+        return _NONE  # "%s_stream_id" % kind, "%s = ?" % column: the value becomes a name
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):  # ["%s"] * n, "?, " * n
+        left, right = sources(node.left, scope, more), sources(node.right, scope, more)
+        return left | right if left and right else _NONE
+    built = parts(node)
+    if built is not None:  # f-string, %, .format(), +: its values (numeric conversions are numbers)
+        return _union(sources(p, scope, more) for p in built if isinstance(p, ast.expr))
+    if isinstance(node, ast.BinOp):
+        return sources(node.left, scope, more) | sources(node.right, scope, more)
+    if isinstance(node, (ast.ListComp, ast.GeneratorExp, ast.SetComp)):
+        return sources(node.elt, _with_loops(scope, node), more)
+    if isinstance(node, ast.Call):
+        return _call_sources(node, scope, more)
+    if isinstance(node, ast.Subscript):
+        return sources(node.value, scope, more)  # an entry of a fixed mapping is as fixed as the mapping
+    if isinstance(node, ast.Attribute):
+        return _NONE if _attribute_fixed(node) else frozenset({Source(ast.unparse(node)[:60], False)})
+    if isinstance(node, ast.Name):
+        return _name_sources(node.id, scope, more)
+    return frozenset({Source(ast.unparse(node)[:60], False)})
+
+
+def _union(items) -> Sources:
+    out: set[Source] = set()
+    for item in items:
+        out |= item
+    return frozenset(out)
+
+
+def _call_sources(node: ast.Call, scope: Scope, depth: int) -> Sources:
+    name = call_name(node.func)
+    if name.lower() in SAFE_CALLS:
+        return _NONE
+    if isinstance(node.func, ast.Attribute) and name in (
+        "join",
+        "format",
+        "replace",
+        "strip",
+        "lower",
+        "upper",
+        "rstrip",
+        "lstrip",
+    ):
+        return sources(node.func.value, scope, depth) | _union(sources(a, scope, depth) for a in node.args)
+    function = scope.module_functions.get(name) if isinstance(node.func, ast.Name) else None
+    if function is not None:
+        return _returned(node, function, scope, depth)
+    return frozenset({Source(ast.unparse(node)[:60], False)})
+
+
+def _returned(call: ast.Call, function: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope, depth: int) -> Sources:
+    """What a call to one of the module's functions returns: its return values, its parameters bound to the
+    call's arguments (a parameter the call leaves to its default takes the default)."""
+    args = function.args
+    positional = [*args.posonlyargs, *args.args]
+    bound: dict[str, Sources] = {}
+    defaults = dict(zip([a.arg for a in positional[len(positional) - len(args.defaults) :]], args.defaults))
+    defaults.update({a.arg: d for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None})
+    if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+        return frozenset({Source(ast.unparse(call)[:60], False)})  # f(*args), f(**kw): unknown binding
+    if defaults:
+        module = Scope(scope.tree, (), answers=scope.answers)
+        for name, default in defaults.items():
+            bound[name] = sources(default, module, depth)
+    for param, arg in zip(positional, call.args):
+        bound[param.arg] = sources(arg, scope, depth)
+    for keyword in call.keywords:
+        bound[str(keyword.arg)] = sources(keyword.value, scope, depth)
+
+    def answer() -> Sources:
+        inner = Scope(scope.tree, (function,), bound, scope.answers)
+        values = [n.value for n in _own_nodes(function) if isinstance(n, ast.Return) and n.value is not None]
+        return _union(sources(v, inner, depth) for v in values)
+
+    return scope.answers.ask((function, frozenset(bound.items())), answer)
+
+
+_NAME_TEMPLATE = re.compile(r"^(?:[\w.\"]*%s[\w.\"]*|(?:\s*%s\s*(?:=|<>|!=|<=|>=|<|>)\s*(?:\?|%s|\$\d+)\s*))$")
+
+
+def _identifier_template(node: ast.expr) -> bool:
+    """A %-template that glues its value into a name, or puts it where a column name stands."""
+    return (
+        isinstance(node, ast.Constant) and isinstance(node.value, str) and _NAME_TEMPLATE.match(node.value) is not None
+    )
+
+
+def _attribute_fixed(node: ast.Attribute) -> bool:
+    """`self.table`, `cls._meta.db_table`, `settings.SCHEMA`: configuration of the code, not input."""
+    root: ast.expr = node
+    while isinstance(root, ast.Attribute):
+        root = root.value
+    if isinstance(root, ast.Name) and (root.id in ("self", "cls") or root.id.isupper() or root.id[:1].isupper()):
+        return True
+    return identifier_name(node.attr) or node.attr.isupper()
+
+
+def _name_sources(name: str, scope: Scope, depth: int) -> Sources:
+    if name.isupper():
+        return _NONE  # a module constant
+    return scope.answers.ask((scope, name), lambda: _name_sources_once(name, scope, depth))
+
+
+def _name_sources_once(name: str, scope: Scope, depth: int) -> Sources:
+    if name in scope.loops:
+        return _union(sources(i, scope, depth) for i in scope.loops[name])
+    values = scope.assigned.get(name)
+    if values:
+        return _union(sources(v, scope, depth) for v in values)
+    if name in scope.checked:
+        return _NONE  # never assigned, and checked against literals before use
+    if scope.bound is not None and name in scope.bound:
+        return scope.bound[name]
+    if name in scope.params:
+        return frozenset({Source(name, True)})
+    return _NONE if identifier_name(name) else frozenset({Source(name, False)})  # an import or another global
+
+
+def _with_loops(scope: Scope, comp: ast.expr) -> Scope:
+    for generator in getattr(comp, "generators", []):
+        for name in _names(generator.target):
+            scope.loops.setdefault(name, []).append(generator.iter)
+            scope.answers.done.pop((scope, name), None)  # a name a comprehension binds anew: ask again
+    return scope
