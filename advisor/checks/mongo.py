@@ -27,6 +27,7 @@ from advisor.mongo.planner import (
     index_fields,
     leading_stages,
     plan_find,
+    runtime_pattern,
     same_keys,
 )
 from advisor.mongo.shape import (
@@ -217,21 +218,21 @@ def _owner_lookup(info: FilterInfo, indexes: list[IndexDef]) -> bool:
 
 
 def _unanchored_regex(query: MongoQuery, indexes: list[IndexDef]) -> Iterator[Hit]:
+    if query.partial:
+        return  # a sketch of the filter: keys advisor could not read may narrow what the regex tests
     for flt, base in _filters(query):
         info = analyse_filter(flt, base)
-        if _owner_lookup(info, indexes):
-            continue  # the regex filters the documents an index already narrowed to
+        if info.unknown or _owner_lookup(info, indexes):
+            continue  # the regex filters the documents an index already narrowed to (or may, unseen)
         for p in _all_preds(info):
             if p.kind != "regex":
                 continue
             rx = p.value if isinstance(p.value, Regex) else None
             if isinstance(p.value, Placeholder):
+                if not runtime_pattern(p.value).lstrip("'\"`").startswith("^"):
+                    continue  # the caller's value matched anywhere (or at the end): a search no index order keeps
                 shown = f"the pattern {format_value(p.value)}"
-                why = (
-                    "is built at run time without a leading ^"
-                    if not p.value.text.lstrip("'\"`").startswith("^")
-                    else "is case-insensitive, so an index cannot bound it even though it is anchored"
-                )
+                why = "is case-insensitive, so an index cannot bound it even though it is anchored"
             elif rx is None:
                 shown = format_value(p.value)
                 why = "lists a regular expression in $in"
@@ -635,7 +636,7 @@ def _planned(query: MongoQuery, indexes: list[IndexDef], coll: str) -> Iterator[
             ),
         )
     cand = plan.candidate
-    if cand is not None and cand.range_before is not None and keys and plan.index is not None:
+    if cand is not None and cand.range_before is not None and keys and plan.index is not None and not plan.or_alternative:
         rng, later = cand.range_before
         role = "sort" if plan.sort and later in plan.sort else "equality"
         p = next((p for p in info.preds if p.field == rng), None)

@@ -119,6 +119,10 @@ def _classify(fieldname: str, value: Any, path: tuple) -> list[Pred]:
         return preds
     if value is None:
         return [Pred(fieldname, "null", value, path)]
+    if isinstance(value, Placeholder) and value.kind == "regex":  # new RegExp(...): a pattern, not a value
+        pattern, flags = regexp_call(value.text)
+        kind = _runtime_regex_kind(Placeholder("string", pattern), flags or "", flags) if pattern else "other"
+        return [Pred(fieldname, kind, value, path)]
     return [Pred(fieldname, "eq", value, path)]
 
 
@@ -139,6 +143,33 @@ def _runtime_regex_kind(pattern: Any, flags: str, options: Any) -> str:
     if "(" in text and any(word in call for word in ESCAPERS):
         return "regex"
     return "other"
+
+
+def regexp_call(text: str) -> tuple[str, str | None]:
+    """(pattern text, flags) of `new RegExp(pattern, 'flags')` as written; flags None when they are not a
+    literal, pattern "" when the call cannot be read."""
+    head, paren, rest = text.partition("(")
+    if not paren or not head.replace("new", "").strip().endswith("RegExp") or not rest.rstrip().endswith(")"):
+        return "", None
+    args, depth, start = [], 0, 0
+    inner = rest.rstrip()[:-1]
+    for i, ch in enumerate(inner):
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        if ch == "," and depth == 0:
+            args.append(inner[start:i].strip())
+            start = i + 1
+    args.append(inner[start:].strip())
+    if len(args) == 1:
+        return args[0], ""
+    flags = args[1]
+    literal = len(flags) >= 2 and flags[0] == flags[-1] and flags[0] in "'\"`" and "$" not in flags
+    return args[0], flags[1:-1] if literal else None
+
+
+def runtime_pattern(value: Placeholder) -> str:
+    """The pattern of a regex built at run time, as written (the first argument of `new RegExp(...)`)."""
+    return regexp_call(value.text)[0] if value.kind == "regex" else value.text.strip()
 
 
 def analyse_filter(flt: Any, base: tuple = ("filter",)) -> FilterInfo:
@@ -269,6 +300,7 @@ class Plan:
     info: FilterInfo | None = None
     note: str = ""
     sort_alternative: IndexDef | None = None  # another index bounds the filter and gives the order: a race
+    or_alternative: bool = False  # an index bounds every $or clause too: the server races that plan (contained $or)
 
     def describe(self) -> str:
         if self.stage == "IXSCAN" and self.index is not None:
@@ -429,6 +461,7 @@ def plan_find(
                 ),
                 None,
             )
+        plan.or_alternative = _contained_or(info, all_indexes)
         return plan
     # the and-ed predicates bound nothing: an $or can still be answered clause by clause
     if info.ors:
@@ -484,6 +517,26 @@ def plan_find(
     return Plan(
         "COLLSCAN", info=info, sort=sort_dict, sort_served=False if eff_sort else None, blocking_sort=bool(eff_sort)
     )
+
+
+def _contained_or(info: FilterInfo, indexes: list[IndexDef]) -> bool:
+    """Every clause of the filter's $or, with the and-ed predicates pushed into it, has an index whose bounds
+    use the clause: the server enumerates that OR plan too (a "contained $or", MongoDB 3.6+) and races it
+    against the index the and-ed predicates chose, so which one reads the keys is not known statically."""
+    if not info.ors:
+        return False
+    for clause in info.ors[0]:
+        merged = FilterInfo(preds=info.preds + clause.preds)
+        own = {p.field for p in clause.preds}
+        if not own or clause.unknown or clause.ors:
+            return False
+        bounded = (evaluate(i, merged, []) for i in indexes)
+        if not any(
+            c is not None and c.uses_filter and own & {f for f, _ in index_fields(c.index)[: c.bounded]}
+            for c in bounded
+        ):
+            return False
+    return True
 
 
 def _ix_plan(best: Candidate, info: FilterInfo, sort_dict: dict | None) -> Plan:
