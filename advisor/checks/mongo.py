@@ -636,7 +636,13 @@ def _planned(query: MongoQuery, indexes: list[IndexDef], coll: str) -> Iterator[
             ),
         )
     cand = plan.candidate
-    if cand is not None and cand.range_before is not None and keys and plan.index is not None and not plan.or_alternative:
+    if (
+        cand is not None
+        and cand.range_before is not None
+        and keys
+        and plan.index is not None
+        and not plan.or_alternative
+    ):
         rng, later = cand.range_before
         role = "sort" if plan.sort and later in plan.sort else "equality"
         p = next((p for p in info.preds if p.field == rng), None)

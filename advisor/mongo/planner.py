@@ -120,8 +120,8 @@ def _classify(fieldname: str, value: Any, path: tuple) -> list[Pred]:
     if value is None:
         return [Pred(fieldname, "null", value, path)]
     if isinstance(value, Placeholder) and value.kind == "regex":  # new RegExp(...): a pattern, not a value
-        pattern, flags = regexp_call(value.text)
-        kind = _runtime_regex_kind(Placeholder("string", pattern), flags or "", flags) if pattern else "other"
+        source, given = regexp_call(value.text)
+        kind = _runtime_regex_kind(Placeholder("string", source), given or "", given) if source else "other"
         return [Pred(fieldname, kind, value, path)]
     return [Pred(fieldname, "eq", value, path)]
 
