@@ -126,6 +126,8 @@ async function due(db) {
     (tmp_path / "setup.js").write_text("db.collection('users').createIndex({ name: 1 });\n")
     found = [(f.rule, f.location.path, f.location.line) for f in engine.check(["."]).active]
     assert ("MGO015", "jobs.js", 2) in found and sum(1 for r, _, _ in found if r == "MGO015") == 1
+    (note,) = [f for f in engine.check(["."]).active if f.rule == "MGO015"]
+    assert "whether this and 1 other query on jobs scan the collection" in note.message
     assert not any(r in ("MGO001", "MGO002", "MGO012") and line in (2, 3) for r, _, line in found)
     assert ("MGO001", "jobs.js", 4) in found  # users has declarations: the scan on email is a real finding
 
@@ -179,6 +181,25 @@ def test_partial_index_credited_when_the_query_implies_its_filter():
     partial = ix("unseen", "mailbox", "uid", partialFilterExpression={"$and": [{"unseen": True}, {"deleted": {"$eq": False}}]})
     assert plan_find({"mailbox": 1, "unseen": True, "deleted": False}, None, [partial]).stage == "IXSCAN"
     assert plan_find({"mailbox": 1, "unseen": True}, None, [partial]).stage == "COLLSCAN"
+
+
+def test_partial_index_range_credited_only_when_the_query_stays_inside_it():
+    big = ix("big", "user", partialFilterExpression={"size": {"$gt": 1000}})
+    plan = lambda flt: plan_find(flt, None, [big]).stage  # noqa: E731
+    assert plan({"user": 1, "size": {"$gt": 5000}}) == "IXSCAN"
+    assert plan({"user": 1, "size": {"$gt": 1000}}) == "IXSCAN"
+    assert plan({"user": 1, "size": 2000}) == "IXSCAN"
+    assert plan({"user": 1, "size": {"$in": [2000, 3000]}}) == "IXSCAN"
+    assert plan({"user": 1, "size": Placeholder("number", "min")}) == "IXSCAN"  # the server compares the real value
+    # documents the index does not hold could match: the server cannot use it
+    assert plan({"user": 1, "size": {"$gte": 1000}}) == "COLLSCAN"
+    assert plan({"user": 1, "size": {"$gt": 10}}) == "COLLSCAN"
+    assert plan({"user": 1, "size": {"$lt": 5000}}) == "COLLSCAN"
+    assert plan({"user": 1, "size": {"$in": [2000, 5]}}) == "COLLSCAN"
+    assert plan({"user": 1, "size": {"$lt": Placeholder("number", "max")}}) == "COLLSCAN"
+    window = ix("window", "user", partialFilterExpression={"age": {"$gte": 18, "$lt": 65}})
+    assert plan_find({"user": 1, "age": {"$gte": 20, "$lt": 30}}, None, [window]).stage == "IXSCAN"
+    assert plan_find({"user": 1, "age": {"$gte": 20}}, None, [window]).stage == "COLLSCAN"
 
 
 def test_runtime_regex_anchoring_from_the_code():

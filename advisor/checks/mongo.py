@@ -709,7 +709,12 @@ def undeclared_collections(queries: Iterable[Any], schema: Schema) -> Iterator[t
             "no-index-declarations",
             Hit(
                 f"advisor found no index declaration for the {coll} collection, so it cannot tell whether "
-                f"{'this query' if n == 1 else f'this and {n - 1} other queries'} on {coll} scan the collection",
+                + (
+                    f"this query on {coll} scans"
+                    if n == 1
+                    else f"this and {n - 1} other {_queries(n - 1)} on {coll} scan"
+                )
+                + " the collection",
                 first.location,
                 help="check the code that declares the indexes together with this code (the repository root, or the "
                 "folder with an advisor.toml); advisor reads createIndex / createIndexes / ensureIndex calls, "
@@ -719,6 +724,10 @@ def undeclared_collections(queries: Iterable[Any], schema: Schema) -> Iterator[t
                 query_location=first.location,
             ),
         )
+
+
+def _queries(n: int) -> str:
+    return "query" if n == 1 else "queries"
 
 
 # --- schema rule ----------------------------------------------------------------------------------------

@@ -246,7 +246,10 @@ def _partial_satisfied(index: IndexDef, info: FilterInfo) -> bool:
         if isinstance(cond, dict) and cond.get("$exists") in (True, 1):
             if not any(p.kind in ("eq", "in", "range", "prefix", "exists", "elem") for p in preds):
                 return False
-        elif isinstance(cond, dict) and set(cond) & (RANGE_OPS | {"$type"}):
+        elif isinstance(cond, dict) and set(cond) & RANGE_OPS:
+            if not all(any(_implies(p, op, bound) for p in preds) for op, bound in cond.items() if op in RANGE_OPS):
+                return False
+        elif isinstance(cond, dict) and "$type" in cond:
             if not any(p.kind in ("eq", "range", "in") for p in preds):
                 return False
         elif isinstance(cond, dict) and "$eq" in cond:
@@ -256,6 +259,28 @@ def _partial_satisfied(index: IndexDef, info: FilterInfo) -> bool:
             if not any(p.kind == "eq" and (p.value == cond or isinstance(p.value, Placeholder)) for p in preds):
                 return False
     return True
+
+
+def _implies(p: Pred, op: str, bound: Any) -> bool:
+    """The predicate keeps the field within `op bound` (a range of a partial filter). A value known only at
+    run time gets the benefit of the doubt: the server compares the real one."""
+    if p.kind == "in" and isinstance(p.value, list):
+        return bool(p.value) and all(_implies(Pred(p.field, "eq", v, p.path), op, bound) for v in p.value)
+    if p.kind not in ("eq", "range", "in"):
+        return False
+    qop = p.path[-1] if p.kind == "range" else "$eq"
+    value = p.value
+    if isinstance(value, Placeholder) or isinstance(bound, Placeholder):
+        return qop == "$eq" or (qop in ("$gt", "$gte")) == (op in ("$gt", "$gte"))
+    numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (value, bound))
+    if not numbers and not (isinstance(value, str) and isinstance(bound, str)):
+        return False
+    if qop != "$eq" and (qop in ("$gt", "$gte")) != (op in ("$gt", "$gte")):
+        return False  # a bound on the other side leaves the field unbounded on this one
+    strict = qop in ("$gt", "$lt")  # the query excludes the bound itself
+    if op in ("$gt", "$gte"):
+        return value > bound or (value == bound and (op == "$gte" or strict))
+    return value < bound or (value == bound and (op == "$lte" or strict))
 
 
 def _conjuncts(pfe: dict) -> list[tuple[str, Any]]:
