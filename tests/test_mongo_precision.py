@@ -227,6 +227,25 @@ async function search(db, user, q, escapeRegex, pattern) {
     assert "case-insensitive" in found[4] and "case-insensitive" in found[8] and "not anchored" in found[10]
 
 
+def test_runtime_regex_anchoring_python():
+    src = extract("app/search.py", """\
+import re
+
+
+def search(db, q):
+    db.people.find({"name": {"$regex": f"^{re.escape(q)}", "$options": ""}}).limit(5)
+    db.people.find({"name": {"$regex": f"^{re.escape(q)}", "$options": "i"}}).limit(5)
+    db.people.find({"name": {"$regex": f"{re.escape(q)}", "$options": ""}}).limit(5)
+    db.people.find({"name": {"$regex": re.escape(q), "$options": "i"}}).limit(5)
+""")
+    people = [ix("name", "name", table="people")]
+    kinds = [analyse_filter(q.filter).preds[0].kind for q in mongo(src)]
+    assert kinds == ["prefix", "regex", "regex", "regex"]
+    assert plan_find(mongo(src)[0].filter, None, people).stage == "IXSCAN"
+    found = [q.location.line for q in mongo(src) if "unanchored-regex" in rules(q, people)]
+    assert found == [6]  # anchored but case-insensitive; the others search the caller's value anywhere
+
+
 def test_new_regexp_is_a_pattern_not_a_value():
     by_name = [ix("n", "name")]
     prefix = plan_find({"name": Placeholder("regex", "new RegExp('^' + escape(q))")}, None, by_name)

@@ -27,7 +27,7 @@ from advisor.mongo.planner import (
     index_fields,
     leading_stages,
     plan_find,
-    runtime_pattern,
+    runtime_anchored,
     same_keys,
 )
 from advisor.mongo.shape import (
@@ -229,7 +229,7 @@ def _unanchored_regex(query: MongoQuery, indexes: list[IndexDef]) -> Iterator[Hi
                 continue
             rx = p.value if isinstance(p.value, Regex) else None
             if isinstance(p.value, Placeholder):
-                if not runtime_pattern(p.value).lstrip("'\"`").startswith("^"):
+                if not runtime_anchored(p.value):
                     continue  # the caller's value matched anywhere (or at the end): a search no index order keeps
                 shown = f"the pattern {format_value(p.value)}"
                 why = "is case-insensitive, so an index cannot bound it even though it is anchored"

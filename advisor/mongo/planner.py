@@ -15,6 +15,7 @@ the candidate that bounds most keys, then serves the sort, wins).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,14 +136,36 @@ def _runtime_regex_kind(pattern: Any, flags: str, options: Any) -> str:
     text = pattern.text.strip() if isinstance(pattern, Placeholder) else ""
     if not isinstance(options, str) or not text:
         return "other"
-    if text[:1] in "'\"`" and not text.startswith("`${"):
-        if text[1:2] == "^":
-            return "regex" if "i" in flags else "prefix"
-        return "regex"
+    head = literal_head(text)
+    if head is not None:
+        return "prefix" if head == "^" and "i" not in flags else "regex"
     call = text.split("(", 1)[0].rsplit(".", 1)[-1].lower()
     if "(" in text and any(word in call for word in ESCAPERS):
         return "regex"
     return "other"
+
+
+_LITERAL = re.compile(r"([rRbBuUfF]{0,2})(['\"`])")
+
+
+def literal_head(text: str) -> str | None:
+    """The first character of the string literal an expression starts with ('^' of `'^' + q`, `f"^{q}"`,
+    `` `^${q}` ``); None when it starts with anything else (a call, a name, an interpolated value)."""
+    text = text.strip()
+    m = _LITERAL.match(text)
+    if m is None:
+        return None
+    rest = text[m.end() :]
+    if (m.group(2) == "`" and rest.startswith("${")) or (
+        "f" in m.group(1).lower() and rest.startswith("{") and not rest.startswith("{{")
+    ):
+        return None
+    return rest[:1] or None
+
+
+def runtime_anchored(value: Placeholder) -> bool:
+    """A regex built at run time starts with a literal ^."""
+    return literal_head(runtime_pattern(value)) == "^"
 
 
 def regexp_call(text: str) -> tuple[str, str | None]:
