@@ -158,7 +158,7 @@ patterns = st.text(alphabet="ab^$'\"` +.", min_size=1, max_size=10).filter(str.s
 @settings(max_examples=300, deadline=None)
 @given(patterns, st.sampled_from(["", "i", "gi"]), st.text(max_size=20))
 def test_regexp_calls_read_as_written(pattern, flags, junk):
-    from advisor.mongo.planner import regexp_call
+    from advisor.mongo.patterns import regexp_call
 
     assert regexp_call(f"new RegExp({pattern}, '{flags}')") == (pattern.strip(), flags)
     assert regexp_call(f"new RegExp(fn({pattern}, x), opts)") == (f"fn({pattern}, x)", None)

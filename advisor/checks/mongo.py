@@ -19,6 +19,7 @@ from advisor.ir import IndexDef, Location, Schema
 from advisor.mongo.indexes import describe_index as _describe_index
 from advisor.mongo.indexes import indexes_named as _indexes_named
 from advisor.mongo.indexes import unread_named
+from advisor.mongo.patterns import runtime_anchored
 from advisor.mongo.planner import (
     FilterInfo,
     Pred,
@@ -27,7 +28,6 @@ from advisor.mongo.planner import (
     index_fields,
     leading_stages,
     plan_find,
-    runtime_anchored,
     same_keys,
 )
 from advisor.mongo.shape import (
