@@ -100,6 +100,7 @@ def test_leading_match_after_project_and_sort():
 
 values = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=5), st.just(Placeholder("unknown")),
+              st.builds(Placeholder, st.just("regex"), st.text(max_size=12).map(lambda t: f"new RegExp({t})")),
               st.builds(Regex, st.text(max_size=4), st.sampled_from(["", "i"]))),
     lambda children: st.one_of(st.lists(children, max_size=3),
                                st.dictionaries(st.sampled_from(["a", "b", "c.d", "$gt", "$in", "$or", "$and", "$ne",
@@ -149,3 +150,17 @@ def test_the_chosen_index_serves_the_equality_fields(flt, idx):
         assert all(k.expr in flt for k in plan.index.keys[: plan.candidate.eq_prefix]), plan.describe()
     else:
         assert not leads
+
+
+patterns = st.text(alphabet="ab^$'\"` +.", min_size=1, max_size=10).filter(str.strip)
+
+
+@settings(max_examples=300, deadline=None)
+@given(patterns, st.sampled_from(["", "i", "gi"]), st.text(max_size=20))
+def test_regexp_calls_read_as_written(pattern, flags, junk):
+    from advisor.mongo.patterns import regexp_call
+
+    assert regexp_call(f"new RegExp({pattern}, '{flags}')") == (pattern.strip(), flags)
+    assert regexp_call(f"new RegExp(fn({pattern}, x), opts)") == (f"fn({pattern}, x)", None)
+    text, fl = regexp_call(junk)  # anything else: read or not, never an error
+    assert isinstance(text, str) and (fl is None or isinstance(fl, str))

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from advisor.checks.mongo import check_query
 from advisor.ir import IndexDef, IndexKey, Schema
-from advisor.mongo.planner import plan_find
+from advisor.mongo.planner import analyse_filter, plan_find
 from advisor.mongo.shape import MongoQuery, Placeholder
 from advisor.sources import extract
 
@@ -126,6 +126,8 @@ async function due(db) {
     (tmp_path / "setup.js").write_text("db.collection('users').createIndex({ name: 1 });\n")
     found = [(f.rule, f.location.path, f.location.line) for f in engine.check(["."]).active]
     assert ("MGO015", "jobs.js", 2) in found and sum(1 for r, _, _ in found if r == "MGO015") == 1
+    (note,) = [f for f in engine.check(["."]).active if f.rule == "MGO015"]
+    assert "whether this and 1 other query on jobs scan the collection" in note.message
     assert not any(r in ("MGO001", "MGO002", "MGO012") and line in (2, 3) for r, _, line in found)
     assert ("MGO001", "jobs.js", 4) in found  # users has declarations: the scan on email is a real finding
 
@@ -181,6 +183,25 @@ def test_partial_index_credited_when_the_query_implies_its_filter():
     assert plan_find({"mailbox": 1, "unseen": True}, None, [partial]).stage == "COLLSCAN"
 
 
+def test_partial_index_range_credited_only_when_the_query_stays_inside_it():
+    big = ix("big", "user", partialFilterExpression={"size": {"$gt": 1000}})
+    plan = lambda flt: plan_find(flt, None, [big]).stage  # noqa: E731
+    assert plan({"user": 1, "size": {"$gt": 5000}}) == "IXSCAN"
+    assert plan({"user": 1, "size": {"$gt": 1000}}) == "IXSCAN"
+    assert plan({"user": 1, "size": 2000}) == "IXSCAN"
+    assert plan({"user": 1, "size": {"$in": [2000, 3000]}}) == "IXSCAN"
+    assert plan({"user": 1, "size": Placeholder("number", "min")}) == "IXSCAN"  # the server compares the real value
+    # documents the index does not hold could match: the server cannot use it
+    assert plan({"user": 1, "size": {"$gte": 1000}}) == "COLLSCAN"
+    assert plan({"user": 1, "size": {"$gt": 10}}) == "COLLSCAN"
+    assert plan({"user": 1, "size": {"$lt": 5000}}) == "COLLSCAN"
+    assert plan({"user": 1, "size": {"$in": [2000, 5]}}) == "COLLSCAN"
+    assert plan({"user": 1, "size": {"$lt": Placeholder("number", "max")}}) == "COLLSCAN"
+    window = ix("window", "user", partialFilterExpression={"age": {"$gte": 18, "$lt": 65}})
+    assert plan_find({"user": 1, "age": {"$gte": 20, "$lt": 30}}, None, [window]).stage == "IXSCAN"
+    assert plan_find({"user": 1, "age": {"$gte": 20}}, None, [window]).stage == "COLLSCAN"
+
+
 def test_runtime_regex_anchoring_from_the_code():
     src = extract("search.js", """\
 async function search(db, user, q, escapeRegex, pattern) {
@@ -190,6 +211,9 @@ async function search(db, user, q, escapeRegex, pattern) {
   await db.collection('addresses').find({ address: { $regex: escapeRegex(q) } }).limit(20).toArray();
   await db.collection('addresses').find({ address: { $regex: '@' + escapeRegex(q) + '$' } }).limit(20).toArray();
   await db.collection('addresses').find({ address: { $regex: pattern } }).limit(20).toArray();
+  await db.collection('addresses').find({ name: new RegExp('^' + escapeRegex(q), 'i') }).limit(20).toArray();
+  await db.collection('addresses').find({ name: new RegExp(escapeRegex(q), 'i') }).limit(20).toArray();
+  await db.collection('addresses').find({ name: /smith/ }).limit(20).toArray();
 }
 """)
     found = {}
@@ -197,8 +221,77 @@ async function search(db, user, q, escapeRegex, pattern) {
         for name, hit in check_query(q, Schema(indexes=[ix("n", "name", table="addresses")]), lambda n: True):
             if name == "unanchored-regex":
                 found[q.location.line] = hit.message
-    assert sorted(found) == [4, 5, 6]
-    assert "case-insensitive" in found[4] and "built at run time without a leading ^" in found[5]
+    # anchored but case-insensitive (a lower-cased copy serves it), and a constant pattern; not the caller's
+    # value matched anywhere or at the end (lines 5, 6, 9): a search whose meaning no index order keeps
+    assert sorted(found) == [4, 8, 10]
+    assert "case-insensitive" in found[4] and "case-insensitive" in found[8] and "not anchored" in found[10]
+
+
+def test_runtime_regex_anchoring_python():
+    src = extract("app/search.py", """\
+import re
+
+
+def search(db, q):
+    db.people.find({"name": {"$regex": f"^{re.escape(q)}", "$options": ""}}).limit(5)
+    db.people.find({"name": {"$regex": f"^{re.escape(q)}", "$options": "i"}}).limit(5)
+    db.people.find({"name": {"$regex": f"{re.escape(q)}", "$options": ""}}).limit(5)
+    db.people.find({"name": {"$regex": re.escape(q), "$options": "i"}}).limit(5)
+""")
+    people = [ix("name", "name", table="people")]
+    kinds = [analyse_filter(q.filter).preds[0].kind for q in mongo(src)]
+    assert kinds == ["prefix", "regex", "regex", "regex"]
+    assert plan_find(mongo(src)[0].filter, None, people).stage == "IXSCAN"
+    found = [q.location.line for q in mongo(src) if "unanchored-regex" in rules(q, people)]
+    assert found == [6]  # anchored but case-insensitive; the others search the caller's value anywhere
+
+
+def test_new_regexp_is_a_pattern_not_a_value():
+    by_name = [ix("n", "name")]
+    prefix = plan_find({"name": Placeholder("regex", "new RegExp('^' + escape(q))")}, None, by_name)
+    assert prefix.stage == "IXSCAN" and prefix.candidate.eq_prefix == 0 and prefix.candidate.bounded == 1
+    # before: read as an equality, so the index "bounded" a substring search
+    anywhere = plan_find({"name": Placeholder("regex", "new RegExp(escape(q), 'i')")}, None, by_name)
+    assert anywhere.stage == "COLLSCAN"
+    unknown = analyse_filter({"name": Placeholder("regex", "new RegExp(q, flags)")})
+    assert [p.kind for p in unknown.preds] == ["other"]
+
+
+def test_no_regex_claim_on_a_sketch_of_the_filter():
+    src = extract("lib/api/certs.js", """\
+async function list(db, query, altNames) {
+  let filter = query ? { servername: { $regex: '^' + escape(query), $options: 'i' } } : {};
+  if (query && altNames) {
+    filter = { $or: [filter, { altNames: { $regex: '^' + escape(query), $options: 'i' } }] };
+    if (query.indexOf('.') >= 0) {
+      filter.$or.push({ altNames: '*' + query.substr(query.indexOf('.')) });
+    }
+  }
+  return db.collection('certs').countDocuments(filter);
+}
+""")
+    (q,) = mongo(src)
+    assert q.partial
+    assert "unanchored-regex" not in rules(q, [ix("servername", "servername", table="certs")])
+    whole = replace(q, partial=False, filter={"altNames": {"$regex": Placeholder("string", "'^' + escape(query)"),
+                                                           "$options": "i"}})
+    assert "unanchored-regex" in rules(whole, [ix("servername", "servername", table="certs")])
+
+
+def test_esr_order_not_claimed_when_a_contained_or_races_it():
+    # a garbage sweep: { acme, updated } then autogenerated, with an $or on expires that another index bounds
+    garbage = ix("garbage_check", "acme", "updated", "expires", "autogenerated", table="certs")
+    renewal = ix("renewal_check", "acme", "expires", "lastCheck", table="certs")
+    old = {"$lt": Placeholder("date", "new Date(Date.now() - TTL)")}
+    flt = {"acme": True, "updated": old, "autogenerated": True,
+           "$or": [{"expires": {"$exists": False}}, {"expires": {"$lt": Placeholder("date", "new Date()")}}]}
+    q = MongoQuery("certs", "deleteMany", filter=flt)
+    assert "esr-order" not in rules(q, [garbage, renewal])
+    plan = plan_find(flt, None, [garbage, renewal])
+    assert plan.index.name == "garbage_check" and plan.or_alternative
+    # without an index that bounds the $or clauses, the server has no other plan: the key order is the finding
+    assert "esr-order" in rules(q, [garbage])
+    assert "esr-order" in rules(replace(q, filter={k: v for k, v in flt.items() if k != "$or"}), [garbage, renewal])
 
 
 def test_in_memory_sort_not_claimed_when_an_index_on_the_same_equality_gives_the_order():
@@ -461,7 +554,7 @@ async function list(db, user, q) {
     search = MongoQuery("mailboxes", "find", filter={"user": Placeholder("unknown", "user"), "$or": [
         {"path": {"$regex": Placeholder("string", "escape(q)"), "$options": ""}}]}, limit=10)
     assert "unanchored-regex" not in rules(search, [by_user])
-    assert "unanchored-regex" in rules(replace(search, filter={"path": search.filter["$or"][0]["path"]}), [by_user])
+    assert "unanchored-regex" in rules(replace(search, filter={"path": {"$regex": "inbox"}}), [by_user])
 
 
 def test_migrations_scan_by_design():

@@ -19,6 +19,7 @@ from advisor.ir import IndexDef, Location, Schema
 from advisor.mongo.indexes import describe_index as _describe_index
 from advisor.mongo.indexes import indexes_named as _indexes_named
 from advisor.mongo.indexes import unread_named
+from advisor.mongo.patterns import runtime_anchored
 from advisor.mongo.planner import (
     FilterInfo,
     Pred,
@@ -217,21 +218,21 @@ def _owner_lookup(info: FilterInfo, indexes: list[IndexDef]) -> bool:
 
 
 def _unanchored_regex(query: MongoQuery, indexes: list[IndexDef]) -> Iterator[Hit]:
+    if query.partial:
+        return  # a sketch of the filter: keys advisor could not read may narrow what the regex tests
     for flt, base in _filters(query):
         info = analyse_filter(flt, base)
-        if _owner_lookup(info, indexes):
-            continue  # the regex filters the documents an index already narrowed to
+        if info.unknown or _owner_lookup(info, indexes):
+            continue  # the regex filters the documents an index already narrowed to (or may, unseen)
         for p in _all_preds(info):
             if p.kind != "regex":
                 continue
             rx = p.value if isinstance(p.value, Regex) else None
             if isinstance(p.value, Placeholder):
+                if not runtime_anchored(p.value):
+                    continue  # the caller's value matched anywhere (or at the end): a search no index order keeps
                 shown = f"the pattern {format_value(p.value)}"
-                why = (
-                    "is built at run time without a leading ^"
-                    if not p.value.text.lstrip("'\"`").startswith("^")
-                    else "is case-insensitive, so an index cannot bound it even though it is anchored"
-                )
+                why = "is case-insensitive, so an index cannot bound it even though it is anchored"
             elif rx is None:
                 shown = format_value(p.value)
                 why = "lists a regular expression in $in"
@@ -635,7 +636,13 @@ def _planned(query: MongoQuery, indexes: list[IndexDef], coll: str) -> Iterator[
             ),
         )
     cand = plan.candidate
-    if cand is not None and cand.range_before is not None and keys and plan.index is not None:
+    if (
+        cand is not None
+        and cand.range_before is not None
+        and keys
+        and plan.index is not None
+        and not plan.or_alternative
+    ):
         rng, later = cand.range_before
         role = "sort" if plan.sort and later in plan.sort else "equality"
         p = next((p for p in info.preds if p.field == rng), None)
@@ -702,7 +709,12 @@ def undeclared_collections(queries: Iterable[Any], schema: Schema) -> Iterator[t
             "no-index-declarations",
             Hit(
                 f"advisor found no index declaration for the {coll} collection, so it cannot tell whether "
-                f"{'this query' if n == 1 else f'this and {n - 1} other queries'} on {coll} scan the collection",
+                + (
+                    f"this query on {coll} scans"
+                    if n == 1
+                    else f"this and {n - 1} other {_queries(n - 1)} on {coll} scan"
+                )
+                + " the collection",
                 first.location,
                 help="check the code that declares the indexes together with this code (the repository root, or the "
                 "folder with an advisor.toml); advisor reads createIndex / createIndexes / ensureIndex calls, "
@@ -712,6 +724,10 @@ def undeclared_collections(queries: Iterable[Any], schema: Schema) -> Iterator[t
                 query_location=first.location,
             ),
         )
+
+
+def _queries(n: int) -> str:
+    return "query" if n == 1 else "queries"
 
 
 # --- schema rule ----------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from advisor.ir import IndexDef, IndexKey
+from advisor.mongo.patterns import regexp_call, runtime_regex_kind
 from advisor.mongo.shape import Placeholder, Regex, is_operator
 
 MAX_EXPLODE = 200  # internalQueryMaxScansToExplode
@@ -105,7 +106,7 @@ def _classify(fieldname: str, value: Any, path: tuple) -> list[Pred]:
                     kind = "prefix" if rx.anchored and not rx.case_insensitive else "regex"
                     preds.append(Pred(fieldname, kind, rx, p))
                 else:
-                    preds.append(Pred(fieldname, _runtime_regex_kind(pattern, flags, options), pattern, p))
+                    preds.append(Pred(fieldname, runtime_regex_kind(pattern, flags, options), pattern, p))
             elif op == "$options":
                 continue
             elif op == "$elemMatch":
@@ -119,26 +120,11 @@ def _classify(fieldname: str, value: Any, path: tuple) -> list[Pred]:
         return preds
     if value is None:
         return [Pred(fieldname, "null", value, path)]
+    if isinstance(value, Placeholder) and value.kind == "regex":  # new RegExp(...): a pattern, not a value
+        source, given = regexp_call(value.text)
+        kind = runtime_regex_kind(Placeholder("string", source), given or "", given) if source else "other"
+        return [Pred(fieldname, kind, value, path)]
     return [Pred(fieldname, "eq", value, path)]
-
-
-ESCAPERS = ("escape", "quote")  # a call named like these returns its input with ^ and $ escaped
-
-
-def _runtime_regex_kind(pattern: Any, flags: str, options: Any) -> str:
-    """A pattern built at run time: "prefix" when it starts with a literal ^ ('^' + escape(q)),
-    "regex" when advisor knows it does not (an escaped value, a literal without ^), else "other"."""
-    text = pattern.text.strip() if isinstance(pattern, Placeholder) else ""
-    if not isinstance(options, str) or not text:
-        return "other"
-    if text[:1] in "'\"`" and not text.startswith("`${"):
-        if text[1:2] == "^":
-            return "regex" if "i" in flags else "prefix"
-        return "regex"
-    call = text.split("(", 1)[0].rsplit(".", 1)[-1].lower()
-    if "(" in text and any(word in call for word in ESCAPERS):
-        return "regex"
-    return "other"
 
 
 def analyse_filter(flt: Any, base: tuple = ("filter",)) -> FilterInfo:
@@ -215,7 +201,10 @@ def _partial_satisfied(index: IndexDef, info: FilterInfo) -> bool:
         if isinstance(cond, dict) and cond.get("$exists") in (True, 1):
             if not any(p.kind in ("eq", "in", "range", "prefix", "exists", "elem") for p in preds):
                 return False
-        elif isinstance(cond, dict) and set(cond) & (RANGE_OPS | {"$type"}):
+        elif isinstance(cond, dict) and set(cond) & RANGE_OPS:
+            if not all(any(_implies(p, op, bound) for p in preds) for op, bound in cond.items() if op in RANGE_OPS):
+                return False
+        elif isinstance(cond, dict) and "$type" in cond:
             if not any(p.kind in ("eq", "range", "in") for p in preds):
                 return False
         elif isinstance(cond, dict) and "$eq" in cond:
@@ -225,6 +214,28 @@ def _partial_satisfied(index: IndexDef, info: FilterInfo) -> bool:
             if not any(p.kind == "eq" and (p.value == cond or isinstance(p.value, Placeholder)) for p in preds):
                 return False
     return True
+
+
+def _implies(p: Pred, op: str, bound: Any) -> bool:
+    """The predicate keeps the field within `op bound` (a range of a partial filter). A value known only at
+    run time gets the benefit of the doubt: the server compares the real one."""
+    if p.kind == "in" and isinstance(p.value, list):
+        return bool(p.value) and all(_implies(Pred(p.field, "eq", v, p.path), op, bound) for v in p.value)
+    if p.kind not in ("eq", "range", "in"):
+        return False
+    qop = p.path[-1] if p.kind == "range" else "$eq"
+    value = p.value
+    if isinstance(value, Placeholder) or isinstance(bound, Placeholder):
+        return qop == "$eq" or (qop in ("$gt", "$gte")) == (op in ("$gt", "$gte"))
+    numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (value, bound))
+    if not numbers and not (isinstance(value, str) and isinstance(bound, str)):
+        return False
+    if qop != "$eq" and (qop in ("$gt", "$gte")) != (op in ("$gt", "$gte")):
+        return False  # a bound on the other side leaves the field unbounded on this one
+    strict = qop in ("$gt", "$lt")  # the query excludes the bound itself
+    if op in ("$gt", "$gte"):
+        return value > bound or (value == bound and (op == "$gte" or strict))
+    return value < bound or (value == bound and (op == "$lte" or strict))
 
 
 def _conjuncts(pfe: dict) -> list[tuple[str, Any]]:
@@ -269,6 +280,7 @@ class Plan:
     info: FilterInfo | None = None
     note: str = ""
     sort_alternative: IndexDef | None = None  # another index bounds the filter and gives the order: a race
+    or_alternative: bool = False  # an index bounds every $or clause too: the server races that plan (contained $or)
 
     def describe(self) -> str:
         if self.stage == "IXSCAN" and self.index is not None:
@@ -429,6 +441,7 @@ def plan_find(
                 ),
                 None,
             )
+        plan.or_alternative = _contained_or(info, all_indexes)
         return plan
     # the and-ed predicates bound nothing: an $or can still be answered clause by clause
     if info.ors:
@@ -484,6 +497,26 @@ def plan_find(
     return Plan(
         "COLLSCAN", info=info, sort=sort_dict, sort_served=False if eff_sort else None, blocking_sort=bool(eff_sort)
     )
+
+
+def _contained_or(info: FilterInfo, indexes: list[IndexDef]) -> bool:
+    """Every clause of the filter's $or, with the and-ed predicates pushed into it, has an index whose bounds
+    use the clause: the server enumerates that OR plan too (a "contained $or", MongoDB 3.6+) and races it
+    against the index the and-ed predicates chose, so which one reads the keys is not known statically."""
+    if not info.ors:
+        return False
+    for clause in info.ors[0]:
+        merged = FilterInfo(preds=info.preds + clause.preds)
+        own = {p.field for p in clause.preds}
+        if not own or clause.unknown or clause.ors:
+            return False
+        bounded = (evaluate(i, merged, []) for i in indexes)
+        if not any(
+            c is not None and c.uses_filter and own & {f for f, _ in index_fields(c.index)[: c.bounded]}
+            for c in bounded
+        ):
+            return False
+    return True
 
 
 def _ix_plan(best: Candidate, info: FilterInfo, sort_dict: dict | None) -> Plan:
