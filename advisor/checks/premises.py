@@ -7,15 +7,13 @@ by a unique key, a value that cannot be NULL) so the rules stay short and agree 
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from sqlglot import exp
 
 from advisor.checks import QueryContext
 from advisor.checks.indexes import one_off
 from advisor.facts.sql import Predicate, Scope, conjuncts, disjuncts, is_catalog, is_placeholder
+from advisor.indexes.implication import implies, own_conditions, pins_values
 from advisor.names import fold
-from advisor.schema.ddl import canonical_expression
 
 NOT_A_PARAMETER = object()
 
@@ -57,41 +55,11 @@ def unseen_condition(ctx: QueryContext, scope: Scope) -> bool:
 def in_indexed_subset(ctx: QueryContext, scope: Scope, alias: str, table: str) -> bool:
     """Other conditions of the scope select the rows a partial index is kept for (`status = 'doing'` of
     `... WHERE status = 'doing'`): a subset the schema reaches by an index, so a filter over it is residual."""
-    where = scope.node.args.get("where")
-    if where is None:
-        return False
-    have = {
-        _plain(c)
-        for c in conjuncts(where.this)
-        if all(col.table in ("", alias) for col in c.find_all(exp.Column))
-        and (len(scope.sources) == 1 or all(col.table for col in c.find_all(exp.Column)))
-    }
-    for index in ctx.schema.indexes_on(table):
-        needed = _partial_conditions(index.where) if index.where else None
-        if needed and set(needed) <= have:
-            return True
-    return False
-
-
-@lru_cache(maxsize=512)
-def _partial_conditions(where: str) -> tuple[str, ...] | None:
-    import sqlglot
-
-    try:
-        tree = sqlglot.parse_one(where, read="postgres")
-    except Exception:  # noqa: BLE001  an unreadable predicate implies nothing
-        return None
-    return tuple(_plain(c) for c in conjuncts(tree)) if isinstance(tree, exp.Expression) else None
-
-
-def _plain(node: exp.Expression) -> str:
-    """A condition as text without qualifiers or casts of literals: `job.status = 'doing'` and
-    pg_dump's `status = 'doing'::job_status` read the same."""
-    copy = node.copy()
-    for cast in list(copy.find_all(exp.Cast)):
-        if isinstance(cast.this, exp.Literal):
-            cast.replace(cast.this)
-    return canonical_expression(copy)
+    conditions = own_conditions(scope, alias)
+    return bool(conditions) and any(
+        index.where is not None and pins_values(index.where) and implies(conditions, index.where)
+        for index in ctx.schema.indexes_on(table)
+    )
 
 
 def joined_by_index(ctx: QueryContext, scope: Scope, alias: str, table: str) -> bool:
