@@ -49,15 +49,31 @@ def _join_served(ctx: QueryContext, table: str, joins: list[str]) -> bool:
 
 
 def _another_drives(ctx: QueryContext, scope, alias: str) -> bool:
-    """Another table of the join has filters an existing index serves: the join can start there."""
+    """Another table of the join has filters an existing index serves: the join can start there.  (An index
+    seen is there whether or not every index of that table was seen: this claims a presence, not an absence.)"""
     for other, table in scope.sources.items():
-        if other == alias or not ctx.schema.complete(table):
+        if other == alias or ctx.schema.table(table) is None:
             continue
         access = access_of(scope, other, table, ctx.schema)
         access.joins = []
         if access.filters and serving_index(ctx.schema, access) is not None:
             return True
     return False
+
+
+def _drop_anti_join_tests(scope, alias: str, access) -> None:
+    """`LEFT JOIN t ... WHERE t.col IS NULL` keeps the rows t has no match for (an anti-join): the test runs
+    on the joined result, so it narrows nothing of t's own scan, which the join keys reach."""
+    left = any(
+        (join.args.get("side") or "").upper() == "LEFT" and (join.this.alias_or_name or "").lower() == alias
+        for join in scope.node.args.get("joins") or []
+    )
+    if not left:
+        return
+    tests = [p for p in access.predicates if p.op == "isnull" and p.clause == "where"]
+    access.predicates = [p for p in access.predicates if p not in tests]
+    dropped = {p.column for p in tests} - {p.column for p in access.predicates if p.op in ("eq", "in", "isnull")}
+    access.equality = [e for e in access.equality if e not in dropped]
 
 
 def _defines_workload(ctx: QueryContext) -> bool:
@@ -118,6 +134,7 @@ def missing_index(ctx: QueryContext):
             if is_catalog(table) or (known is not None and (known.temporary or known.kind == "view")):
                 continue  # a view's indexes are its tables'; a temporary table lives for one session
             access = access_of(scope, alias, table, ctx.schema)
+            _drop_anti_join_tests(scope, alias, access)
             alone = len(scope.sources) + len(scope.derived) == 1
             if not access.filters and not (access.sort and access.has_limit and alone):
                 continue  # nothing an index could narrow: joins alone are hashed, full reads stay full;
