@@ -9,6 +9,7 @@ from sqlglot import exp
 from advisor.checks import QueryContext, query_check
 from advisor.facts.sql import is_catalog
 from advisor.indexes.candidates import access_of, candidate_for, create_index_ddl, serving_index
+from advisor.indexes.pushdown import pushed_down
 from advisor.ir import Schema
 
 # migrations and schema files by their usual paths: Flyway's V1__x.sql, golang-migrate's 0001_x.up.sql,
@@ -49,10 +50,9 @@ def _join_served(ctx: QueryContext, table: str, joins: list[str]) -> bool:
 
 
 def _another_drives(ctx: QueryContext, scope, alias: str) -> bool:
-    """Another table of the join has filters an existing index serves: the join can start there.  (An index
-    seen is there whether or not every index of that table was seen: this claims a presence, not an absence.)"""
+    """Another table of the join has filters an existing index serves: the join can start there."""
     for other, table in scope.sources.items():
-        if other == alias or ctx.schema.table(table) is None:
+        if other == alias or not ctx.schema.complete(table):
             continue
         access = access_of(scope, other, table, ctx.schema)
         access.joins = []
@@ -74,6 +74,15 @@ def _drop_anti_join_tests(scope, alias: str, access) -> None:
     access.predicates = [p for p in access.predicates if p not in tests]
     dropped = {p.column for p in tests} - {p.column for p in access.predicates if p.op in ("eq", "in", "isnull")}
     access.equality = [e for e in access.equality if e not in dropped]
+
+
+def _add_pushed(access, pushed: list) -> None:
+    """The enclosing query's conditions the planner moves into this subquery: filters of this table too."""
+    for p in pushed:
+        bucket = access.equality if p.op == "eq" else access.ranges
+        if p.column not in bucket:
+            bucket.append(p.column)
+        access.predicates.append(p)
 
 
 def _defines_workload(ctx: QueryContext) -> bool:
@@ -127,6 +136,7 @@ def missing_index(ctx: QueryContext):
     if runs_once(ctx) or not ctx.query.complete and unknown_condition(ctx.tree):
         return
     for scope in ctx.facts.scopes:
+        pushed = pushed_down(scope)
         for alias, table in scope.sources.items():
             known = ctx.schema.table(table)
             if table in ctx.schema.tiny:
@@ -135,6 +145,7 @@ def missing_index(ctx: QueryContext):
                 continue  # a view's indexes are its tables'; a temporary table lives for one session
             access = access_of(scope, alias, table, ctx.schema)
             _drop_anti_join_tests(scope, alias, access)
+            _add_pushed(access, [p for p in pushed if p.alias == alias])
             alone = len(scope.sources) + len(scope.derived) == 1
             if not access.filters and not (access.sort and access.has_limit and alone):
                 continue  # nothing an index could narrow: joins alone are hashed, full reads stay full;
