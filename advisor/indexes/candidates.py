@@ -89,11 +89,26 @@ def _correlated_column(p: Predicate, alias: str, columns) -> str | None:
     return name
 
 
+def _same_row(p: Predicate, alias: str, scope: Scope, known) -> bool:
+    """`attempts = max_attempts`: compared with another column of the same row, which differs row by row,
+    so no index on the column serves it (only one on the expression would)."""
+    if p.op not in ("eq", "range") or p.value is None:
+        return False
+    columns = list(p.value.find_all(exp.Column))
+    single = len(scope.sources) + len(scope.derived) == 1
+    return bool(columns) and all(
+        c.table.lower() == alias
+        if c.table
+        else single and known is not None and c.name.lower() in known.columns
+        for c in columns
+    )
+
+
 def access_of(scope: Scope, alias: str, table: str, schema: Schema | None = None) -> Access:
     access = Access(alias, table, has_limit=scope.limit is not None, conditions=own_conditions(scope, alias))
     known = schema.table(table) if schema is not None else None
     for p in scope.predicates_on(alias):
-        if p.in_or or p.negated or p.clause == "having":
+        if p.in_or or p.negated or p.clause == "having" or _same_row(p, alias, scope, known):
             continue
         if known is not None and known.columns and p.column not in known.columns:
             swapped = _correlated_column(p, alias, known.columns)
