@@ -97,9 +97,7 @@ def _same_row(p: Predicate, alias: str, scope: Scope, known) -> bool:
     columns = list(p.value.find_all(exp.Column))
     single = len(scope.sources) + len(scope.derived) == 1
     return bool(columns) and all(
-        c.table.lower() == alias
-        if c.table
-        else single and known is not None and c.name.lower() in known.columns
+        c.table.lower() == alias if c.table else single and known is not None and c.name.lower() in known.columns
         for c in columns
     )
 

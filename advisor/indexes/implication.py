@@ -11,6 +11,7 @@ rules here, over conditions with qualifiers and the casts of literals dropped (p
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import cast
 
 from sqlglot import exp
 
@@ -55,7 +56,7 @@ def implies(conditions: list[exp.Expression], predicate: str, not_null: frozense
     wanted = parsed(predicate)
     if wanted is None:
         return False
-    have = exp.and_(*[_normal(c) for c in conditions]) if conditions else None
+    have = cast(exp.Expression, exp.and_(*[_normal(c) for c in conditions])) if conditions else None
     return _implies(have, wanted, not_null)
 
 
@@ -88,11 +89,10 @@ def _normal(node: exp.Expression) -> exp.Expression:
         part.comments = None  # a comment inside a condition (procrastinate's) changes nothing it says
     for column in list(node.find_all(exp.Column)):
         column.set("table", None)
-    for cast in list(node.find_all(exp.Cast)):
-        if isinstance(cast.this, exp.Literal):
-            cast.replace(cast.this)
-    node = node.transform(_unparen_and_expand)
-    return node.unnest()
+    for literal_cast in list(node.find_all(exp.Cast)):
+        if isinstance(literal_cast.this, exp.Literal):
+            literal_cast.replace(literal_cast.this)
+    return cast(exp.Expression, node.transform(_unparen_and_expand).unnest())
 
 
 def _unparen_and_expand(node: exp.Expression) -> exp.Expression:
@@ -105,7 +105,7 @@ def _unparen_and_expand(node: exp.Expression) -> exp.Expression:
         inner = node.expression.this.unnest() if isinstance(node.expression.this, exp.Paren) else node.expression.this
         values = inner.expressions if isinstance(inner, exp.Array) else None
     if values and all(_is_constant(v) for v in values):
-        return exp.or_(*[exp.EQ(this=node.this.copy(), expression=v.copy()) for v in values])
+        return cast(exp.Expression, exp.or_(*[exp.EQ(this=node.this.copy(), expression=v.copy()) for v in values]))
     return node
 
 

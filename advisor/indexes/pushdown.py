@@ -21,7 +21,7 @@ def pushed_down(scope: Scope) -> list[Predicate]:
     outer = scope.parent
     if outer is None or not isinstance(node, exp.Select) or not _pushdown_safe(node):
         return []
-    top = node
+    top: exp.Expression = node
     while isinstance(top.parent, (exp.Union, exp.Paren)):
         if isinstance(top.parent, exp.Union) and not _pushdown_safe(top.parent):
             return []
