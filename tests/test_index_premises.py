@@ -132,3 +132,21 @@ def test_partial_index_implication_agrees_with_postgresql(pg_server):  # noqa: F
         conn.execute("DROP TABLE t")
     assert disagree == []
     assert implies(conjuncts(sqlglot.parse_one("s = 'a' AND a = 1", read="postgres")), "s IN ('a', 'b')")
+
+
+PAGE = "SELECT id FROM jobs WHERE queue_name = %s ORDER BY id DESC LIMIT %s OFFSET %s"
+
+
+@pytest.mark.parametrize("count, reported", [
+    # synapse admin lists: the total over the same rows, then the page
+    ("SELECT COUNT(*) AS total FROM jobs WHERE queue_name = %s", False),
+    ("SELECT COUNT(*) FROM jobs WHERE status = %s", True),  # other rows
+    ("SELECT COUNT(DISTINCT lock) FROM jobs WHERE queue_name = %s", False),
+    ("SELECT max(id) FROM jobs WHERE queue_name = %s", True),  # an index finds a max without reading all
+])
+def test_offset_beside_a_count_of_the_same_rows(project, count, reported):
+    code = (f"def page(cur, q, limit, start):\n    cur.execute({count!r}, (q,))\n"
+            f"    cur.execute({PAGE!r}, (q, limit, start))\n")
+    project({"advisor.toml": 'schema = ["db/schema.sql"]\n', "db/schema.sql": JOBS, "store.py": code})
+    hits = [f.location.line for f in engine.check(["."]).active if catalogue.lookup(f.rule).name == "offset-pagination"]
+    assert hits == ([3] if reported else [])

@@ -14,6 +14,7 @@ from advisor.checks.indexes import one_off
 from advisor.facts.sql import Predicate, Scope, conjuncts, disjuncts, is_catalog, is_placeholder
 from advisor.indexes.implication import implies, own_conditions, pins_values
 from advisor.names import fold
+from advisor.schema.ddl import canonical_expression
 
 NOT_A_PARAMETER = object()
 
@@ -209,3 +210,34 @@ def segment(lines: list[str], loc) -> tuple[str, int]:
         return chunk[0][loc.col - 1 : (loc.end_col - 1) if loc.end_col else None], offset
     text = chunk[0][loc.col - 1 :] + "".join(chunk[1:-1]) + chunk[-1][: (loc.end_col - 1) if loc.end_col else None]
     return text, offset
+
+
+def counted_alongside(ctx: QueryContext, scope: Scope) -> bool:
+    """The file's statement just before or after this one counts the same rows (`SELECT COUNT(*) FROM t
+    WHERE <the same conditions>`, the total an admin list shows beside its page): the request reads the whole
+    filtered set anyway, so a page found by OFFSET costs no more than that count does."""
+    from advisor.parse import parse_sql
+
+    rows = _rows_read(scope.node)
+    if rows is None:
+        return False
+    for other in ctx.neighbours:
+        tree = parse_sql(other.text, other.dialect) if other is not None else None
+        if not isinstance(tree, exp.Select) or len(tree.expressions) != 1:
+            continue
+        total = tree.expressions[0].unalias()
+        if isinstance(total, exp.Count) and _rows_read(tree) == rows:  # a count reads every row it counts
+            return True
+    return False
+
+
+def _rows_read(select: exp.Expression) -> tuple[str, ...] | None:
+    """FROM, joins and WHERE of a plain SELECT as canonical text: two statements that read the same rows."""
+    if not isinstance(select, exp.Select) or any(select.args.get(k) for k in ("group", "having", "distinct")):
+        return None
+    from_ = select.args.get("from_") or select.args.get("from")
+    if from_ is None:
+        return None
+    where = select.args.get("where")
+    parts = [from_, *(select.args.get("joins") or []), where.this if where is not None else None]
+    return tuple(canonical_expression(p) if p is not None else "" for p in parts)
