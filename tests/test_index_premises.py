@@ -150,3 +150,9 @@ def test_offset_beside_a_count_of_the_same_rows(project, count, reported):
     project({"advisor.toml": 'schema = ["db/schema.sql"]\n', "db/schema.sql": JOBS, "store.py": code})
     hits = [f.location.line for f in engine.check(["."]).active if catalogue.lookup(f.rule).name == "offset-pagination"]
     assert hits == ([3] if reported else [])
+
+
+def test_a_count_beside_a_page_in_a_sql_file_is_another_entry_point(project):
+    sql = ("SELECT COUNT(*) FROM jobs WHERE queue_name = $1;\n"
+           "SELECT id FROM jobs WHERE queue_name = $1 ORDER BY id DESC LIMIT $2 OFFSET $3;\n")
+    assert [line for line, _ in found(project, sql, rule="offset-pagination")] == [2]

@@ -213,12 +213,13 @@ def segment(lines: list[str], loc) -> tuple[str, int]:
 
 
 def counted_alongside(ctx: QueryContext, scope: Scope) -> bool:
-    """The file's statement just before or after this one counts the same rows (`SELECT COUNT(*) FROM t
-    WHERE <the same conditions>`, the total an admin list shows beside its page): the request reads the whole
-    filtered set anyway, so a page found by OFFSET costs no more than that count does."""
+    """The code runs, just before or after this statement, one that counts the same rows (`SELECT COUNT(*)
+    FROM t WHERE <the same conditions>`, the total an admin list returns with its page): the request reads the
+    whole filtered set anyway, so a page found by OFFSET costs no more than that count does.  Statements of a
+    .sql file are each their own entry point: a count beside a page there says nothing of one request."""
     from advisor.parse import parse_sql
 
-    rows = _rows_read(scope.node)
+    rows = _rows_read(scope.node) if ctx.query.source not in ("sql", "schema") else None
     if rows is None:
         return False
     for other in ctx.neighbours:
