@@ -100,7 +100,7 @@ class Analysis:
             severity = None if source.path.endswith(".sql") else "info"
             self.hits.append((PARSE_ERROR, Hit(message, location, subject=message, severity=severity)))
         sql_queries = [q for q in source.queries if isinstance(q, SqlQuery)]
-        for query in sql_queries:
+        for n, query in enumerate(sql_queries):
             self.parse_errors([query])  # right before its rules: each statement is parsed once, cache or not
             self.queries += 1
             tree = parse_sql(query.text, query.dialect)
@@ -116,7 +116,9 @@ class Analysis:
                     )
                 )
                 continue
-            self.hits += run_rules("query", QueryContext(query, tree, facts, schema), query.location, self.enabled_name)
+            neighbours = (sql_queries[n - 1] if n else None, sql_queries[n + 1] if n + 1 < len(sql_queries) else None)
+            context = QueryContext(query, tree, facts, schema, neighbours)
+            self.hits += run_rules("query", context, query.location, self.enabled_name)
         others = [q for q in source.queries if not isinstance(q, SqlQuery)]
         if others:
             from advisor.checks.mongo import check_query

@@ -62,6 +62,7 @@ class QueryContext:
     tree: exp.Expression
     facts: QueryFacts
     schema: Schema
+    neighbours: tuple[SqlQuery | None, SqlQuery | None] = (None, None)  # the file's statements before and after
 
     def at(self, node: exp.Expression | None) -> Location:
         """The span of a node in the file, from the nearest positions sqlglot kept."""

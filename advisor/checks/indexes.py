@@ -9,6 +9,7 @@ from sqlglot import exp
 from advisor.checks import QueryContext, query_check
 from advisor.facts.sql import is_catalog
 from advisor.indexes.candidates import access_of, candidate_for, create_index_ddl, serving_index
+from advisor.indexes.pushdown import pushed_down
 from advisor.ir import Schema
 
 # migrations and schema files by their usual paths: Flyway's V1__x.sql, golang-migrate's 0001_x.up.sql,
@@ -58,6 +59,30 @@ def _another_drives(ctx: QueryContext, scope, alias: str) -> bool:
         if access.filters and serving_index(ctx.schema, access) is not None:
             return True
     return False
+
+
+def _drop_anti_join_tests(scope, alias: str, access) -> None:
+    """`LEFT JOIN t ... WHERE t.col IS NULL` keeps the rows t has no match for (an anti-join): the test runs
+    on the joined result, so it narrows nothing of t's own scan, which the join keys reach."""
+    left = any(
+        (join.args.get("side") or "").upper() == "LEFT" and (join.this.alias_or_name or "").lower() == alias
+        for join in scope.node.args.get("joins") or []
+    )
+    if not left:
+        return
+    tests = [p for p in access.predicates if p.op == "isnull" and p.clause == "where"]
+    access.predicates = [p for p in access.predicates if p not in tests]
+    dropped = {p.column for p in tests} - {p.column for p in access.predicates if p.op in ("eq", "in", "isnull")}
+    access.equality = [e for e in access.equality if e not in dropped]
+
+
+def _add_pushed(access, pushed: list) -> None:
+    """The enclosing query's conditions the planner moves into this subquery: filters of this table too."""
+    for p in pushed:
+        bucket = access.equality if p.op == "eq" else access.ranges
+        if p.column not in bucket:
+            bucket.append(p.column)
+        access.predicates.append(p)
 
 
 def _defines_workload(ctx: QueryContext) -> bool:
@@ -111,6 +136,7 @@ def missing_index(ctx: QueryContext):
     if runs_once(ctx) or not ctx.query.complete and unknown_condition(ctx.tree):
         return
     for scope in ctx.facts.scopes:
+        pushed = pushed_down(scope)
         for alias, table in scope.sources.items():
             known = ctx.schema.table(table)
             if table in ctx.schema.tiny:
@@ -118,6 +144,8 @@ def missing_index(ctx: QueryContext):
             if is_catalog(table) or (known is not None and (known.temporary or known.kind == "view")):
                 continue  # a view's indexes are its tables'; a temporary table lives for one session
             access = access_of(scope, alias, table, ctx.schema)
+            _drop_anti_join_tests(scope, alias, access)
+            _add_pushed(access, [p for p in pushed if p.alias == alias])
             alone = len(scope.sources) + len(scope.derived) == 1
             if not access.filters and not (access.sort and access.has_limit and alone):
                 continue  # nothing an index could narrow: joins alone are hashed, full reads stay full;

@@ -7,13 +7,12 @@ by a unique key, a value that cannot be NULL) so the rules stay short and agree 
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from sqlglot import exp
 
 from advisor.checks import QueryContext
 from advisor.checks.indexes import one_off
 from advisor.facts.sql import Predicate, Scope, conjuncts, disjuncts, is_catalog, is_placeholder
+from advisor.indexes.implication import implies, own_conditions, pins_values
 from advisor.names import fold
 from advisor.schema.ddl import canonical_expression
 
@@ -57,41 +56,11 @@ def unseen_condition(ctx: QueryContext, scope: Scope) -> bool:
 def in_indexed_subset(ctx: QueryContext, scope: Scope, alias: str, table: str) -> bool:
     """Other conditions of the scope select the rows a partial index is kept for (`status = 'doing'` of
     `... WHERE status = 'doing'`): a subset the schema reaches by an index, so a filter over it is residual."""
-    where = scope.node.args.get("where")
-    if where is None:
-        return False
-    have = {
-        _plain(c)
-        for c in conjuncts(where.this)
-        if all(col.table in ("", alias) for col in c.find_all(exp.Column))
-        and (len(scope.sources) == 1 or all(col.table for col in c.find_all(exp.Column)))
-    }
-    for index in ctx.schema.indexes_on(table):
-        needed = _partial_conditions(index.where) if index.where else None
-        if needed and set(needed) <= have:
-            return True
-    return False
-
-
-@lru_cache(maxsize=512)
-def _partial_conditions(where: str) -> tuple[str, ...] | None:
-    import sqlglot
-
-    try:
-        tree = sqlglot.parse_one(where, read="postgres")
-    except Exception:  # noqa: BLE001  an unreadable predicate implies nothing
-        return None
-    return tuple(_plain(c) for c in conjuncts(tree)) if isinstance(tree, exp.Expression) else None
-
-
-def _plain(node: exp.Expression) -> str:
-    """A condition as text without qualifiers or casts of literals: `job.status = 'doing'` and
-    pg_dump's `status = 'doing'::job_status` read the same."""
-    copy = node.copy()
-    for cast in list(copy.find_all(exp.Cast)):
-        if isinstance(cast.this, exp.Literal):
-            cast.replace(cast.this)
-    return canonical_expression(copy)
+    conditions = own_conditions(scope, alias)
+    return bool(conditions) and any(
+        index.where is not None and pins_values(index.where) and implies(conditions, index.where)
+        for index in ctx.schema.indexes_on(table)
+    )
 
 
 def joined_by_index(ctx: QueryContext, scope: Scope, alias: str, table: str) -> bool:
@@ -279,3 +248,35 @@ def segment(lines: list[str], loc) -> tuple[str, int]:
         return chunk[0][loc.col - 1 : (loc.end_col - 1) if loc.end_col else None], offset
     text = chunk[0][loc.col - 1 :] + "".join(chunk[1:-1]) + chunk[-1][: (loc.end_col - 1) if loc.end_col else None]
     return text, offset
+
+
+def counted_alongside(ctx: QueryContext, scope: Scope) -> bool:
+    """The code runs, just before or after this statement, one that counts the same rows (`SELECT COUNT(*)
+    FROM t WHERE <the same conditions>`, the total an admin list returns with its page): the request reads the
+    whole filtered set anyway, so a page found by OFFSET costs no more than that count does.  Statements of a
+    .sql file are each their own entry point: a count beside a page there says nothing of one request."""
+    from advisor.parse import parse_sql
+
+    rows = _rows_read(scope.node) if ctx.query.source not in ("sql", "schema") else None
+    if rows is None:
+        return False
+    for other in ctx.neighbours:
+        tree = parse_sql(other.text, other.dialect) if other is not None else None
+        if not isinstance(tree, exp.Select) or len(tree.expressions) != 1:
+            continue
+        total = tree.expressions[0].unalias()
+        if isinstance(total, exp.Count) and _rows_read(tree) == rows:  # a count reads every row it counts
+            return True
+    return False
+
+
+def _rows_read(select: exp.Expression) -> tuple[str, ...] | None:
+    """FROM, joins and WHERE of a plain SELECT as canonical text: two statements that read the same rows."""
+    if not isinstance(select, exp.Select) or any(select.args.get(k) for k in ("group", "having", "distinct")):
+        return None
+    from_ = select.args.get("from_") or select.args.get("from")
+    if from_ is None:
+        return None
+    where = select.args.get("where")
+    parts = [from_, *(select.args.get("joins") or []), where.this if where is not None else None]
+    return tuple(canonical_expression(p) if p is not None else "" for p in parts)

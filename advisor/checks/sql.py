@@ -548,6 +548,8 @@ def offset_pagination(ctx: QueryContext):
             continue
         if isinstance(scope.limit, exp.Literal) and scope.limit.this == "1":
             continue  # LIMIT 1 OFFSET n finds one boundary row (batching after a keyset bound), not a page
+        if premises.counted_alongside(ctx, scope):
+            continue  # the request counts the whole filtered set beside the page: OFFSET adds no more than that
         yield ctx.hit(
             scope.offset,
             f"OFFSET {scope.offset.sql(dialect='postgres')} pagination reads and discards every skipped row: "

@@ -432,6 +432,7 @@ class _Builder:
         elif isinstance(node, (exp.Like, exp.ILike)):
             self._single(scope, node, node.this, node.expression, "like", clause, in_or, negated)
         elif isinstance(node, exp.Is):
+            negated = negated != bool(node.args.get("negate"))  # sqlglot reads `IS NOT NULL` as Is(negate=True)
             op = "isnull" if isinstance(node.expression, exp.Null) and not negated else "other"
             self._single(scope, node, node.this, node.expression, op, clause, in_or, negated)
         elif isinstance(node, exp.Column):

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 
 from sqlglot import exp
 
 from advisor.facts.sql import Predicate, Scope
+from advisor.indexes.implication import implies, own_conditions, pins_values
 from advisor.ir import IndexDef, IndexKey, Schema
 from advisor.names import quote
 from advisor.schema.ddl import canonical_expression
@@ -30,6 +31,7 @@ class Access:
     sort: list[IndexKey] = field(default_factory=list)
     has_limit: bool = False
     predicates: list[Predicate] = field(default_factory=list)  # the conditions this access uses
+    conditions: list[exp.Expression] = field(default_factory=list)  # the scope's conditions on this table alone
 
     @property
     def filters(self) -> list[str]:
@@ -45,10 +47,13 @@ class Access:
         return keys
 
     @cached_property
-    def conjunct_texts(self) -> set[str]:
-        """Canonical texts of the conditions, for partial indexes: generated only when an index
-        has a WHERE (generating SQL is most of the cost of the missing-index rule)."""
-        return {canonical_expression(p.node) for p in self.predicates}
+    def not_null(self) -> frozenset[str]:
+        """Columns compared with a strict operator (a join key among them): each implies `col IS NOT NULL`."""
+        return frozenset(
+            p.column
+            for p in self.predicates
+            if p.op in ("eq", "in", "range", "like", "join") and not p.in_or and not p.negated
+        )
 
 
 def _key_of(p: Predicate) -> str:
@@ -84,11 +89,24 @@ def _correlated_column(p: Predicate, alias: str, columns) -> str | None:
     return name
 
 
+def _same_row(p: Predicate, alias: str, scope: Scope, known) -> bool:
+    """`attempts = max_attempts`: compared with another column of the same row, which differs row by row,
+    so no index on the column serves it (only one on the expression would)."""
+    if p.op not in ("eq", "range") or p.value is None:
+        return False
+    columns = list(p.value.find_all(exp.Column))
+    single = len(scope.sources) + len(scope.derived) == 1
+    return bool(columns) and all(
+        c.table.lower() == alias if c.table else single and known is not None and c.name.lower() in known.columns
+        for c in columns
+    )
+
+
 def access_of(scope: Scope, alias: str, table: str, schema: Schema | None = None) -> Access:
-    access = Access(alias, table, has_limit=scope.limit is not None)
+    access = Access(alias, table, has_limit=scope.limit is not None, conditions=own_conditions(scope, alias))
     known = schema.table(table) if schema is not None else None
     for p in scope.predicates_on(alias):
-        if p.in_or or p.negated or p.clause == "having":
+        if p.in_or or p.negated or p.clause == "having" or _same_row(p, alias, scope, known):
             continue
         if known is not None and known.columns and p.column not in known.columns:
             swapped = _correlated_column(p, alias, known.columns)
@@ -118,51 +136,8 @@ def access_of(scope: Scope, alias: str, table: str, schema: Schema | None = None
 
 
 def _implies(index: IndexDef, access: Access) -> bool:
-    """A partial index is usable only when the query's own conditions imply its predicate: a condition
-    the query states as well, or `col IS NOT NULL` where the query compares col with a strict operator."""
-    if index.where is None:
-        return True
-    needed = _where_conjuncts(index.where)
-    if needed is None:
-        return False
-    have = {_literal_casts_dropped(text) for text in access.conjunct_texts}
-    return all(text in have or _not_null_implied(text, access) for text in needed)
-
-
-_IS_NOT_NULL = re.compile(r'NOT\s+"?(\w+)"?\s+IS\s+NULL|"?(\w+)"?\s+IS\s+NOT\s+NULL', re.IGNORECASE)
-
-
-def _not_null_implied(text: str, access: Access) -> bool:
-    match = _IS_NOT_NULL.fullmatch(text.strip("() "))
-    if match is None:
-        return False
-    column = (match.group(1) or match.group(2)).lower()
-    return any(
-        p.column == column and p.op in ("eq", "in", "range", "like", "join") and not p.in_or and not p.negated
-        for p in access.predicates
-    )
-
-
-def _literal_casts_dropped(text: str) -> str:
-    """pg_dump writes `status = 'doing'::text` (or `'todo'::job_status` for an enum); the query says
-    `status = 'doing'`: a literal takes the column's type either way."""
-    return re.sub(r"CAST\(('(?:[^']|'')*'|\d+(?:\.\d+)?) AS [\w.\" ]+\)", r"\1", text)
-
-
-@lru_cache(maxsize=1024)
-def _where_conjuncts(where: str) -> tuple[str, ...] | None:
-    """Canonical texts of a partial index's conditions (None if unparsable): parsed once per text."""
-    import sqlglot
-
-    from advisor.facts.sql import conjuncts
-
-    try:
-        tree = sqlglot.parse_one(where, read="postgres")
-    except Exception:  # noqa: BLE001  sqlglot raises assorted errors on odd input: an unreadable predicate
-        return None
-    if not isinstance(tree, exp.Expression):  # (every parsed condition is one: parse_one is typed as the wider Expr)
-        return None
-    return tuple(_literal_casts_dropped(canonical_expression(c)) for c in conjuncts(tree))
+    """A partial index is usable only when the query's own conditions imply its predicate."""
+    return index.where is None or implies(access.conditions, index.where, access.not_null)
 
 
 def serving_index(schema: Schema, access: Access) -> IndexDef | None:
@@ -177,14 +152,9 @@ def serving_index(schema: Schema, access: Access) -> IndexDef | None:
 
 
 def _predicate_narrows(index: IndexDef, access: Access) -> bool:
-    """A partial index whose predicate pins one of the query's equality columns (`WHERE status = 'todo'`)
-    holds only the rows the query wants: the planner reads it whatever its keys."""
-    needed = _where_conjuncts(index.where) if index.where is not None else None
-    return bool(needed) and any(
-        _IS_NOT_NULL.fullmatch(text.strip("() ")) is None
-        and any(re.match(rf'\(*"?{re.escape(column)}"?\s*=', text, re.IGNORECASE) for column in access.equality)
-        for text in needed or ()
-    )
+    """A partial index kept for rows of some values of a column (`WHERE status = 'todo'`), which the query's
+    conditions imply, holds only the rows the query wants: the planner reads it whatever its keys."""
+    return index.where is not None and pins_values(index.where)
 
 
 def candidate_for(access: Access) -> tuple[IndexKey, ...]:
@@ -207,7 +177,6 @@ def candidate_for(access: Access) -> tuple[IndexKey, ...]:
 
 
 def index_name(table: str, keys: tuple[IndexKey, ...]) -> str:
-    import re
 
     parts = [re.sub(r"[^a-z0-9]+", "_", k.expr.lower()).strip("_") for k in keys]
     return f"idx_{table.lower()}_{'_'.join(parts)}"[:63]
