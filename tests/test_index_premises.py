@@ -156,3 +156,20 @@ def test_a_count_beside_a_page_in_a_sql_file_is_another_entry_point(project):
     sql = ("SELECT COUNT(*) FROM jobs WHERE queue_name = $1;\n"
            "SELECT id FROM jobs WHERE queue_name = $1 ORDER BY id DESC LIMIT $2 OFFSET $3;\n")
     assert [line for line, _ in found(project, sql, rule="offset-pagination")] == [2]
+
+
+USERS = """
+CREATE TABLE users (id bigint PRIMARY KEY, tenant_id bigint NOT NULL, name text NOT NULL, email text);
+CREATE TABLE accounts (id bigint PRIMARY KEY, tenant_id bigint NOT NULL, email text);
+CREATE INDEX accounts_tenant ON accounts (tenant_id);
+"""
+
+
+def test_a_wrapped_column_is_reported_once_by_function_on_column(project):
+    # synapse registration.py: `WHERE lower(name) = lower(?)`: function-on-column names the problem and the
+    # expression index; missing-index speaks only when the rest of the access needs an index too
+    sql = ("SELECT id FROM users WHERE lower(name) = lower($1);\n"
+           "SELECT id FROM users WHERE tenant_id = $1 AND lower(email) = $2;\n"
+           "SELECT id FROM accounts WHERE tenant_id = $1 AND lower(email) = $2;\n")
+    assert [line for line, _ in found(project, sql, USERS)] == [2]
+    assert [line for line, _ in found(project, sql, USERS, rule="function-on-column")] == [1, 2, 3]

@@ -8,7 +8,7 @@ from sqlglot import exp
 
 from advisor.checks import QueryContext, query_check
 from advisor.facts.sql import is_catalog
-from advisor.indexes.candidates import access_of, candidate_for, create_index_ddl, serving_index
+from advisor.indexes.candidates import access_of, candidate_for, create_index_ddl, serving_index, without_wrapped
 from advisor.indexes.pushdown import pushed_down
 from advisor.ir import Schema
 
@@ -160,6 +160,9 @@ def missing_index(ctx: QueryContext):
                 continue  # "no index serves this" is only true when every index of the table was seen
             if serving_index(ctx.schema, access) is not None or retention_sweep(access):
                 continue
+            rest = without_wrapped(access)
+            if rest is not None and (not rest.filters or serving_index(ctx.schema, rest) is not None):
+                continue  # the wrapped column is function-on-column's finding; the rest is served, or there is none
             keys = candidate_for(access)
             if not keys:
                 continue

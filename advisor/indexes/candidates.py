@@ -7,7 +7,7 @@ the plan-verified advice both start from `access_of` and `candidate_for`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from sqlglot import exp
@@ -133,6 +133,19 @@ def access_of(scope: Scope, alias: str, table: str, schema: Schema | None = None
     if order and len(sort) == len(order):  # every key a column of this table: else no index sorts it
         access.sort = sort
     return access
+
+
+def without_wrapped(access: Access) -> Access | None:
+    """The access without its conditions on a wrapped column (`lower(name) = ?`), or None when it has none."""
+    wrapped = {_key_of(p) for p in access.predicates if p.wrapped}
+    if not wrapped:
+        return None
+    return replace(
+        access,
+        equality=[e for e in access.equality if e not in wrapped],
+        ranges=[r for r in access.ranges if r not in wrapped],
+        predicates=[p for p in access.predicates if not p.wrapped],
+    )
 
 
 def _implies(index: IndexDef, access: Access) -> bool:
