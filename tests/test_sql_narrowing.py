@@ -190,3 +190,20 @@ def test_not_in_over_not_null_keys_is_hashed_by_postgresql(pg_server):  # noqa: 
             plan = "\n".join(row[0] for row in conn.execute(
                 "EXPLAIN DELETE FROM t WHERE id NOT IN (SELECT t_id FROM r)"))
             assert "hashed SubPlan" in plan or "Anti Join" in plan, plan
+
+
+def test_delete_everything_beside_a_filtered_delete_of_the_same_table_is_deliberate(project):
+    # synapse room.py: `if min_id is None: DELETE FROM pending` / `else: DELETE FROM pending WHERE id <= ?`
+    code = ("def clear(txn, min_id):\n"
+            "    if min_id is None:\n"
+            "        txn.execute('DELETE FROM jobs')\n"
+            "    else:\n"
+            "        txn.execute('DELETE FROM jobs WHERE id <= %s', (min_id,))\n"
+            "\n"
+            "def wipe(txn):\n"
+            "    txn.execute('DELETE FROM tasks')\n"
+            "    txn.execute('UPDATE jobs SET note = NULL WHERE id = %s', (1,))\n")
+    sql = "DELETE FROM jobs;\nDELETE FROM jobs WHERE id <= $1;\n"
+    rules = found(project, {"app.py": code, "q.sql": sql})
+    # app.py:8 (alone in its function) and q.sql:1 (a .sql file's statements are each an entry point)
+    assert sorted(line for rule, line in rules if rule == "delete-without-where") == [1, 8]

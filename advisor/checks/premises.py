@@ -280,3 +280,24 @@ def _rows_read(select: exp.Expression) -> tuple[str, ...] | None:
     where = select.args.get("where")
     parts = [from_, *(select.args.get("joins") or []), where.this if where is not None else None]
     return tuple(canonical_expression(p) if p is not None else "" for p in parts)
+
+
+def filtered_alongside(ctx: QueryContext, node: exp.Expression) -> bool:
+    """The code's statement just before or after changes the same table with a WHERE (`if none_left: DELETE
+    FROM t else: DELETE FROM t WHERE pos <= $1`): this one is the deliberate everything-case of the same step.
+    Statements of a .sql file are each their own entry point, so this holds for code only."""
+    from advisor.parse import parse_sql
+
+    if ctx.query.source in ("sql", "schema") or not isinstance(node.this, exp.Table):
+        return False
+    target = fold(node.this)
+    for other in ctx.neighbours:
+        tree = parse_sql(other.text, other.dialect) if other is not None else None
+        if (
+            isinstance(tree, type(node))
+            and isinstance(tree.this, exp.Table)
+            and fold(tree.this) == target
+            and tree.args.get("where") is not None
+        ):
+            return True
+    return False

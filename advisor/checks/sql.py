@@ -662,6 +662,8 @@ def update_without_where(ctx: QueryContext):
         if _constant_true(node.args.get("where")) and not node.args.get("from_") and not node.args.get("from"):
             if premises.whole_table_write(ctx, node.this) is not None or premises.unknown_sketch(ctx, node.this):
                 continue
+            if premises.filtered_alongside(ctx, node):
+                continue  # the everything-case beside a filtered UPDATE of the same table
             table = node.this.sql(dialect="postgres")
             yield ctx.hit(
                 node.this,
@@ -679,6 +681,8 @@ def delete_without_where(ctx: QueryContext):
         if _constant_true(node.args.get("where")) and not node.args.get("using"):
             if premises.whole_table_write(ctx, node.this) is not None or premises.unknown_sketch(ctx, node.this):
                 continue
+            if premises.filtered_alongside(ctx, node):
+                continue  # the everything-case beside a filtered DELETE of the same table
             table = node.this.sql(dialect="postgres")
             yield ctx.hit(
                 node.this,
