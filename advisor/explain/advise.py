@@ -166,13 +166,7 @@ def _choose(
     before = run.plan.cost
     # (measurement, its cost): verify sets cost_after whenever it sets used
     used = [(m, m.cost_after) for m in run.measurements if m.used and m.cost_after is not None]
-    best = None
-    for m, after in used:
-        gain = (before - after) / before if before else 0.0
-        score = (gain, -(m.size_bytes or 0))
-        if best is None or score > best[0]:
-            best = (score, m, after)
-    if best is None:
+    if not used:
         refused = "; ".join(_refusal(conn, m) for m in run.measurements if m.error)
         if not any(m.cost_after is not None for m in run.measurements):
             run.outcome, run.reason = "no-candidate", refused or "no candidate index could be measured"
@@ -180,17 +174,7 @@ def _choose(
         run.outcome = "below-threshold"
         run.reason = "the planner used none of the candidate indexes" + (f"; {refused}" if refused else "")
         return
-    gain, m, after = best[0][0], best[1], best[2]
-    # among the candidates within 5% of the best gain, keep the smallest -- unless its plan costs more
-    # than twice the best one's (after 18,832,925, TPC-H Q20's 100,597 and 9,771 are both a 99% gain)
-    for other, other_after in used:
-        if (
-            other is not m
-            and (before - other_after) / before >= gain - 0.05
-            and other_after <= 2 * best[2]
-            and (other.size_bytes or 0) < (m.size_bytes or 0)
-        ):
-            m, after = other, other_after
+    m, after = _narrowest(conn, before, used, settings.threshold)
     gain = (before - after) / before
     run.best = m
     if gain < settings.threshold:
@@ -209,6 +193,24 @@ def _choose(
             m.time_after_ms = timed.time_after_ms
         except psycopg.Error:
             pass
+
+
+def _narrowest(conn: Connection, before: float, used: list, threshold: float) -> tuple:
+    """Of the (measurement, cost) pairs, the narrowest one that passes the threshold (any, if none does)
+    and that no larger one pays over: a wider index must save this query what an index of its extra
+    bytes would have to (advisor/indexes/slim.py), so a trailing key column or an INCLUDE that buys
+    little is left out."""
+    from advisor.indexes.slim import narrowest
+    from advisor.indexes.verify import relation_bytes, table_sql
+
+    passing = [(m, after) for m, after in used if before and (before - after) / before >= threshold]
+    if not passing:  # nothing to recommend: the one that comes closest, to say so
+        return min(used, key=lambda pair: (pair[1], pair[0].size_bytes or 0))
+    pool = {m.candidate: (m, after) for m, after in reversed(passing)}  # the first of equal candidates
+    tables = {c.table: relation_bytes(conn, table_sql(c.table)) for c in pool}
+    sizes = {c: m.size_bytes or 0 for c, (m, _) in pool.items()}
+    costs = {c: {0: after} for c, (_, after) in pool.items()}
+    return pool[narrowest(sizes, costs, tables, threshold)]
 
 
 def _refusal(conn: Connection, m) -> str:
