@@ -65,17 +65,44 @@ def advise_all(
     """`advise` for a whole workload at once: each distinct candidate is built once on the seeded data
     and every statement that proposes it is re-planned with it (not one build per statement).
     make_explainer(run, analyze, timeout_ms) -> Explainer (explain/stage.make_explainer)."""
+    timeout = settings.statement_timeout_ms
+    proposed = {id(run): _candidates(run, schema, settings, target) for run in runs}
+    _measure_all(
+        conn,
+        runs,
+        {k: [c for c in cs if c.reason != "prefix"] for k, cs in proposed.items()},
+        target,
+        make_explainer,
+        timeout,
+    )
+    # a shorter prefix of a composite is measured only as a narrower variant of one that passed (the
+    # choice's narrowest is among them): of one that did not, it is unlikely to pass, and costs a build
+    later = {
+        id(r): [c for c in proposed[id(r)] if c.reason == "prefix" and _narrows_a_pass(r, c, settings.threshold)]
+        for r in runs
+    }
+    _measure_all(conn, runs, later, target, make_explainer, timeout)
+    for run in runs:
+        if run.plan is not None and not run.outcome:
+            timed = analyze and run.time_ms is not None and not run.timed_out and run.error is None
+            _choose(conn, run, settings, target, timed, make_explainer(run, timed, timeout))
+
+
+def _measure_all(conn: Connection, runs: list[QueryRun], candidates: dict, target: Target, make_explainer, timeout):
+    """Each distinct candidate (candidates: id(run) -> its list) built once, every statement proposing it
+    re-planned with it; the measurements appended to each run's."""
     from advisor.indexes.verify import measure
 
-    timeout = settings.statement_timeout_ms
     wanted: dict = {}  # index -> [(run, its candidate)] in the workload's order
     for run in runs:
         seen = set()
-        for candidate in _candidates(run, schema, settings, target):
+        for candidate in candidates.get(id(run), []):
             same = replace(candidate, reason="")  # the same index, whatever made a scope propose it
             if same not in seen:
                 seen.add(same)
                 wanted.setdefault(same, []).append((run, candidate))
+    if not wanted:
+        return
     plains = {index: [make_explainer(r, False, timeout) for r, _ in proposing] for index, proposing in wanted.items()}
     if target.owned:
         results = _build_each(conn, target.conninfo, plains)
@@ -86,10 +113,20 @@ def advise_all(
             m.candidate = candidate
             if m.error or m.cost_after is not None:  # a refusal is kept: it says why there is no advice
                 run.measurements.append(m)
-    for run in runs:
-        if run.plan is not None and not run.outcome:
-            timed = analyze and run.time_ms is not None and not run.timed_out and run.error is None
-            _choose(conn, run, settings, target, timed, make_explainer(run, timed, timeout))
+
+
+def _narrows_a_pass(run: QueryRun, prefix, threshold: float) -> bool:
+    """Does a measured candidate of the run whose keys `prefix` leads (and exceeds) pass the threshold?"""
+    before = run.plan.cost if run.plan is not None else 0.0
+    return bool(before) and any(
+        m.used
+        and m.cost_after is not None
+        and (before - m.cost_after) / before >= threshold
+        and (m.candidate.table, m.candidate.where, m.candidate.method) == (prefix.table, prefix.where, prefix.method)
+        and len(m.candidate.keys) > len(prefix.keys)
+        and m.candidate.keys[: len(prefix.keys)] == prefix.keys
+        for m in run.measurements
+    )
 
 
 WORKERS = 4  # at most this many candidate builds at once, one connection each (and never more than the cores)

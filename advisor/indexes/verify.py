@@ -158,7 +158,7 @@ def candidates_for(facts: QueryFacts, schema: Schema) -> list[Candidate]:
                         # key unique defeats btree deduplication (TPC-H Q4: lineitem(l_orderkey) beside the
                         # primary key (l_orderkey, l_linenumber) is a fraction of its size; Q20 costs the
                         # same on lineitem(l_partkey, l_suppkey) as with l_shipdate after them, 5.8 vs 18 MB)
-                        add(Candidate(table, keys[:n], reason="leading"))
+                        add(Candidate(table, keys[:n], reason="leading" if n == 1 else "prefix"))
                 used = _columns_used(scope, alias)
                 if used is not None:
                     rest = tuple(sorted(c for c in used - {k.expr for k in keys} if c in tdef.columns))
