@@ -89,6 +89,19 @@ def test_every_shorter_prefix_of_the_composite_is_a_candidate():
             "lineitem(l_partkey)"} <= got
 
 
+def test_exists_star_reads_no_column_so_its_subquery_can_be_served_index_only():
+    """TPC-H Q4: `EXISTS (SELECT * FROM lineitem WHERE l_orderkey = o_orderkey AND l_commitdate < l_receiptdate)`
+    reads only the columns of its conditions: lineitem(l_orderkey, l_commitdate) INCLUDE (l_receiptdate)
+    halves Q4's cost (20,635 -> 10,455; 93 -> 11 ms), where lineitem(l_orderkey) saves 23%.  A select list
+    the query does read still counts (a scalar subquery's)."""
+    got = _described("SELECT count(*) FROM part p WHERE EXISTS (SELECT * FROM lineitem "
+                     "WHERE l_orderkey = p.p_partkey AND l_shipdate < l_quantity)")
+    assert "lineitem(l_orderkey, l_shipdate) INCLUDE (l_quantity)" in got
+    got = _described("SELECT (SELECT l_comment FROM lineitem WHERE l_orderkey = p.p_partkey AND l_shipdate < l_quantity "
+                     "LIMIT 1) FROM part p")
+    assert "lineitem(l_orderkey, l_shipdate) INCLUDE (l_comment, l_quantity)" in got
+
+
 def test_no_trigram_candidate_for_not_like():
     """TPC-H Q13's `o_comment NOT LIKE '%special%requests%'`: no index finds the rows that do not match
     (its trigram index took 1.8 s to build, for nothing)."""

@@ -103,11 +103,10 @@ def slim(
         sizes = {ch.candidate: ch.size_bytes or 0}
         costs = {ch.candidate: {k: after[k][0] for k in served}}
         for v in options:
-            with conn.transaction(force_rollback=True):  # a savepoint: the index is back as it was
-                conn.execute(f"DROP INDEX {name}")
-                conn.execute(v.ddl(concurrently=False, name=short))
-                size = relation_bytes(conn, name)
-                planned = {k: cost for k, (cost, _) in plan(served).items()}
+            built = _in_place(conn, v, name, served, plan)
+            if built is None:
+                continue
+            size, planned = built
             alone = sum(
                 max(0.0, without[id(ch)][k][0] - c) / without[id(ch)][k][0]
                 for k, c in planned.items()
@@ -124,3 +123,17 @@ def slim(
             ch.build_ms = (time.perf_counter() - started) * 1000
             changed = True
     return changed
+
+
+def _in_place(conn, v: Candidate, name: str, served: list, plan: Callable[[list], dict]) -> tuple[int, dict] | None:
+    """Variant v built in place of the index `name` (a savepoint, rolled back): its size and the served
+    queries' costs with it; None when the database refuses it."""
+    import psycopg
+
+    try:
+        with conn.transaction(force_rollback=True):
+            conn.execute(f"DROP INDEX {name}")
+            conn.execute(v.ddl(concurrently=False, name=name.rsplit(".", 1)[-1]))
+            return relation_bytes(conn, name), {k: cost for k, (cost, _) in plan(served).items()}
+    except psycopg.Error:
+        return None

@@ -113,11 +113,16 @@ def table_sql(name: str) -> str:
 
 
 def _columns_used(scope, alias: str) -> set[str] | None:
-    """Columns of one table the scope reads; None when a star reads them all."""
-    if scope.stars:
+    """Columns of one table the scope reads; None when a star reads them all.  In `EXISTS (SELECT * ...)`
+    the select list is never read: only the conditions are (TPC-H Q4's subquery is served index-only)."""
+    exists = isinstance(scope.node.parent, exp.Exists)
+    if scope.stars and not exists:
         return None
+    listed = {id(c) for e in scope.node.expressions for c in e.find_all(exp.Column)} if exists else set()
     used = set()
     for col in scope.node.find_all(exp.Column):
+        if id(col) in listed:
+            continue
         if isinstance(col.this, exp.Star):
             return None
         qualifier = col.table.lower() if col.table else None
