@@ -260,6 +260,16 @@ def test_narrowest_keeps_a_covering_index_that_pays_and_drops_one_that_does_not(
     assert not pays({"q": 100.0}, {"q": 60.0}, table, table, 0.3)  # as large as its table: must save 0.6
 
 
+def test_a_widening_buys_nothing_for_a_query_the_narrow_index_made_cheap():
+    """`SELECT id FROM users WHERE name = $1`: users(name) INCLUDE (id) halves the cost of the lookup, 8.3 to
+    4.3, of a query that cost 342; once below min_cost a query is cheap already, and so is the widening's gain."""
+    K = IndexKey
+    name, covering = Candidate("users", (K("name"),)), Candidate("users", (K("name"),), include=("id",))
+    sizes, costs = {name: 90_000, covering: 120_000}, {name: {"q": 8.3}, covering: {"q": 4.3}}
+    assert narrowest(sizes, costs, {"users": 400_000}, 0.3) == covering
+    assert narrowest(sizes, costs, {"users": 400_000}, 0.3, floor=50.0) == name
+
+
 # --- measured times (--analyze), over plain numbers -------------------------------------------
 
 

@@ -211,7 +211,7 @@ def _choose(
         run.outcome = "below-threshold"
         run.reason = "the planner used none of the candidate indexes" + (f"; {refused}" if refused else "")
         return
-    m, after = _narrowest(conn, before, used, settings.threshold)
+    m, after = _narrowest(conn, before, used, settings.threshold, settings.min_cost)
     gain = (before - after) / before
     run.best = m
     if gain < settings.threshold:
@@ -232,11 +232,12 @@ def _choose(
             pass
 
 
-def _narrowest(conn: Connection, before: float, used: list, threshold: float) -> tuple:
-    """Of the (measurement, cost) pairs, the narrowest one that passes the threshold (any, if none does)
-    and that no larger one pays over: a wider index must save this query what an index of its extra
-    bytes would have to (advisor/indexes/slim.py), so a trailing key column or an INCLUDE that buys
-    little is left out."""
+def _narrowest(conn: Connection, before: float, used: list, threshold: float, floor: float) -> tuple:
+    """Of the (measurement, cost) pairs, the narrowest one that passes the threshold and that no larger
+    one pays over: a wider index must save this query what an index of its extra bytes would have to
+    (advisor/indexes/slim.py), so a trailing key column or an INCLUDE that buys little is left out;
+    nor does one pay that only makes the query cheaper once the narrower one made it cheap (`floor`).
+    When none passes, the cheapest (to say how close it came)."""
     from advisor.indexes.slim import narrowest
     from advisor.indexes.verify import relation_bytes, table_sql
 
@@ -247,7 +248,7 @@ def _narrowest(conn: Connection, before: float, used: list, threshold: float) ->
     tables = {c.table: relation_bytes(conn, table_sql(c.table)) for c in pool}
     sizes = {c: m.size_bytes or 0 for c, (m, _) in pool.items()}
     costs = {c: {0: after} for c, (_, after) in pool.items()}
-    return pool[narrowest(sizes, costs, tables, threshold)]
+    return pool[narrowest(sizes, costs, tables, threshold, floor)]
 
 
 def _refusal(conn: Connection, m) -> str:

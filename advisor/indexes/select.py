@@ -271,6 +271,7 @@ def select(
     timeout_ms: int,
     analyze: bool = False,
     repeat: int = REPEAT,
+    min_cost: float = 0.0,
 ) -> tuple[list[Choice], Summary]:
     """The chosen set and a summary; every index built here is rolled back.  With `analyze`, steps 6-7:
     summary.timings (the queries the set changes, timed), .time_dropped (TimeDrops) and .warnings
@@ -317,7 +318,7 @@ def select(
 
         kept, dropped, after, trials = eliminate(choices, threshold, plan_all(), lambda ch: without([ch]), drop)
         summary.dropped = dropped
-        if slim(conn, kept, names, threshold, after, trials, plan_all):  # step 5b: no wider than it pays for
+        if slim(conn, kept, names, threshold, after, trials, plan_all, min_cost):  # step 5b: no wider than it pays for
             after = plan_all()
             trials = {id(ch): without([ch]) for ch in kept}
             _weigh(kept, threshold, after, trials)

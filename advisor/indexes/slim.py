@@ -49,17 +49,26 @@ def variants(c: Candidate) -> list[Candidate]:
     return out
 
 
-def pays(narrow: dict, wide: dict, added_bytes: int, table_bytes: int, threshold: float) -> bool:
+def pays(narrow: dict, wide: dict, added_bytes: int, table_bytes: int, threshold: float, floor: float = 0.0) -> bool:
     """Does the widening from costs `narrow` to `wide` (query -> planned cost) save what an index of
-    `added_bytes` must?"""
-    saved = sum(max(0.0, narrow[q] - wide[q]) / narrow[q] for q in narrow if q in wide and narrow[q] > 0)
+    `added_bytes` must?  A query the narrower index makes cheaper than `floor` (the min_cost below which
+    a query is cheap already) gains nothing that matters from the wider one."""
+    saved = sum(
+        max(0.0, narrow[q] - wide[q]) / narrow[q] for q in narrow if q in wide and narrow[q] > 0 and narrow[q] >= floor
+    )
     return saved >= threshold * (1 + max(0, added_bytes) / table_bytes if table_bytes else 1)
 
 
-def narrowest(sizes: dict[Candidate, int], costs: dict[Candidate, dict], tables: dict[str, int], threshold: float):
+def narrowest(
+    sizes: dict[Candidate, int],
+    costs: dict[Candidate, dict],
+    tables: dict[str, int],
+    threshold: float,
+    floor: float = 0.0,
+):
     """The smallest candidate (`sizes`: bytes; `costs`: candidate -> {query: cost}; `tables`: bytes of
     each table) that no candidate at least as large pays over (its added bytes weighed against its
-    own table); on equal sizes the one with fewer columns first."""
+    own table; `floor`: see `pays`); on equal sizes the one with fewer columns first."""
 
     def width(v: Candidate) -> tuple[int, int]:
         return sizes[v], len(v.keys) + len(v.include)
@@ -67,7 +76,7 @@ def narrowest(sizes: dict[Candidate, int], costs: dict[Candidate, dict], tables:
     order = sorted(sizes, key=width)
     for s in order:
         if not any(
-            pays(costs[s], costs[w], sizes[w] - sizes[s], tables.get(w.table, 0), threshold)
+            pays(costs[s], costs[w], sizes[w] - sizes[s], tables.get(w.table, 0), threshold, floor)
             for w in order
             if w is not s and width(w) >= width(s)
         ):
@@ -83,6 +92,7 @@ def slim(
     after: dict,
     without: dict,
     plan: Callable[[list], dict],
+    floor: float = 0.0,
 ) -> bool:
     """Each index of `kept` (built in the caller's transaction under names[id(choice)]) replaced by its
     `narrowest` variant, for good in that transaction; True if any was.  after / without[id(choice)]:
@@ -114,7 +124,7 @@ def slim(
             )
             if alone >= threshold * (1 + size / ch.table_bytes):
                 sizes[v], costs[v] = size, planned
-        best = narrowest(sizes, costs, {ch.candidate.table: ch.table_bytes}, threshold)
+        best = narrowest(sizes, costs, {ch.candidate.table: ch.table_bytes}, threshold, floor)
         if best != ch.candidate:
             conn.execute(f"DROP INDEX {name}")
             started = time.perf_counter()
