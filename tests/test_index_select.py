@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import replace
 
 import pytest
 from click.testing import CliRunner
@@ -12,6 +13,7 @@ from advisor.explain.stage import QueryRun, make_explainer
 from advisor.facts.sql import build_facts
 from advisor.indexes.migration import migration
 from advisor.indexes.select import Choice, eliminate, merge, select
+from advisor.indexes.slim import narrowest, pays
 from advisor.indexes.timing import Timing, idle, restores, settle, slower
 from advisor.indexes.verify import Candidate, Measurement, candidates_for
 from advisor.ir import IndexKey, Location, SqlQuery
@@ -75,6 +77,29 @@ def test_the_leading_column_alone_is_a_candidate_beside_the_composite():
     got = _described("SELECT count(*) FROM part p WHERE EXISTS (SELECT 1 FROM lineitem "
                      "WHERE l_orderkey = p.p_partkey AND l_shipdate < DATE '1995-01-01')")
     assert {"lineitem(l_orderkey, l_shipdate)", "lineitem(l_orderkey)"} <= got
+
+
+def test_every_shorter_prefix_of_the_composite_is_a_candidate():
+    """Issue 12 (item 2): TPC-H Q20 costs the same on lineitem(l_partkey, l_suppkey) as on the composite
+    with l_shipdate after them (9,774 against 9,771), at 5.8 MB against 18.1: the trailing range column
+    makes every key unique and defeats btree deduplication.  Each shorter prefix is measured."""
+    got = _described("SELECT sum(l_quantity) FROM lineitem WHERE l_partkey = 3 AND l_suppkey = 4 "
+                     "AND l_shipdate >= DATE '1994-01-01'")
+    assert {"lineitem(l_partkey, l_suppkey, l_shipdate)", "lineitem(l_partkey, l_suppkey)",
+            "lineitem(l_partkey)"} <= got
+
+
+def test_exists_star_reads_no_column_so_its_subquery_can_be_served_index_only():
+    """TPC-H Q4: `EXISTS (SELECT * FROM lineitem WHERE l_orderkey = o_orderkey AND l_commitdate < l_receiptdate)`
+    reads only the columns of its conditions: lineitem(l_orderkey, l_commitdate) INCLUDE (l_receiptdate)
+    halves Q4's cost (20,635 -> 10,455; 93 -> 11 ms), where lineitem(l_orderkey) saves 23%.  A select list
+    the query does read still counts (a scalar subquery's)."""
+    got = _described("SELECT count(*) FROM part p WHERE EXISTS (SELECT * FROM lineitem "
+                     "WHERE l_orderkey = p.p_partkey AND l_shipdate < l_quantity)")
+    assert "lineitem(l_orderkey, l_shipdate) INCLUDE (l_quantity)" in got
+    got = _described("SELECT (SELECT l_comment FROM lineitem WHERE l_orderkey = p.p_partkey AND l_shipdate < l_quantity "
+                     "LIMIT 1) FROM part p")
+    assert "lineitem(l_orderkey, l_shipdate) INCLUDE (l_comment, l_quantity)" in got
 
 
 def test_no_trigram_candidate_for_not_like():
@@ -189,6 +214,60 @@ def test_merge_never_keeps_an_index_that_prefixes_another():
     assert out[partial] == partial  # another predicate: another index
     assert out[wide] == wide  # past MAX_INCLUDE with the others: apart
     assert len(set(out.values())) == 5
+
+
+def test_merge_carries_narrow_keys_only_into_a_longer_index():
+    """Between two indexes of one length, which one's search a carried key served is unknown: TPC-H Q17's
+    lineitem(l_partkey, l_quantity) carried as INCLUDE in Q20's (l_partkey, l_suppkey) keeps Q17 index-only,
+    the other way round Q20 loses its search on l_suppkey (cost 9,771 -> 17,368).  Both stay apart."""
+    K = IndexKey
+    q17 = Candidate("lineitem", (K("l_partkey"), K("l_quantity")))
+    q20 = Candidate("lineitem", (K("l_partkey"), K("l_suppkey")))
+    out = merge([q17, q20], narrow={("lineitem", "l_quantity"), ("lineitem", "l_suppkey")})
+    assert out == {q17: q17, q20: q20}
+
+
+# --- no wider than the width pays for (advisor/indexes/slim.py), over plain numbers ----------------
+
+def test_narrowest_drops_a_trailing_column_that_buys_nothing():
+    """TPC-H Q20's numbers: the range column after the two keys changes the cost by 3 in 9,774 and
+    triples the size (btree deduplication lost)."""
+    K, table = IndexKey, 88 << 20
+    two = Candidate("lineitem", (K("l_partkey"), K("l_suppkey")))
+    three = Candidate("lineitem", (K("l_partkey"), K("l_suppkey"), K("l_shipdate")))
+    one = Candidate("lineitem", (K("l_partkey"),))
+    sizes = {one: 4_300_000, two: 5_800_000, three: 18_100_000}
+    costs = {one: {"q20": 103_663.0}, two: {"q20": 9_774.0}, three: {"q20": 9_771.0}}
+    # (l_partkey) alone costs 10x: (l_partkey, l_suppkey) pays over it; l_shipdate pays over nothing
+    assert narrowest(sizes, costs, {"lineitem": table}, 0.3) == two
+
+
+def test_narrowest_keeps_a_covering_index_that_pays_and_drops_one_that_does_not():
+    """Q6 and Q15 (l_shipdate, cost 14,483 and 12,275) become index-only scans at 4,622 and 1,327 with the
+    INCLUDE columns (28 MB against 4): worth it.  Q21's (l_suppkey, l_orderkey, l_receiptdate) INCLUDE
+    (l_commitdate) saves 19% over (l_suppkey) alone, less than an index of its 14 extra MB must."""
+    K, table = IndexKey, 88 << 20
+    plain = Candidate("lineitem", (K("l_shipdate"),))
+    covering = Candidate("lineitem", (K("l_shipdate"),), include=("l_discount", "l_extendedprice"))
+    assert narrowest({plain: 4_100_000, covering: 28_300_000},
+                     {plain: {"q6": 14_483.0, "q15": 12_275.0}, covering: {"q6": 4_622.0, "q15": 1_327.0}},
+                     {"lineitem": table}, 0.3) == covering
+    alone = Candidate("lineitem", (K("l_suppkey"),))
+    wide = Candidate("lineitem", (K("l_suppkey"), K("l_orderkey"), K("l_receiptdate")), include=("l_commitdate",))
+    assert narrowest({alone: 4_100_000, wide: 18_100_000}, {alone: {"q21": 8_319.0}, wide: {"q21": 6_726.0}},
+                     {"lineitem": table}, 0.3) == alone
+    assert pays({"q": 100.0}, {"q": 60.0}, 0, table, 0.3) and not pays({"q": 100.0}, {"q": 75.0}, 0, table, 0.3)
+    assert not pays({"q": 100.0}, {"q": 60.0}, table, table, 0.3)  # as large as its table: must save 0.6
+
+
+def test_a_widening_buys_nothing_for_a_query_the_narrow_index_made_cheap():
+    """`SELECT id FROM users WHERE name = $1`: users(name) INCLUDE (id) halves the cost of the lookup, 8.3 to
+    4.3, of a query that cost 342; once below min_cost a query is cheap already, and so is the widening's gain."""
+    K = IndexKey
+    name, covering = Candidate("users", (K("name"),)), Candidate("users", (K("name"),), include=("id",))
+    sizes, costs = {name: 90_000, covering: 120_000}, {name: {"q": 8.3}, covering: {"q": 4.3}}
+    assert narrowest(sizes, costs, {"users": 400_000}, 0.3) == covering
+    assert narrowest(sizes, costs, {"users": 400_000}, 0.3, floor=50.0) == name
 
 
 # --- measured times (--analyze), over plain numbers -------------------------------------------
@@ -390,6 +469,28 @@ def test_indexes_command_on_a_correlated_subquery(project, monkeypatch):
     text = out.read_text()
     assert "ON lineitem (l_partkey" in text and "p_partkey" not in text.split("ON lineitem", 1)[1].split(";")[0]
     assert "--   serves queries/report.sql:1: cost " in text and "size " in text
+
+
+def test_select_slims_a_merged_index_to_the_columns_that_pay(db):
+    """Issue 12 (size): a.sql's best carries `note` (128 bytes a row) for nothing (it reads only id); the
+    merge carries it into b.sql's (account, kind).  Built in its place on the data, (account, kind)
+    without it costs the two queries the same: the set keeps that, a fraction of the size."""
+    schema = schema_from_queries(extract_sql("s.sql", "CREATE TABLE events (id int PRIMARY KEY, account int NOT NULL, "
+                                                      "kind int NOT NULL, note text NOT NULL);", source="schema"))
+    carrying = Candidate("events", (IndexKey("account"),), include=("note",))
+    pair = Candidate("events", (IndexKey("account"), IndexKey("kind")))
+    runs = [_run(db, "a.sql", "SELECT id FROM events WHERE account = 17", carrying),
+            _run(db, "b.sql", "SELECT id FROM events WHERE account = 42 AND kind = 3", pair)]
+    assert merge([carrying, pair])[carrying] == replace(pair, include=("note",))  # what the pool holds
+    chosen, summary = select(db, runs, schema, 0.3, make_explainer, 5000)
+    assert [ch.candidate for ch in chosen] == [pair]
+    with db.transaction(force_rollback=True):
+        db.execute("CREATE INDEX wide_one ON events (account, kind) INCLUDE (note)")
+        wide = db.execute("SELECT pg_relation_size('wide_one')").fetchone()[0]
+    assert chosen[0].size_bytes < wide / 3 and summary.size_bytes == chosen[0].size_bytes
+    assert {s.run.query.location.path for s in chosen[0].served} == {"a.sql", "b.sql"}
+    assert "ON events (account, kind);" in migration(chosen, summary)
+    assert db.execute("SELECT count(*) FROM pg_indexes WHERE tablename = 'events'").fetchone()[0] == 1
 
 
 def test_select_on_a_schema_qualified_table(db):
@@ -654,3 +755,30 @@ def test_recommendation_is_there_for_a_recommended_run_only(db):
     run.outcome = "below-threshold"
     with pytest.raises(ValueError, match="below-threshold"):
         run.recommendation()
+
+
+def test_a_shorter_prefix_is_measured_only_beside_a_composite_that_passed(db, pg_server):
+    """Issue 12, item 9: a middle prefix is a narrower variant of its composite, built in a second round only
+    for a statement whose longer candidate passed the threshold (TPC-H Q1's and Q12's prefixes cost two
+    lineitem builds for nothing).  Where it is measured, the choice is the narrowest that pays: `note` after
+    (account, kind) makes every key unique and buys nothing."""
+    from advisor.explain.advise import advise_all
+    from advisor.seed.server import Target
+    from advisor.seed.settings import ExplainSettings
+
+    schema = schema_from_queries(extract_sql("s.sql", "CREATE TABLE events (id int PRIMARY KEY, account int NOT NULL, "
+                                                      "kind int NOT NULL, note text NOT NULL);", source="schema"))
+    texts = ["SELECT id FROM events WHERE account = 17 AND kind = 3 AND note > 'a'",  # the composite passes
+             "SELECT id, note FROM events WHERE kind IN (0, 1, 2, 3, 4, 5, 6) AND account >= 0 ORDER BY id"]
+    runs = []
+    for i, sql in enumerate(texts):
+        run = _run(db, f"q{i}.sql", sql, None)
+        run.facts = build_facts(parse_sql(sql), schema)
+        runs.append(run)
+    target = Target(pg_server.conninfo(db.info.dbname), owned=True, fresh=False)
+    advise_all(db, runs, schema, ExplainSettings(min_cost=0), target, False, make_explainer)
+    measured = [{m.candidate.describe() for m in r.measurements} for r in runs]
+    assert {"events(account, kind, note)", "events(account, kind)", "events(account)"} <= measured[0]
+    assert runs[0].outcome == "recommended" and runs[0].best.candidate.describe() != "events(account, kind, note)"
+    assert "events(kind, id, account)" in measured[1] and "events(kind, id)" not in measured[1]
+    assert runs[1].outcome != "recommended"

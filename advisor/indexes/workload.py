@@ -69,6 +69,7 @@ def choose(project: Project, workload: Workload, analyze: bool) -> WorkloadAdvic
                 make_explainer,
                 settings.statement_timeout_ms,
                 analyze=analyze,
+                min_cost=settings.min_cost,
             )
             # every statement was built by select() under another name: the printed name must be free too
             taken += [r[0] for r in conn.execute("SELECT relname FROM pg_class").fetchall()]
