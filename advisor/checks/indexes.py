@@ -160,6 +160,8 @@ def missing_index(ctx: QueryContext):
                 continue  # "no index serves this" is only true when every index of the table was seen
             if serving_index(ctx.schema, access) is not None or retention_sweep(access):
                 continue
+            if access.predicates and all(p.op == "isnull" for p in access.predicates) and not access.sort:
+                continue  # `col IS NULL` alone: an index pays only if few rows are NULL, which the code cannot say
             rest = without_wrapped(access)
             if rest is not None and (not rest.filters or serving_index(ctx.schema, rest) is not None):
                 continue  # the wrapped column is function-on-column's finding; the rest is served, or there is none
