@@ -3,10 +3,12 @@
 Synapse registers its data migrations as background updates:
 `db_pool.updates.register_background_update_handler("name", self._fn)`.  The handler runs in
 batches until it reports itself done, once per database, exactly like a migration; SQL written
-inside it (or in a function nested in it, such as the transaction it hands to `runInteraction`,
-or in a private function of the module that only such code calls) is a backfill, not a query the
-application serves.  Only what one module shows for certain is followed: the handler is a method
-of the class that registers it, or a function of the module or of the registering function.
+inside it (or in a function nested in it, such as the transaction it hands to `runInteraction`)
+is a backfill, not a query the application serves.  Only what one module shows for certain is
+followed: the handler is a method of the class that registers it, or a function of the module or
+of the registering function.  Methods the handler calls are not followed: in a store assembled
+from mixins, a subclass in another module may call the same method as workload (Synapse's
+`_get_state_groups_from_groups_txn` is both a background update's helper and a hot path).
 """
 
 from __future__ import annotations
@@ -32,33 +34,11 @@ def one_off_code(tree: ast.Module) -> set[int]:
             registrations.add(id(handler))
     if not jobs:
         return set()
-    references = _references(tree, registrations)
-    functions = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
-    names = [f.name for f in functions]
-    inside = {id(n) for job in jobs for n in ast.walk(job)}
     # a handler the module also calls as ordinary code is workload too
-    jobs = [job for job in jobs if all(u in inside for u in references.get(job.name, []))]
+    references = _references(tree, registrations)
     inside = {id(n) for job in jobs for n in ast.walk(job)}
-    # a private function or method that only job code refers to runs only as part of the job
-    changed = True
-    while changed:
-        changed = False
-        for function in functions:
-            uses = references.get(function.name, [])
-            if (
-                id(function) not in inside
-                and _private(function.name)
-                and names.count(function.name) == 1
-                and uses
-                and all(u in inside for u in uses)
-            ):
-                inside |= {id(n) for n in ast.walk(function)}
-                changed = True
-    return inside
-
-
-def _private(name: str) -> bool:
-    return name.startswith("_") and not name.startswith("__")
+    jobs = [job for job in jobs if all(u in inside for u in references.get(job.name, []))]
+    return {id(n) for job in jobs for n in ast.walk(job)}
 
 
 def _handler(call: ast.Call) -> ast.expr | None:
