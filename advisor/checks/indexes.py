@@ -38,7 +38,10 @@ def one_off(path: str, schema: Schema) -> bool:
 
 
 def runs_once(ctx: QueryContext) -> bool:
-    """A statement of a migration or schema file that is not the definition of a view or function."""
+    """A statement of a migration or schema file that is not the definition of a view or function, or
+    one a registered one-off job executes (advisor.sources.python_jobs)."""
+    if ctx.query.runs_once:
+        return True
     return one_off(ctx.query.location.path, ctx.schema) and not _defines_workload(ctx)
 
 
