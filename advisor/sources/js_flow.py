@@ -12,18 +12,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from advisor.sources.js_syntax import WRAPPERS, JsFile, arg_list, member_parts, unwrap
+from advisor.sources.js_syntax import FUNCTIONS, WRAPPERS, JsFile, arg_list, member_parts, unwrap
 
-SCOPES = {
-    "function_declaration",
-    "function_expression",
-    "arrow_function",
-    "method_definition",
-    "function",
-    "generator_function_declaration",
-    "generator_function",
-    "program",
-}
+SCOPES = FUNCTIONS | {"program"}
 CONDITIONAL = {
     "if_statement",
     "for_statement",

@@ -5,7 +5,7 @@ expression evaluates to, what a function returns."""
 
 from __future__ import annotations
 
-from advisor.sources.js_syntax import JsFile, arg_list, is_this, key_name, member_parts, string_value, unwrap
+from advisor.sources.js_syntax import FUNCTIONS, JsFile, arg_list, is_this, key_name, member_parts, string_value, unwrap
 from advisor.sources.mongo_names import run_time_name
 
 
@@ -114,17 +114,6 @@ def _parameter_default(f: JsFile, node):
                 stack.extend(n.named_children)
         fn = fn.parent
     return None
-
-
-FUNCTIONS = {
-    "function_declaration",
-    "function_expression",
-    "arrow_function",
-    "method_definition",
-    "function",
-    "generator_function_declaration",
-    "generator_function",
-}
 
 
 def returned(fn):

@@ -13,6 +13,18 @@ from typing import Any
 from advisor.ir import Location
 from advisor.mongo.shape import Placeholder, Regex
 
+# the node types that open a function's scope
+FUNCTIONS = frozenset(
+    {
+        "function_declaration",
+        "function_expression",
+        "arrow_function",
+        "method_definition",
+        "function",
+        "generator_function_declaration",
+        "generator_function",
+    }
+)
 WRAPPERS = {
     "await_expression",
     "parenthesized_expression",
