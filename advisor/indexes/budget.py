@@ -1,0 +1,209 @@
+"""A storage budget for the set (`advisor indexes --max-size`, `[indexes] max_size`): the standard
+footprint control of index advisors (SQL Server's Database Engine Tuning Advisor `-B storage_size`;
+the index-selection literature's knapsack), applied after the set is chosen by cost
+(advisor/indexes/select.py) and only when that set's measured size is over the budget.
+
+Then the set is chosen again, greedily, by benefit per byte under the budget: the options are the
+set's indexes and their narrower variants (each prefix of the keys, with and without the INCLUDE
+columns: advisor/indexes/slim.py), every one built on the seeded data and its size measured
+(btree deduplication counted).  Each round adds the option that saves the most per byte it adds,
+
+    score(o | S) = sum over q of (cost_S(q) - cost_{S+o}(q)) / cost_S(q)  /  (size(o) - size(replaced))
+
+counted per query relative to its cost as the set's own rule counts benefit; an option wider than
+an index already taken replaces it (its score is per byte it adds over it), a narrower one is never
+taken beside it.  An option must fit the budget and earn the set's bar for the bytes it adds,
+`threshold * (1 + added / table size)`.  Scores only fall as the set grows, so each round
+re-plans the best stale score first and takes it when it stays on top (lazy greedy); an index
+taken on a table makes that table's options be re-planned.  The set left then goes through the
+cost-based elimination again (an index a later one made redundant goes).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from advisor.errors import ConfigError  # light: the config check parses [indexes] max_size on every command
+
+if TYPE_CHECKING:
+    from advisor.config import Config
+    from advisor.indexes.select import Choice
+
+UNITS = {"b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3, "tb": 1024**4}  # as pg_size_pretty
+SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(%|[kmgt]?b)\s*", re.IGNORECASE)
+HINT = "expected a size such as 35MB, 500kB, 2GB, or a share of the tables the workload reads such as 20%"
+
+
+@dataclass(frozen=True)
+class MaxSize:
+    """A budget: bytes, or a fraction of the heap size of the tables the workload reads (seeded data)."""
+
+    text: str
+    bytes: int | None = None
+    fraction: float | None = None
+
+    def limit(self, heap_bytes: int) -> int:
+        return self.bytes if self.bytes is not None else int((self.fraction or 0.0) * heap_bytes)
+
+
+def parse_max_size(text: str, where: str = "--max-size") -> MaxSize:
+    """`35MB`, `500kB`, `1.5GB` (1024-based, as PostgreSQL prints sizes) or `20%`; ConfigError otherwise."""
+    m = SIZE.fullmatch(text) if isinstance(text, str) else None
+    if m is None:
+        raise ConfigError(f"{where}: {text!r} is not a size ({HINT})")
+    number, unit = float(m.group(1)), m.group(2).lower()
+    if not math.isfinite(number) or number <= 0:
+        raise ConfigError(f"{where}: {text!r}: a budget must be above zero ({HINT})")
+    if unit == "%":
+        if number > 1000:
+            raise ConfigError(f"{where}: {text!r}: at most 1000% of the tables' size")
+        return MaxSize(text.strip(), fraction=number / 100)
+    return MaxSize(text.strip(), bytes=int(number * UNITS[unit]))
+
+
+INDEXES_KEYS = {"max_size"}
+
+
+def max_size_setting(config: Config) -> MaxSize | None:
+    """`[indexes] max_size` of the config, validated; None when not set."""
+    where = f"{config.label}: [indexes]"
+    raw = config.indexes or {}
+    for key in raw:
+        if key not in INDEXES_KEYS:
+            raise ConfigError(f"{where}: unknown key {key!r} (expected one of {', '.join(sorted(INDEXES_KEYS))})")
+    if "max_size" not in raw:
+        return None
+    if not isinstance(raw["max_size"], str):
+        raise ConfigError(f'{where} max_size: expected a string such as "35MB" or "20%", got {raw["max_size"]!r}')
+    return parse_max_size(raw["max_size"], f"{where} max_size")
+
+
+def heap_bytes(conn, tables: set[str]) -> int:
+    """Heap size of these tables on the seeded data (partitions summed; a name that is no table: 0)."""
+    from advisor.indexes.verify import table_sql
+
+    row = conn.execute(
+        "SELECT coalesce(sum(pg_relation_size(p.relid)), 0) FROM unnest(%s::text[]) t, "
+        "pg_partition_tree(to_regclass(t)) p",
+        ([table_sql(t) for t in sorted(tables)],),
+    ).fetchone()
+    return int(row[0])
+
+
+@dataclass
+class Fitted:
+    """What fit() left: the set under the budget, and what became of each index of the set over it."""
+
+    kept: list[Choice]
+    narrowed: list[tuple[Choice, Choice]] = field(default_factory=list)  # (index of the set, its variant taken)
+    left_out: list[Choice] = field(default_factory=list)  # neither it nor a variant fits
+
+
+def _options(conn, kept: list[Choice], names: dict[int, str], qualified: Callable[[str, str], str]) -> list[Choice]:
+    """The set's indexes and their narrower variants, each built (in the caller's transaction)."""
+    import psycopg
+
+    from advisor.indexes.select import Choice
+    from advisor.indexes.slim import variants
+    from advisor.indexes.verify import relation_bytes
+
+    options, by_candidate = list(kept), {ch.candidate: ch for ch in kept}
+    for ch in kept:
+        for v in variants(ch.candidate):
+            if v in by_candidate:
+                by_candidate[v].queries.extend(r for r in ch.queries if r not in by_candidate[v].queries)
+                continue
+            opt = Choice(v, queries=list(ch.queries), table_bytes=ch.table_bytes)
+            name = qualified(v.table, f"advisor_fit_{len(names)}")
+            try:
+                with conn.transaction():  # a savepoint: a refused build leaves the rest
+                    started = time.perf_counter()
+                    conn.execute(v.ddl(concurrently=False, name=name.rsplit(".", 1)[-1]))
+                    opt.build_ms = (time.perf_counter() - started) * 1000
+                    opt.size_bytes = relation_bytes(conn, name)
+            except psycopg.Error:
+                continue
+            names[id(opt)] = name
+            options.append(opt)
+            by_candidate[v] = opt
+    return options
+
+
+def fit(
+    conn,
+    kept: list[Choice],
+    names: dict[int, str],
+    limit: int,
+    threshold: float,
+    before: dict[int, float],
+    plan: Callable[[list[int]], dict],
+    qualified: Callable[[str, str], str],
+) -> Fitted:
+    """The set chosen again under `limit` bytes (module docstring); every option not taken is dropped
+    for good in the caller's transaction.  before: query key -> cost with no new index (the queries
+    some index of the set changes); plan(keys) -> key -> (cost, indexes used), as the database is now."""
+    from advisor.indexes.slim import variants
+
+    options = _options(conn, kept, names, qualified)
+    keys = list(before)
+
+    def costs(config: list[Choice]) -> dict[int, float]:
+        with conn.transaction(force_rollback=True):  # a savepoint: the drops are undone
+            taken = {id(c) for c in config}
+            for o in options:
+                if id(o) not in taken:
+                    conn.execute(f"DROP INDEX {names[id(o)]}")
+            return {k: cost for k, (cost, _) in plan(keys).items()}
+
+    chosen: list[Choice] = []
+    current = dict(before)
+
+    def score(o: Choice) -> tuple[float, list[Choice], dict[int, float]]:
+        """o's benefit per added byte given `chosen` (-inf: it does not fit or earn its bar)."""
+        replaced = [c for c in chosen if c.candidate in variants(o.candidate)]
+        added = (o.size_bytes or 0) - sum(c.size_bytes or 0 for c in replaced)
+        used = sum(c.size_bytes or 0 for c in chosen)
+        if used + added > limit or any(o.candidate in variants(c.candidate) for c in chosen):
+            return -math.inf, replaced, {}
+        new = costs([c for c in chosen if c not in replaced] + [o])
+        gain = sum(max(0.0, current[k] - new[k]) / current[k] for k in keys if current[k] > 0 and k in new)
+        if gain < threshold * (1 + max(0, added) / o.table_bytes if o.table_bytes else 1):
+            return -math.inf, replaced, {}
+        return gain / max(added, 1), replaced, new
+
+    stale = {id(o): math.inf for o in options}
+    fresh: dict[int, tuple[list[Choice], dict[int, float]]] = {}
+    while True:
+        pool = [o for o in options if o not in chosen and stale[id(o)] > -math.inf]
+        if not pool:
+            break
+        top = max(pool, key=lambda o: stale[id(o)])  # the first of equals: options keep the set's order
+        if id(top) not in fresh:
+            stale[id(top)], replaced, new = score(top)
+            fresh[id(top)] = (replaced, new)
+            continue
+        replaced, new = fresh[id(top)]
+        chosen = [c for c in chosen if c not in replaced] + [top]
+        current.update(new)
+        fresh = {}
+        for o in options:  # the same table's options are scored again (a narrower one is refused unplanned)
+            if o.candidate.table == top.candidate.table:
+                stale[id(o)] = math.inf
+    for o in options:
+        if o not in chosen:
+            conn.execute(f"DROP INDEX {names[id(o)]}")
+    out = Fitted([c for c in options if c in chosen])
+    for ch in kept:
+        if ch in chosen:
+            continue
+        narrower = [c for c in chosen if c.candidate in variants(ch.candidate)]
+        if narrower:
+            out.narrowed.append((ch, narrower[0]))
+        else:
+            out.left_out.append(ch)
+    return out
