@@ -25,7 +25,7 @@ import math
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from advisor.errors import ConfigError  # light: the config check parses [indexes] max_size on every command
@@ -33,6 +33,7 @@ from advisor.errors import ConfigError  # light: the config check parses [indexe
 if TYPE_CHECKING:
     from advisor.config import Config
     from advisor.indexes.select import Choice
+    from advisor.indexes.verify import Candidate
 
 UNITS = {"b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3, "tb": 1024**4}  # as pg_size_pretty
 SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(%|[kmgt]?b)\s*", re.IGNORECASE)
@@ -95,6 +96,14 @@ def heap_bytes(conn, tables: set[str]) -> int:
     return int(row[0])
 
 
+def narrower(a: Candidate, b: Candidate) -> bool:
+    """Is a one of b's narrower variants (a prefix of its keys, with or without its INCLUDE columns)?
+    Why each was proposed (`reason`) does not count."""
+    from advisor.indexes.slim import variants
+
+    return replace(a, reason="") in {replace(v, reason="") for v in variants(b)}
+
+
 @dataclass
 class Fitted:
     """What fit() left: the set under the budget, and what became of each index of the set over it."""
@@ -112,11 +121,12 @@ def _options(conn, kept: list[Choice], names: dict[int, str], qualified: Callabl
     from advisor.indexes.slim import variants
     from advisor.indexes.verify import relation_bytes
 
-    options, by_candidate = list(kept), {ch.candidate: ch for ch in kept}
+    options, by_shape = list(kept), {replace(ch.candidate, reason=""): ch for ch in kept}
     for ch in kept:
         for v in variants(ch.candidate):
-            if v in by_candidate:
-                by_candidate[v].queries.extend(r for r in ch.queries if r not in by_candidate[v].queries)
+            shape = replace(v, reason="")
+            if shape in by_shape:  # one variant of two indexes of the set: built once, standing for both
+                by_shape[shape].queries.extend(r for r in ch.queries if r not in by_shape[shape].queries)
                 continue
             opt = Choice(v, queries=list(ch.queries), table_bytes=ch.table_bytes)
             name = qualified(v.table, f"advisor_fit_{len(names)}")
@@ -130,7 +140,7 @@ def _options(conn, kept: list[Choice], names: dict[int, str], qualified: Callabl
                 continue
             names[id(opt)] = name
             options.append(opt)
-            by_candidate[v] = opt
+            by_shape[shape] = opt
     return options
 
 
@@ -147,8 +157,6 @@ def fit(
     """The set chosen again under `limit` bytes (module docstring); every option not taken is dropped
     for good in the caller's transaction.  before: query key -> cost with no new index (the queries
     some index of the set changes); plan(keys) -> key -> (cost, indexes used), as the database is now."""
-    from advisor.indexes.slim import variants
-
     options = _options(conn, kept, names, qualified)
     keys = list(before)
 
@@ -165,10 +173,10 @@ def fit(
 
     def score(o: Choice) -> tuple[float, list[Choice], dict[int, float]]:
         """o's benefit per added byte given `chosen` (-inf: it does not fit or earn its bar)."""
-        replaced = [c for c in chosen if c.candidate in variants(o.candidate)]
+        replaced = [c for c in chosen if narrower(c.candidate, o.candidate)]
         added = (o.size_bytes or 0) - sum(c.size_bytes or 0 for c in replaced)
         used = sum(c.size_bytes or 0 for c in chosen)
-        if used + added > limit or any(o.candidate in variants(c.candidate) for c in chosen):
+        if used + added > limit or any(narrower(o.candidate, c.candidate) for c in chosen):
             return -math.inf, replaced, {}
         new = costs([c for c in chosen if c not in replaced] + [o])
         gain = sum(max(0.0, current[k] - new[k]) / current[k] for k in keys if current[k] > 0 and k in new)
@@ -201,9 +209,9 @@ def fit(
     for ch in kept:
         if ch in chosen:
             continue
-        narrower = [c for c in chosen if c.candidate in variants(ch.candidate)]
-        if narrower:
-            out.narrowed.append((ch, narrower[0]))
+        taken = [c for c in chosen if narrower(c.candidate, ch.candidate)]
+        if taken:
+            out.narrowed.append((ch, taken[0]))
         else:
             out.left_out.append(ch)
     return out
