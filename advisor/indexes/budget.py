@@ -89,8 +89,10 @@ def heap_bytes(conn, tables: set[str]) -> int:
     from advisor.indexes.verify import table_sql
 
     row = conn.execute(
-        "SELECT coalesce(sum(pg_relation_size(p.relid)), 0) FROM unnest(%s::text[]) t, "
-        "pg_partition_tree(to_regclass(t)) p",
+        """SELECT coalesce(sum(CASE WHEN c.relkind = 'p'
+            THEN (SELECT coalesce(sum(pg_relation_size(t.relid)), 0) FROM pg_partition_tree(c.oid) t)
+            ELSE pg_relation_size(c.oid) END), 0)
+        FROM pg_class c WHERE c.oid IN (SELECT to_regclass(x) FROM unnest(%s::text[]) x)""",
         ([table_sql(t) for t in sorted(tables)],),
     ).fetchone()
     return int(row[0])
