@@ -31,11 +31,15 @@ def _runs(db, schema):
     """a.sql reads `note` (128 bytes) from events (20,000 rows) by account, so its best is the covering
     events(account) INCLUDE (note) -- many times the size of events(account), which deduplicates;
     b.sql, on another table, wants orders(customer, total)."""
-    db.execute(ORDERS + "INSERT INTO orders SELECT g, g % 3000, g % 97 FROM generate_series(1, 20000) g; ANALYZE orders")
+    db.execute(
+        ORDERS + "INSERT INTO orders SELECT g, g % 3000, g % 97 FROM generate_series(1, 20000) g; ANALYZE orders"
+    )
     covering = Candidate("events", (IndexKey("account"),), include=("note",))
     pair = Candidate("orders", (IndexKey("customer"), IndexKey("total")))
-    runs = [_run(db, "a.sql", "SELECT note FROM events WHERE account = 17", covering),
-            _run(db, "b.sql", "SELECT id FROM orders WHERE customer = 7 AND total > 50", pair)]
+    runs = [
+        _run(db, "a.sql", "SELECT note FROM events WHERE account = 17", covering),
+        _run(db, "b.sql", "SELECT id FROM orders WHERE customer = 7 AND total > 50", pair),
+    ]
     for r in runs:
         r.facts = build_facts(parse_sql(r.sql), schema)
     return runs, covering, pair
@@ -62,8 +66,13 @@ def test_without_a_budget_the_set_is_as_before_and_with_one_it_never_exceeds_it(
     free, free_summary = select(db, runs, schema, 0.3, make_explainer, 5000)
     assert {ch.candidate for ch in free} == {covering, pair} and free_summary.max_bytes is None
     total = free_summary.size_bytes
-    for budget in [MaxSize("8kB", bytes=8192), MaxSize("300kB", bytes=300 * 1024),
-                   MaxSize("half", bytes=total // 2), MaxSize("10%", fraction=0.1), MaxSize("all", bytes=total)]:
+    for budget in [
+        MaxSize("8kB", bytes=8192),
+        MaxSize("300kB", bytes=300 * 1024),
+        MaxSize("half", bytes=total // 2),
+        MaxSize("10%", fraction=0.1),
+        MaxSize("all", bytes=total),
+    ]:
         chosen, summary = select(db, runs, schema, 0.3, make_explainer, 5000, max_size=budget)
         assert summary.max_bytes is not None
         assert summary.size_bytes == sum(ch.size_bytes for ch in chosen) <= summary.max_bytes, budget
@@ -110,9 +119,11 @@ def test_indexes_command_refuses_a_bad_size_before_any_database(project):
 
 @pytest.mark.parametrize(
     ("setting", "message"),
-    [('max_size = "lots"', "[indexes] max_size: 'lots' is not a size"),
-     ("max_size = 35", '[indexes] max_size: expected a string such as "35MB"'),
-     ('maxsize = "35MB"', "[indexes]: unknown key 'maxsize'")],
+    [
+        ('max_size = "lots"', "[indexes] max_size: 'lots' is not a size"),
+        ("max_size = 35", '[indexes] max_size: expected a string such as "35MB"'),
+        ('maxsize = "35MB"', "[indexes]: unknown key 'maxsize'"),
+    ],
 )
 def test_config_max_size_is_checked_on_every_command(project, setting, message):
     from advisor.cli import main

@@ -15,8 +15,11 @@ an index already taken replaces it (its score is per byte it adds over it), a na
 taken beside it.  An option must fit the budget and earn the set's bar for the bytes it adds,
 `threshold * (1 + added / table size)`.  Scores only fall as the set grows, so each round
 re-plans the best stale score first and takes it when it stays on top (lazy greedy); an index
-taken on a table makes that table's options be re-planned.  The set left then goes through the
-cost-based elimination again (an index a later one made redundant goes).
+taken on a table makes that table's options be re-planned.  A greedy can leave bytes unused that a
+larger option would have paid for (knapsack): then single exchanges are tried, an option that does
+not fit going in for an index of the set, taken when the queries gain at least the threshold
+together.  The set left then goes through the cost-based elimination again (an index a later one
+made redundant goes).
 """
 
 from __future__ import annotations
@@ -146,6 +149,96 @@ def _options(conn, kept: list[Choice], names: dict[int, str], qualified: Callabl
     return options
 
 
+class _Search:
+    """The greedy over built options (module docstring): `chosen` and the costs with it (`current`)."""
+
+    def __init__(
+        self,
+        conn,
+        options: list[Choice],
+        names: dict[int, str],
+        limit: int,
+        threshold: float,
+        before: dict[int, float],
+        plan: Callable[[list[int]], dict],
+    ) -> None:
+        self.conn, self.options, self.names, self.limit, self.threshold = conn, options, names, limit, threshold
+        self.plan, self.keys = plan, list(before)
+        self.current = dict(before)
+        self.chosen: list[Choice] = []
+
+    def costs(self, config: list[Choice]) -> dict[int, float]:
+        with self.conn.transaction(force_rollback=True):  # a savepoint: the drops are undone
+            taken = {id(c) for c in config}
+            for o in self.options:
+                if id(o) not in taken:
+                    self.conn.execute(f"DROP INDEX {self.names[id(o)]}")
+            return {k: cost for k, (cost, _) in self.plan(self.keys).items()}
+
+    def with_(self, o: Choice, out: Choice | None = None) -> tuple[list[Choice], int]:
+        """The set with o in (the narrower variants of it it replaces, and `out`, taken out) and its bytes."""
+        config = [c for c in self.chosen if c is not out and not narrower(c.candidate, o.candidate)] + [o]
+        return config, sum(c.size_bytes or 0 for c in config)
+
+    def score(self, o: Choice) -> tuple[float, list[Choice], dict[int, float]]:
+        """o's benefit per added byte given the set (-inf: it does not fit or does not earn its bar)."""
+        config, total = self.with_(o)
+        added = total - sum(c.size_bytes or 0 for c in self.chosen)
+        if total > self.limit or any(narrower(o.candidate, c.candidate) for c in self.chosen):
+            return -math.inf, config, {}
+        new = self.costs(config)
+        gain = sum(max(0.0, self.current[k] - new[k]) / self.current[k] for k in self.keys if self.current[k] > 0)
+        if gain < self.threshold * (1 + max(0, added) / o.table_bytes if o.table_bytes else 1):
+            return -math.inf, config, {}
+        return gain / max(added, 1), config, new
+
+    def greedy(self) -> None:
+        """Lazy greedy: the best stale score is scored again, and taken when it stays on top."""
+        stale = {id(o): math.inf for o in self.options}
+        fresh: dict[int, tuple[list[Choice], dict[int, float]]] = {}
+        while True:
+            pool = [o for o in self.options if o not in self.chosen and stale[id(o)] > -math.inf]
+            if not pool:
+                return
+            top = max(pool, key=lambda o: stale[id(o)])  # the first of equals: options keep the set's order
+            if id(top) not in fresh:
+                stale[id(top)], config, new = self.score(top)
+                fresh[id(top)] = (config, new)
+                continue
+            self.chosen, new = fresh[id(top)]
+            self.current.update(new)
+            fresh = {}
+            for o in self.options:  # the same table's options are scored again (a narrower one: unplanned)
+                if o.candidate.table == top.candidate.table:
+                    stale[id(o)] = math.inf
+
+    def swaps(self) -> None:
+        """What the greedy leaves unused, one exchange at a time: an option that does not fit goes in for an
+        index of the set when it then fits and the queries gain at least the threshold together (each
+        counted relative to the larger of its two costs); the best such exchange first."""
+        for _ in range(len(self.options)):
+            best: tuple[float, list[Choice], dict[int, float]] | None = None
+            for o in self.options:
+                if o in self.chosen or any(narrower(o.candidate, c.candidate) for c in self.chosen):
+                    continue
+                for out in self.chosen:
+                    config, total = self.with_(o, out)
+                    if total > self.limit:
+                        continue
+                    new = self.costs(config)
+                    net = sum(
+                        (self.current[k] - new[k]) / max(self.current[k], new[k])
+                        for k in self.keys
+                        if max(self.current[k], new[k]) > 0
+                    )
+                    if net >= self.threshold and (best is None or net > best[0]):
+                        best = (net, config, new)
+            if best is None:
+                return
+            _, self.chosen, new = best
+            self.current.update(new)
+
+
 def fit(
     conn,
     kept: list[Choice],
@@ -160,50 +253,10 @@ def fit(
     for good in the caller's transaction.  before: query key -> cost with no new index (the queries
     some index of the set changes); plan(keys) -> key -> (cost, indexes used), as the database is now."""
     options = _options(conn, kept, names, qualified)
-    keys = list(before)
-
-    def costs(config: list[Choice]) -> dict[int, float]:
-        with conn.transaction(force_rollback=True):  # a savepoint: the drops are undone
-            taken = {id(c) for c in config}
-            for o in options:
-                if id(o) not in taken:
-                    conn.execute(f"DROP INDEX {names[id(o)]}")
-            return {k: cost for k, (cost, _) in plan(keys).items()}
-
-    chosen: list[Choice] = []
-    current = dict(before)
-
-    def score(o: Choice) -> tuple[float, list[Choice], dict[int, float]]:
-        """o's benefit per added byte given `chosen` (-inf: it does not fit or earn its bar)."""
-        replaced = [c for c in chosen if narrower(c.candidate, o.candidate)]
-        added = (o.size_bytes or 0) - sum(c.size_bytes or 0 for c in replaced)
-        used = sum(c.size_bytes or 0 for c in chosen)
-        if used + added > limit or any(narrower(o.candidate, c.candidate) for c in chosen):
-            return -math.inf, replaced, {}
-        new = costs([c for c in chosen if c not in replaced] + [o])
-        gain = sum(max(0.0, current[k] - new[k]) / current[k] for k in keys if current[k] > 0 and k in new)
-        if gain < threshold * (1 + max(0, added) / o.table_bytes if o.table_bytes else 1):
-            return -math.inf, replaced, {}
-        return gain / max(added, 1), replaced, new
-
-    stale = {id(o): math.inf for o in options}
-    fresh: dict[int, tuple[list[Choice], dict[int, float]]] = {}
-    while True:
-        pool = [o for o in options if o not in chosen and stale[id(o)] > -math.inf]
-        if not pool:
-            break
-        top = max(pool, key=lambda o: stale[id(o)])  # the first of equals: options keep the set's order
-        if id(top) not in fresh:
-            stale[id(top)], replaced, new = score(top)
-            fresh[id(top)] = (replaced, new)
-            continue
-        replaced, new = fresh[id(top)]
-        chosen = [c for c in chosen if c not in replaced] + [top]
-        current.update(new)
-        fresh = {}
-        for o in options:  # the same table's options are scored again (a narrower one is refused unplanned)
-            if o.candidate.table == top.candidate.table:
-                stale[id(o)] = math.inf
+    search = _Search(conn, options, names, limit, threshold, before, plan)
+    search.greedy()
+    search.swaps()
+    chosen = search.chosen
     for o in options:
         if o not in chosen:
             conn.execute(f"DROP INDEX {names[id(o)]}")

@@ -160,10 +160,16 @@ def migration(choices: list[Choice], summary: Summary, taken=()) -> str:
                 f"--   {ch.candidate.describe()} ({human_size(ch.size_bytes)}) narrowed to "
                 f"{v.candidate.describe()} ({human_size(v.size_bytes)})"
             )
+        room = (summary.max_bytes or 0) - summary.size_bytes
         for ch in summary.over_budget:
             lines.append(
                 f"--   {ch.candidate.describe()} ({human_size(ch.size_bytes)}, "
-                f"for {', '.join(_where(r) for r in ch.queries)}): left out, it saves less per byte"
+                f"for {', '.join(_where(r) for r in ch.queries)}): left out, "
+                + (
+                    f"larger than the {human_size(room)} the budget leaves"
+                    if (ch.size_bytes or 0) > room
+                    else "it saves less per byte than the set"
+                )
             )
         lines.append("")
     if summary.existing:
