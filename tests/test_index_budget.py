@@ -8,9 +8,9 @@ from click.testing import CliRunner
 from advisor.errors import ConfigError
 from advisor.explain.stage import make_explainer
 from advisor.facts.sql import build_facts
-from advisor.indexes.budget import MaxSize, parse_max_size
+from advisor.indexes.budget import MaxSize, Search, parse_max_size
 from advisor.indexes.migration import migration
-from advisor.indexes.select import select
+from advisor.indexes.select import Choice, select
 from advisor.indexes.verify import Candidate
 from advisor.ir import IndexKey
 from advisor.parse import parse_sql
@@ -132,3 +132,46 @@ def test_config_max_size_is_checked_on_every_command(project, setting, message):
     result = CliRunner().invoke(main, ["check", str(root)])
     assert result.exit_code == 2 and message in result.output, result.output
     assert "Traceback" not in result.output
+
+
+# --- the search over plain numbers: costs(config) -> per query planned cost ------------------------
+
+
+def _opt(keys: tuple[str, ...], size: int) -> Choice:
+    return Choice(Candidate("t", tuple(IndexKey(k) for k in keys)), size_bytes=size, table_bytes=1000)
+
+
+def _search(options, limit, table):
+    """table: query -> {option's candidate or None: cost}; a query's cost with a set is the lowest its options give."""
+    before = {q: costs[None] for q, costs in table.items()}
+
+    def costs(config):
+        return {q: min([c[None]] + [c[o.candidate] for o in config if o.candidate in c]) for q, c in table.items()}
+
+    search = Search(options, limit, 0.3, before, costs)
+    search.greedy()
+    return search
+
+
+def test_a_wider_variant_replaces_the_narrower_one_when_it_pays_for_its_bytes_and_fits():
+    narrow, wide = _opt(("a",), 100), _opt(("a", "b"), 500)
+    table = {"q1": {None: 100.0, narrow.candidate: 20.0, wide.candidate: 10.0}}
+    assert _search([wide, narrow], 300, table).chosen == [narrow]  # the wide one does not fit
+    # it fits: 20 -> 10 saves 0.5 >= 0.3 x (1 + 400 / 1000) for the bytes it adds, and replaces the narrow one
+    assert _search([wide, narrow], 600, table).chosen == [wide]
+
+
+def test_an_exchange_uses_the_bytes_the_greedy_left():
+    """The greedy takes the small index first (more per byte); the large one then does not fit beside it,
+    though alone it fits and saves far more: one exchange puts it in."""
+    small, large = _opt(("a",), 100), _opt(("b",), 800)
+    table = {"q1": {None: 100.0, small.candidate: 60.0}, "q2": {None: 100.0, large.candidate: 5.0}}
+    search = _search([small, large], 850, table)
+    assert search.chosen == [small]
+    search.swaps()
+    assert search.chosen == [large]
+    # not when the exchange gains less than the threshold together
+    table["q1"][small.candidate] = 30.0
+    search = _search([small, large], 850, table)
+    search.swaps()
+    assert search.chosen == [small]

@@ -149,31 +149,23 @@ def _options(conn, kept: list[Choice], names: dict[int, str], qualified: Callabl
     return options
 
 
-class _Search:
-    """The greedy over built options (module docstring): `chosen` and the costs with it (`current`)."""
+class Search:
+    """The greedy and the exchanges over built options (module docstring), over plain numbers:
+    costs(config) -> query key -> planned cost with exactly those options built; `chosen` is the set
+    and `current` the costs with it."""
 
     def __init__(
         self,
-        conn,
         options: list[Choice],
-        names: dict[int, str],
         limit: int,
         threshold: float,
         before: dict[int, float],
-        plan: Callable[[list[int]], dict],
+        costs: Callable[[list[Choice]], dict[int, float]],
     ) -> None:
-        self.conn, self.options, self.names, self.limit, self.threshold = conn, options, names, limit, threshold
-        self.plan, self.keys = plan, list(before)
+        self.options, self.limit, self.threshold, self.costs = options, limit, threshold, costs
+        self.keys = list(before)
         self.current = dict(before)
         self.chosen: list[Choice] = []
-
-    def costs(self, config: list[Choice]) -> dict[int, float]:
-        with self.conn.transaction(force_rollback=True):  # a savepoint: the drops are undone
-            taken = {id(c) for c in config}
-            for o in self.options:
-                if id(o) not in taken:
-                    self.conn.execute(f"DROP INDEX {self.names[id(o)]}")
-            return {k: cost for k, (cost, _) in self.plan(self.keys).items()}
 
     def with_(self, o: Choice, out: Choice | None = None) -> tuple[list[Choice], int]:
         """The set with o in (the narrower variants of it it replaces, and `out`, taken out) and its bytes."""
@@ -253,7 +245,16 @@ def fit(
     for good in the caller's transaction.  before: query key -> cost with no new index (the queries
     some index of the set changes); plan(keys) -> key -> (cost, indexes used), as the database is now."""
     options = _options(conn, kept, names, qualified)
-    search = _Search(conn, options, names, limit, threshold, before, plan)
+
+    def costs(config: list[Choice]) -> dict[int, float]:
+        with conn.transaction(force_rollback=True):  # a savepoint: the drops are undone
+            taken = {id(c) for c in config}
+            for o in options:
+                if id(o) not in taken:
+                    conn.execute(f"DROP INDEX {names[id(o)]}")
+            return {k: cost for k, (cost, _) in plan(list(before)).items()}
+
+    search = Search(options, limit, threshold, before, costs)
     search.greedy()
     search.swaps()
     chosen = search.chosen
