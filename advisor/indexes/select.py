@@ -338,7 +338,9 @@ def select(
                 costs = {k: v[0] for k, v in before.items()}
                 fitted = fit(conn, kept, names, limit, threshold, costs, plan_all, _qualified)
                 summary.narrowed, summary.over_budget = fitted.narrowed, fitted.left_out
-                kept, more, after, trials = eliminate(fitted.kept, threshold, plan_all(), lambda ch: without([ch]), drop)
+                kept, more, after, trials = eliminate(
+                    fitted.kept, threshold, plan_all(), lambda ch: without([ch]), drop
+                )
                 summary.dropped += more
         timings: dict[int, Timing] = {}
         if analyze and kept:
