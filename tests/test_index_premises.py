@@ -53,14 +53,14 @@ def test_is_not_null_is_no_equality(project):
     ops = {p.column: (p.op, p.negated) for p in build_facts(tree).scopes[0].predicates}
     assert ops == {"job_queue_id": ("other", True), "lock": ("isnull", False)}
     sql = ("SELECT job_queue_id FROM jobs WHERE job_queue_id IS NOT NULL;\n"
-           "SELECT id FROM jobs WHERE job_queue_id IS NULL;\n")
-    assert [line for line, _ in found(project, sql)] == [2]
+           "SELECT id FROM jobs WHERE job_queue_id IS NULL AND queue_name = $1;\n")
+    assert [(line, "job_queue_id" in msg) for line, msg in found(project, sql)] == [(2, True)]
 
 
 def test_a_comparison_with_a_column_of_the_same_row_is_no_index_filter(project):
     # `attempts = max_attempts` differs row by row: an index on attempts cannot serve it
-    (hit,) = found(project, "DELETE FROM jobs WHERE attempts = max_attempts AND locked_at IS NULL;\n")
-    assert "(locked_at)" in hit[1] and "attempts" not in hit[1]
+    (hit,) = found(project, "DELETE FROM jobs WHERE attempts = max_attempts AND queue_name = $1;\n")
+    assert "(queue_name)" in hit[1] and "attempts" not in hit[1]
 
 
 def test_a_left_joined_tables_is_null_test_is_an_anti_join(project):
@@ -71,7 +71,7 @@ def test_a_left_joined_tables_is_null_test_is_an_anti_join(project):
     sql = ("SELECT e.event_id FROM events AS e LEFT JOIN state_events AS se USING (event_id)\n"
            "  WHERE e.type = $1 AND se.state_key IS NULL;\n"
            "SELECT e.event_id FROM events AS e JOIN state_events AS se USING (event_id)\n"
-           "  WHERE e.type = $1 AND se.prev_state IS NULL;\n")
+           "  WHERE e.type = $1 AND se.prev_state = $2;\n")
     hits = found(project, sql, schema)
     assert [(line, "state_events" in msg) for line, msg in hits] == [(2, False), (4, False), (4, True)]
 
@@ -173,3 +173,12 @@ def test_a_wrapped_column_is_reported_once_by_function_on_column(project):
            "SELECT id FROM accounts WHERE tenant_id = $1 AND lower(email) = $2;\n")
     assert [line for line, _ in found(project, sql, USERS)] == [2]
     assert [line for line, _ in found(project, sql, USERS, rule="function-on-column")] == [1, 2, 3]
+
+
+def test_an_is_null_test_alone_makes_no_index_claim(project):
+    # synapse `SELECT COUNT(*) FROM users WHERE appservice_id IS NULL`: nearly every row is NULL there, while an
+    # outbox's `sent_at IS NULL` picks a few; the code does not say which, so advisor does not claim an index
+    sql = ("SELECT count(*) FROM jobs WHERE job_queue_id IS NULL;\n"
+           "SELECT id FROM jobs WHERE job_queue_id IS NULL ORDER BY priority LIMIT 10;\n"
+           "SELECT id FROM jobs WHERE job_queue_id IS NULL AND queue_name = $1;\n")
+    assert [line for line, _ in found(project, sql)] == [2, 3]

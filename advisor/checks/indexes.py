@@ -38,7 +38,10 @@ def one_off(path: str, schema: Schema) -> bool:
 
 
 def runs_once(ctx: QueryContext) -> bool:
-    """A statement of a migration or schema file that is not the definition of a view or function."""
+    """A statement of a migration or schema file that is not the definition of a view or function, or
+    one a registered one-off job executes (advisor.sources.python_jobs)."""
+    if ctx.query.runs_once:
+        return True
     return one_off(ctx.query.location.path, ctx.schema) and not _defines_workload(ctx)
 
 
@@ -160,6 +163,8 @@ def missing_index(ctx: QueryContext):
                 continue  # "no index serves this" is only true when every index of the table was seen
             if serving_index(ctx.schema, access) is not None or retention_sweep(access):
                 continue
+            if access.predicates and all(p.op == "isnull" for p in access.predicates) and not access.sort:
+                continue  # `col IS NULL` alone: an index pays only if few rows are NULL, which the code cannot say
             rest = without_wrapped(access)
             if rest is not None and (not rest.filters or serving_index(ctx.schema, rest) is not None):
                 continue  # the wrapped column is function-on-column's finding; the rest is served, or there is none

@@ -199,7 +199,12 @@ def whole_table_write(ctx: QueryContext, target: exp.Expression) -> str | None:
     name = fold(target)
     if is_placeholder(name):
         return "unknown"
-    if name in ctx.facts.ctes or is_catalog(name, target.db or None) or one_off(ctx.query.location.path, ctx.schema):
+    if (
+        name in ctx.facts.ctes
+        or is_catalog(name, target.db or None)
+        or ctx.query.runs_once
+        or one_off(ctx.query.location.path, ctx.schema)
+    ):
         return "not application data"
     known = ctx.schema.table(name)
     if known is not None and (known.temporary or known.kind == "view"):

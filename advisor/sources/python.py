@@ -14,6 +14,7 @@ import re
 from pathlib import PurePath
 
 from advisor.ir import Location, SourceFile, SqlQuery, StringBuilt, TextMap
+from advisor.sources.python_jobs import JOB_REGISTRATIONS, one_off_code
 from advisor.sources.python_reach import Number, Reach, dynamic_sketch, literal, parts
 
 _SQL_START = re.compile(
@@ -174,6 +175,7 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
     reach = Reach(tree)
     seen: set[int] = set()
     described = _described_calls(tree) if ".description" in code else set()
+    once = one_off_code(tree) if any(r in code for r in JOB_REGISTRATIONS) else set()
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
@@ -188,6 +190,8 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
                 seen.add(id(value))
                 if id(node) in described:
                     result.queries[-1] = dataclasses.replace(result.queries[-1], columns_from_cursor=True)
+                if id(value) in once:  # the text is written inside a one-off job: built only while it runs
+                    result.queries[-1] = dataclasses.replace(result.queries[-1], runs_once=True)
     for value in _named_constants(tree, path):
         if id(value) not in seen:
             _add_query(result, path, value, None, "named-constant", index, dialect, reach)
