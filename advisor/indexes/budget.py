@@ -122,7 +122,6 @@ def _options(conn, kept: list[Choice], names: dict[int, str], qualified: Callabl
     """The set's indexes and their narrower variants, each built (in the caller's transaction)."""
     import psycopg
 
-    from advisor.indexes.select import Choice
     from advisor.indexes.slim import variants
     from advisor.indexes.verify import relation_bytes
 
@@ -133,7 +132,7 @@ def _options(conn, kept: list[Choice], names: dict[int, str], qualified: Callabl
             if shape in by_shape:  # one variant of two indexes of the set: built once, standing for both
                 by_shape[shape].queries.extend(r for r in ch.queries if r not in by_shape[shape].queries)
                 continue
-            opt = Choice(v, queries=list(ch.queries), table_bytes=ch.table_bytes)
+            opt = replace(ch, candidate=v, queries=list(ch.queries), size_bytes=None, build_ms=None, served=[])
             name = qualified(v.table, f"advisor_fit_{len(names)}")
             try:
                 with conn.transaction():  # a savepoint: a refused build leaves the rest
