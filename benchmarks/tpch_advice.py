@@ -12,7 +12,9 @@ On one temporary embedded server (stopped at the end, whatever happens):
    the CLI's own code path (advisor/indexes/workload.py: plan_workload, then choose), with an
    advisor.toml whose [seed.csv] points at the CSV files -- so the seeding is advisor's own (schema,
    COPY, VACUUM (ANALYZE)), in a scratch database on that server as with --dsn.  Timed: seeding,
-   planning + candidates, selection.  Its migration is printed.
+   planning + candidates, selection.  Its migration is printed.  Then, on the same planned workload,
+   `advisor indexes --max-size N` with N the human reference's total size, measured in the run (its
+   indexes built and rolled back): "advisor at the reference's footprint", its own migration and row.
 2. The sets, each built for real in that same database:  advisor's, by running the statements of
    its printed migration exactly as printed (CREATE INDEX CONCURRENTLY; a statement that fails is
    reported); the human reference `schema/tpch-index.sql` (pg_tpch); and every `peer_sets/*.sql`
