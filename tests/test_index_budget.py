@@ -102,7 +102,7 @@ def test_the_narrower_variant_replaces_the_covering_index_when_the_budget_binds(
     served = {s.run.query.location.path for ch in chosen for s in ch.served}
     assert served == {"a.sql", "b.sql"}
     text = migration(chosen, summary)
-    assert "-- storage budget (--max-size): " in text
+    assert "-- storage budget: " in text
     assert "--   events(account) INCLUDE (note) (" in text and ") narrowed to events(account) (" in text
     assert "CREATE INDEX CONCURRENTLY idx_events_account ON events (account);" in text
 
@@ -175,3 +175,32 @@ def test_an_exchange_uses_the_bytes_the_greedy_left():
     search = _search([small, large], 850, table)
     search.swaps()
     assert search.chosen == [small]
+
+
+def test_indexes_command_takes_the_budget_from_the_config_and_the_option_overrides_it(project):
+    """End to end: `[indexes] max_size` reaches the selection (no index of lineitem fits 8 kB: none is
+    printed, the migration says what was left out); `--max-size` overrides it."""
+    from advisor.cli import main
+    from tests.test_index_select import DDL, LINEITEM_PROJECT
+
+    root = project(
+        {
+            "advisor.toml": LINEITEM_PROJECT + '[indexes]\nmax_size = "8kB"\n',
+            "schema.sql": DDL,
+            "queries/by_part.sql": "SELECT l_orderkey, l_quantity FROM lineitem WHERE l_partkey = 42;\n",
+        }
+    )
+    result = CliRunner().invoke(main, ["indexes", str(root)])
+    assert result.exit_code == 0, result.output
+    assert "0 index(es), 0 kB on the seeded data (budget 8 kB)" in result.stderr
+    assert (
+        "\nCREATE INDEX" not in result.stdout
+        and "-- storage budget: 8 kB (--max-size, [indexes] max_size)" in result.stdout
+    )
+    assert (
+        "--   lineitem(l_partkey" in result.stdout
+        and "left out, larger than the 8 kB the budget leaves" in result.stdout
+    )
+    result = CliRunner().invoke(main, ["indexes", str(root), "--max-size", "10MB"])
+    assert result.exit_code == 0, result.output
+    assert "(budget 10.0 MB)" in result.stderr and "CREATE INDEX CONCURRENTLY" in result.stdout

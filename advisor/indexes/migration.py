@@ -115,7 +115,7 @@ def migration(choices: list[Choice], summary: Summary, taken=()) -> str:
     ]
     lines[2:2] = _measured_lines(choices, summary)
     if summary.max_bytes is not None:
-        lines.insert(2, f"-- storage budget (--max-size): {human_size(summary.max_bytes)}")
+        lines.insert(2, f"-- storage budget: {human_size(summary.max_bytes)} (--max-size, [indexes] max_size)")
     lines.append("")
     if any(c.candidate.opclass == "gin_trgm_ops" for c in choices):
         lines += ["CREATE EXTENSION IF NOT EXISTS pg_trgm;", ""]
