@@ -30,21 +30,31 @@ def _project(paths, config):
     help="Also run the queries (rolled back) without and with the chosen set; drop an index that "
     "only makes a query slower, flag the slowdowns it cannot fix.",
 )
+@click.option(
+    "--max-size",
+    metavar="SIZE",
+    help="Storage budget for the set: its total size on the seeded data stays at or below SIZE "
+    "(35MB, 1GB, or 20%% of the size of the tables the workload reads); default: none, or [indexes] max_size.",
+)
 @_guarded
-def indexes_command(paths, output, config, dsn, analyze) -> None:
+def indexes_command(paths, output, config, dsn, analyze, max_size) -> None:
     """Choose one verified index set for the whole workload and write a migration."""
+    from advisor.indexes.budget import parse_max_size
     from advisor.indexes.migration import measured_change
     from advisor.indexes.workload import advise_workload
     from advisor.units import human_size
 
-    advice = advise_workload(_project(paths, config), dsn, analyze)
+    budget = parse_max_size(max_size) if max_size is not None else None  # checked before any database starts
+    advice = advise_workload(_project(paths, config), dsn, analyze, budget)
     summary = advice.summary
     for note in advice.notes:
         click.echo(note, err=True)
     for outcome in advice.outcomes:
         click.echo(f"{outcome.location.path}:{outcome.location.line}: {outcome.status}: {outcome.detail}")
     click.echo(
-        f"\n{summary.indexes} index(es), {human_size(summary.size_bytes)} on the seeded data; workload cost "
+        f"\n{summary.indexes} index(es), {human_size(summary.size_bytes)} on the seeded data"
+        + (f" (budget {human_size(summary.max_bytes)})" if summary.max_bytes is not None else "")
+        + "; workload cost "
         f"{summary.cost_before:,.1f} -> {summary.cost_after:,.1f}",
         err=True,
     )

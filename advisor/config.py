@@ -68,6 +68,7 @@ class Config:
     mongo: dict[str, Any] = field(default_factory=dict)
     explain: dict[str, Any] = field(default_factory=dict)
     seed: dict[str, Any] = field(default_factory=dict)
+    indexes: dict[str, Any] = field(default_factory=dict)  # [indexes]: advisor/indexes/budget.py
     max_file_size: int = DEFAULT_MAX_FILE_SIZE  # bytes read of one file at most (advisor/files.py)
     test_paths: list[str] = field(default_factory=lambda: list(TEST_PATHS))
     allow_outside: bool = False  # set from the command line only: config paths may leave the root
@@ -155,7 +156,7 @@ def from_mapping(data: dict[str, Any], root: Path, source: Path | None, prefix: 
             for name in _expect(value, dict, where(key), "a table"):
                 raise ConfigError(f"{where(key)}: unknown key {name!r} ([mongo] takes no settings)")
             config.mongo = value
-        elif key in ("explain", "seed"):
+        elif key in ("explain", "seed", "indexes"):
             setattr(config, key, _expect(value, dict, where(key), "a table"))
         else:
             raise ConfigError(f"{where(key)}: unknown key {key!r}")
@@ -166,12 +167,14 @@ def from_mapping(data: dict[str, Any], root: Path, source: Path | None, prefix: 
 def _check_whole(config: Config, data: dict[str, Any], where: str) -> None:
     """What is checked once every key is read: the patterns, the [seed] and [explain] tables
     (on every command, not only under --explain), and no nan or inf anywhere."""
+    from advisor.indexes.budget import max_size_setting
     from advisor.seed.settings import explain_settings, seed_settings
 
     for pattern in config.schema:
         check_glob(pattern, f"{where}schema")
     seed_settings(config)
     explain_settings(config)
+    max_size_setting(config)
     _check_numbers(data, where)
 
 

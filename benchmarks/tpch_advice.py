@@ -12,7 +12,9 @@ On one temporary embedded server (stopped at the end, whatever happens):
    the CLI's own code path (advisor/indexes/workload.py: plan_workload, then choose), with an
    advisor.toml whose [seed.csv] points at the CSV files -- so the seeding is advisor's own (schema,
    COPY, VACUUM (ANALYZE)), in a scratch database on that server as with --dsn.  Timed: seeding,
-   planning + candidates, selection.  Its migration is printed.
+   planning + candidates, selection.  Its migration is printed.  Then, on the same planned workload,
+   `advisor indexes --max-size N` with N the human reference's total size, measured in the run (its
+   indexes built and rolled back): "advisor at the reference's footprint", its own migration and row.
 2. The sets, each built for real in that same database:  advisor's, by running the statements of
    its printed migration exactly as printed (CREATE INDEX CONCURRENTLY; a statement that fails is
    reported); the human reference `schema/tpch-index.sql` (pg_tpch); and every `peer_sets/*.sql`
@@ -49,6 +51,9 @@ sys.path.insert(0, str(ROOT))
 # ../shared next to the checkout (a worktree one level deeper finds it one level up)
 WORKLOAD = next((p / "shared" / "workloads" / "tpch" for p in ROOT.parents if (p / "shared" / "workloads").is_dir()),
                 ROOT.parent / "shared" / "workloads" / "tpch")
+BUDGET = "advisor at the reference's footprint"  # advisor with --max-size = the human reference's measured size
+HUMAN = "human (pg_tpch)"
+SHORT = {BUDGET: "advisor@ref"}  # column headers of the per-query table
 TABLES = ["region", "nation", "part", "supplier", "partsupp", "customer", "orders", "lineitem"]
 LONG_MS = 5000.0  # a run this long is not repeated
 CREATE = re.compile(r"^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+(CONCURRENTLY\s+)?(?:IF\s+NOT\s+EXISTS\s+)?"
@@ -97,15 +102,24 @@ def statements(text: str) -> list[str]:
     return [s.strip() for s in body.split(";") if s.strip()]
 
 
-def index_sets(advisor_migration: str) -> dict[str, list[tuple[str | None, str]]]:
+def index_sets(advisor_migration: str, budget_migration: str) -> dict[str, list[tuple[str | None, str]]]:
     """set -> [(index name to give, or None to keep the statement as printed; statement)]."""
     sets: dict[str, list[tuple[str | None, str]]] = {"advisor": [(None, s) for s in statements(advisor_migration)]}
-    files = {"human (pg_tpch)": WORKLOAD / "schema" / "tpch-index.sql"}
+    # the same statements may be in both advisor sets: the budget's are built under names of their own
+    sets[BUDGET] = [(f"b_budget_{i}", s) for i, s in enumerate(statements(budget_migration))]
+    files = {HUMAN: WORKLOAD / "schema" / "tpch-index.sql"}
     files |= {p.stem: p for p in sorted((WORKLOAD / "peer_sets").glob("*.sql"))}
     for label, path in files.items():
         tag = re.sub(r"\W+", "_", label.split(" ")[0].lower())
         sets[label] = [(f"b_{tag}_{i}", s) for i, s in enumerate(statements(path.read_text()))]
     return sets
+
+
+def reference_bytes(conn) -> int:
+    """The human reference's total size, its indexes built on the loaded data (rolled back)."""
+    with conn.transaction(force_rollback=True):
+        built, _ = build(conn, {HUMAN: index_sets("", "")[HUMAN]})
+        return sum(size for _, size in built[HUMAN])
 
 
 def build(conn, sets) -> tuple[dict[str, list[tuple[str, int]]], list[str]]:
@@ -176,8 +190,8 @@ def _mb(n: int) -> str:
 
 
 def run_advisor(proj: Path, dsn: str, analyze: bool):
-    """`advisor indexes [--analyze]` on the project, by the CLI's code path; (project, workload, advice,
-    seconds by phase).  The workload's database stays open (the caller closes it)."""
+    """`advisor indexes [--analyze]` on the project, by the CLI's code path; (loaded project, workload,
+    advice, seconds by phase).  The workload's database stays open (the caller closes it)."""
     import advisor.seed.prepare as prepare_module
     from advisor.indexes.workload import choose, plan_workload
     from advisor.loader import load_project
@@ -204,10 +218,20 @@ def run_advisor(proj: Path, dsn: str, analyze: bool):
     finally:
         prepare_module.prepare = real_prepare
     phases = {"seed": seeded.get("s", 0.0), "plan+candidates": t1 - t0 - seeded.get("s", 0.0), "select": t2 - t1}
-    return workload, advice, phases
+    return loaded, workload, advice, phases
 
 
-def report(args, phases, advice, built, failed, timed, names) -> None:
+def run_budget(loaded, workload, analyze: bool, max_bytes: int):
+    """`advisor indexes --max-size <max_bytes>B` on the workload already planned: (advice, seconds to select)."""
+    from advisor.indexes.budget import MaxSize
+    from advisor.indexes.workload import choose
+
+    t0 = time.perf_counter()
+    advice = choose(loaded, workload, analyze, MaxSize(f"{max_bytes}B", bytes=max_bytes))
+    return advice, time.perf_counter() - t0
+
+
+def report(args, phases, advice, built, failed, timed, names) -> None:  # noqa: C901
     t = args.timeout
     sets = list(built)
     configs = ["pkeys only"] + sets
@@ -219,13 +243,15 @@ def report(args, phases, advice, built, failed, timed, names) -> None:
     choose_s = phases["plan+candidates"] + phases["select"]
     print(f"advisor chose its set in {choose_s:.1f} s (planning + candidates {phases['plan+candidates']:.1f} s, "
           f"selection {phases['select']:.1f} s; seeding {phases['seed']:.1f} s apart){' with --analyze' if args.analyze else ''}")
+    print(f"at the reference's footprint (--max-size {_mb(phases['max_bytes'])}): chosen in "
+          f"{phases['plan+candidates'] + phases['select budget']:.1f} s (selection {phases['select budget']:.1f} s)")
     totals = {c: _total({n: timed[n][c] for n in names}, t) for c in configs}
-    print(f"\n{'set':<18} {'indexes':>7} {'size':>10} {'22-query total ms':>18}")
+    print(f"\n{'set':<38} {'indexes':>7} {'size':>10} {'22-query total ms':>18}")
     for c in configs:
         idx = built.get(c, [])
-        print(f"{c:<18} {len(idx):>7} {_mb(sum(s for _, s in idx)):>10} {totals[c][1]:>18}")
+        print(f"{c:<38} {len(idx):>7} {_mb(sum(s for _, s in idx)):>10} {totals[c][1]:>18}")
     print("\nqueries some set changes measurably (ms; * = measurably slower than primary keys only):")
-    print(f"{'query':<6}" + "".join(f" {c[:14]:>14}" for c in configs))
+    print(f"{'query':<6}" + "".join(f" {SHORT.get(c, c)[:14]:>14}" for c in configs))
     unchanged = []
     for n in names:
         base = timed[n]["pkeys only"][0]
@@ -241,16 +267,17 @@ def report(args, phases, advice, built, failed, timed, names) -> None:
     if spreads:
         print(f"noise: spread (max-min)/min of the repeated runs of one query in one configuration: median "
               f"{statistics.median(spreads):.0%}, 90th percentile {sorted(spreads)[int(0.9 * (len(spreads) - 1))]:.0%}")
-    print("\nadvisor's set:")
-    for name, size in built["advisor"]:
-        served = sorted(n for n in names if name in timed[n]["advisor"][2])
-        print(f"  {name:<40} {_mb(size):>9}  used by {', '.join(served) or '-'}")
+    for label in ("advisor", BUDGET):
+        print(f"\n{label}'s set:" if label == "advisor" else f"\n{label} (built as b_budget_<n>, in its order):")
+        for name, size in built[label]:
+            served = sorted(n for n in names if name in timed[n][label][2])
+            print(f"  {name:<40} {_mb(size):>9}  used by {', '.join(served) or '-'}")
     for line in failed:
         print(f"  FAILED TO BUILD: {line}")
 
     size = {c: sum(s for _, s in built[c]) for c in sets}
-    human = "human (pg_tpch)"
-    peers = [c for c in sets if c not in ("advisor", human)]
+    human = HUMAN
+    peers = [c for c in sets if c not in ("advisor", BUDGET, human)]
     def spread(n, c):
         runs = timed[n][c][1]
         return max(runs) - min(runs) if len(runs) > 1 else 0.0
@@ -262,7 +289,7 @@ def report(args, phases, advice, built, failed, timed, names) -> None:
     set_names = {name for name, _ in built["advisor"]}
     slow = [n for n in worse if timed[n]["advisor"][2] & set_names]
     noise = [n for n in worse if n not in slow]
-    adv_failed = [f for f in failed if f.startswith("advisor:")]
+    adv_failed = [f for f in failed if f.startswith(("advisor:", BUDGET))]
     print("\ndone-criteria (issue 12):")
     checks = [
         (f"22-query total <= human reference ({totals['advisor'][1]} vs {totals[human][1]} ms)",
@@ -275,6 +302,10 @@ def report(args, phases, advice, built, failed, timed, names) -> None:
          f"set ({', '.join(slow) or 'none'}; slower on the unchanged plan, i.e. noise: {', '.join(noise) or 'none'})",
          not slow),
         (f"every printed statement builds ({len(adv_failed)} failed)", not adv_failed),
+        (f"at the reference's footprint: total <= human reference ({totals[BUDGET][1]} vs {totals[human][1]} ms)",
+         totals[BUDGET][0] <= totals[human][0]),
+        (f"at the reference's footprint: size <= human reference ({_mb(size[BUDGET])} vs {_mb(size[human])})",
+         size[BUDGET] <= size[human]),
     ]
     for text, ok in checks:
         print(f"  [{'met' if ok else 'NOT MET'}] {text}")
@@ -302,12 +333,16 @@ def main() -> None:
         server = temporary_server()
         server.start()
         os.chdir(proj)  # paths in advisor's output relative to the project, as a user would run it
-        workload, advice, phases = run_advisor(proj, server.conninfo(), args.analyze)
+        loaded, workload, advice, phases = run_advisor(proj, server.conninfo(), args.analyze)
         print(advice.migration)
+        with connect(workload.prepared.target.conninfo, autocommit=True) as conn:
+            phases["max_bytes"] = reference_bytes(conn)
+        budget, phases["select budget"] = run_budget(loaded, workload, args.analyze, phases["max_bytes"])
+        print(f"-- {BUDGET}:\n{budget.migration}")
         names = [Path(r.query.location.path).stem for r in workload.runs]
         sqls = [r.sql for r in workload.runs]
         with connect(workload.prepared.target.conninfo, autocommit=True) as conn:
-            built, failed = build(conn, index_sets(advice.migration))
+            built, failed = build(conn, index_sets(advice.migration, budget.migration))
             conn.execute("ANALYZE")
             every = [name for idx in built.values() for name, _ in idx]
             configs = {"pkeys only": every} | {c: [n for n in every if n not in {x for x, _ in idx}]

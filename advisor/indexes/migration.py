@@ -114,6 +114,8 @@ def migration(choices: list[Choice], summary: Summary, taken=()) -> str:
         "-- CREATE INDEX CONCURRENTLY cannot run inside a transaction block: run this file without one.",
     ]
     lines[2:2] = _measured_lines(choices, summary)
+    if summary.max_bytes is not None:
+        lines.insert(2, f"-- storage budget: {human_size(summary.max_bytes)} (--max-size, [indexes] max_size)")
     lines.append("")
     if any(c.candidate.opclass == "gin_trgm_ops" for c in choices):
         lines += ["CREATE EXTENSION IF NOT EXISTS pg_trgm;", ""]
@@ -149,6 +151,25 @@ def migration(choices: list[Choice], summary: Summary, taken=()) -> str:
                 f"--   {ch.candidate.describe()} ({human_size(ch.size_bytes)}, "
                 f"for {', '.join(_where(r) for r in ch.queries)}): "
                 f"benefit {ch.benefit:.2f} < {ch.bar:.2f} needed"
+            )
+        lines.append("")
+    if summary.narrowed or summary.over_budget:
+        lines.append("-- over the storage budget: chosen again by benefit per byte (advisor/indexes/budget.py)")
+        for ch, v in summary.narrowed:
+            lines.append(
+                f"--   {ch.candidate.describe()} ({human_size(ch.size_bytes)}) narrowed to "
+                f"{v.candidate.describe()} ({human_size(v.size_bytes)})"
+            )
+        room = (summary.max_bytes or 0) - summary.size_bytes
+        for ch in summary.over_budget:
+            lines.append(
+                f"--   {ch.candidate.describe()} ({human_size(ch.size_bytes)}, "
+                f"for {', '.join(_where(r) for r in ch.queries)}): left out, "
+                + (
+                    f"larger than the {human_size(room)} the budget leaves"
+                    if (ch.size_bytes or 0) > room
+                    else "it saves less per byte than the set"
+                )
             )
         lines.append("")
     if summary.existing:

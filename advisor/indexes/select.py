@@ -31,6 +31,8 @@
    each prefix of its keys, with and without its INCLUDE columns, is built in its place and its
    queries re-planned; a widening must save what an index of its extra bytes would have to.
    (A query's own candidate went through the same rule when it was chosen: advisor/explain/advise.py.)
+5c. With a storage budget (`--max-size`) the set is over, it is chosen again under it, by benefit
+   per byte among its indexes and their narrower variants (advisor/indexes/budget.py); then step 5.
 
 With `--analyze` (`select(..., analyze=True)`), the set chosen by cost is then timed:
 planner cost is an estimate, and a cheaper plan can run slower.
@@ -79,6 +81,7 @@ from advisor.indexes.verify import Candidate, relation_bytes, table_sql
 
 if TYPE_CHECKING:
     from advisor.explain.stage import Explainer, QueryRun
+    from advisor.indexes.budget import MaxSize
     from advisor.ir import Schema
 
 
@@ -260,6 +263,9 @@ class Summary:
     timeout_ms: float = 0
     uses: dict[int, list[str]] = field(default_factory=dict)  # id(run) -> the set's indexes its timed plan uses
     existing: list[ExistingIndex] = field(default_factory=list)  # indexes the database has that could go
+    max_bytes: int | None = None  # the storage budget (--max-size), in bytes on the seeded data
+    narrowed: list[tuple[Choice, Choice]] = field(default_factory=list)  # (index, its variant taken) under it
+    over_budget: list[Choice] = field(default_factory=list)  # left out: neither it nor a variant fits the budget
 
 
 def select(
@@ -272,10 +278,12 @@ def select(
     analyze: bool = False,
     repeat: int = REPEAT,
     min_cost: float = 0.0,
+    max_size: MaxSize | None = None,
 ) -> tuple[list[Choice], Summary]:
     """The chosen set and a summary; every index built here is rolled back.  With `analyze`, steps 6-7:
     summary.timings (the queries the set changes, timed), .time_dropped (TimeDrops) and .warnings
-    (the Timings still measurably slower)."""
+    (the Timings still measurably slower).  With `max_size`, step 5c: the set over it is chosen again
+    under that budget (advisor/indexes/budget.py)."""
     choices = pool(runs, schema, narrow_columns(conn))
     plans = {id(r): r.plan for r in runs if r.plan is not None}  # an unplanned statement takes no part
     planned = [r for r in runs if id(r) in plans]
@@ -322,6 +330,18 @@ def select(
             after = plan_all()
             trials = {id(ch): without([ch]) for ch in kept}
             _weigh(kept, threshold, after, trials)
+        if max_size is not None:  # step 5c: a storage budget
+            from advisor.indexes.budget import fit, heap_bytes
+
+            summary.max_bytes = limit = max_size.limit(heap_bytes(conn, tables))
+            if sum(ch.size_bytes or 0 for ch in kept) > limit:
+                costs = {k: v[0] for k, v in before.items()}
+                fitted = fit(conn, kept, names, limit, threshold, costs, plan_all, _qualified)
+                summary.narrowed, summary.over_budget = fitted.narrowed, fitted.left_out
+                kept, more, after, trials = eliminate(
+                    fitted.kept, threshold, plan_all(), lambda ch: without([ch]), drop
+                )
+                summary.dropped += more
         timings: dict[int, Timing] = {}
         if analyze and kept:
             timings = _measure_set(

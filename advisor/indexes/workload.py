@@ -7,6 +7,7 @@ import sys
 from dataclasses import dataclass, field
 
 from advisor.explain.stage import QueryRun, Workload, make_explainer, plannable, run_workload
+from advisor.indexes.budget import MaxSize
 from advisor.indexes.migration import migration, time_change
 from advisor.indexes.select import Choice, Summary, select
 from advisor.ir import Location
@@ -31,11 +32,14 @@ class WorkloadAdvice:
     migration: str = ""
 
 
-def advise_workload(project: Project, dsn: str | None, analyze: bool) -> WorkloadAdvice:
-    """Plan every statement of a loaded project, measure its candidates, choose the set, write the migration."""
+def advise_workload(
+    project: Project, dsn: str | None, analyze: bool, max_size: MaxSize | None = None
+) -> WorkloadAdvice:
+    """Plan every statement of a loaded project, measure its candidates, choose the set, write the migration.
+    max_size: the storage budget (`--max-size`); None: the config's `[indexes] max_size`, if any."""
     workload = plan_workload(project, dsn, analyze)
     try:
-        return choose(project, workload, analyze)
+        return choose(project, workload, analyze, max_size)
     finally:
         workload.prepared.target.close()
 
@@ -47,8 +51,9 @@ def plan_workload(project: Project, dsn: str | None, analyze: bool) -> Workload:
     return run_workload(project.config, queries, project.schema, dsn=dsn, analyze=analyze, progress=sys.stderr.isatty())
 
 
-def choose(project: Project, workload: Workload, analyze: bool) -> WorkloadAdvice:
+def choose(project: Project, workload: Workload, analyze: bool, max_size: MaxSize | None = None) -> WorkloadAdvice:
     """The set for a planned workload, on its (still open) database, and the migration."""
+    from advisor.indexes.budget import max_size_setting
     from advisor.seed.server import connect
     from advisor.seed.settings import explain_settings
 
@@ -70,6 +75,7 @@ def choose(project: Project, workload: Workload, analyze: bool) -> WorkloadAdvic
                 settings.statement_timeout_ms,
                 analyze=analyze,
                 min_cost=settings.min_cost,
+                max_size=max_size or max_size_setting(project.config),
             )
             # every statement was built by select() under another name: the printed name must be free too
             taken += [r[0] for r in conn.execute("SELECT relname FROM pg_class").fetchall()]

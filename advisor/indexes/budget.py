@@ -1,0 +1,272 @@
+"""A storage budget for the set (`advisor indexes --max-size`, `[indexes] max_size`): the standard
+footprint control of index advisors (SQL Server's Database Engine Tuning Advisor `-B storage_size`;
+the index-selection literature's knapsack), applied after the set is chosen by cost
+(advisor/indexes/select.py) and only when that set's measured size is over the budget.
+
+Then the set is chosen again, greedily, by benefit per byte under the budget: the options are the
+set's indexes and their narrower variants (each prefix of the keys, with and without the INCLUDE
+columns: advisor/indexes/slim.py), every one built on the seeded data and its size measured
+(btree deduplication counted).  Each round adds the option that saves the most per byte it adds,
+
+    score(o | S) = sum over q of (cost_S(q) - cost_{S+o}(q)) / cost_S(q)  /  (size(o) - size(replaced))
+
+counted per query relative to its cost as the set's own rule counts benefit; an option wider than
+an index already taken replaces it (its score is per byte it adds over it), a narrower one is never
+taken beside it.  An option must fit the budget and earn the set's bar for the bytes it adds,
+`threshold * (1 + added / table size)`.  Scores only fall as the set grows, so each round
+re-plans the best stale score first and takes it when it stays on top (lazy greedy); an index
+taken on a table makes that table's options be re-planned.  A greedy can leave bytes unused that a
+larger option would have paid for (knapsack): then single exchanges are tried, an option that does
+not fit going in for an index of the set, taken when the queries gain at least the threshold
+together.  The set left then goes through the cost-based elimination again (an index a later one
+made redundant goes).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from advisor.errors import ConfigError  # light: the config check parses [indexes] max_size on every command
+
+if TYPE_CHECKING:
+    from advisor.config import Config
+    from advisor.indexes.select import Choice
+    from advisor.indexes.verify import Candidate
+
+UNITS = {"b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3, "tb": 1024**4}  # as pg_size_pretty
+SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(%|[kmgt]?b)\s*", re.IGNORECASE)
+HINT = "expected a size such as 35MB, 500kB, 2GB, or a share of the tables the workload reads such as 20%"
+
+
+@dataclass(frozen=True)
+class MaxSize:
+    """A budget: bytes, or a fraction of the heap size of the tables the workload reads (seeded data)."""
+
+    text: str
+    bytes: int | None = None
+    fraction: float | None = None
+
+    def limit(self, heap_bytes: int) -> int:
+        return self.bytes if self.bytes is not None else int((self.fraction or 0.0) * heap_bytes)
+
+
+def parse_max_size(text: str, where: str = "--max-size") -> MaxSize:
+    """`35MB`, `500kB`, `1.5GB` (1024-based, as PostgreSQL prints sizes) or `20%`; ConfigError otherwise."""
+    m = SIZE.fullmatch(text) if isinstance(text, str) else None
+    if m is None:
+        raise ConfigError(f"{where}: {text!r} is not a size ({HINT})")
+    number, unit = float(m.group(1)), m.group(2).lower()
+    if not math.isfinite(number) or number <= 0:
+        raise ConfigError(f"{where}: {text!r}: a budget must be above zero ({HINT})")
+    if unit == "%":
+        if number > 1000:
+            raise ConfigError(f"{where}: {text!r}: at most 1000% of the tables' size")
+        return MaxSize(text.strip(), fraction=number / 100)
+    return MaxSize(text.strip(), bytes=int(number * UNITS[unit]))
+
+
+INDEXES_KEYS = {"max_size"}
+
+
+def max_size_setting(config: Config) -> MaxSize | None:
+    """`[indexes] max_size` of the config, validated; None when not set."""
+    where = f"{config.label}: [indexes]"
+    raw = config.indexes or {}
+    for key in raw:
+        if key not in INDEXES_KEYS:
+            raise ConfigError(f"{where}: unknown key {key!r} (expected one of {', '.join(sorted(INDEXES_KEYS))})")
+    if "max_size" not in raw:
+        return None
+    if not isinstance(raw["max_size"], str):
+        raise ConfigError(f'{where} max_size: expected a string such as "35MB" or "20%", got {raw["max_size"]!r}')
+    return parse_max_size(raw["max_size"], f"{where} max_size")
+
+
+def heap_bytes(conn, tables: set[str]) -> int:
+    """Heap size of these tables on the seeded data (partitions summed; a name that is no table: 0)."""
+    from advisor.indexes.verify import table_sql
+
+    row = conn.execute(
+        """SELECT coalesce(sum(CASE WHEN c.relkind = 'p'
+            THEN (SELECT coalesce(sum(pg_relation_size(t.relid)), 0) FROM pg_partition_tree(c.oid) t)
+            ELSE pg_relation_size(c.oid) END), 0)
+        FROM pg_class c WHERE c.oid IN (SELECT to_regclass(x) FROM unnest(%s::text[]) x)""",
+        ([table_sql(t) for t in sorted(tables)],),
+    ).fetchone()
+    return int(row[0])
+
+
+def narrower(a: Candidate, b: Candidate) -> bool:
+    """Is a one of b's narrower variants (a prefix of its keys, with or without its INCLUDE columns)?
+    Why each was proposed (`reason`) does not count."""
+    from advisor.indexes.slim import variants
+
+    return replace(a, reason="") in {replace(v, reason="") for v in variants(b)}
+
+
+@dataclass
+class Fitted:
+    """What fit() left: the set under the budget, and what became of each index of the set over it."""
+
+    kept: list[Choice]
+    narrowed: list[tuple[Choice, Choice]] = field(default_factory=list)  # (index of the set, its variant taken)
+    left_out: list[Choice] = field(default_factory=list)  # neither it nor a variant fits
+
+
+def _options(conn, kept: list[Choice], names: dict[int, str], qualified: Callable[[str, str], str]) -> list[Choice]:
+    """The set's indexes and their narrower variants, each built (in the caller's transaction)."""
+    import psycopg
+
+    from advisor.indexes.slim import variants
+    from advisor.indexes.verify import relation_bytes
+
+    options, by_shape = list(kept), {replace(ch.candidate, reason=""): ch for ch in kept}
+    for ch in kept:
+        for v in variants(ch.candidate):
+            shape = replace(v, reason="")
+            if shape in by_shape:  # one variant of two indexes of the set: built once, standing for both
+                by_shape[shape].queries.extend(r for r in ch.queries if r not in by_shape[shape].queries)
+                continue
+            opt = replace(ch, candidate=v, queries=list(ch.queries), size_bytes=None, build_ms=None, served=[])
+            name = qualified(v.table, f"advisor_fit_{len(names)}")
+            try:
+                with conn.transaction():  # a savepoint: a refused build leaves the rest
+                    started = time.perf_counter()
+                    conn.execute(v.ddl(concurrently=False, name=name.rsplit(".", 1)[-1]))
+                    opt.build_ms = (time.perf_counter() - started) * 1000
+                    opt.size_bytes = relation_bytes(conn, name)
+            except psycopg.Error:
+                continue
+            names[id(opt)] = name
+            options.append(opt)
+            by_shape[shape] = opt
+    return options
+
+
+class Search:
+    """The greedy and the exchanges over built options (module docstring), over plain numbers:
+    costs(config) -> query key -> planned cost with exactly those options built; `chosen` is the set
+    and `current` the costs with it."""
+
+    def __init__(
+        self,
+        options: list[Choice],
+        limit: int,
+        threshold: float,
+        before: dict[int, float],
+        costs: Callable[[list[Choice]], dict[int, float]],
+    ) -> None:
+        self.options, self.limit, self.threshold, self.costs = options, limit, threshold, costs
+        self.keys = list(before)
+        self.current = dict(before)
+        self.chosen: list[Choice] = []
+
+    def with_(self, o: Choice, out: Choice | None = None) -> tuple[list[Choice], int]:
+        """The set with o in (the narrower variants of it it replaces, and `out`, taken out) and its bytes."""
+        config = [c for c in self.chosen if c is not out and not narrower(c.candidate, o.candidate)] + [o]
+        return config, sum(c.size_bytes or 0 for c in config)
+
+    def score(self, o: Choice) -> tuple[float, list[Choice], dict[int, float]]:
+        """o's benefit per added byte given the set (-inf: it does not fit or does not earn its bar)."""
+        config, total = self.with_(o)
+        added = total - sum(c.size_bytes or 0 for c in self.chosen)
+        if total > self.limit or any(narrower(o.candidate, c.candidate) for c in self.chosen):
+            return -math.inf, config, {}
+        new = self.costs(config)
+        gain = sum(max(0.0, self.current[k] - new[k]) / self.current[k] for k in self.keys if self.current[k] > 0)
+        if gain < self.threshold * (1 + max(0, added) / o.table_bytes if o.table_bytes else 1):
+            return -math.inf, config, {}
+        return gain / max(added, 1), config, new
+
+    def greedy(self) -> None:
+        """Lazy greedy: the best stale score is scored again, and taken when it stays on top."""
+        stale = {id(o): math.inf for o in self.options}
+        fresh: dict[int, tuple[list[Choice], dict[int, float]]] = {}
+        while True:
+            pool = [o for o in self.options if o not in self.chosen and stale[id(o)] > -math.inf]
+            if not pool:
+                return
+            top = max(pool, key=lambda o: stale[id(o)])  # the first of equals: options keep the set's order
+            if id(top) not in fresh:
+                stale[id(top)], config, new = self.score(top)
+                fresh[id(top)] = (config, new)
+                continue
+            self.chosen, new = fresh[id(top)]
+            self.current.update(new)
+            fresh = {}
+            for o in self.options:  # the same table's options are scored again (a narrower one: unplanned)
+                if o.candidate.table == top.candidate.table:
+                    stale[id(o)] = math.inf
+
+    def swaps(self) -> None:
+        """What the greedy leaves unused, one exchange at a time: an option that does not fit goes in for an
+        index of the set when it then fits and the queries gain at least the threshold together (each
+        counted relative to the larger of its two costs); the best such exchange first."""
+        for _ in range(len(self.options)):
+            best: tuple[float, list[Choice], dict[int, float]] | None = None
+            for o in self.options:
+                if o in self.chosen or any(narrower(o.candidate, c.candidate) for c in self.chosen):
+                    continue
+                for out in self.chosen:
+                    config, total = self.with_(o, out)
+                    if total > self.limit:
+                        continue
+                    new = self.costs(config)
+                    net = sum(
+                        (self.current[k] - new[k]) / max(self.current[k], new[k])
+                        for k in self.keys
+                        if max(self.current[k], new[k]) > 0
+                    )
+                    if net >= self.threshold and (best is None or net > best[0]):
+                        best = (net, config, new)
+            if best is None:
+                return
+            _, self.chosen, new = best
+            self.current.update(new)
+
+
+def fit(
+    conn,
+    kept: list[Choice],
+    names: dict[int, str],
+    limit: int,
+    threshold: float,
+    before: dict[int, float],
+    plan: Callable[[list[int]], dict],
+    qualified: Callable[[str, str], str],
+) -> Fitted:
+    """The set chosen again under `limit` bytes (module docstring); every option not taken is dropped
+    for good in the caller's transaction.  before: query key -> cost with no new index (the queries
+    some index of the set changes); plan(keys) -> key -> (cost, indexes used), as the database is now."""
+    options = _options(conn, kept, names, qualified)
+
+    def costs(config: list[Choice]) -> dict[int, float]:
+        with conn.transaction(force_rollback=True):  # a savepoint: the drops are undone
+            taken = {id(c) for c in config}
+            for o in options:
+                if id(o) not in taken:
+                    conn.execute(f"DROP INDEX {names[id(o)]}")
+            return {k: cost for k, (cost, _) in plan(list(before)).items()}
+
+    search = Search(options, limit, threshold, before, costs)
+    search.greedy()
+    search.swaps()
+    chosen = search.chosen
+    for o in options:
+        if o not in chosen:
+            conn.execute(f"DROP INDEX {names[id(o)]}")
+    out = Fitted([c for c in options if c in chosen])
+    for ch in kept:
+        if ch in chosen:
+            continue
+        taken = [c for c in chosen if narrower(c.candidate, ch.candidate)]
+        if taken:
+            out.narrowed.append((ch, taken[0]))
+        else:
+            out.left_out.append(ch)
+    return out

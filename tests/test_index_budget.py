@@ -1,0 +1,206 @@
+"""The storage budget of `advisor indexes` (--max-size, [indexes] max_size): advisor/indexes/budget.py."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from advisor.errors import ConfigError
+from advisor.explain.stage import make_explainer
+from advisor.facts.sql import build_facts
+from advisor.indexes.budget import MaxSize, Search, parse_max_size
+from advisor.indexes.migration import migration
+from advisor.indexes.select import Choice, select
+from advisor.indexes.verify import Candidate
+from advisor.ir import IndexKey
+from advisor.parse import parse_sql
+from advisor.schema.ddl import schema_from_queries
+from advisor.sources.sql_files import extract_sql
+from tests.conftest_db import pg_server  # noqa: F401
+from tests.test_index_select import _run, db  # noqa: F401
+
+EVENTS = "CREATE TABLE events (id int PRIMARY KEY, account int NOT NULL, kind int NOT NULL, note text NOT NULL);"
+ORDERS = "CREATE TABLE orders (id int PRIMARY KEY, customer int NOT NULL, total int NOT NULL);"
+
+
+def _schema():
+    return schema_from_queries(extract_sql("s.sql", EVENTS + ORDERS, source="schema"))
+
+
+def _runs(db, schema):
+    """a.sql reads `note` (128 bytes) from events (20,000 rows) by account, so its best is the covering
+    events(account) INCLUDE (note) -- many times the size of events(account), which deduplicates;
+    b.sql, on another table, wants orders(customer, total)."""
+    db.execute(
+        ORDERS + "INSERT INTO orders SELECT g, g % 3000, g % 97 FROM generate_series(1, 20000) g; ANALYZE orders"
+    )
+    covering = Candidate("events", (IndexKey("account"),), include=("note",))
+    pair = Candidate("orders", (IndexKey("customer"), IndexKey("total")))
+    runs = [
+        _run(db, "a.sql", "SELECT note FROM events WHERE account = 17", covering),
+        _run(db, "b.sql", "SELECT id FROM orders WHERE customer = 7 AND total > 50", pair),
+    ]
+    for r in runs:
+        r.facts = build_facts(parse_sql(r.sql), schema)
+    return runs, covering, pair
+
+
+@pytest.mark.parametrize("text", ["35MB", "35 mb", "1.5GB", "500kB", "20%", "0.5%", "4096B"])
+def test_sizes_people_write_parse(text):
+    size = parse_max_size(text)
+    assert (size.bytes or 0) > 0 or (size.fraction or 0) > 0
+    assert parse_max_size("35MB").bytes == 35 * 1024 * 1024 and parse_max_size("20%").fraction == pytest.approx(0.2)
+
+
+@pytest.mark.parametrize("text", ["35", "lots", "35 parsecs", "-1MB", "0MB", "0%", "2000%", "MB", "1e9MB", ""])
+def test_a_bad_size_is_a_clear_error(text):
+    with pytest.raises(ConfigError, match=r"--max-size: .*(not a size|above zero|at most)"):
+        parse_max_size(text)
+
+
+def test_without_a_budget_the_set_is_as_before_and_with_one_it_never_exceeds_it(db):
+    """The property: whatever the budget, the set's measured total is at or below it (a budget no index
+    fits leaves none); a budget the set fits changes nothing."""
+    schema = _schema()
+    runs, covering, pair = _runs(db, schema)
+    free, free_summary = select(db, runs, schema, 0.3, make_explainer, 5000)
+    assert {ch.candidate for ch in free} == {covering, pair} and free_summary.max_bytes is None
+    total = free_summary.size_bytes
+    for budget in [
+        MaxSize("8kB", bytes=8192),
+        MaxSize("300kB", bytes=300 * 1024),
+        MaxSize("half", bytes=total // 2),
+        MaxSize("10%", fraction=0.1),
+        MaxSize("all", bytes=total),
+    ]:
+        chosen, summary = select(db, runs, schema, 0.3, make_explainer, 5000, max_size=budget)
+        assert summary.max_bytes is not None
+        assert summary.size_bytes == sum(ch.size_bytes for ch in chosen) <= summary.max_bytes, budget
+        if budget.text == "all":
+            assert [ch.candidate for ch in chosen] == [ch.candidate for ch in free]  # it fits: unchanged
+        if budget.text == "10%":
+            heap = db.execute("SELECT pg_relation_size('events') + pg_relation_size('orders')").fetchone()[0]
+            assert summary.max_bytes == int(0.1 * heap)
+    chosen, summary = select(db, runs, schema, 0.3, make_explainer, 5000, max_size=MaxSize("8kB", bytes=8192))
+    assert chosen == [] and summary.cost_after == summary.cost_before  # no index fits 8 kB
+    assert db.execute("SELECT count(*) FROM pg_indexes WHERE tablename = 'events'").fetchone()[0] == 1  # rolled back
+
+
+def test_the_narrower_variant_replaces_the_covering_index_when_the_budget_binds(db):
+    """Over the budget, events(account) -- a fraction of the covering index's bytes, nearly all its
+    saving -- stands in for it, and the migration says so; the pair still fits beside it."""
+    schema = _schema()
+    runs, covering, pair = _runs(db, schema)
+    free, _ = select(db, runs, schema, 0.3, make_explainer, 5000)
+    sizes = {ch.candidate: ch.size_bytes for ch in free}
+    budget = sizes[pair] + sizes[covering] // 2  # the covering index does not fit beside the pair
+    chosen, summary = select(db, runs, schema, 0.3, make_explainer, 5000, max_size=MaxSize("b", bytes=budget))
+    plain = Candidate("events", (IndexKey("account"),))
+    assert {(ch.candidate.keys, ch.candidate.include) for ch in chosen} == {(plain.keys, ()), (pair.keys, ())}
+    assert summary.size_bytes <= budget < sum(sizes.values())
+    assert [(a.candidate, b.candidate.include) for a, b in summary.narrowed] == [(covering, ())]
+    served = {s.run.query.location.path for ch in chosen for s in ch.served}
+    assert served == {"a.sql", "b.sql"}
+    text = migration(chosen, summary)
+    assert "-- storage budget: " in text
+    assert "--   events(account) INCLUDE (note) (" in text and ") narrowed to events(account) (" in text
+    assert "CREATE INDEX CONCURRENTLY idx_events_account ON events (account);" in text
+
+
+def test_indexes_command_refuses_a_bad_size_before_any_database(project):
+    from advisor.cli import main
+
+    root = project({"advisor.toml": 'paths = ["q"]\n', "q/a.sql": "SELECT 1;\n"})
+    result = CliRunner().invoke(main, ["indexes", str(root), "--max-size", "35 parsecs"])
+    assert result.exit_code == 2
+    assert "advisor: error: --max-size: '35 parsecs' is not a size (expected a size such as 35MB" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ('max_size = "lots"', "[indexes] max_size: 'lots' is not a size"),
+        ("max_size = 35", '[indexes] max_size: expected a string such as "35MB"'),
+        ('maxsize = "35MB"', "[indexes]: unknown key 'maxsize'"),
+    ],
+)
+def test_config_max_size_is_checked_on_every_command(project, setting, message):
+    from advisor.cli import main
+
+    root = project({"advisor.toml": f'paths = ["q"]\n[indexes]\n{setting}\n', "q/a.sql": "SELECT 1;\n"})
+    result = CliRunner().invoke(main, ["check", str(root)])
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert "Traceback" not in result.output
+
+
+# --- the search over plain numbers: costs(config) -> per query planned cost ------------------------
+
+
+def _opt(keys: tuple[str, ...], size: int) -> Choice:
+    return Choice(Candidate("t", tuple(IndexKey(k) for k in keys)), size_bytes=size, table_bytes=1000)
+
+
+def _search(options, limit, table):
+    """table: query -> {option's candidate or None: cost}; a query's cost with a set is the lowest its options give."""
+    before = {q: costs[None] for q, costs in table.items()}
+
+    def costs(config):
+        return {q: min([c[None]] + [c[o.candidate] for o in config if o.candidate in c]) for q, c in table.items()}
+
+    search = Search(options, limit, 0.3, before, costs)
+    search.greedy()
+    return search
+
+
+def test_a_wider_variant_replaces_the_narrower_one_when_it_pays_for_its_bytes_and_fits():
+    narrow, wide = _opt(("a",), 100), _opt(("a", "b"), 500)
+    table = {"q1": {None: 100.0, narrow.candidate: 20.0, wide.candidate: 10.0}}
+    assert _search([wide, narrow], 300, table).chosen == [narrow]  # the wide one does not fit
+    # it fits: 20 -> 10 saves 0.5 >= 0.3 x (1 + 400 / 1000) for the bytes it adds, and replaces the narrow one
+    assert _search([wide, narrow], 600, table).chosen == [wide]
+
+
+def test_an_exchange_uses_the_bytes_the_greedy_left():
+    """The greedy takes the small index first (more per byte); the large one then does not fit beside it,
+    though alone it fits and saves far more: one exchange puts it in."""
+    small, large = _opt(("a",), 100), _opt(("b",), 800)
+    table = {"q1": {None: 100.0, small.candidate: 60.0}, "q2": {None: 100.0, large.candidate: 5.0}}
+    search = _search([small, large], 850, table)
+    assert search.chosen == [small]
+    search.swaps()
+    assert search.chosen == [large]
+    # not when the exchange gains less than the threshold together
+    table["q1"][small.candidate] = 30.0
+    search = _search([small, large], 850, table)
+    search.swaps()
+    assert search.chosen == [small]
+
+
+def test_indexes_command_takes_the_budget_from_the_config_and_the_option_overrides_it(project):
+    """End to end: `[indexes] max_size` reaches the selection (no index of lineitem fits 8 kB: none is
+    printed, the migration says what was left out); `--max-size` overrides it."""
+    from advisor.cli import main
+    from tests.test_index_select import DDL, LINEITEM_PROJECT
+
+    root = project(
+        {
+            "advisor.toml": LINEITEM_PROJECT + '[indexes]\nmax_size = "8kB"\n',
+            "schema.sql": DDL,
+            "queries/by_part.sql": "SELECT l_orderkey, l_quantity FROM lineitem WHERE l_partkey = 42;\n",
+        }
+    )
+    result = CliRunner().invoke(main, ["indexes", str(root)])
+    assert result.exit_code == 0, result.output
+    assert "0 index(es), 0 kB on the seeded data (budget 8 kB)" in result.stderr
+    assert (
+        "\nCREATE INDEX" not in result.stdout
+        and "-- storage budget: 8 kB (--max-size, [indexes] max_size)" in result.stdout
+    )
+    assert (
+        "--   lineitem(l_partkey" in result.stdout
+        and "left out, larger than the 8 kB the budget leaves" in result.stdout
+    )
+    result = CliRunner().invoke(main, ["indexes", str(root), "--max-size", "10MB"])
+    assert result.exit_code == 0, result.output
+    assert "(budget 10.0 MB)" in result.stderr and "CREATE INDEX CONCURRENTLY" in result.stdout
