@@ -188,3 +188,19 @@ def test_an_index_name_longer_than_63_bytes_is_the_one_postgresql_truncated(proj
                   "        columns=['origin', 'media_id', 'width'], unique=True)\n",
     })
     assert [f for f in found if f[2] in ("SCH001", "SCH002")] == []
+
+
+def test_a_composite_foreign_key_served_by_an_index_on_some_of_its_leading_columns(project):
+    # synapse's worker_read_write_locks: the key (lock_name, lock_key, write_lock) is looked up through the
+    # unique index (lock_name, lock_key, token); an index leading with a column outside the key does not serve
+    found = check(project, {"db/s.sql": """
+        CREATE TABLE modes (lock_name text, lock_key text, write_lock boolean, UNIQUE (lock_name, lock_key, write_lock));
+        CREATE TABLE locks (lock_name text NOT NULL, lock_key text NOT NULL, write_lock boolean NOT NULL,
+                            token text NOT NULL,
+                            FOREIGN KEY (lock_name, lock_key, write_lock) REFERENCES modes (lock_name, lock_key, write_lock));
+        CREATE UNIQUE INDEX locks_key ON locks (lock_name, lock_key, token);
+        CREATE TABLE grants (token text NOT NULL, lock_name text NOT NULL, lock_key text NOT NULL, write_lock boolean,
+                             FOREIGN KEY (lock_name, lock_key, write_lock) REFERENCES modes (lock_name, lock_key, write_lock));
+        CREATE INDEX grants_token ON grants (token, lock_name);
+    """})
+    assert [(f[2], "grants" in f[3]) for f in found if f[2] == "SCH003"] == [("SCH003", True)]

@@ -109,6 +109,18 @@ def _serves_fk(index: IndexDef, fk_columns: tuple[str, ...]) -> bool:
     return index.method == "btree" and set(index.columns[:width]) == set(fk_columns)
 
 
+def _leads_with_part_of(index: IndexDef, fk_columns: tuple[str, ...]) -> bool:
+    """A whole btree index whose leading columns are some of a composite key's columns: the constraint's
+    lookup (`a = $1 AND b = $2 AND c = $3`) seeks on them (synapse's lock tables: (lock_name, lock_key,
+    token) serves the key (lock_name, lock_key, write_lock))."""
+    leading = []
+    for column in index.columns:
+        if column not in fk_columns:
+            break
+        leading.append(column)
+    return index.method == "btree" and index.where is None and len(fk_columns) > 1 and bool(leading)
+
+
 def _implied_by_key_lookup(where: str, columns: tuple[str, ...]) -> bool:
     """`col IS NOT NULL` on the key's own columns: the constraint check's `col = $1` implies it."""
     import re
@@ -132,6 +144,8 @@ def unindexed_foreign_key(schema: Schema):
             serving = [i for i in schema.indexes_on(table.name) if _serves_fk(i, fk.columns)]
             if any(i.where is None or _implied_by_key_lookup(i.where, fk.columns) for i in serving):
                 continue
+            if any(_leads_with_part_of(i, fk.columns) for i in schema.indexes_on(table.name)):
+                continue  # the check's equalities seek on the index's leading key columns: no scan of the table
             cols = ", ".join(fk.columns)
             ddl = create_index_ddl(table.name, tuple(IndexKey(c) for c in fk.columns))
             if serving:
