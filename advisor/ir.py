@@ -93,6 +93,9 @@ class SqlQuery:
     # the code that runs it reads the result's column names from the cursor (`cursor.description`):
     # it is written for whatever columns come back (a copier, an exporter)
     columns_from_cursor: bool = False
+    # the code executes another statement on the same cursor before reading this one's rows (DB-API
+    # replaces the result): it runs for its effects, e.g. `SELECT * ... FOR UPDATE` to lock rows
+    result_unread: bool = False
     # executed by a registered one-off job (a Synapse background update handler: a data migration run
     # in batches once per database), so not workload, as a statement of a migration file is not
     runs_once: bool = False

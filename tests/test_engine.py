@@ -74,7 +74,9 @@ def test_suppression_in_python_comments(project):
         def f(cur):
             # advisor: ignore select-star
             cur.execute("SELECT * FROM users")
+            rows = cur.fetchall()
             cur.execute("SELECT * FROM users")  # advisor: ignore SQL001
+            return rows, cur.fetchall()
         """})
     assert [f.rule for f in engine.check(["."]).active] == []
 

@@ -207,3 +207,28 @@ def test_delete_everything_beside_a_filtered_delete_of_the_same_table_is_deliber
     rules = found(project, {"app.py": code, "q.sql": sql})
     # app.py:8 (alone in its function) and q.sql:1 (a .sql file's statements are each an entry point)
     assert sorted(line for rule, line in rules if rule == "delete-without-where") == [1, 8]
+
+
+def test_select_star_whose_rows_are_never_read_only_locks_them(project):
+    # synapse push_rule.py: `SELECT * FROM push_rules WHERE ... FOR UPDATE` and then the next statement on the
+    # same cursor: the rows are locked, never read, so the select list does not matter
+    code = ("def add_rule(txn, user_id, sqlite):\n"
+            "    if not sqlite:\n"
+            "        txn.execute('SELECT * FROM jobs WHERE task_id = %s FOR UPDATE', (user_id,))\n"
+            "    else:\n"
+            "        lock_table(txn, 'jobs')\n"
+            "    txn.execute('SELECT count(*) FROM jobs WHERE task_id = %s', (user_id,))\n"
+            "    return txn.fetchone()\n"
+            "\n"
+            "def read_rule(txn, user_id):\n"
+            "    txn.execute('SELECT * FROM jobs WHERE task_id = %s FOR UPDATE', (user_id,))\n"
+            "    rows = txn.fetchall()\n"
+            "    txn.execute('SELECT 1')\n"
+            "    return rows\n"
+            "\n"
+            "def loop(txn, ids):\n"
+            "    for i in ids:\n"
+            "        txn.execute('SELECT * FROM jobs WHERE id = %s', (i,))\n"
+            "        txn.execute('SELECT 1')\n")
+    stars = [line for rule, line in found(project, {"app.py": code}) if rule == "select-star"]
+    assert stars == [10, 17]

@@ -27,8 +27,9 @@ def select_star(ctx: QueryContext):
             continue  # INSERT ... SELECT * copies whole rows on purpose
         if _read_by_name(ctx, scope):
             continue  # a CTE or derived table whose readers name the columns they take: the planner keeps those
-        if scope.parent is None and (ctx.query.returned or ctx.query.columns_from_cursor):
-            continue  # a function's declared row type names the columns, or the code takes them from the cursor
+        if scope.parent is None and (ctx.query.returned or ctx.query.columns_from_cursor or ctx.query.result_unread):
+            continue  # a function's declared row type names the columns, the code takes them from the cursor,
+            # or it never reads the rows (a SELECT * ... FOR UPDATE that only locks them)
         for star in scope.stars:
             qualifier = fold(star.args["table"]) if isinstance(star, exp.Column) and star.table else None
             if qualifier is not None:

@@ -175,23 +175,26 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
     reach = Reach(tree)
     seen: set[int] = set()
     described = _described_calls(tree) if ".description" in code else set()
+    unread = _unread_calls(tree) if _SELECT_STAR.search(code) else set()  # only select-star asks
     once = one_off_code(tree) if any(r in code for r in JOB_REGISTRATIONS) else set()
+    reached: dict[int, tuple[ast.expr, list[tuple[ast.Call, ast.expr]]]] = {}
     for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
-            continue
-        arg = reach.sink_argument(node)
-        if arg is None:
+        if not isinstance(node, ast.Call) or (arg := reach.sink_argument(node)) is None:
             continue
         for value in reach.strings(arg):
-            if id(value) in seen:
-                continue
-            origin = "execute-call" if value is arg else "constant-reaching-call"
-            if _add_query(result, path, value, node, origin, index, dialect, reach):
-                seen.add(id(value))
-                if id(node) in described:
-                    result.queries[-1] = dataclasses.replace(result.queries[-1], columns_from_cursor=True)
-                if id(value) in once:  # the text is written inside a one-off job: built only while it runs
-                    result.queries[-1] = dataclasses.replace(result.queries[-1], runs_once=True)
+            reached.setdefault(id(value), (value, []))[1].append((node, arg))
+    scopes = _function_spans(tree)
+    for value, sinks in reached.values():
+        node, arg = _nearest_sink(value, sinks, scopes)
+        origin = "execute-call" if value is arg else "constant-reaching-call"
+        if _add_query(result, path, value, node, origin, index, dialect, reach):
+            seen.add(id(value))
+            if id(node) in described:
+                result.queries[-1] = dataclasses.replace(result.queries[-1], columns_from_cursor=True)
+            if id(node) in unread:  # its rows are never read: it runs for its locks or other effects
+                result.queries[-1] = dataclasses.replace(result.queries[-1], result_unread=True)
+            if id(value) in once:  # the text is written inside a one-off job: built only while it runs
+                result.queries[-1] = dataclasses.replace(result.queries[-1], runs_once=True)
     for value in _named_constants(tree, path):
         if id(value) not in seen:
             _add_query(result, path, value, None, "named-constant", index, dialect, reach)
@@ -205,6 +208,87 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
         add_pymongo(result, tree, path, index)
     result.queries.sort(key=lambda q: (q.location.line, q.location.col))
     return result
+
+
+def _function_spans(tree: ast.AST) -> list[tuple[int, int]]:
+    return [
+        (f.lineno, f.end_lineno or f.lineno)
+        for f in ast.walk(tree)
+        if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+    ]
+
+
+def _nearest_sink(
+    value: ast.expr, sinks: list[tuple[ast.Call, ast.expr]], scopes: list[tuple[int, int]]
+) -> tuple[ast.Call, ast.expr]:
+    """Of the calls a text reaches (a name like `sql` is read module-wide), the first after it in its own
+    function: the one that runs it (`sql = "SELECT ..."; txn.execute(sql)`)."""
+    inner = min((s for s in scopes if s[0] <= value.lineno <= s[1]), key=lambda s: s[1] - s[0], default=None)
+    after = [
+        (call, arg)
+        for call, arg in sinks
+        if inner is not None
+        and inner[0] <= call.lineno <= inner[1]
+        and (call.lineno, call.col_offset) >= (value.lineno, value.col_offset)
+    ]
+    return min(after, key=lambda s: (s[0].lineno, s[0].col_offset)) if after else sinks[0]
+
+
+_EXECUTE = {"execute", "executemany"}
+_SELECT_STAR = re.compile(r"SELECT\s+\*", re.IGNORECASE)
+
+
+def _unread_calls(tree: ast.AST) -> set[int]:
+    """The `cur.execute(...)` calls whose rows nobody reads: the next use of `cur` on the way on (not in the
+    other branch of an `if`) executes another statement, which replaces the result (DB-API). Such a
+    statement runs for its effects, e.g. `SELECT * ... FOR UPDATE` to lock rows."""
+    out: set[int] = set()
+    for function in ast.walk(tree):
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        parents = {id(c): n for n in ast.walk(function) for c in ast.iter_child_nodes(n)}
+        for stmt in ast.walk(function):
+            call = stmt.value if isinstance(stmt, ast.Expr) else None
+            if not (
+                isinstance(call, ast.Call)
+                and isinstance(call.func, ast.Attribute)
+                and call.func.attr in _EXECUTE
+                and isinstance(call.func.value, ast.Name)
+            ):
+                continue
+            if isinstance(stmt, ast.stmt) and _next_use_executes(function, stmt, call.func.value.id, parents):
+                out.add(id(call))
+    return out
+
+
+def _next_use_executes(function: ast.AST, stmt: ast.stmt, cursor: str, parents: dict[int, ast.AST]) -> bool:
+    elsewhere: set[int] = set()  # the other branch of every `if` on the way up, and any loop makes it unsure
+    child: ast.AST = stmt
+    while (parent := parents.get(id(child))) is not None and parent is not function:
+        if isinstance(parent, (ast.For, ast.AsyncFor, ast.While)):
+            return False  # a read earlier in the loop body may take this result on the next turn
+        if isinstance(parent, ast.If):
+            other = parent.orelse if any(child is c for c in parent.body) else parent.body
+            elsewhere |= {id(n) for branch in other for n in ast.walk(branch)}
+        child = parent
+    end = (stmt.end_lineno or stmt.lineno, stmt.end_col_offset or 0)
+    later = sorted(
+        (
+            n
+            for n in ast.walk(function)
+            if isinstance(n, ast.Name) and n.id == cursor and id(n) not in elsewhere and (n.lineno, n.col_offset) > end
+        ),
+        key=lambda n: (n.lineno, n.col_offset),
+    )
+    if not later:
+        return False  # the caller may read it
+    use = parents.get(id(later[0]))
+    return (
+        isinstance(use, ast.Attribute)
+        and use.attr in _EXECUTE
+        and isinstance(call := parents.get(id(use)), ast.Call)
+        and call.func is use
+    )
 
 
 def _described_calls(tree: ast.AST) -> set[int]:
