@@ -204,3 +204,14 @@ def test_a_composite_foreign_key_served_by_an_index_on_some_of_its_leading_colum
         CREATE INDEX grants_token ON grants (token, lock_name);
     """})
     assert [(f[2], "grants" in f[3]) for f in found if f[2] == "SCH003"] == [("SCH003", True)]
+
+
+def test_sqlite_catalogs_are_not_application_tables(project):
+    # synapse reads sqlite_master on its SQLite path: not a table advisor failed to see
+    found = check(project, {
+        "db/s.sql": "CREATE TABLE jobs (id bigint PRIMARY KEY, queue text);\n",
+        "q.sql": "SELECT name FROM sqlite_master WHERE type = 'table' AND name = $1;\n"
+                 "SELECT id FROM events WHERE kind = $1;\n",
+    })
+    (note,) = [m for *_, rule, m in found if rule == "ADV005"]
+    assert "events" in note and "sqlite_master" not in note

@@ -28,10 +28,15 @@ def is_placeholder(name: str) -> bool:
     return name.startswith("__advisor") or (bool(name) and set(name) == {"_"})
 
 
+# SQLite's catalogs: code that supports both databases reads them on its SQLite path (synapse)
+SQLITE_CATALOGS = {"sqlite_master", "sqlite_schema", "sqlite_sequence", "sqlite_temp_master"}
+
+
 def is_catalog(table: str, schema: str | None = None) -> bool:
-    """A system catalog or statistics view (pg_class, pg_stat_activity, information_schema.tables):
-    not an application table, so no index, star or join advice applies to it."""
-    return (schema or "").lower() in CATALOG_SCHEMAS or table.lower().startswith("pg_")
+    """A system catalog or statistics view (pg_class, pg_stat_activity, information_schema.tables, SQLite's
+    sqlite_master): not an application table, so no index, star or join advice applies to it."""
+    name = table.lower()
+    return (schema or "").lower() in CATALOG_SCHEMAS or name.startswith("pg_") or name in SQLITE_CATALOGS
 
 
 @dataclass
