@@ -182,3 +182,15 @@ def test_an_is_null_test_alone_makes_no_index_claim(project):
            "SELECT id FROM jobs WHERE job_queue_id IS NULL ORDER BY priority LIMIT 10;\n"
            "SELECT id FROM jobs WHERE job_queue_id IS NULL AND queue_name = $1;\n")
     assert [line for line, _ in found(project, sql)] == [2, 3]
+
+
+def test_no_index_is_offered_on_an_expression_of_a_parameter(project):
+    # synapse registration.py: `email_sent = FALSE AND (expiration_ts_ms - ?) <= ?`: an index on
+    # `expiration_ts_ms - ?` cannot be built; the advice is the rewrite, and missing-index leaves it to that
+    schema = "CREATE TABLE validity (user_id text PRIMARY KEY, email_sent boolean NOT NULL, expiration_ts_ms bigint);\n"
+    project({"advisor.toml": 'schema = ["db/schema.sql"]\n', "db/schema.sql": schema,
+             "q.sql": "SELECT user_id FROM validity WHERE email_sent = FALSE AND (expiration_ts_ms - $1) <= $2;\n"})
+    found = engine.check(["."]).active
+    assert [catalogue.lookup(f.rule).name for f in found] == ["function-on-column"]
+    (hit,) = found
+    assert "CREATE INDEX" not in (hit.help or "") and hit.fix is None and "rewrite" in hit.help

@@ -7,7 +7,7 @@ import re
 from sqlglot import exp
 
 from advisor.checks import QueryContext, query_check
-from advisor.facts.sql import is_catalog
+from advisor.facts.sql import is_catalog, parameterised
 from advisor.indexes.candidates import access_of, candidate_for, create_index_ddl, serving_index, without_wrapped
 from advisor.indexes.pushdown import pushed_down
 from advisor.ir import Schema
@@ -146,6 +146,8 @@ def missing_index(ctx: QueryContext):
                 continue  # the config says it stays small: reading it whole is the cheapest plan
             if is_catalog(table) or (known is not None and (known.temporary or known.kind == "view")):
                 continue  # a view's indexes are its tables'; a temporary table lives for one session
+            if any(p.wrapped and parameterised(p.side) for p in scope.predicates_on(alias)):
+                continue  # `(col - $1) <= $2` is function-on-column's finding: the rewrite, then an index on col
             access = access_of(scope, alias, table, ctx.schema)
             _drop_anti_join_tests(scope, alias, access)
             _add_pushed(access, [p for p in pushed if p.alias == alias])

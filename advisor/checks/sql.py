@@ -8,7 +8,7 @@ from sqlglot import exp
 
 from advisor.checks import Hit, QueryContext, premises, query_check, source_check
 from advisor.checks.indexes import runs_once
-from advisor.facts.sql import Predicate, Scope, disjuncts, is_catalog, is_placeholder
+from advisor.facts.sql import Predicate, Scope, disjuncts, is_catalog, is_placeholder, parameterised
 from advisor.ir import SourceFile
 from advisor.names import fold, quote
 from advisor.schema.ddl import canonical_expression
@@ -182,15 +182,24 @@ def function_on_column(ctx: QueryContext):
             wrap = _describe_wrap(p.side, expression)
             table = quote(p.table or p.alias or "t")
             rewrite = _sargable_rewrite(p)
-            help_text = (
-                f"rewrite: {rewrite}; or " if rewrite else ""
-            ) + f"index the expression: CREATE INDEX CONCURRENTLY ON {table} (({_unqualified(p.side)}));"
+            index = f"CREATE INDEX CONCURRENTLY ON {table} (({_unqualified(p.side)}));"
+            if parameterised(p.side):  # no index can be built on an expression of a parameter
+                index = ""
+                rewrite = rewrite or f"move the parameter out of the expression so {p.column} stands alone"
+            help_text = "; or ".join(
+                part
+                for part in (
+                    f"rewrite: {rewrite}" if rewrite else "",
+                    f"index the expression: {index}" if index else "",
+                )
+                if part
+            )
             yield ctx.hit(
                 p.side,
                 f"{_qualified(p)} is wrapped in {wrap} ({expression}): an index on {p.column} cannot serve this "
                 "condition, so every row is evaluated",
                 help=help_text,
-                fix=f"CREATE INDEX CONCURRENTLY ON {table} (({_unqualified(p.side)}));",
+                fix=index or None,
                 subject=f"{_qualified(p)}:{type(p.side).__name__}",
             )
 

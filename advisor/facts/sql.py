@@ -28,6 +28,15 @@ def is_placeholder(name: str) -> bool:
     return name.startswith("__advisor") or (bool(name) and set(name) == {"_"})
 
 
+def parameterised(node: exp.Expression) -> bool:
+    """An expression with a bound parameter in it (`expiration_ts_ms - $1`): no index can be built on it,
+    since its value changes with every call."""
+    return any(
+        isinstance(n, (exp.Placeholder, exp.Parameter)) or (isinstance(n, exp.Column) and is_placeholder(n.name))
+        for n in node.walk()
+    )
+
+
 # SQLite's catalogs: code that supports both databases reads them on its SQLite path (synapse)
 SQLITE_CATALOGS = {"sqlite_master", "sqlite_schema", "sqlite_sequence", "sqlite_temp_master"}
 

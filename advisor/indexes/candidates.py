@@ -12,7 +12,7 @@ from functools import cached_property
 
 from sqlglot import exp
 
-from advisor.facts.sql import Predicate, Scope
+from advisor.facts.sql import Predicate, Scope, parameterised
 from advisor.indexes.implication import implies, own_conditions, pins_values
 from advisor.ir import IndexDef, IndexKey, Schema
 from advisor.names import quote
@@ -108,6 +108,8 @@ def access_of(scope: Scope, alias: str, table: str, schema: Schema | None = None
     for p in scope.predicates_on(alias):
         if p.in_or or p.negated or p.clause == "having" or _same_row(p, alias, scope, known):
             continue
+        if p.wrapped and parameterised(p.side):
+            continue  # `(col - $1) <= $2`: no index on that expression can exist; the rewrite is function-on-column's
         if known is not None and known.columns and p.column not in known.columns:
             swapped = _correlated_column(p, alias, known.columns)
             if swapped is None:
