@@ -145,34 +145,16 @@ def build(conn, sets) -> tuple[dict[str, list[tuple[str, int]]], list[str]]:
 
 
 def time_query(conn, sql: str, configs: dict[str, list[str]], timeout_s: float, repeat: int) -> dict:
-    """config -> (best ms or None when cut, [every run's ms], indexes the plan used)."""
-    import psycopg
-
+    """config -> (best ms or None when cut, indexes the plan used, spread max - min of its runs), timed as
+    `advisor indexes --analyze` times (advisor/indexes/timing.py): interleaved, in rolled-back savepoints."""
     from advisor.explain.plan import parse_plan
+    from advisor.indexes import timing
 
-    out: dict[str, tuple] = {c: (None, [], frozenset()) for c in configs}
-    done: set[str] = set()
-    for _ in range(repeat):
-        for config, dropped in configs.items():
-            if config in done:
-                continue
-            try:
-                with conn.transaction(force_rollback=True):
-                    for name in dropped:
-                        conn.execute(f"DROP INDEX {name}")
-                    conn.execute(f"SET LOCAL statement_timeout = {int(timeout_s * 1000)}")
-                    plan = parse_plan(conn.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", prepare=False).fetchone()[0])
-            except psycopg.errors.QueryCanceled:
-                done.add(config)
-                continue
-            ms = (plan.planning_ms or 0.0) + (plan.execution_ms or 0.0)
-            best, runs, used = out[config]
-            runs.append(ms)
-            if best is None or ms < best:
-                out[config] = (ms, runs, frozenset(plan.indexes_used()))
-            if ms > LONG_MS:
-                done.add(config)
-    return out
+    def explain(conn):
+        conn.execute(f"SET LOCAL statement_timeout = {int(timeout_s * 1000)}")
+        return parse_plan(conn.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", prepare=False).fetchone()[0]), None
+
+    return timing.timed(conn, explain, configs, repeat, long_ms=LONG_MS)
 
 
 def _ms(value: float | None, timeout_s: float) -> str:
@@ -263,14 +245,14 @@ def report(args, phases, advice, built, failed, timed, names) -> None:  # noqa: 
                  for c in configs]
         print(f"{n:<6}" + "".join(f" {x:>14}" for x in cells))
     print(f"unchanged by every set: {', '.join(unchanged) or '-'}")
-    spreads = [(max(r) - min(r)) / min(r) for n in names for c in configs if len(r := timed[n][c][1]) > 1 and min(r) > 0]
+    spreads = [spread / best for n in names for c in configs if (best := timed[n][c][0]) and (spread := timed[n][c][2])]
     if spreads:
         print(f"noise: spread (max-min)/min of the repeated runs of one query in one configuration: median "
               f"{statistics.median(spreads):.0%}, 90th percentile {sorted(spreads)[int(0.9 * (len(spreads) - 1))]:.0%}")
     for label in ("advisor", BUDGET):
         print(f"\n{label}'s set:" if label == "advisor" else f"\n{label} (built as b_budget_<n>, in its order):")
         for name, size in built[label]:
-            served = sorted(n for n in names if name in timed[n][label][2])
+            served = sorted(n for n in names if name in timed[n][label][1])
             print(f"  {name:<40} {_mb(size):>9}  used by {', '.join(served) or '-'}")
     for line in failed:
         print(f"  FAILED TO BUILD: {line}")
@@ -279,15 +261,14 @@ def report(args, phases, advice, built, failed, timed, names) -> None:  # noqa: 
     human = HUMAN
     peers = [c for c in sets if c not in ("advisor", BUDGET, human)]
     def spread(n, c):
-        runs = timed[n][c][1]
-        return max(runs) - min(runs) if len(runs) > 1 else 0.0
+        return timed[n][c][2]
 
     # measurably slower: beyond 20%, 5 ms and the spread of either configuration's own runs (advisor's
     # `slower`); a plan that uses none of the set is the plan without it: its difference is noise
     worse = [n for n in names if slower(timed[n]["pkeys only"][0], timed[n]["advisor"][0], t * 1000,
                                         max(spread(n, "pkeys only"), spread(n, "advisor")))]
     set_names = {name for name, _ in built["advisor"]}
-    slow = [n for n in worse if timed[n]["advisor"][2] & set_names]
+    slow = [n for n in worse if timed[n]["advisor"][1] & set_names]
     noise = [n for n in worse if n not in slow]
     adv_failed = [f for f in failed if f.startswith(("advisor:", BUDGET))]
     print("\ndone-criteria (issue 12):")

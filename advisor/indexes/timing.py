@@ -128,7 +128,7 @@ def idle(timings: dict, timeout_ms: float) -> list[str]:
 
 
 def timed(
-    conn, explain, configs: dict[str, list[str]], repeat: int
+    conn, explain, configs: dict[str, list[str]], repeat: int, long_ms: float = LONG_MS
 ) -> dict[str, tuple[float | None, frozenset, float]]:
     """One query under each configuration (the indexes it drops, in a savepoint), round by round:
     config -> (best planning + execution ms, or None when cut by the timeout; indexes its plan used;
@@ -158,6 +158,6 @@ def timed(
                 best[config] = (ms, frozenset(plan.indexes_used()), spread)
             else:
                 best[config] = (*best[config][:2], spread)
-            if ms > LONG_MS:
+            if ms > long_ms:
                 done.add(config)
     return best
