@@ -260,13 +260,10 @@ def counted_alongside(ctx: QueryContext, scope: Scope) -> bool:
     FROM t WHERE <the same conditions>`, the total an admin list returns with its page): the request reads the
     whole filtered set anyway, so a page found by OFFSET costs no more than that count does.  Statements of a
     .sql file are each their own entry point: a count beside a page there says nothing of one request."""
-    from advisor.parse import parse_sql
-
-    rows = _rows_read(scope.node) if ctx.query.source not in ("sql", "schema") else None
+    rows = _rows_read(scope.node)
     if rows is None:
         return False
-    for other in ctx.neighbours:
-        tree = parse_sql(other.text, other.dialect) if other is not None else None
+    for tree in _code_neighbours(ctx):
         if not isinstance(tree, exp.Select) or len(tree.expressions) != 1:
             continue
         total = tree.expressions[0].unalias()
@@ -291,13 +288,10 @@ def filtered_alongside(ctx: QueryContext, node: exp.Expression) -> bool:
     """The code's statement just before or after changes the same table with a WHERE (`if none_left: DELETE
     FROM t else: DELETE FROM t WHERE pos <= $1`): this one is the deliberate everything-case of the same step.
     Statements of a .sql file are each their own entry point, so this holds for code only."""
-    from advisor.parse import parse_sql
-
-    if ctx.query.source in ("sql", "schema") or not isinstance(node.this, exp.Table):
+    if not isinstance(node.this, exp.Table):
         return False
     target = fold(node.this)
-    for other in ctx.neighbours:
-        tree = parse_sql(other.text, other.dialect) if other is not None else None
+    for tree in _code_neighbours(ctx):
         if (
             isinstance(tree, type(node))
             and isinstance(tree.this, exp.Table)
@@ -306,3 +300,14 @@ def filtered_alongside(ctx: QueryContext, node: exp.Expression) -> bool:
         ):
             return True
     return False
+
+
+def _code_neighbours(ctx: QueryContext) -> list[exp.Expression]:
+    """The parsed statements just before and after this one in code; none for a .sql or schema file,
+    whose statements are each their own entry point."""
+    from advisor.parse import parse_sql
+
+    if ctx.query.source in ("sql", "schema"):
+        return []
+    trees = [parse_sql(other.text, other.dialect) for other in ctx.neighbours if other is not None]
+    return [tree for tree in trees if isinstance(tree, exp.Expression)]

@@ -182,54 +182,14 @@ DENIED_FUNCTIONS = frozenset(
     }
 )
 
+# Cluster-wide objects and server-side code: no schema file may create, change or drop them.
+_CLUSTER = {"DATABASE", "ROLE", "USER", "GROUP", "SERVER", "SUBSCRIPTION", "PUBLICATION", "TABLESPACE", "LANGUAGE"}
+
 # Leading keywords that are never allowed inside a function or DO body either.
 _BODY_DENIED = {
-    "ALTER": {
-        "DATABASE",
-        "ROLE",
-        "USER",
-        "GROUP",
-        "SYSTEM",
-        "SERVER",
-        "SUBSCRIPTION",
-        "PUBLICATION",
-        "TABLESPACE",
-        "LANGUAGE",
-        "EXTENSION",
-        "FOREIGN",
-        "EVENT",
-        "LARGE",
-    },
-    "CREATE": {
-        "DATABASE",
-        "ROLE",
-        "USER",
-        "GROUP",
-        "SERVER",
-        "SUBSCRIPTION",
-        "PUBLICATION",
-        "TABLESPACE",
-        "LANGUAGE",
-        "EVENT",
-        "FOREIGN",
-        "EXTENSION",
-        "TRANSFORM",
-        "ACCESS",
-    },
-    "DROP": {
-        "DATABASE",
-        "ROLE",
-        "USER",
-        "GROUP",
-        "SERVER",
-        "SUBSCRIPTION",
-        "PUBLICATION",
-        "TABLESPACE",
-        "OWNED",
-        "EXTENSION",
-        "LANGUAGE",
-        "EVENT",
-    },
+    "ALTER": _CLUSTER | {"SYSTEM", "EXTENSION", "FOREIGN", "EVENT", "LARGE"},
+    "CREATE": _CLUSTER | {"EVENT", "FOREIGN", "EXTENSION", "TRANSFORM", "ACCESS"},
+    "DROP": _CLUSTER | {"OWNED", "EXTENSION", "EVENT"},
     "COMMENT": {"DATABASE", "ROLE", "TABLESPACE", "SERVER", "SUBSCRIPTION", "PUBLICATION", "EXTENSION"},
     "SET": {"ROLE", "SESSION"},
     "RESET": {"ROLE", "SESSION", "ALL"},

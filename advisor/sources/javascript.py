@@ -261,18 +261,7 @@ def _sql_from_calls(f: _File, calls: list, result: SourceFile, dialect: str, see
             seen.add(arg.id)
             if subs:
                 result.string_built.append(StringBuilt("template literal", callee, f.loc(arg), tuple(unknown)))
-            result.queries.append(
-                SqlQuery(
-                    text,
-                    f.loc(arg),
-                    TextMap(f.path, text, anchors),
-                    "js",
-                    dynamic=bool(subs),
-                    dialect=dialect,
-                    origin=origin,
-                    complete=not subs,
-                )
-            )
+            result.queries.append(_js_query(f, arg, text, anchors, dynamic=bool(subs), dialect=dialect, origin=origin))
         elif arg.type == "binary_expression":
             parts = _flatten_plus(arg)
             if len(parts) < 2:
@@ -295,18 +284,22 @@ def _sql_from_calls(f: _File, calls: list, result: SourceFile, dialect: str, see
             if dynamic:
                 result.string_built.append(StringBuilt("concatenation", callee, loc, tuple(unknown)))
             r, c = arg.start_point
-            result.queries.append(
-                SqlQuery(
-                    text,
-                    loc,
-                    TextMap(f.path, text, ((0, r + 1, f.col(r, c)),)),
-                    "js",
-                    dynamic=dynamic,
-                    dialect=dialect,
-                    origin=origin,
-                    complete=not dynamic,
-                )
-            )
+            anchors = ((0, r + 1, f.col(r, c)),)
+            result.queries.append(_js_query(f, arg, text, anchors, dynamic=dynamic, dialect=dialect, origin=origin))
+
+
+def _js_query(f: _File, node, text: str, anchors, *, dynamic: bool, dialect: str, origin: str) -> SqlQuery:
+    """A statement read from a JS string, mapped back to the file; built at run time when `dynamic`."""
+    return SqlQuery(
+        text,
+        f.loc(node),
+        TextMap(f.path, text, anchors),
+        "js",
+        dynamic=dynamic,
+        dialect=dialect,
+        origin=origin,
+        complete=not dynamic,
+    )
 
 
 _NAMED_SQL = re.compile(r"(?:^|_)(?:SQL|QUERY|QUERIES|STATEMENT|STMT)(?:_|$)|[a-z](?:Sql|Query|Statement)$")
@@ -328,16 +321,7 @@ def _sql_literals(f: _File, result: SourceFile, dialect: str, seen: set) -> None
             text, anchors, subs = _string_pieces(f, node, tagged=False, unknown=unknown)
             if len(text) >= 8 and looks_like_sql(text.replace(DYNAMIC_PLACEHOLDER, "x")):
                 result.queries.append(
-                    SqlQuery(
-                        text,
-                        f.loc(node),
-                        TextMap(f.path, text, anchors),
-                        "js",
-                        dynamic=bool(subs),
-                        dialect=dialect,
-                        origin="named-constant",
-                        complete=not subs,
-                    )
+                    _js_query(f, node, text, anchors, dynamic=bool(subs), dialect=dialect, origin="named-constant")
                 )
 
 

@@ -15,7 +15,7 @@ import re
 from advisor.ir import IndexDef, Location
 
 # the parameters of each helper, in order, as its positional arguments fill them
-_HELPERS = {
+_HELPERS: dict[str, tuple[str, ...]] = {
     "register_background_index_update": (
         "update_name",
         "index_name",
@@ -26,16 +26,9 @@ _HELPERS = {
         "psql_only",
         "replaces_index",
     ),
-    "create_index_in_background": (
-        "index_name",
-        "table",
-        "columns",
-        "where_clause",
-        "unique",
-        "psql_only",
-        "replaces_index",
-    ),
 }
+# the function the registration hands its arguments to, without the update's name
+_HELPERS["create_index_in_background"] = _HELPERS["register_background_index_update"][1:]
 _NAME = re.compile(r"[A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)?$")
 
 
