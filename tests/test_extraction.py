@@ -485,3 +485,23 @@ def test_a_parser_failure_is_never_shown_as_the_users_error():
     tree = parse_sql("WITH claims(a, b) AS (VALUES ?) SELECT a FROM claims")  # sqlglot raises a TypeError
     assert isinstance(tree, ParseFailure) and tree.unsupported
     assert "Error" not in tree.message and "sqlglot" not in tree.message
+
+
+def test_comments_before_a_statement_and_aliased_updates_are_still_queries():
+    # saq/queue/postgres.py:380 starts its statement with a comment line; chancy/app.py:1324 aliases its UPDATE
+    text = '''async def sweep(cur, ids):
+    await cur.execute("""
+        -- reclaim jobs whose worker died
+        /* one statement */
+        DELETE FROM saq_jobs WHERE key = ANY(%(keys)s)
+    """, {"keys": ids})
+    await cur.execute("UPDATE chancy_jobs AS j SET state = 'failed' WHERE j.id = %s", ids)
+    await cur.execute("-- nothing but a comment")
+'''
+    queries = extract_python("queue.py", text).queries
+    assert [q.text.split()[-1] if q.text.lstrip().startswith("--") else q.text.split()[0] for q in queries] == [
+        "ANY(%(keys)s)",
+        "UPDATE",
+    ]
+    js = 'export const f = (db) => db.query(`-- stale\nUPDATE ONLY jobs j SET locked = false WHERE j.id = $1`, [1]);\n'
+    assert [q.text.split()[-1] for q in extract("jobs.js", js).queries] == ["$1"]

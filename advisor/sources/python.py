@@ -18,10 +18,12 @@ from advisor.sources.python_jobs import JOB_REGISTRATIONS, one_off_code
 from advisor.sources.python_reach import Number, Reach, dynamic_sketch, literal, parts
 
 _SQL_START = re.compile(
-    r"^\s*(\(\s*)*(SELECT|WITH|INSERT\s+INTO|UPDATE\s+\S+\s+SET|DELETE\s+FROM|CREATE\s+(UNIQUE\s+)?INDEX|"
+    r"^\s*(\(\s*)*(SELECT|WITH|INSERT\s+INTO|UPDATE\s+(ONLY\s+)?\S+(\s+(AS\s+)?\w+)?\s+SET|DELETE\s+FROM|CREATE\s+(UNIQUE\s+)?INDEX|"
     r"CREATE\s+TABLE|ALTER\s+TABLE|DROP\s+(TABLE|INDEX)|MERGE\s+INTO|TRUNCATE)\b",
     re.IGNORECASE,
 )
+# comments before the statement: `-- name: fetch_job` headers, licence blocks
+_LEADING_COMMENTS = re.compile(r"^(?:\s*(?:--[^\n]*(?:\n|$)|/\*.*?\*/))*", re.DOTALL)
 _SELECT_SHAPE = re.compile(r"\bFROM\b|\bSET\b|\bVALUES\b|\bINTO\b|^\s*SELECT\s+\S", re.IGNORECASE)
 
 
@@ -33,6 +35,8 @@ _TEMP_TABLE = re.compile(
 
 
 def looks_like_sql(text: str) -> bool:
+    comments = _LEADING_COMMENTS.match(text)
+    text = text[comments.end() :] if comments else text
     if _TEMP_TABLE.match(text):
         return True
     return bool(_SQL_START.match(text)) and bool(_SELECT_SHAPE.search(text)) and len(text) >= 8
