@@ -8,7 +8,8 @@ every piece is a constant, a name from a fixed set, an identifier quoted by the 
 
 Plain functions over the host language's syntax: Python through `ast` (where a value comes from is
 advisor.facts.provenance's to say; this module says where it stands in the SQL), JS/TS through the
-text of each `${...}` (no types or scopes there, so only shapes that are safe by their look count as safe).
+text of each `${...}`: shapes safe by their look, and a bare name that is a parameter TypeScript holds
+to a number or a boolean (advisor.facts.js_types).
 """
 
 from __future__ import annotations

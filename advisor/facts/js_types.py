@@ -28,7 +28,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path, PurePath
 
-from advisor.sources.js_syntax import FUNCTIONS, JsFile, collect_decls, parser, unwrap
+from advisor.sources.js_syntax import FUNCTIONS, JsFile, collect_decls, parser
 
 TS_SOURCES = (".ts", ".tsx", ".mts", ".cts")
 DECLARATIONS = (".d.ts", ".d.mts", ".d.cts")
@@ -48,8 +48,12 @@ _BINDING_PARENTS = {  # where an identifier declares a name rather than uses it
     "pair_pattern",
     "object_assignment_pattern",
     "rest_pattern",
+    "for_in_statement",
     "function_declaration",
+    "function_expression",
+    "generator_function_declaration",
     "class_declaration",
+    "class",
 }
 
 
@@ -163,27 +167,28 @@ def _type_parts(f: JsFile, node) -> list[str] | None:
 
 
 def _scalar_value(f: JsFile, node, depth: int) -> bool:
-    """A default TypeScript types as number/bigint/boolean: a literal, or a module `const` holding one."""
-    node = unwrap(node)
-    if node is None or depth > 3:
-        return False
+    """A default TypeScript types as number/bigint/boolean: a literal, or a module `const` holding one.
+    Nothing unwrapped: `5 as any` is typed `any`."""
     if _literal(f, node):
         return True
-    if node.type != "identifier":
+    if node.type != "identifier" or depth > 3:
         return False
     bound = f.decls.get(f.src(node), [])
     if len(bound) != 1:
         return False  # assigned more than once, or not declared in this module (an import, a global)
     value = bound[0][1]
     declarator = value.parent
-    declaration = declarator.parent if declarator is not None else None
+    if (
+        declarator is None
+        or declarator.type != "variable_declarator"
+        or declarator.parent.type != "lexical_declaration"
+    ):
+        return False  # `var`, an assignment, or a value collect_decls unwrapped (`5 as any`)
+    declared = declarator.child_by_field_name("type")  # `const X: any = 5` is `any`
     return (
-        declarator is not None
-        and declarator.type == "variable_declarator"
-        and declaration is not None
-        and declaration.type == "lexical_declaration"
-        and declaration.child(0).type == "const"
-        and _module_level(declaration)
+        declarator.parent.child(0).type == "const"
+        and _module_level(declarator.parent)
+        and (declared is None or _scalar_type(f, declared))
         and _scalar_value(f, value, depth + 1)
     )
 
