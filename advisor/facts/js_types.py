@@ -66,7 +66,10 @@ def typescript_checked(path: str) -> bool:
     if suffix in TS_SOURCES:
         return True
     emitted = _EMITTED.get(suffix)
-    return emitted is not None and Path(path[: -len(suffix)] + emitted).is_file()
+    try:
+        return emitted is not None and Path(path[: -len(suffix)] + emitted).is_file()
+    except OSError:  # a name too long for the file system once the suffix grows: no declarations there
+        return False
 
 
 def scalar_parameter(path: str, text: str, offset: int, name: str) -> bool:
