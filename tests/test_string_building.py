@@ -205,3 +205,82 @@ def test_built_string_parts():
     assert split('"{0} {n:05d} {t.name}".format(a, n=b, t=c)') == ["", "a", " ", "0", " ", "c.name", ""]
     assert split('f"{a:>10} {b:.2f}"') == ["a", " ", "0"]
     assert parts(ast.parse('"a" + "b"', mode="eval").body) is None
+
+
+# A parameter TypeScript holds to a number or a boolean is the code's own value (advisor.facts.js_types);
+# the shapes are node-pg-migrate's advisory lock (`lockValue = PG_MIGRATE_LOCK_ID`) and its variants.
+LOCK = """
+const PG_MIGRATE_LOCK_ID = 7241865325823964;
+export async function lock(db, lockValue = {default}) {{
+  await db.query(`SELECT pg_advisory_lock(${{lockValue}})`);
+}}
+"""
+
+
+@pytest.mark.parametrize("default,reported", [
+    ("PG_MIGRATE_LOCK_ID", False),  # TypeScript infers number from the module constant
+    ("-1", False),
+    ("'fail'", True),  # a string default: any string a caller passes
+    ("PG_MIGRATE_LOCK_ID + ''", True),  # not a literal nor a constant: not followed
+    ("7 as any", True),  # typed any: the compiler holds the callers to nothing
+])
+def test_defaulted_parameter_in_typescript(project, default, reported):
+    found = fired(project, "runner.ts", LOCK.format(default=default))
+    assert [f.location.line for f in found] == ([3] if reported else []), [f.message for f in found]
+
+
+@pytest.mark.parametrize("declarations,reported", [
+    (True, False),  # JS a TypeScript compiler emitted (runner.d.ts beside it): the default's type was checked
+    (False, True),  # plain JS: nothing holds a caller to the default's type
+])
+def test_defaulted_parameter_in_javascript(project, declarations, reported):
+    if declarations:
+        project({"runner.d.ts": "export declare const PG_MIGRATE_LOCK_ID = 7241865325823964;\n"})
+    found = fired(project, "runner.js", LOCK.format(default="PG_MIGRATE_LOCK_ID"))
+    assert [f.location.line for f in found] == ([3] if reported else []), [f.message for f in found]
+
+
+@pytest.mark.parametrize("parameter,reported", [
+    ("id: number", False),
+    ("id?: bigint | null", False),
+    ("id: 1 | 2", False),
+    ("id: boolean = false", False),
+    ("id: string", True),
+    ("id: number | string", True),
+    ("id: string = 5 as any", True),  # the annotation is what the compiler holds callers to
+    ("id", True),  # untyped, no default
+    ("{ id }: { id: number }", True),  # destructured: not followed
+])
+def test_annotated_parameter_in_typescript(project, parameter, reported):
+    code = f"""
+    export async function find(db, {parameter}) {{
+      return db.query(`SELECT name FROM users WHERE id = ${{id}}`);
+    }}
+    """
+    found = fired(project, "users.ts", code)
+    assert [f.location.line for f in found] == ([2] if reported else []), [f.message for f in found]
+
+
+def test_typed_parameter_shadowed_or_untyped_in_between(project):
+    code = """
+    export async function a(db, id: number) {
+      if (db) {
+        const id = db.lastInput;
+        await db.query(`SELECT name FROM users WHERE id = ${id}`);
+      }
+    }
+    export const b = (db, id: number) => (id) => db.query(`SELECT name FROM users WHERE id = ${id}`);
+    export const c = (db, id: number) => () => db.query(`SELECT name FROM users WHERE id = ${id}`);
+    export async function e(db, id: number, ids) {
+      for (const id of ids) await db.query(`SELECT name FROM users WHERE id = ${id}`);
+    }
+    let STEP = 10;
+    STEP = process.env.STEP;
+    export async function d(db, n = STEP) {
+      await db.query(`SELECT name FROM users LIMIT ${n}`);
+    }
+    """
+    found = fired(project, "users.ts", code)
+    # a: an inner const shadows the number; b: the inner untyped parameter; c: the closure's number;
+    # e: the loop's variable; d: a module variable assigned twice is no constant
+    assert [f.location.line for f in found] == [4, 7, 10, 15], [f.message for f in found]

@@ -8,7 +8,8 @@ every piece is a constant, a name from a fixed set, an identifier quoted by the 
 
 Plain functions over the host language's syntax: Python through `ast` (where a value comes from is
 advisor.facts.provenance's to say; this module says where it stands in the SQL), JS/TS through the
-text of each `${...}` (no types or scopes there, so only shapes that are safe by their look count as safe).
+text of each `${...}`: shapes safe by their look, and a bare name that is a parameter TypeScript holds
+to a number or a boolean (advisor.facts.js_types).
 """
 
 from __future__ import annotations
@@ -236,11 +237,12 @@ _JS_PLACEHOLDERS = re.compile(
 )
 
 
-def js_pieces(segment: str, source: str = "", offset: int = 0) -> list[Piece]:
+def js_pieces(segment: str, source: str = "", offset: int = 0, path: str = "") -> list[Piece]:
     """The `${...}` values of a template literal or the non-literal parts of a `+` chain, by their text.
 
     `source` and `offset` (where the segment starts in it) let a bare name be followed to the
-    `const`/`let` that assigned it last before the segment."""
+    `const`/`let` that assigned it last before the segment; with the file's `path`, to a parameter
+    that TypeScript holds to a number or a boolean (advisor.facts.js_types)."""
     if segment.lstrip().startswith("`"):
         sequence = _template_sequence(segment)
     else:
@@ -252,6 +254,8 @@ def js_pieces(segment: str, source: str = "", offset: int = 0) -> list[Piece]:
                 sequence.append(part[1:-1])
             elif expr:
                 sequence.append(_Expr(expr))
+    from advisor.facts.js_types import scalar_parameter  # tree-sitter: only when a JS file has built SQL
+
     pieces, before = [], ""
     for i, part in enumerate(sequence):
         if not isinstance(part, _Expr):
@@ -261,7 +265,9 @@ def js_pieces(segment: str, source: str = "", offset: int = 0) -> list[Piece]:
         piece = _js_piece(part.text, before, after)
         if piece.outside and re.fullmatch(r"[A-Za-z_$][\w$]*", part.text) and source:
             assigned = _js_assignment(source[:offset], part.text)
-            if assigned is not None and not _js_piece(assigned, "", "").outside:
+            if (assigned is not None and not _js_piece(assigned, "", "").outside) or (
+                path and scalar_parameter(path, source, offset, part.text)
+            ):
                 piece = Piece(piece.text, False, piece.quoted, piece.as_name)
         pieces.append(piece)
         before += "?"
