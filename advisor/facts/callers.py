@@ -16,6 +16,8 @@ import ast
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import chain
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
 Defined = ast.FunctionDef | ast.AsyncFunctionDef
@@ -45,11 +47,12 @@ class Call:
 
 
 class Callers:
-    """The calls of the functions of a project's Python files (display path -> text), parsed when asked."""
+    """The calls of the functions of a project's Python files (display path -> text); `parsed`: trees of
+    files the texts leave out."""
 
-    def __init__(self, texts: Mapping[str, str], parsed: Mapping[str, ast.Module]):
+    def __init__(self, texts: Mapping[str, str], parsed: Mapping[str, ast.Module] | None = None):
         self.texts = texts
-        self.trees: dict[str, ast.Module | None] = dict(parsed)
+        self.parsed = {path: tree for path, tree in (parsed or {}).items() if path not in texts}
         self.methods: dict[int, dict[int, str]] = {}  # id(tree) -> id(method) -> how it binds its first argument
 
     def calls(self, function: Defined, tree: ast.Module) -> list[Call] | None:
@@ -59,20 +62,15 @@ class Callers:
             return None  # called by the language: __init__ by C(...), __eq__ by ==
         if any(_decorator_name(d) not in _PASS_THROUGH for d in function.decorator_list):
             return None  # a decorator takes the function as a value: who calls it, and with what, is unknown
-        word = re.compile(rf"\b{re.escape(name)}\b")
-        paths = [p for p, text in self.texts.items() if name in text and word.search(text)]
-        paths += [p for p in self.trees if p not in self.texts]
-        if len(paths) > _MOST_FILES:
+        texts = [text for text in self.texts.values() if _has_word(text, name)]
+        if len(texts) > _MOST_FILES:
             return None
+        modules = chain((_module(text) for text in texts), (_index(t) for t in self.parsed.values()))
         found: list[Call] = []
-        for path in paths:
-            module = self._tree(path)
-            if module is None:
-                return None  # a file that does not parse may call it
-            calls = _calls_in(module, name)
-            if calls is None:
-                return None
-            found += calls
+        for module in modules:
+            if module is None or name in module.other:
+                return None  # a file that does not parse, or uses the name otherwise than by calling it
+            found += module.calls.get(name, [])
         return found
 
     def binding(self, function: Defined, tree: ast.Module) -> str:
@@ -83,13 +81,33 @@ class Callers:
             kinds = self.methods[id(tree)] = _methods(tree)
         return kinds.get(id(function), "function")
 
-    def _tree(self, path: str) -> ast.Module | None:
-        if path not in self.trees:
-            try:
-                self.trees[path] = ast.parse(self.texts[path])
-            except (SyntaxError, ValueError, RecursionError, MemoryError):
-                self.trees[path] = None
-        return self.trees[path]
+
+def _has_word(text: str, name: str) -> bool:
+    """`name` stands in the text as a whole word."""
+    if name not in text:
+        return False
+    for found in re.finditer(re.escape(name) + r"(?!\w)", text):  # the pattern is cached by re
+        at = found.start()
+        if at == 0 or not (text[at - 1].isalnum() or text[at - 1] == "_"):
+            return True
+    return False
+
+
+@dataclass
+class _Module:
+    """One module's calls by the called name, and the names it uses otherwise."""
+
+    calls: dict[str, list[Call]]
+    other: set[str]  # names read as values, named by strings, imported under another name
+
+
+@lru_cache(maxsize=256)
+def _module(text: str) -> _Module | None:
+    """A module read once per process (the files a run asks about are few, and each is asked about often)."""
+    try:
+        return _index(ast.parse(text))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
 
 
 def argument(call: Call, function: Defined, param: str, binding: str) -> tuple[ast.expr, bool] | None:
@@ -101,7 +119,7 @@ def argument(call: Call, function: Defined, param: str, binding: str) -> tuple[a
     args = function.args
     positional = [*args.posonlyargs, *args.args]
     receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
-    on_class = isinstance(receiver, ast.Name) and receiver.id[:1].isupper()
+    on_class = isinstance(receiver, ast.Name) and receiver.id[:1].isupper() and not receiver.id.isupper()  # not DB
     if receiver is not None and (binding == "class" or (binding == "method" and not on_class)):
         positional = positional[1:]  # obj.m(a): obj is self; cls.m(a), Class.m(a): the class is cls
     for arg, value in zip(positional, node.args):
@@ -134,28 +152,29 @@ def _methods(tree: ast.Module) -> dict[int, str]:
     return kinds
 
 
-def _calls_in(tree: ast.Module, name: str) -> list[Call] | None:
-    """The calls of `name` in one module; None if the module uses the name otherwise than by calling it."""
-    found: list[Call] = []
+def _index(tree: ast.Module) -> _Module:
+    module = _Module({}, set())
     callees: set[int] = set()
     stack: list[tuple[ast.AST, tuple[Function, ...]]] = [(tree, ())]
     while stack:
         node, functions = stack.pop()
-        if isinstance(node, ast.Call) and _names(node.func, name):
-            found.append(Call(tree, functions, node))
+        name = _name(node)
+        if isinstance(node, ast.Call) and _name(node.func):
+            module.calls.setdefault(_name(node.func), []).append(Call(tree, functions, node))
             callees.add(id(node.func))
-        elif _names(node, name) and id(node) not in callees and isinstance(getattr(node, "ctx", None), ast.Load):
-            return None  # the function as a value: handed on, stored, wrapped
-        elif isinstance(node, ast.Constant) and node.value == name:
-            return None  # getattr(obj, "name"), a dispatch table of names
-        elif isinstance(node, ast.alias) and node.name.rsplit(".", 1)[-1] == name and node.asname not in (None, name):
-            return None  # imported under another name
-        inner = (
-            (*functions, node) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) else functions
-        )
-        stack.extend((child, inner) for child in ast.iter_child_nodes(node))
-    return found
+        elif name and id(node) not in callees and isinstance(getattr(node, "ctx", None), ast.Load):
+            module.other.add(name)  # the function as a value: handed on, stored, wrapped
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.isidentifier():
+            module.other.add(node.value)  # getattr(obj, "name"), a dispatch table of names
+        elif isinstance(node, ast.alias) and node.asname not in (None, node.name.rsplit(".", 1)[-1]):
+            module.other.add(node.name.rsplit(".", 1)[-1])  # imported under another name
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            functions = (*functions, node)
+        stack.extend((child, functions) for child in ast.iter_child_nodes(node))
+    return module
 
 
-def _names(node: ast.AST, name: str) -> bool:
-    return (isinstance(node, ast.Name) and node.id == name) or (isinstance(node, ast.Attribute) and node.attr == name)
+def _name(node: ast.AST) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    return node.attr if isinstance(node, ast.Attribute) else ""
