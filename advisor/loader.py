@@ -35,6 +35,9 @@ def extract(path: Path, dialect: str, limit: int) -> SourceFile:
 def load(project: Project) -> Project:
     """Extract the project's files and assemble its schema (in place; returned for chaining)."""
     project.sources = [extract(p, project.config.dialect, project.config.max_file_size) for p in project.files]
+    python_files = {s.path: s.text for s in project.sources if s.path.endswith(".py")}
+    for source in project.sources:
+        source.python_files = python_files
     project.schema, project.schema_queries = assemble(project.config, project.sources)
     return project
 

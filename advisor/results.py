@@ -37,7 +37,8 @@ def project_cache(project: Project, enabled: set[str]) -> ProjectCache | None:
 
 def schema_contribution(source: SourceFile) -> str:
     """What this file adds to the project's schema (its DDL statements, its index
-    declarations), as a hash; "" when nothing. Cached results depend on it."""
+    declarations), as a hash; "" when nothing. Cached results depend on it. A Python file's text is
+    part of it: what its calls pass decides findings in other files (advisor.facts.callers)."""
     from sqlglot import exp
 
     from advisor.cache import digest
@@ -50,4 +51,5 @@ def schema_contribution(source: SourceFile) -> str:
             tree = parse_sql(query.text, query.dialect) if isinstance(query, SqlQuery) else None
             if isinstance(tree, exp.Expression) and is_schema_statement(tree):
                 ddl.append(query)
-    return digest(ddl, source.indexes) if ddl or source.indexes else ""
+    calls = source.text if source.path.endswith(".py") else ""
+    return digest(ddl, source.indexes, calls) if ddl or source.indexes or calls else ""

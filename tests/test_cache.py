@@ -182,6 +182,21 @@ def test_mongo_index_declarations_in_another_file_count(project, monkeypatch):
     assert ("find.js", 1, "MGO001") in rules(changed)
 
 
+def test_calls_in_another_python_file_count(project, monkeypatch):
+    """A parameter takes what the function's calls in the project pass it (advisor.facts.callers)."""
+    pg = ("class Pg:\n    def slot(self, name):\n"
+          "        self.cur.execute(\"SELECT 1 FROM pg_replication_slots WHERE slot_name = '%s'\" % name)\n")
+    project({"pg.py": pg, "cli.py": 'def main(pg):\n    pg.slot("standby")\n'})
+    constant = assert_cached_same(monkeypatch, "--format", "json", ".")
+    edit("cli.py", "def main(pg, args):\n    pg.slot(args.name)\n")
+    assert ("pg.py", 3, "SQL015") in rules(assert_cached_same(monkeypatch, "--format", "json", "."))
+    edit("cli.py", 'def main(pg):\n    pg.slot("standby")\n')  # back: the records of the first run, not the second's
+    with monkeypatch.context() as m:
+        no_analysis(m)
+        assert run("--format", "json", ".")[1] == constant
+    assert ("pg.py", 3, "SQL015") not in rules(constant)
+
+
 @pytest.mark.parametrize("config", [
     'schema = ["schema.sql"]\nignore = ["missing-index"]\n',
     'schema = ["schema.sql"]\n[severity]\nmissing-index = "error"\n',

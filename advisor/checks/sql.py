@@ -797,7 +797,7 @@ def sql_string_building(source: SourceFile):
     lines = source.text.splitlines(keepends=True)
     for built in source.string_built:
         if tree is not None:
-            pieces = interpolation.python_pieces(tree, source.text, built.location)
+            pieces = interpolation.python_pieces(tree, source.text, built.location, source.python_files)
         else:
             segment, offset = premises.segment(lines, built.location)
             pieces = interpolation.js_pieces(segment, source.text, offset, source.path)

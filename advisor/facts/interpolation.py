@@ -15,9 +15,12 @@ to a number or a boolean (advisor.facts.js_types).
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from advisor.facts.callers import Callers
 from advisor.facts.provenance import Function, Scope, Source, identifier_name, parts, sources
 from advisor.ir import Location
 
@@ -140,8 +143,13 @@ def name_position(before: str, after: str) -> bool:
     return word not in _VALUE_WORDS and before[last.end(1) :] != ""  # after a column name: ASC, DESC, an alias
 
 
-def python_pieces(tree: ast.Module, text: str, location: Location) -> list[Piece] | None:
-    """The values interpolated into the dynamic SQL expression at `location` (None: not found)."""
+def python_pieces(
+    tree: ast.Module, text: str, location: Location, python_files: Mapping[str, str] | None = None
+) -> list[Piece] | None:
+    """The values interpolated into the dynamic SQL expression at `location` (None: not found).
+
+    `python_files` (the project's Python files: display path -> text) lets a parameter take what the
+    function's calls pass it; read only for a piece that would be reported otherwise."""
     found = _expression_at(tree, location)
     if found is None:
         return None
@@ -150,15 +158,19 @@ def python_pieces(tree: ast.Module, text: str, location: Location) -> list[Piece
     if split is None:
         return None
     scope = Scope(tree, function)
+    callers = None
     pieces = []
     for value, before, after in split:
         quoted = before.count("'") % 2 == 1
         written = ast.unparse(value)[:60]
         found_sources = tuple(sorted(sources(value, scope), key=lambda s: s.text))
         sort_key = re.search(r"\b(ORDER|GROUP)\s+BY\s*$", before, re.IGNORECASE) is not None
-        pieces.append(
-            Piece(written, bool(found_sources), quoted, name_position(before, after), found_sources, sort_key)
-        )
+        piece = Piece(written, bool(found_sources), quoted, name_position(before, after), found_sources, sort_key)
+        if reportable(piece) and python_files is not None:  # fewer sources never make a piece reportable
+            callers = callers or Callers(python_files, {location.path: tree})
+            found_sources = tuple(sorted(sources(value, Scope(tree, function, callers=callers)), key=lambda s: s.text))
+            piece = dataclasses.replace(piece, outside=bool(found_sources), sources=found_sources)
+        pieces.append(piece)
     return pieces
 
 

@@ -2,11 +2,15 @@
 
 A value is the code's own when it is a constant, a number (`int(x)`, a `%d` conversion), an
 identifier quoted for SQL, a name checked against a fixed set of literals before use
-(`if d not in ("ASC", "DESC"): raise`), or built only from such values — through assignments
-in the enclosing functions and the module, list growth (`parts.append(...)`), and calls to the
-module's own functions, whose parameters take what the call passes them. Otherwise the
-expressions that let a caller choose it are its `Source`s: parameters, unknown calls, names the
-module does not assign. Plain `ast`, one module at a time.
+(`if d not in ("ASC", "DESC"): raise`), a group of a regular-expression match that can hold only
+word characters (`m.group("name")` of `re.search(r"(?P<name>\\w+)", s)`), or built only from such
+values — through assignments in the enclosing functions and the module, list growth
+(`parts.append(...)`), and calls to the module's own functions, whose parameters take what the
+call passes them. A parameter is the code's own when the function has calls in the project and
+every one passes the code's own value for it (advisor.facts.callers: a function with no call seen,
+or one also handed around as a value, is an entry point). Otherwise the expressions that let a
+caller choose it are its `Source`s: parameters, unknown calls, names the module does not assign.
+Plain `ast`.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from advisor.facts.callers import Callers, argument
+from advisor.facts.regex_groups import word_group
 from advisor.sources.python_reach import parts
 
 # calls whose result is an identifier quoted for SQL, a number, or a length
@@ -79,7 +85,8 @@ class Scope:
     """Assignments visible from an expression: the enclosing functions', then the module's.
 
     `bound` holds what a call passed to the innermost function's parameters (their sources in the caller);
-    `answers`, shared by the scopes of one question, keeps the names and calls already answered."""
+    `answers`, shared by the scopes of one question, keeps the names and calls already answered;
+    `callers`, the project's calls, tells what a parameter takes (None: a parameter is the caller's)."""
 
     def __init__(
         self,
@@ -87,9 +94,12 @@ class Scope:
         functions: tuple[Function, ...],
         bound: dict[str, Sources] | None = None,
         answers: Answers | None = None,
+        callers: Callers | None = None,
     ):
         self.tree = tree
+        self.functions = functions
         self.bound = bound
+        self.callers = callers
         self.answers = Answers() if answers is None else answers
         self.params: set[str] = set()
         self.checked: set[str] = set()  # names checked against a fixed set of literals before use
@@ -109,7 +119,7 @@ class Scope:
         if isinstance(node, ast.Assign) and _fragment_with_arguments(node):
             for name in _names(node.targets[0]):  # clause, args = in_list_clause(...): placeholders
                 self.assigned.setdefault(name, []).append(ast.Constant("?"))
-        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and node.value is not None:
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr)) and node.value is not None:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
                 for name in _names(target):
@@ -137,12 +147,13 @@ class Answers:
         self.open: dict[object, int] = {}  # being answered -> its place on the stack
         self.low: list[int] = []  # per open question: the earliest open question it reached
 
-    def ask(self, key: object, answer: Callable[[], Sources]) -> Sources:
+    def ask(self, key: object, answer: Callable[[], Sources], cyclic: Sources = frozenset()) -> Sources:
+        """The answer to `key`; `cyclic` while it is being answered."""
         if key in self.done:
             return self.done[key]
         if key in self.open:
             self.low[-1] = min(self.low[-1], self.open[key])
-            return _NONE
+            return cyclic
         place = self.open[key] = len(self.low)
         self.low.append(place)
         try:
@@ -257,6 +268,8 @@ def sources(node: ast.expr, scope: Scope, depth: int = 0) -> Sources:
         return sources(node.left, scope, more) | sources(node.right, scope, more)
     if isinstance(node, (ast.ListComp, ast.GeneratorExp, ast.SetComp)):
         return sources(node.elt, _with_loops(scope, node), more)
+    if isinstance(node, (ast.Call, ast.Subscript)) and word_group(node, scope.assigned, scope.loops):
+        return _NONE  # a regular-expression group of word characters: never a quote or a space
     if isinstance(node, ast.Call):
         return _call_sources(node, scope, more)
     if isinstance(node, ast.Subscript):
@@ -307,7 +320,7 @@ def _returned(call: ast.Call, function: ast.FunctionDef | ast.AsyncFunctionDef, 
     if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
         return frozenset({Source(ast.unparse(call)[:60], False)})  # f(*args), f(**kw): unknown binding
     if defaults:
-        module = Scope(scope.tree, (), answers=scope.answers)
+        module = Scope(scope.tree, (), answers=scope.answers, callers=scope.callers)
         for name, default in defaults.items():
             bound[name] = sources(default, module, depth)
     for param, arg in zip(positional, call.args):
@@ -316,7 +329,7 @@ def _returned(call: ast.Call, function: ast.FunctionDef | ast.AsyncFunctionDef, 
         bound[str(keyword.arg)] = sources(keyword.value, scope, depth)
 
     def answer() -> Sources:
-        inner = Scope(scope.tree, (function,), bound, scope.answers)
+        inner = Scope(scope.tree, (function,), bound, scope.answers, scope.callers)
         values = [n.value for n in _own_nodes(function) if isinstance(n, ast.Return) and n.value is not None]
         return _union(sources(v, inner, depth) for v in values)
 
@@ -360,7 +373,7 @@ def _name_sources_once(name: str, scope: Scope, depth: int) -> Sources:
     if scope.bound is not None and name in scope.bound:
         return scope.bound[name]
     if name in scope.params:
-        return frozenset({Source(name, True)})
+        return _parameter_sources(name, scope, depth)
     return _NONE if identifier_name(name) else frozenset({Source(name, False)})  # an import or another global
 
 
@@ -370,3 +383,35 @@ def _with_loops(scope: Scope, comp: ast.expr) -> Scope:
             scope.loops.setdefault(name, []).append(generator.iter)
             scope.answers.done.pop((scope, name), None)  # a name a comprehension binds anew: ask again
     return scope
+
+
+def _parameter_sources(name: str, scope: Scope, depth: int) -> Sources:
+    """A parameter is the code's own when the function has calls and every one passes the code's own value."""
+    caller_chooses = frozenset({Source(name, True)})
+    function = next((f for f in reversed(scope.functions) if name in _parameter_names(f)), None)
+    if scope.callers is None or not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return caller_chooses
+    callers, defined = scope.callers, function
+
+    def answer() -> Sources:
+        calls = callers.calls(defined, scope.tree)
+        if not calls:
+            return caller_chooses  # no call seen: an entry point; or calls that cannot all be seen
+        binding = callers.binding(defined, scope.tree)
+        for call in calls:
+            bound = argument(call, defined, name, binding)
+            if bound is None:
+                return caller_chooses
+            value, default = bound
+            where = (scope.tree, ()) if default else (call.tree, call.functions)
+            if sources(value, Scope(*where, answers=scope.answers, callers=callers), depth):
+                return caller_chooses
+        return _NONE
+
+    # a parameter that reaches itself through its calls (recursion) stays the caller's: its first value is unseen
+    return scope.answers.ask(("parameter", function, name), answer, cyclic=caller_chooses)
+
+
+def _parameter_names(function: Function) -> set[str]:
+    args = function.args
+    return {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg] if a is not None}

@@ -1,0 +1,180 @@
+"""Where the project's Python code calls a function, and what each call binds to a parameter.
+
+Calls are found by the function's name in every Python file of the project: `f(...)` and
+`anything.f(...)`. Calls of another function of the same name (another class's method) are counted
+too: they only add values to check. The calls seen are all the calls only when nothing else can reach
+the function, so there are none (`None`) when its name is used as a value (`callback=self.f`,
+`map(f, xs)`, `getattr(o, "f")`, a string naming it), imported under another name, when it is
+decorated with anything but a decorator that passes calls through, or a dunder method the language
+calls. Code outside the project (a library's users, a framework calling its hooks) is not seen: a
+function with no call seen is an entry point, and its parameters are the caller's.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import chain
+
+Function = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+Defined = ast.FunctionDef | ast.AsyncFunctionDef
+
+# decorators that hand the decorated function its callers' arguments unchanged
+_PASS_THROUGH = {
+    "staticmethod",
+    "classmethod",
+    "contextmanager",
+    "asynccontextmanager",
+    "cache",
+    "lru_cache",
+    "cached_property",
+    "abstractmethod",
+    "override",
+}
+_MOST_FILES = 64  # a name in more files than this (`get`, `run`) is too common to follow: calls unknown
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call of a function, with where it stands."""
+
+    tree: ast.Module  # the module it is in
+    functions: tuple[Function, ...]  # the functions that enclose it, outermost first
+    node: ast.Call
+
+
+class Callers:
+    """The calls of the functions of a project's Python files (display path -> text); `parsed`: trees of
+    files the texts leave out."""
+
+    def __init__(self, texts: Mapping[str, str], parsed: Mapping[str, ast.Module] | None = None):
+        self.texts = texts
+        self.parsed = {path: tree for path, tree in (parsed or {}).items() if path not in texts}
+        self.methods: dict[int, dict[int, str]] = {}  # id(tree) -> id(method) -> how it binds its first argument
+
+    def calls(self, function: Defined, tree: ast.Module) -> list[Call] | None:
+        """Every call of `function` (defined in `tree`) in the project; None when some cannot be seen."""
+        name = function.name
+        if name.startswith("__") and name.endswith("__"):
+            return None  # called by the language: __init__ by C(...), __eq__ by ==
+        if any(_decorator_name(d) not in _PASS_THROUGH for d in function.decorator_list):
+            return None  # a decorator takes the function as a value: who calls it, and with what, is unknown
+        texts = [text for text in self.texts.values() if _has_word(text, name)]
+        if len(texts) > _MOST_FILES:
+            return None
+        modules = chain((_module(text) for text in texts), (_index(t) for t in self.parsed.values()))
+        found: list[Call] = []
+        for module in modules:
+            if module is None or name in module.other:
+                return None  # a file that does not parse, or uses the name otherwise than by calling it
+            found += module.calls.get(name, [])
+        return found
+
+    def binding(self, function: Defined, tree: ast.Module) -> str:
+        """How a call through an attribute binds the function's first parameter: "function" (it does not),
+        "method" (`obj.m()`: to obj, `Class.m(obj)`: not), "class" (`cls.m()`, `Class.m()`: to the class)."""
+        kinds = self.methods.get(id(tree))
+        if kinds is None:
+            kinds = self.methods[id(tree)] = _methods(tree)
+        return kinds.get(id(function), "function")
+
+
+def _has_word(text: str, name: str) -> bool:
+    """`name` stands in the text as a whole word."""
+    if name not in text:
+        return False
+    for found in re.finditer(re.escape(name) + r"(?!\w)", text):  # the pattern is cached by re
+        at = found.start()
+        if at == 0 or not (text[at - 1].isalnum() or text[at - 1] == "_"):
+            return True
+    return False
+
+
+@dataclass
+class _Module:
+    """One module's calls by the called name, and the names it uses otherwise."""
+
+    calls: dict[str, list[Call]]
+    other: set[str]  # names read as values, named by strings, imported under another name
+
+
+@lru_cache(maxsize=256)
+def _module(text: str) -> _Module | None:
+    """A module read once per process (the files a run asks about are few, and each is asked about often)."""
+    try:
+        return _index(ast.parse(text))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def argument(call: Call, function: Defined, param: str, binding: str) -> tuple[ast.expr, bool] | None:
+    """What `call` binds to `param`: (the argument, False), or (the parameter's default, True); None when
+    unknown (`*args`, `**kw`, a parameter the call leaves without a default)."""
+    node = call.node
+    if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+        return None
+    args = function.args
+    positional = [*args.posonlyargs, *args.args]
+    receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
+    on_class = isinstance(receiver, ast.Name) and receiver.id[:1].isupper() and not receiver.id.isupper()  # not DB
+    if receiver is not None and (binding == "class" or (binding == "method" and not on_class)):
+        positional = positional[1:]  # obj.m(a): obj is self; cls.m(a), Class.m(a): the class is cls
+    for arg, value in zip(positional, node.args):
+        if arg.arg == param:
+            return value, False
+    for keyword in node.keywords:
+        if keyword.arg == param:
+            return keyword.value, False
+    defaults = dict(zip([a.arg for a in positional[len(positional) - len(args.defaults) :]], args.defaults))
+    defaults.update({a.arg: d for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None})
+    return (defaults[param], True) if param in defaults else None
+
+
+def _decorator_name(node: ast.expr) -> str:
+    target = node.func if isinstance(node, ast.Call) else node
+    if isinstance(target, ast.Attribute):
+        return target.attr
+    return target.id if isinstance(target, ast.Name) else ""
+
+
+def _methods(tree: ast.Module) -> dict[int, str]:
+    kinds: dict[int, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    decorators = {_decorator_name(d) for d in item.decorator_list}
+                    if "staticmethod" not in decorators:
+                        kinds[id(item)] = "class" if "classmethod" in decorators else "method"
+    return kinds
+
+
+def _index(tree: ast.Module) -> _Module:
+    module = _Module({}, set())
+    callees: set[int] = set()
+    stack: list[tuple[ast.AST, tuple[Function, ...]]] = [(tree, ())]
+    while stack:
+        node, functions = stack.pop()
+        name = _name(node)
+        if isinstance(node, ast.Call) and _name(node.func):
+            module.calls.setdefault(_name(node.func), []).append(Call(tree, functions, node))
+            callees.add(id(node.func))
+        elif name and id(node) not in callees and isinstance(getattr(node, "ctx", None), ast.Load):
+            module.other.add(name)  # the function as a value: handed on, stored, wrapped
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.isidentifier():
+            module.other.add(node.value)  # getattr(obj, "name"), a dispatch table of names
+        elif isinstance(node, ast.alias) and node.asname not in (None, node.name.rsplit(".", 1)[-1]):
+            module.other.add(node.name.rsplit(".", 1)[-1])  # imported under another name
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            functions = (*functions, node)
+        stack.extend((child, functions) for child in ast.iter_child_nodes(node))
+    return module
+
+
+def _name(node: ast.AST) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    return node.attr if isinstance(node, ast.Attribute) else ""
