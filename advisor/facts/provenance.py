@@ -25,30 +25,10 @@ from advisor.facts.regex_groups import word_group
 from advisor.sources.python_reach import parts
 
 # calls whose result is an identifier quoted for SQL, a number, or a length
-SAFE_CALLS = {
-    "identifier",
-    "quote_ident",
-    "quote_identifier",
-    "escape_identifier",
-    "escapeidentifier",
-    "quoteidentifier",
-    "ident",
-    "literal",
-    "quote_literal",
-    "escape_literal",
-    "escapeliteral",
-    "int",
-    "float",
-    "len",
-    "bool",
-    "abs",
-    "round",
-    "range",
-    "enumerate",
-    "count",
-    "placeholders",
-    "as_string",
-}
+SAFE_CALLS = frozenset(
+    "identifier quote_ident quote_identifier escape_identifier escapeidentifier quoteidentifier ident literal quote_literal escape_literal escapeliteral int "
+    "float len bool abs round range enumerate count placeholders as_string".split()
+)
 # names that hold an identifier by convention: a table, schema or column name chosen by the code
 _IDENTIFIER_NAME = re.compile(
     r"(^|_)(table|tables|tbl|tablename|table_name|schema|schemas|schema_name|column|columns|cols|col|field|fields|"
