@@ -146,3 +146,16 @@ def test_facts_that_cannot_be_built_are_a_finding_on_the_statement(tmp_path, mon
     report = engine.check(["."])
     assert [(f.rule, f.location.line) for f in report.findings] == [("ADV003", 1), ("ADV003", 2)]
     assert report.findings[0].message.startswith("building the facts the query rules read failed on this input")
+
+
+def test_opt_in_rules_run_only_when_selected(tmp_path):
+    """select-star is a team policy (`default = false`): off under the default selection, on when named."""
+    from advisor import catalogue, engine
+
+    assert "SQL001" not in catalogue.select(["DEFAULT"]) and "SQL001" in catalogue.select(["ALL"])
+    assert catalogue.select(["DEFAULT"]) == {i for i, s in catalogue.catalogue().items() if s.default}
+    (tmp_path / "q.sql").write_text("SELECT * FROM users WHERE id = 1;\n", encoding="utf-8")
+    (tmp_path / "advisor.toml").write_text('dialect = "postgres"\n', encoding="utf-8")
+    assert "SQL001" not in {f.rule for f in engine.check([str(tmp_path / "q.sql")]).active}
+    (tmp_path / "advisor.toml").write_text('dialect = "postgres"\nselect = ["DEFAULT", "select-star"]\n', encoding="utf-8")
+    assert "SQL001" in {f.rule for f in engine.check([str(tmp_path / "q.sql")]).active}
