@@ -105,6 +105,9 @@ def parse_page(path: Path) -> RuleSpec:
     severity = meta.get("severity", "warning")
     if severity not in SEVERITIES:
         raise CatalogueError(f"{path}: severity {severity!r} is not one of {SEVERITIES}")
+    default = meta.get("default", True)
+    if not isinstance(default, bool):
+        raise CatalogueError(f"{path}: default {default!r} is not true or false")
     return RuleSpec(
         id=meta["id"],
         name=meta["name"],
@@ -115,7 +118,7 @@ def parse_page(path: Path) -> RuleSpec:
         body=body.strip(),
         path=str(path),
         examples=tuple(examples),
-        default=bool(meta.get("default", True)),
+        default=default,
     )
 
 
@@ -225,6 +228,9 @@ def select(patterns: list[str]) -> set[str]:
             continue
         matched = {i for i in catalogue() if upper == "ALL" or i.startswith(upper)}
         if not matched:
-            raise CatalogueError(f"unknown rule or prefix {pattern!r}")
+            raise CatalogueError(
+                f"unknown rule or prefix {pattern!r} (a rule id, name or id prefix from `advisor rules`, "
+                "DEFAULT: the rules on by default, or ALL)"
+            )
         ids |= matched
     return ids
