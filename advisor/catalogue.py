@@ -52,6 +52,7 @@ class RuleSpec:
     body: str
     path: str
     examples: tuple[Example, ...] = field(default=())
+    default: bool = True  # selected unless the config says otherwise (`default = false`: a team policy, opt-in)
 
     @property
     def family(self) -> str:
@@ -104,6 +105,9 @@ def parse_page(path: Path) -> RuleSpec:
     severity = meta.get("severity", "warning")
     if severity not in SEVERITIES:
         raise CatalogueError(f"{path}: severity {severity!r} is not one of {SEVERITIES}")
+    default = meta.get("default", True)
+    if not isinstance(default, bool):
+        raise CatalogueError(f"{path}: default {default!r} is not true or false")
     return RuleSpec(
         id=meta["id"],
         name=meta["name"],
@@ -114,6 +118,7 @@ def parse_page(path: Path) -> RuleSpec:
         body=body.strip(),
         path=str(path),
         examples=tuple(examples),
+        default=default,
     )
 
 
@@ -132,7 +137,7 @@ def catalogue() -> dict[str, RuleSpec]:
 
 # --- the parsed catalogue, cached -------------------------------------------------
 
-_PARSED_FORMAT = 1  # bump when RuleSpec or Example change shape
+_PARSED_FORMAT = 2  # bump when RuleSpec or Example change shape
 _PARSED_FILE = "catalogue.json"
 
 
@@ -209,7 +214,8 @@ def lookup(key: str) -> RuleSpec | None:
 
 
 def select(patterns: list[str]) -> set[str]:
-    """Rule ids matching ids, names, aliases or id prefixes ("SQL", "SQL00", "ALL")."""
+    """Rule ids matching ids, names, aliases or id prefixes ("SQL", "SQL00", "ALL"); "DEFAULT": the rules on
+    by default (every rule but the opt-in ones, whose page says `default = false`)."""
     ids: set[str] = set()
     for pattern in patterns:
         spec = lookup(pattern)
@@ -217,8 +223,14 @@ def select(patterns: list[str]) -> set[str]:
             ids.add(spec.id)
             continue
         upper = pattern.upper()
+        if upper == "DEFAULT":
+            ids |= {i for i, s in catalogue().items() if s.default}
+            continue
         matched = {i for i in catalogue() if upper == "ALL" or i.startswith(upper)}
         if not matched:
-            raise CatalogueError(f"unknown rule or prefix {pattern!r}")
+            raise CatalogueError(
+                f"unknown rule or prefix {pattern!r} (a rule id, name or id prefix from `advisor rules`, "
+                "DEFAULT: the rules on by default, or ALL)"
+            )
         ids |= matched
     return ids

@@ -35,8 +35,13 @@ def main() -> None:
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report to a file.")
 @click.option("--config", type=click.Path(exists=True, dir_okay=False), help="Use this config file for every path.")
-@click.option("--select", multiple=True, help="Only these rules (id, name or prefix); repeatable.")
-@click.option("--ignore", multiple=True, help="Skip these rules (id, name or prefix); repeatable.")
+@click.option(
+    "--select",
+    multiple=True,
+    help="Only these rules (id, name or prefix; DEFAULT: the rules on by default, ALL: every rule, "
+    "opt-in ones too), instead of the config's select; repeatable.",
+)
+@click.option("--ignore", multiple=True, help="Skip these rules (id, name or prefix, as --select); repeatable.")
 @click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]), help="Lowest severity that fails.")
 @click.option("--baseline", type=click.Path(dir_okay=False), help="Accept the findings recorded in this file.")
 @click.option("--write-baseline", type=click.Path(dir_okay=False), help="Record the current findings and exit 0.")
@@ -165,6 +170,7 @@ def rules_command(fmt) -> None:
                         "severity": s.severity,
                         "needs": list(s.needs),
                         "summary": s.summary,
+                        "default": s.default,
                         "help_uri": s.help_uri,
                     }
                     for s in specs
@@ -177,10 +183,10 @@ def rules_command(fmt) -> None:
     from rich.table import Table
 
     table = Table(box=None, header_style="bold")
-    for column in ("id", "name", "severity", "needs", "summary"):
-        table.add_column(column)
-    for s in specs:
-        table.add_row(s.id, s.name, s.severity, ", ".join(s.needs), s.summary)
+    for column in ("id", "name", "severity", "default", "needs", "summary"):
+        table.add_column(column, no_wrap=column != "summary")  # a name is typed in full: only summaries wrap
+    for s in specs:  # default "off": opt-in, run only when selected by name (select = ["DEFAULT", name])
+        table.add_row(s.id, s.name, s.severity, "on" if s.default else "off", ", ".join(s.needs), s.summary)
     Console().print(table)
 
 
@@ -200,6 +206,7 @@ def rule_command(key) -> None:
     console = Console()
     console.print(
         f"[bold]{spec.id}[/] {spec.name} · default severity {spec.severity}"
+        + ("" if spec.default else " · off by default (opt-in)")
         + (f" · needs {', '.join(spec.needs)}" if spec.needs else "")
     )
     console.print(Markdown(spec.body))

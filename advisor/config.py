@@ -60,7 +60,7 @@ class Config:
     paths: list[str] = field(default_factory=lambda: ["."])
     exclude: list[str] = field(default_factory=list)
     schema: list[str] = field(default_factory=list)
-    select: list[str] = field(default_factory=lambda: ["ALL"])
+    select: list[str] = field(default_factory=lambda: ["DEFAULT"])
     ignore: list[str] = field(default_factory=list)
     severity: dict[str, str] = field(default_factory=dict)
     fail_on: str = "warning"

@@ -137,10 +137,10 @@ def test_editing_the_file_invalidates(project, monkeypatch):
     project({"advisor.toml": 'schema = ["schema.sql"]\n', "schema.sql": SCHEMA, "q.sql": QUERY})
     before = assert_cached_same(monkeypatch, "--format", "json", "q.sql")
     assert ("q.sql", 1, "IDX001") in rules(before)
-    edit("q.sql", "-- moved down\n\nSELECT * FROM users WHERE id = 1;\n")
+    edit("q.sql", "-- moved down\n\nSELECT id FROM users ORDER BY random();\n")
     assert_miss(monkeypatch, "--format", "json", "q.sql")
     after = assert_cached_same(monkeypatch, "--format", "json", "q.sql")
-    assert rules(after) == [("q.sql", 3, "SQL001")]
+    assert rules(after) == [("q.sql", 3, "SQL008")]
 
 
 def test_editing_a_schema_file_invalidates(project, monkeypatch):
@@ -216,27 +216,29 @@ def test_editing_the_config_invalidates(project, monkeypatch, config):
 
 
 def test_command_line_rule_selection_is_part_of_the_key(project, monkeypatch):
-    project({"q.sql": "SELECT * FROM users ORDER BY id LIMIT 10 OFFSET 20;\n"})
-    everything = assert_cached_same(monkeypatch, "--format", "json", ".")
-    only = assert_cached_same(monkeypatch, "--format", "json", ".", "--select", "SQL001")
-    ignored = assert_cached_same(monkeypatch, "--format", "json", ".", "--ignore", "SQL001")
-    assert len({everything, only, ignored}) == 3
+    project({"q.sql": "SELECT * FROM users ORDER BY random() LIMIT 10 OFFSET 20;\n"})
+    default = assert_cached_same(monkeypatch, "--format", "json", ".")
+    only = assert_cached_same(monkeypatch, "--format", "json", ".", "--select", "SQL008")
+    ignored = assert_cached_same(monkeypatch, "--format", "json", ".", "--ignore", "SQL008")
+    opted_in = assert_cached_same(monkeypatch, "--format", "json", ".", "--select", "DEFAULT,select-star")
+    assert len({default, only, ignored, opted_in}) == 4
 
 
 def test_suppressions_and_unused_suppressions_survive_the_cache(project, monkeypatch):
     project({"q.sql": """
-        -- advisor: ignore select-star
-        SELECT * FROM users;
-        SELECT 1; -- advisor: ignore SQL001
+        -- advisor: ignore order-by-random
+        SELECT id FROM users ORDER BY random();
+        SELECT 1; -- advisor: ignore SQL008
     """})
     output = assert_cached_same(monkeypatch, "--format", "json", ".")
     doc = json.loads(output)
-    assert [(f["line"], f["rule"], f["suppressed"]) for f in doc["findings"]] == [(2, "SQL001", "comment"),
+    assert [(f["line"], f["rule"], f["suppressed"]) for f in doc["findings"]] == [(2, "SQL008", "comment"),
                                                                                  (3, "ADV002", None)]
 
 
 def test_baseline_and_fingerprints_are_applied_after_the_cache(project, monkeypatch):
-    project({"q.sql": "SELECT * FROM users;\nSELECT * FROM users;\n"})
+    project({"q.sql": "SELECT id FROM users ORDER BY random();\nSELECT id FROM users ORDER BY random();\n"})
+    assert run("q.sql", "--no-cache")[0] == 1
     run("q.sql", "--write-baseline", "b.json")
     full = run("q.sql", "--baseline", "b.json", "--format", "json", "--no-cache")
     with monkeypatch.context() as m:
@@ -390,10 +392,11 @@ def test_a_project_whose_records_exceed_the_size_limit_is_served_from_the_cache(
     root = tmp_path / "big"
     for i in range(60):
         (root / f"d{i // 20}").mkdir(parents=True, exist_ok=True)
-        (root / f"d{i // 20}" / f"q{i}.sql").write_text(f"SELECT * FROM t{i % 7} WHERE a = {i};\n")
+        (root / f"d{i // 20}" / f"q{i}.sql").write_text(f"SELECT * FROM t{i % 7} WHERE a = {i} ORDER BY random();\n")
     monkeypatch.chdir(root)
     monkeypatch.setattr(cache, "MAX_BYTES", 1)  # far below what this project writes
     cold = run(".")
+    assert cold[0] == 1  # findings, served from records too
     assert len(records(Path(os.environ["ADVISOR_CACHE_DIR"]))) > 2 * 60  # each file: contribution, findings
     with monkeypatch.context() as m:
         no_analysis(m)
@@ -447,13 +450,13 @@ def test_a_planted_cache_directory_is_refused(tmp_path, monkeypatch, kind):
 
     planted = _planted(tmp_path, kind)
     (tmp_path / "project").mkdir()
-    (tmp_path / "project" / "q.sql").write_text("SELECT * FROM t;\n")
+    (tmp_path / "project" / "q.sql").write_text("SELECT a FROM t ORDER BY random();\n")
     monkeypatch.setenv("ADVISOR_CACHE_DIR", str(planted))
     with pytest.raises(CacheError, match=f"cache directory {planted}"):
         cache_root()
     monkeypatch.chdir(tmp_path / "project")
     result = CliRunner().invoke(main, ["check", "."])  # no cache, the same findings
-    assert result.exit_code == 1 and "SQL001" in result.output and "results are not cached" in result.output
+    assert result.exit_code == 1 and "SQL008" in result.output and "results are not cached" in result.output
     assert not list(tmp_path.glob("planted/**/*.json")) and not list(tmp_path.glob("elsewhere/*"))
     (tmp_path / "project" / "advisor.toml").write_text('schema = ["q.sql"]\n')
     explained = CliRunner().invoke(main, ["check", "--explain", "."])  # a seeded database needs the cache

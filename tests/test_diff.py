@@ -20,7 +20,7 @@ SCHEMA = """\
 CREATE TABLE users (id integer PRIMARY KEY, email text NOT NULL, name text);
 CREATE INDEX idx_users_email ON users (email);
 """
-OLD = "".join(f"SELECT * FROM users WHERE id = {i};\n" for i in range(10))  # ten select-star findings
+OLD = "".join(f"SELECT id FROM users ORDER BY random() LIMIT {i + 1};\n" for i in range(10))  # ten order-by-random findings
 BAD = "SELECT id, email FROM users WHERE name = $1;\n"  # missing-index: nothing indexes name
 GOOD = "SELECT id, name FROM users WHERE email = $1;\n"
 BY_EMAIL = "SELECT id, name FROM users WHERE email = $1;\n"

@@ -1,6 +1,7 @@
 """The engine: config, suppressions, baseline, ordering, robustness."""
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -46,7 +47,8 @@ def test_bad_config_values(project, body, needle):
 
 def test_pyproject_section_select_ignore_and_severity(project):
     project({
-        "pyproject.toml": '[tool.advisor]\nignore = ["offset-pagination"]\n[tool.advisor.severity]\nSQL001 = "error"\n',
+        "pyproject.toml": '[tool.advisor]\nselect = ["DEFAULT", "select-star"]\nignore = ["offset-pagination"]\n'
+                          '[tool.advisor.severity]\nSQL001 = "error"\n',
         "q.sql": "SELECT * FROM users ORDER BY id LIMIT 10 OFFSET 20;",
     })
     report = engine.check(["."])
@@ -55,47 +57,62 @@ def test_pyproject_section_select_ignore_and_severity(project):
 
 def test_suppression_on_line_above_and_same_line_and_unused(project):
     project({"q.sql": """
-        -- advisor: ignore select-star
-        SELECT * FROM users;
-        SELECT * FROM users; -- advisor: ignore SQL001
+        -- advisor: ignore order-by-random
+        SELECT id FROM users ORDER BY random();
+        SELECT id FROM users ORDER BY random(); -- advisor: ignore SQL008
         -- advisor: ignore offset-pagination
         SELECT id FROM users WHERE id = 1;
-        SELECT * FROM users;
+        SELECT id FROM users ORDER BY random();
         """})
     report = engine.check(["."])
     active = [(f.rule, f.location.line) for f in report.active]
-    assert ("SQL001", 6) in active
+    assert ("SQL008", 6) in active
     assert ("ADV002", 4) in active  # the offset-pagination suppression suppresses nothing
     assert sum(1 for f in report.findings if f.suppressed == "comment") == 2
+
+
+def test_a_suppression_of_a_rule_not_selected_is_not_unused(project):
+    """select-star is opt-in: a team's old `ignore select-star` comments are no noise when it is off."""
+    project({"q.sql": "-- advisor: ignore select-star\nSELECT * FROM users;\n"})
+    assert engine.check(["."]).findings == []
+    opted_in = engine.check(["."], engine.Options(select=["DEFAULT", "select-star"]))
+    assert [(f.rule, f.suppressed) for f in opted_in.findings] == [("SQL001", "comment")]
+    Path("q.sql").write_text("-- advisor: ignore select-star\nSELECT id FROM users;\n", encoding="utf-8")
+    assert engine.check(["."]).findings == []
+    opted_in = engine.check(["."], engine.Options(select=["DEFAULT", "select-star"]))
+    assert [(f.rule, f.location.line) for f in opted_in.findings] == [("ADV002", 1)]
 
 
 def test_suppression_in_python_comments(project):
     project({"app.py": """
         def f(cur):
-            # advisor: ignore select-star
-            cur.execute("SELECT * FROM users")
+            # advisor: ignore order-by-random
+            cur.execute("SELECT id FROM users ORDER BY random()")
             rows = cur.fetchall()
-            cur.execute("SELECT * FROM users")  # advisor: ignore SQL001
+            cur.execute("SELECT id FROM users ORDER BY random()")  # advisor: ignore SQL008
             return rows, cur.fetchall()
         """})
-    assert [f.rule for f in engine.check(["."]).active] == []
+    report = engine.check(["."])
+    assert [f.rule for f in report.active] == []
+    assert [(f.rule, f.location.line) for f in report.findings] == [("SQL008", 3), ("SQL008", 5)]
 
 
 def test_baseline_accepts_old_findings_and_survives_line_moves(project, tmp_path):
-    project({"q.sql": "SELECT * FROM users;\nSELECT id FROM users ORDER BY random();\n"})
+    project({"q.sql": "SELECT id FROM users WHERE name LIKE '%a';\nSELECT id FROM users ORDER BY random();\n"})
     first = engine.check(["."])
     assert len(first.active) == 2
     write_baseline(first.findings, "baseline.json")
     # move the old statements down and add a new problem
-    (tmp_path / "q.sql").write_text("\n\n-- moved\nSELECT * FROM users;\nSELECT id FROM users ORDER BY random();\nSELECT id FROM users WHERE email = NULL;\n")
+    (tmp_path / "q.sql").write_text("\n\n-- moved\nSELECT id FROM users WHERE name LIKE '%a';\nSELECT id FROM users ORDER BY random();\nSELECT id FROM users WHERE email = NULL;\n")
     second = engine.check(["."], engine.Options(baseline="baseline.json"))
     assert [f.rule for f in second.active] == ["SQL005"]
     assert sum(1 for f in second.findings if f.suppressed == "baseline") == 2
 
 
 def test_baseline_cli_round_trip_and_bad_baseline(project):
-    project({"q.sql": "SELECT * FROM users;\n"})
+    project({"q.sql": "SELECT id FROM users ORDER BY random();\n"})
     runner = CliRunner()
+    assert runner.invoke(main, ["check", "."]).exit_code == 1
     assert runner.invoke(main, ["check", ".", "--write-baseline", "b.json"]).exit_code == 0
     assert runner.invoke(main, ["check", ".", "--baseline", "b.json"]).exit_code == 0
     with open("b.json", "w") as f:
@@ -130,19 +147,19 @@ def test_excludes_and_gitignore(project):
     project({
         "advisor.toml": 'exclude = ["legacy/"]\n',
         ".gitignore": "generated/\n",
-        "legacy/old.sql": "SELECT * FROM t;",
-        "generated/x.sql": "SELECT * FROM t;",
-        "node_modules/pkg/q.sql": "SELECT * FROM t;",
-        "new.sql": "SELECT * FROM t;",
+        "legacy/old.sql": "SELECT a FROM t ORDER BY random();",
+        "generated/x.sql": "SELECT a FROM t ORDER BY random();",
+        "node_modules/pkg/q.sql": "SELECT a FROM t ORDER BY random();",
+        "new.sql": "SELECT a FROM t ORDER BY random();",
     })
     assert [f.location.path for f in engine.check(["."]).active] == ["new.sql"]
 
 
 def test_nested_projects_use_their_own_config(project):
     project({
-        "a/advisor.toml": 'ignore = ["SQL001"]\n',
-        "a/q.sql": "SELECT * FROM t;",
-        "b/q.sql": "SELECT * FROM t;",
+        "a/advisor.toml": 'ignore = ["SQL008"]\n',
+        "a/q.sql": "SELECT a FROM t ORDER BY random();",
+        "b/q.sql": "SELECT a FROM t ORDER BY random();",
     })
     assert [f.location.path for f in engine.check(["."]).active] == ["b/q.sql"]
 

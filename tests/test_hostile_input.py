@@ -134,10 +134,10 @@ def test_the_file_size_limit_is_also_applied_when_reading(tmp_path):
 
 
 def test_a_utf8_bom_is_dropped_and_positions_do_not_move(repo):
-    (repo / "q.sql").write_bytes(b"\xef\xbb\xbfSELECT * FROM users;\n")
-    (repo / "plain.sql").write_bytes(b"SELECT * FROM users;\n")
+    (repo / "q.sql").write_bytes(b"\xef\xbb\xbfSELECT id FROM users ORDER BY random();\n")
+    (repo / "plain.sql").write_bytes(b"SELECT id FROM users ORDER BY random();\n")
     result = run(".")
-    assert "q.sql:1:8 SQL001" in result.output and "plain.sql:1:8 SQL001" in result.output
+    assert "q.sql:1:31 SQL008" in result.output and "plain.sql:1:31 SQL008" in result.output
     assert "parse-error" not in result.output
 
 
@@ -151,22 +151,22 @@ def test_nested_gitignore_and_git_info_exclude_are_honoured(repo):
     (repo / "sub" / ".gitignore").write_text("*.sql\n!keep.sql\n", encoding="utf-8")
     (repo / "sub" / "deeper" / ".gitignore").write_text("keep.sql\n", encoding="utf-8")
     for name in ("local.sql", "sub/gone.sql", "sub/keep.sql", "sub/deeper/keep.sql", "sub/deeper/other.sql"):
-        (repo / name).write_text("SELECT * FROM users;\n", encoding="utf-8")
+        (repo / name).write_text("SELECT id FROM users ORDER BY random();\n", encoding="utf-8")
     result = run(".")
-    shown = {line.split(":")[0] for line in result.output.splitlines() if "SQL001" in line}
+    shown = {line.split(":")[0] for line in result.output.splitlines() if "SQL008" in line}
     assert shown == {"sub/keep.sql"}
 
 
 def test_tests_and_examples_are_not_checked_unless_named(repo):
     for name in ("tests/q.sql", "examples/q.sql", "src/user.test.sql", "src/app.sql"):
         (repo / name).parent.mkdir(parents=True, exist_ok=True)
-        (repo / name).write_text("SELECT * FROM users;\n", encoding="utf-8")
+        (repo / name).write_text("SELECT id FROM users ORDER BY random();\n", encoding="utf-8")
     walked = run(".").output
     assert "src/app.sql" in walked and "tests/q.sql" not in walked and "examples/q.sql" not in walked
     assert "user.test.sql" not in walked
-    assert "tests/q.sql:1:8" in run("tests").output  # named on the command line: checked
+    assert "tests/q.sql:1:31" in run("tests").output  # named on the command line: checked
     config(repo, "test-paths = []\n")
-    assert "tests/q.sql:1:8" in run(".").output
+    assert "tests/q.sql:1:31" in run(".").output
 
 
 def test_without_a_config_the_project_is_the_repository(tmp_path):

@@ -20,6 +20,8 @@ def _cases():
 def run_example(spec, example, root):
     schema = [e for e in spec.examples if e.kind == "schema"]
     config = 'dialect = "postgres"\n'
+    if not spec.default:  # an opt-in rule's examples run as a team that turned it on
+        config += f'select = ["DEFAULT", "{spec.name}"]\n'
     for i, block in enumerate(schema):
         path = root / "schema" / f"{i:02d}{SUFFIX[block.lang]}"
         path.parent.mkdir(exist_ok=True)

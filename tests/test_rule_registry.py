@@ -2,6 +2,7 @@
 `rule-failed` finding on that input, and the run goes on (exit code 1 or 0, never 2)."""
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -65,7 +66,7 @@ def test_a_failing_sql_rule_does_not_hide_the_others(tmp_path, monkeypatch, fail
     load_checks()
     failing("select-star")
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "advisor.toml").write_text("", encoding="utf-8")
+    (tmp_path / "advisor.toml").write_text('select = ["DEFAULT", "select-star"]\n', encoding="utf-8")
     (tmp_path / "q.sql").write_text("SELECT * FROM t ORDER BY random();\n", encoding="utf-8")
     report = engine.check(["."])
     rules = {catalogue.catalogue()[f.rule].name for f in report.findings}
@@ -146,3 +147,60 @@ def test_facts_that_cannot_be_built_are_a_finding_on_the_statement(tmp_path, mon
     report = engine.check(["."])
     assert [(f.rule, f.location.line) for f in report.findings] == [("ADV003", 1), ("ADV003", 2)]
     assert report.findings[0].message.startswith("building the facts the query rules read failed on this input")
+
+
+def test_opt_in_rules_run_only_when_selected(tmp_path):
+    """select-star is a team policy (`default = false`): off under the default selection, on when named."""
+    from advisor import catalogue, engine
+
+    assert "SQL001" not in catalogue.select(["DEFAULT"]) and "SQL001" in catalogue.select(["ALL"])
+    assert catalogue.select(["DEFAULT"]) == {i for i, s in catalogue.catalogue().items() if s.default}
+    (tmp_path / "q.sql").write_text("SELECT * FROM users WHERE id = 1;\n", encoding="utf-8")
+    (tmp_path / "advisor.toml").write_text('dialect = "postgres"\n', encoding="utf-8")
+    assert "SQL001" not in {f.rule for f in engine.check([str(tmp_path / "q.sql")]).active}
+    (tmp_path / "advisor.toml").write_text('dialect = "postgres"\nselect = ["DEFAULT", "select-star"]\n', encoding="utf-8")
+    assert "SQL001" in {f.rule for f in engine.check([str(tmp_path / "q.sql")]).active}
+
+
+def test_the_rules_listing_says_which_rules_are_on_by_default():
+    runner = CliRunner()
+    listed = json.loads(runner.invoke(main, ["rules", "--format", "json"]).output)
+    assert {r["id"]: r["default"] for r in listed} == {i: s.default for i, s in catalogue.catalogue().items()}
+    assert [r["name"] for r in listed if r["default"] is False] == ["select-star"]
+    rows = {line.split()[0]: line.split() for line in runner.invoke(main, ["rules"]).output.splitlines()[1:]
+            if line.split() and line.split()[0] in ("SQL001", "SQL008")}
+    assert rows["SQL001"][1:4] == ["select-star", "warning", "off"]
+    assert rows["SQL008"][1:4] == ["order-by-random", "warning", "on"]
+    assert "off by default (opt-in)" in runner.invoke(main, ["rule", "select-star"]).output
+    assert "off by default" not in runner.invoke(main, ["rule", "order-by-random"]).output
+
+
+def test_default_and_all_are_accepted_where_rules_are_selected(project):
+    project({"q.sql": "SELECT * FROM users ORDER BY random();\n"})
+
+    def rules(*args):
+        result = CliRunner().invoke(main, ["check", "--no-cache", "--format", "json", ".", *args])
+        assert result.exit_code in (0, 1), result.output
+        return {f["rule"] for f in json.loads(result.output)["findings"]}
+
+    assert rules() == rules("--select", "DEFAULT") == {"SQL008"}
+    assert rules("--select", "ALL") == rules("--select", "default,select-star") == {"SQL001", "SQL008"}
+    assert rules("--select", "ALL", "--ignore", "DEFAULT") == {"SQL001"}
+    for body in ('select = ["all"]\n', '[tool.advisor]\nselect = ["DEFAULT", "SQL001"]\n'):
+        project({"advisor.toml" if "tool" not in body else "pyproject.toml": body})
+        assert rules() == {"SQL001", "SQL008"}
+        Path("advisor.toml").unlink(missing_ok=True)
+    project({"advisor.toml": 'select = ["DEFALT"]\n'})
+    result = CliRunner().invoke(main, ["check", "--no-cache", "."])
+    assert result.exit_code == 2 and "advisor.toml: select: unknown rule or prefix 'DEFALT'" in result.output
+    assert "DEFAULT: the rules on by default, or ALL" in result.output
+
+
+def test_a_page_s_default_is_true_or_false(tmp_path):
+    page = tmp_path / "x.md"
+    for value, expected in (("", True), ("default = true\n", True), ("default = false\n", False)):
+        page.write_text(f'+++\nid = "SQL999"\nname = "x"\nsummary = "s"\n{value}+++\n# x\n', encoding="utf-8")
+        assert catalogue.parse_page(page).default is expected
+    page.write_text('+++\nid = "SQL999"\nname = "x"\nsummary = "s"\ndefault = "false"\n+++\n', encoding="utf-8")
+    with pytest.raises(catalogue.CatalogueError, match="default 'false' is not true or false"):
+        catalogue.parse_page(page)

@@ -18,7 +18,8 @@ CREATE TABLE settings (id int PRIMARY KEY, value text);
 
 
 def found(project, sql, schema=SCHEMA):
-    project({"advisor.toml": 'schema = ["db/*.sql"]\n', "db/schema.sql": schema, "q.sql": sql})
+    # every rule, the opt-in select-star too: where it must stay silent is tested here
+    project({"advisor.toml": 'schema = ["db/*.sql"]\nselect = ["ALL"]\n', "db/schema.sql": schema, "q.sql": sql})
     return [(catalogue.lookup(f.rule).name, f.message) for f in engine.check(["."]).active]
 
 

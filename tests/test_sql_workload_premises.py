@@ -16,6 +16,8 @@ CREATE TABLE destination_rooms (destination text NOT NULL, room_id text NOT NULL
 CREATE INDEX destination_rooms_order ON destination_rooms (stream_ordering);
 """
 
+CONFIG = 'schema = ["db/schema.sql"]\nselect = ["ALL"]\n'  # select-star's premises too: it is opt-in
+
 FETCH_JOB = """CREATE FUNCTION fetch_job(target text) RETURNS jobs LANGUAGE plpgsql AS $$
 DECLARE
     found jobs;
@@ -29,12 +31,12 @@ $$;
 
 
 def check(project, files):
-    project({"advisor.toml": 'schema = ["db/schema.sql"]\n', "db/schema.sql": SCHEMA} | files)
+    project({"advisor.toml": CONFIG, "db/schema.sql": SCHEMA} | files)
     return [(catalogue.lookup(f.rule).name, f.location.path, f.message) for f in engine.check(["."]).active]
 
 
 def names(project, sql, schema=SCHEMA):
-    project({"advisor.toml": 'schema = ["db/schema.sql"]\n', "db/schema.sql": schema, "q.sql": sql})
+    project({"advisor.toml": CONFIG, "db/schema.sql": schema, "q.sql": sql})
     return sorted(catalogue.lookup(f.rule).name for f in engine.check(["."]).active)
 
 
@@ -56,7 +58,7 @@ def test_a_jsonb_operator_on_the_column_is_not_a_function(project):
     sql = ("SELECT id FROM jobs WHERE queue_name = $1 AND ($2::text[] IS NULL OR (flags ?| $2) IS NOT TRUE) "
            "ORDER BY run_at LIMIT 1;\n"
            "SELECT id FROM jobs WHERE upper(queue_name) = $1;\n")
-    project({"advisor.toml": 'schema = ["db/schema.sql"]\n', "db/schema.sql": SCHEMA, "q.sql": sql})
+    project({"advisor.toml": CONFIG, "db/schema.sql": SCHEMA, "q.sql": sql})
     hits = [f for f in engine.check(["."]).active if catalogue.lookup(f.rule).name == "function-on-column"]
     assert [f.location.line for f in hits] == [2]
     assert "upper()" in hits[0].message
@@ -68,7 +70,7 @@ def test_cartesian_join_needs_tables_the_schema_knows(project):
     # `FROM tasks LEFT JOIN job_queues ON job_queues.queue_name = add_job.queue_name` pins each to a row
     sql = ("SELECT t.id, q.id FROM tasks t LEFT JOIN job_queues q ON q.queue_name = $1 WHERE t.identifier = $2;\n"
            "SELECT j.id, d.destination FROM jobs j, destinations d WHERE j.status = $1;\n")
-    project({"advisor.toml": 'schema = ["db/schema.sql"]\n', "db/schema.sql": SCHEMA, "q.sql": sql})
+    project({"advisor.toml": CONFIG, "db/schema.sql": SCHEMA, "q.sql": sql})
     hits = [f.location.line for f in engine.check(["."]).active if catalogue.lookup(f.rule).name == "cartesian-join"]
     assert hits == [2]
 
@@ -166,6 +168,6 @@ def test_optional_filter_after_a_key_lookup_or_on_an_indexed_subset(project):
     sql = ("SELECT id FROM jobs WHERE status = 'doing' AND ($1::text IS NULL OR queue_name = $1);\n"
            "SELECT id FROM jobs WHERE id = $2 AND ($1::text IS NULL OR queue_name = $1);\n"
            "SELECT id FROM jobs WHERE status = 'todo' AND ($1::text IS NULL OR queue_name = $1);\n")
-    project({"advisor.toml": 'schema = ["db/schema.sql"]\n', "db/schema.sql": schema, "q.sql": sql})
+    project({"advisor.toml": CONFIG, "db/schema.sql": schema, "q.sql": sql})
     hits = [f.location.line for f in engine.check(["."]).active if catalogue.lookup(f.rule).name == "optional-filter"]
     assert hits == [3]
