@@ -226,8 +226,8 @@ def select(patterns: list[str]) -> set[str]:
         if upper == "DEFAULT":
             ids |= {i for i, s in catalogue().items() if s.default}
             continue
-        matched = {i for i in catalogue() if upper == "ALL" or i.startswith(upper)}
-        if not matched:
+        matched = {i for i in catalogue() if upper == "ALL" or (upper.strip() and i.startswith(upper))}
+        if not matched:  # an empty pattern is no prefix of everything
             raise CatalogueError(
                 f"unknown rule or prefix {pattern!r} (a rule id, name or id prefix from `advisor rules`, "
                 "DEFAULT: the rules on by default, or ALL)"

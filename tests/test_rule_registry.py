@@ -194,6 +194,9 @@ def test_default_and_all_are_accepted_where_rules_are_selected(project):
     result = CliRunner().invoke(main, ["check", "--no-cache", "."])
     assert result.exit_code == 2 and "advisor.toml: select: unknown rule or prefix 'DEFALT'" in result.output
     assert "DEFAULT: the rules on by default, or ALL" in result.output
+    project({"advisor.toml": 'select = [""]\n'})  # an empty pattern is a mistake, not every rule
+    result = CliRunner().invoke(main, ["check", "--no-cache", "."])
+    assert result.exit_code == 2 and "unknown rule or prefix ''" in result.output
 
 
 def test_a_page_s_default_is_true_or_false(tmp_path):
