@@ -13,7 +13,7 @@ from advisor.explain.stage import QueryRun, make_explainer
 from advisor.facts.sql import build_facts
 from advisor.indexes.migration import migration
 from advisor.indexes.select import Choice, eliminate, merge, select
-from advisor.indexes.slim import narrowest, pays
+from advisor.indexes.slim import merged, narrowest, pays
 from advisor.indexes.timing import Timing, idle, restores, settle, slower
 from advisor.indexes.verify import Candidate, Measurement, candidates_for
 from advisor.ir import IndexKey, Location, SqlQuery
@@ -226,6 +226,24 @@ def test_merge_carries_narrow_keys_only_into_a_longer_index():
     q20 = Candidate("lineitem", (K("l_partkey"), K("l_suppkey")))
     out = merge([q17, q20], narrow={("lineitem", "l_quantity"), ("lineitem", "l_suppkey")})
     assert out == {q17: q17, q20: q20}
+
+
+def test_merged_carries_the_other_indexes_columns_when_they_lead_with_the_same_key():
+    """Under a budget (advisor/indexes/budget.py) two indexes that lead with the same column are also
+    tried as one: b's keys, a's other columns carried as INCLUDE."""
+    K = IndexKey
+    q17 = Candidate("lineitem", (K("l_partkey"), K("l_quantity")))
+    q20 = Candidate("lineitem", (K("l_partkey"), K("l_suppkey")))
+    assert merged(q17, q20).describe() == "lineitem(l_partkey, l_suppkey) INCLUDE (l_quantity)"
+    assert merged(q20, q17).describe() == "lineitem(l_partkey, l_quantity) INCLUDE (l_suppkey)"
+    covering = Candidate("lineitem", (K("l_partkey"),), include=("l_comment", "l_shipdate"))
+    assert merged(covering, q20).include == ("l_comment", "l_shipdate")
+    assert merged(Candidate("lineitem", (K("l_partkey"),)), q20) is None  # a prefix: q20 stands for it already
+    assert merged(Candidate("lineitem", (K("l_suppkey"), K("l_partkey"))), q20) is None  # another leading key
+    assert merged(replace(q17, where="l_returnflag = 'R'"), q20) is None  # another predicate
+    assert merged(Candidate("lineitem", (K("l_partkey"), K("lower(l_comment)", False))), q20) is None  # an expression
+    wide = Candidate("lineitem", (K("l_partkey"),), include=("a", "b", "c", "d"))
+    assert merged(wide, q20) is not None and merged(q17, replace(q20, include=("a", "b", "c", "d"))) is None
 
 
 # --- no wider than the width pays for (advisor/indexes/slim.py), over plain numbers ----------------
