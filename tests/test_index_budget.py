@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from click.testing import CliRunner
 
 from advisor.errors import ConfigError
 from advisor.explain.stage import make_explainer
 from advisor.facts.sql import build_facts
-from advisor.indexes.budget import MaxSize, Search, parse_max_size
+from advisor.indexes.budget import MaxSize, Search, net, parse_max_size
 from advisor.indexes.migration import migration
 from advisor.indexes.select import Choice, select
 from advisor.indexes.verify import Candidate
@@ -163,18 +165,49 @@ def test_a_wider_variant_replaces_the_narrower_one_when_it_pays_for_its_bytes_an
 
 def test_an_exchange_uses_the_bytes_the_greedy_left():
     """The greedy takes the small index first (more per byte); the large one then does not fit beside it,
-    though alone it fits and saves far more: one exchange puts it in."""
+    though alone it fits and saves more: one exchange puts it in.  Both earn their bar, so the queries'
+    net gain decides (no margin): 0.95 for q2 against 0.7 for q1."""
     small, large = _opt(("a",), 100), _opt(("b",), 800)
-    table = {"q1": {None: 100.0, small.candidate: 60.0}, "q2": {None: 100.0, large.candidate: 5.0}}
+    table = {"q1": {None: 100.0, small.candidate: 30.0}, "q2": {None: 100.0, large.candidate: 5.0}}
     search = _search([small, large], 850, table)
     assert search.chosen == [small]
     search.swaps()
     assert search.chosen == [large]
-    # not when the exchange gains less than the threshold together
-    table["q1"][small.candidate] = 30.0
+    # not when the queries would lose more than they gain (0.7 against 0.65)
+    table["q2"][large.candidate] = 35.0
     search = _search([small, large], 850, table)
     search.swaps()
     assert search.chosen == [small]
+    # nor when the option going in does not earn its own bar there (0.5 < 0.3 x (1 + 800 / 1000))
+    table["q1"][small.candidate], table["q2"][large.candidate] = 60.0, 50.0
+    search = _search([small, large], 850, table)
+    search.swaps()
+    assert search.chosen == [small]
+
+
+def test_a_merge_stands_for_the_two_indexes_and_is_charged_for_what_it_serves_worse():
+    """TPC-H's pair lineitem(l_partkey, l_quantity) (Q17) and (l_partkey, l_suppkey) (Q20), 18 and 6 MB, as
+    one 18 MB index: one's keys, the other's column carried.  Under a budget the pair does not fit, the
+    merge does, and it stands for both.  The other order serves Q20 worse than the index it replaces (its
+    search on l_suppkey lost): that loss counts against its gain for Q17."""
+    a, b = _opt(("p", "q"), 180), _opt(("p", "s"), 60)
+    good = replace(b, candidate=replace(b.candidate, include=("q",)), size_bytes=180)
+    bad = replace(a, candidate=replace(a.candidate, include=("s",)), size_bytes=181)
+    table = {
+        "q17": {None: 100.0, a.candidate: 1.0, b.candidate: 10.0, good.candidate: 4.0, bad.candidate: 1.0},
+        "q20": {None: 100.0, a.candidate: 50.0, b.candidate: 5.0, good.candidate: 5.0, bad.candidate: 50.0},
+    }
+    before = {q: costs[None] for q, costs in table.items()}
+
+    def costs(config):
+        return {q: min([c[None]] + [c[o.candidate] for o in config]) for q, c in table.items()}
+
+    search = Search([a, b, good, bad], 200, 0.3, before, costs, {id(good): (a, b), id(bad): (b, a)})
+    search.greedy()
+    assert search.chosen == [good]  # b first (most per byte), then the merge in its place
+    assert search.covered(a) and search.covered(b) and not search.covered(bad)
+    # bad for b: Q17 10 -> 1 gains 0.9, Q20 5 -> 50 loses 0.9: nothing together, below any bar
+    assert net(costs([b]), costs([bad])) == pytest.approx(0.0)
 
 
 def test_indexes_command_takes_the_budget_from_the_config_and_the_option_overrides_it(project):
@@ -204,3 +237,38 @@ def test_indexes_command_takes_the_budget_from_the_config_and_the_option_overrid
     result = CliRunner().invoke(main, ["indexes", str(root), "--max-size", "10MB"])
     assert result.exit_code == 0, result.output
     assert "(budget 10.0 MB)" in result.stderr and "CREATE INDEX CONCURRENTLY" in result.stdout
+
+
+def test_two_indexes_with_one_leading_key_are_merged_when_the_pair_does_not_fit(db):
+    """a.sql wants pairs(a, b), b.sql reads c for one a: pairs(a, c).  Nearly every key is unique, so
+    btree deduplication saves nothing and the pair is twice one index; pairs(a, b) INCLUDE (c) serves
+    both, b.sql index-only, in less than the pair.  Under a budget the pair does not fit, the merge does."""
+    db.execute("SET synchronous_commit = on")  # VACUUM marks pages all-visible only once their commit is flushed
+    db.execute(
+        "CREATE TABLE pairs (id int PRIMARY KEY, a int NOT NULL, b int NOT NULL, c int NOT NULL, pad text NOT NULL);"
+        "INSERT INTO pairs SELECT g, g % 200, (g * 7919) % 20011, (g * 104729) % 20021, repeat('x', 60)"
+        " FROM generate_series(1, 20000) g"
+    )
+    db.execute("VACUUM (ANALYZE) pairs")  # the visibility map of a live table: b.sql can be served index-only
+    schema = schema_from_queries(
+        extract_sql("s.sql", "CREATE TABLE pairs (id int PRIMARY KEY, a int, b int, c int, pad text);", source="schema")
+    )
+    ab, ac = (Candidate("pairs", (IndexKey("a"), IndexKey(k))) for k in ("b", "c"))
+    runs = [
+        _run(db, "a.sql", "SELECT id FROM pairs WHERE a = 5 AND b = 1234", ab),
+        _run(db, "b.sql", "SELECT sum(c) FROM pairs WHERE a = 5", ac),
+    ]
+    for r in runs:
+        r.facts = build_facts(parse_sql(r.sql), schema)
+    free, _ = select(db, runs, schema, 0.3, make_explainer, 5000)
+    assert {ch.candidate for ch in free} == {ab, ac}  # without a budget: each query its own
+    pair = sum(ch.size_bytes for ch in free)
+    budget = MaxSize("b", bytes=pair * 3 // 4)
+    chosen, summary = select(db, runs, schema, 0.3, make_explainer, 5000, max_size=budget)
+    assert [ch.candidate.describe() for ch in chosen] == ["pairs(a, b) INCLUDE (c)"]
+    served = {s.run.query.location.path for s in chosen[0].served}
+    assert summary.size_bytes <= budget.bytes and served == {"a.sql", "b.sql"}
+    assert {a.candidate for a, _ in summary.merged} == {ab, ac} and not summary.over_budget
+    text = migration(chosen, summary)
+    assert "--   pairs(a, c) (" in text and ") merged into pairs(a, b) INCLUDE (c) (" in text
+    assert "CREATE INDEX CONCURRENTLY idx_pairs_a_b ON pairs (a, b) INCLUDE (c);" in text

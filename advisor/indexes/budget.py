@@ -4,22 +4,30 @@ the index-selection literature's knapsack), applied after the set is chosen by c
 (advisor/indexes/select.py) and only when that set's measured size is over the budget.
 
 Then the set is chosen again, greedily, by benefit per byte under the budget: the options are the
-set's indexes and their narrower variants (each prefix of the keys, with and without the INCLUDE
-columns: advisor/indexes/slim.py), every one built on the seeded data and its size measured
-(btree deduplication counted).  Each round adds the option that saves the most per byte it adds,
+set's indexes, their narrower variants (each prefix of the keys, with and without the INCLUDE
+columns: advisor/indexes/slim.py) and the merges of two of them that lead with the same column
+(one's keys, the other's columns carried as INCLUDE: slim.merged -- where nearly every key is
+unique, btree deduplication saves nothing and one index stands for two in the bytes of one:
+TPC-H's lineitem(l_partkey, l_quantity) and (l_partkey, l_suppkey), 18 + 6 MB, as one of 18 MB).
+Every option is built on the seeded data and its size measured (deduplication counted).  Each round
+adds the option that saves the most per byte it adds,
 
-    score(o | S) = sum over q of (cost_S(q) - cost_{S+o}(q)) / cost_S(q)  /  (size(o) - size(replaced))
+    score(o | S) = net(cost_S, cost_{S+o}) / (size(o) - size(replaced))
+    net(a, b)    = sum over q of (a(q) - b(q)) / max(a(q), b(q))
 
-counted per query relative to its cost as the set's own rule counts benefit; an option wider than
-an index already taken replaces it (its score is per byte it adds over it), a narrower one is never
-taken beside it.  An option must fit the budget and earn the set's bar for the bytes it adds,
-`threshold * (1 + added / table size)`.  Scores only fall as the set grows, so each round
-re-plans the best stale score first and takes it when it stays on top (lazy greedy); an index
-taken on a table makes that table's options be re-planned.  A greedy can leave bytes unused that a
-larger option would have paid for (knapsack): then single exchanges are tried, an option that does
-not fit going in for an index of the set, taken when the queries gain at least the threshold
-together.  The set left then goes through the cost-based elimination again (an index a later one
-made redundant goes).
+counted per query relative to its cost as the set's own rule counts benefit, a query made dearer
+counting against (a merge can serve one of its two queries worse than the index it replaces); an
+option standing for an index already taken (wider than it, or merging it) replaces it (its score is
+per byte it adds over it), one the set already stands for is never taken beside it.  An option
+must fit the budget and earn the set's bar for the bytes it adds, `threshold * (1 + added / table
+size)`: the budget caps the bytes, it never lowers what an index must save to be worth having (nor
+does it fill the bytes with indexes the set would not take without it).  Scores only fall as the
+set grows, so each round re-plans the best stale score first and takes it when it stays on top
+(lazy greedy); an index taken on a table makes that table's options be re-planned.  A greedy by
+gain per byte can leave unused the bytes a larger option would have paid for (knapsack): then
+single exchanges are tried, an option that does not fit going in for an index of the set when it
+earns its bar there and the queries gain more than they lose (`Search.swaps`).  The set left then
+goes through the cost-based elimination again (an index a later one made redundant goes).
 """
 
 from __future__ import annotations
@@ -115,43 +123,73 @@ class Fitted:
 
     kept: list[Choice]
     narrowed: list[tuple[Choice, Choice]] = field(default_factory=list)  # (index of the set, its variant taken)
+    merged: list[tuple[Choice, Choice]] = field(default_factory=list)  # (index of the set, the merge taken for it)
     left_out: list[Choice] = field(default_factory=list)  # neither it nor a variant fits
 
 
-def _options(conn, kept: list[Choice], names: dict[int, str], qualified: Callable[[str, str], str]) -> list[Choice]:
-    """The set's indexes and their narrower variants, each built (in the caller's transaction)."""
-    import psycopg
-
-    from advisor.indexes.slim import variants
-    from advisor.indexes.verify import relation_bytes
+def _options(
+    conn, kept: list[Choice], names: dict[int, str], qualified: Callable[[str, str], str]
+) -> tuple[list[Choice], dict[int, tuple[Choice, Choice]]]:
+    """The set's indexes, their narrower variants and the merges of two of them (slim.merged), each built
+    (in the caller's transaction); and for each merge, by id, the two indexes it stands for."""
+    from advisor.indexes.slim import merged, variants
 
     options, by_shape = list(kept), {replace(ch.candidate, reason=""): ch for ch in kept}
-    for ch in kept:
-        for v in variants(ch.candidate):
-            shape = replace(v, reason="")
-            if shape in by_shape:  # one variant of two indexes of the set: built once, standing for both
-                by_shape[shape].queries.extend(r for r in ch.queries if r not in by_shape[shape].queries)
-                continue
-            opt = replace(ch, candidate=v, queries=list(ch.queries), size_bytes=None, build_ms=None, served=[])
-            name = qualified(v.table, f"advisor_fit_{len(names)}")
-            try:
-                with conn.transaction():  # a savepoint: a refused build leaves the rest
-                    started = time.perf_counter()
-                    conn.execute(v.ddl(concurrently=False, name=name.rsplit(".", 1)[-1]))
-                    opt.build_ms = (time.perf_counter() - started) * 1000
-                    opt.size_bytes = relation_bytes(conn, name)
-            except psycopg.Error:
-                continue
-            names[id(opt)] = name
+    parts: dict[int, tuple[Choice, Choice]] = {}
+
+    def add(ch: Choice, v: Candidate, queries: list) -> Choice | None:
+        shape = replace(v, reason="")
+        if shape in by_shape:  # one variant of two indexes of the set: built once, standing for both
+            by_shape[shape].queries.extend(r for r in queries if r not in by_shape[shape].queries)
+            return None
+        opt = replace(ch, candidate=v, queries=list(queries), size_bytes=None, build_ms=None, served=[])
+        if _build(conn, opt, qualified(v.table, f"advisor_fit_{len(names)}"), names):
             options.append(opt)
             by_shape[shape] = opt
-    return options
+            return opt
+        return None
+
+    for ch in kept:
+        for v in variants(ch.candidate):
+            add(ch, v, ch.queries)
+    for a in kept:
+        for b in kept:
+            m = merged(a.candidate, b.candidate) if a is not b else None
+            opt = add(b, m, a.queries + b.queries) if m is not None else None
+            if opt is not None:
+                parts[id(opt)] = (a, b)
+    return options, parts
+
+
+def _build(conn, opt: Choice, name: str, names: dict[int, str]) -> bool:
+    """Build one option under `name` (a savepoint: a refused build leaves the rest); its size and build time."""
+    import psycopg
+
+    from advisor.indexes.verify import relation_bytes
+
+    try:
+        with conn.transaction():
+            started = time.perf_counter()
+            conn.execute(opt.candidate.ddl(concurrently=False, name=name.rsplit(".", 1)[-1]))
+            opt.build_ms = (time.perf_counter() - started) * 1000
+            opt.size_bytes = relation_bytes(conn, name)
+    except psycopg.Error:
+        return False
+    names[id(opt)] = name
+    return True
+
+
+def net(old: dict[int, float], new: dict[int, float]) -> float:
+    """What the queries gain together going from costs `old` to `new`, each relative to the larger of its two
+    costs: a query made cheaper counts as the set's rule counts it, one made dearer (an option standing for an
+    index that served it better) counts against."""
+    return sum((old[k] - new[k]) / max(old[k], new[k]) for k in old if max(old[k], new[k]) > 0)
 
 
 class Search:
     """The greedy and the exchanges over built options (module docstring), over plain numbers:
     costs(config) -> query key -> planned cost with exactly those options built; `chosen` is the set
-    and `current` the costs with it."""
+    and `current` the costs with it; parts: id(option) -> the two options a merge stands for."""
 
     def __init__(
         self,
@@ -160,26 +198,42 @@ class Search:
         threshold: float,
         before: dict[int, float],
         costs: Callable[[list[Choice]], dict[int, float]],
+        parts: dict[int, tuple[Choice, Choice]] | None = None,
     ) -> None:
         self.options, self.limit, self.threshold, self.costs = options, limit, threshold, costs
         self.keys = list(before)
         self.current = dict(before)
         self.chosen: list[Choice] = []
+        self.seen: dict[frozenset[int], dict[int, float]] = {}
+        parts = parts or {}
+
+        def stands_for(o: Choice, c: Choice) -> bool:  # o in the set leaves no room for c beside it
+            return any(c is p or narrower(c.candidate, p.candidate) for p in (o, *parts.get(id(o), ())))
+
+        self.covers = {id(o): {id(c) for c in options if c is not o and stands_for(o, c)} for o in options}
+
+    def covered(self, o: Choice) -> bool:
+        """Does an index of the set already stand for o?"""
+        return any(id(o) in self.covers[id(c)] for c in self.chosen)
 
     def with_(self, o: Choice, out: Choice | None = None) -> tuple[list[Choice], int]:
-        """The set with o in (the narrower variants of it it replaces, and `out`, taken out) and its bytes."""
-        config = [c for c in self.chosen if c is not out and not narrower(c.candidate, o.candidate)] + [o]
+        """The set with o in (the options it stands for, and `out`, taken out) and its bytes."""
+        config = [c for c in self.chosen if c is not out and id(c) not in self.covers[id(o)]] + [o]
         return config, sum(c.size_bytes or 0 for c in config)
+
+    def bar(self, o: Choice, added: int) -> float:
+        """What o must save for the bytes it adds: the set's rule, threshold x (1 + added / table size)."""
+        return self.threshold * (1 + max(0, added) / o.table_bytes if o.table_bytes else 1)
 
     def score(self, o: Choice) -> tuple[float, list[Choice], dict[int, float]]:
         """o's benefit per added byte given the set (-inf: it does not fit or does not earn its bar)."""
         config, total = self.with_(o)
         added = total - sum(c.size_bytes or 0 for c in self.chosen)
-        if total > self.limit or any(narrower(o.candidate, c.candidate) for c in self.chosen):
+        if total > self.limit or self.covered(o):
             return -math.inf, config, {}
-        new = self.costs(config)
-        gain = sum(max(0.0, self.current[k] - new[k]) / self.current[k] for k in self.keys if self.current[k] > 0)
-        if gain < self.threshold * (1 + max(0, added) / o.table_bytes if o.table_bytes else 1):
+        new = self.planned(config)
+        gain = net(self.current, new)
+        if gain < self.bar(o, added):
             return -math.inf, config, {}
         return gain / max(added, 1), config, new
 
@@ -204,30 +258,45 @@ class Search:
                     stale[id(o)] = math.inf
 
     def swaps(self) -> None:
-        """What the greedy leaves unused, one exchange at a time: an option that does not fit goes in for an
-        index of the set when it then fits and the queries gain at least the threshold together (each
-        counted relative to the larger of its two costs); the best such exchange first."""
+        """What the greedy leaves unused, one exchange at a time (the best first): an option that does not fit
+        goes in for an index of the set when it then fits, earns its own bar there (what eliminate() asks of
+        every index of a set) and the queries gain more than they lose (`net` > 0).  No margin beyond
+        that: both indexes earn their bar, without the budget both would be in the set; the budget only
+        forces a choice between them, and a margin would leave that choice to the greedy's order (by gain
+        per byte: TPC-H's 2.4 MB partial index for Q10, cost -43%, kept out Q4's 5.6 MB one, cost -63%)."""
         for _ in range(len(self.options)):
             best: tuple[float, list[Choice], dict[int, float]] | None = None
-            for o in self.options:
-                if o in self.chosen or any(narrower(o.candidate, c.candidate) for c in self.chosen):
-                    continue
+            # an exchange gains at most what o gains beside the whole set (planned costs never rise with one
+            # more index): the options whose bound cannot beat the best exchange found are not tried
+            bounds = {id(o): net(self.current, self.planned(self.with_(o)[0])) for o in self.options if self.open(o)}
+            for o in sorted((o for o in self.options if self.open(o)), key=lambda o: -bounds[id(o)]):
                 for out in self.chosen:
+                    if bounds[id(o)] <= (best[0] if best else 0.0):
+                        break
                     config, total = self.with_(o, out)
                     if total > self.limit:
                         continue
-                    new = self.costs(config)
-                    net = sum(
-                        (self.current[k] - new[k]) / max(self.current[k], new[k])
-                        for k in self.keys
-                        if max(self.current[k], new[k]) > 0
-                    )
-                    if net >= self.threshold and (best is None or net > best[0]):
-                        best = (net, config, new)
+                    new = self.planned(config)
+                    gained = net(self.current, new)
+                    if gained <= (best[0] if best else 0.0):
+                        continue
+                    if net(self.planned([c for c in config if c is not o]), new) >= self.bar(o, o.size_bytes or 0):
+                        best = (gained, config, new)
             if best is None:
                 return
             _, self.chosen, new = best
             self.current.update(new)
+
+    def open(self, o: Choice) -> bool:
+        """Neither in the set nor stood for by it."""
+        return o not in self.chosen and not self.covered(o)
+
+    def planned(self, config: list[Choice]) -> dict[int, float]:
+        """costs(config), each configuration planned once."""
+        key = frozenset(id(c) for c in config)
+        if key not in self.seen:
+            self.seen[key] = self.costs(config)
+        return self.seen[key]
 
 
 def fit(
@@ -243,7 +312,7 @@ def fit(
     """The set chosen again under `limit` bytes (module docstring); every option not taken is dropped
     for good in the caller's transaction.  before: query key -> cost with no new index (the queries
     some index of the set changes); plan(keys) -> key -> (cost, indexes used), as the database is now."""
-    options = _options(conn, kept, names, qualified)
+    options, parts = _options(conn, kept, names, qualified)
 
     def costs(config: list[Choice]) -> dict[int, float]:
         with conn.transaction(force_rollback=True):  # a savepoint: the drops are undone
@@ -253,7 +322,7 @@ def fit(
                     conn.execute(f"DROP INDEX {names[id(o)]}")
             return {k: cost for k, (cost, _) in plan(list(before)).items()}
 
-    search = Search(options, limit, threshold, before, costs)
+    search = Search(options, limit, threshold, before, costs, parts)
     search.greedy()
     search.swaps()
     chosen = search.chosen
@@ -264,9 +333,12 @@ def fit(
     for ch in kept:
         if ch in chosen:
             continue
-        taken = [c for c in chosen if narrower(c.candidate, ch.candidate)]
-        if taken:
-            out.narrowed.append((ch, taken[0]))
+        narrowed = [c for c in chosen if id(c) in search.covers[id(ch)]]  # a variant of it
+        merges = [c for c in chosen if id(c) in parts and id(ch) in search.covers[id(c)]]
+        if narrowed:
+            out.narrowed.append((ch, narrowed[0]))
+        elif merges:
+            out.merged.append((ch, merges[0]))
         else:
             out.left_out.append(ch)
     return out

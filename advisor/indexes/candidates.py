@@ -102,6 +102,20 @@ def _same_row(p: Predicate, alias: str, scope: Scope, known) -> bool:
     )
 
 
+def row_conditions(scope: Scope, alias: str, table: str, schema: Schema | None = None) -> list[str]:
+    """`l_commitdate < l_receiptdate`: conditions comparing two columns of the same row, with no parameter
+    (the same condition on every call), which no key serves: only a partial index on the condition does.
+    As an index predicate (canonical text)."""
+    known = schema.table(table) if schema is not None else None
+    return [
+        canonical_expression(p.node)
+        for p in scope.predicates_on(alias)
+        if not (p.in_or or p.negated or p.clause == "having" or p.wrapped)
+        and _same_row(p, alias, scope, known)
+        and not parameterised(p.node)
+    ]
+
+
 def access_of(scope: Scope, alias: str, table: str, schema: Schema | None = None) -> Access:
     access = Access(alias, table, has_limit=scope.limit is not None, conditions=own_conditions(scope, alias))
     known = schema.table(table) if schema is not None else None

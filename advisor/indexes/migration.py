@@ -153,12 +153,17 @@ def migration(choices: list[Choice], summary: Summary, taken=()) -> str:
                 f"benefit {ch.benefit:.2f} < {ch.bar:.2f} needed"
             )
         lines.append("")
-    if summary.narrowed or summary.over_budget:
+    if summary.narrowed or summary.merged or summary.over_budget:
         lines.append("-- over the storage budget: chosen again by benefit per byte (advisor/indexes/budget.py)")
         for ch, v in summary.narrowed:
             lines.append(
                 f"--   {ch.candidate.describe()} ({human_size(ch.size_bytes)}) narrowed to "
                 f"{v.candidate.describe()} ({human_size(v.size_bytes)})"
+            )
+        for ch, v in summary.merged:
+            lines.append(
+                f"--   {ch.candidate.describe()} ({human_size(ch.size_bytes)}) merged into "
+                f"{v.candidate.describe()} ({human_size(v.size_bytes)}) with another index of the set"
             )
         room = (summary.max_bytes or 0) - summary.size_bytes
         for ch in summary.over_budget:

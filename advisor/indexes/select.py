@@ -32,7 +32,8 @@
    queries re-planned; a widening must save what an index of its extra bytes would have to.
    (A query's own candidate went through the same rule when it was chosen: advisor/explain/advise.py.)
 5c. With a storage budget (`--max-size`) the set is over, it is chosen again under it, by benefit
-   per byte among its indexes and their narrower variants (advisor/indexes/budget.py); then step 5.
+   per byte among its indexes, their narrower variants and the merges of two that lead with the same
+   column (advisor/indexes/budget.py); then step 5.
 
 With `--analyze` (`select(..., analyze=True)`), the set chosen by cost is then timed:
 planner cost is an estimate, and a cheaper plan can run slower.
@@ -75,7 +76,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from advisor.indexes.existing import ExistingIndex, droppable
-from advisor.indexes.slim import slim
+from advisor.indexes.slim import MAX_INCLUDE, slim
 from advisor.indexes.timing import REPEAT, TimeDrop, Timing, idle, settle, timed
 from advisor.indexes.verify import Candidate, relation_bytes, table_sql
 
@@ -110,9 +111,6 @@ class Choice:
     @property
     def size_ratio(self) -> float:
         return (self.size_bytes or 0) / self.table_bytes if self.table_bytes else 0.0
-
-
-MAX_INCLUDE = 4  # a merged index carries at most this many INCLUDE columns: wider, it is a copy of the table
 
 
 NARROW_BYTES = 8  # a column this narrow on average (an integer, a date, a small numeric) is cheap to carry
@@ -265,6 +263,7 @@ class Summary:
     existing: list[ExistingIndex] = field(default_factory=list)  # indexes the database has that could go
     max_bytes: int | None = None  # the storage budget (--max-size), in bytes on the seeded data
     narrowed: list[tuple[Choice, Choice]] = field(default_factory=list)  # (index, its variant taken) under it
+    merged: list[tuple[Choice, Choice]] = field(default_factory=list)  # (index, the merge of it and another taken)
     over_budget: list[Choice] = field(default_factory=list)  # left out: neither it nor a variant fits the budget
 
 
@@ -337,7 +336,7 @@ def select(
             if sum(ch.size_bytes or 0 for ch in kept) > limit:
                 costs = {k: v[0] for k, v in before.items()}
                 fitted = fit(conn, kept, names, limit, threshold, costs, plan_all, _qualified)
-                summary.narrowed, summary.over_budget = fitted.narrowed, fitted.left_out
+                summary.narrowed, summary.merged, summary.over_budget = fitted.narrowed, fitted.merged, fitted.left_out
                 kept, more, after, trials = eliminate(
                     fitted.kept, threshold, plan_all(), lambda ch: without([ch]), drop
                 )

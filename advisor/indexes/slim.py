@@ -35,6 +35,9 @@ if TYPE_CHECKING:
     from advisor.indexes.verify import Candidate
 
 
+MAX_INCLUDE = 4  # a merged index carries at most this many INCLUDE columns: wider, it is a copy of the table
+
+
 def variants(c: Candidate) -> list[Candidate]:
     """The narrower btree indexes that may serve what c serves: each prefix of its keys, with its
     INCLUDE columns and without them (c itself not among them)."""
@@ -47,6 +50,27 @@ def variants(c: Candidate) -> list[Candidate]:
             if v != c and v not in out:
                 out.append(v)
     return out
+
+
+def merged(a: Candidate, b: Candidate) -> Candidate | None:
+    """One btree index standing for two that lead with the same column: b's keys, a's other columns
+    carried as INCLUDE (TPC-H's lineitem(l_partkey, l_quantity) and lineitem(l_partkey, l_suppkey):
+    lineitem(l_partkey, l_suppkey) INCLUDE (l_quantity), one 18 MB index for the pair's 24 MB).
+    None when they differ in table, predicate or leading key, a key is an expression, b already
+    carries every column of a (a is one of its variants), or it would carry more than MAX_INCLUDE."""
+    if not (
+        a.table == b.table
+        and a.method == b.method == "btree"
+        and (a.where, a.opclass) == (b.where, b.opclass)
+        and a.keys[:1] == b.keys[:1]
+        and all(k.is_column for k in a.keys + b.keys)
+    ):
+        return None
+    have = {k.expr for k in b.keys} | set(b.include)
+    extra = [x for x in dict.fromkeys([k.expr for k in a.keys[1:]] + list(a.include)) if x not in have]
+    if not extra or len(b.include) + len(extra) > MAX_INCLUDE:
+        return None
+    return replace(b, include=tuple(sorted((*b.include, *extra))), reason="merged")
 
 
 def pays(narrow: dict, wide: dict, added_bytes: int, table_bytes: int, threshold: float, floor: float = 0.0) -> bool:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from advisor.indexes.candidates import access_of, candidate_for, index_name
+from advisor.indexes.candidates import access_of, candidate_for, index_name, row_conditions
 from advisor.ir import IndexKey, Schema
 
 if TYPE_CHECKING:
@@ -177,6 +177,10 @@ def candidates_for(facts: QueryFacts, schema: Schema) -> list[Candidate]:
                             from advisor.schema.ddl import canonical_expression
 
                             add(Candidate(table, rest_keys, where=canonical_expression(p.node), reason="partial"))
+                # a condition between two columns of the row (TPC-H Q4's l_commitdate < l_receiptdate): no key
+                # serves it, a partial index holds only the rows it keeps
+                for where in row_conditions(scope, alias, table, schema):
+                    add(Candidate(table, keys, where=where, reason="partial"))
             for column in access.joins:
                 add(Candidate(table, (IndexKey(column),), reason="join"))
             for p in scope.predicates_on(alias):
