@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fetch import cache_dir
+from fetch import cache_dir, load_manifest
 
 LABELS = Path(__file__).resolve().parent / "labels.csv"
 
@@ -47,13 +47,16 @@ def score(findings: list[dict], labels: dict[tuple, dict], show_unlabelled: bool
     per_rule: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     per_project: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     per_kind: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    per_corpus: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    holdout = {p.name for p in load_manifest()[0] if p.holdout}
     unlabelled = []
     for f in app:
         label = labels.get((f["project"], f["rule"], f["path"], f["line"]))
         bucket = "unlabelled" if label is None else label["verdict"]
         if label is None:
             unlabelled.append(f)
-        for c in (per_rule[f"{f['kind']}:{f['rule']}"], per_project[f["project"]], per_kind[f["kind"]]):
+        corpus = "holdout (added after tuning)" if f["project"] in holdout else "tuned on"
+        for c in (per_rule[f"{f['kind']}:{f['rule']}"], per_project[f["project"]], per_kind[f["kind"]], per_corpus[corpus]):
             c[bucket] += 1
 
     def table(title: str, rows: dict[str, collections.Counter]) -> None:
@@ -65,11 +68,13 @@ def score(findings: list[dict], labels: dict[tuple, dict], show_unlabelled: bool
     table("rule", per_rule)
     table("project", per_project)
     table("kind", per_kind)
+    table("corpus", per_corpus)
     t = sum(c["true"] for c in per_kind.values())
     fl = sum(c["false"] for c in per_kind.values())
     print(f"\noverall: {len(app)} app-code findings, {t + fl} labelled: {t} true, {fl} false, "
           f"precision {pct(t, t + fl).strip()}; {len(unlabelled)} unlabelled")
-    lost = [k for k, v in labels.items() if v["verdict"] == "true" and k not in keys]
+    ran = {f["project"] for f in findings}  # a run of some projects (--only) loses nothing elsewhere
+    lost = [k for k, v in labels.items() if v["verdict"] == "true" and k not in keys and k[0] in ran]
     if lost:
         print(f"\n!!! {len(lost)} findings labelled true are gone (a real problem no longer found):")
         for k in sorted(lost):
