@@ -16,9 +16,7 @@ from advisor.sources.js_receivers import resolve_receiver
 from advisor.sources.js_syntax import (
     JsFile,
     arg_list,
-    is_this,
     key_name,
-    member_parts,
     read_value,
     string_value,
     unchain,
@@ -172,25 +170,12 @@ def _wrapper_of(f: JsFile, call):
 def _calls_of(f: JsFile, name: str) -> list[tuple]:
     """The calls of a wrapper in the file, with the arguments it is given: `createIndex('objects', ...)`,
     `this.ensureIndex(...)`, `async.apply(createIndex, 'objects', ...)`."""
-    out = []
-    for call in f.calls:
-        fn = unwrap(call.child_by_field_name("function"))
+    out = [(call, arg_list(call.child_by_field_name("arguments"))) for call in f.called.get(name, ())]
+    for call in f.called.get("async.apply", ()):  # how nodebb hands a wrapper to async
         args = arg_list(call.child_by_field_name("arguments"))
-        if fn is None:
-            continue
-        if fn.type == "identifier" and f.src(fn) == name:
-            out.append((call, args))
-        elif fn.type == "member_expression" and member_parts(f, fn)[1] == name and is_this(f, _object(fn)):
-            out.append((call, args))  # a method wrapper: this.ensureIndex(...)
-        elif (
-            fn.type == "member_expression"
-            and member_parts(f, fn)[1] == "apply"
-            and args
-            and f.src(_object(fn)) == "async"
-            and f.src(unwrap(args[0])) == name
-        ):
+        if args and f.src(unwrap(args[0])) == name:
             out.append((call, args[1:]))
-    return out
+    return sorted(out, key=lambda c: c[0].start_byte)
 
 
 def wrapper_indexes(f: JsFile, calls: list) -> list[IndexDef]:
@@ -209,7 +194,3 @@ def wrapper_indexes(f: JsFile, calls: list) -> list[IndexDef]:
             if ix is not None:
                 out.append(ix)
     return sorted(out, key=lambda ix: (ix.location.line, ix.location.col) if ix.location else (0, 0))
-
-
-def _object(member):
-    return unwrap(member.child_by_field_name("object"))

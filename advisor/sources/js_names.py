@@ -164,16 +164,7 @@ def passed(f: JsFile, ident) -> list:
     if called is None or position is None:
         return []
     out = []
-    for call in f.calls:
-        callee = unwrap(call.child_by_field_name("function"))
-        if callee is None or not (
-            callee.type == "identifier"
-            and f.src(callee) == called
-            or callee.type == "member_expression"
-            and member_parts(f, callee)[1] == called
-            and is_this(f, unwrap(callee.child_by_field_name("object")))
-        ):
-            continue
+    for call in f.called.get(called, ()):
         args = arg_list(call.child_by_field_name("arguments"))
         if len(args) <= position or any(a.type == "spread_element" for a in args[: position + 1]):
             return []

@@ -92,11 +92,13 @@ def _model_collection(f: JsFile, model: str) -> str:
 
 
 MAX_DEPTH = 8  # how many names, calls and promises a receiver is followed through
+MAX_STEPS = 200  # and how many steps one receiver may take in all (minified code branches at every name)
 
 
 def resolve_receiver(f: JsFile, base, calls_before: list, depth: int = 0):
     """What a query method was called on: (collection, model or None, driver?) or None."""
-    if depth > MAX_DEPTH:
+    f.receiver_steps = 1 if depth == 0 else f.receiver_steps + 1
+    if depth > MAX_DEPTH or f.receiver_steps > MAX_STEPS:
         return None
     if calls_before:
         return _from_call(f, base, calls_before, depth)

@@ -8,6 +8,7 @@ typed `Placeholder`.  Identifiers are resolved to the nearest earlier `const`/`l
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from typing import Any
 
 from advisor.ir import Location
@@ -99,7 +100,9 @@ class JsFile:
         self.members: dict[str, list] = {}  # `this.name = value` / `self.name = value`: the values
         self.functions: dict[str, Any] = {}  # `function name() {...}` declared in the file
         self.methods: dict[str, Any] = {}  # class methods and getters declared in the file, by name
-        self.calls: list = []  # every call in the file, in order
+        # calls by what they call: `name(...)`, `this.name(...)`; `a.name(...)` as "a.name"
+        self.called: dict[str, list] = {}
+        self.receiver_steps = 0  # steps taken to resolve one MongoDB call's receiver (js_receivers)
 
     def src(self, node) -> str:
         return self.data[node.start_byte : node.end_byte].decode("utf-8", "replace")
@@ -117,11 +120,12 @@ class JsFile:
     def resolve(self, name: str, before: int):
         """The value last assigned to `name` before `before`, never the one being assigned there:
         in `filter = { $or: [filter, x] }` the inner `filter` is the earlier value."""
-        best, at = None, 0
-        for start, value in self.decls.get(name, ()):
-            if start < before and not value.start_byte <= before < value.end_byte:
-                best, at = value, start
-        return None if best is None or self._shadowed(name, at, before) else best
+        decls = self.decls.get(name, [])
+        for i in range(bisect_left(decls, before, key=lambda d: d[0]) - 1, -1, -1):  # sorted by start
+            start, value = decls[i]
+            if not value.start_byte <= before < value.end_byte:
+                return None if self._shadowed(name, start, before) else value
+        return None
 
     def _shadowed(self, name: str, declared: int, used: int) -> bool:
         """A function around the use, not around the declaration, has a parameter of that name
@@ -540,7 +544,15 @@ def collect_decls(f: JsFile) -> list:
     for v in f.decls.values():
         v.sort(key=lambda x: x[0])
     calls.sort(key=lambda n: n.start_byte)
-    f.calls = calls
+    for call in calls:
+        fn = unwrap(call.child_by_field_name("function"))
+        obj, prop = member_parts(f, fn) if fn is not None else (None, None)
+        if fn is not None and fn.type == "identifier":
+            f.called.setdefault(f.src(fn), []).append(call)
+        elif prop and obj is not None and is_this(f, unwrap(obj)):
+            f.called.setdefault(prop, []).append(call)
+        elif prop and obj is not None and unwrap(obj).type == "identifier":  # `async.apply(...)`
+            f.called.setdefault(f"{f.src(unwrap(obj))}.{prop}", []).append(call)
     return calls
 
 
