@@ -147,11 +147,10 @@ def parameter_list(fn) -> list:
     return [params] if params.type == "identifier" else [c for c in params.named_children if c.type != "comment"]
 
 
-def bound_names(f: JsFile, fn, params: list | None = None) -> set[str]:
-    """The names a function's parameters (or some of them) bind: `a`, `b = 1`, `{ c, d: e }`, `...f`,
-    TypeScript `g: T`."""
+def bound_names(f: JsFile, fn) -> set[str]:
+    """The names a function's parameters bind: `a`, `b = 1`, `{ c, d: e }`, `...f`, TypeScript `g: T`."""
     out: set[str] = set()
-    stack = list(parameter_list(fn) if params is None else params)
+    stack = parameter_list(fn)
     while stack:
         node = stack.pop()
         if node is None:
