@@ -395,14 +395,21 @@ def _skip_pagination(query: MongoQuery) -> Iterator[Hit]:
 
 
 def passed_through(text: str, params: tuple) -> bool:
-    """`skip`, `opts.skip`, `params.start ? params.start : 0`: a parameter of the function, unchanged."""
+    """`skip`, `opts.skip`, `params.start ? params.start : 0`, `opts.skip ?? 0` (also as TypeScript compiles
+    it: `(_b = opts.skip) !== null && _b !== void 0 ? _b : 0`): a parameter of the function, unchanged."""
 
     def param(part: str) -> bool:
         m = re.fullmatch(r"([A-Za-z_$][\w$]*)(?:\.[A-Za-z_$][\w$]*)*", part.strip())
         return m is not None and m.group(1) in params
 
-    m = re.fullmatch(r"[^?]+\?([^:]+):\s*(\d+)\s*", text or "")
-    return param(m.group(1)) if m else param(text or "")
+    text = text or ""
+    compiled = re.fullmatch(
+        r"\(\s*(\w+)\s*=\s*([^()]+)\)\s*!==\s*null\s*&&\s*\1\s*!==\s*void 0\s*\?\s*\1\s*:\s*\d+\s*", text
+    )
+    defaulted = re.fullmatch(r"(.+?)\s*(?:\?\?|\|\|)\s*\d+\s*", text)
+    m = re.fullmatch(r"[^?]+\?([^:]+):\s*(\d+)\s*", text)
+    part = compiled.group(2) if compiled else defaulted.group(1) if defaulted else m.group(1) if m else text
+    return param(part)
 
 
 def _lookup_unindexed(query: MongoQuery, schema: Schema) -> Iterator[Hit]:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from advisor.sources.js_syntax import FUNCTIONS, WRAPPERS, JsFile, arg_list, member_parts, unwrap
+from advisor.sources.js_syntax import FUNCTIONS, WRAPPERS, JsFile, arg_list, bound_names, member_parts, unwrap
 
 SCOPES = FUNCTIONS | {"program"}
 CONDITIONAL = {
@@ -50,26 +50,13 @@ def scope_of(node):
 
 
 def parameters(f: JsFile, node) -> tuple[str, ...]:
-    """The parameter names of the function a node is in (`a`, `b = 0`, `{ c }`, `...d`, TypeScript `e: T`)."""
+    """The parameter names of the functions a node is in, the outer ones too (a callback sees them):
+    `a`, `b = 0`, `{ c }`, `...d`, TypeScript `e: T`."""
+    names: list[str] = []
     fn = scope_of(node)
-    params = fn.child_by_field_name("parameters") or fn.child_by_field_name("parameter") if fn is not None else None
-    if params is None:
-        return ()
-    if params.type == "identifier":
-        return (f.src(params),)
-    names = []
-    for node2 in _walk(params, params.start_byte, params.end_byte):
-        parent = node2.parent
-        if (
-            node2.type in ("identifier", "shorthand_property_identifier_pattern")
-            and parent is not None
-            and not (
-                parent.type in ("assignment_pattern", "required_parameter", "optional_parameter")
-                and parent.child_by_field_name("right") == node2
-                or parent.type == "type_annotation"
-            )
-        ):
-            names.append(f.src(node2))
+    while fn is not None and fn.type != "program":
+        names += sorted(bound_names(f, fn) - set(names))
+        fn = scope_of(fn)
     return tuple(names)
 
 

@@ -3,7 +3,7 @@ from the list written there or built with `ops.push({...})` in the function that
 
 from __future__ import annotations
 
-from advisor.mongo.shape import MongoQuery
+from advisor.mongo.shape import MongoQuery, Placeholder
 from advisor.sources.js_flow import parameters, pushed, scope_of
 from advisor.sources.js_receivers import resolve_receiver
 from advisor.sources.js_syntax import JsFile, arg_list, prop_loc, read_value, unwrap
@@ -21,12 +21,14 @@ def bulk_write(f: JsFile, call, base, chain: list, i: int) -> list[MongoQuery]:
     collection, model, driver = receiver
     node = unwrap(args[0])
     items = [c for c in node.named_children if c.type != "comment"] if node.type == "array" else []
+    loc = prop_loc(f, chain[i][2])
     if node.type == "identifier":  # the list as declared (not as emptied again after a batch), and its pushes
         declared = next((v for _, v in f.decls.get(f.src(node), ()) if v.type == "array" and _encloses(v, node)), None)
+        if declared is None and f.src(node) in parameters(f, call):  # the caller's operations: a sketch
+            return [_unseen(f, call, node, loc, receiver)]
         if declared is not None:
             items = [c for c in declared.named_children if c.type != "comment"]
             items += pushed(f, f.src(node), declared)
-    loc = prop_loc(f, chain[i][2])
     out = []
     for item in items:
         state: dict = {"partial": False}
@@ -60,3 +62,21 @@ def _encloses(declared, use) -> bool:
     """The function that declares a variable holds this use of it."""
     scope = scope_of(declared)
     return scope is not None and scope.start_byte <= use.start_byte < scope.end_byte
+
+
+def _unseen(f: JsFile, call, node, loc, receiver: tuple) -> MongoQuery:
+    """`coll.bulkWrite(operations)` with the caller's operations: writes on the collection, filters unknown."""
+    collection, model, driver = receiver
+    return MongoQuery(
+        collection=collection,
+        operation="bulkWrite",
+        filter=Placeholder("object", f.src(node)),
+        location=loc,
+        source="js",
+        model=model,
+        driver=driver,
+        text=f.src(call)[:2000],
+        spans={(): loc},
+        params=parameters(f, call),
+        partial=True,
+    )

@@ -17,7 +17,6 @@ from advisor.sources.js_syntax import (
     JsFile,
     arg_list,
     key_name,
-    member_parts,
     read_value,
     string_value,
     unchain,
@@ -128,8 +127,9 @@ def index_from_call(f: JsFile, base, calls, i: int) -> list[IndexDef]:
 
 def _unread(f: JsFile, call, coll: str, loc: Location, model: str | None) -> list[IndexDef]:
     """Keys held in a variable (`createIndex(this._indices)`): declared, but not readable here; inside a
-    wrapper function the call sites declare the indexes instead."""
-    return [] if _wrapper_of(f, call) is not None else [unread_index(coll, loc, model)]
+    wrapper function called in this file, its call sites declare the indexes instead."""
+    wrapper = _wrapper_of(f, call)
+    return [] if wrapper is not None and _calls_of(f, wrapper[0]) else [unread_index(coll, loc, model)]
 
 
 FUNCTIONS = {"function_declaration", "function_expression", "arrow_function", "function", "method_definition"}
@@ -167,36 +167,30 @@ def _wrapper_of(f: JsFile, call):
     return f.src(name_node), coll, keys, opts
 
 
+def _calls_of(f: JsFile, name: str) -> list[tuple]:
+    """The calls of a wrapper in the file, with the arguments it is given: `createIndex('objects', ...)`,
+    `this.ensureIndex(...)`, `async.apply(createIndex, 'objects', ...)`."""
+    out = [(call, arg_list(call.child_by_field_name("arguments"))) for call in f.called.get(name, ())]
+    for call in f.called.get("async.apply", ()):  # how nodebb hands a wrapper to async
+        args = arg_list(call.child_by_field_name("arguments"))
+        if args and f.src(unwrap(args[0])) == name:
+            out.append((call, args[1:]))
+    return sorted(out, key=lambda c: c[0].start_byte)
+
+
 def wrapper_indexes(f: JsFile, calls: list) -> list[IndexDef]:
     """Index declarations made through such a wrapper: `createIndex('objects', { _key: 1 }, opts)`,
     also `async.apply(createIndex, 'objects', ...)`."""
     wrappers = {w[0]: w[1:] for w in (_wrapper_of(f, c) for c in calls) if w is not None}
     out: list[IndexDef] = []
     state: dict = {"partial": False}
-    for call in calls if wrappers else ():
-        fn = unwrap(call.child_by_field_name("function"))
-        args = arg_list(call.child_by_field_name("arguments"))
-        if (
-            fn is not None
-            and fn.type == "member_expression"
-            and member_parts(f, fn)[1] == "apply"
-            and args
-            and f.src(unwrap(fn.child_by_field_name("object"))) == "async"
-        ):
-            name, args = f.src(unwrap(args[0])), args[1:]
-        elif fn is not None and fn.type == "identifier":
-            name = f.src(fn)
-        else:
-            continue
-        if name not in wrappers:
-            continue
-        coll, keys, opts = wrappers[name]
-        if isinstance(coll, int):
-            coll = string_value(f, unwrap(args[coll])) if len(args) > coll else None
-        if not coll or len(args) <= keys:
-            continue
-        options = read_value(f, args[opts], (), {}, state) if opts is not None and len(args) > opts else {}
-        ix = make_index(coll, read_value(f, args[keys], (), {}, state), options, f.loc(call))
-        if ix is not None:
-            out.append(ix)
-    return out
+    for name, (coll, keys, opts) in wrappers.items():
+        for call, args in _calls_of(f, name):
+            target = string_value(f, unwrap(args[coll])) if isinstance(coll, int) and len(args) > coll else coll
+            if not isinstance(target, str) or not target or len(args) <= keys:
+                continue
+            options = read_value(f, args[opts], (), {}, state) if opts is not None and len(args) > opts else {}
+            ix = make_index(target, read_value(f, args[keys], (), {}, state), options, f.loc(call))
+            if ix is not None:
+                out.append(ix)
+    return sorted(out, key=lambda ix: (ix.location.line, ix.location.col) if ix.location else (0, 0))

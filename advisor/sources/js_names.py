@@ -5,7 +5,18 @@ expression evaluates to, what a function returns."""
 
 from __future__ import annotations
 
-from advisor.sources.js_syntax import FUNCTIONS, JsFile, arg_list, is_this, key_name, member_parts, string_value, unwrap
+from advisor.sources.js_syntax import (
+    FUNCTIONS,
+    JsFile,
+    arg_list,
+    bound_names,
+    is_this,
+    key_name,
+    member_parts,
+    parameter_list,
+    string_value,
+    unwrap,
+)
 from advisor.sources.mongo_names import run_time_name
 
 
@@ -68,6 +79,8 @@ def property_value(f: JsFile, holder, prop: str, depth: int = 0):
             found = child.child_by_field_name("value")
         elif child.type == "shorthand_property_identifier" and f.src(child) == prop:
             found = child
+        elif child.type == "method_definition" and getter(f, child) == prop:  # `get collection() { return ... }`
+            found = returned(child)
         elif child.type == "spread_element" and depth < 4:  # `{ ...defaults, ...options }`: the defaults'
             spread = next(iter(child.named_children), None)
             found = property_value(f, object_of(f, spread), prop, depth + 1) or found
@@ -116,10 +129,18 @@ def _parameter_default(f: JsFile, node):
     return None
 
 
+def getter(f: JsFile, method) -> str | None:
+    """The property a `get name() {...}` method defines."""
+    name = method.child_by_field_name("name")
+    if name is None or not any(c.type == "get" for c in method.children if c.start_byte < name.start_byte):
+        return None  # `private get name()` in TypeScript: a modifier first
+    return f.src(name)
+
+
 def returned(fn):
-    """What a callback returns: its expression body, or its last `return x`."""
+    """What a function returns: its expression body, or its last `return x`."""
     fn = unwrap(fn)
-    if fn is None or fn.type not in ("arrow_function", "function_expression", "function", "function_declaration"):
+    if fn is None or fn.type not in FUNCTIONS:
         return None
     body = fn.child_by_field_name("body")
     if body is None:
@@ -128,3 +149,47 @@ def returned(fn):
         return body
     returns = [c for c in body.named_children if c.type == "return_statement"]
     return returns[-1].named_children[0] if returns and returns[-1].named_children else None
+
+
+def passed(f: JsFile, ident) -> list:
+    """For a parameter of a function the file names, what the file's calls of it pass for it: for
+    `setAutoRemove(collection) {...}`, the `collection` of `this.setAutoRemove(collection)`. Empty when
+    the name is no such parameter, or some call leaves it out."""
+    name = f.src(ident)
+    fn = ident.parent
+    while fn is not None and not (fn.type in FUNCTIONS and name in bound_names(f, fn)):
+        fn = fn.parent
+    called = function_name(f, fn) if fn is not None else None
+    position = next((n for n, p in enumerate(parameter_list(fn)) if _simple_name(f, p) == name), None) if fn else None
+    if called is None or position is None:
+        return []
+    out = []
+    for call in f.called.get(called, ()):
+        args = arg_list(call.child_by_field_name("arguments"))
+        if len(args) <= position or any(a.type == "spread_element" for a in args[: position + 1]):
+            return []
+        out.append(args[position])
+    return out
+
+
+def _simple_name(f: JsFile, param) -> str | None:
+    """The name a parameter binds when it binds one plainly (`a`, `a = 1`, TypeScript `a: T`)."""
+    if param.type in ("required_parameter", "optional_parameter"):
+        param = param.child_by_field_name("pattern")
+    elif param.type == "assignment_pattern":
+        param = param.child_by_field_name("left")
+    return f.src(param) if param is not None and param.type == "identifier" else None
+
+
+def function_name(f: JsFile, fn) -> str | None:
+    """The name a function is called by: declared, a method, or the variable or property it is stored in."""
+    name = fn.child_by_field_name("name") if fn.type in ("function_declaration", "method_definition") else None
+    parent = fn.parent
+    if name is None and parent is not None and parent.type == "variable_declarator":
+        name = parent.child_by_field_name("name")
+    elif name is None and parent is not None and parent.type == "pair":
+        name = parent.child_by_field_name("key")
+    elif name is None and parent is not None and parent.type == "assignment_expression":
+        left = parent.child_by_field_name("left")
+        name = left.child_by_field_name("property") if left is not None and left.type == "member_expression" else left
+    return f.src(name) if name is not None and name.type in ("identifier", "property_identifier") else None

@@ -9,7 +9,15 @@ from __future__ import annotations
 import re
 
 from advisor.mongo.shape import pluralize
-from advisor.sources.js_names import collection_name, constant_string, object_of, property_value, returned
+from advisor.sources.js_names import (
+    collection_name,
+    constant_string,
+    getter,
+    object_of,
+    passed,
+    property_value,
+    returned,
+)
 from advisor.sources.js_syntax import (
     WRAPPERS,
     JsFile,
@@ -21,7 +29,7 @@ from advisor.sources.js_syntax import (
     unchain,
     unwrap,
 )
-from advisor.sources.mongo_names import run_time_name
+from advisor.sources.mongo_names import UNKNOWN, run_time_name
 
 GLOBALS = {
     "Array",
@@ -83,119 +91,161 @@ def _model_collection(f: JsFile, model: str) -> str:
     return pluralize(model)
 
 
+MAX_DEPTH = 8  # how many names, calls and promises a receiver is followed through
+MAX_STEPS = 200  # and how many steps one receiver may take in all (minified code branches at every name)
+
+
 def resolve_receiver(f: JsFile, base, calls_before: list, depth: int = 0):
     """What a query method was called on: (collection, model or None, driver?) or None."""
-    if calls_before:
-        method, args, call = calls_before[-1]
-        args = arg_list(args)
-        if method in ("collection", "getCollection") and args:
-            return collection_name(f, args[0]), None, True
-        if method in ("initializeUnorderedBulkOp", "initializeOrderedBulkOp"):  # a bulk of the collection's
-            return resolve_receiver(f, base, calls_before[:-1], depth + 1)
-        if method == "then" and args and depth < 4:  # a promise of a collection: what its callback returns
-            value = returned(args[0])
-            if value is not None:
-                rb, rcalls = unchain(f, value)
-                return resolve_receiver(f, rb, rcalls, depth + 1)
-        if method == "model" and args:
-            name = string_value(f, unwrap(args[0]))
-            if name is not None:
-                return _model_collection(f, name), name, False
-        if base is None and len(calls_before) == 1 and depth < 4:  # getLockCollection(db): a local function's result
-            value = returned(f.functions.get(method) or f.resolve(method, call.start_byte))
-            if value is None:
-                return None
-            rb, rcalls = unchain(f, value)
-            return resolve_receiver(f, rb, rcalls, depth + 1)
+    f.receiver_steps = 1 if depth == 0 else f.receiver_steps + 1
+    if depth > MAX_DEPTH or f.receiver_steps > MAX_STEPS:
         return None
+    if calls_before:
+        return _from_call(f, base, calls_before, depth)
+    base = unwrap(base)
     if base is None:
         return None
-    base = unwrap(base)
     if base.type == "identifier":
-        name = f.src(base)
-        if name in f.models:
-            model, coll = f.models[name]
-            return coll or pluralize(model), model, False
-        resolved = f.resolve(name, base.start_byte)
-        if resolved is not None and depth < 4:
-            rb, rcalls = unchain(f, resolved)
-            if rcalls or (rb is not None and rb.type in ("member_expression", "subscript_expression", "identifier")):
-                got = resolve_receiver(f, rb, rcalls, depth + 1)
-                if got is not None:
-                    return got
-        if resolved is None and depth < 4:  # `promise.then(c => c.find(...))`: c is what the promise holds
-            held = _promised(f, base)
-            if held is not None:
-                hb, hcalls = unchain(f, held)
-                return resolve_receiver(f, hb, hcalls, depth + 1)
-        if resolved is not None and resolved.type == "new_expression":  # new Mongo.Collection('tasks')
-            ctor = resolved.child_by_field_name("constructor")
-            args = arg_list(resolved.child_by_field_name("arguments"))
-            coll = string_value(f, unwrap(args[0])) if args else None
-            if ctor is not None and f.src(ctor).endswith("Collection") and coll:
-                return coll, None, True
-        if name[:1].isupper() and name not in GLOBALS and not name.isupper() and _model_binding(f, name, resolved):
-            return pluralize(name), name, False
-        m = re.fullmatch(r"(\w+?)(Collection|Coll|_collection|_coll)", name)
-        if m:
-            return m.group(1), None, True
+        return _from_name(f, base, depth)
+    if base.type == "call_expression":  # `(async () => { ...; return collection; })()`
+        return _from_value(f, returned(base.child_by_field_name("function")), depth)
+    return _from_member(f, base, depth)
+
+
+def _from_value(f: JsFile, value, depth: int):
+    """The collection an expression evaluates to."""
+    if value is None:
         return None
-    obj, prop = member_parts(f, base)
-    if prop:
-        obj = unwrap(obj)
-        if obj is not None and is_this(f, obj):
-            return _member_collection(f, prop, depth)
-        if prop == "collection" and obj is not None and obj.type == "identifier":
-            got = resolve_receiver(f, obj, [], depth + 1)
-            if got is not None and got[1] is not None:
-                return got[0], got[1], True
-            return None
-        if obj is not None and obj.type == "member_expression":
-            _, oprop = member_parts(f, obj)
-            if oprop == "models" and prop[:1].isupper():
-                return _model_collection(f, prop), prop, False
-        held = property_value(f, object_of(f, obj), prop) if depth < 4 else None
-        if (
-            held is not None
-        ):  # `const db = await getDb(); db.U.find()` with getDb returning `{ U: _db.collection(...) }`
-            hb, hcalls = unchain(f, held)
-            got = resolve_receiver(f, hb, hcalls, depth + 1)
+    rb, rcalls = unchain(f, value)
+    return resolve_receiver(f, rb, rcalls, depth + 1)
+
+
+def _from_call(f: JsFile, base, calls_before: list, depth: int):
+    """The collection a call returns: `db.collection('x')`, `getCollection('x')`, a promise of one
+    (`.then(cb)`: what the callback returns; `.catch()`, `.finally()`: the same), a function or a
+    method of the class defined in the file (what it returns)."""
+    method, args, call = calls_before[-1]
+    args = arg_list(args)
+    if method in ("collection", "getCollection") and args:
+        return collection_name(f, args[0]), None, True
+    if method in ("initializeUnorderedBulkOp", "initializeOrderedBulkOp", "catch", "finally"):
+        return resolve_receiver(f, base, calls_before[:-1], depth + 1)  # a bulk of the collection's, the promise
+    if method == "then" and args:  # a promise of a collection: what its callback returns
+        value = returned(args[0])
+        return _from_value(f, value, depth) if value is not None else None
+    if method == "model" and args:
+        name = string_value(f, unwrap(args[0]))
+        if name is not None:
+            return _model_collection(f, name), name, False
+    if len(calls_before) != 1:
+        return None
+    if base is None:  # getLockCollection(db): a local function's result
+        return _from_value(f, returned(f.functions.get(method) or f.resolve(method, call.start_byte)), depth)
+    if is_this(f, unwrap(base)) and method in f.methods:  # this.getCollection(): the class's method's result
+        return _from_value(f, returned(f.methods[method]), depth)
+    return None
+
+
+def _from_name(f: JsFile, base, depth: int):
+    """The collection a name holds: a model, a variable's value, what a promise callback is given."""
+    name = f.src(base)
+    if name in f.models:
+        model, coll = f.models[name]
+        return coll or pluralize(model), model, False
+    resolved = f.resolve(name, base.start_byte)
+    if resolved is not None:
+        rb, rcalls = unchain(f, resolved)
+        if rcalls or (rb is not None and rb.type in ("member_expression", "subscript_expression", "identifier")):
+            got = resolve_receiver(f, rb, rcalls, depth + 1)
             if got is not None:
                 return got
-        if _is_db_expr(f, obj) and prop not in ("collection", "getCollection", "runCommand", "admin", "command"):
-            return prop, None, True
-        if MEMBER_COLLECTION.fullmatch(prop) and _rooted_at_this(
-            f, obj
-        ):  # another module's: this.apos.cache.cacheCollection
-            return run_time_name(f.src(base)), None, True
+    if resolved is None:  # `promise.then(c => c.find(...))`: c is what the promise holds
+        got = _from_value(f, _promised(f, base), depth) or _from_arguments(f, base, depth)
+        if got is not None:
+            return got
+    if resolved is not None and resolved.type == "new_expression":  # new Mongo.Collection('tasks')
+        ctor = resolved.child_by_field_name("constructor")
+        args = arg_list(resolved.child_by_field_name("arguments"))
+        coll = string_value(f, unwrap(args[0])) if args else None
+        if ctor is not None and f.src(ctor).endswith("Collection") and coll:
+            return coll, None, True
+    if name[:1].isupper() and name not in GLOBALS and not name.isupper() and _model_binding(f, name, resolved):
+        return pluralize(name), name, False
+    m = re.fullmatch(r"(\w+?)(Collection|Coll|_collection|_coll)", name)
+    if m:
+        return m.group(1), None, True
+    if COLLECTION_NAME.fullmatch(name):  # a `collection` parameter: the caller's, named at run time
+        return run_time_name(name), None, True
+    return None
+
+
+def _from_arguments(f: JsFile, param, depth: int):
+    """A parameter: the collection every call of its function in the file passes for it, if one."""
+    got = {_from_value(f, arg, depth) for arg in passed(f, param)}
+    return got.pop() if len(got) == 1 else None
+
+
+def _from_member(f: JsFile, base, depth: int):
+    """The collection a property holds: `this.jobs`, `User.collection`, `db.users`, a getter's result;
+    one named like a collection (`req.collection`, `this._mongoCollection`) that advisor cannot follow
+    is the collection that expression holds at run time."""
+    obj, prop = member_parts(f, base)
+    if not prop:
+        return None
+    obj = unwrap(obj)
+    if obj is not None and is_this(f, obj):
+        return _member_collection(f, prop, depth)
+    if prop == "collection" and obj is not None and obj.type == "identifier":
+        got = resolve_receiver(f, obj, [], depth + 1)
+        if got is not None and got[1] is not None:
+            return got[0], got[1], True  # User.collection: the model's collection, through the driver
+    if obj is not None and obj.type == "member_expression":
+        _, oprop = member_parts(f, obj)
+        if oprop == "models" and prop[:1].isupper():
+            return _model_collection(f, prop), prop, False
+    # `const db = await getDb(); db.U.find()` with getDb returning `{ U: _db.collection(...) }`
+    got = _from_value(f, property_value(f, object_of(f, obj), prop), depth)
+    if got is not None:
+        return got
+    if _is_db_expr(f, obj) and prop not in ("collection", "getCollection", "runCommand", "admin", "command"):
+        return prop, None, True
+    if MEMBER_COLLECTION.fullmatch(prop) and _rooted(f, obj):  # another module's: this.apos.cache.cacheCollection
+        return run_time_name(f.src(base)), None, True
     return None
 
 
 MEMBER_COLLECTION = re.compile(r"_*(\w*?)_?(collection|coll|col)s?", re.IGNORECASE)
+COLLECTION_NAME = re.compile(r"_*(collection|coll|col)", re.IGNORECASE)  # a variable named for what it holds
 
 
 def _member_collection(f: JsFile, prop: str, depth: int):
-    """A collection held on `this`: `this.jobs = db.collection('jobs')` in this file gives its name;
-    a member named like a collection (`this._collection`, `this.col`) that advisor cannot name is
-    called by that name, so its indexes and queries in other files of the project meet."""
-    for value in f.members.get(prop, ()):
-        if depth < 4:
-            rb, rcalls = unchain(f, value)
-            if MEMBER_COLLECTION.fullmatch(prop) and _named_at_run_time(f, rcalls):
-                break  # other files reach it as this.<prop>: one name for it everywhere
-            got = resolve_receiver(f, rb, rcalls, depth + 1) if rcalls or rb is not None else None
-            if got is not None:
-                return got
+    """A collection held on `this`: `this.jobs = db.collection('jobs')` in this file (or a getter
+    returning one) gives its name; a member named like a collection (`this._collection`, `this.col`)
+    that advisor cannot name is called by that name, so its indexes and queries in other files meet."""
+    held = list(f.members.get(prop, ()))
+    if prop in f.methods and getter(f, f.methods[prop]) == prop:
+        held.append(returned(f.methods[prop]))
+    for value in held:
+        if value is None:
+            continue
+        rb, rcalls = unchain(f, value)
+        if MEMBER_COLLECTION.fullmatch(prop) and _named_at_run_time(f, rcalls):
+            break  # other files reach it as this.<prop>: one name for it everywhere
+        got = resolve_receiver(f, rb, rcalls, depth + 1) if rcalls or rb is not None else None
+        if got is not None and MEMBER_COLLECTION.fullmatch(prop) and UNKNOWN.fullmatch(got[0]):
+            break  # a constructor's `collection` parameter: the same, other files reach it as this.<prop>
+        if got is not None:
+            return got
     if MEMBER_COLLECTION.fullmatch(prop):
         return f"this.{prop}", None, True
     return None
 
 
-def _rooted_at_this(f: JsFile, node) -> bool:
-    """`this.a.b` / `self.a.b`: a member chain that starts at the object the method runs on."""
+def _rooted(f: JsFile, node) -> bool:
+    """`this.a.b`, `req.a`, `state.a.b`: a member chain that starts at a name (not at a call)."""
     while node is not None and node.type == "member_expression":
         node = unwrap(node.child_by_field_name("object"))
-    return node is not None and is_this(f, node)
+    return node is not None and (node.type == "identifier" or is_this(f, node))
 
 
 def _model_binding(f: JsFile, name: str, resolved) -> bool:

@@ -8,6 +8,7 @@ typed `Placeholder`.  Identifiers are resolved to the nearest earlier `const`/`l
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from typing import Any
 
 from advisor.ir import Location
@@ -98,6 +99,10 @@ class JsFile:
         self.classes: set[str] = set()  # classes declared in the file
         self.members: dict[str, list] = {}  # `this.name = value` / `self.name = value`: the values
         self.functions: dict[str, Any] = {}  # `function name() {...}` declared in the file
+        self.methods: dict[str, Any] = {}  # class methods and getters declared in the file, by name
+        # calls by what they call: `name(...)`, `this.name(...)`; `a.name(...)` as "a.name"
+        self.called: dict[str, list] = {}
+        self.receiver_steps = 0  # steps taken to resolve one MongoDB call's receiver (js_receivers)
 
     def src(self, node) -> str:
         return self.data[node.start_byte : node.end_byte].decode("utf-8", "replace")
@@ -115,11 +120,53 @@ class JsFile:
     def resolve(self, name: str, before: int):
         """The value last assigned to `name` before `before`, never the one being assigned there:
         in `filter = { $or: [filter, x] }` the inner `filter` is the earlier value."""
-        best = None
-        for start, value in self.decls.get(name, ()):
-            if start < before and not value.start_byte <= before < value.end_byte:
-                best = value
-        return best
+        decls = self.decls.get(name, [])
+        for i in range(bisect_left(decls, before, key=lambda d: d[0]) - 1, -1, -1):  # sorted by start
+            start, value = decls[i]
+            if not value.start_byte <= before < value.end_byte:
+                return None if self._shadowed(name, start, before) else value
+        return None
+
+    def _shadowed(self, name: str, declared: int, used: int) -> bool:
+        """A function around the use, not around the declaration, has a parameter of that name
+        (`collections.map(collection => ...)` after a `const collection = ...`): the use is the parameter."""
+        node = self.root.descendant_for_byte_range(used, used)
+        while node is not None:
+            if node.type in FUNCTIONS and not node.start_byte <= declared < node.end_byte:
+                if name in bound_names(self, node):
+                    return True
+            node = node.parent
+        return False
+
+
+def parameter_list(fn) -> list:
+    """A function's parameters, one node each (`x => ...`: the identifier)."""
+    params = fn.child_by_field_name("parameters") or fn.child_by_field_name("parameter")
+    if params is None:
+        return []
+    return [params] if params.type == "identifier" else [c for c in params.named_children if c.type != "comment"]
+
+
+def bound_names(f: JsFile, fn) -> set[str]:
+    """The names a function's parameters bind: `a`, `b = 1`, `{ c, d: e }`, `...f`, TypeScript `g: T`."""
+    out: set[str] = set()
+    stack = parameter_list(fn)
+    while stack:
+        node = stack.pop()
+        if node is None:
+            continue
+        if node.type in ("identifier", "shorthand_property_identifier_pattern"):
+            out.add(f.src(node))
+        elif node.type in ("assignment_pattern", "object_assignment_pattern"):
+            stack.append(node.child_by_field_name("left"))
+        elif node.type in ("required_parameter", "optional_parameter"):
+            stack.append(node.child_by_field_name("pattern"))
+        elif node.type == "pair_pattern":
+            stack.append(node.child_by_field_name("value"))
+        elif node.type not in ("type_annotation", "number", "string"):
+            stack.extend(node.named_children)
+    out.discard("")
+    return out
 
 
 # --- static values -------------------------------------------------------------------------
@@ -339,6 +386,11 @@ def key_name(f: JsFile, key_node) -> str | None:
         return string_value(f, key_node)
     if key_node.type == "number":
         return f.src(key_node)
+    if key_node.type == "computed_property_name":  # `[KEY]: 1`, `const KEY = 'expiresAt'`: one value in the file
+        inner = unwrap(next(iter(key_node.named_children), None))
+        if inner is not None and inner.type == "identifier":
+            inner = f.resolve(f.src(inner), inner.start_byte) if len(f.decls.get(f.src(inner), ())) == 1 else None
+        return string_value(f, inner) if inner is not None and inner.type in ("string", "template_string") else None
     return None  # computed key
 
 
@@ -364,7 +416,7 @@ def unchain(f: JsFile, node):
     node = unwrap(node)
     while node is not None:
         if node.type == "call_expression":
-            fn = unwrap(node.child_by_field_name("function"))
+            fn = _callee(unwrap(node.child_by_field_name("function")))
             args = node.child_by_field_name("arguments")
             obj, prop = member_parts(f, fn) if fn is not None else (None, None)
             if prop is not None:
@@ -376,12 +428,21 @@ def unchain(f: JsFile, node):
                 continue
             if fn is not None and fn.type == "identifier":
                 calls.append((f.src(fn), args, node))
-            base = None
+            base = node if fn is not None and fn.type in FUNCTIONS else None  # `(async () => {...})()`
             break
         base = node
         break
     calls.reverse()
     return base, calls
+
+
+def _callee(fn):
+    """`(0, mod.f)` as compiled TypeScript calls an imported function: `mod.f`."""
+    if fn is not None and fn.type == "sequence_expression":
+        parts = [c for c in fn.named_children if c.type != "comment"]
+        if len(parts) == 2 and parts[0].type == "number" and parts[1].type == "member_expression":
+            return parts[1]
+    return fn
 
 
 def prop_loc(f: JsFile, call) -> Location:
@@ -474,12 +535,23 @@ def collect_decls(f: JsFile) -> list:
             _record_import(f, node)
         elif t == "function_declaration" and node.child_by_field_name("name") is not None:
             f.functions.setdefault(f.src(node.child_by_field_name("name")), node)
+        elif t == "method_definition" and node.parent is not None and node.parent.type == "class_body":
+            f.methods.setdefault(f.src(node.child_by_field_name("name")), node)
         elif t in ("class_declaration", "class") and node.child_by_field_name("name") is not None:
             f.classes.add(f.src(node.child_by_field_name("name")))
         stack.extend(reversed(node.children))
     for v in f.decls.values():
         v.sort(key=lambda x: x[0])
     calls.sort(key=lambda n: n.start_byte)
+    for call in calls:
+        fn = unwrap(call.child_by_field_name("function"))
+        obj, prop = member_parts(f, fn) if fn is not None else (None, None)
+        if fn is not None and fn.type == "identifier":
+            f.called.setdefault(f.src(fn), []).append(call)
+        elif prop and obj is not None and is_this(f, unwrap(obj)):
+            f.called.setdefault(prop, []).append(call)
+        elif prop and obj is not None and unwrap(obj).type == "identifier":  # `async.apply(...)`
+            f.called.setdefault(f"{f.src(unwrap(obj))}.{prop}", []).append(call)
     return calls
 
 
