@@ -4,7 +4,7 @@ assigned everywhere, functions passing their parameters on. It should grow linea
 
 Baseline, measured in the same run on the same text: tree-sitter parsing alone.
 
-Measured 2026-12-03 (2 shared cores): with the step budget (js_receivers.MAX_STEPS) 200 / 1000 / 3000
+Measured 2026-12-01 (2 shared cores): with the step budget (js_receivers.MAX_STEPS) 200 / 1000 / 3000
 units take 0.12 / 0.69 / 2.6 s to extract (parse 0.01 / 0.10 / 0.29 s), every `find` found. Without it
 (main at 26ff7b0) the same text took 2.2 s / 420 s / unfinished; chancy's bundled web UI
 (chancy/plugins/api/dist/assets/index-*.js, 1.6 MB) takes 2.9 s with it, 3.5 s at 26ff7b0, and took
