@@ -165,7 +165,16 @@ PY_CALL = st.tuples(st.sampled_from(["cur.execute", "cursor.execute", "conn.exec
                                      "pd.read_sql", "text"]), PY_STRING).map(lambda t: f"{t[0]}({t[1]})")
 PYTHON = st.lists(st.one_of(PY_CALL, st.sampled_from(["import os", "x = 1", "def f(cur):", "    pass", "class A:",
                                                       "s = 'SELECT ' + x", "q = f'SELECT {a} FROM t'", "))(",
-                                                      "'''unterminated"])), min_size=1, max_size=8).map("\n".join)
+                                                      "'''unterminated",
+                                                      # what provenance follows: calls of the function in the
+                                                      # project, regular-expression groups, recursion
+                                                      "def g(v, n=3):", "def h(self, v):",
+                                                      "    cur.execute(f\"SELECT a FROM t WHERE b = '{v}'\")",
+                                                      "    return g(v)", "g(x)", "g(req.args['q'], n=v)", "g(*a)",
+                                                      "self.h(self.name)", "cb = g", "m = re.search(r'(?P<v>\\w+)', s)",
+                                                      "m = re.match(x, s)", "    g(m.group('v'))", "g(m['v'])",
+                                                      "for m in re.finditer(r'(\\w+)', s): g(m.group(1))",
+                                                      "@decorator"])), min_size=1, max_size=8).map("\n".join)
 
 
 @FUZZ
@@ -198,7 +207,14 @@ JS_LINE = st.one_of(
     STATEMENT.map(lambda s: f"await pool.query(`{s}`);".replace("\\", "")),
     st.sampled_from(["const mongoose = require('mongoose');", "const User = mongoose.model('User', schema);",
                      "let q = {}; q.a = 1; await db.collection('x').find(q);", "function f(x) {", "}", "})(",
-                     "const t = `SELECT ${x}", "db.users.find({$or: [{$or: [{a: 1}, {b: 2}]}, {c: 3}]})"]),
+                     "const t = `SELECT ${x}", "db.users.find({$or: [{$or: [{a: 1}, {b: 2}]}, {c: 3}]})",
+                     # typed parameters (advisor.facts.js_types), collections behind helpers and callbacks
+                     "const LOCK = 42;", "async function lock(db, v = LOCK, n: number = 1, s: string) {",
+                     "  await db.query(`SELECT pg_advisory_lock(${v}, ${n}) WHERE a = '${s}'`);",
+                     "function g(x: 1 | 2 | null, { y } = {}) { return pool.query(`SELECT ${x} ${y}`); }",
+                     "const c = getCollection('jobs'); await c.find({a: 1}).sort({b: 1});",
+                     "coll.then(collection => collection.find({status: 'x'}));", "await req.collection.find({});",
+                     "(0, m.getCollection)('locks').createIndex({a: 1});"]),
 )
 JS = st.lists(JS_LINE, min_size=1, max_size=8).map("\n".join)
 
