@@ -113,7 +113,17 @@ def row_conditions(scope: Scope, alias: str, table: str, schema: Schema | None =
         if not (p.in_or or p.negated or p.clause == "having" or p.wrapped)
         and _same_row(p, alias, scope, known)
         and not parameterised(p.node)
+        and _buildable_predicate(p.node)
     ]
+
+
+def _buildable_predicate(node: exp.Expression) -> bool:
+    """PostgreSQL refuses an index predicate with a subquery or a function not marked IMMUTABLE: columns,
+    constants, operators and casts only (TPC-H Q22's `c_acctbal > (SELECT avg(c_acctbal) ...)` is none)."""
+    return not any(
+        isinstance(n, (exp.Select, exp.Subquery)) or (isinstance(n, exp.Func) and not isinstance(n, exp.Cast))
+        for n in node.walk()
+    )
 
 
 def access_of(scope: Scope, alias: str, table: str, schema: Schema | None = None) -> Access:

@@ -143,7 +143,7 @@ def candidates_for(facts: QueryFacts, schema: Schema) -> list[Candidate]:
     out: list[Candidate] = []
 
     def add(c: Candidate) -> None:
-        if c.keys and c not in out:
+        if c.keys and c not in out and not _exists(c, schema):
             out.append(c)
 
     for scope in facts.scopes:
@@ -188,6 +188,16 @@ def candidates_for(facts: QueryFacts, schema: Schema) -> list[Candidate]:
                 if p.op == "like" and not p.wrapped and not p.negated and not p.in_or and not p.node.args.get("negate"):
                     add(Candidate(table, (IndexKey(p.column),), method="gin", opclass="gin_trgm_ops", reason="trigram"))
     return out
+
+
+def _exists(c: Candidate, schema: Schema) -> bool:
+    """An index of the schema is this candidate (same keys, method, predicate, and it holds the INCLUDE
+    columns): building it again changes no plan (TPC-H: part(p_partkey) beside part_pkey), so it costs a
+    build for nothing. A shorter or narrower index than an existing one is still a candidate."""
+    return c.opclass is None and any(
+        (i.method, i.keys, i.where) == (c.method, c.keys, c.where) and set(c.include) <= {*i.columns, *i.include}
+        for i in schema.indexes_on(c.table)
+    )
 
 
 @dataclass
