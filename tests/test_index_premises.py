@@ -42,8 +42,9 @@ def test_a_partial_index_implied_through_an_or_of_its_states(project):
 
 
 def test_an_optional_filter_on_the_subset_an_implied_partial_index_holds(project):
-    sql = ("SELECT id FROM jobs WHERE status = 'doing' /* running */ AND ($1::text IS NULL OR queue_name = $1);\n"
-           "SELECT id FROM jobs WHERE status = 'failed' AND ($1::text IS NULL OR queue_name = $1);\n")
+    sql = ("SELECT id FROM jobs WHERE status = 'doing' /* running */ AND ($1::text IS NULL OR queue_name = $1) "
+           "ORDER BY id;\n"
+           "SELECT id FROM jobs WHERE status = 'failed' AND ($1::text IS NULL OR queue_name = $1) ORDER BY id;\n")
     assert [line for line, _ in found(project, sql, rule="optional-filter")] == [2]
 
 

@@ -4,6 +4,7 @@
 import pytest
 
 from advisor import catalogue, engine
+from tests.conftest_db import pg_server  # noqa: F401
 
 SCHEMA = """
 CREATE TABLE jobs (id bigserial PRIMARY KEY, queue_name text NOT NULL, worker text, status text NOT NULL,
@@ -98,10 +99,12 @@ def test_cartesian_join_needs_two_multi_row_tables_and_certainty(project):
 
 
 def test_optional_filter(project):
-    sql = ("SELECT id FROM jobs WHERE ($1::text IS NULL OR queue_name = $1) AND worker = $2;\n"
-           "SELECT id FROM jobs WHERE (:q IS NULL OR status = :q) AND worker = :w;\n"
-           "SELECT id FROM jobs WHERE (worker = $1 OR worker = $2);\n"
-           "SELECT id FROM jobs WHERE ($1::text IS NULL OR $2::text IS NULL) AND worker = $3;\n")
+    sql = ("SELECT id FROM jobs WHERE ($1::text IS NULL OR queue_name = $1) AND worker = $2 ORDER BY id LIMIT 50;\n"
+           "SELECT status, count(*) FROM jobs WHERE (:q IS NULL OR status = :q) AND worker = :w GROUP BY status;\n"
+           "SELECT id FROM jobs WHERE (worker = $1 OR worker = $2) ORDER BY id;\n"
+           "SELECT id FROM jobs WHERE ($1::text IS NULL OR $2::text IS NULL) AND worker = $3 ORDER BY id;\n"
+           # a plain scan of one table: its generic plan never costs less than its custom plans
+           "SELECT id FROM jobs WHERE ($1::text IS NULL OR queue_name = $1) AND worker = $2;\n")
     messages = [m for name, m in found(project, sql) if name == "optional-filter"]
     assert len(messages) == 2 and "jobs.queue_name" in messages[0] and "jobs.status" in messages[1]
     assert not any("__advisor" in m for m in messages)
@@ -230,3 +233,37 @@ def test_no_missing_index_when_a_condition_is_filled_in_at_run_time(project):
     project({"advisor.toml": 'schema = ["db/*.sql"]\n', "db/schema.sql": SCHEMA, "store.py": store})
     hits = [f.location.line for f in engine.check(["."]).active if catalogue.lookup(f.rule).name == "missing-index"]
     assert hits == [6]
+
+
+def test_the_optional_filter_trap_on_postgresql(pg_server):  # noqa: F811
+    """The claim optional-filter makes, on the embedded server.  A custom plan folds the NULL test away and
+    uses the index; after five runs that pass NULL, PostgreSQL settles on the generic plan for an
+    aggregate over the table (as procrastinate's per-queue counts), and the next caller's value reads the
+    table too.  A plain one-table scan stays on custom plans: its generic plan is never cheaper."""
+    import psycopg
+
+    def plan(conn, name: str, value: str) -> str:
+        return "\n".join(r[0] for r in conn.execute(f"EXPLAIN EXECUTE {name}({value})"))
+
+    group = "SELECT queue_name, count(*) FROM jobs WHERE ($1::text IS NULL OR queue_name = $1) GROUP BY queue_name"
+    with psycopg.connect(pg_server.conninfo(), autocommit=True, prepare_threshold=None) as conn:
+        with conn.transaction(force_rollback=True):
+            conn.execute("CREATE TABLE jobs (id int PRIMARY KEY, queue_name text NOT NULL)")
+            conn.execute("INSERT INTO jobs SELECT g, 'q' || (g % 500) FROM generate_series(1, 200000) g")
+            conn.execute("CREATE INDEX jobs_queue ON jobs (queue_name); ANALYZE jobs")
+            conn.execute(f"PREPARE fresh(text) AS {group}")
+            assert "jobs_queue" in plan(conn, "fresh", "'q7'")  # a custom plan
+            conn.execute(f"PREPARE counts(text) AS {group}")
+            for _ in range(6):
+                conn.execute("EXECUTE counts(NULL)")  # the first runs count every queue
+            ((generic, custom),) = conn.execute("SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+                                                "WHERE name = 'counts'")
+            assert generic >= 1 and custom == 5, (generic, custom)
+            assert "jobs_queue" not in plan(conn, "counts", "'q7'")  # one queue's count reads the whole table
+            conn.execute("PREPARE plain(text) AS SELECT id FROM jobs WHERE ($1::text IS NULL OR queue_name = $1)")
+            for _ in range(6):
+                conn.execute("EXECUTE plain(NULL)")
+            ((generic,),) = conn.execute("SELECT generic_plans FROM pg_prepared_statements WHERE name = 'plain'")
+            assert generic == 0 and "jobs_queue" in plan(conn, "plain", "'q7'")  # a plain scan stays custom
+            conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+            assert "jobs_queue" not in plan(conn, "fresh", "'q7'")

@@ -165,9 +165,9 @@ def test_optional_filter_after_a_key_lookup_or_on_an_indexed_subset(project):
     # procrastinate list_jobs_to_abort: WHERE status = 'doing' AND ... AND (%(queue_name)s IS NULL OR ...),
     # with CREATE UNIQUE INDEX ... (lock) WHERE status = 'doing' (pg_dump: 'doing'::procrastinate_job_status)
     schema = SCHEMA + "CREATE UNIQUE INDEX jobs_lock_doing ON jobs (lock) WHERE status = 'doing'::text;\n"
-    sql = ("SELECT id FROM jobs WHERE status = 'doing' AND ($1::text IS NULL OR queue_name = $1);\n"
-           "SELECT id FROM jobs WHERE id = $2 AND ($1::text IS NULL OR queue_name = $1);\n"
-           "SELECT id FROM jobs WHERE status = 'todo' AND ($1::text IS NULL OR queue_name = $1);\n")
+    sql = ("SELECT id FROM jobs WHERE status = 'doing' AND ($1::text IS NULL OR queue_name = $1) ORDER BY id;\n"
+           "SELECT id FROM jobs WHERE id = $2 AND ($1::text IS NULL OR queue_name = $1) ORDER BY id;\n"
+           "SELECT id FROM jobs WHERE status = 'todo' AND ($1::text IS NULL OR queue_name = $1) ORDER BY id;\n")
     project({"advisor.toml": CONFIG, "db/schema.sql": schema, "q.sql": sql})
     hits = [f.location.line for f in engine.check(["."]).active if catalogue.lookup(f.rule).name == "optional-filter"]
     assert hits == [3]
