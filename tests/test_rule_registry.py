@@ -207,3 +207,14 @@ def test_a_page_s_default_is_true_or_false(tmp_path):
     page.write_text('+++\nid = "SQL999"\nname = "x"\nsummary = "s"\ndefault = "false"\n+++\n', encoding="utf-8")
     with pytest.raises(catalogue.CatalogueError, match="default 'false' is not true or false"):
         catalogue.parse_page(page)
+
+
+def test_the_readme_names_every_rule():
+    """README's Rules table is where a reader looks a rule up: every rule of the catalogue is in it."""
+    from pathlib import Path
+
+    from advisor import catalogue
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("## Rules") : readme.index("## MongoDB")]
+    assert [s.name for s in catalogue.catalogue().values() if s.name not in table] == []
