@@ -128,16 +128,21 @@ def argument(call: Call, function: Defined, param: str, binding: str) -> tuple[a
     for keyword in node.keywords:
         if keyword.arg == param:
             return keyword.value, False
-    defaults = dict(zip([a.arg for a in positional[len(positional) - len(args.defaults) :]], args.defaults))
-    defaults.update({a.arg: d for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None})
-    return (defaults[param], True) if param in defaults else None
+    given = defaults(function)
+    return (given[param], True) if param in given else None
+
+
+def defaults(function: Defined) -> dict[str, ast.expr]:
+    """The function's parameters that have a default, with it."""
+    args = function.args
+    positional = [*args.posonlyargs, *args.args]
+    out = dict(zip([a.arg for a in positional[len(positional) - len(args.defaults) :]], args.defaults))
+    out.update({a.arg: d for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None})
+    return out
 
 
 def _decorator_name(node: ast.expr) -> str:
-    target = node.func if isinstance(node, ast.Call) else node
-    if isinstance(target, ast.Attribute):
-        return target.attr
-    return target.id if isinstance(target, ast.Name) else ""
+    return call_name(node.func if isinstance(node, ast.Call) else node)
 
 
 def _methods(tree: ast.Module) -> dict[int, str]:
@@ -158,9 +163,9 @@ def _index(tree: ast.Module) -> _Module:
     stack: list[tuple[ast.AST, tuple[Function, ...]]] = [(tree, ())]
     while stack:
         node, functions = stack.pop()
-        name = _name(node)
-        if isinstance(node, ast.Call) and _name(node.func):
-            module.calls.setdefault(_name(node.func), []).append(Call(tree, functions, node))
+        name = call_name(node)
+        if isinstance(node, ast.Call) and call_name(node.func):
+            module.calls.setdefault(call_name(node.func), []).append(Call(tree, functions, node))
             callees.add(id(node.func))
         elif name and id(node) not in callees and isinstance(getattr(node, "ctx", None), ast.Load):
             module.other.add(name)  # the function as a value: handed on, stored, wrapped
@@ -174,7 +179,8 @@ def _index(tree: ast.Module) -> _Module:
     return module
 
 
-def _name(node: ast.AST) -> str:
+def call_name(node: ast.AST) -> str:
+    """The name a call or a use goes by: `f` of `f(...)`, `m` of `obj.m(...)`; "" for anything else."""
     if isinstance(node, ast.Name):
         return node.id
     return node.attr if isinstance(node, ast.Attribute) else ""

@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from advisor.facts.callers import Callers, argument
+from advisor.facts.callers import Callers, argument, call_name, defaults
 from advisor.facts.regex_groups import word_group
 from advisor.sources.python_reach import parts
 
@@ -90,10 +90,7 @@ class Scope:
             for node in _own_nodes(owner):
                 self._read(node)
         for function in functions:  # the enclosing functions' names too: closures read them
-            args = function.args
-            for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
-                if arg is not None and arg.arg not in ("self", "cls"):
-                    self.params.add(arg.arg)
+            self.params |= _parameter_names(function) - {"self", "cls"}
 
     def _read(self, node: ast.AST) -> None:
         if isinstance(node, ast.Assign) and _fragment_with_arguments(node):
@@ -211,14 +208,6 @@ def _names(target: ast.expr) -> list[str]:
     return []
 
 
-def call_name(func: ast.expr) -> str:
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    if isinstance(func, ast.Name):
-        return func.id
-    return ""
-
-
 def sources(node: ast.expr, scope: Scope, depth: int = 0) -> Sources:
     """What lets a caller choose this value (empty: the code's own; a parameter or a call when in doubt)."""
     if depth > _DEPTH:
@@ -295,13 +284,12 @@ def _returned(call: ast.Call, function: ast.FunctionDef | ast.AsyncFunctionDef, 
     args = function.args
     positional = [*args.posonlyargs, *args.args]
     bound: dict[str, Sources] = {}
-    defaults = dict(zip([a.arg for a in positional[len(positional) - len(args.defaults) :]], args.defaults))
-    defaults.update({a.arg: d for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None})
+    given = defaults(function)
     if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
         return frozenset({Source(ast.unparse(call)[:60], False)})  # f(*args), f(**kw): unknown binding
-    if defaults:
+    if given:
         module = Scope(scope.tree, (), answers=scope.answers, callers=scope.callers)
-        for name, default in defaults.items():
+        for name, default in given.items():
             bound[name] = sources(default, module, depth)
     for param, arg in zip(positional, call.args):
         bound[param.arg] = sources(arg, scope, depth)

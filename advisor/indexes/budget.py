@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import math
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
@@ -165,14 +164,11 @@ def _build(conn, opt: Choice, name: str, names: dict[int, str]) -> bool:
     """Build one option under `name` (a savepoint: a refused build leaves the rest); its size and build time."""
     import psycopg
 
-    from advisor.indexes.verify import relation_bytes
+    from advisor.indexes.verify import build
 
     try:
         with conn.transaction():
-            started = time.perf_counter()
-            conn.execute(opt.candidate.ddl(concurrently=False, name=name.rsplit(".", 1)[-1]))
-            opt.build_ms = (time.perf_counter() - started) * 1000
-            opt.size_bytes = relation_bytes(conn, name)
+            opt.build_ms, opt.size_bytes = build(conn, opt.candidate, name)
     except psycopg.Error:
         return False
     names[id(opt)] = name

@@ -70,7 +70,6 @@ and the index's size on the seeded data; then the indexes left out and why.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
@@ -78,7 +77,7 @@ from typing import TYPE_CHECKING
 from advisor.indexes.existing import ExistingIndex, droppable
 from advisor.indexes.slim import MAX_INCLUDE, slim
 from advisor.indexes.timing import REPEAT, TimeDrop, Timing, idle, settle, timed
-from advisor.indexes.verify import Candidate, relation_bytes, table_sql
+from advisor.indexes.verify import Candidate, build, relation_bytes, table_sql
 
 if TYPE_CHECKING:
     from advisor.explain.stage import Explainer, QueryRun
@@ -377,10 +376,7 @@ def _build(conn, choices: list[Choice], names: dict[int, str]) -> None:
         c = ch.candidate
         if c.opclass == "gin_trgm_ops":
             conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-        started = time.perf_counter()
-        conn.execute(c.ddl(concurrently=False, name=names[id(ch)].rsplit(".", 1)[-1]))
-        ch.build_ms = (time.perf_counter() - started) * 1000
-        ch.size_bytes = relation_bytes(conn, names[id(ch)])
+        ch.build_ms, ch.size_bytes = build(conn, c, names[id(ch)])
         ch.table_bytes = relation_bytes(conn, table_sql(c.table))
         if any(not k.is_column for k in c.keys):
             to_analyze.add(c.table)  # statistics of the expression (ANALYZE gathers none for a partial index)

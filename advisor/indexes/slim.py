@@ -23,12 +23,11 @@ and the index kept is the smallest variant that no wider one pays over (`narrowe
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from advisor.indexes.verify import relation_bytes
+from advisor.indexes.verify import build, relation_bytes
 
 if TYPE_CHECKING:
     from advisor.indexes.select import Choice
@@ -151,10 +150,8 @@ def slim(
         best = narrowest(sizes, costs, {ch.candidate.table: ch.table_bytes}, threshold, floor)
         if best != ch.candidate:
             conn.execute(f"DROP INDEX {name}")
-            started = time.perf_counter()
-            conn.execute(best.ddl(concurrently=False, name=short))
-            ch.candidate, ch.size_bytes = best, sizes[best]
-            ch.build_ms = (time.perf_counter() - started) * 1000
+            ch.build_ms, ch.size_bytes = build(conn, best, name)
+            ch.candidate = best
             changed = True
     return changed
 

@@ -236,6 +236,14 @@ def relation_bytes(conn, name: str) -> int:
     return int(row[0])
 
 
+def build(conn, candidate: Candidate, name: str) -> tuple[float, int]:
+    """Build the candidate as `name` (schema-qualified as the caller gives it) in the caller's transaction:
+    (build milliseconds, its size in bytes)."""
+    started = time.perf_counter()
+    conn.execute(candidate.ddl(concurrently=False, name=name.rsplit(".", 1)[-1]))
+    return (time.perf_counter() - started) * 1000, relation_bytes(conn, name)
+
+
 def measure(conn, candidate: Candidate, explain_fn: Explainer, owned: bool, hypopg: bool = False) -> Measurement:
     """Build the candidate (rolled back), re-plan with explain_fn(conn) -> Plan; report the numbers."""
     if owned:
