@@ -28,7 +28,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path, PurePath
 
-from advisor.sources.js_syntax import FUNCTIONS, JsFile, collect_decls, parser
+from advisor.sources.js_syntax import FUNCTIONS, JsFile, collect_decls, parameter_list, parser
 
 TS_SOURCES = (".ts", ".tsx", ".mts", ".cts")
 DECLARATIONS = (".d.ts", ".d.mts", ".d.cts")
@@ -100,11 +100,7 @@ def _parsed(path: str, text: str) -> JsFile:
 
 def _parameter(f: JsFile, function, name: str):
     """The parameter node of `function` that binds `name` as a plain identifier, or None."""
-    single = function.child_by_field_name("parameter")  # x => ...
-    if single is not None:
-        return single if f.src(single) == name else None
-    params = function.child_by_field_name("parameters")
-    for param in params.named_children if params is not None else ():
+    for param in parameter_list(function):
         target = param.child_by_field_name("pattern") or param.child_by_field_name("left")
         target = param if target is None else target
         if target.type == "identifier" and f.src(target) == name:
