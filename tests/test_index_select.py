@@ -610,6 +610,59 @@ def test_select_analyze_drops_and_flags_on_measured_times(db):
     assert "CREATE INDEX CONCURRENTLY" in text and "ON visits (ts)" not in text
 
 
+def test_select_without_analyze_checks_the_set_by_the_clock_and_drops_what_only_slows(db):
+    """Without --analyze the set is checked too (the quick check): each query it changes runs once with
+    the set and once without, cut at twice its time with it; only a query measurably slower in that
+    run is run best of 3 both ways, and only then can an index go.  Fake times on real plans, as above;
+    a "run" longer than its statement timeout is cut, as the server would cut it."""
+    import psycopg
+
+    db.execute("""
+        CREATE TABLE visits (id int PRIMARY KEY, account int NOT NULL, ts int NOT NULL, note text NOT NULL);
+        INSERT INTO visits SELECT g, g % 2000, g % 5000, repeat(md5(g::text), 4) FROM generate_series(1, 20000) g;
+        ANALYZE visits;
+    """)
+    schema = schema_from_queries(extract_sql("s.sql", "CREATE TABLE visits (id int PRIMARY KEY, account int NOT NULL, "
+                                                      "ts int NOT NULL, note text NOT NULL);", source="schema"))
+    account, ts = Candidate("visits", (IndexKey("account"),)), Candidate("visits", (IndexKey("ts"),))
+    runs = [_run(db, "a.sql", "SELECT id FROM visits WHERE account = 17", account),
+            _run(db, "b.sql", "SELECT id FROM visits WHERE ts = 5", ts),
+            _run(db, "d.sql", "SELECT note FROM visits WHERE account = 42 AND note <> ''", account)]
+    fake = {"a.sql": (20.0, 12.0), "b.sql": (10.0, 100.0), "d.sql": (100.0, 1.0)}  # (no index, with one)
+    timed = []
+
+    def fake_explainer(run, analyze, timeout_ms):
+        plain = make_explainer(run, False, timeout_ms)
+        if not analyze:
+            return plain
+
+        def explain(conn):
+            plan, _ = plain(conn)
+            took = fake[run.query.location.path][bool(plan.indexes_used())]
+            timed.append(run.query.location.path)
+            if took > timeout_ms:
+                raise psycopg.errors.QueryCanceled("canceling statement due to statement timeout")
+            plan.planning_ms, plan.execution_ms = 0.0, took
+            return plan, took
+        return explain
+
+    chosen, summary = select(db, runs, schema, 0.3, fake_explainer, 5000)
+    assert summary.quick
+    assert [ch.candidate for ch in chosen] == [account]
+    assert [d.choice.candidate for d in summary.time_dropped] == [ts] and not summary.warnings
+    times = {t.run.query.location.path: (t.before_ms, t.after_ms, t.cut_ms) for t in summary.timings}
+    # d.sql without the set is cut at 2 x 1 + 5 ms: at least that, not a time it never took
+    assert times == {"a.sql": (20.0, 12.0, None), "b.sql": (10.0, 10.0, None), "d.sql": (None, 1.0, 7.0)}
+    assert timed.count("a.sql") == 2 and timed.count("d.sql") == 2  # settled in one run each way
+    assert timed.count("b.sql") == 2 + 3 * 2 + 3  # the suspect: best of 3 both ways, then 3 without ts
+
+    text = migration(chosen, summary)
+    assert "-- measured (EXPLAIN ANALYZE, rolled back; planning + execution, once each, best of 3 where the set " \
+           "was slower): the 3 queries the set changes take at least 37.0 -> 23.0 ms" in text
+    assert ", time >= 7 -> 1.0 ms" in text and ", time 20.0 -> 12.0 ms" in text
+    assert "b.sql:1 10.0 -> 100 ms with it, 10.0 ms without" in text and "ON visits (ts)" not in text
+
+
 def test_indexes_command_analyze_prints_and_writes_measured_times(project):
     """End to end with --analyze: real EXPLAIN (ANALYZE) runs, with the parameter the workload
     sampled; the times are in the output and in the migration."""

@@ -18,15 +18,16 @@ def ms(value: float | None, timeout_ms: float) -> str:
 
 def measured_change(summary: Summary) -> str:
     """The timed queries' total time without the set -> with it ("at least" when one was cut)."""
-    cut = lambda v: summary.timeout_ms if v is None else v  # noqa: E731
-    before, after = sum(cut(t.before_ms) for t in summary.timings), sum(cut(t.after_ms) for t in summary.timings)
+    timeout = summary.timeout_ms
+    before = sum(t.cut_ms or timeout if t.before_ms is None else t.before_ms for t in summary.timings)
+    after = sum(timeout if t.after_ms is None else t.after_ms for t in summary.timings)
     more = "at least " if any(t.before_ms is None for t in summary.timings) else ""
-    return f"{more}{ms(before, summary.timeout_ms).removesuffix(' ms')} -> {ms(after, summary.timeout_ms)}"
+    return f"{more}{ms(before, timeout).removesuffix(' ms')} -> {ms(after, timeout)}"
 
 
 def time_change(t: Timing, timeout_ms: float) -> str:
-    """A query's time without the set -> with it."""
-    return f"{ms(t.before_ms, timeout_ms).removesuffix(' ms')} -> {ms(t.after_ms, timeout_ms)}"
+    """A query's time without the set -> with it (without it cut at t.cut_ms, when it was)."""
+    return f"{ms(t.before_ms, t.cut_ms or timeout_ms).removesuffix(' ms')} -> {ms(t.after_ms, timeout_ms)}"
 
 
 def _where(run) -> str:
@@ -39,8 +40,13 @@ def _measured_lines(choices: list[Choice], summary: Summary) -> list[str]:
     if not timings:
         return []
     timeout = summary.timeout_ms
+    how = (
+        f"once each, best of {summary.repeat} where the set was slower"
+        if summary.quick
+        else f"best of {summary.repeat}"
+    )
     lines = [
-        f"-- measured (EXPLAIN ANALYZE, rolled back; planning + execution, best of {summary.repeat}): "
+        f"-- measured (EXPLAIN ANALYZE, rolled back; planning + execution, {how}): "
         f"the {len(timings)} queries the set changes take {measured_change(summary)}"
     ]
     served = {id(s.run) for ch in choices for s in ch.served}

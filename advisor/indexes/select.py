@@ -35,17 +35,20 @@
    per byte among its indexes, their narrower variants and the merges of two that lead with the same
    column (advisor/indexes/budget.py); then step 5.
 
-With `--analyze` (`select(..., analyze=True)`), the set chosen by cost is then timed:
-planner cost is an estimate, and a cheaper plan can run slower.
+The set chosen by cost is then timed: planner cost is an estimate, and a cheaper plan can run
+slower (TPC-H Q7 and Q21 with lineitem(l_suppkey): a nested loop costed a third cheaper than the
+hash join it replaces runs half as long again).
 
 6. Every query the set changes (its plan uses an index of the set, or its cost moved)
    runs with EXPLAIN (ANALYZE), with the parameters the workload sampled for it
-   (QueryRun.params), without the set (a savepoint drops it) and with it, in the same
-   rolled-back transaction, under the statement timeout: planning + execution ms, best of
-   `repeat` (3) runs interleaved round by round, so the noise of a shared machine falls
-   on both alike.  A run cut by the timeout counts as taking at least the timeout; it
-   and any run over 1 s are not repeated (nor is a query the workload's own --analyze
-   run already saw cut, without the set).
+   (QueryRun.params; sampled here when the workload ran without --analyze), without the set (a
+   savepoint drops it) and with it, in the same rolled-back transaction, under the statement
+   timeout: planning + execution ms.  With --analyze, best of `repeat` (3) runs interleaved round
+   by round, so the noise of a shared machine falls on both alike; a run cut by the timeout
+   counts as taking at least the timeout; it and any run over 1 s are not repeated (nor is a
+   query the workload's own --analyze run already saw cut, without the set).  Without it, the
+   quick check (timing.checked): one run with the set, one without it cut at twice that; a query
+   measurably slower with the set in that run is then run the `repeat` rounds too.
 7. A query is *measurably slower* when it takes more than 20% longer, more than 5 ms longer
    and more than the noise measured on it (the widest spread between its repeated runs in
    one configuration): a decision taken on times is never one the noise could flip
@@ -58,7 +61,7 @@ planner cost is an estimate, and a cheaper plan can run slower.
    looked at again.  A regression no drop fixes stays, with a WARNING in the migration.
    `settle` is that loop over plain numbers; costs and benefits are then re-planned for
    the set that is left (nothing more is eliminated by cost after timing).
-8. Then an index none of whose queries ran measurably faster with the set (`idle`) is left
+8. With --analyze, an index none of whose queries ran measurably faster with the set (`idle`) is left
    out too: by cost it helps, by the clock it does not.  Its queries are counted at their
    time without the set.
 
@@ -76,7 +79,7 @@ from typing import TYPE_CHECKING
 
 from advisor.indexes.existing import ExistingIndex, droppable
 from advisor.indexes.slim import MAX_INCLUDE, slim
-from advisor.indexes.timing import REPEAT, TimeDrop, Timing, idle, settle, timed
+from advisor.indexes.timing import REPEAT, TimeDrop, Timing, checked, idle, settle, timed
 from advisor.indexes.verify import Candidate, build, relation_bytes, table_sql
 
 if TYPE_CHECKING:
@@ -257,6 +260,7 @@ class Summary:
     time_dropped: list[TimeDrop] = field(default_factory=list)  # left out after timing
     warnings: list[Timing] = field(default_factory=list)  # still measurably slower with the set
     repeat: int = REPEAT
+    quick: bool = False  # timed by the quick check (no --analyze): step 6's one run each, no step 8
     timeout_ms: float = 0
     uses: dict[int, list[str]] = field(default_factory=dict)  # id(run) -> the set's indexes its timed plan uses
     existing: list[ExistingIndex] = field(default_factory=list)  # indexes the database has that could go
@@ -341,7 +345,8 @@ def select(
                 )
                 summary.dropped += more
         timings: dict[int, Timing] = {}
-        if analyze and kept:
+        if kept:  # steps 6-8 (without --analyze: the quick check of step 6, and 7)
+            summary.quick = not analyze
             timings = _measure_set(
                 conn, planned, kept, names, before, after, make_explainer, timeout_ms, repeat, summary
             )
@@ -389,30 +394,46 @@ def _measure_set(
 ) -> dict:
     """Steps 6-7 inside select()'s transaction: time the queries the set changes, drop the indexes
     that only slow some down (DROP INDEX for good in that transaction).  Fills summary.timings,
-    .time_dropped, .warnings; returns id(run) -> Timing."""
+    .time_dropped, .warnings; returns id(run) -> Timing.  summary.quick: the quick check (step 6),
+    and no step 8."""
     import psycopg
+
+    from advisor.explain.params import sample_params
 
     by_name = {names[id(ch)].rsplit(".", 1)[-1]: ch for ch in kept}
 
     def moved(r) -> bool:
         return bool(after[id(r)][1] & set(by_name)) or abs(after[id(r)][0] - before[id(r)][0]) > 1e-6 * before[id(r)][0]
 
-    changed = [r for r in planned if len(r.params) >= r.nparams and moved(r)]
-    explain = {id(r): make_explainer(r, True, timeout_ms) for r in changed}
+    runnable = {}  # id(run) -> the run with a value for each parameter (sampled here when the workload has none)
+    for r in planned:
+        if not moved(r):
+            continue
+        run = r
+        if summary.quick and len(r.params) < r.nparams:
+            tables = sorted({t for s in r.facts.scopes for t in s.sources.values()}) if r.facts else []
+            run = replace(r, params=sample_params(conn, r.sql, r.nparams, tables))
+        if len(run.params) >= run.nparams:
+            runnable[id(r)] = run
+    changed = [r for r in planned if id(r) in runnable]
+    explain = {id(r): make_explainer(runnable[id(r)], True, timeout_ms) for r in changed}
     timings: dict[int, Timing] = {}
     for r in changed:
-        configs: dict[str, list[str]] = {}
-        if not r.timed_out:  # cut by the timeout without any new index already: not run again
-            configs["before"] = [names[id(ch)] for ch in kept]
-        configs["after"] = []
+        dropped = [names[id(ch)] for ch in kept]
         try:
-            t = timed(conn, explain[id(r)], configs, repeat)
+            if summary.quick:
+                b, a, cut = checked(
+                    conn, explain[id(r)], lambda ms, r=r: make_explainer(runnable[id(r)], True, ms), dropped, repeat
+                )
+            else:  # a query the workload's own --analyze run saw cut without any new index is not run without it again
+                t = timed(
+                    conn, explain[id(r)], {"after": []} if r.timed_out else {"before": dropped, "after": []}, repeat
+                )
+                b, a, cut = t.get("before", (None, frozenset(), 0.0)), t["after"], None
         except psycopg.Error:  # the query fails with its sampled parameters: not measured
             continue
-        t.setdefault("before", (None, frozenset(), 0.0))
-        after_ms, used, spread = t["after"]
-        used = (used if after_ms is not None else after[id(r)][1]) & set(by_name)  # cut: the planned plan
-        timings[id(r)] = Timing(r, t["before"][0], after_ms, frozenset(used), max(spread, t["before"][2]))
+        used = (a[1] if a[0] is not None else after[id(r)][1]) & set(by_name)  # cut: the planned plan
+        timings[id(r)] = Timing(r, b[0], a[0], frozenset(used), max(a[2], b[2]), cut_ms=cut)
 
     def measure_without(name: str, keys: list) -> dict:
         out = {}
@@ -429,7 +450,9 @@ def _measure_set(
 
     drops, slow = settle(timings, measure_without, drop, timeout_ms)
     summary.time_dropped = [TimeDrop(by_name[name], t, ms) for name, t, ms in drops]
-    for name in idle(timings, timeout_ms):  # left out too: their queries keep the times they had without the set
+    for name in (
+        [] if summary.quick else idle(timings, timeout_ms)
+    ):  # left out too: their queries keep the times they had without the set
         drop(name)
         served = [k for k, t in timings.items() if name in t.used]
         summary.time_dropped.append(

@@ -1,7 +1,8 @@
 """Measured times of a query without and with an index set, and the decisions taken on them
 (steps 6-8 of advisor/indexes/select.py), over plain numbers where they can be: `slower` and its
 margin, `settle` (which index only slows a query), `idle` (which bought no measured time);
-`timed` runs one query under several configurations, round by round."""
+`timed` runs one query under several configurations, round by round; `checked` is the quick
+check `advisor indexes` makes without --analyze."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ SLOWER = 0.2  # measurably slower: more than 20% longer...
 SLOWER_MS = 5.0  # ...and more than 5 ms longer
 REPEAT = 3  # runs per measurement, the best kept
 LONG_MS = 1000.0  # a run this long is not repeated: a few ms of noise do not matter there
+FASTER = 2.0  # quick check: cut without the set at this many times its time with it (plus SLOWER_MS)
 
 
 @dataclass
@@ -28,6 +30,7 @@ class Timing:
     after_ms: float | None
     used: frozenset = frozenset()  # names of the set's indexes its plan with the set uses
     noise_ms: float = 0.0  # the widest spread between repeated runs of this query in one configuration
+    cut_ms: float | None = None  # before_ms None: the run without the set was cut here (None: the statement timeout)
 
 
 @dataclass
@@ -161,3 +164,34 @@ def timed(
             if ms > long_ms:
                 done.add(config)
     return best
+
+
+Run = tuple[float | None, frozenset, float]  # what `timed` gives per configuration: best ms, indexes used, spread
+
+
+def checked(conn, explain, capped, dropped: list[str], repeat: int) -> tuple[Run, Run, float | None]:
+    """The quick check of one query (`advisor indexes` without --analyze): (without the set, with it, the
+    cap the run without it was cut at, if it was).  One run with the set; then one without it, cut at
+    FASTER times that (`capped(ms)` is the explainer under that timeout).  Unless that one run was
+    measurably slower with the set (`slower`, the same margins), it is settled; a suspect is run
+    `repeat` rounds of both, interleaved, as --analyze times every query: a decision to drop an index
+    is never taken on one run.  A true slowdown of a few tens of percent can hide in one run's noise:
+    --analyze is the thorough check.  `dropped`: the set's index names (a savepoint drops them)."""
+    after = timed(conn, explain, {"after": []}, 1)["after"]
+    if after[0] is None:  # cut by the statement timeout with the set: it is not run again
+        return timed(conn, explain, {"before": dropped}, repeat)["before"], after, None
+    cap = FASTER * after[0] + SLOWER_MS
+    before = timed(conn, capped(cap), {"before": dropped}, 1)["before"]
+    if before[0] is None or not slower(before[0], after[0], cap):
+        return before, after, cap if before[0] is None else None
+    more = timed(conn, explain, {"before": dropped, "after": []}, repeat)
+    return more["before"], _merge(after, more["after"]), None
+
+
+def _merge(a: Run, b: Run) -> Run:
+    """Two series of runs of one configuration as one: the best, its plan's indexes, the whole spread."""
+    a_ms, b_ms = a[0], b[0]
+    if a_ms is None or b_ms is None:
+        return b if a_ms is None else a
+    best, best_ms = (a, a_ms) if a_ms <= b_ms else (b, b_ms)
+    return best_ms, best[1], max(a_ms + a[2], b_ms + b[2]) - best_ms
