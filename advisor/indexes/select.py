@@ -398,23 +398,12 @@ def _measure_set(
     and no step 8."""
     import psycopg
 
-    from advisor.explain.params import sample_params
-
     by_name = {names[id(ch)].rsplit(".", 1)[-1]: ch for ch in kept}
 
     def moved(r) -> bool:
         return bool(after[id(r)][1] & set(by_name)) or abs(after[id(r)][0] - before[id(r)][0]) > 1e-6 * before[id(r)][0]
 
-    runnable = {}  # id(run) -> the run with a value for each parameter (sampled here when the workload has none)
-    for r in planned:
-        if not moved(r):
-            continue
-        run = r
-        if summary.quick and len(r.params) < r.nparams:
-            tables = sorted({t for s in r.facts.scopes for t in s.sources.values()}) if r.facts else []
-            run = replace(r, params=sample_params(conn, r.sql, r.nparams, tables))
-        if len(run.params) >= run.nparams:
-            runnable[id(r)] = run
+    runnable = _runnable(conn, [r for r in planned if moved(r)], summary.quick)
     changed = [r for r in planned if id(r) in runnable]
     explain = {id(r): make_explainer(runnable[id(r)], True, timeout_ms) for r in changed}
     timings: dict[int, Timing] = {}
@@ -450,9 +439,8 @@ def _measure_set(
 
     drops, slow = settle(timings, measure_without, drop, timeout_ms)
     summary.time_dropped = [TimeDrop(by_name[name], t, ms) for name, t, ms in drops]
-    for name in (
-        [] if summary.quick else idle(timings, timeout_ms)
-    ):  # left out too: their queries keep the times they had without the set
+    # step 8, with --analyze: left out too, their queries keep the times they had without the set
+    for name in [] if summary.quick else idle(timings, timeout_ms):
         drop(name)
         served = [k for k, t in timings.items() if name in t.used]
         summary.time_dropped.append(
@@ -465,3 +453,20 @@ def _measure_set(
     summary.warnings = [timings[k] for k in slow]
     summary.uses = {id(t.run): [by_name[n].candidate.describe() for n in sorted(t.used)] for t in timings.values()}
     return timings
+
+
+def _runnable(conn, runs: list[QueryRun], sample: bool) -> dict[int, QueryRun]:
+    """id(run) -> the run with a value for each of its parameters: as the workload's --analyze run sampled
+    them, or (`sample`: the quick check, after a workload planned without running) sampled here.  A run
+    without them is not timed."""
+    from advisor.explain.params import sample_params
+
+    out = {}
+    for r in runs:
+        run = r
+        if sample and len(r.params) < r.nparams:
+            tables = sorted({t for s in r.facts.scopes for t in s.sources.values()}) if r.facts else []
+            run = replace(r, params=sample_params(conn, r.sql, r.nparams, tables))
+        if len(run.params) >= run.nparams:
+            out[id(r)] = run
+    return out
