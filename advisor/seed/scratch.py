@@ -76,10 +76,20 @@ def _dead_owner(name: str) -> int | None:
     return int(m.group(2))
 
 
-def _admin_session(conn) -> None:
-    """advisor's own session settings: a role default (statement_timeout = 1ms...) does not cancel a DROP."""
-    conn.execute(f"SET statement_timeout = '{DROP_TIMEOUT}'")
-    conn.execute("SET lock_timeout = '30s'")
+def _admin(dsn: str):
+    """A connection on the user's login with advisor's own session settings, asked for in the startup
+    packet: they outrank the role's defaults (ALTER ROLE ... SET statement_timeout = '1ms') from the first
+    statement on, so no statement of advisor's -- not even a SET, on a loaded machine -- is cancelled
+    by them.  The DSN's own `options` are kept."""
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict
+
+    own = f"-c statement_timeout={DROP_TIMEOUT} -c lock_timeout=30s"
+    try:
+        theirs = str(conninfo_to_dict(dsn).get("options") or "")
+    except psycopg.Error:  # a malformed DSN: connect() says what is wrong with it, without quoting it
+        theirs = ""
+    return connect(dsn, autocommit=True, options=" ".join(filter(None, [theirs, own])))
 
 
 def _drop(conn, name: str) -> None:
@@ -100,8 +110,7 @@ class Scratch:
         """Drop both; a failure is a warning on stderr naming what is left."""
         off_exit(self)
         try:
-            with connect(self.admin, autocommit=True) as conn:
-                _admin_session(conn)
+            with _admin(self.admin) as conn:
                 _drop(conn, self.name)
         except Exception as exc:  # noqa: BLE001 -- reported, the run's result stands
             print(
@@ -118,8 +127,7 @@ class Scratch:
         off_exit(self)
         kept = KEPT + self.name[len(PREFIX) :]
         try:
-            with connect(self.admin, autocommit=True) as conn:
-                _admin_session(conn)
+            with _admin(self.admin) as conn:
                 conn.execute(
                     sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(self.name), sql.Identifier(kept))
                 )
@@ -202,12 +210,11 @@ def _create(conn, dsn: str) -> tuple[Scratch, str]:
 
 def user_target(dsn: str) -> Target:
     """A scratch database on the user's server, run as a role without privileges; else read-only use."""
-    with connect(dsn, autocommit=True) as conn:
+    with _admin(dsn) as conn:
         if conn.info.server_version < OLDEST_SERVER:
             raise DatabaseError(
                 f"advisor needs PostgreSQL 13 or later for --dsn; this server is {conn.info.server_version // 10000}"
             )
-        _admin_session(conn)
         notes = remove_stale(conn)
         row = conn.execute(
             "SELECT rolsuper, rolcreaterole AND rolcreatedb FROM pg_roles WHERE rolname = current_user"
