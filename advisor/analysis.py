@@ -118,7 +118,7 @@ class Analysis:
                 continue
             neighbours = (sql_queries[n - 1] if n else None, sql_queries[n + 1] if n + 1 < len(sql_queries) else None)
             context = QueryContext(query, tree, facts, schema, neighbours)
-            self.hits += run_rules("query", context, query.location, self.enabled_name)
+            self.hits += run_rules("query", context, query.location, self.enabled_name, once=context.runs_once)
         others = [q for q in source.queries if not isinstance(q, SqlQuery)]
         if others:
             from advisor.checks.mongo import check_query

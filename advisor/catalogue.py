@@ -53,6 +53,9 @@ class RuleSpec:
     path: str
     examples: tuple[Example, ...] = field(default=())
     default: bool = True  # selected unless the config says otherwise (`default = false`: a team policy, opt-in)
+    # `workload = true`: the rule claims a cost paid each time the statement runs, so it is silent on code that
+    # runs once by design (a migration step, a script: advisor/oneoff.py), where a full scan is the job
+    workload: bool = False
 
     @property
     def family(self) -> str:
@@ -105,9 +108,10 @@ def parse_page(path: Path) -> RuleSpec:
     severity = meta.get("severity", "warning")
     if severity not in SEVERITIES:
         raise CatalogueError(f"{path}: severity {severity!r} is not one of {SEVERITIES}")
-    default = meta.get("default", True)
-    if not isinstance(default, bool):
-        raise CatalogueError(f"{path}: default {default!r} is not true or false")
+    default, workload = meta.get("default", True), meta.get("workload", False)
+    for key, value in (("default", default), ("workload", workload)):
+        if not isinstance(value, bool):
+            raise CatalogueError(f"{path}: {key} {value!r} is not true or false")
     return RuleSpec(
         id=meta["id"],
         name=meta["name"],
@@ -119,6 +123,7 @@ def parse_page(path: Path) -> RuleSpec:
         path=str(path),
         examples=tuple(examples),
         default=default,
+        workload=workload,
     )
 
 
@@ -137,7 +142,7 @@ def catalogue() -> dict[str, RuleSpec]:
 
 # --- the parsed catalogue, cached -------------------------------------------------
 
-_PARSED_FORMAT = 2  # bump when RuleSpec or Example change shape
+_PARSED_FORMAT = 3  # bump when RuleSpec or Example change shape
 _PARSED_FILE = "catalogue.json"
 
 

@@ -55,8 +55,9 @@ def test_same_findings_without_advisor_toml(findings, tmp_path):
 
 def test_collection_scans_with_esr_index(findings):
     scans = {(f["path"].rsplit("/", 1)[-1], f["line"]): f["fix"] for f in findings if f["name"] == "collection-scan"}
+    # scripts/troubleshooting.js:10 scans too, but it is a mongosh snippet run by hand to read a plan: a
+    # script runs once by design (advisor/oneoff.py), and the application never filters on status alone
     assert scans == {
-        ("troubleshooting.js", 10): "db.wallet_sessions.createIndex({ status: 1 })",
         ("analyticsService.js", 8): "db.wallet_sessions.createIndex({ createdAt: 1 })",
         ("analyticsService.js", 61): "db.wallet_sessions.createIndex({ creator: 1, createdAt: 1 })",
     }

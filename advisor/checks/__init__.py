@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from advisor import catalogue, oneoff
 from advisor.facts.sql import QueryFacts
 from advisor.ir import Location, Schema, SqlQuery
 
@@ -108,6 +109,29 @@ class QueryContext:
         return Hit(_PLACEHOLDER.sub("…", message), self.at(node), **kwargs)
 
     @property
+    def runs_once(self) -> bool:
+        """A statement of a migration, a script or a schema file (advisor/oneoff.py) that is not the
+        definition of a view or a function, or one a registered one-off job executes
+        (advisor.sources.python_jobs): the rules with `workload = true` are silent on it."""
+        if self.query.runs_once:
+            return True
+        return oneoff.one_off(self.query.location.path, self.schema) and not self._defines_workload()
+
+    def _defines_workload(self) -> bool:
+        """A view or function defined in a schema file: its query runs on every use, not once."""
+        if isinstance(self.tree, exp.Create) and (self.tree.args.get("kind") or "").upper() in (
+            "VIEW",
+            "FUNCTION",
+            "PROCEDURE",
+        ):
+            return True
+        if "function" not in str(getattr(self.query, "origin", "") or ""):
+            return False
+        # a function body in a migration is the function as it was then: a later migration or the schema
+        # snapshot replaces it, and only the current definition runs
+        return not oneoff.migration_path(self.query.location.path)
+
+    @property
     def confidence(self) -> str:
         """ "likely" when the statement is a sketch (built at run time, parts unknown) or was found by its
         name rather than by reaching an execution call; "certain" otherwise."""
@@ -177,19 +201,29 @@ def rules(kind: str) -> list[Rule]:
     return [r for r in RULES.values() if r.kind == kind]
 
 
-def run_rules(kind: str, arg: Any, where: Location, enabled: Callable[[str], bool]) -> list[tuple[str, Hit]]:
+def run_rules(
+    kind: str, arg: Any, where: Location, enabled: Callable[[str], bool], once: bool = False
+) -> list[tuple[str, Hit]]:
     """(rule name, hit) of every enabled rule of `kind` on `arg`: the one guard of every rule family.
 
-    A rule that raises yields one `rule-failed` hit at `where` (the input it failed on) instead."""
+    A rule that raises yields one `rule-failed` hit at `where` (the input it failed on) instead.  `once`:
+    `arg` is code that runs once by design, where the rules whose page says `workload = true` stay silent."""
     out: list[tuple[str, Hit]] = []
     for rule in rules(kind):
         if not enabled(rule.name):
+            continue
+        if once and _workload(rule.name):
             continue
         try:
             out += [(rule.name, hit) for hit in rule.fn(arg) or ()]
         except Exception as exc:  # noqa: BLE001  a rule's bug must not end the run
             out.append((RULE_FAILED, failure(rule.name, exc, where)))
     return out
+
+
+def _workload(name: str) -> bool:
+    spec = catalogue.lookup(name)
+    return spec is not None and spec.workload
 
 
 def failure(name: str, exc: Exception, where: Location, what: str = "") -> Hit:

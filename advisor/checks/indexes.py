@@ -2,47 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlglot import exp
 
 from advisor.checks import QueryContext, query_check
 from advisor.facts.sql import is_catalog, parameterised
 from advisor.indexes.candidates import access_of, candidate_for, create_index_ddl, serving_index, without_wrapped
 from advisor.indexes.pushdown import pushed_down
-from advisor.ir import Schema
-
-# migrations and schema files by their usual paths: Flyway's V1__x.sql, golang-migrate's 0001_x.up.sql,
-# Rails' structure.sql, folders named migrations / migrate / alembic / schema
-_MIGRATION_PATH = re.compile(r"(^|/)(migrations?|migrate|alembic|deltas?|upgrades?|changesets?)/", re.IGNORECASE)
-_SCHEMA_SQL_PATH = re.compile(
-    r"(^|/)(schema|schemas|ddl|patches)/[^/]*\.sql$|(^|/)(V\d+(_\d+)*__[^/]*|\d+[_-][^/]*|[^/]*\.(up|down)|"
-    r"structure|schema)\.sql$",
-    re.IGNORECASE,
-)
-
-
-def one_off(path: str, schema: Schema) -> bool:
-    """A statement of a migration or schema file: run once (a data backfill), not workload."""
-    if path in schema.files:
-        return True
-    path = path.replace("\\", "/")
-    if _MIGRATION_PATH.search(path) or _SCHEMA_SQL_PATH.search(path):
-        return True
-    return (
-        any(t.location is not None and t.location.path == path and not t.temporary for t in schema.tables.values())
-        or path.endswith(".sql")
-        and any(i.location is not None and i.location.path == path for i in schema.indexes)
-    )
-    # (an index declared from code, createIndex or a background update, does not make its module a migration)
-
-
-def runs_once(ctx: QueryContext) -> bool:
-    """A statement of a migration or schema file that is not the definition of a view or function, or
-    one a registered one-off job executes (advisor.sources.python_jobs)."""
-    if ctx.query.runs_once:
-        return True
-    return one_off(ctx.query.location.path, ctx.schema) and not _defines_workload(ctx)
 
 
 def _join_served(ctx: QueryContext, table: str, joins: list[str]) -> bool:
@@ -88,21 +53,6 @@ def _add_pushed(access, pushed: list) -> None:
         access.predicates.append(p)
 
 
-def _defines_workload(ctx: QueryContext) -> bool:
-    """A view or function defined in a schema file: its query runs on every use, not once."""
-    if isinstance(ctx.tree, exp.Create) and (ctx.tree.args.get("kind") or "").upper() in (
-        "VIEW",
-        "FUNCTION",
-        "PROCEDURE",
-    ):
-        return True
-    if "function" not in str(getattr(ctx.query, "origin", "") or ""):
-        return False
-    # a function body in a migration is the function as it was then: a later migration or the schema
-    # snapshot replaces it, and only the current definition runs
-    return not _MIGRATION_PATH.search(ctx.query.location.path.replace("\\", "/"))
-
-
 def retention_sweep(access) -> bool:
     """`DELETE FROM sessions WHERE expiry_time_ms <= ?`, `SELECT ... WHERE last_seen < ? AND hidden = FALSE`:
     everything older than a cutoff the code passes, with nothing else chosen by a parameter.  A periodic
@@ -136,7 +86,7 @@ def unknown_condition(tree: exp.Expression) -> bool:
 
 @query_check("missing-index")
 def missing_index(ctx: QueryContext):
-    if runs_once(ctx) or not ctx.query.complete and unknown_condition(ctx.tree):
+    if not ctx.query.complete and unknown_condition(ctx.tree):
         return
     for scope in ctx.facts.scopes:
         pushed = pushed_down(scope)

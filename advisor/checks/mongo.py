@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
+from advisor import oneoff
 from advisor.checks import Hit, mongo_check, project_check, run_rules, schema_check
 from advisor.ir import IndexDef, Location, Schema
 from advisor.mongo.indexes import describe_index as _describe_index
@@ -154,7 +155,8 @@ def check_query(query: Any, schema: Schema, enabled_name: Callable[[str], bool])
     """(rule name, hit) of every enabled MongoDB rule on one query shape, under the rules' guard."""
     if not isinstance(query, MongoQuery):
         return []
-    return run_rules("mongo", MongoContext.of(query, schema), query.location, enabled_name)
+    once = oneoff.runs_once(query.location.path)
+    return run_rules("mongo", MongoContext.of(query, schema), query.location, enabled_name, once=once)
 
 
 def _planned_rule(name: str):
@@ -307,28 +309,6 @@ def _missing_projection(query: MongoQuery, indexes: list[IndexDef]) -> Iterator[
     )
 
 
-SCRIPT_DIRS = {
-    "migrations",
-    "migration",
-    "migrate",
-    "scripts",
-    "script",
-    "bin",
-    "seeds",
-    "seeders",
-    "tools",
-    "setup",
-    "maintenance",
-}
-
-
-def run_once(query: MongoQuery, scripts: bool = True) -> bool:
-    """In a migration (or, with `scripts`, a maintenance script): runs once, over everything, by design."""
-    parts = query.location.path.replace("\\", "/").lower().split("/")
-    dirs = SCRIPT_DIRS if scripts else {"migrations", "migration", "migrate"}
-    return bool(dirs & set(parts[:-1])) or "migrat" in parts[-1]
-
-
 def _unbounded(query: MongoQuery, indexes: list[IndexDef]) -> bool:
     """A find that may return a whole collection's worth of documents into memory at once."""
     if (
@@ -339,8 +319,6 @@ def _unbounded(query: MongoQuery, indexes: list[IndexDef]) -> bool:
         or query.streamed
     ):
         return False
-    if run_once(query):
-        return False  # a migration or a script runs once, over everything by design
     info = analyse_filter(query.filter)
     if info.unknown or query.partial or _owner_lookup(info, indexes):
         return False
@@ -584,7 +562,7 @@ def _planned(query: MongoQuery, indexes: list[IndexDef], coll: str) -> Iterator[
         if plan.stage == "COLLSCAN":
             return
     if plan.stage == "COLLSCAN":
-        if not keys or run_once(query, scripts=False):
+        if not keys:
             return  # nothing an index could bound: negation-only / unanchored-regex say why
         sorted_too = " and sorts the result in memory" if plan.blocking_sort else ""
         fields = ", ".join(dict.fromkeys(p.field for p in info.preds if not p.field.startswith("$")))
@@ -700,8 +678,8 @@ def undeclared_collections(queries: Iterable[Any], schema: Schema) -> Iterator[t
     cannot judge, at the first of them (the planner rules stay quiet on them rather than guess)."""
     unjudged: dict[str, list[MongoQuery]] = defaultdict(list)
     for query in queries:
-        if not isinstance(query, MongoQuery) or query.explained:
-            continue
+        if not isinstance(query, MongoQuery) or query.explained or oneoff.runs_once(query.location.path):
+            continue  # the planner rules are silent on code that runs once: nothing left unjudged there
         indexes, coll = indexes_for(schema, query)
         if indexes or unread_named(schema, coll, query.model):
             continue

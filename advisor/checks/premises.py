@@ -10,10 +10,10 @@ from __future__ import annotations
 from sqlglot import exp
 
 from advisor.checks import QueryContext
-from advisor.checks.indexes import one_off
 from advisor.facts.sql import Predicate, Scope, conjuncts, disjuncts, is_catalog, is_placeholder
 from advisor.indexes.implication import implies, own_conditions, pins_values
 from advisor.names import fold
+from advisor.oneoff import one_off
 from advisor.schema.ddl import canonical_expression
 
 NOT_A_PARAMETER = object()

@@ -7,7 +7,6 @@ import re
 from sqlglot import exp
 
 from advisor.checks import Hit, QueryContext, premises, query_check, source_check
-from advisor.checks.indexes import runs_once
 from advisor.facts.sql import Predicate, Scope, disjuncts, is_catalog, is_placeholder, parameterised
 from advisor.ir import SourceFile
 from advisor.names import fold, quote
@@ -18,8 +17,6 @@ from advisor.schema.ddl import canonical_expression
 
 @query_check("select-star")
 def select_star(ctx: QueryContext):
-    if runs_once(ctx):
-        return  # a migration's one-off statement: not workload, and written once
     for scope in ctx.facts.scopes:
         if scope.in_exists or scope.kind != "select":
             continue
@@ -77,8 +74,6 @@ def _pattern_text(value: exp.Expression | None) -> str | None:
 
 @query_check("leading-wildcard-like")
 def leading_wildcard_like(ctx: QueryContext):
-    if runs_once(ctx):
-        return  # a migration's one-off statement: not workload, and written once
     for scope in ctx.facts.scopes:
         for p in scope.predicates:
             if p.op != "like" or p.negated:
@@ -154,8 +149,6 @@ def _sargable_rewrite(p: Predicate) -> str | None:
 
 @query_check("function-on-column")
 def function_on_column(ctx: QueryContext):
-    if runs_once(ctx):
-        return  # a migration's one-off statement: not workload, and written once
     for scope in ctx.facts.scopes:
         for p in scope.predicates:
             if not p.wrapped or p.clause == "having" or p.op == "neq" or not premises.real_table(ctx, p.table):
@@ -386,8 +379,6 @@ def equals_null(ctx: QueryContext):
 
 @query_check("not-in-subquery")
 def not_in_subquery(ctx: QueryContext):
-    if runs_once(ctx):
-        return  # a migration's one-off statement: not workload, and written once
     for node in ctx.facts.find(exp.Not):
         inner = node.this
         while isinstance(inner, exp.Paren):
@@ -446,8 +437,6 @@ def _correlated(scope: Scope) -> bool:
 
 @query_check("or-across-columns")
 def or_across_columns(ctx: QueryContext):
-    if runs_once(ctx):
-        return  # a migration's one-off statement: not workload, and written once
     for scope in ctx.facts.scopes:
         by_node: dict[int, list] = {}  # looked up per branch node: linear in the size of the OR
         for p in scope.predicates:
@@ -487,8 +476,6 @@ def or_across_columns(ctx: QueryContext):
 
 @query_check("optional-filter")
 def optional_filter(ctx: QueryContext):
-    if runs_once(ctx):
-        return  # a migration's one-off statement: not workload, and written once
     if _plain_scan(ctx):
         return  # PostgreSQL keeps custom plans for it: the generic plan never costs less than they do
     for scope in ctx.facts.scopes:
@@ -572,8 +559,6 @@ def _is_zero(node: exp.Expression | None) -> bool:
 
 @query_check("offset-pagination")
 def offset_pagination(ctx: QueryContext):
-    if runs_once(ctx):
-        return  # a migration's one-off statement: not workload, and written once
     for scope in ctx.facts.scopes:
         if scope.offset is None or _is_zero(scope.offset):
             continue
@@ -634,8 +619,6 @@ def keyset_help(scope: Scope) -> str:
 
 @query_check("limit-without-order-by")
 def limit_without_order_by(ctx: QueryContext):
-    if runs_once(ctx):
-        return  # a migration's one-off statement: not workload, and written once
     for scope in ctx.facts.scopes:
         if scope.limit is None or scope.order_by or scope.kind != "select" or scope.in_exists:
             continue
@@ -726,8 +709,6 @@ def delete_without_where(ctx: QueryContext):
 
 @query_check("insert-without-columns")
 def insert_without_columns(ctx: QueryContext):
-    if runs_once(ctx):
-        return  # a migration's one-off statement: not workload, and written once
     for node in ctx.facts.find(exp.Insert):
         target = node.this
         if isinstance(target, exp.Schema) or node.args.get("default") or not isinstance(target, exp.Table):
@@ -771,8 +752,6 @@ def _components(nodes: list[str], edges: list[tuple[str, str]]) -> list[set[str]
 
 @query_check("cartesian-join")
 def cartesian_join(ctx: QueryContext):
-    if runs_once(ctx):
-        return  # a migration's one-off statement: not workload, and written once
     for scope in ctx.facts.scopes:
         tables = [a for a in scope.sources if premises.many_rows(ctx, scope, a)]
         if len(tables) < 2:

@@ -1,0 +1,79 @@
+"""Code that runs once by design, told by where it lives: a migration step, or an operator's script.
+
+A migration's full scan or unbounded read is the job (a backfill walks every row once), not the
+application's workload; so is a script run by hand. The rules that claim a query is slow because
+of how often it scans -- `missing-index` and the other SQL index rules, MongoDB's planner rules
+and `unbounded-find` -- stay silent there. One classification for SQL and MongoDB alike.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from advisor.ir import Schema
+
+# folders of migrations: Django/Rails/knex `migrations`, `migrate`, alembic, Liquibase changesets,
+# schema deltas and upgrades
+MIGRATION_DIRS = frozenset(
+    {
+        "migrations",
+        "migration",
+        "migrate",
+        "alembic",
+        "delta",
+        "deltas",
+        "upgrade",
+        "upgrades",
+        "changeset",
+        "changesets",
+    }
+)
+# folders of operators' scripts: run by hand or by a deploy, over everything
+SCRIPT_DIRS = frozenset({"scripts", "script", "bin", "seeds", "seeders", "tools", "setup", "maintenance"})
+# a file named as one step of a sequence, whatever its folder: a version (formio's updates/3.0.1.js),
+# a number or timestamp first (Django's 0001_initial.py, knex's 20220331085057_add_x.js, golang-migrate's
+# 000001_x.up.sql), Flyway's V1__x.sql
+_STEP = re.compile(r"^(v?\d+\.\d+\.\d+|\d{4,}[-_].*|V\d+(_\d+)*__.*)$")
+
+
+def migration_path(path: str) -> bool:
+    """A migration step, by its folder or its name."""
+    parts = path.replace("\\", "/").split("/")
+    name = parts[-1]
+    return (
+        bool(MIGRATION_DIRS & {p.lower() for p in parts[:-1]})
+        or "migrat" in name.lower()
+        or bool(_STEP.match(name.rsplit(".", 1)[0]))
+    )
+
+
+def script_path(path: str) -> bool:
+    """An operator's script, by its folder."""
+    return bool(SCRIPT_DIRS & {p.lower() for p in path.replace("\\", "/").split("/")[:-1]})
+
+
+def runs_once(path: str) -> bool:
+    """Code at `path` runs once by design: a migration step or a script."""
+    return migration_path(path) or script_path(path)
+
+
+# schema files by their usual paths: Rails' structure.sql, folders named schema / ddl / patches
+_SCHEMA_SQL_PATH = re.compile(
+    r"(^|/)(schema|schemas|ddl|patches)/[^/]*\.sql$|(^|/)(V\d+(_\d+)*__[^/]*|\d+[_-][^/]*|[^/]*\.(up|down)|"
+    r"structure|schema)\.sql$",
+    re.IGNORECASE,
+)
+
+
+def one_off(path: str, schema: Schema) -> bool:
+    """A statement of a migration, a script or a schema file: run once (a data backfill), not workload."""
+    path = path.replace("\\", "/")
+    if path in schema.files or runs_once(path) or _SCHEMA_SQL_PATH.search(path):
+        return True
+    # a file that defines tables (or, in SQL, indexes) of the schema; an index declared from code,
+    # createIndex or a background update, does not make its module a migration
+    return any(
+        t.location is not None and t.location.path == path and not t.temporary for t in schema.tables.values()
+    ) or (path.endswith(".sql") and any(i.location is not None and i.location.path == path for i in schema.indexes))
