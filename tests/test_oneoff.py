@@ -1,0 +1,59 @@
+"""Code that runs once by design (advisor/oneoff.py), and the rules that say `workload = true` on their
+page: silent there, and only there."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from advisor import catalogue
+from advisor.oneoff import migration_path, runs_once, script_path
+
+
+@pytest.mark.parametrize(
+    "path, migration, script",
+    [
+        ("src/db/updates/3.0.1.js", True, False),  # formio: one update per schema version
+        ("db/migrations/create_users.js", True, False),
+        ("app/migrations/0001_initial.py", True, False),
+        ("knex/20220331085057_add_api_link.js", True, False),
+        ("sql/000001_init.up.sql", True, False),
+        ("V1__init.sql", True, False),
+        ("lib/migrate.js", True, False),
+        ("scripts/convert_case.py", False, True),
+        ("tools/reindex.js", False, True),
+        ("lib/routes/404_handler.js", False, False),  # three digits: not a step number
+        ("lib/api/v1.2.js", False, False),  # an API version, not a step
+        ("lib/services/updates.js", False, False),
+        ("lib/jobs/cleanup.js", False, False),
+    ],
+)
+def test_where_code_runs_once(path, migration, script):
+    assert migration_path(path) is migration
+    assert script_path(path) is script
+    assert runs_once(path) is (migration or script)
+    assert runs_once(path.replace("/", "\\")) is (migration or script)  # a Windows path alike
+
+
+def test_workload_rules_are_the_ones_claiming_a_cost_per_run():
+    workload = {s.name for s in catalogue.catalogue().values() if s.workload}
+    assert {"missing-index", "collection-scan", "unbounded-find", "function-on-column"} <= workload
+    # a bug or an unsafe statement is one whatever runs it
+    assert not workload & {"sql-string-building", "update-without-where", "equals-null", "parse-error"}
+
+
+def test_a_workload_rule_is_silent_in_a_versioned_update_and_speaks_in_the_service(project):
+    from advisor.cli import main
+
+    find = "module.exports = (db) => db.collection('forms').find({ deleted: null, type: 'x' }).limit(10);\n"
+    unsafe = "module.exports = (db, name) => db.query(`SELECT id FROM forms WHERE name = '${name}'`);\n"
+    root = project({
+        "package.json": "{}",
+        "src/db/indexes.js": "module.exports = (db) => db.collection('forms').createIndex({ project: 1 });\n",
+        "src/db/updates/3.0.1.js": find + unsafe,
+        "src/services/forms.js": find + unsafe,
+    })
+    result = CliRunner().invoke(main, ["check", str(root), "--format", "json"])
+    found = {(f["name"], f["path"].rsplit("/", 2)[-2]) for f in json.loads(result.stdout)["findings"]}
+    assert ("collection-scan", "services") in found and ("collection-scan", "updates") not in found
+    assert {("sql-string-building", "services"), ("sql-string-building", "updates")} <= found
