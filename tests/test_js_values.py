@@ -126,13 +126,13 @@ def test_text_the_code_writes_is_no_injection(project, code):
 
 
 @pytest.mark.parametrize("code", [
-    # a count the query returns, read as res.rows[0].n; a key of a frozen map, escaped names
+    # a count the query returns, read as res.rows[0].n; the keys of a frozen object, quoted
     """
-    const COLUMNS = Object.freeze({ id: 'integer', name: 'text' });
-    async function page(client, table) {
+    const KINDS = Object.freeze({ job: 'a job', cron: 'a schedule' });
+    async function page(client) {
       const res = await client.query('SELECT count(*) AS n FROM jobs');
-      const list = Object.keys(COLUMNS).map(c => `"${c}"`).join(', ');
-      return client.query(`SELECT ${list} FROM jobs LIMIT ${res.rows[0].n}`);
+      const kinds = Object.keys(KINDS).map(k => `'${k}'`).join(', ');
+      return client.query(`SELECT id FROM jobs WHERE kind IN (${kinds}) LIMIT ${res.rows[0].n}`);
     }
     """,
     # a fragment chosen from literals through let, and a placeholder list built in a loop
@@ -143,6 +143,16 @@ def test_text_the_code_writes_is_no_injection(project, code):
       const marks = [];
       for (let i = 0; i < ids.length; i++) marks.push('$' + (i + 1));
       return client.query(`SELECT id FROM jobs WHERE id IN (${marks.join(', ')}) ORDER BY id ${direction}`, ids);
+    }
+    """,
+    # a property of `this` (the code's own by its text, as at the top level) in a fragment pushed onto an array
+    """
+    class Store {
+      async find(ids) {
+        const parts = [`${this.schema}.jobs.deleted = false`];
+        ids.forEach((id, i) => parts.push(`id <> $${i + 1}`));
+        return this.db.query(`SELECT id FROM jobs WHERE ${parts.join(' AND ')}`, ids);
+      }
     }
     """,
     # a value escaped for the quote it stands in, by a helper of the file
@@ -236,6 +246,31 @@ def test_more_safe_shapes(project, code):
       return client.query(`SELECT id FROM jobs WHERE kind = '${KINDS[req.query.kind]}'`);
     }
     """, "KINDS"),
+    # a Map's forEach passes a key where an array's passes an index
+    ("""
+    async function find(client, req) {
+      const parts = [];
+      new Map(Object.entries(req.query)).forEach((value, key) => { parts.push(`tag = '${key}'`); });
+      return client.query(`SELECT id FROM jobs WHERE ${parts.join(' OR ')}`);
+    }
+    """, "parts.join"),
+    # a function of the file named like a quoting one, that does not quote
+    ("""
+    const quoteIdent = s => `'${s}'`;
+    async function find(client, name) {
+      const parts = ['deleted = false', `name = ${quoteIdent(name)}`];
+      return client.query(`SELECT id FROM users WHERE ${parts.join(' AND ')}`);
+    }
+    """, "parts.join"),
+    # what a method returns is not seen: not a property of `this`
+    ("""
+    class Store {
+      async find(req) {
+        const filter = this.build(req.query);
+        return this.db.query(`SELECT id FROM jobs WHERE kind = '${filter}'`);
+      }
+    }
+    """, "filter"),
     # keys of what the caller sent, inside quotes
     ("""
     async function find(client, input) {
@@ -277,6 +312,7 @@ def test_a_value_a_query_returned(project, column, reported):
     ("""E'${x.replace(/'/g, "''")}'""", True),  # a backslash escapes the quote there
     ("""${x.replace(/'/g, "''")}""", True),  # outside quotes: escaping changes nothing
     ("""'${x.replace(/'/g, "''")}""", True),  # the quote is not closed here: where it ends is not known
+    ("""$$ '${x.replace(/'/g, "''")}' $$""", True),  # quotes are text in a dollar-quoted body: $$ ends it
 ])
 def test_quotes_escaped_for_the_quote_they_stand_in(project, wrapped, reported):
     code = f"""

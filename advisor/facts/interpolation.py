@@ -8,8 +8,8 @@ every piece is a constant, a name from a fixed set, an identifier quoted by the 
 
 Plain functions over the host language's syntax: Python through `ast` (where a value comes from is
 advisor.facts.provenance's to say; this module says where it stands in the SQL), JS/TS through the
-text of each `${...}`: shapes safe by their look, and a bare name that is a parameter TypeScript holds
-to a number or a boolean (advisor.facts.js_types).
+text of each `${...}` (shapes safe by their look), then through the file's data flow
+(advisor.facts.js_values: what every assignment, push and return gives the value).
 """
 
 from __future__ import annotations
@@ -255,7 +255,7 @@ def js_written_own(expr: str) -> bool:
         _JS_CONSTANT.fullmatch(expr) is not None
         or _JS_SAFE_CALL.match(expr.strip()) is not None
         or ("`$${" in expr and ".join(" in expr)
-        or re.match(r"\s*this\.", expr) is not None
+        or re.fullmatch(r"\s*this(\.[\w$]+)+\s*", expr) is not None
         or _JS_CHOICE.fullmatch(expr) is not None
     )
 

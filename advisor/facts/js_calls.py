@@ -74,7 +74,16 @@ _GENERATORS = {"generator_function_declaration", "generator_function"}
 
 def call(v: Values, node, path: tuple, quote) -> bool:
     """The call's value reaches, by `path`, only own text; a function from elsewhere as its text says."""
-    return _call(v, node, path, quote) or (not path and v.looks_own(v.f.src(node)))
+    if _call(v, node, path, quote):
+        return True
+    fn = unwrap(node.child_by_field_name("function"))
+    local = fn is not None and fn.type == "identifier" and function_of_name(v, fn) is not None
+    return not local and not path and v.looks_own(v.f.src(node))  # a function of the file was read: no guess
+
+
+def function_of_name(v: Values, ident):
+    b = v.scopes.binding(ident)
+    return function_of(v, b) if b is not None else None
 
 
 def _call(v: Values, node, path: tuple, quote) -> bool:
@@ -95,6 +104,8 @@ def _call(v: Values, node, path: tuple, quote) -> bool:
     whole, obj = f.src(fn), fn.child_by_field_name("object")
     method = f.src(fn.child_by_field_name("property"))
     rest = path[1:]
+    if whole == "Object.freeze":
+        return bool(args) and v.safe(args[0], path, quote)
     if whole in ("Object.keys", "Object.values", "Object.entries", "Array.from", "Array.of"):
         return bool(args) and _statics(v, whole, args, path, quote)
     root = unwrap(obj)
@@ -248,8 +259,10 @@ def argument(v: Values, b: Binding, ident, inner: tuple, path: tuple, quote) -> 
         if v.f.src(callee) == "Array.from" and at == 1:
             source = arg_list(args)[0]
             return position == 1 or (position == 0 and v.safe(source, (ITEM, *inner, *path), quote))
-        if method in _CALLBACKS and at == 0 and position in (0, 1, 2):
-            return position == 1 or v.safe(receiver, ((ITEM,) if position == 0 else ()) + inner + path, quote)
+        if method in _CALLBACKS and at == 0 and position == 1:
+            return v.always_array(receiver)  # an array's index; a Map's forEach passes a key there
+        if method in _CALLBACKS and at == 0 and position in (0, 2):
+            return v.safe(receiver, ((ITEM,) if position == 0 else ()) + inner + path, quote)
     if inner:
         return False
     from advisor.facts.js_types import scalar_parameter

@@ -56,6 +56,7 @@ class Scopes:
         self._declared: dict[int, dict[str, Binding]] = {}  # scope node id -> name -> binding
         self._sites: set[int] = set()  # ids of identifiers that declare a name
         self.uses: dict[str, list] = {}  # name -> identifiers naming it (declarations excluded)
+        self._references: dict[int, list] = {}  # id(binding) -> its references, once asked
         self._walk(f.root)
 
     def binding(self, ident) -> Binding | None:
@@ -70,8 +71,11 @@ class Scopes:
 
     def references(self, b: Binding) -> list:
         """Every identifier in the variable's scope that names it."""
-        start, end = b.scope.start_byte, b.scope.end_byte
-        return [n for n in self.uses.get(b.name, ()) if start <= n.start_byte < end and self.binding(n) is b]
+        if id(b) not in self._references:
+            start, end = b.scope.start_byte, b.scope.end_byte
+            uses = self.uses.get(b.name, ())
+            self._references[id(b)] = [n for n in uses if start <= n.start_byte < end and self.binding(n) is b]
+        return self._references[id(b)]
 
     def _declare(self, scope, name_node, kind: str, path: tuple = (), default=None) -> None:
         name = self.f.src(name_node)

@@ -135,7 +135,7 @@ def use_of(f: JsFile, ident) -> Use:
             break
         if parent.child_by_field_name("object") != outer:
             break
-        step = _member_step(f, parent)
+        step = member_step(f, parent)
         if step == ITEM:
             keys.append(parent.child_by_field_name("index"))
         chain.append(step)
@@ -149,7 +149,8 @@ def _through_wrappers(node):
     return node
 
 
-def _member_step(f: JsFile, node) -> tuple:
+def member_step(f: JsFile, node) -> tuple:
+    """The step `a.b` (prop b), `a["b"]`, `a[0]` (prop 0) or `a[i]` (ITEM) takes from its object."""
     if node.type == "member_expression":
         p = node.child_by_field_name("property")
         return prop(f.src(p)) if p is not None else ITEM

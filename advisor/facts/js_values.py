@@ -29,9 +29,10 @@ from functools import lru_cache
 from pathlib import PurePath
 
 from advisor.facts import js_calls
+from advisor.facts.js_quotes import escapes, parts, scan
 from advisor.facts.js_scope import ITEM, KEY, REST, Binding, Scopes, prop
-from advisor.facts.js_uses import INDEX, Use, arrayish, use_of
-from advisor.sources.js_syntax import JsFile, arg_list, collect_decls, parser, string_value, unescape, unwrap
+from advisor.facts.js_uses import INDEX, Use, arrayish, member_step, use_of
+from advisor.sources.js_syntax import JsFile, collect_decls, parser, unwrap
 
 _LITERALS = {"string", "number", "true", "false", "null", "undefined", "regex"}
 MAX_STEPS = 20000  # values followed for one question: past it, the answer is "from outside"
@@ -57,7 +58,7 @@ def own_pieces(path: str, text: str, offset: int, looks_own: Callable[[str], boo
     while node.parent is not None and node.parent.type == "binary_expression" and node.parent.start_byte == at:
         node = node.parent
     out = []
-    for expr, quote in _scan(f, _parts(f, node), None):
+    for expr, quote in scan(f, parts(f, node), None):
         try:  # one question per piece: an answer assumed while another was pending holds for that question only
             out.append((f.src(expr), quote == "$" or Values(f, scopes, path, text, looks_own).safe(expr, (), quote)))
         except _TooFar:
@@ -71,81 +72,6 @@ def _analysed(path: str, text: str) -> tuple[JsFile, Scopes]:
     f = JsFile(path, text, data, parser(PurePath(path).suffix.lower()).parse(data).root_node)
     collect_decls(f)
     return f, Scopes(f)
-
-
-def _parts(f: JsFile, node) -> list:
-    """The literal text (str) and the interpolated expressions (nodes) of a template or a `+` chain."""
-    node = unwrap(node)
-    if node.type == "template_string":
-        out: list = []
-        for c in node.named_children:
-            if c.type == "template_substitution":
-                inner = [x for x in c.named_children if x.type != "comment"]
-                out.append(inner[0] if inner else "")
-            elif c.type in ("string_fragment", "escape_sequence"):
-                out.append(unescape(f.src(c)) if c.type == "escape_sequence" else f.src(c))
-        return out
-    if node.type == "binary_expression" and f.src(node.child_by_field_name("operator")) == "+":
-        return _parts(f, node.child_by_field_name("left")) + _parts(f, node.child_by_field_name("right"))
-    if node.type == "string":
-        return [string_value(f, node) or ""]
-    return [node]
-
-
-def _scan(f: JsFile, parts: list, quote: str | None) -> list[tuple[object, str | None]]:
-    """Each interpolated expression with the quote it stands in: `'`, `"`, `E` (an E'...' string), `?` (not
-    known: nothing counts as escaped) or None; `$` for a placeholder's number.  The text starts in `quote`;
-    one that does not end in the quote it started in leaves every quote unknown."""
-    state, end = quote, quote
-    for part in parts:
-        if isinstance(part, str):
-            end = _after(part, end)
-    if end != quote or quote == "?":
-        state = "?"
-    out, previous = [], ""
-    for part in parts:
-        if isinstance(part, str):
-            state = _after(part, state)
-            previous = part
-        else:
-            out.append((part, "$" if previous.endswith("$") else state))
-            previous = ""
-    return out
-
-
-def _after(text: str, state: str | None) -> str | None:
-    if state == "?":
-        return state
-    for i, ch in enumerate(text):
-        if state is None and ch in "'\"":
-            word = text[i - 1 : i] if i else ""
-            state = "E" if ch == "'" and word in ("E", "e") and not text[i - 2 : i - 1].isalnum() else ch
-        elif state is not None and ch == (state if state != "E" else "'"):
-            state = None
-    return state
-
-
-def escapes(f: JsFile, node, quote: str | None) -> bool:
-    """`x.replace(/'/g, "''")` (or replaceAll) inside '...': doubled, the quote cannot end the string."""
-    if quote not in ("'", '"') or node.type != "call_expression":
-        return False
-    fn, args = unwrap(node.child_by_field_name("function")), arg_list(node.child_by_field_name("arguments"))
-    if fn is None or fn.type != "member_expression" or len(args) != 2:
-        return False
-    method = f.src(fn.child_by_field_name("property"))
-    pattern, replacement = unwrap(args[0]), unwrap(args[1])
-    if replacement.type != "string" or string_value(f, replacement) != quote * 2:
-        return False
-    if pattern.type == "regex":
-        body, flags = pattern.child_by_field_name("pattern"), pattern.child_by_field_name("flags")
-        return (
-            method in ("replace", "replaceAll")
-            and body is not None
-            and f.src(body) in (quote, "\\" + quote)
-            and flags is not None
-            and "g" in f.src(flags)
-        )
-    return method == "replaceAll" and pattern.type == "string" and string_value(f, pattern) == quote
 
 
 class Values:
@@ -178,7 +104,7 @@ class Values:
         if t in ("template_string", "binary_expression") and path[:1] == (prop("length"),):
             return True  # a string's length
         if t == "template_string" or (t == "binary_expression" and self._op(node) == "+"):
-            return self.text_of(_parts(self.f, node), quote)
+            return self.text_of(parts(self.f, node), quote)
         if t == "binary_expression":
             if self._op(node) in ("||", "&&", "??"):
                 return all(self.safe(node.child_by_field_name(s), path, quote) for s in ("left", "right"))
@@ -194,10 +120,10 @@ class Values:
         if t == "identifier":
             return self._name(node, path, quote)
         if t in ("member_expression", "subscript_expression"):
-            inner, step = _step(self.f, node)
-            if inner is not None and _root(inner).type == "this":
-                return not path and self.looks_own(self.f.src(node))  # `this.table`: as its text says
-            return inner is not None and self.safe(inner, (step, *path), quote)
+            inner = node.child_by_field_name("object")
+            if inner is not None and self.safe(inner, (member_step(self.f, node), *path), quote):
+                return True
+            return not path and self._unseen(_root(inner)) and self.looks_own(self.f.src(node))
         if t in ("call_expression", "new_expression"):
             return (not path and escapes(self.f, node, quote)) or js_calls.call(self, node, path, quote)
         if t == "array":
@@ -210,12 +136,12 @@ class Values:
         op = node.child_by_field_name("operator")
         return self.f.src(op) if op is not None else ""
 
-    def text_of(self, parts: list, quote) -> bool:
+    def text_of(self, pieces: list, quote) -> bool:
         """Literal text and interpolated values, each safe in the quote it stands in."""
-        for expr, inner in _scan(self.f, parts, quote):
+        for expr, inner in scan(self.f, pieces, quote):
             if inner == "$":
                 continue  # `$${i + 1}`: a placeholder's number
-            if not self.safe(expr, (), inner if inner != "E" else "?"):
+            if not self.safe(expr, (), inner if inner in (None, "'", '"') else "?"):  # E'..', $$..$$: no escape holds
                 return False
         return True
 
@@ -267,6 +193,13 @@ class Values:
             )
         return self.binding(b, path, quote)
 
+    def _unseen(self, node) -> bool:
+        """`this`, a global or an import: what it holds is set where advisor does not look (its text may say)."""
+        if node is None or node.type == "this":
+            return node is not None
+        b = self.scopes.binding(node) if node.type == "identifier" else None
+        return node.type == "identifier" and (b is None or b.kind == "import")
+
     def binding(self, b: Binding, path: tuple, quote) -> bool:
         """Every value the variable is given, and nothing the code does to it changes what `path` reaches."""
         if not path and self._holds_array(b):
@@ -297,6 +230,27 @@ class Values:
             if use.kind == "write" and not use.chain and any(arrayish(self.f, n) for n, s in use.values if not s):
                 return True
         return False
+
+    def always_array(self, node) -> bool:
+        """The expression is an array whatever runs: by its shape, or a variable only ever given arrays."""
+        node = unwrap(node)
+        if arrayish(self.f, node):
+            return True
+        b = self.scopes.binding(node) if node is not None and node.type == "identifier" else None
+        if b is None or b.kind not in ("const", "let", "var"):
+            return False
+        for ident, inner, _ in b.sites:
+            if inner or ident.parent.type != "variable_declarator":
+                return False
+            if not arrayish(self.f, ident.parent.child_by_field_name("value")):
+                return False
+        uses = [use_of(self.f, r) for r in self.scopes.references(b)]
+        return all(
+            u.chain
+            or (u.kind == "write" and bool(u.values) and all(not s and arrayish(self.f, n) for n, s in u.values))
+            for u in uses
+            if u.kind in ("write", "changed")
+        )
 
     def _given(self, b: Binding, site, path: tuple, quote) -> bool:
         """What one declaration gives the variable: its initial value, a loop's element, a parameter's argument."""
@@ -338,19 +292,6 @@ class Values:
 
 def f_src(f: JsFile, node) -> str:
     return f.src(node) if node is not None else ""
-
-
-def _step(f: JsFile, node):
-    """(object, step) of `a.b` (prop b), `a["b"]`, `a[0]` (prop 0) or `a[i]` (ITEM)."""
-    obj = node.child_by_field_name("object")
-    if node.type == "member_expression":
-        return obj, prop(f_src(f, node.child_by_field_name("property")))
-    index = unwrap(node.child_by_field_name("index"))
-    if index is not None and index.type == "string":
-        return obj, prop(string_value(f, index) or "")
-    if index is not None and index.type == "number" and f.src(index).isdigit():
-        return obj, prop(f.src(index))
-    return obj, ITEM
 
 
 def _root(node):
