@@ -145,6 +145,14 @@ def test_text_the_code_writes_is_no_injection(project, code):
       return client.query(`SELECT id FROM jobs WHERE id IN (${marks.join(', ')}) ORDER BY id ${direction}`, ids);
     }
     """,
+    # a number grown by +=: no longer one text the extractor can write in, followed instead
+    """
+    async function recent(client, more) {
+      let limit = 10;
+      if (more) limit += 90;
+      return client.query(`SELECT id FROM jobs ORDER BY id DESC LIMIT ${limit}`);
+    }
+    """,
     # a property of `this` (the code's own by its text, as at the top level) in a fragment pushed onto an array
     """
     class Store {
@@ -168,6 +176,21 @@ def test_more_safe_shapes(project, code):
 
 
 @pytest.mark.parametrize("code,value", [
+    # a condition grown by += with the caller's value (the extractor once wrote in its first text)
+    ("""
+    async function find(client, name) {
+      let filter = 'deleted = false';
+      if (name) filter += ` AND name = '${name}'`;
+      return client.query(`SELECT id FROM users WHERE ${filter}`);
+    }
+    """, "filter"),
+    ("""
+    async function find(client, names) {
+      let name = 'nobody';
+      for (name of names) break;
+      return client.query(`SELECT id FROM users WHERE name = '${name}'`);
+    }
+    """, "name"),
     # a parameter pushed onto the array that is joined
     ("""
     async function find(client, name) {
