@@ -13,7 +13,7 @@ advisor.facts.js_scope), and says yes unless every value it can hold is, by cons
 - what a function of the file returns, when every `return` is one of these (its parameters are the
   caller's: an untyped parameter is never own, unless TypeScript holds it to a number);
 - a string escaped for the quotes it stands in: `"${name.replace(/"/g, '""')}"`,
-  `'${value.replace(/'/g, "''")}'` (never inside `E'...'`, where a backslash escapes too);
+  `'${value.replace(/'/g, "''")}'` (never inside `E'...'` or a `$$` body: advisor.facts.js_quotes);
 - a column that a query returned when the query's text fixes its type as a number
   (advisor.facts.result_columns: the oid of a system catalog, a count, a cast).
 
