@@ -8,8 +8,8 @@ every piece is a constant, a name from a fixed set, an identifier quoted by the 
 
 Plain functions over the host language's syntax: Python through `ast` (where a value comes from is
 advisor.facts.provenance's to say; this module says where it stands in the SQL), JS/TS through the
-text of each `${...}`: shapes safe by their look, and a bare name that is a parameter TypeScript holds
-to a number or a boolean (advisor.facts.js_types).
+text of each `${...}` (shapes safe by their look), then through the file's data flow
+(advisor.facts.js_values: what every assignment, push and return gives the value).
 """
 
 from __future__ import annotations
@@ -243,18 +243,28 @@ _JS_SAFE_CALL = re.compile(
     r"ident|Number|parseInt|parseFloat|String\(\s*\d)\s*\(",
     re.IGNORECASE,
 )
-_JS_PLACEHOLDERS = re.compile(
-    r"\.map\(\s*\(?[\w\s,]*\)?\s*=>\s*[`'\"]\$?\$?\{?[^`'\"]*[`'\"]\s*\)\s*\.join\(|"
-    r"\.join\(\s*['\"][^'\"]*['\"]\s*\)$"
-)
+_JS_CONSTANT = re.compile(r"\s*(\d+|'[^']*'|\"[^\"]*\"|[A-Z][A-Z0-9_]*(\.[A-Z0-9_]+)*)\s*")
+_JS_CHOICE = re.compile(r"[^?]+\?\s*(['\"`])[^'\"`]*\1\s*:\s*(['\"`])[^'\"`]*\2\s*")  # cond ? 'a' : 'b'
 
 
-def js_pieces(segment: str, source: str = "", offset: int = 0, path: str = "") -> list[Piece]:
+def js_written_own(expr: str) -> bool:
+    """What the code's own text looks like where advisor cannot follow it (an import, `this`, a function of
+    another module): a constant by its name, a quoting or number function's result, a property of `this`,
+    a run of placeholders (`_.times(n, i => `$${i + 1}`).join(",")`)."""
+    return (
+        _JS_CONSTANT.fullmatch(expr) is not None
+        or _JS_SAFE_CALL.match(expr.strip()) is not None
+        or ("`$${" in expr and ".join(" in expr)
+        or re.fullmatch(r"\s*this(\.[\w$]+)+\s*", expr) is not None
+        or _JS_CHOICE.fullmatch(expr) is not None
+    )
+
+
+def js_pieces(segment: str, source: str, offset: int, path: str) -> list[Piece]:
     """The `${...}` values of a template literal or the non-literal parts of a `+` chain, by their text.
 
-    `source` and `offset` (where the segment starts in it) let a bare name be followed to the
-    `const`/`let` that assigned it last before the segment; with the file's `path`, to a parameter
-    that TypeScript holds to a number or a boolean (advisor.facts.js_types)."""
+    `source` is the file's text, `offset` where the segment starts in it, `path` the file's: a value that
+    does not look like the code's own by its text is followed through the file (advisor.facts.js_values)."""
     if segment.lstrip().startswith("`"):
         sequence = _template_sequence(segment)
     else:
@@ -266,20 +276,21 @@ def js_pieces(segment: str, source: str = "", offset: int = 0, path: str = "") -
                 sequence.append(part[1:-1])
             elif expr:
                 sequence.append(_Expr(expr))
-    from advisor.facts.js_types import scalar_parameter  # tree-sitter: only when a JS file has built SQL
+    from advisor.facts.js_values import own_pieces  # tree-sitter: only when a JS file has built SQL
 
-    pieces, before = [], ""
+    pieces: list[Piece] = []
+    before, own = "", None
+    exprs = [p for p in sequence if isinstance(p, _Expr)]
     for i, part in enumerate(sequence):
         if not isinstance(part, _Expr):
             before += part
             continue
         after = sequence[i + 1] if i + 1 < len(sequence) and not isinstance(sequence[i + 1], _Expr) else ""
         piece = _js_piece(part.text, before, after)
-        if piece.outside and re.fullmatch(r"[A-Za-z_$][\w$]*", part.text) and source:
-            assigned = _js_assignment(source[:offset], part.text)
-            if (assigned is not None and not _js_piece(assigned, "", "").outside) or (
-                path and scalar_parameter(path, source, offset, part.text)
-            ):
+        if piece.outside:
+            own = own if own is not None else own_pieces(path, source, offset, js_written_own) or []
+            k = len(pieces)
+            if len(own) == len(exprs) and own[k][0].strip() == part.text and own[k][1]:
                 piece = Piece(piece.text, False, piece.quoted, piece.as_name)
         pieces.append(piece)
         before += "?"
@@ -292,14 +303,6 @@ class _Expr(str):
     @property
     def text(self) -> str:
         return str(self).strip()
-
-
-def _js_assignment(before: str, name: str) -> str | None:
-    """The expression of the last `const|let|var name = ...;` before the use."""
-    found = None
-    for match in re.finditer(rf"\b(?:const|let|var)\s+{re.escape(name)}\s*=\s*([^;\n]+)", before):
-        found = match.group(1)
-    return found
 
 
 def _template_sequence(segment: str) -> list[str]:
@@ -327,13 +330,11 @@ def _js_piece(expr: str, before: str, after: str) -> Piece:
     name = expr.strip().split(".")[-1].strip("()")
     safe = (
         before.endswith("$")  # $${i + 1}: a placeholder's number
-        or re.fullmatch(r"\s*(\d+|'[^']*'|\"[^\"]*\"|[A-Z][A-Z0-9_]*(\.[A-Z0-9_]+)*)\s*", expr) is not None
+        or _JS_CONSTANT.fullmatch(expr) is not None
         or _JS_SAFE_CALL.search(expr) is not None
-        or _JS_PLACEHOLDERS.search(expr.strip()) is not None
         or ("`$${" in expr and ".join(" in expr)  # _.times(n, i => `$${i + 1}`).join(",")
         or re.match(r"\s*this\.", expr) is not None
         or (re.fullmatch(r"[\w$.]+", expr.strip()) is not None and identifier_name(name))
-        or re.fullmatch(r"[^?]+\?\s*(['\"`])[^'\"`]*\1\s*:\s*(['\"`])[^'\"`]*\2\s*", expr)
-        is not None  # cond ? 'a' : 'b'
+        or _JS_CHOICE.fullmatch(expr) is not None
     )
     return Piece(expr.strip(), not safe, quoted, as_name)

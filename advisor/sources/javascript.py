@@ -89,8 +89,8 @@ def _static_text(f: _File, node, depth: int) -> str | None:
             return text if subs == 0 else None
         return _string_value(f, node)
     if node.type == "identifier":
-        if _is_parameter(f, node):
-            return None  # a function's parameter: its value comes from the caller
+        if _is_parameter(f, node) or f.src(node) in f.rewritten:
+            return None  # a function's parameter, or a name `+=`, `++` or a loop changes: not one text
         value = f.resolve(f.src(node), node.start_byte)
         return _static_text(f, value, depth + 1) if value is not None else None
     if node.type == "binary_expression":

@@ -103,6 +103,7 @@ class JsFile:
         # calls by what they call: `name(...)`, `this.name(...)`; `a.name(...)` as "a.name"
         self.called: dict[str, list] = {}
         self.receiver_steps = 0  # steps taken to resolve one MongoDB call's receiver (js_receivers)
+        self.rewritten: set[str] = set()  # names changed other than by `name = value`: `+=`, `++`, `for (name of`
 
     def src(self, node) -> str:
         return self.data[node.start_byte : node.end_byte].decode("utf-8", "replace")
@@ -529,6 +530,14 @@ def collect_decls(f: JsFile) -> list:
                 obj, prop = left.child_by_field_name("object"), left.child_by_field_name("property")
                 if obj is not None and is_this(f, obj) and prop is not None:
                     f.members.setdefault(f.src(prop), []).append(unwrap(right))
+            elif left is not None and left.type in ("object_pattern", "array_pattern"):
+                f.rewritten.update(f.src(n) for n in _identifiers(left))  # [a, b] = [b, a]
+        elif t in ("augmented_assignment_expression", "update_expression"):
+            target = node.child_by_field_name("left") or node.child_by_field_name("argument")
+            if target is not None and target.type == "identifier":
+                f.rewritten.add(f.src(target))
+        elif t == "for_in_statement" and node.child_by_field_name("kind") is None:
+            f.rewritten.update(f.src(n) for n in _identifiers(node.child_by_field_name("left")))
         elif t == "call_expression":
             calls.append(node)
         elif t == "import_statement":
@@ -553,6 +562,19 @@ def collect_decls(f: JsFile) -> list:
         elif prop and obj is not None and unwrap(obj).type == "identifier":  # `async.apply(...)`
             f.called.setdefault(f"{f.src(unwrap(obj))}.{prop}", []).append(call)
     return calls
+
+
+def _identifiers(node) -> list:
+    """The names an assignment target writes: `x`, `[a, b]`, `{ c, d: e }`."""
+    if node is None:
+        return []
+    if node.type in ("identifier", "shorthand_property_identifier_pattern"):
+        return [node]
+    if node.type == "pair_pattern":
+        return _identifiers(node.child_by_field_name("value"))
+    if node.type in ("assignment_pattern", "object_assignment_pattern"):
+        return _identifiers(node.child_by_field_name("left"))
+    return [n for c in node.named_children for n in _identifiers(c)] if node.type.endswith("pattern") else []
 
 
 def first_error(root):
