@@ -271,6 +271,21 @@ def test_js_template_literals_take_the_module_constants_and_placeholder_the_rest
     assert where.line == 8 and line[where.col - 1:].startswith("WHERE id = ANY")  # after the substituted ${TABLE}
 
 
+def test_knex_raw_handed_to_a_builder_is_a_fragment_not_a_statement():
+    """`.select(db.raw('count(*) as n'))` adds a fragment to the builder's statement: not a query of its own
+    (unleash-server's select-list subqueries were parse errors), but what it interpolates is still checked;
+    a raw() that is awaited or returned runs as a statement."""
+    text = """async function counts(db, env) {
+  const rows = await db('environments').select('*', db.raw('(SELECT COUNT(*) FROM api_tokens t WHERE t.env = environments.name) as n'),
+    db.raw(`(SELECT max(seen_at) FROM seen WHERE env = '${env}') as last_seen`));
+  return db.raw('SELECT id FROM environments WHERE name = ?', [env]);
+}
+"""
+    result = extract("store.js", text)
+    assert [q.text for q in result.queries] == ["SELECT id FROM environments WHERE name = ?"]
+    assert [b.interpolated for b in result.string_built] == [("env",)]
+
+
 def test_js_helper_that_forwards_its_parameter_is_an_execution_call():
     text = """class PGMQ {
   executeQuery(query, params) {

@@ -244,6 +244,9 @@ def _sql_from_calls(f: _File, calls: list, result: SourceFile, dialect: str, see
             continue
         arg = _unwrap(arglist[index])
         origin = "execute-call"
+        # knex's raw() handed to a builder method (`.select(db.raw('count(*) as n'))`) is a fragment of the
+        # builder's statement, not a statement: its text is checked for what it interpolates, not parsed
+        fragment = name == "raw" and call.parent is not None and call.parent.type == "arguments"
         if arg.type == "identifier":
             resolved = f.resolve(f.src(arg), arg.start_byte)
             if resolved is not None and resolved.type in ("string", "template_string", "binary_expression"):
@@ -261,7 +264,10 @@ def _sql_from_calls(f: _File, calls: list, result: SourceFile, dialect: str, see
             seen.add(arg.id)
             if subs:
                 result.string_built.append(StringBuilt("template literal", callee, f.loc(arg), tuple(unknown)))
-            result.queries.append(_js_query(f, arg, text, anchors, dynamic=bool(subs), dialect=dialect, origin=origin))
+            if not fragment:
+                result.queries.append(
+                    _js_query(f, arg, text, anchors, dynamic=bool(subs), dialect=dialect, origin=origin)
+                )
         elif arg.type == "binary_expression":
             parts = _flatten_plus(arg)
             if len(parts) < 2:
@@ -285,7 +291,8 @@ def _sql_from_calls(f: _File, calls: list, result: SourceFile, dialect: str, see
                 result.string_built.append(StringBuilt("concatenation", callee, loc, tuple(unknown)))
             r, c = arg.start_point
             anchors = ((0, r + 1, f.col(r, c)),)
-            result.queries.append(_js_query(f, arg, text, anchors, dynamic=dynamic, dialect=dialect, origin=origin))
+            if not fragment:
+                result.queries.append(_js_query(f, arg, text, anchors, dynamic=dynamic, dialect=dialect, origin=origin))
 
 
 def _js_query(f: _File, node, text: str, anchors, *, dynamic: bool, dialect: str, origin: str) -> SqlQuery:
