@@ -814,7 +814,13 @@ def sql_string_building(source: SourceFile):
             f"SQL built with {built.how} and passed to {built.call}(): values{what} become part of the statement "
             "(SQL injection) and every call is a new statement to plan",
             built.location,
-            help='pass values as parameters: cursor.execute("... WHERE id = %s", (value,)); '
-            "for identifiers use psycopg.sql.Identifier",
+            help=(
+                'pass values as parameters: cursor.execute("... WHERE id = %s", (value,)); '
+                "for identifiers use psycopg.sql.Identifier"
+                if tree is not None
+                else "pass values as parameters: client.query('... WHERE id = $1', [value]) (knex: "
+                "db.raw('... = ?', [value])); for identifiers, a name checked against a fixed list or "
+                "escaped for its double quotes"
+            ),
             subject=f"{built.call}:{built.how}",
         )
