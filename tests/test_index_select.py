@@ -558,10 +558,9 @@ def test_select_on_a_schema_qualified_table(db):
     assert "ON app.orders (customer);" in migration(chosen, summary)
 
 
-def test_select_analyze_drops_and_flags_on_measured_times(db):
-    """The plans are real, the times are not (a real slowdown is hard to produce on tiny tables):
-    a.sql and b.sql "run" 10x slower when their plan uses an index, d.sql 100x faster.  b's index
-    only slows b.sql: dropped for good.  a's index is also d's win: kept, and a.sql flagged."""
+def _visits(db):
+    """visits (20,000 rows), its schema, two candidates and three statements: a.sql and d.sql use account,
+    b.sql uses ts."""
     db.execute("""
         CREATE TABLE visits (id int PRIMARY KEY, account int NOT NULL, ts int NOT NULL, note text NOT NULL);
         INSERT INTO visits SELECT g, g % 2000, g % 5000, repeat(md5(g::text), 4) FROM generate_series(1, 20000) g;
@@ -573,8 +572,14 @@ def test_select_analyze_drops_and_flags_on_measured_times(db):
     runs = [_run(db, "a.sql", "SELECT id FROM visits WHERE account = 17", account),
             _run(db, "b.sql", "SELECT id FROM visits WHERE ts = 5", ts),
             _run(db, "d.sql", "SELECT note FROM visits WHERE account = 42 AND note <> ''", account)]
-    fake = {"a.sql": (10.0, 100.0), "b.sql": (10.0, 100.0), "d.sql": (100.0, 1.0)}  # (no index, with one)
-    timed = []
+    return schema, account, ts, runs
+
+
+def _fake_clock(fake: dict, timed: list):
+    """An explainer whose plans are real and whose times are `fake[path]` = (ms with no index, ms with one);
+    a "run" longer than its statement timeout is cut, as the server would cut it.  Each run is logged in
+    `timed`."""
+    import psycopg
 
     def fake_explainer(run, analyze, timeout_ms):
         plain = make_explainer(run, False, timeout_ms)
@@ -583,10 +588,25 @@ def test_select_analyze_drops_and_flags_on_measured_times(db):
 
         def explain(conn):
             plan, _ = plain(conn)
-            plan.planning_ms, plan.execution_ms = 0.0, fake[run.query.location.path][bool(plan.indexes_used())]
+            took = fake[run.query.location.path][bool(plan.indexes_used())]
             timed.append(run.query.location.path)
-            return plan, plan.execution_ms
+            if took > timeout_ms:
+                raise psycopg.errors.QueryCanceled("canceling statement due to statement timeout")
+            plan.planning_ms, plan.execution_ms = 0.0, took
+            return plan, took
         return explain
+
+    return fake_explainer
+
+
+def test_select_analyze_drops_and_flags_on_measured_times(db):
+    """The plans are real, the times are not (a real slowdown is hard to produce on tiny tables):
+    a.sql and b.sql "run" 10x slower when their plan uses an index, d.sql 100x faster.  b's index
+    only slows b.sql: dropped for good.  a's index is also d's win: kept, and a.sql flagged."""
+    schema, account, ts, runs = _visits(db)
+    fake = {"a.sql": (10.0, 100.0), "b.sql": (10.0, 100.0), "d.sql": (100.0, 1.0)}  # (no index, with one)
+    timed = []
+    fake_explainer = _fake_clock(fake, timed)
 
     chosen, summary = select(db, runs, schema, 0.3, fake_explainer, 5000, analyze=True)
     assert [ch.candidate for ch in chosen] == [account]
@@ -617,34 +637,10 @@ def test_select_without_analyze_checks_the_set_by_the_clock_and_drops_what_only_
     a "run" longer than its statement timeout is cut, as the server would cut it."""
     import psycopg
 
-    db.execute("""
-        CREATE TABLE visits (id int PRIMARY KEY, account int NOT NULL, ts int NOT NULL, note text NOT NULL);
-        INSERT INTO visits SELECT g, g % 2000, g % 5000, repeat(md5(g::text), 4) FROM generate_series(1, 20000) g;
-        ANALYZE visits;
-    """)
-    schema = schema_from_queries(extract_sql("s.sql", "CREATE TABLE visits (id int PRIMARY KEY, account int NOT NULL, "
-                                                      "ts int NOT NULL, note text NOT NULL);", source="schema"))
-    account, ts = Candidate("visits", (IndexKey("account"),)), Candidate("visits", (IndexKey("ts"),))
-    runs = [_run(db, "a.sql", "SELECT id FROM visits WHERE account = 17", account),
-            _run(db, "b.sql", "SELECT id FROM visits WHERE ts = 5", ts),
-            _run(db, "d.sql", "SELECT note FROM visits WHERE account = 42 AND note <> ''", account)]
+    schema, account, ts, runs = _visits(db)
     fake = {"a.sql": (20.0, 12.0), "b.sql": (10.0, 100.0), "d.sql": (100.0, 1.0)}  # (no index, with one)
     timed = []
-
-    def fake_explainer(run, analyze, timeout_ms):
-        plain = make_explainer(run, False, timeout_ms)
-        if not analyze:
-            return plain
-
-        def explain(conn):
-            plan, _ = plain(conn)
-            took = fake[run.query.location.path][bool(plan.indexes_used())]
-            timed.append(run.query.location.path)
-            if took > timeout_ms:
-                raise psycopg.errors.QueryCanceled("canceling statement due to statement timeout")
-            plan.planning_ms, plan.execution_ms = 0.0, took
-            return plan, took
-        return explain
+    fake_explainer = _fake_clock(fake, timed)
 
     chosen, summary = select(db, runs, schema, 0.3, fake_explainer, 5000)
     assert summary.quick
