@@ -597,12 +597,12 @@ def _follow(table: TableInfo, defaults: TableShape, exprs: dict[str, Callable[[s
         if lead in defaults.follows:
             resolve(lead)
         col = table.columns[name]
-        step = ("1 day" if col.base_type == "date" else "1 second") if strict else "0"
+        step = (" + interval '1 day'" if col.base_type == "date" else " + interval '1 second'") if strict else ""
         salt = _salt(table.name, name, str(seed)) ^ 0x2545F491
         lead_value, typ = exprs[lead], col.type
         exprs[name] = lambda g: (
             f"(({lead_value(g)}) + make_interval(secs => floor({MAX_DELAY_SECONDS} * "
-            f"power({_uniform(g, salt)}, {1.0 + SKEW!r}))) + interval '{step}')::{typ}"
+            f"power({_uniform(g, salt)}, {1.0 + SKEW!r}))){step})::{typ}"
         )
 
     for name in defaults.follows:
