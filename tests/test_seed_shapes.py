@@ -118,6 +118,25 @@ def test_settings_win_over_defaults_and_uniform_turns_them_off(pg_server, tmp_pa
         assert q("SELECT count(*) FROM users WHERE updated_at <> created_at") == 0  # the old generator
 
 
+def test_config_names_match_quoted_names_and_dates_grow(pg_server, tmp_path):
+    """A TOML key is lower-cased, the catalog's "Wallet"."lastSyncedAt" is not: the setting still
+    applies (and is not reported as naming a column the schema lacks)."""
+    from advisor.seed.generate import seed_database
+    from advisor.seed.settings import ColumnShape, SeedSettings
+
+    ddl = """CREATE TABLE "Wallet" (id bigint PRIMARY KEY, "lastSyncedAt" timestamp(3), created_on date NOT NULL,
+      starts_on date NOT NULL, ends_on date NOT NULL, CHECK (ends_on > starts_on));"""
+    with database(pg_server, ddl, tmp_path) as conn:
+        settings = SeedSettings(rows=100, tables={"wallet": 3000})
+        settings.columns[("wallet", "lastsyncedat")] = ColumnShape(null_fraction=1.0)
+        result = seed_database(conn, settings)
+        assert result.rows == {"Wallet": 3000} and result.notes == []
+        assert _q(conn, 'SELECT count(*) FROM "Wallet" WHERE "lastSyncedAt" IS NOT NULL') == 0
+        assert _q(conn, 'SELECT count(*) FROM "Wallet" WHERE ends_on <= starts_on') == 0
+        corr = dict(conn.execute("SELECT attname, correlation FROM pg_stats WHERE tablename = 'Wallet'").fetchall())
+        assert corr["created_on"] > 0.999  # a day holds many rows, in the order they came
+
+
 def test_stats_size_tables_and_shape_columns(pg_server, tmp_path):
     from advisor.config import Config
     from advisor.seed.generate import seed_database

@@ -457,7 +457,7 @@ def plan_table(
     defaults = table_shape(table, settings, rows, domains)
 
     def shape_of(column: str) -> ColumnShape:  # what the config says, else the production-like default
-        return settings.columns.get((table.name, column)) or defaults.columns.get(column) or ColumnShape()
+        return settings.shape_for(table.name, column) or defaults.columns.get(column) or ColumnShape()
 
     # plain value plans first
     for col in table.columns.values():
@@ -545,13 +545,13 @@ def plan_table(
             if col.name in radix:
                 k = radix[col.name]
             elif col.name in single_unique or (
-                plan.injective
+                (plan.injective or col.name in defaults.grows)
                 and shape.distinct is None
                 and shape.values is None
                 and col.category not in ("B",)
                 and col.base_type != "boolean"
                 and not shape.skew
-                and _is_continuous(col)
+                and (_is_continuous(col) or col.name in defaults.grows)
             ):
                 k = lambda g: f"({g})"
             else:
@@ -695,9 +695,10 @@ def seed_database(conn, settings: SeedSettings, progress: bool = False, only: se
     try:
         for name in order:
             table = tables[name]
-            if name in settings.csv:
+            csv = settings.csv_for(name)
+            if csv:
                 with _bulk_load(conn, table):
-                    n = load_csv(conn, table, settings.csv[name])
+                    n = load_csv(conn, table, csv)
                 seeds[name] = _csv_seed(table, n)
                 result.rows[name] = n
                 if bar:
@@ -851,13 +852,14 @@ def _set_aside(conn, table: TableInfo) -> list[tuple[str, str]]:
 def unknown_settings(settings: SeedSettings, tables: dict[str, TableInfo]) -> list[str]:
     """Seed settings naming a table or column the loaded schema does not have: a typo, said, not ignored."""
     notes = []
+    known = {name.lower(): t for name, t in tables.items()}  # the config's names are lower-cased
     for table in sorted(set(settings.tables) | set(settings.csv)):
-        if table not in tables:
+        if table not in known:
             notes.append(f"[seed] names table {table!r}, which the schema does not have: ignored")
     for table, column in sorted(settings.columns):
-        if table in tables and column not in tables[table].columns:
+        if table in known and column not in {c.lower() for c in known[table].columns}:
             notes.append(f"[seed] tables.{table}.columns.{column}: {table} has no column {column!r}: ignored")
-        elif table not in tables and table not in settings.tables:
+        elif table not in known and table not in settings.tables:
             notes.append(f"[seed] names table {table!r}, which the schema does not have: ignored")
     return notes
 

@@ -80,14 +80,24 @@ class SeedSettings:
     stats_rows: dict[str, int] = field(default_factory=dict)  # production's row counts, from `stats`
     stats_columns: dict[tuple[str, str], ColumnFacts] = field(default_factory=dict)
 
+    # the config's names are lower-cased (a TOML key is typed as it comes); the catalog's are not
+    # ("Wallet", "createdAt"): looked up without case
+
     def rows_for(self, table: str) -> int:
         """Rows of a table: as configured, else production's count up to `rows` (a lookup table of
         30 rows stays 30 rows), else `rows`."""
-        if table in self.tables:
-            return self.tables[table]
+        if table.lower() in self.tables:
+            return self.tables[table.lower()]
         if self.shape == "production" and table in self.stats_rows:
             return min(self.stats_rows[table], self.rows)
         return self.rows
+
+    def shape_for(self, table: str, column: str) -> ColumnShape | None:
+        """The column's shape as the config describes it; None when it does not."""
+        return self.columns.get((table.lower(), column.lower()))
+
+    def csv_for(self, table: str) -> str | None:
+        return self.csv.get(table.lower())
 
 
 @dataclass

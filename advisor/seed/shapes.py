@@ -85,7 +85,6 @@ SETTLED = set(
     "completed complete done success succeeded successful delivered confirmed settled paid fulfilled processed "
     "finished resolved closed read acknowledged published approved accepted active sent".split()
 )
-TIME_TYPES = ("timestamp", "date")
 
 
 @dataclass
@@ -95,6 +94,7 @@ class TableShape:
     columns: dict[str, ColumnShape] = field(default_factory=dict)  # the shape each undescribed column takes
     fanout: set[str] = field(default_factory=set)  # foreign-key columns that pick parents with a long tail
     follows: dict[str, tuple[str, bool]] = field(default_factory=dict)  # column -> (its leader, strictly after)
+    grows: set[str] = field(default_factory=set)  # dates that grow with the row number, as timestamps do
 
 
 def words(name: str) -> list[str]:
@@ -103,7 +103,7 @@ def words(name: str) -> list[str]:
 
 
 def is_time(col: ColumnInfo) -> bool:
-    return col.base_type.startswith(TIME_TYPES)
+    return col.base_type == "date" or col.base_type.startswith("timestamp")
 
 
 def keys_of(table: TableInfo) -> set[str]:
@@ -117,7 +117,7 @@ def keys_of(table: TableInfo) -> set[str]:
 def table_shape(table: TableInfo, settings: SeedSettings, rows: int, domains: dict[str, list[Any]]) -> TableShape:
     """The defaults for `table`'s columns that no setting describes; `domains`: the values a column
     may take (its enum or CHECK ... IN list), in declaration order."""
-    described = {c for t, c in settings.columns if t == table.name}
+    described = {c for c in table.columns if settings.shape_for(table.name, c)}
     keys = keys_of(table)
     out = TableShape(follows=_followers(table, keys | described, settings.shape == "production"))
     if settings.shape != "production":
@@ -148,6 +148,8 @@ def table_shape(table: TableInfo, settings: SeedSettings, rows: int, domains: di
             shape.distinct, shape.skew = distinct, 0.0  # production's count; its frequencies are not exported
         if shape != ColumnShape():
             out.columns[col.name] = shape
+        if col.base_type == "date" and shape.distinct is None and not shape.values:
+            out.grows.add(col.name)  # many rows a day, in the order they came
     return out
 
 
