@@ -78,6 +78,7 @@ AFTER_START = {"ended", "end", "ends", "finished", "stopped", "completed", "clos
 AFTER_CREATION = (TOMBSTONE | REACHED | {"edited", "changed", "started", "expires", "expired", "expiry"}) - {"sent"}
 LIFECYCLE = {"status", "state", "stage", "phase"}
 NAMED_LOW = LIFECYCLE | {"type", "kind", "category", "role", "level", "priority", "tier"}
+NAMED_TYPES = ("text", "character varying", "character", "smallint", "integer", "bigint")
 # the values a lifecycle settles in: most rows have left the initial state for one of these
 # (Olist's orders: 97.0% "delivered"; dchat's guide keeps a partial index for status = 'unread',
 # the clearing guide queries status = 'stuck': the states an application looks for are the rare ones)
@@ -139,9 +140,7 @@ def table_shape(table: TableInfo, settings: SeedSettings, rows: int, domains: di
         values = _ranked(col, domains.get(col.name))
         if values:
             shape.values, shape.skew = values, SKEW
-        elif col.base_type in ("text", "character varying", "character", "smallint", "integer", "bigint") and (
-            words(col.name)[-1:] and words(col.name)[-1] in NAMED_LOW
-        ):
+        elif col.base_type in NAMED_TYPES and (words(col.name) or [""])[-1] in NAMED_LOW:
             shape.distinct, shape.skew = NAMED_DISTINCT, SKEW
         distinct = _distinct(facts.n_distinct, rows)
         if distinct is not None and not shape.values and not is_time(col):  # a time keeps growing with the row
