@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from advisor.seed.settings import ColumnShape, SeedSettings
+from advisor.seed.shapes import FANOUT_HEAD, FANOUT_HEAD_FRACTION, MAX_DELAY_SECONDS, SKEW, TableShape, table_shape
 
 BASE_TS = "2025-01-01 00:00:00"
 SPAN_SECONDS = 365 * 24 * 3600
@@ -56,6 +57,7 @@ class ColumnInfo:
     numeric_precision: int | None
     numeric_scale: int | None
     enum_values: list[str] = field(default_factory=list)
+    default_value: Any = None  # the DEFAULT when it is a constant (a string, number or boolean)
 
 
 @dataclass
@@ -113,8 +115,10 @@ def introspect(conn) -> dict[str, TableInfo]:
                information_schema._pg_numeric_precision(bt.oid, CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END),
                information_schema._pg_numeric_scale(bt.oid, CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END),
                CASE WHEN bt.typtype = 'e' THEN (SELECT array_agg(enumlabel::text ORDER BY enumsortorder)
-                                                 FROM pg_enum WHERE enumtypid = bt.oid) END
+                                                 FROM pg_enum WHERE enumtypid = bt.oid) END,
+               pg_get_expr(ad.adbin, ad.adrelid)
         FROM pg_attribute a
+        LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
         JOIN pg_type t ON t.oid = a.atttypid
         JOIN pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
         LEFT JOIN pg_type et ON et.oid = bt.typelem AND bt.typcategory = 'A'
@@ -122,7 +126,25 @@ def introspect(conn) -> dict[str, TableInfo]:
         ORDER BY a.attrelid, a.attnum""",
         (list(by_oid),),
     ).fetchall()
-    for rel, name, typ, typtype, cat, base, is_array, elem, nn, hasdef, ident, gen, maxlen, prec, scale, enum in cols:
+    for (
+        rel,
+        name,
+        typ,
+        typtype,
+        cat,
+        base,
+        is_array,
+        elem,
+        nn,
+        hasdef,
+        ident,
+        gen,
+        maxlen,
+        prec,
+        scale,
+        enum,
+        dflt,
+    ) in cols:
         by_oid[rel].columns[name] = ColumnInfo(
             name,
             typ,
@@ -138,6 +160,7 @@ def introspect(conn) -> dict[str, TableInfo]:
             prec,
             scale,
             list(enum or []),
+            _constant(dflt) if hasdef and not gen else None,
         )
     names = {}
     for oid, t in by_oid.items():
@@ -198,6 +221,23 @@ def introspect(conn) -> dict[str, TableInfo]:
     for t in by_oid.values():
         t.unique_columns.update(c for key in t.unique_keys for c in key)  # a constraint's index records no column
     return tables
+
+
+def _constant(expr: str | None) -> Any:
+    """A column DEFAULT's value when it is a constant: 'pending'::text, false, 0."""
+    if not expr:
+        return None
+    if expr in ("true", "false"):
+        return expr == "true"
+    m = re.fullmatch(r"'((?:[^']|'')*)'(?:::[\w\s\".\[\]()]+)?", expr) or re.fullmatch(
+        r"\(?(-?\d+(?:\.\d+)?)\)?(?:::\w+)?", expr
+    )
+    if not m:
+        return None
+    text = m.group(1).replace("''", "'")
+    if expr.startswith("'"):
+        return text
+    return float(text) if "." in text else int(text)
 
 
 # --- value expressions -------------------------------------------------------------------
@@ -413,11 +453,17 @@ def plan_table(
     def parent_rows(name: str) -> int:
         return seeds[name].rows if name in seeds else 0
 
+    domains = {c.name: _check_facts(table, c.name).get("values") or c.enum_values for c in table.columns.values()}
+    defaults = table_shape(table, settings, rows, domains)
+
+    def shape_of(column: str) -> ColumnShape:  # what the config says, else the production-like default
+        return settings.shape_for(table.name, column) or defaults.columns.get(column) or ColumnShape()
+
     # plain value plans first
     for col in table.columns.values():
         if col.generated:
             continue
-        shape = settings.columns.get((table.name, col.name), ColumnShape())
+        shape = shape_of(col.name)
         plans[col.name] = value_plan(
             table,
             col,
@@ -459,10 +505,11 @@ def plan_table(
             radix[c] = lambda g, div=div, s=s: f"(1 + ((({g}) - 1) / {div}) % {s})"  # type: ignore[misc]  # mypy#15459
             div *= s
 
+    nulls: dict[str, float] = {}
     for col in table.columns.values():
         if col.generated or col.name not in plans:
             continue
-        shape = settings.columns.get((table.name, col.name), ColumnShape())
+        shape = shape_of(col.name)
         salt = _salt(table.name, col.name, str(settings.seed))
         nf = shape.null_fraction if shape.null_fraction is not None else 0.0
         if col.not_null or col.name in null_off:
@@ -480,9 +527,12 @@ def plan_table(
                 # the first column of a multi-column FK picks the row; the others follow it
                 lead = cols[0]
                 lead_salt = _salt(table.name, lead, str(settings.seed))
-                lead_shape = settings.columns.get((table.name, lead), ColumnShape())
+                lead_shape = shape_of(lead)
                 d = min(n_parent, lead_shape.distinct or n_parent)
-                r = functools.partial(_k_of, distinct=d, shape=lead_shape, salt=lead_salt)
+                if lead in defaults.fanout:
+                    r = functools.partial(_fanout, distinct=d, parents=n_parent, salt=lead_salt)
+                else:
+                    r = functools.partial(_k_of, distinct=d, shape=lead_shape, salt=lead_salt)
             pexpr = pseed.exprs.get(pcol)
             if pexpr is None:
                 value = lambda g: "NULL"  # noqa: E731
@@ -495,13 +545,13 @@ def plan_table(
             if col.name in radix:
                 k = radix[col.name]
             elif col.name in single_unique or (
-                plan.injective
+                (plan.injective or col.name in defaults.grows)
                 and shape.distinct is None
                 and shape.values is None
                 and col.category not in ("B",)
                 and col.base_type != "boolean"
                 and not shape.skew
-                and _is_continuous(col)
+                and (_is_continuous(col) or col.name in defaults.grows)
             ):
                 k = lambda g: f"({g})"
             else:
@@ -509,13 +559,54 @@ def plan_table(
                 d = max(1, min(d, plan.distinct if not plan.injective else d))
                 k = functools.partial(_k_of, distinct=d, shape=shape, salt=salt)
             value = _then(k, plan.value)
+        exprs[col.name] = value
+        nulls[col.name] = nf
+    _follow(table, defaults, exprs, settings.seed)
+    for name, nf in nulls.items():
         if nf > 0:
-            inner = value
-            value = lambda g, inner=inner, salt=salt, nf=nf: (  # type: ignore[misc]  # mypy#15459
+            salt = _salt(table.name, name, str(settings.seed))
+            exprs[name] = lambda g, inner=exprs[name], salt=salt, nf=nf: (  # type: ignore[misc]  # mypy#15459
                 f"(CASE WHEN {_uniform(g, salt ^ 0x5BD1E995)} < {nf!r} THEN NULL ELSE {inner(g)} END)"
             )
-        exprs[col.name] = value
     return TableSeed(table, rows, exprs, notes)
+
+
+def _fanout(g: str, distinct: int, parents: int, salt: int) -> str:
+    """A parent row for row g with a long tail (shapes.FANOUT_HEAD): a rank in 1..distinct drawn
+    self-similarly, the busiest `head` ranks evenly; each rank a different row, spread over all
+    `parents` by a prime step, so the busiest parent is not row 1 (the id an example literal names)."""
+    a = 1.0 + SKEW
+    head = min(1.0, max(FANOUT_HEAD, distinct * FANOUT_HEAD_FRACTION) / distinct)
+    u = _uniform(g, salt)
+    # the self-similar inverse u ** a below the head; above it a straight line that meets it there
+    x = f"greatest({u} * {head ** (1 - 1 / a)!r}, power({u}, {a!r}))"
+    return f"(1 + ((1 + floor({distinct} * {x})::int8) * 2147483647) % {parents})"
+
+
+def _follow(table: TableInfo, defaults: TableShape, exprs: dict[str, Callable[[str], str]], seed: int) -> None:
+    """Timestamps that must come after another of the row take its value plus a delay: none to
+    MAX_DELAY_SECONDS, 80/20 towards none; a strict CHECK (b > a) adds a second (a day for a date).
+    Built on the leader's value before its NULLs, so a follower never needs its leader."""
+    done: set[str] = set()
+
+    def resolve(name: str) -> None:
+        lead, strict = defaults.follows[name]
+        if name in done or name not in exprs or lead not in exprs:
+            return
+        done.add(name)
+        if lead in defaults.follows:
+            resolve(lead)
+        col = table.columns[name]
+        step = (" + interval '1 day'" if col.base_type == "date" else " + interval '1 second'") if strict else ""
+        salt = _salt(table.name, name, str(seed)) ^ 0x2545F491
+        lead_value, typ = exprs[lead], col.type
+        exprs[name] = lambda g: (
+            f"(({lead_value(g)}) + make_interval(secs => floor({MAX_DELAY_SECONDS} * "
+            f"power({_uniform(g, salt)}, {1.0 + SKEW!r}))){step})::{typ}"
+        )
+
+    for name in defaults.follows:
+        resolve(name)
 
 
 def _then(inner: Callable[[str], str], outer: Callable[[str], str]) -> Callable[[str], str]:
@@ -604,9 +695,10 @@ def seed_database(conn, settings: SeedSettings, progress: bool = False, only: se
     try:
         for name in order:
             table = tables[name]
-            if name in settings.csv:
+            csv = settings.csv_for(name)
+            if csv:
                 with _bulk_load(conn, table):
-                    n = load_csv(conn, table, settings.csv[name])
+                    n = load_csv(conn, table, csv)
                 seeds[name] = _csv_seed(table, n)
                 result.rows[name] = n
                 if bar:
@@ -760,13 +852,14 @@ def _set_aside(conn, table: TableInfo) -> list[tuple[str, str]]:
 def unknown_settings(settings: SeedSettings, tables: dict[str, TableInfo]) -> list[str]:
     """Seed settings naming a table or column the loaded schema does not have: a typo, said, not ignored."""
     notes = []
+    known = {name.lower(): t for name, t in tables.items()}  # the config's names are lower-cased
     for table in sorted(set(settings.tables) | set(settings.csv)):
-        if table not in tables:
+        if table not in known:
             notes.append(f"[seed] names table {table!r}, which the schema does not have: ignored")
     for table, column in sorted(settings.columns):
-        if table in tables and column not in tables[table].columns:
+        if table in known and column not in {c.lower() for c in known[table].columns}:
             notes.append(f"[seed] tables.{table}.columns.{column}: {table} has no column {column!r}: ignored")
-        elif table not in tables and table not in settings.tables:
+        elif table not in known and table not in settings.tables:
             notes.append(f"[seed] names table {table!r}, which the schema does not have: ignored")
     return notes
 

@@ -2,7 +2,9 @@
 
 [seed]
 rows = 10000                       # default rows per table
-stats = "prod-stats.json"          # statistics from `advisor stats export`
+stats = "prod-stats.json"          # statistics from `advisor stats export`: table sizes, null
+                                   # fractions and distinct counts shape the data too
+shape = "production"               # or "uniform": no default shapes (advisor/seed/shapes.py)
 [seed.csv]
 users = "data/users.csv"           # load this CSV instead of generating
 [seed.tables.messages]
@@ -35,7 +37,8 @@ if TYPE_CHECKING:
 
 COLUMN_KEYS = {"distinct", "null_fraction", "skew", "min", "max", "values"}
 TABLE_KEYS = {"rows", "columns"}
-SEED_KEYS = {"rows", "tables", "csv", "stats", "seed"}
+SEED_KEYS = {"rows", "tables", "csv", "stats", "seed", "shape"}
+SHAPES = ("production", "uniform")
 EXPLAIN_KEYS = {
     "threshold",
     "statement_timeout_ms",
@@ -57,6 +60,14 @@ class ColumnShape:
     values: list[Any] | None = None
 
 
+@dataclass(frozen=True)
+class ColumnFacts:
+    """Production's statistics of one column, from the `[seed] stats` file."""
+
+    null_frac: float | None = None
+    n_distinct: float | None = None  # as pg_stats: below 0, minus a fraction of the rows
+
+
 @dataclass
 class SeedSettings:
     rows: int = 10000
@@ -65,9 +76,28 @@ class SeedSettings:
     csv: dict[str, str] = field(default_factory=dict)  # table -> absolute path
     stats: str | None = None
     seed: int = 42
+    shape: str = "production"  # "uniform": columns nobody described are filled uniformly
+    stats_rows: dict[str, int] = field(default_factory=dict)  # production's row counts, from `stats`
+    stats_columns: dict[tuple[str, str], ColumnFacts] = field(default_factory=dict)
+
+    # the config's names are lower-cased (a TOML key is typed as it comes); the catalog's are not
+    # ("Wallet", "createdAt"): looked up without case
 
     def rows_for(self, table: str) -> int:
-        return self.tables.get(table, self.rows)
+        """Rows of a table: as configured, else production's count up to `rows` (a lookup table of
+        30 rows stays 30 rows), else `rows`."""
+        if table.lower() in self.tables:
+            return self.tables[table.lower()]
+        if self.shape == "production" and table in self.stats_rows:
+            return min(self.stats_rows[table], self.rows)
+        return self.rows
+
+    def shape_for(self, table: str, column: str) -> ColumnShape | None:
+        """The column's shape as the config describes it; None when it does not."""
+        return self.columns.get((table.lower(), column.lower()))
+
+    def csv_for(self, table: str) -> str | None:
+        return self.csv.get(table.lower())
 
 
 @dataclass
@@ -115,9 +145,9 @@ def _section(value: Any, where: str, keys: set[str]) -> dict:
     return value
 
 
-def _stats_path(config: Config, value: Any, where: str) -> str:
-    """The statistics file, inside the project; when it exists it must be JSON (checked now, not
-    when a database is being seeded)."""
+def _stats_file(config: Config, value: Any, where: str) -> tuple[str, dict]:
+    """The statistics file, inside the project, and its content; when it exists it must be JSON
+    (checked now, not when a database is being seeded)."""
     import json
 
     from advisor import files
@@ -125,6 +155,7 @@ def _stats_path(config: Config, value: Any, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{where} stats: expected a file path")
     path = files.config_path(config, "[seed] stats", value)
+    data: Any = {}
     if path.exists():
         try:
             data = json.loads(files.read_config_file(config, "[seed] stats", value))
@@ -135,7 +166,36 @@ def _stats_path(config: Config, value: Any, where: str) -> str:
             ) from None
         if not isinstance(data, dict):
             raise ConfigError(f"{where} stats: {value}: expected a JSON object from `advisor stats export`")
-    return str(path)
+    return str(path), data
+
+
+def _number(value: Any) -> float | None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return float(value) if ok else None
+
+
+def _stats_facts(data: dict, out: SeedSettings) -> None:
+    """Table sizes and column facts for seeding from `advisor stats export`'s file (version 1);
+    anything else in it is left to restore_stats, which reports what it cannot use."""
+    if data.get("version") != 1:
+        return
+    for t in data.get("tables") or []:
+        if not isinstance(t, dict) or not isinstance(t.get("table"), str):
+            continue
+        name = t["table"] if t.get("schema") in (None, "public") else f"{t['schema']}.{t['table']}"
+        tuples = _number(t.get("reltuples"))
+        if tuples is not None and tuples >= 1:  # -1: never analysed; 0: no rows known
+            out.stats_rows[name] = min(int(round(tuples)), MAX_ROWS)
+    for c in data.get("columns") or []:
+        if not isinstance(c, dict) or c.get("inherited") or not isinstance(c.get("column"), str):
+            continue
+        if not isinstance(c.get("table"), str):
+            continue
+        name = c["table"] if c.get("schema") in (None, "public") else f"{c['schema']}.{c['table']}"
+        null_frac, n_distinct = _number(c.get("null_frac")), _number(c.get("n_distinct"))
+        if null_frac is not None and not 0 <= null_frac <= 1:
+            null_frac = None
+        out.stats_columns[(name, c["column"])] = ColumnFacts(null_frac, n_distinct)
 
 
 def seed_settings(config: Config) -> SeedSettings:
@@ -148,8 +208,13 @@ def seed_settings(config: Config) -> SeedSettings:
         out.rows = int(_num(raw["rows"], f"{where} rows", int, 0, MAX_ROWS))
     if "seed" in raw:
         out.seed = int(_num(raw["seed"], f"{where} seed", int, 0, 2**32 - 1))
+    if "shape" in raw:
+        if raw["shape"] not in SHAPES:
+            raise ConfigError(f"{where} shape: expected one of {', '.join(map(repr, SHAPES))}, got {raw['shape']!r}")
+        out.shape = raw["shape"]
     if "stats" in raw:
-        out.stats = _stats_path(config, raw["stats"], where)
+        out.stats, data = _stats_file(config, raw["stats"], where)
+        _stats_facts(data, out)
     csv = raw.get("csv", {})
     if not isinstance(csv, dict):
         raise ConfigError(f'{where} csv: expected a table of table = "path"')
