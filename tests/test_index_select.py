@@ -44,8 +44,8 @@ def _schema():
     return schema_from_queries(extract_sql("schema.sql", DDL, source="schema"))
 
 
-def _described(sql: str) -> set[str]:
-    schema = _schema()
+def _described(sql: str, schema=None) -> set[str]:
+    schema = schema or _schema()
     return {c.describe() for c in candidates_for(build_facts(parse_sql(sql), schema), schema)}
 
 
@@ -132,6 +132,36 @@ def test_a_partial_candidate_on_a_comparison_of_two_columns_of_the_row():
     assert not any(" WHERE " in d for d in got), got
     got = _described("SELECT l_orderkey FROM lineitem l, part p WHERE l.l_partkey = 7 AND l.l_quantity < p.p_partkey")
     assert not any(" WHERE " in d for d in got), got
+
+
+def test_is_null_and_status_conditions_give_partial_candidates_that_keep_the_sort(db, pg_server):
+    """A soft-delete `deleted_at IS NULL` is a condition every call repeats, like a status constant: a
+    partial index on the rest, one per condition and one for all.  PostgreSQL reads an index in its second
+    key's order only after an `=` on the first, not after IS NULL, so the newest live rows want
+    (created_at DESC) WHERE deleted_at IS NULL -- measured on data where most rows are live."""
+    from advisor.explain.advise import advise_all
+    from advisor.seed.server import Target
+    from advisor.seed.settings import ExplainSettings
+
+    ddl = ("CREATE TABLE ops (id bigint PRIMARY KEY, status text NOT NULL, deleted_at timestamptz, "
+           "created_at timestamptz NOT NULL, note text NOT NULL);")
+    db.execute(ddl)
+    db.execute("""INSERT INTO ops SELECT g, (ARRAY['done', 'done', 'done', 'pending'])[1 + g % 4],
+                    CASE WHEN g % 10 = 0 THEN now() END, now() - g * interval '1 minute', md5(g::text)
+                  FROM generate_series(1, 40000) g; ANALYZE ops""")
+    schema = schema_from_queries(extract_sql("s.sql", ddl, source="schema"))
+    assert {"ops(status, created_at) WHERE deleted_at IS NULL", "ops(deleted_at, created_at) WHERE status = 'pending'",
+            "ops(created_at) WHERE deleted_at IS NULL AND status = 'pending'"} <= _described(
+        "SELECT id FROM ops WHERE status = 'pending' AND deleted_at IS NULL ORDER BY created_at LIMIT 50", schema)
+    sql = "SELECT id, note FROM ops WHERE deleted_at IS NULL ORDER BY created_at DESC LIMIT 20"
+    run = _run(db, "newest.sql", sql, None)
+    run.facts = build_facts(parse_sql(sql), schema)
+    target = Target(pg_server.conninfo(db.info.dbname), owned=True, fresh=False)
+    advise_all(db, [run], schema, ExplainSettings(min_cost=0), target, False, make_explainer)
+    assert run.outcome == "recommended", run.reason
+    assert run.best.candidate.describe() == "ops(created_at DESC) WHERE deleted_at IS NULL"
+    composite = next(m for m in run.measurements if m.candidate.describe() == "ops(deleted_at, created_at DESC)")
+    assert composite.cost_after > 10 * run.best.cost_after  # the composite cannot give the order
 
 
 def test_a_candidate_that_is_an_existing_index_is_not_built_again_nor_an_unbuildable_predicate():

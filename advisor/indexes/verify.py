@@ -169,14 +169,23 @@ def candidates_for(facts: QueryFacts, schema: Schema) -> list[Candidate]:
                     rest = tuple(sorted(c for c in used - {k.expr for k in keys} if c in tdef.columns))
                     if 0 < len(rest) <= 3 and all(k.is_column for k in keys):
                         add(Candidate(table, keys, include=rest, reason="index-only"))
-                # a constant equality on a status or a flag: a partial index on the rest
-                for p in access.predicates:
-                    if p.op == "eq" and not p.wrapped and _status_or_flag(p.value):
-                        rest_keys = tuple(k for k in keys if k.expr != p.column)
-                        if rest_keys:
-                            from advisor.schema.ddl import canonical_expression
+                # a condition every call repeats -- a constant equality on a status or a flag, or IS NULL (a
+                # soft-delete `deleted_at IS NULL`) --: a partial index on the rest, one per condition and one
+                # for all of them.  An IS NULL leading key does not let PostgreSQL read the index in the next
+                # key's order (only `=` does), so `ORDER BY created_at ... WHERE deleted_at IS NULL` needs
+                # (created_at) WHERE deleted_at IS NULL
+                from advisor.schema.ddl import canonical_expression
 
-                            add(Candidate(table, rest_keys, where=canonical_expression(p.node), reason="partial"))
+                fixed = [
+                    p
+                    for p in access.predicates
+                    if not p.wrapped and (p.op == "isnull" or p.op == "eq" and _status_or_flag(p.value))
+                ]
+                for group in [[p] for p in fixed] + ([fixed] if len(fixed) > 1 else []):
+                    rest_keys = tuple(k for k in keys if k.expr not in {p.column for p in group})
+                    if rest_keys:
+                        where = " AND ".join(sorted(canonical_expression(p.node) for p in group))
+                        add(Candidate(table, rest_keys, where=where, reason="partial"))
                 # a condition between two columns of the row (TPC-H Q4's l_commitdate < l_receiptdate): no key
                 # serves it, a partial index holds only the rows it keeps
                 for where in row_conditions(scope, alias, table, schema):
