@@ -10,6 +10,7 @@ from typing import Any, cast
 from advisor.ir import Location, SourceFile
 from advisor.mongo.shape import AGGREGATE_OPS, FIND_OPS, MongoQuery, Placeholder, Regex
 from advisor.sources.mongo_names import mark_run_time, run_time_name
+from advisor.sources.python_classes import Classes, self_attr
 
 # pymongo's names: the snake_case ones, without the mongoose and legacy ones pymongo 4 does not have
 QUERY_METHODS = {op for op in FIND_OPS | AGGREGATE_OPS if op.islower()} - {
@@ -50,32 +51,15 @@ class Names:
                 self.loops.setdefault(node.target.id, []).append(node)
         for values in self.assigned.values():
             values.sort(key=_pos)
-        # what `self.name` holds: class attributes, `self.name = value`, a property returning a value
-        self.members: dict[str, ast.AST] = {}
-        self.returns: dict[str, ast.AST] = {}  # a method of a class here: what its last statement returns
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ClassDef):
-                for item in node.body:
-                    if (
-                        isinstance(item, ast.Assign)
-                        and len(item.targets) == 1
-                        and isinstance(item.targets[0], ast.Name)
-                    ):
-                        self.members.setdefault(item.targets[0].id, item.value)
-                    elif (
-                        isinstance(item, ast.FunctionDef)
-                        and item.body
-                        and isinstance(item.body[-1], ast.Return)
-                        and item.body[-1].value is not None
-                    ):  # a property, or a method: what it returns
-                        held = self.members if _is_property(item) else self.returns
-                        held.setdefault(item.name, item.body[-1].value)
-            elif isinstance(node, ast.Assign) and len(node.targets) == 1 and _self_attr(node.targets[0]):
-                self.members.setdefault(getattr(node.targets[0], "attr", ""), node.value)
+        self.classes = Classes(tree)  # what `self.name` holds and `self.method()` returns, class by class
 
     def member(self, node: ast.AST) -> ast.AST | None:
         """What `self.name` holds, when this module says."""
-        return self.members.get(getattr(node, "attr", "")) if _self_attr(node) else None
+        return self.classes.member(node, getattr(node, "attr", "")) if self_attr(node) else None
+
+    def returned(self, call: ast.Call) -> ast.AST | None:
+        """What `self.method(...)` returns, when a method of the class (or its family) here says."""
+        return self.classes.returned(call, getattr(call.func, "attr", "")) if self_attr(call.func) else None
 
     def item(self, use: ast.Name) -> ast.AST | None:
         """`for coll in colls: coll...` with `colls = [db[c], ...]`: the first item of the list."""
@@ -99,18 +83,6 @@ class Names:
             if _pos(value) < at and not _pos(value) <= at < end:
                 best = value
         return best
-
-
-def _self_attr(node: ast.AST) -> bool:
-    return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")
-
-
-def _is_property(fn: ast.FunctionDef) -> bool:
-    return any(
-        (d.id if isinstance(d, ast.Name) else d.attr if isinstance(d, ast.Attribute) else "")
-        in ("property", "cached_property")
-        for d in fn.decorator_list
-    )
 
 
 def _loc(path: str, node: ast.expr | ast.stmt, index) -> Location:
@@ -181,7 +153,7 @@ def _collection(node: ast.AST, names: Names, depth: int = 0) -> str | None:
         key: ast.AST = node.slice
         if isinstance(key, ast.Name) and depth < 4:
             key = names.resolve(key) or key
-        elif _self_attr(key) and depth < 4:
+        elif self_attr(key) and depth < 4:
             key = names.member(key) or key
         if isinstance(key, ast.Constant):
             return key.value if isinstance(key.value, str) else None
@@ -189,10 +161,10 @@ def _collection(node: ast.AST, names: Names, depth: int = 0) -> str | None:
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and depth < 4:
         if node.func.attr == "with_options":  # the same collection with other options
             return _collection(node.func.value, names, depth + 1)
-        returned = names.returns.get(node.func.attr) if _self_attr(node.func) else None
+        returned = names.returned(node)
         if returned is not None:  # self.get_collection(...): a method here that returns a collection
             return _collection(returned, names, depth + 1)
-    if isinstance(node, ast.Attribute) and _self_attr(node):  # self.messages: a property or attribute
+    if isinstance(node, ast.Attribute) and self_attr(node):  # self.messages: a property or attribute
         held = names.member(node)
         if held is not None and depth < 4:
             return _collection(held, names, depth + 1)
