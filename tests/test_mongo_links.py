@@ -74,3 +74,181 @@ class Other:
 """)
     # `Other` has no `jobs` of its own or from a base: its `self.jobs` is not Store's collection
     assert shapes(src) == [(9, "jobs", "find_one")]
+
+
+# --- a collection held by a class of another file (scout-browser scout/adapter/mongo/base.py) ---------
+
+HANDLER = """\
+class CaseHandler(object):
+    def case(self, case_id):
+        return self.case_collection.find_one({"_id": case_id})
+
+    def cases(self, owner):
+        return self.case_collection.find({"owner": owner}).sort("updated_at", -1)
+"""
+
+ADAPTER = """\
+from .case import CaseHandler
+from .user import UserHandler
+
+
+class MongoAdapter(CaseHandler, UserHandler):
+    def setup(self, database):
+        self.db = database
+        self.case_collection = database.case
+        self.user_collection = database.user
+"""
+
+
+def linked(files):
+    from advisor.sources.links import link
+
+    srcs = [extract(path, text) for path, text in files.items()]
+    link(srcs)
+    return {s.path: s for s in srcs}
+
+
+def test_a_member_set_in_a_subclass_in_another_file_names_the_collection():
+    alone = extract("scout/adapter/mongo/case.py", HANDLER)
+    assert {q.collection for q in mongo(alone)} == {"self.case_collection"}  # one file cannot say more
+    srcs = linked({"scout/adapter/mongo/case.py": HANDLER, "scout/adapter/mongo/base.py": ADAPTER})
+    assert shapes(srcs["scout/adapter/mongo/case.py"]) == [(3, "case", "find_one"), (6, "case", "find")]
+
+
+def test_a_member_of_an_unrelated_class_or_two_collections_leave_the_name_alone():
+    other = """\
+class Report:
+    def __init__(self, db):
+        self.case_collection = db.archived_case
+"""
+    srcs = linked({"a/case.py": HANDLER, "a/report.py": other})  # Report does not mix CaseHandler in
+    assert {q.collection for q in mongo(srcs["a/case.py"])} == {"self.case_collection"}
+    two = """\
+from .case import CaseHandler
+
+class Live(CaseHandler):
+    def __init__(self, db):
+        self.case_collection = db.case
+
+class Archive(CaseHandler):
+    def __init__(self, db):
+        self.case_collection = db.archived_case
+"""
+    srcs = linked({"a/case.py": HANDLER, "a/stores.py": two})  # which one depends on the instance
+    assert {q.collection for q in mongo(srcs["a/case.py"])} == {"self.case_collection"}
+
+
+def test_a_member_set_in_a_base_class_through_an_intermediate_class_of_a_third_file():
+    srcs = linked({
+        "app/handlers.py": HANDLER,
+        "app/mixins.py": "from .handlers import CaseHandler\n\nclass AllHandlers(CaseHandler):\n    pass\n",
+        "app/adapter.py": "from .mixins import AllHandlers\n\nclass Adapter(AllHandlers):\n"
+                          "    def __init__(self, db):\n        self.case_collection = db['case']\n",
+    })
+    assert {q.collection for q in mongo(srcs["app/handlers.py"])} == {"case"}
+
+
+# --- index lists kept as data (scout-browser scout/constants/indexes.py, adapter/mongo/index.py) ------
+
+TABLE = """\
+from pymongo import ASCENDING, DESCENDING, TEXT, IndexModel
+
+INDEXES = {
+    "case": [
+        IndexModel([("owner", ASCENDING), ("updated_at", DESCENDING)], name="owner_updated"),
+        IndexModel([("display_name", TEXT)], name="display_name_text"),
+    ],
+    "user": [IndexModel([("email", ASCENDING)], name="email", unique=True)],
+}
+"""
+
+APPLY = """\
+from scout.constants import INDEXES
+
+
+class IndexHandler(object):
+    def load_indexes(self, collections=[]):
+        for collection_name in collections or INDEXES:
+            indexes = INDEXES[collection_name]
+            self.db[collection_name].create_indexes(indexes)
+
+    def update_indexes(self):
+        for collection_name in INDEXES:
+            indexes = INDEXES[collection_name]
+            for index in indexes:
+                self.db[collection_name].create_indexes([index])
+"""
+
+
+def declared(src):
+    return [(i.table, i.name, [(k.expr, k.desc) for k in i.keys], i.unique) for i in src.indexes]
+
+
+def test_index_models_keyed_by_collection_are_declared_when_the_project_applies_them():
+    srcs = linked({"scout/constants/indexes.py": TABLE, "scout/adapter/mongo/index.py": APPLY})
+    assert declared(srcs["scout/constants/indexes.py"]) == [
+        ("case", "owner_updated", [("owner", False), ("updated_at", True)], False),
+        ("case", "display_name_text", [("display_name:text", False)], False),
+        ("user", "email", [("email", False)], True),
+    ]
+    assert srcs["scout/adapter/mongo/index.py"].indexes == []  # the table holds them, not the loop
+
+
+def test_a_table_applied_through_items_in_the_same_file():
+    src = linked({"app/db.py": TABLE + """
+def ensure(db):
+    for name, models in INDEXES.items():
+        db[name].create_indexes(models)
+"""})["app/db.py"]
+    assert [(t, n) for t, n, _, _ in declared(src)] == [
+        ("case", "owner_updated"), ("case", "display_name_text"), ("user", "email")]
+
+
+def test_a_table_nothing_applies_or_a_dict_of_other_things_declares_nothing():
+    assert linked({"scout/constants/indexes.py": TABLE})["scout/constants/indexes.py"].indexes == []
+    settings = """\
+from pymongo import IndexModel
+LIMITS = {"case": [10, 20], "user": [IndexModel([("a", 1)])]}
+SINGLE = {"case": IndexModel([("a", 1)])}
+
+def ensure(db):
+    db.case.create_indexes(LIMITS["case"])
+    db.case.create_indexes([SINGLE["case"]])
+"""
+    src = linked({"app/settings.py": settings})["app/settings.py"]
+    # neither dict is a table (a value that is not a list of IndexModel): each call declares its
+    # collection's indexes with their keys unread, as any create_indexes(variable) does
+    assert [(i.table, i.method) for i in src.indexes] == [("case", "mongo-unread"), ("case", "mongo-unread")]
+
+
+def test_create_indexes_of_a_list_read_item_by_item():
+    src = extract("app/db.py", """\
+from pymongo import IndexModel
+
+def ensure(db, extra):
+    db.jobs.create_indexes([IndexModel([("state", 1)], name="state"), extra])
+""")
+    assert [(i.table, i.name if i.method == "mongo" else "?", i.method) for i in src.indexes] == [
+        ("jobs", "state", "mongo"), ("jobs", "?", "mongo-unread")]
+
+
+def test_a_checked_project_joins_its_files(tmp_path, monkeypatch):
+    from advisor import engine
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'scout'\n")
+    pkg = tmp_path / "scout"
+    (pkg / "adapter").mkdir(parents=True)
+    (pkg / "constants").mkdir()
+    (pkg / "constants" / "indexes.py").write_text(TABLE)
+    (pkg / "adapter" / "index.py").write_text(APPLY)
+    (pkg / "adapter" / "case.py").write_text(HANDLER + """
+    def by_status(self, status):
+        return list(self.case_collection.find({"status": status}).limit(50))
+""")
+    (pkg / "adapter" / "base.py").write_text(ADAPTER)
+    found = [(f.rule, f.location.path, f.location.line) for f in engine.check(["."]).active]
+    # the queries meet the case collection's declared indexes: no "no index declarations" (MGO015),
+    # and the status lookup is judged against them: no index leads with status (collection-scan, MGO001)
+    assert [rule for rule, _, _ in found if rule == "MGO015"] == []
+    assert ("MGO001", "scout/adapter/case.py", 9) in found, found

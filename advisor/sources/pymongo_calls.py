@@ -5,18 +5,22 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
 from typing import Any, cast
 
 from advisor.ir import Location, SourceFile
 from advisor.mongo.shape import AGGREGATE_OPS, FIND_OPS, MongoQuery, Placeholder, Regex
+from advisor.sources.links import links_of
 from advisor.sources.mongo_names import mark_run_time, run_time_name
-from advisor.sources.python_classes import Classes, self_attr
+from advisor.sources.pymongo_tables import TableUses, index_model, index_tables
+from advisor.sources.python_classes import Classes, record_members, self_attr
 
 # pymongo's names: the snake_case ones, without the mongoose and legacy ones pymongo 4 does not have
 QUERY_METHODS = {op for op in FIND_OPS | AGGREGATE_OPS if op.islower()} - {
     "exists"
 }  # with pymongo 3's count/update/remove
 INDEX_METHODS = {"create_index", "create_indexes", "ensure_index"}
+_INDEX_TYPES = {"TEXT": "text", "HASHED": "hashed", "GEO2D": "2d", "GEOSPHERE": "2dsphere"}
 _DB_NAME = re.compile(r"(?i)^(db|database|mongo_?db|.*_db|.*db)$")
 
 
@@ -52,6 +56,10 @@ class Names:
         for values in self.assigned.values():
             values.sort(key=_pos)
         self.classes = Classes(tree)  # what `self.name` holds and `self.method()` returns, class by class
+        self.tables = TableUses(tree, self.resolve)  # create_indexes(INDEXES[name]): an index table applied
+        # an expression's static value, and its location (set by add_pymongo, which knows the file)
+        self.value: Callable[[ast.AST], Any] = lambda node: None
+        self.where: Callable[[ast.AST], Location] = lambda node: Location("", 0, 0)
 
     def member(self, node: ast.AST) -> ast.AST | None:
         """What `self.name` holds, when this module says."""
@@ -127,6 +135,8 @@ def _value(
     name = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else None
     if name in ("ASCENDING", "DESCENDING"):
         return 1 if name == "ASCENDING" else -1
+    if name in _INDEX_TYPES:  # pymongo.TEXT, HASHED, GEO2D, GEOSPHERE: the server's index type names
+        return _INDEX_TYPES[name]
     if isinstance(node, ast.Call):
         fn = ast.unparse(node.func)
         if fn.endswith("compile") and node.args and isinstance(node.args[0], ast.Constant):
@@ -282,7 +292,11 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
     def where(node: ast.AST) -> Location:
         return _loc(path, cast(ast.expr, node), index)  # the declarations pass expression nodes
 
+    names.value, names.where = value, where
     result.indexes += eve_indexes(tree, value, where) + class_indexes(tree, value, where)
+    tables = index_tables(tree, value, where)
+    if tables:  # declared when the project applies them (advisor.sources.links)
+        links_of(result).tables.update(tables)
     tops = []
     inner: set[int] = set()
     for node in ast.walk(tree):
@@ -377,6 +391,14 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
             result.queries.append(q)
             break
     mark_run_time(result.queries)
+    if names.classes.named:  # the classes' members, resolved across the project's files (advisor.sources.links)
+        record_members(
+            links_of(result),
+            names.classes,
+            tree,
+            lambda node: _collection(node, names),
+            [*result.queries, *result.indexes],
+        )
 
 
 def _index(result: SourceFile, coll: str, method: str, call: ast.Call, path: str, index, names: Names) -> None:
@@ -386,16 +408,15 @@ def _index(result: SourceFile, coll: str, method: str, call: ast.Call, path: str
     opts = {k.arg: _value(k.value, path, index, {}, (), names) for k in call.keywords if k.arg}
     if method == "create_indexes":
         specs = call.args[0] if call.args else None
-        if specs is not None and not isinstance(specs, ast.List):
-            result.indexes.append(unread_index(coll, loc))  # declared, keys held in a variable
-        if isinstance(specs, ast.List):
-            for e in specs.elts:
-                if isinstance(e, ast.Call) and e.args:
-                    keys = _value(e.args[0], path, index, {}, (), names)
-                    o = {k.arg: _value(k.value, path, index, {}, (), names) for k in e.keywords if k.arg}
-                    ix = make_index(coll, keys, o, _loc(path, e, index))
-                    if ix:
-                        result.indexes.append(ix)
+        table = names.tables.applied(specs) if specs is not None else None
+        if table is not None:  # create_indexes(INDEXES[name]): the table declares them (advisor.sources.links)
+            links_of(result).applied.setdefault(table, []).append(unread_index(coll, loc))
+            return
+        for e in specs.elts if isinstance(specs, ast.List) else [specs] if specs is not None else []:
+            if isinstance(e, ast.Call) and e.args:
+                result.indexes.append(index_model(coll, e, names.value, names.where))
+            else:  # declared, keys held in a variable
+                result.indexes.append(unread_index(coll, loc if e is specs else _loc(path, e, index)))
         return
     if not call.args:
         return

@@ -161,6 +161,9 @@ _SQL_MODULE = re.compile(r"^_?(?:sql|queries|query|statements)$|_(?:sql|queries)
 
 
 def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFile:
+    from advisor.sources.links import links_of
+    from advisor.sources.python_classes import record_bases
+
     result = SourceFile(path=path, text=text)
     code = text[1:] if text.startswith("\ufeff") else text  # a byte order mark is no code (and takes no column)
     try:
@@ -205,7 +208,10 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
         from advisor.sources.python_indexes import code_indexes
 
         result.indexes += code_indexes(tree, path)
-    if "find" in text or "aggregate" in text or "index" in text:  # pymongo calls (advisor.sources.pymongo_calls)
+    if "class " in code:  # the project's class tree: a collection one file's class holds for another's
+        record_bases(lambda: links_of(result), tree)
+    # pymongo calls, index tables and collections held on classes (advisor.sources.pymongo_calls)
+    if any(w in text for w in ("find", "aggregate", "index", "IndexModel", "ollection")):
         from advisor.sources.pymongo_calls import add_pymongo
 
         add_pymongo(result, tree, path, index)

@@ -9,6 +9,10 @@ a `launches` property in `LazyFirework` in the same file).
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
+
+from advisor.sources.links import Held, Links
+from advisor.sources.mongo_names import UNKNOWN
 
 
 def base_names(cls: ast.ClassDef) -> tuple[str, ...]:
@@ -115,3 +119,39 @@ class Classes:
             if held is not None:
                 return held
         return None
+
+
+def record_members(
+    links: Links, classes: Classes, tree: ast.AST, collection: Callable[[ast.AST], str | None], named: list
+) -> None:
+    """What advisor.sources.links needs to name `self.member` across files (with the bases, recorded
+    for every file by `record_bases`): the members each class holds a known collection in, and the
+    queries and indexes (`named`) on a member this module could not name, with their class."""
+    spans = []
+    for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
+        spans.append(cls)
+        for member, value in classes.members.get(id(cls), {}).items():
+            name = collection(value)
+            if name and not UNKNOWN.fullmatch(name) and not name.startswith("self."):
+                links.held.append(Held(cls.name, member, name))
+    for target in named:
+        name = str(getattr(target, "collection", None) or getattr(target, "table", ""))
+        line = target.location.line if target.location else 0
+        owner = min(
+            (c for c in spans if c.lineno <= line <= (c.end_lineno or c.lineno)),
+            key=lambda c: (c.end_lineno or c.lineno) - c.lineno,
+            default=None,
+        )  # the innermost class around it
+        if owner is not None and name.startswith("self."):
+            links.members.append((owner.name, name[len("self.") :], target))
+
+
+def record_bases(links_of: Callable[[], Links], tree: ast.Module) -> None:
+    """Every class's bases, from every Python file (a class between a handler and the adapter that
+    holds its collections may be in a file with no query at all)."""
+    todo: list[ast.stmt] = list(tree.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.ClassDef):
+            links_of().bases.setdefault(node.name, base_names(node))
+            todo += node.body
