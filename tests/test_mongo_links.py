@@ -56,7 +56,9 @@ def test_a_member_is_read_in_its_own_class_not_from_a_property_of_another():
 
 
 def test_a_property_of_the_class_itself_or_its_base_still_names_the_collection():
-    src = extract("store.py", """\
+    src = extract(
+        "store.py",
+        """\
 class Base:
     @property
     def jobs(self):
@@ -71,7 +73,8 @@ class Store(Base):
 class Other:
     def next(self):
         return self.jobs.find_one({"state": "ready"})
-""")
+""",
+    )
     # `Other` has no `jobs` of its own or from a base: its `self.jobs` is not Store's collection
     assert shapes(src) == [(9, "jobs", "find_one")]
 
@@ -139,12 +142,14 @@ class Archive(CaseHandler):
 
 
 def test_a_member_set_in_a_base_class_through_an_intermediate_class_of_a_third_file():
-    srcs = linked({
-        "app/handlers.py": HANDLER,
-        "app/mixins.py": "from .handlers import CaseHandler\n\nclass AllHandlers(CaseHandler):\n    pass\n",
-        "app/adapter.py": "from .mixins import AllHandlers\n\nclass Adapter(AllHandlers):\n"
-                          "    def __init__(self, db):\n        self.case_collection = db['case']\n",
-    })
+    srcs = linked(
+        {
+            "app/handlers.py": HANDLER,
+            "app/mixins.py": "from .handlers import CaseHandler\n\nclass AllHandlers(CaseHandler):\n    pass\n",
+            "app/adapter.py": "from .mixins import AllHandlers\n\nclass Adapter(AllHandlers):\n"
+            "    def __init__(self, db):\n        self.case_collection = db['case']\n",
+        }
+    )
     assert {q.collection for q in mongo(srcs["app/handlers.py"])} == {"case"}
 
 
@@ -195,13 +200,21 @@ def test_index_models_keyed_by_collection_are_declared_when_the_project_applies_
 
 
 def test_a_table_applied_through_items_in_the_same_file():
-    src = linked({"app/db.py": TABLE + """
+    src = linked(
+        {
+            "app/db.py": TABLE
+            + """
 def ensure(db):
     for name, models in INDEXES.items():
         db[name].create_indexes(models)
-"""})["app/db.py"]
+"""
+        }
+    )["app/db.py"]
     assert [(t, n) for t, n, _, _ in declared(src)] == [
-        ("case", "owner_updated"), ("case", "display_name_text"), ("user", "email")]
+        ("case", "owner_updated"),
+        ("case", "display_name_text"),
+        ("user", "email"),
+    ]
 
 
 def test_a_table_nothing_applies_or_a_dict_of_other_things_declares_nothing():
@@ -222,14 +235,19 @@ def ensure(db):
 
 
 def test_create_indexes_of_a_list_read_item_by_item():
-    src = extract("app/db.py", """\
+    src = extract(
+        "app/db.py",
+        """\
 from pymongo import IndexModel
 
 def ensure(db, extra):
     db.jobs.create_indexes([IndexModel([("state", 1)], name="state"), extra])
-""")
+""",
+    )
     assert [(i.table, i.name if i.method == "mongo" else "?", i.method) for i in src.indexes] == [
-        ("jobs", "state", "mongo"), ("jobs", "?", "mongo-unread")]
+        ("jobs", "state", "mongo"),
+        ("jobs", "?", "mongo-unread"),
+    ]
 
 
 def test_a_checked_project_joins_its_files(tmp_path, monkeypatch):
@@ -242,13 +260,121 @@ def test_a_checked_project_joins_its_files(tmp_path, monkeypatch):
     (pkg / "constants").mkdir()
     (pkg / "constants" / "indexes.py").write_text(TABLE)
     (pkg / "adapter" / "index.py").write_text(APPLY)
-    (pkg / "adapter" / "case.py").write_text(HANDLER + """
+    (pkg / "adapter" / "case.py").write_text(
+        HANDLER
+        + """
     def by_status(self, status):
         return list(self.case_collection.find({"status": status}).limit(50))
-""")
+"""
+    )
     (pkg / "adapter" / "base.py").write_text(ADAPTER)
     found = [(f.rule, f.location.path, f.location.line) for f in engine.check(["."]).active]
     # the queries meet the case collection's declared indexes: no "no index declarations" (MGO015),
     # and the status lookup is judged against them: no index leads with status (collection-scan, MGO001)
     assert [rule for rule, _, _ in found if rule == "MGO015"] == []
     assert ("MGO001", "scout/adapter/case.py", 9) in found, found
+
+
+# --- mongoose schemas through wrappers, held in objects, named by their module (formio src/models) --
+
+FORM_MODEL = """\
+module.exports = (formio) => {
+  const hook = require('../util/hook')(formio);
+  const model = require('./BaseModel')({
+    schema: new formio.mongoose.Schema(
+      hook.alter('formSchema', {
+        title: { type: String, required: true },
+        path: { type: String, index: true, required: true },
+        owner: { type: formio.mongoose.Schema.Types.Mixed, ref: 'submission', index: true },
+      }),
+    ),
+  });
+  model.schema.index(hook.alter('schemaIndex', { type: 1, deleted: 1, modified: -1 }));
+  model.schema.index({ deleted: 1 });
+  return model;
+};
+"""
+
+REGISTRY = """\
+module.exports = (router) => ({
+  async forms(query) {
+    return router.formio.resources.form.model.find(query).lean().exec();
+  },
+  async actions(form) {
+    return router.formio.actions.model.find({ form, deleted: { $eq: null } }).exec();
+  },
+  async exists(id) {
+    return router.formio.mongoose.model('form').findOne({ _id: id }).lean().exec();
+  },
+  async other(id) {
+    return router.formio.templates.model.find({ _id: id });
+  },
+});
+"""
+
+
+def test_a_schema_built_through_a_wrapper_and_held_in_an_object_belongs_to_its_modules_model():
+    alone = extract("src/models/Form.js", FORM_MODEL)
+    assert alone.indexes == []  # which collection is only known from the project
+    srcs = linked(
+        {
+            "src/models/Form.js": FORM_MODEL,
+            "src/util/delete.js": REGISTRY,
+            "src/actions/actions.js": "module.exports = (router) => ({ model: router.formio.mongoose.model('action') });",
+        }
+    )
+    assert [(i.table, i.name, i.options.get("model")) for i in srcs["src/models/Form.js"].indexes] == [
+        ("forms", "path_1", "form"),
+        ("forms", "owner_1", "form"),
+        ("forms", "type_1_deleted_1_modified_-1", "form"),
+        ("forms", "deleted_1", "form"),
+    ]
+
+
+def test_a_modules_schema_with_no_model_of_that_name_in_the_project_keeps_no_index():
+    plugin = """\
+module.exports = (modelName) => (schema) => {
+  schema.add({ machineName: { type: String } });
+  schema.index({ machineName: 1 }, { unique: true });
+};
+"""
+    srcs = linked({"src/models/Form.js": FORM_MODEL, "src/plugins/machineName.js": plugin})
+    # no file names a model `form` or `machineName`: neither schema's collection is known (before, the
+    # plugin's `schema` parameter was read as a `schemas` collection)
+    assert srcs["src/models/Form.js"].indexes == [] and srcs["src/plugins/machineName.js"].indexes == []
+
+
+def test_a_schema_variable_assigned_through_a_wrapper():
+    src = extract(
+        "src/models/Token.js",
+        """\
+module.exports = (formio) => {
+  const hook = require('../util/hook')(formio);
+  const TokenSchema = hook.alter('tokenSchema', new formio.mongoose.Schema({
+    key: { type: String, index: true, required: true },
+    expireAt: { type: Date },
+  }));
+  TokenSchema.index({ expireAt: 1 }, { expireAfterSeconds: 0 });
+  const merged = _.merge({}, base, { extra: { type: String, index: true } });
+  const Other = new formio.mongoose.Schema(_.merge({}, base, { extra: { type: String, index: true } }));
+  return require('./BaseModel')({ schema: TokenSchema });
+};
+""",
+    )
+    # `_.merge` is given two objects: which one it returns is not known, so nothing is read through it
+    assert [(i.table, i.name) for i in src.indexes] == [("tokens", "key_1"), ("tokens", "expireAt_1")]
+
+
+def test_a_model_reached_through_a_registry_is_the_model_the_project_names():
+    srcs = linked(
+        {
+            "src/util/delete.js": REGISTRY,
+            "src/actions/actions.js": "module.exports = (router) => ({ model: router.formio.mongoose.model('action') });",
+        }
+    )
+    # `resources.form.model` and `actions.model` (the registry of the `action` model); `templates.model`
+    # names no model the project knows: not a query advisor can name (nor any collection)
+    assert shapes(srcs["src/util/delete.js"]) == [(3, "forms", "find"), (6, "actions", "find"), (9, "forms", "findOne")]
+    assert all(not q.partial for q in mongo(srcs["src/util/delete.js"])[1:])
+    alone = extract("src/util/delete.js", REGISTRY)
+    assert shapes(alone) == [(9, "forms", "findOne")]

@@ -18,6 +18,7 @@ from advisor.sources.js_names import (
     property_value,
     returned,
 )
+from advisor.sources.js_schemas import find_schemas
 from advisor.sources.js_syntax import (
     WRAPPERS,
     JsFile,
@@ -209,6 +210,10 @@ def _from_member(f: JsFile, base, depth: int):
         return got
     if _is_db_expr(f, obj) and prop not in ("collection", "getCollection", "runCommand", "admin", "command"):
         return prop, None, True
+    if prop == "model" and obj is not None and obj.type == "member_expression" and _rooted(f, obj):
+        # a registry's model, `router.app.resources.form.model`: the model `form` if the project names one
+        # (advisor.sources.links); until then a model of unknown collection
+        return run_time_name(f.src(base)), member_parts(f, obj)[1], False
     if MEMBER_COLLECTION.fullmatch(prop) and _rooted(f, obj):  # another module's: this.apos.cache.cacheCollection
         return run_time_name(f.src(base)), None, True
     return None
@@ -295,6 +300,7 @@ def model_and_schema_maps(f: JsFile, calls: list) -> None:
                         if isinstance(opts, dict) and isinstance(opts.get("collection"), str):
                             coll = opts["collection"]
                     f.schemas[name] = {"collection": coll, "model": None, "def": unwrap(args[0]) if args else None}
+    find_schemas(f)  # and those built through wrappers, held in objects, returned (advisor.sources.js_schemas)
     for call in calls:
         fn = unwrap(call.child_by_field_name("function"))
         if fn is None:
