@@ -378,3 +378,24 @@ def test_a_model_reached_through_a_registry_is_the_model_the_project_names():
     assert all(not q.partial for q in mongo(srcs["src/util/delete.js"])[1:])
     alone = extract("src/util/delete.js", REGISTRY)
     assert shapes(alone) == [(9, "forms", "findOne")]
+
+
+def test_an_override_or_a_registry_model_is_a_sketch_on_the_default_model():
+    code = """\
+module.exports = (router) => ({
+  async remove(req, query) {
+    const submissionModel = req.submissionModel || router.formio.resources.submission.model;
+    return submissionModel.updateMany(query, { deleted: Date.now() });
+  },
+  pick(list) {
+    const items = list || [];
+    return items.find((item) => item.deleted);
+  },
+});
+"""
+    srcs = linked(
+        {"src/util/delete.js": code, "src/models/lookup.js": "module.exports = (m) => m.model('submission');"}
+    )
+    (q,) = mongo(srcs["src/util/delete.js"])  # Array.prototype.find on `list || []` is no query
+    # the default's collection, but the request may carry another model: only the rules on the filter speak
+    assert (q.location.line, q.collection, q.model, q.partial) == (4, "submissions", "submission", True)

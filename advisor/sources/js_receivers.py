@@ -154,6 +154,9 @@ def _from_name(f: JsFile, base, depth: int):
         model, coll = f.models[name]
         return coll or pluralize(model), model, False
     resolved = f.resolve(name, base.start_byte)
+    got = _fallback(f, resolved, depth) if resolved is not None and resolved.type == "binary_expression" else None
+    if got is not None:
+        return got
     if resolved is not None:
         rb, rcalls = unchain(f, resolved)
         if rcalls or (rb is not None and rb.type in ("member_expression", "subscript_expression", "identifier")):
@@ -178,6 +181,21 @@ def _from_name(f: JsFile, base, depth: int):
     if COLLECTION_NAME.fullmatch(name):  # a `collection` parameter: the caller's, named at run time
         return run_time_name(name), None, True
     return None
+
+
+def _fallback(f: JsFile, value, depth: int):
+    """`req.submissionModel || resources.submission.model`: an override, else the default. Both the
+    same collection: that one; only the default known: the default's model, under the whole
+    expression's name (a collection known only at run time, whose shape is a sketch)."""
+    operator = value.child_by_field_name("operator")
+    if operator is None or f.src(operator) not in ("||", "??"):
+        return None
+    left, right = (_from_value(f, value.child_by_field_name(side), depth) for side in ("left", "right"))
+    if left is not None and left == right:
+        return left
+    if right is None or left is not None:
+        return None
+    return run_time_name(f.src(value)), right[1], right[2]
 
 
 def _from_arguments(f: JsFile, param, depth: int):

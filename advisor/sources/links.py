@@ -130,7 +130,9 @@ def _models(sources: list[SourceFile]) -> None:
         for segment, query in links.registry:
             model = _model(segment, models)
             if model is not None:
+                named = query.collection  # <x.form.model>, or <override || x.form.model>: a sketch
                 query.model, query.collection = models[model]
+                query.partial = query.partial or not re.fullmatch(r"<[\w$.]+>", named)
                 source.queries.append(query)
         model = _model(re.sub(r"(?i)schema$", "", links.stem), models)
         if model is not None:  # else its collection is unknown: its indexes are not kept
