@@ -399,3 +399,28 @@ module.exports = (router) => ({
     (q,) = mongo(srcs["src/util/delete.js"])  # Array.prototype.find on `list || []` is no query
     # the default's collection, but the request may carry another model: only the rules on the filter speak
     assert (q.location.line, q.collection, q.model, q.partial) == (4, "submissions", "submission", True)
+
+
+def test_an_index_read_through_a_hook_is_no_ground_for_calling_another_redundant(tmp_path, monkeypatch):
+    from advisor import engine
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "package.json").write_text('{"name": "forms"}')
+    (tmp_path / "Form.js").write_text("""\
+const mongoose = require('mongoose');
+module.exports = (hook) => {
+  const FormSchema = new mongoose.Schema({ type: { type: String, index: true }, deleted: Number });
+  FormSchema.index(hook.alter('schemaIndex', { type: 1, deleted: 1 }));
+  return mongoose.model('form', FormSchema);
+};
+""")
+    (tmp_path / "Plain.js").write_text("""\
+const mongoose = require('mongoose');
+const PlainSchema = new mongoose.Schema({ kind: { type: String, index: true }, deleted: Number });
+PlainSchema.index({ kind: 1, deleted: 1 });
+module.exports = mongoose.model('plain', PlainSchema);
+""")
+    found = [(f.rule, f.location.path, f.location.line) for f in engine.check(["."]).active]
+    # the hook may re-key the compound (a deployment prefixing every index): type_1 is not known redundant;
+    # the same declarations written plainly are (redundant-index, SCH002)
+    assert [(path, line) for rule, path, line in found if rule == "SCH002"] == [("Plain.js", 2)], found

@@ -376,7 +376,10 @@ def extract_mongo(f: JsFile, calls: list, result: SourceFile) -> None:
     for name, info in f.schemas.items():
         d = info.get("def")
         if d is not None and d.type == "object":
-            result.indexes += schema_field_indexes(f, d, schema_collection(name, info), info["model"])
+            declared = schema_field_indexes(f, d, schema_collection(name, info), info["model"])
+            for ix in declared if info.get("through") else ():
+                ix.options["through"] = info["through"]  # a hook may change them: no redundancy is claimed
+            result.indexes += declared
     seen: set[tuple[int, int]] = set()
     for call in calls:
         parent = call.parent

@@ -100,9 +100,12 @@ def index_from_call(f: JsFile, base, calls, i: int) -> list[IndexDef]:
             return []
         model = info["model"] if info else None
         coll = schema_collection(var, info)
-        keys = read_value(f, passed_through(f, arglist[0]), (), {}, state)  # index(hook.alter('x', {...}))
+        given = unwrap(arglist[0])
+        keys = read_value(f, passed_through(f, given), (), {}, state)  # index(hook.alter('x', {...}))
         opts = read_value(f, arglist[1], (), {}, state) if len(arglist) > 1 else {}
         ix = make_index(coll, keys, opts, loc, model)
+        if ix is not None and given.type == "call_expression":
+            ix.options["through"] = _callee_text(f, given)  # a hook may change its keys: no redundancy claimed
         return [ix or unread_index(coll, loc, model)]  # keys built at run time: still a declaration
     receiver = resolve_receiver(f, base, calls[:i])
     if receiver is None or not arglist:
@@ -122,6 +125,11 @@ def index_from_call(f: JsFile, base, calls, i: int) -> list[IndexDef]:
     opts = read_value(f, arglist[1], (), {}, state) if len(arglist) > 1 else {}
     ix = make_index(coll, keys, opts, loc, model)
     return [ix] if ix else _unread(f, call, coll, loc, model)
+
+
+def _callee_text(f: JsFile, call) -> str:
+    fn = call.child_by_field_name("function")
+    return f.src(fn)[:60] if fn is not None else "a call"
 
 
 def _unread(f: JsFile, call, coll: str, loc: Location, model: str | None) -> list[IndexDef]:

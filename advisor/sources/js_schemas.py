@@ -72,12 +72,32 @@ def find_schemas(f: JsFile) -> None:
             holder, model = _holder(f, node)
             args = arg_list(node.child_by_field_name("arguments"))
             info = f.schemas.setdefault(holder or f"<schema at {node.start_byte}>", {"collection": _option(f, args)})
+            written = unwrap(args[0]) if args else None
             if info.get("def") is None or info["def"].type != "object":  # the definition a wrapper passes on
-                info["def"] = passed_through(f, args[0]) if args else None
+                info["def"] = passed_through(f, written) if written is not None else None
+            wrapped = written is not None and not _same(passed_through(f, written), written)
+            through = _wrapper(f, node) or (_callee(f, written) if wrapped else None)
+            if through:  # the wrapper may change it at run time (a hook): noted on its indexes
+                info["through"] = through
             if model is not None:
                 info["model"], info["collection"] = model[0], model[1] or info.get("collection")
             info.setdefault("model", None)
         stack.extend(node.named_children)
+
+
+def _callee(f: JsFile, call) -> str | None:
+    fn = call.child_by_field_name("function") if call is not None and call.type == "call_expression" else None
+    return f.src(fn)[:60] if fn is not None else None
+
+
+def _wrapper(f: JsFile, node) -> str | None:
+    """The call a schema is handed to and given back by (`hook.alter('roleSchema', new Schema(...))`)."""
+    parent = node.parent
+    while parent is not None and parent.type in WRAPPERS:
+        parent = parent.parent
+    call = parent.parent if parent is not None and parent.type == "arguments" else None
+    callee = _callee(f, call)
+    return callee if callee and callee.split(".")[-1] not in ("model", "require") else None
 
 
 def _same(a, b) -> bool:
