@@ -424,3 +424,36 @@ module.exports = mongoose.model('plain', PlainSchema);
     # the hook may re-key the compound (a deployment prefixing every index): type_1 is not known redundant;
     # the same declarations written plainly are (redundant-index, SCH002)
     assert [(path, line) for rule, path, line in found if rule == "SCH002"] == [("Plain.js", 2)], found
+
+
+# --- a filter changed after it is built (scout case.py, event.py, variant_events.py) -----------------
+
+
+def test_a_filter_changed_in_place_after_it_is_built_is_a_sketch():
+    src = extract("scout/adapter/mongo/case.py", """\
+class CaseHandler:
+    def cases_by_status(self, status, institute_id=None):
+        query = {}
+        if institute_id:
+            query["collaborators"] = institute_id
+        query["status"] = status
+        return self.case_collection.find(query).sort("updated_at", -1)
+
+    def sanger_ordered(self, institute_id=None):
+        query = {"$match": {"$and": [{"verb": "sanger"}]}}
+        if institute_id:
+            query["$match"]["$and"].append({"institute": institute_id})
+        return self.event_collection.aggregate([query, {"$group": {"_id": "$case"}}])
+
+    def by_owner(self, user):
+        user["seen"] = True
+        query = {"owner": user["_id"]}
+        return self.case_collection.find(query)
+
+    def elsewhere(self, status):
+        query = {"status": status}
+        return self.case_collection.find(query)
+""")
+    # the keys set later are not in the shape read: a sketch; a name used only as a value changes no key,
+    # and another function's `query` is another variable
+    assert [(q.location.line, q.partial) for q in mongo(src)] == [(7, True), (13, True), (18, False), (22, False)]

@@ -14,6 +14,7 @@ from advisor.sources.links import links_of
 from advisor.sources.mongo_names import mark_run_time, run_time_name
 from advisor.sources.pymongo_tables import TableUses, index_model, index_tables
 from advisor.sources.python_classes import Classes, record_members, self_attr
+from advisor.sources.python_mutations import Mutations
 
 # pymongo's names: the snake_case ones, without the mongoose and legacy ones pymongo 4 does not have
 QUERY_METHODS = {op for op in FIND_OPS | AGGREGATE_OPS if op.islower()} - {
@@ -56,7 +57,10 @@ class Names:
         for values in self.assigned.values():
             values.sort(key=_pos)
         self.classes = Classes(tree)  # what `self.name` holds and `self.method()` returns, class by class
-        self.tables = TableUses(tree, self.resolve)  # create_indexes(INDEXES[name]): an index table applied
+        self.tables = TableUses(tree, self.resolve)
+        self.mutations = Mutations(
+            tree, self.function
+        )  # filters changed in place after they are built  # create_indexes(INDEXES[name]): an index table applied
         # an expression's static value, and its location (set by add_pymongo, which knows the file)
         self.value: Callable[[ast.AST], Any] = lambda node: None
         self.where: Callable[[ast.AST], Location] = lambda node: Location("", 0, 0)
@@ -350,6 +354,9 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
             )
             spans[()] = loc
             args = call.args
+            at = 1 if method == "distinct" else 0
+            built = args[at] if len(args) > at else _kw(call, "filter") or _kw(call, "pipeline")
+            q.partial = built is not None and names.mutations.changes(built, names.resolve)  # query[k] = v later
             if method == "aggregate":
                 q.pipeline = _value(args[0], path, index, spans, ("pipeline",), names) if args else Placeholder("array")
             elif method == "distinct":
