@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable
+from functools import cached_property
 from typing import Any, cast
 
 from advisor.ir import Location, SourceFile
@@ -57,13 +58,16 @@ class Names:
         for values in self.assigned.values():
             values.sort(key=_pos)
         self.classes = Classes(tree)  # what `self.name` holds and `self.method()` returns, class by class
-        self.tables = TableUses(tree, self.resolve)
-        self.mutations = Mutations(
-            tree, self.function
-        )  # filters changed in place after they are built  # create_indexes(INDEXES[name]): an index table applied
+        self.tables = TableUses(tree, self.resolve)  # create_indexes(INDEXES[name]): an index table applied
+        self.tree = tree
         # an expression's static value, and its location (set by add_pymongo, which knows the file)
         self.value: Callable[[ast.AST], Any] = lambda node: None
         self.where: Callable[[ast.AST], Location] = lambda node: Location("", 0, 0)
+
+    @cached_property
+    def mutations(self) -> Mutations:
+        """The filters changed in place after they are built (read when a query is first met)."""
+        return Mutations(self.tree, self.function)
 
     def member(self, node: ast.AST) -> ast.AST | None:
         """What `self.name` holds, when this module says."""
@@ -298,7 +302,7 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
 
     names.value, names.where = value, where
     result.indexes += eve_indexes(tree, value, where) + class_indexes(tree, value, where)
-    tables = index_tables(tree, value, where)
+    tables = index_tables(tree, value, where) if "IndexModel" in result.text else {}
     if tables:  # declared when the project applies them (advisor.sources.links)
         links_of(result).tables.update(tables)
     tops = []
@@ -402,7 +406,6 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
         record_members(
             links_of(result),
             names.classes,
-            tree,
             lambda node: _collection(node, names),
             [*result.queries, *result.indexes],
         )

@@ -162,7 +162,7 @@ _SQL_MODULE = re.compile(r"^_?(?:sql|queries|query|statements)$|_(?:sql|queries)
 
 def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFile:
     from advisor.sources.links import links_of
-    from advisor.sources.python_classes import record_bases
+    from advisor.sources.python_classes import HOLDS_COLLECTION, record_bases
 
     result = SourceFile(path=path, text=text)
     code = text[1:] if text.startswith("\ufeff") else text  # a byte order mark is no code (and takes no column)
@@ -211,7 +211,7 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
     if "class " in code:  # the project's class tree: a collection one file's class holds for another's
         record_bases(lambda: links_of(result), tree)
     # pymongo calls, index tables and collections held on classes (advisor.sources.pymongo_calls)
-    if any(w in text for w in ("find", "aggregate", "index", "IndexModel", "ollection")):
+    if any(w in text for w in ("find", "aggregate", "index", "IndexModel")) or HOLDS_COLLECTION.search(text):
         from advisor.sources.pymongo_calls import add_pymongo
 
         add_pymongo(result, tree, path, index)

@@ -9,10 +9,14 @@ a `launches` property in `LazyFirework` in the same file).
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable
 
 from advisor.sources.links import Held, Links
 from advisor.sources.mongo_names import UNKNOWN
+
+# `self.users = database.users`, `self.jobs = self.db["jobs"]`: a module whose class holds a collection
+HOLDS_COLLECTION = re.compile(r"self\.\w+\s*=\s*[\w.]*(?:db|database|client|mongo)\w*\s*[\[.]", re.IGNORECASE)
 
 
 def base_names(cls: ast.ClassDef) -> tuple[str, ...]:
@@ -49,35 +53,38 @@ class Classes:
         self.members: dict[int, dict[str, ast.AST]] = {}
         self.returns: dict[int, dict[str, ast.AST]] = {}
         self._families: dict[int, list[ast.ClassDef]] = {}
-        classes = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]  # outer classes first
-        for cls in classes:
-            self.named.setdefault(cls.name, []).append(cls)
-            for node in ast.walk(cls):
-                self.owner[id(node)] = cls  # an inner class overwrites its own nodes later
-        for cls in classes:
-            members: dict[str, ast.AST] = {}
-            returns: dict[str, ast.AST] = {}
-            for item in cls.body:
-                if isinstance(item, ast.Assign) and len(item.targets) == 1 and isinstance(item.targets[0], ast.Name):
-                    members.setdefault(item.targets[0].id, item.value)
-                elif (
-                    isinstance(item, ast.FunctionDef)
-                    and item.body
-                    and isinstance(item.body[-1], ast.Return)
-                    and item.body[-1].value is not None
-                ):  # a property, or a method: what it returns
-                    (members if is_property(item) else returns).setdefault(item.name, item.body[-1].value)
-            assigned = [
-                n
-                for n in ast.walk(cls)
-                if isinstance(n, ast.Assign)
-                and len(n.targets) == 1
-                and self_attr(n.targets[0])
-                and self.owner.get(id(n)) is cls
-            ]
-            for node in sorted(assigned, key=lambda n: (n.lineno, n.col_offset)):
-                members.setdefault(getattr(node.targets[0], "attr", ""), node.value)
-            self.members[id(cls)], self.returns[id(cls)] = members, returns
+        assigned: dict[int, list[ast.Assign]] = {}  # class -> its `self.name = value` statements
+        stack: list[tuple[ast.AST, ast.ClassDef | None]] = [(tree, None)]
+        while stack:  # one pass: each node with the class it is in
+            node, cls = stack.pop()
+            if isinstance(node, ast.ClassDef):
+                cls = node
+                self.named.setdefault(node.name, []).append(node)
+            if cls is not None:
+                self.owner[id(node)] = cls
+                if isinstance(node, ast.Assign) and len(node.targets) == 1 and self_attr(node.targets[0]):
+                    assigned.setdefault(id(cls), []).append(node)
+            stack.extend((child, cls) for child in ast.iter_child_nodes(node))
+        for classes in self.named.values():
+            for cls in classes:
+                self._read(cls, assigned.get(id(cls), []))
+
+    def _read(self, cls: ast.ClassDef, assigned: list[ast.Assign]) -> None:
+        members: dict[str, ast.AST] = {}
+        returns: dict[str, ast.AST] = {}
+        for item in cls.body:
+            if isinstance(item, ast.Assign) and len(item.targets) == 1 and isinstance(item.targets[0], ast.Name):
+                members.setdefault(item.targets[0].id, item.value)
+            elif (
+                isinstance(item, ast.FunctionDef)
+                and item.body
+                and isinstance(item.body[-1], ast.Return)
+                and item.body[-1].value is not None
+            ):  # a property, or a method: what it returns
+                (members if is_property(item) else returns).setdefault(item.name, item.body[-1].value)
+        for node in sorted(assigned, key=lambda n: (n.lineno, n.col_offset)):
+            members.setdefault(getattr(node.targets[0], "attr", ""), node.value)
+        self.members[id(cls)], self.returns[id(cls)] = members, returns
 
     def class_of(self, node: ast.AST) -> ast.ClassDef | None:
         return self.owner.get(id(node))
@@ -121,15 +128,12 @@ class Classes:
         return None
 
 
-def record_members(
-    links: Links, classes: Classes, tree: ast.AST, collection: Callable[[ast.AST], str | None], named: list
-) -> None:
+def record_members(links: Links, classes: Classes, collection: Callable[[ast.AST], str | None], named: list) -> None:
     """What advisor.sources.links needs to name `self.member` across files (with the bases, recorded
     for every file by `record_bases`): the members each class holds a known collection in, and the
     queries and indexes (`named`) on a member this module could not name, with their class."""
-    spans = []
-    for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
-        spans.append(cls)
+    spans = [cls for named_classes in classes.named.values() for cls in named_classes]
+    for cls in spans:
         for member, value in classes.members.get(id(cls), {}).items():
             name = collection(value)
             if name and not UNKNOWN.fullmatch(name) and not name.startswith("self."):
