@@ -14,6 +14,7 @@ import re
 from pathlib import PurePath
 
 from advisor.ir import Location, SourceFile, SqlQuery, StringBuilt, TextMap
+from advisor.sources.python_classes import reads_mongo, record_bases
 from advisor.sources.python_jobs import JOB_REGISTRATIONS, one_off_code
 from advisor.sources.python_reach import Number, Reach, dynamic_sketch, literal, parts
 
@@ -161,9 +162,6 @@ _SQL_MODULE = re.compile(r"^_?(?:sql|queries|query|statements)$|_(?:sql|queries)
 
 
 def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFile:
-    from advisor.sources.links import links_of
-    from advisor.sources.python_classes import HOLDS_COLLECTION, record_bases
-
     result = SourceFile(path=path, text=text)
     code = text[1:] if text.startswith("\ufeff") else text  # a byte order mark is no code (and takes no column)
     try:
@@ -208,10 +206,8 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
         from advisor.sources.python_indexes import code_indexes
 
         result.indexes += code_indexes(tree, path)
-    if "class " in code:  # the project's class tree: a collection one file's class holds for another's
-        record_bases(lambda: links_of(result), tree)
-    # pymongo calls, index tables and collections held on classes (advisor.sources.pymongo_calls)
-    if any(w in text for w in ("find", "aggregate", "index", "IndexModel")) or HOLDS_COLLECTION.search(text):
+    record_bases(result, tree)  # the project's class tree: a collection one class holds for another's
+    if reads_mongo(text):  # pymongo calls, index tables, collections held on classes (pymongo_calls.py)
         from advisor.sources.pymongo_calls import add_pymongo
 
         add_pymongo(result, tree, path, index)

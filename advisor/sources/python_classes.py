@@ -12,7 +12,8 @@ import ast
 import re
 from collections.abc import Callable
 
-from advisor.sources.links import Held, Links
+from advisor.ir import SourceFile
+from advisor.sources.links import Held, Links, links_of
 from advisor.sources.mongo_names import UNKNOWN
 
 # `self.users = database.users`, `self.jobs = self.db["jobs"]`: a module whose class holds a collection
@@ -150,12 +151,17 @@ def record_members(links: Links, classes: Classes, collection: Callable[[ast.AST
             links.members.append((owner.name, name[len("self.") :], target))
 
 
-def record_bases(links_of: Callable[[], Links], tree: ast.Module) -> None:
+def record_bases(result: SourceFile, tree: ast.Module) -> None:
     """Every class's bases, from every Python file (a class between a handler and the adapter that
     holds its collections may be in a file with no query at all)."""
     todo: list[ast.stmt] = list(tree.body)
     while todo:
         node = todo.pop()
         if isinstance(node, ast.ClassDef):
-            links_of().bases.setdefault(node.name, base_names(node))
+            links_of(result).bases.setdefault(node.name, base_names(node))
             todo += node.body
+
+
+def reads_mongo(text: str) -> bool:
+    """Whether a Python module may call pymongo, declare IndexModel tables or hold a collection."""
+    return any(w in text for w in ("find", "aggregate", "index", "IndexModel")) or bool(HOLDS_COLLECTION.search(text))
