@@ -131,6 +131,8 @@ class SourceFile:
     # the project's Python files (display path -> text), one mapping its files share, set by the loader:
     # where a function's calls are found (advisor.facts.callers)
     python_files: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    # what this file says about names other files use, joined by advisor.sources.links once all are read
+    links: Any = field(default=None, repr=False, compare=False)
 
 
 # --- schema -----------------------------------------------------------------

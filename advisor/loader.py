@@ -34,7 +34,17 @@ def extract(path: Path, dialect: str, limit: int) -> SourceFile:
 
 def load(project: Project) -> Project:
     """Extract the project's files and assemble its schema (in place; returned for chaining)."""
+    from advisor.sources.links import link
+
     project.sources = [extract(p, project.config.dialect, project.config.max_file_size) for p in project.files]
+    try:
+        link(project.sources)  # names one file knows for another (a class's collection, an index table, a model)
+    except Exception as exc:  # noqa: BLE001  a bug here must not end the run: each file keeps its own reading
+        if project.sources:
+            where = Location(project.sources[0].path, 1, 1)
+            project.sources[0].errors.append(
+                (where, f"could not join names across files ({type(exc).__name__}: {exc})")
+            )
     python_files = {s.path: s.text for s in project.sources if s.path.endswith(".py")}
     for source in project.sources:
         source.python_files = python_files

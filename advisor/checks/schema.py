@@ -82,6 +82,8 @@ def redundant_index(schema: Schema):
                 continue
             if other.where != index.where or not _is_prefix(index.keys, other.keys):
                 continue
+            if index.options.get("through") or other.options.get("through"):
+                continue  # keys read through a hook that may change them at run time (hook.alter(...))
             covered = set(other.columns) | set(other.include)
             if not set(index.include) <= covered:
                 continue

@@ -8,11 +8,10 @@ advisor.sources.js_receivers, index declarations read by advisor.sources.js_mong
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from advisor.ir import Location, SourceFile
-from advisor.mongo.shape import AGGREGATE_OPS, FIND_OPS, MongoQuery, Placeholder, pluralize
+from advisor.mongo.shape import AGGREGATE_OPS, FIND_OPS, MongoQuery, Placeholder
 from advisor.sources.js_flow import (
     assigned_name,
     iterated,
@@ -25,6 +24,7 @@ from advisor.sources.js_flow import (
 from advisor.sources.js_mongo_bulk import bulk_write
 from advisor.sources.js_mongo_indexes import INDEX_METHODS, index_from_call, schema_field_indexes, wrapper_indexes
 from advisor.sources.js_receivers import model_and_schema_maps, resolve_receiver
+from advisor.sources.js_schemas import schema_collection, share_models
 from advisor.sources.js_syntax import JsFile, arg_list, prop_loc, read_value, string_value, unchain, unwrap
 from advisor.sources.mongo_names import mark_run_time
 
@@ -376,10 +376,10 @@ def extract_mongo(f: JsFile, calls: list, result: SourceFile) -> None:
     for name, info in f.schemas.items():
         d = info.get("def")
         if d is not None and d.type == "object":
-            coll = info["collection"] or (
-                pluralize(info["model"]) if info["model"] else pluralize(re.sub(r"(?i)schema$", "", name) or name)
-            )
-            result.indexes += schema_field_indexes(f, d, coll, info["model"])
+            declared = schema_field_indexes(f, d, schema_collection(name, info), info["model"])
+            for ix in declared if info.get("through") else ():
+                ix.options["through"] = info["through"]  # a hook may change them: no redundancy is claimed
+            result.indexes += declared
     seen: set[tuple[int, int]] = set()
     for call in calls:
         parent = call.parent
@@ -407,4 +407,5 @@ def extract_mongo(f: JsFile, calls: list, result: SourceFile) -> None:
                     seen.add((q.location.line, q.location.col))
                     result.queries.append(q)
                 break
+    share_models(f, calls, result)  # what the project joins across files (advisor.sources.links)
     mark_run_time(result.queries)

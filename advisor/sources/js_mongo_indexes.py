@@ -11,8 +11,8 @@ from typing import Any
 
 from advisor.ir import IndexDef, Location
 from advisor.mongo.indexes import make_index, unread_index
-from advisor.mongo.shape import pluralize
 from advisor.sources.js_receivers import resolve_receiver
+from advisor.sources.js_schemas import passed_through, schema_collection
 from advisor.sources.js_syntax import (
     JsFile,
     arg_list,
@@ -90,21 +90,23 @@ def index_from_call(f: JsFile, base, calls, i: int) -> list[IndexDef]:
             loc = Location(
                 f.path, prop.start_point[0] + 1, f.col(*prop.start_point), call.end_point[0] + 1, f.col(*call.end_point)
             )
-    if method == "index":  # schema.index(keys, opts)
-        if i != 0 or base is None or unwrap(base).type != "identifier" or not arglist:
+    if method == "index":  # schema.index(keys, opts), model.schema.index(...)
+        held = unwrap(base) if base is not None else None
+        if i != 0 or held is None or held.type not in ("identifier", "member_expression") or not arglist:
             return []
-        var = f.src(unwrap(base))
+        var = f.src(held)
         info = f.schemas.get(var)
-        if info is None and not var.lower().endswith("schema"):
+        if info is None and not (held.type == "identifier" and var.lower().endswith("schema")):
             return []
         model = info["model"] if info else None
-        coll = (info and info["collection"]) or (
-            pluralize(model) if model else pluralize(re.sub(r"(?i)schema$", "", var) or var)
-        )
-        keys = read_value(f, arglist[0], (), {}, state)
+        coll = schema_collection(var, info)
+        given = unwrap(arglist[0])
+        keys = read_value(f, passed_through(f, given), (), {}, state)  # index(hook.alter('x', {...}))
         opts = read_value(f, arglist[1], (), {}, state) if len(arglist) > 1 else {}
         ix = make_index(coll, keys, opts, loc, model)
-        return [ix] if ix else []
+        if ix is not None and given.type == "call_expression":
+            ix.options["through"] = _callee_text(f, given)  # a hook may change its keys: no redundancy claimed
+        return [ix or unread_index(coll, loc, model)]  # keys built at run time: still a declaration
     receiver = resolve_receiver(f, base, calls[:i])
     if receiver is None or not arglist:
         return []
@@ -123,6 +125,11 @@ def index_from_call(f: JsFile, base, calls, i: int) -> list[IndexDef]:
     opts = read_value(f, arglist[1], (), {}, state) if len(arglist) > 1 else {}
     ix = make_index(coll, keys, opts, loc, model)
     return [ix] if ix else _unread(f, call, coll, loc, model)
+
+
+def _callee_text(f: JsFile, call) -> str:
+    fn = call.child_by_field_name("function")
+    return f.src(fn)[:60] if fn is not None else "a call"
 
 
 def _unread(f: JsFile, call, coll: str, loc: Location, model: str | None) -> list[IndexDef]:

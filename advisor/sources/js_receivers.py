@@ -18,6 +18,7 @@ from advisor.sources.js_names import (
     property_value,
     returned,
 )
+from advisor.sources.js_schemas import find_schemas
 from advisor.sources.js_syntax import (
     WRAPPERS,
     JsFile,
@@ -153,6 +154,9 @@ def _from_name(f: JsFile, base, depth: int):
         model, coll = f.models[name]
         return coll or pluralize(model), model, False
     resolved = f.resolve(name, base.start_byte)
+    got = _fallback(f, resolved, depth) if resolved is not None and resolved.type == "binary_expression" else None
+    if got is not None:
+        return got
     if resolved is not None:
         rb, rcalls = unchain(f, resolved)
         if rcalls or (rb is not None and rb.type in ("member_expression", "subscript_expression", "identifier")):
@@ -177,6 +181,21 @@ def _from_name(f: JsFile, base, depth: int):
     if COLLECTION_NAME.fullmatch(name):  # a `collection` parameter: the caller's, named at run time
         return run_time_name(name), None, True
     return None
+
+
+def _fallback(f: JsFile, value, depth: int):
+    """`req.submissionModel || resources.submission.model`: an override, else the default. Both the
+    same collection: that one; only the default known: the default's model, under the whole
+    expression's name (a collection known only at run time, whose shape is a sketch)."""
+    operator = value.child_by_field_name("operator")
+    if operator is None or f.src(operator) not in ("||", "??"):
+        return None
+    left, right = (_from_value(f, value.child_by_field_name(side), depth) for side in ("left", "right"))
+    if left is not None and left == right:
+        return left
+    if right is None or left is not None:
+        return None
+    return run_time_name(f.src(value)), right[1], right[2]
 
 
 def _from_arguments(f: JsFile, param, depth: int):
@@ -209,6 +228,10 @@ def _from_member(f: JsFile, base, depth: int):
         return got
     if _is_db_expr(f, obj) and prop not in ("collection", "getCollection", "runCommand", "admin", "command"):
         return prop, None, True
+    if prop == "model" and obj is not None and obj.type == "member_expression" and _rooted(f, obj):
+        # a registry's model, `router.app.resources.form.model`: the model `form` if the project names one
+        # (advisor.sources.links); until then a model of unknown collection
+        return run_time_name(f.src(base)), member_parts(f, obj)[1], False
     if MEMBER_COLLECTION.fullmatch(prop) and _rooted(f, obj):  # another module's: this.apos.cache.cacheCollection
         return run_time_name(f.src(base)), None, True
     return None
@@ -295,6 +318,7 @@ def model_and_schema_maps(f: JsFile, calls: list) -> None:
                         if isinstance(opts, dict) and isinstance(opts.get("collection"), str):
                             coll = opts["collection"]
                     f.schemas[name] = {"collection": coll, "model": None, "def": unwrap(args[0]) if args else None}
+    find_schemas(f)  # and those built through wrappers, held in objects, returned (advisor.sources.js_schemas)
     for call in calls:
         fn = unwrap(call.child_by_field_name("function"))
         if fn is None:

@@ -5,17 +5,24 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
+from functools import cached_property
 from typing import Any, cast
 
 from advisor.ir import Location, SourceFile
 from advisor.mongo.shape import AGGREGATE_OPS, FIND_OPS, MongoQuery, Placeholder, Regex
+from advisor.sources.links import links_of
 from advisor.sources.mongo_names import mark_run_time, run_time_name
+from advisor.sources.pymongo_tables import TableUses, index_model, index_tables
+from advisor.sources.python_classes import Classes, record_members, self_attr
+from advisor.sources.python_mutations import Mutations
 
 # pymongo's names: the snake_case ones, without the mongoose and legacy ones pymongo 4 does not have
 QUERY_METHODS = {op for op in FIND_OPS | AGGREGATE_OPS if op.islower()} - {
     "exists"
 }  # with pymongo 3's count/update/remove
 INDEX_METHODS = {"create_index", "create_indexes", "ensure_index"}
+_INDEX_TYPES = {"TEXT": "text", "HASHED": "hashed", "GEO2D": "2d", "GEOSPHERE": "2dsphere"}
 _DB_NAME = re.compile(r"(?i)^(db|database|mongo_?db|.*_db|.*db)$")
 
 
@@ -50,32 +57,25 @@ class Names:
                 self.loops.setdefault(node.target.id, []).append(node)
         for values in self.assigned.values():
             values.sort(key=_pos)
-        # what `self.name` holds: class attributes, `self.name = value`, a property returning a value
-        self.members: dict[str, ast.AST] = {}
-        self.returns: dict[str, ast.AST] = {}  # a method of a class here: what its last statement returns
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ClassDef):
-                for item in node.body:
-                    if (
-                        isinstance(item, ast.Assign)
-                        and len(item.targets) == 1
-                        and isinstance(item.targets[0], ast.Name)
-                    ):
-                        self.members.setdefault(item.targets[0].id, item.value)
-                    elif (
-                        isinstance(item, ast.FunctionDef)
-                        and item.body
-                        and isinstance(item.body[-1], ast.Return)
-                        and item.body[-1].value is not None
-                    ):  # a property, or a method: what it returns
-                        held = self.members if _is_property(item) else self.returns
-                        held.setdefault(item.name, item.body[-1].value)
-            elif isinstance(node, ast.Assign) and len(node.targets) == 1 and _self_attr(node.targets[0]):
-                self.members.setdefault(getattr(node.targets[0], "attr", ""), node.value)
+        self.classes = Classes(tree)  # what `self.name` holds and `self.method()` returns, class by class
+        self.tables = TableUses(tree, self.resolve)  # create_indexes(INDEXES[name]): an index table applied
+        self.tree = tree
+        # an expression's static value, and its location (set by add_pymongo, which knows the file)
+        self.value: Callable[[ast.AST], Any] = lambda node: None
+        self.where: Callable[[ast.AST], Location] = lambda node: Location("", 0, 0)
+
+    @cached_property
+    def mutations(self) -> Mutations:
+        """The filters changed in place after they are built (read when a query is first met)."""
+        return Mutations(self.tree, self.function)
 
     def member(self, node: ast.AST) -> ast.AST | None:
         """What `self.name` holds, when this module says."""
-        return self.members.get(getattr(node, "attr", "")) if _self_attr(node) else None
+        return self.classes.member(node, getattr(node, "attr", "")) if self_attr(node) else None
+
+    def returned(self, call: ast.Call) -> ast.AST | None:
+        """What `self.method(...)` returns, when a method of the class (or its family) here says."""
+        return self.classes.returned(call, getattr(call.func, "attr", "")) if self_attr(call.func) else None
 
     def item(self, use: ast.Name) -> ast.AST | None:
         """`for coll in colls: coll...` with `colls = [db[c], ...]`: the first item of the list."""
@@ -99,18 +99,6 @@ class Names:
             if _pos(value) < at and not _pos(value) <= at < end:
                 best = value
         return best
-
-
-def _self_attr(node: ast.AST) -> bool:
-    return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")
-
-
-def _is_property(fn: ast.FunctionDef) -> bool:
-    return any(
-        (d.id if isinstance(d, ast.Name) else d.attr if isinstance(d, ast.Attribute) else "")
-        in ("property", "cached_property")
-        for d in fn.decorator_list
-    )
 
 
 def _loc(path: str, node: ast.expr | ast.stmt, index) -> Location:
@@ -155,6 +143,8 @@ def _value(
     name = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else None
     if name in ("ASCENDING", "DESCENDING"):
         return 1 if name == "ASCENDING" else -1
+    if name in _INDEX_TYPES:  # pymongo.TEXT, HASHED, GEO2D, GEOSPHERE: the server's index type names
+        return _INDEX_TYPES[name]
     if isinstance(node, ast.Call):
         fn = ast.unparse(node.func)
         if fn.endswith("compile") and node.args and isinstance(node.args[0], ast.Constant):
@@ -181,7 +171,7 @@ def _collection(node: ast.AST, names: Names, depth: int = 0) -> str | None:
         key: ast.AST = node.slice
         if isinstance(key, ast.Name) and depth < 4:
             key = names.resolve(key) or key
-        elif _self_attr(key) and depth < 4:
+        elif self_attr(key) and depth < 4:
             key = names.member(key) or key
         if isinstance(key, ast.Constant):
             return key.value if isinstance(key.value, str) else None
@@ -189,10 +179,10 @@ def _collection(node: ast.AST, names: Names, depth: int = 0) -> str | None:
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and depth < 4:
         if node.func.attr == "with_options":  # the same collection with other options
             return _collection(node.func.value, names, depth + 1)
-        returned = names.returns.get(node.func.attr) if _self_attr(node.func) else None
+        returned = names.returned(node)
         if returned is not None:  # self.get_collection(...): a method here that returns a collection
             return _collection(returned, names, depth + 1)
-    if isinstance(node, ast.Attribute) and _self_attr(node):  # self.messages: a property or attribute
+    if isinstance(node, ast.Attribute) and self_attr(node):  # self.messages: a property or attribute
         held = names.member(node)
         if held is not None and depth < 4:
             return _collection(held, names, depth + 1)
@@ -310,7 +300,11 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
     def where(node: ast.AST) -> Location:
         return _loc(path, cast(ast.expr, node), index)  # the declarations pass expression nodes
 
+    names.value, names.where = value, where
     result.indexes += eve_indexes(tree, value, where) + class_indexes(tree, value, where)
+    tables = index_tables(tree, value, where) if "IndexModel" in result.text else {}
+    if tables:  # declared when the project applies them (advisor.sources.links)
+        links_of(result).tables.update(tables)
     tops = []
     inner: set[int] = set()
     for node in ast.walk(tree):
@@ -364,6 +358,9 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
             )
             spans[()] = loc
             args = call.args
+            at = 1 if method == "distinct" else 0
+            built = args[at] if len(args) > at else _kw(call, "filter") or _kw(call, "pipeline")
+            q.partial = built is not None and names.mutations.changes(built, names.resolve)  # query[k] = v later
             if method == "aggregate":
                 q.pipeline = _value(args[0], path, index, spans, ("pipeline",), names) if args else Placeholder("array")
             elif method == "distinct":
@@ -405,6 +402,13 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
             result.queries.append(q)
             break
     mark_run_time(result.queries)
+    if names.classes.named:  # the classes' members, resolved across the project's files (advisor.sources.links)
+        record_members(
+            links_of(result),
+            names.classes,
+            lambda node: _collection(node, names),
+            [*result.queries, *result.indexes],
+        )
 
 
 def _index(result: SourceFile, coll: str, method: str, call: ast.Call, path: str, index, names: Names) -> None:
@@ -414,16 +418,15 @@ def _index(result: SourceFile, coll: str, method: str, call: ast.Call, path: str
     opts = {k.arg: _value(k.value, path, index, {}, (), names) for k in call.keywords if k.arg}
     if method == "create_indexes":
         specs = call.args[0] if call.args else None
-        if specs is not None and not isinstance(specs, ast.List):
-            result.indexes.append(unread_index(coll, loc))  # declared, keys held in a variable
-        if isinstance(specs, ast.List):
-            for e in specs.elts:
-                if isinstance(e, ast.Call) and e.args:
-                    keys = _value(e.args[0], path, index, {}, (), names)
-                    o = {k.arg: _value(k.value, path, index, {}, (), names) for k in e.keywords if k.arg}
-                    ix = make_index(coll, keys, o, _loc(path, e, index))
-                    if ix:
-                        result.indexes.append(ix)
+        table = names.tables.applied(specs) if specs is not None else None
+        if table is not None:  # create_indexes(INDEXES[name]): the table declares them (advisor.sources.links)
+            links_of(result).applied.setdefault(table, []).append(unread_index(coll, loc))
+            return
+        for e in specs.elts if isinstance(specs, ast.List) else [specs] if specs is not None else []:
+            if isinstance(e, ast.Call) and e.args:
+                result.indexes.append(index_model(coll, e, names.value, names.where))
+            else:  # declared, keys held in a variable
+                result.indexes.append(unread_index(coll, loc if e is specs else _loc(path, e, index)))
         return
     if not call.args:
         return

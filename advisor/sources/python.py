@@ -14,6 +14,7 @@ import re
 from pathlib import PurePath
 
 from advisor.ir import Location, SourceFile, SqlQuery, StringBuilt, TextMap
+from advisor.sources.python_classes import reads_mongo, record_bases
 from advisor.sources.python_jobs import JOB_REGISTRATIONS, one_off_code
 from advisor.sources.python_reach import Number, Reach, dynamic_sketch, literal, parts
 
@@ -205,7 +206,8 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
         from advisor.sources.python_indexes import code_indexes
 
         result.indexes += code_indexes(tree, path)
-    if "find" in text or "aggregate" in text or "index" in text:  # pymongo calls (advisor.sources.pymongo_calls)
+    record_bases(result, tree)  # the project's class tree: a collection one class holds for another's
+    if reads_mongo(text):  # pymongo calls, index tables, collections held on classes (pymongo_calls.py)
         from advisor.sources.pymongo_calls import add_pymongo
 
         add_pymongo(result, tree, path, index)

@@ -2,10 +2,16 @@
 shape and per index declaration. The aid for hand-counting extraction recall (recall.md).
 
     PYTHONPATH=$PWD python benchmarks/realworld/shapes.py wildduck lib/handlers/on-fetch.js ...
+    PYTHONPATH=$PWD python benchmarks/realworld/shapes.py --alone wildduck lib/handlers/on-fetch.js ...
+
+By default the whole project is loaded as a run loads it (`advisor check` in the project root), so
+names one file settles for another (advisor/sources/links.py) are as a run sees them; `--alone`
+extracts each listed file by itself, as before 2026-12-02.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -13,19 +19,33 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fetch import cache_dir
 
 
+def _project_sources(root: Path, files: list[str]) -> dict:
+    from advisor.loader import load_project
+    from advisor.options import Options
+
+    os.chdir(root)
+    project = load_project(["."], Options())
+    return {s.path: s for s in project.sources if s.path in files}
+
+
 def main(argv: list[str]) -> int:
     from advisor.sources import extract
 
+    alone = "--alone" in argv
+    argv = [a for a in argv if a != "--alone"]
     project, files = argv[0], argv[1:]
     root = cache_dir() / project
+    loaded = {} if alone else _project_sources(root, files)
     for rel in files:
-        text = (root / rel).read_text(encoding="utf-8", errors="replace")
-        sf = extract(rel, text)
+        sf = loaded.get(rel) or extract(rel, (root / rel).read_text(encoding="utf-8", errors="replace"))
         print(f"== {rel}: {len(sf.queries)} queries, {len(sf.indexes)} index declarations, {len(sf.errors)} errors")
         for q in sf.queries:
             loc = getattr(q, "location", None)
-            what = f"{getattr(q, 'collection', '')}.{getattr(q, 'operation', '')}" if hasattr(q, "operation") \
+            what = (
+                f"{getattr(q, 'collection', '')}.{getattr(q, 'operation', '')}"
+                if hasattr(q, "operation")
                 else (getattr(q, "sql", "") or "")[:60].replace("\n", " ")
+            )
             print(f"  {loc.line if loc else '?':>5}  {what}")
         for ix in sf.indexes:
             loc = getattr(ix, "location", None)

@@ -1,0 +1,164 @@
+"""Index lists kept as data in Python, keyed by collection name:
+
+    INDEXES = {"case": [IndexModel([("owner", ASCENDING), ("status", ASCENDING)], name="owner_status"), ...], ...}
+
+and applied in a loop elsewhere, `db[name].create_indexes(INDEXES[name])` (scout's constants/indexes.py
+and adapter/mongo/index.py). A table declares its collections' indexes only when some file of the
+project hands it to `create_indexes` (advisor.sources.links joins the two): a dict of IndexModel lists
+that nothing applies declares nothing.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from functools import cached_property
+from typing import Any
+
+from advisor.ir import IndexDef, Location
+
+
+def _is_index_model(node: ast.AST) -> bool:
+    if not isinstance(node, ast.Call):
+        return False
+    fn = node.func
+    return (fn.attr if isinstance(fn, ast.Attribute) else getattr(fn, "id", "")) == "IndexModel"
+
+
+def index_model(
+    collection: str, call: ast.Call, value: Callable[[ast.AST], Any], where: Callable[[ast.AST], Location]
+) -> IndexDef:
+    """`IndexModel(keys, name=..., unique=...)` on a collection; declared with its keys unread when
+    they are not a literal."""
+    from advisor.mongo.indexes import make_index, unread_index
+
+    keys_node = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "keys"), None)
+    opts = {k.arg: value(k.value) for k in call.keywords if k.arg and k.arg != "keys"}
+    read = make_index(collection, value(keys_node), opts, where(call)) if keys_node is not None else None
+    return read or unread_index(collection, where(call))
+
+
+def index_tables(
+    tree: ast.AST, value: Callable[[ast.AST], Any], where: Callable[[ast.AST], Location]
+) -> dict[str, list[IndexDef]]:
+    """`NAME = {"collection": [IndexModel(...), ...], ...}`: each table's declarations, by its name."""
+    out: dict[str, list[IndexDef]] = {}
+    for node in ast.walk(tree):
+        target = (
+            node.targets[0]
+            if isinstance(node, ast.Assign) and len(node.targets) == 1
+            else node.target
+            if isinstance(node, ast.AnnAssign)
+            else None
+        )
+        table = getattr(node, "value", None)
+        if not isinstance(target, ast.Name) or not isinstance(table, ast.Dict) or not table.keys:
+            continue
+        lists = list(zip(table.keys, table.values))
+        if not all(
+            isinstance(k, ast.Constant)
+            and isinstance(k.value, str)
+            and isinstance(v, (ast.List, ast.Tuple))
+            and all(_is_index_model(e) for e in v.elts)
+            for k, v in lists
+        ) or not any(cast_list(v) for _, v in lists):
+            continue  # every value a list of IndexModel, keyed by a name: nothing else is a table
+        out[target.id] = [
+            index_model(str(getattr(k, "value", "")), e, value, where) for k, v in lists for e in cast_list(v)
+        ]
+    return out
+
+
+def cast_list(node: ast.AST) -> list[ast.Call]:
+    return [e for e in node.elts if isinstance(e, ast.Call)] if isinstance(node, (ast.List, ast.Tuple)) else []
+
+
+class Loops:
+    """Which loop binds a name: `for index in indexes`, `for name, models in INDEXES.items()`."""
+
+    def __init__(self, tree: ast.AST):
+        self.bound: dict[str, list[tuple[ast.For, int | None]]] = {}  # name -> (loop, its place in a tuple target)
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.For, ast.AsyncFor)):
+                if isinstance(node.target, ast.Name):
+                    self.bound.setdefault(node.target.id, []).append((node, None))  # type: ignore[arg-type]
+                elif isinstance(node.target, ast.Tuple):
+                    for i, e in enumerate(node.target.elts):
+                        if isinstance(e, ast.Name):
+                            self.bound.setdefault(e.id, []).append((node, i))  # type: ignore[arg-type]
+
+    def iterated(self, use: ast.Name) -> tuple[ast.expr, int | None] | None:
+        """The iterable of the loop whose body uses `use` as its target, and the target's place."""
+        for loop, place in self.bound.get(use.id, ()):
+            if any(use is n for st in loop.body for n in ast.walk(st)):
+                return loop.iter, place
+        return None
+
+
+class TableUses:
+    """Which table a `create_indexes` argument comes from, in one module (its loops read on first use)."""
+
+    def __init__(self, tree: ast.AST, resolve: Callable[[ast.Name], ast.AST | None]):
+        self.tree, self.resolve = tree, resolve
+
+    @cached_property
+    def loops(self) -> Loops:
+        return Loops(self.tree)
+
+    @cached_property
+    def imported(self) -> dict[str, str]:
+        return imported_names(self.tree)
+
+    def applied(self, arg: ast.AST) -> str | None:
+        return applied_table(arg, self.resolve, self.loops, self.imported)
+
+
+def applied_table(
+    arg: ast.AST, resolve: Callable[[ast.Name], ast.AST | None], loops: Loops, imported: dict[str, str]
+) -> str | None:
+    """The table a `create_indexes` argument comes from: `INDEXES[name]`, a variable holding it, a loop
+    over it (`for index in INDEXES[name]`, `for name, models in INDEXES.items()`), `[index]`."""
+    for _ in range(6):
+        if isinstance(arg, (ast.List, ast.Tuple)) and arg.elts:
+            arg = arg.elts[0]
+        elif isinstance(arg, ast.Subscript) and isinstance(arg.value, ast.Name):
+            return imported.get(arg.value.id, arg.value.id)
+        elif isinstance(arg, ast.Name):
+            held = resolve(arg)
+            looped = loops.iterated(arg) if held is None else None
+            if held is not None:
+                arg = held
+            elif looped is not None:
+                iterable, place = looped
+                over = _dict_view(iterable)
+                if over is not None:  # for models in INDEXES.values(), for name, models in INDEXES.items()
+                    table, view = over
+                    return imported.get(table, table) if place == (1 if view == "items" else None) else None
+                if place is not None:
+                    return None
+                arg = iterable  # for index in indexes: an item of what `indexes` holds
+            else:
+                return None
+        else:
+            return None
+    return None
+
+
+def _dict_view(node: ast.AST) -> tuple[str, str] | None:
+    """`NAME.items()` / `NAME.values()`: (NAME, the view)."""
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("items", "values")
+        and isinstance(node.func.value, ast.Name)
+        and not node.args
+    ):
+        return node.func.value.id, node.func.attr
+    return None
+
+
+def imported_names(tree: ast.AST) -> dict[str, str]:
+    """`from m import INDEXES as IX`: IX -> INDEXES."""
+    return {
+        a.asname: a.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) for a in node.names if a.asname
+    }

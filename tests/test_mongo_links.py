@@ -1,0 +1,459 @@
+"""Which collection a name is, and where a project keeps its index declarations, across classes and
+files (issue 11, items 3 and 4): each mechanism from a snippet shaped like the real code it was seen in
+(benchmarks/realworld/recall.md, "Holdout 2"), with the near-misses that must not match."""
+
+from advisor.mongo.shape import MongoQuery
+from advisor.sources import extract
+
+
+def mongo(src):
+    return [q for q in src.queries if isinstance(q, MongoQuery)]
+
+
+def shapes(src):
+    return [(q.location.line, q.collection, q.operation) for q in mongo(src)]
+
+
+def indexes(src):
+    return [(i.table, i.name, i.method) for i in src.indexes]
+
+
+# --- a member of one class, a property of another (fireworks fireworks/core/launchpad.py) -----------
+
+
+LAUNCHPAD = """\
+from pymongo import MongoClient
+
+
+class LaunchPad:
+    def __init__(self, host, name):
+        self.db = MongoClient(host)[name]
+        self.fireworks = self.db.fireworks
+        self.launches = self.db.launches
+
+    def tuneup(self, bkground=True):
+        self.launches.create_index("launch_id", unique=True, background=bkground)
+        self.launches.create_index("fw_id", background=bkground)
+
+    def get_launch_by_id(self, launch_id):
+        return self.launches.find_one({"launch_id": launch_id})
+
+
+class LazyFirework:
+    def __init__(self, fw_id, fw_coll, launch_coll):
+        self.fw_id = fw_id
+
+    @property
+    def launches(self):
+        return self._get_launch_data("launches")
+"""
+
+
+def test_a_member_is_read_in_its_own_class_not_from_a_property_of_another():
+    src = extract("fireworks/core/launchpad.py", LAUNCHPAD)
+    assert shapes(src) == [(15, "launches", "find_one")]
+    assert indexes(src) == [("launches", "launch_id_1", "mongo"), ("launches", "fw_id_1", "mongo")]
+
+
+def test_a_property_of_the_class_itself_or_its_base_still_names_the_collection():
+    src = extract(
+        "store.py",
+        """\
+class Base:
+    @property
+    def jobs(self):
+        return self.db.jobs
+
+
+class Store(Base):
+    def next(self):
+        return self.jobs.find_one({"state": "ready"})
+
+
+class Other:
+    def next(self):
+        return self.jobs.find_one({"state": "ready"})
+""",
+    )
+    # `Other` has no `jobs` of its own or from a base: its `self.jobs` is not Store's collection
+    assert shapes(src) == [(9, "jobs", "find_one")]
+
+
+# --- a collection held by a class of another file (scout-browser scout/adapter/mongo/base.py) ---------
+
+HANDLER = """\
+class CaseHandler(object):
+    def case(self, case_id):
+        return self.case_collection.find_one({"_id": case_id})
+
+    def cases(self, owner):
+        return self.case_collection.find({"owner": owner}).sort("updated_at", -1)
+"""
+
+ADAPTER = """\
+from .case import CaseHandler
+from .user import UserHandler
+
+
+class MongoAdapter(CaseHandler, UserHandler):
+    def setup(self, database):
+        self.db = database
+        self.case_collection = database.case
+        self.user_collection = database.user
+"""
+
+
+def linked(files):
+    from advisor.sources.links import link
+
+    srcs = [extract(path, text) for path, text in files.items()]
+    link(srcs)
+    return {s.path: s for s in srcs}
+
+
+def test_a_member_set_in_a_subclass_in_another_file_names_the_collection():
+    alone = extract("scout/adapter/mongo/case.py", HANDLER)
+    assert {q.collection for q in mongo(alone)} == {"self.case_collection"}  # one file cannot say more
+    srcs = linked({"scout/adapter/mongo/case.py": HANDLER, "scout/adapter/mongo/base.py": ADAPTER})
+    assert shapes(srcs["scout/adapter/mongo/case.py"]) == [(3, "case", "find_one"), (6, "case", "find")]
+
+
+def test_a_member_of_an_unrelated_class_or_two_collections_leave_the_name_alone():
+    other = """\
+class Report:
+    def __init__(self, db):
+        self.case_collection = db.archived_case
+"""
+    srcs = linked({"a/case.py": HANDLER, "a/report.py": other})  # Report does not mix CaseHandler in
+    assert {q.collection for q in mongo(srcs["a/case.py"])} == {"self.case_collection"}
+    two = """\
+from .case import CaseHandler
+
+class Live(CaseHandler):
+    def __init__(self, db):
+        self.case_collection = db.case
+
+class Archive(CaseHandler):
+    def __init__(self, db):
+        self.case_collection = db.archived_case
+"""
+    srcs = linked({"a/case.py": HANDLER, "a/stores.py": two})  # which one depends on the instance
+    assert {q.collection for q in mongo(srcs["a/case.py"])} == {"self.case_collection"}
+
+
+def test_a_member_set_in_a_base_class_through_an_intermediate_class_of_a_third_file():
+    srcs = linked(
+        {
+            "app/handlers.py": HANDLER,
+            "app/mixins.py": "from .handlers import CaseHandler\n\nclass AllHandlers(CaseHandler):\n    pass\n",
+            "app/adapter.py": "from .mixins import AllHandlers\n\nclass Adapter(AllHandlers):\n"
+            "    def __init__(self, db):\n        self.case_collection = db['case']\n",
+        }
+    )
+    assert {q.collection for q in mongo(srcs["app/handlers.py"])} == {"case"}
+
+
+# --- index lists kept as data (scout-browser scout/constants/indexes.py, adapter/mongo/index.py) ------
+
+TABLE = """\
+from pymongo import ASCENDING, DESCENDING, TEXT, IndexModel
+
+INDEXES = {
+    "case": [
+        IndexModel([("owner", ASCENDING), ("updated_at", DESCENDING)], name="owner_updated"),
+        IndexModel([("display_name", TEXT)], name="display_name_text"),
+    ],
+    "user": [IndexModel([("email", ASCENDING)], name="email", unique=True)],
+}
+"""
+
+APPLY = """\
+from scout.constants import INDEXES
+
+
+class IndexHandler(object):
+    def load_indexes(self, collections=[]):
+        for collection_name in collections or INDEXES:
+            indexes = INDEXES[collection_name]
+            self.db[collection_name].create_indexes(indexes)
+
+    def update_indexes(self):
+        for collection_name in INDEXES:
+            indexes = INDEXES[collection_name]
+            for index in indexes:
+                self.db[collection_name].create_indexes([index])
+"""
+
+
+def declared(src):
+    return [(i.table, i.name, [(k.expr, k.desc) for k in i.keys], i.unique) for i in src.indexes]
+
+
+def test_index_models_keyed_by_collection_are_declared_when_the_project_applies_them():
+    srcs = linked({"scout/constants/indexes.py": TABLE, "scout/adapter/mongo/index.py": APPLY})
+    assert declared(srcs["scout/constants/indexes.py"]) == [
+        ("case", "owner_updated", [("owner", False), ("updated_at", True)], False),
+        ("case", "display_name_text", [("display_name:text", False)], False),
+        ("user", "email", [("email", False)], True),
+    ]
+    assert srcs["scout/adapter/mongo/index.py"].indexes == []  # the table holds them, not the loop
+
+
+def test_a_table_applied_through_items_in_the_same_file():
+    src = linked(
+        {
+            "app/db.py": TABLE
+            + """
+def ensure(db):
+    for name, models in INDEXES.items():
+        db[name].create_indexes(models)
+"""
+        }
+    )["app/db.py"]
+    assert [(t, n) for t, n, _, _ in declared(src)] == [
+        ("case", "owner_updated"),
+        ("case", "display_name_text"),
+        ("user", "email"),
+    ]
+
+
+def test_a_table_nothing_applies_or_a_dict_of_other_things_declares_nothing():
+    assert linked({"scout/constants/indexes.py": TABLE})["scout/constants/indexes.py"].indexes == []
+    settings = """\
+from pymongo import IndexModel
+LIMITS = {"case": [10, 20], "user": [IndexModel([("a", 1)])]}
+SINGLE = {"case": IndexModel([("a", 1)])}
+
+def ensure(db):
+    db.case.create_indexes(LIMITS["case"])
+    db.case.create_indexes([SINGLE["case"]])
+"""
+    src = linked({"app/settings.py": settings})["app/settings.py"]
+    # neither dict is a table (a value that is not a list of IndexModel): each call declares its
+    # collection's indexes with their keys unread, as any create_indexes(variable) does
+    assert [(i.table, i.method) for i in src.indexes] == [("case", "mongo-unread"), ("case", "mongo-unread")]
+
+
+def test_create_indexes_of_a_list_read_item_by_item():
+    src = extract(
+        "app/db.py",
+        """\
+from pymongo import IndexModel
+
+def ensure(db, extra):
+    db.jobs.create_indexes([IndexModel([("state", 1)], name="state"), extra])
+""",
+    )
+    assert [(i.table, i.name if i.method == "mongo" else "?", i.method) for i in src.indexes] == [
+        ("jobs", "state", "mongo"),
+        ("jobs", "?", "mongo-unread"),
+    ]
+
+
+def test_a_checked_project_joins_its_files(tmp_path, monkeypatch):
+    from advisor import engine
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'scout'\n")
+    pkg = tmp_path / "scout"
+    (pkg / "adapter").mkdir(parents=True)
+    (pkg / "constants").mkdir()
+    (pkg / "constants" / "indexes.py").write_text(TABLE)
+    (pkg / "adapter" / "index.py").write_text(APPLY)
+    (pkg / "adapter" / "case.py").write_text(
+        HANDLER
+        + """
+    def by_status(self, status):
+        return list(self.case_collection.find({"status": status}).limit(50))
+"""
+    )
+    (pkg / "adapter" / "base.py").write_text(ADAPTER)
+    found = [(f.rule, f.location.path, f.location.line) for f in engine.check(["."]).active]
+    # the queries meet the case collection's declared indexes: no "no index declarations" (MGO015),
+    # and the status lookup is judged against them: no index leads with status (collection-scan, MGO001)
+    assert [rule for rule, _, _ in found if rule == "MGO015"] == []
+    assert ("MGO001", "scout/adapter/case.py", 9) in found, found
+
+
+# --- mongoose schemas through wrappers, held in objects, named by their module (formio src/models) --
+
+FORM_MODEL = """\
+module.exports = (formio) => {
+  const hook = require('../util/hook')(formio);
+  const model = require('./BaseModel')({
+    schema: new formio.mongoose.Schema(
+      hook.alter('formSchema', {
+        title: { type: String, required: true },
+        path: { type: String, index: true, required: true },
+        owner: { type: formio.mongoose.Schema.Types.Mixed, ref: 'submission', index: true },
+      }),
+    ),
+  });
+  model.schema.index(hook.alter('schemaIndex', { type: 1, deleted: 1, modified: -1 }));
+  model.schema.index({ deleted: 1 });
+  return model;
+};
+"""
+
+REGISTRY = """\
+module.exports = (router) => ({
+  async forms(query) {
+    return router.formio.resources.form.model.find(query).lean().exec();
+  },
+  async actions(form) {
+    return router.formio.actions.model.find({ form, deleted: { $eq: null } }).exec();
+  },
+  async exists(id) {
+    return router.formio.mongoose.model('form').findOne({ _id: id }).lean().exec();
+  },
+  async other(id) {
+    return router.formio.templates.model.find({ _id: id });
+  },
+});
+"""
+
+
+def test_a_schema_built_through_a_wrapper_and_held_in_an_object_belongs_to_its_modules_model():
+    alone = extract("src/models/Form.js", FORM_MODEL)
+    assert alone.indexes == []  # which collection is only known from the project
+    srcs = linked(
+        {
+            "src/models/Form.js": FORM_MODEL,
+            "src/util/delete.js": REGISTRY,
+            "src/actions/actions.js": "module.exports = (router) => ({ model: router.formio.mongoose.model('action') });",
+        }
+    )
+    assert [(i.table, i.name, i.options.get("model")) for i in srcs["src/models/Form.js"].indexes] == [
+        ("forms", "path_1", "form"),
+        ("forms", "owner_1", "form"),
+        ("forms", "type_1_deleted_1_modified_-1", "form"),
+        ("forms", "deleted_1", "form"),
+    ]
+
+
+def test_a_modules_schema_with_no_model_of_that_name_in_the_project_keeps_no_index():
+    plugin = """\
+module.exports = (modelName) => (schema) => {
+  schema.add({ machineName: { type: String } });
+  schema.index({ machineName: 1 }, { unique: true });
+};
+"""
+    srcs = linked({"src/models/Form.js": FORM_MODEL, "src/plugins/machineName.js": plugin})
+    # no file names a model `form` or `machineName`: neither schema's collection is known (before, the
+    # plugin's `schema` parameter was read as a `schemas` collection)
+    assert srcs["src/models/Form.js"].indexes == [] and srcs["src/plugins/machineName.js"].indexes == []
+
+
+def test_a_schema_variable_assigned_through_a_wrapper():
+    src = extract(
+        "src/models/Token.js",
+        """\
+module.exports = (formio) => {
+  const hook = require('../util/hook')(formio);
+  const TokenSchema = hook.alter('tokenSchema', new formio.mongoose.Schema({
+    key: { type: String, index: true, required: true },
+    expireAt: { type: Date },
+  }));
+  TokenSchema.index({ expireAt: 1 }, { expireAfterSeconds: 0 });
+  const merged = _.merge({}, base, { extra: { type: String, index: true } });
+  const Other = new formio.mongoose.Schema(_.merge({}, base, { extra: { type: String, index: true } }));
+  return require('./BaseModel')({ schema: TokenSchema });
+};
+""",
+    )
+    # `_.merge` is given two objects: which one it returns is not known, so nothing is read through it
+    assert [(i.table, i.name) for i in src.indexes] == [("tokens", "key_1"), ("tokens", "expireAt_1")]
+
+
+def test_a_model_reached_through_a_registry_is_the_model_the_project_names():
+    srcs = linked(
+        {
+            "src/util/delete.js": REGISTRY,
+            "src/actions/actions.js": "module.exports = (router) => ({ model: router.formio.mongoose.model('action') });",
+        }
+    )
+    # `resources.form.model` and `actions.model` (the registry of the `action` model); `templates.model`
+    # names no model the project knows: not a query advisor can name (nor any collection)
+    assert shapes(srcs["src/util/delete.js"]) == [(3, "forms", "find"), (6, "actions", "find"), (9, "forms", "findOne")]
+    assert all(not q.partial for q in mongo(srcs["src/util/delete.js"])[1:])
+    alone = extract("src/util/delete.js", REGISTRY)
+    assert shapes(alone) == [(9, "forms", "findOne")]
+
+
+def test_an_override_or_a_registry_model_is_a_sketch_on_the_default_model():
+    code = """\
+module.exports = (router) => ({
+  async remove(req, query) {
+    const submissionModel = req.submissionModel || router.formio.resources.submission.model;
+    return submissionModel.updateMany(query, { deleted: Date.now() });
+  },
+  pick(list) {
+    const items = list || [];
+    return items.find((item) => item.deleted);
+  },
+});
+"""
+    srcs = linked(
+        {"src/util/delete.js": code, "src/models/lookup.js": "module.exports = (m) => m.model('submission');"}
+    )
+    (q,) = mongo(srcs["src/util/delete.js"])  # Array.prototype.find on `list || []` is no query
+    # the default's collection, but the request may carry another model: only the rules on the filter speak
+    assert (q.location.line, q.collection, q.model, q.partial) == (4, "submissions", "submission", True)
+
+
+def test_an_index_read_through_a_hook_is_no_ground_for_calling_another_redundant(tmp_path, monkeypatch):
+    from advisor import engine
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "package.json").write_text('{"name": "forms"}')
+    (tmp_path / "Form.js").write_text("""\
+const mongoose = require('mongoose');
+module.exports = (hook) => {
+  const FormSchema = new mongoose.Schema({ type: { type: String, index: true }, deleted: Number });
+  FormSchema.index(hook.alter('schemaIndex', { type: 1, deleted: 1 }));
+  return mongoose.model('form', FormSchema);
+};
+""")
+    (tmp_path / "Plain.js").write_text("""\
+const mongoose = require('mongoose');
+const PlainSchema = new mongoose.Schema({ kind: { type: String, index: true }, deleted: Number });
+PlainSchema.index({ kind: 1, deleted: 1 });
+module.exports = mongoose.model('plain', PlainSchema);
+""")
+    found = [(f.rule, f.location.path, f.location.line) for f in engine.check(["."]).active]
+    # the hook may re-key the compound (a deployment prefixing every index): type_1 is not known redundant;
+    # the same declarations written plainly are (redundant-index, SCH002)
+    assert [(path, line) for rule, path, line in found if rule == "SCH002"] == [("Plain.js", 2)], found
+
+
+# --- a filter changed after it is built (scout case.py, event.py, variant_events.py) -----------------
+
+
+def test_a_filter_changed_in_place_after_it_is_built_is_a_sketch():
+    src = extract("scout/adapter/mongo/case.py", """\
+class CaseHandler:
+    def cases_by_status(self, status, institute_id=None):
+        query = {}
+        if institute_id:
+            query["collaborators"] = institute_id
+        query["status"] = status
+        return self.case_collection.find(query).sort("updated_at", -1)
+
+    def sanger_ordered(self, institute_id=None):
+        query = {"$match": {"$and": [{"verb": "sanger"}]}}
+        if institute_id:
+            query["$match"]["$and"].append({"institute": institute_id})
+        return self.event_collection.aggregate([query, {"$group": {"_id": "$case"}}])
+
+    def by_owner(self, user):
+        user["seen"] = True
+        query = {"owner": user["_id"]}
+        return self.case_collection.find(query)
+
+    def elsewhere(self, status):
+        query = {"status": status}
+        return self.case_collection.find(query)
+""")
+    # the keys set later are not in the shape read: a sketch; a name used only as a value changes no key,
+    # and another function's `query` is another variable
+    assert [(q.location.line, q.partial) for q in mongo(src)] == [(7, True), (13, True), (18, False), (22, False)]
