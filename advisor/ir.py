@@ -117,6 +117,9 @@ class Suppression:
     rules: tuple[str, ...]  # empty: every rule
 
 
+JS_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs")  # the files of SourceFile.js_files
+
+
 @dataclass
 class SourceFile:
     """What extraction found in one file."""
@@ -131,6 +134,8 @@ class SourceFile:
     # the project's Python files (display path -> text), one mapping its files share, set by the loader:
     # where a function's calls are found (advisor.facts.callers)
     python_files: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    # the project's JS/TS files, likewise: the modules an import names (advisor.facts.js_imports)
+    js_files: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
 
 # --- schema -----------------------------------------------------------------
