@@ -137,7 +137,7 @@ class Values:
             return self.safe(node.child_by_field_name("right"), path, quote)
         if t == "sequence_expression":
             return self.safe(node.named_children[-1], path, quote)
-        if t == "identifier":
+        if t in ("identifier", "shorthand_property_identifier"):  # `{ name }`: the variable's value
             return self._name(node, path, quote)
         if t in ("member_expression", "subscript_expression"):
             inner = node.child_by_field_name("object")
