@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 MAX_HOPS = 8  # modules followed from one file's name, or re-exports from one module
 DEFAULT = prop("default")
+_WHOLE = re.compile(r"\*\s*as\b|\bexport\s*\*|\brequire\b|\bimport\s*\(")  # forms that hold a whole module
 _WRITERS = re.compile(  # functions named for writing into their first argument
     r"(assign|merge\w*|extend\w*|defaults\w*|set\w*|define\w*|mixin|apply|call|update|fill|splice|push|unshift)"
 )
@@ -181,8 +182,9 @@ def _may_reach(text: str, target: tuple) -> bool:
     `require`)."""
     if not target or target[0][0] != "prop" or target[0] == DEFAULT:
         return True
-    return re.search(rf"(?<![\w$]){re.escape(target[0][1])}(?![\w$])", text) is not None or any(
-        re.search(w, text) for w in (r"\*\s*as\b", r"\bexport\s*\*", r"\brequire\b", r"\bimport\s*\(")
+    name = target[0][1]
+    return (name in text and re.search(rf"(?<![\w$]){re.escape(name)}(?![\w$])", text) is not None) or (
+        _WHOLE.search(text) is not None
     )
 
 

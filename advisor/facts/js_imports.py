@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 MAX_MODULES = 200  # files parsed for one run's imports
 _TS_FOR = {".js": (".ts", ".tsx"), ".jsx": (".tsx",), ".mjs": (".mts",), ".cjs": (".cts",)}  # `./a.js` of `a.ts`
+_HERE = re.compile(r"""(['"`])\.\.?/?\1""")  # `from '.'`, `require('..')`: a directory's index
 _SPECIFIER = re.compile(r"""\b(from|import|require)\s*(\(?)\s*(['"`])(\.\.?(?:/[^'"`\n]*)?)\3""")
 
 
@@ -61,23 +62,30 @@ class Project:
 
     def __init__(self, files: Mapping[str, str]):
         self.files = files
-        self.by_path = {_absolute(p): p for p in files if p.lower().endswith(JS_SUFFIXES)}
+        cwd = os.getcwd()
+        self.directory = {p: os.path.dirname(os.path.normpath(os.path.join(cwd, p))) for p in files}
+        self.by_path = {os.path.join(d, os.path.basename(p)): p for p, d in self.directory.items()}
         self.parsed: dict[str, tuple[JsFile, Scopes] | None] = {}
         self.modules: dict[str, Module | None] = {}
         self.answers: dict = {}
         self.pending: set = set()
         self.current: tuple = ()  # (path, JsFile, Scopes) of the file being checked: parsed already
-        self._importers: dict[str, list[tuple[str, bool]]] | None = None
+        self._resolved: dict[tuple[str, str], str | None] = {}
+        self._importers: dict[str, list[tuple[str, bool]]] = {}
+        self._here: set[str] | None = None  # files with a specifier `.` or `..`
 
     def resolve(self, importer: str, spec: str) -> str | None:
         """The loaded file a relative specifier names (None: a package, or nothing the run read)."""
-        if spec not in (".", "..") and not spec.startswith(("./", "../")):
+        if spec not in (".", "..") and not spec.startswith(("./", "../")) or importer not in self.directory:
             return None
-        base = os.path.normpath(os.path.join(os.path.dirname(_absolute(importer)), spec))
-        stem, suffix = os.path.splitext(base)
-        tried = [base, *(stem + s for s in _TS_FOR.get(suffix, ()))]
-        tried += [base + s for s in JS_SUFFIXES] + [os.path.join(base, "index" + s) for s in JS_SUFFIXES]
-        return next((self.by_path[p] for p in tried if p in self.by_path), None)
+        key = (self.directory[importer], spec)
+        if key not in self._resolved:
+            base = os.path.normpath(os.path.join(key[0], spec))
+            stem, suffix = os.path.splitext(base)
+            tried = [base, *(stem + s for s in _TS_FOR.get(suffix, ()))]
+            tried += [base + s for s in JS_SUFFIXES] + [os.path.join(base, "index" + s) for s in JS_SUFFIXES]
+            self._resolved[key] = next((self.by_path[p] for p in tried if p in self.by_path), None)
+        return self._resolved[key]
 
     def parse(self, path: str) -> tuple[JsFile, Scopes] | None:
         if self.current and self.current[0] == path:
@@ -99,17 +107,21 @@ class Project:
 
     def importers(self, module: str) -> list[tuple[str, bool]]:
         """The files whose specifiers name the module, each with whether one is a dynamic `import()`."""
-        if self._importers is None:
-            found: dict[str, dict[str, bool]] = {}
-            for path in self.by_path.values():
-                for m in _SPECIFIER.finditer(self.files[path]):
-                    target = self.resolve(path, m.group(4))
-                    if target is not None:
-                        dynamic = m.group(1) == "import" and m.group(2) == "("
-                        seen = found.setdefault(target, {})
-                        seen[path] = seen.get(path, False) or dynamic
-            self._importers = {t: sorted(by.items()) for t, by in found.items()}
-        return self._importers.get(module, [])
+        if module not in self._importers:
+            name = PurePath(module).stem
+            if name == "index":  # `from '../util'`: the directory's name
+                name = PurePath(module).parent.name
+            if self._here is None:
+                self._here = {p for p, text in self.files.items() if _HERE.search(text)}
+            found: dict[str, bool] = {}
+            for path, text in self.files.items():
+                if name not in text and path not in self._here:
+                    continue  # no specifier in it can name the module
+                for m in _SPECIFIER.finditer(text):
+                    if self.resolve(path, m.group(4)) == module:
+                        found[path] = found.get(path, False) or (m.group(1) == "import" and m.group(2) == "(")
+            self._importers[module] = sorted(found.items())
+        return self._importers[module]
 
 
 _last: list = []  # [(files, Project)]: the run's project, while its files are the ones asked about
@@ -119,10 +131,6 @@ def project(files: Mapping[str, str]) -> Project:
     if not _last or _last[0][0] is not files:
         _last[:] = [(files, Project(files))]
     return _last[0][1]
-
-
-def _absolute(path: str) -> str:
-    return os.path.normpath(os.path.join(os.getcwd(), path))
 
 
 # --- following a name to its module ------------------------------------------------------
