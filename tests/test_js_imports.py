@@ -277,8 +277,9 @@ def test_a_cycle_of_re_exports_ends(project):
 
 
 def test_an_export_of_the_checked_file_that_an_importer_changes(project):
-    """In-file, an exported array is now asked about in the modules importing it too; `module.exports =
-    { KINDS }` exports it (no longer a value let out of sight)."""
+    """In-file, an exported array is now asked about in the modules importing it too, and in its own
+    module's uses of its exports; `module.exports = { KINDS }` exports it (no longer a value let out of
+    sight)."""
     store = (
         "const KINDS = ['admin', 'owner'];\n"
         "async function list(db) {\n"
@@ -288,6 +289,8 @@ def test_an_export_of_the_checked_file_that_an_importer_changes(project):
     assert found(project, {"src/store.js": store}) == []
     changer = "const { KINDS } = require('./store');\nmodule.exports = (req) => KINDS.push(req.query.kind);\n"
     assert found(project, {"src/store.js": store, "src/admin.js": changer}) == [raw("src/store.js", store)]
+    itself = store + "module.exports.addKind = (req) => module.exports.KINDS.push(req.query.kind);\n"
+    assert found(project, {"src/store.js": itself, "src/admin.js": ""}) == [raw("src/store.js", store)]
 
 
 def test_cached_results_follow_the_imported_module(project):

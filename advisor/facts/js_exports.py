@@ -52,12 +52,17 @@ def exports_of(f: JsFile, scopes: Scopes, b: Binding) -> tuple[list[tuple[tuple,
     return routes, exporting
 
 
-def untouched(v: Values, routes: list[tuple[tuple, bool]], path: tuple) -> bool:
-    """No importer of v's module changes what `path` reaches in the variable exported at `routes`."""
+def untouched(v: Values, routes: list[tuple[tuple, bool]], path: tuple, quote) -> bool:
+    """No importer of v's module changes what `path` reaches in the variable exported at `routes`, nor
+    does the module through its CommonJS exports (`module.exports.X.push(v)`)."""
     for route, assignable in routes:
         target = route + path
-        if (assignable or len(target) > 1) and not unchanged(v.project, v.path, target):
-            return False  # an ES module's export itself no importer can assign
+        if not assignable and len(target) < 2:
+            continue  # an ES module's export itself no importer can assign
+        if not unchanged(v.project, v.path, target) or (
+            assignable and not v.binding(v.scopes.exports(), target, quote)
+        ):
+            return False
     return True
 
 
@@ -86,7 +91,8 @@ def export_route(f: JsFile, scopes: Scopes, node) -> tuple[tuple, bool] | None:
     if q is not None and q.type == "object" and key is not None:
         while q.parent is not None and q.parent.type in WRAPPERS:
             q = q.parent
-        return ((prop(key),), True) if _assigned_to(f, scopes, q) == () else None
+        outer = _assigned_to(f, scopes, q)
+        return ((*outer, prop(key)), True) if outer is not None else None
     route = _assigned_to(f, scopes, top)
     return (route, True) if route is not None else None
 

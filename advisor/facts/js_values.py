@@ -252,7 +252,7 @@ class Values:
         routes, exporting = js_exports.exports_of(self.f, self.scopes, b)
         refs = self.scopes.references(b)
         return all(self._untouched(use_of(self.f, r), path, quote) for r in refs if r.id not in exporting) and (
-            js_exports.untouched(self, routes, path)
+            js_exports.untouched(self, routes, path, quote)
         )
 
     def _holds_array(self, b: Binding) -> bool:
