@@ -240,6 +240,8 @@ def _imported_names(f: JsFile, part, module_is_esm: bool) -> list[tuple]:
     for s in (s for s in part.named_children if s.type == "import_specifier"):
         name = s.child_by_field_name("name")
         local = s.child_by_field_name("alias") or name
+        if name is None:
+            continue
         out.append((local, (prop(string_value(f, name) or "" if name.type == "string" else f.src(name)),)))
     return out
 

@@ -37,9 +37,10 @@ if TYPE_CHECKING:
     from advisor.facts.js_values import Values
 
 MAX_MODULES = 200  # files parsed for one run's imports
+MAX_STARS = 64  # modules searched for one name through `export * from`
 _TS_FOR = {".js": (".ts", ".tsx"), ".jsx": (".tsx",), ".mjs": (".mts",), ".cjs": (".cts",)}  # `./a.js` of `a.ts`
 _HERE = re.compile(r"""(['"`])\.\.?/?\1""")  # `from '.'`, `require('..')`: a directory's index
-_SPECIFIER = re.compile(r"""\b(from|import|require)\s*(\(?)\s*(['"`])(\.\.?(?:/[^'"`\n]*)?)\3""")
+_SPECIFIER = re.compile(r"""\b(from|import|require)\s*+(\(?)\s*+(['"`])(\.\.?(?:/[^'"`\n]*+)?)\3""")  # no backtracking
 
 
 @dataclass(eq=False)
@@ -149,6 +150,8 @@ def imported(v: Values, b: Binding, path: tuple, quote) -> bool | None:
         return None
     if holder.type == "import_specifier":
         name = holder.child_by_field_name("name")
+        if name is None:
+            return None
         route: tuple = (prop(string_value(v.f, name) or "" if name.type == "string" else v.f.src(name)),)
     elif holder.type == "namespace_import":
         route = ()
@@ -193,7 +196,7 @@ def _exported(v: Values, module: Module, path: tuple, quote) -> bool | None:
     if not path or path[0][0] != "prop":
         return False  # the whole module, or an export chosen at run time
     name, rest = path[0][1], path[1:]
-    entry = module.exports.get(name) or _star(v, module, name, 0)
+    entry = module.exports.get(name) or _star(v, module, name, set())
     if entry is None:
         return v.binding(module.scopes.exports(), path, quote) if module.cjs else None
     if entry[0] == "binding":
@@ -212,14 +215,21 @@ def _exported(v: Values, module: Module, path: tuple, quote) -> bool | None:
     return bool(exported(v, other, (prop(entry[2]), *rest) if entry[0] == "from" else rest, quote))
 
 
-def _star(v: Values, module: Module, name: str, depth: int) -> tuple | None:
-    """`export * from './b'` where b exports the name (never `default`)."""
-    if name == "default" or depth > MAX_HOPS:
+def _star(v: Values, module: Module, name: str, seen: set[str]) -> tuple | None:
+    """`export * from './b'` where b (or what b re-exports so) exports the name (never `default`)."""
+    seen.add(module.path)
+    if name == "default" or len(seen) > MAX_STARS:
         return None
     for spec in module.stars:
         target = v.project.resolve(module.path, spec)
-        other = v.project.module(target) if target is not None else None
-        if other is not None and (name in other.exports or _star(v, other, name, depth + 1)):
+        if (
+            target is None
+            or target in seen
+            or (name not in v.project.files[target] and "*" not in v.project.files[target])
+        ):
+            continue  # (a module whose text does not name it, nor re-exports all of another, cannot export it)
+        other = v.project.module(target)
+        if other is not None and (name in other.exports or _star(v, other, name, seen)):
             return ("from", spec, name)
     return None
 
