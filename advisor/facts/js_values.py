@@ -53,9 +53,9 @@ def own_pieces(
     the file, in order, each with whether it can only be text the code writes (None: no such expression).
     `looks_own` judges by its text what advisor cannot follow: an import from a package, a property of
     `this`, a call of a function from elsewhere.  `files`: the project's JS/TS files (display path -> text),
-    whose modules imports are followed to (advisor.facts.js_imports); None: this file alone."""
+    whose modules imports are followed to (advisor.facts.js_imports); none: this file alone."""
     f, scopes = _analysed(path, text)
-    project = js_imports.project(files if files is not None else {path: text})
+    project = js_imports.project(files or {path: text})
     project.current = (path, f, scopes)
     at = len(text[:offset].encode("utf-8", "surrogatepass"))
     node = f.root.descendant_for_byte_range(at, at)
