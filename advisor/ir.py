@@ -117,6 +117,9 @@ class Suppression:
     rules: tuple[str, ...]  # empty: every rule
 
 
+JS_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs")  # the files of SourceFile.js_files
+
+
 @dataclass
 class SourceFile:
     """What extraction found in one file."""
@@ -133,6 +136,8 @@ class SourceFile:
     python_files: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
     # what this file says about names other files use, joined by advisor.sources.links once all are read
     links: Any = field(default=None, repr=False, compare=False)
+    # the project's JS/TS files, likewise: the modules an import names (advisor.facts.js_imports)
+    js_files: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
 
 # --- schema -----------------------------------------------------------------

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from advisor.config import Config, ConfigError, find_config, load_file
 from advisor.discovery import collect, display_path, read_text
-from advisor.ir import Location, SourceFile
+from advisor.ir import JS_SUFFIXES, Location, SourceFile
 from advisor.options import Options
 from advisor.project import Project
 from advisor.schema.assemble import assemble
@@ -46,8 +46,10 @@ def load(project: Project) -> Project:
                 (where, f"could not join names across files ({type(exc).__name__}: {exc})")
             )
     python_files = {s.path: s.text for s in project.sources if s.path.endswith(".py")}
+    js_files = {s.path: s.text for s in project.sources if s.path.lower().endswith(JS_SUFFIXES)}
     for source in project.sources:
         source.python_files = python_files
+        source.js_files = js_files
     project.schema, project.schema_queries = assemble(project.config, project.sources)
     return project
 

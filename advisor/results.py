@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from advisor.config import ConfigError
 from advisor.discovery import display_path
-from advisor.ir import SourceFile, SqlQuery
+from advisor.ir import JS_SUFFIXES, SourceFile, SqlQuery
 from advisor.project import Project
 from advisor.schema.assemble import schema_files
 
@@ -38,7 +38,8 @@ def project_cache(project: Project, enabled: set[str]) -> ProjectCache | None:
 def schema_contribution(source: SourceFile) -> str:
     """What this file adds to the project's schema (its DDL statements, its index
     declarations), as a hash; "" when nothing. Cached results depend on it. A Python file's text is
-    part of it: what its calls pass decides findings in other files (advisor.facts.callers)."""
+    part of it: what its calls pass decides findings in other files (advisor.facts.callers); so is a
+    JS/TS file's: what it exports decides them in the files importing it (advisor.facts.js_imports)."""
     from sqlglot import exp
 
     from advisor.cache import digest
@@ -51,5 +52,5 @@ def schema_contribution(source: SourceFile) -> str:
             tree = parse_sql(query.text, query.dialect) if isinstance(query, SqlQuery) else None
             if isinstance(tree, exp.Expression) and is_schema_statement(tree):
                 ddl.append(query)
-    calls = source.text if source.path.endswith(".py") else ""
+    calls = source.text if source.path.lower().endswith((".py", *JS_SUFFIXES)) else ""
     return digest(ddl, source.indexes, calls) if ddl or source.indexes or calls else ""

@@ -800,7 +800,7 @@ def sql_string_building(source: SourceFile):
             pieces = interpolation.python_pieces(tree, source.text, built.location, source.python_files)
         else:
             segment, offset = premises.segment(lines, built.location)
-            pieces = interpolation.js_pieces(segment, source.text, offset, source.path)
+            pieces = interpolation.js_pieces(segment, source.text, offset, source.path, source.js_files)
         names = {p.text for p in pieces or () if p.as_name}  # `WHERE %s NOT IN (SELECT min(%s) ...)` % (rowid, rowid)
         risky = (
             [p for p in pieces or () if interpolation.reportable(p) and p.text not in names]

@@ -260,11 +260,14 @@ def js_written_own(expr: str) -> bool:
     )
 
 
-def js_pieces(segment: str, source: str, offset: int, path: str) -> list[Piece]:
+def js_pieces(
+    segment: str, source: str, offset: int, path: str, js_files: Mapping[str, str] | None = None
+) -> list[Piece]:
     """The `${...}` values of a template literal or the non-literal parts of a `+` chain, by their text.
 
     `source` is the file's text, `offset` where the segment starts in it, `path` the file's: a value that
-    does not look like the code's own by its text is followed through the file (advisor.facts.js_values)."""
+    does not look like the code's own by its text is followed through the file (advisor.facts.js_values),
+    and into the project's other modules (`js_files`: display path -> text) that it imports."""
     if segment.lstrip().startswith("`"):
         sequence = _template_sequence(segment)
     else:
@@ -288,7 +291,7 @@ def js_pieces(segment: str, source: str, offset: int, path: str) -> list[Piece]:
         after = sequence[i + 1] if i + 1 < len(sequence) and not isinstance(sequence[i + 1], _Expr) else ""
         piece = _js_piece(part.text, before, after)
         if piece.outside:
-            own = own if own is not None else own_pieces(path, source, offset, js_written_own) or []
+            own = own if own is not None else own_pieces(path, source, offset, js_written_own, js_files) or []
             k = len(pieces)
             if len(own) == len(exprs) and own[k][0].strip() == part.text and own[k][1]:
                 piece = Piece(piece.text, False, piece.quoted, piece.as_name)

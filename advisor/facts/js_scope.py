@@ -57,6 +57,7 @@ class Scopes:
         self._sites: set[int] = set()  # ids of identifiers that declare a name
         self.uses: dict[str, list] = {}  # name -> identifiers naming it (declarations excluded)
         self._references: dict[int, list] = {}  # id(binding) -> its references, once asked
+        self._exports: Binding | None = None
         self._walk(f.root)
 
     def binding(self, ident) -> Binding | None:
@@ -76,6 +77,21 @@ class Scopes:
             uses = self.uses.get(b.name, ())
             self._references[id(b)] = [n for n in uses if start <= n.start_byte < end and self.binding(n) is b]
         return self._references[id(b)]
+
+    def exports(self) -> Binding:
+        """CommonJS's `exports` and `module.exports`, where the file declares neither name: one variable,
+        declared nowhere, that holds what the module gives `require` (kind "exports")."""
+        if self._exports is None:
+            b = self._exports = Binding("exports", "exports", self.f.root)
+            refs = [n for n in self.uses.get("exports", ()) if self.binding(n) is None]
+            for n in self.uses.get("module", ()):
+                p = n.parent
+                if p is not None and p.type == "member_expression" and p.child_by_field_name("object") == n:
+                    named = p.child_by_field_name("property")
+                    if named is not None and self.f.src(named) == "exports" and self.binding(n) is None:
+                        refs.append(p)
+            self._references[id(b)] = sorted(refs, key=lambda n: n.start_byte)
+        return self._exports
 
     def _declare(self, scope, name_node, kind: str, path: tuple = (), default=None) -> None:
         name = self.f.src(name_node)

@@ -274,3 +274,17 @@ def arrayish(f: JsFile, node) -> bool:
     if f.src(fn) in ("Object.keys", "Object.values", "Object.entries", "Array.from", "Array.of", "Array"):
         return True
     return fn.type == "member_expression" and f.src(fn.child_by_field_name("property")) in ARRAY_MAKERS
+
+
+def _matches(a: tuple, b: tuple) -> bool:
+    if a == b:
+        return True
+    if INDEX in (a, b):
+        other = b if a == INDEX else a
+        return other == ITEM or (other[0] == "prop" and other[1].isdigit())
+    return ITEM in (a, b) and KEY not in (a, b)
+
+
+def covers(prefix: tuple, path: tuple) -> bool:
+    """`prefix` reaches a part of what `path` reaches: every step of it matches the path's."""
+    return len(prefix) <= len(path) and all(_matches(a, b) for a, b in zip(prefix, path))

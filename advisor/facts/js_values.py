@@ -15,23 +15,26 @@ advisor.facts.js_scope), and says yes unless every value it can hold is, by cons
 - a string escaped for the quotes it stands in: `"${name.replace(/"/g, '""')}"`,
   `'${value.replace(/'/g, "''")}'` (never inside `E'...'` or a `$$` body: advisor.facts.js_quotes);
 - a column that a query returned when the query's text fixes its type as a number
-  (advisor.facts.result_columns: the oid of a system catalog, a count, a cast).
+  (advisor.facts.result_columns: the oid of a system catalog, a count, a cast);
+- a name imported from another module of the project (`import`, `require`), or what CommonJS's
+  `exports` holds, when the module's own code gives it only such values and no module changes it
+  (advisor.facts.js_imports, advisor.facts.js_exports).
 
 A variable counts only when the code never lets it out of sight: passed to a function advisor does
 not know, stored in another object or returned, what it holds could change behind its back.  Anything
-else, a parameter, a global, an import, a method's result, is what a caller chooses.
+else, a parameter, a global, an import from a package, a method's result, is what a caller chooses.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import PurePath
 
-from advisor.facts import js_calls
+from advisor.facts import js_calls, js_exports, js_imports
 from advisor.facts.js_quotes import escapes, parts, scan
 from advisor.facts.js_scope import ITEM, KEY, REST, Binding, Scopes, prop
-from advisor.facts.js_uses import INDEX, Use, arrayish, member_step, use_of
+from advisor.facts.js_uses import Use, arrayish, covers, member_step, use_of
 from advisor.sources.js_syntax import JsFile, collect_decls, parser, unwrap
 
 _LITERALS = {"string", "number", "true", "false", "null", "undefined", "regex"}
@@ -43,12 +46,17 @@ class _TooFar(Exception):
     pass
 
 
-def own_pieces(path: str, text: str, offset: int, looks_own: Callable[[str], bool]) -> list[tuple[str, bool]] | None:
+def own_pieces(
+    path: str, text: str, offset: int, looks_own: Callable[[str], bool], files: Mapping[str, str] | None = None
+) -> list[tuple[str, bool]] | None:
     """The values interpolated into the template literal or `+` chain that starts at character `offset` of
     the file, in order, each with whether it can only be text the code writes (None: no such expression).
-    `looks_own` judges by its text what advisor cannot follow: an import, a property of `this`, a call
-    of a function from elsewhere."""
+    `looks_own` judges by its text what advisor cannot follow: an import from a package, a property of
+    `this`, a call of a function from elsewhere.  `files`: the project's JS/TS files (display path -> text),
+    whose modules imports are followed to (advisor.facts.js_imports); none: this file alone."""
     f, scopes = _analysed(path, text)
+    project = js_imports.project(files or {path: text})
+    project.current = (path, f, scopes)
     at = len(text[:offset].encode("utf-8", "surrogatepass"))
     node = f.root.descendant_for_byte_range(at, at)
     while node is not None and not (node.start_byte == at and node.type in ("template_string", "binary_expression")):
@@ -60,7 +68,9 @@ def own_pieces(path: str, text: str, offset: int, looks_own: Callable[[str], boo
     out = []
     for expr, quote in scan(f, parts(f, node), None):
         try:  # one question per piece: an answer assumed while another was pending holds for that question only
-            out.append((f.src(expr), quote == "$" or Values(f, scopes, path, text, looks_own).safe(expr, (), quote)))
+            out.append(
+                (f.src(expr), quote == "$" or Values(f, scopes, path, text, looks_own, project).safe(expr, (), quote))
+            )
         except _TooFar:
             out.append((f.src(expr), False))
     return out
@@ -78,11 +88,21 @@ class Values:
     """One question's answers: `safe(node, path, quote)` is True when every value reached from `node` by
     `path` (steps into properties and elements) is text the code writes, standing in `quote`."""
 
-    def __init__(self, f: JsFile, scopes: Scopes, path: str, text: str, looks_own: Callable[[str], bool]):
+    def __init__(
+        self, f: JsFile, scopes: Scopes, path: str, text: str, looks_own: Callable[[str], bool], project, hops: int = 0
+    ):
         self.f, self.scopes, self.path, self.text, self.looks_own = f, scopes, path, text, looks_own
+        self.project: js_imports.Project = project  # the other modules, and answers about them
+        self.hops = hops  # modules followed to reach this one
         self.answers: dict = {}
         self.pending: set = set()
         self.steps = self.depth = 0
+
+    def elsewhere(self, f: JsFile, scopes: Scopes) -> Values:
+        """A question about another module of the project, on this question's budget."""
+        other = Values(f, scopes, f.path, f.text, self.looks_own, self.project, self.hops + 1)
+        other.steps, other.depth = self.steps, self.depth
+        return other
 
     def safe(self, node, path: tuple = (), quote: str | None = None) -> bool:
         self.steps += 1
@@ -117,7 +137,7 @@ class Values:
             return self.safe(node.child_by_field_name("right"), path, quote)
         if t == "sequence_expression":
             return self.safe(node.named_children[-1], path, quote)
-        if t == "identifier":
+        if t in ("identifier", "shorthand_property_identifier"):  # `{ name }`: the variable's value
             return self._name(node, path, quote)
         if t in ("member_expression", "subscript_expression"):
             inner = node.child_by_field_name("object")
@@ -125,6 +145,9 @@ class Values:
                 return True
             return not path and self._unseen(_root(inner)) and self.looks_own(self.f.src(node))
         if t in ("call_expression", "new_expression"):
+            module = js_imports.required(self, node, path, quote) if t == "call_expression" else None
+            if module is not None:
+                return module  # `require('./a')`: what the module exports
             return (not path and escapes(self.f, node, quote)) or js_calls.call(self, node, path, quote)
         if t == "array":
             return self._array(node, path, quote)
@@ -187,10 +210,16 @@ class Values:
 
     def _name(self, node, path: tuple, quote) -> bool:
         b = self.scopes.binding(node)
+        name = self.f.src(node)
+        if b is None and (name == "exports" or (name == "module" and path[:1] == (prop("exports"),))):
+            if self.binding(self.scopes.exports(), path[1:] if name == "module" else path, quote):
+                return True  # CommonJS: what the module exports, all it is given
+        elif b is not None and b.kind == "import":
+            followed = js_imports.imported(self, b, path, quote)
+            if followed is not None:
+                return followed  # a module of the project's: judged there
         if b is None or b.kind == "import":  # a global, or another module's: as its text says
-            return self.f.src(node) in ("undefined", "NaN", "Infinity") or (
-                not path and self.looks_own(self.f.src(node))
-            )
+            return name in ("undefined", "NaN", "Infinity") or (not path and self.looks_own(name))
         return self.binding(b, path, quote)
 
     def _unseen(self, node) -> bool:
@@ -211,13 +240,20 @@ class Values:
             return True  # while it is being answered: what it holds is what the rest of the code gives it
         self.pending.add(key)
         try:
-            ok = all(self._given(b, site, path, quote) for site in b.sites) and all(
-                self._untouched(use_of(self.f, r), path, quote) for r in self.scopes.references(b)
-            )
+            ok = all(self._given(b, site, path, quote) for site in b.sites) and self._unchanged(b, path, quote)
         finally:
             self.pending.discard(key)
         self.answers[key] = ok
         return ok
+
+    def _unchanged(self, b: Binding, path: tuple, quote) -> bool:
+        """Nothing the code does to the variable gives what `path` reaches a value from outside: in this
+        file, and, if it is exported, in the modules importing it (advisor.facts.js_exports)."""
+        routes, exporting = js_exports.exports_of(self.f, self.scopes, b)
+        refs = self.scopes.references(b)
+        return all(self._untouched(use_of(self.f, r), path, quote) for r in refs if r.id not in exporting) and (
+            js_exports.untouched(self, routes, path, quote)
+        )
 
     def _holds_array(self, b: Binding) -> bool:
         """The variable is given an array somewhere (`const parts = []`, `ids = ids.map(...)`)."""
@@ -279,14 +315,14 @@ class Values:
         if use.kind == "read":
             return True
         if use.kind == "write":  # `x = v`, `x.a = v`, `x.push(v)`: v lands at use.chain
-            if _covers(use.chain, path):
+            if covers(use.chain, path):
                 return all(self.safe(v, (*inside, *path[len(use.chain) :]), quote) for v, inside in use.values)
             if path[:1] == (KEY,) and use.keys:
                 return all(self.safe(k) for k in use.keys)
-            return not _covers(path, use.chain)  # something inside what path reaches changed: not followed
+            return not covers(path, use.chain)  # something inside what path reaches changed: not followed
         # "escape": the value at use.chain goes where advisor does not follow it, and may change there
-        return not (_covers(use.chain, path) and len(use.chain) < len(path)) and not (
-            use.kind == "changed" and _covers(path, use.chain)
+        return not (covers(use.chain, path) and len(use.chain) < len(path)) and not (
+            use.kind == "changed" and covers(path, use.chain)
         )
 
 
@@ -310,17 +346,3 @@ def _settle(path: tuple) -> tuple:
             rest = (ITEM, *rest[1:])
         path = path[:i] + rest
     return path
-
-
-def _matches(a: tuple, b: tuple) -> bool:
-    if a == b:
-        return True
-    if INDEX in (a, b):
-        other = b if a == INDEX else a
-        return other == ITEM or (other[0] == "prop" and other[1].isdigit())
-    return ITEM in (a, b) and KEY not in (a, b)
-
-
-def _covers(prefix: tuple, path: tuple) -> bool:
-    """`prefix` reaches a part of what `path` reaches: every step of it matches the path's."""
-    return len(prefix) <= len(path) and all(_matches(a, b) for a, b in zip(prefix, path))
