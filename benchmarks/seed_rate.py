@@ -63,36 +63,30 @@ def time_baseline(server, rows: int) -> float:
         drop_database(server, name)
 
 
-def time_seed(server, rows: int) -> float:
+def _timed_seed(server, ddl_text: str, settings: SeedSettings) -> float:
+    """Seconds seed_database takes on a fresh database holding `ddl_text`'s schema."""
     name = fresh_database(server)
     try:
         with connect(server.conninfo(name), autocommit=True) as conn:
             ddl = Path(tempfile.mkdtemp()) / "s.sql"
-            ddl.write_text(DDL)
+            ddl.write_text(ddl_text)
             load_schema(conn, [ddl])
-            settings = SeedSettings(rows=rows)
-            settings.columns[("events", "kind")] = ColumnShape(values=["a", "b", "c", "d"], skew=1.5)
-            settings.columns[("events", "user_id")] = ColumnShape(distinct=10000)
             started = time.perf_counter()
             seed_database(conn, settings)
             return time.perf_counter() - started
     finally:
         drop_database(server, name)
+
+
+def time_seed(server, rows: int) -> float:
+    settings = SeedSettings(rows=rows)
+    settings.columns[("events", "kind")] = ColumnShape(values=["a", "b", "c", "d"], skew=1.5)
+    settings.columns[("events", "user_id")] = ColumnShape(distinct=10000)
+    return _timed_seed(server, DDL, settings)
 
 
 def time_seed_defaults(server, rows: int) -> float:
-    name = fresh_database(server)
-    try:
-        with connect(server.conninfo(name), autocommit=True) as conn:
-            ddl = Path(tempfile.mkdtemp()) / "s.sql"
-            ddl.write_text(DEFAULTS_DDL)
-            load_schema(conn, [ddl])
-            settings = SeedSettings(rows=rows, tables={"users": rows // 10})
-            started = time.perf_counter()
-            seed_database(conn, settings)
-            return time.perf_counter() - started
-    finally:
-        drop_database(server, name)
+    return _timed_seed(server, DEFAULTS_DDL, SeedSettings(rows=rows, tables={"users": rows // 10}))
 
 
 def main() -> None:
