@@ -171,6 +171,7 @@ def rules_command(fmt) -> None:
                         "needs": list(s.needs),
                         "summary": s.summary,
                         "default": s.default,
+                        "workload": s.workload,  # silent on code that runs once (advisor/oneoff.py)
                         "help_uri": s.help_uri,
                     }
                     for s in specs
