@@ -914,7 +914,8 @@ def test_a_shorter_prefix_is_measured_only_beside_a_composite_that_passed(db, pg
     runs, seen = measured(texts)
     assert {"events(account, kind, note)", "events(account, kind)", "events(account)"} <= seen[0]
     assert runs[0].outcome == "recommended" and runs[0].best.candidate.describe() != "events(account, kind, note)"
-    assert "events(kind, id, account)" in seen[1] and not {"events(kind, id)", "events(kind)"} & seen[1]
+    # no LIMIT: the ORDER BY key does not lead the range (every row is read anyway)
+    assert "events(kind, account)" in seen[1] and "events(kind)" not in seen[1]
     assert runs[1].outcome != "recommended"
     _, seen = measured([*texts, "SELECT id FROM events WHERE kind = 3"])  # proposes events(kind) for itself
-    assert "events(kind)" in seen[1] and "events(kind, id)" not in seen[1]
+    assert "events(kind)" in seen[1]
