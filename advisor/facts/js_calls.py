@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from advisor.facts.js_scope import ITEM, KEY, Binding, prop
-from advisor.facts.js_uses import use_of
+from advisor.facts.js_uses import CALLBACKS, use_of
 from advisor.sources.js_syntax import FUNCTIONS, arg_list, parameter_list, string_value, unescape, unwrap
 
 if TYPE_CHECKING:
@@ -56,18 +56,6 @@ _SCALAR = {
     "toPrecision",
     "toISOString",
 }
-_CALLBACKS = {
-    "map",
-    "forEach",
-    "filter",
-    "flatMap",
-    "some",
-    "every",
-    "find",
-    "findIndex",
-    "findLast",
-    "findLastIndex",
-}  # called with (element, index, array)
 _QUERIES = {"query", "one", "oneOrNone", "many", "manyOrNone", "any", "result"}  # pg, pg-promise
 _GENERATORS = {"generator_function_declaration", "generator_function"}
 
@@ -259,9 +247,9 @@ def argument(v: Values, b: Binding, ident, inner: tuple, path: tuple, quote) -> 
         if v.f.src(callee) == "Array.from" and at == 1:
             source = arg_list(args)[0]
             return position == 1 or (position == 0 and v.safe(source, (ITEM, *inner, *path), quote))
-        if method in _CALLBACKS and at == 0 and position == 1:
+        if method in CALLBACKS and at == 0 and position == 1:
             return v.always_array(receiver)  # an array's index; a Map's forEach passes a key there
-        if method in _CALLBACKS and at == 0 and position in (0, 2):
+        if method in CALLBACKS and at == 0 and position in (0, 2):
             return v.safe(receiver, ((ITEM,) if position == 0 else ()) + inner + path, quote)
     if inner:
         return False

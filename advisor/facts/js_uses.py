@@ -16,25 +16,18 @@ from advisor.sources.js_syntax import WRAPPERS, JsFile, arg_list, unwrap
 INDEX: tuple[str, ...] = ("index",)  # an element an array method adds (push, unshift, splice, fill): never `.length`
 _GROWERS = {"push", "unshift", "splice", "fill"}
 _PERMUTERS = {"sort", "reverse"}  # change the order only, and return the same array
-_READERS = {
+CALLBACKS = frozenset(
+    {"map", "forEach", "filter", "flatMap", "some", "every", "find", "findIndex", "findLast", "findLastIndex"}
+)  # array methods that call their callback with (element, index, array)
+_READERS = CALLBACKS | {
     "join",
-    "map",
-    "forEach",
-    "filter",
     "slice",
     "concat",
-    "some",
-    "every",
-    "find",
-    "findIndex",
-    "findLast",
-    "findLastIndex",
     "indexOf",
     "lastIndexOf",
     "includes",
     "reduce",
     "reduceRight",
-    "flatMap",
     "flat",
     "keys",
     "values",
