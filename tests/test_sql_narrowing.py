@@ -35,7 +35,7 @@ CREATE INDEX media_url_idx ON media (created_ts) WHERE url_cache IS NOT NULL;
 
 
 def found(project, files, schema=SCHEMA):
-    # every rule, the opt-in select-star too: its premises are tested here
+    # every rule, the opt-in ones too: its premises are tested here
     project({"advisor.toml": 'schema = ["db/*.sql"]\nselect = ["ALL"]\n', "db/schema.sql": schema, **files})
     return [(catalogue.lookup(f.rule).name, f.location.line) for f in engine.check(["."]).active]
 
