@@ -56,6 +56,9 @@ class RuleSpec:
     # `workload = true`: the rule claims a cost paid each time the statement runs, so it is silent on code that
     # runs once by design (a migration step, a script: advisor/oneoff.py), where a full scan is the job
     workload: bool = False
+    # `coverage = true`: a note on what advisor could not see (a table's definition, a collection's index
+    # declarations), not a problem in the code: counted apart from the findings that claim one
+    coverage: bool = False
 
     @property
     def family(self) -> str:
@@ -108,8 +111,8 @@ def parse_page(path: Path) -> RuleSpec:
     severity = meta.get("severity", "warning")
     if severity not in SEVERITIES:
         raise CatalogueError(f"{path}: severity {severity!r} is not one of {SEVERITIES}")
-    default, workload = meta.get("default", True), meta.get("workload", False)
-    for key, value in (("default", default), ("workload", workload)):
+    default, workload, coverage = meta.get("default", True), meta.get("workload", False), meta.get("coverage", False)
+    for key, value in (("default", default), ("workload", workload), ("coverage", coverage)):
         if not isinstance(value, bool):
             raise CatalogueError(f"{path}: {key} {value!r} is not true or false")
     return RuleSpec(
@@ -124,6 +127,7 @@ def parse_page(path: Path) -> RuleSpec:
         examples=tuple(examples),
         default=default,
         workload=workload,
+        coverage=coverage,
     )
 
 
@@ -142,7 +146,7 @@ def catalogue() -> dict[str, RuleSpec]:
 
 # --- the parsed catalogue, cached -------------------------------------------------
 
-_PARSED_FORMAT = 3  # bump when RuleSpec or Example change shape
+_PARSED_FORMAT = 4  # bump when RuleSpec or Example change shape
 _PARSED_FILE = "catalogue.json"
 
 

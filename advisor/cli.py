@@ -172,6 +172,7 @@ def rules_command(fmt) -> None:
                         "summary": s.summary,
                         "default": s.default,
                         "workload": s.workload,  # silent on code that runs once (advisor/oneoff.py)
+                        "coverage": s.coverage,  # a note on what advisor could not see, not a problem
                         "help_uri": s.help_uri,
                     }
                     for s in specs

@@ -132,6 +132,25 @@ async function due(db) {
     assert ("MGO001", "jobs.js", 4) in found  # users has declarations: the scan on email is a real finding
 
 
+def test_collections_with_no_index_declared_are_named_in_one_note(tmp_path, monkeypatch):
+    """What advisor could not see is said once per project, naming each collection, not once per collection."""
+    from advisor import engine
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "b.js").write_text("""\
+async function f(db) {
+  await db.collection('settings').findOne({ key: 'site' });
+  await db.collection('bands').find({ build: '38' }).toArray();
+  await db.collection('bands').find({ chrom: '1' }).toArray();
+}
+""")
+    (tmp_path / "a.js").write_text("db.collection('users').find({ email: 'x' }).limit(1).toArray();\n")
+    notes = [f for f in engine.check(["."]).active if f.rule == "MGO015"]
+    assert [(n.location.path, n.location.line) for n in notes] == [("a.js", 1)]
+    assert "no index declaration for 3 collections" in notes[0].message
+    assert "users (1 query, first at a.js:1); settings (1 query, first at b.js:2); bands (2 queries, first at b.js:3)" in notes[0].message
+
+
 # --- index declarations wherever projects keep them ---------------------------------------------
 
 

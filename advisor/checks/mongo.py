@@ -161,7 +161,7 @@ def check_query(query: Any, schema: Schema, enabled_name: Callable[[str], bool])
 
 def _planned_rule(name: str):
     """A rule read from the static planner's choice; silent where no index declaration of the
-    collection was seen (undeclared_collections says so, once per collection)."""
+    collection was seen (undeclared_collections says so, once per project)."""
     return lambda ctx: ctx.planned(name) if ctx.indexes and not ctx.unread else []
 
 
@@ -670,12 +670,13 @@ def owner_documents(query: MongoQuery, info: FilterInfo, leads: set[str]) -> boo
 
 @project_check("no-index-declarations")
 def no_index_declarations(project: Any) -> Iterator[Hit]:
-    return (hit for _, hit in undeclared_collections(project.other_queries, project.schema))
+    return undeclared_collections(project.other_queries, project.schema)
 
 
-def undeclared_collections(queries: Iterable[Any], schema: Schema) -> Iterator[tuple[str, Hit]]:
-    """Once per collection with no index declaration in the checked code: how many of its queries advisor
-    cannot judge, at the first of them (the planner rules stay quiet on them rather than guess)."""
+def undeclared_collections(queries: Iterable[Any], schema: Schema) -> Iterator[Hit]:
+    """One note per project naming each collection with no index declaration in the checked code and how
+    many of its queries advisor cannot judge (the planner rules stay quiet on them rather than guess). It
+    is about what advisor could not see, not about one query: one note, not one per collection."""
     unjudged: dict[str, list[MongoQuery]] = defaultdict(list)
     for query in queries:
         if not isinstance(query, MongoQuery) or query.explained or oneoff.runs_once(query.location.path):
@@ -686,29 +687,47 @@ def undeclared_collections(queries: Iterable[Any], schema: Schema) -> Iterator[t
         named = replace(query, collection=coll)
         if any(True for _ in _planner_rules(named, [], coll, schema)):
             unjudged[coll].append(query)
-    for coll, qs in unjudged.items():
-        # at the first query, preferring one no other rule speaks about (one finding per location)
-        first = min(qs, key=lambda q: (_unbounded(q, []), q.location.path, q.location.line, q.location.col))
-        n = len(qs)
-        yield (
-            "no-index-declarations",
-            Hit(
-                f"advisor found no index declaration for the {coll} collection, so it cannot tell whether "
-                + (
-                    f"this query on {coll} scans"
-                    if n == 1
-                    else f"this and {n - 1} other {_queries(n - 1)} on {coll} scan"
-                )
-                + " the collection",
-                first.location,
-                help="check the code that declares the indexes together with this code (the repository root, or the "
-                "folder with an advisor.toml); advisor reads createIndex / createIndexes / ensureIndex calls, "
-                "mongoose schema.index() and index: true / unique: true, pymongo create_index(es) and IndexModel",
-                subject=f"{coll}:no-index-declarations",
-                query=first.text or None,
-                query_location=first.location,
-            ),
+    if not unjudged:
+        return
+    firsts = {
+        coll: min(qs, key=lambda q: (q.location.path, q.location.line, q.location.col)) for coll, qs in unjudged.items()
+    }
+    order = sorted(unjudged, key=lambda c: (firsts[c].location.path, firsts[c].location.line, c))
+    listed = [
+        f"{c} ({_count(len(unjudged[c]))}, first at {firsts[c].location.path}:{firsts[c].location.line})"
+        for c in order[:8]
+    ]
+    more = f" and {len(order) - 8} more" if len(order) > 8 else ""
+    # at the first of those queries, preferring one no other rule speaks about (one finding per location)
+    first = min(firsts.values(), key=lambda q: (_unbounded(q, []), q.location.path, q.location.line, q.location.col))
+    if len(order) == 1:
+        n = len(unjudged[order[0]])
+        message = (
+            f"advisor found no index declaration for the {order[0]} collection, so it cannot tell whether "
+            + (
+                f"this query on {order[0]} scans"
+                if n == 1
+                else f"this and {n - 1} other {_queries(n - 1)} on {order[0]} scan"
+            )
+            + " the collection"
         )
+    else:
+        message = (
+            f"advisor found no index declaration for {len(order)} collections, so it cannot tell whether "
+            f"their queries scan them and stayed silent on those: {'; '.join(listed)}{more}"
+        )
+    yield Hit(
+        message,
+        first.location,
+        help="check the code that declares the indexes together with this code (the repository root, or the "
+        "folder with an advisor.toml); advisor reads createIndex / createIndexes / ensureIndex calls, "
+        "mongoose schema.index() and index: true / unique: true, pymongo create_index(es) and IndexModel",
+        subject="no-index-declarations:" + ",".join(sorted(order)),
+    )
+
+
+def _count(n: int) -> str:
+    return f"{n} {_queries(n)}"
 
 
 def _queries(n: int) -> str:

@@ -5,7 +5,8 @@
 Labels (labels.csv: project, rule, path, line, verdict, why) key on (project, rule, path,
 line): the sources are pinned, so a line names one finding. Precision counts only labelled
 findings in application code; unlabelled ones are counted apart (label them: `--unlabelled`
-lists them). A label marked true whose finding no longer appears is a real problem advisor
+lists them). Coverage notes (a rule page's `coverage = true`: what advisor could not see, not a
+problem in the code) are counted apart too; their label says whether the note is accurate. A label marked true whose finding no longer appears is a real problem advisor
 stopped finding: those are listed, always.
 """
 
@@ -22,6 +23,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fetch import cache_dir, load_manifest
 
 LABELS = Path(__file__).resolve().parent / "labels.csv"
+
+
+def coverage_rules() -> set[str]:
+    """The rules whose findings say what advisor could not see (their page: `coverage = true`)."""
+    import tomllib
+
+    rules = Path(__file__).resolve().parents[2] / "rules"
+    out = set()
+    for page in rules.glob("*.md"):
+        meta = page.read_text(encoding="utf-8").split("+++")
+        if len(meta) >= 3 and tomllib.loads(meta[1]).get("coverage"):
+            out.add(tomllib.loads(meta[1])["name"])
+    return out
 
 
 def load_labels(path: Path = LABELS) -> dict[tuple, dict]:
@@ -42,8 +56,10 @@ def pct(t: int, n: int) -> str:
 
 
 def score(findings: list[dict], labels: dict[tuple, dict], show_unlabelled: bool) -> int:
-    app = [f for f in findings if f["app"]]
-    keys = {(f["project"], f["rule"], f["path"], f["line"]) for f in app}
+    coverage = coverage_rules()
+    notes = [f for f in findings if f["app"] and f["rule"] in coverage]
+    app = [f for f in findings if f["app"] and f["rule"] not in coverage]
+    keys = {(f["project"], f["rule"], f["path"], f["line"]) for f in app + notes}
     per_rule: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     per_project: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     per_kind: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
@@ -73,6 +89,13 @@ def score(findings: list[dict], labels: dict[tuple, dict], show_unlabelled: bool
     fl = sum(c["false"] for c in per_kind.values())
     print(f"\noverall: {len(app)} app-code findings, {t + fl} labelled: {t} true, {fl} false, "
           f"precision {pct(t, t + fl).strip()}; {len(unlabelled)} unlabelled")
+    said = collections.Counter(
+        "unlabelled" if (lab := labels.get((f["project"], f["rule"], f["path"], f["line"]))) is None else lab["verdict"]
+        for f in notes
+    )
+    print(f"coverage notes (what advisor could not see; not counted above): {len(notes)} in application code, "
+          f"{said['true']} accurate, {said['false']} not, {said['unlabelled']} unlabelled")
+    unlabelled += [f for f in notes if (f["project"], f["rule"], f["path"], f["line"]) not in labels]
     ran = {f["project"] for f in findings}  # a run of some projects (--only) loses nothing elsewhere
     lost = [k for k, v in labels.items() if v["verdict"] == "true" and k not in keys and k[0] in ran]
     if lost:
