@@ -474,6 +474,9 @@ def _match_not_first(query: MongoQuery) -> Iterator[Hit]:
             if not isinstance(unwound, str):
                 continue
             field = unwound.lstrip("$")
+            if _made_by_pipeline(pipeline[: i - 1], field):
+                continue  # not a stored array: no index can serve a $match on it, and after a $lookup the server
+                # coalesces $lookup + $unwind + $match into one stage already
             on_array = [
                 p
                 for p in info.preds
@@ -493,6 +496,19 @@ def _match_not_first(query: MongoQuery) -> Iterator[Hit]:
                 fix=fix,
                 subject=f"{query.collection}:$unwind:{field}",
             )
+
+
+def _made_by_pipeline(stages: list, field: str) -> bool:
+    """Whether an earlier stage produced `field` rather than read it from the stored documents: a $lookup's
+    `as`, or anything after a $group (whose output has only the fields it makes)."""
+    root = field.split(".", 1)[0]
+    for stage in stages:
+        name, spec = _stage(stage)
+        if name == "$group" or (
+            name in ("$lookup", "$graphLookup") and isinstance(spec, dict) and spec.get("as") == root
+        ):
+            return True
+    return False
 
 
 def _pred_value(spec: dict, p: Pred) -> Any:
