@@ -730,3 +730,19 @@ class Jobs:
     found = [(q.location.line, name) for q in mongo(src)
              for name, _ in check_query(q, schema, lambda n: True) if name == "skip-pagination"]
     assert found == [(6, "skip-pagination")]
+
+
+def test_a_pipeline_sorting_one_owner_s_documents_is_judged_like_a_find(tmp_path, monkeypatch):
+    """The owner premise for in-memory-sort holds for a pipeline's first $match only when no stage pages."""
+    from advisor import engine
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "ix.js").write_text("db.collection('events').createIndex({ owner: 1, kind: 1 });\n")
+    (tmp_path / "q.js").write_text("""\
+async function f(db, ownerId) {
+  await db.collection('events').aggregate([{ $match: { owner: ownerId } }, { $sort: { at: -1 } }]).toArray();
+  await db.collection('events').aggregate([{ $match: { owner: ownerId } }, { $sort: { at: -1 } }, { $limit: 20 }]).toArray();
+}
+""")
+    sorts = [f.location.line for f in engine.check(["."]).active if f.rule == "MGO002" and f.location.path == "q.js"]
+    assert sorts == [3]

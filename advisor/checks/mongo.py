@@ -675,8 +675,13 @@ def _owner_sort(query: MongoQuery, plan: Any, info: FilterInfo) -> bool:
 def owner_documents(query: MongoQuery, info: FilterInfo, leads: set[str]) -> bool:
     """One owner's documents read whole: a leading index key is equal to a value known only at run time (a
     user id, a parent id: one owner among many, so a handful of documents), and no limit or skip pages over
-    them. A constant (`status: 'queued'`) is one value shared by many documents, not an owner."""
-    if query.is_aggregate or query.limit is not None or query.skip is not None or query.operation not in MULTI_READ_OPS:
+    them. A constant (`status: 'queued'`) is one value shared by many documents, not an owner. A pipeline's
+    first $match is read the same way, when no $limit or $skip stage pages over what it keeps."""
+    if query.is_aggregate:
+        stages = query.pipeline if isinstance(query.pipeline, list) else []
+        if any(_stage(s)[0] in ("$limit", "$skip") for s in stages):
+            return False
+    elif query.limit is not None or query.skip is not None or query.operation not in MULTI_READ_OPS:
         return False
     return any(p.field in leads and p.kind == "eq" and isinstance(p.value, Placeholder) for p in info.preds)
 
