@@ -240,6 +240,37 @@ def test_defaulted_parameter_in_javascript(project, declarations, reported):
     assert [f.location.line for f in found] == ([3] if reported else []), [f.message for f in found]
 
 
+STORE_JS = """
+export class JobStore {
+  async bucket(minutes) {
+    return this.db.query(`SELECT date_trunc('minute', now()) - interval '${minutes} minutes'`);
+  }
+}
+export async function find(db, id) {
+  return db.query(`SELECT name FROM users WHERE id = ${id}`);
+}
+"""
+
+
+@pytest.mark.parametrize("declarations,reported", [
+    # the declarations emitted beside compiled JS keep the annotations the compiler held callers to
+    ("export declare class JobStore {\n    bucket(minutes: number): Promise<Date>;\n}\n"
+     "export declare function find(db: any, id: number): Promise<any>;\n", []),
+    ("export declare class JobStore {\n    bucket(minutes: string): Promise<Date>;\n}\n"
+     "export declare function find(db: any, id: string): Promise<any>;\n", [3, 7]),
+    # a private method's declaration carries no type; overloads do not say which one a call meets;
+    # another class's method of the same name is not this one
+    ("export declare class JobStore {\n    private bucket;\n}\n"
+     "export declare function find(db: any, id: number): Promise<any>;\n"
+     "export declare function find(db: any, id: string): Promise<any>;\n", [3, 7]),
+    ("export declare class OtherStore {\n    bucket(minutes: number): Promise<Date>;\n}\n", [3, 7]),
+])
+def test_parameter_typed_in_the_emitted_declarations(project, declarations, reported):
+    project({"store.d.ts": declarations})
+    found = fired(project, "store.js", STORE_JS)
+    assert [f.location.line for f in found] == reported, [f.message for f in found]
+
+
 @pytest.mark.parametrize("parameter,reported", [
     ("id: number", False),
     ("id?: bigint | null", False),

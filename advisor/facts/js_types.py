@@ -12,8 +12,10 @@ Where that holds, strictly:
 - a TypeScript source (`.ts`, `.tsx`, `.mts`, `.cts`; a `.d.ts` holds no code): annotations and
   defaults both count;
 - JavaScript that a TypeScript compiler emitted, known by the declaration file emitted beside it
-  (`runner.js` + `runner.d.ts`, `.mjs` + `.d.mts`, `.cjs` + `.d.cts`): the annotations are gone,
-  the defaults are still there, and the compiler that inferred their types checked the callers;
+  (`runner.js` + `runner.d.ts`, `.mjs` + `.d.mts`, `.cjs` + `.d.cts`): the annotations moved to
+  that file (a module-level function's or a module-level class's public method's one signature
+  there, matched by name), the defaults are still in the code, and the compiler that wrote both
+  checked the callers;
 - never plain JavaScript: there a default is only what an omitted argument becomes, and nothing
   stops a caller from passing a request's string (`lock(db, req.query.id)`).  A `"types"` entry in
   package.json is not evidence either: hand-written declarations describe plain JS as well.
@@ -84,7 +86,9 @@ def scalar_parameter(path: str, text: str, offset: int, name: str) -> bool:
         if node.type in FUNCTIONS:
             parameter = _parameter(f, node, name)
             if parameter is not None:
-                return _only_binding(f, node, name) and _scalar_parameter(f, parameter)
+                return _only_binding(f, node, name) and (
+                    _scalar_parameter(f, parameter) or _declared_scalar(path, f, node, name)
+                )
         node = node.parent
     return False
 
@@ -106,6 +110,67 @@ def _parameter(f: JsFile, function, name: str):
         if target.type == "identifier" and f.src(target) == name:
             return param
     return None
+
+
+def _declared_scalar(path: str, f: JsFile, function, name: str) -> bool:
+    """Emitted JS: the declaration file emitted beside it types `name` as a scalar in the one signature of
+    this function (a module-level function, or a method of a module-level class), which the compiler held
+    every caller in the project to. A private method's declaration carries no types; overloads never count."""
+    suffix = PurePath(path).suffix.lower()
+    emitted = _EMITTED.get(suffix)
+    if emitted is None or suffix in TS_SOURCES:
+        return False
+    owner, member = _declared_name(f, function)
+    if member is None:
+        return False
+    try:
+        declarations = Path(path[: -len(PurePath(path).suffix)] + emitted).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    d = _parsed(path[: -len(PurePath(path).suffix)] + emitted, declarations)
+    signatures = [s for s in _signatures(d, owner) if s[0] == member]
+    if len(signatures) != 1:
+        return False
+    param = _parameter(d, signatures[0][1], name)
+    annotation = param.child_by_field_name("type") if param is not None else None
+    return annotation is not None and _scalar_type(d, annotation)
+
+
+def _declared_name(f: JsFile, function) -> tuple[str | None, str | None]:
+    """(class, method) of a method of a module-level class, (None, name) of a module-level function."""
+    if function.type == "method_definition":
+        name = function.child_by_field_name("name")
+        body = function.parent
+        cls = body.parent if body is not None else None
+        if name is None or cls is None or cls.type != "class_declaration" or not _module_level(cls):
+            return None, None
+        cls_name = cls.child_by_field_name("name")
+        return (f.src(cls_name) if cls_name is not None else None), f.src(name)
+    if function.type == "function_declaration" and _module_level(function):
+        name = function.child_by_field_name("name")
+        return None, f.src(name) if name is not None else None
+    return None, None
+
+
+def _signatures(d: JsFile, owner: str | None) -> list[tuple[str, object]]:
+    """(name, signature node) of the declaration file's module-level functions, or of class `owner`'s methods."""
+    out = []
+    for top in d.root.named_children:
+        node = top.named_children[0] if top.type == "export_statement" and top.named_children else top
+        node = node.named_children[0] if node.type == "ambient_declaration" and node.named_children else node
+        if owner is None and node.type == "function_signature":
+            name = node.child_by_field_name("name")
+            out.append((d.src(name) if name is not None else "", node))
+        elif owner is not None and node.type in ("class_declaration", "abstract_class_declaration"):
+            name = node.child_by_field_name("name")
+            body = node.child_by_field_name("body")
+            if name is None or d.src(name) != owner or body is None:
+                continue
+            for member in body.named_children:
+                if member.type in ("method_signature", "abstract_method_signature"):
+                    key = member.child_by_field_name("name")
+                    out.append((d.src(key) if key is not None else "", member))
+    return out
 
 
 def _only_binding(f: JsFile, function, name: str) -> bool:
