@@ -315,3 +315,51 @@ def test_typed_parameter_shadowed_or_untyped_in_between(project):
     # a: an inner const shadows the number; b: the inner untyped parameter; c: the closure's number;
     # e: the loop's variable; d: a module variable assigned twice is no constant
     assert [f.location.line for f in found] == [4, 7, 10, 15], [f.message for f in found]
+
+
+# advisor.facts.safe_text: values no one outside the deployment chooses, or that cannot end their literal
+QUOTING = r"""
+from flask import current_app, request
+from ckan.common import config
+import os
+
+def literal_string(s):
+    return "'" + s.replace("'", "''").replace("\\0", "") + "'"
+
+def sloppy(s):
+    return "'" + s.replace("'", "''").replace("''", "'") + "'"
+
+def a(cur, name):
+    cur.execute(f"SELECT id FROM t WHERE name = {literal_string(name)}")
+
+def b(cur, name):
+    cur.execute(f"SELECT id FROM t WHERE name = '{name.replace('x', 'y')}'")
+
+def c(cur, name):
+    cur.execute(f'''SELECT id FROM t WHERE name LIKE '%{name.replace("'", "''")}%' ''')
+
+def d(cur, name):
+    cur.execute(f'''SELECT id FROM t WHERE name = E'{name.replace("'", "''")}' ''')
+
+def e(cur, name):
+    cur.execute(f"SELECT id FROM t WHERE name = {sloppy(name)}")
+
+def g(cur):
+    cur.execute(f"SELECT id FROM t LIMIT {current_app.config['HISTORY_LIMIT']}")
+    cur.execute(f"SELECT id FROM t LIMIT {config.get('ckan.rows_max', 100)}")
+    cur.execute(f"SET search_path TO {os.environ['APP_SCHEMA']}")
+
+def h(cur, config):
+    cur.execute(f"SELECT id FROM t LIMIT {config['limit']}")
+
+def i(cur):
+    cur.execute(f"SELECT id FROM t LIMIT {config.get('ckan.rows_max', request.args['n'])}")
+    cur.execute(f"SELECT id FROM t LIMIT {request.args['n']}")
+"""
+
+
+def test_doubled_quotes_and_operator_settings_are_the_code_s_own(project):
+    found = fired(project, "app.py", QUOTING)
+    # b: a replace that does not double quotes; d: E'' lets a backslash escape the quote; e: the quotes
+    # undoubled again; h: a parameter named config is the caller's; i: a setting's default from a request
+    assert sorted(f.location.line for f in found) == [15, 21, 24, 32, 35, 36], [f.message for f in found]

@@ -1,7 +1,8 @@
 """Where a value spliced into Python SQL text can come from: the code itself, or outside it.
 
 A value is the code's own when it is a constant, a number (`int(x)`, a `%d` conversion), an
-identifier quoted for SQL, a name checked against a fixed set of literals before use
+identifier quoted for SQL, a literal with its quotes doubled or a setting the operator configures
+(advisor.facts.safe_text), a name checked against a fixed set of literals before use
 (`if d not in ("ASC", "DESC"): raise`), a group of a regular-expression match that can hold only
 word characters (`m.group("name")` of `re.search(r"(?P<name>\\w+)", s)`), or built only from such
 values — through assignments in the enclosing functions and the module, list growth
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 
 from advisor.facts.callers import Callers, argument, call_name, defaults
 from advisor.facts.regex_groups import word_group
+from advisor.facts.safe_text import escaped_literal, quoted_literal, setting_read
 from advisor.sources.python_reach import parts
 
 # calls whose result is an identifier quoted for SQL, a number, or a length
@@ -231,8 +233,17 @@ def sources(node: ast.expr, scope: Scope, depth: int = 0) -> Sources:
         left, right = sources(node.left, scope, more), sources(node.right, scope, more)
         return left | right if left and right else _NONE
     built = parts(node)
+    if quoted_literal(built):
+        return _NONE  # "'" + s.replace("'", "''") + "'": a whole literal the value cannot end
     if built is not None:  # f-string, %, .format(), +: its values (numeric conversions are numbers)
-        return _union(sources(p, scope, more) for p in built if isinstance(p, ast.expr))
+        return _union(
+            sources(p, scope, more)
+            for i, p in enumerate(built)
+            if isinstance(p, ast.expr) and not escaped_literal("".join(t for t in built[:i] if isinstance(t, str)), p)
+        )
+    default = setting_read(node, scope.tree) if _module_name(node, scope) else None
+    if default is not None:
+        return sources(default, scope, more)  # a setting the operator configures (advisor.facts.safe_text)
     if isinstance(node, ast.BinOp):
         return sources(node.left, scope, more) | sources(node.right, scope, more)
     if isinstance(node, (ast.ListComp, ast.GeneratorExp, ast.SetComp)):
@@ -248,6 +259,18 @@ def sources(node: ast.expr, scope: Scope, depth: int = 0) -> Sources:
     if isinstance(node, ast.Name):
         return _name_sources(node.id, scope, more)
     return frozenset({Source(ast.unparse(node)[:60], False)})
+
+
+def _module_name(node: ast.expr, scope: Scope) -> bool:
+    """The read's root name is the module's, not a parameter or a local of the enclosing functions."""
+    root = node.value if isinstance(node, ast.Subscript) else node.func if isinstance(node, ast.Call) else node
+    while isinstance(root, (ast.Attribute, ast.Subscript)):
+        root = root.value
+    return (
+        isinstance(root, ast.Name)
+        and root.id not in scope.params
+        and not (scope.functions and root.id in scope.assigned)
+    )
 
 
 def _union(items) -> Sources:
