@@ -83,32 +83,39 @@ def joined_by_index(ctx: QueryContext, scope: Scope, alias: str, table: str) -> 
 
 
 def never_null(ctx: QueryContext, query: exp.Expression) -> bool:
-    """The subquery yields one column the schema declares NOT NULL (or filters with IS NOT NULL)."""
+    """Every column the subquery yields is one the schema declares NOT NULL (or the subquery filters with
+    IS NOT NULL): one column for `x NOT IN`, each of a row for `(a, b) NOT IN`."""
     select = query.this if isinstance(query, exp.Subquery) else query
-    if not isinstance(select, exp.Select) or len(select.expressions) != 1 or select.args.get("joins"):
+    if not isinstance(select, exp.Select) or not select.expressions or select.args.get("joins"):
         return False
-    column = select.expressions[0]
-    column = column.this if isinstance(column, exp.Alias) else column
     from_ = select.args.get("from_") or select.args.get("from")
-    if not isinstance(column, exp.Column) or from_ is None or not isinstance(from_.this, exp.Table):
+    if from_ is None or not isinstance(from_.this, exp.Table):
         return False
     where = select.args.get("where")
-    if where is not None and any(
-        isinstance(c, exp.Is)
+    tested = {
+        c.this.name
+        for c in (conjuncts(where.this) if where is not None else [])
+        if isinstance(c, exp.Is)
         and c.args.get("negate")
         and isinstance(c.expression, exp.Null)
         and isinstance(c.this, exp.Column)
-        and c.this.name == column.name
-        for c in conjuncts(where.this)
-    ):
-        return True  # ... WHERE col IS NOT NULL
+    }  # ... WHERE col IS NOT NULL
     table = ctx.schema.table(fold(from_.this))
-    known = table.columns.get(fold(column)) if table is not None else None
-    return known is not None and known.not_null
+    for column in select.expressions:
+        column = column.this if isinstance(column, exp.Alias) else column
+        if not isinstance(column, exp.Column):
+            return False
+        known = table.columns.get(fold(column)) if table is not None else None
+        if column.name not in tested and (known is None or not known.not_null):
+            return False
+    return True
 
 
 def column_not_null(ctx: QueryContext, node: exp.Expression) -> bool:
-    """`node` is a column the schema declares NOT NULL, resolved in the statement that holds it."""
+    """`node` is a column the schema declares NOT NULL, resolved in the statement that holds it (a row
+    `(a, b)`: each of its columns)."""
+    if isinstance(node, exp.Tuple):
+        return bool(node.expressions) and all(column_not_null(ctx, e) for e in node.expressions)
     if not isinstance(node, exp.Column):
         return False
     holder = node.parent

@@ -403,7 +403,12 @@ def not_in_subquery(ctx: QueryContext):
                 # (a hashed SubPlan) while it fits in hash_mem (bounded: at most LIMIT rows), and from
                 # release 19 plans NOT NULL = NOT NULL as an anti-join: the rescan is a guess about data size
                 continue
-            nulls = "" if never_null else "returns no rows at all if the subquery yields a NULL, and "
+            if never_null:
+                nulls = ""
+            elif isinstance(inner.this, exp.Tuple):  # a NULL in a row decides only the rows equal on the rest
+                nulls = "is never true for a row equal to a subquery row on its other columns when that row holds a NULL, and "
+            else:
+                nulls = "returns no rows at all if the subquery yields a NULL, and "
             yield ctx.hit(
                 node,
                 f"{column} NOT IN (SELECT ...) {nulls}cannot be planned as an anti-join: once the subquery's "
