@@ -233,3 +233,14 @@ def test_select_star_whose_rows_are_never_read_only_locks_them(project):
             "        txn.execute('SELECT 1')\n")
     stars = [line for rule, line in found(project, {"app.py": code}) if rule == "select-star"]
     assert stars == [10, 17]
+
+
+def test_not_in_over_a_row_reads_each_column_of_the_row(project):
+    # a row of NOT NULL columns on both sides means NOT EXISTS, as one column does
+    sql = ("DELETE FROM jobs WHERE (task_id, status) NOT IN (SELECT task_id, status FROM jobs ORDER BY id LIMIT 5);\n"
+           "DELETE FROM jobs WHERE (task_id, queue_id) NOT IN (SELECT task_id, queue_id FROM jobs LIMIT 5);\n")
+    assert lines(project, "not-in-subquery", sql) == [2]
+    # a NULL in a row decides only the rows equal to it on the other columns: never "no rows at all"
+    project({"q.sql": sql})
+    message = next(f.message for f in engine.check(["."]).active if catalogue.lookup(f.rule).name == "not-in-subquery")
+    assert "no rows at all" not in message and "holds a NULL" in message

@@ -105,9 +105,24 @@ def test_optional_filter(project):
            "SELECT id FROM jobs WHERE ($1::text IS NULL OR $2::text IS NULL) AND worker = $3 ORDER BY id;\n"
            # a plain scan of one table: its generic plan never costs less than its custom plans
            "SELECT id FROM jobs WHERE ($1::text IS NULL OR queue_name = $1) AND worker = $2;\n")
-    messages = [m for name, m in found(project, sql) if name == "optional-filter"]
+    # queue_name leads an index; status follows worker, which the second statement holds equal to a value
+    schema = SCHEMA + "CREATE INDEX jobs_queue ON jobs (queue_name);\nCREATE INDEX jobs_worker_status ON jobs (worker, status);\n"
+    messages = [m for name, m in found(project, sql, schema) if name == "optional-filter"]
     assert len(messages) == 2 and "jobs.queue_name" in messages[0] and "jobs.status" in messages[1]
     assert not any("__advisor" in m for m in messages)
+
+
+def test_optional_filter_needs_an_index_the_filter_could_use(project):
+    # no index seeks on code, so a custom plan, which knows the value, reads
+    # the same rows a generic plan does: the catch-all form defeats nothing
+    sql = "SELECT queue_name, count(*) FROM jobs WHERE ($1::text IS NULL OR code = $1) GROUP BY queue_name;\n"
+    assert [name for name, _ in found(project, sql) if name == "optional-filter"] == []
+    # (worker, code): code follows a key the statement does not hold equal, so no seek on code either
+    schema = SCHEMA + "CREATE INDEX jobs_worker_code ON jobs (worker, code);\n"
+    assert [name for name, _ in found(project, sql, schema) if name == "optional-filter"] == []
+    # with an index on code, the generic plan gives up what every custom plan with a value uses
+    schema = SCHEMA + "CREATE INDEX jobs_code ON jobs (code);\n"
+    assert [name for name, _ in found(project, sql, schema) if name == "optional-filter"] == ["optional-filter"]
 
 
 def test_no_missing_index_for_one_off_statements_of_migrations(project):

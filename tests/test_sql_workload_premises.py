@@ -164,7 +164,8 @@ def test_a_value_beside_names_is_still_reported(project):
 def test_optional_filter_after_a_key_lookup_or_on_an_indexed_subset(project):
     # procrastinate list_jobs_to_abort: WHERE status = 'doing' AND ... AND (%(queue_name)s IS NULL OR ...),
     # with CREATE UNIQUE INDEX ... (lock) WHERE status = 'doing' (pg_dump: 'doing'::procrastinate_job_status)
-    schema = SCHEMA + "CREATE UNIQUE INDEX jobs_lock_doing ON jobs (lock) WHERE status = 'doing'::text;\n"
+    schema = SCHEMA + "CREATE UNIQUE INDEX jobs_lock_doing ON jobs (lock) WHERE status = 'doing'::text;\n" \
+                      "CREATE INDEX jobs_queue ON jobs (queue_name);\n"  # what a generic plan cannot use
     sql = ("SELECT id FROM jobs WHERE status = 'doing' AND ($1::text IS NULL OR queue_name = $1) ORDER BY id;\n"
            "SELECT id FROM jobs WHERE id = $2 AND ($1::text IS NULL OR queue_name = $1) ORDER BY id;\n"
            "SELECT id FROM jobs WHERE status = 'todo' AND ($1::text IS NULL OR queue_name = $1) ORDER BY id;\n")

@@ -41,6 +41,7 @@ from advisor.mongo.shape import (
     format_value,
     is_operator,
 )
+from advisor.sources.mongo_names import run_time
 
 SKIP_PAGINATION_LIMIT = 1000
 PLANNED = ("collection-scan", "in-memory-sort", "esr-order", "or-unindexed")
@@ -795,7 +796,7 @@ DISTINCT_OPTIONS = ("collation", "partialFilterExpression")  # these make a seco
 def index_option_conflict(schema: Schema):
     groups: dict[tuple, list[IndexDef]] = defaultdict(list)
     for index in schema.indexes:
-        if index.method == "mongo":
+        if index.method == "mongo" and not run_time(index.table):  # named at run time: maybe another collection
             distinct = tuple(repr(index.options.get(k)) for k in DISTINCT_OPTIONS)
             groups[(index.table, index.keys, distinct)].append(index)
     for group in groups.values():
@@ -853,7 +854,9 @@ def unique_prefix(schema: Schema):
     """A unique compound index whose leading keys are already unique on their own: the longer
     constraint is implied. (A plain compound index behind a unique key still serves sorts and
     covered reads on its later keys, as paging indexes { key: 1, _id: 1 } do: not reported.)"""
-    unique = [i for i in schema.indexes if i.method == "mongo" and i.unique and _whole_collection(i)]
+    unique = [
+        i for i in schema.indexes if i.method == "mongo" and i.unique and _whole_collection(i) and not run_time(i.table)
+    ]
     for index in unique:
         if len(index.keys) < 2 or index.location is None:
             continue

@@ -27,18 +27,27 @@ def real_table(ctx: QueryContext, table: str | None) -> bool:
     return ctx.confidence == "certain" or not ctx.schema or ctx.schema.table(table) is not None
 
 
-def narrowed_elsewhere(ctx: QueryContext, scope: Scope, alias: str, table: str, besides: set[int]) -> bool:
-    """Other conditions of the scope (not in `besides`) pin the table to one row by a primary or unique
-    key: the condition at hand is a residual filter on that row, not what makes the query scan."""
+def pinned_by_key(ctx: QueryContext, scope: Scope, alias: str | None, table: str | None, besides=frozenset()):
+    """Whether other conditions of the scope (not in `besides`) pin the table to one row by a primary or
+    unique key (all its columns equal to a value): then a condition on another column sifts that one row.
+
+    True: they do. False: they do not, or no column is held equal to a value. None: advisor cannot tell,
+    as columns are held equal to values but it has not seen every index of the table (one may be its key)."""
+    if not alias or not table:
+        return False
     equal = {
         q.column
         for q in scope.predicates_on(alias)
         if id(q.node) not in besides and q.op == "eq" and not q.wrapped and not q.in_or and not q.negated
     }
-    return bool(equal) and any(
+    if not equal:
+        return False
+    if any(
         index.unique and index.where is None and all(k.is_column and k.expr in equal for k in index.keys)
         for index in ctx.schema.indexes_on(table)
-    )
+    ):
+        return True
+    return False if seen_whole(ctx, table) else None
 
 
 def unseen_condition(ctx: QueryContext, scope: Scope) -> bool:
@@ -74,32 +83,39 @@ def joined_by_index(ctx: QueryContext, scope: Scope, alias: str, table: str) -> 
 
 
 def never_null(ctx: QueryContext, query: exp.Expression) -> bool:
-    """The subquery yields one column the schema declares NOT NULL (or filters with IS NOT NULL)."""
+    """Every column the subquery yields is one the schema declares NOT NULL (or the subquery filters with
+    IS NOT NULL): one column for `x NOT IN`, each of a row for `(a, b) NOT IN`."""
     select = query.this if isinstance(query, exp.Subquery) else query
-    if not isinstance(select, exp.Select) or len(select.expressions) != 1 or select.args.get("joins"):
+    if not isinstance(select, exp.Select) or not select.expressions or select.args.get("joins"):
         return False
-    column = select.expressions[0]
-    column = column.this if isinstance(column, exp.Alias) else column
     from_ = select.args.get("from_") or select.args.get("from")
-    if not isinstance(column, exp.Column) or from_ is None or not isinstance(from_.this, exp.Table):
+    if from_ is None or not isinstance(from_.this, exp.Table):
         return False
     where = select.args.get("where")
-    if where is not None and any(
-        isinstance(c, exp.Is)
+    tested = {
+        c.this.name
+        for c in (conjuncts(where.this) if where is not None else [])
+        if isinstance(c, exp.Is)
         and c.args.get("negate")
         and isinstance(c.expression, exp.Null)
         and isinstance(c.this, exp.Column)
-        and c.this.name == column.name
-        for c in conjuncts(where.this)
-    ):
-        return True  # ... WHERE col IS NOT NULL
+    }  # ... WHERE col IS NOT NULL
     table = ctx.schema.table(fold(from_.this))
-    known = table.columns.get(fold(column)) if table is not None else None
-    return known is not None and known.not_null
+    for column in select.expressions:
+        column = column.this if isinstance(column, exp.Alias) else column
+        if not isinstance(column, exp.Column):
+            return False
+        known = table.columns.get(fold(column)) if table is not None else None
+        if column.name not in tested and (known is None or not known.not_null):
+            return False
+    return True
 
 
 def column_not_null(ctx: QueryContext, node: exp.Expression) -> bool:
-    """`node` is a column the schema declares NOT NULL, resolved in the statement that holds it."""
+    """`node` is a column the schema declares NOT NULL, resolved in the statement that holds it (a row
+    `(a, b)`: each of its columns)."""
+    if isinstance(node, exp.Tuple):
+        return bool(node.expressions) and all(column_not_null(ctx, e) for e in node.expressions)
     if not isinstance(node, exp.Column):
         return False
     holder = node.parent
@@ -153,24 +169,15 @@ def optional_filters(scope: Scope, node: exp.Or) -> list[Predicate]:
 
 
 def pins_unique_key(ctx: QueryContext, scope: Scope) -> bool:
+    """A single-table scope whose conditions pin it to one row by a unique key."""
     if len(scope.sources) != 1 or scope.derived:
         return False  # with a join, one row of one table can still meet many of another
-    for alias, table in scope.sources.items():
-        equal = {p.column for p in scope.predicates_on(alias) if p.op == "eq" and not p.wrapped and not p.in_or}
-        for index in ctx.schema.indexes_on(table):
-            if index.unique and index.where is None and all(k.is_column and k.expr in equal for k in index.keys):
-                return True
-    return False
+    return single_row(ctx, scope, next(iter(scope.sources)))
 
 
 def single_row(ctx: QueryContext, scope: Scope, alias: str) -> bool:
     """The table is pinned to one row by equalities on a unique key: pairing with it multiplies nothing."""
-    table = scope.sources[alias]
-    equal = {p.column for p in scope.predicates_on(alias) if p.op == "eq" and not p.wrapped and not p.in_or}
-    return any(
-        index.unique and index.where is None and all(k.is_column and k.expr in equal for k in index.keys)
-        for index in ctx.schema.indexes_on(table)
-    )
+    return pinned_by_key(ctx, scope, alias, scope.sources[alias]) is True
 
 
 def seen_whole(ctx: QueryContext, table: str) -> bool:

@@ -7,6 +7,7 @@ from collections import defaultdict
 from advisor.checks import Hit, schema_check
 from advisor.indexes.candidates import create_index_ddl
 from advisor.ir import IndexDef, IndexKey, Schema
+from advisor.sources.mongo_names import run_time
 
 
 def _describe(index: IndexDef) -> str:
@@ -77,6 +78,8 @@ def redundant_index(schema: Schema):
     for index in schema.indexes:
         if index.unique or index.constraint or index.method not in ("btree", "mongo") or index.location is None:
             continue
+        if run_time(index.table):
+            continue  # a collection named at run time: another declaration under its name may be another one
         for other in peers[(index.table, index.method)]:
             if other is index:
                 continue

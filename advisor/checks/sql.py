@@ -8,6 +8,7 @@ from sqlglot import exp
 
 from advisor.checks import Hit, QueryContext, premises, query_check, source_check
 from advisor.facts.sql import Predicate, Scope, disjuncts, is_catalog, is_placeholder, parameterised
+from advisor.indexes.implication import implies, own_conditions
 from advisor.ir import SourceFile
 from advisor.names import fold, quote
 from advisor.schema.ddl import canonical_expression
@@ -80,6 +81,9 @@ def leading_wildcard_like(ctx: QueryContext):
                 continue
             pattern = _pattern_text(p.value)
             if pattern and pattern[0] in "%_" and p.value is not None:
+                pinned = premises.pinned_by_key(ctx, scope, p.alias, p.table, {id(p.node)})
+                if pinned:
+                    continue  # the pattern is matched against the one row a key found
                 op = "ILIKE" if isinstance(p.node, exp.ILike) else "LIKE"
                 yield ctx.hit(
                     p.node,
@@ -89,6 +93,7 @@ def leading_wildcard_like(ctx: QueryContext):
                     f"CREATE EXTENSION IF NOT EXISTS pg_trgm; {_trigram_ddl(p)}",
                     fix=_trigram_ddl(p),
                     subject=_qualified(p),
+                    withheld=p.table if pinned is None else None,  # the other equalities may be the table's key
                 )
 
 
@@ -157,13 +162,11 @@ def function_on_column(ctx: QueryContext):
                 continue  # an operator of the column's type, not a function around it
             if isinstance(p.side, (exp.Column, exp.Literal, exp.AggFunc)) or _expression_indexed(ctx, p):
                 continue  # an aggregate is computed over groups, not a condition on each row
-            if premises.unseen_condition(ctx, scope) or (
-                p.alias
-                and p.table
-                and (
-                    premises.narrowed_elsewhere(ctx, scope, p.alias, p.table, {id(p.node)})
-                    or premises.joined_by_index(ctx, scope, p.alias, p.table)
-                )
+            pinned = premises.pinned_by_key(ctx, scope, p.alias, p.table, {id(p.node)})
+            if (
+                premises.unseen_condition(ctx, scope)
+                or pinned
+                or (p.alias and p.table and premises.joined_by_index(ctx, scope, p.alias, p.table))
             ):
                 continue  # a residual filter on the rows an index already found
             if (
@@ -194,6 +197,7 @@ def function_on_column(ctx: QueryContext):
                 help=help_text,
                 fix=index or None,
                 subject=f"{_qualified(p)}:{type(p.side).__name__}",
+                withheld=p.table if pinned is None else None,  # the other equalities may be the table's key
             )
 
 
@@ -277,7 +281,8 @@ def _value_kind(value: exp.Expression) -> tuple[str, str] | None:
 
 
 def _cast_problem(family: str, kind: str, text: str) -> tuple[str, bool] | None:
-    """(problem, column_is_cast) or None when the comparison is fine."""
+    """(problem, per_row) or None when the comparison is fine; per_row: the statement runs, with the column cast
+    on every row it reads (a cost), rather than failing."""
     if kind.startswith("cast:"):
         value_family = kind[5:]
         if value_family == family:
@@ -290,7 +295,7 @@ def _cast_problem(family: str, kind: str, text: str) -> tuple[str, bool] | None:
             return None
         return (
             f"no {family} = {value_family} operator: PostgreSQL rejects the query (other databases cast every row)",
-            True,
+            False,
         )
     if family == "int":
         if kind == "decimal":
@@ -310,7 +315,7 @@ def _cast_problem(family: str, kind: str, text: str) -> tuple[str, bool] | None:
             return (
                 f"a text column compared with the number {text}: PostgreSQL rejects it (operator does not exist), "
                 "MySQL and SQLite cast every row and skip the index"
-            ), True
+            ), False
     elif family == "uuid":
         if kind == "string" and not _UUID.match(text):
             return f"'{text}' is not a UUID: PostgreSQL fails with invalid input syntax for type uuid", False
@@ -347,12 +352,16 @@ def implicit_cast(ctx: QueryContext):
                 problem = _cast_problem(family, kind[0], kind[1])
                 if problem is None:
                     continue
-                message, _ = problem
+                message, per_row = problem
+                pinned = premises.pinned_by_key(ctx, scope, p.alias, p.table, {id(p.node)})
+                if per_row and pinned:
+                    continue  # the cast is evaluated on the one row a key found
                 yield ctx.hit(
                     value,
                     f"{_qualified(p)} ({column_type}) compared with {value.sql(dialect='postgres')}: {message}",
                     help=f"compare with a value of the column's own type ({column_type}), or cast the value, never the column",
                     subject=f"{_qualified(p)}={kind[0]}",
+                    withheld=p.table if per_row and pinned is None else None,  # the other equalities may be a key
                 )
 
 
@@ -394,7 +403,12 @@ def not_in_subquery(ctx: QueryContext):
                 # (a hashed SubPlan) while it fits in hash_mem (bounded: at most LIMIT rows), and from
                 # release 19 plans NOT NULL = NOT NULL as an anti-join: the rescan is a guess about data size
                 continue
-            nulls = "" if never_null else "returns no rows at all if the subquery yields a NULL, and "
+            if never_null:
+                nulls = ""
+            elif isinstance(inner.this, exp.Tuple):  # a NULL in a row decides only the rows equal on the rest
+                nulls = "is never true for a row equal to a subquery row on its other columns when that row holds a NULL, and "
+            else:
+                nulls = "returns no rows at all if the subquery yields a NULL, and "
             yield ctx.hit(
                 node,
                 f"{column} NOT IN (SELECT ...) {nulls}cannot be planned as an anti-join: once the subquery's "
@@ -454,7 +468,8 @@ def or_across_columns(ctx: QueryContext):
                 continue  # "no index serves it" is only true when every index of the table was seen
             inside = {id(n) for n in node.walk()}
             owners = {(p.alias, p.table) for p in scope.predicates if id(p.node) in inside and p.alias and p.table}
-            if any(premises.narrowed_elsewhere(ctx, scope, a, t, inside) for a, t in owners):
+            pinned = {t: premises.pinned_by_key(ctx, scope, a, t, inside) for a, t in owners}
+            if any(pinned.values()):
                 continue  # a residual filter on the rows an index already found
             if ctx.schema and all(_served_by_index(ctx, b) for b in branches):
                 continue  # each branch has an index: PostgreSQL combines them with a BitmapOr
@@ -468,6 +483,7 @@ def or_across_columns(ctx: QueryContext):
                 help="split into a UNION (ALL) of one query per branch, each using its own index, "
                 "or give every branch's column an index so the planner can combine them (BitmapOr)",
                 subject=",".join(names),
+                withheld=next((t for t, known in pinned.items() if known is None), None),  # may be pinned by a key
             )
 
 
@@ -479,13 +495,19 @@ def optional_filter(ctx: QueryContext):
     if _plain_scan(ctx):
         return  # PostgreSQL keeps custom plans for it: the generic plan never costs less than they do
     for scope in ctx.facts.scopes:
-        found = [
-            (node, p)
+        candidates = [
+            (node, p, _indexed_key(ctx, scope, p) if residual is False else None)
             for node in scope.ors
             for p in premises.optional_filters(scope, node)[:1]
-            if not _residual(ctx, scope, p, node)
+            if (residual := _residual(ctx, scope, p, node)) is not True
         ]
+        found = [(node, p) for node, p, indexed in candidates if indexed]
+        unknown = next((p.table for _, p, indexed in candidates if indexed is None), None)
         if not found:
+            if unknown:  # an index advisor has not seen may lead with the column
+                yield ctx.hit(
+                    candidates[0][0], "optional filter on a column of a table not seen whole", withheld=unknown
+                )
             continue  # one finding per query: its optional filters share one cause and one fix
         node = found[0][0]
         columns = ", ".join(dict.fromkeys(_qualified(q) for _, q in found))
@@ -522,15 +544,34 @@ def _plain_scan(ctx: QueryContext) -> bool:
     )
 
 
-def _residual(ctx: QueryContext, scope, p: Predicate, node: exp.Expression) -> bool:
+def _indexed_key(ctx: QueryContext, scope: Scope, p: Predicate) -> bool | None:
+    """An index can seek on the filtered column (it leads the index, or follows keys the query holds equal to
+    values), so a custom plan, which knows the value, can use it where a generic one cannot: True. False: no
+    index of the table can (advisor has seen them all), so every plan filters the rows it reads anyway and the
+    catch-all form costs nothing. None: advisor has not seen every index of the table."""
+    if not p.alias or not p.table:
+        return None
+    equal = {q.column for q in scope.predicates_on(p.alias) if q.op == "eq" and not q.wrapped and not q.in_or}
+    conditions = own_conditions(scope, p.alias)
+    for index in ctx.schema.indexes_on(p.table):
+        position = next((n for n, k in enumerate(index.keys) if k.is_column and k.expr == p.column), None)
+        if position is None or not all(k.is_column and k.expr in equal for k in index.keys[:position]):
+            continue
+        if index.method == "hash" and p.op != "eq":
+            continue  # a hash index serves equality only
+        if index.where is None or implies(conditions, index.where):
+            return True
+    return False if premises.seen_whole(ctx, p.table) else None
+
+
+def _residual(ctx: QueryContext, scope, p: Predicate, node: exp.Expression) -> bool | None:
     """The other conditions find the table's rows by a unique key or a partial index's subset: the
-    optional filter only sifts what they found."""
-    inside = {id(n) for n in node.walk()}
+    optional filter only sifts what they found (None: they may be a key advisor has not seen)."""
     if not p.alias or not p.table:
         return False
-    return premises.narrowed_elsewhere(ctx, scope, p.alias, p.table, inside) or premises.in_indexed_subset(
-        ctx, scope, p.alias, p.table
-    )
+    if premises.in_indexed_subset(ctx, scope, p.alias, p.table):
+        return True
+    return premises.pinned_by_key(ctx, scope, p.alias, p.table, {id(n) for n in node.walk()})
 
 
 # --- ordering and paging ------------------------------------------------------------

@@ -17,11 +17,18 @@ def run_time_name(expression: str) -> str:
     return "<" + " ".join(expression.split())[:80] + ">"
 
 
+def run_time(collection: str) -> bool:
+    """The collection is named at run time: the same expression may name a different collection at each
+    call (`db.collection(name)` in a helper, `db.collection(nanoid())`), so what is declared on it is
+    compared with nothing else declared under that text."""
+    return bool(UNKNOWN.fullmatch(collection))
+
+
 def mark_run_time(queries: list) -> None:
     """A query on a collection named at run time is a sketch (`partial`): advisor knows neither the
     collection nor its indexes (nor its unique keys), so the claims that rest on them (a scan, an
     unbounded result, no index declared) stay silent; the rules on the filter alone still speak."""
     for q in queries:
         name = getattr(q, "collection", "")
-        if isinstance(name, str) and UNKNOWN.fullmatch(name):
+        if isinstance(name, str) and run_time(name):
             q.partial = True
