@@ -520,3 +520,24 @@ def test_comments_before_a_statement_and_aliased_updates_are_still_queries():
     ]
     js = 'export const f = (db) => db.query(`-- stale\nUPDATE ONLY jobs j SET locked = false WHERE j.id = $1`, [1]);\n'
     assert [q.text.split()[-1] for q in extract("jobs.js", js).queries] == ["$1"]
+
+
+def test_a_do_block_s_ddl_is_schema_a_function_s_is_not():
+    """A DO block runs as the file is loaded: its CREATE / ALTER / DROP change the schema then (alerta's
+    idempotent `ALTER TABLE users ADD COLUMN login text UNIQUE` in DO ... EXCEPTION WHEN duplicate_column);
+    DDL inside a function runs only when it is called."""
+    from advisor.schema.ddl import schema_from_queries
+
+    text = (
+        "CREATE TABLE users (id text PRIMARY KEY, email text UNIQUE);\n"
+        "DO $$\nBEGIN\n    ALTER TABLE users ADD COLUMN login text UNIQUE;\n    UPDATE users SET login = email;\n"
+        "EXCEPTION\n    WHEN duplicate_column THEN RAISE NOTICE 'column \"login\" already exists';\nEND$$;\n"
+        "CREATE FUNCTION later() RETURNS void LANGUAGE plpgsql AS $$\nBEGIN\n"
+        "    CREATE INDEX users_email_idx ON users (email);\nEND;\n$$;\n"
+    )
+    queries = extract_sql("schema.sql", text)
+    schema = schema_from_queries(queries)
+    assert "login" in schema.table("users").columns
+    assert sorted(i.name for i in schema.indexes_on("users")) == ["users_email_key", "users_login_key", "users_pkey"]
+    do_body = [q for q in queries if q.origin == "function-body" and q.location.line in (4, 5)]
+    assert [q.text.split()[0] for q in do_body] == ["ALTER", "UPDATE"]

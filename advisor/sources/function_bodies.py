@@ -1,6 +1,7 @@
 """The SQL statements inside `CREATE FUNCTION ... LANGUAGE sql | plpgsql` bodies and `DO` blocks.
 
-Queue and worker libraries keep their hottest queries there.  Every statement becomes a query
+Queue and worker libraries keep their hottest queries there; a DO block's CREATE / ALTER / DROP of a
+table or an index is schema (it runs as the file is loaded).  Every statement becomes a query
 whose positions are in the file.  In PL/pgSQL only the SQL statements count (SELECT, INSERT,
 UPDATE, DELETE, WITH, `RETURN QUERY`, `PERFORM` read as SELECT, `FOR x IN <query> LOOP`), not the
 control flow; arguments and variables become parameters.  Every rewrite keeps the text's length,
@@ -22,6 +23,7 @@ _ROUTINE_NAME = re.compile(r"(?:FUNCTION|PROCEDURE)\s+(?:[\w\":]+\.)*\"?(\w+)\"?
 _LANGUAGE = re.compile(r"\bLANGUAGE\s+'?(\w+)", re.IGNORECASE)
 _ROW_RESULT = re.compile(r"\bRETURNS\s+(?:SETOF\b|TABLE\s*\()", re.IGNORECASE)
 _RETURN_QUERY = re.compile(r"\bRETURN\s+QUERY\s*$", re.IGNORECASE)
+_DDL_START = re.compile(r"\b(CREATE|ALTER|DROP)\s+(?:UNIQUE\s+)?(?:TABLE|INDEX)\b", re.IGNORECASE)
 _START = re.compile(r"\b(?:RETURN\s+QUERY\s+)?(SELECT|WITH|INSERT|UPDATE|DELETE|PERFORM)\b", re.IGNORECASE)
 # What may stand before a statement inside PL/pgSQL: the start of the piece or a block keyword.
 _AFTER_CONTROL = re.compile(
@@ -64,7 +66,8 @@ def body_queries(query: SqlQuery, split: Splitter) -> list[SqlQuery]:
     if language == "plpgsql":
         names |= _declared_names(text[start:end])
     spans = split(text, start, end)
-    pieces = spans if language == "sql" else [p for span in spans if (p := _plpgsql_statement(text, *span))]
+    once = text.lstrip()[:2].upper() == "DO"  # runs as it is read: its DDL changes the schema then and there
+    pieces = spans if language == "sql" else [p for span in spans if (p := _plpgsql_statement(text, *span, once))]
     row_type = _ROW_RESULT.search(outside) is not None
     out = []
     for n, (s, e) in enumerate(pieces):
@@ -128,9 +131,15 @@ def _declared_names(body: str) -> set[str]:
     return names - _NOT_NAMES
 
 
-def _plpgsql_statement(text: str, start: int, end: int) -> tuple[int, int] | None:
-    """The SQL statement within one `;`-terminated piece of PL/pgSQL, or None for control flow."""
+def _plpgsql_statement(text: str, start: int, end: int, ddl: bool = False) -> tuple[int, int] | None:
+    """The SQL statement within one `;`-terminated piece of PL/pgSQL, or None for control flow. With `ddl`
+    (a DO block, which runs when the file is loaded), CREATE / ALTER / DROP statements too: the schema a
+    fresh database gets (`DO $$ BEGIN ALTER TABLE users ADD COLUMN login text UNIQUE; EXCEPTION ... END $$`)."""
     piece = re.sub(_PROTECTED, lambda m: " " * len(m.group(0)), text[start:end])  # no keywords in strings
+    if ddl:
+        for m in _DDL_START.finditer(piece):
+            if _AFTER_CONTROL.search(piece[: m.start()]):
+                return start + m.start(1), end
     for m in _START.finditer(piece):
         before = piece[: m.start()]
         if _FOR_IN.search(before):
