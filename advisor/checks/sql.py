@@ -160,6 +160,8 @@ def function_on_column(ctx: QueryContext):
                 continue  # no index to lose on a CTE, subquery, function or catalog
             if isinstance(p.side, _GIN_OPERATORS) and p.side.this is p.column_node:
                 continue  # an operator of the column's type, not a function around it
+            if isinstance(p.side, exp.Any):
+                continue  # `x = ANY(tags)`: the column is the array searched, not wrapped (only @> can use an index)
             if isinstance(p.side, (exp.Column, exp.Literal, exp.AggFunc)) or _expression_indexed(ctx, p):
                 continue  # an aggregate is computed over groups, not a condition on each row
             pinned = premises.pinned_by_key(ctx, scope, p.alias, p.table, {id(p.node)})
