@@ -363,3 +363,20 @@ def test_doubled_quotes_and_operator_settings_are_the_code_s_own(project):
     # b: a replace that does not double quotes; d: E'' lets a backslash escape the quote; e: the quotes
     # undoubled again; h: a parameter named config is the caller's; i: a setting's default from a request
     assert sorted(f.location.line for f in found) == [15, 21, 24, 32, 35, 36], [f.message for f in found]
+
+
+def test_an_item_of_the_code_s_own_iterator_is_its_own(project):
+    """ckan's placeholders: f"val_{next(idx_gen)}" with idx_gen = itertools.count(); an item of an iterator
+    over what a caller passes is the caller's."""
+    found = fired(project, "app.py", """
+    import itertools
+
+    def f(cur, record, rows):
+        idx_gen = itertools.count()
+        names = [f"val_{next(idx_gen)}" for _ in record]
+        values = [":" + p for p in names]
+        cur.execute(f"INSERT INTO t VALUES ({','.join(values)})", record)
+        it = iter(rows)
+        cur.execute(f"SELECT id FROM t WHERE name = '{next(it)}'")
+    """)
+    assert [f.location.line for f in found] == [9], [f.message for f in found]

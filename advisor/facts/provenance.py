@@ -40,7 +40,7 @@ _IDENTIFIER_NAME = re.compile(
     re.IGNORECASE,
 )
 _ESCAPED = re.compile(r"^(escaped|quoted|safe)", re.IGNORECASE)  # escapedWorkerSchema, quoted_name
-_DEPTH = 8  # how far a name is followed through assignments and calls
+_DEPTH = 12  # how far a name is followed through assignments and calls (each wrapper, comprehension and name is a step)
 _GROWTH = {"append": -1, "extend": -1, "add": -1, "insert": -1, "update": 0}  # method -> argument that joins
 
 
@@ -295,6 +295,8 @@ def _call_sources(node: ast.Call, scope: Scope, depth: int) -> Sources:
         "lstrip",
     ):
         return sources(node.func.value, scope, depth) | _union(sources(a, scope, depth) for a in node.args)
+    if name == "next" and isinstance(node.func, ast.Name) and node.args and not node.keywords:
+        return _union(sources(a, scope, depth) for a in node.args)  # an item of the code's own iterator is its own
     function = scope.module_functions.get(name) if isinstance(node.func, ast.Name) else None
     if function is not None:
         return _returned(node, function, scope, depth)
