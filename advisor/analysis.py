@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from advisor.checks import Hit
 
 PARSE_ERROR = "parse-error"
+UNREAD_STATEMENT = "unread-statement"
 INCOMPLETE_SCHEMA = "incomplete-schema"
 RULE_FAILED = "rule-failed"  # as advisor.checks.RULE_FAILED (not imported here: a cached run never loads the rules)
 
@@ -38,6 +39,7 @@ class Analysis:
         self.enabled = (catalogue.select(patterns) | catalogue.select([RULE_FAILED])) - ignored
         self.hits: list[tuple[str, Hit]] = []  # (rule name, hit)
         self.unsupported_said: set[str] = set()  # files where unreadable PostgreSQL was already said (once each)
+        self.unread: dict[str, list] = {}  # path -> (query, failure) of the SQL in code advisor could not read
         self.queries = 0
         self.has_schema = False  # without any DDL, the absence rules are silent without a note
 
@@ -71,6 +73,8 @@ class Analysis:
                             ),
                         )
                     )
+            elif query.source not in ("sql", "schema"):
+                self.unread.setdefault(query.location.path, []).append((query, tree))  # said once per file
             else:
                 self.hits.append(
                     (
@@ -119,6 +123,7 @@ class Analysis:
             neighbours = (sql_queries[n - 1] if n else None, sql_queries[n + 1] if n + 1 < len(sql_queries) else None)
             context = QueryContext(query, tree, facts, schema, neighbours)
             self.hits += run_rules("query", context, query.location, self.enabled_name, once=context.runs_once)
+        self._unread_note(source.path)
         others = [q for q in source.queries if not isinstance(q, SqlQuery)]
         if others:
             from advisor.checks.mongo import check_query
@@ -179,6 +184,36 @@ class Analysis:
             )
         note = self._incomplete_schema_note(withheld, [h for _, h in self.hits if getattr(h, "withheld", None)])
         return out + ([note] if note and self.has_schema else [])
+
+    def _unread_note(self, path: str) -> None:
+        """One note per file for the SQL in its code advisor could not read (another database's SQL, a
+        driver's own placeholders, syntax its parser does not know): what it could not check, not an error."""
+        from advisor.checks import Hit
+        from advisor.parse import failure_location
+
+        unread = self.unread.pop(path, [])
+        if not unread:
+            return
+        query, failure = unread[0]
+        n = len(unread)
+        self.hits.append(
+            (
+                UNREAD_STATEMENT,
+                Hit(
+                    f"advisor could not read {'this SQL statement' if n == 1 else f'{n} SQL statements in this file'} "
+                    f"({'this one: ' if n > 1 else ''}{failure.message}), so it did not check "
+                    f"{'it' if n == 1 else 'them'}: SQL of another database, a driver's own placeholders, or "
+                    "syntax advisor's parser does not know",
+                    failure_location(query, failure),
+                    help="if this code talks to another database, leave it out (`exclude`) or check it with its "
+                    "own `dialect` in a config of its folder; if it is PostgreSQL, run it: a syntax error is "
+                    "PostgreSQL's to report",
+                    subject=f"unread:{n}",
+                    query=query.text,
+                    query_location=query.location,
+                ),
+            )
+        )
 
     def _schema_setting(self) -> Location | None:
         """Where the config names its schema: a note about the config belongs there, not on a query."""

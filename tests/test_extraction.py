@@ -363,7 +363,11 @@ def test_parse_errors_are_errors_only_for_sql_a_person_wrote(tmp_path, monkeypat
     assert all(severity == "info" for path, _, severity in found if path != "listen.sql")
     assert not any(path == "tpl.sql" and line == 1 for path, line, _ in found)  # the template parses
     assert not any(path == "db.d.ts" for path, _, _ in found)  # types only: what tree-sitter cannot read loses nothing
-    assert ("app.py", 3, "info") in found and not any(p == "app.py" and line == 1 for p, line, _ in found)
+    # SQL in code advisor cannot read is a coverage note, once per file, not a parse error
+    assert not any(p == "app.py" for p, _, _ in found)
+    unread = [(f.location.path, f.location.line) for f in engine.check(["."]).findings
+              if catalogue.lookup(f.rule).name == "unread-statement"]
+    assert unread == [("app.py", 3)]
 
 
 def _offset(text: str, line: int, col: int) -> int:
@@ -541,3 +545,21 @@ def test_a_do_block_s_ddl_is_schema_a_function_s_is_not():
     assert sorted(i.name for i in schema.indexes_on("users")) == ["users_email_key", "users_login_key", "users_pkey"]
     do_body = [q for q in queries if q.origin == "function-body" and q.location.line in (4, 5)]
     assert [q.text.split()[0] for q in do_body] == ["ALTER", "UPDATE"]
+
+
+def test_sql_in_code_advisor_cannot_read_is_said_once_per_file(tmp_path, monkeypatch):
+    """rate-limiter-flexible's MySQL store: four statements with the mysql driver's `??` placeholders,
+    one note at the first, with the count; a .sql file's syntax error stays a parse-error."""
+    from advisor import catalogue, engine
+
+    (tmp_path / "advisor.toml").write_text('dialect = "postgres"\n')
+    (tmp_path / "store.js").write_text(
+        "function a(conn) { conn.query('DELETE FROM ??.?? WHERE expire < ?', [1]); }\n"
+        "function b(conn) { conn.query('SELECT points FROM ??.?? WHERE `key` = ?', [1]); }\n"
+        "function c(conn) { conn.query('SELECT id FROM jobs WHERE id = $1', [1]); }\n")
+    (tmp_path / "bad.sql").write_text("SELECT id FROM WHERE;\n")
+    monkeypatch.chdir(tmp_path)
+    found = [(catalogue.lookup(f.rule).name, f.location.path, f.location.line, f.message)
+             for f in engine.check(["."]).findings if f.rule.startswith("ADV")]
+    assert [(r, p, line) for r, p, line, _ in found] == [("parse-error", "bad.sql", 1), ("unread-statement", "store.js", 1)]
+    assert "could not read 2 SQL statements in this file" in found[1][3]
