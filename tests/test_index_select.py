@@ -868,7 +868,9 @@ def test_advise_all_builds_side_by_side_as_one_at_a_time(db, pg_server, monkeypa
                                                       "kind int NOT NULL, note text NOT NULL);", source="schema"))
     texts = ["SELECT id FROM events WHERE account = 17 AND kind = 3", "SELECT id FROM events WHERE account = 42",
              "SELECT note FROM events WHERE kind = 2 AND note > 'a' ORDER BY account LIMIT 5",
-             "SELECT id FROM events WHERE note = 'x'", "SELECT id FROM events WHERE account = 5 AND note = 'open'"]
+             "SELECT id FROM events WHERE note = 'x'", "SELECT id FROM events WHERE account = 5 AND note = 'open'",
+             # an expression index (it ANALYZEs the table) is built on `db` while the others build beside it
+             "SELECT id FROM events WHERE lower(note) = 'x' AND kind = 1"]
     target = Target(pg_server.conninfo(db.info.dbname), owned=True, fresh=False)
 
     def measured(workers: int) -> tuple[list, list]:
@@ -886,6 +888,7 @@ def test_advise_all_builds_side_by_side_as_one_at_a_time(db, pg_server, monkeypa
     alone, side_by_side = measured(1), measured(4)
     assert alone == side_by_side
     assert any("WHERE note = 'open'" in m[0] and m[2] for m in alone[0][4])  # a partial one, used
+    assert any(m[0].lower().startswith("events(lower(note)") and m[2] for m in alone[0][5])  # an expression one, used
     assert sum(len(r) for r in alone[0]) >= 6 and any(o == "recommended" for o, _ in alone[1])
     assert db.execute("SELECT count(*) FROM pg_indexes WHERE tablename = 'events'").fetchone()[0] == 1
 
