@@ -184,6 +184,10 @@ def test_a_composite_the_partial_on_its_leading_condition_serves_is_not_built():
     assert "lineitem(l_comment, l_partkey)" not in got and "lineitem(l_partkey) WHERE l_comment = 'open'" in got, got
     got = _described("SELECT p_name FROM lineitem, part WHERE l_partkey = p_partkey AND l_comment = 'open'")
     assert "lineitem(l_comment, l_partkey)" in got, got
+    # a condition between two columns of the row (Q21): the partial on it has the composite's keys
+    got = _described("SELECT l_comment FROM lineitem WHERE l_partkey = 7 AND l_suppkey = 3 AND l_shipdate < l_quantity")
+    assert "lineitem(l_partkey, l_suppkey) WHERE l_shipdate < l_quantity" in got, got
+    assert "lineitem(l_partkey, l_suppkey)" not in got, got
 
 
 def test_an_index_only_candidate_another_holds_as_keys_is_not_built():
@@ -202,6 +206,7 @@ def test_an_index_only_candidate_another_holds_as_keys_is_not_built():
 OPEN, NULLS, HELD = ("li (l_comment, l_partkey)", "li (l_partkey) WHERE l_comment = 'open'"), \
     ("li (l_shipdate, l_partkey)", "li (l_partkey) WHERE l_shipdate IS NULL"), \
     ("li (l_partkey) INCLUDE (l_quantity)", "li (l_partkey, l_quantity)")
+ROW = ("li (l_partkey)", "li (l_partkey) WHERE l_quantity < l_partkey")
 
 
 @pytest.mark.parametrize("query, pair", [
@@ -214,9 +219,11 @@ OPEN, NULLS, HELD = ("li (l_comment, l_partkey)", "li (l_partkey) WHERE l_commen
     ("SELECT sum(l_quantity) FROM li WHERE l_partkey = 7", HELD),
     ("SELECT l_quantity FROM li WHERE l_partkey BETWEEN 10 AND 12 ORDER BY l_partkey", HELD),
     ("SELECT l_partkey, sum(l_quantity) FROM li GROUP BY l_partkey", HELD),
+    ("SELECT pad FROM li WHERE l_partkey BETWEEN 10 AND 30 AND l_quantity < l_partkey", ROW),
+    ("SELECT l_partkey FROM li WHERE l_quantity < l_partkey ORDER BY l_partkey LIMIT 10", ROW),
 ])
 def test_the_candidates_left_out_never_read_less_than_the_one_that_serves_them(db, query, pair):
-    """The premises of verify._partial_serves and ._held_as_keys, asked of PostgreSQL (sequential scans
+    """The premises of verify._partial_serves, ._held_as_keys and of a same-row condition's partial, asked of PostgreSQL (sequential scans
     off, so that the index is planned): the same rows, read through the partial (or the key-holding index),
     touch no more pages than through the composite (or the INCLUDE one) it stands for."""
     db.execute("CREATE TABLE li (l_partkey int NOT NULL, l_quantity int NOT NULL, l_comment text NOT NULL, "

@@ -162,7 +162,10 @@ def candidates_for(facts: QueryFacts, schema: Schema) -> list[Candidate]:
                     for p in access.predicates
                     if not p.wrapped and (p.op == "isnull" or p.op == "eq" and _status_or_flag(p.value))
                 ]
-                if not _partial_serves(keys, fixed, _reads_beyond(scope, alias, table, schema, keys)):
+                same_row = row_conditions(scope, alias, table, schema)
+                if not _partial_serves(keys, fixed, _reads_beyond(scope, alias, table, schema, keys)) and not any(
+                    "::" not in where and "CAST(" not in where.upper() for where in same_row
+                ):  # the partial on a same-row condition (below) holds the entries the composite's scan keeps
                     add(Candidate(table, keys, reason="composite"))
                 for n in range(1, len(keys)):
                     if all(k.is_column for k in keys[:n]):
@@ -188,8 +191,12 @@ def candidates_for(facts: QueryFacts, schema: Schema) -> list[Candidate]:
                         where = " AND ".join(sorted(canonical_expression(p.node) for p in group))
                         add(Candidate(table, rest_keys, where=where, reason="partial"))
                 # a condition between two columns of the row (TPC-H Q4's l_commitdate < l_receiptdate): no key
-                # serves it, a partial index holds only the rows it keeps
-                for where in row_conditions(scope, alias, table, schema):
+                # serves it, a partial index holds only the rows it keeps.  It stands for the composite (above):
+                # it has the same keys: the same entries in the same order, but only those that pass
+                # the condition, which the composite's scan keeps (Q21: lineitem(l_suppkey, l_orderkey) WHERE
+                # l_receiptdate > l_commitdate, not also (l_suppkey, l_orderkey)).  A cast may make PostgreSQL
+                # refuse the predicate (timestamptz to date): then the composite is measured too
+                for where in same_row:
                     add(Candidate(table, keys, where=where, reason="partial"))
             for column in access.joins:
                 add(Candidate(table, (IndexKey(column),), reason="join"))
@@ -206,9 +213,10 @@ def _reads_beyond(scope, alias: str, table: str, schema: Schema, keys: tuple[Ind
     used = _columns_used(scope, alias)
     if used is None:
         return True
-    others = [schema.table(t) for a, t in scope.sources.items() if a != alias]
+    tables = [schema.table(t) for a, t in scope.sources.items() if a != alias]
+    others = [o for o in tables if o is not None]
     tdef = schema.table(table)
-    if tdef is not None and not scope.derived and all(o is not None for o in others):
+    if tdef is not None and not scope.derived and len(others) == len(tables):
         for col in scope.node.find_all(exp.Column):
             name = col.name.lower()
             if (
