@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -162,10 +163,12 @@ def candidates_for(facts: QueryFacts, schema: Schema) -> list[Candidate]:
                     for p in access.predicates
                     if not p.wrapped and (p.op == "isnull" or p.op == "eq" and _status_or_flag(p.value))
                 ]
+                counts = _column_counts(scope, alias, table, schema)
+                reads_more = counts is None or bool(set(counts) - {k.expr for k in keys})
                 same_row = row_conditions(scope, alias, table, schema)
-                if not _partial_serves(keys, fixed, _reads_beyond(scope, alias, table, schema, keys)) and not any(
-                    "::" not in where and "CAST(" not in where.upper() for where in same_row
-                ):  # the partial on a same-row condition (below) holds the entries the composite's scan keeps
+                plain_row = [w for w in same_row if "::" not in w and "CAST(" not in w.upper()]
+                if not _partial_serves(keys, fixed, reads_more) and not plain_row:
+                    # the partial on a same-row condition (below) holds the entries the composite's scan keeps
                     add(Candidate(table, keys, reason="composite"))
                 for n in range(1, len(keys)):
                     if all(k.is_column for k in keys[:n]):
@@ -176,7 +179,11 @@ def candidates_for(facts: QueryFacts, schema: Schema) -> list[Candidate]:
                         add(Candidate(table, keys[:n], reason="leading" if n == 1 else "prefix"))
                 if used is not None:
                     rest = tuple(sorted(c for c in used - {k.expr for k in keys} if c in tdef.columns))
-                    if 0 < len(rest) <= 3 and all(k.is_column for k in keys):
+                    # not when it carries only the columns of a same-row condition: the partial on it (below)
+                    # is read index-only as well (PostgreSQL needs no column its predicate alone uses), and holds
+                    # only the rows that pass (TPC-H Q4: (l_orderkey) WHERE l_commitdate < l_receiptdate saves
+                    # 63%, (l_orderkey) INCLUDE (l_commitdate, l_receiptdate) 49%)
+                    if 0 < len(rest) <= 3 and all(k.is_column for k in keys) and not _only_in(rest, plain_row, counts):
                         add(Candidate(table, keys, include=rest, reason="index-only"))
                 # a condition every call repeats -- a constant equality on a status or a flag, or IS NULL (a
                 # soft-delete `deleted_at IS NULL`) --: a partial index on the rest, one per condition and one
@@ -207,26 +214,47 @@ def candidates_for(facts: QueryFacts, schema: Schema) -> list[Candidate]:
     return [c for c in out if not _held_as_keys(c, out)]
 
 
-def _reads_beyond(scope, alias: str, table: str, schema: Schema, keys: tuple[IndexKey, ...]) -> bool:
-    """Does the scope surely read a column of the table that is not among `keys`?  An unqualified column
-    counts when, of the scope's tables, this one alone has it (as PostgreSQL resolves it)."""
+def _column_counts(scope, alias: str, table: str, schema: Schema) -> Counter | None:
+    """How often the scope names each column of the table (None: a star reads them all); an unqualified
+    column counts when, of the scope's tables, this one alone has it (as PostgreSQL resolves it)."""
     used = _columns_used(scope, alias)
     if used is None:
-        return True
+        return None
+    exists = isinstance(scope.node.parent, exp.Exists)
+    listed = {id(c) for e in scope.node.expressions for c in e.find_all(exp.Column)} if exists else set()
     tables = [schema.table(t) for a, t in scope.sources.items() if a != alias]
     others = [o for o in tables if o is not None]
     tdef = schema.table(table)
-    if tdef is not None and not scope.derived and len(others) == len(tables):
-        for col in scope.node.find_all(exp.Column):
-            name = col.name.lower()
-            if (
-                not col.table
+    resolvable = tdef is not None and not scope.derived and len(others) == len(tables)
+    counts: Counter = Counter()
+    for col in scope.node.find_all(exp.Column):
+        name = col.name.lower()
+        qualifier = col.table.lower() if col.table else None
+        if id(col) in listed:
+            continue
+        if (
+            qualifier == alias
+            or (qualifier is None and len(scope.sources) == 1)
+            or (
+                qualifier is None
+                and resolvable
                 and col.find_ancestor(exp.Select) is scope.node
-                and name in tdef.columns
+                and name in tdef.columns  # type: ignore[union-attr]  # resolvable: tdef is not None
                 and not any(name in o.columns for o in others)
-            ):
-                used.add(name)
-    return bool(used - {k.expr for k in keys})
+            )
+        ):
+            counts[name] += 1
+    return counts
+
+
+def _only_in(columns, wheres: list[str], counts: Counter | None) -> bool:
+    """Does the scope (`counts`, _column_counts) name these columns only in the conditions `wheres`?"""
+    import sqlglot
+
+    if counts is None:
+        return False
+    named = Counter(c.name.lower() for w in wheres for c in sqlglot.parse_one(w, read="postgres").find_all(exp.Column))
+    return all(counts[c] <= named[c] for c in columns)
 
 
 def _partial_serves(keys: tuple[IndexKey, ...], fixed: list, reads_more: bool) -> bool:
