@@ -166,7 +166,7 @@ def candidates_for(facts: QueryFacts, schema: Schema) -> list[Candidate]:
                 counts = _column_counts(scope, alias, table, schema)
                 reads_more = counts is None or bool(set(counts) - {k.expr for k in keys})
                 same_row = row_conditions(scope, alias, table, schema)
-                plain_row = [w for w in same_row if "::" not in w and "CAST(" not in w.upper()]
+                plain_row = [w for w in same_row if _two_columns_of_a_type(w, tdef)]
                 if not _partial_serves(keys, fixed, reads_more) and not plain_row:
                     # the partial on a same-row condition (below) holds the entries the composite's scan keeps
                     add(Candidate(table, keys, reason="composite"))
@@ -202,7 +202,7 @@ def candidates_for(facts: QueryFacts, schema: Schema) -> list[Candidate]:
                 # it has the same keys: the same entries in the same order, but only those that pass
                 # the condition, which the composite's scan keeps (Q21: lineitem(l_suppkey, l_orderkey) WHERE
                 # l_receiptdate > l_commitdate, not also (l_suppkey, l_orderkey)).  A cast may make PostgreSQL
-                # refuse the predicate (timestamptz to date): then the composite is measured too
+                # refuse the predicate (timestamptz beside date): then the composite is measured too
                 for where in same_row:
                     add(Candidate(table, keys, where=where, reason="partial"))
             for column in access.joins:
@@ -245,6 +245,23 @@ def _column_counts(scope, alias: str, table: str, schema: Schema) -> Counter | N
         ):
             counts[name] += 1
     return counts
+
+
+def _two_columns_of_a_type(where: str, tdef) -> bool:
+    """`l_commitdate < l_receiptdate`: a comparison of two columns the schema declares of one type, which
+    PostgreSQL takes in an index predicate (its operator is the type's own).  Between two types, or with
+    arithmetic, the operator may depend on the TimeZone setting (timestamptz beside date) and be refused."""
+    import sqlglot
+
+    try:
+        node = sqlglot.parse_one(where, read="postgres")
+    except sqlglot.errors.ParseError:
+        return False
+    sides = (
+        [node.this, node.expression] if isinstance(node, (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE)) else []
+    )
+    columns = [tdef.columns.get(side.name.lower()) for side in sides if isinstance(side, exp.Column)]
+    return len(columns) == 2 and None not in columns and columns[0].type == columns[1].type
 
 
 def _only_in(columns, wheres: list[str], counts: Counter | None) -> bool:
