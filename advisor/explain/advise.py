@@ -137,34 +137,42 @@ def _build_each(conn: Connection, conninfo: str, plains: dict) -> dict:
     """index -> its Measurements (measure_shared).  The builds of column indexes (partial ones too) run
     side by side on their own connections (two CREATE INDEX on one table do not block each other, and
     each sees only its own uncommitted index); an expression index (it ANALYZEs the table: two at once
-    could deadlock) or a trigram one (it may create pg_trgm) is built on `conn`, one at a time."""
+    could deadlock) or a trigram one (it may create pg_trgm) is built on `conn`, one at a time, while the
+    others build beside it; then `conn` takes its share of them.  The largest tables' first: the builds
+    end together, not with one connection left building a large index alone."""
     import os
     import queue
     from concurrent.futures import ThreadPoolExecutor
 
-    from advisor.indexes.verify import measure_shared
+    from advisor.indexes.verify import measure_shared, relation_bytes, table_sql
     from advisor.seed.server import connect
 
     side = [i for i in plains if not i.opclass and all(k.is_column for k in i.keys)]
-    out = {i: measure_shared(conn, i, plains[i]) for i in plains if i not in side}
-    workers = min(WORKERS, os.cpu_count() or 1, len(side))
+    own = [i for i in plains if i not in side]
+    workers = min(WORKERS, os.cpu_count() or 1, len(side) + bool(own))
     if workers < 2:
-        out.update({i: measure_shared(conn, i, plains[i]) for i in side})
-        return out
+        return {i: measure_shared(conn, i, plains[i]) for i in plains}
+    sizes = {t: relation_bytes(conn, table_sql(t)) for t in {i.table for i in side}}
     todo: queue.Queue = queue.Queue()
-    for i in side:
+    for i in sorted(side, key=lambda i: (-sizes[i.table], i.where is not None, -len(i.keys) - len(i.include))):
         todo.put(i)
 
-    def work(n: int) -> dict:
-        done: dict = {}
-        with connect(conninfo, autocommit=True) as own:
-            while True:
-                try:
-                    i = todo.get_nowait()
-                except queue.Empty:
-                    return done
-                done[i] = measure_shared(own, i, plains[i], name=f"advisor_candidate_{n}")
+    def drain(c, name: str, first: list) -> dict:
+        done = {i: measure_shared(c, i, plains[i]) for i in first}
+        while True:
+            try:
+                i = todo.get_nowait()
+            except queue.Empty:
+                return done
+            done[i] = measure_shared(c, i, plains[i], name=name)
 
+    def work(n: int) -> dict:
+        if n == 0:
+            return drain(conn, "advisor_candidate", own)
+        with connect(conninfo, autocommit=True) as c:
+            return drain(c, f"advisor_candidate_{n}", [])
+
+    out: dict = {}
     with ThreadPoolExecutor(workers) as pool:
         for done in pool.map(work, range(workers)):
             out.update(done)

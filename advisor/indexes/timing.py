@@ -174,8 +174,8 @@ def checked(conn, explain, capped, dropped: list[str], repeat: int) -> tuple[Run
     cap the run without it was cut at, if it was).  One run with the set; then one without it, cut at
     FASTER times that (`capped(ms)` is the explainer under that timeout).  Unless that one run was
     measurably slower with the set (`slower`, the same margins), it is settled; a suspect is run
-    `repeat` rounds of both, interleaved, as --analyze times every query: a decision to drop an index
-    is never taken on one run.  A true slowdown of a few tens of percent can hide in one run's noise:
+    `repeat` - 1 more rounds of both, interleaved, its first run each way counted with them: best of
+    `repeat` each way, as --analyze times every query; a decision to drop an index is never taken on one run.  A true slowdown of a few tens of percent can hide in one run's noise:
     --analyze is the thorough check.  `dropped`: the set's index names (a savepoint drops them)."""
     after = timed(conn, explain, {"after": []}, 1)["after"]
     if after[0] is None:  # cut by the statement timeout with the set: it is not run again
@@ -184,8 +184,8 @@ def checked(conn, explain, capped, dropped: list[str], repeat: int) -> tuple[Run
     before = timed(conn, capped(cap), {"before": dropped}, 1)["before"]
     if before[0] is None or not slower(before[0], after[0], cap):
         return before, after, cap if before[0] is None else None
-    more = timed(conn, explain, {"before": dropped, "after": []}, repeat)
-    return more["before"], _merge(after, more["after"]), None
+    more = timed(conn, explain, {"before": dropped, "after": []}, repeat - 1)
+    return _merge(before, more["before"]), _merge(after, more["after"]), None
 
 
 def _merge(a: Run, b: Run) -> Run:
