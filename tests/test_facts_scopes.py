@@ -216,3 +216,26 @@ def test_resolution_never_raises_and_follows_the_schema(inner_cols, outer_cols, 
     if expected == "o":
         assert (("i", key), ("o", column)) in [tuple(sorted((e.left, e.right))) for e in sub.joins]
 
+
+
+def test_an_unqualified_column_of_the_same_row_in_a_join():
+    """TPC-H Q12: `l_commitdate < l_receiptdate` beside a join. Only lineitem has both columns, so it compares
+    one row's columns (a partial index's predicate, not a range on l_commitdate); when another table has a
+    column of that name too, advisor cannot tell whose it is."""
+    from advisor.indexes.candidates import row_conditions
+
+    ddl = ("CREATE TABLE orders (o_orderkey int PRIMARY KEY, o_orderpriority text NOT NULL);\n"
+           "CREATE TABLE lineitem (l_orderkey int NOT NULL, l_shipmode text NOT NULL, l_commitdate date NOT NULL,\n"
+           "  l_receiptdate date NOT NULL);\n"
+           "CREATE TABLE shipments (s_orderkey int NOT NULL, l_receiptdate date);\n")
+    schema = schema_from_queries(extract_sql("s.sql", ddl))
+    two = ("SELECT o_orderpriority FROM orders JOIN lineitem ON o_orderkey = l_orderkey "
+           "WHERE l_shipmode = 'MAIL' AND l_commitdate < l_receiptdate")
+    three = ("SELECT o_orderpriority FROM orders JOIN lineitem ON o_orderkey = l_orderkey "
+             "JOIN shipments ON s_orderkey = o_orderkey WHERE l_shipmode = 'MAIL' AND l_commitdate < l_receiptdate")
+    scope = build_facts(parse_sql(two), schema).scopes[0]
+    assert access_of(scope, "lineitem", "lineitem", schema).ranges == []
+    assert row_conditions(scope, "lineitem", "lineitem", schema) == ["l_commitdate < l_receiptdate"]
+    scope = build_facts(parse_sql(three), schema).scopes[0]
+    assert access_of(scope, "lineitem", "lineitem", schema).ranges == ["l_commitdate"]
+    assert row_conditions(scope, "lineitem", "lineitem", schema) == []

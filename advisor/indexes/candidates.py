@@ -89,29 +89,40 @@ def _correlated_column(p: Predicate, alias: str, columns) -> str | None:
     return name
 
 
-def _same_row(p: Predicate, alias: str, scope: Scope, known) -> bool:
+def _same_row(p: Predicate, alias: str, scope: Scope, schema: Schema | None) -> bool:
     """`attempts = max_attempts`: compared with another column of the same row, which differs row by row,
-    so no index on the column serves it (only one on the expression would)."""
+    so no index on the column serves it (only one on the expression would). An unqualified column is this
+    table's when it is the only source, or when the schema shows this table has it and no other source does."""
     if p.op not in ("eq", "range") or p.value is None:
         return False
     columns = list(p.value.find_all(exp.Column))
-    single = len(scope.sources) + len(scope.derived) == 1
-    return bool(columns) and all(
-        c.table.lower() == alias if c.table else single and known is not None and c.name.lower() in known.columns
-        for c in columns
-    )
+    return bool(columns) and all(_of_alias(c, alias, scope, schema) for c in columns)
+
+
+def _of_alias(column: exp.Column, alias: str, scope: Scope, schema: Schema | None) -> bool:
+    if column.table:
+        return column.table.lower() == alias
+    known = schema.table(scope.sources[alias]) if schema is not None and alias in scope.sources else None
+    name = column.name.lower()
+    if known is None or name not in known.columns:
+        return False
+    if len(scope.sources) + len(scope.derived) == 1:
+        return True
+    if scope.derived or schema is None:
+        return False  # a derived table's columns are not in the schema: it may have one of that name
+    others = [schema.table(t) for a, t in scope.sources.items() if a != alias]
+    return all(o is not None and name not in o.columns for o in others)
 
 
 def row_conditions(scope: Scope, alias: str, table: str, schema: Schema | None = None) -> list[str]:
     """`l_commitdate < l_receiptdate`: conditions comparing two columns of the same row, with no parameter
     (the same condition on every call), which no key serves: only a partial index on the condition does.
     As an index predicate (canonical text)."""
-    known = schema.table(table) if schema is not None else None
     return [
         canonical_expression(p.node)
         for p in scope.predicates_on(alias)
         if not (p.in_or or p.negated or p.clause == "having" or p.wrapped)
-        and _same_row(p, alias, scope, known)
+        and _same_row(p, alias, scope, schema)
         and not parameterised(p.node)
         and _buildable_predicate(p.node)
     ]
@@ -130,7 +141,7 @@ def access_of(scope: Scope, alias: str, table: str, schema: Schema | None = None
     access = Access(alias, table, has_limit=scope.limit is not None, conditions=own_conditions(scope, alias))
     known = schema.table(table) if schema is not None else None
     for p in scope.predicates_on(alias):
-        if p.in_or or p.negated or p.clause == "having" or _same_row(p, alias, scope, known):
+        if p.in_or or p.negated or p.clause == "having" or _same_row(p, alias, scope, schema):
             continue
         if p.wrapped and parameterised(p.side):
             continue  # `(col - $1) <= $2`: no index on that expression can exist; the rewrite is function-on-column's
