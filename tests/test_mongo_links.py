@@ -217,7 +217,9 @@ def test_a_collection_of_the_database_a_base_class_method_returns_is_named():
 
 
 def test_a_method_that_also_returns_something_else_gives_no_database():
-    other = STORE.replace("        return g.conn", "        if self.cached:\n            return self.cache\n        return g.conn")
+    other = STORE.replace(
+        "        return g.conn", "        if self.cached:\n            return self.cache\n        return g.conn"
+    )
     srcs = linked({"shop/store.py": other, "shop/backends/mongo.py": MONGO_STORE})
     assert shapes(srcs["shop/backends/mongo.py"]) == [] and indexes(srcs["shop/backends/mongo.py"]) == []
 

@@ -174,12 +174,18 @@ def _assigned(tree: ast.Module) -> dict[str, list[ast.AST]]:
     """The values assigned to each name or attribute in the module, by its text (`g.db`, `self._db`)."""
     out: dict[str, list[ast.AST]] = {}
     for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], (ast.Name, ast.Attribute)):
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], (ast.Name, ast.Attribute))
+        ):
             out.setdefault(ast.unparse(node.targets[0]), []).append(node.value)
     return out
 
 
-def _database_calls(fn: ast.FunctionDef | ast.AsyncFunctionDef, cls: ast.ClassDef, assigned: dict) -> tuple[str, ...] | None:
+def _database_calls(
+    fn: ast.FunctionDef | ast.AsyncFunctionDef, cls: ast.ClassDef, assigned: dict
+) -> tuple[str, ...] | None:
     """For advisor.sources.links: when every `return` of a method gives a Database, the `self.<method>()`s
     it returns that of (`return self.client[name]`: none; `g.db = self.connect(); return g.db`: connect);
     None when a return gives anything else, or there is none."""
