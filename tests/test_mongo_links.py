@@ -153,6 +153,97 @@ def test_a_member_set_in_a_base_class_through_an_intermediate_class_of_a_third_f
     assert {q.collection for q in mongo(srcs["app/handlers.py"])} == {"case"}
 
 
+# --- a collection reached through a method that gives the database (holdout 3, alerta-server) -------
+
+STORE = """\
+from flask import g
+
+
+class Store:
+    def session(self):
+        if "conn" not in g:
+            g.conn = self.open()
+        return g.conn
+
+    def open(self):
+        raise NotImplementedError
+"""
+
+MONGO_STORE = """\
+from pymongo import ASCENDING, MongoClient
+
+from shop.store import Store
+
+
+class Backend(Store):
+    def open(self):
+        self.client = MongoClient(self.url)
+        return self.client[self.dbname] if self.dbname else self.client.get_database()
+
+    def prepare(self):
+        self.session().orders.create_index([("customer", ASCENDING), ("placed", ASCENDING)])
+
+    def open_orders(self, customer):
+        return list(self.session().orders.find({"customer": customer}).sort("placed", -1))
+
+    def order(self, number):
+        return self.session()["orders"].find_one({"number": number})
+"""
+
+SQL_STORE = """\
+import sqlite3
+
+from shop.store import Store
+
+
+class Backend(Store):
+    def open(self):
+        return sqlite3.connect(self.url)
+
+    def open_orders(self, customer):
+        return self.session().orders.find({"customer": customer})
+"""
+
+
+def test_a_collection_of_the_database_a_base_class_method_returns_is_named():
+    files = {"shop/store.py": STORE, "shop/backends/mongo.py": MONGO_STORE, "shop/backends/sql.py": SQL_STORE}
+    assert shapes(extract("shop/backends/mongo.py", MONGO_STORE)) == []  # one file cannot say what session() is
+    srcs = linked(files)
+    mongo_store = srcs["shop/backends/mongo.py"]
+    assert shapes(mongo_store) == [(15, "orders", "find"), (18, "orders", "find_one")]
+    assert indexes(mongo_store) == [("orders", "customer_1_placed_1", "mongo")]
+    # the sibling backend's session() dispatches to its own open(), which gives no Database
+    assert shapes(srcs["shop/backends/sql.py"]) == []
+
+
+def test_a_method_that_also_returns_something_else_gives_no_database():
+    other = STORE.replace(
+        "        return g.conn", "        if self.cached:\n            return self.cache\n        return g.conn"
+    )
+    srcs = linked({"shop/store.py": other, "shop/backends/mongo.py": MONGO_STORE})
+    assert shapes(srcs["shop/backends/mongo.py"]) == [] and indexes(srcs["shop/backends/mongo.py"]) == []
+
+
+def test_a_database_placeholder_a_subclass_fills_names_the_collection_at_run_time():
+    src = extract(
+        "app/model.py",
+        """\
+class Model:
+    def __init__(self):
+        self.name = None
+        self.initialize()
+
+    def reconnect(self, client):
+        self.database = client.get_database()
+        self.collection = self.database[self.name]
+
+    def find(self, query):
+        return self.collection.find(query)
+""",
+    )
+    assert [(q.collection, q.partial) for q in mongo(src)] == [("<self.name>", True)]
+
+
 # --- index lists kept as data (scout-browser scout/constants/indexes.py, adapter/mongo/index.py) ------
 
 TABLE = """\

@@ -5,6 +5,9 @@ Extraction reads one file at a time; some names are only known from another file
 - Python: a collection held on `self` by a class in another file (`self.case_collection = database.case`
   in an adapter class that mixes in the handler classes whose queries use it) -- the name is resolved
   when the class holding it and the class using it are related (one is a base of the other);
+- Python: a collection reached through a method that returns the database (`self.get_db().alerts`,
+  `get_db` defined in a base class of another file): the call is kept when, dispatched from the class
+  using it, every `return` of the method is a Database (or what another `self.<method>()` returns that is);
 - Python: index lists kept as data, `INDEXES = {"case": [IndexModel(...), ...]}`, declare their
   collections' indexes when the project hands them to `create_indexes` (`create_indexes(INDEXES[name])`);
 - JavaScript: a mongoose model reached through a registry object (`router.app.resources.form.model`)
@@ -50,6 +53,11 @@ class Links:
     registry: list[tuple[str, MongoQuery]] = field(default_factory=list)  # (segment, query) on `x.<segment>.model`
     module: list[IndexDef] = field(default_factory=list)  # indexes of a schema built here for no model here
     stem: str = ""  # the module's name: Form.js -> Form
+    # Python: (class, method) -> the `self.<method>()`s whose Database it returns, () when it returns a
+    # Database itself, None when it returns something else (an override that is no Database)
+    methods: dict[tuple[str, str], tuple[str, ...] | None] = field(default_factory=dict)
+    # (class, method, query or index) on `self.<method>().<collection>`: kept when the method gives a Database
+    on_database: list[tuple[str, str, Any]] = field(default_factory=list)
 
 
 def links_of(source: SourceFile) -> Links:
@@ -64,6 +72,7 @@ def link(sources: list[SourceFile]) -> None:
     found = [s.links for s in sources if s.links is not None]
     if not found:
         return
+    _databases(sources)
     _members(found)
     _tables(sources)
     _models(sources)
@@ -83,6 +92,56 @@ def _members(found: list[Links]) -> None:
             colls = set().union(*(held.get((c, member), set()) for c in _family(cls, bases)))
             if len(colls) == 1:  # one collection for it in the classes it belongs to: that one
                 _rename(target, colls.pop())
+
+
+def _databases(sources: list[SourceFile]) -> None:
+    """The queries and indexes on `self.<method>().<collection>` whose method gives a Database."""
+    bases: dict[str, set[str]] = {}
+    defined: dict[tuple[str, str], set[tuple[str, ...] | None]] = {}
+    for s in sources:
+        if s.links is not None:
+            for cls, names in s.links.bases.items():
+                bases.setdefault(cls, set()).update(names)
+            for key, calls in s.links.methods.items():
+                defined.setdefault(key, set()).add(calls)
+    for source in sources:
+        links = source.links
+        if links is None or not links.on_database:
+            continue
+        for cls, method, target in links.on_database:
+            if _gives_database(cls, method, links.methods, defined, bases, set()):
+                (source.queries if isinstance(target, MongoQuery) else source.indexes).append(target)
+        source.queries.sort(key=lambda q: (q.location.line, q.location.col))
+
+
+def _gives_database(cls: str, method: str, local: dict, defined: dict, bases: dict, seen: set[str]) -> bool:
+    """Whether `self.<method>()` in class `cls` (of the file whose methods are `local`) returns a Database:
+    the method is looked up as Python dispatches it (the class, then its bases, nearest first), and a
+    `self.<other>()` it returns is dispatched from `cls` again (a base's `get_db` calling the subclass's
+    `connect`). A base class of that name in two files must give a Database in both."""
+    if method in seen:
+        return False  # a method returning what it returns
+    seen = seen | {method}
+    for owner in _ancestors(cls, bases):
+        found = {local[(owner, method)]} if (owner, method) in local else set()
+        if not found and owner != cls:  # the class using it is this file's; its bases may be anywhere
+            found = defined.get((owner, method), set())
+        if found:
+            return all(
+                calls is not None and all(_gives_database(cls, m, local, defined, bases, seen) for m in calls)
+                for calls in found
+            )
+    return False
+
+
+def _ancestors(cls: str, bases: dict[str, set[str]]) -> list[str]:
+    """The class and its bases across the project (by name), nearest first."""
+    out, todo = [cls], [cls]
+    while todo:
+        for c in sorted(bases.get(todo.pop(0), set()) - set(out)):
+            out.append(c)
+            todo.append(c)
+    return out
 
 
 def _family(cls: str, bases: dict[str, set[str]]) -> list[str]:

@@ -7,9 +7,11 @@ shape is extracted, under the expression the name is read from in angle brackets
 
 from __future__ import annotations
 
+import ast
 import re
 
 UNKNOWN = re.compile(r"<.*>", re.DOTALL)
+DB_NAME = re.compile(r"(?i)^(db|database|mongo_?db|.*_db|.*db)$")
 
 
 def run_time_name(expression: str) -> str:
@@ -32,3 +34,22 @@ def mark_run_time(queries: list) -> None:
         name = getattr(q, "collection", "")
         if isinstance(name, str) and run_time(name):
             q.partial = True
+
+
+def is_database(node: ast.AST) -> bool:
+    """Whether an expression is a pymongo Database by its name: `db`, `self.mongo_db`, `client[name]`,
+    `client.get_database()` (its attributes and items are collections)."""
+    if isinstance(node, ast.Name):
+        return bool(DB_NAME.match(node.id))
+    if isinstance(node, ast.Attribute):
+        return bool(DB_NAME.match(node.attr)) or _is_client(node) or _is_client(node.value)
+    if isinstance(node, ast.Subscript):
+        return _is_client(node.value)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        return node.func.attr in ("get_database", "get_default_database")
+    return False
+
+
+def _is_client(node: ast.AST) -> bool:
+    name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
+    return "client" in name.lower() or "mongo" in name.lower() or bool(DB_NAME.match(name))

@@ -12,7 +12,7 @@ from typing import Any, cast
 from advisor.ir import Location, SourceFile
 from advisor.mongo.shape import AGGREGATE_OPS, FIND_OPS, MongoQuery, Placeholder, Regex
 from advisor.sources.links import links_of
-from advisor.sources.mongo_names import mark_run_time, run_time_name
+from advisor.sources.mongo_names import is_database, mark_run_time, run_time_name
 from advisor.sources.pymongo_tables import TableUses, index_model, index_tables
 from advisor.sources.python_classes import Classes, record_members, self_attr
 from advisor.sources.python_mutations import Mutations
@@ -23,7 +23,6 @@ QUERY_METHODS = {op for op in FIND_OPS | AGGREGATE_OPS if op.islower()} - {
 }  # with pymongo 3's count/update/remove
 INDEX_METHODS = {"create_index", "create_indexes", "ensure_index"}
 _INDEX_TYPES = {"TEXT": "text", "HASHED": "hashed", "GEO2D": "2d", "GEOSPHERE": "2dsphere"}
-_DB_NAME = re.compile(r"(?i)^(db|database|mongo_?db|.*_db|.*db)$")
 
 
 MAX_VALUE_NODES = 5000  # syntax nodes read for one value, variables expanded
@@ -166,15 +165,27 @@ def _value(
     return Placeholder("unknown", text)
 
 
+def _database_method(node: ast.AST) -> str | None:
+    """`self.get_db().alerts`, `self.get_db()["alerts"]`: the method that gives the database, when it
+    is the project that must say it does (advisor.sources.links)."""
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "with_options":
+        node = node.func.value
+    db = node.value if isinstance(node, (ast.Attribute, ast.Subscript)) else None
+    if isinstance(db, ast.Call) and self_attr(db.func) and not db.args and not db.keywords:
+        return getattr(db.func, "attr", None)
+    return None
+
+
 def _collection(node: ast.AST, names: Names, depth: int = 0) -> str | None:
-    if isinstance(node, ast.Subscript) and _is_db(node.value):
+    if isinstance(node, ast.Subscript) and (is_database(node.value) or _database_method(node)):
         key: ast.AST = node.slice
         if isinstance(key, ast.Name) and depth < 4:
             key = names.resolve(key) or key
         elif self_attr(key) and depth < 4:
             key = names.member(key) or key
-        if isinstance(key, ast.Constant):
+        if isinstance(key, ast.Constant) and key.value is not None:
             return key.value if isinstance(key.value, str) else None
+        # db[datasource], or db[self.name] with `self.name = None` until a subclass names it: at run time
         return run_time_name(ast.unparse(node.slice))  # db[datasource]: named at run time
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and depth < 4:
         if node.func.attr == "with_options":  # the same collection with other options
@@ -188,10 +199,10 @@ def _collection(node: ast.AST, names: Names, depth: int = 0) -> str | None:
             return _collection(held, names, depth + 1)
         m = re.fullmatch(r"_*(\w*?)_?(collection|coll|col)s?", node.attr, re.IGNORECASE)
         return f"self.{node.attr}" if m else None
-    if isinstance(node, ast.Attribute) and node.attr == "collection" and not _is_db(node.value):
+    if isinstance(node, ast.Attribute) and node.attr == "collection" and not is_database(node.value):
         return run_time_name(ast.unparse(node))  # cursor.collection: the collection a cursor reads
     if isinstance(node, ast.Attribute):
-        return node.attr if _is_db(node.value) else None
+        return node.attr if is_database(node.value) or _database_method(node) else None
     if (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
@@ -210,23 +221,6 @@ def _collection(node: ast.AST, names: Names, depth: int = 0) -> str | None:
         if m:
             return m.group(1)
     return None
-
-
-def _is_db(node: ast.AST) -> bool:
-    if isinstance(node, ast.Name):
-        return bool(_DB_NAME.match(node.id))
-    if isinstance(node, ast.Attribute):
-        return bool(_DB_NAME.match(node.attr)) or _is_client(node) or _is_client(node.value)
-    if isinstance(node, ast.Subscript):
-        return _is_client(node.value)
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-        return node.func.attr in ("get_database", "get_default_database")
-    return False
-
-
-def _is_client(node: ast.AST) -> bool:
-    name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
-    return "client" in name.lower() or "mongo" in name.lower() or bool(_DB_NAME.match(name))
 
 
 def _unchain(call: ast.Call):
@@ -328,6 +322,8 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
             materialized.update(id(a) for a in node.args)
     for top in tops:
         base, chain = _unchain(top)
+        on_database: tuple[str, str] | None = None  # (class, method) when the receiver is `self.<method>().<name>`
+        counts = len(result.queries), len(result.indexes)
         for i, (method, call) in enumerate(chain):
             if method not in QUERY_METHODS and method not in INDEX_METHODS:
                 continue
@@ -335,6 +331,12 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
             coll = _collection(receiver, names)
             if coll is None:
                 break
+            held = _database_method(receiver)
+            owner = names.classes.class_of(call) if held else None
+            if held and owner is None:
+                break  # `self.get_db()` outside a class: no method to look up
+            if held and owner is not None:
+                on_database = (owner.name, held)
             if method in INDEX_METHODS:
                 _index(result, coll, method, call, path, index, names)
                 break
@@ -401,6 +403,11 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
             q.streamed = id(top) not in materialized and "to_list" not in [m for m, _ in chain]
             result.queries.append(q)
             break
+        if on_database is not None:  # kept when the project says the method gives a Database (links.py)
+            links_of(result).on_database += [
+                (*on_database, t) for t in result.queries[counts[0] :] + result.indexes[counts[1] :]
+            ]
+            del result.queries[counts[0] :], result.indexes[counts[1] :]
     mark_run_time(result.queries)
     if names.classes.named:  # the classes' members, resolved across the project's files (advisor.sources.links)
         record_members(

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from advisor.ir import SourceFile
 from advisor.sources.links import Held, Links, links_of
-from advisor.sources.mongo_names import UNKNOWN
+from advisor.sources.mongo_names import UNKNOWN, is_database
 
 # `self.users = database.users`, `self.jobs = self.db["jobs"]`: a module whose class holds a collection
 HOLDS_COLLECTION = re.compile(r"self\.\w+\s*=\s*[\w.]*(?:db|database|client|mongo)\w*\s*[\[.]", re.IGNORECASE)
@@ -152,14 +152,77 @@ def record_members(links: Links, classes: Classes, collection: Callable[[ast.AST
 
 
 def record_bases(result: SourceFile, tree: ast.Module) -> None:
-    """Every class's bases, from every Python file (a class between a handler and the adapter that
-    holds its collections may be in a file with no query at all)."""
+    """Every class's bases and what its methods return, from every Python file (a class between a
+    handler and the adapter that holds its collections, or the base class whose `get_db()` returns the
+    database, may be in a file with no query at all)."""
     todo: list[ast.stmt] = list(tree.body)
+    assigned: dict[str, list[ast.AST]] | None = None
     while todo:
         node = todo.pop()
         if isinstance(node, ast.ClassDef):
-            links_of(result).bases.setdefault(node.name, base_names(node))
+            links = links_of(result)
+            links.bases.setdefault(node.name, base_names(node))
+            methods = [f for f in node.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))]
+            if methods and assigned is None:
+                assigned = _assigned(tree)
+            for fn in methods:
+                links.methods.setdefault((node.name, fn.name), _database_calls(fn, node, assigned or {}))
             todo += node.body
+
+
+def _assigned(tree: ast.Module) -> dict[str, list[ast.AST]]:
+    """The values assigned to each name or attribute in the module, by its text (`g.db`, `self._db`)."""
+    out: dict[str, list[ast.AST]] = {}
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], (ast.Name, ast.Attribute))
+        ):
+            out.setdefault(ast.unparse(node.targets[0]), []).append(node.value)
+    return out
+
+
+def _database_calls(
+    fn: ast.FunctionDef | ast.AsyncFunctionDef, cls: ast.ClassDef, assigned: dict
+) -> tuple[str, ...] | None:
+    """For advisor.sources.links: when every `return` of a method gives a Database, the `self.<method>()`s
+    it returns that of (`return self.client[name]`: none; `g.db = self.connect(); return g.db`: connect);
+    None when a return gives anything else, or there is none."""
+    todo: list[ast.AST] = list(fn.body)
+    values: list[ast.AST | None] = []
+    while todo:  # the method's own returns, not those of functions inside it
+        node = todo.pop()
+        if isinstance(node, ast.Return):
+            values.append(node.value)
+        elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            todo += ast.iter_child_nodes(node)
+    calls: list[str] = []
+    for value in values or [None]:
+        found = _gives_database(value, cls, assigned, 0)
+        if found is None:
+            return None
+        calls += found
+    return tuple(dict.fromkeys(calls))
+
+
+def _gives_database(node: ast.AST | None, cls: ast.ClassDef, assigned: dict, depth: int) -> list[str] | None:
+    """What `_database_calls` says of one returned expression: a Database by its name or by what the module
+    assigns to it (`self._db`, `g.db`), or `self.<method>()`, whose Database the project settles."""
+    if node is None or depth > 4:
+        return None
+    if isinstance(node, ast.Call) and self_attr(node.func) and not node.args and not node.keywords:
+        return [getattr(node.func, "attr", "")]
+    if isinstance(node, ast.IfExp):
+        a, b = (_gives_database(n, cls, assigned, depth + 1) for n in (node.body, node.orelse))
+        return None if a is None or b is None else a + b
+    values = assigned.get(ast.unparse(node), []) if isinstance(node, (ast.Name, ast.Attribute)) else []
+    if self_attr(node):  # this class's own assignments only
+        values = [v for v in values if cls.lineno <= getattr(v, "lineno", 0) <= (cls.end_lineno or cls.lineno)]
+    if values:
+        found = [_gives_database(v, cls, assigned, depth + 1) for v in values]
+        return None if any(f is None for f in found) else [m for f in found if f for m in f]
+    return [] if is_database(node) else None
 
 
 def reads_mongo(text: str) -> bool:
