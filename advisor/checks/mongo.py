@@ -172,7 +172,7 @@ mongo_check("negation-only")(lambda ctx: _negation_only(ctx.query))
 mongo_check("missing-projection")(lambda ctx: _missing_projection(ctx.query, ctx.indexes))
 mongo_check("unbounded-find")(lambda ctx: _unbounded_find(ctx.query, ctx.indexes))
 mongo_check("skip-pagination")(lambda ctx: _skip_pagination(ctx.query))
-mongo_check("match-not-first")(lambda ctx: _match_not_first(ctx.query))
+mongo_check("match-not-first")(lambda ctx: _match_not_first(ctx.query, ctx.indexes))
 mongo_check("lookup-unindexed")(lambda ctx: _lookup_unindexed(ctx.query, ctx.schema))
 for _name in PLANNED:
     mongo_check(_name)(_planned_rule(_name))
@@ -324,11 +324,16 @@ def _unbounded(query: MongoQuery, indexes: list[IndexDef]) -> bool:
     if info.unknown or query.partial or _owner_lookup(info, indexes):
         return False
     listed = {p.field for p in info.preds if p.kind == "in"}  # as many as the caller's list
+    return not listed and not _pins_unique(info, indexes)
+
+
+def _pins_unique(info: FilterInfo, indexes: list[IndexDef]) -> bool:
+    """Equalities (or $in lists) on every field of a unique index, or on _id: a handful of documents at most."""
     keyed = {p.field for p in info.preds if p.kind in ("eq", "in")}
     unique_keys = [
         [f for f, _ in index_fields(i)] for i in indexes if i.unique and not i.options.get("partialFilterExpression")
     ] + [["_id"]]
-    return not listed and not any(all(f in keyed for f in keys) for keys in unique_keys)
+    return any(all(f in keyed for f in keys) for keys in unique_keys)
 
 
 def _unbounded_find(query: MongoQuery, indexes: list[IndexDef]) -> Iterator[Hit]:
@@ -434,11 +439,14 @@ def _group_key_fields(spec: Any) -> dict[str, str]:
     return {}
 
 
-def _match_not_first(query: MongoQuery) -> Iterator[Hit]:
+def _match_not_first(query: MongoQuery, indexes: list[IndexDef]) -> Iterator[Hit]:
     """A $match the server cannot move, but that could filter before a $group or $unwind."""
     pipeline = query.pipeline
     if not isinstance(pipeline, list):
         return
+    name, first = _stage(pipeline[0]) if pipeline else (None, None)
+    if name == "$match" and isinstance(first, dict) and _pins_unique(analyse_filter(first), indexes):
+        return  # the pipeline starts from one document found by a unique key: nothing to filter earlier
     for i, stage in enumerate(pipeline):
         name, spec = _stage(stage)
         if name != "$match" or i == 0 or not isinstance(spec, dict):

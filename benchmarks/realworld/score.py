@@ -116,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--unlabelled", action="store_true", help="list the unlabelled app-code findings")
     args = ap.parse_args(argv)
     findings = [json.loads(line) for line in Path(args.findings).read_text().splitlines() if line.strip()]
+    for f in findings:  # a project of one kind may check the other database too (alerta: PostgreSQL and MongoDB)
+        if str(f.get("id", "")).startswith("MGO"):
+            f["kind"] = "mongo"
     return score(findings, load_labels(Path(args.labels)), args.unlabelled)
 
 
