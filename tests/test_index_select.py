@@ -781,6 +781,19 @@ def test_select_without_analyze_checks_the_set_by_the_clock_and_drops_what_only_
     assert "b.sql:1 10.0 -> 100 ms with it, 10.0 ms without" in text and "ON visits (ts)" not in text
 
 
+def test_the_quick_check_screens_at_half_the_margins_and_decides_at_the_full_ones(db):
+    """One run each way slower by 15% and 3 ms (half the margins: 10%, 2.5 ms) makes a suspect: a 20%
+    slowdown hides in one run's noise.  Best of 3 both ways then decides with the full margins: 20 -> 23 ms
+    is not measurably slower, so nothing is dropped."""
+    schema, account, ts, runs = _visits(db)
+    fake = {"a.sql": (20.0, 23.0), "b.sql": (10.0, 10.4), "d.sql": (100.0, 1.0)}  # (no index, with one)
+    timed = []
+    chosen, summary = select(db, runs, schema, 0.3, _fake_clock(fake, timed), 5000)
+    assert not summary.time_dropped and not summary.warnings
+    assert timed.count("a.sql") == 2 + 2 * 2  # the suspect: two more rounds both ways
+    assert timed.count("b.sql") == 2  # 4% and 0.4 ms: settled in one run each way
+
+
 @pytest.mark.parametrize("analyze", [True, False])
 def test_indexes_command_prints_and_writes_measured_times(project, analyze):
     """End to end: real EXPLAIN (ANALYZE) runs, with the parameter the workload sampled (with --analyze)
