@@ -172,6 +172,7 @@ mongo_check("negation-only")(lambda ctx: _negation_only(ctx.query))
 mongo_check("missing-projection")(lambda ctx: _missing_projection(ctx.query, ctx.indexes))
 mongo_check("unbounded-find")(lambda ctx: _unbounded_find(ctx.query, ctx.indexes))
 mongo_check("skip-pagination")(lambda ctx: _skip_pagination(ctx.query))
+mongo_check("skip-without-limit")(lambda ctx: _skip_without_limit(ctx.query))
 mongo_check("match-not-first")(lambda ctx: _match_not_first(ctx.query, ctx.indexes))
 mongo_check("lookup-unindexed")(lambda ctx: _lookup_unindexed(ctx.query, ctx.schema))
 for _name in PLANNED:
@@ -351,31 +352,52 @@ def _unbounded_find(query: MongoQuery, indexes: list[IndexDef]) -> Iterator[Hit]
     )
 
 
-def _skip_pagination(query: MongoQuery) -> Iterator[Hit]:
-    skips: list[tuple[Any, tuple]] = []
+def _skips(query: MongoQuery) -> Iterator[tuple[str, tuple, bool]]:
+    """The skips a caller of this code does not choose: (as written, where, paged: a limit bounds what follows)."""
+    skips: list[tuple[Any, tuple, bool]] = []
     if query.skip is not None:
-        skips.append((query.skip, ("skip",)))
+        skips.append((query.skip, ("skip",), query.limit is not None))
     if isinstance(query.pipeline, list):
         for i, stage in enumerate(query.pipeline):
             name, spec = _stage(stage)
             if name == "$skip":
-                skips.append((spec, ("pipeline", i)))
-    for value, path in skips:
+                later = [_stage(s)[0] for s in query.pipeline[i + 1 :]]
+                skips.append((spec, ("pipeline", i), "$limit" in later))
+    for value, path, paged in skips:
         dynamic = isinstance(value, Placeholder)
         if dynamic and passed_through(value.text, query.params):
             continue  # the offset is the caller's (a library's skip/start argument): the finding belongs there
         if not dynamic and not (isinstance(value, (int, float)) and value > SKIP_PAGINATION_LIMIT):
             continue
-        shown = value.text if isinstance(value, Placeholder) and value.text else format_value(value)
-        yield _hit(
-            query,
-            f"{_where(query)} pages with skip({shown}): the server still walks and discards every "
-            "skipped document, so page n costs n pages of reads",
-            query.at(*path),
-            help="paginate by range on the sort key instead: remember the last value seen and query "
-            "{ sortKey: { $lt: last } } with the same sort and a limit",
-            subject=f"{query.collection}:skip",
-        )
+        yield (value.text if isinstance(value, Placeholder) and value.text else format_value(value)), path, paged
+
+
+def _skip_pagination(query: MongoQuery) -> Iterator[Hit]:
+    for shown, path, paged in _skips(query):
+        if paged:
+            yield _hit(
+                query,
+                f"{_where(query)} pages with skip({shown}): the server still walks and discards every "
+                "skipped document, so page n costs n pages of reads",
+                query.at(*path),
+                help="paginate by range on the sort key instead: remember the last value seen and query "
+                "{ sortKey: { $lt: last } } with the same sort and a limit",
+                subject=f"{query.collection}:skip",
+            )
+
+
+def _skip_without_limit(query: MongoQuery) -> Iterator[Hit]:
+    for shown, path, paged in _skips(query):
+        if not paged:
+            yield _hit(
+                query,
+                f"{_where(query)} skips {shown} documents and reads the rest of the match: every call walks and "
+                "discards the skipped ones, however many the match grows to",
+                query.at(*path),
+                help="to read the last documents, sort the other way and limit (then reverse in the code); to read "
+                "what follows a point, query from its sort key: { sortKey: { $gt: last } }",
+                subject=f"{query.collection}:skip-all",
+            )
 
 
 def passed_through(text: str, params: tuple) -> bool:
