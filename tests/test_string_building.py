@@ -380,3 +380,14 @@ def test_an_item_of_the_code_s_own_iterator_is_its_own(project):
         cur.execute(f"SELECT id FROM t WHERE name = '{next(it)}'")
     """)
     assert [f.location.line for f in found] == [9], [f.message for f in found]
+
+
+def test_declarations_are_read_from_the_files_the_run_loaded(project, tmp_path_factory):
+    """A declaration file that is a symlink leading outside the project is not read (the run skips it), so
+    what it says types nothing: the parameters stay the caller's."""
+    outside = tmp_path_factory.mktemp("outside") / "store.d.ts"
+    outside.write_text("export declare function find(db: any, id: number): Promise<any>;\n")
+    root = project({})
+    (root / "store.d.ts").symlink_to(outside)
+    found = fired(project, "store.js", STORE_JS)
+    assert [f.location.line for f in found] == [3, 7], [f.message for f in found]

@@ -256,7 +256,7 @@ def argument(v: Values, b: Binding, ident, inner: tuple, path: tuple, quote) -> 
     from advisor.facts.js_types import scalar_parameter
 
     offset = len(v.f.data[: ident.start_byte].decode("utf-8", "replace"))
-    return scalar_parameter(v.path, v.text, offset, v.f.src(ident))
+    return scalar_parameter(v.path, v.text, offset, v.f.src(ident), v.project.files)
 
 
 def _query_result(v: Values, args: list, path: tuple) -> bool:

@@ -27,8 +27,9 @@ module-level `const` that is one and is assigned nowhere else.  Destructured par
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
-from pathlib import Path, PurePath
+from pathlib import PurePath
 
 from advisor.sources.js_syntax import FUNCTIONS, JsFile, collect_decls, parameter_list, parser
 
@@ -59,25 +60,29 @@ _BINDING_PARENTS = {  # where an identifier declares a name rather than uses it
 }
 
 
-def typescript_checked(path: str) -> bool:
-    """A TypeScript compiler checked this file's code: a TS source, or JS emitted with its declarations beside it."""
+def typescript_checked(path: str, files: Mapping[str, str]) -> bool:
+    """A TypeScript compiler checked this file's code: a TS source, or JS emitted with its declarations beside
+    it among the files the run loaded (`files`: display path -> text; never a file opened anew)."""
     name = path.lower()
     if name.endswith(DECLARATIONS):
         return False
     suffix = PurePath(name).suffix
     if suffix in TS_SOURCES:
         return True
-    emitted = _EMITTED.get(suffix)
-    try:
-        return emitted is not None and Path(path[: -len(suffix)] + emitted).is_file()
-    except OSError:  # a name too long for the file system once the suffix grows: no declarations there
-        return False
+    return _declarations(path) in files
 
 
-def scalar_parameter(path: str, text: str, offset: int, name: str) -> bool:
+def _declarations(path: str) -> str:
+    """The declaration file a compiler emits beside `path` (`runner.js` -> `runner.d.ts`), or ""."""
+    suffix = PurePath(path).suffix
+    emitted = _EMITTED.get(suffix.lower())
+    return path[: -len(suffix)] + emitted if emitted else ""
+
+
+def scalar_parameter(path: str, text: str, offset: int, name: str, files: Mapping[str, str]) -> bool:
     """`name`, used in the code at character `offset`, is a parameter of an enclosing function whose
     type a TypeScript compiler fixes as number, bigint or boolean (see the module's docstring)."""
-    if not typescript_checked(path):
+    if not typescript_checked(path, files):
         return False
     f = _parsed(path, text)
     at = len(text[:offset].encode("utf-8", "surrogatepass"))
@@ -87,7 +92,7 @@ def scalar_parameter(path: str, text: str, offset: int, name: str) -> bool:
             parameter = _parameter(f, node, name)
             if parameter is not None:
                 return _only_binding(f, node, name) and (
-                    _scalar_parameter(f, parameter) or _declared_scalar(path, f, node, name)
+                    _scalar_parameter(f, parameter) or _declared_scalar(path, f, node, name, files)
                 )
         node = node.parent
     return False
@@ -112,22 +117,17 @@ def _parameter(f: JsFile, function, name: str):
     return None
 
 
-def _declared_scalar(path: str, f: JsFile, function, name: str) -> bool:
+def _declared_scalar(path: str, f: JsFile, function, name: str, files: Mapping[str, str]) -> bool:
     """Emitted JS: the declaration file emitted beside it types `name` as a scalar in the one signature of
     this function (a module-level function, or a method of a module-level class), which the compiler held
     every caller in the project to. A private method's declaration carries no types; overloads never count."""
-    suffix = PurePath(path).suffix.lower()
-    emitted = _EMITTED.get(suffix)
-    if emitted is None or suffix in TS_SOURCES:
+    declarations = _declarations(path)
+    if PurePath(path).suffix.lower() in TS_SOURCES or declarations not in files:
         return False
     owner, member = _declared_name(f, function)
     if member is None:
         return False
-    try:
-        declarations = Path(path[: -len(PurePath(path).suffix)] + emitted).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return False
-    d = _parsed(path[: -len(PurePath(path).suffix)] + emitted, declarations)
+    d = _parsed(declarations, files[declarations])
     signatures = [s for s in _signatures(d, owner) if s[0] == member]
     if len(signatures) != 1:
         return False
