@@ -314,3 +314,36 @@ class Form:
         return self.find_one(key)
 """)
     assert [(q.location.line, q.collection, q.partial) for q in mongo(src)] == [(5, "<self>", True)]
+
+
+def test_a_collection_a_constructor_parameter_names_is_one_per_instance(tmp_path, monkeypatch):
+    """`self.store = client[db][collection]` with `collection` a parameter of __init__: whatever the deployment
+    calls it, what is declared and queried through `self.store` meets on one collection, so the planner judges
+    the queries against those declarations. A member a subclass names (`db[self.name]`) stays a sketch: it is
+    another collection per subclass."""
+    from advisor import engine
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "store.py").write_text("""\
+class SessionStore:
+    def __init__(self, client, db="app", collection="sessions"):
+        self.store = client[db][collection]
+        self.store.create_index("expiration", expireAfterSeconds=0)
+
+    def get(self, sid):
+        return self.store.find_one({"id": sid})
+
+
+class Model:
+    name = None
+
+    def __init__(self, client):
+        self.collection = client["app"][self.name]
+        self.collection.create_index("expiration")
+
+    def get(self, sid):
+        return self.collection.find_one({"id": sid})
+""")
+    found = [(f.rule, f.location.line, f.message) for f in engine.check(["."]).active]
+    assert [(r, line) for r, line, _ in found if r == "MGO001"] == [("MGO001", 7)]
+    assert "no index starts with id (indexes: expiration_1)" in next(m for r, _, m in found if r == "MGO001")

@@ -168,7 +168,7 @@ def _planned_rule(name: str):
 
 mongo_check("where-operator")(lambda ctx: _where_operator(ctx.query))
 mongo_check("unanchored-regex")(lambda ctx: _unanchored_regex(ctx.query, ctx.indexes))
-mongo_check("negation-only")(lambda ctx: _negation_only(ctx.query))
+mongo_check("negation-only")(lambda ctx: _negation_only(ctx.query, ctx.indexes))
 mongo_check("missing-projection")(lambda ctx: _missing_projection(ctx.query, ctx.indexes))
 mongo_check("unbounded-find")(lambda ctx: _unbounded_find(ctx.query, ctx.indexes))
 mongo_check("skip-pagination")(lambda ctx: _skip_pagination(ctx.query))
@@ -257,7 +257,9 @@ def _unanchored_regex(query: MongoQuery, indexes: list[IndexDef]) -> Iterator[Hi
             )
 
 
-def _negation_only(query: MongoQuery) -> Iterator[Hit]:
+def _negation_only(query: MongoQuery, indexes: list[IndexDef]) -> Iterator[Hit]:
+    if _walks_sorted_to_a_limit(query, indexes):
+        return  # a negation matches nearly every entry: the walk in sort order stops at the first ones
     for flt, base in _filters(query):
         if base[0] == "pipeline" and base[1] != 0:
             continue  # only the leading $match can use an index
@@ -277,6 +279,17 @@ def _negation_only(query: MongoQuery) -> Iterator[Hit]:
                 "wanted values with $in",
                 subject=f"{query.collection}:{','.join(pr.field for pr in info.preds)}",
             )
+
+
+def _walks_sorted_to_a_limit(query: MongoQuery, indexes: list[IndexDef]) -> bool:
+    """One document or a limit, sorted by the leading key of a declared index: the server reads that index in
+    order and stops once it has enough matches."""
+    if query.is_aggregate or not isinstance(query.sort, dict) or not query.sort:
+        return False
+    if query.operation not in SINGLE_READ_OPS and query.limit is None:
+        return False
+    first = next(iter(query.sort))
+    return any(index_fields(i) and index_fields(i)[0][0] == first for i in indexes)
 
 
 def _missing_projection(query: MongoQuery, indexes: list[IndexDef]) -> Iterator[Hit]:

@@ -12,7 +12,7 @@ from typing import Any, cast
 from advisor.ir import Location, SourceFile
 from advisor.mongo.shape import AGGREGATE_OPS, FIND_OPS, MongoQuery, Placeholder, Regex
 from advisor.sources.links import links_of
-from advisor.sources.mongo_names import is_database, mark_run_time, run_time_name
+from advisor.sources.mongo_names import is_database, mark_run_time, run_time, run_time_name
 from advisor.sources.pymongo_tables import TableUses, index_model, index_tables
 from advisor.sources.python_classes import Classes, record_members, self_attr
 from advisor.sources.python_mutations import Mutations
@@ -62,6 +62,28 @@ class Names:
         # an expression's static value, and its location (set by add_pymongo, which knows the file)
         self.value: Callable[[ast.AST], Any] = lambda node: None
         self.where: Callable[[ast.AST], Location] = lambda node: Location("", 0, 0)
+
+    @cached_property
+    def parameters(self) -> dict[int, set[str]]:
+        """id(function) -> the names of its parameters."""
+        out = {}
+        for fn in ast.walk(self.tree):
+            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                a = fn.args
+                out[id(fn)] = {x.arg for x in [*a.posonlyargs, *a.args, *a.kwonlyargs]}
+        return out
+
+    def held_per_instance(self, held: ast.AST) -> ast.ClassDef | None:
+        """`self.store = client[db][collection]` with `collection` a parameter of the method assigning it: each
+        instance holds the one collection its caller names, so what is declared and queried through that
+        member meets on it, whatever the deployment calls it. The class that assigns it; None otherwise
+        (`db[self.name]` named by a subclass is another collection per subclass)."""
+        if not isinstance(held, ast.Subscript) or not isinstance(held.slice, ast.Name):
+            return None
+        fn = self.function.get(id(held))
+        if fn is None or held.slice.id not in self.parameters.get(fn, set()):
+            return None
+        return self.classes.class_of(held)
 
     @cached_property
     def mutations(self) -> Mutations:
@@ -196,7 +218,9 @@ def _collection(node: ast.AST, names: Names, depth: int = 0) -> str | None:
     if isinstance(node, ast.Attribute) and self_attr(node):  # self.messages: a property or attribute
         held = names.member(node)
         if held is not None and depth < 4:
-            return _collection(held, names, depth + 1)
+            name = _collection(held, names, depth + 1)
+            owner = names.held_per_instance(held) if name is not None and run_time(name) else None
+            return f"{owner.name}.{node.attr}" if owner is not None else name
         m = re.fullmatch(r"_*(\w*?)_?(collection|coll|col)s?", node.attr, re.IGNORECASE)
         return f"self.{node.attr}" if m else None
     if isinstance(node, ast.Attribute) and node.attr == "collection" and not is_database(node.value):
