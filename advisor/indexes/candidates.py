@@ -114,18 +114,22 @@ def _of_alias(column: exp.Column, alias: str, scope: Scope, schema: Schema | Non
     return all(o is not None and name not in o.columns for o in others)
 
 
-def row_conditions(scope: Scope, alias: str, table: str, schema: Schema | None = None) -> list[str]:
+def row_condition_nodes(scope: Scope, alias: str, table: str, schema: Schema | None = None) -> list[exp.Expression]:
     """`l_commitdate < l_receiptdate`: conditions comparing two columns of the same row, with no parameter
-    (the same condition on every call), which no key serves: only a partial index on the condition does.
-    As an index predicate (canonical text)."""
+    (the same condition on every call), which no key serves: only a partial index on the condition does."""
     return [
-        canonical_expression(p.node)
+        p.node
         for p in scope.predicates_on(alias)
         if not (p.in_or or p.negated or p.clause == "having" or p.wrapped)
         and _same_row(p, alias, scope, schema)
         and not parameterised(p.node)
         and _buildable_predicate(p.node)
     ]
+
+
+def row_conditions(scope: Scope, alias: str, table: str, schema: Schema | None = None) -> list[str]:
+    """The same conditions as index predicates (canonical text)."""
+    return [canonical_expression(n) for n in row_condition_nodes(scope, alias, table, schema)]
 
 
 def _buildable_predicate(node: exp.Expression) -> bool:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from advisor.indexes.candidates import access_of, candidate_for, index_name, row_conditions
+from advisor.indexes.candidates import access_of, candidate_for, index_name, row_condition_nodes
 from advisor.ir import IndexKey, Schema
 
 if TYPE_CHECKING:
@@ -165,8 +165,8 @@ def candidates_for(facts: QueryFacts, schema: Schema) -> list[Candidate]:
                 ]
                 counts = _column_counts(scope, alias, table, schema)
                 reads_more = counts is None or bool(set(counts) - {k.expr for k in keys})
-                same_row = row_conditions(scope, alias, table, schema)
-                plain_row = [w for w in same_row if _two_columns_of_a_type(w, tdef)]
+                same_row = row_condition_nodes(scope, alias, table, schema)
+                plain_row = [node for node in same_row if _two_columns_of_a_type(node, tdef)]
                 if not _partial_serves(keys, fixed, reads_more) and not plain_row:
                     # the partial on a same-row condition (below) holds the entries the composite's scan keeps
                     add(Candidate(table, keys, reason="composite"))
@@ -203,8 +203,8 @@ def candidates_for(facts: QueryFacts, schema: Schema) -> list[Candidate]:
                 # the condition, which the composite's scan keeps (Q21: lineitem(l_suppkey, l_orderkey) WHERE
                 # l_receiptdate > l_commitdate, not also (l_suppkey, l_orderkey)).  A cast may make PostgreSQL
                 # refuse the predicate (timestamptz beside date): then the composite is measured too
-                for where in same_row:
-                    add(Candidate(table, keys, where=where, reason="partial"))
+                for node in same_row:
+                    add(Candidate(table, keys, where=canonical_expression(node), reason="partial"))
             for column in access.joins:
                 add(Candidate(table, (IndexKey(column),), reason="join"))
             for p in scope.predicates_on(alias):
@@ -247,16 +247,10 @@ def _column_counts(scope, alias: str, table: str, schema: Schema) -> Counter | N
     return counts
 
 
-def _two_columns_of_a_type(where: str, tdef) -> bool:
+def _two_columns_of_a_type(node: exp.Expression, tdef) -> bool:
     """`l_commitdate < l_receiptdate`: a comparison of two columns the schema declares of one type, which
     PostgreSQL takes in an index predicate (its operator is the type's own).  Between two types, or with
     arithmetic, the operator may depend on the TimeZone setting (timestamptz beside date) and be refused."""
-    import sqlglot
-
-    try:
-        node = sqlglot.parse_one(where, read="postgres")
-    except sqlglot.errors.ParseError:
-        return False
     sides = (
         [node.this, node.expression] if isinstance(node, (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE)) else []
     )
@@ -264,13 +258,11 @@ def _two_columns_of_a_type(where: str, tdef) -> bool:
     return len(columns) == 2 and None not in columns and columns[0].type == columns[1].type
 
 
-def _only_in(columns, wheres: list[str], counts: Counter | None) -> bool:
-    """Does the scope (`counts`, _column_counts) name these columns only in the conditions `wheres`?"""
-    import sqlglot
-
+def _only_in(columns, conditions: list[exp.Expression], counts: Counter | None) -> bool:
+    """Does the scope (`counts`, _column_counts) name these columns only in these conditions?"""
     if counts is None:
         return False
-    named = Counter(c.name.lower() for w in wheres for c in sqlglot.parse_one(w, read="postgres").find_all(exp.Column))
+    named = Counter(c.name.lower() for node in conditions for c in node.find_all(exp.Column))
     return all(counts[c] <= named[c] for c in columns)
 
 

@@ -64,14 +64,9 @@ class Names:
         self.where: Callable[[ast.AST], Location] = lambda node: Location("", 0, 0)
 
     @cached_property
-    def parameters(self) -> dict[int, set[str]]:
-        """id(function) -> the names of its parameters."""
-        out = {}
-        for fn in ast.walk(self.tree):
-            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-                a = fn.args
-                out[id(fn)] = {x.arg for x in [*a.posonlyargs, *a.args, *a.kwonlyargs]}
-        return out
+    def parameters(self) -> dict[int, tuple[str, ...]]:
+        """Each node's innermost enclosing function's parameter names."""
+        return _parameters(self.tree)
 
     def held_per_instance(self, held: ast.AST) -> ast.ClassDef | None:
         """`self.store = client[db][collection]` with `collection` a parameter of the method assigning it: each
@@ -80,8 +75,7 @@ class Names:
         (`db[self.name]` named by a subclass is another collection per subclass)."""
         if not isinstance(held, ast.Subscript) or not isinstance(held.slice, ast.Name):
             return None
-        fn = self.function.get(id(held))
-        if fn is None or held.slice.id not in self.parameters.get(fn, set()):
+        if held.slice.id not in self.parameters.get(id(held), ()):
             return None
         return self.classes.class_of(held)
 
@@ -334,7 +328,7 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
             inner.add(id(node.func.value))
     materialized: set[int] = set()  # list(coll.find(...)): every document in memory at once
     dead = _unreachable(tree)
-    params = _parameters(tree)
+    params = names.parameters
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and id(node) not in inner and id(node) not in dead:
             tops.append(node)
