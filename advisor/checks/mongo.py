@@ -521,6 +521,9 @@ def _match_not_first(query: MongoQuery, indexes: list[IndexDef]) -> Iterator[Hit
             if _made_by_pipeline(pipeline[: i - 1], field):
                 continue  # not a stored array: no index can serve a $match on it, and after a $lookup the server
                 # coalesces $lookup + $unwind + $match into one stage already
+            if any(_stage(s)[0] == "$match" for s in pipeline[: i - 1]):
+                continue  # an earlier $match already chose what is unwound: not every document, and whether a
+                # copy of this one would drop more of them depends on data advisor does not see
             on_array = [
                 p
                 for p in info.preds
