@@ -164,6 +164,8 @@ def function_on_column(ctx: QueryContext):
                 continue  # `x = ANY(tags)`: the column is the array searched, not wrapped (only @> can use an index)
             if isinstance(p.side, (exp.Column, exp.Literal, exp.AggFunc)) or _expression_indexed(ctx, p):
                 continue  # an aggregate is computed over groups, not a condition on each row
+            if _combines_row_columns(p, scope):
+                continue  # `a + b * interval < now()`: a condition on two columns of the row, no rewrite leaves one bare
             pinned = premises.pinned_by_key(ctx, scope, p.alias, p.table, {id(p.node)})
             if (
                 premises.unseen_condition(ctx, scope)
@@ -201,6 +203,17 @@ def function_on_column(ctx: QueryContext):
                 subject=f"{_qualified(p)}:{type(p.side).__name__}",
                 withheld=p.table if pinned is None else None,  # the other equalities may be the table's key
             )
+
+
+def _combines_row_columns(p, scope) -> bool:
+    """The expression around the column also reads another column of the same row (or one advisor cannot place in
+    another table): an index on either column cannot serve it however it is rewritten."""
+    for c in p.side.find_all(exp.Column):
+        if c is p.column_node or c.name.lower() == p.column:
+            continue
+        if not c.table or c.table.lower() == (p.alias or "").lower():
+            return True
+    return False
 
 
 def _unqualified(node: exp.Expression) -> str:
