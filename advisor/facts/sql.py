@@ -118,6 +118,24 @@ class Scope:
     def predicates_on(self, alias: str) -> list[Predicate]:
         return [p for p in self.predicates if p.alias == alias]
 
+    def owns(self, column: exp.Column, alias: str, schema: Schema | None) -> bool:
+        """Whether `column` is certainly a column of `alias`'s table: qualified by that alias, or unqualified
+        where PostgreSQL resolves it there -- the schema shows the table has it and it is the scope's one relation,
+        or no other relation of the scope has a column of that name (a derived relation's or an unknown table's
+        columns are not known: then it is not certain)."""
+        if column.table:
+            return column.table.lower() == alias
+        known = schema.table(self.sources[alias]) if schema is not None and alias in self.sources else None
+        name = column.name.lower()
+        if known is None or name not in known.columns:
+            return False
+        if len(self.sources) + len(self.derived) == 1:
+            return True
+        if self.derived or schema is None:
+            return False
+        others = [schema.table(t) for a, t in self.sources.items() if a != alias]
+        return all(o is not None and name not in o.columns for o in others)
+
 
 @dataclass
 class QueryFacts:

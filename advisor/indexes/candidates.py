@@ -96,22 +96,7 @@ def _same_row(p: Predicate, alias: str, scope: Scope, schema: Schema | None) -> 
     if p.op not in ("eq", "range") or p.value is None:
         return False
     columns = list(p.value.find_all(exp.Column))
-    return bool(columns) and all(_of_alias(c, alias, scope, schema) for c in columns)
-
-
-def _of_alias(column: exp.Column, alias: str, scope: Scope, schema: Schema | None) -> bool:
-    if column.table:
-        return column.table.lower() == alias
-    known = schema.table(scope.sources[alias]) if schema is not None and alias in scope.sources else None
-    name = column.name.lower()
-    if known is None or name not in known.columns:
-        return False
-    if len(scope.sources) + len(scope.derived) == 1:
-        return True
-    if scope.derived or schema is None:
-        return False  # a derived table's columns are not in the schema: it may have one of that name
-    others = [schema.table(t) for a, t in scope.sources.items() if a != alias]
-    return all(o is not None and name not in o.columns for o in others)
+    return bool(columns) and all(scope.owns(c, alias, schema) for c in columns)
 
 
 def row_condition_nodes(scope: Scope, alias: str, table: str, schema: Schema | None = None) -> list[exp.Expression]:

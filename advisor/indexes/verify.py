@@ -163,7 +163,7 @@ def candidates_for(facts: QueryFacts, schema: Schema) -> list[Candidate]:
                     for p in access.predicates
                     if not p.wrapped and (p.op == "isnull" or p.op == "eq" and _status_or_flag(p.value))
                 ]
-                counts = _column_counts(scope, alias, table, schema)
+                counts = _column_counts(scope, alias, schema)
                 reads_more = counts is None or bool(set(counts) - {k.expr for k in keys})
                 same_row = row_condition_nodes(scope, alias, table, schema)
                 plain_row = [node for node in same_row if _two_columns_of_a_type(node, tdef)]
@@ -214,36 +214,25 @@ def candidates_for(facts: QueryFacts, schema: Schema) -> list[Candidate]:
     return [c for c in out if not _held_as_keys(c, out)]
 
 
-def _column_counts(scope, alias: str, table: str, schema: Schema) -> Counter | None:
+def _column_counts(scope, alias: str, schema: Schema) -> Counter | None:
     """How often the scope names each column of the table (None: a star reads them all); an unqualified
-    column counts when, of the scope's tables, this one alone has it (as PostgreSQL resolves it)."""
+    column counts when it is the scope's one table, or where this scope (not a subquery) names it and it
+    is certainly this table's (Scope.owns: as PostgreSQL resolves it)."""
     used = _columns_used(scope, alias)
     if used is None:
         return None
     exists = isinstance(scope.node.parent, exp.Exists)
     listed = {id(c) for e in scope.node.expressions for c in e.find_all(exp.Column)} if exists else set()
-    tables = [schema.table(t) for a, t in scope.sources.items() if a != alias]
-    others = [o for o in tables if o is not None]
-    tdef = schema.table(table)
-    resolvable = tdef is not None and not scope.derived and len(others) == len(tables)
     counts: Counter = Counter()
     for col in scope.node.find_all(exp.Column):
-        name = col.name.lower()
-        qualifier = col.table.lower() if col.table else None
         if id(col) in listed:
             continue
         if (
-            qualifier == alias
-            or (qualifier is None and len(scope.sources) == 1)
-            or (
-                qualifier is None
-                and resolvable
-                and col.find_ancestor(exp.Select) is scope.node
-                and name in tdef.columns  # type: ignore[union-attr]  # resolvable: tdef is not None
-                and not any(name in o.columns for o in others)
-            )
+            (col.table and col.table.lower() == alias)
+            or (not col.table and len(scope.sources) == 1)
+            or (not col.table and col.find_ancestor(exp.Select) is scope.node and scope.owns(col, alias, schema))
         ):
-            counts[name] += 1
+            counts[col.name.lower()] += 1
     return counts
 
 
