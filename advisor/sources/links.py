@@ -136,21 +136,19 @@ def _gives_database(cls: str, method: str, local: dict, defined: dict, bases: di
 
 def _ancestors(cls: str, bases: dict[str, set[str]]) -> list[str]:
     """The class and its bases across the project (by name), nearest first."""
-    out, todo = [cls], [cls]
-    while todo:
-        for c in sorted(bases.get(todo.pop(0), set()) - set(out)):
-            out.append(c)
-            todo.append(c)
-    return out
+    return _reach(cls, lambda c: bases.get(c, set()))
 
 
 def _family(cls: str, bases: dict[str, set[str]]) -> list[str]:
     """The class, its bases and its subclasses across the project (by name), transitively."""
+    return _reach(cls, lambda c: bases.get(c, set()) | {sub for sub, bs in bases.items() if c in bs})
+
+
+def _reach(cls: str, step) -> list[str]:
+    """`cls` and every class `step` leads to from it, transitively, nearest first."""
     out, todo = [cls], [cls]
     while todo:
-        current = todo.pop()
-        related = bases.get(current, set()) | {c for c, bs in bases.items() if current in bs}
-        for c in sorted(related - set(out)):
+        for c in sorted(step(todo.pop(0)) - set(out)):
             out.append(c)
             todo.append(c)
     return out
