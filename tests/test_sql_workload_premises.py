@@ -104,7 +104,10 @@ def test_a_filter_on_a_table_reached_by_its_primary_key_is_residual(project):
            "ORDER BY destination LIMIT 25;\n")
     assert "function-on-column" not in names(project, sql)
     assert "function-on-column" in names(project, "SELECT destination FROM destinations "
-                                                  "WHERE retry_last_ts + retry_interval < $1;\n")
+                                                  "WHERE retry_last_ts + 60000 < $1;\n")
+    # two columns of the row combined: no rewrite leaves either bare, so no finding (only an expression index serves it)
+    assert "function-on-column" not in names(project, "SELECT destination FROM destinations "
+                                                      "WHERE retry_last_ts + retry_interval < $1;\n")
 
 
 @pytest.mark.parametrize("sql, star", [
