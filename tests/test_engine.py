@@ -60,14 +60,14 @@ def test_suppression_on_line_above_and_same_line_and_unused(project):
         -- advisor: ignore order-by-random
         SELECT id FROM users ORDER BY random();
         SELECT id FROM users ORDER BY random(); -- advisor: ignore SQL008
-        -- advisor: ignore offset-pagination
+        -- advisor: ignore not-in-subquery
         SELECT id FROM users WHERE id = 1;
         SELECT id FROM users ORDER BY random();
         """})
     report = engine.check(["."])
     active = [(f.rule, f.location.line) for f in report.active]
     assert ("SQL008", 6) in active
-    assert ("ADV002", 4) in active  # the offset-pagination suppression suppresses nothing
+    assert ("ADV002", 4) in active  # the not-in-subquery suppression suppresses nothing
     assert sum(1 for f in report.findings if f.suppressed == "comment") == 2
 
 

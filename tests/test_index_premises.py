@@ -26,8 +26,11 @@ CREATE INDEX jobs_id_lock_idx ON jobs (id, lock)
 """
 
 
+TOML = 'schema = ["db/schema.sql"]\nselect = ["DEFAULT", "offset-pagination"]\n'  # offset-pagination is opt-in
+
+
 def found(project, sql, schema=JOBS, rule="missing-index"):
-    project({"advisor.toml": 'schema = ["db/schema.sql"]\n', "db/schema.sql": schema, "q.sql": sql})
+    project({"advisor.toml": TOML, "db/schema.sql": schema, "q.sql": sql})
     return [(f.location.line, f.message) for f in engine.check(["."]).active if catalogue.lookup(f.rule).name == rule]
 
 
@@ -149,7 +152,7 @@ PAGE = "SELECT id FROM jobs WHERE queue_name = %s ORDER BY id DESC LIMIT %s OFFS
 def test_offset_beside_a_count_of_the_same_rows(project, count, reported):
     code = (f"def page(cur, q, limit, start):\n    cur.execute({count!r}, (q,))\n"
             f"    cur.execute({PAGE!r}, (q, limit, start))\n")
-    project({"advisor.toml": 'schema = ["db/schema.sql"]\n', "db/schema.sql": JOBS, "store.py": code})
+    project({"advisor.toml": TOML, "db/schema.sql": JOBS, "store.py": code})
     hits = [f.location.line for f in engine.check(["."]).active if catalogue.lookup(f.rule).name == "offset-pagination"]
     assert hits == ([3] if reported else [])
 
