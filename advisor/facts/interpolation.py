@@ -165,14 +165,15 @@ def python_pieces(
         quoted = before.count("'") % 2 == 1
         written = ast.unparse(value)[:60]
         escaped = quoted and escaped_literal(before, value)  # '{v.replace("'", "''")}': cannot end its literal
-        found_sources = () if escaped else tuple(sorted(sources(value, scope), key=lambda s: s.text))
+        found_sources = () if escaped else tuple(sorted(sources(value, scope.at(value)), key=lambda s: s.text))
         sort_key = re.search(r"\b(ORDER|GROUP)\s+BY\s*$", before, re.IGNORECASE) is not None
         piece = Piece(written, bool(found_sources), quoted, name_position(before, after), found_sources, sort_key)
         if (
             reportable(piece) and python_files is not None and not escaped
         ):  # fewer sources never make a piece reportable
             callers = callers or Callers(python_files, {location.path: tree})
-            found_sources = tuple(sorted(sources(value, Scope(tree, function, callers=callers)), key=lambda s: s.text))
+            seen = Scope(tree, function, callers=callers).at(value)
+            found_sources = tuple(sorted(sources(value, seen), key=lambda s: s.text))
             piece = dataclasses.replace(piece, outside=bool(found_sources), sources=found_sources)
         pieces.append(piece)
     return pieces

@@ -17,11 +17,14 @@ Plain `ast`.
 from __future__ import annotations
 
 import ast
+import copy
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from advisor.facts.callers import Callers, argument, call_name, defaults
+from advisor.facts.callers import Callers, Defined, argument, call_name, defaults
+from advisor.facts.definitions import number_parameters, own_methods
+from advisor.facts.narrowing import confined
 from advisor.facts.regex_groups import word_group
 from advisor.facts.safe_text import escaped_literal, quoted_literal, setting_read
 from advisor.sources.python_reach import parts
@@ -29,7 +32,7 @@ from advisor.sources.python_reach import parts
 # calls whose result is an identifier quoted for SQL, a number, or a length
 SAFE_CALLS = frozenset(
     "identifier quote_ident quote_identifier escape_identifier escapeidentifier quoteidentifier ident literal quote_literal escape_literal escapeliteral int "
-    "float len bool abs round range enumerate count placeholders as_string".split()
+    "float len bool abs round range enumerate count placeholders as_string uuid1 uuid4 token_hex".split()
 )
 # names that hold an identifier by convention: a table, schema or column name chosen by the code
 _IDENTIFIER_NAME = re.compile(
@@ -40,7 +43,7 @@ _IDENTIFIER_NAME = re.compile(
     re.IGNORECASE,
 )
 _ESCAPED = re.compile(r"^(escaped|quoted|safe)", re.IGNORECASE)  # escapedWorkerSchema, quoted_name
-_DEPTH = 12  # how far a name is followed through assignments and calls (each wrapper, comprehension and name is a step)
+_DEPTH = 20  # how far a value is followed through names and calls (each name and each call is a step)
 _GROWTH = {"append": -1, "extend": -1, "add": -1, "insert": -1, "update": 0}  # method -> argument that joins
 
 
@@ -59,6 +62,7 @@ class Source:
 
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+Path = tuple[int | str, ...]  # where in a value: a position in a tuple or list, or "item" (any element of it)
 Sources = frozenset[Source]
 _NONE: Sources = frozenset()
 
@@ -87,12 +91,52 @@ class Scope:
         self.checked: set[str] = set()  # names checked against a fixed set of literals before use
         self.assigned: dict[str, list[ast.expr]] = {}
         self.loops: dict[str, list[ast.expr]] = {}
+        self.unpacked: dict[tuple[str, int], Path] = {}  # (name, id(value)): where in the value the name is
+        self.comprehended: frozenset[str] = frozenset()  # loop names a comprehension binds, in its own scope
+        self.narrowed: frozenset[str] = frozenset()  # names confined where the expression asked about runs
+        self.narrowing: dict[int, frozenset[str]] = {}
+        self.variants: dict[frozenset[str], Scope] = {}
+        self.base = self  # the scope with no name confined; `at` and comprehensions make variants of it
         self.module_functions = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        self.methods = own_methods(tree, functions)
         for owner in (tree, *functions):
             for node in _own_nodes(owner):
                 self._read(node)
+            if not isinstance(owner, ast.Lambda):
+                self.narrowing.update(confined(owner))
+        self.numbers: set[str] = set()  # parameters annotated as numbers: a type checker holds callers to them
         for function in functions:  # the enclosing functions' names too: closures read them
             self.params |= _parameter_names(function) - {"self", "cls"}
+            self.numbers = (self.numbers - _parameter_names(function)) | number_parameters(function)
+
+    def at(self, node: ast.expr) -> Scope:
+        """This scope as seen from where `node` runs: with the names its statement's tests confine."""
+        base = self.base
+        names = base.narrowing.get(id(node), frozenset())
+        if not names:
+            return base
+        if names not in base.variants:
+            variant = copy.copy(base)
+            variant.narrowed = names
+            base.variants[names] = variant
+        return base.variants[names]
+
+    def with_loops(self, comp: ast.expr) -> Scope:
+        """The scope inside a comprehension: its loop names are its own."""
+        inner = copy.copy(self)
+        inner.loops = dict(self.loops)
+        inner.unpacked = dict(self.unpacked)
+        own: set[str] = set()
+        for generator in getattr(comp, "generators", []):
+            for name, path in _target_names(generator.target):
+                if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(generator.iter)):
+                    inner.loops[name] = [*inner.loops.get(name, []), generator.iter]  # [x for x in x]: the outer x too
+                else:
+                    inner.loops[name] = [generator.iter]
+                inner.unpacked[(name, id(generator.iter))] = path
+                own.add(name)
+        inner.comprehended = self.comprehended | own
+        return inner
 
     def _read(self, node: ast.AST) -> None:
         if isinstance(node, ast.Assign) and _fragment_with_arguments(node):
@@ -101,11 +145,14 @@ class Scope:
         elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr)) and node.value is not None:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
-                for name in _names(target):
+                for name, path in _target_names(target):
                     self.assigned.setdefault(name, []).append(node.value)
-        elif isinstance(node, (ast.For, ast.comprehension)):
-            for name in _names(node.target):
+                    if path:
+                        self.unpacked[(name, id(node.value))] = path  # a, b = f(): a is f()'s first
+        elif isinstance(node, (ast.For, ast.AsyncFor)):
+            for name, path in _target_names(node.target):
                 self.loops.setdefault(name, []).append(node.iter)
+                self.unpacked[(name, id(node.iter))] = path
         elif isinstance(node, ast.Call):  # parts.append(x): x is one of parts
             grown = _grown(node)
             if grown is not None:
@@ -202,6 +249,17 @@ def _own_nodes(owner: ast.AST):
             stack.extend(ast.iter_child_nodes(node))
 
 
+def _target_names(target: ast.expr, path: Path = ()) -> list[tuple[str, Path]]:
+    """The names an assignment target binds, each with where it is in the value (`a, (b, c) = v`: b is v[1][0])."""
+    if isinstance(target, ast.Name):
+        return [(target.id, path)]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        if any(isinstance(e, ast.Starred) for e in target.elts):
+            return [(n, path) for n in _names(target)]  # a, *rest = v: not by position
+        return [n for i, elt in enumerate(target.elts) for n in _target_names(elt, (*path, i))]
+    return []
+
+
 def _names(target: ast.expr) -> list[str]:
     if isinstance(target, ast.Name):
         return [target.id]
@@ -210,23 +268,32 @@ def _names(target: ast.expr) -> list[str]:
     return []
 
 
-def sources(node: ast.expr, scope: Scope, depth: int = 0) -> Sources:
-    """What lets a caller choose this value (empty: the code's own; a parameter or a call when in doubt)."""
+def sources(node: ast.expr, scope: Scope, depth: int = 0, path: Path = ()) -> Sources:
+    """What lets a caller choose this value (empty: the code's own; a parameter or a call when in doubt).
+
+    `path` asks about a part of the value only: `(0,)` its first element (`a` of `a, b = f()`), `("item",)`
+    any element (the loop name of `for x in v`); where the value's shape is not known, about all of it."""
     if depth > _DEPTH:
         return frozenset({Source(ast.unparse(node)[:60], False)})
-    more = depth + 1
+    more = depth  # a part of the expression is no step further: names and calls are
+    rest = path[1:]
     if isinstance(node, ast.Constant):
         return _NONE
     if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        if path and not any(isinstance(e, ast.Starred) for e in node.elts):
+            head = path[0]
+            if isinstance(head, int) and not isinstance(node, ast.Set) and -len(node.elts) <= head < len(node.elts):
+                return sources(node.elts[head], scope, more, rest)
+            return _union(sources(e, scope, more, rest) for e in node.elts)
         return _union(sources(e, scope, more) for e in node.elts)
     if isinstance(node, ast.Dict):
-        return _union(sources(v, scope, more) for v in node.values if v is not None)
+        return _union(sources(v, scope, more, rest) for v in node.values if v is not None)
     if isinstance(node, ast.FormattedValue):
         return sources(node.value, scope, more)
     if isinstance(node, ast.IfExp):
-        return sources(node.body, scope, more) | sources(node.orelse, scope, more)
+        return sources(node.body, scope, more, path) | sources(node.orelse, scope, more, path)
     if isinstance(node, ast.BoolOp):
-        return _union(sources(v, scope, more) for v in node.values)
+        return _union(sources(v, scope, more, path) for v in node.values)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and _identifier_template(node.left):
         return _NONE  # "%s_stream_id" % kind, "%s = ?" % column: the value becomes a name
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):  # ["%s"] * n, "?, " * n
@@ -247,17 +314,20 @@ def sources(node: ast.expr, scope: Scope, depth: int = 0) -> Sources:
     if isinstance(node, ast.BinOp):
         return sources(node.left, scope, more) | sources(node.right, scope, more)
     if isinstance(node, (ast.ListComp, ast.GeneratorExp, ast.SetComp)):
-        return sources(node.elt, _with_loops(scope, node), more)
+        return sources(node.elt, scope.with_loops(node), more, rest)
     if isinstance(node, (ast.Call, ast.Subscript)) and word_group(node, scope.assigned, scope.loops):
         return _NONE  # a regular-expression group of word characters: never a quote or a space
     if isinstance(node, ast.Call):
-        return _call_sources(node, scope, more)
-    if isinstance(node, ast.Subscript):
-        return sources(node.value, scope, more)  # an entry of a fixed mapping is as fixed as the mapping
+        return _call_sources(node, scope, more, path)
+    if isinstance(node, ast.Subscript):  # an entry of a fixed mapping is as fixed as the mapping
+        index = node.slice
+        if isinstance(index, ast.Constant) and isinstance(index.value, int) and not isinstance(index.value, bool):
+            return sources(node.value, scope, more, (index.value, *path))
+        return sources(node.value, scope, more, path if isinstance(index, ast.Slice) else ("item", *path))
     if isinstance(node, ast.Attribute):
         return _NONE if _attribute_fixed(node) else frozenset({Source(ast.unparse(node)[:60], False)})
     if isinstance(node, ast.Name):
-        return _name_sources(node.id, scope, more)
+        return _name_sources(node.id, scope, more, path)
     return frozenset({Source(ast.unparse(node)[:60], False)})
 
 
@@ -280,34 +350,41 @@ def _union(items) -> Sources:
     return frozenset(out)
 
 
-def _call_sources(node: ast.Call, scope: Scope, depth: int) -> Sources:
+_TEXT_METHODS = {"join", "format", "replace", "strip", "lower", "upper", "rstrip", "lstrip", "split", "rsplit", "title"}
+
+
+def _call_sources(node: ast.Call, scope: Scope, depth: int, path: Path = ()) -> Sources:
     name = call_name(node.func)
     if name.lower() in SAFE_CALLS:
         return _NONE
-    if isinstance(node.func, ast.Attribute) and name in (
-        "join",
-        "format",
-        "replace",
-        "strip",
-        "lower",
-        "upper",
-        "rstrip",
-        "lstrip",
-    ):
-        return sources(node.func.value, scope, depth) | _union(sources(a, scope, depth) for a in node.args)
-    if name == "next" and isinstance(node.func, ast.Name) and node.args and not node.keywords:
-        return _union(sources(a, scope, depth) for a in node.args)  # an item of the code's own iterator is its own
-    function = scope.module_functions.get(name) if isinstance(node.func, ast.Name) else None
+    receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
+    if receiver is not None and name in _TEXT_METHODS:
+        return sources(receiver, scope, depth) | _union(sources(a, scope, depth) for a in node.args)
+    if name == "get" and isinstance(receiver, ast.Name) and 1 <= len(node.args) <= 2 and not node.keywords:
+        return sources(receiver, scope, depth, ("item", *path)) | _union(
+            sources(a, scope, depth, path) for a in node.args[1:]
+        )  # d.get(k, default): an entry of d, or the default
+    if name in ("next", "str") and isinstance(node.func, ast.Name) and len(node.args) == 1 and not node.keywords:
+        return sources(node.args[0], scope, depth)  # an item of the code's own iterator; the text of its own value
+    function = None
+    if isinstance(node.func, ast.Name):
+        function = scope.module_functions.get(name)
+    elif isinstance(receiver, ast.Name) and receiver.id in ("self", "cls"):
+        function = scope.methods.get(name)  # a method of the class itself
     if function is not None:
-        return _returned(node, function, scope, depth)
+        return _returned(node, function, scope, depth + 1, path)
     return frozenset({Source(ast.unparse(node)[:60], False)})
 
 
-def _returned(call: ast.Call, function: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope, depth: int) -> Sources:
-    """What a call to one of the module's functions returns: its return values, its parameters bound to the
-    call's arguments (a parameter the call leaves to its default takes the default)."""
+def _returned(call: ast.Call, function: Defined, scope: Scope, depth: int, path: Path = ()) -> Sources:
+    """What a call to one of the module's functions (or `self.m(...)`, of the class's methods) returns: its
+    return values, its parameters bound to the call's arguments (one the call leaves takes its default)."""
     args = function.args
     positional = [*args.posonlyargs, *args.args]
+    if isinstance(call.func, ast.Attribute) and not any(
+        call_name(d) == "staticmethod" for d in function.decorator_list
+    ):
+        positional = positional[1:]  # self.m(a): self is bound already
     bound: dict[str, Sources] = {}
     given = defaults(function)
     if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
@@ -324,9 +401,9 @@ def _returned(call: ast.Call, function: ast.FunctionDef | ast.AsyncFunctionDef, 
     def answer() -> Sources:
         inner = Scope(scope.tree, (function,), bound, scope.answers, scope.callers)
         values = [n.value for n in _own_nodes(function) if isinstance(n, ast.Return) and n.value is not None]
-        return _union(sources(v, inner, depth) for v in values)
+        return _union(sources(v, inner.at(v), depth, path) for v in values)
 
-    return scope.answers.ask((function, frozenset(bound.items())), answer)
+    return scope.answers.ask((function, frozenset(bound.items()), path), answer)
 
 
 _NAME_TEMPLATE = re.compile(r"^(?:[\w.\"]*%s[\w.\"]*|(?:\s*%s\s*(?:=|<>|!=|<=|>=|<|>)\s*(?:\?|%s|\$\d+)\s*))$")
@@ -349,20 +426,23 @@ def _attribute_fixed(node: ast.Attribute) -> bool:
     return identifier_name(node.attr) or node.attr.isupper()
 
 
-def _name_sources(name: str, scope: Scope, depth: int) -> Sources:
-    if name.isupper():
-        return _NONE  # a module constant
-    return scope.answers.ask((scope, name), lambda: _name_sources_once(name, scope, depth))
+def _name_sources(name: str, scope: Scope, depth: int, path: Path = ()) -> Sources:
+    if name.isupper() or name in scope.narrowed:
+        return _NONE  # a module constant; a name the tests around confine to a fixed set or to word characters
+    return scope.answers.ask((scope, name, path), lambda: _name_sources_once(name, scope, depth + 1, path))
 
 
-def _name_sources_once(name: str, scope: Scope, depth: int) -> Sources:
+def _name_sources_once(name: str, scope: Scope, depth: int, path: Path) -> Sources:
     if name in scope.loops:
-        return _union(sources(i, scope, depth) for i in scope.loops[name])
+        return _union(
+            sources(i, scope if name in scope.comprehended else scope.at(i), depth, _within(scope, name, i, path, True))
+            for i in scope.loops[name]
+        )
     values = scope.assigned.get(name)
     if values:
-        return _union(sources(v, scope, depth) for v in values)
-    if name in scope.checked:
-        return _NONE  # never assigned, and checked against literals before use
+        return _union(sources(v, scope.at(v), depth, _within(scope, name, v, path)) for v in values)
+    if name in scope.checked or name in scope.numbers:
+        return _NONE  # never assigned, and checked against literals before use, or annotated as a number
     if scope.bound is not None and name in scope.bound:
         return scope.bound[name]
     if name in scope.params:
@@ -370,12 +450,9 @@ def _name_sources_once(name: str, scope: Scope, depth: int) -> Sources:
     return _NONE if identifier_name(name) else frozenset({Source(name, False)})  # an import or another global
 
 
-def _with_loops(scope: Scope, comp: ast.expr) -> Scope:
-    for generator in getattr(comp, "generators", []):
-        for name in _names(generator.target):
-            scope.loops.setdefault(name, []).append(generator.iter)
-            scope.answers.done.pop((scope, name), None)  # a name a comprehension binds anew: ask again
-    return scope
+def _within(scope: Scope, name: str, value: ast.expr, path: Path, looped: bool = False) -> Path:
+    """Where `name` is in what it was given (`for k, v in pairs`: v is an item's second), then `path` in it."""
+    return ("item",) * looped + scope.unpacked.get((name, id(value)), ()) + path
 
 
 def _parameter_sources(name: str, scope: Scope, depth: int) -> Sources:
@@ -397,7 +474,7 @@ def _parameter_sources(name: str, scope: Scope, depth: int) -> Sources:
                 return caller_chooses
             value, default = bound
             where = (scope.tree, ()) if default else (call.tree, call.functions)
-            if sources(value, Scope(*where, answers=scope.answers, callers=callers), depth):
+            if sources(value, Scope(*where, answers=scope.answers, callers=callers).at(value), depth):
                 return caller_chooses
         return _NONE
 

@@ -1,0 +1,61 @@
+"""What a Python definition declares that a value's provenance can use: the methods `self.m(...)` reaches
+from inside a class, and the parameters annotated as numbers (which a type checker holds every caller to,
+so no caller hands them a request's text). Plain `ast`."""
+
+from __future__ import annotations
+
+import ast
+from functools import lru_cache
+
+Function = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+Defined = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+def own_methods(tree: ast.Module, functions: tuple[Function, ...]) -> dict[str, Defined]:
+    """The methods of the class whose method encloses the expression (`self.m(...)` calls one of them)."""
+    classes = _classes(tree)
+    for function in reversed(functions):
+        if id(function) in classes:
+            return classes[id(function)]
+    return {}
+
+
+@lru_cache(maxsize=32)
+def _classes(tree: ast.Module) -> dict[int, dict[str, Defined]]:
+    """id(method) -> the methods of its class, by name."""
+    out: dict[int, dict[str, Defined]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            methods = {n.name: n for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+            out.update((id(m), methods) for m in methods.values())
+    return out
+
+
+_NUMBER_TYPES = {"int", "float", "bool", "Decimal", "decimal.Decimal"}
+
+
+def number_parameters(function: Function) -> set[str]:
+    """Parameters annotated as a number (`window: int`, `limit: Optional[int]`, `n: int | None`)."""
+    args = function.args
+    every = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+    return {a.arg for a in every if a.annotation is not None and _number_annotation(a.annotation)}
+
+
+def _number_annotation(node: ast.expr, none: bool = False) -> bool:
+    """A number type, maybe optional (`none`: None is also allowed here, as one member of a union)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        try:
+            node = ast.parse(node.value, mode="eval").body
+        except SyntaxError:
+            return False
+    if isinstance(node, ast.Constant) and node.value is None:
+        return none
+    if isinstance(node, (ast.Name, ast.Attribute)):
+        return ast.unparse(node) in _NUMBER_TYPES
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):  # int | None
+        sides = (node.left, node.right)
+        return all(_number_annotation(n, True) for n in sides) and any(_number_annotation(n) for n in sides)
+    if isinstance(node, ast.Subscript) and ast.unparse(node.value).split(".")[-1] in ("Optional", "Union"):
+        members = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        return all(_number_annotation(n, True) for n in members) and any(_number_annotation(n) for n in members)
+    return False
