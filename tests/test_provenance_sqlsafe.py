@@ -163,3 +163,16 @@ def _confined_at(code: str, marker: str) -> frozenset[str]:
 )
 def test_names_the_tests_confine(code, confined_names):
     assert _confined_at(code, "HERE") == frozenset(confined_names)
+
+
+@pytest.mark.parametrize("column, reported", [
+    ("i", False),  # enumerate's count is a number
+    ("value", True),  # its item is the caller's text
+])
+def test_enumerate_gives_a_count_and_the_items_of_its_argument(project, column, reported):
+    code = f"""
+    def insert(cur, values):
+        for i, value in enumerate(values):
+            cur.execute(f"UPDATE t SET pos = {{{column}}} WHERE id = 1")
+    """
+    assert fired(project, code) == ([3] if reported else [])

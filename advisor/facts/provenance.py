@@ -32,7 +32,7 @@ from advisor.sources.python_reach import parts
 # calls whose result is an identifier quoted for SQL, a number, or a length
 SAFE_CALLS = frozenset(
     "identifier quote_ident quote_identifier escape_identifier escapeidentifier quoteidentifier ident literal quote_literal escape_literal escapeliteral int "
-    "float len bool abs round range enumerate count placeholders as_string uuid1 uuid4 token_hex".split()
+    "float len bool abs round range count placeholders as_string uuid1 uuid4 token_hex".split()
 )
 # names that hold an identifier by convention: a table, schema or column name chosen by the code
 _IDENTIFIER_NAME = re.compile(
@@ -357,6 +357,10 @@ def _call_sources(node: ast.Call, scope: Scope, depth: int, path: Path = ()) -> 
     name = call_name(node.func)
     if name.lower() in SAFE_CALLS:
         return _NONE
+    if name == "enumerate" and isinstance(node.func, ast.Name) and node.args:
+        if path[:2] == ("item", 0):
+            return _NONE  # the count
+        return sources(node.args[0], scope, depth, ("item", *path[2:]) if path[:2] == ("item", 1) else ())
     receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
     if receiver is not None and name in _TEXT_METHODS:
         return sources(receiver, scope, depth) | _union(sources(a, scope, depth) for a in node.args)
