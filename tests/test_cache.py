@@ -218,7 +218,7 @@ def test_editing_the_config_invalidates(project, monkeypatch, config):
 def test_command_line_rule_selection_is_part_of_the_key(project, monkeypatch):
     project({"q.sql": "SELECT * FROM users ORDER BY random() LIMIT 10 OFFSET 20;\n"})
     default = assert_cached_same(monkeypatch, "--format", "json", ".")
-    only = assert_cached_same(monkeypatch, "--format", "json", ".", "--select", "SQL008")
+    only = assert_cached_same(monkeypatch, "--format", "json", ".", "--select", "offset-pagination")
     ignored = assert_cached_same(monkeypatch, "--format", "json", ".", "--ignore", "SQL008")
     opted_in = assert_cached_same(monkeypatch, "--format", "json", ".", "--select", "DEFAULT,select-star")
     assert len({default, only, ignored, opted_in}) == 4
