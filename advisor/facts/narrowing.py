@@ -38,7 +38,7 @@ def _walk(body: list[ast.stmt], state: Confined, out: dict[int, Confined]) -> Co
             return None
         if isinstance(stmt, ast.If):
             then = _walk(stmt.body, (state | holds(stmt.test)) - _assigned_in(stmt.test), out)
-            other = _walk(stmt.orelse, (state | fails(stmt.test)) - _assigned_in(stmt.test), out)
+            other = _walk(stmt.orelse, (state | holds(stmt.test, False)) - _assigned_in(stmt.test), out)
             if then is None:
                 if other is None:
                     return None
@@ -87,41 +87,23 @@ def _assigned_in(node: ast.AST) -> set[str]:
     return names
 
 
-def holds(test: ast.expr) -> Confined:
-    """Names the test confines when it is true."""
+def holds(test: ast.expr, true: bool = True) -> Confined:
+    """Names the test confines when it is true (`true=False`: when it is false, as `not test` would)."""
     if isinstance(test, ast.BoolOp):
-        parts = [holds(v) for v in test.values]
-        if isinstance(test.op, ast.And):
+        parts = [holds(v, true) for v in test.values]
+        if isinstance(test.op, ast.And) == true:  # both of an `and` hold; neither of an `or` does
             return frozenset().union(*parts)
         return frozenset.intersection(*parts)
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-        return fails(test.operand)
+        return holds(test.operand, not true)
     if isinstance(test, ast.Compare) and len(test.ops) == 1:
         op, right = test.ops[0], test.comparators[0]
-        if isinstance(op, ast.In) and _fixed_set(right):
+        if isinstance(op, ast.In if true else ast.NotIn) and _fixed_set(right):
             return _read_name(test.left)
-        if isinstance(op, ast.Eq):
+        if isinstance(op, ast.Eq if true else ast.NotEq):
             return _read_name(test.left) if _literal(right) else _read_name(right) if _literal(test.left) else _NONE
-    if isinstance(test, ast.Call):
+    if isinstance(test, ast.Call) and true:
         return _word_test(test)
-    return _NONE
-
-
-def fails(test: ast.expr) -> Confined:
-    """Names the test confines when it is false."""
-    if isinstance(test, ast.BoolOp):
-        parts = [fails(v) for v in test.values]
-        if isinstance(test.op, ast.Or):
-            return frozenset().union(*parts)
-        return frozenset.intersection(*parts)
-    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-        return holds(test.operand)
-    if isinstance(test, ast.Compare) and len(test.ops) == 1:
-        op, right = test.ops[0], test.comparators[0]
-        if isinstance(op, ast.NotIn) and _fixed_set(right):
-            return _read_name(test.left)
-        if isinstance(op, ast.NotEq):
-            return _read_name(test.left) if _literal(right) else _read_name(right) if _literal(test.left) else _NONE
     return _NONE
 
 
