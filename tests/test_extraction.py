@@ -319,6 +319,28 @@ def test_words_inside_plpgsql_strings_and_comments_are_not_statements():
     assert [q.origin for q in extract_sql("v.sql", text)] == ["sql-file"]
 
 
+def test_a_dollar_quoted_string_inside_plpgsql_is_a_value_not_statements():
+    # pgai's trigger builder: the trigger's text is a $def$ string with $NAME$ placeholders, filled by replace()
+    text = ("CREATE FUNCTION build(queue_schema name) RETURNS text AS $func$\nDECLARE _def text;\nBEGIN\n"
+            "    _def := $def$\n    begin\n        if (TG_OP = 'DELETE') then\n"
+            "            insert into $QUEUE_SCHEMA$.$QUEUE_TABLE$ ($PK_COLUMNS$) values ($PK_VALUES$);\n"
+            "        end if;\n    end;\n    $def$;\n"
+            "    SELECT count(*) INTO _def FROM jobs WHERE schema_name = queue_schema;\n"
+            "    RETURN _def;\nEND;\n$func$ LANGUAGE plpgsql;")
+    bodies = [q.text.strip() for q in extract_sql("build.sql", text) if q.origin == "function-body"]
+    assert len(bodies) == 1 and bodies[0].startswith("SELECT count(*)")
+
+
+def test_a_named_argument_keeps_its_name_when_a_variable_has_it():
+    # pgai: perform ai.sc_add_embedding(embedding_name=>_embedding_name, ...) inside a function whose variable
+    # is named like the called routine's parameter
+    text = ("CREATE FUNCTION f(embedding_name text) RETURNS void AS $$\nBEGIN\n"
+            "    PERFORM ai.add(embedding_name=>embedding_name, config := embedding_name);\nEND;\n$$ LANGUAGE plpgsql;")
+    (body,) = [q for q in extract_sql("f.sql", text) if q.origin == "function-body"]
+    assert "embedding_name=>$1" in body.text and "config := $1" in body.text
+    assert not isinstance(parse_sql(body.text), ParseFailure)
+
+
 def test_arguments_qualified_by_the_function_name_are_parameters():
     text = ("create function :SCHEMA.add_job(identifier text, queue_name text) returns void as $$\n"
             "  insert into :SCHEMA.jobs (task_id, queue_id) select tasks.id, job_queues.id\n"

@@ -152,7 +152,8 @@ def _plpgsql_statement(text: str, start: int, end: int, ddl: bool = False) -> tu
     return None
 
 
-_PROTECTED = r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*"
+# quoted text, comments and dollar-quoted strings (`_sql := $def$ ... insert into ... $def$`: a value, not a statement)
+_PROTECTED = r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|\$(?P<dtag>(?:[A-Za-z_]\w*)?)\$[\s\S]*?\$(?P=dtag)\$"
 
 
 def _as_query(sql: str, names: set[str]) -> str:
@@ -187,6 +188,8 @@ def _parameter(sql: str, m: re.Match) -> str:
         return m.group(0)  # UPDATE ... SET name = ...: the column of that name
     if re.search(r"\bAS\s*$", before, re.IGNORECASE) or _in_insert_columns(before):
         return m.group(0)
+    if re.match(r"\s*(?:=>|:=)", after) and re.search(r"[(,]\s*$", before):
+        return m.group(0)  # f(name => value): the routine's parameter of that name, not the variable
     size = len(m.group(0))
     return "$1".ljust(size) if size >= 2 else "?"
 
