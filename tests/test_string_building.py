@@ -94,6 +94,10 @@ def test_javascript_template_literals(project):
     ("ORDER BY x ", ", y", True), ("FROM ", ".jobs", True),
     ("INSERT INTO t (a) VALUES (?, ", ")", False), ("WHERE x IN (?, ", ")", False), ("WHERE id = ", "", False),
     ("WHERE a = '", "'", False), ("ORDER BY ", "", False), ("LIMIT ", "", False),
+    # the direction after a quoted sort key or an expression (mastra-pg: ORDER BY "${field}" ${direction})
+    ('ORDER BY "created" ', ', "id" ASC LIMIT $1', True), ('ORDER BY COALESCE("a", "b") ', " LIMIT $2", True),
+    ('WHERE "a" = $1 AND "b" ', " = $2", True), ('SELECT "a" FROM t WHERE "b" ', " OR x", False),
+    ('ORDER BY "a" LIMIT 10 OFFSET (SELECT "n") ', "", False),
 ])
 def test_where_a_piece_stands(before, after, name):
     from advisor.facts.interpolation import name_position

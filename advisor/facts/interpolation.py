@@ -117,6 +117,10 @@ _LIST_CLAUSE = re.compile(
 )
 
 
+# within an ORDER BY list: the clause started and no later clause keyword since
+_ORDER_ITEM = re.compile(r"\bORDER\s+BY\b(?![\s\S]*\b(?:LIMIT|OFFSET|FROM|WHERE|UNION|FOR|RETURNING)\b)", re.IGNORECASE)
+
+
 def name_position(before: str, after: str) -> bool:
     """The piece stands where SQL expects a name: `FROM {t}`, `{s}.jobs`, `"{c}"`, `{col} = %s`, `x {dir}`."""
     if before.count("'") % 2 == 1:
@@ -135,6 +139,12 @@ def name_position(before: str, after: str) -> bool:
     if tail.endswith(",") or re.search(r"\bINTO\s+[\w.\"?]+\s*\($", tail, re.IGNORECASE):
         clause = _LIST_CLAUSE.search(tail[-400:])  # which list the item is in
         return clause is not None and clause.group(1).upper() not in ("VALUES", "IN")
+    if (
+        re.search(r"[\")]\s+$", before)
+        and _ORDER_ITEM.search(tail[-400:])
+        and re.match(r"\s*(,|$|LIMIT\b|OFFSET\b|NULLS\b)", after, re.IGNORECASE)
+    ):
+        return True  # ORDER BY "created" {dir}, ORDER BY COALESCE(a, b) {dir}: the direction of a sort key
     last = re.search(r"([A-Za-z_]\w*)\s*$", before)
     if last is None:
         return False
