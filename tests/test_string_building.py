@@ -395,3 +395,24 @@ def test_declarations_are_read_from_the_files_the_run_loaded(project, tmp_path_f
     (root / "store.d.ts").symlink_to(outside)
     found = fired(project, "store.js", STORE_JS)
     assert [f.location.line for f in found] == [3, 7], [f.message for f in found]
+
+
+def test_a_function_named_for_the_identifier_it_checks_gives_the_code_s_own_name(project):
+    # mastra-pg: each key of the caller's object passes through @mastra/core's parseSqlIdentifier (unseen here)
+    code = """
+    const { parseSqlIdentifier } = require("@x/utils");
+    async function del(client, keySet) {
+      const conditions = [];
+      Object.keys(keySet).forEach((key) => {
+        conditions.push(`"${parseSqlIdentifier(key, "column name")}" = $1`);
+      });
+      await client.query(`DELETE FROM t WHERE ${conditions.join(" AND ")}`, []);
+    }
+    async function raw(client, keySet) {
+      const conditions = [];
+      Object.keys(keySet).forEach((key) => { conditions.push(`"${key}" = $1`); });
+      await client.query(`DELETE FROM t WHERE ${conditions.join(" AND ")}`, []);
+    }
+    module.exports = { del, raw };
+    """
+    assert [f.location.line for f in fired(project, "store.js", code)] == [12]

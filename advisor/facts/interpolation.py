@@ -258,6 +258,11 @@ _JS_SAFE_CALL = re.compile(
     r"ident|Number|parseInt|parseFloat|String\(\s*\d)\s*\(",
     re.IGNORECASE,
 )
+# a function named for the SQL identifier it checks or quotes (`parseSqlIdentifier(key, "column name")`), called
+# directly or as a bundler writes an import's call (`(0, _utils.parseSqlIdentifier)(key)`)
+_JS_IDENTIFIER_CALL = re.compile(
+    r"\s*(?:\(0,\s*)?[\w$.]*(?:Sql|Pg|Quote|Escape|Sanitize|Validate)\w*Identifier\)?\s*\("
+)
 _JS_CONSTANT = re.compile(r"\s*(\d+|'[^']*'|\"[^\"]*\"|[A-Z][A-Z0-9_]*(\.[A-Z0-9_]+)*)\s*")
 _JS_CHOICE = re.compile(r"[^?]+\?\s*(['\"`])[^'\"`]*\1\s*:\s*(['\"`])[^'\"`]*\2\s*")  # cond ? 'a' : 'b'
 
@@ -269,6 +274,7 @@ def js_written_own(expr: str) -> bool:
     return (
         _JS_CONSTANT.fullmatch(expr) is not None
         or _JS_SAFE_CALL.match(expr.strip()) is not None
+        or _JS_IDENTIFIER_CALL.match(expr) is not None
         or ("`$${" in expr and ".join(" in expr)
         or re.fullmatch(r"\s*this(\.[\w$]+)+\s*", expr) is not None
         or _JS_CHOICE.fullmatch(expr) is not None
