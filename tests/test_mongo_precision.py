@@ -746,3 +746,18 @@ async function f(db, ownerId) {
 """)
     sorts = [f.location.line for f in engine.check(["."]).active if f.rule == "MGO002" and f.location.path == "q.js"]
     assert sorts == [3]
+
+
+def test_an_or_with_several_unindexed_clauses_is_one_finding_with_an_index_for_each():
+    # sidequest's cleanup: { $or: [{ completed_at: ... }, { failed_at: ... }, { canceled_at: ... }] }, no index
+    src = extract("lib/jobs.js", """\
+async function clean(db, cutoff) {
+  await db.collection('jobs').deleteMany({ $or: [{ completed_at: { $lt: cutoff } }, { failed_at: { $lt: cutoff } }, { email: 1 }] });
+}
+""")
+    (q,) = mongo(src)
+    hits = [h for name, h in check_query(q, Schema(indexes=[ix("email_1", "email", table="jobs")]), lambda n: True)
+            if name == "or-unindexed"]
+    assert len(hits) == 1
+    assert "clauses 1 (completed_at); 2 (failed_at)" in hits[0].message
+    assert hits[0].fix.splitlines() == ["db.jobs.createIndex({ completed_at: 1 })", "db.jobs.createIndex({ failed_at: 1 })"]

@@ -604,24 +604,34 @@ def _planned(query: MongoQuery, indexes: list[IndexDef], coll: str) -> Iterator[
     spec = create_index_spec(coll, keys) if keys else None
     metrics = {"evidence": "static", "plan": plan.describe()}
     if plan.unindexed_clauses:
-        for n, path in plan.unindexed_clauses:
+        # one finding per $or, at its first unindexed clause: one statement, one problem, an index per clause
+        clauses, specs = [], []
+        for n, _ in plan.unindexed_clauses:
             clause = info.ors[0][n]
             ckeys = esr_keys(FilterInfo(preds=info.preds + clause.preds), sort)
-            cspec = create_index_spec(coll, ckeys) if ckeys else None
-            yield (
-                "or-unindexed",
-                _hit(
-                    query,
-                    f"$or clause {n + 1} of {what} ({', '.join(clause.fields()) or 'no field'}) has no index, "
-                    f"so the whole $or scans the collection ({_known(indexes)})",
-                    query.at(*path),
-                    help=(f"index that clause: {cspec}" if cspec else "rewrite the clause so an index can serve it")
-                    + "; every $or clause needs its own index for the server to use them",
-                    fix=cspec,
-                    subject=f"{coll}:$or:{','.join(clause.fields())}",
-                    metrics=metrics,
-                ),
-            )
+            clauses.append((n, clause))
+            if ckeys:
+                specs.append(create_index_spec(coll, ckeys))
+        named = "; ".join(f"{n + 1} ({', '.join(c.fields()) or 'no field'})" for n, c in clauses)
+        several = len(clauses) > 1
+        yield (
+            "or-unindexed",
+            _hit(
+                query,
+                f"$or clause{'s' if several else ''} {named} of {what} ha{'ve' if several else 's'} no index, "
+                f"so the whole $or scans the collection ({_known(indexes)})",
+                query.at(*plan.unindexed_clauses[0][1]),
+                help=(
+                    f"index {'each' if several else 'that'} clause: {'; '.join(specs)}"
+                    if specs
+                    else "rewrite the clause so an index can serve it"
+                )
+                + "; every $or clause needs its own index for the server to use them",
+                fix="\n".join(specs) or None,
+                subject=f"{coll}:$or:{'|'.join(','.join(c.fields()) for _, c in clauses)}",
+                metrics=metrics,
+            ),
+        )
         if plan.stage == "COLLSCAN":
             return
     if plan.stage == "COLLSCAN":
