@@ -595,6 +595,8 @@ def _residual(ctx: QueryContext, scope, p: Predicate, node: exp.Expression) -> b
 @query_check("order-by-random")
 def order_by_random(ctx: QueryContext):
     for scope in ctx.facts.scopes:
+        if any(lock.args.get("wait") is False for lock in scope.node.args.get("locks") or []):
+            continue  # FOR UPDATE SKIP LOCKED: workers claiming pending rows, spread at random so they collide less
         for key in scope.order_by:
             target = key.node.this if isinstance(key.node, exp.Ordered) else key.node
             if isinstance(target, exp.Rand) or (
