@@ -237,6 +237,19 @@ def test_no_missing_index_for_an_expiry_sweep(project):
     assert hits == [3]  # the id = $2 one is served by the primary key
 
 
+def test_no_missing_index_for_a_sweep_older_than_now_minus_a_duration(project):
+    # graphile-worker's stale-lock reset and alerta's housekeeping: the cutoff is the clock minus a duration;
+    # what is due now (`<= now()`, a queue's poll) and a sweep that also picks by a parameter stay claims
+    schema = SCHEMA + "CREATE TABLE jobs (id bigint PRIMARY KEY, locked_at timestamptz, status text, run_at timestamptz, queue text);\n"
+    sql = ("UPDATE jobs SET locked_at = NULL WHERE locked_at < now() - interval '4 hours';\n"
+           "DELETE FROM jobs WHERE status IN ('closed', 'expired') AND locked_at < (NOW() at time zone 'utc' - INTERVAL '2 hours');\n"
+           "SELECT id FROM jobs WHERE run_at <= now() AND status = 'new';\n"
+           "DELETE FROM jobs WHERE queue = $1 AND locked_at < now() - interval '1 day';\n")
+    project({"advisor.toml": 'schema = ["db/*.sql"]\n', "db/schema.sql": schema, "q.sql": sql})
+    hits = [f.location.line for f in engine.check(["."]).active if catalogue.lookup(f.rule).name == "missing-index"]
+    assert hits == [3, 4]
+
+
 def test_no_missing_index_when_a_condition_is_filled_in_at_run_time(project):
     # synapse: `WHERE type = 'm.room.member' AND %s` with room_id IN (...) spliced in by make_in_list_sql_clause
     store = ('def f(txn, rooms):\n'

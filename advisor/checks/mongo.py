@@ -341,6 +341,38 @@ def _unbounded(query: MongoQuery, indexes: list[IndexDef]) -> bool:
     return not listed and not _pins_unique(info, indexes)
 
 
+# the clock minus a duration, as code writes it: `new Date(now - maxStaleMs)`, `Date.now() - ttl`,
+# `datetime.utcnow() - timedelta(hours=1)`, `moment().subtract(1, 'day')`
+_CLOCK_MINUS = re.compile(
+    r"\b(?:now|utcnow|Date\.now)\b[^-]*-|\btimedelta\(|\.subtract\(|\bsub(?:Days|Hours|Minutes|Seconds)\(",
+    re.IGNORECASE,
+)
+
+
+def _sweep(info: FilterInfo) -> bool:
+    """`{ state: 'running', attempted_at: { $lt: new Date(now - maxStaleMs) } }`: everything older than now minus a
+    duration, with nothing else chosen at run time.  A periodic expiry or staleness job of this shape sweeps the
+    collection by design (sidequest's stale-job release, alerta's housekeeping): no collection-scan claim (whether
+    it may take what it finds all at once is unbounded-find's, which still speaks);
+    `{ nextRunAt: { $lte: new Date() } }`, what is due now, is a queue's poll and stays a claim."""
+    ranges = [p for p in info.preds if p.kind == "range"]
+    if info.ors or len(ranges) != 1 or ranges[0].path[-1] not in ("$lt", "$lte"):
+        return False
+    cutoff = ranges[0].value
+    if not (isinstance(cutoff, Placeholder) and _CLOCK_MINUS.search(cutoff.text)):
+        return False
+    return all(p.kind in ("eq", "in") and _fixed_value(p.value) for p in info.preds if p is not ranges[0])
+
+
+def _fixed_value(value) -> bool:
+    """A value the code writes: a literal, a list of them, or a constant by its upper-case name."""
+    if isinstance(value, (list, tuple)):
+        return all(_fixed_value(v) for v in value)
+    if isinstance(value, Placeholder):
+        return bool(re.fullmatch(r"(?:[\w$]+\.)*[A-Z][A-Z0-9_]*", value.text))
+    return isinstance(value, (str, int, float, bool)) or value is None
+
+
 def _pins_unique(info: FilterInfo, indexes: list[IndexDef]) -> bool:
     """Equalities (or $in lists) on every field of a unique index, or on _id: a handful of documents at most."""
     keyed = {p.field for p in info.preds if p.kind in ("eq", "in")}
@@ -635,8 +667,9 @@ def _planned(query: MongoQuery, indexes: list[IndexDef], coll: str) -> Iterator[
         if plan.stage == "COLLSCAN":
             return
     if plan.stage == "COLLSCAN":
-        if not keys:
-            return  # nothing an index could bound: negation-only / unanchored-regex say why
+        if not keys or (not query.is_aggregate and _sweep(info)):
+            return  # nothing an index could bound (negation-only / unanchored-regex say why); or a periodic
+            # sweep of what is older than a cutoff, which reads the collection by design
         sorted_too = " and sorts the result in memory" if plan.blocking_sort else ""
         fields = ", ".join(dict.fromkeys(p.field for p in info.preds if not p.field.startswith("$")))
         yield (
