@@ -383,7 +383,7 @@ def _unreachable(tree: ast.AST) -> set[int]:
 
 
 def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
-    from advisor.mongo.declared import class_indexes, eve_indexes
+    from advisor.mongo.declared import class_indexes, eve_indexes, eve_resource_indexes
 
     names = Names(tree)
 
@@ -395,6 +395,13 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
 
     names.value, names.where = value, where
     result.indexes += eve_indexes(tree, value, where) + class_indexes(tree, value, where)
+    for classes in names.classes.named.values():
+        for cls in classes:
+            source, declared = eve_resource_indexes(cls, value, where)
+            if source is not None:
+                result.indexes += declared
+            elif declared:  # on the name the resource is registered under (advisor.sources.links)
+                links_of(result).resources += [(cls.name, ix) for ix in declared]
     tables = index_tables(tree, value, where) if "IndexModel" in result.text else {}
     if tables:  # declared when the project applies them (advisor.sources.links)
         links_of(result).tables.update(tables)
