@@ -33,20 +33,49 @@ def eve_indexes(tree: ast.AST, value: Value, loc: Callable[[ast.AST], Location])
                 continue
             source = value(spec["datasource"]) if "datasource" in spec else None
             collection = source.get("source") if isinstance(source, dict) else None
-            indexes = spec["mongo_indexes"]
-            if not isinstance(indexes, ast.Dict):
-                continue
-            for name, declared in zip(indexes.keys, indexes.values):
-                got = value(declared)
-                keys, opts = (
-                    (got[0], got[1])
-                    if isinstance(got, (list, tuple)) and len(got) == 2 and isinstance(got[1], dict)
-                    else (got, {})
-                )
-                opts = {**opts, "name": value(name)} if isinstance(name, ast.Constant) else opts
-                ix = make_index(collection if isinstance(collection, str) else key.value, keys, opts, loc(declared))
-                if ix is not None:
-                    out.append(ix)
+            named = collection if isinstance(collection, str) else key.value
+            out += _eve_list(spec["mongo_indexes"], named, value, loc)
+    return out
+
+
+def eve_resource_indexes(
+    cls: ast.ClassDef, value: Value, loc: Callable[[ast.AST], Location]
+) -> tuple[str | None, list[IndexDef]]:
+    """A resource class's `mongo_indexes = {...}` (Eve's setting as a class attribute, the resource settings
+    built from the class): its `datasource = {"source": ...}` collection, None when the collection is the
+    name the resource is registered under; with the indexes declared on it (named "" until then)."""
+    body: dict[str, ast.AST] = {}
+    for item in cls.body:  # `name = value`, `name: Type = value`
+        target = (
+            item.targets[0]
+            if isinstance(item, ast.Assign) and len(item.targets) == 1
+            else getattr(item, "target", None)
+        )
+        if isinstance(item, (ast.Assign, ast.AnnAssign)) and isinstance(target, ast.Name) and item.value:
+            body[target.id] = item.value
+    if not isinstance(body.get("mongo_indexes"), ast.Dict):
+        return None, []
+    source = value(body["datasource"]) if "datasource" in body else {}
+    collection = source.get("source") if isinstance(source, dict) else None
+    if not isinstance(source, dict) or (collection is not None and not isinstance(collection, str)):
+        return None, []  # a source named at run time: its collection is unknown
+    return collection, _eve_list(body["mongo_indexes"], collection or "", value, loc)
+
+
+def _eve_list(indexes: ast.AST, collection: str, value: Value, loc: Callable[[ast.AST], Location]) -> list[IndexDef]:
+    """`{name: [(field, dir)], name: ([...], {options})}`: Eve's spellings of a resource's indexes."""
+    out: list[IndexDef] = []
+    for name, declared in zip(indexes.keys, indexes.values) if isinstance(indexes, ast.Dict) else ():
+        got = value(declared)
+        keys, opts = (
+            (got[0], got[1])
+            if isinstance(got, (list, tuple)) and len(got) == 2 and isinstance(got[1], dict)
+            else (got, {})
+        )
+        opts = {**opts, "name": value(name)} if isinstance(name, ast.Constant) else opts
+        ix = make_index(collection, keys, opts, loc(declared))
+        if ix is not None:
+            out.append(ix)
     return out
 
 

@@ -58,6 +58,10 @@ class Links:
     methods: dict[tuple[str, str], tuple[str, ...] | None] = field(default_factory=dict)
     # (class, method, query or index) on `self.<method>().<collection>`: kept when the method gives a Database
     on_database: list[tuple[str, str, Any]] = field(default_factory=list)
+    # Python: (class, index) a resource class declares on the name it is registered under, and the names
+    # each class is given where it is built or registered (`Resource("desks", ...)`, `register("desks", Resource)`)
+    resources: list[tuple[str, IndexDef]] = field(default_factory=list)
+    endpoints: dict[str, set[str]] = field(default_factory=dict)
 
 
 def links_of(source: SourceFile) -> Links:
@@ -76,6 +80,7 @@ def link(sources: list[SourceFile]) -> None:
     _members(found)
     _tables(sources)
     _models(sources)
+    _resources(sources)
 
 
 def _members(found: list[Links]) -> None:
@@ -172,6 +177,21 @@ def _tables(sources: list[SourceFile]) -> None:
             for name, unread in source.links.applied.items():
                 if name not in tables:  # a table from outside the project: declared, keys unread
                     source.indexes += unread
+
+
+def _resources(sources: list[SourceFile]) -> None:
+    """A resource class's indexes, on the one name the project registers it under (none or two: not kept,
+    the collection being unknown)."""
+    endpoints: dict[str, set[str]] = {}
+    for s in sources:
+        if s.links is not None:
+            for cls, names in s.links.endpoints.items():
+                endpoints.setdefault(cls, set()).update(names)
+    for source in sources:
+        for cls, index in source.links.resources if source.links is not None else ():
+            if len(endpoints.get(cls, ())) == 1:
+                index.table = next(iter(endpoints[cls]))
+                source.indexes.append(index)
 
 
 def _models(sources: list[SourceFile]) -> None:

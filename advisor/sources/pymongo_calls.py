@@ -18,9 +18,9 @@ from advisor.sources.python_classes import Classes, record_members, self_attr
 from advisor.sources.python_mutations import Mutations
 
 # pymongo's names: the snake_case ones, without the mongoose and legacy ones pymongo 4 does not have
-QUERY_METHODS = {op for op in FIND_OPS | AGGREGATE_OPS if op.islower()} - {
-    "exists"
-}  # with pymongo 3's count/update/remove
+QUERY_METHODS = {op for op in FIND_OPS | AGGREGATE_OPS if op.islower()} - {"exists"} | {
+    "find_and_modify"
+}  # with pymongo 3's count/update/remove/find_and_modify(query, update, sort=...)
 INDEX_METHODS = {"create_index", "create_indexes", "ensure_index"}
 _INDEX_TYPES = {"TEXT": "text", "HASHED": "hashed", "GEO2D": "2d", "GEOSPHERE": "2dsphere"}
 
@@ -39,6 +39,7 @@ class Names:
         self.assigned: dict[str, list[ast.AST]] = {}
         self.loops: dict[str, list[ast.For]] = {}  # `for coll in colls`: the loops over a list variable
         self.function: dict[int, int] = {}  # node -> its innermost function (outer ones are walked first)
+        self.functions: dict[int, ast.AST] = {}  # id -> the function
         self.collection_class: set[int] = set()  # the nodes of a class that subclasses a driver Collection
         for cls in ast.walk(tree):
             if isinstance(cls, ast.ClassDef) and any(
@@ -47,6 +48,7 @@ class Names:
                 self.collection_class.update(id(n) for n in ast.walk(cls))
         for fn in ast.walk(tree):
             if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                self.functions[id(fn)] = fn
                 for node in ast.walk(fn):
                     self.function[id(node)] = id(fn)
         for node in ast.walk(tree):
@@ -69,15 +71,73 @@ class Names:
         return _parameters(self.tree)
 
     def held_per_instance(self, held: ast.AST) -> ast.ClassDef | None:
-        """`self.store = client[db][collection]` with `collection` a parameter of the method assigning it: each
+        """`self.store = client[db][collection]` with `collection` a parameter of the method assigning it, or
+        `self.jobs = jobs` with `jobs` a constructor parameter the module passes a collection for: each
         instance holds the one collection its caller names, so what is declared and queried through that
         member meets on it, whatever the deployment calls it. The class that assigns it; None otherwise
         (`db[self.name]` named by a subclass is another collection per subclass)."""
-        if not isinstance(held, ast.Subscript) or not isinstance(held.slice, ast.Name):
-            return None
-        if held.slice.id not in self.parameters.get(id(held), ()):
+        param = held.slice if isinstance(held, ast.Subscript) else held
+        if not isinstance(param, ast.Name) or param.id not in self.parameters.get(id(held), ()):
             return None
         return self.classes.class_of(held)
+
+    def constructor_arguments(self, param: ast.Name) -> list[ast.AST]:
+        """What the module's construction sites pass for `param`, a parameter of a class's `__init__`
+        (`cls(db, db[jobs_coll])` in a classmethod, `Jobs(db, jobs=db.jobs)`), by position or keyword;
+        [] when `param` is no such parameter."""
+        fn = self.functions.get(self.function.get(id(param), 0))
+        cls = self.classes.class_of(fn) if isinstance(fn, ast.FunctionDef) and fn.name == "__init__" else None
+        if fn is None or cls is None or fn not in cls.body or not isinstance(fn, ast.FunctionDef):
+            return []
+        positional = [a.arg for a in fn.args.posonlyargs + fn.args.args][1:]  # after self
+        out: list[ast.AST] = []
+        for call in self.constructions.get(id(cls), ()):
+            at = positional.index(param.id) if param.id in positional else None
+            given = call.args[at] if at is not None and at < len(call.args) else _kw(call, param.id)
+            if given is not None and not isinstance(given, ast.Starred):
+                out.append(given)
+        return out
+
+    def instance_of(self, node: ast.AST) -> ast.ClassDef | None:
+        """The class of this module an expression is an instance of, when it holds what constructs one:
+        `Jobs(...)`, or `Jobs.alloc(...)` with `alloc` a classmethod returning `cls(...)`."""
+        value = self.resolve(node) if isinstance(node, ast.Name) else self.member(node)
+        if not isinstance(value, ast.Call):
+            return None
+        f = value.func
+        if isinstance(f, ast.Name) and len(self.classes.named.get(f.id, ())) == 1:
+            return self.classes.named[f.id][0]
+        if (
+            isinstance(f, ast.Attribute)
+            and isinstance(f.value, ast.Name)
+            and len(self.classes.named.get(f.value.id, ())) == 1
+        ):
+            cls = self.classes.named[f.value.id][0]
+            method = next((m for m in cls.body if isinstance(m, ast.FunctionDef) and m.name == f.attr), None)
+            made = self.constructions.get(id(cls), ())
+            if method is not None and "classmethod" in [ast.unparse(d) for d in method.decorator_list]:
+                returns = [r for r in ast.walk(method) if isinstance(r, ast.Return) and r.value is not None]
+                if returns and all(r.value in made for r in returns):
+                    return cls
+        return None
+
+    @cached_property
+    def constructions(self) -> dict[int, list[ast.Call]]:
+        """Each class's construction sites in the module: `Name(...)`, and `cls(...)` / `type(self)(...)`
+        in its own methods."""
+        out: dict[int, list[ast.Call]] = {}
+        for call in ast.walk(self.tree):
+            if not isinstance(call, ast.Call):
+                continue
+            f = call.func
+            if isinstance(f, ast.Name) and f.id in self.classes.named:
+                for cls in self.classes.named[f.id]:
+                    out.setdefault(id(cls), []).append(call)
+            elif (isinstance(f, ast.Name) and f.id == "cls") or ast.unparse(f) == "type(self)":
+                owner = self.classes.class_of(call)
+                if owner is not None:
+                    out.setdefault(id(owner), []).append(call)
+        return out
 
     @cached_property
     def mutations(self) -> Mutations:
@@ -150,6 +210,17 @@ def _value(
         return items
     if isinstance(node, ast.Constant):
         return node.value
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "dict"
+        and not node.args
+        and all(k.arg for k in node.keywords)
+    ):  # dict(state=JOB_STATE_DONE): the same document as {"state": ...}
+        as_dict = ast.Dict(
+            [ast.copy_location(ast.Constant(k.arg), k) for k in node.keywords], [k.value for k in node.keywords]
+        )
+        return _value(as_dict, path, index, spans, p, names, depth, budget)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
         return -node.operand.value if isinstance(node.operand.value, (int, float)) else Placeholder("number")
     resolved = names.resolve(node) if isinstance(node, ast.Name) and depth < 6 else None
@@ -217,6 +288,12 @@ def _collection(node: ast.AST, names: Names, depth: int = 0) -> str | None:
             return f"{owner.name}.{node.attr}" if owner is not None else name
         m = re.fullmatch(r"_*(\w*?)_?(collection|coll|col)s?", node.attr, re.IGNORECASE)
         return f"self.{node.attr}" if m else None
+    made = names.instance_of(node.value) if isinstance(node, ast.Attribute) and depth < 4 else None
+    held = names.classes.members.get(id(made), {}).get(node.attr) if isinstance(node, ast.Attribute) else None
+    if made is not None and held is not None:  # jobs.jobs.find() with `jobs = Jobs.alloc(...)`: that class's member
+        name = _collection(held, names, depth + 1)
+        owner = names.held_per_instance(held) if name is not None and run_time(name) else None
+        return f"{owner.name}.{getattr(node, 'attr', '')}" if owner is not None else name
     if isinstance(node, ast.Attribute) and node.attr == "collection" and not is_database(node.value):
         return run_time_name(ast.unparse(node))  # cursor.collection: the collection a cursor reads
     if isinstance(node, ast.Attribute):
@@ -235,6 +312,10 @@ def _collection(node: ast.AST, names: Names, depth: int = 0) -> str | None:
         resolved = (names.resolve(node) or names.item(node)) if depth < 4 else None
         if resolved is not None:
             return _collection(resolved, names, depth + 1)
+        given = names.constructor_arguments(node) if depth < 4 else []
+        named = [_collection(arg, names, depth + 1) for arg in given]
+        if any(named):  # a constructor parameter the module passes a collection for: that one, else one per instance
+            return named[0] if len(set(named)) == 1 and not run_time(str(named[0])) else run_time_name(node.id)
         m = re.fullmatch(r"(\w+?)_?(collection|coll)", node.id)
         if m:
             return m.group(1)
@@ -302,7 +383,7 @@ def _unreachable(tree: ast.AST) -> set[int]:
 
 
 def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
-    from advisor.mongo.declared import class_indexes, eve_indexes
+    from advisor.mongo.declared import class_indexes, eve_indexes, eve_resource_indexes
 
     names = Names(tree)
 
@@ -314,6 +395,13 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
 
     names.value, names.where = value, where
     result.indexes += eve_indexes(tree, value, where) + class_indexes(tree, value, where)
+    for classes in names.classes.named.values():
+        for cls in classes:
+            source, declared = eve_resource_indexes(cls, value, where)
+            if source is not None:
+                result.indexes += declared
+            elif declared:  # on the name the resource is registered under (advisor.sources.links)
+                links_of(result).resources += [(cls.name, ix) for ix in declared]
     tables = index_tables(tree, value, where) if "IndexModel" in result.text else {}
     if tables:  # declared when the project applies them (advisor.sources.links)
         links_of(result).tables.update(tables)
@@ -386,7 +474,7 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
             elif method == "distinct":
                 q.filter = _value(args[1], path, index, spans, ("filter",), names) if len(args) > 1 else {}
             else:
-                f = args[0] if args else _kw(call, "filter")
+                f = args[0] if args else _kw(call, "query" if method == "find_and_modify" else "filter")
                 q.filter = _value(f, path, index, spans, ("filter",), names) if f is not None else {}
                 if any(k.arg is None for k in call.keywords) or any(isinstance(a, ast.Starred) for a in args):
                     q.partial = True  # find(**query): the arguments are known only at run time
@@ -397,12 +485,12 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
                     if proj is not None:
                         v = _value(proj, path, index, spans, ("projection",), names)
                         q.projection = {k: 1 for k in v if isinstance(k, str)} if isinstance(v, list) else v
-                    for key in ("sort", "skip", "limit"):
-                        kv = _kw(call, key)
-                        if kv is not None:
-                            v = _value(kv, path, index, spans, (key,), names)
-                            setattr(q, key, _sort_spec(v) if key == "sort" else v)
-                            spans[(key,)] = _loc(path, kv, index)
+                for key in ("sort", "skip", "limit") if method in ("find", "find_one", "find_and_modify") else ():
+                    kv = _kw(call, key)
+                    if kv is not None:
+                        v = _value(kv, path, index, spans, (key,), names)
+                        setattr(q, key, _sort_spec(v) if key == "sort" else v)
+                        spans[(key,)] = _loc(path, kv, index)
             for method2, call2 in chain[i + 1 :]:
                 a = call2.args
                 if method2 == "sort" and a:

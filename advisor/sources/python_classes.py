@@ -9,6 +9,7 @@ a `launches` property in `LazyFirework` in the same file).
 from __future__ import annotations
 
 import ast
+import builtins
 import re
 from collections.abc import Callable
 
@@ -155,6 +156,7 @@ def record_bases(result: SourceFile, tree: ast.Module) -> None:
     """Every class's bases and what its methods return, from every Python file (a class between a
     handler and the adapter that holds its collections, or the base class whose `get_db()` returns the
     database, may be in a file with no query at all)."""
+    record_endpoints(result, tree)
     todo: list[ast.stmt] = list(tree.body)
     assigned: dict[str, list[ast.AST]] | None = None
     while todo:
@@ -168,6 +170,32 @@ def record_bases(result: SourceFile, tree: ast.Module) -> None:
             for fn in methods:
                 links.methods.setdefault((node.name, fn.name), _database_calls(fn, node, assigned or {}))
             todo += node.body
+
+
+def record_endpoints(result: SourceFile, tree: ast.Module) -> None:
+    """The names classes are built or registered under, for advisor.sources.links (a resource class whose
+    collection is that name is often registered in another file): `Resource("desks", ...)`, `Resource(name,
+    ...)` after `name = "desks"` in the same block, `register("desks", Resource, ...)`."""
+    blocks = [tree.body] + [n.body for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    for block in blocks:
+        texts: dict[str, str] = {}  # name -> the text last assigned to it, in this block
+        for st in block:
+            if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                continue
+            if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name):
+                texts.pop(st.targets[0].id, None)
+                if isinstance(st.value, ast.Constant) and isinstance(st.value.value, str):
+                    texts[st.targets[0].id] = st.value.value
+                continue
+            for call in (n for n in ast.walk(st) if isinstance(n, ast.Call) and n.args):
+                first = call.args[0]
+                name = first.value if isinstance(first, ast.Constant) else texts.get(getattr(first, "id", ""))
+                if not isinstance(name, str):
+                    continue
+                for node in [call.func, *call.args[1:2]]:  # Resource(name, ...) or register(name, Resource)
+                    cls = node.id if isinstance(node, ast.Name) else ""
+                    if cls[:1].isupper() and not hasattr(builtins, cls):  # ValueError("..."): no class here
+                        links_of(result).endpoints.setdefault(cls, set()).add(name)
 
 
 def _assigned(tree: ast.Module) -> dict[str, list[ast.AST]]:
