@@ -6,7 +6,6 @@ created by a PL/pgSQL function (`EXECUTE format('CREATE TABLE ... %I (...) INHER
 pg_chameleon/sql/create_schema.sql:250-283), each with its own index on i_id_batch and its own foreign key.
 """
 
-
 import psycopg
 import pytest
 
@@ -163,18 +162,23 @@ def test_code_that_creates_partitions_at_run_time(project):
     assert "missing-index" in rules(found(project, QUERY, LOG, {"app.py": prose}), "q.sql")
 
 
-STATIC = LOG + """
+STATIC = (
+    LOG
+    + """
 CREATE TABLE log_a (CONSTRAINT fk_a FOREIGN KEY (batch_id) REFERENCES batches (id)) INHERITS (log);
 CREATE TABLE log_b (CONSTRAINT fk_b FOREIGN KEY (batch_id) REFERENCES batches (id)) INHERITS (log);
 CREATE INDEX idx_batch_a ON log_a (batch_id);
 """
+)
 
 
 def test_children_each_need_their_own_index(project):
     # log_b has none: the scan of log reads log_b whole
     hits = found(project, QUERY, STATIC)
     missing = [m for r, _, m in hits if r == "missing-index"]
-    assert len(missing) == 1 and missing[0].startswith("no index on log_b (a scan of log reads it too")
+    assert len(missing) == 1 and missing[0].startswith(
+        "no index on log_b (a child table of log, which this query reads) serves"
+    )
     assert [m for r, _, m in hits if r == "unindexed-foreign-key"] == [
         "foreign key log_b(batch_id) → batches has no index: deleting or updating a batches row scans log_b, "
         "and joins on it cannot use an index"
@@ -183,8 +187,10 @@ def test_children_each_need_their_own_index(project):
     served = STATIC + "CREATE INDEX idx_batch_b ON log_b (batch_id);\n"
     assert rules(found(project, QUERY, served)) == []
     # an index on the parent serves the parent alone
-    parent_only = LOG + STATIC.replace("CREATE INDEX idx_batch_a ON log_a (batch_id);", "") + (
-        "CREATE INDEX idx_batch ON log (batch_id);\n"
+    parent_only = (
+        LOG
+        + STATIC.replace("CREATE INDEX idx_batch_a ON log_a (batch_id);", "")
+        + ("CREATE INDEX idx_batch ON log (batch_id);\n")
     )
     assert "missing-index" in rules(found(project, QUERY, parent_only))
 
@@ -207,7 +213,9 @@ EVENTS = "SELECT id FROM events WHERE batch_id = $1;\n"
 def test_an_index_on_a_partitioned_table_is_on_every_partition(project):
     assert rules(found(project, EVENTS, PARTITIONED + "CREATE INDEX ON events (batch_id);\n")) == []
     hits = found(project, EVENTS, PARTITIONED + "CREATE INDEX ON events_2025 (batch_id);\n")
-    assert [m.split(" (a scan")[0] for r, _, m in hits if r == "missing-index"] == ["no index on events_2026"]
+    assert [m.split(" serves")[0] for r, _, m in hits if r == "missing-index"] == [
+        "no index on events_2026 (a partition of events, which this query reads)"
+    ]
     assert "missing-index" in rules(found(project, EVENTS, PARTITIONED))
 
 

@@ -139,9 +139,9 @@ def missing_index(ctx: QueryContext):
             ddl = create_index_ddl(target, keys)
             what = ", ".join(dict.fromkeys(access.filters)) or "ORDER BY " + ", ".join(str(k) for k in access.sort)
             anchor = access.predicates[0].node if access.predicates else scope.order_by[0].node
-            where = (
-                "" if target == table else f" (a scan of {table} reads it too: it inherits from it or is its partition)"
-            )
+            child = ctx.schema.table(target)
+            kind = "a partition" if child is not None and child.partition_of else "a child table"
+            where = "" if target == table else f" ({kind} of {table}, which this query reads)"
             yield ctx.hit(
                 anchor,
                 f"no index on {target}{where} serves this query's access ({what}): it reads the whole table",
