@@ -3,7 +3,8 @@
 `ALTER TABLE p ATTACH PARTITION c ...`, `DETACH PARTITION`, `ALTER TABLE c [NO] INHERIT p` change which
 tables a scan of a parent reads.  And a parent whose children are created at run time (a function that
 runs `CREATE TABLE ... INHERITS (parent)` under a name it builds, code that formats one) has children
-advisor cannot see: a scan of it reads tables whose indexes advisor does not know.
+advisor cannot see: a scan of it reads tables whose indexes advisor does not know (partitions made at run time
+get their partitioned table's indexes, so that table stands for them).
 """
 
 from __future__ import annotations
@@ -22,12 +23,11 @@ _INHERIT = re.compile(
 )
 _QUOTED = re.compile(r"'((?:[^']|'')*)'")
 _ROUTINE = re.compile(r"\s*(?:CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE)\b|DO\b)", re.IGNORECASE)
-# where a table becomes a child, in a statement: CREATE TABLE ... INHERITS (a, b), CREATE TABLE ... PARTITION OF a,
-# ALTER TABLE a ATTACH PARTITION ..., ALTER TABLE ... INHERIT a (the child's name may be built at run time)
+# where a table becomes an inheritance child, in a statement: CREATE TABLE ... INHERITS (a, b), ALTER TABLE ...
+# INHERIT a (the child's name may be built at run time).  A partition made at run time (PARTITION OF, ATTACH
+# PARTITION) is no unknown: it gets every index of its partitioned table, which the table stands for.
 _CHILD_OF = re.compile(
     rf"\bCREATE\s+(?:\w+\s+){{0,2}}TABLE\b[^;]{{0,3000}}?\bINHERITS\s*\((?P<parents>\s*{_NAME}(?:\s*,\s*{_NAME})*)\s*\)"
-    rf"|\bCREATE\s+(?:\w+\s+){{0,2}}TABLE\b[^;(]{{0,300}}?\bPARTITION\s+OF\s+(?P<partitioned>{_NAME})"
-    rf"|\bALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(?P<attached>{_NAME})\s+ATTACH\s+PARTITION\b"
     rf"|\bALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?\S+\s+INHERIT\s+(?P<inherited>{_NAME})",
     re.IGNORECASE,
 )
@@ -62,12 +62,12 @@ def run_time_parents(text: str) -> list[str]:
 
 
 def parents_named(text: str) -> list[str]:
-    """The tables this text makes a parent of some table: INHERITS (p), PARTITION OF p, ALTER TABLE p
-    ATTACH PARTITION, INHERIT p.  A name built at run time (`%I`, `{parent}`, `' || v || '`) is no name."""
+    """The tables this text makes an inheritance parent: CREATE TABLE ... INHERITS (p), ALTER TABLE ... INHERIT p.
+    A name built at run time (`%I`, `{parent}`, `' || v || '`) is no name."""
     found: list[str] = []
     for match in _CHILD_OF.finditer(text):
         if match.group("parents"):
             found += [name(p) for p in match.group("parents").split(",")]
         else:
-            found.append(name(match.group("partitioned") or match.group("attached") or match.group("inherited")))
+            found.append(name(match.group("inherited")))
     return list(dict.fromkeys(found))
