@@ -49,7 +49,7 @@ def assemble(config: Config, checked: list[SourceFile]) -> tuple[Schema, list[Sq
     for table in schema.tables.values():
         if table.temporary and table.location is not None and not table.location.path.endswith(".sql"):
             schema.gaps.setdefault(table.name, "the code creates it, and its indexes, at run time")
-    for source in checked:  # code that creates a table's children or partitions: ones advisor cannot see
+    for source in checked:  # code that creates a table's inheritance children: ones advisor cannot see
         if not source.path.endswith(".sql"):
             for parent in parents_named(source.text):
                 schema.gaps.setdefault(parent, f"{source.path} creates tables that inherit from it at run time")
