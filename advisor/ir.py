@@ -203,6 +203,7 @@ class Table:
     foreign_keys: list[ForeignKey] = field(default_factory=list)
     partition_by: str | None = None  # e.g. "RANGE (timestamp)"
     partition_of: str | None = None
+    inherits: list[str] = field(default_factory=list)  # INHERITS (parent, ...): the tables whose scans read it too
     location: Location | None = None  # of its CREATE TABLE; None when only ALTERed or indexed
     temporary: bool = False  # CREATE TEMP TABLE: a scratch table of one session
     kind: str = "table"  # "table", "view" (no storage, no indexes) or "materialized view"
@@ -217,13 +218,33 @@ class Schema:
         return self.tables.get(name)
 
     def indexes_on(self, table: str) -> list[IndexDef]:
-        parent = self.tables.get(table)
-        names = [table]
-        if parent is not None and parent.partition_of:
-            names.append(parent.partition_of)  # a partition inherits its parent's indexes
-        if len(names) > 1:
-            return [i for i in self.indexes if i.table in names]  # a partition: rare
-        return list(self._by_table().get(table, ()))
+        names = [table]  # a partition has every index of its partitioned parents (a child of INHERITS, its own only)
+        while (t := self.tables.get(names[-1])) is not None and t.partition_of and t.partition_of not in names:
+            names.append(t.partition_of)
+        grouped = self._by_table()
+        return [i for name in names for i in grouped.get(name, ())]
+
+    def scanned(self, table: str, only: bool = False) -> list[str]:
+        """The tables whose rows a scan of `table` reads, as PostgreSQL plans it: the table and every table
+        that inherits from it or is one of its partitions, down the tree (`FROM ONLY t`: t alone).  A
+        partitioned table holds no rows itself, its partitions do; with none known, the table stands for them."""
+        children = self._children()
+        if only or table not in children:
+            return [table]
+        out: list[str] = []
+        seen: set[str] = set()
+        todo = [table]
+        while todo:
+            name = todo.pop(0)
+            if name in seen:
+                continue
+            seen.add(name)
+            known = self.tables.get(name)
+            below = children.get(name, [])
+            if not (known is not None and known.partition_by and below):
+                out.append(name)
+            todo += below
+        return out or [table]
 
     def _by_table(self) -> dict[str, list[IndexDef]]:
         """The indexes grouped by table, rebuilt when the list changed: a lookup per query would
@@ -235,6 +256,18 @@ class Schema:
             for i in self.indexes:
                 grouped.setdefault(i.table, []).append(i)
             cached = self.__dict__["_grouped"] = (key, grouped)
+        return cached[1]
+
+    def _children(self) -> dict[str, list[str]]:
+        """The tables that inherit from each table or are its partitions (cached like `_by_table`)."""
+        key = (id(self.tables), len(self.tables))
+        cached = self.__dict__.get("_children_of")
+        if cached is None or cached[0] != key:
+            children: dict[str, list[str]] = {}
+            for t in self.tables.values():
+                for parent in dict.fromkeys([*t.inherits, *([t.partition_of] if t.partition_of else [])]):
+                    children.setdefault(parent, []).append(t.name)
+            cached = self.__dict__["_children_of"] = (key, children)
         return cached[1]
 
     def column_type(self, table: str, column: str) -> str | None:

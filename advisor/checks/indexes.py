@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlglot import exp
 
 from advisor.checks import QueryContext, query_check
@@ -132,28 +134,47 @@ def missing_index(ctx: QueryContext):
             joins = access.joins + [c for c, merged in scope.using.items() if alias in merged]
             if joins and _join_served(ctx, table, joins) and _another_drives(ctx, scope, alias):
                 continue  # reached by an indexed join key from a table an index finds: its filters are residual
-            if not ctx.schema.complete(table):
+            # the scan reads the table and every table that inherits from it or is its partition, each by its own indexes
+            read = ctx.schema.scanned(table, only=_only(scope, alias))
+            unseen = next((t for t in dict.fromkeys([table, *read]) if not ctx.schema.complete(t)), None)
+            if unseen is not None:
                 if ctx.confidence == "certain":  # a sketch's tables may be CTEs of other fragments
                     anchor = access.predicates[0].node if access.predicates else scope.order_by[0].node
-                    yield ctx.hit(anchor, f"no index on {table} is known", withheld=table)
-                continue  # "no index serves this" is only true when every index of the table was seen
-            if serving_index(ctx.schema, access) is not None or retention_sweep(access):
+                    yield ctx.hit(anchor, f"no index on {unseen} is known", withheld=unseen)
+                continue  # "no index serves this" is only true when every index of every table read was seen
+            if retention_sweep(access):
+                continue
+            # a parent with children holds none of the rows itself in the schemes that use it (the children do)
+            rows = [t for t in read if t != table] or read
+            bare = [t for t in rows if serving_index(ctx.schema, replace(access, table=t)) is None]
+            if not bare:
                 continue
             if access.predicates and all(p.op == "isnull" for p in access.predicates) and not access.sort:
                 continue  # `col IS NULL` alone: an index pays only if few rows are NULL, which the code cannot say
             rest = without_wrapped(access)
-            if rest is not None and (not rest.filters or serving_index(ctx.schema, rest) is not None):
+            if rest is not None and (
+                not rest.filters or all(serving_index(ctx.schema, replace(rest, table=t)) is not None for t in bare)
+            ):
                 continue  # the wrapped column is function-on-column's finding; the rest is served, or there is none
             keys = candidate_for(access)
             if not keys:
                 continue
-            ddl = create_index_ddl(table, keys)
+            target = bare[0]
+            ddl = create_index_ddl(target, keys)
             what = ", ".join(dict.fromkeys(access.filters)) or "ORDER BY " + ", ".join(str(k) for k in access.sort)
             anchor = access.predicates[0].node if access.predicates else scope.order_by[0].node
+            child = ctx.schema.table(target)
+            kind = "a partition" if child is not None and child.partition_of else "a child table"
+            where = "" if target == table else f" ({kind} of {table}, which this query reads)"
             yield ctx.hit(
                 anchor,
-                f"no index on {table} serves this query's access ({what}): it reads the whole table",
+                f"no index on {target}{where} serves this query's access ({what}): it reads the whole table",
                 help=f"add an index, equality columns first, then sort, then range: {ddl}",
                 fix=ddl,
-                subject=f"{table}({', '.join(str(k) for k in keys)})",
+                subject=f"{target}({', '.join(str(k) for k in keys)})",
             )
+
+
+def _only(scope, alias: str) -> bool:
+    """`FROM ONLY t`: the scan reads t alone, not the tables that inherit from it."""
+    return any(t.args.get("only") and (t.alias_or_name or "").lower() == alias for t in scope.node.find_all(exp.Table))

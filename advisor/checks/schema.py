@@ -135,22 +135,34 @@ def _implied_by_key_lookup(where: str, columns: tuple[str, ...]) -> bool:
     return all((m := pattern.fullmatch(c)) is not None and m.group(1).lower() in columns for c in conditions)
 
 
+def _fk_served(schema: Schema, table: str, columns: tuple[str, ...]) -> bool:
+    """An index of the table finds the rows of one key value: a whole one, a partial one the key lookup
+    implies, or a whole one that leads with some of a composite key's columns (the check seeks on them)."""
+    indexes = schema.indexes_on(table)
+    return any(
+        _serves_fk(i, columns) and (i.where is None or _implied_by_key_lookup(i.where, columns)) for i in indexes
+    ) or any(_leads_with_part_of(i, columns) for i in indexes)
+
+
 @schema_check("unindexed-foreign-key")
 def unindexed_foreign_key(schema: Schema):
     seen: set[tuple[str, tuple[str, ...]]] = set()
     for table in schema.tables.values():
         if table.partition_of:
             continue  # the parent's foreign keys and indexes speak for its partitions
+        read = schema.scanned(table.name)
+        if not table.partition_by and read != [table.name]:
+            continue  # an inheritance parent: its children hold the rows, each with its own keys (not inherited)
         for fk in table.foreign_keys:
             key = (table.name, fk.columns)
             if key in seen or fk.location is None:
                 continue
             seen.add(key)
-            serving = [i for i in schema.indexes_on(table.name) if _serves_fk(i, fk.columns)]
-            if any(i.where is None or _implied_by_key_lookup(i.where, fk.columns) for i in serving):
+            # a partitioned table's key is checked on each partition, by the indexes each has
+            bare = [t for t in read if not _fk_served(schema, t, fk.columns)]
+            if not bare:
                 continue
-            if any(_leads_with_part_of(i, fk.columns) for i in schema.indexes_on(table.name)):
-                continue  # the check's equalities seek on the index's leading key columns: no scan of the table
+            serving = [i for i in schema.indexes_on(bare[0]) if _serves_fk(i, fk.columns)]
             cols = ", ".join(fk.columns)
             ddl = create_index_ddl(table.name, tuple(IndexKey(c) for c in fk.columns))
             if serving:
@@ -171,5 +183,5 @@ def unindexed_foreign_key(schema: Schema):
                 help=f"index the referencing columns without a WHERE: {ddl}",
                 fix=ddl,
                 subject=f"{table.name}({cols})",
-                withheld=None if schema.complete(table.name) else table.name,
+                withheld=next((t for t in [table.name, *read] if not schema.complete(t)), None),
             )

@@ -23,6 +23,7 @@ def assemble(config: Config, checked: list[SourceFile]) -> tuple[Schema, list[Sq
     (the analysis reports those that do not parse)."""
     from advisor.names import fold
     from advisor.schema.ddl import schema_from_queries
+    from advisor.schema.inheritance import parents_named
     from advisor.sources.sql_files import extract_sql
 
     by_path = {f.path: f for f in checked}
@@ -48,6 +49,10 @@ def assemble(config: Config, checked: list[SourceFile]) -> tuple[Schema, list[Sq
     for table in schema.tables.values():
         if table.temporary and table.location is not None and not table.location.path.endswith(".sql"):
             schema.gaps.setdefault(table.name, "the code creates it, and its indexes, at run time")
+    for source in checked:  # code that creates a table's inheritance children: ones advisor cannot see
+        if not source.path.endswith(".sql"):
+            for parent in parents_named(source.text):
+                schema.gaps.setdefault(parent, f"{source.path} creates tables that inherit from it at run time")
     schema.files = seen
     schema.tiny = tiny_tables(config)
     declared = {(i.table, fold(i.name)) for i in schema.indexes}

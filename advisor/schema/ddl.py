@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 
 from sqlglot import exp
 
@@ -241,16 +242,40 @@ class SchemaBuilder:
             elif isinstance(prop, exp.TemporaryProperty):
                 table.temporary = True
             elif isinstance(prop, exp.InheritsProperty):
-                self.schema.gaps[name] = "it inherits columns and indexes from another table"
-        if not isinstance(target, exp.Schema):
+                table.inherits = [_name(p) for p in prop.expressions]
+        if isinstance(target, exp.Schema):
+            for item in target.expressions:
+                if isinstance(item, exp.ColumnDef):
+                    self._column(table, item, query)
+                elif isinstance(item, exp.LikeProperty):
+                    self.schema.gaps[name] = f"it copies its definition from {_name(item.this)} (LIKE)"
+                else:
+                    self._table_constraint(table, item, query)
+        for parent in [*table.inherits, *([table.partition_of] if table.partition_of else [])]:
+            self._inherit_columns(table, parent)
+
+    def _inherit_columns(self, table: Table, parent: str) -> None:
+        """A child has its parent's columns (not its indexes, keys or foreign keys: those are each table's own)."""
+        known = self.schema.tables.get(parent)
+        if known is None or known.location is None:
+            if parent in table.inherits:
+                self.schema.gaps.setdefault(
+                    table.name, f"it inherits columns from {parent}, which advisor has not seen"
+                )
             return
-        for item in target.expressions:
-            if isinstance(item, exp.ColumnDef):
-                self._column(table, item, query)
-            elif isinstance(item, exp.LikeProperty):
-                self.schema.gaps[name] = f"it copies its definition from {_name(item.this)} (LIKE)"
-            else:
-                self._table_constraint(table, item, query)
+        for column in known.columns.values():
+            table.columns.setdefault(column.name, Column(column.name, column.type, column.not_null, column.pinned))
+
+    def change_relation(self, verb: str, table: str, other: str) -> None:
+        """ALTER TABLE table ATTACH|DETACH PARTITION other, ALTER TABLE table [NO] INHERIT other."""
+        if verb in ("attach", "detach"):
+            partition = self._table(other)
+            partition.partition_of = table if verb == "attach" else None
+            if verb == "attach":
+                self._inherit_columns(partition, table)
+            return
+        child = self._table(table)
+        child.inherits = [p for p in child.inherits if p != other] + ([other] if verb == "inherit" else [])
 
     def _create_view(self, tree: exp.Create, query: SqlQuery) -> None:
         target = tree.this
@@ -270,7 +295,19 @@ class SchemaBuilder:
             if name and name != "*":
                 table.columns.setdefault(name.lower(), Column(name.lower(), ""))
 
-    def _column(self, table: Table, item: exp.ColumnDef, query: SqlQuery) -> None:
+    def _descendants(self, name: str) -> list[Table]:
+        """The tables that inherit from it or are its partitions, down the tree."""
+        out: dict[str, Table] = {}
+        parents = [name]
+        while parents:
+            parent = parents.pop()
+            for t in self.schema.tables.values():
+                if (parent in t.inherits or t.partition_of == parent) and t.name not in out and t.name != name:
+                    out[t.name] = t
+                    parents.append(t.name)
+        return list(out.values())
+
+    def _column(self, table: Table, item: exp.ColumnDef, query: SqlQuery) -> Column:
         column = Column(fold(item.this), _type_name(item.args.get("kind")))
         if column.type in ("serial", "bigserial", "smallserial"):
             column.not_null = True
@@ -291,6 +328,7 @@ class SchemaBuilder:
                 ref = kind.this
                 ref_cols = tuple(_name(c) for c in ref.expressions) if isinstance(ref, exp.Schema) else ()
                 self._foreign_key(table, ForeignKey(table.name, (column.name,), _name(ref), ref_cols, query.location))
+        return column
 
     @staticmethod
     def _foreign_key(table: Table, fk: ForeignKey) -> None:
@@ -358,7 +396,9 @@ class SchemaBuilder:
         table = self._table(name)
         for action in tree.args.get("actions") or []:
             if isinstance(action, exp.ColumnDef):
-                self._column(table, action, query)
+                added = self._column(table, action, query)
+                for child in self._descendants(table.name):  # a column added to a parent is added to its children
+                    child.columns.setdefault(added.name, replace(added))
             elif isinstance(action, exp.AddConstraint):
                 for constraint in action.expressions:
                     self._table_constraint(table, constraint, query)
@@ -392,22 +432,57 @@ class SchemaBuilder:
             # schema snapshot already folds in (replayed on top of it, it would drop the snapshot's indexes)
             self.schema.gaps[new] = f"it is rebuilt by DROP TABLE and RENAME at {query.location}"
         self.schema.tables.pop(old, None)
-        table.name = new
-        self.schema.tables[new] = table
+        existing = self.schema.tables.get(new)
+        if existing is not None:
+            self._merge_renamed(table, existing)
+        else:
+            table.name = new
+            self.schema.tables[new] = table
+            for index in self.schema.indexes:
+                if index.table == old:
+                    index.table = new
+            self._names_changed()
         if old in self.schema.gaps:
             self.schema.gaps.setdefault(new, self.schema.gaps.pop(old))
-        for index in self.schema.indexes:
-            if index.table == old:
-                index.table = new
-        self._names_changed()
         for other in self.schema.tables.values():
             if other.partition_of == old:
                 other.partition_of = new
+            other.inherits = [new if p == old else p for p in other.inherits]
             for fk in other.foreign_keys:
                 if fk.table == old:
                     fk.table = new
                 if fk.ref_table == old:
                     fk.ref_table = new
+
+    def _merge_renamed(self, renamed: Table, existing: Table) -> None:
+        """ALTER TABLE old RENAME TO new where new is declared already: PostgreSQL would refuse it, so the
+        statement brings an older database to the state another file declares (a migration replayed after a
+        schema snapshot).  It is the same table: the declaration of `new` stands, and what the migrations
+        gave `old` joins it unless `new` has it already (an index by name, a key by its columns)."""
+        old, new = renamed.name, existing.name
+        existing.location = existing.location or renamed.location
+        for column in renamed.columns.values():
+            existing.columns.setdefault(column.name, column)
+        existing.primary_key = existing.primary_key or renamed.primary_key
+        for fk in renamed.foreign_keys:
+            fk.table = new
+            self._foreign_key(existing, fk)
+        moved = [i for i in self.schema.indexes if i.table == old]
+        self.schema.indexes = [i for i in self.schema.indexes if i.table != old]
+        self._names_changed()
+        for index in moved:
+            index.table = new
+            same = self._index_named(index.name) or next(
+                (
+                    i
+                    for i in self._indexes_of(new)
+                    if (i.primary and index.primary)
+                    or (i.constraint and index.constraint and i.keys == index.keys and i.primary == index.primary)
+                ),
+                None,
+            )
+            if same is None:
+                self._append_index(index)
 
     def _rename_column(self, table: Table, old: str, new: str) -> None:
         if not old or not new:
@@ -497,11 +572,22 @@ def is_schema_statement(tree: exp.Expression) -> bool:
 
 def schema_from_queries(queries: Iterable[SqlQuery]) -> Schema:
     """The schema the DDL among these statements declares, in their order."""
+    from advisor.schema import inheritance
+
     builder = SchemaBuilder()
+    run_time: dict[str, Location] = {}
     for query in queries:
         tree = parse_sql(query.text, query.dialect)
         if isinstance(tree, exp.Expression) and is_schema_statement(tree):
             builder.apply(tree, query)
+        elif (change := inheritance.relation_change(query.text)) is not None:
+            builder.change_relation(*change)
         elif not isinstance(tree, exp.Expression) or isinstance(tree, exp.Command):
             builder.unreadable(query)
+        for parent in inheritance.run_time_parents(query.text):
+            run_time.setdefault(parent, query.location)
+    for parent, where in run_time.items():
+        builder.schema.gaps.setdefault(
+            parent, f"the routine at {where} creates tables that inherit from it at run time"
+        )
     return builder.schema

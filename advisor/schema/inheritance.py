@@ -1,0 +1,73 @@
+"""Table inheritance and partitions that sqlglot does not parse, read from the statement text.
+
+`ALTER TABLE p ATTACH PARTITION c ...`, `DETACH PARTITION`, `ALTER TABLE c [NO] INHERIT p` change which
+tables a scan of a parent reads.  And a parent whose children are created at run time (a function that
+runs `CREATE TABLE ... INHERITS (parent)` under a name it builds, code that formats one) has children
+advisor cannot see: a scan of it reads tables whose indexes advisor does not know (partitions made at run time
+get their partitioned table's indexes, so that table stands for them).
+"""
+
+from __future__ import annotations
+
+import re
+
+_NAME = r'(?:"[^"]+"|[\w$]+)(?:\s*\.\s*(?:"[^"]+"|[\w$]+))?'
+_PREFIX = r"^(?:\s*--[^\n]*\n|\s*/\*.*?\*/)*\s*ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?"
+_PARTITION = re.compile(
+    _PREFIX + rf"(?P<table>{_NAME})\s+(?P<verb>ATTACH|DETACH)\s+PARTITION\s+(?P<other>{_NAME})",
+    re.IGNORECASE | re.DOTALL,
+)
+_INHERIT = re.compile(
+    _PREFIX + rf"(?P<table>{_NAME})\s+(?P<verb>NO\s+INHERIT|INHERIT)\s+(?P<other>{_NAME})\s*;?\s*$",
+    re.IGNORECASE | re.DOTALL,
+)
+_QUOTED = re.compile(r"'((?:[^']|'')*)'")
+_ROUTINE = re.compile(r"\s*(?:CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE)\b|DO\b)", re.IGNORECASE)
+# where a table becomes an inheritance child, in a statement: CREATE TABLE ... INHERITS (a, b), ALTER TABLE ...
+# INHERIT a (the child's name may be built at run time).  A partition made at run time (PARTITION OF, ATTACH
+# PARTITION) is no unknown: it gets every index of its partitioned table, which the table stands for.
+_CHILD_OF = re.compile(
+    rf"\bCREATE\s+(?:\w+\s+){{0,2}}TABLE\b[^;]{{0,3000}}?\bINHERITS\s*\((?P<parents>\s*{_NAME}(?:\s*,\s*{_NAME})*)\s*\)"
+    rf"|\bALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?\S+\s+INHERIT\s+(?P<inherited>{_NAME})",
+    re.IGNORECASE,
+)
+
+
+def name(text: str) -> str:
+    """A possibly qualified name as PostgreSQL folds it, without its schema."""
+    last = re.findall(r'"[^"]+"|[\w$]+', text)[-1]
+    return last.strip('"') if last.startswith('"') else last.lower()
+
+
+def relation_change(text: str) -> tuple[str, str, str] | None:
+    """(verb, table, other) of `ALTER TABLE table ATTACH|DETACH PARTITION other` or
+    `ALTER TABLE table [NO] INHERIT other`; verb is "attach", "detach", "inherit" or "no inherit"."""
+    match = _PARTITION.match(text) or _INHERIT.match(text)
+    if match is None:
+        return None
+    verb = " ".join(match.group("verb").lower().split())
+    return verb, name(match.group("table")), name(match.group("other"))
+
+
+def run_time_parents(text: str) -> list[str]:
+    """The parents of tables a CREATE FUNCTION / PROCEDURE or DO statement creates as it runs: every child
+    a function creates (it runs later, under names it may build), the children of a DO block's dynamic SQL
+    (its quoted strings; its plain statements are replayed with the file's)."""
+    match = _ROUTINE.match(text)
+    if match is None:
+        return []
+    if text.lstrip()[:2].upper() == "DO":
+        return parents_named(" ; ".join(_QUOTED.findall(text)))
+    return parents_named(text)
+
+
+def parents_named(text: str) -> list[str]:
+    """The tables this text makes an inheritance parent: CREATE TABLE ... INHERITS (p), ALTER TABLE ... INHERIT p.
+    A name built at run time (`%I`, `{parent}`, `' || v || '`) is no name."""
+    found: list[str] = []
+    for match in _CHILD_OF.finditer(text):
+        if match.group("parents"):
+            found += [name(p) for p in match.group("parents").split(",")]
+        else:
+            found.append(name(match.group("inherited")))
+    return list(dict.fromkeys(found))
