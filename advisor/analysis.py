@@ -59,9 +59,9 @@ class Analysis:
             if tree.unsupported:
                 if query.location.path not in self.unsupported_said:
                     self.unsupported_said.add(query.location.path)
-                    self.hits.append(
+                    self.hits.append(  # valid PostgreSQL, not the author's error: what advisor could not read
                         (
-                            PARSE_ERROR,
+                            UNREAD_STATEMENT,
                             Hit(
                                 "advisor's parser does not read this PostgreSQL syntax; it skips statements like this one "
                                 "in this file",

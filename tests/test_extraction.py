@@ -378,10 +378,14 @@ def test_parse_errors_are_errors_only_for_sql_a_person_wrote(tmp_path, monkeypat
     (tmp_path / "db.d.ts").write_text("declare class Db {\n    executeSql(text: string, { signal }?: {\n"
                                       "        signal?: AbortSignal;\n    }): Promise<import(\"pg\").QueryResult<any>>;\n}\n")  # pg-boss
     monkeypatch.chdir(tmp_path)
-    found = sorted((f.location.path, f.location.line, f.severity) for f in engine.check(["."]).findings
+    findings = engine.check(["."]).findings
+    found = sorted((f.location.path, f.location.line, f.severity) for f in findings
                    if catalogue.lookup(f.rule).name == "parse-error")
     assert ("listen.sql", 4, "error") in found  # a real syntax error stays one
-    assert [x for x in found if x[0] == "listen.sql" and x[2] == "info"] == [("listen.sql", 1, "info")]  # once
+    # valid PostgreSQL the parser does not read: what advisor could not see, said once in the file as a coverage note
+    assert ("listen.sql", 1, "info") in [(f.location.path, f.location.line, f.severity) for f in findings
+                                         if catalogue.lookup(f.rule).name == "unread-statement"]
+    assert not [x for x in found if x[0] == "listen.sql" and x[2] == "info"]
     assert all(severity == "info" for path, _, severity in found if path != "listen.sql")
     assert not any(path == "tpl.sql" and line == 1 for path, line, _ in found)  # the template parses
     assert not any(path == "db.d.ts" for path, _, _ in found)  # types only: what tree-sitter cannot read loses nothing
@@ -389,7 +393,7 @@ def test_parse_errors_are_errors_only_for_sql_a_person_wrote(tmp_path, monkeypat
     assert not any(p == "app.py" for p, _, _ in found)
     unread = [(f.location.path, f.location.line) for f in engine.check(["."]).findings
               if catalogue.lookup(f.rule).name == "unread-statement"]
-    assert unread == [("app.py", 3)]
+    assert unread == [("app.py", 3), ("listen.sql", 1)]
 
 
 def _offset(text: str, line: int, col: int) -> int:
