@@ -17,7 +17,7 @@ SARIF_SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.
 @pytest.fixture
 def report(project):
     project({
-        "advisor.toml": 'schema = ["schema.sql"]\nselect = ["DEFAULT", "select-star"]\n',
+        "advisor.toml": 'schema = ["schema.sql"]\nselect = ["DEFAULT", "select-star", "delete-without-where"]\n',
         "schema.sql": "CREATE TABLE users (id bigint PRIMARY KEY, name text);\n",
         "q.sql": "SELECT * FROM users\nWHERE lower(name) = 'a';\n-- advisor: ignore delete-without-where\nDELETE FROM users;\n",
     })

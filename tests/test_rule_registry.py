@@ -166,8 +166,9 @@ def test_the_rules_listing_says_which_rules_are_on_by_default():
     runner = CliRunner()
     listed = json.loads(runner.invoke(main, ["rules", "--format", "json"]).output)
     assert {r["id"]: r["default"] for r in listed} == {i: s.default for i, s in catalogue.catalogue().items()}
-    assert [r["name"] for r in listed if r["default"] is False] == ["select-star", "offset-pagination", "insert-without-columns", "missing-projection",
-                                                                     "skip-pagination"]
+    assert [r["name"] for r in listed if r["default"] is False] == [
+        "select-star", "offset-pagination", "update-without-where", "delete-without-where", "insert-without-columns",
+        "missing-projection", "skip-pagination"]
     # the notes on what advisor could not see are marked apart from the findings that claim a problem
     assert sorted(r["name"] for r in listed if r["coverage"]) == ["incomplete-schema", "no-index-declarations", "unread-statement"]
     rows = {line.split()[0]: line.split() for line in runner.invoke(main, ["rules"]).output.splitlines()[1:]
