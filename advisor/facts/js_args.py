@@ -5,6 +5,9 @@ A function of the file called by name binds its parameters to the call's argumen
 variable handed to such a function (`pushEq(acc, 'id', value)`) is changed by what the function does
 with that parameter, judged the same way (`acc.conditions.push(`"${column}" = $${acc.next++}`)`).
 
+A variable a function makes afresh at each call and returns (`return { conditions, params }`) is the
+caller's from then on: what the caller does with what it is given is asked of the caller's variable.
+
 A parameter the code is not following a call for is given what every call of its function passes, when
 the function is the module's own: declared by name, never exported, never reassigned, and named only
 where it is called (not handed around as a value, where anything could call it).  A function with no call
@@ -21,7 +24,7 @@ from typing import TYPE_CHECKING
 from advisor.facts import js_calls
 from advisor.facts.js_scope import REST, Binding, names_in
 from advisor.facts.js_uses import Use, use_of
-from advisor.sources.js_syntax import arg_list, parameter_list, unwrap
+from advisor.sources.js_syntax import FUNCTIONS, WRAPPERS, arg_list, parameter_list, unwrap
 
 if TYPE_CHECKING:
     from advisor.facts.js_values import Values
@@ -118,7 +121,8 @@ def _name(fn) -> tuple:
 def handed(v: Values, use: Use, path: tuple, quote) -> bool:
     """`f(x)`, f a function of the file: nothing f does with its parameter gives what `path` reaches in x a
     value from outside, f's parameters given this call's arguments."""
-    assert use.into is not None
+    if use.into is None:
+        return False
     call, position = use.into
     callee = unwrap(call.child_by_field_name("function"))
     fn = js_calls.function_of_name(v, callee) if callee is not None else None
@@ -143,3 +147,32 @@ def handed(v: Values, use: Use, path: tuple, quote) -> bool:
         return True
 
     return v.within((*v.env, (fn.id, call, v.env)), untouched)
+
+
+def handed_back(b: Binding, ref) -> bool:
+    """`ref` returns the variable to the caller of the function it is local to, alone or inside an object or
+    array literal (`return { conditions }`): each call makes its own, so only that caller holds it."""
+    if b.kind not in ("const", "let", "var"):
+        return False
+    node = ref
+    while node.parent is not None:
+        p = node.parent
+        if p.type in WRAPPERS or p.type in ("object", "array") or (
+            p.type == "pair" and p.child_by_field_name("value") == node
+        ):
+            node = p
+        else:
+            break
+    p = node.parent
+    if p is not None and p.type == "return_statement":
+        fn = p.parent
+        while fn is not None and fn.type not in FUNCTIONS:
+            fn = fn.parent
+    elif p is not None and p.type == "arrow_function" and p.child_by_field_name("body") == node:
+        fn = p
+    else:
+        return False
+    owner = b.scope
+    while owner is not None and owner.type not in FUNCTIONS:
+        owner = owner.parent
+    return fn is not None and owner is not None and fn.id == owner.id

@@ -278,7 +278,8 @@ class Values:
         file, and, if it is exported, in the modules importing it (advisor.facts.js_exports)."""
         routes, exporting = js_exports.exports_of(self.f, self.scopes, b)
         refs = self.scopes.references(b)
-        return all(self.untouched(use_of(self.f, r), path, quote) for r in refs if r.id not in exporting) and (
+        kept = [r for r in refs if r.id not in exporting and not js_args.handed_back(b, r)]
+        return all(self.untouched(use_of(self.f, r), path, quote) for r in kept) and (
             js_exports.untouched(self, routes, path, quote)
         )
 
