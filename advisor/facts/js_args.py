@@ -157,8 +157,10 @@ def handed_back(b: Binding, ref) -> bool:
     node = ref
     while node.parent is not None:
         p = node.parent
-        if p.type in WRAPPERS or p.type in ("object", "array") or (
-            p.type == "pair" and p.child_by_field_name("value") == node
+        if (
+            p.type in WRAPPERS
+            or p.type in ("object", "array")
+            or (p.type == "pair" and p.child_by_field_name("value") == node)
         ):
             node = p
         else:
