@@ -53,16 +53,19 @@ def test_an_accumulator_filled_by_functions_of_the_file(project):
     assert fired(project, ACCUMULATOR) == []
 
 
-@pytest.mark.parametrize("old,new", [
-    # one call passes the caller's prefix: the pushed condition is the caller's text
-    ('applyFilters(acc, filters, { prefix: "r." });', "applyFilters(acc, filters, { prefix: filters.alias });"),
-    # the column pushed is the caller's
-    ('pushEq(acc, "userId", filters.userId, prefix);', "pushEq(acc, filters.column, filters.userId, prefix);"),
-    # the accumulator also goes to a function advisor does not follow
-    ("const acc = newFilterAccumulator();", "const acc = newFilterAccumulator(); filters.extend(acc);"),
-    # the function that fills it is given by the caller
-    ("async function listSpans(client, filters) {", "async function listSpans(client, filters, applyFilters) {"),
-])
+@pytest.mark.parametrize(
+    "old,new",
+    [
+        # one call passes the caller's prefix: the pushed condition is the caller's text
+        ('applyFilters(acc, filters, { prefix: "r." });', "applyFilters(acc, filters, { prefix: filters.alias });"),
+        # the column pushed is the caller's
+        ('pushEq(acc, "userId", filters.userId, prefix);', "pushEq(acc, filters.column, filters.userId, prefix);"),
+        # the accumulator also goes to a function advisor does not follow
+        ("const acc = newFilterAccumulator();", "const acc = newFilterAccumulator(); filters.extend(acc);"),
+        # the function that fills it is given by the caller
+        ("async function listSpans(client, filters) {", "async function listSpans(client, filters, applyFilters) {"),
+    ],
+)
 def test_an_accumulator_with_a_value_from_outside(project, old, new):
     assert old in ACCUMULATOR
     found = fired(project, ACCUMULATOR.replace(old, new))
@@ -87,18 +90,23 @@ def test_a_private_function_whose_calls_all_pass_literals(project):
     assert fired(project, PRIVATE) == []
 
 
-@pytest.mark.parametrize("old,new", [
-    # one call passes what its own caller chose
-    ('async function large(client) {\n  return some(client, "size > 1000");',
-     "async function large(client, by) {\n  return some(client, by);"),
-    # exported: callers elsewhere choose the column
-    ("module.exports = { recent, large };", "module.exports = { recent, large, some };"),
-    ("async function some(", "export async function some("),
-    # handed around as a value: anything may call it
-    ("module.exports = { recent, large };", "module.exports = { recent, large };\nsetImmediate(some);"),
-    # a script, not a module: another script may call its top-level functions
-    ("module.exports = { recent, large };", ""),
-])
+@pytest.mark.parametrize(
+    "old,new",
+    [
+        # one call passes what its own caller chose
+        (
+            'async function large(client) {\n  return some(client, "size > 1000");',
+            "async function large(client, by) {\n  return some(client, by);",
+        ),
+        # exported: callers elsewhere choose the column
+        ("module.exports = { recent, large };", "module.exports = { recent, large, some };"),
+        ("async function some(", "export async function some("),
+        # handed around as a value: anything may call it
+        ("module.exports = { recent, large };", "module.exports = { recent, large };\nsetImmediate(some);"),
+        # a script, not a module: another script may call its top-level functions
+        ("module.exports = { recent, large };", ""),
+    ],
+)
 def test_a_parameter_a_caller_may_choose(project, old, new):
     assert old in PRIVATE
     found = fired(project, PRIVATE.replace(old, new))
@@ -115,7 +123,7 @@ def test_a_call_binds_the_parameters_it_passes(project):
     module.exports = { count };
     """
     found = fired(project, code)
-    assert [line for line, _ in found] == [4] and 'equals(req.query.kind)' in found[0][1], found
+    assert [line for line, _ in found] == [4] and "equals(req.query.kind)" in found[0][1], found
 
 
 def test_recursion_binds_nothing(project):
@@ -155,14 +163,21 @@ def test_an_array_a_function_makes_and_returns(project):
     assert fired(project, RETURNED) == []
 
 
-@pytest.mark.parametrize("old,new", [
-    # the caller then pushes its own caller's text onto it
-    ("const { conditions, params } = tenancyWhere(filters, 2);",
-     "const { conditions, params } = tenancyWhere(filters, 2);\n  conditions.push(filters.raw);"),
-    # the array is the module's, shared by every call, and exported
-    ("function tenancyWhere(filters, startIndex) {\n  const conditions = [];",
-     "const conditions = [];\nfunction tenancyWhere(filters, startIndex) {"),
-])
+@pytest.mark.parametrize(
+    "old,new",
+    [
+        # the caller then pushes its own caller's text onto it
+        (
+            "const { conditions, params } = tenancyWhere(filters, 2);",
+            "const { conditions, params } = tenancyWhere(filters, 2);\n  conditions.push(filters.raw);",
+        ),
+        # the array is the module's, shared by every call, and exported
+        (
+            "function tenancyWhere(filters, startIndex) {\n  const conditions = [];",
+            "const conditions = [];\nfunction tenancyWhere(filters, startIndex) {",
+        ),
+    ],
+)
 def test_a_returned_array_changed_from_outside(project, old, new):
     assert old in RETURNED
     code = RETURNED.replace(old, new)
@@ -185,3 +200,27 @@ def test_the_parts_of_a_date(project):
     module.exports = { partition };
     """
     assert fired(project, code) == []
+
+
+def test_a_function_that_reaches_its_argument_through_arguments(project):
+    code = ACCUMULATOR.replace(
+        "function whereOrEmpty(acc) {",
+        "function pushRaw(acc) {\n  const [into, raw] = arguments;\n  into.conditions.push(raw);\n}\nfunction whereOrEmpty(acc) {",
+    ).replace(
+        'applyFilters(acc, filters, { prefix: "r." });',
+        'applyFilters(acc, filters, { prefix: "r." });\n  pushRaw(acc, filters.raw);',
+    )
+    found = fired(project, code)
+    assert len(found) == 1 and "whereOrEmpty(acc)" in found[0][1], found
+
+
+def test_a_tagged_template_binds_nothing(project):
+    code = """
+    const fragment = (strings, value) => `kind = '${value}'`;
+    async function count(client, req) {
+      return client.query(`SELECT count(*) FROM jobs WHERE ${fragment`${req.query.kind}`}`);
+    }
+    module.exports = { count };
+    """
+    found = fired(project, code)
+    assert len(found) == 1, found

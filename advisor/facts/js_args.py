@@ -51,7 +51,10 @@ def _position(fn, ident) -> int:
 
 def _passed(v: Values, call, position: int, inner: tuple, path: tuple, quote) -> bool:
     """The argument the call passes at `position`, at `inner`, reaches by `path` only own text."""
-    args = arg_list(call.child_by_field_name("arguments"))
+    given = call.child_by_field_name("arguments")
+    if given is None or given.type != "arguments":
+        return False  # a tagged template: the strings and the values, not followed
+    args = arg_list(given)
     if position < 0 or REST in inner or any(a.type == "spread_element" for a in args[: position + 1]):
         return False
     if position >= len(args):
@@ -60,14 +63,14 @@ def _passed(v: Values, call, position: int, inner: tuple, path: tuple, quote) ->
 
 
 def _every_call(v: Values, b: Binding, position: int, inner: tuple, path: tuple, quote) -> bool:
-    calls = calls_of(v, b.scope)
-    if not calls:
-        return False
     key = ("every call", id(b), position, inner, path, quote)
     if key in v.answers:
         return v.answers[key]
     if key in v.pending:
         return False  # reached through its own calls: its first value comes from elsewhere
+    calls = calls_of(v, b.scope)
+    if not calls:
+        return False
     v.pending.add(key)
     try:
         ok = v.within((), lambda: all(_passed(v, c, position, inner, path, quote) for c in calls))
@@ -126,8 +129,8 @@ def handed(v: Values, use: Use, path: tuple, quote) -> bool:
     call, position = use.into
     callee = unwrap(call.child_by_field_name("function"))
     fn = js_calls.function_of_name(v, callee) if callee is not None else None
-    if fn is None or v.frame(fn) is not None:
-        return False  # not the file's, or already being followed (recursion)
+    if fn is None or v.frame(fn) is not None or _arguments_object(v, fn):
+        return False  # not the file's, already being followed (recursion), or reached through `arguments`
     params = parameter_list(fn)
     names = names_in(v.f, params[position]) if 0 <= position < len(params) else []
     if len(names) != 1 or names[0][1]:
@@ -147,6 +150,10 @@ def handed(v: Values, use: Use, path: tuple, quote) -> bool:
         return True
 
     return v.within((*v.env, (fn.id, call, v.env)), untouched)
+
+
+def _arguments_object(v: Values, fn) -> bool:
+    return any(fn.start_byte <= n.start_byte < fn.end_byte for n in v.scopes.uses.get("arguments", ()))
 
 
 def handed_back(b: Binding, ref) -> bool:
