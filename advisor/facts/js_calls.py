@@ -197,6 +197,13 @@ def _callable(v: Values, node):
 
 def function_of(v: Values, b: Binding):
     """The one function a variable holds: `function f() {}`, `const f = (x) => ...`, never reassigned."""
+    key = ("function of", id(b))
+    if key not in v.answers:
+        v.answers[key] = _function_of(v, b)
+    return v.answers[key]
+
+
+def _function_of(v: Values, b: Binding):
     if len(b.sites) != 1 or any(use_of(v.f, r).kind in ("write", "changed") for r in v.scopes.references(b)):
         return None
     ident = b.sites[0][0]
