@@ -52,6 +52,20 @@ _SCALAR = {
     "charCodeAt",
     "codePointAt",
     "getTime",
+    "getFullYear",
+    "getUTCFullYear",
+    "getMonth",
+    "getUTCMonth",
+    "getDate",
+    "getUTCDate",
+    "getDay",
+    "getUTCDay",
+    "getHours",
+    "getUTCHours",
+    "getMinutes",
+    "getUTCMinutes",
+    "getSeconds",
+    "getUTCSeconds",
     "toFixed",
     "toPrecision",
     "toISOString",
@@ -86,7 +100,7 @@ def _call(v: Values, node, path: tuple, quote) -> bool:
             name = f.src(fn)
             return name in _NUMBERS or (name == "String" and bool(args) and v.safe(args[0], (), quote))
         target = function_of(v, b)
-        return target is not None and returns(v, target, path, quote)
+        return target is not None and returns(v, target, path, quote, node)
     if fn is None or fn.type != "member_expression":
         return False
     whole, obj = f.src(fn), fn.child_by_field_name("object")
@@ -183,6 +197,13 @@ def _callable(v: Values, node):
 
 def function_of(v: Values, b: Binding):
     """The one function a variable holds: `function f() {}`, `const f = (x) => ...`, never reassigned."""
+    key = ("function of", id(b))
+    if key not in v.answers:
+        v.answers[key] = _function_of(v, b)
+    return v.answers[key]
+
+
+def _function_of(v: Values, b: Binding):
     if len(b.sites) != 1 or any(use_of(v.f, r).kind in ("write", "changed") for r in v.scopes.references(b)):
         return None
     ident = b.sites[0][0]
@@ -195,9 +216,14 @@ def function_of(v: Values, b: Binding):
     return None
 
 
-def returns(v: Values, fn, path: tuple, quote) -> bool:
-    """Every value the function returns reaches, by `path`, only own text (recursion assumed to)."""
-    key = ("returns", fn.id, path, quote)
+def returns(v: Values, fn, path: tuple, quote, call=None) -> bool:
+    """Every value the function returns reaches, by `path`, only own text (recursion assumed to); `call`:
+    the call it returns to, whose arguments its parameters are given (a call within its own: every call's)."""
+    if call is not None:
+        outer = tuple(e for e in v.env if e[0] != fn.id)
+        env = (*outer, (fn.id, call, v.env)) if len(outer) == len(v.env) else outer
+        return v.within(env, lambda: returns(v, fn, path, quote))
+    key = ("returns", fn.id, path, quote, v.context(fn))
     if key in v.answers:
         return v.answers[key]
     if key in v.pending or fn.type in _GENERATORS:

@@ -116,6 +116,7 @@ class Use:
     chain: tuple = ()
     values: tuple = ()  # (node, steps inside it) that a write puts at chain
     keys: tuple = ()  # computed keys a write sets (`x[k] = v`)
+    into: tuple | None = None  # an escape as the argument of a call by name: (call, position)
 
 
 def use_of(f: JsFile, ident) -> Use:
@@ -228,14 +229,14 @@ def _flow(f: JsFile, top, chain: tuple) -> Use:
         if holder is not None and holder.type in ("array", "object"):
             return Use("read")  # copied
         if holder is not None and holder.type == "arguments":
-            return _argument(f, holder, chain, spread=True)
+            return _argument(f, holder, node, chain, spread=True)
         return Use("escape", chain)
     if p.type == "arguments":
-        return _argument(f, p, chain, spread=False)
+        return _argument(f, p, node, chain, spread=False)
     return Use("escape", chain)
 
 
-def _argument(f: JsFile, args, chain: tuple, spread: bool) -> Use:
+def _argument(f: JsFile, args, top, chain: tuple, spread: bool) -> Use:
     """Passed to a call: read by the built-ins that keep no hold on it, let go to any other function."""
     call = args.parent
     fn = unwrap(call.child_by_field_name("function")) if call is not None else None
@@ -247,6 +248,10 @@ def _argument(f: JsFile, args, chain: tuple, spread: bool) -> Use:
     method = f.src(fn.child_by_field_name("property")) if fn.type == "member_expression" else None
     if method in _SEARCHING or (spread and method in _COPYING):
         return Use("read")
+    given = arg_list(args)
+    at = next((i for i, a in enumerate(given) if a.start_byte <= top.start_byte < a.end_byte), -1)
+    if fn.type == "identifier" and at >= 0 and not spread and not any(a.type == "spread_element" for a in given[:at]):
+        return Use("escape", chain, into=(call, at))  # `f(x)`: what f does with it, advisor.facts.js_args
     return Use("escape", chain)  # `a.push(x)` stores x itself: it may change through a
 
 

@@ -31,7 +31,7 @@ from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import PurePath
 
-from advisor.facts import js_calls, js_exports, js_imports
+from advisor.facts import js_args, js_calls, js_exports, js_imports
 from advisor.facts.js_quotes import escapes, parts, scan
 from advisor.facts.js_scope import ITEM, KEY, REST, Binding, Scopes, prop
 from advisor.facts.js_uses import Use, arrayish, covers, member_step, use_of
@@ -97,12 +97,39 @@ class Values:
         self.answers: dict = {}
         self.pending: set = set()
         self.steps = self.depth = 0
+        self.env: tuple = ()  # the calls being followed: (function, call, the env its arguments are read in)
+        self._enclosing: dict[int, frozenset] = {}
 
     def elsewhere(self, f: JsFile, scopes: Scopes) -> Values:
         """A question about another module of the project, on this question's budget."""
         other = Values(f, scopes, f.path, f.text, self.looks_own, self.project, self.hops + 1)
         other.steps, other.depth = self.steps, self.depth
         return other
+
+    def frame(self, fn) -> tuple | None:
+        """The call `fn` is followed from in this env, if any: (function id, call, the caller's env)."""
+        return next((e for e in self.env if e[0] == fn.id), None)
+
+    def context(self, scope) -> tuple:
+        """The part of the env a variable declared in `scope` depends on: the calls of its functions."""
+        if not self.env:
+            return ()
+        ids = self._enclosing.get(scope.id)
+        if ids is None:
+            node, found = scope, set()
+            while node is not None:
+                found.add(node.id)
+                node = node.parent
+            ids = self._enclosing[scope.id] = frozenset(found)
+        return tuple(e for e in self.env if e[0] in ids)
+
+    def within(self, env: tuple, ask: Callable[[], bool]) -> bool:
+        """`ask` answered with the calls of `env` followed."""
+        saved, self.env = self.env, env
+        try:
+            return ask()
+        finally:
+            self.env = saved
 
     def safe(self, node, path: tuple = (), quote: str | None = None) -> bool:
         self.steps += 1
@@ -233,7 +260,7 @@ class Values:
         """Every value the variable is given, and nothing the code does to it changes what `path` reaches."""
         if not path and self._holds_array(b):
             path = (ITEM,)  # an array's text is its elements'
-        key = (id(b), path, quote)
+        key = (id(b), path, quote, self.context(b.scope))
         if key in self.answers:
             return self.answers[key]
         if key in self.pending:
@@ -251,7 +278,8 @@ class Values:
         file, and, if it is exported, in the modules importing it (advisor.facts.js_exports)."""
         routes, exporting = js_exports.exports_of(self.f, self.scopes, b)
         refs = self.scopes.references(b)
-        return all(self._untouched(use_of(self.f, r), path, quote) for r in refs if r.id not in exporting) and (
+        kept = [r for r in refs if r.id not in exporting and not js_args.handed_back(b, r)]
+        return all(self.untouched(use_of(self.f, r), path, quote) for r in kept) and (
             js_exports.untouched(self, routes, path, quote)
         )
 
@@ -294,7 +322,7 @@ class Values:
         if default is not None and not self.safe(default, path, quote):
             return False
         if b.kind == "parameter":
-            return js_calls.argument(self, b, ident, inner, path, quote)
+            return js_args.parameter(self, b, ident, inner, path, quote)
         if b.kind not in ("const", "let", "var"):
             return False  # an import, a class, a function as text, a caught error
         holder = ident.parent
@@ -310,7 +338,7 @@ class Values:
             return self.safe(right, (KEY,), quote)
         return self.safe(right, (ITEM, *inner, *path), quote)
 
-    def _untouched(self, use: Use, path: tuple, quote) -> bool:
+    def untouched(self, use: Use, path: tuple, quote) -> bool:
         """One place the code names the variable does not give what `path` reaches a value from outside."""
         if use.kind == "read":
             return True
@@ -321,9 +349,11 @@ class Values:
                 return all(self.safe(k) for k in use.keys)
             return not covers(path, use.chain)  # something inside what path reaches changed: not followed
         # "escape": the value at use.chain goes where advisor does not follow it, and may change there
-        return not (covers(use.chain, path) and len(use.chain) < len(path)) and not (
+        if not (covers(use.chain, path) and len(use.chain) < len(path)) and not (
             use.kind == "changed" and covers(path, use.chain)
-        )
+        ):
+            return True
+        return use.into is not None and js_args.handed(self, use, path, quote)  # a function of the file's
 
 
 def f_src(f: JsFile, node) -> str:

@@ -1,0 +1,187 @@
+"""What a JS/TS parameter is given by the calls of the file, for advisor.facts.js_values.
+
+A function of the file called by name binds its parameters to the call's arguments: what
+`whereOrEmpty(acc)` returns is judged with `acc` the caller's `acc`, read where the call stands.  A
+variable handed to such a function (`pushEq(acc, 'id', value)`) is changed by what the function does
+with that parameter, judged the same way (`acc.conditions.push(`"${column}" = $${acc.next++}`)`).
+
+A variable a function makes afresh at each call and returns (`return { conditions, params }`) is the
+caller's from then on: what the caller does with what it is given is asked of the caller's variable.
+
+A parameter the code is not following a call for is given what every call of its function passes, when
+the function is the module's own: declared by name, never exported, never reassigned, and named only
+where it is called (not handed around as a value, where anything could call it).  A function with no call
+in the file is an entry point, and so is a top-level function of a script (no `import`, `export` or
+`require`), which another script may call: their parameters are the caller's.  A call within the function
+itself (recursion), or one already being followed, binds nothing: that parameter is the caller's too.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from advisor.facts import js_calls
+from advisor.facts.js_scope import REST, Binding, names_in
+from advisor.facts.js_uses import Use, use_of
+from advisor.sources.js_syntax import FUNCTIONS, WRAPPERS, arg_list, parameter_list, unwrap
+
+if TYPE_CHECKING:
+    from advisor.facts.js_values import Values
+
+_MODULE = re.compile(r"\b(?:import|export|require|module\.exports|exports)\b")
+
+
+def parameter(v: Values, b: Binding, ident, inner: tuple, path: tuple, quote) -> bool:
+    """What the parameter `ident` (at `inner` in its pattern) is given reaches, by `path`, only own text."""
+    fn = b.scope
+    position = _position(fn, ident)
+    frame = v.frame(fn)
+    if frame is not None:
+        _, call, env = frame
+        return v.within(env, lambda: _passed(v, call, position, inner, path, quote))
+    if js_calls.argument(v, b, ident, inner, path, quote):
+        return True
+    return _every_call(v, b, position, inner, path, quote)
+
+
+def _position(fn, ident) -> int:
+    return next((i for i, p in enumerate(parameter_list(fn)) if p.start_byte <= ident.start_byte < p.end_byte), -1)
+
+
+def _passed(v: Values, call, position: int, inner: tuple, path: tuple, quote) -> bool:
+    """The argument the call passes at `position`, at `inner`, reaches by `path` only own text."""
+    given = call.child_by_field_name("arguments")
+    if given is None or given.type != "arguments":
+        return False  # a tagged template: the strings and the values, not followed
+    args = arg_list(given)
+    if position < 0 or REST in inner or any(a.type == "spread_element" for a in args[: position + 1]):
+        return False
+    if position >= len(args):
+        return True  # undefined: the parameter's default, judged with its declaration
+    return v.safe(args[position], inner + path, quote)
+
+
+def _every_call(v: Values, b: Binding, position: int, inner: tuple, path: tuple, quote) -> bool:
+    key = ("every call", id(b), position, inner, path, quote)
+    if key in v.answers:
+        return v.answers[key]
+    if key in v.pending:
+        return False  # reached through its own calls: its first value comes from elsewhere
+    calls = calls_of(v, b.scope)
+    if not calls:
+        return False
+    v.pending.add(key)
+    try:
+        ok = v.within((), lambda: all(_passed(v, c, position, inner, path, quote) for c in calls))
+    finally:
+        v.pending.discard(key)
+    v.answers[key] = ok
+    return ok
+
+
+def calls_of(v: Values, fn) -> list:
+    """Every call of the module's own function `fn`; none when something else may call it."""
+    name, exported = _name(fn)
+    if name is None or exported:
+        return []
+    own = v.scopes.binding(name)
+    if own is None:
+        return []
+    target = js_calls.function_of(v, own)
+    if target is None or target.id != fn.id:
+        return []
+    if own.scope == v.f.root and not _MODULE.search(v.f.text):
+        return []  # a script's top-level function: another script may call it
+    calls = []
+    for r in v.scopes.references(own):
+        call = r.parent
+        if call is None or call.type != "call_expression" or call.child_by_field_name("function") != r:
+            return []  # handed around, exported, aliased: called where advisor does not look
+        calls.append(call)
+    return calls
+
+
+def _name(fn) -> tuple:
+    """The identifier that declares the function (`function f`, `const f = () => ...`), and whether the
+    declaration is exported."""
+    if fn.type in ("function_declaration", "generator_function_declaration"):
+        holder, name = fn, fn.child_by_field_name("name")
+    else:
+        holder = fn
+        while holder.parent is not None and holder.parent.type == "parenthesized_expression":
+            holder = holder.parent
+        declarator = holder.parent
+        if declarator is None or declarator.type != "variable_declarator":
+            return None, False
+        if declarator.child_by_field_name("value") != holder:
+            return None, False
+        name, holder = declarator.child_by_field_name("name"), declarator.parent
+    exported = holder is not None and holder.parent is not None and holder.parent.type == "export_statement"
+    return (name if name is not None and name.type == "identifier" else None), exported
+
+
+def handed(v: Values, use: Use, path: tuple, quote) -> bool:
+    """`f(x)`, f a function of the file: nothing f does with its parameter gives what `path` reaches in x a
+    value from outside, f's parameters given this call's arguments."""
+    if use.into is None:
+        return False
+    call, position = use.into
+    callee = unwrap(call.child_by_field_name("function"))
+    fn = js_calls.function_of_name(v, callee) if callee is not None else None
+    if fn is None or v.frame(fn) is not None or _arguments_object(v, fn):
+        return False  # not the file's, already being followed (recursion), or reached through `arguments`
+    params = parameter_list(fn)
+    names = names_in(v.f, params[position]) if 0 <= position < len(params) else []
+    if len(names) != 1 or names[0][1]:
+        return False  # destructured, or the `arguments` object: not followed
+    param = v.scopes.binding(names[0][0])
+    if param is None or param.kind != "parameter":
+        return False
+
+    def untouched() -> bool:
+        for r in v.scopes.references(param):
+            inside = use_of(v.f, r)
+            if inside.kind == "write" and not inside.chain:
+                return False  # the parameter given another value: what it then holds is not followed
+            moved = Use(inside.kind, use.chain + inside.chain, inside.values, inside.keys, inside.into)
+            if not v.untouched(moved, path, quote):
+                return False
+        return True
+
+    return v.within((*v.env, (fn.id, call, v.env)), untouched)
+
+
+def _arguments_object(v: Values, fn) -> bool:
+    return any(fn.start_byte <= n.start_byte < fn.end_byte for n in v.scopes.uses.get("arguments", ()))
+
+
+def handed_back(b: Binding, ref) -> bool:
+    """`ref` returns the variable to the caller of the function it is local to, alone or inside an object or
+    array literal (`return { conditions }`): each call makes its own, so only that caller holds it."""
+    if b.kind not in ("const", "let", "var"):
+        return False
+    node = ref
+    while node.parent is not None:
+        p = node.parent
+        if (
+            p.type in WRAPPERS
+            or p.type in ("object", "array")
+            or (p.type == "pair" and p.child_by_field_name("value") == node)
+        ):
+            node = p
+        else:
+            break
+    p = node.parent
+    if p is not None and p.type == "return_statement":
+        fn = p.parent
+        while fn is not None and fn.type not in FUNCTIONS:
+            fn = fn.parent
+    elif p is not None and p.type == "arrow_function" and p.child_by_field_name("body") == node:
+        fn = p
+    else:
+        return False
+    owner = b.scope
+    while owner is not None and owner.type not in FUNCTIONS:
+        owner = owner.parent
+    return fn is not None and owner is not None and fn.id == owner.id
