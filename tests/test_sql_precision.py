@@ -227,27 +227,28 @@ def test_indexes_built_by_background_updates_are_indexes(project):
 def test_no_missing_index_for_an_expiry_sweep(project):
     # synapse: `DELETE FROM sessions WHERE expiry_time_ms <= ?`, `... WHERE last_seen < ? AND hidden = FALSE`
     # are periodic purges of everything older than a cutoff; a read of a range with a lower bound is workload
-    schema = SCHEMA + "CREATE TABLE sessions (id text PRIMARY KEY, expiry_time_ms bigint, hidden boolean);\n"
     sql = ("DELETE FROM sessions WHERE expiry_time_ms <= $1;\n"
            "SELECT id FROM sessions WHERE expiry_time_ms < $1 AND hidden = FALSE;\n"
            "SELECT id FROM sessions WHERE expiry_time_ms > $1 AND expiry_time_ms <= $2;\n"
            "DELETE FROM sessions WHERE expiry_time_ms <= $1 AND id = $2;\n")
-    project({"advisor.toml": 'schema = ["db/*.sql"]\n', "db/schema.sql": schema, "q.sql": sql})
-    hits = [f.location.line for f in engine.check(["."]).active if catalogue.lookup(f.rule).name == "missing-index"]
-    assert hits == [3]  # the id = $2 one is served by the primary key
+    table = "CREATE TABLE sessions (id text PRIMARY KEY, expiry_time_ms bigint, hidden boolean);\n"
+    assert _missing_index_lines(project, table, sql) == [3]  # the id = $2 one is served by the primary key
+
+
+def _missing_index_lines(project, table: str, sql: str) -> list[int]:
+    project({"advisor.toml": 'schema = ["db/*.sql"]\n', "db/schema.sql": SCHEMA + table, "q.sql": sql})
+    return [f.location.line for f in engine.check(["."]).active if catalogue.lookup(f.rule).name == "missing-index"]
 
 
 def test_no_missing_index_for_a_sweep_older_than_now_minus_a_duration(project):
     # graphile-worker's stale-lock reset and alerta's housekeeping: the cutoff is the clock minus a duration;
     # what is due now (`<= now()`, a queue's poll) and a sweep that also picks by a parameter stay claims
-    schema = SCHEMA + "CREATE TABLE jobs (id bigint PRIMARY KEY, locked_at timestamptz, status text, run_at timestamptz, queue text);\n"
+    table = "CREATE TABLE jobs (id bigint PRIMARY KEY, locked_at timestamptz, status text, run_at timestamptz, queue text);\n"
     sql = ("UPDATE jobs SET locked_at = NULL WHERE locked_at < now() - interval '4 hours';\n"
            "DELETE FROM jobs WHERE status IN ('closed', 'expired') AND locked_at < (NOW() at time zone 'utc' - INTERVAL '2 hours');\n"
            "SELECT id FROM jobs WHERE run_at <= now() AND status = 'new';\n"
            "DELETE FROM jobs WHERE queue = $1 AND locked_at < now() - interval '1 day';\n")
-    project({"advisor.toml": 'schema = ["db/*.sql"]\n', "db/schema.sql": schema, "q.sql": sql})
-    hits = [f.location.line for f in engine.check(["."]).active if catalogue.lookup(f.rule).name == "missing-index"]
-    assert hits == [3, 4]
+    assert _missing_index_lines(project, table, sql) == [3, 4]
 
 
 def test_no_missing_index_when_a_condition_is_filled_in_at_run_time(project):
