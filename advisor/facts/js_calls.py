@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from advisor.facts import js_narrowing
 from advisor.facts.js_scope import ITEM, KEY, Binding, prop
 from advisor.facts.js_uses import CALLBACKS, use_of
 from advisor.sources.js_syntax import FUNCTIONS, arg_list, parameter_list, string_value, unescape, unwrap
@@ -111,6 +112,9 @@ def _call(v: Values, node, path: tuple, quote) -> bool:
     if whole in ("Object.keys", "Object.values", "Object.entries", "Array.from", "Array.of"):
         return bool(args) and _statics(v, whole, args, path, quote)
     root = unwrap(obj)
+    own = js_narrowing.method(v, node) if root.type == "this" else None
+    if own is not None:
+        return returns(v, own, path, quote, node)  # `this.m(...)`: the class's own method
     if root.type == "identifier" and f.src(root) in _NUMBERS and v.scopes.binding(root) is None:
         return True  # Math.floor(x), Date.now(), Number.parseInt(x)
     if method in _QUERIES:

@@ -31,7 +31,7 @@ from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import PurePath
 
-from advisor.facts import js_args, js_calls, js_exports, js_imports
+from advisor.facts import js_args, js_calls, js_exports, js_imports, js_narrowing
 from advisor.facts.js_quotes import escapes, parts, scan
 from advisor.facts.js_scope import ITEM, KEY, REST, Binding, Scopes, prop
 from advisor.facts.js_uses import Use, arrayish, covers, member_step, use_of
@@ -165,7 +165,7 @@ class Values:
         if t == "sequence_expression":
             return self.safe(node.named_children[-1], path, quote)
         if t in ("identifier", "shorthand_property_identifier"):  # `{ name }`: the variable's value
-            return self._name(node, path, quote)
+            return self._name(node, path, quote) or (not path and js_narrowing.confined(self, node, quote))
         if t in ("member_expression", "subscript_expression"):
             inner = node.child_by_field_name("object")
             if inner is not None and self.safe(inner, (member_step(self.f, node), *path), quote):
