@@ -38,6 +38,10 @@ SCRIPT_DIRS = frozenset({"scripts", "script", "bin", "seeds", "seeders", "tools"
 _STEP = re.compile(r"^(v?\d+\.\d+\.\d+|\d{4,}[-_].*|V\d+(_\d+)*__.*)$")
 
 
+# a file named as an upgrade step, as its folder may be (temboard's share/sql/upgrade-monitoring-purge-instances.sql)
+_UPGRADE = re.compile(r"(^|[-_.])upgrades?($|[-_.])", re.IGNORECASE)
+
+
 def migration_path(path: str) -> bool:
     """A migration step, by its folder or its name."""
     parts = path.replace("\\", "/").split("/")
@@ -45,6 +49,7 @@ def migration_path(path: str) -> bool:
     return (
         bool(MIGRATION_DIRS & {p.lower() for p in parts[:-1]})
         or "migrat" in name.lower()
+        or bool(_UPGRADE.search(name.rsplit(".", 1)[0]))
         or bool(_STEP.match(name.rsplit(".", 1)[0]))
     )
 

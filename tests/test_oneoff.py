@@ -26,6 +26,10 @@ from advisor.oneoff import migration_path, runs_once, script_path
         ("lib/api/v1.2.js", False, False),  # an API version, not a step
         ("lib/services/updates.js", False, False),
         ("lib/jobs/cleanup.js", False, False),
+        ("share/sql/upgrade-monitoring-purge-instances.sql", True, False),  # temboard: an upgrade step by its name
+        ("db/v3_upgrade.sql", True, False),
+        ("lib/upgrader.js", False, False),  # not the word
+        ("lib/services/upgradeable.py", False, False),
     ],
 )
 def test_where_code_runs_once(path, migration, script):
