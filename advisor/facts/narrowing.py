@@ -37,8 +37,8 @@ def _walk(body: list[ast.stmt], state: Confined, out: dict[int, Confined]) -> Co
         if isinstance(stmt, (ast.Raise, ast.Return, ast.Continue, ast.Break)):
             return None
         if isinstance(stmt, ast.If):
-            then = _walk(stmt.body, (state | holds(stmt.test)) - _assigned_in(stmt.test), out)
-            other = _walk(stmt.orelse, (state | holds(stmt.test, False)) - _assigned_in(stmt.test), out)
+            then = _walk(stmt.body, _less(state | holds(stmt.test), stmt.test), out)
+            other = _walk(stmt.orelse, _less(state | holds(stmt.test, False), stmt.test), out)
             if then is None:
                 if other is None:
                     return None
@@ -48,13 +48,18 @@ def _walk(body: list[ast.stmt], state: Confined, out: dict[int, Confined]) -> Co
         elif isinstance(stmt, ast.Assert):
             state = state | holds(stmt.test)
         elif isinstance(stmt, (ast.For, ast.AsyncFor, ast.While, ast.Try, ast.With, ast.AsyncWith)):
-            inside = state - _assigned_in(stmt)
+            inside = _less(state, stmt)
             for block in _blocks(stmt):
                 _walk(block, inside, out)
             state = inside
         else:
-            state = state - _assigned_in(stmt)
+            state = _less(state, stmt)
     return state
+
+
+def _less(state: Confined, node: ast.AST) -> Confined:
+    """`state` without the names `node` binds (walked only when some name is confined: most code has none)."""
+    return state - _assigned_in(node) if state else state
 
 
 def _blocks(stmt: ast.stmt) -> list[list[ast.stmt]]:
