@@ -175,27 +175,40 @@ def record_bases(result: SourceFile, tree: ast.Module) -> None:
 def record_endpoints(result: SourceFile, tree: ast.Module) -> None:
     """The names classes are built or registered under, for advisor.sources.links (a resource class whose
     collection is that name is often registered in another file): `Resource("desks", ...)`, `Resource(name,
-    ...)` after `name = "desks"` in the same block, `register("desks", Resource, ...)`."""
-    blocks = [tree.body] + [n.body for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
-    for block in blocks:
-        texts: dict[str, str] = {}  # name -> the text last assigned to it, in this block
-        for st in block:
-            if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+    ...)` after `name = "desks"` in the same block, `register("desks", Resource, ...)`.  One pass: the module's
+    block and each function's, every node read once."""
+    found: dict[str, set[str]] = {}
+    _endpoints_in(tree.body, found)
+    for cls, names in found.items():
+        links_of(result).endpoints.setdefault(cls, set()).update(names)
+
+
+def _endpoints_in(block: list[ast.stmt], found: dict[str, set[str]]) -> None:
+    texts: dict[str, str] = {}  # name -> the text last assigned to it, in this block
+    for st in block:
+        if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name):
+            texts.pop(st.targets[0].id, None)
+            if isinstance(st.value, ast.Constant) and isinstance(st.value.value, str):
+                texts[st.targets[0].id] = st.value.value
+            continue
+        stack: list[ast.AST] = [st]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                _endpoints_in(node.body, found)  # its own block
                 continue
-            if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name):
-                texts.pop(st.targets[0].id, None)
-                if isinstance(st.value, ast.Constant) and isinstance(st.value.value, str):
-                    texts[st.targets[0].id] = st.value.value
+            if isinstance(node, ast.ClassDef):
+                stack += [n for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
                 continue
-            for call in (n for n in ast.walk(st) if isinstance(n, ast.Call) and n.args):
-                first = call.args[0]
+            if isinstance(node, ast.Call) and node.args:
+                first = node.args[0]
                 name = first.value if isinstance(first, ast.Constant) else texts.get(getattr(first, "id", ""))
-                if not isinstance(name, str):
-                    continue
-                for node in [call.func, *call.args[1:2]]:  # Resource(name, ...) or register(name, Resource)
-                    cls = node.id if isinstance(node, ast.Name) else ""
-                    if cls[:1].isupper() and not hasattr(builtins, cls):  # ValueError("..."): no class here
-                        links_of(result).endpoints.setdefault(cls, set()).add(name)
+                if isinstance(name, str):
+                    for callee in [node.func, *node.args[1:2]]:  # Resource(name, ...) or register(name, Resource)
+                        cls = callee.id if isinstance(callee, ast.Name) else ""
+                        if cls[:1].isupper() and not hasattr(builtins, cls):  # ValueError("..."): no class here
+                            found.setdefault(cls, set()).add(name)
+            stack.extend(ast.iter_child_nodes(node))
 
 
 def _assigned(tree: ast.Module) -> dict[str, list[ast.AST]]:
