@@ -247,27 +247,35 @@ class Schema:
         return out or [table]
 
     def _by_table(self) -> dict[str, list[IndexDef]]:
-        """The indexes grouped by table, rebuilt when the list changed: a lookup per query would
-        otherwise scan every index (quadratic in a large schema)."""
-        key = (id(self.indexes), len(self.indexes))
-        cached = self.__dict__.get("_grouped")
-        if cached is None or cached[0] != key:
+        """The indexes grouped by table: a lookup per query would otherwise scan every index (quadratic in a
+        large schema)."""
+
+        def build() -> dict[str, list[IndexDef]]:
             grouped: dict[str, list[IndexDef]] = {}
             for i in self.indexes:
                 grouped.setdefault(i.table, []).append(i)
-            cached = self.__dict__["_grouped"] = (key, grouped)
-        return cached[1]
+            return grouped
+
+        return self._cached("_grouped", self.indexes, build)
 
     def _children(self) -> dict[str, list[str]]:
-        """The tables that inherit from each table or are its partitions (cached like `_by_table`)."""
-        key = (id(self.tables), len(self.tables))
-        cached = self.__dict__.get("_children_of")
-        if cached is None or cached[0] != key:
+        """The tables that inherit from each table or are its partitions."""
+
+        def build() -> dict[str, list[str]]:
             children: dict[str, list[str]] = {}
             for t in self.tables.values():
                 for parent in dict.fromkeys([*t.inherits, *([t.partition_of] if t.partition_of else [])]):
                     children.setdefault(parent, []).append(t.name)
-            cached = self.__dict__["_children_of"] = (key, children)
+            return children
+
+        return self._cached("_children_of", self.tables, build)
+
+    def _cached(self, name: str, source, build):
+        """`build()`, kept until `source` (a list or dict of this schema) is replaced or changes size."""
+        key = (id(source), len(source))
+        cached = self.__dict__.get(name)
+        if cached is None or cached[0] != key:
+            cached = self.__dict__[name] = (key, build())
         return cached[1]
 
     def column_type(self, table: str, column: str) -> str | None:

@@ -7,8 +7,7 @@ from __future__ import annotations
 import ast
 from functools import lru_cache
 
-Function = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
-Defined = ast.FunctionDef | ast.AsyncFunctionDef
+from advisor.facts.callers import Defined, Function
 
 
 def own_methods(tree: ast.Module, functions: tuple[Function, ...]) -> dict[str, Defined]:

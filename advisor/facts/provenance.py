@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from advisor.facts.callers import Callers, Defined, argument, call_name, defaults
+from advisor.facts.callers import Callers, Defined, Function, argument, call_name, defaults
 from advisor.facts.definitions import number_parameters, own_methods
 from advisor.facts.narrowing import confined
 from advisor.facts.regex_groups import word_group
@@ -61,7 +61,6 @@ class Source:
     parameter: bool  # a parameter of an enclosing function: the caller chooses it
 
 
-Function = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
 Path = tuple[int | str, ...]  # where in a value: a position in a tuple or list, or "item" (any element of it)
 Sources = frozenset[Source]
 _NONE: Sources = frozenset()

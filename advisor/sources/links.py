@@ -190,7 +190,7 @@ def _resources(sources: list[SourceFile]) -> None:
     for source in sources:
         for cls, index in source.links.resources if source.links is not None else ():
             if len(endpoints.get(cls, ())) == 1:
-                index.table = next(iter(endpoints[cls]))
+                _rename(index, next(iter(endpoints[cls])))
                 source.indexes.append(index)
 
 
