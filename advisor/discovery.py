@@ -5,6 +5,7 @@ patterns and `.gitignore` honoured, only files an extractor reads kept; and read
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -114,9 +115,38 @@ def collect(paths: Iterable[str], options: Options) -> list[Project]:
             for name in sorted(filenames):
                 add(here / name, path)
     for project in projects.values():
-        project.files = sorted(set(project.files))
+        project.files = without_build_twins(sorted(set(project.files)), project.config.max_file_size)
         project.skipped = sorted(set(project.skipped))
     return list(projects.values())
+
+
+_TWINS = {".cjs": (".js", ".mjs")}  # a CommonJS build beside its ES module build
+_LITERAL = re.compile(r"""'(?:[^'\\\n]|\\.){4,}'|"(?:[^"\\\n]|\\.){4,}"|`[^`]{4,}`""")
+
+
+def without_build_twins(paths: list[Path], limit: int) -> list[Path]:
+    """The files, less each CommonJS bundle whose ES module twin is there too (`index.cjs` beside
+    `index.js`): a package built for both ships the same code twice, and every finding in it would
+    be reported twice. Twins are judged by their text: the CommonJS file must hold nearly every
+    string literal of the ES module (its queries), so a hand-written `.cjs` that only shares a
+    name is still read."""
+    present = set(paths)
+    kept = []
+    for path in paths:
+        twins = [path.with_suffix(s) for s in _TWINS.get(path.suffix.lower(), ())]
+        twin = next((t for t in twins if t in present), None)
+        if twin is None or not _same_literals(path, twin, limit):
+            kept.append(path)
+    return kept
+
+
+def _same_literals(path: Path, twin: Path, limit: int) -> bool:
+    texts = [repo_files.read_text(p, limit)[0] for p in (path, twin)]
+    if None in texts:
+        return False
+    mine, theirs = (set(_LITERAL.findall(t)) for t in texts)
+    # the CommonJS build holds the module's literals and some interop boilerplate of its own
+    return bool(theirs) and len(mine & theirs) >= 0.9 * len(theirs) and len(mine) <= 1.5 * len(theirs) + 10
 
 
 def read_text(path: Path, limit: int) -> tuple[str | None, str | None]:

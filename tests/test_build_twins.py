@@ -1,0 +1,59 @@
+"""A package built for both module systems ships the same code twice (`index.js` and `index.cjs`):
+advisor reads it once, so each finding is reported once, and still reads a `.cjs` that is not
+a build of its neighbour."""
+
+import textwrap
+
+from advisor import catalogue, engine
+
+ESM = """
+export async function byName(client, name) {
+  return client.query(`SELECT id FROM users WHERE name = '${name}'`);
+}
+export async function listed(client) {
+  return client.query("SELECT id, name FROM users ORDER BY name");
+}
+"""
+
+CJS = """
+"use strict";
+Object.defineProperty(exports, "__esModule", { value: true });
+async function byName(client, name) {
+  return client.query(`SELECT id FROM users WHERE name = '${name}'`);
+}
+async function listed(client) {
+  return client.query("SELECT id, name FROM users ORDER BY name");
+}
+exports.byName = byName;
+exports.listed = listed;
+"""
+
+OTHER = """
+async function byEmail(client, email) {
+  return client.query(`SELECT id FROM users WHERE email = '${email}'`);
+}
+module.exports = { byEmail };
+"""
+
+
+def building(project, files):
+    project({name: textwrap.dedent(text) for name, text in files.items()})
+    report = engine.check(["."])
+    return sorted((f.location.path, f.location.line) for f in report.active if catalogue.lookup(f.rule).name == "sql-string-building")
+
+
+def test_a_commonjs_build_beside_its_es_module_is_read_once(project):
+    assert building(project, {"lib/index.js": ESM, "lib/index.cjs": CJS}) == [("lib/index.js", 2)]
+
+
+def test_either_file_alone_is_read(project):
+    assert building(project, {"lib/index.cjs": CJS}) == [("lib/index.cjs", 4)]
+
+
+def test_a_cjs_file_that_only_shares_a_name_is_read(project):
+    found = building(project, {"lib/store.js": ESM, "lib/store.cjs": OTHER})
+    assert found == [("lib/store.cjs", 2), ("lib/store.js", 2)]
+
+
+def test_an_mjs_twin_counts_as_the_es_module(project):
+    assert building(project, {"index.mjs": ESM, "index.cjs": CJS}) == [("index.mjs", 2)]
