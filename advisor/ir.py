@@ -293,6 +293,11 @@ class Schema:
     files: set[str] = field(default_factory=set)  # the schema files of the config (DDL, migrations)
     tiny: set[str] = field(default_factory=set)  # tables the config says stay small ([seed.tables.t] rows)
 
+    def small(self, name: str) -> bool:
+        """The config says this table or collection stays small: reading it whole is the cheapest plan,
+        so no rule whose claim rests on its size speaks about it."""
+        return name.lower() in self.tiny
+
     def complete(self, table: str) -> bool:
         """Its CREATE TABLE was seen and no statement declaring its indexes was unreadable."""
         t = self.tables.get(table)

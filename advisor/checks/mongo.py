@@ -45,6 +45,8 @@ from advisor.sources.mongo_names import run_time
 
 SKIP_PAGINATION_LIMIT = 1000
 PLANNED = ("collection-scan", "in-memory-sort", "esr-order", "or-unindexed")
+# the rules whose claim is the cost of reading many documents: silent on a collection the config says stays small
+SIZED = frozenset((*PLANNED, "unbounded-find", "negation-only", "unanchored-regex"))
 BLOCKING_STAGES = {
     "$group",
     "$bucket",
@@ -157,7 +159,10 @@ def check_query(query: Any, schema: Schema, enabled_name: Callable[[str], bool])
     if not isinstance(query, MongoQuery):
         return []
     once = oneoff.runs_once(query.location.path)
-    return run_rules("mongo", MongoContext.of(query, schema), query.location, enabled_name, once=once)
+    ctx = MongoContext.of(query, schema)
+    small = schema.small(ctx.collection)
+    enabled = (lambda name: enabled_name(name) and name not in SIZED) if small else enabled_name
+    return run_rules("mongo", ctx, query.location, enabled, once=once)
 
 
 def _planned_rule(name: str):
@@ -474,8 +479,8 @@ def _lookup_unindexed(query: MongoQuery, schema: Schema) -> Iterator[Hit]:
         if not isinstance(source, str) or not isinstance(foreign, str) or foreign == "_id":
             continue
         indexes, coll = _indexes_named(schema, source)
-        if not indexes:
-            continue  # nothing declared for it: advisor cannot tell (undeclared_collections)
+        if not indexes or schema.small(coll):
+            continue  # nothing declared for it: advisor cannot tell (undeclared_collections); or it stays small
         if any(index_fields(i) and index_fields(i)[0][0] == foreign for i in indexes):
             continue
         spec_text = create_index_spec(coll, [(foreign, 1)])
@@ -679,7 +684,8 @@ def _planned(query: MongoQuery, indexes: list[IndexDef], coll: str) -> Iterator[
                 f"{what} scans the whole {coll} collection{sorted_too}: no index starts with "
                 f"{fields} ({_known(indexes)})",
                 anchor,
-                help=f"create the index in Equality, Sort, Range order: {spec}",
+                help=f"create the index in Equality, Sort, Range order: {spec}; if {coll} stays small, give its size "
+                f"([seed.tables.{coll}] rows = 100) and advisor makes no claim that rests on its size",
                 fix=spec,
                 subject=f"{coll}:{_fields_text(keys)}",
                 metrics=metrics,
@@ -793,7 +799,7 @@ def undeclared_collections(queries: Iterable[Any], schema: Schema) -> Iterator[H
         if not isinstance(query, MongoQuery) or query.explained or oneoff.runs_once(query.location.path):
             continue  # the planner rules are silent on code that runs once: nothing left unjudged there
         indexes, coll = indexes_for(schema, query)
-        if indexes or unread_named(schema, coll, query.model):
+        if indexes or unread_named(schema, coll, query.model) or schema.small(coll):
             continue
         named = replace(query, collection=coll)
         if any(True for _ in _planner_rules(named, [], coll, schema)):

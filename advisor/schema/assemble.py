@@ -74,12 +74,14 @@ def temporary_tables(source: SourceFile) -> list[SqlQuery]:
 
 
 def tiny_tables(config: Config) -> set[str]:
-    """Tables whose configured row count ([seed.tables.t] rows) is below explain's large_table_rows:
-    a scan of them is cheap, so no index is advised for them."""
+    """Tables (and collections) whose row count is below explain's large_table_rows: as configured
+    ([seed.tables.t] rows), else production's (`[seed] stats`). A scan of them is cheap, so no rule
+    whose claim rests on their size speaks about them (Schema.small)."""
     from advisor.seed.settings import explain_settings, seed_settings
 
     try:
-        rows, large = seed_settings(config).tables, explain_settings(config).large_table_rows
+        seed, large = seed_settings(config), explain_settings(config).large_table_rows
     except ConfigError:
         return set()  # reported where the settings are used
-    return {table for table, count in rows.items() if count < large}
+    rows = {**seed.stats_rows, **seed.tables}
+    return {table.lower() for table, count in rows.items() if count < large}

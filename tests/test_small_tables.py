@@ -1,0 +1,73 @@
+"""A table or collection the config says stays small (`[seed.tables.t] rows`, below
+`[explain] large_table_rows`) gets no claim that rests on its size, in every rule family: reading
+it whole is the cheapest plan. The same query on a table of unknown size still gets the claim."""
+
+import textwrap
+
+import pytest
+
+from advisor import catalogue, engine
+
+MONGO = """
+async function setup(db) {
+  await db.collection("queues").createIndex({ name: 1 }, { unique: true });
+}
+async function pause(db, id) {
+  await db.collection("queues").updateOne({ id: id }, { $set: { paused: true } });
+}
+async function all(db) {
+  return db.collection("queues").find({ paused: false }).toArray();
+}
+"""
+
+SQL = """
+CREATE TABLE instances (id bigint PRIMARY KEY, name text NOT NULL);
+CREATE TABLE checks (
+    id bigint PRIMARY KEY,
+    instance_id bigint NOT NULL REFERENCES instances (id) ON DELETE CASCADE,
+    name text NOT NULL
+);
+"""
+
+QUERY = "SELECT id FROM checks WHERE name = $1;\n"
+
+SMALL = '\n[seed.tables.{}]\nrows = 20\n'
+
+
+def names(project, files):
+    project({name: textwrap.dedent(text) for name, text in files.items()})
+    return sorted((f.location.line, catalogue.lookup(f.rule).name) for f in engine.check(["."]).active)
+
+
+def test_mongo_rules_resting_on_size_speak_of_a_collection_of_unknown_size(project):
+    found = names(project, {"store.js": MONGO})
+    assert (5, "collection-scan") in found and (8, "unbounded-find") in found
+
+
+def test_mongo_collection_the_config_says_stays_small_gets_no_size_claim(project):
+    found = names(project, {"store.js": MONGO, "advisor.toml": SMALL.format("queues")})
+    assert not [rule for _, rule in found if rule in ("collection-scan", "unbounded-find", "no-index-declarations")]
+
+
+def test_a_small_collection_says_nothing_for_another(project):
+    found = names(project, {"store.js": MONGO, "advisor.toml": SMALL.format("jobs")})
+    assert (5, "collection-scan") in found
+
+
+@pytest.mark.parametrize("small,expected", [
+    (None, {"unindexed-foreign-key", "missing-index"}),
+    ("checks", set()),
+    ("instances", {"unindexed-foreign-key", "missing-index"}),  # the referencing table is what is scanned
+])
+def test_sql_rules_resting_on_size(project, small, expected):
+    config = 'dialect = "postgres"\nschema = ["schema.sql"]\n' + (SMALL.format(small) if small else "")
+    found = names(project, {"schema.sql": SQL, "queries.sql": QUERY, "advisor.toml": config})
+    assert {rule for _, rule in found if rule in ("unindexed-foreign-key", "missing-index")} == expected
+
+
+def test_production_row_counts_from_a_stats_file_say_which_tables_stay_small(project):
+    stats = '{"version": 1, "tables": [{"schema": "public", "table": "checks", "reltuples": 12}, ' \
+        '{"schema": "public", "table": "instances", "reltuples": 90000}]}'
+    config = 'dialect = "postgres"\nschema = ["schema.sql"]\n[seed]\nstats = "stats.json"\n'
+    found = names(project, {"schema.sql": SQL, "queries.sql": QUERY, "advisor.toml": config, "stats.json": stats})
+    assert not {rule for _, rule in found if rule in ("unindexed-foreign-key", "missing-index")}
