@@ -296,3 +296,17 @@ def test_the_optional_filter_trap_on_postgresql(pg_server):  # noqa: F811
             assert generic == 0 and "jobs_queue" in plan(conn, "plain", "'q7'")  # a plain scan stays custom
             conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
             assert "jobs_queue" not in plan(conn, "fresh", "'q7'")
+
+
+FLAGGED = "CREATE TABLE replicas (id bigint PRIMARY KEY, enabled boolean NOT NULL, name text, seen timestamptz);\n"
+
+
+@pytest.mark.parametrize("sql,claimed", [
+    ("SELECT id FROM replicas WHERE enabled = true;", False),  # a flag alone: pays only if few rows match
+    ("SELECT id FROM replicas WHERE enabled;", False),
+    ("SELECT id FROM replicas WHERE enabled <> false;", False),
+    ("SELECT id FROM replicas WHERE enabled AND name = $1;", True),  # a selective column too
+    ("SELECT id FROM replicas WHERE enabled ORDER BY seen LIMIT 10;", True),  # a top-N an index can walk
+])
+def test_a_flag_alone_makes_no_index_claim(project, sql, claimed):
+    assert ("missing-index" in rules(project, sql, FLAGGED)) is claimed

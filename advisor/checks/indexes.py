@@ -149,8 +149,8 @@ def missing_index(ctx: QueryContext):
             bare = [t for t in rows if serving_index(ctx.schema, replace(access, table=t)) is None]
             if not bare:
                 continue
-            if access.predicates and all(p.op == "isnull" for p in access.predicates) and not access.sort:
-                continue  # `col IS NULL` alone: an index pays only if few rows are NULL, which the code cannot say
+            if access.predicates and not access.sort and all(_two_valued(ctx.schema, table, p) for p in access.predicates):
+                continue  # `col IS NULL` or a flag alone: an index pays only if few rows match, which the code cannot say
             rest = without_wrapped(access)
             if rest is not None and (
                 not rest.filters or all(serving_index(ctx.schema, replace(rest, table=t)) is not None for t in bare)
@@ -169,11 +169,19 @@ def missing_index(ctx: QueryContext):
             yield ctx.hit(
                 anchor,
                 f"no index on {target}{where} serves this query's access ({what}): it reads the whole table",
-                help=f"add an index, equality columns first, then sort, then range: {ddl}; if {target} stays "
+                help=f"add an index, equality columns first, then sort, then range: {ddl} If {target} stays "
                 f"small, give its size ([seed.tables.{target}] rows = 100) and advisor gives it no index advice",
                 fix=ddl,
                 subject=f"{target}({', '.join(str(k) for k in keys)})",
             )
+
+
+def _two_valued(schema, table: str, p) -> bool:
+    """A test that splits the rows in two: a NULL test, or a boolean column against a constant."""
+    if p.op == "isnull":
+        return True
+    kind = (schema.column_type(table, p.column) or "").lower()
+    return kind in ("boolean", "bool") and p.op in ("eq", "neq") and not p.wrapped
 
 
 def _only(scope, alias: str) -> bool:

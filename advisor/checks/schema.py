@@ -180,7 +180,7 @@ def unindexed_foreign_key(schema: Schema):
             yield Hit(
                 message,
                 fk.location,
-                help=f"index the referencing columns without a WHERE: {ddl}; if {table.name} stays small, give its size "
+                help=f"index the referencing columns without a WHERE: {ddl} If {table.name} stays small, give its size "
                 f"([seed.tables.{table.name}] rows = 100) and advisor leaves it be",
                 fix=ddl,
                 subject=f"{table.name}({cols})",
