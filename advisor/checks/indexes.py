@@ -149,7 +149,11 @@ def missing_index(ctx: QueryContext):
             bare = [t for t in rows if serving_index(ctx.schema, replace(access, table=t)) is None]
             if not bare:
                 continue
-            if access.predicates and not access.sort and all(_two_valued(ctx.schema, table, p) for p in access.predicates):
+            if (
+                access.predicates
+                and not access.sort
+                and all(_two_valued(ctx.schema, table, p) for p in access.predicates)
+            ):
                 continue  # `col IS NULL` or a flag alone: an index pays only if few rows match, which the code cannot say
             rest = without_wrapped(access)
             if rest is not None and (
