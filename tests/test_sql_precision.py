@@ -310,3 +310,17 @@ FLAGGED = "CREATE TABLE replicas (id bigint PRIMARY KEY, enabled boolean NOT NUL
 ])
 def test_a_flag_alone_makes_no_index_claim(project, sql, claimed):
     assert ("missing-index" in rules(project, sql, FLAGGED)) is claimed
+
+
+@pytest.mark.parametrize("sql,claimed", [
+    # the same sweeps written around the column (pg_chameleon's batch cleanup, temboard's purge, synapse's reminders)
+    ("DELETE FROM jobs WHERE now() - created_at > $1::interval;", False),
+    ("DELETE FROM jobs WHERE date_trunc('day', created_at) < now() - interval '7 days';", False),
+    ("SELECT id FROM jobs WHERE status = 'new' AND (extract(epoch FROM created_at) - $1) <= $2;", False),
+    # the recent rows (a lower bound), a sweep that also picks by a parameter, a lookup: claims stay
+    ("SELECT id FROM jobs WHERE now() - created_at < $1::interval;", True),
+    ("DELETE FROM jobs WHERE queue_name = $2 AND now() - created_at > $1::interval;", True),
+    ("SELECT id FROM jobs WHERE date_trunc('day', created_at) = $1;", True),
+])
+def test_no_function_on_column_claim_for_a_sweep_written_around_the_column(project, sql, claimed):
+    assert ("function-on-column" in rules(project, sql)) is claimed

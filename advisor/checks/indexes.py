@@ -7,6 +7,7 @@ from dataclasses import replace
 from sqlglot import exp
 
 from advisor.checks import QueryContext, query_check
+from advisor.checks.premises import retention_sweep
 from advisor.facts.sql import is_catalog, parameterised
 from advisor.indexes.candidates import access_of, candidate_for, create_index_ddl, serving_index, without_wrapped
 from advisor.indexes.pushdown import pushed_down
@@ -53,50 +54,6 @@ def _add_pushed(access, pushed: list) -> None:
         if p.column not in bucket:
             bucket.append(p.column)
         access.predicates.append(p)
-
-
-def retention_sweep(access) -> bool:
-    """`DELETE FROM sessions WHERE expiry_time_ms <= ?`, `UPDATE jobs SET locked_at = NULL WHERE locked_at < now() -
-    interval '4 hours'`, `SELECT ... WHERE last_seen < ? AND hidden = FALSE`: everything older than a cutoff -- one the
-    code passes, or now minus a duration --, with nothing else chosen by a parameter.  A periodic expiry job of this
-    shape sweeps the table by design (synapse's session and media purges, graphile-worker's stale-lock reset,
-    alerta's housekeeping); a range with a lower bound (`stream_id > ?`) is a feed read, not a sweep, and `run_at <=
-    now()` (what is due now) is a queue's poll."""
-    ranges = [p for p in access.predicates if p.op == "range"]
-    if access.joins or access.sort or len(ranges) != 1 or ranges[0].wrapped:
-        return False
-    cut = ranges[0]
-    upper = (
-        isinstance(cut.node, (exp.LT, exp.LTE))
-        and cut.node.this is cut.side
-        or isinstance(cut.node, (exp.GT, exp.GTE))
-        and cut.node.expression is cut.side
-    )
-    if not upper or not (isinstance(cut.value, (exp.Placeholder, exp.Parameter)) or _now_minus(cut.value)):
-        return False
-    return all(_fixed(p) for p in access.predicates if p is not cut)
-
-
-def _now_minus(node) -> bool:
-    """`now() - interval '1 hour'`, `(NOW() at time zone 'utc' - INTERVAL '30 days')`: the clock minus a duration."""
-    while isinstance(node, exp.Paren):
-        node = node.this
-    if not isinstance(node, exp.Sub):
-        return False
-    clock = node.this.this if isinstance(node.this, exp.AtTimeZone) else node.this
-    return (
-        isinstance(clock, (exp.CurrentTimestamp, exp.CurrentDate))
-        or isinstance(clock, exp.Anonymous)
-        and clock.name.lower() in ("now", "clock_timestamp", "statement_timestamp", "transaction_timestamp")
-    ) and isinstance(node.expression, (exp.Interval, exp.Placeholder, exp.Parameter, exp.Mul))
-
-
-def _fixed(p) -> bool:
-    """A condition on a value the statement fixes: `hidden = FALSE`, `status IN ('closed', 'expired')`."""
-    if p.op == "in":
-        values = p.node.expressions if isinstance(p.node, exp.In) else []
-        return bool(values) and all(isinstance(v, (exp.Literal, exp.Boolean)) for v in values)
-    return isinstance(p.value, (exp.Boolean, exp.Literal, exp.Null))
 
 
 def unknown_condition(tree: exp.Expression) -> bool:

@@ -318,3 +318,86 @@ def _code_neighbours(ctx: QueryContext) -> list[exp.Expression]:
         return []
     trees = [parse_sql(other.text, other.dialect) for other in ctx.neighbours if other is not None]
     return [tree for tree in trees if isinstance(tree, exp.Expression)]
+
+
+def retention_sweep(access) -> bool:
+    """`DELETE FROM sessions WHERE expiry_time_ms <= ?`, `UPDATE jobs SET locked_at = NULL WHERE locked_at < now() -
+    interval '4 hours'`, `SELECT ... WHERE last_seen < ? AND hidden = FALSE`: everything older than a cutoff -- one the
+    code passes, or now minus a duration --, with nothing else chosen by a parameter.  A periodic expiry job of this
+    shape sweeps the table by design (synapse's session and media purges, graphile-worker's stale-lock reset,
+    alerta's housekeeping); a range with a lower bound (`stream_id > ?`) is a feed read, not a sweep, and `run_at <=
+    now()` (what is due now) is a queue's poll.  The column may be wrapped in what keeps its order (`now() - ts >
+    ?::interval`, `upper(period) < now() - interval '7 days'`, `(expires_ms - ?) <= ?`): the same sweep, written
+    around the column."""
+    ranges = [p for p in access.predicates if p.op == "range"]
+    if access.joins or access.sort or len(ranges) != 1:
+        return False
+    cut = ranges[0]
+    order = _order(cut.side, cut.column_node)
+    left = _under(cut.side, cut.node) is cut.node.this
+    below = isinstance(cut.node, (exp.LT, exp.LTE)) == left  # the side is held below the value
+    if not isinstance(cut.node, (exp.LT, exp.LTE, exp.GT, exp.GTE)) or order == 0 or below != (order > 0):
+        return False  # a lower bound on the column: a feed read, not a sweep
+    if not (_passed(cut.value) or _now_minus(cut.value)):
+        return False
+    return all(_fixed(p) for p in access.predicates if p is not cut)
+
+
+_KEEPS_ORDER = ("upper", "lower", "date_trunc", "extract", "date_part")  # non-decreasing in the column
+
+
+def _order(side, column) -> int:
+    """+1: `side` grows with the column; -1: it shrinks as the column grows; 0: advisor cannot tell."""
+    sign, node = 1, column
+    while node is not side:
+        parent = node.parent
+        if parent is None:
+            return 0
+        if isinstance(parent, exp.Sub):
+            sign = sign if parent.this is node else -sign
+        elif isinstance(parent, exp.Mul | exp.Div) and not isinstance(parent.expression, exp.Literal):
+            return 0  # times a value of unknown sign
+        elif isinstance(parent, exp.Anonymous | exp.Func) and not isinstance(parent, exp.Add | exp.Cast | exp.Paren):
+            name = (parent.name if isinstance(parent, exp.Anonymous) else parent.sql_name()).lower()
+            if name not in _KEEPS_ORDER and not isinstance(parent, exp.Extract | exp.TimestampTrunc):
+                return 0
+        elif not isinstance(parent, exp.Add | exp.Cast | exp.Paren | exp.Mul | exp.Div):
+            return 0
+        node = parent
+    return sign
+
+
+def _under(node, top):
+    """The child of `top` that holds `node` (`(a - $1) <= $2`: the parenthesis, not the subtraction)."""
+    while node.parent is not None and node.parent is not top:
+        node = node.parent
+    return node
+
+
+def _passed(node) -> bool:
+    """A value the code passes: a parameter, perhaps cast (`%s::interval`)."""
+    while isinstance(node, exp.Paren | exp.Cast):
+        node = node.this
+    return isinstance(node, exp.Placeholder | exp.Parameter)
+
+
+def _now_minus(node) -> bool:
+    """`now() - interval '1 hour'`, `(NOW() at time zone 'utc' - INTERVAL '30 days')`: the clock minus a duration."""
+    while isinstance(node, exp.Paren):
+        node = node.this
+    if not isinstance(node, exp.Sub):
+        return False
+    clock = node.this.this if isinstance(node.this, exp.AtTimeZone) else node.this
+    return (
+        isinstance(clock, (exp.CurrentTimestamp, exp.CurrentDate))
+        or isinstance(clock, exp.Anonymous)
+        and clock.name.lower() in ("now", "clock_timestamp", "statement_timestamp", "transaction_timestamp")
+    ) and isinstance(node.expression, (exp.Interval, exp.Placeholder, exp.Parameter, exp.Mul))
+
+
+def _fixed(p) -> bool:
+    """A condition on a value the statement fixes: `hidden = FALSE`, `status IN ('closed', 'expired')`."""
+    if p.op == "in":
+        values = p.node.expressions if isinstance(p.node, exp.In) else []
+        return bool(values) and all(isinstance(v, (exp.Literal, exp.Boolean)) for v in values)
+    return isinstance(p.value, (exp.Boolean, exp.Literal, exp.Null))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from sqlglot import exp
 
 from advisor.checks import Hit, QueryContext, premises, query_check, source_check
 from advisor.facts.sql import Predicate, Scope, disjuncts, is_catalog, is_placeholder, parameterised
+from advisor.indexes.candidates import access_of
 from advisor.indexes.implication import implies, own_conditions
 from advisor.ir import SourceFile
 from advisor.names import fold, quote
@@ -166,6 +168,10 @@ def function_on_column(ctx: QueryContext):
                 continue  # an aggregate is computed over groups, not a condition on each row
             if _combines_row_columns(p, scope):
                 continue  # `a + b * interval < now()`: a condition on two columns of the row, no rewrite leaves one bare
+            access = access_of(scope, p.alias, p.table, ctx.schema) if p.table else None
+            own = [*access.predicates, *([] if p in access.predicates else [p])] if access else []
+            if access and premises.retention_sweep(replace(access, predicates=own)):
+                continue  # `now() - ts > interval '7 days'`: a periodic purge of what is older, a scan by design
             pinned = premises.pinned_by_key(ctx, scope, p.alias, p.table, {id(p.node)})
             if (
                 premises.unseen_condition(ctx, scope)
