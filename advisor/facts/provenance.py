@@ -95,6 +95,7 @@ class Scope:
         self.narrowed: frozenset[str] = frozenset()  # names confined where the expression asked about runs
         self.narrowing: dict[int, frozenset[str]] = {}
         self.variants: dict[frozenset[str], Scope] = {}
+        self.comprehensions: dict[tuple[int, int], Scope] = {}  # shared by every variant: one inner scope each
         self.base = self  # the scope with no name confined; `at` and comprehensions make variants of it
         self.module_functions = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
         self.methods = own_methods(tree, functions)
@@ -121,7 +122,14 @@ class Scope:
         return base.variants[names]
 
     def with_loops(self, comp: ast.expr) -> Scope:
-        """The scope inside a comprehension: its loop names are its own."""
+        """The scope inside a comprehension: its loop names are its own.  One per comprehension and outer
+        scope, so that a name reached again through it is the same question (a cycle, not a new one)."""
+        key = (id(comp), id(self))
+        if key not in self.comprehensions:
+            self.comprehensions[key] = self._with_loops(comp)
+        return self.comprehensions[key]
+
+    def _with_loops(self, comp: ast.expr) -> Scope:
         inner = copy.copy(self)
         inner.loops = dict(self.loops)
         inner.unpacked = dict(self.unpacked)
