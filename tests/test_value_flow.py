@@ -66,3 +66,121 @@ def test_a_checked_name_rebuilt_from_itself_through_a_comprehension(project):
 def test_a_rebuilt_name_with_a_value_from_outside(project, old, new):
     assert old in SELECTOR
     assert fired(project, SELECTOR.replace(old, new)) == [24]
+
+
+def js_fired(project, code):
+    return fired(project, code, "store.js")
+
+
+def line_of(code, marker):
+    """The line of the project file (written without its leading newline) that holds `marker`."""
+    return next(i for i, text in enumerate(code.lstrip("\n").splitlines(), 1) if marker in text)
+
+
+HANDED_IN = """
+const EVENTS = "events";
+function newAccumulator() {
+  return { conditions: [], params: [], next: 1 };
+}
+function pushEq(acc, column, value) {
+  if (value === undefined) return;
+  acc.conditions.push(`"${column}" = $${acc.next++}`);
+  acc.params.push(value);
+}
+function applyLogFilters(acc, filters) {
+  pushEq(acc, "level", filters.level);
+}
+function applyMetricFilters(acc, filters) {
+  pushEq(acc, "name", filters.name);
+  if (filters.labels) {
+    acc.conditions.push(`"labels" @> $${acc.next++}::jsonb`);
+    acc.params.push(JSON.stringify(filters.labels));
+  }
+}
+function whereOrEmpty(acc) {
+  return acc.conditions.length ? `WHERE ${acc.conditions.join(" AND ")}` : "";
+}
+async function listSignal(config) {
+  const { client, filters, applyFilters } = config;
+  const acc = newAccumulator();
+  applyFilters(acc, filters);
+  return client.manyOrNone(`SELECT id FROM ${EVENTS} ${whereOrEmpty(acc)} LIMIT 10`, acc.params);
+}
+async function listLogs(client, filters) {
+  return listSignal({ client, filters, applyFilters: applyLogFilters });
+}
+async function listMetrics(client, filters) {
+  return listSignal({ client, filters, applyFilters: applyMetricFilters });
+}
+module.exports = { listLogs, listMetrics };
+"""
+
+
+def test_an_accumulator_handed_to_the_filter_function_each_caller_passes(project):
+    assert js_fired(project, HANDED_IN) == []
+
+
+@pytest.mark.parametrize(
+    "old,new",
+    [
+        # one of the functions the callers pass pushes the value itself
+        ('pushEq(acc, "name", filters.name);', "acc.conditions.push(`name = '${filters.name}'`);"),
+        # a caller passes a function that is not the file's to know
+        ("applyFilters: applyMetricFilters", "applyFilters: filters.apply"),
+        # the function is the module's caller's: listSignal is exported
+        ("module.exports = { listLogs, listMetrics };", "module.exports = { listLogs, listMetrics, listSignal };"),
+        # the options object is changed before the call: the function it then holds is not followed
+        ("  const { client, filters, applyFilters } = config;",
+         "  config.applyFilters = config.override;\n  const { client, filters, applyFilters } = config;"),
+        # a spread may set the property as well
+        ("{ client, filters, applyFilters: applyLogFilters }", "{ applyFilters: applyLogFilters, ...filters }"),
+    ],
+)
+def test_a_handed_in_function_that_lets_a_value_in(project, old, new):
+    assert old in HANDED_IN
+    changed = HANDED_IN.replace(old, new)
+    assert js_fired(project, changed) == [line_of(changed, "client.manyOrNone")]
+
+
+UNION = """
+function schemaName(schema) {
+  return schema ? `"${schema}"` : '"public"';
+}
+function tableName({ indexName, schemaName }) {
+  return schemaName ? `${schemaName}."${indexName}"` : `"${indexName}"`;
+}
+class Store {
+  #schema;
+  async included(db, include) {
+    const table = tableName({ indexName: "messages", schemaName: schemaName(this.#schema) });
+    const unionQueries = [];
+    const params = [];
+    let paramIdx = 1;
+    for (const inc of include) {
+      const p1 = "$" + paramIdx;
+      const p2 = "$" + (paramIdx + 1);
+      unionQueries.push(`(SELECT id FROM ${table} m WHERE m.thread_id = ${p1} LIMIT ${p2})`);
+      params.push(inc.threadId, inc.limit);
+      paramIdx += 2;
+    }
+    return db.manyOrNone(`SELECT * FROM (${unionQueries.join(" UNION ALL ")}) AS combined`, params);
+  }
+}
+module.exports = { Store };
+"""
+
+
+def test_subqueries_of_fixed_text_over_the_class_s_private_schema(project):
+    assert js_fired(project, UNION) == []
+
+
+@pytest.mark.parametrize(
+    "old,new",
+    [
+        ("schemaName(this.#schema)", "schemaName(include.schema)"),  # the caller's schema, then joined
+        ("LIMIT ${p2}", "LIMIT ${inc.limit}"),  # a value pushed into one of the subqueries
+    ],
+)
+def test_subqueries_with_a_value_from_outside(project, old, new):
+    assert old in UNION
+    assert js_fired(project, UNION.replace(old, new)) == [line_of(UNION, "db.manyOrNone")]

@@ -276,7 +276,7 @@ def js_written_own(expr: str) -> bool:
         or _JS_SAFE_CALL.match(expr.strip()) is not None
         or _JS_IDENTIFIER_CALL.match(expr) is not None
         or ("`$${" in expr and ".join(" in expr)
-        or re.fullmatch(r"\s*this(\.[\w$]+)+\s*", expr) is not None
+        or re.fullmatch(r"\s*this(\.#?[\w$]+)+\s*", expr) is not None  # `this.#schema`: a private field too
         or _JS_CHOICE.fullmatch(expr) is not None
     )
 

@@ -22,9 +22,9 @@ import re
 from typing import TYPE_CHECKING
 
 from advisor.facts import js_calls
-from advisor.facts.js_scope import REST, Binding, names_in
+from advisor.facts.js_scope import REST, Binding, names_in, prop
 from advisor.facts.js_uses import Use, use_of
-from advisor.sources.js_syntax import FUNCTIONS, WRAPPERS, arg_list, parameter_list, unwrap
+from advisor.sources.js_syntax import FUNCTIONS, WRAPPERS, arg_list, key_name, parameter_list, unwrap
 
 if TYPE_CHECKING:
     from advisor.facts.js_values import Values
@@ -122,15 +122,19 @@ def _name(fn) -> tuple:
 
 
 def handed(v: Values, use: Use, path: tuple, quote) -> bool:
-    """`f(x)`, f a function of the file: nothing f does with its parameter gives what `path` reaches in x a
-    value from outside, f's parameters given this call's arguments."""
+    """`f(x)`, f a function of the file (or one of those a callee can hold): nothing f does with its parameter
+    gives what `path` reaches in x a value from outside, f's parameters given this call's arguments."""
     if use.into is None:
         return False
     call, position = use.into
-    callee = unwrap(call.child_by_field_name("function"))
-    fn = js_calls.function_of_name(v, callee) if callee is not None else None
-    if fn is None or v.frame(fn) is not None or _arguments_object(v, fn):
-        return False  # not the file's, already being followed (recursion), or reached through `arguments`
+    targets = callees(v, call.child_by_field_name("function"))
+    return bool(targets) and all(_handed_to(v, fn, use, path, quote) for fn in targets)
+
+
+def _handed_to(v: Values, fn, use: Use, path: tuple, quote) -> bool:
+    call, position = use.into
+    if v.frame(fn) is not None or _arguments_object(v, fn):
+        return False  # already being followed (recursion), or reached through `arguments`
     params = parameter_list(fn)
     names = names_in(v.f, params[position]) if 0 <= position < len(params) else []
     if len(names) != 1 or names[0][1]:
@@ -185,3 +189,106 @@ def handed_back(b: Binding, ref) -> bool:
     while owner is not None and owner.type not in FUNCTIONS:
         owner = owner.parent
     return fn is not None and owner is not None and fn.id == owner.id
+
+
+def callees(v: Values, node) -> list | None:
+    """Every function of the file a callee can be (None: one advisor cannot name): a function declared by
+    name, or one a caller hands in, however deep in what it passes (`const { applyFilters } = config`, with
+    every call passing `{ applyFilters: applyLogFilters }`).  The object it is read from must be kept
+    whole: never assigned into, changed or handed elsewhere, only read or destructured."""
+    return _functions(v, node, (), 0)
+
+
+def _functions(v: Values, node, path: tuple, depth: int) -> list | None:
+    node = unwrap(node)
+    if node is None or depth > 12:
+        return None
+    t = node.type
+    if t in FUNCTIONS:
+        return None if path else [node]
+    if t in ("identifier", "shorthand_property_identifier"):  # `{ applyFilters }`: the variable's value
+        b = v.scopes.binding(node)
+        if b is None:
+            return None
+        fn = js_calls.function_of(v, b) if not path else None
+        return [fn] if fn is not None else _held(v, b, path, depth + 1)
+    if t == "member_expression":
+        name = node.child_by_field_name("property")
+        if name is None or name.type != "property_identifier":
+            return None
+        return _functions(v, node.child_by_field_name("object"), (prop(v.f.src(name)), *path), depth + 1)
+    if t == "object" and path and path[0][0] == "prop":
+        found: list = []
+        for c in node.named_children:
+            if c.type == "pair" and key_name(v.f, c.child_by_field_name("key")) == path[0][1]:
+                more = _functions(v, c.child_by_field_name("value"), path[1:], depth + 1)
+            elif c.type == "shorthand_property_identifier" and v.f.src(c) == path[0][1]:
+                more = _functions(v, c, path[1:], depth + 1)
+            elif c.type in ("pair", "shorthand_property_identifier", "comment"):
+                continue
+            else:
+                return None  # a spread, a method, a computed key: it may set the property too
+            if more is None:
+                return None
+            found += more
+        return found
+    return None
+
+
+def _held(v: Values, b: Binding, path: tuple, depth: int) -> list | None:
+    """The functions at `path` in what a `const` or a parameter holds."""
+    if len(b.sites) != 1 or b.kind not in ("const", "parameter"):
+        return None
+    ident, inner, default = b.sites[0]
+    if default is not None or REST in inner or (path and not _kept(v, b)):
+        return None
+    steps = inner + path
+    if b.kind == "const":
+        holder = ident.parent
+        while holder is not None and holder.type != "variable_declarator":
+            holder = holder.parent
+        value = holder.child_by_field_name("value") if holder is not None else None
+        return _functions(v, value, steps, depth) if value is not None else None
+    fn = b.scope
+    position = _position(fn, ident)
+    frame = v.frame(fn)
+    if frame is not None:
+        _, call, env = frame
+        return v.within(env, lambda: _argument_functions(v, call, position, steps, depth))
+    calls = calls_of(v, fn)
+    found: list = []
+    for call in calls or [None]:
+        more = v.within((), lambda: _argument_functions(v, call, position, steps, depth)) if call else None
+        if more is None:
+            return None
+        found += more
+    return found
+
+
+def _argument_functions(v: Values, call, position: int, steps: tuple, depth: int) -> list | None:
+    given = call.child_by_field_name("arguments")
+    if given is None or given.type != "arguments" or position < 0:
+        return None
+    args = arg_list(given)
+    if any(a.type == "spread_element" for a in args[: position + 1]) or position >= len(args):
+        return None
+    return _functions(v, args[position], steps, depth + 1)
+
+
+def _kept(v: Values, b: Binding) -> bool:
+    """Nothing changes what the variable holds: every place names it to read it or to destructure it."""
+    for r in v.scopes.references(b):
+        use = use_of(v.f, r)
+        if use.kind == "read":
+            continue
+        if use.kind == "escape" and not use.chain:
+            top = r
+            while top.parent is not None and top.parent.type in WRAPPERS:
+                top = top.parent
+            holder = top.parent
+            if holder is not None and holder.type == "variable_declarator":
+                name = holder.child_by_field_name("name")
+                if holder.child_by_field_name("value") == top and name is not None and name.type == "object_pattern":
+                    continue  # `const { a, b } = config`: read into constants
+        return False
+    return True
