@@ -60,7 +60,7 @@ def test_a_checked_name_rebuilt_from_itself_through_a_comprehension(project):
         # one rewrite splices the caller's value in
         ('selector = f"({selector})::{TYPES.get(type(value))}"', 'selector = f"({selector})::{value}"'),
         # a piece of the path from the value, not from the checked name
-        ("for i, part in enumerate(selector.split(\".\"))", "for i, part in enumerate(str(value).split(\".\"))"),
+        ('for i, part in enumerate(selector.split("."))', 'for i, part in enumerate(str(value).split("."))'),
     ],
 )
 def test_a_rebuilt_name_with_a_value_from_outside(project, old, new):
@@ -130,8 +130,10 @@ def test_an_accumulator_handed_to_the_filter_function_each_caller_passes(project
         # the function is the module's caller's: listSignal is exported
         ("module.exports = { listLogs, listMetrics };", "module.exports = { listLogs, listMetrics, listSignal };"),
         # the options object is changed before the call: the function it then holds is not followed
-        ("  const { client, filters, applyFilters } = config;",
-         "  config.applyFilters = config.override;\n  const { client, filters, applyFilters } = config;"),
+        (
+            "  const { client, filters, applyFilters } = config;",
+            "  config.applyFilters = config.override;\n  const { client, filters, applyFilters } = config;",
+        ),
         # a spread may set the property as well
         ("{ client, filters, applyFilters: applyLogFilters }", "{ applyFilters: applyLogFilters, ...filters }"),
     ],

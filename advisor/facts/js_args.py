@@ -258,7 +258,7 @@ def _held(v: Values, b: Binding, path: tuple, depth: int) -> list | None:
     calls = calls_of(v, fn)
     found: list = []
     for call in calls or [None]:
-        more = v.within((), lambda: _argument_functions(v, call, position, steps, depth)) if call else None
+        more = v.within((), lambda c=call: _argument_functions(v, c, position, steps, depth)) if call else None
         if more is None:
             return None
         found += more
