@@ -186,3 +186,54 @@ def test_subqueries_of_fixed_text_over_the_class_s_private_schema(project):
 def test_subqueries_with_a_value_from_outside(project, old, new):
     assert old in UNION
     assert js_fired(project, UNION.replace(old, new)) == [line_of(UNION, "db.manyOrNone")]
+
+
+DESTRUCTURED = """
+const SPANS = "spans";
+function buildFilters(filters, next) {
+  const conditions = ['r."deleted" = false'];
+  const params = [];
+  let i = next;
+  if (filters.traceId !== undefined) {
+    conditions.push(`r."traceId" = $${i++}`);
+    params.push(filters.traceId);
+  }
+  return { conditions, params, nextParamIdx: i };
+}
+async function listDelta(client, filters, cursor) {
+  const built = buildFilters(filters, 1);
+  const { conditions, params, nextParamIdx } = built;
+  let i = nextParamIdx;
+  conditions.push(`r."cursorId" > $${i++}`);
+  params.push(cursor);
+  return client.manyOrNone(`SELECT * FROM ${SPANS} r WHERE ${conditions.join(" AND ")}`, params);
+}
+module.exports = { listDelta };
+"""
+
+
+def test_conditions_destructured_from_what_a_builder_returns(project):
+    assert js_fired(project, DESTRUCTURED) == []
+
+
+@pytest.mark.parametrize(
+    "old,new",
+    [
+        # the caller's value pushed through the destructured name
+        ('conditions.push(`r."cursorId" > $${i++}`);', "conditions.push(`r.\"cursorId\" > '${cursor}'`);"),
+        # through another name for the same array
+        (
+            'conditions.push(`r."cursorId" > $${i++}`);',
+            "const more = conditions;\n  more.push(`r.\"cursorId\" > '${cursor}'`);",
+        ),
+        # a `...rest` holds some of the properties, which is not known
+        (
+            "const { conditions, params, nextParamIdx } = built;",
+            "const { conditions, params, nextParamIdx } = built;\n  const { ...rest } = built;\n  rest.conditions.push(cursor);",
+        ),
+    ],
+)
+def test_destructured_conditions_with_a_value_from_outside(project, old, new):
+    assert old in DESTRUCTURED
+    changed = DESTRUCTURED.replace(old, new)
+    assert js_fired(project, changed) == [line_of(changed, "client.manyOrNone")]

@@ -18,12 +18,13 @@ itself (recursion), or one already being followed, binds nothing: that parameter
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import TYPE_CHECKING
 
 from advisor.facts import js_calls
 from advisor.facts.js_scope import REST, Binding, names_in, prop
-from advisor.facts.js_uses import Use, use_of
+from advisor.facts.js_uses import Use, covers, use_of
 from advisor.sources.js_syntax import FUNCTIONS, WRAPPERS, arg_list, key_name, parameter_list, unwrap
 
 if TYPE_CHECKING:
@@ -148,7 +149,7 @@ def _handed_to(v: Values, fn, use: Use, path: tuple, quote) -> bool:
             inside = use_of(v.f, r)
             if inside.kind == "write" and not inside.chain:
                 return False  # the parameter given another value: what it then holds is not followed
-            moved = Use(inside.kind, use.chain + inside.chain, inside.values, inside.keys, inside.into)
+            moved = dataclasses.replace(inside, chain=use.chain + inside.chain)
             if not v.untouched(moved, path, quote):
                 return False
         return True
@@ -291,4 +292,24 @@ def _kept(v: Values, b: Binding) -> bool:
                 if holder.child_by_field_name("value") == top and name is not None and name.type == "object_pattern":
                     continue  # `const { a, b } = config`: read into constants
         return False
+    return True
+
+
+def aliased(v: Values, use: Use, path: tuple, quote) -> bool:
+    """`const { conditions } = built`, `const parts = where.parts`: each name the declaration binds is another
+    way into the value, at its place in it; nothing the code does through one gives what `path` reaches a value
+    from outside (a name given another value no longer reaches it)."""
+    for ident, inner, _ in names_in(v.f, use.alias):
+        b = v.scopes.binding(ident)
+        if b is None or REST in inner:
+            return False  # `...rest`: some of the properties, which not known
+        at = use.chain + inner
+        if not (covers(at, path) or covers(path, at)):
+            continue  # another part of the value
+        for r in v.scopes.references(b):
+            inside = use_of(v.f, r)
+            if inside.kind == "write" and not inside.chain:
+                continue
+            if not v.untouched(dataclasses.replace(inside, chain=at + inside.chain), path, quote):
+                return False
     return True

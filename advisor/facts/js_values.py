@@ -353,6 +353,8 @@ class Values:
             use.kind == "changed" and covers(path, use.chain)
         ):
             return True
+        if use.alias is not None:
+            return js_args.aliased(self, use, path, quote)  # `const { a } = x`: what is done through `a`
         return use.into is not None and js_args.handed(self, use, path, quote)  # a function of the file's
 
 
