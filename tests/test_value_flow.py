@@ -237,3 +237,61 @@ def test_destructured_conditions_with_a_value_from_outside(project, old, new):
     assert old in DESTRUCTURED
     changed = DESTRUCTURED.replace(old, new)
     assert js_fired(project, changed) == [line_of(changed, "client.manyOrNone")]
+
+
+PLACEHOLDERS = """
+import itertools
+
+import sqlalchemy as sa
+
+
+def upsert(conn, table_sql, records, method):
+    for record in records:
+        idx = itertools.count()
+        names = [f"val_{next(idx)}" for _ in record]
+        values = [":" + p for p in names]
+        bound = dict(zip(names, record.values()))
+        if method == "update":
+            sql = "UPDATE {t} SET ({c}) = ({v})".format(t=table_sql, c="a, b", v=", ".join(values))
+            conn.execute(sa.text(sql), bound)
+        elif method == "upsert":
+            values = {**bound}
+            conn.execute(sa.text("INSERT INTO t VALUES (:val_0)"), values)
+"""
+
+
+def test_a_name_assigned_again_after_its_use_in_another_branch(project):
+    assert fired(project, PLACEHOLDERS) == []
+
+
+@pytest.mark.parametrize(
+    "old,new",
+    [
+        # the other assignment now comes first, in the same iteration
+        (
+            '        if method == "update":\n',
+            '        if method == "merge":\n            values = list(record.values())\n        if method == "update":\n',
+        ),
+        # the next iteration reads what the last one left: the assignment no longer precedes the use
+        (
+            '        values = [":" + p for p in names]\n',
+            "",
+        ),
+    ],
+)
+def test_a_value_from_outside_reaching_the_read(project, old, new):
+    assert old in PLACEHOLDERS
+    changed = PLACEHOLDERS.replace(old, new)
+    if not new:  # values is read before any assignment of this iteration: define it once before the loop
+        changed = changed.replace("    for record in records:\n", "    values = []\n    for record in records:\n")
+    assert fired(project, changed) == [line_of(changed, "UPDATE")]
+
+
+def test_a_parameter_given_a_literal_in_one_branch_only(project):
+    code = """
+    def find(cursor, name, exact):
+        if not exact:
+            name = "%"
+        cursor.execute(f"SELECT id FROM users WHERE name LIKE '{name}'")
+    """
+    assert fired(project, code) == [4]

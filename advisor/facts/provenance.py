@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from advisor.facts.callers import Callers, Defined, Function, argument, call_name, defaults
 from advisor.facts.definitions import number_parameters, own_methods
 from advisor.facts.narrowing import confined
+from advisor.facts.reaching import PARAMETER, reaching
 from advisor.facts.regex_groups import word_group
 from advisor.facts.safe_text import escaped_literal, quoted_literal, setting_read
 from advisor.sources.python_reach import parts
@@ -90,6 +91,7 @@ class Scope:
         self.checked: set[str] = set()  # names checked against a fixed set of literals before use
         self.assigned: dict[str, list[ast.expr]] = {}
         self.loops: dict[str, list[ast.expr]] = {}
+        self.sites: dict[int, int] = {}  # id(value assigned or looped over) -> id(its statement)
         self.unpacked: dict[tuple[str, int], Path] = {}  # (name, id(value)): where in the value the name is
         self.comprehended: frozenset[str] = frozenset()  # loop names a comprehension binds, in its own scope
         self.narrowed: frozenset[str] = frozenset()  # names confined where the expression asked about runs
@@ -99,6 +101,9 @@ class Scope:
         self.base = self  # the scope with no name confined; `at` and comprehensions make variants of it
         self.module_functions = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
         self.methods = own_methods(tree, functions)
+        inner = functions[-1] if functions else None
+        # per read of a local name of the innermost function: the statements whose assignment reaches it
+        self.reach = reaching(inner) if isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef)) else {}
         for owner in (tree, *functions):
             for node in _own_nodes(owner):
                 self._read(node)
@@ -148,15 +153,19 @@ class Scope:
     def _read(self, node: ast.AST) -> None:
         if isinstance(node, ast.Assign) and _fragment_with_arguments(node):
             for name in _names(node.targets[0]):  # clause, args = in_list_clause(...): placeholders
-                self.assigned.setdefault(name, []).append(ast.Constant("?"))
+                placeholder = ast.Constant("?")
+                self.sites[id(placeholder)] = id(node)
+                self.assigned.setdefault(name, []).append(placeholder)
         elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr)) and node.value is not None:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            self.sites[id(node.value)] = id(node)
             for target in targets:
                 for name, path in _target_names(target):
                     self.assigned.setdefault(name, []).append(node.value)
                     if path:
                         self.unpacked[(name, id(node.value))] = path  # a, b = f(): a is f()'s first
         elif isinstance(node, (ast.For, ast.AsyncFor)):
+            self.sites[id(node.iter)] = id(node)
             for name, path in _target_names(node.target):
                 self.loops.setdefault(name, []).append(node.iter)
                 self.unpacked[(name, id(node.iter))] = path
@@ -334,7 +343,7 @@ def sources(node: ast.expr, scope: Scope, depth: int = 0, path: Path = ()) -> So
     if isinstance(node, ast.Attribute):
         return _NONE if _attribute_fixed(node) else frozenset({Source(ast.unparse(node)[:60], False)})
     if isinstance(node, ast.Name):
-        return _name_sources(node.id, scope, more, path)
+        return _name_sources(node.id, scope, more, path, node)
     return frozenset({Source(ast.unparse(node)[:60], False)})
 
 
@@ -437,10 +446,26 @@ def _attribute_fixed(node: ast.Attribute) -> bool:
     return identifier_name(node.attr) or node.attr.isupper()
 
 
-def _name_sources(name: str, scope: Scope, depth: int, path: Path = ()) -> Sources:
+def _name_sources(name: str, scope: Scope, depth: int, path: Path = (), read: ast.Name | None = None) -> Sources:
     if name.isupper() or name in scope.narrowed:
         return _NONE  # a module constant; a name the tests around confine to a fixed set or to word characters
+    reach = scope.reach.get(id(read)) if read is not None and name not in scope.comprehended else None
+    if reach is not None:  # the assignments that reach this read, and the parameter's own value if it does
+        return scope.answers.ask((scope, name, path, reach), lambda: _reached(name, scope, depth + 1, path, reach))
     return scope.answers.ask((scope, name, path), lambda: _name_sources_once(name, scope, depth + 1, path))
+
+
+def _reached(name: str, scope: Scope, depth: int, path: Path, reach: frozenset[int]) -> Sources:
+    given = [
+        (value, looped)
+        for looped, table in ((True, scope.loops), (False, scope.assigned))
+        for value in table.get(name, ())
+        if id(value) not in scope.sites or scope.sites[id(value)] in reach  # no site: `parts.append(x)`, always
+    ]
+    out = _union(sources(v, scope.at(v), depth, _within(scope, name, v, path, looped)) for v, looped in given)
+    if PARAMETER in reach:
+        out |= _unassigned_sources(name, scope, depth, checked=False)
+    return out
 
 
 def _name_sources_once(name: str, scope: Scope, depth: int, path: Path) -> Sources:
@@ -452,7 +477,13 @@ def _name_sources_once(name: str, scope: Scope, depth: int, path: Path) -> Sourc
     values = scope.assigned.get(name)
     if values:
         return _union(sources(v, scope.at(v), depth, _within(scope, name, v, path)) for v in values)
-    if name in scope.checked or name in scope.numbers:
+    return _unassigned_sources(name, scope, depth)
+
+
+def _unassigned_sources(name: str, scope: Scope, depth: int, checked: bool = True) -> Sources:
+    """What a name holds that the function does not assign it: a parameter's argument, a global.  `checked`:
+    the name is never assigned, so a test against literals anywhere before its use confines it."""
+    if (checked and name in scope.checked) or name in scope.numbers:
         return _NONE  # never assigned, and checked against literals before use, or annotated as a number
     if scope.bound is not None and name in scope.bound:
         return scope.bound[name]
