@@ -127,12 +127,14 @@ def handed(v: Values, use: Use, path: tuple, quote) -> bool:
     gives what `path` reaches in x a value from outside, f's parameters given this call's arguments."""
     if use.into is None:
         return False
-    call, position = use.into
-    targets = callees(v, call.child_by_field_name("function"))
-    return bool(targets) and all(_handed_to(v, fn, use, path, quote) for fn in targets)
+    targets = callees(v, use.into[0].child_by_field_name("function"))
+    if not targets:
+        return False  # not a function the file names, or none at all
+    return all(_handed_to(v, fn, use, path, quote) for fn in targets)
 
 
 def _handed_to(v: Values, fn, use: Use, path: tuple, quote) -> bool:
+    assert use.into is not None
     call, position = use.into
     if v.frame(fn) is not None or _arguments_object(v, fn):
         return False  # already being followed (recursion), or reached through `arguments`
@@ -257,9 +259,13 @@ def _held(v: Values, b: Binding, path: tuple, depth: int) -> list | None:
         _, call, env = frame
         return v.within(env, lambda: _argument_functions(v, call, position, steps, depth))
     calls = calls_of(v, fn)
+    return v.within((), lambda: _every_argument(v, calls, position, steps, depth)) if calls else None
+
+
+def _every_argument(v: Values, calls: list, position: int, steps: tuple, depth: int) -> list | None:
     found: list = []
-    for call in calls or [None]:
-        more = v.within((), lambda c=call: _argument_functions(v, c, position, steps, depth)) if call else None
+    for call in calls:
+        more = _argument_functions(v, call, position, steps, depth)
         if more is None:
             return None
         found += more
