@@ -20,8 +20,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from advisor.facts.callers import Callers
-from advisor.facts.provenance import Function, Scope, Source, identifier_name, parts, sources
+from advisor.facts.callers import Callers, Function
+from advisor.facts.provenance import parts, sources
+from advisor.facts.python_scope import Scope, Source, identifier_name
 from advisor.facts.safe_text import escaped_literal
 from advisor.ir import Location
 
