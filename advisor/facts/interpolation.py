@@ -20,8 +20,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from advisor.facts.callers import Callers
-from advisor.facts.provenance import Function, Scope, Source, identifier_name, parts, sources
+from advisor.facts.callers import Callers, Function
+from advisor.facts.provenance import parts, sources
+from advisor.facts.python_scope import Scope, Source, identifier_name
 from advisor.facts.safe_text import escaped_literal
 from advisor.ir import Location
 
@@ -276,7 +277,7 @@ def js_written_own(expr: str) -> bool:
         or _JS_SAFE_CALL.match(expr.strip()) is not None
         or _JS_IDENTIFIER_CALL.match(expr) is not None
         or ("`$${" in expr and ".join(" in expr)
-        or re.fullmatch(r"\s*this(\.[\w$]+)+\s*", expr) is not None
+        or re.fullmatch(r"\s*this(\.#?[\w$]+)+\s*", expr) is not None  # `this.#schema`: a private field too
         or _JS_CHOICE.fullmatch(expr) is not None
     )
 

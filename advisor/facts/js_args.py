@@ -18,13 +18,14 @@ itself (recursion), or one already being followed, binds nothing: that parameter
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import TYPE_CHECKING
 
 from advisor.facts import js_calls
-from advisor.facts.js_scope import REST, Binding, names_in
-from advisor.facts.js_uses import Use, use_of
-from advisor.sources.js_syntax import FUNCTIONS, WRAPPERS, arg_list, parameter_list, unwrap
+from advisor.facts.js_scope import REST, Binding, names_in, prop
+from advisor.facts.js_uses import Use, covers, use_of
+from advisor.sources.js_syntax import FUNCTIONS, WRAPPERS, arg_list, key_name, parameter_list, unwrap
 
 if TYPE_CHECKING:
     from advisor.facts.js_values import Values
@@ -122,15 +123,21 @@ def _name(fn) -> tuple:
 
 
 def handed(v: Values, use: Use, path: tuple, quote) -> bool:
-    """`f(x)`, f a function of the file: nothing f does with its parameter gives what `path` reaches in x a
-    value from outside, f's parameters given this call's arguments."""
+    """`f(x)`, f a function of the file (or one of those a callee can hold): nothing f does with its parameter
+    gives what `path` reaches in x a value from outside, f's parameters given this call's arguments."""
     if use.into is None:
         return False
+    targets = callees(v, use.into[0].child_by_field_name("function"))
+    if not targets:
+        return False  # not a function the file names, or none at all
+    return all(_handed_to(v, fn, use, path, quote) for fn in targets)
+
+
+def _handed_to(v: Values, fn, use: Use, path: tuple, quote) -> bool:
+    assert use.into is not None
     call, position = use.into
-    callee = unwrap(call.child_by_field_name("function"))
-    fn = js_calls.function_of_name(v, callee) if callee is not None else None
-    if fn is None or v.frame(fn) is not None or _arguments_object(v, fn):
-        return False  # not the file's, already being followed (recursion), or reached through `arguments`
+    if v.frame(fn) is not None or _arguments_object(v, fn):
+        return False  # already being followed (recursion), or reached through `arguments`
     params = parameter_list(fn)
     names = names_in(v.f, params[position]) if 0 <= position < len(params) else []
     if len(names) != 1 or names[0][1]:
@@ -144,7 +151,7 @@ def handed(v: Values, use: Use, path: tuple, quote) -> bool:
             inside = use_of(v.f, r)
             if inside.kind == "write" and not inside.chain:
                 return False  # the parameter given another value: what it then holds is not followed
-            moved = Use(inside.kind, use.chain + inside.chain, inside.values, inside.keys, inside.into)
+            moved = dataclasses.replace(inside, chain=use.chain + inside.chain)
             if not v.untouched(moved, path, quote):
                 return False
         return True
@@ -185,3 +192,130 @@ def handed_back(b: Binding, ref) -> bool:
     while owner is not None and owner.type not in FUNCTIONS:
         owner = owner.parent
     return fn is not None and owner is not None and fn.id == owner.id
+
+
+def callees(v: Values, node) -> list | None:
+    """Every function of the file a callee can be (None: one advisor cannot name): a function declared by
+    name, or one a caller hands in, however deep in what it passes (`const { applyFilters } = config`, with
+    every call passing `{ applyFilters: applyLogFilters }`).  The object it is read from must be kept
+    whole: never assigned into, changed or handed elsewhere, only read or destructured."""
+    return _functions(v, node, (), 0)
+
+
+def _functions(v: Values, node, path: tuple, depth: int) -> list | None:
+    node = unwrap(node)
+    if node is None or depth > 12:
+        return None
+    t = node.type
+    if t in FUNCTIONS:
+        return None if path else [node]
+    if t in ("identifier", "shorthand_property_identifier"):  # `{ applyFilters }`: the variable's value
+        b = v.scopes.binding(node)
+        if b is None:
+            return None
+        fn = js_calls.function_of(v, b) if not path else None
+        return [fn] if fn is not None else _held(v, b, path, depth + 1)
+    if t == "member_expression":
+        name = node.child_by_field_name("property")
+        if name is None or name.type != "property_identifier":
+            return None
+        return _functions(v, node.child_by_field_name("object"), (prop(v.f.src(name)), *path), depth + 1)
+    if t == "object" and path and path[0][0] == "prop":
+        found: list = []
+        for c in node.named_children:
+            if c.type == "pair" and key_name(v.f, c.child_by_field_name("key")) == path[0][1]:
+                more = _functions(v, c.child_by_field_name("value"), path[1:], depth + 1)
+            elif c.type == "shorthand_property_identifier" and v.f.src(c) == path[0][1]:
+                more = _functions(v, c, path[1:], depth + 1)
+            elif c.type in ("pair", "shorthand_property_identifier", "comment"):
+                continue
+            else:
+                return None  # a spread, a method, a computed key: it may set the property too
+            if more is None:
+                return None
+            found += more
+        return found
+    return None
+
+
+def _held(v: Values, b: Binding, path: tuple, depth: int) -> list | None:
+    """The functions at `path` in what a `const` or a parameter holds."""
+    if len(b.sites) != 1 or b.kind not in ("const", "parameter"):
+        return None
+    ident, inner, default = b.sites[0]
+    if default is not None or REST in inner or (path and not _kept(v, b)):
+        return None
+    steps = inner + path
+    if b.kind == "const":
+        holder = ident.parent
+        while holder is not None and holder.type != "variable_declarator":
+            holder = holder.parent
+        value = holder.child_by_field_name("value") if holder is not None else None
+        return _functions(v, value, steps, depth) if value is not None else None
+    fn = b.scope
+    position = _position(fn, ident)
+    frame = v.frame(fn)
+    if frame is not None:
+        _, call, env = frame
+        return v.within(env, lambda: _argument_functions(v, call, position, steps, depth))
+    calls = calls_of(v, fn)
+    return v.within((), lambda: _every_argument(v, calls, position, steps, depth)) if calls else None
+
+
+def _every_argument(v: Values, calls: list, position: int, steps: tuple, depth: int) -> list | None:
+    found: list = []
+    for call in calls:
+        more = _argument_functions(v, call, position, steps, depth)
+        if more is None:
+            return None
+        found += more
+    return found
+
+
+def _argument_functions(v: Values, call, position: int, steps: tuple, depth: int) -> list | None:
+    given = call.child_by_field_name("arguments")
+    if given is None or given.type != "arguments" or position < 0:
+        return None
+    args = arg_list(given)
+    if any(a.type == "spread_element" for a in args[: position + 1]) or position >= len(args):
+        return None
+    return _functions(v, args[position], steps, depth + 1)
+
+
+def _kept(v: Values, b: Binding) -> bool:
+    """Nothing changes what the variable holds: every place names it to read it or to destructure it."""
+    for r in v.scopes.references(b):
+        use = use_of(v.f, r)
+        if use.kind == "read":
+            continue
+        if use.kind == "escape" and not use.chain:
+            top = r
+            while top.parent is not None and top.parent.type in WRAPPERS:
+                top = top.parent
+            holder = top.parent
+            if holder is not None and holder.type == "variable_declarator":
+                name = holder.child_by_field_name("name")
+                if holder.child_by_field_name("value") == top and name is not None and name.type == "object_pattern":
+                    continue  # `const { a, b } = config`: read into constants
+        return False
+    return True
+
+
+def aliased(v: Values, use: Use, path: tuple, quote) -> bool:
+    """`const { conditions } = built`, `const parts = where.parts`: each name the declaration binds is another
+    way into the value, at its place in it; nothing the code does through one gives what `path` reaches a value
+    from outside (a name given another value no longer reaches it)."""
+    for ident, inner, _ in names_in(v.f, use.alias):
+        b = v.scopes.binding(ident)
+        if b is None or REST in inner:
+            return False  # `...rest`: some of the properties, which not known
+        at = use.chain + inner
+        if not (covers(at, path) or covers(path, at)):
+            continue  # another part of the value
+        for r in v.scopes.references(b):
+            inside = use_of(v.f, r)
+            if inside.kind == "write" and not inside.chain:
+                continue
+            if not v.untouched(dataclasses.replace(inside, chain=at + inside.chain), path, quote):
+                return False
+    return True

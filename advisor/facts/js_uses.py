@@ -117,6 +117,7 @@ class Use:
     values: tuple = ()  # (node, steps inside it) that a write puts at chain
     keys: tuple = ()  # computed keys a write sets (`x[k] = v`)
     into: tuple | None = None  # an escape as the argument of a call by name: (call, position)
+    alias: object = None  # an escape into a declaration (`const { a } = x`, `const y = x`): its name or pattern
 
 
 def use_of(f: JsFile, ident) -> Use:
@@ -233,6 +234,8 @@ def _flow(f: JsFile, top, chain: tuple) -> Use:
         return Use("escape", chain)
     if p.type == "arguments":
         return _argument(f, p, node, chain, spread=False)
+    if p.type == "variable_declarator" and p.child_by_field_name("value") == node:
+        return Use("escape", chain, alias=p.child_by_field_name("name"))  # new names for the same value
     return Use("escape", chain)
 
 

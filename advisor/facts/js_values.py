@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import PurePath
+from typing import TypeVar
 
 from advisor.facts import js_args, js_calls, js_exports, js_imports, js_narrowing
 from advisor.facts.js_quotes import escapes, parts, scan
@@ -40,6 +41,7 @@ from advisor.sources.js_syntax import JsFile, collect_decls, parser, unwrap
 _LITERALS = {"string", "number", "true", "false", "null", "undefined", "regex"}
 MAX_STEPS = 20000  # values followed for one question: past it, the answer is "from outside"
 MAX_DEPTH = 90
+_T = TypeVar("_T")
 
 
 class _TooFar(Exception):
@@ -123,7 +125,7 @@ class Values:
             ids = self._enclosing[scope.id] = frozenset(found)
         return tuple(e for e in self.env if e[0] in ids)
 
-    def within(self, env: tuple, ask: Callable[[], bool]) -> bool:
+    def within(self, env: tuple, ask: Callable[[], _T]) -> _T:
         """`ask` answered with the calls of `env` followed."""
         saved, self.env = self.env, env
         try:
@@ -353,6 +355,8 @@ class Values:
             use.kind == "changed" and covers(path, use.chain)
         ):
             return True
+        if use.alias is not None:
+            return js_args.aliased(self, use, path, quote)  # `const { a } = x`: what is done through `a`
         return use.into is not None and js_args.handed(self, use, path, quote)  # a function of the file's
 
 

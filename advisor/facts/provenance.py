@@ -17,14 +17,11 @@ Plain `ast`.
 from __future__ import annotations
 
 import ast
-import copy
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
 
-from advisor.facts.callers import Callers, Defined, Function, argument, call_name, defaults
-from advisor.facts.definitions import number_parameters, own_methods
-from advisor.facts.narrowing import confined
+from advisor.facts.callers import Defined, argument, call_name, defaults
+from advisor.facts.python_scope import Path, Scope, Source, Sources, identifier_name, own_nodes, parameter_names
+from advisor.facts.reaching import PARAMETER
 from advisor.facts.regex_groups import word_group
 from advisor.facts.safe_text import escaped_literal, quoted_literal, setting_read
 from advisor.sources.python_reach import parts
@@ -34,237 +31,8 @@ SAFE_CALLS = frozenset(
     "identifier quote_ident quote_identifier escape_identifier escapeidentifier quoteidentifier ident literal quote_literal escape_literal escapeliteral int "
     "float len bool abs round range count placeholders as_string uuid1 uuid4 token_hex".split()
 )
-# names that hold an identifier by convention: a table, schema or column name chosen by the code
-_IDENTIFIER_NAME = re.compile(
-    r"(^|_)(table|tables|tbl|tablename|table_name|schema|schemas|schema_name|column|columns|cols|col|field|fields|"
-    r"relation|relname|index|index_name|view|sequence|seq|prefix|suffix|alias|channel|queue_table|db_table|"
-    r"placeholders?|params_sql|values_sql|fields_sql|columns_sql|where_sql|sql|query|clause|fragment|join|"
-    r"predicate|criteria|conditions?|where|quoted|escaped)s?$",
-    re.IGNORECASE,
-)
-_ESCAPED = re.compile(r"^(escaped|quoted|safe)", re.IGNORECASE)  # escapedWorkerSchema, quoted_name
 _DEPTH = 20  # how far a value is followed through names and calls (each name and each call is a step)
-_GROWTH = {"append": -1, "extend": -1, "add": -1, "insert": -1, "update": 0}  # method -> argument that joins
-
-
-def identifier_name(name: str) -> bool:
-    """A name that by convention holds an identifier or a SQL fragment the code built (snake or camelCase)."""
-    snake = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name.strip())
-    return bool(_IDENTIFIER_NAME.search(snake) or _ESCAPED.match(name.strip()))
-
-
-@dataclass(frozen=True)
-class Source:
-    """An expression that lets a caller choose a value."""
-
-    text: str  # a parameter, a call, a name the module does not assign
-    parameter: bool  # a parameter of an enclosing function: the caller chooses it
-
-
-Path = tuple[int | str, ...]  # where in a value: a position in a tuple or list, or "item" (any element of it)
-Sources = frozenset[Source]
 _NONE: Sources = frozenset()
-
-
-class Scope:
-    """Assignments visible from an expression: the enclosing functions', then the module's.
-
-    `bound` holds what a call passed to the innermost function's parameters (their sources in the caller);
-    `answers`, shared by the scopes of one question, keeps the names and calls already answered;
-    `callers`, the project's calls, tells what a parameter takes (None: a parameter is the caller's)."""
-
-    def __init__(
-        self,
-        tree: ast.Module,
-        functions: tuple[Function, ...],
-        bound: dict[str, Sources] | None = None,
-        answers: Answers | None = None,
-        callers: Callers | None = None,
-    ):
-        self.tree = tree
-        self.functions = functions
-        self.bound = bound
-        self.callers = callers
-        self.answers = Answers() if answers is None else answers
-        self.params: set[str] = set()
-        self.checked: set[str] = set()  # names checked against a fixed set of literals before use
-        self.assigned: dict[str, list[ast.expr]] = {}
-        self.loops: dict[str, list[ast.expr]] = {}
-        self.unpacked: dict[tuple[str, int], Path] = {}  # (name, id(value)): where in the value the name is
-        self.comprehended: frozenset[str] = frozenset()  # loop names a comprehension binds, in its own scope
-        self.narrowed: frozenset[str] = frozenset()  # names confined where the expression asked about runs
-        self.narrowing: dict[int, frozenset[str]] = {}
-        self.variants: dict[frozenset[str], Scope] = {}
-        self.base = self  # the scope with no name confined; `at` and comprehensions make variants of it
-        self.module_functions = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
-        self.methods = own_methods(tree, functions)
-        for owner in (tree, *functions):
-            for node in _own_nodes(owner):
-                self._read(node)
-            if not isinstance(owner, ast.Lambda):
-                self.narrowing.update(confined(owner))
-        self.numbers: set[str] = set()  # parameters annotated as numbers: a type checker holds callers to them
-        for function in functions:  # the enclosing functions' names too: closures read them
-            self.params |= _parameter_names(function) - {"self", "cls"}
-            self.numbers = (self.numbers - _parameter_names(function)) | number_parameters(function)
-
-    def at(self, node: ast.expr) -> Scope:
-        """This scope as seen from where `node` runs: with the names its statement's tests confine."""
-        base = self.base
-        names = base.narrowing.get(id(node), frozenset())
-        if not names:
-            return base
-        if names not in base.variants:
-            variant = copy.copy(base)
-            variant.narrowed = names
-            base.variants[names] = variant
-        return base.variants[names]
-
-    def with_loops(self, comp: ast.expr) -> Scope:
-        """The scope inside a comprehension: its loop names are its own."""
-        inner = copy.copy(self)
-        inner.loops = dict(self.loops)
-        inner.unpacked = dict(self.unpacked)
-        own: set[str] = set()
-        for generator in getattr(comp, "generators", []):
-            for name, path in _target_names(generator.target):
-                if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(generator.iter)):
-                    inner.loops[name] = [*inner.loops.get(name, []), generator.iter]  # [x for x in x]: the outer x too
-                else:
-                    inner.loops[name] = [generator.iter]
-                inner.unpacked[(name, id(generator.iter))] = path
-                own.add(name)
-        inner.comprehended = self.comprehended | own
-        return inner
-
-    def _read(self, node: ast.AST) -> None:
-        if isinstance(node, ast.Assign) and _fragment_with_arguments(node):
-            for name in _names(node.targets[0]):  # clause, args = in_list_clause(...): placeholders
-                self.assigned.setdefault(name, []).append(ast.Constant("?"))
-        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr)) and node.value is not None:
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for target in targets:
-                for name, path in _target_names(target):
-                    self.assigned.setdefault(name, []).append(node.value)
-                    if path:
-                        self.unpacked[(name, id(node.value))] = path  # a, b = f(): a is f()'s first
-        elif isinstance(node, (ast.For, ast.AsyncFor)):
-            for name, path in _target_names(node.target):
-                self.loops.setdefault(name, []).append(node.iter)
-                self.unpacked[(name, id(node.iter))] = path
-        elif isinstance(node, ast.Call):  # parts.append(x): x is one of parts
-            grown = _grown(node)
-            if grown is not None:
-                self.assigned.setdefault(grown[0], []).append(grown[1])
-        elif isinstance(node, (ast.If, ast.Assert)):
-            checked = _checked(node)
-            if checked:
-                self.checked.add(checked)
-
-
-class Answers:
-    """Names and calls already answered, each asked once. One that depends on itself, directly or through
-    others, adds nothing more on the way back (the least answer): kept for the first of such a cycle,
-    not for the others, which lack what that first one adds."""
-
-    def __init__(self) -> None:
-        self.done: dict[object, Sources] = {}
-        self.open: dict[object, int] = {}  # being answered -> its place on the stack
-        self.low: list[int] = []  # per open question: the earliest open question it reached
-
-    def ask(self, key: object, answer: Callable[[], Sources], cyclic: Sources = frozenset()) -> Sources:
-        """The answer to `key`; `cyclic` while it is being answered."""
-        if key in self.done:
-            return self.done[key]
-        if key in self.open:
-            self.low[-1] = min(self.low[-1], self.open[key])
-            return cyclic
-        place = self.open[key] = len(self.low)
-        self.low.append(place)
-        try:
-            result = answer()
-        finally:
-            del self.open[key]
-            low = self.low.pop()
-        if low >= place:
-            self.done[key] = result
-        else:
-            self.low[-1] = min(self.low[-1], low)
-        return result
-
-
-def _grown(call: ast.Call) -> tuple[str, ast.expr] | None:
-    """`parts.append(x)`, `parts.extend(xs)`, `values.update(d)`: (the name, what joins it)."""
-    func = call.func
-    if not isinstance(func, ast.Attribute) or not isinstance(func.value, ast.Name) or func.attr not in _GROWTH:
-        return None
-    if not call.args or any(isinstance(a, ast.Starred) for a in call.args):
-        return None
-    value = call.args[_GROWTH[func.attr]]
-    return func.value.id, value
-
-
-def _literals(node: ast.expr) -> bool:
-    return isinstance(node, (ast.Tuple, ast.List, ast.Set)) and all(
-        isinstance(e, ast.Constant) and isinstance(e.value, (str, int)) for e in node.elts
-    )
-
-
-def _checked(node: ast.If | ast.Assert) -> str | None:
-    """The name an `if x not in (literals): raise|return` or `assert x in (literals)` confines to those literals."""
-    test = node.test
-    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.left, ast.Name)):
-        return None
-    if not _literals(test.comparators[0]):
-        return None
-    if isinstance(node, ast.Assert):
-        return test.left.id if isinstance(test.ops[0], ast.In) else None
-    if isinstance(test.ops[0], ast.NotIn) and node.body and isinstance(node.body[-1], (ast.Raise, ast.Return)):
-        return test.left.id
-    return None
-
-
-_ARGUMENTS_NAME = re.compile(
-    r"^(args|arguments|params|parameters|bind_?args|binds|bind_values|sql_args|query_args)$", re.IGNORECASE
-)
-
-
-def _fragment_with_arguments(node: ast.Assign) -> bool:
-    """`clause, args = make_in_list_sql_clause(...)`: a helper's SQL fragment returned with the values it binds."""
-    target = node.targets[0]
-    if len(node.targets) != 1 or not isinstance(target, ast.Tuple) or not isinstance(node.value, ast.Call):
-        return False
-    names = _names(target)
-    return len(names) == 2 and bool(_ARGUMENTS_NAME.match(names[1])) and identifier_name(names[0])
-
-
-def _own_nodes(owner: ast.AST):
-    """The nodes of a module or function, not those of functions and classes nested in it."""
-    stack = list(ast.iter_child_nodes(owner))
-    while stack:
-        node = stack.pop()
-        yield node
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            stack.extend(ast.iter_child_nodes(node))
-
-
-def _target_names(target: ast.expr, path: Path = ()) -> list[tuple[str, Path]]:
-    """The names an assignment target binds, each with where it is in the value (`a, (b, c) = v`: b is v[1][0])."""
-    if isinstance(target, ast.Name):
-        return [(target.id, path)]
-    if isinstance(target, (ast.Tuple, ast.List)):
-        if any(isinstance(e, ast.Starred) for e in target.elts):
-            return [(n, path) for n in _names(target)]  # a, *rest = v: not by position
-        return [n for i, elt in enumerate(target.elts) for n in _target_names(elt, (*path, i))]
-    return []
-
-
-def _names(target: ast.expr) -> list[str]:
-    if isinstance(target, ast.Name):
-        return [target.id]
-    if isinstance(target, (ast.Tuple, ast.List)):
-        return [n for elt in target.elts for n in _names(elt)]
-    return []
 
 
 def sources(node: ast.expr, scope: Scope, depth: int = 0, path: Path = ()) -> Sources:
@@ -326,7 +94,7 @@ def sources(node: ast.expr, scope: Scope, depth: int = 0, path: Path = ()) -> So
     if isinstance(node, ast.Attribute):
         return _NONE if _attribute_fixed(node) else frozenset({Source(ast.unparse(node)[:60], False)})
     if isinstance(node, ast.Name):
-        return _name_sources(node.id, scope, more, path)
+        return _name_sources(node.id, scope, more, path, node)
     return frozenset({Source(ast.unparse(node)[:60], False)})
 
 
@@ -403,7 +171,7 @@ def _returned(call: ast.Call, function: Defined, scope: Scope, depth: int, path:
 
     def answer() -> Sources:
         inner = Scope(scope.tree, (function,), bound, scope.answers, scope.callers)
-        values = [n.value for n in _own_nodes(function) if isinstance(n, ast.Return) and n.value is not None]
+        values = [n.value for n in own_nodes(function) if isinstance(n, ast.Return) and n.value is not None]
         return _union(sources(v, inner.at(v), depth, path) for v in values)
 
     return scope.answers.ask((function, frozenset(bound.items()), path), answer)
@@ -429,10 +197,26 @@ def _attribute_fixed(node: ast.Attribute) -> bool:
     return identifier_name(node.attr) or node.attr.isupper()
 
 
-def _name_sources(name: str, scope: Scope, depth: int, path: Path = ()) -> Sources:
+def _name_sources(name: str, scope: Scope, depth: int, path: Path = (), read: ast.Name | None = None) -> Sources:
     if name.isupper() or name in scope.narrowed:
         return _NONE  # a module constant; a name the tests around confine to a fixed set or to word characters
+    reach = scope.reach.get(id(read)) if read is not None and name not in scope.comprehended else None
+    if reach is not None:  # the assignments that reach this read, and the parameter's own value if it does
+        return scope.answers.ask((scope, name, path, reach), lambda: _reached(name, scope, depth + 1, path, reach))
     return scope.answers.ask((scope, name, path), lambda: _name_sources_once(name, scope, depth + 1, path))
+
+
+def _reached(name: str, scope: Scope, depth: int, path: Path, reach: frozenset[int]) -> Sources:
+    given = [
+        (value, looped)
+        for looped, table in ((True, scope.loops), (False, scope.assigned))
+        for value in table.get(name, ())
+        if id(value) not in scope.sites or scope.sites[id(value)] in reach  # no site: `parts.append(x)`, always
+    ]
+    out = _union(sources(v, scope.at(v), depth, _within(scope, name, v, path, looped)) for v, looped in given)
+    if PARAMETER in reach:
+        out |= _unassigned_sources(name, scope, depth, checked=False)
+    return out
 
 
 def _name_sources_once(name: str, scope: Scope, depth: int, path: Path) -> Sources:
@@ -444,7 +228,13 @@ def _name_sources_once(name: str, scope: Scope, depth: int, path: Path) -> Sourc
     values = scope.assigned.get(name)
     if values:
         return _union(sources(v, scope.at(v), depth, _within(scope, name, v, path)) for v in values)
-    if name in scope.checked or name in scope.numbers:
+    return _unassigned_sources(name, scope, depth)
+
+
+def _unassigned_sources(name: str, scope: Scope, depth: int, checked: bool = True) -> Sources:
+    """What a name holds that the function does not assign it: a parameter's argument, a global.  `checked`:
+    the name is never assigned, so a test against literals anywhere before its use confines it."""
+    if (checked and name in scope.checked) or name in scope.numbers:
         return _NONE  # never assigned, and checked against literals before use, or annotated as a number
     if scope.bound is not None and name in scope.bound:
         return scope.bound[name]
@@ -461,7 +251,7 @@ def _within(scope: Scope, name: str, value: ast.expr, path: Path, looped: bool =
 def _parameter_sources(name: str, scope: Scope, depth: int) -> Sources:
     """A parameter is the code's own when the function has calls and every one passes the code's own value."""
     caller_chooses = frozenset({Source(name, True)})
-    function = next((f for f in reversed(scope.functions) if name in _parameter_names(f)), None)
+    function = next((f for f in reversed(scope.functions) if name in parameter_names(f)), None)
     if scope.callers is None or not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return caller_chooses
     callers, defined = scope.callers, function
@@ -484,7 +274,3 @@ def _parameter_sources(name: str, scope: Scope, depth: int) -> Sources:
     # a parameter that reaches itself through its calls (recursion) stays the caller's: its first value is unseen
     return scope.answers.ask(("parameter", function, name), answer, cyclic=caller_chooses)
 
-
-def _parameter_names(function: Function) -> set[str]:
-    args = function.args
-    return {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg] if a is not None}
