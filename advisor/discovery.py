@@ -141,10 +141,10 @@ def without_build_twins(paths: list[Path], limit: int) -> list[Path]:
 
 
 def _same_literals(path: Path, twin: Path, limit: int) -> bool:
-    texts = [repo_files.read_text(p, limit)[0] for p in (path, twin)]
-    if None in texts:
+    mine_text, their_text = (repo_files.read_text(p, limit)[0] for p in (path, twin))
+    if mine_text is None or their_text is None:
         return False
-    mine, theirs = (set(_LITERAL.findall(t)) for t in texts)
+    mine, theirs = set(_LITERAL.findall(mine_text)), set(_LITERAL.findall(their_text))
     # the CommonJS build holds the module's literals and some interop boilerplate of its own
     return bool(theirs) and len(mine & theirs) >= 0.9 * len(theirs) and len(mine) <= 1.5 * len(theirs) + 10
 

@@ -168,7 +168,7 @@ def function_on_column(ctx: QueryContext):
                 continue  # an aggregate is computed over groups, not a condition on each row
             if _combines_row_columns(p, scope):
                 continue  # `a + b * interval < now()`: a condition on two columns of the row, no rewrite leaves one bare
-            access = access_of(scope, p.alias, p.table, ctx.schema) if p.table else None
+            access = access_of(scope, p.alias, p.table, ctx.schema) if p.table and p.alias else None
             own = [*access.predicates, *([] if p in access.predicates else [p])] if access else []
             if access and premises.retention_sweep(replace(access, predicates=own)):
                 continue  # `now() - ts > interval '7 days'`: a periodic purge of what is older, a scan by design

@@ -273,4 +273,3 @@ def _parameter_sources(name: str, scope: Scope, depth: int) -> Sources:
 
     # a parameter that reaches itself through its calls (recursion) stays the caller's: its first value is unseen
     return scope.answers.ask(("parameter", function, name), answer, cyclic=caller_chooses)
-

@@ -30,7 +30,6 @@ _ESCAPED = re.compile(r"^(escaped|quoted|safe)", re.IGNORECASE)  # escapedWorker
 _GROWTH = {"append": -1, "extend": -1, "add": -1, "insert": -1, "update": 0}  # method -> argument that joins
 
 
-
 def identifier_name(name: str) -> bool:
     """A name that by convention holds an identifier or a SQL fragment the code built (snake or camelCase)."""
     snake = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name.strip())
