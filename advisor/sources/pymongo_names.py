@@ -12,7 +12,7 @@ from typing import Any, cast
 
 from advisor.ir import Location
 from advisor.sources.pymongo_tables import TableUses
-from advisor.sources.python_classes import Classes, self_attr
+from advisor.sources.python_classes import Classes, returned_values, self_attr
 from advisor.sources.python_mutations import Mutations
 
 
@@ -69,17 +69,28 @@ class Names:
             return None
         return self.classes.class_of(held)
 
-    def constructor_arguments(self, param: ast.Name) -> list[ast.AST]:
-        """What the module's construction sites pass for `param`, a parameter of a class's `__init__`
-        (`cls(db, db[jobs_coll])` in a classmethod, `Jobs(db, jobs=db.jobs)`), by position or keyword;
-        [] when `param` is no such parameter."""
+    def arguments(self, param: ast.Name) -> list[ast.AST]:
+        """What the module's calls pass for `param`, a parameter of the function it is used in, by position
+        or keyword: for a class's `__init__`, its construction sites (`cls(db, db[jobs_coll])` in a
+        classmethod, `Jobs(db, jobs=db.jobs)`); for a method, the class's (and its family's)
+        `self.method(...)` calls; for a function of the module, its calls (a call passing it unpacked,
+        `f(*args)`, passes nothing known). [] when `param` is no parameter of such a function."""
         fn = self.functions.get(self.function.get(id(param), 0))
-        cls = self.classes.class_of(fn) if isinstance(fn, ast.FunctionDef) and fn.name == "__init__" else None
-        if fn is None or cls is None or fn not in cls.body or not isinstance(fn, ast.FunctionDef):
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
             return []
-        positional = [a.arg for a in fn.args.posonlyargs + fn.args.args][1:]  # after self
+        cls = self.classes.class_of(fn)
+        if cls is not None and fn in cls.body:
+            static = "staticmethod" in [ast.unparse(d) for d in fn.decorator_list]
+            calls = self.constructions.get(id(cls), []) if fn.name == "__init__" else self.method_calls(cls, fn.name)
+        elif fn in getattr(self.tree, "body", []) and self.module_functions.get(fn.name) is fn:
+            static, calls = True, self.calls.get(fn.name, [])
+        else:
+            return []
+        positional = [a.arg for a in fn.args.posonlyargs + fn.args.args][0 if static else 1 :]  # after self
+        if param.id not in positional + [a.arg for a in fn.args.kwonlyargs]:
+            return []
         out: list[ast.AST] = []
-        for call in self.constructions.get(id(cls), ()):
+        for call in calls:
             at = positional.index(param.id) if param.id in positional else None
             given = call.args[at] if at is not None and at < len(call.args) else keyword(call, param.id)
             if given is not None and not isinstance(given, ast.Starred):
@@ -109,6 +120,24 @@ class Names:
                     return cls
         return None
 
+    def method_calls(self, cls: ast.ClassDef, method: str) -> list[ast.Call]:
+        """The `self.<method>(...)` calls made in the class's family (its bases and subclasses here)."""
+        family = self.classes.family(cls)
+        return [c for c in self.calls.get(method, []) if self_attr(c.func) and self.classes.class_of(c) in family]
+
+    @cached_property
+    def calls(self) -> dict[str, list[ast.Call]]:
+        """The module's calls of a name, `f(...)` or `self.f(...)`, by that name."""
+        out: dict[str, list[ast.Call]] = {}
+        for call in ast.walk(self.tree):
+            f = call.func if isinstance(call, ast.Call) else None
+            name = (
+                f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) and self_attr(f) else None
+            )
+            if name is not None:
+                out.setdefault(name, []).append(cast(ast.Call, call))
+        return out
+
     @cached_property
     def constructions(self) -> dict[int, list[ast.Call]]:
         """Each class's construction sites in the module: `Name(...)`, and `cls(...)` / `type(self)(...)`
@@ -136,9 +165,20 @@ class Names:
         """What `self.name` holds, when this module says."""
         return self.classes.member(node, getattr(node, "attr", "")) if self_attr(node) else None
 
-    def returned(self, call: ast.Call) -> ast.AST | None:
-        """What `self.method(...)` returns, when a method of the class (or its family) here says."""
-        return self.classes.returned(call, getattr(call.func, "attr", "")) if self_attr(call.func) else None
+    def returned(self, call: ast.Call) -> list[ast.expr]:
+        """Every value `self.method(...)` returns, when a method of the class (or its family) here says,
+        or `function(...)`, a function of the module; [] otherwise."""
+        if self_attr(call.func):
+            return self.classes.returned(call, getattr(call.func, "attr", ""))
+        fn = self.module_functions.get(call.func.id) if isinstance(call.func, ast.Name) else None
+        return returned_values(fn) if fn is not None else []
+
+    @cached_property
+    def module_functions(self) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
+        """The module's own functions, by name (one defined twice is neither)."""
+        defs = [st for st in getattr(self.tree, "body", []) if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        names = [d.name for d in defs]
+        return {d.name: d for d in defs if names.count(d.name) == 1}
 
     def item(self, use: ast.Name) -> ast.AST | None:
         """`for coll in colls: coll...` with `colls = [db[c], ...]`: the first item of the list."""

@@ -36,9 +36,14 @@ def collection_of(node: ast.AST, names: Names, depth: int = 0) -> str | None:
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and depth < 4:
         if node.func.attr == "with_options":  # the same collection with other options
             return collection_of(node.func.value, names, depth + 1)
+    if isinstance(node, ast.Call) and depth < 4:
         returned = names.returned(node)
-        if returned is not None:  # self.getcollection_of(...): a method here that returns a collection
-            return collection_of(returned, names, depth + 1)
+        if returned:  # self.get_collection(...), get_collection(...): a method or function here giving one
+            return _one_of(returned, ast.unparse(node), names, depth)
+    if isinstance(node, ast.IfExp) and depth < 4:  # `self.db[target] if target else self.collection`
+        return _one_of([node.body, node.orelse], ast.unparse(node), names, depth)
+    if isinstance(node, ast.Await) and depth < 4:  # `await self.get_collection()`
+        return collection_of(node.value, names, depth + 1)
     if isinstance(node, ast.Attribute) and self_attr(node):  # self.messages: a property or attribute
         held = names.member(node)
         if held is not None and depth < 4:
@@ -71,11 +76,21 @@ def collection_of(node: ast.AST, names: Names, depth: int = 0) -> str | None:
         resolved = (names.resolve(node) or names.item(node)) if depth < 4 else None
         if resolved is not None:
             return collection_of(resolved, names, depth + 1)
-        given = names.constructor_arguments(node) if depth < 4 else []
+        given = names.arguments(node) if depth < 4 else []
         named = [collection_of(arg, names, depth + 1) for arg in given]
-        if any(named):  # a constructor parameter the module passes a collection for: that one, else one per instance
+        if any(named):  # a parameter the module's calls pass a collection for: that one, else one per call
             return named[0] if len(set(named)) == 1 and not run_time(str(named[0])) else run_time_name(node.id)
         m = re.fullmatch(r"(\w+?)_?(collection|coll)", node.id)
         if m:
             return m.group(1)
     return None
+
+
+def _one_of(values: list[ast.expr], text: str, names: Names, depth: int) -> str | None:
+    """The collection an expression with several possible values holds (a method's returns, the two sides
+    of `a if c else b`): the one every value names, or, when they name different ones, a collection named
+    at run time (`<text>`); None when a value is no collection (`None` aside: no collection at all)."""
+    got = [collection_of(v, names, depth + 1) for v in values if not (isinstance(v, ast.Constant) and v.value is None)]
+    if not got or None in got:
+        return None
+    return got[0] if len(set(got)) == 1 else run_time_name(text)
