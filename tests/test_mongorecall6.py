@@ -213,3 +213,27 @@ def test_the_same_query_on_a_named_collection_with_declared_indexes_is_judged(tm
     )
     (tmp_path / "backend.py").write_text(text)
     assert (11, "MGO001") in {(f.location.line, f.rule) for f in engine.check(["."]).active}
+
+
+# --- Python: bulk_write (ralph's `collection.bulk_write(batch)`) ---------------------------------------
+
+BULK = """\
+from pymongo import ReplaceOne, UpdateOne
+
+
+def replace_all(db, batch, statements):
+    db.statements.bulk_write(batch)
+    ops = [ReplaceOne({"_source.id": {"$eq": s}}, {"_source": s}) for s in statements]
+    db.statements.bulk_write(ops)
+    db.statements.bulk_write([UpdateOne({"state": "new"}, {"$set": {"state": "old"}}), {"not": "an op"}])
+"""
+
+
+def test_bulk_write_reads_the_operations_written_there_and_sketches_the_callers():
+    src = extract("bulk.py", BULK)
+    assert [(line, c, op) for line, c, op in shapes(src)] == [
+        (5, "statements", "bulk_write"),  # the caller's operations: a sketch, no filter known
+        (8, "statements", "update_one"),
+    ]  # a comprehension's operations are not listed: no shape
+    sketch, update = src.queries
+    assert sketch.partial and not update.partial and update.filter == {"state": "new"}

@@ -10,6 +10,7 @@ from advisor.ir import Location, SourceFile
 from advisor.mongo.shape import AGGREGATE_OPS, FIND_OPS, MongoQuery, Placeholder, Regex
 from advisor.sources.links import links_of
 from advisor.sources.mongo_names import mark_run_time
+from advisor.sources.pymongo_bulk import bulk_write
 from advisor.sources.pymongo_names import Names, keyword
 from advisor.sources.pymongo_receivers import collection_of, database_method
 from advisor.sources.pymongo_tables import index_model, index_tables
@@ -192,7 +193,7 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
         on_database: tuple[str, str] | None = None  # (class, method) when the receiver is `self.<method>().<name>`
         counts = len(result.queries), len(result.indexes)
         for i, (method, call) in enumerate(chain):
-            if method not in QUERY_METHODS and method not in INDEX_METHODS:
+            if method not in QUERY_METHODS and method not in INDEX_METHODS and method != "bulk_write":
                 continue
             receiver = call.func.value
             coll = collection_of(receiver, names)
@@ -215,6 +216,9 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
                 top.end_lineno,
                 index.char_col(top.end_lineno, top.end_col_offset),
             )
+            if method == "bulk_write":
+                result.queries += bulk_write(coll, call, names, loc, params.get(id(top), ()))
+                break
             q = MongoQuery(
                 collection=coll,
                 operation=method,

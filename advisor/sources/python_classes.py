@@ -288,4 +288,6 @@ def _gives_database(node: ast.AST | None, cls: ast.ClassDef, assigned: dict, dep
 
 def reads_mongo(text: str) -> bool:
     """Whether a Python module may call pymongo, declare IndexModel tables or hold a collection."""
-    return any(w in text for w in ("find", "aggregate", "index", "IndexModel")) or bool(HOLDS_COLLECTION.search(text))
+    return any(w in text for w in ("find", "aggregate", "index", "IndexModel", "bulk_write")) or bool(
+        HOLDS_COLLECTION.search(text)
+    )
