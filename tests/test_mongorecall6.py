@@ -237,3 +237,8 @@ def test_bulk_write_reads_the_operations_written_there_and_sketches_the_callers(
     ]  # a comprehension's operations are not listed: no shape
     sketch, update = src.queries
     assert sketch.partial and not update.partial and update.filter == {"state": "new"}
+
+
+def test_a_mongoose_distinct_given_a_callback_has_no_filter():
+    src = extract("runs.js", "Run.distinct('status', function (err, result) { done(result) });\n")
+    assert [q.filter for q in src.queries] == [{}]

@@ -26,7 +26,7 @@ from advisor.sources.js_mongo_factories import exported_factories, imported_call
 from advisor.sources.js_mongo_indexes import INDEX_METHODS, index_from_call, schema_field_indexes, wrapper_indexes
 from advisor.sources.js_receivers import model_and_schema_maps, resolve_receiver
 from advisor.sources.js_schemas import schema_collection, share_models
-from advisor.sources.js_syntax import JsFile, arg_list, prop_loc, read_value, string_value, unchain, unwrap
+from advisor.sources.js_syntax import FUNCTIONS, JsFile, arg_list, prop_loc, read_value, string_value, unchain, unwrap
 from advisor.sources.links import links_of
 from advisor.sources.mongo_names import mark_run_time, run_time, run_time_name
 
@@ -202,8 +202,9 @@ def _query_from_chain(f: JsFile, top, base, calls) -> MongoQuery | None:
         }
         if method == "findById" and arg(1) is not None:
             q.projection = _projection_value(f, arg(1), ("projection",), spans, state)
-    elif method == "distinct":
-        q.filter = read_value(f, arg(1), ("filter",), spans, state) if arg(1) is not None else {}
+    elif method == "distinct":  # distinct(field, filter), or mongoose's distinct(field, callback): no filter
+        callback = arg(1) is not None and unwrap(arg(1)).type in FUNCTIONS
+        q.filter = read_value(f, arg(1), ("filter",), spans, state) if arg(1) is not None and not callback else {}
     elif method == "findAndModify":
         q.filter = read_value(f, arg(0), ("filter",), spans, state) if arg(0) is not None else {}
         sort = _sort_value(f, arg(1), ("sort",), spans, state) if arg(1) is not None else None
