@@ -242,3 +242,11 @@ def test_bulk_write_reads_the_operations_written_there_and_sketches_the_callers(
 def test_a_mongoose_distinct_given_a_callback_has_no_filter():
     src = extract("runs.js", "Run.distinct('status', function (err, result) { done(result) });\n")
     assert [q.filter for q in src.queries] == [{}]
+
+
+def test_a_commonjs_factory_required_by_another_module():
+    factory = "const S = new Schema({ a: Number });\nmodule.exports = (conn, name) => conn.model(name, S);\n"
+    caller = "const Make = require('../models/thing');\nconst { other } = require('../models/thing');\n"
+    caller += "Make(conn, 'Thing').findOne({ a: 1 });\nother(conn, 'Thing').findOne({ a: 1 });\n"
+    project = _project({"lib/models/thing.js": factory, "lib/api/use.js": caller})
+    assert shapes(project["lib/api/use.js"]) == [(3, "things", "findOne")]  # `other` is no export of it

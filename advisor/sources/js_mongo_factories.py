@@ -147,8 +147,8 @@ def _import_of(f: JsFile, name: str) -> tuple[str, str] | None:
     `import X from './m'` and `const X = require('./m')` -> DEFAULT, `import { Y as X }` /
     `const { Y: X } = require('./m')` -> Y."""
     module = f.imports.get(name)
-    if module is not None and not module.startswith("."):
-        return None
+    if module is not None and not module.startswith(".") or module is None and name not in f.decls:
+        return None  # a package's, or bound by no import or require here
     for st in f.root.named_children:
         if st.type == "import_statement" and module is not None:
             found = _from_import(f, st, name)

@@ -21,6 +21,7 @@ from advisor.sources.js_names import (
 )
 from advisor.sources.js_schemas import find_schemas
 from advisor.sources.js_syntax import (
+    FUNCTIONS,
     WRAPPERS,
     JsFile,
     arg_list,
@@ -143,7 +144,8 @@ def _from_call(f: JsFile, base, calls_before: list, depth: int):
         return None
     if base is None:  # getLockCollection(db): a local function's result
         fn = f.functions.get(method) or f.resolve(method, call.start_byte)
-        if fn is None and imported_call(f, call) is not None:  # the module it comes from says (links.py)
+        local = fn is not None and unwrap(fn).type in FUNCTIONS
+        if not local and imported_call(f, call) is not None:  # the module it comes from says (links.py)
             return run_time_name(f.src(call)), None, False
         return _from_function(f, fn, call, depth)
     if is_this(f, unwrap(base)) and method in f.methods:  # this.getCollection(): the class's method's result
