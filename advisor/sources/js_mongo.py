@@ -22,11 +22,13 @@ from advisor.sources.js_flow import (
     used_whole,
 )
 from advisor.sources.js_mongo_bulk import bulk_write
+from advisor.sources.js_mongo_factories import exported_factories, imported_call
 from advisor.sources.js_mongo_indexes import INDEX_METHODS, index_from_call, schema_field_indexes, wrapper_indexes
 from advisor.sources.js_receivers import model_and_schema_maps, resolve_receiver
 from advisor.sources.js_schemas import schema_collection, share_models
-from advisor.sources.js_syntax import JsFile, arg_list, prop_loc, read_value, string_value, unchain, unwrap
-from advisor.sources.mongo_names import mark_run_time
+from advisor.sources.js_syntax import FUNCTIONS, JsFile, arg_list, prop_loc, read_value, string_value, unchain, unwrap
+from advisor.sources.links import links_of
+from advisor.sources.mongo_names import mark_run_time, run_time, run_time_name
 
 QUERY_METHODS = {op for op in FIND_OPS | AGGREGATE_OPS if "_" not in op} | {
     "findAndModify",  # the 2.x driver's findAndModify(query, sort, update, options)
@@ -200,8 +202,9 @@ def _query_from_chain(f: JsFile, top, base, calls) -> MongoQuery | None:
         }
         if method == "findById" and arg(1) is not None:
             q.projection = _projection_value(f, arg(1), ("projection",), spans, state)
-    elif method == "distinct":
-        q.filter = read_value(f, arg(1), ("filter",), spans, state) if arg(1) is not None else {}
+    elif method == "distinct":  # distinct(field, filter), or mongoose's distinct(field, callback): no filter
+        callback = arg(1) is not None and unwrap(arg(1)).type in FUNCTIONS
+        q.filter = read_value(f, arg(1), ("filter",), spans, state) if arg(1) is not None and not callback else {}
     elif method == "findAndModify":
         q.filter = read_value(f, arg(0), ("filter",), spans, state) if arg(0) is not None else {}
         sort = _sort_value(f, arg(1), ("sort",), spans, state) if arg(1) is not None else None
@@ -407,5 +410,20 @@ def extract_mongo(f: JsFile, calls: list, result: SourceFile) -> None:
                     seen.add((q.location.line, q.location.col))
                     result.queries.append(q)
                 break
+    _imported_receivers(f, calls, result)
     share_models(f, calls, result)  # what the project joins across files (advisor.sources.links)
     mark_run_time(result.queries)
+
+
+def _imported_receivers(f: JsFile, calls: list, result: SourceFile) -> None:
+    """Hand advisor.sources.links the factories this module exports, and the queries on what a function
+    imported from another module returns (`RunsModel(conn, name).find()`): kept once the project says
+    that function opens a model or collection (advisor.sources.js_mongo_factories)."""
+    factories = exported_factories(f) if "model(" in f.text or "ollection(" in f.text else {}
+    if factories:
+        links_of(result).factories.update(factories)
+    wanted = {q.collection for q in result.queries if run_time(q.collection) and not q.driver and q.model is None}
+    made = {name: m for c in calls if (name := run_time_name(f.src(c))) in wanted and (m := imported_call(f, c))}
+    if made:
+        links_of(result).made += [(made[q.collection], q) for q in result.queries if q.collection in made]
+        result.queries = [q for q in result.queries if q.collection not in made]

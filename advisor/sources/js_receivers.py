@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from advisor.mongo.shape import pluralize
+from advisor.sources.js_mongo_factories import called, factory_of, imported_call, made
 from advisor.sources.js_names import (
     collection_name,
     constant_string,
@@ -20,6 +21,7 @@ from advisor.sources.js_names import (
 )
 from advisor.sources.js_schemas import find_schemas
 from advisor.sources.js_syntax import (
+    FUNCTIONS,
     WRAPPERS,
     JsFile,
     arg_list,
@@ -141,10 +143,29 @@ def _from_call(f: JsFile, base, calls_before: list, depth: int):
     if len(calls_before) != 1:
         return None
     if base is None:  # getLockCollection(db): a local function's result
-        return _from_value(f, returned(f.functions.get(method) or f.resolve(method, call.start_byte)), depth)
+        fn = f.functions.get(method) or f.resolve(method, call.start_byte)
+        local = fn is not None and unwrap(fn).type in FUNCTIONS
+        if not local and imported_call(f, call) is not None:  # the module it comes from says (links.py)
+            return run_time_name(f.src(call)), None, False
+        return _from_function(f, fn, call, depth)
     if is_this(f, unwrap(base)) and method in f.methods:  # this.getCollection(): the class's method's result
-        return _from_value(f, returned(f.methods[method]), depth)
+        got = _from_function(f, f.methods[method], call, depth)
+        if got is None and GETTER.fullmatch(method):  # `await this.getModel(params)`: the caller's, unknown
+            return run_time_name(f.src(call)), None, True
+        return got
     return None
+
+
+GETTER = re.compile(r"_*get\w*(Model|Collection)")  # a method named for giving the class its collection
+
+
+def _from_function(f: JsFile, fn, call, depth: int):
+    """What a call of a function of the file gives: the model or collection a factory opens with the
+    arguments given (advisor.sources.js_mongo_factories), else what it returns."""
+    factory = factory_of(f, fn)
+    if factory is not None:
+        return made(factory, *called(f, call), f.src(call))
+    return _from_value(f, returned(fn), depth)
 
 
 def _from_name(f: JsFile, base, depth: int):

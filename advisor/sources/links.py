@@ -12,6 +12,9 @@ Extraction reads one file at a time; some names are only known from another file
   collections' indexes when the project hands them to `create_indexes` (`create_indexes(INDEXES[name])`);
 - JavaScript: a mongoose model reached through a registry object (`router.app.resources.form.model`)
   is the model `form` when the project names such a model (`mongoose.model('form')`);
+- JavaScript: a function imported from a module of the project that opens a model or collection for its
+  caller (`RunsModel(conn, name).find()`, advisor.sources.js_mongo_factories): the query is kept, on that
+  model, when the module says the function is such a factory;
 - JavaScript: a schema a module builds for no model there (`module.exports = () => ({ schema: new
   Schema(...) })`) belongs to the model the module is named after (Form.js -> `form`), when the project
   names such a model; otherwise its collection is not known and its indexes are not kept.
@@ -27,6 +30,8 @@ from typing import Any
 
 from advisor.ir import IndexDef, SourceFile
 from advisor.mongo.shape import MongoQuery, pluralize
+from advisor.sources.js_mongo_factories import Factory, Made, made, module_paths
+from advisor.sources.mongo_names import run_time
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,9 @@ class Links:
     # each class is given where it is built or registered (`Resource("desks", ...)`, `register("desks", Resource)`)
     resources: list[tuple[str, IndexDef]] = field(default_factory=list)
     endpoints: dict[str, set[str]] = field(default_factory=dict)
+    # JS: the model factories the module exports, by export name; the queries on a call of an imported one
+    factories: dict[str, Factory] = field(default_factory=dict)
+    made: list[tuple[Made, MongoQuery]] = field(default_factory=list)
 
 
 def links_of(source: SourceFile) -> Links:
@@ -81,6 +89,7 @@ def link(sources: list[SourceFile]) -> None:
     _tables(sources)
     _models(sources)
     _resources(sources)
+    _made(sources)
 
 
 def _members(found: list[Links]) -> None:
@@ -226,3 +235,19 @@ def _model(name: str, models: dict[str, tuple[str, str]]) -> str | None:
     if name in models:
         return name
     return next((m for m in models if name and pluralize(m) == name), None)
+
+
+def _made(sources: list[SourceFile]) -> None:
+    """A query on what an imported function returns: on the model or collection it opens, when its module
+    exports it as a factory (else it is not known to be MongoDB's, and no shape is kept)."""
+    factories = {s.path: s.links.factories for s in sources if s.links is not None and s.links.factories}
+    for source in sources:
+        for call, query in source.links.made if source.links is not None else ():
+            path = next((p for p in module_paths(call.module) if p in factories), None)
+            factory = factories[path].get(call.export) if path is not None else None
+            if factory is not None:
+                query.collection, query.model, query.driver = made(factory, call.given, call.texts, call.text)
+                query.partial = query.partial or run_time(query.collection)
+                source.queries.append(query)
+        if source.links is not None and source.links.made:
+            source.queries.sort(key=lambda q: (q.location.line, q.location.col))

@@ -4,18 +4,17 @@ create_index(es).  Called by the Python extractor with the module's ast."""
 from __future__ import annotations
 
 import ast
-import re
-from collections.abc import Callable
-from functools import cached_property
 from typing import Any, cast
 
 from advisor.ir import Location, SourceFile
 from advisor.mongo.shape import AGGREGATE_OPS, FIND_OPS, MongoQuery, Placeholder, Regex
 from advisor.sources.links import links_of
-from advisor.sources.mongo_names import is_database, mark_run_time, run_time, run_time_name
-from advisor.sources.pymongo_tables import TableUses, index_model, index_tables
-from advisor.sources.python_classes import Classes, record_members, self_attr
-from advisor.sources.python_mutations import Mutations
+from advisor.sources.mongo_names import mark_run_time
+from advisor.sources.pymongo_bulk import bulk_write
+from advisor.sources.pymongo_names import Names, keyword
+from advisor.sources.pymongo_receivers import collection_of, database_method
+from advisor.sources.pymongo_tables import index_model, index_tables
+from advisor.sources.python_classes import record_members
 
 # pymongo's names: the snake_case ones, without the mongoose and legacy ones pymongo 4 does not have
 QUERY_METHODS = {op for op in FIND_OPS | AGGREGATE_OPS if op.islower()} - {"exists"} | {
@@ -26,154 +25,6 @@ _INDEX_TYPES = {"TEXT": "text", "HASHED": "hashed", "GEO2D": "2d", "GEOSPHERE": 
 
 
 MAX_VALUE_NODES = 5000  # syntax nodes read for one value, variables expanded
-
-
-def _pos(node: ast.AST) -> tuple[int, int]:
-    return getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
-
-
-class Names:
-    """Module-level and function-level assignments `name = value`, in file order."""
-
-    def __init__(self, tree: ast.AST):
-        self.assigned: dict[str, list[ast.AST]] = {}
-        self.loops: dict[str, list[ast.For]] = {}  # `for coll in colls`: the loops over a list variable
-        self.function: dict[int, int] = {}  # node -> its innermost function (outer ones are walked first)
-        self.functions: dict[int, ast.AST] = {}  # id -> the function
-        self.collection_class: set[int] = set()  # the nodes of a class that subclasses a driver Collection
-        for cls in ast.walk(tree):
-            if isinstance(cls, ast.ClassDef) and any(
-                re.search(r"(^|\.)Collection(\[.*\])?$", ast.unparse(b)) for b in cls.bases
-            ):
-                self.collection_class.update(id(n) for n in ast.walk(cls))
-        for fn in ast.walk(tree):
-            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-                self.functions[id(fn)] = fn
-                for node in ast.walk(fn):
-                    self.function[id(node)] = id(fn)
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-                self.assigned.setdefault(node.targets[0].id, []).append(node.value)
-            elif isinstance(node, ast.For) and isinstance(node.target, ast.Name) and isinstance(node.iter, ast.Name):
-                self.loops.setdefault(node.target.id, []).append(node)
-        for values in self.assigned.values():
-            values.sort(key=_pos)
-        self.classes = Classes(tree)  # what `self.name` holds and `self.method()` returns, class by class
-        self.tables = TableUses(tree, self.resolve)  # create_indexes(INDEXES[name]): an index table applied
-        self.tree = tree
-        # an expression's static value, and its location (set by add_pymongo, which knows the file)
-        self.value: Callable[[ast.AST], Any] = lambda node: None
-        self.where: Callable[[ast.AST], Location] = lambda node: Location("", 0, 0)
-
-    @cached_property
-    def parameters(self) -> dict[int, tuple[str, ...]]:
-        """Each node's innermost enclosing function's parameter names."""
-        return _parameters(self.tree)
-
-    def held_per_instance(self, held: ast.AST) -> ast.ClassDef | None:
-        """`self.store = client[db][collection]` with `collection` a parameter of the method assigning it, or
-        `self.jobs = jobs` with `jobs` a constructor parameter the module passes a collection for: each
-        instance holds the one collection its caller names, so what is declared and queried through that
-        member meets on it, whatever the deployment calls it. The class that assigns it; None otherwise
-        (`db[self.name]` named by a subclass is another collection per subclass)."""
-        param = held.slice if isinstance(held, ast.Subscript) else held
-        if not isinstance(param, ast.Name) or param.id not in self.parameters.get(id(held), ()):
-            return None
-        return self.classes.class_of(held)
-
-    def constructor_arguments(self, param: ast.Name) -> list[ast.AST]:
-        """What the module's construction sites pass for `param`, a parameter of a class's `__init__`
-        (`cls(db, db[jobs_coll])` in a classmethod, `Jobs(db, jobs=db.jobs)`), by position or keyword;
-        [] when `param` is no such parameter."""
-        fn = self.functions.get(self.function.get(id(param), 0))
-        cls = self.classes.class_of(fn) if isinstance(fn, ast.FunctionDef) and fn.name == "__init__" else None
-        if fn is None or cls is None or fn not in cls.body or not isinstance(fn, ast.FunctionDef):
-            return []
-        positional = [a.arg for a in fn.args.posonlyargs + fn.args.args][1:]  # after self
-        out: list[ast.AST] = []
-        for call in self.constructions.get(id(cls), ()):
-            at = positional.index(param.id) if param.id in positional else None
-            given = call.args[at] if at is not None and at < len(call.args) else _kw(call, param.id)
-            if given is not None and not isinstance(given, ast.Starred):
-                out.append(given)
-        return out
-
-    def instance_of(self, node: ast.AST) -> ast.ClassDef | None:
-        """The class of this module an expression is an instance of, when it holds what constructs one:
-        `Jobs(...)`, or `Jobs.alloc(...)` with `alloc` a classmethod returning `cls(...)`."""
-        value = self.resolve(node) if isinstance(node, ast.Name) else self.member(node)
-        if not isinstance(value, ast.Call):
-            return None
-        f = value.func
-        if isinstance(f, ast.Name) and len(self.classes.named.get(f.id, ())) == 1:
-            return self.classes.named[f.id][0]
-        if (
-            isinstance(f, ast.Attribute)
-            and isinstance(f.value, ast.Name)
-            and len(self.classes.named.get(f.value.id, ())) == 1
-        ):
-            cls = self.classes.named[f.value.id][0]
-            method = next((m for m in cls.body if isinstance(m, ast.FunctionDef) and m.name == f.attr), None)
-            made = self.constructions.get(id(cls), ())
-            if method is not None and "classmethod" in [ast.unparse(d) for d in method.decorator_list]:
-                returns = [r for r in ast.walk(method) if isinstance(r, ast.Return) and r.value is not None]
-                if returns and all(r.value in made for r in returns):
-                    return cls
-        return None
-
-    @cached_property
-    def constructions(self) -> dict[int, list[ast.Call]]:
-        """Each class's construction sites in the module: `Name(...)`, and `cls(...)` / `type(self)(...)`
-        in its own methods."""
-        out: dict[int, list[ast.Call]] = {}
-        for call in ast.walk(self.tree):
-            if not isinstance(call, ast.Call):
-                continue
-            f = call.func
-            if isinstance(f, ast.Name) and f.id in self.classes.named:
-                for cls in self.classes.named[f.id]:
-                    out.setdefault(id(cls), []).append(call)
-            elif (isinstance(f, ast.Name) and f.id == "cls") or ast.unparse(f) == "type(self)":
-                owner = self.classes.class_of(call)
-                if owner is not None:
-                    out.setdefault(id(owner), []).append(call)
-        return out
-
-    @cached_property
-    def mutations(self) -> Mutations:
-        """The filters changed in place after they are built (read when a query is first met)."""
-        return Mutations(self.tree, self.function)
-
-    def member(self, node: ast.AST) -> ast.AST | None:
-        """What `self.name` holds, when this module says."""
-        return self.classes.member(node, getattr(node, "attr", "")) if self_attr(node) else None
-
-    def returned(self, call: ast.Call) -> ast.AST | None:
-        """What `self.method(...)` returns, when a method of the class (or its family) here says."""
-        return self.classes.returned(call, getattr(call.func, "attr", "")) if self_attr(call.func) else None
-
-    def item(self, use: ast.Name) -> ast.AST | None:
-        """`for coll in colls: coll...` with `colls = [db[c], ...]`: the first item of the list."""
-        for loop in self.loops.get(use.id, ()):
-            body = {id(n) for st in loop.body for n in ast.walk(st)}
-            items = self.resolve(cast(ast.Name, loop.iter)) if id(use) in body else None
-            if isinstance(items, ast.List) and items.elts:
-                return items.elts[0]
-        return None
-
-    def resolve(self, use: ast.Name) -> ast.AST | None:
-        """The value last assigned before `use`, never the one `use` is part of
-        (in `flt = {"$or": [flt, x]}` the inner `flt` is the earlier value)."""
-        best = None
-        at = _pos(use)
-        scope = self.function.get(id(use))
-        for value in self.assigned.get(use.id, ()):
-            if self.function.get(id(value)) not in (None, scope):
-                continue  # another function's variable of the same name
-            end = (getattr(value, "end_lineno", None) or _pos(value)[0], getattr(value, "end_col_offset", None) or 0)
-            if _pos(value) < at and not _pos(value) <= at < end:
-                best = value
-        return best
 
 
 def _loc(path: str, node: ast.expr | ast.stmt, index) -> Location:
@@ -252,76 +103,6 @@ def _value(
     return Placeholder("unknown", text)
 
 
-def _database_method(node: ast.AST) -> str | None:
-    """`self.get_db().alerts`, `self.get_db()["alerts"]`: the method that gives the database, when it
-    is the project that must say it does (advisor.sources.links)."""
-    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "with_options":
-        node = node.func.value
-    db = node.value if isinstance(node, (ast.Attribute, ast.Subscript)) else None
-    if isinstance(db, ast.Call) and self_attr(db.func) and not db.args and not db.keywords:
-        return getattr(db.func, "attr", None)
-    return None
-
-
-def _collection(node: ast.AST, names: Names, depth: int = 0) -> str | None:
-    if isinstance(node, ast.Subscript) and (is_database(node.value) or _database_method(node)):
-        key: ast.AST = node.slice
-        if isinstance(key, ast.Name) and depth < 4:
-            key = names.resolve(key) or key
-        elif self_attr(key) and depth < 4:
-            key = names.member(key) or key
-        if isinstance(key, ast.Constant) and key.value is not None:
-            return key.value if isinstance(key.value, str) else None
-        # db[datasource], or db[self.name] with `self.name = None` until a subclass names it: at run time
-        return run_time_name(ast.unparse(node.slice))  # db[datasource]: named at run time
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and depth < 4:
-        if node.func.attr == "with_options":  # the same collection with other options
-            return _collection(node.func.value, names, depth + 1)
-        returned = names.returned(node)
-        if returned is not None:  # self.get_collection(...): a method here that returns a collection
-            return _collection(returned, names, depth + 1)
-    if isinstance(node, ast.Attribute) and self_attr(node):  # self.messages: a property or attribute
-        held = names.member(node)
-        if held is not None and depth < 4:
-            name = _collection(held, names, depth + 1)
-            owner = names.held_per_instance(held) if name is not None and run_time(name) else None
-            return f"{owner.name}.{node.attr}" if owner is not None else name
-        m = re.fullmatch(r"_*(\w*?)_?(collection|coll|col)s?", node.attr, re.IGNORECASE)
-        return f"self.{node.attr}" if m else None
-    made = names.instance_of(node.value) if isinstance(node, ast.Attribute) and depth < 4 else None
-    held = names.classes.members.get(id(made), {}).get(node.attr) if isinstance(node, ast.Attribute) else None
-    if made is not None and held is not None:  # jobs.jobs.find() with `jobs = Jobs.alloc(...)`: that class's member
-        name = _collection(held, names, depth + 1)
-        owner = names.held_per_instance(held) if name is not None and run_time(name) else None
-        return f"{owner.name}.{getattr(node, 'attr', '')}" if owner is not None else name
-    if isinstance(node, ast.Attribute) and node.attr == "collection" and not is_database(node.value):
-        return run_time_name(ast.unparse(node))  # cursor.collection: the collection a cursor reads
-    if isinstance(node, ast.Attribute):
-        return node.attr if is_database(node.value) or _database_method(node) else None
-    if (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr == "get_collection"
-        and node.args
-        and isinstance(node.args[0], ast.Constant)
-    ):
-        return str(node.args[0].value)
-    if isinstance(node, ast.Name) and node.id == "self" and id(node) in names.collection_class:
-        return run_time_name("self")  # a Collection subclass calling its own find_one
-    if isinstance(node, ast.Name):
-        resolved = (names.resolve(node) or names.item(node)) if depth < 4 else None
-        if resolved is not None:
-            return _collection(resolved, names, depth + 1)
-        given = names.constructor_arguments(node) if depth < 4 else []
-        named = [_collection(arg, names, depth + 1) for arg in given]
-        if any(named):  # a constructor parameter the module passes a collection for: that one, else one per instance
-            return named[0] if len(set(named)) == 1 and not run_time(str(named[0])) else run_time_name(node.id)
-        m = re.fullmatch(r"(\w+?)_?(collection|coll)", node.id)
-        if m:
-            return m.group(1)
-    return None
-
-
 def _unchain(call: ast.Call):
     chain = []
     node: ast.AST = call
@@ -330,13 +111,6 @@ def _unchain(call: ast.Call):
         node = node.func.value
     chain.reverse()
     return node, chain
-
-
-def _kw(call: ast.Call, name: str):
-    for k in call.keywords:
-        if k.arg == name:
-            return k.value
-    return None
 
 
 def _sort_spec(v: Any) -> Any:
@@ -351,18 +125,6 @@ def _sort_spec(v: Any) -> Any:
     if isinstance(v, str):
         return {v: 1}
     return v
-
-
-def _parameters(tree: ast.AST) -> dict[int, tuple[str, ...]]:
-    """Each node's innermost enclosing function's parameter names."""
-    out: dict[int, tuple[str, ...]] = {}
-    for fn in ast.walk(tree):  # outer functions first: an inner one overwrites its own nodes
-        if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-            a = fn.args
-            names = tuple(x.arg for x in a.posonlyargs + a.args + a.kwonlyargs + [a.vararg, a.kwarg] if x)
-            for node in ast.walk(fn):
-                out[id(node)] = names
-    return out
 
 
 def _unreachable(tree: ast.AST) -> set[int]:
@@ -431,13 +193,13 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
         on_database: tuple[str, str] | None = None  # (class, method) when the receiver is `self.<method>().<name>`
         counts = len(result.queries), len(result.indexes)
         for i, (method, call) in enumerate(chain):
-            if method not in QUERY_METHODS and method not in INDEX_METHODS:
+            if method not in QUERY_METHODS and method not in INDEX_METHODS and method != "bulk_write":
                 continue
             receiver = call.func.value
-            coll = _collection(receiver, names)
+            coll = collection_of(receiver, names)
             if coll is None:
                 break
-            held = _database_method(receiver)
+            held = database_method(receiver)
             owner = names.classes.class_of(call) if held else None
             if held and owner is None:
                 break  # `self.get_db()` outside a class: no method to look up
@@ -454,6 +216,9 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
                 top.end_lineno,
                 index.char_col(top.end_lineno, top.end_col_offset),
             )
+            if method == "bulk_write":
+                result.queries += bulk_write(coll, call, names, loc, params.get(id(top), ()))
+                break
             q = MongoQuery(
                 collection=coll,
                 operation=method,
@@ -467,26 +232,26 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
             spans[()] = loc
             args = call.args
             at = 1 if method == "distinct" else 0
-            built = args[at] if len(args) > at else _kw(call, "filter") or _kw(call, "pipeline")
+            built = args[at] if len(args) > at else keyword(call, "filter") or keyword(call, "pipeline")
             q.partial = built is not None and names.mutations.changes(built, names.resolve)  # query[k] = v later
             if method == "aggregate":
                 q.pipeline = _value(args[0], path, index, spans, ("pipeline",), names) if args else Placeholder("array")
             elif method == "distinct":
                 q.filter = _value(args[1], path, index, spans, ("filter",), names) if len(args) > 1 else {}
             else:
-                f = args[0] if args else _kw(call, "query" if method == "find_and_modify" else "filter")
+                f = args[0] if args else keyword(call, "query" if method == "find_and_modify" else "filter")
                 q.filter = _value(f, path, index, spans, ("filter",), names) if f is not None else {}
                 if any(k.arg is None for k in call.keywords) or any(isinstance(a, ast.Starred) for a in args):
                     q.partial = True  # find(**query): the arguments are known only at run time
                     if f is None:
                         q.filter = Placeholder("object", "**kwargs")
                 if method in ("find", "find_one"):
-                    proj = args[1] if len(args) > 1 else _kw(call, "projection") or _kw(call, "fields")
+                    proj = args[1] if len(args) > 1 else keyword(call, "projection") or keyword(call, "fields")
                     if proj is not None:
                         v = _value(proj, path, index, spans, ("projection",), names)
                         q.projection = {k: 1 for k in v if isinstance(k, str)} if isinstance(v, list) else v
                 for key in ("sort", "skip", "limit") if method in ("find", "find_one", "find_and_modify") else ():
-                    kv = _kw(call, key)
+                    kv = keyword(call, key)
                     if kv is not None:
                         v = _value(kv, path, index, spans, (key,), names)
                         setattr(q, key, _sort_spec(v) if key == "sort" else v)
@@ -519,7 +284,7 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
         record_members(
             links_of(result),
             names.classes,
-            lambda node: _collection(node, names),
+            lambda node: collection_of(node, names),
             [*result.queries, *result.indexes],
         )
 

@@ -12,6 +12,7 @@ import ast
 import builtins
 import re
 from collections.abc import Callable
+from typing import Any
 
 from advisor.ir import SourceFile
 from advisor.sources.links import Held, Links, links_of
@@ -41,6 +42,22 @@ def is_property(fn: ast.FunctionDef) -> bool:
     )
 
 
+def returned_values(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.expr]:
+    """Every value a function's own `return`s give (a bare `return` gives None), not those of functions
+    inside it; [] when it has none, or yields (a generator returns no value of its own)."""
+    todo: list[ast.AST] = list(fn.body)
+    values: list[ast.expr] = []
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):
+            return []
+        if isinstance(node, ast.Return):
+            values.append(node.value or ast.copy_location(ast.Constant(None), node))
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            todo += ast.iter_child_nodes(node)
+    return sorted(values, key=lambda v: (v.lineno, v.col_offset))
+
+
 def self_attr(node: ast.AST) -> bool:
     return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")
 
@@ -53,7 +70,7 @@ class Classes:
         self.owner: dict[int, ast.ClassDef] = {}  # node -> its innermost class
         self.named: dict[str, list[ast.ClassDef]] = {}
         self.members: dict[int, dict[str, ast.AST]] = {}
-        self.returns: dict[int, dict[str, ast.AST]] = {}
+        self.returns: dict[int, dict[str, list[ast.expr]]] = {}
         self._families: dict[int, list[ast.ClassDef]] = {}
         assigned: dict[int, list[ast.Assign]] = {}  # class -> its `self.name = value` statements
         stack: list[tuple[ast.AST, ast.ClassDef | None]] = [(tree, None)]
@@ -73,17 +90,20 @@ class Classes:
 
     def _read(self, cls: ast.ClassDef, assigned: list[ast.Assign]) -> None:
         members: dict[str, ast.AST] = {}
-        returns: dict[str, ast.AST] = {}
+        returns: dict[str, list[ast.expr]] = {}
         for item in cls.body:
             if isinstance(item, ast.Assign) and len(item.targets) == 1 and isinstance(item.targets[0], ast.Name):
                 members.setdefault(item.targets[0].id, item.value)
             elif (
                 isinstance(item, ast.FunctionDef)
+                and is_property(item)
                 and item.body
                 and isinstance(item.body[-1], ast.Return)
                 and item.body[-1].value is not None
-            ):  # a property, or a method: what it returns
-                (members if is_property(item) else returns).setdefault(item.name, item.body[-1].value)
+            ):  # a property: what it returns
+                members.setdefault(item.name, item.body[-1].value)
+            elif isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and returned_values(item):
+                returns.setdefault(item.name, returned_values(item))  # a method: every value it returns
         for node in sorted(assigned, key=lambda n: (n.lineno, n.col_offset)):
             members.setdefault(getattr(node.targets[0], "attr", ""), node.value)
         self.members[id(cls)], self.returns[id(cls)] = members, returns
@@ -116,11 +136,11 @@ class Classes:
         the first class of the module that has one."""
         return self._lookup(self.members, use, name)
 
-    def returned(self, use: ast.AST, name: str) -> ast.AST | None:
-        """What `self.<name>()` returns where `use` is, by the same lookup."""
-        return self._lookup(self.returns, use, name)
+    def returned(self, use: ast.AST, name: str) -> list[ast.expr]:
+        """Every value `self.<name>()` returns where `use` is, by the same lookup ([] when unknown)."""
+        return self._lookup(self.returns, use, name) or []
 
-    def _lookup(self, table: dict[int, dict[str, ast.AST]], use: ast.AST, name: str) -> ast.AST | None:
+    def _lookup(self, table: dict[int, dict[str, Any]], use: ast.AST, name: str) -> Any:
         cls = self.class_of(use)
         scope = self.family(cls) if cls is not None else [c for cs in self.named.values() for c in cs]
         for c in scope:
@@ -268,4 +288,6 @@ def _gives_database(node: ast.AST | None, cls: ast.ClassDef, assigned: dict, dep
 
 def reads_mongo(text: str) -> bool:
     """Whether a Python module may call pymongo, declare IndexModel tables or hold a collection."""
-    return any(w in text for w in ("find", "aggregate", "index", "IndexModel")) or bool(HOLDS_COLLECTION.search(text))
+    return any(w in text for w in ("find", "aggregate", "index", "IndexModel", "bulk_write")) or bool(
+        HOLDS_COLLECTION.search(text)
+    )

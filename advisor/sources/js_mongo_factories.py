@@ -1,0 +1,239 @@
+"""Functions that open a mongoose model or a collection for their caller, in JavaScript / TypeScript.
+
+A module exports a model factory (omniboard's server/models/runs.js)
+
+    export default function (databaseConn, runsCollectionName) {
+      return databaseConn.model(runsCollectionName, RunsSchema);
+    }
+
+and another calls it: `RunsModel(databaseConn, runsCollectionName).findById(id)`. The call's result is
+that model, named by the argument the caller gives for the name parameter when the caller fixes it (or by
+the name the factory writes, `conn.model('fs.files', FilesSchema)`); otherwise it is a model of a
+collection named at run time (advisor.sources.mongo_names). The same for a function returning
+`db.collection(name)`. A function of the same file is read where it is called; one imported from a module
+of the project (`./models/runs`) is settled by advisor.sources.links once every file is read.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+
+from advisor.ir import JS_SUFFIXES
+from advisor.mongo.shape import pluralize
+from advisor.sources.js_names import constant_string
+from advisor.sources.js_syntax import FUNCTIONS, JsFile, arg_list, parameter_list, unchain, unwrap
+from advisor.sources.mongo_names import run_time_name
+
+DEFAULT = "default"  # `export default f`, `module.exports = f`
+
+
+@dataclass(frozen=True)
+class Factory:
+    """A function every `return` of which opens one model (or collection) of one name."""
+
+    model: bool  # a mongoose model, else a driver collection
+    name: str | None  # the name it writes, if it writes one
+    parameter: int | None  # else the position of the parameter that gives it, if one does
+    collection: str | None = None  # a model's collection, when its schema or the call says
+
+
+@dataclass(frozen=True)
+class Made:
+    """A call of a function another module of the project exports: the receiver advisor.sources.links settles."""
+
+    module: str  # the path of the module, resolved against the caller's (`server/models/runs`)
+    export: str  # DEFAULT or the exported name
+    given: tuple[str | None, ...]  # each argument's value, when the caller fixes it
+    texts: tuple[str, ...]  # each argument as written
+    text: str  # the call as written
+
+
+def factory_of(f: JsFile, fn) -> Factory | None:
+    """What a function opens, when every value it returns is `x.model(name, schema)` (or
+    `x.collection(name)`) of one name or name parameter."""
+    fn = unwrap(fn)
+    if fn is None or fn.type not in FUNCTIONS:
+        return None
+    values = _returns(fn)
+    found = {_opened(f, fn, v) for v in values}
+    return found.pop() if len(found) == 1 and None not in found else None
+
+
+def made(factory: Factory, given: tuple[str | None, ...], texts: tuple[str, ...], call: str) -> tuple:
+    """The receiver a call of the factory gives: (collection, model or None, driver?)."""
+    at = factory.parameter
+    name = factory.name if at is None else given[at] if at < len(given) else None
+    unknown = run_time_name(texts[at] if at is not None and at < len(texts) else call)
+    if not factory.model:
+        return name or unknown, None, True
+    if factory.collection:
+        return factory.collection, name, False
+    return (pluralize(name), name, False) if name else (unknown, None, False)
+
+
+def called(f: JsFile, call) -> tuple[tuple[str | None, ...], tuple[str, ...]]:
+    """A call's arguments: their values when fixed here (a parameter's default is not: callers may pass
+    another), and their texts."""
+    args = arg_list(call.child_by_field_name("arguments"))
+    return tuple(constant_string(f, a, defaults=False) for a in args), tuple(f.src(a) for a in args)
+
+
+def imported_call(f: JsFile, call) -> Made | None:
+    """`RunsModel(conn, name)` with `RunsModel` imported from a module of the project (`./models/runs`)."""
+    fn = unwrap(call.child_by_field_name("function"))
+    if fn is None or fn.type != "identifier":
+        return None
+    source = _import_of(f, f.src(fn))
+    if source is None:
+        return None
+    given, texts = called(f, call)
+    module = posixpath.normpath(posixpath.join(posixpath.dirname(f.path), source[0]))
+    return Made(module, source[1], given, texts, f.src(call))
+
+
+def module_paths(module: str) -> list[str]:
+    """The files an import of `module` (already joined to the importer's folder) may name, as Node and
+    TypeScript resolve it: as written, with a suffix, as its folder's index, `.ts` for a `.js` written."""
+    stem = module[: -len(posixpath.splitext(module)[1])] if module.endswith(JS_SUFFIXES) else module
+    return [module] + [p + s for p in (stem, stem + "/index") for s in JS_SUFFIXES]
+
+
+def exported_factories(f: JsFile) -> dict[str, Factory]:
+    """The factories the module exports, by export name (DEFAULT for `export default` / `module.exports =`)."""
+    out: dict[str, Factory] = {}
+    for st in f.root.named_children:
+        for export, value in _exports(f, st):
+            factory = factory_of(f, _function(f, value))
+            if factory is not None:
+                out[export] = factory
+    return out
+
+
+def _exports(f: JsFile, st) -> list[tuple[str, object]]:
+    """(export name, value) of one top-level statement."""
+    if st.type == "export_statement":
+        if any(c.type == "default" for c in st.children):
+            value = st.child_by_field_name("value") or st.child_by_field_name("declaration")
+            return [(DEFAULT, value)] if value is not None else []
+        decl = st.child_by_field_name("declaration")
+        if decl is not None and decl.type == "function_declaration" and decl.child_by_field_name("name") is not None:
+            return [(f.src(decl.child_by_field_name("name")), decl)]
+        declarators = [c for c in decl.named_children if c.type == "variable_declarator"] if decl is not None else []
+        return [(f.src(d.child_by_field_name("name")), d.child_by_field_name("value")) for d in declarators]
+    assign = st.named_children[0] if st.type == "expression_statement" and st.named_children else None
+    if assign is None or assign.type != "assignment_expression":
+        return []
+    left, right = f.src(assign.child_by_field_name("left")), assign.child_by_field_name("right")
+    if left == "module.exports":
+        return [(DEFAULT, right)]
+    for prefix in ("module.exports.", "exports."):
+        if left.startswith(prefix) and left[len(prefix) :].isidentifier():
+            return [(left[len(prefix) :], right)]
+    return []
+
+
+def _function(f: JsFile, value):
+    """The function an exported value is: written there, or named (`export default makeModel`)."""
+    value = unwrap(value)
+    if value is not None and value.type == "identifier":
+        name = f.src(value)
+        return f.functions.get(name) or f.resolve(name, value.start_byte)
+    return value
+
+
+def _import_of(f: JsFile, name: str) -> tuple[str, str] | None:
+    """(module, export) a name is bound to by an import or require of a module of the project:
+    `import X from './m'` and `const X = require('./m')` -> DEFAULT, `import { Y as X }` /
+    `const { Y: X } = require('./m')` -> Y."""
+    module = f.imports.get(name)
+    if module is not None and not module.startswith(".") or module is None and name not in f.decls:
+        return None  # a package's, or bound by no import or require here
+    for st in f.root.named_children:
+        if st.type == "import_statement" and module is not None:
+            found = _from_import(f, st, name)
+            if found is not None:
+                return module, found
+        for decl in st.named_children if st.type in ("lexical_declaration", "variable_declaration") else ():
+            required = _from_require(f, decl, name)
+            if required is not None:
+                return required
+    return None
+
+
+def _from_import(f: JsFile, st, name: str) -> str | None:
+    clause = next((c for c in st.named_children if c.type == "import_clause"), None)
+    for part in clause.named_children if clause is not None else ():
+        if part.type == "identifier" and f.src(part) == name:
+            return DEFAULT
+        for spec in part.named_children if part.type == "named_imports" else ():
+            idents = [c for c in spec.named_children if c.type == "identifier"]
+            if idents and f.src(idents[-1]) == name:
+                return f.src(idents[0])
+    return None
+
+
+def _from_require(f: JsFile, decl, name: str) -> tuple[str, str] | None:
+    value = unwrap(decl.child_by_field_name("value"))
+    fn = value.child_by_field_name("function") if value is not None and value.type == "call_expression" else None
+    args = arg_list(value.child_by_field_name("arguments")) if fn is not None else []
+    module = constant_string(f, args[0]) if fn is not None and f.src(fn) == "require" and args else None
+    pattern = decl.child_by_field_name("name")
+    if module is None or not module.startswith(".") or pattern is None:
+        return None
+    if pattern.type == "identifier":
+        return (module, DEFAULT) if f.src(pattern) == name else None
+    for part in pattern.named_children if pattern.type == "object_pattern" else ():
+        if part.type == "shorthand_property_identifier_pattern" and f.src(part) == name:
+            return module, name
+        key, local = part.child_by_field_name("key"), part.child_by_field_name("value")
+        if part.type == "pair_pattern" and key is not None and local is not None and f.src(local) == name:
+            return module, f.src(key)
+    return None
+
+
+def _returns(fn) -> list:
+    """The values a function returns (its expression body, or its own `return x`s); [] when a `return`
+    gives nothing."""
+    body = fn.child_by_field_name("body")
+    if body is None:
+        return []
+    if body.type != "statement_block":
+        return [body]
+    out, todo = [], list(body.named_children)
+    while todo:
+        node = todo.pop()
+        if node.type == "return_statement":
+            if not node.named_children:
+                return []
+            out.append(node.named_children[0])
+        elif node.type not in FUNCTIONS and node.type != "class_declaration":
+            todo += node.named_children
+    return out
+
+
+def _opened(f: JsFile, fn, value) -> Factory | None:
+    """What one returned expression opens: `conn.model(name, schema[, collection])`, `db.collection(name)`."""
+    base, calls = unchain(f, value)
+    if base is None or not calls:
+        return None
+    method, args_node, _ = calls[-1]
+    args = arg_list(args_node)
+    if method == "model" and len(args) >= 2:
+        schema = unwrap(args[1])
+        info = f.schemas.get(f.src(schema)) if schema is not None and schema.type == "identifier" else None
+        coll = constant_string(f, args[2], defaults=False) if len(args) > 2 else (info or {}).get("collection")
+        return _named(f, fn, args[0], True, coll)
+    if method in ("collection", "getCollection") and args:
+        return _named(f, fn, args[0], False, None)
+    return None
+
+
+def _named(f: JsFile, fn, arg, model: bool, collection: str | None) -> Factory:
+    """The factory, its name a parameter of `fn` (by position), else written there, else unknown."""
+    arg = unwrap(arg)
+    params = [p.child_by_field_name("pattern") or p for p in parameter_list(fn)]
+    text = f.src(arg) if arg is not None and arg.type == "identifier" else None
+    at = next((n for n, p in enumerate(params) if p.type == "identifier" and f.src(p) == text), None)
+    name = constant_string(f, arg, defaults=False) if at is None else None
+    return Factory(model, name, at, collection)

@@ -1,0 +1,53 @@
+"""`coll.bulk_write([...])` in Python: one MongoDB shape per operation that has a filter (`UpdateOne(filter,
+update)`, `ReplaceOne`, `DeleteMany`...), from the list written there or held in a variable of the function;
+the caller's operations (a parameter, ralph's `collection.bulk_write(batch)`) are a sketch: writes on the
+collection whose filters advisor cannot see (as advisor.sources.js_mongo_bulk reads JavaScript's)."""
+
+from __future__ import annotations
+
+import ast
+
+from advisor.ir import Location
+from advisor.mongo.shape import MongoQuery, Placeholder
+from advisor.sources.pymongo_names import Names, keyword
+
+BULK_OPS = {
+    "UpdateOne": "update_one",
+    "UpdateMany": "update_many",
+    "ReplaceOne": "replace_one",
+    "DeleteOne": "delete_one",
+    "DeleteMany": "delete_many",
+}  # pymongo's bulk_write operations with a filter
+
+
+def bulk_write(collection: str, call: ast.Call, names: Names, loc: Location, params: tuple) -> list[MongoQuery]:
+    """The shapes of one `bulk_write(requests)` call on `collection`."""
+    ops = call.args[0] if call.args else keyword(call, "requests")
+    listed = names.resolve(ops) if isinstance(ops, ast.Name) else ops
+    if isinstance(ops, ast.Name) and listed is None and ops.id in params:  # the caller's operations
+        return [_shape(collection, "bulk_write", Placeholder("object", ops.id), call, loc, params, partial=True)]
+    out = []
+    for op in listed.elts if isinstance(listed, (ast.List, ast.Tuple)) else []:
+        f = op.func if isinstance(op, ast.Call) else None
+        name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
+        given = (op.args[0] if op.args else keyword(op, "filter")) if isinstance(op, ast.Call) else None
+        if name in BULK_OPS and given is not None:
+            out.append(_shape(collection, BULK_OPS[name], names.value(given), op, loc, params))
+    return out
+
+
+def _shape(
+    collection: str, operation: str, filter: object, node: ast.AST, loc: Location, params: tuple, partial: bool = False
+) -> MongoQuery:
+    return MongoQuery(
+        collection=collection,
+        operation=operation,
+        filter=filter,
+        location=loc,
+        source="python",
+        driver=True,
+        text=ast.unparse(node)[:2000],
+        spans={(): loc},
+        params=params,
+        partial=partial,
+    )

@@ -1,0 +1,226 @@
+"""The names of a Python module as the pymongo extractor reads them: what a variable was last
+assigned, what `self.name` holds and `self.method()` returns (advisor.sources.python_classes), what
+a module's calls pass for a function's parameter."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable
+from functools import cached_property
+from typing import Any, cast
+
+from advisor.ir import Location
+from advisor.sources.pymongo_tables import TableUses
+from advisor.sources.python_classes import Classes, returned_values, self_attr
+from advisor.sources.python_mutations import Mutations
+
+
+def position(node: ast.AST) -> tuple[int, int]:
+    return getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
+
+
+class Names:
+    """Module-level and function-level assignments `name = value`, in file order."""
+
+    def __init__(self, tree: ast.AST):
+        self.assigned: dict[str, list[ast.AST]] = {}
+        self.loops: dict[str, list[ast.For]] = {}  # `for coll in colls`: the loops over a list variable
+        self.function: dict[int, int] = {}  # node -> its innermost function (outer ones are walked first)
+        self.functions: dict[int, ast.AST] = {}  # id -> the function
+        self.collection_class: set[int] = set()  # the nodes of a class that subclasses a driver Collection
+        for cls in ast.walk(tree):
+            if isinstance(cls, ast.ClassDef) and any(
+                re.search(r"(^|\.)Collection(\[.*\])?$", ast.unparse(b)) for b in cls.bases
+            ):
+                self.collection_class.update(id(n) for n in ast.walk(cls))
+        for fn in ast.walk(tree):
+            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                self.functions[id(fn)] = fn
+                for node in ast.walk(fn):
+                    self.function[id(node)] = id(fn)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                self.assigned.setdefault(node.targets[0].id, []).append(node.value)
+            elif isinstance(node, ast.For) and isinstance(node.target, ast.Name) and isinstance(node.iter, ast.Name):
+                self.loops.setdefault(node.target.id, []).append(node)
+        for values in self.assigned.values():
+            values.sort(key=position)
+        self.classes = Classes(tree)  # what `self.name` holds and `self.method()` returns, class by class
+        self.tables = TableUses(tree, self.resolve)  # create_indexes(INDEXES[name]): an index table applied
+        self.tree = tree
+        # an expression's static value, and its location (set by add_pymongo, which knows the file)
+        self.value: Callable[[ast.AST], Any] = lambda node: None
+        self.where: Callable[[ast.AST], Location] = lambda node: Location("", 0, 0)
+
+    @cached_property
+    def parameters(self) -> dict[int, tuple[str, ...]]:
+        """Each node's innermost enclosing function's parameter names."""
+        return parameters_of(self.tree)
+
+    def held_per_instance(self, held: ast.AST) -> ast.ClassDef | None:
+        """`self.store = client[db][collection]` with `collection` a parameter of the method assigning it, or
+        `self.jobs = jobs` with `jobs` a constructor parameter the module passes a collection for: each
+        instance holds the one collection its caller names, so what is declared and queried through that
+        member meets on it, whatever the deployment calls it. The class that assigns it; None otherwise
+        (`db[self.name]` named by a subclass is another collection per subclass)."""
+        param = held.slice if isinstance(held, ast.Subscript) else held
+        if not isinstance(param, ast.Name) or param.id not in self.parameters.get(id(held), ()):
+            return None
+        return self.classes.class_of(held)
+
+    def arguments(self, param: ast.Name) -> list[ast.AST]:
+        """What the module's calls pass for `param`, a parameter of the function it is used in, by position
+        or keyword: for a class's `__init__`, its construction sites (`cls(db, db[jobs_coll])` in a
+        classmethod, `Jobs(db, jobs=db.jobs)`); for a method, the class's (and its family's)
+        `self.method(...)` calls; for a function of the module, its calls (a call passing it unpacked,
+        `f(*args)`, passes nothing known). [] when `param` is no parameter of such a function."""
+        fn = self.functions.get(self.function.get(id(param), 0))
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return []
+        cls = self.classes.class_of(fn)
+        if cls is not None and fn in cls.body:
+            static = "staticmethod" in [ast.unparse(d) for d in fn.decorator_list]
+            calls = self.constructions.get(id(cls), []) if fn.name == "__init__" else self.method_calls(cls, fn.name)
+        elif fn in getattr(self.tree, "body", []) and self.module_functions.get(fn.name) is fn:
+            static, calls = True, self.calls.get(fn.name, [])
+        else:
+            return []
+        positional = [a.arg for a in fn.args.posonlyargs + fn.args.args][0 if static else 1 :]  # after self
+        if param.id not in positional + [a.arg for a in fn.args.kwonlyargs]:
+            return []
+        out: list[ast.AST] = []
+        for call in calls:
+            at = positional.index(param.id) if param.id in positional else None
+            given = call.args[at] if at is not None and at < len(call.args) else keyword(call, param.id)
+            if given is not None and not isinstance(given, ast.Starred):
+                out.append(given)
+        return out
+
+    def instance_of(self, node: ast.AST) -> ast.ClassDef | None:
+        """The class of this module an expression is an instance of, when it holds what constructs one:
+        `Jobs(...)`, or `Jobs.alloc(...)` with `alloc` a classmethod returning `cls(...)`."""
+        value = self.resolve(node) if isinstance(node, ast.Name) else self.member(node)
+        if not isinstance(value, ast.Call):
+            return None
+        f = value.func
+        if isinstance(f, ast.Name) and len(self.classes.named.get(f.id, ())) == 1:
+            return self.classes.named[f.id][0]
+        if (
+            isinstance(f, ast.Attribute)
+            and isinstance(f.value, ast.Name)
+            and len(self.classes.named.get(f.value.id, ())) == 1
+        ):
+            cls = self.classes.named[f.value.id][0]
+            method = next((m for m in cls.body if isinstance(m, ast.FunctionDef) and m.name == f.attr), None)
+            made = self.constructions.get(id(cls), ())
+            if method is not None and "classmethod" in [ast.unparse(d) for d in method.decorator_list]:
+                returns = [r for r in ast.walk(method) if isinstance(r, ast.Return) and r.value is not None]
+                if returns and all(r.value in made for r in returns):
+                    return cls
+        return None
+
+    def method_calls(self, cls: ast.ClassDef, method: str) -> list[ast.Call]:
+        """The `self.<method>(...)` calls made in the class's family (its bases and subclasses here)."""
+        family = self.classes.family(cls)
+        return [c for c in self.calls.get(method, []) if self_attr(c.func) and self.classes.class_of(c) in family]
+
+    @cached_property
+    def calls(self) -> dict[str, list[ast.Call]]:
+        """The module's calls of a name, `f(...)` or `self.f(...)`, by that name."""
+        out: dict[str, list[ast.Call]] = {}
+        for call in ast.walk(self.tree):
+            f = call.func if isinstance(call, ast.Call) else None
+            name = (
+                f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) and self_attr(f) else None
+            )
+            if name is not None:
+                out.setdefault(name, []).append(cast(ast.Call, call))
+        return out
+
+    @cached_property
+    def constructions(self) -> dict[int, list[ast.Call]]:
+        """Each class's construction sites in the module: `Name(...)`, and `cls(...)` / `type(self)(...)`
+        in its own methods."""
+        out: dict[int, list[ast.Call]] = {}
+        for call in ast.walk(self.tree):
+            if not isinstance(call, ast.Call):
+                continue
+            f = call.func
+            if isinstance(f, ast.Name) and f.id in self.classes.named:
+                for cls in self.classes.named[f.id]:
+                    out.setdefault(id(cls), []).append(call)
+            elif (isinstance(f, ast.Name) and f.id == "cls") or ast.unparse(f) == "type(self)":
+                owner = self.classes.class_of(call)
+                if owner is not None:
+                    out.setdefault(id(owner), []).append(call)
+        return out
+
+    @cached_property
+    def mutations(self) -> Mutations:
+        """The filters changed in place after they are built (read when a query is first met)."""
+        return Mutations(self.tree, self.function)
+
+    def member(self, node: ast.AST) -> ast.AST | None:
+        """What `self.name` holds, when this module says."""
+        return self.classes.member(node, getattr(node, "attr", "")) if self_attr(node) else None
+
+    def returned(self, call: ast.Call) -> list[ast.expr]:
+        """Every value `self.method(...)` returns, when a method of the class (or its family) here says,
+        or `function(...)`, a function of the module; [] otherwise."""
+        if self_attr(call.func):
+            return self.classes.returned(call, getattr(call.func, "attr", ""))
+        fn = self.module_functions.get(call.func.id) if isinstance(call.func, ast.Name) else None
+        return returned_values(fn) if fn is not None else []
+
+    @cached_property
+    def module_functions(self) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
+        """The module's own functions, by name (one defined twice is neither)."""
+        defs = [st for st in getattr(self.tree, "body", []) if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        names = [d.name for d in defs]
+        return {d.name: d for d in defs if names.count(d.name) == 1}
+
+    def item(self, use: ast.Name) -> ast.AST | None:
+        """`for coll in colls: coll...` with `colls = [db[c], ...]`: the first item of the list."""
+        for loop in self.loops.get(use.id, ()):
+            body = {id(n) for st in loop.body for n in ast.walk(st)}
+            items = self.resolve(cast(ast.Name, loop.iter)) if id(use) in body else None
+            if isinstance(items, ast.List) and items.elts:
+                return items.elts[0]
+        return None
+
+    def resolve(self, use: ast.Name) -> ast.AST | None:
+        """The value last assigned before `use`, never the one `use` is part of
+        (in `flt = {"$or": [flt, x]}` the inner `flt` is the earlier value)."""
+        best = None
+        at = position(use)
+        scope = self.function.get(id(use))
+        for value in self.assigned.get(use.id, ()):
+            if self.function.get(id(value)) not in (None, scope):
+                continue  # another function's variable of the same name
+            end = (
+                getattr(value, "end_lineno", None) or position(value)[0],
+                getattr(value, "end_col_offset", None) or 0,
+            )
+            if position(value) < at and not position(value) <= at < end:
+                best = value
+        return best
+
+
+def keyword(call: ast.Call, name: str):
+    for k in call.keywords:
+        if k.arg == name:
+            return k.value
+    return None
+
+
+def parameters_of(tree: ast.AST) -> dict[int, tuple[str, ...]]:
+    """Each node's innermost enclosing function's parameter names."""
+    out: dict[int, tuple[str, ...]] = {}
+    for fn in ast.walk(tree):  # outer functions first: an inner one overwrites its own nodes
+        if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            a = fn.args
+            names = tuple(x.arg for x in a.posonlyargs + a.args + a.kwonlyargs + [a.vararg, a.kwarg] if x)
+            for node in ast.walk(fn):
+                out[id(node)] = names
+    return out
