@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import logging
 import re
 from dataclasses import dataclass
@@ -178,6 +179,9 @@ def _parse(text: str, dialect: str):
         tokenizer, parser = _reader(dialect)
         trees = parser.parse(tokenizer.tokenize(source), source)  # what sqlglot.parse(source, read=dialect) does
     except ParseError as exc:
+        spaced = _unglued(source, dialect)
+        if spaced is not None:
+            return spaced
         first = exc.errors[0] if exc.errors else {"description": str(exc).splitlines()[0]}
         line, col = first.get("line"), first.get("col")
         return ParseFailure(
@@ -185,6 +189,9 @@ def _parse(text: str, dialect: str):
             _offset_of(source, line if isinstance(line, int) else None, col if isinstance(col, int) else None),
         )
     except TokenError as exc:
+        spaced = _unglued(source, dialect)
+        if spaced is not None:
+            return spaced
         return ParseFailure(f"cannot tokenize: {exc}", 0)
     except RecursionError:  # sqlglot's parser recurses once per nesting level
         return ParseFailure("nested too deeply to analyse", 0)
@@ -194,6 +201,48 @@ def _parse(text: str, dialect: str):
     trees = [t for t in trees if t is not None]
     if not trees:
         return ParseFailure("empty statement", 0)
+    return _check_statement(trees[0])
+
+
+# `$1,$2`, `id=$1`: sqlglot reads `$1,$` as the opening of a dollar-quoted string tagged `1,` and
+# fails, and advisor's own one-character stand-in `?::text` as nothing; PostgreSQL reads parameters.  Tried again with a space after each
+# (outside quotes, comments and dollar-quoted bodies), and every offset in the tree mapped back.
+_GLUED = re.compile(
+    r"""(?P<keep>'(?:[^']|'')*'?|"(?:[^"]|"")*"?|--[^\n]*|/\*.*?(?:\*/|\Z)|(?P<dq>\$(?:[A-Za-z_]\w*)?\$).*?(?:(?P=dq)|\Z))
+      | \$\d+(?=[^\s\d]) | \?(?=::)""",
+    re.VERBOSE | re.DOTALL,
+)
+
+
+def _unglued(source: str, dialect: str):
+    """The tree of `source` with its glued positional parameters spaced, offsets as in `source`; None
+    when there are none or it still does not parse."""
+    from sqlglot.errors import ParseError, TokenError
+
+    added: list[int] = []  # offsets in the spaced text of the spaces added
+
+    def space(m: re.Match) -> str:
+        if m.group("keep") is not None:
+            return m.group(0)
+        added.append(m.end() + len(added))
+        return m.group(0) + " "
+
+    spaced = _GLUED.sub(space, source)
+    if not added:
+        return None
+    try:
+        tokenizer, parser = _reader(dialect)
+        trees = [t for t in parser.parse(tokenizer.tokenize(spaced), spaced) if t is not None]
+    except (ParseError, TokenError, RecursionError):
+        return None
+    if not trees:
+        return None
+    for node in trees[0].walk():
+        meta = node._meta  # noqa: SLF001 (reading .meta would create empty dicts)
+        if meta:
+            for key in ("start", "end"):
+                if isinstance(meta.get(key), int):
+                    meta[key] -= bisect.bisect_left(added, meta[key])
     return _check_statement(trees[0])
 
 

@@ -118,6 +118,36 @@ def test_a_parse_failure_points_into_the_original_text():
     assert text[failure.offset - 3:failure.offset + 3].count("AND") >= 1
 
 
+@given(st.lists(st.sampled_from(["id", "q", "ts"]), min_size=1, max_size=4), st.sampled_from([",", "::int,", " ,", "::text ,"]))
+@settings(max_examples=30, deadline=None)
+def test_positional_parameters_glued_to_the_next_token_parse_with_positions_in_the_text(columns, glue):
+    # pgstac: `COALESCE($1,$2)`, `WHERE id=$1` (sqlglot reads `$1,$` as a dollar-quote tag and fails)
+    conditions = " AND ".join(f"{c}=${i + 1}" for i, c in enumerate(columns))
+    text = f"SELECT COALESCE($8{glue}$9)=$7 FROM jobs WHERE {conditions} AND last = 3"
+    tree = parse_sql(text)
+    assert not isinstance(tree, ParseFailure), text
+    spans = {text[n.meta["start"]:n.meta["end"] + 1] for n in tree.walk() if n._meta and "start" in n._meta}
+    assert set(columns) | {"jobs", "last", "3"} <= spans  # every offset still points at its own text
+
+
+def test_a_variable_of_one_letter_before_a_cast_parses():
+    sql = ("CREATE FUNCTION qualify(url text, j jsonb) RETURNS jsonb AS $$\n"
+           "    SELECT replace(j::text, '\"$ref\": \"#', '\"$ref\": \"' || url || '#')::jsonb;\n"
+           "$$ LANGUAGE SQL IMMUTABLE;\n")
+    body = [q for q in extract("f.sql", sql, "postgres").queries if q.text.lstrip().upper().startswith("SELECT")]
+    assert body and not isinstance(parse_sql(body[0].text), ParseFailure)
+
+
+def test_a_for_in_inside_a_string_of_a_function_body_declares_no_variable():
+    # pgstac check_partition: format($q$ ... FOR VALUES IN (%L) ... $q$, ...) then INSERT ... VALUES (...)
+    sql = ("CREATE FUNCTION part(_c text) RETURNS text AS $$\nDECLARE q text;\nBEGIN\n"
+           "    q := format($q$ CREATE TABLE IF NOT EXISTS %I PARTITION OF items FOR VALUES IN (%L); $q$, _c, _c);\n"
+           "    INSERT INTO stats (partition, collection) VALUES (_c, _c);\n"
+           "    RETURN _c;\nEND;\n$$ LANGUAGE plpgsql;\n")
+    inserts = [q for q in extract("f.sql", sql, "postgres").queries if "INSERT INTO stats" in q.text]
+    assert inserts and "VALUES" in inserts[0].text and not isinstance(parse_sql(inserts[0].text), ParseFailure)
+
+
 def test_valid_postgresql_sqlglot_cannot_read_is_marked_unsupported():
     for text in ("LISTEN procrastinate_any_queue_v1", "NOTIFY jobs, 'x'", "DISCARD ALL", "CLUSTER jobs",
                  "DEALLOCATE ALL", "ANALYSE jobs",

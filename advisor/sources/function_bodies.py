@@ -121,6 +121,8 @@ def _argument_names(head: str) -> set[str]:
 
 
 def _declared_names(body: str) -> set[str]:
+    # not in strings: `format($q$ ... FOR VALUES IN (%L) ... $q$)` declares no variable `values`
+    body = re.sub(_PROTECTED, lambda m: " " * len(m.group(0)), body)
     names = {m.group(1).lower() for m in _FOR_VAR.finditer(body)}
     declare = _DECLARE.search(body)
     if declare is not None:
