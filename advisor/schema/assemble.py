@@ -23,7 +23,7 @@ def assemble(config: Config, checked: list[SourceFile]) -> tuple[Schema, list[Sq
     (the analysis reports those that do not parse)."""
     from advisor.names import fold
     from advisor.schema.ddl import schema_from_queries
-    from advisor.schema.inheritance import parents_named
+    from advisor.schema.inheritance import parents_named, self_indexed_partitions
     from advisor.sources.sql_files import extract_sql
 
     by_path = {f.path: f for f in checked}
@@ -53,6 +53,8 @@ def assemble(config: Config, checked: list[SourceFile]) -> tuple[Schema, list[Sq
         if not source.path.endswith(".sql"):
             for parent in parents_named(source.text):
                 schema.gaps.setdefault(parent, f"{source.path} creates tables that inherit from it at run time")
+            for parent in self_indexed_partitions(source.text):
+                schema.gaps.setdefault(parent, f"{source.path} creates its partitions and indexes them at run time")
     schema.files = seen
     schema.tiny = tiny_tables(config)
     declared = {(i.table, fold(i.name)) for i in schema.indexes}

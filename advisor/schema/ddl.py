@@ -586,6 +586,11 @@ def schema_from_queries(queries: Iterable[SqlQuery]) -> Schema:
             builder.unreadable(query)
         for parent in inheritance.run_time_parents(query.text):
             run_time.setdefault(parent, query.location)
+        if inheritance.routine(query.text):
+            for parent in inheritance.self_indexed_partitions(query.text):
+                builder.schema.gaps.setdefault(
+                    parent, f"the routine at {query.location} creates its partitions and indexes them at run time"
+                )
     for parent, where in run_time.items():
         builder.schema.gaps.setdefault(
             parent, f"the routine at {where} creates tables that inherit from it at run time"

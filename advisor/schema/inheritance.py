@@ -4,7 +4,8 @@
 tables a scan of a parent reads.  And a parent whose children are created at run time (a function that
 runs `CREATE TABLE ... INHERITS (parent)` under a name it builds, code that formats one) has children
 advisor cannot see: a scan of it reads tables whose indexes advisor does not know (partitions made at run time
-get their partitioned table's indexes, so that table stands for them).
+get their partitioned table's indexes, so that table stands for them -- unless the code that makes them also
+indexes tables it names at run time: then a partition may have indexes of its own, which advisor cannot see).
 """
 
 from __future__ import annotations
@@ -49,16 +50,36 @@ def relation_change(text: str) -> tuple[str, str, str] | None:
     return verb, name(match.group("table")), name(match.group("other"))
 
 
+# a partition made by formatted SQL, and an index on a table whose name is built at run time (%I, ' || v || ', {t})
+_PARTITION_OF = re.compile(rf"\bPARTITION\s+OF\s+(?P<parent>{_NAME})", re.IGNORECASE)
+_INDEX_ON_BUILT_NAME = re.compile(
+    r"\bCREATE\s+(?:UNIQUE\s+)?INDEX\b[^;]{0,300}?\bON\s+(?:ONLY\s+)?(?:%[IsL]|'\s*\|\||\{|\$\{|\"?%)", re.IGNORECASE
+)
+
+
+def self_indexed_partitions(text: str) -> list[str]:
+    """The partitioned tables whose partitions this code creates and indexes one by one (`CREATE TABLE %I
+    PARTITION OF items ...; CREATE UNIQUE INDEX %I ON %I (id)`): their partitions have indexes advisor
+    cannot see."""
+    if _INDEX_ON_BUILT_NAME.search(text) is None:
+        return []
+    return list(dict.fromkeys(name(m.group("parent")) for m in _PARTITION_OF.finditer(text)))
+
+
 def run_time_parents(text: str) -> list[str]:
     """The parents of tables a CREATE FUNCTION / PROCEDURE or DO statement creates as it runs: every child
     a function creates (it runs later, under names it may build), the children of a DO block's dynamic SQL
     (its quoted strings; its plain statements are replayed with the file's)."""
-    match = _ROUTINE.match(text)
-    if match is None:
+    if not routine(text):
         return []
     if text.lstrip()[:2].upper() == "DO":
         return parents_named(" ; ".join(_QUOTED.findall(text)))
     return parents_named(text)
+
+
+def routine(text: str) -> bool:
+    """A CREATE FUNCTION / PROCEDURE or a DO block: code that runs later, or as the file is loaded."""
+    return _ROUTINE.match(text) is not None
 
 
 def parents_named(text: str) -> list[str]:
