@@ -1,0 +1,69 @@
+"""MongoDB fidelity on holdout 7 (issue 11 points 4, 5, 7): each a sound, general mechanism, from
+snippets written here in the style of a bundled mongoose data layer (none copied from it)."""
+
+from advisor.checks.mongo import check_query
+from advisor.ir import IndexDef, IndexKey, Schema
+from advisor.mongo.planner import plan_find
+from advisor.mongo.shape import MongoQuery
+from advisor.sources import extract
+
+
+def shapes(src):
+    return [(q.location.line, q.collection) for q in src.queries if isinstance(q, MongoQuery)]
+
+
+def ix(name, *keys, table="c", **options):
+    return IndexDef(name, table, tuple(IndexKey(k.lstrip("-"), True, k.startswith("-")) for k in keys),
+                    method="mongo", unique=bool(options.get("unique")), options=options)
+
+
+def rules(query, indexes):
+    return sorted(name for name, _ in check_query(query, Schema(indexes=indexes), lambda name: True))
+
+
+# --- 1. a name is the binding in scope at the call ------------------------------------------------
+
+BUNDLE = """\
+function createEnvironmentMethods(mongoose) {
+  const model = () => mongoose.models.CodeEnvironment;
+  async function byCreator(userId) {
+    return await model().find({ createdBy: userId }).lean();
+  }
+}
+function createAuditMethods(mongoose) {
+  function model() {
+    return mongoose.models.AuditLog;
+  }
+  async function list(chainKey) {
+    return await model().find({ chainKey }).lean();
+  }
+}
+function createUserMethods(mongoose) {
+  async function one(id) {
+    return await model().findOne({ _id: id });
+  }
+}
+"""
+
+
+def test_a_called_name_is_the_function_or_constant_in_scope_never_another_functions():
+    found = shapes(extract("bundle.mjs", BUNDLE))
+    assert (4, "codeenvironments") in found  # the local `const model`, not the later `function model`
+    assert (12, "auditlogs") in found
+    # `model` is bound in neither enclosing scope: no collection is named for it
+    assert all(coll in (None, "") or coll.startswith("<") for line, coll in found if line == 17)
+
+
+def test_a_constant_of_another_function_is_not_read():
+    text = """\
+function a(db) {
+  const coll = db.collection('jobs');
+  return coll.find({ owner: 1 }).limit(5).toArray();
+}
+function b() {
+  return coll.find({ owner: 2 }).limit(5).toArray();
+}
+"""
+    found = shapes(extract("two.js", text))
+    assert (3, "jobs") in found
+    assert (6, "jobs") not in found  # a's constant is not visible in b
