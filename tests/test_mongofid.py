@@ -67,3 +67,31 @@ function b() {
     found = shapes(extract("two.js", text))
     assert (3, "jobs") in found
     assert (6, "jobs") not in found  # a's constant is not visible in b
+
+
+# --- 2. a filter that pins a unique key matches one document: nothing to sort ----------------------
+
+
+def test_equality_on_every_key_of_a_unique_index_sorts_nothing():
+    unique = ix("name_1_author_1", "name", "author", unique=True)
+    pinned = MongoQuery(collection="c", operation="findOne", filter={"name": "a", "author": "b"},
+                        sort={"updatedAt": -1})
+    assert plan_find(pinned.filter, pinned.sort, [unique]).blocking_sort is False
+    assert "in-memory-sort" not in rules(pinned, [unique])
+
+
+def test_a_unique_index_the_filter_does_not_pin_still_needs_the_sort():
+    unique = ix("name_1_author_1", "name", "author", unique=True)
+    for flt, indexes in (
+        ({"name": "a"}, [unique]),  # one key of two: many documents
+        ({"name": "a", "author": {"$in": ["b", "c"]}}, [unique]),  # two values: two documents
+        ({"name": "a", "author": "b"}, [ix("name_1_author_1", "name", "author")]),  # not unique
+        ({"name": "a", "author": "b"}, [ix("name_1_author_1", "name", "author"),  # unique among live ones only
+                                        ix("p", "name", "author", unique=True, partialFilterExpression={"live": 1})]),
+    ):
+        query = MongoQuery(collection="c", operation="find", filter=flt, sort={"updatedAt": -1})
+        assert plan_find(flt, query.sort, indexes).blocking_sort, flt
+        assert "in-memory-sort" in rules(query, indexes), flt
+    live = {"name": "a", "author": "b", "live": 1}  # now the partial unique index holds the matches
+    assert not plan_find(live, {"updatedAt": -1}, [ix("p", "name", "author", unique=True,
+                                                     partialFilterExpression={"live": 1})]).blocking_sort

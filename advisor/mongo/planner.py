@@ -417,7 +417,7 @@ def plan_find(
     info: FilterInfo | None = None,
 ) -> Plan:
     info = info if info is not None else analyse_filter(flt, base)
-    eff_sort = effective_sort(sort, info)
+    eff_sort = effective_sort(sort, info) if not one_document(info, indexes) else []
     sort_dict = dict(eff_sort) if eff_sort else None
     if info.unknown:
         return Plan("UNKNOWN", info=info, sort=sort_dict)
@@ -496,6 +496,21 @@ def plan_find(
         )
     return Plan(
         "COLLSCAN", info=info, sort=sort_dict, sort_served=False if eff_sort else None, blocking_sort=bool(eff_sort)
+    )
+
+
+def one_document(info: FilterInfo, indexes: list[IndexDef]) -> bool:
+    """The filter gives one value to every key of a unique index that holds the documents it matches:
+    at most one document matches (nothing to sort). Not a sparse one given values known only at run time:
+    a null there matches every document the index leaves out."""
+    eq = {p.field: p.value for p in info.preds if p.kind == "eq" and not isinstance(p.value, list)}
+    return any(
+        index.unique
+        and _plain(index)
+        and all(f in eq for f, _ in index_fields(index))
+        and not (index.options.get("sparse") and any(isinstance(eq[f], Placeholder) for f, _ in index_fields(index)))
+        and _partial_satisfied(index, info)
+        for index in indexes
     )
 
 
