@@ -95,3 +95,38 @@ def test_a_unique_index_the_filter_does_not_pin_still_needs_the_sort():
     live = {"name": "a", "author": "b", "live": 1}  # now the partial unique index holds the matches
     assert not plan_find(live, {"updatedAt": -1}, [ix("p", "name", "author", unique=True,
                                                      partialFilterExpression={"live": 1})]).blocking_sort
+
+
+# --- 3. indexes the server uses for $exists and $elemMatch ----------------------------------------
+
+
+def test_exists_is_served_by_an_index_that_holds_only_documents_with_the_field():
+    flt = {"cleanupAt": {"$exists": True}}
+    for index in (ix("s", "cleanupAt", sparse=True),
+                  ix("p", "cleanupAt", partialFilterExpression={"cleanupAt": {"$exists": True}})):
+        plan = plan_find(flt, None, [index])
+        assert plan.stage == "IXSCAN" and plan.index is index
+        assert "collection-scan" not in rules(MongoQuery(collection="c", operation="find", filter=flt), [index])
+    # a plain index holds every document (a missing field is a null key): $exists reads them all
+    assert plan_find(flt, None, [ix("n", "cleanupAt")]).stage == "COLLSCAN"
+    # a compound sparse index holds a document with any of its keys: not only those with the first
+    assert plan_find(flt, None, [ix("c", "cleanupAt", "other", sparse=True)]).stage == "COLLSCAN"
+    # $exists: false is the documents a sparse index leaves out
+    assert plan_find({"cleanupAt": {"$exists": False}}, None, [ix("s", "cleanupAt", sparse=True)]).stage == "COLLSCAN"
+
+
+def test_elem_match_on_subdocuments_is_served_by_an_index_on_their_fields():
+    flt = {"runs": {"$elemMatch": {"status": {"$ne": "settled"}, "at": {"$gt": 5}}}}
+    on_status = ix("runs.status_1", "runs.status", "runs.at")
+    plan = plan_find(flt, None, [on_status])
+    assert plan.stage == "IXSCAN" and plan.candidate.bounded == 1
+    query = MongoQuery(collection="c", operation="find", filter=flt)
+    assert "collection-scan" not in rules(query, [on_status])
+    assert "negation-only" not in rules(query, [on_status])  # an element must exist: a positive condition
+    assert plan_find({"runs": {"$elemMatch": {"id": 7}}}, None, [ix("i", "runs.id")]).stage == "IXSCAN"
+    # an index on the array itself does not bound conditions on its subdocuments' fields
+    assert plan_find(flt, None, [ix("runs_1", "runs")]).stage == "COLLSCAN"
+    unindexed = rules(query, [ix("runs_1", "runs")])
+    assert "collection-scan" in unindexed
+    # $elemMatch on values keeps bounding an index on the array
+    assert plan_find({"scores": {"$elemMatch": {"$gte": 80}}}, None, [ix("s", "scores")]).stage == "IXSCAN"

@@ -676,7 +676,9 @@ def _planned(query: MongoQuery, indexes: list[IndexDef], coll: str) -> Iterator[
             return  # nothing an index could bound (negation-only / unanchored-regex say why); or a periodic
             # sweep of what is older than a cutoff, which reads the collection by design
         sorted_too = " and sorts the result in memory" if plan.blocking_sort else ""
-        fields = ", ".join(dict.fromkeys(p.field for p in info.preds if not p.field.startswith("$")))
+        fields = ", ".join(
+            dict.fromkeys(p.field for p in info.preds if not p.field.startswith("$") and p.kind != "has")
+        )
         yield (
             "collection-scan",
             _hit(
