@@ -4,7 +4,7 @@ snippets written here in the style of a bundled mongoose data layer (none copied
 from advisor.checks.mongo import check_query
 from advisor.ir import IndexDef, IndexKey, Schema
 from advisor.mongo.planner import plan_find
-from advisor.mongo.shape import MongoQuery
+from advisor.mongo.shape import MongoQuery, Placeholder, Regex
 from advisor.sources import extract
 
 
@@ -130,3 +130,27 @@ def test_elem_match_on_subdocuments_is_served_by_an_index_on_their_fields():
     assert "collection-scan" in unindexed
     # $elemMatch on values keeps bounding an index on the array
     assert plan_find({"scores": {"$elemMatch": {"$gte": 80}}}, None, [ix("s", "scores")]).stage == "IXSCAN"
+
+
+# --- 4. an $or clause no index could bound is not a missing index -----------------------------------
+
+
+def test_an_or_with_a_clause_no_index_can_bound_blames_no_missing_index():
+    indexes = [ix("email_1", "email")]
+    search = Placeholder("regex", 'new RegExp(escapeRegExp(q), "i")')
+    for flt in (
+        {"$or": [{"email": search}, {"name": search}]},  # every clause a case-insensitive search
+        {"$or": [{"email": Regex("smith")}, {"name": "Smith"}]},  # one unanchored: the $or scans anyway
+    ):
+        query = MongoQuery(collection="c", operation="find", filter=flt, limit=20)
+        found = rules(query, indexes)
+        assert "or-unindexed" not in found and "collection-scan" not in found, flt
+    # and-ed with an unindexed equality: that is what an index would serve
+    scoped = MongoQuery(collection="c", operation="find", filter={"org": 1, "$or": [{"email": search}, {"name": search}]},
+                        limit=20)
+    assert "collection-scan" in rules(scoped, indexes)
+    # clauses an index could bound keep the finding
+    plain = MongoQuery(collection="c", operation="find", filter={"$or": [{"email": "a"}, {"name": "b"}]}, limit=1)
+    assert "or-unindexed" in rules(plain, indexes)
+    anchored = MongoQuery(collection="c", operation="find", filter={"$or": [{"email": "a"}, {"name": Regex("^Sm")}]})
+    assert "or-unindexed" in rules(anchored, indexes)

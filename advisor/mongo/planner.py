@@ -525,6 +525,14 @@ def plan_find(
     )
 
 
+def boundable(info: FilterInfo) -> bool:
+    """Some index could bound the filter: it has a predicate with index bounds (an unanchored or
+    case-insensitive regex, a negation, `$size`... have none), or an $or every clause of which has."""
+    if any(p.equality or p.kind in BOUNDING or p.kind in ("null", "exists") for p in info.preds):
+        return True
+    return any(all(boundable(c) for c in clauses) for clauses in info.ors)
+
+
 def one_document(info: FilterInfo, indexes: list[IndexDef]) -> bool:
     """The filter gives one value to every key of a unique index that holds the documents it matches:
     at most one document matches (nothing to sort). Not a sparse one given values known only at run time:
