@@ -1,6 +1,8 @@
 """MongoDB fidelity on holdout 7 (issue 11 points 4, 5, 7): each a sound, general mechanism, from
 snippets written here in the style of a bundled mongoose data layer (none copied from it)."""
 
+from dataclasses import replace
+
 from advisor.checks.mongo import check_query
 from advisor.ir import IndexDef, IndexKey, Schema
 from advisor.mongo.planner import plan_find
@@ -13,8 +15,14 @@ def shapes(src):
 
 
 def ix(name, *keys, table="c", **options):
-    return IndexDef(name, table, tuple(IndexKey(k.lstrip("-"), True, k.startswith("-")) for k in keys),
-                    method="mongo", unique=bool(options.get("unique")), options=options)
+    return IndexDef(
+        name,
+        table,
+        tuple(IndexKey(k.lstrip("-"), True, k.startswith("-")) for k in keys),
+        method="mongo",
+        unique=bool(options.get("unique")),
+        options=options,
+    )
 
 
 def rules(query, indexes):
@@ -74,8 +82,9 @@ function b() {
 
 def test_equality_on_every_key_of_a_unique_index_sorts_nothing():
     unique = ix("name_1_author_1", "name", "author", unique=True)
-    pinned = MongoQuery(collection="c", operation="findOne", filter={"name": "a", "author": "b"},
-                        sort={"updatedAt": -1})
+    pinned = MongoQuery(
+        collection="c", operation="findOne", filter={"name": "a", "author": "b"}, sort={"updatedAt": -1}
+    )
     assert plan_find(pinned.filter, pinned.sort, [unique]).blocking_sort is False
     assert "in-memory-sort" not in rules(pinned, [unique])
 
@@ -86,15 +95,21 @@ def test_a_unique_index_the_filter_does_not_pin_still_needs_the_sort():
         ({"name": "a"}, [unique]),  # one key of two: many documents
         ({"name": "a", "author": {"$in": ["b", "c"]}}, [unique]),  # two values: two documents
         ({"name": "a", "author": "b"}, [ix("name_1_author_1", "name", "author")]),  # not unique
-        ({"name": "a", "author": "b"}, [ix("name_1_author_1", "name", "author"),  # unique among live ones only
-                                        ix("p", "name", "author", unique=True, partialFilterExpression={"live": 1})]),
+        (
+            {"name": "a", "author": "b"},
+            [
+                ix("name_1_author_1", "name", "author"),  # unique among live ones only
+                ix("p", "name", "author", unique=True, partialFilterExpression={"live": 1}),
+            ],
+        ),
     ):
         query = MongoQuery(collection="c", operation="find", filter=flt, sort={"updatedAt": -1})
         assert plan_find(flt, query.sort, indexes).blocking_sort, flt
         assert "in-memory-sort" in rules(query, indexes), flt
     live = {"name": "a", "author": "b", "live": 1}  # now the partial unique index holds the matches
-    assert not plan_find(live, {"updatedAt": -1}, [ix("p", "name", "author", unique=True,
-                                                     partialFilterExpression={"live": 1})]).blocking_sort
+    assert not plan_find(
+        live, {"updatedAt": -1}, [ix("p", "name", "author", unique=True, partialFilterExpression={"live": 1})]
+    ).blocking_sort
 
 
 # --- 3. indexes the server uses for $exists and $elemMatch ----------------------------------------
@@ -102,8 +117,10 @@ def test_a_unique_index_the_filter_does_not_pin_still_needs_the_sort():
 
 def test_exists_is_served_by_an_index_that_holds_only_documents_with_the_field():
     flt = {"cleanupAt": {"$exists": True}}
-    for index in (ix("s", "cleanupAt", sparse=True),
-                  ix("p", "cleanupAt", partialFilterExpression={"cleanupAt": {"$exists": True}})):
+    for index in (
+        ix("s", "cleanupAt", sparse=True),
+        ix("p", "cleanupAt", partialFilterExpression={"cleanupAt": {"$exists": True}}),
+    ):
         plan = plan_find(flt, None, [index])
         assert plan.stage == "IXSCAN" and plan.index is index
         assert "collection-scan" not in rules(MongoQuery(collection="c", operation="find", filter=flt), [index])
@@ -146,11 +163,41 @@ def test_an_or_with_a_clause_no_index_can_bound_blames_no_missing_index():
         found = rules(query, indexes)
         assert "or-unindexed" not in found and "collection-scan" not in found, flt
     # and-ed with an unindexed equality: that is what an index would serve
-    scoped = MongoQuery(collection="c", operation="find", filter={"org": 1, "$or": [{"email": search}, {"name": search}]},
-                        limit=20)
+    scoped = MongoQuery(
+        collection="c", operation="find", filter={"org": 1, "$or": [{"email": search}, {"name": search}]}, limit=20
+    )
     assert "collection-scan" in rules(scoped, indexes)
     # clauses an index could bound keep the finding
     plain = MongoQuery(collection="c", operation="find", filter={"$or": [{"email": "a"}, {"name": "b"}]}, limit=1)
     assert "or-unindexed" in rules(plain, indexes)
     anchored = MongoQuery(collection="c", operation="find", filter={"$or": [{"email": "a"}, {"name": Regex("^Sm")}]})
     assert "or-unindexed" in rules(anchored, indexes)
+
+
+# --- 5. a partial index serves only the rows it holds -----------------------------------------------
+
+
+def _redundant(indexes):
+    from advisor.checks.schema import redundant_index
+    from advisor.ir import Location
+
+    placed = [replace(i, location=Location("s.js", n + 1, 1)) for n, i in enumerate(indexes)]
+    return [hit.subject for hit in redundant_index(Schema(indexes=placed))]
+
+
+def _index(method, name, *keys, subset=None):
+    """An index of `files` holding the rows `subset` keeps (SQL WHERE text, MongoDB partialFilterExpression)."""
+    if method == "mongo":
+        options = {"partialFilterExpression": subset} if subset is not None else {}
+        return replace(ix(name, *keys, table="files", **options), method="mongo")
+    return replace(ix(name, *keys, table="files"), method="btree", where=subset)
+
+
+def test_a_partial_index_makes_no_whole_one_redundant_mongo_and_sql_alike():
+    for method, run in (("mongo", {"context": "run"}), ("btree", "context = 'run'")):
+        whole, wide = _index(method, "user_1", "user"), _index(method, "run", "user", "runId", subset=run)
+        assert _redundant([whole, wide]) == [], method
+        # the same rows on both sides: the prefix is redundant
+        narrow = _index(method, "user_1", "user", subset=run)
+        assert _redundant([narrow, wide]) == ["files:user_1"], method
+        assert _redundant([whole, _index(method, "all", "user", "runId")]) == ["files:user_1"], method
