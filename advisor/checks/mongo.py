@@ -25,6 +25,7 @@ from advisor.mongo.planner import (
     FilterInfo,
     Pred,
     analyse_filter,
+    boundable,
     esr_keys,
     index_fields,
     leading_stages,
@@ -640,7 +641,8 @@ def _planned(query: MongoQuery, indexes: list[IndexDef], coll: str) -> Iterator[
     keys = esr_keys(info, sort)
     spec = create_index_spec(coll, keys) if keys else None
     metrics = {"evidence": "static", "plan": plan.describe()}
-    if plan.unindexed_clauses:
+    # a clause no index could bound (an unanchored regex: unanchored-regex says so) scans whatever is indexed
+    if plan.unindexed_clauses and all(boundable(info.ors[0][n]) for n, _ in plan.unindexed_clauses):
         # one finding per $or, at its first unindexed clause: one statement, one problem, an index per clause
         clauses, specs = [], []
         for n, _ in plan.unindexed_clauses:
@@ -676,7 +678,11 @@ def _planned(query: MongoQuery, indexes: list[IndexDef], coll: str) -> Iterator[
             return  # nothing an index could bound (negation-only / unanchored-regex say why); or a periodic
             # sweep of what is older than a cutoff, which reads the collection by design
         sorted_too = " and sorts the result in memory" if plan.blocking_sort else ""
-        fields = ", ".join(dict.fromkeys(p.field for p in info.preds if not p.field.startswith("$")))
+        fields = ", ".join(
+            dict.fromkeys(p.field for p in info.preds if not p.field.startswith("$") and p.kind != "has")
+        )
+        if not fields:
+            return  # only $or clauses, one of which no index could bound: the scan is theirs, not an index's
         yield (
             "collection-scan",
             _hit(

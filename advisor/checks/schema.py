@@ -70,6 +70,15 @@ def _is_prefix(short: tuple[IndexKey, ...], long: tuple[IndexKey, ...]) -> bool:
     return all(a == b for a, b in zip(flipped, long))
 
 
+def _subset(index: IndexDef) -> str | None:
+    """Which rows an index holds, when not all: a SQL partial index's WHERE, a MongoDB index's
+    partialFilterExpression (as written: two equal ones hold the same documents)."""
+    if index.method == "mongo":
+        pfe = index.options.get("partialFilterExpression")
+        return repr(pfe) if pfe is not None else None
+    return index.where
+
+
 @schema_check("redundant-index")
 def redundant_index(schema: Schema):
     peers: dict[tuple, list] = {}  # compared within a table only: linear in a schema of many tables
@@ -83,8 +92,8 @@ def redundant_index(schema: Schema):
         for other in peers[(index.table, index.method)]:
             if other is index:
                 continue
-            if other.where != index.where or not _is_prefix(index.keys, other.keys):
-                continue
+            if _subset(other) != _subset(index) or not _is_prefix(index.keys, other.keys):
+                continue  # a partial index holds some rows only: it serves no query of one that holds others
             if index.options.get("through") or other.options.get("through"):
                 continue  # keys read through a hook that may change them at run time (hook.alter(...))
             covered = set(other.columns) | set(other.include)

@@ -35,7 +35,8 @@ ID_INDEX = IndexDef(name="_id_", table="", keys=(IndexKey("_id"),), unique=True,
 class Pred:
     field: str
     kind: str  # eq, in, range, prefix, regex, ne ($ne / $nin: bounds around the values), negation, exists,
-    # null, elem, geo, text, other
+    # null, elem ($elemMatch on the values), has ($elemMatch on subdocuments: their fields get their own), geo,
+    # text, other
     value: Any
     path: tuple  # where it was written, relative to the query's spans
     n_in: int | None = None  # number of values of an $in, when known
@@ -109,6 +110,8 @@ def _classify(fieldname: str, value: Any, path: tuple) -> list[Pred]:
                     preds.append(Pred(fieldname, runtime_regex_kind(pattern, flags, options), pattern, p))
             elif op == "$options":
                 continue
+            elif op == "$elemMatch" and isinstance(arg, dict) and not all(is_operator(k) for k in arg):
+                preds += _element_preds(fieldname, arg, p)
             elif op == "$elemMatch":
                 preds.append(Pred(fieldname, "elem", arg, p))
             elif op == "$all":
@@ -125,6 +128,18 @@ def _classify(fieldname: str, value: Any, path: tuple) -> list[Pred]:
         kind = runtime_regex_kind(Placeholder("string", source), given or "", given) if source else "other"
         return [Pred(fieldname, kind, value, path)]
     return [Pred(fieldname, "eq", value, path)]
+
+
+def _element_preds(fieldname: str, arg: dict, path: tuple) -> list[Pred]:
+    """`{arr: {$elemMatch: {x: 1, y: {$gt: 2}}}}`: the array has an element (a condition that bounds no index
+    key, kind "has"), and each condition on the element's fields holds for `arr.x`, `arr.y`, which an index
+    on those paths bounds. Only the and-ed conditions: an $or inside is left to the fetch."""
+    inner = analyse_filter(arg, path)
+    return [Pred(fieldname, "has", arg, path)] + [
+        Pred(f"{fieldname}.{p.field}", p.kind, p.value, p.path, p.n_in)
+        for p in inner.preds
+        if not p.field.startswith("$")
+    ]
 
 
 def analyse_filter(flt: Any, base: tuple = ("filter",)) -> FilterInfo:
@@ -187,6 +202,17 @@ def _plain(index: IndexDef) -> bool:
     return all(k.is_column for k in index.keys)
 
 
+def _present_only(index: IndexDef, name: str) -> bool:
+    """The index holds only documents that have `name` (sparse on that one key, or partial on
+    `{name: {$exists: true}}`): `{name: {$exists: true}}` reads its entries, not the collection."""
+    if index.options.get("sparse") and len(index.keys) == 1:
+        return True
+    pfe = index.options.get("partialFilterExpression")
+    return isinstance(pfe, dict) and any(
+        key == name and isinstance(cond, dict) and cond.get("$exists") in (True, 1) for key, cond in _conjuncts(pfe)
+    )
+
+
 def _partial_satisfied(index: IndexDef, info: FilterInfo) -> bool:
     pfe = index.options.get("partialFilterExpression")
     if not pfe:
@@ -199,7 +225,7 @@ def _partial_satisfied(index: IndexDef, info: FilterInfo) -> bool:
     for key, cond in _conjuncts(pfe):
         preds = by_field.get(key, [])
         if isinstance(cond, dict) and cond.get("$exists") in (True, 1):
-            if not any(p.kind in ("eq", "in", "range", "prefix", "exists", "elem") for p in preds):
+            if not any(p.kind in ("eq", "in", "range", "prefix", "exists", "elem", "has") for p in preds):
                 return False
         elif isinstance(cond, dict) and set(cond) & RANGE_OPS:
             if not all(any(_implies(p, op, bound) for p in preds) for op, bound in cond.items() if op in RANGE_OPS):
@@ -367,7 +393,7 @@ def evaluate(
             eq_prefix += 1
             bounded += 1
             continue
-        if any(p.kind in BOUNDING for p in ps):
+        if any(p.kind in BOUNDING or p.kind == "exists" and _present_only(index, name) for p in ps):
             bounded += 1
         break
     uses_filter = bounded > 0
@@ -417,7 +443,7 @@ def plan_find(
     info: FilterInfo | None = None,
 ) -> Plan:
     info = info if info is not None else analyse_filter(flt, base)
-    eff_sort = effective_sort(sort, info)
+    eff_sort = effective_sort(sort, info) if not one_document(info, indexes) else []
     sort_dict = dict(eff_sort) if eff_sort else None
     if info.unknown:
         return Plan("UNKNOWN", info=info, sort=sort_dict)
@@ -496,6 +522,29 @@ def plan_find(
         )
     return Plan(
         "COLLSCAN", info=info, sort=sort_dict, sort_served=False if eff_sort else None, blocking_sort=bool(eff_sort)
+    )
+
+
+def boundable(info: FilterInfo) -> bool:
+    """Some index could bound the filter: it has a predicate with index bounds (an unanchored or
+    case-insensitive regex, a negation, `$size`... have none), or an $or every clause of which has."""
+    if any(p.equality or p.kind in BOUNDING or p.kind in ("null", "exists") for p in info.preds):
+        return True
+    return any(all(boundable(c) for c in clauses) for clauses in info.ors)
+
+
+def one_document(info: FilterInfo, indexes: list[IndexDef]) -> bool:
+    """The filter gives one value to every key of a unique index that holds the documents it matches:
+    at most one document matches (nothing to sort). Not a sparse one given values known only at run time:
+    a null there matches every document the index leaves out."""
+    eq = {p.field: p.value for p in info.preds if p.kind == "eq" and not isinstance(p.value, list)}
+    return any(
+        index.unique
+        and _plain(index)
+        and all(f in eq for f, _ in index_fields(index))
+        and not (index.options.get("sparse") and any(isinstance(eq[f], Placeholder) for f, _ in index_fields(index)))
+        and _partial_satisfied(index, info)
+        for index in indexes
     )
 
 

@@ -138,7 +138,7 @@ def _function(f: JsFile, value):
     value = unwrap(value)
     if value is not None and value.type == "identifier":
         name = f.src(value)
-        return f.functions.get(name) or f.resolve(name, value.start_byte)
+        return f.binding(name, value.start_byte)
     return value
 
 

@@ -143,7 +143,7 @@ def _from_call(f: JsFile, base, calls_before: list, depth: int):
     if len(calls_before) != 1:
         return None
     if base is None:  # getLockCollection(db): a local function's result
-        fn = f.functions.get(method) or f.resolve(method, call.start_byte)
+        fn = f.binding(method, call.start_byte)
         local = fn is not None and unwrap(fn).type in FUNCTIONS
         if not local and imported_call(f, call) is not None:  # the module it comes from says (links.py)
             return run_time_name(f.src(call)), None, False

@@ -93,12 +93,15 @@ class JsFile:
             for m in re.finditer(b"\n", data):
                 self.line_starts.append(m.end())
         self.decls: dict[str, list[tuple[int, Any]]] = {}
+        # where a `const`/`let`/`var` declared at a start byte is visible (its block, or function for
+        # `var`): a bundle's `const model` of one function is not another function's `model`
+        self.scopes: dict[int, tuple[int, int]] = {}
         self.models: dict[str, tuple[str, str | None]] = {}  # model variable -> (model name, collection)
         self.schemas: dict[str, dict] = {}  # schema variable -> {"model":..., "collection":..., "node":...}
         self.imports: dict[str, str] = {}  # name bound by an ES import -> the module it comes from
         self.classes: set[str] = set()  # classes declared in the file
         self.members: dict[str, list] = {}  # `this.name = value` / `self.name = value`: the values
-        self.functions: dict[str, Any] = {}  # `function name() {...}` declared in the file
+        self.functions: dict[str, list] = {}  # `function name() {...}` declared in the file, by name
         self.methods: dict[str, Any] = {}  # class methods and getters declared in the file, by name
         # calls by what they call: `name(...)`, `this.name(...)`; `a.name(...)` as "a.name"
         self.called: dict[str, list] = {}
@@ -121,12 +124,34 @@ class JsFile:
     def resolve(self, name: str, before: int):
         """The value last assigned to `name` before `before`, never the one being assigned there:
         in `filter = { $or: [filter, x] }` the inner `filter` is the earlier value."""
+        got = self._declared(name, before)
+        return got[1] if got is not None else None
+
+    def _declared(self, name: str, before: int):
+        """(scope start, value) of the declaration `resolve` finds."""
         decls = self.decls.get(name, [])
         for i in range(bisect_left(decls, before, key=lambda d: d[0]) - 1, -1, -1):  # sorted by start
             start, value = decls[i]
-            if not value.start_byte <= before < value.end_byte:
-                return None if self._shadowed(name, start, before) else value
+            scope = self.scopes.get(start, (0, len(self.data)))  # an assignment: the name's, unknown
+            if not value.start_byte <= before < value.end_byte and scope[0] <= before < scope[1]:
+                return None if self._shadowed(name, start, before) else (scope[0], value)
         return None
+
+    def binding(self, name: str, at: int):
+        """What `name` is at byte `at`: the function declared under that name or the value it was
+        last given, whichever is declared in the innermost scope around `at` (never a same-named
+        function or constant of another function)."""
+        fn = None
+        for node in self.functions.get(name, ()):
+            scope = _scope(node.parent, lexical=True)
+            if scope.start_byte <= at < scope.end_byte and (fn is None or scope.start_byte > fn[0]):
+                fn = (scope.start_byte, node)
+        if fn is not None and self._shadowed(name, fn[1].start_byte, at):
+            fn = None
+        value = self._declared(name, at)
+        if fn is None or value is not None and value[0] >= fn[0]:
+            return value[1] if value is not None else None
+        return fn[1]
 
     def _shadowed(self, name: str, declared: int, used: int) -> bool:
         """A function around the use, not around the declaration, has a parameter of that name
@@ -519,6 +544,9 @@ def collect_decls(f: JsFile) -> list:
             value = node.child_by_field_name("value")
             if name is not None and name.type == "identifier" and value is not None:
                 f.decls.setdefault(f.src(name), []).append((node.start_byte, unwrap(value)))
+                lexical = node.parent is not None and node.parent.type == "lexical_declaration"
+                scope = _scope(node.parent, lexical)
+                f.scopes[node.start_byte] = (scope.start_byte, scope.end_byte)
             elif name is not None and name.type == "object_pattern" and value is not None:
                 _record_destructured_require(f, name, unwrap(value))
         elif t == "assignment_expression":
@@ -543,7 +571,7 @@ def collect_decls(f: JsFile) -> list:
         elif t == "import_statement":
             _record_import(f, node)
         elif t == "function_declaration" and node.child_by_field_name("name") is not None:
-            f.functions.setdefault(f.src(node.child_by_field_name("name")), node)
+            f.functions.setdefault(f.src(node.child_by_field_name("name")), []).append(node)
         elif t == "method_definition" and node.parent is not None and node.parent.type == "class_body":
             f.methods.setdefault(f.src(node.child_by_field_name("name")), node)
         elif t in ("class_declaration", "class") and node.child_by_field_name("name") is not None:
@@ -562,6 +590,19 @@ def collect_decls(f: JsFile) -> list:
         elif prop and obj is not None and unwrap(obj).type == "identifier":  # `async.apply(...)`
             f.called.setdefault(f"{f.src(unwrap(obj))}.{prop}", []).append(call)
     return calls
+
+
+_BLOCKS = frozenset({"statement_block", "for_statement", "for_in_statement", "switch_body", "class_body"})
+
+
+def _scope(node, lexical: bool):
+    """The node a declaration at `node` is visible in: its block (`let`, `const`, a function
+    declaration in a module) or its function (`var`), else the file."""
+    while node is not None and node.parent is not None:
+        if node.type in FUNCTIONS or lexical and node.type in _BLOCKS:
+            return node
+        node = node.parent
+    return node
 
 
 def _identifiers(node) -> list:
