@@ -71,3 +71,11 @@ def test_production_row_counts_from_a_stats_file_say_which_tables_stay_small(pro
     config = 'dialect = "postgres"\nschema = ["schema.sql"]\n[seed]\nstats = "stats.json"\n'
     found = names(project, {"schema.sql": SQL, "queries.sql": QUERY, "advisor.toml": config, "stats.json": stats})
     assert not {rule for _, rule in found if rule in ("unindexed-foreign-key", "missing-index")}
+
+
+def test_a_redundant_index_on_a_table_that_stays_small_is_not_worth_a_finding(project):
+    schema = SQL + "CREATE INDEX checks_name ON checks (name);\nCREATE INDEX checks_name_id ON checks (name, id);\n"
+    config = 'dialect = "postgres"\nschema = ["schema.sql"]\n'
+    assert "redundant-index" in [rule for _, rule in names(project, {"schema.sql": schema, "advisor.toml": config})]
+    found = names(project, {"schema.sql": schema, "advisor.toml": config + SMALL.format("checks")})
+    assert "redundant-index" not in [rule for _, rule in found]

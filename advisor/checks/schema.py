@@ -89,6 +89,8 @@ def redundant_index(schema: Schema):
             continue
         if run_time(index.table):
             continue  # a collection named at run time: another declaration under its name may be another one
+        if schema.small(index.table):
+            continue  # on a table that stays small, the extra index costs next to nothing to keep
         for other in peers[(index.table, index.method)]:
             if other is index:
                 continue
