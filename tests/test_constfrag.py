@@ -143,3 +143,163 @@ def test_a_private_method_given_or_building_an_outside_value_is_reported(project
     assert old in RENAME
     code = RENAME.replace(old, new)
     assert found(project, {"src/renamer.js": code}) == [("src/renamer.js", query_line(code))]
+
+
+# --- Python: a method or property of an object whose class the project defines --------------
+
+DB = """
+DB_TYPE = "POSTGRES"
+
+
+def compat_timestamp_placeholder(key: str):
+    if DB_TYPE == "POSTGRES":
+        return f"to_timestamp(:{key})"
+    return f":{key}"
+
+
+class Compat:
+    type = "POSTGRES"
+
+    @property
+    def timestamp_now(self) -> str:
+        if self.type == "POSTGRES":
+            return "now()"
+        return "(strftime('%s', 'now'))"
+
+    def timestamp_placeholder(self, key: str) -> str:
+        return compat_timestamp_placeholder(key)
+
+
+class Connection(Compat):
+    def __init__(self, conn):
+        self.conn = conn
+
+    async def execute(self, query, values=None):
+        return await self.conn.execute(query, values)
+
+
+class Database(Compat):
+    def __init__(self, name: str):
+        self.name = name
+
+    async def execute(self, query, values=None):
+        return query, values
+"""
+
+CORE_DB = """
+from app.db import Database
+
+db = Database("database")
+"""
+
+CRUD = """
+from app.core_db import db
+from app.db import Connection, Database
+
+
+async def purge(conn: Connection | None = None):
+    await (conn or db).execute(f"DELETE FROM audit WHERE delete_at < {db.timestamp_now}")
+
+
+async def delete_wallet(wallet_id: str, now: int, conn: Connection | None = None):
+    database = conn or db
+    await database.execute(
+        f"UPDATE wallets SET deleted = true, updated_at = {database.timestamp_placeholder('now')} WHERE id = :id",
+        {"id": wallet_id, "now": now},
+    )
+
+
+async def migrate(conn: "Connection"):
+    tsph = conn.timestamp_placeholder("created_at")
+    await conn.execute(f"UPDATE payments SET created_at = {tsph}, updated_at = {tsph}")
+
+
+class Service:
+    def __init__(self):
+        self.db = Database("service")
+
+    async def touch(self, key):
+        await self.db.execute(f"UPDATE keys SET seen = {self.db.timestamp_placeholder('now')} WHERE key = :key", {"key": key})
+"""
+
+DB_FILES = {"app/__init__.py": "", "app/db.py": DB, "app/core_db.py": CORE_DB, "app/crud.py": CRUD}
+
+
+def test_methods_and_properties_returning_fixed_dialect_text_are_the_codes_own(project):
+    assert found(project, DB_FILES) == []
+
+
+def crud_lines(code: str, marker: str) -> list[tuple[str, int]]:
+    return [("app/crud.py", i) for i, line in enumerate(code.lstrip("\n").split("\n"), 1) if marker in line]
+
+
+@pytest.mark.parametrize(
+    "where, old, new, marker",
+    [
+        # the method returns what its parameter is given, and a caller passes its own value
+        (
+            "crud",
+            "database.timestamp_placeholder('now')",
+            "database.timestamp_placeholder(wallet_id)",
+            "UPDATE wallets",
+        ),
+        # the property returns an attribute a caller sets
+        ("db", 'return "now()"', "return self.now_text", "DELETE FROM audit"),
+        # an untyped parameter: its class is not known
+        ("crud", 'async def migrate(conn: "Connection"):', "async def migrate(conn):", "UPDATE payments"),
+        # the attribute is given another object elsewhere, one whose class is not known
+        (
+            "crud",
+            "    async def touch(self, key):",
+            "    def swap(self, other):\n        self.db = other\n\n    async def touch(self, key):",
+            "UPDATE keys",
+        ),
+        # code elsewhere gives the attribute another object
+        ("crud", "class Service:", "def rewire(svc, other):\n    svc.db = other\n\n\nclass Service:", "UPDATE keys"),
+        # a decorator that may change what the method returns
+        (
+            "db",
+            "    def timestamp_placeholder(self, key: str) -> str:",
+            "    @traced\n    def timestamp_placeholder(self, key: str) -> str:",
+            "UPDATE wallets|UPDATE payments|UPDATE keys",  # every call of the method
+        ),
+    ],
+)
+def test_a_member_that_can_return_an_outside_value_is_reported(project, where, old, new, marker):
+    files = dict(DB_FILES)
+    path = f"app/{where}.py"
+    assert old in files[path]
+    files[path] = files[path].replace(old, new)
+    assert found(project, files) == sorted(
+        hit for m in marker.split("|") for hit in crud_lines(files["app/crud.py"], m)
+    )
+
+
+def test_a_subclass_elsewhere_that_overrides_the_property_is_followed_too(project):
+    unsafe = """
+    from app.db import Database
+
+
+    class Remote(Database):
+        def __init__(self, name, request):
+            super().__init__(name)
+            self.request = request
+
+        @property
+        def timestamp_now(self) -> str:
+            return self.request.args["now"]
+    """
+    assert found(project, {**DB_FILES, "app/remote.py": unsafe}) == crud_lines(CRUD, "DELETE FROM audit")
+
+
+def test_a_member_a_base_outside_the_project_may_define_is_unknown(project):
+    files = {
+        **DB_FILES,
+        "app/db.py": DB.replace("class Compat:", "class Compat(LibraryBase):").replace(
+            "    def timestamp_placeholder(self, key: str) -> str:\n        return compat_timestamp_placeholder(key)\n",
+            "",
+        ),
+    }
+    assert found(project, files) == sorted(
+        hit for m in ("UPDATE wallets", "UPDATE payments", "UPDATE keys") for hit in crud_lines(CRUD, m)
+    )
