@@ -63,7 +63,24 @@ class Store {
 exports.Store = Store;
 """
 
-STATUS_FILES = {"src/workflow.js": STATUS, "src/index.js": BARREL, "src/store.js": STORE}
+TYPES = """
+import { StatusString } from './workflow';
+export declare function setStatus(status: (typeof StatusString)[keyof typeof StatusString]): void;
+"""
+
+API = """
+import { StatusString } from './workflow';
+export type Status = (typeof StatusString)[keyof typeof StatusString];
+export const isPending = (s: Status): boolean => s === StatusString.PENDING;
+"""
+
+STATUS_FILES = {
+    "src/workflow.js": STATUS,
+    "src/index.js": BARREL,
+    "src/store.js": STORE,
+    "src/workflow.d.ts": TYPES,  # `typeof StatusString` in a type: nothing that runs
+    "src/api.ts": API,
+}
 
 
 def test_a_constant_object_re_exported_by_a_getter_is_the_codes_own(project):
@@ -75,6 +92,8 @@ def test_a_constant_object_re_exported_by_a_getter_is_the_codes_own(project):
     [
         # an importer of the barrel changes the constant
         {"src/cli.js": "const { StatusString } = require('./index');\nStatusString.PENDING = process.argv[2];\n"},
+        # a TypeScript importer that names it in a type, and changes it
+        {"src/api.ts": API + "export function override(s: string) { StatusString.PENDING = s; }\n"},
         # the defining module lets a caller change it
         {
             "src/workflow.js": STATUS

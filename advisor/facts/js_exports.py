@@ -295,6 +295,8 @@ def _holds(proj: Project, importer: str, f, scopes, b: Binding | None, route: tu
     for r in scopes.references(b):
         if r.id in exporting or r.parent.type == "import_specifier":  # `import { X as y }`: X names the export
             continue
+        if _typed_only(r):
+            continue
         getter = _getter_export(f, scopes, r)
         if getter is not None:  # re-exported: the importer's importers must leave it alone
             name, chain = getter
@@ -310,6 +312,16 @@ def _holds(proj: Project, importer: str, f, scopes, b: Binding | None, route: tu
         if _changes(use, route + use.chain, target, _passed(f, r)):
             return False
     return True
+
+
+def _typed_only(ref) -> bool:
+    """`typeof X` in a TypeScript type: a type, nothing that runs."""
+    node = ref.parent
+    while node is not None and node.type not in ("statement_block", "program"):
+        if node.type == "type_query":
+            return True
+        node = node.parent
+    return False
 
 
 def _getter_export(f: JsFile, scopes: Scopes, ref) -> tuple[str, tuple] | None:
