@@ -54,6 +54,21 @@ class Callers:
         self.texts = texts
         self.parsed = {path: tree for path, tree in (parsed or {}).items() if path not in texts}
         self.methods: dict[int, dict[int, str]] = {}  # id(tree) -> id(method) -> how it binds its first argument
+        self.paths: dict[int, str] = {id(tree): path for path, tree in (parsed or {}).items()}  # id(tree) -> path
+
+    def tree(self, path: str) -> ast.Module | None:
+        """The module of one of the project's files (None: not one, or it does not parse)."""
+        if path in self.parsed:
+            return self.parsed[path]
+        text = self.texts.get(path)
+        tree = _parsed(text) if text is not None else None
+        if tree is not None:
+            self.paths[id(tree)] = path
+        return tree
+
+    def path_of(self, tree: ast.Module) -> str | None:
+        """The display path of a module this object handed out, or was given."""
+        return self.paths.get(id(tree))
 
     def calls(self, function: Defined, tree: ast.Module) -> list[Call] | None:
         """Every call of `function` (defined in `tree`) in the project; None when some cannot be seen."""
@@ -106,6 +121,14 @@ def _module(text: str) -> _Module | None:
     """A module read once per process (the files a run asks about are few, and each is asked about often)."""
     try:
         return _index(ast.parse(text))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+@lru_cache(maxsize=256)
+def _parsed(text: str) -> ast.Module | None:
+    try:
+        return ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 

@@ -83,6 +83,8 @@ def _every_call(v: Values, b: Binding, position: int, inner: tuple, path: tuple,
 
 def calls_of(v: Values, fn) -> list:
     """Every call of the module's own function `fn`; none when something else may call it."""
+    if fn.type == "method_definition":
+        return _private_calls(v, fn)
     name, exported = _name(fn)
     if name is None or exported:
         return []
@@ -99,6 +101,27 @@ def calls_of(v: Values, fn) -> list:
         call = r.parent
         if call is None or call.type != "call_expression" or call.child_by_field_name("function") != r:
             return []  # handed around, exported, aliased: called where advisor does not look
+        calls.append(call)
+    return calls
+
+
+def _private_calls(v: Values, fn) -> list:
+    """Every call of a private method (`#m`): the language lets only its class's body name it, so every
+    `x.#m(...)` there is all its calls; none when the body names it otherwise (handed around as a value)."""
+    name = fn.child_by_field_name("name")
+    holder = fn.parent
+    if name is None or name.type != "private_property_identifier" or holder is None or holder.type != "class_body":
+        return []
+    calls, stack = [], [holder]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.named_children)
+        if node.type != "private_property_identifier" or node.id == name.id or v.f.src(node) != v.f.src(name):
+            continue
+        member = node.parent
+        call = member.parent if member is not None and member.type == "member_expression" else None
+        if call is None or call.type != "call_expression" or call.child_by_field_name("function") != member:
+            return []  # `this.#m` as a value, `#m in x`, another class's `#m` declared within
         calls.append(call)
     return calls
 

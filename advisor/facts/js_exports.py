@@ -295,12 +295,78 @@ def _holds(proj: Project, importer: str, f, scopes, b: Binding | None, route: tu
     for r in scopes.references(b):
         if r.id in exporting or r.parent.type == "import_specifier":  # `import { X as y }`: X names the export
             continue
+        if _typed_only(r):
+            continue
+        getter = _getter_export(f, scopes, r)
+        if getter is not None:  # re-exported: the importer's importers must leave it alone
+            name, chain = getter
+            whole = route + chain
+            if (covers(whole, target) or covers(target, whole)) and not _unchanged(
+                proj, importer, (prop(name), *target[len(whole) :]), seen, hops + 1
+            ):
+                return False
+            continue
         use = use_of(f, r)
         if use.kind == "write" and not use.chain:
             continue  # the importer's own variable given another value
         if _changes(use, route + use.chain, target, _passed(f, r)):
             return False
     return True
+
+
+def _typed_only(ref) -> bool:
+    """`typeof X` in a TypeScript type: a type, nothing that runs."""
+    node = ref.parent
+    while node is not None and node.type not in ("statement_block", "program"):
+        if node.type == "type_query":
+            return True
+        node = node.parent
+    return False
+
+
+def _getter_export(f: JsFile, scopes: Scopes, ref) -> tuple[str, tuple] | None:
+    """tsc's and Babel's re-export, `Object.defineProperty(exports, "N", { get: function () { return m.X; } })`
+    with `ref` the `m`: ("N", the steps `.X` from m).  A getter without a setter: importers cannot assign
+    N, only change what is inside it."""
+    top, chain = ref, []
+    while top.parent is not None and top.parent.type in ("member_expression", "subscript_expression"):
+        if top.parent.child_by_field_name("object") != top:
+            return None
+        chain.append(member_step(f, top.parent))
+        top = top.parent
+    body = top.parent
+    if body is not None and body.type == "return_statement":
+        block = body.parent
+        if block is None or block.type != "statement_block" or len(block.named_children) != 1:
+            return None
+        fn = block.parent
+    elif body is not None and body.type == "arrow_function" and body.child_by_field_name("body") == top:
+        fn = body
+    else:
+        return None
+    pair = fn.parent if fn is not None else None
+    if pair is None or pair.type != "pair" or pair.child_by_field_name("value") != fn:
+        return None
+    if key_name(f, pair.child_by_field_name("key")) != "get" or fn.type not in (
+        "function_expression",
+        "arrow_function",
+    ):
+        return None
+    descriptor = pair.parent
+    for c in descriptor.named_children:
+        if c.type != "comment" and (
+            c.type != "pair" or key_name(f, c.child_by_field_name("key")) not in ("get", "enumerable", "configurable")
+        ):
+            return None  # a setter, a value, a spread: not the plain re-export
+    args = descriptor.parent
+    call = args.parent if args is not None and args.type == "arguments" else None
+    if call is None or f.src(call.child_by_field_name("function")) != "Object.defineProperty":
+        return None
+    given = arg_list(args)
+    if len(given) != 3 or given[2] != descriptor or not _is_exports(f, scopes, given[0]) or given[1].type != "string":
+        return None
+    name = string_value(f, given[1])
+    return (name, tuple(chain)) if name else None
 
 
 def _changes(use: Use, chain: tuple, target: tuple, passed: bool) -> bool:

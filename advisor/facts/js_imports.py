@@ -109,14 +109,14 @@ class Project:
     def importers(self, module: str) -> list[tuple[str, bool]]:
         """The files whose specifiers name the module, each with whether one is a dynamic `import()`."""
         if module not in self._importers:
-            name = PurePath(module).stem
-            if name == "index":  # `from '../util'`: the directory's name
-                name = PurePath(module).parent.name
+            names = {PurePath(module).stem}
+            if "index" in names:  # `from '../util'`: the directory's name; `require('./index')`: its own
+                names.add(PurePath(module).parent.name)
             if self._here is None:
                 self._here = {p for p, text in self.files.items() if _HERE.search(text)}
             found: dict[str, bool] = {}
             for path, text in self.files.items():
-                if name not in text and path not in self._here:
+                if not any(name in text for name in names) and path not in self._here:
                     continue  # no specifier in it can name the module
                 for m in _SPECIFIER.finditer(text):
                     if self.resolve(path, m.group(4)) == module:

@@ -319,7 +319,9 @@ def _method_name(v: Values, m) -> str | None:
     if any(c.type in ("get", "set", "*") for c in m.children if not c.is_named):
         return None
     key = m.child_by_field_name("name")
-    return v.f.src(key) if key is not None and key.type == "property_identifier" else None
+    return (
+        v.f.src(key) if key is not None and key.type in ("property_identifier", "private_property_identifier") else None
+    )
 
 
 def _static(m) -> bool:

@@ -20,6 +20,7 @@ import ast
 import re
 
 from advisor.facts.callers import Defined, argument, call_name, defaults
+from advisor.facts.objects import members
 from advisor.facts.python_scope import Path, Scope, Source, Sources, identifier_name, own_nodes, parameter_names
 from advisor.facts.reaching import PARAMETER
 from advisor.facts.regex_groups import word_group
@@ -92,7 +93,10 @@ def sources(node: ast.expr, scope: Scope, depth: int = 0, path: Path = ()) -> So
             return sources(node.value, scope, more, (index.value, *path))
         return sources(node.value, scope, more, path if isinstance(index, ast.Slice) else ("item", *path))
     if isinstance(node, ast.Attribute):
-        return _NONE if _attribute_fixed(node) else frozenset({Source(ast.unparse(node)[:60], False)})
+        if _attribute_fixed(node) and not (scope.foreign and call_name(_root(node)) in ("self", "cls")):
+            return _NONE
+        read = _property_read(node, scope, more, path)
+        return read if read is not None else frozenset({Source(ast.unparse(node)[:60], False)})
     if isinstance(node, ast.Name):
         return _name_sources(node.id, scope, more, path, node)
     return frozenset({Source(ast.unparse(node)[:60], False)})
@@ -144,12 +148,47 @@ def _call_sources(node: ast.Call, scope: Scope, depth: int, path: Path = ()) -> 
         function = scope.methods.get(name)  # a method of the class itself
     if function is not None:
         return _returned(node, function, scope, depth + 1, path)
+    if receiver is not None:  # `db.placeholder("now")`: a method of the object's class, when the project has it
+        found = members(receiver, name, scope)
+        if found and all(m.function is not None and _followed(m.function, call=True) for m in found):
+            return _union(_returned(node, m.function, scope, depth + 1, path, m.owner.tree) for m in found)  # type: ignore[arg-type]
     return frozenset({Source(ast.unparse(node)[:60], False)})
 
 
-def _returned(call: ast.Call, function: Defined, scope: Scope, depth: int, path: Path = ()) -> Sources:
+# decorators a method followed through an object may have: none changes what a call of it returns
+_KEPT = {"staticmethod", "classmethod", "cache", "lru_cache", "override"}
+
+
+def _followed(function: Defined, call: bool) -> bool:
+    """A method called (`call`) or a property read: as written, with the decorators that keep it so."""
+    decorators = {call_name(d.func if isinstance(d, ast.Call) else d) for d in function.decorator_list}
+    properties = decorators & {"property", "cached_property"}
+    return (not properties if call else bool(properties)) and decorators - {"property", "cached_property"} <= _KEPT
+
+
+def _property_read(node: ast.Attribute, scope: Scope, depth: int, path: Path) -> Sources | None:
+    """`db.timestamp_now`: what the property returns, for every class the object can be (None: unknown)."""
+    found = members(node.value, node.attr, scope)
+    if not found or not all(m.function is not None and _followed(m.function, call=False) for m in found):
+        return None
+    read = ast.Call(func=node, args=[], keywords=[])
+    return _union(_returned(read, m.function, scope, depth + 1, path, m.owner.tree) for m in found)  # type: ignore[arg-type]
+
+
+def _root(node: ast.expr) -> ast.expr:
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return node
+
+
+def _returned(
+    call: ast.Call, function: Defined, scope: Scope, depth: int, path: Path = (), tree: ast.Module | None = None
+) -> Sources:
     """What a call to one of the module's functions (or `self.m(...)`, of the class's methods) returns: its
-    return values, its parameters bound to the call's arguments (one the call leaves takes its default)."""
+    return values, its parameters bound to the call's arguments (one the call leaves takes its default).
+    `tree`: the module of a method reached through an object (`db.m()`), whose `self` is not the caller's."""
+    foreign = scope.foreign or tree is not None
+    tree = scope.tree if tree is None else tree
     args = function.args
     positional = [*args.posonlyargs, *args.args]
     if isinstance(call.func, ast.Attribute) and not any(
@@ -161,7 +200,7 @@ def _returned(call: ast.Call, function: Defined, scope: Scope, depth: int, path:
     if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
         return frozenset({Source(ast.unparse(call)[:60], False)})  # f(*args), f(**kw): unknown binding
     if given:
-        module = Scope(scope.tree, (), answers=scope.answers, callers=scope.callers)
+        module = Scope(tree, (), answers=scope.answers, callers=scope.callers)
         for name, default in given.items():
             bound[name] = sources(default, module, depth)
     for param, arg in zip(positional, call.args):
@@ -170,11 +209,11 @@ def _returned(call: ast.Call, function: Defined, scope: Scope, depth: int, path:
         bound[str(keyword.arg)] = sources(keyword.value, scope, depth)
 
     def answer() -> Sources:
-        inner = Scope(scope.tree, (function,), bound, scope.answers, scope.callers)
+        inner = Scope(tree, (function,), bound, scope.answers, scope.callers, foreign)
         values = [n.value for n in own_nodes(function) if isinstance(n, ast.Return) and n.value is not None]
         return _union(sources(v, inner.at(v), depth, path) for v in values)
 
-    return scope.answers.ask((function, frozenset(bound.items()), path), answer)
+    return scope.answers.ask((function, frozenset(bound.items()), path, foreign), answer)
 
 
 _NAME_TEMPLATE = re.compile(r"^(?:[\w.\"]*%s[\w.\"]*|(?:\s*%s\s*(?:=|<>|!=|<=|>=|<|>)\s*(?:\?|%s|\$\d+)\s*))$")

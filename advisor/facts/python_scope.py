@@ -54,7 +54,9 @@ class Scope:
 
     `bound` holds what a call passed to the innermost function's parameters (their sources in the caller);
     `answers`, shared by the scopes of one question, keeps the names and calls already answered;
-    `callers`, the project's calls, tells what a parameter takes (None: a parameter is the caller's)."""
+    `callers`, the project's calls, tells what a parameter takes (None: a parameter is the caller's);
+    `foreign`: the innermost function is a method reached through an object (`db.m()`), whose attributes
+    (`self.x`) may hold what any caller stored in them."""
 
     def __init__(
         self,
@@ -63,8 +65,10 @@ class Scope:
         bound: dict[str, Sources] | None = None,
         answers: Answers | None = None,
         callers: Callers | None = None,
+        foreign: bool = False,
     ):
         self.tree = tree
+        self.foreign = foreign  # a method followed from a call on an object: what `self` holds is not the code's
         self.functions = functions
         self.bound = bound
         self.callers = callers
