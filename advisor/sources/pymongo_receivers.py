@@ -68,7 +68,7 @@ def collection_of(node: ast.AST, names: Names, depth: int = 0) -> str | None:
     if (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
-        and node.func.attr == "get_collection"
+        and node.func.attr in ("get_collection", "create_collection")  # a Database's, returning the Collection
         and node.args
         and isinstance(node.args[0], ast.Constant)
     ):
