@@ -198,3 +198,22 @@ def test_the_planner_judges_a_sub_collection_against_its_own_declarations(tmp_pa
     assert "<RevisionStore._collection>.revisions" in scans[0][1] and "key_1_rev_-1" in scans[0][1]
     notes = [m for r, _, m in found if r == "MGO015"]  # notes: no declaration, so no scan claimed, one note
     assert len(notes) == 1 and "<RevisionStore._collection>.notes" in notes[0]
+
+
+def test_a_sub_collection_of_a_member_a_base_class_in_another_file_holds(tmp_path, monkeypatch):
+    from advisor.loader import load_project
+    from advisor.options import Options
+
+    (tmp_path / "base.py").write_text(
+        "import pymongo\n\n\nclass Base(object):\n    def _reset(self):\n"
+        "        self._collection = self._db.jobs\n        self._log = self._collection.log\n"
+    )
+    (tmp_path / "worker.py").write_text(
+        "import pymongo\n\nfrom .base import Base\n\n\nclass Worker(Base):\n    def recent(self, key):\n"
+        "        return self._collection.log.find_one({'key': key})\n\n"
+        "\nclass Other(object):\n    def recent(self, key):\n        return self._collection.log.find_one({'key': key})\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    project = load_project(["."], Options())
+    got = [(q.location.line, q.collection) for s in project.sources for q in s.queries]
+    assert got == [(8, "jobs.log"), (13, "self._collection.log")]  # Other is no Base: its own, unknown
