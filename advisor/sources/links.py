@@ -103,9 +103,10 @@ def _members(found: list[Links]) -> None:
             held.setdefault((h.owner, h.member), set()).add(h.collection)
     for links in found:
         for cls, member, target in links.members:
+            member, _, sub = member.partition(".")  # self._collection.versions: a sub-collection of the member's
             colls = set().union(*(held.get((c, member), set()) for c in _family(cls, bases)))
             if len(colls) == 1:  # one collection for it in the classes it belongs to: that one
-                _rename(target, colls.pop())
+                _rename(target, colls.pop() + ("." + sub if sub else ""))
 
 
 def _databases(sources: list[SourceFile]) -> None:
@@ -154,8 +155,9 @@ def _ancestors(cls: str, bases: dict[str, set[str]]) -> list[str]:
 
 
 def _family(cls: str, bases: dict[str, set[str]]) -> list[str]:
-    """The class, its bases and its subclasses across the project (by name), transitively."""
-    return _reach(cls, lambda c: bases.get(c, set()) | {sub for sub, bs in bases.items() if c in bs})
+    """The class, its bases and its subclasses across the project (by name), transitively; a base from
+    outside the project (`object`, a library's class) is no family of the project's classes deriving it."""
+    return _reach(cls, lambda c: bases.get(c, set()) | {sub for sub, bs in bases.items() if c in bs and c in bases})
 
 
 def _reach(cls: str, step) -> list[str]:

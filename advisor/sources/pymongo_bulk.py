@@ -27,13 +27,44 @@ def bulk_write(collection: str, call: ast.Call, names: Names, loc: Location, par
     if isinstance(ops, ast.Name) and listed is None and ops.id in params:  # the caller's operations
         return [_shape(collection, "bulk_write", Placeholder("object", ops.id), call, loc, params, partial=True)]
     out = []
-    for op in listed.elts if isinstance(listed, (ast.List, ast.Tuple)) else []:
+    seen: set[tuple[str, str]] = set()
+    items = list(listed.elts) if isinstance(listed, (ast.List, ast.Tuple)) else []
+    if isinstance(ops, ast.Name) and isinstance(listed, ast.List):
+        items += appended(ops, listed, names)
+    for op in items:
         f = op.func if isinstance(op, ast.Call) else None
         name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
         given = (op.args[0] if op.args else keyword(op, "filter")) if isinstance(op, ast.Call) else None
-        if name in BULK_OPS and given is not None:
+        if name in BULK_OPS and given is not None and (name, ast.unparse(given)) not in seen:
+            seen.add((name, ast.unparse(given)))  # the same operation appended in two branches: one shape
             out.append(_shape(collection, BULK_OPS[name], names.value(given), op, loc, params))
     return out
+
+
+def appended(ops: ast.Name, listed: ast.List, names: Names) -> list[ast.expr]:
+    """`ops = []` then `ops.append(UpdateOne(...))` in the same function: the operations appended (those
+    of `ops.extend([...])` too)."""
+    scope = names.function.get(id(listed))
+    out: list[ast.expr] = []
+    for node in ast.walk(names.functions.get(scope, names.tree) if scope is not None else names.tree):
+        f = node.func if isinstance(node, ast.Call) else None
+        if (
+            isinstance(f, ast.Attribute)
+            and isinstance(f.value, ast.Name)
+            and f.value.id == ops.id
+            and names.function.get(id(node)) == scope
+            and isinstance(node, ast.Call)
+            and len(node.args) == 1
+        ):
+            arg = node.args[0]
+            out += (
+                [arg]
+                if f.attr == "append"
+                else list(arg.elts)
+                if f.attr == "extend" and isinstance(arg, ast.List)
+                else []
+            )
+    return sorted(out, key=lambda n: (n.lineno, n.col_offset))
 
 
 def _shape(

@@ -12,7 +12,7 @@ from advisor.sources.links import links_of
 from advisor.sources.mongo_names import mark_run_time
 from advisor.sources.pymongo_bulk import bulk_write
 from advisor.sources.pymongo_names import Names, keyword
-from advisor.sources.pymongo_receivers import collection_of, database_method
+from advisor.sources.pymongo_receivers import collection_of, database_method, server_owned
 from advisor.sources.pymongo_tables import index_model, index_tables
 from advisor.sources.python_classes import record_members
 
@@ -105,12 +105,23 @@ def _value(
 
 def _unchain(call: ast.Call):
     chain = []
-    node: ast.AST = call
+    node: ast.AST = _unwrapped(call)
     while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
         chain.append((node.func.attr, node))
-        node = node.func.value
+        node = _unwrapped(node.func.value)
     chain.reverse()
     return node, chain
+
+
+def _unwrapped(node: ast.AST) -> ast.AST:
+    """`retry(coll.delete_one)(flt)`: a wrapper (a retry decorator applied by hand) around a bound driver
+    method, called with the method's own arguments: the driver call `coll.delete_one(flt)`."""
+    wrap = node.func if isinstance(node, ast.Call) else None
+    bound = wrap.args[0] if isinstance(wrap, ast.Call) and len(wrap.args) == 1 and not wrap.keywords else None
+    if not isinstance(bound, ast.Attribute) or bound.attr not in QUERY_METHODS | INDEX_METHODS | {"bulk_write"}:
+        return node
+    assert isinstance(node, ast.Call)
+    return ast.copy_location(ast.Call(bound, node.args, node.keywords), node)
 
 
 def _sort_spec(v: Any) -> Any:
@@ -200,7 +211,7 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
             if coll is None:
                 break
             held = database_method(receiver)
-            owner = names.classes.class_of(call) if held else None
+            owner = names.classes.class_of(top) if held else None
             if held and owner is None:
                 break  # `self.get_db()` outside a class: no method to look up
             if held and owner is not None:
@@ -234,6 +245,7 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
             at = 1 if method == "distinct" else 0
             built = args[at] if len(args) > at else keyword(call, "filter") or keyword(call, "pipeline")
             q.partial = built is not None and names.mutations.changes(built, names.resolve)  # query[k] = v later
+            q.partial = q.partial or server_owned(receiver, names)
             if method == "aggregate":
                 q.pipeline = _value(args[0], path, index, spans, ("pipeline",), names) if args else Placeholder("array")
             elif method == "distinct":

@@ -15,6 +15,8 @@ from advisor.sources.pymongo_tables import TableUses
 from advisor.sources.python_classes import Classes, returned_values, self_attr
 from advisor.sources.python_mutations import Mutations
 
+MONGO_MODULES = {"pymongo", "motor", "mongomock", "bson", "gridfs"}
+
 
 def position(node: ast.AST) -> tuple[int, int]:
     return getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
@@ -163,7 +165,31 @@ class Names:
 
     def member(self, node: ast.AST) -> ast.AST | None:
         """What `self.name` holds, when this module says."""
-        return self.classes.member(node, getattr(node, "attr", "")) if self_attr(node) else None
+        return self.classes.member(node, getattr(node, "attr", "")) if self.on_self(node) else None
+
+    def on_self(self, node: ast.AST) -> bool:
+        """`self.name`, or `lib.name` after `lib = self` in the same function."""
+        if self_attr(node):
+            return True
+        value = node.value if isinstance(node, ast.Attribute) else None
+        alias = self.resolve(value) if isinstance(value, ast.Name) else None
+        return isinstance(alias, ast.Name) and alias.id == "self"
+
+    @cached_property
+    def imports_mongo(self) -> bool:
+        """Whether the module imports a MongoDB driver (or its bson): a parameter named `collection`, or a
+        call of `get_<...>_collection()`, then holds a driver collection rather than another library's."""
+        for node in ast.walk(self.tree):
+            modules = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom) and not node.level
+                else []
+            )
+            if any(m.split(".")[0] in MONGO_MODULES for m in modules):
+                return True
+        return False
 
     def returned(self, call: ast.Call) -> list[ast.expr]:
         """Every value `self.method(...)` returns, when a method of the class (or its family) here says,

@@ -23,7 +23,7 @@ def database_method(node: ast.AST) -> str | None:
 
 
 def collection_of(node: ast.AST, names: Names, depth: int = 0) -> str | None:
-    if isinstance(node, ast.Subscript) and (is_database(node.value) or database_method(node)):
+    if isinstance(node, ast.Subscript) and (holds_database(node.value, names, depth) or database_method(node)):
         key: ast.AST = node.slice
         if isinstance(key, ast.Name) and depth < 4:
             key = names.resolve(key) or key
@@ -34,8 +34,8 @@ def collection_of(node: ast.AST, names: Names, depth: int = 0) -> str | None:
         # db[datasource], or db[self.name] with `self.name = None` until a subclass names it: at run time
         return run_time_name(ast.unparse(node.slice))  # db[datasource]: named at run time
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and depth < 4:
-        if node.func.attr == "with_options":  # the same collection with other options
-            return collection_of(node.func.value, names, depth + 1)
+        if node.func.attr == "with_options":  # the same collection with other options (a smaller node: no step)
+            return collection_of(node.func.value, names, depth)
     if isinstance(node, ast.Call) and depth < 4:
         returned = names.returned(node)
         if returned:  # self.get_collection(...), get_collection(...): a method or function here giving one
@@ -44,7 +44,7 @@ def collection_of(node: ast.AST, names: Names, depth: int = 0) -> str | None:
         return _one_of([node.body, node.orelse], ast.unparse(node), names, depth)
     if isinstance(node, ast.Await) and depth < 4:  # `await self.get_collection()`
         return collection_of(node.value, names, depth + 1)
-    if isinstance(node, ast.Attribute) and self_attr(node):  # self.messages: a property or attribute
+    if isinstance(node, ast.Attribute) and names.on_self(node):  # self.messages: a property or attribute
         held = names.member(node)
         if held is not None and depth < 4:
             name = collection_of(held, names, depth + 1)
@@ -61,15 +61,22 @@ def collection_of(node: ast.AST, names: Names, depth: int = 0) -> str | None:
     if isinstance(node, ast.Attribute) and node.attr == "collection" and not is_database(node.value):
         return run_time_name(ast.unparse(node))  # cursor.collection: the collection a cursor reads
     if isinstance(node, ast.Attribute):
-        return node.attr if is_database(node.value) or database_method(node) else None
+        if holds_database(node.value, names, depth) or database_method(node):
+            server = server_database(node.value, names)
+            return f"{server}.{node.attr}" if server else node.attr  # config.collections: the server's own
+        return _sub_collection(node, names, depth)
     if (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
-        and node.func.attr == "get_collection"
+        and node.func.attr in ("get_collection", "create_collection")  # a Database's, returning the Collection
         and node.args
         and isinstance(node.args[0], ast.Constant)
     ):
         return str(node.args[0].value)
+    callee = node.func.attr if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) else ""
+    callee = node.func.id if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) else callee
+    if re.fullmatch(r"\w+_collection", callee) and names.imports_mongo:
+        return run_time_name(ast.unparse(node))  # lib.get_top_level_collection(): one the module cannot name
     if isinstance(node, ast.Name) and node.id == "self" and id(node) in names.collection_class:
         return run_time_name("self")  # a Collection subclass calling its own find_one
     if isinstance(node, ast.Name):
@@ -83,6 +90,9 @@ def collection_of(node: ast.AST, names: Names, depth: int = 0) -> str | None:
         m = re.fullmatch(r"(\w+?)_?(collection|coll)", node.id)
         if m:
             return m.group(1)
+        if node.id in ("collection", "coll") and not given and names.imports_mongo:
+            if node.id in names.parameters.get(id(node), ()):  # def _ensure_index(collection): the caller's
+                return run_time_name(node.id)
     return None
 
 
@@ -94,3 +104,99 @@ def _one_of(values: list[ast.expr], text: str, names: Names, depth: int) -> str 
     if not got or None in got:
         return None
     return got[0] if len(set(got)) == 1 else run_time_name(text)
+
+
+SERVER_DATABASES = {"admin", "config", "local"}
+# a pymongo Collection's own attributes: anything else (not starting with "_") is a sub-collection
+COLLECTION_ATTRIBUTES = {
+    "name",
+    "full_name",
+    "database",
+    "codec_options",
+    "read_preference",
+    "write_concern",
+    "read_concern",
+}
+
+
+def holds_database(node: ast.AST, names: Names, depth: int = 0) -> bool:
+    """Whether an expression is a pymongo Database: by its name (advisor.sources.mongo_names), a
+    collection's `.database`, an attribute of a client (`db.client.config`, `conn.config` after `conn =
+    db.connection`), or a variable holding one."""
+    if is_database(node):
+        return True
+    if depth > 4:
+        return False
+    if isinstance(node, ast.Name):
+        value = names.resolve(node)
+        return value is not None and holds_database(value, names, depth + 1)
+    if isinstance(node, ast.Attribute) and node.attr == "database":
+        return collection_of(node.value, names, depth + 1) is not None
+    if isinstance(node, (ast.Attribute, ast.Subscript)):
+        return _client(node.value, names, depth + 1)
+    return False
+
+
+def server_database(node: ast.AST, names: Names) -> str | None:
+    """`client.config`, `conn.admin`, `client.local`: a database the server keeps for itself (sharding
+    metadata, users, the oplog); its collections' indexes and sizes are the server's, never declared in
+    the code, so a query on them is a sketch (advisor.sources.pymongo_calls)."""
+    if not isinstance(node, ast.Attribute) or node.attr not in SERVER_DATABASES:
+        return None
+    owner = node.value.id if isinstance(node.value, ast.Name) else getattr(node.value, "attr", "")
+    client = re.search(r"client|conn", owner, re.IGNORECASE) or _client(node.value, names, 0)
+    return node.attr if client else None  # db.config: a collection named config
+
+
+def server_owned(receiver: ast.AST, names: Names) -> bool:
+    """Whether a collection is in one of the server's own databases (`conn.config.collections`,
+    `client.admin.system.users`)."""
+    node = receiver
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        if server_database(node, names):
+            return True
+        node = node.value
+    return False
+
+
+def _client(node: ast.AST, names: Names, depth: int) -> bool:
+    """A MongoClient: a database's `.client` (`.connection` in pymongo 2), or a variable holding one."""
+    if isinstance(node, ast.Name) and depth <= 4:
+        value = names.resolve(node)
+        return value is not None and _client(value, names, depth + 1)
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr in ("client", "connection")
+        and holds_database(node.value, names, depth)
+    )
+
+
+def _sub_collection(node: ast.Attribute, names: Names, depth: int) -> str | None:
+    """`coll.versions`: pymongo's sub-collection "<coll's name>.versions". Under a collection named at run
+    time and held on an instance (`self._collection = lib.get_top_level_collection()`), it is that member's:
+    `<Store._collection>.versions`, one name for what the class's methods query and declare on it whatever
+    the deployment calls the parent (as advisor.sources.pymongo_names.Names.held_per_instance); reached any
+    other way, it is named at run time too."""
+    if node.attr.startswith("_") or node.attr in COLLECTION_ATTRIBUTES or depth >= 4:
+        return None
+    parent = collection_of(node.value, names, depth)  # a smaller node: no step of the bound
+    if parent is None:
+        return None
+    if not run_time(parent):
+        return f"{parent}.{node.attr}"
+    member = _held_member(node.value, names, depth)
+    held = names.member(member) if member is not None else None
+    cls = names.classes.class_of(held) if held is not None else None
+    if cls is not None and member is not None:
+        return f"<{cls.name}.{member.attr}>.{node.attr}"
+    return run_time_name(ast.unparse(node))
+
+
+def _held_member(node: ast.AST, names: Names, depth: int) -> ast.Attribute | None:
+    """The `self.<member>` an expression is (`collection` after `collection = self._collection`)."""
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "with_options":
+        node = node.func.value
+    if isinstance(node, ast.Name) and depth < 4:
+        value = names.resolve(node)
+        return _held_member(value, names, depth + 1) if value is not None else None
+    return node if isinstance(node, ast.Attribute) and names.member(node) is not None else None
