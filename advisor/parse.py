@@ -235,6 +235,8 @@ def _unglued(source: str, dialect: str):
         trees = [t for t in parser.parse(tokenizer.tokenize(spaced), spaced) if t is not None]
     except (ParseError, TokenError, RecursionError):
         return None
+    except Exception:  # noqa: BLE001 - sqlglot raises assorted errors on odd input: then the first failure stands
+        return None
     if not trees:
         return None
     for node in trees[0].walk():
@@ -275,8 +277,80 @@ _UNSUPPORTED_START = re.compile(
 _UNSUPPORTED_INSIDE = re.compile(r"::\s*\w+(?:\s*\([\d\s,]*\))?\s*\[\s*\]", re.IGNORECASE)
 
 
+# PostgreSQL grammar sqlglot does not read, inside otherwise ordinary statements: an operator of an extension
+# (pg_trgm's `<%` and `<<->`, PostGIS's `&&&`, pgvector's `<+>`: PostgreSQL lets extensions define any run of
+# + - * / < > = ~ ! @ # % ^ & | ` ?; see _extension_operator), a cursor's `WHERE CURRENT OF`, `OVERRIDING ... VALUE`, `ORDER BY ...
+# USING <`, `VARIADIC`, Unicode escapes, `IS NORMALIZED`, `NULLS [NOT] DISTINCT`, `SIMILAR ... ESCAPE`, digits
+# grouped by underscores, exclusion constraints, virtual generated columns, `ON DELETE SET NULL (col)`,
+# `json_serialize`, `bit varying`, a dimensioned array type, several indexes dropped at once, psql commands.
+_UNSUPPORTED_SYNTAX = re.compile(
+    r"""\bWHERE\s+CURRENT\s+OF\b | \bOVERRIDING\s+(?:SYSTEM|USER)\s+VALUE\b
+       | \bUSING\s*(?:[<>]|OPERATOR\s*\() | \bVARIADIC\b | \bUESCAPE\b | \bU&["']
+       | \bIS\s+(?:NOT\s+)?(?:NF[CD]|NFK[CD])?\s*NORMALIZED\b | \bNULLS\s+(?:NOT\s+)?DISTINCT\b
+       | \bSIMILAR\b[^;]*?\bESCAPE\b | \b\d+(?:_\d+)+ | \bEXCLUDE\s*(?:USING\s+\w+\s*)?\(
+       | \bVIRTUAL\b | \bON\s+(?:DELETE|UPDATE)\s+SET\s+(?:NULL|DEFAULT)\s*\( | \bjson_serialize\s*\(
+       | \bbit\s+varying\b | \b\w+\s+ARRAY\s*\[\s*\d* | \bDROP\s+INDEX\b[^;]*?, | \bOWNED\s+BY\s+NONE\b
+       | (?:^|\n)\s*\\[a-z] | \\g\w*\b""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_OPERATOR = re.compile(r"[-+*/<>=~!@#%^&|`?]{2,}")
+# what sqlglot reads (and `=-1`, `<-1`: PostgreSQL ends an operator in + or - only when it has one of ~!@#%^&|`?)
+_KNOWN_OPERATORS = {
+    "||",
+    "->",
+    "->>",
+    "#>",
+    "#>>",
+    "@>",
+    "<@",
+    "&&",
+    "?|",
+    "?&",
+    "<->",
+    "<=>",
+    "<#>",
+    "~~",
+    "~*",
+    "!~",
+    "!~*",
+    "~~*",
+    "!~~",
+    "!~~*",
+    "<<",
+    ">>",
+    "=>",
+    "@@",
+    "<=",
+    ">=",
+    "<>",
+    "!=",
+    "**",
+    "#-",
+    "@?",
+    "-|-",
+    "|/",
+    "||/",
+}
+
+
+def _extension_operator(text: str) -> bool:
+    for m in _OPERATOR.finditer(text):
+        op = m.group(0).rstrip("?")  # `=?1`, `??`: a driver's placeholders after an operator, not part of it
+        if len(op) < 2 or "/*" in op or "--" in op or op in _KNOWN_OPERATORS:
+            continue
+        if op[-1] not in "+-" or any(c in op for c in "~!@#%^&|`?"):
+            return True
+    return False
+
+
+_STRING_OR_COMMENT = re.compile(r"'(?:[^']|'')*'?|--[^\n]*|/\*.*?(?:\*/|\Z)", re.DOTALL)
+
+
 def _valid_postgres(text: str) -> bool:
-    return bool(_UNSUPPORTED_START.match(text) or _UNSUPPORTED_INSIDE.search(text))
+    if _UNSUPPORTED_START.match(text) or _UNSUPPORTED_INSIDE.search(text):
+        return True
+    bare = _STRING_OR_COMMENT.sub(lambda m: " " * len(m.group(0)), text)
+    return _UNSUPPORTED_SYNTAX.search(bare) is not None or _extension_operator(bare)
 
 
 def _collect_evicted() -> None:

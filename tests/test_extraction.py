@@ -158,6 +158,23 @@ def test_valid_postgresql_sqlglot_cannot_read_is_marked_unsupported():
     assert not parse_sql("SELECT FROM WHERE").unsupported  # a real error stays one
 
 
+def test_extension_operators_and_grammar_sqlglot_lacks_are_unsupported_not_errors():
+    # operators extensions define (pg_trgm, PostGIS, pgvector) and grammar sqlglot does not read
+    for text in ("SELECT 'word' <% 'some word here'", "SELECT 'item' <<-> 'some item'", "SELECT a &&& b FROM t",
+                 "SELECT id FROM items ORDER BY embedding <+> '[3,1,2]' LIMIT 5", "SELECT g ~= h FROM t",
+                 "DELETE FROM tasks WHERE CURRENT OF c_tasks", "SELECT * FROM t ORDER BY a USING <",
+                 "INSERT INTO t (id) OVERRIDING SYSTEM VALUE VALUES (1)", "DROP INDEX a, b",
+                 "SELECT f(VARIADIC p => ARRAY[1, 2])", "SELECT 1_000_000.0_1"):
+        failure = parse_sql(text)
+        assert isinstance(failure, ParseFailure) and failure.unsupported, text
+    # a real mistake next to ordinary operators stays the user's error (and an operator in a string is text)
+    for text in ("SELECT a FROM t WHERE a = = 1", "SELECT a FROM t WHERE a=-1 AND AND",
+                 "SELECT a FROM t WHERE x || y AND AND", "SELECT a FROM t WHERE b = 'x %> y' AND AND",
+                 "SELECT a FROM t WHERE j @> '{}' AND AND"):
+        failure = parse_sql(text)
+        assert isinstance(failure, ParseFailure) and not failure.unsupported, text
+
+
 def test_has_text_template_ignores_bind_parameters_and_strings():
     assert not has_text_template("SELECT * FROM t WHERE a = $1 AND b = %s AND c = :c AND d = '{x}'")
     assert has_text_template("SELECT * FROM {table}") and has_text_template("SELECT :'v'")
