@@ -130,6 +130,11 @@ def test_positional_parameters_glued_to_the_next_token_parse_with_positions_in_t
     assert set(columns) | {"jobs", "last", "3"} <= spans  # every offset still points at its own text
 
 
+def test_a_statement_sqlglot_crashes_on_when_retried_is_a_parse_failure():
+    # Databricks' try-cast `1?::INT` read as PostgreSQL: the retry with `? ::` made sqlglot raise a TypeError
+    assert isinstance(parse_sql("SELECT 1?::INT"), ParseFailure)
+
+
 def test_a_variable_of_one_letter_before_a_cast_parses():
     sql = ("CREATE FUNCTION qualify(url text, j jsonb) RETURNS jsonb AS $$\n"
            "    SELECT replace(j::text, '\"$ref\": \"#', '\"$ref\": \"' || url || '#')::jsonb;\n"
