@@ -416,3 +416,12 @@ def test_a_function_named_for_the_identifier_it_checks_gives_the_code_s_own_name
     module.exports = { del, raw };
     """
     assert [f.location.line for f in fired(project, "store.js", code)] == [12]
+
+
+def test_a_value_spliced_twice_is_named_once(project):
+    code = """
+    def search(cur, term):
+        cur.execute(f"SELECT id FROM docs WHERE title = '{term}' OR body = '{term}'")
+    """
+    found = fired(project, "search.py", code)
+    assert len(found) == 1 and "values (term)" in found[0].message

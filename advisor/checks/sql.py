@@ -873,7 +873,7 @@ def sql_string_building(source: SourceFile):
         )
         if risky == []:
             continue  # constants, identifiers, numbers, placeholders or fragments chosen from literals
-        what = f" ({', '.join(p.text for p in risky[:3])})" if risky else ""
+        what = f" ({', '.join(list(dict.fromkeys(p.text for p in risky))[:3])})" if risky else ""  # each value once
         yield Hit(
             f"SQL built with {built.how} and passed to {built.call}(): values{what} become part of the statement "
             "(SQL injection) and every call is a new statement to plan",
