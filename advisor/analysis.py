@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
 from advisor import catalogue
+from advisor.checks import without_stand_ins
 from advisor.config import Config
 from advisor.discovery import display_path, read_text
 from advisor.ir import Finding, Location, Schema, Severity, SourceFile, SqlQuery
@@ -169,10 +170,12 @@ class Analysis:
             out.append(
                 Finding(
                     rule=spec.id,
-                    message=hit.message,
+                    message=without_stand_ins(
+                        hit.message
+                    ),  # every family's hits: no stand-in of a template in a message
                     location=hit.location,
                     severity=severity,
-                    help=hit.help,
+                    help=without_stand_ins(hit.help) if hit.help else hit.help,
                     fix=hit.fix,
                     subject=hit.subject,
                     query=hit.query,
@@ -230,7 +233,7 @@ class Analysis:
         spec = catalogue.lookup(INCOMPLETE_SCHEMA)
         if not withheld or spec is None or spec.id not in self.enabled:
             return None
-        tables = sorted(set().union(*withheld.values()))
+        tables = sorted({without_stand_ins(t) for t in set().union(*withheld.values())})
         shown = ", ".join(tables[:8]) + (f" and {len(tables) - 8} more" if len(tables) > 8 else "")
         rules = ", ".join(sorted(withheld))
         where = f"{self.config.source.name}" if self.config.source else "advisor.toml"

@@ -641,3 +641,18 @@ def test_sql_in_code_advisor_cannot_read_is_said_once_per_file(tmp_path, monkeyp
              for f in engine.check(["."]).findings if f.rule.startswith("ADV")]
     assert [(r, p, line) for r, p, line, _ in found] == [("parse-error", "bad.sql", 1), ("unread-statement", "store.js", 1)]
     assert "could not read 2 SQL statements in this file" in found[1][3]
+
+
+def test_a_templated_table_name_is_shown_without_advisor_stand_ins(tmp_path, monkeypatch):
+    # nominatim's Jinja SQL: DELETE FROM location_area_large_{{ partition }} in a function, no CREATE advisor reads
+    from advisor import engine
+
+    (tmp_path / "advisor.toml").write_text('dialect = "postgres"\nschema = ["schema.sql"]\n')
+    (tmp_path / "schema.sql").write_text("CREATE TABLE area (id bigint PRIMARY KEY, place_id bigint);\n")
+    (tmp_path / "q.sql").write_text(
+        "CREATE OR REPLACE FUNCTION drop_area(in_place_id bigint) RETURNS void AS $$\nBEGIN\n"
+        "  DELETE FROM area_large_{{ p }} WHERE place_id = in_place_id;\nEND;\n$$ LANGUAGE plpgsql;\n")
+    monkeypatch.chdir(tmp_path)
+    messages = [f.message + (f.help or "") for f in engine.check(["."]).findings]
+    assert any("area_large_…" in m for m in messages), messages
+    assert not any("___" in m or "__advisor" in m for m in messages), messages

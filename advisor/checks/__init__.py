@@ -105,8 +105,8 @@ class QueryContext:
         kwargs.setdefault("confidence", self.confidence)
         for key in ("help", "fix"):
             if isinstance(kwargs.get(key), str):
-                kwargs[key] = _PLACEHOLDER.sub("…", kwargs[key])
-        return Hit(_PLACEHOLDER.sub("…", message), self.at(node), **kwargs)
+                kwargs[key] = without_stand_ins(kwargs[key])
+        return Hit(without_stand_ins(message), self.at(node), **kwargs)
 
     @property
     def runs_once(self) -> bool:
@@ -141,7 +141,15 @@ class QueryContext:
 
 
 # internal stand-ins for unknown pieces (advisor.parse.is_placeholder_name): never shown
-_PLACEHOLDER = re.compile(r"\b__advisor\w*|(?<![\w'])_{2,}(?![\w'])")
+# a whole name (`__advisor_1`, `____`) or the templated part of one (`location_area_large_{{ p }}` read as
+# `location_area_large_____________`)
+_PLACEHOLDER = re.compile(r"\b__advisor\w*|(?<![\w'])_{2,}(?![\w'])|(?<=[A-Za-z0-9])_{4,}")
+
+
+def without_stand_ins(text: str) -> str:
+    """`text` with advisor's stand-ins for template parts written as `…`: never an internal name in a message."""
+    return _PLACEHOLDER.sub(lambda m: "_…" if m.start() and text[m.start() - 1].isalnum() else "…", text)
+
 
 RULE_FAILED = "rule-failed"
 KINDS = ("query", "source", "schema", "project", "mongo", "plan", "mongo-plan")
