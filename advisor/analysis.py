@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
 from advisor import catalogue
-from advisor.checks import without_stand_ins
 from advisor.config import Config
 from advisor.discovery import display_path, read_text
 from advisor.ir import Finding, Location, Schema, Severity, SourceFile, SqlQuery
 from advisor.options import Options
+from advisor.parse import without_stand_ins
 from advisor.project import Project
 
 if TYPE_CHECKING:

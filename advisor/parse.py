@@ -75,6 +75,16 @@ def is_placeholder_name(name: str) -> bool:
     return name.startswith("__advisor") or (bool(name) and set(name) == {"_"})
 
 
+# a whole name (`__advisor_1`, `____`) or the templated part of one (`location_area_large_{{ p }}` read as
+# `location_area_large_____________`)
+_STAND_IN = re.compile(r"\b__advisor\w*|(?<![\w'])_{2,}(?![\w'])|(?<=[A-Za-z0-9])_{4,}")
+
+
+def without_stand_ins(text: str) -> str:
+    """`text` with advisor's stand-ins for template parts written as `…`: never an internal name in a message."""
+    return _STAND_IN.sub(lambda m: "_…" if m.start() and text[m.start() - 1].isalnum() else "…", text)
+
+
 def _typed(text: str, m: re.Match) -> str:
     """The same-length stand-in for one template: a name where a name is expected, else a value."""
     kind, raw = m.lastgroup, m.group(0)

@@ -28,6 +28,7 @@ from sqlglot import exp
 from advisor import catalogue, oneoff
 from advisor.facts.sql import QueryFacts
 from advisor.ir import Location, Schema, SqlQuery
+from advisor.parse import without_stand_ins
 
 
 @dataclass
@@ -141,16 +142,6 @@ class QueryContext:
 
 
 # internal stand-ins for unknown pieces (advisor.parse.is_placeholder_name): never shown
-# a whole name (`__advisor_1`, `____`) or the templated part of one (`location_area_large_{{ p }}` read as
-# `location_area_large_____________`)
-_PLACEHOLDER = re.compile(r"\b__advisor\w*|(?<![\w'])_{2,}(?![\w'])|(?<=[A-Za-z0-9])_{4,}")
-
-
-def without_stand_ins(text: str) -> str:
-    """`text` with advisor's stand-ins for template parts written as `…`: never an internal name in a message."""
-    return _PLACEHOLDER.sub(lambda m: "_…" if m.start() and text[m.start() - 1].isalnum() else "…", text)
-
-
 RULE_FAILED = "rule-failed"
 KINDS = ("query", "source", "schema", "project", "mongo", "plan", "mongo-plan")
 
