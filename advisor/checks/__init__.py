@@ -141,7 +141,6 @@ class QueryContext:
         return "likely" if sketch or getattr(query, "origin", "") == "named-constant" else "certain"
 
 
-# internal stand-ins for unknown pieces (advisor.parse.is_placeholder_name): never shown
 RULE_FAILED = "rule-failed"
 KINDS = ("query", "source", "schema", "project", "mongo", "plan", "mongo-plan")
 
