@@ -40,21 +40,36 @@ def number_parameters(function: Function) -> set[str]:
     return {a.arg for a in every if a.annotation is not None and _number_annotation(a.annotation)}
 
 
-def _number_annotation(node: ast.expr, none: bool = False) -> bool:
-    """A number type, maybe optional (`none`: None is also allowed here, as one member of a union)."""
+def annotation_members(node: ast.expr) -> list[ast.expr] | None:
+    """The types an annotation allows, one per member of a union (`C`, `C | None`, `Optional[C]`, `Union[A, B]`,
+    a string of any of these); None when a string annotation does not parse."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         try:
             node = ast.parse(node.value, mode="eval").body
         except SyntaxError:
-            return False
-    if isinstance(node, ast.Constant) and node.value is None:
-        return none
-    if isinstance(node, (ast.Name, ast.Attribute)):
-        return ast.unparse(node) in _NUMBER_TYPES
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):  # int | None
-        sides = (node.left, node.right)
-        return all(_number_annotation(n, True) for n in sides) and any(_number_annotation(n) for n in sides)
+            return None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        left, right = annotation_members(node.left), annotation_members(node.right)
+        return None if left is None or right is None else left + right
     if isinstance(node, ast.Subscript) and ast.unparse(node.value).split(".")[-1] in ("Optional", "Union"):
-        members = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-        return all(_number_annotation(n, True) for n in members) and any(_number_annotation(n) for n in members)
-    return False
+        out: list[ast.expr] = []
+        for member in node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]:
+            more = annotation_members(member)
+            if more is None:
+                return None
+            out += more
+        return out
+    return [node]
+
+
+def _none(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+def _number_annotation(node: ast.expr) -> bool:
+    """A number type, maybe optional."""
+    members = annotation_members(node) or []
+    numbers = [m for m in members if not _none(m)]
+    return bool(numbers) and all(
+        isinstance(m, (ast.Name, ast.Attribute)) and ast.unparse(m) in _NUMBER_TYPES for m in numbers
+    )

@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from advisor.facts.callers import Callers, Defined, Function, call_name
-from advisor.facts.python_scope import Scope, own_nodes
+from advisor.facts.definitions import annotation_members
+from advisor.facts.python_scope import Scope
+from advisor.facts.reaching import own_nodes
 
 _PLAIN_BASES = {"object", "Generic", "ABC", "Protocol"}  # bases that define no attribute a query could read
 _HOPS = 6  # imports and assignments followed to find an object's class
@@ -116,22 +118,18 @@ def enclosing_class(scope: Scope) -> Klass | None:
 
 def annotated(node: ast.expr, tree: ast.Module, callers: Callers | None, hops: int) -> list[Klass] | None:
     """The classes an annotation allows (`C`, `C | None`, `Optional[C]`, `Union[A, B]`, `C[T]`, `"C"`)."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        try:
-            node = ast.parse(node.value, mode="eval").body
-        except SyntaxError:
-            return None
-    if isinstance(node, ast.Constant) and node.value is None:
-        return []
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-        return _all(annotated(n, tree, callers, hops) for n in (node.left, node.right))
-    if isinstance(node, ast.Subscript):
-        if call_name(node.value) in ("Optional", "Union"):
-            members_ = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-            return _all(annotated(n, tree, callers, hops) for n in members_)
-        node = node.value  # Filters[Model]: a generic class of the project's
-    klass = class_named(node, tree, callers, hops)
-    return [klass] if klass is not None else None
+    members = annotation_members(node)
+    if members is None:
+        return None
+    out: list[Klass] = []
+    for member in members:
+        if isinstance(member, ast.Constant) and member.value is None:
+            continue
+        klass = class_named(member.value if isinstance(member, ast.Subscript) else member, tree, callers, hops)
+        if klass is None:
+            return None  # Filters[Model]: a generic class of the project's is its class; anything else unknown
+        out.append(klass)
+    return out
 
 
 def class_named(node: ast.expr, tree: ast.Module, callers: Callers | None, hops: int) -> Klass | None:

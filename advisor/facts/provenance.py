@@ -21,8 +21,8 @@ import re
 
 from advisor.facts.callers import Defined, argument, call_name, defaults
 from advisor.facts.objects import members
-from advisor.facts.python_scope import Path, Scope, Source, Sources, identifier_name, own_nodes, parameter_names
-from advisor.facts.reaching import PARAMETER
+from advisor.facts.python_scope import Path, Scope, Source, Sources, identifier_name, parameter_names
+from advisor.facts.reaching import PARAMETER, own_nodes
 from advisor.facts.regex_groups import word_group
 from advisor.facts.safe_text import escaped_literal, quoted_literal, setting_read
 from advisor.sources.python_reach import parts

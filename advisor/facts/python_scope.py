@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from advisor.facts.callers import Callers, Function
 from advisor.facts.definitions import number_parameters, own_methods
 from advisor.facts.narrowing import confined
-from advisor.facts.reaching import reaching
+from advisor.facts.reaching import own_nodes, reaching
 
 # names that hold an identifier by convention: a table, schema or column name chosen by the code
 _IDENTIFIER_NAME = re.compile(
@@ -239,16 +239,6 @@ def _fragment_with_arguments(node: ast.Assign) -> bool:
         return False
     names = _names(target)
     return len(names) == 2 and bool(_ARGUMENTS_NAME.match(names[1])) and identifier_name(names[0])
-
-
-def own_nodes(owner: ast.AST):
-    """The nodes of a module or function, not those of functions and classes nested in it."""
-    stack = list(ast.iter_child_nodes(owner))
-    while stack:
-        node = stack.pop()
-        yield node
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            stack.extend(ast.iter_child_nodes(node))
 
 
 def _target_names(target: ast.expr, path: Path = ()) -> list[tuple[str, Path]]:

@@ -36,7 +36,7 @@ def reaching(function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[int, froz
 def _followed(function: ast.AST) -> frozenset[str]:
     """Local names bound only by assignments and `for` targets."""
     bound, other = set(), set()
-    for node in _own(function):
+    for node in own_nodes(function):
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for t in targets:
@@ -61,9 +61,9 @@ def _followed(function: ast.AST) -> frozenset[str]:
     return frozenset(bound - other)
 
 
-def _own(function: ast.AST):
-    """The function's nodes, not those of the functions and classes nested in it (their names, yes)."""
-    stack = list(ast.iter_child_nodes(function))
+def own_nodes(owner: ast.AST):
+    """The nodes of a module or function, not those of the functions and classes nested in it (their names, yes)."""
+    stack = list(ast.iter_child_nodes(owner))
     while stack:
         node = stack.pop()
         yield node
