@@ -80,7 +80,7 @@ from typing import TYPE_CHECKING
 from advisor.indexes.existing import ExistingIndex, droppable
 from advisor.indexes.slim import MAX_INCLUDE, slim
 from advisor.indexes.timing import REPEAT, TimeDrop, Timing, checked, idle, settle, timed
-from advisor.indexes.verify import Candidate, build, relation_bytes, table_sql
+from advisor.indexes.verify import Candidate, build, index_parts, relation_bytes, table_sql
 
 if TYPE_CHECKING:
     from advisor.explain.stage import Explainer, QueryRun
@@ -303,34 +303,15 @@ def select(
         return [], summary
     names = {id(ch): _qualified(ch.candidate.table, f"advisor_sel_{i}") for i, ch in enumerate(choices)}
 
-    def plan_all(keys: list[int] | None = None) -> dict[int, tuple[float, set[str]]]:
-        out = {}
-        for r in planned if keys is None else [r for r in planned if id(r) in keys]:
-            try:
-                plan = explainers[id(r)](conn)[0]
-                out[id(r)] = (plan.cost, plan.indexes_used())
-            except Exception:  # noqa: BLE001  a query that no longer plans keeps its own cost
-                out[id(r)] = (plans[id(r)].cost, set())
-        return out
-
-    def without(dropped: list[Choice]) -> dict[int, tuple[float, set[str]]]:
-        with conn.transaction(force_rollback=True):  # a savepoint: the drops are undone
-            for ch in dropped:
-                conn.execute(f"DROP INDEX {names[id(ch)]}")
-            return plan_all()
-
+    sets = SetPlans(conn, planned, explainers, plans, names)
     with conn.transaction(force_rollback=True):
         _build(conn, choices, names)
-        before = without(choices)
-
-        def drop(ch: Choice) -> None:
-            conn.execute(f"DROP INDEX {names[id(ch)]}")
-
-        kept, dropped, after, trials = eliminate(choices, threshold, plan_all(), lambda ch: without([ch]), drop)
+        before = sets.without(choices)
+        kept, dropped, after, trials = eliminate(choices, threshold, sets.now(), sets.without_one, sets.drop)
         summary.dropped = dropped
-        if slim(conn, kept, names, threshold, after, trials, plan_all, min_cost):  # step 5b: no wider than it pays for
-            after = plan_all()
-            trials = {id(ch): without([ch]) for ch in kept}
+        if slim(conn, kept, names, threshold, after, trials, sets.plan, min_cost):  # step 5b: no wider than it pays for
+            after = sets.now()
+            trials = {id(ch): sets.without([ch]) for ch in kept}
             _weigh(kept, threshold, after, trials)
         if max_size is not None:  # step 5c: a storage budget
             from advisor.indexes.budget import fit, heap_bytes
@@ -338,11 +319,9 @@ def select(
             summary.max_bytes = limit = max_size.limit(heap_bytes(conn, tables))
             if sum(ch.size_bytes or 0 for ch in kept) > limit:
                 costs = {k: v[0] for k, v in before.items()}
-                fitted = fit(conn, kept, names, limit, threshold, costs, plan_all, _qualified)
+                fitted = fit(conn, kept, names, limit, threshold, costs, sets.plan, _qualified)
                 summary.narrowed, summary.merged, summary.over_budget = fitted.narrowed, fitted.merged, fitted.left_out
-                kept, more, after, trials = eliminate(
-                    fitted.kept, threshold, plan_all(), lambda ch: without([ch]), drop
-                )
+                kept, more, after, trials = eliminate(fitted.kept, threshold, sets.now(), sets.without_one, sets.drop)
                 summary.dropped += more
         timings: dict[int, Timing] = {}
         if kept:  # steps 6-8 (without --analyze: the quick check of step 6, and 7)
@@ -353,8 +332,8 @@ def select(
             if summary.time_dropped:
                 for t in summary.time_dropped:
                     kept.remove(t.choice)
-                after = plan_all()
-                trials = {id(ch): without([ch]) for ch in kept}
+                after = sets.now()
+                trials = {id(ch): sets.without([ch]) for ch in kept}
                 _weigh(kept, threshold, after, trials)
         for ch in kept:
             alone = trials[id(ch)]
@@ -372,6 +351,55 @@ def select(
         conn, [ch.candidate for ch in kept], set().union(*(v[1] for v in after.values())), tables
     )
     return kept, summary
+
+
+class SetPlans:
+    """The plans of the workload's queries on the pool as it stands in select()'s transaction
+    (names: id(choice) -> its index name).  `now` plans every query and remembers it; `without`
+    plans the set minus some indexes, re-planning only the queries whose remembered plan uses one
+    of them: the planner's cheapest plan stays the cheapest when an index it did not choose goes
+    (an expression index aside: ANALYZE gathers statistics on its expression, which any query's
+    estimates may read, so without one every query is planned again)."""
+
+    def __init__(self, conn, planned: list, explainers: dict, plans: dict, names: dict[int, str]) -> None:
+        self.conn, self.planned, self.explainers, self.plans, self.names = conn, planned, explainers, plans, names
+        self.current: dict[int, tuple[float, set[str]]] = {}  # empty: nothing planned yet
+        self.trials: dict[int, dict] = {}  # id(choice) -> the last `without_one` of it
+
+    def plan(self, keys: list[int] | None = None) -> dict[int, tuple[float, set[str]]]:
+        """query key -> (cost, indexes used) as the database is now: every query, or those of `keys`."""
+        out = {}
+        for r in self.planned if keys is None else [r for r in self.planned if id(r) in keys]:
+            try:
+                plan = self.explainers[id(r)](self.conn)[0]
+                out[id(r)] = (plan.cost, plan.indexes_used())
+            except Exception:  # noqa: BLE001  a query that no longer plans keeps its own cost
+                out[id(r)] = (self.plans[id(r)].cost, set())
+        return out
+
+    def now(self) -> dict[int, tuple[float, set[str]]]:
+        self.current = self.plan()
+        return dict(self.current)
+
+    def without(self, dropped: list[Choice]) -> dict[int, tuple[float, set[str]]]:
+        # a plan names the index of each partition it reads, not the partitioned index
+        gone = {part for ch in dropped for part, _ in index_parts(self.conn, self.names[id(ch)])}
+        keys = None
+        if self.current and all(k.is_column for ch in dropped for k in ch.candidate.keys):
+            keys = [k for k, (_, used) in self.current.items() if used & gone]
+        with self.conn.transaction(force_rollback=True):  # a savepoint: the drops are undone
+            for ch in dropped:
+                self.conn.execute(f"DROP INDEX {self.names[id(ch)]}")
+            return {**self.current, **self.plan(keys)} if keys is not None else self.plan()
+
+    def without_one(self, ch: Choice) -> dict[int, tuple[float, set[str]]]:
+        self.trials[id(ch)] = self.without([ch])
+        return self.trials[id(ch)]
+
+    def drop(self, ch: Choice) -> None:
+        """ch dropped for good (eliminate): the plans are those its last `without_one` made."""
+        self.conn.execute(f"DROP INDEX {self.names[id(ch)]}")
+        self.current = self.trials[id(ch)]
 
 
 def _build(conn, choices: list[Choice], names: dict[int, str]) -> None:
