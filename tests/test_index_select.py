@@ -136,6 +136,19 @@ def test_a_partial_candidate_on_a_comparison_of_two_columns_of_the_row():
     assert not any(" WHERE " in d for d in got), got
 
 
+def test_several_comparisons_of_the_row_are_one_partial_candidate_on_all_of_them():
+    """TPC-H Q12's `l_commitdate < l_receiptdate AND l_shipdate < l_commitdate`: one partial index on both
+    holds only the rows the query keeps (2.9 MB, cost -73% at SF 0.1, where either alone holds most of
+    lineitem: 15 MB, -18%, below the threshold), one build instead of two."""
+    ddl = ("CREATE TABLE lineitem (l_orderkey int, l_shipmode text, l_shipdate date, l_commitdate date, "
+           "l_receiptdate date);")
+    schema = schema_from_queries(extract_sql("s.sql", ddl, source="schema"))
+    got = _described("SELECT count(*) FROM lineitem WHERE l_orderkey = 7 AND l_commitdate < l_receiptdate "
+                     "AND l_shipdate < l_commitdate", schema)
+    partials = sorted(d for d in got if " WHERE " in d)
+    assert partials == ["lineitem(l_orderkey) WHERE l_commitdate < l_receiptdate AND l_shipdate < l_commitdate"], got
+
+
 def test_a_comparison_of_two_columns_written_either_way_is_one_partial_candidate(db):
     """TPC-H Q21's `l_receiptdate > l_commitdate` and Q4's `l_commitdate < l_receiptdate` are one condition:
     one partial index (built once for both), which PostgreSQL uses for the comparison written either way."""
