@@ -19,7 +19,7 @@ from advisor.parse import parse_sql
 from advisor.schema.ddl import schema_from_queries
 from advisor.sources.sql_files import extract_sql
 from tests.conftest_db import pg_server  # noqa: F401
-from tests.test_index_select import _run, db  # noqa: F401
+from tests.test_index_select import _fake_clock, _run, _visits, db  # noqa: F401
 
 EVENTS = "CREATE TABLE events (id int PRIMARY KEY, account int NOT NULL, kind int NOT NULL, note text NOT NULL);"
 ORDERS = "CREATE TABLE orders (id int PRIMARY KEY, customer int NOT NULL, total int NOT NULL);"
@@ -272,3 +272,20 @@ def test_two_indexes_with_one_leading_key_are_merged_when_the_pair_does_not_fit(
     text = migration(chosen, summary)
     assert "--   pairs(a, c) (" in text and ") merged into pairs(a, b) INCLUDE (c) (" in text
     assert "CREATE INDEX CONCURRENTLY idx_pairs_a_b ON pairs (a, b) INCLUDE (c);" in text
+
+
+def test_an_index_the_clock_drops_spends_none_of_the_budget(db):
+    """Over the budget, the set is timed first: visits(ts) makes b.sql 10x slower (fake times on real plans),
+    so it goes before the budget is spent, and visits(account) -- which fits alone -- is kept whole: no
+    index left out or narrowed for a budget the dropped one would have used (TPC-H: lineitem(l_suppkey),
+    4.1 MB taken by the budget's greedy, then dropped for Q21's slowdown, left Q17's index out)."""
+    schema, account, ts, runs = _visits(db)
+    fake = {"a.sql": (20.0, 12.0), "b.sql": (10.0, 100.0), "d.sql": (100.0, 1.0)}  # (no index, with one)
+    free, summary = select(db, runs, schema, 0.3, _fake_clock(fake, []), 5000)
+    assert [ch.candidate for ch in free] == [account] and [d.choice.candidate for d in summary.time_dropped] == [ts]
+    limit = free[0].size_bytes + summary.time_dropped[0].choice.size_bytes - 1  # both do not fit
+    chosen, summary = select(db, runs, schema, 0.3, _fake_clock(fake, []), 5000, max_size=MaxSize("b", bytes=limit))
+    assert [ch.candidate for ch in chosen] == [account]
+    assert [d.choice.candidate for d in summary.time_dropped] == [ts]
+    assert not summary.over_budget and not summary.narrowed and not summary.merged
+    assert "ON visits (ts)" not in migration(chosen, summary)

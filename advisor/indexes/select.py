@@ -31,9 +31,10 @@
    each prefix of its keys, with and without its INCLUDE columns, is built in its place and its
    queries re-planned; a widening must save what an index of its extra bytes would have to.
    (A query's own candidate went through the same rule when it was chosen: advisor/explain/advise.py.)
-5c. With a storage budget (`--max-size`) the set is over, it is chosen again under it, by benefit
+5c. With a storage budget (`--max-size`) the set is over, it is first timed (steps 6-8: an index
+   that only slows queries spends none of the budget), then chosen again under it, by benefit
    per byte among its indexes, their narrower variants and the merges of two that lead with the same
-   column (advisor/indexes/budget.py); then step 5.
+   column (advisor/indexes/budget.py); then step 5, and steps 6-8 again on the set it leaves.
 
 The set chosen by cost is then timed: planner cost is an estimate, and a cheaper plan can run
 slower (TPC-H Q7 and Q21 with lineitem(l_suppkey): a nested loop costed a third cheaper than the
@@ -313,28 +314,34 @@ def select(
             after = sets.now()
             trials = {id(ch): sets.without([ch]) for ch in kept}
             _weigh(kept, threshold, after, trials)
+
+        def clock(into: Summary) -> dict[int, Timing]:  # steps 6-8 on the set as it stands; the indexes they drop go
+            nonlocal after, trials
+            into.quick = not analyze
+            out = _measure_set(conn, planned, kept, names, before, after, make_explainer, timeout_ms, repeat, into)
+            if into.time_dropped:
+                for t in into.time_dropped:
+                    kept.remove(t.choice)
+                after = sets.now()
+                trials = {id(ch): sets.without([ch]) for ch in kept}
+                _weigh(kept, threshold, after, trials)
+            return out
+
+        early = Summary()  # under a budget, the clock first: an index that only slows queries spends none of it
         if max_size is not None:  # step 5c: a storage budget
             from advisor.indexes.budget import fit, heap_bytes
 
             summary.max_bytes = limit = max_size.limit(heap_bytes(conn, tables))
+            if kept and sum(ch.size_bytes or 0 for ch in kept) > limit:
+                clock(early)
             if sum(ch.size_bytes or 0 for ch in kept) > limit:
                 costs = {k: v[0] for k, v in before.items()}
                 fitted = fit(conn, kept, names, limit, threshold, costs, sets.plan, _qualified)
                 summary.narrowed, summary.merged, summary.over_budget = fitted.narrowed, fitted.merged, fitted.left_out
                 kept, more, after, trials = eliminate(fitted.kept, threshold, sets.now(), sets.without_one, sets.drop)
                 summary.dropped += more
-        timings: dict[int, Timing] = {}
-        if kept:  # steps 6-8 (without --analyze: the quick check of step 6, and 7)
-            summary.quick = not analyze
-            timings = _measure_set(
-                conn, planned, kept, names, before, after, make_explainer, timeout_ms, repeat, summary
-            )
-            if summary.time_dropped:
-                for t in summary.time_dropped:
-                    kept.remove(t.choice)
-                after = sets.now()
-                trials = {id(ch): sets.without([ch]) for ch in kept}
-                _weigh(kept, threshold, after, trials)
+        timings = clock(summary) if kept else {}  # steps 6-8 (without --analyze: the quick check of step 6, and 7)
+        summary.time_dropped = early.time_dropped + summary.time_dropped
         for ch in kept:
             alone = trials[id(ch)]
             name = names[id(ch)].rsplit(".", 1)[-1]
