@@ -1065,7 +1065,7 @@ def test_the_set_without_an_index_replans_only_the_queries_using_it_and_agrees_w
     """SetPlans.without re-plans only the queries whose plan with the set uses a dropped index (an index the
     planner did not choose changes no cheapest plan); on a partitioned table a plan names each partition's
     index, not the parent's, and those queries are re-planned too.  Every answer equals planning them all."""
-    from advisor.indexes.select import SetPlans
+    from advisor.indexes.replan import SetPlans
     from advisor.indexes.verify import build
 
     if partitioned:
