@@ -18,8 +18,8 @@ adds the option that saves the most of the workload's planned cost per byte it a
 in absolute cost, not each query's saving relative to its cost as the set's rule counts benefit: the
 budget trades one index against another, and a large saving on one query must not be outweighed by
 small relative ones on several (TPC-H: Q17's index, 20830 -> 8045, counts 0.61 relative, less than
-lineitem(l_suppkey)'s 7655 -> 12063 on Q7 and 7694 -> 10650 on Q21, 0.64 together, for a third of the
-cost).  A query made dearer counts against (a merge can serve one of its two queries worse than the
+lineitem(l_suppkey)'s 7655 -> 12063 on Q7 and 7694 -> 10650 on Q21, 0.64 together, for 7364 of cost
+against 12785).  A query made dearer counts against (a merge can serve one of its two queries worse than the
 index it replaces).  An option standing for an index already taken (wider than it, or merging it)
 replaces it (its score is per byte it adds over it), one the set already stands for is never taken
 beside it.  An option must fit the budget and earn the set's bar for the bytes it adds, by the set's

@@ -32,9 +32,9 @@
    queries re-planned; a widening must save what an index of its extra bytes would have to.
    (A query's own candidate went through the same rule when it was chosen: advisor/explain/advise.py.)
 5c. With a storage budget (`--max-size`) the set is over, it is first timed (steps 6-8: an index
-   that only slows queries spends none of the budget), then chosen again under it, by benefit
-   per byte among its indexes, their narrower variants and the merges of two that lead with the same
-   column (advisor/indexes/budget.py); then step 5, and steps 6-8 again on the set it leaves.
+   that only slows queries spends none of the budget), then chosen again under it, by planned
+   cost saved per byte among its indexes, their narrower variants and the merges of two that lead
+   with the same column (advisor/indexes/budget.py); then step 5, and steps 6-8 again on the set it leaves.
 
 The set chosen by cost is then timed: planner cost is an estimate, and a cheaper plan can run
 slower (TPC-H Q7 and Q21 with lineitem(l_suppkey): a nested loop costed a third cheaper than the
