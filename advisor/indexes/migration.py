@@ -160,7 +160,9 @@ def migration(choices: list[Choice], summary: Summary, taken=()) -> str:
             )
         lines.append("")
     if summary.narrowed or summary.merged or summary.over_budget:
-        lines.append("-- over the storage budget: chosen again by benefit per byte (advisor/indexes/budget.py)")
+        lines.append(
+            "-- over the storage budget: chosen again by planned cost saved per byte (advisor/indexes/budget.py)"
+        )
         for ch, v in summary.narrowed:
             lines.append(
                 f"--   {ch.candidate.describe()} ({human_size(ch.size_bytes)}) narrowed to "

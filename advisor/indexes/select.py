@@ -31,9 +31,10 @@
    each prefix of its keys, with and without its INCLUDE columns, is built in its place and its
    queries re-planned; a widening must save what an index of its extra bytes would have to.
    (A query's own candidate went through the same rule when it was chosen: advisor/explain/advise.py.)
-5c. With a storage budget (`--max-size`) the set is over, it is chosen again under it, by benefit
-   per byte among its indexes, their narrower variants and the merges of two that lead with the same
-   column (advisor/indexes/budget.py); then step 5.
+5c. With a storage budget (`--max-size`) the set is over, it is first timed (steps 6-8: an index
+   that only slows queries spends none of the budget), then chosen again under it, by planned
+   cost saved per byte among its indexes, their narrower variants and the merges of two that lead
+   with the same column (advisor/indexes/budget.py); then step 5, and steps 6-8 again on the set it leaves.
 
 The set chosen by cost is then timed: planner cost is an estimate, and a cheaper plan can run
 slower (TPC-H Q7 and Q21 with lineitem(l_suppkey): a nested loop costed a third cheaper than the
@@ -78,6 +79,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from advisor.indexes.existing import ExistingIndex, droppable
+from advisor.indexes.replan import SetPlans
 from advisor.indexes.slim import MAX_INCLUDE, slim
 from advisor.indexes.timing import REPEAT, TimeDrop, Timing, checked, idle, settle, timed
 from advisor.indexes.verify import Candidate, build, relation_bytes, table_sql
@@ -303,59 +305,44 @@ def select(
         return [], summary
     names = {id(ch): _qualified(ch.candidate.table, f"advisor_sel_{i}") for i, ch in enumerate(choices)}
 
-    def plan_all(keys: list[int] | None = None) -> dict[int, tuple[float, set[str]]]:
-        out = {}
-        for r in planned if keys is None else [r for r in planned if id(r) in keys]:
-            try:
-                plan = explainers[id(r)](conn)[0]
-                out[id(r)] = (plan.cost, plan.indexes_used())
-            except Exception:  # noqa: BLE001  a query that no longer plans keeps its own cost
-                out[id(r)] = (plans[id(r)].cost, set())
-        return out
-
-    def without(dropped: list[Choice]) -> dict[int, tuple[float, set[str]]]:
-        with conn.transaction(force_rollback=True):  # a savepoint: the drops are undone
-            for ch in dropped:
-                conn.execute(f"DROP INDEX {names[id(ch)]}")
-            return plan_all()
-
+    sets = SetPlans(conn, planned, explainers, plans, names)
     with conn.transaction(force_rollback=True):
         _build(conn, choices, names)
-        before = without(choices)
-
-        def drop(ch: Choice) -> None:
-            conn.execute(f"DROP INDEX {names[id(ch)]}")
-
-        kept, dropped, after, trials = eliminate(choices, threshold, plan_all(), lambda ch: without([ch]), drop)
+        before = sets.without(choices)
+        kept, dropped, after, trials = eliminate(choices, threshold, sets.now(), sets.without_one, sets.drop)
         summary.dropped = dropped
-        if slim(conn, kept, names, threshold, after, trials, plan_all, min_cost):  # step 5b: no wider than it pays for
-            after = plan_all()
-            trials = {id(ch): without([ch]) for ch in kept}
+        if slim(conn, kept, names, threshold, after, trials, sets.plan, min_cost):  # step 5b: no wider than it pays for
+            after = sets.now()
+            trials = {id(ch): sets.without([ch]) for ch in kept}
             _weigh(kept, threshold, after, trials)
+
+        def clock(into: Summary) -> dict[int, Timing]:  # steps 6-8 on the set as it stands; the indexes they drop go
+            nonlocal after, trials
+            into.quick = not analyze
+            out = _measure_set(conn, planned, kept, names, before, after, make_explainer, timeout_ms, repeat, into)
+            if into.time_dropped:
+                for t in into.time_dropped:
+                    kept.remove(t.choice)
+                after = sets.now()
+                trials = {id(ch): sets.without([ch]) for ch in kept}
+                _weigh(kept, threshold, after, trials)
+            return out
+
+        early = Summary()  # under a budget, the clock first: an index that only slows queries spends none of it
         if max_size is not None:  # step 5c: a storage budget
             from advisor.indexes.budget import fit, heap_bytes
 
             summary.max_bytes = limit = max_size.limit(heap_bytes(conn, tables))
+            if kept and sum(ch.size_bytes or 0 for ch in kept) > limit:
+                clock(early)
             if sum(ch.size_bytes or 0 for ch in kept) > limit:
                 costs = {k: v[0] for k, v in before.items()}
-                fitted = fit(conn, kept, names, limit, threshold, costs, plan_all, _qualified)
+                fitted = fit(conn, kept, names, limit, threshold, costs, sets.plan, _qualified)
                 summary.narrowed, summary.merged, summary.over_budget = fitted.narrowed, fitted.merged, fitted.left_out
-                kept, more, after, trials = eliminate(
-                    fitted.kept, threshold, plan_all(), lambda ch: without([ch]), drop
-                )
+                kept, more, after, trials = eliminate(fitted.kept, threshold, sets.now(), sets.without_one, sets.drop)
                 summary.dropped += more
-        timings: dict[int, Timing] = {}
-        if kept:  # steps 6-8 (without --analyze: the quick check of step 6, and 7)
-            summary.quick = not analyze
-            timings = _measure_set(
-                conn, planned, kept, names, before, after, make_explainer, timeout_ms, repeat, summary
-            )
-            if summary.time_dropped:
-                for t in summary.time_dropped:
-                    kept.remove(t.choice)
-                after = plan_all()
-                trials = {id(ch): without([ch]) for ch in kept}
-                _weigh(kept, threshold, after, trials)
+        timings = clock(summary) if kept else {}  # steps 6-8 (without --analyze: the quick check of step 6, and 7)
+        summary.time_dropped = early.time_dropped + summary.time_dropped
         for ch in kept:
             alone = trials[id(ch)]
             name = names[id(ch)].rsplit(".", 1)[-1]

@@ -201,10 +201,15 @@ def candidates_for(facts: QueryFacts, schema: Schema) -> list[Candidate]:
                 # serves it, a partial index holds only the rows it keeps.  It stands for the composite (above):
                 # it has the same keys: the same entries in the same order, but only those that pass
                 # the condition, which the composite's scan keeps (Q21: lineitem(l_suppkey, l_orderkey) WHERE
-                # l_receiptdate > l_commitdate, not also (l_suppkey, l_orderkey)).  A cast may make PostgreSQL
-                # refuse the predicate (timestamptz beside date): then the composite is measured too
-                for node in same_row:
-                    add(Candidate(table, keys, where=canonical_expression(node), reason="partial"))
+                # l_commitdate < l_receiptdate, not also (l_suppkey, l_orderkey)).  A cast may make PostgreSQL
+                # refuse the predicate (timestamptz beside date): then the composite is measured too.  Several
+                # (Q12: l_commitdate < l_receiptdate AND l_shipdate < l_commitdate): one partial on all of them
+                # holds only the rows the query keeps (2.9 MB, cost -73%; each alone, 15 MB and -18%); those
+                # of one declared type together, one with a cast apart (it may be refused)
+                together = [plain_row] if len(plain_row) > 1 else []
+                for conds in together + [[n] for n in same_row if not together or n not in plain_row]:
+                    where = " AND ".join(sorted(canonical_expression(n) for n in conds))
+                    add(Candidate(table, keys, where=where, reason="partial"))
             for column in access.joins:
                 add(Candidate(table, (IndexKey(column),), reason="join"))
             for p in scope.predicates_on(alias):
