@@ -130,6 +130,26 @@ def _apply_options(q: MongoQuery, opts: Any, f: JsFile, node, state) -> None:
         q.lean = True
 
 
+# what a find's options object holds (mongoose's and the driver's), none of it a projection's value
+FIND_OPTIONS = {"sort", "limit", "skip", "projection", "fields", "lean", "batchSize", "hint", "collation",
+                "maxTimeMS", "session", "readPreference", "comment", "populate", "tailable", "allowDiskUse"}
+
+
+def _options_object(f: JsFile, node) -> bool:
+    """A second argument that can only be options: every key an option's, some value no projection's
+    (`{ sort: {...}, limit: 1 }`; `{ limit: 1 }` alone may project a field named `limit`)."""
+    node = unwrap(node)
+    if node is None or node.type != "object":
+        return False
+    value = read_value(f, node, (), {}, {"partial": False})
+    return (
+        isinstance(value, dict)
+        and bool(value)
+        and set(value) <= FIND_OPTIONS
+        and not all(_projection_item(v) for v in value.values())
+    )
+
+
 def _projection_item(value: Any) -> bool:
     if isinstance(value, bool) or value in (0, 1):
         return True
@@ -217,6 +237,8 @@ def _query_from_chain(f: JsFile, top, base, calls) -> MongoQuery | None:
             spans[("filter",)] = f.loc(unwrap(arg(0)))
         if method in ("find", "findOne") and arg(1) is not None:
             if driver:
+                _apply_options(q, read_value(f, arg(1), ("options",), spans, state), f, arg(1), state)
+            elif _options_object(f, arg(1)):  # find(filter, { sort, limit }): options in projection's place
                 _apply_options(q, read_value(f, arg(1), ("options",), spans, state), f, arg(1), state)
             else:
                 q.projection = _projection_value(f, arg(1), ("projection",), spans, state)
