@@ -49,3 +49,86 @@ def test_mongoose_projection_then_options_still_read():
     src = "const User = require('./models/User');\nUser.find({ team: t }, 'name email', { limit: 5, sort: { name: 1 } });\n"
     (q,) = mongo(extract("lib/users.js", src))
     assert (q.projection, q.limit, q.sort) == ({"name": 1, "email": 1}, 5, {"name": 1})
+
+
+# --- a model set on another module's exports inside a function (iotagent-node-lib lib/model/Device.js) ---
+
+DEVICE_MODEL = """\
+const mongoose = require('mongoose');
+const Schema = mongoose.Schema;
+
+const Device = new Schema({ id: String, service: String, subservice: String, apikey: String, name: String });
+
+function load() {
+    Device.index({ service: 1, subservice: 1, apikey: 1, id: 1 }, { unique: true });
+    module.exports.model = mongoose.model('Device', Device);
+    module.exports.internalSchema = Device;
+}
+
+module.exports.load = load;
+"""
+
+DEVICE_REGISTRY = """\
+const mongoose = require('mongoose');
+const Device = require('../../model/Device');
+
+function getDevice(id, service, subservice, callback) {
+    const query = Device.model.findOne({ id, service, subservice });
+    query.exec(callback);
+}
+
+function listDevices(condition, limit) {
+    const query = Device.model.find(condition).sort({ _id: 1 });
+    return Device.model.countDocuments(condition);
+}
+
+function byName(name) {
+    const Model = Device.model;
+    return Model.find({ name });
+}
+
+function clear(id) {
+    return require('../../model/Device').model.deleteOne({ id });
+}
+
+function other(id) {
+    return Device.internalSchema.find({ id });
+}
+"""
+
+NOT_A_MODEL = """\
+function load() {
+    module.exports.model = makeStore('devices');
+}
+module.exports.load = load;
+"""
+
+
+def linked(files):
+    from advisor.sources.links import link
+
+    srcs = [extract(path, text) for path, text in files.items()]
+    link(srcs)
+    return {s.path: s for s in srcs}
+
+
+def test_a_model_set_on_a_required_modules_exports_in_a_function_is_that_model():
+    srcs = linked({"lib/model/Device.js": DEVICE_MODEL, "lib/services/devices/deviceRegistryMongoDB.js": DEVICE_REGISTRY})
+    found = [(q.location.line, q.collection, q.model, q.operation)
+             for q in mongo(srcs["lib/services/devices/deviceRegistryMongoDB.js"])]
+    assert found == [
+        (5, "devices", "Device", "findOne"),
+        (10, "devices", "Device", "find"),
+        (11, "devices", "Device", "countDocuments"),
+        (16, "devices", "Device", "find"),
+        (20, "devices", "Device", "deleteOne"),
+    ]  # not `Device.internalSchema` (a schema, no model)
+    (index,) = srcs["lib/model/Device.js"].indexes
+    assert index.table == "devices" and index.unique  # the same collection: the planner can judge
+
+
+def test_no_model_there_or_no_module_read_keeps_nothing():
+    alone = extract("lib/services/devices/deviceRegistryMongoDB.js", DEVICE_REGISTRY)
+    assert mongo(alone) == []  # one file cannot say what Device.model is
+    srcs = linked({"lib/model/Device.js": NOT_A_MODEL, "lib/services/devices/deviceRegistryMongoDB.js": DEVICE_REGISTRY})
+    assert mongo(srcs["lib/services/devices/deviceRegistryMongoDB.js"]) == []

@@ -22,7 +22,13 @@ from advisor.sources.js_flow import (
     used_whole,
 )
 from advisor.sources.js_mongo_bulk import bulk_write
-from advisor.sources.js_mongo_factories import exported_factories, imported_call
+from advisor.sources.js_mongo_factories import (
+    exported_factories,
+    exported_models,
+    imported_call,
+    imported_member,
+    members_read,
+)
 from advisor.sources.js_mongo_indexes import INDEX_METHODS, index_from_call, schema_field_indexes, wrapper_indexes
 from advisor.sources.js_receivers import model_and_schema_maps, resolve_receiver
 from advisor.sources.js_schemas import schema_collection, share_models
@@ -131,8 +137,10 @@ def _apply_options(q: MongoQuery, opts: Any, f: JsFile, node, state) -> None:
 
 
 # what a find's options object holds (mongoose's and the driver's), none of it a projection's value
-FIND_OPTIONS = {"sort", "limit", "skip", "projection", "fields", "lean", "batchSize", "hint", "collation",
-                "maxTimeMS", "session", "readPreference", "comment", "populate", "tailable", "allowDiskUse"}
+FIND_OPTIONS = frozenset(
+    "sort limit skip projection fields lean batchSize hint collation maxTimeMS session readPreference comment"
+    " populate tailable allowDiskUse".split()
+)
 
 
 def _options_object(f: JsFile, node) -> bool:
@@ -444,8 +452,14 @@ def _imported_receivers(f: JsFile, calls: list, result: SourceFile) -> None:
     factories = exported_factories(f) if "model(" in f.text or "ollection(" in f.text else {}
     if factories:
         links_of(result).factories.update(factories)
+    models = exported_models(f) if "exports." in f.text and "model(" in f.text else {}
+    if models:
+        links_of(result).exported.update(models)
     wanted = {q.collection for q in result.queries if run_time(q.collection) and not q.driver and q.model is None}
     made = {name: m for c in calls if (name := run_time_name(f.src(c))) in wanted and (m := imported_call(f, c))}
+    for member in members_read(f, calls) if wanted else ():  # `Device.model.find()`, `const M = Device.model`
+        if (name := run_time_name(f.src(member))) in wanted and (m := imported_member(f, member)):
+            made[name] = m
     if made:
         links_of(result).made += [(made[q.collection], q) for q in result.queries if q.collection in made]
         result.queries = [q for q in result.queries if q.collection not in made]
