@@ -132,3 +132,10 @@ def test_no_model_there_or_no_module_read_keeps_nothing():
     assert mongo(alone) == []  # one file cannot say what Device.model is
     srcs = linked({"lib/model/Device.js": NOT_A_MODEL, "lib/services/devices/deviceRegistryMongoDB.js": DEVICE_REGISTRY})
     assert mongo(srcs["lib/services/devices/deviceRegistryMongoDB.js"]) == []
+
+
+def test_driver_2x_fields_then_options_are_both_read():
+    src = "async function f(db, t) {\n  return db.collection('users').find({ team: t }, { name: 1 }, { limit: 10 }).toArray();\n}\n"
+    (q,) = mongo(extract("lib/users.js", src))
+    assert (q.projection, q.limit) == ({"name": 1}, 10)
+    assert "unbounded-find" not in rules(q)

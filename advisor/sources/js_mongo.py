@@ -246,6 +246,8 @@ def _query_from_chain(f: JsFile, top, base, calls) -> MongoQuery | None:
         if method in ("find", "findOne") and arg(1) is not None:
             if driver:
                 _apply_options(q, read_value(f, arg(1), ("options",), spans, state), f, arg(1), state)
+                if arg(2) is not None:  # driver 2.x: find(query, fields, options)
+                    _apply_options(q, read_value(f, arg(2), ("options",), spans, state), f, arg(2), state)
             elif _options_object(f, arg(1)):  # find(filter, { sort, limit }): options in projection's place
                 _apply_options(q, read_value(f, arg(1), ("options",), spans, state), f, arg(1), state)
             else:
