@@ -22,7 +22,13 @@ from advisor.sources.js_flow import (
     used_whole,
 )
 from advisor.sources.js_mongo_bulk import bulk_write
-from advisor.sources.js_mongo_factories import exported_factories, imported_call
+from advisor.sources.js_mongo_factories import (
+    exported_factories,
+    exported_models,
+    imported_call,
+    imported_member,
+    members_read,
+)
 from advisor.sources.js_mongo_indexes import INDEX_METHODS, index_from_call, schema_field_indexes, wrapper_indexes
 from advisor.sources.js_receivers import model_and_schema_maps, resolve_receiver
 from advisor.sources.js_schemas import schema_collection, share_models
@@ -130,6 +136,28 @@ def _apply_options(q: MongoQuery, opts: Any, f: JsFile, node, state) -> None:
         q.lean = True
 
 
+# what a find's options object holds (mongoose's and the driver's), none of it a projection's value
+FIND_OPTIONS = frozenset(
+    "sort limit skip projection fields lean batchSize hint collation maxTimeMS session readPreference comment"
+    " populate tailable allowDiskUse".split()
+)
+
+
+def _options_object(f: JsFile, node) -> bool:
+    """A second argument that can only be options: every key an option's, some value no projection's
+    (`{ sort: {...}, limit: 1 }`; `{ limit: 1 }` alone may project a field named `limit`)."""
+    node = unwrap(node)
+    if node is None or node.type != "object":
+        return False
+    value = read_value(f, node, (), {}, {"partial": False})
+    return (
+        isinstance(value, dict)
+        and bool(value)
+        and set(value) <= FIND_OPTIONS
+        and not all(_projection_item(v) for v in value.values())
+    )
+
+
 def _projection_item(value: Any) -> bool:
     if isinstance(value, bool) or value in (0, 1):
         return True
@@ -217,6 +245,10 @@ def _query_from_chain(f: JsFile, top, base, calls) -> MongoQuery | None:
             spans[("filter",)] = f.loc(unwrap(arg(0)))
         if method in ("find", "findOne") and arg(1) is not None:
             if driver:
+                _apply_options(q, read_value(f, arg(1), ("options",), spans, state), f, arg(1), state)
+                if arg(2) is not None:  # driver 2.x: find(query, fields, options)
+                    _apply_options(q, read_value(f, arg(2), ("options",), spans, state), f, arg(2), state)
+            elif _options_object(f, arg(1)):  # find(filter, { sort, limit }): options in projection's place
                 _apply_options(q, read_value(f, arg(1), ("options",), spans, state), f, arg(1), state)
             else:
                 q.projection = _projection_value(f, arg(1), ("projection",), spans, state)
@@ -422,8 +454,14 @@ def _imported_receivers(f: JsFile, calls: list, result: SourceFile) -> None:
     factories = exported_factories(f) if "model(" in f.text or "ollection(" in f.text else {}
     if factories:
         links_of(result).factories.update(factories)
+    models = exported_models(f) if "exports." in f.text and "model(" in f.text else {}
+    if models:
+        links_of(result).exported.update(models)
     wanted = {q.collection for q in result.queries if run_time(q.collection) and not q.driver and q.model is None}
     made = {name: m for c in calls if (name := run_time_name(f.src(c))) in wanted and (m := imported_call(f, c))}
+    for member in members_read(f, calls) if wanted else ():  # `Device.model.find()`, `const M = Device.model`
+        if (name := run_time_name(f.src(member))) in wanted and (m := imported_member(f, member)):
+            made[name] = m
     if made:
         links_of(result).made += [(made[q.collection], q) for q in result.queries if q.collection in made]
         result.queries = [q for q in result.queries if q.collection not in made]

@@ -47,6 +47,7 @@ class Made:
     given: tuple[str | None, ...]  # each argument's value, when the caller fixes it
     texts: tuple[str, ...]  # each argument as written
     text: str  # the call as written
+    value: bool = False  # a property of the module's exports read (`Device.model`), not a function called
 
 
 def factory_of(f: JsFile, fn) -> Factory | None:
@@ -90,6 +91,78 @@ def imported_call(f: JsFile, call) -> Made | None:
     given, texts = called(f, call)
     module = posixpath.normpath(posixpath.join(posixpath.dirname(f.path), source[0]))
     return Made(module, source[1], given, texts, f.src(call))
+
+
+def imported_member(f: JsFile, node) -> Made | None:
+    """`Device.model` with `const Device = require('../model/Device')` (or `require('./m').model`): the
+    property `model` of a module of the project's exports."""
+    node = unwrap(node)
+    if node is None or node.type != "member_expression":
+        return None
+    obj, prop = unwrap(node.child_by_field_name("object")), node.child_by_field_name("property")
+    if obj is None or prop is None or prop.type != "property_identifier":
+        return None
+    if obj.type == "identifier":
+        source = _import_of(f, f.src(obj))
+        module = source[0] if source is not None and source[1] == DEFAULT else None
+    else:
+        module = _required(f, obj)
+    if module is None:
+        return None
+    module = posixpath.normpath(posixpath.join(posixpath.dirname(f.path), module))
+    return Made(module, f.src(prop), (), (), f.src(node), value=True)
+
+
+def members_read(f: JsFile, calls: list) -> list:
+    """The member expressions a query may be made on: what a call is a method of, what a name is bound to."""
+    out = [
+        unwrap(fn.child_by_field_name("object"))
+        for c in calls
+        if (fn := unwrap(c.child_by_field_name("function"))) is not None and fn.type == "member_expression"
+    ]
+    out += [unwrap(value) for decls in f.decls.values() for _, value in decls]
+    return [n for n in out if n is not None and n.type == "member_expression"]
+
+
+def exported_models(f: JsFile) -> dict[str, Factory]:
+    """The models a CommonJS module sets as properties of its exports, anywhere in it (inside a `load()`
+    too): `module.exports.model = mongoose.model('Device', schema)`, by property name."""
+    out: dict[str, Factory] = {}
+    todo = [f.root]
+    while todo:
+        node = todo.pop()
+        todo += node.named_children
+        if node.type != "assignment_expression":
+            continue
+        left = f.src(node.child_by_field_name("left"))
+        export = next((left[len(p) :] for p in ("module.exports.", "exports.") if left.startswith(p)), "")
+        opened = _model_value(f, node.child_by_field_name("right")) if export.isidentifier() else None
+        if opened is not None:
+            out[export] = opened
+    return out
+
+
+def _model_value(f: JsFile, value) -> Factory | None:
+    """`x.model('Device', schema[, collection])` with its name written: the model it is."""
+    base, calls = unchain(f, value)
+    if base is None or len(calls) != 1 or calls[0][0] != "model":
+        return None
+    args = arg_list(calls[0][1])
+    name = constant_string(f, args[0], defaults=False) if len(args) >= 2 else None
+    if name is None:
+        return None
+    schema = unwrap(args[1])
+    info = f.schemas.get(f.src(schema)) if schema is not None and schema.type == "identifier" else None
+    coll = constant_string(f, args[2], defaults=False) if len(args) > 2 else (info or {}).get("collection")
+    return Factory(True, name, None, coll)
+
+
+def _required(f: JsFile, node) -> str | None:
+    """`require('./m')`: the module of the project it names."""
+    fn = node.child_by_field_name("function") if node.type == "call_expression" else None
+    args = arg_list(node.child_by_field_name("arguments")) if fn is not None and f.src(fn) == "require" else []
+    module = constant_string(f, args[0]) if len(args) == 1 else None
+    return module if module is not None and module.startswith(".") else None
 
 
 def module_paths(module: str) -> list[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from advisor.mongo.shape import pluralize
-from advisor.sources.js_mongo_factories import called, factory_of, imported_call, made
+from advisor.sources.js_mongo_factories import called, factory_of, imported_call, imported_member, made
 from advisor.sources.js_names import (
     collection_name,
     constant_string,
@@ -255,6 +255,8 @@ def _from_member(f: JsFile, base, depth: int):
         return run_time_name(f.src(base)), member_parts(f, obj)[1], False
     if MEMBER_COLLECTION.fullmatch(prop) and _rooted(f, obj):  # another module's: this.apos.cache.cacheCollection
         return run_time_name(f.src(base)), None, True
+    if imported_member(f, base) is not None:  # `Device.model`, Device required: its module says (links.py)
+        return run_time_name(f.src(base)), None, False
     return None
 
 

@@ -14,7 +14,8 @@ Extraction reads one file at a time; some names are only known from another file
   is the model `form` when the project names such a model (`mongoose.model('form')`);
 - JavaScript: a function imported from a module of the project that opens a model or collection for its
   caller (`RunsModel(conn, name).find()`, advisor.sources.js_mongo_factories): the query is kept, on that
-  model, when the module says the function is such a factory;
+  model, when the module says the function is such a factory; the same for a model the module sets as a
+  property of its exports (`Device.model.find()`, `module.exports.model = mongoose.model('Device', schema)`);
 - JavaScript: a schema a module builds for no model there (`module.exports = () => ({ schema: new
   Schema(...) })`) belongs to the model the module is named after (Form.js -> `form`), when the project
   names such a model; otherwise its collection is not known and its indexes are not kept.
@@ -69,6 +70,7 @@ class Links:
     endpoints: dict[str, set[str]] = field(default_factory=dict)
     # JS: the model factories the module exports, by export name; the queries on a call of an imported one
     factories: dict[str, Factory] = field(default_factory=dict)
+    exported: dict[str, Factory] = field(default_factory=dict)  # and the models set on its exports, by property
     made: list[tuple[Made, MongoQuery]] = field(default_factory=list)
 
 
@@ -243,10 +245,12 @@ def _made(sources: list[SourceFile]) -> None:
     """A query on what an imported function returns: on the model or collection it opens, when its module
     exports it as a factory (else it is not known to be MongoDB's, and no shape is kept)."""
     factories = {s.path: s.links.factories for s in sources if s.links is not None and s.links.factories}
+    exported = {s.path: s.links.exported for s in sources if s.links is not None and s.links.exported}
     for source in sources:
         for call, query in source.links.made if source.links is not None else ():
-            path = next((p for p in module_paths(call.module) if p in factories), None)
-            factory = factories[path].get(call.export) if path is not None else None
+            table = exported if call.value else factories  # `Device.model`: a value, not a function's result
+            path = next((p for p in module_paths(call.module) if p in table), None)
+            factory = table[path].get(call.export) if path is not None else None
             if factory is not None:
                 query.collection, query.model, query.driver = made(factory, call.given, call.texts, call.text)
                 query.partial = query.partial or run_time(query.collection)
