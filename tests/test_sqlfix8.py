@@ -132,3 +132,59 @@ def test_default_names_match_the_database(pg_server):  # noqa: F811
     for table, names in expected.items():
         assert fk_names(schema, table) == sorted(names)
     assert max(len(n.encode()) for n in expected[LONG]) == 63
+
+
+# 2. PL/pgSQL's INTO wherever it stands, with several targets, record fields and NEW.col: shapes from
+# nominatim-db's lib-sql/functions/placex_triggers.sql (a trigger function; relation_members is declared
+# in an inner block)
+TRIGGER = """
+CREATE OR REPLACE FUNCTION placex_update() RETURNS TRIGGER AS $$
+DECLARE
+  bnd RECORD;
+BEGIN
+  IF bnd.osm_type = 'R' THEN
+    DECLARE
+      relation_members TEXT[];
+    BEGIN
+      SELECT members FROM planet_osm_rels WHERE id = bnd.osm_id INTO relation_members;
+    END;
+  END IF;
+  SELECT * INTO NEW.rank_search, NEW.rank_address
+    FROM compute_place_rank(NEW.country_code, NEW.class, 'x INTO y');
+  SELECT wikipedia, importance INTO STRICT NEW.wikipedia, NEW."importance"
+    FROM compute_importance(NEW.extratags, NEW.country_code);
+  SELECT * FROM insert_addresslines(NEW.place_id, NEW.partition)
+    INTO NEW.parent_place_id, NEW.postcode, nameaddress_vector;
+  INSERT INTO location_area (place_id) VALUES (NEW.place_id) RETURNING place_id INTO NEW.place_id;
+  RETURN NEW;
+END;
+$$ LANGUAGE plpgsql;
+"""
+
+
+def body_statements(text):
+    from advisor.parse import parse_sql
+
+    queries = [q for q in extract_sql("functions.sql", text) if q.origin == "function-body"]
+    return [(q, parse_sql(q.text)) for q in queries]
+
+
+def test_plpgsql_into_targets_anywhere_are_removed():
+    statements = body_statements(TRIGGER)
+    assert len(statements) == 5
+    for query, tree in statements:
+        assert type(tree).__name__ != "ParseFailure", query.text
+        assert " INTO NEW" not in query.text and "INTO relation" not in query.text and "INTO STRICT" not in query.text
+    texts = [q.text for q, _ in statements]
+    assert "'x INTO y'" in texts[1]  # a string is left as it is
+    assert texts[4].startswith("INSERT INTO location_area")  # the INSERT's own INTO stays
+    # same length: a position in the statement is the position in the file
+    last = statements[3][0]
+    assert (last.location.line, last.location.col) == (17, 3)
+    assert TRIGGER.splitlines()[last.location.line - 1][last.location.col - 1 :].startswith("SELECT * FROM insert_")
+
+
+def test_into_in_a_sql_function_creates_a_table_and_stays():
+    text = "CREATE FUNCTION f() RETURNS void AS $$ SELECT a INTO archive FROM t $$ LANGUAGE sql;"
+    ((query, _tree),) = body_statements(text)
+    assert "INTO archive" in query.text
