@@ -188,3 +188,50 @@ def test_into_in_a_sql_function_creates_a_table_and_stays():
     text = "CREATE FUNCTION f() RETURNS void AS $$ SELECT a INTO archive FROM t $$ LANGUAGE sql;"
     ((query, _tree),) = body_statements(text)
     assert "INTO archive" in query.text
+
+
+# 3. A function of a column that a usable partial index's predicate holds: nominatim-db's placex has
+# `CREATE INDEX ... USING gist (geometry) WHERE rank_address between 1 and 25 AND ST_GeometryType(geometry) IN
+# (...)` (lib-sql/tables/placex.sql:48-51), and placex_triggers.sql:237-241 writes that condition to use it
+PLACEX = """
+CREATE TABLE placex (place_id bigint PRIMARY KEY, rank_address smallint, geometry geometry, name text);
+CREATE INDEX idx_placex_geometry_address_area_candidates ON placex
+  USING gist (geometry)
+  WHERE rank_address between 1 and 25
+        and ST_GeometryType(geometry) in ('ST_Polygon','ST_MultiPolygon');
+"""
+
+
+def wrapped_findings(project, query):
+    project(
+        {
+            "advisor.toml": 'dialect = "postgres"\nschema = ["db/*.sql"]\n',
+            "db/schema.sql": PLACEX,
+            "queries/q.sql": query,
+        }
+    )
+    return [(f.location.path, f.location.line) for f in engine.check(["."]).active if f.rule == "SQL003"]
+
+
+USES_INDEX = """
+SELECT place_id FROM placex
+ WHERE $1 && geometry
+   AND rank_address between 5 and 25
+   AND ST_GeometryType(geometry) in ('ST_Polygon','ST_MultiPolygon')
+ ORDER BY rank_address desc;
+"""
+
+
+def test_condition_of_a_usable_partial_index_is_not_reported(project):
+    assert wrapped_findings(project, USES_INDEX) == []
+
+
+def test_condition_without_a_usable_partial_index_is_reported(project):
+    # rank_address up to 26 is outside the predicate: PostgreSQL cannot use the index, each row is evaluated
+    outside = USES_INDEX.replace("between 5 and 25", "between 5 and 26")
+    assert wrapped_findings(project, outside) == [("queries/q.sql", 4)]
+    # a function the predicate does not hold
+    other = USES_INDEX.replace("ST_GeometryType(geometry)", "ST_Dimension(geometry)").replace(
+        "('ST_Polygon','ST_MultiPolygon')", "(2)"
+    )
+    assert wrapped_findings(project, other) == [("queries/q.sql", 4)]
