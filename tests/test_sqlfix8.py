@@ -235,3 +235,14 @@ def test_condition_without_a_usable_partial_index_is_reported(project):
         "('ST_Polygon','ST_MultiPolygon')", "(2)"
     )
     assert wrapped_findings(project, other) == [("queries/q.sql", 4)]
+
+
+def test_a_storage_template_before_the_where_of_an_index_reads_as_nothing():
+    """nominatim-db writes `USING gist (geometry) {{db.tablespace.address_index}} WHERE ...`: the index is known,
+    with its predicate; a template that may be the WHERE itself (at the end) still leaves it unknown."""
+    templated = PLACEX.replace("USING gist (geometry)", "USING gist (geometry) {{db.tablespace.address_index}}")
+    schema = build(("lib-sql/tables/placex.sql", templated))
+    (index,) = [i for i in schema.indexes if i.where]
+    assert index.name == "idx_placex_geometry_address_area_candidates" and "rank_address" in index.where
+    at_end = "CREATE TABLE t (a int);\nCREATE INDEX t_a ON t (a) {{db.tablespace.address_index}};"
+    assert [i.name for i in build(("t.sql", at_end)).indexes] == []

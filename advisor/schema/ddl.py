@@ -600,6 +600,11 @@ def is_schema_statement(tree: exp.Expression) -> bool:
     return False
 
 
+# `CREATE INDEX ... USING gist (geom) {{db.tablespace.x}} WHERE ...`: a template between an index's columns and
+# its WHERE is a storage clause (TABLESPACE, WITH (...), INCLUDE), never the predicate, so it reads as nothing
+_STORAGE_TEMPLATE = re.compile(r"(?<=\))\s*\{\{[^{}]*\}\}(?=\s*WHERE\b)", re.IGNORECASE)
+
+
 def schema_from_queries(queries: Iterable[SqlQuery]) -> Schema:
     """The schema the DDL among these statements declares, in their order."""
     from advisor.schema import inheritance
@@ -608,6 +613,8 @@ def schema_from_queries(queries: Iterable[SqlQuery]) -> Schema:
     run_time: dict[str, Location] = {}
     for query in queries:
         tree = parse_sql(query.text, query.dialect)
+        if not isinstance(tree, exp.Expression) and _STORAGE_TEMPLATE.search(query.text):
+            tree = parse_sql(_STORAGE_TEMPLATE.sub(lambda m: " " * len(m.group(0)), query.text), query.dialect)
         if isinstance(tree, exp.Expression) and is_schema_statement(tree):
             builder.apply(tree, query)
         elif (change := inheritance.relation_change(query.text)) is not None:
