@@ -193,6 +193,7 @@ class ForeignKey:
     ref_table: str
     ref_columns: tuple[str, ...]
     location: Location | None = None
+    name: str = ""  # as given, or the name PostgreSQL chooses (`<table>_<columns>_fkey`)
 
 
 @dataclass

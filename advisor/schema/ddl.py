@@ -13,7 +13,7 @@ from dataclasses import replace
 from sqlglot import exp
 
 from advisor.ir import Column, ForeignKey, IndexDef, IndexKey, Location, Schema, SqlQuery, Table
-from advisor.names import fold
+from advisor.names import NAMEDATALEN, fold
 from advisor.parse import parse_sql
 
 
@@ -327,13 +327,26 @@ class SchemaBuilder:
             elif isinstance(kind, exp.Reference):
                 ref = kind.this
                 ref_cols = tuple(_name(c) for c in ref.expressions) if isinstance(ref, exp.Schema) else ()
-                self._foreign_key(table, ForeignKey(table.name, (column.name,), _name(ref), ref_cols, query.location))
+                fk = ForeignKey(
+                    table.name, (column.name,), _name(ref), ref_cols, query.location, _name(constraint.this)
+                )
+                self._foreign_key(table, fk)
         return column
 
-    @staticmethod
-    def _foreign_key(table: Table, fk: ForeignKey) -> None:
-        if not any(f.columns == fk.columns and f.ref_table == fk.ref_table for f in table.foreign_keys):
-            table.foreign_keys.append(fk)
+    def _foreign_key(self, table: Table, fk: ForeignKey) -> None:
+        if any(f.columns == fk.columns and f.ref_table == fk.ref_table for f in table.foreign_keys):
+            return  # the same key declared again (a snapshot and the migration that added it)
+        if not fk.name:
+            # unnamed: PostgreSQL's name, which a later DROP CONSTRAINT uses (ChooseConstraintName)
+            taken = {f.name for f in table.foreign_keys}
+            label, count = "fkey", 0
+            while (name := object_name(table.name, "_".join(fk.columns), label)) in taken or (
+                (index := self._index_named(name)) is not None and index.constraint
+            ):
+                count += 1
+                label = f"fkey{count}"
+            fk.name = name
+        table.foreign_keys.append(fk)
 
     def _table_constraint(self, table: Table, item: exp.Expression, query: SqlQuery) -> None:
         name = None
@@ -368,6 +381,7 @@ class SchemaBuilder:
                         _name(ref_schema),
                         ref_cols,
                         query.location,
+                        name or "",
                     ),
                 )
 
@@ -417,6 +431,7 @@ class SchemaBuilder:
                         i for i in self.schema.indexes if i.table != table.name or not _uses_any(i, dropped)
                     ]
                 elif kind == "CONSTRAINT":
+                    table.foreign_keys = [f for f in table.foreign_keys if f.name not in dropped]
                     self.schema.indexes = [
                         i
                         for i in self.schema.indexes
@@ -540,6 +555,21 @@ class SchemaBuilder:
         return base if count == 0 else f"{base}{count}"
 
 
+def object_name(name1: str, name2: str, label: str) -> str:
+    """`name1_name2_label` cut to 63 bytes as PostgreSQL's makeObjectName cuts it: the longer of the
+    two names loses a byte at a time, on a character boundary, and the label stays whole."""
+    raw1, raw2 = name1.encode(), name2.encode()
+    available = NAMEDATALEN - 1 - len(label.encode()) - 1 - (1 if name2 else 0)
+    keep1, keep2 = len(raw1), len(raw2)
+    while keep1 + keep2 > available:
+        if keep1 > keep2:
+            keep1 -= 1
+        else:
+            keep2 -= 1
+    parts = [raw1[:keep1].decode(errors="ignore"), raw2[:keep2].decode(errors="ignore"), label]
+    return "_".join(p for p in parts if p)
+
+
 def _checked_kind(location: Location | None) -> bool:
     return location is not None and location.path.lower().endswith(".sql")
 
@@ -570,6 +600,11 @@ def is_schema_statement(tree: exp.Expression) -> bool:
     return False
 
 
+# `CREATE INDEX ... USING gist (geom) {{db.tablespace.x}} WHERE ...`: a template between an index's columns and
+# its WHERE is a storage clause (TABLESPACE, WITH (...), INCLUDE), never the predicate, so it reads as nothing
+_STORAGE_TEMPLATE = re.compile(r"(?<=\))\s*\{\{[^{}]*\}\}(?=\s*WHERE\b)", re.IGNORECASE)
+
+
 def schema_from_queries(queries: Iterable[SqlQuery]) -> Schema:
     """The schema the DDL among these statements declares, in their order."""
     from advisor.schema import inheritance
@@ -578,6 +613,8 @@ def schema_from_queries(queries: Iterable[SqlQuery]) -> Schema:
     run_time: dict[str, Location] = {}
     for query in queries:
         tree = parse_sql(query.text, query.dialect)
+        if not isinstance(tree, exp.Expression) and _STORAGE_TEMPLATE.search(query.text):
+            tree = parse_sql(_STORAGE_TEMPLATE.sub(lambda m: " " * len(m.group(0)), query.text), query.dialect)
         if isinstance(tree, exp.Expression) and is_schema_statement(tree):
             builder.apply(tree, query)
         elif (change := inheritance.relation_change(query.text)) is not None:

@@ -71,7 +71,7 @@ def body_queries(query: SqlQuery, split: Splitter) -> list[SqlQuery]:
     row_type = _ROW_RESULT.search(outside) is not None
     out = []
     for n, (s, e) in enumerate(pieces):
-        sql = _as_query(text[s:e], names)
+        sql = _as_query(text[s:e], names, plpgsql=language == "plpgsql")
         last = n == len(pieces) - 1
         returned = row_type and (last if language == "sql" else _RETURN_QUERY.search(text[max(0, s - 40) : s]))
         anchor = query.textmap.locate(s)
@@ -158,21 +158,37 @@ def _plpgsql_statement(text: str, start: int, end: int, ddl: bool = False) -> tu
 _PROTECTED = r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|\$(?P<dtag>(?:[A-Za-z_]\w*)?)\$[\s\S]*?\$(?P=dtag)\$"
 
 
-def _as_query(sql: str, names: set[str]) -> str:
+# PL/pgSQL takes any INTO not after INSERT or MERGE, wherever it stands, as the statement's targets: one or
+# more variables, record fields or `NEW.col` (make_execsql_stmt / read_into_target in pl_gram.y)
+_TARGET = r'(?:"(?:[^"]|"")*"|[A-Za-z_][\w$]*)(?:\s*\.\s*(?:"(?:[^"]|"")*"|[A-Za-z_][\w$]*))*'
+_PLPGSQL_INTO = re.compile(
+    rf"{_PROTECTED}|(?<![\w$])(?P<into>INTO\s+(?:STRICT\s+)?{_TARGET}(?:\s*,\s*{_TARGET})*)(?![\w$])",
+    re.IGNORECASE,
+)
+
+
+def _as_query(sql: str, names: set[str], plpgsql: bool = False) -> str:
     """PERFORM as SELECT, `INTO variables` removed, variables as parameters; same length throughout."""
     if sql[:7].upper() == "PERFORM":
         sql = "SELECT " + sql[7:]
-    if not names:
+    if not names and not plpgsql:
         return sql
     alternatives = "|".join(sorted((re.escape(n) for n in names), key=len, reverse=True))
-    into = re.compile(
-        rf"{_PROTECTED}|(?<!\w)(?P<into>INTO\s+(?:STRICT\s+)?(?:{alternatives})(?:\s*\.\s*\w+)?"
-        rf"(?:\s*,\s*(?:{alternatives})(?:\s*\.\s*\w+)?)*)(?!\w)",
-        re.IGNORECASE,
+    # in a LANGUAGE sql body, SELECT ... INTO t creates a table: only an argument's name is a target there
+    into = (
+        _PLPGSQL_INTO
+        if plpgsql
+        else re.compile(
+            rf"{_PROTECTED}|(?<!\w)(?P<into>INTO\s+(?:STRICT\s+)?(?:{alternatives})(?:\s*\.\s*\w+)?"
+            rf"(?:\s*,\s*(?:{alternatives})(?:\s*\.\s*\w+)?)*)(?!\w)",
+            re.IGNORECASE,
+        )
     )
     sql = into.sub(
         lambda m: " " * len(m.group(0)) if m.group("into") and not _insert_before(sql, m.start()) else m.group(0), sql
     )
+    if not names:
+        return sql
     variable = re.compile(
         rf"{_PROTECTED}|(?<![\w.$\"])(?P<var>(?:{alternatives})(?:\s*\.\s*\w+)?)(?![\w\"(])", re.IGNORECASE
     )
