@@ -51,7 +51,14 @@ class Analysis:
     def parse_errors(self, queries: list[SqlQuery]) -> None:
         """A parse-error hit for each statement that does not parse (built at run time: not reported)."""
         from advisor.checks import Hit
-        from advisor.parse import ParseFailure, failure_location, failure_reported, failure_severity, parse_sql
+        from advisor.parse import (
+            ParseFailure,
+            another_database,
+            failure_location,
+            failure_reported,
+            failure_severity,
+            parse_sql,
+        )
 
         for query in queries:
             tree = parse_sql(query.text, query.dialect)
@@ -74,7 +81,7 @@ class Analysis:
                             ),
                         )
                     )
-            elif query.source not in ("sql", "schema"):
+            elif query.source not in ("sql", "schema") or another_database(query.location.path, query.dialect):
                 self.unread.setdefault(query.location.path, []).append((query, tree))  # said once per file
             else:
                 self.hits.append(

@@ -161,6 +161,30 @@ _ANALYSED_START = re.compile(
 )
 
 
+# folders projects name after the database their SQL is for (db/mysql/migrations beside db/postgresql/...)
+_DATABASE_FOLDERS = {
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "sqlite": "sqlite",
+    "sqlite3": "sqlite",
+    "clickhouse": "clickhouse",
+    "mssql": "tsql",
+    "sqlserver": "tsql",
+    "tsql": "tsql",
+    "oracle": "oracle",
+    "snowflake": "snowflake",
+    "bigquery": "bigquery",
+    "duckdb": "duckdb",
+}
+
+
+def another_database(path: str, dialect: str) -> bool:
+    """The file lies in a folder named after another database than the one the config reads: a statement
+    there that does not parse is that database's SQL, not an error in it."""
+    folders = [part.lower() for part in re.split(r"[\\/]", path)[:-1]]
+    return any(_DATABASE_FOLDERS.get(f, dialect) != dialect for f in folders)
+
+
 def failure_severity(query: SqlQuery, failure: ParseFailure) -> str | None:
     """`None` (the rule's own severity) for a statement a person wrote in a SQL file; "info" where
     the failure may not be theirs: SQL in code, an incomplete text, a template."""

@@ -656,3 +656,18 @@ def test_a_templated_table_name_is_shown_without_advisor_stand_ins(tmp_path, mon
     messages = [f.message + (f.help or "") for f in engine.check(["."]).findings]
     assert any("area_large_…" in m for m in messages), messages
     assert not any("___" in m or "__advisor" in m for m in messages), messages
+
+
+def test_sql_in_a_folder_named_after_another_database_is_not_a_parse_error(tmp_path, monkeypatch):
+    # umami ships db/mysql/migrations beside db/postgresql/migrations; the config reads PostgreSQL
+    from advisor import catalogue, engine
+
+    mysql = "CREATE TABLE `session` (`id` VARCHAR(36) NOT NULL, `at` TIMESTAMP(0) NULL DEFAULT CURRENT_TIMESTAMP(0));\n"
+    (tmp_path / "advisor.toml").write_text('dialect = "postgres"\n')
+    for folder in ("db/mysql", "db/postgresql"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "migration.sql").write_text(mysql)
+    monkeypatch.chdir(tmp_path)
+    found = sorted((catalogue.lookup(f.rule).name, f.location.path, f.severity) for f in engine.check(["."]).findings)
+    assert ("unread-statement", "db/mysql/migration.sql", "info") in found
+    assert ("parse-error", "db/postgresql/migration.sql", "error") in found  # where it claims to be PostgreSQL
