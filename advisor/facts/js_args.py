@@ -50,17 +50,29 @@ def _position(fn, ident) -> int:
     return next((i for i, p in enumerate(parameter_list(fn)) if p.start_byte <= ident.start_byte < p.end_byte), -1)
 
 
+_MISSING = object()  # the call passes fewer arguments: the parameter is undefined
+
+
+def _argument(call, position: int):
+    """What the call passes at `position`: a node, _MISSING, or None when that cannot be told (a tagged
+    template, whose strings and values are not followed; a spread at or before it)."""
+    given = call.child_by_field_name("arguments")
+    if given is None or given.type != "arguments" or position < 0:
+        return None
+    args = arg_list(given)
+    if any(a.type == "spread_element" for a in args[: position + 1]):
+        return None
+    return args[position] if position < len(args) else _MISSING
+
+
 def _passed(v: Values, call, position: int, inner: tuple, path: tuple, quote) -> bool:
     """The argument the call passes at `position`, at `inner`, reaches by `path` only own text."""
-    given = call.child_by_field_name("arguments")
-    if given is None or given.type != "arguments":
-        return False  # a tagged template: the strings and the values, not followed
-    args = arg_list(given)
-    if position < 0 or REST in inner or any(a.type == "spread_element" for a in args[: position + 1]):
+    given = None if REST in inner else _argument(call, position)
+    if given is None:
         return False
-    if position >= len(args):
+    if given is _MISSING:
         return True  # undefined: the parameter's default, judged with its declaration
-    return v.safe(args[position], inner + path, quote)
+    return v.safe(given, inner + path, quote)
 
 
 def _every_call(v: Values, b: Binding, position: int, inner: tuple, path: tuple, quote) -> bool:
@@ -296,13 +308,8 @@ def _every_argument(v: Values, calls: list, position: int, steps: tuple, depth: 
 
 
 def _argument_functions(v: Values, call, position: int, steps: tuple, depth: int) -> list | None:
-    given = call.child_by_field_name("arguments")
-    if given is None or given.type != "arguments" or position < 0:
-        return None
-    args = arg_list(given)
-    if any(a.type == "spread_element" for a in args[: position + 1]) or position >= len(args):
-        return None
-    return _functions(v, args[position], steps, depth + 1)
+    given = _argument(call, position)
+    return None if given is None or given is _MISSING else _functions(v, given, steps, depth + 1)
 
 
 def _kept(v: Values, b: Binding) -> bool:

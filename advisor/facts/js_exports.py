@@ -146,12 +146,17 @@ def _declared_exported(ident) -> bool:
 
 def _module_flag(f: JsFile, ref) -> bool:
     """`Object.defineProperty(exports, "__esModule", { value: true })`."""
-    args = ref.parent
+    given = _define_property_args(f, ref)
+    return given is not None and len(given) > 1 and given[0] == ref and string_value(f, given[1]) == "__esModule"
+
+
+def _define_property_args(f: JsFile, node) -> list | None:
+    """The arguments of the `Object.defineProperty(...)` call `node` is an argument of; None when it is not one."""
+    args = node.parent
     call = args.parent if args is not None and args.type == "arguments" else None
     if call is None or f.src(call.child_by_field_name("function")) != "Object.defineProperty":
-        return False
-    given = arg_list(args)
-    return len(given) > 1 and given[0] == ref and string_value(f, given[1]) == "__esModule"
+        return None
+    return arg_list(args)
 
 
 def unchanged(proj: Project, module: str, target: tuple) -> bool:
@@ -358,12 +363,14 @@ def _getter_export(f: JsFile, scopes: Scopes, ref) -> tuple[str, tuple] | None:
             c.type != "pair" or key_name(f, c.child_by_field_name("key")) not in ("get", "enumerable", "configurable")
         ):
             return None  # a setter, a value, a spread: not the plain re-export
-    args = descriptor.parent
-    call = args.parent if args is not None and args.type == "arguments" else None
-    if call is None or f.src(call.child_by_field_name("function")) != "Object.defineProperty":
-        return None
-    given = arg_list(args)
-    if len(given) != 3 or given[2] != descriptor or not _is_exports(f, scopes, given[0]) or given[1].type != "string":
+    given = _define_property_args(f, descriptor)
+    if (
+        given is None
+        or len(given) != 3
+        or given[2] != descriptor
+        or not _is_exports(f, scopes, given[0])
+        or given[1].type != "string"
+    ):
         return None
     name = string_value(f, given[1])
     return (name, tuple(chain)) if name else None

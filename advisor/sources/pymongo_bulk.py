@@ -25,7 +25,7 @@ def bulk_write(collection: str, call: ast.Call, names: Names, loc: Location, par
     ops = call.args[0] if call.args else keyword(call, "requests")
     listed = names.resolve(ops) if isinstance(ops, ast.Name) else ops
     if isinstance(ops, ast.Name) and listed is None and ops.id in params:  # the caller's operations
-        return [_shape(collection, "bulk_write", Placeholder("object", ops.id), call, loc, params, partial=True)]
+        return [python_shape(collection, "bulk_write", Placeholder("object", ops.id), call, loc, params, partial=True)]
     out = []
     seen: set[tuple[str, str]] = set()
     items = list(listed.elts) if isinstance(listed, (ast.List, ast.Tuple)) else []
@@ -37,7 +37,7 @@ def bulk_write(collection: str, call: ast.Call, names: Names, loc: Location, par
         given = (op.args[0] if op.args else keyword(op, "filter")) if isinstance(op, ast.Call) else None
         if name in BULK_OPS and given is not None and (name, ast.unparse(given)) not in seen:
             seen.add((name, ast.unparse(given)))  # the same operation appended in two branches: one shape
-            out.append(_shape(collection, BULK_OPS[name], names.value(given), op, loc, params))
+            out.append(python_shape(collection, BULK_OPS[name], names.value(given), op, loc, params))
     return out
 
 
@@ -67,9 +67,10 @@ def appended(ops: ast.Name, listed: ast.List, names: Names) -> list[ast.expr]:
     return sorted(out, key=lambda n: (n.lineno, n.col_offset))
 
 
-def _shape(
+def python_shape(
     collection: str, operation: str, filter: object, node: ast.AST, loc: Location, params: tuple, partial: bool = False
 ) -> MongoQuery:
+    """The shape of one pymongo call (or one operation of a bulk write) at `loc`, its text the call's."""
     return MongoQuery(
         collection=collection,
         operation=operation,

@@ -7,10 +7,10 @@ import ast
 from typing import Any, cast
 
 from advisor.ir import Location, SourceFile
-from advisor.mongo.shape import AGGREGATE_OPS, FIND_OPS, MongoQuery, Placeholder, Regex
+from advisor.mongo.shape import AGGREGATE_OPS, FIND_OPS, Placeholder, Regex
 from advisor.sources.links import links_of
 from advisor.sources.mongo_names import mark_run_time
-from advisor.sources.pymongo_bulk import bulk_write
+from advisor.sources.pymongo_bulk import bulk_write, python_shape
 from advisor.sources.pymongo_names import Names, keyword
 from advisor.sources.pymongo_receivers import collection_of, database_method, server_owned
 from advisor.sources.pymongo_tables import index_model, index_tables
@@ -219,7 +219,6 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
             if method in INDEX_METHODS:
                 _index(result, coll, method, call, path, index, names)
                 break
-            spans: dict = {}
             loc = Location(
                 path,
                 call.func.end_lineno,
@@ -230,17 +229,8 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
             if method == "bulk_write":
                 result.queries += bulk_write(coll, call, names, loc, params.get(id(top), ()))
                 break
-            q = MongoQuery(
-                collection=coll,
-                operation=method,
-                location=loc,
-                source="python",
-                driver=True,
-                text=ast.unparse(top)[:2000],
-                spans=spans,
-                params=params.get(id(top), ()),
-            )
-            spans[()] = loc
+            q = python_shape(coll, method, None, top, loc, params.get(id(top), ()))
+            spans = q.spans  # filled below with the position of each part of the filter or pipeline
             args = call.args
             at = 1 if method == "distinct" else 0
             built = args[at] if len(args) > at else keyword(call, "filter") or keyword(call, "pipeline")
