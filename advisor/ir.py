@@ -99,6 +99,9 @@ class SqlQuery:
     # executed by a registered one-off job (a Synapse background update handler: a data migration run
     # in batches once per database), so not workload, as a statement of a migration file is not
     runs_once: bool = False
+    # the names of the functions (and classes) the statement is written in, innermost first: a
+    # maintenance routine (`purge_expired`, advisor/oneoff.py) is no more workload than a migration
+    scope: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,13 @@
-"""Code that runs once by design, told by where it lives: a migration step, or an operator's script.
+"""Code that is not the application's workload by design: told by where it lives (a migration step,
+an operator's script) or by what its function is named (a maintenance routine).
 
 A migration's full scan or unbounded read is the job (a backfill walks every row once), not the
-application's workload; so is a script run by hand. The rules that claim a query is slow because
+application's workload; so is a script run by hand, and so is a routine named as maintenance
+(`purge_expired_sessions`, `cleanupOrphans`, `housekeeping`): it runs in the background on a
+schedule, and its pass over a table is what it is for. The rules that claim a query is slow because
 of how often it scans -- `missing-index` and the other SQL index rules, MongoDB's planner rules
-and `unbounded-find` -- stay silent there. One classification for SQL and MongoDB alike.
+and `unbounded-find` (the rules whose page says `workload = true`) -- stay silent there. One
+classification for SQL and MongoDB alike.
 """
 
 from __future__ import annotations
@@ -62,6 +66,61 @@ def script_path(path: str) -> bool:
 def runs_once(path: str) -> bool:
     """Code at `path` runs once by design: a migration step or a script."""
     return migration_path(path) or script_path(path)
+
+
+# the words that name a maintenance routine (or a one-off one) in a function's or class's name, split at
+# underscores and case changes: `cleanExpired`, `_purge_history_txn`, `statements_purge`, `reap_users`
+MAINTENANCE_WORDS = frozenset(
+    {
+        "cleanup",
+        "purge",
+        "prune",
+        "housekeeping",
+        "sweep",
+        "sweeper",
+        "vacuum",
+        "reap",
+        "reaper",
+        "cull",
+        "expire",
+        "expired",
+        "retention",
+        "orphan",
+        "orphans",
+        "orphaned",
+        "reconcile",
+        "reconciliation",
+        "stale",
+        "gc",
+        "backfill",
+    }
+)
+# a name that asks about one thing (`isExpired(token)`, `has_stale_lock`) is a test run on a request, not a pass
+_PREDICATE = frozenset({"is", "has", "was", "check", "should", "can", "will", "needs"})
+_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+
+
+def name_words(name: str) -> list[str]:
+    """`cleanExpiredJobs` -> clean, expired, jobs; `_purge_history_txn` -> purge, history, txn."""
+    return [w.lower() for w in _WORD.findall(name)]
+
+
+def maintenance(scope: tuple[str, ...]) -> bool:
+    """A function (or class) the code is written in is named as maintenance: a cleanup, purge, prune,
+    expiry, retention or reconciliation pass, a sweeper or reaper, a backfill (MAINTENANCE_WORDS;
+    `clean up` in two words too), not a question about one thing (`isExpired`)."""
+    for name in scope:
+        words = name_words(name)
+        if words and words[0] in _PREDICATE:
+            continue
+        if MAINTENANCE_WORDS.intersection(words) or any(a == "clean" and b == "up" for a, b in zip(words, words[1:])):
+            return True
+    return False
+
+
+def off_workload(path: str, scope: tuple[str, ...]) -> bool:
+    """Code that runs once (a migration step, a script) or in a maintenance routine: not workload."""
+    return runs_once(path) or maintenance(scope)
 
 
 # schema files by their usual paths: Rails' structure.sql, folders named schema / ddl / patches

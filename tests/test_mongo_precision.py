@@ -767,7 +767,7 @@ def test_no_collection_scan_claim_for_a_sweep_older_than_now_minus_a_duration():
     # sidequest's stale-job release, alerta's housekeeping: everything older than the clock minus a duration;
     # what is due now is a queue's poll, and a sweep that also picks by a run-time value stays a claim
     src = extract("lib/jobs.js", """\
-async function sweep(db, now, maxStaleMs, queue) {
+async function tick(db, now, maxStaleMs, queue) {
   await db.collection('jobs').find({ state: 'running', attempted_at: { $lt: new Date(now - maxStaleMs) } }).toArray();
   await db.collection('jobs').deleteMany({ status: { $in: ['closed', 'expired'] }, at: { $lt: new Date(Date.now() - 86400000) } });
   await db.collection('jobs').find({ state: 'waiting', run_at: { $lte: new Date() } }).limit(1).toArray();

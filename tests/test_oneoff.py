@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from advisor import catalogue
-from advisor.oneoff import migration_path, runs_once, script_path
+from advisor.oneoff import maintenance, migration_path, name_words, runs_once, script_path
 
 
 @pytest.mark.parametrize(
@@ -55,13 +55,82 @@ def test_a_workload_rule_is_silent_in_a_versioned_update_and_speaks_in_the_servi
 
     find = "module.exports = (db) => db.collection('forms').find({ deleted: null, type: 'x' }).limit(10);\n"
     unsafe = "module.exports = (db, name) => db.query(`SELECT id FROM forms WHERE name = '${name}'`);\n"
-    root = project({
-        "package.json": "{}",
-        "src/db/indexes.js": "module.exports = (db) => db.collection('forms').createIndex({ project: 1 });\n",
-        "src/db/updates/3.0.1.js": find + unsafe,
-        "src/services/forms.js": find + unsafe,
-    })
+    root = project(
+        {
+            "package.json": "{}",
+            "src/db/indexes.js": "module.exports = (db) => db.collection('forms').createIndex({ project: 1 });\n",
+            "src/db/updates/3.0.1.js": find + unsafe,
+            "src/services/forms.js": find + unsafe,
+        }
+    )
     result = CliRunner().invoke(main, ["check", str(root), "--format", "json"])
     found = {(f["name"], f["path"].rsplit("/", 2)[-2]) for f in json.loads(result.stdout)["findings"]}
     assert ("collection-scan", "services") in found and ("collection-scan", "updates") not in found
     assert {("sql-string-building", "services"), ("sql-string-building", "updates")} <= found
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("purge_expired_sessions", True),
+        ("cleanExpired", True),  # wildduck's audit handler
+        ("_purge_history_txn", True),  # synapse
+        ("statements_purge", True),  # temboard, a PL/pgSQL function
+        ("cull_expired_threepid_validation_tokens_txn", True),
+        ("_cleanup_orphaned_versions", True),  # arctic
+        ("claimQueuedTurnsForAdmissionReconciliation", True),
+        ("cleanUp", True),
+        ("reapStaleLocks", True),
+        ("HousekeepingJob", True),
+        ("isExpired", False),  # a question about one token, asked on a request
+        ("has_stale_lock", False),
+        ("cleanInput", False),
+        ("getUserByEmail", False),
+        ("expires_at", False),  # a getter: `expires` is not the word
+    ],
+)
+def test_a_function_named_as_maintenance(name, expected):
+    assert maintenance((name,)) is expected
+    assert maintenance(("run", name)) is expected  # an inner helper of a maintenance routine is one too
+
+
+def test_name_words_split_at_underscores_and_case_changes():
+    assert name_words("getHTTPServerGC") == ["get", "http", "server", "gc"]
+    assert name_words("_purge_history_txn") == ["purge", "history", "txn"]
+
+
+def test_workload_rules_are_silent_in_maintenance_routines_in_every_language(project):
+    """The same full-table statement: silent in the routine named as maintenance, a finding in the request
+    path; a rule that is not about cost (sql-string-building) speaks in both."""
+    from advisor.cli import main
+
+    root = project(
+        {
+            "advisor.toml": 'dialect = "postgres"\nschema = ["schema.sql"]\n',
+            "schema.sql": "CREATE TABLE jobs (id bigint PRIMARY KEY, done_at timestamptz, owner text);\n"
+            "CREATE FUNCTION purge_done() RETURNS void LANGUAGE sql AS $$ DELETE FROM jobs WHERE done_at < now() $$;\n"
+            "CREATE FUNCTION jobs_of(p text) RETURNS SETOF jobs LANGUAGE sql AS $$ SELECT * FROM jobs WHERE owner = p $$;\n",
+            "app/store.py": """
+            class Store:
+                def purge_done(self, cur, name):
+                    cur.execute("DELETE FROM jobs WHERE done_at < now() AND owner = %s", (name,))
+                    cur.execute(f"SELECT id FROM jobs WHERE owner = '{name}'")
+
+                def by_owner(self, cur, name):
+                    cur.execute("SELECT id FROM jobs WHERE owner = %s", (name,))
+                    cur.execute(f"SELECT id FROM jobs WHERE owner = '{name}'")
+            """,
+            "app/store.js": """
+            exports.cleanupDone = (db) => db.query('DELETE FROM jobs WHERE done_at < now() AND owner = $1', ['x']);
+            exports.byOwner = (db) => db.query('SELECT id FROM jobs WHERE owner = $1', ['x']);
+            """,
+            "app/sweep.sql": "-- name: purge_done_jobs\nDELETE FROM jobs WHERE owner = $1;\n"
+            "-- name: jobs_by_owner\nSELECT id FROM jobs WHERE owner = $1;\n",
+        }
+    )
+    result = CliRunner().invoke(main, ["check", str(root), "--format", "json"])
+    found = json.loads(result.stdout)["findings"]
+    missing = {(f["path"].rsplit("/", 1)[-1], f["line"]) for f in found if f["name"] == "missing-index"}
+    assert missing == {("schema.sql", 3), ("store.py", 7), ("store.py", 8), ("store.js", 2), ("sweep.sql", 4)}
+    building = {(f["path"].rsplit("/", 1)[-1], f["line"]) for f in found if f["name"] == "sql-string-building"}
+    assert building == {("store.py", 4), ("store.py", 8)}

@@ -85,7 +85,7 @@ def test_a_batch_from_a_work_queue_is_any_rows_a_page_is_not(project):
 # --- a temporary table the code creates ------------------------------------------------------
 
 PURGE = '''
-def purge(txn, room_id):
+def copy_room(txn, room_id):  # (named for neither maintenance nor a job: the premise is the temp table)
     txn.execute("DROP TABLE IF EXISTS events_to_purge")
     txn.execute(
         "CREATE TEMPORARY TABLE events_to_purge ("

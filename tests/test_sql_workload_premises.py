@@ -88,7 +88,7 @@ def test_or_on_a_view_says_nothing_of_indexes(project):
 def test_a_condition_built_at_run_time_may_be_the_key_lookup(project):
     # synapse end_to_end_keys: WHERE {clause} AND ts_added_ms < ? AND length(key_id) = 6, clause = user_id IN (...)
     found = check(project, {"store.py": (
-        "def purge(txn, clause, args):\n"
+        "def load(txn, clause, args):\n"
         "    sql = f\"DELETE FROM jobs WHERE {clause} AND run_at < ? AND length(lock) = 6\"\n"
         "    txn.execute(sql, args)\n"
         "    txn.execute(\"SELECT id FROM jobs WHERE run_at > %s AND length(lock) = 6\", args)\n")})

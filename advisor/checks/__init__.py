@@ -112,9 +112,10 @@ class QueryContext:
     @property
     def runs_once(self) -> bool:
         """A statement of a migration, a script or a schema file (advisor/oneoff.py) that is not the
-        definition of a view or a function, or one a registered one-off job executes
-        (advisor.sources.python_jobs): the rules with `workload = true` are silent on it."""
-        if self.query.runs_once:
+        definition of a view or a function, one a registered one-off job executes
+        (advisor.sources.python_jobs), or one in a maintenance routine (`oneoff.maintenance`): the rules
+        with `workload = true` are silent on it."""
+        if self.query.runs_once or oneoff.maintenance(self.query.scope):
             return True
         return oneoff.one_off(self.query.location.path, self.schema) and not self._defines_workload()
 

@@ -159,7 +159,7 @@ def check_query(query: Any, schema: Schema, enabled_name: Callable[[str], bool])
     """(rule name, hit) of every enabled MongoDB rule on one query shape, under the rules' guard."""
     if not isinstance(query, MongoQuery):
         return []
-    once = oneoff.runs_once(query.location.path)
+    once = oneoff.off_workload(query.location.path, query.scope)
     ctx = MongoContext.of(query, schema)
     small = schema.small(ctx.collection)
     enabled = (lambda name: enabled_name(name) and name not in SIZED) if small else enabled_name
@@ -802,8 +802,12 @@ def undeclared_collections(queries: Iterable[Any], schema: Schema) -> Iterator[H
     is about what advisor could not see, not about one query: one note, not one per collection."""
     unjudged: dict[str, list[MongoQuery]] = defaultdict(list)
     for query in queries:
-        if not isinstance(query, MongoQuery) or query.explained or oneoff.runs_once(query.location.path):
-            continue  # the planner rules are silent on code that runs once: nothing left unjudged there
+        if (
+            not isinstance(query, MongoQuery)
+            or query.explained
+            or oneoff.off_workload(query.location.path, query.scope)
+        ):
+            continue  # the planner rules are silent on code off the workload: nothing left unjudged there
         indexes, coll = indexes_for(schema, query)
         if indexes or unread_named(schema, coll, query.model) or schema.small(coll):
             continue

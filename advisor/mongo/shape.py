@@ -105,6 +105,7 @@ class MongoQuery:
     conditional: tuple = ()  # filter keys the code sets only under a condition (`if (x) query.k = ...`)
     used: tuple = ()  # the only fields the code reads from the result, when it visibly reads only some
     params: tuple = ()  # the parameter names of the function the call is in
+    scope: tuple[str, ...] = ()  # the names of the functions (and classes) the call is in, innermost first
     text: str = ""  # the call as written (first lines)
     spans: dict[tuple, Location] = field(default_factory=dict)
 

@@ -86,6 +86,7 @@ def body_queries(query: SqlQuery, split: Splitter) -> list[SqlQuery]:
                 origin="function-body",
                 complete=query.complete,
                 returned=bool(returned),
+                scope=((routine.group(1),) if routine else ()) + query.scope,
             )
         )
     return out

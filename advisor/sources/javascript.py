@@ -10,10 +10,11 @@ import re
 
 from advisor.ir import Location, SourceFile, SqlQuery, StringBuilt, TextMap
 from advisor.sources import register
+from advisor.sources.js_flow import function_name, scope_names
 from advisor.sources.js_mongo import extract_mongo
+from advisor.sources.js_syntax import FUNCTIONS, collect_decls, first_error
 from advisor.sources.js_syntax import JsFile as _File
 from advisor.sources.js_syntax import arg_list as _arg_list
-from advisor.sources.js_syntax import collect_decls, first_error
 from advisor.sources.js_syntax import key_name as _key_name
 from advisor.sources.js_syntax import member_parts as _member_parts
 from advisor.sources.js_syntax import parser as _parser
@@ -103,7 +104,7 @@ def _static_text(f: _File, node, depth: int) -> str | None:
 def _is_parameter(f: _File, node) -> bool:
     name, scope = f.src(node), node.parent
     while scope is not None:
-        if scope.type in _FUNCTIONS:
+        if scope.type in FUNCTIONS:
             params = scope.child_by_field_name("parameters") or scope.child_by_field_name("parameter")
             if params is not None and name in {f.src(n) for n in _names_in(params)}:
                 return True
@@ -147,17 +148,6 @@ def _flatten_plus(node) -> list:
     return [node]
 
 
-_FUNCTIONS = {
-    "function_declaration",
-    "function_expression",
-    "function",
-    "arrow_function",
-    "method_definition",
-    "generator_function_declaration",
-    "generator_function",
-}
-
-
 def _callee_name(f: _File, call) -> tuple[str, str]:
     """(called name, callee source) of a call: `query` and `this.pool.query` for this.pool.query(...)."""
     fn = _unwrap(call.child_by_field_name("function"))
@@ -165,19 +155,6 @@ def _callee_name(f: _File, call) -> tuple[str, str]:
         return "", ""
     _, prop = _member_parts(f, fn)
     return (prop if prop is not None else (f.src(fn) if fn.type == "identifier" else "")), f.src(fn)
-
-
-def _function_name(f: _File, fn) -> str | None:
-    name = fn.child_by_field_name("name")
-    if name is not None:
-        return f.src(name)
-    parent = fn.parent
-    if parent is not None and parent.type == "variable_declarator":
-        target = parent.child_by_field_name("name")
-        return f.src(target) if target is not None and target.type == "identifier" else None
-    if parent is not None and parent.type == "pair":
-        return _key_name(f, parent.child_by_field_name("key"))
-    return None
 
 
 def _sql_helpers(f: _File, calls: list) -> dict[str, int]:
@@ -195,7 +172,7 @@ def _sql_helpers(f: _File, calls: list) -> dict[str, int]:
             forwarded = f.src(_unwrap(arglist[index]))
             node = call.parent
             while node is not None:  # the enclosing function that has the forwarded name as a parameter
-                if node.type in _FUNCTIONS:
+                if node.type in FUNCTIONS:
                     params = node.child_by_field_name("parameters")
                     names = (
                         [f.src(p.child_by_field_name("pattern") or p) for p in params.named_children]
@@ -203,7 +180,7 @@ def _sql_helpers(f: _File, calls: list) -> dict[str, int]:
                         else []
                     )
                     if forwarded in names:
-                        helper = _function_name(f, node)
+                        helper = function_name(f, node)
                         if helper and helper not in helpers and helper not in SQL_SINKS:
                             helpers[helper] = names.index(forwarded)
                             grew = True
@@ -232,7 +209,13 @@ def _sql_from_calls(f: _File, calls: list, result: SourceFile, dialect: str, see
                 seen.add(args.id)
                 result.queries.append(
                     SqlQuery(
-                        text, f.loc(args), TextMap(f.path, text, anchors), "js", dialect=dialect, origin="execute-call"
+                        text,
+                        f.loc(args),
+                        TextMap(f.path, text, anchors),
+                        "js",
+                        dialect=dialect,
+                        origin="execute-call",
+                        scope=scope_names(f, call),
                     )
                 )
             continue
@@ -266,7 +249,7 @@ def _sql_from_calls(f: _File, calls: list, result: SourceFile, dialect: str, see
                 result.string_built.append(StringBuilt("template literal", callee, f.loc(arg), tuple(unknown)))
             if not fragment:
                 result.queries.append(
-                    _js_query(f, arg, text, anchors, dynamic=bool(subs), dialect=dialect, origin=origin)
+                    _js_query(f, arg, text, anchors, dynamic=bool(subs), dialect=dialect, origin=origin, at=call)
                 )
         elif arg.type == "binary_expression":
             parts = _flatten_plus(arg)
@@ -292,11 +275,14 @@ def _sql_from_calls(f: _File, calls: list, result: SourceFile, dialect: str, see
             r, c = arg.start_point
             anchors = ((0, r + 1, f.col(r, c)),)
             if not fragment:
-                result.queries.append(_js_query(f, arg, text, anchors, dynamic=dynamic, dialect=dialect, origin=origin))
+                result.queries.append(
+                    _js_query(f, arg, text, anchors, dynamic=dynamic, dialect=dialect, origin=origin, at=call)
+                )
 
 
-def _js_query(f: _File, node, text: str, anchors, *, dynamic: bool, dialect: str, origin: str) -> SqlQuery:
-    """A statement read from a JS string, mapped back to the file; built at run time when `dynamic`."""
+def _js_query(f: _File, node, text: str, anchors, *, dynamic: bool, dialect: str, origin: str, at=None) -> SqlQuery:
+    """A statement read from a JS string, mapped back to the file; built at run time when `dynamic`; its
+    scope the functions around the call that runs it (`at`), else around the string."""
     return SqlQuery(
         text,
         f.loc(node),
@@ -306,6 +292,7 @@ def _js_query(f: _File, node, text: str, anchors, *, dynamic: bool, dialect: str
         dialect=dialect,
         origin=origin,
         complete=not dynamic,
+        scope=scope_names(f, at if at is not None else node),
     )
 
 

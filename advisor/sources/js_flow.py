@@ -12,7 +12,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from advisor.sources.js_syntax import FUNCTIONS, WRAPPERS, JsFile, arg_list, bound_names, member_parts, unwrap
+from advisor.sources.js_syntax import (
+    FUNCTIONS,
+    WRAPPERS,
+    JsFile,
+    arg_list,
+    bound_names,
+    key_name,
+    member_parts,
+    unwrap,
+)
 
 SCOPES = FUNCTIONS | {"program"}
 CONDITIONAL = {
@@ -47,6 +56,44 @@ def scope_of(node):
     while node is not None and node.type not in SCOPES:
         node = node.parent
     return node
+
+
+def function_name(f: JsFile, fn) -> str | None:
+    """The name a function is known by: declared (`function purge()`, a method), or the variable, object
+    key or property it is stored in (`const purge = () => ...`, `{ purge() {} }`, `exports.purge = ...`)."""
+    name = fn.child_by_field_name("name")
+    if name is not None:
+        return f.src(name)
+    parent = fn.parent
+    if parent is None:
+        return None
+    if parent.type == "variable_declarator":
+        target = parent.child_by_field_name("name")
+        return f.src(target) if target is not None and target.type == "identifier" else None
+    if parent.type in ("pair", "public_field_definition", "field_definition"):
+        return key_name(f, parent.child_by_field_name("key") or parent.child_by_field_name("property"))
+    left = parent.child_by_field_name("left") if parent.type == "assignment_expression" else None
+    if left is not None:
+        return f.src(left) if left.type == "identifier" else member_parts(f, left)[1] or None
+    return None
+
+
+def scope_names(f: JsFile, node) -> tuple[str, ...]:
+    """The names of the functions and classes a node is written in, innermost first (anonymous ones left out)."""
+    names = []
+    n = node.parent
+    while n is not None:
+        name = (
+            function_name(f, n)
+            if n.type in FUNCTIONS
+            else f.src(c)
+            if n.type in ("class_declaration", "class") and (c := n.child_by_field_name("name")) is not None
+            else None
+        )
+        if name:
+            names.append(name)
+        n = n.parent
+    return tuple(names)
 
 
 def parameters(f: JsFile, node) -> tuple[str, ...]:

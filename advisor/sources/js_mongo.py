@@ -18,6 +18,7 @@ from advisor.sources.js_flow import (
     later_calls,
     mutations,
     parameters,
+    scope_names,
     used_fields,
     used_whole,
 )
@@ -200,6 +201,7 @@ def _query_from_chain(f: JsFile, top, base, calls) -> MongoQuery | None:
         text=text if len(text) < 2000 else text[:2000],
         spans=spans,
         params=parameters(f, call),
+        scope=scope_names(f, call),
     )
     q.location = Location(
         f.path, call.start_point[0] + 1, f.col(*call.start_point), top.end_point[0] + 1, f.col(*top.end_point)

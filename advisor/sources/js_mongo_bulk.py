@@ -4,7 +4,7 @@ from the list written there or built with `ops.push({...})` in the function that
 from __future__ import annotations
 
 from advisor.mongo.shape import MongoQuery, Placeholder
-from advisor.sources.js_flow import parameters, pushed, scope_of
+from advisor.sources.js_flow import parameters, pushed, scope_names, scope_of
 from advisor.sources.js_receivers import resolve_receiver
 from advisor.sources.js_syntax import JsFile, arg_list, prop_loc, read_value, unwrap
 
@@ -52,6 +52,7 @@ def bulk_write(f: JsFile, call, base, chain: list, i: int) -> list[MongoQuery]:
                 text=f.src(item)[:2000],
                 spans=spans,
                 params=parameters(f, call),
+                scope=scope_names(f, call),
                 partial=state["partial"],
             )
         )
@@ -78,5 +79,6 @@ def _unseen(f: JsFile, call, node, loc, receiver: tuple) -> MongoQuery:
         text=f.src(call)[:2000],
         spans={(): loc},
         params=parameters(f, call),
+        scope=scope_names(f, call),
         partial=True,
     )

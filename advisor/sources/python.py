@@ -188,11 +188,13 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
         for value in reach.strings(arg):
             reached.setdefault(id(value), (value, []))[1].append((node, arg))
     scopes = _function_spans(tree)
+    named = _named_spans(tree)
     for value, sinks in reached.values():
         node, arg = _nearest_sink(value, sinks, scopes)
         origin = "execute-call" if value is arg else "constant-reaching-call"
         if _add_query(result, path, value, node, origin, index, dialect, reach):
-            seen.add(id(value))
+            seen.add(id(value))  # the statement runs where the call is: a module constant run by `purge()`
+            result.queries[-1] = dataclasses.replace(result.queries[-1], scope=_scope_at(named, node.lineno))
             if id(node) in described:
                 result.queries[-1] = dataclasses.replace(result.queries[-1], columns_from_cursor=True)
             if id(node) in unread:  # its rows are never read: it runs for its locks or other effects
@@ -211,6 +213,13 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
         from advisor.sources.pymongo_calls import add_pymongo
 
         add_pymongo(result, tree, path, index)
+    for n, q in enumerate(result.queries):
+        if q.scope:
+            continue
+        if isinstance(q, SqlQuery):
+            result.queries[n] = dataclasses.replace(q, scope=_scope_at(named, q.location.line))
+        else:  # a MongoDB shape links.py completes later (the collection `self.x` holds): the same object
+            q.scope = _scope_at(named, q.location.line)
     result.queries.sort(key=lambda q: (q.location.line, q.location.col))
     return result
 
@@ -221,6 +230,18 @@ def _function_spans(tree: ast.AST) -> list[tuple[int, int]]:
         for f in ast.walk(tree)
         if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
     ]
+
+
+def _named_spans(tree: ast.AST) -> list[tuple[int, int, str]]:
+    """(first line, last line, name) of every function and class."""
+    kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    return [(n.lineno, n.end_lineno or n.lineno, n.name) for n in ast.walk(tree) if isinstance(n, kinds)]
+
+
+def _scope_at(spans: list[tuple[int, int, str]], line: int) -> tuple[str, ...]:
+    """The names of the functions and classes around `line`, innermost first."""
+    around = sorted((s for s in spans if s[0] <= line <= s[1]), key=lambda s: s[1] - s[0])
+    return tuple(name for _, _, name in around)
 
 
 def _nearest_sink(

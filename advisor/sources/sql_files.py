@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from itertools import pairwise
+from pathlib import PurePath
 
 from advisor.ir import SqlQuery, TextMap
 from advisor.parse import has_text_template
@@ -153,9 +154,23 @@ def line_col(text: str, offset: int) -> tuple[int, int]:
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
+_QUERY_NAME = re.compile(r"--\s*(?:name\s*:\s*|:name\s+)?([A-Za-z_][\w.-]*)", re.IGNORECASE)
+
+
+def _scopes(path: str, text: str) -> list[tuple[int, tuple[str, ...]]]:
+    """(offset, scope) from where each named query starts, named as functions are: by its name
+    (`-- name: purge_expired`); in a file of unnamed statements, by the file's (`apikeys-purge.sql`:
+    the statements of one job, named for it)."""
+    named = [(m.start(), _QUERY_NAME.match(m.group(0).strip())) for m in _NAME_LINE.finditer(text)]
+    if not named:
+        return [(0, (PurePath(path).stem,))]
+    return [(0, ())] + [(at, (m.group(1),) if m else ()) for at, m in named]
+
+
 def extract_sql(path: str, text: str, dialect: str = "postgres", source: str = "sql") -> list[SqlQuery]:
     """Every statement of a SQL file as a query anchored at its first character."""
     queries = []
+    scopes = _scopes(path, text)
     line, line_start, counted = 1, 0, 0  # walk the file once: statements come in order
     if text.startswith("\ufeff"):
         line_start = counted = 1  # the byte order mark takes no column
@@ -176,6 +191,7 @@ def extract_sql(path: str, text: str, dialect: str = "postgres", source: str = "
             dialect=dialect,
             origin="sql-file",
             complete=not has_text_template(body),
+            scope=next(scope for at, scope in reversed(scopes) if at <= start),
         )
         queries.append(query)
         if dialect in POSTGRES_DIALECTS and _ROUTINE.match(body):
