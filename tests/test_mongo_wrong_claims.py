@@ -168,4 +168,36 @@ def test_exists_help_offers_ne_null_which_has_bounds_on_a_plain_index():
     assert name == "collection-scan" and "{ deleted: { $ne: null } }" in hit.help
     rewritten = replace(done, filter={"deleted": {"$ne": None}})
     assert plan_find(rewritten.filter, None, plain).candidate.bounded == 1
-    assert "collection-scan" not in [name for name, _ in check_query(rewritten, Schema(indexes=plain), lambda n: True)]
+    assert check_query(rewritten, Schema(indexes=plain), lambda name: True) == []
+
+
+PROMPTS = """\
+import { Schema } from 'mongoose';
+const promptGroupSchema = new Schema({
+  name: { type: String, required: true, index: true },
+  category: { type: String, default: '', index: true },
+  author: { type: Schema.Types.ObjectId, ref: 'User', required: true, index: true },
+  oneliner: { type: String, default: '' }
+}, { timestamps: true });
+export function createPromptMethods(mongoose) {
+  async function randomGroups() {
+    const PromptGroup = mongoose.models.PromptGroup;
+    const categories = await PromptGroup.distinct('category', { category: { $ne: '' } });
+    return categories;
+  }
+  async function withOneliner() {
+    const PromptGroup = mongoose.models.PromptGroup;
+    return await PromptGroup.distinct('name', { oneliner: { $ne: '' } });
+  }
+  return { randomGroups, withOneliner };
+}
+export const promptGroupModel = (mongoose) => mongoose.model('PromptGroup', promptGroupSchema);
+"""
+
+
+def test_ne_on_an_indexed_field_is_narrowed_by_the_index(project):
+    got = [(line, name) for line, name, _ in found(project, {"prompts.js": PROMPTS})]
+    # category_1 bounds [MinKey, ''), ('', MaxKey]: the distinct reads one key per category
+    assert (11, "negation-only") not in got
+    # oneliner has no index: the negation is all the filter says
+    assert (16, "negation-only") in got

@@ -275,6 +275,10 @@ def _negation_only(query: MongoQuery, indexes: list[IndexDef]) -> Iterator[Hit]:
         info = analyse_filter(flt, base)
         if info.unknown or info.ors or info.special or not info.preds or query.partial:
             continue
+        used = plan_find(None, None, indexes, info=info).candidate
+        if used is not None and used.bounded:
+            continue  # an index on the field bounds everything but the excluded values (a distinct on it
+            # reads one key per value): the index does narrow the scan
         if all(p.negative for p in info.preds):
             p = info.preds[0]
             ops = ", ".join(sorted({str(k) for pr in info.preds for k in (pr.path[-1],) if is_operator(k)})) or "$ne"
