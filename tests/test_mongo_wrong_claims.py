@@ -201,3 +201,39 @@ def test_ne_on_an_indexed_field_is_narrowed_by_the_index(project):
     assert (11, "negation-only") not in got
     # oneliner has no index: the negation is all the filter says
     assert (16, "negation-only") in got
+
+
+ENVIRONMENTS = """\
+import { Schema } from 'mongoose';
+const environmentSchema = new Schema({
+  environmentId: { type: String, required: true },
+  createdBy: { type: Schema.Types.ObjectId, ref: 'User', index: true },
+  status: { type: String }
+}, { timestamps: true });
+environmentSchema.index({ status: 1 });
+export function createEnvironmentMethods(mongoose) {
+  const model = () => mongoose.models.CodeEnvironment;
+  async function findByIds(ids) {
+    if (ids.length === 0) return [];
+    return await model().find({ _id: { $in: ids } }).sort({ createdAt: 1, _id: 1 }).lean();
+  }
+  async function firstPageByIds(ids) {
+    return await model().find({ _id: { $in: ids } }).sort({ createdAt: 1, _id: 1 }).limit(20).lean();
+  }
+  async function byStatus(status) {
+    return await model().find({ status }).sort({ createdAt: 1 }).limit(50).lean();
+  }
+  return { findByIds, firstPageByIds, byStatus };
+}
+export const environmentModel = (mongoose) => mongoose.model('CodeEnvironment', environmentSchema);
+"""
+
+
+def test_a_sort_of_the_documents_a_caller_lists_is_no_claim(project):
+    got = [(line, name) for line, name, _ in found(project, {"environments.js": ENVIRONMENTS})]
+    # every listed document is returned: sorting them costs what reading them costs
+    assert (12, "in-memory-sort") not in got
+    # with a limit the server still reads every listed document to return the first page
+    assert (15, "in-memory-sort") in got
+    # a status is shared by many documents: still a claim
+    assert (18, "in-memory-sort") in got

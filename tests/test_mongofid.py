@@ -103,9 +103,14 @@ def test_a_unique_index_the_filter_does_not_pin_still_needs_the_sort():
             ],
         ),
     ):
-        query = MongoQuery(collection="c", operation="find", filter=flt, sort={"updatedAt": -1})
+        query = MongoQuery(collection="c", operation="find", filter=flt, sort={"updatedAt": -1}, limit=10)
         assert plan_find(flt, query.sort, indexes).blocking_sort, flt
         assert "in-memory-sort" in rules(query, indexes), flt
+    # without a limit, the documents of the listed keys are all returned: sorting them costs what reading does
+    listed = MongoQuery(
+        collection="c", operation="find", filter={"name": "a", "author": {"$in": ["b", "c"]}}, sort={"updatedAt": -1}
+    )
+    assert "in-memory-sort" not in rules(listed, [unique])
     live = {"name": "a", "author": "b", "live": 1}  # now the partial unique index holds the matches
     assert not plan_find(
         live, {"updatedAt": -1}, [ix("p", "name", "author", unique=True, partialFilterExpression={"live": 1})]

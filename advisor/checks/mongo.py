@@ -730,6 +730,7 @@ def _planned(query: MongoQuery, indexes: list[IndexDef], coll: str) -> Iterator[
         and plan.sort_alternative is None
         and not (plan.index is not None and same_keys(plan.index, keys))
         and not _owner_sort(query, plan, info)
+        and not _listed_documents(query, info, indexes)
     ):
         used = f"uses {_describe_index(plan.index)}" if plan.index is not None else "uses an $or of indexes"
         yield (
@@ -842,6 +843,15 @@ def _owner_sort(query: MongoQuery, plan: Any, info: FilterInfo) -> bool:
     a page, which stays a finding)."""
     lead = index_fields(plan.index)[:1] if plan.index is not None else []
     return bool(lead) and owner_documents(query, info, {lead[0][0]})
+
+
+def _listed_documents(query: MongoQuery, info: FilterInfo, indexes: list[IndexDef]) -> bool:
+    """The documents of the keys the caller lists (`_id: {$in: ids}`, or every key of a unique index), all
+    returned: sorting them costs no more than reading them (with a limit, reading them all to return a page
+    stays a finding)."""
+    if query.is_aggregate or query.limit is not None or query.skip is not None:
+        return False
+    return query.operation in MULTI_READ_OPS and _pins_unique(info, indexes)
 
 
 def owner_documents(query: MongoQuery, info: FilterInfo, leads: set[str]) -> bool:
