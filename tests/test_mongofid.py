@@ -103,9 +103,14 @@ def test_a_unique_index_the_filter_does_not_pin_still_needs_the_sort():
             ],
         ),
     ):
-        query = MongoQuery(collection="c", operation="find", filter=flt, sort={"updatedAt": -1})
+        query = MongoQuery(collection="c", operation="find", filter=flt, sort={"updatedAt": -1}, limit=10)
         assert plan_find(flt, query.sort, indexes).blocking_sort, flt
         assert "in-memory-sort" in rules(query, indexes), flt
+    # without a limit, the documents of the listed keys are all returned: sorting them costs what reading does
+    listed = MongoQuery(
+        collection="c", operation="find", filter={"name": "a", "author": {"$in": ["b", "c"]}}, sort={"updatedAt": -1}
+    )
+    assert "in-memory-sort" not in rules(listed, [unique])
     live = {"name": "a", "author": "b", "live": 1}  # now the partial unique index holds the matches
     assert not plan_find(
         live, {"updatedAt": -1}, [ix("p", "name", "author", unique=True, partialFilterExpression={"live": 1})]
@@ -124,10 +129,12 @@ def test_exists_is_served_by_an_index_that_holds_only_documents_with_the_field()
         plan = plan_find(flt, None, [index])
         assert plan.stage == "IXSCAN" and plan.index is index
         assert "collection-scan" not in rules(MongoQuery(collection="c", operation="find", filter=flt), [index])
-    # a plain index holds every document (a missing field is a null key): $exists reads them all
-    assert plan_find(flt, None, [ix("n", "cleanupAt")]).stage == "COLLSCAN"
+    # a plain index holds every document (a missing field is a null key): the server uses it with bounds
+    # [MinKey, MaxKey] and reads them all (index_bounds_builder: EXISTS, INEXACT_FETCH unless sparse)
+    plain = plan_find(flt, None, [ix("n", "cleanupAt")])
+    assert plain.stage == "IXSCAN" and plain.candidate.all_keys and plain.candidate.bounded == 0
     # a compound sparse index holds a document with any of its keys: not only those with the first
-    assert plan_find(flt, None, [ix("c", "cleanupAt", "other", sparse=True)]).stage == "COLLSCAN"
+    assert plan_find(flt, None, [ix("c", "cleanupAt", "other", sparse=True)]).candidate.all_keys
     # $exists: false is the documents a sparse index leaves out
     assert plan_find({"cleanupAt": {"$exists": False}}, None, [ix("s", "cleanupAt", sparse=True)]).stage == "COLLSCAN"
 

@@ -22,6 +22,7 @@ from advisor.mongo.indexes import indexes_named as _indexes_named
 from advisor.mongo.indexes import unread_named
 from advisor.mongo.patterns import runtime_anchored
 from advisor.mongo.planner import (
+    ID_INDEX,
     FilterInfo,
     Pred,
     analyse_filter,
@@ -31,9 +32,11 @@ from advisor.mongo.planner import (
     leading_stages,
     plan_find,
     same_keys,
+    unused_reason,
 )
 from advisor.mongo.shape import (
     MULTI_READ_OPS,
+    ONE_DOCUMENT_OPS,
     SINGLE_READ_OPS,
     MongoQuery,
     Placeholder,
@@ -272,6 +275,10 @@ def _negation_only(query: MongoQuery, indexes: list[IndexDef]) -> Iterator[Hit]:
         info = analyse_filter(flt, base)
         if info.unknown or info.ors or info.special or not info.preds or query.partial:
             continue
+        used = plan_find(None, None, indexes, info=info).candidate
+        if used is not None and used.bounded:
+            continue  # an index on the field bounds everything but the excluded values (a distinct on it
+            # reads one key per value): the index does narrow the scan
         if all(p.negative for p in info.preds):
             p = info.preds[0]
             ops = ", ".join(sorted({str(k) for pr in info.preds for k in (pr.path[-1],) if is_operator(k)})) or "$ne"
@@ -671,24 +678,21 @@ def _planned(query: MongoQuery, indexes: list[IndexDef], coll: str) -> Iterator[
                 metrics=metrics,
             ),
         )
-        if plan.stage == "COLLSCAN":
+        if plan.stage == "COLLSCAN" or (plan.candidate is not None and plan.candidate.all_keys):
             return
     if plan.stage == "COLLSCAN":
         if not keys or (not query.is_aggregate and _sweep(info)):
             return  # nothing an index could bound (negation-only / unanchored-regex say why); or a periodic
             # sweep of what is older than a cutoff, which reads the collection by design
         sorted_too = " and sorts the result in memory" if plan.blocking_sort else ""
-        fields = ", ".join(
-            dict.fromkeys(p.field for p in info.preds if not p.field.startswith("$") and p.kind != "has")
-        )
-        if not fields:
+        unused = _unindexed(info, indexes)
+        if not unused:
             return  # only $or clauses, one of which no index could bound: the scan is theirs, not an index's
         yield (
             "collection-scan",
             _hit(
                 query,
-                f"{what} scans the whole {coll} collection{sorted_too}: no index starts with "
-                f"{fields} ({_known(indexes)})",
+                f"{what} scans the whole {coll} collection{sorted_too}: {unused} ({_known(indexes)})",
                 anchor,
                 help=f"create the index in Equality, Sort, Range order: {spec}; if {coll} stays small, give its size "
                 f"([seed.tables.{coll}] rows = 100) and advisor makes no claim that rests on its size",
@@ -714,6 +718,10 @@ def _planned(query: MongoQuery, indexes: list[IndexDef], coll: str) -> Iterator[
                 ),
             )
         return
+    if plan.candidate is not None and plan.candidate.all_keys:
+        if _wants_few(query) and not _stops_early(query, plan):
+            yield "collection-scan", _every_entry(query, what, plan, info, sort, coll, anchor, metrics)
+        return
     # with another index that bounds the filter in the sort order, the server races both plans: no claim
     if (
         plan.blocking_sort
@@ -722,6 +730,7 @@ def _planned(query: MongoQuery, indexes: list[IndexDef], coll: str) -> Iterator[
         and plan.sort_alternative is None
         and not (plan.index is not None and same_keys(plan.index, keys))
         and not _owner_sort(query, plan, info)
+        and not _listed_documents(query, info, indexes)
     ):
         used = f"uses {_describe_index(plan.index)}" if plan.index is not None else "uses an $or of indexes"
         yield (
@@ -767,11 +776,82 @@ def _planned(query: MongoQuery, indexes: list[IndexDef], coll: str) -> Iterator[
         )
 
 
+def _unindexed(info: FilterInfo, indexes: list[IndexDef]) -> str:
+    """Why no index bounds the filter's fields: those no index starts with, and for each the first key of an
+    index, why that index cannot serve it (never "no index starts with" a field one starts with)."""
+    fields = list(dict.fromkeys(p.field for p in info.preds if not p.field.startswith("$") and p.kind != "has"))
+    leading: dict[str, IndexDef] = {}
+    for index in [ID_INDEX, *indexes]:
+        keys = index_fields(index)
+        if keys:
+            leading.setdefault(keys[0][0], index)
+    free = [f for f in fields if f not in leading]
+    parts = [f"no index starts with {', '.join(free)}"] if free else []
+    parts += [f"{leading[f].name} cannot serve {f}: {unused_reason(leading[f], info)}" for f in fields if f in leading]
+    return "; ".join(parts)
+
+
+def _wants_few(query: MongoQuery) -> bool:
+    """One document, or a page (a limit): the caller expects few of the matches, so reading every entry to find
+    them is the waste. Without one (`deleteMany({done: {$exists: true}})`), the matches may be most documents,
+    and then reading them all is no waste: advisor cannot tell which."""
+    if query.is_aggregate:
+        stages = query.pipeline if isinstance(query.pipeline, list) else []
+        return any(_stage(s)[0] == "$limit" for s in stages)
+    return query.operation in ONE_DOCUMENT_OPS or query.limit is not None
+
+
+def _stops_early(query: MongoQuery, plan: Any) -> bool:
+    """A walk down the index from its largest keys, to a limit: the documents that have the field come first
+    (a missing field is a null key, below every value), so the scan stops once it has enough."""
+    first = index_fields(plan.index)[0][0]
+    return bool(plan.sort_served and plan.sort and plan.sort.get(first) == -1 and not query.is_aggregate)
+
+
+def _every_entry(
+    query: MongoQuery, what: str, plan: Any, info: FilterInfo, sort: Any, coll: str, anchor: Location, metrics: dict
+) -> Hit:
+    """`{field: {$exists: true}}` on the first key of an index that also holds the documents without the field:
+    bounds [MinKey, MaxKey], every entry read and its document fetched to test the field."""
+    index, cand = plan.index, plan.candidate
+    first = index_fields(index)[0][0]
+    if index.options.get("sparse"):
+        why, fetched = "a sparse compound index holds every document that has any of its keys", "each one's document"
+    else:
+        why = f"a document without {first} is indexed under a null key, so the index holds every document"
+        fetched = "each one's document" if cand.filtered > 1 else f"every document of the {coll} collection"
+    sorted_too = " and sorts the result in memory" if plan.blocking_sort else ""
+    keys = esr_keys(info, sort)
+    keys += [] if first in dict(keys) else [(first, 1)]
+    spec = create_index_spec(coll, keys, present=first)
+    return _hit(
+        query,
+        f"{what} reads every entry of {_describe_index(index)} and fetches {fetched}{sorted_too}: "
+        f"{{ {first}: {{ $exists: true }} }} gives the index no bounds ({why})",
+        anchor,
+        help=f"where {first} is never stored as null, filter with {{ {first}: {{ $ne: null }} }}: its bounds on "
+        f"this index skip the null keys; or index only the documents that have {first}: {spec} (sparse: true does "
+        f"the same for a one-key index), which a query that must also find documents without {first} cannot use",
+        fix=spec,
+        subject=f"{coll}:{_fields_text(keys)}",
+        metrics=metrics,
+    )
+
+
 def _owner_sort(query: MongoQuery, plan: Any, info: FilterInfo) -> bool:
     """The sort runs on one owner's documents read whole (with a limit it would read every match to return
     a page, which stays a finding)."""
     lead = index_fields(plan.index)[:1] if plan.index is not None else []
     return bool(lead) and owner_documents(query, info, {lead[0][0]})
+
+
+def _listed_documents(query: MongoQuery, info: FilterInfo, indexes: list[IndexDef]) -> bool:
+    """The documents of the keys the caller lists (`_id: {$in: ids}`, or every key of a unique index), all
+    returned: sorting them costs no more than reading them (with a limit, reading them all to return a page
+    stays a finding)."""
+    if query.is_aggregate or query.limit is not None or query.skip is not None:
+        return False
+    return query.operation in MULTI_READ_OPS and _pins_unique(info, indexes)
 
 
 def owner_documents(query: MongoQuery, info: FilterInfo, leads: set[str]) -> bool:

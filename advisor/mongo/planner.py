@@ -8,6 +8,9 @@ follows, whether the plan is covered, or whether it scans the collection.  `$or`
 needs an index for every clause.  For aggregations the leading `$match` / `$sort`
 are planned after the reorderings the server applies by itself.
 
+`{$exists: true}` reads every entry of an index that also holds the documents without the field (a
+missing field is a null key; only a sparse or partial index leaves them out), fetching each document.
+
 What this does not model: multikey bounds, collations, index intersection,
 hints, cached plans, statistics (the real planner races candidate plans; here
 the candidate that bounds most keys, then serves the sort, wins).
@@ -202,6 +205,16 @@ def _plain(index: IndexDef) -> bool:
     return all(k.is_column for k in index.keys)
 
 
+def _matches_missing(p: Pred) -> bool:
+    """A document without the field matches: `null`, `$exists: false`, a `$ne`/`$nin` not excluding null."""
+    if p.kind == "null":
+        return True
+    if p.kind != "ne":
+        return False
+    values = p.value if isinstance(p.value, list) else [p.value]
+    return None not in values
+
+
 def _present_only(index: IndexDef, name: str) -> bool:
     """The index holds only documents that have `name` (sparse on that one key, or partial on
     `{name: {$exists: true}}`): `{name: {$exists: true}}` reads its entries, not the collection."""
@@ -286,6 +299,7 @@ class Candidate:
     range_before: tuple[str, str] | None  # ESR violation: (range field, later equality/sort field)
     covered: bool = False
     filtered: int = 0  # keys with any predicate: tested in the index, before fetching documents
+    all_keys: bool = False  # used for `{first: {$exists: true}}`, with bounds [MinKey, MaxKey]: every entry read
 
     def score(self) -> tuple:
         return (self.bounded, self.eq_prefix, bool(self.sort_served), self.filtered, -len(self.index.keys))
@@ -382,8 +396,8 @@ def evaluate(
     if not _partial_satisfied(index, info):
         return None
     sparse = bool(index.options.get("sparse"))
-    if sparse and any(p.kind == "null" for f, _ in fields for p in by_field.get(f, [])):
-        return None
+    if sparse and any(_matches_missing(p) for f, _ in fields for p in by_field.get(f, [])):
+        return None  # the documents without the field match, and a sparse index leaves them out
     eq_fields = {f for f, ps in by_field.items() if any(p.equality for p in ps)}
     eq_prefix = 0
     bounded = 0
@@ -396,7 +410,10 @@ def evaluate(
         if any(p.kind in BOUNDING or p.kind == "exists" and _present_only(index, name) for p in ps):
             bounded += 1
         break
-    uses_filter = bounded > 0
+    # `{$exists: true}` on the first key of an index that also holds documents without it (a missing field is a
+    # null key): the server still uses the index, with bounds [MinKey, MaxKey], and fetches each entry's document
+    all_keys = bounded == 0 and any(p.kind == "exists" for p in by_field.get(first, []))
+    uses_filter = bounded > 0 or all_keys
     served = _sort_served(fields, eq_fields, sort)
     if not uses_filter and not (sort and served):
         return None
@@ -427,11 +444,15 @@ def evaluate(
             and id_ok
             and all(k in index_names for k in incl if k != "_id")
             and all(p.field in index_names for p in info.preds)
+            and not all_keys  # a null key is a missing field or a null: the document tells
+            and not any(p.kind == "null" for p in info.preds)
             and not info.ors
             and not info.special
         )
     filtered = sum(1 for name, _ in fields if by_field.get(name))
-    return Candidate(index, eq_prefix, bounded, served if sort else None, uses_filter, range_before, covered, filtered)
+    return Candidate(
+        index, eq_prefix, bounded, served if sort else None, uses_filter, range_before, covered, filtered, all_keys
+    )
 
 
 def plan_find(
@@ -455,7 +476,7 @@ def plan_find(
     all_indexes = [ID_INDEX] + [i for i in indexes if i.keys != ID_INDEX.keys]
     cands = [c for c in (evaluate(i, info, eff_sort, projection) for i in all_indexes) if c is not None]
     best = max(cands, key=Candidate.score) if cands else None
-    if best is not None and best.uses_filter:
+    if best is not None and best.uses_filter and not (best.all_keys and info.ors):
         plan = _ix_plan(best, info, sort_dict)
         if best.sort_served is False:  # an index on the same leading equality that gives the order
             lead = index_fields(best.index)[0][0]
@@ -483,7 +504,7 @@ def plan_find(
             )
             sub = plan_find(None, sort, indexes, None, info=merged)
             if sub.stage in ("COLLSCAN", "UNKNOWN", "EMPTY") or (
-                sub.stage == "IXSCAN" and sub.candidate and not sub.candidate.uses_filter
+                sub.stage == "IXSCAN" and sub.candidate and (not sub.candidate.uses_filter or sub.candidate.all_keys)
             ):
                 missing.append((n, info.or_paths[0] + (n,)))
             branches.append(sub)
@@ -531,6 +552,28 @@ def boundable(info: FilterInfo) -> bool:
     if any(p.equality or p.kind in BOUNDING or p.kind in ("null", "exists") for p in info.preds):
         return True
     return any(all(boundable(c) for c in clauses) for clauses in info.ors)
+
+
+def unused_reason(index: IndexDef, info: FilterInfo) -> str:
+    """Why an index whose first key the filter names gives the filter no bounds."""
+    fields = index_fields(index)
+    first, kind = fields[0]
+    preds = [p for p in info.preds if p.field == first]
+    if kind == "hashed":
+        return "a hashed index serves only equality"
+    if not _plain(index):
+        return f"a {kind} index serves only its own operators"
+    if not _partial_satisfied(index, info):
+        return "it holds only the documents of its partialFilterExpression, which the filter does not imply"
+    ops = sorted({str(p.path[-1]) for p in preds if is_operator(p.path[-1])})
+    if index.options.get("sparse") and any(_matches_missing(p) for p in preds):
+        what = ", ".join(ops) if ops else "null"
+        return f"it is sparse, and {what} also matches the documents without {first}, which it leaves out"
+    if any(p.kind == "regex" for p in preds):
+        return "an unanchored or case-insensitive regex has no index bounds"
+    if any(p.kind == "negation" for p in preds):
+        return f"{', '.join(ops) or 'a negation'} has no index bounds"
+    return f"{', '.join(ops) or 'its condition'} has no index bounds"
 
 
 def one_document(info: FilterInfo, indexes: list[IndexDef]) -> bool:

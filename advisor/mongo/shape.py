@@ -53,6 +53,8 @@ AGGREGATE_OPS = {"aggregate"}
 MULTI_READ_OPS = {"find"}  # return a cursor of many documents
 SINGLE_READ_OPS = {"findOne", "find_one", "findById"}
 COUNT_OPS = {"countDocuments", "count_documents", "count", "exists", "distinct"}
+# operations that stop at the first document they match
+ONE_DOCUMENT_OPS = SINGLE_READ_OPS | {"exists"} | {op for op in WRITE_OPS if "One" in op or "_one" in op}
 
 
 @dataclass(frozen=True)
@@ -240,6 +242,9 @@ def _key(key: Any) -> str:
     return key if re.fullmatch(r"[A-Za-z_$][\w$]*", key) else "'" + key.replace("'", "\\'") + "'"
 
 
-def create_index_spec(collection: str, keys: list[tuple[str, int]]) -> str:
+def create_index_spec(collection: str, keys: list[tuple[str, int]], present: str | None = None) -> str:
+    """The shell command creating an index on `keys`; with `present`, one that holds only the documents
+    that have that field."""
     body = ", ".join(f"{_key(k)}: {d}" for k, d in keys)
-    return f"db.{collection}.createIndex({{ {body} }})"
+    options = f", {{ partialFilterExpression: {{ {_key(present)}: {{ $exists: true }} }} }}" if present else ""
+    return f"db.{collection}.createIndex({{ {body} }}{options})"
