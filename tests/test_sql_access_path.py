@@ -1,0 +1,174 @@
+"""Claims about a condition that is not what finds the rows, and about DDL a template renders (issue 10).
+
+1. A DROP in a template's `{% if %}` branch may not run: nominatim-db's lib-sql/indices.sql drops the partial GiST
+   index idx_placex_geometry_address_area_candidates only `{% if drop %}` (a frozen database); replayed, it made
+   advisor forget the index placex_triggers.sql's `ST_GeometryType(geometry) IN (...)` is written to use.
+2. A parent whose children a template creates (`CREATE TABLE area_{{ p }} () INHERITS (area)` in a `{% for %}`
+   loop, nominatim-db's partition-tables.src.sql) is not known whole: no missing-index on it.
+"""
+
+from advisor import catalogue, engine
+from advisor.schema.ddl import schema_from_queries
+from advisor.sources.sql_files import extract_sql
+
+
+def build(*files: tuple[str, str]):
+    queries = []
+    for path, text in files:
+        queries += extract_sql(path, text)
+    return schema_from_queries(queries)
+
+
+def found(project, files, schema_glob='schema = ["db/*.sql"]\n'):
+    project({"advisor.toml": 'dialect = "postgres"\n' + schema_glob, **files})
+    return [(catalogue.lookup(f.rule).name, f.location.path, f.location.line) for f in engine.check(["."]).active]
+
+
+# --- 1. DROP in a template's conditional branch ---------------------------------------------------------------
+
+PLACEX = """\
+CREATE TABLE placex (
+  place_id BIGINT NOT NULL,
+  rank_address SMALLINT NOT NULL,
+  geometry GEOMETRY(Geometry, 4326) NOT NULL
+  );
+
+CREATE INDEX idx_placex_geometry_address_area_candidates ON placex
+  USING gist (geometry) {{db.tablespace.address_index}}
+  WHERE rank_address between 1 and 25
+        and ST_GeometryType(geometry) in ('ST_Polygon','ST_MultiPolygon');
+
+CREATE INDEX idx_placex_rank_address_sector ON placex
+  USING BTREE (rank_address) {{db.tablespace.address_index}}
+  WHERE rank_address > 0;
+"""
+
+# the shape of nominatim-db's lib-sql/indices.sql: both branches of `{% if drop %}`, then statements after it
+INDICES = """\
+CREATE INDEX IF NOT EXISTS idx_placex_geometry ON placex
+  USING GIST (geometry);
+---
+DROP INDEX IF EXISTS idx_placex_rank_address_sector;
+
+{% if drop %}
+---
+  DROP INDEX IF EXISTS idx_placex_geometry_address_area_candidates;
+  DROP INDEX IF EXISTS idx_placex_geometry;
+{% else %}
+-- Indices only needed for updating.
+---
+  CREATE INDEX IF NOT EXISTS idx_placex_rank ON placex USING BTREE (rank_address);
+{% endif %}
+
+{%- if 'search_name' in db.tables %}
+  CREATE INDEX IF NOT EXISTS idx_placex_place ON placex USING BTREE (place_id);
+{% endif %}
+DROP INDEX IF EXISTS idx_placex_place;
+"""
+
+
+def test_a_drop_in_a_template_branch_keeps_what_it_drops():
+    schema = build(("lib-sql/tables/placex.sql", PLACEX), ("lib-sql/indices.sql", INDICES))
+    names = {i.name for i in schema.indexes}
+    # dropped only `{% if drop %}`: the configuration that runs the update triggers keeps them
+    assert {"idx_placex_geometry_address_area_candidates", "idx_placex_geometry"} <= names
+    # a CREATE in the other branch exists in some configuration
+    assert "idx_placex_rank" in names
+    # outside any branch a DROP drops: before the `{% if %}`, and after its `{% endif %}`
+    assert "idx_placex_rank_address_sector" not in names
+    assert "idx_placex_place" not in names
+
+
+def test_a_template_branch_in_one_file_ends_with_it():
+    unclosed = "CREATE INDEX a_x ON a (x);\n{% if drop %}\nDROP INDEX a_y;\n"
+    other = "CREATE TABLE a (x int, y int);\nCREATE INDEX a_y ON a (y);\nDROP INDEX a_x;\n"
+    schema = build(("one.sql", unclosed), ("two.sql", other))
+    assert {i.name for i in schema.indexes} == {"a_y"}  # two.sql's DROP is no branch of one.sql's `{% if %}`
+
+
+TRIGGER = """\
+CREATE OR REPLACE FUNCTION find_parent_for_poi(bbox GEOMETRY)
+  RETURNS BIGINT
+  AS $$
+DECLARE
+  location RECORD;
+BEGIN
+  FOR location IN
+    SELECT place_id FROM placex
+     WHERE bbox && geometry AND _ST_Covers(geometry, ST_Centroid(bbox))
+           AND rank_address between 5 and 25
+           AND ST_GeometryType(geometry) in ('ST_Polygon','ST_MultiPolygon')
+     ORDER BY rank_address desc
+  LOOP
+    RETURN location.place_id;
+  END LOOP;
+  RETURN NULL;
+END;
+$$
+LANGUAGE plpgsql STABLE PARALLEL SAFE;
+"""
+
+
+def test_the_condition_of_a_partial_index_a_template_branch_drops_is_not_reported(project):
+    files = {"lib-sql/tables/placex.sql": PLACEX, "lib-sql/functions/placex_triggers.sql": TRIGGER}
+    schema = 'schema = ["lib-sql/tables/*.sql", "lib-sql/indices.sql"]\n'
+    only_drop = "{% if drop %}\n  DROP INDEX IF EXISTS idx_placex_geometry_address_area_candidates;\n{% endif %}\n"
+    kept = found(project, {**files, "lib-sql/indices.sql": only_drop}, schema)
+    assert [f for f in kept if f[0] == "function-on-column"] == []
+    # dropped for good, the condition is evaluated on every row the remaining access reads
+    dropped = "DROP INDEX IF EXISTS idx_placex_geometry_address_area_candidates;\n"
+    assert ("function-on-column", "lib-sql/functions/placex_triggers.sql", 11) in found(
+        project, {**files, "lib-sql/indices.sql": dropped}, schema
+    )
+
+
+# --- 2. children a template creates ---------------------------------------------------------------------------
+
+AREA = """\
+CREATE TABLE location_area (
+  place_id BIGINT NOT NULL,
+  keywords INTEGER[] NOT NULL,
+  geometry GEOMETRY(Geometry, 4326) NOT NULL
+  );
+
+CREATE TABLE location_area_large () INHERITS (location_area);
+"""
+
+PARTITIONS = """\
+{% for partition in db.partitions %}
+  CREATE TABLE location_area_large_{{ partition }} () INHERITS (location_area_large) {{db.tablespace.address_data}};
+  CREATE INDEX idx_location_area_large_{{ partition }}_place_id
+    ON location_area_large_{{ partition }}
+    USING BTREE (place_id) {{db.tablespace.address_index}};
+{% endfor %}
+"""
+
+DELETE = """\
+CREATE OR REPLACE FUNCTION delete_location(OLD_place_id BIGINT)
+  RETURNS BOOLEAN
+  AS $$
+BEGIN
+  DELETE FROM location_area where place_id = OLD_place_id;
+  RETURN true;
+END;
+$$
+LANGUAGE plpgsql;
+"""
+
+
+def test_a_parent_whose_children_a_template_creates_is_not_known_whole(project):
+    files = {"lib-sql/tables/location_area.sql": AREA, "lib-sql/functions/utils.sql": DELETE}
+    schema = 'schema = ["lib-sql/tables/*.sql"]\n'
+    with_children = found(project, {**files, "lib-sql/partition-tables.src.sql": PARTITIONS}, schema)
+    assert [f for f in with_children if f[0] == "missing-index"] == []
+    assert "incomplete-schema" in {f[0] for f in with_children}
+    # children listed by name are known whole: the one without an index is reported
+    named = "CREATE TABLE location_area_large_1 () INHERITS (location_area_large);\n"
+    by_name = found(project, {**files, "lib-sql/partition-tables.src.sql": named}, schema)
+    assert ("missing-index", "lib-sql/functions/utils.sql", 5) in by_name
+
+
+def test_templated_child_names_mark_the_parent():
+    schema = build(("area.sql", AREA), ("partition-tables.src.sql", PARTITIONS))
+    assert "location_area_large" in schema.gaps and "template" in schema.gaps["location_area_large"]
+    assert "location_area" not in schema.gaps  # its child location_area_large is named
