@@ -3,13 +3,18 @@
 1. A DROP in a template's `{% if %}` branch may not run: nominatim-db's lib-sql/indices.sql drops the partial GiST
    index idx_placex_geometry_address_area_candidates only `{% if drop %}` (a frozen database); replayed, it made
    advisor forget the index placex_triggers.sql's `ST_GeometryType(geometry) IN (...)` is written to use.
-2. A parent whose children a template creates (`CREATE TABLE area_{{ p }} () INHERITS (area)` in a `{% for %}`
+2. Another condition an index searches by (`bbox && geometry`, `wallet_id = $1`) is the access path: a wrapped
+   column beside it is a filter over the rows that index finds, not "every row is evaluated".
+3. A parent whose children a template creates (`CREATE TABLE area_{{ p }} () INHERITS (area)` in a `{% for %}`
    loop, nominatim-db's partition-tables.src.sql) is not known whole: no missing-index on it.
 """
+
+import psycopg
 
 from advisor import catalogue, engine
 from advisor.schema.ddl import schema_from_queries
 from advisor.sources.sql_files import extract_sql
+from tests.conftest_db import pg_server  # noqa: F401
 
 
 def build(*files: tuple[str, str]):
@@ -122,7 +127,103 @@ def test_the_condition_of_a_partial_index_a_template_branch_drops_is_not_reporte
     )
 
 
-# --- 2. children a template creates ---------------------------------------------------------------------------
+# --- 2. another condition an index searches by ------------------------------------------------------------------
+
+LEDGER = """\
+CREATE TABLE transactions (id bigint PRIMARY KEY, wallet_id text NOT NULL, status text NOT NULL,
+  created_at timestamptz NOT NULL, usd_value numeric, email text, tags text[]);
+CREATE INDEX idx_transactions_wallet ON transactions (wallet_id);
+CREATE INDEX idx_transactions_status ON transactions (status);
+CREATE INDEX idx_transactions_tags ON transactions USING gin (tags);
+CREATE INDEX idx_transactions_email ON transactions (email);
+"""
+
+REPO = '''\
+from sqlalchemy import text
+
+
+def large_transfers(conn, wallet_id):
+    """Compliance report: transfers above 10k USD of one wallet."""
+    return conn.execute(
+        text(
+            "SELECT id, usd_value FROM transactions "
+            "WHERE wallet_id = :wallet_id AND usd_value * 100 > 1000000"
+        ),
+        {"wallet_id": wallet_id},
+    ).fetchall()
+
+
+def tagged_large(conn, tags):
+    return conn.execute(
+        text("SELECT id FROM transactions WHERE tags && :tags AND usd_value * 100 > 1000000"), {"tags": tags}
+    ).fetchall()
+
+
+def active_by_email(conn, email):
+    return conn.execute(
+        text("SELECT id FROM transactions WHERE status = 'active' AND lower(email) = :email"), {"email": email}
+    ).fetchall()
+
+
+def all_large(conn):
+    return conn.execute(text("SELECT id FROM transactions WHERE usd_value * 100 > 1000000")).fetchall()
+'''
+
+
+def wrapped(project, schema=LEDGER):
+    return [
+        line
+        for rule, path, line in found(project, {"db/schema.sql": schema, "app/repo.py": REPO})
+        if rule == "function-on-column"
+    ]
+
+
+def test_a_wrapped_column_beside_an_indexed_lookup_filters_the_rows_found(project):
+    # wallet_id = :wallet_id (B-tree) and tags && :tags (GIN) find the rows; the arithmetic filters them.
+    # `status = 'active'` is a state, which may hold for most rows: lower(email) there is reported (it defeats
+    # idx_transactions_email), as is the arithmetic with nothing else to find the rows by
+    assert wrapped(project) == [23, 28]
+
+
+def test_without_an_index_for_the_other_condition_the_wrap_is_reported(project):
+    bare = LEDGER.replace("CREATE INDEX idx_transactions_wallet ON transactions (wallet_id);\n", "").replace(
+        "CREATE INDEX idx_transactions_tags ON transactions USING gin (tags);\n", ""
+    )
+    assert wrapped(project, bare) == [9, 17, 23, 28]
+
+
+def test_a_wrap_that_costs_the_index_the_lookup_uses_is_reported(project):
+    # the index that finds the wallet's rows also holds the wrapped column: the cast keeps it from seeking on it
+    schema = LEDGER + "CREATE INDEX idx_transactions_wallet_time ON transactions (wallet_id, created_at);\n"
+    daily = (
+        "SELECT id FROM transactions WHERE wallet_id = $1 AND created_at::date = $2;\n"
+        "SELECT id FROM transactions WHERE wallet_id = $1 AND usd_value * 100 > 1000000;\n"
+    )
+    rules = found(project, {"db/schema.sql": schema, "queries/daily.sql": daily})
+    assert [line for rule, _, line in rules if rule == "function-on-column"] == [1]
+
+
+def test_postgresql_finds_the_rows_by_the_other_condition_and_filters_them(pg_server):  # noqa: F811
+    """What the silence rests on: the plan reads the wallet's rows (the tag's rows) by their index and tests the
+    arithmetic on those alone."""
+    with psycopg.connect(pg_server.conninfo(), autocommit=True) as conn:
+        with conn.transaction(force_rollback=True):
+            conn.execute(LEDGER.replace("numeric", "numeric(12,2)"))
+            conn.execute(
+                "INSERT INTO transactions SELECT g, 'w' || (g % 5000), 'active', now(), g % 20000, 'u' || g, "
+                "ARRAY['t' || (g % 3000)] FROM generate_series(1, 60000) g"
+            )
+            conn.execute("ANALYZE transactions")
+            for where, index in (
+                ("wallet_id = 'w7' AND usd_value * 100 > 1000000", "idx_transactions_wallet"),
+                ("tags && ARRAY['t7'] AND usd_value * 100 > 1000000", "idx_transactions_tags"),
+            ):
+                plan = "\n".join(r[0] for r in conn.execute(f"EXPLAIN SELECT id FROM transactions WHERE {where}"))
+                assert index in plan and "Seq Scan" not in plan, plan
+                assert "(usd_value * '100'::numeric) > '1000000'::numeric" in plan, plan  # a filter on those rows
+
+
+# --- 3. children a template creates ---------------------------------------------------------------------------
 
 AREA = """\
 CREATE TABLE location_area (

@@ -7,10 +7,10 @@ from dataclasses import replace
 
 from sqlglot import exp
 
-from advisor.checks import Hit, QueryContext, premises, query_check, source_check
-from advisor.facts.sql import Predicate, Scope, conjuncts, disjuncts, is_catalog, is_placeholder, parameterised
+from advisor.checks import Hit, QueryContext, premises, query_check, served, source_check
+from advisor.facts.sql import Predicate, Scope, disjuncts, is_catalog, is_placeholder, parameterised
 from advisor.indexes.candidates import access_of
-from advisor.indexes.implication import implies, own_conditions, parsed
+from advisor.indexes.implication import implies, own_conditions
 from advisor.ir import SourceFile
 from advisor.names import fold, quote
 from advisor.schema.ddl import canonical_expression
@@ -168,8 +168,10 @@ def function_on_column(ctx: QueryContext):
                 continue  # an aggregate is computed over groups, not a condition on each row
             if _combines_row_columns(p, scope):
                 continue  # `a + b * interval < now()`: a condition on two columns of the row, no rewrite leaves one bare
-            if _in_usable_partial_index(ctx, scope, p):
+            if served.in_usable_partial_index(ctx, scope, p):
                 continue  # the index holds only the rows that meet it: no row is evaluated
+            if served.searched_by_another(ctx, scope, p):
+                continue  # another condition is what an index finds the rows by: this one filters those
             access = access_of(scope, p.alias, p.table, ctx.schema) if p.table and p.alias else None
             own = [*access.predicates, *([] if p in access.predicates else [p])] if access else []
             if access and premises.retention_sweep(replace(access, predicates=own)):
@@ -211,51 +213,6 @@ def function_on_column(ctx: QueryContext):
                 subject=f"{_qualified(p)}:{type(p.side).__name__}",
                 withheld=p.table if pinned is None else None,  # the other equalities may be the table's key
             )
-
-
-def _in_usable_partial_index(ctx: QueryContext, scope: Scope, p: Predicate) -> bool:
-    """A partial index of the table whose predicate implies the condition and which the query may use (its own
-    conditions imply the predicate): `ST_GeometryType(geom) IN (...)` written to select a partial GiST index."""
-    if not (p.table and p.alias):
-        return False
-    condition = p.node.sql(dialect="postgres")
-    conditions: list[exp.Expression] | None = None
-    for index in ctx.schema.indexes_on(p.table):
-        predicate = parsed(index.where) if index.where else None
-        if predicate is None or not implies(conjuncts(predicate), condition):
-            continue
-        if conditions is None:
-            conditions = own_conditions(scope, p.alias)
-        if all(
-            implies(conditions, part.sql(dialect="postgres")) or _within_range(conditions, part)
-            for part in conjuncts(predicate)
-        ):
-            return True
-    return False
-
-
-def _within_range(conditions: list[exp.Expression], wanted: exp.Expression) -> bool:
-    """`col BETWEEN 5 AND 25` implies `col BETWEEN 1 AND 25`: a range of numbers inside the wanted one."""
-    bounds = _number_range(wanted)
-    if bounds is None:
-        return False
-    for have in conditions:
-        inner = _number_range(have)
-        if inner is not None and inner[0] == bounds[0] and bounds[1] <= inner[1] <= inner[2] <= bounds[2]:
-            return True
-    return False
-
-
-def _number_range(node: exp.Expression) -> tuple[str, float, float] | None:
-    """`col BETWEEN low AND high` with numbers: (column, low, high)."""
-    while isinstance(node, exp.Paren):
-        node = node.this
-    if not isinstance(node, exp.Between) or node.args.get("symmetric") or not isinstance(node.this, exp.Column):
-        return None
-    low, high = node.args.get("low"), node.args.get("high")
-    if not (isinstance(low, exp.Literal) and isinstance(high, exp.Literal) and low.is_number and high.is_number):
-        return None
-    return node.this.name.lower(), float(low.this), float(high.this)
 
 
 def _combines_row_columns(p, scope) -> bool:
