@@ -7,6 +7,9 @@
    column beside it is a filter over the rows that index finds, not "every row is evaluated".
 3. A parent whose children a template creates (`CREATE TABLE area_{{ p }} () INHERITS (area)` in a `{% for %}`
    loop, nominatim-db's partition-tables.src.sql) is not known whole: no missing-index on it.
+4. or-across-columns: an OR costs a scan only when one branch has no index while another has one; advisor says so
+   only when it has seen the table's indexes, and never beside function-on-column for the same cause (lnbits'
+   `LOWER(email) = :value or LOWER(username) = :value`).
 """
 
 import psycopg
@@ -273,3 +276,61 @@ def test_templated_child_names_mark_the_parent():
     schema = build(("area.sql", AREA), ("partition-tables.src.sql", PARTITIONS))
     assert "location_area_large" in schema.gaps and "template" in schema.gaps["location_area_large"]
     assert "location_area" not in schema.gaps  # its child location_area_large is named
+
+
+# --- 4. or-across-columns --------------------------------------------------------------------------------------
+
+USERS = '''\
+async def get_account_by_username_or_email(username_or_email: str, conn=None):
+    return await (conn or db).fetchone(
+        """
+            SELECT * FROM accounts
+            WHERE
+                (LOWER(email) = :value or LOWER(username) = :value)
+                AND (activated = true OR activated = :activated)
+        """,
+        {"value": username_or_email.lower(), "activated": True},
+    )
+
+
+async def get_account(login: str, conn=None):
+    return await (conn or db).fetchone(
+        "SELECT id FROM accounts WHERE email = :login OR username = :login", {"login": login}
+    )
+'''
+
+ACCOUNTS = """\
+CREATE TABLE accounts (id text PRIMARY KEY, email text, username text, activated boolean);
+CREATE INDEX idx_accounts_email ON accounts (email);
+"""
+
+
+def test_an_or_of_wrapped_columns_is_function_on_columns_finding(project):
+    # no schema: function-on-column says LOWER() defeats the indexes; whether the OR's branches have indexes,
+    # advisor does not know, so the OR is not blamed
+    rules = found(project, {"crud/users.py": USERS}, schema_glob="")
+    assert sorted((r, line) for r, _, line in rules if r in ("function-on-column", "or-across-columns")) == [
+        ("function-on-column", 6),
+        ("function-on-column", 6),
+    ]
+
+
+def test_an_or_is_blamed_for_the_branch_without_an_index(project):
+    rules = found(project, {"crud/users.py": USERS, "db/schema.sql": ACCOUNTS})
+    assert [(r, line) for r, _, line in rules if r == "or-across-columns"] == [("or-across-columns", 15)]
+    (finding,) = [f for f in engine.check(["."]).active if catalogue.lookup(f.rule).name == "or-across-columns"]
+    assert "no index serves accounts.username" in finding.message
+    # both branches indexed: a BitmapOr of the two
+    indexed = ACCOUNTS + "CREATE INDEX idx_accounts_username ON accounts (username);\n"
+    assert "or-across-columns" not in {
+        r for r, _, _ in found(project, {"crud/users.py": USERS, "db/schema.sql": indexed})
+    }
+    # an expression index on each wrapped branch: served, and no function-on-column either
+    expressions = ACCOUNTS + (
+        "CREATE INDEX accounts_lower_email ON accounts (LOWER(email));\n"
+        "CREATE INDEX accounts_lower_username ON accounts (LOWER(username));\n"
+    )
+    rules = found(project, {"crud/users.py": USERS, "db/schema.sql": expressions})
+    assert [(r, line) for r, _, line in rules if r in ("function-on-column", "or-across-columns")] == [
+        ("or-across-columns", 15)
+    ]

@@ -453,16 +453,22 @@ def _bounded(query: exp.Expression) -> bool:
 # --- OR across columns -----------------------------------------------------------
 
 
-def _branch_columns(branch: exp.Expression, by_node: dict[int, list]) -> frozenset[tuple[str | None, str]]:
-    return frozenset((p.table, p.column) for n in branch.walk() for p in by_node.get(id(n), ()) if p.op != "join")
+def _branch_predicates(branch: exp.Expression, by_node: dict[int, list]) -> list[Predicate]:
+    return [p for n in branch.walk() for p in by_node.get(id(n), ()) if p.op != "join"]
 
 
-def _served_by_index(ctx: QueryContext, columns: frozenset[tuple[str | None, str]], whole: bool = False) -> bool:
-    """An index leads with one of the columns (`whole`: an index of every row, not a partial one)."""
-    for table, column in columns:
-        if table and any(
-            i.keys and i.keys[0].expr == column and i.method == "btree" and not (whole and i.where is not None)
-            for i in ctx.schema.indexes_on(table)
+def _columns(predicates: list[Predicate]) -> frozenset[tuple[str | None, str]]:
+    return frozenset((p.table, p.column) for p in predicates)
+
+
+def _served_by_index(ctx: QueryContext, predicates: list[Predicate], whole: bool = False) -> bool:
+    """An index leads with the column (or the expression) one of the branch's conditions is on (`whole`: an
+    index of every row, not a partial one)."""
+    for p in predicates:
+        key = canonical_expression(p.side) if p.wrapped else p.column
+        if p.table and any(
+            i.keys and i.keys[0].expr == key and i.method == "btree" and not (whole and i.where is not None)
+            for i in ctx.schema.indexes_on(p.table)
         ):
             return True
     return False
@@ -481,7 +487,8 @@ def or_across_columns(ctx: QueryContext):
         for p in scope.predicates:
             by_node.setdefault(id(p.node), []).append(p)
         for node in scope.ors:
-            branches = [_branch_columns(b, by_node) for b in disjuncts(node)]
+            predicates = [_branch_predicates(b, by_node) for b in disjuncts(node)]
+            branches = [_columns(b) for b in predicates]
             if any(not b for b in branches) or len(set(branches)) < 2:
                 continue
             if any(t is None or is_catalog(t) for b in branches for t, _ in b):
@@ -489,24 +496,28 @@ def or_across_columns(ctx: QueryContext):
             tables = {t for b in branches for t, _ in b}
             if len(tables) > 1 or len(scope.sources) + len(scope.derived) > 1 or _correlated(scope):
                 continue  # in a join (or a correlated subquery), the OR filters the joined rows: the join keys drive
-            if ctx.schema and not all(premises.seen_whole(ctx, t) for t in tables if t is not None):
-                continue  # "no index serves it" is only true when every index of the table was seen
+            if not all(premises.seen_whole(ctx, t) for t in tables if t is not None):
+                continue  # the claim is that a branch has no index: only true when every index of the table was seen
+            if any(p.wrapped and not _expression_indexed(ctx, p) for b in predicates for p in b):
+                continue  # `lower(email) = $1 OR ...`: no column index serves that branch, function-on-column says why
             inside = {id(n) for n in node.walk()}
             owners = {(p.alias, p.table) for p in scope.predicates if id(p.node) in inside and p.alias and p.table}
             pinned = {t: premises.pinned_by_key(ctx, scope, a, t, inside) for a, t in owners}
             if any(pinned.values()):
                 continue  # a residual filter on the rows an index already found
-            if ctx.schema and all(_served_by_index(ctx, b) for b in branches):
+            bare = [b for b in predicates if not _served_by_index(ctx, b)]
+            if not bare:
                 continue  # each branch has an index: PostgreSQL combines them with a BitmapOr
-            if ctx.schema and not any(_served_by_index(ctx, b, whole=True) for b in branches):
+            if not any(_served_by_index(ctx, b, whole=True) for b in predicates):
                 continue  # no branch alone could use an index: the scan is not the OR's doing (missing-index's)
             names = sorted({f"{t}.{c}" if t else c for b in branches for t, c in b})
+            unindexed = ", ".join(sorted({f"{t}.{c}" if t else c for b in bare for t, c in _columns(b)}))
             yield ctx.hit(
                 node,
-                f"OR across different columns ({', '.join(names)}): one index cannot serve every branch, "
-                "so this tends to scan the table",
-                help="split into a UNION (ALL) of one query per branch, each using its own index, "
-                "or give every branch's column an index so the planner can combine them (BitmapOr)",
+                f"OR across different columns ({', '.join(names)}): no index serves {unindexed}, so PostgreSQL "
+                "cannot combine one index per branch (BitmapOr) and scans the table",
+                help=f"give {unindexed} an index: the planner then reads each branch by its own index and "
+                "combines them (BitmapOr)",
                 subject=",".join(names),
                 withheld=next((t for t, known in pinned.items() if known is None), None),  # may be pinned by a key
             )
