@@ -177,7 +177,9 @@ def test_a_wrapped_column_is_reported_once_by_function_on_column(project):
            "SELECT id FROM users WHERE tenant_id = $1 AND lower(email) = $2;\n"
            "SELECT id FROM accounts WHERE tenant_id = $1 AND lower(email) = $2;\n")
     assert [line for line, _ in found(project, sql, USERS)] == [2]
-    assert [line for line, _ in found(project, sql, USERS, rule="function-on-column")] == [1, 2, 3]
+    # (accounts: its tenant_id index finds the rows and lower(email) filters the tenant's alone, with no index on
+    # email to defeat: no claim that every row is evaluated, tests/test_sql_access_path.py)
+    assert [line for line, _ in found(project, sql, USERS, rule="function-on-column")] == [1, 2]
 
 
 def test_an_is_null_test_alone_makes_no_index_claim(project):

@@ -7,10 +7,10 @@ from dataclasses import replace
 
 from sqlglot import exp
 
-from advisor.checks import Hit, QueryContext, premises, query_check, source_check
-from advisor.facts.sql import Predicate, Scope, conjuncts, disjuncts, is_catalog, is_placeholder, parameterised
+from advisor.checks import Hit, QueryContext, premises, query_check, served, source_check
+from advisor.facts.sql import Predicate, Scope, disjuncts, is_catalog, is_placeholder, parameterised
 from advisor.indexes.candidates import access_of
-from advisor.indexes.implication import implies, own_conditions, parsed
+from advisor.indexes.implication import implies, own_conditions
 from advisor.ir import SourceFile
 from advisor.names import fold, quote
 from advisor.schema.ddl import canonical_expression
@@ -168,8 +168,10 @@ def function_on_column(ctx: QueryContext):
                 continue  # an aggregate is computed over groups, not a condition on each row
             if _combines_row_columns(p, scope):
                 continue  # `a + b * interval < now()`: a condition on two columns of the row, no rewrite leaves one bare
-            if _in_usable_partial_index(ctx, scope, p):
+            if served.in_usable_partial_index(ctx, scope, p):
                 continue  # the index holds only the rows that meet it: no row is evaluated
+            if served.searched_by_another(ctx, scope, p):
+                continue  # another condition is what an index finds the rows by: this one filters those
             access = access_of(scope, p.alias, p.table, ctx.schema) if p.table and p.alias else None
             own = [*access.predicates, *([] if p in access.predicates else [p])] if access else []
             if access and premises.retention_sweep(replace(access, predicates=own)):
@@ -211,51 +213,6 @@ def function_on_column(ctx: QueryContext):
                 subject=f"{_qualified(p)}:{type(p.side).__name__}",
                 withheld=p.table if pinned is None else None,  # the other equalities may be the table's key
             )
-
-
-def _in_usable_partial_index(ctx: QueryContext, scope: Scope, p: Predicate) -> bool:
-    """A partial index of the table whose predicate implies the condition and which the query may use (its own
-    conditions imply the predicate): `ST_GeometryType(geom) IN (...)` written to select a partial GiST index."""
-    if not (p.table and p.alias):
-        return False
-    condition = p.node.sql(dialect="postgres")
-    conditions: list[exp.Expression] | None = None
-    for index in ctx.schema.indexes_on(p.table):
-        predicate = parsed(index.where) if index.where else None
-        if predicate is None or not implies(conjuncts(predicate), condition):
-            continue
-        if conditions is None:
-            conditions = own_conditions(scope, p.alias)
-        if all(
-            implies(conditions, part.sql(dialect="postgres")) or _within_range(conditions, part)
-            for part in conjuncts(predicate)
-        ):
-            return True
-    return False
-
-
-def _within_range(conditions: list[exp.Expression], wanted: exp.Expression) -> bool:
-    """`col BETWEEN 5 AND 25` implies `col BETWEEN 1 AND 25`: a range of numbers inside the wanted one."""
-    bounds = _number_range(wanted)
-    if bounds is None:
-        return False
-    for have in conditions:
-        inner = _number_range(have)
-        if inner is not None and inner[0] == bounds[0] and bounds[1] <= inner[1] <= inner[2] <= bounds[2]:
-            return True
-    return False
-
-
-def _number_range(node: exp.Expression) -> tuple[str, float, float] | None:
-    """`col BETWEEN low AND high` with numbers: (column, low, high)."""
-    while isinstance(node, exp.Paren):
-        node = node.this
-    if not isinstance(node, exp.Between) or node.args.get("symmetric") or not isinstance(node.this, exp.Column):
-        return None
-    low, high = node.args.get("low"), node.args.get("high")
-    if not (isinstance(low, exp.Literal) and isinstance(high, exp.Literal) and low.is_number and high.is_number):
-        return None
-    return node.this.name.lower(), float(low.this), float(high.this)
 
 
 def _combines_row_columns(p, scope) -> bool:
@@ -496,16 +453,22 @@ def _bounded(query: exp.Expression) -> bool:
 # --- OR across columns -----------------------------------------------------------
 
 
-def _branch_columns(branch: exp.Expression, by_node: dict[int, list]) -> frozenset[tuple[str | None, str]]:
-    return frozenset((p.table, p.column) for n in branch.walk() for p in by_node.get(id(n), ()) if p.op != "join")
+def _branch_predicates(branch: exp.Expression, by_node: dict[int, list]) -> list[Predicate]:
+    return [p for n in branch.walk() for p in by_node.get(id(n), ()) if p.op != "join"]
 
 
-def _served_by_index(ctx: QueryContext, columns: frozenset[tuple[str | None, str]], whole: bool = False) -> bool:
-    """An index leads with one of the columns (`whole`: an index of every row, not a partial one)."""
-    for table, column in columns:
-        if table and any(
-            i.keys and i.keys[0].expr == column and i.method == "btree" and not (whole and i.where is not None)
-            for i in ctx.schema.indexes_on(table)
+def _columns(predicates: list[Predicate]) -> frozenset[tuple[str | None, str]]:
+    return frozenset((p.table, p.column) for p in predicates)
+
+
+def _served_by_index(ctx: QueryContext, predicates: list[Predicate], whole: bool = False) -> bool:
+    """An index leads with the column (or the expression) one of the branch's conditions is on (`whole`: an
+    index of every row, not a partial one)."""
+    for p in predicates:
+        key = canonical_expression(p.side) if p.wrapped else p.column
+        if p.table and any(
+            i.keys and i.keys[0].expr == key and i.method == "btree" and not (whole and i.where is not None)
+            for i in ctx.schema.indexes_on(p.table)
         ):
             return True
     return False
@@ -524,7 +487,8 @@ def or_across_columns(ctx: QueryContext):
         for p in scope.predicates:
             by_node.setdefault(id(p.node), []).append(p)
         for node in scope.ors:
-            branches = [_branch_columns(b, by_node) for b in disjuncts(node)]
+            predicates = [_branch_predicates(b, by_node) for b in disjuncts(node)]
+            branches = [_columns(b) for b in predicates]
             if any(not b for b in branches) or len(set(branches)) < 2:
                 continue
             if any(t is None or is_catalog(t) for b in branches for t, _ in b):
@@ -532,24 +496,28 @@ def or_across_columns(ctx: QueryContext):
             tables = {t for b in branches for t, _ in b}
             if len(tables) > 1 or len(scope.sources) + len(scope.derived) > 1 or _correlated(scope):
                 continue  # in a join (or a correlated subquery), the OR filters the joined rows: the join keys drive
-            if ctx.schema and not all(premises.seen_whole(ctx, t) for t in tables if t is not None):
-                continue  # "no index serves it" is only true when every index of the table was seen
+            if not all(premises.seen_whole(ctx, t) for t in tables if t is not None):
+                continue  # the claim is that a branch has no index: only true when every index of the table was seen
+            if any(p.wrapped and not _expression_indexed(ctx, p) for b in predicates for p in b):
+                continue  # `lower(email) = $1 OR ...`: no column index serves that branch, function-on-column says why
             inside = {id(n) for n in node.walk()}
             owners = {(p.alias, p.table) for p in scope.predicates if id(p.node) in inside and p.alias and p.table}
             pinned = {t: premises.pinned_by_key(ctx, scope, a, t, inside) for a, t in owners}
             if any(pinned.values()):
                 continue  # a residual filter on the rows an index already found
-            if ctx.schema and all(_served_by_index(ctx, b) for b in branches):
+            bare = [b for b in predicates if not _served_by_index(ctx, b)]
+            if not bare:
                 continue  # each branch has an index: PostgreSQL combines them with a BitmapOr
-            if ctx.schema and not any(_served_by_index(ctx, b, whole=True) for b in branches):
+            if not any(_served_by_index(ctx, b, whole=True) for b in predicates):
                 continue  # no branch alone could use an index: the scan is not the OR's doing (missing-index's)
             names = sorted({f"{t}.{c}" if t else c for b in branches for t, c in b})
+            unindexed = ", ".join(sorted({f"{t}.{c}" if t else c for b in bare for t, c in _columns(b)}))
             yield ctx.hit(
                 node,
-                f"OR across different columns ({', '.join(names)}): one index cannot serve every branch, "
-                "so this tends to scan the table",
-                help="split into a UNION (ALL) of one query per branch, each using its own index, "
-                "or give every branch's column an index so the planner can combine them (BitmapOr)",
+                f"OR across different columns ({', '.join(names)}): no index serves {unindexed}, so PostgreSQL "
+                "cannot combine one index per branch (BitmapOr) and scans the table",
+                help=f"give {unindexed} an index: the planner then reads each branch by its own index and "
+                "combines them (BitmapOr)",
                 subject=",".join(names),
                 withheld=next((t for t, known in pinned.items() if known is None), None),  # may be pinned by a key
             )

@@ -607,14 +607,17 @@ _STORAGE_TEMPLATE = re.compile(r"(?<=\))\s*\{\{[^{}]*\}\}(?=\s*WHERE\b)", re.IGN
 
 def schema_from_queries(queries: Iterable[SqlQuery]) -> Schema:
     """The schema the DDL among these statements declares, in their order."""
-    from advisor.schema import inheritance
+    from advisor.schema import inheritance, templates
 
     builder = SchemaBuilder()
     run_time: dict[str, Location] = {}
+    branches = templates.Branches()
     for query in queries:
         tree = parse_sql(query.text, query.dialect)
         if not isinstance(tree, exp.Expression) and _STORAGE_TEMPLATE.search(query.text):
             tree = parse_sql(_STORAGE_TEMPLATE.sub(lambda m: " " * len(m.group(0)), query.text), query.dialect)
+        if branches.inside(query.location.path, query.text) and isinstance(tree, exp.Drop):
+            continue  # a template's `{% if %}` branch may not run: what it drops stays known
         if isinstance(tree, exp.Expression) and is_schema_statement(tree):
             builder.apply(tree, query)
         elif (change := inheritance.relation_change(query.text)) is not None:
@@ -623,6 +626,10 @@ def schema_from_queries(queries: Iterable[SqlQuery]) -> Schema:
             builder.unreadable(query)
         for parent in inheritance.run_time_parents(query.text):
             run_time.setdefault(parent, query.location)
+        for parent in inheritance.templated_parents(query.text):
+            builder.schema.gaps.setdefault(
+                parent, f"{query.location} creates its children under names a template fills in"
+            )
         if inheritance.routine(query.text):
             for parent in inheritance.self_indexed_partitions(query.text):
                 builder.schema.gaps.setdefault(

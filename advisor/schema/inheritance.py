@@ -82,13 +82,27 @@ def routine(text: str) -> bool:
     return _ROUTINE.match(text) is not None
 
 
+def templated_parents(text: str) -> list[str]:
+    """The parents of tables this statement makes children under a name a template fills in (`CREATE TABLE
+    area_{{ p }} () INHERITS (area)` in a `{% for %}` loop, `ALTER TABLE {t} INHERIT area`): the template stands
+    for children advisor cannot list, each with indexes of its own, so a scan of the parent is not known whole."""
+    from advisor.parse import has_text_template
+
+    found: list[str] = []
+    for match in _CHILD_OF.finditer(text):
+        head = match.group(0).split("(", 1)[0] if match.group("parents") else match.group(0)
+        if has_text_template(head):
+            found += _parents(match)
+    return list(dict.fromkeys(found))
+
+
 def parents_named(text: str) -> list[str]:
     """The tables this text makes an inheritance parent: CREATE TABLE ... INHERITS (p), ALTER TABLE ... INHERIT p.
     A name built at run time (`%I`, `{parent}`, `' || v || '`) is no name."""
-    found: list[str] = []
-    for match in _CHILD_OF.finditer(text):
-        if match.group("parents"):
-            found += [name(p) for p in match.group("parents").split(",")]
-        else:
-            found.append(name(match.group("inherited")))
-    return list(dict.fromkeys(found))
+    return list(dict.fromkeys(p for match in _CHILD_OF.finditer(text) for p in _parents(match)))
+
+
+def _parents(match: re.Match) -> list[str]:
+    if match.group("parents"):
+        return [name(p) for p in match.group("parents").split(",")]
+    return [name(match.group("inherited"))]
