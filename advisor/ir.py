@@ -213,6 +213,9 @@ class Table:
     kind: str = "table"  # "table", "view" (no storage, no indexes) or "materialized view"
 
 
+_VALUE_COLUMNS = frozenset({"value", "val", "setting_value", "property_value"})
+
+
 @dataclass
 class Schema:
     tables: dict[str, Table] = field(default_factory=dict)
@@ -298,9 +301,18 @@ class Schema:
     tiny: set[str] = field(default_factory=set)  # tables the config says stay small ([seed.tables.t] rows)
 
     def small(self, name: str) -> bool:
-        """The config says this table or collection stays small: reading it whole is the cheapest plan,
-        so no rule whose claim rests on its size speaks about it."""
-        return name.lower() in self.tiny
+        """The config says this table or collection stays small, or its columns say it holds settings:
+        reading it whole is the cheapest plan, so no rule whose claim rests on its size speaks about it."""
+        return name.lower() in self.tiny or self.settings(name)
+
+    def settings(self, name: str) -> bool:
+        """A table of settings: two columns, a name and its `value` (`metadata (name, value)`,
+        `properties (property, value)`): one row per setting the code names, a handful."""
+        t = self.tables.get(name.lower())
+        if t is None or len(t.columns) != 2 or t.partition_by or t.inherits:
+            return False
+        names = [c.lower() for c in t.columns]
+        return names[1] in _VALUE_COLUMNS and names[0] not in _VALUE_COLUMNS
 
     def complete(self, table: str) -> bool:
         """Its CREATE TABLE was seen and no statement declaring its indexes was unreadable."""

@@ -79,3 +79,22 @@ def test_a_redundant_index_on_a_table_that_stays_small_is_not_worth_a_finding(pr
     assert "redundant-index" in [rule for _, rule in names(project, {"schema.sql": schema, "advisor.toml": config})]
     found = names(project, {"schema.sql": schema, "advisor.toml": config + SMALL.format("checks")})
     assert "redundant-index" not in [rule for _, rule in found]
+
+
+SETTINGS = """
+CREATE TABLE metadata (name varchar(128) NOT NULL, value varchar(512) NOT NULL);
+CREATE TABLE events (name text NOT NULL, value text NOT NULL, at timestamptz NOT NULL);
+CREATE TABLE tags (name text NOT NULL, label text NOT NULL);
+"""
+
+
+@pytest.mark.parametrize("table, claimed", [
+    ("metadata", False),  # a name and its value: one row per setting the code names
+    ("events", True),  # a third column: rows of data, not settings
+    ("tags", True),  # no value column
+])
+def test_a_table_of_settings_stays_small(project, table, claimed):
+    config = 'dialect = "postgres"\nschema = ["schema.sql"]\n'
+    query = f"SELECT * FROM {table} WHERE name = $1;\n"
+    found = names(project, {"schema.sql": SETTINGS, "queries.sql": query, "advisor.toml": config})
+    assert ((1, "missing-index") in found) is claimed

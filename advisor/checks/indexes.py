@@ -76,7 +76,7 @@ def missing_index(ctx: QueryContext):
         for alias, table in scope.sources.items():
             known = ctx.schema.table(table)
             if ctx.schema.small(table):
-                continue  # the config says it stays small: reading it whole is the cheapest plan
+                continue  # it stays small (the config says so, or it holds settings): reading it whole is cheapest
             if is_catalog(table) or (known is not None and (known.temporary or known.kind == "view")):
                 continue  # a view's indexes are its tables'; a temporary table lives for one session
             if any(p.wrapped and parameterised(p.side) for p in scope.predicates_on(alias)):

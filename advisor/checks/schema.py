@@ -167,7 +167,7 @@ def unindexed_foreign_key(schema: Schema):
         for fk in table.foreign_keys:
             key = (table.name, fk.columns)
             if key in seen or fk.location is None or schema.small(table.name):
-                continue  # a table the config says stays small is cheap to scan for the referencing rows
+                continue  # a table that stays small (Schema.small) is cheap to scan for the referencing rows
             seen.add(key)
             # a partitioned table's key is checked on each partition, by the indexes each has
             bare = [t for t in read if not _fk_served(schema, t, fk.columns)]
