@@ -103,7 +103,7 @@ class Analysis:
         """The hits of every query of one file, and of the file itself."""
         from advisor.checks import Hit, QueryContext, failure, load_checks, run_rules
         from advisor.facts.sql import build_facts
-        from advisor.parse import parse_sql
+        from advisor.parse import another_database, parse_sql
 
         load_checks()  # here, not in __init__: a run served from the cache never imports sqlglot
         for location, message in source.errors:  # outside .sql files: what advisor could not read is info
@@ -116,8 +116,8 @@ class Analysis:
             self.parse_errors([query])  # right before its rules: each statement is parsed once, cache or not
             self.queries += 1
             tree = parse_sql(query.text, query.dialect)
-            if not hasattr(tree, "find_all"):
-                continue
+            if not hasattr(tree, "find_all") or another_database(query.location.path, query.dialect):
+                continue  # another database's SQL (db/mysql/...) that happens to parse: its meaning is not ours
             try:
                 facts = build_facts(tree, schema)
             except Exception as exc:  # noqa: BLE001  what every query rule reads: its bug must not end the run

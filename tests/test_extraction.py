@@ -671,3 +671,19 @@ def test_sql_in_a_folder_named_after_another_database_is_not_a_parse_error(tmp_p
     found = sorted((catalogue.lookup(f.rule).name, f.location.path, f.severity) for f in engine.check(["."]).findings)
     assert ("unread-statement", "db/mysql/migration.sql", "info") in found
     assert ("parse-error", "db/postgresql/migration.sql", "error") in found  # where it claims to be PostgreSQL
+
+
+def test_another_database_s_sql_that_parses_gets_no_postgresql_rule(tmp_path, monkeypatch):
+    # relstorage's MySQL procedures beside its PostgreSQL ones: `SET prev_timeout = NULL` is MySQL's
+    # assignment there; the same text in a folder that does not say MySQL is read as the config's SQL
+    from advisor import catalogue, engine
+
+    body = "SELECT id FROM jobs WHERE locked_by = NULL;\n"
+    (tmp_path / "advisor.toml").write_text('dialect = "postgres"\n')
+    for folder in ("adapters/mysql/procs", "adapters/postgresql/procs"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "lock.sql").write_text(body)
+    monkeypatch.chdir(tmp_path)
+    found = {(catalogue.lookup(f.rule).name, f.location.path) for f in engine.check(["."]).findings}
+    assert ("equals-null", "adapters/postgresql/procs/lock.sql") in found
+    assert not [p for _, p in found if "/mysql/" in p]

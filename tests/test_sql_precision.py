@@ -42,6 +42,7 @@ def test_existing_indexes_are_seen(project, sql):
 def test_set_column_to_null_is_an_assignment(project):
     sql = ("UPDATE jobs SET worker = NULL, lock = NULL WHERE id = $1;\n"
            "INSERT INTO settings (id, value) VALUES (1, 'a') ON CONFLICT (id) DO UPDATE SET value = NULL;\n"
+           "SET search_path = NULL;\n"  # a SET statement assigns too (MySQL's `SET v = NULL` in a procedure)
            "SELECT id FROM jobs WHERE worker = NULL AND id = $1;\n")
     assert rules(project, sql) == ["equals-null"]
 

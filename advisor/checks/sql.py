@@ -398,6 +398,8 @@ def equals_null(ctx: QueryContext):
     for node in ctx.facts.find(exp.EQ, exp.NEQ):
         if node.arg_key == "expressions" and isinstance(node.parent, (exp.Update, exp.OnConflict)):
             continue  # SET col = NULL: an assignment
+        if isinstance(node.parent, exp.SetItem):
+            continue  # SET name = NULL, a statement of its own: an assignment too
         if isinstance(node.expression, exp.Null) or isinstance(node.this, exp.Null):
             op = "=" if isinstance(node, exp.EQ) else "<>"
             fixed = "IS NULL" if op == "=" else "IS NOT NULL"
