@@ -1,7 +1,9 @@
 """A storage budget for the set (`advisor indexes --max-size`, `[indexes] max_size`): the standard
 footprint control of index advisors (SQL Server's Database Engine Tuning Advisor `-B storage_size`;
 the index-selection literature's knapsack), applied after the set is chosen by cost
-(advisor/indexes/select.py) and only when that set's measured size is over the budget.
+(advisor/indexes/select.py) and only when that set's measured size is over the budget.  By default
+25% of the heap size of the tables the workload reads (DEFAULT), so the indexes advisor adds stay a
+modest share of the data; `none` lifts it.
 
 Then the set is chosen again, greedily, by benefit per byte under the budget: the options are the
 set's indexes, their narrower variants (each prefix of the keys, with and without the INCLUDE
@@ -51,23 +53,33 @@ if TYPE_CHECKING:
 
 UNITS = {"b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3, "tb": 1024**4}  # as pg_size_pretty
 SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(%|[kmgt]?b)\s*", re.IGNORECASE)
-HINT = "expected a size such as 35MB, 500kB, 2GB, or a share of the tables the workload reads such as 20%"
+HINT = 'expected a size such as 35MB, 500kB, 2GB, a share of the tables the workload reads such as 20%, or "none"'
+NONE = "none"  # no budget: every index that earns its bar is kept, whatever the set's size
+DEFAULT = "25%"  # the default budget: the indexes advisor adds stay a modest share of the data they serve
 
 
 @dataclass(frozen=True)
 class MaxSize:
-    """A budget: bytes, or a fraction of the heap size of the tables the workload reads (seeded data)."""
+    """A budget: bytes, or a fraction of the heap size of the tables the workload reads (seeded data);
+    neither: no budget (`none`).  `default`: nobody set it."""
 
     text: str
     bytes: int | None = None
     fraction: float | None = None
+    default: bool = False
+
+    @property
+    def none(self) -> bool:
+        return self.bytes is None and self.fraction is None
 
     def limit(self, heap_bytes: int) -> int:
         return self.bytes if self.bytes is not None else int((self.fraction or 0.0) * heap_bytes)
 
 
 def parse_max_size(text: str, where: str = "--max-size") -> MaxSize:
-    """`35MB`, `500kB`, `1.5GB` (1024-based, as PostgreSQL prints sizes) or `20%`; ConfigError otherwise."""
+    """`35MB`, `500kB`, `1.5GB` (1024-based, as PostgreSQL prints sizes), `20%` or `none`; ConfigError otherwise."""
+    if isinstance(text, str) and text.strip().lower() == NONE:
+        return MaxSize(NONE)
     m = SIZE.fullmatch(text) if isinstance(text, str) else None
     if m is None:
         raise ConfigError(f"{where}: {text!r} is not a size ({HINT})")
@@ -84,17 +96,19 @@ def parse_max_size(text: str, where: str = "--max-size") -> MaxSize:
 INDEXES_KEYS = {"max_size"}
 
 
-def max_size_setting(config: Config) -> MaxSize | None:
-    """`[indexes] max_size` of the config, validated; None when not set."""
+def max_size_setting(config: Config) -> MaxSize:
+    """`[indexes] max_size` of the config, validated; DEFAULT when not set."""
     where = f"{config.label}: [indexes]"
     raw = config.indexes or {}
     for key in raw:
         if key not in INDEXES_KEYS:
             raise ConfigError(f"{where}: unknown key {key!r} (expected one of {', '.join(sorted(INDEXES_KEYS))})")
     if "max_size" not in raw:
-        return None
+        return replace(parse_max_size(DEFAULT), default=True)
     if not isinstance(raw["max_size"], str):
-        raise ConfigError(f'{where} max_size: expected a string such as "35MB" or "20%", got {raw["max_size"]!r}')
+        raise ConfigError(
+            f'{where} max_size: expected a string such as "35MB", "20%" or "none", got {raw["max_size"]!r}'
+        )
     return parse_max_size(raw["max_size"], f"{where} max_size")
 
 

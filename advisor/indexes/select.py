@@ -267,6 +267,8 @@ class Summary:
     uses: dict[int, list[str]] = field(default_factory=dict)  # id(run) -> the set's indexes its timed plan uses
     existing: list[ExistingIndex] = field(default_factory=list)  # indexes the database has that could go
     max_bytes: int | None = None  # the storage budget (--max-size), in bytes on the seeded data
+    max_size: MaxSize | None = None  # that budget as given (or the default)
+    unbudgeted_bytes: int | None = None  # the set's size when it was over the budget and chosen again under it
     narrowed: list[tuple[Choice, Choice]] = field(default_factory=list)  # (index, its variant taken) under it
     merged: list[tuple[Choice, Choice]] = field(default_factory=list)  # (index, the merge of it and another taken)
     over_budget: list[Choice] = field(default_factory=list)  # left out: neither it nor a variant fits the budget
@@ -332,10 +334,11 @@ def select(
         if max_size is not None:  # step 5c: a storage budget
             from advisor.indexes.budget import fit, heap_bytes
 
-            summary.max_bytes = limit = max_size.limit(heap_bytes(conn, tables))
+            summary.max_size, summary.max_bytes = max_size, (limit := max_size.limit(heap_bytes(conn, tables)))
             if kept and sum(ch.size_bytes or 0 for ch in kept) > limit:
                 clock(early)
             if sum(ch.size_bytes or 0 for ch in kept) > limit:
+                summary.unbudgeted_bytes = sum(ch.size_bytes or 0 for ch in kept)
                 costs = {k: v[0] for k, v in before.items()}
                 fitted = fit(conn, kept, names, limit, threshold, costs, sets.plan, _qualified)
                 summary.narrowed, summary.merged, summary.over_budget = fitted.narrowed, fitted.merged, fitted.left_out
