@@ -111,7 +111,7 @@ def _budget_lines(summary: Summary) -> list[str]:
     size = summary.max_size
     share = f", {size.text} of the tables the workload reads" if size is not None and size.fraction is not None else ""
     origin = "the default" if size is not None and size.default else "--max-size, [indexes] max_size"
-    lines = [f'-- storage budget: {human_size(summary.max_bytes)}{share} ({origin}; --max-size none lifts it)']
+    lines = [f"-- storage budget: {human_size(summary.max_bytes)}{share} ({origin}; --max-size none lifts it)"]
     if summary.unbudgeted_bytes is not None:
         lines.append(
             f"-- the set chosen without it, {human_size(summary.unbudgeted_bytes)}, was chosen again under it (below)"
