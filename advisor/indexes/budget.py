@@ -326,20 +326,19 @@ def fit(
     before: dict[int, float],
     plan: Callable[[list[int]], dict],
     qualified: Callable[[str, str], str],
+    queries: tuple[dict, dict] = ({}, {}),
 ) -> Fitted:
     """The set chosen again under `limit` bytes (module docstring); every option not taken is dropped
-    for good in the caller's transaction.  before: query key -> cost with no new index (the queries
-    some index of the set changes); plan(keys) -> key -> (cost, indexes used), as the database is now."""
+    for good in the caller's transaction.  before: query key -> cost with no new index; plan(keys) ->
+    key -> (cost, indexes used), as the database is now; queries: by query key, its run and its plan
+    with no new index (advisor/indexes/reach.py: which options can change it; without: all of them)."""
+    from advisor.indexes.reach import reach
+    from advisor.indexes.replan import ConfigPlans
+
     options, parts = _options(conn, kept, names, qualified)
-
-    def costs(config: list[Choice]) -> dict[int, float]:
-        with conn.transaction(force_rollback=True):  # a savepoint: the drops are undone
-            taken = {id(c) for c in config}
-            for o in options:
-                if id(o) not in taken:
-                    conn.execute(f"DROP INDEX {names[id(o)]}")
-            return {k: cost for k, (cost, _) in plan(list(before)).items()}
-
+    runs, plans = queries
+    can = reach(conn, [o.candidate for o in options], runs, plans)
+    costs = ConfigPlans(conn, options, names, plan, {k: can.get(k, set(range(len(options)))) for k in before}).costs
     search = Search(options, limit, threshold, before, costs, parts)
     search.greedy()
     search.swaps()

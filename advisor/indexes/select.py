@@ -318,33 +318,40 @@ def select(
             trials = {id(ch): sets.without([ch]) for ch in kept}
             _weigh(kept, threshold, after, trials)
 
-        def clock(into: Summary) -> dict[int, Timing]:  # steps 6-8 on the set as it stands; the indexes they drop go
-            nonlocal after, trials
+        def clock(into: Summary, known: Clocked | None = None) -> Clocked:  # steps 6-8 on the set as it stands
+            nonlocal after, trials  # the indexes they drop go
             into.quick = not analyze
-            out = _measure_set(conn, planned, kept, names, before, after, make_explainer, timeout_ms, repeat, into)
+            out = _measure_set(
+                conn, planned, kept, names, before, after, make_explainer, timeout_ms, repeat, into, known
+            )
             if into.time_dropped:
                 for t in into.time_dropped:
                     kept.remove(t.choice)
                 after = sets.now()
                 trials = {id(ch): sets.without([ch]) for ch in kept}
                 _weigh(kept, threshold, after, trials)
+            out.plans = dict(after)
             return out
 
         early = Summary()  # under a budget, the clock first: an index that only slows queries spends none of it
+        known: Clocked | None = None  # what it measured (the quick check reuses it)
         if max_size is not None:  # step 5c: a storage budget
             from advisor.indexes.budget import fit, heap_bytes
 
             summary.max_size, summary.max_bytes = max_size, (limit := max_size.limit(heap_bytes(conn, tables)))
             if kept and sum(ch.size_bytes or 0 for ch in kept) > limit:
-                clock(early)
+                known = clock(early)
+                if analyze:  # best of `repeat`, interleaved: the set under the budget is timed again whole
+                    known = None
             if sum(ch.size_bytes or 0 for ch in kept) > limit:
                 summary.unbudgeted_bytes = sum(ch.size_bytes or 0 for ch in kept)
                 costs = {k: v[0] for k, v in before.items()}
-                fitted = fit(conn, kept, names, limit, threshold, costs, sets.plan, _qualified)
+                queries = ({id(r): r for r in planned}, plans)
+                fitted = fit(conn, kept, names, limit, threshold, costs, sets.plan, _qualified, queries)
                 summary.narrowed, summary.merged, summary.over_budget = fitted.narrowed, fitted.merged, fitted.left_out
                 kept, more, after, trials = eliminate(fitted.kept, threshold, sets.now(), sets.without_one, sets.drop)
                 summary.dropped += more
-        timings = clock(summary) if kept else {}  # steps 6-8 (without --analyze: the quick check of step 6, and 7)
+        timings = clock(summary, known).timings if kept else {}  # steps 6-8 (without --analyze: the quick check, 7)
         summary.time_dropped = early.time_dropped + summary.time_dropped
         for ch in kept:
             alone = trials[id(ch)]
@@ -379,30 +386,67 @@ def _build(conn, choices: list[Choice], names: dict[int, str]) -> None:
         conn.execute(f"ANALYZE {table_sql(table)}")
 
 
+@dataclass
+class Clocked:
+    """What a quick check of the set measured (steps 6-7): the timings, the plans timed (`after`, once
+    its drops were made) and the runs, with the parameters they ran with, by id(run)."""
+
+    timings: dict[int, Timing]
+    plans: dict = field(default_factory=dict)
+    runs: dict[int, QueryRun] = field(default_factory=dict)
+
+
 def _measure_set(
-    conn, planned, kept, names, before, after, make_explainer: MakeExplainer, timeout_ms, repeat, summary: Summary
-) -> dict:
+    conn,
+    planned,
+    kept,
+    names,
+    before,
+    after,
+    make_explainer: MakeExplainer,
+    timeout_ms,
+    repeat,
+    summary: Summary,
+    known: Clocked | None = None,
+) -> Clocked:
     """Steps 6-7 inside select()'s transaction: time the queries the set changes, drop the indexes
     that only slow some down (DROP INDEX for good in that transaction).  Fills summary.timings,
     .time_dropped, .warnings; returns id(run) -> Timing.  summary.quick: the quick check (step 6),
-    and no step 8."""
+    and no step 8 (`.plans` left for the caller).  `known` (the quick check of the set before the budget
+    chose again): a query keeps the time it had there when its plan is the one timed then, and its run
+    without the set otherwise (no new index, the same parameters: the same configuration), so only what
+    the budget changed runs again."""
     import psycopg
 
     by_name = {names[id(ch)].rsplit(".", 1)[-1]: ch for ch in kept}
+    earlier = known or Clocked({})
+
+    def same_plan(r) -> bool:
+        was, now = earlier.plans.get(id(r)), after[id(r)]
+        return was is not None and was[1] == now[1] and abs(was[0] - now[0]) <= 1e-9 * max(was[0], now[0])
 
     def moved(r) -> bool:
         return bool(after[id(r)][1] & set(by_name)) or abs(after[id(r)][0] - before[id(r)][0]) > 1e-6 * before[id(r)][0]
 
-    runnable = _runnable(conn, [r for r in planned if moved(r)], summary.quick)
+    runnable = _runnable(conn, [r for r in planned if moved(r)], summary.quick, earlier.runs)
     changed = [r for r in planned if id(r) in runnable]
     explain = {id(r): make_explainer(runnable[id(r)], True, timeout_ms) for r in changed}
     timings: dict[int, Timing] = {}
     for r in changed:
         dropped = [names[id(ch)] for ch in kept]
+        old = earlier.timings.get(id(r))
+        if old is not None and same_plan(r):
+            timings[id(r)] = replace(old, used=old.used & set(by_name))
+            continue
         try:
             if summary.quick:
                 b, a, cut = checked(
-                    conn, explain[id(r)], lambda ms, r=r: make_explainer(runnable[id(r)], True, ms), dropped, repeat
+                    conn,
+                    explain[id(r)],
+                    lambda ms, r=r: make_explainer(runnable[id(r)], True, ms),
+                    dropped,
+                    repeat,
+                    ((old.before_ms, frozenset(), old.noise_ms), old.cut_ms) if old is not None else None,
                 )
             else:  # a query the workload's own --analyze run saw cut without any new index is not run without it again
                 t = timed(
@@ -442,19 +486,19 @@ def _measure_set(
     summary.timings = list(timings.values())
     summary.warnings = [timings[k] for k in slow]
     summary.uses = {id(t.run): [by_name[n].candidate.describe() for n in sorted(t.used)] for t in timings.values()}
-    return timings
+    return Clocked(timings, runs=runnable)
 
 
-def _runnable(conn, runs: list[QueryRun], sample: bool) -> dict[int, QueryRun]:
+def _runnable(conn, runs: list[QueryRun], sample: bool, sampled: dict[int, QueryRun]) -> dict[int, QueryRun]:
     """id(run) -> the run with a value for each of its parameters: as the workload's --analyze run sampled
-    them, or (`sample`: the quick check, after a workload planned without running) sampled here.  A run
-    without them is not timed."""
+    them, or (`sample`: the quick check, after a workload planned without running) sampled here, or by an
+    earlier check (`sampled`).  A run without them is not timed."""
     from advisor.explain.params import sample_params
 
     out = {}
     for r in runs:
-        run = r
-        if sample and len(r.params) < r.nparams:
+        run = sampled.get(id(r), r)
+        if sample and len(run.params) < run.nparams:
             tables = sorted({t for s in r.facts.scopes for t in s.sources.values()}) if r.facts else []
             run = replace(r, params=sample_params(conn, r.sql, r.nparams, tables))
         if len(run.params) >= run.nparams:
