@@ -56,15 +56,15 @@ def reach(conn, options: list[Candidate], runs: dict[int, QueryRun], plans: dict
     out = {}
     for k, plan in plans.items():
         read = {n.relation for n in plan.root.walk() if n.relation}
-        run = runs.get(k)
-        named = names_in(run.sql) if run is not None else None
-        opaque = named is None or bool(named & hiding) or "natural" in named
-        opaque = opaque or ("*" in run.sql and bool(POSITIONAL.search(run.sql)))
+        sql = runs[k].sql if k in runs else None
+        named = names_in(sql) if sql is not None else set()
+        opaque = (
+            sql is None or bool(named & hiding) or "natural" in named or ("*" in sql and bool(POSITIONAL.search(sql)))
+        )
         out[k] = {
             i
             for i, c in enumerate(options)
-            if relations[c.table] & read
-            and (opaque or c.table in secured or can_use(c, named or set(), columns[c.table]))
+            if relations[c.table] & read and (opaque or c.table in secured or can_use(c, named, columns[c.table]))
         }
     return out
 
