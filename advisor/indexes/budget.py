@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -146,36 +146,40 @@ class Fitted:
 
 def _options(
     conn, kept: list[Choice], names: dict[int, str], qualified: Callable[[str, str], str]
-) -> tuple[list[Choice], dict[int, tuple[Choice, Choice]]]:
+) -> tuple[list[Choice], dict[int, tuple[Choice, Choice]], dict[int, set[int]]]:
     """The set's indexes, their narrower variants and the merges of two of them (slim.merged), each built
-    (in the caller's transaction); and for each merge, by id, the two indexes it stands for."""
+    (in the caller's transaction); for each merge, by id, the two indexes it stands for; and for each
+    option, by id, the ids of the indexes of the set it comes from."""
     from advisor.indexes.slim import merged, variants
 
     options, by_shape = list(kept), {replace(ch.candidate, reason=""): ch for ch in kept}
     parts: dict[int, tuple[Choice, Choice]] = {}
+    origin = {id(ch): {id(ch)} for ch in kept}
 
-    def add(ch: Choice, v: Candidate, queries: list) -> Choice | None:
+    def add(ch: Choice, v: Candidate, queries: list, comes_from: set[int]) -> Choice | None:
         shape = replace(v, reason="")
         if shape in by_shape:  # one variant of two indexes of the set: built once, standing for both
             by_shape[shape].queries.extend(r for r in queries if r not in by_shape[shape].queries)
+            origin[id(by_shape[shape])] |= comes_from
             return None
         opt = replace(ch, candidate=v, queries=list(queries), size_bytes=None, build_ms=None, served=[])
         if _build(conn, opt, qualified(v.table, f"advisor_fit_{len(names)}"), names):
             options.append(opt)
             by_shape[shape] = opt
+            origin[id(opt)] = set(comes_from)
             return opt
         return None
 
     for ch in kept:
         for v in variants(ch.candidate):
-            add(ch, v, ch.queries)
+            add(ch, v, ch.queries, {id(ch)})
     for a in kept:
         for b in kept:
             m = merged(a.candidate, b.candidate) if a is not b else None
-            opt = add(b, m, a.queries + b.queries) if m is not None else None
+            opt = add(b, m, a.queries + b.queries, {id(a), id(b)}) if m is not None else None
             if opt is not None:
                 parts[id(opt)] = (a, b)
-    return options, parts
+    return options, parts, origin
 
 
 def _build(conn, opt: Choice, name: str, names: dict[int, str]) -> bool:
@@ -317,45 +321,59 @@ class Search:
         return self.seen[key]
 
 
-def fit(
-    conn,
-    kept: list[Choice],
-    names: dict[int, str],
-    limit: int,
-    threshold: float,
-    before: dict[int, float],
-    plan: Callable[[list[int]], dict],
-    qualified: Callable[[str, str], str],
-    queries: tuple[dict, dict] = ({}, {}),
-) -> Fitted:
-    """The set chosen again under `limit` bytes (module docstring); every option not taken is dropped
-    for good in the caller's transaction.  before: query key -> cost with no new index; plan(keys) ->
-    key -> (cost, indexes used), as the database is now; queries: by query key, its run and its plan
-    with no new index (advisor/indexes/reach.py: which options can change it; without: all of them)."""
-    from advisor.indexes.reach import reach
-    from advisor.indexes.replan import ConfigPlans
+class Fit:
+    """The set chosen again under `limit` bytes (module docstring), as often as the clock asks: the options are
+    built once (in the caller's transaction) and each configuration planned once (ConfigPlans).
+    before: query key -> cost with no new index; plan(keys) -> key -> (cost, indexes used), as the database
+    is now; queries: by query key, its run and its plan with no new index (advisor/indexes/reach.py: which
+    options can change it; without: all of them)."""
 
-    options, parts = _options(conn, kept, names, qualified)
-    runs, plans = queries
-    can = reach(conn, [o.candidate for o in options], runs, plans)
-    costs = ConfigPlans(conn, options, names, plan, {k: can.get(k, set(range(len(options)))) for k in before}).costs
-    search = Search(options, limit, threshold, before, costs, parts)
-    search.greedy()
-    search.swaps()
-    chosen = search.chosen
-    for o in options:
-        if o not in chosen:
-            conn.execute(f"DROP INDEX {names[id(o)]}")
-    out = Fitted([c for c in options if c in chosen])
-    for ch in kept:
-        if ch in chosen:
-            continue
-        narrowed = [c for c in chosen if id(c) in search.covers[id(ch)]]  # a variant of it
-        merges = [c for c in chosen if id(c) in parts and id(ch) in search.covers[id(c)]]
-        if narrowed:
-            out.narrowed.append((ch, narrowed[0]))
-        elif merges:
-            out.merged.append((ch, merges[0]))
-        else:
-            out.left_out.append(ch)
-    return out
+    def __init__(
+        self,
+        conn,
+        kept: list[Choice],
+        names: dict[int, str],
+        limit: int,
+        threshold: float,
+        before: dict[int, float],
+        plan: Callable[[list[int]], dict],
+        qualified: Callable[[str, str], str],
+        queries: tuple[dict, dict] = ({}, {}),
+    ) -> None:
+        from advisor.indexes.reach import reach
+        from advisor.indexes.replan import ConfigPlans
+
+        self.conn, self.kept, self.names, self.limit, self.threshold = conn, kept, names, limit, threshold
+        self.before = before
+        self.options, self.parts, self.origin = _options(conn, kept, names, qualified)
+        runs, plans = queries
+        can = reach(conn, [o.candidate for o in self.options], runs, plans)
+        every = set(range(len(self.options)))
+        self.configs = ConfigPlans(conn, self.options, names, plan, {k: can.get(k, every) for k in before})
+
+    def choose(self, out: Sequence[Choice] = ()) -> Fitted:
+        """The set under the budget without `out` (options the clock left out) nor any option that comes from
+        an index of the set one of them comes from; every option not taken is dropped (in the caller's
+        transaction: a savepoint brings them back)."""
+        gone = set().union(*(self.origin[id(o)] for o in out))
+        options = [o for o in self.options if not self.origin[id(o)] & gone]
+        search = Search(options, self.limit, self.threshold, self.before, self.configs.costs, self.parts)
+        search.greedy()
+        search.swaps()
+        chosen = search.chosen
+        for o in self.options:
+            if o not in chosen:
+                self.conn.execute(f"DROP INDEX {self.names[id(o)]}")
+        fitted = Fitted([c for c in options if c in chosen])
+        for ch in self.kept:
+            if ch in chosen or id(ch) in gone:
+                continue
+            narrowed = [c for c in chosen if id(c) in search.covers[id(ch)]]  # a variant of it
+            merges = [c for c in chosen if id(c) in self.parts and id(ch) in search.covers[id(c)]]
+            if narrowed:
+                fitted.narrowed.append((ch, narrowed[0]))
+            elif merges:
+                fitted.merged.append((ch, merges[0]))
+            else:
+                fitted.left_out.append(ch)
+        return fitted

@@ -78,6 +78,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from advisor.indexes.budget import Fit, heap_bytes
 from advisor.indexes.existing import ExistingIndex, droppable
 from advisor.indexes.replan import SetPlans
 from advisor.indexes.slim import MAX_INCLUDE, slim
@@ -308,6 +309,7 @@ def select(
     names = {id(ch): _qualified(ch.candidate.table, f"advisor_sel_{i}") for i, ch in enumerate(choices)}
 
     sets = SetPlans(conn, planned, explainers, plans, names)
+    by_key = {id(r): r for r in planned}
     with conn.transaction(force_rollback=True):
         _build(conn, choices, names)
         before = sets.without(choices)
@@ -333,26 +335,32 @@ def select(
             out.plans = dict(after)
             return out
 
-        early = Summary()  # under a budget, the clock first: an index that only slows queries spends none of it
-        known: Clocked | None = None  # what it measured (the quick check reuses it)
-        if max_size is not None:  # step 5c: a storage budget
-            from advisor.indexes.budget import fit, heap_bytes
+        if max_size is not None and not max_size.none:  # step 5c: a storage budget
+            summary.max_size, summary.max_bytes = max_size, max_size.limit(heap_bytes(conn, tables))
+        if summary.max_bytes is not None and sum(ch.size_bytes or 0 for ch in kept) > summary.max_bytes:
+            import psycopg
 
-            summary.max_size, summary.max_bytes = max_size, (limit := max_size.limit(heap_bytes(conn, tables)))
-            if kept and sum(ch.size_bytes or 0 for ch in kept) > limit:
-                known = clock(early)
-                if analyze:  # best of `repeat`, interleaved: the set under the budget is timed again whole
-                    known = None
-            if sum(ch.size_bytes or 0 for ch in kept) > limit:
-                summary.unbudgeted_bytes = sum(ch.size_bytes or 0 for ch in kept)
-                costs = {k: v[0] for k, v in before.items()}
-                queries = ({id(r): r for r in planned}, plans)
-                fitted = fit(conn, kept, names, limit, threshold, costs, sets.plan, _qualified, queries)
-                summary.narrowed, summary.merged, summary.over_budget = fitted.narrowed, fitted.merged, fitted.left_out
-                kept, more, after, trials = eliminate(fitted.kept, threshold, sets.now(), sets.without_one, sets.drop)
-                summary.dropped += more
-        timings = clock(summary, known).timings if kept else {}  # steps 6-8 (without --analyze: the quick check, 7)
-        summary.time_dropped = early.time_dropped + summary.time_dropped
+            summary.unbudgeted_bytes = sum(ch.size_bytes or 0 for ch in kept)
+            costs = {k: v[0] for k, v in before.items()}
+            fitter = Fit(conn, kept, names, summary.max_bytes, threshold, costs, sets.plan, _qualified, (by_key, plans))
+            gone: list[TimeDrop] = []  # left out by the clock: the set is chosen again without them
+            known: Clocked | None = None
+            while True:  # steps 6-8 on the set under the budget; again without what they leave out
+                with conn.transaction() as savepoint:  # the options the search drops come back when it runs again
+                    fitted = fitter.choose([d.choice for d in gone])
+                    kept, more, after, trials = eliminate(
+                        fitted.kept, threshold, sets.now(), sets.without_one, sets.drop
+                    )
+                    known = clock(summary, None if analyze else known)  # --analyze: best of 3, interleaved, again
+                    if not summary.time_dropped:
+                        break
+                    gone += summary.time_dropped
+                    raise psycopg.Rollback(savepoint)
+            summary.time_dropped, summary.dropped = gone, summary.dropped + more
+            summary.narrowed, summary.merged, summary.over_budget = fitted.narrowed, fitted.merged, fitted.left_out
+            timings = known.timings
+        else:
+            timings = clock(summary).timings if kept else {}  # steps 6-8 (without --analyze: the quick check, and 7)
         for ch in kept:
             alone = trials[id(ch)]
             name = names[id(ch)].rsplit(".", 1)[-1]

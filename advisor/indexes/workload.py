@@ -76,7 +76,7 @@ def choose(project: Project, workload: Workload, analyze: bool, max_size: MaxSiz
                 settings.statement_timeout_ms,
                 analyze=analyze,
                 min_cost=settings.min_cost,
-                max_size=None if budget.none else budget,
+                max_size=budget,
             )
             # every statement was built by select() under another name: the printed name must be free too
             taken += [r[0] for r in conn.execute("SELECT relname FROM pg_class").fetchall()]
