@@ -33,7 +33,10 @@ table's options be re-planned.  A greedy by gain per byte can leave unused the b
 would have paid for (knapsack): then single exchanges are tried, an option that does not fit going in
 for an index of the set when it earns its bar there and the workload's planned cost falls
 (`Search.swaps`).  The set left then goes through the cost-based elimination again (an index a later
-one made redundant goes).
+one made redundant goes), and the clock (select.py, steps 6-8): an index it leaves out goes with every
+option that comes from the same index of the set, and the search runs again over the rest (`Fit`).
+Each configuration is planned only for the queries an option in it can change, once
+(advisor/indexes/reach.py, replan.ConfigPlans).
 """
 
 from __future__ import annotations

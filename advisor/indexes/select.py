@@ -31,10 +31,12 @@
    each prefix of its keys, with and without its INCLUDE columns, is built in its place and its
    queries re-planned; a widening must save what an index of its extra bytes would have to.
    (A query's own candidate went through the same rule when it was chosen: advisor/explain/advise.py.)
-5c. With a storage budget (`--max-size`) the set is over, it is first timed (steps 6-8: an index
-   that only slows queries spends none of the budget), then chosen again under it, by planned
-   cost saved per byte among its indexes, their narrower variants and the merges of two that lead
-   with the same column (advisor/indexes/budget.py); then step 5, and steps 6-8 again on the set it leaves.
+5c. With a storage budget (`--max-size`, 25% of the tables by default) the set is over, it is chosen
+   again under it, by planned cost saved per byte among its indexes, their narrower variants and the
+   merges of two that lead with the same column (advisor/indexes/budget.py); then step 5, and steps 6-8
+   on the set it leaves.  An index steps 6-8 leave out there spends none of the budget: it is left out
+   with every option that comes from the same index of the set, and the set chosen again (the options
+   kept built, each configuration's plans and the quick check's runs without the set reused).
 
 The set chosen by cost is then timed: planner cost is an estimate, and a cheaper plan can run
 slower (TPC-H Q7 and Q21 with lineitem(l_suppkey): a nested loop costed a third cheaper than the
