@@ -34,7 +34,8 @@ def _project(paths, config):
     "--max-size",
     metavar="SIZE",
     help="Storage budget for the set: its total size on the seeded data stays at or below SIZE "
-    "(35MB, 1GB, or 20%% of the size of the tables the workload reads); default: none, or [indexes] max_size.",
+    "(35MB, 1GB, or 20%% of the size of the tables the workload reads; none: no budget); "
+    "default: [indexes] max_size, else 25%%.",
 )
 @_guarded
 def indexes_command(paths, output, config, dsn, analyze, max_size) -> None:

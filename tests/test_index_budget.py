@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from advisor.errors import ConfigError
 from advisor.explain.stage import make_explainer
 from advisor.facts.sql import build_facts
-from advisor.indexes.budget import MaxSize, Search, net, parse_max_size
+from advisor.indexes.budget import MaxSize, Search, max_size_setting, net, parse_max_size
 from advisor.indexes.migration import migration
 from advisor.indexes.select import Choice, select
 from advisor.indexes.verify import Candidate
@@ -107,6 +107,52 @@ def test_the_narrower_variant_replaces_the_covering_index_when_the_budget_binds(
     assert "-- storage budget: " in text
     assert "--   events(account) INCLUDE (note) (" in text and ") narrowed to events(account) (" in text
     assert "CREATE INDEX CONCURRENTLY idx_events_account ON events (account);" in text
+
+
+def test_the_default_budget_is_a_quarter_of_the_tables_and_none_lifts_it(project):
+    """No `[indexes] max_size`: the budget is 25% of the heap size of the tables the workload reads, and the
+    migration says so; three single-column indexes on a narrow 30,000-row lineitem (each over a tenth of
+    it) do not all fit.  `--max-size none` lifts it: every index that earns its bar, whatever the total."""
+    import re
+
+    from advisor.cli import main
+    from tests.test_index_select import DDL, LINEITEM_PROJECT
+
+    root = project(
+        {
+            "advisor.toml": LINEITEM_PROJECT,
+            "schema.sql": DDL,
+            "queries/by_part.sql": "SELECT l_orderkey, l_quantity FROM lineitem WHERE l_partkey = 42;\n",
+            "queries/by_supplier.sql": "SELECT l_orderkey, l_comment FROM lineitem WHERE l_suppkey = 7;\n",
+            "queries/by_day.sql": "SELECT count(*) FROM lineitem WHERE l_shipdate = DATE '2020-01-01';\n",
+        }
+    )
+    capped = CliRunner().invoke(main, ["indexes", str(root)])
+    assert capped.exit_code == 0, capped.output
+    header = re.search(
+        r"-- storage budget: (.+), 25% of the tables the workload reads \(the default; --max-size none lifts it\)\n"
+        r"-- the set chosen without it, (.+), was chosen again under it",
+        capped.stdout,
+    )
+    assert header, capped.stdout
+    free = CliRunner().invoke(main, ["indexes", str(root), "--max-size", "none"])
+    assert free.exit_code == 0, free.output
+    assert "storage budget" not in free.stdout and "budget" not in free.stderr
+    assert free.stdout.count("\nCREATE INDEX") == 3 > capped.stdout.count("\nCREATE INDEX") >= 1
+    assert f"with 3 index(es), {header.group(2)} on the seeded data" in free.stdout  # what the header said it cut
+
+
+def test_none_in_the_config_lifts_the_budget_and_unset_is_the_default():
+    from pathlib import Path
+
+    from advisor.config import Config
+
+    assert parse_max_size("none").none and parse_max_size(" None ").none and not parse_max_size("25%").none
+    default = max_size_setting(Config(Path(".")))
+    assert default.default and default.fraction == pytest.approx(0.25) and not default.none
+    assert max_size_setting(Config(Path("."), indexes={"max_size": "none"})).none
+    chosen = max_size_setting(Config(Path("."), indexes={"max_size": "25%"}))
+    assert not chosen.default and chosen.fraction == pytest.approx(0.25)
 
 
 def test_indexes_command_refuses_a_bad_size_before_any_database(project):
@@ -228,7 +274,7 @@ def test_indexes_command_takes_the_budget_from_the_config_and_the_option_overrid
     assert "0 index(es), 0 kB on the seeded data (budget 8 kB)" in result.stderr
     assert (
         "\nCREATE INDEX" not in result.stdout
-        and "-- storage budget: 8 kB (--max-size, [indexes] max_size)" in result.stdout
+        and "-- storage budget: 8 kB (--max-size, [indexes] max_size; --max-size none lifts it)" in result.stdout
     )
     assert (
         "--   lineitem(l_partkey" in result.stdout
@@ -275,20 +321,31 @@ def test_two_indexes_with_one_leading_key_are_merged_when_the_pair_does_not_fit(
 
 
 def test_an_index_the_clock_drops_spends_none_of_the_budget(db):
-    """Over the budget, the set is timed first: visits(ts) makes b.sql 10x slower (fake times on real plans),
-    so it goes before the budget is spent, and visits(account) -- which fits alone -- is kept whole: no
-    index left out or narrowed for a budget the dropped one would have used (TPC-H: lineitem(l_suppkey),
-    4.1 MB taken by the budget's greedy, then dropped for Q21's slowdown, left Q17's index out)."""
+    """The set under the budget is timed; an index the clock drops there is left out and the set chosen again
+    without it: visits(ts) serves three queries, the greedy takes it first, and makes b.sql and e.sql 10x
+    slower (fake times on real plans); visits(account), which the budget left out beside it, comes in
+    (TPC-H: lineitem(l_suppkey), taken by the greedy, dropped for Q21's slowdown, had left Q17's index
+    out).  q.sql, which either index serves, ran without any new index once: the second check reuses it."""
     schema, account, ts, runs = _visits(db)
-    fake = {"a.sql": (20.0, 12.0), "b.sql": (10.0, 100.0), "d.sql": (100.0, 1.0)}  # (no index, with one)
-    free, summary = select(db, runs, schema, 0.3, _fake_clock(fake, []), 5000)
-    assert [ch.candidate for ch in free] == [account] and [d.choice.candidate for d in summary.time_dropped] == [ts]
-    limit = free[0].size_bytes + summary.time_dropped[0].choice.size_bytes - 1  # both do not fit
-    chosen, summary = select(db, runs, schema, 0.3, _fake_clock(fake, []), 5000, max_size=MaxSize("b", bytes=limit))
+    both = "SELECT id FROM visits WHERE account = 3 AND ts = 4"
+    runs = [runs[0], runs[1], _run(db, "e.sql", "SELECT id FROM visits WHERE ts = 7", ts), _run(db, "q.sql", both, ts)]
+    for r in runs:
+        r.facts = build_facts(parse_sql(r.sql), schema)
+    fake = {"a.sql": (20.0, 12.0), "b.sql": (10.0, 100.0), "e.sql": (10.0, 100.0), "q.sql": (50.0, 45.0)}
+    free, _ = select(db, runs, schema, 0.3, _fake_clock(fake, []), 5000, max_size=MaxSize("none"))
+    assert {ch.candidate for ch in free} == {account}  # without a budget the clock drops ts too
+    sizes = {c: ch.size_bytes for ch in select(db, runs, schema, 0.3, make_explainer, 5000)[0] for c in [ch.candidate]}
+    assert set(sizes) == {account, ts}
+    timed: list[str] = []
+    limit = sum(sizes.values()) - 1  # both do not fit
+    chosen, summary = select(db, runs, schema, 0.3, _fake_clock(fake, timed), 5000, max_size=MaxSize("b", bytes=limit))
     assert [ch.candidate for ch in chosen] == [account]
     assert [d.choice.candidate for d in summary.time_dropped] == [ts]
     assert not summary.over_budget and not summary.narrowed and not summary.merged
     assert "ON visits (ts)" not in migration(chosen, summary)
+    # the second check: a.sql with account and without the set; q.sql with account only (its run without the
+    # set, from the first check, reused)
+    assert timed[-3:] == ["a.sql", "a.sql", "q.sql"] and timed.count("q.sql") == 2 + 3 + 1, " ".join(timed)
 
 
 def test_the_budget_keeps_the_index_that_saves_the_most_cost_not_the_most_relative_saving(db):

@@ -1,7 +1,9 @@
 """A storage budget for the set (`advisor indexes --max-size`, `[indexes] max_size`): the standard
 footprint control of index advisors (SQL Server's Database Engine Tuning Advisor `-B storage_size`;
 the index-selection literature's knapsack), applied after the set is chosen by cost
-(advisor/indexes/select.py) and only when that set's measured size is over the budget.
+(advisor/indexes/select.py) and only when that set's measured size is over the budget.  By default
+25% of the heap size of the tables the workload reads (DEFAULT), so the indexes advisor adds stay a
+modest share of the data; `none` lifts it.
 
 Then the set is chosen again, greedily, by benefit per byte under the budget: the options are the
 set's indexes, their narrower variants (each prefix of the keys, with and without the INCLUDE
@@ -31,14 +33,17 @@ table's options be re-planned.  A greedy by gain per byte can leave unused the b
 would have paid for (knapsack): then single exchanges are tried, an option that does not fit going in
 for an index of the set when it earns its bar there and the workload's planned cost falls
 (`Search.swaps`).  The set left then goes through the cost-based elimination again (an index a later
-one made redundant goes).
+one made redundant goes), and the clock (select.py, steps 6-8): an index it leaves out goes with every
+option that comes from the same index of the set, and the search runs again over the rest (`Fit`).
+Each configuration is planned only for the queries an option in it can change, once
+(advisor/indexes/reach.py, replan.ConfigPlans).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -51,23 +56,33 @@ if TYPE_CHECKING:
 
 UNITS = {"b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3, "tb": 1024**4}  # as pg_size_pretty
 SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(%|[kmgt]?b)\s*", re.IGNORECASE)
-HINT = "expected a size such as 35MB, 500kB, 2GB, or a share of the tables the workload reads such as 20%"
+HINT = 'expected a size such as 35MB, 500kB, 2GB, a share of the tables the workload reads such as 20%, or "none"'
+NONE = "none"  # no budget: every index that earns its bar is kept, whatever the set's size
+DEFAULT = "25%"  # the default budget: the indexes advisor adds stay a modest share of the data they serve
 
 
 @dataclass(frozen=True)
 class MaxSize:
-    """A budget: bytes, or a fraction of the heap size of the tables the workload reads (seeded data)."""
+    """A budget: bytes, or a fraction of the heap size of the tables the workload reads (seeded data);
+    neither: no budget (`none`).  `default`: nobody set it."""
 
     text: str
     bytes: int | None = None
     fraction: float | None = None
+    default: bool = False
+
+    @property
+    def none(self) -> bool:
+        return self.bytes is None and self.fraction is None
 
     def limit(self, heap_bytes: int) -> int:
         return self.bytes if self.bytes is not None else int((self.fraction or 0.0) * heap_bytes)
 
 
 def parse_max_size(text: str, where: str = "--max-size") -> MaxSize:
-    """`35MB`, `500kB`, `1.5GB` (1024-based, as PostgreSQL prints sizes) or `20%`; ConfigError otherwise."""
+    """`35MB`, `500kB`, `1.5GB` (1024-based, as PostgreSQL prints sizes), `20%` or `none`; ConfigError otherwise."""
+    if isinstance(text, str) and text.strip().lower() == NONE:
+        return MaxSize(NONE)
     m = SIZE.fullmatch(text) if isinstance(text, str) else None
     if m is None:
         raise ConfigError(f"{where}: {text!r} is not a size ({HINT})")
@@ -84,17 +99,19 @@ def parse_max_size(text: str, where: str = "--max-size") -> MaxSize:
 INDEXES_KEYS = {"max_size"}
 
 
-def max_size_setting(config: Config) -> MaxSize | None:
-    """`[indexes] max_size` of the config, validated; None when not set."""
+def max_size_setting(config: Config) -> MaxSize:
+    """`[indexes] max_size` of the config, validated; DEFAULT when not set."""
     where = f"{config.label}: [indexes]"
     raw = config.indexes or {}
     for key in raw:
         if key not in INDEXES_KEYS:
             raise ConfigError(f"{where}: unknown key {key!r} (expected one of {', '.join(sorted(INDEXES_KEYS))})")
     if "max_size" not in raw:
-        return None
+        return replace(parse_max_size(DEFAULT), default=True)
     if not isinstance(raw["max_size"], str):
-        raise ConfigError(f'{where} max_size: expected a string such as "35MB" or "20%", got {raw["max_size"]!r}')
+        raise ConfigError(
+            f'{where} max_size: expected a string such as "35MB", "20%" or "none", got {raw["max_size"]!r}'
+        )
     return parse_max_size(raw["max_size"], f"{where} max_size")
 
 
@@ -132,36 +149,40 @@ class Fitted:
 
 def _options(
     conn, kept: list[Choice], names: dict[int, str], qualified: Callable[[str, str], str]
-) -> tuple[list[Choice], dict[int, tuple[Choice, Choice]]]:
+) -> tuple[list[Choice], dict[int, tuple[Choice, Choice]], dict[int, set[int]]]:
     """The set's indexes, their narrower variants and the merges of two of them (slim.merged), each built
-    (in the caller's transaction); and for each merge, by id, the two indexes it stands for."""
+    (in the caller's transaction); for each merge, by id, the two indexes it stands for; and for each
+    option, by id, the ids of the indexes of the set it comes from."""
     from advisor.indexes.slim import merged, variants
 
     options, by_shape = list(kept), {replace(ch.candidate, reason=""): ch for ch in kept}
     parts: dict[int, tuple[Choice, Choice]] = {}
+    origin = {id(ch): {id(ch)} for ch in kept}
 
-    def add(ch: Choice, v: Candidate, queries: list) -> Choice | None:
+    def add(ch: Choice, v: Candidate, queries: list, comes_from: set[int]) -> Choice | None:
         shape = replace(v, reason="")
         if shape in by_shape:  # one variant of two indexes of the set: built once, standing for both
             by_shape[shape].queries.extend(r for r in queries if r not in by_shape[shape].queries)
+            origin[id(by_shape[shape])] |= comes_from
             return None
         opt = replace(ch, candidate=v, queries=list(queries), size_bytes=None, build_ms=None, served=[])
         if _build(conn, opt, qualified(v.table, f"advisor_fit_{len(names)}"), names):
             options.append(opt)
             by_shape[shape] = opt
+            origin[id(opt)] = set(comes_from)
             return opt
         return None
 
     for ch in kept:
         for v in variants(ch.candidate):
-            add(ch, v, ch.queries)
+            add(ch, v, ch.queries, {id(ch)})
     for a in kept:
         for b in kept:
             m = merged(a.candidate, b.candidate) if a is not b else None
-            opt = add(b, m, a.queries + b.queries) if m is not None else None
+            opt = add(b, m, a.queries + b.queries, {id(a), id(b)}) if m is not None else None
             if opt is not None:
                 parts[id(opt)] = (a, b)
-    return options, parts
+    return options, parts, origin
 
 
 def _build(conn, opt: Choice, name: str, names: dict[int, str]) -> bool:
@@ -303,46 +324,59 @@ class Search:
         return self.seen[key]
 
 
-def fit(
-    conn,
-    kept: list[Choice],
-    names: dict[int, str],
-    limit: int,
-    threshold: float,
-    before: dict[int, float],
-    plan: Callable[[list[int]], dict],
-    qualified: Callable[[str, str], str],
-) -> Fitted:
-    """The set chosen again under `limit` bytes (module docstring); every option not taken is dropped
-    for good in the caller's transaction.  before: query key -> cost with no new index (the queries
-    some index of the set changes); plan(keys) -> key -> (cost, indexes used), as the database is now."""
-    options, parts = _options(conn, kept, names, qualified)
+class Fit:
+    """The set chosen again under `limit` bytes (module docstring), as often as the clock asks: the options are
+    built once (in the caller's transaction) and each configuration planned once (ConfigPlans).
+    before: query key -> cost with no new index; plan(keys) -> key -> (cost, indexes used), as the database
+    is now; queries: by query key, its run and its plan with no new index (advisor/indexes/reach.py: which
+    options can change it; without: all of them)."""
 
-    def costs(config: list[Choice]) -> dict[int, float]:
-        with conn.transaction(force_rollback=True):  # a savepoint: the drops are undone
-            taken = {id(c) for c in config}
-            for o in options:
-                if id(o) not in taken:
-                    conn.execute(f"DROP INDEX {names[id(o)]}")
-            return {k: cost for k, (cost, _) in plan(list(before)).items()}
+    def __init__(
+        self,
+        conn,
+        kept: list[Choice],
+        names: dict[int, str],
+        limit: int,
+        threshold: float,
+        before: dict[int, float],
+        plan: Callable[[list[int]], dict],
+        qualified: Callable[[str, str], str],
+        queries: tuple[dict, dict] = ({}, {}),
+    ) -> None:
+        from advisor.indexes.reach import reach
+        from advisor.indexes.replan import ConfigPlans
 
-    search = Search(options, limit, threshold, before, costs, parts)
-    search.greedy()
-    search.swaps()
-    chosen = search.chosen
-    for o in options:
-        if o not in chosen:
-            conn.execute(f"DROP INDEX {names[id(o)]}")
-    out = Fitted([c for c in options if c in chosen])
-    for ch in kept:
-        if ch in chosen:
-            continue
-        narrowed = [c for c in chosen if id(c) in search.covers[id(ch)]]  # a variant of it
-        merges = [c for c in chosen if id(c) in parts and id(ch) in search.covers[id(c)]]
-        if narrowed:
-            out.narrowed.append((ch, narrowed[0]))
-        elif merges:
-            out.merged.append((ch, merges[0]))
-        else:
-            out.left_out.append(ch)
-    return out
+        self.conn, self.kept, self.names, self.limit, self.threshold = conn, kept, names, limit, threshold
+        self.before = before
+        self.options, self.parts, self.origin = _options(conn, kept, names, qualified)
+        runs, plans = queries
+        can = reach(conn, [o.candidate for o in self.options], runs, plans)
+        every = set(range(len(self.options)))
+        self.configs = ConfigPlans(conn, self.options, names, plan, {k: can.get(k, every) for k in before})
+
+    def choose(self, out: Sequence[Choice] = ()) -> Fitted:
+        """The set under the budget without `out` (options the clock left out) nor any option that comes from
+        an index of the set one of them comes from; every option not taken is dropped (in the caller's
+        transaction: a savepoint brings them back)."""
+        gone = set().union(*(self.origin[id(o)] for o in out))
+        options = [o for o in self.options if not self.origin[id(o)] & gone]
+        search = Search(options, self.limit, self.threshold, self.before, self.configs.costs, self.parts)
+        search.greedy()
+        search.swaps()
+        chosen = search.chosen
+        for o in self.options:
+            if o not in chosen:
+                self.conn.execute(f"DROP INDEX {self.names[id(o)]}")
+        fitted = Fitted([c for c in options if c in chosen])
+        for ch in self.kept:
+            if ch in chosen or id(ch) in gone:
+                continue
+            narrowed = [c for c in chosen if id(c) in search.covers[id(ch)]]  # a variant of it
+            merges = [c for c in chosen if id(c) in self.parts and id(ch) in search.covers[id(c)]]
+            if narrowed:
+                fitted.narrowed.append((ch, narrowed[0]))
+            elif merges:
+                fitted.merged.append((ch, merges[0]))
+            else:
+                fitted.left_out.append(ch)
+        return fitted

@@ -106,6 +106,19 @@ def _existing_lines(summary: Summary) -> list[str]:
     return lines + [""]
 
 
+def _budget_lines(summary: Summary) -> list[str]:
+    """The storage budget: its size, where it comes from, how to lift it, and the set it cut."""
+    size = summary.max_size
+    share = f", {size.text} of the tables the workload reads" if size is not None and size.fraction is not None else ""
+    origin = "the default" if size is not None and size.default else "--max-size, [indexes] max_size"
+    lines = [f"-- storage budget: {human_size(summary.max_bytes)}{share} ({origin}; --max-size none lifts it)"]
+    if summary.unbudgeted_bytes is not None:
+        lines.append(
+            f"-- the set chosen without it, {human_size(summary.unbudgeted_bytes)}, was chosen again under it (below)"
+        )
+    return lines
+
+
 def migration(choices: list[Choice], summary: Summary, taken=()) -> str:
     """The migration text; `taken`: names of indexes the schema already has."""
     timeout = summary.timeout_ms
@@ -121,7 +134,7 @@ def migration(choices: list[Choice], summary: Summary, taken=()) -> str:
     ]
     lines[2:2] = _measured_lines(choices, summary)
     if summary.max_bytes is not None:
-        lines.insert(2, f"-- storage budget: {human_size(summary.max_bytes)} (--max-size, [indexes] max_size)")
+        lines[2:2] = _budget_lines(summary)
     lines.append("")
     if any(c.candidate.opclass == "gin_trgm_ops" for c in choices):
         lines += ["CREATE EXTENSION IF NOT EXISTS pg_trgm;", ""]

@@ -31,10 +31,12 @@
    each prefix of its keys, with and without its INCLUDE columns, is built in its place and its
    queries re-planned; a widening must save what an index of its extra bytes would have to.
    (A query's own candidate went through the same rule when it was chosen: advisor/explain/advise.py.)
-5c. With a storage budget (`--max-size`) the set is over, it is first timed (steps 6-8: an index
-   that only slows queries spends none of the budget), then chosen again under it, by planned
-   cost saved per byte among its indexes, their narrower variants and the merges of two that lead
-   with the same column (advisor/indexes/budget.py); then step 5, and steps 6-8 again on the set it leaves.
+5c. With a storage budget (`--max-size`, 25% of the tables by default) the set is over, it is chosen
+   again under it, by planned cost saved per byte among its indexes, their narrower variants and the
+   merges of two that lead with the same column (advisor/indexes/budget.py); then step 5, and steps 6-8
+   on the set it leaves.  An index steps 6-8 leave out there spends none of the budget: it is left out
+   with every option that comes from the same index of the set, and the set chosen again (the options
+   kept built, each configuration's plans and the quick check's runs without the set reused).
 
 The set chosen by cost is then timed: planner cost is an estimate, and a cheaper plan can run
 slower (TPC-H Q7 and Q21 with lineitem(l_suppkey): a nested loop costed a third cheaper than the
@@ -78,10 +80,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from advisor.indexes.budget import Fit, heap_bytes
+from advisor.indexes.clock import Clocked, measure_set
 from advisor.indexes.existing import ExistingIndex, droppable
 from advisor.indexes.replan import SetPlans
 from advisor.indexes.slim import MAX_INCLUDE, slim
-from advisor.indexes.timing import REPEAT, TimeDrop, Timing, checked, idle, settle, timed
+from advisor.indexes.timing import REPEAT, TimeDrop, Timing
 from advisor.indexes.verify import Candidate, build, relation_bytes, table_sql
 
 if TYPE_CHECKING:
@@ -267,6 +271,8 @@ class Summary:
     uses: dict[int, list[str]] = field(default_factory=dict)  # id(run) -> the set's indexes its timed plan uses
     existing: list[ExistingIndex] = field(default_factory=list)  # indexes the database has that could go
     max_bytes: int | None = None  # the storage budget (--max-size), in bytes on the seeded data
+    max_size: MaxSize | None = None  # that budget as given (or the default)
+    unbudgeted_bytes: int | None = None  # the set's size when it was over the budget and chosen again under it
     narrowed: list[tuple[Choice, Choice]] = field(default_factory=list)  # (index, its variant taken) under it
     merged: list[tuple[Choice, Choice]] = field(default_factory=list)  # (index, the merge of it and another taken)
     over_budget: list[Choice] = field(default_factory=list)  # left out: neither it nor a variant fits the budget
@@ -306,6 +312,7 @@ def select(
     names = {id(ch): _qualified(ch.candidate.table, f"advisor_sel_{i}") for i, ch in enumerate(choices)}
 
     sets = SetPlans(conn, planned, explainers, plans, names)
+    by_key = {id(r): r for r in planned}
     with conn.transaction(force_rollback=True):
         _build(conn, choices, names)
         before = sets.without(choices)
@@ -316,33 +323,47 @@ def select(
             trials = {id(ch): sets.without([ch]) for ch in kept}
             _weigh(kept, threshold, after, trials)
 
-        def clock(into: Summary) -> dict[int, Timing]:  # steps 6-8 on the set as it stands; the indexes they drop go
-            nonlocal after, trials
+        def clock(into: Summary, known: Clocked | None = None) -> Clocked:  # steps 6-8 on the set as it stands
+            nonlocal after, trials  # the indexes they drop go
             into.quick = not analyze
-            out = _measure_set(conn, planned, kept, names, before, after, make_explainer, timeout_ms, repeat, into)
+            out = measure_set(
+                conn, planned, kept, names, before, after, make_explainer, timeout_ms, repeat, into, known
+            )
             if into.time_dropped:
                 for t in into.time_dropped:
                     kept.remove(t.choice)
                 after = sets.now()
                 trials = {id(ch): sets.without([ch]) for ch in kept}
                 _weigh(kept, threshold, after, trials)
+            out.plans = dict(after)
             return out
 
-        early = Summary()  # under a budget, the clock first: an index that only slows queries spends none of it
-        if max_size is not None:  # step 5c: a storage budget
-            from advisor.indexes.budget import fit, heap_bytes
+        if max_size is not None and not max_size.none:  # step 5c: a storage budget
+            summary.max_size, summary.max_bytes = max_size, max_size.limit(heap_bytes(conn, tables))
+        if summary.max_bytes is not None and sum(ch.size_bytes or 0 for ch in kept) > summary.max_bytes:
+            import psycopg
 
-            summary.max_bytes = limit = max_size.limit(heap_bytes(conn, tables))
-            if kept and sum(ch.size_bytes or 0 for ch in kept) > limit:
-                clock(early)
-            if sum(ch.size_bytes or 0 for ch in kept) > limit:
-                costs = {k: v[0] for k, v in before.items()}
-                fitted = fit(conn, kept, names, limit, threshold, costs, sets.plan, _qualified)
-                summary.narrowed, summary.merged, summary.over_budget = fitted.narrowed, fitted.merged, fitted.left_out
-                kept, more, after, trials = eliminate(fitted.kept, threshold, sets.now(), sets.without_one, sets.drop)
-                summary.dropped += more
-        timings = clock(summary) if kept else {}  # steps 6-8 (without --analyze: the quick check of step 6, and 7)
-        summary.time_dropped = early.time_dropped + summary.time_dropped
+            summary.unbudgeted_bytes = sum(ch.size_bytes or 0 for ch in kept)
+            costs = {k: v[0] for k, v in before.items()}
+            fitter = Fit(conn, kept, names, summary.max_bytes, threshold, costs, sets.plan, _qualified, (by_key, plans))
+            gone: list[TimeDrop] = []  # left out by the clock: the set is chosen again without them
+            known: Clocked | None = None
+            while True:  # steps 6-8 on the set under the budget; again without what they leave out
+                with conn.transaction() as savepoint:  # the options the search drops come back when it runs again
+                    fitted = fitter.choose([d.choice for d in gone])
+                    kept, more, after, trials = eliminate(
+                        fitted.kept, threshold, sets.now(), sets.without_one, sets.drop
+                    )
+                    known = clock(summary, None if analyze else known)  # --analyze: best of 3, interleaved, again
+                    if not summary.time_dropped:
+                        break
+                    gone += summary.time_dropped
+                    raise psycopg.Rollback(savepoint)
+            summary.time_dropped, summary.dropped = gone, summary.dropped + more
+            summary.narrowed, summary.merged, summary.over_budget = fitted.narrowed, fitted.merged, fitted.left_out
+            timings = known.timings
+        else:
+            timings = clock(summary).timings if kept else {}  # steps 6-8 (without --analyze: the quick check, and 7)
         for ch in kept:
             alone = trials[id(ch)]
             name = names[id(ch)].rsplit(".", 1)[-1]
@@ -374,86 +395,3 @@ def _build(conn, choices: list[Choice], names: dict[int, str]) -> None:
             to_analyze.add(c.table)  # statistics of the expression (ANALYZE gathers none for a partial index)
     for table in sorted(to_analyze):
         conn.execute(f"ANALYZE {table_sql(table)}")
-
-
-def _measure_set(
-    conn, planned, kept, names, before, after, make_explainer: MakeExplainer, timeout_ms, repeat, summary: Summary
-) -> dict:
-    """Steps 6-7 inside select()'s transaction: time the queries the set changes, drop the indexes
-    that only slow some down (DROP INDEX for good in that transaction).  Fills summary.timings,
-    .time_dropped, .warnings; returns id(run) -> Timing.  summary.quick: the quick check (step 6),
-    and no step 8."""
-    import psycopg
-
-    by_name = {names[id(ch)].rsplit(".", 1)[-1]: ch for ch in kept}
-
-    def moved(r) -> bool:
-        return bool(after[id(r)][1] & set(by_name)) or abs(after[id(r)][0] - before[id(r)][0]) > 1e-6 * before[id(r)][0]
-
-    runnable = _runnable(conn, [r for r in planned if moved(r)], summary.quick)
-    changed = [r for r in planned if id(r) in runnable]
-    explain = {id(r): make_explainer(runnable[id(r)], True, timeout_ms) for r in changed}
-    timings: dict[int, Timing] = {}
-    for r in changed:
-        dropped = [names[id(ch)] for ch in kept]
-        try:
-            if summary.quick:
-                b, a, cut = checked(
-                    conn, explain[id(r)], lambda ms, r=r: make_explainer(runnable[id(r)], True, ms), dropped, repeat
-                )
-            else:  # a query the workload's own --analyze run saw cut without any new index is not run without it again
-                t = timed(
-                    conn, explain[id(r)], {"after": []} if r.timed_out else {"before": dropped, "after": []}, repeat
-                )
-                b, a, cut = t.get("before", (None, frozenset(), 0.0)), t["after"], None
-        except psycopg.Error:  # the query fails with its sampled parameters: not measured
-            continue
-        used = (a[1] if a[0] is not None else after[id(r)][1]) & set(by_name)  # cut: the planned plan
-        timings[id(r)] = Timing(r, b[0], a[0], frozenset(used), max(a[2], b[2]), cut_ms=cut)
-
-    def measure_without(name: str, keys: list) -> dict:
-        out = {}
-        for key in keys:
-            try:
-                ms, used, spread = timed(conn, explain[key], {"without": [names[id(by_name[name])]]}, repeat)["without"]
-                out[key] = (ms, used & set(by_name), spread)
-            except psycopg.Error:
-                out[key] = (None, frozenset(), 0.0)  # counted as cut: never a reason to drop
-        return out
-
-    def drop(name: str) -> None:
-        conn.execute(f"DROP INDEX {names[id(by_name[name])]}")
-
-    drops, slow = settle(timings, measure_without, drop, timeout_ms)
-    summary.time_dropped = [TimeDrop(by_name[name], t, ms) for name, t, ms in drops]
-    # step 8, with --analyze: left out too, their queries keep the times they had without the set
-    for name in [] if summary.quick else idle(timings, timeout_ms):
-        drop(name)
-        served = [k for k, t in timings.items() if name in t.used]
-        summary.time_dropped.append(
-            TimeDrop(by_name[name], timings[served[0]], timings[served[0]].before_ms, idle=True)
-        )
-        for k in served:
-            timings[k] = replace(timings[k], after_ms=timings[k].before_ms, used=timings[k].used - {name})
-        slow = [k for k in slow if timings[k].used]
-    summary.timings = list(timings.values())
-    summary.warnings = [timings[k] for k in slow]
-    summary.uses = {id(t.run): [by_name[n].candidate.describe() for n in sorted(t.used)] for t in timings.values()}
-    return timings
-
-
-def _runnable(conn, runs: list[QueryRun], sample: bool) -> dict[int, QueryRun]:
-    """id(run) -> the run with a value for each of its parameters: as the workload's --analyze run sampled
-    them, or (`sample`: the quick check, after a workload planned without running) sampled here.  A run
-    without them is not timed."""
-    from advisor.explain.params import sample_params
-
-    out = {}
-    for r in runs:
-        run = r
-        if sample and len(r.params) < r.nparams:
-            tables = sorted({t for s in r.facts.scopes for t in s.sources.values()}) if r.facts else []
-            run = replace(r, params=sample_params(conn, r.sql, r.nparams, tables))
-        if len(run.params) >= run.nparams:
-            out[id(r)] = run
-    return out

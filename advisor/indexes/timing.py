@@ -170,21 +170,31 @@ def timed(
 Run = tuple[float | None, frozenset, float]  # what `timed` gives per configuration: best ms, indexes used, spread
 
 
-def checked(conn, explain, capped, dropped: list[str], repeat: int) -> tuple[Run, Run, float | None]:
+def checked(
+    conn, explain, capped, dropped: list[str], repeat: int, known: tuple[Run, float | None] | None = None
+) -> tuple[Run, Run, float | None]:
     """The quick check of one query (`advisor indexes` without --analyze): (without the set, with it, the
     cap the run without it was cut at, if it was).  One run with the set; then one without it, cut at
     FASTER times that (`capped(ms)` is the explainer under that timeout).  Unless that one run was
     slower with the set by half the margins (`_suspect`), it is settled; a suspect is run
     `repeat` - 1 more rounds of both, interleaved, its first run each way counted with them: best of
     `repeat` each way, as --analyze times every query; a decision to drop an index is never taken on one run.  A true slowdown of a few tens of percent can hide in one run's noise:
-    --analyze is the thorough check.  `dropped`: the set's index names (a savepoint drops them)."""
+    --analyze is the thorough check.  `dropped`: the set's index names (a savepoint drops them).  `known`: the
+    run without the set an earlier check of this query took (and the cap it was cut at, if it was): no new
+    index, the same configuration, so it is not run again unless its cap is below this check's."""
     after = timed(conn, explain, {"after": []}, 1)["after"]
     if after[0] is None:  # cut by the statement timeout with the set: it is not run again
+        if known is not None and known[1] is None:
+            return known[0], after, None
         return timed(conn, explain, {"before": dropped}, repeat)["before"], after, None
     cap = FASTER * after[0] + SLOWER_MS
-    before = timed(conn, capped(cap), {"before": dropped}, 1)["before"]
+    if known is not None and (known[1] is None or known[1] >= cap):
+        before, cut = known
+    else:
+        before = timed(conn, capped(cap), {"before": dropped}, 1)["before"]
+        cut = cap if before[0] is None else None
     if before[0] is None or not _suspect(before[0], after[0]):
-        return before, after, cap if before[0] is None else None
+        return before, after, cut
     more = timed(conn, explain, {"before": dropped, "after": []}, repeat - 1)
     return _merge(before, more["before"]), _merge(after, more["after"]), None
 

@@ -36,7 +36,7 @@ def advise_workload(
     project: Project, dsn: str | None, analyze: bool, max_size: MaxSize | None = None
 ) -> WorkloadAdvice:
     """Plan every statement of a loaded project, measure its candidates, choose the set, write the migration.
-    max_size: the storage budget (`--max-size`); None: the config's `[indexes] max_size`, if any."""
+    max_size: the storage budget (`--max-size`); None: the config's `[indexes] max_size`, or the default."""
     workload = plan_workload(project, dsn, analyze)
     try:
         return choose(project, workload, analyze, max_size)
@@ -58,6 +58,7 @@ def choose(project: Project, workload: Workload, analyze: bool, max_size: MaxSiz
     from advisor.seed.settings import explain_settings
 
     settings = explain_settings(project.config)
+    budget = max_size if max_size is not None else max_size_setting(project.config)
     out = WorkloadAdvice(summary=Summary(timeout_ms=settings.statement_timeout_ms))
     taken = [i.name for i in project.schema.indexes]
     out.notes += [f"advisor: note: {note}" for note in workload.prepared.notes]
@@ -75,7 +76,7 @@ def choose(project: Project, workload: Workload, analyze: bool, max_size: MaxSiz
                 settings.statement_timeout_ms,
                 analyze=analyze,
                 min_cost=settings.min_cost,
-                max_size=max_size or max_size_setting(project.config),
+                max_size=budget,
             )
             # every statement was built by select() under another name: the printed name must be free too
             taken += [r[0] for r in conn.execute("SELECT relname FROM pg_class").fetchall()]
