@@ -35,7 +35,7 @@ def _project(paths, config):
     metavar="SIZE",
     help="Storage budget for the set: its total size on the seeded data stays at or below SIZE "
     "(35MB, 1GB, or 20%% of the size of the tables the workload reads; none: no budget); "
-    "default: [indexes] max_size, else 25%%.",
+    "default: [indexes] max_size, else none.",
 )
 @_guarded
 def indexes_command(paths, output, config, dsn, analyze, max_size) -> None:

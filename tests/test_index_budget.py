@@ -109,10 +109,10 @@ def test_the_narrower_variant_replaces_the_covering_index_when_the_budget_binds(
     assert "CREATE INDEX CONCURRENTLY idx_events_account ON events (account);" in text
 
 
-def test_the_default_budget_is_a_quarter_of_the_tables_and_none_lifts_it(project):
-    """No `[indexes] max_size`: the budget is 25% of the heap size of the tables the workload reads, and the
-    migration says so; three single-column indexes on a narrow 30,000-row lineitem (each over a tenth of
-    it) do not all fit.  `--max-size none` lifts it: every index that earns its bar, whatever the total."""
+def test_no_budget_by_default_and_a_share_of_the_tables_binds(project):
+    """No `[indexes] max_size`: no budget, every index that earns its bar, whatever the total -- a share of the
+    data as the default would leave this project of a narrow 30,000-row lineitem (each single-column index
+    over a tenth of it) without some of its indexes. A share given (`--max-size 25%`) binds, and says so."""
     import re
 
     from advisor.cli import main
@@ -127,17 +127,17 @@ def test_the_default_budget_is_a_quarter_of_the_tables_and_none_lifts_it(project
             "queries/by_day.sql": "SELECT count(*) FROM lineitem WHERE l_shipdate = DATE '2020-01-01';\n",
         }
     )
-    capped = CliRunner().invoke(main, ["indexes", str(root)])
+    free = CliRunner().invoke(main, ["indexes", str(root)])
+    assert free.exit_code == 0, free.output
+    assert "storage budget" not in free.stdout and "budget" not in free.stderr
+    capped = CliRunner().invoke(main, ["indexes", str(root), "--max-size", "25%"])
     assert capped.exit_code == 0, capped.output
     header = re.search(
-        r"-- storage budget: (.+), 25% of the tables the workload reads \(the default; --max-size none lifts it\)\n"
-        r"-- the set chosen without it, (.+), was chosen again under it",
+        r"-- storage budget: (.+), 25% of the tables the workload reads \(--max-size, \[indexes\] max_size; "
+        r"--max-size none lifts it\)\n-- the set chosen without it, (.+), was chosen again under it",
         capped.stdout,
     )
     assert header, capped.stdout
-    free = CliRunner().invoke(main, ["indexes", str(root), "--max-size", "none"])
-    assert free.exit_code == 0, free.output
-    assert "storage budget" not in free.stdout and "budget" not in free.stderr
     assert free.stdout.count("\nCREATE INDEX") == 3 > capped.stdout.count("\nCREATE INDEX") >= 1
     assert f"with 3 index(es), {header.group(2)} on the seeded data" in free.stdout  # what the header said it cut
 
@@ -149,7 +149,7 @@ def test_none_in_the_config_lifts_the_budget_and_unset_is_the_default():
 
     assert parse_max_size("none").none and parse_max_size(" None ").none and not parse_max_size("25%").none
     default = max_size_setting(Config(Path(".")))
-    assert default.default and default.fraction == pytest.approx(0.25) and not default.none
+    assert default.default and default.none
     assert max_size_setting(Config(Path("."), indexes={"max_size": "none"})).none
     chosen = max_size_setting(Config(Path("."), indexes={"max_size": "25%"}))
     assert not chosen.default and chosen.fraction == pytest.approx(0.25)

@@ -31,7 +31,7 @@
    each prefix of its keys, with and without its INCLUDE columns, is built in its place and its
    queries re-planned; a widening must save what an index of its extra bytes would have to.
    (A query's own candidate went through the same rule when it was chosen: advisor/explain/advise.py.)
-5c. With a storage budget (`--max-size`, 25% of the tables by default) the set is over, it is chosen
+5c. With a storage budget (`--max-size`) the set is over, it is chosen
    again under it, by planned cost saved per byte among its indexes, their narrower variants and the
    merges of two that lead with the same column (advisor/indexes/budget.py); then step 5, and steps 6-8
    on the set it leaves.  An index steps 6-8 leave out there spends none of the budget: it is left out
