@@ -29,6 +29,7 @@ def _project_sources(root: Path, files: list[str]) -> dict:
 
 
 def main(argv: list[str]) -> int:
+    from advisor.mongo.shape import MongoQuery
     from advisor.sources import extract
 
     alone = "--alone" in argv
@@ -42,9 +43,7 @@ def main(argv: list[str]) -> int:
         for q in sf.queries:
             loc = getattr(q, "location", None)
             what = (
-                f"{getattr(q, 'collection', '')}.{getattr(q, 'operation', '')}"
-                if hasattr(q, "operation")
-                else (getattr(q, "sql", "") or "")[:60].replace("\n", " ")
+                f"{q.collection}.{q.operation}" if isinstance(q, MongoQuery) else " ".join(q.text.split())[:60]
             )
             print(f"  {loc.line if loc else '?':>5}  {what}")
         for ix in sf.indexes:
