@@ -7,20 +7,10 @@ from dataclasses import replace
 
 from advisor import catalogue, engine
 from advisor.checks.mongo import check_query
-from advisor.ir import IndexDef, IndexKey, Schema
+from advisor.ir import Schema
 from advisor.mongo.planner import plan_find
 from advisor.mongo.shape import MongoQuery
-
-
-def ix(name, *keys, table="c", **options):
-    return IndexDef(
-        name,
-        table,
-        tuple(IndexKey(k.lstrip("-"), True, k.startswith("-")) for k in keys),
-        method="mongo",
-        unique=bool(options.get("unique")),
-        options=options,
-    )
+from tests.test_mongofid import ix  # one way to write a declared MongoDB index in these tests
 
 
 def found(project, files):
