@@ -14,7 +14,7 @@ from advisor.sources.pymongo_bulk import bulk_write, python_shape
 from advisor.sources.pymongo_names import Names, keyword
 from advisor.sources.pymongo_receivers import collection_of, database_method, server_owned
 from advisor.sources.pymongo_tables import index_model, index_tables
-from advisor.sources.python_classes import record_members
+from advisor.sources.python_classes import record_members, settle_attributes
 
 # pymongo's names: the snake_case ones, without the mongoose and legacy ones pymongo 4 does not have
 QUERY_METHODS = {op for op in FIND_OPS | AGGREGATE_OPS if op.islower()} - {"exists"} | {
@@ -281,6 +281,8 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
                 (*on_database, t) for t in result.queries[counts[0] :] + result.indexes[counts[1] :]
             ]
             del result.queries[counts[0] :], result.indexes[counts[1] :]
+    if names.classes.named:  # db[self.COLLECTION_NAME]: the collection of the class using it (links.py)
+        settle_attributes(links_of(result), names.classes, [*result.queries, *result.indexes])
     mark_run_time(result.queries)
     if names.classes.named:  # the classes' members, resolved across the project's files (advisor.sources.links)
         record_members(
