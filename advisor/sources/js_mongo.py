@@ -135,6 +135,25 @@ def _apply_options(q: MongoQuery, opts: Any, f: JsFile, node, state) -> None:
             q.spans[(key,)] = q.spans.get(("options", key), f.loc(node))
     if opts.get("lean") is True:
         q.lean = True
+    _hint(q, opts)
+
+
+def _hint(q: MongoQuery, opts: Any) -> None:
+    """The index an options object forces (`{ hint: 'name' }`, `{ hint: { a: 1 } }`)."""
+    if isinstance(opts, dict) and "hint" in opts:
+        q.hint = opts["hint"]
+
+
+# the operations whose options are their last argument, by its position: read for a hint only
+HINTED_AT = {
+    "countDocuments": 1,
+    "count": 1,
+    "deleteOne": 1,
+    "deleteMany": 1,
+    "aggregate": 1,
+    "replaceOne": 2,
+    "distinct": 2,
+}
 
 
 # what a find's options object holds (mongoose's and the driver's), none of it a projection's value
@@ -260,6 +279,8 @@ def _query_from_chain(f: JsFile, top, base, calls) -> MongoQuery | None:
             opt = arg(2) if method != "findOneAndDelete" else arg(1)
             if opt is not None:
                 _apply_options(q, read_value(f, opt, ("options",), spans, state), f, opt, state)
+    if method in HINTED_AT and arg(HINTED_AT[method]) is not None:  # a hint forces the index the planner uses
+        _hint(q, read_value(f, arg(HINTED_AT[method]), ("options",), {}, {"partial": False}))
     if arg(0) is not None and method not in AGGREGATE_OPS:
         _merge_mutations(f, q, arg(0), call, ("filter",), spans, state)
     elif arg(0) is not None:
@@ -361,6 +382,8 @@ def _cursor_call(f: JsFile, q: MongoQuery, method: str, method2: str, args2, cal
         spans[(method2,)] = prop_loc(f, call2)
     elif method2 == "lean":
         q.lean = True
+    elif method2 == "hint" and first is not None:
+        q.hint = read_value(f, first, ("hint",), {}, {"partial": False})
     elif method2 == "explain":
         q.explained = True
     elif method2 in ("where", *WHERE_OPS) and method != "aggregate":

@@ -138,6 +138,13 @@ def _sort_spec(v: Any) -> Any:
     return v
 
 
+def _hint_spec(v: Any) -> Any:
+    """A pymongo hint: an index name, or its key pattern as (key, direction) pairs, read as a dict."""
+    if isinstance(v, list) and v and all(isinstance(i, (list, tuple)) and len(i) == 2 for i in v):
+        return {str(k): d for k, d in v}
+    return v
+
+
 def _unreachable(tree: ast.AST) -> set[int]:
     """The nodes of statements after a return / raise / continue / break in the same block: never run."""
     dead: set[int] = set()
@@ -258,9 +265,14 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
                         v = _value(kv, path, index, spans, (key,), names)
                         setattr(q, key, _sort_spec(v) if key == "sort" else v)
                         spans[(key,)] = _loc(path, kv, index)
+            hint = keyword(call, "hint")  # the index the call forces (find, count_documents, aggregate, writes)
+            if hint is not None:
+                q.hint = _hint_spec(_value(hint, path, index, {}, ("hint",), names))
             for method2, call2 in chain[i + 1 :]:
                 a = call2.args
-                if method2 == "sort" and a:
+                if method2 == "hint" and a:  # cursor.hint("name") / .hint([("a", 1)])
+                    q.hint = _hint_spec(_value(a[0], path, index, {}, ("hint",), names))
+                elif method2 == "sort" and a:
                     v = _value(a[0], path, index, {}, ("sort",), names)
                     if len(a) > 1:
                         d = _value(a[1], path, index, {}, ("sort",), names)

@@ -275,10 +275,14 @@ def _attributes(cls: ast.ClassDef, assigned: dict[str, list[ast.AST]]) -> list[t
             out.append((item.target.id, _text(item.value, assigned)))
         elif isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
             for node in ast.walk(item):
-                target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None
-                target = node.target if isinstance(node, ast.AnnAssign) and node.value is not None else target
-                if target is not None and self_attr(target):
-                    out.append((getattr(target, "attr", ""), _text(getattr(node, "value"), assigned)))
+                if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                    target, value = node.targets[0], node.value
+                elif isinstance(node, ast.AnnAssign) and node.value is not None:
+                    target, value = node.target, node.value
+                else:
+                    continue
+                if isinstance(target, ast.Attribute) and self_attr(target):
+                    out.append((target.attr, _text(value, assigned)))
     return out
 
 
