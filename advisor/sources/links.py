@@ -328,6 +328,7 @@ def _made(sources: list[SourceFile]) -> None:
             factory = table[path].get(call.export) if path is not None else None
             if factory is not None:
                 query.collection, query.model, query.driver = made(factory, call.given, call.texts, call.text)
+                query.driver = query.driver or call.driver  # `Model.collection`: the model's driver collection
                 query.partial = query.partial or run_time(query.collection)
                 source.queries.append(query)
         if source.links is not None and source.links.made:
