@@ -118,14 +118,16 @@ def test_a_member_set_in_a_subclass_in_another_file_names_the_collection():
     assert shapes(srcs["scout/adapter/mongo/case.py"]) == [(3, "case", "find_one"), (6, "case", "find")]
 
 
-def test_a_member_of_an_unrelated_class_or_two_collections_leave_the_name_alone():
+def test_a_member_of_an_unrelated_class_or_two_collections_is_named_at_run_time():
+    """Unresolved, `self.case_collection` is CaseHandler's own, named at run time: a sketch, never the same
+    collection as another class's `self.case_collection` because the text is the same."""
     other = """\
 class Report:
     def __init__(self, db):
         self.case_collection = db.archived_case
 """
     srcs = linked({"a/case.py": HANDLER, "a/report.py": other})  # Report does not mix CaseHandler in
-    assert {q.collection for q in mongo(srcs["a/case.py"])} == {"self.case_collection"}
+    assert {(q.collection, q.partial) for q in mongo(srcs["a/case.py"])} == {("<CaseHandler.case_collection>", True)}
     two = """\
 from .case import CaseHandler
 
@@ -138,7 +140,7 @@ class Archive(CaseHandler):
         self.case_collection = db.archived_case
 """
     srcs = linked({"a/case.py": HANDLER, "a/stores.py": two})  # which one depends on the instance
-    assert {q.collection for q in mongo(srcs["a/case.py"])} == {"self.case_collection"}
+    assert {(q.collection, q.partial) for q in mongo(srcs["a/case.py"])} == {("<CaseHandler.case_collection>", True)}
 
 
 def test_a_member_set_in_a_base_class_through_an_intermediate_class_of_a_third_file():
@@ -242,6 +244,148 @@ class Model:
 """,
     )
     assert [(q.collection, q.partial) for q in mongo(src)] == [("<self.name>", True)]
+
+
+# --- a base-class property named by the subclass's class attribute (openedx-forum forum/backends/mongodb) --
+
+BASE_MODEL = """\
+from abc import ABC
+from typing import Any, Optional
+
+from forum.mongo import Database, get_database
+
+
+class MongoBaseModel(ABC):
+    MONGODB_DATABASE: Optional[Database] = None
+    COLLECTION_NAME: str = "default"
+
+    @property
+    def _collection(self):
+        return self.__get_database()[self.COLLECTION_NAME]
+
+    @classmethod
+    def __get_database(cls) -> Database:
+        if cls.MONGODB_DATABASE is None:
+            cls.MONGODB_DATABASE = get_database()
+        return cls.MONGODB_DATABASE
+
+    def find_one(self, query: dict[str, Any]) -> Optional[dict[str, Any]]:
+        return self._collection.find_one(query)
+"""
+
+USERS_MODEL = """\
+from forum.backends.mongodb.base_model import MongoBaseModel
+
+
+class Users(MongoBaseModel):
+    COLLECTION_NAME: str = "users"
+
+    def update_user(self, external_id, **kwargs):
+        result = self._collection.update_one({"external_id": external_id}, {"$set": kwargs})
+        return result.modified_count
+"""
+
+CONTENTS_MODEL = """\
+from forum.backends.mongodb.base_model import MongoBaseModel
+
+
+class BaseContents(MongoBaseModel):
+    COLLECTION_NAME: str = "contents"
+
+    def create_indexes(self) -> None:
+        self._collection.create_index([("comment_thread_id", 1), ("sk", 1)], sparse=True)
+
+    def get_votes(self, author_id):
+        return list(self._collection.find({"author_id": author_id}).limit(20))
+"""
+
+COMMENTS_MODEL = """\
+from forum.backends.mongodb.contents import BaseContents
+
+
+class Comment(BaseContents):
+    content_type = "Comment"
+
+    def delete_children(self, parent_id):
+        return self._collection.delete_many({"parent_id": parent_id})
+"""
+
+OPENEDX = {
+    "forum/backends/mongodb/base_model.py": BASE_MODEL,
+    "forum/backends/mongodb/users.py": USERS_MODEL,
+    "forum/backends/mongodb/contents.py": CONTENTS_MODEL,
+    "forum/backends/mongodb/comments.py": COMMENTS_MODEL,
+}
+
+
+def test_a_base_class_property_names_each_subclass_collection_by_its_class_attribute():
+    srcs = linked(OPENEDX)
+    named = {path: [(q.collection, q.partial) for q in mongo(src)] for path, src in srcs.items()}
+    assert named["forum/backends/mongodb/users.py"] == [("users", False)]
+    assert named["forum/backends/mongodb/contents.py"] == [("contents", False)]
+    assert named["forum/backends/mongodb/comments.py"] == [("contents", False)]  # the base's attribute
+    # the base's own methods run on every subclass: no one collection, a sketch
+    assert named["forum/backends/mongodb/base_model.py"] == [("<self.COLLECTION_NAME>", True)]
+    assert [i.table for i in srcs["forum/backends/mongodb/contents.py"].indexes] == ["contents"]
+
+
+def test_one_class_indexes_are_not_another_class_indexes_for_the_same_member_text(tmp_path, monkeypatch):
+    """Before, every model's `self._collection` was one collection: users' lookups were judged against the
+    indexes of contents (a wrong collection-scan). Now users has no index declaration (one note), and
+    the unindexed lookups on contents are still claims."""
+    from advisor import engine
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'forum'\n")
+    for path, text in OPENEDX.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(text)
+    found = [(f.rule, f.location.path, f.location.line, f.message) for f in engine.check(["."]).active]
+    scans = [(path, line) for rule, path, line, _ in found if rule == "MGO001"]
+    # contents' and comments' lookups meet contents' one index, which leads with neither field
+    assert scans == [("forum/backends/mongodb/comments.py", 8), ("forum/backends/mongodb/contents.py", 11)], found
+    note = next(m for rule, _, _, m in found if rule == "MGO015")
+    assert "for the users collection" in note and "contents" not in note
+
+
+def test_a_class_attribute_two_subclasses_of_one_module_give_differently():
+    src = extract(
+        "models.py",
+        """\
+class Model:
+    collection_name = None
+
+    def __init__(self, db):
+        self.db = db
+
+    @property
+    def coll(self):
+        return self.db[self.collection_name]
+
+    def get(self, oid):
+        return self.coll.find_one({"_id": oid})
+
+
+class Job(Model):
+    collection_name = "jobs"
+
+    def due(self, now):
+        return self.coll.find_one({"run_at": {"$lte": now}})
+
+
+class Lock(Model):
+    def initialize(self):
+        self.collection_name = "locks"
+
+    def held(self, key):
+        return self.coll.find_one({"key": key})
+""",
+    )
+    assert [(q.collection, q.partial) for q in mongo(src)] == [
+        ("<self.collection_name>", True),
+        ("jobs", False),
+        ("locks", False),  # set in a method of its own: girder's `def initialize(self): self.name = "user"`
+    ]
 
 
 # --- index lists kept as data (scout-browser scout/constants/indexes.py, adapter/mongo/index.py) ------

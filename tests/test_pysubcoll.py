@@ -216,4 +216,4 @@ def test_a_sub_collection_of_a_member_a_base_class_in_another_file_holds(tmp_pat
     monkeypatch.chdir(tmp_path)
     project = load_project(["."], Options())
     got = [(q.location.line, q.collection) for s in project.sources for q in s.queries]
-    assert got == [(8, "jobs.log"), (13, "self._collection.log")]  # Other is no Base: its own, unknown
+    assert got == [(8, "jobs.log"), (13, "<Other._collection.log>")]  # Other is no Base: its own, named at run time

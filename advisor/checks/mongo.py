@@ -632,14 +632,14 @@ def _planned(query: MongoQuery, indexes: list[IndexDef], coll: str) -> Iterator[
             return
         info = lead.info
         sort = lead.sort
-        plan = plan_find(None, sort, indexes, None, info=info)
+        plan = plan_find(None, sort, indexes, None, info=info, hint=query.hint)
         anchor = query.at("pipeline", lead.match_indexes[0]) if lead.match_indexes else query.location
         sort_anchor = query.at("pipeline", lead.sort_index) if lead.sort_index is not None else anchor
         what = f"the first $match of {query.collection}.aggregate"
     else:
         info = analyse_filter(query.filter)
         sort = query.sort
-        plan = plan_find(query.filter, sort, indexes, query.projection, info=info)
+        plan = plan_find(query.filter, sort, indexes, query.projection, info=info, hint=query.hint)
         anchor = query.location
         sort_anchor = query.at("sort")
         what = f"{_where(query)}({format_value(query.filter)})"

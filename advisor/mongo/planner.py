@@ -11,8 +11,12 @@ are planned after the reorderings the server applies by itself.
 `{$exists: true}` reads every entry of an index that also holds the documents without the field (a
 missing field is a null key; only a sparse or partial index leaves them out), fetching each document.
 
+A hint (`{hint: 'name'}`, `.hint({a: 1})`) forces its index: the server scans it, with whatever bounds
+it gives, and fails the query when it cannot use it (a partial index whose filter the query does not
+imply); a hint advisor cannot tie to a declared index (or `$natural`, a forced scan) makes no plan.
+
 What this does not model: multikey bounds, collations, index intersection,
-hints, cached plans, statistics (the real planner races candidate plans; here
+cached plans, statistics (the real planner races candidate plans; here
 the candidate that bounds most keys, then serves the sort, wins).
 """
 
@@ -419,7 +423,10 @@ def evaluate(
         return None
     if sparse and not uses_filter:
         return None  # a sparse index would miss documents: not used for a sort alone
-    # ESR: a key with a range predicate followed by a key the query binds by equality or sorts on
+    # ESR: a key with a range predicate followed by a key the query binds by equality or sorts on. A sort key
+    # after a range on a key the sort itself orders by, in an index whose order is the sort's, is no violation:
+    # the walk in index order is the sorted order, the range only trims it (a queue's `{after: {$lte: now}}`
+    # sorted by {after, _id} on that very index returns its first entry at once)
     range_before = None
     sort_fields = {f for f, _ in sort}
     seen_range = None
@@ -431,7 +438,7 @@ def evaluate(
             elif not ps and name not in sort_fields:
                 break
             continue
-        if name in eq_fields or name in sort_fields:
+        if name in eq_fields or (name in sort_fields and not (served and seen_range in sort_fields)):
             range_before = (seen_range, name)
             break
     covered = False
@@ -462,12 +469,15 @@ def plan_find(
     projection: Any = None,
     base: tuple = ("filter",),
     info: FilterInfo | None = None,
+    hint: Any = None,
 ) -> Plan:
     info = info if info is not None else analyse_filter(flt, base)
     eff_sort = effective_sort(sort, info) if not one_document(info, indexes) else []
     sort_dict = dict(eff_sort) if eff_sort else None
     if info.unknown:
         return Plan("UNKNOWN", info=info, sort=sort_dict)
+    if hint is not None:
+        return _hinted(hinted_index(hint, indexes), info, eff_sort, projection)
     if any(k in ("$text",) for k, _ in info.special) or any(p.kind == "geo" for p in info.preds):
         return Plan("SPECIAL", info=info, sort=sort_dict, note="$text / geo queries need their special index")
     ids = [p for p in info.preds if p.field == "_id" and p.kind == "eq"]
@@ -544,6 +554,32 @@ def plan_find(
     return Plan(
         "COLLSCAN", info=info, sort=sort_dict, sort_served=False if eff_sort else None, blocking_sort=bool(eff_sort)
     )
+
+
+def hinted_index(hint: Any, indexes: list[IndexDef]) -> IndexDef | None:
+    """The declared index a hint names: by its name, or by its key pattern (`{a: 1, b: -1}`); None for a
+    hint known only at run time, one advisor has seen no declaration of, or `{$natural: 1}`."""
+    known = [ID_INDEX] + [i for i in indexes if i.keys != ID_INDEX.keys]
+    if isinstance(hint, str):
+        return next((i for i in known if i.name == hint), None)
+    if isinstance(hint, dict) and hint and all(isinstance(k, str) for k in hint):
+        pattern = [(k, (-1 if d < 0 else 1) if isinstance(d, (int, float)) else d) for k, d in hint.items()]
+        return next((i for i in known if index_fields(i) == pattern), None)
+    return None
+
+
+def _hinted(index: IndexDef | None, info: FilterInfo, sort: list[tuple[str, int]], projection: Any) -> Plan:
+    """The plan a hint forces: its index, with the bounds it gives (none: every entry in key order). A hint
+    advisor cannot tie to a declared index, or one the server cannot use (it fails the query), is no plan."""
+    sort_dict = dict(sort) if sort else None
+    if index is None or not _plain(index) or not _partial_satisfied(index, info):
+        return Plan("UNKNOWN", info=info, sort=sort_dict, note="hinted")
+    cand = evaluate(index, info, sort, projection)
+    if cand is None:  # no bounds and no order: the whole index, in key order
+        fields = index_fields(index)
+        served = _sort_served(fields, {p.field for p in info.preds if p.equality}, sort) if sort else None
+        cand = Candidate(index, 0, 0, served, False, None)
+    return _ix_plan(cand, info, sort_dict)
 
 
 def boundable(info: FilterInfo) -> bool:

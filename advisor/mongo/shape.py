@@ -95,6 +95,7 @@ class MongoQuery:
     skip: Any = None
     limit: Any = None
     pipeline: Any = None  # list of stages, or Placeholder
+    hint: Any = None  # the index the call forces: its name, its key pattern, or a Placeholder
     location: Location = field(default_factory=lambda: Location("<unknown>", 1, 1))
     source: str = "js"  # js, python, shape
     model: str | None = None  # the mongoose model the call was made on

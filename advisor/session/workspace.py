@@ -312,9 +312,9 @@ class Workspace:
         if query.is_aggregate:
             lead = leading_stages(query.pipeline) if isinstance(query.pipeline, list) else None
             if lead is not None:
-                plan = plan_find(None, lead.sort, indexes, None, info=lead.info)
+                plan = plan_find(None, lead.sort, indexes, None, info=lead.info, hint=query.hint)
         elif query.operation not in ("insertOne", "insertMany", "createIndex"):
-            plan = plan_find(query.filter, query.sort, indexes, query.projection)
+            plan = plan_find(query.filter, query.sort, indexes, query.projection, hint=query.hint)
         report.mongo_plan = plan.describe() if plan is not None else None
         if self.mongo_uri:
             from advisor.analysis import Analysis

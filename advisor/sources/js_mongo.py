@@ -8,6 +8,7 @@ advisor.sources.js_receivers, index declarations read by advisor.sources.js_mong
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from advisor.ir import Location, SourceFile
@@ -28,9 +29,16 @@ from advisor.sources.js_mongo_factories import (
     exported_models,
     imported_call,
     imported_member,
+    made,
     members_read,
 )
-from advisor.sources.js_mongo_indexes import INDEX_METHODS, index_from_call, schema_field_indexes, wrapper_indexes
+from advisor.sources.js_mongo_indexes import (
+    INDEX_METHODS,
+    index_from_call,
+    register_schemas,
+    schema_field_indexes,
+    wrapper_indexes,
+)
 from advisor.sources.js_receivers import model_and_schema_maps, resolve_receiver
 from advisor.sources.js_schemas import schema_collection, share_models
 from advisor.sources.js_syntax import FUNCTIONS, JsFile, arg_list, prop_loc, read_value, string_value, unchain, unwrap
@@ -135,6 +143,25 @@ def _apply_options(q: MongoQuery, opts: Any, f: JsFile, node, state) -> None:
             q.spans[(key,)] = q.spans.get(("options", key), f.loc(node))
     if opts.get("lean") is True:
         q.lean = True
+    _hint(q, opts)
+
+
+def _hint(q: MongoQuery, opts: Any) -> None:
+    """The index an options object forces (`{ hint: 'name' }`, `{ hint: { a: 1 } }`)."""
+    if isinstance(opts, dict) and "hint" in opts:
+        q.hint = opts["hint"]
+
+
+# the operations whose options are their last argument, by its position: read for a hint only
+HINTED_AT = {
+    "countDocuments": 1,
+    "count": 1,
+    "deleteOne": 1,
+    "deleteMany": 1,
+    "aggregate": 1,
+    "replaceOne": 2,
+    "distinct": 2,
+}
 
 
 # what a find's options object holds (mongoose's and the driver's), none of it a projection's value
@@ -260,6 +287,8 @@ def _query_from_chain(f: JsFile, top, base, calls) -> MongoQuery | None:
             opt = arg(2) if method != "findOneAndDelete" else arg(1)
             if opt is not None:
                 _apply_options(q, read_value(f, opt, ("options",), spans, state), f, opt, state)
+    if method in HINTED_AT and arg(HINTED_AT[method]) is not None:  # a hint forces the index the planner uses
+        _hint(q, read_value(f, arg(HINTED_AT[method]), ("options",), {}, {"partial": False}))
     if arg(0) is not None and method not in AGGREGATE_OPS:
         _merge_mutations(f, q, arg(0), call, ("filter",), spans, state)
     elif arg(0) is not None:
@@ -361,6 +390,8 @@ def _cursor_call(f: JsFile, q: MongoQuery, method: str, method2: str, args2, cal
         spans[(method2,)] = prop_loc(f, call2)
     elif method2 == "lean":
         q.lean = True
+    elif method2 == "hint" and first is not None:
+        q.hint = read_value(f, first, ("hint",), {}, {"partial": False})
     elif method2 == "explain":
         q.explained = True
     elif method2 in ("where", *WHERE_OPS) and method != "aggregate":
@@ -409,6 +440,7 @@ def _where_call(f: JsFile, q: MongoQuery, method2: str, args: list, call, spans:
 def extract_mongo(f: JsFile, calls: list, result: SourceFile) -> None:
     """Add the file's MongoDB queries and index declarations to `result`."""
     model_and_schema_maps(f, calls)
+    register_schemas(f)  # `setLockSchema(lockSchema)`: the model the function registers from it
     result.indexes += wrapper_indexes(f, calls)
     for name, info in f.schemas.items():
         d = info.get("def")
@@ -449,6 +481,9 @@ def extract_mongo(f: JsFile, calls: list, result: SourceFile) -> None:
     mark_run_time(result.queries)
 
 
+EXPORTED = re.compile(r"<(?:module\.)?exports\.(\w+)(\.collection)?>")  # a model the module exports
+
+
 def _imported_receivers(f: JsFile, calls: list, result: SourceFile) -> None:
     """Hand advisor.sources.links the factories this module exports, and the queries on what a function
     imported from another module returns (`RunsModel(conn, name).find()`): kept once the project says
@@ -456,14 +491,23 @@ def _imported_receivers(f: JsFile, calls: list, result: SourceFile) -> None:
     factories = exported_factories(f) if "model(" in f.text or "ollection(" in f.text else {}
     if factories:
         links_of(result).factories.update(factories)
-    models = exported_models(f) if "exports." in f.text and "model(" in f.text else {}
+    models = exported_models(f) if "exports." in f.text and "model" in f.text else {}  # `(0, m.model)(...)`
     if models:
         links_of(result).exported.update(models)
-    wanted = {q.collection for q in result.queries if run_time(q.collection) and not q.driver and q.model is None}
-    made = {name: m for c in calls if (name := run_time_name(f.src(c))) in wanted and (m := imported_call(f, c))}
+        for q in result.queries:  # `exports.balanceModel.collection.findOne()` where it is exported
+            own = EXPORTED.fullmatch(q.collection)
+            if own is not None and own[1] in models:
+                q.collection, q.model, q.driver = made(models[own[1]], (), (), q.collection)
+                q.driver = q.driver or bool(own[2])
+    wanted = {
+        q.collection
+        for q in result.queries
+        if run_time(q.collection) and (not q.driver or q.collection.endswith(".collection>")) and q.model is None
+    }
+    opened = {name: m for c in calls if (name := run_time_name(f.src(c))) in wanted and (m := imported_call(f, c))}
     for member in members_read(f, calls) if wanted else ():  # `Device.model.find()`, `const M = Device.model`
         if (name := run_time_name(f.src(member))) in wanted and (m := imported_member(f, member)):
-            made[name] = m
-    if made:
-        links_of(result).made += [(made[q.collection], q) for q in result.queries if q.collection in made]
-        result.queries = [q for q in result.queries if q.collection not in made]
+            opened[name] = m
+    if opened:
+        links_of(result).made += [(opened[q.collection], q) for q in result.queries if q.collection in opened]
+        result.queries = [q for q in result.queries if q.collection not in opened]

@@ -17,7 +17,7 @@ of the project (`./models/runs`) is settled by advisor.sources.links once every 
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from advisor.ir import JS_SUFFIXES
 from advisor.mongo.shape import pluralize
@@ -48,6 +48,7 @@ class Made:
     texts: tuple[str, ...]  # each argument as written
     text: str  # the call as written
     value: bool = False  # a property of the module's exports read (`Device.model`), not a function called
+    driver: bool = False  # the driver collection of what it opens (`Device.model.collection`)
 
 
 def factory_of(f: JsFile, fn) -> Factory | None:
@@ -102,6 +103,9 @@ def imported_member(f: JsFile, node) -> Made | None:
     obj, prop = unwrap(node.child_by_field_name("object")), node.child_by_field_name("property")
     if obj is None or prop is None or prop.type != "property_identifier":
         return None
+    if f.src(prop) == "collection" and obj.type == "member_expression":  # a model's driver collection
+        model = imported_member(f, obj)
+        return replace(model, text=f.src(node), driver=True) if model is not None else None
     if obj.type == "identifier":
         source = _import_of(f, f.src(obj))
         module = source[0] if source is not None and source[1] == DEFAULT else None
@@ -126,7 +130,9 @@ def members_read(f: JsFile, calls: list) -> list:
 
 def exported_models(f: JsFile) -> dict[str, Factory]:
     """The models a CommonJS module sets as properties of its exports, anywhere in it (inside a `load()`
-    too): `module.exports.model = mongoose.model('Device', schema)`, by property name."""
+    too, or in the function compiled TypeScript registers it in): `module.exports.model =
+    mongoose.model('Device', schema)`, `exports.lockModel = (0, mongoose_1.model)("Lock", schema)`, by
+    property name."""
     out: dict[str, Factory] = {}
     todo = [f.root]
     while todo:

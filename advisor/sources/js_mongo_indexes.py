@@ -2,6 +2,10 @@
 
 `createIndex` / `createIndexes` / `ensureIndex` calls (also through one level of helper
 function), mongoose `schema.index()` and field options `index: true` / `unique: true` / `expires`.
+
+A schema given to a function of the module that registers the model (`function setLockSchema(schema,
+collection) { exports.lockModel = model("Medici_Lock", schema, collection) }`, called as
+`setLockSchema(lockSchema)`) is that model's, and so are the indexes declared on the parameter inside it.
 """
 
 from __future__ import annotations
@@ -11,12 +15,14 @@ from typing import Any
 
 from advisor.ir import IndexDef, Location
 from advisor.mongo.indexes import make_index, unread_index
+from advisor.mongo.shape import pluralize
 from advisor.sources.js_receivers import resolve_receiver
 from advisor.sources.js_schemas import passed_through, schema_collection
 from advisor.sources.js_syntax import (
     JsFile,
     arg_list,
     key_name,
+    parameter_list,
     read_value,
     string_value,
     unchain,
@@ -95,7 +101,7 @@ def index_from_call(f: JsFile, base, calls, i: int) -> list[IndexDef]:
         if i != 0 or held is None or held.type not in ("identifier", "member_expression") or not arglist:
             return []
         var = f.src(held)
-        info = f.schemas.get(var)
+        info = f.schemas.get(var) or _registered_here(f, call, var)
         if info is None and not (held.type == "identifier" and var.lower().endswith("schema")):
             return []
         model = info["model"] if info else None
@@ -125,6 +131,66 @@ def index_from_call(f: JsFile, base, calls, i: int) -> list[IndexDef]:
     opts = read_value(f, arglist[1], (), {}, state) if len(arglist) > 1 else {}
     ix = make_index(coll, keys, opts, loc, model)
     return [ix] if ix else _unread(f, call, coll, loc, model)
+
+
+def registering(f: JsFile) -> dict[str, tuple[int, str, str]]:
+    """The functions of the module that register a mongoose model from a schema they are given, by name:
+    (the schema parameter's position, the model's name, its collection: the one written, else mongoose's
+    plural of the name; a collection parameter the callers may fill is not known)."""
+    out: dict[str, tuple[int, str, str]] = {}
+    for name, fns in f.functions.items() if "model" in f.text else ():
+        params = [f.src(p.child_by_field_name("pattern") or p) for p in parameter_list(fns[0])]
+        found = {r for call in _calls_in(fns[0]) if (r := _registration(f, call, params))} if len(fns) == 1 else set()
+        if len(found) == 1:
+            out[name] = found.pop()
+    return out
+
+
+def _calls_in(fn) -> list:
+    out, todo = [], [fn.child_by_field_name("body")]
+    while todo:
+        node = todo.pop()
+        if node is not None:
+            out += [node] if node.type == "call_expression" else []
+            todo += node.named_children
+    return out
+
+
+def _registration(f: JsFile, call, params: list[str]) -> tuple[int, str, str] | None:
+    """`model("Medici_Lock", schema[, collection])` (also as compiled TypeScript calls it, `(0, m.model)(...)`)
+    with `schema` one of `params`."""
+    _, chain = unchain(f, call)
+    args = arg_list(chain[-1][1]) if chain and chain[-1][0] == "model" and chain[-1][2] is call else []
+    model = string_value(f, unwrap(args[0])) if len(args) >= 2 else None
+    schema = f.src(unwrap(args[1])) if model else None
+    if not model or schema not in params:
+        return None
+    coll = string_value(f, unwrap(args[2])) if len(args) > 2 else None
+    return params.index(schema), model, coll or pluralize(model)
+
+
+def register_schemas(f: JsFile) -> None:
+    """Each schema of the module handed to a function that registers its model (`setLockSchema(lockSchema)`)
+    belongs to that model."""
+    for name, (at, model, coll) in registering(f).items():
+        for call in f.called.get(name, ()):
+            args = arg_list(call.child_by_field_name("arguments"))
+            info = f.schemas.get(f.src(unwrap(args[at]))) if len(args) > at else None
+            if info is not None and info.get("model") is None and not info.get("collection"):
+                info["model"], info["collection"] = model, coll
+
+
+def _registered_here(f: JsFile, call, var: str) -> dict | None:
+    """`schema.index(...)` on a parameter of the function that registers the model from it."""
+    fn = call.parent
+    while fn is not None and fn.type != "function_declaration":
+        fn = fn.parent
+    name = f.src(fn.child_by_field_name("name")) if fn is not None and fn.child_by_field_name("name") else None
+    found = registering(f).get(name) if name else None
+    params = [f.src(p.child_by_field_name("pattern") or p) for p in parameter_list(fn)] if found else []
+    if found is None or found[0] >= len(params) or params[found[0]] != var:
+        return None
+    return {"model": found[1], "collection": found[2]}
 
 
 def _callee_text(f: JsFile, call) -> str:

@@ -5,6 +5,9 @@ Extraction reads one file at a time; some names are only known from another file
 - Python: a collection held on `self` by a class in another file (`self.case_collection = database.case`
   in an adapter class that mixes in the handler classes whose queries use it) -- the name is resolved
   when the class holding it and the class using it are related (one is a base of the other);
+- Python: a collection named by a class attribute (`db[self.COLLECTION_NAME]`, in a property of a base class
+  that every model class inherits, each subclass giving its own name): named for the class whose method
+  uses it, when the project gives that class one name (advisor.sources.links.Attributes);
 - Python: a collection reached through a method that returns the database (`self.get_db().alerts`,
   `get_db` defined in a base class of another file): the call is kept when, dispatched from the class
   using it, every `return` of the method is a Database (or what another `self.<method>()` returns that is);
@@ -32,7 +35,11 @@ from typing import Any
 from advisor.ir import IndexDef, SourceFile
 from advisor.mongo.shape import MongoQuery, pluralize
 from advisor.sources.js_mongo_factories import Factory, Made, made, module_paths
-from advisor.sources.mongo_names import run_time
+from advisor.sources.mongo_names import run_time, run_time_name
+
+# `<self.COLLECTION_NAME>`, `<self.name>.files`: a collection a class attribute names (and its sub-collections)
+TEMPLATE = re.compile(r"<(?:self|cls)\.(\w+)>((?:\.\w+)*)")
+OTHER = "<other>"  # an attribute's value that is no string constant (a parameter, a call)
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,57 @@ class Links:
     factories: dict[str, Factory] = field(default_factory=dict)
     exported: dict[str, Factory] = field(default_factory=dict)  # and the models set on its exports, by property
     made: list[tuple[Made, MongoQuery]] = field(default_factory=list)
+    # Python: (class, attribute) -> the values the class gives it (a string, None, or OTHER), and the queries
+    # and indexes on a collection a class attribute names: (class, `<self.attribute>`, target, partial)
+    attributes: dict[tuple[str, str], set[str | None]] = field(default_factory=dict)
+    attributed: list[tuple[str, str, Any, bool]] = field(default_factory=list)
+
+
+class Attributes:
+    """What `self.<attribute>` is in a class's methods, from the classes' bases and attribute values (of one
+    file, or of the whole project)."""
+
+    def __init__(self, bases: dict[str, set[str]], attributes: dict[tuple[str, str], set[str | None]]):
+        self.bases, self.attributes = bases, attributes
+        self.children: dict[str, set[str]] = {}
+        for cls, names in bases.items():
+            for base in names:
+                self.children.setdefault(base, set()).add(cls)
+
+    def value(self, cls: str, attribute: str) -> str | None:
+        """The one string it is: what the nearest class of `cls`'s ancestry gives it (Python's lookup), when
+        no subclass of `cls` gives it another (a base class's method runs on its subclasses' instances:
+        `COLLECTION_NAME = "default"` in the base and `"users"` in a subclass name no one collection there)."""
+        values: set[str | None] = set()
+        for c in _ancestors(cls, self.bases):
+            if (c, attribute) in self.attributes:
+                values |= self.attributes[(c, attribute)]
+                break
+        for sub in _reach(cls, lambda c: self.children.get(c, set()))[1:]:
+            values |= self.attributes.get((sub, attribute), set())
+        named = values - {None}
+        one = next(iter(named)) if len(named) == 1 else None
+        return one if one != OTHER else None
+
+
+def _project_bases(found: list[Links]) -> dict[str, set[str]]:
+    """Every class's bases, by name, across the files."""
+    bases: dict[str, set[str]] = {}
+    for links in found:
+        for cls, names in links.bases.items():
+            bases.setdefault(cls, set()).update(names)
+    return bases
+
+
+def settle(target: Any, cls: str, template: str, attributes: Attributes, partial: bool) -> None:
+    """Name a query or index on `db[self.<attribute>]` (`template`) in class `cls`: the collection the
+    attribute names there, else a collection named at run time (a sketch: no claim rests on its indexes).
+    `partial`: whether the query was a sketch for another reason."""
+    m = TEMPLATE.fullmatch(template)
+    value = attributes.value(cls, m[1]) if m else None
+    _rename(target, (value + m[2]) if m and value else template)
+    if m and isinstance(target, MongoQuery):
+        target.partial = partial if value else True
 
 
 def links_of(source: SourceFile) -> Links:
@@ -87,18 +145,27 @@ def link(sources: list[SourceFile]) -> None:
     if not found:
         return
     _databases(sources)
-    _members(found)
+    values: dict[tuple[str, str], set[str | None]] = {}
+    for links in found:
+        for key, given in links.attributes.items():
+            values.setdefault(key, set()).update(given)
+    attributes = Attributes(_project_bases(found), values)
+    for links in found:
+        for cls, template, target, partial in links.attributed:
+            settle(target, cls, template, attributes, partial)
+    _members(found, attributes)
     _tables(sources)
     _models(sources)
     _resources(sources)
     _made(sources)
 
 
-def _members(found: list[Links]) -> None:
-    bases: dict[str, set[str]] = {}
-    for links in found:
-        for cls, names in links.bases.items():
-            bases.setdefault(cls, set()).update(names)
+def _members(found: list[Links], attributes: Attributes) -> None:
+    """A query or index on `self.<member>` that its file could not name: the collection the member holds in
+    the classes the using class belongs to, when they hold one (`db[self.COLLECTION_NAME]` named for the
+    using class); else a collection named at run time, per class (`self._collection` of one class is no
+    other class's, whatever the text)."""
+    bases = attributes.bases
     held: dict[tuple[str, str], set[str]] = {}
     for links in found:
         for h in links.held:
@@ -108,7 +175,15 @@ def _members(found: list[Links]) -> None:
             member, _, sub = member.partition(".")  # self._collection.versions: a sub-collection of the member's
             colls = set().union(*(held.get((c, member), set()) for c in _family(cls, bases)))
             if len(colls) == 1:  # one collection for it in the classes it belongs to: that one
-                _rename(target, colls.pop() + ("." + sub if sub else ""))
+                settle(target, cls, colls.pop() + ("." + sub if sub else ""), attributes, _partial(target))
+            else:
+                _rename(target, run_time_name(f"{cls}.{member}" + ("." + sub if sub else "")))
+                if isinstance(target, MongoQuery):
+                    target.partial = True
+
+
+def _partial(target: Any) -> bool:
+    return isinstance(target, MongoQuery) and target.partial
 
 
 def _databases(sources: list[SourceFile]) -> None:
@@ -253,6 +328,7 @@ def _made(sources: list[SourceFile]) -> None:
             factory = table[path].get(call.export) if path is not None else None
             if factory is not None:
                 query.collection, query.model, query.driver = made(factory, call.given, call.texts, call.text)
+                query.driver = query.driver or call.driver  # `Model.collection`: the model's driver collection
                 query.partial = query.partial or run_time(query.collection)
                 source.queries.append(query)
         if source.links is not None and source.links.made:

@@ -14,7 +14,7 @@ from advisor.sources.pymongo_bulk import bulk_write, python_shape
 from advisor.sources.pymongo_names import Names, keyword
 from advisor.sources.pymongo_receivers import collection_of, database_method, server_owned
 from advisor.sources.pymongo_tables import index_model, index_tables
-from advisor.sources.python_classes import record_members
+from advisor.sources.python_classes import record_members, settle_attributes
 
 # pymongo's names: the snake_case ones, without the mongoose and legacy ones pymongo 4 does not have
 QUERY_METHODS = {op for op in FIND_OPS | AGGREGATE_OPS if op.islower()} - {"exists"} | {
@@ -138,6 +138,13 @@ def _sort_spec(v: Any) -> Any:
     return v
 
 
+def _hint_spec(v: Any) -> Any:
+    """A pymongo hint: an index name, or its key pattern as (key, direction) pairs, read as a dict."""
+    if isinstance(v, list) and v and all(isinstance(i, (list, tuple)) and len(i) == 2 for i in v):
+        return {str(k): d for k, d in v}
+    return v
+
+
 def _unreachable(tree: ast.AST) -> set[int]:
     """The nodes of statements after a return / raise / continue / break in the same block: never run."""
     dead: set[int] = set()
@@ -258,9 +265,14 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
                         v = _value(kv, path, index, spans, (key,), names)
                         setattr(q, key, _sort_spec(v) if key == "sort" else v)
                         spans[(key,)] = _loc(path, kv, index)
+            hint = keyword(call, "hint")  # the index the call forces (find, count_documents, aggregate, writes)
+            if hint is not None:
+                q.hint = _hint_spec(_value(hint, path, index, {}, ("hint",), names))
             for method2, call2 in chain[i + 1 :]:
                 a = call2.args
-                if method2 == "sort" and a:
+                if method2 == "hint" and a:  # cursor.hint("name") / .hint([("a", 1)])
+                    q.hint = _hint_spec(_value(a[0], path, index, {}, ("hint",), names))
+                elif method2 == "sort" and a:
                     v = _value(a[0], path, index, {}, ("sort",), names)
                     if len(a) > 1:
                         d = _value(a[1], path, index, {}, ("sort",), names)
@@ -281,6 +293,8 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
                 (*on_database, t) for t in result.queries[counts[0] :] + result.indexes[counts[1] :]
             ]
             del result.queries[counts[0] :], result.indexes[counts[1] :]
+    if names.classes.named:  # db[self.COLLECTION_NAME]: the collection of the class using it (links.py)
+        settle_attributes(links_of(result), names.classes, [*result.queries, *result.indexes])
     mark_run_time(result.queries)
     if names.classes.named:  # the classes' members, resolved across the project's files (advisor.sources.links)
         record_members(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import re
 
+from advisor.sources.links import TEMPLATE
 from advisor.sources.mongo_names import is_database, run_time, run_time_name
 from advisor.sources.pymongo_names import Names
 from advisor.sources.python_classes import self_attr
@@ -27,12 +28,11 @@ def collection_of(node: ast.AST, names: Names, depth: int = 0) -> str | None:
         key: ast.AST = node.slice
         if isinstance(key, ast.Name) and depth < 4:
             key = names.resolve(key) or key
-        elif self_attr(key) and depth < 4:
-            key = names.member(key) or key
         if isinstance(key, ast.Constant) and key.value is not None:
             return key.value if isinstance(key.value, str) else None
-        # db[datasource], or db[self.name] with `self.name = None` until a subclass names it: at run time
-        return run_time_name(ast.unparse(node.slice))  # db[datasource]: named at run time
+        # db[datasource]: named at run time; db[self.name]: `<self.name>`, which the class using it names
+        # (advisor.sources.links.settle: a subclass may give it another value)
+        return run_time_name(ast.unparse(node.slice))
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and depth < 4:
         if node.func.attr == "with_options":  # the same collection with other options (a smaller node: no step)
             return collection_of(node.func.value, names, depth)
@@ -182,7 +182,7 @@ def _sub_collection(node: ast.Attribute, names: Names, depth: int) -> str | None
     parent = collection_of(node.value, names, depth)  # a smaller node: no step of the bound
     if parent is None:
         return None
-    if not run_time(parent):
+    if not run_time(parent) or TEMPLATE.fullmatch(parent):  # db[self.name].files: settled with its parent
         return f"{parent}.{node.attr}"
     member = _held_member(node.value, names, depth)
     held = names.member(member) if member is not None else None

@@ -15,10 +15,12 @@ from collections.abc import Callable
 from typing import Any
 
 from advisor.ir import SourceFile
-from advisor.sources.links import Held, Links, links_of
+from advisor.sources.links import OTHER, TEMPLATE, Attributes, Held, Links, links_of, settle
 from advisor.sources.mongo_names import UNKNOWN, is_database
 
 # `self.users = database.users`, `self.jobs = self.db["jobs"]`: a module whose class holds a collection
+# a module whose only pymongo calls are writes or counts (`self._collection.update_one(...)`)
+WRITES = ("update_one", "update_many", "delete_one", "delete_many", "replace_one", "count_documents")
 HOLDS_COLLECTION = re.compile(r"self\.\w+\s*=\s*[\w.]*(?:db|database|client|mongo)\w*\s*[\[.]", re.IGNORECASE)
 
 
@@ -94,6 +96,8 @@ class Classes:
         for item in cls.body:
             if isinstance(item, ast.Assign) and len(item.targets) == 1 and isinstance(item.targets[0], ast.Name):
                 members.setdefault(item.targets[0].id, item.value)
+            elif isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name) and item.value is not None:
+                members.setdefault(item.target.id, item.value)  # COLLECTION_NAME: str = "users"
             elif (
                 isinstance(item, ast.FunctionDef)
                 and is_property(item)
@@ -152,24 +156,48 @@ class Classes:
 
 def record_members(links: Links, classes: Classes, collection: Callable[[ast.AST], str | None], named: list) -> None:
     """What advisor.sources.links needs to name `self.member` across files (with the bases, recorded
-    for every file by `record_bases`): the members each class holds a known collection in, and the
-    queries and indexes (`named`) on a member this module could not name, with their class."""
+    for every file by `record_bases`): the members each class holds a known collection in (or one a class
+    attribute names, `db[self.COLLECTION_NAME]`), and the queries and indexes (`named`) on a member this
+    module could not name, with their class."""
     spans = [cls for named_classes in classes.named.values() for cls in named_classes]
     for cls in spans:
         for member, value in classes.members.get(id(cls), {}).items():
             name = collection(value)
-            if name and not UNKNOWN.fullmatch(name) and not name.startswith("self."):
+            if name and (not UNKNOWN.fullmatch(name) or TEMPLATE.fullmatch(name)) and not name.startswith("self."):
                 links.held.append(Held(cls.name, member, name))
     for target in named:
-        name = str(getattr(target, "collection", None) or getattr(target, "table", ""))
-        line = target.location.line if target.location else 0
-        owner = min(
-            (c for c in spans if c.lineno <= line <= (c.end_lineno or c.lineno)),
-            key=lambda c: (c.end_lineno or c.lineno) - c.lineno,
-            default=None,
-        )  # the innermost class around it
+        name = _name(target)
+        owner = _innermost(spans, target)
         if owner is not None and name.startswith("self."):
             links.members.append((owner.name, name[len("self.") :], target))
+
+
+def settle_attributes(links: Links, classes: Classes, named: list) -> None:
+    """The queries and indexes (`named`) on `db[self.<attribute>]`: named for the class whose method makes
+    them as far as this module tells (advisor.sources.links.settle; the project settles them again, its
+    subclasses and bases known)."""
+    spans = [cls for named_classes in classes.named.values() for cls in named_classes]
+    attributes = Attributes({c: set(b) for c, b in links.bases.items()}, links.attributes)
+    for target in named:
+        owner = _innermost(spans, target) if TEMPLATE.fullmatch(_name(target)) else None
+        if owner is not None:
+            partial = bool(getattr(target, "partial", False))
+            links.attributed.append((owner.name, _name(target), target, partial))
+            settle(target, owner.name, _name(target), attributes, partial)
+
+
+def _name(target: Any) -> str:
+    return str(getattr(target, "collection", None) or getattr(target, "table", ""))
+
+
+def _innermost(spans: list[ast.ClassDef], target: Any) -> ast.ClassDef | None:
+    """The innermost class around a query or index."""
+    line = target.location.line if target.location else 0
+    return min(
+        (c for c in spans if c.lineno <= line <= (c.end_lineno or c.lineno)),
+        key=lambda c: (c.end_lineno or c.lineno) - c.lineno,
+        default=None,
+    )
 
 
 def record_bases(result: SourceFile, tree: ast.Module) -> None:
@@ -184,6 +212,10 @@ def record_bases(result: SourceFile, tree: ast.Module) -> None:
         if isinstance(node, ast.ClassDef):
             links = links_of(result)
             links.bases.setdefault(node.name, base_names(node))
+            if assigned is None:
+                assigned = _assigned(tree)
+            for attribute, value in _attributes(node, assigned):
+                links.attributes.setdefault((node.name, attribute), set()).add(value)
             methods = [f for f in node.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))]
             if methods and assigned is None:
                 assigned = _assigned(tree)
@@ -229,6 +261,39 @@ def _endpoints_in(block: list[ast.stmt], found: dict[str, set[str]]) -> None:
                         if cls[:1].isupper() and not hasattr(builtins, cls):  # ValueError("..."): no class here
                             found.setdefault(cls, set()).add(name)
             stack.extend(ast.iter_child_nodes(node))
+
+
+def _attributes(cls: ast.ClassDef, assigned: dict[str, list[ast.AST]]) -> list[tuple[str, str | None]]:
+    """The values a class gives its attributes, for advisor.sources.links.Attributes: in its body
+    (`COLLECTION_NAME = "users"`, `name: str = "users"`) and in its methods (`self.name = "user"`); each a
+    string (a module constant's too), None, or OTHER."""
+    out: list[tuple[str, str | None]] = []
+    for item in cls.body:
+        if isinstance(item, ast.Assign) and len(item.targets) == 1 and isinstance(item.targets[0], ast.Name):
+            out.append((item.targets[0].id, _text(item.value, assigned)))
+        elif isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name) and item.value is not None:
+            out.append((item.target.id, _text(item.value, assigned)))
+        elif isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for node in ast.walk(item):
+                if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                    target, value = node.targets[0], node.value
+                elif isinstance(node, ast.AnnAssign) and node.value is not None:
+                    target, value = node.target, node.value
+                else:
+                    continue
+                if isinstance(target, ast.Attribute) and self_attr(target):
+                    out.append((target.attr, _text(value, assigned)))
+    return out
+
+
+def _text(node: ast.AST, assigned: dict[str, list[ast.AST]]) -> str | None:
+    """A string constant's value, or that of a module name assigned one once (`NAME = "users"`); None for
+    None; OTHER for anything else."""
+    if isinstance(node, ast.Name) and len(assigned.get(node.id, ())) == 1:
+        node = assigned[node.id][0]
+    if isinstance(node, ast.Constant) and (node.value is None or isinstance(node.value, str)):
+        return node.value
+    return OTHER
 
 
 def _assigned(tree: ast.Module) -> dict[str, list[ast.AST]]:
@@ -288,6 +353,6 @@ def _gives_database(node: ast.AST | None, cls: ast.ClassDef, assigned: dict, dep
 
 def reads_mongo(text: str) -> bool:
     """Whether a Python module may call pymongo, declare IndexModel tables or hold a collection."""
-    return any(w in text for w in ("find", "aggregate", "index", "IndexModel", "bulk_write")) or bool(
+    return any(w in text for w in ("find", "aggregate", "index", "IndexModel", "bulk_write", *WRITES)) or bool(
         HOLDS_COLLECTION.search(text)
     )
