@@ -687,3 +687,15 @@ def test_another_database_s_sql_that_parses_gets_no_postgresql_rule(tmp_path, mo
     found = {(catalogue.lookup(f.rule).name, f.location.path) for f in engine.check(["."]).findings}
     assert ("equals-null", "adapters/postgresql/procs/lock.sql") in found
     assert not [p for _, p in found if "/mysql/" in p]
+
+
+def test_a_sql_function_that_names_its_arguments_by_position_reads_bare_names_as_columns():
+    # rate-limit-postgresql: arguments name_ and type_, the body `WHERE name_ = $1 AND type_ = $2`: in a SQL
+    # function a column of the argument's name takes precedence, and $1 is how the body means the argument
+    ddl = ("CREATE FUNCTION session_select(name_ TEXT, type_ TEXT) RETURNS SETOF sessions AS $bd$\n"
+           "    SELECT id FROM sessions WHERE name_ = $1 AND type_ = $2 LIMIT 1;\n$bd$ LANGUAGE sql;\n"
+           "CREATE FUNCTION by_name(name_ TEXT) RETURNS SETOF sessions AS $bd$\n"
+           "    SELECT id FROM sessions WHERE sessions.name_ = name_;\n$bd$ LANGUAGE sql;\n")
+    bodies = [q.text.strip() for q in extract_sql("f.sql", ddl) if q.origin == "function-body"]
+    assert bodies[0] == "SELECT id FROM sessions WHERE name_ = $1 AND type_ = $2 LIMIT 1"
+    assert "name_ = name_" not in bodies[1] and bodies[1].startswith("SELECT id FROM sessions WHERE sessions.name_ =")

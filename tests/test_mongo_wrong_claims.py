@@ -227,3 +227,14 @@ def test_a_sort_of_the_documents_a_caller_lists_is_no_claim(project):
     assert (15, "in-memory-sort") in got
     # a status is shared by many documents: still a claim
     assert (18, "in-memory-sort") in got
+
+
+def test_where_beside_an_id_equality_runs_on_that_document(project):
+    # inginious: find_one_and_update({"_id": ObjectId(gid), "$where": "..."}): one document is tested, not all
+    hits = [(line, rule) for line, rule, _ in found(project, {"store.js": """
+async function join(db, id) {
+  await db.collection('groups').findOneAndUpdate({ _id: id, $where: 'this.students.length < this.size' }, { $set: { x: 1 } });
+  await db.collection('groups').find({ course: id, $where: 'this.students.length < this.size' }).limit(5).toArray();
+}
+"""})]
+    assert [line for line, rule in hits if rule == "where-operator"] == [3]

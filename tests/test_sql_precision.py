@@ -325,3 +325,13 @@ def test_a_flag_alone_makes_no_index_claim(project, sql, claimed):
 ])
 def test_no_function_on_column_claim_for_a_sweep_written_around_the_column(project, sql, claimed):
     assert ("function-on-column" in rules(project, sql)) is claimed
+
+
+def test_a_limit_placeholder_is_printed_as_written(project):
+    # meshcentral's device pager: `LIMIT $4 OFFSET $5` was printed `LIMIT 4 OFFSET $5`
+    from advisor import engine
+
+    project({"advisor.toml": 'dialect = "postgres"\n',
+             "q.sql": "SELECT doc FROM main WHERE type = $2 LIMIT $4 OFFSET $5;\n"})
+    messages = [f.message for f in engine.check(["."]).active]
+    assert any(m.startswith("LIMIT $4 OFFSET $5 without ORDER BY") for m in messages), messages

@@ -175,7 +175,7 @@ def _planned_rule(name: str):
     return lambda ctx: ctx.planned(name) if ctx.indexes and not ctx.unread else []
 
 
-mongo_check("where-operator")(lambda ctx: _where_operator(ctx.query))
+mongo_check("where-operator")(lambda ctx: _where_operator(ctx.query, ctx.indexes))
 mongo_check("unanchored-regex")(lambda ctx: _unanchored_regex(ctx.query, ctx.indexes))
 mongo_check("negation-only")(lambda ctx: _negation_only(ctx.query, ctx.indexes))
 mongo_check("missing-projection")(lambda ctx: _missing_projection(ctx.query, ctx.indexes))
@@ -202,9 +202,11 @@ def _filters(query: MongoQuery) -> Iterator[tuple[Any, tuple]]:
 # --- rules without the planner ---------------------------------------------------------------------
 
 
-def _where_operator(query: MongoQuery) -> Iterator[Hit]:
+def _where_operator(query: MongoQuery, indexes: list[IndexDef]) -> Iterator[Hit]:
     roots = [(query.filter, ("filter",)), (query.pipeline, ("pipeline",))]
     for value, base in roots:
+        if base == ("filter",) and isinstance(value, dict) and _pins_unique(analyse_filter(value), indexes):
+            continue  # beside `_id: id` (or every key of a unique index) it runs on that one document
         for path, key, _ in _walk(value, base):
             if key in DANGEROUS_OPS:
                 what = {

@@ -715,7 +715,7 @@ def limit_without_order_by(ctx: QueryContext):
             continue  # an aggregate without GROUP BY yields one row
         yield ctx.hit(
             scope.limit,
-            f"LIMIT {ctx.text(scope.limit)} OFFSET {scope.offset.sql(dialect='postgres')} without ORDER BY pages "
+            f"LIMIT {scope.limit.sql(dialect='postgres')} OFFSET {scope.offset.sql(dialect='postgres')} without ORDER BY pages "
             "through rows in whatever order each run's plan meets them: pages overlap and rows are skipped",
             help="add an ORDER BY on a unique key (or the columns the pages follow, ending in one) so every "
             "page continues the one before",

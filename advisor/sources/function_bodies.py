@@ -33,6 +33,7 @@ _FOR_IN = re.compile(r"\bFOR\s+\w+(?:\s*,\s*\w+)*\s+IN\s*$", re.IGNORECASE)
 _LOOP = re.compile(r"\bLOOP\b", re.IGNORECASE)
 _DECLARE = re.compile(r"\bDECLARE\b(.*?)\bBEGIN\b", re.IGNORECASE | re.DOTALL)
 _FOR_VAR = re.compile(r"\bFOR\s+(\w+)\s+IN\b", re.IGNORECASE)
+_POSITIONAL = re.compile(r"(?<![\w$])\$\d+(?!\w)")
 _MODES = {"in", "out", "inout", "variadic"}
 _NOT_NAMES = {"begin", "declare", "end", "return", "returns", "record", "setof", "table", "new", "old"}
 
@@ -60,6 +61,10 @@ def body_queries(query: SqlQuery, split: Splitter) -> list[SqlQuery]:
     if language not in ("sql", "plpgsql"):
         return []
     names = _argument_names(text[: body.start()])
+    if language == "sql" and _POSITIONAL.search(text, start, end):
+        # the body names its arguments $1, $2: a bare name there that is also an argument's is the column (in
+        # a SQL function a column of that name takes precedence: `WHERE name_ = $1`, with an argument `name_`)
+        names = set()
     routine = _ROUTINE_NAME.search(text[: body.start()])
     if names and routine:
         names.add(routine.group(1).lower())  # add_job.queue_name: an argument qualified by the routine's name
