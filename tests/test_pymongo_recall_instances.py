@@ -77,3 +77,42 @@ def test_the_planner_judges_the_per_instance_collection_against_its_own_declarat
     scans = [(line, m) for r, line, m in found if r == "MGO001"]
     assert [line for line, _ in scans] == [12, 23]  # state: no index; the reservation by owner is served
     assert "indexes: owner_1" in scans[0][1]
+
+
+# inginious/frontend/user_manager.py (holdout 10): the Database kept in `self._database`
+MANAGER = """\
+class UserManager:
+    def __init__(self, database, superadmins):
+        self._database = database
+        self._store = None
+
+    def get_user(self, username):
+        return self._database.users.find_one({"username": username})
+
+    def loose(self, key):
+        return self._store.find(key)
+
+
+class Cache:
+    def __init__(self, store):
+        self._store = store
+
+    def entry(self, key):
+        return self._store.entries.find_one({"key": key})
+
+
+def make(client):
+    return Cache(client.get_database("cache"))
+
+
+def save(app, sid):
+    app.user_manager._database.lti_sessions.find_one_and_update({"session_id": sid}, {"$set": {"a": 1}})
+"""
+
+
+def test_a_member_assigned_a_database_holds_one_whatever_its_name():
+    assert [(line, c, op) for line, c, op, _ in shapes(MANAGER, "user_manager.py")] == [
+        (7, "users", "find_one"),  # self._database = database: a parameter named as a Database
+        (18, "entries", "find_one"),  # self._store = store, every construction passing a Database
+        (26, "lti_sessions", "find_one_and_update"),  # `_database` on another object: named as one
+    ]  # self._store.find(key) in UserManager: its _store is None, no Database

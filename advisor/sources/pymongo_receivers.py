@@ -129,7 +129,13 @@ def holds_database(node: ast.AST, names: Names, depth: int = 0) -> bool:
         return False
     if isinstance(node, ast.Name):
         value = names.resolve(node)
-        return value is not None and holds_database(value, names, depth + 1)
+        if value is not None:
+            return holds_database(value, names, depth + 1)
+        given = names.arguments(node)  # a parameter every call of this module passes a Database for
+        return bool(given) and all(holds_database(arg, names, depth + 1) for arg in given)
+    held = names.member(node) if isinstance(node, ast.Attribute) else None
+    if held is not None and holds_database(held, names, depth + 1):
+        return True  # self._database = database: a member assigned a Database, whatever its name
     if isinstance(node, ast.Attribute) and node.attr == "database":
         return collection_of(node.value, names, depth + 1) is not None
     if isinstance(node, (ast.Attribute, ast.Subscript)):
