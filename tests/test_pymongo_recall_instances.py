@@ -127,3 +127,25 @@ def test_a_database_named_for_what_it_holds_is_one():
         "        return self._collection.find_one({'p_q': name})\n"
     )  # zaqar storage/mongodb/queues.py (holdout 10): a database per collection family
     assert [(line, c, op) for line, c, op, _ in shapes(text, "queues.py")] == [(6, "queues", "find_one")]
+
+
+PARTITIONS = """\
+class MessageController:
+    def __init__(self, driver):
+        self._collections = [db.messages for db in self.driver.message_databases]
+        self._others = [x.messages for x in self.driver.hosts]
+
+    def _collection(self, queue_name, project=None):
+        return self._collections[hash(queue_name) % 4]
+
+    def first(self, queue_name):
+        return self._collection(queue_name).find_one({"q": queue_name})
+
+    def other(self, queue_name):
+        return self._others[0].find_one({"q": queue_name})
+"""
+
+
+def test_a_list_of_one_collection_per_partition_database_is_that_collection():
+    # zaqar storage/mongodb/messages.py (holdout 10); `hosts` is no list of databases
+    assert [(line, c, op) for line, c, op, _ in shapes(PARTITIONS, "messages.py")] == [(10, "messages", "find_one")]

@@ -24,6 +24,10 @@ def database_method(node: ast.AST) -> str | None:
 
 
 def collection_of(node: ast.AST, names: Names, depth: int = 0) -> str | None:
+    if isinstance(node, ast.Subscript) and depth < 4:
+        partitioned = _partition(names.member(node.value) if isinstance(node.value, ast.Attribute) else None)
+        if partitioned is not None:
+            return partitioned
     if isinstance(node, ast.Subscript) and (holds_database(node.value, names, depth) or database_method(node)):
         key: ast.AST = node.slice
         if isinstance(key, ast.Name) and depth < 4:
@@ -94,6 +98,19 @@ def collection_of(node: ast.AST, names: Names, depth: int = 0) -> str | None:
             if node.id in names.parameters.get(id(node), ()):  # def _ensure_index(collection): the caller's
                 return run_time_name(node.id)
     return None
+
+
+def _partition(held: ast.AST | None) -> str | None:
+    """`self._collections = [db.messages for db in self.driver.message_databases]`, read as
+    `self._collections[i]`: the collection every partition database holds (zaqar's messages)."""
+    if not isinstance(held, ast.ListComp) or len(held.generators) != 1:
+        return None
+    target, elt, source = held.generators[0].target, held.elt, held.generators[0].iter
+    plural = getattr(source, "attr", getattr(source, "id", ""))
+    if not (isinstance(target, ast.Name) and isinstance(elt, ast.Attribute) and isinstance(elt.value, ast.Name)):
+        return None
+    named = plural.endswith("s") and is_database(ast.Name(id=plural[:-1]))
+    return elt.attr if named and elt.value.id == target.id else None
 
 
 def _one_of(values: list[ast.expr], text: str, names: Names, depth: int) -> str | None:
