@@ -134,6 +134,11 @@ class MessageController:
     def __init__(self, driver):
         self._collections = [db.messages for db in self.driver.message_databases]
         self._others = [x.messages for x in self.driver.hosts]
+        for collection in self._collections:
+            self._ensure_indexes(collection)
+
+    def _ensure_indexes(self, collection):
+        collection.create_index([("q", 1)], name="queue")
 
     def _collection(self, queue_name, project=None):
         return self._collections[hash(queue_name) % 4]
@@ -148,4 +153,6 @@ class MessageController:
 
 def test_a_list_of_one_collection_per_partition_database_is_that_collection():
     # zaqar storage/mongodb/messages.py (holdout 10); `hosts` is no list of databases
-    assert [(line, c, op) for line, c, op, _ in shapes(PARTITIONS, "messages.py")] == [(10, "messages", "find_one")]
+    assert [(line, c, op) for line, c, op, _ in shapes(PARTITIONS, "messages.py")] == [(15, "messages", "find_one")]
+    declared = extract("messages.py", PARTITIONS).indexes  # each partition's, through the loop over them
+    assert [(i.location.line, i.table, i.name) for i in declared] == [(9, "messages", "queue")]
