@@ -156,3 +156,19 @@ def test_a_list_of_one_collection_per_partition_database_is_that_collection():
     assert [(line, c, op) for line, c, op, _ in shapes(PARTITIONS, "messages.py")] == [(15, "messages", "find_one")]
     declared = extract("messages.py", PARTITIONS).indexes  # each partition's, through the loop over them
     assert [(i.location.line, i.table, i.name) for i in declared] == [(9, "messages", "queue")]
+
+
+def test_a_key_held_in_a_constant_is_the_key_its_index_declaration_names():
+    text = (
+        "from zaqar.storage.mongodb import utils\n"
+        "PROJ_QUEUE = utils.PROJ_QUEUE_KEY\n"
+        "CLAIMED = [(PROJ_QUEUE, 1), ('c.id', 1)]\n\n"
+        "def setup(db):\n"
+        "    db.messages.create_index(CLAIMED, name='claimed')\n\n"
+        "def unclaim(db, scope, cid):\n"
+        "    db.messages.update_many({PROJ_QUEUE: scope, 'c.id': cid}, {'$set': {'c': None}})\n"
+    )  # zaqar storage/mongodb/messages.py (holdout 10): the key was dropped, so the index looked unusable
+    src = extract("messages.py", text)
+    (q,) = src.queries
+    (ix,) = src.indexes
+    assert list(q.filter) == [ix.keys[0].expr, "c.id"] == ["<unknown:utils.PROJ_QUEUE_KEY>", "c.id"]
