@@ -35,6 +35,10 @@ module.exports.CreateDB = function (parent) {
         obj.Get = function (id, func) { obj.file.find({ _id: id }, func); };
     }
     obj.GetAll = function (func) { obj.file.find({ type: 'user' }, func); };
+    if (obj.databaseType == 2) { obj.Flush = function () { obj.file.find({ a: 1 }).toArray(readDone); }; }
+    function readDone(err, docs) { obj.file.find({ _id: { $in: docs } }).toArray(readDone); }
+    function anyDone(err, docs) { obj.file.find({ b: 2 }, anyDone); }
+    obj.Any = function () { anyDone(); };
     return obj;
 };
 function other() { var obj = {}; obj.file.find({ b: 1 }); }
@@ -45,7 +49,9 @@ def test_a_collection_in_a_member_of_a_local_object_is_read_where_its_branch_is(
     src = extract("db.js", DB)
     assert [(q.location.line, q.collection, q.operation) for q in src.queries if isinstance(q, MongoQuery)] == [
         (21, "meshcentral", "find"),  # under `if (obj.databaseType == 2)`: only the MongoDB branch's value
-    ]  # the NeDB branch (:25), a use any branch may reach (:27) and another function's `obj` (:30): not read
+        (28, "meshcentral", "find"),
+        (29, "meshcentral", "find"),  # a callback the file names only in the MongoDB branch
+    ]  # the NeDB branch (:25), a use any branch may reach (:27, :30) and another function's `obj` (:34): not read
     assert [(i.location.line, i.table) for i in src.indexes] == [(13, "meshcentral")]  # in the tagged branch
 
 

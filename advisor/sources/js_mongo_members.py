@@ -10,6 +10,8 @@ takes the member for a collection only when every one of them is one.
 
 from __future__ import annotations
 
+import re
+
 from advisor.sources.js_syntax import JsFile, unwrap
 
 EQUAL = ("==", "===")
@@ -60,13 +62,17 @@ def _tag(node) -> bool:
     return node.type in ("identifier", "number", "string", "member_expression", "true", "false")
 
 
-def _conditions(f: JsFile, use) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+def _conditions(f: JsFile, use, depth: int = 0) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
     """The `if (a == X || a == Y)` around a use: a's allowed values; and those an `else` of `if (a == X)`
-    (or `if (a != X)`) excludes."""
+    (or `if (a != X)`) excludes. In a named function, also what holds at every place the file names it
+    (`find(...).toArray(fileBulkReadCompleted)` only in the MongoDB branch)."""
     allowed: dict[str, set[str]] = {}
     excluded: dict[str, set[str]] = {}
     child, node = use, use.parent
     while node is not None:
+        if node.type == "function_declaration" and depth < 2:
+            for a, vs in _callers_conditions(f, node, depth).items():
+                allowed.setdefault(a, vs)
         if node.type == "if_statement":
             cond = node.child_by_field_name("condition")
             inside = node.child_by_field_name("consequence")
@@ -83,6 +89,25 @@ def _conditions(f: JsFile, use) -> tuple[dict[str, set[str]], dict[str, set[str]
                     excluded.setdefault(a, set()).update(vs)
         child, node = node, node.parent
     return allowed, excluded
+
+
+def _callers_conditions(f: JsFile, fn, depth: int) -> dict[str, set[str]]:
+    """The values a tag may have at every reference to a function declaration outside it: {} when a
+    reference has none (or the name is used nowhere else)."""
+    name_node = fn.child_by_field_name("name")
+    name = f.src(name_node).encode() if name_node is not None else b""
+    found: dict[str, set[str]] | None = None
+    for m in re.finditer(rb"\b" + re.escape(name) + rb"\b", f.data) if name else ():
+        ref = f.root.descendant_for_byte_range(m.start(), m.end())
+        if ref is None or ref.type != "identifier" or fn.start_byte <= m.start() < fn.end_byte:
+            continue
+        allowed, _ = _conditions(f, ref, depth + 1)
+        for a, v in _tags(f, ref).items():
+            allowed.setdefault(a, {v})
+        found = allowed if found is None else {a: found[a] | allowed[a] for a in found if a in allowed}
+        if not found:
+            return {}
+    return found or {}
 
 
 def _equalities(f: JsFile, cond, ops: tuple[str, ...]) -> dict[str, set[str]] | None:
