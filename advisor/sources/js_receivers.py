@@ -10,6 +10,7 @@ import re
 
 from advisor.mongo.shape import pluralize
 from advisor.sources.js_mongo_factories import called, factory_of, imported_call, imported_member, made
+from advisor.sources.js_mongo_members import held_values
 from advisor.sources.js_names import (
     collection_name,
     constant_string,
@@ -245,6 +246,8 @@ def _from_member(f: JsFile, base, depth: int):
             return _model_collection(f, prop), prop, False
     # `const db = await getDb(); db.U.find()` with getDb returning `{ U: _db.collection(...) }`
     got = _from_value(f, property_value(f, object_of(f, obj), prop), depth)
+    if got is None and obj is not None and obj.type == "identifier":
+        got = _object_member(f, obj, prop, depth)
     if got is not None:
         return got
     if _is_db_expr(f, obj) and prop not in ("collection", "getCollection", "runCommand", "admin", "command"):
@@ -258,6 +261,14 @@ def _from_member(f: JsFile, base, depth: int):
     if imported_member(f, base) is not None:  # `Device.model`, Device required: its module says (links.py)
         return run_time_name(f.src(base)), None, False
     return None
+
+
+def _object_member(f: JsFile, obj, prop: str, depth: int):
+    """`obj.file.find()` after `obj.file = db.collection('m')`: that collection, when every value the use
+    may see (advisor.sources.js_mongo_members) is the same driver collection (never another library's)."""
+    got = {_from_value(f, value, depth) for value in held_values(f, obj, prop)}
+    one = got.pop() if len(got) == 1 else None
+    return one if one is not None and one[1] is None and one[2] else None
 
 
 MEMBER_COLLECTION = re.compile(r"_*(\w*?)_?(collection|coll|col)s?", re.IGNORECASE)

@@ -101,6 +101,7 @@ class JsFile:
         self.imports: dict[str, str] = {}  # name bound by an ES import -> the module it comes from
         self.classes: set[str] = set()  # classes declared in the file
         self.members: dict[str, list] = {}  # `this.name = value` / `self.name = value`: the values
+        self.object_members: dict[tuple[str, str], list] = {}  # `obj.name = value`: the assignments
         self.functions: dict[str, list] = {}  # `function name() {...}` declared in the file, by name
         self.methods: dict[str, Any] = {}  # class methods and getters declared in the file, by name
         # calls by what they call: `name(...)`, `this.name(...)`; `a.name(...)` as "a.name"
@@ -558,6 +559,8 @@ def collect_decls(f: JsFile) -> list:
                 obj, prop = left.child_by_field_name("object"), left.child_by_field_name("property")
                 if obj is not None and is_this(f, obj) and prop is not None:
                     f.members.setdefault(f.src(prop), []).append(unwrap(right))
+                elif obj is not None and obj.type == "identifier" and prop is not None:  # `obj.file = ...`
+                    f.object_members.setdefault((f.src(obj), f.src(prop)), []).append(node)
             elif left is not None and left.type in ("object_pattern", "array_pattern"):
                 f.rewritten.update(f.src(n) for n in _identifiers(left))  # [a, b] = [b, a]
         elif t in ("augmented_assignment_expression", "update_expression"):

@@ -11,7 +11,7 @@ import ast
 import re
 
 UNKNOWN = re.compile(r"<.*>", re.DOTALL)
-DB_NAME = re.compile(r"(?i)^(db|database|mongo_?db|.*_db|.*db)$")
+DB_NAME = re.compile(r"(?i)^_*(db|database|mongo_?db|.*_db|.*db|.*_database)$")
 
 
 def run_time_name(expression: str) -> str:

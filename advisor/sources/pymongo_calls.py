@@ -47,9 +47,15 @@ def _value(
     if isinstance(node, ast.Dict):
         out = {}
         for k, v in zip(node.keys, node.values):
-            if k is None or not isinstance(k, ast.Constant):
+            if k is None:
                 continue
-            key = k.value if isinstance(k.value, str) else str(k.value)
+            if not isinstance(k, ast.Constant):  # {PROJ_QUEUE: ...}: the key its index declaration names too
+                named = _value(k, path, index, {}, p, names, depth + 1, budget)
+                if not isinstance(named, (str, Placeholder)):
+                    continue
+                key = named if isinstance(named, str) else repr(named)
+            else:
+                key = k.value if isinstance(k.value, str) else str(k.value)
             spans[p + (key,)] = _loc(path, k, index)
             out[key] = _value(v, path, index, spans, p + (key,), names, depth + 1, budget)
         return out

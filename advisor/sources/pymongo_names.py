@@ -44,8 +44,9 @@ class Names:
         for node in ast.walk(tree):
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                 self.assigned.setdefault(node.targets[0].id, []).append(node.value)
-            elif isinstance(node, ast.For) and isinstance(node.target, ast.Name) and isinstance(node.iter, ast.Name):
-                self.loops.setdefault(node.target.id, []).append(node)
+            elif isinstance(node, ast.For) and isinstance(node.target, ast.Name):
+                if isinstance(node.iter, ast.Name) or self_attr(node.iter):  # `in colls`, `in self._collections`
+                    self.loops.setdefault(node.target.id, []).append(node)
         for values in self.assigned.values():
             values.sort(key=position)
         self.classes = Classes(tree)  # what `self.name` holds and `self.method()` returns, class by class
@@ -210,9 +211,14 @@ class Names:
         """`for coll in colls: coll...` with `colls = [db[c], ...]`: the first item of the list."""
         for loop in self.loops.get(use.id, ()):
             body = {id(n) for st in loop.body for n in ast.walk(st)}
-            items = self.resolve(cast(ast.Name, loop.iter)) if id(use) in body else None
-            if isinstance(items, ast.List) and items.elts:
-                return items.elts[0]
+            if id(use) not in body:
+                continue
+            if isinstance(loop.iter, ast.Name):
+                items = self.resolve(loop.iter)
+                if isinstance(items, ast.List) and items.elts:
+                    return items.elts[0]
+            elif isinstance(self.member(loop.iter), ast.ListComp):  # one collection per partition: an item of it
+                return ast.Subscript(value=loop.iter, slice=ast.Constant(0), ctx=ast.Load())
         return None
 
     def resolve(self, use: ast.Name) -> ast.AST | None:

@@ -24,6 +24,10 @@ def database_method(node: ast.AST) -> str | None:
 
 
 def collection_of(node: ast.AST, names: Names, depth: int = 0) -> str | None:
+    if isinstance(node, ast.Subscript) and depth < 4:
+        partitioned = _partition(names.member(node.value) if isinstance(node.value, ast.Attribute) else None)
+        if partitioned is not None:
+            return partitioned
     if isinstance(node, ast.Subscript) and (holds_database(node.value, names, depth) or database_method(node)):
         key: ast.AST = node.slice
         if isinstance(key, ast.Name) and depth < 4:
@@ -96,6 +100,19 @@ def collection_of(node: ast.AST, names: Names, depth: int = 0) -> str | None:
     return None
 
 
+def _partition(held: ast.AST | None) -> str | None:
+    """`self._collections = [db.messages for db in self.driver.message_databases]`, read as
+    `self._collections[i]`: the collection every partition database holds (zaqar's messages)."""
+    if not isinstance(held, ast.ListComp) or len(held.generators) != 1:
+        return None
+    target, elt, source = held.generators[0].target, held.elt, held.generators[0].iter
+    plural = getattr(source, "attr", getattr(source, "id", ""))
+    if not (isinstance(target, ast.Name) and isinstance(elt, ast.Attribute) and isinstance(elt.value, ast.Name)):
+        return None
+    named = plural.endswith("s") and is_database(ast.Name(id=plural[:-1]))
+    return elt.attr if named and elt.value.id == target.id else None
+
+
 def _one_of(values: list[ast.expr], text: str, names: Names, depth: int) -> str | None:
     """The collection an expression with several possible values holds (a method's returns, the two sides
     of `a if c else b`): the one every value names, or, when they name different ones, a collection named
@@ -129,7 +146,13 @@ def holds_database(node: ast.AST, names: Names, depth: int = 0) -> bool:
         return False
     if isinstance(node, ast.Name):
         value = names.resolve(node)
-        return value is not None and holds_database(value, names, depth + 1)
+        if value is not None:
+            return holds_database(value, names, depth + 1)
+        given = names.arguments(node)  # a parameter every call of this module passes a Database for
+        return bool(given) and all(holds_database(arg, names, depth + 1) for arg in given)
+    held = names.member(node) if isinstance(node, ast.Attribute) else None
+    if held is not None and holds_database(held, names, depth + 1):
+        return True  # self._database = database: a member assigned a Database, whatever its name
     if isinstance(node, ast.Attribute) and node.attr == "database":
         return collection_of(node.value, names, depth + 1) is not None
     if isinstance(node, (ast.Attribute, ast.Subscript)):
