@@ -77,7 +77,7 @@ def is_placeholder_name(name: str) -> bool:
 
 # a whole name (`__advisor_1`, `____`) or the templated part of one (`location_area_large_{{ p }}` read as
 # `location_area_large_____________`)
-_STAND_IN = re.compile(r"\b__advisor\w*|(?<![\w'])_{2,}(?![\w'])|(?<=[A-Za-z0-9])_{4,}")
+_STAND_IN = re.compile(r"\b__advisor\w*|(?<![\w'])_{2,}(?![\w'])|(?<=[A-Za-z0-9])_{4,}|(?<=[A-Za-z0-9])_{2,}(?=\)s\b)")
 
 
 def without_stand_ins(text: str) -> str:

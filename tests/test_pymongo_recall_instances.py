@@ -171,4 +171,4 @@ def test_a_key_held_in_a_constant_is_the_key_its_index_declaration_names():
     src = extract("messages.py", text)
     (q,) = src.queries
     (ix,) = src.indexes
-    assert list(q.filter) == [ix.keys[0].expr, "c.id"] == ["<unknown:utils.PROJ_QUEUE_KEY>", "c.id"]
+    assert list(q.filter) == [ix.keys[0].expr, "c.id"] == ["utils.PROJ_QUEUE_KEY", "c.id"]  # named as written

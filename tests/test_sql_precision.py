@@ -335,3 +335,14 @@ def test_a_limit_placeholder_is_printed_as_written(project):
              "q.sql": "SELECT doc FROM main WHERE type = $2 LIMIT $4 OFFSET $5;\n"})
     messages = [f.message for f in engine.check(["."]).active]
     assert any(m.startswith("LIMIT $4 OFFSET $5 without ORDER BY") for m in messages), messages
+
+
+def test_a_named_parameter_glued_to_a_template_shows_no_stand_in(project):
+    # langchain-postgres: f"... LIMIT :limit_{suffix_id} OFFSET :offset_{suffix_id}" was printed %(limit___)s
+    from advisor import engine
+
+    project({"advisor.toml": 'dialect = "postgres"\n', "store.py": (
+        "def page(conn, suffix_id):\n"
+        "    conn.execute(text(f'SELECT id FROM docs LIMIT :limit_{suffix_id} OFFSET :offset_{suffix_id}'))\n")})
+    messages = [f.message for f in engine.check(["."]).active if "LIMIT" in f.message]
+    assert messages and not any("__" in m for m in messages), messages

@@ -7,7 +7,7 @@ from typing import Any
 
 from advisor.ir import IndexDef, IndexKey, Location, Schema
 from advisor.mongo.planner import index_fields
-from advisor.mongo.shape import mongo_default_index_name, normalise_collection
+from advisor.mongo.shape import Placeholder, mongo_default_index_name, normalise_collection
 
 UNREAD = "mongo-unread"
 
@@ -25,10 +25,15 @@ def unread_index(collection: str, location: Location, model: str | None = None) 
     )
 
 
+def _field_name(field: Any) -> str:
+    """A key as a query names it: a key a name holds (`[(PROJ_QUEUE, 1)]`) as written, `utils.PROJ_QUEUE_KEY`."""
+    return (field.text or "…") if isinstance(field, Placeholder) else str(field)
+
+
 def make_index(collection: str, keys: Any, opts: Any, location: Location, model: str | None = None) -> IndexDef | None:
     if not isinstance(keys, dict) or not keys:
         if isinstance(keys, list) and keys and all(isinstance(k, (list, tuple)) and len(k) == 2 for k in keys):
-            keys = {str(k[0]): k[1] for k in keys}
+            keys = {_field_name(k[0]): k[1] for k in keys}
         elif isinstance(keys, str):
             keys = {keys: 1}
         else:
@@ -36,6 +41,7 @@ def make_index(collection: str, keys: Any, opts: Any, location: Location, model:
     ikeys = []
     pairs: list[tuple[str, str | int]] = []
     for field, direction in keys.items():
+        field = _field_name(field)
         if isinstance(direction, str) and direction not in ("1", "-1"):
             ikeys.append(IndexKey(f"{field}:{direction}", is_column=False))
             pairs.append((field, direction))

@@ -53,7 +53,7 @@ def _value(
                 named = _value(k, path, index, {}, p, names, depth + 1, budget)
                 if not isinstance(named, (str, Placeholder)):
                     continue
-                key = named if isinstance(named, str) else repr(named)
+                key = named if isinstance(named, str) else named.text  # as written: `utils.PROJ_QUEUE_KEY`
             else:
                 key = k.value if isinstance(k.value, str) else str(k.value)
             spans[p + (key,)] = _loc(path, k, index)
