@@ -59,23 +59,22 @@ def scope_of(node):
 
 
 def function_name(f: JsFile, fn) -> str | None:
-    """The name a function is known by: declared (`function purge()`, a method), or the variable, object
-    key or property it is stored in (`const purge = () => ...`, `{ purge() {} }`, `exports.purge = ...`)."""
-    name = fn.child_by_field_name("name")
-    if name is not None:
-        return f.src(name)
+    """The name a function is called by: declared (a function, a generator, a method), else the variable,
+    object key, class field or property it is stored in (`const purge = () => ...`, `{ purge() {} }`,
+    `exports.purge = ...`), else a function expression's own name (`setInterval(function sweep() {...})`)."""
+    if fn.type in ("function_declaration", "generator_function_declaration", "method_definition"):
+        return key_name(f, fn.child_by_field_name("name"))
     parent = fn.parent
-    if parent is None:
-        return None
-    if parent.type == "variable_declarator":
+    if parent is not None and parent.type == "variable_declarator":
         target = parent.child_by_field_name("name")
         return f.src(target) if target is not None and target.type == "identifier" else None
-    if parent.type in ("pair", "public_field_definition", "field_definition"):
+    if parent is not None and parent.type in ("pair", "public_field_definition", "field_definition"):
         return key_name(f, parent.child_by_field_name("key") or parent.child_by_field_name("property"))
-    left = parent.child_by_field_name("left") if parent.type == "assignment_expression" else None
+    left = parent.child_by_field_name("left") if parent is not None and parent.type == "assignment_expression" else None
     if left is not None:
         return f.src(left) if left.type == "identifier" else member_parts(f, left)[1] or None
-    return None
+    own = fn.child_by_field_name("name")
+    return f.src(own) if own is not None else None
 
 
 def scope_names(f: JsFile, node) -> tuple[str, ...]:

@@ -5,6 +5,7 @@ expression evaluates to, what a function returns."""
 
 from __future__ import annotations
 
+from advisor.sources.js_flow import function_name  # the one reading of a function's name
 from advisor.sources.js_syntax import (
     FUNCTIONS,
     JsFile,
@@ -179,17 +180,3 @@ def _simple_name(f: JsFile, param) -> str | None:
     elif param.type == "assignment_pattern":
         param = param.child_by_field_name("left")
     return f.src(param) if param is not None and param.type == "identifier" else None
-
-
-def function_name(f: JsFile, fn) -> str | None:
-    """The name a function is called by: declared, a method, or the variable or property it is stored in."""
-    name = fn.child_by_field_name("name") if fn.type in ("function_declaration", "method_definition") else None
-    parent = fn.parent
-    if name is None and parent is not None and parent.type == "variable_declarator":
-        name = parent.child_by_field_name("name")
-    elif name is None and parent is not None and parent.type == "pair":
-        name = parent.child_by_field_name("key")
-    elif name is None and parent is not None and parent.type == "assignment_expression":
-        left = parent.child_by_field_name("left")
-        name = left.child_by_field_name("property") if left is not None and left.type == "member_expression" else left
-    return f.src(name) if name is not None and name.type in ("identifier", "property_identifier") else None

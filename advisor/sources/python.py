@@ -187,8 +187,8 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
             continue
         for value in reach.strings(arg):
             reached.setdefault(id(value), (value, []))[1].append((node, arg))
-    scopes = _function_spans(tree)
     named = _named_spans(tree)
+    scopes = [(first, last) for first, last, _, function in named if function]
     for value, sinks in reached.values():
         node, arg = _nearest_sink(value, sinks, scopes)
         origin = "execute-call" if value is arg else "constant-reaching-call"
@@ -224,24 +224,20 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
     return result
 
 
-def _function_spans(tree: ast.AST) -> list[tuple[int, int]]:
+def _named_spans(tree: ast.AST) -> list[tuple[int, int, str, bool]]:
+    """(first line, last line, name, whether a function) of every function and class."""
+    kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
     return [
-        (f.lineno, f.end_lineno or f.lineno)
-        for f in ast.walk(tree)
-        if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+        (n.lineno, n.end_lineno or n.lineno, n.name, not isinstance(n, ast.ClassDef))
+        for n in ast.walk(tree)
+        if isinstance(n, kinds)
     ]
 
 
-def _named_spans(tree: ast.AST) -> list[tuple[int, int, str]]:
-    """(first line, last line, name) of every function and class."""
-    kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-    return [(n.lineno, n.end_lineno or n.lineno, n.name) for n in ast.walk(tree) if isinstance(n, kinds)]
-
-
-def _scope_at(spans: list[tuple[int, int, str]], line: int) -> tuple[str, ...]:
+def _scope_at(spans: list[tuple[int, int, str, bool]], line: int) -> tuple[str, ...]:
     """The names of the functions and classes around `line`, innermost first."""
     around = sorted((s for s in spans if s[0] <= line <= s[1]), key=lambda s: s[1] - s[0])
-    return tuple(name for _, _, name in around)
+    return tuple(name for _, _, name, _ in around)
 
 
 def _nearest_sink(
