@@ -150,7 +150,8 @@ def test_the_attacks_work_as_superuser(pg_server, outside):  # noqa: F811
     from advisor.seed.server import connect
 
     with connect(pg_server.conninfo(), autocommit=True) as conn:
-        conn.execute(f"COPY (SELECT 1) TO PROGRAM 'touch {outside}/marker_control'")
+        # the program reads what COPY writes before it exits: `touch` alone may close the pipe first (EPIPE)
+        conn.execute(f"COPY (SELECT 1) TO PROGRAM 'cat > /dev/null; touch {outside}/marker_control'")
         text = conn.execute(f"SELECT pg_read_file('{outside}/secret.txt')").fetchone()[0]
     assert _markers(outside) == ["marker_control"]
     assert SECRET in text

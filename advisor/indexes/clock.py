@@ -1,13 +1,13 @@
-"""Steps 6-7 of advisor/indexes/select.py inside select()'s transaction: the queries the set changes timed
+"""Steps 6-8 of advisor/indexes/select.py inside select()'s transaction: the queries the set changes timed
 without and with it (the quick check, or best of `repeat` with --analyze), and the indexes that only slow
-some down dropped (advisor/indexes/timing.py decides, over plain numbers)."""
+some down, or buy no measured time, dropped (advisor/indexes/timing.py decides, over plain numbers)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from advisor.indexes.timing import TimeDrop, Timing, checked, idle, settle, timed
+from advisor.indexes.timing import TimeDrop, Timing, again, checked, idle, settle, timed
 
 if TYPE_CHECKING:
     from advisor.explain.stage import QueryRun
@@ -37,10 +37,11 @@ def measure_set(
     summary: Summary,
     known: Clocked | None = None,
 ) -> Clocked:
-    """Steps 6-7 inside select()'s transaction: time the queries the set changes, drop the indexes
-    that only slow some down (DROP INDEX for good in that transaction).  Fills summary.timings,
-    .time_dropped, .warnings; returns id(run) -> Timing.  summary.quick: the quick check (step 6),
-    and no step 8 (`.plans` left for the caller).  `known` (the quick check of the set before the budget
+    """Steps 6-8 inside select()'s transaction: time the queries the set changes, drop the indexes
+    that only slow some down or buy no measured time (DROP INDEX for good in that transaction).  Fills
+    summary.timings, .time_dropped, .warnings; returns id(run) -> Timing (`.plans` left for the caller).
+    summary.quick: the quick check (step 6); an index it finds idle has its queries timed best of `repeat`
+    each way before it is left out.  `known` (the quick check of the set before the budget
     chose again): a query keeps the time it had there when its plan is the one timed then, and its run
     without the set otherwise (no new index, the same parameters: the same configuration), so only what
     the budget changed runs again."""
@@ -101,8 +102,26 @@ def measure_set(
 
     drops, slow = settle(timings, measure_without, drop, timeout_ms)
     summary.time_dropped = [TimeDrop(by_name[name], t, ms) for name, t, ms in drops]
-    # step 8, with --analyze: left out too, their queries keep the times they had without the set
-    for name in [] if summary.quick else idle(timings, timeout_ms):
+
+    def marginal(name: str, keys: list) -> dict:  # with the set and without this one index, interleaved
+        out = {}
+        for key in keys:
+            try:
+                m = timed(conn, explain[key], {"without": [names[id(by_name[name])]], "after": []}, repeat)
+                out[key] = (m["without"][0], m["after"][0])
+            except psycopg.Error:
+                out[key] = (None, 0.0)  # counted as cut without it: a win of this index
+        return out
+
+    suspects = idle(timings, timeout_ms)
+    if summary.quick and suspects:  # one run each way: the queries of an index that looks idle, best of `repeat`
+        live = [names[id(by_name[n])] for n in sorted(set(by_name) - {d[0] for d in drops})]
+        for key, once in list(timings.items()):
+            if once.used & set(suspects) and once.before_ms is not None and once.after_ms is not None:
+                timings[key] = again(conn, explain[key], live, repeat, once, set(by_name))
+    suspects = idle(timings, timeout_ms, marginal)
+    # step 8: left out too, their queries keep the times they had without the set
+    for name in suspects:
         drop(name)
         served = [k for k, t in timings.items() if name in t.used]
         summary.time_dropped.append(

@@ -64,8 +64,11 @@ hash join it replaces runs half as long again).
    looked at again.  A regression no drop fixes stays, with a WARNING in the migration.
    `settle` is that loop over plain numbers; costs and benefits are then re-planned for
    the set that is left (nothing more is eliminated by cost after timing).
-8. With --analyze, an index none of whose queries ran measurably faster with the set (`idle`) is left
-   out too: by cost it helps, by the clock it does not.  Its queries are counted at their
+8. An index none of whose queries ran measurably faster with the set (`idle`) is left out too: by
+   cost it helps, by the clock it does not (TPC-H's lineitem(l_suppkey): a nested loop into it costed
+   cheaper than the hash join for Q7 and Q21, and slower by 5-30% run after run, under the margins of
+   step 7 in some runs).  The quick check first runs the queries of such an index best of `repeat`
+   each way: one run is never the reason to leave an index out.  Its queries are counted at their
    time without the set.
 
 The migration (advisor/indexes/migration.py) lists, per index, the queries it serves (every query whose plan uses it
@@ -266,7 +269,7 @@ class Summary:
     time_dropped: list[TimeDrop] = field(default_factory=list)  # left out after timing
     warnings: list[Timing] = field(default_factory=list)  # still measurably slower with the set
     repeat: int = REPEAT
-    quick: bool = False  # timed by the quick check (no --analyze): step 6's one run each, no step 8
+    quick: bool = False  # timed by the quick check (no --analyze): step 6's one run each
     timeout_ms: float = 0
     uses: dict[int, list[str]] = field(default_factory=dict)  # id(run) -> the set's indexes its timed plan uses
     existing: list[ExistingIndex] = field(default_factory=list)  # indexes the database has that could go

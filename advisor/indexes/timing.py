@@ -115,20 +115,32 @@ def settle(timings: dict, measure_without, drop, timeout_ms: float) -> tuple[lis
             return drops, regressions(timings, timeout_ms)
 
 
-def idle(timings: dict, timeout_ms: float) -> list[str]:
-    """The set's indexes (names in the timings' `used`) none of whose queries ran faster with the set than
-    without it by more than 20% and more than the noise measured on it (no milliseconds floor: 2.5 ms
-    to 0.05 ms on a small seeded table is a win): the planner's cost said they help, the clock did
-    not; they would cost writes and space for nothing measured."""
+def idle(timings: dict, timeout_ms: float, marginal=None) -> list[str]:
+    """The set's indexes (names in the timings' `used`) none of whose queries ran faster because of them by
+    more than 20%, best against best (no milliseconds floor: 2.5 ms to 0.05 ms on a small seeded table is
+    a win; and no noise margin: one slow run widens a query's spread past a real sub-millisecond win, and
+    noise must never be the reason an index is left out): the planner's cost said they help, the clock
+    did not; they would cost writes and space for nothing measured.  A query whose plan uses other indexes of the set too counts
+    for this one only if it ran faster with the set than with the set minus this one: `marginal(name,
+    keys)` -> key -> (best ms without it, best ms with the set), run interleaved (TPC-H Q7 made faster by
+    orders(o_custkey) is no win of lineitem(l_suppkey), which its plan also uses).  Without `marginal`,
+    such a query's win counts for every index its plan uses."""
 
-    def faster(t: Timing) -> bool:
-        if t.after_ms is None:
+    def faster(before: float | None, after: float | None) -> bool:
+        if after is None:
             return False
-        before = timeout_ms if t.before_ms is None else t.before_ms
-        return before > t.after_ms * (1 + SLOWER) and before - t.after_ms > t.noise_ms
+        return (timeout_ms if before is None else before) > after * (1 + SLOWER)
 
-    names = set().union(*(t.used for t in timings.values()))
-    return sorted(names - {n for t in timings.values() if faster(t) for n in t.used})
+    out = []
+    for name in sorted(set().union(*(t.used for t in timings.values()))):
+        served = {k: t for k, t in timings.items() if name in t.used}
+        wins = [k for k, t in served.items() if faster(t.before_ms, t.after_ms)]
+        if marginal is not None and wins and all(served[k].used != {name} for k in wins):
+            m = marginal(name, wins)
+            wins = [k for k in wins if faster(m[k][0], m[k][1])]
+        if not wins:
+            out.append(name)
+    return out
 
 
 def timed(
@@ -197,6 +209,19 @@ def checked(
         return before, after, cut
     more = timed(conn, explain, {"before": dropped, "after": []}, repeat - 1)
     return _merge(before, more["before"]), _merge(after, more["after"]), None
+
+
+def again(conn, explain, dropped: list[str], repeat: int, t: Timing, names: set[str]) -> Timing:
+    """A query the quick check ran once each way, run `repeat` - 1 more rounds of both, interleaved, those
+    runs counted: best of `repeat` each way, before an index is left out as idle on its times.  `dropped`:
+    the set's index names (a savepoint drops them); `names`: the set's, for the indexes its plan uses."""
+    more = timed(conn, explain, {"before": dropped, "after": []}, repeat - 1)
+    before = _merge((t.before_ms, frozenset(), 0.0), more["before"])
+    after = _merge((t.after_ms, t.used, 0.0), more["after"])
+    used = after[1] & names if after[0] is not None else t.used
+    return replace(
+        t, before_ms=before[0], after_ms=after[0], used=frozenset(used), noise_ms=max(t.noise_ms, before[2], after[2])
+    )
 
 
 def _suspect(before_ms: float, after_ms: float) -> bool:
