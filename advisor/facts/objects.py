@@ -216,7 +216,7 @@ def _all_names(tree: ast.Module) -> set[str] | None:
             if isinstance(stmt.value, (ast.List, ast.Tuple)) and all(
                 isinstance(e, ast.Constant) and isinstance(e.value, str) for e in stmt.value.elts
             ):
-                return {e.value for e in stmt.value.elts if isinstance(e, ast.Constant)}
+                return {str(e.value) for e in stmt.value.elts if isinstance(e, ast.Constant)}
     return None
 
 
