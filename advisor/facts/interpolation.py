@@ -24,6 +24,7 @@ from advisor.facts.callers import Callers, Function
 from advisor.facts.provenance import parts, sources
 from advisor.facts.python_scope import Scope, Source, identifier_name
 from advisor.facts.safe_text import escaped_literal
+from advisor.facts.sql_positions import name_position
 from advisor.ir import Location
 
 
@@ -57,102 +58,6 @@ def _pieces_of(node: ast.expr) -> list[tuple[ast.expr, str, str]] | None:
         out.append((part, before, following if isinstance(following, str) else ""))
         before += "?"  # the value's own text is unknown; it is not a quote
     return out
-
-
-_VALUE_WORDS = {
-    "AND",
-    "OR",
-    "WHERE",
-    "NOT",
-    "LIKE",
-    "ILIKE",
-    "LIMIT",
-    "OFFSET",
-    "THEN",
-    "ELSE",
-    "WHEN",
-    "BY",
-    "VALUES",
-    "IN",
-    "IS",
-    "BETWEEN",
-    "HAVING",
-    "ON",
-    "AS",
-    "CASE",
-    "ALL",
-    "ANY",
-    "SOME",
-    "EXISTS",
-    "INTERVAL",
-}
-_NAME_WORDS = (
-    "FROM",
-    "JOIN",
-    "INTO",
-    "UPDATE",
-    "TABLE",
-    "INDEX",
-    "SEQUENCE",
-    "VIEW",
-    "SCHEMA",
-    "TRIGGER",
-    "FUNCTION",
-    "EXISTS",
-    "ONLY",
-    "TRUNCATE",
-    "ANALYZE",
-    "VACUUM",
-    "NOTIFY",
-    "LISTEN",
-    "CHANNEL",
-    "SELECT",
-    "DISTINCT",
-    "SET",
-    "RETURNING",
-)
-# the clause a list item belongs to: names in SELECT/SET/RETURNING lists and column lists, values in VALUES/IN
-_LIST_CLAUSE = re.compile(
-    r"\b(SELECT\b|SET\b|RETURNING\b|BY\b|VALUES\b|IN\b|INTO\s+[\w.\"?]+\s*\()(?!.*\b(SELECT|SET|RETURNING|BY|VALUES|IN)\b)",
-    re.IGNORECASE | re.DOTALL,
-)
-
-
-# within an ORDER BY list: the clause started and no later clause keyword since
-_ORDER_ITEM = re.compile(r"\bORDER\s+BY\b(?![\s\S]*\b(?:LIMIT|OFFSET|FROM|WHERE|UNION|FOR|RETURNING)\b)", re.IGNORECASE)
-
-
-def name_position(before: str, after: str) -> bool:
-    """The piece stands where SQL expects a name: `FROM {t}`, `{s}.jobs`, `"{c}"`, `{col} = %s`, `x {dir}`."""
-    if before.count("'") % 2 == 1:
-        return False  # inside a string literal: a value
-    if before.count('"') % 2 == 1:
-        return True  # inside a quoted identifier
-    tail, head = before.rstrip(), after.lstrip()
-    if tail.endswith(".") or head.startswith((".", "(")) and not tail.endswith(("(", ",", "=")):
-        return True  # schema.{table}, {schema}.table, {function}(...)
-    if re.match(r"(=|<|>|!=|<>|IS\b|IN\b|NOT\s+IN\b|LIKE\b|ILIKE\b|BETWEEN\b|@>|<@|\?)", head, re.IGNORECASE):
-        return True  # the left operand of a comparison: a column
-    if re.search(r"\b(WHERE|AND|OR|ON)\s*\($", tail, re.IGNORECASE) and re.match(r"\)\s*(=|IN\b)", head, re.IGNORECASE):
-        return True  # WHERE ({columns}) IN (VALUES ...): the columns of a row comparison
-    if re.search(r"\bON\s+CONFLICT\s*\($", tail, re.IGNORECASE):
-        return True  # ON CONFLICT ({key columns})
-    if tail.endswith(",") or re.search(r"\bINTO\s+[\w.\"?]+\s*\($", tail, re.IGNORECASE):
-        clause = _LIST_CLAUSE.search(tail[-400:])  # which list the item is in
-        return clause is not None and clause.group(1).upper() not in ("VALUES", "IN")
-    if (
-        re.search(r"[\")]\s+$", before)
-        and _ORDER_ITEM.search(tail[-400:])
-        and re.match(r"\s*(,|$|LIMIT\b|OFFSET\b|NULLS\b)", after, re.IGNORECASE)
-    ):
-        return True  # ORDER BY "created" {dir}, ORDER BY COALESCE(a, b) {dir}: the direction of a sort key
-    last = re.search(r"([A-Za-z_]\w*)\s*$", before)
-    if last is None:
-        return False
-    word = last.group(1).upper()
-    if word in _NAME_WORDS:
-        return True
-    return word not in _VALUE_WORDS and before[last.end(1) :] != ""  # after a column name: ASC, DESC, an alias
 
 
 def python_pieces(

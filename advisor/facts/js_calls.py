@@ -278,7 +278,9 @@ def argument(v: Values, b: Binding, ident, inner: tuple, path: tuple, quote) -> 
             source = arg_list(args)[0]
             return position == 1 or (position == 0 and v.safe(source, (ITEM, *inner, *path), quote))
         if method in CALLBACKS and at == 0 and position == 1:
-            return v.always_array(receiver)  # an array's index; a Map's forEach passes a key there
+            # an index: no built-in but an array (a typed array, an iterator) has `map`, `filter`, ...; a Map's
+            # and a Set's forEach pass a key there, so forEach needs the receiver to be an array
+            return method != "forEach" or v.always_array(receiver)
         if method in CALLBACKS and at == 0 and position in (0, 2):
             return v.safe(receiver, ((ITEM,) if position == 0 else ()) + inner + path, quote)
     if inner:

@@ -86,6 +86,9 @@ def classes_of(node: ast.expr, scope: Scope, hops: int) -> list[Klass] | None:
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
         owner = enclosing_class(scope)
         return _self_attribute(owner, node.attr, scope.callers, hops) if owner is not None else None
+    if isinstance(node, ast.Attribute):  # `settings.chunks.measure`: as the classes of `settings` annotate it
+        owners = classes_of(node.value, scope, hops + 1)
+        return _all(_annotated_attribute(k, node.attr, scope.callers, hops) for k in owners) if owners else None
     if not isinstance(node, ast.Name):
         return None
     name = node.id
@@ -156,16 +159,64 @@ def _imported_instance(name: str, scope: Scope, hops: int) -> list[Klass] | None
     return classes_of(ast.Name(original), module, hops + 1)
 
 
-def _import_of(name: str, tree: ast.Module, callers: Callers | None) -> tuple[ast.Module, str] | None:
-    """The project module a module-level `from m import x [as name]` takes `name` from, and `x`."""
+def _import_of(name: str, tree: ast.Module, callers: Callers | None, hops: int = 0) -> tuple[ast.Module, str] | None:
+    """The project module a module-level `from m import x [as name]` takes `name` from, and `x`; or, when the
+    module does not bind `name` itself, `from m import *` of the last such module that has it (a package's
+    `__init__` re-exporting its modules); unknown when a module it star-imports is not the project's."""
     if callers is None:
         return None
+    starred: list[ast.Module] = []
     for stmt in own_nodes(tree):
         if isinstance(stmt, ast.ImportFrom) and stmt.module:
             for alias in stmt.names:
                 if (alias.asname or alias.name) == name:
                     other = module_tree(callers, stmt.module, stmt.level, tree)
                     return (other, alias.name) if other is not None else None
+                if alias.name == "*":
+                    other = module_tree(callers, stmt.module, stmt.level, tree)
+                    if other is None:
+                        return None
+                    starred.append(other)
+    if not starred or _binds(tree, name) or hops > _HOPS:
+        return None
+    exporting = [other for other in starred if _exports(other, name, callers, hops)]
+    return (exporting[-1], name) if exporting else None
+
+
+def _binds(tree: ast.Module, name: str) -> bool:
+    """The module's own top-level statements bind `name` (a class, a function, an assignment, an import)."""
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == name:
+            return True
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)) and any(
+            (a.asname or a.name.split(".")[0]) == name for a in stmt.names
+        ):
+            return True
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and any(
+            isinstance(t, ast.Name) and t.id == name
+            for target in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target])
+            for t in ast.walk(target)
+        ):
+            return True
+    return False
+
+
+def _exports(tree: ast.Module, name: str, callers: Callers, hops: int) -> bool:
+    """`from m import *` gives `name`: m binds it, directly or by its own star imports, and its `__all__`, when
+    it writes one as a literal list, names it (a private name only through `__all__`)."""
+    listed = _all_names(tree)
+    if listed is not None and name not in listed or listed is None and name.startswith("_"):
+        return False
+    return _binds(tree, name) or _import_of(name, tree, callers, hops + 1) is not None
+
+
+def _all_names(tree: ast.Module) -> set[str] | None:
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in stmt.targets):
+            if isinstance(stmt.value, (ast.List, ast.Tuple)) and all(
+                isinstance(e, ast.Constant) and isinstance(e.value, str) for e in stmt.value.elts
+            ):
+                return {str(e.value) for e in stmt.value.elts if isinstance(e, ast.Constant)}
     return None
 
 
@@ -221,6 +272,23 @@ def _self_attribute(owner: Klass, attr: str, callers: Callers | None, hops: int)
                     return None
                 found, seen = found + typed, True
     return found if seen else None
+
+
+def _annotated_attribute(klass: Klass, attr: str, callers: Callers | None, hops: int) -> list[Klass] | None:
+    """The classes the class body annotates `attr` with (`measure: IndexMeasure`, a dataclass's or a pydantic
+    model's field: a type checker holds every assignment to it), the first along the project's bases."""
+    if hops > _HOPS:
+        return None
+    for item in klass.node.body:
+        if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name) and item.target.id == attr:
+            return annotated(item.annotation, klass.tree, callers, hops + 1)
+    for base in klass.node.bases:
+        parent = class_named(base.value if isinstance(base, ast.Subscript) else base, klass.tree, callers, hops)
+        if parent is not None:
+            found = _annotated_attribute(parent, attr, callers, hops + 1)
+            if found is not None:
+                return found
+    return None
 
 
 def _assigned_to_self(node: ast.AST, attr: str) -> ast.expr | bool | None:

@@ -25,6 +25,7 @@ from advisor.facts.python_scope import Path, Scope, Source, Sources, identifier_
 from advisor.facts.reaching import PARAMETER, own_nodes
 from advisor.facts.regex_groups import word_group
 from advisor.facts.safe_text import escaped_literal, quoted_literal, setting_read
+from advisor.facts.sql_positions import name_position
 from advisor.sources.python_reach import parts
 
 # calls whose result is an identifier quoted for SQL, a number, or a length
@@ -71,11 +72,7 @@ def sources(node: ast.expr, scope: Scope, depth: int = 0, path: Path = ()) -> So
     if quoted_literal(built):
         return _NONE  # "'" + s.replace("'", "''") + "'": a whole literal the value cannot end
     if built is not None:  # f-string, %, .format(), +: its values (numeric conversions are numbers)
-        return _union(
-            sources(p, scope, more)
-            for i, p in enumerate(built)
-            if isinstance(p, ast.expr) and not escaped_literal("".join(t for t in built[:i] if isinstance(t, str)), p)
-        )
+        return _union(sources(p, scope, more) for p in _values_of(built))
     default = setting_read(node, scope.tree) if _module_name(node, scope) else None
     if default is not None:
         return sources(default, scope, more)  # a setting the operator configures (advisor.facts.safe_text)
@@ -100,6 +97,27 @@ def sources(node: ast.expr, scope: Scope, depth: int = 0, path: Path = ()) -> So
     if isinstance(node, ast.Name):
         return _name_sources(node.id, scope, more, path, node)
     return frozenset({Source(ast.unparse(node)[:60], False)})
+
+
+def _values_of(built: list[str | ast.expr]) -> list[ast.expr]:
+    """The values of a fragment that may carry a caller's text: not one escaped for its quotes, nor a name held
+    in a variable named for it where SQL expects a name (`f"{table_name}.vec {op} $1"`), as in the statement."""
+    out, before = [], ""
+    for i, p in enumerate(built):
+        if isinstance(p, str):
+            before += p
+            continue
+        after = built[i + 1] if i + 1 < len(built) else ""
+        literal = "".join(t for t in built[:i] if isinstance(t, str))
+        named = isinstance(p, (ast.Name, ast.Attribute)) and identifier_name(
+            p.id if isinstance(p, ast.Name) else p.attr
+        )
+        if not escaped_literal(literal, p) and not (
+            named and name_position(before, after if isinstance(after, str) else "")
+        ):
+            out.append(p)
+        before += "?"  # the value's own text is unknown; it is not a quote
+    return out
 
 
 def _module_name(node: ast.expr, scope: Scope) -> bool:
