@@ -347,6 +347,7 @@ def _unbounded(query: MongoQuery, indexes: list[IndexDef]) -> bool:
         or query.explained
         or query.source == "shape"
         or query.streamed
+        or (query.whole and oneoff.returns_all(query.scope))  # `getAllRoles`: every document is its contract
     ):
         return False
     info = analyse_filter(query.filter)
