@@ -118,6 +118,19 @@ def maintenance(scope: tuple[str, ...]) -> bool:
     return False
 
 
+# the verbs of a getter (`getAllRoles`, `fetch_all`, `findAll`, `listAll`): with `all` after them, or `all` first
+# (`all_jobs`), the function is named as returning every one of something
+_GETTERS = frozenset({"get", "find", "fetch", "load", "read", "list", "select", "query"})
+
+
+def returns_all(scope: tuple[str, ...]) -> bool:
+    """The function the code is written in (the innermost) is named as returning every one of something:
+    `getAllRoles`, `get_all_users`, `GetAllEvents`, `all_jobs`. Reading the whole match is its contract, not
+    an oversight (a listing that pages, `listUsers`, is not named so)."""
+    words = name_words(scope[0]) if scope else []
+    return bool(words) and (words[0] == "all" or (words[0] in _GETTERS and words[1:2] == ["all"]))
+
+
 def off_workload(path: str, scope: tuple[str, ...]) -> bool:
     """Code that runs once (a migration step, a script) or in a maintenance routine: not workload."""
     return runs_once(path) or maintenance(scope)

@@ -15,7 +15,7 @@ async function setup(db) {
 async function pause(db, id) {
   await db.collection("queues").updateOne({ id: id }, { $set: { paused: true } });
 }
-async function all(db) {
+async function unpaused(db) {
   return db.collection("queues").find({ paused: false }).toArray();
 }
 """

@@ -347,6 +347,7 @@ def _unbounded(query: MongoQuery, indexes: list[IndexDef]) -> bool:
         or query.explained
         or query.source == "shape"
         or query.streamed
+        or (query.whole and oneoff.returns_all(query.scope))  # `getAllRoles`: every document is its contract
     ):
         return False
     info = analyse_filter(query.filter)
@@ -985,17 +986,29 @@ def index_option_conflict(schema: Schema):
     for index in schema.indexes:
         if index.method == "mongo" and not run_time(index.table):  # named at run time: maybe another collection
             distinct = tuple(repr(index.options.get(k)) for k in DISTINCT_OPTIONS)
-            groups[(index.table, index.keys, distinct)].append(index)
+            fresh = index.options.get("fresh")  # declared after its collection was dropped: meets no earlier one
+            groups[(index.table, index.keys, distinct, fresh)].append(index)
     for group in groups.values():
         group = sorted(group, key=lambda i: i.location or Location("", 0))
-        first = group[0]
-        for other in group[1:]:
-            if other.location is None:
+        for n, other in enumerate(group[1:], 1):
+            first = next((i for i in group[:n] if not _alternatives(i, other)), None)
+            if other.location is None or first is None:
                 continue
             if option_key(other) != option_key(first):
                 yield _options_conflict(first, other)
             elif other.name != first.name:
                 yield _name_conflict(first, other)
+
+
+def _alternatives(a: IndexDef, b: IndexDef) -> bool:
+    """Declared in a method and in its override (that does not call it): an instance runs one or the other
+    (advisor.sources.python_index_when)."""
+    variant = a.options.get("variant")
+    return (
+        variant is not None
+        and variant == b.options.get("variant")
+        and b.options.get("class") not in str(a.options.get("runs_with", "")).split(",")
+    )
 
 
 def _keys_text(index: IndexDef) -> str:

@@ -268,9 +268,12 @@ def iterated(f: JsFile, name: str | None, top) -> bool:
 
 
 def used_whole(f: JsFile, top) -> bool:
-    """The documents leave as they are: returned, sent as the response, written elsewhere."""
+    """The documents leave as they are: returned, sent as the response, written elsewhere, or handed to
+    the caller's callback (`find(q).toArray(done)`, `done` a parameter: callback code's return)."""
     holder = outer(top)
     parent = holder.parent
+    if _to_callback(f, top):
+        return True
     if parent is None:
         return False
     if parent.type in ("return_statement", "arrow_function"):
@@ -280,6 +283,16 @@ def used_whole(f: JsFile, top) -> bool:
         _, method = member_parts(f, fn) if fn is not None and fn.type == "member_expression" else (None, None)
         return method in ("json", "send", "insertMany", "insertOne", "insert", "bulkWrite", "write", "resolve")
     return False
+
+
+def _to_callback(f: JsFile, call) -> bool:
+    """`c.find(q).toArray(done)`, `c.find(q, done)`, `Model.find(q).exec(done)`: the chain's last argument is
+    a parameter of a function around it."""
+    fn = unwrap(call.child_by_field_name("function"))
+    method = member_parts(f, fn)[1] if fn is not None and fn.type == "member_expression" else None
+    args = arg_list(call.child_by_field_name("arguments"))
+    last = unwrap(args[-1]) if args and method in ("toArray", "exec", "find") else None
+    return last is not None and last.type == "identifier" and f.src(last) in parameters(f, call)
 
 
 READERS = ("map", "forEach", "some", "every", "flatMap")  # not filter/find: their documents go on

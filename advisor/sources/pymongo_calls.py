@@ -15,6 +15,7 @@ from advisor.sources.pymongo_names import Names, keyword
 from advisor.sources.pymongo_receivers import collection_of, database_method, server_owned
 from advisor.sources.pymongo_tables import index_model, index_tables
 from advisor.sources.python_classes import record_members, settle_attributes
+from advisor.sources.python_index_when import IndexWhen
 
 # pymongo's names: the snake_case ones, without the mongoose and legacy ones pymongo 4 does not have
 QUERY_METHODS = {op for op in FIND_OPS | AGGREGATE_OPS if op.islower()} - {"exists"} | {
@@ -212,6 +213,7 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
             and node.func.id in ("list", "tuple", "sorted")
         ):
             materialized.update(id(a) for a in node.args)
+    when: IndexWhen | None = None
     for top in tops:
         base, chain = _unchain(top)
         on_database: tuple[str, str] | None = None  # (class, method) when the receiver is `self.<method>().<name>`
@@ -231,6 +233,10 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
                 on_database = (owner.name, held)
             if method in INDEX_METHODS:
                 _index(result, coll, method, call, path, index, names)
+                when = when or IndexWhen(tree, path)
+                timing = when.options(call)  # after a drop, in an overridden method: index-option-conflict
+                for declared in result.indexes[counts[1] :]:
+                    declared.options.update(timing)
                 break
             loc = Location(
                 path,
