@@ -161,8 +161,12 @@ _ANALYSED_START = re.compile(
 )
 
 
-# folders projects name after the database their SQL is for (db/mysql/migrations beside db/postgresql/...)
+# folders and file names projects name after the database their SQL is for (db/mysql/migrations beside
+# db/postgresql/..., get_balance.mysql.sql beside get_balance.pg.sql)
 _DATABASE_FOLDERS = {
+    "postgres": "postgres",
+    "postgresql": "postgres",
+    "pg": "postgres",
     "mysql": "mysql",
     "mariadb": "mysql",
     "sqlite": "sqlite",
@@ -179,10 +183,12 @@ _DATABASE_FOLDERS = {
 
 
 def another_database(path: str, dialect: str) -> bool:
-    """The file lies in a folder named after another database than the one the config reads: a statement
-    there that does not parse is that database's SQL, not an error in it."""
-    folders = [part.lower() for part in re.split(r"[\\/]", path)[:-1]]
-    return any(_DATABASE_FOLDERS.get(f, dialect) != dialect for f in folders)
+    """The file lies in a folder named after another database than the one the config reads, or its name
+    says so between dots (`0047_get_balance.mysql.sql`, `mysql.sql`): a statement there that does not parse
+    is that database's SQL, not an error in it, and one that parses means what that database reads."""
+    parts = re.split(r"[\\/]", path)
+    words = [part.lower() for part in parts[:-1]] + parts[-1].lower().split(".")[:-1]
+    return any(_DATABASE_FOLDERS.get(w, dialect) != dialect for w in words)
 
 
 def failure_severity(query: SqlQuery, failure: ParseFailure) -> str | None:

@@ -673,6 +673,27 @@ def test_sql_in_a_folder_named_after_another_database_is_not_a_parse_error(tmp_p
     assert ("parse-error", "db/postgresql/migration.sql", "error") in found  # where it claims to be PostgreSQL
 
 
+def test_a_file_named_after_another_database_beside_the_configured_one_s(tmp_path, monkeypatch):
+    # django-hordak ships migrations/0047_get_balance.mysql.sql beside 0047_get_balance.pg.sql in one folder
+    from advisor import catalogue, engine
+
+    mysql = (  # a MySQL stored function's body: DECLARE, SELECT ... INTO variables
+        "CREATE FUNCTION get_balance(account_id BIGINT)\nRETURNS JSON\nBEGIN\n    DECLARE account_lft INT;\n"
+        "    SELECT lft INTO account_lft\n    FROM hordak_account\n    WHERE id = account_id;\n"
+        "    RETURN NULL;\nEND;\n"
+    )
+    (tmp_path / "advisor.toml").write_text('dialect = "postgres"\n')
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "migrations" / "0047_get_balance.mysql.sql").write_text(mysql)
+    (tmp_path / "migrations" / "0047_get_balance.pg.sql").write_text("SELECT id FROM jobs WHERE locked_by = NULL;\n")
+    (tmp_path / "migrations" / "0048_other.sql").write_text(mysql)
+    monkeypatch.chdir(tmp_path)
+    found = {(catalogue.lookup(f.rule).name, f.location.path, f.severity) for f in engine.check(["."]).findings}
+    assert not [f for f in found if f[0] == "parse-error" and f[1].endswith(".mysql.sql")], found
+    assert any(f[:2] == ("equals-null", "migrations/0047_get_balance.pg.sql") for f in found)
+    assert any(f[:2] == ("parse-error", "migrations/0048_other.sql") for f in found)  # its name says nothing
+
+
 def test_another_database_s_sql_that_parses_gets_no_postgresql_rule(tmp_path, monkeypatch):
     # relstorage's MySQL procedures beside its PostgreSQL ones: `SET prev_timeout = NULL` is MySQL's
     # assignment there; the same text in a folder that does not say MySQL is read as the config's SQL
