@@ -32,6 +32,9 @@ def main(argv: list[str]) -> int:
     from advisor.mongo.shape import MongoQuery
     from advisor.sources import extract
 
+    if not argv or argv[0] in ("-h", "--help") or argv == ["--alone"]:
+        print(__doc__)
+        return 0 if argv else 2
     alone = "--alone" in argv
     argv = [a for a in argv if a != "--alone"]
     project, files = argv[0], argv[1:]
