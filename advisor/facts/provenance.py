@@ -20,6 +20,7 @@ import ast
 import re
 
 from advisor.facts.callers import Defined, argument, call_name, defaults
+from advisor.facts.narrowing import items
 from advisor.facts.objects import members
 from advisor.facts.python_scope import Path, Scope, Source, Sources, identifier_name, parameter_names
 from advisor.facts.reaching import PARAMETER, own_nodes
@@ -152,7 +153,10 @@ def _call_sources(node: ast.Call, scope: Scope, depth: int, path: Path = ()) -> 
         return sources(node.args[0], scope, depth, ("item", *path[2:]) if path[:2] == ("item", 1) else ())
     receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
     if receiver is not None and name in _TEXT_METHODS:
-        return sources(receiver, scope, depth) | _union(sources(a, scope, depth) for a in node.args)
+        args = [
+            a for a in node.args if not (name == "join" and isinstance(a, ast.Name) and items(a.id) in scope.narrowed)
+        ]
+        return sources(receiver, scope, depth) | _union(sources(a, scope, depth) for a in args)  # joined: each checked
     if name == "get" and isinstance(receiver, ast.Name) and 1 <= len(node.args) <= 2 and not node.keywords:
         return sources(receiver, scope, depth, ("item", *path)) | _union(
             sources(a, scope, depth, path) for a in node.args[1:]
