@@ -25,6 +25,7 @@ from advisor.facts.objects import members
 from advisor.facts.python_scope import Path, Scope, Source, Sources, identifier_name, parameter_names
 from advisor.facts.reaching import PARAMETER, own_nodes
 from advisor.facts.regex_groups import word_group
+from advisor.facts.routes import route_numbers
 from advisor.facts.safe_text import escaped_literal, quoted_literal, setting_read
 from advisor.facts.sql_positions import name_position
 from advisor.sources.python_reach import parts
@@ -319,8 +320,8 @@ def _parameter_sources(name: str, scope: Scope, depth: int) -> Sources:
 
     def answer() -> Sources:
         calls = callers.calls(defined, scope.tree)
-        if not calls:
-            return caller_chooses  # no call seen: an entry point; or calls that cannot all be seen
+        if not calls:  # no call seen: an entry point; or calls that cannot all be seen
+            return _NONE if name in route_numbers(defined, callers) else caller_chooses  # <int:id>: a number
         binding = callers.binding(defined, scope.tree)
         for call in calls:
             bound = argument(call, defined, name, binding)
