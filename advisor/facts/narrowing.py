@@ -7,29 +7,50 @@ leaves (`if x not in ALLOWED: raise`, `if not (f.isidentifier() or all(p.isident
 f.split("."))): raise ValueError(f)`, `assert x in ("ASC", "DESC")`), until it is assigned again. Where
 branches meet, a name stays confined only if every branch that goes on confines it. A fixed set is a literal
 tuple, list or set, or a module constant by its name (`SUPPORTED_OPERATORS`); the test may read the name
-through a change of case or surrounding space (`key.lower() in [...]`), which adds no quote. Plain `ast`,
-over one function's own statements (nested functions and classes have their own).
+through a change of case or surrounding space (`key.lower() in [...]`), which adds no quote. A call of one
+of the module's functions that is true only for a name (`_valid_sql_name(field)`, advisor.facts.validators)
+is a word test like `field.isidentifier()`.
+
+A collection's elements are confined (`items(name)` is in the set) after a loop that confines each one:
+`for field in group_by: if not _valid_sql_name(field): raise ...`, a loop with no `break`, `continue` or
+`else` whose body always ends with its loop name confined. They stay so until the collection is assigned
+again or used other than read whole (`", ".join(group_by)`, `len(group_by)`, a test, a loop over it): a
+method call, an assignment of it to another name or a function it is handed to could change it.
+Plain `ast`, over one function's own statements (nested functions and classes have their own).
 """
 
 from __future__ import annotations
 
 import ast
 
+from advisor.facts.validators import WORD_TESTS
+
 Confined = frozenset[str]
 _NONE: Confined = frozenset()
 _CASE = {"lower", "upper", "casefold", "strip", "lstrip", "rstrip", "title"}  # add no character a test lets in
-_WORD_TESTS = {"isidentifier", "isalnum", "isalpha", "isdigit", "isdecimal", "isnumeric"}
 _NUMBERS = {"int", "float", "bool"}
+_ITEMS = "[*]"  # never part of a Python name
+_READ_WHOLE = {"len", "sorted", "list", "tuple", "set", "frozenset", "str", "bool", "any", "all", "min", "max"}
 
 
-def confined(owner: ast.Module | ast.FunctionDef | ast.AsyncFunctionDef) -> dict[int, Confined]:
-    """id(expression) -> the names confined where the statement holding it runs (only where some are)."""
+def items(name: str) -> str:
+    """The entry of a confined set saying that every element of the collection `name` is confined."""
+    return name + _ITEMS
+
+
+def confined(
+    owner: ast.Module | ast.FunctionDef | ast.AsyncFunctionDef, checks: frozenset[str] = _NONE
+) -> dict[int, Confined]:
+    """id(expression) -> the names confined where the statement holding it runs (only where some are).
+    `checks`: the module's functions true only for a name (advisor.facts.validators.name_checks)."""
     out: dict[int, Confined] = {}
-    _walk(owner.body, _NONE, out)
+    if checks and not isinstance(owner, ast.Module):
+        checks = checks - _assigned_in(owner) - {a.arg for a in ast.walk(owner.args) if isinstance(a, ast.arg)}
+    _walk(owner.body, _NONE, out, checks)
     return out
 
 
-def _walk(body: list[ast.stmt], state: Confined, out: dict[int, Confined]) -> Confined | None:
+def _walk(body: list[ast.stmt], state: Confined, out: dict[int, Confined], checks: frozenset[str]) -> Confined | None:
     """The names confined after the block (None: it always leaves), recording each statement's."""
     for stmt in body:
         if state:
@@ -37,8 +58,8 @@ def _walk(body: list[ast.stmt], state: Confined, out: dict[int, Confined]) -> Co
         if isinstance(stmt, (ast.Raise, ast.Return, ast.Continue, ast.Break)):
             return None
         if isinstance(stmt, ast.If):
-            then = _walk(stmt.body, _less(state | holds(stmt.test), stmt.test), out)
-            other = _walk(stmt.orelse, _less(state | holds(stmt.test, False), stmt.test), out)
+            then = _walk(stmt.body, _less(state | holds(stmt.test, True, checks), stmt.test), out, checks)
+            other = _walk(stmt.orelse, _less(state | holds(stmt.test, False, checks), stmt.test), out, checks)
             if then is None:
                 if other is None:
                     return None
@@ -46,20 +67,84 @@ def _walk(body: list[ast.stmt], state: Confined, out: dict[int, Confined]) -> Co
             else:
                 state = then if other is None else then & other
         elif isinstance(stmt, ast.Assert):
-            state = state | holds(stmt.test)
+            state = state | holds(stmt.test, True, checks)
         elif isinstance(stmt, (ast.For, ast.AsyncFor, ast.While, ast.Try, ast.With, ast.AsyncWith)):
             inside = _less(state, stmt)
-            for block in _blocks(stmt):
-                _walk(block, inside, out)
-            state = inside
+            ends = [_walk(block, inside, out, checks) for block in _blocks(stmt)]
+            state = inside | _each_checked(stmt, ends[0])
         else:
             state = _less(state, stmt)
     return state
 
 
+def _each_checked(loop: ast.stmt, end: Confined | None) -> Confined:
+    """`items(x)` when the loop `for t in x:` confines every element of x (its body always ends with t confined)."""
+    if not (
+        isinstance(loop, ast.For)
+        and isinstance(loop.target, ast.Name)
+        and isinstance(loop.iter, ast.Name)
+        and not loop.orelse
+        and end is not None
+        and loop.target.id in end
+    ):
+        return _NONE
+    name = loop.iter.id
+    if name in _assigned_in(loop) or _changed(loop, {name}) or _leaves_early(loop.body):
+        return _NONE
+    return frozenset({items(name)})
+
+
+def _leaves_early(body: list[ast.stmt]) -> bool:
+    """A `break` or `continue` of this loop: an element it skips, or the ones after it, go unchecked."""
+    stack: list[ast.AST] = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.Break, ast.Continue)):
+            return True
+        if not isinstance(node, (ast.For, ast.AsyncFor, ast.While, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            stack.extend(ast.iter_child_nodes(node))
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
+            stack.extend(node.orelse)  # an inner loop's `else` belongs to this one
+    return False
+
+
 def _less(state: Confined, node: ast.AST) -> Confined:
-    """`state` without the names `node` binds (walked only when some name is confined: most code has none)."""
-    return state - _assigned_in(node) if state else state
+    """`state` without the names `node` binds, nor the elements of a collection it may change (walked only
+    when some name is confined: most code has none)."""
+    if not state:
+        return state
+    bound = _assigned_in(node)
+    state = state - bound - {items(n) for n in bound}
+    collections = {n[: -len(_ITEMS)] for n in state if n.endswith(_ITEMS)}
+    if collections:
+        state = state - {items(n) for n in _changed(node, collections)}
+    return state
+
+
+def _changed(node: ast.AST, names: set[str]) -> set[str]:
+    """The names of `names` the node reads other than whole (joined, measured, tested, looped over); the
+    node itself is a statement, or a test (`if group_by:`)."""
+    out: set[str] = set()
+    stack: list[tuple[ast.AST, ast.AST | None]] = [(node, None)]
+    while stack:
+        sub, parent = stack.pop()
+        if isinstance(sub, ast.Name) and sub.id in names and parent is not None and not _read_whole(sub, parent):
+            out.add(sub.id)
+        stack.extend((child, sub) for child in ast.iter_child_nodes(sub))
+    return out
+
+
+def _read_whole(name: ast.Name, parent: ast.AST | None) -> bool:
+    if isinstance(parent, (ast.For, ast.AsyncFor, ast.comprehension)):
+        return parent.iter is name
+    if isinstance(parent, ast.Call) and name in parent.args:
+        func = parent.func
+        return (isinstance(func, ast.Attribute) and func.attr == "join") or (
+            isinstance(func, ast.Name) and func.id in _READ_WHOLE
+        )
+    return isinstance(parent, (ast.Compare, ast.If, ast.While, ast.FormattedValue)) or (
+        isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.Not)
+    )  # not `a or x`: that is x itself, which another name could then change
 
 
 def _blocks(stmt: ast.stmt) -> list[list[ast.stmt]]:
@@ -92,15 +177,16 @@ def _assigned_in(node: ast.AST) -> set[str]:
     return names
 
 
-def holds(test: ast.expr, true: bool = True) -> Confined:
-    """Names the test confines when it is true (`true=False`: when it is false, as `not test` would)."""
+def holds(test: ast.expr, true: bool = True, checks: frozenset[str] = _NONE) -> Confined:
+    """Names the test confines when it is true (`true=False`: when it is false, as `not test` would).
+    `checks`: the module's functions true only for a name."""
     if isinstance(test, ast.BoolOp):
-        parts = [holds(v, true) for v in test.values]
+        parts = [holds(v, true, checks) for v in test.values]
         if isinstance(test.op, ast.And) == true:  # both of an `and` hold; neither of an `or` does
             return frozenset().union(*parts)
         return frozenset.intersection(*parts)
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-        return holds(test.operand, not true)
+        return holds(test.operand, not true, checks)
     if isinstance(test, ast.Compare) and len(test.ops) == 1:
         op, right = test.ops[0], test.comparators[0]
         if isinstance(op, ast.In if true else ast.NotIn) and _fixed_set(right):
@@ -108,15 +194,18 @@ def holds(test: ast.expr, true: bool = True) -> Confined:
         if isinstance(op, ast.Eq if true else ast.NotEq):
             return _read_name(test.left) if _literal(right) else _read_name(right) if _literal(test.left) else _NONE
     if isinstance(test, ast.Call) and true:
-        return _word_test(test)
+        return _word_test(test, checks)
     return _NONE
 
 
-def _word_test(call: ast.Call) -> Confined:
-    """`n.isidentifier()`, `all(p.isidentifier() for p in n.split("."))`, `isinstance(n, int)`."""
+def _word_test(call: ast.Call, checks: frozenset[str]) -> Confined:
+    """`n.isidentifier()`, `all(p.isidentifier() for p in n.split("."))`, `isinstance(n, int)`,
+    `_valid_sql_name(n)` of a function in `checks`."""
     func = call.func
-    if isinstance(func, ast.Attribute) and func.attr in _WORD_TESTS and not call.args:
+    if isinstance(func, ast.Attribute) and func.attr in WORD_TESTS and not call.args:
         return _read_name(func.value)
+    if isinstance(func, ast.Name) and func.id in checks and len(call.args) == 1 and not call.keywords:
+        return _read_name(call.args[0])
     if isinstance(func, ast.Name) and func.id == "isinstance" and len(call.args) == 2:
         kinds = call.args[1].elts if isinstance(call.args[1], ast.Tuple) else [call.args[1]]
         if all(isinstance(k, ast.Name) and k.id in _NUMBERS for k in kinds):
@@ -143,7 +232,7 @@ def _word_test(call: ast.Call) -> Confined:
 
 def _word_test_of(node: ast.expr) -> str | None:
     if isinstance(node, ast.Call) and not node.args and isinstance(node.func, ast.Attribute):
-        if node.func.attr in _WORD_TESTS and isinstance(node.func.value, ast.Name):
+        if node.func.attr in WORD_TESTS and isinstance(node.func.value, ast.Name):
             return node.func.value.id
     return None
 

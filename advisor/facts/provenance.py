@@ -20,10 +20,12 @@ import ast
 import re
 
 from advisor.facts.callers import Defined, argument, call_name, defaults
+from advisor.facts.narrowing import items
 from advisor.facts.objects import members
 from advisor.facts.python_scope import Path, Scope, Source, Sources, identifier_name, parameter_names
 from advisor.facts.reaching import PARAMETER, own_nodes
 from advisor.facts.regex_groups import word_group
+from advisor.facts.routes import route_numbers
 from advisor.facts.safe_text import escaped_literal, quoted_literal, setting_read
 from advisor.facts.sql_positions import name_position
 from advisor.sources.python_reach import parts
@@ -152,7 +154,10 @@ def _call_sources(node: ast.Call, scope: Scope, depth: int, path: Path = ()) -> 
         return sources(node.args[0], scope, depth, ("item", *path[2:]) if path[:2] == ("item", 1) else ())
     receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
     if receiver is not None and name in _TEXT_METHODS:
-        return sources(receiver, scope, depth) | _union(sources(a, scope, depth) for a in node.args)
+        args = [
+            a for a in node.args if not (name == "join" and isinstance(a, ast.Name) and items(a.id) in scope.narrowed)
+        ]
+        return sources(receiver, scope, depth) | _union(sources(a, scope, depth) for a in args)  # joined: each checked
     if name == "get" and isinstance(receiver, ast.Name) and 1 <= len(node.args) <= 2 and not node.keywords:
         return sources(receiver, scope, depth, ("item", *path)) | _union(
             sources(a, scope, depth, path) for a in node.args[1:]
@@ -315,8 +320,8 @@ def _parameter_sources(name: str, scope: Scope, depth: int) -> Sources:
 
     def answer() -> Sources:
         calls = callers.calls(defined, scope.tree)
-        if not calls:
-            return caller_chooses  # no call seen: an entry point; or calls that cannot all be seen
+        if not calls:  # no call seen: an entry point; or calls that cannot all be seen
+            return _NONE if name in route_numbers(defined, callers) else caller_chooses  # <int:id>: a number
         binding = callers.binding(defined, scope.tree)
         for call in calls:
             bound = argument(call, defined, name, binding)

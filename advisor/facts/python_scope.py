@@ -17,6 +17,7 @@ from advisor.facts.callers import Callers, Function
 from advisor.facts.definitions import number_parameters, own_methods
 from advisor.facts.narrowing import confined
 from advisor.facts.reaching import own_nodes, reaching
+from advisor.facts.validators import name_checks
 
 # names that hold an identifier by convention: a table, schema or column name chosen by the code
 _IDENTIFIER_NAME = re.compile(
@@ -94,7 +95,7 @@ class Scope:
             for node in own_nodes(owner):
                 self._read(node)
             if not isinstance(owner, ast.Lambda):
-                self.narrowing.update(confined(owner))
+                self.narrowing.update(confined(owner, name_checks(tree)))
         self.numbers: set[str] = set()  # parameters annotated as numbers: a type checker holds callers to them
         for function in functions:  # the enclosing functions' names too: closures read them
             self.params |= parameter_names(function) - {"self", "cls"}

@@ -128,9 +128,9 @@ def _flags(node: ast.expr | None) -> int | None:
     return None
 
 
-def word_only(pattern: str, flags: int, group: str | int) -> bool:
+def word_only(pattern: str, flags: int, group: str | int, also: str = "") -> bool:
     """The group (a name, a number; 0: the whole match) of `pattern` compiled with `flags` matches only
-    word characters."""
+    word characters (and the characters of `also`: `"."` for a dotted name)."""
     try:
         from re import _parser  # type: ignore[attr-defined]  # noqa: PLC2701  the standard library's own reading
     except ImportError:
@@ -145,7 +145,7 @@ def word_only(pattern: str, flags: int, group: str | int) -> bool:
     if not isinstance(index, int) or index < 0 or index >= parsed.state.groups:
         return False
     content = list(parsed) if index == 0 else _group(list(parsed), index)
-    return content is not None and _words(content)
+    return content is not None and _words(content, also)
 
 
 def _name(op: object) -> str:
@@ -182,17 +182,17 @@ def _group(items: list, index: int) -> list | None:
     return None
 
 
-def _words(items: list) -> bool:
+def _words(items: list, also: str = "") -> bool:
     for op, av in items:
         name = _name(op)
         if name == "LITERAL":
-            ok = _word_char(av)
+            ok = _word_char(av, also)
         elif name == "IN":
-            ok = all(_word_set_item(_name(kind), value) for kind, value in av)
+            ok = all(_word_set_item(_name(kind), value, also) for kind, value in av)
         elif name in _ZERO_WIDTH:
             ok = True
         elif name in _REPEATS or name in ("SUBPATTERN", "ATOMIC_GROUP", "BRANCH", "GROUPREF_EXISTS"):
-            ok = all(_words(child) for child in _children(name, av))
+            ok = all(_words(child, also) for child in _children(name, av))
         else:  # ANY, NOT_LITERAL, a back-reference, a negated class, \s, \W ...
             ok = False
         if not ok:
@@ -200,17 +200,17 @@ def _words(items: list) -> bool:
     return True
 
 
-def _word_set_item(kind: str, value) -> bool:
+def _word_set_item(kind: str, value, also: str = "") -> bool:
     """One member of a character class `[...]`."""
     if kind == "LITERAL":
-        return _word_char(value)
+        return _word_char(value, also)
     if kind == "CATEGORY":
         return _name(value) in _WORD_CATEGORIES
     if kind == "RANGE":
         low, high = value
-        return high - low <= _WIDEST_RANGE and all(_word_char(c) for c in range(low, high + 1))
+        return high - low <= _WIDEST_RANGE and all(_word_char(c, also) for c in range(low, high + 1))
     return False  # NEGATE ([^...]) and anything else
 
 
-def _word_char(code: int) -> bool:
-    return re.fullmatch(r"\w", chr(code)) is not None
+def _word_char(code: int, also: str = "") -> bool:
+    return chr(code) in also or re.fullmatch(r"\w", chr(code)) is not None
