@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 from advisor.checks import Hit
@@ -23,6 +24,7 @@ from advisor.mongo.indexes import describe_index
 from advisor.mongo.planner import (
     ID_INDEX,
     FilterInfo,
+    Plan,
     analyse_filter,
     boundable,
     esr_keys,
@@ -53,15 +55,47 @@ def planner_rules(query: MongoQuery, indexes: list[IndexDef], coll: str, schema:
     yield from hits
 
 
-def _planned(query: MongoQuery, indexes: list[IndexDef], coll: str) -> Iterator[tuple[str, Hit]]:
+@dataclass(frozen=True)
+class _Planned:
+    """One query as the planned rules see it: its filter and sort, the plan, where its hits point, and the
+    index advisor would suggest (Equality, Sort, Range)."""
+
+    query: MongoQuery
+    indexes: list[IndexDef]
+    coll: str
+    info: FilterInfo
+    sort: Any
+    plan: Plan
+    anchor: Location
+    sort_anchor: Location
+    what: str  # the query as a message names it
+
+    @cached_property
+    def keys(self) -> list[tuple[str, int]]:
+        return esr_keys(self.info, self.sort)
+
+    @cached_property
+    def spec(self) -> str | None:
+        return create_index_spec(self.coll, self.keys) if self.keys else None
+
+    @cached_property
+    def metrics(self) -> dict:
+        return {"evidence": "static", "plan": self.plan.describe()}
+
+    def hit(self, message: str, location: Location, **kw: Any) -> Hit:
+        return query_hit(self.query, message, location, metrics=self.metrics, **kw)
+
+
+def _planned_query(query: MongoQuery, indexes: list[IndexDef], coll: str) -> _Planned | None:
+    """The query planned, or None where the planner makes no confident claim."""
     if query.operation in ("insertOne", "insertMany"):
-        return
+        return None
     if query.is_aggregate:
         if not isinstance(query.pipeline, list):
-            return
+            return None
         lead = leading_stages(query.pipeline)
         if lead is None:
-            return
+            return None
         info = lead.info
         sort = lead.sort
         plan = plan_find(None, sort, indexes, None, info=info, hint=query.hint)
@@ -76,136 +110,142 @@ def _planned(query: MongoQuery, indexes: list[IndexDef], coll: str) -> Iterator[
         sort_anchor = query.at("sort")
         what = f"{operation_text(query)}({format_value(query.filter)})"
     if plan.stage in ("UNKNOWN", "SPECIAL", "IDHACK") or query.partial:
-        return  # a sketch of the filter (spread, keys set under a condition...): no confident claim
-    keys = esr_keys(info, sort)
-    spec = create_index_spec(coll, keys) if keys else None
-    metrics = {"evidence": "static", "plan": plan.describe()}
+        return None  # a sketch of the filter (spread, keys set under a condition...): no confident claim
+    return _Planned(query, indexes, coll, info, sort, plan, anchor, sort_anchor, what)
+
+
+def _planned(query: MongoQuery, indexes: list[IndexDef], coll: str) -> Iterator[tuple[str, Hit]]:
+    q = _planned_query(query, indexes, coll)
+    if q is None:
+        return
+    plan, info = q.plan, q.info
     # a clause no index could bound (an unanchored regex: unanchored-regex says so) scans whatever is indexed
     if plan.unindexed_clauses and all(boundable(info.ors[0][n]) for n, _ in plan.unindexed_clauses):
-        # one finding per $or, at its first unindexed clause: one statement, one problem, an index per clause
-        clauses, specs = [], []
-        for n, _ in plan.unindexed_clauses:
-            clause = info.ors[0][n]
-            ckeys = esr_keys(FilterInfo(preds=info.preds + clause.preds), sort)
-            clauses.append((n, clause))
-            if ckeys:
-                specs.append(create_index_spec(coll, ckeys))
-        named = "; ".join(f"{n + 1} ({', '.join(c.fields()) or 'no field'})" for n, c in clauses)
-        several = len(clauses) > 1
-        yield (
-            "or-unindexed",
-            query_hit(
-                query,
-                f"$or clause{'s' if several else ''} {named} of {what} ha{'ve' if several else 's'} no index, "
-                f"so the whole $or scans the collection ({known_indexes(indexes)})",
-                query.at(*plan.unindexed_clauses[0][1]),
-                help=(
-                    f"index {'each' if several else 'that'} clause: {'; '.join(specs)}"
-                    if specs
-                    else "rewrite the clause so an index can serve it"
-                )
-                + "; every $or clause needs its own index for the server to use them",
-                fix="\n".join(specs) or None,
-                subject=f"{coll}:$or:{'|'.join(','.join(c.fields()) for _, c in clauses)}",
-                metrics=metrics,
-            ),
-        )
+        yield "or-unindexed", _or_unindexed(q)
         if plan.stage == "COLLSCAN" or (plan.candidate is not None and plan.candidate.all_keys):
             return
     if plan.stage == "COLLSCAN":
-        if not keys or (not query.is_aggregate and _sweep(info)):
+        if not q.keys or (not query.is_aggregate and _sweep(info)):
             return  # nothing an index could bound (negation-only / unanchored-regex say why); or a periodic
             # sweep of what is older than a cutoff, which reads the collection by design
-        sorted_too = " and sorts the result in memory" if plan.blocking_sort else ""
         unused = _unindexed(info, indexes)
         if not unused:
             return  # only $or clauses, one of which no index could bound: the scan is theirs, not an index's
-        yield (
-            "collection-scan",
-            query_hit(
-                query,
-                f"{what} scans the whole {coll} collection{sorted_too}: {unused} ({known_indexes(indexes)})",
-                anchor,
-                help=f"create the index in Equality, Sort, Range order: {spec}; if {coll} stays small, give its size "
-                f"([seed.tables.{coll}] rows = 100) and advisor makes no claim that rests on its size",
-                fix=spec,
-                subject=f"{coll}:{fields_text(keys)}",
-                metrics=metrics,
-            ),
-        )
+        yield "collection-scan", _collection_scan(q, unused)
         return
     if plan.stage == "EMPTY":
-        if plan.blocking_sort and plan.sort and keys:
-            yield (
-                "in-memory-sort",
-                query_hit(
-                    query,
-                    f"{what} sorts the whole {coll} collection in memory by {fields_text(list(plan.sort.items()))}: "
-                    "no index provides that order",
-                    sort_anchor,
-                    help=f"create an index in the sort order: {spec}",
-                    fix=spec,
-                    subject=f"{coll}:sort:{fields_text(keys)}",
-                    metrics=metrics,
-                ),
-            )
+        if plan.blocking_sort and plan.sort and q.keys:
+            yield "in-memory-sort", _sorts_collection(q)
         return
     if plan.candidate is not None and plan.candidate.all_keys:
         if _wants_few(query) and not _stops_early(query, plan):
-            yield "collection-scan", _every_entry(query, what, plan, info, sort, coll, anchor, metrics)
+            yield "collection-scan", _every_entry(q)
         return
     # with another index that bounds the filter in the sort order, the server races both plans: no claim
     if (
         plan.blocking_sort
         and plan.sort
-        and keys
+        and q.keys
         and plan.sort_alternative is None
-        and not (plan.index is not None and same_keys(plan.index, keys))
+        and not (plan.index is not None and same_keys(plan.index, q.keys))
         and not _owner_sort(query, plan, info)
         and not _listed_documents(query, info, indexes)
     ):
-        used = f"uses {describe_index(plan.index)}" if plan.index is not None else "uses an $or of indexes"
-        yield (
-            "in-memory-sort",
-            query_hit(
-                query,
-                f"{what} {used} but sorts in memory by {fields_text(list(plan.sort.items()))}: the index "
-                "order does not provide the sort (a blocking SORT stage, limited to 100 MB, reads every match "
-                "before returning the first)",
-                sort_anchor,
-                help=f"create the index in Equality, Sort, Range order: {spec}",
-                fix=spec,
-                subject=f"{coll}:sort:{fields_text(keys)}",
-                metrics=metrics,
-            ),
-        )
+        yield "in-memory-sort", _in_memory_sort(q)
     cand = plan.candidate
     if (
         cand is not None
         and cand.range_before is not None
-        and keys
+        and q.keys
         and plan.index is not None
         and not plan.or_alternative
     ):
-        rng, later = cand.range_before
-        role = "sort" if plan.sort and later in plan.sort else "equality"
-        p = next((p for p in info.preds if p.field == rng), None)
-        yield (
-            "esr-order",
-            query_hit(
-                query,
-                f"index {describe_index(plan.index)} puts the range on {rng} before the {role} field "
-                f"{later}: {what} reads every key in the {rng} range"
-                + (" and sorts in memory" if role == "sort" and plan.blocking_sort else "")
-                + " instead of only the matching ones",
-                query.at(*p.path) if p is not None else anchor,
-                help=f"order the keys Equality, Sort, Range: {spec}"
-                + (f" (declared at {plan.index.location})" if plan.index.location else ""),
-                fix=spec,
-                subject=f"{coll}:{plan.index.name}",
-                metrics=metrics,
-            ),
+        yield "esr-order", _esr_order(q)
+
+
+def _or_unindexed(q: _Planned) -> Hit:
+    """One finding per $or, at its first unindexed clause: one statement, one problem, an index per clause."""
+    clauses, specs = [], []
+    for n, _ in q.plan.unindexed_clauses:
+        clause = q.info.ors[0][n]
+        ckeys = esr_keys(FilterInfo(preds=q.info.preds + clause.preds), q.sort)
+        clauses.append((n, clause))
+        if ckeys:
+            specs.append(create_index_spec(q.coll, ckeys))
+    named = "; ".join(f"{n + 1} ({', '.join(c.fields()) or 'no field'})" for n, c in clauses)
+    several = len(clauses) > 1
+    return q.hit(
+        f"$or clause{'s' if several else ''} {named} of {q.what} ha{'ve' if several else 's'} no index, "
+        f"so the whole $or scans the collection ({known_indexes(q.indexes)})",
+        q.query.at(*q.plan.unindexed_clauses[0][1]),
+        help=(
+            f"index {'each' if several else 'that'} clause: {'; '.join(specs)}"
+            if specs
+            else "rewrite the clause so an index can serve it"
         )
+        + "; every $or clause needs its own index for the server to use them",
+        fix="\n".join(specs) or None,
+        subject=f"{q.coll}:$or:{'|'.join(','.join(c.fields()) for _, c in clauses)}",
+    )
+
+
+def _collection_scan(q: _Planned, unused: str) -> Hit:
+    sorted_too = " and sorts the result in memory" if q.plan.blocking_sort else ""
+    return q.hit(
+        f"{q.what} scans the whole {q.coll} collection{sorted_too}: {unused} ({known_indexes(q.indexes)})",
+        q.anchor,
+        help=f"create the index in Equality, Sort, Range order: {q.spec}; if {q.coll} stays small, give its size "
+        f"([seed.tables.{q.coll}] rows = 100) and advisor makes no claim that rests on its size",
+        fix=q.spec,
+        subject=f"{q.coll}:{fields_text(q.keys)}",
+    )
+
+
+def _sorts_collection(q: _Planned) -> Hit:
+    """An empty filter sorted by what no index orders: the whole collection sorted in memory."""
+    assert q.plan.sort is not None
+    return q.hit(
+        f"{q.what} sorts the whole {q.coll} collection in memory by {fields_text(list(q.plan.sort.items()))}: "
+        "no index provides that order",
+        q.sort_anchor,
+        help=f"create an index in the sort order: {q.spec}",
+        fix=q.spec,
+        subject=f"{q.coll}:sort:{fields_text(q.keys)}",
+    )
+
+
+def _in_memory_sort(q: _Planned) -> Hit:
+    plan = q.plan
+    assert plan.sort is not None
+    used = f"uses {describe_index(plan.index)}" if plan.index is not None else "uses an $or of indexes"
+    return q.hit(
+        f"{q.what} {used} but sorts in memory by {fields_text(list(plan.sort.items()))}: the index "
+        "order does not provide the sort (a blocking SORT stage, limited to 100 MB, reads every match "
+        "before returning the first)",
+        q.sort_anchor,
+        help=f"create the index in Equality, Sort, Range order: {q.spec}",
+        fix=q.spec,
+        subject=f"{q.coll}:sort:{fields_text(q.keys)}",
+    )
+
+
+def _esr_order(q: _Planned) -> Hit:
+    plan, index = q.plan, q.plan.index
+    assert plan.candidate is not None and plan.candidate.range_before is not None and index is not None
+    rng, later = plan.candidate.range_before
+    role = "sort" if plan.sort and later in plan.sort else "equality"
+    p = next((p for p in q.info.preds if p.field == rng), None)
+    return q.hit(
+        f"index {describe_index(index)} puts the range on {rng} before the {role} field "
+        f"{later}: {q.what} reads every key in the {rng} range"
+        + (" and sorts in memory" if role == "sort" and plan.blocking_sort else "")
+        + " instead of only the matching ones",
+        q.query.at(*p.path) if p is not None else q.anchor,
+        help=f"order the keys Equality, Sort, Range: {q.spec}"
+        + (f" (declared at {index.location})" if index.location else ""),
+        fix=q.spec,
+        subject=f"{q.coll}:{index.name}",
+    )
 
 
 def _unindexed(info: FilterInfo, indexes: list[IndexDef]) -> str:
@@ -240,12 +280,12 @@ def _stops_early(query: MongoQuery, plan: Any) -> bool:
     return bool(plan.sort_served and plan.sort and plan.sort.get(first) == -1 and not query.is_aggregate)
 
 
-def _every_entry(
-    query: MongoQuery, what: str, plan: Any, info: FilterInfo, sort: Any, coll: str, anchor: Location, metrics: dict
-) -> Hit:
+def _every_entry(q: _Planned) -> Hit:
     """`{field: {$exists: true}}` on the first key of an index that also holds the documents without the field:
     bounds [MinKey, MaxKey], every entry read and its document fetched to test the field."""
+    plan, coll = q.plan, q.coll
     index, cand = plan.index, plan.candidate
+    assert index is not None and cand is not None  # _planned asks only of a plan with a candidate
     first = index_fields(index)[0][0]
     if index.options.get("sparse"):
         why, fetched = "a sparse compound index holds every document that has any of its keys", "each one's document"
@@ -253,20 +293,18 @@ def _every_entry(
         why = f"a document without {first} is indexed under a null key, so the index holds every document"
         fetched = "each one's document" if cand.filtered > 1 else f"every document of the {coll} collection"
     sorted_too = " and sorts the result in memory" if plan.blocking_sort else ""
-    keys = esr_keys(info, sort)
+    keys = esr_keys(q.info, q.sort)  # a fresh list: extended below
     keys += [] if first in dict(keys) else [(first, 1)]
     spec = create_index_spec(coll, keys, present=first)
-    return query_hit(
-        query,
-        f"{what} reads every entry of {describe_index(index)} and fetches {fetched}{sorted_too}: "
+    return q.hit(
+        f"{q.what} reads every entry of {describe_index(index)} and fetches {fetched}{sorted_too}: "
         f"{{ {first}: {{ $exists: true }} }} gives the index no bounds ({why})",
-        anchor,
+        q.anchor,
         help=f"where {first} is never stored as null, filter with {{ {first}: {{ $ne: null }} }}: its bounds on "
         f"this index skip the null keys; or index only the documents that have {first}: {spec} (sparse: true does "
         f"the same for a one-key index), which a query that must also find documents without {first} cannot use",
         fix=spec,
         subject=f"{coll}:{fields_text(keys)}",
-        metrics=metrics,
     )
 
 
