@@ -6,7 +6,8 @@ from dataclasses import replace
 
 from advisor.checks.mongo import check_query
 from advisor.ir import IndexDef, IndexKey, Schema
-from advisor.mongo.planner import analyse_filter, plan_find
+from advisor.mongo.filters import analyse_filter
+from advisor.mongo.planner import plan_find
 from advisor.mongo.shape import MongoQuery, Placeholder
 from advisor.sources import extract
 

@@ -7,7 +7,7 @@ from collections import defaultdict
 
 from advisor.checks import Hit, schema_check
 from advisor.ir import IndexDef, Location, Schema
-from advisor.mongo.planner import index_fields
+from advisor.mongo.candidates import index_fields
 from advisor.mongo.shape import format_value
 from advisor.sources.mongo_names import run_time
 

@@ -16,8 +16,10 @@ from advisor.checks.mongo_premises import (
     walk,
 )
 from advisor.ir import IndexDef
+from advisor.mongo.candidates import index_fields
+from advisor.mongo.filters import analyse_filter
 from advisor.mongo.patterns import runtime_anchored
-from advisor.mongo.planner import analyse_filter, index_fields, plan_find
+from advisor.mongo.planner import plan_find
 from advisor.mongo.shape import SINGLE_READ_OPS, MongoQuery, Placeholder, Regex, format_value, is_operator
 
 DANGEROUS_OPS = {"$where", "$function", "$accumulator"}

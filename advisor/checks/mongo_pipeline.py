@@ -9,8 +9,9 @@ from typing import Any
 from advisor.checks import Hit
 from advisor.checks.mongo_premises import pins_unique, query_hit, stage_of, walk
 from advisor.ir import IndexDef, Schema
+from advisor.mongo.candidates import index_fields
+from advisor.mongo.filters import Pred, analyse_filter
 from advisor.mongo.indexes import indexes_named
-from advisor.mongo.planner import Pred, analyse_filter, index_fields
 from advisor.mongo.shape import MongoQuery, create_index_spec, format_value
 
 

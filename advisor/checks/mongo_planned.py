@@ -20,20 +20,10 @@ from advisor.checks.mongo_premises import (
     stage_of,
 )
 from advisor.ir import IndexDef, Location, Schema
+from advisor.mongo.candidates import index_fields, unused_reason
+from advisor.mongo.filters import FilterInfo, analyse_filter, boundable
 from advisor.mongo.indexes import describe_index
-from advisor.mongo.planner import (
-    ID_INDEX,
-    FilterInfo,
-    Plan,
-    analyse_filter,
-    boundable,
-    esr_keys,
-    index_fields,
-    leading_stages,
-    plan_find,
-    same_keys,
-    unused_reason,
-)
+from advisor.mongo.planner import ID_INDEX, Plan, esr_keys, leading_stages, plan_find, same_keys
 from advisor.mongo.shape import (
     MULTI_READ_OPS,
     ONE_DOCUMENT_OPS,

@@ -10,8 +10,9 @@ from typing import Any
 from advisor import oneoff
 from advisor.checks import Hit
 from advisor.ir import IndexDef, Location, Schema
+from advisor.mongo.candidates import index_fields
+from advisor.mongo.filters import FilterInfo, Pred, analyse_filter
 from advisor.mongo.indexes import indexes_named
-from advisor.mongo.planner import FilterInfo, Pred, analyse_filter, index_fields
 from advisor.mongo.shape import MULTI_READ_OPS, MongoQuery, Placeholder
 
 

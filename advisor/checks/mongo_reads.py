@@ -9,7 +9,8 @@ from typing import Any
 from advisor.checks import Hit
 from advisor.checks.mongo_premises import operation_text, owner_documents, query_hit, stage_of, unbounded
 from advisor.ir import IndexDef
-from advisor.mongo.planner import analyse_filter, index_fields
+from advisor.mongo.candidates import index_fields
+from advisor.mongo.filters import analyse_filter
 from advisor.mongo.shape import MULTI_READ_OPS, SINGLE_READ_OPS, MongoQuery, Placeholder, format_value
 
 SKIP_PAGINATION_LIMIT = 1000
