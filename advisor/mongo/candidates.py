@@ -195,10 +195,25 @@ def evaluate(
         return None
     if sparse and not uses_filter:
         return None  # a sparse index would miss documents: not used for a sort alone
-    # ESR: a key with a range predicate followed by a key the query binds by equality or sorts on. A sort key
-    # after a range on a key the sort itself orders by, in an index whose order is the sort's, is no violation:
-    # the walk in index order is the sorted order, the range only trims it (a queue's `{after: {$lte: now}}`
-    # sorted by {after, _id} on that very index returns its first entry at once)
+    range_before = _range_before(fields, by_field, eq_fields, sort, served)
+    covered = _covered(fields, info, projection, all_keys)
+    filtered = sum(1 for name, _ in fields if by_field.get(name))
+    return Candidate(
+        index, eq_prefix, bounded, served if sort else None, uses_filter, range_before, covered, filtered, all_keys
+    )
+
+
+def _range_before(
+    fields: list[tuple[str, Any]],
+    by_field: dict[str, list[Pred]],
+    eq_fields: set[str],
+    sort: list[tuple[str, int]],
+    served: bool,
+) -> tuple[str, str] | None:
+    """An ESR violation, (range field, later field): a key with a range predicate followed by a key the query binds
+    by equality or sorts on. A sort key after a range on a key the sort itself orders by, in an index whose order is
+    the sort's, is no violation: the walk in index order is the sorted order, the range only trims it (a queue's
+    `{after: {$lte: now}}` sorted by {after, _id} on that very index returns its first entry at once)."""
     range_before = None
     sort_fields = {f for f, _ in sort}
     seen_range = None
@@ -213,6 +228,11 @@ def evaluate(
         if name in eq_fields or (name in sort_fields and not (served and seen_range in sort_fields)):
             range_before = (seen_range, name)
             break
+    return range_before
+
+
+def _covered(fields: list[tuple[str, Any]], info: FilterInfo, projection: Any, all_keys: bool) -> bool:
+    """The projection and the filter read only keys of the index: no document is fetched."""
     covered = False
     if isinstance(projection, dict) and projection:
         index_names = {f for f, _ in fields}
@@ -228,10 +248,7 @@ def evaluate(
             and not info.ors
             and not info.special
         )
-    filtered = sum(1 for name, _ in fields if by_field.get(name))
-    return Candidate(
-        index, eq_prefix, bounded, served if sort else None, uses_filter, range_before, covered, filtered, all_keys
-    )
+    return covered
 
 
 def unused_reason(index: IndexDef, info: FilterInfo) -> str:

@@ -131,49 +131,7 @@ def plan_find(
         return plan
     # the and-ed predicates bound nothing: an $or can still be answered clause by clause
     if info.ors:
-        ors = info.ors[0]
-        branches, missing = [], []
-        for n, clause in enumerate(ors):
-            merged = FilterInfo(
-                preds=info.preds + clause.preds,
-                ors=clause.ors,
-                or_paths=clause.or_paths,
-                special=clause.special,
-                unknown=clause.unknown,
-            )
-            sub = plan_find(None, sort, indexes, None, info=merged)
-            if sub.stage in ("COLLSCAN", "UNKNOWN", "EMPTY") or (
-                sub.stage == "IXSCAN" and sub.candidate and (not sub.candidate.uses_filter or sub.candidate.all_keys)
-            ):
-                missing.append((n, info.or_paths[0] + (n,)))
-            branches.append(sub)
-        if not missing:
-            served = all(b.sort_served in (True, None) for b in branches) if eff_sort else None
-            return Plan(
-                "OR",
-                branches=branches,
-                info=info,
-                sort=sort_dict,
-                sort_served=served,
-                blocking_sort=bool(eff_sort) and not served,
-                or_path=info.or_paths[0],
-            )
-        plan = Plan(
-            "COLLSCAN",
-            info=info,
-            sort=sort_dict,
-            unindexed_clauses=missing,
-            or_path=info.or_paths[0],
-            branches=branches,
-        )
-        if best is not None:  # an index still serves the sort: a full index scan, no blocking sort
-            plan = _ix_plan(best, info, sort_dict)
-            plan.unindexed_clauses = missing
-            plan.or_path = info.or_paths[0]
-            return plan
-        plan.sort_served = False if eff_sort else None
-        plan.blocking_sort = bool(eff_sort)
-        return plan
+        return _or_plan(info, sort, indexes, eff_sort, best)
     if best is not None:  # no predicate bound, but the index provides the order
         return _ix_plan(best, info, sort_dict)
     if not info.preds and not info.special:
@@ -183,6 +141,57 @@ def plan_find(
     return Plan(
         "COLLSCAN", info=info, sort=sort_dict, sort_served=False if eff_sort else None, blocking_sort=bool(eff_sort)
     )
+
+
+def _or_plan(
+    info: FilterInfo, sort: Any, indexes: list[IndexDef], eff_sort: list[tuple[str, int]], best: Candidate | None
+) -> Plan:
+    """The plan of an $or whose and-ed predicates bound nothing: each clause planned with them; a clause no
+    index serves leaves the whole $or a collection scan (or a full scan of the index that gives the order)."""
+    sort_dict = dict(eff_sort) if eff_sort else None
+    ors = info.ors[0]
+    branches, missing = [], []
+    for n, clause in enumerate(ors):
+        merged = FilterInfo(
+            preds=info.preds + clause.preds,
+            ors=clause.ors,
+            or_paths=clause.or_paths,
+            special=clause.special,
+            unknown=clause.unknown,
+        )
+        sub = plan_find(None, sort, indexes, None, info=merged)
+        if sub.stage in ("COLLSCAN", "UNKNOWN", "EMPTY") or (
+            sub.stage == "IXSCAN" and sub.candidate and (not sub.candidate.uses_filter or sub.candidate.all_keys)
+        ):
+            missing.append((n, info.or_paths[0] + (n,)))
+        branches.append(sub)
+    if not missing:
+        served = all(b.sort_served in (True, None) for b in branches) if eff_sort else None
+        return Plan(
+            "OR",
+            branches=branches,
+            info=info,
+            sort=sort_dict,
+            sort_served=served,
+            blocking_sort=bool(eff_sort) and not served,
+            or_path=info.or_paths[0],
+        )
+    plan = Plan(
+        "COLLSCAN",
+        info=info,
+        sort=sort_dict,
+        unindexed_clauses=missing,
+        or_path=info.or_paths[0],
+        branches=branches,
+    )
+    if best is not None:  # an index still serves the sort: a full index scan, no blocking sort
+        plan = _ix_plan(best, info, sort_dict)
+        plan.unindexed_clauses = missing
+        plan.or_path = info.or_paths[0]
+        return plan
+    plan.sort_served = False if eff_sort else None
+    plan.blocking_sort = bool(eff_sort)
+    return plan
 
 
 def hinted_index(hint: Any, indexes: list[IndexDef]) -> IndexDef | None:
