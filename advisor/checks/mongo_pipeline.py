@@ -10,7 +10,7 @@ from advisor.checks import Hit
 from advisor.checks.mongo_premises import pins_unique, query_hit, stage_of, walk
 from advisor.ir import IndexDef, Schema
 from advisor.mongo.candidates import index_fields
-from advisor.mongo.filters import Pred, analyse_filter
+from advisor.mongo.filters import FilterInfo, Pred, analyse_filter
 from advisor.mongo.indexes import indexes_named
 from advisor.mongo.shape import MongoQuery, create_index_spec, format_value
 
@@ -73,60 +73,69 @@ def match_not_first(query: MongoQuery, indexes: list[IndexDef]) -> Iterator[Hit]
         prev_name, prev_spec = stage_of(pipeline[i - 1])
         info = analyse_filter(spec, ("pipeline", i, "$match"))
         if prev_name == "$group":
-            keys = _group_key_fields(prev_spec)
-            movable = [p for p in info.preds if p.field in keys]
-            if not movable:
-                continue
-            rewritten = {keys[p.field]: _pred_value(spec, p) for p in movable}
-            fix = "{ $match: " + format_value(rewritten) + " }"
-            where = "before the $group" + (f" (stage {i})" if i > 1 else "")
-            yield query_hit(
-                query,
-                f"$match on the group key {', '.join(p.field for p in movable)} runs after $group: "
-                f"every document is grouped first and most groups are thrown away; the server "
-                f"does not move it",
-                query.at("pipeline", i),
-                help=f"filter the input instead: put {fix} {where}, where an index on "
-                f"{', '.join(keys[p.field] for p in movable)} can serve it",
-                fix=fix,
-                subject=f"{query.collection}:$match:{','.join(p.field for p in movable)}",
-            )
+            hit = _after_group(query, i, spec, prev_spec, info)
         elif prev_name == "$unwind":
-            unwound = (
-                prev_spec
-                if isinstance(prev_spec, str)
-                else prev_spec.get("path")
-                if isinstance(prev_spec, dict)
-                else None
-            )
-            if not isinstance(unwound, str):
-                continue
-            field = unwound.lstrip("$")
-            if _made_by_pipeline(pipeline[: i - 1], field):
-                continue  # not a stored array: no index can serve a $match on it, and after a $lookup the server
-                # coalesces $lookup + $unwind + $match into one stage already
-            if any(stage_of(s)[0] == "$match" for s in pipeline[: i - 1]):
-                continue  # an earlier $match already chose what is unwound: not every document, and whether a
-                # copy of this one would drop more of them depends on data advisor does not see
-            on_array = [
-                p
-                for p in info.preds
-                if (p.field == field or p.field.startswith(field + ".")) and p.kind in ("eq", "in", "range", "prefix")
-            ]
-            if not on_array:
-                continue
-            pre = {p.field: _pred_value(spec, p) for p in on_array}
-            fix = "{ $match: " + format_value(pre) + " }"
-            yield query_hit(
-                query,
-                f"$match on the unwound array {field} runs only after $unwind: every document is "
-                f"unwound first, even those with no matching element",
-                query.at("pipeline", i),
-                help=f"add {fix} before the $unwind (it keeps documents with a matching element and can "
-                f"use an index); keep this $match to drop the other elements",
-                fix=fix,
-                subject=f"{query.collection}:$unwind:{field}",
-            )
+            hit = _after_unwind(query, pipeline, i, spec, prev_spec, info)
+        else:
+            continue
+        if hit is not None:
+            yield hit
+
+
+def _after_group(query: MongoQuery, i: int, spec: dict, group: Any, info: FilterInfo) -> Hit | None:
+    """The $match at stage i, after a $group, tests the group key: it could filter the input instead."""
+    keys = _group_key_fields(group)
+    movable = [p for p in info.preds if p.field in keys]
+    if not movable:
+        return None
+    rewritten = {keys[p.field]: _pred_value(spec, p) for p in movable}
+    fix = "{ $match: " + format_value(rewritten) + " }"
+    where = "before the $group" + (f" (stage {i})" if i > 1 else "")
+    return query_hit(
+        query,
+        f"$match on the group key {', '.join(p.field for p in movable)} runs after $group: "
+        f"every document is grouped first and most groups are thrown away; the server "
+        f"does not move it",
+        query.at("pipeline", i),
+        help=f"filter the input instead: put {fix} {where}, where an index on "
+        f"{', '.join(keys[p.field] for p in movable)} can serve it",
+        fix=fix,
+        subject=f"{query.collection}:$match:{','.join(p.field for p in movable)}",
+    )
+
+
+def _after_unwind(query: MongoQuery, pipeline: list, i: int, spec: dict, unwind: Any, info: FilterInfo) -> Hit | None:
+    """The $match at stage i, after an $unwind, tests the unwound stored array: a copy before the $unwind
+    would drop the documents with no matching element."""
+    unwound = unwind if isinstance(unwind, str) else unwind.get("path") if isinstance(unwind, dict) else None
+    if not isinstance(unwound, str):
+        return None
+    field = unwound.lstrip("$")
+    if _made_by_pipeline(pipeline[: i - 1], field):
+        return None  # not a stored array: no index can serve a $match on it, and after a $lookup the server
+        # coalesces $lookup + $unwind + $match into one stage already
+    if any(stage_of(s)[0] == "$match" for s in pipeline[: i - 1]):
+        return None  # an earlier $match already chose what is unwound: not every document, and whether a
+        # copy of this one would drop more of them depends on data advisor does not see
+    on_array = [
+        p
+        for p in info.preds
+        if (p.field == field or p.field.startswith(field + ".")) and p.kind in ("eq", "in", "range", "prefix")
+    ]
+    if not on_array:
+        return None
+    pre = {p.field: _pred_value(spec, p) for p in on_array}
+    fix = "{ $match: " + format_value(pre) + " }"
+    return query_hit(
+        query,
+        f"$match on the unwound array {field} runs only after $unwind: every document is "
+        f"unwound first, even those with no matching element",
+        query.at("pipeline", i),
+        help=f"add {fix} before the $unwind (it keeps documents with a matching element and can "
+        f"use an index); keep this $match to drop the other elements",
+        fix=fix,
+        subject=f"{query.collection}:$unwind:{field}",
+    )
 
 
 def _made_by_pipeline(stages: list, field: str) -> bool:
