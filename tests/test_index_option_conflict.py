@@ -3,7 +3,7 @@ and not across a method and the override that replaces it (zaqar's reset helpers
 
 Each snippet is written here in the style of the code it stands for; none is copied from it."""
 
-from advisor.checks.mongo import index_option_conflict
+from advisor.checks.mongo_declared import index_option_conflict
 from advisor.ir import Schema
 from advisor.sources import extract
 

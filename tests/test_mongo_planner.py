@@ -4,7 +4,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from advisor.ir import IndexDef, IndexKey
-from advisor.mongo.planner import analyse_filter, esr_keys, leading_stages, plan_find
+from advisor.mongo.filters import analyse_filter
+from advisor.mongo.planner import esr_keys, leading_stages, plan_find
 from advisor.mongo.shape import Placeholder, Regex
 
 

@@ -6,7 +6,8 @@ from dataclasses import replace
 
 from advisor.checks.mongo import check_query
 from advisor.ir import IndexDef, IndexKey, Schema
-from advisor.mongo.planner import analyse_filter, plan_find
+from advisor.mongo.filters import analyse_filter
+from advisor.mongo.planner import plan_find
 from advisor.mongo.shape import MongoQuery, Placeholder
 from advisor.sources import extract
 
@@ -76,7 +77,7 @@ def test_values_built_from_each_other_stay_bounded():
 
 
 def test_same_key_pattern_under_two_names_is_the_server_error():
-    from advisor.checks.mongo import index_option_conflict
+    from advisor.checks.mongo_declared import index_option_conflict
     from advisor.ir import Location
 
     first = ix("byUser", "user", "-created", table="messages")
@@ -95,7 +96,7 @@ def test_same_key_pattern_under_two_names_is_the_server_error():
 
 
 def test_compound_index_behind_a_unique_prefix():
-    from advisor.checks.mongo import unique_prefix
+    from advisor.checks.mongo_declared import unique_prefix
     from advisor.ir import Location
 
     lone = ix("address_1", "address", table="w", unique=True)

@@ -4,7 +4,8 @@ or a memoised async function, handed to a promise callback by a method, passed t
 parameter; and a bulkWrite of the caller's operations. Each input is a small program shaped like the
 real code (mongo-express, mongodash, parse-server, connect-mongo), not a copy of it."""
 
-from advisor.checks.mongo import check_query, passed_through
+from advisor.checks.mongo import check_query
+from advisor.checks.mongo_reads import passed_through
 from advisor.ir import Schema
 from advisor.mongo.shape import MongoQuery, Placeholder
 from advisor.sources import extract

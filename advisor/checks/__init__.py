@@ -237,7 +237,7 @@ def failure(name: str, exc: Exception, where: Location, what: str = "") -> Hit:
     )
 
 
-CHECK_MODULES = ("sql", "indexes", "schema", "mongo")
+CHECK_MODULES = ("sql", "indexes", "schema", "mongo", "mongo_declared")
 
 
 def load_checks() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from advisor.ir import IndexDef, IndexKey, Location, Schema
-from advisor.mongo.planner import index_fields
+from advisor.mongo.candidates import index_fields
 from advisor.mongo.shape import Placeholder, mongo_default_index_name, normalise_collection
 
 UNREAD = "mongo-unread"

@@ -1,0 +1,154 @@
+"""MongoDB schema rules over the declared indexes: one key pattern declared twice with different options
+or names, a unique index implied by a unique prefix."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from advisor.checks import Hit, schema_check
+from advisor.ir import IndexDef, Location, Schema
+from advisor.mongo.candidates import index_fields
+from advisor.mongo.shape import format_value
+from advisor.sources.mongo_names import run_time
+
+CONFLICT_OPTIONS = (
+    "unique",
+    "sparse",
+    "expireAfterSeconds",
+    "partialFilterExpression",
+    "collation",
+    "hidden",
+    "weights",
+    "wildcardProjection",
+)
+
+
+def option_key(index: IndexDef) -> tuple:
+    return tuple(
+        (k, repr(index.options.get(k)))
+        for k in CONFLICT_OPTIONS
+        if index.options.get(k) is not None
+        and not (k in ("unique", "sparse", "hidden") and index.options.get(k) is False)
+    )
+
+
+def _opt(index: IndexDef, key: str) -> str:
+    value = index.options.get(key)
+    return "unset" if value is None else format_value(value)
+
+
+DISTINCT_OPTIONS = ("collation", "partialFilterExpression")  # these make a second index on the same keys
+
+
+@schema_check("index-option-conflict")
+def index_option_conflict(schema: Schema):
+    groups: dict[tuple, list[IndexDef]] = defaultdict(list)
+    for index in schema.indexes:
+        if index.method == "mongo" and not run_time(index.table):  # named at run time: maybe another collection
+            distinct = tuple(repr(index.options.get(k)) for k in DISTINCT_OPTIONS)
+            fresh = index.options.get("fresh")  # declared after its collection was dropped: meets no earlier one
+            groups[(index.table, index.keys, distinct, fresh)].append(index)
+    for group in groups.values():
+        group = sorted(group, key=lambda i: i.location or Location("", 0))
+        for n, other in enumerate(group[1:], 1):
+            first = next((i for i in group[:n] if not _alternatives(i, other)), None)
+            if other.location is None or first is None:
+                continue
+            if option_key(other) != option_key(first):
+                yield _options_conflict(first, other)
+            elif other.name != first.name:
+                yield _name_conflict(first, other)
+
+
+def _alternatives(a: IndexDef, b: IndexDef) -> bool:
+    """Declared in a method and in its override (that does not call it): an instance runs one or the other
+    (advisor.sources.python_index_when)."""
+    variant = a.options.get("variant")
+    return (
+        variant is not None
+        and variant == b.options.get("variant")
+        and b.options.get("class") not in str(a.options.get("runs_with", "")).split(",")
+    )
+
+
+def _keys_text(index: IndexDef) -> str:
+    return "{ " + ", ".join(f"{f}: {d}" for f, d in index_fields(index)) + " }"
+
+
+def _options_conflict(first: IndexDef, other: IndexDef) -> Hit:
+    assert other.location is not None
+    a, b = dict(option_key(first)), dict(option_key(other))
+    differ = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+    changes = ", ".join(f"{k} {_opt(other, k)} here, {_opt(first, k)} there" for k in differ)
+    keys = _keys_text(first)
+    return Hit(
+        f"index {keys} on {first.table} is declared again with different options than at "
+        f"{first.location} ({changes}): "
+        "the server rejects the second createIndex with IndexOptionsConflict, and which options are "
+        "live depends on which ran first",
+        other.location,
+        help="keep one declaration with the options you want; change an existing index with collMod "
+        f"(e.g. db.runCommand({{ collMod: '{first.table}', index: {{ keyPattern: {keys}, "
+        "expireAfterSeconds: N } }))",
+        fix=f"db.{first.table}.dropIndex({other.name!r})" if other.name != first.name else None,
+        subject=f"{first.table}:{keys}",
+    )
+
+
+def _name_conflict(first: IndexDef, other: IndexDef) -> Hit:
+    assert other.location is not None
+    keys = _keys_text(first)
+    return Hit(
+        f"index {keys} on {first.table} is declared again as {other.name!r}, but it already exists as "
+        f"{first.name!r} (at {first.location}): the server rejects the second createIndex with "
+        f"IndexOptionsConflict (an index with this key pattern exists under another name), so {other.name!r} "
+        "never exists and code that hints or drops it by name fails",
+        other.location,
+        help=f"keep one declaration; if the name matters, drop {first.name!r} and declare it once as {other.name!r}",
+        subject=f"{first.table}:{keys}:name",
+    )
+
+
+@schema_check("unique-prefix")
+def unique_prefix(schema: Schema):
+    """A unique compound index whose leading keys are already unique on their own: the longer
+    constraint is implied. (A plain compound index behind a unique key still serves sorts and
+    covered reads on its later keys, as paging indexes { key: 1, _id: 1 } do: not reported.)"""
+    unique = [
+        i for i in schema.indexes if i.method == "mongo" and i.unique and _whole_collection(i) and not run_time(i.table)
+    ]
+    for index in unique:
+        if len(index.keys) < 2 or index.location is None:
+            continue
+        names = [f for f, _ in index_fields(index)]
+        lead = next(
+            (
+                u
+                for u in unique
+                if u is not index
+                and u.table == index.table
+                and len(u.keys) < len(index.keys)
+                and [f for f, _ in index_fields(u)] == names[: len(u.keys)]
+            ),
+            None,
+        )
+        if lead is None:
+            continue
+        prefix = ", ".join(names[: len(lead.keys)])
+        rest = ", ".join(names[len(lead.keys) :])
+        where = f", declared at {lead.location}" if lead.location else ""
+        yield Hit(
+            f"unique index {index.name} {_keys_text(index)} on {index.table} enforces nothing: {prefix} is already "
+            f"unique on its own ({lead.name}{where}), so every ({prefix}, {rest}) is unique too, and a lookup by "
+            f"{prefix} finds its one document through {lead.name}; every write still maintains both",
+            index.location,
+            help=f"decide which key is unique: if ({prefix}, {rest}) is, drop {lead.name} (this index serves lookups "
+            f"by {prefix} too); if {prefix} is, drop this one: db.{index.table}.dropIndex({index.name!r})",
+            fix=f"db.{index.table}.dropIndex({index.name!r})",
+            subject=f"{index.table}:{index.name}",
+        )
+
+
+def _whole_collection(index: IndexDef) -> bool:
+    """A unique index that holds for every document (not sparse, not partial)."""
+    return not index.options.get("sparse") and not index.options.get("partialFilterExpression")
