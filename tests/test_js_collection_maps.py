@@ -146,4 +146,33 @@ async function flush (queue) {
     src = extract("bulk.js", text)
     got = [(q.location.line, q.collection, q.operation, q.partial) for q in src.queries]
     assert got == [(4, "subscriptions", "updateOne", False), (9, "retained", "bulkWrite", True)]
-    assert src.queries[0].filter == {"clientId": src.queries[0].filter["clientId"], "topic": src.queries[0].filter["topic"]}
+    assert src.queries[0].filter == {
+        "clientId": src.queries[0].filter["clientId"],
+        "topic": src.queries[0].filter["topic"],
+    }
+
+
+DEFINITIONS = """\
+class Agents {
+  defaultIndexes () { return [{ collection: 'agents', keys: { id: 1 }, options: { unique: true } }] }
+  async createDefaultIndexes () {
+    for (const def of this.defaultIndexes()) {
+      await (await this.getCollection(def.collection)).createIndex(def.keys, def.options)
+    }
+  }
+}
+class Threads {
+  defaultIndexes () { return [{ collection: 'threads', keys: { resourceId: 1, createdAt: -1 } }] }
+  async createDefaultIndexes () {
+    for (const def of this.defaultIndexes()) {
+      await (await this.getCollection(def.collection)).createIndex(def.keys, def.options)
+    }
+  }
+}
+"""
+
+
+def test_a_list_a_method_of_the_same_class_returns():
+    src = extract("bundle.js", DEFINITIONS)
+    got = [(i.location.line, i.table, [k.expr for k in i.keys], i.unique) for i in src.indexes]
+    assert got == [(2, "agents", ["id"], True), (10, "threads", ["resourceId", "createdAt"], False)]

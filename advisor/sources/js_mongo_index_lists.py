@@ -15,6 +15,7 @@ from __future__ import annotations
 from advisor.ir import IndexDef
 from advisor.mongo.manifest import manifest_indexes
 from advisor.sources.js_mongo_maps import iterated_lists
+from advisor.sources.js_names import collection_name, constant_string, property_value
 from advisor.sources.js_receivers import held_member
 from advisor.sources.js_syntax import FUNCTIONS, JsFile, arg_list, member_parts, read_value, unwrap
 
@@ -40,11 +41,8 @@ def listed_indexes(f: JsFile, base, calls: list, i: int) -> list[IndexDef] | Non
     spans: dict = {}
     for item in (c for array in arrays for c in array.named_children if c.type == "object"):
         value = read_value(f, item, (), {}, {"partial": False})
-        name = value.get(field) if isinstance(value, dict) else None
-        if not isinstance(name, str) or keys[1] not in value:
-            continue
-        collection = _collection(f, holder, name)
-        if collection is None:
+        collection = _collection(f, holder, property_value(f, item, field))
+        if collection is None or not isinstance(value, dict) or keys[1] not in value:
             continue
         options = {k: v for k, v in value.items() if read is None or k in read}
         entries.append({**options, "collection": collection, "key": value[keys[1]]})
@@ -75,10 +73,15 @@ def _field_of(f: JsFile, node):
     return (obj, prop) if prop and obj is not None and obj.type == "identifier" else None
 
 
-def _collection(f: JsFile, holder, name: str) -> str | None:
+def _collection(f: JsFile, holder, node) -> str | None:
+    """The collection an element names: opened by that name (a constant, else the expression's name, as a
+    query opening it is named: advisor.sources.js_names), or the member of the object on `this` it keys."""
+    if node is None:
+        return None
     if holder is None:
-        return name
-    got = held_member(f, holder, name)
+        return collection_name(f, node)
+    name = constant_string(f, node, defaults=False)
+    got = held_member(f, holder, name) if name is not None else None
     return got[0] if got is not None and got[1] is None and got[2] else None
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
-from advisor.sources.js_names import constant_string
+from advisor.sources.js_names import constant_string, returned
 from advisor.sources.js_syntax import (
     FUNCTIONS,
     JsFile,
@@ -212,13 +212,33 @@ def _iterated_receiver(f: JsFile, call, fn):
 
 
 def _arrays(f: JsFile, nodes: list) -> list:
-    """Each node as the array literal it is (through a constant); [] if any is not one."""
+    """Each node as the array literal it is (through a constant, or what a method of the class or a function
+    of the module called without arguments returns: `this.defaultIndexes()`); [] if any is not one."""
     out = []
     for node in nodes:
         node = unwrap(node)
         if node is not None and node.type == "identifier":
             node = unwrap(f.resolve(f.src(node), node.start_byte))
+        if node is not None and node.type == "call_expression":
+            node = unwrap(returned(_function(f, node)))
         if node is None or node.type != "array":
             return []
         out.append(node)
     return out
+
+
+def _function(f: JsFile, call):
+    """The method (`this.m()`) or function (`m()`) of the file a call without arguments runs."""
+    if arg_list(call.child_by_field_name("arguments")):
+        return None
+    fn = unwrap(call.child_by_field_name("function"))
+    if fn is not None and fn.type == "identifier":
+        return f.binding(f.src(fn), call.start_byte)
+    obj, name = member_parts(f, fn) if fn is not None else (None, None)
+    if obj is None or not is_this(f, unwrap(obj)):
+        return None
+    body = call.parent
+    while body is not None and body.type != "class_body":  # this class's method (a bundle has many classes)
+        body = body.parent
+    methods = [m for m in body.named_children if m.type == "method_definition"] if body is not None else []
+    return next((m for m in methods if key_name(f, m.child_by_field_name("name")) == name), None)
