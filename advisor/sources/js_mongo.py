@@ -40,8 +40,8 @@ from advisor.sources.js_mongo_indexes import (
     wrapper_indexes,
 )
 from advisor.sources.js_mongo_maps import readings
-from advisor.sources.js_receivers import model_and_schema_maps, resolve_receiver
-from advisor.sources.js_schemas import schema_collection, share_models
+from advisor.sources.js_receivers import resolve_receiver
+from advisor.sources.js_schemas import model_and_schema_maps, schema_collection, share_models
 from advisor.sources.js_syntax import FUNCTIONS, JsFile, arg_list, prop_loc, read_value, string_value, unchain, unwrap
 from advisor.sources.links import links_of
 from advisor.sources.mongo_names import mark_run_time, run_time, run_time_name
