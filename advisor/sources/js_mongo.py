@@ -39,8 +39,9 @@ from advisor.sources.js_mongo_indexes import (
     schema_field_indexes,
     wrapper_indexes,
 )
-from advisor.sources.js_receivers import model_and_schema_maps, resolve_receiver
-from advisor.sources.js_schemas import schema_collection, share_models
+from advisor.sources.js_mongo_maps import readings
+from advisor.sources.js_receivers import resolve_receiver
+from advisor.sources.js_schemas import model_and_schema_maps, schema_collection, share_models
 from advisor.sources.js_syntax import FUNCTIONS, JsFile, arg_list, prop_loc, read_value, string_value, unchain, unwrap
 from advisor.sources.links import links_of
 from advisor.sources.mongo_names import mark_run_time, run_time, run_time_name
@@ -449,7 +450,7 @@ def extract_mongo(f: JsFile, calls: list, result: SourceFile) -> None:
             for ix in declared if info.get("through") else ():
                 ix.options["through"] = info["through"]  # a hook may change them: no redundancy is claimed
             result.indexes += declared
-    seen: set[tuple[int, int]] = set()
+    seen: set[tuple[int, int, str]] = set()
     for call in calls:
         parent = call.parent
         # only the top of a chain: skip calls that are the object of a further member call
@@ -461,24 +462,31 @@ def extract_mongo(f: JsFile, calls: list, result: SourceFile) -> None:
         ):
             continue
         base, chain = unchain(f, call)
-        if not chain:
-            continue
-        for i, (method, _, _) in enumerate(chain):
-            if method in INDEX_METHODS or method == "index":
-                result.indexes += index_from_call(f, base, chain, i)
-                break
-            if method == "bulkWrite":
-                result.queries += bulk_write(f, call, base, chain, i)
-                break
-            if method in QUERY_METHODS:
-                q = _query_from_chain(f, call, base, chain)
-                if q is not None and (q.location.line, q.location.col) not in seen:  # `(await c.find()...).map()`
-                    seen.add((q.location.line, q.location.col))
-                    result.queries.append(q)
-                break
+        for reading in readings(f, base) if chain else ():  # `this.cols[n]`: once per name a loop gives n
+            f.bound = reading
+            _read_chain(f, call, base, chain, result, seen)
+        f.bound = {}
     _imported_receivers(f, calls, result)
     share_models(f, calls, result)  # what the project joins across files (advisor.sources.links)
     mark_run_time(result.queries)
+
+
+def _read_chain(f: JsFile, call, base, chain: list, result: SourceFile, seen: set) -> None:
+    """The index declaration or query a call chain makes."""
+    for i, (method, _, _) in enumerate(chain):
+        if method in INDEX_METHODS or method == "index":
+            result.indexes += index_from_call(f, base, chain, i)
+            return
+        if method == "bulkWrite":
+            result.queries += bulk_write(f, call, base, chain, i)
+            return
+        if method in QUERY_METHODS:
+            q = _query_from_chain(f, call, base, chain)
+            where = (q.location.line, q.location.col, q.collection) if q is not None else None
+            if q is not None and where not in seen:  # `(await c.find()...).map()`
+                seen.add(where)
+                result.queries.append(q)
+            return
 
 
 EXPORTED = re.compile(r"<(?:module\.)?exports\.(\w+)(\.collection)?>")  # a model the module exports

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from advisor.mongo.shape import MongoQuery, Placeholder
 from advisor.sources.js_flow import parameters, pushed, scope_names, scope_of
+from advisor.sources.js_names import returned
 from advisor.sources.js_receivers import resolve_receiver
-from advisor.sources.js_syntax import JsFile, arg_list, prop_loc, read_value, unwrap
+from advisor.sources.js_syntax import JsFile, arg_list, prop_loc, read_value, unchain, unwrap
 
 BULK_OPS = ("updateOne", "updateMany", "replaceOne", "deleteOne", "deleteMany")  # bulkWrite's operations
 
@@ -20,15 +21,22 @@ def bulk_write(f: JsFile, call, base, chain: list, i: int) -> list[MongoQuery]:
         return []
     collection, model, driver = receiver
     node = unwrap(args[0])
-    items = [c for c in node.named_children if c.type != "comment"] if node.type == "array" else []
+    items = _items(f, node)
     loc = prop_loc(f, chain[i][2])
     if node.type == "identifier":  # the list as declared (not as emptied again after a batch), and its pushes
-        declared = next((v for _, v in f.decls.get(f.src(node), ()) if v.type == "array" and _encloses(v, node)), None)
+        declared = next(
+            (
+                v
+                for _, v in f.decls.get(f.src(node), ())
+                if v.type in ("array", "call_expression") and _encloses(v, node)
+            ),
+            None,
+        )
         if declared is None and f.src(node) in parameters(f, call):  # the caller's operations: a sketch
             return [_unseen(f, call, node, loc, receiver)]
         if declared is not None:
-            items = [c for c in declared.named_children if c.type != "comment"]
-            items += pushed(f, f.src(node), declared)
+            items = _items(f, declared)
+            items += pushed(f, f.src(node), declared) if declared.type == "array" else []
     out = []
     for item in items:
         state: dict = {"partial": False}
@@ -56,7 +64,27 @@ def bulk_write(f: JsFile, call, base, chain: list, i: int) -> list[MongoQuery]:
                 partial=state["partial"],
             )
         )
+    if not out and items and not any(_written(f, item) for item in items):  # `ops.push(op)` of ops made elsewhere
+        return [_unseen(f, call, node, loc, receiver)]
     return out
+
+
+def _written(f: JsFile, item) -> bool:
+    """An operation written as an object literal (read above, or not one with a filter)."""
+    return unwrap(item) is not None and unwrap(item).type == "object"
+
+
+def _items(f: JsFile, node) -> list:
+    """The operations a list holds: written there, or what `xs.map(x => ({ updateOne: ... }))` makes of
+    each element (the callback's returned object)."""
+    if node.type == "array":
+        return [c for c in node.named_children if c.type != "comment"]
+    if node.type != "call_expression":
+        return []
+    _, calls = unchain(f, node)
+    args = arg_list(calls[-1][1]) if calls and calls[-1][0] == "map" else []
+    made = unwrap(returned(args[0])) if len(args) == 1 else None
+    return [made] if made is not None else []
 
 
 def _encloses(declared, use) -> bool:

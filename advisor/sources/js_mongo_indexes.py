@@ -16,6 +16,7 @@ from typing import Any
 from advisor.ir import IndexDef, Location
 from advisor.mongo.indexes import make_index, unread_index
 from advisor.mongo.shape import pluralize
+from advisor.sources.js_mongo_index_lists import listed_indexes
 from advisor.sources.js_receivers import resolve_receiver
 from advisor.sources.js_schemas import passed_through, schema_collection
 from advisor.sources.js_syntax import (
@@ -113,6 +114,9 @@ def index_from_call(f: JsFile, base, calls, i: int) -> list[IndexDef]:
         if ix is not None and given.type == "call_expression":
             ix.options["through"] = _callee_text(f, given)  # a hook may change its keys: no redundancy claimed
         return [ix or unread_index(coll, loc, model)]  # keys built at run time: still a declaration
+    listed = listed_indexes(f, base, calls, i)  # `this.#cl[idx.collection].createIndex(idx.key)` over a list
+    if listed is not None:
+        return listed
     receiver = resolve_receiver(f, base, calls[:i])
     if receiver is None or not arglist:
         return []

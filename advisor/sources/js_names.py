@@ -16,6 +16,7 @@ from advisor.sources.js_syntax import (
     member_parts,
     parameter_list,
     string_value,
+    unescape,
     unwrap,
 )
 from advisor.sources.mongo_names import run_time_name
@@ -31,14 +32,21 @@ def collection_name(f: JsFile, node) -> str:
     return run_time_name(f.src(unwrap(node)))
 
 
-def constant_string(f: JsFile, node, depth: int = 0, defaults: bool = True) -> str | None:
-    """A string expression's value when the module fixes it (`defaults`: or a parameter's default does)."""
+def constant_string(
+    f: JsFile, node, depth: int = 0, defaults: bool = True, bound: dict[str, str] | None = None
+) -> str | None:
+    """A string expression's value when the module fixes it (`defaults`: or a parameter's default does;
+    `bound`: names a loop over literals gives one value each, `for (const n of ['a', 'b'])`)."""
     node = unwrap(node)
     if node is None or depth > 6:
         return None
+    if _substituted(node):
+        return _template(f, node, depth, defaults, bound)  # `${prefix}jobs` with a prefix the module fixes
     if node.type in ("string", "template_string"):
         return string_value(f, node)
     if node.type in ("identifier", "shorthand_property_identifier"):
+        if bound and f.src(node) in bound:
+            return bound[f.src(node)]
         resolved = f.resolve(f.src(node), node.start_byte)
         if resolved is not None:
             return constant_string(f, resolved, depth + 1, defaults)
@@ -47,9 +55,12 @@ def constant_string(f: JsFile, node, depth: int = 0, defaults: bool = True) -> s
         op = node.child_by_field_name("operator")
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
         if op is not None and f.src(op) in ("||", "??"):  # `opts.collection || 'jobs'`: the default
-            return constant_string(f, left, depth + 1, defaults) or constant_string(f, right, depth + 1, defaults)
+            return constant_string(f, left, depth + 1, defaults, bound) or constant_string(
+                f, right, depth + 1, defaults, bound
+            )
         if op is not None and f.src(op) == "+":
-            a, b = constant_string(f, left, depth + 1, defaults), constant_string(f, right, depth + 1, defaults)
+            a = constant_string(f, left, depth + 1, defaults, bound)
+            b = constant_string(f, right, depth + 1, defaults, bound)
             return a + b if a is not None and b is not None else None
         return None
     if node.type == "member_expression":
@@ -67,6 +78,25 @@ def constant_string(f: JsFile, node, depth: int = 0, defaults: bool = True) -> s
         values = {constant_string(f, property_value(f, h, prop), depth + 1, defaults) for h in holders if h is not None}
         return values.pop() if len(values) == 1 else None
     return None
+
+
+def _substituted(node) -> bool:
+    return node.type == "template_string" and any(c.type == "template_substitution" for c in node.named_children)
+
+
+def _template(f: JsFile, node, depth: int, defaults: bool, bound: dict[str, str] | None) -> str | None:
+    """A template literal whose every substitution is a constant string (`${opts.prefix || ''}jobs`)."""
+    out = []
+    for c in node.named_children:
+        if c.type == "template_substitution":
+            inner = next(iter(c.named_children), None)
+            value = constant_string(f, inner, depth + 1, defaults, bound) if inner is not None else None
+            if value is None:
+                return None
+            out.append(value)
+        else:
+            out.append(unescape(f.src(c)) if c.type == "escape_sequence" else f.src(c))
+    return "".join(out)
 
 
 def property_value(f: JsFile, holder, prop: str, depth: int = 0):

@@ -10,6 +10,7 @@ import re
 
 from advisor.mongo.shape import pluralize
 from advisor.sources.js_mongo_factories import called, factory_of, imported_call, imported_member, made
+from advisor.sources.js_mongo_maps import holder, members
 from advisor.sources.js_mongo_members import held_values
 from advisor.sources.js_names import (
     collection_name,
@@ -20,15 +21,12 @@ from advisor.sources.js_names import (
     property_value,
     returned,
 )
-from advisor.sources.js_schemas import find_schemas
 from advisor.sources.js_syntax import (
     FUNCTIONS,
-    WRAPPERS,
     JsFile,
     arg_list,
     is_this,
     member_parts,
-    read_value,
     string_value,
     unchain,
     unwrap,
@@ -109,7 +107,7 @@ def resolve_receiver(f: JsFile, base, calls_before: list, depth: int = 0):
     base = unwrap(base)
     if base is None:
         return None
-    if base.type == "identifier":
+    if base.type in ("identifier", "shorthand_property_identifier"):  # `{ subscriptions }`: the name's
         return _from_name(f, base, depth)
     if base.type == "call_expression":  # `(async () => { ...; return collection; })()`
         return _from_value(f, returned(base.child_by_field_name("function")), depth)
@@ -232,10 +230,13 @@ def _from_member(f: JsFile, base, depth: int):
     is the collection that expression holds at run time."""
     obj, prop = member_parts(f, base)
     if not prop:
-        return None
+        return _keyed(f, base, depth)
     obj = unwrap(obj)
     if obj is not None and is_this(f, obj):
         return _member_collection(f, prop, depth)
+    got = _map_member(f, obj, prop, depth)
+    if got is not None:
+        return got
     if prop == "collection" and obj is not None and obj.type == "identifier":
         got = resolve_receiver(f, obj, [], depth + 1)
         if got is not None and got[1] is not None:
@@ -260,6 +261,56 @@ def _from_member(f: JsFile, base, depth: int):
         return run_time_name(f.src(base)), None, True
     if imported_member(f, base) is not None:  # `Device.model`, Device required: its module says (links.py)
         return run_time_name(f.src(base)), None, False
+    return None
+
+
+def held_member(f: JsFile, obj, name: str):
+    """The collection `obj[name]` is, when `obj` is an object on `this` holding collections by name
+    (advisor.sources.js_mongo_maps): `this.#cl.retained`, also through a parameter every call passes it for."""
+    return _map_member(f, unwrap(obj), name, 0)
+
+
+def _map_member(f: JsFile, obj, name: str, depth: int):
+    held = _held_map(f, obj)
+    if held is None or name not in held:
+        return None
+    got = {_member_value(f, value, depth) for value in held[name]}
+    return got.pop() if len(got) == 1 else None
+
+
+def _member_value(f: JsFile, value, depth: int):
+    return (value, None, True) if isinstance(value, str) else _from_value(f, value, depth)
+
+
+def _held_map(f: JsFile, obj) -> dict[str, list] | None:
+    """The members of the object on `this` an expression is: `this.#cl`, a name given it, a parameter
+    every call of its function passes it for (`updatePacket(this.#cl, ...)`)."""
+    if obj is None:
+        return None
+    prop = holder(f, obj)
+    if prop is None and obj.type == "identifier":
+        resolved = f.resolve(f.src(obj), obj.start_byte)
+        props = {holder(f, a) for a in ([resolved] if resolved is not None else passed(f, obj))}
+        prop = props.pop() if len(props) == 1 else None
+    return members(f, prop) or None if prop is not None else None
+
+
+def _keyed(f: JsFile, base, depth: int):
+    """`this.#cl[name]` on an object holding collections: the member a constant key (or the literal a loop
+    stands at, `f.bound`) names; with a key known only at run time, that collection named at run time
+    (its shape a sketch: advisor.sources.mongo_names), when every member is a driver collection."""
+    if base.type != "subscript_expression":
+        return None
+    obj = unwrap(base.child_by_field_name("object"))
+    held = _held_map(f, obj)
+    if not held:
+        return None
+    key = constant_string(f, base.child_by_field_name("index"), defaults=False, bound=f.bound)
+    if key is not None:
+        return _map_member(f, obj, key, depth)
+    kinds = {_member_value(f, value, depth) for values in held.values() for value in values}
+    if all(k is not None and k[1] is None and k[2] for k in kinds):
+        return run_time_name(f.src(base)), None, True
     return None
 
 
@@ -335,55 +386,6 @@ def _required_module(f: JsFile, node) -> str | None:
     if fn is None or f.src(fn) != "require" or not args:
         return None
     return string_value(f, unwrap(args[0]))
-
-
-def model_and_schema_maps(f: JsFile, calls: list) -> None:
-    state: dict = {"partial": False}
-    # schema variables: new Schema(def, {collection})
-    for name, decls in f.decls.items():
-        for _, value in decls:
-            if value.type == "new_expression":
-                ctor = value.child_by_field_name("constructor")
-                if ctor is not None and f.src(ctor).split(".")[-1] == "Schema":
-                    args = arg_list(value.child_by_field_name("arguments"))
-                    coll = None
-                    if len(args) > 1:
-                        opts = read_value(f, args[1], (), {}, state)
-                        if isinstance(opts, dict) and isinstance(opts.get("collection"), str):
-                            coll = opts["collection"]
-                    f.schemas[name] = {"collection": coll, "model": None, "def": unwrap(args[0]) if args else None}
-    find_schemas(f)  # and those built through wrappers, held in objects, returned (advisor.sources.js_schemas)
-    for call in calls:
-        fn = unwrap(call.child_by_field_name("function"))
-        if fn is None:
-            continue
-        obj, prop = member_parts(f, fn)
-        name = prop if prop is not None else (f.src(fn) if fn.type == "identifier" else "")
-        if name != "model":
-            continue
-        args = arg_list(call.child_by_field_name("arguments"))
-        if len(args) < 2:
-            continue
-        model = string_value(f, unwrap(args[0]))
-        if model is None:
-            continue
-        coll = string_value(f, unwrap(args[2])) if len(args) > 2 else None
-        schema_node = unwrap(args[1])
-        schema_var = f.src(schema_node) if schema_node.type == "identifier" else None
-        if schema_var in f.schemas:
-            info = f.schemas[schema_var]
-            info["model"] = model
-            coll = coll or info["collection"]
-            info["collection"] = coll or pluralize(model)
-        parent = call.parent
-        while parent is not None and parent.type in WRAPPERS:
-            parent = parent.parent
-        var = None
-        if parent is not None and parent.type == "variable_declarator":
-            n = parent.child_by_field_name("name")
-            var = f.src(n) if n is not None else None
-        f.models[var or model] = (model, coll or pluralize(model))
-        f.models.setdefault(model, (model, coll or pluralize(model)))
 
 
 def _named_at_run_time(f: JsFile, calls: list) -> bool:

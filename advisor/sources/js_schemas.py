@@ -194,3 +194,52 @@ def share_models(f: JsFile, calls: list, result: SourceFile) -> None:
     links.registry += [(q.model, q) for q in registry]
     result.indexes = [i for i in result.indexes if i.table != MODULE_SCHEMA]
     result.queries = [q for q in result.queries if not any(q is r for r in registry)]
+
+
+def model_and_schema_maps(f: JsFile, calls: list) -> None:
+    state: dict = {"partial": False}
+    # schema variables: new Schema(def, {collection})
+    for name, decls in f.decls.items():
+        for _, value in decls:
+            if value.type == "new_expression":
+                ctor = value.child_by_field_name("constructor")
+                if ctor is not None and f.src(ctor).split(".")[-1] == "Schema":
+                    args = arg_list(value.child_by_field_name("arguments"))
+                    coll = None
+                    if len(args) > 1:
+                        opts = read_value(f, args[1], (), {}, state)
+                        if isinstance(opts, dict) and isinstance(opts.get("collection"), str):
+                            coll = opts["collection"]
+                    f.schemas[name] = {"collection": coll, "model": None, "def": unwrap(args[0]) if args else None}
+    find_schemas(f)  # and those built through wrappers, held in objects, returned (advisor.sources.js_schemas)
+    for call in calls:
+        fn = unwrap(call.child_by_field_name("function"))
+        if fn is None:
+            continue
+        obj, prop = member_parts(f, fn)
+        name = prop if prop is not None else (f.src(fn) if fn.type == "identifier" else "")
+        if name != "model":
+            continue
+        args = arg_list(call.child_by_field_name("arguments"))
+        if len(args) < 2:
+            continue
+        model = string_value(f, unwrap(args[0]))
+        if model is None:
+            continue
+        coll = string_value(f, unwrap(args[2])) if len(args) > 2 else None
+        schema_node = unwrap(args[1])
+        schema_var = f.src(schema_node) if schema_node.type == "identifier" else None
+        if schema_var in f.schemas:
+            info = f.schemas[schema_var]
+            info["model"] = model
+            coll = coll or info["collection"]
+            info["collection"] = coll or pluralize(model)
+        parent = call.parent
+        while parent is not None and parent.type in WRAPPERS:
+            parent = parent.parent
+        var = None
+        if parent is not None and parent.type == "variable_declarator":
+            n = parent.child_by_field_name("name")
+            var = f.src(n) if n is not None else None
+        f.models[var or model] = (model, coll or pluralize(model))
+        f.models.setdefault(model, (model, coll or pluralize(model)))

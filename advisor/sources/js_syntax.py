@@ -107,6 +107,7 @@ class JsFile:
         # calls by what they call: `name(...)`, `this.name(...)`; `a.name(...)` as "a.name"
         self.called: dict[str, list] = {}
         self.receiver_steps = 0  # steps taken to resolve one MongoDB call's receiver (js_receivers)
+        self.bound: dict[str, str] = {}  # a loop's name -> the literal it stands for in this reading (js_mongo)
         self.rewritten: set[str] = set()  # names changed other than by `name = value`: `+=`, `++`, `for (name of`
 
     def src(self, node) -> str:
