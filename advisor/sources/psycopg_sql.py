@@ -186,6 +186,11 @@ def _shift(piece: Text, offset: int) -> int:
     return piece.start + offset if piece.start >= 0 else -1
 
 
+def raw_texts(node: ast.expr) -> list[ast.expr]:
+    """The texts a composition splices in raw: the argument of each `sql.SQL(text)` not written as a literal."""
+    return [p.args[0] for p in pieces(node) or () if isinstance(p, ast.Call) and kind(p) == "SQL" and p.args]
+
+
 def compositions(tree: ast.Module) -> tuple[list[ast.expr], set[int]]:
     """The outermost compositions of a module (each one statement, or a fragment of one), and the ids of
     the compositions read as parts of them (an `sql.SQL("...")` that is only a piece is no statement)."""

@@ -17,7 +17,7 @@ from advisor.ir import Location, SourceFile, SqlQuery, StringBuilt, TextMap
 from advisor.sources import psycopg_sql
 from advisor.sources.python_classes import reads_mongo, record_bases
 from advisor.sources.python_jobs import JOB_REGISTRATIONS, one_off_code
-from advisor.sources.python_reach import Number, Reach, dynamic_sketch, literal, parts
+from advisor.sources.python_reach import COMPOSITION, Number, Reach, dynamic_sketch, literal, parts
 from advisor.sources.python_text import LineIndex, location, string_textmap
 
 _SQL_START = re.compile(
@@ -108,7 +108,6 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
             continue  # an sql.SQL("...") that is a piece of a composition is no statement of its own
         for value in reach.strings(arg):
             reached.setdefault(id(value), (value, []))[1].append((node, arg))
-    _raw_texts(result, path, tree, inner, reach, index)
     for root in roots:  # a composition no execution call is seen to run: a statement all the same
         built = next((n for n in ast.walk(root) if isinstance(n, ast.Call) and psycopg_sql.kind(n)), None)
         if id(root) not in reached and psycopg_sql.kind(root) != "SQL" and built is not None:  # SQL(text): above
@@ -345,6 +344,7 @@ def _add_composition(
     if not looks_like_sql(text):
         return False
     loc = location(path, value, index)
+    _raw_texts(result, path, value, reach, index)
     complete = not unknown and "{" not in text  # a template's fields filled elsewhere
     textmap = TextMap(path, text, anchors)
     query = SqlQuery(
@@ -354,20 +354,18 @@ def _add_composition(
     return True
 
 
-def _raw_texts(
-    result: SourceFile, path: str, tree: ast.Module, inner: set[int], reach: Reach, index: LineIndex
-) -> None:
+def _raw_texts(result: SourceFile, path: str, value: ast.expr, reach: Reach, index: LineIndex) -> None:
     """A composition's values are composables (quoted by the driver, or checked where they are built), except
     the text of `sql.SQL(text)`: when that text is built at run time, it is SQL built from strings."""
-    for node in ast.walk(tree):
-        if id(node) not in inner or not isinstance(node, ast.Call) or psycopg_sql.kind(node) != "SQL" or not node.args:
-            continue
-        for value in reach.strings(node.args[0]):
-            sketch = dynamic_sketch(value)
-            filled = reach.fill_constants(value)
-            interpolated = filled[1] if filled is not None else _interpolated(value)
-            if sketch is not None and interpolated:
-                loc = location(path, value, index)
+    for text in psycopg_sql.raw_texts(value):
+        for built in reach.strings(text):
+            sketch = dynamic_sketch(built)
+            filled = reach.fill_constants(built)
+            interpolated = filled[1] if filled is not None else _interpolated(built)
+            loc = location(path, built, index)
+            if sketch is None or sketch[0] == COMPOSITION or not interpolated:
+                continue  # constants; a composition the name also holds somewhere (`q = sql.SQL(q)`)
+            if all(b.location != loc for b in result.string_built):
                 result.string_built.append(StringBuilt(sketch[0], "sql.SQL", loc, interpolated))
 
 
