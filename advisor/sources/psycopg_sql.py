@@ -96,7 +96,7 @@ def _call(node: ast.Call, what: str, inner: set[int] | None) -> list[str | ast.e
         return [node]  # sql.SQL(text): the text spliced in raw (python_reach.parts reads an f-string's)
     if what == "Placeholder":
         name = arg.value if isinstance(arg, ast.Constant) and isinstance(arg.value, str) else None
-        return [_text(f"%({name})s" if name else "%s", None)]
+        return [_text(f"%({name})s" if name else "%s", node)]
     if what == "Composed":
         if isinstance(arg, (ast.List, ast.Tuple)):
             return [p for element in arg.elts for p in _value(element, inner)]
