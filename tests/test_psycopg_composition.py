@@ -201,3 +201,17 @@ def test_an_unknown_clause_is_never_read_as_absent(project, statement):
     assert found == [], found
     (query,) = _queries(code).values()
     assert query.dynamic and not query.complete
+
+
+def test_a_statement_extended_later_is_not_whole():
+    found = _queries(
+        """
+        from psycopg.sql import SQL, Identifier
+        def select(cur, gt):
+            statement = SQL("SELECT * FROM {}").format(Identifier("events"))
+            if gt is not None:
+                statement += SQL(" WHERE version > %s")
+            cur.execute(statement, (gt,))
+        """
+    )
+    assert [(q.text, q.complete) for q in found.values()] == [('SELECT * FROM "events"', False)]  # eventsourcing

@@ -206,6 +206,21 @@ def compositions(tree: ast.Module) -> tuple[list[ast.expr], set[int]]:
     return roots, inner
 
 
+def extended(tree: ast.Module, roots: list[ast.expr]) -> set[int]:
+    """The ids of the compositions assigned to a name the code extends with `+=` (`statement += sql.SQL(...)`)."""
+    added = {_target(n.target) for n in ast.walk(tree) if isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Add)}
+    ids = {id(r) for r in roots}
+    return {
+        id(n.value)
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Assign) and id(n.value) in ids and any(_target(t) in added for t in n.targets)
+    }
+
+
+def _target(node: ast.expr) -> str | None:
+    return node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
+
+
 def sketch(
     found: list[str | ast.expr],
     at: ast.expr,

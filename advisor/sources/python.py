@@ -103,6 +103,7 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
     once = one_off_code(tree) if any(r in code for r in JOB_REGISTRATIONS) else set()
     reached: dict[int, tuple[ast.expr, list[tuple[ast.Call, ast.expr]]]] = {}
     roots, inner = psycopg_sql.compositions(tree) if "SQL" in code else ([], set())
+    extended = psycopg_sql.extended(tree, roots) if roots else set()
     for node in ast.walk(tree):
         if id(node) in inner or not isinstance(node, ast.Call) or (arg := reach.sink_argument(node)) is None:
             continue  # an sql.SQL("...") that is a piece of a composition is no statement of its own
@@ -126,6 +127,8 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
                 result.queries[-1] = dataclasses.replace(result.queries[-1], result_unread=True)
             if id(value) in once:  # the text is written inside a one-off job: built only while it runs
                 result.queries[-1] = dataclasses.replace(result.queries[-1], runs_once=True)
+            if id(value) in extended:  # `statement += sql.SQL(" WHERE ...")` later: not the whole statement
+                result.queries[-1] = dataclasses.replace(result.queries[-1], complete=False)
     for value in _named_constants(tree, path):
         if id(value) not in seen:
             _add_query(result, path, value, None, "named-constant", index, dialect, reach)
