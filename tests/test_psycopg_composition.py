@@ -6,6 +6,7 @@ helper(...) + sql.SQL("FROM {}.{}").format(sql.Identifier(...), ...) + sql.SQL("
 `sql.Placeholder(...)`, `sep.join([...])`), nominatim's `pysql.SQL("... WHERE ") + pysql.SQL(" or ").join(parts)`.
 """
 
+import ast
 import re
 import textwrap
 
@@ -215,3 +216,25 @@ def test_a_statement_extended_later_is_not_whole():
         """
     )
     assert [(q.text, q.complete) for q in found.values()] == [('SELECT * FROM "events"', False)]  # eventsourcing
+
+
+@pytest.mark.parametrize(
+    "expression,chosen",
+    [
+        ('sql.SQL("SELECT a FROM {} WHERE b = {}").format(sql.Identifier(name), sql.Literal(name))', []),
+        ('sql.SQL("SELECT a FROM t WHERE ") + sql.SQL(" AND ").join([sql.Placeholder(name)])', []),
+        ('sql.SQL(", ").join([sql.Identifier(c) for c in name])', []),
+        ('sql.SQL("SELECT a FROM t WHERE ") + sql.SQL(name)', ["name"]),  # raw text: the caller's
+        ('sql.SQL(f"SELECT a FROM t WHERE b = {name}")', ["name"]),
+    ],
+)
+def test_what_a_caller_chooses_in_a_composition(expression, chosen):
+    """The provenance reads a composition as it reads a built string: an identifier, a literal and a
+    placeholder are the driver's to quote; the text of sql.SQL(x) is spliced in raw."""
+    from advisor.facts.provenance import sources
+    from advisor.facts.python_scope import Scope
+
+    tree = ast.parse(f"from psycopg import sql\ndef f(name):\n    return {expression}\n")
+    function = tree.body[1]
+    value = function.body[0].value
+    assert sorted(s.text for s in sources(value, Scope(tree, (function,)).at(value))) == chosen

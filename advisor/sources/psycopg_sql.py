@@ -25,8 +25,8 @@ _FIELD = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")  # psycopg's template fields: {},
 
 class Text(str):
     """Literal text of a composition. `node` is where it is written (a string literal, with `start` its
-    offset in the literal's value; another expression: at its start, `start` -1); None for text that is
-    not written anywhere (a placeholder's `%s`)."""
+    offset in the literal's value; another expression, such as the `sql.Placeholder()` written as `%s`: at
+    its start, `start` -1)."""
 
     node: ast.expr | None = None
     start: int = -1

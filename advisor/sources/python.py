@@ -3,7 +3,8 @@
 Uses the standard `ast` module: string literals keep their exact positions,
 implicit concatenation and triple-quoted strings included.  SQL assembled at
 run time (f-strings, `%`, `.format`, `+`) that reaches an execute call is
-reported as string building; its static sketch is still analysed.
+reported as string building; its static sketch is still analysed.  psycopg's
+composition (`sql.SQL(...) + ...`, advisor.sources.psycopg_sql) is one statement.
 """
 
 from __future__ import annotations
