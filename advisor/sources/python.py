@@ -3,7 +3,8 @@
 Uses the standard `ast` module: string literals keep their exact positions,
 implicit concatenation and triple-quoted strings included.  SQL assembled at
 run time (f-strings, `%`, `.format`, `+`) that reaches an execute call is
-reported as string building; its static sketch is still analysed.
+reported as string building; its static sketch is still analysed.  psycopg's
+composition (`sql.SQL(...) + ...`, advisor.sources.psycopg_sql) is one statement.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import re
 from pathlib import PurePath
 
 from advisor.ir import Location, SourceFile, SqlQuery, StringBuilt, TextMap
+from advisor.sources import psycopg_sql
 from advisor.sources.python_classes import reads_mongo, record_bases
 from advisor.sources.python_jobs import JOB_REGISTRATIONS, one_off_code
-from advisor.sources.python_reach import Number, Reach, dynamic_sketch, literal, parts
+from advisor.sources.python_reach import COMPOSITION, Number, Reach, dynamic_sketch, literal, parts
+from advisor.sources.python_text import LineIndex, location, string_textmap
 
 _SQL_START = re.compile(
     r"^\s*(\(\s*)*(SELECT|WITH|INSERT\s+INTO|UPDATE\s+(ONLY\s+)?\S+(\s+(AS\s+)?\w+)?\s+SET|DELETE\s+FROM|CREATE\s+(UNIQUE\s+)?INDEX|"
@@ -53,89 +56,7 @@ def _call_name(func: ast.expr) -> str:
     return ""
 
 
-class _LineIndex:
-    """Converts ast (line, utf-8 byte column) pairs into character columns."""
-
-    def __init__(self, text: str):
-        self.lines = text.splitlines(keepends=True)
-
-    def char_col(self, lineno: int | None, byte_col: int | None) -> int:
-        lineno, byte_col = lineno or 1, byte_col or 0  # every expression and statement node has both
-        if 1 <= lineno <= len(self.lines):
-            line = self.lines[lineno - 1]
-            return len(line.encode("utf-8")[:byte_col].decode("utf-8", "replace")) + 1
-        return byte_col + 1
-
-    def segment(self, node: ast.expr) -> str:
-        start = self.char_col(node.lineno, node.col_offset) - 1
-        end_line = node.end_lineno or node.lineno
-        end = self.char_col(end_line, node.end_col_offset) - 1
-        if node.lineno == end_line:
-            return self.lines[node.lineno - 1][start:end]
-        parts = [self.lines[node.lineno - 1][start:]]
-        parts += self.lines[node.lineno : end_line - 1]
-        parts.append(self.lines[end_line - 1][:end])
-        return "".join(parts)
-
-
-_PREFIX = re.compile(r"([rRbBuUfF]{0,2})('''|\"\"\"|'|\")")
-
-
-def _string_textmap(path: str, node: ast.Constant, value: str, index: _LineIndex) -> TextMap:
-    """Anchor each literal piece of a (possibly implicitly concatenated) string."""
-    source = index.segment(node)
-    anchors: list[tuple[int, int, int]] = []
-    offset = 0
-    # Walk the literal pieces in the source; when a piece's body is the value
-    # verbatim, positions inside it are exact.
-    line, col = node.lineno, index.char_col(node.lineno, node.col_offset)
-    i = 0
-    while i < len(source) and offset <= len(value):
-        m = _PREFIX.match(source, i)
-        if not m:
-            ch = source[i]
-            if ch == "\n":
-                line, col = line + 1, 1
-            else:
-                col += 1
-            i += 1
-            continue
-        quote = m.group(2)
-        body_start = m.end()
-        close = source.find(quote, body_start)
-        while close > 0 and source[close - 1] == "\\" and "r" not in m.group(1).lower():
-            close = source.find(quote, close + 1)
-        if close < 0:
-            break
-        body = source[body_start:close]
-        prefix_text = source[i:body_start]
-        anchors.append((offset, line, col + len(prefix_text)))
-        try:
-            piece_value = ast.literal_eval(source[i : close + len(quote)])
-        except (ValueError, SyntaxError):
-            piece_value = body
-        offset += len(piece_value) if isinstance(piece_value, str) else len(body)
-        advance = source[i : close + len(quote)]
-        newlines = advance.count("\n")
-        if newlines:
-            line += newlines
-            col = len(advance) - advance.rfind("\n")
-        else:
-            col += len(advance)
-        i = close + len(quote)
-    if not anchors:
-        anchors.append((0, node.lineno, index.char_col(node.lineno, node.col_offset)))
-    return TextMap(path, value, tuple(anchors))
-
-
 _NAMED_SQL = re.compile(r"(?:^|_)(?:SQL|QUERY|QUERIES|STATEMENT|STMT|DML)(?:_|$)")
-
-
-def _location(path: str, node: ast.expr, index: _LineIndex) -> Location:
-    end_line, end_col = node.end_lineno or node.lineno, node.end_col_offset or node.col_offset
-    return Location(
-        path, node.lineno, index.char_col(node.lineno, node.col_offset), end_line, index.char_col(end_line, end_col)
-    )
 
 
 def _named_constants(tree: ast.Module, path: str) -> list[ast.Constant]:
@@ -175,18 +96,24 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
             )
         )
         return result
-    index = _LineIndex(code)
+    index = LineIndex(code)
     reach = Reach(tree)
     seen: set[int] = set()
     described = _described_calls(tree) if ".description" in code else set()
     unread = _unread_calls(tree) if _SELECT_STAR.search(code) else set()  # only select-star asks
     once = one_off_code(tree) if any(r in code for r in JOB_REGISTRATIONS) else set()
     reached: dict[int, tuple[ast.expr, list[tuple[ast.Call, ast.expr]]]] = {}
+    roots, inner = psycopg_sql.compositions(tree) if "SQL" in code else ([], set())
+    extended = psycopg_sql.extended(tree, roots) if roots else set()
     for node in ast.walk(tree):
-        if not isinstance(node, ast.Call) or (arg := reach.sink_argument(node)) is None:
-            continue
+        if id(node) in inner or not isinstance(node, ast.Call) or (arg := reach.sink_argument(node)) is None:
+            continue  # an sql.SQL("...") that is a piece of a composition is no statement of its own
         for value in reach.strings(arg):
             reached.setdefault(id(value), (value, []))[1].append((node, arg))
+    for root in roots:  # a composition no execution call is seen to run: a statement all the same
+        built = next((n for n in ast.walk(root) if isinstance(n, ast.Call) and psycopg_sql.kind(n)), None)
+        if id(root) not in reached and psycopg_sql.kind(root) != "SQL" and built is not None:  # SQL(text): above
+            reached[id(root)] = (root, [(built, root)])
     named = _named_spans(tree)
     scopes = [(first, last) for first, last, _, function in named if function]
     for value, sinks in reached.values():
@@ -201,6 +128,8 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
                 result.queries[-1] = dataclasses.replace(result.queries[-1], result_unread=True)
             if id(value) in once:  # the text is written inside a one-off job: built only while it runs
                 result.queries[-1] = dataclasses.replace(result.queries[-1], runs_once=True)
+            if id(value) in extended:  # `statement += sql.SQL(" WHERE ...")` later: not the whole statement
+                result.queries[-1] = dataclasses.replace(result.queries[-1], complete=False)
     for value in _named_constants(tree, path):
         if id(value) not in seen:
             _add_query(result, path, value, None, "named-constant", index, dialect, reach)
@@ -343,7 +272,7 @@ def _add_query(
     value: ast.expr,
     call: ast.Call | None,
     origin: str,
-    index: _LineIndex,
+    index: LineIndex,
     dialect: str,
     reach: Reach,
 ) -> bool:
@@ -352,11 +281,11 @@ def _add_query(
     if plain is not None:
         if not looks_like_sql(plain):
             return False
-        textmap = _string_textmap(path, value, plain, index)  # type: ignore[arg-type]
+        textmap = string_textmap(path, value, plain, index)  # type: ignore[arg-type]
         result.queries.append(
             SqlQuery(
                 plain,
-                _location(path, value, index),
+                location(path, value, index),
                 textmap,
                 "python",
                 dialect=dialect,
@@ -365,6 +294,8 @@ def _add_query(
             )
         )
         return True
+    if psycopg_sql.pieces(value) is not None:
+        return _add_composition(result, path, value, call, origin, index, dialect, reach)
     sketch = dynamic_sketch(value)
     if sketch is None:
         return False
@@ -375,13 +306,13 @@ def _add_query(
         sql, interpolated = filled
     if not looks_like_sql(sql):
         return False
-    loc = _location(path, value, index)
+    loc = location(path, value, index)
     textmap = TextMap(path, sql, ((0, loc.line, loc.col),))
     template = _format_template(value)
     if template is not None:  # "... %s ..." % x, "... {} ...".format(x): the template as written,
         sql = str(template.value)  # read with typed placeholders (advisor.parse), positions exact
-        textmap = _string_textmap(path, template, sql, index)
-        loc = _location(path, template, index)
+        textmap = string_textmap(path, template, sql, index)
+        loc = location(path, template, index)
     if not interpolated:  # every piece is a constant of the module: f"SELECT ... FROM {TABLE}"
         result.queries.append(SqlQuery(sql, loc, textmap, "python", dialect=dialect, origin=origin))
         return True
@@ -390,6 +321,56 @@ def _add_query(
         SqlQuery(sql, loc, textmap, "python", dynamic=True, dialect=dialect, origin=origin, complete=False)
     )
     return True
+
+
+def _add_composition(
+    result: SourceFile,
+    path: str,
+    value: ast.expr,
+    call: ast.Call | None,
+    origin: str,
+    index: LineIndex,
+    dialect: str,
+    reach: Reach,
+) -> bool:
+    """psycopg's `sql.SQL(...) + ...`: one statement, its literal pieces where they are written, a placeholder
+    for each value (advisor.sources.psycopg_sql)."""
+
+    def position(node: ast.expr, start: int, length: int) -> list[tuple[int, int, int]]:
+        if start < 0 or not isinstance(node, ast.Constant) or not isinstance(node.value, str):
+            return [(0, node.lineno, index.char_col(node.lineno, node.col_offset))]
+        textmap = string_textmap(path, node, node.value, index)
+        first = textmap.locate(start)
+        inside = [(a - start, line, col) for a, line, col in textmap.anchors if start < a < start + length]
+        return [(0, first.line, first.col), *inside]
+
+    text, anchors, unknown = psycopg_sql.sketch(parts(value) or [], value, reach.constant, position)
+    if not looks_like_sql(text):
+        return False
+    loc = location(path, value, index)
+    _raw_texts(result, path, value, reach, index)
+    complete = not unknown and "{" not in text  # a template's fields filled elsewhere
+    textmap = TextMap(path, text, anchors)
+    query = SqlQuery(
+        text, loc, textmap, "python", dynamic=bool(unknown), dialect=dialect, origin=origin, complete=complete
+    )
+    result.queries.append(query)
+    return True
+
+
+def _raw_texts(result: SourceFile, path: str, value: ast.expr, reach: Reach, index: LineIndex) -> None:
+    """A composition's values are composables (quoted by the driver, or checked where they are built), except
+    the text of `sql.SQL(text)`: when that text is built at run time, it is SQL built from strings."""
+    for text in psycopg_sql.raw_texts(value):
+        for built in reach.strings(text):
+            sketch = dynamic_sketch(built)
+            filled = reach.fill_constants(built)
+            interpolated = filled[1] if filled is not None else _interpolated(built)
+            loc = location(path, built, index)
+            if sketch is None or sketch[0] == COMPOSITION or not interpolated:
+                continue  # constants; a composition the name also holds somewhere (`q = sql.SQL(q)`)
+            if all(b.location != loc for b in result.string_built):
+                result.string_built.append(StringBuilt(sketch[0], "sql.SQL", loc, interpolated))
 
 
 def _has_format_fields(call: ast.Call | None, literal: str) -> bool:

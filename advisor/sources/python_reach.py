@@ -9,6 +9,8 @@ from __future__ import annotations
 import ast
 import re
 
+from advisor.sources import psycopg_sql
+
 # Calls whose first argument is executed as SQL: DB-API and psycopg, asyncpg, databases, SQLAlchemy,
 # pandas, psycopg's COPY; SQL text is still required (`session.query(User)` is not SQL).
 EXECUTE_METHODS = {
@@ -43,6 +45,7 @@ TEXT_FUNCTIONS = {"text", "literal_column_sql", "sql", "SQL"}  # sqlalchemy.text
 RAW_METHODS = {"raw", "from_statement", "text", "SQL"}  # Django Model.objects.raw(...), sa.text, sql.SQL
 
 DYNAMIC_PLACEHOLDER = "{}"  # read by advisor.parse as a typed placeholder: a name, a value or a spliced clause
+COMPOSITION = "psycopg sql composition"  # sql.SQL(...) + ..., .format(), .join() (advisor.sources.psycopg_sql)
 
 
 def is_sql_sink(call: ast.Call) -> bool:
@@ -60,6 +63,8 @@ def dynamic_sketch(node: ast.expr) -> tuple[str, str] | None:
     if built is None:
         return None
     text = "".join(p if isinstance(p, str) and not isinstance(p, Number) else DYNAMIC_PLACEHOLDER for p in built)
+    if psycopg_sql.pieces(node) is not None:
+        return COMPOSITION, text
     if isinstance(node, ast.JoinedStr):
         return "f-string", text
     if isinstance(node, ast.BinOp):
@@ -164,6 +169,8 @@ class Reach:
                         out += self.strings(v, depth + 1)
             return out
         if isinstance(node, ast.Call):
+            if psycopg_sql.kind(node) == "SQL":
+                return []  # sql.SQL(text) alone: a call whose text is SQL, read as one (is_sql_sink)
             if dynamic_sketch(node) is not None:
                 return [node]
             func = node.func
@@ -276,7 +283,11 @@ def _number(node: ast.expr | None) -> Number:
 def parts(node: ast.expr) -> list[str | ast.expr] | None:
     """A string built at run time as its literal text and interpolated values, in order (None: not built):
     the one reading of f-strings, `%`, `.format()` and `+` that the sketches and the provenance share.
-    A value written by a numeric conversion is text, a `Number`."""
+    A value written by a numeric conversion is text, a `Number`. psycopg's composition reads the same way
+    (advisor.sources.psycopg_sql): its identifiers and literals are values."""
+    composed = psycopg_sql.pieces(node)
+    if composed is not None:
+        return [q for p in composed for q in _raw(p)]
     if isinstance(node, ast.JoinedStr):
         out: list[str | ast.expr] = []
         for v in node.values:
@@ -296,6 +307,15 @@ def parts(node: ast.expr) -> list[str | ast.expr] | None:
         template = literal(node.func.value)
         return None if template is None else _format_parts(template, node)
     return None
+
+
+def _raw(piece: str | ast.expr) -> list[str | ast.expr]:
+    """A piece of a composition; `sql.SQL(text)` of a text not written out: that text's own parts, raw."""
+    if isinstance(piece, str) or psycopg_sql.kind(piece) != "SQL":
+        return [piece]
+    text = piece.args[0]  # type: ignore[attr-defined]
+    built = parts(text)
+    return [text] if built is None else [psycopg_sql.at(p, text) if type(p) is str else p for p in built]
 
 
 def _numeric_spec(spec: ast.expr | None) -> bool:
