@@ -59,6 +59,20 @@ def test_group_by_names_each_checked_by_a_full_match_validator_are_silent(projec
 
 
 @pytest.mark.parametrize(
+    "again",
+    [
+        "def _valid_sql_name(name):\n    return True\n",  # a later def replaces the check
+        "_valid_sql_name = lambda name: True\n",
+        "from helpers import _valid_sql_name\n",
+    ],
+)
+def test_a_validator_the_module_binds_again_checks_nothing(project, again):
+    code = VALIDATOR.format(pattern=LNBITS_PATTERN) + "\n" + again + FETCH_PAGE.format(between="pass")
+    assert fired(project, code) != []
+    assert name_checks(ast.parse(code)) == frozenset()
+
+
+@pytest.mark.parametrize(
     "pattern",
     [
         r"[a-zA-Z_][a-zA-Z0-9_ ']*",  # a quote and a space get through

@@ -24,9 +24,23 @@ WORD_TESTS = frozenset({"isidentifier", "isalnum", "isalpha", "isdigit", "isdeci
 def name_checks(tree: ast.Module) -> frozenset[str]:
     """The module's functions that return true only for a name (their first parameter's)."""
     constants = _constants(tree)
+    bound: dict[str, int] = {}  # a name bound twice (a later `def`, an assignment, an import) may not be this check
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound[node.name] = bound.get(node.name, 0) + 1
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            bound[node.id] = bound.get(node.id, 0) + 1
+        elif isinstance(node, ast.alias):
+            name = (node.asname or node.name).split(".")[0]
+            bound[name] = bound.get(name, 0) + 1
     out = set()
     for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and not node.decorator_list and _checks_name(node, constants):
+        if (
+            isinstance(node, ast.FunctionDef)
+            and not node.decorator_list
+            and bound.get(node.name) == 1
+            and _checks_name(node, constants)
+        ):
             out.add(node.name)
     return frozenset(out)
 
