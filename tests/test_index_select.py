@@ -15,7 +15,7 @@ from advisor.facts.sql import build_facts
 from advisor.indexes.migration import migration
 from advisor.indexes.select import Choice, eliminate, merge, select
 from advisor.indexes.slim import merged, narrowest, pays
-from advisor.indexes.timing import Timing, idle, restores, settle, slower
+from advisor.indexes.timing import Timing, idle, leave_idle, restores, settle, slower
 from advisor.indexes.verify import Candidate, Measurement, candidates_for, measure
 from advisor.ir import IndexKey, Location, SqlQuery
 from advisor.parse import parse_sql
@@ -599,6 +599,25 @@ def test_a_query_that_uses_two_indexes_of_the_set_counts_for_one_only_if_it_is_f
     assert idle(timings, 5000.0, marginal) == ["suppkey"] and calls == [("suppkey", ("q07",))]
     without[("suppkey", "q07")] = (70.0, 40.0)  # slower without it: a win of its own after all
     assert idle(timings, 5000.0, marginal) == []
+
+
+def test_idle_indexes_leave_one_at_a_time():
+    """q1's plan uses a and b, and either alone keeps its win (a BitmapAnd of two): against the whole set each
+    looks idle, but once a is left out, q1's win is b's own: b stays.  q2, served by c alone, no faster: c goes."""
+    timings = {
+        "q1": Timing("q1", 100.0, 10.0, frozenset({"a", "b"})),
+        "q2": Timing("q2", 50.0, 49.0, frozenset({"c"})),
+    }
+    live = {"a", "b", "c"}
+
+    def measure(name, keys):  # without one of a, b the other serves q1 as fast
+        return {k: (10.0 if live & {"a", "b"} - {name} else 100.0, frozenset(live & {"a", "b"} - {name}), 0.0, 10.0)
+                for k in keys}
+
+    left = leave_idle(timings, 5000.0, measure, live.discard)
+    assert [name for name, _ in left] == ["a", "c"] and live == {"b"}
+    assert timings["q1"].used == {"b"} and timings["q1"].after_ms == 10.0  # measured without a
+    assert timings["q2"].after_ms == 50.0 and timings["q2"].used == frozenset()  # back to its time without the set
 
 
 def test_no_regression_measures_nothing():

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from advisor.indexes.timing import TimeDrop, Timing, again, checked, idle, settle, timed
+from advisor.indexes.timing import TimeDrop, Timing, again, checked, idle, leave_idle, settle, timed
 
 if TYPE_CHECKING:
     from advisor.explain.stage import QueryRun
@@ -87,31 +87,29 @@ def measure_set(
         used = (a[1] if a[0] is not None else after[id(r)][1]) & set(by_name)  # cut: the planned plan
         timings[id(r)] = Timing(r, b[0], a[0], frozenset(used), max(a[2], b[2]), cut_ms=cut)
 
-    def measure_without(name: str, keys: list) -> dict:
-        out = {}
+    def without(name: str, keys: list, with_set: bool = False) -> dict:
+        """key -> (best ms with the set minus `name`, the indexes that plan uses, the spread, and with_set: the
+        best ms with the whole set, timed interleaved with it)."""
+        configs = {"without": [names[id(by_name[name])]], **({"after": []} if with_set else {})}
+        out: dict = {}
         for key in keys:
             try:
-                ms, used, spread = timed(conn, explain[key], {"without": [names[id(by_name[name])]]}, repeat)["without"]
-                out[key] = (ms, used & set(by_name), spread)
-            except psycopg.Error:
-                out[key] = (None, frozenset(), 0.0)  # counted as cut: never a reason to drop
+                t = timed(conn, explain[key], configs, repeat)
+            except psycopg.Error:  # counted as cut without it: never a reason to drop, and a win of this index
+                out[key] = (None, frozenset(), 0.0, 0.0 if with_set else None)
+                continue
+            ms, used, spread = t["without"]
+            now = t["after"] if with_set else (None, frozenset(), 0.0)
+            out[key] = (ms, used & set(by_name), max(spread, now[2]), now[0] if with_set else None)
         return out
 
     def drop(name: str) -> None:
         conn.execute(f"DROP INDEX {names[id(by_name[name])]}")
 
-    drops, slow = settle(timings, measure_without, drop, timeout_ms)
+    drops, slow = settle(
+        timings, lambda name, keys: {k: v[:3] for k, v in without(name, keys).items()}, drop, timeout_ms
+    )
     summary.time_dropped = [TimeDrop(by_name[name], t, ms) for name, t, ms in drops]
-
-    def marginal(name: str, keys: list) -> dict:  # with the set and without this one index, interleaved
-        out = {}
-        for key in keys:
-            try:
-                m = timed(conn, explain[key], {"without": [names[id(by_name[name])]], "after": []}, repeat)
-                out[key] = (m["without"][0], m["after"][0])
-            except psycopg.Error:
-                out[key] = (None, 0.0)  # counted as cut without it: a win of this index
-        return out
 
     suspects = idle(timings, timeout_ms)
     if summary.quick and suspects:  # one run each way: the queries of an index that looks idle, best of `repeat`
@@ -119,17 +117,10 @@ def measure_set(
         for key, once in list(timings.items()):
             if once.used & set(suspects) and once.before_ms is not None and once.after_ms is not None:
                 timings[key] = again(conn, explain[key], live, repeat, once, set(by_name))
-    suspects = idle(timings, timeout_ms, marginal)
-    # step 8: left out too, their queries keep the times they had without the set
-    for name in suspects:
-        drop(name)
-        served = [k for k, t in timings.items() if name in t.used]
-        summary.time_dropped.append(
-            TimeDrop(by_name[name], timings[served[0]], timings[served[0]].before_ms, idle=True)
-        )
-        for k in served:
-            timings[k] = replace(timings[k], after_ms=timings[k].before_ms, used=timings[k].used - {name})
-        slow = [k for k in slow if timings[k].used]
+    # step 8: left out one at a time; their queries keep the time they had without them (advisor.indexes.timing)
+    for name, before in leave_idle(timings, timeout_ms, lambda n, keys: without(n, keys, with_set=True), drop):
+        summary.time_dropped.append(TimeDrop(by_name[name], before, before.before_ms, idle=True))
+    slow = [k for k in slow if timings[k].used]
     summary.timings = list(timings.values())
     summary.warnings = [timings[k] for k in slow]
     summary.uses = {id(t.run): [by_name[n].candidate.describe() for n in sorted(t.used)] for t in timings.values()}

@@ -143,6 +143,34 @@ def idle(timings: dict, timeout_ms: float, marginal=None) -> list[str]:
     return out
 
 
+def leave_idle(timings: dict, timeout_ms: float, measure, drop) -> list[tuple[str, Timing]]:
+    """Step 8 over plain numbers: the idle indexes left out one at a time, each deciding again on the set the
+    last one left (two that each keep a query's win alone are not both idle).  measure(name, keys) -> key ->
+    (best ms with the set minus `name`, the set's indexes that plan uses, spread, best ms with the set);
+    drop(name) removes it.  A query whose win was measured without the index keeps that time and plan; the
+    others the time they had without the set.  Returns [(name, one of its queries' Timing before)]."""
+    out: list[tuple[str, Timing]] = []
+    margins: dict[str, dict] = {}
+
+    def marginal(name: str, keys: list) -> dict:
+        margins[name] = measure(name, keys)
+        return {k: (v[0], v[3]) for k, v in margins[name].items()}
+
+    while suspects := idle(timings, timeout_ms, marginal):
+        name = suspects[0]
+        drop(name)
+        served = [k for k, t in timings.items() if name in t.used]
+        out.append((name, timings[served[0]]))
+        for k in served:
+            m = margins.get(name, {}).get(k)
+            if m is not None and m[0] is not None:
+                timings[k] = replace(timings[k], after_ms=m[0], used=frozenset(m[1]) - {name})
+            else:
+                timings[k] = replace(timings[k], after_ms=timings[k].before_ms, used=timings[k].used - {name})
+        margins.clear()
+    return out
+
+
 def timed(
     conn, explain, configs: dict[str, list[str]], repeat: int, long_ms: float = LONG_MS
 ) -> dict[str, tuple[float | None, frozenset, float]]:
