@@ -87,7 +87,7 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
     code = text[1:] if text.startswith("\ufeff") else text  # a byte order mark is no code (and takes no column)
     try:
         tree = ast.parse(code, filename=path)
-    except (SyntaxError, ValueError) as exc:
+    except (SyntaxError, ValueError, RecursionError) as exc:  # RecursionError: nested too deep to parse
         line = getattr(exc, "lineno", None) or 1
         result.errors.append(
             (
