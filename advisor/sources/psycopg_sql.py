@@ -183,9 +183,7 @@ def _method(node: ast.Call, reading: _Reading, depth: int) -> list[str | ast.exp
     return _format(node, receiver, reading, depth)
 
 
-def _format(
-    node: ast.Call, template: list[str | ast.expr], reading: _Reading, depth: int
-) -> list[str | ast.expr]:
+def _format(node: ast.Call, template: list[str | ast.expr], reading: _Reading, depth: int) -> list[str | ast.expr]:
     """sql.SQL("... {} ... {name}").format(a, name=b): each field of the template's text takes its argument."""
     keywords = {k.arg: k.value for k in node.keywords if k.arg is not None}
     args = [a for a in node.args if not isinstance(a, ast.Starred)]
