@@ -100,10 +100,19 @@ def name_position(before: str, after: str) -> bool:
         and re.match(r"\s*(,|$|LIMIT\b|OFFSET\b|NULLS\b)", after, re.IGNORECASE)
     ):
         return True  # ORDER BY "created" {dir}, ORDER BY COALESCE(a, b) {dir}: the direction of a sort key
-    last = re.search(r"([A-Za-z_]\w*)\s*$", before)
-    if last is None:
+    word = _last_word(tail).upper()
+    if not word:
         return False
-    word = last.group(1).upper()
     if word in _NAME_WORDS:
         return True
-    return word not in _VALUE_WORDS and before[last.end(1) :] != ""  # after a column name: ASC, DESC, an alias
+    return word not in _VALUE_WORDS and tail != before  # after a column name: ASC, DESC, an alias
+
+
+def _last_word(text: str) -> str:
+    """The word (`[A-Za-z_]\\w*`) `text` ends with, or "": read backwards, a regular expression searching
+    from the front takes quadratic time on a long line."""
+    start = len(text)
+    while start and (text[start - 1].isalnum() or text[start - 1] == "_"):
+        start -= 1
+    first = re.search(r"[A-Za-z_]", text[start:])
+    return text[start + first.start() :] if first else ""

@@ -64,33 +64,56 @@ def _module_named_sql(node: ast.expr) -> bool:
 def pieces(node: ast.expr) -> list[str | ast.expr] | None:
     """A composition as its literal text (`Text`) and spliced values, in order; None when `node` is not one
     (a bare `sql.Identifier(x)` or `sql.Literal(x)` is a value, not a composition)."""
-    return _read(node, None)
+    return _read(node, _Reading(set()), 0)
 
 
-def _read(node: ast.expr, inner: set[int] | None) -> list[str | ast.expr] | None:
+# Untrusted code bounds the reading: compositions nested deeper than _DEPTH are values (placeholders), and
+# the pieces a template's repeated fields (`{0} ... {0}`) and a separator repeat add up to _REPEATED at most.
+_DEPTH = 12
+_REPEATED = 10_000
+
+
+class _Reading:
+    """One reading of a composition: the ids of the compositions read as its parts, the repetitions left."""
+
+    def __init__(self, inner: set[int]) -> None:
+        self.inner = inner
+        self.repeats = _REPEATED
+
+    def repeat(self, found: list[str | ast.expr], node: ast.expr) -> list[str | ast.expr]:
+        """`found` written once more, or `node` as one value when the repetitions are spent."""
+        if len(found) <= 1:
+            return found
+        self.repeats -= len(found)
+        return found if self.repeats >= 0 else [node]
+
+
+def _read(node: ast.expr, reading: _Reading, depth: int) -> list[str | ast.expr] | None:
+    if depth > _DEPTH:
+        return None
     what = kind(node)
     if what is not None:
-        found = _call(node, what, inner)  # type: ignore[arg-type]
+        found = _call(node, what, reading, depth)  # type: ignore[arg-type]
     elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        found = _concatenation(node, inner)
+        found = _concatenation(node, reading, depth)
     elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _METHODS:
-        found = _method(node, inner)
+        found = _method(node, reading, depth)
     else:
         found = None
-    if found is not None and inner is not None:
-        inner.add(id(node))
+    if found is not None:
+        reading.inner.add(id(node))
     return found
 
 
 _METHODS = {"format", "join", "as_string"}
 
 
-def _call(node: ast.Call, what: str, inner: set[int] | None) -> list[str | ast.expr] | None:
+def _call(node: ast.Call, what: str, reading: _Reading, depth: int) -> list[str | ast.expr] | None:
     arg = node.args[0] if node.args and not isinstance(node.args[0], ast.Starred) else None
     if what == "SQL":
         if arg is None:
             return None
-        literals = _operands(arg)  # sql.SQL("..." + "..."): the literals, each where it is written
+        literals = _operands(arg)[0]  # sql.SQL("..." + "..."): the literals, each where it is written
         if all(isinstance(c, ast.Constant) and isinstance(c.value, str) for c in literals):
             return [_text(c.value, c, 0) for c in literals]  # type: ignore[attr-defined]
         return [node]  # sql.SQL(text): the text spliced in raw (python_reach.parts reads an f-string's)
@@ -99,41 +122,52 @@ def _call(node: ast.Call, what: str, inner: set[int] | None) -> list[str | ast.e
         return [_text(f"%({name})s" if name else "%s", node)]
     if what == "Composed":
         if isinstance(arg, (ast.List, ast.Tuple)):
-            return [p for element in arg.elts for p in _value(element, inner)]
+            return [p for element in arg.elts for p in _value(element, reading, depth)]
         return None if arg is None else [arg]
     return None  # Identifier, Literal: values
 
 
-def _value(node: ast.expr, inner: set[int] | None) -> list[str | ast.expr]:
+def _value(node: ast.expr, reading: _Reading, depth: int) -> list[str | ast.expr]:
     """What a value spliced into a composition is: a composition's own pieces, or the value itself."""
-    found = _read(node, inner)
+    found = _read(node, reading, depth + 1)
     return [node] if found is None else found
 
 
-def _concatenation(node: ast.BinOp, inner: set[int] | None) -> list[str | ast.expr] | None:
-    operands = _operands(node)
-    if not any(_read(o, None) is not None for o in operands):
+def _concatenation(node: ast.BinOp, reading: _Reading, depth: int) -> list[str | ast.expr] | None:
+    operands, chain = _operands(node)
+    read = [_read(o, reading, depth + 1) for o in operands]  # each operand read once
+    if all(r is None for r in read):
         return None  # a string concatenation
-    if inner is not None:
-        inner.update(id(n) for n in ast.walk(node) if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add))
+    reading.inner.update(chain)
+    reading.inner.update(id(n) for n in ast.walk(node) if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add))
     out: list[str | ast.expr] = []
-    for operand in operands:
+    for operand, found in zip(operands, read):
         if isinstance(operand, ast.Constant) and isinstance(operand.value, str):
             out.append(_text(operand.value, operand, 0))
         else:
-            out += _value(operand, inner)
+            out += [operand] if found is None else found
     return out
 
 
-def _operands(node: ast.expr) -> list[ast.expr]:
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        return _operands(node.left) + _operands(node.right)
-    return [node]
+def _operands(node: ast.expr) -> tuple[list[ast.expr], list[int]]:
+    """The operands of a chain of `+`, in order, and the ids of the chain's own `+` nodes (no recursion: a
+    chain may be thousands long)."""
+    operands: list[ast.expr] = []
+    chain: list[int] = []
+    stack = [node]
+    while stack:
+        top = stack.pop()
+        if isinstance(top, ast.BinOp) and isinstance(top.op, ast.Add):
+            chain.append(id(top))
+            stack += [top.right, top.left]
+        else:
+            operands.append(top)
+    return operands, chain
 
 
-def _method(node: ast.Call, inner: set[int] | None) -> list[str | ast.expr] | None:
+def _method(node: ast.Call, reading: _Reading, depth: int) -> list[str | ast.expr] | None:
     method = node.func.attr  # type: ignore[attr-defined]
-    receiver = _read(node.func.value, inner)  # type: ignore[attr-defined]
+    receiver = _read(node.func.value, reading, depth + 1)  # type: ignore[attr-defined]
     if receiver is None:
         return None
     if method == "as_string":
@@ -144,12 +178,12 @@ def _method(node: ast.Call, inner: set[int] | None) -> list[str | ast.expr] | No
             return [items] if items is not None else None  # sep.join(names): a list of what it joins
         out: list[str | ast.expr] = []
         for i, element in enumerate(items.elts):
-            out += (receiver if i else []) + _value(element, inner)
+            out += (reading.repeat(receiver, node.func.value) if i else []) + _value(element, reading, depth)  # type: ignore[attr-defined]
         return out
-    return _format(node, receiver, inner)
+    return _format(node, receiver, reading, depth)
 
 
-def _format(node: ast.Call, template: list[str | ast.expr], inner: set[int] | None) -> list[str | ast.expr]:
+def _format(node: ast.Call, template: list[str | ast.expr], reading: _Reading, depth: int) -> list[str | ast.expr]:
     """sql.SQL("... {} ... {name}").format(a, name=b): each field of the template's text takes its argument."""
     keywords = {k.arg: k.value for k in node.keywords if k.arg is not None}
     args = [a for a in node.args if not isinstance(a, ast.Starred)]
@@ -157,6 +191,7 @@ def _format(node: ast.Call, template: list[str | ast.expr], inner: set[int] | No
         (k.value for k in node.keywords if k.arg is None), None
     )  # `*names`, `**fields`: a field no argument names comes from there
     out: list[str | ast.expr] = []
+    read: dict[int, list[str | ast.expr]] = {}  # each argument read once, however many fields name it
     auto = 0
     for piece in template:
         if not isinstance(piece, Text) or piece.node is None:
@@ -170,14 +205,19 @@ def _format(node: ast.Call, template: list[str | ast.expr], inner: set[int] | No
                 out.append(_text(match.group(0)[0], piece.node, _shift(piece, match.start())))
                 continue
             field = match.group(1)
-            if field.isdigit():
+            if field.isdecimal():  # "{²}" is a digit, not a number
                 value = args[int(field)] if int(field) < len(args) else unpacked
             elif field:
                 value = keywords.get(field, unpacked)
             else:
                 value = args[auto] if auto < len(args) else unpacked
                 auto += 1
-            out += _value(value, inner) if value is not None else [_text(PLACEHOLDER, None)]
+            if value is None:
+                out.append(_text(PLACEHOLDER, None))
+            elif id(value) in read:
+                out += reading.repeat(read[id(value)], value)
+            else:
+                out += read.setdefault(id(value), _value(value, reading, depth))
         out.append(_text(piece[end:], piece.node, _shift(piece, end)))
     return [p for p in out if not isinstance(p, str) or p]
 
@@ -196,11 +236,14 @@ def compositions(tree: ast.Module) -> tuple[list[ast.expr], set[int]]:
     the compositions read as parts of them (an `sql.SQL("...")` that is only a piece is no statement)."""
     roots: list[ast.expr] = []
     inner: set[int] = set()
+    chained: set[int] = set()  # the `+` nodes of a chain read whole: a string concatenation's read once
     for node in ast.walk(tree):  # breadth first: a composition before its parts
-        if id(node) in inner or not isinstance(node, (ast.Call, ast.BinOp)):
+        if id(node) in inner or id(node) in chained or not isinstance(node, (ast.Call, ast.BinOp)):
             continue
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            chained.update(_operands(node)[1])
         parts: set[int] = set()
-        if _read(node, parts) is not None:
+        if _read(node, _Reading(parts), 0) is not None:
             roots.append(node)
             inner |= parts - {id(node)}
     return roots, inner

@@ -87,7 +87,7 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
     code = text[1:] if text.startswith("\ufeff") else text  # a byte order mark is no code (and takes no column)
     try:
         tree = ast.parse(code, filename=path)
-    except (SyntaxError, ValueError) as exc:
+    except (SyntaxError, ValueError, RecursionError) as exc:  # RecursionError: nested too deep to parse
         line = getattr(exc, "lineno", None) or 1
         result.errors.append(
             (
@@ -336,10 +336,12 @@ def _add_composition(
     """psycopg's `sql.SQL(...) + ...`: one statement, its literal pieces where they are written, a placeholder
     for each value (advisor.sources.psycopg_sql)."""
 
+    textmaps: dict[int, TextMap] = {}  # one per literal: a template's every field is a piece of it
+
     def position(node: ast.expr, start: int, length: int) -> list[tuple[int, int, int]]:
         if start < 0 or not isinstance(node, ast.Constant) or not isinstance(node.value, str):
             return [(0, node.lineno, index.char_col(node.lineno, node.col_offset))]
-        textmap = string_textmap(path, node, node.value, index)
+        textmap = textmaps.get(id(node)) or textmaps.setdefault(id(node), string_textmap(path, node, node.value, index))
         first = textmap.locate(start)
         inside = [(a - start, line, col) for a, line, col in textmap.anchors if start < a < start + length]
         return [(0, first.line, first.col), *inside]

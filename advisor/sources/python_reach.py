@@ -311,8 +311,8 @@ def parts(node: ast.expr) -> list[str | ast.expr] | None:
 
 def _raw(piece: str | ast.expr) -> list[str | ast.expr]:
     """A piece of a composition; `sql.SQL(text)` of a text not written out: that text's own parts, raw."""
-    if isinstance(piece, str) or psycopg_sql.kind(piece) != "SQL":
-        return [piece]
+    if isinstance(piece, str) or psycopg_sql.kind(piece) != "SQL" or not piece.args:  # type: ignore[attr-defined]
+        return [piece]  # sql.SQL() and sql.SQL(string=...) are values as well
     text = piece.args[0]  # type: ignore[attr-defined]
     built = parts(text)
     return [text] if built is None else [psycopg_sql.at(p, text) if type(p) is str else p for p in built]
@@ -393,6 +393,12 @@ def _unpacked(call: ast.Call) -> ast.expr | None:
 
 
 def flatten_add(node: ast.expr) -> list[ast.expr]:
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        return flatten_add(node.left) + flatten_add(node.right)
-    return [node]
+    out: list[ast.expr] = []
+    stack = [node]  # no recursion: a chain of `+` may be thousands long
+    while stack:
+        top = stack.pop()
+        if isinstance(top, ast.BinOp) and isinstance(top.op, ast.Add):
+            stack += [top.right, top.left]
+        else:
+            out.append(top)
+    return out
