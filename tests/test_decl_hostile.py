@@ -41,3 +41,36 @@ def test_a_long_inheritance_chain_gives_each_override_its_variant():
     # C3 calls C2's, which does not call C1's: C3 runs with C2 (and C2 with C3), never with C1
     assert options[3]["runs_with"] == "C2,C3"
     assert options[2]["runs_with"] == "C2,C3"
+
+
+LISTED_JS = """\
+const indexes = [
+  { name: 'users', key: { email: 1 } },
+  { name: 'posts', key: { author: 1 }, unique: true, sparse: true },
+];
+async function ensure(db) {
+  for (const idx of indexes) {
+    log(idx.unique);
+    await db.collection(idx.name).createIndex(idx.key, { background: true, sparse: idx.sparse });
+  }
+}
+"""
+
+
+def test_a_listed_declaration_takes_only_the_options_the_create_call_reads_and_never_its_collection_field():
+    got = {(i.table, i.columns): i for i in extract("t.js", LISTED_JS).indexes}
+    assert set(got) == {("users", ("email",)), ("posts", ("author",))}
+    users, posts = got[("users", ("email",))], got[("posts", ("author",))]
+    # `name` names the collection: no index is named after it
+    assert (users.name, posts.name) == ("email_1", "author_1")
+    assert "name" not in users.options and "name" not in posts.options
+    # `log(idx.unique)` is no option given to createIndex; `sparse: idx.sparse` is
+    assert not posts.unique
+    assert posts.options.get("sparse") is True
+
+
+def test_a_listed_declaration_passed_whole_takes_its_options_but_not_its_collection_field():
+    text = LISTED_JS.replace("{ background: true, sparse: idx.sparse }", "idx")
+    got = {i.table: i for i in extract("t.js", text).indexes}
+    assert got["posts"].unique and got["posts"].options.get("sparse") is True
+    assert got["users"].name == "email_1"

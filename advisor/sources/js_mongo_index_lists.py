@@ -6,8 +6,10 @@
 
 (also `for (const idx of indexes) db.collection(idx.coll).createIndex(idx.keys, ...)`, `indexes.forEach(...)`).
 Each element of the literal list is a declaration for the collection it names, read as advisor reads an
-index manifest (advisor.mongo.manifest): its keys, and those of its options the applying code reads from it
-(`idx.name`, `idx.unique`; all of them when it passes the element or its `options` on whole).
+index manifest (advisor.mongo.manifest): its keys, and those of its fields the createIndex call's arguments
+after the key read (`{ name: idx.name, unique: idx.unique }`; all of them when an argument is the element or
+its `options` whole).  A read elsewhere in the loop (`log(idx.unique)`) is none, and the field that names
+the collection (`idx.collection`, `idx.name`) is never an option.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from advisor.mongo.manifest import manifest_indexes
 from advisor.sources.js_mongo_maps import iterated_lists
 from advisor.sources.js_names import collection_name, constant_string, property_value
 from advisor.sources.js_receivers import held_member
-from advisor.sources.js_syntax import FUNCTIONS, JsFile, arg_list, member_parts, read_value, unwrap
+from advisor.sources.js_syntax import JsFile, arg_list, member_parts, read_value, unwrap
 
 NAME_FIELDS = ("collection", "coll", "collectionName", "name")  # the element's field naming its collection
 KEY_FIELDS = ("key", "keys", "fields", "spec")
@@ -36,7 +38,7 @@ def listed_indexes(f: JsFile, base, calls: list, i: int) -> list[IndexDef] | Non
     arrays = iterated_lists(f, element)
     if not arrays:
         return None
-    read = _options_read(f, call, f.src(element), arglist[1:])
+    read = _options_read(f, f.src(element), arglist[1:])
     entries: list = []
     spans: dict = {}
     for item in (c for array in arrays for c in array.named_children if c.type == "object"):
@@ -44,7 +46,7 @@ def listed_indexes(f: JsFile, base, calls: list, i: int) -> list[IndexDef] | Non
         collection = _collection(f, holder, property_value(f, item, field))
         if collection is None or not isinstance(value, dict) or keys[1] not in value:
             continue
-        options = {k: v for k, v in value.items() if read is None or k in read}
+        options = {k: v for k, v in value.items() if k != field and (read is None or k in read)}
         entries.append({**options, "collection": collection, "key": value[keys[1]]})
         spans[(len(entries) - 1,)] = f.loc(item)
     return manifest_indexes(entries, spans)
@@ -85,22 +87,19 @@ def _collection(f: JsFile, holder, node) -> str | None:
     return got[0] if got is not None and got[1] is None and got[2] else None
 
 
-def _options_read(f: JsFile, call, element: str, rest: list) -> set[str] | None:
-    """The fields of the element the applying code reads (`idx.name`, `idx.unique`) in the function or loop
-    around the call; None (all) when the options given are the element itself or its `options`."""
+def _options_read(f: JsFile, element: str, rest: list) -> set[str] | None:
+    """The fields of the element the createIndex call's arguments after the key read (`idx.name`,
+    `idx.unique`); None (all) when one of them is the element itself or its `options`."""
+    out: set[str] = set()
     for arg in rest:
         text = f.src(unwrap(arg))
         if text == element or text in (f"{element}.options", f"{element}.opts"):
             return None
-    scope = call.parent
-    while scope is not None and scope.type not in FUNCTIONS and scope.type != "for_in_statement":
-        scope = scope.parent
-    out: set[str] = set()
-    stack = [scope] if scope is not None else []
-    while stack:
-        node = stack.pop()
-        stack.extend(node.named_children)
-        got = _field_of(f, node) if node.type in ("member_expression", "subscript_expression") else None
-        if got is not None and f.src(got[0]) == element:
-            out.add(got[1])
+        stack = [arg]
+        while stack:
+            node = stack.pop()
+            stack.extend(node.named_children)
+            got = _field_of(f, node) if node.type in ("member_expression", "subscript_expression") else None
+            if got is not None and f.src(got[0]) == element:
+                out.add(got[1])
     return out
