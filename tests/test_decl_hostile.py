@@ -74,3 +74,53 @@ def test_a_listed_declaration_passed_whole_takes_its_options_but_not_its_collect
     got = {i.table: i for i in extract("t.js", text).indexes}
     assert got["posts"].unique and got["posts"].options.get("sparse") is True
     assert got["users"].name == "email_1"
+
+
+def _keys(path: str, text: str) -> set[tuple[str, tuple[str, ...]]]:
+    from advisor.ir import SourceFile
+    from advisor.schema.code_keys import code_keys
+
+    return {(i.table, i.columns) for i in code_keys([SourceFile(path=path, text=text)], known=set())}
+
+
+def test_a_create_table_in_a_comment_is_no_key_and_one_in_a_string_is():
+    py = "# CREATE TABLE users (email text PRIMARY KEY)\nx = 1  # CREATE TABLE posts (id int PRIMARY KEY)\n"
+    assert _keys("db.py", py) == set()
+    assert _keys("db.py", py + "db.execute('CREATE TABLE tags (name text PRIMARY KEY)')\n") == {("tags", ("name",))}
+    js = (
+        "// CREATE TABLE users (email text PRIMARY KEY)\n"
+        "/* CREATE TABLE posts (id int PRIMARY KEY) */\n"
+        "db.exec(`CREATE TABLE tags (name text PRIMARY KEY)`); // CREATE TABLE notes (id int PRIMARY KEY)\n"
+    )
+    assert _keys("db.js", js) == {("tags", ("name",))}
+    yml = "# CREATE TABLE users (email text PRIMARY KEY)\nsql: 'CREATE TABLE tags (name text PRIMARY KEY)'\n/* CREATE TABLE posts (id int PRIMARY KEY)"
+    assert _keys("q.yml", yml) == {("tags", ("name",))}
+    assert _keys("schema.sql", "CREATE TABLE tags (name text PRIMARY KEY);") == set()  # a schema file: not code
+
+
+def test_a_definition_advisor_cannot_read_vetoes_its_tables_keys():
+    good = "db.execute('CREATE TABLE main (id text PRIMARY KEY)')\n"
+    assert _keys("db.py", good) == {("main", ("id",))}
+    too_long = "db.execute('CREATE TABLE main (id text PRIMARY KEY, " + "c int, " * 700 + "d int)')\n"
+    assert _keys("db.py", good + too_long) == set()
+    unclosed = "db.execute('CREATE TABLE main (id text PRIMARY KEY' + rest)\n"
+    assert _keys("db.py", good + unclosed) == set()
+    unparsed = "db.execute('CREATE TABLE main (id text PRIMARY KEY, CHECK (a >)')\n"
+    assert _keys("db.py", good + unparsed) == set()
+
+
+def test_many_definitions_on_one_line_and_many_lines_are_each_placed():
+    from advisor.ir import SourceFile
+    from advisor.schema.code_keys import code_keys
+
+    n = 2000
+    one_line = "sql = [" + ", ".join(f"'CREATE TABLE t{i} (id int PRIMARY KEY)'" for i in range(n)) + "]\n"
+    lines = "".join(f"db.execute('CREATE TABLE u{i} (id int PRIMARY KEY)')\n" for i in range(n))
+    found = code_keys([SourceFile(path="db.py", text=one_line + lines)], known=set())
+    where = {i.table: (i.location.line, i.location.col) for i in found}
+    assert len(where) == 2 * n
+    assert where["t0"] == (1, 9) and where["t1"] == (1, 9 + len("'CREATE TABLE t0 (id int PRIMARY KEY)', "))
+    assert where["u0"] == (2, 13) and where[f"u{n - 1}"] == (n + 1, 13)
+    # `(` without end: every match is read once, and none gives a key
+    assert _keys("db.py", "x = '" + "CREATE TABLE a (" * 3000 + "'\n") == set()
+    assert _keys("q.yml", "/* " * 5000 + "CREATE TABLE a (id int PRIMARY KEY)") == set()
