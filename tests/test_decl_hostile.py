@@ -124,3 +124,13 @@ def test_many_definitions_on_one_line_and_many_lines_are_each_placed():
     # `(` without end: every match is read once, and none gives a key
     assert _keys("db.py", "x = '" + "CREATE TABLE a (" * 3000 + "'\n") == set()
     assert _keys("q.yml", "/* " * 5000 + "CREATE TABLE a (id int PRIMARY KEY)") == set()
+
+
+def test_options_built_by_name_count_but_a_stray_read_beside_them_does_not():
+    text = LISTED_JS.replace(
+        "    await db.collection(idx.name).createIndex(idx.key, { background: true, sparse: idx.sparse });",
+        "    const o = { background: true }\n    if (idx.sparse) { o.sparse = true }\n"
+        "    await db.collection(idx.name).createIndex(idx.key, o);",
+    )
+    posts = next(i for i in extract("t.js", text).indexes if i.table == "posts")
+    assert posts.options.get("sparse") is True and not posts.unique  # `log(idx.unique)` builds nothing
