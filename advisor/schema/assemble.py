@@ -61,7 +61,7 @@ def assemble(config: Config, checked: list[SourceFile]) -> tuple[Schema, list[Sq
     declared = {(i.table, fold(i.name)) for i in schema.indexes}
     for source in checked:  # an index the DDL declares too is the same object (a snapshot taken after it was built)
         schema.indexes += [i for i in source.indexes if i.method == "mongo" or (i.table, fold(i.name)) not in declared]
-    schema.indexes += code_keys([s for s in checked if not s.path.endswith(".sql")], set(schema.tables))
+    schema.indexes += code_keys(checked, set(schema.tables))  # code_keys reads the code files only
     replaced = {(i.table, fold(i.options["replaces"])) for s in checked for i in s.indexes if i.options.get("replaces")}
     if replaced:  # a background update that builds an index and then drops the one it supersedes
         schema.indexes = [i for i in schema.indexes if (i.table, fold(i.name)) not in replaced]

@@ -7,16 +7,27 @@ lookup by the table's primary key is not known to find one row.  Their primary k
 are taken, and only those: a key every definition of the table declares, for a table no schema file
 defines.  The table itself stays unknown (its columns and other indexes may differ per back end), so no
 rule that claims an absence speaks about it.
+
+Only a definition inside one string literal counts (Python's string tokens, JavaScript's and TypeScript's
+string and template literals): one in a comment is no code.  In a file of another kind (YAML, JSON), one on
+a line that starts a comment (`#`, `//`) or inside `/* */` is skipped.  A definition advisor cannot read (no
+closing bracket within 4,000 characters, or no one table's DDL) says nothing of its table's keys, so no key
+of that table is taken: the keys are those every definition declares.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from pathlib import PurePath
 
 from advisor.ir import IndexDef, Location, SourceFile, SqlQuery, TextMap
 
 _CREATE = re.compile(r"\bCREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?([A-Za-z_][\w.\"`]*)\s*\(", re.IGNORECASE)
 _MAX = 4000  # characters of one definition's body: longer is no literal statement
+_BRACKET = re.compile(r"[()]")
+_NAME_QUOTES = str.maketrans("", "", '"`')
+_LINE_COMMENT = re.compile(r"^[ \t]*(?:#|//)[^\n]*", re.MULTILINE)
 
 
 def code_keys(sources: list[SourceFile], known: set[str]) -> list[IndexDef]:
@@ -25,13 +36,15 @@ def code_keys(sources: list[SourceFile], known: set[str]) -> list[IndexDef]:
 
     keys: dict[str, list[IndexDef]] = {}
     definitions: dict[str, int] = {}
+    unread: set[str] = set()  # tables with a definition advisor cannot read: no key of theirs is known
     for source in sources:
         if source.path.endswith(".sql") or "CREATE" not in source.text.upper():
             continue
-        for text, location in _definitions(source):
-            declared = _unique_keys(text, location)
+        for name, text, location in _definitions(source):
+            declared = _unique_keys(text, location) if text is not None else None
             if declared is None:
-                continue  # not read: says nothing of the table's keys
+                unread.update(_names(name))
+                continue
             table = fold(declared[0])
             if table in known:
                 continue
@@ -39,6 +52,8 @@ def code_keys(sources: list[SourceFile], known: set[str]) -> list[IndexDef]:
             keys.setdefault(table, []).extend(declared[1])
     out: list[IndexDef] = []
     for table, found in keys.items():
+        if table in unread:
+            continue
         seen: set[tuple[str, ...]] = set()
         for index in found:
             every = sum(1 for i in found if i.columns == index.columns) >= definitions[table]
@@ -49,23 +64,124 @@ def code_keys(sources: list[SourceFile], known: set[str]) -> list[IndexDef]:
     return out
 
 
+def _names(written: str) -> set[str]:
+    """The names a table written `"app".main` may be known by: `app.main` and `main`."""
+    from advisor.names import fold
+
+    name = fold(written.translate(_NAME_QUOTES))
+    return {name, name.rsplit(".", 1)[-1]}
+
+
 def _definitions(source: SourceFile):
-    """Each `CREATE TABLE name (...)` in the file's text, with its balanced column list."""
+    """Each `CREATE TABLE name (...)` inside a string literal of the file, with its balanced column list:
+    (name, the definition's text or None when it has no closing bracket within _MAX, its location)."""
     text = source.text
+    spans: list[tuple[int, int]] | None = None
+    line, counted, line_start = 1, 0, 0  # a running count: each match counts from the one before
+    after = 0  # the end of the definition before: one inside it is none (each character is read once)
     for match in _CREATE.finditer(text):
+        if spans is None:
+            spans = _literal_spans(source)
+        start = match.start()
+        if start < after:
+            continue
+        inside = bisect_right(spans, (start, len(text) + 1)) - 1
+        if inside < 0 or spans[inside][1] <= start:
+            continue  # in a comment, not in the code's strings
         depth, end = 0, None
-        for i in range(match.end() - 1, min(len(text), match.end() + _MAX)):
-            if text[i] == "(":
-                depth += 1
-            elif text[i] == ")":
-                depth -= 1
-                if depth == 0:
-                    end = i + 1
-                    break
-        if end is not None:
-            line = text.count("\n", 0, match.start()) + 1
-            column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
-            yield text[match.start() : end], Location(source.path, line, column)
+        for bracket in _BRACKET.finditer(text, match.end() - 1, min(len(text), match.end() + _MAX)):
+            depth += 1 if bracket.group() == "(" else -1
+            if depth == 0:
+                end = after = bracket.end()
+                break
+        line += text.count("\n", counted, start)
+        line_start = max(line_start, text.rfind("\n", counted, start) + 1)
+        counted = start
+        column = start - line_start + 1
+        body = text[start:end] if end is not None and end <= spans[inside][1] else None
+        yield match.group(1), body, Location(source.path, line, column)
+
+
+def _literal_spans(source: SourceFile) -> list[tuple[int, int]]:
+    """The (start, end) offsets of the file's outermost string literals, in order; for a file of no
+    language advisor parses, all of its text but its comment lines and `/* */` comments."""
+    suffix = PurePath(source.path).suffix.lower()
+    spans: list[tuple[int, int]] | None = None
+    if suffix in (".py", ".pyi"):
+        spans = _python_strings(source.text)
+    elif suffix in _js_suffixes():
+        spans = _js_strings(source.text, suffix)
+    if spans is None:
+        spans = _uncommented(source.text)
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if not out or start >= out[-1][1]:
+            out.append((start, end))
+    return out
+
+
+def _js_suffixes() -> tuple[str, ...]:
+    try:
+        from advisor.sources.javascript import SUFFIXES
+    except ModuleNotFoundError:  # no JavaScript parser installed: such files are read as unknown text
+        return ()
+    return SUFFIXES
+
+
+def _python_strings(text: str) -> list[tuple[int, int]] | None:
+    import io
+    import tokenize
+
+    starts = [0] + [m.end() for m in re.finditer("\n", text)]
+    try:
+        return [
+            (starts[t.start[0] - 1] + t.start[1], starts[t.end[0] - 1] + t.end[1])
+            for t in tokenize.generate_tokens(io.StringIO(text).readline)
+            if t.type == tokenize.STRING
+        ]
+    except (tokenize.TokenError, SyntaxError, IndexError):
+        return None  # not Python: read as a file of no known language
+
+
+def _js_strings(text: str, suffix: str) -> list[tuple[int, int]]:
+    from advisor.sources.js_syntax import parser
+
+    data = text.encode("utf-8", "surrogatepass")
+    found: list[tuple[int, int]] = []
+    stack = [parser(suffix).parse(data).root_node]
+    while stack:
+        node = stack.pop()
+        if node.type in ("string", "template_string"):
+            found.append((node.start_byte, node.end_byte))  # outermost: its substitutions' strings are inside it
+        else:
+            stack.extend(node.children)
+    if len(data) == len(text):
+        return found
+    chars: dict[int, int] = {}  # byte offset -> character offset, decoded once from the start in order
+    at_byte = at_char = 0
+    for offset in sorted({b for span in found for b in span}):
+        at_char += len(data[at_byte:offset].decode("utf-8", "surrogatepass"))
+        chars[offset], at_byte = at_char, offset
+    return [(chars[a], chars[b]) for a, b in found]
+
+
+def _uncommented(text: str) -> list[tuple[int, int]]:
+    """The text between comment lines (`#`, `//`) and `/* */` comments."""
+    comments = [(m.start(), m.end()) for m in _LINE_COMMENT.finditer(text)]
+    at = text.find("/*")
+    while at >= 0:  # each `/*` to its `*/` (or the end): one pass, however many are left open
+        end = text.find("*/", at + 2)
+        end = len(text) if end < 0 else end + 2
+        comments.append((at, end))
+        at = text.find("/*", end)
+    comments.sort()
+    out, at = [], 0
+    for start, end in comments:
+        if start > at:
+            out.append((at, start))
+        at = max(at, end)
+    out.append((at, len(text)))
+    return out
 
 
 def _unique_keys(text: str, location: Location) -> tuple[str, list[IndexDef]] | None:

@@ -6,8 +6,11 @@
 
 (also `for (const idx of indexes) db.collection(idx.coll).createIndex(idx.keys, ...)`, `indexes.forEach(...)`).
 Each element of the literal list is a declaration for the collection it names, read as advisor reads an
-index manifest (advisor.mongo.manifest): its keys, and those of its options the applying code reads from it
-(`idx.name`, `idx.unique`; all of them when it passes the element or its `options` on whole).
+index manifest (advisor.mongo.manifest): its keys, and those of its fields the createIndex call's arguments
+after the key read (`{ name: idx.name, unique: idx.unique }`; all of them when an argument is the element or
+its `options` whole), or, for options passed by name, what builds them (`const o = { name: idx.name }`,
+`if (idx.unique) { o.unique = true }`).  A read elsewhere in the loop (`log(idx.unique)`) is none, and the
+field that names the collection (`idx.collection`, `idx.name`) is never an option.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ def listed_indexes(f: JsFile, base, calls: list, i: int) -> list[IndexDef] | Non
         collection = _collection(f, holder, property_value(f, item, field))
         if collection is None or not isinstance(value, dict) or keys[1] not in value:
             continue
-        options = {k: v for k, v in value.items() if read is None or k in read}
+        options = {k: v for k, v in value.items() if k != field and (read is None or k in read)}
         entries.append({**options, "collection": collection, "key": value[keys[1]]})
         spans[(len(entries) - 1,)] = f.loc(item)
     return manifest_indexes(entries, spans)
@@ -86,21 +89,52 @@ def _collection(f: JsFile, holder, node) -> str | None:
 
 
 def _options_read(f: JsFile, call, element: str, rest: list) -> set[str] | None:
-    """The fields of the element the applying code reads (`idx.name`, `idx.unique`) in the function or loop
-    around the call; None (all) when the options given are the element itself or its `options`."""
+    """The fields of the element the createIndex call's arguments after the key read (`idx.name`,
+    `idx.unique`), and, for an options object passed by name, what builds it (its value, each assignment to
+    it and the conditions of the `if`s above that); None (all) when an argument is the element or its `options`."""
+    out: set[str] = set()
     for arg in rest:
-        text = f.src(unwrap(arg))
+        arg = unwrap(arg)
+        text = f.src(arg)
         if text == element or text in (f"{element}.options", f"{element}.opts"):
             return None
+        parts = [arg, *_built_by(f, call, text)] if arg.type == "identifier" else [arg]
+        for part in parts:
+            stack = [part]
+            while stack:
+                node = stack.pop()
+                stack.extend(node.named_children)
+                got = _field_of(f, node) if node.type in ("member_expression", "subscript_expression") else None
+                if got is not None and f.src(got[0]) == element:
+                    out.add(got[1])
+    return out
+
+
+def _built_by(f: JsFile, call, name: str) -> list:
+    """In the function or loop around the call: the value `name` is declared with, the right side of each
+    assignment to it or a member of it (`opts.unique = true`), and the conditions of the `if`s it is under."""
     scope = call.parent
     while scope is not None and scope.type not in FUNCTIONS and scope.type != "for_in_statement":
         scope = scope.parent
-    out: set[str] = set()
+    out: list = []
+    climbed: set[int] = {scope.id} if scope is not None else set()
     stack = [scope] if scope is not None else []
     while stack:
         node = stack.pop()
         stack.extend(node.named_children)
-        got = _field_of(f, node) if node.type in ("member_expression", "subscript_expression") else None
-        if got is not None and f.src(got[0]) == element:
-            out.add(got[1])
-    return out
+        if node.type == "variable_declarator" and f.src(node.child_by_field_name("name")) == name:
+            out.append(node.child_by_field_name("value"))
+        elif node.type in ("assignment_expression", "augmented_assignment_expression"):
+            root = node.child_by_field_name("left")
+            while root is not None and root.type in ("member_expression", "subscript_expression"):
+                root = root.child_by_field_name("object")
+            if root is None or f.src(root) != name:
+                continue
+            out.append(node.child_by_field_name("right"))
+            up = node.parent
+            while up is not None and up.id not in climbed:  # each node climbed once
+                climbed.add(up.id)
+                if up.type == "if_statement":
+                    out.append(up.child_by_field_name("condition"))
+                up = up.parent
+    return [n for n in out if n is not None]

@@ -16,6 +16,7 @@ Only the module's classes are read: an override in another file is not seen (bot
 from __future__ import annotations
 
 import ast
+from bisect import bisect_left
 
 from advisor.sources.python_classes import base_names
 
@@ -30,16 +31,39 @@ class IndexWhen:
         self.path = path
         self.parent: dict[int, ast.AST] = {}
         self.classes: dict[str, ast.ClassDef] = {}
+        # the drops of each block, indexed once: (block, receiver) -> their places, and each place's statement
+        self.drops: dict[tuple[int, str], list[int]] = {}
+        self.dropped: dict[tuple[int, int], ast.stmt] = {}
+        self.place: dict[int, tuple[int, int]] = {}  # a statement of a block with drops -> (block, its place)
         for node in ast.walk(tree):
             if isinstance(node, ast.ClassDef):
                 self.classes.setdefault(node.name, node)
             for child in ast.iter_child_nodes(node):
                 self.parent[id(child)] = node
+            for name in ("body", "orelse", "finalbody"):
+                block = getattr(node, name, None)
+                if isinstance(block, list):
+                    self._index_drops(block)
+        # memoised per class (by id) and method: each call's `_variant` reads every class's chain
+        self.runs: dict[tuple[int, str], list[str]] = {}
+        self.ancestry: dict[int, list[ast.ClassDef]] = {}
+        self.methods: dict[int, dict[str, FunctionNode]] = {}
+        self.variants: dict[tuple[int, str], dict[str, str]] = {}
+
+    def _index_drops(self, block: list) -> None:
+        held = [_dropped(s) for s in block]
+        if not any(h is not None for h in held):
+            return
+        for i, (statement, receiver) in enumerate(zip(block, held, strict=True)):
+            self.place[id(statement)] = (id(block), i)
+            if receiver is not None:
+                self.drops.setdefault((id(block), receiver), []).append(i)
+                self.dropped[(id(block), i)] = statement
 
     def options(self, call: ast.Call) -> dict[str, str]:
         out: dict[str, str] = {}
         receiver = call.func.value if isinstance(call.func, ast.Attribute) else None
-        drop = self._dropped_before(call, receiver) if receiver is not None else None
+        drop = self._dropped_before(call, receiver) if receiver is not None and self.drops else None
         if drop is not None:
             out["fresh"] = f"{self.path}:{drop.lineno}"
         out.update(self._variant(call))
@@ -50,14 +74,13 @@ class IndexWhen:
         held = ast.unparse(receiver)
         node: ast.AST = call
         while id(node) in self.parent and not isinstance(node, (*_FUNCTIONS, ast.ClassDef)):
-            up = self.parent[id(node)]
-            for name in ("body", "orelse", "finalbody"):
-                block = getattr(up, name, None)
-                if isinstance(block, list) and node in block:
-                    drops = [s for s in block[: block.index(node)] if _drops(s, held)]
-                    if drops:
-                        return drops[-1]
-            node = up
+            if id(node) in self.place:
+                block, i = self.place[id(node)]
+                places = self.drops.get((block, held), [])
+                before = bisect_left(places, i)
+                if before:
+                    return self.dropped[(block, places[before - 1])]
+            node = self.parent[id(node)]
         return None
 
     def _variant(self, call: ast.Call) -> dict[str, str]:
@@ -65,14 +88,19 @@ class IndexWhen:
         if owner is None:
             return {}
         cls, method = owner
-        chains = [self._runs(k, method.name) for k in self.classes.values()]
+        if (id(cls), method.name) not in self.variants:
+            self.variants[(id(cls), method.name)] = self._variant_of(cls, method.name)
+        return self.variants[(id(cls), method.name)]
+
+    def _variant_of(self, cls: ast.ClassDef, name: str) -> dict[str, str]:
+        chains = [self._runs(k, name) for k in self.classes.values()]
         definers = {d for chain in chains for d in chain}
         if cls.name not in definers or len(definers) < 2:
             return {}
         together = {d for chain in chains if cls.name in chain for d in chain}
-        root = [a for a in self._ancestors(cls) if self._defines(a, method.name)][-1]
+        root = [a for a in self._ancestors(cls) if self._defines(a, name)][-1]
         return {
-            "variant": f"{self.path}:{root.name}.{method.name}",
+            "variant": f"{self.path}:{root.name}.{name}",
             "class": cls.name,
             "runs_with": ",".join(sorted(together)),
         }
@@ -88,40 +116,50 @@ class IndexWhen:
 
     def _ancestors(self, cls: ast.ClassDef) -> list[ast.ClassDef]:
         """The class and its bases in the module, nearest first (Python's lookup order, near enough)."""
-        out = [cls]
-        for current in out:
-            for name in base_names(current):
-                base = self.classes.get(name)
-                if base is not None and base not in out:
-                    out.append(base)
-        return out
+        if id(cls) not in self.ancestry:
+            out, seen = [cls], {id(cls)}
+            for current in out:
+                for name in base_names(current):
+                    base = self.classes.get(name)
+                    if base is not None and id(base) not in seen:
+                        seen.add(id(base))
+                        out.append(base)
+            self.ancestry[id(cls)] = out
+        return self.ancestry[id(cls)]
 
     def _defines(self, cls: ast.ClassDef, name: str) -> FunctionNode | None:
-        return next((f for f in cls.body if isinstance(f, _FUNCTIONS) and f.name == name), None)
+        if id(cls) not in self.methods:
+            self.methods[id(cls)] = {f.name: f for f in reversed(cls.body) if isinstance(f, _FUNCTIONS)}
+        return self.methods[id(cls)].get(name)
 
     def _runs(self, cls: ast.ClassDef, name: str) -> list[str]:
         """The classes whose method `name` an instance of `cls` runs: the nearest definition, and the
         ones above it that each calls in turn (`super().name(...)`, `Base.name(self, ...)`)."""
-        chain = [a for a in self._ancestors(cls) if self._defines(a, name)]
-        out: list[str] = []
-        for a in chain:
-            out.append(a.name)
-            if not _calls_base(self._defines(a, name), name):
-                break
-        return out
+        if (id(cls), name) not in self.runs:
+            out: list[str] = []
+            for a in self._ancestors(cls):
+                fn = self._defines(a, name)
+                if fn is None:
+                    continue
+                out.append(a.name)
+                if not _calls_base(fn, name):
+                    break
+            self.runs[(id(cls), name)] = out
+        return self.runs[(id(cls), name)]
 
 
-def _drops(statement: ast.stmt, held: str) -> bool:
-    """`coll.drop()` / `coll.drop_indexes()` (awaited or not) on the same receiver."""
+def _dropped(statement: ast.stmt) -> str | None:
+    """The receiver (as source) of `coll.drop()` / `coll.drop_indexes()`, awaited or not; None for any other statement."""
     value = statement.value if isinstance(statement, ast.Expr) else None
     value = value.value if isinstance(value, ast.Await) else value
-    return (
+    if (
         isinstance(value, ast.Call)
         and isinstance(value.func, ast.Attribute)
         and value.func.attr in ("drop", "drop_indexes")
         and not value.args
-        and ast.unparse(value.func.value) == held
-    )
+    ):
+        return ast.unparse(value.func.value)
+    return None
 
 
 def _calls_base(fn: FunctionNode | None, name: str) -> bool:
