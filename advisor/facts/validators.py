@@ -13,6 +13,7 @@ Read by Python's own regular-expression parser (advisor.facts.regex_groups). Pla
 from __future__ import annotations
 
 import ast
+from collections import Counter
 from functools import lru_cache
 
 from advisor.facts.regex_groups import word_only
@@ -23,40 +24,38 @@ WORD_TESTS = frozenset({"isidentifier", "isalnum", "isalpha", "isdigit", "isdeci
 @lru_cache(maxsize=32)
 def name_checks(tree: ast.Module) -> frozenset[str]:
     """The module's functions that return true only for a name (their first parameter's)."""
-    constants = _constants(tree)
-    bound: dict[str, int] = {}  # a name bound twice (a later `def`, an assignment, an import) may not be this check
+    bound = _bindings(tree)
+    constants = _constants(tree, bound)
+    return frozenset(
+        node.name
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef)
+        and not node.decorator_list
+        and bound[node.name] == 1  # bound again (a later def, an assignment, an import): maybe not this check
+        and _checks_name(node, constants)
+    )
+
+
+def _bindings(tree: ast.Module) -> Counter[str]:
+    """How often the module binds each name, anywhere: defs, classes, assignments, deletions, imports."""
+    bound: Counter[str] = Counter()
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            bound[node.name] = bound.get(node.name, 0) + 1
+            bound[node.name] += 1
         elif isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            bound[node.id] = bound.get(node.id, 0) + 1
+            bound[node.id] += 1
         elif isinstance(node, ast.alias):
-            name = (node.asname or node.name).split(".")[0]
-            bound[name] = bound.get(name, 0) + 1
-    out = set()
-    for node in tree.body:
-        if (
-            isinstance(node, ast.FunctionDef)
-            and not node.decorator_list
-            and bound.get(node.name) == 1
-            and _checks_name(node, constants)
-        ):
-            out.add(node.name)
-    return frozenset(out)
+            bound[(node.asname or node.name).split(".")[0]] += 1
+    return bound
 
 
-def _constants(tree: ast.Module) -> dict[str, ast.expr]:
-    """Module names assigned once, at the top level, to their one value."""
-    values: dict[str, list[ast.expr]] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            values.setdefault(node.id, []).append(node)  # any binding anywhere counts against it
+def _constants(tree: ast.Module, bound: Counter[str]) -> dict[str, ast.expr]:
+    """Module names bound once, by a top-level assignment, to their one value."""
     out = {}
     for stmt in tree.body:
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
-            name = stmt.targets[0].id
-            if len(values.get(name, [])) == 1:
-                out[name] = stmt.value
+            if bound[stmt.targets[0].id] == 1:
+                out[stmt.targets[0].id] = stmt.value
     return out
 
 

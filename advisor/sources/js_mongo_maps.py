@@ -58,13 +58,8 @@ def _collect(f: JsFile) -> dict[str, dict[str, list]]:
                     out.setdefault(prop, {}).setdefault(name, []).append(node)
     if "this" not in f.text and "self" not in f.text:
         return out
-    stack = [f.root]
-    while stack:
-        node = stack.pop()
-        stack.extend(node.named_children)
-        left = node.child_by_field_name("left") if node.type == "assignment_expression" else None
-        if left is None or left.type not in ("member_expression", "subscript_expression"):
-            continue
+    for node in f.member_assignments:  # recorded by the file's one indexing walk (js_syntax)
+        left = node.child_by_field_name("left")
         held = holder(f, left.child_by_field_name("object"))
         right = unwrap(node.child_by_field_name("right"))
         if held is None or right is None:

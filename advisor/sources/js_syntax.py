@@ -102,6 +102,7 @@ class JsFile:
         self.classes: set[str] = set()  # classes declared in the file
         self.members: dict[str, list] = {}  # `this.name = value` / `self.name = value`: the values
         self.object_members: dict[tuple[str, str], list] = {}  # `obj.name = value`: the assignments
+        self.member_assignments: list = []  # every `a.b = value` / `a[k] = value`, in the file's order
         self.functions: dict[str, list] = {}  # `function name() {...}` declared in the file, by name
         self.methods: dict[str, Any] = {}  # class methods and getters declared in the file, by name
         # calls by what they call: `name(...)`, `this.name(...)`; `a.name(...)` as "a.name"
@@ -554,6 +555,8 @@ def collect_decls(f: JsFile) -> list:
         elif t == "assignment_expression":
             left = node.child_by_field_name("left")
             right = node.child_by_field_name("right")
+            if left is not None and left.type in ("member_expression", "subscript_expression") and right is not None:
+                f.member_assignments.append(node)
             if left is not None and left.type == "identifier" and right is not None:
                 f.decls.setdefault(f.src(left), []).append((node.start_byte, unwrap(right)))
             elif left is not None and left.type == "member_expression" and right is not None:
