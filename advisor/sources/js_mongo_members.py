@@ -42,20 +42,37 @@ def held_values(f: JsFile, obj, prop: str) -> list:
 
 
 def _tags(f: JsFile, node) -> dict[str, str]:
-    """`obj.databaseType = DB_MONGODB` written in a block around the assignment (the innermost wins)."""
-    tags: dict[str, str] = {}
-    block = node.parent
-    while block is not None:
-        if block.type in ("statement_block", "program"):
-            for stmt in block.named_children:
-                expr = stmt.named_children[0] if stmt.type == "expression_statement" and stmt.named_children else None
-                if expr is None or expr.type != "assignment_expression" or expr.start_byte == node.start_byte:
-                    continue
-                left, right = expr.child_by_field_name("left"), unwrap(expr.child_by_field_name("right"))
-                if left is not None and left.type == "member_expression" and right is not None and _tag(right):
-                    tags.setdefault(f.src(left), f.src(right))
-        block = block.parent
-    return tags
+    """`obj.databaseType = DB_MONGODB` written in a block around the assignment (the innermost wins).
+    Read once per node: each use of a member weighs every assignment of it, and each of those its tags."""
+    key = ("tags", node.id)
+    if key not in f.memo:
+        tags: dict[str, str] = {}
+        block = node.parent
+        while block is not None:
+            if block.type in ("statement_block", "program"):
+                for start, left, right in _block_tags(f, block):
+                    if start != node.start_byte:
+                        tags.setdefault(left, right)
+            block = block.parent
+        f.memo[key] = tags
+    return f.memo[key]
+
+
+def _block_tags(f: JsFile, block) -> list[tuple[int, str, str]]:
+    """A block's own `a.b = X` statements (start byte, `a.b`, `X`), read once per block: the uses and
+    assignments under a bundle's top level all look through the same thousands of statements."""
+    key = ("block", block.id)
+    if key not in f.memo:
+        found = []
+        for stmt in block.named_children:
+            expr = stmt.named_children[0] if stmt.type == "expression_statement" and stmt.named_children else None
+            if expr is None or expr.type != "assignment_expression":
+                continue
+            left, right = expr.child_by_field_name("left"), unwrap(expr.child_by_field_name("right"))
+            if left is not None and left.type == "member_expression" and right is not None and _tag(right):
+                found.append((expr.start_byte, f.src(left), f.src(right)))
+        f.memo[key] = found
+    return f.memo[key]
 
 
 def _tag(node) -> bool:
@@ -93,7 +110,14 @@ def _conditions(f: JsFile, use, depth: int = 0) -> tuple[dict[str, set[str]], di
 
 def _callers_conditions(f: JsFile, fn, depth: int) -> dict[str, set[str]]:
     """The values a tag may have at every reference to a function declaration outside it: {} when a
-    reference has none (or the name is used nowhere else)."""
+    reference has none (or the name is used nowhere else). Read once per function and depth."""
+    key = ("callers", fn.id, depth)
+    if key not in f.memo:
+        f.memo[key] = _callers(f, fn, depth)
+    return f.memo[key]
+
+
+def _callers(f: JsFile, fn, depth: int) -> dict[str, set[str]]:
     name_node = fn.child_by_field_name("name")
     name = f.src(name_node).encode() if name_node is not None else b""
     found: dict[str, set[str]] | None = None
