@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
 
+from advisor.facts.ast_nodes import walk
+
 Function = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
 Defined = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -170,7 +172,7 @@ def _decorator_name(node: ast.expr) -> str:
 
 def _methods(tree: ast.Module) -> dict[int, str]:
     kinds: dict[int, str] = {}
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, ast.ClassDef):
             for item in node.body:
                 if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):

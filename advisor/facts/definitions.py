@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 from functools import lru_cache
 
+from advisor.facts.ast_nodes import walk
 from advisor.facts.callers import Defined, Function
 
 
@@ -23,7 +24,7 @@ def own_methods(tree: ast.Module, functions: tuple[Function, ...]) -> dict[str, 
 def _classes(tree: ast.Module) -> dict[int, dict[str, Defined]]:
     """id(method) -> the methods of its class, by name."""
     out: dict[int, dict[str, Defined]] = {}
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, ast.ClassDef):
             methods = {n.name: n for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
             out.update((id(m), methods) for m in methods.values())

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from advisor.facts.ast_nodes import walk
 from advisor.facts.callers import Callers, Defined, Function, call_name
 from advisor.facts.definitions import annotation_members
 from advisor.facts.python_scope import Scope
@@ -372,7 +373,7 @@ def _subclasses(klass: Klass, callers: Callers | None) -> list[Klass]:
 
 @lru_cache(maxsize=256)
 def _classes(tree: ast.Module) -> list[ast.ClassDef]:
-    return [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]
+    return [n for n in walk(tree) if isinstance(n, ast.ClassDef)]
 
 
 def _all(items) -> list[Klass] | None:

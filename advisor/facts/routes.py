@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import re
 
+from advisor.facts.ast_nodes import walk
 from advisor.facts.callers import Callers, Defined, call_name
 
 _ROUTES = {"route", "get", "post", "put", "patch", "delete"}
@@ -71,7 +72,7 @@ def _named_elsewhere(function: Defined, callers: Callers) -> bool:
         tree = callers.tree(path)
         if tree is None:
             return True
-        for node in ast.walk(tree):
+        for node in walk(tree):
             if (isinstance(node, ast.Name) and node.id == function.name) or (
                 isinstance(node, ast.Attribute) and node.attr == function.name
             ):

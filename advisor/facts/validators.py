@@ -16,6 +16,7 @@ import ast
 from collections import Counter
 from functools import lru_cache
 
+from advisor.facts.ast_nodes import walk
 from advisor.facts.regex_groups import word_only
 
 WORD_TESTS = frozenset({"isidentifier", "isalnum", "isalpha", "isdigit", "isdecimal", "isnumeric"})
@@ -39,7 +40,7 @@ def name_checks(tree: ast.Module) -> frozenset[str]:
 def _bindings(tree: ast.Module) -> Counter[str]:
     """How often the module binds each name, anywhere: defs, classes, assignments, deletions, imports."""
     bound: Counter[str] = Counter()
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             bound[node.name] += 1
         elif isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):

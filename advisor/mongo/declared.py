@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from advisor.facts.ast_nodes import walk
 from advisor.ir import IndexDef, Location
 from advisor.mongo.indexes import make_index
 
@@ -22,7 +23,7 @@ Value = Callable[[ast.AST], Any]  # an expression as a static value
 
 def eve_indexes(tree: ast.AST, value: Value, loc: Callable[[ast.AST], Location]) -> list[IndexDef]:
     out: list[IndexDef] = []
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if not isinstance(node, ast.Dict):
             continue
         for key, settings in zip(node.keys, node.values):
@@ -81,7 +82,7 @@ def _eve_list(indexes: ast.AST, collection: str, value: Value, loc: Callable[[as
 
 def class_indexes(tree: ast.AST, value: Value, loc: Callable[[ast.AST], Location]) -> list[IndexDef]:
     out: list[IndexDef] = []
-    for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
+    for cls in (n for n in walk(tree) if isinstance(n, ast.ClassDef)):
         for item in cls.body:
             if not (
                 isinstance(item, ast.Assign)

@@ -584,7 +584,7 @@ def collect_decls(f: JsFile) -> list:
             f.methods.setdefault(f.src(node.child_by_field_name("name")), node)
         elif t in ("class_declaration", "class") and node.child_by_field_name("name") is not None:
             f.classes.add(f.src(node.child_by_field_name("name")))
-        stack.extend(reversed(node.children))
+        stack.extend(reversed(node.named_children))
     for v in f.decls.values():
         v.sort(key=lambda x: x[0])
     calls.sort(key=lambda n: n.start_byte)

@@ -18,6 +18,8 @@ import ast
 import re
 from collections.abc import Callable
 
+from advisor.facts.ast_nodes import walk
+
 KINDS = {"SQL", "Identifier", "Literal", "Placeholder", "Composed"}
 PLACEHOLDER = "{}"  # an unknown value, read by advisor.parse as a typed placeholder
 _FIELD = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")  # psycopg's template fields: {}, {0}, {name}; {{ and }} escape
@@ -237,7 +239,7 @@ def compositions(tree: ast.Module) -> tuple[list[ast.expr], set[int]]:
     roots: list[ast.expr] = []
     inner: set[int] = set()
     chained: set[int] = set()  # the `+` nodes of a chain read whole: a string concatenation's read once
-    for node in ast.walk(tree):  # breadth first: a composition before its parts
+    for node in walk(tree):  # breadth first: a composition before its parts
         if id(node) in inner or id(node) in chained or not isinstance(node, (ast.Call, ast.BinOp)):
             continue
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
@@ -251,11 +253,11 @@ def compositions(tree: ast.Module) -> tuple[list[ast.expr], set[int]]:
 
 def extended(tree: ast.Module, roots: list[ast.expr]) -> set[int]:
     """The ids of the compositions assigned to a name the code extends with `+=` (`statement += sql.SQL(...)`)."""
-    added = {_target(n.target) for n in ast.walk(tree) if isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Add)}
+    added = {_target(n.target) for n in walk(tree) if isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Add)}
     ids = {id(r) for r in roots}
     return {
         id(n.value)
-        for n in ast.walk(tree)
+        for n in walk(tree)
         if isinstance(n, ast.Assign) and id(n.value) in ids and any(_target(t) in added for t in n.targets)
     }
 

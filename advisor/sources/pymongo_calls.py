@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 from typing import Any, cast
 
+from advisor.facts.ast_nodes import walk
 from advisor.ir import Location, SourceFile
 from advisor.mongo.shape import AGGREGATE_OPS, FIND_OPS, Placeholder, Regex
 from advisor.sources.links import links_of
@@ -155,7 +156,7 @@ def _hint_spec(v: Any) -> Any:
 def _unreachable(tree: ast.AST) -> set[int]:
     """The nodes of statements after a return / raise / continue / break in the same block: never run."""
     dead: set[int] = set()
-    for node in ast.walk(tree):
+    for node in walk(tree):
         for name in ("body", "orelse", "finalbody"):
             block = getattr(node, name, None)
             if not isinstance(block, list):
@@ -194,7 +195,7 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
         links_of(result).tables.update(tables)
     tops = []
     inner: set[int] = set()
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
@@ -204,7 +205,7 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
     materialized: set[int] = set()  # list(coll.find(...)): every document in memory at once
     dead = _unreachable(tree)
     params = names.parameters
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, ast.Call) and id(node) not in inner and id(node) not in dead:
             tops.append(node)
         if (

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import Any, cast
 
+from advisor.facts.ast_nodes import walk
 from advisor.ir import Location
 from advisor.sources.pymongo_tables import TableUses
 from advisor.sources.python_classes import Classes, returned_values, self_attr
@@ -31,17 +32,17 @@ class Names:
         self.function: dict[int, int] = {}  # node -> its innermost function (outer ones are walked first)
         self.functions: dict[int, ast.AST] = {}  # id -> the function
         self.collection_class: set[int] = set()  # the nodes of a class that subclasses a driver Collection
-        for cls in ast.walk(tree):
+        for cls in walk(tree):
             if isinstance(cls, ast.ClassDef) and any(
                 re.search(r"(^|\.)Collection(\[.*\])?$", ast.unparse(b)) for b in cls.bases
             ):
                 self.collection_class.update(id(n) for n in ast.walk(cls))
-        for fn in ast.walk(tree):
+        for fn in walk(tree):
             if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
                 self.functions[id(fn)] = fn
                 for node in ast.walk(fn):
                     self.function[id(node)] = id(fn)
-        for node in ast.walk(tree):
+        for node in walk(tree):
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                 self.assigned.setdefault(node.targets[0].id, []).append(node.value)
             elif isinstance(node, ast.For) and isinstance(node.target, ast.Name):
@@ -132,7 +133,7 @@ class Names:
     def calls(self) -> dict[str, list[ast.Call]]:
         """The module's calls of a name, `f(...)` or `self.f(...)`, by that name."""
         out: dict[str, list[ast.Call]] = {}
-        for call in ast.walk(self.tree):
+        for call in walk(self.tree):
             f = call.func if isinstance(call, ast.Call) else None
             name = (
                 f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) and self_attr(f) else None
@@ -146,7 +147,7 @@ class Names:
         """Each class's construction sites in the module: `Name(...)`, and `cls(...)` / `type(self)(...)`
         in its own methods."""
         out: dict[int, list[ast.Call]] = {}
-        for call in ast.walk(self.tree):
+        for call in walk(self.tree):
             if not isinstance(call, ast.Call):
                 continue
             f = call.func
@@ -180,7 +181,7 @@ class Names:
     def imports_mongo(self) -> bool:
         """Whether the module imports a MongoDB driver (or its bson): a parameter named `collection`, or a
         call of `get_<...>_collection()`, then holds a driver collection rather than another library's."""
-        for node in ast.walk(self.tree):
+        for node in walk(self.tree):
             modules = (
                 [a.name for a in node.names]
                 if isinstance(node, ast.Import)
@@ -249,7 +250,7 @@ def keyword(call: ast.Call, name: str):
 def parameters_of(tree: ast.AST) -> dict[int, tuple[str, ...]]:
     """Each node's innermost enclosing function's parameter names."""
     out: dict[int, tuple[str, ...]] = {}
-    for fn in ast.walk(tree):  # outer functions first: an inner one overwrites its own nodes
+    for fn in walk(tree):  # outer functions first: an inner one overwrites its own nodes
         if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             a = fn.args
             names = tuple(x.arg for x in a.posonlyargs + a.args + a.kwonlyargs + [a.vararg, a.kwarg] if x)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
+from advisor.facts.ast_nodes import walk
 from advisor.ir import IndexDef, Location
 
 
@@ -43,7 +44,7 @@ def index_tables(
 ) -> dict[str, list[IndexDef]]:
     """`NAME = {"collection": [IndexModel(...), ...], ...}`: each table's declarations, by its name."""
     out: dict[str, list[IndexDef]] = {}
-    for node in ast.walk(tree):
+    for node in walk(tree):
         target = (
             node.targets[0]
             if isinstance(node, ast.Assign) and len(node.targets) == 1
@@ -78,7 +79,7 @@ class Loops:
 
     def __init__(self, tree: ast.AST):
         self.bound: dict[str, list[tuple[ast.For, int | None]]] = {}  # name -> (loop, its place in a tuple target)
-        for node in ast.walk(tree):
+        for node in walk(tree):
             if isinstance(node, (ast.For, ast.AsyncFor)):
                 if isinstance(node.target, ast.Name):
                     self.bound.setdefault(node.target.id, []).append((node, None))  # type: ignore[arg-type]
@@ -159,6 +160,4 @@ def _dict_view(node: ast.AST) -> tuple[str, str] | None:
 
 def imported_names(tree: ast.AST) -> dict[str, str]:
     """`from m import INDEXES as IX`: IX -> INDEXES."""
-    return {
-        a.asname: a.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) for a in node.names if a.asname
-    }
+    return {a.asname: a.name for node in walk(tree) if isinstance(node, ast.ImportFrom) for a in node.names if a.asname}

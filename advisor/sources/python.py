@@ -14,6 +14,7 @@ import dataclasses
 import re
 from pathlib import PurePath
 
+from advisor.facts.ast_nodes import walk
 from advisor.ir import Location, SourceFile, SqlQuery, StringBuilt, TextMap
 from advisor.sources import psycopg_sql
 from advisor.sources.python_classes import reads_mongo, record_bases
@@ -105,7 +106,7 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
     reached: dict[int, tuple[ast.expr, list[tuple[ast.Call, ast.expr]]]] = {}
     roots, inner = psycopg_sql.compositions(tree) if "SQL" in code else ([], set())
     extended = psycopg_sql.extended(tree, roots) if roots else set()
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if id(node) in inner or not isinstance(node, ast.Call) or (arg := reach.sink_argument(node)) is None:
             continue  # an sql.SQL("...") that is a piece of a composition is no statement of its own
         for value in reach.strings(arg):
@@ -158,7 +159,7 @@ def _named_spans(tree: ast.AST) -> list[tuple[int, int, str, bool]]:
     kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
     return [
         (n.lineno, n.end_lineno or n.lineno, n.name, not isinstance(n, ast.ClassDef))
-        for n in ast.walk(tree)
+        for n in walk(tree)
         if isinstance(n, kinds)
     ]
 
@@ -194,7 +195,7 @@ def _unread_calls(tree: ast.AST) -> set[int]:
     other branch of an `if`) executes another statement, which replaces the result (DB-API). Such a
     statement runs for its effects, e.g. `SELECT * ... FOR UPDATE` to lock rows."""
     out: set[int] = set()
-    for function in ast.walk(tree):
+    for function in walk(tree):
         if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
             continue
         parents = {id(c): n for n in ast.walk(function) for c in ast.iter_child_nodes(n)}
@@ -246,7 +247,7 @@ def _described_calls(tree: ast.AST) -> set[int]:
     """The `cur.execute(...)` calls whose function also reads `cur.description` (the result's column
     names): that code takes whatever columns the statement returns."""
     out: set[int] = set()
-    for function in ast.walk(tree):
+    for function in walk(tree):
         if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
             continue
         nodes = list(ast.walk(function))

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from advisor.facts.ast_nodes import walk
 from advisor.ir import SourceFile
 from advisor.sources.links import OTHER, TEMPLATE, Attributes, Held, Links, links_of, settle
 from advisor.sources.mongo_names import UNKNOWN, is_database
@@ -299,7 +300,7 @@ def _text(node: ast.AST, assigned: dict[str, list[ast.AST]]) -> str | None:
 def _assigned(tree: ast.Module) -> dict[str, list[ast.AST]]:
     """The values assigned to each name or attribute in the module, by its text (`g.db`, `self._db`)."""
     out: dict[str, list[ast.AST]] = {}
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if (
             isinstance(node, ast.Assign)
             and len(node.targets) == 1

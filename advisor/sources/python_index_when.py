@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 from bisect import bisect_left
 
+from advisor.facts.ast_nodes import walk
 from advisor.sources.python_classes import base_names
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
@@ -35,7 +36,7 @@ class IndexWhen:
         self.drops: dict[tuple[int, str], list[int]] = {}
         self.dropped: dict[tuple[int, int], ast.stmt] = {}
         self.place: dict[int, tuple[int, int]] = {}  # a statement of a block with drops -> (block, its place)
-        for node in ast.walk(tree):
+        for node in walk(tree):
             if isinstance(node, ast.ClassDef):
                 self.classes.setdefault(node.name, node)
             for child in ast.iter_child_nodes(node):

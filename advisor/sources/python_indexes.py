@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import re
 
+from advisor.facts.ast_nodes import walk
 from advisor.ir import IndexDef, Location
 
 # the parameters of each helper, in order, as its positional arguments fill them
@@ -35,7 +36,7 @@ _NAME = re.compile(r"[A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)?$")
 def code_indexes(tree: ast.Module, path: str) -> list[IndexDef]:
     """Every index declared by a call to one of the helpers with literal arguments."""
     out = []
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, ast.Call):
             called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
             if called in _HELPERS:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import ast
 
+from advisor.facts.ast_nodes import walk
+
 # the registration calls, and the position and keyword of the handler they take
 JOB_REGISTRATIONS = {"register_background_update_handler": (1, "update_handler")}
 
@@ -23,10 +25,10 @@ _Function = ast.FunctionDef | ast.AsyncFunctionDef
 
 def one_off_code(tree: ast.Module) -> set[int]:
     """The ids of every node inside a registered one-off job of the module."""
-    parents = {id(child): node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    parents = {id(child): node for node in walk(tree) for child in ast.iter_child_nodes(node)}
     jobs: list[_Function] = []
     registrations: set[int] = set()
-    for node in ast.walk(tree):
+    for node in walk(tree):
         handler = _handler(node) if isinstance(node, ast.Call) else None
         function = _resolve(handler, node, tree, parents) if handler is not None else None
         if function is not None:
@@ -93,7 +95,7 @@ def _defined(body: list[ast.stmt], name: str) -> _Function | None:
 def _references(tree: ast.Module, skip: set[int]) -> dict[str, list[int]]:
     """Every place a name is read, as a bare name or an attribute (`self._fn`), by node id."""
     out: dict[str, list[int]] = {}
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if id(node) in skip:
             continue
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):

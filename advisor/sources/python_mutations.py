@@ -16,6 +16,8 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 
+from advisor.facts.ast_nodes import walk
+
 MUTATORS = {"update", "setdefault", "append", "extend", "insert", "pop", "popitem", "remove", "clear"}
 
 
@@ -33,7 +35,7 @@ class Mutations:
     def __init__(self, tree: ast.AST, function: dict[int, int]):
         self.function = function
         self.changed: dict[int, set[str]] = {}
-        for node in ast.walk(tree):
+        for node in walk(tree):
             targets: list[ast.AST] = []
             if isinstance(node, ast.Assign):
                 targets = [t for t in node.targets if isinstance(t, (ast.Subscript, ast.Attribute))]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import re
 
+from advisor.facts.ast_nodes import walk
 from advisor.sources import psycopg_sql
 
 # Calls whose first argument is executed as SQL: DB-API and psycopg, asyncpg, databases, SQLAlchemy,
@@ -90,7 +91,7 @@ class Reach:
         self.assigned: dict[str, list[ast.expr]] = {}
         self.returns: dict[str, list[ast.expr]] = {}
         self.functions: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
-        for node in ast.walk(tree):
+        for node in walk(tree):
             if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for target in targets:
@@ -239,7 +240,7 @@ _TEXT_BUILDERS = {"dedent", "strip"}  # textwrap.dedent(SQL), SQL.strip(): the s
 def _rebound(tree: ast.Module) -> set[str]:
     """Names bound other than by a plain assignment: their value may come from outside."""
     names: set[str] = set()
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, ast.arg):
             names.add(node.arg)
         elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension, ast.AugAssign, ast.NamedExpr)):
