@@ -28,7 +28,7 @@ export default async function imageURLs(context, item) {
     sort: { "metadata.priority": 1, "uploadedAt": 1 },
     limit: 1
   });
-  const fields = await Media.find({ "metadata.productId": productId }, { limit: 1, name: 1 });
+  const fields = await Media.find({ "metadata.workflow": "published" }, { limit: 1, name: 1 });
   const bare = await Media.find({ "metadata.productId": productId }, { limit: 1 });
   return [media, fields, bare];
 }

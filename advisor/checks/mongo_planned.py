@@ -12,6 +12,7 @@ from typing import Any
 from advisor.checks import Hit
 from advisor.checks.mongo_premises import (
     fields_text,
+    fixed_value,
     known_indexes,
     operation_text,
     owner_documents,
@@ -334,13 +335,4 @@ def _sweep(info: FilterInfo) -> bool:
     cutoff = ranges[0].value
     if not (isinstance(cutoff, Placeholder) and _CLOCK_MINUS.search(cutoff.text)):
         return False
-    return all(p.kind in ("eq", "in") and _fixed_value(p.value) for p in info.preds if p is not ranges[0])
-
-
-def _fixed_value(value) -> bool:
-    """A value the code writes: a literal, a list of them, or a constant by its upper-case name."""
-    if isinstance(value, (list, tuple)):
-        return all(_fixed_value(v) for v in value)
-    if isinstance(value, Placeholder):
-        return bool(re.fullmatch(r"(?:[\w$]+\.)*[A-Z][A-Z0-9_]*", value.text))
-    return isinstance(value, (str, int, float, bool)) or value is None
+    return all(p.kind in ("eq", "in") and fixed_value(p.value) for p in info.preds if p is not ranges[0])

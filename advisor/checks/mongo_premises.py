@@ -4,6 +4,7 @@ key, one owner's documents, a read with no bound)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -107,10 +108,27 @@ def unbounded(query: MongoQuery, indexes: list[IndexDef]) -> bool:
     ):
         return False
     info = analyse_filter(query.filter)
-    if info.unknown or query.partial or owner_lookup(info, indexes):
+    if info.unknown or query.partial or owner_lookup(info, indexes) or one_value(info):
         return False
     listed = {p.field for p in info.preds if p.kind == "in"}  # as many as the caller's list
     return not listed and not pins_unique(info, indexes)
+
+
+def one_value(info: FilterInfo) -> bool:
+    """An equality on a value known only at run time (`{ clientId: client.id }`): the documents of one owner,
+    one parent, one key -- as many as that value has, not however many the collection grows to (whether an
+    index finds them is collection-scan's question). A constant (`status: 'queued'`, `state: JOB_RUNNING`) is
+    one value many documents share: not an owner."""
+    return any(p.kind == "eq" and isinstance(p.value, Placeholder) and not fixed_value(p.value) for p in info.preds)
+
+
+def fixed_value(value: Any) -> bool:
+    """A value the code writes: a literal, a list of them, or a constant by its upper-case name."""
+    if isinstance(value, (list, tuple)):
+        return all(fixed_value(v) for v in value)
+    if isinstance(value, Placeholder):
+        return bool(re.fullmatch(r"(?:[\w$]+\.)*[A-Z][A-Z0-9_]*", value.text))
+    return isinstance(value, (str, int, float, bool)) or value is None
 
 
 def owner_documents(query: MongoQuery, info: FilterInfo, leads: set[str]) -> bool:
