@@ -71,6 +71,24 @@ def _size_reason(size: int, limit: int) -> str | None:
     return None
 
 
+MINIFIED_SIZE = 10_000  # characters: below it a file of long lines is read (a few long statements)
+MINIFIED_LINE = 300  # characters a line holds on average in minified code; written code averages 30 to 60
+
+
+def minified(text: str) -> bool:
+    """Built JavaScript: a bundle or a vendored library squeezed onto long lines (`jquery.min.js`, a
+    bundler's hashed asset). Its source is what advisor reads; reading the build costs minutes and finds
+    positions no one can act on. A trailing source-map comment (one long line on compiled code of normal
+    lines) does not count."""
+    if len(text) < MINIFIED_SIZE:
+        return False
+    lines = text.count("\n") + 1
+    mapping = text.rfind("\n//# sourceMappingURL=")
+    if mapping != -1 and text.find("\n", mapping + 1) in (-1, len(text) - 1):
+        text, lines = text[:mapping], lines - 1
+    return len(text) / max(lines, 1) > MINIFIED_LINE
+
+
 def read_text(path: Path, limit: int = DEFAULT_MAX_FILE_SIZE) -> tuple[str | None, str | None]:
     """(text, None), or (None, why not). Never blocks on a pipe, never reads more than `limit` + 1 bytes."""
     try:

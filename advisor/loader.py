@@ -8,6 +8,7 @@ from pathlib import Path
 
 from advisor.config import Config, ConfigError, find_config, load_file
 from advisor.discovery import collect, display_path, read_text
+from advisor.files import minified
 from advisor.ir import JS_SUFFIXES, Location, SourceFile
 from advisor.options import Options
 from advisor.project import Project
@@ -24,6 +25,8 @@ def extract(path: Path, dialect: str, limit: int) -> SourceFile:
         result = SourceFile(path=shown, text="")
         result.errors.append((Location(shown, 1, 1), error or "unreadable"))
         return result
+    if path.suffix.lower() in JS_SUFFIXES and minified(text):
+        return SourceFile(path=shown, text="")  # built code (a bundle, a vendored library): advisor reads its source
     try:
         return sources.extract(shown, text, dialect)
     except Exception as exc:  # noqa: BLE001  an extractor bug must not end the run: report it where it happened
