@@ -82,10 +82,13 @@ def test_queries_and_indexes_on_the_member_meet(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "package.json").write_text('{"name": "storage"}')
     (tmp_path / "storage.js").write_text(LIBRARIES)
-    found = {(f.rule, f.location.line) for f in engine.check(["."]).active}
+    active = engine.check(["."]).active
+    found = {(f.rule, f.location.line) for f in active}
     assert ("SCH002", 9) in found, found  # redundant-index: {ubername} is a prefix of {ubername, files.filename}
     assert ("MGO001", 18) in found, found  # collection-scan: no index starts with metadata.preloadedDependencies
     assert ("MGO001", 15) not in found and ("MGO001", 24) not in found  # served by the declared indexes
+    scan = next(f for f in active if f.rule == "MGO001")
+    assert '[seed.tables."LibraryStorage.mongodb"] rows = 100' in scan.help  # a TOML key that names it whole
 
 
 TYPESCRIPT = """\
