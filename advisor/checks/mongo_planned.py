@@ -33,6 +33,7 @@ from advisor.mongo.shape import (
     create_index_spec,
     format_value,
 )
+from advisor.seed.settings import table_key
 
 
 def planner_rules(query: MongoQuery, indexes: list[IndexDef], coll: str, schema: Schema) -> Iterator[tuple[str, Hit]]:
@@ -186,7 +187,7 @@ def _collection_scan(q: _Planned, unused: str) -> Hit:
         f"{q.what} scans the whole {q.coll} collection{sorted_too}: {unused} ({known_indexes(q.indexes)})",
         q.anchor,
         help=f"create the index in Equality, Sort, Range order: {q.spec}; if {q.coll} stays small, give its size "
-        f"([seed.tables.{q.coll}] rows = 100) and advisor makes no claim that rests on its size",
+        f"([seed.tables.{table_key(q.coll)}] rows = 100) and advisor makes no claim that rests on its size",
         fix=q.spec,
         subject=f"{q.coll}:{fields_text(q.keys)}",
     )

@@ -26,7 +26,9 @@ cache = true                       # reuse the seeded database across runs
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +36,12 @@ from advisor.errors import ConfigError
 
 if TYPE_CHECKING:
     from advisor.config import Config
+
+
+def table_key(name: str) -> str:
+    """A table's name as a `[seed.tables.<key>]` key: quoted unless bare (`"Storage.col"`, a stand-in name)."""
+    return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else json.dumps(name)
+
 
 COLUMN_KEYS = {"distinct", "null_fraction", "skew", "min", "max", "values"}
 TABLE_KEYS = {"rows", "columns"}

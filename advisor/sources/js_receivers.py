@@ -10,6 +10,7 @@ import re
 
 from advisor.mongo.shape import pluralize
 from advisor.sources.js_mongo_factories import called, factory_of, imported_call, imported_member, made
+from advisor.sources.js_mongo_held import held_collection
 from advisor.sources.js_mongo_maps import holder, members
 from advisor.sources.js_mongo_members import held_values
 from advisor.sources.js_names import (
@@ -233,7 +234,7 @@ def _from_member(f: JsFile, base, depth: int):
         return _keyed(f, base, depth)
     obj = unwrap(obj)
     if obj is not None and is_this(f, obj):
-        return _member_collection(f, prop, depth)
+        return _member_collection(f, prop, depth) or _given_collection(f, base, prop)
     got = _map_member(f, obj, prop, depth)
     if got is not None:
         return got
@@ -347,6 +348,12 @@ def _member_collection(f: JsFile, prop: str, depth: int):
     if MEMBER_COLLECTION.fullmatch(prop):
         return f"this.{prop}", None, True
     return None
+
+
+def _given_collection(f: JsFile, use, prop: str):
+    """`this.mongodb` holding the collection the class's constructor is given (js_mongo_held)."""
+    name = held_collection(f, use, prop)
+    return (name, None, True) if name is not None else None
 
 
 def _rooted(f: JsFile, node) -> bool:
