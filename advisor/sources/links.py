@@ -19,6 +19,8 @@ Extraction reads one file at a time; some names are only known from another file
   caller (`RunsModel(conn, name).find()`, advisor.sources.js_mongo_factories): the query is kept, on that
   model, when the module says the function is such a factory; the same for a model the module sets as a
   property of its exports (`Device.model.find()`, `module.exports.model = mongoose.model('Device', schema)`);
+- JavaScript: a function of one module that returns SQL text, called in another whose result is run
+  (advisor.sources.js_sql_builders): its statements are queries of the module that writes them;
 - JavaScript: a schema a module builds for no model there (`module.exports = () => ({ schema: new
   Schema(...) })`) belongs to the model the module is named after (Form.js -> `form`), when the project
   names such a model; otherwise its collection is not known and its indexes are not kept.
@@ -35,6 +37,7 @@ from typing import Any
 from advisor.ir import IndexDef, SourceFile
 from advisor.mongo.shape import MongoQuery, pluralize
 from advisor.sources.js_mongo_factories import Factory, Made, made, module_paths
+from advisor.sources.js_sql_builders import settle as settle_builders
 from advisor.sources.mongo_names import run_time, run_time_name
 
 # `<self.COLLECTION_NAME>`, `<self.name>.files`: a collection a class attribute names (and its sub-collections)
@@ -83,6 +86,10 @@ class Links:
     # and indexes on a collection a class attribute names: (class, `<self.attribute>`, target, partial)
     attributes: dict[tuple[str, str], set[str | None]] = field(default_factory=dict)
     attributed: list[tuple[str, str, Any, bool]] = field(default_factory=list)
+    # JS: the SQL builders the module exports (name -> statements), the calls of another module's whose
+    # result is run (advisor.sources.js_sql_builders)
+    builders: dict[str, list] = field(default_factory=dict)
+    built: list = field(default_factory=list)
 
 
 class Attributes:
@@ -158,6 +165,7 @@ def link(sources: list[SourceFile]) -> None:
     _models(sources)
     _resources(sources)
     _made(sources)
+    settle_builders(sources)
 
 
 def _members(found: list[Links], attributes: Attributes) -> None:
