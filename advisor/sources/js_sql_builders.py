@@ -348,12 +348,11 @@ def settle(sources: list) -> None:
     added: set[tuple[str, str]] = set()
     for source in sources:
         for call in source.links.built if source.links is not None else ():
-            owner = next((builders[p] for p in call.modules if p in builders), None)
-            if owner is None or call.name not in owner.links.builders or (owner.path, call.name) in added:
-                continue
-            added.add((owner.path, call.name))
-            known = {(q.location.line, q.location.col) for q in owner.queries if isinstance(q, SqlQuery)}
-            owner.queries += [
-                q for q in owner.links.builders[call.name] if (q.location.line, q.location.col) not in known
-            ]
-            owner.queries.sort(key=lambda q: (q.location.line, q.location.col))
+            for owner in [builders[p] for p in call.modules if p in builders]:
+                if call.name not in owner.links.builders or (owner.path, call.name) in added:
+                    continue
+                added.add((owner.path, call.name))
+                known = {(q.location.line, q.location.col) for q in owner.queries if isinstance(q, SqlQuery)}
+                new = [q for q in owner.links.builders[call.name] if (q.location.line, q.location.col) not in known]
+                owner.queries += new
+                owner.queries.sort(key=lambda q: (q.location.line, q.location.col))
