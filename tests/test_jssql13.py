@@ -109,7 +109,8 @@ def test_a_builders_statements_are_read_where_written_when_another_module_runs_t
 
 def test_the_text_is_mapped_back_to_the_string_it_came_from():
     query = next(
-        q for q in _queries({"build/lib/postgresql.js": BUILDERS, "build/main.js": MAIN}, "build/lib/postgresql.js")
+        q
+        for q in _queries({"build/lib/postgresql.js": BUILDERS, "build/main.js": MAIN}, "build/lib/postgresql.js")
         if q.text.startswith("DELETE")
     )
     assert query.origin == "constant-reaching-call" and query.dynamic and not query.complete
