@@ -139,7 +139,7 @@ def test_a_module_named_for_another_database_is_not_read_as_the_configured_one()
     assert [q.text for q in as_mysql[0].queries][0] == "SELECT id, type, name FROM iobroker.datapoints;"
 
 
-def test_a_called_import_a_template_of_templates_and_a_list_run_one_by_one():
+def test_a_called_import_a_concatenation_of_templates_and_a_list_run_one_by_one():
     runner = """\
 "use strict";
 const queries_1 = require("./postgresql");
@@ -156,10 +156,7 @@ function runAll(list, i) {
 """
     read = _project({"lib/postgresql.js": BUILDERS, "lib/main.js": runner})["lib/postgresql.js"]
     union = next(t for _, _, t in read if "UNION" in t)
-    assert union == (
-        "SELECT a.ts, a.val FROM ((SELECT ts, val FROM ts_number WHERE id={} ORDER BY ts DESC LIMIT 1)\n"
-        "UNION ALL \n(SELECT ts, val FROM ts_counter WHERE id={})) a;"
-    )
+    assert union == ("SELECT a.ts, a.val FROM (({})\nUNION ALL \n(SELECT ts, val FROM ts_counter WHERE id={})) a;")
     assert (33, 20, "INSERT INTO ts_number (id, ts, val) VALUES ({}, {}, {});") in read
 
 

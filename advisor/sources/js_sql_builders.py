@@ -318,7 +318,10 @@ def called_builder(f: JsFile, call) -> tuple[str | None, BuiltCall | None]:
 def namespaces(f: JsFile) -> dict[str, str]:
     """The names bound to a module of the project (`./x`): `const m = require('./x')` (TypeScript's
     `__importStar(require('./x'))` too), `import * as m`, `import m`, and the names imported from one."""
+    if ("namespaces",) in f.memo:
+        return f.memo[("namespaces",)]
     out = {name: spec for name, spec in f.imports.items() if spec.startswith(".")}
+    f.memo[("namespaces",)] = out
     for name, decls in f.decls.items():
         for _, value in decls:
             spec = _required(f, value)

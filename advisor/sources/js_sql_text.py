@@ -2,9 +2,9 @@
 
 What the module fixes (a literal, a `const` of one, their concatenation) is written into the text; what
 only the run knows (a parameter, a call, a name changed by `+=`) is a typed placeholder `{}` that
-advisor.parse reads as a name, a value or a spliced clause, its source kept in `unknown`. A template
-substitution naming a template of the same function (`const sub = \\`SELECT ... ${id}\\``; `\\`(${sub}) UNION
-...\\``) is written in with its own placeholders, so a statement assembled from parts is read whole.
+advisor.parse reads as a name, a value or a spliced clause, its source kept in `unknown`. A template held
+in a const and named in another (a WHERE clause built apart) stays one placeholder: written in, the
+placeholder after its own value swallowed an ORDER BY spliced next to it (mastra-pg's paged queries).
 Every piece keeps its position in the file (a TextMap anchor), so findings point where the text is written.
 """
 
@@ -18,12 +18,11 @@ DYNAMIC_PLACEHOLDER = "{}"  # read by advisor.parse as a typed placeholder: a na
 MAX_DEPTH = 4  # constants followed into constants, templates into templates
 
 
-def string_pieces(f: JsFile, node, tagged: bool, unknown: list | None = None, depth: int = 0):
+def string_pieces(f: JsFile, node, tagged: bool, unknown: list | None = None):
     """(text, anchors, substitutions) of a string or template literal, anchored per piece.
 
     In an untagged template, a substitution whose value the module fixes (`${TABLE}` with
-    `const TABLE = "jobs"`, `${schema}.${table}` prefixes) is replaced by that value, one naming a template
-    of the same function by that template's text; the others are placeholders, counted in `substitutions`
+    `const TABLE = "jobs"`, `${schema}.${table}` prefixes) is replaced by that value; the others are placeholders, counted in `substitutions`
     and their source text appended to `unknown`."""
     text = ""
     anchors: list[tuple[int, int, int]] = []
@@ -41,15 +40,6 @@ def string_pieces(f: JsFile, node, tagged: bool, unknown: list | None = None, de
             if known is not None:
                 text += known
                 continue
-            part = None if tagged else _local_template(f, inner, depth)
-            if part is not None:
-                sub_text, sub_anchors, sub_subs = string_pieces(f, part, False, unknown, depth + 1)
-                anchors += [(len(text) + at, line, column) for at, line, column in sub_anchors]
-                text += sub_text
-                subs += sub_subs
-                r, col = c.end_point
-                anchors.append((len(text), r + 1, f.col(r, col)))
-                continue
             subs += 1
             text += f"${subs}" if tagged else DYNAMIC_PLACEHOLDER
             if unknown is not None:
@@ -58,27 +48,6 @@ def string_pieces(f: JsFile, node, tagged: bool, unknown: list | None = None, de
         r, col = node.start_point
         anchors.append((0, r + 1, f.col(r, col) + 1))
     return text, tuple(anchors), subs
-
-
-def _local_template(f: JsFile, node, depth: int):
-    """The template a `${name}` stands for: a const of the same function, given a template once."""
-    node = unwrap(node)
-    if node is None or node.type != "identifier" or depth >= MAX_DEPTH or f.src(node) in f.rewritten:
-        return None
-    value = f.resolve(f.src(node), node.start_byte)
-    if value is None or value.type != "template_string" or _function_of(value) != _function_of(node):
-        return None
-    declarator = value.parent
-    declaration = declarator.parent if declarator is not None else None
-    const = declaration is not None and declaration.type == "lexical_declaration" and f.src(declaration)[:5] == "const"
-    return value if declarator.type == "variable_declarator" and const else None
-
-
-def _function_of(node):
-    node = node.parent
-    while node is not None and node.type not in FUNCTIONS:
-        node = node.parent
-    return node
 
 
 def static_text(f: JsFile, node, depth: int) -> str | None:
