@@ -342,20 +342,3 @@ def _required(f: JsFile, value) -> str | None:
             return spec if spec is not None and spec.startswith(".") else None
         value = unwrap(args[0])
     return None
-
-
-def settle(sources: list) -> None:
-    """Each builder a call reaching an execution call names: its statements join its module's queries (once,
-    and not where the module already reads the same string)."""
-    builders = {s.path: s for s in sources if s.links is not None and s.links.builders}
-    added: set[tuple[str, str]] = set()
-    for source in sources:
-        for call in source.links.built if source.links is not None else ():
-            for owner in [builders[p] for p in call.modules if p in builders]:
-                if call.name not in owner.links.builders or (owner.path, call.name) in added:
-                    continue
-                added.add((owner.path, call.name))
-                known = {(q.location.line, q.location.col) for q in owner.queries if isinstance(q, SqlQuery)}
-                new = [q for q in owner.links.builders[call.name] if (q.location.line, q.location.col) not in known]
-                owner.queries += new
-                owner.queries.sort(key=lambda q: (q.location.line, q.location.col))

@@ -34,10 +34,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from advisor.ir import IndexDef, SourceFile
+from advisor.ir import IndexDef, SourceFile, SqlQuery
 from advisor.mongo.shape import MongoQuery, pluralize
 from advisor.sources.js_mongo_factories import Factory, Made, made, module_paths
-from advisor.sources.js_sql_builders import settle as settle_builders
 from advisor.sources.mongo_names import run_time, run_time_name
 
 # `<self.COLLECTION_NAME>`, `<self.name>.files`: a collection a class attribute names (and its sub-collections)
@@ -165,7 +164,7 @@ def link(sources: list[SourceFile]) -> None:
     _models(sources)
     _resources(sources)
     _made(sources)
-    settle_builders(sources)
+    _builders(sources)
 
 
 def _members(found: list[Links], attributes: Attributes) -> None:
@@ -341,3 +340,20 @@ def _made(sources: list[SourceFile]) -> None:
                 source.queries.append(query)
         if source.links is not None and source.links.made:
             source.queries.sort(key=lambda q: (q.location.line, q.location.col))
+
+
+def _builders(sources: list[SourceFile]) -> None:
+    """Each SQL builder that a call reaching an execution call names (advisor.sources.js_sql_builders): its
+    statements join its module's queries (once, and not where the module already reads the same string)."""
+    builders = {s.path: s for s in sources if s.links is not None and s.links.builders}
+    added: set[tuple[str, str]] = set()
+    for source in sources:
+        for call in source.links.built if source.links is not None else ():
+            for owner in [builders[p] for p in call.modules if p in builders]:
+                if call.name not in owner.links.builders or (owner.path, call.name) in added:
+                    continue
+                added.add((owner.path, call.name))
+                known = {(q.location.line, q.location.col) for q in owner.queries if isinstance(q, SqlQuery)}
+                new = [q for q in owner.links.builders[call.name] if (q.location.line, q.location.col) not in known]
+                owner.queries += new
+                owner.queries.sort(key=lambda q: (q.location.line, q.location.col))
