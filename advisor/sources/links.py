@@ -19,6 +19,8 @@ Extraction reads one file at a time; some names are only known from another file
   caller (`RunsModel(conn, name).find()`, advisor.sources.js_mongo_factories): the query is kept, on that
   model, when the module says the function is such a factory; the same for a model the module sets as a
   property of its exports (`Device.model.find()`, `module.exports.model = mongoose.model('Device', schema)`);
+- JavaScript: a function of one module that returns SQL text, called in another whose result is run
+  (advisor.sources.js_sql_builders): its statements are queries of the module that writes them;
 - JavaScript: a schema a module builds for no model there (`module.exports = () => ({ schema: new
   Schema(...) })`) belongs to the model the module is named after (Form.js -> `form`), when the project
   names such a model; otherwise its collection is not known and its indexes are not kept.
@@ -32,7 +34,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from advisor.ir import IndexDef, SourceFile
+from advisor.ir import IndexDef, SourceFile, SqlQuery
 from advisor.mongo.shape import MongoQuery, pluralize
 from advisor.sources.js_mongo_factories import Factory, Made, made, module_paths
 from advisor.sources.mongo_names import run_time, run_time_name
@@ -83,6 +85,10 @@ class Links:
     # and indexes on a collection a class attribute names: (class, `<self.attribute>`, target, partial)
     attributes: dict[tuple[str, str], set[str | None]] = field(default_factory=dict)
     attributed: list[tuple[str, str, Any, bool]] = field(default_factory=list)
+    # JS: the SQL builders the module exports (name -> statements), the calls of another module's whose
+    # result is run (advisor.sources.js_sql_builders)
+    builders: dict[str, list] = field(default_factory=dict)
+    built: list = field(default_factory=list)
 
 
 class Attributes:
@@ -158,6 +164,7 @@ def link(sources: list[SourceFile]) -> None:
     _models(sources)
     _resources(sources)
     _made(sources)
+    _builders(sources)
 
 
 def _members(found: list[Links], attributes: Attributes) -> None:
@@ -333,3 +340,20 @@ def _made(sources: list[SourceFile]) -> None:
                 source.queries.append(query)
         if source.links is not None and source.links.made:
             source.queries.sort(key=lambda q: (q.location.line, q.location.col))
+
+
+def _builders(sources: list[SourceFile]) -> None:
+    """Each SQL builder that a call reaching an execution call names (advisor.sources.js_sql_builders): its
+    statements join its module's queries (once, and not where the module already reads the same string)."""
+    builders = {s.path: s for s in sources if s.links is not None and s.links.builders}
+    added: set[tuple[str, str]] = set()
+    for source in sources:
+        for call in source.links.built if source.links is not None else ():
+            for owner in [builders[p] for p in call.modules if p in builders]:
+                if call.name not in owner.links.builders or (owner.path, call.name) in added:
+                    continue
+                added.add((owner.path, call.name))
+                known = {(q.location.line, q.location.col) for q in owner.queries if isinstance(q, SqlQuery)}
+                new = [q for q in owner.links.builders[call.name] if (q.location.line, q.location.col) not in known]
+                owner.queries += new
+                owner.queries.sort(key=lambda q: (q.location.line, q.location.col))
