@@ -45,6 +45,8 @@ class Names:
         for node in walk(tree):
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                 self.assigned.setdefault(node.targets[0].id, []).append(node.value)
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+                self.assigned.setdefault(node.target.id, []).append(node.value)  # `ops: list[ReplaceOne] = []`
             elif isinstance(node, ast.For) and isinstance(node.target, ast.Name):
                 if isinstance(node.iter, ast.Name) or self_attr(node.iter):  # `in colls`, `in self._collections`
                     self.loops.setdefault(node.target.id, []).append(node)
