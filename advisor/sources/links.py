@@ -36,6 +36,7 @@ from advisor.ir import IndexDef, SourceFile
 from advisor.mongo.shape import MongoQuery, pluralize
 from advisor.sources.js_mongo_factories import Factory, Made, made, module_paths
 from advisor.sources.mongo_names import run_time, run_time_name
+from advisor.sources.pymongo_slots import Slots, settle_slots
 
 # `<self.COLLECTION_NAME>`, `<self.name>.files`: a collection a class attribute names (and its sub-collections)
 TEMPLATE = re.compile(r"<(?:self|cls)\.(\w+)>((?:\.\w+)*)")
@@ -83,6 +84,7 @@ class Links:
     # and indexes on a collection a class attribute names: (class, `<self.attribute>`, target, partial)
     attributes: dict[tuple[str, str], set[str | None]] = field(default_factory=dict)
     attributed: list[tuple[str, str, Any, bool]] = field(default_factory=list)
+    slots: Slots = field(default_factory=Slots)  # Python: a collection passed as a parameter (pymongo_slots)
 
 
 class Attributes:
@@ -158,6 +160,7 @@ def link(sources: list[SourceFile]) -> None:
     _models(sources)
     _resources(sources)
     _made(sources)
+    settle_slots(sources, lambda cls: _ancestors(cls, attributes.bases))
 
 
 def _members(found: list[Links], attributes: Attributes) -> None:
