@@ -204,3 +204,26 @@ def test_a_bulk_write_of_replace_ones_appended_to_an_annotated_list_reads_each_f
     queries = [q for q in extract("vnpy_mongodb/mongodb_database.py", VNPY).queries if isinstance(q, MongoQuery)]
     assert [(q.location.line, q.collection, q.operation) for q in queries] == [(15, "bar_data", "replace_one")]
     assert sorted(queries[0].filter) == ["datetime", "exchange", "symbol"]  # the appended operation's filter
+
+
+def test_a_function_handing_its_parameter_on_to_itself_still_takes_its_callers_collection():
+    helper = """\
+def purge(coll, ids):
+    if len(ids) > 100:
+        purge(coll, ids[100:])
+    coll.delete_many({"_id": {"$in": ids[:100]}})
+"""
+    caller = """\
+from pymongo import MongoClient
+
+from .helpers import purge
+
+db = MongoClient()["app"]
+
+
+def clean(ids):
+    purge(db.sessions, ids)
+    return db.sessions.find_one({"_id": ids[0]})
+"""
+    found = linked({"app/helpers.py": helper, "app/clean.py": caller})
+    assert [(q.collection, q.operation) for q in found["app/helpers.py"]] == [("sessions", "delete_many")]

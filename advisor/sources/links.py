@@ -11,6 +11,8 @@ Extraction reads one file at a time; some names are only known from another file
 - Python: a collection reached through a method that returns the database (`self.get_db().alerts`,
   `get_db` defined in a base class of another file): the call is kept when, dispatched from the class
   using it, every `return` of the method is a Database (or what another `self.<method>()` returns that is);
+- Python: a collection a function receives as a parameter from other modules (`data.aggregate(...)`, the
+  callers passing `db["objects"]`): the one every call of it passes (advisor.sources.pymongo_slots);
 - Python: index lists kept as data, `INDEXES = {"case": [IndexModel(...), ...]}`, declare their
   collections' indexes when the project hands them to `create_indexes` (`create_indexes(INDEXES[name])`);
 - JavaScript: a mongoose model reached through a registry object (`router.app.resources.form.model`)

@@ -71,12 +71,13 @@ def settle_slots(sources: list[SourceFile], ancestors: Callable[[str], list[str]
     `ancestors(cls)`: the class and its bases across the project, nearest first."""
     found = [s.links.slots for s in sources if s.links is not None]
     passed: dict[str, list[Passed]] = {}
-    calls: dict[tuple[str, str | None, bool], int] = {}
+    calls: dict[str, dict[tuple[str | None, bool], int]] = {}  # name -> (receiver class, built) -> calls
     for slots in found:
         for p in slots.passed:
             passed.setdefault(p.function, []).append(p)
-        for key, n in slots.calls.items():
-            calls[key] = calls.get(key, 0) + n
+        for (name, owner, built), n in slots.calls.items():
+            counted = calls.setdefault(name, {})
+            counted[(owner, built)] = counted.get((owner, built), 0) + n
 
     def runs(slot: Slot, owner: str | None, built: bool) -> bool:
         """Whether a call on a receiver of class `owner` may run the slot's function: an instance built
@@ -85,24 +86,24 @@ def settle_slots(sources: list[SourceFile], ancestors: Callable[[str], list[str]
             return owner is None or (not slot.owner and owner == "")
         return slot.owner in ancestors(owner) or (not built and owner in ancestors(slot.owner))
 
-    def given(slot: Slot, seen: frozenset[Slot]) -> list[str | None]:
+    def given(slot: Slot, memo: dict[Slot, list[str | None]]) -> list[str | None]:
         """What each call of the slot's function passes there, slots followed (None: not a collection)."""
+        if slot in memo:
+            return memo[slot]
+        memo[slot] = []  # being followed: a call handing it on to itself passes what its callers pass
         calling = [p for p in passed.get(slot.function, ()) if runs(slot, p.owner, p.built)]
-        total = sum(
-            n for (name, owner, built), n in calls.items() if name == slot.function and runs(slot, owner, built)
-        )
+        total = sum(n for (owner, built), n in calls.get(slot.function, {}).items() if runs(slot, owner, built))
         out: list[str | None] = [None] * max(total - len(calling), 0)  # the calls passing no collection
         for p in calling:
             g = p.given(slot)
-            out += (
-                given(g, seen | {g}) if isinstance(g, Slot) and g not in seen else [g if isinstance(g, str) else None]
-            )
+            out += given(g, memo) if isinstance(g, Slot) else [g if isinstance(g, str) else None]
+        memo[slot] = out
         return out
 
     for source in sources:
         targets = source.links.slots.targets if source.links is not None else []
         for slot, target in targets:
-            named = given(slot, frozenset({slot}))
+            named = given(slot, {})
             if not any(named):
                 continue  # no caller passes a collection: not known to be MongoDB's
             one = named[0] if len(set(named)) == 1 and not run_time(str(named[0])) else None
