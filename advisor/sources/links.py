@@ -11,6 +11,8 @@ Extraction reads one file at a time; some names are only known from another file
 - Python: a collection reached through a method that returns the database (`self.get_db().alerts`,
   `get_db` defined in a base class of another file): the call is kept when, dispatched from the class
   using it, every `return` of the method is a Database (or what another `self.<method>()` returns that is);
+- Python: a collection a function receives as a parameter from other modules (`data.aggregate(...)`, the
+  callers passing `db["objects"]`): the one every call of it passes (advisor.sources.pymongo_slots);
 - Python: index lists kept as data, `INDEXES = {"case": [IndexModel(...), ...]}`, declare their
   collections' indexes when the project hands them to `create_indexes` (`create_indexes(INDEXES[name])`);
 - JavaScript: a mongoose model reached through a registry object (`router.app.resources.form.model`)
@@ -38,6 +40,7 @@ from advisor.ir import IndexDef, SourceFile, SqlQuery
 from advisor.mongo.shape import MongoQuery, pluralize
 from advisor.sources.js_mongo_factories import Factory, Made, made, module_paths
 from advisor.sources.mongo_names import run_time, run_time_name
+from advisor.sources.pymongo_slots import Slots, settle_slots
 
 # `<self.COLLECTION_NAME>`, `<self.name>.files`: a collection a class attribute names (and its sub-collections)
 TEMPLATE = re.compile(r"<(?:self|cls)\.(\w+)>((?:\.\w+)*)")
@@ -89,6 +92,7 @@ class Links:
     # result is run (advisor.sources.js_sql_builders)
     builders: dict[str, list] = field(default_factory=dict)
     built: list = field(default_factory=list)
+    slots: Slots = field(default_factory=Slots)  # Python: a collection passed as a parameter (pymongo_slots)
 
 
 class Attributes:
@@ -165,6 +169,7 @@ def link(sources: list[SourceFile]) -> None:
     _resources(sources)
     _made(sources)
     _builders(sources)
+    settle_slots(sources, lambda cls: _ancestors(cls, attributes.bases))
 
 
 def _members(found: list[Links], attributes: Attributes) -> None:

@@ -10,9 +10,10 @@ from advisor.facts.ast_nodes import walk
 from advisor.ir import Location, SourceFile
 from advisor.mongo.shape import AGGREGATE_OPS, FIND_OPS, Placeholder, Regex
 from advisor.sources.links import links_of
-from advisor.sources.mongo_names import mark_run_time
+from advisor.sources.mongo_names import mark_run_time, run_time_name
 from advisor.sources.pymongo_bulk import bulk_write, python_shape
 from advisor.sources.pymongo_names import Names, keyword
+from advisor.sources.pymongo_params import record_calls, scope_at, slot_of
 from advisor.sources.pymongo_receivers import collection_of, database_method, server_owned
 from advisor.sources.pymongo_tables import index_model, index_tables
 from advisor.sources.python_classes import record_members, settle_attributes
@@ -218,12 +219,16 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
     for top in tops:
         base, chain = _unchain(top)
         on_database: tuple[str, str] | None = None  # (class, method) when the receiver is `self.<method>().<name>`
+        slot = None  # the parameter the receiver is, when only the callers in other modules may name it
         counts = len(result.queries), len(result.indexes)
         for i, (method, call) in enumerate(chain):
             if method not in QUERY_METHODS and method not in INDEX_METHODS and method != "bulk_write":
                 continue
             receiver = call.func.value
             coll = collection_of(receiver, names)
+            slot = slot_of(receiver, names) if coll is None else None
+            if slot is not None:  # named once every module is read (advisor.sources.pymongo_slots)
+                coll = run_time_name(slot.parameter)
             if coll is None:
                 break
             held = database_method(receiver)
@@ -306,9 +311,17 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
                 (*on_database, t) for t in result.queries[counts[0] :] + result.indexes[counts[1] :]
             ]
             del result.queries[counts[0] :], result.indexes[counts[1] :]
+        if slot is not None:
+            for q in result.queries[counts[0] :]:
+                q.scope = scope_at(tree, q.location.line)
+            links_of(result).slots.targets += [
+                (slot, t) for t in result.queries[counts[0] :] + result.indexes[counts[1] :]
+            ]
+            del result.queries[counts[0] :], result.indexes[counts[1] :]
     if names.classes.named:  # db[self.COLLECTION_NAME]: the collection of the class using it (links.py)
         settle_attributes(links_of(result), names.classes, [*result.queries, *result.indexes])
     mark_run_time(result.queries)
+    record_calls(links_of(result).slots, names, lambda node: collection_of(node, names))
     if names.classes.named:  # the classes' members, resolved across the project's files (advisor.sources.links)
         record_members(
             links_of(result),

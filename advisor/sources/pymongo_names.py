@@ -45,6 +45,8 @@ class Names:
         for node in walk(tree):
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                 self.assigned.setdefault(node.targets[0].id, []).append(node.value)
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+                self.assigned.setdefault(node.target.id, []).append(node.value)  # `ops: list[ReplaceOne] = []`
             elif isinstance(node, ast.For) and isinstance(node.target, ast.Name):
                 if isinstance(node.iter, ast.Name) or self_attr(node.iter):  # `in colls`, `in self._collections`
                     self.loops.setdefault(node.target.id, []).append(node)
@@ -79,18 +81,14 @@ class Names:
         classmethod, `Jobs(db, jobs=db.jobs)`); for a method, the class's (and its family's)
         `self.method(...)` calls; for a function of the module, its calls (a call passing it unpacked,
         `f(*args)`, passes nothing known). [] when `param` is no parameter of such a function."""
-        fn = self.functions.get(self.function.get(id(param), 0))
-        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        signature = self.signature(param)
+        if signature is None:
             return []
-        cls = self.classes.class_of(fn)
-        if cls is not None and fn in cls.body:
-            static = "staticmethod" in [ast.unparse(d) for d in fn.decorator_list]
+        fn, cls, positional = signature
+        if cls is not None:
             calls = self.constructions.get(id(cls), []) if fn.name == "__init__" else self.method_calls(cls, fn.name)
-        elif fn in getattr(self.tree, "body", []) and self.module_functions.get(fn.name) is fn:
-            static, calls = True, self.calls.get(fn.name, [])
         else:
-            return []
-        positional = [a.arg for a in fn.args.posonlyargs + fn.args.args][0 if static else 1 :]  # after self
+            calls = self.calls.get(fn.name, [])
         if param.id not in positional + [a.arg for a in fn.args.kwonlyargs]:
             return []
         out: list[ast.AST] = []
@@ -100,6 +98,23 @@ class Names:
             if given is not None and not isinstance(given, ast.Starred):
                 out.append(given)
         return out
+
+    def signature(
+        self, node: ast.AST
+    ) -> tuple[ast.FunctionDef | ast.AsyncFunctionDef, ast.ClassDef | None, list[str]] | None:
+        """The function `node` is in, when a method of a class or a function of the module (not one nested in
+        another), with its class and the parameters a call gives by position (after `self`)."""
+        fn = self.functions.get(self.function.get(id(node), 0))
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return None
+        cls = self.classes.class_of(fn)
+        if cls is not None and fn in cls.body:
+            static = "staticmethod" in [ast.unparse(d) for d in fn.decorator_list]
+        elif fn in getattr(self.tree, "body", []) and self.module_functions.get(fn.name) is fn:
+            cls, static = None, True
+        else:
+            return None
+        return fn, cls, [a.arg for a in fn.args.posonlyargs + fn.args.args][0 if static else 1 :]
 
     def instance_of(self, node: ast.AST) -> ast.ClassDef | None:
         """The class of this module an expression is an instance of, when it holds what constructs one:

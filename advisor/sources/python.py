@@ -143,6 +143,11 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
         from advisor.sources.pymongo_calls import add_pymongo
 
         add_pymongo(result, tree, path, index)
+    else:  # its calls still count among a function's callers (advisor.sources.pymongo_slots)
+        from advisor.sources.links import links_of
+        from advisor.sources.pymongo_params import count_calls
+
+        count_calls(links_of(result).slots, tree)
     for n, q in enumerate(result.queries):
         if q.scope:
             continue
