@@ -288,7 +288,15 @@ def _unglued(source: str, dialect: str):
     return _check_statement(trees[0])
 
 
+# `NOT DEFERRABLE` after a constraint (its default, said out loud) stops sqlglot reading the statement
+# (`ALTER TABLE t ADD PRIMARY KEY (id) NOT DEFERRABLE` becomes a bare command): blanked, it means the same
+_DEFERRABLE = re.compile(r"deferrable", re.IGNORECASE)
+_NOT_DEFERRABLE = re.compile(r"'(?:[^']|'')*'?|--[^\n]*|(?P<clause>\bNOT\s+DEFERRABLE\b)", re.IGNORECASE)
+
+
 def _parse_postgres_aware(text: str, dialect: str):
+    if dialect in ("postgres", "postgresql") and _DEFERRABLE.search(text):
+        text = _NOT_DEFERRABLE.sub(lambda m: " " * len(m.group(0)) if m.group("clause") else m.group(0), text)
     tree = _parse(text, dialect)
     if not isinstance(tree, ParseFailure):
         return tree
