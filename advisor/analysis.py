@@ -168,10 +168,12 @@ class Analysis:
     def findings(self) -> list[Finding]:
         out = []
         withheld: dict[str, set[str]] = {}  # rule name -> tables not wholly seen
+        said: set[tuple] = set()  # the variants of one built statement (each IF's text) say the same once
         for name, hit in self.hits:
             spec = catalogue.lookup(name)
-            if spec is None or spec.id not in self.enabled:
+            if spec is None or spec.id not in self.enabled or (name, hit.location, hit.message) in said:
                 continue
+            said.add((name, hit.location, hit.message))
             if hit.withheld:
                 withheld.setdefault(name, set()).add(hit.withheld)
                 continue
@@ -266,7 +268,11 @@ class Analysis:
                 "does not know part of its syntax, and these tables stay unchecked until it is written in a form "
                 "advisor reads"
             )
-        location = self._schema_setting() if unseen or not unread else min(unread.values(), key=lambda loc: (loc.path, loc.line))
+        location = (
+            self._schema_setting()
+            if unseen or not unread
+            else min(unread.values(), key=lambda loc: (loc.path, loc.line))
+        )
         return Finding(
             rule=spec.id,
             severity=cast(Severity, self.config.severity.get(spec.id) or spec.severity),

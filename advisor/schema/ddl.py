@@ -54,6 +54,18 @@ def canonical_expression(node: exp.Expression) -> str:
     copy = node.copy()
     for column in copy.find_all(exp.Column):
         column.set("table", None)
+    for dot in list(copy.find_all(exp.Dot)):
+        function = dot.expression
+        if (
+            isinstance(dot.this, exp.Identifier)
+            and isinstance(function, exp.Expression)
+            and isinstance(function, exp.Func)
+        ):
+            # `app.category(name)` in the index, `category(name)` in a query the search path resolves: one
+            # function, as a table is one table whichever way it is named
+            if dot is copy:
+                return canonical_expression(function)
+            dot.replace(function)
     return sql_text(normalize_identifiers(copy, dialect="postgres"))
 
 
