@@ -106,7 +106,7 @@ BEGIN
         FROM transaction
         WHERE native_transaction_id = pg_current_xact_id()
     );
-    audit_row.transaction_id = coalesce((SELECT max(id) FROM transaction WHERE actor = _transaction_id), 0);
+    audit_row.transaction_id = coalesce((SELECT max(id) FROM transaction WHERE actor = _transaction_id AND kind <> 'x'), 0);
     SELECT count(*) INTO audit_row.n FROM activity WHERE transaction_id = _transaction_id;
     RETURN NULL;
 END;
@@ -115,7 +115,8 @@ $$ LANGUAGE plpgsql;
     found = _body(text)
     assert [(q.location.line, q.location.col) for q in found] == [(7, 9), (11, 42), (12, 5)]
     assert found[0].text.split() == "SELECT id FROM transaction WHERE native_transaction_id = pg_current_xact_id()".split()
-    assert "actor = $1" in found[1].text and found[1].text.rstrip().endswith("= $1")  # the variable as a parameter
+    assert "actor = $1" in found[1].text  # the variable as a parameter
+    assert found[1].text.endswith("kind <> 'x'")  # up to its closing parenthesis, a string before it included
     assert "INTO" not in found[2].text and "transaction_id = $1" in found[2].text
 
 

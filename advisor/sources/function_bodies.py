@@ -302,7 +302,7 @@ def _assigned_queries(text: str, start: int, end: int) -> list[tuple[int, int]]:
         for k in range(m.start(), len(piece)):
             depth += {"(": 1, ")": -1}.get(piece[k], 0)
             if depth == 0:
-                inner = (start + m.start(1), start + len(piece[:k].rstrip()))
+                inner = (start + m.start(1), start + len(text[start : start + k].rstrip()))
                 if not any(a <= inner[0] < b for a, b in out):  # a subquery's own subqueries are its part
                     out.append(inner)
                 break
