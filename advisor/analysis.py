@@ -43,6 +43,7 @@ class Analysis:
         self.unread: dict[str, list] = {}  # path -> (query, failure) of the SQL in code advisor could not read
         self.queries = 0
         self.has_schema = False  # without any DDL, the absence rules are silent without a note
+        self.unread_schema: dict[str, Location] = {}  # table -> the schema statement about it advisor could not read
 
     def enabled_name(self, name: str) -> bool:
         spec = catalogue.lookup(name)
@@ -147,6 +148,7 @@ class Analysis:
 
         load_checks()
         self.has_schema = bool(schema.tables)
+        self.unread_schema = dict(schema.unread)
         if not checked_paths:
             return
         where = Location(checked_paths[0], 1, 1)
@@ -166,10 +168,12 @@ class Analysis:
     def findings(self) -> list[Finding]:
         out = []
         withheld: dict[str, set[str]] = {}  # rule name -> tables not wholly seen
+        said: set[tuple] = set()  # the variants of one built statement (each IF's text) say the same once
         for name, hit in self.hits:
             spec = catalogue.lookup(name)
-            if spec is None or spec.id not in self.enabled:
+            if spec is None or spec.id not in self.enabled or (name, hit.location, hit.message) in said:
                 continue
+            said.add((name, hit.location, hit.message))
             if hit.withheld:
                 withheld.setdefault(name, set()).add(hit.withheld)
                 continue
@@ -236,23 +240,46 @@ class Analysis:
         return Location(display_path(source), line)
 
     def _incomplete_schema_note(self, withheld: dict[str, set[str]], hits: list) -> Finding | None:
-        """One note per project for the absence claims advisor kept to itself (Trust, DESIGN.md)."""
+        """One note per project for the absence claims advisor kept to itself (Trust, DESIGN.md). A table
+        it lost to a schema statement it could not read is named with that statement: the config is right."""
         spec = catalogue.lookup(INCOMPLETE_SCHEMA)
         if not withheld or spec is None or spec.id not in self.enabled:
             return None
         tables = sorted({without_stand_ins(t) for t in set().union(*withheld.values())})
-        shown = ", ".join(tables[:8]) + (f" and {len(tables) - 8} more" if len(tables) > 8 else "")
+        unread = {t: self.unread_schema[t] for t in tables if t in self.unread_schema}
+        unseen = [t for t in tables if t not in unread]
         rules = ", ".join(sorted(withheld))
         where = f"{self.config.source.name}" if self.config.source else "advisor.toml"
         first = min(hits, key=lambda h: (h.location.path, h.location.line))
+        said, helps = [], []
+        if unseen:
+            shown = ", ".join(unseen[:8]) + (f" and {len(unseen) - 8} more" if len(unseen) > 8 else "")
+            said.append(f"has not seen the whole definition of {shown}")
+            helps.append(
+                f"point `schema` in {where} at the files that create these tables and their indexes (a schema "
+                'dump, the migrations\' .sql files): schema = ["db/schema.sql"]'
+            )
+        for at in sorted(set(unread.values()), key=lambda loc: (loc.path, loc.line)):
+            changed = ", ".join(t for t in unread if unread[t] == at)
+            said.append(f"could not read the statement at {at.path}:{at.line}, which changes {changed}")
+        if unread:
+            helps.append(
+                "run the statement in PostgreSQL: if PostgreSQL rejects it, fix it; if it runs, advisor's parser "
+                "does not know part of its syntax, and these tables stay unchecked until it is written in a form "
+                "advisor reads"
+            )
+        location = (
+            self._schema_setting()
+            if unseen or not unread
+            else min(unread.values(), key=lambda loc: (loc.path, loc.line))
+        )
         return Finding(
             rule=spec.id,
             severity=cast(Severity, self.config.severity.get(spec.id) or spec.severity),
-            location=self._schema_setting() or first.location,
-            message=f"advisor has not seen the whole definition of {shown}, so it stayed silent where {rules} "
-            "would claim an index or a condition is absent",
-            help=f"point `schema` in {where} at the files that create these tables and their indexes (a schema "
-            'dump, the migrations\' .sql files): schema = ["db/schema.sql"]',
+            location=location or first.location,
+            message=f"advisor {'; it '.join(said)}, so it stayed silent where {rules} would claim an index or "
+            "a condition is absent",
+            help="; ".join(helps),
             subject=",".join(tables),
         )
 

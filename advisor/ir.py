@@ -297,6 +297,8 @@ class Schema:
 
     # appended for the Trust section: rules that claim an absence ask `complete` first
     gaps: dict[str, str] = field(default_factory=dict)  # table -> what advisor could not see of it
+    # table -> the schema statement about it advisor could not read (one of its gaps: the note names it)
+    unread: dict[str, Location] = field(default_factory=dict)
     files: set[str] = field(default_factory=set)  # the schema files of the config (DDL, migrations)
     tiny: set[str] = field(default_factory=set)  # tables the config says stay small ([seed.tables.t] rows)
 

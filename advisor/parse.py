@@ -288,7 +288,32 @@ def _unglued(source: str, dialect: str):
     return _check_statement(trees[0])
 
 
+# `NOT DEFERRABLE` after a constraint (its default, said out loud) stops sqlglot reading the statement
+# (`ALTER TABLE t ADD PRIMARY KEY (id) NOT DEFERRABLE` becomes a bare command): blanked, it means the same
+_DEFERRABLE = re.compile(r"deferrable", re.IGNORECASE)
+_NOT_DEFERRABLE = re.compile(r"'(?:[^']|'')*'?|--[^\n]*|(?P<clause>\bNOT\s+DEFERRABLE\b)", re.IGNORECASE)
+
+
+# PostgreSQL's prefix `@` (absolute value, `MOD(@hash(x), $2)`), which sqlglot does not read: as a unary `+` (the
+# same length, the same columns); never `@>`, `<@`, `@@` or an `@` after an operand
+_PREFIX_AT = re.compile(
+    r"'(?:[^']|'')*'?|--[^\n]*|(?P<before>(?:[(,=]|\b(?:SELECT|WHERE|AND|OR|THEN|ELSE|WHEN|BY))\s*)@(?=[\w($])",
+    re.IGNORECASE,
+)
+
+
+def _postgres_spellings(text: str) -> str:
+    """`text` with the PostgreSQL spellings sqlglot does not read rewritten to ones it does, same length."""
+    if _DEFERRABLE.search(text):
+        text = _NOT_DEFERRABLE.sub(lambda m: " " * len(m.group(0)) if m.group("clause") else m.group(0), text)
+    if "@" in text:
+        text = _PREFIX_AT.sub(lambda m: m.group("before") + "+" if m.group("before") is not None else m.group(0), text)
+    return text
+
+
 def _parse_postgres_aware(text: str, dialect: str):
+    if dialect in ("postgres", "postgresql"):
+        text = _postgres_spellings(text)
     tree = _parse(text, dialect)
     if not isinstance(tree, ParseFailure):
         return tree

@@ -54,6 +54,18 @@ def canonical_expression(node: exp.Expression) -> str:
     copy = node.copy()
     for column in copy.find_all(exp.Column):
         column.set("table", None)
+    for dot in list(copy.find_all(exp.Dot)):
+        function = dot.expression
+        if (
+            isinstance(dot.this, exp.Identifier)
+            and isinstance(function, exp.Expression)
+            and isinstance(function, exp.Func)
+        ):
+            # `app.category(name)` in the index, `category(name)` in a query the search path resolves: one
+            # function, as a table is one table whichever way it is named
+            if dot is copy:
+                return canonical_expression(function)
+            dot.replace(function)
     return sql_text(normalize_identifiers(copy, dialect="postgres"))
 
 
@@ -208,6 +220,7 @@ class SchemaBuilder:
                     if self.schema.tables.pop(name, None) is not None:
                         self._dropped.add(name)
                     self.schema.gaps.pop(name, None)
+                    self.schema.unread.pop(name, None)
                 self.schema.indexes = [i for i in self.schema.indexes if i.table not in names]
 
     def _drop_indexes(self, names: set[str], query: SqlQuery) -> None:
@@ -458,6 +471,9 @@ class SchemaBuilder:
                     index.table = new
             self._names_changed()
         if old in self.schema.gaps:
+            if new not in self.schema.gaps and old in self.schema.unread:
+                self.schema.unread[new] = self.schema.unread[old]
+            self.schema.unread.pop(old, None)
             self.schema.gaps.setdefault(new, self.schema.gaps.pop(old))
         for other in self.schema.tables.values():
             if other.partition_of == old:
@@ -546,7 +562,9 @@ class SchemaBuilder:
             return
         last = re.findall(r'"[^"]+"|[\w$]+', match.group("table"))[-1]
         table = last.strip('"') if last.startswith('"') else last.lower()
-        self.schema.gaps.setdefault(table, f"advisor could not read the statement at {query.location}")
+        if table not in self.schema.gaps:
+            self.schema.gaps[table] = f"advisor could not read the statement at {query.location}"
+            self.schema.unread[table] = query.location
 
     def _auto_name(self, table: str, keys: tuple[IndexKey, ...]) -> str:
         base = f"{table}_{'_'.join(k.expr for k in keys if k.is_column) or 'expr'}_idx"

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 
 from advisor.ir import SqlQuery, TextMap
+from advisor.sources.plpgsql_exec import Executed, executed
 
 _ROUTINE = re.compile(r"\s*(?:CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE)\b|DO\b)", re.IGNORECASE)
 _BODY = re.compile(
@@ -74,6 +75,11 @@ def body_queries(query: SqlQuery, split: Splitter) -> list[SqlQuery]:
     once = text.lstrip()[:2].upper() == "DO"  # runs as it is read: its DDL changes the schema then and there
     pieces = spans if language == "sql" else [p for span in spans if (p := _plpgsql_statement(text, *span, once))]
     row_type = _ROW_RESULT.search(outside) is not None
+    if language == "plpgsql":
+        pieces += [
+            p for span in spans if not _plpgsql_statement(text, *span, once) for p in _assigned_queries(text, *span)
+        ]
+        pieces.sort()
     out = []
     for n, (s, e) in enumerate(pieces):
         sql = _as_query(text[s:e], names, plpgsql=language == "plpgsql")
@@ -94,6 +100,58 @@ def body_queries(query: SqlQuery, split: Splitter) -> list[SqlQuery]:
                 scope=((routine.group(1),) if routine else ()) + query.scope,
             )
         )
+    if language == "plpgsql":
+        bare = text[:start] + re.sub(_PROTECTED, lambda m: " " * len(m.group(0)), text[start:end]) + text[end:]
+        out += _executed_queries(query, executed(text, bare, spans), row_type, routine.group(1) if routine else None)
+    return out
+
+
+def _executed_queries(query: SqlQuery, found: list[Executed], row_type: bool, routine: str | None) -> list[SqlQuery]:
+    """The statements EXECUTE runs, where the code says them: each variant of the text, its literal parts where
+    they are written, a value advisor does not know as a placeholder (the statement then incomplete)."""
+    out, seen = [], set()
+    for each in found:
+        parts = _trimmed(each.parts)
+        text, anchors = "", []
+        for written, at in parts:
+            anchor = query.textmap.locate(at)
+            anchors.append((len(text), anchor.line, anchor.col))
+            text += _PLACEHOLDER if written is None else written
+        if text in seen or not parts or parts[0][0] is None or not _EXECUTED_DML.match(text):
+            continue  # DDL run by EXECUTE changes the schema when called, not as the file is read
+        seen.add(text)
+        known = all(written is not None for written, _ in parts)
+        textmap = TextMap(query.textmap.path, text, tuple(dict((a[0], a) for a in anchors).values()))
+        out.append(
+            SqlQuery(
+                text,
+                textmap.locate(0, len(text) - 1),
+                textmap,
+                query.source,
+                dynamic=not known,
+                dialect=query.dialect,
+                origin="function-body",
+                complete=query.complete and known,
+                returned=row_type and each.returned,
+                scope=((routine,) if routine else ()) + query.scope,
+            )
+        )
+    return out
+
+
+def _trimmed(parts: tuple) -> list:
+    """The parts without the blanks the text starts and ends with (a literal opening on a new line)."""
+    out = [p for p in parts if p[0] != ""]
+    while out and out[0][0] is not None and not out[0][0].strip():
+        out.pop(0)
+    while out and out[-1][0] is not None and not out[-1][0].strip():
+        out.pop()
+    if out and out[0][0] is not None:
+        written, at = out[0]
+        lead = len(written) - len(written.lstrip())
+        out[0] = (written[lead:], at + lead)
+    if out and out[-1][0] is not None:
+        out[-1] = (out[-1][0].rstrip(), out[-1][1])
     return out
 
 
@@ -223,3 +281,29 @@ def _in_insert_columns(before: str) -> bool:
     matches = list(re.finditer(r"\bINSERT\s+INTO\s+[\w.\":]+(?:\s+AS\s+\w+)?\s*\(", before, re.IGNORECASE))
     m = matches[-1] if matches else None
     return m is not None and ")" not in before[m.end() :]
+
+
+_PLACEHOLDER = "{}"  # read by advisor.parse as a typed placeholder: a name, a value or a spliced clause
+_EXECUTED_DML = re.compile(r"\(*\s*(?:SELECT|WITH|INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
+# `x := (SELECT ...)`, `row.col = coalesce((SELECT ...), 0)`: PL/pgSQL runs the expression's subqueries
+_ASSIGNMENT = re.compile(rf"{_TARGET}\s*:?=(?!=)", re.IGNORECASE)
+_SUBQUERY = re.compile(r"\(\s*(SELECT|WITH)\b", re.IGNORECASE)
+
+
+def _assigned_queries(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The subqueries of a PL/pgSQL assignment's expression (the statement of the piece [start, end))."""
+    piece = re.sub(_PROTECTED, lambda m: " " * len(m.group(0)), text[start:end])
+    target = next((m for m in _ASSIGNMENT.finditer(piece) if _AFTER_CONTROL.search(piece[: m.start()])), None)
+    if target is None:
+        return []
+    out: list[tuple[int, int]] = []
+    for m in _SUBQUERY.finditer(piece, target.end()):
+        depth = 0
+        for k in range(m.start(), len(piece)):
+            depth += {"(": 1, ")": -1}.get(piece[k], 0)
+            if depth == 0:
+                inner = (start + m.start(1), start + len(text[start : start + k].rstrip()))
+                if not any(a <= inner[0] < b for a, b in out):  # a subquery's own subqueries are its part
+                    out.append(inner)
+                break
+    return out
