@@ -73,13 +73,8 @@ def body_queries(query: SqlQuery, split: Splitter) -> list[SqlQuery]:
         names |= _declared_names(text[start:end])
     spans = split(text, start, end)
     once = text.lstrip()[:2].upper() == "DO"  # runs as it is read: its DDL changes the schema then and there
-    pieces = spans if language == "sql" else [p for span in spans if (p := _plpgsql_statement(text, *span, once))]
+    pieces = spans if language == "sql" else _plpgsql_pieces(text, spans, once)
     row_type = _ROW_RESULT.search(outside) is not None
-    if language == "plpgsql":
-        pieces += [
-            p for span in spans if not _plpgsql_statement(text, *span, once) for p in _assigned_queries(text, *span)
-        ]
-        pieces.sort()
     out = []
     for n, (s, e) in enumerate(pieces):
         sql = _as_query(text[s:e], names, plpgsql=language == "plpgsql")
@@ -104,6 +99,13 @@ def body_queries(query: SqlQuery, split: Splitter) -> list[SqlQuery]:
         bare = text[:start] + re.sub(_PROTECTED, lambda m: " " * len(m.group(0)), text[start:end]) + text[end:]
         out += _executed_queries(query, executed(text, bare, spans), row_type, routine.group(1) if routine else None)
     return out
+
+
+def _plpgsql_pieces(text: str, spans: list[tuple[int, int]], once: bool) -> list[tuple[int, int]]:
+    """A PL/pgSQL body's SQL statements, and the queries its assignments hold (`x := (SELECT ...)`), in order."""
+    pieces = [p for span in spans if (p := _plpgsql_statement(text, *span, once))]
+    pieces += [p for span in spans if not _plpgsql_statement(text, *span, once) for p in _assigned_queries(text, *span)]
+    return sorted(pieces)
 
 
 def _executed_queries(query: SqlQuery, found: list[Executed], row_type: bool, routine: str | None) -> list[SqlQuery]:
