@@ -86,17 +86,18 @@ def settle_slots(sources: list[SourceFile], ancestors: Callable[[str], list[str]
             return owner is None or (not slot.owner and owner == "")
         return slot.owner in ancestors(owner) or (not built and owner in ancestors(slot.owner))
 
-    def given(slot: Slot, memo: dict[Slot, list[str | None]]) -> list[str | None]:
-        """What each call of the slot's function passes there, slots followed (None: not a collection)."""
+    def given(slot: Slot, memo: dict[Slot, set[str | None]]) -> set[str | None]:
+        """What the calls of the slot's function pass there, slots followed (None: not a collection). A set: what
+        matters is whether they agree, and paths through a call graph can be many more than its calls."""
         if slot in memo:
             return memo[slot]
-        memo[slot] = []  # being followed: a call handing it on to itself passes what its callers pass
+        memo[slot] = set()  # being followed: a call handing it on to itself passes what its callers pass
         calling = [p for p in passed.get(slot.function, ()) if runs(slot, p.owner, p.built)]
         total = sum(n for (owner, built), n in calls.get(slot.function, {}).items() if runs(slot, owner, built))
-        out: list[str | None] = [None] * max(total - len(calling), 0)  # the calls passing no collection
+        out: set[str | None] = {None} if total > len(calling) else set()  # calls passing no collection
         for p in calling:
             g = p.given(slot)
-            out += given(g, memo) if isinstance(g, Slot) else [g if isinstance(g, str) else None]
+            out |= given(g, memo) if isinstance(g, Slot) else {g if isinstance(g, str) else None}
         memo[slot] = out
         return out
 
@@ -106,7 +107,7 @@ def settle_slots(sources: list[SourceFile], ancestors: Callable[[str], list[str]
             named = given(slot, {})
             if not any(named):
                 continue  # no caller passes a collection: not known to be MongoDB's
-            one = named[0] if len(set(named)) == 1 and not run_time(str(named[0])) else None
+            one = next(iter(named)) if len(named) == 1 and not run_time(str(next(iter(named)))) else None
             if isinstance(target, MongoQuery):
                 target.collection = one or run_time_name(slot.parameter)
                 target.partial = target.partial or one is None
