@@ -141,7 +141,8 @@ def _walk(scope, start: int, end: int) -> Iterator[Any]:
         stack.extend(reversed(node.children))
 
 
-def _conditional(node, scope) -> bool:
+def conditional(node, scope) -> bool:
+    """Whether `node` runs only on some runs of `scope` (under an if, a loop, a switch, a try, a ternary, `&&`)."""
     node = node.parent
     while node is not None and node != scope:
         if node.type in CONDITIONAL:
@@ -196,7 +197,7 @@ def _assignment(f: JsFile, name: str, node, scope) -> list[Mutation]:
     direct = unwrap(obj) is not None and unwrap(obj).type == "identifier"
     kind = "set" if direct and prop and node.type == "assignment_expression" else "other"
     return [
-        Mutation(kind, prop if kind == "set" else None, [node.child_by_field_name("right")], _conditional(node, scope))
+        Mutation(kind, prop if kind == "set" else None, [node.child_by_field_name("right")], conditional(node, scope))
     ]
 
 
@@ -212,7 +213,7 @@ def _growth(f: JsFile, name: str, node, scope) -> list[Mutation]:
     if method not in ARRAY_GROWERS or _object_name(f, obj)[0] != name:
         return []
     direct = unwrap(obj).type == "identifier"
-    return [Mutation("push" if direct and method == "push" else "other", None, args, _conditional(node, scope))]
+    return [Mutation("push" if direct and method == "push" else "other", None, args, conditional(node, scope))]
 
 
 def pushed(f: JsFile, name: str, declared) -> list:

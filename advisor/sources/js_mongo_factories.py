@@ -57,7 +57,7 @@ def factory_of(f: JsFile, fn) -> Factory | None:
     fn = unwrap(fn)
     if fn is None or fn.type not in FUNCTIONS:
         return None
-    values = _returns(fn)
+    values = returns(fn)
     found = {_opened(f, fn, v) for v in values}
     return found.pop() if len(found) == 1 and None not in found else None
 
@@ -271,7 +271,7 @@ def _from_require(f: JsFile, decl, name: str) -> tuple[str, str] | None:
     return None
 
 
-def _returns(fn) -> list:
+def returns(fn) -> list:
     """The values a function returns (its expression body, or its own `return x`s); [] when a `return`
     gives nothing."""
     body = fn.child_by_field_name("body")
@@ -286,7 +286,7 @@ def _returns(fn) -> list:
             if not node.named_children:
                 return []
             out.append(node.named_children[0])
-        elif node.type not in FUNCTIONS and node.type != "class_declaration":
+        elif node.type not in FUNCTIONS and node.type not in ("class_declaration", "class"):
             todo += node.named_children
     return out
 

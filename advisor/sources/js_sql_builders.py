@@ -29,8 +29,8 @@ from dataclasses import dataclass
 
 from advisor.ir import SqlQuery
 from advisor.parse import another_database
-from advisor.sources.js_flow import CONDITIONAL, pushed
-from advisor.sources.js_mongo_factories import DEFAULT, imported_call, module_paths
+from advisor.sources.js_flow import conditional, pushed
+from advisor.sources.js_mongo_factories import DEFAULT, imported_call, module_paths, returns
 from advisor.sources.js_sql_text import DYNAMIC_PLACEHOLDER, concatenation, flatten_plus, js_query, string_pieces
 from advisor.sources.js_syntax import FUNCTIONS, JsFile, arg_list, key_name, member_parts, string_value, unwrap
 
@@ -65,7 +65,7 @@ def builder_queries(f: JsFile, fn, dialect: str) -> list[SqlQuery]:
         return []
     from advisor.sources.python import looks_like_sql
 
-    returned = _returned(fn)
+    returned = returns(fn)
     out: list[SqlQuery] = []
     for value in returned:
         texts = _texts(f, fn, value)
@@ -77,25 +77,6 @@ def builder_queries(f: JsFile, fn, dialect: str) -> list[SqlQuery]:
             out.append(
                 js_query(f, node, text, anchors, dynamic=dynamic, dialect=dialect, origin="constant-reaching-call")
             )
-    return out
-
-
-def _returned(fn) -> list:
-    """The values a function returns: its expression body, or its own `return x`s ([] if one returns nothing)."""
-    body = fn.child_by_field_name("body")
-    if body is None:
-        return []
-    if body.type != "statement_block":
-        return [body]
-    out, todo = [], list(body.named_children)
-    while todo:
-        node = todo.pop()
-        if node.type == "return_statement":
-            if not node.named_children:
-                return []
-            out.append(node.named_children[0])
-        elif node.type not in FUNCTIONS and node.type not in ("class_declaration", "class"):
-            todo += node.named_children
     return out
 
 
@@ -146,7 +127,7 @@ def _local(f: JsFile, fn, ident) -> list[tuple] | None:
         if node.type == "augmented_assignment_expression" and f.src(node.child_by_field_name("left")) == name:
             if f.src(node.child_by_field_name("operator")) != "+=":
                 return None
-            if not _conditional(node, fn):
+            if not conditional(node, fn):
                 appended.append(unwrap(node.child_by_field_name("right")))
             elif not appended or appended[-1] is not None:
                 appended.append(None)  # added on some runs only (an `if`, a loop): a placeholder
@@ -169,18 +150,6 @@ def _enclosing(node):
     while node is not None and node.type not in FUNCTIONS:
         node = node.parent
     return node
-
-
-def _conditional(node, fn) -> bool:
-    node = node.parent
-    while node is not None and node != fn:
-        if node.type in CONDITIONAL:
-            return True
-        node = node.parent
-    return False
-
-
-# --- the module's exports ------------------------------------------------------------------------
 
 
 def exports(f: JsFile) -> dict[str, object]:
