@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from itertools import chain
 
 from advisor.ir import SqlQuery, TextMap
 from advisor.sources.plpgsql_exec import Executed, executed
@@ -287,25 +288,27 @@ def _in_insert_columns(before: str) -> bool:
 
 _PLACEHOLDER = "{}"  # read by advisor.parse as a typed placeholder: a name, a value or a spliced clause
 _EXECUTED_DML = re.compile(r"\(*\s*(?:SELECT|WITH|INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
-# `x := (SELECT ...)`, `row.col = coalesce((SELECT ...), 0)`: PL/pgSQL runs the expression's subqueries
-_ASSIGNMENT = re.compile(rf"{_TARGET}\s*:?=(?!=)", re.IGNORECASE)
+# `x := (SELECT ...)`, `row.col = coalesce((SELECT ...), 0)`: PL/pgSQL runs the expression's subqueries;
+# the target stands at the piece's start or after a block keyword (tried there only: linear)
+_ASSIGNMENT = re.compile(rf"\s*(?<![\w$]){_TARGET}\s*:?=(?!=)", re.IGNORECASE)
+_CONTROL_END = re.compile(r"\b(?:THEN|ELSE|LOOP|BEGIN|DECLARE|END(?:\s+(?:IF|LOOP|CASE))?)|>>", re.IGNORECASE)
 _SUBQUERY = re.compile(r"\(\s*(SELECT|WITH)\b", re.IGNORECASE)
 
 
 def _assigned_queries(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """The subqueries of a PL/pgSQL assignment's expression (the statement of the piece [start, end))."""
     piece = re.sub(_PROTECTED, lambda m: " " * len(m.group(0)), text[start:end])
-    target = next((m for m in _ASSIGNMENT.finditer(piece) if _AFTER_CONTROL.search(piece[: m.start()])), None)
-    if target is None:
-        return []
+    anchors = chain([0], (m.end() for m in _CONTROL_END.finditer(piece)))
+    target = next((m for at in anchors if (m := _ASSIGNMENT.match(piece, at))), None)
     out: list[tuple[int, int]] = []
-    for m in _SUBQUERY.finditer(piece, target.end()):
-        depth = 0
+    at = len(piece) if target is None else target.end()
+    while (m := _SUBQUERY.search(piece, at)) is not None:
+        depth, at = 0, len(piece)
         for k in range(m.start(), len(piece)):
             depth += {"(": 1, ")": -1}.get(piece[k], 0)
-            if depth == 0:
-                inner = (start + m.start(1), start + len(text[start : start + k].rstrip()))
-                if not any(a <= inner[0] < b for a, b in out):  # a subquery's own subqueries are its part
-                    out.append(inner)
+            if depth == 0:  # a subquery's own subqueries are its part: the search goes on after it
+                inner = text[start + m.start(1) : start + k].rstrip()
+                out.append((start + m.start(1), start + m.start(1) + len(inner)))
+                at = k + 1
                 break
     return out

@@ -18,6 +18,10 @@ from itertools import product
 Part = tuple[str | None, int]  # (text, offset in the routine's text); None: a value advisor does not know
 Variant = tuple[Part, ...]
 _MAX_VARIANTS = 16  # four independent IFs; beyond that the text is not read
+# a variant longer than this is not read either (`q := q || q` doubles it on every line)
+_MAX_PARTS, _MAX_TEXT = 100, 20_000
+_MAX_DEPTH = 32  # nested parentheses and format() calls in one expression; nested blocks in a routine
+_OPENS = {"IF", "CASE", "LOOP", "FOR", "FOREACH", "WHILE", "BEGIN", "DECLARE"}
 
 
 @dataclass(frozen=True)
@@ -31,8 +35,9 @@ class Executed:
 @dataclass
 class _Frame:
     kind: str  # if, loop, case, block, declare
-    before: dict = field(default_factory=dict)
-    results: list = field(default_factory=list)
+    before: dict = field(default_factory=dict)  # an IF: each variable assigned inside, its value before the IF
+    branch: set = field(default_factory=set)  # the variables assigned in the current branch
+    results: list = field(default_factory=list)  # each finished branch: its assigned variables' values
     has_else: bool = False
     handler: bool = False  # a block's EXCEPTION part
 
@@ -42,12 +47,20 @@ _CONTROL = re.compile(
     r"(?P<kw>IF|ELSIF|ELSEIF|ELSE|LOOP|FOR|FOREACH|WHILE|CASE|WHEN|BEGIN|DECLARE|EXCEPTION))(?![\w$])",
     re.IGNORECASE,
 )
-_ASSIGN = re.compile(r"([A-Za-z_]\w*)\s*:?=(?!=)", re.IGNORECASE)
+_ASSIGN = re.compile(r"(?<![\w$])([A-Za-z_]\w*)\s*:?=(?!=)", re.IGNORECASE)
 _DECLARED = re.compile(r"([A-Za-z_]\w*)\b[^:=;]*?(?::=|=|\bDEFAULT\b)", re.IGNORECASE)
 _EXECUTE = re.compile(r"(RETURN\s+QUERY\s+)?EXECUTE\b", re.IGNORECASE)
 _FOR_EXECUTE = re.compile(r"\bIN\s+EXECUTE\b", re.IGNORECASE)
 _FORMAT_SPEC = re.compile(r"%(?:(\d+)\$)?([sIL%])")
 _NAME = re.compile(r"[A-Za-z_]\w*")
+# what a statement stores in variables besides `:=`: INTO targets (not INSERT INTO / MERGE INTO), GET DIAGNOSTICS
+_INTO = re.compile(
+    r"(?<![\w$])(?:(?P<insert>INSERT|MERGE)\s+)?INTO\s+(?:STRICT\s+)?(?P<targets>[A-Za-z_]\w*(?:\s*\.\s*\w+)*"
+    r"(?:\s*,\s*[A-Za-z_]\w*(?:\s*\.\s*\w+)*)*)",
+    re.IGNORECASE,
+)
+_DIAGNOSTICS = re.compile(r"GET\s+(?:(?:CURRENT|STACKED)\s+)?DIAGNOSTICS\b", re.IGNORECASE)
+_LOOP_TARGETS = re.compile(r"\s*([A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*)*)\s+(?:SLICE\s+\d+\s+)?IN\b", re.IGNORECASE)
 
 
 def executed(text: str, bare: str, spans: list[tuple[int, int]]) -> list[Executed]:
@@ -68,6 +81,7 @@ class _Flow:
         self.frames: list[_Frame] = []
         self.out: list[Executed] = []
         self.broken = False
+        self.budget = 4 * len(text) + _MAX_TEXT  # the text of all variants read: linear in the routine's
 
     def _poisoned(self) -> bool:
         return any(f.kind in ("loop", "case") or f.handler for f in self.frames)
@@ -88,12 +102,17 @@ class _Flow:
 
     def keyword(self, word: str, i: int, end: int) -> int:
         top = self.frames[-1] if self.frames else None
+        if len(self.frames) >= _MAX_DEPTH and word in _OPENS:
+            self.broken = True  # nested deeper than real code: not followed
+            return end
         if word == "IF":
-            self.frames.append(_Frame("if", before=dict(self.state)))
+            self.frames.append(_Frame("if"))
             return self._after(r"THEN", i, end)
         if word in ("ELSIF", "ELSEIF", "ELSE") and top is not None and top.kind == "if":
-            top.results.append(self.state)
-            self.state = dict(top.before)
+            top.results.append({name: self.state.get(name) for name in top.branch})
+            for name in top.branch:
+                self.state[name] = top.before[name]
+            top.branch = set()
             top.has_else = word == "ELSE"
             return i if word == "ELSE" else self._after(r"THEN", i, end)
         if word == "ELSE" and top is not None and top.kind == "case":
@@ -108,6 +127,9 @@ class _Flow:
             return i
         if word in ("FOR", "FOREACH", "WHILE"):
             loop = self._before(r"LOOP", i, end)
+            targets = _LOOP_TARGETS.match(self.bare, i, loop)
+            for name in _NAME.findall(targets.group(1)) if targets else []:
+                self._set(name.lower(), None)  # after the loop: its last row
             header = _FOR_EXECUTE.search(self.bare, i, loop)
             if header is not None:
                 self.execute(header.end(), loop, returned=False)
@@ -135,22 +157,33 @@ class _Flow:
             return
         frame = self.frames.pop()
         if kind == "if":
-            frame.results.append(self.state)
+            frame.results.append({name: self.state.get(name) for name in frame.branch})
             if not frame.has_else:
-                frame.results.append(frame.before)
-            self.state = _merged(frame.results)
+                frame.results.append({})  # no branch ran: the values before the IF
+            for name, before in frame.before.items():
+                self.state[name] = before  # so that an enclosing IF records the value before it
+                self._set(name, _merged([branch.get(name, before) for branch in frame.results]))
+
+    def _set(self, name: str, value: list[Variant] | None) -> None:
+        """An assignment, recorded in the innermost IF (its other branches and what follows it restore / merge)."""
+        for frame in reversed(self.frames):
+            if frame.kind == "if":
+                frame.before.setdefault(name, self.state.get(name))
+                frame.branch.add(name)
+                break
+        self.state[name] = value
 
     def _before(self, word: str, i: int, end: int) -> int:
         """Where `word` stands at depth 0 from i on (parentheses, CASE ... END), else breaks the flow."""
         depth = 0
-        for m in re.finditer(rf"\(|\)|\bCASE\b|\bEND\b|\b{word}\b", self.bare[i:end], re.IGNORECASE):
+        for m in re.compile(rf"\(|\)|\bCASE\b|\bEND\b|\b{word}\b", re.IGNORECASE).finditer(self.bare, i, end):
             token = m.group(0).upper()
             if token in ("(", "CASE"):
                 depth += 1
             elif token in (")", "END"):
                 depth -= 1
             elif depth == 0:
-                return i + m.start()
+                return m.start()
         self.broken = True
         return end
 
@@ -162,32 +195,45 @@ class _Flow:
         frame = self.frames[-1] if self.frames else None
         m = (_DECLARED if frame is not None and frame.kind == "declare" else _ASSIGN).match(self.bare, i, end)
         if m is not None:
-            value = None if self._poisoned() else self.value(m.end(), end)
-            self.state[m.group(1).lower()] = value
+            self._set(m.group(1).lower(), None if self._poisoned() else self.value(m.end(), end))
             return
         m = _EXECUTE.match(self.bare, i, end)
         if m is not None:
             self.execute(m.end(), end, returned=m.group(1) is not None)
+        targets = [t.group("targets") for t in _INTO.finditer(self.bare, i, end) if not t.group("insert")]
+        if _DIAGNOSTICS.match(self.bare, i, end):
+            targets += [t.group(1) for t in _ASSIGN.finditer(self.bare, i, end)]
+        for target in (t for each in targets for t in each.split(",")):
+            name = _NAME.match(target.strip())  # the statement stores there a value advisor does not know
+            if name is not None:
+                self._set(name.group(0).lower(), None)
 
     def execute(self, i: int, end: int, returned: bool) -> None:
         stop = re.search(r"\b(?:INTO|USING)\b", self.bare[i:end], re.IGNORECASE)
         variants = self.value(i, i + stop.start() if stop else end)
         for variant in variants or []:
+            self.budget -= _size(variant) + len(variant)
+            if self.budget < 0:
+                return  # (`q := q || q` repeated, then many EXECUTE q || '...'): not read
             self.out.append(Executed(variant, returned))
 
-    def value(self, i: int, end: int) -> list[Variant] | None:
+    def value(self, i: int, end: int, depth: int = 0) -> list[Variant] | None:
         """The variants of the text expression at [i, end): `||` of literals, known variables, format()."""
-        choices = [self._term(a, b) for a, b in _split(self.text, self.bare, i, end, "||")]
+        if depth > _MAX_DEPTH:
+            return None
+        choices = [self._term(a, b, depth) for a, b in _split(self.text, self.bare, i, end, "||")]
         if any(c is None for c in choices) or not choices:
             return None
-        count = 1
+        count = parts = size = 0
         for c in choices:
-            count *= len(c or [])
-        if count > _MAX_VARIANTS:
-            return None
+            count = max(count, 1) * len(c or [])
+            parts += max((len(v) for v in c or []), default=0)
+            size += max((_size(v) for v in c or []), default=0)
+            if count > _MAX_VARIANTS or parts > _MAX_PARTS or size > _MAX_TEXT:
+                return None
         return list(dict.fromkeys(tuple(p for v in combo for p in v) for combo in product(*choices)))  # type: ignore[arg-type]
 
-    def _term(self, i: int, end: int) -> list[Variant] | None:
+    def _term(self, i: int, end: int, depth: int) -> list[Variant] | None:
         raw = self.text[i:end]
         literal = _literal(self.text, self.bare, i, end)
         if literal is not None:
@@ -196,20 +242,20 @@ class _Flow:
             known = self.state.get(raw.lower())
             return known if known is not None else [((None, i),)]
         if raw.startswith("(") and raw.endswith(")") and _closes_at(self.bare, i, end):
-            return self.value(i + 1, end - 1)
+            return self.value(i + 1, end - 1, depth + 1)
         call = re.match(r"format\s*\(", raw, re.IGNORECASE)
         if call is not None and _closes_at(self.bare, i + call.end() - 1, end):
-            return self._format(i + call.end(), end - 1)
+            return self._format(i + call.end(), end - 1, depth + 1)
         return [((None, i),)]
 
-    def _format(self, i: int, end: int) -> list[Variant] | None:
+    def _format(self, i: int, end: int, depth: int) -> list[Variant] | None:
         args = _split(self.text, self.bare, i, end, ",")
-        templates = self.value(*args[0]) if args else None
+        templates = self.value(*args[0], depth) if args else None
         if not templates:
             return None
         values: list[Part] = []
         for a, b in args[1:]:
-            known = self.value(a, b)
+            known = self.value(a, b, depth)
             single = known[0] if known and len(known) == 1 and len(known[0]) == 1 else None
             values.append(single[0] if single is not None else (None, a))
         out = []
@@ -221,17 +267,16 @@ class _Flow:
         return out
 
 
-def _merged(states: list[dict]) -> dict:
-    """The state after an IF: each variable's variants in any branch; unknown if a branch lacks it."""
-    out: dict[str, list[Variant] | None] = {}
-    for name in {k for s in states for k in s}:
-        values = [s.get(name) for s in states]
-        if any(v is None for v in values):
-            out[name] = None
-            continue
-        merged = list(dict.fromkeys(v for vs in values for v in vs))  # type: ignore[union-attr]
-        out[name] = merged if len(merged) <= _MAX_VARIANTS else None
-    return out
+def _merged(values: list[list[Variant] | None]) -> list[Variant] | None:
+    """A variable's value after an IF: its variants in any branch; unknown if it is unknown in one."""
+    if any(v is None for v in values):
+        return None
+    merged = list(dict.fromkeys(v for vs in values for v in vs))  # type: ignore[union-attr]
+    return merged if len(merged) <= _MAX_VARIANTS else None
+
+
+def _size(variant: Variant) -> int:
+    return sum(len(text) for text, _ in variant if text)
 
 
 def _split(text: str, bare: str, i: int, end: int, sep: str) -> list[tuple[int, int]]:
@@ -293,7 +338,7 @@ def _formatted(template: Variant, values: list[Part]) -> Variant | None:
     """format(template, values...): %s and %I as the value's text, %L quoted, %% one percent sign; an
     unknown value stays unknown at its offset.  None when an argument is missing."""
     out: list[Part] = []
-    taken = 0
+    taken = size = 0
     for text, at in template:
         if text is None:
             out.append((text, at))
@@ -301,6 +346,7 @@ def _formatted(template: Variant, values: list[Part]) -> Variant | None:
         last = 0
         for m in _FORMAT_SPEC.finditer(text):
             out.append((text[last : m.start()], at + last))
+            size += m.start() - last + 1
             last = m.end()
             if m.group(2) == "%":
                 out.append(("%", at + m.start()))
@@ -312,6 +358,9 @@ def _formatted(template: Variant, values: list[Part]) -> Variant | None:
             value, where = values[n]
             if value is not None and m.group(2) == "L":
                 value = "'" + value.replace("'", "''") + "'"
+            size += len(value or "")
+            if size > _MAX_TEXT or len(out) > _MAX_PARTS:
+                return None
             out.append((value, where))
         out.append((text[last:], at + last))
     return tuple(p for p in out if p[0] != "")
