@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from itertools import chain
 
 from advisor.ir import SqlQuery, TextMap
 from advisor.sources.plpgsql_exec import Executed, executed
@@ -27,11 +26,12 @@ _ROW_RESULT = re.compile(r"\bRETURNS\s+(?:SETOF\b|TABLE\s*\()", re.IGNORECASE)
 _RETURN_QUERY = re.compile(r"\bRETURN\s+QUERY\s*$", re.IGNORECASE)
 _DDL_START = re.compile(r"\b(CREATE|ALTER|DROP)\s+(?:UNIQUE\s+)?(?:TABLE|INDEX)\b", re.IGNORECASE)
 _START = re.compile(r"\b(?:RETURN\s+QUERY\s+)?(SELECT|WITH|INSERT|UPDATE|DELETE|PERFORM)\b", re.IGNORECASE)
-# What may stand before a statement inside PL/pgSQL: the start of the piece or a block keyword.
+# Where a statement inside PL/pgSQL can start: the start of the piece or after a block keyword; each piece is
+# scanned once for these places (a search back from every keyword was quadratic on hostile pieces)
 _AFTER_CONTROL = re.compile(
-    r"(?:^|\b(?:THEN|ELSE|LOOP|BEGIN|DECLARE|END(?:\s+(?:IF|LOOP|CASE))?)|>>)\s*$", re.IGNORECASE
+    r"(?:^|\b(?:THEN|ELSE|LOOP|BEGIN|DECLARE|END(?:\s+(?:IF|LOOP|CASE))?)|>>)\s*", re.IGNORECASE
 )
-_FOR_IN = re.compile(r"\bFOR\s+\w+(?:\s*,\s*\w+)*\s+IN\s*$", re.IGNORECASE)
+_FOR_IN = re.compile(r"\bFOR\s+\w+(?:\s*,\s*\w+){0,31}\s+IN\b\s*", re.IGNORECASE)  # a bounded list: linear
 _LOOP = re.compile(r"\bLOOP\b", re.IGNORECASE)
 _DECLARE = re.compile(r"\bDECLARE\b(.*?)\bBEGIN\b", re.IGNORECASE | re.DOTALL)
 _FOR_VAR = re.compile(r"\bFOR\s+(\w+)\s+IN\b", re.IGNORECASE)
@@ -205,16 +205,17 @@ def _plpgsql_statement(text: str, start: int, end: int, ddl: bool = False) -> tu
     (a DO block, which runs when the file is loaded), CREATE / ALTER / DROP statements too: the schema a
     fresh database gets (`DO $$ BEGIN ALTER TABLE users ADD COLUMN login text UNIQUE; EXCEPTION ... END $$`)."""
     piece = re.sub(_PROTECTED, lambda m: " " * len(m.group(0)), text[start:end])  # no keywords in strings
+    after_control = {m.end() for m in _AFTER_CONTROL.finditer(piece)}
     if ddl:
         for m in _DDL_START.finditer(piece):
-            if _AFTER_CONTROL.search(piece[: m.start()]):
+            if m.start() in after_control:
                 return start + m.start(1), end
+    for_in = {m.end() for m in _FOR_IN.finditer(piece)}
     for m in _START.finditer(piece):
-        before = piece[: m.start()]
-        if _FOR_IN.search(before):
+        if m.start() in for_in:
             loop = _LOOP.search(piece, m.end())
             return (start + m.start(1), start + loop.start()) if loop else None
-        if _AFTER_CONTROL.search(before):
+        if m.start() in after_control:
             if m.group(1).upper() == "WITH" and re.match(r"\s*(?:HOLD|TIME)\b", piece[m.end() :], re.IGNORECASE):
                 continue
             return start + m.start(1), end
@@ -289,17 +290,16 @@ def _in_insert_columns(before: str) -> bool:
 _PLACEHOLDER = "{}"  # read by advisor.parse as a typed placeholder: a name, a value or a spliced clause
 _EXECUTED_DML = re.compile(r"\(*\s*(?:SELECT|WITH|INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
 # `x := (SELECT ...)`, `row.col = coalesce((SELECT ...), 0)`: PL/pgSQL runs the expression's subqueries;
-# the target stands at the piece's start or after a block keyword (tried there only: linear)
-_ASSIGNMENT = re.compile(rf"\s*(?<![\w$]){_TARGET}\s*:?=(?!=)", re.IGNORECASE)
-_CONTROL_END = re.compile(r"\b(?:THEN|ELSE|LOOP|BEGIN|DECLARE|END(?:\s+(?:IF|LOOP|CASE))?)|>>", re.IGNORECASE)
+# the target stands where a statement can start (tried there only: linear)
+_ASSIGNMENT = re.compile(rf"(?<![\w$]){_TARGET}\s*:?=(?!=)", re.IGNORECASE)
 _SUBQUERY = re.compile(r"\(\s*(SELECT|WITH)\b", re.IGNORECASE)
 
 
 def _assigned_queries(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """The subqueries of a PL/pgSQL assignment's expression (the statement of the piece [start, end))."""
     piece = re.sub(_PROTECTED, lambda m: " " * len(m.group(0)), text[start:end])
-    anchors = chain([0], (m.end() for m in _CONTROL_END.finditer(piece)))
-    target = next((m for at in anchors if (m := _ASSIGNMENT.match(piece, at))), None)
+    starts = (m.end() for m in _AFTER_CONTROL.finditer(piece))
+    target = next((m for at in starts if (m := _ASSIGNMENT.match(piece, at))), None)
     out: list[tuple[int, int]] = []
     at = len(piece) if target is None else target.end()
     while (m := _SUBQUERY.search(piece, at)) is not None:
