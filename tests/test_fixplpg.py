@@ -25,8 +25,10 @@ def _executed(text: str) -> list[str]:
 def test_a_text_doubled_on_every_line_is_not_read_past_a_bound():
     doubled = _routine("  q := q || q;\n" * 10 + "  RETURN QUERY EXECUTE q;")  # 1024 copies, 30 KB
     assert _executed(doubled) == []
-    quoted = _routine("  q := format('%L', q || '''');\n" * 16 + "  EXECUTE 'SELECT a FROM t WHERE b = ' || q;")
-    assert all(len(t) <= plpgsql_exec._MAX_TEXT for t in _executed(quoted))
+    quoted = _routine(
+        "  q := format('%L', q);\n" * 18 + "  EXECUTE 'SELECT a FROM t WHERE b = ' || q;", "q text := 'x';"
+    )
+    assert all(len(t) <= plpgsql_exec._MAX_TEXT for t in _executed(quoted))  # its quotes double on every line
     twice = _routine("  q := q || ' UNION ALL ' || q;\n  RETURN QUERY EXECUTE q;")  # real code: still read
     assert _executed(twice) == ["SELECT a FROM t WHERE b = 1 UNION ALL SELECT a FROM t WHERE b = 1"]
 
