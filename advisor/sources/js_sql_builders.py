@@ -59,10 +59,18 @@ def exported_builders(f: JsFile, dialect: str) -> dict[str, list[SqlQuery]]:
 
 
 def builder_queries(f: JsFile, fn, dialect: str) -> list[SqlQuery]:
-    """The statements a function returns, when every value it returns is SQL text; else []."""
+    """The statements a function returns, when every value it returns is SQL text; else []. Read once
+    per function: a module may call one builder thousands of times."""
     fn = unwrap(fn)
     if fn is None or fn.type not in FUNCTIONS:
         return []
+    key = ("builder", fn.id, dialect)
+    if key not in f.memo:
+        f.memo[key] = _builder_queries(f, fn, dialect)
+    return f.memo[key]
+
+
+def _builder_queries(f: JsFile, fn, dialect: str) -> list[SqlQuery]:
     from advisor.sources.python import looks_like_sql
 
     returned = returns(fn)
