@@ -45,6 +45,22 @@ def test_every_builder_run_is_read_once_and_a_string_read_there_is_not_read_agai
     assert {q.text.split(" FROM ")[1].split()[0] for q in queries} == {f"t{k}" for k in range(n)} | {"u", "v"}
 
 
+def test_a_name_given_a_builder_run_many_times_is_followed_once(monkeypatch):
+    """`q = b(x); db.query(q)` a thousand times in one function: the calls `q` is given are looked up
+    once, not once per run (was: every run went over every assignment, twice)."""
+    import advisor.sources.js_sql_builders as builders
+
+    looked = []
+    real = builders._enclosing
+    monkeypatch.setattr(builders, "_enclosing", lambda node: looked.append(1) or real(node))
+    n = 1000
+    code = "".join(f"function b{k}(x) {{ return 'SELECT a FROM t WHERE id = {k}'; }}\n" for k in range(3))
+    code += "function main(x) { let q;\n" + "".join(f"  q = b{k % 3}(x);\n  db.query(q);\n" for k in range(n)) + "}\n"
+    queries = _sql(extract("a.js", code))
+    assert [q.text for q in queries] == [f"SELECT a FROM t WHERE id = {k}" for k in range(3)]
+    assert len(looked) < 2 * n  # was: n * n
+
+
 def test_a_concatenation_of_thousands_of_terms_is_read_whole():
     terms = "".join(f" + ' AND c{i} = 1'" for i in range(5000))
     code = f"function b() {{ return 'SELECT a FROM t WHERE id = 1'{terms}; }}\nfunction c(db) {{ return db.query(b()); }}\n"
