@@ -82,9 +82,9 @@ def minified(text: str) -> bool:
     lines) does not count."""
     if len(text) < MINIFIED_SIZE:
         return False
-    lines = text.count("\n") + 1
-    mapping = text.rfind("\n//# sourceMappingURL=")
-    if mapping != -1 and text.find("\n", mapping + 1) in (-1, len(text) - 1):
+    lines = text.count("\n") + text.count("\r") - text.count("\r\n") + 1  # CR-only line ends count too
+    mapping = max(text.rfind("\n//# sourceMappingURL="), text.rfind("\r//# sourceMappingURL="))
+    if mapping != -1 and len(text[mapping + 1 :].splitlines()) == 1:
         text, lines = text[:mapping], lines - 1
     return len(text) / max(lines, 1) > MINIFIED_LINE
 

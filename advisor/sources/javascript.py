@@ -188,16 +188,17 @@ def _sql_builders(f: _File, calls: list, helpers: dict, result: SourceFile, dial
     if exported:
         links_of(result).builders = exported
     sinks = dict.fromkeys(SQL_SINKS, 0) | helpers
+    read = {(q.location.line, q.location.col) for q in result.queries}  # kept up to date: once per module
     for call in reaching_calls(f, calls, sinks):
         name, built = called_builder(f, call)
         if built is not None:
             links_of(result).built.append(built)
         fn = f.binding(name, call.start_byte) if name is not None else None
         if fn is not None and not another_database(f.path, dialect):
-            read = {(q.location.line, q.location.col) for q in result.queries}
-            result.queries += [
-                q for q in builder_queries(f, fn, dialect) if (q.location.line, q.location.col) not in read
-            ]
+            for q in builder_queries(f, fn, dialect):
+                if (q.location.line, q.location.col) not in read:
+                    read.add((q.location.line, q.location.col))
+                    result.queries.append(q)
 
 
 _NAMED_SQL = re.compile(r"(?:^|_)(?:SQL|QUERY|QUERIES|STATEMENT|STMT)(?:_|$)|[a-z](?:Sql|Query|Statement)$")
@@ -231,6 +232,8 @@ def extract_javascript(path: str, text: str, dialect: str = "postgres") -> Sourc
 
     result = SourceFile(path=path, text=text)
     suffix = PurePath(path).suffix.lower()
+    if "\r" in text:  # a CR alone ends a line (as for splitlines), tree-sitter counts LF only: same length
+        text = re.sub(r"\r(?!\n)", "\n", text)
     data = text.encode("utf-8", "surrogatepass")
     tree = _parser(suffix).parse(data)
     root = tree.root_node

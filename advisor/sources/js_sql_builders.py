@@ -59,10 +59,18 @@ def exported_builders(f: JsFile, dialect: str) -> dict[str, list[SqlQuery]]:
 
 
 def builder_queries(f: JsFile, fn, dialect: str) -> list[SqlQuery]:
-    """The statements a function returns, when every value it returns is SQL text; else []."""
+    """The statements a function returns, when every value it returns is SQL text; else []. Read once
+    per function: a module may call one builder thousands of times."""
     fn = unwrap(fn)
     if fn is None or fn.type not in FUNCTIONS:
         return []
+    key = ("builder", fn.id, dialect)
+    if key not in f.memo:
+        f.memo[key] = _builder_queries(f, fn, dialect)
+    return f.memo[key]
+
+
+def _builder_queries(f: JsFile, fn, dialect: str) -> list[SqlQuery]:
     from advisor.sources.python import looks_like_sql
 
     returned = returns(fn)
@@ -220,6 +228,7 @@ def reaching_calls(f: JsFile, calls: list, sinks: dict[str, int]) -> list:
     argument it runs) is given: `run(build(...))`, `const q = build(...); ...; run(q)`, `run(list[i])`,
     `runAll([q])`."""
     out: list = []
+    taken: set = set()  # (name, function) whose assigned calls are in `out`: each added once, not per run
     for call in calls:
         fn = unwrap(call.child_by_field_name("function"))
         name = member_parts(f, fn)[1] if fn is not None and fn.type == "member_expression" else None
@@ -235,23 +244,32 @@ def reaching_calls(f: JsFile, calls: list, sinks: dict[str, int]) -> list:
             if item is not None and item.type == "call_expression":
                 out.append(item)
             elif item is not None and item.type == "identifier":
-                out += [v for v in _assigned_calls(f, f.src(item), call) if v not in out]
+                out += _assigned_calls(f, f.src(item), call, taken)
     return out
 
 
-def _assigned_calls(f: JsFile, name: str, at) -> list:
-    """The calls `name` is given in the functions around `at` (every one: a `let` given two builders' results)."""
-    around = set()
+def _assigned_calls(f: JsFile, name: str, at, taken: set) -> list:
+    """The calls `name` is given in the functions around `at` (every one: a `let` given two builders' results),
+    but those of a function already in `taken`."""
+    if ("assigned", name) not in f.memo:  # the calls `name` is given, by the function giving them (None: module)
+        by_owner: dict = {}
+        for order, (_, value) in enumerate(f.decls.get(name, [])):
+            if value.type == "call_expression":
+                owner = _enclosing(value)
+                by_owner.setdefault(owner.id if owner is not None else None, []).append((order, value))
+        f.memo[("assigned", name)] = by_owner
+    by_owner = f.memo[("assigned", name)]
+    owners: list = [None]  # the module, and the functions around `at`
     node = at
     while node is not None:
-        around.add(node.id)
+        owners += [node.id] if node.type in FUNCTIONS else []
         node = node.parent
-    out = []
-    for _, value in f.decls.get(name, []):
-        owner = _enclosing(value)
-        if value.type == "call_expression" and (owner is None or owner.id in around):
-            out.append(value)
-    return out
+    found = []
+    for owner in owners:
+        if (name, owner) not in taken:
+            taken.add((name, owner))
+            found += by_owner.get(owner, [])
+    return [value for _, value in sorted(found, key=lambda x: x[0])]
 
 
 def called_builder(f: JsFile, call) -> tuple[str | None, BuiltCall | None]:

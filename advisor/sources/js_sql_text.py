@@ -111,12 +111,19 @@ def _names_in(node) -> list:
 
 
 def flatten_plus(node) -> list:
-    node = unwrap(node)
-    if node.type == "binary_expression":
-        op = node.child_by_field_name("operator")
+    """The operands of `a + b + ...`, in order (a stack, not recursion: a chain of thousands of terms)."""
+    out: list = []
+    stack = [node]
+    while stack:
+        node = unwrap(stack.pop())
+        if node is None:
+            continue
+        op = node.child_by_field_name("operator") if node.type == "binary_expression" else None
         if op is not None and op.type == "+":
-            return flatten_plus(node.child_by_field_name("left")) + flatten_plus(node.child_by_field_name("right"))
-    return [node]
+            stack += [node.child_by_field_name("right"), node.child_by_field_name("left")]
+        else:
+            out.append(node)
+    return out
 
 
 def concatenation(f: JsFile, parts: list, unknown: list, seen: set | None = None):

@@ -14,7 +14,7 @@ caller passes a collection, nothing says it is MongoDB's and the shape is not ke
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,25 +86,26 @@ def settle_slots(sources: list[SourceFile], ancestors: Callable[[str], list[str]
             return owner is None or (not slot.owner and owner == "")
         return slot.owner in ancestors(owner) or (not built and owner in ancestors(slot.owner))
 
-    def given(slot: Slot, memo: dict[Slot, set[str | None]]) -> set[str | None]:
-        """What the calls of the slot's function pass there, slots followed (None: not a collection). A set: what
-        matters is whether they agree, and paths through a call graph can be many more than its calls."""
-        if slot in memo:
-            return memo[slot]
-        memo[slot] = set()  # being followed: a call handing it on to itself passes what its callers pass
+    def step(slot: Slot) -> tuple[set[str | None], list[Slot]]:
+        """What the calls of the slot's function pass there (None: not a collection), and the slots of the
+        callers that hand on their own parameter."""
         calling = [p for p in passed.get(slot.function, ()) if runs(slot, p.owner, p.built)]
         total = sum(n for (owner, built), n in calls.get(slot.function, {}).items() if runs(slot, owner, built))
         out: set[str | None] = {None} if total > len(calling) else set()  # calls passing no collection
+        handed: list[Slot] = []
         for p in calling:
             g = p.given(slot)
-            out |= given(g, memo) if isinstance(g, Slot) else {g if isinstance(g, str) else None}
-        memo[slot] = out
-        return out
+            if isinstance(g, Slot):
+                handed.append(g)
+            else:
+                _add(out, [g if isinstance(g, str) else None])
+        return out, handed
 
+    memo: dict[Slot, set[str | None]] = {}  # shared by every target: each slot is followed once
     for source in sources:
         targets = source.links.slots.targets if source.links is not None else []
         for slot, target in targets:
-            named = given(slot, {})
+            named = _given(slot, step, memo)
             if not any(named):
                 continue  # no caller passes a collection: not known to be MongoDB's
             one = next(iter(named)) if len(named) == 1 and not run_time(str(next(iter(named)))) else None
@@ -117,3 +118,62 @@ def settle_slots(sources: list[SourceFile], ancestors: Callable[[str], list[str]
                 source.indexes.append(target)
         if targets:
             source.queries.sort(key=lambda q: (q.location.line, q.location.col))
+
+
+def _add(into: set[str | None], more) -> None:
+    """`into |= more`, kept to two: two different values already say the callers disagree (a slot's value
+    matters only as none, one collection, or several), and sets along a long chain stay small."""
+    for g in more:
+        if len(into) >= 2:
+            return
+        into.add(g)
+
+
+def _given(root: Slot, step: Callable, memo: dict[Slot, set[str | None]]) -> set[str | None]:
+    """What the calls of `root`'s function pass there, the slots their callers hand on followed (`step`):
+    every value reaching it through the call graph. The slots of one cycle (functions handing a collection
+    to each other) are given the same; iterative (Tarjan's strongly connected components, no recursion
+    on a chain of thousands of functions); `memo` the finished slots, shared by every target."""
+    if root in memo:
+        return memo[root]
+    order: dict[Slot, int] = {}
+    low: dict[Slot, int] = {}
+    own: dict[Slot, set[str | None]] = {}
+    todo: dict[Slot, Iterator[Slot]] = {}
+    component: list[Slot] = []
+
+    def enter(slot: Slot) -> None:
+        order[slot] = low[slot] = len(order)
+        own[slot], handed = step(slot)
+        todo[slot] = iter(handed)
+        component.append(slot)
+
+    enter(root)
+    path = [root]
+    while path:
+        slot = path[-1]
+        for nxt in todo[slot]:
+            if nxt in memo:
+                _add(own[slot], memo[nxt])
+            elif nxt not in order:
+                enter(nxt)
+                path.append(nxt)
+                break
+            else:  # on the component stack: its values join at the component's end
+                low[slot] = min(low[slot], order[nxt])
+        else:
+            path.pop()
+            if low[slot] == order[slot]:
+                value: set[str | None] = set()
+                members = [component.pop()]
+                while members[-1] != slot:
+                    members.append(component.pop())
+                for m in members:
+                    _add(value, own[m])
+                for m in members:
+                    memo[m] = value
+            if path:
+                low[path[-1]] = min(low[path[-1]], low[slot])
+                if slot in memo:
+                    _add(own[path[-1]], memo[slot])
+    return memo[root]
