@@ -243,18 +243,18 @@ def test_values_that_can_change_are_still_reported(project, files):
 
 
 def test_a_path_that_resolves_outside_the_project_is_not_followed(project, tmp_path, monkeypatch):
-    """`../../shared/constants.js` leaves the checked project (a sibling directory, and a symlink to it)."""
+    """`../../../sibling/util/constants.js` leaves the checked project (a sibling directory, and a symlink to it)."""
     project(
         {
-            "shared/util/constants.js": CONSTANTS,
+            "sibling/util/constants.js": CONSTANTS,
             "app/advisor.toml": 'dialect = "postgres"\n',
             "app/src/db/access-store.js": STORE.replace(
-                "'../util/constants.js'", "'../../../shared/util/constants.js'"
+                "'../util/constants.js'", "'../../../sibling/util/constants.js'"
             ),
             "app/src/db/other-store.js": STORE.replace("'../util/constants.js'", "'../linked/constants.js'"),
         }
     )
-    os.symlink(tmp_path / "shared" / "util", tmp_path / "app" / "src" / "linked")
+    os.symlink(tmp_path / "sibling" / "util", tmp_path / "app" / "src" / "linked")
     monkeypatch.chdir(tmp_path / "app")
     hits = [f for f in engine.check(["."]).active if catalogue.lookup(f.rule).name == "sql-string-building"]
     assert sorted((f.location.path, f.location.line) for f in hits) == [

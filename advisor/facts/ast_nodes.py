@@ -5,7 +5,10 @@ each time."""
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 def walk(tree: ast.AST) -> Iterable[ast.AST]:
@@ -13,7 +16,12 @@ def walk(tree: ast.AST) -> Iterable[ast.AST]:
     first reading (nothing rewrites a parsed module). A smaller tree is walked as it is."""
     if not isinstance(tree, ast.Module):
         return ast.walk(tree)
-    nodes = tree.__dict__.get("advisor_nodes")
-    if nodes is None:
-        nodes = tree.__dict__["advisor_nodes"] = list(ast.walk(tree))
-    return nodes
+    return kept(tree, "nodes", lambda: list(ast.walk(tree)))
+
+
+def kept(tree: ast.AST, key: str, derive: Callable[[], T]) -> T:
+    """What `derive` reads of a parsed module, derived once and kept on it (nothing rewrites a parsed module)."""
+    store = tree.__dict__.setdefault("advisor_kept", {})
+    if key not in store:
+        store[key] = derive()
+    return store[key]

@@ -12,7 +12,6 @@ member (the caller keeps such a query as a sketch on a collection named at run t
 
 from __future__ import annotations
 
-import weakref
 from typing import Any
 
 from advisor.sources.js_names import constant_string, returned
@@ -29,7 +28,6 @@ from advisor.sources.js_syntax import (
 )
 
 ITERATORS = ("map", "forEach", "flatMap")  # `list.map(fn)`: fn called once per element
-_MAPS: weakref.WeakKeyDictionary[JsFile, dict[str, dict[str, list]]] = weakref.WeakKeyDictionary()
 
 
 def holder(f: JsFile, node) -> str | None:
@@ -44,9 +42,9 @@ def holder(f: JsFile, node) -> str | None:
 def members(f: JsFile, prop: str) -> dict[str, list]:
     """What each member of the object `this.<prop>` is given, by name: value nodes, or the collection name
     (a str) a loop over literal names opened for it. {} when no object literal or member assignment is seen."""
-    if f not in _MAPS:
-        _MAPS[f] = _collect(f)
-    return _MAPS[f].get(prop, {})
+    if ("maps",) not in f.memo:
+        f.memo[("maps",)] = _collect(f)
+    return f.memo[("maps",)].get(prop, {})
 
 
 def _collect(f: JsFile) -> dict[str, dict[str, list]]:

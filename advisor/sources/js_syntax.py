@@ -110,7 +110,7 @@ class JsFile:
         self.receiver_steps = 0  # steps taken to resolve one MongoDB call's receiver (js_receivers)
         self.bound: dict[str, str] = {}  # a loop's name -> the literal it stands for in this reading (js_mongo)
         self.rewritten: set[str] = set()  # names changed other than by `name = value`: `+=`, `++`, `for (name of`
-        self.memo: dict[tuple, Any] = {}  # what js_mongo_members reads of a node, read once per file
+        self.memo: dict[tuple, Any] = {}  # what a reader derives from the file or a node of it, derived once
 
     def src(self, node) -> str:
         return self.data[node.start_byte : node.end_byte].decode("utf-8", "replace")

@@ -7,7 +7,7 @@ import ast
 from bisect import bisect_right
 from collections.abc import Callable
 
-from advisor.facts.ast_nodes import walk
+from advisor.facts.ast_nodes import kept, walk
 from advisor.sources.pymongo_names import Names
 from advisor.sources.pymongo_slots import Given, Passed, Slot, Slots
 from advisor.sources.python_classes import self_attr
@@ -105,10 +105,11 @@ def scope_at(tree: ast.AST, line: int) -> tuple[str, ...]:
 
 def _scopes(tree: ast.AST) -> tuple[list[int], list[tuple[int, int, str, int]]]:
     """The module's functions and classes by first line: (start, end, name, the one it lies in or -1), read
-    once per module and kept on it (as advisor.facts.ast_nodes.walk keeps its nodes)."""
-    kept = tree.__dict__.get("advisor_scopes")
-    if kept is not None:
-        return kept
+    once per module and kept on it (advisor.facts.ast_nodes.kept)."""
+    return kept(tree, "scopes", lambda: _read_scopes(tree))
+
+
+def _read_scopes(tree: ast.AST) -> tuple[list[int], list[tuple[int, int, str, int]]]:
     kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
     nodes = sorted(
         ((n.lineno, -(n.end_lineno or n.lineno), n.name) for n in walk(tree) if isinstance(n, kinds)),
@@ -121,5 +122,4 @@ def _scopes(tree: ast.AST) -> tuple[list[int], list[tuple[int, int, str, int]]]:
             open_.pop()
         spans.append((start, -end, name, open_[-1] if open_ else -1))
         open_.append(len(spans) - 1)
-    kept = tree.__dict__["advisor_scopes"] = ([s[0] for s in spans], spans)
-    return kept
+    return [s[0] for s in spans], spans
