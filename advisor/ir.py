@@ -102,6 +102,9 @@ class SqlQuery:
     # the names of the functions (and classes) the statement is written in, innermost first: a
     # maintenance routine (`purge_expired`, advisor/oneoff.py) is no more workload than a migration
     scope: tuple[str, ...] = ()
+    # the type each `$n` is declared with, where the code says it (a PL/pgSQL variable's, a SQL function's
+    # argument's), "" where it does not: the explain stage plans with them (advisor.explain.params)
+    param_types: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

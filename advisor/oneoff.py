@@ -16,7 +16,7 @@ import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from advisor.ir import Schema
+    from advisor.ir import Schema, SqlQuery
 
 # folders of migrations: Django/Rails/knex `migrations`, `migrate`, alembic, Liquibase changesets,
 # schema deltas and upgrades
@@ -154,3 +154,18 @@ def one_off(path: str, schema: Schema) -> bool:
     return any(
         t.location is not None and t.location.path == path and not t.temporary for t in schema.tables.values()
     ) or (path.endswith(".sql") and any(i.location is not None and i.location.path == path for i in schema.indexes))
+
+
+def off_workload_statement(query: SqlQuery, schema: Schema, defines: bool = False) -> bool:
+    """A statement that is not the application's workload: one a registered one-off job runs, one in a
+    maintenance routine, or one of a migration, a script or a schema file -- unless it is the definition of a
+    view or a function (`defines`: it runs on every use), or a statement inside a function defined outside
+    the migrations (a function body in a migration is the function as it was then: a later migration or the
+    schema snapshot replaces it, and only the current definition runs).  The rules with `workload = true` are
+    silent on such a statement, and `--explain` does not plan it."""
+    if query.runs_once or maintenance(query.scope):
+        return True
+    if not one_off(query.location.path, schema):
+        return False
+    in_body = "function" in (query.origin or "") and not migration_path(query.location.path)
+    return not (defines or in_body)

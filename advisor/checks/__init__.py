@@ -111,27 +111,14 @@ class QueryContext:
 
     @property
     def runs_once(self) -> bool:
-        """A statement of a migration, a script or a schema file (advisor/oneoff.py) that is not the
-        definition of a view or a function, one a registered one-off job executes
-        (advisor.sources.python_jobs), or one in a maintenance routine (`oneoff.maintenance`): the rules
-        with `workload = true` are silent on it."""
-        if self.query.runs_once or oneoff.maintenance(self.query.scope):
-            return True
-        return oneoff.one_off(self.query.location.path, self.schema) and not self._defines_workload()
-
-    def _defines_workload(self) -> bool:
-        """A view or function defined in a schema file: its query runs on every use, not once."""
-        if isinstance(self.tree, exp.Create) and (self.tree.args.get("kind") or "").upper() in (
+        """Not the application's workload (advisor.oneoff.off_workload_statement): the rules with
+        `workload = true` are silent on it."""
+        defines = isinstance(self.tree, exp.Create) and (self.tree.args.get("kind") or "").upper() in (
             "VIEW",
             "FUNCTION",
             "PROCEDURE",
-        ):
-            return True
-        if "function" not in str(getattr(self.query, "origin", "") or ""):
-            return False
-        # a function body in a migration is the function as it was then: a later migration or the schema
-        # snapshot replaces it, and only the current definition runs
-        return not oneoff.migration_path(self.query.location.path)
+        )
+        return oneoff.off_workload_statement(self.query, self.schema, defines)
 
     @property
     def confidence(self) -> str:

@@ -11,11 +11,12 @@ saying why no index is recommended.
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from typing import TYPE_CHECKING
 
 from advisor.checks import Hit
 from advisor.explain.advise import answers_static
-from advisor.explain.stage import QueryRun, Workload, plannable, run_workload
+from advisor.explain.stage import QueryRun, Workload, run_workload, workload_queries
 from advisor.ir import Location
 from advisor.options import Options
 from advisor.project import Project
@@ -31,7 +32,7 @@ def explain_project(project: Project, options: Options, hits: Hits) -> Hits:
     """The project's hits with plan findings and verified index advice; the answered static guesses replaced."""
     from advisor.seed.settings import explain_settings
 
-    queries = [q for q in project.sql_queries if plannable(q)]
+    queries = workload_queries(project.sql_queries, project.schema)
     workload = run_workload(
         project.config, queries, project.schema, dsn=options.dsn, analyze=options.analyze, progress=sys.stderr.isatty()
     )
@@ -39,19 +40,7 @@ def explain_project(project: Project, options: Options, hits: Hits) -> Hits:
     try:
         for note in workload.prepared.notes:
             print(f"advisor: note: {note}", file=sys.stderr)
-        out = [
-            (
-                "schema-rejected",
-                Hit(
-                    err.summary,
-                    Location(err.path, err.line, 1),
-                    subject=err.message,
-                    help="fix the migration; advisor loaded the rest of the schema",
-                    metrics={"evidence": "planned"},
-                ),
-            )
-            for err in workload.prepared.load_errors
-        ]
+        out = _rejected_notes(workload.prepared.load_errors) + _unplanned_notes(workload.runs)
         by_query: dict[Location, Hits] = {}
         for name, hit in hits:
             if hit.query_location is not None:
@@ -78,23 +67,24 @@ def _plan_hits(run: QueryRun, statics: Hits, workload: Workload, settings: Expla
 
     q = run.query
     out: Hits = []
-    if run.plan is None or run.timed_out:
+    if run.plan is None:  # said once per file (_unplanned_notes)
+        return out
+    if run.timed_out:
         out.append(
             (
                 "explain-error",
                 Hit(
-                    f"cannot {'run' if run.timed_out else 'plan'} this statement: {run.error}",
+                    f"cannot run this statement: {run.error}",
                     q.location,
-                    help="advisor went on with the next statement",
+                    help="advisor went on with the next statement; the plan findings below are from its plan",
                     subject=_error_subject(run),
                     query=q.text,
                     query_location=q.location,
-                    metrics={"evidence": "measured" if run.timed_out else "planned"},
+                    metrics={"evidence": "measured"},
+                    severity="warning",
                 ),
             )
         )
-        if run.plan is None:
-            return out
     related: dict[str, list[str]] = {}
     for name, hit in statics:
         spec = catalogue.lookup(name)
@@ -113,6 +103,78 @@ def _plan_hits(run: QueryRun, statics: Hits, workload: Workload, settings: Expla
         if run.time_ms is not None:
             hit.metrics["time_ms"] = run.time_ms
         out.append((name, hit))
+    return out
+
+
+def _by_file(items: list, path) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for item in items:
+        out.setdefault(path(item), []).append(item)
+    return out
+
+
+def _reasons(errors: list[str]) -> str:
+    """The distinct errors, most frequent first, each with its count when more than one: `relation "words"
+    does not exist (x7); syntax error at or near ":" (x3); and 2 others`."""
+    counts = Counter(errors)
+    shown = [f"{e} (x{n})" if n > 1 else e for e, n in counts.most_common(3)]
+    rest = len(counts) - len(shown)
+    return "; ".join(shown) + (f"; and {rest} other error{'s' if rest > 1 else ''}" if rest else "")
+
+
+def _unplanned_notes(runs: list[QueryRun]) -> Hits:
+    """One note per file on the statements PostgreSQL could not plan (a table advisor could not seed, a
+    parameter whose type nothing tells, a template it cannot fill): what advisor could not see there, at the
+    first of them, not a claim about the code."""
+    failed = [r for r in runs if r.plan is None]
+    out: Hits = []
+    for path, mine in _by_file(failed, lambda r: r.query.location.path).items():
+        mine.sort(key=lambda r: (r.query.location.line, r.query.location.col))
+        planned = sum(1 for r in runs if r.query.location.path == path)
+        first = mine[0].query
+        what = "this statement" if len(mine) == 1 else f"{len(mine)} of the {planned} statements of this file"
+        out.append(
+            (
+                "explain-error",
+                Hit(
+                    f"PostgreSQL could not plan {what}, so advisor has no plan findings or index advice for "
+                    f"{'it' if len(mine) == 1 else 'them'}: {_reasons([r.error or '' for r in mine])}"
+                    + ("" if len(mine) == 1 else " (the first is here)"),
+                    first.location,
+                    help="where a table is missing, point `schema` at every file that builds the schema (one it "
+                    "failed to load is a schema-rejected note); a statement written for another server or with a "
+                    "template advisor cannot fill stays unplanned",
+                    subject="unplanned statements",
+                    query=first.text,
+                    query_location=first.location,
+                    metrics={"evidence": "planned", "lines": [r.query.location.line for r in mine]},
+                ),
+            )
+        )
+    return out
+
+
+def _rejected_notes(errors: list) -> Hits:
+    """One note per schema file on the statements PostgreSQL rejected or advisor would not run while loading it,
+    at the first of them: advisor loaded the rest, and what depends on them may go unplanned."""
+    out: Hits = []
+    for mine in _by_file(errors, lambda e: e.path).values():
+        mine.sort(key=lambda e: e.line)
+        first = mine[0]
+        head = first.summary if len(mine) == 1 else f"{len(mine)} statements of this schema file were not loaded"
+        out.append(
+            (
+                "schema-rejected",
+                Hit(
+                    head + ("" if len(mine) == 1 else f": {_reasons([e.summary for e in mine])} (the first is here)"),
+                    Location(first.path, first.line, 1),
+                    subject="schema statements not loaded",
+                    help="advisor loaded the rest of the schema; a statement PostgreSQL rejects here fails in "
+                    "production too, one advisor does not run is on its allow-list (see this rule's page)",
+                    metrics={"evidence": "planned", "lines": [e.line for e in mine]},
+                ),
+            )
+        )
     return out
 
 

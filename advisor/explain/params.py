@@ -112,10 +112,12 @@ _SERIAL = {
 }
 
 
-def param_types(facts, schema, nparams: int) -> list[str]:
-    """A type for each `$n` of a statement whose placeholders are `$n` already: the type of the column it is
-    compared with (`col = $1`, `$2 < col`), where the schema knows it and every use agrees; else `unknown`,
-    which lets the server infer it from the context as EXPLAIN (GENERIC_PLAN) does."""
+def param_types(facts, schema, nparams: int, declared: tuple[str, ...] = ()) -> list[str]:
+    """A type for each `$n` of a statement whose placeholders are `$n` already: the one the code declares
+    (`declared`: a PL/pgSQL variable's, a function argument's), else the type of the column it is compared with
+    (`col = $1`, `$2 < col`), where the schema knows it and every use agrees; else `unknown`, which lets the
+    server infer it from the context as EXPLAIN (GENERIC_PLAN) does.  A declared type is the repository's text:
+    only a plain type name (`_TYPE_NAME`) is ever put in a PREPARE."""
     from sqlglot import exp
 
     seen: dict[int, set[str]] = {}
@@ -137,4 +139,9 @@ def param_types(facts, schema, nparams: int) -> list[str]:
             typ = _SERIAL.get(typ, typ)
             if 0 < n <= nparams and _TYPE_NAME.fullmatch(typ):
                 seen.setdefault(n, set()).add(typ)
-    return [next(iter(seen[n])) if len(seen.get(n, ())) == 1 else "unknown" for n in range(1, nparams + 1)]
+    out = [next(iter(seen[n])) if len(seen.get(n, ())) == 1 else "unknown" for n in range(1, nparams + 1)]
+    for n, typ in enumerate(declared[:nparams]):
+        typ = _SERIAL.get(typ, typ)
+        if _TYPE_NAME.fullmatch(typ):
+            out[n] = typ
+    return out

@@ -85,6 +85,15 @@ def plannable(query: SqlQuery) -> bool:
     )
 
 
+def workload_queries(queries: list[SqlQuery], schema: Schema) -> list[SqlQuery]:
+    """The statements `check --explain` and `advisor indexes` plan: the plannable ones of the workload, not
+    those a migration, a script or a maintenance routine runs (advisor.oneoff.off_workload_statement: a
+    backfill is no workload, and an old migration's statements name what a later one dropped or changed)."""
+    from advisor.oneoff import off_workload_statement
+
+    return [q for q in queries if plannable(q) and not off_workload_statement(q, schema)]
+
+
 def explain_row(conn, sql: str):
     """The one row an EXPLAIN returns, the statement sent as exactly one statement.
 
@@ -116,7 +125,8 @@ GENERIC_PLAN_SINCE = 160000  # EXPLAIN (GENERIC_PLAN): PostgreSQL 16
 def plain_row(conn, run: QueryRun):
     """The row of a plain EXPLAIN (FORMAT JSON) of the run's statement; its `$n` planned generically.
 
-    PostgreSQL 16 and later: EXPLAIN (GENERIC_PLAN).  Before, the statement is prepared with
+    PostgreSQL 16 and later: EXPLAIN (GENERIC_PLAN), unless the code declares its parameters' types.  Before
+    (or then), the statement is prepared with
     its parameter types (`unknown` where advisor does not know one: the server infers it, as
     GENERIC_PLAN does), planned by EXPLAIN EXECUTE with NULLs under plan_cache_mode =
     force_generic_plan (so the values are never looked at), and deallocated.  The version
@@ -129,23 +139,45 @@ def plain_row(conn, run: QueryRun):
     """
     if not run.nparams:
         return explain_row(conn, f"EXPLAIN (FORMAT JSON) {run.sql}")
-    if conn.info.server_version >= GENERIC_PLAN_SINCE:
-        return explain_row(conn, f"EXPLAIN (GENERIC_PLAN, FORMAT JSON) {run.sql}")
     import psycopg
 
-    types = run.param_types or ["unknown"] * run.nparams
-    try:
-        row = _prepared_row(conn, run, types)
-    except psycopg.errors.QueryCanceled:
-        raise
-    except psycopg.Error:
-        if all(t == "unknown" for t in types):
+    types = list(run.param_types or ["unknown"] * run.nparams)
+    # the types the code declares (a PL/pgSQL variable's) are given to PREPARE: GENERIC_PLAN infers each from
+    # the context, which fails where nothing there tells (`$1 IS NULL`, `coalesce($1, $2)`, `$1 ->> 'k'`)
+    if conn.info.server_version >= GENERIC_PLAN_SINCE and not any(run.query.param_types):
+        try:
+            with conn.transaction():  # a savepoint: the plan is made again below if it fails so
+                return explain_row(conn, f"EXPLAIN (GENERIC_PLAN, FORMAT JSON) {run.sql}")
+        except psycopg.errors.IndeterminateDatatype as exc:
+            types = _as_text(types, exc)
+    for _ in range(run.nparams):
+        try:
+            row = _prepared_row(conn, run, types)
+            break
+        except psycopg.errors.QueryCanceled:
             raise
-        types = ["unknown"] * run.nparams  # a type from the schema the server refused
+        except psycopg.errors.IndeterminateDatatype as exc:
+            types = _as_text(types, exc)
+        except psycopg.Error:
+            if all(t == "unknown" for t in types):
+                raise
+            types = ["unknown"] * run.nparams  # a type from the schema the server refused
+    else:
         row = _prepared_row(conn, run, types)
     if _pruned_at_start(row[0]):
         row = _prepared_row(conn, run, types, prune=False)
     return row
+
+
+def _as_text(types: list[str], exc: Exception) -> list[str]:
+    """`could not determine data type of parameter $2`: nothing in the statement types it (an argument of
+    `json_build_object`, `format`, a bare `$2 IS NULL`), so no plan depends on its type: planned as text.
+    Raises the error again when it names no parameter advisor left untyped."""
+    m = re.search(r"parameter \$(\d+)", str(exc))
+    n = int(m.group(1)) if m else 0
+    if not 0 < n <= len(types) or types[n - 1] != "unknown":
+        raise exc
+    return [*types[: n - 1], "text", *types[n:]]
 
 
 def _pruned_at_start(output: Any) -> bool:
@@ -303,7 +335,7 @@ def new_run(query: SqlQuery, schema: Schema) -> QueryRun:
     tree = parse_sql(query.text, query.dialect)
     run.facts = build_facts(tree, schema) if hasattr(tree, "find_all") else None
     if nparams and sql == strip_statement(query.text):  # `$n` as written: the facts' parameters are these
-        run.param_types = param_types(run.facts, schema, nparams)
+        run.param_types = param_types(run.facts, schema, nparams, query.param_types)
     return run
 
 

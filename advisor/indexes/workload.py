@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 
-from advisor.explain.stage import QueryRun, Workload, make_explainer, plannable, run_workload
+from advisor.explain.stage import QueryRun, Workload, make_explainer, run_workload, workload_queries
 from advisor.indexes.budget import MaxSize
 from advisor.indexes.migration import migration, time_change
 from advisor.indexes.select import Choice, Summary, select
@@ -47,7 +47,7 @@ def advise_workload(
 def plan_workload(project: Project, dsn: str | None, analyze: bool) -> Workload:
     """Every plannable statement planned (and its candidates measured) on the prepared database; the
     caller closes workload.prepared.target."""
-    queries = [q for q in project.sql_queries if plannable(q)]
+    queries = workload_queries(project.sql_queries, project.schema)
     return run_workload(project.config, queries, project.schema, dsn=dsn, analyze=analyze, progress=sys.stderr.isatty())
 
 

@@ -84,7 +84,8 @@ def render(report, out) -> None:
                 shown = ", ".join(
                     f"{k}={_metric(k, v)}" for k, v in f.metrics.items() if k != "evidence" and v not in ("", None, [])
                 )
-                console.print(f"  [magenta]{f.evidence}:[/] {escape(shown)}")
+                if shown:  # evidence alone (`planned`) says nothing a reader can use
+                    console.print(f"  [magenta]{f.evidence}:[/] {escape(shown)}")
         console.print()
     counts = Counter(f.severity for f in active)
     parts = [

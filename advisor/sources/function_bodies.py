@@ -22,6 +22,7 @@ _BODY = re.compile(
 )
 _ROUTINE_NAME = re.compile(r"(?:FUNCTION|PROCEDURE)\s+(?:[\w\":]+\.)*\"?(\w+)\"?\s*\(", re.IGNORECASE)
 _LANGUAGE = re.compile(r"\bLANGUAGE\s+'?(\w+)", re.IGNORECASE)
+_TRIGGER = re.compile(r"\bRETURNS\s+TRIGGER\b", re.IGNORECASE)
 _ROW_RESULT = re.compile(r"\bRETURNS\s+(?:SETOF\b|TABLE\s*\()", re.IGNORECASE)
 _RETURN_QUERY = re.compile(r"\bRETURN\s+QUERY\s*$", re.IGNORECASE)
 _DDL_START = re.compile(r"\b(CREATE|ALTER|DROP)\s+(?:UNIQUE\s+)?(?:TABLE|INDEX)\b", re.IGNORECASE)
@@ -62,23 +63,17 @@ def body_queries(query: SqlQuery, split: Splitter) -> list[SqlQuery]:
     )
     if language not in ("sql", "plpgsql"):
         return []
-    names = _argument_names(text[: body.start()])
-    if language == "sql" and _POSITIONAL.search(text, start, end):
-        # the body names its arguments $1, $2: a bare name there that is also an argument's is the column (in
-        # a SQL function a column of that name takes precedence: `WHERE name_ = $1`, with an argument `name_`)
-        names = set()
     routine = _ROUTINE_NAME.search(text[: body.start()])
-    if names and routine:
-        names.add(routine.group(1).lower())  # add_job.queue_name: an argument qualified by the routine's name
-    if language == "plpgsql":
-        names |= _declared_names(text[start:end])
+    names, positional = _variables(text, body.start(), (start, end), language, outside)
+    qualifier = routine.group(1).lower() if names and routine else None  # add_job.queue_name: an argument
     spans = split(text, start, end)
     once = text.lstrip()[:2].upper() == "DO"  # runs as it is read: its DDL changes the schema then and there
     pieces = spans if language == "sql" else _plpgsql_pieces(text, spans, once)
     row_type = _ROW_RESULT.search(outside) is not None
     out = []
     for n, (s, e) in enumerate(pieces):
-        sql = _as_query(text[s:e], names, plpgsql=language == "plpgsql")
+        sql, types = _as_query(text[s:e], names, qualifier, plpgsql=language == "plpgsql")
+        types = types or (positional if _POSITIONAL.search(sql) else ())
         last = n == len(pieces) - 1
         returned = row_type and (last if language == "sql" else _RETURN_QUERY.search(text[max(0, s - 40) : s]))
         anchor = query.textmap.locate(s)
@@ -94,12 +89,31 @@ def body_queries(query: SqlQuery, split: Splitter) -> list[SqlQuery]:
                 complete=query.complete,
                 returned=bool(returned),
                 scope=((routine.group(1),) if routine else ()) + query.scope,
+                param_types=types,
             )
         )
     if language == "plpgsql":
         bare = text[:start] + re.sub(_PROTECTED, lambda m: " " * len(m.group(0)), text[start:end]) + text[end:]
         out += _executed_queries(query, executed(text, bare, spans), row_type, routine.group(1) if routine else None)
     return out
+
+
+def _variables(
+    text: str, head_end: int, body: tuple[int, int], language: str, outside: str
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """The names a routine's body reads as values, each with the type it is declared with, and the types of
+    `$1, $2...` where a SQL body names its arguments so (an OUT argument takes no number)."""
+    arguments = _arguments(text[:head_end])
+    if language == "sql" and _POSITIONAL.search(text, *body):
+        # the body names its arguments $1, $2: a bare name there that is also an argument's is the column (in
+        # a SQL function a column of that name takes precedence: `WHERE name_ = $1`, with an argument `name_`)
+        return {}, tuple(typ for _, typ, mode in arguments if mode != "out")
+    names = {name: typ for name, typ, _ in arguments if name}
+    if language == "plpgsql":
+        names |= _declared(text[body[0] : body[1]])
+        if _TRIGGER.search(outside):  # NEW.col and OLD.col: the row the trigger fires for, of its table's types
+            names |= {"new": "", "old": ""}
+    return names, ()
 
 
 def _plpgsql_pieces(text: str, spans: list[tuple[int, int]], once: bool) -> list[tuple[int, int]]:
@@ -158,11 +172,12 @@ def _trimmed(parts: tuple) -> list:
     return out
 
 
-def _argument_names(head: str) -> set[str]:
-    """Names of a routine's arguments: `(p_id bigint, OUT total int, queue text = 'x')`."""
+def _arguments(head: str) -> list[tuple[str | None, str, str]]:
+    """A routine's arguments in order, each (name or None, declared type, mode): `(p_id bigint, OUT total int,
+    queue text = 'x', jsonb)`."""
     open_at = head.find("(")
     if open_at < 0:
-        return set()
+        return []
     depth, args, current = 0, [], ""
     for ch in head[open_at + 1 :]:
         if ch == "(":
@@ -177,27 +192,46 @@ def _argument_names(head: str) -> set[str]:
         else:
             current += ch
     args.append(current)
-    names = set()
+    out: list[tuple[str | None, str, str]] = []
     for arg in args:
         words = re.split(r"\s+", re.split(r"\bDEFAULT\b|=", arg, maxsplit=1, flags=re.IGNORECASE)[0].strip())
-        if words and words[0].lower() in _MODES:
-            words = words[1:]
-        if len(words) >= 2 and re.fullmatch(r"[A-Za-z_]\w*", words[0]):
-            names.add(words[0].lower())
-    return names - _NOT_NAMES
+        mode = words.pop(0).lower() if words and words[0].lower() in _MODES else "in"
+        if not words or not words[0]:
+            continue
+        if len(words) >= 2 and re.fullmatch(r"[A-Za-z_]\w*", words[0]) and words[0].lower() not in _NOT_NAMES:
+            out.append((words[0].lower(), _type_text(" ".join(words[1:])), mode))
+        else:
+            out.append((None, _type_text(" ".join(words)), mode))
+    return out
 
 
-def _declared_names(body: str) -> set[str]:
+def _type_text(written: str) -> str:
+    """A declared type as one lower-case text (`character varying(20)`); what the explain stage sends is checked
+    there (advisor.explain.params)."""
+    return " ".join(written.lower().split())
+
+
+# `name [CONSTANT] type [COLLATE c] [NOT NULL] [{DEFAULT | := | =} expr]`, `name ALIAS FOR $1`, `name CURSOR ...`
+_DECLARATION = re.compile(
+    r"\s*([A-Za-z_]\w*)\s+(?:CONSTANT\s+)?(.*?)\s*(?:\bCOLLATE\b.*|\bNOT\s+NULL\b.*|(?::=|=|\bDEFAULT\b).*)?$",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def _declared(body: str) -> dict[str, str]:
+    """A PL/pgSQL body's variables and the type each is declared with ("" where it names none: a loop's record,
+    an alias, a cursor)."""
     # not in strings: `format($q$ ... FOR VALUES IN (%L) ... $q$)` declares no variable `values`
     body = re.sub(_PROTECTED, lambda m: " " * len(m.group(0)), body)
-    names = {m.group(1).lower() for m in _FOR_VAR.finditer(body)}
+    out = {m.group(1).lower(): "" for m in _FOR_VAR.finditer(body)}
     declare = _DECLARE.search(body)
     if declare is not None:
         for decl in declare.group(1).split(";"):
-            word = re.match(r"\s*([A-Za-z_]\w*)", decl)
-            if word:
-                names.add(word.group(1).lower())
-    return names - _NOT_NAMES
+            m = _DECLARATION.match(decl)
+            if m:
+                written = _type_text(m.group(2))
+                out[m.group(1).lower()] = "" if re.match(r"(?:alias|cursor|refcursor\b)", written) else written
+    return {n: t for n, t in out.items() if n not in _NOT_NAMES}
 
 
 def _plpgsql_statement(text: str, start: int, end: int, ddl: bool = False) -> tuple[int, int] | None:
@@ -235,13 +269,19 @@ _PLPGSQL_INTO = re.compile(
 )
 
 
-def _as_query(sql: str, names: set[str], plpgsql: bool = False) -> str:
-    """PERFORM as SELECT, `INTO variables` removed, variables as parameters; same length throughout."""
+def _as_query(
+    sql: str, names: dict[str, str], qualifier: str | None = None, plpgsql: bool = False
+) -> tuple[str, tuple[str, ...]]:
+    """PERFORM as SELECT, `INTO variables` removed, variables as parameters, the same length throughout; and the
+    declared type of each parameter ("" where unknown).  One variable is one parameter, `$1`, `$2`... (the
+    shortest names get the smallest numbers, so each fits in the name's width), so PostgreSQL can infer each
+    one's type apart; a one-letter variable, too narrow for any, becomes `?`."""
     if sql[:7].upper() == "PERFORM":
         sql = "SELECT " + sql[7:]
     if not names and not plpgsql:
-        return sql
-    alternatives = "|".join(sorted((re.escape(n) for n in names), key=len, reverse=True))
+        return sql, ()
+    known = [*names, *([qualifier] if qualifier else [])]
+    alternatives = "|".join(sorted((re.escape(n) for n in known), key=len, reverse=True))
     # in a LANGUAGE sql body, SELECT ... INTO t creates a table: only an argument's name is a target there
     into = (
         _PLPGSQL_INTO
@@ -255,29 +295,41 @@ def _as_query(sql: str, names: set[str], plpgsql: bool = False) -> str:
     sql = into.sub(
         lambda m: " " * len(m.group(0)) if m.group("into") and not _insert_before(sql, m.start()) else m.group(0), sql
     )
-    if not names:
-        return sql
+    if not known:
+        return sql, ()
     variable = re.compile(
-        rf"{_PROTECTED}|(?<![\w.$\"])(?P<var>(?:{alternatives})(?:\s*\.\s*\w+)?)(?![\w\"(])", re.IGNORECASE
+        rf"{_PROTECTED}|(?<![\w.$\"])(?P<var>(?:{alternatives})(?:\s*\.\s*\w+)?)(?![\w\"(.])", re.IGNORECASE
     )
-    return variable.sub(lambda m: _parameter(sql, m) if m.group("var") else m.group(0), sql)
+    uses = [m for m in variable.finditer(sql) if m.group("var") and _is_value(sql, m)]
+    keys = list(dict.fromkeys(re.sub(r"\s+", "", m.group("var")).lower() for m in uses))
+    keys.sort(key=len)  # stable: the shortest first, each in the order it first appears
+    number = {key: n for n, key in enumerate(keys, 1)}
+    types = [""] * len(keys)
+    for key, n in number.items():
+        base, _, field = key.partition(".")
+        types[n - 1] = names.get(field, "") if base == qualifier and field else ("" if field else names.get(base, ""))
+    out, at = [], 0
+    for m in uses:
+        key = re.sub(r"\s+", "", m.group("var")).lower()
+        size, mark = len(m.group(0)), f"${number[key]}"
+        out += [sql[at : m.start()], mark.ljust(size) if len(mark) <= size else "?".ljust(size)]
+        at = m.end()
+    return "".join(out) + sql[at:], tuple(types) if any(types) else ()
 
 
 def _insert_before(sql: str, at: int) -> bool:
     return re.search(r"\b(?:INSERT|MERGE)\s*$", sql[:at], re.IGNORECASE) is not None
 
 
-def _parameter(sql: str, m: re.Match) -> str:
-    """A variable as a parameter of the same length, unless it stands where only a column can."""
+def _is_value(sql: str, m: re.Match) -> bool:
+    """A variable stands where a value can: not where only a column can (`UPDATE ... SET name =`, an INSERT's
+    column list, `AS name`) nor as a named argument (`f(name => value)`)."""
     before, after = sql[: m.start()], sql[m.end() :]
     if re.search(r"(?:\bSET\s+|,\s*)$", before, re.IGNORECASE) and re.match(r"\s*=(?!=)", after):
-        return m.group(0)  # UPDATE ... SET name = ...: the column of that name
+        return False  # UPDATE ... SET name = ...: the column of that name
     if re.search(r"\bAS\s*$", before, re.IGNORECASE) or _in_insert_columns(before):
-        return m.group(0)
-    if re.match(r"\s*(?:=>|:=)", after) and re.search(r"[(,]\s*$", before):
-        return m.group(0)  # f(name => value): the routine's parameter of that name, not the variable
-    size = len(m.group(0))
-    return "$1".ljust(size) if size >= 2 else "?"
+        return False
+    return not (re.match(r"\s*(?:=>|:=)", after) and re.search(r"[(,]\s*$", before))
 
 
 def _in_insert_columns(before: str) -> bool:

@@ -50,8 +50,8 @@ class Result:
     failure: str = ""  # why the run FAILED; empty when it did not
 
 
-def run_one(p: Project, nonapp: tuple[str, ...], timeout: float, cache: bool) -> Result:
-    cmd = [*ADVISOR, "check", "--format", "json", *([] if cache else ["--no-cache"]), "."]
+def run_one(p: Project, nonapp: tuple[str, ...], timeout: float, cache: bool, explain: bool = False) -> Result:
+    cmd = [*ADVISOR, "check", "--format", "json", *([] if cache else ["--no-cache"]), *(["--explain"] if explain else []), "."]
     start = time.perf_counter()
     try:
         proc = subprocess.run(cmd, check=False, cwd=p.root, capture_output=True, text=True, timeout=timeout)
@@ -101,6 +101,8 @@ def run(args: argparse.Namespace) -> int:
     projects, nonapp = load_manifest()
     if args.only:
         projects = [p for p in projects if p.name in args.only]
+    if args.explain:
+        projects = [p for p in projects if p.kind == "sql"]
     missing = [p.name for p in projects if not (p.root / MARKER).exists()]
     if missing:
         print(f"not fetched (run benchmarks/realworld/fetch.py): {', '.join(missing)}", file=sys.stderr)
@@ -110,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"advisor from {probe.stdout.strip() or probe.stderr.strip()}; corpus {cache_dir()}")
     start = time.perf_counter()
     with ThreadPoolExecutor(args.jobs) as pool:
-        results = list(pool.map(lambda p: run_one(p, nonapp, args.timeout, args.cache), projects))
+        results = list(pool.map(lambda p: run_one(p, nonapp, args.timeout, args.cache, args.explain), projects))
     total = time.perf_counter() - start
     for r in results:
         print_result(r)
@@ -192,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-j", "--jobs", type=int, default=2)
     ap.add_argument("--timeout", type=float, default=600)
     ap.add_argument("--cache", action="store_true", help="let advisor reuse its per-file cache")
+    ap.add_argument("--explain", action="store_true", help="run `check --explain` (the SQL projects only: each plans its "
+                    "statements on an embedded PostgreSQL seeded from its schema)")
     ap.add_argument("--compare", nargs=2, metavar=("A.jsonl", "B.jsonl"))
     args = ap.parse_args(argv)
     if args.compare:

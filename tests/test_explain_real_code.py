@@ -1,0 +1,144 @@
+"""`check --explain` on code as real projects write it (a task queue's PL/pgSQL functions and triggers, its
+migrations): PL/pgSQL variables planned as typed parameters, NEW/OLD fields of a trigger's row, migrations not
+planned, and what PostgreSQL could not plan or load said once per file, as a note. Snippets written here in
+the style of such a queue (procrastinate, graphile-worker), none copied."""
+
+import json
+import re
+
+from click.testing import CliRunner
+
+from advisor.explain.params import param_types
+from advisor.sources.sql_files import extract_sql
+from tests.conftest_db import pg_server  # noqa: F401
+
+DEFER = """CREATE FUNCTION defer_job(queue_name varchar, p_lock text, p_priority integer) RETURNS bigint AS $$
+DECLARE
+  v_id bigint;
+  v_status job_status := 'todo';
+BEGIN
+  INSERT INTO jobs (queue_name, lock, priority, status)
+    VALUES (defer_job.queue_name, p_lock, p_priority, v_status)
+    RETURNING id INTO v_id;
+  RETURN v_id;
+END;
+$$ LANGUAGE plpgsql;
+"""
+
+TRIGGER = """CREATE FUNCTION job_inserted() RETURNS trigger AS $$
+BEGIN
+  INSERT INTO events (job_id, type) VALUES (NEW.id, 'deferred');
+  PERFORM pg_notify('jobs', json_build_object('id', NEW.id, 'queue', NEW.queue_name, 'job', NEW.id)::text);
+  RETURN NEW;
+END;
+$$ LANGUAGE plpgsql;
+"""
+
+
+def _body(text: str, name: str = "schema.sql"):
+    return [q for q in extract_sql(name, text) if q.origin == "function-body"]
+
+
+def test_each_variable_is_its_own_parameter_with_its_declared_type():
+    (insert,) = [q for q in _body(DEFER) if q.text.lstrip().upper().startswith("INSERT")]
+    values = insert.text[insert.text.index("VALUES") :]
+    # four variables, four parameters; the text keeps its length, so positions stay the file's
+    assert sorted(set(re.findall(r"\$\d+", values))) == ["$1", "$2", "$3", "$4"]
+    assert "RETURNING id" in insert.text and "v_id" not in insert.text
+    typed = dict(zip(re.findall(r"\$\d+", values), [None] * 4, strict=True))
+    for n, typ in enumerate(insert.param_types, 1):
+        typed[f"${n}"] = typ
+    # the shortest names get the smallest numbers; each keeps the type its declaration gives
+    by_name = {
+        "p_lock": "text",
+        "p_priority": "integer",
+        "v_status": "job_status",
+        "defer_job.queue_name": "varchar",
+    }
+    written = DEFER[DEFER.index("VALUES") :].split(")")[0]
+    for name, typ in by_name.items():
+        at = written.index(name)
+        mark = values[at : at + 3].strip().rstrip(",")
+        assert typed[mark] == typ, (name, mark, insert.param_types)
+
+
+def test_a_trigger_rows_fields_are_parameters():
+    insert, notify = _body(TRIGGER)
+    assert "NEW" not in insert.text and insert.text.count("$1") == 1
+    # NEW.id twice is one parameter, NEW.queue_name another
+    assert "NEW" not in notify.text and notify.text.count("$1") == 2 and "$2" in notify.text
+    assert len(notify.text) == len(TRIGGER[TRIGGER.index("PERFORM") : TRIGGER.index(";", TRIGGER.index("PERFORM"))])
+
+
+def test_a_sql_function_positional_arguments_take_their_declared_types():
+    text = """CREATE FUNCTION jobs_of(bigint, OUT n integer, text) RETURNS SETOF jobs LANGUAGE sql AS $$
+  SELECT * FROM jobs WHERE worker_id = $1 AND queue_name = $2
+$$;
+"""
+    (select,) = _body(text)
+    assert select.param_types == ("bigint", "text")  # an OUT argument takes no number
+
+
+def test_a_declared_type_reaches_prepare_only_as_a_plain_type_name():
+    crafted = ("integer) AS SELECT 1; DROP TABLE jobs; --", "bigint", "character varying(20)", "job_status[]")
+    assert param_types(None, None, 4, crafted) == ["unknown", "bigint", "character varying(20)", "job_status[]"]
+
+
+SCHEMA = """CREATE TYPE job_status AS ENUM ('todo', 'doing', 'done');
+CREATE TABLE jobs (
+  id bigserial PRIMARY KEY,
+  queue_name varchar(128) NOT NULL,
+  lock text,
+  priority integer NOT NULL DEFAULT 0,
+  status job_status NOT NULL DEFAULT 'todo',
+  worker_id bigint
+);
+CREATE TABLE events (id bigserial PRIMARY KEY, job_id bigint NOT NULL, type text NOT NULL);
+""" + DEFER + TRIGGER + """CREATE FUNCTION retry_job(p_id bigint, p_at timestamptz) RETURNS void AS $$
+BEGIN
+  UPDATE jobs SET status = 'todo', lock = coalesce(lock, p_at::text) WHERE id = p_id AND status = 'doing';
+  PERFORM pg_notify('jobs', coalesce(p_at, now())::text);
+END;
+$$ LANGUAGE plpgsql;
+"""
+
+
+def _project(tmp_path):
+    root = tmp_path / "queue"
+    (root / "sql" / "migrations").mkdir(parents=True)
+    (root / "advisor.toml").write_text('dialect = "postgres"\nschema = ["sql/schema.sql"]\n')
+    (root / "sql" / "schema.sql").write_text(SCHEMA)
+    # an old migration: its statements name what a later one dropped; a backfill is no workload
+    (root / "sql" / "migrations" / "00.01.00_01_locks.sql").write_text(
+        "UPDATE job_locks SET released = true WHERE released IS NULL;\n"
+        "INSERT INTO jobs_archive SELECT * FROM jobs_old;\n"
+    )
+    (root / "sql" / "queries.sql").write_text(
+        "SELECT id FROM jobs WHERE queue_name = %(queue)s AND status = 'todo' LIMIT 1;\n"
+        "SELECT * FROM workers WHERE id = %(id)s;\n"
+        "SELECT * FROM worker_heartbeats WHERE worker_id = %(id)s;\n"
+    )
+    return root
+
+
+def _check(root, monkeypatch):
+    from advisor.cli import main
+
+    monkeypatch.chdir(root.parent)
+    result = CliRunner().invoke(main, ["check", "--explain", "--format", "json", "--no-cache", root.name])
+    assert result.exit_code in (0, 1), result.output
+    return json.loads(result.stdout)["findings"]
+
+
+def test_check_explain_plans_the_functions_and_says_once_what_it_could_not(tmp_path, monkeypatch, pg_server):
+    monkeypatch.setenv("ADVISOR_DSN", pg_server.conninfo())
+    findings = _check(_project(tmp_path), monkeypatch)
+    notes = [f for f in findings if f["name"] == "explain-error"]
+    # the functions' statements are planned (typed variables, the trigger's row, an untyped pg_notify argument)
+    assert not [f for f in notes if f["path"].endswith("schema.sql")], notes
+    # the migration is not planned at all: no note about its missing tables
+    assert not [f for f in findings if "migrations" in f["path"] and f["name"] == "explain-error"]
+    # the two statements on tables the schema does not create: one note, at the first, naming both lines
+    (note,) = [f for f in notes if f["path"].endswith("queries.sql")]
+    assert note["line"] == 2 and note["metrics"]["lines"] == [2, 3] and note["severity"] == "info"
+    assert "2 of the 3 statements" in note["message"] and '"workers" does not exist' in note["message"]
