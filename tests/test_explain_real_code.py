@@ -138,7 +138,56 @@ def test_check_explain_plans_the_functions_and_says_once_what_it_could_not(tmp_p
     assert not [f for f in notes if f["path"].endswith("schema.sql")], notes
     # the migration is not planned at all: no note about its missing tables
     assert not [f for f in findings if "migrations" in f["path"] and f["name"] == "explain-error"]
-    # the two statements on tables the schema does not create: one note, at the first, naming both lines
+    # the two statements on tables the schema does not create: one note for the project (8 statements planned:
+    # the 3 queries and the functions' 5), at the first, naming both lines
     (note,) = [f for f in notes if f["path"].endswith("queries.sql")]
     assert note["line"] == 2 and note["metrics"]["lines"] == [2, 3] and note["severity"] == "info"
-    assert "2 of the 3 statements" in note["message"] and '"workers" does not exist' in note["message"]
+    assert "2 of the 8 statements of this file" in note["message"] and '"workers" does not exist' in note["message"]
+
+
+def test_psql_variables_are_filled_as_names_of_the_same_length():
+    from advisor.seed.load import filled
+
+    text = (
+        "create table :APP_SCHEMA.jobs (id bigint, doc text default ':NOT_ME', kind text);\n"
+        "comment on table :\"APP_SCHEMA\".jobs is :'LABEL'; -- :NOR_ME\n"
+        "select '{}'::json, a[1:n] from t;\n"
+        "create function :APP_SCHEMA.f() returns int as $$ select count(*) from :APP_SCHEMA.jobs "
+        "where kind = :kind $$ language sql;"
+    )
+    out = filled(text)
+    assert len(out) == len(text)
+    assert "create table app_schema .jobs" in out and "':NOT_ME'" in out  # not inside a string
+    assert 'comment on table "app_schema" .jobs is \'label\'' in out and "-- :NOR_ME" in out
+    assert "'{}'::json, a[1:n]" in out  # casts and slices are no variables
+    # in a function body only a schema name (before a dot) is filled: `:kind` there is the body's own text
+    assert "from app_schema .jobs where kind = :kind $$" in out
+
+
+def test_a_schema_the_files_use_but_do_not_create_is_created(tmp_path, monkeypatch, pg_server):
+    """Migrations written for a runner that creates their schema first (`create table "billing"."invoices"`)."""
+    from advisor.explain.params import normalise
+
+    monkeypatch.setenv("ADVISOR_DSN", pg_server.conninfo())
+    root = tmp_path / "billing"
+    (root / "migrations").mkdir(parents=True)
+    (root / "advisor.toml").write_text('dialect = "postgres"\nschema = ["migrations/*.sql"]\n')
+    (root / "migrations" / "0001_invoices.sql").write_text(
+        'create table if not exists "billing"."invoices" (id bigint primary key, customer text, total int);\n'
+        "create table :APP.events (id bigint primary key, invoice_id bigint);\n"
+    )
+    (root / "queries.sql").write_text(
+        "SELECT * FROM billing.invoices WHERE customer = $1;\nSELECT * FROM :APP.events WHERE invoice_id = $1;\n"
+    )
+    findings = _check(root, monkeypatch)
+    assert not [f for f in findings if f["name"] in ("schema-rejected", "explain-error")], findings
+    assert normalise("SELECT * FROM :APP.events WHERE id = :id")[0] == "SELECT * FROM app.events WHERE id = $1"
+
+
+def test_the_size_of_no_relation_is_zero(pg_server):
+    from advisor.indexes.verify import relation_bytes
+    from advisor.seed.server import connect
+
+    with connect(pg_server.conninfo(), autocommit=True) as conn:
+        assert relation_bytes(conn, "no_such_schema.no_such_table") == 0
+        assert relation_bytes(conn, "pg_class") > 0

@@ -40,7 +40,7 @@ def explain_project(project: Project, options: Options, hits: Hits) -> Hits:
     try:
         for note in workload.prepared.notes:
             print(f"advisor: note: {note}", file=sys.stderr)
-        out = _rejected_notes(workload.prepared.load_errors) + _unplanned_notes(workload.runs)
+        out = _rejected_note(workload.prepared.load_errors) + _unplanned_note(workload.runs)
         by_query: dict[Location, Hits] = {}
         for name, hit in hits:
             if hit.query_location is not None:
@@ -67,7 +67,7 @@ def _plan_hits(run: QueryRun, statics: Hits, workload: Workload, settings: Expla
 
     q = run.query
     out: Hits = []
-    if run.plan is None:  # said once per file (_unplanned_notes)
+    if run.plan is None:  # said once for the project (_unplanned_note)
         return out
     if run.timed_out:
         out.append(
@@ -106,13 +106,6 @@ def _plan_hits(run: QueryRun, statics: Hits, workload: Workload, settings: Expla
     return out
 
 
-def _by_file(items: list, path) -> dict[str, list]:
-    out: dict[str, list] = {}
-    for item in items:
-        out.setdefault(path(item), []).append(item)
-    return out
-
-
 def _reasons(errors: list[str]) -> str:
     """The distinct errors, most frequent first, each with its count when more than one: `relation "words"
     does not exist (x7); syntax error at or near ":" (x3); and 2 others`."""
@@ -122,60 +115,72 @@ def _reasons(errors: list[str]) -> str:
     return "; ".join(shown) + (f"; and {rest} other error{'s' if rest > 1 else ''}" if rest else "")
 
 
-def _unplanned_notes(runs: list[QueryRun]) -> Hits:
-    """One note per file on the statements PostgreSQL could not plan (a table advisor could not seed, a
-    parameter whose type nothing tells, a template it cannot fill): what advisor could not see there, at the
-    first of them, not a claim about the code."""
-    failed = [r for r in runs if r.plan is None]
-    out: Hits = []
-    for path, mine in _by_file(failed, lambda r: r.query.location.path).items():
-        mine.sort(key=lambda r: (r.query.location.line, r.query.location.col))
-        planned = sum(1 for r in runs if r.query.location.path == path)
-        first = mine[0].query
-        what = "this statement" if len(mine) == 1 else f"{len(mine)} of the {planned} statements of this file"
-        out.append(
-            (
-                "explain-error",
-                Hit(
-                    f"PostgreSQL could not plan {what}, so advisor has no plan findings or index advice for "
-                    f"{'it' if len(mine) == 1 else 'them'}: {_reasons([r.error or '' for r in mine])}"
-                    + ("" if len(mine) == 1 else " (the first is here)"),
-                    first.location,
-                    help="where a table is missing, point `schema` at every file that builds the schema (one it "
-                    "failed to load is a schema-rejected note); a statement written for another server or with a "
-                    "template advisor cannot fill stays unplanned",
-                    subject="unplanned statements",
-                    query=first.text,
-                    query_location=first.location,
-                    metrics={"evidence": "planned", "lines": [r.query.location.line for r in mine]},
-                ),
-            )
-        )
-    return out
+def _where(locations: list[Location], what: str, of: int | None = None) -> str:
+    """`this statement`, `3 of the 40 statements of this file`, `12 statements, in 4 files`."""
+    files = len({loc.path for loc in locations})
+    if len(locations) == 1:
+        return f"this {what}"
+    count = f"{len(locations)} of the {of} {what}s" if of else f"{len(locations)} {what}s"
+    return count + (" of this file" if files == 1 else f", in {files} files")
 
 
-def _rejected_notes(errors: list) -> Hits:
-    """One note per schema file on the statements PostgreSQL rejected or advisor would not run while loading it,
-    at the first of them: advisor loaded the rest, and what depends on them may go unplanned."""
-    out: Hits = []
-    for mine in _by_file(errors, lambda e: e.path).values():
-        mine.sort(key=lambda e: e.line)
-        first = mine[0]
-        head = first.summary if len(mine) == 1 else f"{len(mine)} statements of this schema file were not loaded"
-        out.append(
-            (
-                "schema-rejected",
-                Hit(
-                    head + ("" if len(mine) == 1 else f": {_reasons([e.summary for e in mine])} (the first is here)"),
-                    Location(first.path, first.line, 1),
-                    subject="schema statements not loaded",
-                    help="advisor loaded the rest of the schema; a statement PostgreSQL rejects here fails in "
-                    "production too, one advisor does not run is on its allow-list (see this rule's page)",
-                    metrics={"evidence": "planned", "lines": [e.line for e in mine]},
-                ),
-            )
+def _lines(locations: list[Location]) -> list:
+    """Each statement's line (one file), or path:line (several)."""
+    if len({loc.path for loc in locations}) == 1:
+        return [loc.line for loc in locations]
+    return [f"{loc.path}:{loc.line}" for loc in locations]
+
+
+def _unplanned_note(runs: list[QueryRun]) -> Hits:
+    """One note for the project on the statements PostgreSQL could not plan (a table advisor could not seed, a
+    template it cannot fill, a statement for another server), at the first of them: what advisor could not see
+    there, not a claim about the code."""
+    failed = sorted((r for r in runs if r.plan is None), key=lambda r: (r.query.location.path, r.query.location.line))
+    if not failed:
+        return []
+    first, where = failed[0].query, [r.query.location for r in failed]
+    return [
+        (
+            "explain-error",
+            Hit(
+                f"PostgreSQL could not plan {_where(where, 'statement', len(runs))}, so advisor has no plan findings "
+                f"or index advice for {'it' if len(failed) == 1 else 'them'}: {_reasons([r.error or '' for r in failed])}"
+                + ("" if len(failed) == 1 else " (the first is here)"),
+                first.location,
+                help="where a table is missing, point `schema` at every file that builds the schema (one it failed "
+                "to load is a schema-rejected note); a statement written for another server or with a template "
+                "advisor cannot fill stays unplanned",
+                subject="unplanned statements",
+                query=first.text,
+                query_location=first.location,
+                metrics={"evidence": "planned", "lines": _lines(where)},
+            ),
         )
-    return out
+    ]
+
+
+def _rejected_note(errors: list) -> Hits:
+    """One note for the project on the schema statements PostgreSQL rejected or advisor would not run while loading
+    them, at the first: advisor loaded the rest, and what depends on them may go unplanned."""
+    if not errors:
+        return []
+    first = errors[0]  # in the order the schema was loaded
+    where = [Location(e.path, e.line, 1) for e in errors]
+    many = f"{_where(where, 'schema statement')}{',' if len({e.path for e in errors}) > 1 else ''} were not loaded: "
+    many = many if len(errors) > 1 else ""
+    return [
+        (
+            "schema-rejected",
+            Hit(
+                (f"{many}{_reasons([e.summary for e in errors])} (the first is here)" if many else first.summary),
+                where[0],
+                subject="schema statements not loaded",
+                help="advisor loaded the rest of the schema; a statement PostgreSQL rejects here fails in "
+                "production too, one advisor does not run is on its allow-list (see this rule's page)",
+                metrics={"evidence": "planned", "lines": _lines(where)},
+            ),
+        )
+    ]
 
 
 def _error_subject(run: QueryRun) -> str:

@@ -1,7 +1,7 @@
 """Placeholders of every driver style normalised to PostgreSQL's `$n`.
 
 `$1` stays; `%s`, `%(name)s`, `:name` and `?` become `$1, $2, ...` (a named
-placeholder used twice gets one number).  String literals, quoted identifiers,
+placeholder used twice gets one number); psql's `:SCHEMA.table` is a name, `schema.table`.  String literals, quoted identifiers,
 comments, dollar-quoted bodies and `::` casts are left alone.  `sample_params` picks a
 value for each `$n` from the seeded data, and `substitute` puts the values in.
 """
@@ -34,6 +34,10 @@ def normalise(sql: str) -> tuple[str, int]:
         if m.group("dollar"):
             highest = max(highest, int(m.group("dollar")[1:]))
             return m.group(0)
+        if m.group("cname") and re.match(r"\s*\.", m.string[m.end() :]):
+            return m.group(
+                "cname"
+            ).lower()  # psql's :SCHEMA.table names a schema: the one advisor.seed.load.filled makes
         name = m.group("pyname") or m.group("cname")
         if name:
             if name not in names:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from advisor.seed.server import Target
     from advisor.seed.settings import ExplainSettings
 
+_PSQL_NAME = re.compile(r"(?<![:\w]):[A-Za-z_]\w*\s*\.")
 PLANNABLE = re.compile(r"^\s*(\(\s*)*(SELECT|WITH|INSERT|UPDATE|DELETE|VALUES|TABLE|MERGE)\b", re.IGNORECASE)
 
 
@@ -332,7 +333,9 @@ def new_run(query: SqlQuery, schema: Schema) -> QueryRun:
 
     sql, nparams = _normalised(query.text)
     run = QueryRun(query, sql, nparams)
-    tree = parse_sql(query.text, query.dialect)
+    # psql's :SCHEMA.table is a placeholder to the static rules, a schema here: the facts (and so the tables
+    # of the index candidates) name it as the plan does
+    tree = parse_sql(sql if _PSQL_NAME.search(query.text) else query.text, query.dialect)
     run.facts = build_facts(tree, schema) if hasattr(tree, "find_all") else None
     if nparams and sql == strip_statement(query.text):  # `$n` as written: the facts' parameters are these
         run.param_types = param_types(run.facts, schema, nparams, query.param_types)

@@ -321,14 +321,15 @@ def index_parts(conn, regclass: str) -> list[tuple[str, int]]:
 
 
 def relation_bytes(conn, name: str) -> int:
-    """Size of a table or index, its partitions summed (a partitioned parent has none of its own)."""
+    """Size of a table or index, its partitions summed (a partitioned parent has none of its own); 0 for a name
+    that is no relation of the database (a table a statement names under a schema the static facts did not see)."""
     row = conn.execute(
         """SELECT CASE WHEN c.relkind IN ('p', 'I')
             THEN (SELECT coalesce(sum(pg_relation_size(t.relid)), 0) FROM pg_partition_tree(c.oid) t)
-            ELSE pg_relation_size(c.oid) END FROM pg_class c WHERE c.oid = %s::regclass""",
+            ELSE pg_relation_size(c.oid) END FROM pg_class c WHERE c.oid = to_regclass(%s)""",
         (name,),
     ).fetchone()
-    return int(row[0])
+    return int(row[0]) if row else 0
 
 
 def build(conn, candidate: Candidate, name: str) -> tuple[float, int]:

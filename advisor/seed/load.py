@@ -11,8 +11,9 @@ each statement on its own (autocommit), so one PostgreSQL rejects is reported as
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from advisor.seed.server import mask
@@ -52,6 +53,68 @@ def _message(exc) -> str:
     return mask((exc.diag.message_primary or str(exc)).strip().splitlines()[0])
 
 
+def _send(conn, query, body: str, schemas: set[str]) -> tuple[int, str] | None:
+    """Run one schema statement; (line, message) of the error PostgreSQL gives, or None.  A schema it names that
+    does not exist (`CREATE TABLE stripe.products`, where a migration runner made `stripe` first) is created once,
+    in advisor's database, and the statement sent again."""
+    import psycopg
+
+    while True:
+        try:
+            # binary results take the extended protocol, where PostgreSQL refuses a second statement: if its
+            # lexer and advisor's ever disagree on where one ends, nothing unchecked runs after it
+            conn.execute(body, binary=True, prepare=False)
+            return None
+        except psycopg.Error as exc:
+            failed = _line_of(query.text, query.location.line, exc.diag.statement_position), _message(exc)
+            missing = _missing_schema(exc) if isinstance(exc, psycopg.errors.InvalidSchemaName) else None
+            if missing is None or missing in schemas:
+                return failed
+            schemas.add(missing)
+            try:
+                conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{missing.replace(chr(34), chr(34) * 2)}"')
+            except psycopg.Error:
+                return failed
+
+
+# psql's variables, `:SCHEMA`, `:'SCHEMA'`, `:"SCHEMA"` (graphile-worker's migrations are written with
+# `:GRAPHILE_WORKER_SCHEMA.jobs`, its runner replacing the name everywhere): outside strings and comments, and in a
+# dollar-quoted body where one names a schema (followed by `.`)
+_PSQL = re.compile(
+    r"""(?P<keep>'(?:[^']|'')*'?|--[^\n]*|/\*.*?(?:\*/|\Z)|"(?:[^"]|"")*"?)
+      |(?P<body>(?P<dq>\$(?:[A-Za-z_]\w*)?\$).*?(?:(?P=dq)|\Z))
+      |(?<![:\w]):(?:'(?P<literal>[A-Za-z_]\w*)'|"(?P<quoted>[A-Za-z_]\w*)"|(?P<name>[A-Za-z_]\w*))""",
+    re.VERBOSE | re.DOTALL,
+)
+_PSQL_NAME = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)(?=\s*\.)")
+
+
+def filled(text: str) -> str:
+    """The statement with each psql variable as a stand-in of the same length: the variable's name in lower case,
+    as a name, a quoted name or a literal (`:GRAPHILE_WORKER_SCHEMA.jobs` -> `graphile_worker_schema .jobs`): one
+    schema advisor creates for them (see `_send`), the same name the EXPLAIN stage plans their queries on."""
+    if ":" not in text:
+        return text
+
+    def fill(m: re.Match) -> str:
+        if m.group("keep") is not None:
+            return m.group(0)
+        if m.group("body") is not None:
+            return _PSQL_NAME.sub(lambda n: n.group(1).lower() + " ", m.group(0))
+        for kind, mark in (("literal", "'"), ("quoted", '"'), ("name", "")):
+            if m.group(kind) is not None:
+                return (mark + m.group(kind).lower() + mark).ljust(len(m.group(0)))
+        return m.group(0)
+
+    return _PSQL.sub(fill, text)
+
+
+def _missing_schema(exc) -> str | None:
+    """The schema a statement names that does not exist (`schema "stripe" does not exist`)."""
+    m = re.fullmatch(r'schema "(.+)" does not exist', (exc.diag.message_primary or "").strip())
+    return m.group(1) if m else None
+
+
 def load_schema(
     conn, files: list[Path], shown: dict[Path, str] | None = None, create_extension: Callable[[str], None] | None = None
 ) -> list[LoadError]:
@@ -72,10 +135,11 @@ def load_schema(
             if query.origin == "function-body":
                 continue  # analysed as a query, never sent: its CREATE FUNCTION carries it
             seq = next(counter)
+            query = replace(query, text=filled(query.text))  # what is checked is what is sent
             body = query.text.strip()
             if not body or body.rstrip(";").strip() == "":
                 continue
-            verdict = check(query.text)  # the text the schema stage parsed: sqlglot's tree comes from its cache
+            verdict = check(query.text)
             if verdict.action == "refuse":
                 errors.append((seq, LoadError(name, query.location.line, verdict.reason, body, refused=True)))
             elif verdict.action == "extension":
@@ -93,13 +157,10 @@ def load_schema(
                 allowed.append((seq, name, query, body))
     conn.autocommit = True
     conn.execute(f"SET statement_timeout = '{SCHEMA_STATEMENT_TIMEOUT}'")
+    schemas: set[str] = set()  # created for the files, which use them and leave their creation to a runner
     for seq, name, query, body in allowed:
-        try:
-            # binary results take the extended protocol, where PostgreSQL refuses a second statement: if its
-            # lexer and advisor's ever disagree on where one ends, nothing unchecked runs after it
-            conn.execute(body, binary=True, prepare=False)
-        except psycopg.Error as exc:
-            line = _line_of(query.text, query.location.line, exc.diag.statement_position)
-            errors.append((seq, LoadError(name, line, _message(exc), body)))
+        failed = _send(conn, query, body, schemas)
+        if failed is not None:
+            errors.append((seq, LoadError(name, failed[0], failed[1], body)))
     conn.execute("SET statement_timeout = 0")  # seeding is not cut; a role default set by the schema does not count
     return [e for _, e in sorted(errors, key=lambda pair: pair[0])]
