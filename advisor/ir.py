@@ -304,6 +304,8 @@ class Schema:
     unread: dict[str, Location] = field(default_factory=dict)
     files: set[str] = field(default_factory=set)  # the schema files of the config (DDL, migrations)
     tiny: set[str] = field(default_factory=set)  # tables the config says stay small ([seed.tables.t] rows)
+    # CREATE FUNCTION statements a later definition of the same name replaces (schema.assemble.replaced_routines)
+    replaced_routines: list[Location] = field(default_factory=list)
 
     def small(self, name: str) -> bool:
         """The config says this table or collection stays small, or its columns say it holds settings:

@@ -161,11 +161,21 @@ def off_workload_statement(query: SqlQuery, schema: Schema, defines: bool = Fals
     maintenance routine, or one of a migration, a script or a schema file -- unless it is the definition of a
     view or a function (`defines`: it runs on every use), or a statement inside a function defined outside
     the migrations (a function body in a migration is the function as it was then: a later migration or the
-    schema snapshot replaces it, and only the current definition runs).  The rules with `workload = true` are
+    schema snapshot replaces it, and only the current definition runs; nor one a later definition of its function
+    replaces, wherever it stands).  The rules with `workload = true` are
     silent on such a statement, and `--explain` does not plan it."""
-    if query.runs_once or maintenance(query.scope):
+    if query.runs_once or maintenance(query.scope) or _replaced(query, schema):
         return True
     if not one_off(query.location.path, schema):
         return False
     in_body = "function" in (query.origin or "") and not migration_path(query.location.path)
     return not (defines or in_body)
+
+
+def _replaced(query: SqlQuery, schema: Schema) -> bool:
+    """A statement of a function body whose definition a later one of the same name replaces: the function as it
+    was then, which no longer runs."""
+    if "function" not in (query.origin or ""):
+        return False
+    at = query.location
+    return any(d.path == at.path and d.line <= at.line <= (d.end_line or d.line) for d in schema.replaced_routines)

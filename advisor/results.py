@@ -44,13 +44,16 @@ def schema_contribution(source: SourceFile) -> str:
 
     from advisor.cache import digest
     from advisor.parse import parse_sql
+    from advisor.schema.assemble import routine_defined
     from advisor.schema.ddl import is_schema_statement
 
-    ddl = []
+    ddl: list = []
     if source.path.endswith(".sql"):  # as in schema/assemble.py: only .sql files add their DDL
         for query in source.queries:
             tree = parse_sql(query.text, query.dialect) if isinstance(query, SqlQuery) else None
             if isinstance(tree, exp.Expression) and is_schema_statement(tree):
                 ddl.append(query)
+            elif isinstance(query, SqlQuery) and routine_defined(query):
+                ddl.append(routine_defined(query))  # a later definition retires an earlier one's statements
     calls = source.text if source.path.lower().endswith((".py", *JS_SUFFIXES)) else ""
     return digest(ddl, source.indexes, calls) if ddl or source.indexes or calls else ""

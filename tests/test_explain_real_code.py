@@ -191,3 +191,57 @@ def test_the_size_of_no_relation_is_zero(pg_server):
     with connect(pg_server.conninfo(), autocommit=True) as conn:
         assert relation_bytes(conn, "no_such_schema.no_such_table") == 0
         assert relation_bytes(conn, "pg_class") > 0
+
+
+def _migrations(tmp_path):
+    """Numbered schema files that redefine and drop functions, as a queue's migrations do."""
+    root = tmp_path / "worker"
+    (root / "sql").mkdir(parents=True)
+    (root / "advisor.toml").write_text('dialect = "postgres"\nschema = ["sql/*.sql"]\n')
+    (root / "sql" / "000001.sql").write_text(
+        "create table job_queues (queue_name text primary key, job_count int not null);\n"
+        "create table jobs (id bigserial primary key, queue_name text, locked_by text);\n"
+        "create function get_job(worker_id text) returns jobs as $$\n"
+        "begin\n"
+        "  update job_queues set job_count = job_count - 1 where queue_name = 'x';\n"
+        "  return null;\n"
+        "end;\n"
+        "$$ language plpgsql;\n"
+        "create function jobs__decrease() returns trigger as $$\n"
+        "begin\n"
+        "  update job_queues set job_count = job_count - 1 where queue_name = old.queue_name;\n"
+        "  return old;\n"
+        "end;\n"
+        "$$ language plpgsql;\n"
+    )
+    (root / "sql" / "000002.sql").write_text(
+        "drop function jobs__decrease();\n"
+        "drop table job_queues;\n"
+        "create or replace function get_job(worker_id text) returns jobs as $$\n"
+        "begin\n"
+        "  update jobs set locked_by = worker_id where id = 1;\n"
+        "  return null;\n"
+        "end;\n"
+        "$$ language plpgsql;\n"
+    )
+    return root
+
+
+def test_a_function_a_later_schema_file_redefines_or_drops_is_history(tmp_path, monkeypatch, pg_server):
+    from advisor.config import find_config
+    from advisor.ir import SourceFile
+    from advisor.results import schema_contribution
+    from advisor.schema.assemble import assemble
+
+    root = _migrations(tmp_path)
+    monkeypatch.chdir(root)
+    schema, _ = assemble(find_config(root), [])
+    assert sorted(loc.line for loc in schema.replaced_routines) == [3, 9]  # get_job's first, jobs__decrease
+    # a schema file that defines a routine changes what the files before it mean: cached results depend on it
+    defines = SourceFile("sql/000003.sql", "", extract_sql("sql/000003.sql", "create function f() returns int "
+                                                           "as $$ select 1 $$ language sql;"))
+    assert schema_contribution(defines) != ""
+    monkeypatch.setenv("ADVISOR_DSN", pg_server.conninfo())
+    findings = _check(root, monkeypatch)
+    # the old get_job and the dropped trigger function update job_queues, which no longer exists: not planned
+    assert not [f for f in findings if f["name"] in ("explain-error", "schema-rejected")], findings

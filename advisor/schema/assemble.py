@@ -41,6 +41,7 @@ def assemble(config: Config, checked: list[SourceFile]) -> tuple[Schema, list[Sq
             raise ConfigError(f"{shown}: {error}")
         queries += extract_sql(shown, text, config.dialect, source="schema")
     read = [q for q in queries if q.source == "schema"]
+    retired = replaced_routines(queries)  # the schema files' only: their order is the config's
     for source in checked:
         if source.path.endswith(".sql") and source.path not in seen:
             queries += [q for q in source.queries if isinstance(q, SqlQuery)]
@@ -57,6 +58,7 @@ def assemble(config: Config, checked: list[SourceFile]) -> tuple[Schema, list[Sq
             for parent in self_indexed_partitions(source.text):
                 schema.gaps.setdefault(parent, f"{source.path} creates its partitions and indexes them at run time")
     schema.files = seen
+    schema.replaced_routines = retired
     schema.tiny = tiny_tables(config)
     declared = {(i.table, fold(i.name)) for i in schema.indexes}
     for source in checked:  # an index the DDL declares too is the same object (a snapshot taken after it was built)
@@ -66,6 +68,47 @@ def assemble(config: Config, checked: list[SourceFile]) -> tuple[Schema, list[Sq
     if replaced:  # a background update that builds an index and then drops the one it supersedes
         schema.indexes = [i for i in schema.indexes if (i.table, fold(i.name)) not in replaced]
     return schema, read
+
+
+# CREATE [OR REPLACE] FUNCTION|PROCEDURE [schema.]name( -- the schema may be a psql variable (:APP.name)
+_ROUTINE = re.compile(
+    r"\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE)\s+(?:(?::?[\w$]+|\"[^\"]+\")\s*\.\s*)?"
+    r"(?P<name>[\w$]+|\"[^\"]+\")\s*\(",
+    re.IGNORECASE,
+)
+
+
+_DROP_ROUTINE = re.compile(r"\s*DROP\s+(?:FUNCTION|PROCEDURE|ROUTINE)\s+(?:IF\s+EXISTS\s+)?", re.IGNORECASE)
+# each name of `DROP FUNCTION a.f(int), g, "h"(text)`: at the start or after a comma, outside argument lists
+_DROPPED = re.compile(r"(?:^|,)\s*(?:(?::?[\w$]+|\"[^\"]+\")\s*\.\s*)?(?P<name>[\w$]+|\"[^\"]+\")(?:\s*\([^()]*\))?")
+
+
+def routine_defined(query: SqlQuery) -> str | None:
+    """The name of the function or procedure the statement defines (lower case, without its schema), or None."""
+    m = _ROUTINE.match(query.text) if query.origin != "function-body" else None
+    return m.group("name").strip('"').lower() if m else None
+
+
+def replaced_routines(queries: list[SqlQuery]) -> list:
+    """The definitions of a function or procedure that a later one of the same name replaces (or drops), in the
+    order the schema files are built (the config's order; another `.sql` file's place in it is unknown): the
+    function as it was
+    then (graphile-worker's sql/000001.sql to 000019.sql redefine add_job and get_job), whose statements no
+    longer run.  By name: an overload replaced by another of its name is counted replaced too."""
+    last: dict[str, SqlQuery] = {}
+    replaced = []
+    for q in queries:
+        name = routine_defined(q)
+        if name is not None:
+            if name in last:
+                replaced.append(last[name].location)
+            last[name] = q
+        elif q.origin != "function-body" and (drop := _DROP_ROUTINE.match(q.text)) is not None:
+            for dropped in _DROPPED.finditer(q.text[drop.end() :].rstrip().rstrip(";")):
+                gone = last.pop(dropped.group("name").strip('"').lower(), None)
+                if gone is not None:  # dropped: its statements no longer run (unless it is defined again)
+                    replaced.append(gone.location)
+    return replaced
 
 
 _TEMP_TABLE = re.compile(r"\s*CREATE\s+(?:GLOBAL\s+|LOCAL\s+)?TEMP(?:ORARY)?\s+TABLE\b", re.IGNORECASE)
