@@ -245,3 +245,15 @@ def test_a_function_a_later_schema_file_redefines_or_drops_is_history(tmp_path, 
     findings = _check(root, monkeypatch)
     # the old get_job and the dropped trigger function update job_queues, which no longer exists: not planned
     assert not [f for f in findings if f["name"] in ("explain-error", "schema-rejected")], findings
+
+
+def test_a_project_without_schema_files_is_checked_and_says_why_nothing_was_planned(tmp_path, monkeypatch):
+    root = tmp_path / "client"
+    root.mkdir()
+    (root / "advisor.toml").write_text('dialect = "postgres"\n')
+    (root / "q.sql").write_text("SELECT * FROM accounts WHERE lower(email) = $1;\nSELECT 1;\n")
+    findings = _check(root, monkeypatch)
+    (note,) = [f for f in findings if f["name"] == "explain-error"]
+    assert note["line"] == 1 and note["severity"] == "info" and "names no schema files" in note["message"]
+    assert "none of the 2 statements" in note["message"]
+    assert any(f["name"] == "function-on-column" for f in findings)  # the static findings stand

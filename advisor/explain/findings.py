@@ -33,6 +33,8 @@ def explain_project(project: Project, options: Options, hits: Hits) -> Hits:
     from advisor.seed.settings import explain_settings
 
     queries = workload_queries(project.sql_queries, project.schema)
+    if not options.dsn and not project.schema.files:
+        return hits + _no_database(project, queries)
     workload = run_workload(
         project.config, queries, project.schema, dsn=options.dsn, analyze=options.analyze, progress=sys.stderr.isatty()
     )
@@ -104,6 +106,29 @@ def _plan_hits(run: QueryRun, statics: Hits, workload: Workload, settings: Expla
             hit.metrics["time_ms"] = run.time_ms
         out.append((name, hit))
     return out
+
+
+def _no_database(project: Project, queries: list) -> Hits:
+    """A project whose config names no schema files: nothing to build a database from, so nothing planned (the
+    static findings stand); said once, at its first statement, and the run goes on with the other projects."""
+    if not queries:
+        return []
+    first = queries[0]
+    return [
+        (
+            "explain-error",
+            Hit(
+                f"advisor planned none of the {len(queries)} statements of this project: its config "
+                f"({project.config.label}) names no schema files, so there is no database to plan them on",
+                first.location,
+                help="point `schema` at the files that build the schema (DDL, migrations), or give --dsn",
+                subject="no schema files",
+                query=first.text,
+                query_location=first.location,
+                metrics={"evidence": "planned"},
+            ),
+        )
+    ]
 
 
 def _reasons(errors: list[str]) -> str:
