@@ -270,3 +270,18 @@ def test_a_builder_of_names_the_code_chooses_is_not_reported(project):
                 cur.execute(self.count_query(days))
     ''')
     assert found == []
+
+
+def test_a_command_without_parameters_is_reported_only_for_a_value_in_quotes(project):
+    found = string_building(project, '''
+        def configure(cursor, schemas, timeout, role, app_name):
+            cursor.execute("SET search_path = {0}".format(",".join(schemas)))
+            cursor.execute("SET lock_timeout = %s" % timeout)
+            cursor.execute(f"GRANT USAGE ON SCHEMA {schemas[0]} TO {role}")
+            cursor.execute("ALTER TABLE {} ADD COLUMN {}".format(schemas[0], role))
+            cursor.execute(f"SET application_name = '{app_name}'")
+    ''')
+    # names, settings and clauses of DDL/SET/GRANT have no parameter to bind instead (as `FROM {table}`);
+    # a caller's text inside quotes is a value that can end its literal
+    assert [line for line, _ in found] == [6]
+    assert "app_name" in found[0][1]
