@@ -5,6 +5,8 @@ implicit concatenation and triple-quoted strings included.  SQL assembled at
 run time (f-strings, `%`, `.format`, `+`) that reaches an execute call is
 reported as string building; its static sketch is still analysed.  psycopg's
 composition (`sql.SQL(...) + ...`, advisor.sources.psycopg_sql) is one statement.
+Text that reaches an execution call may be any command (DDL, `SET`, `GRANT`, `COPY`:
+advisor.sources.sql_shape.runs_as_sql); a constant named as SQL must look like a query.
 """
 
 from __future__ import annotations

@@ -80,8 +80,9 @@ class Reach:
     """Which string expressions reach an execution call, and how.
 
     Names, attributes (`self.SQL`, `Queries.GET`), dict subscripts and calls to functions of the
-    module that return SQL are followed to their assignments in the same module; a function that
-    forwards one of its parameters to an execution call is itself an execution call.
+    module that return SQL are followed to their assignments in the same module (one called with values,
+    when every return is SQL text: advisor.sources.python_builders); a function that forwards one of its
+    parameters to an execution call is itself an execution call.
     """
 
     def __init__(self, tree: ast.Module):

@@ -56,7 +56,7 @@ _COMMANDS = [
     rf"(?:IF\s+EXISTS\s+)?{_NAMES}(?:\s+(?:CASCADE|RESTRICT))?{_ENDS}",
     rf"TRUNCATE\s+(?:TABLE\s+)?(?:ONLY\s+)?{_NAMES}(?:\s+(?:RESTART|CONTINUE)\s+IDENTITY)?(?:\s+(?:CASCADE|RESTRICT))?{_ENDS}",
     rf"REFRESH\s+MATERIALIZED\s+VIEW\s+(?:CONCURRENTLY\s+)?{_NAME}(?:\s+WITH\s+(?:NO\s+)?DATA)?{_ENDS}",
-    rf"LOCK\s+(?:TABLE\s+)?(?:ONLY\s+)?{_NAMES}\s+IN\s+[\w\s]+\s+MODE\b",
+    rf"LOCK\s+(?:TABLE\s+)?(?:ONLY\s+)?{_NAMES}\s+IN\s+[\w ]{{1,40}}?\s+MODE\b",
     # session settings: SET [SESSION|LOCAL] name =|TO value, SET TIME ZONE, SHOW name
     rf"SET\s+(?:SESSION\s+|LOCAL\s+)?(?:{_NAME}\s*(?:=|TO\b)|TIME\s+ZONE\b)",
     rf"SHOW\s+{_NAME}{_ENDS}",
