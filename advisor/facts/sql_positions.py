@@ -73,6 +73,15 @@ _LIST_CLAUSE = re.compile(
 # within an ORDER BY list: the clause started and no later clause keyword since
 _ORDER_ITEM = re.compile(r"\bORDER\s+BY\b(?![\s\S]*\b(?:LIMIT|OFFSET|FROM|WHERE|UNION|FOR|RETURNING)\b)", re.IGNORECASE)
 
+# DDL, settings, privileges, COPY of a table (no query, no predicate inside): what the code splices into them
+# outside quotes is a name, a type, a clause or a setting -- there is no value to bind in their place
+_COMMAND = re.compile(
+    r"\s*(?:SET|SHOW|GRANT|REVOKE|TRUNCATE|LOCK|ALTER|DROP|COPY(?!\s*\()|"
+    r"CREATE(?!\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE|TRIGGER|RULE)))\b",
+    re.IGNORECASE,
+)
+_INNER_QUERY = re.compile(r"\b(?:SELECT|WHERE|VALUES|CHECK|DEFAULT|USING|DO)\b|\$\w*\$", re.IGNORECASE)
+
 
 def name_position(before: str, after: str) -> bool:
     """The piece stands where SQL expects a name: `FROM {t}`, `{s}.jobs`, `"{c}"`, `{col} = %s`, `x {dir}`."""
@@ -80,6 +89,8 @@ def name_position(before: str, after: str) -> bool:
         return False  # inside a string literal: a value
     if before.count('"') % 2 == 1:
         return True  # inside a quoted identifier
+    if _COMMAND.match(before) and not _INNER_QUERY.search(before):
+        return True  # a command PostgreSQL binds no parameters in: a name, a type, a clause or a setting
     tail, head = before.rstrip(), after.lstrip()
     if tail.endswith("::"):
         return True  # $2::{type}: the type of a cast

@@ -5,6 +5,8 @@ implicit concatenation and triple-quoted strings included.  SQL assembled at
 run time (f-strings, `%`, `.format`, `+`) that reaches an execute call is
 reported as string building; its static sketch is still analysed.  psycopg's
 composition (`sql.SQL(...) + ...`, advisor.sources.psycopg_sql) is one statement.
+Text that reaches an execution call may be any command (DDL, `SET`, `GRANT`, `COPY`:
+advisor.sources.sql_shape.runs_as_sql); a constant named as SQL must look like a query.
 """
 
 from __future__ import annotations
@@ -21,29 +23,7 @@ from advisor.sources.python_classes import reads_mongo, record_bases
 from advisor.sources.python_jobs import JOB_REGISTRATIONS, one_off_code
 from advisor.sources.python_reach import COMPOSITION, Number, Reach, dynamic_sketch, literal, parts
 from advisor.sources.python_text import LineIndex, location, string_textmap
-
-_SQL_START = re.compile(
-    r"^\s*(\(\s*)*(SELECT|WITH|INSERT\s+INTO|UPDATE\s+(ONLY\s+)?\S+(\s+(AS\s+)?\w+)?\s+SET|DELETE\s+FROM|CREATE\s+(UNIQUE\s+)?INDEX|"
-    r"CREATE\s+TABLE|ALTER\s+TABLE|DROP\s+(TABLE|INDEX)|MERGE\s+INTO|TRUNCATE)\b",
-    re.IGNORECASE,
-)
-_LEADING_COMMENTS = re.compile(r"^(?:\s*(?:--[^\n]*(?:\n|$)|/\*.*?\*/))*", re.DOTALL)  # `-- name: x` headers
-_SELECT_SHAPE = re.compile(r"\bFROM\b|\bSET\b|\bVALUES\b|\bINTO\b|^\s*SELECT\s+\S", re.IGNORECASE)
-
-
-# a scratch table the code defines with its columns (the schema keeps it: advisor.schema.assemble)
-_TEMP_TABLE = re.compile(
-    r"^\s*CREATE\s+(?:GLOBAL\s+|LOCAL\s+)?TEMP(?:ORARY)?\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?[\w.\"]+\s*\(",
-    re.IGNORECASE,
-)
-
-
-def looks_like_sql(text: str) -> bool:
-    comments = _LEADING_COMMENTS.match(text)
-    text = text[comments.end() :] if comments else text
-    if _TEMP_TABLE.match(text):
-        return True
-    return bool(_SQL_START.match(text)) and bool(_SELECT_SHAPE.search(text)) and len(text) >= 8
+from advisor.sources.sql_shape import looks_like_sql, runs_as_sql
 
 
 def _call_name(func: ast.expr) -> str:
@@ -282,10 +262,11 @@ def _add_query(
     dialect: str,
     reach: Reach,
 ) -> bool:
-    """Record `value` as a query when its text looks like SQL; True when it did."""
+    """Record `value` as a query when its text looks like SQL (any command, when a call runs it); True when it did."""
+    is_sql = looks_like_sql if origin == "named-constant" else runs_as_sql
     plain = literal(value)
     if plain is not None:
-        if not looks_like_sql(plain):
+        if not is_sql(plain):
             return False
         textmap = string_textmap(path, value, plain, index)  # type: ignore[arg-type]
         result.queries.append(
@@ -310,7 +291,7 @@ def _add_query(
     filled = reach.fill_constants(value)
     if filled is not None:
         sql, interpolated = filled
-    if not looks_like_sql(sql):
+    if not is_sql(sql):
         return False
     loc = location(path, value, index)
     textmap = TextMap(path, sql, ((0, loc.line, loc.col),))
@@ -353,7 +334,7 @@ def _add_composition(
         return [(0, first.line, first.col), *inside]
 
     text, anchors, unknown = psycopg_sql.sketch(parts(value) or [], value, reach.constant, position)
-    if not looks_like_sql(text):
+    if not (looks_like_sql if origin == "named-constant" else runs_as_sql)(text):
         return False
     loc = location(path, value, index)
     _raw_texts(result, path, value, reach, index)

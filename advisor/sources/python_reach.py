@@ -7,10 +7,13 @@ Plain `ast` analysis of one module; advisor.sources.python turns what it finds i
 from __future__ import annotations
 
 import ast
-import re
+from functools import cached_property
 
 from advisor.facts.ast_nodes import walk
 from advisor.sources import psycopg_sql
+from advisor.sources.python_builders import builders, called
+from advisor.sources.python_parts import Number, flatten_add, literal, parts
+from advisor.sources.sql_shape import runs_as_sql
 
 # Calls whose first argument is executed as SQL: DB-API and psycopg, asyncpg, databases, SQLAlchemy,
 # pandas, psycopg's COPY; SQL text is still required (`session.query(User)` is not SQL).
@@ -73,18 +76,13 @@ def dynamic_sketch(node: ast.expr) -> tuple[str, str] | None:
     return ".format()", text
 
 
-def literal(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return node.value
-    return None
-
-
 class Reach:
     """Which string expressions reach an execution call, and how.
 
     Names, attributes (`self.SQL`, `Queries.GET`), dict subscripts and calls to functions of the
-    module that return SQL are followed to their assignments in the same module; a function that
-    forwards one of its parameters to an execution call is itself an execution call.
+    module that return SQL are followed to their assignments in the same module (one called with values,
+    when every return is SQL text: advisor.sources.python_builders); a function that forwards one of its
+    parameters to an execution call is itself an execution call.
     """
 
     def __init__(self, tree: ast.Module):
@@ -108,10 +106,16 @@ class Reach:
                 self.functions.append(node)
                 self.returns[node.name] = [r.value for r in ast.walk(node) if isinstance(r, ast.Return) and r.value]
         self.rebound = _rebound(tree)  # names also bound some other way: a parameter, a loop, `+=`...
+        self.tree = tree
         self.helpers: dict[str, int] = {}  # function name -> index of the argument it executes
         for _ in range(3):  # helpers of helpers
             if not self._find_helpers():
                 break
+
+    @cached_property
+    def builders(self) -> dict[tuple[bool, str], list[ast.expr]]:
+        """The functions that return SQL text for their callers (advisor.sources.python_builders)."""
+        return builders(self.tree, _writes_sql)
 
     def sink_argument(self, call: ast.Call) -> ast.expr | None:
         """The SQL argument of an execution call (or of a helper that forwards to one), else None."""
@@ -175,10 +179,13 @@ class Reach:
             if dynamic_sketch(node) is not None:
                 return [node]
             func = node.func
-            called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
-            if called in self.returns and not node.args and not node.keywords or called in _TEXT_BUILDERS:
-                values = self.returns.get(called, ()) if called not in _TEXT_BUILDERS else node.args[:1]
+            name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+            if name in self.returns and not node.args and not node.keywords or name in _TEXT_BUILDERS:
+                values = self.returns.get(name, ()) if name not in _TEXT_BUILDERS else node.args[:1]
                 return [s for value in values for s in self.strings(value, depth + 1)]
+            builder = called(node)
+            values = self.builders.get(builder, []) if builder is not None else []
+            return [s for value in values for s in self.strings(value, depth + 1)]
         return []
 
     def constant(self, node: ast.expr) -> str | None:
@@ -233,6 +240,13 @@ class Reach:
         return [v for v in self.assigned.get(name or "", ()) if isinstance(v, ast.Dict)]
 
 
+def _writes_sql(value: ast.expr) -> bool:
+    """A function's returned value is SQL text: a statement, or one built from literals and values."""
+    text = literal(value)
+    sketch = dynamic_sketch(value) if text is None else None
+    return runs_as_sql(text if text is not None else sketch[1] if sketch is not None else "")
+
+
 SQL_KEYWORDS = {"sql", "query", "statement", "stmt", "operation", "text", "sql_query", "command"}
 _TEXT_BUILDERS = {"dedent", "strip"}  # textwrap.dedent(SQL), SQL.strip(): the same text
 
@@ -258,148 +272,3 @@ def _rebound(tree: ast.Module) -> set[str]:
         elif isinstance(node, ast.ExceptHandler) and node.name:
             names.add(node.name)
     return names
-
-
-# --- built strings: their literal text and interpolated values, in order ---------------------
-
-# a %-conversion: mapping key, flags, width, precision, length, type
-_CONVERSION = re.compile(r"%(?:\(([^)]*)\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?([diouxXeEfFgGcrsa%])")
-_NUMERIC = set("diouxXeEfFgG")
-_NUMERIC_SPEC = re.compile(r"[^{}]*[bdoxXneEfFgG%]$")  # {n:d}, {n:05d}, {x:.2f}: the value is written as a number
-
-
-class Number(str):
-    """The text a numeric conversion (`%d`, `{n:d}`, `f"{n:.2f}"`) writes: a number, whatever the value
-    (it cannot carry SQL); `node` is the value, None when the template names no operand for it."""
-
-    node: ast.expr | None = None
-
-
-def _number(node: ast.expr | None) -> Number:
-    number = Number("0")
-    number.node = node
-    return number
-
-
-def parts(node: ast.expr) -> list[str | ast.expr] | None:
-    """A string built at run time as its literal text and interpolated values, in order (None: not built):
-    the one reading of f-strings, `%`, `.format()` and `+` that the sketches and the provenance share.
-    A value written by a numeric conversion is text, a `Number`. psycopg's composition reads the same way
-    (advisor.sources.psycopg_sql): its identifiers and literals are values."""
-    composed = psycopg_sql.pieces(node)
-    if composed is not None:
-        return [q for p in composed for q in _raw(p)]
-    if isinstance(node, ast.JoinedStr):
-        out: list[str | ast.expr] = []
-        for v in node.values:
-            if isinstance(v, ast.Constant) and isinstance(v.value, str):
-                out.append(v.value)
-            elif isinstance(v, ast.FormattedValue):
-                out.append(_number(v.value) if _numeric_spec(v.format_spec) else v.value)
-        return out
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and literal(node.left) is not None:
-        return _percent_parts(literal(node.left) or "", node.right)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        pieces = flatten_add(node)
-        if all(literal(p) is not None for p in pieces):
-            return None
-        return [t if (t := literal(p)) is not None else p for p in pieces]
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
-        template = literal(node.func.value)
-        return None if template is None else _format_parts(template, node)
-    return None
-
-
-def _raw(piece: str | ast.expr) -> list[str | ast.expr]:
-    """A piece of a composition; `sql.SQL(text)` of a text not written out: that text's own parts, raw."""
-    if isinstance(piece, str) or psycopg_sql.kind(piece) != "SQL" or not piece.args:  # type: ignore[attr-defined]
-        return [piece]  # sql.SQL() and sql.SQL(string=...) are values as well
-    text = piece.args[0]  # type: ignore[attr-defined]
-    built = parts(text)
-    return [text] if built is None else [psycopg_sql.at(p, text) if type(p) is str else p for p in built]
-
-
-def _numeric_spec(spec: ast.expr | None) -> bool:
-    if not isinstance(spec, ast.JoinedStr) or not all(isinstance(v, ast.Constant) for v in spec.values):
-        return False
-    return _NUMERIC_SPEC.match("".join(str(v.value) for v in spec.values if isinstance(v, ast.Constant))) is not None
-
-
-def _percent_parts(template: str, right: ast.expr) -> list[str | ast.expr]:
-    # "%s, %s" % pair: each conversion takes one of the tuple's values, which may be any of them
-    operands = list(right.elts) if isinstance(right, ast.Tuple) else None
-    keyed = (
-        {k.value: v for k, v in zip(right.keys, right.values) if isinstance(k, ast.Constant)}
-        if isinstance(right, ast.Dict)
-        else None
-    )
-    out: list[str | ast.expr] = []
-    end, index = 0, 0
-    for match in _CONVERSION.finditer(template):
-        out.append(template[end : match.start()])
-        end = match.end()
-        key, kind = match.group(1), match.group(2)
-        if kind == "%":
-            out.append("%")
-            continue
-        if key is not None:
-            value = keyed.get(key) if keyed is not None else right  # "%(a)s" % mapping: one of its values
-        elif operands is None:
-            value = right
-        else:
-            value = operands[index] if index < len(operands) else None
-            index += 1
-        if kind in _NUMERIC:
-            out.append(_number(value))
-        elif value is not None:
-            out.append(value)
-    out.append(template[end:])
-    return out
-
-
-def _format_parts(template: str, node: ast.Call) -> list[str | ast.expr]:
-    out: list[str | ast.expr] = []
-    end = 0
-    for i, match in enumerate(re.finditer(r"\{([^{}!:]*)(![rsa])?(?::([^{}]*))?\}", template)):
-        out.append(template[end : match.start()])
-        end = match.end()
-        field, spec = match.group(1), match.group(3) or ""
-        head, _, attr = field.partition(".")
-        keyword = next((k.value for k in node.keywords if k.arg == head), None)
-        value = (
-            keyword
-            if keyword is not None
-            else node.args[int(head)]
-            if head.isdigit() and int(head) < len(node.args)
-            else node.args[i]
-            if not head and i < len(node.args)
-            else _unpacked(node)
-        )
-        if value is not None and attr:  # "{0.version_table_quoted}".format(backend): the attribute is spliced in
-            value = ast.copy_location(ast.Attribute(value=value, attr=attr.split(".")[-1], ctx=ast.Load()), node)
-        if spec and _NUMERIC_SPEC.match(spec):
-            out.append(_number(value))
-        elif value is not None:
-            out.append(value)
-    out.append(template[end:])
-    return out
-
-
-def _unpacked(call: ast.Call) -> ast.expr | None:
-    """What a .format() field no argument names comes from: `**values` or `*args`, when the call has one."""
-    for keyword in call.keywords:
-        if keyword.arg is None:
-            return keyword.value
-    return next((a.value for a in call.args if isinstance(a, ast.Starred)), None)
-
-
-def flatten_add(node: ast.expr) -> list[ast.expr]:
-    out: list[ast.expr] = []
-    stack = [node]  # no recursion: a chain of `+` may be thousands long
-    while stack:
-        top = stack.pop()
-        if isinstance(top, ast.BinOp) and isinstance(top.op, ast.Add):
-            stack += [top.right, top.left]
-        else:
-            out.append(top)
-    return out

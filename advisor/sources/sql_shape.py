@@ -1,0 +1,75 @@
+"""Whether a text in code is a SQL statement, by its start and shape (no parse).
+
+`looks_like_sql` is the test for text anywhere (a constant named as SQL, a JS string): the statements the
+rules read, with the shape that tells them from prose ("Select a file", "Update the cache").
+`runs_as_sql` is the test for text that reaches an execution call (`cur.execute(text)`, a builder whose
+result does): there it is SQL all the same when it is one of PostgreSQL's other commands with its shape —
+DDL on tables, indexes, views and schemas, `SET x = ...`, `SHOW x`, `GRANT ... ON ... TO`, `COPY t FROM` —
+names possibly `{}` placeholders for what the code fills in.
+"""
+
+from __future__ import annotations
+
+import re
+
+_SQL_START = re.compile(
+    r"^\s*(\(\s*)*(SELECT|WITH|INSERT\s+INTO|UPDATE\s+(ONLY\s+)?\S+(\s+(AS\s+)?\w+)?\s+SET|DELETE\s+FROM|CREATE\s+(UNIQUE\s+)?INDEX|"
+    r"CREATE\s+TABLE|ALTER\s+TABLE|DROP\s+(TABLE|INDEX)|MERGE\s+INTO|TRUNCATE)\b",
+    re.IGNORECASE,
+)
+_LEADING_COMMENTS = re.compile(r"^(?:\s*(?:--[^\n]*(?:\n|$)|/\*.*?\*/))*", re.DOTALL)  # `-- name: x` headers
+_SELECT_SHAPE = re.compile(r"\bFROM\b|\bSET\b|\bVALUES\b|\bINTO\b|^\s*SELECT\s+\S", re.IGNORECASE)
+
+# a scratch table the code defines with its columns (the schema keeps it: advisor.schema.assemble)
+_TEMP_TABLE = re.compile(
+    r"^\s*CREATE\s+(?:GLOBAL\s+|LOCAL\s+)?TEMP(?:ORARY)?\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?[\w.\"]+\s*\(",
+    re.IGNORECASE,
+)
+
+
+def looks_like_sql(text: str) -> bool:
+    text = _uncommented(text)
+    if _TEMP_TABLE.match(text):
+        return True
+    return bool(_SQL_START.match(text)) and bool(_SELECT_SHAPE.search(text)) and len(text) >= 8
+
+
+def _uncommented(text: str) -> str:
+    comments = _LEADING_COMMENTS.match(text)
+    return text[comments.end() :] if comments else text
+
+
+_NAME = r"(?:[\w$]|\"[^\"\n]*\"|\{\}|\.)+"  # schema.table, "Quoted", {} (a placeholder), i_{}_{}
+_NAMES = rf"{_NAME}(?:\s*,\s*{_NAME})*"
+_ENDS = r"\s*(?:;\s*)?$"
+_COMMANDS = [
+    # CREATE [TEMP|UNLOGGED|UNIQUE|{}] TABLE|INDEX|VIEW ... with what makes each one
+    rf"CREATE\s+(?:(?:OR\s+REPLACE|GLOBAL|LOCAL|TEMP|TEMPORARY|UNLOGGED|\{{\}})\s*)*TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?"
+    rf"{_NAME}\s*(?:\(|AS\b|PARTITION\s+OF\b|OF\b)",
+    rf"CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:CONCURRENTLY\s+)?(?:(?:IF\s+NOT\s+EXISTS\s+)?{_NAME}\s+)?ON\s+(?:ONLY\s+)?{_NAME}",
+    rf"CREATE\s+(?:OR\s+REPLACE\s+)?(?:(?:TEMP|TEMPORARY|MATERIALIZED)\s+)?VIEW\s+{_NAME}(?:\s*\([^)]*\))?\s+AS\b",
+    rf"CREATE\s+(?:SCHEMA|SEQUENCE|EXTENSION)\s+(?:IF\s+NOT\s+EXISTS\s+)?{_NAME}"
+    r"(?:\s+(?:AUTHORIZATION|WITH|CASCADE|VERSION|SCHEMA|AS|START|INCREMENT|OWNED|CACHE)\b.*)?$",
+    rf"ALTER\s+(?:TABLE|INDEX|VIEW|MATERIALIZED\s+VIEW|SEQUENCE|SCHEMA)\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?{_NAME}\s+"
+    r"(?:ADD|DROP|ALTER|RENAME|SET|RESET|OWNER|ATTACH|DETACH|VALIDATE|ENABLE|DISABLE|CLUSTER|INHERIT|NO)\b",
+    rf"DROP\s+(?:TABLE|INDEX|VIEW|MATERIALIZED\s+VIEW|SEQUENCE|SCHEMA|EXTENSION)\s+(?:CONCURRENTLY\s+)?"
+    rf"(?:IF\s+EXISTS\s+)?{_NAMES}(?:\s+(?:CASCADE|RESTRICT))?{_ENDS}",
+    rf"TRUNCATE\s+(?:TABLE\s+)?(?:ONLY\s+)?{_NAMES}(?:\s+(?:RESTART|CONTINUE)\s+IDENTITY)?(?:\s+(?:CASCADE|RESTRICT))?{_ENDS}",
+    rf"REFRESH\s+MATERIALIZED\s+VIEW\s+(?:CONCURRENTLY\s+)?{_NAME}(?:\s+WITH\s+(?:NO\s+)?DATA)?{_ENDS}",
+    rf"LOCK\s+(?:TABLE\s+)?(?:ONLY\s+)?{_NAMES}\s+IN\s+[\w ]{{1,40}}?\s+MODE\b",
+    # session settings: SET [SESSION|LOCAL] name =|TO value, SET TIME ZONE, SHOW name
+    rf"SET\s+(?:SESSION\s+|LOCAL\s+)?(?:{_NAME}\s*(?:=|TO\b)|TIME\s+ZONE\b)",
+    rf"SHOW\s+{_NAME}{_ENDS}",
+    # privileges: GRANT what ON object TO role, REVOKE what ON object FROM role
+    r"GRANT\s+[\w ,()]{1,200}?\s+ON\s+[^;]{1,300}?\s+TO\s+\S",
+    r"REVOKE\s+[\w ,()]{1,200}?\s+ON\s+[^;]{1,300}?\s+FROM\s+\S",
+    # COPY table [(columns)] FROM|TO ..., COPY (query) TO ...
+    rf"COPY\s+(?:{_NAME}(?:\s*\([^)]*\))?|\(.+\))\s+(?:FROM|TO)\b",
+]
+_COMMAND = re.compile(r"^\s*(?:" + "|".join(f"(?:{c})" for c in _COMMANDS) + ")", re.IGNORECASE | re.DOTALL)
+
+
+def runs_as_sql(text: str) -> bool:
+    """`text` is a statement when an execution call runs it: one `looks_like_sql` reads, or a command of
+    the shapes above (the schema, session settings, privileges, COPY)."""
+    return looks_like_sql(text) or _COMMAND.match(_uncommented(text)) is not None
