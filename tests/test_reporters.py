@@ -91,3 +91,14 @@ def test_terminal_escapes_rich_markup(project):
     project({"q.sql": "SELECT * FROM [bold]users[/bold];\n"})
     text = render("terminal", engine.check(["."]))
     assert "[bold]" in text or "parse" in text
+
+
+def test_terminal_shows_a_long_list_metric_in_part_and_json_whole():
+    """A note on 40 unplanned statements lists 12 of them on screen; --format json has every one."""
+    lines = [f"q{n}.sql:{n}" for n in range(40)]
+    note = Finding("PLN009", "PostgreSQL could not plan 40 statements", Location("q0.sql", 1, 1), "info",
+                   evidence="planned", metrics={"evidence": "planned", "lines": lines})
+    report = engine.Report([note], ["q0.sql"], 40)
+    text = render("terminal", report)
+    assert "q11.sql:11; and 28 more" in text and "q12.sql:12" not in text
+    assert json.loads(render("json", report))["findings"][0]["metrics"]["lines"] == lines

@@ -43,6 +43,9 @@ def _frame(finding, lines: list[str], escape) -> list[str]:
     ]
 
 
+SHOWN = 12  # items of a list metric shown (a note's statements: `lines`)
+
+
 def _metric(key: str, value) -> str:
     if key.endswith("size") and isinstance(value, (int, float)):
         for unit in ("B", "kB", "MB", "GB"):
@@ -51,8 +54,8 @@ def _metric(key: str, value) -> str:
             value /= 1024
     if isinstance(value, float):
         return f"{value:,.1f}" if abs(value) >= 10 else f"{value:.2f}"
-    if isinstance(value, list):
-        return "; ".join(map(str, value))
+    if isinstance(value, list):  # the whole list is in --format json
+        return "; ".join(map(str, value[:SHOWN])) + (f"; and {len(value) - SHOWN} more" if len(value) > SHOWN else "")
     return str(value)
 
 
