@@ -170,7 +170,8 @@ def test_the_rules_listing_says_which_rules_are_on_by_default():
         "select-star", "offset-pagination", "update-without-where", "delete-without-where", "insert-without-columns",
         "missing-projection", "skip-pagination"]
     # the notes on what advisor could not see are marked apart from the findings that claim a problem
-    assert sorted(r["name"] for r in listed if r["coverage"]) == ["incomplete-schema", "no-index-declarations", "unread-statement"]
+    assert sorted(r["name"] for r in listed if r["coverage"]) == [
+        "explain-error", "incomplete-schema", "no-index-declarations", "schema-rejected", "unread-statement"]
     rows = {line.split()[0]: line.split() for line in runner.invoke(main, ["rules"]).output.splitlines()[1:]
             if line.split() and line.split()[0] in ("SQL001", "SQL008")}
     assert rows["SQL001"][1:4] == ["select-star", "warning", "off"]
