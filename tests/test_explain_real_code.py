@@ -257,3 +257,24 @@ def test_a_project_without_schema_files_is_checked_and_says_why_nothing_was_plan
     assert note["line"] == 1 and note["severity"] == "info" and "names no schema files" in note["message"]
     assert "none of the 2 statements" in note["message"]
     assert any(f["name"] == "function-on-column" for f in findings)  # the static findings stand
+
+
+def test_the_schemas_the_files_create_are_on_the_search_path(tmp_path, monkeypatch, pg_server):
+    """A message store's functions name their tables bare: its role's search path has the store's schema."""
+    monkeypatch.setenv("ADVISOR_DSN", pg_server.conninfo())
+    root = tmp_path / "store"
+    root.mkdir()
+    (root / "advisor.toml").write_text('dialect = "postgres"\nschema = ["schema.sql"]\n')
+    (root / "schema.sql").write_text(
+        "CREATE SCHEMA IF NOT EXISTS message_store;\n"
+        "CREATE TABLE message_store.messages (id bigserial PRIMARY KEY, stream_name text NOT NULL, data jsonb);\n"
+        "CREATE FUNCTION message_store.stream_version(stream text) RETURNS bigint AS $$\n"
+        "DECLARE v bigint;\n"
+        "BEGIN\n"
+        "  SELECT max(id) INTO v FROM messages WHERE stream_name = stream_version.stream;\n"
+        "  RETURN v;\n"
+        "END;\n"
+        "$$ LANGUAGE plpgsql;\n"
+    )
+    findings = _check(root, monkeypatch)
+    assert not [f for f in findings if f["name"] in ("explain-error", "schema-rejected")], findings

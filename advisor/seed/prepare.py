@@ -65,6 +65,7 @@ def prepare(config: Config, dsn: str | None = None, *, progress: bool = False, c
     try:
         with connect(target.conninfo, autocommit=True) as conn:
             prepared.load_errors = _load(conn, target, files)
+            _search_path(conn)
             from advisor.seed.generate import seed_database
 
             result = seed_database(conn, seed, progress=progress)
@@ -102,6 +103,25 @@ def _load(conn, target: Target, files: list[Path]) -> list[LoadError]:
         with contextlib.suppress(Exception):
             create_extension("pg_trgm")
         return load_schema(conn, files, _shown(files), create_extension)
+
+
+def _search_path(conn) -> None:
+    """The schemas the files created, in the order they did, on the search path of every later session (before
+    `public`): an application's role has them there (`ALTER ROLE app SET search_path = message_store, public`),
+    and its statements name their tables bare (message-db's functions read `messages` of `message_store`)."""
+    from psycopg import sql
+
+    made = [
+        name
+        for (name,) in conn.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)"
+            " AND nspname <> 'public' AND nspname NOT LIKE 'pg\\_%' ORDER BY oid"
+        ).fetchall()
+    ]
+    if made:
+        path = sql.SQL(", ").join([*map(sql.Identifier, made), sql.Identifier("public")])
+        # the role's own default (not the database's, which a copy of the cached database would not keep)
+        conn.execute(sql.SQL("ALTER ROLE CURRENT_USER SET search_path TO {}").format(path))
 
 
 def cached_load_errors(target: Target) -> list[LoadError]:
