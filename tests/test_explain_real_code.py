@@ -278,3 +278,18 @@ def test_the_schemas_the_files_create_are_on_the_search_path(tmp_path, monkeypat
     )
     findings = _check(root, monkeypatch)
     assert not [f for f in findings if f["name"] in ("explain-error", "schema-rejected")], findings
+
+
+def test_only_a_statement_read_whole_is_planned():
+    """A prefix another piece completes at run time (`sql + clause`), or a text with a template, is no statement
+    PostgreSQL can plan as written: the EXPLAIN stage leaves it to the static rules (which read it as a sketch)."""
+    from advisor.explain.stage import readable
+    from advisor.ir import Location, SqlQuery, TextMap
+
+    def query(text: str) -> SqlQuery:
+        return SqlQuery(text, Location("q.py", 1, 1), TextMap("q.py", text, ((0, 1, 1),)), "python")
+
+    assert readable(query("SELECT id FROM devices WHERE hidden = '0' AND user_id = $1"))
+    assert not readable(query("SELECT count(*) FROM devices WHERE hidden = '0' AND"))  # `sql + clause`
+    assert not readable(query("SELECT user_id FROM d WHERE {clause} AND stream_id > ?"))
+    assert readable(query("SELECT * FROM :APP.events WHERE id = :id"))  # psql's schema variable: planned

@@ -86,13 +86,24 @@ def plannable(query: SqlQuery) -> bool:
     )
 
 
+def readable(query: SqlQuery) -> bool:
+    """The text is the whole statement as it runs: advisor's parser read it, and nothing in it is filled in later
+    (`WHERE {clause} AND ...`, `${table}`), which PostgreSQL could only refuse (a psql :SCHEMA aside: planned as a
+    schema, advisor.explain.params.normalise)."""
+    from advisor.parse import ParseFailure, has_text_template, parse_sql
+
+    if not query.complete or isinstance(parse_sql(query.text, query.dialect), ParseFailure):
+        return False
+    return not has_text_template(_PSQL_NAME.sub("x.", query.text))
+
+
 def workload_queries(queries: list[SqlQuery], schema: Schema) -> list[SqlQuery]:
-    """The statements `check --explain` and `advisor indexes` plan: the plannable ones of the workload, not
+    """The statements `check --explain` and `advisor indexes` plan: the plannable, readable ones of the workload, not
     those a migration, a script or a maintenance routine runs (advisor.oneoff.off_workload_statement: a
     backfill is no workload, and an old migration's statements name what a later one dropped or changed)."""
     from advisor.oneoff import off_workload_statement
 
-    return [q for q in queries if plannable(q) and not off_workload_statement(q, schema)]
+    return [q for q in queries if plannable(q) and readable(q) and not off_workload_statement(q, schema)]
 
 
 def explain_row(conn, sql: str):
