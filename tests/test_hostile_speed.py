@@ -1,0 +1,150 @@
+"""Crafted files that made a reader superlinear (benchmarks/hostile.py): the work each reader does is
+counted here, never timed, and its answers checked against what the old, slower reading found."""
+
+import ast
+import json
+
+from click.testing import CliRunner
+
+from advisor.cli import main
+from advisor.sources import extract, js_syntax, pymongo_names, python, python_reach
+from advisor.sources.python import extract_python
+
+N = 400
+
+
+def _counting(monkeypatch, module, name: str) -> list[int]:
+    calls = [0]
+    real = getattr(module, name)
+
+    def counted(*args, **kwargs):
+        calls[0] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counted)
+    return calls
+
+
+def test_a_name_assigned_thousands_of_times_is_resolved_without_rereading_every_assignment(monkeypatch):
+    lines = ["from pymongo import MongoClient", "db = MongoClient().app", "def h(req):"]
+    for i in range(N):
+        lines += [f"    c = db['c{i}']", "    c.find({'a': req.a})"]
+    lines += ["def other(req):", "    c = db['elsewhere']", "    return c.find_one({'b': req.b})"]
+    tree = ast.parse("\n".join(lines))
+    names = pymongo_names.Names(tree)
+    calls = _counting(monkeypatch, pymongo_names, "position")
+    uses = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == "c" and isinstance(n.ctx, ast.Load)]
+    got = [names.resolve(u) for u in uses]
+    assert calls[0] < 10 * len(uses)  # was: every assignment of `c` read again for each use (N * N)
+    for use, value in zip(uses, got):  # the value last assigned before the use, in the use's own function
+        assert isinstance(value, ast.Subscript)
+        expected = "elsewhere" if use.lineno > 2 * N + 3 else f"c{(use.lineno - 5) // 2}"
+        assert value.slice.value == expected  # type: ignore[attr-defined]
+
+
+def _unread(code: str) -> list[tuple[int, bool]]:
+    return [(q.location.line, q.result_unread) for q in extract_python("m.py", code).queries]
+
+
+def test_a_cursor_used_thousands_of_times_is_followed_without_a_walk_per_execute(monkeypatch):
+    body = "".join(f"    cur.execute('SELECT * FROM t{i} FOR UPDATE')\n" for i in range(N))
+    code = f"def h(cur):\n{body}    return cur.fetchall()\n"
+    built = _counting(monkeypatch, python, "NameUses")
+    walks = [0]
+    real = ast.walk
+
+    def walk(node):
+        walks[0] += isinstance(node, ast.FunctionDef)
+        return real(node)
+
+    monkeypatch.setattr(ast, "walk", walk)
+    got = _unread(code)
+    monkeypatch.undo()
+    assert built[0] == 1 and walks[0] < 20  # was: one walk of the function per execute (N)
+    assert [u for _, u in got] == [True] * (N - 1) + [False]  # each result replaced by the next, the last read
+
+
+def test_the_next_use_of_a_cursor_skips_the_other_branches_of_an_if():
+    code = (
+        "def h(cur, a):\n"
+        "    if a == 1:\n"
+        "        cur.execute('SELECT * FROM t WHERE id = 1 FOR UPDATE')\n"
+        "    elif a == 2:\n"
+        "        cur.execute('SELECT * FROM t WHERE id = 2 FOR UPDATE')\n"
+        "        cur.fetchall()\n"
+        "    else:\n"
+        "        cur.execute('SELECT * FROM t WHERE id = 3 FOR UPDATE')\n"
+        "    cur.execute('UPDATE t SET x = 1')\n"
+        "def g(cur, a):\n"
+        "    if a:\n"
+        "        cur.execute('SELECT * FROM u FOR UPDATE')\n"
+        "    else:\n"
+        "        cur.execute('SELECT * FROM v FOR UPDATE')\n"
+        "    return cur.fetchone()\n"
+    )
+    assert _unread(code) == [(3, True), (5, False), (8, True), (9, False), (12, False), (14, False)]
+
+
+def test_thousands_of_texts_of_one_name_each_find_their_own_call(monkeypatch):
+    functions = "".join(
+        f"def f{i}(cur, v):\n    sql = 'SELECT a FROM t{i} WHERE b = %s'\n    cur.execute(sql, (v,))\n"
+        for i in range(N)
+    )
+    calls = _counting(monkeypatch, python_reach, "dynamic_sketch")
+    queries = extract_python("m.py", functions).queries
+    assert calls[0] < 10 * N  # was: every text of `sql` read again for each of its N calls (N * N)
+    assert len(queries) == N
+    for q in queries:  # the call that runs each text is the one in its own function
+        assert q.scope == (f"f{q.text.split()[3][1:]}",)
+        assert q.origin == "constant-reaching-call"
+
+
+NEST = "{ k: [g(1,\n"
+CLOSE = ")] }\n"
+
+
+def _nested(depth: int, find_every: int = 1) -> str:
+    opened = "".join(
+        NEST if k % find_every else f"{{ k: [db.collection('c').find({{ a: {k} }}), g(1,\n" for k in range(depth)
+    )
+    return (
+        "const db = require('mongodb').MongoClient.connect(u).db('app');\nexport const x = (\n"
+        + opened
+        + CLOSE * depth
+        + ");\n"
+    )
+
+
+def test_js_parents_are_mapped_once_for_every_named_node():
+    text = _nested(60)
+    result_file = js_syntax.JsFile("a.js", text, text.encode(), js_syntax.parser(".js").parse(text.encode()).root_node)
+    js_syntax.collect_decls(result_file)
+    stack, checked = [result_file.root], 0
+    while stack:
+        node = stack.pop()
+        for child in node.named_children:
+            assert result_file.parents[child.id].id == node.id  # the map agrees with tree-sitter's parent
+            checked += 1
+        stack.extend(node.named_children)
+    assert checked == len(result_file.parents) > 60 * 5
+
+
+def test_calls_nested_deep_are_not_walked_up_from_each(monkeypatch):
+    calls = _counting(monkeypatch, js_syntax.JsFile, "parent")
+    extract("a.js", _nested(300, find_every=1000), "postgres")
+    nodes = 300 * 6
+    assert calls[0] < 5 * nodes  # was: a walk up to the function from every call (300 * 300 levels)
+
+
+def test_code_nested_past_the_cap_is_noted_and_the_run_completes(tmp_path, monkeypatch):
+    shallow = extract("a.js", _nested(80), "postgres")
+    assert len(shallow.queries) == 80 and not shallow.errors  # code as deep as real code is read whole
+    (tmp_path / "deep.js").write_text(_nested(js_syntax.MAX_NESTING), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["check", "--no-cache", "--format", "json", "."])
+    assert result.exit_code in (0, 1), result.output
+    notes = [f for f in json.loads(result.output)["findings"] if f["name"] == "parse-error"]
+    assert len(notes) == 1  # said once, where the unread code starts
+    assert notes[0]["path"] == "deep.js" and notes[0]["line"] > 3
+    assert f"nested more than {js_syntax.MAX_NESTING} levels deep" in notes[0]["message"]
+    assert "did not read" in notes[0]["message"]
