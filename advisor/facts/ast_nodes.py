@@ -60,3 +60,19 @@ class NameUses:
         while i < len(starts) and (skip := next((e for s, e in outside if s <= starts[i] < e), None)) is not None:
             i = bisect_left(starts, skip, i + 1)  # past the span the use lies in (spans nest: a few jumps)
         return self.uses[name][i] if i < len(starts) else None
+
+
+class LineSpans:
+    """Spans of lines (functions, classes: nested or apart), each `(first line, last line, ...)`, indexed
+    once by line: what is around a line is a look-up, not a pass over every span (thousands of methods,
+    a query in each)."""
+
+    def __init__(self, spans: Iterable[tuple]):
+        self.by_line: dict[int, list[tuple]] = {}
+        for span in spans:
+            for line in range(span[0], span[1] + 1):
+                self.by_line.setdefault(line, []).append(span)
+
+    def around(self, line: int) -> list[tuple]:
+        """The spans around `line`, innermost first (of two as long, the one given first)."""
+        return sorted(self.by_line.get(line, ()), key=lambda s: s[1] - s[0])

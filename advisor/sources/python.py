@@ -14,7 +14,7 @@ import dataclasses
 import re
 from pathlib import PurePath
 
-from advisor.facts.ast_nodes import NameUses, Span, span, walk
+from advisor.facts.ast_nodes import LineSpans, NameUses, Span, span, walk
 from advisor.ir import Location, SourceFile, SqlQuery, StringBuilt, TextMap
 from advisor.sources import psycopg_sql
 from advisor.sources.python_classes import reads_mongo, record_bases
@@ -115,8 +115,8 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
         built = next((n for n in ast.walk(root) if isinstance(n, ast.Call) and psycopg_sql.kind(n)), None)
         if id(root) not in reached.texts and psycopg_sql.kind(root) != "SQL" and built is not None:  # SQL(text): above
             reached.add(lambda node: [node], built, root)
-    named = _named_spans(tree)
-    scopes = [(first, last) for first, last, _, function in named if function]
+    spans = _named_spans(tree)
+    named, scopes = LineSpans(spans), LineSpans((first, last) for first, last, _, function in spans if function)
     for value, _ in list(reached.texts.values()):
         node, arg = reached.nearest(value, scopes)
         origin = "execute-call" if value is arg else "constant-reaching-call"
@@ -169,10 +169,9 @@ def _named_spans(tree: ast.AST) -> list[tuple[int, int, str, bool]]:
     ]
 
 
-def _scope_at(spans: list[tuple[int, int, str, bool]], line: int) -> tuple[str, ...]:
+def _scope_at(spans: LineSpans, line: int) -> tuple[str, ...]:
     """The names of the functions and classes around `line`, innermost first."""
-    around = sorted((s for s in spans if s[0] <= line <= s[1]), key=lambda s: s[1] - s[0])
-    return tuple(name for _, _, name, _ in around)
+    return tuple(name for _, _, name, _ in spans.around(line))
 
 
 _EXECUTE = {"execute", "executemany"}

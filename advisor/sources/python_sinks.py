@@ -11,6 +11,8 @@ from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from advisor.facts.ast_nodes import LineSpans
+
 
 @dataclass
 class _Calls:
@@ -46,11 +48,11 @@ class Reached:
         group.found.append((self._order, call, arg))
         self._order += 1
 
-    def nearest(self, value: ast.expr, scopes: list[tuple[int, int]]) -> tuple[ast.Call, ast.expr]:
-        """Of the calls `value` reaches, the first after it in its own function (the one that runs it:
-        `sql = "SELECT ..."; txn.execute(sql)`), else the first found."""
+    def nearest(self, value: ast.expr, scopes: LineSpans) -> tuple[ast.Call, ast.expr]:
+        """Of the calls `value` reaches, the first after it in its own function (`scopes`: the functions'
+        lines; the one that runs it: `sql = "SELECT ..."; txn.execute(sql)`), else the first found."""
         groups = self.texts[id(value)][1]
-        inner = min((s for s in scopes if s[0] <= value.lineno <= s[1]), key=lambda s: s[1] - s[0], default=None)
+        inner = next(iter(scopes.around(value.lineno)), None)
         after = []
         for group in groups if inner is not None else ():
             ordered = group.sorted()
