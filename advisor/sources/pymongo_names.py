@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import re
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Callable
 from functools import cached_property
 from typing import Any, cast
@@ -109,9 +110,9 @@ class Names:
         if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
             return None
         cls = self.classes.class_of(fn)
-        if cls is not None and fn in cls.body:
+        if cls is not None and id(fn) in self.methods:
             static = "staticmethod" in [ast.unparse(d) for d in fn.decorator_list]
-        elif fn in getattr(self.tree, "body", []) and self.module_functions.get(fn.name) is fn:
+        elif self.module_functions.get(fn.name) is fn:  # (a function of the module's own body)
             cls, static = None, True
         else:
             return None
@@ -221,8 +222,14 @@ class Names:
     def module_functions(self) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
         """The module's own functions, by name (one defined twice is neither)."""
         defs = [st for st in getattr(self.tree, "body", []) if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef))]
-        names = [d.name for d in defs]
-        return {d.name: d for d in defs if names.count(d.name) == 1}
+        names = Counter(d.name for d in defs)
+        return {d.name: d for d in defs if names[d.name] == 1}
+
+    @cached_property
+    def methods(self) -> set[int]:
+        """The statements of every class's own body, by id: whether a function is a method is a look-up,
+        not a pass over its class's body (a class of thousands of methods)."""
+        return {id(st) for cls in walk(self.tree) if isinstance(cls, ast.ClassDef) for st in cls.body}
 
     def item(self, use: ast.Name) -> ast.AST | None:
         """`for coll in colls: coll...` with `colls = [db[c], ...]`: the first item of the list."""
