@@ -7,7 +7,8 @@ import json
 from click.testing import CliRunner
 
 from advisor.cli import main
-from advisor.sources import extract, js_syntax, pymongo_names, python, python_reach
+from advisor.facts import ast_nodes
+from advisor.sources import extract, js_syntax, pymongo_names, python, python_classes, python_reach
 from advisor.sources.python import extract_python
 
 N = 400
@@ -90,7 +91,7 @@ def test_thousands_of_texts_of_one_name_each_find_their_own_call(monkeypatch):
         f"def f{i}(cur, v):\n    sql = 'SELECT a FROM t{i} WHERE b = %s'\n    cur.execute(sql, (v,))\n"
         for i in range(N)
     )
-    calls = _counting(monkeypatch, python_reach, "dynamic_sketch")
+    calls = _counting(monkeypatch, python_reach, "literal")
     queries = extract_python("m.py", functions).queries
     assert calls[0] < 10 * N  # was: every text of `sql` read again for each of its N calls (N * N)
     assert len(queries) == N
@@ -148,3 +149,51 @@ def test_code_nested_past_the_cap_is_noted_and_the_run_completes(tmp_path, monke
     assert notes[0]["path"] == "deep.js" and notes[0]["line"] > 3
     assert f"nested more than {js_syntax.MAX_NESTING} levels deep" in notes[0]["message"]
     assert "did not read" in notes[0]["message"]
+
+
+def test_a_class_family_is_found_without_reading_every_class_per_class(monkeypatch):
+    code = "class Base:\n    pass\n" + "".join(f"class C{i}(Base):\n    def m(self):\n        pass\n" for i in range(N))
+    classes = python_classes.Classes(ast.parse(code))
+    every = [c for cs in classes.named.values() for c in cs]
+    old = {c.name: [s for s in every if c.name in python_classes.base_names(s)] for c in every}  # the old pass
+    calls = _counting(monkeypatch, python_classes, "base_names")
+    families = {c.name: classes.family(c) for c in every}
+    assert calls[0] < 5 * N  # was: every class's bases read again for each family (N * N)
+    assert families["Base"] == [classes.named["Base"][0], *old["Base"]]  # the class, then its subclasses in order
+    assert len(families["Base"]) == N + 1
+    assert families["C0"] == [classes.named["C0"][0], classes.named["Base"][0]]  # itself and its base (no subclass)
+
+
+def test_which_functions_are_methods_or_module_functions():
+    code = (
+        "class A:\n    def m(self, a, b): pass\n    @staticmethod\n    def s(a): pass\n"
+        "    def outer(self):\n        def inner(x): pass\n"
+        "def f(a, b): pass\ndef twice(a): pass\ndef twice(b): pass\n"
+    )
+    tree = ast.parse(code)
+    names = pymongo_names.Names(tree)
+    functions = {n.name + str(n.lineno): n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+
+    def sig(key):
+        got = names.signature(functions[key].body[0])
+        return None if got is None else (got[0].name, got[1].name if got[1] else None, got[2])
+
+    assert sig("m2") == ("m", "A", ["a", "b"])  # a method: its parameters after self
+    assert sig("s4") == ("s", "A", ["a"])  # a static method: all of them
+    assert sig("inner6") is None  # nested in a method: no call of the module names it
+    assert sig("f7") == ("f", None, ["a", "b"])
+    assert sig("twice8") is None and sig("twice9") is None  # defined twice: neither is the module's
+
+
+def test_what_is_around_a_line_is_what_a_pass_over_every_span_finds():
+    import random
+
+    rng = random.Random(7)
+    spans = []
+    for n in range(300):
+        first = rng.randint(1, 400)
+        spans.append((first, first + rng.choice([0, 1, 5, 30, 200]), n))
+    lines = ast_nodes.LineSpans(spans)
+    for line in range(0, 620):
+        brute = sorted((s for s in spans if s[0] <= line <= s[1]), key=lambda s: s[1] - s[0])
+        assert lines.around(line) == brute
