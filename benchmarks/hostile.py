@@ -73,6 +73,12 @@ def _js_chain(i: int) -> str:
     return f"function f{i}(db, q) {{\n  const r = f{i - 1}(db, q);\n  return r;\n}}\nf{i}(client.db(), 'x{i}');\n"
 
 
+def _js_sql_chain(i: int) -> str:
+    if i == 0:
+        return "function f0(q) {\n  return pool.query(`SELECT * FROM t WHERE a = '${q}'`);\n}\n"
+    return f"function f{i}(q) {{\n  return f{i - 1}(q + '{i}');\n}}\nf{i}(req.query.x{i % 9});\n"
+
+
 def _js_methods(i: int) -> str:
     return (
         f"class Repo{i} {{\n  constructor(db) {{ this.col = db.collection('c{i % 17}'); }}\n"
@@ -124,6 +130,12 @@ def _py_chain(i: int) -> str:
     return f"def f{i}(db, q):\n    r = f{i - 1}(db, q)\n    return r\n\n\nf{i}(client.app, 'x{i}')\n"
 
 
+def _py_sql_chain(i: int) -> str:
+    if i == 0:
+        return "def f0(cur, q):\n    cur.execute(f\"SELECT * FROM t WHERE a = '{q}'\")\n\n\n"
+    return f"def f{i}(cur, q):\n    return f{i - 1}(cur, q + '{i}')\n\n\nf{i}(cur, request.args['x{i % 9}'])\n"
+
+
 def _py_methods(i: int) -> str:
     return (
         f"class Repo{i}:\n    def __init__(self, db):\n        self.col = db['c{i % 17}']\n\n"
@@ -167,6 +179,7 @@ SHAPES = [
           _js_concat, "  return q;\n}\nexport async function h(a: any) {\n  return pool.query(build(a));\n}\n"),
     Shape("js-deep-nesting", "a.js", "const db = require('mongodb').MongoClient.connect(u).db('app');\n", _js_nest),
     Shape("js-call-chain", "a.js", "", _js_chain),
+    Shape("js-sql-call-chain", "a.js", _JS_PG, _js_sql_chain),
     Shape("js-same-methods", "a.js", "", _js_methods),
     Shape("ts-this-members", "a.ts", "class Store {\n  constructor(db: any) {\n", _js_this, "  }\n}\n"),
     Shape("js-sql-constants", "a.js", _JS_PG, _js_sql_const),
@@ -178,6 +191,7 @@ SHAPES = [
           "    cur.execute(sql)\n"),
     Shape("py-deep-nesting", "a.py", "from pymongo import MongoClient\n\ndb = MongoClient().app\n", _py_nest),
     Shape("py-call-chain", "a.py", "", _py_chain),
+    Shape("py-sql-call-chain", "a.py", "", _py_sql_chain),
     Shape("py-same-methods", "a.py", "from pymongo import MongoClient\n\ndb = MongoClient().app\n", _py_methods),
     Shape("py-self-members", "a.py", "class Store:\n    def __init__(self, db):\n", _py_self),
     Shape("py-fstring-sql", "a.py", "def h(cur, v0, v1, v2, v3, v4):\n    sql = 'SELECT * FROM t WHERE true'\n",

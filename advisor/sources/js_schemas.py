@@ -95,7 +95,7 @@ def _wrapper(f: JsFile, node) -> str | None:
     parent = f.parent(node)
     while parent is not None and parent.type in WRAPPERS:
         parent = f.parent(parent)
-    call = parent.parent if parent is not None and parent.type == "arguments" else None
+    call = f.parent(parent) if parent is not None and parent.type == "arguments" else None
     callee = _callee(f, call)
     return callee if callee and callee.split(".")[-1] not in ("model", "require") else None
 
@@ -121,14 +121,13 @@ def _holder(f: JsFile, node) -> tuple[str | None, tuple[str, str | None] | None]
             return None, model
         if parent.type in WRAPPERS:
             cur = parent
-        elif parent.type == "arguments" and parent.parent is not None and parent.parent.type == "call_expression":
-            call = f.parent(parent)
+        elif parent.type == "arguments" and (call := f.parent(parent)) is not None and call.type == "call_expression":
             model = model or _model_call(f, call, cur)
             if not _same(passed_through(f, call), unwrap(cur)) and model is None:
                 return None, None  # handed to something that does not give it back
             cur = call
         elif parent.type == "pair" and key_name(f, parent.child_by_field_name("key")) == "schema" and not suffix:
-            suffix, cur = ".schema", parent.parent  # { schema: new Schema(...) }: the object holds it
+            suffix, cur = ".schema", f.parent(parent)  # { schema: new Schema(...) }: the object holds it
         elif parent.type == "variable_declarator":
             name = parent.child_by_field_name("name")
             return (f.src(name) + suffix if name is not None and name.type == "identifier" else None), model

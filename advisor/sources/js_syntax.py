@@ -553,7 +553,11 @@ def collect_decls(f: JsFile) -> list:
     stack = [(f.root, 0)]
     while stack:
         node, depth = stack.pop()
-        if depth > MAX_NESTING:  # each walk up from a node costs its depth squared: a crafted nest is not read
+        children = node.named_children
+        for child in children:
+            f.parents[child.id] = node
+        stack.extend((child, depth + 1) for child in reversed(children))
+        if depth > MAX_NESTING:  # a walk up from each call costs its depth: in a crafted nest, quadratic
             f.too_deep = f.too_deep or node
             continue
         t = node.type
@@ -599,10 +603,6 @@ def collect_decls(f: JsFile) -> list:
             f.methods.setdefault(f.src(node.child_by_field_name("name")), node)
         elif t in ("class_declaration", "class") and node.child_by_field_name("name") is not None:
             f.classes.add(f.src(node.child_by_field_name("name")))
-        children = node.named_children
-        for child in children:
-            f.parents[child.id] = node
-        stack.extend((child, depth + 1) for child in reversed(children))
     for v in f.decls.values():
         v.sort(key=lambda x: x[0])
     calls.sort(key=lambda n: n.start_byte)
