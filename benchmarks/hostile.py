@@ -149,7 +149,7 @@ def _py_self(i: int) -> str:
 
 
 def _py_fstring(i: int) -> str:
-    return f"    sql = f\"{{sql}} AND c{i % 13} = {{v{i % 5}}}\"\n    cur.execute(sql)\n"
+    return f'    sql = f"{{sql}} AND c{i % 13} = {{v{i % 5}}}"\n    cur.execute(sql)\n'
 
 
 def _plpgsql(i: int) -> str:
@@ -175,31 +175,50 @@ _PY_FN = "from pymongo import MongoClient\n\ndb = MongoClient().app\n\n\ndef h(r
 SHAPES = [
     Shape("js-assign-one-var", "a.js", _JS_FN, _js_assign, "}\n"),
     Shape("js-const-collection", "a.js", _JS_FN, _js_const, "}\n"),
-    Shape("ts-sql-builder", "a.ts", _TS_PG + "function build(a: any) {\n  let q = 'SELECT * FROM t WHERE 1=1';\n",
-          _js_concat, "  return q;\n}\nexport async function h(a: any) {\n  return pool.query(build(a));\n}\n"),
+    Shape(
+        "ts-sql-builder",
+        "a.ts",
+        _TS_PG + "function build(a: any) {\n  let q = 'SELECT * FROM t WHERE 1=1';\n",
+        _js_concat,
+        "  return q;\n}\nexport async function h(a: any) {\n  return pool.query(build(a));\n}\n",
+    ),
     Shape("js-deep-nesting", "a.js", "const db = require('mongodb').MongoClient.connect(u).db('app');\n", _js_nest),
     Shape("js-call-chain", "a.js", "", _js_chain),
     Shape("js-sql-call-chain", "a.js", _JS_PG, _js_sql_chain),
     Shape("js-same-methods", "a.js", "", _js_methods),
     Shape("ts-this-members", "a.ts", "class Store {\n  constructor(db: any) {\n", _js_this, "  }\n}\n"),
     Shape("js-sql-constants", "a.js", _JS_PG, _js_sql_const),
-    Shape("js-collection-map", "a.js", "const cols = {\n", _js_map,
-          "};\nfor (const k of ks) cols.c1.find({ a: k });\n"),
+    Shape(
+        "js-collection-map", "a.js", "const cols = {\n", _js_map, "};\nfor (const k of ks) cols.c1.find({ a: k });\n"
+    ),
     Shape("py-assign-one-var", "a.py", _PY_FN, _py_assign),
     Shape("py-const-collection", "a.py", _PY_FN, _py_const),
-    Shape("py-sql-concat", "a.py", "def h(cur):\n    sql = 'SELECT * FROM t WHERE true'\n", _py_concat,
-          "    cur.execute(sql)\n"),
+    Shape(
+        "py-sql-concat",
+        "a.py",
+        "def h(cur):\n    sql = 'SELECT * FROM t WHERE true'\n",
+        _py_concat,
+        "    cur.execute(sql)\n",
+    ),
     Shape("py-deep-nesting", "a.py", "from pymongo import MongoClient\n\ndb = MongoClient().app\n", _py_nest),
     Shape("py-call-chain", "a.py", "", _py_chain),
     Shape("py-sql-call-chain", "a.py", "", _py_sql_chain),
     Shape("py-same-methods", "a.py", "from pymongo import MongoClient\n\ndb = MongoClient().app\n", _py_methods),
     Shape("py-self-members", "a.py", "class Store:\n    def __init__(self, db):\n", _py_self),
-    Shape("py-fstring-sql", "a.py", "def h(cur, v0, v1, v2, v3, v4):\n    sql = 'SELECT * FROM t WHERE true'\n",
-          _py_fstring),
-    Shape("sql-plpgsql-branches", "a.sql",
-          "CREATE FUNCTION f(kind text, v text) RETURNS bigint LANGUAGE plpgsql AS $$\n"
-          "DECLARE q text := ''; n bigint;\nBEGIN\n  IF kind = 'none' THEN\n    RETURN 0;\n",
-          _plpgsql, "  END IF;\n  RETURN n;\nEND;\n$$;\n"),
+    Shape(
+        "py-fstring-sql",
+        "a.py",
+        "def h(cur, v0, v1, v2, v3, v4):\n    sql = 'SELECT * FROM t WHERE true'\n",
+        _py_fstring,
+    ),
+    Shape(
+        "sql-plpgsql-branches",
+        "a.sql",
+        "CREATE FUNCTION f(kind text, v text) RETURNS bigint LANGUAGE plpgsql AS $$\n"
+        "DECLARE q text := ''; n bigint;\nBEGIN\n  IF kind = 'none' THEN\n    RETURN 0;\n",
+        _plpgsql,
+        "  END IF;\n  RETURN n;\nEND;\n$$;\n",
+    ),
     Shape("sql-many-statements", "a.sql", "", _statements),
 ]
 
@@ -219,7 +238,16 @@ def build(shape: Shape, kilobytes: int) -> str:
 def measure(directory: Path, timeout: float) -> tuple[float, str]:
     """(wall seconds, findings or why none) of `advisor check` on the directory."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-c", "import sys; from advisor.cli import main; sys.exit(main())", "check", "--no-cache", "--format", "json", str(directory)]
+    command = [
+        sys.executable,
+        "-c",
+        "import sys; from advisor.cli import main; sys.exit(main())",
+        "check",
+        "--no-cache",
+        "--format",
+        "json",
+        str(directory),
+    ]
     start = time.perf_counter()
     try:
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, check=False)
