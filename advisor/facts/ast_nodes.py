@@ -5,6 +5,7 @@ each time."""
 from __future__ import annotations
 
 import ast
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
@@ -25,3 +26,53 @@ def kept(tree: ast.AST, key: str, derive: Callable[[], T]) -> T:
     if key not in store:
         store[key] = derive()
     return store[key]
+
+
+Span = tuple[tuple[int, int], tuple[int, int]]  # (line, column) where a piece of code starts, where it ends
+
+
+def span(first: ast.AST, last: ast.AST | None = None) -> Span:
+    """Where `first` starts and `last` (or `first`) ends."""
+    last = last or first
+    end = (getattr(last, "end_lineno", None) or last.lineno, getattr(last, "end_col_offset", None) or 0)  # type: ignore[attr-defined]
+    return (first.lineno, first.col_offset), end  # type: ignore[attr-defined]
+
+
+class NameUses:
+    """The `Name` nodes of a tree, by name in file order, found once: where the next use of a name after
+    a point is, a bisection (not a walk of the tree for each question: thousands of `cur.execute` in one
+    function)."""
+
+    def __init__(self, tree: ast.AST):
+        self.uses: dict[str, list[ast.Name]] = {}
+        for node in walk(tree):
+            if isinstance(node, ast.Name):
+                self.uses.setdefault(node.id, []).append(node)
+        self.starts: dict[str, list[tuple[int, int]]] = {}
+        for name, nodes in self.uses.items():
+            nodes.sort(key=lambda n: (n.lineno, n.col_offset))
+            self.starts[name] = [(n.lineno, n.col_offset) for n in nodes]
+
+    def next_after(self, name: str, after: tuple[int, int], outside: list[Span]) -> ast.Name | None:
+        """The first use of `name` that starts after `after` and in none of the spans `outside`."""
+        starts = self.starts.get(name, [])
+        i = bisect_right(starts, after)
+        while i < len(starts) and (skip := next((e for s, e in outside if s <= starts[i] < e), None)) is not None:
+            i = bisect_left(starts, skip, i + 1)  # past the span the use lies in (spans nest: a few jumps)
+        return self.uses[name][i] if i < len(starts) else None
+
+
+class LineSpans:
+    """Spans of lines (functions, classes: nested or apart), each `(first line, last line, ...)`, indexed
+    once by line: what is around a line is a look-up, not a pass over every span (thousands of methods,
+    a query in each)."""
+
+    def __init__(self, spans: Iterable[tuple]):
+        self.by_line: dict[int, list[tuple]] = {}
+        for span in spans:
+            for line in range(span[0], span[1] + 1):
+                self.by_line.setdefault(line, []).append(span)
+
+    def around(self, line: int) -> list[tuple]:
+        """The spans around `line`, innermost first (of two as long, the one given first)."""
+        return sorted(self.by_line.get(line, ()), key=lambda s: s[1] - s[0])

@@ -15,7 +15,7 @@ from advisor.sources.js_flow import function_name, scope_names
 from advisor.sources.js_mongo import extract_mongo
 from advisor.sources.js_sql_builders import builder_queries, called_builder, exported_builders, reaching_calls
 from advisor.sources.js_sql_text import DYNAMIC_PLACEHOLDER, concatenation, flatten_plus, js_query, string_pieces
-from advisor.sources.js_syntax import FUNCTIONS, collect_decls, first_error
+from advisor.sources.js_syntax import FUNCTIONS, MAX_NESTING, collect_decls, first_error
 from advisor.sources.js_syntax import JsFile as _File
 from advisor.sources.js_syntax import arg_list as _arg_list
 from advisor.sources.js_syntax import key_name as _key_name
@@ -251,6 +251,11 @@ def extract_javascript(path: str, text: str, dialect: str = "postgres") -> Sourc
             )
         )
     calls = collect_decls(f)
+    if f.too_deep is not None:
+        where = f.loc(f.too_deep)
+        result.errors.append(
+            (where, f"code nested more than {MAX_NESTING} levels deep: advisor did not read the calls inside it")
+        )
     extract_mongo(f, calls, result)
     seen: set = set()
     helpers = _sql_helpers(f, calls)

@@ -452,7 +452,7 @@ def extract_mongo(f: JsFile, calls: list, result: SourceFile) -> None:
             result.indexes += declared
     seen: set[tuple[int, int, str]] = set()
     for call in calls:
-        parent = call.parent
+        parent = f.parent(call)
         # only the top of a chain: skip calls that are the object of a further member call
         if (
             parent is not None

@@ -44,9 +44,9 @@ class _Member:
 def held_collection(f: JsFile, use, prop: str) -> str | None:
     """`Class.prop` when `use` (a `this.prop`) is in a class that keeps a constructor parameter in
     `this.prop` and uses it only as a driver collection; None otherwise."""
-    cls = use.parent
+    cls = f.parent(use)
     while cls is not None and cls.type not in CLASSES:
-        cls = cls.parent
+        cls = f.parent(cls)
     name = _class_name(f, cls) if cls is not None else None
     if cls is None or name is None:
         return None
@@ -118,9 +118,9 @@ def _members(f: JsFile, body, ctor) -> dict[str, _Member]:
         if obj is None or prop is None or not is_this(f, obj):
             continue
         m = members.setdefault(f.src(prop), _Member())
-        parent = node.parent
+        parent = f.parent(node)
         while parent is not None and parent.type in ("parenthesized_expression", "non_null_expression"):
-            parent = parent.parent
+            parent = f.parent(parent)
         if parent is None:
             continue
         if parent.type == "assignment_expression" and parent.child_by_field_name("left") == node:
@@ -130,7 +130,7 @@ def _members(f: JsFile, body, ctor) -> dict[str, _Member]:
             m.read.add("")  # `this.m += 1`, `this.m[i]`: not a collection
         elif parent.type == "member_expression" and parent.child_by_field_name("object") is not None:
             attr = f.src(parent.child_by_field_name("property"))
-            call = parent.parent
+            call = f.parent(parent)
             if call is not None and call.type == "call_expression" and call.child_by_field_name("function") == parent:
                 m.called.add(attr)
             else:

@@ -113,9 +113,9 @@ def _options_read(f: JsFile, call, element: str, rest: list) -> set[str] | None:
 def _built_by(f: JsFile, call, name: str) -> list:
     """In the function or loop around the call: the value `name` is declared with, the right side of each
     assignment to it or a member of it (`opts.unique = true`), and the conditions of the `if`s it is under."""
-    scope = call.parent
+    scope = f.parent(call)
     while scope is not None and scope.type not in FUNCTIONS and scope.type != "for_in_statement":
-        scope = scope.parent
+        scope = f.parent(scope)
     out: list = []
     climbed: set[int] = {scope.id} if scope is not None else set()
     stack = [scope] if scope is not None else []
@@ -131,10 +131,10 @@ def _built_by(f: JsFile, call, name: str) -> list:
             if root is None or f.src(root) != name:
                 continue
             out.append(node.child_by_field_name("right"))
-            up = node.parent
+            up = f.parent(node)
             while up is not None and up.id not in climbed:  # each node climbed once
                 climbed.add(up.id)
                 if up.type == "if_statement":
                     out.append(up.child_by_field_name("condition"))
-                up = up.parent
+                up = f.parent(up)
     return [n for n in out if n is not None]

@@ -186,9 +186,9 @@ def register_schemas(f: JsFile) -> None:
 
 def _registered_here(f: JsFile, call, var: str) -> dict | None:
     """`schema.index(...)` on a parameter of the function that registers the model from it."""
-    fn = call.parent
+    fn = f.parent(call)
     while fn is not None and fn.type != "function_declaration":
-        fn = fn.parent
+        fn = f.parent(fn)
     name = f.src(fn.child_by_field_name("name")) if fn is not None and fn.child_by_field_name("name") else None
     found = registering(f).get(name) if name else None
     params = [f.src(p.child_by_field_name("pattern") or p) for p in parameter_list(fn)] if found else []
@@ -217,10 +217,12 @@ def _wrapper_of(f: JsFile, call):
     (name, collection: literal or parameter number, keys parameter number, options parameter number)."""
     base, chain = unchain(f, call)
     at = next((n for n, (m, _, _) in enumerate(chain) if m in ("createIndex", "ensureIndex")), None)
-    fn = call.parent
+    if at is None:
+        return None  # before the walk up: a call nested thousands deep is not walked up from for nothing
+    fn = f.parent(call)
     while fn is not None and fn.type not in FUNCTIONS:
-        fn = fn.parent
-    if at is None or fn is None:
+        fn = f.parent(fn)
+    if fn is None:
         return None
     name_node = fn.child_by_field_name("name")
     if name_node is None and fn.parent is not None and fn.parent.type == "variable_declarator":

@@ -134,7 +134,7 @@ def iterated_lists(f: JsFile, name) -> list:
     if name is None or name.type != "identifier":
         return []
     text = f.src(name)
-    node = name.parent
+    node = f.parent(name)
     while node is not None:
         if node.type == "for_in_statement" and _loop_variable(f, node) == text:
             return _arrays(f, [node.child_by_field_name("right")])
@@ -142,7 +142,7 @@ def iterated_lists(f: JsFile, name) -> list:
             return _arrays(f, _applied_to(f, node))
         if node.type in FUNCTIONS and text in _parameter_names(f, node):
             return []  # another parameter: the caller's
-        node = node.parent
+        node = f.parent(node)
     return []
 
 
@@ -169,7 +169,7 @@ def _applied_to(f: JsFile, fn) -> list:
     """The receivers of `X.map(fn)` / `X.forEach(fn)` for a function written there, or named and handed
     to such calls (`const apply = (idx) => ...; indexes.map(apply)`); [None] when the function is used
     any other way (its elements unknown)."""
-    parent = fn.parent
+    parent = f.parent(fn)
     if parent is not None and parent.type == "arguments":
         return [_iterated_receiver(f, parent.parent, fn)]
     name = None
@@ -230,8 +230,8 @@ def _function(f: JsFile, call):
     obj, name = member_parts(f, fn) if fn is not None else (None, None)
     if obj is None or not is_this(f, unwrap(obj)):
         return None
-    body = call.parent
+    body = f.parent(call)
     while body is not None and body.type != "class_body":  # this class's method (a bundle has many classes)
-        body = body.parent
+        body = f.parent(body)
     methods = [m for m in body.named_children if m.type == "method_definition"] if body is not None else []
     return next((m for m in methods if key_name(f, m.child_by_field_name("name")) == name), None)

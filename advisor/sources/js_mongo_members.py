@@ -47,13 +47,13 @@ def _tags(f: JsFile, node) -> dict[str, str]:
     key = ("tags", node.id)
     if key not in f.memo:
         tags: dict[str, str] = {}
-        block = node.parent
+        block = f.parent(node)
         while block is not None:
             if block.type in ("statement_block", "program"):
                 for start, left, right in _block_tags(f, block):
                     if start != node.start_byte:
                         tags.setdefault(left, right)
-            block = block.parent
+            block = f.parent(block)
         f.memo[key] = tags
     return f.memo[key]
 

@@ -140,7 +140,7 @@ def object_of(f: JsFile, node, depth: int = 0):
 def _parameter_default(f: JsFile, node):
     """The default of the parameter a name is (`function (name = 'jobs')`, `({ collectionName = 'sessions' })`)."""
     name = f.src(node)
-    fn = node.parent
+    fn = f.parent(node)
     while fn is not None:
         params = fn.child_by_field_name("parameters") if fn.type in FUNCTIONS else None
         if params is not None:
@@ -156,7 +156,7 @@ def _parameter_default(f: JsFile, node):
                     if pattern is not None and value is not None and f.src(pattern) == name:
                         return value
                 stack.extend(n.named_children)
-        fn = fn.parent
+        fn = f.parent(fn)
     return None
 
 
@@ -187,9 +187,9 @@ def passed(f: JsFile, ident) -> list:
     `setAutoRemove(collection) {...}`, the `collection` of `this.setAutoRemove(collection)`. Empty when
     the name is no such parameter, or some call leaves it out."""
     name = f.src(ident)
-    fn = ident.parent
+    fn = f.parent(ident)
     while fn is not None and not (fn.type in FUNCTIONS and name in bound_names(f, fn)):
-        fn = fn.parent
+        fn = f.parent(fn)
     called = function_name(f, fn) if fn is not None else None
     position = next((n for n, p in enumerate(parameter_list(fn)) if _simple_name(f, p) == name), None) if fn else None
     if called is None or position is None:

@@ -407,9 +407,9 @@ def _promised(f: JsFile, ident):
     """`p.then(c => ...)`, `p.then(function (c) {...})`: for the callback's first parameter `c`, the
     expression `p` (a promise of what `c` is)."""
     name = f.src(ident)
-    fn = ident.parent
+    fn = f.parent(ident)
     while fn is not None and fn.type not in ("arrow_function", "function_expression", "function"):
-        fn = fn.parent
+        fn = f.parent(fn)
     if fn is None:
         return None
     params = fn.child_by_field_name("parameters") or fn.child_by_field_name("parameter")
@@ -422,7 +422,7 @@ def _promised(f: JsFile, ident):
         first = first.child_by_field_name("pattern")
     if first is None or f.src(first) != name:
         return None
-    args = fn.parent
+    args = f.parent(fn)
     call = args.parent if args is not None and args.type == "arguments" else None
     if call is None or call.type != "call_expression" or arg_list(args)[:1] != [fn]:
         return None

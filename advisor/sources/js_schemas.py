@@ -92,10 +92,10 @@ def _callee(f: JsFile, call) -> str | None:
 
 def _wrapper(f: JsFile, node) -> str | None:
     """The call a schema is handed to and given back by (`hook.alter('roleSchema', new Schema(...))`)."""
-    parent = node.parent
+    parent = f.parent(node)
     while parent is not None and parent.type in WRAPPERS:
-        parent = parent.parent
-    call = parent.parent if parent is not None and parent.type == "arguments" else None
+        parent = f.parent(parent)
+    call = f.parent(parent) if parent is not None and parent.type == "arguments" else None
     callee = _callee(f, call)
     return callee if callee and callee.split(".")[-1] not in ("model", "require") else None
 
@@ -116,19 +116,18 @@ def _holder(f: JsFile, node) -> tuple[str | None, tuple[str, str | None] | None]
     given to by a `model('Name', schema)` call on its way there, if one."""
     suffix, model, cur = "", None, node
     for _ in range(12):
-        parent = cur.parent
+        parent = f.parent(cur)
         if parent is None:
             return None, model
         if parent.type in WRAPPERS:
             cur = parent
-        elif parent.type == "arguments" and parent.parent is not None and parent.parent.type == "call_expression":
-            call = parent.parent
+        elif parent.type == "arguments" and (call := f.parent(parent)) is not None and call.type == "call_expression":
             model = model or _model_call(f, call, cur)
             if not _same(passed_through(f, call), unwrap(cur)) and model is None:
                 return None, None  # handed to something that does not give it back
             cur = call
         elif parent.type == "pair" and key_name(f, parent.child_by_field_name("key")) == "schema" and not suffix:
-            suffix, cur = ".schema", parent.parent  # { schema: new Schema(...) }: the object holds it
+            suffix, cur = ".schema", f.parent(parent)  # { schema: new Schema(...) }: the object holds it
         elif parent.type == "variable_declarator":
             name = parent.child_by_field_name("name")
             return (f.src(name) + suffix if name is not None and name.type == "identifier" else None), model
@@ -234,9 +233,9 @@ def model_and_schema_maps(f: JsFile, calls: list) -> None:
             info["model"] = model
             coll = coll or info["collection"]
             info["collection"] = coll or pluralize(model)
-        parent = call.parent
+        parent = f.parent(call)
         while parent is not None and parent.type in WRAPPERS:
-            parent = parent.parent
+            parent = f.parent(parent)
         var = None
         if parent is not None and parent.type == "variable_declarator":
             n = parent.child_by_field_name("name")

@@ -93,7 +93,7 @@ def is_parameter(f: JsFile, node) -> bool:
             params = scope.child_by_field_name("parameters") or scope.child_by_field_name("parameter")
             if params is not None and name in {f.src(n) for n in _names_in(params)}:
                 return True
-        scope = scope.parent
+        scope = f.parent(scope)
     return False
 
 

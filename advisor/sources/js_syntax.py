@@ -111,6 +111,14 @@ class JsFile:
         self.bound: dict[str, str] = {}  # a loop's name -> the literal it stands for in this reading (js_mongo)
         self.rewritten: set[str] = set()  # names changed other than by `name = value`: `+=`, `++`, `for (name of`
         self.memo: dict[tuple, Any] = {}  # what a reader derives from the file or a node of it, derived once
+        self.parents: dict[int, Any] = {}  # node id -> its parent, for the named nodes (filled by collect_decls)
+        self.too_deep: Any = None  # the first node nested deeper than MAX_NESTING (collect_decls reads none of it)
+
+    def parent(self, node):
+        """`node.parent`, from the map of the file's parents: tree-sitter finds a parent by descending from
+        the root, so walking up from a node nested d deep costs d * d (a crafted file nests thousands deep)."""
+        got = self.parents.get(node.id)
+        return got if got is not None else node.parent
 
     def src(self, node) -> str:
         return self.data[node.start_byte : node.end_byte].decode("utf-8", "replace")
@@ -147,7 +155,7 @@ class JsFile:
         function or constant of another function)."""
         fn = None
         for node in self.functions.get(name, ()):
-            scope = _scope(node.parent, lexical=True)
+            scope = _scope(self, self.parent(node), lexical=True)
             if scope.start_byte <= at < scope.end_byte and (fn is None or scope.start_byte > fn[0]):
                 fn = (scope.start_byte, node)
         if fn is not None and self._shadowed(name, fn[1].start_byte, at):
@@ -165,7 +173,7 @@ class JsFile:
             if node.type in FUNCTIONS and not node.start_byte <= declared < node.end_byte:
                 if name in bound_names(self, node):
                     return True
-            node = node.parent
+            node = self.parent(node)
         return False
 
 
@@ -537,19 +545,30 @@ def _record_import(f: JsFile, node) -> None:
                         f.imports[f.src(names[-1])] = module
 
 
+MAX_NESTING = 500  # syntax levels read (real code nests under 200: a vendored DataTables, 194); deeper is not read
+
+
 def collect_decls(f: JsFile) -> list:
     calls = []
-    stack = [f.root]
+    stack = [(f.root, 0)]
     while stack:
-        node = stack.pop()
+        node, depth = stack.pop()
+        children = node.named_children
+        for child in children:
+            f.parents[child.id] = node
+        stack.extend((child, depth + 1) for child in reversed(children))
+        if depth > MAX_NESTING:  # a walk up from each call costs its depth: in a crafted nest, quadratic
+            f.too_deep = f.too_deep or node
+            continue
         t = node.type
         if t == "variable_declarator":
             name = node.child_by_field_name("name")
             value = node.child_by_field_name("value")
             if name is not None and name.type == "identifier" and value is not None:
                 f.decls.setdefault(f.src(name), []).append((node.start_byte, unwrap(value)))
-                lexical = node.parent is not None and node.parent.type == "lexical_declaration"
-                scope = _scope(node.parent, lexical)
+                up = f.parent(node)
+                lexical = up is not None and up.type == "lexical_declaration"
+                scope = _scope(f, up, lexical)
                 f.scopes[node.start_byte] = (scope.start_byte, scope.end_byte)
             elif name is not None and name.type == "object_pattern" and value is not None:
                 _record_destructured_require(f, name, unwrap(value))
@@ -584,7 +603,6 @@ def collect_decls(f: JsFile) -> list:
             f.methods.setdefault(f.src(node.child_by_field_name("name")), node)
         elif t in ("class_declaration", "class") and node.child_by_field_name("name") is not None:
             f.classes.add(f.src(node.child_by_field_name("name")))
-        stack.extend(reversed(node.named_children))
     for v in f.decls.values():
         v.sort(key=lambda x: x[0])
     calls.sort(key=lambda n: n.start_byte)
@@ -603,13 +621,13 @@ def collect_decls(f: JsFile) -> list:
 _BLOCKS = frozenset({"statement_block", "for_statement", "for_in_statement", "switch_body", "class_body"})
 
 
-def _scope(node, lexical: bool):
+def _scope(f: JsFile, node, lexical: bool):
     """The node a declaration at `node` is visible in: its block (`let`, `const`, a function
     declaration in a module) or its function (`var`), else the file."""
-    while node is not None and node.parent is not None:
+    while node is not None and (up := f.parent(node)) is not None:
         if node.type in FUNCTIONS or lexical and node.type in _BLOCKS:
             return node
-        node = node.parent
+        node = up
     return node
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import ast
 import re
+from bisect import bisect_left
+from collections import Counter
 from collections.abc import Callable
 from functools import cached_property
 from typing import Any, cast
@@ -108,9 +110,9 @@ class Names:
         if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
             return None
         cls = self.classes.class_of(fn)
-        if cls is not None and fn in cls.body:
+        if cls is not None and id(fn) in self.methods:
             static = "staticmethod" in [ast.unparse(d) for d in fn.decorator_list]
-        elif fn in getattr(self.tree, "body", []) and self.module_functions.get(fn.name) is fn:
+        elif self.module_functions.get(fn.name) is fn:  # (a function of the module's own body)
             cls, static = None, True
         else:
             return None
@@ -220,8 +222,14 @@ class Names:
     def module_functions(self) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
         """The module's own functions, by name (one defined twice is neither)."""
         defs = [st for st in getattr(self.tree, "body", []) if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef))]
-        names = [d.name for d in defs]
-        return {d.name: d for d in defs if names.count(d.name) == 1}
+        names = Counter(d.name for d in defs)
+        return {d.name: d for d in defs if names[d.name] == 1}
+
+    @cached_property
+    def methods(self) -> set[int]:
+        """The statements of every class's own body, by id: whether a function is a method is a look-up,
+        not a pass over its class's body (a class of thousands of methods)."""
+        return {id(st) for cls in walk(self.tree) if isinstance(cls, ast.ClassDef) for st in cls.body}
 
     def item(self, use: ast.Name) -> ast.AST | None:
         """`for coll in colls: coll...` with `colls = [db[c], ...]`: the first item of the list."""
@@ -240,19 +248,32 @@ class Names:
     def resolve(self, use: ast.Name) -> ast.AST | None:
         """The value last assigned before `use`, never the one `use` is part of
         (in `flt = {"$or": [flt, x]}` the inner `flt` is the earlier value)."""
-        best = None
         at = position(use)
-        scope = self.function.get(id(use))
-        for value in self.assigned.get(use.id, ()):
-            if self.function.get(id(value)) not in (None, scope):
-                continue  # another function's variable of the same name
-            end = (
-                getattr(value, "end_lineno", None) or position(value)[0],
-                getattr(value, "end_col_offset", None) or 0,
-            )
-            if position(value) < at and not position(value) <= at < end:
-                best = value
-        return best
+        found = [self._last_before(use.id, scope, at) for scope in {None, self.function.get(id(use))}]
+        return max((v for v in found if v is not None), key=position, default=None)
+
+    def _last_before(self, name: str, scope: int | None, at: tuple[int, int]) -> ast.AST | None:
+        """The last value of `name` assigned in `scope` (None: the module) that starts before `at` and
+        does not hold it: a bisection in the values grouped once by name and function, so a use costs no
+        walk over every other assignment of the name (thousands of `c = ...` in one file)."""
+        values, starts = self._by_scope.get((name, scope), ([], []))
+        for i in range(bisect_left(starts, at) - 1, -1, -1):
+            value = values[i]
+            end = (getattr(value, "end_lineno", None) or starts[i][0], getattr(value, "end_col_offset", None) or 0)
+            if not at < end:
+                return value
+        return None
+
+    @cached_property
+    def _by_scope(self) -> dict[tuple[str, int | None], tuple[list[ast.AST], list[tuple[int, int]]]]:
+        """`assigned` grouped by (name, the value's innermost function), each group in file order."""
+        out: dict[tuple[str, int | None], tuple[list[ast.AST], list[tuple[int, int]]]] = {}
+        for name, values in self.assigned.items():
+            for value in values:
+                group = out.setdefault((name, self.function.get(id(value))), ([], []))
+                group[0].append(value)
+                group[1].append(position(value))
+        return out
 
 
 def keyword(call: ast.Call, name: str):

@@ -16,12 +16,13 @@ import dataclasses
 import re
 from pathlib import PurePath
 
-from advisor.facts.ast_nodes import walk
+from advisor.facts.ast_nodes import LineSpans, NameUses, Span, span, walk
 from advisor.ir import Location, SourceFile, SqlQuery, StringBuilt, TextMap
 from advisor.sources import psycopg_sql
 from advisor.sources.python_classes import reads_mongo, record_bases
 from advisor.sources.python_jobs import JOB_REGISTRATIONS, one_off_code
 from advisor.sources.python_reach import COMPOSITION, Number, Reach, dynamic_sketch, literal, parts
+from advisor.sources.python_sinks import Reached
 from advisor.sources.python_text import LineIndex, location, string_textmap
 from advisor.sources.sql_shape import looks_like_sql, runs_as_sql
 
@@ -83,22 +84,21 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
     described = _described_calls(tree) if ".description" in code else set()
     unread = _unread_calls(tree) if _SELECT_STAR.search(code) else set()  # only select-star asks
     once = one_off_code(tree) if any(r in code for r in JOB_REGISTRATIONS) else set()
-    reached: dict[int, tuple[ast.expr, list[tuple[ast.Call, ast.expr]]]] = {}
+    reached = Reached()
     roots, inner = psycopg_sql.compositions(tree) if "SQL" in code else ([], set())
     extended = psycopg_sql.extended(tree, roots) if roots else set()
     for node in walk(tree):
         if id(node) in inner or not isinstance(node, ast.Call) or (arg := reach.sink_argument(node)) is None:
             continue  # an sql.SQL("...") that is a piece of a composition is no statement of its own
-        for value in reach.strings(arg):
-            reached.setdefault(id(value), (value, []))[1].append((node, arg))
+        reached.add(reach.strings, node, arg)
     for root in roots:  # a composition no execution call is seen to run: a statement all the same
         built = next((n for n in ast.walk(root) if isinstance(n, ast.Call) and psycopg_sql.kind(n)), None)
-        if id(root) not in reached and psycopg_sql.kind(root) != "SQL" and built is not None:  # SQL(text): above
-            reached[id(root)] = (root, [(built, root)])
-    named = _named_spans(tree)
-    scopes = [(first, last) for first, last, _, function in named if function]
-    for value, sinks in reached.values():
-        node, arg = _nearest_sink(value, sinks, scopes)
+        if id(root) not in reached.texts and psycopg_sql.kind(root) != "SQL" and built is not None:  # SQL(text): above
+            reached.add(lambda node: [node], built, root)
+    spans = _named_spans(tree)
+    named, scopes = LineSpans(spans), LineSpans((first, last) for first, last, _, function in spans if function)
+    for value, _ in list(reached.texts.values()):
+        node, arg = reached.nearest(value, scopes)
         origin = "execute-call" if value is arg else "constant-reaching-call"
         if _add_query(result, path, value, node, origin, index, dialect, reach):
             seen.add(id(value))  # the statement runs where the call is: a module constant run by `purge()`
@@ -149,26 +149,9 @@ def _named_spans(tree: ast.AST) -> list[tuple[int, int, str, bool]]:
     ]
 
 
-def _scope_at(spans: list[tuple[int, int, str, bool]], line: int) -> tuple[str, ...]:
+def _scope_at(spans: LineSpans, line: int) -> tuple[str, ...]:
     """The names of the functions and classes around `line`, innermost first."""
-    around = sorted((s for s in spans if s[0] <= line <= s[1]), key=lambda s: s[1] - s[0])
-    return tuple(name for _, _, name, _ in around)
-
-
-def _nearest_sink(
-    value: ast.expr, sinks: list[tuple[ast.Call, ast.expr]], scopes: list[tuple[int, int]]
-) -> tuple[ast.Call, ast.expr]:
-    """Of the calls a text reaches (a name like `sql` is read module-wide), the first after it in its own
-    function: the one that runs it (`sql = "SELECT ..."; txn.execute(sql)`)."""
-    inner = min((s for s in scopes if s[0] <= value.lineno <= s[1]), key=lambda s: s[1] - s[0], default=None)
-    after = [
-        (call, arg)
-        for call, arg in sinks
-        if inner is not None
-        and inner[0] <= call.lineno <= inner[1]
-        and (call.lineno, call.col_offset) >= (value.lineno, value.col_offset)
-    ]
-    return min(after, key=lambda s: (s[0].lineno, s[0].col_offset)) if after else sinks[0]
+    return tuple(name for _, _, name, _ in spans.around(line))
 
 
 _EXECUTE = {"execute", "executemany"}
@@ -184,6 +167,7 @@ def _unread_calls(tree: ast.AST) -> set[int]:
         if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
             continue
         parents = {id(c): n for n in ast.walk(function) for c in ast.iter_child_nodes(n)}
+        uses = NameUses(function)
         for stmt in ast.walk(function):
             call = stmt.value if isinstance(stmt, ast.Expr) else None
             if not (
@@ -193,33 +177,25 @@ def _unread_calls(tree: ast.AST) -> set[int]:
                 and isinstance(call.func.value, ast.Name)
             ):
                 continue
-            if isinstance(stmt, ast.stmt) and _next_use_executes(function, stmt, call.func.value.id, parents):
+            if isinstance(stmt, ast.stmt) and _next_use_executes(function, stmt, call.func.value.id, parents, uses):
                 out.add(id(call))
     return out
 
 
-def _next_use_executes(function: ast.AST, stmt: ast.stmt, cursor: str, parents: dict[int, ast.AST]) -> bool:
-    elsewhere: set[int] = set()  # the other branch of every `if` on the way up, and any loop makes it unsure
+def _next_use_executes(function: ast.AST, stmt: ast.stmt, cursor: str, parents: dict, uses: NameUses) -> bool:
+    elsewhere: list[Span] = []  # the other branch of every `if` on the way up, and any loop makes it unsure
     child: ast.AST = stmt
     while (parent := parents.get(id(child))) is not None and parent is not function:
         if isinstance(parent, (ast.For, ast.AsyncFor, ast.While)):
             return False  # a read earlier in the loop body may take this result on the next turn
         if isinstance(parent, ast.If):
             other = parent.orelse if any(child is c for c in parent.body) else parent.body
-            elsewhere |= {id(n) for branch in other for n in ast.walk(branch)}
+            elsewhere += [span(other[0], other[-1])] if other else []
         child = parent
-    end = (stmt.end_lineno or stmt.lineno, stmt.end_col_offset or 0)
-    later = sorted(
-        (
-            n
-            for n in ast.walk(function)
-            if isinstance(n, ast.Name) and n.id == cursor and id(n) not in elsewhere and (n.lineno, n.col_offset) > end
-        ),
-        key=lambda n: (n.lineno, n.col_offset),
-    )
-    if not later:
+    later = uses.next_after(cursor, span(stmt)[1], elsewhere)
+    if later is None:
         return False  # the caller may read it
-    use = parents.get(id(later[0]))
+    use = parents.get(id(later))
     return (
         isinstance(use, ast.Attribute)
         and use.attr in _EXECUTE

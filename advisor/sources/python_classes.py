@@ -12,9 +12,10 @@ import ast
 import builtins
 import re
 from collections.abc import Callable
+from functools import cached_property
 from typing import Any
 
-from advisor.facts.ast_nodes import walk
+from advisor.facts.ast_nodes import LineSpans, walk
 from advisor.ir import SourceFile
 from advisor.sources.links import OTHER, TEMPLATE, Attributes, Held, Links, links_of, settle
 from advisor.sources.mongo_names import UNKNOWN, is_database
@@ -128,12 +129,21 @@ class Classes:
                 related = (
                     [c for name in base_names(current) for c in self.named.get(name, ())]
                     if up
-                    else [c for cs in self.named.values() for c in cs if current.name in base_names(c)]
+                    else self._subclasses.get(current.name, [])
                 )
                 for c in related:
                     if c not in out:
                         out.append(c)
                         todo.append(c)
+        return out
+
+    @cached_property
+    def _subclasses(self) -> dict[str, list[ast.ClassDef]]:
+        """The classes naming each base, indexed once (was: every class read for each class's family)."""
+        out: dict[str, list[ast.ClassDef]] = {}
+        for c in (c for cs in self.named.values() for c in cs):
+            for name in dict.fromkeys(base_names(c)):
+                out.setdefault(name, []).append(c)
         return out
 
     def member(self, use: ast.AST, name: str) -> ast.AST | None:
@@ -166,9 +176,10 @@ def record_members(links: Links, classes: Classes, collection: Callable[[ast.AST
             name = collection(value)
             if name and (not UNKNOWN.fullmatch(name) or TEMPLATE.fullmatch(name)) and not name.startswith("self."):
                 links.held.append(Held(cls.name, member, name))
+    lines = _class_lines(classes)
     for target in named:
         name = _name(target)
-        owner = _innermost(spans, target)
+        owner = _innermost(lines, target)
         if owner is not None and name.startswith("self."):
             links.members.append((owner.name, name[len("self.") :], target))
 
@@ -177,10 +188,10 @@ def settle_attributes(links: Links, classes: Classes, named: list) -> None:
     """The queries and indexes (`named`) on `db[self.<attribute>]`: named for the class whose method makes
     them as far as this module tells (advisor.sources.links.settle; the project settles them again, its
     subclasses and bases known)."""
-    spans = [cls for named_classes in classes.named.values() for cls in named_classes]
+    lines = _class_lines(classes)
     attributes = Attributes({c: set(b) for c, b in links.bases.items()}, links.attributes)
     for target in named:
-        owner = _innermost(spans, target) if TEMPLATE.fullmatch(_name(target)) else None
+        owner = _innermost(lines, target) if TEMPLATE.fullmatch(_name(target)) else None
         if owner is not None:
             partial = bool(getattr(target, "partial", False))
             links.attributed.append((owner.name, _name(target), target, partial))
@@ -191,14 +202,14 @@ def _name(target: Any) -> str:
     return str(getattr(target, "collection", None) or getattr(target, "table", ""))
 
 
-def _innermost(spans: list[ast.ClassDef], target: Any) -> ast.ClassDef | None:
+def _innermost(spans: LineSpans, target: Any) -> ast.ClassDef | None:
     """The innermost class around a query or index."""
-    line = target.location.line if target.location else 0
-    return min(
-        (c for c in spans if c.lineno <= line <= (c.end_lineno or c.lineno)),
-        key=lambda c: (c.end_lineno or c.lineno) - c.lineno,
-        default=None,
-    )
+    around = spans.around(target.location.line if target.location else 0)
+    return around[0][2] if around else None
+
+
+def _class_lines(classes: Classes) -> LineSpans:
+    return LineSpans((c.lineno, c.end_lineno or c.lineno, c) for cs in classes.named.values() for c in cs)
 
 
 def record_bases(result: SourceFile, tree: ast.Module) -> None:

@@ -1,0 +1,201 @@
+"""Crafted files that made a reader superlinear (benchmarks/hostile.py): the work each reader does is
+counted here, never timed, and its answers checked against what the old, slower reading found."""
+
+import ast
+import json
+
+from click.testing import CliRunner
+
+from advisor.cli import main
+from advisor.facts import ast_nodes
+from advisor.sources import extract, js_syntax, pymongo_names, python, python_classes, python_reach
+from advisor.sources.python import extract_python
+
+N = 400
+
+
+def _counting(monkeypatch, module, name: str) -> list[int]:
+    calls = [0]
+    real = getattr(module, name)
+
+    def counted(*args, **kwargs):
+        calls[0] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counted)
+    return calls
+
+
+def test_a_name_assigned_thousands_of_times_is_resolved_without_rereading_every_assignment(monkeypatch):
+    lines = ["from pymongo import MongoClient", "db = MongoClient().app", "def h(req):"]
+    for i in range(N):
+        lines += [f"    c = db['c{i}']", "    c.find({'a': req.a})"]
+    lines += ["def other(req):", "    c = db['elsewhere']", "    return c.find_one({'b': req.b})"]
+    tree = ast.parse("\n".join(lines))
+    names = pymongo_names.Names(tree)
+    calls = _counting(monkeypatch, pymongo_names, "position")
+    uses = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == "c" and isinstance(n.ctx, ast.Load)]
+    got = [names.resolve(u) for u in uses]
+    assert calls[0] < 10 * len(uses)  # was: every assignment of `c` read again for each use (N * N)
+    for use, value in zip(uses, got):  # the value last assigned before the use, in the use's own function
+        assert isinstance(value, ast.Subscript)
+        expected = "elsewhere" if use.lineno > 2 * N + 3 else f"c{(use.lineno - 5) // 2}"
+        assert value.slice.value == expected  # type: ignore[attr-defined]
+
+
+def _unread(code: str) -> list[tuple[int, bool]]:
+    return [(q.location.line, q.result_unread) for q in extract_python("m.py", code).queries]
+
+
+def test_a_cursor_used_thousands_of_times_is_followed_without_a_walk_per_execute(monkeypatch):
+    body = "".join(f"    cur.execute('SELECT * FROM t{i} FOR UPDATE')\n" for i in range(N))
+    code = f"def h(cur):\n{body}    return cur.fetchall()\n"
+    built = _counting(monkeypatch, python, "NameUses")
+    walks = [0]
+    real = ast.walk
+
+    def walk(node):
+        walks[0] += isinstance(node, ast.FunctionDef)
+        return real(node)
+
+    monkeypatch.setattr(ast, "walk", walk)
+    got = _unread(code)
+    monkeypatch.undo()
+    assert built[0] == 1 and walks[0] < 20  # was: one walk of the function per execute (N)
+    assert [u for _, u in got] == [True] * (N - 1) + [False]  # each result replaced by the next, the last read
+
+
+def test_the_next_use_of_a_cursor_skips_the_other_branches_of_an_if():
+    code = (
+        "def h(cur, a):\n"
+        "    if a == 1:\n"
+        "        cur.execute('SELECT * FROM t WHERE id = 1 FOR UPDATE')\n"
+        "    elif a == 2:\n"
+        "        cur.execute('SELECT * FROM t WHERE id = 2 FOR UPDATE')\n"
+        "        cur.fetchall()\n"
+        "    else:\n"
+        "        cur.execute('SELECT * FROM t WHERE id = 3 FOR UPDATE')\n"
+        "    cur.execute('UPDATE t SET x = 1')\n"
+        "def g(cur, a):\n"
+        "    if a:\n"
+        "        cur.execute('SELECT * FROM u FOR UPDATE')\n"
+        "    else:\n"
+        "        cur.execute('SELECT * FROM v FOR UPDATE')\n"
+        "    return cur.fetchone()\n"
+    )
+    assert _unread(code) == [(3, True), (5, False), (8, True), (9, False), (12, False), (14, False)]
+
+
+def test_thousands_of_texts_of_one_name_each_find_their_own_call(monkeypatch):
+    functions = "".join(
+        f"def f{i}(cur, v):\n    sql = 'SELECT a FROM t{i} WHERE b = %s'\n    cur.execute(sql, (v,))\n"
+        for i in range(N)
+    )
+    calls = _counting(monkeypatch, python_reach, "literal")
+    queries = extract_python("m.py", functions).queries
+    assert calls[0] < 10 * N  # was: every text of `sql` read again for each of its N calls (N * N)
+    assert len(queries) == N
+    for q in queries:  # the call that runs each text is the one in its own function
+        assert q.scope == (f"f{q.text.split()[3][1:]}",)
+        assert q.origin == "constant-reaching-call"
+
+
+NEST = "{ k: [g(1,\n"
+CLOSE = ")] }\n"
+
+
+def _nested(depth: int, find_every: int = 1) -> str:
+    opened = "".join(
+        NEST if k % find_every else f"{{ k: [db.collection('c').find({{ a: {k} }}), g(1,\n" for k in range(depth)
+    )
+    return (
+        "const db = require('mongodb').MongoClient.connect(u).db('app');\nexport const x = (\n"
+        + opened
+        + CLOSE * depth
+        + ");\n"
+    )
+
+
+def test_js_parents_are_mapped_once_for_every_named_node():
+    text = _nested(150)  # deeper than the cap: what is not read is still mapped (find_schemas walks it)
+    tree = js_syntax.parser(".js").parse(text.encode())
+    f = js_syntax.JsFile("a.js", text, text.encode(), tree.root_node)
+    js_syntax.collect_decls(f)
+    assert f.too_deep is not None
+    stack, checked = [f.root], 0
+    while stack:
+        node = stack.pop()
+        for child in node.named_children:
+            assert f.parents[child.id].id == node.id  # the map agrees with tree-sitter's parent
+            checked += 1
+        stack.extend(node.named_children)
+    assert checked == len(f.parents) > js_syntax.MAX_NESTING
+
+
+def test_calls_nested_deep_are_not_walked_up_from_each(monkeypatch):
+    calls = _counting(monkeypatch, js_syntax.JsFile, "parent")
+    extract("a.js", _nested(300, find_every=1000), "postgres")
+    nodes = 300 * 6
+    assert calls[0] < 5 * nodes  # was: a walk up to the function from every call (300 * 300 levels)
+
+
+def test_code_nested_past_the_cap_is_noted_and_the_run_completes(tmp_path, monkeypatch):
+    shallow = extract("a.js", _nested(80), "postgres")
+    assert len(shallow.queries) == 80 and not shallow.errors  # code as deep as real code is read whole
+    (tmp_path / "deep.js").write_text(_nested(js_syntax.MAX_NESTING), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["check", "--no-cache", "--format", "json", "."])
+    assert result.exit_code in (0, 1), result.output
+    notes = [f for f in json.loads(result.output)["findings"] if f["name"] == "parse-error"]
+    assert len(notes) == 1  # said once, where the unread code starts
+    assert notes[0]["path"] == "deep.js" and notes[0]["line"] > 3
+    assert f"nested more than {js_syntax.MAX_NESTING} levels deep" in notes[0]["message"]
+    assert "did not read" in notes[0]["message"]
+
+
+def test_a_class_family_is_found_without_reading_every_class_per_class(monkeypatch):
+    code = "class Base:\n    pass\n" + "".join(f"class C{i}(Base):\n    def m(self):\n        pass\n" for i in range(N))
+    classes = python_classes.Classes(ast.parse(code))
+    every = [c for cs in classes.named.values() for c in cs]
+    old = {c.name: [s for s in every if c.name in python_classes.base_names(s)] for c in every}  # the old pass
+    calls = _counting(monkeypatch, python_classes, "base_names")
+    families = {c.name: classes.family(c) for c in every}
+    assert calls[0] < 5 * N  # was: every class's bases read again for each family (N * N)
+    assert families["Base"] == [classes.named["Base"][0], *old["Base"]]  # the class, then its subclasses in order
+    assert len(families["Base"]) == N + 1
+    assert families["C0"] == [classes.named["C0"][0], classes.named["Base"][0]]  # itself and its base (no subclass)
+
+
+def test_which_functions_are_methods_or_module_functions():
+    code = (
+        "class A:\n    def m(self, a, b): pass\n    @staticmethod\n    def s(a): pass\n"
+        "    def outer(self):\n        def inner(x): pass\n"
+        "def f(a, b): pass\ndef twice(a): pass\ndef twice(b): pass\n"
+    )
+    tree = ast.parse(code)
+    names = pymongo_names.Names(tree)
+    functions = {n.name + str(n.lineno): n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+
+    def sig(key):
+        got = names.signature(functions[key].body[0])
+        return None if got is None else (got[0].name, got[1].name if got[1] else None, got[2])
+
+    assert sig("m2") == ("m", "A", ["a", "b"])  # a method: its parameters after self
+    assert sig("s4") == ("s", "A", ["a"])  # a static method: all of them
+    assert sig("inner6") is None  # nested in a method: no call of the module names it
+    assert sig("f7") == ("f", None, ["a", "b"])
+    assert sig("twice8") is None and sig("twice9") is None  # defined twice: neither is the module's
+
+
+def test_what_is_around_a_line_is_what_a_pass_over_every_span_finds():
+    import random
+
+    rng = random.Random(7)
+    spans = []
+    for n in range(300):
+        first = rng.randint(1, 400)
+        spans.append((first, first + rng.choice([0, 1, 5, 30, 200]), n))
+    lines = ast_nodes.LineSpans(spans)
+    for line in range(0, 620):
+        brute = sorted((s for s in spans if s[0] <= line <= s[1]), key=lambda s: s[1] - s[0])
+        assert lines.around(line) == brute
