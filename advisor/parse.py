@@ -51,6 +51,13 @@ _VALUE_AFTER = re.compile(
 )
 
 
+# where a psql variable can start: not inside a name or a `::` cast, but right after one (`):::APP.job_spec`,
+# a cast to a type in the schema a variable names: graphile-worker's migrations)
+PSQL_BEFORE = r"(?:(?<![:\w])|(?<=[^:]::))"
+# psql's variable naming a schema, `:APP.table`: a name (advisor.seed.load fills it, explain plans it so)
+PSQL_SCHEMA = re.compile(PSQL_BEFORE + r":([A-Za-z_]\w*)(?=\s*\.)")
+
+
 _TEXT_TEMPLATE = re.compile(
     r"(?<![:\w]):[A-Za-z_]\w*\.|\$%\w+%\$|\{[^{}\n]{0,60}\}|\$[({<\[/]|\$\d+[~^#]|:['\"]\w+['\"]"
 )

@@ -160,6 +160,7 @@ def test_psql_variables_are_filled_as_names_of_the_same_length():
     assert "create table app_schema .jobs" in out and "':NOT_ME'" in out  # not inside a string
     assert 'comment on table "app_schema" .jobs is \'label\'' in out and "-- :NOR_ME" in out
     assert "'{}'::json, a[1:n]" in out  # casts and slices are no variables
+    assert filled("select (a, b):::APP.job_spec") == "select (a, b)::app .job_spec"  # a cast to a variable's type
     # in a function body only a schema name (before a dot) is filled: `:kind` there is the body's own text
     assert "from app_schema .jobs where kind = :kind $$" in out
 

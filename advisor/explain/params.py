@@ -15,7 +15,7 @@ _TOKEN = re.compile(
       |(?P<dollar>\$\d+)
       |(?P<pyfmt>%\((?P<pyname>[A-Za-z_]\w*)\)s)
       |(?P<percent>%s)
-      |(?P<colon>(?<![:\w]):(?P<cname>[A-Za-z_]\w*))
+      |(?P<colon>(?:(?<![:\w])|(?<=[^:]::)):(?P<cname>[A-Za-z_]\w*))  # as advisor.parse.PSQL_BEFORE
       |(?P<qmark>\?(?![|&-]))""",
     re.VERBOSE | re.DOTALL,
 )

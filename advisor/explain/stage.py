@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from advisor.seed.server import Target
     from advisor.seed.settings import ExplainSettings
 
-_PSQL_NAME = re.compile(r"(?<![:\w]):[A-Za-z_]\w*\s*\.")
 PLANNABLE = re.compile(r"^\s*(\(\s*)*(SELECT|WITH|INSERT|UPDATE|DELETE|VALUES|TABLE|MERGE)\b", re.IGNORECASE)
 
 
@@ -90,11 +89,11 @@ def readable(query: SqlQuery) -> bool:
     """The text is the whole statement as it runs: advisor's parser read it, and nothing in it is filled in later
     (`WHERE {clause} AND ...`, `${table}`), which PostgreSQL could only refuse (a psql :SCHEMA aside: planned as a
     schema, advisor.explain.params.normalise)."""
-    from advisor.parse import ParseFailure, has_text_template, parse_sql
+    from advisor.parse import PSQL_SCHEMA, ParseFailure, has_text_template, parse_sql
 
     if not query.complete or isinstance(parse_sql(query.text, query.dialect), ParseFailure):
         return False
-    return not has_text_template(_PSQL_NAME.sub("x.", query.text))
+    return not has_text_template(PSQL_SCHEMA.sub("x", query.text))
 
 
 def workload_queries(queries: list[SqlQuery], schema: Schema) -> list[SqlQuery]:
@@ -340,13 +339,13 @@ def new_run(query: SqlQuery, schema: Schema) -> QueryRun:
     """A statement ready to plan: placeholders normalised, its facts (built once: the static rules'
     facts are cached by build_facts, so the EXPLAIN stage does not redo them)."""
     from advisor.facts.sql import build_facts
-    from advisor.parse import parse_sql
+    from advisor.parse import PSQL_SCHEMA, parse_sql
 
     sql, nparams = _normalised(query.text)
     run = QueryRun(query, sql, nparams)
     # psql's :SCHEMA.table is a placeholder to the static rules, a schema here: the facts (and so the tables
     # of the index candidates) name it as the plan does
-    tree = parse_sql(sql if _PSQL_NAME.search(query.text) else query.text, query.dialect)
+    tree = parse_sql(sql if PSQL_SCHEMA.search(query.text) else query.text, query.dialect)
     run.facts = build_facts(tree, schema) if hasattr(tree, "find_all") else None
     if nparams and sql == strip_statement(query.text):  # `$n` as written: the facts' parameters are these
         run.param_types = param_types(run.facts, schema, nparams, query.param_types)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from advisor.parse import PSQL_BEFORE, PSQL_SCHEMA
 from advisor.seed.server import mask
 
 SCHEMA_STATEMENT_TIMEOUT = "60s"  # a schema statement that runs longer (pg_sleep, a huge INSERT) is cut
@@ -83,10 +84,11 @@ def _send(conn, query, body: str, schemas: set[str]) -> tuple[int, str] | None:
 _PSQL = re.compile(
     r"""(?P<keep>'(?:[^']|'')*'?|--[^\n]*|/\*.*?(?:\*/|\Z)|"(?:[^"]|"")*"?)
       |(?P<body>(?P<dq>\$(?:[A-Za-z_]\w*)?\$).*?(?:(?P=dq)|\Z))
-      |(?<![:\w]):(?:'(?P<literal>[A-Za-z_]\w*)'|"(?P<quoted>[A-Za-z_]\w*)"|(?P<name>[A-Za-z_]\w*))""",
+      |"""
+    + PSQL_BEFORE
+    + r""":(?:'(?P<literal>[A-Za-z_]\w*)'|"(?P<quoted>[A-Za-z_]\w*)"|(?P<name>[A-Za-z_]\w*))""",
     re.VERBOSE | re.DOTALL,
 )
-_PSQL_NAME = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)(?=\s*\.)")
 
 
 def filled(text: str) -> str:
@@ -100,7 +102,7 @@ def filled(text: str) -> str:
         if m.group("keep") is not None:
             return m.group(0)
         if m.group("body") is not None:
-            return _PSQL_NAME.sub(lambda n: n.group(1).lower() + " ", m.group(0))
+            return PSQL_SCHEMA.sub(lambda n: n.group(1).lower() + " ", m.group(0))
         for kind, mark in (("literal", "'"), ("quoted", '"'), ("name", "")):
             if m.group(kind) is not None:
                 return (mark + m.group(kind).lower() + mark).ljust(len(m.group(0)))
