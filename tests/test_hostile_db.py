@@ -439,7 +439,8 @@ def test_malformed_dsn_is_described_never_echoed(hostile, dsn, says):
     ("SET search_path = public, pg_catalog", "send"),
     ("SELECT pg_catalog.set_config('search_path', '', false)", "send"),
     ("INSERT INTO t VALUES (1)", "send"),
-    ("GRANT SELECT ON t TO app", "send"),
+    ("GRANT SELECT ON t TO app", "ignore"),  # who may read a table changes no plan (and `app` is no role here)
+    ("LOCK TABLE t IN ACCESS EXCLUSIVE MODE", "ignore"),  # a fresh database has no writer to keep out
     ("SET statement_timeout = 0", "ignore"),
     ("ALTER TABLE public.t OWNER TO postgres", "ignore"),
     ("ALTER DEFAULT PRIVILEGES FOR ROLE postgres GRANT SELECT ON TABLES TO app", "ignore"),

@@ -441,7 +441,7 @@ def _grant(verb: str, tokens) -> Verdict:
         ["LARGE", "OBJECT"],
     ):
         return Verdict("refuse", f"{verb} ON {target[0]}: privileges beyond the schema")
-    return SEND
+    return IGNORE  # who may read or write a table changes no plan (and names roles advisor's database lacks)
 
 
 def _owner_to(tokens) -> bool:
@@ -450,6 +450,8 @@ def _owner_to(tokens) -> bool:
 
 
 def _by_kind(head: str, kind: str, tokens) -> Verdict:
+    if head == "LOCK":
+        return IGNORE  # guards a migration against writers; a fresh database has none (and it needs a transaction)
     if head in DATA_STATEMENTS:
         return SEND
     if head in _TRANSACTION:
