@@ -1,9 +1,12 @@
 """Precision on application code: a findings JSONL joined with the labels.
 
-    python benchmarks/realworld/score.py [$ADVISOR_REALWORLD/findings-current.jsonl] [--unlabelled]
+    python benchmarks/realworld/score.py [$ADVISOR_REALWORLD/findings-current.jsonl] [--unlabelled] [--labels PATH ...]
 
 Labels (labels.csv: project, rule, path, line, verdict, why) key on (project, rule, path,
-line): the sources are pinned, so a line names one finding. Precision counts only labelled
+line): the sources are pinned, so a line names one finding. `--labels PATH` (repeatable) reads
+other label files instead, in order, a later file's verdict winning on the same key: a `check
+--explain` run is scored with `--labels labels.csv --labels labels-explain.csv` (the verdicts on the
+plan findings, and on the measured advice that replaces a static guess). Precision counts only labelled
 findings in application code; unlabelled ones are counted apart (label them: `--unlabelled`
 lists them). Coverage notes (a rule page's `coverage = true`: what advisor could not see, not a
 problem in the code) are counted apart too; their label says whether the note is accurate. A label marked true whose finding no longer appears is a real problem advisor
@@ -112,14 +115,22 @@ def score(findings: list[dict], labels: dict[tuple, dict], show_unlabelled: bool
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("findings", nargs="?", default=str(cache_dir() / "findings-current.jsonl"))
-    ap.add_argument("--labels", default=str(LABELS))
+    ap.add_argument(
+        "--labels",
+        action="append",
+        metavar="PATH",
+        help="a labels file (repeatable; a later file wins on the same key); default labels.csv",
+    )
     ap.add_argument("--unlabelled", action="store_true", help="list the unlabelled app-code findings")
     args = ap.parse_args(argv)
     findings = [json.loads(line) for line in Path(args.findings).read_text().splitlines() if line.strip()]
     for f in findings:  # a project of one kind may check the other database too (alerta: PostgreSQL and MongoDB)
         if str(f.get("id", "")).startswith("MGO"):
             f["kind"] = "mongo"
-    return score(findings, load_labels(Path(args.labels)), args.unlabelled)
+    labels: dict[tuple, dict] = {}
+    for path in args.labels or [str(LABELS)]:
+        labels |= load_labels(Path(path))
+    return score(findings, labels, args.unlabelled)
 
 
 if __name__ == "__main__":
