@@ -294,3 +294,29 @@ def test_only_a_statement_read_whole_is_planned():
     assert not readable(query("SELECT count(*) FROM devices WHERE hidden = '0' AND"))  # `sql + clause`
     assert not readable(query("SELECT user_id FROM d WHERE {clause} AND stream_id > ?"))
     assert readable(query("SELECT * FROM :APP.events WHERE id = :id"))  # psql's schema variable: planned
+
+
+def test_measured_advice_keeps_the_static_premises(tmp_path, monkeypatch, pg_server):
+    """No verified index on a table the config says stays small, as the static rules give none: the measurement
+    answers the static guess, and nothing is said (no 'no index recommended' note either)."""
+    monkeypatch.setenv("ADVISOR_DSN", pg_server.conninfo())
+    root = tmp_path / "small"
+    root.mkdir()
+    config = 'dialect = "postgres"\nschema = ["schema.sql"]\n[seed]\nrows = 2000\n[explain]\nmin_cost = 1\n'
+    (root / "advisor.toml").write_text(config)
+    (root / "schema.sql").write_text("CREATE TABLE queues (id bigserial PRIMARY KEY, name text NOT NULL, paused bool);\n")
+    (root / "q.sql").write_text("SELECT id FROM queues WHERE name = $1;\n")
+    advised = [f for f in _check(root, monkeypatch) if f["name"] == "missing-index"]
+    assert advised and advised[0]["evidence"] == "measured"  # 2,000 rows: an index on name is verified
+    # the same 2,000 rows, now said to be the table's size, below [explain] large_table_rows (5,000): it stays small
+    (root / "advisor.toml").write_text(config + "[seed.tables.queues]\nrows = 2000\n")
+    assert not [f for f in _check(root, monkeypatch) if f["name"] == "missing-index"]
+
+
+def test_a_note_names_the_first_error_first():
+    from advisor.explain.findings import error_summary
+
+    errors = ['extension "uuid-ossp" is not available'] + ['relation "records" does not exist'] * 7 + ["x", "y", "z"]
+    assert error_summary(errors) == (
+        'extension "uuid-ossp" is not available; relation "records" does not exist (x7); x; and 2 other errors'
+    )

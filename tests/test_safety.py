@@ -69,10 +69,10 @@ def _project(tmp_path):
         UPDATE users SET name = 'changed' WHERE id = $1;
         INSERT INTO groups (name, owner_id) VALUES ('new', 1);
         SELECT pg_sleep(30);
-        SELECT id FROM messages WHERE group_id = $1 ORDER BY timestamp DESC LIMIT 20;
+        SELECT id FROM messages WHERE content = $1;
     """))
-    with open(dst / "advisor.toml", "a") as fh:
-        fh.write("\n[seed]\nrows = 1000\n\n[explain]\nstatement_timeout_ms = 300\ncache = false\n")
+    with open(dst / "advisor.toml", "a") as fh:  # min_cost 1: on 1,000 rows the last statement still gets advice
+        fh.write("\n[seed]\nrows = 1000\n\n[explain]\nstatement_timeout_ms = 300\ncache = false\nmin_cost = 1\n")
     return dst
 
 

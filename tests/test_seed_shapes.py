@@ -250,8 +250,8 @@ def test_uniform_data_hides_a_queue_index_production_shapes_reveal_it(advice, pg
     from advisor.seed.settings import SeedSettings
 
     uniform, production = advice["uniform"], advice["production"]
-    assert any("cheap already" in f["message"] for f in uniform[3])
-    assert not any(f["rule"].startswith("PLN") for f in uniform[3])
+    # uniform: no plan finding and no verified index (the measurement answered the static guess: cheap already)
+    assert not any(f["rule"].startswith("PLN") or f.get("evidence") == "measured" for f in uniform.get(3, []))
     scans = [f for f in production[3] if f["rule"] == "PLN001"]
     assert scans and scans[0]["metrics"]["rows_kept"] > 100
     advised = [f for f in production[3] if f["rule"] == "IDX001" and f["metrics"].get("cost_after") is not None]

@@ -181,6 +181,7 @@ def _build_each(conn: Connection, conninfo: str, plains: dict) -> dict:
 
 def _candidates(run: QueryRun, schema: Schema, settings: ExplainSettings, target: Target) -> list:
     """The statement's candidates; none (and its outcome says why) when there is nothing to measure."""
+    from advisor.indexes.existing import covered_by_existing
     from advisor.indexes.verify import candidates_for
 
     if run.plan is None or run.outcome:
@@ -195,9 +196,19 @@ def _candidates(run: QueryRun, schema: Schema, settings: ExplainSettings, target
     if before < settings.min_cost:
         run.outcome, run.reason = "cheap", f"cheap already (cost {before:,.1f} < {settings.min_cost:g})"
         return []
-    candidates = candidates_for(run.facts, schema)
+    found = candidates_for(run.facts, schema)
+    # as the static index rules: no advice on a table that stays small (Schema.small), nor an index the schema
+    # already has, built by the code where the seeded database lacks it (a background update)
+    candidates = [c for c in found if not schema.small(c.table) and not covered_by_existing(c, schema)]
     if not candidates:
-        run.outcome, run.reason = "no-candidate", "no index candidate from this query's conditions, joins or sort"
+        run.outcome, run.reason = (
+            "no-candidate",
+            (
+                "no index candidate from this query's conditions, joins or sort"
+                if not found
+                else "its tables stay small, or the schema has the index already"
+            ),
+        )
     return candidates
 
 

@@ -4,8 +4,8 @@ advice, as hits beside the static ones.
 When a statement was planned and its candidates measured, the measurement answers the static
 `missing-index` guess (`advise.answers_static`): the guess is replaced by a `missing-index`
 finding with evidence "measured" (or "planned" with HypoPG) carrying cost before/after, size
-and build time, or -- when the measurement does not confirm the guess -- by an info finding
-saying why no index is recommended.
+and build time; when the measurement does not confirm the guess, the guess goes and nothing is said.
+What PostgreSQL could not plan or load is one note for the project.
 """
 
 from __future__ import annotations
@@ -131,11 +131,13 @@ def _no_database(project: Project, queries: list) -> Hits:
     ]
 
 
-def _reasons(errors: list[str]) -> str:
-    """The distinct errors, most frequent first, each with its count when more than one: `relation "words"
-    does not exist (x7); syntax error at or near ":" (x3); and 2 others`."""
+def error_summary(errors: list[str]) -> str:
+    """The distinct errors, the first one first (often the cause of the rest: an extension the server lacks, then
+    every table that needed it), then the most frequent, each with its count when more than one: `extension
+    "uuid-ossp" is not available; relation "records" does not exist (x7); and 2 other errors`."""
     counts = Counter(errors)
-    shown = [f"{e} (x{n})" if n > 1 else e for e, n in counts.most_common(3)]
+    order = [errors[0], *(e for e, _ in counts.most_common() if e != errors[0])] if errors else []
+    shown = [f"{e} (x{counts[e]})" if counts[e] > 1 else e for e in order[:3]]
     rest = len(counts) - len(shown)
     return "; ".join(shown) + (f"; and {rest} other error{'s' if rest > 1 else ''}" if rest else "")
 
@@ -169,7 +171,7 @@ def _unplanned_note(runs: list[QueryRun]) -> Hits:
             "explain-error",
             Hit(
                 f"PostgreSQL could not plan {_where(where, 'statement', len(runs))}, so advisor has no plan findings "
-                f"or index advice for {'it' if len(failed) == 1 else 'them'}: {_reasons([r.error or '' for r in failed])}"
+                f"or index advice for {'it' if len(failed) == 1 else 'them'}: {error_summary([r.error or '' for r in failed])}"
                 + ("" if len(failed) == 1 else " (the first is here)"),
                 first.location,
                 help="where a table is missing, point `schema` at every file that builds the schema (one it failed "
@@ -197,7 +199,7 @@ def _rejected_note(errors: list) -> Hits:
         (
             "schema-rejected",
             Hit(
-                (f"{many}{_reasons([e.summary for e in errors])} (the first is here)" if many else first.summary),
+                (f"{many}{error_summary([e.summary for e in errors])} (the first is here)" if many else first.summary),
                 where[0],
                 subject="schema statements not loaded",
                 help="advisor loaded the rest of the schema; a statement PostgreSQL rejects here fails in "
@@ -218,7 +220,9 @@ def _error_subject(run: QueryRun) -> str:
 
 
 def _advice_hits(run: QueryRun, answered: list[Hit], evidence: str) -> Hits:
-    """The measured index advice of a statement, or (no index recommended) why, on each static guess it answers."""
+    """The measured index advice of a statement, at the static guess it answers; none when no index is
+    recommended (cheap already, below the threshold, no candidate): the guess goes, and nothing is said (the
+    corpus's 17 such notes were none worth a line; `advisor indexes` lists every statement's outcome)."""
     q, plan, m = run.query, run.plan, run.best
     if plan is None:  # an unplanned statement has its explain-error (_plan_hits) and no advice
         return []
@@ -261,25 +265,4 @@ def _advice_hits(run: QueryRun, answered: list[Hit], evidence: str) -> Hits:
                 ),
             )
         ]
-    out: Hits = []
-    for h in answered:
-        metrics = {"evidence": evidence, "cost_before": plan.cost}
-        if run.best is not None:
-            metrics.update(cost_after=run.best.cost_after, index_size=run.best.size_bytes, build_ms=run.best.build_ms)
-        out.append(
-            (
-                "missing-index",
-                Hit(
-                    f"no index recommended for this query: {run.reason}",
-                    h.location,
-                    help="advisor built the candidate indexes on seeded data and re-planned; "
-                    "the static suggestion was not confirmed",
-                    subject=h.subject,
-                    query=q.text,
-                    query_location=q.location,
-                    metrics=metrics,
-                    severity="info",
-                ),
-            )
-        )
-    return out
+    return []  # no index recommended: the measurement answers the static guess, which goes without a word

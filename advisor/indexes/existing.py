@@ -14,6 +14,21 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from advisor.indexes.verify import Candidate
 
+
+def covered_by_existing(c: Candidate, schema) -> bool:
+    """An index the schema knows (declared in its files, or built by the code: a background update) has the
+    candidate's keys first, the same method and predicate, and its INCLUDE columns: the candidate adds nothing."""
+    for index in schema.indexes_on(c.table):
+        if (
+            index.method == c.method
+            and (index.where or None) == (c.where or None)
+            and tuple(k.expr for k in index.keys[: len(c.keys)]) == tuple(k.expr for k in c.keys)
+            and set(c.include) <= set(k.expr for k in index.keys) | set(index.include)
+        ):
+            return True
+    return False
+
+
 _INDEXES = """
 SELECT ic.relname, n.nspname, t.relname, pg_relation_size(i.indexrelid), am.amname,
        pg_get_expr(i.indpred, i.indrelid),

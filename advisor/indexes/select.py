@@ -85,7 +85,7 @@ from typing import TYPE_CHECKING
 
 from advisor.indexes.budget import Fit, heap_bytes
 from advisor.indexes.clock import Clocked, measure_set
-from advisor.indexes.existing import ExistingIndex, droppable
+from advisor.indexes.existing import ExistingIndex, covered_by_existing, droppable
 from advisor.indexes.replan import SetPlans
 from advisor.indexes.slim import MAX_INCLUDE, slim
 from advisor.indexes.timing import REPEAT, TimeDrop, Timing
@@ -176,18 +176,6 @@ def merge(
             owner[c] = len(targets)
             targets.append(c)
     return {c: targets[owner[c]] for c in cands}
-
-
-def covered_by_existing(c: Candidate, schema) -> bool:
-    for index in schema.indexes_on(c.table):
-        if (
-            index.method == c.method
-            and (index.where or None) == (c.where or None)
-            and tuple(k.expr for k in index.keys[: len(c.keys)]) == tuple(k.expr for k in c.keys)
-            and set(c.include) <= set(k.expr for k in index.keys) | set(index.include)
-        ):
-            return True
-    return False
 
 
 def narrow_columns(conn) -> set[tuple[str, str]]:
