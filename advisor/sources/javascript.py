@@ -13,6 +13,7 @@ from advisor.parse import another_database
 from advisor.sources import register
 from advisor.sources.js_flow import function_name, scope_names
 from advisor.sources.js_mongo import extract_mongo
+from advisor.sources.js_pg_format import pg_format_queries
 from advisor.sources.js_sql_builders import builder_queries, called_builder, exported_builders, reaching_calls
 from advisor.sources.js_sql_text import DYNAMIC_PLACEHOLDER, concatenation, flatten_plus, js_query, string_pieces
 from advisor.sources.js_syntax import FUNCTIONS, MAX_NESTING, collect_decls, first_error
@@ -261,6 +262,7 @@ def extract_javascript(path: str, text: str, dialect: str = "postgres") -> Sourc
     helpers = _sql_helpers(f, calls)
     _sql_from_calls(f, calls, helpers, result, dialect, seen)
     _sql_builders(f, calls, helpers, result, dialect, seen)
+    pg_format_queries(f, calls, dict.fromkeys(SQL_SINKS, 0) | helpers, dialect, seen, result)
     _sql_literals(f, result, dialect, seen)
     read = {
         (q.location.line, q.location.col)

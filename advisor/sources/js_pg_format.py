@@ -1,0 +1,142 @@
+"""SQL written for pg-format's `format()` (npm `pg-format`) and run by an execution call.
+
+    import format from 'pg-format';
+    const query = format('SELECT id FROM %I WHERE docname = %L LIMIT 1', this.tableName, docName);
+    const res = await this.pool.query(query);
+
+pg-format writes `%I` as a quoted identifier, `%L` as a quoted literal, `%s` as the string itself and
+`%%` as `%` (also numbered: `%1$I`). The text is read where it is written (advisor.sources.js_sql_text),
+each directive replaced by what advisor.parse reads as the same thing: `%I` and `%s` by a typed
+placeholder `{}` (a name where a name is expected: a table or column advisor does not know; `%s` may be
+any piece), `%L` by a bind parameter `%s`, `%%` by `%`. Only a call whose result reaches an execution call
+is a query (advisor.sources.js_sql_builders.reaching_calls), and only a `format` bound to the package
+(`import format from 'pg-format'`, `import { format }`, `require('pg-format')`): another module's
+`format` is not pg-format's. `%I`/`%L` are pg-format's own quoting, not SQL built from strings: only a
+`${...}` in the text itself is reported as such.
+"""
+
+from __future__ import annotations
+
+import re
+
+from advisor.ir import SqlQuery, StringBuilt, TextMap
+from advisor.sources.js_sql_builders import reaching_calls
+from advisor.sources.js_sql_text import (
+    DYNAMIC_PLACEHOLDER,
+    concatenation,
+    flatten_plus,
+    is_parameter,
+    js_query,
+    string_pieces,
+)
+from advisor.sources.js_syntax import JsFile, arg_list, member_parts, string_value, unwrap
+from advisor.sources.sql_shape import runs_as_sql
+
+PACKAGE = "pg-format"
+_DIRECTIVE = re.compile(r"%(?:%|(?:\d+\$)?([ILs]))")  # pg-format's own: %%, %I, %L, %s, %1$I
+_STAND_IN = {"I": DYNAMIC_PLACEHOLDER, "s": DYNAMIC_PLACEHOLDER, "L": "%s", None: "%"}
+
+
+def pg_format_queries(f: JsFile, calls: list, sinks: dict[str, int], dialect: str, seen: set, result) -> None:
+    """The statements of the pg-format calls whose result an execution call (or a helper: `sinks`) runs."""
+    if PACKAGE not in f.text:
+        return
+    for call in reaching_calls(f, calls, sinks):
+        args = arg_list(call.child_by_field_name("arguments"))
+        if call.id in seen or not args or not is_pg_format(f, call):
+            continue
+        seen.add(call.id)
+        read = _text(f, args[0])
+        if read is None:
+            continue
+        node, text, anchors, unknown = read
+        text, anchors, pieces = _directives(f.path, text, anchors)
+        if node.id in seen or not runs_as_sql(text):
+            continue
+        seen.add(node.id)
+        if unknown:  # a `${...}` of the text itself: built from strings, as any template is
+            result.string_built.append(StringBuilt("template literal", "format", f.loc(node), tuple(unknown)))
+        origin = (
+            "execute-call" if call.parent is not None and call.parent.type == "arguments" else "constant-reaching-call"
+        )
+        query: SqlQuery = js_query(
+            f, node, text, anchors, dynamic=bool(unknown) or pieces > 0, dialect=dialect, origin=origin, at=call
+        )
+        result.queries.append(query)
+
+
+def is_pg_format(f: JsFile, call) -> bool:
+    """The call's function is pg-format's: imported, required, or `(0, pg_format_1.default)` as TypeScript
+    compiles an import to CommonJS."""
+    fn = unwrap(call.child_by_field_name("function"))
+    if fn is not None and fn.type == "sequence_expression" and fn.named_children:
+        fn = unwrap(fn.named_children[-1])
+    if fn is not None and fn.type == "member_expression":
+        obj, prop = member_parts(f, fn)
+        fn = unwrap(obj) if prop == "default" else None
+    if fn is None or fn.type != "identifier" or is_parameter(f, fn):
+        return False
+    name = f.src(fn)
+    bound = f.binding(name, call.start_byte)
+    if bound is None:
+        return f.imports.get(name) == PACKAGE
+    return _required(f, bound) == PACKAGE
+
+
+def _required(f: JsFile, value) -> str | None:
+    """The package `require('x')` (or a wrapper's call of it: `__importDefault(require('x'))`) loads."""
+    for _ in range(2):
+        value = unwrap(value)
+        if value is None or value.type != "call_expression":
+            return None
+        fn, args = value.child_by_field_name("function"), arg_list(value.child_by_field_name("arguments"))
+        if len(args) != 1:
+            return None
+        if fn is not None and f.src(fn) == "require":
+            return string_value(f, args[0]) if args[0].type == "string" else None
+        value = args[0]
+    return None
+
+
+def _text(f: JsFile, arg) -> tuple | None:
+    """(node, text, anchors, unknown pieces) of the format text: a literal, a template, a concatenation,
+    or a name the module gives one of these."""
+    arg = unwrap(arg)
+    if arg is not None and arg.type == "identifier" and not is_parameter(f, arg):
+        arg = unwrap(f.resolve(f.src(arg), arg.start_byte))
+    unknown: list[str] = []
+    if arg is None:
+        return None
+    if arg.type in ("string", "template_string"):
+        text, anchors, _ = string_pieces(f, arg, tagged=False, unknown=unknown)
+    elif arg.type == "binary_expression" and len(flatten_plus(arg)) > 1:
+        text, anchors, _ = concatenation(f, flatten_plus(arg), unknown)
+    else:
+        return None
+    return arg, text, anchors, unknown
+
+
+def _directives(path: str, text: str, anchors: tuple) -> tuple[str, tuple, int]:
+    """(text, anchors, pieces) with pg-format's directives replaced by their stand-ins; `pieces`: how many
+    stand for a name or a piece (`%I`, `%s`). Past a stand-in of another length, an anchor keeps the
+    positions that follow where they are written."""
+    where = TextMap(path, text, anchors)
+    out, at, pieces = "", 0, 0
+    shifts: list[tuple[int, int]] = []  # (end of a directive in `text`, how much later text moved by then)
+    added: dict[int, tuple[int, int]] = {}
+    for m in _DIRECTIVE.finditer(text):
+        stand_in = _STAND_IN[m.group(1)]
+        pieces += m.group(1) in ("I", "s")
+        out += text[at : m.start()] + stand_in
+        at = m.end()
+        if len(stand_in) != len(m.group(0)):
+            shifts.append((m.end(), len(out) - m.end()))
+            end = where.locate(m.end())
+            added[len(out)] = (end.line, end.col)
+    out += text[at:]
+
+    def moved(offset: int) -> int:
+        return offset + next((by for end, by in reversed(shifts) if end <= offset), 0)
+
+    merged = {moved(o): (line, col) for o, line, col in anchors} | added
+    return out, tuple((o, line, col) for o, (line, col) in sorted(merged.items())), pieces
