@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 
 from advisor.ir import SqlQuery, StringBuilt, TextMap
-from advisor.sources.js_sql_builders import reaching_calls
+from advisor.sources.js_sql_builders import reaching_calls, required
 from advisor.sources.js_sql_text import (
     DYNAMIC_PLACEHOLDER,
     concatenation,
@@ -29,7 +29,7 @@ from advisor.sources.js_sql_text import (
     js_query,
     string_pieces,
 )
-from advisor.sources.js_syntax import JsFile, arg_list, member_parts, string_value, unwrap
+from advisor.sources.js_syntax import JsFile, arg_list, member_parts, unwrap
 from advisor.sources.sql_shape import runs_as_sql
 
 PACKAGE = "pg-format"
@@ -80,22 +80,7 @@ def is_pg_format(f: JsFile, call) -> bool:
     bound = f.binding(name, call.start_byte)
     if bound is None:
         return f.imports.get(name) == PACKAGE
-    return _required(f, bound) == PACKAGE
-
-
-def _required(f: JsFile, value) -> str | None:
-    """The package `require('x')` (or a wrapper's call of it: `__importDefault(require('x'))`) loads."""
-    for _ in range(2):
-        value = unwrap(value)
-        if value is None or value.type != "call_expression":
-            return None
-        fn, args = value.child_by_field_name("function"), arg_list(value.child_by_field_name("arguments"))
-        if len(args) != 1:
-            return None
-        if fn is not None and f.src(fn) == "require":
-            return string_value(f, args[0]) if args[0].type == "string" else None
-        value = args[0]
-    return None
+    return required(f, bound) == PACKAGE
 
 
 def _text(f: JsFile, arg) -> tuple | None:

@@ -311,21 +311,22 @@ def namespaces(f: JsFile) -> dict[str, str]:
     f.memo[("namespaces",)] = out
     for name, decls in f.decls.items():
         for _, value in decls:
-            spec = _required(f, value)
-            if spec is not None:
+            spec = required(f, value)
+            if spec is not None and spec.startswith("."):
                 out[name] = spec
     return out
 
 
-def _required(f: JsFile, value) -> str | None:
-    for _ in range(2):  # require('./x'), or a wrapper's call of it
+def required(f: JsFile, value) -> str | None:
+    """The module `require('x')` loads, or a wrapper's call of it (`__importDefault(require('x'))`)."""
+    for _ in range(2):
+        value = unwrap(value)
         if value is None or value.type != "call_expression":
             return None
         fn, args = value.child_by_field_name("function"), arg_list(value.child_by_field_name("arguments"))
         if len(args) != 1:
             return None
         if fn is not None and f.src(fn) == "require":
-            spec = string_value(f, args[0]) if args[0].type == "string" else None
-            return spec if spec is not None and spec.startswith(".") else None
-        value = unwrap(args[0])
+            return string_value(f, args[0]) if args[0].type == "string" else None
+        value = args[0]
     return None
