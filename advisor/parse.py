@@ -51,6 +51,11 @@ _VALUE_AFTER = re.compile(
 )
 
 
+# a directive of PostgreSQL's format() -- and of npm's pg-format, which copies it: %s, %I, %L, %%, numbered `%1$I`
+# (group 1 the argument's number, group 2 its kind)
+FORMAT_DIRECTIVE = re.compile(r"%(?:(\d+)\$)?([sIL%])")
+
+
 # where a psql variable can start: not inside a name or a `::` cast, but right after one (`):::APP.job_spec`,
 # a cast to a type in the schema a variable names: graphile-worker's migrations)
 PSQL_BEFORE = r"(?:(?<![:\w])|(?<=[^:]::))"

@@ -199,7 +199,7 @@ def test_values_from_outside_through_helpers_and_checks(project, code, value):
 def test_built_string_parts():
     import ast
 
-    from advisor.sources.python_reach import parts
+    from advisor.sources.python_parts import parts
 
     def split(code):
         return [p if isinstance(p, str) else ast.unparse(p) for p in parts(ast.parse(code, mode="eval").body)]

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import re
 
+from advisor.parse import PSQL_BEFORE
+
 _TOKEN = re.compile(
     r"""(?P<skip>'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|/\*.*?\*/|(?P<dq>\$[A-Za-z_]*\$).*?(?P=dq)|::)
       |(?P<dollar>\$\d+)
       |(?P<pyfmt>%\((?P<pyname>[A-Za-z_]\w*)\)s)
       |(?P<percent>%s)
-      |(?P<colon>(?:(?<![:\w])|(?<=[^:]::)):(?P<cname>[A-Za-z_]\w*))  # as advisor.parse.PSQL_BEFORE
+      |(?P<colon>"""
+    + PSQL_BEFORE
+    + r""":(?P<cname>[A-Za-z_]\w*))
       |(?P<qmark>\?(?![|&-]))""",
     re.VERBOSE | re.DOTALL,
 )

@@ -28,7 +28,7 @@ from advisor.facts.regex_groups import word_group
 from advisor.facts.routes import route_numbers
 from advisor.facts.safe_text import escaped_literal, quoted_literal, setting_read
 from advisor.facts.sql_positions import name_position
-from advisor.sources.python_reach import parts
+from advisor.sources.python_parts import parts
 
 # calls whose result is an identifier quoted for SQL, a number, or a length
 SAFE_CALLS = frozenset(

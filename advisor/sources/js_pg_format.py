@@ -17,9 +17,8 @@ is a query (advisor.sources.js_sql_builders.reaching_calls), and only a `format`
 
 from __future__ import annotations
 
-import re
-
 from advisor.ir import SqlQuery, StringBuilt, TextMap
+from advisor.parse import FORMAT_DIRECTIVE
 from advisor.sources.js_sql_builders import reaching_calls, required
 from advisor.sources.js_sql_text import (
     DYNAMIC_PLACEHOLDER,
@@ -33,8 +32,7 @@ from advisor.sources.js_syntax import JsFile, arg_list, member_parts, unwrap
 from advisor.sources.sql_shape import runs_as_sql
 
 PACKAGE = "pg-format"
-_DIRECTIVE = re.compile(r"%(?:%|(?:\d+\$)?([ILs]))")  # pg-format's own: %%, %I, %L, %s, %1$I
-_STAND_IN = {"I": DYNAMIC_PLACEHOLDER, "s": DYNAMIC_PLACEHOLDER, "L": "%s", None: "%"}
+_STAND_IN = {"I": DYNAMIC_PLACEHOLDER, "s": DYNAMIC_PLACEHOLDER, "L": "%s", "%": "%"}  # by FORMAT_DIRECTIVE's kind
 
 
 def pg_format_queries(f: JsFile, calls: list, sinks: dict[str, int], dialect: str, seen: set, result) -> None:
@@ -109,9 +107,9 @@ def _directives(path: str, text: str, anchors: tuple) -> tuple[str, tuple, int]:
     out, at, pieces = "", 0, 0
     shifts: list[tuple[int, int]] = []  # (end of a directive in `text`, how much later text moved by then)
     added: dict[int, tuple[int, int]] = {}
-    for m in _DIRECTIVE.finditer(text):
-        stand_in = _STAND_IN[m.group(1)]
-        pieces += m.group(1) in ("I", "s")
+    for m in FORMAT_DIRECTIVE.finditer(text):
+        stand_in = _STAND_IN[m.group(2)]
+        pieces += m.group(2) in ("I", "s")
         out += text[at : m.start()] + stand_in
         at = m.end()
         if len(stand_in) != len(m.group(0)):

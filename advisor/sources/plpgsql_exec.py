@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass, field
 from itertools import product
 
+from advisor.parse import FORMAT_DIRECTIVE
+
 Part = tuple[str | None, int]  # (text, offset in the routine's text); None: a value advisor does not know
 Variant = tuple[Part, ...]
 _MAX_VARIANTS = 16  # four independent IFs; beyond that the text is not read
@@ -51,7 +53,6 @@ _ASSIGN = re.compile(r"(?<![\w$])([A-Za-z_]\w*)\s*:?=(?!=)", re.IGNORECASE)
 _DECLARED = re.compile(r"([A-Za-z_]\w*)\b[^:=;]*?(?::=|=|\bDEFAULT\b)", re.IGNORECASE)
 _EXECUTE = re.compile(r"(RETURN\s+QUERY\s+)?EXECUTE\b", re.IGNORECASE)
 _FOR_EXECUTE = re.compile(r"\bIN\s+EXECUTE\b", re.IGNORECASE)
-_FORMAT_SPEC = re.compile(r"%(?:(\d+)\$)?([sIL%])")
 _NAME = re.compile(r"[A-Za-z_]\w*")
 # what a statement stores in variables besides `:=`: INTO targets (not INSERT INTO / MERGE INTO), GET DIAGNOSTICS
 _INTO = re.compile(
@@ -344,7 +345,7 @@ def _formatted(template: Variant, values: list[Part]) -> Variant | None:
             out.append((text, at))
             continue
         last = 0
-        for m in _FORMAT_SPEC.finditer(text):
+        for m in FORMAT_DIRECTIVE.finditer(text):
             out.append((text[last : m.start()], at + last))
             size += m.start() - last + 1
             last = m.end()

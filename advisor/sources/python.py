@@ -21,7 +21,8 @@ from advisor.ir import Location, SourceFile, SqlQuery, StringBuilt, TextMap
 from advisor.sources import psycopg_sql
 from advisor.sources.python_classes import reads_mongo, record_bases
 from advisor.sources.python_jobs import JOB_REGISTRATIONS, one_off_code
-from advisor.sources.python_reach import COMPOSITION, Number, Reach, dynamic_sketch, literal, parts
+from advisor.sources.python_parts import Number, literal, parts
+from advisor.sources.python_reach import COMPOSITION, Reach, dynamic_sketch
 from advisor.sources.python_sinks import Reached
 from advisor.sources.python_text import LineIndex, location, string_textmap
 from advisor.sources.sql_shape import looks_like_sql, runs_as_sql
