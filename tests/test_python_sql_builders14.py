@@ -285,3 +285,66 @@ def test_a_command_without_parameters_is_reported_only_for_a_value_in_quotes(pro
     # a caller's text inside quotes is a value that can end its literal
     assert [line for line, _ in found] == [6]
     assert "app_name" in found[0][1]
+
+
+# --- one way through a function: a call that passes nothing is followed whatever it returns ------------
+
+
+def test_a_call_that_passes_nothing_follows_every_definition_and_only_its_own_returns():
+    code = '''
+    JOBS = "SELECT id FROM jobs WHERE state = 'ready'"
+    DONE = "SELECT id FROM jobs WHERE state = 'done'"
+
+    class Queue:
+        def query(self):
+            return JOBS
+
+        def poll(self, cur):
+            cur.execute(self.query())
+
+    class Archive:
+        def query(self):
+            def never_called():
+                return "SELECT * FROM nested_only"
+            return DONE
+    '''
+    texts = {t for _, t, _ in read(code)}
+    # both definitions of `query` (a call cannot tell which class self is), each through its constant;
+    # the nested function's return is not `query`'s
+    assert "SELECT id FROM jobs WHERE state = 'ready'" in texts
+    assert "SELECT id FROM jobs WHERE state = 'done'" in texts
+    assert not any("nested_only" in t for t in texts)
+
+
+def test_a_call_with_values_follows_only_a_function_whose_every_return_is_sql():
+    code = '''
+    def pick(name):
+        if name:
+            return name
+        return "SELECT 1"
+
+    def run(cur, name):
+        cur.execute(pick(name))
+    '''
+    # `pick(name)` may return the caller's own value: no text is claimed for it
+    assert [t for _, t, _ in read(code)] == []
+
+
+def test_stripped_and_dedented_text_is_the_same_text():
+    for call in ("LIST.strip()", "textwrap.dedent(LIST)", "LIST.strip().strip()"):
+        code = f'''
+        import textwrap
+        LIST = """
+            SELECT id FROM jobs ORDER BY id
+        """
+
+        def run(cur):
+            cur.execute({call})
+        '''
+        # read where the text is written (line 2), once
+        assert [(line, t.strip()) for line, t, _ in read(code)] == [(2, "SELECT id FROM jobs ORDER BY id")], call
+    code = """
+    def run(cur, sql):
+        cur.execute(sql.strip())
+    """
+    assert read(code) == []

@@ -11,7 +11,7 @@ from functools import cached_property
 
 from advisor.facts.ast_nodes import walk
 from advisor.sources import psycopg_sql
-from advisor.sources.python_builders import builders, called
+from advisor.sources.python_builders import Returns
 from advisor.sources.python_parts import Number, flatten_add, literal, parts
 from advisor.sources.sql_shape import runs_as_sql
 
@@ -87,7 +87,6 @@ class Reach:
 
     def __init__(self, tree: ast.Module):
         self.assigned: dict[str, list[ast.expr]] = {}
-        self.returns: dict[str, list[ast.expr]] = {}
         self.functions: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
         for node in walk(tree):
             if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
@@ -104,7 +103,6 @@ class Reach:
                         self.assigned.setdefault(name, []).append(node.value)
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self.functions.append(node)
-                self.returns[node.name] = [r.value for r in ast.walk(node) if isinstance(r, ast.Return) and r.value]
         self.rebound = _rebound(tree)  # names also bound some other way: a parameter, a loop, `+=`...
         self.tree = tree
         self.helpers: dict[str, int] = {}  # function name -> index of the argument it executes
@@ -113,9 +111,9 @@ class Reach:
                 break
 
     @cached_property
-    def builders(self) -> dict[tuple[bool, str], list[ast.expr]]:
-        """The functions that return SQL text for their callers (advisor.sources.python_builders)."""
-        return builders(self.tree, _writes_sql)
+    def returns(self) -> Returns:
+        """What a call of the module's functions returns (advisor.sources.python_builders)."""
+        return Returns(self.tree, _writes_sql)
 
     def sink_argument(self, call: ast.Call) -> ast.expr | None:
         """The SQL argument of an execution call (or of a helper that forwards to one), else None."""
@@ -180,11 +178,12 @@ class Reach:
                 return [node]
             func = node.func
             name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
-            if name in self.returns and not node.args and not node.keywords or name in _TEXT_BUILDERS:
-                values = self.returns.get(name, ()) if name not in _TEXT_BUILDERS else node.args[:1]
-                return [s for value in values for s in self.strings(value, depth + 1)]
-            builder = called(node)
-            values = self.builders.get(builder, []) if builder is not None else []
+            if name == "dedent" and node.args:
+                values = node.args[:1]  # textwrap.dedent(SQL): the same text
+            elif name == "strip" and isinstance(func, ast.Attribute) and not node.args:
+                values = [func.value]  # SQL.strip()
+            else:
+                values = self.returns.of(node)
             return [s for value in values for s in self.strings(value, depth + 1)]
         return []
 
@@ -248,7 +247,6 @@ def _writes_sql(value: ast.expr) -> bool:
 
 
 SQL_KEYWORDS = {"sql", "query", "statement", "stmt", "operation", "text", "sql_query", "command"}
-_TEXT_BUILDERS = {"dedent", "strip"}  # textwrap.dedent(SQL), SQL.strip(): the same text
 
 
 def _rebound(tree: ast.Module) -> set[str]:
