@@ -172,3 +172,41 @@ def test_a_key_held_in_a_constant_is_the_key_its_index_declaration_names():
     (q,) = src.queries
     (ix,) = src.indexes
     assert list(q.filter) == [ix.keys[0].expr, "c.id"] == ["utils.PROJ_QUEUE_KEY", "c.id"]  # named as written
+
+
+# alerta/database/backends/mongodb/base.py (corpus): queries on `self.get_db().alerts`, whose Database the
+# project settles once every file is read (advisor.sources.links), keep the function they are written in
+BACKEND = """\
+from pymongo import MongoClient
+
+
+class Backend:
+    def get_db(self):
+        return self.client[self.dbname]
+
+    def create_indexes(self):
+        self.get_db().alerts.create_index([("environment", 1), ("resource", 1)])
+
+    def get_alert(self, resource):
+        return self.get_db().alerts.find_one({"environment": "prod", "resource": resource})
+
+    def get_expired(self, threshold):
+        return list(self.get_db().alerts.find({"status": "expired", "timeout": threshold}))
+
+    def get_open(self):
+        return list(self.get_db().alerts.find({"status": "open"}).limit(50))
+"""
+
+
+def test_a_query_on_a_database_a_method_gives_keeps_its_scope(tmp_path, monkeypatch):
+    from advisor import engine
+    from advisor.loader import load_project
+    from advisor.options import Options
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "backend.py").write_text(BACKEND)
+    project = load_project(["."], Options())
+    scopes = {q.location.line: q.scope for q in project.other_queries}
+    assert scopes == {12: ("get_alert", "Backend"), 15: ("get_expired", "Backend"), 18: ("get_open", "Backend")}
+    scans = [f.location.line for f in engine.check(["."]).active if f.rule == "MGO001"]
+    assert scans == [18]  # get_expired is named as a maintenance pass (advisor.oneoff): not workload

@@ -6,14 +6,14 @@ from __future__ import annotations
 import ast
 from typing import Any, cast
 
-from advisor.facts.ast_nodes import walk
+from advisor.facts.ast_nodes import scope_at, walk
 from advisor.ir import Location, SourceFile
 from advisor.mongo.shape import AGGREGATE_OPS, FIND_OPS, Placeholder, Regex
 from advisor.sources.links import links_of
 from advisor.sources.mongo_names import mark_run_time, run_time_name
 from advisor.sources.pymongo_bulk import bulk_write, python_shape
 from advisor.sources.pymongo_names import Names, keyword
-from advisor.sources.pymongo_params import record_calls, scope_at, slot_of
+from advisor.sources.pymongo_params import record_calls, slot_of
 from advisor.sources.pymongo_receivers import collection_of, database_method, server_owned
 from advisor.sources.pymongo_tables import index_model, index_tables
 from advisor.sources.python_classes import record_members, settle_attributes
@@ -306,14 +306,14 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
             q.streamed = id(top) not in materialized and "to_list" not in [m for m, _ in chain]
             result.queries.append(q)
             break
+        for q in result.queries[counts[0] :]:  # before any is held back for links.py, which knows no lines
+            q.scope = scope_at(tree, q.location.line)
         if on_database is not None:  # kept when the project says the method gives a Database (links.py)
             links_of(result).on_database += [
                 (*on_database, t) for t in result.queries[counts[0] :] + result.indexes[counts[1] :]
             ]
             del result.queries[counts[0] :], result.indexes[counts[1] :]
         if slot is not None:
-            for q in result.queries[counts[0] :]:
-                q.scope = scope_at(tree, q.location.line)
             links_of(result).slots.targets += [
                 (slot, t) for t in result.queries[counts[0] :] + result.indexes[counts[1] :]
             ]

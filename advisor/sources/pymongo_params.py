@@ -4,10 +4,9 @@
 from __future__ import annotations
 
 import ast
-from bisect import bisect_right
 from collections.abc import Callable
 
-from advisor.facts.ast_nodes import kept, walk
+from advisor.facts.ast_nodes import walk
 from advisor.sources.pymongo_names import Names
 from advisor.sources.pymongo_slots import Given, Passed, Slot, Slots
 from advisor.sources.python_classes import self_attr
@@ -88,38 +87,3 @@ def _given(arg: ast.AST, names: Names, collection: Callable[[ast.AST], str | Non
         return named
     slot = slot_of(arg, names)
     return slot if slot in mine else None
-
-
-def scope_at(tree: ast.AST, line: int) -> tuple[str, ...]:
-    """The names of the functions and classes around `line`, innermost first (as advisor.sources.python
-    gives a query's scope): the last one starting at or before it, and those it lies in that reach it."""
-    starts, spans = _scopes(tree)
-    out = []
-    at = bisect_right(starts, line) - 1
-    while at >= 0:
-        _, end, name, at = spans[at]
-        if line <= end:
-            out.append(name)
-    return tuple(out)
-
-
-def _scopes(tree: ast.AST) -> tuple[list[int], list[tuple[int, int, str, int]]]:
-    """The module's functions and classes by first line: (start, end, name, the one it lies in or -1), read
-    once per module and kept on it (advisor.facts.ast_nodes.kept)."""
-    return kept(tree, "scopes", lambda: _read_scopes(tree))
-
-
-def _read_scopes(tree: ast.AST) -> tuple[list[int], list[tuple[int, int, str, int]]]:
-    kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-    nodes = sorted(
-        ((n.lineno, -(n.end_lineno or n.lineno), n.name) for n in walk(tree) if isinstance(n, kinds)),
-        key=lambda n: n[:2],
-    )
-    spans: list[tuple[int, int, str, int]] = []
-    open_: list[int] = []  # the ones still open at this start, outermost first
-    for start, end, name in nodes:
-        while open_ and spans[open_[-1]][1] < start:
-            open_.pop()
-        spans.append((start, -end, name, open_[-1] if open_ else -1))
-        open_.append(len(spans) - 1)
-    return [s[0] for s in spans], spans

@@ -16,7 +16,7 @@ import dataclasses
 import re
 from pathlib import PurePath
 
-from advisor.facts.ast_nodes import LineSpans, NameUses, Span, span, walk
+from advisor.facts.ast_nodes import LineSpans, NameUses, Span, scope_at, span, walk
 from advisor.ir import Location, SourceFile, SqlQuery, StringBuilt, TextMap
 from advisor.sources import psycopg_sql
 from advisor.sources.python_classes import reads_mongo, record_bases
@@ -96,14 +96,13 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
         built = next((n for n in ast.walk(root) if isinstance(n, ast.Call) and psycopg_sql.kind(n)), None)
         if id(root) not in reached.texts and psycopg_sql.kind(root) != "SQL" and built is not None:  # SQL(text): above
             reached.add(lambda node: [node], built, root)
-    spans = _named_spans(tree)
-    named, scopes = LineSpans(spans), LineSpans((first, last) for first, last, _, function in spans if function)
+    scopes = LineSpans(_function_spans(tree))
     for value, _ in list(reached.texts.values()):
         node, arg = reached.nearest(value, scopes)
         origin = "execute-call" if value is arg else "constant-reaching-call"
         if _add_query(result, path, value, node, origin, index, dialect, reach):
             seen.add(id(value))  # the statement runs where the call is: a module constant run by `purge()`
-            result.queries[-1] = dataclasses.replace(result.queries[-1], scope=_scope_at(named, node.lineno))
+            result.queries[-1] = dataclasses.replace(result.queries[-1], scope=scope_at(tree, node.lineno))
             if id(node) in described:
                 result.queries[-1] = dataclasses.replace(result.queries[-1], columns_from_cursor=True)
             if id(node) in unread:  # its rows are never read: it runs for its locks or other effects
@@ -133,26 +132,17 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
         if q.scope:
             continue
         if isinstance(q, SqlQuery):
-            result.queries[n] = dataclasses.replace(q, scope=_scope_at(named, q.location.line))
+            result.queries[n] = dataclasses.replace(q, scope=scope_at(tree, q.location.line))
         else:  # a MongoDB shape links.py completes later (the collection `self.x` holds): the same object
-            q.scope = _scope_at(named, q.location.line)
+            q.scope = scope_at(tree, q.location.line)
     result.queries.sort(key=lambda q: (q.location.line, q.location.col))
     return result
 
 
-def _named_spans(tree: ast.AST) -> list[tuple[int, int, str, bool]]:
-    """(first line, last line, name, whether a function) of every function and class."""
-    kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-    return [
-        (n.lineno, n.end_lineno or n.lineno, n.name, not isinstance(n, ast.ClassDef))
-        for n in walk(tree)
-        if isinstance(n, kinds)
-    ]
-
-
-def _scope_at(spans: LineSpans, line: int) -> tuple[str, ...]:
-    """The names of the functions and classes around `line`, innermost first."""
-    return tuple(name for _, _, name, _ in spans.around(line))
+def _function_spans(tree: ast.AST) -> list[tuple[int, int]]:
+    """(first line, last line) of every function."""
+    kinds = (ast.FunctionDef, ast.AsyncFunctionDef)
+    return [(n.lineno, n.end_lineno or n.lineno) for n in walk(tree) if isinstance(n, kinds)]
 
 
 _EXECUTE = {"execute", "executemany"}
