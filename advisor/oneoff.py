@@ -95,6 +95,10 @@ MAINTENANCE_WORDS = frozenset(
         "backfill",
     }
 )
+# verbs that name a maintenance routine when the name starts with them: a recovery pass after a crash or a
+# lost worker (`recoverStalledJobs`, `reclaimInactiveLanes`, `repairIndexes`), a data migration written as a
+# function (`migrateLegacyFields`); as another word they may name a request's object (`sendRecoveryEmail`)
+MAINTENANCE_VERBS = frozenset({"recover", "reclaim", "repair", "heal", "quarantine", "migrate"})
 # a name that asks about one thing (`isExpired(token)`, `has_stale_lock`) is a test run on a request, not a pass
 _PREDICATE = frozenset({"is", "has", "was", "check", "should", "can", "will", "needs"})
 _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
@@ -107,13 +111,18 @@ def name_words(name: str) -> list[str]:
 
 def maintenance(scope: tuple[str, ...]) -> bool:
     """A function (or class) the code is written in is named as maintenance: a cleanup, purge, prune,
-    expiry, retention or reconciliation pass, a sweeper or reaper, a backfill (MAINTENANCE_WORDS;
-    `clean up` in two words too), not a question about one thing (`isExpired`)."""
+    expiry, retention, reconciliation or recovery pass, a sweeper or reaper, a backfill or data migration
+    (MAINTENANCE_WORDS; MAINTENANCE_VERBS first; `clean up` in two words too), not a question about one
+    thing (`isExpired`)."""
     for name in scope:
         words = name_words(name)
         if words and words[0] in _PREDICATE:
             continue
-        if MAINTENANCE_WORDS.intersection(words) or any(a == "clean" and b == "up" for a, b in zip(words, words[1:])):
+        if (
+            MAINTENANCE_WORDS.intersection(words)
+            or words[0] in MAINTENANCE_VERBS
+            or any(a == "clean" and b == "up" for a, b in zip(words, words[1:]))
+        ):
             return True
     return False
 

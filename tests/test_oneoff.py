@@ -82,6 +82,16 @@ def test_a_workload_rule_is_silent_in_a_versioned_update_and_speaks_in_the_servi
         ("cleanUp", True),
         ("reapStaleLocks", True),
         ("HousekeepingJob", True),
+        ("recoverAgentTriggerLanePublications", True),  # librechat: a recovery sweep after a lost worker
+        ("reclaimInactiveAgentTriggerLanes", True),
+        ("recover_offline", True),  # fireworks
+        ("repairIndexes", True),
+        ("migrateLegacyScheduledFields", True),  # mongodash: a data migration written as a function
+        ("quarantineDuplicateAdmissionLanes", True),
+        ("isRecovered", False),
+        ("getRecoveryCodes", False),  # a request's object, not a recovery pass: the verbs count first only
+        ("sendRecoveryEmail", False),
+        ("autoMigrate", False),
         ("isExpired", False),  # a question about one token, asked on a request
         ("has_stale_lock", False),
         ("cleanInput", False),
