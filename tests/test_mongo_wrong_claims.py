@@ -29,12 +29,12 @@ const laneSchema = new Schema({
 laneSchema.index({ startedAt: 1 }, { sparse: true });
 export function createLaneMethods(mongoose) {
   const Lane = () => mongoose.models.Lane;
-  async function reclaimLanes(limit) {
+  async function lanesToClean(limit) {
     const lanes = await Lane().find({ cleanupRequestedAt: { $exists: true } })
       .sort({ cleanupRequestedAt: 1, _id: 1 }).limit(limit).select('_id').lean();
     return lanes;
   }
-  async function recoverPublishers(limit) {
+  async function startedPublishers(limit) {
     return await Lane().find({ startedAt: { $exists: true } }).limit(limit).lean();
   }
   async function newestCleanup() {
@@ -43,7 +43,7 @@ export function createLaneMethods(mongoose) {
   async function purgeRequested() {
     return await Lane().deleteMany({ cleanupRequestedAt: { $exists: true } });
   }
-  return { reclaimLanes, recoverPublishers, newestCleanup, purgeRequested };
+  return { lanesToClean, startedPublishers, newestCleanup, purgeRequested };
 }
 export const laneModel = (mongoose) => mongoose.model('Lane', laneSchema);
 """
