@@ -224,3 +224,23 @@ def test_a_tagged_template_binds_nothing(project):
     """
     found = fired(project, code)
     assert len(found) == 1, found
+
+
+def test_the_one_reader_of_require_names_the_module_through_a_wrapper():
+    from advisor.sources import js_syntax
+
+    cases = {
+        "require('./models/job')": "./models/job",
+        "require(`./models/job`)": "./models/job",
+        "__importDefault(require('./db'))": "./db",
+        "tslib.__importStar(require('pg-format'))": "pg-format",
+        "require(name)": None,
+        "require(`./${name}`)": None,
+        "load('./db')": None,
+    }
+    for expr, module in cases.items():
+        text = f"const m = {expr};\n"
+        tree = js_syntax.parser(".js").parse(text.encode())
+        f = js_syntax.JsFile("a.js", text, text.encode(), tree.root_node)
+        declarator = tree.root_node.named_children[0].named_children[0]
+        assert js_syntax.required(f, declarator.child_by_field_name("value")) == module, expr

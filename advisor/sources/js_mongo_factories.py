@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from advisor.ir import JS_SUFFIXES
 from advisor.mongo.shape import pluralize
 from advisor.sources.js_names import constant_string
-from advisor.sources.js_syntax import FUNCTIONS, JsFile, arg_list, parameter_list, unchain, unwrap
+from advisor.sources.js_syntax import FUNCTIONS, JsFile, arg_list, parameter_list, required, unchain, unwrap
 from advisor.sources.mongo_names import run_time_name
 
 DEFAULT = "default"  # `export default f`, `module.exports = f`
@@ -165,9 +165,7 @@ def _model_value(f: JsFile, value) -> Factory | None:
 
 def _required(f: JsFile, node) -> str | None:
     """`require('./m')`: the module of the project it names."""
-    fn = node.child_by_field_name("function") if node.type == "call_expression" else None
-    args = arg_list(node.child_by_field_name("arguments")) if fn is not None and f.src(fn) == "require" else []
-    module = constant_string(f, args[0]) if len(args) == 1 else None
+    module = required(f, node)
     return module if module is not None and module.startswith(".") else None
 
 
@@ -253,12 +251,9 @@ def _from_import(f: JsFile, st, name: str) -> str | None:
 
 
 def _from_require(f: JsFile, decl, name: str) -> tuple[str, str] | None:
-    value = unwrap(decl.child_by_field_name("value"))
-    fn = value.child_by_field_name("function") if value is not None and value.type == "call_expression" else None
-    args = arg_list(value.child_by_field_name("arguments")) if fn is not None else []
-    module = constant_string(f, args[0]) if fn is not None and f.src(fn) == "require" and args else None
+    module = _required(f, decl.child_by_field_name("value"))
     pattern = decl.child_by_field_name("name")
-    if module is None or not module.startswith(".") or pattern is None:
+    if module is None or pattern is None:
         return None
     if pattern.type == "identifier":
         return (module, DEFAULT) if f.src(pattern) == name else None

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from advisor.ir import SqlQuery, StringBuilt, TextMap
 from advisor.parse import FORMAT_DIRECTIVE
-from advisor.sources.js_sql_builders import reaching_calls, required
+from advisor.sources.js_sql_builders import reaching_calls
 from advisor.sources.js_sql_text import (
     DYNAMIC_PLACEHOLDER,
     concatenation,
@@ -28,7 +28,7 @@ from advisor.sources.js_sql_text import (
     js_query,
     string_pieces,
 )
-from advisor.sources.js_syntax import JsFile, arg_list, member_parts, unwrap
+from advisor.sources.js_syntax import JsFile, arg_list, member_parts, required, unwrap
 from advisor.sources.sql_shape import runs_as_sql
 
 PACKAGE = "pg-format"

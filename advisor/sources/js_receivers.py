@@ -28,6 +28,7 @@ from advisor.sources.js_syntax import (
     arg_list,
     is_this,
     member_parts,
+    required,
     string_value,
     unchain,
     unwrap,
@@ -385,14 +386,8 @@ def _required_module(f: JsFile, node) -> str | None:
     """`require('x')` or `require('x').Y`: the module 'x'."""
     node = unwrap(node)
     if node is not None and node.type == "member_expression":
-        node = unwrap(node.child_by_field_name("object"))
-    if node is None or node.type != "call_expression":
-        return None
-    fn = node.child_by_field_name("function")
-    args = arg_list(node.child_by_field_name("arguments"))
-    if fn is None or f.src(fn) != "require" or not args:
-        return None
-    return string_value(f, unwrap(args[0]))
+        node = node.child_by_field_name("object")
+    return required(f, node)
 
 
 def _named_at_run_time(f: JsFile, calls: list) -> bool:

@@ -32,7 +32,15 @@ from advisor.parse import another_database
 from advisor.sources.js_flow import conditional, pushed
 from advisor.sources.js_mongo_factories import DEFAULT, imported_call, module_paths, returns
 from advisor.sources.js_sql_text import DYNAMIC_PLACEHOLDER, concatenation, flatten_plus, js_query, string_pieces
-from advisor.sources.js_syntax import FUNCTIONS, JsFile, arg_list, key_name, member_parts, string_value, unwrap
+from advisor.sources.js_syntax import (
+    FUNCTIONS,
+    JsFile,
+    arg_list,
+    key_name,
+    member_parts,
+    required,
+    unwrap,
+)
 
 TEXTS = ("string", "template_string", "binary_expression")
 MAX_TEXTS = 64  # statements one builder returns
@@ -315,18 +323,3 @@ def namespaces(f: JsFile) -> dict[str, str]:
             if spec is not None and spec.startswith("."):
                 out[name] = spec
     return out
-
-
-def required(f: JsFile, value) -> str | None:
-    """The module `require('x')` loads, or a wrapper's call of it (`__importDefault(require('x'))`)."""
-    for _ in range(2):
-        value = unwrap(value)
-        if value is None or value.type != "call_expression":
-            return None
-        fn, args = value.child_by_field_name("function"), arg_list(value.child_by_field_name("arguments"))
-        if len(args) != 1:
-            return None
-        if fn is not None and f.src(fn) == "require":
-            return string_value(f, args[0]) if args[0].type == "string" else None
-        value = args[0]
-    return None

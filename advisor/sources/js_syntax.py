@@ -210,6 +210,23 @@ def bound_names(f: JsFile, fn) -> set[str]:
 # --- static values -------------------------------------------------------------------------
 
 
+def required(f: JsFile, node) -> str | None:
+    """The module `require('x')` loads: 'x', also through a wrapper's call (TypeScript's
+    `__importDefault(require('x'))`, `__importStar(...)`); None for anything else."""
+    for _ in range(2):
+        node = unwrap(node)
+        if node is None or node.type != "call_expression":
+            return None
+        fn, args = node.child_by_field_name("function"), arg_list(node.child_by_field_name("arguments"))
+        if len(args) != 1:
+            return None
+        if fn is not None and f.src(fn) == "require":
+            arg = unwrap(args[0])
+            return string_value(f, arg) if arg is not None and arg.type in ("string", "template_string") else None
+        node = args[0]
+    return None
+
+
 def string_value(f: JsFile, node) -> str | None:
     if node.type == "string":
         out = []
