@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from advisor.errors import ConfigError
+from advisor.ir import JS_SUFFIXES
 
 if TYPE_CHECKING:
     from advisor.config import Config
@@ -108,10 +109,29 @@ def read_text(path: Path, limit: int = DEFAULT_MAX_FILE_SIZE) -> tuple[str | Non
         os.close(fd)
     if len(data) > limit:
         return None, _size_reason(len(data), limit)
+    return decode(data, path.suffix.lower())
+
+
+def decode(data: bytes, suffix: str) -> tuple[str | None, str | None]:
+    """The text as the file's runtime reads it: Node decodes JS/TS as UTF-8, a byte that is not as U+FFFD (a
+    cp1252 apostrophe in a comment is no error there); Python as its coding declaration says (PEP 263), UTF-8
+    without one, an undecodable byte a SyntaxError; anything else must be UTF-8 (a BOM dropped)."""
+    if suffix in JS_SUFFIXES:
+        return data.decode("utf-8-sig", errors="replace"), None
+    encoding = "utf-8-sig"
+    if suffix == ".py":
+        import io
+        import tokenize
+
+        try:
+            encoding = tokenize.detect_encoding(io.BytesIO(data).readline)[0]
+        except SyntaxError as exc:  # an unknown encoding named, or a BOM with another declaration
+            return None, f"the file's encoding declaration cannot be read: {exc.msg}"
     try:
-        return data.decode("utf-8-sig"), None
-    except UnicodeDecodeError:
-        return None, "file is not UTF-8 text"
+        return data.decode(encoding), None
+    except UnicodeDecodeError as exc:
+        what, line = "UTF-8" if encoding.startswith("utf-8") else encoding, data[: exc.start].count(b"\n") + 1
+        return None, f"file is not {what} text (line {line})"
 
 
 def config_path(config: Config, key: str, value: str) -> Path:
