@@ -215,7 +215,7 @@ def test_children_each_need_their_own_index(project):
         "no index on log_b (a child table of log, which this query reads) serves"
     )
     assert [m for r, _, m in hits if r == "unindexed-foreign-key"] == [
-        "foreign key log_b(batch_id) → batches has no index: deleting or updating a batches row scans log_b, "
+        "foreign key log_b(batch_id) → batches has no index: deleting or updating a row of batches scans log_b, "
         "and joins on it cannot use an index"
     ]  # log's own key covers log's rows alone, which its children hold
     # with the index on log_b too, every table the scan reads is served

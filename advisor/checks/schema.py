@@ -185,8 +185,8 @@ def unindexed_foreign_key(schema: Schema):
                 )
             else:
                 message = (
-                    f"foreign key {table.name}({cols}) → {fk.ref_table} has no index: deleting or updating a "
-                    f"{fk.ref_table} row scans {table.name}, and joins on it cannot use an index"
+                    f"foreign key {table.name}({cols}) → {fk.ref_table} has no index: deleting or updating a row of "
+                    f"{fk.ref_table} scans {table.name}, and joins on it cannot use an index"
                 )
             yield Hit(
                 message,
