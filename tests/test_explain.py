@@ -48,13 +48,19 @@ def test_check_explain_dchat_verified_advice(tmp_path, monkeypatch):
     by_rule = {}
     for f in findings:
         by_rule.setdefault(f["rule"], []).append(f)
-    assert "PLN001" in by_rule  # seq scan on a large table
+    # each seq scan on a large table is the evidence of the finding that explains it on that table (the verified
+    # index, the leading wildcard), not a second finding at the same statement
+    assert "PLN001" not in by_rule
+    scans = [(f["path"].rsplit("/", 1)[-1], f["line"], p["relation"]) for f in findings
+             for p in f.get("metrics", {}).get("plan", []) if p["rule"] == "seq-scan-large-table"]
+    assert ("users.sql", 5, "users") in scans
     measured = [f for f in by_rule.get("IDX001", []) if f.get("evidence") == "measured"
                 and f.get("metrics", {}).get("cost_after") is not None]
     lower = [f for f in measured if "lower(name)" in f["message"].lower()]
     assert lower, [f["message"] for f in by_rule.get("IDX001", [])]
     m = lower[0]["metrics"]
     assert m["cost_after"] < m["cost_before"] * 0.7 and m["index_size"] > 0 and m["build_ms"] >= 0
+    assert "the plan shows it: Seq Scan on users" in lower[0]["help"]
     # the static missing-index finding of that query is replaced, not repeated
     statics = [f for f in by_rule.get("IDX001", []) if f.get("evidence") == "static"
                and f["path"].endswith("users.sql") and f["line"] == 5]
@@ -131,3 +137,32 @@ def test_candidate_on_a_partitioned_table_is_measured(pg_server):
         assert m.cost_after < before / 5
         assert m.size_bytes > 2 * 8192  # two partitions' indexes, not the parent's empty one
         assert conn.execute("SELECT count(*) FROM pg_indexes WHERE tablename LIKE 'parted%'").fetchone()[0] == 0
+
+
+def test_a_plan_finding_is_folded_only_into_the_same_claim_on_the_same_table():
+    """One problem, one finding: a Seq Scan on the table a static finding of the statement explains is its evidence;
+    a scan of another table of the join, a finding withheld for an unseen table, or a plan claim of another kind
+    (no partition pruned) stay findings of their own."""
+    from advisor.checks import Hit
+    from advisor.explain.findings import _unfolded
+    from advisor.ir import Location
+
+    at = Location("q.sql", 3, 1)
+
+    def scan(table, rule="seq-scan-large-table"):
+        return rule, Hit(f"Seq Scan on {table} reads all ~10,000 rows to keep ~1", at, metrics={"relation": table})
+
+    lower = Hit("users.name is wrapped in LOWER() (LOWER(name)): an index on name cannot serve this condition", at,
+                help="index the expression", subject="users.name")
+    unseen = Hit("optional filter on a column of a table not seen whole", at, withheld="groups")
+    left = _unfolded(
+        [scan("public.users"), scan("messages"), scan("groups"), scan("users", "partition-not-pruned")],
+        [("function-on-column", lower), ("optional-filter", unseen)],
+    )
+    assert [(name, h.metrics["relation"]) for name, h in left] == [
+        ("seq-scan-large-table", "messages"),
+        ("seq-scan-large-table", "groups"),
+        ("partition-not-pruned", "users"),
+    ]
+    assert lower.help == "index the expression; the plan shows it: Seq Scan on public.users reads all ~10,000 rows to keep ~1"
+    assert [p["rule"] for p in lower.metrics["plan"]] == ["seq-scan-large-table"] and not unseen.metrics

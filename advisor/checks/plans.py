@@ -30,6 +30,7 @@ EXPLAINED_BY = {
         "leading-wildcard-like",
         "implicit-cast",
         "or-across-columns",
+        "optional-filter",
         "missing-index",
         "not-in-subquery",
     ),
@@ -38,6 +39,7 @@ EXPLAINED_BY = {
         "leading-wildcard-like",
         "implicit-cast",
         "or-across-columns",
+        "optional-filter",
         "missing-index",
     ),
     "sort-not-indexed": ("missing-index", "offset-pagination", "order-by-random"),
@@ -47,6 +49,11 @@ EXPLAINED_BY = {
     "nested-loop-rescan": ("missing-index", "unindexed-foreign-key", "not-in-subquery"),
     "partition-not-pruned": ("function-on-column", "implicit-cast", "missing-index"),
 }
+
+# plan rules whose symptom (a table read row by row) is the very claim a static finding explaining it makes
+# ("no index can serve this"): on the same table, the plan finding is that finding's evidence, not a second one
+# (advisor.explain.findings); the others (a partition not pruned, a misestimate, a spill) claim more than it does
+SAME_CLAIM = frozenset({"seq-scan-large-table", "filter-waste"})
 
 # seq-scan-large-table: a scan keeping more than this share of the table is what a seq scan is for
 SEQ_SCAN_KEEP_SHARE = 0.2

@@ -10,6 +10,7 @@ What PostgreSQL could not plan or load is one note for the project.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections import Counter
 from typing import TYPE_CHECKING
@@ -51,12 +52,12 @@ def explain_project(project: Project, options: Options, hits: Hits) -> Hits:
         evidence = "measured" if workload.prepared.target.owned else "planned"
         for run in workload.runs:
             statics = by_query.get(run.query.location, [])
-            out += _plan_hits(run, statics, workload, settings)
-            if run.plan is None:
-                continue
-            answered = [h for n, h in statics if answers_static(run.outcome, n)]
+            plans = _plan_hits(run, statics, workload, settings)
+            answered = [h for n, h in statics if answers_static(run.outcome, n)] if run.plan is not None else []
             replaced |= {id(h) for h in answered}
-            out += _advice_hits(run, answered, evidence)
+            advice = _advice_hits(run, answered, evidence)
+            standing = advice + [(n, h) for n, h in statics if id(h) not in replaced]  # the verified fix first
+            out += _unfolded(plans, standing) + advice
         return [(n, h) for n, h in hits if id(h) not in replaced] + out
     finally:
         workload.prepared.target.close()
@@ -105,6 +106,36 @@ def _plan_hits(run: QueryRun, statics: Hits, workload: Workload, settings: Expla
         if run.time_ms is not None:
             hit.metrics["time_ms"] = run.time_ms
         out.append((name, hit))
+    return out
+
+
+def _unfolded(plans: Hits, standing: Hits) -> Hits:
+    """The plan findings that are not the same claim as a finding the statement already has.  A table read row
+    by row (SAME_CLAIM) that a finding of the statement explains on that table (its verified index, its optional
+    filter, a function on its column: EXPLAINED_BY) is that finding's evidence, not a second finding: it is added
+    to that finding's help and metrics ("plan").  One problem, one finding."""
+    from advisor.checks.plans import EXPLAINED_BY, SAME_CLAIM
+
+    out: Hits = []
+    for name, hit in plans:
+        relation = str(hit.metrics.get("relation") or "").rsplit(".", 1)[-1] if name in SAME_CLAIM else ""
+        named = re.compile(rf"(?<![\w$]){re.escape(relation)}(?![\w$])") if relation else None
+        owner = next(
+            (
+                h
+                for n, h in standing
+                if named is not None
+                and not h.withheld  # not reported: a note names the table advisor has not seen whole
+                and n in EXPLAINED_BY.get(name, ())
+                and (named.search(h.subject) or named.search(h.message))
+            ),
+            None,
+        )
+        if owner is None:
+            out.append((name, hit))
+            continue
+        owner.help += f"; the plan shows it: {hit.message}"
+        owner.metrics.setdefault("plan", []).append({"rule": name, "message": hit.message, **hit.metrics})
     return out
 
 
@@ -212,8 +243,6 @@ def _rejected_note(errors: list) -> Hits:
 
 def _error_subject(run: QueryRun) -> str:
     """The error without its numbers (a timeout's milliseconds, an OID, a position): the same error each run."""
-    import re
-
     if run.timed_out:
         return "statement timeout"
     return re.sub(r"\d+", "#", run.error or "")
