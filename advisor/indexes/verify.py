@@ -347,6 +347,9 @@ def measure(conn, candidate: Candidate, explain_fn: Explainer, owned: bool, hypo
     return _hypothetical(conn, candidate, explain_fn, hypopg)
 
 
+DEADLOCK_RETRIES = 3  # builds of one table side by side (advise._build_each) can deadlock in the catalogue
+
+
 def measure_shared(
     conn, candidate: Candidate, explain_fns: list[Explainer], name: str = "advisor_candidate"
 ) -> list[Measurement]:
@@ -354,7 +357,21 @@ def measure_shared(
     Measurement per explain_fn, sharing the build's size and time (the build is most of the cost,
     and the statements that propose the same index are many: lineitem(l_orderkey) in 9 of TPC-H's 22).
     `name`: its own per connection when several build at once (a name taken by another open
-    transaction would make this one wait for it)."""
+    transaction would make this one wait for it).  PostgreSQL ends a deadlock by failing one side: that
+    side is built again (the other has gone on), so how busy the machine is never changes the advice."""
+    import psycopg
+
+    for attempt in range(DEADLOCK_RETRIES + 1):
+        try:
+            return _measure_once(conn, candidate, explain_fns, name)
+        except psycopg.errors.DeadlockDetected as exc:
+            if attempt == DEADLOCK_RETRIES:
+                return [Measurement(candidate, error=str(exc).splitlines()[0]) for _ in explain_fns]
+            time.sleep(0.02 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def _measure_once(conn, candidate: Candidate, explain_fns: list[Explainer], name: str) -> list[Measurement]:
     import psycopg
 
     out = [Measurement(candidate) for _ in explain_fns]
@@ -373,12 +390,16 @@ def measure_shared(
                 m.build_ms, m.size_bytes = build_ms, size
                 try:
                     plan, time_ms = explain_fn(conn)  # in its own savepoint: a failure leaves the build
+                except psycopg.errors.DeadlockDetected:
+                    raise  # the whole build again (measure_shared)
                 except psycopg.Error as exc:
                     m.error = str(exc).splitlines()[0]
                     continue
                 m.cost_after = plan.cost
                 m.time_after_ms = time_ms
                 m.used = bool(plan.indexes_used() & {part for part, _ in parts})
+    except psycopg.errors.DeadlockDetected:
+        raise
     except psycopg.Error as exc:  # the build itself was refused: for every statement alike
         for m in out:
             if m.error is None and m.cost_after is None:
