@@ -135,8 +135,9 @@ WORKERS = 4  # at most this many candidate builds at once, one connection each (
 
 def _build_each(conn: Connection, conninfo: str, plains: dict) -> dict:
     """index -> its Measurements (measure_shared).  The builds of column indexes (partial ones too) run
-    side by side on their own connections (two CREATE INDEX on one table do not block each other, and
-    each sees only its own uncommitted index); an expression index (it ANALYZEs the table: two at once
+    side by side on their own connections (two CREATE INDEX on one table do not wait for each other, and
+    each sees only its own uncommitted index; the rare deadlock PostgreSQL 18 finds between them in the
+    catalogue fails one, which measure_shared builds again); an expression index (it ANALYZEs the table: two at once
     could deadlock) or a trigram one (it may create pg_trgm) is built on `conn`, one at a time, while the
     others build beside it; then `conn` takes its share of them.  The largest tables' first: the builds
     end together, not with one connection left building a large index alone."""
