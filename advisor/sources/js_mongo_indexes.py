@@ -17,6 +17,8 @@ from advisor.ir import IndexDef, Location
 from advisor.mongo.indexes import make_index, unread_index
 from advisor.mongo.shape import pluralize
 from advisor.sources.js_mongo_index_lists import listed_indexes
+from advisor.sources.js_mongo_maps import iterated_lists
+from advisor.sources.js_names import constant_string
 from advisor.sources.js_receivers import resolve_receiver
 from advisor.sources.js_schemas import passed_through, schema_collection
 from advisor.sources.js_syntax import (
@@ -131,10 +133,35 @@ def index_from_call(f: JsFile, base, calls, i: int) -> list[IndexDef]:
                 if ix:
                     out.append(ix)
         return out or _unread(f, call, coll, loc, model)
-    keys = read_value(f, arglist[0], (), {}, state)
     opts = read_value(f, arglist[1], (), {}, state) if len(arglist) > 1 else {}
+    looped = _looped_keys(f, arglist[0])
+    if looped is not None:  # `for (const name of ['ptype', 'v0']) coll.createIndex({ [name]: 1 })`
+        out = [ix for keys in looped if (ix := make_index(coll, keys, opts, loc, model)) is not None]
+        return out if len(out) == len(looped) else _unread(f, call, coll, loc, model)
+    keys = read_value(f, arglist[0], (), {}, state)
     ix = make_index(coll, keys, opts, loc, model)
     return [ix] if ix else _unread(f, call, coll, loc, model)
+
+
+def _looped_keys(f: JsFile, node) -> list | None:
+    """The keys of `createIndex({ [name]: 1 })` or `createIndex(name)` where `name` walks a literal list of field
+    names (a `for ... of` variable, a `forEach`/`map` callback's parameter): one key document per name."""
+    node = unwrap(node)
+    direction: Any = 1
+    if node is not None and node.type == "object" and len(node.named_children) == 1:
+        pair = node.named_children[0]
+        key = pair.child_by_field_name("key") if pair.type == "pair" else None
+        if key is None or key.type != "computed_property_name" or not key.named_children:
+            return None
+        direction = read_value(f, pair.child_by_field_name("value"), (), {}, {"partial": False})
+        node = unwrap(key.named_children[0])
+    if node is None or node.type != "identifier":
+        return None
+    arrays = iterated_lists(f, node)
+    names = [constant_string(f, c) for array in arrays for c in array.named_children if c.type != "comment"]
+    if not names or any(n is None for n in names):
+        return None
+    return [{n: direction} for n in names]
 
 
 def registering(f: JsFile) -> dict[str, tuple[int, str, str]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 from typing import Any, cast
 
-from advisor.facts.ast_nodes import scope_at, walk
+from advisor.facts.ast_nodes import literal_loop_items, scope_at, walk
 from advisor.ir import Location, SourceFile
 from advisor.mongo.shape import AGGREGATE_OPS, FIND_OPS, Placeholder, Regex
 from advisor.sources.links import links_of
@@ -350,6 +350,9 @@ def _index(result: SourceFile, coll: str, method: str, call: ast.Call, path: str
         return
     if not call.args:
         return
-    keys = _value(call.args[0], path, index, {}, (), names)
-    ix = make_index(coll, keys, opts, loc)
-    result.indexes.append(ix or unread_index(coll, loc))
+    key = call.args[0]
+    looped = literal_loop_items(names.tree, call, key.id) if isinstance(key, ast.Name) else None
+    for spec in looped if looped is not None else [key]:  # `for f in ("state", "name"): coll.create_index(f)`
+        keys = _value(spec, path, index, {}, (), names)
+        ix = make_index(coll, keys, opts, loc)
+        result.indexes.append(ix or unread_index(coll, loc))
