@@ -56,3 +56,76 @@ def test_a_build_failed_by_a_deadlock_is_built_again(pg_server):  # noqa: F811
     finally:
         with connect(pg_server.conninfo(), autocommit=True) as admin:
             admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+def test_a_build_for_a_writing_statement_runs_alone():
+    """advise._Gate: builds side by side, but one re-planned for an UPDATE/DELETE/INSERT with no other running
+    (its plan's RowExclusiveLock would wait for their ShareLock, and two of them for each other)."""
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from advisor.explain.advise import _Gate
+
+    gate, lock = _Gate(), threading.Lock()
+    running: list[str] = []
+    seen: list[tuple[str, tuple[str, ...]]] = []  # each build with what ran beside it when it started
+
+    def build(item: str) -> None:
+        gate.enter(item.startswith("w"))
+        try:
+            with lock:
+                running.append(item)
+                seen.append((item, tuple(running)))
+            time.sleep(0.02)
+            with lock:
+                running.remove(item)
+        finally:
+            gate.leave()
+
+    items = ["r1", "r2", "w1", "r3", "r4", "w2", "r5", "r6", "w3", "r7"]
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(build, items))
+    assert sorted(i for i, _ in seen) == sorted(items)
+    assert all(beside == (item,) for item, beside in seen if item.startswith("w"))  # alone
+    assert any(len(beside) > 1 for _, beside in seen)  # the others side by side
+
+
+def test_candidates_of_writing_statements_are_measured_without_a_deadlock(pg_server):  # noqa: F811
+    """Candidates on one table proposed by an UPDATE and a DELETE, built on parallel connections: every one
+    measured, and PostgreSQL counts no deadlock in the database."""
+    from advisor.explain.advise import _build_each
+    from advisor.explain.plan import parse_plan
+
+    name = "g_" + uuid.uuid4().hex[:8]
+    with connect(pg_server.conninfo(), autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    try:
+        with connect(pg_server.conninfo(name), autocommit=True) as conn:
+            conn.execute("CREATE TABLE jobs (id int PRIMARY KEY, queue int, state int, worker int, lock text)")
+            conn.execute("INSERT INTO jobs SELECT g, g % 10, g % 3, g % 50, g::text FROM generate_series(1, 20000) g")
+            conn.execute("ANALYZE")
+
+            def explainer(sql):
+                def plan(c):
+                    with c.transaction():
+                        return parse_plan(c.execute(f"EXPLAIN (FORMAT JSON) {sql}").fetchone()[0]), None
+
+                return plan
+
+            statements = {
+                "queue": "UPDATE jobs SET state = 1 WHERE queue = 3",
+                "worker": "DELETE FROM jobs WHERE worker = 7",
+                "lock": "UPDATE jobs SET worker = NULL WHERE lock = '12'",
+                "state": "DELETE FROM jobs WHERE state = 2 AND queue = 1",
+            }
+            plains = {Candidate("jobs", (IndexKey(col),)): [explainer(sql)] for col, sql in statements.items()}
+            deadlocks = "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()"
+            before = conn.execute(deadlocks).fetchone()[0]
+            for _ in range(3):
+                results = _build_each(conn, pg_server.conninfo(name), plains, alone=set(plains))
+                assert all(m.error is None and m.cost_after is not None for ms in results.values() for m in ms)
+            conn.execute("SELECT pg_stat_force_next_flush()")
+            assert conn.execute(deadlocks).fetchone()[0] == before
+    finally:
+        with connect(pg_server.conninfo(), autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE {name} WITH (FORCE)")

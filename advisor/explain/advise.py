@@ -105,7 +105,8 @@ def _measure_all(conn: Connection, runs: list[QueryRun], candidates: dict, targe
         return
     plains = {index: [make_explainer(r, False, timeout) for r, _ in proposing] for index, proposing in wanted.items()}
     if target.owned:
-        results = _build_each(conn, target.conninfo, plains)
+        alone = {index for index, proposing in wanted.items() if any(_writes(r) for r, _ in proposing)}
+        results = _build_each(conn, target.conninfo, plains, alone)
     else:
         results = {i: [measure(conn, i, p, False, target.hypopg) for p in ps] for i, ps in plains.items()}
     for index, proposing in wanted.items():
@@ -133,11 +134,51 @@ NARROWER = ("prefix", "leading")  # reasons of a composite's shorter prefixes (i
 WORKERS = 4  # at most this many candidate builds at once, one connection each (and never more than the cores)
 
 
-def _build_each(conn: Connection, conninfo: str, plains: dict) -> dict:
+def _writes(run: QueryRun) -> bool:
+    """Does the statement write (UPDATE, DELETE, INSERT, MERGE, also in a CTE)?  Not known: it may."""
+    from sqlglot import exp
+
+    return run.facts is None or bool(run.facts.find(exp.Insert, exp.Update, exp.Delete, exp.Merge))
+
+
+class _Gate:
+    """Candidate builds side by side, except one re-planned for a statement that writes: it runs alone.  Planning
+    an UPDATE, DELETE or INSERT takes RowExclusiveLock on the tables it writes, which waits for the ShareLock
+    another build holds on one of them; two such builds wait for each other, a deadlock PostgreSQL ends after
+    deadlock_timeout (1 s) by failing one (pg-chameleon's and procrastinate's DELETEs and UPDATEs did, now and
+    then; measure_shared builds a failed one again).  A build waiting to run alone goes before new ones."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.changed = threading.Condition()
+        self.running = 0
+        self.alone = False
+        self.waiting = 0  # builds waiting to run alone
+
+    def enter(self, alone: bool) -> None:
+        with self.changed:
+            if alone:
+                self.waiting += 1
+                self.changed.wait_for(lambda: not self.alone and self.running == 0)
+                self.waiting -= 1
+                self.alone = True
+            else:
+                self.changed.wait_for(lambda: not self.alone and not self.waiting)
+            self.running += 1
+
+    def leave(self) -> None:
+        with self.changed:
+            self.running -= 1
+            self.alone = False if self.running == 0 else self.alone
+            self.changed.notify_all()
+
+
+def _build_each(conn: Connection, conninfo: str, plains: dict, alone: set | None = None) -> dict:
     """index -> its Measurements (measure_shared).  The builds of column indexes (partial ones too) run
     side by side on their own connections (two CREATE INDEX on one table do not wait for each other, and
-    each sees only its own uncommitted index; the rare deadlock PostgreSQL 18 finds between them in the
-    catalogue fails one, which measure_shared builds again); an expression index (it ANALYZEs the table: two at once
+    each sees only its own uncommitted index), but one re-planned for a statement that writes (`alone`) runs
+    with no other (_Gate); an expression index (it ANALYZEs the table: two at once
     could deadlock) or a trigram one (it may create pg_trgm) is built on `conn`, one at a time, while the
     others build beside it; then `conn` takes its share of them.  The largest tables' first: the builds
     end together, not with one connection left building a large index alone."""
@@ -158,14 +199,24 @@ def _build_each(conn: Connection, conninfo: str, plains: dict) -> dict:
     for i in sorted(side, key=lambda i: (-sizes[i.table], i.where is not None, -len(i.keys) - len(i.include))):
         todo.put(i)
 
+    gate = _Gate()
+    alone = alone or set()
+
+    def build(c, i, name: str) -> list:
+        gate.enter(i in alone)
+        try:
+            return measure_shared(c, i, plains[i], name=name)
+        finally:
+            gate.leave()
+
     def drain(c, name: str, first: list) -> dict:
-        done = {i: measure_shared(c, i, plains[i]) for i in first}
+        done = {i: build(c, i, "advisor_candidate") for i in first}
         while True:
             try:
                 i = todo.get_nowait()
             except queue.Empty:
                 return done
-            done[i] = measure_shared(c, i, plains[i], name=name)
+            done[i] = build(c, i, name)
 
     def work(n: int) -> dict:
         if n == 0:
