@@ -76,6 +76,35 @@ def dynamic_sketch(node: ast.expr) -> tuple[str, str] | None:
     return ".format()", text
 
 
+def _held_sink_calls(functions: list) -> set[int]:
+    """The calls of a name the function holds an execution method in: `method = cls._pool.execute` (or a
+    parameter's default), then `method(query, *args)`; red-discordbot's `_execute(query, *args, method=None)`."""
+    out: set[int] = set()
+    for function in functions:
+        args = function.args
+        defaults = zip(reversed(args.posonlyargs + args.args), reversed(args.defaults))
+        held = {a.arg for a, d in [*defaults, *zip(args.kwonlyargs, args.kw_defaults)] if _sink_method(d)}
+        for node in ast.walk(function):
+            if isinstance(node, ast.Assign) and _sink_method(node.value):
+                held.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        if held:
+            out.update(
+                id(node)
+                for node in ast.walk(function)
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in held
+            )
+    return out
+
+
+def _sink_method(node: ast.expr | None) -> bool:
+    """`pool.execute`, also as one choice of several (`method or pool.fetch`, `a.fetch if one else a.execute`)."""
+    if isinstance(node, ast.BoolOp):
+        return any(_sink_method(v) for v in node.values)
+    if isinstance(node, ast.IfExp):
+        return _sink_method(node.body) or _sink_method(node.orelse)
+    return isinstance(node, ast.Attribute) and (node.attr in EXECUTE_METHODS or node.attr in RAW_METHODS)
+
+
 class Reach:
     """Which string expressions reach an execution call, and how.
 
@@ -105,6 +134,7 @@ class Reach:
                 self.functions.append(node)
         self.rebound = _rebound(tree)  # names also bound some other way: a parameter, a loop, `+=`...
         self.tree = tree
+        self.held = _held_sink_calls(self.functions)
         self.helpers: dict[str, int] = {}  # function name -> index of the argument it executes
         for _ in range(3):  # helpers of helpers
             if not self._find_helpers():
@@ -126,7 +156,7 @@ class Reach:
         )
         if name is None:
             return None
-        index = 0 if is_sql_sink(call) else self.helpers.get(name)
+        index = 0 if is_sql_sink(call) or id(call) in self.held else self.helpers.get(name)
         if index is None:
             return None
         if index < len(call.args) and not isinstance(call.args[index], ast.Starred):
