@@ -8,6 +8,7 @@ makes the deadlock for real: the build holds its table, the re-plan waits for a 
 holds, and the other session then waits for the build's table; the build's session, with the shorter
 deadlock_timeout, detects the cycle and is failed."""
 
+import contextlib
 import threading
 import uuid
 
@@ -16,16 +17,29 @@ from advisor.seed.server import connect
 from tests.conftest_db import pg_server  # noqa: F401
 
 
-def test_a_build_failed_by_a_deadlock_is_built_again(pg_server):  # noqa: F811
+@contextlib.contextmanager
+def scratch(server, *ddl: str):
+    """A database of its own on `server` with `ddl` run and analysed (its name), dropped afterwards."""
     name = "d_" + uuid.uuid4().hex[:8]
-    with connect(pg_server.conninfo(), autocommit=True) as admin:
+    with connect(server.conninfo(), autocommit=True) as admin:
         admin.execute(f"CREATE DATABASE {name}")
     try:
-        with connect(pg_server.conninfo(name), autocommit=True) as setup:
-            setup.execute("CREATE TABLE jobs (id int PRIMARY KEY, queue int)")
-            setup.execute("INSERT INTO jobs SELECT g, g % 10 FROM generate_series(1, 5000) g")
-            setup.execute("CREATE TABLE other (id int)")
-            setup.execute("ANALYZE")
+        with connect(server.conninfo(name), autocommit=True) as setup:
+            for statement in (*ddl, "ANALYZE"):
+                setup.execute(statement)
+        yield name
+    finally:
+        with connect(server.conninfo(), autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+def test_a_build_failed_by_a_deadlock_is_built_again(pg_server):  # noqa: F811
+    with scratch(
+        pg_server,
+        "CREATE TABLE jobs (id int PRIMARY KEY, queue int)",
+        "INSERT INTO jobs SELECT g, g % 10 FROM generate_series(1, 5000) g",
+        "CREATE TABLE other (id int)",
+    ) as name:
         conn = connect(pg_server.conninfo(name), autocommit=True)
         other = connect(pg_server.conninfo(name))  # a transaction open until it has what it waits for
         conn.execute("SET deadlock_timeout = '50ms'")  # the build's session finds the cycle first: the victim
@@ -53,9 +67,6 @@ def test_a_build_failed_by_a_deadlock_is_built_again(pg_server):  # noqa: F811
         assert m.error is None and m.cost_after is not None and m.used
         conn.close()
         other.close()
-    finally:
-        with connect(pg_server.conninfo(), autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
 
 
 def test_a_build_for_a_writing_statement_runs_alone():
@@ -96,14 +107,12 @@ def test_candidates_of_writing_statements_are_measured_without_a_deadlock(pg_ser
     from advisor.explain.advise import _build_each
     from advisor.explain.plan import parse_plan
 
-    name = "g_" + uuid.uuid4().hex[:8]
-    with connect(pg_server.conninfo(), autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    try:
+    with scratch(
+        pg_server,
+        "CREATE TABLE jobs (id int PRIMARY KEY, queue int, state int, worker int, lock text)",
+        "INSERT INTO jobs SELECT g, g % 10, g % 3, g % 50, g::text FROM generate_series(1, 20000) g",
+    ) as name:
         with connect(pg_server.conninfo(name), autocommit=True) as conn:
-            conn.execute("CREATE TABLE jobs (id int PRIMARY KEY, queue int, state int, worker int, lock text)")
-            conn.execute("INSERT INTO jobs SELECT g, g % 10, g % 3, g % 50, g::text FROM generate_series(1, 20000) g")
-            conn.execute("ANALYZE")
 
             def explainer(sql):
                 def plan(c):
@@ -126,6 +135,3 @@ def test_candidates_of_writing_statements_are_measured_without_a_deadlock(pg_ser
                 assert all(m.error is None and m.cost_after is not None for ms in results.values() for m in ms)
             conn.execute("SELECT pg_stat_force_next_flush()")
             assert conn.execute(deadlocks).fetchone()[0] == before
-    finally:
-        with connect(pg_server.conninfo(), autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
