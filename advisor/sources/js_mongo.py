@@ -41,7 +41,7 @@ from advisor.sources.js_mongo_indexes import (
 )
 from advisor.sources.js_mongo_maps import readings
 from advisor.sources.js_receivers import resolve_receiver
-from advisor.sources.js_schemas import model_and_schema_maps, schema_collection, share_models
+from advisor.sources.js_schemas import model_and_schema_maps, schema_models, share_models
 from advisor.sources.js_syntax import FUNCTIONS, JsFile, arg_list, prop_loc, read_value, string_value, unchain, unwrap
 from advisor.sources.links import links_of
 from advisor.sources.mongo_names import mark_run_time, run_time, run_time_name
@@ -446,7 +446,9 @@ def extract_mongo(f: JsFile, calls: list, result: SourceFile) -> None:
     for name, info in f.schemas.items():
         d = info.get("def")
         if d is not None and d.type == "object":
-            declared = schema_field_indexes(f, d, schema_collection(name, info), info["model"])
+            declared = [
+                ix for model, coll in schema_models(name, info) for ix in schema_field_indexes(f, d, coll, model)
+            ]
             for ix in declared if info.get("through") else ():
                 ix.options["through"] = info["through"]  # a hook may change them: no redundancy is claimed
             result.indexes += declared

@@ -20,7 +20,7 @@ from advisor.sources.js_mongo_index_lists import listed_indexes
 from advisor.sources.js_mongo_maps import iterated_lists
 from advisor.sources.js_names import constant_string
 from advisor.sources.js_receivers import resolve_receiver
-from advisor.sources.js_schemas import passed_through, schema_collection
+from advisor.sources.js_schemas import passed_through, schema_models
 from advisor.sources.js_syntax import (
     JsFile,
     arg_list,
@@ -107,15 +107,16 @@ def index_from_call(f: JsFile, base, calls, i: int) -> list[IndexDef]:
         info = f.schemas.get(var) or _registered_here(f, call, var)
         if info is None and not (held.type == "identifier" and var.lower().endswith("schema")):
             return []
-        model = info["model"] if info else None
-        coll = schema_collection(var, info)
         given = unwrap(arglist[0])
         keys = read_value(f, passed_through(f, given), (), {}, state)  # index(hook.alter('x', {...}))
         opts = read_value(f, arglist[1], (), {}, state) if len(arglist) > 1 else {}
-        ix = make_index(coll, keys, opts, loc, model)
-        if ix is not None and given.type == "call_expression":
-            ix.options["through"] = _callee_text(f, given)  # a hook may change its keys: no redundancy claimed
-        return [ix or unread_index(coll, loc, model)]  # keys built at run time: still a declaration
+        out = []
+        for model, coll in schema_models(var, info):  # every model compiled from the schema has its indexes
+            ix = make_index(coll, keys, opts, loc, model)
+            if ix is not None and given.type == "call_expression":
+                ix.options["through"] = _callee_text(f, given)  # a hook may change its keys: no redundancy claimed
+            out.append(ix or unread_index(coll, loc, model))  # keys built at run time: still a declaration
+        return out
     listed = listed_indexes(f, base, calls, i)  # `this.#cl[idx.collection].createIndex(idx.key)` over a list
     if listed is not None:
         return listed

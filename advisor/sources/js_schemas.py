@@ -150,6 +150,12 @@ def _model_call(f: JsFile, call, schema) -> tuple[str, str | None] | None:
     return (name, coll) if name else None
 
 
+def schema_models(name: str, info: dict | None) -> list[tuple[str | None, str]]:
+    """(model, collection) of every model compiled from the schema held under `name`: mongoose gives each the
+    schema's indexes (the first as schema_collection says)."""
+    return [((info or {}).get("model"), schema_collection(name, info)), *((info or {}).get("more") or [])]
+
+
 def schema_collection(name: str, info: dict | None) -> str:
     """The collection of the schema held under `name`: its model's, a `{ collection }` option, the
     holder's name (`userSchema` -> users), or, under a generic name, the module's (MODULE_SCHEMA)."""
@@ -230,9 +236,15 @@ def model_and_schema_maps(f: JsFile, calls: list) -> None:
         schema_var = f.src(schema_node) if schema_node.type == "identifier" else None
         if schema_var in f.schemas:
             info = f.schemas[schema_var]
-            info["model"] = model
-            coll = coll or info["collection"]
-            info["collection"] = coll or pluralize(model)
+            if info["model"] in (None, model):
+                info["option"] = info.get("option", info["collection"])  # the schema's own `collection` option
+                info["model"] = model
+                coll = coll or info["collection"]
+                info["collection"] = coll or pluralize(model)
+            else:  # another model compiled from the same schema (ltijs: privatekey, publickey): its own collection
+                coll = coll or info["option"]
+                if (model, coll or pluralize(model)) not in info.setdefault("more", []):
+                    info["more"].append((model, coll or pluralize(model)))
         parent = f.parent(call)
         while parent is not None and parent.type in WRAPPERS:
             parent = f.parent(parent)
