@@ -166,3 +166,29 @@ def test_a_plan_finding_is_folded_only_into_the_same_claim_on_the_same_table():
     ]
     assert lower.help == "index the expression; the plan shows it: Seq Scan on public.users reads all ~10,000 rows to keep ~1"
     assert [p["rule"] for p in lower.metrics["plan"]] == ["seq-scan-large-table"] and not unseen.metrics
+
+
+def test_a_settings_table_gets_no_plan_claim_on_its_size(tmp_path, monkeypatch):
+    """kinto's `metadata (name, value)` and nominatim's `nominatim_properties (property, value)`: the seed fills them
+    like any table, production holds a handful of rows; as the static rules, the plan rules claim nothing that
+    rests on their size (Schema.small), while a table of the same statement shape that is not one still gets it."""
+    project = tmp_path / "app"
+    (project / "queries").mkdir(parents=True)
+    (project / "schema.sql").write_text(
+        "CREATE TABLE metadata (name text NOT NULL, value text);\n"
+        "CREATE TABLE events (id bigint PRIMARY KEY, name text NOT NULL, value text, at timestamptz);\n"
+    )
+    (project / "queries" / "q.sql").write_text(
+        "SELECT value FROM metadata WHERE name = $1;\n\nSELECT value FROM events WHERE name = $1;\n"
+    )
+    (project / "advisor.toml").write_text(
+        'dialect = "postgres"\nschema = ["schema.sql"]\n[seed]\nrows = 3000\n[explain]\nlarge_table_rows = 1000\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(_cli(), ["check", "--explain", "--format", "json", "app"])
+    assert result.exit_code in (0, 1), result.output
+    findings = json.loads(result.stdout)["findings"]
+    scans = {p["relation"] for f in findings for p in [f.get("metrics", {}), *f.get("metrics", {}).get("plan", [])]
+             if p.get("relation") and (f["name"] == "seq-scan-large-table" or "rule" in p)}
+    assert scans == {"events"}
+    assert not any("metadata" in f["message"] for f in findings)

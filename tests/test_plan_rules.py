@@ -72,13 +72,13 @@ def explain(conn, sql, *setup, analyze=True) -> Plan:
         return parse_plan(conn.execute(f"EXPLAIN ({options}) {sql}").fetchone()[0])
 
 
-def hits(conn, plan, *, keys=True, **settings) -> dict[str, list[dict]]:
+def hits(conn, plan, *, keys=True, small=lambda name: False, **settings) -> dict[str, list[dict]]:
     """rule name -> metrics of each finding, the catalogue read the way `check --explain` reads it."""
     from advisor.explain.stage import catalog
 
     table_rows, partitions = catalog(conn)
     ctx = PlanContext(plan, table_rows, partitions, ExplainSettings(**settings),
-                      partition_keys=partition_keys_of(conn) if keys else {})
+                      partition_keys=partition_keys_of(conn) if keys else {}, small=small)
     out: dict[str, list[dict]] = {}
     for name, hit in plan_hits(ctx, lambda n: True):
         hit.metrics["message"] = hit.message
@@ -110,6 +110,9 @@ def test_seq_scan_large_table(conn):
     assert "seq-scan-large-table" not in hits(conn, bad, large_table_rows=100_000)
     most = explain(conn, "SELECT id FROM big WHERE c > 5")
     assert most.root.node_type == "Seq Scan" and "seq-scan-large-table" not in hits(conn, most)
+    # a table the config says stays small, or a settings table (Schema.small): seeded large, small in production
+    assert "seq-scan-large-table" not in hits(conn, bad, small=lambda name: name == "big")
+    assert "seq-scan-large-table" in hits(conn, bad, small=lambda name: name == "other")
 
 
 # --- PLN002 filter-waste -------------------------------------------------------------------

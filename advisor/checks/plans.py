@@ -92,6 +92,9 @@ class PlanContext:
     # cannot tell run-time pruning ($1 on the key) from none
     partition_keys: dict[str, list[str]] = field(default_factory=dict)
     query: SqlQuery | None = None  # the statement planned: where its findings are reported
+    # the tables the config says stay small or whose columns say they hold settings (Schema.small): the seed
+    # gives them its usual rows, production a handful; a claim resting on their size is not made, as statically
+    small: Callable[[str], bool] = field(default=lambda name: False)
     _positions: dict[int, int] | None = field(default=None, init=False, repr=False)
 
     def position(self, node: PlanNode) -> int:
@@ -161,7 +164,7 @@ def _rows(ctx: PlanContext, node: PlanNode) -> float:
 def seq_scan(ctx: PlanContext):
     share_cap = SEQ_SCAN_KEEP_SHARE
     for node in ctx.plan.root.walk():
-        if node.node_type != "Seq Scan" or not node.relation or not node.filter:
+        if node.node_type != "Seq Scan" or not node.relation or not node.filter or ctx.small(node.relation):
             continue
         rows = _rows(ctx, node)
         if rows < ctx.settings.large_table_rows:
@@ -186,6 +189,8 @@ def seq_scan(ctx: PlanContext):
 def filter_waste(ctx: PlanContext):
     for node in ctx.plan.root.walk():
         if node.rows_removed_by_filter is None or node.actual_rows is None or not node.executed:
+            continue
+        if node.relation and ctx.small(node.relation):
             continue
         loops = node.actual_loops or 1
         removed = node.rows_removed_by_filter * loops

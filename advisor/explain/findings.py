@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import sys
 from collections import Counter
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from advisor.checks import Hit
@@ -52,7 +53,7 @@ def explain_project(project: Project, options: Options, hits: Hits) -> Hits:
         evidence = "measured" if workload.prepared.target.owned else "planned"
         for run in workload.runs:
             statics = by_query.get(run.query.location, [])
-            plans = _plan_hits(run, statics, workload, settings)
+            plans = _plan_hits(run, statics, workload, settings, project.schema.small)
             answered = [h for n, h in statics if answers_static(run.outcome, n)] if run.plan is not None else []
             replaced |= {id(h) for h in answered}
             advice = _advice_hits(run, answered, evidence)
@@ -63,7 +64,9 @@ def explain_project(project: Project, options: Options, hits: Hits) -> Hits:
         workload.prepared.target.close()
 
 
-def _plan_hits(run: QueryRun, statics: Hits, workload: Workload, settings: ExplainSettings) -> Hits:
+def _plan_hits(
+    run: QueryRun, statics: Hits, workload: Workload, settings: ExplainSettings, small: Callable[[str], bool]
+) -> Hits:
     """explain-error when the statement could not be planned or run; the plan rules' hits on its plan."""
     from advisor import catalogue
     from advisor.checks.plans import PlanContext, plan_hits
@@ -101,6 +104,7 @@ def _plan_hits(run: QueryRun, statics: Hits, workload: Workload, settings: Expla
         related,
         partition_keys=workload.partition_keys,
         query=q,
+        small=small,
     )
     for name, hit in plan_hits(ctx, lambda n: True):
         if run.time_ms is not None:
