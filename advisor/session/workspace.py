@@ -292,7 +292,12 @@ class Workspace:
         from advisor.checks.plans import PlanContext, plan_hits
 
         ctx = PlanContext(
-            plan, self._table_rows, self._partitions, self._settings(), partition_keys=self._partition_keys
+            plan,
+            self._table_rows,
+            self._partitions,
+            self._settings(),
+            partition_keys=self._partition_keys,
+            small=self.schema.small,
         )
         out = []
         for name, hit in plan_hits(ctx, lambda n: True):
