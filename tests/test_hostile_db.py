@@ -346,7 +346,7 @@ def test_sigterm_and_sigint_drop_the_scratch_database(hostile, users_db, sig, co
     time.sleep(0.5)
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=30)
-    assert proc.returncode == code, err
+    assert proc.returncode == code, (err, _)
     assert _scratch_names(users_db) == []
     assert PASSWORD.encode() not in err
 
