@@ -61,6 +61,13 @@ def test_check_explain_dchat_verified_advice(tmp_path, monkeypatch):
     m = lower[0]["metrics"]
     assert m["cost_after"] < m["cost_before"] * 0.7 and m["index_size"] > 0 and m["build_ms"] >= 0
     assert "the plan shows it: Seq Scan on users" in lower[0]["help"]
+    # the verified index is the expression index function-on-column asks for: one problem, one finding, at the
+    # wrapped expression, the rule it answers said in its help and metrics
+    assert (lower[0]["path"].rsplit("/", 1)[-1], lower[0]["line"], lower[0]["column"]) == ("users.sql", 5, 27)
+    assert "users.name is wrapped in lower()" in lower[0]["help"].lower()
+    assert [a["rule"] for a in m["answers"]] == ["function-on-column"]
+    wrapped = [f for f in findings if f["name"] == "function-on-column"]
+    assert not [f for f in wrapped if f["path"].endswith("users.sql") and f["line"] == 5], wrapped
     # the static missing-index finding of that query is replaced, not repeated
     statics = [f for f in by_rule.get("IDX001", []) if f.get("evidence") == "static"
                and f["path"].endswith("users.sql") and f["line"] == 5]
@@ -192,3 +199,27 @@ def test_a_settings_table_gets_no_plan_claim_on_its_size(tmp_path, monkeypatch):
              if p.get("relation") and (f["name"] == "seq-scan-large-table" or "rule" in p)}
     assert scans == {"events"}
     assert not any("metadata" in f["message"] for f in findings)
+
+
+def test_a_verified_index_answers_only_the_wrapped_expression_it_keys():
+    """The verified index users(lower(name)) is the fix of `lower(name) = $1` on users; not of `upper(name)`, not of
+    lower(name) on another table, not when only the column is indexed, and not when no index was recommended."""
+    from types import SimpleNamespace
+
+    from advisor.explain.findings import _answers_wrapped
+    from advisor.indexes.verify import Candidate
+    from advisor.ir import IndexKey
+
+    def run(keys, outcome="recommended", table="public.users"):
+        return SimpleNamespace(outcome=outcome, best=SimpleNamespace(candidate=Candidate(table, keys)))
+
+    lower = (IndexKey("LOWER(name)", False),)
+    wrapped = {"table": "users", "expression": "LOWER(name)"}
+    assert _answers_wrapped(run(lower), "function-on-column", wrapped)
+    assert _answers_wrapped(run(lower), "SQL003", wrapped)
+    assert not _answers_wrapped(run(lower), "function-on-column", {**wrapped, "expression": "UPPER(name)"})
+    assert not _answers_wrapped(run(lower), "function-on-column", {**wrapped, "table": "admins"})
+    assert not _answers_wrapped(run((IndexKey("name"),)), "function-on-column", {**wrapped, "expression": "name"})
+    assert not _answers_wrapped(run(lower, "below-threshold"), "function-on-column", wrapped)
+    assert not _answers_wrapped(run(lower), "implicit-cast", wrapped)
+    assert not _answers_wrapped(run(lower), "function-on-column", {})  # a parameter in it: no index, no metrics

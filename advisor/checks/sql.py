@@ -212,6 +212,8 @@ def function_on_column(ctx: QueryContext):
                 fix=index or None,
                 subject=f"{_qualified(p)}:{type(p.side).__name__}",
                 withheld=p.table if pinned is None else None,  # the other equalities may be the table's key
+                # the key an index advisor builds would have: a verified one answers this finding (explain.advise)
+                metrics={"table": p.table, "expression": _unqualified(p.side)} if index else {},
             )
 
 

@@ -5,6 +5,7 @@ When a statement was planned and its candidates measured, the measurement answer
 `missing-index` guess (`advise.answers_static`): the guess is replaced by a `missing-index`
 finding with evidence "measured" (or "planned" with HypoPG) carrying cost before/after, size
 and build time; when the measurement does not confirm the guess, the guess goes and nothing is said.
+A `function-on-column` finding whose expression the verified index keys is answered too (its fix).
 What PostgreSQL could not plan or load is one note for the project.
 """
 
@@ -14,8 +15,9 @@ import re
 import sys
 from collections import Counter
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from advisor import catalogue
 from advisor.checks import Hit
 from advisor.explain.advise import answers_static
 from advisor.explain.stage import QueryRun, Workload, run_workload, workload_queries
@@ -54,7 +56,11 @@ def explain_project(project: Project, options: Options, hits: Hits) -> Hits:
         for run in workload.runs:
             statics = by_query.get(run.query.location, [])
             plans = _plan_hits(run, statics, workload, settings, project.schema.small)
-            answered = [h for n, h in statics if answers_static(run.outcome, n)] if run.plan is not None else []
+            answered = (
+                [h for n, h in statics if answers_static(run.outcome, n) or _answers_wrapped(run, n, h.metrics)]
+                if run.plan is not None
+                else []
+            )
             replaced |= {id(h) for h in answered}
             advice = _advice_hits(run, answered, evidence)
             standing = advice + [(n, h) for n, h in statics if id(h) not in replaced]  # the verified fix first
@@ -64,11 +70,23 @@ def explain_project(project: Project, options: Options, hits: Hits) -> Hits:
         workload.prepared.target.close()
 
 
+def _answers_wrapped(run: QueryRun, rule: str, metrics: dict) -> bool:
+    """Is the recommended index on the expression a `function-on-column` finding (`rule`, `metrics`) wraps its
+    column in?  Then the verified index is that finding's fix: one problem, one finding."""
+    spec = catalogue.lookup(rule)
+    best = run.best
+    if spec is None or spec.name != "function-on-column" or run.outcome != "recommended" or best is None:
+        return False
+    table = str(metrics.get("table") or "").rsplit(".", 1)[-1]
+    return best.candidate.table.rsplit(".", 1)[-1] == table and any(
+        not k.is_column and k.expr == metrics.get("expression") for k in best.candidate.keys
+    )
+
+
 def _plan_hits(
     run: QueryRun, statics: Hits, workload: Workload, settings: ExplainSettings, small: Callable[[str], bool]
 ) -> Hits:
     """explain-error when the statement could not be planned or run; the plan rules' hits on its plan."""
-    from advisor import catalogue
     from advisor.checks.plans import PlanContext, plan_hits
 
     q = run.query
@@ -264,8 +282,10 @@ def _advice_hits(run: QueryRun, answered: list[Hit], evidence: str) -> Hits:
         anchor = next((h for h in answered if h.subject.startswith(c.table + "(")), None)
         # the static guess it answers, or its table: which candidate won, its cost and size are measured
         subject = anchor.subject if anchor else c.table
+        wrapped = [h for h in answered if "expression" in h.metrics]  # function-on-column: this index is its fix
+        where = anchor.location if anchor else wrapped[0].location if wrapped else q.location
         before, after = plan.cost, m.cost_after
-        metrics = {
+        metrics: dict[str, Any] = {
             "evidence": evidence,
             "cost_before": before,
             "cost_after": after,
@@ -281,6 +301,14 @@ def _advice_hits(run: QueryRun, answered: list[Hit], evidence: str) -> Hits:
                 metrics["time_after_ms"] = m.time_after_ms
                 timing = f", time {run.time_ms:,.1f} ms -> {m.time_after_ms:,.1f} ms"
         ddl = c.ddl()
+        help_text = f"add it: {ddl}"
+        if wrapped:
+            metrics["answers"] = [{"rule": "function-on-column", "message": h.message} for h in wrapped]
+        for h in wrapped:
+            rewrite = next((part for part in h.help.split("; or ") if part.startswith("rewrite: ")), "")
+            help_text += f" (line {h.location.line}: {h.message.split(': an index on')[0]})" + (
+                f"; or {rewrite}" if rewrite else ""
+            )
         return [
             (
                 "missing-index",
@@ -288,8 +316,8 @@ def _advice_hits(run: QueryRun, answered: list[Hit], evidence: str) -> Hits:
                     f"index {c.describe()} verified on seeded data: cost {before:,.1f} -> {after:,.1f} "
                     f"(-{(before - after) / before:.0%}){timing}; size {human_size(m.size_bytes)}"
                     + (f", built in {m.build_ms:,.0f} ms" if m.build_ms is not None else ""),
-                    anchor.location if anchor else q.location,
-                    help=f"add it: {ddl}",
+                    where,
+                    help=help_text,
                     fix=ddl,
                     subject=subject,
                     query=q.text,
