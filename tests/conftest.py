@@ -1,6 +1,7 @@
 import atexit
 import os
 import shutil
+import signal
 import tempfile
 import textwrap
 from pathlib import Path
@@ -23,6 +24,10 @@ def _remove_session_cache() -> None:
 
 
 atexit.register(_remove_session_cache)
+
+# A shell starts a background job (`pytest &`) with SIGINT ignored, and every child inherits that: the tests of
+# Ctrl-C (the session's, the scratch database dropped on SIGINT) need it delivered as a terminal delivers it.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture
