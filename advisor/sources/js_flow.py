@@ -268,6 +268,36 @@ def iterated(f: JsFile, name: str | None, top) -> bool:
     return False
 
 
+# methods that only describe a cursor: none of them sends its query (toArray, next, forEach, exec, then... do)
+CURSOR_BUILDERS = frozenset(
+    "sort limit skip project projection select fields hint lean collation comment maxTimeMS batchSize allowDiskUse"
+    " readPreference session populate where".split()
+)
+
+
+def never_read(f: JsFile, top, later: list[str], args: list) -> bool:
+    """A cursor (`find`, `aggregate`) built and dropped, or only tested for truth (`coll.find(q);`,
+    `if (!coll.find())`): the driver sends a query when the cursor is read, and mongoose's Query runs when it
+    is awaited, executed or given a callback, so nothing is sent.  Not when awaited (a mongoose Query runs), nor
+    when a call of the chain has a second argument other than an object literal (mongojs's `.limit(n, done)`,
+    a callback held in a name): `args` are the arguments of every call of the chain."""
+    node = top
+    while node.parent is not None and node.parent.type in WRAPPERS:
+        node = node.parent
+        if node.type == "await_expression":
+            return False
+    parent = node.parent
+    if parent is None or not set(later) <= CURSOR_BUILDERS:
+        return False
+    if any((a := unwrap(arg)) is not None and a.type != "object" for call_args in args for arg in call_args[1:]):
+        return False
+    if parent.type == "expression_statement":
+        return True
+    if parent.type == "unary_expression" and f.src(parent).lstrip().startswith("!"):
+        return True
+    return parent.type in ("if_statement", "while_statement") and parent.child_by_field_name("condition") == node
+
+
 def used_whole(f: JsFile, top) -> bool:
     """The documents leave as they are: returned, sent as the response, written elsewhere, or handed to
     the caller's callback (`find(q).toArray(done)`, `done` a parameter: callback code's return)."""

@@ -18,6 +18,7 @@ from advisor.sources.js_flow import (
     iterated,
     later_calls,
     mutations,
+    never_read,
     parameters,
     scope_names,
     used_fields,
@@ -296,6 +297,12 @@ def _query_from_chain(f: JsFile, top, base, calls) -> MongoQuery | None:
         _merge_mutations(f, q, arg(0), call, ("pipeline",), spans, state)
     cursor = calls[i + 1 :]
     holder = assigned_name(f, top)
+    if (
+        method in ("find", "aggregate")
+        and holder is None
+        and never_read(f, top, [m for m, _, _ in cursor], [arglist, *(arg_list(a) for _, a, _ in cursor)])
+    ):
+        return None  # a cursor never read sends no query
     if holder is not None:
         cursor = cursor + later_calls(f, holder, top)
     if method == "find" and any(m == "upsert" or m in LEGACY_BULK for m, _, _ in cursor):
