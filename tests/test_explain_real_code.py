@@ -185,6 +185,29 @@ def test_a_schema_the_files_use_but_do_not_create_is_created(tmp_path, monkeypat
     assert normalise("SELECT * FROM :APP.events WHERE id = :id")[0] == "SELECT * FROM app.events WHERE id = $1"
 
 
+
+def test_a_pg_promise_schema_name_of_a_migration_is_the_search_path(tmp_path, monkeypatch, pg_server):
+    """ark-core's migrations: `CREATE TABLE ${schema~}.blocks`, its pg-promise runner formatting the schema, its
+    queries written `FROM blocks`.  The qualifier goes (same length, so PostgreSQL's positions stay right): the
+    tables are made in the search path, where the queries find them and are planned."""
+    from advisor.seed.load import filled
+
+    text = "CREATE INDEX b ON $(schema:name) . blocks (h)"
+    assert len(filled(text)) == len(text) and filled(text).split() == ["CREATE", "INDEX", "b", "ON", "blocks", "(h)"]
+    assert filled("SELECT '${schema~}.t' FROM ${s~}.t WHERE id = ${id}") == "SELECT '${schema~}.t' FROM       t WHERE id = ${id}"
+    monkeypatch.setenv("ADVISOR_DSN", pg_server.conninfo())
+    root = tmp_path / "ark"
+    (root / "migrations").mkdir(parents=True)
+    (root / "advisor.toml").write_text('dialect = "postgres"\nschema = ["migrations/*.sql"]\n')
+    (root / "migrations" / "01-blocks.sql").write_text(
+        "CREATE TABLE IF NOT EXISTS ${schema~}.blocks (id varchar(64) PRIMARY KEY, height int, generator text);\n"
+        'CREATE INDEX IF NOT EXISTS "blocks_height" ON ${schema~}.blocks ("height");\n'
+    )
+    (root / "queries.sql").write_text("SELECT id FROM blocks WHERE height = $1;\n")
+    findings = _check(root, monkeypatch)
+    assert not [f for f in findings if f["name"] in ("schema-rejected", "explain-error")], findings
+
+
 def test_the_size_of_no_relation_is_zero(pg_server):
     from advisor.indexes.verify import relation_bytes
     from advisor.seed.server import connect

@@ -85,6 +85,8 @@ _PSQL = re.compile(
     r"""(?P<keep>'(?:[^']|'')*'?|--[^\n]*|/\*.*?(?:\*/|\Z)|"(?:[^"]|"")*"?)
       |(?P<body>(?P<dq>\$(?:[A-Za-z_]\w*)?\$).*?(?:(?P=dq)|\Z))
       |"""
+    + r"""(?P<qualifier>\$(?:\{%s\}|\(%s\)|<%s>|\[%s\]|/%s/)\s*\.)
+      |""" % ((r"\s*\w+\s*(?:~|:name|:alias)\s*",) * 5)
     + PSQL_BEFORE
     + r""":(?:'(?P<literal>[A-Za-z_]\w*)'|"(?P<quoted>[A-Za-z_]\w*)"|(?P<name>[A-Za-z_]\w*))""",
     re.VERBOSE | re.DOTALL,
@@ -94,13 +96,17 @@ _PSQL = re.compile(
 def filled(text: str) -> str:
     """The statement with each psql variable as a stand-in of the same length: the variable's name in lower case,
     as a name, a quoted name or a literal (`:GRAPHILE_WORKER_SCHEMA.jobs` -> `graphile_worker_schema .jobs`): one
-    schema advisor creates for them (see `_send`), the same name the EXPLAIN stage plans their queries on."""
-    if ":" not in text:
+    schema advisor creates for them (see `_send`), the same name the EXPLAIN stage plans their queries on.  A
+    pg-promise name naming the schema (`${schema~}.blocks`, which its runner formats) goes: the table is made in
+    the search path, where the project's queries, written without it, find it."""
+    if ":" not in text and "$" not in text:
         return text
 
     def fill(m: re.Match) -> str:
         if m.group("keep") is not None:
             return m.group(0)
+        if m.group("qualifier") is not None:
+            return " " * len(m.group(0))
         if m.group("body") is not None:
             return PSQL_SCHEMA.sub(lambda n: n.group(1).lower() + " ", m.group(0))
         for kind, mark in (("literal", "'"), ("quoted", '"'), ("name", "")):
