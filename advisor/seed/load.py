@@ -86,7 +86,8 @@ _PSQL = re.compile(
       |(?P<body>(?P<dq>\$(?:[A-Za-z_]\w*)?\$).*?(?:(?P=dq)|\Z))
       |"""
     + r"""(?P<qualifier>\$(?:\{%s\}|\(%s\)|<%s>|\[%s\]|/%s/)\s*\.)
-      |""" % ((r"\s*\w+\s*(?:~|:name|:alias)\s*",) * 5)
+      |"""
+    % ((r"\s*\w+\s*(?:~|:name|:alias)\s*",) * 5)
     + PSQL_BEFORE
     + r""":(?:'(?P<literal>[A-Za-z_]\w*)'|"(?P<quoted>[A-Za-z_]\w*)"|(?P<name>[A-Za-z_]\w*))""",
     re.VERBOSE | re.DOTALL,
