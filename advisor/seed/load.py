@@ -78,16 +78,20 @@ def _send(conn, query, body: str, schemas: set[str]) -> tuple[int, str] | None:
                 return failed
 
 
+# pg-promise's name with the SQL-name filter, in any of its brackets: `${schema~}`, `$(schema:name)`, `$<s:alias>`
+_PGP_NAME = "|".join(
+    re.escape(o) + r"\s*\w+\s*(?:~|:name|:alias)\s*" + re.escape(c) for o, c in ("{}", "()", "<>", "[]", "//")
+)
 # psql's variables, `:SCHEMA`, `:'SCHEMA'`, `:"SCHEMA"` (graphile-worker's migrations are written with
 # `:GRAPHILE_WORKER_SCHEMA.jobs`, its runner replacing the name everywhere): outside strings and comments, and in a
-# dollar-quoted body where one names a schema (followed by `.`)
+# dollar-quoted body where one names a schema (followed by `.`); and a pg-promise name before a `.`
 _PSQL = re.compile(
     r"""(?P<keep>'(?:[^']|'')*'?|--[^\n]*|/\*.*?(?:\*/|\Z)|"(?:[^"]|"")*"?)
       |(?P<body>(?P<dq>\$(?:[A-Za-z_]\w*)?\$).*?(?:(?P=dq)|\Z))
+      |(?P<qualifier>\$(?:"""
+    + _PGP_NAME
+    + r""")\s*\.)
       |"""
-    + r"""(?P<qualifier>\$(?:\{%s\}|\(%s\)|<%s>|\[%s\]|/%s/)\s*\.)
-      |"""
-    % ((r"\s*\w+\s*(?:~|:name|:alias)\s*",) * 5)
     + PSQL_BEFORE
     + r""":(?:'(?P<literal>[A-Za-z_]\w*)'|"(?P<quoted>[A-Za-z_]\w*)"|(?P<name>[A-Za-z_]\w*))""",
     re.VERBOSE | re.DOTALL,
