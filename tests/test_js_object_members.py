@@ -56,7 +56,7 @@ def test_a_collection_in_a_member_of_a_local_object_is_read_where_its_branch_is(
 
 
 def test_a_member_holding_one_driver_collection_needs_no_branch():
-    text = "const db = client.db('m');\nvar obj = {};\nobj.file = db.collection('jobs');\nobj.file.find({ a: 1 });\n"
+    text = "const db = client.db('m');\nvar obj = {};\nobj.file = db.collection('jobs');\nobj.file.find({ a: 1 }).toArray();\n"
     assert [(q.collection, q.filter) for q in extract("jobs.js", text).queries] == [("jobs", {"a": 1})]
     other_lib = text.replace("db.collection('jobs')", "new Datastore({ filename: 'jobs.db' })")
     assert extract("jobs.js", other_lib).queries == []  # a NeDB datastore is no MongoDB collection

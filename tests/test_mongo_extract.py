@@ -18,7 +18,7 @@ async function f(id, page) {
   await WalletSession.find({ address: id, createdAt: { $gt: new Date() }, name: /^ab/i }, 'a -b')
     .sort('-createdAt name').skip(page * LIMIT).limit(LIMIT).lean();
   await db.collection('orders').find({ total: { $gte: 5 } }, { projection: { a: 1 }, sort: { total: -1 } }).toArray();
-  db.users.aggregate([{ $match: { status: `x` } }, { $group: { _id: '$a' } }]);
+  await db.users.aggregate([{ $match: { status: `x` } }, { $group: { _id: '$a' } }]).toArray();
   [1, 2].find(x => x > 1);
   await pool.query('SELECT id FROM users WHERE id = $1', [id]);
   await pool.query(`SELECT id FROM users WHERE id = ${id}`);

@@ -122,9 +122,9 @@ import { helper } from './models/runs';
 export default function (db, runsCollectionName) {
   const conn = db.connection;
   RunsModel(conn, runsCollectionName).findOneAndDelete({ _id: 1 });
-  RunsModel(conn, 'runs').find({ status: 'RUNNING' });
-  FilesModel(conn).find({ filename: { $regex: 'x' } });
-  helper(conn).find({ a: 1 });
+  RunsModel(conn, 'runs').find({ status: 'RUNNING' }).exec();
+  FilesModel(conn).find({ filename: { $regex: 'x' } }).exec();
+  helper(conn).find({ a: 1 }).exec();
 }
 """
 

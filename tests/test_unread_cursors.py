@@ -40,3 +40,9 @@ async function read(db, cb, Model) {
 }
 """
     assert _lines(src) == [2, 3, 4, 5, 6, 8, 9, 10, 11]  # 10: mongojs's limit(n, callback) runs it
+
+
+def test_a_statement_at_the_top_level_of_a_script_is_read_by_the_shell():
+    """mongosh prints the cursor a line leaves, and a shape file is written so: `db.accounts.find(q);` is a query."""
+    src = "db.accounts.find({ credits: { $gt: 5 } });\ndb.players.aggregate([{ $match: { a: 1 } }]);\n"
+    assert _lines(src) == [1, 2]

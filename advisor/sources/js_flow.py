@@ -280,7 +280,10 @@ def never_read(f: JsFile, top, later: list[str], args: list) -> bool:
     `if (!coll.find())`): the driver sends a query when the cursor is read, and mongoose's Query runs when it
     is awaited, executed or given a callback, so nothing is sent.  Not when awaited (a mongoose Query runs), nor
     when a call of the chain has a second argument other than an object literal (mongojs's `.limit(n, done)`,
-    a callback held in a name): `args` are the arguments of every call of the chain."""
+    a callback held in a name): `args` are the arguments of every call of the chain.  Only inside a function: at
+    the top level of a script, as on a mongosh line, the shell prints (reads) the cursor a statement leaves."""
+    if (scope := scope_of(top)) is None or scope.type == "program":
+        return False
     node = top
     while node.parent is not None and node.parent.type in WRAPPERS:
         node = node.parent
