@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from advisor.sources.js_syntax import FUNCTIONS, JsFile, key_name, parameter_list
+from advisor.sources.js_syntax import FUNCTIONS, WRAPPERS, JsFile, key_name, parameter_list
 
 _BLOCKS = {
     "statement_block",
@@ -69,6 +69,25 @@ class Scopes:
                 return found
             node = node.parent
         return None
+
+    def gives(self, ident, value) -> bool:
+        """`value` is what a declaration of the variable `ident` names, or an assignment to it, gives it (not a
+        same-named variable of another scope: a `const { query } = ...` of one method, `query = ...` of another)."""
+        node = value
+        while node.parent is not None and node.parent.type in WRAPPERS:
+            node = node.parent
+        holder = node.parent
+        if holder is not None and holder.type == "variable_declarator" and holder.child_by_field_name("value") == node:
+            target = holder.child_by_field_name("name")
+        elif (
+            holder is not None
+            and holder.type == "assignment_expression"
+            and holder.child_by_field_name("right") == node
+        ):
+            target = holder.child_by_field_name("left")
+        else:
+            return False
+        return target is not None and target.type == "identifier" and self.binding(target) is self.binding(ident)
 
     def references(self, b: Binding) -> list:
         """Every identifier in the variable's scope that names it."""
@@ -153,6 +172,13 @@ class Scopes:
     def _pattern(self, scope, pattern, kind: str) -> None:
         for ident, path, default in names_in(self.f, pattern):
             self._declare(scope, ident, kind, path, default)
+
+
+def scopes_of(f: JsFile) -> Scopes:
+    """The file's scopes, read once for the file (kept in its memo)."""
+    if ("scopes",) not in f.memo:
+        f.memo[("scopes",)] = Scopes(f)
+    return f.memo[("scopes",)]
 
 
 def names_in(f: JsFile, pattern, path: tuple = (), default=None) -> list[tuple[Any, tuple, Any]]:

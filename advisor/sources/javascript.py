@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import re
 
+from advisor.facts.js_scope import scopes_of
 from advisor.ir import Location, SourceFile, SqlQuery, StringBuilt, TextMap
 from advisor.parse import another_database
 from advisor.sources import register
-from advisor.sources.js_flow import function_name, scope_names
+from advisor.sources.js_flow import scope_names
 from advisor.sources.js_mongo import extract_mongo
 from advisor.sources.js_pg_format import pg_format_queries
 from advisor.sources.js_sql_builders import builder_queries, called_builder, exported_builders, reaching_calls
+from advisor.sources.js_sql_helpers import callee_name as _callee_name
+from advisor.sources.js_sql_helpers import sql_helpers
 from advisor.sources.js_sql_text import DYNAMIC_PLACEHOLDER, concatenation, flatten_plus, js_query, string_pieces
-from advisor.sources.js_syntax import FUNCTIONS, MAX_NESTING, collect_decls, first_error
+from advisor.sources.js_syntax import MAX_NESTING, collect_decls, first_error
 from advisor.sources.js_syntax import JsFile as _File
 from advisor.sources.js_syntax import arg_list as _arg_list
 from advisor.sources.js_syntax import key_name as _key_name
-from advisor.sources.js_syntax import member_parts as _member_parts
 from advisor.sources.js_syntax import parser as _parser
 from advisor.sources.js_syntax import unwrap as _unwrap
 from advisor.sources.links import links_of
@@ -48,53 +50,6 @@ UNSAFE_METHODS = {"$queryRawUnsafe", "$executeRawUnsafe", "unsafe"}
 
 
 # --- SQL ---------------------------------------------------------------------------------------
-
-
-def _callee_name(f: _File, call) -> tuple[str, str]:
-    """(called name, callee source) of a call: `query` and `this.pool.query` for this.pool.query(...)."""
-    fn = _unwrap(call.child_by_field_name("function"))
-    if fn is None:
-        return "", ""
-    _, prop = _member_parts(f, fn)
-    return (prop if prop is not None else (f.src(fn) if fn.type == "identifier" else "")), f.src(fn)
-
-
-def _sql_helpers(f: _File, calls: list) -> dict[str, int]:
-    """Functions and methods that hand one of their parameters to a SQL execution call, e.g.
-    `executeQuery(sql, params) { return this.pool.query(sql, params) }`, or one statement of a list
-    parameter each (`runAll(list, i) { this.run(list[i], ...) }`): name -> that parameter's index."""
-    helpers: dict[str, int] = {}
-    for _ in range(3):  # helpers of helpers
-        grew = False
-        for call in calls:
-            name, _ = _callee_name(f, call)
-            index = 0 if name in SQL_SINKS else helpers.get(name)
-            arglist = _arg_list(call.child_by_field_name("arguments"))
-            arg = _unwrap(arglist[index]) if index is not None and index < len(arglist) else None
-            if arg is not None and arg.type == "subscript_expression":
-                arg = _unwrap(arg.child_by_field_name("object"))
-            if arg is None or arg.type != "identifier":
-                continue
-            forwarded = f.src(arg)
-            node = call.parent
-            while node is not None:  # the enclosing function that has the forwarded name as a parameter
-                if node.type in FUNCTIONS:
-                    params = node.child_by_field_name("parameters")
-                    names = (
-                        [f.src(p.child_by_field_name("pattern") or p) for p in params.named_children]
-                        if params is not None
-                        else []
-                    )
-                    if forwarded in names:
-                        helper = function_name(f, node)
-                        if helper and helper not in helpers and helper not in SQL_SINKS:
-                            helpers[helper] = names.index(forwarded)
-                            grew = True
-                        break
-                node = node.parent
-        if not grew:
-            break
-    return helpers
 
 
 def _sql_from_calls(f: _File, calls: list, helpers: dict, result: SourceFile, dialect: str, seen: set) -> None:
@@ -137,7 +92,11 @@ def _sql_from_calls(f: _File, calls: list, helpers: dict, result: SourceFile, di
         fragment = name == "raw" and call.parent is not None and call.parent.type == "arguments"
         if arg.type == "identifier":
             resolved = f.resolve(f.src(arg), arg.start_byte)
-            if resolved is not None and resolved.type in ("string", "template_string", "binary_expression"):
+            if (
+                resolved is not None
+                and resolved.type in ("string", "template_string", "binary_expression")
+                and scopes_of(f).gives(arg, resolved)
+            ):
                 arg, origin = resolved, "constant-reaching-call"
         if arg.type == "object":  # client.query({ text: '...', values })
             for child in arg.named_children:
@@ -259,7 +218,7 @@ def extract_javascript(path: str, text: str, dialect: str = "postgres") -> Sourc
         )
     extract_mongo(f, calls, result)
     seen: set = set()
-    helpers = _sql_helpers(f, calls)
+    helpers = sql_helpers(f, calls, SQL_SINKS)
     _sql_from_calls(f, calls, helpers, result, dialect, seen)
     _sql_builders(f, calls, helpers, result, dialect, seen)
     pg_format_queries(f, calls, dict.fromkeys(SQL_SINKS, 0) | helpers, dialect, seen, result)
