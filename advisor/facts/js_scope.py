@@ -145,7 +145,7 @@ class Scopes:
                 self._named(node, block)
             elif t in _NAMES and node.id not in self._sites:
                 self.uses.setdefault(self.f.src(node), []).append(node)
-            stack.extend((c, block, function) for c in reversed(node.children))
+            stack.extend((c, block, function) for c in reversed(node.named_children))
 
     def _function(self, fn, block) -> None:
         name = fn.child_by_field_name("name")
