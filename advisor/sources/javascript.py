@@ -26,7 +26,6 @@ from advisor.sources.js_syntax import key_name as _key_name
 from advisor.sources.js_syntax import parser as _parser
 from advisor.sources.js_syntax import unwrap as _unwrap
 from advisor.sources.links import links_of
-from advisor.sources.sql_shape import looks_like_sql, runs_as_sql
 
 SUFFIXES = (".js", ".mjs", ".cjs", ".jsx", ".ts", ".tsx", ".mts", ".cts")
 SQL_SINKS = {
@@ -54,6 +53,7 @@ UNSAFE_METHODS = {"$queryRawUnsafe", "$executeRawUnsafe", "unsafe"}
 
 
 def _sql_from_calls(f: _File, calls: list, helpers: dict, result: SourceFile, dialect: str, seen: set) -> None:
+    from advisor.sources.python import looks_like_sql
 
     for call in calls:
         fn = _unwrap(call.child_by_field_name("function"))
@@ -106,7 +106,7 @@ def _sql_from_calls(f: _File, calls: list, helpers: dict, result: SourceFile, di
         if arg.type in ("string", "template_string"):
             unknown: list[str] = []
             text, anchors, subs = string_pieces(f, arg, tagged=False, unknown=unknown)
-            if not _runs(text):
+            if not looks_like_sql(text.replace(DYNAMIC_PLACEHOLDER, "x")):
                 continue
             seen.add(arg.id)
             if subs:
@@ -122,7 +122,7 @@ def _sql_from_calls(f: _File, calls: list, helpers: dict, result: SourceFile, di
             unknown = []
             text, anchors, _ = concatenation(f, parts, unknown, seen)
             dynamic = bool(unknown)
-            if not _runs(text):
+            if not looks_like_sql(text.replace(DYNAMIC_PLACEHOLDER, "x")):
                 continue
             seen.add(arg.id)
             loc = f.loc(arg)
@@ -132,12 +132,6 @@ def _sql_from_calls(f: _File, calls: list, helpers: dict, result: SourceFile, di
                 result.queries.append(
                     js_query(f, arg, text, anchors, dynamic=dynamic, dialect=dialect, origin=origin, at=call)
                 )
-
-
-def _runs(text: str) -> bool:
-    """The text an execution call is handed is a statement: a query, or a command it runs (DDL, SET, GRANT,
-    COPY: advisor.sources.sql_shape.runs_as_sql, as for Python and pg-format), names possibly placeholders."""
-    return looks_like_sql(text.replace(DYNAMIC_PLACEHOLDER, "x")) or runs_as_sql(text)
 
 
 _SQL_WORD = re.compile(r"\b(?:SELECT|INSERT|UPDATE|DELETE|CREATE|WITH|DROP|ALTER)\b", re.IGNORECASE)
@@ -173,6 +167,7 @@ _NAMED_SQL = re.compile(r"(?:^|_)(?:SQL|QUERY|QUERIES|STATEMENT|STMT)(?:_|$)|[a-
 def _sql_literals(f: _File, result: SourceFile, dialect: str, seen: set) -> None:
     """Constants named as SQL (`const GET_JOB_SQL = "..."`, `fetchJobQuery`), executed from another
     module; other SQL-looking strings are not queries (they reach no execution call)."""
+    from advisor.sources.python import looks_like_sql
 
     for name, values in f.decls.items():
         if not _NAMED_SQL.search(name):
