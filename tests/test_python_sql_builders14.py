@@ -213,11 +213,15 @@ def test_the_command_shapes_tell_sql_from_prose():
         "COPY (SELECT 1) TO STDOUT",
         "ALTER TABLE ONLY jobs DROP CONSTRAINT jobs_pkey",
         "LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE",
+        "CREATE EXTENSION pg_trgm;",
+        'CREATE EXTENSION IF NOT EXISTS "uuid-ossp";',
+        "CREATE SEQUENCE IF NOT EXISTS zoid_seq;",
     ):
         assert runs_as_sql(text), text
         assert not looks_like_sql(text) or text.startswith("CREATE TABLE"), text
     for text in (
         "Create schema for the tenant",
+        "Create extension for the app;",
         "Drop table if it exists",
         "Set the value to x",
         "Show the current path here",
