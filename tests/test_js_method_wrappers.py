@@ -132,7 +132,7 @@ class Store {
     const trimmed = sql.trim();
     return (await this.#exec(trimmed, values)).rows;
   }
-  one(statement, ...values) {
+  first(statement, ...values) {
     let q = format(statement, ...values);
     q += ' LIMIT 1';
     return this.all(q);
@@ -141,7 +141,7 @@ class Store {
     return this.all('SELECT id FROM jobs WHERE state = $1', ['ready']);
   }
   job(id) {
-    return this.one('SELECT id FROM jobs WHERE id = %L', id);
+    return this.first('SELECT id FROM jobs WHERE id = %L', id);
   }
 }
 run(pool, 'DELETE FROM jobs WHERE id = ?', [1]);
@@ -151,7 +151,7 @@ run(pool, 'DELETE FROM jobs WHERE id = ?', [1]);
 def test_helpers_of_helpers_through_a_private_method_and_a_module_function():
     assert read("store.js", PRIVATE) == [
         (23, 21, "SELECT id FROM jobs WHERE state = $1"),
-        (26, 21, "SELECT id FROM jobs WHERE id = %L"),
+        (26, 23, "SELECT id FROM jobs WHERE id = %L"),
         (29, 11, "DELETE FROM jobs WHERE id = ?"),
     ]
 
