@@ -182,6 +182,38 @@ indexes:
     assert (ix_.table, ix_.name, ix_.options["sparse"]) == ("jobs", "queue_1_runAt_1", True)
 
 
+def test_index_manifest_of_collections_with_their_index_lists():
+    # as a pipeline framework configures its databases (ampel-core's conf/.../mongo/data.yaml):
+    # each collection by name with its indexes, a field alone or a compound key as a list of fields
+    src = extract("conf/mongo/data.yaml", """\
+name: data
+collections:
+- name: t1
+  indexes:
+  - index:
+    - field: stock
+    - field: link
+      direction: -1
+    args:
+      unique: true
+  - field: channel
+  - field: code
+    args:
+      sparse: true
+- name: logs
+  args: { capped: true }
+role:
+  r: logger
+""")
+    assert [(i.table, i.name, i.unique, i.options.get("sparse"), i.location.line) for i in src.indexes] == [
+        ("t1", "stock_1_link_-1", True, None, 5), ("t1", "channel_1", False, None, 11),
+        ("t1", "code_1", False, True, 12)]
+    assert src.queries == []
+    # one collection alone, or a list of them, in JSON
+    src = extract("indexes.json", '[{"collection": "jobs", "indexes": [{"keys": {"queue": 1}, "unique": true}]}]')
+    assert [(i.table, i.name, i.unique) for i in src.indexes] == [("jobs", "queue_1", True)]
+
+
 # --- planner fidelity -------------------------------------------------------------------------
 
 
