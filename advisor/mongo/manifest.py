@@ -34,6 +34,7 @@ def _entries(value: Any) -> list[tuple[Any, tuple]]:
 
 def _collections(value: Any) -> list[tuple[str, list, tuple]]:
     """(collection, its index list, the list's path) of each collection declared with its indexes."""
+    items: list[tuple[Any, tuple]]
     if isinstance(value, dict) and isinstance(value.get("collections"), list):
         items = [(v, ("collections", i)) for i, v in enumerate(value["collections"])]
     elif isinstance(value, list):
