@@ -12,7 +12,7 @@ from advisor.files import minified
 from advisor.ir import JS_SUFFIXES, Location, SourceFile
 from advisor.options import Options
 from advisor.project import Project
-from advisor.schema.assemble import assemble
+from advisor.schema.assemble import assemble, schema_files
 
 
 def extract(path: Path, dialect: str, limit: int) -> SourceFile:
@@ -38,6 +38,7 @@ def extract(path: Path, dialect: str, limit: int) -> SourceFile:
 def load(project: Project) -> Project:
     """Extract the project's files and assemble its schema (in place; returned for chaining)."""
     from advisor.sources.links import link
+    from advisor.sources.sql_file_use import drop_unloaded
 
     project.sources = [extract(p, project.config.dialect, project.config.max_file_size) for p in project.files]
     try:
@@ -48,6 +49,8 @@ def load(project: Project) -> Project:
             project.sources[0].errors.append(
                 (where, f"could not join names across files ({type(exc).__name__}: {exc})")
             )
+    # a .sql file of a folder whose other files the project loads by name, and which it never names: no queries
+    drop_unloaded(project.sources, {display_path(p) for p in schema_files(project.config)})
     python_files = {s.path: s.text for s in project.sources if s.path.endswith(".py")}
     js_files = {s.path: s.text for s in project.sources if s.path.lower().endswith(JS_SUFFIXES)}
     for source in project.sources:

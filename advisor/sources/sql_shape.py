@@ -28,13 +28,14 @@ _TEMP_TABLE = re.compile(
 
 
 def looks_like_sql(text: str) -> bool:
-    text = _uncommented(text)
+    text = uncommented(text)
     if _TEMP_TABLE.match(text):
         return True
     return bool(_SQL_START.match(text)) and bool(_SELECT_SHAPE.search(text)) and len(text) >= 8
 
 
-def _uncommented(text: str) -> str:
+def uncommented(text: str) -> str:
+    """The text after its leading comments."""
     comments = _LEADING_COMMENTS.match(text)
     return text[comments.end() :] if comments else text
 
@@ -72,4 +73,4 @@ _COMMAND = re.compile(r"^\s*(?:" + "|".join(f"(?:{c})" for c in _COMMANDS) + ")"
 def runs_as_sql(text: str) -> bool:
     """`text` is a statement when an execution call runs it: one `looks_like_sql` reads, or a command of
     the shapes above (the schema, session settings, privileges, COPY)."""
-    return looks_like_sql(text) or _COMMAND.match(_uncommented(text)) is not None
+    return looks_like_sql(text) or _COMMAND.match(uncommented(text)) is not None

@@ -1,0 +1,111 @@
+"""The `.sql` files of a project that the project itself never loads.
+
+A project that loads its query files one by one names each (ark-core's
+`loadQueryFile(__dirname, "./state-builder/block-rewards.sql")`, nominatim's
+`{% include('functions/utils.sql') %}`); a file in the same folder that nothing in the project names
+is left over -- a query the code no longer runs (ark-core's `state-builder/delegates.sql`, kept in
+the package after the loader stopped naming it). Its statements reach no execution call, so they are
+no queries; its DDL stays in the schema model, as before.
+
+Said only when sure, per folder: another `.sql` file of the folder is named by its file name; no
+name in the project is built around a hole that could stand for it (`"migration_{0:03d}.sql"`,
+`` `${name}.sql` ``, `name + ".sql"`: what the holes leave fixed must not match); the folder itself
+is not named on its own (`os.path.join(HERE, "sql")`, a loader that lists it); nor is the file's
+stem (`sql('state-builder/delegates')`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import PurePosixPath
+from typing import Any
+
+from advisor.sources.sql_shape import uncommented
+
+# files that build or describe a package, not code that loads anything (`"copy": "cpy './**/*.sql' ../dist"`)
+BUILD_FILES = frozenset({"package.json", "package-lock.json", "tsconfig.json", "pyproject.toml"})
+# what a left-over file keeps: its DDL, which the schema model reads as before; a query, or a statement
+# of a function body it defines, goes (the function is never created)
+_DML = re.compile(r"^\s*(\(\s*)*(SELECT|WITH|INSERT|UPDATE|DELETE|MERGE|VALUES|TABLE)\b", re.IGNORECASE)
+
+# a name ending in .sql as it stands in any text (a path, a template, an include): found by its
+# suffix, then read back to where the name starts (a scan from every position is quadratic on long lines)
+_SUFFIX = re.compile(r"\.sql\b", re.IGNORECASE)
+_NAME_START = re.compile(r"""[^\s"'`(),;=<>]{0,200}$""")
+# the holes of a template, a format string or a glob: what they leave fixed is matched around them
+_HOLE = re.compile(r"\$\{[^}]*\}|\{[^}]*\}|%\(\w+\)[a-z]|%[-0-9.]*[a-z]|[*?]|\[[^\]]*\]")
+
+
+def _pattern(name: str) -> re.Pattern[str] | None:
+    """A file name with holes as a pattern over file names; None when it has none."""
+    if name.lower().startswith(".sql"):  # `name + ".sql"`: any file
+        return re.compile(".*", re.IGNORECASE)
+    if not _HOLE.search(name):
+        return None
+    return re.compile(".*".join(re.escape(p) for p in _HOLE.split(name)) + "$", re.IGNORECASE)
+
+
+def unloaded(sql_files: Iterable[str], texts: Iterable[str]) -> set[str]:
+    """The paths among `sql_files` (display paths, `/`-separated) that no text of the project names
+    while naming another `.sql` file of the same folder."""
+    by_folder: dict[str, list[PurePosixPath]] = {}
+    for path in sql_files:
+        p = PurePosixPath(path.replace("\\", "/"))
+        by_folder.setdefault(str(p.parent), []).append(p)
+    if not any(len(files) > 1 for files in by_folder.values()):
+        return set()
+    blob = "\n".join(texts)
+    names: set[str] = set()
+    patterns: list[re.Pattern[str]] = []
+    tokens = set()
+    for m in _SUFFIX.finditer(blob):
+        head = _NAME_START.search(blob, max(0, m.start() - 200), m.start())
+        tokens.add((head.group(0) if head else "") + m.group(0))
+    for token in tokens:
+        base = token.replace("\\", "/").rsplit("/", 1)[-1]
+        pattern = _pattern(base)
+        if pattern is not None:
+            patterns.append(pattern)
+        else:
+            names.add(base.lower())
+
+    def named(p: PurePosixPath) -> bool:
+        return p.name.lower() in names or any(m.match(p.name) for m in patterns)
+
+    out: set[str] = set()
+    for folder, files in by_folder.items():
+        if len(files) < 2 or not any(named(p) for p in files):
+            continue
+        left = [p for p in files if not named(p)]
+        if not left or _stands_alone(PurePosixPath(folder).name, blob):
+            continue
+        out.update(str(p) for p in left if not _stands_alone(p.stem, blob))
+    return out
+
+
+def _stands_alone(name: str, blob: str) -> bool:
+    """`name` is a string of its own, or the last part of one (`"sql"`, `'./sql/'`, `"queries/users"`), other
+    than a module a JS import names (`require("./state-builder")` beside the folder `state-builder/`)."""
+    if not name or name == ".":
+        return True
+    pattern = (
+        r"""(require\(\s*|import\(\s*|from\s+)?["'`](?:[^"'`\n]{0,200}/)?\.?/?""" + re.escape(name) + r"""/?["'`]"""
+    )
+    return any(not m.group(1) for m in re.finditer(pattern, blob))
+
+
+def drop_unloaded(sources: list[Any], exempt: set[str]) -> None:
+    """Take the queries out of the project's left-over `.sql` files (in place), but for `exempt` (the
+    config's schema files): each keeps its DDL."""
+    left = unloaded(
+        [s.path for s in sources if s.path.lower().endswith(".sql") and s.path not in exempt],
+        [s.text for s in sources if PurePosixPath(s.path).name.lower() not in BUILD_FILES],
+    )
+    for source in sources:
+        if source.path in left:
+            source.queries = [
+                q
+                for q in source.queries
+                if "function" not in (getattr(q, "origin", "") or "") and not _DML.match(uncommented(q.text))
+            ]
