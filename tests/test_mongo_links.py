@@ -143,6 +143,31 @@ class Archive(CaseHandler):
     assert {(q.collection, q.partial) for q in mongo(srcs["a/case.py"])} == {("<CaseHandler.case_collection>", True)}
 
 
+def test_a_member_of_a_class_that_only_shares_a_base_is_not_read():
+    """ampel-core: T2Worker's `self.col` is set by its base AbsWorker to a name built at run time
+    (f"t{self.tier}"); T3LogsAppender, which derives the same unit class, sets its own `self.col` to `log`.
+    Neither is the other's: T2Worker's queries are on a collection named at run time, not on `log`."""
+    files = {
+        "ampel/base.py": "class ContextUnit:\n    pass\n",
+        "ampel/worker.py": "from .base import ContextUnit\n\nclass AbsWorker(ContextUnit):\n"
+        "    def __init__(self, db):\n        self.col = db.get_collection(f't{self.tier}')\n",
+        "ampel/t2.py": "from .worker import AbsWorker\n\nclass T2Worker(AbsWorker):\n"
+        "    def run(self, query):\n        return list(self.col.find(query))\n",
+        "ampel/logs.py": "from .base import ContextUnit\n\nclass T3LogsAppender(ContextUnit):\n"
+        "    def __init__(self, db):\n        self.col = db.get_collection('log')\n"
+        "    def logs(self, run):\n        return list(self.col.find({'r': run}))\n",
+    }
+    srcs = linked(files)
+    assert [q.collection for q in mongo(srcs["ampel/logs.py"])] == ["log"]
+    assert [q.collection for q in mongo(srcs["ampel/t2.py"])] != ["log"]
+    # the base's own code is named by what a subclass sets, as before (T3LogsAppender's is no subclass of it)
+    files["ampel/worker.py"] += "    def stale(self):\n        return self.col.find({'s': 1})\n"
+    files["ampel/t9.py"] = "from .worker import AbsWorker\n\nclass T9Worker(AbsWorker):\n    def __init__(self, db):\n        self.col = db.t9\n"
+    files["ampel/worker.py"] = files["ampel/worker.py"].replace("self.col = db.get_collection(f't{self.tier}')", "pass")
+    srcs = linked(files)
+    assert [q.collection for q in mongo(srcs["ampel/worker.py"])] == ["t9"]
+
+
 def test_a_member_set_in_a_base_class_through_an_intermediate_class_of_a_third_file():
     srcs = linked(
         {

@@ -244,9 +244,15 @@ def _ancestors(cls: str, bases: dict[str, set[str]]) -> list[str]:
 
 
 def _family(cls: str, bases: dict[str, set[str]]) -> list[str]:
-    """The class, its bases and its subclasses across the project (by name), transitively; a base from
-    outside the project (`object`, a library's class) is no family of the project's classes deriving it."""
-    return _reach(cls, lambda c: bases.get(c, set()) | {sub for sub, bs in bases.items() if c in bs and c in bases})
+    """The classes an object running `cls`'s code can be made of (by name, across the project): `cls` or a
+    subclass of it, transitively, each with its bases (a mixin's method sees what the class mixing it in, or
+    another of its bases, sets). Never a class that only shares a base with it (ampel's T2Worker and
+    T3LogsAppender both derive a common unit class; `self.col` of one is not the other's). A base from outside
+    the project (`object`, a library's class) is no family of the project's classes deriving it."""
+    out: list[str] = []
+    for sub in _reach(cls, lambda c: {s for s, bs in bases.items() if c in bs and c in bases}):
+        out += [a for a in _ancestors(sub, bases) if a not in out]
+    return out
 
 
 def _reach(cls: str, step) -> list[str]:
