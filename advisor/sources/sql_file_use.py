@@ -29,21 +29,26 @@ BUILD_FILES = frozenset({"package.json", "package-lock.json", "tsconfig.json", "
 # of a function body it defines, goes (the function is never created)
 _DML = re.compile(r"^\s*(\(\s*)*(SELECT|WITH|INSERT|UPDATE|DELETE|MERGE|VALUES|TABLE)\b", re.IGNORECASE)
 
-# a name ending in .sql as it stands in any text (a path, a template, an include): found by its
-# suffix, then read back to where the name starts (a scan from every position is quadratic on long lines)
+# a name ending in .sql as it stands in any text (a path, a template, an include): found by its suffix,
+# then read back to where the name starts, at most _REACH characters (every pass is linear in the text:
+# the repository is untrusted input, a crafted file must not stall a run)
 _SUFFIX = re.compile(r"\.sql\b", re.IGNORECASE)
-_NAME_START = re.compile(r"""[^\s"'`(),;=<>]{0,200}$""")
+_NAME_BACKWARDS = re.compile(r"""[^\s"'`(),;=<>]*""")
+_REACH = 200
+# a quoted string (what a loader could list a folder by), and whether a JS import names it as a module
+_STRING = re.compile(r"""(require\(\s*|import\(\s*|from\s+)?["'`]([^"'`\n]{1,300})["'`]""")
 # the holes of a template, a format string or a glob: what they leave fixed is matched around them
 _HOLE = re.compile(r"\$\{[^}]*\}|\{[^}]*\}|%\(\w+\)[a-z]|%[-0-9.]*[a-z]|[*?]|\[[^\]]*\]")
+_MANY = 100  # more distinct names with holes than this: any file may be one of them (unsure: none is left over)
 
 
-def _pattern(name: str) -> re.Pattern[str] | None:
+def _pattern(name: str) -> str | None:
     """A file name with holes as a pattern over file names; None when it has none."""
     if name.lower().startswith(".sql"):  # `name + ".sql"`: any file
-        return re.compile(".*", re.IGNORECASE)
+        return ".*"
     if not _HOLE.search(name):
         return None
-    return re.compile(".*".join(re.escape(p) for p in _HOLE.split(name)) + "$", re.IGNORECASE)
+    return ".*".join(re.escape(p) for p in _HOLE.split(name)) + "$"
 
 
 def unloaded(sql_files: Iterable[str], texts: Iterable[str]) -> set[str]:
@@ -57,42 +62,44 @@ def unloaded(sql_files: Iterable[str], texts: Iterable[str]) -> set[str]:
         return set()
     blob = "\n".join(texts)
     names: set[str] = set()
-    patterns: list[re.Pattern[str]] = []
-    tokens = set()
+    patterns: set[str] = set()
     for m in _SUFFIX.finditer(blob):
-        head = _NAME_START.search(blob, max(0, m.start() - 200), m.start())
-        tokens.add((head.group(0) if head else "") + m.group(0))
-    for token in tokens:
-        base = token.replace("\\", "/").rsplit("/", 1)[-1]
+        window = blob[max(0, m.start() - _REACH) : m.start()][::-1]
+        head = _NAME_BACKWARDS.match(window)
+        base = ((head.group(0)[::-1] if head else "") + m.group(0)).replace("\\", "/").rsplit("/", 1)[-1]
         pattern = _pattern(base)
-        if pattern is not None:
-            patterns.append(pattern)
-        else:
+        if pattern is None:
             names.add(base.lower())
+        else:
+            patterns.add(pattern)
+    if ".*" in patterns or len(patterns) > _MANY:
+        return set()
+    compiled = [re.compile(p, re.IGNORECASE) for p in patterns]
+    alone = _strings(blob)
 
     def named(p: PurePosixPath) -> bool:
-        return p.name.lower() in names or any(m.match(p.name) for m in patterns)
+        return p.name.lower() in names or any(m.match(p.name) for m in compiled)
 
     out: set[str] = set()
     for folder, files in by_folder.items():
         if len(files) < 2 or not any(named(p) for p in files):
             continue
         left = [p for p in files if not named(p)]
-        if not left or _stands_alone(PurePosixPath(folder).name, blob):
+        if not left or PurePosixPath(folder).name in alone or folder == ".":
             continue
-        out.update(str(p) for p in left if not _stands_alone(p.stem, blob))
+        out.update(str(p) for p in left if p.stem not in alone)
     return out
 
 
-def _stands_alone(name: str, blob: str) -> bool:
-    """`name` is a string of its own, or the last part of one (`"sql"`, `'./sql/'`, `"queries/users"`), other
-    than a module a JS import names (`require("./state-builder")` beside the folder `state-builder/`)."""
-    if not name or name == ".":
-        return True
-    pattern = (
-        r"""(require\(\s*|import\(\s*|from\s+)?["'`](?:[^"'`\n]{0,200}/)?\.?/?""" + re.escape(name) + r"""/?["'`]"""
-    )
-    return any(not m.group(1) for m in re.finditer(pattern, blob))
+def _strings(blob: str) -> set[str]:
+    """What a string of the text names as its last part (`"sql"`, `'./sql/'`, `"queries/users"` -> sql,
+    sql, users), other than a module a JS import names (`require("./state-builder")` beside the folder
+    `state-builder/`): a folder a loader may list, a file it may read by its stem."""
+    out = set()
+    for m in _STRING.finditer(blob):
+        if not m.group(1):
+            out.add(m.group(2).rstrip("/").rsplit("/", 1)[-1])
+    return out
 
 
 def drop_unloaded(sources: list[Any], exempt: set[str]) -> None:
