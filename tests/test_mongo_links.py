@@ -168,6 +168,22 @@ def test_a_member_of_a_class_that_only_shares_a_base_is_not_read():
     assert [q.collection for q in mongo(srcs["ampel/worker.py"])] == ["t9"]
 
 
+def test_a_member_named_col_something_is_a_collection_in_a_mongodb_module():
+    """ampel-core's AbsWorker sets `self.col_t1 = db.get_collection('t1')`; T2Worker, in another file, reads
+    `self.col_t1.find(...)`. Named col_<x> in a module of a MongoDB driver (bson's ObjectId), it is a
+    collection; in a module that imports none, `self.col_name.find('.')` is a string's find."""
+    files = {
+        "ampel/worker.py": "class AbsWorker:\n    def __init__(self, db):\n"
+        "        self.col_t1 = db.get_collection('t1', mode='r')\n",
+        "ampel/t2.py": "from bson import ObjectId\nfrom .worker import AbsWorker\n\nclass T2Worker(AbsWorker):\n"
+        "    def load(self, doc):\n        return next(self.col_t1.find({'stock': doc['stock']}), None)\n",
+    }
+    assert [(q.location.line, q.collection) for q in mongo(linked(files)["ampel/t2.py"])] == [(6, "t1")]
+    plain = "class Table:\n    def dot(self):\n        return self.col_name.find('.')\n"
+    assert mongo(extract("report/table.py", plain)) == []
+    assert mongo(extract("report/table.py", "import pymongo\n" + plain.replace("col_name", "col_jobs"))) != []
+
+
 def test_a_member_set_in_a_base_class_through_an_intermediate_class_of_a_third_file():
     srcs = linked(
         {

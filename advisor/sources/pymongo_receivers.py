@@ -55,6 +55,9 @@ def collection_of(node: ast.AST, names: Names, depth: int = 0) -> str | None:
             owner = names.held_per_instance(held) if name is not None and run_time(name) else None
             return f"{owner.name}.{node.attr}" if owner is not None else name
         m = re.fullmatch(r"_*(\w*?)_?(collection|coll|col)s?", node.attr, re.IGNORECASE)
+        # `self.col_t1`, `self.coll_jobs`: named for its collection, in a module of a MongoDB driver (a
+        # `self.col_name.find('.')` elsewhere is a string's)
+        m = m or (names.imports_mongo and re.fullmatch(r"_*(collection|coll|col)_\w+", node.attr, re.IGNORECASE))
         return f"self.{node.attr}" if m else None
     made = names.instance_of(node.value) if isinstance(node, ast.Attribute) and depth < 4 else None
     held = names.classes.members.get(id(made), {}).get(node.attr) if isinstance(node, ast.Attribute) else None
