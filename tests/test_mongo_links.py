@@ -184,6 +184,41 @@ def test_a_member_named_col_something_is_a_collection_in_a_mongodb_module():
     assert mongo(extract("report/table.py", "import pymongo\n" + plain.replace("col_name", "col_jobs"))) != []
 
 
+AMPELDB = """\
+from functools import cached_property
+from pymongo import MongoClient
+
+
+class AmpelDB:
+    def get_collection(self, col_name, mode="r"):
+        return self.mongo_collections[col_name][mode]
+
+    @cached_property
+    def col_conf_ids(self):
+        return self.get_collection("conf")
+
+    @cached_property
+    def archive(self):
+        return self.get_collection("conf_archive")
+"""
+
+
+def test_a_holder_property_of_a_project_class_names_its_collection_where_another_class_reads_it():
+    """ampel-core: `self.db.col_conf_ids.find(...)` (AmpelContext.py:180), `db` read as a database by its name,
+    was named `col_conf_ids`; it is AmpelDB's cached_property returning `get_collection('conf')` (its own
+    get_collection, a cache looked up by the name it is given). A member not named as a holder is left as
+    written: `self.db.archive` may be the database's own collection."""
+    context = (
+        "from bson import ObjectId\n\nclass AmpelContext:\n    def conf(self, conf_id):\n"
+        "        return list(self.db.col_conf_ids.find({'_id': conf_id}))\n\n"
+        "    def old(self, conf_id):\n        return self.db.archive.find_one({'_id': conf_id})\n"
+    )
+    alone = extract("ampel/core/AmpelContext.py", context)
+    assert [q.collection for q in mongo(alone)] == ["col_conf_ids", "archive"]
+    srcs = linked({"ampel/core/AmpelDB.py": AMPELDB, "ampel/core/AmpelContext.py": context})
+    assert [q.collection for q in mongo(srcs["ampel/core/AmpelContext.py"])] == ["conf", "archive"]
+
+
 def test_a_member_set_in_a_base_class_through_an_intermediate_class_of_a_third_file():
     srcs = linked(
         {

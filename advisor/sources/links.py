@@ -164,6 +164,7 @@ def link(sources: list[SourceFile]) -> None:
         for cls, template, target, partial in links.attributed:
             settle(target, cls, template, attributes, partial)
     _members(found, attributes)
+    _holders(sources, found)
     _tables(sources)
     _models(sources)
     _resources(sources)
@@ -192,6 +193,31 @@ def _members(found: list[Links], attributes: Attributes) -> None:
                 _rename(target, run_time_name(f"{cls}.{member}" + ("." + sub if sub else "")))
                 if isinstance(target, MongoQuery):
                     target.partial = True
+
+
+# a member named as what holds a collection, not as the collection (`col_conf_ids`, `coll_jobs`, `users_collection`)
+HOLDER = re.compile(r"_*(?:(?:collection|coll|col)_\w+|\w+_(?:collection|coll|col))", re.IGNORECASE)
+
+
+def _holders(sources: list[SourceFile], found: list[Links]) -> None:
+    """A Python query on `<object>.<member>` that its file named after the member (`self.db.col_conf_ids.find()`,
+    the receiver read as a database by its name): when the member is named as a holder of a collection and the
+    project's classes hold one in a member (or property) of that name, it is that collection (ampel's AmpelDB:
+    `col_conf_ids` returns `get_collection('conf')`); held as different ones, a collection named at run time."""
+    held: dict[str, set[str]] = {}
+    for links in found:
+        for h in links.held:
+            if HOLDER.fullmatch(h.member):
+                held.setdefault(h.member, set()).add(h.collection)
+    if not held:
+        return
+    for source in sources:
+        if not source.path.endswith(".py"):
+            continue
+        for query in source.queries:
+            colls = held.get(query.collection) if isinstance(query, MongoQuery) else None
+            if colls and re.search(r"(?<!\bself)\." + re.escape(query.collection) + r"\s*\.", query.text):
+                _rename(query, next(iter(colls)) if len(colls) == 1 else run_time_name(query.collection))
 
 
 def _partial(target: Any) -> bool:

@@ -43,7 +43,10 @@ def collection_of(node: ast.AST, names: Names, depth: int = 0) -> str | None:
     if isinstance(node, ast.Call) and depth < 4:
         returned = names.returned(node)
         if returned:  # self.get_collection(...), get_collection(...): a method or function here giving one
-            return _one_of(returned, ast.unparse(node), names, depth)
+            got = _one_of(returned, ast.unparse(node), names, depth)
+            # the project's own get_collection('conf') whose returns name no collection (a cache looked up by the
+            # name, `self.cols[name][mode]`): the name it is given
+            return got if got is not None and not run_time(got) else (_named_by_argument(node) or got)
     if isinstance(node, ast.IfExp) and depth < 4:  # `self.db[target] if target else self.collection`
         return _one_of([node.body, node.orelse], ast.unparse(node), names, depth)
     if isinstance(node, ast.Await) and depth < 4:  # `await self.get_collection()`
@@ -57,8 +60,8 @@ def collection_of(node: ast.AST, names: Names, depth: int = 0) -> str | None:
         m = re.fullmatch(r"_*(\w*?)_?(collection|coll|col)s?", node.attr, re.IGNORECASE)
         # `self.col_t1`, `self.coll_jobs`: named for its collection, in a module of a MongoDB driver (a
         # `self.col_name.find('.')` elsewhere is a string's)
-        m = m or (names.imports_mongo and re.fullmatch(r"_*(collection|coll|col)_\w+", node.attr, re.IGNORECASE))
-        return f"self.{node.attr}" if m else None
+        holder = names.imports_mongo and re.fullmatch(r"_*(collection|coll|col)_\w+", node.attr, re.IGNORECASE)
+        return f"self.{node.attr}" if m or holder else None
     made = names.instance_of(node.value) if isinstance(node, ast.Attribute) and depth < 4 else None
     held = names.classes.members.get(id(made), {}).get(node.attr) if isinstance(node, ast.Attribute) else None
     if made is not None and held is not None:  # jobs.jobs.find() with `jobs = Jobs.alloc(...)`: that class's member
@@ -72,14 +75,8 @@ def collection_of(node: ast.AST, names: Names, depth: int = 0) -> str | None:
             server = server_database(node.value, names)
             return f"{server}.{node.attr}" if server else node.attr  # config.collections: the server's own
         return _sub_collection(node, names, depth)
-    if (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr in ("get_collection", "create_collection")  # a Database's, returning the Collection
-        and node.args
-        and isinstance(node.args[0], ast.Constant)
-    ):
-        return str(node.args[0].value)
+    if _named_by_argument(node) is not None:  # a Database's, returning the Collection
+        return _named_by_argument(node)
     callee = node.func.attr if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) else ""
     callee = node.func.id if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) else callee
     if re.fullmatch(r"\w+_collection", callee) and names.imports_mongo:
@@ -100,6 +97,19 @@ def collection_of(node: ast.AST, names: Names, depth: int = 0) -> str | None:
         if node.id in ("collection", "coll") and not given and names.imports_mongo:
             if node.id in names.parameters.get(id(node), ()):  # def _ensure_index(collection): the caller's
                 return run_time_name(node.id)
+    return None
+
+
+def _named_by_argument(node: ast.AST) -> str | None:
+    """`x.get_collection('conf')`, `x.create_collection('conf')`: the collection its first argument names."""
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("get_collection", "create_collection")
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+    ):
+        return str(node.args[0].value)
     return None
 
 

@@ -365,6 +365,5 @@ def _gives_database(node: ast.AST | None, cls: ast.ClassDef, assigned: dict, dep
 
 def reads_mongo(text: str) -> bool:
     """Whether a Python module may call pymongo, declare IndexModel tables or hold a collection."""
-    return any(w in text for w in ("find", "aggregate", "index", "IndexModel", "bulk_write", *WRITES)) or bool(
-        HOLDS_COLLECTION.search(text)
-    )
+    words = ("find", "aggregate", "index", "IndexModel", "bulk_write", "get_collection", *WRITES)
+    return any(w in text for w in words) or bool(HOLDS_COLLECTION.search(text))
