@@ -13,6 +13,9 @@ Extraction reads one file at a time; some names are only known from another file
   using it, every `return` of the method is a Database (or what another `self.<method>()` returns that is);
 - Python: a collection a function receives as a parameter from other modules (`data.aggregate(...)`, the
   callers passing `db["objects"]`): the one every call of it passes (advisor.sources.pymongo_slots);
+- Python: a collection a project class holds in a member or property named as its holder (`col_conf_ids`,
+  returning `self.get_collection('conf')`), read on another object (`self.db.col_conf_ids.find()`, the
+  receiver taken for a database by its name): that collection;
 - Python: index lists kept as data, `INDEXES = {"case": [IndexModel(...), ...]}`, declare their
   collections' indexes when the project hands them to `create_indexes` (`create_indexes(INDEXES[name])`);
 - JavaScript: a mongoose model reached through a registry object (`router.app.resources.form.model`)
