@@ -219,6 +219,36 @@ def test_a_holder_property_of_a_project_class_names_its_collection_where_another
     assert [q.collection for q in mongo(srcs["ampel/core/AmpelContext.py"])] == ["conf", "archive"]
 
 
+def test_collections_kept_by_name_in_a_dict_on_self():
+    """ampel-core's MongoStockDeleter keeps `self._collections = {"stock": db.get_collection("stock")} | {...}` and
+    reads `self._collections["stock"].find(...)`: the entry the key names; DBUpdatesBuffer keeps a typed
+    comprehension, `self._cols: dict[str, Collection] = {n: db.get_collection(n) for n in ops}`, read by a
+    variable key: a collection named at run time. A dict of other things is no collection."""
+    src = extract(
+        "ampel/purge.py",
+        """\
+from pymongo import MongoClient
+
+
+class Deleter:
+    def __init__(self, db, ops):
+        self._collections = {"stock": db.get_collection("stock")} | {
+            f"t{tier}": db.get_collection(f"t{tier}") for tier in range(3)
+        }
+        self._cols: dict = {name: db.get_collection(name) for name in ops}
+        self._limits = {"stock": 10}
+
+    def latest(self):
+        return next(self._collections["stock"].find({}, {"ts": 1}).sort([("_id", -1)]).limit(1))
+
+    def purge(self, k, match):
+        self._cols[k].delete_many(match)
+        return self._limits["stock"].find(3)
+""",
+    )
+    assert [(q.location.line, q.collection) for q in mongo(src)] == [(13, "stock"), (16, "<self._cols[k]>")]
+
+
 def test_a_member_set_in_a_base_class_through_an_intermediate_class_of_a_third_file():
     srcs = linked(
         {

@@ -28,6 +28,9 @@ def collection_of(node: ast.AST, names: Names, depth: int = 0) -> str | None:
         partitioned = _partition(names.member(node.value) if isinstance(node.value, ast.Attribute) else None)
         if partitioned is not None:
             return partitioned
+        kept = _kept_by_name(node, names, depth)
+        if kept is not None:
+            return kept
     if isinstance(node, ast.Subscript) and (holds_database(node.value, names, depth) or database_method(node)):
         key: ast.AST = node.slice
         if isinstance(key, ast.Name) and depth < 4:
@@ -97,6 +100,36 @@ def collection_of(node: ast.AST, names: Names, depth: int = 0) -> str | None:
         if node.id in ("collection", "coll") and not given and names.imports_mongo:
             if node.id in names.parameters.get(id(node), ()):  # def _ensure_index(collection): the caller's
                 return run_time_name(node.id)
+    return None
+
+
+def _kept_by_name(node: ast.Subscript, names: Names, depth: int) -> str | None:
+    """`self._collections["stock"]` with `self._collections = {"stock": db.get_collection("stock"), ...}` (a dict
+    of collections on `self`, also `{...} | {...}` and a comprehension): the entry the key names; a key known
+    only at run time (`self._cols[name]`), a collection named at run time when the entries are collections."""
+    held = names.member(node.value) if isinstance(node.value, ast.Attribute) and names.on_self(node.value) else None
+    parts: list[ast.Dict | ast.DictComp] = []
+    todo: list[ast.AST] = [held] if held is not None else []
+    while todo:
+        part = todo.pop()
+        if isinstance(part, ast.BinOp) and isinstance(part.op, ast.BitOr):
+            todo += [part.left, part.right]
+        elif isinstance(part, (ast.Dict, ast.DictComp)):
+            parts.append(part)
+        else:
+            return None  # not all of it a dict the class writes
+    if not parts:
+        return None
+    key = node.slice
+    if isinstance(key, ast.Constant) and isinstance(key.value, str):
+        for part in parts:
+            if isinstance(part, ast.Dict):
+                for k, v in zip(part.keys, part.values, strict=True):
+                    if isinstance(k, ast.Constant) and k.value == key.value:
+                        return collection_of(v, names, depth + 1)
+    values = [v for p in parts for v in (p.values if isinstance(p, ast.Dict) else [p.value])]
+    if values and all(collection_of(v, names, depth + 1) is not None for v in values):
+        return run_time_name(ast.unparse(node))
     return None
 
 

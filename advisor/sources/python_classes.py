@@ -87,6 +87,11 @@ class Classes:
                 self.owner[id(node)] = cls
                 if isinstance(node, ast.Assign) and len(node.targets) == 1 and self_attr(node.targets[0]):
                     assigned.setdefault(id(cls), []).append(node)
+                elif isinstance(node, ast.AnnAssign) and node.value is not None and self_attr(node.target):
+                    # `self._cols: dict[str, Collection] = {...}`: the same assignment, typed
+                    assigned.setdefault(id(cls), []).append(
+                        ast.Assign([node.target], node.value, lineno=node.lineno, col_offset=node.col_offset)
+                    )
             stack.extend((child, cls) for child in ast.iter_child_nodes(node))
         for classes in self.named.values():
             for cls in classes:
