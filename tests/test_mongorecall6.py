@@ -86,6 +86,37 @@ def run(db):
     assert shapes(extract("jobs.py", text)) == [(6, "jobs", "delete_many"), (10, "jobs", "find_one")]
 
 
+def test_a_parameter_annotated_as_a_collection_is_read_whoever_calls_it():
+    """ampel-core's mongo/query/var/events.py: `def get_last_run(col: Collection, ...)` after two `@overload`
+    stubs of it, called from other modules with collections advisor cannot name: MongoDB's all the same, a
+    collection named at run time (a sketch: no index claim). An unannotated parameter no call names stays
+    unread, and so does a function defined twice (which one runs depends on the order)."""
+    text = """\
+from typing import overload
+from pymongo.collection import Collection
+
+
+@overload
+def get_last_run(col: Collection, name: str, ts: bool) -> float:
+    ...
+
+
+def get_last_run(col: Collection, name: str, ts: bool = True):
+    return list(col.find({"name": name}).sort("_id", -1).limit(2))
+
+
+def untyped(col, name):
+    return col.find({"name": name})
+"""
+    src = extract("ampel/events.py", text)
+    link([src])
+    assert [(q.location.line, q.collection, q.partial) for q in src.queries] == [(11, "<col>", True)]
+    twice = text.replace("@overload\n", "")
+    src = extract("ampel/events.py", twice)
+    link([src])
+    assert src.queries == []
+
+
 def test_a_parameter_some_call_passes_unpacked_or_nothing_for_stays_unread():
     text = """\
 def purge(coll, before):

@@ -229,6 +229,8 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
             slot = slot_of(receiver, names) if coll is None else None
             if slot is not None:  # named once every module is read (advisor.sources.pymongo_slots)
                 coll = run_time_name(slot.parameter)
+                if names.annotated_collection(receiver):  # `col: Collection`: MongoDB's, whoever calls it
+                    links_of(result).slots.typed.add(slot)
             if coll is None:
                 break
             held = database_method(receiver)

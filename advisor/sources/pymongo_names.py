@@ -19,6 +19,8 @@ from advisor.sources.python_classes import Classes, returned_values, self_attr
 from advisor.sources.python_mutations import Mutations
 
 MONGO_MODULES = {"pymongo", "motor", "mongomock", "bson", "gridfs"}
+# a driver's collection type in an annotation: pymongo's Collection / AsyncCollection, motor's
+COLLECTION_TYPE = re.compile(r"\b(?:Async)?(?:IOMotor|Motor|Agnostic)?Collection\b")
 
 
 def position(node: ast.AST) -> tuple[int, int]:
@@ -117,6 +119,18 @@ class Names:
         else:
             return None
         return fn, cls, [a.arg for a in fn.args.posonlyargs + fn.args.args][0 if static else 1 :]
+
+    def annotated_collection(self, param: ast.AST) -> bool:
+        """Whether `param` is a parameter of the function it is used in annotated as a driver's collection
+        (`col: Collection`, `Optional[AsyncIOMotorCollection]`, `"Collection[Any]"`)."""
+        signature = self.signature(param) if isinstance(param, ast.Name) else None
+        if signature is None:
+            return False
+        args = signature[0].args
+        for arg in args.posonlyargs + args.args + args.kwonlyargs:
+            if arg.arg == getattr(param, "id", None) and arg.annotation is not None:
+                return bool(COLLECTION_TYPE.search(ast.unparse(arg.annotation)))
+        return False
 
     def instance_of(self, node: ast.AST) -> ast.ClassDef | None:
         """The class of this module an expression is an instance of, when it holds what constructs one:
@@ -220,8 +234,14 @@ class Names:
 
     @cached_property
     def module_functions(self) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
-        """The module's own functions, by name (one defined twice is neither)."""
-        defs = [st for st in getattr(self.tree, "body", []) if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        """The module's own functions, by name (one defined twice is neither; an `@overload` stub is no
+        definition: the function is the one that follows its stubs)."""
+        defs = [
+            st
+            for st in getattr(self.tree, "body", [])
+            if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and not any(ast.unparse(d).split(".")[-1] == "overload" for d in st.decorator_list)
+        ]
         names = Counter(d.name for d in defs)
         return {d.name: d for d in defs if names[d.name] == 1}
 

@@ -64,6 +64,7 @@ class Slots:
     targets: list[tuple[Slot, Any]] = field(default_factory=list)
     passed: list[Passed] = field(default_factory=list)
     calls: dict[tuple[str, str | None, bool], int] = field(default_factory=dict)
+    typed: set[Slot] = field(default_factory=set)  # parameters annotated as a collection (`col: Collection`)
 
 
 def settle_slots(sources: list[SourceFile], ancestors: Callable[[str], list[str]]) -> None:
@@ -104,10 +105,11 @@ def settle_slots(sources: list[SourceFile], ancestors: Callable[[str], list[str]
     memo: dict[Slot, set[str | None]] = {}  # shared by every target: each slot is followed once
     for source in sources:
         targets = source.links.slots.targets if source.links is not None else []
+        typed = source.links.slots.typed if source.links is not None else set()
         for slot, target in targets:
             named = _given(slot, step, memo)
-            if not any(named):
-                continue  # no caller passes a collection: not known to be MongoDB's
+            if not any(named) and slot not in typed:
+                continue  # no caller passes a collection: not known to be MongoDB's (unless its annotation says)
             one = next(iter(named)) if len(named) == 1 and not run_time(str(next(iter(named)))) else None
             if isinstance(target, MongoQuery):
                 target.collection = one or run_time_name(slot.parameter)
