@@ -117,6 +117,28 @@ def untyped(col, name):
     assert src.queries == []
 
 
+def test_a_closure_reads_the_collection_its_enclosing_function_holds():
+    """ampel-core's cli/EventCommand.py:144-146: `jcol = ctx.db.get_collection('job')`, then a nested
+    `def resolve_jobs(d): next(jcol.find({'_id': d.get('jobid')}), None)`. A nested function's own parameter
+    of that name is its caller's, not the enclosing function's."""
+    text = """\
+from pymongo import MongoClient
+
+
+def run(ctx, args):
+    jcol = ctx.db.get_collection("job", mode="r")
+
+    def resolve_jobs(d):
+        return next(jcol.find({"_id": d.get("jobid")}), None)
+
+    def shadowed(jcol, d):
+        return jcol.find_one({"_id": d})
+
+    return resolve_jobs, shadowed
+"""
+    assert shapes(extract("ampel/cli/events.py", text)) == [(8, "job", "find")]
+
+
 def test_a_parameter_some_call_passes_unpacked_or_nothing_for_stays_unread():
     text = """\
 def purge(coll, before):

@@ -41,10 +41,13 @@ class Names:
                 re.search(r"(^|\.)Collection(\[.*\])?$", ast.unparse(b)) for b in cls.bases
             ):
                 self.collection_class.update(id(n) for n in ast.walk(cls))
+        self.enclosing: dict[int, int] = {}  # a function -> the function it is defined in (a closure's)
         for fn in walk(tree):
             if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
                 self.functions[id(fn)] = fn
                 for node in ast.walk(fn):
+                    if node is not fn and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                        self.enclosing[id(node)] = id(fn)  # outer first: the innermost one is written last
                     self.function[id(node)] = id(fn)
         for node in walk(tree):
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
@@ -269,8 +272,29 @@ class Names:
         """The value last assigned before `use`, never the one `use` is part of
         (in `flt = {"$or": [flt, x]}` the inner `flt` is the earlier value)."""
         at = position(use)
-        found = [self._last_before(use.id, scope, at) for scope in {None, self.function.get(id(use))}]
+        found = [self._last_before(use.id, scope, at) for scope in self._scopes(use)]
         return max((v for v in found if v is not None), key=position, default=None)
+
+    def _scopes(self, use: ast.Name) -> list[int | None]:
+        """Where `use` may take its value: the module, its function, and the functions that function is
+        defined in (a closure reads their locals: `jcol = db.get_collection('job')` then `def resolve(d):
+        jcol.find(...)`), up to one that has it as a parameter."""
+        scopes: list[int | None] = [None]
+        fn = self.function.get(id(use))
+        while fn is not None:
+            scopes.append(fn)
+            f = self.functions.get(fn)
+            a = getattr(f, "args", None)
+            params = (
+                [x.arg for x in (a.posonlyargs + a.args + a.kwonlyargs)]
+                + [x.arg for x in (a.vararg, a.kwarg) if x is not None]
+                if a is not None
+                else []
+            )
+            if use.id in params:
+                break
+            fn = self.enclosing.get(fn)
+        return scopes
 
     def _last_before(self, name: str, scope: int | None, at: tuple[int, int]) -> ast.AST | None:
         """The last value of `name` assigned in `scope` (None: the module) that starts before `at` and
