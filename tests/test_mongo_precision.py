@@ -458,6 +458,26 @@ User.find().where('age').gte(18).lt(65).where('active', true).limit(10);
     assert q.filter == {"age": {"$gte": 18, "$lt": 65}, "active": True}
 
 
+def test_a_mongoose_query_the_builder_starts_from_the_model():
+    # `Model.where(...)` is a find: mongoose's query builder, started from the model; run when executed
+    # (awaited, exec, then); one built and dropped sends nothing; a knex or lodash `where` is no MongoDB query
+    src = extract("users.js", """\
+const User = mongoose.model('User', userSchema);
+async function adults() { return User.where('age').gte(18).lt(65).limit(10).exec(); }
+async function named(n) { const q = User.where('name', n); return q.select('age').exec(); }
+function dropped() { User.where('age').gt(1); }
+async function others(knex, db, arr) {
+  await knex('users').where('age', '>', 18);
+  return [_.where(arr, { a: 1 }), await db.collection('users').where('a').toArray()];
+}
+""")
+    adults, named = mongo(src)
+    assert (adults.location.line, adults.collection, adults.filter, adults.limit) == (
+        2, "users", {"age": {"$gte": 18, "$lt": 65}}, 10)
+    assert (named.location.line, named.collection, set(named.filter), named.projection) == (
+        3, "users", {"name"}, {"age": 1})
+
+
 def test_one_query_per_call():
     src = extract("audit.js", """\
 async function run(db, user) {

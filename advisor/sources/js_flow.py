@@ -269,10 +269,27 @@ def iterated(f: JsFile, name: str | None, top) -> bool:
 
 
 # methods that only describe a cursor: none of them sends its query (toArray, next, forEach, exec, then... do)
+# mongoose's query builder after `.where('age')`: each method the filter operator it adds
+WHERE_OPS = {
+    "equals": None,
+    "gt": "$gt",
+    "gte": "$gte",
+    "lt": "$lt",
+    "lte": "$lte",
+    "in": "$in",
+    "nin": "$nin",
+    "ne": "$ne",
+    "regex": "$regex",
+    "exists": "$exists",
+    "elemMatch": "$elemMatch",
+    "size": "$size",
+    "all": "$all",
+    "mod": "$mod",
+}
 CURSOR_BUILDERS = frozenset(
     "sort limit skip project projection select fields hint lean collation comment maxTimeMS batchSize allowDiskUse"
     " readPreference session populate where".split()
-)
+) | frozenset(WHERE_OPS)
 
 
 def never_read(f: JsFile, top, later: list[str], args: list) -> bool:

@@ -14,6 +14,7 @@ from typing import Any
 from advisor.ir import Location, SourceFile
 from advisor.mongo.shape import AGGREGATE_OPS, FIND_OPS, MongoQuery, Placeholder
 from advisor.sources.js_flow import (
+    WHERE_OPS,
     assigned_name,
     iterated,
     later_calls,
@@ -196,9 +197,14 @@ def _projection_item(value: Any) -> bool:
 
 def _query_from_chain(f: JsFile, top, base, calls) -> MongoQuery | None:
     i = next((n for n, (method, _, _) in enumerate(calls) if method in QUERY_METHODS), None)
+    built = None  # mongoose's `Model.where('age').gte(18)`: a find its query builder starts from the model
+    if i is None:
+        i = built = next((n for n, (method, _, _) in enumerate(calls) if method == "where"), None)
     if i is None:
         return None
     method, args, call = calls[i]
+    if built is not None:
+        method, args = "find", None
     if (
         i + 1 < len(calls)
         and calls[i + 1][0] in ("map", "forEach", "filter", "reduce", "then")
@@ -217,6 +223,8 @@ def _query_from_chain(f: JsFile, top, base, calls) -> MongoQuery | None:
     if receiver is None:
         return None
     collection, model, driver = receiver
+    if built is not None and (model is None or driver):
+        return None  # only a mongoose model starts a query with where()
     spans: dict = {}
     state: dict = {"partial": False}
     text = f.src(top)
@@ -295,7 +303,7 @@ def _query_from_chain(f: JsFile, top, base, calls) -> MongoQuery | None:
         _merge_mutations(f, q, arg(0), call, ("filter",), spans, state)
     elif arg(0) is not None:
         _merge_mutations(f, q, arg(0), call, ("pipeline",), spans, state)
-    cursor = calls[i + 1 :]
+    cursor = calls[i + 1 :] if built is None else calls[i:]
     holder = assigned_name(f, top)
     if (
         method in ("find", "aggregate")
@@ -356,24 +364,6 @@ def _merge_mutations(f: JsFile, q: MongoQuery, node, call, root: tuple, spans: d
             value += [read_value(f, v, root + (len(value) + n,), spans, state) for n, v in enumerate(m.values)]
         if m.conditional or m.kind == "other" or not isinstance(value, (dict, list)):
             state["partial"] = True
-
-
-WHERE_OPS = {
-    "equals": None,
-    "gt": "$gt",
-    "gte": "$gte",
-    "lt": "$lt",
-    "lte": "$lte",
-    "in": "$in",
-    "nin": "$nin",
-    "ne": "$ne",
-    "regex": "$regex",
-    "exists": "$exists",
-    "elemMatch": "$elemMatch",
-    "size": "$size",
-    "all": "$all",
-    "mod": "$mod",
-}
 
 
 def _cursor_call(f: JsFile, q: MongoQuery, method: str, method2: str, args2, call2, spans: dict, state: dict) -> None:
@@ -489,7 +479,7 @@ def _read_chain(f: JsFile, call, base, chain: list, result: SourceFile, seen: se
         if method == "bulkWrite":
             result.queries += bulk_write(f, call, base, chain, i)
             return
-        if method in QUERY_METHODS:
+        if method in QUERY_METHODS or (method == "where" and not any(m in QUERY_METHODS for m, _, _ in chain)):
             q = _query_from_chain(f, call, base, chain)
             where = (q.location.line, q.location.col, q.collection) if q is not None else None
             if q is not None and where not in seen:  # `(await c.find()...).map()`
