@@ -116,8 +116,8 @@ def maintenance(scope: tuple[str, ...]) -> bool:
     thing (`isExpired`)."""
     for name in scope:
         words = name_words(name)
-        if words and words[0] in _PREDICATE:
-            continue
+        if not words or words[0] in _PREDICATE:
+            continue  # `_` names nothing; `is_expired` asks about one thing
         if (
             MAINTENANCE_WORDS.intersection(words)
             or words[0] in MAINTENANCE_VERBS

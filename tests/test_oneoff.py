@@ -97,6 +97,8 @@ def test_a_workload_rule_is_silent_in_a_versioned_update_and_speaks_in_the_servi
         ("cleanInput", False),
         ("getUserByEmail", False),
         ("expires_at", False),  # a getter: `expires` is not the word
+        ("_", False),  # a name of no words (`def _(res)`, a callback): nothing to read, never an error
+        ("__", False),
     ],
 )
 def test_a_function_named_as_maintenance(name, expected):
@@ -144,3 +146,25 @@ def test_workload_rules_are_silent_in_maintenance_routines_in_every_language(pro
     assert missing == {("schema.sql", 3), ("store.py", 7), ("store.py", 8), ("store.js", 2), ("sweep.sql", 4)}
     building = {(f["path"].rsplit("/", 1)[-1], f["line"]) for f in found if f["name"] == "sql-string-building"}
     assert building == {("store.py", 4), ("store.py", 8)}
+
+
+def test_a_statement_in_a_function_named_underscore_is_read(project):
+    """`def _(a)` (a route or a callback registered by a decorator) names no maintenance: the run goes on and
+    the statement is judged (it once stopped the run with an internal error)."""
+    from advisor.cli import main
+
+    root = project(
+        {
+            "advisor.toml": 'dialect = "postgres"\nschema = ["schema.sql"]\n',
+            "schema.sql": "CREATE TABLE t (id int PRIMARY KEY, a text);\n",
+            "app.py": """
+            def register(app, cur):
+                @app.route("/x")
+                def _(a):
+                    cur.execute("SELECT id FROM t WHERE a = %s", (a,))
+            """,
+        }
+    )
+    result = CliRunner().invoke(main, ["check", str(root), "--format", "json"])
+    assert result.exit_code == 1, result.output
+    assert [f["name"] for f in json.loads(result.stdout)["findings"]] == ["missing-index"]
