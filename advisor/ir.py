@@ -100,7 +100,8 @@ class SqlQuery:
     # in batches once per database), so not workload, as a statement of a migration file is not
     runs_once: bool = False
     # the names of the functions (and classes) the statement is written in, innermost first: a
-    # maintenance routine (`purge_expired`, advisor/oneoff.py) is no more workload than a migration
+    # maintenance routine (`purge_expired`, advisor/oneoff.py) is no more workload than a migration; then
+    # the maintenance routine that is the function's only caller (advisor.sources.maintenance_callers)
     scope: tuple[str, ...] = ()
     # the type each `$n` is declared with, where the code says it (a PL/pgSQL variable's, a SQL function's
     # argument's), "" where it does not: the explain stage plans with them (advisor.explain.params)

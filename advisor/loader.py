@@ -38,11 +38,14 @@ def extract(path: Path, dialect: str, limit: int) -> SourceFile:
 def load(project: Project) -> Project:
     """Extract the project's files and assemble its schema (in place; returned for chaining)."""
     from advisor.sources.links import link
+    from advisor.sources.maintenance_callers import mark_maintenance_callees
     from advisor.sources.sql_file_use import drop_unloaded
 
     project.sources = [extract(p, project.config.dialect, project.config.max_file_size) for p in project.files]
+    python_files = {s.path: s.text for s in project.sources if s.path.endswith(".py")}
     try:
         link(project.sources)  # names one file knows for another (a class's collection, an index table, a model)
+        mark_maintenance_callees(project.sources, python_files)  # a function only a cleanup calls is the cleanup's
     except Exception as exc:  # noqa: BLE001  a bug here must not end the run: each file keeps its own reading
         if project.sources:
             where = Location(project.sources[0].path, 1, 1)
@@ -51,7 +54,6 @@ def load(project: Project) -> Project:
             )
     # a .sql file of a folder whose other files the project loads by name, and which it never names: no queries
     drop_unloaded(project.sources, {display_path(p) for p in schema_files(project.config)})
-    python_files = {s.path: s.text for s in project.sources if s.path.endswith(".py")}
     js_files = {s.path: s.text for s in project.sources if s.path.lower().endswith(JS_SUFFIXES)}
     for source in project.sources:
         source.python_files = python_files

@@ -148,6 +148,46 @@ def test_workload_rules_are_silent_in_maintenance_routines_in_every_language(pro
     assert building == {("store.py", 4), ("store.py", 8)}
 
 
+def test_a_function_only_a_maintenance_routine_calls_is_that_routine(project):
+    """alerta's housekeeping: `get_unshelve` is named as a question, but its one caller is the sweep; the same
+    statement in `get_open`, which a request handler calls too, stays workload; and one no code calls (an
+    entry point: its callers unseen) keeps its own name."""
+    from advisor.cli import main
+
+    select = 'cur.execute("SELECT id FROM alerts WHERE status = %s", ("shelved",))'
+    root = project(
+        {
+            "advisor.toml": 'dialect = "postgres"\nschema = ["schema.sql"]\n',
+            "schema.sql": "CREATE TABLE alerts (id bigint PRIMARY KEY, status text, owner text);\n",
+            "app/db.py": f"""
+            class Db:
+                def get_unshelve(self, cur):
+                    {select}
+
+                def get_open(self, cur):
+                    {select}
+
+                def get_unused(self, cur):
+                    {select}
+            """,
+            "app/jobs.py": """
+            from app.db import Db
+
+            def housekeeping(db, cur):
+                db.get_unshelve(cur)
+                db.get_open(cur)
+
+            def list_open(db, cur):
+                return db.get_open(cur)
+            """,
+        }
+    )
+    result = CliRunner().invoke(main, ["check", str(root), "--format", "json"])
+    found = json.loads(result.stdout)["findings"]
+    missing = {f["line"] for f in found if f["name"] == "missing-index" and f["path"].endswith("db.py")}
+    assert missing == {6, 9}  # not 3: get_unshelve runs in the sweep only
+
+
 def test_a_statement_in_a_function_named_underscore_is_read(project):
     """`def _(a)` (a route or a callback registered by a decorator) names no maintenance: the run goes on and
     the statement is judged (it once stopped the run with an internal error)."""
