@@ -169,18 +169,12 @@ def test_a_schema_the_files_use_but_do_not_create_is_created(tmp_path, monkeypat
     """Migrations written for a runner that creates their schema first (`create table "billing"."invoices"`)."""
     from advisor.explain.params import normalise
 
-    monkeypatch.setenv("ADVISOR_DSN", pg_server.conninfo())
-    root = tmp_path / "billing"
-    (root / "migrations").mkdir(parents=True)
-    (root / "advisor.toml").write_text('dialect = "postgres"\nschema = ["migrations/*.sql"]\n')
-    (root / "migrations" / "0001_invoices.sql").write_text(
+    migration = (
         'create table if not exists "billing"."invoices" (id bigint primary key, customer text, total int);\n'
         "create table :APP.events (id bigint primary key, invoice_id bigint);\n"
     )
-    (root / "queries.sql").write_text(
-        "SELECT * FROM billing.invoices WHERE customer = $1;\nSELECT * FROM :APP.events WHERE invoice_id = $1;\n"
-    )
-    findings = _check(root, monkeypatch)
+    queries = "SELECT * FROM billing.invoices WHERE customer = $1;\nSELECT * FROM :APP.events WHERE invoice_id = $1;\n"
+    findings = _check_migrated(tmp_path / "billing", migration, queries, monkeypatch, pg_server)
     assert not [f for f in findings if f["name"] in ("schema-rejected", "explain-error")], findings
     assert normalise("SELECT * FROM :APP.events WHERE id = :id")[0] == "SELECT * FROM app.events WHERE id = $1"
 
@@ -195,17 +189,23 @@ def test_a_pg_promise_schema_name_of_a_migration_is_the_search_path(tmp_path, mo
     text = "CREATE INDEX b ON $(schema:name) . blocks (h)"
     assert len(filled(text)) == len(text) and filled(text).split() == ["CREATE", "INDEX", "b", "ON", "blocks", "(h)"]
     assert filled("SELECT '${schema~}.t' FROM ${s~}.t WHERE id = ${id}") == "SELECT '${schema~}.t' FROM       t WHERE id = ${id}"
-    monkeypatch.setenv("ADVISOR_DSN", pg_server.conninfo())
-    root = tmp_path / "ark"
-    (root / "migrations").mkdir(parents=True)
-    (root / "advisor.toml").write_text('dialect = "postgres"\nschema = ["migrations/*.sql"]\n')
-    (root / "migrations" / "01-blocks.sql").write_text(
+    migration = (
         "CREATE TABLE IF NOT EXISTS ${schema~}.blocks (id varchar(64) PRIMARY KEY, height int, generator text);\n"
         'CREATE INDEX IF NOT EXISTS "blocks_height" ON ${schema~}.blocks ("height");\n'
     )
-    (root / "queries.sql").write_text("SELECT id FROM blocks WHERE height = $1;\n")
-    findings = _check(root, monkeypatch)
+    queries = "SELECT id FROM blocks WHERE height = $1;\n"
+    findings = _check_migrated(tmp_path / "ark", migration, queries, monkeypatch, pg_server)
     assert not [f for f in findings if f["name"] in ("schema-rejected", "explain-error")], findings
+
+
+def _check_migrated(root, migration, queries, monkeypatch, pg_server):
+    """`check --explain` of a project of one migration file (its schema) and one file of queries, on the server."""
+    monkeypatch.setenv("ADVISOR_DSN", pg_server.conninfo())
+    (root / "migrations").mkdir(parents=True)
+    (root / "advisor.toml").write_text('dialect = "postgres"\nschema = ["migrations/*.sql"]\n')
+    (root / "migrations" / "0001_init.sql").write_text(migration)
+    (root / "queries.sql").write_text(queries)
+    return _check(root, monkeypatch)
 
 
 def test_the_size_of_no_relation_is_zero(pg_server):
