@@ -29,6 +29,12 @@ Measured 2026-12-02, 2 cores shared with other runs (so +-30%), `advisor check` 
 Every other input was linear before and after (1 MB: 1.6 to 8.3 s; sql-plpgsql-branches 0.6 / 1.3 / 6.7,
 sql-many-statements 0.8 / 1.7 / 6.0, py-sql-call-chain 1.6 / 3.6 / 12.5, the slowest: each caller
 followed re-reads the module's top level, python_scope.Scope). The findings are the same before and after.
+
+2026-12-04: py-maintenance-callees (a query in each of thousands of functions, each called by a `purge_*`):
+advisor.sources.maintenance_callers, as first written, searched every file's text for each function's name
+and walked the tree from the top per query (the pass alone: 0.84 s at 117 kB, 4.4 s at 357 kB); with the
+callers' word index built once many names are asked about (facts.callers.Callers._naming) and the innermost
+function looked up by line (ast_nodes.function_at), whole runs 0.8 / 1.8 / 5.3 s, the same findings (none).
 """
 
 from __future__ import annotations
@@ -169,6 +175,13 @@ def _py_fstring(i: int) -> str:
     return f'    sql = f"{{sql}} AND c{i % 13} = {{v{i % 5}}}"\n    cur.execute(sql)\n'
 
 
+def _py_purged(i: int) -> str:
+    return (
+        f"def get_x{i}(cur):\n    cur.execute('SELECT id FROM t WHERE a = %s', ('x',))\n\n\n"
+        f"def purge_x{i}(cur):\n    get_x{i}(cur)\n\n\n"
+    )
+
+
 def _plpgsql(i: int) -> str:
     return (
         f"  ELSIF kind = 'k{i}' THEN\n"
@@ -228,6 +241,7 @@ SHAPES = [
         "def h(cur, v0, v1, v2, v3, v4):\n    sql = 'SELECT * FROM t WHERE true'\n",
         _py_fstring,
     ),
+    Shape("py-maintenance-callees", "a.py", "", _py_purged),
     Shape(
         "sql-plpgsql-branches",
         "a.sql",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import ast
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar, cast
 
 T = TypeVar("T")
@@ -111,33 +111,44 @@ class LineSpans:
 def scope_at(tree: ast.AST, line: int) -> tuple[str, ...]:
     """The names of the functions and classes around `line`, innermost first (a query's `scope`): the last
     one starting at or before it, and those it lies in that reach it."""
+    return tuple(node.name for node in _around(tree, line))
+
+
+def function_at(tree: ast.AST, line: int) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The innermost function or class around `line`, when it is a function (the first of its `scope_at`)."""
+    inner = next(_around(tree, line), None)
+    return inner if isinstance(inner, ast.FunctionDef | ast.AsyncFunctionDef) else None
+
+
+def _around(tree: ast.AST, line: int) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]:
     starts, spans = _scopes(tree)
-    out = []
     at = bisect_right(starts, line) - 1
     while at >= 0:
-        _, end, name, at = spans[at]
+        _, end, node, at = spans[at]
         if line <= end:
-            out.append(name)
-    return tuple(out)
+            yield node
 
 
-def _scopes(tree: ast.AST) -> tuple[list[int], list[tuple[int, int, str, int]]]:
-    """The module's functions and classes by first line: (start, end, name, the one it lies in or -1), read
+_Scope = tuple[int, int, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, int]
+
+
+def _scopes(tree: ast.AST) -> tuple[list[int], list[_Scope]]:
+    """The module's functions and classes by first line: (start, end, node, the one it lies in or -1), read
     once per module and kept on it (advisor.facts.ast_nodes.kept)."""
     return kept(tree, "scopes", lambda: _read_scopes(tree))
 
 
-def _read_scopes(tree: ast.AST) -> tuple[list[int], list[tuple[int, int, str, int]]]:
+def _read_scopes(tree: ast.AST) -> tuple[list[int], list[_Scope]]:
     kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
     nodes = sorted(
-        ((n.lineno, -(n.end_lineno or n.lineno), n.name) for n in walk(tree) if isinstance(n, kinds)),
+        ((n.lineno, -(n.end_lineno or n.lineno), n) for n in walk(tree) if isinstance(n, kinds)),
         key=lambda n: n[:2],
     )
-    spans: list[tuple[int, int, str, int]] = []
+    spans: list[_Scope] = []
     open_: list[int] = []  # the ones still open at this start, outermost first
-    for start, end, name in nodes:
+    for start, end, node in nodes:
         while open_ and spans[open_[-1]][1] < start:
             open_.pop()
-        spans.append((start, -end, name, open_[-1] if open_ else -1))
+        spans.append((start, -end, node, open_[-1] if open_ else -1))
         open_.append(len(spans) - 1)
     return [s[0] for s in spans], spans

@@ -36,6 +36,8 @@ _PASS_THROUGH = {
     "abstractmethod",
     "override",
 }
+_SEARCHES = 64  # names searched for text by text before the words of every text are indexed
+_WORDS = re.compile(r"\w+")
 _MOST_FILES = 64  # a name in more files than this (`get`, `run`) is too common to follow: calls unknown
 
 
@@ -57,6 +59,8 @@ class Callers:
         self.parsed = {path: tree for path, tree in (parsed or {}).items() if path not in texts}
         self.methods: dict[int, dict[int, str]] = {}  # id(tree) -> id(method) -> how it binds its first argument
         self.paths: dict[int, str] = {id(tree): path for path, tree in (parsed or {}).items()}  # id(tree) -> path
+        self._asked = 0  # names looked up so far
+        self._words: dict[str, list[str]] | None = None  # word -> the paths whose text has it, once many are asked
 
     def tree(self, path: str) -> ast.Module | None:
         """The module of one of the project's files (None: not one, or it does not parse)."""
@@ -79,7 +83,7 @@ class Callers:
             return None  # called by the language: __init__ by C(...), __eq__ by ==
         if any(_decorator_name(d) not in _PASS_THROUGH for d in function.decorator_list):
             return None  # a decorator takes the function as a value: who calls it, and with what, is unknown
-        texts = [text for text in self.texts.values() if _has_word(text, name)]
+        texts = self._naming(name)
         if len(texts) > _MOST_FILES:
             return None
         modules = chain((_module(text) for text in texts), (_index(t) for t in self.parsed.values()))
@@ -89,6 +93,20 @@ class Callers:
                 return None  # a file that does not parse, or uses the name otherwise than by calling it
             found += module.calls.get(name, [])
         return found
+
+    def _naming(self, name: str) -> list[str]:
+        """The texts in which `name` stands as a whole word: each text searched for the first few names asked
+        about, then (a run that asks about many: a module of thousands of functions) looked up in an index of
+        every text's words, built once, so the asking stays linear in the project's size."""
+        self._asked += 1
+        if self._words is None and self._asked > _SEARCHES:
+            self._words = {}
+            for path, text in self.texts.items():
+                for word in set(_WORDS.findall(text)):
+                    self._words.setdefault(word, []).append(path)
+        if self._words is not None:
+            return [self.texts[path] for path in self._words.get(name, ())]
+        return [text for text in self.texts.values() if _has_word(text, name)]
 
     def binding(self, function: Defined, tree: ast.Module) -> str:
         """How a call through an attribute binds the function's first parameter: "function" (it does not),
@@ -120,10 +138,12 @@ class _Module:
 
 @lru_cache(maxsize=256)
 def _module(text: str) -> _Module | None:
-    """A module read once per process (the files a run asks about are few, and each is asked about often)."""
+    """A module read once per process (the files a run asks about are few, and each is asked about often), from
+    the one parse of its text that `Callers.tree` hands out too."""
+    tree = _parsed(text)
     try:
-        return _index(ast.parse(text))
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return _index(tree) if tree is not None else None
+    except (RecursionError, MemoryError):
         return None
 
 

@@ -15,6 +15,7 @@ import ast
 import dataclasses
 import re
 
+from advisor.facts.ast_nodes import function_at
 from advisor.facts.callers import Callers, Defined
 from advisor.ir import SourceFile, SqlQuery
 from advisor.oneoff import maintenance
@@ -35,7 +36,7 @@ def mark_maintenance_callees(sources: list[SourceFile], python_files: dict[str, 
             if not scope or scope[0] not in called or maintenance(scope):
                 continue  # the few names a maintenance routine calls are the only ones worth asking about
             tree = callers.tree(source.path)
-            function = _innermost(tree, query.location.line) if tree is not None else None
+            function = function_at(tree, query.location.line) if tree is not None else None
             if tree is None or function is None or function.name != scope[0]:
                 continue  # a statement at class or module level, or a name the reading did not bind
             key = (source.path, function.lineno)
@@ -77,20 +78,6 @@ def _called_in_maintenance(python_files: dict[str, str]) -> set[str]:
             if inside is not None:
                 names.update(_CALLED.findall(line))
     return names
-
-
-def _innermost(tree: ast.Module, line: int) -> Defined | None:
-    """The innermost function whose lines hold `line` (descending only into the statements that hold it)."""
-    found: Defined | None = None
-    nodes: list[ast.stmt] = list(tree.body)
-    while nodes:
-        node = nodes.pop()
-        if not node.lineno <= line <= (node.end_lineno or node.lineno):
-            continue
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            found = node
-        nodes = [c for c in ast.iter_child_nodes(node) if isinstance(c, ast.stmt)]
-    return found
 
 
 def _only_caller(function: Defined, tree: ast.Module, callers: Callers) -> str | None:
