@@ -52,7 +52,6 @@ def mark_maintenance_callees(sources: list[SourceFile], python_files: dict[str, 
 
 
 _DEF = re.compile(r"^([ \t]*)(?:async[ \t]+)?def[ \t]+(\w+)", re.MULTILINE)
-_NAMED = re.compile(r"\bdef[ \t]+(\w+)")
 _CALLED = re.compile(r"(\w+)\s*\(")
 
 
@@ -62,7 +61,7 @@ def _called_in_maintenance(python_files: dict[str, str]) -> set[str]:
     the few functions so named."""
     names: set[str] = set()
     for text in python_files.values():
-        if not any(maintenance((name,)) for name in _NAMED.findall(text)):
+        if not any(maintenance((name,)) for _, name in _DEF.findall(text)):
             continue
         inside: int | None = None  # the indentation of the maintenance routine's `def` the lines are in
         for line in text.splitlines():
