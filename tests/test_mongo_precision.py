@@ -355,6 +355,22 @@ def test_in_memory_sort_not_claimed_when_an_index_on_the_same_equality_gives_the
     assert "in-memory-sort" in rules(q, [undeleted])
 
 
+def test_in_memory_sort_not_claimed_when_an_index_reads_a_window_of_the_sort_key_in_order():
+    # a contest's submissions of the course's students: {submitted_on: -1} reads the contest's window in
+    # the order asked for, a plan the server races against sorting the username index's matches
+    by_user = ix("username_1", "username", table="submissions")
+    by_date = ix("submitted_on_-1", "-submitted_on", table="submissions")
+    window = {"$gte": Placeholder("date", "start"), "$lt": Placeholder("date", "end")}
+    flt = {"username": {"$in": Placeholder("array", "users")}, "submitted_on": window, "status": "done"}
+    q = MongoQuery("submissions", "find", filter=flt, sort={"submitted_on": -1})
+    assert "in-memory-sort" not in rules(q, [by_user, by_date])
+    assert plan_find(flt, {"submitted_on": -1}, [by_user, by_date]).sort_alternative is by_date
+    # open-ended (keyset pagination after a cursor): in order, that index walks everything after the cursor
+    after = replace(q, filter={**flt, "submitted_on": {"$lt": Placeholder("date", "cursor")}})
+    assert "in-memory-sort" in rules(after, [by_user, by_date])
+    assert "in-memory-sort" in rules(q, [by_user])
+
+
 # --- what is MongoDB ---------------------------------------------------------------------------
 
 

@@ -117,13 +117,21 @@ def plan_find(
     best = max(cands, key=Candidate.score) if cands else None
     if best is not None and best.uses_filter and not (best.all_keys and info.ors):
         plan = _ix_plan(best, info, sort_dict)
-        if best.sort_served is False:  # an index on the same leading equality that gives the order
+        if best.sort_served is False:  # another index gives the order: the server races both plans
             lead = index_fields(best.index)[0][0]
+            window = _window(info, eff_sort[0][0])
             plan.sort_alternative = next(
                 (
                     c.index
                     for c in cands
-                    if c.sort_served and c.eq_prefix and lead in [f for f, _ in index_fields(c.index)[: c.eq_prefix]]
+                    if c.sort_served
+                    and (
+                        (c.eq_prefix and lead in [f for f, _ in index_fields(c.index)[: c.eq_prefix]])
+                        or (
+                            window
+                            and [f for f, _ in index_fields(c.index)[c.eq_prefix : c.eq_prefix + 1]] == [eff_sort[0][0]]
+                        )
+                    )
                 ),
                 None,
             )
@@ -141,6 +149,14 @@ def plan_find(
     return Plan(
         "COLLSCAN", info=info, sort=sort_dict, sort_served=False if eff_sort else None, blocking_sort=bool(eff_sort)
     )
+
+
+def _window(info: FilterInfo, key: str) -> bool:
+    """Both ends of a range on the sort key (`{t: {$gte: a, $lt: b}}`): an index on it reads that window in the
+    order asked for, a plan the server races against sorting another index's matches (which wins depends on
+    the data). `{_id: {$gt: cursor}}` is open-ended: in order, it walks everything after the cursor."""
+    ends = {p.path[-1] for p in info.preds if p.kind == "range" and p.field == key}
+    return bool(ends & {"$gt", "$gte"}) and bool(ends & {"$lt", "$lte"})
 
 
 def _or_plan(
