@@ -207,8 +207,8 @@ def test_wallet_connection_copied_without_its_config_keeps_its_findings(tmp_path
     with_config = findings(ROOT / "fixtures" / "wallet-connection")
     copy = tmp_path / "wc"
     shutil.copytree(ROOT / "fixtures" / "wallet-connection", copy)
-    (copy / "advisor.toml").unlink()  # the config sets the default dialect, and opts in to skip-pagination
-    opted_in = {f for f in with_config if f[2] == "MGO010"}
+    (copy / "advisor.toml").unlink()  # the config sets the default dialect, and opts in to two rules
+    opted_in = {f for f in with_config if f[2] in ("MGO010", "MGO009")}  # skip-pagination, unbounded-find
     assert opted_in and findings(copy) == sorted(set(with_config) - opted_in)
 
 

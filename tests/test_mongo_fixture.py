@@ -50,8 +50,9 @@ def test_same_findings_without_advisor_toml(findings, tmp_path):
     bare = {(f["name"], f["path"].removeprefix("./"), f["line"]) for f in json.loads(out.stdout)["findings"]}
     # without a config the project is the directory checked (no git or package root above it): the
     # queries in services/ see the indexes declared in db/, and every true finding stays (but the config's
-    # opt-in: skip-pagination checks the team's pagination policy)
-    assert bare == _found(findings) - {("skip-pagination", "services/walletService.js", 33)}
+    # opt-ins: skip-pagination and unbounded-find check the team's pagination policy)
+    opt_in = {("skip-pagination", "services/walletService.js", 33), ("unbounded-find", "services/sessionService.js", 36)}
+    assert bare == _found(findings) - opt_in
 
 
 def test_collection_scans_with_esr_index(findings):

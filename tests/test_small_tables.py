@@ -32,6 +32,7 @@ CREATE TABLE checks (
 QUERY = "SELECT id FROM checks WHERE name = $1;\n"
 
 SMALL = '\n[seed.tables.{}]\nrows = 20\n'
+OPT_IN = 'select = ["DEFAULT", "unbounded-find"]\n'  # off by default: its claim rests on size too
 
 
 def names(project, files):
@@ -40,12 +41,12 @@ def names(project, files):
 
 
 def test_mongo_rules_resting_on_size_speak_of_a_collection_of_unknown_size(project):
-    found = names(project, {"store.js": MONGO})
+    found = names(project, {"store.js": MONGO, "advisor.toml": OPT_IN})
     assert (5, "collection-scan") in found and (8, "unbounded-find") in found
 
 
 def test_mongo_collection_the_config_says_stays_small_gets_no_size_claim(project):
-    found = names(project, {"store.js": MONGO, "advisor.toml": SMALL.format("queues")})
+    found = names(project, {"store.js": MONGO, "advisor.toml": OPT_IN + SMALL.format("queues")})
     assert not [rule for _, rule in found if rule in ("collection-scan", "unbounded-find", "no-index-declarations")]
 
 
