@@ -4,7 +4,8 @@ one step that lets a caller's text in again.
 Cut down from the corpus: mastra-pg's vector upsert (`$2::${qualifiedVectorType}`) and its group-by aliases
 (`group_by_${index}` of a `.map` callback); r2r's chunk search (an IndexMeasure enum imported through a
 package's `from .abstractions import *`, read through a settings model's annotated fields, spliced next to
-`{table_name}.vec`)."""
+`{table_name}.vec`); mastra-pg's batched upsert rows (a cast inside each pushed row) and lnbits' insert
+builder (`placeholders.append(f":{field}")`)."""
 
 import textwrap
 
@@ -38,6 +39,31 @@ def test_a_value_next_to_the_cast_is_still_a_value(project):
     code = CAST.replace("$2::${vectorType})`", "$2::${vectorType}) ON CONFLICT DO NOTHING RETURNING '${id}'`")
     found = fired(project, {"store.js": code})
     assert [line for _, line, _ in found] == [2] and "(id)" in found[0][2], found
+
+
+ROWS = """
+async function upsertMany(client, vectorType, ids, vectors) {
+  const rows = [];
+  const values = [];
+  for (let i = 0; i < ids.length; i++) {
+    const base = values.length;
+    rows.push(`($${base + 1}, $${base + 2}::${vectorType})`);
+    values.push(ids[i], vectors[i]);
+  }
+  await client.query(`INSERT INTO items (id, embedding) VALUES ${rows.join(", ")}`, values);
+}
+module.exports = { upsertMany };
+"""
+
+
+def test_the_type_of_a_cast_in_rows_the_code_builds_is_a_name(project):
+    # each pushed row is placeholders and a cast: the array's text is the code's own
+    assert fired(project, {"store.js": ROWS}) == []
+
+
+def test_a_value_in_rows_the_code_builds_is_still_a_value(project):
+    found = fired(project, {"store.js": ROWS.replace("$${base + 2}::${vectorType})", "'${vectors[i]}'::vector)")})
+    assert [line for _, line, _ in found] == [9] and 'rows.join(", ")' in found[0][2], found
 
 
 def test_postgres_reads_what_follows_a_cast_as_a_type_name(pg_server):  # noqa: F811
@@ -188,3 +214,36 @@ def test_a_field_annotated_with_a_class_of_outside_is_not_known(project):
     files["shared/abstractions/search.py"] = SETTINGS.replace("index_measure: IndexMeasure", "index_measure: str")
     found = fired(project, files)
     assert [(path, line) for path, line, _ in found] == [("core/chunks.py", 10)], found
+
+
+# --- Python: the name of a bind parameter is a name -------------------------------------------------
+
+INSERT = """
+from sqlalchemy import text
+
+
+def insert_query(table_name, model):
+    placeholders = []
+    keys = model.dict().keys()
+    for field in keys:
+        placeholders.append(f":{field}")
+    fields = ", ".join([f'"{key}"' for key in keys])
+    values = ", ".join(placeholders)
+    return f"INSERT INTO {table_name} ({fields}) VALUES ({values})"
+
+
+async def insert(conn, table_name, model):
+    await conn.execute(text(insert_query(table_name, model)), model.dict())
+"""
+
+
+def test_the_name_of_a_bind_parameter_is_a_name(project):
+    # `:{field}` is the name of a parameter the driver binds; a column-named variable there is a name, as in
+    # `"{key}"` beside it (what reaches the statement is the model's values, bound)
+    assert fired(project, {"db.py": INSERT}) == []
+
+
+def test_a_value_beside_the_bind_parameters_is_still_a_value(project):
+    code = INSERT.replace('placeholders.append(f":{field}")', 'placeholders.append(f"\'{model.dict()[field]}\'")')
+    found = fired(project, {"db.py": code})
+    assert [(path, line) for path, line, _ in found] == [("db.py", 11)] and "(values)" in found[0][2], found

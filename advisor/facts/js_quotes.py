@@ -38,7 +38,8 @@ def parts(f: JsFile, node) -> list:
 
 def scan(f: JsFile, parts: list, quote: str | None) -> list[tuple[object, str | None]]:
     """Each interpolated expression with the quote it stands in: `'`, `"`, `E` (an E'...' string), `?` (not
-    known: nothing counts as escaped) or None; `$` for a placeholder's number.  The text starts in `quote`;
+    known: nothing counts as escaped) or None; `$` for a placeholder's number, `::` for the type of a cast
+    (outside quotes: a name, as at the statement's top level).  The text starts in `quote`;
     one that does not end in the quote it started in leaves every quote unknown."""
     state, end = quote, quote
     for part in parts:
@@ -52,7 +53,8 @@ def scan(f: JsFile, parts: list, quote: str | None) -> list[tuple[object, str | 
             state = _after(part, state)
             previous = part
         else:
-            out.append((part, "$" if previous.endswith("$") else state))
+            cast = state is None and previous.endswith("::")
+            out.append((part, "$" if previous.endswith("$") else "::" if cast else state))
             previous = ""
     return out
 

@@ -71,7 +71,10 @@ def own_pieces(
     for expr, quote in scan(f, parts(f, node), None):
         try:  # one question per piece: an answer assumed while another was pending holds for that question only
             out.append(
-                (f.src(expr), quote == "$" or Values(f, scopes, path, text, looks_own, project).safe(expr, (), quote))
+                (
+                    f.src(expr),
+                    quote in ("$", "::") or Values(f, scopes, path, text, looks_own, project).safe(expr, (), quote),
+                )
             )
         except _TooFar:
             out.append((f.src(expr), False))
@@ -191,8 +194,8 @@ class Values:
     def text_of(self, pieces: list, quote) -> bool:
         """Literal text and interpolated values, each safe in the quote it stands in."""
         for expr, inner in scan(self.f, pieces, quote):
-            if inner == "$":
-                continue  # `$${i + 1}`: a placeholder's number
+            if inner in ("$", "::"):
+                continue  # `$${i + 1}`: a placeholder's number; `$2::${type}`: a type's name
             if not self.safe(expr, (), inner if inner in (None, "'", '"') else "?"):  # E'..', $$..$$: no escape holds
                 return False
         return True

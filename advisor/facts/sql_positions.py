@@ -94,6 +94,8 @@ def name_position(before: str, after: str) -> bool:
     tail, head = before.rstrip(), after.lstrip()
     if tail.endswith("::"):
         return True  # $2::{type}: the type of a cast
+    if re.search(r"(?:^|[\s(,=])(?::|%\()$", tail):
+        return True  # :{field}, %({field})s: the name of a bind parameter (the driver binds its value)
     if tail.endswith(".") or head.startswith((".", "(")) and not tail.endswith(("(", ",", "=")):
         return True  # schema.{table}, {schema}.table, {function}(...)
     if re.match(r"(=|<|>|!=|<>|IS\b|IN\b|NOT\s+IN\b|LIKE\b|ILIKE\b|BETWEEN\b|@>|<@|\?)", head, re.IGNORECASE):
