@@ -845,3 +845,21 @@ async function tick(db, now, maxStaleMs, queue) {
 """)
     scans = [q.location.line for q in mongo(src) if "collection-scan" in rules(q, [ix("x_1", "x", table="jobs")])]
     assert scans == [4, 5]
+
+
+def test_no_scan_claim_for_a_delete_of_everything_before_a_cutoff():
+    # sidequest's deleteFinishedJobs, run hourly: every condition an upper bound, in every $or clause; a delete
+    # that also picks an owner or a state, a read of the same shape, or a lower bound stays a claim
+    src = extract("lib/jobs.js", """\
+async function deleteFinishedJobs(db, cutoff) {
+  await db.collection('jobs').deleteMany({ $or: [{ completed_at: { $lt: cutoff } }, { failed_at: { $lte: cutoff } }] });
+  await db.collection('jobs').deleteMany({ finished_at: { $lt: cutoff } });
+  await db.collection('jobs').deleteMany({ $or: [{ completed_at: { $lt: cutoff } }, { owner: cutoff }] });
+  await db.collection('jobs').deleteMany({ state: 'done', finished_at: { $lt: cutoff } });
+  await db.collection('jobs').find({ finished_at: { $lt: cutoff } }).limit(10).toArray();
+  await db.collection('jobs').deleteMany({ finished_at: { $gt: cutoff } });
+}
+""")
+    claimed = [q.location.line for q in mongo(src)
+               if {"collection-scan", "or-unindexed"} & set(rules(q, [ix("x_1", "x", table="jobs")]))]
+    assert claimed == [4, 5, 6, 7]

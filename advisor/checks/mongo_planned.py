@@ -111,6 +111,8 @@ def _planned(query: MongoQuery, indexes: list[IndexDef], coll: str) -> Iterator[
     if q is None:
         return
     plan, info = q.plan, q.info
+    if _retention(query, info):
+        return  # a retention delete reads what it removes, by design (whether it should take it at once: no claim)
     # a clause no index could bound (an unanchored regex: unanchored-regex says so) scans whatever is indexed
     if plan.unindexed_clauses and all(boundable(info.ors[0][n]) for n, _ in plan.unindexed_clauses):
         yield "or-unindexed", _or_unindexed(q)
@@ -322,6 +324,28 @@ _CLOCK_MINUS = re.compile(
     r"\b(?:now|utcnow|Date\.now)\b[^-]*-|\btimedelta\(|\.subtract\(|\bsub(?:Days|Hours|Minutes|Seconds)\(",
     re.IGNORECASE,
 )
+
+
+_MANY_DELETES = frozenset({"deleteMany", "delete_many", "remove"})
+
+
+def _retention(query: MongoQuery, info: FilterInfo) -> bool:
+    """`deleteMany({ $or: [{ completed_at: { $lt: cutoff } }, { failed_at: { $lt: cutoff } }] })`: a delete of
+    everything before a cutoff and nothing else (every condition, in every `$or` clause, an upper bound). A
+    retention job of this shape removes what it reads, whatever the cutoff (sidequest's deleteFinishedJobs, run
+    hourly); a delete that also picks an owner, a state or an id is judged as usual."""
+    if query.operation not in _MANY_DELETES or query.is_aggregate:
+        return False
+
+    def bounds_only(part: FilterInfo) -> bool:
+        if part.special or part.unknown or len(part.ors) > 1:
+            return False
+        if any(p.kind != "range" or p.path[-1] not in ("$lt", "$lte") for p in part.preds):
+            return False
+        clauses = part.ors[0] if part.ors else []
+        return bool(part.preds or clauses) and all(bounds_only(c) for c in clauses)
+
+    return bounds_only(info)
 
 
 def _sweep(info: FilterInfo) -> bool:
