@@ -93,6 +93,27 @@ def test_terminal_escapes_rich_markup(project):
     assert "[bold]" in text or "parse" in text
 
 
+INJECTING = '"e\n::warning file=a.py::PWNED\x1b]0;title\x07"'  # a quoted identifier: a newline, a command, escapes
+
+
+@pytest.mark.parametrize("fmt", ["terminal", "markdown"])
+def test_repository_text_cannot_start_a_runner_command_or_reach_the_terminal_raw(project, fmt):
+    """A file name or an identifier with a line break and a GitHub workflow command (`::warning ...`), or a
+    terminal escape, is printed escaped: no line of the report starts with `::`, no control character is out."""
+    evil = "evil\n::error file=x::INJECTED\x1b[31m.sql"
+    project({
+        "schema.sql": f"CREATE TABLE users (id bigserial PRIMARY KEY, {INJECTING} text);\n",
+        evil: f"SELECT * FROM users WHERE {INJECTING} = $1;\n",
+        "advisor.toml": 'dialect = "postgres"\nschema = ["schema.sql"]\n',
+    })
+    report = engine.check(["."])
+    assert any(f.location.path.startswith("evil") for f in report.active)  # the file is reported
+    text = render(fmt, report)
+    assert "INJECTED" in text and "PWNED" in text  # shown, escaped
+    assert not [line for line in text.splitlines() if line.lstrip().startswith("::")]
+    assert not [c for c in text if c in "\x1b\x07\r"]
+
+
 def test_terminal_shows_a_long_list_metric_in_part_and_json_whole():
     """A note on 40 unplanned statements lists 12 of them on screen; --format json has every one."""
     lines = [f"q{n}.sql:{n}" for n in range(40)]

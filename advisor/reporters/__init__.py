@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
@@ -17,6 +18,25 @@ def get(fmt: str) -> Callable[..., None]:
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}")
     return importlib.import_module(f"advisor.reporters.{fmt}").render
+
+
+# C0 and C1 controls but tab and newline, DEL, and the Unicode line and paragraph separators
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+_COMMAND_LINE = re.compile(r"(?m)^(\s*)::")
+
+
+def printable(text: str, newlines: bool = False) -> str:
+    """Text from the repository (a file name, an identifier, a line of its source) as a log may show it:
+    control characters written as escapes (`\\x1b`), and line breaks too unless `newlines`, so that it
+    cannot move the cursor, recolour the terminal or start a line a CI runner reads as a command
+    (`::error file=...::`, GitHub Actions' workflow commands, which the machine formats escape their own way);
+    a line (or the text) that would start with `::` starts with `\\::`."""
+    text = _CONTROL.sub(
+        lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text
+    )
+    if not newlines:
+        text = text.replace("\n", "\\n")
+    return _COMMAND_LINE.sub(lambda m: m.group(1) + "\\::", text)
 
 
 def finding_dict(finding) -> dict:

@@ -201,4 +201,6 @@ def _migration_block(sql: list[str], mongo: list[str], budget: int) -> str:
 
 
 def render(report, out) -> None:
-    out.write(summary(report))
+    from advisor.reporters import printable
+
+    out.write(printable(summary(report), newlines=True))  # a job log may show it: no control characters

@@ -12,6 +12,7 @@ from itertools import groupby
 from pathlib import Path
 
 from advisor import catalogue
+from advisor.reporters import printable
 
 STYLES = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -38,7 +39,7 @@ def _frame(finding, lines: list[str], escape) -> list[str]:
     gutter = " " * width
     return [
         f"  [blue]{gutter} |[/]",
-        f"  [blue]{loc.line} |[/] {escape(text)}",
+        f"  [blue]{loc.line} |[/] {escape(printable(text))}",
         f"  [blue]{gutter} |[/] {' ' * (loc.col - 1)}[{STYLES[finding.severity]}]{carets}[/]",
     ]
 
@@ -69,26 +70,27 @@ def render(report, out) -> None:
     console = Console(file=out, highlight=False, soft_wrap=True)
     cache: dict[str, list[str]] = {}
     for path, group in groupby(active, key=lambda f: f.location.path):
-        console.print(f"[bold underline]{escape(path)}[/]")
+        where = escape(printable(path))  # repository text never reaches the terminal raw
+        console.print(f"[bold underline]{where}[/]")
         for f in group:
             spec = catalogue.lookup(f.rule)
             loc = f.location
             console.print(
-                f"[bold]{escape(path)}:{loc.line}:{loc.col}[/] [{STYLES[f.severity]}]{f.rule}[/] "
-                f"[dim]{spec.name if spec else ''}[/] {escape(f.message)}"
+                f"[bold]{where}:{loc.line}:{loc.col}[/] [{STYLES[f.severity]}]{f.rule}[/] "
+                f"[dim]{spec.name if spec else ''}[/] {escape(printable(f.message))}"
             )
             for line in _frame(f, _source_lines(path, cache, getattr(report, "unread", set())), escape):
                 console.print(line)
             if f.help:
-                console.print(f"  [green]help:[/] {escape(f.help)}")
+                console.print(f"  [green]help:[/] {escape(printable(f.help, newlines=True))}")
             if f.fix and f.fix not in f.help:
-                console.print(f"  [green]fix:[/]  {escape(f.fix)}")
+                console.print(f"  [green]fix:[/]  {escape(printable(f.fix, newlines=True))}")
             if f.metrics:
                 shown = ", ".join(
                     f"{k}={_metric(k, v)}" for k, v in f.metrics.items() if k != "evidence" and v not in ("", None, [])
                 )
                 if shown:  # evidence alone (`planned`) says nothing a reader can use
-                    console.print(f"  [magenta]{f.evidence}:[/] {escape(shown)}")
+                    console.print(f"  [magenta]{f.evidence}:[/] {escape(printable(shown))}")
         console.print()
     counts = Counter(f.severity for f in active)
     parts = [
