@@ -13,7 +13,7 @@ EXIT_ERROR = 2
 
 
 def fail(message: str) -> NoReturn:
-    from advisor.seed.server import mask  # passwords in DSNs never reach the output
+    from advisor.secrets import mask  # passwords in DSNs never reach the output
 
     click.echo(f"advisor: error: {mask(message)}", err=True)
     sys.exit(EXIT_ERROR)

@@ -420,6 +420,24 @@ def test_malformed_dsn_is_described_never_echoed(hostile, dsn, says):
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("option, value", [
+    # an `@` left unencoded in the password: libpq splits at the first and quotes the rest as a host
+    ("--dsn", f"postgresql://app:{PASSWORD[:4]}@{PASSWORD[4:]}@127.0.0.1:1/app"),
+    ("--dsn", f"host=127.0.0.1 port=1 dbname=app sslpassword={PASSWORD}"),
+    ("--dsn", f"postgresql://app@127.0.0.1:1/app?oauth_client_secret={PASSWORD}&sslmode=disable"),
+    ("--mongo-uri", f"mongodb://app:{PASSWORD[:4]}@{PASSWORD[4:]}@127.0.0.1:1/app"),
+    ("--mongo-uri", f"mongodb://app:pw@127.0.0.1:1/app?tls=true&tlsCertificateKeyFilePassword={PASSWORD}"),
+    ("--mongo-uri", f"mongodb://app:pw@127.0.0.1:1/app?authMechanismProperties=AWS_SESSION_TOKEN:{PASSWORD}"),
+])
+def test_no_secret_of_a_connection_string_reaches_the_output(hostile, option, value):
+    (hostile / "jobs.js").write_text("db.collection('jobs').createIndex({ a: 1 });\n"
+                                             "db.collection('jobs').find({ b: 2 }).limit(5);\n")
+    result = CliRunner().invoke(_cli(), ["check", "--explain", option, value, "app"])
+    assert result.exit_code == 2, result.output
+    assert "cannot" in result.output or "invalid" in result.output  # it says why it stopped
+    assert PASSWORD[4:] not in result.output and "Traceback" not in result.output
+
+
 # --- the allow-list, statement by statement ----------------------------------------------------
 
 

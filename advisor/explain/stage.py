@@ -371,7 +371,7 @@ def plan_query(
     import psycopg
 
     from advisor.explain.advise import advise
-    from advisor.seed.server import mask
+    from advisor.secrets import mask
 
     run = new_run(query, schema)
     sql, nparams = run.sql, run.nparams

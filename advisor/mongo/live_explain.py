@@ -5,7 +5,6 @@ advisor/mongo/explain.py run on the result.  pymongo is imported only here, by `
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from advisor.checks import Hit
@@ -85,6 +84,9 @@ def explain_live(
         from pymongo.errors import ConfigurationError, InvalidURI, PyMongoError
     except ImportError as exc:  # pragma: no cover
         raise ExplainError(f"pymongo is not installed ({exc})") from None
+    from advisor.secrets import mask, remember
+
+    remember(uri)  # its password and secret options, wherever the driver's messages quote them
     try:
         client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
             uri,
@@ -94,13 +96,13 @@ def explain_live(
             appname="advisor",
         )
     except (InvalidURI, ConfigurationError, ValueError, TypeError) as exc:
-        raise ExplainError(f"invalid MongoDB URI: {exc}") from None
+        raise ExplainError(f"invalid MongoDB URI: {mask(str(exc))}") from None
     try:
         try:
             client.admin.command("ping")
         except PyMongoError as exc:
             first = str(exc).split(",")[0].split("Timeout:")[0].strip()
-            raise ExplainError(f"cannot reach MongoDB at {_redact(uri)} within {timeout_ms} ms: {first}") from None
+            raise ExplainError(f"cannot reach MongoDB at {mask(uri)} within {timeout_ms} ms: {mask(first)}") from None
         try:
             db = client[database] if database else client.get_default_database()
         except ConfigurationError:
@@ -163,7 +165,3 @@ def _explain_command(q, sample: dict | None) -> dict | None:
     if isinstance(q.skip, int) and not isinstance(q.skip, bool):
         cmd["skip"] = q.skip
     return cmd
-
-
-def _redact(uri: str) -> str:
-    return re.sub(r"//[^@/]*@", "//***@", uri)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from advisor.parse import PSQL_BEFORE, PSQL_SCHEMA
-from advisor.seed.server import mask
+from advisor.secrets import mask
 
 SCHEMA_STATEMENT_TIMEOUT = "60s"  # a schema statement that runs longer (pg_sleep, a huge INSERT) is cut
 

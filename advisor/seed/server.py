@@ -36,8 +36,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from advisor.config import ConfigError
+from advisor.secrets import malformed, mask, remember
 from advisor.seed.exits import off_exit, on_exit
-from advisor.seed.secrets import malformed, mask, remember
 
 if TYPE_CHECKING:
     from advisor.seed.dbcache import Lease

@@ -83,7 +83,7 @@ class Controller:
         except KeyboardInterrupt:
             self.error("cancelled (Ctrl-C): the query was stopped, the session goes on")
         except Exception as exc:  # noqa: BLE001 -- a bug must not end the session or print a traceback
-            from advisor.seed.server import mask
+            from advisor.secrets import mask
 
             self.error(f"internal error ({type(exc).__name__}: {mask(str(exc))})")
         return True

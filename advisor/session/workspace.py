@@ -176,7 +176,7 @@ class Workspace:
             self._prepared = None
 
     def describe_target(self) -> str:
-        from advisor.seed.server import mask
+        from advisor.secrets import mask
 
         if self._prepared is None:
             return "not connected yet"
@@ -589,6 +589,6 @@ def _folded(name: str) -> str:
 
 
 def _first_line(exc: BaseException) -> str:
-    from advisor.seed.server import mask
+    from advisor.secrets import mask
 
     return mask(str(exc).strip().splitlines()[0]) if str(exc).strip() else type(exc).__name__

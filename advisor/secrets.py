@@ -9,12 +9,20 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote
 
-# user:password@ with or without a scheme in front (postgresql//u:pw@h and u:pw@h are typos users make)
+# user:password@ with or without a scheme in front (postgresql//u:pw@h and u:pw@h are typos users make); the
+# password runs to the last `@` of the authority, for one written with an `@` unencoded (`p@ss`), which libpq
+# and the drivers split at the first: what follows it then turns up as a host name in their messages
 _URI_PASSWORD = re.compile(
-    r"(?P<head>(?:[a-z][a-z0-9+.-]*:/*|^|(?<=[\s\"'(<=/]))[^:/@\s\"'<>]*:)(?P<pw>[^@\s/]*)(?=@)", re.IGNORECASE
+    r"(?P<head>(?:[a-z][a-z0-9+.-]*:/*|^|(?<=[\s\"'(<=/]))[^:/@\s\"'<>]*:)(?P<pw>[^\s/\"'<>]*?)"
+    r"(?=@[^@\s/\"'<>]*(?:$|[/\s?\"'<>]))",
+    re.IGNORECASE,
 )
-_KV_PASSWORD = re.compile(r"(?P<head>\b(?:password|passwd|pwd)\s*=\s*)(?P<pw>'(?:[^'\\]|\\.)*'|[^\s&]+)", re.IGNORECASE)
-_URI_QUERY_PASSWORD = re.compile(r"(?P<head>[?&]password=)(?P<pw>[^&\s]+)", re.IGNORECASE)
+# settings that hold a secret, in key=value strings and URI queries: libpq's password, sslpassword,
+# oauth_client_secret, scram_client_key and scram_server_key; a MongoDB URI's tlsCertificateKeyFilePassword and
+# authMechanismProperties (AWS_SESSION_TOKEN:...); any other key named for a password, a secret or a token
+_SECRET_KEY = r"\w*(?:password|passwd|pwd|secret|token)\w*|scram_\w*key|authmechanismproperties"
+_KV_PASSWORD = re.compile(rf"(?P<head>\b(?:{_SECRET_KEY})\s*=\s*)(?P<pw>'(?:[^'\\]|\\.)*'|[^\s&]+)", re.IGNORECASE)
+_URI_QUERY_PASSWORD = re.compile(rf"(?P<head>[?&](?:{_SECRET_KEY})=)(?P<pw>[^&\s]+)", re.IGNORECASE)
 _known: set[str] = set()
 
 # the keywords libpq takes in a key=value connection string (PostgreSQL 18)
@@ -81,8 +89,8 @@ def remember(dsn: str) -> None:
     for pattern in (_URI_PASSWORD, _KV_PASSWORD, _URI_QUERY_PASSWORD):
         for m in pattern.finditer(dsn):
             pw = m.group("pw").strip("'")
-            if pw:
-                _known.update({pw, unquote(pw)})
+            if pw:  # and each piece between `@`s: a driver that splits there quotes the rest as a host
+                _known.update({pw, unquote(pw), *pw.split("@"), *unquote(pw).split("@")})
 
 
 def mask(text: str) -> str:
