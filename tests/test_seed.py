@@ -188,3 +188,45 @@ def test_seed_settings_naming_what_the_schema_lacks_are_noted():
     notes = unknown_settings(settings, tables)
     assert notes == ["[seed] names table 'userz', which the schema does not have: ignored",
                      "[seed] tables.users.columns.nmae: users has no column 'nmae': ignored"]
+
+
+def test_the_schema_s_code_does_not_run_for_seeded_rows_and_what_runs_has_a_timeout(fresh_db, tmp_path):
+    """A trigger is the schema's code: generated rows do not run it (a trigger sleeping for a day no longer
+    holds the seed), and it is there again afterwards. What does run per row (a CHECK, an index expression)
+    runs under a statement timeout: seen here by a CHECK that writes down the session's setting."""
+    from advisor.seed.generate import seed_database
+    from advisor.seed.load import load_schema
+    from advisor.seed.settings import SeedSettings
+
+    ddl = tmp_path / "schema.sql"
+    ddl.write_text("""
+CREATE TABLE seen (timeout text);
+CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(86400); RETURN NEW; END $$;
+CREATE FUNCTION noted(v text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO seen VALUES (current_setting('statement_timeout')); RETURN true; END $$;
+CREATE TABLE t (id bigserial PRIMARY KEY, payload text NOT NULL CHECK (noted(payload)));
+CREATE TRIGGER t_slow BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION slow();
+""")
+    assert load_schema(fresh_db, [ddl]) == []
+    result = seed_database(fresh_db, SeedSettings(rows=50, tables={"seen": 0}))
+    assert result.rows["t"] == 50
+    assert {r[0] for r in fresh_db.execute("SELECT DISTINCT timeout FROM seen")} == {"1min"}
+    enabled = fresh_db.execute("SELECT tgenabled FROM pg_trigger WHERE tgname = 't_slow'").fetchone()[0]
+    assert enabled == "O"  # enabled again
+
+
+def test_a_seed_larger_than_the_disk_may_hold_is_refused_before_any_row(fresh_db, tmp_path):
+    from advisor.seed.generate import SeedTooLarge, estimated_bytes, introspect, seed_database
+    from advisor.seed.load import load_schema
+    from advisor.seed.settings import SeedSettings
+
+    ddl = tmp_path / "schema.sql"
+    ddl.write_text("CREATE TABLE t (id bigserial PRIMARY KEY, payload text NOT NULL);\n")
+    assert load_schema(fresh_db, [ddl]) == []
+    huge = SeedSettings(rows=1_000_000_000)
+    need = estimated_bytes(introspect(fresh_db), huge)
+    assert need > 10**11  # a billion rows of two columns: over 100 GB
+    with pytest.raises(SeedTooLarge):
+        seed_database(fresh_db, huge, disk_budget=10**9)
+    assert fresh_db.execute("SELECT count(*) FROM t").fetchone()[0] == 0
+    assert seed_database(fresh_db, SeedSettings(rows=100), disk_budget=10**9).rows["t"] == 100

@@ -75,6 +75,14 @@ class TableInfo:
     partitioned: bool = False
 
 
+class SeedTooLarge(Exception):
+    """The seed the configuration asks for would take more disk than advisor may use."""
+
+    def __init__(self, need: int, budget: int):
+        super().__init__(need, budget)
+        self.need, self.budget = need, budget
+
+
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -672,8 +680,32 @@ class SeedResult:
     seconds: float = 0.0
 
 
-def seed_database(conn, settings: SeedSettings, progress: bool = False, only: set[str] | None = None) -> SeedResult:
-    """Generate data for every table (CSV files where given), then VACUUM (ANALYZE)."""
+# bytes a seeded value takes, by type category (pg_type.typcategory), beside a row's 24-byte header
+_WIDTHS = {"B": 1, "D": 8, "N": 8, "U": 16, "S": 32, "A": 64}
+
+
+def estimated_bytes(tables: dict[str, TableInfo], settings: SeedSettings) -> int:
+    """About how much disk the seed takes: each table's rows times a row's width (its header and one value a
+    column, by type), twice over for its indexes and the WAL. An estimate to refuse a seed the disk cannot
+    hold before writing any of it, not a measure."""
+    total = 0
+    for name, table in tables.items():
+        width = 24 + sum(_WIDTHS.get(c.category, 16) for c in table.columns.values())
+        total += settings.rows_for(name) * width * 2
+    return total
+
+
+def statement_timeout(rows: int) -> str:
+    """What one seeding statement of a table of `rows` may take: a minute, or 100 µs a row for its index
+    rebuilds and VACUUM; a DEFAULT, CHECK or index expression the schema makes slow is cut, not waited on."""
+    return f"{max(60, rows // 10_000)}s"
+
+
+def seed_database(
+    conn, settings: SeedSettings, progress: bool = False, only: set[str] | None = None, disk_budget: int | None = None
+) -> SeedResult:
+    """Generate data for every table (CSV files where given), then VACUUM (ANALYZE). `disk_budget`: the bytes
+    the seed may take (SeedTooLarge when the estimate is over it)."""
     import time
 
     import psycopg
@@ -687,6 +719,13 @@ def seed_database(conn, settings: SeedSettings, progress: bool = False, only: se
     conn.execute("SET synchronous_commit = on")
     tables = introspect(conn)
     order = [t for t in order_tables(tables) if only is None or t in only]
+    if disk_budget is not None:
+        need = estimated_bytes({t: tables[t] for t in order}, settings)
+        if need > disk_budget:
+            raise SeedTooLarge(need, disk_budget)
+    conn.execute(
+        f"SET statement_timeout = '{statement_timeout(max((settings.rows_for(t) for t in order), default=0))}'"
+    )
     result = SeedResult()
     result.notes += unknown_settings(settings, tables)
     seeds: dict[str, TableSeed] = {}
@@ -750,6 +789,7 @@ def seed_database(conn, settings: SeedSettings, progress: bool = False, only: se
         if tables:  # the user's tables only: the system catalogs would add a tenth of a second
             # VACUUM too: a live, vacuumed production table has its visibility map set, and without
             # it (relallvisible = 0) index-only scans are costed with a heap fetch per row
+            conn.execute(f"SET statement_timeout = '{statement_timeout(sum(result.rows.values()))}'")
             conn.execute("VACUUM (ANALYZE) " + ", ".join(t.qname for t in tables.values()))
     finally:
         if bar:
@@ -785,7 +825,11 @@ def _bulk_load(conn, table: TableInfo):
             restore.append(create)
         if _wal_skippable(conn, table):
             conn.execute(f"TRUNCATE ONLY {table.qname}")
+        # the schema's triggers are its code, not its data: not run for generated rows (pg_restore's
+        # --disable-triggers); the foreign keys' system triggers stay
+        conn.execute(f"ALTER TABLE {table.qname} DISABLE TRIGGER USER")
         yield
+        conn.execute(f"ALTER TABLE {table.qname} ENABLE TRIGGER USER")
         for create in reversed(restore):  # indexes before the foreign keys that need them
             conn.execute(create)
 

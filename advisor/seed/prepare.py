@@ -36,6 +36,22 @@ def _shown(paths: list[Path]) -> dict[Path, str]:
     return {p: display_path(p) for p in paths}
 
 
+DSN_SEED_BYTES = 10 * 1024**3  # on a server of yours (--dsn), whose free disk advisor cannot see
+
+
+def disk_budget(target) -> int:
+    """The bytes a seed may take: half the free space of the embedded server's data directory, 10 GiB on a
+    server of yours; ADVISOR_SEED_MAX_BYTES (the user's, never the repository's) sets another ceiling."""
+    import shutil
+
+    given = os.environ.get("ADVISOR_SEED_MAX_BYTES", "")
+    ceiling = int(given) if given.isdigit() else None
+    if target.server is not None:
+        free = shutil.disk_usage(target.server.datadir).free // 2
+        return min(free, ceiling) if ceiling is not None else free
+    return ceiling if ceiling is not None else DSN_SEED_BYTES
+
+
 def prepare(config: Config, dsn: str | None = None, *, progress: bool = False, cache: bool | None = None) -> Prepared:
     seed = seed_settings(config)
     explain = explain_settings(config)
@@ -66,9 +82,18 @@ def prepare(config: Config, dsn: str | None = None, *, progress: bool = False, c
         with connect(target.conninfo, autocommit=True) as conn:
             prepared.load_errors = _load(conn, target, files)
             _search_path(conn)
-            from advisor.seed.generate import seed_database
+            from advisor.seed.generate import SeedTooLarge, seed_database
+            from advisor.units import human_size
 
-            result = seed_database(conn, seed, progress=progress)
+            budget = disk_budget(target)
+            try:
+                result = seed_database(conn, seed, progress=progress, disk_budget=budget)
+            except SeedTooLarge as exc:
+                raise DatabaseError(
+                    f"{config.label}: the seed its [seed] settings ask for would take about {human_size(exc.need)} on "
+                    f"disk, more than advisor may use ({human_size(exc.budget)}: half the free space where the server "
+                    f"keeps its data, or ADVISOR_SEED_MAX_BYTES); lower [seed] rows or [seed.tables.<t>] rows"
+                ) from None
             prepared.seeded = result.rows
             prepared.notes += result.notes
             if seed.stats:
