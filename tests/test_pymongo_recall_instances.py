@@ -210,3 +210,27 @@ def test_a_query_on_a_database_a_method_gives_keeps_its_scope(tmp_path, monkeypa
     assert scopes == {12: ("get_alert", "Backend"), 15: ("get_expired", "Backend"), 18: ("get_open", "Backend")}
     scans = [f.location.line for f in engine.check(["."]).active if f.rule == "MGO001"]
     assert scans == [18]  # get_expired is named as a maintenance pass (advisor.oneoff): not workload
+
+
+def test_a_private_member_of_a_database_holder_is_no_collection_named_so():
+    # jaraco.mongodb's repair-gridfs reads GridFS's own collections through its private members: pymongo gives
+    # no collection for `db._x` (AttributeError), so `_GridFS__files` names nothing advisor knows (holdout 16)
+    src = extract("repair.py", """\
+import gridfs
+
+
+class FileRepair:
+    def __init__(self, gfs):
+        self.gfs = gfs
+
+    def handle(self, spec):
+        for doc in self.gfs._GridFS__files.find(spec):
+            print(doc)
+        return self.gfs.files.find_one(spec)
+
+
+def run(db):
+    FileRepair(db).handle({})
+""")
+    names = [(q.location.line, q.collection, q.partial) for q in src.queries if isinstance(q, MongoQuery)]
+    assert names == [(9, "<self.gfs._GridFS__files>", True), (11, "files", False)]

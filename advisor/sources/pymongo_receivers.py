@@ -75,6 +75,8 @@ def collection_of(node: ast.AST, names: Names, depth: int = 0) -> str | None:
         return run_time_name(ast.unparse(node))  # cursor.collection: the collection a cursor reads
     if isinstance(node, ast.Attribute):
         if holds_database(node.value, names, depth) or database_method(node):
+            if node.attr.startswith("_"):  # pymongo gives no collection for `db._x` (AttributeError): a private
+                return run_time_name(ast.unparse(node))  # member (`gfs._GridFS__files`) holding one advisor cannot name
             server = server_database(node.value, names)
             return f"{server}.{node.attr}" if server else node.attr  # config.collections: the server's own
         return _sub_collection(node, names, depth)
