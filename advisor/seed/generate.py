@@ -22,6 +22,7 @@ column that need not be unique picks one of a few prebuilt documents).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 import zlib
@@ -723,6 +724,7 @@ def seed_database(
         need = estimated_bytes({t: tables[t] for t in order}, settings)
         if need > disk_budget:
             raise SeedTooLarge(need, disk_budget)
+    before = conn.execute("SHOW statement_timeout").fetchone()[0]  # the caller's, restored at the end
     conn.execute(
         f"SET statement_timeout = '{statement_timeout(max((settings.rows_for(t) for t in order), default=0))}'"
     )
@@ -794,6 +796,9 @@ def seed_database(
     finally:
         if bar:
             bar.stop()
+        if not conn.closed:
+            with contextlib.suppress(psycopg.Error):  # a broken connection: the error that broke it is the one to see
+                conn.execute("SELECT set_config('statement_timeout', %s, false)", (before,))
     result.seconds = time.monotonic() - started
     return result
 
