@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import stat
 import subprocess
 import tempfile
 from collections import defaultdict
@@ -206,6 +207,8 @@ def changed_lines(base: str | Base, cwd: str | Path | None = None) -> Changed:
     untracked = _git(["ls-files", "-z", "--others", "--exclude-standard"], root)
     for name in filter(None, untracked.stdout.split("\0")):
         try:
+            if not stat.S_ISREG((root / name).lstat().st_mode):
+                continue  # a symlink (perhaps out of the repository), a pipe that would block, a device
             with open(root / name, "rb") as handle:
                 count = sum(1 for _ in handle)
         except OSError:

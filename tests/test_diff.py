@@ -126,6 +126,23 @@ def test_uncommitted_and_untracked_work_counts_as_the_change(repo):
     assert [a.split(",")[0] for a in annotations(result.output)] == ["::warning file=queries/scratch.sql"]
 
 
+def test_an_untracked_pipe_or_symlink_is_not_opened(repo, tmp_path):
+    """Counting an untracked file's lines would block forever on a named pipe, and follow a symlink out of the
+    repository: neither is opened (the walk that reads the project skips them too, with a note)."""
+    import os
+
+    from advisor.diff import changed_lines
+
+    os.mkfifo(repo / "queries" / "pipe.sql")
+    outside = tmp_path / "outside.sql"
+    outside.write_text("SELECT 1;\n" * 3, encoding="utf-8")
+    (repo / "queries" / "link.sql").symlink_to(outside)
+    write(repo, {"queries/scratch.sql": BAD})
+    changed = changed_lines("base")
+    assert "queries/scratch.sql" in changed
+    assert "queries/pipe.sql" not in changed and "queries/link.sql" not in changed
+
+
 def test_merge_base_ignores_what_landed_on_base_since(repo):
     git(repo, "checkout", "-q", "base")
     write(repo, {"queries/theirs.sql": BAD})
