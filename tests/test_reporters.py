@@ -93,7 +93,7 @@ def test_terminal_escapes_rich_markup(project):
     assert "[bold]" in text or "parse" in text
 
 
-INJECTING = '"e\n::warning file=a.py::PWNED\x1b]0;title\x07"'  # a quoted identifier: a newline, a command, escapes
+INJECTING = '"e\n::warning file=a.py::PWNED\x1b]0;title\x07\u202e"'  # a newline, a command, escapes, a bidi override
 
 
 @pytest.mark.parametrize("fmt", ["terminal", "markdown"])
@@ -111,7 +111,7 @@ def test_repository_text_cannot_start_a_runner_command_or_reach_the_terminal_raw
     text = render(fmt, report)
     assert "INJECTED" in text and "PWNED" in text  # shown, escaped
     assert not [line for line in text.splitlines() if line.lstrip().startswith("::")]
-    assert not [c for c in text if c in "\x1b\x07\r"]
+    assert not [c for c in text if c in "\x1b\x07\r\u202e"]
 
 
 def test_terminal_shows_a_long_list_metric_in_part_and_json_whole():

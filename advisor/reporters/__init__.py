@@ -20,8 +20,9 @@ def get(fmt: str) -> Callable[..., None]:
     return importlib.import_module(f"advisor.reporters.{fmt}").render
 
 
-# C0 and C1 controls but tab and newline, DEL, and the Unicode line and paragraph separators
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+# C0 and C1 controls but tab and newline, DEL, the Unicode line and paragraph separators, and the
+# bidirectional overrides and isolates that reorder what a reader sees ("Trojan Source", CVE-2021-42574)
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _COMMAND_LINE = re.compile(r"(?m)^(\s*)::")
 
 
