@@ -48,10 +48,12 @@ def indexes_command(paths, output, config, dsn, analyze, max_size) -> None:
     budget = parse_max_size(max_size) if max_size is not None else None  # checked before any database starts
     advice = advise_workload(_project(paths, config), dsn, analyze, budget)
     summary = advice.summary
+    from advisor.reporters import printable  # repository names on one line, no control characters
+
     for note in advice.notes:
-        click.echo(note, err=True)
+        click.echo(printable(note), err=True)
     for outcome in advice.outcomes:
-        click.echo(f"{outcome.location.path}:{outcome.location.line}: {outcome.status}: {outcome.detail}")
+        click.echo(printable(f"{outcome.location.path}:{outcome.location.line}: {outcome.status}: {outcome.detail}"))
     click.echo(
         f"\n{summary.indexes} index(es), {human_size(summary.size_bytes)} on the seeded data"
         + (f" (budget {human_size(summary.max_bytes)})" if summary.max_bytes is not None else "")

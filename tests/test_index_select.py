@@ -920,6 +920,24 @@ def test_migration_never_prints_two_indexes_under_one_name(db):
     assert db.execute("SELECT count(*) FROM pg_indexes WHERE tablename = 'lineitem'").fetchone()[0] == 5
 
 
+def test_a_name_with_a_line_break_never_ends_a_comment_of_the_migration(db):
+    """A table or column named with a line break (`"evil\nDROP TABLE victim; --"`) once ended the comment
+    describing its index, and running the migration ran what followed (found by a red-team pass). The whole
+    file is run here as a client sends it: the index is built, the victim table stays."""
+    from advisor.indexes.select import Summary
+
+    evil, column = "evil\nDROP TABLE victim; --", "note\nDROP TABLE victim; --"
+    db.execute("CREATE TABLE victim (id int)")
+    db.execute(f'CREATE TABLE "{evil}" ("{column}" int)')
+    text = migration([Choice(Candidate(evil, (IndexKey(column),)))], Summary())
+    assert not [line for line in text.splitlines() if line.startswith("DROP")] or all(
+        line.startswith("--") or '"' in line for line in text.splitlines() if "DROP TABLE" in line
+    )
+    db.execute(text.replace(" CONCURRENTLY", ""))
+    assert db.execute("SELECT count(*) FROM pg_class WHERE relname = 'victim'").fetchone()[0] == 1
+    assert db.execute("SELECT count(*) FROM pg_indexes WHERE tablename = %s", (evil,)).fetchone()[0] == 1
+
+
 def test_select_suggests_dropping_existing_indexes_the_set_replaces_or_nothing_uses(db):
     """Issue 12, item 4: an existing index whose keys lead a new one's is redundant; one no plan uses with
     the set is unused; both with their size, commented out apart from the creates.  A unique index, and

@@ -223,7 +223,16 @@ def migration(choices: list[Choice], summary: Summary, taken=()) -> str:
                 f"{_where(d.timing.run)} {time_change(d.timing, timeout)} with the set"
             )
         lines.append("")
-    return "\n".join(lines)
+    return "\n".join(commented(line) for line in lines)
+
+
+def commented(line: str) -> str:
+    """A comment line with the repository's names in it written on one line: a table, column or file name
+    carrying a line break would otherwise end the comment and leave what follows to run when the migration
+    is run (`-- evil\nDROP TABLE victim; --`). Statements keep their quoted identifiers as they are."""
+    from advisor.reporters import printable
+
+    return printable(line) if line.startswith("--") else line
 
 
 _CREATE = re.compile(

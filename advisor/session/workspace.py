@@ -538,7 +538,9 @@ class Workspace:
             lines.append(f"-- tried in the session{' (hypothetical)' if t.hypo_oid else ''}")
             lines.append(_concurrently(t.ddl))
             lines.append("")
-        return "\n".join(lines)
+        from advisor.indexes.migration import commented
+
+        return "\n".join(commented(line) for line in lines)
 
 
 def _concurrently(ddl: str) -> str:
