@@ -12,7 +12,9 @@ import contextlib
 import threading
 import uuid
 
-from advisor.indexes.verify import Candidate, IndexKey, measure_shared
+from advisor.indexes.candidates import Candidate
+from advisor.indexes.verify import measure_shared
+from advisor.ir import IndexKey
 from advisor.seed.server import connect
 from tests.conftest_db import pg_server  # noqa: F401
 

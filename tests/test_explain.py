@@ -8,7 +8,6 @@ from click.testing import CliRunner
 
 from tests.conftest_db import pg_server  # noqa: F401
 
-
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -121,7 +120,8 @@ def test_values_substituted_once_and_not_inside_literals():
 def test_candidate_on_a_partitioned_table_is_measured(pg_server):
     """Each partition gets its own index under another name: the candidate counts as used, sized by its parts."""
     from advisor.explain.plan import parse_plan
-    from advisor.indexes.verify import Candidate, measure
+    from advisor.indexes.candidates import Candidate
+    from advisor.indexes.verify import measure
     from advisor.ir import IndexKey
     from advisor.seed.server import connect
 
@@ -207,7 +207,7 @@ def test_a_verified_index_answers_only_the_wrapped_expression_it_keys():
     from types import SimpleNamespace
 
     from advisor.explain.findings import _answers_wrapped
-    from advisor.indexes.verify import Candidate
+    from advisor.indexes.candidates import Candidate
     from advisor.ir import IndexKey
 
     def run(keys, outcome="recommended", table="public.users"):

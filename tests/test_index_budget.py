@@ -11,9 +11,9 @@ from advisor.errors import ConfigError
 from advisor.explain.stage import make_explainer
 from advisor.facts.sql import build_facts
 from advisor.indexes.budget import MaxSize, Search, max_size_setting, net, parse_max_size
+from advisor.indexes.candidates import Candidate
 from advisor.indexes.migration import migration
 from advisor.indexes.select import Choice, select
-from advisor.indexes.verify import Candidate
 from advisor.ir import IndexKey
 from advisor.parse import parse_sql
 from advisor.schema.ddl import schema_from_queries

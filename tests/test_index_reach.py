@@ -7,10 +7,11 @@ import itertools
 from dataclasses import replace
 
 from advisor.explain.stage import make_explainer
+from advisor.indexes.candidates import Candidate
 from advisor.indexes.reach import can_use, names_in, reach
 from advisor.indexes.replan import ConfigPlans, SetPlans
 from advisor.indexes.select import Choice
-from advisor.indexes.verify import Candidate, build
+from advisor.indexes.verify import build
 from advisor.ir import IndexKey
 from tests.conftest_db import pg_server  # noqa: F401
 from tests.test_index_select import _run, db  # noqa: F401

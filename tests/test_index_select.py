@@ -12,11 +12,12 @@ from click.testing import CliRunner
 
 from advisor.explain.stage import QueryRun, make_explainer
 from advisor.facts.sql import build_facts
+from advisor.indexes.candidates import Candidate
 from advisor.indexes.migration import migration
 from advisor.indexes.select import Choice, eliminate, merge, select
 from advisor.indexes.slim import merged, narrowest, pays
 from advisor.indexes.timing import Timing, idle, leave_idle, restores, settle, slower
-from advisor.indexes.verify import Candidate, Measurement, candidates_for, measure
+from advisor.indexes.verify import Measurement, candidates_for, measure
 from advisor.ir import IndexKey, Location, SqlQuery
 from advisor.parse import parse_sql
 from advisor.schema.ddl import schema_from_queries
@@ -1185,3 +1186,65 @@ def test_the_set_without_an_index_replans_only_the_queries_using_it_and_agrees_w
             db.execute("DROP INDEX advisor_sel_1")
             assert without_ts == sets.plan()
         assert without_ts[id(runs[1])][0] == pytest.approx(everything[id(runs[1])][0])
+
+
+# --- the repository's names never become SQL (red-team pass 2) -------------------------------------------------
+
+
+def test_a_column_named_like_an_expression_is_a_quoted_column_and_the_migration_runs_as_printed(db):
+    """A column named `a)); DROP TABLE IF EXISTS victim; --(` was read as an expression by its text and pasted
+    unquoted: the migration `advisor indexes` printed dropped `victim` when run.  A key is an expression only
+    when the parser made one; names are quoted; the index name is letters, digits and underscores."""
+    from advisor.indexes.select import Summary
+
+    column, table = "a)); DROP TABLE IF EXISTS victim; --(", "x; drop table victim; --"
+    ddl = f'CREATE TABLE "{table}" (id int PRIMARY KEY, "{column}" int, b int, email text)'
+    schema = schema_from_queries(extract_sql("schema.sql", ddl + ";", source="schema"))
+    sql = f'SELECT email FROM "{table}" WHERE "{column}" = $1 AND b = $2 AND lower(email) = $3'
+    found = candidates_for(build_facts(parse_sql(sql), schema), schema)
+    composite = next(c for c in found if c.reason == "composite")
+    assert [(k.expr, k.is_column) for k in composite.keys] == [(column, True), ("b", True), ("LOWER(email)", False)]
+    assert re.fullmatch(r"idx_[a-z0-9_]+", composite.name), composite.name
+    db.execute("CREATE TABLE victim (id int)")
+    db.execute(ddl)
+    text = migration([Choice(c) for c in found if c.reason in ("composite", "leading")], Summary())
+    db.execute(text.replace(" CONCURRENTLY", ""))
+    assert db.execute("SELECT count(*) FROM pg_class WHERE relname = 'victim'").fetchone()[0] == 1
+    assert db.execute("SELECT count(*) FROM pg_indexes WHERE tablename = %s", (table,)).fetchone()[0] == 3
+
+
+def test_candidate_ddl_is_sent_as_one_statement(db):
+    """Defence in depth: were a second statement ever to reach a candidate's DDL, the build sends it through
+    the extended protocol, which PostgreSQL refuses to run as two."""
+    import psycopg
+
+    from advisor.indexes.verify import create
+
+    db.execute("CREATE TABLE victim (id int)")
+    forged = Candidate("events", (IndexKey("account)); DROP TABLE victim; --(", is_column=False),))
+    with pytest.raises(psycopg.errors.SyntaxError), db.transaction(force_rollback=True):
+        create(db, forged, "forged")
+    assert db.execute("SELECT count(*) FROM pg_class WHERE relname = 'victim'").fetchone()[0] == 1
+
+
+def test_a_candidate_slow_to_build_is_cut_and_said_so(db, monkeypatch):
+    """An IMMUTABLE function that sleeps, in an index expression: the build (and the ANALYZE after it) is cut
+    by the time limit, the candidate fails with that reason, the caller's statement_timeout is untouched."""
+    import time
+
+    from advisor.indexes import verify
+
+    monkeypatch.setattr(verify, "BUILD_FLOOR_S", 1)
+    db.execute("CREATE FUNCTION slow(x int) RETURNS int IMMUTABLE LANGUAGE sql AS $$ SELECT x + (pg_sleep(0.01) IS NULL)::int $$")
+    db.execute("SET statement_timeout = '123s'")
+    sql = "SELECT id FROM events WHERE slow(account) = 1"
+    run = QueryRun(SqlQuery(sql, Location("q.sql", 1), None, "sql"), sql, 0)
+    started = time.perf_counter()
+    slow = Candidate("events", (IndexKey("slow(account)", is_column=False),))
+    m = measure(db, slow, make_explainer(run, False, 5000), True)
+    assert time.perf_counter() - started < 10
+    assert m.cost_after is None and "statement timeout" in m.error
+    assert db.execute("SHOW statement_timeout").fetchone()[0] == "123s"
+    db.execute("RESET statement_timeout")
+    quick = measure(db, Candidate("events", (IndexKey("account"),)), make_explainer(run, False, 5000), True)
+    assert quick.error is None and quick.size_bytes > 0

@@ -9,7 +9,7 @@ from sqlglot import exp
 from advisor.checks import QueryContext, query_check
 from advisor.checks.premises import retention_sweep
 from advisor.facts.sql import is_catalog, parameterised
-from advisor.indexes.candidates import access_of, candidate_for, create_index_ddl, serving_index, without_wrapped
+from advisor.indexes.candidates import Candidate, access_of, candidate_for, serving_index, without_wrapped
 from advisor.indexes.pushdown import pushed_down
 
 
@@ -121,7 +121,7 @@ def missing_index(ctx: QueryContext):
             if not keys:
                 continue
             target = bare[0]
-            ddl = create_index_ddl(target, keys)
+            ddl = Candidate(target, keys).ddl()
             what = ", ".join(dict.fromkeys(access.filters)) or "ORDER BY " + ", ".join(str(k) for k in access.sort)
             anchor = access.predicates[0].node if access.predicates else scope.order_by[0].node
             child = ctx.schema.table(target)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from advisor.checks import Hit, schema_check
-from advisor.indexes.candidates import create_index_ddl
+from advisor.indexes.candidates import Candidate
 from advisor.ir import IndexDef, IndexKey, Schema
 from advisor.sources.mongo_names import run_time
 
@@ -175,7 +175,7 @@ def unindexed_foreign_key(schema: Schema):
                 continue
             serving = [i for i in schema.indexes_on(bare[0]) if _serves_fk(i, fk.columns)]
             cols = ", ".join(fk.columns)
-            ddl = create_index_ddl(table.name, tuple(IndexKey(c) for c in fk.columns))
+            ddl = Candidate(table.name, tuple(IndexKey(c) for c in fk.columns)).ddl()
             if serving:
                 partial = serving[0]
                 message = (

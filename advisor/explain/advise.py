@@ -186,7 +186,8 @@ def _build_each(conn: Connection, conninfo: str, plains: dict, alone: set | None
     import queue
     from concurrent.futures import ThreadPoolExecutor
 
-    from advisor.indexes.verify import measure_shared, relation_bytes, table_sql
+    from advisor.indexes.candidates import table_sql
+    from advisor.indexes.verify import measure_shared, relation_bytes
     from advisor.seed.server import connect
 
     side = [i for i in plains if not i.opclass and all(k.is_column for k in i.keys)]
@@ -310,8 +311,9 @@ def _narrowest(conn: Connection, before: float, used: list, threshold: float, fl
     (advisor/indexes/slim.py), so a trailing key column or an INCLUDE that buys little is left out;
     nor does one pay that only makes the query cheaper once the narrower one made it cheap (`floor`).
     When none passes, the cheapest (to say how close it came)."""
+    from advisor.indexes.candidates import table_sql
     from advisor.indexes.slim import narrowest
-    from advisor.indexes.verify import relation_bytes, table_sql
+    from advisor.indexes.verify import relation_bytes
 
     passing = [(m, after) for m, after in used if before and (before - after) / before >= threshold]
     if not passing:  # nothing to recommend: the one that comes closest, to say so
@@ -328,8 +330,13 @@ def _refusal(conn: Connection, m) -> str:
     not IMMUTABLE (date_trunc('day', timestamptz), a timestamptz cast to date: both depend on the
     TimeZone setting) is refused; the same expression at a stated time zone builds (verified here,
     rolled back), and so does the plain column for the condition written as a range on it."""
-    from advisor.indexes.verify import Candidate
+    from advisor.indexes.candidates import Candidate
 
+    if "statement timeout" in (m.error or ""):
+        return (
+            f"an index on {m.candidate.describe()} took too long to build on the seeded data (cut after 10 s, or "
+            "100 µs a row): an expression this slow to compute would slow every write to the table too"
+        )
     text = f"the database refuses an index on {m.candidate.describe()} ({m.error})"
     if "IMMUTABLE" not in (m.error or ""):
         return text
@@ -380,9 +387,11 @@ def _at_utc(key):
 def _builds(conn: Connection, candidate) -> bool:
     import psycopg
 
+    from advisor.indexes.verify import create
+
     try:
         with conn.transaction(force_rollback=True):
-            conn.execute(candidate.ddl(concurrently=False, name="advisor_candidate"))
+            create(conn, candidate, "advisor_candidate")
         return True
     except psycopg.Error:
         return False

@@ -51,8 +51,8 @@ from advisor.errors import ConfigError  # light: the config check parses [indexe
 
 if TYPE_CHECKING:
     from advisor.config import Config
+    from advisor.indexes.candidates import Candidate
     from advisor.indexes.select import Choice
-    from advisor.indexes.verify import Candidate
 
 UNITS = {"b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3, "tb": 1024**4}  # as pg_size_pretty
 SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(%|[kmgt]?b)\s*", re.IGNORECASE)
@@ -116,7 +116,7 @@ def max_size_setting(config: Config) -> MaxSize:
 
 def heap_bytes(conn, tables: set[str]) -> int:
     """Heap size of these tables on the seeded data (partitions summed; a name that is no table: 0)."""
-    from advisor.indexes.verify import table_sql
+    from advisor.indexes.candidates import table_sql
 
     row = conn.execute(
         """SELECT coalesce(sum(CASE WHEN c.relkind = 'p'

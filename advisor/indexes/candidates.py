@@ -214,11 +214,14 @@ def candidate_for(access: Access) -> tuple[IndexKey, ...]:
     l_linestatus, l_shipdate) would read 98% of lineitem by the index; (l_shipdate) is its candidate)."""
     keys: list[IndexKey] = []
     seen: set[str] = set()
+    # an expression only when the parser made it one (its text from the tree): a column's name is a name
+    # whatever it holds (`"a)); DROP TABLE t; --("` is one column, quoted where it is written)
+    expressions = {_key_of(p) for p in access.predicates if p.wrapped}
 
     def add(expr: str, desc: bool = False) -> None:
         if expr not in seen:
             seen.add(expr)
-            keys.append(IndexKey(expr, not expr.endswith(")") and "(" not in expr, desc))
+            keys.append(IndexKey(expr, expr not in expressions, desc))
 
     for expr in access.equality + access.joins:
         add(expr)
@@ -231,16 +234,65 @@ def candidate_for(access: Access) -> tuple[IndexKey, ...]:
 
 
 def index_name(table: str, keys: tuple[IndexKey, ...]) -> str:
+    """A name of letters, digits and underscores only, whatever the table and keys are called."""
+    parts = [_name_part(table)] + [_name_part(k.expr) for k in keys]
+    return f"idx_{'_'.join(parts)}"[:63]
 
-    parts = [re.sub(r"[^a-z0-9]+", "_", k.expr.lower()).strip("_") for k in keys]
-    return f"idx_{table.lower()}_{'_'.join(parts)}"[:63]
+
+def _name_part(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
-def create_index_ddl(
-    table: str, keys: tuple[IndexKey, ...], *, concurrently: bool = True, where: str | None = None
-) -> str:
-    rendered = ", ".join((quote(k.expr) if k.is_column else f"({k.expr})") + (" DESC" if k.desc else "") for k in keys)
-    ddl = f"CREATE INDEX {'CONCURRENTLY ' if concurrently else ''}{index_name(table, keys)} ON {quote(table)} ({rendered})"
-    if where:
-        ddl += f" WHERE {where}"
-    return ddl + ";"
+@dataclass(frozen=True)
+class Candidate:
+    table: str
+    keys: tuple[IndexKey, ...]
+    include: tuple[str, ...] = ()
+    where: str | None = None
+    method: str = "btree"
+    opclass: str | None = None  # e.g. gin_trgm_ops
+    reason: str = "filter"
+
+    @property
+    def name(self) -> str:
+        base = index_name(self.table, self.keys)
+        if self.method != "btree":
+            base = (base + f"_{self.method}")[:63]
+        if self.where:
+            base = (base + "_partial")[:63]
+        return base
+
+    def key_sql(self) -> str:
+        parts = []
+        for k in self.keys:
+            text = quote(k.expr) if k.is_column else f"({k.expr})"
+            if self.opclass:
+                text += f" {self.opclass}"
+            parts.append(text + (" DESC" if k.desc else ""))
+        return ", ".join(parts)
+
+    def ddl(self, *, concurrently: bool = True, name: str | None = None) -> str:
+        sql = (
+            f"CREATE INDEX {'CONCURRENTLY ' if concurrently else ''}{quote(name or self.name)} "
+            f"ON {table_sql(self.table)}{' USING ' + self.method if self.method != 'btree' else ''} ({self.key_sql()})"
+        )
+        if self.include:
+            sql += f" INCLUDE ({', '.join(quote(c) for c in self.include)})"
+        if self.where:
+            sql += f" WHERE {self.where}"
+        return sql + ";"
+
+    def describe(self) -> str:
+        text = f"{self.table}({', '.join(str(k) for k in self.keys)})"
+        if self.method != "btree":
+            text += f" USING {self.method}"
+        if self.include:
+            text += f" INCLUDE ({', '.join(self.include)})"
+        if self.where:
+            text += f" WHERE {self.where}"
+        return text
+
+
+def table_sql(name: str) -> str:
+    """A table name as SQL: each part quoted where it must be (a mixed-case name as one identifier)."""
+    return ".".join(quote(p) for p in name.split(".")) if name.islower() else '"' + name.replace('"', '""') + '"'

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from advisor.indexes.verify import Candidate
+    from advisor.indexes.candidates import Candidate
 
 
 def covered_by_existing(c: Candidate, schema) -> bool:

@@ -19,12 +19,12 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from advisor.indexes.verify import table_sql
+from advisor.indexes.candidates import table_sql
 
 if TYPE_CHECKING:
     from advisor.explain.plan import Plan
     from advisor.explain.stage import QueryRun
-    from advisor.indexes.verify import Candidate
+    from advisor.indexes.candidates import Candidate
 
 NAME = re.compile(r'"((?:[^"]|"")+)"|([A-Za-z_][A-Za-z0-9_$]*)')
 POSITIONAL = re.compile(r"\b(?:order|group)\s+by\s+\d", re.IGNORECASE)

@@ -84,12 +84,13 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from advisor.indexes.budget import Fit, heap_bytes
+from advisor.indexes.candidates import Candidate, table_sql
 from advisor.indexes.clock import Clocked, measure_set
 from advisor.indexes.existing import ExistingIndex, covered_by_existing, droppable
 from advisor.indexes.replan import SetPlans
 from advisor.indexes.slim import MAX_INCLUDE, slim
 from advisor.indexes.timing import REPEAT, TimeDrop, Timing
-from advisor.indexes.verify import Candidate, build, relation_bytes, table_sql
+from advisor.indexes.verify import analyze, build, relation_bytes
 
 if TYPE_CHECKING:
     from advisor.explain.stage import Explainer, QueryRun
@@ -385,4 +386,4 @@ def _build(conn, choices: list[Choice], names: dict[int, str]) -> None:
         if any(not k.is_column for k in c.keys):
             to_analyze.add(c.table)  # statistics of the expression (ANALYZE gathers none for a partial index)
     for table in sorted(to_analyze):
-        conn.execute(f"ANALYZE {table_sql(table)}")
+        analyze(conn, table)

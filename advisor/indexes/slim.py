@@ -27,11 +27,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from advisor.indexes.verify import build, relation_bytes
+from advisor.indexes.verify import build
 
 if TYPE_CHECKING:
+    from advisor.indexes.candidates import Candidate
     from advisor.indexes.select import Choice
-    from advisor.indexes.verify import Candidate
 
 
 MAX_INCLUDE = 4  # a merged index carries at most this many INCLUDE columns: wider, it is a copy of the table
@@ -164,7 +164,7 @@ def _in_place(conn, v: Candidate, name: str, served: list, plan: Callable[[list]
     try:
         with conn.transaction(force_rollback=True):
             conn.execute(f"DROP INDEX {name}")
-            conn.execute(v.ddl(concurrently=False, name=name.rsplit(".", 1)[-1]))
-            return relation_bytes(conn, name), {k: cost for k, (cost, _) in plan(served).items()}
+            size = build(conn, v, name)[1]
+            return size, {k: cost for k, (cost, _) in plan(served).items()}
     except psycopg.Error:
         return None

@@ -9,108 +9,21 @@ On a database advisor does not own, only HypoPG's hypothetical indexes are used.
 
 from __future__ import annotations
 
-import re
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from advisor.indexes.candidates import access_of, candidate_for, index_name, row_condition_nodes
+from advisor.indexes.candidates import Candidate, access_of, candidate_for, row_condition_nodes, table_sql
 from advisor.ir import IndexKey, Schema
 
 if TYPE_CHECKING:
     from advisor.explain.stage import Explainer
     from advisor.facts.sql import QueryFacts
-
-
-@dataclass(frozen=True)
-class Candidate:
-    table: str
-    keys: tuple[IndexKey, ...]
-    include: tuple[str, ...] = ()
-    where: str | None = None
-    method: str = "btree"
-    opclass: str | None = None  # e.g. gin_trgm_ops
-    reason: str = "filter"
-
-    @property
-    def name(self) -> str:
-        base = index_name(self.table, self.keys)
-        if self.method != "btree":
-            base = (base + f"_{self.method}")[:63]
-        if self.where:
-            base = (base + "_partial")[:63]
-        return base
-
-    def key_sql(self) -> str:
-        parts = []
-        for k in self.keys:
-            text = _ident(k.expr) if k.is_column else f"({k.expr})"
-            if self.opclass:
-                text += f" {self.opclass}"
-            parts.append(text + (" DESC" if k.desc else ""))
-        return ", ".join(parts)
-
-    def ddl(self, *, concurrently: bool = True, name: str | None = None) -> str:
-        sql = (
-            f"CREATE INDEX {'CONCURRENTLY ' if concurrently else ''}{_ident(name or self.name)} "
-            f"ON {table_sql(self.table)}{' USING ' + self.method if self.method != 'btree' else ''} ({self.key_sql()})"
-        )
-        if self.include:
-            sql += f" INCLUDE ({', '.join(_ident(c) for c in self.include)})"
-        if self.where:
-            sql += f" WHERE {self.where}"
-        return sql + ";"
-
-    def describe(self) -> str:
-        text = f"{self.table}({', '.join(str(k) for k in self.keys)})"
-        if self.method != "btree":
-            text += f" USING {self.method}"
-        if self.include:
-            text += f" INCLUDE ({', '.join(self.include)})"
-        if self.where:
-            text += f" WHERE {self.where}"
-        return text
-
-
-def _ident(name: str) -> str:
-    return (
-        name
-        if re.fullmatch(r"[a-z_][a-z0-9_]*", name) and name not in _RESERVED
-        else '"' + name.replace('"', '""') + '"'
-    )
-
-
-_RESERVED = {
-    "timestamp",
-    "user",
-    "order",
-    "group",
-    "table",
-    "select",
-    "where",
-    "from",
-    "limit",
-    "offset",
-    "desc",
-    "asc",
-    "end",
-    "default",
-    "check",
-    "column",
-    "primary",
-    "references",
-    "to",
-    "when",
-    "all",
-}
-
-
-def table_sql(name: str) -> str:
-    """A table name as SQL: each part quoted where it must be (a mixed-case name as one identifier)."""
-    return ".".join(_ident(p) for p in name.split(".")) if name.islower() else '"' + name.replace('"', '""') + '"'
 
 
 def _columns_used(scope, alias: str) -> set[str] | None:
@@ -332,12 +245,48 @@ def relation_bytes(conn, name: str) -> int:
     return int(row[0]) if row else 0
 
 
+BUILD_FLOOR_S = 10  # the least time a build may take; 100 µs a row above it
+
+
+@contextmanager
+def build_limit(conn, table: str) -> Iterator[None]:
+    """The statements inside (an index build, the ANALYZE after it) each cut after 10 s, or 100 µs a row of
+    the table: an index expression the schema makes slow (an IMMUTABLE function that sleeps) fails the
+    candidate, it does not hold the run.  Set in the caller's transaction, restored after; on an error the
+    caller's rollback restores it."""
+    from advisor.seed.limits import statement_timeout
+
+    rows = conn.execute(  # a partitioned table's rows are its partitions'
+        """SELECT coalesce(sum(greatest(c.reltuples, 0)), 0) FROM pg_partition_tree(to_regclass(%s)) t
+            JOIN pg_class c ON c.oid = t.relid""",
+        (table_sql(table),),
+    ).fetchone()[0]
+    limit = statement_timeout(int(rows), floor_s=BUILD_FLOOR_S)
+    before = conn.execute("SELECT current_setting('statement_timeout')").fetchone()[0]
+    conn.execute("SELECT set_config('statement_timeout', %s, true)", (limit,))
+    yield
+    conn.execute("SELECT set_config('statement_timeout', %s, true)", (before,))
+
+
+def create(conn, candidate: Candidate, name: str) -> float:
+    """Create the candidate as `name` in the caller's transaction, under `build_limit`; its build milliseconds.
+    One statement: the extended protocol (binary) refuses a second one."""
+    with build_limit(conn, candidate.table):
+        started = time.perf_counter()
+        conn.execute(candidate.ddl(concurrently=False, name=name), binary=True)
+        return (time.perf_counter() - started) * 1000
+
+
+def analyze(conn, table: str) -> None:
+    """The table's statistics again, with those of an expression index on it, under `build_limit`."""
+    with build_limit(conn, table):
+        conn.execute(f"ANALYZE {table_sql(table)}")
+
+
 def build(conn, candidate: Candidate, name: str) -> tuple[float, int]:
     """Build the candidate as `name` (schema-qualified as the caller gives it) in the caller's transaction:
     (build milliseconds, its size in bytes)."""
-    started = time.perf_counter()
-    conn.execute(candidate.ddl(concurrently=False, name=name.rsplit(".", 1)[-1]))
-    return (time.perf_counter() - started) * 1000, relation_bytes(conn, name)
+    return create(conn, candidate, name.rsplit(".", 1)[-1]), relation_bytes(conn, name)
 
 
 def measure(conn, candidate: Candidate, explain_fn: Explainer, owned: bool, hypopg: bool = False) -> Measurement:
@@ -379,11 +328,9 @@ def _measure_once(conn, candidate: Candidate, explain_fns: list[Explainer], name
         with conn.transaction(force_rollback=True):
             if candidate.method == "gin" and candidate.opclass == "gin_trgm_ops":
                 conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-            started = time.perf_counter()
-            conn.execute(candidate.ddl(concurrently=False, name=name))
-            build_ms = (time.perf_counter() - started) * 1000
+            build_ms = create(conn, candidate, name)
             if any(not k.is_column for k in candidate.keys):  # the expression's statistics (none for a predicate)
-                conn.execute(f"ANALYZE {table_sql(candidate.table)}")
+                analyze(conn, candidate.table)
             parts = index_parts(conn, name)  # on a partitioned table, each partition has its own index
             size = sum(size for _, size in parts)
             for m, explain_fn in zip(out, explain_fns, strict=True):

@@ -32,6 +32,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from advisor.seed.limits import statement_timeout
 from advisor.seed.settings import ColumnShape, SeedSettings
 from advisor.seed.shapes import FANOUT_HEAD, FANOUT_HEAD_FRACTION, MAX_DELAY_SECONDS, SKEW, TableShape, table_shape
 
@@ -694,12 +695,6 @@ def estimated_bytes(tables: dict[str, TableInfo], settings: SeedSettings) -> int
         width = 24 + sum(_WIDTHS.get(c.category, 16) for c in table.columns.values())
         total += settings.rows_for(name) * width * 2
     return total
-
-
-def statement_timeout(rows: int) -> str:
-    """What one seeding statement of a table of `rows` may take: a minute, or 100 µs a row for its index
-    rebuilds and VACUUM; a DEFAULT, CHECK or index expression the schema makes slow is cut, not waited on."""
-    return f"{max(60, rows // 10_000)}s"
 
 
 def seed_database(

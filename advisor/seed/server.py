@@ -533,7 +533,8 @@ def cache_key(files: list[Path], seed: dict, extra: str = "") -> str:
 
     h = hashlib.sha256()
     h.update(b"advisor-seed-v2\0")  # v2: the schema runs as the role `advisor` in the database `advisor`
-    for module in ("generate.py", "shapes.py", "settings.py", "load.py", "allowlist.py", "prepare.py"):  # re-seeds
+    # a change to any of these re-seeds
+    for module in ("generate.py", "shapes.py", "settings.py", "load.py", "allowlist.py", "prepare.py", "limits.py"):
         h.update((Path(__file__).parent / module).read_bytes())
     for path in files:
         h.update(str(path.name).encode() + b"\0")
