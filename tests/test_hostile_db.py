@@ -216,6 +216,28 @@ def test_the_repository_sql_runs_without_privileges(pg_server):  # noqa: F811
         target.close()
 
 
+def test_temporary_files_are_bounded_and_the_repository_cannot_lift_the_bound(pg_server):  # noqa: F811
+    """A query whose EXPLAIN ANALYZE sorts more than the disk holds fails when its temporary files pass a quarter
+    of the free disk; the role the repository's SQL runs as cannot change that (a superuser's setting)."""
+    import shutil
+
+    import psycopg
+
+    from advisor.seed.server import connect, embedded_target
+
+    target = embedded_target(None)
+    try:
+        with connect(target.conninfo, autocommit=True) as conn:
+            limit_kb = int(conn.execute("SELECT setting FROM pg_settings WHERE name = 'temp_file_limit'").fetchone()[0])
+            free_kb = shutil.disk_usage(target.server.datadir).free // 1024
+            assert 0 < limit_kb <= free_kb // 3
+            for attempt in ("SET temp_file_limit = -1", "SELECT set_config('temp_file_limit', '-1', false)"):
+                with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                    conn.execute(attempt)
+    finally:
+        target.close()
+
+
 def test_temporary_directory_of_a_killed_run_is_removed(hostile):
     """SIGKILL leaves the temporary data directory behind; the next run removes it and says so."""
     dead = subprocess.Popen([sys.executable, "-c", "pass"])

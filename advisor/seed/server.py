@@ -251,6 +251,10 @@ class EmbeddedServer:
             # a private server needs no replication: minimal WAL lets a load into a new table skip it
             "wal_level": "minimal",
             "max_wal_senders": "0",
+            # a session's temporary files (the sorts and hashes of an EXPLAIN ANALYZE a query makes huge): a
+            # quarter of the disk free at start; over it the statement fails, the disk does not fill.  A setting
+            # only a superuser changes: the repository's SQL, run as ROLE, cannot lift it
+            "temp_file_limit": f"{min(max(shutil.disk_usage(self.datadir).free // 4 // 1024, 1024), 2**31 - 1)}kB",
         }
         settings.update(self.settings)
         cmd = [str((self.bin_dir or _bin_dir()) / "postgres"), "-D", str(self.datadir)]
