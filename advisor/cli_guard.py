@@ -13,9 +13,10 @@ EXIT_ERROR = 2
 
 
 def fail(message: str) -> NoReturn:
+    from advisor.reporters import printable  # names from the repository: no control characters, no `::` lines
     from advisor.secrets import mask  # passwords in DSNs never reach the output
 
-    click.echo(f"advisor: error: {mask(message)}", err=True)
+    click.echo(f"advisor: error: {printable(mask(message), newlines=True)}", err=True)
     sys.exit(EXIT_ERROR)
 
 

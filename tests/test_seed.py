@@ -177,6 +177,34 @@ CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint NOT NULL REFERENCES u
     assert q("SELECT count(DISTINCT user_id) FROM orders WHERE user_id IN (10, 20, 30)") == 3
 
 
+@pytest.mark.parametrize(
+    ("data", "says"),
+    [
+        (b"id,n\xe9me\n1,a\n", "users.csv:1: the CSV header is not UTF-8 text"),
+        (b"id," + b"e" * 200_000 + b"\n1,a\n", "users.csv:1: the CSV header cannot be read (field larger than"),
+        (b"id,email\n10,a@x\n20,caf\xe9\n", 'users.csv:3: invalid byte sequence for encoding "UTF8"'),
+        (b"id,email\n10,a@x\nx,b@x\n", 'users.csv:3: invalid input syntax for type bigint: "x"'),
+        (b"id,em\x00ail\n", "users.csv:1: column(s) em\\x00ail not in table users"),
+    ],
+)
+def test_a_bad_seed_csv_is_one_line_naming_file_and_line(tmp_path, monkeypatch, pg_server, data, says):
+    """Found by a red-team pass: a CSV that is not UTF-8, or with a field over the csv module's limit, stopped
+    the run with an internal error naming no file.  Now: exit 2, the file and line, the NUL written out."""
+    from click.testing import CliRunner
+
+    from advisor.cli import main
+
+    (tmp_path / "schema.sql").write_text("CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);\n")
+    (tmp_path / "advisor.toml").write_text(
+        'dialect = "postgres"\nschema = ["schema.sql"]\n[seed]\nrows = 10\ncsv = { users = "users.csv" }\n'
+    )
+    (tmp_path / "users.csv").write_bytes(data)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["seed", "--dsn", pg_server.conninfo(), "."])
+    assert result.exit_code == 2, result.output
+    assert says in result.output and "internal error" not in result.output and "\x00" not in result.output
+
+
 def test_seed_settings_naming_what_the_schema_lacks_are_noted():
     from advisor.seed.generate import TableInfo, unknown_settings
     from advisor.seed.settings import ColumnShape, SeedSettings
