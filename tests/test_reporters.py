@@ -47,6 +47,19 @@ def test_sarif_validates_and_carries_rules_fingerprints_and_suppressions(report)
     assert (region["startLine"], region["startColumn"]) == (1, 8)
 
 
+def test_sarif_uris_are_percent_encoded(project):
+    """A file name with a space, `#`, `?` or `%` is a URI reference SARIF readers resolve back to that file
+    (a raw `#` would cut the path at a fragment)."""
+    from urllib.parse import unquote, urlsplit
+
+    name = "q 100%#1?.sql"
+    project({"advisor.toml": 'select = ["DEFAULT", "select-star"]\n', name: "SELECT * FROM users;\n"})
+    doc = json.loads(render("sarif", engine.check(["."])))
+    (uri,) = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in doc["runs"][0]["results"]}
+    assert uri == "q%20100%25%231%3F.sql"
+    assert urlsplit(uri).path == uri and unquote(uri) == name
+
+
 def test_json_has_summary_and_every_finding(report):
     doc = json.loads(render("json", report))
     assert doc["summary"]["findings"] == len(report.active)

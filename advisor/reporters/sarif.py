@@ -11,6 +11,14 @@ LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 INFO_URI = "https://github.com/advisor-dev/advisor"
 
 
+def _uri(path: str) -> str:
+    """A relative URI reference, as SARIF requires: a space, `#`, `?` or `%` in a file name percent-encoded
+    (a raw `#` would end the path at a fragment)."""
+    from urllib.parse import quote
+
+    return quote(PurePath(path).as_posix(), safe="/")
+
+
 def _rule(spec) -> dict:
     return {
         "id": spec.id,
@@ -39,7 +47,7 @@ def _result(finding, rule_index: dict[str, int]) -> dict:
         "locations": [
             {
                 "physicalLocation": {
-                    "artifactLocation": {"uri": PurePath(loc.path).as_posix(), "uriBaseId": "%SRCROOT%"},
+                    "artifactLocation": {"uri": _uri(loc.path), "uriBaseId": "%SRCROOT%"},
                     "region": region,
                 }
             }
