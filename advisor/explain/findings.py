@@ -156,7 +156,7 @@ def _unfolded(plans: Hits, standing: Hits) -> Hits:
         if owner is None:
             out.append((name, hit))
             continue
-        owner.help += f"; the plan shows it: {hit.message}"
+        owner.help = owner.help.rstrip(";") + f"; the plan shows it: {hit.message}"  # after a statement's own ";"
         owner.metrics.setdefault("plan", []).append({"rule": name, "message": hit.message, **hit.metrics})
     return out
 
