@@ -118,23 +118,9 @@ def plan_find(
     if best is not None and best.uses_filter and not (best.all_keys and info.ors):
         plan = _ix_plan(best, info, sort_dict)
         if best.sort_served is False:  # another index gives the order: the server races both plans
-            lead = index_fields(best.index)[0][0]
-            window = _window(info, eff_sort[0][0])
-            plan.sort_alternative = next(
-                (
-                    c.index
-                    for c in cands
-                    if c.sort_served
-                    and (
-                        (c.eq_prefix and lead in [f for f, _ in index_fields(c.index)[: c.eq_prefix]])
-                        or (
-                            window
-                            and [f for f, _ in index_fields(c.index)[c.eq_prefix : c.eq_prefix + 1]] == [eff_sort[0][0]]
-                        )
-                    )
-                ),
-                None,
-            )
+            lead, key = index_fields(best.index)[0][0], eff_sort[0][0]
+            window = _window(info, key)
+            plan.sort_alternative = next((c.index for c in cands if _gives_order(c, lead, key, window)), None)
         plan.or_alternative = _contained_or(info, all_indexes)
         return plan
     # the and-ed predicates bound nothing: an $or can still be answered clause by clause
@@ -148,6 +134,17 @@ def plan_find(
         )
     return Plan(
         "COLLSCAN", info=info, sort=sort_dict, sort_served=False if eff_sort else None, blocking_sort=bool(eff_sort)
+    )
+
+
+def _gives_order(c: Candidate, lead: str, key: str, window: bool) -> bool:
+    """Candidate c gives the sort's order and bounds the filter as well: its equality keys include the best
+    index's leading field, or it reads a two-sided window of the sort key in order (`_window`)."""
+    if not c.sort_served:
+        return False
+    fields = [f for f, _ in index_fields(c.index)]
+    return bool(c.eq_prefix and lead in fields[: c.eq_prefix]) or (
+        window and fields[c.eq_prefix : c.eq_prefix + 1] == [key]
     )
 
 
