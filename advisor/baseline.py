@@ -17,9 +17,9 @@ def write_baseline(findings: list[Finding], path: str) -> int:
         for f in sorted(findings, key=Finding.sort_key)
         if f.suppressed != "comment"
     ]
-    Path(path).write_text(
-        json.dumps({"version": BASELINE_VERSION, "findings": entries}, indent=2) + "\n", encoding="utf-8"
-    )
+    from advisor.files import write_output
+
+    write_output(path, json.dumps({"version": BASELINE_VERSION, "findings": entries}, indent=2) + "\n")
     return len(entries)
 
 

@@ -124,8 +124,13 @@ def check(
         )
     render = reporters.get(fmt)
     if output:
-        with open(output, "w", encoding="utf-8") as out:
-            render(report, out)
+        import io
+
+        from advisor.files import write_output
+
+        buffer = io.StringIO()
+        render(report, buffer)
+        write_output(output, buffer.getvalue())
     else:
         render(report, sys.stdout)
     _step_summary(report)

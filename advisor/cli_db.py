@@ -69,8 +69,9 @@ def indexes_command(paths, output, config, dsn, analyze, max_size) -> None:
             err=True,
         )
     if output:
-        with open(output, "w", encoding="utf-8") as fh:
-            fh.write(advice.migration)
+        from advisor.files import write_output
+
+        write_output(output, advice.migration)
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(advice.migration)

@@ -75,7 +75,7 @@ def explain_command(query, file, project, config, dsn, mongo_uri, mongo, analyze
     workspace.params = list(params)
     if mongo:
         workspace.mode = "mongo"
-    controller = Controller(workspace, console, fmt)
+    controller = Controller(workspace, console, fmt, typed=query is not None or (file is None and interactive))
     try:
         if query is not None:
             run_lines(controller, [query if complete_enough(query) else query + ";"] if not mongo else [query])

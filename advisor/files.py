@@ -11,6 +11,7 @@ reads them: `.git/info/exclude`, then every `.gitignore` from the repository's t
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import stat
@@ -268,3 +269,63 @@ def is_test_path(patterns: list[str], path: Path, top: Path) -> bool:
     except ValueError:
         return False
     return text != "." and (spec.match_file(text) or (path.is_dir() and spec.match_file(text + "/")))
+
+
+class OutputError(ConfigError):
+    """An output file advisor cannot or will not write, with why."""
+
+
+def write_output(path: str | os.PathLike, text: str) -> None:
+    """Write a file the user named (a report, a baseline, a migration, exported statistics).
+
+    The name is the user's; what stands at it on disk may be the checkout's, which a pull request controls
+    (`report.txt -> ~/.bashrc`, `reports -> /etc`). So a relative path is followed one directory at a time
+    without following a symbolic link, and a symbolic link where the file goes is replaced by the file, not
+    written through; a pipe, a device or a directory there is refused.  An absolute path is written as named.
+    """
+    name = os.fspath(path)
+    try:
+        _write(name, text.encode("utf-8"))
+    except OSError as exc:
+        raise OutputError(f"{name}: cannot write: {exc.strerror or exc}") from None
+
+
+def _write(name: str, data: bytes) -> None:
+    if os.path.isabs(name):
+        with open(name, "wb") as fh:
+            fh.write(data)
+        return
+    parts = [p for p in name.split(os.sep) if p not in ("", ".")]
+    if not parts:
+        raise OutputError(f"{name}: not a file name")
+    *folders, leaf = parts
+    nofollow = os.O_NOFOLLOW | os.O_CLOEXEC
+    dir_fd = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        for n, folder in enumerate(folders):
+            try:
+                next_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | nofollow, dir_fd=dir_fd)
+            except OSError as exc:
+                where = os.sep.join(folders[: n + 1])
+                why = (
+                    "is a symbolic link or not a directory"
+                    if exc.errno in (errno.ELOOP, errno.ENOTDIR)
+                    else exc.strerror
+                )
+                raise OutputError(f"{name}: {where} {why}: advisor writes nowhere through it") from None
+            os.close(dir_fd)
+            dir_fd = next_fd
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NONBLOCK | nofollow
+        try:
+            fd = os.open(leaf, flags, 0o666, dir_fd=dir_fd)
+        except OSError as exc:
+            if exc.errno != errno.ELOOP:  # a symbolic link stands there
+                raise OutputError(f"{name}: cannot write: {exc.strerror}") from None
+            os.unlink(leaf, dir_fd=dir_fd)
+            fd = os.open(leaf, flags | os.O_EXCL, 0o666, dir_fd=dir_fd)
+        with os.fdopen(fd, "wb") as fh:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise OutputError(f"{name}: {_kind_reason(os.fstat(fd).st_mode) or 'not a file'}: refused")
+            fh.write(data)
+    finally:
+        os.close(dir_fd)

@@ -249,19 +249,22 @@ BUILD_FLOOR_S = 10  # the least time a build may take; 100 µs a row above it
 
 
 @contextmanager
-def build_limit(conn, table: str) -> Iterator[None]:
+def build_limit(conn, table: str | None) -> Iterator[None]:
     """The statements inside (an index build, the ANALYZE after it) each cut after 10 s, or 100 µs a row of
     the table: an index expression the schema makes slow (an IMMUTABLE function that sleeps) fails the
     candidate, it does not hold the run.  Set in the caller's transaction, restored after; on an error the
     caller's rollback restores it."""
     from advisor.seed.limits import statement_timeout
 
-    rows = conn.execute(  # a partitioned table's rows are its partitions'
-        """SELECT coalesce(sum(greatest(c.reltuples, 0)), 0) FROM pg_partition_tree(to_regclass(%s)) t
-            JOIN pg_class c ON c.oid = t.relid""",
-        (table_sql(table),),
-    ).fetchone()[0]
-    limit = statement_timeout(int(rows), floor_s=BUILD_FLOOR_S)
+    if table is None:  # a table not known before the statement runs: the largest one
+        rows = conn.execute("SELECT coalesce(max(greatest(reltuples, 0)), 0) FROM pg_class WHERE relkind = 'r'")
+    else:  # a partitioned table's rows are its partitions'
+        rows = conn.execute(
+            """SELECT coalesce(sum(greatest(c.reltuples, 0)), 0) FROM pg_partition_tree(to_regclass(%s)) t
+                JOIN pg_class c ON c.oid = t.relid""",
+            (table_sql(table),),
+        )
+    limit = statement_timeout(int(rows.fetchone()[0]), floor_s=BUILD_FLOOR_S)
     before = conn.execute("SELECT current_setting('statement_timeout')").fetchone()[0]
     conn.execute("SELECT set_config('statement_timeout', %s, true)", (limit,))
     yield

@@ -94,9 +94,9 @@ def export_stats(dsn: str, output: str, *, with_values: bool = False) -> tuple[i
             for row in columns
         ],
     }
-    with open(output, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=1, default=str)
-        fh.write("\n")
+    from advisor.files import write_output
+
+    write_output(output, json.dumps(data, indent=1, default=str) + "\n")
     return len(tables), len(columns)
 
 

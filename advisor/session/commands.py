@@ -35,10 +35,13 @@ HELP = [
 class Controller:
     """Takes one complete input at a time and prints what it produced."""
 
-    def __init__(self, workspace: Workspace, console: Console, fmt: str = "text"):
+    def __init__(self, workspace: Workspace, console: Console, fmt: str = "text", typed: bool = True):
         self.ws = workspace
         self.console = console
         self.fmt = fmt
+        # the input is the user's (typed, or the QUERY argument), not a file's or a pipe's: a file in the
+        # checkout may be the repository's, and its `\save` lines must not choose where advisor writes
+        self.typed = typed
         self.commands: dict[str, Callable[[str], None]] = {
             "d": self.describe,
             "try": self.try_index,
@@ -339,6 +342,11 @@ class Controller:
             raise SessionError(f"\\save: {exc}") from None
         if len(words) != 1:
             raise SessionError("\\save takes one file name (quote a name with spaces)")
+        if not self.typed:
+            raise SessionError(
+                "\\save writes a file only when typed in the session: from a file or a pipe (text a repository "
+                "may have written) advisor writes nothing; run the session and type \\save there"
+            )
         path = Path(words[0]).expanduser()
         if not self.ws.recommended and not self.ws.tried:
             raise SessionError("nothing to save yet: no index recommended or tried in this session")
@@ -347,10 +355,12 @@ class Controller:
         # an index the session recommended for one query and tried (or was recommended) wider for another
         # is written once: the one that serves both
         text, _ = distinct_indexes(self.ws.migration())
-        try:
-            path.write_text(text + "\n", encoding="utf-8")
-        except OSError as exc:
-            raise SessionError(f"{path}: cannot write: {exc.strerror or exc}") from None
+        from advisor.files import OutputError, write_output
+
+        try:  # a relative path through no symbolic link of the checkout
+            write_output(path, text + "\n")
+        except OutputError as exc:
+            raise SessionError(str(exc)) from None
         count = sum(1 for line in text.splitlines() if line.startswith("CREATE"))
         self.say(f"wrote {count} index statement(s) to {path}", path=str(path), statements=count)
 

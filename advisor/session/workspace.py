@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from advisor.config import Config
-from advisor.indexes.verify import index_parts
+from advisor.indexes.verify import build_limit, index_parts
 from advisor.ir import Finding, SqlQuery
 from advisor.options import Options
 from advisor.project import Project
@@ -409,14 +409,15 @@ class Workspace:
         try:
             if re.search(r"gin_trgm_ops|gist_trgm_ops", tried.ddl, re.IGNORECASE):
                 conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-            started = time.perf_counter()
-            conn.execute(tried.ddl, binary=True)  # extended protocol: one statement, no "; COMMIT; ..." after it
-            tried.build_ms = (time.perf_counter() - started) * 1000
-            regclass = _quote_ident(tried.name)
-            table = conn.execute(
-                "SELECT indrelid::regclass::text FROM pg_index WHERE indexrelid = %s::regclass", (regclass,)
-            ).fetchone()[0]
-            conn.execute(f"ANALYZE {table}")  # expression indexes bring their own statistics
+            with build_limit(conn, None):  # a slow index expression is cut, as advisor's own candidates are
+                started = time.perf_counter()
+                conn.execute(tried.ddl, binary=True)  # extended protocol: one statement, no "; COMMIT; ..." after it
+                tried.build_ms = (time.perf_counter() - started) * 1000
+                regclass = _quote_ident(tried.name)
+                table = conn.execute(
+                    "SELECT indrelid::regclass::text FROM pg_index WHERE indexrelid = %s::regclass", (regclass,)
+                ).fetchone()[0]
+                conn.execute(f"ANALYZE {table}")  # expression indexes bring their own statistics
             parts = index_parts(conn, regclass)
             tried.names = [name for name, _ in parts]
             tried.size_bytes = sum(size for _, size in parts)

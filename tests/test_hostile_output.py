@@ -1,0 +1,84 @@
+"""A repository crafted to turn advisor's output against its user (red-team pass 3): files written
+through a symbolic link of the checkout, `\\save` lines in a file, statements smuggled into the
+migrations and shell commands advisor prints, forged CI log commands, schema-qualified tables read
+as one. Each case first sets the trap, then shows it does not spring."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from advisor.cli import main
+
+VICTIM = "#!/bin/sh\necho untouched\n"
+
+
+@pytest.fixture
+def repo(tmp_path, monkeypatch):
+    """A checkout in tmp/repo, and a directory beside it the checkout must never write into."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "victim.sh").write_text(VICTIM)
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "advisor.toml").write_text('select = ["ALL"]\n')
+    (root / "q.sql").write_text('SELECT * FROM "$(touch PWNED)";\n')
+    monkeypatch.chdir(root)
+    return root, outside
+
+
+def _check(*args: str):
+    result = CliRunner().invoke(main, ["check", "--no-cache", *args])
+    assert "Traceback" not in result.output and "internal error" not in result.output, result.output
+    return result
+
+
+@pytest.mark.parametrize("args", [["-o", "report.txt"], ["--format", "sarif", "-o", "report.txt"],
+                                  ["--write-baseline", "report.txt"]])
+def test_a_planted_symlink_at_the_output_is_replaced_not_written_through(repo, args):
+    root, outside = repo
+    (root / "report.txt").symlink_to(outside / "victim.sh")
+    result = _check(*args, ".")
+    assert result.exit_code in (0, 1), result.output
+    assert (outside / "victim.sh").read_text() == VICTIM
+    report = root / "report.txt"
+    assert not report.is_symlink() and report.stat().st_size > 0
+
+
+def test_a_planted_directory_symlink_on_the_output_path_is_refused(repo):
+    root, outside = repo
+    (root / "reports").symlink_to(outside)
+    result = _check("-o", "reports/advisor.txt", ".")
+    assert result.exit_code == 2
+    assert "reports is a symbolic link or not a directory" in result.output
+    assert sorted(p.name for p in outside.iterdir()) == ["victim.sh"]
+
+
+def test_an_absolute_or_plain_output_path_is_written_as_named(repo, tmp_path):
+    root, _ = repo
+    for target in (tmp_path / "abs.txt", root / "sub" / "rel.txt"):
+        target.parent.mkdir(exist_ok=True)
+        name = str(target) if target.name == "abs.txt" else "sub/rel.txt"
+        assert _check("-o", name, ".").exit_code == 1
+        assert "SQL001" in target.read_text()
+
+
+def test_save_lines_in_a_file_write_nothing(repo, tmp_path):
+    """`advisor explain -f FILE`: the file may be the repository's; its `\\save` chooses no path."""
+    root, outside = repo
+    (root / "schema.sql").write_text("CREATE TABLE users (id int PRIMARY KEY, email text);\n")
+    (root / "advisor.toml").write_text('schema = ["schema.sql"]\n')
+    (root / "report.sql").write_text(f"\\save {outside}/written-by-repo.sql\n\\save ~/written-by-repo.sql\n")
+    result = CliRunner().invoke(main, ["explain", "-f", "report.sql"])
+    assert "Traceback" not in result.output
+    assert result.output.count("writes a file only when typed in the session") == 2, result.output
+    assert sorted(p.name for p in outside.iterdir()) == ["victim.sh"]
+    assert not (Path.home() / "written-by-repo.sql").exists()
+
+
+def _outside_strings(js: str) -> str:
+    """The shell command with its JSON/JS string literals taken out: what runs."""
+    return re.sub(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'', "S", js)
+
