@@ -78,7 +78,31 @@ def test_save_lines_in_a_file_write_nothing(repo, tmp_path):
     assert not (Path.home() / "written-by-repo.sql").exists()
 
 
+def test_the_markdown_migration_splits_statements_as_postgresql_does(repo):
+    """A column named `x; DROP INDEX ...` stays inside its quotes: no DROP of the project's index appears."""
+    root, _ = repo
+    (root / "advisor.toml").write_text('schema = ["schema.sql"]\nselect = ["ALL"]\n')
+    name = "x; DROP INDEX CONCURRENTLY orders_customer_idx; --"
+    (root / "schema.sql").write_text(
+        f'CREATE TABLE orders (id int PRIMARY KEY, "{name}" int, customer_id int);\n'
+        "CREATE INDEX orders_customer_idx ON orders (customer_id);\n"
+    )
+    (root / "q.sql").write_text(f'SELECT id FROM orders WHERE "{name}" = $1;\n')
+    result = _check("--format", "markdown", ".")
+    block = result.output.split("```sql", 1)[1].split("```", 1)[0]
+    statements = [line for line in block.splitlines() if line.strip()]
+    assert statements and all(s.startswith("CREATE INDEX") and f'"{name}"' in s for s in statements), block
+
+
 def _outside_strings(js: str) -> str:
     """The shell command with its JSON/JS string literals taken out: what runs."""
     return re.sub(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'', "S", js)
 
+
+def test_a_file_name_cannot_close_its_markdown_code_span(repo):
+    from advisor.reporters.markdown import _code
+
+    text = "x`` [click me](http:evil.example) ``.sql:1:8"
+    span = _code(text)
+    fence = re.match(r"`+", span).group()
+    assert len(fence) == 3 and span.endswith(fence) and fence not in span[len(fence):-len(fence)]

@@ -38,9 +38,12 @@ def _cell(text: str, limit: int = 300) -> str:
 
 
 def _code(text: str) -> str:
+    """A code span: its fence one backtick longer than the longest run inside (CommonMark), so no name can
+    close it early and write a link after it; padded with spaces when the text starts or ends with one."""
     text = re.sub(r"\s+", " ", text).replace("|", "\\|")
-    fence = "``" if "`" in text else "`"
-    return f"{fence}{text}{fence}"
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _rule_link(rule: str) -> str:
@@ -59,7 +62,11 @@ def _ordered(findings) -> list:
 
 
 def _statements(fix: str) -> list[str]:
-    return [s.strip() + ";" for s in fix.split(";") if s.strip()]
+    """The statements of a fix, split as PostgreSQL reads them: a `;` inside a quoted name or a string
+    ends nothing (a column named `x; DROP INDEX ...` stays one statement)."""
+    from advisor.sources.sql_files import split_statements
+
+    return [fix[start:end].strip() + ";" for start, end in split_statements(fix) if fix[start:end].strip()]
 
 
 def migration(findings) -> tuple[list[str], list[str]]:
