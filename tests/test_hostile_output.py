@@ -99,6 +99,29 @@ def _outside_strings(js: str) -> str:
     return re.sub(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'', "S", js)
 
 
+def test_mongo_shell_commands_keep_collection_names_and_keys_as_strings(repo):
+    root, _ = repo
+    (root / "advisor.toml").write_text('select = ["ALL"]\n')
+    (root / "q.sql").unlink()
+    (root / "app.py").write_text(
+        "from pymongo import MongoClient\n"
+        'db = MongoClient()["app"]\n'
+        "def setup():\n"
+        '    db["users; db.dropDatabase(); db.users"].create_index("name")\n'
+        '    db.orders.create_index("name")\n'
+        "def find_user(email):\n"
+        '    return db["users; db.dropDatabase(); db.users"].find_one({"email": email})\n'
+        "def find_order(cust):\n"
+        "    return db.orders.find({\"a\\\\': 1 }); db.dropDatabase(); //\": cust})\n"
+    )
+    findings = json.loads(_check("--format", "json", ".").output)["findings"]
+    fixes = [f["fix"] for f in findings if f.get("fix") and "createIndex" in f["fix"]]
+    assert len(fixes) == 2, findings
+    assert "db.getCollection('users; db.dropDatabase(); db.users').createIndex({ email: 1 })" in fixes
+    for fix in fixes:
+        assert "dropDatabase" not in _outside_strings(fix), fix
+
+
 def test_a_file_name_cannot_close_its_markdown_code_span(repo):
     from advisor.reporters.markdown import _code
 

@@ -8,7 +8,7 @@ from collections import defaultdict
 from advisor.checks import Hit, schema_check
 from advisor.ir import IndexDef, Location, Schema
 from advisor.mongo.candidates import index_fields
-from advisor.mongo.shape import format_value
+from advisor.mongo.shape import drop_index_command, format_value, js_string
 from advisor.sources.mongo_names import run_time
 
 CONFLICT_OPTIONS = (
@@ -88,9 +88,9 @@ def _options_conflict(first: IndexDef, other: IndexDef) -> Hit:
         "live depends on which ran first",
         other.location,
         help="keep one declaration with the options you want; change an existing index with collMod "
-        f"(e.g. db.runCommand({{ collMod: '{first.table}', index: {{ keyPattern: {keys}, "
+        f"(e.g. db.runCommand({{ collMod: {js_string(first.table)}, index: {{ keyPattern: {keys}, "
         "expireAfterSeconds: N } }))",
-        fix=f"db.{first.table}.dropIndex({other.name!r})" if other.name != first.name else None,
+        fix=drop_index_command(first.table, other.name) if other.name != first.name else None,
         subject=f"{first.table}:{keys}",
     )
 
@@ -143,8 +143,8 @@ def unique_prefix(schema: Schema):
             f"{prefix} finds its one document through {lead.name}; every write still maintains both",
             index.location,
             help=f"decide which key is unique: if ({prefix}, {rest}) is, drop {lead.name} (this index serves lookups "
-            f"by {prefix} too); if {prefix} is, drop this one: db.{index.table}.dropIndex({index.name!r})",
-            fix=f"db.{index.table}.dropIndex({index.name!r})",
+            f"by {prefix} too); if {prefix} is, drop this one: {drop_index_command(index.table, index.name)}",
+            fix=drop_index_command(index.table, index.name),
             subject=f"{index.table}:{index.name}",
         )
 

@@ -232,15 +232,36 @@ def format_value(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, str):
-        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+        return js_string(value)
     return str(value)
 
 
+def js_string(text: str) -> str:
+    """A string literal of the shell, single-quoted: every quote, backslash and line break escaped, so text
+    from the repository stays one string."""
+    import json
+
+    return "'" + json.dumps(text)[1:-1].replace('\\"', '"').replace("'", "\\'") + "'"
+
+
 def _key(key: Any) -> str:
+    """A field name as a key of a shell object: bare when it is an identifier, else a string (`js_string`)."""
     import re
 
     key = str(key)
-    return key if re.fullmatch(r"[A-Za-z_$][\w$]*", key) else "'" + key.replace("'", "\\'") + "'"
+    return key if re.fullmatch(r"[A-Za-z_$][\w$]*", key) else js_string(key)
+
+
+def shell_collection(name: str) -> str:
+    """`db.name` in the shell, or `db.getCollection("...")` when the name is not an identifier: a collection
+    named `users; db.dropDatabase(); db.users` stays a name."""
+    import re
+
+    return f"db.{name}" if re.fullmatch(r"[A-Za-z_$][\w$]*", name) else f"db.getCollection({js_string(name)})"
+
+
+def drop_index_command(collection: str, name: str) -> str:
+    return f"{shell_collection(collection)}.dropIndex({js_string(name)})"
 
 
 def create_index_spec(collection: str, keys: list[tuple[str, int]], present: str | None = None) -> str:
@@ -248,4 +269,4 @@ def create_index_spec(collection: str, keys: list[tuple[str, int]], present: str
     that have that field."""
     body = ", ".join(f"{_key(k)}: {d}" for k, d in keys)
     options = f", {{ partialFilterExpression: {{ {_key(present)}: {{ $exists: true }} }} }}" if present else ""
-    return f"db.{collection}.createIndex({{ {body} }}{options})"
+    return f"{shell_collection(collection)}.createIndex({{ {body} }}{options})"
