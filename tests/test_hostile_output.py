@@ -122,6 +122,24 @@ def test_mongo_shell_commands_keep_collection_names_and_keys_as_strings(repo):
         assert "dropDatabase" not in _outside_strings(fix), fix
 
 
+def test_tables_of_two_schemas_are_not_one_and_drops_name_the_schema(repo):
+    root, _ = repo
+    (root / "advisor.toml").write_text('schema = ["schema.sql"]\n')
+    (root / "q.sql").unlink()
+    (root / "schema.sql").write_text(
+        "CREATE TABLE audit.users (id int PRIMARY KEY, email text);\n"
+        "CREATE INDEX audit_users_email ON audit.users (email);\n"
+        "CREATE TABLE public.users (id int PRIMARY KEY, email text);\n"
+        "CREATE INDEX users_email ON public.users (email);\n"
+        "CREATE TABLE app.accounts (id int PRIMARY KEY, email text);\n"
+        "CREATE INDEX accounts_email ON app.accounts (email);\n"
+        "CREATE INDEX accounts_email2 ON app.accounts (email);\n"
+    )
+    findings = json.loads(_check("--format", "json", ".").output)["findings"]
+    duplicates = [f for f in findings if f["name"] == "duplicate-index"]
+    assert [(f["line"], f["fix"]) for f in duplicates] == [(7, "DROP INDEX CONCURRENTLY app.accounts_email2;")]
+
+
 def test_a_file_name_cannot_close_its_markdown_code_span(repo):
     from advisor.reporters.markdown import _code
 

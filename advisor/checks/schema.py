@@ -19,12 +19,16 @@ def _describe(index: IndexDef) -> str:
 
 def _drop(index: IndexDef) -> str:
     if index.method == "mongo":
-        return f"db.{index.table}.dropIndex({index.name!r})"
+        from advisor.mongo.shape import drop_index_command
+
+        return drop_index_command(index.table, index.name)
     from advisor.names import quote
 
+    schema = index.options.get("schema")
+    prefix = f"{quote(schema)}." if schema else ""  # an index is found in its table's schema, not by search_path
     if index.constraint:
-        return f"ALTER TABLE {quote(index.table)} DROP CONSTRAINT {quote(index.name)};"
-    return f"DROP INDEX CONCURRENTLY {quote(index.name)};"
+        return f"ALTER TABLE {prefix}{quote(index.table)} DROP CONSTRAINT {quote(index.name)};"
+    return f"DROP INDEX CONCURRENTLY {prefix}{quote(index.name)};"
 
 
 def _kept_first(indexes: list[IndexDef]) -> list[IndexDef]:
@@ -33,7 +37,7 @@ def _kept_first(indexes: list[IndexDef]) -> list[IndexDef]:
 
 
 def _group_key(index: IndexDef) -> tuple:
-    return index.signature()
+    return (*index.signature(), index.options.get("schema"))  # `audit.users` and `users` are two tables
 
 
 @schema_check("duplicate-index")
@@ -83,7 +87,7 @@ def _subset(index: IndexDef) -> str | None:
 def redundant_index(schema: Schema):
     peers: dict[tuple, list] = {}  # compared within a table only: linear in a schema of many tables
     for index in schema.indexes:
-        peers.setdefault((index.table, index.method), []).append(index)
+        peers.setdefault((index.table, index.method, index.options.get("schema")), []).append(index)
     for index in schema.indexes:
         if index.unique or index.constraint or index.method not in ("btree", "mongo") or index.location is None:
             continue
@@ -91,7 +95,7 @@ def redundant_index(schema: Schema):
             continue  # a collection named at run time: another declaration under its name may be another one
         if schema.small(index.table):
             continue  # on a table that stays small, the extra index costs next to nothing to keep
-        for other in peers[(index.table, index.method)]:
+        for other in peers[(index.table, index.method, index.options.get("schema"))]:
             if other is index:
                 continue
             if _subset(other) != _subset(index) or not _is_prefix(index.keys, other.keys):

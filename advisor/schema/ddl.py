@@ -69,6 +69,27 @@ def canonical_expression(node: exp.Expression) -> str:
     return sql_text(normalize_identifiers(copy, dialect="postgres"))
 
 
+def qualifier(node: exp.Expression | None) -> str | None:
+    """The schema a table is named in (`audit.users`: audit); None when unqualified or when a template names
+    it (`${schema~}.users`: the schema the migration runner sets): the search path's."""
+    from advisor.parse import is_placeholder_name
+
+    if isinstance(node, exp.Schema):
+        node = node.this
+    db = node.args.get("db") if isinstance(node, exp.Table) else None
+    name = fold(db) if db is not None else None
+    return None if name is None or is_placeholder_name(name) else name
+
+
+# `SET search_path TO application, public`: where a file's unqualified names are created (its first schema)
+_SEARCH_PATH = re.compile(r"^\s*SET\s+(?:SESSION\s+|LOCAL\s+)?search_path\s*(?:TO|=)\s*(\S[^,;]*)", re.IGNORECASE)
+
+
+def _in_schema(name: str) -> dict[str, str]:
+    """An index's options naming its table's schema, when not public (duplicate-index compares within one)."""
+    return {"schema": name} if name != "public" else {}
+
+
 def index_definition(tree: exp.Create, location: Location | None) -> IndexDef | None:
     """The index a CREATE INDEX statement declares (name "" when it has none), or None."""
     index = tree.this
@@ -104,6 +125,11 @@ class SchemaBuilder:
         self.schema = Schema()
         self._auto_names: dict[str, int] = {}
         self._dropped: set[str] = set()  # table names a DROP TABLE removed
+        # tables are keyed by name: the schemas each name was created in (two make it two tables advisor
+        # reads as one), and the last one, which its constraints' indexes are in
+        self._schemas: dict[str, set[str]] = {}
+        self._schema_of: dict[str, str] = {}
+        self._search: tuple[str, str] = ("", "public")  # (file, the first schema of its search_path)
 
     # -- helpers --------------------------------------------------------------
 
@@ -190,12 +216,23 @@ class SchemaBuilder:
                 primary=primary,
                 location=location,
                 constraint=True,
+                options=_in_schema(self._schema_of.get(table, "public")),
             )
         )
 
     # -- statements -----------------------------------------------------------
 
+    def _where(self, node: exp.Expression | None, query: SqlQuery) -> str:
+        """The schema a named table is in: its qualifier, else the search path of the file (each file a session)."""
+        if self._search[0] != query.location.path:
+            self._search = (query.location.path, "public")
+        return qualifier(node) or self._search[1]
+
     def apply(self, tree: exp.Expression, query: SqlQuery) -> None:
+        search = _SEARCH_PATH.match(query.text)
+        if search is not None:
+            first = search.group(1).strip().strip("'\"")
+            self._search = (query.location.path, first.lower() if first != "$user" else "public")
         if isinstance(tree, exp.Create):
             kind = (tree.args.get("kind") or "").upper()
             if kind == "TABLE":
@@ -217,6 +254,7 @@ class SchemaBuilder:
                 self._drop_indexes(names, query)
             elif kind in ("TABLE", "VIEW"):
                 for name in names:
+                    self._schemas.pop(name, None)
                     if self.schema.tables.pop(name, None) is not None:
                         self._dropped.add(name)
                     self.schema.gaps.pop(name, None)
@@ -247,6 +285,14 @@ class SchemaBuilder:
         if table.location is not None and tree.args.get("exists"):
             return  # CREATE TABLE IF NOT EXISTS of a table that exists: nothing happens
         table.location = table.location or query.location  # declared again: the same table
+        where = self._where(target, query)
+        seen = self._schemas.setdefault(name, set())
+        if seen and where not in seen:
+            self.schema.gaps.setdefault(
+                name, f"it is created in more than one schema ({', '.join(sorted(seen | {where}))}), as one table"
+            )
+        seen.add(where)
+        self._schema_of[name] = where
         for prop in (tree.args.get("properties") or exp.Properties()).expressions:
             if isinstance(prop, exp.PartitionedByProperty):
                 table.partition_by = sql_text(prop.this)
@@ -460,6 +506,10 @@ class SchemaBuilder:
             # schema snapshot already folds in (replayed on top of it, it would drop the snapshot's indexes)
             self.schema.gaps[new] = f"it is rebuilt by DROP TABLE and RENAME at {query.location}"
         self.schema.tables.pop(old, None)
+        if old in self._schemas:  # the schema goes with the table (RENAME keeps it in its schema)
+            self._schemas[new] = self._schemas.pop(old)
+        if old in self._schema_of:
+            self._schema_of[new] = self._schema_of.pop(old)
         existing = self.schema.tables.get(new)
         if existing is not None:
             self._merge_renamed(table, existing)
@@ -551,6 +601,7 @@ class SchemaBuilder:
         index = index_definition(tree, query.location)
         if index is None:
             return
+        index.options.update(_in_schema(self._where(tree.this.args.get("table"), query)))
         if not index.name:
             index.name = self._auto_name(index.table, index.keys)
         self._add_index(index, if_not_exists=bool(tree.args.get("exists")))
