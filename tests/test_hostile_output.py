@@ -140,6 +140,17 @@ def test_tables_of_two_schemas_are_not_one_and_drops_name_the_schema(repo):
     assert [(f["line"], f["fix"]) for f in duplicates] == [(7, "DROP INDEX CONCURRENTLY app.accounts_email2;")]
 
 
+def test_github_log_lines_past_the_annotation_limit_are_escaped(repo):
+    root, _ = repo
+    for n in range(12):
+        (root / f"{n:02}.sql").write_text(f"SELECT * FROM t{n};\n")
+    (root / "q.sql").write_text('SELECT * FROM "\x1b]0;pwned\x07 ##[error]forged";\n')
+    out = _check("--format", "github", ".").output
+    plain = [line for line in out.splitlines() if not line.startswith("::")]
+    assert any("pwned" in line for line in plain), out
+    assert "\x1b" not in out and "\x07" not in out and "##[error]" not in out
+
+
 def test_a_file_name_cannot_close_its_markdown_code_span(repo):
     from advisor.reporters.markdown import _code
 

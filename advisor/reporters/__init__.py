@@ -31,12 +31,14 @@ def printable(text: str, newlines: bool = False) -> str:
     control characters written as escapes (`\\x1b`), and line breaks too unless `newlines`, so that it
     cannot move the cursor, recolour the terminal or start a line a CI runner reads as a command
     (`::error file=...::`, GitHub Actions' workflow commands, which the machine formats escape their own way);
-    a line (or the text) that would start with `::` starts with `\\::`."""
+    a line (or the text) that would start with `::` starts with `\\::`, and `##[` (the older syntax of those
+    commands) is written `##\\[`."""
     text = _CONTROL.sub(
         lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text
     )
     if not newlines:
         text = text.replace("\n", "\\n")
+    text = text.replace("##[", "##\\[")  # the runner's older command syntax, which it finds anywhere in a line
     return _COMMAND_LINE.sub(lambda m: m.group(1) + "\\::", text)
 
 

@@ -51,7 +51,9 @@ def plain(finding) -> str:
     """A finding as a log line, for those past the annotation limit."""
     spec = catalogue.lookup(finding.rule)
     name = f" {spec.name}" if spec else ""
-    return f"{finding.location} {finding.rule}{name}: {finding.message}".replace("\r", " ").replace("\n", " ")
+    from advisor.reporters import printable  # a log line: no control character, no line read as a command
+
+    return printable(f"{finding.location} {finding.rule}{name}: {finding.message}")
 
 
 def render(report, out) -> None:
