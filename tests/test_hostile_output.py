@@ -151,6 +151,20 @@ def test_github_log_lines_past_the_annotation_limit_are_escaped(repo):
     assert "\x1b" not in out and "\x07" not in out and "##[error]" not in out
 
 
+def test_a_malformed_statistics_file_is_one_line_naming_the_entry(repo):
+    root, _ = repo
+    (root / "schema.sql").write_text("CREATE TABLE users (id int PRIMARY KEY, email text);\n")
+    (root / "advisor.toml").write_text('schema = ["schema.sql"]\n[seed]\nstats = "stats.json"\n')
+    for tables, says in [
+        ([{"schema": "public", "table": "users", "relpages": 10, "reltuples": "lots"}], "tables[0].reltuples"),
+        ([{"table": "users"}], "tables[0].schema: expected a string"),
+        (5, "tables: expected a list"),
+    ]:
+        (root / "stats.json").write_text(json.dumps({"version": 1, "tables": tables}))
+        result = _check(".")
+        assert result.exit_code == 2 and says in result.output, result.output
+
+
 def test_a_file_name_cannot_close_its_markdown_code_span(repo):
     from advisor.reporters.markdown import _code
 

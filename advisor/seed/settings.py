@@ -174,7 +174,38 @@ def _stats_file(config: Config, value: Any, where: str) -> tuple[str, dict]:
             ) from None
         if not isinstance(data, dict):
             raise ConfigError(f"{where} stats: {value}: expected a JSON object from `advisor stats export`")
+        _check_stats(data, f"{where} stats: {value}")
     return str(path), data
+
+
+# what `advisor stats export` writes: the fields that name a table or column (required), and the numbers of a
+# table (optional, null allowed); checked before any of it reaches a database
+_NAMES = {"tables": ("schema", "table"), "columns": ("schema", "table", "column")}
+_TABLE_NUMBERS = ("relpages", "reltuples", "relallvisible")
+
+
+def _check_stats(data: dict, where: str) -> None:
+    """A version 1 statistics file has the shape `advisor stats export` writes; else a ConfigError naming the
+    first entry and key that does not (a file of another version is reported when it is restored)."""
+    if data.get("version") != 1:
+        return
+    for key, names in _NAMES.items():
+        entries = data.get(key, [])
+        if not isinstance(entries, list):
+            raise ConfigError(f"{where}: {key}: expected a list")
+        for n, entry in enumerate(entries):
+            at = f"{where}: {key}[{n}]"
+            if not isinstance(entry, dict):
+                raise ConfigError(f"{at}: expected an object")
+            for name in names:
+                if not isinstance(entry.get(name), str):
+                    raise ConfigError(f"{at}.{name}: expected a string")
+            if key == "columns" and not isinstance(entry.get("inherited"), bool):
+                raise ConfigError(f"{at}.inherited: expected true or false")
+            for name in _TABLE_NUMBERS if key == "tables" else ():
+                value = entry.get(name)
+                if value is not None and _number(value) is None:
+                    raise ConfigError(f"{at}.{name}: expected a number or null")
 
 
 def _number(value: Any) -> float | None:
