@@ -8,6 +8,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from click.testing import CliRunner
 
 from advisor.cli import main
@@ -172,3 +174,56 @@ def test_a_file_name_cannot_close_its_markdown_code_span(repo):
     span = _code(text)
     fence = re.match(r"`+", span).group()
     assert len(fence) == 3 and span.endswith(fence) and fence not in span[len(fence):-len(fence)]
+
+
+# --- red-team pass 4 ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("shape", "says"), [
+    ({"$where": "function(){ while(true){} }"}, "$where"),
+    ({"a": {"$elemMatch": {"$expr": {"$function": {"body": "function(p){ throw p }", "args": ["$password"]}}}}},
+     "$function"),
+    ([{"$group": {"_id": "$a", "x": {"$accumulator": {"init": "function(){}"}}}}], "$accumulator"),
+    ([{"$lookup": {"from": "b", "pipeline": [{"$out": "stolen"}], "as": "x"}}], "$out stage inside"),
+    (json.loads('{"$and": [' * 150 + '{"a": 1}' + ']}' * 150), "deeper than MongoDB's 100 levels"),
+])
+def test_live_explain_sends_no_javascript_no_nested_write_no_deep_shape(shape, says):
+    """`--mongo-uri` explains with executionStats, which runs the plan on the user's server: a shape holding
+    the repository's JavaScript, a write below the pipeline's top, or nesting MongoDB refuses is not sent."""
+    from advisor.mongo.live_explain import unsendable
+
+    assert says in (unsendable(shape) or "")
+
+
+def test_live_explain_sends_ordinary_shapes_and_fills_only_compared_values():
+    from advisor.mongo.live_explain import fill_placeholders, unsendable
+    from advisor.mongo.shape import Placeholder
+
+    shape = {"status": Placeholder("string", "status"), "hash": {"$type": Placeholder("string", "t")},
+             "n": {"$gt": Placeholder("number", "n")}, "tags": {"$size": Placeholder("number", "s")}}
+    assert unsendable([{"$match": shape}, {"$sort": {"a": 1}}]) is None
+    sample = {"status": "active", "hash": "s3cr3t-prod-hash", "n": 41, "tags": ["a", "b"]}
+    filled = fill_placeholders(shape, sample)
+    assert filled == {"status": "active", "hash": {"$type": ""}, "n": {"$gt": 41}, "tags": {"$size": 0}}
+
+
+def _redundant_by_pairs(schema):
+    """redundant-index as it was written before pass 4: every index against every other of its table."""
+    from advisor.checks.schema import _is_prefix, _subset
+
+    out = set()
+    for index in schema.indexes:
+        if index.unique or index.constraint or index.location is None:
+            continue
+        for other in schema.indexes:
+            if other is not index and other.table == index.table and other.method == index.method \
+                    and _subset(other) == _subset(index) and _is_prefix(index.keys, other.keys) \
+                    and set(index.include) <= set(other.columns) | set(other.include):
+                out.add(index.name)
+                break
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.sampled_from("abcd"), st.booleans()), min_size=1, max_size=3, unique_by=lambda k: k[0]),
+                min_size=1, max_size=8))

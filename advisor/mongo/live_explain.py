@@ -1,6 +1,10 @@
 """Live MongoDB explain (`--mongo-uri`): each query shape explained on the server with
 `executionStats`, its placeholders filled from a sampled document; the plan rules of
 advisor/mongo/explain.py run on the result.  pymongo is imported only here, by `explain_live`.
+
+The server is the user's and the shapes are the repository's: a shape with JavaScript (`$where`, `$function`,
+`$accumulator`) or a nested write is not sent, every explain has maxTimeMS, sampled values go only where a
+field's value is compared, and a failure is reported by the server's error code, never its message.
 """
 
 from __future__ import annotations
@@ -36,10 +40,16 @@ def fill_placeholders(value: Any, sample: dict | None, field: str | None = None)
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
-            sub_field = (
-                field if (isinstance(k, str) and k.startswith("$")) else (k if field is None else f"{field}.{k}")
-            )
-            out[k] = fill_placeholders(v, sample, sub_field if isinstance(k, str) else field)
+            if not isinstance(k, str):
+                sub_field = field
+            elif k.startswith("$"):
+                # a sampled value goes only where a value of the field is compared; an operator's own argument
+                # ($type, $size, $mod, $regex...) gets a typed default: a production value never reaches an
+                # error message the server writes about a misused argument
+                sub_field = field if k in _VALUE_OPERATORS else None
+            else:
+                sub_field = k if field is None else f"{field}.{k}"
+            out[k] = fill_placeholders(v, sample, sub_field)
         return out
     if isinstance(value, list):
         return [fill_placeholders(v, sample, field) for v in value]
@@ -66,6 +76,34 @@ def fill_placeholders(value: Any, sample: dict | None, field: str | None = None)
 
 
 WRITING_STAGES = {"$out", "$merge"}
+# the operators whose argument is a value of the field they apply to (or holds conditions on it)
+_VALUE_OPERATORS = frozenset(
+    {"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$all", "$elemMatch", "$not", "$and", "$or", "$nor"}
+)
+# JavaScript the server would run while explaining with executionStats (it executes the plan)
+_CODE = frozenset({"$where", "$function", "$accumulator"})
+MAX_DEPTH = 100  # BSON's own nesting limit
+
+
+def unsendable(value: Any) -> str | None:
+    """What makes a shape one advisor does not send to the user's server, or None: JavaScript from the
+    repository (explain runs the plan), a writing stage below the pipeline's top level, nesting deeper than
+    MongoDB accepts.  Walked without recursion: a shape file may nest without limit."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return f"it nests deeper than MongoDB's {MAX_DEPTH} levels"
+        if isinstance(item, dict):
+            for key, sub in item.items():
+                if key in _CODE:
+                    return f"it holds {key}: JavaScript from the repository, which explain would run on your server"
+                if key in WRITING_STAGES:
+                    return f"it holds a {key} stage inside another stage: a write"
+                stack.append((sub, depth + 1))
+        elif isinstance(item, (list, tuple)):
+            stack.extend((sub, depth + 1) for sub in item)
+    return None
 
 
 def explain_live(
@@ -117,23 +155,23 @@ def explain_live(
             try:
                 if q.collection not in samples:
                     samples[q.collection] = db[q.collection].find_one()
+                why = unsendable(_sent_part(q))
+                if why is not None:
+                    out.append(_not_explained(q, f"advisor did not explain this query on the server: {why}"))
+                    continue
                 sample = samples[q.collection]
                 command = _explain_command(q, sample)
                 if command is None:
                     continue
+                command["maxTimeMS"] = timeout_ms  # the plan runs (executionStats): cut, not waited on
                 doc = db.command({"explain": command, "verbosity": "executionStats"})
                 tree = parse_explain(doc)
             except PyMongoError as exc:
+                # the server's code, not its message: a message may quote the document values it read
+                code = getattr(exc, "code", None)
+                name = (getattr(exc, "details", None) or {}).get("codeName") or type(exc).__name__
                 out.append(
-                    (
-                        "explain-error",
-                        Hit(
-                            f"explain failed for this query: {exc}",
-                            q.location,
-                            subject=f"explain:{q.collection}",
-                            severity="info",
-                        ),
-                    )
+                    _not_explained(q, f"explain failed for this query: {name}" + (f" (code {code})" if code else ""))
                 )
                 continue
             except ValueError:
@@ -144,11 +182,27 @@ def explain_live(
         client.close()
 
 
+def _not_explained(q, message: str) -> tuple[str, Hit]:
+    return ("explain-error", Hit(message, q.location, subject=f"explain:{q.collection}", severity="info"))
+
+
+def _top_stages(pipeline: list) -> list:
+    """The pipeline without its top-level $out/$merge: explain never writes."""
+    return [s for s in pipeline if not (isinstance(s, dict) and set(s) & WRITING_STAGES)]
+
+
+def _sent_part(q) -> Any:
+    """What of the shape would be sent: the pipeline's stages but its last writes, or the filter and projection."""
+    if q.is_aggregate:
+        return _top_stages(q.pipeline) if isinstance(q.pipeline, list) else None
+    return [q.filter, q.projection, q.sort]
+
+
 def _explain_command(q, sample: dict | None) -> dict | None:
     if q.is_aggregate:
         if not isinstance(q.pipeline, list):
             return None
-        pipeline = [s for s in q.pipeline if not (isinstance(s, dict) and set(s) & WRITING_STAGES)]
+        pipeline = _top_stages(q.pipeline)
         return {"aggregate": q.collection, "pipeline": fill_placeholders(pipeline, sample), "cursor": {}}
     flt = fill_placeholders(q.filter if isinstance(q.filter, dict) else {}, sample)
     if q.operation in ("countDocuments", "count", "count_documents"):
