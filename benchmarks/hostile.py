@@ -39,6 +39,8 @@ function looked up by line (ast_nodes.function_at), whole runs 0.8 / 1.8 / 5.3 s
 
 from __future__ import annotations
 
+import functools
+import itertools
 import json
 import os
 import subprocess
@@ -198,6 +200,16 @@ def _statements(i: int) -> str:
     )
 
 
+@functools.cache
+def _four_columns() -> list[tuple[str, ...]]:
+    return list(itertools.permutations("abcdefghijklmnopqrstuvwxyz", 4))  # 358,800: more than 1 MB needs
+
+
+def _indexes(i: int) -> str:
+    """Distinct 4-column indexes on one table (red-team pass 4: redundant-index compared every pair)."""
+    return f"CREATE INDEX ON t ({', '.join(_four_columns()[i])});\n"
+
+
 _JS_FN = "const db = require('mongodb').MongoClient.connect(u).db('app');\nasync function h(req, other) {\n  let c;\n"
 _JS_PG = "const { Pool } = require('pg');\nconst pool = new Pool();\n"
 _TS_PG = "import { Pool } from 'pg';\nconst pool = new Pool();\n"
@@ -251,6 +263,12 @@ SHAPES = [
         "  END IF;\n  RETURN n;\nEND;\n$$;\n",
     ),
     Shape("sql-many-statements", "a.sql", "", _statements),
+    Shape(
+        "sql-many-indexes",
+        "a.sql",
+        "CREATE TABLE t (" + ", ".join(f"{c} int" for c in "abcdefghijklmnopqrstuvwxyz") + ");\n",
+        _indexes,
+    ),
 ]
 
 

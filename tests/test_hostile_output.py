@@ -227,3 +227,18 @@ def _redundant_by_pairs(schema):
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.lists(st.tuples(st.sampled_from("abcd"), st.booleans()), min_size=1, max_size=3, unique_by=lambda k: k[0]),
                 min_size=1, max_size=8))
+def test_redundant_index_by_prefix_lookup_finds_what_every_pair_finds(indexes):
+    """redundant-index finds the longer indexes by their prefixes (linear: 15,000 indexes on one table took
+    100 s); it reports exactly the indexes a comparison of every pair reports."""
+    from advisor.checks.schema import redundant_index
+    from advisor.schema.ddl import schema_from_queries
+    from advisor.sources.sql_files import extract_sql
+
+    ddl = "CREATE TABLE t (a int, b int, c int, d int);\n" + "".join(
+        f"CREATE INDEX i{n} ON t ({', '.join(c + (' DESC' if desc else '') for c, desc in keys)});\n"
+        for n, keys in enumerate(indexes)
+    )
+    schema = schema_from_queries(extract_sql("schema.sql", ddl, source="schema"))
+    found = {hit.subject.split(":")[1] for hit in redundant_index(schema)}
+    assert found == _redundant_by_pairs(schema)
+
