@@ -16,11 +16,14 @@ from advisor.project import Project
 
 
 def display_path(path: Path) -> str:
+    """The path as reports name it: relative to the working directory when inside it; a byte of a name that is
+    not UTF-8 written as `\\xff` (such a file is skipped: files.skip_reason), so every report can print it."""
     try:
         rel = os.path.relpath(path, Path.cwd())
     except ValueError:
-        return str(path)
-    return str(path) if rel.startswith("..") else rel
+        rel = ".."
+    text = str(path) if rel.startswith("..") else rel
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _spec(config: Config):

@@ -45,8 +45,15 @@ def real(path: Path) -> Path:
     return Path(os.path.realpath(path.parent)) / path.name
 
 
+def _undecodable(path: Path) -> bool:
+    """A name with a byte that is not UTF-8 (Python holds it as a lone surrogate): no report can carry it."""
+    return any("\udc80" <= ch <= "\udcff" for ch in str(path))
+
+
 def skip_reason(path: Path, roots: tuple[Path, ...], limit: int) -> str | None:
     """Why this file is not read (None: read it). `roots`: the resolved directories it may lie in."""
+    if _undecodable(path):
+        return "its name is not UTF-8 text, which no report format can carry"
     try:
         target = Path(os.path.realpath(path, strict=True))
     except OSError as exc:
@@ -184,7 +191,9 @@ def schema_files(config: Config) -> list[Path]:
                     f"{where}: {path} is outside the project root {config.root} "
                     "(give --allow-outside on the command line to allow it)"
                 )
-            if resolved.is_file():  # stat: pipes, devices and directories are not schema files
+            # stat: pipes, devices and directories are not schema files; nor is a name that is not UTF-8
+            # (discovery skips it with a note: it holds no table advisor could name)
+            if resolved.is_file() and not _undecodable(path):
                 kept.append(path)
         if not kept:
             raise ConfigError(f"{where}: matches no file under {config.root}")

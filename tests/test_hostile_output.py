@@ -242,3 +242,13 @@ def test_redundant_index_by_prefix_lookup_finds_what_every_pair_finds(indexes):
     found = {hit.subject.split(":")[1] for hit in redundant_index(schema)}
     assert found == _redundant_by_pairs(schema)
 
+
+@pytest.mark.parametrize("fmt", ["terminal", "json", "sarif", "github", "markdown", "gitlab"])
+def test_a_file_name_that_is_not_utf8_is_a_note_not_a_failed_run(repo, fmt):
+    root, _ = repo
+    (root / "q.sql").write_text("SELECT * FROM t WHERE lower(a) = 'x';\n")
+    with open(bytes(root) + b"/bad\xff.sql", "wb") as fh:
+        fh.write(b"SELECT * FROM users;\n")
+    result = _check("--format", fmt, ".")
+    assert result.exit_code == 1, result.output
+    assert "its name is not UTF-8" in result.output and "\udcff" not in result.output
