@@ -179,15 +179,16 @@ def _check_whole(config: Config, data: dict[str, Any], where: str) -> None:
 
 
 def _check_numbers(value: Any, where: str) -> None:
-    """TOML allows nan and inf: no setting means them."""
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ConfigError(f"{where.rstrip('. ')}: {value} is not a number advisor can use")
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _check_numbers(item, f"{where}{key}.")
-    elif isinstance(value, list):
-        for item in value:
-            _check_numbers(item, where)
+    """TOML allows nan and inf: no setting means them.  Walked without recursion (any nesting TOML reads)."""
+    stack = [(value, where)]
+    while stack:
+        item, at = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            raise ConfigError(f"{at.rstrip('. ')}: {item} is not a number advisor can use")
+        if isinstance(item, dict):
+            stack.extend((sub, f"{at}{key}.") for key, sub in item.items())
+        elif isinstance(item, list):
+            stack.extend((sub, at) for sub in item)
 
 
 def load_file(path: Path) -> Config | None:
@@ -202,10 +203,13 @@ def load_file(path: Path) -> Config | None:
         raise ConfigError(f"{path}: not UTF-8 text (save it as UTF-8)") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except RecursionError:  # the TOML reader recurses: arrays nested hundreds deep
+        raise ConfigError(f"{path}: invalid TOML: nested too deeply") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
     if path.name == "pyproject.toml":
-        section = data.get("tool", {}).get("advisor")
+        tool = data.get("tool", {})
+        section = tool.get("advisor") if isinstance(tool, dict) else None  # `tool = 5`: no advisor section
         if section is None:
             return None
         return from_mapping(

@@ -252,3 +252,23 @@ def test_a_file_name_that_is_not_utf8_is_a_note_not_a_failed_run(repo, fmt):
     result = _check("--format", fmt, ".")
     assert result.exit_code == 1, result.output
     assert "its name is not UTF-8" in result.output and "\udcff" not in result.output
+
+
+# --- red-team pass 5 ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ('[project]\nname = "x"\nclassifiers = ' + "[" * 1000 + "]" * 1000 + "\n", "nested too deeply"),
+    ("tool = 5\n", None),
+])
+def test_a_crafted_pyproject_anywhere_is_one_line_or_nothing(repo, text, says):
+    root, _ = repo
+    (root / "vendor").mkdir()
+    (root / "vendor" / "pyproject.toml").write_text(text)
+    (root / "vendor" / "x.sql").write_text("SELECT 1;\n")
+    result = _check(".")
+    if says:
+        assert result.exit_code == 2 and "vendor/pyproject.toml" in result.output and says in result.output
+    else:
+        assert result.exit_code == 1, result.output
+
