@@ -103,11 +103,12 @@ def _check(paths: Iterable[str], options: Options) -> Report:
     fail_on: dict[str, str] = {}
     queries = 0
     unread: set[str] = set()
-    baseline_path = options.baseline
+    baselines: list[tuple[str, list[Finding]]] = []  # a config's baseline governs its own project's findings
     for project in collect(paths, options):
         project_found, project_queries, checked = project_findings(project, options)
         skipped = [(display_path(p), reason) for p, reason in project.skipped]
-        findings += project_found + _skipped_findings(project, options, skipped)
+        project_found += _skipped_findings(project, options, skipped)
+        findings += project_found
         unread |= {shown for shown, _ in skipped}
         checked = checked + [shown for shown, _ in skipped]
         files += sorted(set(checked))
@@ -115,15 +116,18 @@ def _check(paths: Iterable[str], options: Options) -> Report:
         level = options.fail_on or project.config.fail_on
         for path in checked:
             fail_on[path] = level
-        if baseline_path is None and project.config.baseline:
+        if options.baseline is None and project.config.baseline:
             from advisor.files import config_path
 
-            baseline_path = str(config_path(project.config, "baseline", project.config.baseline))
+            baselines.append((str(config_path(project.config, "baseline", project.config.baseline)), project_found))
     assign_fingerprints(findings)
-    if baseline_path and Path(baseline_path).exists():
-        apply_baseline(findings, baseline_path)
-    elif options.baseline:
-        raise ConfigError(f"{options.baseline}: baseline file not found (create it with --write-baseline)")
+    if options.baseline:  # the command line's: every finding of the run
+        if not Path(options.baseline).exists():
+            raise ConfigError(f"{options.baseline}: baseline file not found (create it with --write-baseline)")
+        apply_baseline(findings, options.baseline)
+    for path, own in baselines:
+        if Path(path).exists():
+            apply_baseline(own, path)
     findings.sort(key=Finding.sort_key)
     return Report(findings, sorted(files), queries, fail_on, unread)
 

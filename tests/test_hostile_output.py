@@ -272,3 +272,18 @@ def test_a_crafted_pyproject_anywhere_is_one_line_or_nothing(repo, text, says):
     else:
         assert result.exit_code == 1, result.output
 
+
+def test_a_nested_projects_baseline_accepts_only_its_own_findings(repo):
+    root, _ = repo
+    (root / "q.sql").write_text("SELECT * FROM users;\n")
+    first = json.loads(_check("--format", "json", ".").output)["findings"]
+    fingerprints = [f["fingerprint"] for f in first if f["path"] == "q.sql"]
+    assert fingerprints
+    (root / "aaa").mkdir()
+    (root / "aaa" / "advisor.toml").write_text('baseline = "b.json"\n')
+    (root / "aaa" / "x.sql").write_text("SELECT 1;\n")
+    (root / "aaa" / "b.json").write_text(json.dumps({"version": 1, "findings": [{"fingerprint": f} for f in fingerprints]}))
+    for order in (["aaa/x.sql", "q.sql"], ["."]):
+        findings = json.loads(_check("--format", "json", *order).output)["findings"]
+        assert all(not f.get("suppressed") for f in findings if f["path"] == "q.sql"), findings
+
