@@ -281,9 +281,11 @@ class ProjectCache:
 
     def _context(self, contributions: dict[str, str]) -> str:
         """The hash of the schema the project's findings are computed with: the schema files
-        and what each checked file adds to them (its DDL, its index declarations)."""
+        and what each checked file adds to them (its DDL, its index declarations); and which files
+        there are: a `.sql` file is left out as one nothing loads by what the others name
+        (sources/sql_file_use), so a file added or removed changes another's findings."""
         added = [(shown, contributions[shown]) for shown, _ in self.files if contributions[shown]]
-        return digest(self.base, "context", self.schema, added)
+        return digest(self.base, "context", self.schema, added, sorted(shown for shown, _ in self.files))
 
     def load(self) -> tuple[list[Finding], int] | None:
         """(findings, query count) of every file, or None unless all of them are cached

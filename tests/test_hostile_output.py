@@ -287,3 +287,21 @@ def test_a_nested_projects_baseline_accepts_only_its_own_findings(repo):
         findings = json.loads(_check("--format", "json", *order).output)["findings"]
         assert all(not f.get("suppressed") for f in findings if f["path"] == "q.sql"), findings
 
+
+def test_a_file_added_or_removed_changes_the_cached_results_of_the_others(repo, tmp_path, monkeypatch):
+    """A `.sql` file nothing names is left out when the others name files of its folder: a file the pull request
+    added decided it, and its removal (the next checkout at the same path) must not reuse that result."""
+    root, _ = repo
+    monkeypatch.setenv("ADVISOR_CACHE_DIR", str(tmp_path / "cache"))
+    (root / "advisor.toml").write_text('schema = ["schema.sql"]\n')
+    (root / "schema.sql").write_text("CREATE TABLE users (id int PRIMARY KEY, email text, name text);\n")
+    (root / "q.sql").unlink()
+    (root / "q").mkdir()
+    (root / "q" / "c.sql").write_text("SELECT * FROM users WHERE email = $1;\n")
+    (root / "q" / "b.sql").write_text("SELECT 1;\n")
+    (root / "x.sql").write_text("SELECT 2; -- q/b.sql\n")
+    run = lambda: CliRunner().invoke(main, ["check", "."])  # noqa: E731  with the cache
+    assert run().exit_code == 0
+    (root / "x.sql").unlink()
+    assert run().exit_code == 1 == _check(".").exit_code
+
