@@ -305,3 +305,11 @@ def test_a_file_added_or_removed_changes_the_cached_results_of_the_others(repo, 
     (root / "x.sql").unlink()
     assert run().exit_code == 1 == _check(".").exit_code
 
+
+def test_suppression_lines_are_counted_in_one_pass():
+    from advisor.sources.suppressions import find_suppressions
+
+    text = "".join(f"SELECT {n};\n" + ("-- advisor: ignore select-star\n" if n % 3 == 0 else "") for n in range(200))
+    found = find_suppressions("a.sql", text)
+    expected = [n + 1 for n, line in enumerate(text.splitlines()) if "advisor: ignore" in line]
+    assert [s.location.line for s in found] == expected and len(found) == 67

@@ -119,6 +119,7 @@ def explain_live(
 
     try:
         import pymongo
+        from bson.errors import BSONError
         from pymongo.errors import ConfigurationError, InvalidURI, PyMongoError
     except ImportError as exc:  # pragma: no cover
         raise ExplainError(f"pymongo is not installed ({exc})") from None
@@ -173,6 +174,9 @@ def explain_live(
                 out.append(
                     _not_explained(q, f"explain failed for this query: {name}" + (f" (code {code})" if code else ""))
                 )
+                continue
+            except (BSONError, OverflowError) as exc:  # a value BSON cannot carry (a YAML date): named by type only
+                out.append(_not_explained(q, f"advisor could not send this query to the server ({type(exc).__name__})"))
                 continue
             except ValueError:
                 continue

@@ -14,10 +14,12 @@ def find_suppressions(path: str, text: str) -> list[Suppression]:
     if "advisor:" not in text:
         return []
     found = []
+    line, counted = 1, 0  # lines counted up to `counted`, from one comment to the next: linear in the text
     for m in _COMMENT.finditer(text):
         rules_text = re.split(r"\*/|--\s|\s#|//", m.group("rules"))[0]
         rules = tuple(_RULE.findall(rules_text))
-        line = text.count("\n", 0, m.start()) + 1
+        line += text.count("\n", counted, m.start())
+        counted = m.start()
         col = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
         found.append(Suppression(Location(path, line, col, line, col + len(m.group(0))), rules))
     return found
