@@ -113,7 +113,7 @@ def redundant_index(schema: Schema):
         base = (index.table, index.method, index.options.get("schema"))
         flipped = tuple(IndexKey(k.expr, k.is_column, not k.desc) for k in index.keys)
         found = longer.get((*base, _prefix(index.keys)), []) + longer.get((*base, _prefix(flipped)), [])
-        for _, other in sorted(dict((id(o), (n, o)) for n, o in found).values(), key=lambda pair: pair[0]):
+        for _, other in sorted(dict(found).items()):  # by position: each index once, in declaration order
             if other is index:
                 continue
             if _subset(other) != _subset(index) or not _is_prefix(index.keys, other.keys):

@@ -10,6 +10,7 @@ it was written, so findings point at the offending key.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -244,20 +245,19 @@ def js_string(text: str) -> str:
     return "'" + json.dumps(text)[1:-1].replace('\\"', '"').replace("'", "\\'") + "'"
 
 
+_SHELL_NAME = re.compile(r"[A-Za-z_$][\w$]*")  # a name the shell reads bare: a key, a collection after `db.`
+
+
 def _key(key: Any) -> str:
     """A field name as a key of a shell object: bare when it is an identifier, else a string (`js_string`)."""
-    import re
-
     key = str(key)
-    return key if re.fullmatch(r"[A-Za-z_$][\w$]*", key) else js_string(key)
+    return key if _SHELL_NAME.fullmatch(key) else js_string(key)
 
 
 def shell_collection(name: str) -> str:
     """`db.name` in the shell, or `db.getCollection("...")` when the name is not an identifier: a collection
     named `users; db.dropDatabase(); db.users` stays a name."""
-    import re
-
-    return f"db.{name}" if re.fullmatch(r"[A-Za-z_$][\w$]*", name) else f"db.getCollection({js_string(name)})"
+    return f"db.{name}" if _SHELL_NAME.fullmatch(name) else f"db.getCollection({js_string(name)})"
 
 
 def drop_index_command(collection: str, name: str) -> str:
