@@ -4,7 +4,8 @@ A file's findings depend on the file (its bytes and display path), on the projec
 effective settings (the config, the enabled rules), on advisor's code (version, the
 sizes and mtimes of the package's files and rule pages, the installed libraries, the
 Python version), and on the schema: the config's schema files plus the DDL and index
-declarations of every file checked with it. So the cache keeps, as JSON records:
+declarations of every file checked with it (and what else one file gives another: see
+results.schema_contribution). So the cache keeps, as JSON records:
 
 - per file key (file, settings, code): what the file adds to the schema, as a hash;
 - per file key and context (a hash of the schema files and of every checked file's
@@ -281,9 +282,9 @@ class ProjectCache:
 
     def _context(self, contributions: dict[str, str]) -> str:
         """The hash of the schema the project's findings are computed with: the schema files
-        and what each checked file adds to them (its DDL, its index declarations); and which files
-        there are: a `.sql` file is left out as one nothing loads by what the others name
-        (sources/sql_file_use), so a file added or removed changes another's findings."""
+        and what each checked file gives the others (its DDL, its index declarations, what it names);
+        and which files there are: a `.sql` file is left out as one nothing loads by what the others
+        name (sources/sql_file_use), so a file added, removed or renaming one changes another's findings."""
         added = [(shown, contributions[shown]) for shown, _ in self.files if contributions[shown]]
         return digest(self.base, "context", self.schema, added, sorted(shown for shown, _ in self.files))
 

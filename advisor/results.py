@@ -39,13 +39,15 @@ def schema_contribution(source: SourceFile) -> str:
     """What this file adds to the project's schema (its DDL statements, its index
     declarations), as a hash; "" when nothing. Cached results depend on it. A Python file's text is
     part of it: what its calls pass decides findings in other files (advisor.facts.callers); so is a
-    JS/TS file's: what it exports decides them in the files importing it (advisor.facts.js_imports)."""
+    JS/TS file's: what it exports decides them in the files importing it (advisor.facts.js_imports); and
+    any other file's mentions of `.sql` files: they decide which query files the project leaves over."""
     from sqlglot import exp
 
     from advisor.cache import digest
     from advisor.parse import parse_sql
     from advisor.schema.assemble import routine_defined
     from advisor.schema.ddl import is_schema_statement
+    from advisor.sources.sql_file_use import said_to_others
 
     ddl: list = []
     if source.path.endswith(".sql"):  # as in schema/assemble.py: only .sql files add their DDL
@@ -56,4 +58,7 @@ def schema_contribution(source: SourceFile) -> str:
             elif isinstance(query, SqlQuery) and routine_defined(query):
                 ddl.append(routine_defined(query))  # a later definition retires an earlier one's statements
     calls = source.text if source.path.lower().endswith((".py", *JS_SUFFIXES)) else ""
-    return digest(ddl, source.indexes, calls) if ddl or source.indexes or calls else ""
+    # any other file's `.sql` names decide which query files are left over (sources/sql_file_use)
+    said = None if calls else said_to_others(source)
+    said = said if said and any(said) else None
+    return digest(ddl, source.indexes, calls, said) if ddl or source.indexes or calls or said else ""

@@ -483,3 +483,18 @@ def test_cached_and_uncached_agree_on_every_rule_example(tmp_path, monkeypatch):
                     no_analysis(m)  # the third run is served from the cache
                 outcomes.append([asdict(f) for f in run_example(spec, example, root)])
         assert outcomes[0] == outcomes[1] == outcomes[2], case.id
+
+
+def test_which_sql_files_the_project_loads_is_part_of_the_context(project, monkeypatch):
+    """A `.sql` file nothing names, beside one that is named, holds no query (sources/sql_file_use):
+    a file that starts naming it changes its findings, though neither file's DDL changed. Back and
+    forth between the two (a branch switch), the cache must serve each state its own findings."""
+    project({"advisor.toml": 'schema = ["schema.sql"]\n', "schema.sql": SCHEMA, "q/a.sql": QUERY,
+             "q/b.sql": "SELECT id FROM users WHERE name = 'x';\n", "load.sql": "\\i q/a.sql\n"})
+    one = assert_cached_same(monkeypatch, "--format", "json", ".")
+    assert ("q/a.sql", 1, "IDX001") in rules(one) and not [r for r in rules(one) if r[0] == "q/b.sql"]
+    edit("load.sql", "\\i q/a.sql\n\\i q/b.sql\n")
+    two = assert_cached_same(monkeypatch, "--format", "json", ".")
+    assert ("q/b.sql", 1, "IDX001") in rules(two)
+    edit("load.sql", "\\i q/a.sql\n")  # back: the records of the first state, not the second's
+    assert run("--format", "json", ".") == run("--format", "json", ".", "--no-cache")

@@ -51,20 +51,14 @@ def _pattern(name: str) -> str | None:
     return ".*".join(re.escape(p) for p in _HOLE.split(name)) + "$"
 
 
-def unloaded(sql_files: Iterable[str], texts: Iterable[str]) -> set[str]:
-    """The paths among `sql_files` (display paths, `/`-separated) that no text of the project names
-    while naming another `.sql` file of the same folder."""
-    by_folder: dict[str, list[PurePosixPath]] = {}
-    for path in sql_files:
-        p = PurePosixPath(path.replace("\\", "/"))
-        by_folder.setdefault(str(p.parent), []).append(p)
-    if not any(len(files) > 1 for files in by_folder.values()):
-        return set()
-    blob = "\n".join(texts)
+def mentions(text: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """What one text says about `.sql` files: the file names it names, the names with holes it
+    builds (as patterns), and the last parts of its strings (a folder or a stem it may load by).
+    Plain sorted data: the results cache keeps it as part of what each file gives the others."""
     names: set[str] = set()
     patterns: set[str] = set()
-    for m in _SUFFIX.finditer(blob):
-        window = blob[max(0, m.start() - _REACH) : m.start()][::-1]
+    for m in _SUFFIX.finditer(text):
+        window = text[max(0, m.start() - _REACH) : m.start()][::-1]
         head = _NAME_BACKWARDS.match(window)
         base = ((head.group(0)[::-1] if head else "") + m.group(0)).replace("\\", "/").rsplit("/", 1)[-1]
         pattern = _pattern(base)
@@ -72,10 +66,33 @@ def unloaded(sql_files: Iterable[str], texts: Iterable[str]) -> set[str]:
             names.add(base.lower())
         else:
             patterns.add(pattern)
+    return tuple(sorted(names)), tuple(sorted(patterns)), tuple(sorted(_strings(text)))
+
+
+def unloaded(sql_files: Iterable[str], texts: Iterable[str]) -> set[str]:
+    """The paths among `sql_files` (display paths, `/`-separated) that no text of the project names
+    while naming another `.sql` file of the same folder."""
+    return left_over(sql_files, [mentions(t) for t in texts])
+
+
+def left_over(sql_files: Iterable[str], said: Iterable[tuple[tuple[str, ...], ...]]) -> set[str]:
+    """`unloaded`, from the `mentions` of each text."""
+    by_folder: dict[str, list[PurePosixPath]] = {}
+    for path in sql_files:
+        p = PurePosixPath(path.replace("\\", "/"))
+        by_folder.setdefault(str(p.parent), []).append(p)
+    if not any(len(files) > 1 for files in by_folder.values()):
+        return set()
+    names: set[str] = set()
+    patterns: set[str] = set()
+    alone: set[str] = set()
+    for file_names, file_patterns, strings in said:
+        names.update(file_names)
+        patterns.update(file_patterns)
+        alone.update(strings)
     if ".*" in patterns or len(patterns) > _MANY:
         return set()
     compiled = [re.compile(p, re.IGNORECASE) for p in patterns]
-    alone = _strings(blob)
 
     def named(p: PurePosixPath) -> bool:
         return p.name.lower() in names or any(m.match(p.name) for m in compiled)
@@ -91,23 +108,31 @@ def unloaded(sql_files: Iterable[str], texts: Iterable[str]) -> set[str]:
     return out
 
 
-def _strings(blob: str) -> set[str]:
+def _strings(text: str) -> set[str]:
     """What a string of the text names as its last part (`"sql"`, `'./sql/'`, `"queries/users"` -> sql,
     sql, users), other than a module a JS import names (`require("./state-builder")` beside the folder
     `state-builder/`): a folder a loader may list, a file it may read by its stem."""
     out = set()
-    for m in _STRING.finditer(blob):
+    for m in _STRING.finditer(text):
         if not m.group(1):
             out.add(m.group(2).rstrip("/").rsplit("/", 1)[-1])
     return out
 
 
+def said_to_others(source: Any) -> tuple[tuple[str, ...], ...] | None:
+    """The `mentions` of a source's text that decide which `.sql` files are left over, or None for
+    a file that builds or describes the package."""
+    if PurePosixPath(source.path).name.lower() in BUILD_FILES:
+        return None
+    return mentions(source.text)
+
+
 def drop_unloaded(sources: list[Any], exempt: set[str]) -> None:
     """Take the queries out of the project's left-over `.sql` files (in place), but for `exempt` (the
     config's schema files): each keeps its DDL."""
-    left = unloaded(
+    left = left_over(
         [s.path for s in sources if s.path.lower().endswith(".sql") and s.path not in exempt],
-        [s.text for s in sources if PurePosixPath(s.path).name.lower() not in BUILD_FILES],
+        (m for s in sources if (m := said_to_others(s)) is not None),  # read only if a folder has two
     )
     for source in sources:
         if source.path in left:
