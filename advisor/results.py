@@ -36,29 +36,35 @@ def project_cache(project: Project, enabled: set[str]) -> ProjectCache | None:
 
 
 def schema_contribution(source: SourceFile) -> str:
-    """What this file adds to the project's schema (its DDL statements, its index
-    declarations), as a hash; "" when nothing. Cached results depend on it. A Python file's text is
-    part of it: what its calls pass decides findings in other files (advisor.facts.callers); so is a
-    JS/TS file's: what it exports decides them in the files importing it (advisor.facts.js_imports); and
-    any other file's mentions of `.sql` files: they decide which query files the project leaves over."""
+    """What this file gives the findings of the project's other files, as a hash; "" when nothing.
+    Cached results depend on it. Its index declarations; a `.sql` file's DDL; a Python or JS/TS
+    file's text (what its calls pass decides findings in other files: advisor.facts.callers, and what
+    it exports in the files importing it: advisor.facts.js_imports); any other file's temporary tables
+    and inheritance parents (schema/assemble.py); and every file's mentions of `.sql` files, which
+    decide the query files the project leaves over (sources/sql_file_use)."""
     from sqlglot import exp
 
     from advisor.cache import digest
     from advisor.parse import parse_sql
-    from advisor.schema.assemble import routine_defined
+    from advisor.schema.assemble import routine_defined, temporary_tables
     from advisor.schema.ddl import is_schema_statement
+    from advisor.schema.inheritance import parents_named, self_indexed_partitions
     from advisor.sources.sql_file_use import said_to_others
 
-    ddl: list = []
+    if source.path.lower().endswith((".py", ".pyi", *JS_SUFFIXES)):
+        return digest([source.text], source.indexes)
+    given: list = []
     if source.path.endswith(".sql"):  # as in schema/assemble.py: only .sql files add their DDL
         for query in source.queries:
             tree = parse_sql(query.text, query.dialect) if isinstance(query, SqlQuery) else None
             if isinstance(tree, exp.Expression) and is_schema_statement(tree):
-                ddl.append(query)
+                given.append(query)
             elif isinstance(query, SqlQuery) and routine_defined(query):
-                ddl.append(routine_defined(query))  # a later definition retires an earlier one's statements
-    calls = source.text if source.path.lower().endswith((".py", *JS_SUFFIXES)) else ""
-    # any other file's `.sql` names decide which query files are left over (sources/sql_file_use)
-    said = None if calls else said_to_others(source)
-    said = said if said and any(said) else None
-    return digest(ddl, source.indexes, calls, said) if ddl or source.indexes or calls or said else ""
+                given.append(routine_defined(query))  # a later definition retires an earlier one's statements
+    else:
+        given += [q.text for q in temporary_tables(source)]
+        given += parents_named(source.text) + self_indexed_partitions(source.text)
+    said = said_to_others(source)
+    if said and any(said):
+        given.append(said)
+    return digest(given, source.indexes) if given or source.indexes else ""
