@@ -243,7 +243,8 @@ class ProjectCache:
 
     `settings`: plain data of everything about the project's configuration that findings
     depend on. `files`: (display path, path) of the files checked, in the run's order.
-    `schema_files`: (display path, path) of the config's schema files and the config file itself, in order.
+    `schema_files`: (display path, path) of the config's schema files, the config file itself and its
+    `[seed] stats` file (production's row counts say which tables are tiny), in order.
     """
 
     def __init__(

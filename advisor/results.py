@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from advisor.config import ConfigError
 from advisor.discovery import display_path
+from advisor.files import config_path
 from advisor.ir import JS_SUFFIXES, SourceFile, SqlQuery
 from advisor.project import Project
 from advisor.schema.assemble import schema_files
@@ -30,6 +31,14 @@ def project_cache(project: Project, enabled: set[str]) -> ProjectCache | None:
     settings = (sorted(vars(project.config).items()), sorted(enabled))
     if project.config.source is not None:  # the incomplete-schema note stands on its `schema =` line
         files = [*files, project.config.source]
+    stats = project.config.seed.get("stats")
+    if isinstance(stats, str) and stats.strip():  # production's row counts: which tables are tiny
+        try:
+            path = config_path(project.config, "[seed] stats", stats)
+        except ConfigError:
+            return None  # the full run reports it
+        if path.exists():
+            files = [*files, path]
     return cache.ProjectCache(
         store, settings, [(display_path(p), p) for p in project.files], [(display_path(p), p) for p in files]
     )

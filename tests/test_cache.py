@@ -514,3 +514,17 @@ def test_a_temporary_table_another_kind_of_file_creates_is_part_of_the_context(p
     assert rules(first) != rules(second)
     edit("setup.yaml", "note: none\n")
     assert run("--format", "json", ".") == run("--format", "json", ".", "--no-cache")
+
+
+def test_the_stats_file_is_part_of_the_key(project, monkeypatch):
+    """Production's row counts (`[seed] stats`) decide which tables are tiny, and a claim about a tiny
+    table is not made: a stats file that changes, and back, changes the findings each time."""
+    stats = '{{"version": 1, "tables": [{{"schema": "public", "table": "users", "reltuples": {}}}]}}'
+    project({"advisor.toml": 'schema = ["schema.sql"]\n[seed]\nstats = "prod.json"\n', "schema.sql": SCHEMA,
+             "q.sql": QUERY, "prod.json": stats.format(12)})
+    tiny = assert_cached_same(monkeypatch, "--format", "json", "q.sql")
+    edit("prod.json", stats.format(5_000_000))
+    large = assert_cached_same(monkeypatch, "--format", "json", "q.sql")
+    assert ("q.sql", 1, "IDX001") in rules(large) and ("q.sql", 1, "IDX001") not in rules(tiny)
+    edit("prod.json", stats.format(12))
+    assert run("--format", "json", "q.sql") == run("--format", "json", "q.sql", "--no-cache")
