@@ -52,8 +52,10 @@ def indexes_command(paths, output, config, dsn, analyze, max_size) -> None:
 
     for note in advice.notes:
         click.echo(printable(note), err=True)
-    for outcome in advice.outcomes:
-        click.echo(printable(f"{outcome.location.path}:{outcome.location.line}: {outcome.status}: {outcome.detail}"))
+    for outcome in advice.outcomes:  # standard error: standard output is the migration alone, run as printed
+        click.echo(
+            printable(f"{outcome.location.path}:{outcome.location.line}: {outcome.status}: {outcome.detail}"), err=True
+        )
     click.echo(
         f"\n{summary.indexes} index(es), {human_size(summary.size_bytes)} on the seeded data"
         + (f" (budget {human_size(summary.max_bytes)})" if summary.max_bytes is not None else "")

@@ -8,7 +8,11 @@ import re
 
 from sqlglot import exp
 
+from advisor.reporters import UNSAFE_CHARACTERS
+
 _PLAIN = re.compile(r"[a-z_][a-z0-9_$]*")
+_UNSAFE = re.compile(f"[{UNSAFE_CHARACTERS}]")
+_WORD = re.compile(r"\w")
 # reserved words that cannot stand as a bare column name in an index definition
 _RESERVED = {
     "all",
@@ -92,4 +96,50 @@ def fold(node: exp.Expression | str | None) -> str:
 
 
 def quote(name: str) -> str:
-    return name if _PLAIN.fullmatch(name) and name not in _RESERVED else '"' + name.replace('"', '""') + '"'
+    if _PLAIN.fullmatch(name) and name not in _RESERVED:
+        return name
+    if _UNSAFE.search(name):  # written as escapes: the statement as printed holds no control character
+        return 'U&"' + _UNSAFE.sub(_unicode_escape, name.replace("\\", "\\\\")).replace('"', '""') + '"'
+    return '"' + name.replace('"', '""') + '"'
+
+
+def inert(sql: str) -> str:
+    """SQL text whose quoted identifiers and string literals hold no control, bidirectional or invisible
+    character (a column named `c<ESC>[`): each written as an escape PostgreSQL reads back as the same
+    character (`U&"c\\001B["`, `E'\\x1b'`), so a terminal, a log or a tool that strips "colour codes" from
+    the printed migration sees the statement that was built.  Anything else holding one (a comment)
+    gets the character written out as text."""
+    if not _UNSAFE.search(sql):
+        return sql
+    out: list[str] = []
+    i, n = 0, len(sql)
+    while i < n:
+        c = sql[i]
+        if c in "\"'":
+            end = i + 1
+            while end < n and not (sql[end] == c and sql[end + 1 : end + 2] != c):
+                end += 2 if sql[end] == c else 1
+            body = sql[i + 1 : end]
+            unicode = sql[max(0, i - 2) : i].upper() == "U&"
+            escape = c == "'" and sql[i - 1 : i] in ("E", "e") and not _WORD.fullmatch(sql[i - 2 : i - 1])
+            if not _UNSAFE.search(body):
+                out.append(sql[i : end + 1])
+            elif unicode or escape:  # already escape syntax: only the characters are written as escapes
+                out.append(c + _UNSAFE.sub(_unicode_escape if unicode else _c_escape, body) + c)
+            elif c == '"':
+                out.append("U&" + c + _UNSAFE.sub(_unicode_escape, body.replace("\\", "\\\\")) + c)
+            else:
+                out.append("E'" + _UNSAFE.sub(_c_escape, body.replace("\\", "\\\\")) + "'")
+            i = end + 1
+        else:
+            out.append(_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", c))
+            i += 1
+    return "".join(out)
+
+
+def _unicode_escape(m: re.Match) -> str:
+    return f"\\{ord(m.group()):04X}"  # every character of the class is in the BMP
+
+
+def _c_escape(m: re.Match) -> str:
+    return f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x80 else f"\\u{ord(m.group()):04x}"

@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -106,10 +107,12 @@ def test_terminal_escapes_rich_markup(project):
     assert "[bold]" in text or "parse" in text
 
 
-INJECTING = '"e\n::warning file=a.py::PWNED\x1b]0;title\x07\u202e"'  # a newline, a command, escapes, a bidi override
+# a newline, a command, escapes, a bidi override and mark, invisible characters (zero-width, word joiner, BOM)
+INJECTING = '"e\n::warning file=a.py::PWNED\x1b]0;title\x07\u202e\u200f\u061c\u200b\u2060\ufeff"'
+HIDDEN = "\x1b\x07\r\u202e\u200f\u061c\u200b\u2060\ufeff"
 
 
-@pytest.mark.parametrize("fmt", ["terminal", "markdown"])
+@pytest.mark.parametrize("fmt", ["terminal", "markdown", "github"])
 def test_repository_text_cannot_start_a_runner_command_or_reach_the_terminal_raw(project, fmt):
     """A file name or an identifier with a line break and a GitHub workflow command (`::warning ...`), or a
     terminal escape, is printed escaped: no line of the report starts with `::`, no control character is out."""
@@ -123,8 +126,12 @@ def test_repository_text_cannot_start_a_runner_command_or_reach_the_terminal_raw
     assert any(f.location.path.startswith("evil") for f in report.active)  # the file is reported
     text = render(fmt, report)
     assert "INJECTED" in text and "PWNED" in text  # shown, escaped
-    assert not [line for line in text.splitlines() if line.lstrip().startswith("::")]
-    assert not [c for c in text if c in "\x1b\x07\r\u202e"]
+    commands = [line for line in text.splitlines() if line.lstrip().startswith("::")]
+    if fmt == "github":  # its own annotations, one line each, and nothing else
+        assert commands and all(re.match(r"::(error|warning|notice) file=[^:]*::", line) for line in commands)
+    else:
+        assert not commands
+    assert not [c for c in text if c in HIDDEN]
 
 
 def test_terminal_shows_a_long_list_metric_in_part_and_json_whole():

@@ -15,7 +15,7 @@ from sqlglot import exp
 from advisor.facts.sql import Predicate, Scope, parameterised
 from advisor.indexes.implication import implies, own_conditions, pins_values
 from advisor.ir import IndexDef, IndexKey, Schema
-from advisor.names import quote
+from advisor.names import inert, quote
 from advisor.schema.ddl import canonical_expression
 
 
@@ -280,7 +280,7 @@ class Candidate:
             sql += f" INCLUDE ({', '.join(quote(c) for c in self.include)})"
         if self.where:
             sql += f" WHERE {self.where}"
-        return sql + ";"
+        return inert(sql + ";")  # the expressions and the predicate are the parser's text, names and literals
 
     def describe(self) -> str:
         text = f"{self.table}({', '.join(str(k) for k in self.keys)})"

@@ -20,9 +20,12 @@ def get(fmt: str) -> Callable[..., None]:
     return importlib.import_module(f"advisor.reporters.{fmt}").render
 
 
-# C0 and C1 controls but tab and newline, DEL, the Unicode line and paragraph separators, and the
-# bidirectional overrides and isolates that reorder what a reader sees ("Trojan Source", CVE-2021-42574)
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# C0 and C1 controls but tab and newline, DEL, the Unicode line and paragraph separators, the
+# bidirectional overrides, isolates and marks that reorder what a reader sees ("Trojan Source",
+# CVE-2021-42574), and the invisible characters that make two names look one (zero-width space,
+# joiners, word joiner, the byte-order mark)
+UNSAFE_CHARACTERS = "\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff"
+_CONTROL = re.compile(f"[{UNSAFE_CHARACTERS}]")
 _COMMAND_LINE = re.compile(r"(?m)^(\s*)::")
 
 

@@ -15,6 +15,7 @@ from collections import Counter
 
 from advisor import catalogue
 from advisor.ir import severity_rank
+from advisor.reporters import printable
 
 LEVELS = {"error": "error", "warning": "warning", "info": "notice"}
 PER_STEP = 10  # annotations GitHub displays per level and step
@@ -32,14 +33,17 @@ def annotation(finding) -> str:
     spec = catalogue.lookup(finding.rule)
     loc = finding.location
     end_line = loc.end_line or loc.line
-    props = [f"file={_prop(loc.path)}", f"line={loc.line}", f"endLine={end_line}"]
+    # a path with a control or invisible character is written escaped: the annotation then names no file of the
+    # checkout, and the log holds no such character (a line break stays one: the runner decodes %0A)
+    props = [f"file={_prop(printable(loc.path, newlines=True))}", f"line={loc.line}", f"endLine={end_line}"]
     if end_line == loc.line:  # GitHub ignores columns on multi-line spans
         props += [f"col={loc.col}", f"endColumn={max(loc.end_col or loc.col, loc.col)}"]
     props.append(f"title={_prop(finding.rule + ' ' + (spec.name if spec else ''))}")
     message = finding.message
     if finding.help:
         message += "\nhelp: " + finding.help
-    return f"::{LEVELS[finding.severity]} {','.join(props)}::{_data(message)}"
+    # the message names the repository's tables and files: no control or invisible character in the log
+    return f"::{LEVELS[finding.severity]} {','.join(props)}::{_data(printable(message, newlines=True))}"
 
 
 def _ordered(findings) -> list:
@@ -51,8 +55,6 @@ def plain(finding) -> str:
     """A finding as a log line, for those past the annotation limit."""
     spec = catalogue.lookup(finding.rule)
     name = f" {spec.name}" if spec else ""
-    from advisor.reporters import printable  # a log line: no control character, no line read as a command
-
     return printable(f"{finding.location} {finding.rule}{name}: {finding.message}")
 
 

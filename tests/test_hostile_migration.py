@@ -1,0 +1,112 @@
+"""The migration `advisor indexes` prints is run as printed (red-team pass 6): a name or a literal of the
+repository holding a control, bidirectional or invisible character is written with escapes PostgreSQL
+reads back as that character, so no terminal, log or colour-stripping tool (click strips ANSI sequences
+when standard output is not a terminal: its pattern ate a closing quote) can change the statement; and
+standard output carries the migration alone, not the per-query lines that name the repository's files."""
+
+import uuid
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from advisor.indexes.candidates import Candidate
+from advisor.ir import IndexKey
+from advisor.names import inert, quote
+from advisor.reporters import UNSAFE_CHARACTERS
+from tests.conftest_db import pg_server  # noqa: F401
+
+ESC = "\x1b"
+UNSAFE = [ESC, "\x07", "\x9b", "\u200b", "\u200f", "\u061c", "\u202e", "\u2066", "\u2060", "\ufeff", "\u2028"]
+
+
+def _unsafe_left(text: str) -> list[str]:
+    import re
+
+    return re.findall(f"[{UNSAFE_CHARACTERS}]", text)
+
+
+@pytest.fixture
+def conn(pg_server):  # noqa: F811
+    from advisor.seed.server import connect
+
+    name = f"mig_{uuid.uuid4().hex[:8]}"
+    with connect(pg_server.conninfo(), autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    conn = connect(pg_server.conninfo(name), autocommit=True)
+    try:
+        yield conn
+    finally:
+        conn.close()
+        with connect(pg_server.conninfo(), autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+@pytest.mark.parametrize("char", UNSAFE)
+def test_a_name_and_a_literal_with_a_control_character_build_as_printed(conn, char):
+    table, column, value = f"t{char}[", f'c{char}["\\', f"x{char}'\\n"
+    conn.execute(f"CREATE TABLE {quote(table)} (id int PRIMARY KEY, {quote(column)} int, name text)")
+    lit = "'" + value.replace("'", "''") + "'"  # as the parser writes a literal: raw characters inside
+    candidate = Candidate(table, (IndexKey(column),), where=f"name = {lit}")
+    ddl = candidate.ddl(concurrently=False, name="printed")
+    assert _unsafe_left(ddl) == []
+    conn.execute(ddl)
+    columns, predicate = conn.execute(
+        """SELECT array_agg(a.attname ORDER BY a.attnum), pg_get_expr(i.indpred, i.indrelid)
+             FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+            WHERE i.indexrelid = 'printed'::regclass GROUP BY i.indpred, i.indrelid"""
+    ).fetchone()
+    assert columns == [column]  # the very column, not one named by the escape's text
+    matches = conn.execute(f"SELECT %s::text = {inert(lit)}", (value,)).fetchone()[0]
+    assert matches and "name" in predicate
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from(["a", "'", '"', "\\", "&", "U", "E", " ", *UNSAFE]), max_size=12))
+def test_inert_leaves_no_unsafe_character_and_keeps_safe_text(text):
+    for sql in (text, f"lower(\"{text}\") = '{text}'"):
+        out = inert(sql)
+        assert _unsafe_left(out) == []
+        if not _unsafe_left(sql):
+            assert out == sql  # nothing to escape: the text is the parser's, untouched
+
+
+def test_indexes_prints_the_migration_alone_and_it_runs_as_printed(tmp_path, monkeypatch, pg_server):  # noqa: F811
+    from advisor.cli import main
+    from advisor.cli_db import register
+    from advisor.seed.server import connect
+    from advisor.sources.sql_files import split_statements
+
+    if "indexes" not in main.commands:
+        register(main)
+    root = tmp_path / "repo"
+    (root / "queries").mkdir(parents=True)
+    (root / "schema.sql").write_text(
+        f'CREATE TABLE "t{ESC}[" (id int PRIMARY KEY, "c{ESC}[" int, name text);\nCREATE TABLE victims (id int);\n'
+    )
+    (root / "queries" / "x;DROP TABLE victims;--.sql").write_text(
+        f"SELECT id FROM \"t{ESC}[\" WHERE \"c{ESC}[\" = 3 AND name = 'x\"); DROP TABLE victims; --';\n"
+    )
+    (root / "advisor.toml").write_text('schema = ["schema.sql"]\n\n[seed]\nrows = 3000\n\n[explain]\ncache = false\n')
+    monkeypatch.chdir(root)
+    result = CliRunner().invoke(main, ["indexes", "."])
+    assert result.exit_code == 0, result.output
+    assert ESC not in result.stdout and "recommended" not in result.stdout  # the per-query lines: standard error
+    assert "x;DROP TABLE victims;--.sql:1: recommended" in result.stderr
+    statements = [result.stdout[a:b] for a, b in split_statements(result.stdout)]
+    assert statements and all(s.lstrip().startswith("CREATE INDEX CONCURRENTLY") for s in statements)
+    # run as printed on a database of the same schema: one index on the table, the victim kept
+    name = f"mig_{uuid.uuid4().hex[:8]}"
+    with connect(pg_server.conninfo(), autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    try:
+        with connect(pg_server.conninfo(name), autocommit=True) as db:
+            db.execute((root / "schema.sql").read_text())
+            for statement in statements:
+                db.execute(statement)
+            assert db.execute("SELECT to_regclass('victims') IS NOT NULL").fetchone()[0]
+            assert db.execute(f"SELECT count(*) FROM pg_indexes WHERE tablename = 't{ESC}['").fetchone()[0] == 2
+    finally:
+        with connect(pg_server.conninfo(), autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
