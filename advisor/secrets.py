@@ -17,6 +17,11 @@ _URI_PASSWORD = re.compile(
     r"(?=@[^@\s/\"'<>]*(?:$|[/\s?\"'<>]))",
     re.IGNORECASE,
 )
+# a URI's password written with an unencoded `/` (`postgresql://app:Xk9/pw@db/prod`, which libpq reads as the host
+# `app` and the rest as a path, quoting them in its errors): after the scheme, everything to the token's last `@`
+_URI_USERINFO = re.compile(
+    r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s\"'<>]*:)(?P<pw>[^\s\"'<>]*)(?=@[^@\s\"'<>]*(?:$|[\s\"'<>]))", re.IGNORECASE
+)
 # settings that hold a secret, in key=value strings and URI queries: libpq's password, sslpassword,
 # oauth_client_secret, scram_client_key and scram_server_key; a MongoDB URI's tlsCertificateKeyFilePassword and
 # authMechanismProperties (AWS_SESSION_TOKEN:...); any other key named for a password, a secret or a token
@@ -86,15 +91,16 @@ _URI = "postgresql://user:password@host:port/dbname"
 
 def remember(dsn: str) -> None:
     """Note the passwords of `dsn` so that mask() hides them wherever they turn up later."""
-    for pattern in (_URI_PASSWORD, _KV_PASSWORD, _URI_QUERY_PASSWORD):
+    for pattern in (_URI_USERINFO, _URI_PASSWORD, _KV_PASSWORD, _URI_QUERY_PASSWORD):
         for m in pattern.finditer(dsn):
             pw = m.group("pw").strip("'")
-            if pw:  # and each piece between `@`s: a driver that splits there quotes the rest as a host
-                _known.update({pw, unquote(pw), *pw.split("@"), *unquote(pw).split("@")})
+            if pw:  # and each piece between `@`s and `/`s: a driver that splits there quotes the rest as a host
+                _known.update({pw, unquote(pw), *re.split("[@/]", pw), *re.split("[@/]", unquote(pw))})
 
 
 def mask(text: str) -> str:
     """Text with every password of a DSN (and every password seen in one) replaced by ***."""
+    text = _URI_USERINFO.sub(lambda m: m.group("head") + ("***" if m.group("pw") else ""), text)
     text = _URI_PASSWORD.sub(lambda m: m.group("head") + ("***" if m.group("pw") else ""), text)
     text = _KV_PASSWORD.sub(lambda m: m.group("head") + "***", text)
     text = _URI_QUERY_PASSWORD.sub(lambda m: m.group("head") + "***", text)

@@ -127,3 +127,19 @@ def test_mask_forms():
     assert PASSWORD not in mask(f"postgresql://u:{PASSWORD}@h/db")
     assert PASSWORD not in mask(f"host=h password={PASSWORD} dbname=x")
     assert PASSWORD not in mask(f"postgresql://u@h/db?password={PASSWORD}")
+    # an unencoded `/` in the password (red-team pass 6): libpq reads the host `u` and a path
+    slashed = "Sl4shedS3cret"  # seen by no earlier test: mask() also hides every password it was shown
+    for dsn in (f"postgresql://u:Xk9/{slashed}@h/db", f"postgresql://u:{slashed}/@h:1/db"):
+        assert slashed not in mask(f"cannot connect to {dsn}: failed to resolve host 'u'"), dsn
+        assert mask(dsn).endswith("@h/db") or mask(dsn).endswith("@h:1/db")  # the server is still named
+
+
+@pytest.mark.parametrize("command", [["check", "--explain"], ["indexes"], ["stats", "export", "-o", "s.json"]])
+def test_a_password_with_a_slash_is_never_printed(tmp_path, monkeypatch, command):
+    _project(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    secret = f"Sl4sh{command[0]}S3cret"  # its own: mask() also hides every password it was shown
+    dsn = f"postgresql://bob:Xk9/{secret}@127.0.0.1:1/nothing"
+    result = CliRunner().invoke(_cli(), [*command, "--dsn", dsn, *(["app"] if command[0] != "stats" else [])])
+    assert result.exit_code == 2, result.output
+    assert secret not in result.output and "Traceback" not in result.output
