@@ -101,9 +101,14 @@ def check_glob(pattern: str, where: str) -> None:
         raise ConfigError(f'{where}: {pattern!r} is not a file pattern (e.g. "migrations/*.sql")')
     if os.path.isabs(pattern):
         raise ConfigError(f"{where}: {pattern!r} is an absolute path; patterns are relative to the project root")
-    for part in PurePosixPath(pattern.replace("\\", "/")).parts:
+    parts = PurePosixPath(pattern.replace("\\", "/")).parts
+    for part in parts:
         if "**" in part and part != "**":
             raise ConfigError(f"{where}: {pattern!r}: '**' can only be a whole path component")
+    # `..` after a name: `*/../*/../...` makes the glob's work grow as the directory count to the power of its
+    # depth (a 40-character pattern ran for minutes); leading, it names a folder above the root
+    if ".." in parts and any(part != ".." for part in parts[: len(parts) - parts[::-1].index("..")]):
+        raise ConfigError(f"{where}: {pattern!r}: '..' can only lead a pattern (\"../db/*.sql\")")
 
 
 def from_mapping(data: dict[str, Any], root: Path, source: Path | None, prefix: str) -> Config:

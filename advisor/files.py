@@ -177,8 +177,12 @@ def schema_files(config: Config) -> list[Path]:
     """The files the config's `schema` patterns match, all regular files inside the project."""
     root = config.root.resolve()
     files: list[Path] = []
+    outside = "(give --allow-outside on the command line to allow it)"
     for pattern in config.schema:
         where = f"{config.label}: schema {pattern!r}"
+        if not config.allow_outside and pattern.replace("\\", "/").startswith("../"):
+            # refused before any folder above the root is listed: which files are there is not the repository's
+            raise ConfigError(f"{where}: starts outside the project root {config.root} {outside}")
         try:
             matched = sorted(config.root.glob(pattern))
         except (ValueError, NotImplementedError, IndexError) as exc:
@@ -187,9 +191,9 @@ def schema_files(config: Config) -> list[Path]:
         for path in matched:
             resolved = Path(os.path.realpath(path))
             if not config.allow_outside and not inside(resolved, root):
+                # named by the link in the repository, not by what it reaches outside it
                 raise ConfigError(
-                    f"{where}: {path} is outside the project root {config.root} "
-                    "(give --allow-outside on the command line to allow it)"
+                    f"{where}: reaches outside the project root through {_link_in(path, config.root)} {outside}"
                 )
             # stat: pipes, devices and directories are not schema files; nor is a name that is not UTF-8
             # (discovery skips it with a note: it holds no table advisor could name)
@@ -199,6 +203,14 @@ def schema_files(config: Config) -> list[Path]:
             raise ConfigError(f"{where}: matches no file under {config.root}")
         files += [p for p in kept if p not in files]
     return files
+
+
+def _link_in(path: Path, root: Path) -> str:
+    """The first part of `path` below `root` that is a symbolic link, as the repository names it."""
+    for part in [*reversed(path.parents), path]:
+        if root in part.parents and part.is_symlink():
+            return part.relative_to(root).as_posix()
+    return "a symbolic link"
 
 
 # --- ignore files -----------------------------------------------------------------------

@@ -54,6 +54,35 @@ def test_config_paths_leaving_the_project_are_refused(repo, key, text):
     assert "advisor.toml" in result.output and key in result.output and "outside the project" in result.output
 
 
+def test_a_schema_pattern_above_the_root_lists_nothing_there(repo):
+    """Refused before the glob runs: the message names no file of the folder above (red-team pass 6)."""
+    (repo.parent / "outside").mkdir()
+    (repo.parent / "outside" / "hidden-name.sql").write_text("SELECT 1;\n")
+    config(repo, 'schema = ["../outside/*.sql"]\n')
+    result = run(".")
+    assert result.exit_code == 2 and "outside the project root" in result.output
+    assert "hidden-name" not in result.output
+
+
+def test_a_schema_pattern_through_a_linked_folder_names_the_link_not_what_is_behind_it(repo):
+    (repo.parent / "outside").mkdir()
+    (repo.parent / "outside" / "hidden-name.sql").write_text("SELECT 1;\n")
+    (repo / "linked").symlink_to(repo.parent / "outside")
+    config(repo, 'schema = ["linked/*.sql"]\n')
+    result = run(".")
+    assert result.exit_code == 2 and "outside the project root through linked" in result.output
+    assert "hidden-name" not in result.output
+
+
+def test_dot_dot_after_a_name_in_a_schema_pattern_is_refused_at_once(repo):
+    """`*/../*/../...` made the glob's work the directory count to the power of its depth (N=6: minutes)."""
+    for n in range(10):
+        (repo / f"d{n}").mkdir()
+    config(repo, 'schema = ["' + "*/../" * 8 + 'schema.sql"]\n')
+    result = run(".")  # refused when the config is read, before any glob runs
+    assert result.exit_code == 2 and "'..' can only lead a pattern" in result.output
+
+
 def test_a_named_pipe_as_seed_csv_is_refused(repo):
     os.mkfifo(repo / "users.csv")
     config(repo, '[seed.csv]\nusers = "users.csv"\n')
