@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from advisor.errors import ConfigError
-from advisor.files import DEFAULT_MAX_FILE_SIZE
+from advisor.files import DEFAULT_MAX_FILE_SIZE, git_top, inside
 from advisor.ir import SEVERITIES
 
 CONFIG_FILES = ("advisor.toml", "pyproject.toml")
@@ -234,6 +234,7 @@ def find_config(start: Path, top: Path | None = None) -> Config:
         for name in CONFIG_FILES:
             candidate = candidate_dir / name
             if candidate.is_file():
+                _inside_its_checkout(candidate)
                 config = load_file(candidate)
                 if config is not None:
                     return config
@@ -242,6 +243,20 @@ def find_config(start: Path, top: Path | None = None) -> Config:
         top = top.resolve() if top is not None else None
         root = top if top is not None and (top == directory or top in directory.parents) else directory
     return Config(root=root)
+
+
+def _inside_its_checkout(config: Path) -> None:
+    """A config found in the tree is the repository's: one that is a symbolic link must lead to a file of the
+    same checkout (its git top, else its own folder), or advisor would read, and quote in its errors, a file
+    of the machine's (a credentials file) that the repository names."""
+    if not config.is_symlink():
+        return
+    top = git_top(config.parent) or config.parent
+    if not inside(Path(os.path.realpath(config)), Path(os.path.realpath(top))):
+        raise ConfigError(
+            f"{config}: a symbolic link leading outside the repository: advisor does not read it "
+            "(give the file with --config to use it)"
+        )
 
 
 def project_root(directory: Path) -> Path | None:

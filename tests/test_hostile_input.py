@@ -83,6 +83,27 @@ def test_dot_dot_after_a_name_in_a_schema_pattern_is_refused_at_once(repo):
     assert result.exit_code == 2 and "'..' can only lead a pattern" in result.output
 
 
+def test_a_config_that_links_outside_the_checkout_is_not_read(repo):
+    (repo.parent / "credentials.toml").write_text('dialect = "hunter2-token"\n')
+    (repo / "advisor.toml").unlink(missing_ok=True)
+    (repo / "advisor.toml").symlink_to(repo.parent / "credentials.toml")
+    result = run(".")
+    assert result.exit_code == 2 and "advisor.toml: a symbolic link leading outside the repository" in result.output
+    assert "hunter2" not in result.output
+
+
+def test_a_config_that_links_inside_the_checkout_is_read(repo):
+    (repo / ".git").mkdir()
+    (repo / "configs").mkdir()
+    (repo / "configs" / "advisor.toml").write_text('select = ["ALL"]\n')
+    (repo / "star.sql").write_text("SELECT * FROM users;\n")
+    (repo / "advisor.toml").unlink(missing_ok=True)
+    (repo / "advisor.toml").symlink_to(repo / "configs" / "advisor.toml")
+    result = CliRunner().invoke(main, ["check", "--no-cache", "--format", "json", "."])
+    assert result.exit_code in (0, 1), result.output
+    assert "select-star" in result.output  # off by default: on because the linked config was read
+
+
 def test_a_named_pipe_as_seed_csv_is_refused(repo):
     os.mkfifo(repo / "users.csv")
     config(repo, '[seed.csv]\nusers = "users.csv"\n')
