@@ -10,6 +10,7 @@ from typing import NoReturn
 import click
 
 EXIT_ERROR = 2
+EXIT_BROKEN_PIPE = 141  # as a shell reports a process SIGPIPE ended (128 + 13)
 
 
 def fail(message: str) -> NoReturn:
@@ -36,6 +37,12 @@ def guard(fn):
         except KeyboardInterrupt:
             click.echo("advisor: interrupted", err=True)
             sys.exit(130)
+        except BrokenPipeError:
+            # the reader went away (`advisor check | head`): nothing left to say, and nobody to say it to;
+            # standard output goes to /dev/null so the interpreter's last flush fails quietly too
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(EXIT_BROKEN_PIPE)
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
         except Exception as exc:  # noqa: BLE001

@@ -313,3 +313,21 @@ def test_suppression_lines_are_counted_in_one_pass():
     found = find_suppressions("a.sql", text)
     expected = [n + 1 for n, line in enumerate(text.splitlines()) if "advisor: ignore" in line]
     assert [s.location.line for s in found] == expected and len(found) == 67
+
+
+def test_a_reader_that_closes_the_pipe_ends_the_run_quietly():
+    """`advisor check | head`: the reader goes away after a few bytes; no internal error, no traceback."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root), "ADVISOR_NO_CACHE": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "advisor.cli", "check", "--format", "json", "fixtures"],
+                            cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(100)  # more than 64 kB follow: the pipe fills, the writer blocks
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141, err
+    assert err == ""
