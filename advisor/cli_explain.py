@@ -60,11 +60,13 @@ def explain_command(query, file, project, config, dsn, mongo_uri, mongo, analyze
     from advisor.home import cache_root
     from advisor.loader import load_session_project
     from advisor.session.commands import Controller
+    from advisor.session.render import print_visibly
     from advisor.session.repl import run_lines, run_terminal
     from advisor.session.workspace import Workspace
 
     interactive = query is None and file is None and sys.stdin.isatty()
     console = Console(highlight=False, soft_wrap=fmt == "json")
+    print_visibly(console)  # the repository's names and literals never reach the terminal raw
     workspace = Workspace(
         load_session_project(project, config),
         dsn=dsn,

@@ -110,3 +110,28 @@ def test_indexes_prints_the_migration_alone_and_it_runs_as_printed(tmp_path, mon
     finally:
         with connect(pg_server.conninfo(), autocommit=True) as admin:
             admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+def test_the_explain_session_shows_the_repositorys_names_escaped(tmp_path, monkeypatch):
+    """`advisor explain` prints plan nodes, filters, advice, DDL and `\\d` from the repository's names and
+    literals: each control character is shown escaped, whatever renderable carries it (one console hook)."""
+    from advisor.cli import main
+    from advisor.cli_db import register
+
+    if "indexes" not in main.commands:
+        register(main)
+    title = f"{ESC}]0;PWNED{ESC}\\"
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "schema.sql").write_text(
+        f'CREATE TABLE "evil{title}" (id int PRIMARY KEY, "c{ESC}[31mRED" int, name text);\n'
+    )
+    (root / "q.sql").write_text(
+        f"SELECT id FROM \"evil{title}\" WHERE name = 'x{ESC}[41m\u202eBG' AND \"c{ESC}[31mRED\" = 3;\n\\d\n"
+    )
+    (root / "advisor.toml").write_text('schema = ["schema.sql"]\n\n[seed]\nrows = 3000\n\n[explain]\ncache = false\n')
+    monkeypatch.chdir(root)
+    result = CliRunner().invoke(main, ["explain", "--file", "q.sql"])
+    assert result.exit_code == 0, result.output
+    assert "PWNED" in result.output and "RED" in result.output  # shown, escaped
+    assert _unsafe_left(result.output) == [], result.output

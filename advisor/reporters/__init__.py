@@ -36,13 +36,19 @@ def printable(text: str, newlines: bool = False) -> str:
     (`::error file=...::`, GitHub Actions' workflow commands, which the machine formats escape their own way);
     a line (or the text) that would start with `::` starts with `\\::`, and `##[` (the older syntax of those
     commands) is written `##\\[`."""
-    text = _CONTROL.sub(
-        lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text
-    )
+    text = visible(text)
     if not newlines:
         text = text.replace("\n", "\\n")
     text = text.replace("##[", "##\\[")  # the runner's older command syntax, which it finds anywhere in a line
     return _COMMAND_LINE.sub(lambda m: m.group(1) + "\\::", text)
+
+
+def visible(text: str) -> str:
+    """The text with each control, bidirectional or invisible character (but tab and newline) written as an
+    escape (`\\x1b`, `\\u200b`): what `printable` does to characters, without its line rules."""
+    return _CONTROL.sub(
+        lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text
+    )
 
 
 def finding_dict(finding) -> dict:

@@ -18,6 +18,35 @@ from advisor.units import human_size
 STYLES = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
+def print_visibly(console) -> None:
+    """Make every text the console prints go through `visible`: plan nodes, filters, advice, DDL and `\\d` name
+    the repository's tables, columns and literals (a table named `evil<ESC>]0;title`); the styles the
+    console adds itself stay codes.  One hook for all of the session's output."""
+    from rich.console import RenderHook
+
+    class Visible(RenderHook):
+        def process_renderables(self, renderables):
+            return [_Visible(r) for r in renderables]
+
+    console.push_render_hook(Visible())
+
+
+class _Visible:
+    def __init__(self, inner):
+        self.inner = inner
+
+    def __rich_console__(self, console, options):
+        from rich.segment import Segment
+
+        from advisor.reporters import visible
+
+        for segment in console.render(self.inner, options):
+            if segment.control or segment.text.isascii() and segment.text.isprintable():
+                yield segment
+            else:
+                yield Segment(visible(segment.text), segment.style, segment.control)
+
+
 def _ms(ms: float | None) -> str:
     return "?" if ms is None else f"{ms:,.1f} ms" if ms >= 1 else f"{ms:.3f} ms"
 
