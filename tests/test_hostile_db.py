@@ -530,3 +530,68 @@ def test_allow_list_ignores_words_in_strings_and_comments():
     assert check("-- ALTER ROLE x\nCREATE TABLE t (a int)").action == "send"
     assert check("DO $$ BEGIN RAISE NOTICE 'EXECUTE nothing'; END $$").action == "send"
 
+
+
+# --- what loading a schema may spend (found by a red-team pass: a 200-byte schema wrote 3 GB in 33 s and left a
+# 6 GB cached database over the 2 GB cap; 1,000 lines of `SELECT pg_sleep(55)` would have loaded for 16 hours) ---
+
+def _budget_project(tmp_path, monkeypatch, schema: str, explain: str = "cache = false\n") -> Path:
+    project = tmp_path / "app"
+    project.mkdir()
+    (project / "schema.sql").write_text(textwrap.dedent(schema).lstrip())
+    (project / "q.sql").write_text("SELECT id FROM t WHERE v = 1;\n")
+    (project / "advisor.toml").write_text(
+        f'dialect = "postgres"\nschema = ["schema.sql"]\n[seed]\nrows = 2000\n[explain]\nmin_cost = 1\n{explain}')
+    monkeypatch.chdir(tmp_path)
+    return project
+
+
+@pytest.mark.parametrize("on", ["embedded", "dsn"])
+def test_a_schema_that_writes_past_the_disk_budget_is_cut_inside_its_statement(tmp_path, monkeypatch, pg_server, on):  # noqa: F811
+    """The schema's statements spend the byte budget the seed spends (ADVISOR_SEED_MAX_BYTES, here 40 MB): an
+    INSERT writing 200 MB is cancelled while it runs, and the run stops with one line naming it. On the embedded
+    server the data directory is measured (its WAL too), on a server of yours the scratch database."""
+    import re
+
+    _budget_project(tmp_path, monkeypatch, """
+        CREATE TABLE t (id int PRIMARY KEY, v int);
+        CREATE TABLE big (x text);
+        ALTER TABLE big ALTER COLUMN x SET STORAGE EXTERNAL;
+        INSERT INTO big SELECT repeat(md5(g::text), 31250) FROM generate_series(1, 200) g;
+        CREATE TABLE after_it (id int);
+    """)
+    monkeypatch.setenv("ADVISOR_SEED_MAX_BYTES", str(40 * 2**20))
+    dsn = ["--dsn", pg_server.conninfo()] if on == "dsn" else []
+    result = CliRunner().invoke(_cli(), ["check", "--explain", *dsn, "app"])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1, result.output
+    assert "schema.sql:4: advisor stopped loading the schema here: the schema's statements had written" in result.output
+    assert "over the 40.0 MB advisor may use for the schema and its seed" in result.output
+    assert "this statement and the 1 after it were not loaded" in result.output
+    written = float(re.search(r"had written ([\d,.]+) MB", result.output).group(1).replace(",", ""))
+    assert written < 150, result.output  # cut while it ran, not after its 200 MB
+
+
+def test_the_time_a_schema_takes_to_load_is_bounded_and_the_run_goes_on(tmp_path, monkeypatch):
+    """All the schema's statements together have a time budget (limits.SCHEMA_LOAD_SECONDS, here 1 s): the
+    statement running when it is spent is cancelled, the rest is not loaded, one schema-rejected note says where
+    and why, and the run plans on what was loaded (here without the index, not loaded)."""
+    from advisor.seed import limits
+
+    monkeypatch.setattr(limits, "SCHEMA_LOAD_SECONDS", 1.0, raising=False)
+    _budget_project(tmp_path, monkeypatch, """
+        CREATE TABLE t (id int PRIMARY KEY, v int);
+        SELECT pg_sleep(30);
+        CREATE INDEX t_v ON t (v);
+    """)
+    started = time.monotonic()
+    result = CliRunner().invoke(_cli(), ["check", "--explain", "--format", "json", "app"])
+    assert time.monotonic() - started < 25, "the sleep was waited on"
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    findings = json.loads(result.stdout)["findings"]
+    (note,) = [f for f in findings if f["rule"] == "PLN010"]
+    assert (note["path"].endswith("schema.sql"), note["line"]) == (True, 2)
+    assert note["message"] == ("advisor stopped loading the schema here: the schema's statements had run 1 s, "
+                               "advisor's limit for loading a schema; this statement and the 1 after it were not "
+                               "loaded"), note["message"]
+    assert [f["line"] for f in findings if f["rule"] == "IDX001" and f["path"].endswith("q.sql")] == [1]

@@ -244,18 +244,32 @@ def _rejected_note(errors: list) -> Hits:
     them, at the first: advisor loaded the rest, and what depends on them may go unplanned."""
     if not errors:
         return []
-    first = errors[0]  # in the order the schema was loaded
+    # in the order the schema was loaded; where advisor stopped loading it (its budget spent) comes first: the
+    # reason for every statement after it
+    stop = next((e for e in errors if getattr(e, "stopped", False)), None)
+    first = stop or errors[0]
     where = [Location(e.path, e.line, 1) for e in errors]
     many = f"{_where(where, 'schema statement')}{',' if len({e.path for e in errors}) > 1 else ''} were not loaded: "
     many = many if len(errors) > 1 else ""
+    here = "(advisor stopped here)" if stop is not None else "(the first is here)"
+    loaded = (
+        "advisor loaded the schema up to this statement and planned on that; a schema that takes longer to load, or "
+        "writes more, than advisor's limits (the README's security model) is not loaded whole"
+        if stop is not None
+        else "advisor loaded the rest of the schema"
+    )
     return [
         (
             "schema-rejected",
             Hit(
-                (f"{many}{error_summary([e.summary for e in errors])} (the first is here)" if many else first.summary),
-                where[0],
+                (
+                    f"{many}{error_summary([first.summary, *(e.summary for e in errors if e is not first)])} {here}"
+                    if many
+                    else first.summary
+                ),
+                Location(first.path, first.line, 1),
                 subject="schema statements not loaded",
-                help="advisor loaded the rest of the schema; a statement PostgreSQL rejects here fails in "
+                help=f"{loaded}; a statement PostgreSQL rejects here fails in "
                 "production too, one advisor does not run is on its allow-list (see this rule's page)",
                 metrics={"evidence": "planned", "lines": _lines(where)},
             ),

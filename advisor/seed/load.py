@@ -6,18 +6,24 @@ for (trusted ones only) are created by `create_extension` -- advisor's administr
 before any statement of the repository runs.  The rest runs on `conn`, a role without privileges,
 each statement on its own (autocommit), so one PostgreSQL rejects is reported as
 `file:line: message` and the rest still load, as a migration runner that skips a broken step would.
+The load as a whole has a budget of time and bytes (advisor/seed/limits.py): past it, the statement running is
+cancelled and it and the rest are not loaded, reported as one error at its file:line.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from advisor.parse import PSQL_BEFORE, PSQL_SCHEMA
 from advisor.secrets import mask
+from advisor.seed import limits
+from advisor.units import human_size
 
 SCHEMA_STATEMENT_TIMEOUT = "60s"  # a schema statement that runs longer (pg_sleep, a huge INSERT) is cut
 
@@ -29,6 +35,7 @@ class LoadError:
     message: str
     statement: str
     refused: bool = False  # advisor's allow-list refused it; it was never sent
+    stopped: bool = False  # the load's budget ran out here: it and the statements after it were not loaded
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.summary}"
@@ -37,6 +44,8 @@ class LoadError:
     def summary(self) -> str:
         if self.refused:
             return f"advisor does not run this statement: {self.message}"
+        if self.stopped:
+            return f"advisor stopped loading the schema here: {self.message}"
         return f"PostgreSQL rejects this statement: {self.message}"
 
 
@@ -128,10 +137,64 @@ def _missing_schema(exc) -> str | None:
     return m.group(1) if m else None
 
 
+class _Watch:
+    """A thread that looks at the clock and the bytes written four times a second while the schema's statements
+    run, and once the budget is spent cancels the statement running (again at each look, until the load stops):
+    one statement cannot run or write past it (an INSERT wrote 3 GB in 33 s, inside the minute it may run)."""
+
+    POLL = 0.25
+
+    def __init__(self, conn, budget: limits.Budget):
+        self.conn, self.budget, self.reason = conn, budget, ""
+        seconds = budget.seconds if budget.seconds is not None else limits.SCHEMA_LOAD_SECONDS
+        self.seconds, self.deadline = seconds, time.monotonic() + seconds
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="advisor-schema-budget", daemon=True)
+
+    def __enter__(self) -> _Watch:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.done.set()
+        self.thread.join()
+
+    def _run(self) -> None:
+        while not self.done.wait(self.POLL):
+            if not self.reason:
+                self.reason = self._spent()
+            if self.reason:
+                try:
+                    self.conn.cancel_safe(timeout=5)
+                except Exception:  # noqa: BLE001  a cancel that cannot be sent: the statement timeout still cuts it
+                    pass
+
+    def _spent(self) -> str:
+        if time.monotonic() >= self.deadline:
+            return f"the schema's statements had run {self.seconds:g} s, advisor's limit for loading a schema"
+        if self.budget.bytes is None:
+            return ""
+        try:
+            used = self.budget.spent()
+        except Exception:  # noqa: BLE001  not measured this time: the next look tries again
+            return ""
+        if used <= self.budget.bytes:
+            return ""
+        return (
+            f"the schema's statements had written {human_size(used)}, over the {human_size(self.budget.bytes)} "
+            f"advisor may use for the schema and its seed ({self.budget.why})"
+        )
+
+
 def load_schema(
-    conn, files: list[Path], shown: dict[Path, str] | None = None, create_extension: Callable[[str], None] | None = None
+    conn,
+    files: list[Path],
+    shown: dict[Path, str] | None = None,
+    create_extension: Callable[[str], None] | None = None,
+    budget: limits.Budget | None = None,
 ) -> list[LoadError]:
-    """Run every allowed statement of the files; returns the statements refused or rejected."""
+    """Run every allowed statement of the files; returns the statements refused or rejected, and where the
+    budget (by default: SCHEMA_LOAD_SECONDS, no byte limit) stopped the load, if it did."""
     import psycopg
 
     from advisor.seed.allowlist import check
@@ -171,9 +234,18 @@ def load_schema(
     conn.autocommit = True
     conn.execute(f"SET statement_timeout = '{SCHEMA_STATEMENT_TIMEOUT}'")
     schemas: set[str] = set()  # created for the files, which use them and leave their creation to a runner
-    for seq, name, query, body in allowed:
-        failed = _send(conn, query, body, schemas)
-        if failed is not None:
-            errors.append((seq, LoadError(name, failed[0], failed[1], body)))
+    with _Watch(conn, budget or limits.Budget()) as watch:
+        for n, (seq, name, query, body) in enumerate(allowed):
+            if not watch.reason:
+                failed = _send(conn, query, body, schemas)
+                if failed is None or not watch.reason:  # loaded, or rejected for its own reasons
+                    if failed is not None:
+                        errors.append((seq, LoadError(name, failed[0], failed[1], body)))
+                    continue
+            # the budget ran out before this statement or while it ran (cancelled): it and the rest are not loaded
+            rest = len(allowed) - n - 1
+            after = f"; this statement and the {rest} after it were not loaded" if rest else "; it was not loaded"
+            errors.append((seq, LoadError(name, query.location.line, watch.reason + after, body, stopped=True)))
+            break
     conn.execute("SET statement_timeout = 0")  # seeding is not cut; a role default set by the schema does not count
     return [e for _, e in sorted(errors, key=lambda pair: pair[0])]

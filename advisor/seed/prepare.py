@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from advisor.config import Config
 from advisor.discovery import display_path
 from advisor.schema.assemble import schema_files
+from advisor.seed.limits import Budget
 from advisor.seed.load import LoadError, load_schema
 from advisor.seed.scratch import remove_stale_temporary, user_target
 from advisor.seed.server import (
@@ -52,6 +55,33 @@ def disk_budget(target) -> int:
     return ceiling if ceiling is not None else DSN_SEED_BYTES
 
 
+def _budget_words(target) -> str:
+    if target.server is not None:
+        return "half the free space where the server keeps its data, or ADVISOR_SEED_MAX_BYTES"
+    return "10 GiB on a server of yours, or ADVISOR_SEED_MAX_BYTES"
+
+
+@contextlib.contextmanager
+def _meter(target) -> Iterator[Callable[[], int]]:
+    """The bytes written since it started: the embedded server's data directory (its WAL too: a 3 GB INSERT left
+    6 GB there), else the scratch database's size, on a connection of its own (a thread reads it while the
+    schema's statements run)."""
+    from advisor.home import tree_size
+
+    if target.server is not None:
+        datadir = target.server.datadir
+        base = tree_size(datadir)
+        yield lambda: tree_size(datadir) - base
+        return
+    with connect(target.conninfo, autocommit=True) as conn:
+
+        def size() -> int:
+            return int(conn.execute("SELECT pg_database_size(current_database())").fetchone()[0])
+
+        base = size()
+        yield lambda: size() - base
+
+
 def prepare(config: Config, dsn: str | None = None, *, progress: bool = False, cache: bool | None = None) -> Prepared:
     seed = seed_settings(config)
     explain = explain_settings(config)
@@ -79,20 +109,31 @@ def prepare(config: Config, dsn: str | None = None, *, progress: bool = False, c
         prepared.load_errors = cached_load_errors(target)
         return prepared
     try:
-        with connect(target.conninfo, autocommit=True) as conn:
-            prepared.load_errors = _load(conn, target, files)
-            _search_path(conn)
+        with connect(target.conninfo, autocommit=True) as conn, _meter(target) as spent:
             from advisor.seed.generate import SeedTooLarge, seed_database
             from advisor.units import human_size
 
-            budget = disk_budget(target)
+            # one byte budget for the schema's statements and the seed after them (the seed gets what is left)
+            budget, why = disk_budget(target), _budget_words(target)
+            prepared.load_errors = _load(conn, target, files, Budget(bytes=budget, spent=spent, why=why))
+            _search_path(conn)
+            schema_bytes = max(spent(), 0)
+            stop = next((e for e in prepared.load_errors if e.stopped), None)
+            if schema_bytes >= budget:  # nothing left to seed with: the run cannot go on
+                raise DatabaseError(
+                    f"{config.label}: {stop}; nothing is left to seed with"
+                    if stop is not None
+                    else f"{config.label}: the schema's statements wrote {human_size(schema_bytes)}, all of the "
+                    f"{human_size(budget)} advisor may use for the schema and its seed ({why}); nothing is left to "
+                    "seed with"
+                )
             try:
-                result = seed_database(conn, seed, progress=progress, disk_budget=budget)
+                result = seed_database(conn, seed, progress=progress, disk_budget=budget - schema_bytes)
             except SeedTooLarge as exc:
+                left = f"{human_size(exc.budget)} left of {human_size(budget)}" if schema_bytes else human_size(budget)
                 raise DatabaseError(
                     f"{config.label}: the seed its [seed] settings ask for would take about {human_size(exc.need)} on "
-                    f"disk, more than advisor may use ({human_size(exc.budget)}: half the free space where the server "
-                    f"keeps its data, or ADVISOR_SEED_MAX_BYTES); lower [seed] rows or [seed.tables.<t>] rows"
+                    f"disk, more than advisor may use ({left}: {why}); lower [seed] rows or [seed.tables.<t>] rows"
                 ) from None
             prepared.seeded = result.rows
             prepared.notes += result.notes
@@ -100,14 +141,16 @@ def prepare(config: Config, dsn: str | None = None, *, progress: bool = False, c
                 from advisor.seed.stats import restore_stats
 
                 prepared.notes += restore_stats(conn, seed.stats)
-        mark_seeded(target, prepared.load_errors)  # the errors are shown again when it is reused
+        # the errors are shown again when it is reused; a load the budget stopped is not kept: on another
+        # machine, or a quieter one, it may load whole
+        prepared.notes += mark_seeded(target, prepared.load_errors, keep=stop is None)
     except BaseException:
         target.close()
         raise
     return prepared
 
 
-def _load(conn, target: Target, files: list[Path]) -> list[LoadError]:
+def _load(conn, target: Target, files: list[Path], budget: Budget) -> list[LoadError]:
     """The schema, as the target's role without privileges; the trusted extensions it asks for (and
     pg_trgm, which index candidates use) created first on the administrator's login, before any of
     the repository's SQL has run."""
@@ -116,7 +159,7 @@ def _load(conn, target: Target, files: list[Path]) -> list[LoadError]:
     from psycopg import sql
 
     if target.admin is None:
-        return load_schema(conn, files, _shown(files))
+        return load_schema(conn, files, _shown(files), budget=budget)
     with connect(target.admin, autocommit=True) as admin:
         admin.execute("SET statement_timeout = '60s'")
 
@@ -127,7 +170,7 @@ def _load(conn, target: Target, files: list[Path]) -> list[LoadError]:
 
         with contextlib.suppress(Exception):
             create_extension("pg_trgm")
-        return load_schema(conn, files, _shown(files), create_extension)
+        return load_schema(conn, files, _shown(files), create_extension, budget)
 
 
 def _search_path(conn) -> None:

@@ -508,10 +508,11 @@ def _end_run(server: EmbeddedServer, lease: Lease, conninfo: str) -> None:
     lease.end(server.process, before_stop=lambda: _drop_run_copies(server))
 
 
-def mark_seeded(target: Target, load_errors: list) -> None:
-    """The cached database is ready: later runs reuse it (and see its load errors again)."""
-    if target.cached is None:
-        return
+def mark_seeded(target: Target, load_errors: list, keep: bool = True) -> list[str]:
+    """The cached database is ready: later runs reuse it (and see its load errors again). Not when `keep` is off:
+    the run plans on it as it is, and it goes when the run ends. Returns the notes to show."""
+    if target.cached is None or not keep:
+        return []
     from advisor.seed import dbcache
 
     assert target.server is not None
@@ -521,6 +522,7 @@ def mark_seeded(target: Target, load_errors: list) -> None:
     target.conninfo, target.admin = target.server.conninfo(copy, ROLE), target.server.conninfo(copy)
     target.cached.share()
     dbcache.evict(keep=target.cached.slot.key)
+    return []
 
 
 def recorded_load_errors(target: Target) -> list[dict]:
