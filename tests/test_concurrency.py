@@ -187,7 +187,9 @@ def test_least_recently_used_databases_are_evicted_past_the_limit(cache_dir, tmp
 
     first = small_project(tmp_path / "first", table="first")
     prepared(first).target.close()
-    monkeypatch.setenv("ADVISOR_CACHE_MAX_MB", "1")
+    (cached, _) = only_database()
+    # room for one database of this size, not two (one over the whole cap is not kept: test_hostile_db)
+    monkeypatch.setenv("ADVISOR_CACHE_MAX_MB", str(cached.size * 1.5 / 2**20))
     second = prepared(small_project(tmp_path / "second", table="second"))  # evicts the first, never itself
     assert [c.key for c in dbcache.list_databases()] == [second.target.cached.slot.key]
     assert count(second.target, "second") == 200

@@ -595,3 +595,20 @@ def test_the_time_a_schema_takes_to_load_is_bounded_and_the_run_goes_on(tmp_path
                                "advisor's limit for loading a schema; this statement and the 1 after it were not "
                                "loaded"), note["message"]
     assert [f["line"] for f in findings if f["rule"] == "IDX001" and f["path"].endswith("q.sql")] == [1]
+
+
+def test_a_seeded_database_over_the_cache_cap_is_not_kept(tmp_path, monkeypatch):
+    """ADVISOR_CACHE_MAX_MB caps the cache: a seeded database larger than all of it is used by its run, then
+    removed, with a note (it was kept, and every other database evicted instead)."""
+    from advisor.seed import dbcache
+
+    monkeypatch.setenv("ADVISOR_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("ADVISOR_CACHE_MAX_MB", "1")
+    _budget_project(tmp_path, monkeypatch, "CREATE TABLE t (id int PRIMARY KEY, v int);\n", explain="")
+    try:
+        result = CliRunner().invoke(_cli(), ["seed", "app"])
+        assert result.exit_code == 0, result.output
+        assert "the cache may hold (ADVISOR_CACHE_MAX_MB): not kept for later runs" in result.output, result.output
+        assert [c for c in dbcache.list_databases() if c.seeded or c.size] == []
+    finally:
+        dbcache.clear()

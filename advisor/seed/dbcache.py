@@ -38,7 +38,8 @@ gets users.lock exclusively: the last one out stops it. The server does not die 
 started it (no parent-death signal), so it serves the others until they are done. After a
 SIGKILL nothing stops it: the next run on that database adopts it and, last out, stops it;
 `advisor cache clear` stops it too. Databases not in use are evicted, least recently used
-first, past ADVISOR_CACHE_MAX_MB (default 2048) of seeded data.
+first, past ADVISOR_CACHE_MAX_MB (default 2048) of seeded data; one larger than all of it is
+never kept (server.mark_seeded): its run plans on it, and it goes when the run ends.
 """
 
 from __future__ import annotations

@@ -509,13 +509,22 @@ def _end_run(server: EmbeddedServer, lease: Lease, conninfo: str) -> None:
 
 
 def mark_seeded(target: Target, load_errors: list, keep: bool = True) -> list[str]:
-    """The cached database is ready: later runs reuse it (and see its load errors again). Not when `keep` is off:
+    """The cached database is ready: later runs reuse it (and see its load errors again). Not when `keep` is off,
+    nor when it alone is over the cache's size cap (eviction would have to remove every other one, and keep it):
     the run plans on it as it is, and it goes when the run ends. Returns the notes to show."""
     if target.cached is None or not keep:
         return []
+    from advisor.home import tree_size
     from advisor.seed import dbcache
+    from advisor.units import human_size
 
     assert target.server is not None
+    size, cap = tree_size(target.cached.slot.data), dbcache.max_bytes()
+    if size > cap:
+        return [
+            f"the seeded database takes {human_size(size)}, over the {human_size(cap)} the cache may hold "
+            "(ADVISOR_CACHE_MAX_MB): not kept for later runs"
+        ]
     records = [{k: v for k, v in vars(e).items() if k != "statement"} for e in load_errors]
     dbcache.mark_seeded(target.cached.slot, records)
     copy = _run_copy(target.server)  # the seeded one is a template from now on
