@@ -315,18 +315,20 @@ def test_suppression_lines_are_counted_in_one_pass():
     assert [s.location.line for s in found] == expected and len(found) == 67
 
 
-def test_a_reader_that_closes_the_pipe_ends_the_run_quietly():
+def test_a_reader_that_closes_the_pipe_ends_the_run_quietly(tmp_path):
     """`advisor check | head`: the reader goes away after a few bytes; no internal error, no traceback."""
     import os
     import subprocess
     import sys
 
+    # about 1 MB of report: far more than a pipe holds, so the writer meets the closed end
+    (tmp_path / "q.sql").write_text("".join(f"SELECT * FROM t{i} ORDER BY random();\n" for i in range(1500)))
     root = Path(__file__).resolve().parent.parent
     env = {**os.environ, "PYTHONPATH": str(root), "ADVISOR_NO_CACHE": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "advisor.cli", "check", "--format", "json", "fixtures"],
-                            cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([sys.executable, "-m", "advisor.cli", "check", "--format", "json", "q.sql"],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdout is not None and proc.stderr is not None
-    assert proc.stdout.read(100)  # more than 64 kB follow: the pipe fills, the writer blocks
+    assert proc.stdout.read(100)
     proc.stdout.close()
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 141, err

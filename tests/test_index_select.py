@@ -889,7 +889,7 @@ def test_indexes_command_prints_and_writes_measured_times(project, analyze):
         main, ["indexes", ".", "--max-size", "none", *(["--analyze"] if analyze else []), "-o", str(out)]
     )
     assert result.exit_code == 0, result.output + result.stderr
-    line = next(x for x in result.stdout.splitlines() if x.startswith("queries/by_part.sql:1: recommended: lineitem"))
+    line = next(x for x in result.stderr.splitlines() if x.startswith("queries/by_part.sql:1: recommended: lineitem"))
     assert re.search(r"; measured (>= )?[\d.,]+ -> [\d.,]+ ms with the set$", line), line
     assert "measured the 1 queries the set changes: " in result.stderr
     text = out.read_text()
@@ -994,7 +994,7 @@ def test_indexes_never_offers_an_index_the_database_refuses(project):
     result = CliRunner().invoke(main, ["indexes", ".", "-o", str(root / "m.sql")])
     assert result.exit_code == 0, result.output
     for name in ("a", "b"):
-        line = next(x for x in result.stdout.splitlines() if x.startswith(f"queries/{name}.sql:1: "))
+        line = next(x for x in result.stderr.splitlines() if x.startswith(f"queries/{name}.sql:1: "))
         assert "the database refuses an index on events(" in line and "must be marked IMMUTABLE" in line, line
         assert "created_at AT TIME ZONE 'UTC'" in line and "a range on created_at" in line, line
     assert "\nCREATE INDEX" not in (root / "m.sql").read_text()

@@ -120,7 +120,7 @@ def test_indexes_command(older_server, monkeypatch):
     result = CliRunner().invoke(_cli(), ["indexes", "--dsn", _dsn(older_server), "fixtures/dchat"])
     assert result.exit_code == 0, result.output
     assert "CREATE INDEX CONCURRENTLY idx_messages_group_id" in result.stdout  # with or without the sort key
-    errors = [line for line in result.stdout.splitlines() if ": error:" in line]
+    errors = [line for line in result.stderr.splitlines() if ": error:" in line]  # per-query lines: stderr
     assert errors and all(line.startswith(BROKEN_EVERYWHERE) for line in errors), errors
 
 
