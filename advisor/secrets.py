@@ -164,3 +164,47 @@ def malformed(dsn: str) -> str | None:
             hint = " (the keyword is 'password')" if key in ("passwd", "pwd", "pw", "pass") else ""
             return f"unknown keyword '{_safe_name(key)}'{hint}"
     return None
+
+
+# what PostgreSQL says about a statement that names something it cannot find or make: the quoted parts are
+# the statement's own names (checked), so the message tells nothing the repository did not write
+_SAFE_SHAPES = frozenset(
+    {
+        'relation "…" does not exist',
+        'relation "…" already exists',
+        'column "…" does not exist',
+        'column "…" of relation "…" does not exist',
+        'column "…" of relation "…" already exists',
+        'type "…" does not exist',
+        'type "…" already exists',
+        'schema "…" does not exist',
+        'schema "…" already exists',
+        'index "…" does not exist',
+        'constraint "…" of relation "…" does not exist',
+        'extension "…" is not available',
+        'syntax error at or near "…"',
+        "syntax error at end of input",
+    }
+)
+_QUOTED = re.compile(r'"((?:[^"]|"")*)"')
+
+
+def server_message(exc: Exception, statement: str, private: bool) -> str:
+    """The first line of what PostgreSQL said about one of the repository's statements, passwords masked.
+    On a server that is not advisor's own (`--dsn`), only a message of a known shape whose quoted names the
+    statement itself writes; any other is the kind of error alone: the message could carry what the statement
+    read from the server (a cast error quoting a catalog's settings, an exception a function raises)."""
+    diag = getattr(exc, "diag", None)
+    primary = (getattr(diag, "message_primary", None) or str(exc)).strip()
+    first = primary.splitlines()[0] if primary else type(exc).__name__
+    if private:
+        return mask(first)
+    said = statement.lower()
+    names = [m.group(1) for m in _QUOTED.finditer(first)]
+    if _QUOTED.sub('"…"', first) in _SAFE_SHAPES and all(n.lower() in said for n in names):
+        return mask(first)
+    # the class psycopg gives the SQLSTATE, not the code: a function may raise a code of its own choosing
+    return (
+        f"{type(exc).__name__} (the server's text is not shown on a server that is not advisor's own: it could "
+        "quote the server's data; run without --dsn to read it)"
+    )

@@ -143,3 +143,44 @@ def test_a_password_with_a_slash_is_never_printed(tmp_path, monkeypatch, command
     result = CliRunner().invoke(_cli(), [*command, "--dsn", dsn, *(["app"] if command[0] != "stats" else [])])
     assert result.exit_code == 2, result.output
     assert secret not in result.output and "Traceback" not in result.output
+
+
+LEAKED = "JWT-KEY-0123456789"
+READS_SETTINGS = "(SELECT reverse(string_agg(array_to_string(setconfig, ','), ' | ')) FROM pg_db_role_setting)"
+
+
+def test_the_servers_data_never_reaches_the_output_through_its_messages(user_db, tmp_path, monkeypatch):
+    """On a server of the user's the repository's SQL runs as a role without privileges, which can still read
+    what PUBLIC can (pg_db_role_setting: a PostgREST jwt_secret set on the database). A cast error quoting it, an
+    exception a function raises in the schema, while seeding (a CHECK) and while planning (an IMMUTABLE call
+    the planner folds): the statement is reported, the server's text is not (red-team pass 6)."""
+    from advisor.seed.server import connect
+
+    with connect(user_db.conninfo(), autocommit=True) as admin:
+        admin.execute(f"ALTER DATABASE appdb SET app.settings.jwt_secret = '{LEAKED}'")
+    raising = f"LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '%', {READS_SETTINGS}; END $$"
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "schema.sql").write_text(textwrap.dedent(f"""
+        CREATE TABLE t (id int PRIMARY KEY, c int);
+        SELECT CAST({READS_SETTINGS} AS int);
+        CREATE FUNCTION leak() RETURNS int IMMUTABLE {raising};
+        CREATE FUNCTION positive(n int) RETURNS boolean IMMUTABLE {raising};
+        CREATE TABLE u (id int PRIMARY KEY, n int CHECK (positive(n)));
+    """))
+    (app / "q.sql").write_text("SELECT id FROM t WHERE c = leak();\n")
+    (app / "advisor.toml").write_text('schema = ["schema.sql"]\n\n[seed]\nrows = 100\n\n[explain]\ncache = false\n')
+    monkeypatch.chdir(tmp_path)
+    try:
+        result = CliRunner().invoke(_cli(), ["check", "--explain", "--format", "json", "--dsn", _dsn(user_db), "app"])
+        seeded = CliRunner().invoke(_cli(), ["seed", "--dsn", _dsn(user_db), "app"])
+    finally:
+        with connect(user_db.conninfo(), autocommit=True) as admin:
+            admin.execute("ALTER DATABASE appdb RESET app.settings.jwt_secret")
+    assert result.exit_code in (0, 1), result.output
+    assert LEAKED not in result.output and LEAKED[::-1] not in result.output, result.output
+    assert seeded.exit_code == 0 and "u: not seeded: RaiseException" in seeded.output, seeded.output  # the CHECK ran
+    assert LEAKED not in seeded.output and LEAKED[::-1] not in seeded.output, seeded.output
+    findings = json.loads(result.stdout)["findings"]
+    (rejected,) = [f for f in findings if f["rule"] == "PLN010"]
+    assert "schema.sql" in rejected["path"] and "not shown on a server that is not advisor's own" in rejected["message"]

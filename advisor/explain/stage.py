@@ -363,15 +363,18 @@ def plan_query(
     *,
     planner=None,
     candidates: bool = True,
+    typed: bool = False,
 ) -> QueryRun:
     """Plan one query (and run it, rolled back, when `analyze`); measure its index candidates
     (unless `candidates` is false: run_workload measures them for the whole workload at once).
 
-    planner: an `open_planner` connection for the first plan, else it is planned on conn."""
+    planner: an `open_planner` connection for the first plan, else it is planned on conn.
+    typed: the user's own statement (the session's), whose errors are shown whole on any server; the
+    repository's are shown whole only on advisor's own (secrets.server_message)."""
     import psycopg
 
     from advisor.explain.advise import advise
-    from advisor.secrets import mask
+    from advisor.secrets import server_message
 
     run = new_run(query, schema)
     sql, nparams = run.sql, run.nparams
@@ -382,7 +385,7 @@ def plan_query(
         else:
             run.plan, _ = make_explainer(run, False, settings.statement_timeout_ms)(conn)
     except psycopg.Error as exc:
-        run.error = mask(str(exc).strip().splitlines()[0])
+        run.error = server_message(exc, run.sql, typed or target.server is not None)
         run.outcome = "error"
         return run
     if analyze:
@@ -393,7 +396,7 @@ def plan_query(
             run.timed_out = True
             run.error = f"cut by the statement timeout ({settings.statement_timeout_ms} ms) while running it (ANALYZE)"
         except psycopg.Error as exc:
-            run.error = mask(str(exc).strip().splitlines()[0])
+            run.error = server_message(exc, run.sql, typed or target.server is not None)
     measured = analyze and not run.timed_out and run.error is None
     if candidates:
         advise(

@@ -698,14 +698,21 @@ def estimated_bytes(tables: dict[str, TableInfo], settings: SeedSettings) -> int
 
 
 def seed_database(
-    conn, settings: SeedSettings, progress: bool = False, only: set[str] | None = None, disk_budget: int | None = None
+    conn,
+    settings: SeedSettings,
+    progress: bool = False,
+    only: set[str] | None = None,
+    disk_budget: int | None = None,
+    private: bool = True,
 ) -> SeedResult:
     """Generate data for every table (CSV files where given), then VACUUM (ANALYZE). `disk_budget`: the bytes
-    the seed may take (SeedTooLarge when the estimate is over it)."""
+    the seed may take (SeedTooLarge when the estimate is over it). `private`: the server is advisor's own, and
+    PostgreSQL's messages are shown whole (secrets.server_message)."""
     import time
 
     import psycopg
 
+    from advisor.secrets import server_message
     from advisor.seed.csvload import load_csv
 
     started = time.monotonic()
@@ -774,7 +781,8 @@ def seed_database(
                         f"loaded without it, added back NOT VALID"
                     )
                 except psycopg.Error as exc:
-                    result.notes.append(f"{name}: not seeded: {str(exc).splitlines()[0]}")
+                    # a trigger or a default of the repository's ran: on a user's server its message could quote data
+                    result.notes.append(f"{name}: not seeded: {server_message(exc, name, private)}")
                     seed = TableSeed(table, 0, seed.exprs)
                     break
             for cname, cdef in dropped:

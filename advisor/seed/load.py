@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from advisor.parse import PSQL_BEFORE, PSQL_SCHEMA
-from advisor.secrets import mask
+from advisor.secrets import server_message
 from advisor.seed import limits
 from advisor.units import human_size
 
@@ -59,11 +59,7 @@ def _line_of(text: str, start_line: int, position: str | None) -> int:
     return start_line + text.count("\n", 0, max(0, offset))
 
 
-def _message(exc) -> str:
-    return mask((exc.diag.message_primary or str(exc)).strip().splitlines()[0])
-
-
-def _send(conn, query, body: str, schemas: set[str]) -> tuple[int, str] | None:
+def _send(conn, query, body: str, schemas: set[str], private: bool) -> tuple[int, str] | None:
     """Run one schema statement; (line, message) of the error PostgreSQL gives, or None.  A schema it names that
     does not exist (`CREATE TABLE stripe.products`, where a migration runner made `stripe` first) is created once,
     in advisor's database, and the statement sent again."""
@@ -76,7 +72,8 @@ def _send(conn, query, body: str, schemas: set[str]) -> tuple[int, str] | None:
             conn.execute(body, binary=True, prepare=False)
             return None
         except psycopg.Error as exc:
-            failed = _line_of(query.text, query.location.line, exc.diag.statement_position), _message(exc)
+            where = _line_of(query.text, query.location.line, exc.diag.statement_position)
+            failed = where, server_message(exc, body, private)
             missing = _missing_schema(exc) if isinstance(exc, psycopg.errors.InvalidSchemaName) else None
             if missing is None or missing in schemas:
                 return failed
@@ -192,9 +189,11 @@ def load_schema(
     shown: dict[Path, str] | None = None,
     create_extension: Callable[[str], None] | None = None,
     budget: limits.Budget | None = None,
+    private: bool = True,
 ) -> list[LoadError]:
     """Run every allowed statement of the files; returns the statements refused or rejected, and where the
-    budget (by default: SCHEMA_LOAD_SECONDS, no byte limit) stopped the load, if it did."""
+    budget (by default: SCHEMA_LOAD_SECONDS, no byte limit) stopped the load, if it did.  `private`: the
+    server is advisor's own, and PostgreSQL's messages are shown whole (secrets.server_message)."""
     import psycopg
 
     from advisor.seed.allowlist import check
@@ -227,7 +226,7 @@ def load_schema(
                         raise LookupError("no administrator connection to create it with")
                     create_extension(verdict.extension)
                 except (psycopg.Error, LookupError) as exc:
-                    message = _message(exc) if isinstance(exc, psycopg.Error) else str(exc)
+                    message = server_message(exc, body, private) if isinstance(exc, psycopg.Error) else str(exc)
                     errors.append((seq, LoadError(name, query.location.line, message, body)))
             elif verdict.action == "send":
                 allowed.append((seq, name, query, body))
@@ -237,7 +236,7 @@ def load_schema(
     with _Watch(conn, budget or limits.Budget()) as watch:
         for n, (seq, name, query, body) in enumerate(allowed):
             if not watch.reason:
-                failed = _send(conn, query, body, schemas)
+                failed = _send(conn, query, body, schemas, private)
                 if failed is None or not watch.reason:  # loaded, or rejected for its own reasons
                     if failed is not None:
                         errors.append((seq, LoadError(name, failed[0], failed[1], body)))

@@ -128,7 +128,9 @@ def prepare(config: Config, dsn: str | None = None, *, progress: bool = False, c
                     "seed with"
                 )
             try:
-                result = seed_database(conn, seed, progress=progress, disk_budget=budget - schema_bytes)
+                result = seed_database(
+                    conn, seed, progress=progress, disk_budget=budget - schema_bytes, private=target.server is not None
+                )
             except SeedTooLarge as exc:
                 left = f"{human_size(exc.budget)} left of {human_size(budget)}" if schema_bytes else human_size(budget)
                 raise DatabaseError(
@@ -158,8 +160,9 @@ def _load(conn, target: Target, files: list[Path], budget: Budget) -> list[LoadE
 
     from psycopg import sql
 
+    private = target.server is not None  # a server of the user's: its messages could quote its data
     if target.admin is None:
-        return load_schema(conn, files, _shown(files), budget=budget)
+        return load_schema(conn, files, _shown(files), budget=budget, private=private)
     with connect(target.admin, autocommit=True) as admin:
         admin.execute("SET statement_timeout = '60s'")
 
@@ -170,7 +173,7 @@ def _load(conn, target: Target, files: list[Path], budget: Budget) -> list[LoadE
 
         with contextlib.suppress(Exception):
             create_extension("pg_trgm")
-        return load_schema(conn, files, _shown(files), create_extension, budget)
+        return load_schema(conn, files, _shown(files), create_extension, budget, private)
 
 
 def _search_path(conn) -> None:

@@ -233,7 +233,9 @@ class Workspace:
         missing = self._missing_params(needed) if analyze else None
         settings = self._settings()
         params = self._quoted_params()[:needed] if self.params and needed else None  # the report shows them
-        run = plan_query(conn, query, self.schema, settings, self._target(), analyze and not missing, params=params)
+        run = plan_query(
+            conn, query, self.schema, settings, self._target(), analyze and not missing, params=params, typed=True
+        )
         if run.error and "multiple commands" in run.error:
             run.error = (
                 "PostgreSQL reads more than one statement in this text (it ends a string or comment where "
