@@ -295,4 +295,4 @@ class Candidate:
 
 def table_sql(name: str) -> str:
     """A table name as SQL: each part quoted where it must be (a mixed-case name as one identifier)."""
-    return ".".join(quote(p) for p in name.split(".")) if name.islower() else '"' + name.replace('"', '""') + '"'
+    return ".".join(quote(p) for p in name.split(".")) if name.islower() else quote(name)
