@@ -246,5 +246,10 @@ def load_schema(
             after = f"; this statement and the {rest} after it were not loaded" if rest else "; it was not loaded"
             errors.append((seq, LoadError(name, query.location.line, watch.reason + after, body, stopped=True)))
             break
-    conn.execute("SET statement_timeout = 0")  # seeding is not cut; a role default set by the schema does not count
+    for _ in range(3):  # a cancel the watch sent as the last statement ended may still land on this one
+        try:
+            conn.execute("SET statement_timeout = 0")  # seeding is not cut; a role default the schema sets does not count
+            break
+        except psycopg.errors.QueryCanceled:
+            continue
     return [e for _, e in sorted(errors, key=lambda pair: pair[0])]
