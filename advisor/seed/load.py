@@ -246,9 +246,11 @@ def load_schema(
             after = f"; this statement and the {rest} after it were not loaded" if rest else "; it was not loaded"
             errors.append((seq, LoadError(name, query.location.line, watch.reason + after, body, stopped=True)))
             break
-    for _ in range(3):  # a cancel the watch sent as the last statement ended may still land on this one
+    # seeding is not cut; a role default the schema sets does not count.  Sent again if a cancel the watch sent as
+    # the last statement ended lands on it
+    for _ in range(3):
         try:
-            conn.execute("SET statement_timeout = 0")  # seeding is not cut; a role default the schema sets does not count
+            conn.execute("SET statement_timeout = 0")
             break
         except psycopg.errors.QueryCanceled:
             continue
