@@ -166,6 +166,7 @@ def _unparen(node: exp.Expression) -> exp.Expression:
 
 
 _NESTED_QUERIES = (exp.Select, exp.Subquery, exp.Union, exp.Except, exp.Intersect)
+_SET_PARTS = (exp.Union, exp.Except, exp.Intersect, exp.Subquery, exp.Paren)  # what a query is a branch of
 
 
 def _columns_in(root: exp.Expression | None) -> list[exp.Column]:
@@ -213,6 +214,33 @@ def _alias(source: exp.Expression) -> str:
     return (source.alias_or_name or "").lower()
 
 
+def _scope_above(
+    node: exp.Expression, above: dict[int, tuple[exp.Expression | None, bool]]
+) -> tuple[exp.Expression | None, bool]:
+    """The nearest SELECT/UPDATE/DELETE above the node, and whether an EXISTS lies between them.
+
+    Remembered for every node passed on the way up (`above`), so each node is climbed through once:
+    the N SELECTs of a chain of N UNIONs, a tree N levels deep, cost N steps, not N * N."""
+    path = []
+    ancestor = node.parent
+    outer: exp.Expression | None = None
+    in_exists = False
+    while ancestor is not None:
+        if isinstance(ancestor, SCOPE_NODES):
+            outer = ancestor
+            break
+        known = above.get(id(ancestor))
+        if known is not None:
+            outer, in_exists = known[0], known[1] or isinstance(ancestor, exp.Exists)
+            break
+        path.append(ancestor)
+        ancestor = ancestor.parent
+    for step in reversed(path):  # from the top down: what lies above each step
+        above[id(step)] = (outer, in_exists)
+        in_exists = in_exists or isinstance(step, exp.Exists)
+    return outer, in_exists
+
+
 class _Builder:
     def __init__(self, tree: exp.Expression, schema: Schema | None):
         self.tree = tree
@@ -220,13 +248,20 @@ class _Builder:
         self.ctes: set[str] = set()
         self.scopes: list[Scope] = []
         self._aliases: dict[tuple[int, int], str | None] = {}  # (scope, column) ids -> alias
+        self._outside: dict[int, exp.Expression] = {}  # node id -> _outside_set(node)
 
     def build(self) -> QueryFacts:
         facts = QueryFacts(self.tree, self.scopes, self.ctes, cast(list[exp.Expression], list(self.tree.dfs())))
         self.ctes.update(_alias(c) for c in facts.find(exp.CTE))  # before the scopes: a CTE is no table
         by_node: dict[int, Scope] = {}
+        above: dict[int, tuple[exp.Expression | None, bool]] = {}
         for node in facts.find(*SCOPE_NODES):  # in tree order: an enclosing scope before the ones inside it
-            parent, in_exists = self._enclosing_scope(node, by_node)
+            outer, in_exists = _scope_above(node, above)
+            parent = by_node.get(id(outer)) if outer is not None else None
+            if outer is not None and parent is None:  # parent links out of tree order: walk up as before
+                parent, in_exists = self._enclosing_scope(node, by_node)
+            elif parent is not None:
+                in_exists = in_exists or parent.in_exists
             scope = by_node[id(node)] = self._scope(node, parent, in_exists)
             self.scopes.append(scope)
         return facts
@@ -400,12 +435,10 @@ class _Builder:
             if isinstance(e, exp.Alias) and e.args.get("alias") is not None
         }
 
-    @staticmethod
-    def _hidden_container(node: exp.Expression) -> exp.Expr | None:
+    def _hidden_container(self, node: exp.Expression) -> exp.Expr | None:
         """The statement whose own tables a query cannot see: the one it is a CTE of, or the one whose
         FROM/JOIN holds it (unless LATERAL).  None for a subquery in a condition or the select list."""
-        while isinstance(node.parent, (exp.Union, exp.Except, exp.Intersect, exp.Subquery, exp.Paren)):
-            node = node.parent
+        node = self._outside_set(node)
         parent = node.parent
         if isinstance(parent, exp.CTE):
             parent = parent.parent  # the With
@@ -413,6 +446,18 @@ class _Builder:
         if isinstance(parent, (exp.From, exp.Join)):
             return parent.parent
         return None
+
+    def _outside_set(self, node: exp.Expression) -> exp.Expression:
+        """The node's highest ancestor through set operations, subqueries and parentheses (itself if none).
+        Remembered for each node passed: asked per branch, a chain of N UNIONs was climbed N times."""
+        path = []
+        while id(node) not in self._outside and isinstance(node.parent, _SET_PARTS):
+            path.append(node)
+            node = node.parent
+        top = self._outside.get(id(node), node)
+        for step in path:
+            self._outside[id(step)] = top
+        return top
 
     def _using(self, scope: Scope, join: exp.Join, using: list[exp.Expression]) -> None:
         right = _alias(join.this)
