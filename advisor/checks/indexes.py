@@ -10,7 +10,7 @@ from advisor.checks import QueryContext, query_check
 from advisor.checks.premises import retention_sweep
 from advisor.facts.sql import is_catalog, parameterised
 from advisor.indexes.candidates import Candidate, access_of, candidate_for, serving_index, without_wrapped
-from advisor.indexes.pushdown import pushed_down
+from advisor.indexes.pushdown import Pushdown
 
 
 def _join_served(ctx: QueryContext, table: str, joins: list[str]) -> bool:
@@ -71,8 +71,9 @@ def unknown_condition(tree: exp.Expression) -> bool:
 def missing_index(ctx: QueryContext):
     if not ctx.query.complete and unknown_condition(ctx.tree):
         return
+    pushdown = Pushdown()
     for scope in ctx.facts.scopes:
-        pushed = pushed_down(scope)
+        pushed = pushdown.into(scope)
         for alias, table in scope.sources.items():
             known = ctx.schema.table(table)
             if ctx.schema.small(table):

@@ -15,22 +15,78 @@ from sqlglot import exp
 from advisor.facts.sql import Predicate, Scope
 
 
-def pushed_down(scope: Scope) -> list[Predicate]:
-    """The outer query's conditions on this scope's output, as predicates on this scope's own tables."""
-    node = scope.node
-    outer = scope.parent
-    if outer is None or not isinstance(node, exp.Select) or not _pushdown_safe(node):
-        return []
-    top: exp.Expression = node
-    while isinstance(top.parent, (exp.Union, exp.Paren)):
-        if isinstance(top.parent, exp.Union) and not _pushdown_safe(top.parent):
+class Pushdown:
+    """The outer conditions pushed into each scope of one statement.
+
+    What the branches of one chain of UNIONs share -- whether each UNION is safe to push through, where the
+    chain ends -- is found once per statement, by loops: per branch, a chain of N branches was N UNIONs
+    each read whole (N * N * N), and recursion past Python's limit."""
+
+    def __init__(self) -> None:
+        self._safe: dict[int, bool] = {}  # node id -> every branch under it is pushdown-safe
+        self._tops: dict[int, exp.Expression | None] = {}  # node id -> the top of its chain; None: an unsafe UNION
+        self._firsts: dict[int, exp.Expression] = {}  # a top UNION's id -> its leftmost branch
+
+    def into(self, scope: Scope) -> list[Predicate]:
+        """The outer query's conditions on this scope's output, as predicates on this scope's own tables."""
+        node = scope.node
+        outer = scope.parent
+        if outer is None or not isinstance(node, exp.Select) or not _pushdown_safe(node):
             return []
-        top = top.parent
-    subquery = top.parent
-    if not isinstance(subquery, exp.Subquery) or not isinstance(subquery.parent, (exp.From, exp.Join)):
-        return []
+        top = self._top(node)
+        if top is None:
+            return []
+        subquery = top.parent
+        if not isinstance(subquery, exp.Subquery) or not isinstance(subquery.parent, (exp.From, exp.Join)):
+            return []
+        if isinstance(top, exp.Union) and id(top) not in self._firsts:
+            self._firsts[id(top)] = _first_branch(top)  # once per chain, not once per branch
+        first = self._firsts[id(top)] if isinstance(top, exp.Union) else node
+        return _pushed(scope, outer, node, first, subquery)
+
+    def _top(self, node: exp.Expression) -> exp.Expression | None:
+        """The highest node above `node` through UNIONs and parentheses; None when a UNION on the way is unsafe."""
+        path, at = [], node
+        while id(at) not in self._tops:
+            path.append(at)
+            parent = at.parent
+            if not isinstance(parent, (exp.Union, exp.Paren)):
+                self._tops[id(at)] = at
+            elif isinstance(parent, exp.Union) and not self._union_safe(parent):
+                self._tops[id(at)] = None
+            else:
+                at = parent
+        top = self._tops[id(at)]
+        for step in path:
+            self._tops[id(step)] = top
+        return top
+
+    def _union_safe(self, union: exp.Union) -> bool:
+        limited = any(union.args.get(k) for k in ("limit", "offset", "fetch"))
+        return not limited and self._branches_safe(union)
+
+    def _branches_safe(self, node: exp.Expression) -> bool:
+        """Every branch under `node` is pushdown-safe: each node's answer from its parts', once."""
+        stack = [node]
+        while stack:
+            at = stack[-1]
+            if id(at) in self._safe:
+                stack.pop()
+                continue
+            parts = _parts(at)
+            waiting = [p for p in parts if id(p) not in self._safe]
+            if waiting:
+                stack += waiting
+                continue
+            self._safe[id(at)] = all(self._safe[id(p)] for p in parts) if parts else _pushdown_safe(at)
+            stack.pop()
+        return self._safe[id(node)]
+
+
+def _pushed(
+    scope: Scope, outer: Scope, node: exp.Select, first: exp.Expression, subquery: exp.Subquery
+) -> list[Predicate]:
     name = (subquery.alias or "").lower()
-    first = _branches(top)[0] if isinstance(top, exp.Union) else node
     outputs = [(e.alias_or_name or "").lower() for e in first.expressions]
     if not name or name not in outer.derived or any(isinstance(e, exp.Star) or e.is_star for e in first.expressions):
         return []
@@ -50,21 +106,27 @@ def pushed_down(scope: Scope) -> list[Predicate]:
     return pushed
 
 
-def _branches(node: exp.Expression) -> list[exp.Expression]:
-    """The SELECTs of a set operation, left to right."""
-    while isinstance(node, exp.Paren):
-        node = node.this
+def _parts(node: exp.Expression) -> list[exp.Expression]:
+    """What a set operation's branches are read from (a UNION's two sides, what a parenthesis or subquery
+    holds); none for a branch itself."""
     if isinstance(node, exp.Union):
-        return _branches(node.this) + _branches(node.expression)
-    if isinstance(node, exp.Subquery):
-        return _branches(node.this)
-    return [node]
+        return [node.this, node.expression]
+    if isinstance(node, (exp.Paren, exp.Subquery)):
+        return [node.this]
+    return []
+
+
+def _first_branch(node: exp.Expression) -> exp.Expression:
+    """The leftmost SELECT of a set operation."""
+    parts = _parts(node)
+    while parts:
+        node = parts[0]
+        parts = _parts(node)
+    return node
 
 
 def _pushdown_safe(node: exp.Expression) -> bool:
-    if isinstance(node, exp.Union):
-        limited = any(node.args.get(k) for k in ("limit", "offset", "fetch"))
-        return not limited and all(_pushdown_safe(b) for b in _branches(node))
+    """A branch the planner pushes conditions into."""
     if not isinstance(node, exp.Select):
         return False
     if any(node.args.get(k) for k in ("limit", "offset", "distinct", "group", "having", "fetch")):
