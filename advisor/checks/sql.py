@@ -20,12 +20,16 @@ from advisor.schema.ddl import canonical_expression
 
 @query_check("select-star")
 def select_star(ctx: QueryContext):
+    readers: dict[str, list] = {}  # a derived table's name -> the scopes reading it, found once, not per scope
+    for reader in ctx.facts.scopes:
+        for name in reader.derived:
+            readers.setdefault(name, []).append(reader)
     for scope in ctx.facts.scopes:
         if scope.in_exists or scope.kind != "select":
             continue
         if _feeds_insert(scope.node):
             continue  # INSERT ... SELECT * copies whole rows on purpose
-        if _read_by_name(ctx, scope):
+        if _read_by_name(scope, readers):
             continue  # a CTE or derived table whose readers name the columns they take: the planner keeps those
         if scope.parent is None and (ctx.query.returned or ctx.query.columns_from_cursor or ctx.query.result_unread):
             continue  # a function's declared row type names the columns, the code takes them from the cursor,
@@ -53,14 +57,13 @@ def _feeds_insert(node: exp.Expression) -> bool:
     return isinstance(node.parent, exp.Insert)
 
 
-def _read_by_name(ctx: QueryContext, scope) -> bool:
+def _read_by_name(scope, readers: dict[str, list]) -> bool:
     """The scope is a CTE or a derived table, and every scope reading it names its columns (no `*`)."""
     holder = scope.node.parent
     if not isinstance(holder, (exp.CTE, exp.Subquery)) or not holder.alias:
         return False
     name = fold(holder.args["alias"].this) if isinstance(holder.args.get("alias"), exp.TableAlias) else holder.alias
-    readers = [s for s in ctx.facts.scopes if name in s.derived]
-    return bool(readers) and not any(s.stars for s in readers)
+    return bool(readers.get(name)) and not any(s.stars for s in readers[name])
 
 
 # --- LIKE '%x' -------------------------------------------------------------------
@@ -417,12 +420,13 @@ def equals_null(ctx: QueryContext):
 
 @query_check("not-in-subquery")
 def not_in_subquery(ctx: QueryContext):
+    tables = any(scope.sources for scope in ctx.facts.scopes)  # once, not per NOT
     for node in ctx.facts.find(exp.Not):
         inner = node.this
         while isinstance(inner, exp.Paren):
             inner = inner.this
         if isinstance(inner, exp.In) and inner.args.get("query") is not None:
-            if not any(scope.sources for scope in ctx.facts.scopes):
+            if not tables:
                 continue  # only catalogs, functions and CTEs: nothing of the application's grows here
             column = inner.this.sql(dialect="postgres")
             query = inner.args["query"]
