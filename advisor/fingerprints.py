@@ -29,8 +29,15 @@ def _order(f: Finding) -> tuple:
 def assign_fingerprints(findings: list[Finding]) -> None:
     """Stable across line moves: rule, path, the statement's text and the subject, plus an occurrence count."""
     counts: dict[str, int] = defaultdict(int)
+    # the hash of what precedes the subject, taken once per rule and statement: a statement of N UNION
+    # terms can hold N findings, and its text normalised and hashed for each was N * N
+    heads: dict[tuple[str, str, str | None], hashlib._Hash] = {}
     for f in sorted(findings, key=_order):
-        base = "\x1f".join((f.rule, f.location.path, _normalise_query(f.query), f.subject or f.message))
-        digest = hashlib.sha256(base.encode("utf-8")).hexdigest()[:32]
+        key = (f.rule, f.location.path, f.query)
+        if key not in heads:
+            heads[key] = hashlib.sha256("\x1f".join((*key[:2], _normalise_query(f.query), "")).encode("utf-8"))
+        hashed = heads[key].copy()
+        hashed.update((f.subject or f.message).encode("utf-8"))
+        digest = hashed.hexdigest()[:32]
         counts[digest] += 1
         f.fingerprint = f"{digest}:{counts[digest]}"

@@ -6,6 +6,9 @@ derived properties, so any stage can be built and tested on its own.
 
 from __future__ import annotations
 
+import bisect
+import functools
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -64,11 +67,17 @@ class TextMap:
                 base, line, col = anchor
             else:
                 break
-        segment = self.text[base:offset]
-        newlines = segment.count("\n")
-        if newlines:
-            return line + newlines, offset - (self.text.rfind("\n", 0, offset) + 1) + 1
+        before = bisect.bisect_left(self._newlines, offset)
+        newlines = before - bisect.bisect_left(self._newlines, base)
+        if newlines > 0:  # none when the first anchor lies past the offset
+            return line + newlines, offset - (self._newlines[before - 1] + 1) + 1
         return line, col + (offset - base)
+
+    @functools.cached_property
+    def _newlines(self) -> list[int]:
+        """Where the text's newlines are, found once: counted from the anchor for each position, a statement
+        of N UNION terms with a finding in each was read N times."""
+        return [m.start() for m in re.finditer("\n", self.text)]
 
 
 @dataclass(frozen=True)
