@@ -35,6 +35,19 @@ advisor.sources.maintenance_callers, as first written, searched every file's tex
 and walked the tree from the top per query (the pass alone: 0.84 s at 117 kB, 4.4 s at 357 kB); with the
 callers' word index built once many names are asked about (facts.callers.Callers._naming) and the innermost
 function looked up by line (ast_nodes.function_at), whole runs 0.8 / 1.8 / 5.3 s, the same findings (none).
+
+2026-12-04 (red-team pass 6): one statement of N set-operation terms, a left-deep tree N levels deep. Old = main
+at e65ce3c, new = branch rt6-union, back to back on the same 2 shared cores (timeout 60 s), 100 kB / 300 kB / 1 MB:
+
+    sql-union-chain       4.5 / 36.4 / >60     1.1 / 1.6 / 4.1   facts: a walk from every SELECT to the root
+    sql-union-all-where   1.4 / 5.1 / 48.5     1.2 / 1.9 / 4.2   (the same walk; the statement's schema is not
+    sql-union-in-from     1.5 / 5.3 / 48.2     0.9 / 1.5 / 3.7   complete here, so missing-index stays silent)
+
+`advisor check --no-cache` on `SELECT 1 UNION SELECT 1 ...` of 10k / 20k / 40k terms: 9.8 / 41.5 / 145.1 s
+before, 1.3 / 2.2 / 2.6 s after. With a schema, the same shapes were worse in rules the runs above leave silent
+(tests/test_hostile_speed.py counts them): missing-index's push-down into a UNION in a FROM subquery was cubic
+(500 branches, 20 kB: 368 s), and a finding per branch normalised and hashed the whole statement and counted
+its newlines (fingerprints, TextMap); select-star read every scope per CTE of a chain.
 """
 
 from __future__ import annotations
@@ -210,6 +223,15 @@ def _indexes(i: int) -> str:
     return f"CREATE INDEX ON t ({', '.join(_four_columns()[i])});\n"
 
 
+def _union(i: int) -> str:
+    return "\nUNION SELECT 1"
+
+
+def _union_all(i: int) -> str:
+    return f"\nUNION ALL SELECT a, b FROM t WHERE c = 'x{i}'"
+
+
+_T = "CREATE TABLE t (a int, b int, c text);\n"
 _JS_FN = "const db = require('mongodb').MongoClient.connect(u).db('app');\nasync function h(req, other) {\n  let c;\n"
 _JS_PG = "const { Pool } = require('pg');\nconst pool = new Pool();\n"
 _TS_PG = "import { Pool } from 'pg';\nconst pool = new Pool();\n"
@@ -263,6 +285,15 @@ SHAPES = [
         "  END IF;\n  RETURN n;\nEND;\n$$;\n",
     ),
     Shape("sql-many-statements", "a.sql", "", _statements),
+    Shape("sql-union-chain", "a.sql", "SELECT 1", _union, ";\n"),
+    Shape("sql-union-all-where", "a.sql", _T + "SELECT a, b FROM t WHERE c = 'x'", _union_all, ";\n"),
+    Shape(
+        "sql-union-in-from",
+        "a.sql",
+        _T + "SELECT * FROM (SELECT a, b FROM t WHERE c = 'x'",
+        _union_all,
+        ") s WHERE s.a = 1;\n",
+    ),
     Shape(
         "sql-many-indexes",
         "a.sql",
