@@ -1,5 +1,7 @@
 """Embedded PostgreSQL fixtures for the database tests (imported by their modules)."""
 
+import contextlib
+import uuid
 
 import pytest
 
@@ -25,3 +27,19 @@ def user_server():
     yield server
     server.stop()
 
+
+
+@contextlib.contextmanager
+def fresh_database(server, prefix: str = "t"):
+    """A connection (autocommit) to a database of its own on the server, dropped afterwards."""
+    from advisor.seed.server import connect
+
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with connect(server.conninfo(), autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    try:
+        with connect(server.conninfo(name), autocommit=True) as conn:
+            yield conn
+    finally:
+        with connect(server.conninfo(), autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE {name} WITH (FORCE)")

@@ -4,8 +4,6 @@ reads back as that character, so no terminal, log or colour-stripping tool (clic
 when standard output is not a terminal: its pattern ate a closing quote) can change the statement; and
 standard output carries the migration alone, not the per-query lines that name the repository's files."""
 
-import uuid
-
 import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings
@@ -15,7 +13,7 @@ from advisor.indexes.candidates import Candidate
 from advisor.ir import IndexKey
 from advisor.names import inert, quote
 from advisor.reporters import UNSAFE_CHARACTERS
-from tests.conftest_db import pg_server  # noqa: F401
+from tests.conftest_db import fresh_database, pg_server  # noqa: F401
 
 ESC = "\x1b"
 UNSAFE = [ESC, "\x07", "\x9b", "\u200b", "\u200f", "\u061c", "\u202e", "\u2066", "\u2060", "\ufeff", "\u2028"]
@@ -29,18 +27,8 @@ def _unsafe_left(text: str) -> list[str]:
 
 @pytest.fixture
 def conn(pg_server):  # noqa: F811
-    from advisor.seed.server import connect
-
-    name = f"mig_{uuid.uuid4().hex[:8]}"
-    with connect(pg_server.conninfo(), autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    conn = connect(pg_server.conninfo(name), autocommit=True)
-    try:
+    with fresh_database(pg_server, "mig") as conn:
         yield conn
-    finally:
-        conn.close()
-        with connect(pg_server.conninfo(), autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
 
 
 @pytest.mark.parametrize("char", UNSAFE)
@@ -75,7 +63,6 @@ def test_inert_leaves_no_unsafe_character_and_keeps_safe_text(text):
 def test_indexes_prints_the_migration_alone_and_it_runs_as_printed(tmp_path, monkeypatch, pg_server):  # noqa: F811
     from advisor.cli import main
     from advisor.cli_db import register
-    from advisor.seed.server import connect
     from advisor.sources.sql_files import split_statements
 
     if "indexes" not in main.commands:
@@ -97,19 +84,12 @@ def test_indexes_prints_the_migration_alone_and_it_runs_as_printed(tmp_path, mon
     statements = [result.stdout[a:b] for a, b in split_statements(result.stdout)]
     assert statements and all(s.lstrip().startswith("CREATE INDEX CONCURRENTLY") for s in statements)
     # run as printed on a database of the same schema: one index on the table, the victim kept
-    name = f"mig_{uuid.uuid4().hex[:8]}"
-    with connect(pg_server.conninfo(), autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    try:
-        with connect(pg_server.conninfo(name), autocommit=True) as db:
-            db.execute((root / "schema.sql").read_text())
-            for statement in statements:
-                db.execute(statement)
-            assert db.execute("SELECT to_regclass('victims') IS NOT NULL").fetchone()[0]
-            assert db.execute(f"SELECT count(*) FROM pg_indexes WHERE tablename = 't{ESC}['").fetchone()[0] == 2
-    finally:
-        with connect(pg_server.conninfo(), autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+    with fresh_database(pg_server, "mig") as db:
+        db.execute((root / "schema.sql").read_text())
+        for statement in statements:
+            db.execute(statement)
+        assert db.execute("SELECT to_regclass('victims') IS NOT NULL").fetchone()[0]
+        assert db.execute(f"SELECT count(*) FROM pg_indexes WHERE tablename = 't{ESC}['").fetchone()[0] == 2
 
 
 def test_the_explain_session_shows_the_repositorys_names_escaped(tmp_path, monkeypatch):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from dataclasses import replace
 
 import pytest
@@ -22,7 +21,7 @@ from advisor.ir import IndexKey, Location, SqlQuery
 from advisor.parse import parse_sql
 from advisor.schema.ddl import schema_from_queries
 from advisor.sources.sql_files import extract_sql
-from tests.conftest_db import pg_server  # noqa: F401
+from tests.conftest_db import fresh_database, pg_server  # noqa: F401
 
 DDL = """
 CREATE TABLE part (p_partkey int PRIMARY KEY, p_brand text, p_name text);
@@ -632,23 +631,13 @@ def test_no_regression_measures_nothing():
 
 @pytest.fixture
 def db(pg_server):
-    from advisor.seed.server import connect
-
-    name = f"idxsel_{uuid.uuid4().hex[:8]}"
-    with connect(pg_server.conninfo(), autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    conn = connect(pg_server.conninfo(name), autocommit=True)
-    conn.execute("""
-        CREATE TABLE events (id int PRIMARY KEY, account int NOT NULL, kind int NOT NULL, note text NOT NULL);
-        INSERT INTO events SELECT g, g % 2000, g % 7, repeat(md5(g::text), 4) FROM generate_series(1, 20000) g;
-        ANALYZE events;
-    """)
-    try:
+    with fresh_database(pg_server, "idxsel") as conn:
+        conn.execute("""
+            CREATE TABLE events (id int PRIMARY KEY, account int NOT NULL, kind int NOT NULL, note text NOT NULL);
+            INSERT INTO events SELECT g, g % 2000, g % 7, repeat(md5(g::text), 4) FROM generate_series(1, 20000) g;
+            ANALYZE events;
+        """)
         yield conn
-    finally:
-        conn.close()
-        with connect(pg_server.conninfo(), autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
 
 
 def _run(conn, path: str, sql: str, best: Candidate | None) -> QueryRun:
