@@ -143,3 +143,18 @@ def test_terminal_shows_a_long_list_metric_in_part_and_json_whole():
     text = render("terminal", report)
     assert "q11.sql:11; and 28 more" in text and "q12.sql:12" not in text
     assert json.loads(render("json", report))["findings"][0]["metrics"]["lines"] == lines
+
+
+def test_a_long_statement_is_cut_in_each_findings_json():
+    """Every finding carries its statement: one statement of thousands of branches, a finding each, made the
+    JSON report grow as their product (a 160 kB file, 720 MB). Each copy is cut; the fingerprint is of the whole."""
+    query = " UNION ALL ".join(f"SELECT a FROM t WHERE b = {i}" for i in range(5000))
+    findings = [Finding("IDX001", "no index", Location("q.sql", 1, 1 + 40 * i), "warning", query=query)
+                for i in range(200)]
+    engine.assign_fingerprints(findings)
+    doc = json.loads(render("json", engine.Report(findings, ["q.sql"], 1)))
+    shown = doc["findings"][0]["query"]
+    assert shown.startswith(query[:reporters.QUERY_SHOWN]) and shown.endswith(
+        f"({len(query) - reporters.QUERY_SHOWN:,} more characters)")
+    assert len(json.dumps(doc)) < 200 * (reporters.QUERY_SHOWN + 2_000)  # not 200 copies of 170 kB
+    assert len({f["fingerprint"] for f in doc["findings"]}) == 200
