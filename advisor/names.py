@@ -98,9 +98,7 @@ def fold(node: exp.Expression | str | None) -> str:
 def quote(name: str) -> str:
     if _PLAIN.fullmatch(name) and name not in _RESERVED:
         return name
-    if _UNSAFE.search(name):  # written as escapes: the statement as printed holds no control character
-        return 'U&"' + _UNSAFE.sub(_unicode_escape, name.replace("\\", "\\\\")).replace('"', '""') + '"'
-    return '"' + name.replace('"', '""') + '"'
+    return inert('"' + name.replace('"', '""') + '"')  # a control character in it: written as an escape
 
 
 def inert(sql: str) -> str:

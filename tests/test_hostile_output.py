@@ -101,11 +101,20 @@ def _outside_strings(js: str) -> str:
     return re.sub(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'', "S", js)
 
 
-def test_mongo_shell_commands_keep_collection_names_and_keys_as_strings(repo):
+def _crafted(repo, config: str, name: str, text: str) -> list[dict]:
+    """The findings (JSON) of the checkout with `config` and one crafted file in place of q.sql."""
     root, _ = repo
-    (root / "advisor.toml").write_text('select = ["ALL"]\n')
+    (root / "advisor.toml").write_text(config)
     (root / "q.sql").unlink()
-    (root / "app.py").write_text(
+    (root / name).write_text(text)
+    return json.loads(_check("--format", "json", ".").output)["findings"]
+
+
+def test_mongo_shell_commands_keep_collection_names_and_keys_as_strings(repo):
+    findings = _crafted(
+        repo,
+        'select = ["ALL"]\n',
+        "app.py",
         "from pymongo import MongoClient\n"
         'db = MongoClient()["app"]\n'
         "def setup():\n"
@@ -114,9 +123,8 @@ def test_mongo_shell_commands_keep_collection_names_and_keys_as_strings(repo):
         "def find_user(email):\n"
         '    return db["users; db.dropDatabase(); db.users"].find_one({"email": email})\n'
         "def find_order(cust):\n"
-        "    return db.orders.find({\"a\\\\': 1 }); db.dropDatabase(); //\": cust})\n"
+        "    return db.orders.find({\"a\\\\': 1 }); db.dropDatabase(); //\": cust})\n",
     )
-    findings = json.loads(_check("--format", "json", ".").output)["findings"]
     fixes = [f["fix"] for f in findings if f.get("fix") and "createIndex" in f["fix"]]
     assert len(fixes) == 2, findings
     assert "db.getCollection('users; db.dropDatabase(); db.users').createIndex({ email: 1 })" in fixes
@@ -125,19 +133,18 @@ def test_mongo_shell_commands_keep_collection_names_and_keys_as_strings(repo):
 
 
 def test_tables_of_two_schemas_are_not_one_and_drops_name_the_schema(repo):
-    root, _ = repo
-    (root / "advisor.toml").write_text('schema = ["schema.sql"]\n')
-    (root / "q.sql").unlink()
-    (root / "schema.sql").write_text(
+    findings = _crafted(
+        repo,
+        'schema = ["schema.sql"]\n',
+        "schema.sql",
         "CREATE TABLE audit.users (id int PRIMARY KEY, email text);\n"
         "CREATE INDEX audit_users_email ON audit.users (email);\n"
         "CREATE TABLE public.users (id int PRIMARY KEY, email text);\n"
         "CREATE INDEX users_email ON public.users (email);\n"
         "CREATE TABLE app.accounts (id int PRIMARY KEY, email text);\n"
         "CREATE INDEX accounts_email ON app.accounts (email);\n"
-        "CREATE INDEX accounts_email2 ON app.accounts (email);\n"
+        "CREATE INDEX accounts_email2 ON app.accounts (email);\n",
     )
-    findings = json.loads(_check("--format", "json", ".").output)["findings"]
     duplicates = [f for f in findings if f["name"] == "duplicate-index"]
     assert [(f["line"], f["fix"]) for f in duplicates] == [(7, "DROP INDEX CONCURRENTLY app.accounts_email2;")]
 

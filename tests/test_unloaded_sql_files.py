@@ -4,9 +4,15 @@ it); its DDL stays in the schema. Said only when sure: a name built around a hol
 its own, or the file's stem named keep every file."""
 
 from advisor import catalogue, engine
-from advisor.sources.sql_file_use import unloaded
+from advisor.sources.sql_file_use import left_over, mentions
 
 SCHEMA = "CREATE TABLE transactions (id bigint PRIMARY KEY, type int, sender text, amount bigint);\n"
+
+
+def unloaded(sql_files, texts):
+    return left_over(sql_files, [mentions(t) for t in texts])
+
+
 QUERY = "SELECT sender, sum(amount) FROM transactions WHERE type = {n} GROUP BY sender;\n"
 LOADER = """
 const { QueryFile } = require("pg-promise");

@@ -69,14 +69,9 @@ def mentions(text: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ..
     return tuple(sorted(names)), tuple(sorted(patterns)), tuple(sorted(_strings(text)))
 
 
-def unloaded(sql_files: Iterable[str], texts: Iterable[str]) -> set[str]:
-    """The paths among `sql_files` (display paths, `/`-separated) that no text of the project names
-    while naming another `.sql` file of the same folder."""
-    return left_over(sql_files, [mentions(t) for t in texts])
-
-
 def left_over(sql_files: Iterable[str], said: Iterable[tuple[tuple[str, ...], ...]]) -> set[str]:
-    """`unloaded`, from the `mentions` of each text."""
+    """The paths among `sql_files` (display paths, `/`-separated) that no text of the project names while
+    naming another `.sql` file of the same folder, from the `mentions` of each text."""
     by_folder: dict[str, list[PurePosixPath]] = {}
     for path in sql_files:
         p = PurePosixPath(path.replace("\\", "/"))
