@@ -347,8 +347,9 @@ def test_dsn_createrole_login_works_as_a_role_without_privileges(hostile, outsid
 def _scratch_names(server) -> list[str]:
     from advisor.seed.server import connect
 
-    with connect(server.conninfo(), autocommit=True) as conn:
-        conn.execute("SET statement_timeout = 0")  # the test's own session: a role timeout under test does not count
+    # the test's own session, with no timeout from its first statement on: a role timeout under test does not count
+    # (a `SET` as the first statement ran under the role's 1 ms and could be cut on a busy machine)
+    with connect(server.conninfo(), autocommit=True, options="-c statement_timeout=0") as conn:
         return [r[0] for r in conn.execute(
             "SELECT datname FROM pg_database WHERE datname LIKE 'advisor_scratch_%' "
             "UNION ALL SELECT rolname FROM pg_roles WHERE rolname LIKE 'advisor_scratch_%'")]
@@ -409,7 +410,7 @@ def test_a_role_timeout_does_not_cancel_advisors_own_drop(hostile, users_db):
         assert "could not drop" not in result.output
         assert _scratch_names(users_db) == []
     finally:
-        with connect(users_db.conninfo(), autocommit=True) as admin:
+        with connect(users_db.conninfo(), autocommit=True, options="-c statement_timeout=0") as admin:
             admin.execute("ALTER ROLE postgres RESET statement_timeout")
 
 
