@@ -115,3 +115,24 @@ def test_the_explain_session_shows_the_repositorys_names_escaped(tmp_path, monke
     assert result.exit_code == 0, result.output
     assert "PWNED" in result.output and "RED" in result.output  # shown, escaped
     assert _unsafe_left(result.output) == [], result.output
+
+
+def test_sizes_and_plans_find_a_table_whose_name_needs_escapes(pg_server):  # noqa: F811
+    """The sizes the selection weighs (an index's bar, the budget's share of the heap) and the relations a
+    plan reads are looked up by name: a name printed with escapes (`U&"t\\001B["`) is SQL syntax the
+    regclass reader does not take, so the lookups read names as written (`regclass_text`): before, the
+    table had no size (every bar as if the table were empty) and the budget's search stopped the run
+    ('relation "u&"t\\001b["" does not exist')."""
+    from advisor.indexes.budget import heap_bytes
+    from advisor.indexes.candidates import regclass_text, table_sql
+    from advisor.indexes.reach import _relations
+    from advisor.indexes.verify import relation_bytes
+
+    names = [f"t{ESC}[", "Mixed Case", 'q"uote']
+    with fresh_database(pg_server, "regclass") as db:
+        for name in names:
+            db.execute(f"CREATE TABLE {table_sql(name)} AS SELECT g AS id FROM generate_series(1, 1000) g")
+        for name in names:
+            assert relation_bytes(db, regclass_text(name)) > 0, name
+            assert _relations(db, name) == {name}
+        assert heap_bytes(db, set(names)) == sum(relation_bytes(db, regclass_text(n)) for n in names) > 0

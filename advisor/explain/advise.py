@@ -186,7 +186,7 @@ def _build_each(conn: Connection, conninfo: str, plains: dict, alone: set | None
     import queue
     from concurrent.futures import ThreadPoolExecutor
 
-    from advisor.indexes.candidates import table_sql
+    from advisor.indexes.candidates import regclass_text
     from advisor.indexes.verify import measure_shared, relation_bytes
     from advisor.seed.server import connect
 
@@ -195,7 +195,7 @@ def _build_each(conn: Connection, conninfo: str, plains: dict, alone: set | None
     workers = min(WORKERS, os.cpu_count() or 1, len(side) + bool(own))
     if workers < 2:
         return {i: measure_shared(conn, i, plains[i]) for i in plains}
-    sizes = {t: relation_bytes(conn, table_sql(t)) for t in {i.table for i in side}}
+    sizes = {t: relation_bytes(conn, regclass_text(t)) for t in {i.table for i in side}}
     todo: queue.Queue = queue.Queue()
     for i in sorted(side, key=lambda i: (-sizes[i.table], i.where is not None, -len(i.keys) - len(i.include))):
         todo.put(i)
@@ -311,7 +311,7 @@ def _narrowest(conn: Connection, before: float, used: list, threshold: float, fl
     (advisor/indexes/slim.py), so a trailing key column or an INCLUDE that buys little is left out;
     nor does one pay that only makes the query cheaper once the narrower one made it cheap (`floor`).
     When none passes, the cheapest (to say how close it came)."""
-    from advisor.indexes.candidates import table_sql
+    from advisor.indexes.candidates import regclass_text
     from advisor.indexes.slim import narrowest
     from advisor.indexes.verify import relation_bytes
 
@@ -319,7 +319,7 @@ def _narrowest(conn: Connection, before: float, used: list, threshold: float, fl
     if not passing:  # nothing to recommend: the one that comes closest, to say so
         return min(used, key=lambda pair: (pair[1], pair[0].size_bytes or 0))
     pool = {m.candidate: (m, after) for m, after in reversed(passing)}  # the first of equal candidates
-    tables = {c.table: relation_bytes(conn, table_sql(c.table)) for c in pool}
+    tables = {c.table: relation_bytes(conn, regclass_text(c.table)) for c in pool}
     sizes = {c: m.size_bytes or 0 for c, (m, _) in pool.items()}
     costs = {c: {0: after} for c, (_, after) in pool.items()}
     return pool[narrowest(sizes, costs, tables, threshold, floor)]

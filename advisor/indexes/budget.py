@@ -116,14 +116,14 @@ def max_size_setting(config: Config) -> MaxSize:
 
 def heap_bytes(conn, tables: set[str]) -> int:
     """Heap size of these tables on the seeded data (partitions summed; a name that is no table: 0)."""
-    from advisor.indexes.candidates import table_sql
+    from advisor.indexes.candidates import regclass_text
 
     row = conn.execute(
         """SELECT coalesce(sum(CASE WHEN c.relkind = 'p'
             THEN (SELECT coalesce(sum(pg_relation_size(t.relid)), 0) FROM pg_partition_tree(c.oid) t)
             ELSE pg_relation_size(c.oid) END), 0)
         FROM pg_class c WHERE c.oid IN (SELECT to_regclass(x) FROM unnest(%s::text[]) x)""",
-        ([table_sql(t) for t in sorted(tables)],),
+        ([regclass_text(t) for t in sorted(tables)],),
     ).fetchone()
     return int(row[0])
 

@@ -296,3 +296,11 @@ class Candidate:
 def table_sql(name: str) -> str:
     """A table name as SQL: each part quoted where it must be (a mixed-case name as one identifier)."""
     return ".".join(quote(p) for p in name.split(".")) if name.islower() else quote(name)
+
+
+def regclass_text(name: str) -> str:
+    """A table name as the text `::regclass` and `to_regclass` read, a bound parameter and never SQL: each part
+    double-quoted as written.  Not table_sql: its escapes for a control character (`U&"t\\001B["`) are SQL
+    syntax, which the regclass reader does not know ('relation "u&"t\\001b["" does not exist')."""
+    parts = name.split(".") if name.islower() else [name]
+    return ".".join('"' + p.replace('"', '""') + '"' for p in parts)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from advisor.indexes.candidates import table_sql
+from advisor.indexes.candidates import regclass_text
 
 if TYPE_CHECKING:
     from advisor.explain.plan import Plan
@@ -74,7 +74,7 @@ def _relations(conn, table: str) -> set[str]:
     rows = conn.execute(
         "SELECT relname FROM pg_class WHERE oid = %s::regclass UNION "
         "SELECT c.relname FROM pg_partition_tree(%s::regclass) t JOIN pg_class c ON c.oid = t.relid",
-        (table_sql(table), table_sql(table)),
+        (regclass_text(table), regclass_text(table)),
     ).fetchall()
     return {r[0] for r in rows}
 
@@ -82,13 +82,15 @@ def _relations(conn, table: str) -> set[str]:
 def _columns(conn, table: str) -> set[str]:
     rows = conn.execute(
         "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
-        (table_sql(table),),
+        (regclass_text(table),),
     ).fetchall()
     return {r[0].lower() for r in rows}
 
 
 def _row_security(conn, table: str) -> bool:
-    row = conn.execute("SELECT relrowsecurity FROM pg_class WHERE oid = %s::regclass", (table_sql(table),)).fetchone()
+    row = conn.execute(
+        "SELECT relrowsecurity FROM pg_class WHERE oid = %s::regclass", (regclass_text(table),)
+    ).fetchone()
     return bool(row and row[0])
 
 

@@ -84,7 +84,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from advisor.indexes.budget import Fit, heap_bytes
-from advisor.indexes.candidates import Candidate, table_sql
+from advisor.indexes.candidates import Candidate, regclass_text
 from advisor.indexes.clock import Clocked, measure_set
 from advisor.indexes.existing import ExistingIndex, covered_by_existing, droppable
 from advisor.indexes.replan import SetPlans
@@ -382,7 +382,7 @@ def _build(conn, choices: list[Choice], names: dict[int, str]) -> None:
         if c.opclass == "gin_trgm_ops":
             conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         ch.build_ms, ch.size_bytes = build(conn, c, names[id(ch)])
-        ch.table_bytes = relation_bytes(conn, table_sql(c.table))
+        ch.table_bytes = relation_bytes(conn, regclass_text(c.table))
         if any(not k.is_column for k in c.keys):
             to_analyze.add(c.table)  # statistics of the expression (ANALYZE gathers none for a partial index)
     for table in sorted(to_analyze):

@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from advisor.indexes.candidates import Candidate, access_of, candidate_for, row_condition_nodes, table_sql
+from advisor.indexes.candidates import (
+    Candidate,
+    access_of,
+    candidate_for,
+    regclass_text,
+    row_condition_nodes,
+    table_sql,
+)
 from advisor.ir import IndexKey, Schema
 
 if TYPE_CHECKING:
@@ -262,7 +269,7 @@ def build_limit(conn, table: str | None) -> Iterator[None]:
         rows = conn.execute(
             """SELECT coalesce(sum(greatest(c.reltuples, 0)), 0) FROM pg_partition_tree(to_regclass(%s)) t
                 JOIN pg_class c ON c.oid = t.relid""",
-            (table_sql(table),),
+            (regclass_text(table),),
         )
     limit = statement_timeout(int(rows.fetchone()[0]), floor_s=BUILD_FLOOR_S)
     before = conn.execute("SELECT current_setting('statement_timeout')").fetchone()[0]
