@@ -1,12 +1,24 @@
 """A storage budget for the set (`advisor indexes --max-size`, `[indexes] max_size`): the standard
 footprint control of index advisors (SQL Server's Database Engine Tuning Advisor `-B storage_size`;
 the index-selection literature's knapsack), applied after the set is chosen by cost
-(advisor/indexes/select.py) and only when that set's measured size is over the budget.  None by
-default: a share of the data as a default budget (tried: 25% of the heap) leaves a project of narrow
-tables without advice, where one plain integer index is a quarter of its table; `none` says so explicitly.
+(advisor/indexes/select.py) and only when that set's measured size is over the budget.
 
-Then the set is chosen again, greedily, by benefit per byte under the budget: the options are the
-set's indexes, their narrower variants (each prefix of the keys, with and without the INCLUDE
+The default, when nobody sets one: 25% of the heap of the tables the workload reads, and never less
+than the narrowest form of every index of the set together (each index's smallest variant below: its
+leading key alone, without INCLUDE columns, as built).  An index that earns its bar is worth its bytes
+by the cost model, but the last milliseconds of a covering index can cost more bytes than the rest of
+the set (TPC-H: lineitem(l_shipdate) INCLUDE (four columns), 28 MB, a third of lineitem, for 26 ms
+of the 22 queries' 1.4 s); bytes are disk, write amplification and cache.  The floor is why a share of
+the data can be the default: on a project of narrow tables, where one plain integer index is a tenth or
+a quarter of its table, a share alone left queries without their index (tried, and undone, before);
+with the floor the default narrows an index, it never leaves one out for want of bytes.  `none` lifts it.
+
+Then the set is chosen again, greedily, by benefit per byte under the budget -- from every index of the
+set in its narrowest form, when the budget holds them all (the default always does): a greedy from
+nothing fills the bytes with the largest savings first and can leave a small index that pays well out
+for want of the last few hundred kB (TPC-H at 25%: Q12's 2.8 MB index, or Q22's 1.2 MB one, by turns);
+from the narrowest forms it spends what is left on widening them.  The options are the set's
+indexes, their narrower variants (each prefix of the keys, with and without the INCLUDE
 columns: advisor/indexes/slim.py) and the merges of two of them that lead with the same column
 (one's keys, the other's columns carried as INCLUDE: slim.merged -- where nearly every key is
 unique, btree deduplication saves nothing and one index stands for two in the bytes of one:
@@ -57,7 +69,8 @@ if TYPE_CHECKING:
 UNITS = {"b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3, "tb": 1024**4}  # as pg_size_pretty
 SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(%|[kmgt]?b)\s*", re.IGNORECASE)
 HINT = 'expected a size such as 35MB, 500kB, 2GB, a share of the tables the workload reads such as 20%, or "none"'
-NONE = "none"  # no budget: every index that earns its bar is kept, whatever the set's size (the default)
+NONE = "none"  # no budget: every index that earns its bar is kept, whatever the set's size
+DEFAULT = "25%"  # of the tables the workload reads, and at least the set's narrowest form (module docstring)
 
 
 @dataclass(frozen=True)
@@ -99,14 +112,14 @@ INDEXES_KEYS = {"max_size"}
 
 
 def max_size_setting(config: Config) -> MaxSize:
-    """`[indexes] max_size` of the config, validated; no budget (`none`) when not set."""
+    """`[indexes] max_size` of the config, validated; the default (DEFAULT, with its floor) when not set."""
     where = f"{config.label}: [indexes]"
     raw = config.indexes or {}
     for key in raw:
         if key not in INDEXES_KEYS:
             raise ConfigError(f"{where}: unknown key {key!r} (expected one of {', '.join(sorted(INDEXES_KEYS))})")
     if "max_size" not in raw:
-        return replace(parse_max_size(NONE), default=True)
+        return replace(parse_max_size(DEFAULT), default=True)
     if not isinstance(raw["max_size"], str):
         raise ConfigError(
             f'{where} max_size: expected a string such as "35MB", "20%" or "none", got {raw["max_size"]!r}'
@@ -143,6 +156,8 @@ class Fitted:
     kept: list[Choice]
     narrowed: list[tuple[Choice, Choice]] = field(default_factory=list)  # (index of the set, its variant taken)
     merged: list[tuple[Choice, Choice]] = field(default_factory=list)  # (index of the set, the merge taken for it)
+    # (index of the set, an option taken that stands for its narrowest form: a wider index over the same prefix)
+    standing: list[tuple[Choice, Choice]] = field(default_factory=list)
     left_out: list[Choice] = field(default_factory=list)  # neither it nor a variant fits
 
 
@@ -229,6 +244,7 @@ class Search:
         self.keys = list(before)
         self.current = dict(before)
         self.chosen: list[Choice] = []
+        self.required: list[set[int]] = []  # start(): each index's forms, one of which every set keeps
         self.seen: dict[frozenset[int], dict[int, float]] = {}
         parts = parts or {}
 
@@ -236,6 +252,20 @@ class Search:
             return any(c is p or narrower(c.candidate, p.candidate) for p in (o, *parts.get(id(o), ())))
 
         self.covers = {id(o): {id(c) for c in options if c is not o and stands_for(o, c)} for o in options}
+
+    def start(self, config: list[Choice], required: list[set[int]]) -> None:
+        """Begin from `config` (every index of the set in its narrowest form): the greedy then spends what the
+        budget leaves on widening them and on merges, and no step leaves a set of `required` (the ids of the
+        forms of one index of the set) without one of its forms."""
+        # an option that stands for a form of the index (a wider one over a shared prefix) keeps it too
+        self.chosen = list(config)
+        self.required = [forms | {id(o) for o in self.options if self.covers[id(o)] & forms} for forms in required]
+        self.current.update(self.planned(self.chosen))
+
+    def holds(self, config: list[Choice]) -> bool:
+        """Does config keep a form of every index the search started from?"""
+        ids = {id(c) for c in config}
+        return all(ids & forms for forms in self.required)
 
     def covered(self, o: Choice) -> bool:
         """Does an index of the set already stand for o?"""
@@ -254,7 +284,7 @@ class Search:
         """o's saving per added byte given the set (-inf: it does not fit or does not earn its bar)."""
         config, total = self.with_(o)
         added = total - sum(c.size_bytes or 0 for c in self.chosen)
-        if total > self.limit or self.covered(o):
+        if total > self.limit or self.covered(o) or not self.holds(config):
             return -math.inf, config, {}
         new = self.planned(config)
         if net(self.current, new) < self.bar(o, added):
@@ -298,7 +328,7 @@ class Search:
                     if bounds[id(o)] <= (best[0] if best else 0.0):
                         break
                     config, total = self.with_(o, out)
-                    if total > self.limit:
+                    if total > self.limit or not self.holds(config):
                         continue
                     new = self.planned(config)
                     gained = saved(self.current, new)
@@ -341,17 +371,40 @@ class Fit:
         plan: Callable[[list[int]], dict],
         qualified: Callable[[str, str], str],
         queries: tuple[dict, dict] = ({}, {}),
+        floor: bool = False,
     ) -> None:
         from advisor.indexes.reach import reach
         from advisor.indexes.replan import ConfigPlans
 
-        self.conn, self.kept, self.names, self.limit, self.threshold = conn, kept, names, limit, threshold
+        self.conn, self.kept, self.names, self.threshold = conn, kept, names, threshold
         self.before = before
         self.options, self.parts, self.origin = _options(conn, kept, names, qualified)
+        # the default budget's floor: never less than the narrowest form of every index of the set
+        self.limit = max(limit, self.narrowest()) if floor else limit
         runs, plans = queries
         can = reach(conn, [o.candidate for o in self.options], runs, plans)
         every = set(range(len(self.options)))
         self.configs = ConfigPlans(conn, self.options, names, plan, {k: can.get(k, every) for k in before})
+
+    def narrowest(self, options: Sequence[Choice] | None = None) -> int:
+        """The bytes of the smallest form of each index of the set: what holds every one of them."""
+        return sum(o.size_bytes or 0 for o in self.forms(self.options if options is None else options))
+
+    def forms(self, options: Sequence[Choice]) -> list[Choice]:
+        """The smallest built form among `options` of each index of the set (itself or a narrower variant of it,
+        not a merge), each distinct option once."""
+        smallest: dict[int, Choice] = {}
+        for ch in self.kept:
+            ids = self.forms_of(ch, options)
+            forms = [o for o in options if id(o) in ids and id(o) not in self.parts]
+            if forms:
+                o = min(forms, key=lambda o: o.size_bytes or 0)
+                smallest[id(o)] = o
+        return list(smallest.values())
+
+    def forms_of(self, ch: Choice, options: Sequence[Choice]) -> set[int]:
+        """The ids of the options that come from ch, an index of the set: itself, its variants, its merges."""
+        return {id(o) for o in options if id(ch) in self.origin[id(o)]}
 
     def choose(self, out: Sequence[Choice] = ()) -> Fitted:
         """The set under the budget without `out` (options the clock left out) nor any option that comes from
@@ -360,6 +413,9 @@ class Fit:
         gone = set().union(*(self.origin[id(o)] for o in out))
         options = [o for o in self.options if not self.origin[id(o)] & gone]
         search = Search(options, self.limit, self.threshold, self.before, self.configs.costs, self.parts)
+        if self.narrowest(options) <= self.limit:  # room for every index narrowed: none is left out for bytes
+            required = [self.forms_of(ch, options) for ch in self.kept]
+            search.start(self.forms(options), [r for r in required if r])
         search.greedy()
         search.swaps()
         chosen = search.chosen
@@ -372,10 +428,13 @@ class Fit:
                 continue
             narrowed = [c for c in chosen if id(c) in search.covers[id(ch)]]  # a variant of it
             merges = [c for c in chosen if id(c) in self.parts and id(ch) in search.covers[id(c)]]
+            standing = [c for c in chosen if search.covers[id(c)] & self.forms_of(ch, options)]
             if narrowed:
                 fitted.narrowed.append((ch, narrowed[0]))
             elif merges:
                 fitted.merged.append((ch, merges[0]))
+            elif standing:
+                fitted.standing.append((ch, standing[0]))
             else:
                 fitted.left_out.append(ch)
         return fitted

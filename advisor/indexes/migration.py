@@ -110,6 +110,8 @@ def _budget_lines(summary: Summary) -> list[str]:
     """The storage budget: its size, where it comes from, how to lift it, and the set it cut."""
     size = summary.max_size
     share = f", {size.text} of the tables the workload reads" if size is not None and size.fraction is not None else ""
+    if summary.floored and size is not None:  # the default's floor (budget.Fit.narrowest): more than the share
+        share = f", the narrowest form of each index of the set ({size.text} of the tables the workload reads is less)"
     origin = "the default" if size is not None and size.default else "--max-size, [indexes] max_size"
     lines = [f"-- storage budget: {human_size(summary.max_bytes)}{share} ({origin}; --max-size none lifts it)"]
     if summary.unbudgeted_bytes is not None:
@@ -172,7 +174,7 @@ def migration(choices: list[Choice], summary: Summary, taken=()) -> str:
                 f"benefit {ch.benefit:.2f} < {ch.bar:.2f} needed"
             )
         lines.append("")
-    if summary.narrowed or summary.merged or summary.over_budget:
+    if summary.narrowed or summary.merged or summary.standing or summary.over_budget:
         lines.append(
             "-- over the storage budget: chosen again by planned cost saved per byte (advisor/indexes/budget.py)"
         )
@@ -185,6 +187,11 @@ def migration(choices: list[Choice], summary: Summary, taken=()) -> str:
             lines.append(
                 f"--   {ch.candidate.describe()} ({human_size(ch.size_bytes)}) merged into "
                 f"{v.candidate.describe()} ({human_size(v.size_bytes)}) with another index of the set"
+            )
+        for ch, v in summary.standing:
+            lines.append(
+                f"--   {ch.candidate.describe()} ({human_size(ch.size_bytes)}) left out; its queries have "
+                f"{v.candidate.describe()} ({human_size(v.size_bytes)}), which leads with its narrowest form"
             )
         room = (summary.max_bytes or 0) - summary.size_bytes
         for ch in summary.over_budget:

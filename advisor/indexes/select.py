@@ -31,7 +31,8 @@
    each prefix of its keys, with and without its INCLUDE columns, is built in its place and its
    queries re-planned; a widening must save what an index of its extra bytes would have to.
    (A query's own candidate went through the same rule when it was chosen: advisor/explain/advise.py.)
-5c. With a storage budget (`--max-size`) the set is over, it is chosen
+5c. With a storage budget (`--max-size`; by default 25% of the heap of the tables the workload reads, and
+   never less than the narrowest form of every index of the set) the set is over, it is chosen
    again under it, by planned cost saved per byte among its indexes, their narrower variants and the
    merges of two that lead with the same column (advisor/indexes/budget.py); then step 5, and steps 6-8
    on the set it leaves.  An index steps 6-8 leave out there spends none of the budget: it is left out
@@ -265,9 +266,11 @@ class Summary:
     max_bytes: int | None = None  # the storage budget (--max-size), in bytes on the seeded data
     max_size: MaxSize | None = None  # that budget as given (or the default)
     unbudgeted_bytes: int | None = None  # the set's size when it was over the budget and chosen again under it
+    floored: bool = False  # the default budget was raised to the narrowest form of the set (budget.Fit.narrowest)
     narrowed: list[tuple[Choice, Choice]] = field(default_factory=list)  # (index, its variant taken) under it
     merged: list[tuple[Choice, Choice]] = field(default_factory=list)  # (index, the merge of it and another taken)
     over_budget: list[Choice] = field(default_factory=list)  # left out: neither it nor a variant fits the budget
+    standing: list[tuple[Choice, Choice]] = field(default_factory=list)  # (index, a wider one over its narrowest form)
 
 
 def select(
@@ -337,7 +340,12 @@ def select(
 
             summary.unbudgeted_bytes = sum(ch.size_bytes or 0 for ch in kept)
             costs = {k: v[0] for k, v in before.items()}
-            fitter = Fit(conn, kept, names, summary.max_bytes, threshold, costs, sets.plan, _qualified, (by_key, plans))
+            floor = summary.max_size is not None and summary.max_size.default
+            fitter = Fit(
+                conn, kept, names, summary.max_bytes, threshold, costs, sets.plan, _qualified, (by_key, plans), floor
+            )
+            summary.floored = fitter.limit > summary.max_bytes
+            summary.max_bytes = fitter.limit
             gone: list[TimeDrop] = []  # left out by the clock: the set is chosen again without them
             known: Clocked | None = None
             while True:  # steps 6-8 on the set under the budget; again without what they leave out
@@ -353,6 +361,7 @@ def select(
                     raise psycopg.Rollback(savepoint)
             summary.time_dropped, summary.dropped = gone, summary.dropped + more
             summary.narrowed, summary.merged, summary.over_budget = fitted.narrowed, fitted.merged, fitted.left_out
+            summary.standing = fitted.standing
             timings = known.timings
         else:
             timings = clock(summary).timings if kept else {}  # steps 6-8 (without --analyze: the quick check, and 7)
