@@ -224,6 +224,7 @@ class Table:
     location: Location | None = None  # of its CREATE TABLE; None when only ALTERed or indexed
     temporary: bool = False  # CREATE TEMP TABLE: a scratch table of one session
     kind: str = "table"  # "table", "view" (no storage, no indexes) or "materialized view"
+    namespace: str = ""  # the schema its CREATE TABLE put it in, when one other than public: printed DDL names it
 
 
 _VALUE_COLUMNS = frozenset({"value", "val", "setting_value", "property_value"})

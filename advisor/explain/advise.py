@@ -343,7 +343,7 @@ def _refusal(conn: Connection, m) -> str:
     zoned = tuple(_at_utc(k) for k in m.candidate.keys)
     columns = sorted({c for k in m.candidate.keys if not k.is_column for c in _columns(k.expr)})
     offers = []
-    fixed = Candidate(m.candidate.table, zoned, where=m.candidate.where)
+    fixed = Candidate(m.candidate.table, zoned, where=m.candidate.where, namespace=m.candidate.namespace)
     if zoned != m.candidate.keys and _builds(conn, fixed):
         offers.append(
             f"index {fixed.describe()} and write the condition the same way (a stated time zone makes it immutable)"

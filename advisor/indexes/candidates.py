@@ -252,6 +252,7 @@ class Candidate:
     method: str = "btree"
     opclass: str | None = None  # e.g. gin_trgm_ops
     reason: str = "filter"
+    namespace: str = ""  # the table's schema when not public (Table.namespace): the printed DDL names it
 
     @property
     def name(self) -> str:
@@ -271,10 +272,15 @@ class Candidate:
             parts.append(text + (" DESC" if k.desc else ""))
         return ", ".join(parts)
 
+    def table_sql(self) -> str:
+        """Its table as SQL, in its schema when that is not public (a migration runs on the search path of the
+        session that applies it, which need not have the schema advisor's seeded database puts on it)."""
+        return (quote(self.namespace) + "." if self.namespace else "") + table_sql(self.table)
+
     def ddl(self, *, concurrently: bool = True, name: str | None = None) -> str:
         sql = (
             f"CREATE INDEX {'CONCURRENTLY ' if concurrently else ''}{quote(name or self.name)} "
-            f"ON {table_sql(self.table)}{' USING ' + self.method if self.method != 'btree' else ''} ({self.key_sql()})"
+            f"ON {self.table_sql()}{' USING ' + self.method if self.method != 'btree' else ''} ({self.key_sql()})"
         )
         if self.include:
             sql += f" INCLUDE ({', '.join(quote(c) for c in self.include)})"

@@ -13,7 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from sqlglot import exp
@@ -64,6 +64,8 @@ def candidates_for(facts: QueryFacts, schema: Schema) -> list[Candidate]:
     out: list[Candidate] = []
 
     def add(c: Candidate) -> None:
+        t = schema.table(c.table)
+        c = replace(c, namespace=t.namespace) if t is not None and t.namespace else c
         if c.keys and c not in out and not _exists(c, schema):
             out.append(c)
 

@@ -228,11 +228,14 @@ class SchemaBuilder:
             self._search = (query.location.path, "public")
         return qualifier(node) or self._search[1]
 
-    def apply(self, tree: exp.Expression, query: SqlQuery) -> None:
+    def search_path(self, query: SqlQuery) -> None:
+        """A `SET search_path` statement: where the file's later unqualified names are created."""
         search = _SEARCH_PATH.match(query.text)
         if search is not None:
             first = search.group(1).strip().strip("'\"")
             self._search = (query.location.path, first.lower() if first != "$user" else "public")
+
+    def apply(self, tree: exp.Expression, query: SqlQuery) -> None:
         if isinstance(tree, exp.Create):
             kind = (tree.args.get("kind") or "").upper()
             if kind == "TABLE":
@@ -293,6 +296,8 @@ class SchemaBuilder:
             )
         seen.add(where)
         self._schema_of[name] = where
+        # the index advisor prints must name it where the migration's session may not have it on its search path
+        table.namespace = where if len(seen) == 1 and where != "public" else ""
         for prop in (tree.args.get("properties") or exp.Properties()).expressions:
             if isinstance(prop, exp.PartitionedByProperty):
                 table.partition_by = sql_text(prop.this)
@@ -687,6 +692,7 @@ def schema_from_queries(queries: Iterable[SqlQuery]) -> Schema:
             tree = parse_sql(_STORAGE_TEMPLATE.sub(lambda m: " " * len(m.group(0)), query.text), query.dialect)
         if branches.inside(query.location.path, query.text) and isinstance(tree, exp.Drop):
             continue  # a template's `{% if %}` branch may not run: what it drops stays known
+        builder.search_path(query)  # a SET is no schema statement, but it says where the next ones land
         if isinstance(tree, exp.Expression) and is_schema_statement(tree):
             builder.apply(tree, query)
         elif (change := inheritance.relation_change(query.text)) is not None:
