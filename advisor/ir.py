@@ -238,6 +238,18 @@ class Schema:
     def table(self, name: str) -> Table | None:
         return self.tables.get(name)
 
+    def partitions(self, table: str) -> tuple[tuple[str, str], ...] | None:
+        """For a partitioned table, its partitions as (namespace, name), each known and none partitioned in turn,
+        so an index can be built on each CONCURRENTLY and attached; () when that cannot be done for all of them
+        (none known, one partitioned again, or some made at run time: a gap); None when it is not partitioned."""
+        t = self.tables.get(table)
+        if t is None or not t.partition_by:
+            return None
+        below = [self.tables[c] for c in self._children().get(table, []) if c in self.tables]
+        if not below or table in self.gaps or any(c.partition_by or c.partition_of != table for c in below):
+            return ()
+        return tuple((c.namespace, c.name) for c in below)
+
     def indexes_on(self, table: str) -> list[IndexDef]:
         names = [table]  # a partition has every index of its partitioned parents (a child of INHERITS, its own only)
         while (t := self.tables.get(names[-1])) is not None and t.partition_of and t.partition_of not in names:

@@ -1,6 +1,6 @@
-"""Printed DDL names a table's schema when it is not public: a migration runs on the search path of the
-session that applies it, not on the one advisor's seeded database gives its own sessions (every schema the
-files create)."""
+"""Where the printed DDL builds an index: in its table's schema when that is not public (a migration runs on
+the search path of the session that applies it, not on the one advisor's seeded database gives its own
+sessions), on a partitioned table's partitions, and never on a view or a temporary table."""
 
 from __future__ import annotations
 
@@ -65,3 +65,75 @@ def test_the_migration_and_the_fix_texts_run_on_a_default_search_path(project, p
             "SELECT schemaname, indexname FROM pg_indexes WHERE indexname IN ('idx_events_account', 'idx_accounts_owner')"
         ).fetchall()
         assert sorted(built) == [("We Ird", "idx_accounts_owner"), ("app", "idx_events_account")]
+
+
+PARTITIONED = """
+CREATE TABLE measurements (id bigint NOT NULL, device int NOT NULL, taken date NOT NULL, value float8)
+    PARTITION BY RANGE (taken);
+CREATE TABLE measurements_2024 PARTITION OF measurements FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE measurements_2025 PARTITION OF measurements FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE TABLE logs (id bigint, at date NOT NULL, level int) PARTITION BY RANGE (at);
+CREATE TABLE logs_2024 PARTITION OF logs FOR VALUES FROM ('2024-01-01') TO ('2025-01-01') PARTITION BY LIST (level);
+"""
+
+
+def test_a_partitioned_table_gets_an_index_it_can_take_as_printed(project, pg_server):  # noqa: F811
+    """PostgreSQL builds no index CONCURRENTLY on a partitioned table ('cannot create index on partitioned
+    table "measurements" concurrently': what advisor printed before).  With its partitions known: an index ON
+    ONLY it, one on each partition built CONCURRENTLY and attached, valid once all are; when they are not all
+    known (here a partition partitioned again), one plain CREATE INDEX, which runs as printed."""
+    from advisor.cli import main
+    from advisor.cli_db import register
+    from advisor.sources.sql_files import split_statements
+
+    schema = schema_from_queries(extract_sql("schema.sql", PARTITIONED, source="schema"))
+    assert schema.partitions("measurements") == (("", "measurements_2024"), ("", "measurements_2025"))
+    assert schema.partitions("logs") == () and schema.partitions("measurements_2024") is None
+    logs = Candidate("logs", (IndexKey("level"),), partitions=())
+    assert logs.ddl() == "CREATE INDEX idx_logs_level ON logs (level);"
+    if "indexes" not in main.commands:
+        register(main)
+    root = project(
+        {
+            "advisor.toml": 'schema = ["schema.sql"]\npaths = ["queries"]\n[seed]\nrows = 20000\n[explain]\ncache = false\n',
+            "schema.sql": PARTITIONED,
+            "queries/a.sql": "SELECT value FROM measurements WHERE device = 42;\n",
+        }
+    )
+    result = CliRunner().invoke(main, ["indexes", str(root), "--max-size", "none"])
+    assert result.exit_code == 0, result.output
+    statements = [result.stdout[a:b].strip() for a, b in split_statements(result.stdout)]
+    assert statements[0] == "CREATE INDEX idx_measurements_device ON ONLY measurements (device)", result.stdout
+    assert "ALTER INDEX idx_measurements_device ATTACH PARTITION idx_measurements_2025_device" in statements
+    with fresh_database(pg_server, "part") as db:
+        db.execute(PARTITIONED)
+        for statement in statements:  # each on its own, as psql runs a file outside a transaction block
+            db.execute(statement)
+        db.execute(logs.ddl())
+        valid = db.execute(
+            "SELECT c.relname, i.indisvalid, (SELECT count(*) FROM pg_inherits h WHERE h.inhparent = c.oid) "
+            "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "WHERE c.relname IN ('idx_measurements_device', 'idx_logs_level')"
+        ).fetchall()
+        assert sorted(valid) == [("idx_logs_level", True, 1), ("idx_measurements_device", True, 2)]
+
+
+def test_no_candidate_on_a_view_or_a_temporary_table():
+    """A view has no index of its own, a temporary table lives for one session: an index on either cannot be
+    printed (before: 'the database refuses an index on big_events(account)' for a query of a view)."""
+    from advisor.facts.sql import build_facts
+    from advisor.indexes.verify import candidates_for
+    from advisor.parse import parse_sql
+
+    ddl = (
+        "CREATE TABLE events (id int PRIMARY KEY, account int NOT NULL, kind int NOT NULL);"
+        "CREATE VIEW big_events AS SELECT * FROM events WHERE kind > 5;"
+        "CREATE TEMP TABLE staging (id int, account int);"
+    )
+    schema = schema_from_queries(extract_sql("schema.sql", ddl, source="schema"))
+    assert schema.tables["staging"].temporary and schema.tables["big_events"].kind == "view"
+    for table in ("big_events", "staging"):
+        facts = build_facts(parse_sql(f"SELECT id FROM {table} WHERE account = 17"), schema)
+        assert candidates_for(facts, schema) == [], table
+    facts = build_facts(parse_sql("SELECT id FROM events WHERE account = 17"), schema)
+    assert "events(account)" in [c.describe() for c in candidates_for(facts, schema)]

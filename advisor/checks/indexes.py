@@ -123,7 +123,8 @@ def missing_index(ctx: QueryContext):
                 continue
             target = bare[0]
             child = ctx.schema.table(target)
-            ddl = Candidate(target, keys, namespace=child.namespace if child is not None else "").ddl()
+            namespace = child.namespace if child is not None else ""
+            ddl = Candidate(target, keys, namespace=namespace, partitions=ctx.schema.partitions(target)).ddl()
             what = ", ".join(dict.fromkeys(access.filters)) or "ORDER BY " + ", ".join(str(k) for k in access.sort)
             anchor = access.predicates[0].node if access.predicates else scope.order_by[0].node
             kind = "a partition" if child is not None and child.partition_of else "a child table"

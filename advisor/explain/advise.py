@@ -330,7 +330,6 @@ def _refusal(conn: Connection, m) -> str:
     not IMMUTABLE (date_trunc('day', timestamptz), a timestamptz cast to date: both depend on the
     TimeZone setting) is refused; the same expression at a stated time zone builds (verified here,
     rolled back), and so does the plain column for the condition written as a range on it."""
-    from advisor.indexes.candidates import Candidate
 
     if "statement timeout" in (m.error or ""):
         return (
@@ -343,7 +342,7 @@ def _refusal(conn: Connection, m) -> str:
     zoned = tuple(_at_utc(k) for k in m.candidate.keys)
     columns = sorted({c for k in m.candidate.keys if not k.is_column for c in _columns(k.expr)})
     offers = []
-    fixed = Candidate(m.candidate.table, zoned, where=m.candidate.where, namespace=m.candidate.namespace)
+    fixed = replace(m.candidate, keys=zoned, include=(), method="btree", opclass=None)
     if zoned != m.candidate.keys and _builds(conn, fixed):
         offers.append(
             f"index {fixed.describe()} and write the condition the same way (a stated time zone makes it immutable)"

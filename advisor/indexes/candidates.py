@@ -7,6 +7,7 @@ the plan-verified advice both start from `access_of` and `candidate_for`.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
@@ -253,6 +254,9 @@ class Candidate:
     opclass: str | None = None  # e.g. gin_trgm_ops
     reason: str = "filter"
     namespace: str = ""  # the table's schema when not public (Table.namespace): the printed DDL names it
+    # a partitioned table's partitions as (namespace, name) (Schema.partitions): PostgreSQL builds no index on
+    # it CONCURRENTLY, so the printed DDL builds one on each and attaches it; () when they are not all known
+    partitions: tuple[tuple[str, str], ...] | None = None
 
     @property
     def name(self) -> str:
@@ -277,16 +281,44 @@ class Candidate:
         session that applies it, which need not have the schema advisor's seeded database puts on it)."""
         return (quote(self.namespace) + "." if self.namespace else "") + table_sql(self.table)
 
-    def ddl(self, *, concurrently: bool = True, name: str | None = None) -> str:
+    def ddl(
+        self, *, concurrently: bool = True, name: str | None = None, partition_names: Sequence[str] = (), sep: str = " "
+    ) -> str:
+        """CREATE INDEX as printed (or built, concurrently=False).  On a partitioned table, printed: an index ON ONLY
+        the table, one built CONCURRENTLY on each partition (named `partition_names`, else from the partition),
+        each attached (the table's index is valid once all are), or, when its partitions are not all known, one
+        plain CREATE INDEX, which holds writes to every partition while it builds.  Statements are joined by `sep`
+        (one line in a finding's help; the migration puts each on its line)."""
+        if concurrently and self.partitions is not None:
+            return sep.join(self._partitioned_ddl(name or self.name, partition_names))
+        return self._create(name or self.name, self.table_sql(), concurrently)
+
+    def partition_names(self) -> list[str]:
+        """The names an index on each partition takes by default (from the partition, as a query of it would)."""
+        return [replace(self, table=p, namespace=ns, partitions=None).name for ns, p in self.partitions or ()]
+
+    def _create(self, name: str, on: str, concurrently: bool) -> str:
         sql = (
-            f"CREATE INDEX {'CONCURRENTLY ' if concurrently else ''}{quote(name or self.name)} "
-            f"ON {self.table_sql()}{' USING ' + self.method if self.method != 'btree' else ''} ({self.key_sql()})"
+            f"CREATE INDEX {'CONCURRENTLY ' if concurrently else ''}{quote(name)} "
+            f"ON {on}{' USING ' + self.method if self.method != 'btree' else ''} ({self.key_sql()})"
         )
         if self.include:
             sql += f" INCLUDE ({', '.join(quote(c) for c in self.include)})"
         if self.where:
             sql += f" WHERE {self.where}"
         return inert(sql + ";")  # the expressions and the predicate are the parser's text, names and literals
+
+    def _partitioned_ddl(self, name: str, partition_names: Sequence[str]) -> list[str]:
+        if not self.partitions:
+            return [self._create(name, self.table_sql(), False)]
+        names = list(partition_names) or self.partition_names()
+        parent = (quote(self.namespace) + "." if self.namespace else "") + quote(name)
+        out = [self._create(name, "ONLY " + self.table_sql(), False)]
+        for (ns, partition), index in zip(self.partitions, names, strict=True):
+            schema = quote(ns) + "." if ns else ""
+            out.append(self._create(index, schema + table_sql(partition), True))
+            out.append(inert(f"ALTER INDEX {parent} ATTACH PARTITION {schema}{quote(index)};"))
+        return out
 
     def describe(self) -> str:
         text = f"{self.table}({', '.join(str(k) for k in self.keys)})"

@@ -69,20 +69,21 @@ def _measured_lines(choices: list[Choice], summary: Summary) -> list[str]:
     return lines
 
 
-def index_names(choices: list[Choice], taken=()) -> list[str]:
-    """A name per index, none repeated nor already taken (two indexes on the same keys with other
-    INCLUDE columns or predicates share a base name: the second CREATE would fail as printed)."""
+def index_names(choices: list[Choice], taken=()) -> list[tuple[str, list[str]]]:
+    """A name per index, and per index it builds on each partition of a partitioned table, none repeated nor
+    already taken (two indexes on the same keys with other INCLUDE columns or predicates share a base name:
+    the second CREATE would fail as printed)."""
     seen = {t.lower() for t in taken}
-    out = []
-    for ch in choices:
-        base = name = ch.candidate.name
-        n = 2
+
+    def free(base: str) -> str:
+        name, n = base, 2
         while name.lower() in seen:
             name = f"{base[: 60 - len(str(n))]}_{n}"
             n += 1
         seen.add(name.lower())
-        out.append(name)
-    return out
+        return name
+
+    return [(free(ch.candidate.name), [free(p) for p in ch.candidate.partition_names()]) for ch in choices]
 
 
 def _existing_lines(summary: Summary) -> list[str]:
@@ -140,7 +141,7 @@ def migration(choices: list[Choice], summary: Summary, taken=()) -> str:
     lines.append("")
     if any(c.candidate.opclass == "gin_trgm_ops" for c in choices):
         lines += ["CREATE EXTENSION IF NOT EXISTS pg_trgm;", ""]
-    for ch, name in zip(choices, index_names(choices, taken), strict=True):
+    for ch, (name, partition_names) in zip(choices, index_names(choices, taken), strict=True):
         lines.append(
             f"-- {ch.candidate.describe()}: size {human_size(ch.size_bytes)} "
             f"({ch.size_ratio:.0%} of {ch.candidate.table})"
@@ -162,7 +163,17 @@ def migration(choices: list[Choice], summary: Summary, taken=()) -> str:
                 )
                 + (f", time {time_change(s.timing, timeout)}" if s.timing is not None else "")
             )
-        lines.append(ch.candidate.ddl(concurrently=True, name=name))
+        if ch.candidate.partitions:
+            lines += [
+                "-- a partitioned table: PostgreSQL builds no index on it CONCURRENTLY, so an index ON ONLY it, then",
+                "-- one built CONCURRENTLY on each partition and attached (the table's index is valid once all are)",
+            ]
+        elif ch.candidate.partitions is not None:
+            lines += [
+                "-- a partitioned table whose partitions advisor does not all know: PostgreSQL builds no index on it",
+                "-- CONCURRENTLY, and this one holds writes to every partition while it builds",
+            ]
+        lines += ch.candidate.ddl(concurrently=True, name=name, partition_names=partition_names, sep="\n").split("\n")
         lines.append("")
     dropped = summary.dropped
     if dropped:

@@ -89,7 +89,7 @@ from advisor.indexes.candidates import Candidate, regclass_text
 from advisor.indexes.clock import Clocked, measure_set
 from advisor.indexes.existing import ExistingIndex, covered_by_existing, droppable
 from advisor.indexes.replan import SetPlans
-from advisor.indexes.slim import MAX_INCLUDE, slim
+from advisor.indexes.slim import MAX_INCLUDE, slim, variants
 from advisor.indexes.timing import REPEAT, TimeDrop, Timing
 from advisor.indexes.verify import analyze, build, relation_bytes
 
@@ -335,6 +335,9 @@ def select(
 
         if max_size is not None and not max_size.none:  # step 5c: a storage budget
             summary.max_size, summary.max_bytes = max_size, max_size.limit(heap_bytes(conn, tables))
+            total = sum(ch.size_bytes or 0 for ch in kept)
+            if max_size.default and total > summary.max_bytes and not any(variants(ch.candidate) for ch in kept):
+                summary.max_bytes, summary.floored = total, True  # each index is its own narrowest form: the floor
         if summary.max_bytes is not None and sum(ch.size_bytes or 0 for ch in kept) > summary.max_bytes:
             import psycopg
 

@@ -65,15 +65,16 @@ def candidates_for(facts: QueryFacts, schema: Schema) -> list[Candidate]:
 
     def add(c: Candidate) -> None:
         t = schema.table(c.table)
-        c = replace(c, namespace=t.namespace) if t is not None and t.namespace else c
+        if t is not None:  # where the printed DDL builds it: its schema, its partitions
+            c = replace(c, namespace=t.namespace, partitions=schema.partitions(c.table))
         if c.keys and c not in out and not _exists(c, schema):
             out.append(c)
 
     for scope in facts.scopes:
         for alias, table in scope.sources.items():
             tdef = schema.table(table)
-            if tdef is None:
-                continue
+            if tdef is None or tdef.kind == "view" or tdef.temporary:
+                continue  # a view has no index of its own (its plan reads its tables); a temporary table, one session
             access = access_of(scope, alias, table, schema)
             keys = (
                 candidate_for(access) if (access.filters or access.joins or (access.sort and access.has_limit)) else ()
