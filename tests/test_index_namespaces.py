@@ -22,6 +22,26 @@ CREATE TABLE notes (id int PRIMARY KEY, event_id int NOT NULL REFERENCES app.eve
 """
 
 
+def _migration(project, schema: str, queries: str) -> list[str]:
+    """The statements `advisor indexes --max-size none` prints for a project of this schema and these queries."""
+    from advisor.cli import main
+    from advisor.cli_db import register
+    from advisor.sources.sql_files import split_statements
+
+    if "indexes" not in main.commands:
+        register(main)
+    root = project(
+        {
+            "advisor.toml": 'schema = ["schema.sql"]\npaths = ["queries"]\n[seed]\nrows = 20000\n[explain]\ncache = false\n',
+            "schema.sql": schema,
+            "queries/a.sql": queries,
+        }
+    )
+    result = CliRunner().invoke(main, ["indexes", str(root), "--max-size", "none"])
+    assert result.exit_code == 0, result.output
+    return [result.stdout[a:b].strip() for a, b in split_statements(result.stdout)]
+
+
 def test_a_table_knows_the_schema_it_was_created_in():
     # a SET search_path holds for the rest of its file (one session), not for the next file
     queries = extract_sql("a.sql", SCHEMA, source="schema") + extract_sql("b.sql", "CREATE TABLE plain (id int);")
@@ -37,24 +57,12 @@ def test_a_table_knows_the_schema_it_was_created_in():
 def test_the_migration_and_the_fix_texts_run_on_a_default_search_path(project, pg_server):  # noqa: F811
     """Before: `CREATE INDEX ... ON events (account)`, which fails where the search path is `"$user", public`."""
     from advisor.cli import main
-    from advisor.cli_db import register
-    from advisor.sources.sql_files import split_statements
 
-    if "indexes" not in main.commands:
-        register(main)
-    root = project(
-        {
-            "advisor.toml": 'schema = ["schema.sql"]\npaths = ["queries"]\n[seed]\nrows = 20000\n[explain]\ncache = false\n',
-            "schema.sql": SCHEMA,
-            "queries/a.sql": 'SELECT note FROM app.events WHERE account = 17;\nSELECT id FROM "We Ird".accounts WHERE owner = 3;\n',
-        }
-    )
-    result = CliRunner().invoke(main, ["indexes", str(root), "--max-size", "none"])
-    assert result.exit_code == 0, result.output
-    statements = [result.stdout[a:b].strip() for a, b in split_statements(result.stdout)]
+    queries = 'SELECT note FROM app.events WHERE account = 17;\nSELECT id FROM "We Ird".accounts WHERE owner = 3;\n'
+    statements = _migration(project, SCHEMA, queries)
     assert "CREATE INDEX CONCURRENTLY idx_events_account ON app.events (account)" in statements
     assert 'CREATE INDEX CONCURRENTLY idx_accounts_owner ON "We Ird".accounts (owner)' in statements
-    check = CliRunner().invoke(main, ["check", str(root), "--select", "unindexed-foreign-key"])
+    check = CliRunner().invoke(main, ["check", ".", "--select", "unindexed-foreign-key"])
     assert "CREATE INDEX CONCURRENTLY idx_notes_event_id ON app.notes (event_id);" in check.output, check.output
     with fresh_database(pg_server, "ns") as db:
         db.execute(SCHEMA)
@@ -82,28 +90,13 @@ def test_a_partitioned_table_gets_an_index_it_can_take_as_printed(project, pg_se
     table "measurements" concurrently': what advisor printed before).  With its partitions known: an index ON
     ONLY it, one on each partition built CONCURRENTLY and attached, valid once all are; when they are not all
     known (here a partition partitioned again), one plain CREATE INDEX, which runs as printed."""
-    from advisor.cli import main
-    from advisor.cli_db import register
-    from advisor.sources.sql_files import split_statements
-
     schema = schema_from_queries(extract_sql("schema.sql", PARTITIONED, source="schema"))
     assert schema.partitions("measurements") == (("", "measurements_2024"), ("", "measurements_2025"))
     assert schema.partitions("logs") == () and schema.partitions("measurements_2024") is None
     logs = Candidate("logs", (IndexKey("level"),), partitions=())
     assert logs.ddl() == "CREATE INDEX idx_logs_level ON logs (level);"
-    if "indexes" not in main.commands:
-        register(main)
-    root = project(
-        {
-            "advisor.toml": 'schema = ["schema.sql"]\npaths = ["queries"]\n[seed]\nrows = 20000\n[explain]\ncache = false\n',
-            "schema.sql": PARTITIONED,
-            "queries/a.sql": "SELECT value FROM measurements WHERE device = 42;\n",
-        }
-    )
-    result = CliRunner().invoke(main, ["indexes", str(root), "--max-size", "none"])
-    assert result.exit_code == 0, result.output
-    statements = [result.stdout[a:b].strip() for a, b in split_statements(result.stdout)]
-    assert statements[0] == "CREATE INDEX idx_measurements_device ON ONLY measurements (device)", result.stdout
+    statements = _migration(project, PARTITIONED, "SELECT value FROM measurements WHERE device = 42;\n")
+    assert statements[0] == "CREATE INDEX idx_measurements_device ON ONLY measurements (device)", statements
     assert "ALTER INDEX idx_measurements_device ATTACH PARTITION idx_measurements_2025_device" in statements
     with fresh_database(pg_server, "part") as db:
         db.execute(PARTITIONED)
