@@ -42,6 +42,13 @@ def _migration(project, schema: str, queries: str) -> list[str]:
     return [result.stdout[a:b].strip() for a, b in split_statements(result.stdout)]
 
 
+def test_a_quoted_schema_on_the_search_path_keeps_its_case():
+    queries = extract_sql("a.sql", 'CREATE SCHEMA "We Ird";\nSET search_path TO "We Ird", public;\nCREATE TABLE t (id int);')
+    queries += extract_sql("b.sql", "SET search_path = App;\nCREATE TABLE u (id int);")
+    schema = schema_from_queries(queries)
+    assert (schema.tables["t"].namespace, schema.tables["u"].namespace) == ("We Ird", "app")
+
+
 def test_a_table_knows_the_schema_it_was_created_in():
     # a SET search_path holds for the rest of its file (one session), not for the next file
     queries = extract_sql("a.sql", SCHEMA, source="schema") + extract_sql("b.sql", "CREATE TABLE plain (id int);")

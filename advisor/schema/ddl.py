@@ -232,8 +232,11 @@ class SchemaBuilder:
         """A `SET search_path` statement: where the file's later unqualified names are created."""
         search = _SEARCH_PATH.match(query.text)
         if search is not None:
-            first = search.group(1).strip().strip("'\"")
-            self._search = (query.location.path, first.lower() if first != "$user" else "public")
+            written = search.group(1).strip()
+            first = written.strip("'\"")
+            if not written.startswith('"'):
+                first = first.lower()  # a quoted name keeps its case, as PostgreSQL reads it
+            self._search = (query.location.path, first if first != "$user" else "public")
 
     def apply(self, tree: exp.Expression, query: SqlQuery) -> None:
         if isinstance(tree, exp.Create):
