@@ -158,3 +158,27 @@ def test_a_long_statement_is_cut_in_each_findings_json():
         f"({len(query) - reporters.QUERY_SHOWN:,} more characters)")
     assert len(json.dumps(doc)) < 200 * (reporters.QUERY_SHOWN + 2_000)  # not 200 copies of 170 kB
     assert len({f["fingerprint"] for f in doc["findings"]}) == 200
+
+
+def test_terminal_frame_of_a_finding_deep_in_a_long_line_stays_short(project):
+    """Red-team pass 7: the caret line was padded to the finding's column while the source shown was cut at 160
+    characters, so one 272 kB line of statements printed 1.09 GB (quadratic).  The frame shows a window of the
+    line around the column, the carets under the finding."""
+    body = "SELECT a FROM t WHERE a LIKE 'fine%'; " * 300 + "SELECT a FROM t WHERE a LIKE '%deep';"
+    project({"advisor.toml": 'paths = ["q.sql"]\n', "q.sql": body + "\n"})
+    text = render("terminal", engine.check(["."]))
+    lines = text.splitlines()
+    frame = [i for i, line in enumerate(lines) if "'%deep'" in line and " | " in line]
+    assert frame, text
+    shown, carets = lines[frame[0]], lines[frame[0] + 1]
+    assert max(len(line) for line in lines) < 400
+    column = shown.index("'%deep'")
+    assert carets.index("^") == shown.index("a LIKE '%deep'", column - 10)  # under the finding's node
+
+
+def test_terminal_frame_counts_lines_as_locations_do(project):
+    """A form feed (or \\u2028) inside a line is no line end for a location: splitlines() took it for one and
+    framed the line above the finding's."""
+    project({"advisor.toml": 'paths = ["f.sql"]\n', "f.sql": "-- comment\x0cSELECT 1;\nSELECT a FROM t WHERE a LIKE '%x';\n"})
+    text = render("terminal", engine.check(["."]))
+    assert "2 | SELECT a FROM t WHERE a LIKE '%x';" in text, text

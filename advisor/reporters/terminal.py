@@ -22,7 +22,8 @@ def _source_lines(path: str, cache: dict[str, list[str]], unread: AbstractSet[st
         from advisor.files import read_text  # bounded, never blocks on a pipe
 
         text = None if path in unread else read_text(Path(path))[0]  # a file advisor skipped is not shown
-        cache[path] = text.splitlines() if text else []
+        # line ends as locations count them: not splitlines(), which also breaks at \x0c, \x1c-\x1e, \x85, \u2028
+        cache[path] = [line.removesuffix("\r") for line in text.split("\n")] if text else []
     return cache[path]
 
 
@@ -31,17 +32,25 @@ def _frame(finding, lines: list[str], escape) -> list[str]:
     if not (0 < loc.line <= len(lines)):
         return []
     width = len(str(loc.line))
-    text = lines[loc.line - 1].expandtabs(1)
-    if len(text) > 160:
-        text = text[:157] + "..."
-    end = loc.end_col if (loc.end_line in (None, loc.line) and loc.end_col) else len(text) + 1
-    carets = "^" * max(1, min(end, len(text) + 1) - loc.col)
+    line = lines[loc.line - 1].expandtabs(1)
+    # at most WINDOW characters of the line, around the column: a finding deep in a long line (a minified
+    # bundle, one huge statement) must not pad its caret line to the column (output quadratic in the line)
+    start = 0 if len(line) <= WINDOW else max(0, min(loc.col - 1 - WINDOW // 4, len(line) - WINDOW))
+    shown = line[start : start + WINDOW]
+    text = ("..." if start else "") + shown + ("..." if start + WINDOW < len(line) else "")
+    col = loc.col - start + (3 if start else 0)  # the column in the text shown
+    same_line = loc.end_line in (None, loc.line) and loc.end_col
+    end = loc.end_col - start + (3 if start else 0) if same_line else len(text) + 1
+    carets = "^" * max(1, min(end, len(text) + 1) - col)
     gutter = " " * width
     return [
         f"  [blue]{gutter} |[/]",
         f"  [blue]{loc.line} |[/] {escape(printable(text))}",
-        f"  [blue]{gutter} |[/] {' ' * (loc.col - 1)}[{STYLES[finding.severity]}]{carets}[/]",
+        f"  [blue]{gutter} |[/] {' ' * (min(col, len(text) + 1) - 1)}[{STYLES[finding.severity]}]{carets}[/]",
     ]
+
+
+WINDOW = 154  # characters of a long line shown in a finding's frame (with "..." on a cut side: 160 at most)
 
 
 SHOWN = 12  # items of a list metric shown (a note's statements: `lines`)
