@@ -37,7 +37,7 @@ from pathlib import Path
 
 from advisor.ir import Finding, Location
 
-FORMAT = 1  # bump when the record layout changes
+FORMAT = 2  # bump when the record layout changes (2: each distinct statement once per record)
 MAX_BYTES = 512 * 2**20  # disk blocks: a 20,000-file project writes 40,000 records, 160 MB of 4 kB blocks
 MAX_AGE_DAYS = 30
 DAY = 86_400.0
@@ -101,12 +101,32 @@ def finding_from_json(data: dict) -> Finding:
 
 def _exact_json(finding: Finding) -> dict | None:
     """The finding as JSON data, or None unless it comes back exactly (its metrics could
-    hold a tuple, a number as a key, a NaN...)."""
+    hold a tuple, a number as a key, a NaN...).  Its statement, plain text, is not sent through
+    the round trip: thousands of findings on one long statement made that quadratic."""
     data = finding_to_json(finding)
+    bare = {**data, "query": None}
     try:
-        return data if finding_from_json(json.loads(json.dumps(data))) == finding else None
+        back = finding_from_json(json.loads(json.dumps(bare)))
     except (TypeError, ValueError):
         return None
+    return data if dataclasses.replace(back, query=finding.query) == finding else None
+
+
+def _pack(findings: list[dict]) -> dict:
+    """A record's findings with each distinct statement stored once (`statements`, a finding's `query` its index):
+    a finding carries its whole statement, and one statement of thousands of terms, a finding each, made the
+    record quadratic in the file (a 218 kB file, an 874 MB record)."""
+    statements: dict[str, int] = {}
+    packed = [
+        {**f, "query": statements.setdefault(f["query"], len(statements))} if isinstance(f["query"], str) else f
+        for f in findings
+    ]
+    return {"findings": packed, "statements": list(statements)}
+
+
+def _unpack(record: dict) -> list[dict]:
+    statements = record.get("statements", [])
+    return [{**f, "query": statements[f["query"]]} if isinstance(f["query"], int) else f for f in record["findings"]]
 
 
 # --- the records on disk -------------------------------------------------------------
@@ -308,7 +328,7 @@ class ProjectCache:
             results = [record for record in loaded if record is not None]
             if len(results) != len(loaded):
                 return None
-            findings = [finding_from_json(f) for record in results for f in record["findings"]]
+            findings = [finding_from_json(f) for record in results for f in _unpack(record)]
             return findings, sum(int(record.get("queries", 0)) for record in results)
         except Exception:  # noqa: BLE001  a corrupt or foreign record is a miss, never a crash
             return None
@@ -338,10 +358,10 @@ class ProjectCache:
                 unchecked.append(data)
             else:
                 return
-        records: dict[str, dict[str, object]] = {digest(context, "unchecked"): {"findings": unchecked}}
+        records: dict[str, dict[str, object]] = {digest(context, "unchecked"): _pack(unchecked)}
         for shown, key in keys.items():
             records[key] = {"contribution": contributions[shown]}
-            records[digest(key, context)] = {"queries": queries.get(shown, 0), "findings": by_path[shown]}
+            records[digest(key, context)] = {"queries": queries.get(shown, 0), **_pack(by_path[shown])}
         for key, record in records.items():
             if not self.store.save(key, record):
                 return

@@ -528,3 +528,17 @@ def test_the_stats_file_is_part_of_the_key(project, monkeypatch):
     assert ("q.sql", 1, "IDX001") in rules(large) and ("q.sql", 1, "IDX001") not in rules(tiny)
     edit("prod.json", stats.format(12))
     assert run("--format", "json", "q.sql") == run("--format", "json", "q.sql", "--no-cache")
+
+
+def test_a_long_statement_with_many_findings_is_stored_once(project, monkeypatch, _private_results):
+    """Red-team pass 7: each cached finding stored its whole statement, so one statement of N terms with a
+    finding each made a record of N x its length (a 218 kB file, an 874 MB record, 1.8 GB of memory).  Each
+    distinct statement is stored once per record; the cached run gives the same JSON, fingerprints included."""
+    terms = " AND ".join(f"EXISTS (SELECT 1 FROM t{i} WHERE a LIKE '%x{i}')" for i in range(300))
+    statement = f"SELECT 1 FROM t WHERE {terms};\n"
+    project({"advisor.toml": 'paths = ["q.sql"]\n', "q.sql": statement})
+    text = assert_cached_same(monkeypatch, ".", "--format", "json")
+    found = json.loads(text)["findings"]
+    assert len(found) >= 300 and all(f["fingerprint"] for f in found)
+    stored = sum(p.stat().st_size for p in records(_private_results))
+    assert stored < 3 * len(statement) + 2_000 * len(found), stored  # linear: the statement once, not per finding
