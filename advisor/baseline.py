@@ -33,6 +33,10 @@ def read_baseline(path: str) -> set[str]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{path}:{exc.lineno}: baseline is not valid JSON: {exc.msg}") from None
+    except (ValueError, RecursionError):  # a number of thousands of digits, or nesting past the parser's depth
+        raise ConfigError(
+            f"{path}: baseline is not one advisor wrote (a number too long or nesting too deep)"
+        ) from None
     if (
         not isinstance(data, dict)
         or data.get("version") != BASELINE_VERSION

@@ -208,6 +208,8 @@ def load_file(path: Path) -> Config | None:
         raise ConfigError(f"{path}: not UTF-8 text (save it as UTF-8)") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except ValueError as exc:  # an integer of thousands of digits: Python's int limit, not a TOMLDecodeError
+        raise ConfigError(f"{path}: invalid TOML: {str(exc)[:120]}") from None
     except RecursionError:  # the TOML reader recurses: arrays nested hundreds deep
         raise ConfigError(f"{path}: invalid TOML: nested too deeply") from None
     except OSError as exc:

@@ -376,3 +376,53 @@ def test_a_good_config_with_every_table_is_accepted(repo):
                  '[seed.csv]\nusers = "users.csv"\n[seed.tables.users.columns.id]\nmin = 1\nmax = 9\n'
                  '[explain]\nthreshold = 0.5\nstatement_timeout_ms = 1000\n[mongo]\n')
     assert run(".").exit_code in (0, 1)
+
+
+# --- red-team pass 7: file names that read as options, numbers and nesting past the parsers' limits --------
+
+
+def test_the_hook_ends_advisors_options_before_the_file_names():
+    """pre-commit appends the staged files' names to `entry`: a file named `--write-baseline=/abs/x.json` (a
+    folder `--write-baseline=` in the repository) was read as that option, wrote outside the checkout and
+    accepted every finding; after `--` it is a path."""
+    import yaml
+
+    hook = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))[0]
+    assert hook["entry"].split()[-1] == "--"
+
+
+def test_a_path_that_looks_like_an_option_after_the_double_dash_is_a_path(repo, tmp_path):
+    outside = tmp_path / "pwned.json"
+    name = f"--write-baseline={outside}"
+    (repo / name.split("/")[0]).mkdir()
+    bad = repo / name
+    bad.parent.mkdir(parents=True, exist_ok=True)
+    bad.write_text("{}", encoding="utf-8")
+    (repo / "bad.sql").write_text("SELECT * FROM users WHERE name LIKE '%x';\n", encoding="utf-8")
+    result = run("--", name, "bad.sql")
+    assert result.exit_code == 1 and "bad.sql:1" in result.output, result.output  # the gate still fails
+    assert not outside.exists()
+
+
+@pytest.mark.parametrize("where, text", [
+    ("sub/pyproject.toml", f"[project]\nn = {'9' * 5000}\n"),
+    ("advisor.toml", f"[seed]\nrows = {'9' * 5000}\n"),
+    ("advisor.toml", 'baseline = "b.json"\n'),
+    ("advisor.toml", '[seed]\nstats = "s.json"\n'),
+])
+def test_numbers_and_nesting_past_the_parsers_limits_are_one_line_naming_the_file(repo, where, text):
+    """A 5,000-digit integer (Python's int limit raises ValueError, which no parser wraps) or JSON nested
+    100,000 deep (RecursionError) in a file the config names ended the run with 'internal error'."""
+    path = repo / where
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    (repo / "b.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    (repo / "s.json").write_text('{"tables": {"t": {"rows": ' + "9" * 5000 + "}}}", encoding="utf-8")
+    result = run(".")
+    assert result.exit_code == 2, result.output
+    named = {"sub/pyproject.toml": "pyproject.toml", "advisor.toml": "advisor.toml"}[where]
+    if "baseline" in text:
+        named = "b.json"
+    elif "stats" in text:
+        named = "s.json"
+    assert named in result.output and len(result.output.strip().splitlines()) == 1, result.output

@@ -172,6 +172,11 @@ def _stats_file(config: Config, value: Any, where: str) -> tuple[str, dict]:
                 f"{where} stats: {value}:{exc.lineno}: not JSON ({exc.msg}); expected the output "
                 "of `advisor stats export`"
             ) from None
+        except (ValueError, RecursionError):  # a number of thousands of digits, or nesting past the parser's depth
+            raise ConfigError(
+                f"{where} stats: {value}: not the output of `advisor stats export` (a number too long or nesting "
+                "too deep)"
+            ) from None
         if not isinstance(data, dict):
             raise ConfigError(f"{where} stats: {value}: expected a JSON object from `advisor stats export`")
         _check_stats(data, f"{where} stats: {value}")
