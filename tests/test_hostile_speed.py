@@ -297,3 +297,24 @@ def test_a_statement_s_findings_read_its_text_once(monkeypatch):
     base = "\x1f".join(("IDX001", "q.sql", fingerprints._normalise_query(text), "t.b"))  # noqa: SLF001
     digest = hashlib.sha256(base.encode("utf-8")).hexdigest()[:32]
     assert [f.fingerprint for f in found] == [f"{digest}:{k}" for k in range(1, 2001)]  # as before
+
+
+def test_many_index_declarations_on_one_collection_are_compared_in_linear_work(monkeypatch):
+    """Red-team pass 7: each declaration was looked for in the list of those found (dataclass equality), per
+    query: 1,000 declarations on one collection took 78 s.  Compared now only with those of its name and table,
+    the comparisons grow with n, not n squared; equal declarations (one declared twice) are still one."""
+    from advisor.ir import IndexDef, IndexKey
+    from advisor.mongo import indexes
+
+    def declared(n: int) -> list[IndexDef]:
+        return [IndexDef(f"f{k}_1", "users", (IndexKey(f"f{k}"),), method="mongo") for k in range(n)]
+
+    compared = _counting(monkeypatch, IndexDef, "__eq__")
+    found, _ = indexes._named(declared(N), "users", None)
+    at_n = compared[0]
+    found_2n, _ = indexes._named(declared(2 * N), "users", None)
+    at_2n = compared[0] - at_n
+    assert len(found) == N and len(found_2n) == 2 * N
+    assert at_2n < 2.5 * max(at_n, 1) and at_2n < 10 * N, (at_n, at_2n)
+    twice, _ = indexes._named(declared(3) + declared(3), "users", None)
+    assert len(twice) == 3

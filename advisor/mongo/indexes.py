@@ -102,9 +102,14 @@ def _named(mongo: list[IndexDef], collection: str, model: str | None) -> tuple[l
     norm = normalise_collection(collection)
     loose = [i for i in mongo if normalise_collection(i.table) == norm]
     found: list[IndexDef] = []
+    # each declaration once, by equality as before, but compared only with those of its name and table: a list
+    # membership test per index was quadratic (1,000 declarations on one collection: 78 s, red-team pass 7)
+    alike: dict[tuple[str, str], list[IndexDef]] = {}
     for group in (exact, by_model, loose):
         for i in group:
-            if i not in found:
+            same = alike.setdefault((i.name, i.table), [])
+            if i not in same:
+                same.append(i)
                 found.append(i)
     name = collection
     for group in (by_model, exact, loose):
