@@ -122,11 +122,10 @@ def missing_index(ctx: QueryContext):
             if not keys:
                 continue
             target = bare[0]
-            child = ctx.schema.table(target)
-            namespace = child.namespace if child is not None else ""
-            ddl = Candidate(target, keys, namespace=namespace, partitions=ctx.schema.partitions(target)).ddl()
+            ddl = Candidate(target, keys).placed(ctx.schema).ddl()
             what = ", ".join(dict.fromkeys(access.filters)) or "ORDER BY " + ", ".join(str(k) for k in access.sort)
             anchor = access.predicates[0].node if access.predicates else scope.order_by[0].node
+            child = ctx.schema.table(target)
             kind = "a partition" if child is not None and child.partition_of else "a child table"
             where = "" if target == table else f" ({kind} of {table}, which this query reads)"
             yield ctx.hit(

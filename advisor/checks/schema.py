@@ -197,8 +197,7 @@ def unindexed_foreign_key(schema: Schema):
                 continue
             serving = [i for i in schema.indexes_on(bare[0]) if _serves_fk(i, fk.columns)]
             cols = ", ".join(fk.columns)
-            keys = tuple(IndexKey(c) for c in fk.columns)
-            ddl = Candidate(table.name, keys, namespace=table.namespace, partitions=schema.partitions(table.name)).ddl()
+            ddl = Candidate(table.name, tuple(IndexKey(c) for c in fk.columns)).placed(schema).ddl()
             if serving:
                 partial = serving[0]
                 message = (

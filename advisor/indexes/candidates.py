@@ -276,6 +276,14 @@ class Candidate:
             parts.append(text + (" DESC" if k.desc else ""))
         return ", ".join(parts)
 
+    def placed(self, schema: Schema) -> Candidate:
+        """The candidate where the schema says its table is: its namespace and, partitioned, its partitions (what the
+        printed DDL needs; the one place every maker of a candidate from a schema asks)."""
+        t = schema.table(self.table)
+        if t is None:
+            return self
+        return replace(self, namespace=t.namespace, partitions=schema.partitions(self.table))
+
     def table_sql(self) -> str:
         """Its table as SQL, in its schema when that is not public (a migration runs on the search path of the
         session that applies it, which need not have the schema advisor's seeded database puts on it)."""

@@ -13,7 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sqlglot import exp
@@ -64,9 +64,7 @@ def candidates_for(facts: QueryFacts, schema: Schema) -> list[Candidate]:
     out: list[Candidate] = []
 
     def add(c: Candidate) -> None:
-        t = schema.table(c.table)
-        if t is not None:  # where the printed DDL builds it: its schema, its partitions
-            c = replace(c, namespace=t.namespace, partitions=schema.partitions(c.table))
+        c = c.placed(schema)  # where the printed DDL builds it: its schema, its partitions
         if c.keys and c not in out and not _exists(c, schema):
             out.append(c)
 
