@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -251,11 +252,26 @@ class Schema:
         return tuple((c.namespace, c.name) for c in below)
 
     def indexes_on(self, table: str) -> list[IndexDef]:
-        names = [table]  # a partition has every index of its partitioned parents (a child of INHERITS, its own only)
-        while (t := self.tables.get(names[-1])) is not None and t.partition_of and t.partition_of not in names:
-            names.append(t.partition_of)
+        """Its indexes: a partition has every index of its partitioned parents too (a child of INHERITS, its own
+        only).  Kept per table: each partition of a deep tree would otherwise walk up to its root."""
         grouped = self._by_table()
-        return [i for name in names for i in grouped.get(name, ())]
+        key = (id(grouped), id(self._children()))  # both kept on the schema while they hold: their ids are theirs
+        kept = self.__dict__.get("_indexes_on")
+        if kept is None or kept[0] != key:
+            kept = self.__dict__["_indexes_on"] = (key, {})
+        memo: dict[str, list[IndexDef]] = kept[1]
+        chain: list[str] = []
+        seen: set[str] = set()
+        name: str | None = table
+        while name is not None and name not in memo and name not in seen:
+            chain.append(name)
+            seen.add(name)
+            t = self.tables.get(name)
+            name = t.partition_of if t is not None and t.partition_of else None
+        tail = memo.get(name, []) if name is not None and name not in seen else []
+        for n in reversed(chain):
+            tail = memo[n] = grouped.get(n, []) + tail if n in grouped else tail
+        return list(memo[table])
 
     def scanned(self, table: str, only: bool = False) -> list[str]:
         """The tables whose rows a scan of `table` reads, as PostgreSQL plans it: the table and every table
@@ -266,9 +282,9 @@ class Schema:
             return [table]
         out: list[str] = []
         seen: set[str] = set()
-        todo = [table]
+        todo = deque([table])
         while todo:
-            name = todo.pop(0)
+            name = todo.popleft()
             if name in seen:
                 continue
             seen.add(name)
@@ -278,6 +294,10 @@ class Schema:
                 out.append(name)
             todo += below
         return out or [table]
+
+    def inherited(self, table: str) -> bool:
+        """Other tables inherit from it or are its partitions."""
+        return bool(self._children().get(table))
 
     def _by_table(self) -> dict[str, list[IndexDef]]:
         """The indexes grouped by table: a lookup per query would otherwise scan every index (quadratic in a

@@ -20,25 +20,23 @@ def _join_served(ctx: QueryContext, table: str, joins: list[str]) -> bool:
     )
 
 
-def _another_drives(ctx: QueryContext, scope, alias: str) -> bool:
-    """Another table of the join has filters an existing index serves: the join can start there."""
-    for other, table in scope.sources.items():
-        if other == alias or not ctx.schema.complete(table):
+def _drivers(ctx: QueryContext, scope) -> set[str]:
+    """The tables of the scope with filters an existing index serves: a join can start there."""
+    out = set()
+    for alias, table in scope.sources.items():
+        if not ctx.schema.complete(table):
             continue
-        access = access_of(scope, other, table, ctx.schema)
+        access = access_of(scope, alias, table, ctx.schema)
         access.joins = []
         if access.filters and serving_index(ctx.schema, access) is not None:
-            return True
-    return False
+            out.add(alias)
+    return out
 
 
 def _drop_anti_join_tests(scope, alias: str, access) -> None:
     """`LEFT JOIN t ... WHERE t.col IS NULL` keeps the rows t has no match for (an anti-join): the test runs
     on the joined result, so it narrows nothing of t's own scan, which the join keys reach."""
-    left = any(
-        (join.args.get("side") or "").upper() == "LEFT" and (join.this.alias_or_name or "").lower() == alias
-        for join in scope.node.args.get("joins") or []
-    )
+    left = any((join.args.get("side") or "").upper() == "LEFT" for join in scope.joins_of(alias))
     if not left:
         return
     tests = [p for p in access.predicates if p.op == "isnull" and p.clause == "where"]
@@ -74,6 +72,14 @@ def missing_index(ctx: QueryContext):
     pushdown = Pushdown()
     for scope in ctx.facts.scopes:
         pushed = pushdown.into(scope)
+        drivers: set[str] | None = None  # read once per scope: every alias of a long join asks
+        pushed_to: dict[str | None, list] = {}
+        for p in pushed:
+            pushed_to.setdefault(p.alias, []).append(p)
+        merged_into: dict[str, list[str]] = {}  # alias -> the USING columns that merge it
+        for column, merged in scope.using.items():
+            for a in dict.fromkeys(merged):
+                merged_into.setdefault(a, []).append(column)
         for alias, table in scope.sources.items():
             known = ctx.schema.table(table)
             if ctx.schema.small(table):
@@ -84,14 +90,16 @@ def missing_index(ctx: QueryContext):
                 continue  # `(col - $1) <= $2` is function-on-column's finding: the rewrite, then an index on col
             access = access_of(scope, alias, table, ctx.schema)
             _drop_anti_join_tests(scope, alias, access)
-            _add_pushed(access, [p for p in pushed if p.alias == alias])
+            _add_pushed(access, pushed_to.get(alias, []))
             alone = len(scope.sources) + len(scope.derived) == 1
             if not access.filters and not (access.sort and access.has_limit and alone):
                 continue  # nothing an index could narrow: joins alone are hashed, full reads stay full;
                 # a top-N over a join sorts the joined rows, not this table
-            joins = access.joins + [c for c, merged in scope.using.items() if alias in merged]
-            if joins and _join_served(ctx, table, joins) and _another_drives(ctx, scope, alias):
-                continue  # reached by an indexed join key from a table an index finds: its filters are residual
+            joins = access.joins + merged_into.get(alias, [])
+            if joins and _join_served(ctx, table, joins):
+                drivers = _drivers(ctx, scope) if drivers is None else drivers
+                if drivers - {alias}:
+                    continue  # reached by an indexed join key from a table an index finds: its filters are residual
             # the scan reads the table and every table that inherits from it or is its partition, each by its own indexes
             read = ctx.schema.scanned(table, only=_only(scope, alias))
             unseen = next((t for t in dict.fromkeys([table, *read]) if not ctx.schema.complete(t)), None)

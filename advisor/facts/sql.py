@@ -106,6 +106,8 @@ class Scope:
     parent: Scope | None = None
     catalogs: set[str] = field(default_factory=set)  # aliases of system catalogs (also in derived)
     using: dict[str, list[str]] = field(default_factory=dict)  # JOIN ... USING column -> aliases it merges
+    # lookups by alias, made once the scope is read (a statement of thousands of joins asks of each alias)
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     def table_of(self, alias: str | None) -> str | None:
         scope: Scope | None = self
@@ -116,7 +118,25 @@ class Scope:
         return None
 
     def predicates_on(self, alias: str) -> list[Predicate]:
-        return [p for p in self.predicates if p.alias == alias]
+        return self._by_alias("predicates", lambda: ((p.alias, p) for p in self.predicates)).get(alias, [])[:]
+
+    def joins_of(self, alias: str) -> list[exp.Join]:
+        """The JOIN clauses that bring in this alias (its ON, its side)."""
+        joins = self.node.args.get("joins") or []
+        return self._by_alias("joins", lambda: (((j.this.alias_or_name or "").lower(), j) for j in joins)).get(
+            alias, []
+        )[:]
+
+    def _by_alias(self, what: str, pairs) -> dict:
+        """alias -> its items of `what`, grouped once (again if the scope has grown since: while it is built)."""
+        size = len(self.predicates), len(self.node.args.get("joins") or [])
+        kept = self.memo.get(what)
+        if kept is None or kept[0] != size:
+            grouped: dict = {}
+            for alias, item in pairs():
+                grouped.setdefault(alias, []).append(item)
+            kept = self.memo[what] = (size, grouped)
+        return kept[1]
 
     def owns(self, column: exp.Column, alias: str, schema: Schema | None) -> bool:
         """Whether `column` is certainly a column of `alias`'s table: qualified by that alias, or unqualified
@@ -346,7 +366,10 @@ class _Builder:
                 continue
             alias = _alias(source)
             for ident in (join.args.get("using") or []) if join is not None else []:
-                merged = scope.using.setdefault(fold(ident), [a for a in scope.sources if a != alias][:1])
+                merged = scope.using.get(fold(ident))
+                if merged is None:  # the first table before it (of thousands of joins: not all of them listed)
+                    first = next((a for a in scope.sources if a != alias), None)
+                    merged = scope.using[fold(ident)] = [] if first is None else [first]
                 merged.append(alias)
             table = fold(source) if isinstance(source, exp.Table) and isinstance(source.this, exp.Identifier) else None
             if table is not None and is_placeholder(table):
@@ -461,10 +484,12 @@ class _Builder:
 
     def _using(self, scope: Scope, join: exp.Join, using: list[exp.Expression]) -> None:
         right = _alias(join.this)
-        others = [a for a in list(scope.sources) + sorted(scope.derived) if a != right]
+        first = next((a for a in scope.sources if a != right), None)  # the first relation before it
+        if first is None:
+            first = min((a for a in scope.derived if a != right), default=None)
         for ident in using:
-            if others:
-                scope.joins.append(JoinEdge((others[0], fold(ident)), (right, fold(ident)), join))
+            if first is not None:
+                scope.joins.append(JoinEdge((first, fold(ident)), (right, fold(ident)), join))
 
     def _order(self, scope: Scope, order: exp.Expression | None) -> None:
         if order is None:

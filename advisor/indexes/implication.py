@@ -24,29 +24,43 @@ _STRICT = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.In, exp.Like, 
 def own_conditions(scope: Scope, alias: str) -> list[exp.Expression]:
     """The conditions of the scope on this table alone: the WHERE's conjuncts, and those of the table's own
     JOIN ... ON, whose every column is the table's (qualified with its alias, or resolved to it)."""
+    owned = scope.memo.get("own_conditions")
+    if owned is None:
+        owned = scope.memo["own_conditions"] = _own_conditions(scope)
+    return owned.get(alias, [])[:]
+
+
+def _own_conditions(scope: Scope) -> dict[str, list[exp.Expression]]:
+    """alias -> its own conditions, for every alias at once: each conjunct is read once."""
     node = scope.node
-    roots = [node.args["where"].this] if node.args.get("where") is not None else []
-    for join in node.args.get("joins") or []:
-        on = join.args.get("on")
-        if on is not None and (join.this.alias_or_name or "").lower() == alias:
-            roots.append(on)
     owner = {id(p.column_node): p.alias for p in scope.predicates}
     local = set(scope.sources) | scope.derived
-    single = len(local) == 1
+    sole = next(iter(local)) if len(local) == 1 else None
 
     def whose(column: exp.Column) -> str | None:
         if column.table:
             return column.table.lower()
-        return owner.get(id(column), alias if single else None)
+        return owner.get(id(column), sole)
 
-    out = []
-    for root in roots:
-        for condition in conjuncts(root):
-            owners = [whose(c) for c in condition.find_all(exp.Column)]
-            # a column of an enclosing query is a value fixed per execution (a correlated subquery's outer row)
-            if alias in owners and not condition.find(exp.Select) and all(o == alias or o not in local for o in owners):
-                if None not in owners:
-                    out.append(condition)
+    def only(condition: exp.Expression) -> str | None:
+        """The one table of the scope the condition is on: every column its (or an enclosing query's, a value
+        fixed per execution: a correlated subquery's outer row), none unresolved, no subquery."""
+        owners = {whose(c) for c in condition.find_all(exp.Column)}
+        mine = owners & local
+        if None in owners or len(mine) != 1 or condition.find(exp.Select):
+            return None
+        return next(iter(mine))
+
+    out: dict[str, list[exp.Expression]] = {}
+    if node.args.get("where") is not None:
+        for condition in conjuncts(node.args["where"].this):
+            if (alias := only(condition)) is not None:
+                out.setdefault(alias, []).append(condition)
+    for join in node.args.get("joins") or []:
+        on = join.args.get("on")
+        alias = (join.this.alias_or_name or "").lower()
+        if on is not None and alias:
+            out.setdefault(alias, []).extend(c for c in conjuncts(on) if only(c) == alias)
     return out
 
 

@@ -32,11 +32,11 @@ def _frame(finding, lines: list[str], escape) -> list[str]:
     if not (0 < loc.line <= len(lines)):
         return []
     width = len(str(loc.line))
-    line = lines[loc.line - 1].expandtabs(1)
+    line = lines[loc.line - 1]
     # at most WINDOW characters of the line, around the column: a finding deep in a long line (a minified
     # bundle, one huge statement) must not pad its caret line to the column (output quadratic in the line)
     start = 0 if len(line) <= WINDOW else max(0, min(loc.col - 1 - WINDOW // 4, len(line) - WINDOW))
-    shown = line[start : start + WINDOW]
+    shown = line[start : start + WINDOW].replace("\t", " ")  # a tab one column, as locations count it
     text = ("..." if start else "") + shown + ("..." if start + WINDOW < len(line) else "")
     col = loc.col - start + (3 if start else 0)  # the column in the text shown
     same_line = loc.end_line in (None, loc.line) and loc.end_col
