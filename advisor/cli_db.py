@@ -56,13 +56,16 @@ def indexes_command(paths, output, config, dsn, analyze, max_size) -> None:
         click.echo(
             printable(f"{outcome.location.path}:{outcome.location.line}: {outcome.status}: {outcome.detail}"), err=True
         )
-    click.echo(
-        f"\n{summary.indexes} index(es), {human_size(summary.size_bytes)} on the seeded data"
-        + (f" (budget {human_size(summary.max_bytes)})" if summary.max_bytes is not None else "")
-        + "; workload cost "
-        f"{summary.cost_before:,.1f} -> {summary.cost_after:,.1f}",
-        err=True,
-    )
+    if summary.unchosen:
+        click.echo(f"\nno index set chosen: {summary.unchosen}", err=True)
+    else:
+        click.echo(
+            f"\n{summary.indexes} index(es), {human_size(summary.size_bytes)} on the seeded data"
+            + (f" (budget {human_size(summary.max_bytes)})" if summary.max_bytes is not None else "")
+            + "; workload cost "
+            f"{summary.cost_before:,.1f} -> {summary.cost_after:,.1f}",
+            err=True,
+        )
     if summary.timings:
         click.echo(
             f"measured the {len(summary.timings)} queries the set changes: {measured_change(summary)}; "
@@ -97,6 +100,8 @@ def indexes_command(paths, output, config, dsn, analyze, max_size) -> None:
 @_guarded
 def seed_command(paths, config, keep, stop, dsn) -> None:
     """Load the schema into a database and fill it with generated data."""
+    from advisor.explain.stage import time_limit
+    from advisor.seed import limits
     from advisor.seed.prepare import prepare
     from advisor.seed.server import EmbeddedServer
 
@@ -107,7 +112,8 @@ def seed_command(paths, config, keep, stop, dsn) -> None:
         return
     cfg = _project(paths, config).config
     # --keep: a private copy seeded apart, so nothing the user does to it reaches later --explain runs
-    prepared = prepare(cfg, dsn, progress=sys.stderr.isatty(), cache=False if keep else None)
+    with limits.Watch(limits.Deadline.start(time_limit()).spent):  # the database stage's time limit
+        prepared = prepare(cfg, dsn, progress=sys.stderr.isatty(), cache=False if keep else None)
     target = prepared.target
     for err in prepared.load_errors:
         click.echo(str(err), err=True)

@@ -613,3 +613,69 @@ def test_a_seeded_database_over_the_cache_cap_is_not_kept(tmp_path, monkeypatch)
         assert [c for c in dbcache.list_databases() if c.seeded or c.size] == []
     finally:
         dbcache.clear()
+
+
+def _slow_project(tmp_path, monkeypatch) -> Path:
+    """Ten statements whose planning sleeps 0.4 s each (an IMMUTABLE function is evaluated when planned), and a
+    config that lets each statement run an hour."""
+    project = _budget_project(tmp_path, monkeypatch, """
+        CREATE TABLE t (id int PRIMARY KEY, v int);
+        CREATE FUNCTION slow() RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT 1 FROM pg_sleep(0.4) $$;
+    """, explain="cache = false\nstatement_timeout_ms = 3600000\n")
+    (project / "q.sql").write_text("".join(f"SELECT id FROM t WHERE v = slow() + {i};\n" for i in range(10)))
+    return project
+
+
+def test_the_database_stage_stops_at_the_invoker_s_time_limit_and_the_run_goes_on(tmp_path, monkeypatch):
+    """Red-team pass 7: a repository's config may let each statement run an hour, and its functions make planning
+    each one slow: the database stage as a whole stops at ADVISOR_TIME_LIMIT (the invoker's, not the repository's),
+    says how many statements it did not plan, and the static findings of every statement are still reported."""
+    import re
+
+    _slow_project(tmp_path, monkeypatch)
+    monkeypatch.setenv("ADVISOR_TIME_LIMIT", "2")
+    result = CliRunner().invoke(_cli(), ["check", "--explain", "--format", "json", "app"])
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    cut = re.search(r"advisor's time limit for the database stage \(2 s, ADVISOR_TIME_LIMIT\) ran out: (\d+) of 11 "
+                    r"statements were not planned", result.stderr)  # the ten, and the function's own SELECT
+    assert cut is not None and int(cut.group(1)) >= 1, result.stderr
+    findings = json.loads(result.stdout)["findings"]
+    assert sorted(f["line"] for f in findings if f["rule"] == "IDX001") == list(range(1, 11))
+
+    result = CliRunner().invoke(_cli(), ["indexes", "app"])  # no set chosen from a workload the limit cut
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("-- advisor: no index set chosen and none verified: advisor's time limit for "
+                                    "the database stage (2 s, ADVISOR_TIME_LIMIT) ran out"), result.stdout
+    assert "CREATE INDEX" not in result.stdout
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "soon", "inf"])
+def test_a_time_limit_that_is_not_a_number_of_seconds_stops_the_run_in_one_line(tmp_path, monkeypatch, value):
+    _slow_project(tmp_path, monkeypatch)
+    monkeypatch.setenv("ADVISOR_TIME_LIMIT", value)
+    result = CliRunner().invoke(_cli(), ["check", "--explain", "app"])
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
+    assert "ADVISOR_TIME_LIMIT must be a number of seconds above 0" in result.output
+
+
+def test_seeding_stops_at_the_time_limit_and_the_database_is_not_kept(tmp_path, monkeypatch):
+    """A CHECK the repository makes slow (0.02 s a row): seeding stops at the time limit, leaves the rest empty with
+    one note, and the cut database is not kept for later runs (a later run seeds it whole)."""
+    from advisor.seed import dbcache
+
+    monkeypatch.setenv("ADVISOR_CACHE_DIR", str(tmp_path / "cache"))
+    _budget_project(tmp_path, monkeypatch, """
+        CREATE FUNCTION slow(x int) RETURNS boolean LANGUAGE sql VOLATILE AS $$ SELECT true FROM pg_sleep(0.02) $$;
+        CREATE TABLE t (id int PRIMARY KEY, v int CHECK (slow(v)));
+        CREATE TABLE u (id int PRIMARY KEY, v int CHECK (slow(v)));
+    """, explain="")
+    monkeypatch.setenv("ADVISOR_TIME_LIMIT", "2")
+    try:
+        result = CliRunner().invoke(_cli(), ["seed", "app"])
+        assert result.exit_code == 0, result.output
+        assert "t: not seeded: cut by the time limit" in result.stderr, result.stderr
+        assert ("advisor's time limit for the database stage (2 s, ADVISOR_TIME_LIMIT) ran out while seeding: "
+                "1 table(s) left empty") in result.stderr, result.stderr
+        assert [c for c in dbcache.list_databases() if c.seeded] == []
+    finally:
+        dbcache.clear()

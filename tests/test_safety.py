@@ -110,6 +110,19 @@ def test_read_only_role_only_reads(user_db, tmp_path, monkeypatch):
     assert "read-only" in result.output
 
 
+def test_read_only_indexes_says_no_set_was_chosen_or_verified(user_db, tmp_path, monkeypatch):
+    """Issue 12: in read-only mode advisor builds nothing, so its migration says so, not "indexes verified"."""
+    _project(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    before = _checksums(user_db)
+    result = CliRunner().invoke(_cli(), ["indexes", "--dsn", _dsn(user_db, "reader"), "app"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == ("-- advisor: no index set chosen and none verified: read-only mode: advisor only "
+                                     "plans on the database of --dsn, where it builds no index"), result.stdout
+    assert "no index set chosen: read-only mode" in result.stderr and "index(es)" not in result.stderr
+    assert _checksums(user_db) == before and PASSWORD not in result.output
+
+
 def test_unreachable_dsn_is_one_masked_line(tmp_path, monkeypatch):
     _project(tmp_path)
     monkeypatch.chdir(tmp_path)

@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from advisor import catalogue
+from advisor.seed import limits
 
 if TYPE_CHECKING:
     from psycopg import Connection
@@ -66,7 +67,22 @@ def advise_all(
     and every statement that proposes it is re-planned with it (not one build per statement).
     make_explainer(run, analyze, timeout_ms) -> Explainer (explain/stage.make_explainer)."""
     timeout = settings.statement_timeout_ms
-    proposed = {id(run): _candidates(run, schema, settings, target) for run in runs}
+    if not limits.over():
+        proposed = {id(run): _candidates(run, schema, settings, target) for run in runs}
+        _measure_workload(conn, runs, proposed, settings, target, make_explainer)
+    for run in runs:
+        if run.plan is None or run.outcome:
+            continue
+        if limits.over():  # what was measured may be part of what the statement proposes: no choice from it
+            run.outcome, run.reason = "not-verified", f"{limits.over()} before its index candidates were measured"
+            continue
+        timed = analyze and run.time_ms is not None and not run.timed_out and run.error is None
+        _choose(conn, run, settings, target, timed, make_explainer(run, timed, timeout))
+
+
+def _measure_workload(conn, runs, proposed: dict, settings, target, make_explainer) -> None:
+    """advise_all's measurements: the candidates each statement proposes (id(run) -> its list), each built once."""
+    timeout = settings.statement_timeout_ms
     # a shorter prefix of a composite, down to its leading column alone, is built only as a narrower
     # variant of one that passed (the choice's narrowest is among them): it searches on less and saves
     # only the bytes of the columns it leaves out, so of one that did not pass it is unlikely to, and
@@ -82,10 +98,6 @@ def advise_all(
         for r in runs
     }
     _measure_all(conn, runs, later, target, make_explainer, timeout)
-    for run in runs:
-        if run.plan is not None and not run.outcome:
-            timed = analyze and run.time_ms is not None and not run.timed_out and run.error is None
-            _choose(conn, run, settings, target, timed, make_explainer(run, timed, timeout))
 
 
 def _measure_all(conn: Connection, runs: list[QueryRun], candidates: dict, target: Target, make_explainer, timeout):
@@ -108,8 +120,12 @@ def _measure_all(conn: Connection, runs: list[QueryRun], candidates: dict, targe
         alone = {index for index, proposing in wanted.items() if any(_writes(r) for r, _ in proposing)}
         results = _build_each(conn, target.conninfo, plains, alone)
     else:
-        results = {i: [measure(conn, i, p, False, target.hypopg) for p in ps] for i, ps in plains.items()}
+        results = {
+            i: [measure(conn, i, p, False, target.hypopg) for p in ps] for i, ps in plains.items() if not limits.over()
+        }
     for index, proposing in wanted.items():
+        if index not in results:
+            continue  # the time limit ran out before it was built (advise_all verifies none of it)
         for (run, candidate), m in zip(proposing, results[index], strict=True):
             m.candidate = candidate
             if m.error or m.cost_after is not None:  # a refusal is kept: it says why there is no advice
@@ -194,7 +210,7 @@ def _build_each(conn: Connection, conninfo: str, plains: dict, alone: set | None
     own = [i for i in plains if i not in side]
     workers = min(WORKERS, os.cpu_count() or 1, len(side) + bool(own))
     if workers < 2:
-        return {i: measure_shared(conn, i, plains[i]) for i in plains}
+        return {i: measure_shared(conn, i, plains[i]) for i in plains if not limits.over()}
     sizes = {t: relation_bytes(conn, regclass_text(t)) for t in {i.table for i in side}}
     todo: queue.Queue = queue.Queue()
     for i in sorted(side, key=lambda i: (-sizes[i.table], i.where is not None, -len(i.keys) - len(i.include))):
@@ -211,18 +227,19 @@ def _build_each(conn: Connection, conninfo: str, plains: dict, alone: set | None
             gate.leave()
 
     def drain(c, name: str, first: list) -> dict:
-        done = {i: build(c, i, "advisor_candidate") for i in first}
-        while True:
+        done = {i: build(c, i, "advisor_candidate") for i in first if not limits.over()}
+        while not limits.over():  # past the time limit: no more builds (advise_all verifies none of them)
             try:
                 i = todo.get_nowait()
             except queue.Empty:
                 return done
             done[i] = build(c, i, name)
+        return done
 
     def work(n: int) -> dict:
         if n == 0:
             return drain(conn, "advisor_candidate", own)
-        with connect(conninfo, autocommit=True) as c:
+        with limits.watched(connect(conninfo, autocommit=True)) as c:
             return drain(c, f"advisor_candidate_{n}", [])
 
     out: dict = {}

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 from advisor.explain.params import normalise, param_types, sample_params, strip_statement, substitute
 from advisor.explain.plan import Plan, parse_plan
 from advisor.ir import Schema, SqlQuery
+from advisor.seed import limits
+from advisor.seed.limits import Deadline
 
 if TYPE_CHECKING:
     from advisor.config import Config
@@ -74,6 +76,8 @@ class Workload:
     table_rows: dict[str, float]
     partitions: dict[str, list[str]]
     partition_keys: dict[str, list[str]] = field(default_factory=dict)
+    deadline: Deadline | None = None  # the database stage's time limit, which choosing a set goes on under
+    cut: int = 0  # statements not planned: the time limit ran out first
 
 
 def plannable(query: SqlQuery) -> bool:
@@ -300,34 +304,57 @@ def run_workload(
     from advisor.seed.settings import explain_settings
 
     settings = explain_settings(config)
-    prepared = prepare(config, dsn, progress=progress)
-    target = prepared.target
-    runs: list[QueryRun] = []
-    try:
-        conn = connect(target.conninfo, autocommit=True)
-        if not target.owned:
-            conn.execute("SET default_transaction_read_only = on")
-        table_rows, partitions = catalog(conn)
-        partition_keys = partition_keys_of(conn)
-        do_analyze = analyze and target.owned
-        if analyze and not target.owned:
-            prepared.notes.append("--analyze skipped: advisor only reads a database it did not create")
-        planner = open_planner(target.conninfo, settings.statement_timeout_ms)
+    deadline = Deadline.start(time_limit())
+    with limits.Watch(deadline.spent):
+        prepared = prepare(config, dsn, progress=progress)
+        target = prepared.target
+        runs: list[QueryRun] = []
         try:
-            for query in queries:
-                runs.append(
-                    plan_query(conn, query, schema, settings, target, do_analyze, planner=planner, candidates=False)
-                )
-        finally:
-            planner.close()
-        from advisor.explain.advise import advise_all
+            conn = limits.watched(connect(target.conninfo, autocommit=True))
+            if not target.owned:
+                conn.execute("SET default_transaction_read_only = on")
+            table_rows, partitions = catalog(conn)
+            partition_keys = partition_keys_of(conn)
+            do_analyze = analyze and target.owned
+            if analyze and not target.owned:
+                prepared.notes.append("--analyze skipped: advisor only reads a database it did not create")
+            planner = limits.watched(open_planner(target.conninfo, settings.statement_timeout_ms))
+            try:
+                for query in queries:
+                    if limits.over():
+                        break
+                    run = plan_query(
+                        conn, query, schema, settings, target, do_analyze, planner=planner, candidates=False
+                    )
+                    if run.error and limits.over():
+                        break  # cancelled: the time limit, not the statement
+                    runs.append(run)
+            finally:
+                planner.close()
+            from advisor.explain.advise import advise_all
 
-        advise_all(conn, runs, schema, settings, target, do_analyze, make_explainer)  # each candidate built once
-        conn.close()
-    except BaseException:
-        target.close()
-        raise
-    return Workload(runs, prepared, table_rows, partitions, partition_keys)
+            advise_all(conn, runs, schema, settings, target, do_analyze, make_explainer)  # each candidate built once
+            conn.close()
+        except BaseException:
+            target.close()
+            raise
+    workload = Workload(runs, prepared, table_rows, partitions, partition_keys, deadline, len(queries) - len(runs))
+    if workload.cut:
+        prepared.notes.append(
+            f"{deadline.spent()}: {workload.cut} of {len(queries)} statements were not planned (no plan findings or "
+            f"index advice for them); {limits.TIME_LIMIT_ENV}=<seconds> gives it more"
+        )
+    return workload
+
+
+def time_limit() -> float:
+    """The database stage's time limit (advisor/seed/limits.py), checked before any database starts."""
+    from advisor.errors import ConfigError
+
+    try:
+        return limits.database_seconds()
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 @lru_cache(maxsize=4096)

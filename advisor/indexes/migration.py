@@ -125,6 +125,8 @@ def _budget_lines(summary: Summary) -> list[str]:
 def migration(choices: list[Choice], summary: Summary, taken=()) -> str:
     """The migration text; `taken`: names of indexes the schema already has."""
     timeout = summary.timeout_ms
+    if summary.unchosen:
+        return f"-- advisor: no index set chosen and none verified: {summary.unchosen}\n"
     lines = [
         "-- advisor: indexes verified on seeded data for the whole workload",
         f"-- workload cost {summary.cost_before:,.1f} -> {summary.cost_after:,.1f} "

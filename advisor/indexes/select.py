@@ -271,6 +271,7 @@ class Summary:
     merged: list[tuple[Choice, Choice]] = field(default_factory=list)  # (index, the merge of it and another taken)
     over_budget: list[Choice] = field(default_factory=list)  # left out: neither it nor a variant fits the budget
     standing: list[tuple[Choice, Choice]] = field(default_factory=list)  # (index, a wider one over its narrowest form)
+    unchosen: str = ""  # why no set was chosen (a read-only database, the time limit): nothing was verified
 
 
 def select(

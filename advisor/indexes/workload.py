@@ -54,7 +54,8 @@ def plan_workload(project: Project, dsn: str | None, analyze: bool) -> Workload:
 def choose(project: Project, workload: Workload, analyze: bool, max_size: MaxSize | None = None) -> WorkloadAdvice:
     """The set for a planned workload, on its (still open) database, and the migration."""
     from advisor.indexes.budget import max_size_setting
-    from advisor.seed.server import connect
+    from advisor.seed import limits
+    from advisor.seed.server import DatabaseError, connect
     from advisor.seed.settings import explain_settings
 
     settings = explain_settings(project.config)
@@ -63,21 +64,33 @@ def choose(project: Project, workload: Workload, analyze: bool, max_size: MaxSiz
     taken = [i.name for i in project.schema.indexes]
     out.notes += [f"advisor: note: {note}" for note in workload.prepared.notes]
     out.notes += [str(err) for err in workload.prepared.load_errors]
+    spent = workload.deadline.spent if workload.deadline is not None else lambda: ""
     if not workload.prepared.target.owned:
-        out.notes.append("advisor: note: read-only database: no index set chosen")
+        out.summary.unchosen = "read-only mode: advisor only plans on the database of --dsn, where it builds no index"
+    elif spent():
+        out.summary.unchosen = spent()
+    if out.summary.unchosen:
+        out.notes.append(f"advisor: note: no index set chosen: {out.summary.unchosen}")
     else:
-        with connect(workload.prepared.target.conninfo, autocommit=True) as conn:
-            out.choices, out.summary = select(
-                conn,
-                workload.runs,
-                project.schema,
-                settings.threshold,
-                make_explainer,
-                settings.statement_timeout_ms,
-                analyze=analyze,
-                min_cost=settings.min_cost,
-                max_size=budget,
-            )
+        import psycopg
+
+        with limits.Watch(spent), limits.watched(connect(workload.prepared.target.conninfo, autocommit=True)) as conn:
+            try:
+                out.choices, out.summary = select(
+                    conn,
+                    workload.runs,
+                    project.schema,
+                    settings.threshold,
+                    make_explainer,
+                    settings.statement_timeout_ms,
+                    analyze=analyze,
+                    min_cost=settings.min_cost,
+                    max_size=budget,
+                )
+            except psycopg.Error:
+                if limits.over():  # a statement of the choice cancelled: the run cannot go on to a set
+                    raise DatabaseError(f"{limits.over()} while choosing the index set; no set chosen") from None
+                raise
             # every statement was built by select() under another name: the printed name must be free too
             taken += [r[0] for r in conn.execute("SELECT relname FROM pg_class").fetchall()]
     out.outcomes = [_outcome(run, out.choices, out.summary) for run in workload.runs]

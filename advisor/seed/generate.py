@@ -32,6 +32,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from advisor.seed import limits
 from advisor.seed.limits import statement_timeout
 from advisor.seed.settings import ColumnShape, SeedSettings
 from advisor.seed.shapes import FANOUT_HEAD, FANOUT_HEAD_FRACTION, MAX_DELAY_SECONDS, SKEW, TableShape, table_shape
@@ -736,7 +737,10 @@ def seed_database(
     total = sum(settings.rows_for(t) for t in order)
     bar = _progress(progress, total)
     try:
-        for name in order:
+        for n, name in enumerate(order):
+            if limits.over():  # the database stage's time limit: no table more, and no VACUUM
+                result.notes.append(f"{limits.over()} while seeding: {len(order) - n} table(s) left empty")
+                break
             table = tables[name]
             csv = settings.csv_for(name)
             if csv:
@@ -781,8 +785,10 @@ def seed_database(
                         f"loaded without it, added back NOT VALID"
                     )
                 except psycopg.Error as exc:
-                    # a trigger or a default of the repository's ran: on a user's server its message could quote data
-                    result.notes.append(f"{name}: not seeded: {server_message(exc, name, private)}")
+                    # a trigger or a default of the repository's ran: on a user's server its message could quote data;
+                    # or the time limit cancelled it (the loop says so at the next table)
+                    why = "cut by the time limit" if limits.over() else server_message(exc, name, private)
+                    result.notes.append(f"{name}: not seeded: {why}")
                     seed = TableSeed(table, 0, seed.exprs)
                     break
             for cname, cdef in dropped:
@@ -791,7 +797,7 @@ def seed_database(
             result.rows[name] = seed.rows
             result.notes += seed.notes
         _fix_sequences(conn)
-        if tables:  # the user's tables only: the system catalogs would add a tenth of a second
+        if tables and not limits.over():  # the user's tables only: the system catalogs would add a tenth of a second
             # VACUUM too: a live, vacuumed production table has its visibility map set, and without
             # it (relallvisible = 0) index-only scans are costed with a heap fetch per row
             conn.execute(f"SET statement_timeout = '{statement_timeout(sum(result.rows.values()))}'")

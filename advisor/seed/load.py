@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -134,53 +133,26 @@ def _missing_schema(exc) -> str | None:
     return m.group(1) if m else None
 
 
-class _Watch:
-    """A thread that looks at the clock and the bytes written four times a second while the schema's statements
-    run, and once the budget is spent cancels the statement running (again at each look, until the load stops):
-    one statement cannot run or write past it (an INSERT wrote 3 GB in 33 s, inside the minute it may run)."""
+def _load_spent(budget: limits.Budget) -> Callable[[], str]:
+    """What the load's budget says once it is spent: the clock, or the bytes written (the statement that writes
+    past it is cancelled: an INSERT wrote 3 GB in 33 s, inside the minute it may run)."""
+    seconds = budget.seconds if budget.seconds is not None else limits.SCHEMA_LOAD_SECONDS
+    deadline = time.monotonic() + seconds
 
-    POLL = 0.25
-
-    def __init__(self, conn, budget: limits.Budget):
-        self.conn, self.budget, self.reason = conn, budget, ""
-        seconds = budget.seconds if budget.seconds is not None else limits.SCHEMA_LOAD_SECONDS
-        self.seconds, self.deadline = seconds, time.monotonic() + seconds
-        self.done = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="advisor-schema-budget", daemon=True)
-
-    def __enter__(self) -> _Watch:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.done.set()
-        self.thread.join()
-
-    def _run(self) -> None:
-        while not self.done.wait(self.POLL):
-            if not self.reason:
-                self.reason = self._spent()
-            if self.reason:
-                try:
-                    self.conn.cancel_safe(timeout=5)
-                except Exception:  # noqa: BLE001  a cancel that cannot be sent: the statement timeout still cuts it
-                    pass
-
-    def _spent(self) -> str:
-        if time.monotonic() >= self.deadline:
-            return f"the schema's statements had run {self.seconds:g} s, advisor's limit for loading a schema"
-        if self.budget.bytes is None:
+    def spent() -> str:
+        if time.monotonic() >= deadline:
+            return f"the schema's statements had run {seconds:g} s, advisor's limit for loading a schema"
+        if budget.bytes is None:
             return ""
-        try:
-            used = self.budget.spent()
-        except Exception:  # noqa: BLE001  not measured this time: the next look tries again
-            return ""
-        if used <= self.budget.bytes:
+        used = budget.spent()
+        if used <= budget.bytes:
             return ""
         return (
-            f"the schema's statements had written {human_size(used)}, over the {human_size(self.budget.bytes)} "
-            f"advisor may use for the schema and its seed ({self.budget.why})"
+            f"the schema's statements had written {human_size(used)}, over the {human_size(budget.bytes)} "
+            f"advisor may use for the schema and its seed ({budget.why})"
         )
+
+    return spent
 
 
 def load_schema(
@@ -233,18 +205,19 @@ def load_schema(
     conn.autocommit = True
     conn.execute(f"SET statement_timeout = '{SCHEMA_STATEMENT_TIMEOUT}'")
     schemas: set[str] = set()  # created for the files, which use them and leave their creation to a runner
-    with _Watch(conn, budget or limits.Budget()) as watch:
+    with limits.Watch(_load_spent(budget or limits.Budget())):
+        limits.watched(conn)
         for n, (seq, name, query, body) in enumerate(allowed):
-            if not watch.reason:
+            if not limits.over():  # the load's budget, or the database stage's time limit around it
                 failed = _send(conn, query, body, schemas, private)
-                if failed is None or not watch.reason:  # loaded, or rejected for its own reasons
+                if failed is None or not limits.over():  # loaded, or rejected for its own reasons
                     if failed is not None:
                         errors.append((seq, LoadError(name, failed[0], failed[1], body)))
                     continue
             # the budget ran out before this statement or while it ran (cancelled): it and the rest are not loaded
             rest = len(allowed) - n - 1
             after = f"; this statement and the {rest} after it were not loaded" if rest else "; it was not loaded"
-            errors.append((seq, LoadError(name, query.location.line, watch.reason + after, body, stopped=True)))
+            errors.append((seq, LoadError(name, query.location.line, limits.over() + after, body, stopped=True)))
             break
     # seeding is not cut; a role default the schema sets does not count.  Sent again if a cancel the watch sent as
     # the last statement ended lands on it

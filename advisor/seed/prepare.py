@@ -11,6 +11,7 @@ from pathlib import Path
 from advisor.config import Config
 from advisor.discovery import display_path
 from advisor.schema.assemble import schema_files
+from advisor.seed import limits
 from advisor.seed.limits import Budget
 from advisor.seed.load import LoadError, load_schema
 from advisor.seed.scratch import remove_stale_temporary, user_target
@@ -109,7 +110,7 @@ def prepare(config: Config, dsn: str | None = None, *, progress: bool = False, c
         prepared.load_errors = cached_load_errors(target)
         return prepared
     try:
-        with connect(target.conninfo, autocommit=True) as conn, _meter(target) as spent:
+        with limits.watched(connect(target.conninfo, autocommit=True)) as conn, _meter(target) as spent:
             from advisor.seed.generate import SeedTooLarge, seed_database
             from advisor.units import human_size
 
@@ -145,7 +146,8 @@ def prepare(config: Config, dsn: str | None = None, *, progress: bool = False, c
                 prepared.notes += restore_stats(conn, seed.stats)
         # the errors are shown again when it is reused; a load the budget stopped is not kept: on another
         # machine, or a quieter one, it may load whole
-        prepared.notes += mark_seeded(target, prepared.load_errors, keep=stop is None)
+        # nor is one the database stage's time limit cut (limits.over)
+        prepared.notes += mark_seeded(target, prepared.load_errors, keep=stop is None and not limits.over())
     except BaseException:
         target.close()
         raise
