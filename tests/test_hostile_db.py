@@ -679,3 +679,30 @@ def test_seeding_stops_at_the_time_limit_and_the_database_is_not_kept(tmp_path, 
         assert [c for c in dbcache.list_databases() if c.seeded] == []
     finally:
         dbcache.clear()
+
+
+def test_a_schema_function_that_allocates_gigabytes_fails_alone_under_the_memory_cap(tmp_path, monkeypatch):
+    """Red-team pass 7: a PL/pgSQL function of the schema held 8 strings of 900 MB (8.7 GB in the server).  Each
+    process of the embedded server may map memory_cap() (here 1 GiB): the statement fails "out of memory", says
+    whose cap it met, and the run goes on with the rest of the schema."""
+    from advisor.seed import server
+
+    monkeypatch.setattr(server, "memory_cap", lambda: 2**30)
+    _budget_project(tmp_path, monkeypatch, """
+        CREATE TABLE t (id int PRIMARY KEY, v int);
+        CREATE FUNCTION hog() RETURNS int LANGUAGE plpgsql AS $$
+        DECLARE a text; b text; c text; d text;
+        BEGIN
+          a := repeat('x', 400000000); b := a || 'b'; c := a || 'c'; d := a || 'd';
+          RETURN length(a) + length(b) + length(c) + length(d);
+        END $$;
+        SELECT hog();
+    """)
+    result = CliRunner().invoke(_cli(), ["check", "--explain", "--format", "json", "app"])
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    findings = json.loads(result.stdout)["findings"]
+    (note,) = [f for f in findings if f["rule"] == "PLN010"]
+    assert note["line"] == 8 and note["message"] == (
+        "PostgreSQL rejects this statement: out of memory, past advisor's cap of 1,024.0 MB for each server process"
+    ), note
+    assert [f["line"] for f in findings if f["path"].endswith("q.sql") and f["rule"] in ("IDX001", "PLN001")]

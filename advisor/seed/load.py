@@ -73,6 +73,10 @@ def _send(conn, query, body: str, schemas: set[str], private: bool) -> tuple[int
         except psycopg.Error as exc:
             where = _line_of(query.text, query.location.line, exc.diag.statement_position)
             failed = where, server_message(exc, body, private)
+            if private and isinstance(exc, psycopg.errors.OutOfMemory):  # advisor's cap, not production's memory
+                from advisor.seed.server import memory_cap
+
+                failed = where, f"{failed[1]}, past advisor's cap of {human_size(memory_cap())} for each server process"
             missing = _missing_schema(exc) if isinstance(exc, psycopg.errors.InvalidSchemaName) else None
             if missing is None or missing in schemas:
                 return failed

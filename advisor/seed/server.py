@@ -147,12 +147,28 @@ def _run_as() -> tuple[int, int] | None:
     )
 
 
-def _demote(ids: tuple[int, int] | None, die_with_parent: bool):
+def memory_cap() -> int:
+    """Bytes of address space each process of the embedded server may map: an eighth of the machine's memory, 1 to
+    4 GiB.  A function of the repository's (a schema statement, a DEFAULT, a call the planner folds) that allocates
+    past it fails with "out of memory" in its own statement; advisor opens a handful of connections, so the server
+    stays a few caps in all (8 strings of 900 MB in one PL/pgSQL function took 8.7 GB)."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        total = 16 * 2**30
+    return min(4 * 2**30, max(2**30, total // 8))
+
+
+def _demote(ids: tuple[int, int] | None, die_with_parent: bool, memory: int | None = None):
     import ctypes
 
     libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
 
     def fn() -> None:
+        if memory is not None:
+            import resource
+
+            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))  # the server's children inherit it
         if ids is not None:
             os.setgroups([])
             os.setgid(ids[1])
@@ -268,7 +284,7 @@ class EmbeddedServer:
             stdout=logf,
             stderr=logf,
             cwd=tempfile.gettempdir(),
-            preexec_fn=_demote(ids, not detach),
+            preexec_fn=_demote(ids, not detach, memory_cap()),
             start_new_session=True,
         )
         logf.close()
