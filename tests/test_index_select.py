@@ -935,6 +935,7 @@ def test_select_suggests_dropping_existing_indexes_the_set_replaces_or_nothing_u
     db.execute("""
         CREATE INDEX events_account_idx ON events (account);
         CREATE INDEX events_note_idx ON events (note);
+        CREATE INDEX "select" ON events (note, id);
         CREATE UNIQUE INDEX events_kind_id_key ON events (kind, id);
         CREATE TABLE other (x int);
         CREATE INDEX other_x_idx ON other (x);
@@ -959,10 +960,12 @@ def test_select_suggests_dropping_existing_indexes_the_set_replaces_or_nothing_u
     chosen, summary = select(db, [run], schema, 0.3, measured_win, 5000)
     assert [ch.candidate for ch in chosen] == [narrow]
     found = {(e.name, e.reason, e.by) for e in summary.existing}
-    assert found == {("events_account_idx", "redundant", "events(account, kind)"), ("events_note_idx", "unused", "")}
+    assert found == {("events_account_idx", "redundant", "events(account, kind)"), ("events_note_idx", "unused", ""),
+                     ('"select"', "unused", "")}  # a reserved word as a name: quoted, or the DROP would not parse
     assert all(e.size_bytes > 0 for e in summary.existing)
     text = migration(chosen, summary)
     assert "-- DROP INDEX CONCURRENTLY events_account_idx;" in text and "-- DROP INDEX CONCURRENTLY events_note_idx;" in text
+    assert '-- DROP INDEX CONCURRENTLY "select";' in text
     assert text.index("CREATE INDEX CONCURRENTLY idx_events_account_kind") < text.index("-- existing indexes")
     assert "\nDROP INDEX" not in text  # never run by the file
 

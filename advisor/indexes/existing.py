@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from advisor.names import quote
+
 if TYPE_CHECKING:
     from advisor.indexes.candidates import Candidate
 
@@ -60,10 +62,6 @@ class ExistingIndex:
         return f"DROP INDEX CONCURRENTLY {self.name};"
 
 
-def _quoted(name: str) -> str:
-    return name if name.isidentifier() and name.islower() else '"' + name.replace('"', '""') + '"'
-
-
 def droppable(conn, chosen: list[Candidate], used: set[str], tables: set[str]) -> list[ExistingIndex]:
     """The existing indexes on the workload's tables (`tables`: names as the queries write them,
     lowercase, bare or schema-qualified) that a chosen index makes redundant, or that no plan with
@@ -73,7 +71,7 @@ def droppable(conn, chosen: list[Candidate], used: set[str], tables: set[str]) -
         qualified = f"{schema}.{table}".lower()
         if table.lower() not in tables and qualified not in tables:
             continue
-        shown = _quoted(name) if schema == "public" else f"{_quoted(schema)}.{_quoted(name)}"
+        shown = quote(name) if schema == "public" else f"{quote(schema)}.{quote(name)}"  # printed in DROP INDEX
         shown_table = table if schema == "public" else f"{schema}.{table}"
         by = next(
             (
