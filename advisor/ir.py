@@ -226,6 +226,7 @@ class Table:
     temporary: bool = False  # CREATE TEMP TABLE: a scratch table of one session
     kind: str = "table"  # "table", "view" (no storage, no indexes) or "materialized view"
     namespace: str = ""  # the schema its CREATE TABLE put it in, when one other than public: printed DDL names it
+    view_sql: str = ""  # a view's query (its column list applied): what the planner reads in its place
 
 
 _VALUE_COLUMNS = frozenset({"value", "val", "setting_value", "property_value"})

@@ -10,7 +10,7 @@ from advisor.checks import QueryContext, query_check
 from advisor.checks.premises import retention_sweep
 from advisor.facts.sql import is_catalog, parameterised
 from advisor.indexes.candidates import Candidate, access_of, candidate_for, serving_index, without_wrapped
-from advisor.indexes.pushdown import Pushdown
+from advisor.indexes.pushdown import Pushdown, add_pushed
 
 
 def _join_served(ctx: QueryContext, table: str, joins: list[str]) -> bool:
@@ -43,15 +43,6 @@ def _drop_anti_join_tests(scope, alias: str, access) -> None:
     access.predicates = [p for p in access.predicates if p not in tests]
     dropped = {p.column for p in tests} - {p.column for p in access.predicates if p.op in ("eq", "in", "isnull")}
     access.equality = [e for e in access.equality if e not in dropped]
-
-
-def _add_pushed(access, pushed: list) -> None:
-    """The enclosing query's conditions the planner moves into this subquery: filters of this table too."""
-    for p in pushed:
-        bucket = access.equality if p.op == "eq" else access.ranges
-        if p.column not in bucket:
-            bucket.append(p.column)
-        access.predicates.append(p)
 
 
 def unknown_condition(tree: exp.Expression) -> bool:
@@ -90,7 +81,7 @@ def missing_index(ctx: QueryContext):
                 continue  # `(col - $1) <= $2` is function-on-column's finding: the rewrite, then an index on col
             access = access_of(scope, alias, table, ctx.schema)
             _drop_anti_join_tests(scope, alias, access)
-            _add_pushed(access, pushed_to.get(alias, []))
+            add_pushed(access, pushed_to.get(alias, []))
             alone = len(scope.sources) + len(scope.derived) == 1
             if not access.filters and not (access.sort and access.has_limit and alone):
                 continue  # nothing an index could narrow: joins alone are hashed, full reads stay full;

@@ -13,6 +13,71 @@ from __future__ import annotations
 from sqlglot import exp
 
 from advisor.facts.sql import Predicate, Scope
+from advisor.ir import Schema
+from advisor.names import fold
+
+# views over views are written out at most this deep (a view reading itself is an error PostgreSQL raises),
+# and at most this many view reads in all (a view joining another ten times, eight deep, would be 10^8)
+VIEW_DEPTH = 8
+VIEW_READS = 64
+
+
+def through_views(tree: exp.Expression, schema: Schema) -> exp.Expression | None:
+    """The statement as the planner reads it: each view it reads (FROM, JOIN) written out as the subquery it
+    stands for, so that the conditions on it are pushed to its tables like any subquery's; None when it reads no
+    view advisor knows the query of.  A view's `SELECT *` over one table whose columns are known is written out
+    as those columns (the outer conditions name them)."""
+    out = None
+    reads = 0
+    for _ in range(VIEW_DEPTH):
+        views = [t for t in (out or tree).find_all(exp.Table) if _view_of(t, schema)]
+        if not views:
+            break
+        reads += len(views)
+        if reads > VIEW_READS:
+            return None  # too many to write out: the conditions on them stay unknown, as before
+        if out is None:
+            out = tree.copy()
+            views = [t for t in out.find_all(exp.Table) if _view_of(t, schema)]
+        for table in views:
+            body = _expanded(_view_of(table, schema), schema)
+            if body is None:
+                return None  # one it cannot write out: the conditions on it stay unknown, as before
+            alias = exp.TableAlias(this=exp.to_identifier(table.alias_or_name))
+            table.replace(exp.Subquery(this=body, alias=alias))
+    return out
+
+
+def _view_of(table: exp.Table, schema: Schema) -> str:
+    if not isinstance(table.parent, (exp.From, exp.Join)):
+        return ""
+    known = schema.table(fold(table))
+    return known.view_sql if known is not None and known.kind == "view" else ""
+
+
+def _expanded(sql: str, schema: Schema) -> exp.Select | None:
+    from advisor.parse import parse_sql
+
+    body = parse_sql(sql, "postgres")
+    if not isinstance(body, exp.Select):
+        return None
+    body = body.copy()  # parse_sql hands out one tree per text: the statement gets its own
+    if any(isinstance(e, exp.Star) for e in body.expressions):
+        sources = list(body.find_all(exp.Table))
+        known = schema.table(fold(sources[0])) if len(sources) == 1 and not body.args.get("joins") else None
+        if known is None or not known.columns or len(body.expressions) != 1:
+            return body  # its outputs unknown: nothing is pushed into it (pushdown reads no star)
+        body.set("expressions", [exp.column(c, quoted=c != c.lower()) for c in known.columns])
+    return body
+
+
+def add_pushed(access, pushed: list[Predicate]) -> None:
+    """The enclosing query's conditions the planner moves into this subquery: filters of this table too."""
+    for p in pushed:
+        bucket = access.equality if p.op == "eq" else access.ranges
+        if p.column not in bucket:
+            bucket.append(p.column)
+        access.predicates.append(p)
 
 
 class Pushdown:
@@ -26,6 +91,9 @@ class Pushdown:
         self._safe: dict[int, bool] = {}  # node id -> every branch under it is pushdown-safe
         self._tops: dict[int, exp.Expression | None] = {}  # node id -> the top of its chain; None: an unsafe UNION
         self._firsts: dict[int, exp.Expression] = {}  # a top UNION's id -> its leftmost branch
+        # a scope's node id -> the conditions pushed into it on the output of a subquery of its own: pushed on
+        # down into that one (a view over a view) when its turn comes (the facts list enclosing scopes first)
+        self._onward: dict[int, list[Predicate]] = {}
 
     def into(self, scope: Scope) -> list[Predicate]:
         """The outer query's conditions on this scope's output, as predicates on this scope's own tables."""
@@ -42,7 +110,11 @@ class Pushdown:
         if isinstance(top, exp.Union) and id(top) not in self._firsts:
             self._firsts[id(top)] = _first_branch(top)  # once per chain, not once per branch
         first = self._firsts[id(top)] if isinstance(top, exp.Union) else node
-        return _pushed(scope, outer, node, first, subquery)
+        conditions = outer.predicates + self._onward.get(id(outer.node), [])
+        pushed, onward = _pushed(scope, conditions, outer, node, first, subquery)
+        if onward:
+            self._onward.setdefault(id(node), []).extend(onward)
+        return pushed
 
     def _top(self, node: exp.Expression) -> exp.Expression | None:
         """The highest node above `node` through UNIONs and parentheses; None when a UNION on the way is unsafe."""
@@ -84,26 +156,36 @@ class Pushdown:
 
 
 def _pushed(
-    scope: Scope, outer: Scope, node: exp.Select, first: exp.Expression, subquery: exp.Subquery
-) -> list[Predicate]:
+    scope: Scope,
+    conditions: list[Predicate],
+    outer: Scope,
+    node: exp.Select,
+    first: exp.Expression,
+    subquery: exp.Subquery,
+) -> tuple[list[Predicate], list[Predicate]]:
+    """(the conditions pushed onto this scope's tables, those pushed onto the output of a subquery of its own)."""
     name = (subquery.alias or "").lower()
     outputs = [(e.alias_or_name or "").lower() for e in first.expressions]
     if not name or name not in outer.derived or any(isinstance(e, exp.Star) or e.is_star for e in first.expressions):
-        return []
-    pushed = []
-    for p in outer.predicates:
+        return [], []
+    pushed, onward = [], []
+    for p in conditions:
         mine = p.alias == name or (p.alias is None and not p.column_node.table)
         if not mine or p.column not in outputs or outputs.count(p.column) > 1 or not _fixed_comparison(p):
             continue
         target = node.expressions[outputs.index(p.column)] if len(node.expressions) == len(outputs) else None
         target = target.this if isinstance(target, exp.Alias) else target
+        if not isinstance(target, exp.Column):
+            continue
+        column = target.name.lower()
         alias = _alias_of(scope, target)
-        if alias is not None and isinstance(target, exp.Column):
-            column = target.name.lower()
+        if alias is not None:
             pushed.append(
                 Predicate(alias, scope.sources[alias], column, p.op, p.node, target, target, p.value, "where")
             )
-    return pushed
+        elif target.table and target.table.lower() in scope.derived:  # a view over a view: on down, next turn
+            onward.append(Predicate(target.table.lower(), None, column, p.op, p.node, target, target, p.value, "where"))
+    return pushed, onward
 
 
 def _parts(node: exp.Expression) -> list[exp.Expression]:

@@ -61,6 +61,12 @@ def _status_or_flag(value) -> bool:
 
 
 def candidates_for(facts: QueryFacts, schema: Schema) -> list[Candidate]:
+    """The indexes to measure for a statement: per table it reads, from its own conditions, joins and sort and
+    those the planner pushes into it from an enclosing query -- through a view too, which the planner reads as
+    the subquery it stands for (pushdown.through_views)."""
+    from advisor.facts.sql import build_facts
+    from advisor.indexes.pushdown import Pushdown, add_pushed, through_views
+
     out: list[Candidate] = []
 
     def add(c: Candidate) -> None:
@@ -68,12 +74,18 @@ def candidates_for(facts: QueryFacts, schema: Schema) -> list[Candidate]:
         if c.keys and c not in out and not _exists(c, schema):
             out.append(c)
 
+    expanded = through_views(facts.tree, schema)
+    if expanded is not None:
+        facts = build_facts(expanded, schema)
+    pushdown = Pushdown()
     for scope in facts.scopes:
+        pushed = pushdown.into(scope)
         for alias, table in scope.sources.items():
             tdef = schema.table(table)
             if tdef is None or tdef.kind == "view" or tdef.temporary:
                 continue  # a view has no index of its own (its plan reads its tables); a temporary table, one session
             access = access_of(scope, alias, table, schema)
+            add_pushed(access, [p for p in pushed if p.alias == alias])
             keys = (
                 candidate_for(access) if (access.filters or access.joins or (access.sort and access.has_limit)) else ()
             )

@@ -361,6 +361,7 @@ class SchemaBuilder:
         for name in names:
             if name and name != "*":
                 table.columns.setdefault(name.lower(), Column(name.lower(), ""))
+        table.view_sql = _view_query(table.kind, target, body)
 
     def _descendants(self, name: str) -> list[Table]:
         """The tables that inherit from it or are its partitions, down the tree."""
@@ -718,3 +719,26 @@ def schema_from_queries(queries: Iterable[SqlQuery]) -> Schema:
             parent, f"the routine at {where} creates tables that inherit from it at run time"
         )
     return builder.schema
+
+
+def _view_query(kind: str, target: exp.Expression, body: exp.Expression | None) -> str:
+    """The query a plain view stands for, its column list (`CREATE VIEW v (a, b) AS ...`) given to its outputs as
+    aliases; "" when it is not one SELECT or the list does not match it one for one."""
+    if kind != "view" or not isinstance(body, exp.Select):
+        return ""
+    body = body.copy()
+    if isinstance(target, exp.Schema) and target.expressions:
+        outputs = body.expressions
+        if len(outputs) != len(target.expressions) or any(isinstance(e, exp.Star) or e.is_star for e in outputs):
+            return ""
+        body.set(
+            "expressions",
+            [
+                exp.alias_(
+                    e.this if isinstance(e, exp.Alias) else e,
+                    exp.to_identifier(fold(c), quoted=fold(c) != fold(c).lower()),
+                )
+                for e, c in zip(outputs, target.expressions, strict=True)
+            ],
+        )
+    return body.sql(dialect="postgres")
