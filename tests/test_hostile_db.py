@@ -706,3 +706,18 @@ def test_a_schema_function_that_allocates_gigabytes_fails_alone_under_the_memory
         "PostgreSQL rejects this statement: out of memory, past advisor's cap of 1,024.0 MB for each server process"
     ), note
     assert [f["line"] for f in findings if f["path"].endswith("q.sql") and f["rule"] in ("IDX001", "PLN001")]
+
+
+def test_the_session_seeds_under_the_same_time_limit(tmp_path, monkeypatch):
+    """`advisor explain` seeds the repository's schema too: the same time limit cuts it, and the session goes on."""
+    project = _budget_project(tmp_path, monkeypatch, """
+        CREATE FUNCTION slow(x int) RETURNS boolean LANGUAGE sql VOLATILE AS $$ SELECT true FROM pg_sleep(0.02) $$;
+        CREATE TABLE t (id int PRIMARY KEY, v int CHECK (slow(v)));
+    """)
+    (project / "s.sql").write_text("SELECT id FROM t WHERE v = 1;\n")
+    monkeypatch.chdir(project)
+    monkeypatch.setenv("ADVISOR_TIME_LIMIT", "2")
+    result = CliRunner().invoke(_cli(), ["explain", "-f", "s.sql"])
+    assert result.exit_code == 0 and "Traceback" not in result.output, result.output
+    assert "t: not seeded: cut by the time limit" in result.output, result.output
+    assert "Seq Scan on t" in result.output  # planned on what was loaded
