@@ -616,11 +616,11 @@ def test_a_seeded_database_over_the_cache_cap_is_not_kept(tmp_path, monkeypatch)
 
 
 def _slow_project(tmp_path, monkeypatch) -> Path:
-    """Ten statements whose planning sleeps 0.4 s each (an IMMUTABLE function is evaluated when planned), and a
+    """Ten statements whose planning sleeps 2 s each (an IMMUTABLE function is evaluated when planned), and a
     config that lets each statement run an hour."""
     project = _budget_project(tmp_path, monkeypatch, """
         CREATE TABLE t (id int PRIMARY KEY, v int);
-        CREATE FUNCTION slow() RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT 1 FROM pg_sleep(0.4) $$;
+        CREATE FUNCTION slow() RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT 1 FROM pg_sleep(2) $$;
     """, explain="cache = false\nstatement_timeout_ms = 3600000\n")
     (project / "q.sql").write_text("".join(f"SELECT id FROM t WHERE v = slow() + {i};\n" for i in range(10)))
     return project
@@ -633,10 +633,10 @@ def test_the_database_stage_stops_at_the_invoker_s_time_limit_and_the_run_goes_o
     import re
 
     _slow_project(tmp_path, monkeypatch)
-    monkeypatch.setenv("ADVISOR_TIME_LIMIT", "2")
+    monkeypatch.setenv("ADVISOR_TIME_LIMIT", "8")  # past the server's start and the seed, short of ten plans
     result = CliRunner().invoke(_cli(), ["check", "--explain", "--format", "json", "app"])
     assert result.exit_code == 1 and "Traceback" not in result.output, result.output
-    cut = re.search(r"advisor's time limit for the database stage \(2 s, ADVISOR_TIME_LIMIT\) ran out: (\d+) of 11 "
+    cut = re.search(r"advisor's time limit for the database stage \(8 s, ADVISOR_TIME_LIMIT\) ran out: (\d+) of 11 "
                     r"statements were not planned", result.stderr)  # the ten, and the function's own SELECT
     assert cut is not None and int(cut.group(1)) >= 1, result.stderr
     findings = json.loads(result.stdout)["findings"]
@@ -645,7 +645,7 @@ def test_the_database_stage_stops_at_the_invoker_s_time_limit_and_the_run_goes_o
     result = CliRunner().invoke(_cli(), ["indexes", "app"])  # no set chosen from a workload the limit cut
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("-- advisor: no index set chosen and none verified: advisor's time limit for "
-                                    "the database stage (2 s, ADVISOR_TIME_LIMIT) ran out"), result.stdout
+                                    "the database stage (8 s, ADVISOR_TIME_LIMIT) ran out"), result.stdout
     assert "CREATE INDEX" not in result.stdout
 
 
@@ -669,12 +669,12 @@ def test_seeding_stops_at_the_time_limit_and_the_database_is_not_kept(tmp_path, 
         CREATE TABLE t (id int PRIMARY KEY, v int CHECK (slow(v)));
         CREATE TABLE u (id int PRIMARY KEY, v int CHECK (slow(v)));
     """, explain="")
-    monkeypatch.setenv("ADVISOR_TIME_LIMIT", "2")
+    monkeypatch.setenv("ADVISOR_TIME_LIMIT", "8")  # past the server's start and the load; 2,000 rows take 40 s
     try:
         result = CliRunner().invoke(_cli(), ["seed", "app"])
         assert result.exit_code == 0, result.output
         assert "t: not seeded: cut by the time limit" in result.stderr, result.stderr
-        assert ("advisor's time limit for the database stage (2 s, ADVISOR_TIME_LIMIT) ran out while seeding: "
+        assert ("advisor's time limit for the database stage (8 s, ADVISOR_TIME_LIMIT) ran out while seeding: "
                 "1 table(s) left empty") in result.stderr, result.stderr
         assert [c for c in dbcache.list_databases() if c.seeded] == []
     finally:
@@ -716,7 +716,7 @@ def test_the_session_seeds_under_the_same_time_limit(tmp_path, monkeypatch):
     """)
     (project / "s.sql").write_text("SELECT id FROM t WHERE v = 1;\n")
     monkeypatch.chdir(project)
-    monkeypatch.setenv("ADVISOR_TIME_LIMIT", "2")
+    monkeypatch.setenv("ADVISOR_TIME_LIMIT", "8")  # past the server's start and the load; 2,000 rows take 40 s
     result = CliRunner().invoke(_cli(), ["explain", "-f", "s.sql"])
     assert result.exit_code == 0 and "Traceback" not in result.output, result.output
     assert "t: not seeded: cut by the time limit" in result.output, result.output
