@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from click.testing import CliRunner
 
 import advisor
@@ -376,3 +378,37 @@ def test_many_index_declarations_on_one_collection_are_compared_in_linear_work(m
     assert at_2n < 2.5 * max(at_n, 1) and at_2n < 10 * N, (at_n, at_2n)
     twice, _ = indexes._named(declared(3) + declared(3), "users", None)
     assert len(twice) == 3
+
+
+OLD_DB_NAME = r"(?i)^_*(db|database|mongo_?db|.*_db|.*db|.*_database)$"  # quadratic in a long name's length
+OLD_CALLED = r"(\w+)\s*\("  # tried at every letter of a long word
+
+
+@given(st.text(alphabet="_dDbBaAtseomngx", max_size=14))
+def test_a_database_name_is_what_the_old_pattern_said(name):
+    """Red-team pass 8: a receiver named with 32,000 characters took 19 s in the pattern; string tests now."""
+    import re
+
+    from advisor.sources.mongo_names import db_name
+
+    assert db_name(name) == bool(re.match(OLD_DB_NAME, name))
+
+
+@given(st.text(alphabet="ab_1 (.\t", max_size=40))
+def test_the_names_called_on_a_line_are_what_the_old_pattern_found(line):
+    """Red-team pass 8: a 64 kB line in a purge_* function took 50 s; the names found are the same."""
+    import re
+
+    from advisor.sources.maintenance_callers import _CALLED
+
+    assert _CALLED.findall(line) == re.findall(OLD_CALLED, line)
+
+
+def test_a_parameter_past_postgresql_s_limit_is_not_counted_out():
+    """Red-team pass 8: `$100000000` made --explain build lists of 10^8 entries (24 GB, killed), and 5,000 digits
+    stopped the run (int() refuses them): a `$n` past 65,535 counts as one past it."""
+    from advisor.explain.params import MAX_PARAMS, normalise
+
+    assert normalise("SELECT 1 WHERE a = $100000000")[1] == MAX_PARAMS + 1
+    assert normalise("SELECT 1 WHERE a = $" + "9" * 5000)[1] == MAX_PARAMS + 1
+    assert normalise("SELECT 1 WHERE a = $3 AND b = $65535")[1] == 65535

@@ -25,8 +25,15 @@ _TOKEN = re.compile(
 )
 
 
+MAX_PARAMS = 65535  # PostgreSQL's limit: a `$n` past it names no parameter a statement can have
+
+
+_DOT = re.compile(r"\s*\.")
+
+
 def normalise(sql: str) -> tuple[str, int]:
-    """The statement with `$n` placeholders, and how many distinct parameters it has."""
+    """The statement with `$n` placeholders, and how many distinct parameters it has (at most MAX_PARAMS + 1:
+    a `$n` past the limit counts as one past it, however many digits it has)."""
     names: dict[str, int] = {}
     count = 0
     highest = 0
@@ -36,9 +43,10 @@ def normalise(sql: str) -> tuple[str, int]:
         if m.group("skip") is not None:
             return m.group(0)
         if m.group("dollar"):
-            highest = max(highest, int(m.group("dollar")[1:]))
+            digits = m.group("dollar")[1:]
+            highest = max(highest, min(int(digits), MAX_PARAMS + 1) if len(digits) <= 6 else MAX_PARAMS + 1)
             return m.group(0)
-        if m.group("cname") and re.match(r"\s*\.", m.string[m.end() :]):
+        if m.group("cname") and _DOT.match(m.string, m.end()):
             return m.group(
                 "cname"
             ).lower()  # psql's :SCHEMA.table names a schema: the one advisor.seed.load.filled makes

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from advisor.explain.params import normalise, param_types, sample_params, strip_statement, substitute
+from advisor.explain.params import MAX_PARAMS, normalise, param_types, sample_params, strip_statement, substitute
 from advisor.explain.plan import Plan, parse_plan
 from advisor.ir import Schema, SqlQuery
 from advisor.seed import limits
@@ -370,6 +370,10 @@ def new_run(query: SqlQuery, schema: Schema) -> QueryRun:
 
     sql, nparams = _normalised(query.text)
     run = QueryRun(query, sql, nparams)
+    if nparams > MAX_PARAMS:  # nothing to plan, and a list per parameter would be as long as the number says
+        run.outcome, run.error = "error", f"a parameter past ${MAX_PARAMS}, PostgreSQL's limit: not planned"
+        run.nparams = 0
+        return run
     # psql's :SCHEMA.table is a placeholder to the static rules, a schema here: the facts (and so the tables
     # of the index candidates) name it as the plan does
     tree = parse_sql(sql if PSQL_SCHEMA.search(query.text) else query.text, query.dialect)
@@ -404,6 +408,8 @@ def plan_query(
     from advisor.secrets import server_message
 
     run = new_run(query, schema)
+    if run.outcome == "error":
+        return run
     sql, nparams = run.sql, run.nparams
     tables = sorted({t for s in run.facts.scopes for t in s.sources.values()}) if run.facts else []
     try:

@@ -168,7 +168,9 @@ def _demote(ids: tuple[int, int] | None, die_with_parent: bool, memory: int | No
         if memory is not None:
             import resource
 
-            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))  # the server's children inherit it
+            _, hard = resource.getrlimit(resource.RLIMIT_AS)  # never above a limit advisor itself runs under
+            cap = memory if hard == resource.RLIM_INFINITY else min(memory, hard)
+            resource.setrlimit(resource.RLIMIT_AS, (cap, cap))  # the server's children inherit it
         if ids is not None:
             os.setgroups([])
             os.setgid(ids[1])

@@ -52,7 +52,7 @@ def mark_maintenance_callees(sources: list[SourceFile], python_files: dict[str, 
 
 
 _DEF = re.compile(r"^([ \t]*)(?:async[ \t]+)?def[ \t]+(\w+)", re.MULTILINE)
-_CALLED = re.compile(r"(\w+)\s*\(")
+_CALLED = re.compile(r"\b(\w+)\s*\(")  # \b: one try per word, not per letter
 
 
 def _called_in_maintenance(python_files: dict[str, str]) -> set[str]:

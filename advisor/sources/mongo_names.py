@@ -11,7 +11,13 @@ import ast
 import re
 
 UNKNOWN = re.compile(r"<.*>", re.DOTALL)
-DB_NAME = re.compile(r"(?i)^_*(db|database|mongo_?db|.*_db|.*db|.*_database)$")
+
+
+def db_name(name: str) -> bool:
+    """A name for a database: `db`, `database`, `mongodb`, `users_db`, `_database`... (string tests: the pattern
+    `^_*(.*db|...)$` they replace backtracked over every split of a long name, quadratic in its length)."""
+    low = name.lower()
+    return low.endswith("db") or low == "database" or low.endswith("_database")
 
 
 def run_time_name(expression: str) -> str:
@@ -40,9 +46,9 @@ def is_database(node: ast.AST) -> bool:
     """Whether an expression is a pymongo Database by its name: `db`, `self.mongo_db`, `client[name]`,
     `client.get_database()` (its attributes and items are collections)."""
     if isinstance(node, ast.Name):
-        return bool(DB_NAME.match(node.id))
+        return db_name(node.id)
     if isinstance(node, ast.Attribute):
-        return bool(DB_NAME.match(node.attr)) or _is_client(node) or _is_client(node.value)
+        return db_name(node.attr) or _is_client(node) or _is_client(node.value)
     if isinstance(node, ast.Subscript):
         return _is_client(node.value)
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
@@ -52,4 +58,4 @@ def is_database(node: ast.AST) -> bool:
 
 def _is_client(node: ast.AST) -> bool:
     name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
-    return "client" in name.lower() or "mongo" in name.lower() or bool(DB_NAME.match(name))
+    return "client" in name.lower() or "mongo" in name.lower() or db_name(name)
