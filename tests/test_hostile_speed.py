@@ -412,3 +412,40 @@ def test_a_parameter_past_postgresql_s_limit_is_not_counted_out():
     assert normalise("SELECT 1 WHERE a = $100000000")[1] == MAX_PARAMS + 1
     assert normalise("SELECT 1 WHERE a = $" + "9" * 5000)[1] == MAX_PARAMS + 1
     assert normalise("SELECT 1 WHERE a = $3 AND b = $65535")[1] == 65535
+
+
+def _linked_tree(root: Path, depth: int) -> str:
+    (root / "schema.sql").write_text("CREATE TABLE t (id int);\n")
+    for name in ("l1", "l2", "l3"):
+        (root / name).symlink_to(".")
+    return "*/" * depth + "schema.sql"
+
+
+def test_a_schema_glob_over_links_to_the_root_enters_each_directory_once(tmp_path, monkeypatch):
+    """Red-team pass 8: three links to `.` and ten `*/` levels were 3^10 matches through pathlib's glob (44 s);
+    each directory is entered once per pattern level now: the directories listed grow with the depth, and the one
+    file is matched once, under one name."""
+    from advisor import files
+
+    counted = _counting(monkeypatch, files, "_names")
+    found = {}
+    for depth in (4, 8):
+        root = tmp_path / f"d{depth}"
+        root.mkdir()
+        before = counted[0]
+        found[depth] = files.glob_once(root, _linked_tree(root, depth))
+        counted.append(counted[0] - before)
+    assert counted[2] <= 2 * counted[1] + 2, counted  # linear in the depth, not 3^depth
+    assert [p.name for p in found[8]] == ["schema.sql"] and len(found[4]) == 1
+
+
+def test_the_schema_glob_matches_what_pathlib_matches_in_a_plain_tree(tmp_path):
+    from advisor.files import glob_once
+
+    for name in ("a.sql", "b.sql", ".hidden.sql", "db/x.sql", "db/m/0001/up.sql", "db/m/0002/up.sql",
+                 "db/m/0002/down.sql", "db/.h/y.sql", "notes.txt"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("-- x\n")
+    for pattern in ("*.sql", "db/**/*.sql", "**/*.sql", "db/m/0*/up.sql", "[ab].sql", "db/m/*/*", "db", "db/x.sql",
+                    "missing/*.sql", "**"):
+        assert sorted(glob_once(tmp_path, pattern)) == sorted(tmp_path.glob(pattern)), pattern
