@@ -100,7 +100,6 @@ def indexes_command(paths, output, config, dsn, analyze, max_size) -> None:
 @_guarded
 def seed_command(paths, config, keep, stop, dsn) -> None:
     """Load the schema into a database and fill it with generated data."""
-    from advisor.explain.stage import time_limit
     from advisor.seed import limits
     from advisor.seed.prepare import prepare
     from advisor.seed.server import EmbeddedServer
@@ -112,7 +111,7 @@ def seed_command(paths, config, keep, stop, dsn) -> None:
         return
     cfg = _project(paths, config).config
     # --keep: a private copy seeded apart, so nothing the user does to it reaches later --explain runs
-    with limits.Watch(limits.Deadline.start(time_limit()).spent):  # the database stage's time limit
+    with limits.Watch(limits.Deadline.stage().spent):  # the database stage's time limit
         prepared = prepare(cfg, dsn, progress=sys.stderr.isatty(), cache=False if keep else None)
     target = prepared.target
     for err in prepared.load_errors:

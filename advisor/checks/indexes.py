@@ -62,11 +62,8 @@ def missing_index(ctx: QueryContext):
         return
     pushdown = Pushdown()
     for scope in ctx.facts.scopes:
-        pushed = pushdown.into(scope)
+        pushed_to = pushdown.by_alias(scope)
         drivers: set[str] | None = None  # read once per scope: every alias of a long join asks
-        pushed_to: dict[str | None, list] = {}
-        for p in pushed:
-            pushed_to.setdefault(p.alias, []).append(p)
         merged_into: dict[str, list[str]] = {}  # alias -> the USING columns that merge it
         for column, merged in scope.using.items():
             for a in dict.fromkeys(merged):

@@ -304,7 +304,7 @@ def run_workload(
     from advisor.seed.settings import explain_settings
 
     settings = explain_settings(config)
-    deadline = Deadline.start(time_limit())
+    deadline = Deadline.stage()
     with limits.Watch(deadline.spent):
         prepared = prepare(config, dsn, progress=progress)
         target = prepared.target
@@ -345,16 +345,6 @@ def run_workload(
             f"index advice for them); {limits.TIME_LIMIT_ENV}=<seconds> gives it more"
         )
     return workload
-
-
-def time_limit() -> float:
-    """The database stage's time limit (advisor/seed/limits.py), checked before any database starts."""
-    from advisor.errors import ConfigError
-
-    try:
-        return limits.database_seconds()
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
 
 
 @lru_cache(maxsize=4096)

@@ -116,6 +116,13 @@ class Pushdown:
             self._onward.setdefault(id(node), []).extend(onward)
         return pushed
 
+    def by_alias(self, scope: Scope) -> dict[str | None, list[Predicate]]:
+        """`into(scope)` grouped by the alias each condition lands on: every table of a long join asks for its own."""
+        out: dict[str | None, list[Predicate]] = {}
+        for p in self.into(scope):
+            out.setdefault(p.alias, []).append(p)
+        return out
+
     def _top(self, node: exp.Expression) -> exp.Expression | None:
         """The highest node above `node` through UNIONs and parentheses; None when a UNION on the way is unsafe."""
         path, at = [], node

@@ -79,13 +79,13 @@ def candidates_for(facts: QueryFacts, schema: Schema) -> list[Candidate]:
         facts = build_facts(expanded, schema)
     pushdown = Pushdown()
     for scope in facts.scopes:
-        pushed = pushdown.into(scope)
+        pushed = pushdown.by_alias(scope)
         for alias, table in scope.sources.items():
             tdef = schema.table(table)
             if tdef is None or tdef.kind == "view" or tdef.temporary:
                 continue  # a view has no index of its own (its plan reads its tables); a temporary table, one session
             access = access_of(scope, alias, table, schema)
-            add_pushed(access, [p for p in pushed if p.alias == alias])
+            add_pushed(access, pushed.get(alias, []))
             keys = (
                 candidate_for(access) if (access.filters or access.joins or (access.sort and access.has_limit)) else ()
             )

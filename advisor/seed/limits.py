@@ -1,5 +1,5 @@
-"""Limits on the statements advisor runs for the repository's schema (no imports of advisor's own: seeding, the
-schema load and the index builds all use it)."""
+"""Limits on the statements advisor runs for the repository's schema (no imports of advisor's own but its one user
+error: seeding, the schema load, the index builds and the database stage's time limit all use it)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,10 @@ TIME_LIMIT_ENV = "ADVISOR_TIME_LIMIT"
 
 
 def database_seconds() -> float:
-    """The time limit of the database stage: ADVISOR_TIME_LIMIT, or DATABASE_SECONDS.  ValueError: not a number > 0."""
+    """The time limit of the database stage: ADVISOR_TIME_LIMIT, or DATABASE_SECONDS.  ConfigError: not a number > 0
+    (checked before any database starts)."""
+    from advisor.errors import ConfigError
+
     raw = os.environ.get(TIME_LIMIT_ENV, "").strip()
     if not raw:
         return DATABASE_SECONDS
@@ -51,7 +54,7 @@ def database_seconds() -> float:
     except ValueError:
         seconds = 0.0
     if not 0 < seconds < float("inf"):
-        raise ValueError(f"{TIME_LIMIT_ENV} must be a number of seconds above 0, not {raw[:40]!r}")
+        raise ConfigError(f"{TIME_LIMIT_ENV} must be a number of seconds above 0, not {raw[:40]!r}")
     return seconds
 
 
@@ -65,6 +68,11 @@ class Deadline:
     @classmethod
     def start(cls, seconds: float) -> Deadline:
         return cls(seconds, time.monotonic() + seconds)
+
+    @classmethod
+    def stage(cls) -> Deadline:
+        """The database stage's, starting now (database_seconds)."""
+        return cls.start(database_seconds())
 
     def spent(self) -> str:
         """Why the stage stops ("" while there is time left)."""

@@ -126,10 +126,9 @@ class Workspace:
             raise SessionError(
                 f"{where}: nothing to load and seed; use -C DIR for a project, or --dsn to plan on an existing database"
             )
-        from advisor.explain.stage import time_limit
         from advisor.seed import limits
 
-        with limits.Watch(limits.Deadline.start(time_limit()).spent):  # seeding under the stage's time limit
+        with limits.Watch(limits.Deadline.stage().spent):  # seeding under the stage's time limit
             self._prepared = prepare(self._seed_config(), self.dsn, progress=self.progress)
         self.notes += self._prepared.notes
         for err in self._prepared.load_errors:
