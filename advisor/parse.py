@@ -15,11 +15,13 @@ logging.getLogger("sqlglot").setLevel(logging.ERROR)  # it warns on every unsupp
 # Template syntax around SQL: psycopg's %(name)s, str.format's {name} and {}, psql's :var, :'var'
 # and :"var", SQLAlchemy's \: escape.  Each is replaced by a placeholder of the same length, so
 # every offset sqlglot reports is an offset in the original text.  Quoted strings, quoted names,
-# comments and dollar-quoted bodies are kept as written (`'{}'::jsonb` is a value, not a template).
+# comments and dollar-quoted bodies are kept as written (`'{}'::jsonb` is a value, not a template), and so is
+# the rest of a text after a `{{`, `{%` or `{#` that nothing closes (each tried to the end, thousands of them
+# cost the square of the text: red-team pass 8).
 _TEMPLATE = re.compile(
     r"""(?P<keep>'(?:[^']|'')*'?|"(?:[^"]|"")*"?|--[^\n]*|/\*.*?(?:\*/|\Z)|(?P<dq>\$(?:[A-Za-z_]\w*)?\$).*?(?:(?P=dq)|\Z))
-      | (?P<jinja_tag>\{%.*?%\}|\{\#.*?\#\})
-      | (?P<jinja>\{\{.*?\}\})
+      | (?P<jinja_tag>\{%.*?(?:(?P<tag_end>%\})|\Z)|\{\#.*?(?:(?P<note_end>\#\})|\Z))
+      | (?P<jinja>\{\{.*?(?:(?P<jinja_end>\}\})|\Z))
       | (?P<dollar_pct>\$%\w+%\$)
       | (?P<pgpromise>\$(?:\{[^{}\n]*\}|\([^()\n]*\)|<[^<>\n]*>|\[[^\[\]\n]*\]|/[^/\n]*/)|\$\d+(?:[~^#]|:\w+))
       | (?P<pyformat>%\((?P<pyname>\w+)\)s)
@@ -74,12 +76,19 @@ def has_text_template(text: str) -> bool:
     if not ("{" in text or "$" in text or ":" in text) or _TEXT_TEMPLATE.search(text) is None:
         return False  # the `in` tests first: most statements have none of these characters
     return any(
-        m.lastgroup in _TEXT_KINDS or m.lastgroup == "named" and text.startswith(".", m.end())
+        (kind := _kind(m)) in _TEXT_KINDS or kind == "named" and text.startswith(".", m.end())
         for m in _TEMPLATE.finditer(text)
     )  # outside strings and comments; psql's :SCHEMA.table too
 
 
 _TEXT_KINDS = {"jinja_tag", "jinja", "pgpromise", "format", "psql_str", "psql_ident", "dollar_pct"}
+
+
+def _kind(m: re.Match) -> str | None:
+    """What one match of _TEMPLATE is: "keep" for text kept as written, an unclosed `{{` to the end too."""
+    if m.lastgroup in ("jinja_tag", "jinja") and not (m["tag_end"] or m["note_end"] or m["jinja_end"]):
+        return "keep"
+    return "keep" if m.lastgroup == "dq" else m.lastgroup
 
 
 def is_placeholder_name(name: str) -> bool:
@@ -137,7 +146,7 @@ def substitute_templates(text: str) -> str:
         return text
 
     def replace(m: re.Match) -> str:
-        return m.group(0) if m.lastgroup in ("keep", "dq") else _typed(text, m)
+        return m.group(0) if _kind(m) == "keep" else _typed(text, m)
 
     return _TEMPLATE.sub(replace, text)
 

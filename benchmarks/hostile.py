@@ -1,4 +1,4 @@
-"""Time `advisor check` on source files crafted to be slow: the repository advisor checks is untrusted
+r"""Time `advisor check` on source files crafted to be slow: the repository advisor checks is untrusted
 input (a stranger's pull request in CI), so no file of normal-looking code may stall a run.
 
 Each input is one file of ~100 kB, 300 kB and 1 MB (normal line lengths: never minified, so every
@@ -48,6 +48,20 @@ before, 1.3 / 2.2 / 2.6 s after. With a schema, the same shapes were worse in ru
 (tests/test_hostile_speed.py counts them): missing-index's push-down into a UNION in a FROM subquery was cubic
 (500 branches, 20 kB: 368 s), and a finding per branch normalised and hashed the whole statement and counted
 its newlines (fingerprints, TextMap); select-star read every scope per CTE of a chain.
+
+2026-12-04 (red-team pass 8, the openers nothing closes): old = main at 8eb3b7a, new = this commit, back to back
+(timeout 60 s), 16 kB / 32 kB / 64 kB; each run now from inside its project (its advisor.toml read: before, a run
+from the repository's directory read none, and these inputs went unread):
+
+    sql-unclosed-dollar-tags  2.4 / 7.8 / 33.2     0.4 / 0.4 / 0.5   a body's quoted text: each `$aN$` tried to the end
+    sql-declare-no-begin      1.3 / 3.4 / 7.6      0.5 / 0.5 / 0.4   each DECLARE searched to the end for its BEGIN
+    sql-declaration-blanks    28.5 / >60 / >60     0.4 / 0.4 / 0.5   the lazy type then `\s*` over a run of blank lines
+    sql-unclosed-jinja        1.3 / 3.2 / 10.1     0.4 / 0.5 / 0.6   each `{{` tried to the end (parse._TEMPLATE)
+    sql-unclosed-if-tag       1.3 / 4.3 / 10.9     0.5 / 0.5 / 0.5   each `{% if` (schema.templates)
+    py-long-assigned-name     3.2 / 12.0 / 44.2    0.4 / 0.4 / 0.4   `self.x = dbdb...`: backtracking over the name
+
+New at 100 kB / 300 kB / 1 MB: 0.5 to 1.0 / 0.5 to 1.2 / 0.6 to 2.7 s. An opener nothing closes now runs to the end,
+as PostgreSQL's scanner reads it (tests/test_hostile_speed.py: where each closes, the same text as before).
 """
 
 from __future__ import annotations
@@ -74,6 +88,7 @@ class Shape:
     head: str
     unit: Callable[[int], str]
     tail: str = ""
+    config: str = ""  # advisor.toml, where one is needed to read the file as its project would
 
 
 def _js_assign(i: int) -> str:
@@ -232,6 +247,11 @@ def _union_all(i: int) -> str:
 
 
 _T = "CREATE TABLE t (a int, b int, c text);\n"
+_PG = 'dialect = "postgres"\n'
+_PLPGSQL_HEAD = (
+    "CREATE FUNCTION f() RETURNS bigint LANGUAGE plpgsql AS $$\nBEGIN\n  RETURN (SELECT count(*) FROM t WHERE a = 1);\n"
+    "END;\n"
+)
 _JS_FN = "const db = require('mongodb').MongoClient.connect(u).db('app');\nasync function h(req, other) {\n  let c;\n"
 _JS_PG = "const { Pool } = require('pg');\nconst pool = new Pool();\n"
 _TS_PG = "import { Pool } from 'pg';\nconst pool = new Pool();\n"
@@ -294,6 +314,20 @@ SHAPES = [
         _union_all,
         ") s WHERE s.a = 1;\n",
     ),
+    # red-team pass 8: an opener nothing closes, tried to the end from each (each unit one line)
+    Shape("sql-unclosed-dollar-tags", "a.sql", _PLPGSQL_HEAD, lambda i: f"$a{i}$\n", "$$;\n", _PG),
+    Shape("sql-declare-no-begin", "a.sql", _PLPGSQL_HEAD, lambda i: "declare\n", "$$;\n", _PG),
+    Shape(
+        "sql-declaration-blanks",
+        "a.sql",
+        "CREATE FUNCTION f() RETURNS bigint LANGUAGE plpgsql AS $$\nDECLARE\n  x varchar",
+        lambda i: "\n",
+        "  (10);\nBEGIN\n  RETURN (SELECT count(*) FROM t WHERE a = 1);\nEND;\n$$;\n",
+        _PG,
+    ),
+    Shape("sql-unclosed-jinja", "a.sql", "SELECT id FROM t WHERE a = 1\n", lambda i: "{{\n", ";\n", _PG),
+    Shape("sql-unclosed-if-tag", "a.sql", _T, lambda i: "{% if\n", "CREATE INDEX t_a ON t (a);\n", _PG),
+    Shape("py-long-assigned-name", "a.py", "class A:\n    def f(self):\n        self.x = ", lambda i: "db", "\n", _PG),
     Shape(
         "sql-many-indexes",
         "a.sql",
@@ -326,11 +360,14 @@ def measure(directory: Path, timeout: float) -> tuple[float, str]:
         "--no-cache",
         "--format",
         "json",
-        str(directory),
+        ".",
     ]
     start = time.perf_counter()
     try:
-        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+        # from inside the project, as its user runs it: the project's advisor.toml is the one read
+        done = subprocess.run(
+            command, env=env, cwd=directory, capture_output=True, text=True, timeout=timeout, check=False
+        )
     except subprocess.TimeoutExpired:
         return time.perf_counter() - start, f"timeout ({timeout:.0f} s)"
     seconds = time.perf_counter() - start
@@ -354,6 +391,8 @@ def main() -> None:
                 directory = Path(tmp)
                 text = build(shape, kilobytes)
                 (directory / shape.filename).write_text(text, encoding="utf-8")
+                if shape.config:
+                    (directory / "advisor.toml").write_text(shape.config, encoding="utf-8")
                 seconds, findings = measure(directory, timeout)
                 print(f"{shape.name:<22} {len(text) / 1000:>6.0f}kB {seconds:>8.1f}  {findings}", flush=True)
 

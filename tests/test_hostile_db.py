@@ -721,3 +721,16 @@ def test_the_session_seeds_under_the_same_time_limit(tmp_path, monkeypatch):
     assert result.exit_code == 0 and "Traceback" not in result.output, result.output
     assert "t: not seeded: cut by the time limit" in result.output, result.output
     assert "Seq Scan on t" in result.output  # planned on what was loaded
+
+
+def test_a_server_that_does_not_start_leaves_no_socket_or_data_directory_behind():
+    """The start failed (here a setting the server refuses): its error says why, and the socket directory made for it
+    and a temporary server's data are removed (only a clean stop removed them)."""
+    from advisor.seed.server import DatabaseError, temporary_server
+
+    server = temporary_server()
+    server.settings["shared_buffers"] = "not-a-size"
+    with pytest.raises(DatabaseError, match="did not start: .*shared_buffers"):
+        server.start()
+    assert server.socket_dir is not None and not server.socket_dir.exists()
+    assert not server.datadir.parent.exists()

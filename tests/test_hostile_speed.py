@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
-from click.testing import CliRunner
 
 import advisor
 from advisor import fingerprints
@@ -449,3 +449,183 @@ def test_the_schema_glob_matches_what_pathlib_matches_in_a_plain_tree(tmp_path):
     for pattern in ("*.sql", "db/**/*.sql", "**/*.sql", "db/m/0*/up.sql", "[ab].sql", "db/m/*/*", "db", "db/x.sql",
                     "missing/*.sql", "**"):
         assert sorted(glob_once(tmp_path, pattern)) == sorted(tmp_path.glob(pattern)), pattern
+
+
+OLD_PROTECTED = r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|\$(?P<dtag>(?:[A-Za-z_]\w*)?)\$[\s\S]*?\$(?P=dtag)\$"
+_TAGS = st.sampled_from(["", "a", "q", "body", "_x1"])
+
+
+@st.composite
+def _closed_sql(draw):
+    """PL/pgSQL-ish text whose every quote and dollar quote is closed (what PostgreSQL accepts)."""
+    plain = st.text(alphabet="ab ;\n=:(", max_size=6)
+    inner = st.text(alphabet="ab $'\"-\n", max_size=8)
+    tokens = []
+    for kind in draw(st.lists(st.sampled_from(["plain", "str", "name", "comment", "dollar"]), max_size=8)):
+        if kind == "plain":
+            tokens.append(draw(plain))
+        elif kind == "str":
+            tokens.append("'" + draw(inner).replace("'", "''") + "'")
+        elif kind == "name":
+            tokens.append('"' + draw(inner).replace('"', '""') + '"')
+        elif kind == "comment":
+            tokens.append("--" + draw(inner).replace("\n", " ") + "\n")
+        else:
+            tag = draw(_TAGS)
+            body = draw(inner).replace(f"${tag}$", "")
+            tokens.append(f" ${tag}${body}${tag}$")  # never glued to a name: `a$b$` is one name
+    return "".join(tokens)
+
+
+@given(_closed_sql())
+def test_a_body_s_quoted_text_is_what_the_old_pattern_found_where_every_quote_closes(text):
+    """Red-team pass 8: a body of 8,000 unclosed `$aN$` took 26 s (each tried to the end); an unclosed one now
+    runs to the end, as PostgreSQL reads it. Where each closes, the same text is blanked as before."""
+    import re
+
+    from advisor.sources.function_bodies import _blank
+
+    assert _blank(text) == re.sub(OLD_PROTECTED, lambda m: " " * len(m.group(0)), text)
+
+
+def test_an_unclosed_dollar_quote_blanks_the_rest_of_the_body_and_a_dollar_in_a_name_opens_none():
+    from advisor.sources.function_bodies import _blank
+
+    assert _blank("SELECT 1; $a$ x; $b$ SELECT 2") == "SELECT 1; " + " " * 19
+    assert _blank("SELECT a$b$c FROM t WHERE d$b$ = 1") == "SELECT a$b$c FROM t WHERE d$b$ = 1"
+    assert _blank("x := 'it''s") == "x := " + " " * 6
+
+
+OLD_DECLARE = r"\bDECLARE\b(.*?)\bBEGIN\b"
+OLD_DECLARATION = (
+    r"\s*([A-Za-z_]\w*)\s+(?:CONSTANT\s+)?(.*?)\s*(?:\bCOLLATE\b.*|\bNOT\s+NULL\b.*|(?::=|=|\bDEFAULT\b).*)?$"
+)
+_DECLARATION_WORDS = st.sampled_from(
+    ["x", "n", "int", "varchar", "(10)", "CONSTANT", "COLLATE", "NOT", "NULL", "DEFAULT", ":=", "=", "1", "c", ""]
+)
+
+
+@given(st.lists(st.tuples(_DECLARATION_WORDS, st.sampled_from([" ", "\n", "", "  \n\n"])), max_size=8))
+def test_a_declaration_reads_as_the_old_pattern_read_it(parts):
+    """Red-team pass 8: a declaration split by 40,000 blank lines took 153 s (the lazy type, then `\\s*`)."""
+    import re
+
+    from advisor.sources.function_bodies import _declaration, _type_text
+
+    decl = "".join(w + s for w, s in parts)
+    old = re.match(OLD_DECLARATION, decl, re.IGNORECASE | re.DOTALL)
+    new = _declaration(decl)
+    assert (new is None) == (old is None)
+    if old is not None and new is not None:
+        assert (new[0], _type_text(new[1])) == (old.group(1), _type_text(old.group(2)))
+
+
+@given(
+    st.lists(
+        st.sampled_from(["DECLARE", "BEGIN", "begin", "x int;", "y CONSTANT text := 1;", "\n", "xBEGIN", "DECLAREd"]),
+        max_size=8,
+    )
+)
+def test_the_declare_section_is_what_the_old_pattern_found(words):
+    """Red-team pass 8: 8,000 DECLARE with no BEGIN after took 24 s (each searched to the end)."""
+    import re
+
+    from advisor.sources.function_bodies import _NOT_NAMES, _declared, _type_text
+
+    body = " ".join(words)
+    old, section = {}, re.search(OLD_DECLARE, body, re.IGNORECASE | re.DOTALL)
+    for decl in section.group(1).split(";") if section else []:
+        if m := re.match(OLD_DECLARATION, decl, re.IGNORECASE | re.DOTALL):
+            old[m.group(1).lower()] = _type_text(m.group(2))
+    assert _declared(body) == {n: t for n, t in old.items() if n not in _NOT_NAMES}
+
+
+def _old_template():
+    import re
+
+    from advisor import parse
+
+    new = parse._TEMPLATE.pattern
+    for now, then in (
+        (r"\{%.*?(?:(?P<tag_end>%\})|\Z)|\{\#.*?(?:(?P<note_end>\#\})|\Z)", r"\{%.*?%\}|\{\#.*?\#\}"),
+        (r"\{\{.*?(?:(?P<jinja_end>\}\})|\Z)", r"\{\{.*?\}\}"),
+    ):
+        assert now in new
+        new = new.replace(now, then)
+    return re.compile(new, parse._TEMPLATE.flags)
+
+
+_JINJA_PIECES = ["{{ x }}", "{% if a %}", "{% endif %}", "{# n #}", "SELECT ", "a = ", "%(v)s", ":name", "'{{'", "{", "}", "\n"]
+
+
+@given(st.lists(st.sampled_from(_JINJA_PIECES), max_size=10))
+def test_templates_are_substituted_as_before_where_each_jinja_opener_closes(pieces):
+    """Red-team pass 8: 16,000 unclosed `{{` took 32 s (each tried to the end); now the rest of the text after one
+    is kept as written. Where each closes (strings keep theirs), the text reads as before."""
+    from hypothesis import assume
+
+    from advisor import parse
+
+    text, old = "".join(pieces), _old_template()
+    for opener, closer in (("{{", "}}"), ("{%", "%}"), ("{#", "#}")):
+        assume(text.rfind(opener) < 0 or text.rfind(closer) > text.rfind(opener) + 1)
+    expected = old.sub(lambda m: m.group(0) if m.lastgroup in ("keep", "dq") else parse._typed(text, m), text)
+    assert parse.substitute_templates(text) == expected
+
+
+@given(st.lists(st.sampled_from(["{% if a %}", "{% endif %}", "{% if", "%}", "{%", "x", "{%- IF b -%}", "\n"]), max_size=10))
+def test_template_branches_are_counted_as_the_old_pattern_counted(pieces):
+    import re
+
+    from advisor.schema.templates import _net
+
+    text = "".join(pieces)
+    old = re.finditer(r"\{%-?\s*(if|endif)\b.*?%\}", text, re.IGNORECASE | re.DOTALL)
+    assert _net(text) == sum(1 if m.group(1).lower() == "if" else -1 for m in old)
+
+
+def test_an_unclosed_jinja_opener_keeps_the_rest_as_written():
+    from advisor.parse import has_text_template, substitute_templates
+
+    text = "SELECT a FROM t WHERE b = %(b)s {{ AND c = %(c)s"
+    assert substitute_templates(text) == "SELECT a FROM t WHERE b = :b    {{ AND c = %(c)s"
+    assert not has_text_template("SELECT a FROM t {{")
+
+
+OLD_HOLDS_COLLECTION = r"self\.\w+\s*=\s*[\w.]*(?:db|database|client|mongo)\w*\s*[\[.]"
+
+
+@given(st.lists(st.sampled_from(["self.", "x", " = ", "=", "db", "Mongo", "client", ".", "[", " ", "_", "\n"]), max_size=12))
+def test_a_class_holding_a_collection_is_what_the_old_pattern_found(pieces):
+    """Red-team pass 8: `self.x = dbdb...` over a 64 kB line took 37 s in the pattern."""
+    import re
+
+    text = "".join(pieces)
+    assert python_classes.holds_collection(text) == bool(re.search(OLD_HOLDS_COLLECTION, text, re.IGNORECASE))
+
+
+OLD_SKIP = r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|/\*.*?\*/|(?P<dq>\$[A-Za-z_]*\$).*?(?P=dq)|::"""
+
+
+@given(st.lists(st.sampled_from(["SELECT ", "a = ", "%s", "%(x)s", ":n", "?", "$2", "'a''b'", '"q"', "-- c\n",
+                                 "/* c */", " $f$ :z $f$ ", " $$ ? $$ ", "::text", ",", "\n"]), max_size=10))
+def test_placeholders_are_numbered_as_before_where_every_quote_closes(pieces):
+    """An unclosed quote, comment or dollar quote now runs to the end (each tried to the end was quadratic)."""
+    import re
+
+    from advisor.explain import params
+
+    sql = "".join(pieces)
+    old = re.compile(params._TOKEN.pattern.replace(params._TOKEN.pattern.split("\n")[0], '(?P<skip>' + OLD_SKIP + ')'),
+                     params._TOKEN.flags)
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(params, "_TOKEN", old)
+        expected = params.normalise(sql)
+    assert params.normalise(sql) == expected
+
+
+def test_a_dollar_quote_tagged_with_digits_hides_its_placeholders():
+    from advisor.explain.params import normalise
+
+    assert normalise("SELECT $a1$ ? $2 $a1$, a FROM t WHERE b = ?") == ("SELECT $a1$ ? $2 $a1$, a FROM t WHERE b = $1", 1)
+    assert normalise("SELECT a FROM t WHERE b = ? /* ? unclosed") == ("SELECT a FROM t WHERE b = $1 /* ? unclosed", 1)

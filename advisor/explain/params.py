@@ -12,8 +12,10 @@ import re
 
 from advisor.parse import PSQL_BEFORE
 
+# an unclosed string, comment or dollar quote runs to the end, as PostgreSQL's scanner reads it (tried to the end
+# from each opener instead, thousands of them cost the square of the text)
 _TOKEN = re.compile(
-    r"""(?P<skip>'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|/\*.*?\*/|(?P<dq>\$[A-Za-z_]*\$).*?(?P=dq)|::)
+    r"""(?P<skip>'(?:[^']|'')*'?|"(?:[^"]|"")*"?|--[^\n]*|/\*.*?(?:\*/|\Z)|(?<![\w$])(?P<dq>\$(?:[A-Za-z_]\w*)?\$).*?(?:(?P=dq)|\Z)|::)
       |(?P<dollar>\$\d+)
       |(?P<pyfmt>%\((?P<pyname>[A-Za-z_]\w*)\)s)
       |(?P<percent>%s)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 
-_TAG = re.compile(r"\{%-?\s*(if|endif)\b.*?%\}", re.IGNORECASE | re.DOTALL)
+# one left unclosed runs to the end (tried there from each opener, thousands cost the square of the text); it
+# counts for nothing, as before
+_TAG = re.compile(r"\{%-?\s*(if|endif)\b.*?(?:(%\})|\Z)", re.IGNORECASE | re.DOTALL)
 # what may stand before a statement's first word: blanks, comments, template tags
 _LEAD = re.compile(r"(?:\s+|--[^\n]*|/\*.*?\*/|\{%.*?%\}|\{#.*?#\})*", re.DOTALL)
 
@@ -37,4 +39,4 @@ def _net(text: str) -> int:
     """`{% if %}` opens a block, `{% endif %}` closes one (elif and else stay inside it)."""
     if "{%" not in text:
         return 0
-    return sum(1 if m.group(1).lower() == "if" else -1 for m in _TAG.finditer(text))
+    return sum(1 if m.group(1).lower() == "if" else -1 for m in _TAG.finditer(text) if m.group(2))

@@ -296,6 +296,7 @@ class EmbeddedServer:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 tail = self._log_tail()
+                self.stop()  # its socket directory (and a temporary server's data) with it
                 raise DatabaseError(f"embedded PostgreSQL did not start: {tail}")
             if (self.socket_dir / f".s.PGSQL.{SOCKET_PORT}").exists() and self.running_pid() is not None:
                 return

@@ -34,7 +34,8 @@ _AFTER_CONTROL = re.compile(
 )
 _FOR_IN = re.compile(r"\bFOR\s+\w+(?:\s*,\s*\w+){0,31}\s+IN\b\s*", re.IGNORECASE)  # a bounded list: linear
 _LOOP = re.compile(r"\bLOOP\b", re.IGNORECASE)
-_DECLARE = re.compile(r"\bDECLARE\b(.*?)\bBEGIN\b", re.IGNORECASE | re.DOTALL)
+_DECLARE = re.compile(r"\bDECLARE\b", re.IGNORECASE)
+_BEGIN = re.compile(r"\bBEGIN\b", re.IGNORECASE)
 _FOR_VAR = re.compile(r"\bFOR\s+(\w+)\s+IN\b", re.IGNORECASE)
 _POSITIONAL = re.compile(r"(?<![\w$])\$\d+(?!\w)")
 _MODES = {"in", "out", "inout", "variadic"}
@@ -93,7 +94,7 @@ def body_queries(query: SqlQuery, split: Splitter) -> list[SqlQuery]:
             )
         )
     if language == "plpgsql":
-        bare = text[:start] + re.sub(_PROTECTED, lambda m: " " * len(m.group(0)), text[start:end]) + text[end:]
+        bare = text[:start] + _blank(text[start:end]) + text[end:]
         out += _executed_queries(query, executed(text, bare, spans), row_type, routine.group(1) if routine else None)
     return out
 
@@ -211,26 +212,35 @@ def _type_text(written: str) -> str:
     return " ".join(written.lower().split())
 
 
-# `name [CONSTANT] type [COLLATE c] [NOT NULL] [{DEFAULT | := | =} expr]`, `name ALIAS FOR $1`, `name CURSOR ...`
-_DECLARATION = re.compile(
-    r"\s*([A-Za-z_]\w*)\s+(?:CONSTANT\s+)?(.*?)\s*(?:\bCOLLATE\b.*|\bNOT\s+NULL\b.*|(?::=|=|\bDEFAULT\b).*)?$",
-    re.IGNORECASE | re.DOTALL,
-)
+# `name [CONSTANT] type [COLLATE c] [NOT NULL] [{DEFAULT | := | =} expr]`, `name ALIAS FOR $1`, `name CURSOR ...`:
+# the name, then the type up to the first of what may follow it (searched for, not matched lazily with `\s*`
+# before it: quadratic over a run of blank lines)
+_DECLARED_NAME = re.compile(r"\s*([A-Za-z_]\w*)\s+(?:CONSTANT\s+)?", re.IGNORECASE)
+_AFTER_TYPE = re.compile(r"\bCOLLATE\b|\bNOT\s+NULL\b|:=|=|\bDEFAULT\b", re.IGNORECASE)
+
+
+def _declaration(decl: str) -> tuple[str, str] | None:
+    """One declaration's name and its type as written, or None where it names no variable."""
+    m = _DECLARED_NAME.match(decl)
+    if m is None:
+        return None
+    after = _AFTER_TYPE.search(decl, m.end())
+    return m.group(1), decl[m.end() : after.start() if after else len(decl)]
 
 
 def _declared(body: str) -> dict[str, str]:
     """A PL/pgSQL body's variables and the type each is declared with ("" where it names none: a loop's record,
     an alias, a cursor)."""
     # not in strings: `format($q$ ... FOR VALUES IN (%L) ... $q$)` declares no variable `values`
-    body = re.sub(_PROTECTED, lambda m: " " * len(m.group(0)), body)
+    body = _blank(body)
     out = {m.group(1).lower(): "" for m in _FOR_VAR.finditer(body)}
     declare = _DECLARE.search(body)
-    if declare is not None:
-        for decl in declare.group(1).split(";"):
-            m = _DECLARATION.match(decl)
-            if m:
-                written = _type_text(m.group(2))
-                out[m.group(1).lower()] = "" if re.match(r"(?:alias|cursor|refcursor\b)", written) else written
+    begin = _BEGIN.search(body, declare.end()) if declare else None  # the first DECLARE then BEGIN: linear
+    if declare is not None and begin is not None:
+        for decl in body[declare.end() : begin.start()].split(";"):
+            if found := _declaration(decl):
+                written = _type_text(found[1])
+                out[found[0].lower()] = "" if re.match(r"(?:alias|cursor|refcursor\b)", written) else written
     return {n: t for n, t in out.items() if n not in _NOT_NAMES}
 
 
@@ -238,7 +248,7 @@ def _plpgsql_statement(text: str, start: int, end: int, ddl: bool = False) -> tu
     """The SQL statement within one `;`-terminated piece of PL/pgSQL, or None for control flow. With `ddl`
     (a DO block, which runs when the file is loaded), CREATE / ALTER / DROP statements too: the schema a
     fresh database gets (`DO $$ BEGIN ALTER TABLE users ADD COLUMN login text UNIQUE; EXCEPTION ... END $$`)."""
-    piece = re.sub(_PROTECTED, lambda m: " " * len(m.group(0)), text[start:end])  # no keywords in strings
+    piece = _blank(text[start:end])  # no keywords in strings
     after_control = {m.end() for m in _AFTER_CONTROL.finditer(piece)}
     if ddl:
         for m in _DDL_START.finditer(piece):
@@ -257,7 +267,18 @@ def _plpgsql_statement(text: str, start: int, end: int, ddl: bool = False) -> tu
 
 
 # quoted text, comments and dollar-quoted strings (`_sql := $def$ ... insert into ... $def$`: a value, not a statement)
-_PROTECTED = r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|\$(?P<dtag>(?:[A-Za-z_]\w*)?)\$[\s\S]*?\$(?P=dtag)\$"
+# One left unclosed runs to the end, as PostgreSQL's scanner reads it (it then rejects the function): tried at
+# every `$tag$` of a body to the end, an unclosed one cost the square of the body (red-team pass 8). A `$`
+# inside a name (`a$b$c`) opens nothing.
+_PROTECTED = (
+    r"'(?:[^']|'')*'?|\"(?:[^\"]|\"\")*\"?|--[^\n]*"
+    r"|(?<![\w$])\$(?P<dtag>(?:[A-Za-z_]\w*)?)\$[\s\S]*?(?:\$(?P=dtag)\$|\Z)"
+)
+
+
+def _blank(text: str) -> str:
+    """`text` with its quoted text, comments and dollar-quoted strings as spaces, every offset kept."""
+    return re.sub(_PROTECTED, lambda m: " " * len(m.group(0)), text)
 
 
 # PL/pgSQL takes any INTO not after INSERT or MERGE, wherever it stands, as the statement's targets: one or
@@ -349,7 +370,7 @@ _SUBQUERY = re.compile(r"\(\s*(SELECT|WITH)\b", re.IGNORECASE)
 
 def _assigned_queries(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """The subqueries of a PL/pgSQL assignment's expression (the statement of the piece [start, end))."""
-    piece = re.sub(_PROTECTED, lambda m: " " * len(m.group(0)), text[start:end])
+    piece = _blank(text[start:end])
     starts = (m.end() for m in _AFTER_CONTROL.finditer(piece))
     target = next((m for at in starts if (m := _ASSIGNMENT.match(piece, at))), None)
     out: list[tuple[int, int]] = []
