@@ -256,11 +256,8 @@ class Schema:
         """Its indexes: a partition has every index of its partitioned parents too (a child of INHERITS, its own
         only).  Kept per table: each partition of a deep tree would otherwise walk up to its root."""
         grouped = self._by_table()
-        key = (id(grouped), id(self._children()))  # both kept on the schema while they hold: their ids are theirs
-        kept = self.__dict__.get("_indexes_on")
-        if kept is None or kept[0] != key:
-            kept = self.__dict__["_indexes_on"] = (key, {})
-        memo: dict[str, list[IndexDef]] = kept[1]
+        # both kept on the schema while they hold: their ids are theirs
+        memo: dict[str, list[IndexDef]] = self._kept("_indexes_on", (id(grouped), id(self._children())), dict)
         chain: list[str] = []
         seen: set[str] = set()
         name: str | None = table
@@ -326,7 +323,10 @@ class Schema:
 
     def _cached(self, name: str, source, build):
         """`build()`, kept until `source` (a list or dict of this schema) is replaced or changes size."""
-        key = (id(source), len(source))
+        return self._kept(name, (id(source), len(source)), build)
+
+    def _kept(self, name: str, key: tuple, build):
+        """`build()`, kept under `name` while `key` stays the same."""
         cached = self.__dict__.get(name)
         if cached is None or cached[0] != key:
             cached = self.__dict__[name] = (key, build())
