@@ -123,7 +123,10 @@ def read_text(path: Path, limit: int = DEFAULT_MAX_FILE_SIZE) -> tuple[str | Non
 def decode(data: bytes, suffix: str) -> tuple[str | None, str | None]:
     """The text as the file's runtime reads it: Node decodes JS/TS as UTF-8, a byte that is not as U+FFFD (a
     cp1252 apostrophe in a comment is no error there); Python as its coding declaration says (PEP 263), UTF-8
-    without one, an undecodable byte a SyntaxError; anything else must be UTF-8 (a BOM dropped)."""
+    without one, an undecodable byte a SyntaxError; anything else must be UTF-8 (a BOM dropped). None of them
+    reads UTF-16 (a file saved so by a Windows editor): said as such, not as bytes that are not UTF-8."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None, "file is UTF-16 text (it starts with a UTF-16 byte-order mark), not UTF-8: save it as UTF-8"
     if suffix in JS_SUFFIXES:
         return data.decode("utf-8-sig", errors="replace"), None
     encoding = "utf-8-sig"

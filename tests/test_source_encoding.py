@@ -53,3 +53,15 @@ def test_other_files_must_be_utf8(tmp_path, monkeypatch):
     assert decode(b"\xef\xbb\xbfSELECT 1;", ".sql") == ("SELECT 1;", None)  # a BOM is dropped
     text, error = decode(b"# coding: no-such-codec\nx = 1\n", ".py")
     assert text is None and "encoding" in error
+
+
+def test_a_utf16_file_is_named_as_such_whatever_its_language(tmp_path, monkeypatch):
+    """A file saved as UTF-16 (a Windows editor's "Unicode") is read by no runtime here: psql, Node and Python
+    take UTF-8. It is skipped, saying what it is, not as "not UTF-8" at line 1 (nor read as Node's replacement
+    characters, one per other byte)."""
+    text = "SELECT a FROM t WHERE b = 1;\n"
+    big_endian = ("\ufeff" + text).encode("utf-16-be")
+    got = findings(tmp_path, monkeypatch, {"q.sql": text.encode("utf-16"), "a.js": big_endian})
+    assert [(path, rule) for path, _, rule, _ in got] == [("a.js", "parse-error"), ("q.sql", "parse-error")]
+    assert all(message.startswith("file is UTF-16 text") for *_, message in got)
+    assert decode(text.encode("utf-8"), ".sql") == (text, None)
