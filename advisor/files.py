@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from advisor.errors import ConfigError
 from advisor.ir import JS_SUFFIXES
+from advisor.wildmatch import IgnoreSpec
 
 if TYPE_CHECKING:
     from advisor.config import Config
@@ -273,22 +274,22 @@ class Ignores:
     project root), or by git's ignore files, where a deeper file's match wins and `!` re-includes."""
 
     def __init__(self, config: Config, defaults: list[str]):
-        import pathspec
-
-        self._pathspec = pathspec
         self.root = config.root.resolve()
         self.limit = config.max_file_size
-        self.config_spec = pathspec.GitIgnoreSpec.from_lines(list(defaults) + list(config.exclude))
+        self.config_spec = IgnoreSpec(list(defaults) + list(config.exclude))
         self.top = git_top(self.root) or self.root
-        self._specs: dict[Path, object | None] = {}
+        self._specs: dict[Path, IgnoreSpec | None] = {}
         exclude = self.top / ".git" / "info" / "exclude"
         self._info = self._load(exclude) if exclude.is_file() else None
 
-    def _load(self, path: Path):
+    def _load(self, path: Path) -> IgnoreSpec | None:
         if skip_reason(path, (self.top,), self.limit):
             return None
-        text, _ = read_text(path, self.limit)
-        return self._pathspec.GitIgnoreSpec.from_lines(text.splitlines()) if text else None
+        try:
+            info = os.stat(path)
+        except OSError:
+            return None
+        return _ignore_file(str(path), info.st_size, info.st_mtime_ns, self.limit)
 
     def _spec(self, directory: Path):
         if directory not in self._specs:
@@ -301,7 +302,7 @@ class Ignores:
         is_dir = path.is_dir() and not path.is_symlink()
         if inside(path, self.root) and path != self.root:
             text = path.relative_to(self.root).as_posix()
-            if self.config_spec.match_file(text) or (is_dir and self.config_spec.match_file(text + "/")):
+            if self.config_spec.matches(text) or (is_dir and self.config_spec.matches(text + "/")):
                 return True
         if not inside(path, self.top) or path == self.top:
             return False
@@ -311,17 +312,23 @@ class Ignores:
             if spec is None:
                 continue
             text = path.relative_to(base).as_posix() + ("/" if is_dir else "")
-            result = spec.check_file(text)
-            if result.include is not None:
-                decision = result.include
+            result = spec.check(text)
+            if result is not None:
+                decision = result
         return bool(decision)
 
 
-@functools.lru_cache(maxsize=8)
-def _tests_spec(patterns: tuple[str, ...]):
-    import pathspec
+@functools.lru_cache(maxsize=64)
+def _ignore_file(path: str, size: int, mtime: int, limit: int) -> IgnoreSpec | None:
+    """An ignore file's patterns, read once while it is unchanged: every directory walked without a config
+    of its own gets a Config, and its Ignores, of its own, and all of them read the repository's .gitignore."""
+    text, _ = read_text(Path(path), limit)
+    return IgnoreSpec(text.splitlines()) if text else None
 
-    return pathspec.GitIgnoreSpec.from_lines(patterns)
+
+@functools.lru_cache(maxsize=8)
+def _tests_spec(patterns: tuple[str, ...]) -> IgnoreSpec:
+    return IgnoreSpec(patterns)
 
 
 def is_test_path(patterns: list[str], path: Path, top: Path) -> bool:
@@ -334,7 +341,7 @@ def is_test_path(patterns: list[str], path: Path, top: Path) -> bool:
         text = real(path).relative_to(os.path.realpath(top)).as_posix()
     except ValueError:
         return False
-    return text != "." and (spec.match_file(text) or (path.is_dir() and spec.match_file(text + "/")))
+    return text != "." and (spec.matches(text) or (path.is_dir() and spec.matches(text + "/")))
 
 
 class OutputError(ConfigError):

@@ -62,6 +62,16 @@ from the repository's directory read none, and these inputs went unread):
 
 New at 100 kB / 300 kB / 1 MB: 0.5 to 1.0 / 0.5 to 1.2 / 0.6 to 2.7 s. An opener nothing closes now runs to the end,
 as PostgreSQL's scanner reads it (tests/test_hostile_speed.py: where each closes, the same text as before).
+
+2026-12-04 (red-team pass 9, globs): old = main at 90a2991, new = this commit (timeout 60 s), 1 kB / 16 kB / 64 kB / 1 MB:
+
+    sql-name-many-holes       >60 / - / - / -      0.6 / 0.6 / 0.7 / 0.8   `load("*a*a...*b.sql")` as `.*a.*a...b\.sql$`
+                                                                        against a 204-character file name
+    gitignore-double-stars    >60 / >60 / - / -    - / 1.0 / 1.6 / 10.2    pathspec's `a(?:/.+)?` per `**`, each
+                                                                        line of eight on a path 40 folders deep
+
+Both now go through advisor/wildmatch.py (a star's run lazy inside an atomic group); a real project's
+.gitignore (180 lines) over 20,000 paths: 1.0-1.6 s with pathspec, 1.7 s now, every answer the same.
 """
 
 from __future__ import annotations
@@ -89,6 +99,7 @@ class Shape:
     unit: Callable[[int], str]
     tail: str = ""
     config: str = ""  # advisor.toml, where one is needed to read the file as its project would
+    others: tuple[tuple[str, str], ...] = ()  # files beside it (name, text) that the input works on
 
 
 def _js_assign(i: int) -> str:
@@ -334,6 +345,22 @@ SHAPES = [
         "CREATE TABLE t (" + ", ".join(f"{c} int" for c in "abcdefghijklmnopqrstuvwxyz") + ");\n",
         _indexes,
     ),
+    Shape(  # a name built around many holes, against a long file name of its folder
+        "sql-name-many-holes",
+        "sql/y.sql",
+        '-- load("x.sql")\n-- load("',
+        lambda i: "*a",
+        '*b.sql")\n',
+        others=(("sql/x.sql", "SELECT 1;\n"), ("sql/" + "a" * 200 + ".sql", "SELECT 1;\n")),
+    ),
+    Shape(  # lines of eight `a/**/` in a .gitignore, over a path 40 directories deep
+        "gitignore-double-stars",
+        ".gitignore",
+        "",
+        lambda i: "a/**/" * 8 + f"b{i}/**/c\n",
+        "",
+        others=(("a/" * 40 + "q.sql", "SELECT 1;\n"),),
+    ),
 ]
 
 
@@ -390,7 +417,9 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as tmp:
                 directory = Path(tmp)
                 text = build(shape, kilobytes)
-                (directory / shape.filename).write_text(text, encoding="utf-8")
+                for name, content in ((shape.filename, text), *shape.others):
+                    (directory / name).parent.mkdir(parents=True, exist_ok=True)
+                    (directory / name).write_text(content, encoding="utf-8")
                 if shape.config:
                     (directory / "advisor.toml").write_text(shape.config, encoding="utf-8")
                 seconds, findings = measure(directory, timeout)

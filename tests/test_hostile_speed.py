@@ -629,3 +629,43 @@ def test_a_dollar_quote_tagged_with_digits_hides_its_placeholders():
 
     assert normalise("SELECT $a1$ ? $2 $a1$, a FROM t WHERE b = ?") == ("SELECT $a1$ ? $2 $a1$, a FROM t WHERE b = $1", 1)
     assert normalise("SELECT a FROM t WHERE b = ? /* ? unclosed") == ("SELECT a FROM t WHERE b = $1 /* ? unclosed", 1)
+
+
+def _old_sql_name_pattern(name: str) -> str | None:
+    import re
+
+    from advisor.sources.sql_file_use import _HOLE
+
+    if name.lower().startswith(".sql"):
+        return ".*"
+    if not _HOLE.search(name):
+        return None
+    return ".*".join(re.escape(p) for p in _HOLE.split(name)) + "$"
+
+
+@given(st.text(alphabet="aAb*?{}%s.-", max_size=10), st.text(alphabet="aAb.-", max_size=10))
+def test_a_sql_name_with_holes_fits_the_files_the_old_pattern_matched(stem, file_stem):
+    """Holes were joined into `.*` regexes, exponential in their number on a long file name."""
+    import re
+
+    from advisor.sources import sql_file_use
+
+    name, file_name = stem + ".sql", file_stem + ".sql"
+    old = _old_sql_name_pattern(name)
+    new = sql_file_use._pattern(name)
+    assert (old is None) == (new is None)
+    if old is not None and new is not None:
+        said = sql_file_use.left_over(["d/" + file_name, "d/named.sql"], [((), (new,), ()), (("named.sql",), (), ())])
+        assert ("d/" + file_name not in said) == bool(re.match(old, file_name, re.IGNORECASE))
+
+
+def test_a_name_of_many_holes_against_a_long_file_name_is_matched_left_to_right(monkeypatch):
+    from advisor.sources import sql_file_use
+
+    comment = "-- loaded by load(\"" + "*a" * 30 + "*b.sql\")\n"
+    long_name = "a" * 200 + ".sql"
+    said = [sql_file_use.mentions(comment), sql_file_use.mentions('load("x.sql")')]
+    calls = _counting(monkeypatch, sql_file_use, "holes")
+    # the old `.*a.*a...b\.sql$` took 45 s with 4 holes on this name, and each hole more multiplied it by ~200
+    assert sql_file_use.left_over(["sql/x.sql", f"sql/{long_name}", "sql/y.sql"], said) == {f"sql/{long_name}", "sql/y.sql"}
+    assert calls[0] == 1  # one pattern, compiled once

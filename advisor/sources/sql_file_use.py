@@ -22,6 +22,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from advisor.sources.sql_shape import uncommented
+from advisor.wildmatch import holes
 
 # files that build or describe a package, not code that loads anything (`"copy": "cpy './**/*.sql' ../dist"`)
 BUILD_FILES = frozenset({"package.json", "package-lock.json", "tsconfig.json", "pyproject.toml"})
@@ -40,15 +41,20 @@ _STRING = re.compile(r"""(require\(\s*|import\(\s*|from\s+)?["'`]([^"'`\n]{1,300
 # the holes of a template, a format string or a glob: what they leave fixed is matched around them
 _HOLE = re.compile(r"\$\{[^}]*\}|\{[^}]*\}|%\(\w+\)[a-z]|%[-0-9.]*[a-z]|[*?]|\[[^\]]*\]")
 _MANY = 100  # more distinct names with holes than this: any file may be one of them (unsure: none is left over)
+# a pattern is what the holes leave fixed, lower case, joined by a NUL (which no file name holds): plain
+# data for the results cache, matched without backtracking (wildmatch.holes), so a name with many holes
+# costs no more than one with few
+_GAP = "\0"
+_ANY = _GAP  # `name + ".sql"`: nothing fixed, any file
 
 
 def _pattern(name: str) -> str | None:
     """A file name with holes as a pattern over file names; None when it has none."""
-    if name.lower().startswith(".sql"):  # `name + ".sql"`: any file
-        return ".*"
+    if name.lower().startswith(".sql"):
+        return _ANY
     if not _HOLE.search(name):
         return None
-    return ".*".join(re.escape(p) for p in _HOLE.split(name)) + "$"
+    return _GAP.join(part.lower() for part in _HOLE.split(name))
 
 
 def mentions(text: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
@@ -85,9 +91,9 @@ def left_over(sql_files: Iterable[str], said: Iterable[tuple[tuple[str, ...], ..
         names.update(file_names)
         patterns.update(file_patterns)
         alone.update(strings)
-    if ".*" in patterns or len(patterns) > _MANY:
+    if _ANY in patterns or len(patterns) > _MANY:
         return set()
-    compiled = [re.compile(p, re.IGNORECASE) for p in patterns]
+    compiled = [holes(p.split(_GAP)) for p in patterns]
 
     def named(p: PurePosixPath) -> bool:
         return p.name.lower() in names or any(m.match(p.name) for m in compiled)
