@@ -35,6 +35,7 @@ import time
 from functools import lru_cache
 from pathlib import Path
 
+from advisor.files import content_key
 from advisor.ir import Finding, Location
 
 FORMAT = 2  # bump when the record layout changes (2: each distinct statement once per record)
@@ -268,9 +269,15 @@ class ProjectCache:
     """
 
     def __init__(
-        self, store: Store, settings: object, files: list[tuple[str, Path]], schema_files: list[tuple[str, Path]]
+        self,
+        store: Store,
+        settings: object,
+        files: list[tuple[str, Path]],
+        schema_files: list[tuple[str, Path]],
+        limit: int | None = None,
     ):
         self.store = store
+        self.limit = limit  # max-file-size: a file over it is refused by the run, so is not read here either
         self.files = files
         self.schema_files = schema_files
         self.base = digest(FORMAT, code_version(), settings)
@@ -281,7 +288,7 @@ class ProjectCache:
         keys: dict[str, str | None] = {}
         for shown, path in self.files:
             try:
-                keys[shown] = digest(self.base, "file", shown, path.read_bytes())
+                keys[shown] = digest(self.base, "file", shown, content_key(path, self.limit))
             except OSError:
                 keys[shown] = None  # an unreadable file is reported by a full run, never cached
         return keys
@@ -291,7 +298,7 @@ class ProjectCache:
         state = []
         for shown, path in self.schema_files:
             try:
-                state.append((shown, hashlib.sha256(path.read_bytes()).hexdigest(), shown in self.keys))
+                state.append((shown, content_key(path, self.limit), shown in self.keys))
             except OSError:
                 return None  # a full run reports it
         return state

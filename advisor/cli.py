@@ -109,7 +109,10 @@ def check(
         cache=not no_cache,
         allow_outside=allow_outside,
     )
-    report = engine.check(list(paths) or ["."], options)
+    from advisor.discovery import default_paths
+
+    paths = tuple(paths) or tuple(default_paths(options))
+    report = engine.check(list(paths), options)
     if write_baseline:
         from advisor.baseline import write_baseline as write
 
@@ -120,7 +123,7 @@ def check(
         from advisor import diff
 
         report = diff.restrict_to_change(
-            report, diff_base, list(paths) or ["."], options, warn=lambda text: click.echo(f"advisor: {text}", err=True)
+            report, diff_base, list(paths), options, warn=lambda text: click.echo(f"advisor: {text}", err=True)
         )
     render = reporters.get(fmt)
     if output:

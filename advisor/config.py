@@ -57,7 +57,7 @@ class Config:
     root: Path  # the directory paths are relative to
     source: Path | None = None  # the file this came from
     dialect: str = "postgres"
-    paths: list[str] = field(default_factory=lambda: ["."])
+    paths: list[str] | None = None  # what a run naming no path checks, from the root; None: the cwd
     exclude: list[str] = field(default_factory=list)
     schema: list[str] = field(default_factory=list)
     select: list[str] = field(default_factory=lambda: ["DEFAULT"])
@@ -128,6 +128,10 @@ def from_mapping(data: dict[str, Any], root: Path, source: Path | None, prefix: 
                     catalogue.select(values)
                 except catalogue.CatalogueError as exc:
                     raise ConfigError(f"{where(key)}: {exc}") from None
+            if key == "paths":
+                for path in values:
+                    if not path.strip() or "\x00" in path or os.path.isabs(path):
+                        raise ConfigError(f"{where(key)}: {path!r} is not a path relative to the project root")
             attr = "exclude" if key == "extend-exclude" else key
             if key == "extend-exclude":
                 values = config.exclude + values

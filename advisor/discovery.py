@@ -54,6 +54,25 @@ def _outside_links(here: Path, dirnames: list[str], roots: tuple[Path, ...]) -> 
     return out
 
 
+def default_paths(options: Options) -> list[str]:
+    """What a command checks when its command line names no path: the config's `paths`, relative to the
+    project root and inside it (unless --allow-outside), else the current directory."""
+    config = load_file(Path(options.config)) if options.config else find_config(Path.cwd())
+    if config is None or config.paths is None:
+        return ["."]
+    root = config.root.resolve()
+    out = []
+    for value in config.paths:
+        path = Path(os.path.realpath(root / value))
+        if not options.allow_outside and not repo_files.inside(path, root):
+            raise ConfigError(
+                f"{config.label}: paths: {value!r} is outside the project root {config.root} "
+                "(give --allow-outside on the command line to allow it)"
+            )
+        out.append(str(path))
+    return out
+
+
 def collect(paths: Iterable[str], options: Options) -> list[Project]:
     """Group the files to check by the config that governs them."""
     explicit = load_file(Path(options.config)) if options.config else None

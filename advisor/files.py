@@ -121,6 +121,23 @@ def read_text(path: Path, limit: int = DEFAULT_MAX_FILE_SIZE) -> tuple[str | Non
     return decode(data, path.suffix.lower())
 
 
+def content_key(path: Path, limit: int | None = None) -> str:
+    """A hash of the file's bytes, read in chunks (a 3 GB file named in the config never sits in memory);
+    of its kind, size and times instead for a file that is not regular or is over `limit` (the run
+    refuses it: there is nothing to read for). Raises OSError as opening it would; never blocks on a pipe."""
+    import hashlib
+
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or (limit is not None and info.st_size > limit):
+            return f"unread:{stat.S_IFMT(info.st_mode)}:{info.st_size}:{info.st_mtime_ns}:{info.st_ino}"
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    finally:
+        os.close(fd)
+
+
 def decode(data: bytes, suffix: str) -> tuple[str | None, str | None]:
     """The text as the file's runtime reads it: Node decodes JS/TS as UTF-8, a byte that is not as U+FFFD (a
     cp1252 apostrophe in a comment is no error there); Python as its coding declaration says (PEP 263), UTF-8
@@ -148,6 +165,8 @@ def decode(data: bytes, suffix: str) -> tuple[str | None, str | None]:
 
 def config_path(config: Config, key: str, value: str) -> Path:
     """A path written in the config, resolved inside the project root (or refused, naming the key)."""
+    if "\x00" in value:  # no file system takes one
+        raise ConfigError(f"{config.label}: {key}: {value!r} is not a file path (it holds a NUL character)")
     path = Path(os.path.realpath(config.root / value))
     if not config.allow_outside and not inside(path, config.root.resolve()):
         raise ConfigError(

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from advisor.config import Config, ConfigError, find_config, load_file
-from advisor.discovery import collect, display_path, read_text
+from advisor.discovery import collect, default_paths, display_path, read_text
 from advisor.files import minified
 from advisor.ir import JS_SUFFIXES, Location, SourceFile
 from advisor.options import Options
@@ -64,7 +64,7 @@ def load(project: Project) -> Project:
 
 def load_project(paths: Iterable[str], options: Options) -> Project:
     """The loaded project of the first file under the paths (`advisor indexes`, `advisor seed`)."""
-    projects = collect(list(paths) or ["."], options)
+    projects = collect(list(paths) or default_paths(options), options)
     if not projects:
         raise ConfigError("no files to check under the given paths")
     return load(projects[0])

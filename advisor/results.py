@@ -40,7 +40,11 @@ def project_cache(project: Project, enabled: set[str]) -> ProjectCache | None:
         if path.exists():
             files = [*files, path]
     return cache.ProjectCache(
-        store, settings, [(display_path(p), p) for p in project.files], [(display_path(p), p) for p in files]
+        store,
+        settings,
+        [(display_path(p), p) for p in project.files],
+        [(display_path(p), p) for p in files],
+        project.config.max_file_size,
     )
 
 

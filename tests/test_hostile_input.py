@@ -426,3 +426,60 @@ def test_numbers_and_nesting_past_the_parsers_limits_are_one_line_naming_the_fil
     elif "stats" in text:
         named = "s.json"
     assert named in result.output and len(result.output.strip().splitlines()) == 1, result.output
+
+
+@pytest.mark.parametrize(("key", "text"), [
+    ("[seed] stats", '[seed]\nstats = "a\\u0000b"\n'),
+    ("[seed.csv] users", '[seed.csv]\nusers = "a\\u0000b"\n'),
+    ("baseline", 'baseline = "a\\u0000b"\n'),
+])
+def test_a_nul_in_a_config_path_is_one_line_naming_the_key(repo, key, text):
+    config(repo, text)
+    result = run(".")
+    assert result.exit_code == 2 and key in result.output and "advisor.toml" in result.output, result.output
+
+
+def test_a_schema_file_over_max_file_size_is_refused_before_any_cache_reads_it(repo):
+    """The results cache hashed every schema file whole before the run refused it: a 3 GB file took 3 GB of
+    memory. Here the run has 2 GB of address space, and the cache is on."""
+    config(repo, 'schema = ["big.sql"]\n')
+    with open(repo / "big.sql", "wb") as big:
+        big.truncate(3 << 30)  # sparse: no disk
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "ADVISOR_CACHE_DIR": str(repo.parent / "cache")}
+    env.pop("ADVISOR_NO_CACHE", None)
+    limit = "import resource; resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30));"
+    done = subprocess.run([sys.executable, "-c", limit + "from advisor.cli import main; main()", "check", "."],
+                          cwd=repo, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 2 and "big.sql: larger than max-file-size" in done.stderr, done.stderr
+
+
+def test_a_file_s_key_is_its_content_read_in_chunks(tmp_path):
+    import hashlib
+
+    from advisor.files import content_key
+
+    path = tmp_path / "users.csv"
+    path.write_bytes(b"id,email\n1,a@b\n" * 100_000)
+    assert content_key(path) == hashlib.sha256(path.read_bytes()).hexdigest()
+    over = content_key(path, limit=1000)
+    assert over.startswith("unread:") and over != content_key(path)
+    path.write_bytes(path.read_bytes() + b"2,c@d\n")
+    assert content_key(path, limit=1000) != over  # a change still changes the key
+    os.mkfifo(tmp_path / "pipe.sql")
+    assert content_key(tmp_path / "pipe.sql").startswith("unread:")  # never waits on a writer
+
+
+def test_the_config_s_paths_are_what_a_run_naming_none_checks_and_stay_inside(repo):
+    for name in ("src/a.sql", "other/b.sql"):
+        (repo / name).parent.mkdir(exist_ok=True)
+        (repo / name).write_text("SELECT id FROM users ORDER BY random();\n", encoding="utf-8")
+    config(repo, 'paths = ["src"]\n')
+    shown = {line.split(":")[0] for line in run().output.splitlines() if "SQL008" in line}
+    assert shown == {"src/a.sql"}
+    named = {line.split(":")[0] for line in run(".").output.splitlines() if "SQL008" in line}
+    assert named == {"src/a.sql", "other/b.sql"}  # a path named on the command line wins
+    for text, says in (('paths = ["../"]\n', "outside the project root"), ('paths = ["/etc"]\n', "not a path relative"),
+                       ('paths = ["a\\u0000"]\n', "not a path relative")):
+        config(repo, text)
+        result = run()
+        assert result.exit_code == 2 and "paths" in result.output and says in result.output, result.output

@@ -95,12 +95,8 @@ def prepare(config: Config, dsn: str | None = None, *, progress: bool = False, c
         use_cache = explain.cache if cache is None else cache
         if os.environ.get("ADVISOR_NO_CACHE"):
             use_cache = False
-        extra = ""
-        for path in (seed.csv.values()) if seed.csv else ():
-            extra += Path(path).read_text(errors="replace") if Path(path).is_file() else path
-        if seed.stats and Path(seed.stats).is_file():
-            extra += Path(seed.stats).read_text(errors="replace")
-        key = cache_key(files, config.seed, extra) if use_cache else None
+        data = [Path(p) for p in seed.csv.values()] + ([Path(seed.stats)] if seed.stats else [])
+        key = cache_key(files, config.seed, data, config.max_file_size) if use_cache else None
         stale = remove_stale_temporary() if key is None else []
         target = embedded_target(key)
         target.notes[:0] = stale

@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -562,8 +562,13 @@ def recorded_load_errors(target: Target) -> list[dict]:
     return dbcache.load_errors(target.cached.slot)
 
 
-def cache_key(files: list[Path], seed: dict, extra: str = "") -> str:
+def cache_key(files: list[Path], seed: dict, data: Sequence[Path] = (), limit: int | None = None) -> str:
+    """What the seeded database is made of: the seeder's code, the schema files (over `limit`: refused by
+    the load, so keyed by their size and times), the `[seed]` settings, and the files of data they name
+    (CSVs, statistics), each hashed in chunks."""
     import json
+
+    from advisor.files import content_key
 
     h = hashlib.sha256()
     h.update(b"advisor-seed-v2\0")  # v2: the schema runs as the role `advisor` in the database `advisor`
@@ -572,7 +577,8 @@ def cache_key(files: list[Path], seed: dict, extra: str = "") -> str:
         h.update((Path(__file__).parent / module).read_bytes())
     for path in files:
         h.update(str(path.name).encode() + b"\0")
-        h.update(path.read_bytes() + b"\0")
+        h.update(content_key(path, limit).encode() + b"\0")
     h.update(json.dumps(seed, sort_keys=True, default=str).encode())
-    h.update(extra.encode())
+    for path in data:
+        h.update(str(path).encode() + b"\0" + (content_key(path).encode() if path.is_file() else b"missing") + b"\0")
     return h.hexdigest()
