@@ -734,3 +734,18 @@ def test_a_server_that_does_not_start_leaves_no_socket_or_data_directory_behind(
         server.start()
     assert server.socket_dir is not None and not server.socket_dir.exists()
     assert not server.datadir.parent.exists()
+
+
+@pytest.mark.parametrize(("column", "setting", "says"), [
+    ("v bigint", 'min = "z"\nmax = 3', "[seed.tables.t.columns.v] min: 'z' is not a number, and t.v is bigint"),
+    ("v numeric(10,2)", 'max = "cheap"', "[seed.tables.t.columns.v] max: 'cheap' is not a number, and t.v is numeric(10,2)"),
+])
+def test_a_bound_that_is_not_a_number_on_a_number_column_is_one_line_naming_the_setting(tmp_path, monkeypatch, column, setting, says):
+    """The config is read before the schema, so only seeding knows the column's type: it said `internal error:
+    ValueError` before."""
+    project = _budget_project(tmp_path, monkeypatch, f"CREATE TABLE t (id int PRIMARY KEY, {column});\n")
+    with (project / "advisor.toml").open("a") as config:
+        config.write(f"[seed.tables.t.columns.v]\n{setting}\n")
+    result = CliRunner().invoke(_cli(), ["seed", "app"])
+    assert result.exit_code == 2 and "internal error" not in result.output, result.output
+    assert says in result.output

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import re
 import zlib
 from collections.abc import Callable
@@ -32,6 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from advisor.errors import ConfigError
 from advisor.seed import limits
 from advisor.seed.limits import statement_timeout
 from advisor.seed.settings import ColumnShape, SeedSettings
@@ -323,6 +325,23 @@ def _partition_range(table: TableInfo, column: str) -> tuple[str, str] | list[st
     return None
 
 
+def _bound(table: TableInfo, col: ColumnInfo, key: str, value: object) -> float:
+    """A `min` / `max` of a number column as a number, or a ConfigError naming the setting (the config
+    is read before the schema: only now is the column's type known)."""
+    if isinstance(value, int):
+        return value  # exact, however large (a float would round past 2**53)
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        number = math.nan
+    if not math.isfinite(number):
+        raise ConfigError(
+            f"[seed.tables.{table.name}.columns.{col.name}] {key}: {value!r} is not a number, and "
+            f"{table.name}.{col.name} is {col.type}"
+        )
+    return number
+
+
 def value_plan(
     table: TableInfo, col: ColumnInfo, shape: ColumnShape, rows: int, salt: int, unique: bool = False
 ) -> Plan:
@@ -357,16 +376,16 @@ def value_plan(
     if base in ("smallint", "integer", "bigint", "oid"):
         cap = {"smallint": 32767, "integer": 2147483647}.get(base, 2**62)
         if lo is not None or hi is not None:
-            lo_ = int(lo if lo is not None else 0)
-            hi_ = int(hi if hi is not None else min(cap, lo_ + rows))
+            lo_ = int(_bound(table, col, "min", lo if lo is not None else 0))
+            hi_ = int(_bound(table, col, "max", hi)) if hi is not None else min(cap, lo_ + rows)
             width = max(1, hi_ - lo_ + 1)
             return Plan(lambda k: f"({lo_} + ((({k}) - 1) % {width}))::{base}", width, width >= rows)
         return Plan(lambda k: f"(({k}) % {cap})::{base}", rows, True)
     if base in ("numeric", "real", "double precision") or cat == "N":
         prec, scale = col.numeric_precision, col.numeric_scale or 0
         top = 10 ** min(prec - scale, 9) - 1 if prec else 100000
-        low = float(lo) if lo is not None else 0.0
-        high = float(hi) if hi is not None else float(min(top, 100000))
+        low = _bound(table, col, "min", lo) if lo is not None else 0.0
+        high = _bound(table, col, "max", hi) if hi is not None else float(min(top, 100000))
         cast = col.type if base == "numeric" else base
         step = (high - low) / max(rows, 1)
         digits = scale if base == "numeric" and prec else 2
