@@ -160,6 +160,17 @@ def test_github_log_lines_past_the_annotation_limit_are_escaped(repo):
     assert "\x1b" not in out and "\x07" not in out and "##[error]" not in out
 
 
+@pytest.mark.parametrize("fmt", ["json", "sarif", "gitlab"])
+def test_the_machine_formats_carry_no_runner_command_and_read_back_the_same(repo, fmt):
+    """A workflow that prints the report to its log (`| tee report.json`) must not hand the runner an `##[`
+    command the repository wrote (a table name, a file name)."""
+    root, _ = repo
+    (root / "x ##[add-mask]SELECT.sql").write_text('SELECT * FROM "##[warning file=a.sql]forged";\n')
+    out = _check("--format", fmt, ".").output
+    assert "##[" not in out
+    assert "##[warning file=a.sql]forged" in json.dumps(json.loads(out), ensure_ascii=False)
+
+
 def test_a_malformed_statistics_file_is_one_line_naming_the_entry(repo):
     root, _ = repo
     (root / "schema.sql").write_text("CREATE TABLE users (id int PRIMARY KEY, email text);\n")

@@ -87,3 +87,21 @@ def test_summary_respects_a_smaller_budget():
     findings = [Finding("SQL001", "m" * 100, Location(f"f{i}.sql", 1, 1)) for i in range(300)]
     text = summary(report(findings), budget=10_000)
     assert len(text) <= 10_000 and "Summarised" in text
+
+
+def test_a_name_holding_a_fence_and_a_line_break_stays_inside_the_migration_block():
+    """A quoted table name may hold ``` and line breaks (63 bytes: enough for a heading and a link)."""
+    name = '"evil```\n\n## INJECTED\n[click](https://attacker.example)"'
+    fix = f"CREATE INDEX CONCURRENTLY idx_evil ON {name} (owner_id);"
+    text = render(report([Finding("IDX001", "no index serves this query", Location("q.sql", 1, 1), "warning", fix=fix)]))
+    block = text[text.index("### Recommended migration") :]
+    fence = block.split("\n")[2]
+    assert fence.startswith("````") and fence.rstrip("sql") == "`" * len(fence.rstrip("sql"))
+    inside, lines = False, []
+    for line in block.split("\n")[2:]:
+        if line.startswith("`" * len(fence.rstrip("sql"))) and line.strip("`") in ("", "sql"):
+            inside = not inside
+            continue
+        lines.append((inside, line))
+    assert (True, "## INJECTED") in lines and (False, "## INJECTED") not in lines
+    assert fix in block  # the statement as PostgreSQL reads it, line breaks and all

@@ -43,6 +43,17 @@ def printable(text: str, newlines: bool = False) -> str:
     return _COMMAND_LINE.sub(lambda m: m.group(1) + "\\::", text)
 
 
+def write_json(doc: object, out: TextIO) -> None:
+    """A machine format's document, as a log may show it: `##[` (which the Actions runner reads as a command
+    anywhere in a line) only ever stands inside a JSON string, and is written `##\\u005b` there, the same
+    text to every JSON reader; no line can start with `::` (a string's line breaks are `\\n`)."""
+    import json
+
+    for chunk in json.JSONEncoder(indent=2, ensure_ascii=False).iterencode(doc):  # a string is one chunk
+        out.write(chunk.replace("##[", "##\\u005b"))
+    out.write("\n")
+
+
 def visible(text: str) -> str:
     """The text with each control, bidirectional or invisible character (but tab and newline) written as an
     escape (`\\x1b`, `\\u200b`): what `printable` does to characters, without its line rules."""

@@ -15,11 +15,11 @@ advisor from a subdirectory still yields repository paths.
 
 from __future__ import annotations
 
-import json as _json
 import os
 from pathlib import PurePath
 
 from advisor import catalogue
+from advisor.reporters import write_json
 
 SEVERITIES = {"error": "major", "warning": "minor", "info": "info"}
 
@@ -76,5 +76,4 @@ def issue(finding) -> dict:
 
 
 def render(report, out) -> None:
-    _json.dump([issue(f) for f in report.active], out, indent=2, ensure_ascii=False)
-    out.write("\n")
+    write_json([issue(f) for f in report.active], out)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json as _json
 from collections import Counter
 
 from advisor import __version__
-from advisor.reporters import finding_dict
+from advisor.reporters import finding_dict, write_json
 
 
 def render(report, out) -> None:
@@ -23,5 +22,4 @@ def render(report, out) -> None:
         },
         "findings": [finding_dict(f) for f in report.findings],
     }
-    _json.dump(doc, out, indent=2, ensure_ascii=False)
-    out.write("\n")
+    write_json(doc, out)

@@ -189,13 +189,16 @@ def _migration_block(sql: list[str], mongo: list[str], budget: int) -> str:
     for lang, statements in (("sql", sql), ("js", mongo)):
         if not statements:
             continue
-        block = [f"```{lang}\n"]
+        # a fence longer than any run of backticks inside: a quoted name holding ``` and a line break
+        # would otherwise close the block and write a heading or a link into the pull request
+        fence = "`" * max(3, 1 + max((len(run) for s in statements for run in re.findall(r"`+", s)), default=0))
+        block = [f"{fence}{lang}\n"]
         for statement in statements:
             if sum(map(len, out + block)) + len(statement) + 200 > budget:
                 break
             block.append(statement + "\n")
             kept += 1
-        block.append("```\n\n")
+        block.append(f"{fence}\n\n")
         if len(block) > 2:
             out += block
     if kept < total:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json as _json
 from pathlib import PurePath
 
 from advisor import __version__, catalogue
+from advisor.reporters import write_json
 
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 INFO_URI = "https://github.com/advisor-dev/advisor"
@@ -92,5 +92,4 @@ def render(report, out) -> None:
             }
         ],
     }
-    _json.dump(doc, out, indent=2, ensure_ascii=False)
-    out.write("\n")
+    write_json(doc, out)
