@@ -12,6 +12,14 @@ from advisor.ir import Location, SqlQuery
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)  # it warns on every unsupported statement
 
+# PostgreSQL's lexemes whose inside is not SQL: a quoted string or name, a line or block comment, a
+# dollar-quoted string (a `$` inside a name opens none: `a$b$c` is one name). One left unclosed runs to the
+# end, as the server's scanner reads it: tried to the end again from each opener, thousands of them cost the
+# square of the text (red-team pass 8). For re.DOTALL; DOLLAR_QUOTED names its tag `dq`, so a regex holds it once.
+QUOTED_TEXT = r"""'(?:[^']|'')*'?|"(?:[^"]|"")*"?|--[^\n]*|/\*.*?(?:\*/|\Z)"""
+DOLLAR_QUOTED = r"(?<![\w$])(?P<dq>\$(?:[A-Za-z_]\w*)?\$).*?(?:(?P=dq)|\Z)"
+QUOTED = f"{QUOTED_TEXT}|{DOLLAR_QUOTED}"
+
 # Template syntax around SQL: psycopg's %(name)s, str.format's {name} and {}, psql's :var, :'var'
 # and :"var", SQLAlchemy's \: escape.  Each is replaced by a placeholder of the same length, so
 # every offset sqlglot reports is an offset in the original text.  Quoted strings, quoted names,
@@ -19,13 +27,13 @@ logging.getLogger("sqlglot").setLevel(logging.ERROR)  # it warns on every unsupp
 # the rest of a text after a `{{`, `{%` or `{#` that nothing closes (each tried to the end, thousands of them
 # cost the square of the text: red-team pass 8).
 _TEMPLATE = re.compile(
-    r"""(?P<keep>'(?:[^']|'')*'?|"(?:[^"]|"")*"?|--[^\n]*|/\*.*?(?:\*/|\Z)|(?P<dq>\$(?:[A-Za-z_]\w*)?\$).*?(?:(?P=dq)|\Z))
-      | (?P<jinja_tag>\{%.*?(?:(?P<tag_end>%\})|\Z)|\{\#.*?(?:(?P<note_end>\#\})|\Z))
-      | (?P<jinja>\{\{.*?(?:(?P<jinja_end>\}\})|\Z))
+    rf"""(?P<keep>{QUOTED})
+      | (?P<jinja_tag>\{{%.*?(?:(?P<tag_end>%\}})|\Z)|\{{\#.*?(?:(?P<note_end>\#\}})|\Z))
+      | (?P<jinja>\{{\{{.*?(?:(?P<jinja_end>\}}\}})|\Z))
       | (?P<dollar_pct>\$%\w+%\$)
-      | (?P<pgpromise>\$(?:\{[^{}\n]*\}|\([^()\n]*\)|<[^<>\n]*>|\[[^\[\]\n]*\]|/[^/\n]*/)|\$\d+(?:[~^#]|:\w+))
+      | (?P<pgpromise>\$(?:\{{[^{{}}\n]*\}}|\([^()\n]*\)|<[^<>\n]*>|\[[^\[\]\n]*\]|/[^/\n]*/)|\$\d+(?:[~^#]|:\w+))
       | (?P<pyformat>%\((?P<pyname>\w+)\)s)
-      | (?P<format>\{(?P<fname>[^{}'"\n]{0,60})\})
+      | (?P<format>\{{(?P<fname>[^{{}}'"\n]{{0,60}})\}})
       | (?P<psql_str>:'(?P<sname>\w+)')
       | (?P<psql_ident>:"(?P<iname>\w+)")
       | (?P<escape>\\:(?:\\:)?)
@@ -269,7 +277,7 @@ def _parse(text: str, dialect: str):
 # fails, and advisor's own one-character stand-in `?::text` as nothing; PostgreSQL reads parameters.  Tried again with a space after each
 # (outside quotes, comments and dollar-quoted bodies), and every offset in the tree mapped back.
 _GLUED = re.compile(
-    r"""(?P<keep>'(?:[^']|'')*'?|"(?:[^"]|"")*"?|--[^\n]*|/\*.*?(?:\*/|\Z)|(?P<dq>\$(?:[A-Za-z_]\w*)?\$).*?(?:(?P=dq)|\Z))
+    rf"""(?P<keep>{QUOTED})
       | \$\d+(?=[^\s\d]) | \?(?=::)""",
     re.VERBOSE | re.DOTALL,
 )

@@ -124,3 +124,15 @@ def test_an_assignment_target_is_tried_only_where_a_statement_starts(monkeypatch
     found = [q for q in extract_sql("f.sql", text) if q.origin == "function-body"]
     assert [q.text for q in found] == ["SELECT a FROM t"]
     assert len(tried.at) <= 20  # once at each piece's start and after each block keyword, never at every `=`
+
+
+def test_a_block_comment_in_a_body_hides_what_it_holds_and_the_statements_after_it_are_read():
+    """A body's quoted text, comments and dollar quotes are PostgreSQL's one reading (parse.QUOTED): before, a
+    `/* ... ; */` was read as text, its `;` ended a statement, and the UPDATE after it was lost."""
+    text = (
+        "CREATE TABLE t (id int PRIMARY KEY, a int);\n"
+        "CREATE FUNCTION f(p int) RETURNS void LANGUAGE plpgsql AS $$\nBEGIN\n"
+        "  /* retired: DELETE FROM t; */\n  UPDATE t SET a = 1 WHERE id = p;\n  /* SELECT a INTO x FROM t */\nEND $$;\n"
+    )
+    body = [(q.location.line, " ".join(q.text.split())) for q in extract_sql("f.sql", text) if q.origin == "function-body"]
+    assert body == [(5, "UPDATE t SET a = 1 WHERE id = ?")]

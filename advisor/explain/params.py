@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import re
 
-from advisor.parse import PSQL_BEFORE
+from advisor.parse import PSQL_BEFORE, QUOTED
 
-# an unclosed string, comment or dollar quote runs to the end, as PostgreSQL's scanner reads it (tried to the end
-# from each opener instead, thousands of them cost the square of the text)
 _TOKEN = re.compile(
-    r"""(?P<skip>'(?:[^']|'')*'?|"(?:[^"]|"")*"?|--[^\n]*|/\*.*?(?:\*/|\Z)|(?<![\w$])(?P<dq>\$(?:[A-Za-z_]\w*)?\$).*?(?:(?P=dq)|\Z)|::)
+    rf"""(?P<skip>{QUOTED}|::)
       |(?P<dollar>\$\d+)
       |(?P<pyfmt>%\((?P<pyname>[A-Za-z_]\w*)\)s)
       |(?P<percent>%s)

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from advisor.parse import PSQL_BEFORE, PSQL_SCHEMA
+from advisor.parse import DOLLAR_QUOTED, PSQL_BEFORE, PSQL_SCHEMA, QUOTED_TEXT
 from advisor.secrets import server_message
 from advisor.seed import limits
 from advisor.units import human_size
@@ -95,8 +95,8 @@ _PGP_NAME = "|".join(
 # `:GRAPHILE_WORKER_SCHEMA.jobs`, its runner replacing the name everywhere): outside strings and comments, and in a
 # dollar-quoted body where one names a schema (followed by `.`); and a pg-promise name before a `.`
 _PSQL = re.compile(
-    r"""(?P<keep>'(?:[^']|'')*'?|--[^\n]*|/\*.*?(?:\*/|\Z)|"(?:[^"]|"")*"?)
-      |(?P<body>(?P<dq>\$(?:[A-Za-z_]\w*)?\$).*?(?:(?P=dq)|\Z))
+    rf"""(?P<keep>{QUOTED_TEXT})
+      |(?P<body>{DOLLAR_QUOTED})
       |(?P<qualifier>\$(?:"""
     + _PGP_NAME
     + r""")\s*\.)

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 
 from advisor.ir import SqlQuery, TextMap
+from advisor.parse import QUOTED
 from advisor.sources.plpgsql_exec import Executed, executed
 
 _ROUTINE = re.compile(r"\s*(?:CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE)\b|DO\b)", re.IGNORECASE)
@@ -267,26 +268,20 @@ def _plpgsql_statement(text: str, start: int, end: int, ddl: bool = False) -> tu
 
 
 # quoted text, comments and dollar-quoted strings (`_sql := $def$ ... insert into ... $def$`: a value, not a statement)
-# One left unclosed runs to the end, as PostgreSQL's scanner reads it (it then rejects the function): tried at
-# every `$tag$` of a body to the end, an unclosed one cost the square of the body (red-team pass 8). A `$`
-# inside a name (`a$b$c`) opens nothing.
-_PROTECTED = (
-    r"'(?:[^']|'')*'?|\"(?:[^\"]|\"\")*\"?|--[^\n]*"
-    r"|(?<![\w$])\$(?P<dtag>(?:[A-Za-z_]\w*)?)\$[\s\S]*?(?:\$(?P=dtag)\$|\Z)"
-)
+_BLANKED = re.compile(QUOTED, re.DOTALL)
 
 
 def _blank(text: str) -> str:
     """`text` with its quoted text, comments and dollar-quoted strings as spaces, every offset kept."""
-    return re.sub(_PROTECTED, lambda m: " " * len(m.group(0)), text)
+    return _BLANKED.sub(lambda m: " " * len(m.group(0)), text)
 
 
 # PL/pgSQL takes any INTO not after INSERT or MERGE, wherever it stands, as the statement's targets: one or
 # more variables, record fields or `NEW.col` (make_execsql_stmt / read_into_target in pl_gram.y)
 _TARGET = r'(?:"(?:[^"]|"")*"|[A-Za-z_][\w$]*)(?:\s*\.\s*(?:"(?:[^"]|"")*"|[A-Za-z_][\w$]*))*'
 _PLPGSQL_INTO = re.compile(
-    rf"{_PROTECTED}|(?<![\w$])(?P<into>INTO\s+(?:STRICT\s+)?{_TARGET}(?:\s*,\s*{_TARGET})*)(?![\w$])",
-    re.IGNORECASE,
+    rf"{QUOTED}|(?<![\w$])(?P<into>INTO\s+(?:STRICT\s+)?{_TARGET}(?:\s*,\s*{_TARGET})*)(?![\w$])",
+    re.IGNORECASE | re.DOTALL,
 )
 
 
@@ -308,9 +303,9 @@ def _as_query(
         _PLPGSQL_INTO
         if plpgsql
         else re.compile(
-            rf"{_PROTECTED}|(?<!\w)(?P<into>INTO\s+(?:STRICT\s+)?(?:{alternatives})(?:\s*\.\s*\w+)?"
+            rf"{QUOTED}|(?<!\w)(?P<into>INTO\s+(?:STRICT\s+)?(?:{alternatives})(?:\s*\.\s*\w+)?"
             rf"(?:\s*,\s*(?:{alternatives})(?:\s*\.\s*\w+)?)*)(?!\w)",
-            re.IGNORECASE,
+            re.IGNORECASE | re.DOTALL,
         )
     )
     sql = into.sub(
@@ -319,7 +314,8 @@ def _as_query(
     if not known:
         return sql, ()
     variable = re.compile(
-        rf"{_PROTECTED}|(?<![\w.$\"])(?P<var>(?:{alternatives})(?:\s*\.\s*\w+)?)(?![\w\"(.])", re.IGNORECASE
+        rf"{QUOTED}|(?<![\w.$\"])(?P<var>(?:{alternatives})(?:\s*\.\s*\w+)?)(?![\w\"(.])",
+        re.IGNORECASE | re.DOTALL,
     )
     uses = [m for m in variable.finditer(sql) if m.group("var") and _is_value(sql, m)]
     keys = list(dict.fromkeys(re.sub(r"\s+", "", m.group("var")).lower() for m in uses))
