@@ -41,17 +41,21 @@ def config(root: Path, text: str) -> None:
 # --- paths out of the project ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("key,text", [
-    ("schema", 'schema = ["../secret.sql"]\n'),
-    ("baseline", 'baseline = "../secret.sql"\n'),
-    ("[seed.csv] users", '[seed.csv]\nusers = "../secret.sql"\n'),
-    ("[seed] stats", '[seed]\nstats = "../secret.sql"\n'),
+@pytest.mark.parametrize("key,text,says", [
+    ("schema", 'schema = ["../secret.sql"]\n', "outside the project"),
+    ("baseline", 'baseline = "../secret.sql"\n', "outside the project"),
+    ("[seed.csv] users", '[seed.csv]\nusers = "../secret.sql"\n', "outside the project"),
+    ("[seed] stats", '[seed]\nstats = "../secret.sql"\n', "outside the project"),
+    # a NUL: an internal error (os.path.realpath's ValueError) for the [seed] paths, before red-team pass 9
+    ("[seed] stats", '[seed]\nstats = "a\\u0000b"\n', "NUL"),
+    ("[seed.csv] users", '[seed.csv]\nusers = "a\\u0000b"\n', "NUL"),
+    ("baseline", 'baseline = "a\\u0000b"\n', "expected a file path"),
 ])
-def test_config_paths_leaving_the_project_are_refused(repo, key, text):
+def test_config_paths_leaving_the_project_or_holding_a_nul_are_refused(repo, key, text, says):
     config(repo, text)
     result = run(".")
     assert result.exit_code == 2
-    assert "advisor.toml" in result.output and key in result.output and "outside the project" in result.output
+    assert "advisor.toml" in result.output and key in result.output and says in result.output, result.output
 
 
 def test_a_schema_pattern_above_the_root_lists_nothing_there(repo):
@@ -426,17 +430,6 @@ def test_numbers_and_nesting_past_the_parsers_limits_are_one_line_naming_the_fil
     elif "stats" in text:
         named = "s.json"
     assert named in result.output and len(result.output.strip().splitlines()) == 1, result.output
-
-
-@pytest.mark.parametrize(("key", "text"), [
-    ("[seed] stats", '[seed]\nstats = "a\\u0000b"\n'),
-    ("[seed.csv] users", '[seed.csv]\nusers = "a\\u0000b"\n'),
-    ("baseline", 'baseline = "a\\u0000b"\n'),
-])
-def test_a_nul_in_a_config_path_is_one_line_naming_the_key(repo, key, text):
-    config(repo, text)
-    result = run(".")
-    assert result.exit_code == 2 and key in result.output and "advisor.toml" in result.output, result.output
 
 
 def test_a_schema_file_over_max_file_size_is_refused_before_any_cache_reads_it(repo):
