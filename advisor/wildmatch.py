@@ -21,6 +21,7 @@ git's: a bracket never matches a slash (pathspec's `[!a]` did), and a pattern gi
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -47,6 +48,12 @@ def holes(fixed: list[str]) -> re.Pattern:
     """A name built around holes (`"migration_" + n + ".sql"`): what the holes leave fixed, in order, a
     hole taking any run of characters between; matched against a whole file name, case aside."""
     return re.compile(starred([re.escape(part) for part in fixed], ".") + r"\Z", re.IGNORECASE | re.DOTALL)
+
+
+def _compile(regex: str) -> re.Pattern:
+    with warnings.catch_warnings():  # a bracket's `[[`, `&&`, `--`: literal today, and Python warns they may change
+        warnings.simplefilter("ignore", FutureWarning)
+        return re.compile(regex)
 
 
 def _segment(text: str) -> str:
@@ -79,7 +86,7 @@ def _segment(text: str) -> str:
             negate = text[i] in "!^"
             body = "[" + "^" * negate + text[i + negate : j].replace("\\", "\\\\") + "]"
             try:
-                re.compile(body)
+                _compile(body)
             except re.error as e:
                 raise _Discarded(text) from e
             piece += f"(?!/){body}"  # as in git, no bracket matches a slash
@@ -107,7 +114,7 @@ def _path(segments: list[str]) -> str:
         lazy = "" if last else "?"
         skip = f"(?:[^/]+/)*{lazy}" if n == 1 and not runs[0] else f"(?:/[^/]+)*{lazy}/"  # from the start, or on
         body = skip + "/".join(run)
-        out += body if last else f"(?>{body})"
+        out += body if last else f"(?>{body}(?=/))"  # committed only where the run ends a segment
     return out
 
 
@@ -159,8 +166,8 @@ def _parse(line: str) -> _Pattern | None:
         return _Pattern(re.compile(r"(?s).*/"), under, exclude, 0)
     try:
         if segments[-1] != _DOUBLE:  # `a/b`: the path itself, or one below it
-            return _Pattern(re.compile(f"(?s){_path(segments)}(?:\\Z|(/))"), _EITHER, exclude, fixed)
-        return _Pattern(re.compile(f"(?s){_path(segments[:-1])}/"), under, exclude, fixed)
+            return _Pattern(_compile(f"(?s){_path(segments)}(?:\\Z|(/))"), _EITHER, exclude, fixed)
+        return _Pattern(_compile(f"(?s){_path(segments[:-1])}/"), under, exclude, fixed)
     except _Discarded:
         return None
 

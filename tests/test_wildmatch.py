@@ -3,7 +3,7 @@ backtracking, as pathspec's GitIgnoreSpec (the reading advisor used before) matc
 
 import pathspec
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from advisor import wildmatch
@@ -26,6 +26,21 @@ def test_a_path_is_excluded_or_kept_as_pathspec_said(lines, path):
         assert IgnoreSpec(lines).check(path) is IgnoreSpec([line for line in lines if not line.rstrip().endswith("\\")]).check(path)
         return
     assert IgnoreSpec(lines).check(path) is old
+
+
+_SEGMENTS = st.sampled_from(["**", "**", "a", "b", "*a", "a*", "?", "[ab]", "*", "ab", "b?", "*b*"])
+_STRUCTURED = st.tuples(st.sampled_from(["", "/", "!"]), st.lists(_SEGMENTS, min_size=1, max_size=5),
+                        st.sampled_from(["", "/"])).map(lambda p: p[0] + "/".join(p[1]) + p[2])
+_WORDS = st.lists(st.sampled_from(["a", "b", "ab", "ba", "x", "xa", "bb"]), min_size=1, max_size=6)
+
+
+@settings(max_examples=3000)
+@given(st.lists(_STRUCTURED, min_size=1, max_size=2), _WORDS, st.booleans())
+@example(["**/a/**/b"], ["ab", "a", "b"], False)  # red-team pass 10: a run committed where it ended mid-name
+@example(["a/**/b?/**/c"], ["a", "bxy", "bz", "c"], False)
+def test_patterns_of_whole_segments_and_double_stars_read_as_pathspec_read_them(lines, words, directory):
+    path = "/".join(words) + ("/" if directory else "")
+    assert IgnoreSpec(lines).check(path) is pathspec.GitIgnoreSpec.from_lines(lines).check_file(path).include
 
 
 @pytest.mark.parametrize(
@@ -73,3 +88,13 @@ def test_many_stars_in_one_name_are_matched_without_trying_every_split():
     assert IgnoreSpec([glob]).check("x/" + "a" * 4000 + "b") is True
     assert holes(["", "a"] * 40 + ["b.sql"]).match("a" * 200 + ".sql") is None
     assert holes(["", "a"] * 40 + ["b.sql"]).match("a" * 200 + "B.SQL")
+
+
+def test_brackets_python_would_warn_about_are_read_in_silence():
+    """`[[`, `&&`, `--` in a bracket printed Python's FutureWarning, with advisor's source line, on every run."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        spec = IgnoreSpec(["[[:alpha:]]x", "*[a&&b]*", "[a--b]"])
+    assert spec.check("&") is True and spec.check("q") is None
