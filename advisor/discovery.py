@@ -10,7 +10,15 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from advisor import files as repo_files
-from advisor.config import DEFAULT_EXCLUDE, Config, ConfigError, find_config, load_file
+from advisor.config import (
+    CONFIG_FILES,
+    DEFAULT_EXCLUDE,
+    PACKAGE_MARKERS,
+    Config,
+    ConfigError,
+    find_config,
+    load_file,
+)
 from advisor.options import Options
 from advisor.project import Project
 
@@ -24,6 +32,11 @@ def display_path(path: Path) -> str:
         rel = ".."
     text = str(path) if rel.startswith("..") else rel
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _marks_a_project(directory: Path) -> bool:
+    """A folder whose config file or package marker could make it a project of its own (config.find_config)."""
+    return any(os.path.lexists(directory / name) for name in (*CONFIG_FILES, *PACKAGE_MARKERS))
 
 
 def _spec(config: Config):
@@ -88,8 +101,12 @@ def collect(paths: Iterable[str], options: Options) -> list[Project]:
             explicit.allow_outside = options.allow_outside
             return explicit
         if directory not in configs:
-            configs[directory] = find_config(directory, top)
-            configs[directory].allow_outside = options.allow_outside
+            parent = directory.parent
+            if top is not None and directory != top and parent in configs and not _marks_a_project(directory):
+                configs[directory] = configs[parent]  # what find_config would find again, one folder up at a time
+            else:
+                configs[directory] = find_config(directory, top)
+                configs[directory].allow_outside = options.allow_outside
         return configs[directory]
 
     def spec_for(config: Config):

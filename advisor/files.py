@@ -298,6 +298,7 @@ class Ignores:
         self.config_spec = IgnoreSpec(list(defaults) + list(config.exclude))
         self.top = git_top(self.root) or self.root
         self._specs: dict[Path, IgnoreSpec | None] = {}
+        self._chains: dict[Path, tuple[tuple[int, IgnoreSpec], ...]] = {}
         exclude = self.top / ".git" / "info" / "exclude"
         self._info = self._load(exclude) if exclude.is_file() else None
 
@@ -326,15 +327,33 @@ class Ignores:
         if not inside(path, self.top) or path == self.top:
             return False
         decision = None
-        chain = [(self.top, self._info)] + [(d, self._spec(d)) for d in reversed(path.parents) if inside(d, self.top)]
-        for base, spec in chain:
-            if spec is None:
-                continue
-            text = path.relative_to(base).as_posix() + ("/" if is_dir else "")
-            result = spec.check(text)
+        parts, suffix = path.relative_to(self.top).parts, "/" if is_dir else ""
+        for depth, spec in self._chain(path.parent):
+            result = spec.check("/".join(parts[depth:]) + suffix)
             if result is not None:
                 decision = result
         return bool(decision)
+
+    def _chain(self, directory: Path) -> tuple[tuple[int, IgnoreSpec], ...]:
+        """The ignore files governing the entries of a folder inside the top, top down, each with its folder's depth
+        below the top: built on the nearest folder above already known, which on a walk is the parent (looking every
+        folder up again per entry made a path 400 folders deep cost 53 s)."""
+        below: list[Path] = []
+        known = directory
+        while known not in self._chains:
+            if known == self.top:
+                top = self._spec(known)
+                self._chains[known] = tuple((0, s) for s in (self._info, top) if s is not None)
+                break
+            below.append(known)
+            known = known.parent
+        chain, depth = self._chains[known], len(known.relative_to(self.top).parts)
+        for folder in reversed(below):
+            depth += 1
+            spec = self._spec(folder)
+            chain = (*chain, (depth, spec)) if spec is not None else chain
+            self._chains[folder] = chain
+        return self._chains[directory]
 
 
 @functools.lru_cache(maxsize=64)
