@@ -739,8 +739,12 @@ def test_a_server_that_does_not_start_leaves_no_socket_or_data_directory_behind(
 @pytest.mark.parametrize(("column", "setting", "says"), [
     ("v bigint", 'min = "z"\nmax = 3', "[seed.tables.t.columns.v] min: 'z' is not a number, and t.v is bigint"),
     ("v numeric(10,2)", 'max = "cheap"', "[seed.tables.t.columns.v] max: 'cheap' is not a number, and t.v is numeric(10,2)"),
+    # past the type: the table was left empty, `not seeded: integer out of range`, and the run went on (red-team 10)
+    ("v integer", "min = 99999999999999999999999",
+     "[seed.tables.t.columns.v] min: 99999999999999999999999 is out of range for t.v, integer (-2,147,483,648 to"),
+    ("v smallint", "min = 1\nmax = 1e300", "[seed.tables.t.columns.v] max: 1e+300 is out of range for t.v, smallint"),
 ])
-def test_a_bound_that_is_not_a_number_on_a_number_column_is_one_line_naming_the_setting(tmp_path, monkeypatch, column, setting, says):
+def test_a_bound_a_number_column_cannot_hold_is_one_line_naming_the_setting(tmp_path, monkeypatch, column, setting, says):
     """The config is read before the schema, so only seeding knows the column's type: it said `internal error:
     ValueError` before."""
     project = _budget_project(tmp_path, monkeypatch, f"CREATE TABLE t (id int PRIMARY KEY, {column});\n")

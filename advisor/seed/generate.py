@@ -325,6 +325,14 @@ def _partition_range(table: TableInfo, column: str) -> tuple[str, str] | list[st
     return None
 
 
+_INTEGER_RANGE = {
+    "smallint": (-(2**15), 2**15 - 1),
+    "integer": (-(2**31), 2**31 - 1),
+    "bigint": (-(2**63), 2**63 - 1),
+    "oid": (0, 2**32 - 1),
+}
+
+
 def _bound(table: TableInfo, col: ColumnInfo, key: str, value: object) -> float:
     """A `min` / `max` of a number column as a number, or a ConfigError naming the setting (the config
     is read before the schema: only now is the column's type known)."""
@@ -378,6 +386,15 @@ def value_plan(
         if lo is not None or hi is not None:
             lo_ = int(_bound(table, col, "min", lo if lo is not None else 0))
             hi_ = int(_bound(table, col, "max", hi)) if hi is not None else min(cap, lo_ + rows)
+            for key, given, value in (("min", shape.min, lo_), ("max", shape.max, hi_)):
+                least, most = _INTEGER_RANGE[base]
+                if (
+                    given is not None and not least <= value <= most
+                ):  # the table would be left empty, the run saying why
+                    raise ConfigError(
+                        f"[seed.tables.{table.name}.columns.{col.name}] {key}: {given!r} is out of range for "
+                        f"{table.name}.{col.name}, {col.type} ({least:,} to {most:,})"
+                    )
             width = max(1, hi_ - lo_ + 1)
             return Plan(lambda k: f"({lo_} + ((({k}) - 1) % {width}))::{base}", width, width >= rows)
         return Plan(lambda k: f"(({k}) % {cap})::{base}", rows, True)
