@@ -73,17 +73,8 @@ def default_paths(options: Options) -> list[str]:
     config = load_file(Path(options.config)) if options.config else find_config(Path.cwd())
     if config is None or config.paths is None:
         return ["."]
-    root = config.root.resolve()
-    out = []
-    for value in config.paths:
-        path = Path(os.path.realpath(root / value))
-        if not options.allow_outside and not repo_files.inside(path, root):
-            raise ConfigError(
-                f"{config.label}: paths: {value!r} is outside the project root {config.root} "
-                "(give --allow-outside on the command line to allow it)"
-            )
-        out.append(str(path))
-    return out
+    config.allow_outside = options.allow_outside
+    return [str(repo_files.inside_root(config, "paths", value)) for value in config.paths]
 
 
 def collect(paths: Iterable[str], options: Options) -> list[Project]:

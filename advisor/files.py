@@ -163,8 +163,9 @@ def decode(data: bytes, suffix: str) -> tuple[str | None, str | None]:
         return None, f"file is not {what} text (line {line})"
 
 
-def config_path(config: Config, key: str, value: str) -> Path:
-    """A path written in the config, resolved inside the project root (or refused, naming the key)."""
+def inside_root(config: Config, key: str, value: str) -> Path:
+    """A path written in the config, resolved, inside the project root unless --allow-outside (or refused,
+    naming the key)."""
     if "\x00" in value:  # no file system takes one
         raise ConfigError(f"{config.label}: {key}: {value!r} is not a file path (it holds a NUL character)")
     path = Path(os.path.realpath(config.root / value))
@@ -173,6 +174,12 @@ def config_path(config: Config, key: str, value: str) -> Path:
             f"{config.label}: {key}: {value!r} is outside the project root {config.root} "
             "(give --allow-outside on the command line to allow it)"
         )
+    return path
+
+
+def config_path(config: Config, key: str, value: str) -> Path:
+    """A file written in the config, resolved inside the project root (or refused, naming the key)."""
+    path = inside_root(config, key, value)
     if path.exists() and not path.is_file():  # a pipe would hang the seeding, a device never end
         raise ConfigError(f"{config.label}: {key}: {value!r} is not a regular file")
     return path

@@ -386,11 +386,10 @@ def value_plan(
         if lo is not None or hi is not None:
             lo_ = int(_bound(table, col, "min", lo if lo is not None else 0))
             hi_ = int(_bound(table, col, "max", hi)) if hi is not None else min(cap, lo_ + rows)
+            least, most = _INTEGER_RANGE[base]
             for key, given, value in (("min", shape.min, lo_), ("max", shape.max, hi_)):
-                least, most = _INTEGER_RANGE[base]
-                if (
-                    given is not None and not least <= value <= most
-                ):  # the table would be left empty, the run saying why
+                # a bound the column cannot hold left the table empty ("integer out of range"), the run going on
+                if given is not None and not least <= value <= most:
                     raise ConfigError(
                         f"[seed.tables.{table.name}.columns.{col.name}] {key}: {given!r} is out of range for "
                         f"{table.name}.{col.name}, {col.type} ({least:,} to {most:,})"
