@@ -188,6 +188,48 @@ def test_a_function_only_a_maintenance_routine_calls_is_that_routine(project):
     assert missing == {6, 9}  # not 3: get_unshelve runs in the sweep only
 
 
+def test_a_routine_with_a_long_signature_and_a_function_nested_in_the_one_it_calls(project):
+    """A routine whose signature spans lines (its `)` back at the `def`'s indentation, as black writes it) keeps
+    its body: the calls in it count (the body was taken to end there); and a statement in a function nested in
+    the one the routine calls (synapse's `_txn` functions, handed to `runInteraction`) runs only when that one
+    runs: it is the routine's too."""
+    from advisor.cli import main
+
+    root = project(
+        {
+            "advisor.toml": 'dialect = "postgres"\nschema = ["schema.sql"]\n',
+            "schema.sql": "CREATE TABLE alerts (id bigint PRIMARY KEY, status text);\n",
+            "app/db.py": """
+            class Db:
+                def get_shelved(self, pool):
+                    def _txn(cur):
+                        cur.execute("SELECT id FROM alerts WHERE status = %s", ("shelved",))
+                    return pool.run(_txn)
+
+                def get_open(self, pool):
+                    def _txn(cur):
+                        cur.execute("SELECT id FROM alerts WHERE status = %s", ("open",))
+                    return pool.run(_txn)
+            """,
+            "app/jobs.py": """
+            def purge_shelved(
+                db,
+                pool,
+            ):
+                return db.get_shelved(pool)
+
+
+            def list_open(db, pool):
+                return db.get_open(pool)
+            """,
+        }
+    )
+    result = CliRunner().invoke(main, ["check", str(root), "--format", "json"])
+    found = json.loads(result.stdout)["findings"]
+    missing = {f["line"] for f in found if f["name"] == "missing-index" and f["path"].endswith("db.py")}
+    assert missing == {9}  # not 4: get_shelved runs in the purge only
+
+
 def test_a_statement_in_a_function_named_underscore_is_read(project):
     """`def _(a)` (a route or a callback registered by a decorator) names no maintenance: the run goes on and
     the statement is judged (it once stopped the run with an internal error)."""

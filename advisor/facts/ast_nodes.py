@@ -120,6 +120,17 @@ def function_at(tree: ast.AST, line: int) -> ast.FunctionDef | ast.AsyncFunction
     return inner if isinstance(inner, ast.FunctionDef | ast.AsyncFunctionDef) else None
 
 
+def functions_at(tree: ast.AST, line: int) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+    """The functions around `line`, innermost first, up to the class or module they lie in: a nested function
+    runs when (and only when) the one it is written in runs."""
+    out = []
+    for node in _around(tree, line):
+        if isinstance(node, ast.ClassDef):
+            break
+        out.append(node)
+    return out
+
+
 def _around(tree: ast.AST, line: int) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]:
     starts, spans = _scopes(tree)
     at = bisect_right(starts, line) - 1

@@ -6,7 +6,8 @@ are the sweep's, no more workload than a statement written in `purge_expired` it
 (advisor.oneoff.maintenance). The calls are the ones advisor.facts.callers sees: when some cannot be
 seen (the name used as a value, a decorator, a name in too many files) or there is none (an entry
 point: a library's users, a framework's hooks), the function keeps its own name only. One hop: a
-function called only by such a function is not followed further.
+function called only by such a function is not followed further. A function nested in one (synapse's
+`_get_local_media_ids_txn` in `get_local_media_ids`) runs when that one runs: its statements follow it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import ast
 import dataclasses
 import re
 
-from advisor.facts.ast_nodes import function_at
+from advisor.facts.ast_nodes import functions_at
 from advisor.facts.callers import Callers, Defined
 from advisor.ir import SourceFile, SqlQuery
 from advisor.oneoff import maintenance
@@ -33,16 +34,21 @@ def mark_maintenance_callees(sources: list[SourceFile], python_files: dict[str, 
             continue
         for n, query in enumerate(source.queries):
             scope = tuple(query.scope)
-            if not scope or scope[0] not in called or maintenance(scope):
+            if not called.intersection(scope) or maintenance(scope):
                 continue  # the few names a maintenance routine calls are the only ones worth asking about
             tree = callers.tree(source.path)
-            function = function_at(tree, query.location.line) if tree is not None else None
-            if tree is None or function is None or function.name != scope[0]:
-                continue  # a statement at class or module level, or a name the reading did not bind
-            key = (source.path, function.lineno)
-            if key not in verdicts:
-                verdicts[key] = _only_caller(function, tree, callers)
-            routine = verdicts[key]
+            functions = functions_at(tree, query.location.line) if tree is not None else []
+            if tree is None or [f.name for f in functions] != list(scope[: len(functions)]):
+                continue  # a name the reading did not bind
+            routine = None
+            for function in functions:  # the statement's own function, or one it is nested in
+                if function.name in called:
+                    key = (source.path, function.lineno)
+                    if key not in verdicts:
+                        verdicts[key] = _only_caller(function, tree, callers)
+                    routine = verdicts[key]
+                if routine is not None:
+                    break
             if routine is None:
                 continue
             if isinstance(query, SqlQuery):  # frozen
@@ -69,8 +75,8 @@ def _called_in_maintenance(python_files: dict[str, str]) -> set[str]:
             if not stripped or stripped.startswith("#"):
                 continue
             indent = len(line) - len(stripped)
-            if inside is not None and indent <= inside:
-                inside = None  # back at the def's own indentation: its body ended
+            if inside is not None and indent <= inside and not stripped.startswith(")"):
+                inside = None  # back at the def's own indentation: its body ended (not its signature's `)`)
             found = _DEF.match(line)
             if inside is None and found is not None and maintenance((found.group(2),)):
                 inside = indent
