@@ -99,9 +99,10 @@ export default class PostgreSQLDriver {
 
 
 def test_a_method_forwarding_a_translated_parameter_to_client_query_is_an_execution_call():
-    # createTables' CREATE INDEX reaches the wrapper too, but JS reads queries at execution calls, not commands
-    # (looks_like_sql, where Python reads any command: sql_shape.runs_as_sql)
+    # createTables' CREATE INDEX reaches the wrapper too: a command an execution call runs is read, as in Python
+    # (sql_shape.runs_as_sql)
     assert read("src/PostgreSQLDriver.ts", DRIVER) == [
+        (49, 7, 'CREATE INDEX {} ON {} USING btree ("name");'),
         (56, 25, 'DELETE FROM {} WHERE "name"=@name;'),
         (62, 27, 'SELECT * FROM {} ORDER BY "name";'),
         (79, 28, "SELECT 1;"),

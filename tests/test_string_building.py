@@ -98,6 +98,10 @@ def test_javascript_template_literals(project):
     ('ORDER BY "created" ', ', "id" ASC LIMIT $1', True), ('ORDER BY COALESCE("a", "b") ', " LIMIT $2", True),
     ('WHERE "a" = $1 AND "b" ', " = $2", True), ('SELECT "a" FROM t WHERE "b" ', " OR x", False),
     ('ORDER BY "a" LIMIT 10 OFFSET (SELECT "n") ', "", False),
+    # a command binds no parameters: an index's access method is a name, not an expression where values go
+    # (mastra-pg: USING ivfflat (embedding ...) WITH (lists = ${lists})); a policy's USING (...) is one
+    ("CREATE INDEX i ON t USING ivfflat (embedding vector_cosine_ops) WITH (lists = ", ")", True),
+    ("CREATE POLICY p ON t USING (owner = ", ")", False), ("ALTER TABLE t ALTER c TYPE int USING (c + ", ")", False),
 ])
 def test_where_a_piece_stands(before, after, name):
     from advisor.facts.interpolation import name_position

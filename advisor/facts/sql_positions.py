@@ -80,7 +80,11 @@ _COMMAND = re.compile(
     r"CREATE(?!\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE|TRIGGER|RULE)))\b",
     re.IGNORECASE,
 )
-_INNER_QUERY = re.compile(r"\b(?:SELECT|WHERE|VALUES|CHECK|DEFAULT|USING|DO)\b|\$\w*\$", re.IGNORECASE)
+# an expression inside a command, where values go: a query, a condition, a default, a policy's USING (...); an
+# index's access method (`USING hnsw (embedding ...) WITH (m = 16)`) is a name
+_INNER_QUERY = re.compile(
+    r"\b(?:SELECT|WHERE|VALUES|CHECK|DEFAULT|DO)\b|\bUSING\b(?!\s+\w+\s*\()|\$\w*\$", re.IGNORECASE
+)
 
 
 def name_position(before: str, after: str) -> bool:

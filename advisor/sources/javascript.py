@@ -53,7 +53,9 @@ UNSAFE_METHODS = {"$queryRawUnsafe", "$executeRawUnsafe", "unsafe"}
 
 
 def _sql_from_calls(f: _File, calls: list, helpers: dict, result: SourceFile, dialect: str, seen: set) -> None:
-    from advisor.sources.python import looks_like_sql
+    """Text an execution call runs (or a helper that forwards it): SQL when `runs_as_sql` reads it, DDL and
+    session commands too, as in Python (advisor.sources.python)."""
+    from advisor.sources.sql_shape import runs_as_sql
 
     for call in calls:
         fn = _unwrap(call.child_by_field_name("function"))
@@ -65,7 +67,7 @@ def _sql_from_calls(f: _File, calls: list, helpers: dict, result: SourceFile, di
             if name not in SAFE_TAGS and name not in SQL_SINKS:
                 continue
             text, anchors, _ = string_pieces(f, args, tagged=True)
-            if looks_like_sql(text):
+            if runs_as_sql(text):
                 seen.add(args.id)
                 result.queries.append(
                     SqlQuery(
@@ -106,7 +108,7 @@ def _sql_from_calls(f: _File, calls: list, helpers: dict, result: SourceFile, di
         if arg.type in ("string", "template_string"):
             unknown: list[str] = []
             text, anchors, subs = string_pieces(f, arg, tagged=False, unknown=unknown)
-            if not looks_like_sql(text.replace(DYNAMIC_PLACEHOLDER, "x")):
+            if not runs_as_sql(text):
                 continue
             seen.add(arg.id)
             if subs:
@@ -122,7 +124,7 @@ def _sql_from_calls(f: _File, calls: list, helpers: dict, result: SourceFile, di
             unknown = []
             text, anchors, _ = concatenation(f, parts, unknown, seen)
             dynamic = bool(unknown)
-            if not looks_like_sql(text.replace(DYNAMIC_PLACEHOLDER, "x")):
+            if not runs_as_sql(text):
                 continue
             seen.add(arg.id)
             loc = f.loc(arg)

@@ -31,7 +31,7 @@ from advisor.ir import SqlQuery
 from advisor.parse import another_database
 from advisor.sources.js_flow import conditional, pushed
 from advisor.sources.js_mongo_factories import DEFAULT, imported_call, module_paths, returns
-from advisor.sources.js_sql_text import DYNAMIC_PLACEHOLDER, concatenation, flatten_plus, js_query, string_pieces
+from advisor.sources.js_sql_text import concatenation, flatten_plus, js_query, string_pieces
 from advisor.sources.js_syntax import (
     FUNCTIONS,
     JsFile,
@@ -79,7 +79,7 @@ def builder_queries(f: JsFile, fn, dialect: str) -> list[SqlQuery]:
 
 
 def _builder_queries(f: JsFile, fn, dialect: str) -> list[SqlQuery]:
-    from advisor.sources.python import looks_like_sql
+    from advisor.sources.sql_shape import runs_as_sql
 
     returned = returns(fn)
     out: list[SqlQuery] = []
@@ -88,7 +88,7 @@ def _builder_queries(f: JsFile, fn, dialect: str) -> list[SqlQuery]:
         if texts is None or len(out) + len(texts) > MAX_TEXTS:
             return []
         for node, text, anchors, dynamic in texts:
-            if not looks_like_sql(text.replace(DYNAMIC_PLACEHOLDER, "x")):
+            if not runs_as_sql(text):
                 return []
             out.append(
                 js_query(f, node, text, anchors, dynamic=dynamic, dialect=dialect, origin="constant-reaching-call")
