@@ -120,6 +120,8 @@ def collect(paths: Iterable[str], options: Options) -> list[Project]:
         # a file named on the command line is the user's choice; one found by walking must stay inside
         roots = (config.root.resolve(), Path(os.path.realpath(top))) if top is not None else (Path("/"),)
         reason = repo_files.skip_reason(path, roots, config.max_file_size)
+        if reason and repo_files.built_bundle(path, reason):
+            return  # built code over the size limit: never read, as a smaller bundle is not (files.minified)
         (project.skipped.append((path, reason)) if reason else project.files.append(path))
 
     for raw in paths:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import errno
 import functools
 import os
+import re
 import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -85,11 +86,18 @@ MINIFIED_SIZE = 10_000  # characters: below it a file of long lines is read (a f
 MINIFIED_LINE = 300  # characters a line holds on average in minified code; written code averages 30 to 60
 
 
+# a module that opens with an import or export written without spaces (`import{o as e}from"./x-DAXXjFlN.js"`):
+# a minifier's output (a bundler's chunk), however its lines are broken; a person, tsc, babel and tsup write spaces
+_COMPACT_MODULE = re.compile(r"(?:/\*.*?\*/|//[^\n]*\n|\s)*(?:import|export)\{[^{}]{0,2000}\}from[\"']", re.DOTALL)
+
+
 def minified(text: str) -> bool:
     """Built JavaScript: a bundle or a vendored library squeezed onto long lines (`jquery.min.js`, a
-    bundler's hashed asset). Its source is what advisor reads; reading the build costs minutes and finds
-    positions no one can act on. A trailing source-map comment (one long line on compiled code of normal
-    lines) does not count."""
+    bundler's hashed asset), or a bundler's chunk opening as only a minifier writes (`import{...}from"..."`).
+    Its source is what advisor reads; reading the build costs minutes and finds positions no one can act on.
+    A trailing source-map comment (one long line on compiled code of normal lines) does not count."""
+    if _COMPACT_MODULE.match(text[:4096]):
+        return True
     if len(text) < MINIFIED_SIZE:
         return False
     lines = text.count("\n") + text.count("\r") - text.count("\r\n") + 1  # CR-only line ends count too
@@ -119,6 +127,31 @@ def read_text(path: Path, limit: int = DEFAULT_MAX_FILE_SIZE) -> tuple[str | Non
     if len(data) > limit:
         return None, _size_reason(len(data), limit)
     return decode(data, path.suffix.lower())
+
+
+def built_bundle(path: Path, reason: str) -> bool:
+    """A JavaScript file skipped for its size that is a bundler's output (`minified` on its first bytes): built
+    code advisor never reads, not a file it failed to read."""
+    return (
+        reason.startswith("larger than max-file-size") and path.suffix.lower() in JS_SUFFIXES and minified(head(path))
+    )
+
+
+def head(path: Path, size: int = 4096) -> str:
+    """The first `size` bytes of a regular file, decoded loosely ("" when it cannot be read): enough to tell a
+    bundler's output from written code without reading a file over the size limit."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    except OSError:
+        return ""
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return ""
+        return os.read(fd, size).decode("utf-8", "replace")
+    except OSError:
+        return ""
+    finally:
+        os.close(fd)
 
 
 def content_key(path: Path, limit: int | None = None) -> str:

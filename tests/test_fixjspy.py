@@ -145,3 +145,13 @@ def test_a_file_whose_lines_end_in_cr_alone_is_read_at_the_same_places():
 
     assert places(WRITTEN.replace("\n", "\r")) == places(WRITTEN) == places(WRITTEN.replace("\n", "\r\n"))
     assert [line for line, _, _ in places(WRITTEN)] == list(range(1, 201))
+
+
+def test_a_module_opening_as_only_a_minifier_writes_is_minified():
+    # fiftyone's bundled web app: chunks of normal line length, even short ones, opening `import{...}from"`
+    chunk = 'import{o as e}from"./rolldown-runtime-DAXXjFlN.js";import{t}from"./react-BS-zz9y.js";\n'
+    assert minified(chunk + "var a=1;\n" * 10)
+    assert minified("/*! three.js */\n" + chunk)
+    assert not minified("import { o as e } from './runtime.js';\n" + WRITTEN)  # as people, tsc and tsup write
+    assert not minified(WRITTEN)
+

@@ -178,6 +178,17 @@ def test_a_file_larger_than_max_file_size_is_a_finding_not_a_read(repo):
     assert '"path": "big.sql"' in result.output and "larger than max-file-size (5,000 > 1,000 bytes)" in result.output
 
 
+def test_a_bundle_larger_than_max_file_size_is_built_code_not_a_warning(repo):
+    # a bundler's chunk (fiftyone ships its web app's: server/static/assets/spark.module-EtAkeOhY.js, 5 MB) is
+    # never read, as a smaller one is not; a written JavaScript file over the limit is still a warning
+    config(repo, "max-file-size = 1000\n")
+    (repo / "spark.module-EtAkeOhY.js").write_text('import{a as e}from"./rt-DAXXjFlN.js";' + "e();" * 500)
+    (repo / "store.js").write_text("import { a } from './rt.js';\n" + "a();\n" * 500)
+    result = run("--format", "json", ".")
+    assert "spark.module" not in result.output
+    assert '"path": "store.js"' in result.output and "larger than max-file-size" in result.output
+
+
 def test_the_file_size_limit_is_also_applied_when_reading(tmp_path):
     from advisor.files import read_text
 
