@@ -678,6 +678,27 @@ class BlogPost(Document):
                    ("people", "by_name", False), ("people", "email", True)]
 
 
+def test_unique_fields_of_a_document_class_are_indexes():
+    # fiftyone's DatasetDocument: `name = StringField(unique=True)` under meta = {"collection": "datasets"} is
+    # the unique index its find_one({"name": ...}) uses; unique_with makes a compound one; a primary key is _id
+    src = extract("odm.py", """\
+class DatasetDocument(Document):
+    meta = {"collection": "datasets", "strict": False}
+    name = StringField(unique=True, required=True)
+    slug = me.StringField(unique_with=["owner", "kind"])
+    owner = StringField()
+    key = StringField(primary_key=True, unique=True)
+    title = StringField(unique=False)
+
+
+class Base(Document):
+    meta = {"abstract": True}
+    code = StringField(unique=True)
+""")
+    got = sorted((i.table, [k.expr for k in i.keys], i.unique) for i in src.indexes)
+    assert got == [("datasets", ["name"], True), ("datasets", ["slug", "owner", "kind"], True)]
+
+
 def test_pipeline_built_with_concat():
     src = extract("stats.js", """\
 const base = [{ $match: { kind: 'order' } }];

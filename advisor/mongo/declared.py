@@ -4,7 +4,7 @@
   on the resource's collection (its DOMAIN key, or `datasource: {source: ...}`);
 - document classes (MongoEngine style): `meta = {'collection': 'x', 'indexes': ['a', ('a', '-b'),
   {'fields': [...], 'unique': True}]}` on the class's collection (the `collection` key, or the
-  class name in snake case).
+  class name in snake case), and its fields declared `unique=True` or `unique_with=...`.
 """
 
 from __future__ import annotations
@@ -93,15 +93,41 @@ def class_indexes(tree: ast.AST, value: Value, loc: Callable[[ast.AST], Location
             ):
                 continue
             meta = value(item.value)
-            if not isinstance(meta, dict) or not isinstance(meta.get("indexes"), list):
+            if not isinstance(meta, dict) or meta.get("abstract") is True:
                 continue
             collection = meta.get("collection")
             if not isinstance(collection, str):
                 collection = re.sub(r"(?<!^)(?=[A-Z])", "_", cls.name).lower()
-            for spec in meta["indexes"]:
+            specs = meta.get("indexes")
+            for spec in specs if isinstance(specs, list) else []:
                 ix = _document_index(collection, spec, loc(item))
                 if ix is not None:
                     out.append(ix)
+            out += _unique_fields(cls, collection, value, loc)
+    return out
+
+
+def _unique_fields(cls: ast.ClassDef, collection: str, value: Value, loc: Callable[[ast.AST], Location]) -> list:
+    """MongoEngine's field options: `name = StringField(unique=True)` is a unique index on name, and
+    `unique_with="owner"` (or a list) one on (name, owner): MongoEngine builds them with the collection."""
+    out: list[IndexDef] = []
+    for item in cls.body:
+        if not (isinstance(item, ast.Assign) and len(item.targets) == 1 and isinstance(item.targets[0], ast.Name)):
+            continue
+        call, field = item.value, item.targets[0].id
+        func = call.func if isinstance(call, ast.Call) else None
+        kind = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+        if not isinstance(call, ast.Call) or not kind.endswith("Field"):
+            continue
+        options = {k.arg: value(k.value) for k in call.keywords if k.arg in ("unique", "unique_with", "primary_key")}
+        with_ = options.get("unique_with")
+        others = [with_] if isinstance(with_, str) else with_ if isinstance(with_, list) else []
+        if options.get("primary_key") is True or not (options.get("unique") is True or others):
+            continue
+        if all(isinstance(o, str) for o in others):
+            ix = make_index(collection, dict.fromkeys([field, *others], 1), {"unique": True}, loc(item))
+            if ix is not None:
+                out.append(ix)
     return out
 
 

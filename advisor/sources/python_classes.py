@@ -382,6 +382,7 @@ def _gives_database(node: ast.AST | None, cls: ast.ClassDef, assigned: dict, dep
 
 
 def reads_mongo(text: str) -> bool:
-    """Whether a Python module may call pymongo, declare IndexModel tables or hold a collection."""
-    words = ("find", "aggregate", "index", "IndexModel", "bulk_write", "get_collection", *WRITES)
+    """Whether a Python module may call pymongo, declare IndexModel tables or unique document fields, or hold
+    a collection."""
+    words = ("find", "aggregate", "index", "IndexModel", "unique", "bulk_write", "get_collection", *WRITES)
     return any(w in text for w in words) or holds_collection(text)
