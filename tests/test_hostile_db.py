@@ -550,7 +550,7 @@ def _budget_project(tmp_path, monkeypatch, schema: str, explain: str = "cache = 
 @pytest.mark.parametrize("on", ["embedded", "dsn"])
 def test_a_schema_that_writes_past_the_disk_budget_is_cut_inside_its_statement(tmp_path, monkeypatch, pg_server, on):  # noqa: F811
     """The schema's statements spend the byte budget the seed spends (ADVISOR_SEED_MAX_BYTES, here 40 MB): an
-    INSERT writing 200 MB is cancelled while it runs, and the run stops with one line naming it. On the embedded
+    INSERT writing 400 MB is cancelled while it runs, and the run stops with one line naming it. On the embedded
     server the data directory is measured (its WAL too), on a server of yours the scratch database."""
     import re
 
@@ -558,7 +558,7 @@ def test_a_schema_that_writes_past_the_disk_budget_is_cut_inside_its_statement(t
         CREATE TABLE t (id int PRIMARY KEY, v int);
         CREATE TABLE big (x text);
         ALTER TABLE big ALTER COLUMN x SET STORAGE EXTERNAL;
-        INSERT INTO big SELECT repeat(md5(g::text), 31250) FROM generate_series(1, 200) g;
+        INSERT INTO big SELECT repeat(md5(g::text), 31250) FROM generate_series(1, 400) g;
         CREATE TABLE after_it (id int);
     """)
     monkeypatch.setenv("ADVISOR_SEED_MAX_BYTES", str(40 * 2**20))
@@ -570,7 +570,8 @@ def test_a_schema_that_writes_past_the_disk_budget_is_cut_inside_its_statement(t
     assert "over the 40.0 MB advisor may use for the schema and its seed" in result.output
     assert "this statement and the 1 after it were not loaded" in result.output
     written = float(re.search(r"had written ([\d,.]+) MB", result.output).group(1).replace(",", ""))
-    assert written < 150, result.output  # cut while it ran, not after its 200 MB
+    # cut while it ran, not after its 400 MB (the watch polls every 0.25 s: a fast disk writes ~100 MB past the budget)
+    assert written < 300, result.output
 
 
 def test_the_time_a_schema_takes_to_load_is_bounded_and_the_run_goes_on(tmp_path, monkeypatch):
