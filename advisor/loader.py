@@ -3,7 +3,6 @@ each file, assemble the schema.  Every command starts here."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -36,25 +35,6 @@ def extract(path: Path, dialect: str, limit: int) -> SourceFile:
         return result
 
 
-# a Python project that talks to MongoDB imports a driver, an ODM or a framework over one somewhere
-MONGO_DRIVER = re.compile(
-    r"^\s*(?:from|import)\s+(?:pymongo|motor|mongoengine|mongomock|bson|gridfs|flask_pymongo|flask_mongoengine|"
-    r"eve|beanie|odmantic|umongo|pymodm|djongo|mongo\w*|\w*mongo)\b",
-    re.MULTILINE,
-)
-
-
-def _no_python_mongo(sources: list[SourceFile]) -> None:
-    """No MongoDB call or index in Python files of a project none of whose modules imports a MongoDB driver:
-    `self.client.references.remove(x)` there is a set's method on a Matrix client (maubot), not pymongo's."""
-    from advisor.mongo.shape import MongoQuery
-
-    for source in sources:
-        if source.path.endswith(".py"):
-            source.queries = [q for q in source.queries if not isinstance(q, MongoQuery)]
-            source.indexes = [i for i in source.indexes if not i.method.startswith("mongo")]
-
-
 def load(project: Project) -> Project:
     """Extract the project's files and assemble its schema (in place; returned for chaining)."""
     from advisor.sources.links import link
@@ -72,8 +52,6 @@ def load(project: Project) -> Project:
             project.sources[0].errors.append(
                 (where, f"could not join names across files ({type(exc).__name__}: {exc})")
             )
-    if not MONGO_DRIVER.search("\n".join(python_files.values())):
-        _no_python_mongo(project.sources)
     # a .sql file of a folder whose other files the project loads by name, and which it never names: no queries
     drop_unloaded(project.sources, {display_path(p) for p in schema_files(project.config)})
     js_files = {s.path: s.text for s in project.sources if s.path.lower().endswith(JS_SUFFIXES)}

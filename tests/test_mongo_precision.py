@@ -4,8 +4,6 @@ Each snippet is written here in the style of the project it stands for; none is 
 
 from dataclasses import replace
 
-import pytest
-
 from advisor.checks.mongo import check_query
 from advisor.ir import IndexDef, IndexKey, Schema
 from advisor.mongo.filters import analyse_filter
@@ -886,28 +884,3 @@ async function deleteFinishedJobs(db, cutoff) {
     claimed = [q.location.line for q in mongo(src)
                if {"collection-scan", "or-unindexed"} & set(rules(q, [ix("x_1", "x", table="jobs")]))]
     assert claimed == [4, 5, 6, 7]
-
-
-@pytest.mark.parametrize("driver", ["", "import pymongo\n", "from motor.motor_asyncio import AsyncIOMotorClient\n"])
-def test_python_mongodb_calls_are_read_only_in_a_project_that_imports_a_driver(project, driver):
-    # maubot: `self.client.references.remove(self)` is a set of plugin instances on a Matrix client; no module of
-    # the project imports a MongoDB driver, so it is not pymongo's remove on a collection `references`
-    from advisor.loader import load_project
-    from advisor.mongo.shape import MongoQuery
-    from advisor.options import Options
-
-    root = project(
-        {
-            "bot/instance.py": """
-            class Instance:
-                def stop(self):
-                    self.client.references.remove(self)
-                    self.client.jobs.create_index("owner")
-            """,
-            "bot/db.py": driver + "CONNECT = 'x'\n",
-        }
-    )
-    loaded = load_project([str(root)], Options())
-    shapes = [q for s in loaded.sources for q in s.queries if isinstance(q, MongoQuery)]
-    indexes = [i for s in loaded.sources for i in s.indexes if i.method.startswith("mongo")]
-    assert (len(shapes), len(indexes)) == ((1, 1) if driver else (0, 0))
