@@ -139,6 +139,7 @@ def _skipped_findings(project: Project, options: Options, skipped: list[tuple[st
         return []
     from advisor.analysis import PARSE_ERROR, Analysis
     from advisor.checks import Hit
+    from advisor.files import TOO_LARGE
     from advisor.ir import Location
 
     analysis = Analysis(project.config, options)
@@ -150,7 +151,7 @@ def _skipped_findings(project: Project, options: Options, skipped: list[tuple[st
                     f"skipped: {reason}",
                     Location(shown, 1, 1),
                     subject=f"skipped:{reason}",
-                    severity="warning" if "max-file-size" in reason else "info",
+                    severity="warning" if reason.startswith(TOO_LARGE) else "info",
                     help="advisor reads only regular files inside the project, up to max-file-size bytes; "
                     "exclude the file to silence this",
                 ),

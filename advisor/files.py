@@ -76,9 +76,14 @@ def _kind_reason(mode: int) -> str | None:
     return None if stat.S_ISREG(mode) else "not a regular file"
 
 
+# how a file of the project is opened to be read: never blocking on a pipe, never taking a terminal
+_READ = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0)
+TOO_LARGE = "larger than max-file-size"  # how a skip reason for size starts (engine: a warning, not a note)
+
+
 def _size_reason(size: int, limit: int) -> str | None:
     if size > limit:
-        return f"larger than max-file-size ({size:,} > {limit:,} bytes)"
+        return f"{TOO_LARGE} ({size:,} > {limit:,} bytes)"
     return None
 
 
@@ -110,7 +115,7 @@ def minified(text: str) -> bool:
 def read_text(path: Path, limit: int = DEFAULT_MAX_FILE_SIZE) -> tuple[str | None, str | None]:
     """(text, None), or (None, why not). Never blocks on a pipe, never reads more than `limit` + 1 bytes."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+        fd = os.open(path, _READ)
     except OSError as exc:
         return None, "a symlink loop" if exc.errno == 40 else f"cannot read file: {exc.strerror}"
     try:
@@ -132,16 +137,14 @@ def read_text(path: Path, limit: int = DEFAULT_MAX_FILE_SIZE) -> tuple[str | Non
 def built_bundle(path: Path, reason: str) -> bool:
     """A JavaScript file skipped for its size that is a bundler's output (`minified` on its first bytes): built
     code advisor never reads, not a file it failed to read."""
-    return (
-        reason.startswith("larger than max-file-size") and path.suffix.lower() in JS_SUFFIXES and minified(head(path))
-    )
+    return reason.startswith(TOO_LARGE) and path.suffix.lower() in JS_SUFFIXES and minified(head(path))
 
 
 def head(path: Path, size: int = 4096) -> str:
     """The first `size` bytes of a regular file, decoded loosely ("" when it cannot be read): enough to tell a
     bundler's output from written code without reading a file over the size limit."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+        fd = os.open(path, _READ)
     except OSError:
         return ""
     try:
@@ -160,7 +163,7 @@ def content_key(path: Path, limit: int | None = None) -> str:
     refuses it: there is nothing to read for). Raises OSError as opening it would; never blocks on a pipe."""
     import hashlib
 
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    fd = os.open(path, _READ)
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode) or (limit is not None and info.st_size > limit):
