@@ -216,6 +216,12 @@ def test_the_command_shapes_tell_sql_from_prose():
         "CREATE EXTENSION pg_trgm;",
         'CREATE EXTENSION IF NOT EXISTS "uuid-ossp";',
         "CREATE SEQUENCE IF NOT EXISTS zoid_seq;",
+        # maubot's v01 (holdout 17): an enum rebuilt in a migration
+        "DROP TYPE IF EXISTS membership",
+        "CREATE TYPE membership AS ENUM ('join', 'leave', 'invite', 'ban', 'knock')",
+        "CREATE TYPE pair AS (a int, b text)",
+        "ALTER TYPE membership ADD VALUE 'knock'",
+        "CREATE DOMAIN posint AS integer CHECK (VALUE > 0)",
     ):
         assert runs_as_sql(text), text
         assert not looks_like_sql(text) or text.startswith("CREATE TABLE"), text
@@ -228,6 +234,9 @@ def test_the_command_shapes_tell_sql_from_prose():
         "Grant access on request",
         "Copy the files to the bucket",
         "Truncate the log at 100 lines",
+        "Create type as needed",
+        "Drop type hints for now",
+        "Alter type of the column",
     ):
         assert not runs_as_sql(text), text
 
