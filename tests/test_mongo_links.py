@@ -798,3 +798,43 @@ class CaseHandler:
     # the keys set later are not in the shape read: a sketch; a name used only as a value changes no key,
     # and another function's `query` is another variable
     assert [(q.location.line, q.partial) for q in mongo(src)] == [(7, True), (13, True), (18, False), (22, False)]
+
+
+
+# --- a collection opened by another class's constant (fiftyone operators/store/clone.py, holdout 17) ------
+
+REPO = """\
+import pymongo
+
+
+class MongoExecutionStoreRepo:
+    COLLECTION_NAME = "execution_store"
+
+    def __init__(self, collection):
+        self._collection = collection
+
+    def _create_indexes(self):
+        self._collection.create_index([("store_name", pymongo.ASCENDING)], name="store_name_1")
+"""
+
+CLONE = """\
+import fiftyone.core.odm as foo
+from fiftyone.factory.repos.execution_store import MongoExecutionStoreRepo
+
+
+def clone_store(src_dataset_id):
+    coll = foo.get_db_conn()[MongoExecutionStoreRepo.COLLECTION_NAME]
+    return list(coll.find({"dataset_id": src_dataset_id}))
+
+
+def count_stores(db):
+    return db[MongoExecutionStoreRepo.collection_name].count_documents({})
+"""
+
+
+def test_a_collection_named_by_another_class_constant_is_that_collection():
+    srcs = linked({"fiftyone/factory/repos/execution_store.py": REPO, "fiftyone/operators/store/clone.py": CLONE})
+    assert [(q.collection, q.partial) for q in mongo(srcs["fiftyone/operators/store/clone.py"])] == [
+        ("execution_store", False),  # before: <MongoExecutionStoreRepo.COLLECTION_NAME>, a sketch
+        ("<MongoExecutionStoreRepo.collection_name>", True),  # a lower-case member: not read as a constant
+    ]

@@ -45,8 +45,10 @@ from advisor.sources.js_mongo_factories import Factory, Made, made, module_paths
 from advisor.sources.mongo_names import run_time, run_time_name
 from advisor.sources.pymongo_slots import Slots, settle_slots
 
-# `<self.COLLECTION_NAME>`, `<self.name>.files`: a collection a class attribute names (and its sub-collections)
-TEMPLATE = re.compile(r"<(?:self|cls)\.(\w+)>((?:\.\w+)*)")
+# `<self.COLLECTION_NAME>`, `<self.name>.files`: a collection a class attribute names (and its sub-collections);
+# `<Repo.COLLECTION_NAME>`: a constant of a class named anywhere (fiftyone's repo factory opens
+# `_get_db()[MongoDelegatedOperationRepo.COLLECTION_NAME]`), not a member held per instance (`<Store._collection>`)
+TEMPLATE = re.compile(r"<(?:self|cls|([A-Z]\w*(?=\.[A-Z][A-Z0-9_]*>)))\.(\w+)>((?:\.\w+)*)")
 OTHER = "<other>"  # an attribute's value that is no string constant (a parameter, a call)
 
 
@@ -139,8 +141,8 @@ def settle(target: Any, cls: str, template: str, attributes: Attributes, partial
     attribute names there, else a collection named at run time (a sketch: no claim rests on its indexes).
     `partial`: whether the query was a sketch for another reason."""
     m = TEMPLATE.fullmatch(template)
-    value = attributes.value(cls, m[1]) if m else None
-    _rename(target, (value + m[2]) if m and value else template)
+    value = attributes.value(m[1] or cls, m[2]) if m else None
+    _rename(target, (value + m[3]) if m and value else template)
     if m and isinstance(target, MongoQuery):
         target.partial = partial if value else True
 

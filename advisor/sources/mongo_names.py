@@ -42,9 +42,14 @@ def mark_run_time(queries: list) -> None:
             q.partial = True
 
 
+# a function named as giving a database: `get_db()`, `foo.get_db_conn()`, `get_async_db_conn()` (fiftyone's
+# odm), `_get_db()`, `get_mongo_database()`; not `to_db_dict()`
+_DB_GETTER = re.compile(r"_*get_(async_)?(mongo_?)?(db|database)(_conn(ection)?)?", re.IGNORECASE)
+
+
 def is_database(node: ast.AST) -> bool:
     """Whether an expression is a pymongo Database by its name: `db`, `self.mongo_db`, `client[name]`,
-    `client.get_database()` (its attributes and items are collections)."""
+    `client.get_database()`, `get_db_conn()` (its attributes and items are collections)."""
     if isinstance(node, ast.Name):
         return db_name(node.id)
     if isinstance(node, ast.Attribute):
@@ -52,7 +57,9 @@ def is_database(node: ast.AST) -> bool:
     if isinstance(node, ast.Subscript):
         return _is_client(node.value)
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-        return node.func.attr in ("get_database", "get_default_database")
+        return node.func.attr == "get_default_database" or bool(_DB_GETTER.fullmatch(node.func.attr))
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        return bool(_DB_GETTER.fullmatch(node.func.id))
     return False
 
 

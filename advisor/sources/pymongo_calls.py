@@ -320,8 +320,8 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
                 (slot, t) for t in result.queries[counts[0] :] + result.indexes[counts[1] :]
             ]
             del result.queries[counts[0] :], result.indexes[counts[1] :]
-    if names.classes.named:  # db[self.COLLECTION_NAME]: the collection of the class using it (links.py)
-        settle_attributes(links_of(result), names.classes, [*result.queries, *result.indexes])
+    # db[self.COLLECTION_NAME]: the collection of the class using it; db[Repo.COLLECTION_NAME]: Repo's (links.py)
+    settle_attributes(links_of(result), names.classes, [*result.queries, *result.indexes])
     mark_run_time(result.queries)
     record_calls(links_of(result).slots, names, lambda node: collection_of(node, names))
     if names.classes.named:  # the classes' members, resolved across the project's files (advisor.sources.links)

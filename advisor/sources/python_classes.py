@@ -209,11 +209,12 @@ def settle_attributes(links: Links, classes: Classes, named: list) -> None:
     lines = _class_lines(classes)
     attributes = Attributes({c: set(b) for c, b in links.bases.items()}, links.attributes)
     for target in named:
-        owner = _innermost(lines, target) if TEMPLATE.fullmatch(_name(target)) else None
+        m = TEMPLATE.fullmatch(_name(target))
+        owner = (m[1] or getattr(_innermost(lines, target), "name", None)) if m else None  # <Repo.NAME>: Repo's
         if owner is not None:
             partial = bool(getattr(target, "partial", False))
-            links.attributed.append((owner.name, _name(target), target, partial))
-            settle(target, owner.name, _name(target), attributes, partial)
+            links.attributed.append((owner, _name(target), target, partial))
+            settle(target, owner, _name(target), attributes, partial)
 
 
 def _name(target: Any) -> str:
