@@ -18,7 +18,7 @@ from advisor.sources.js_pg_format import pg_format_queries
 from advisor.sources.js_sql_builders import builder_queries, called_builder, exported_builders, reaching_calls
 from advisor.sources.js_sql_helpers import callee_name as _callee_name
 from advisor.sources.js_sql_helpers import sql_helpers
-from advisor.sources.js_sql_text import DYNAMIC_PLACEHOLDER, concatenation, flatten_plus, js_query, string_pieces
+from advisor.sources.js_sql_text import concatenation, flatten_plus, js_query, string_pieces
 from advisor.sources.js_syntax import MAX_NESTING, collect_decls, first_error
 from advisor.sources.js_syntax import JsFile as _File
 from advisor.sources.js_syntax import arg_list as _arg_list
@@ -26,6 +26,7 @@ from advisor.sources.js_syntax import key_name as _key_name
 from advisor.sources.js_syntax import parser as _parser
 from advisor.sources.js_syntax import unwrap as _unwrap
 from advisor.sources.links import links_of
+from advisor.sources.sql_shape import DYNAMIC_PLACEHOLDER, runs_as_sql
 
 SUFFIXES = (".js", ".mjs", ".cjs", ".jsx", ".ts", ".tsx", ".mts", ".cts")
 SQL_SINKS = {
@@ -55,8 +56,6 @@ UNSAFE_METHODS = {"$queryRawUnsafe", "$executeRawUnsafe", "unsafe"}
 def _sql_from_calls(f: _File, calls: list, helpers: dict, result: SourceFile, dialect: str, seen: set) -> None:
     """Text an execution call runs (or a helper that forwards it): SQL when `runs_as_sql` reads it, DDL and
     session commands too, as in Python (advisor.sources.python)."""
-    from advisor.sources.sql_shape import runs_as_sql
-
     for call in calls:
         fn = _unwrap(call.child_by_field_name("function"))
         args = call.child_by_field_name("arguments")

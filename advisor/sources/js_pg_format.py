@@ -21,7 +21,6 @@ from advisor.ir import SqlQuery, StringBuilt, TextMap
 from advisor.parse import FORMAT_DIRECTIVE
 from advisor.sources.js_sql_builders import reaching_calls
 from advisor.sources.js_sql_text import (
-    DYNAMIC_PLACEHOLDER,
     concatenation,
     flatten_plus,
     is_parameter,
@@ -29,7 +28,7 @@ from advisor.sources.js_sql_text import (
     string_pieces,
 )
 from advisor.sources.js_syntax import JsFile, arg_list, member_parts, required, unwrap
-from advisor.sources.sql_shape import runs_as_sql
+from advisor.sources.sql_shape import DYNAMIC_PLACEHOLDER, runs_as_sql
 
 PACKAGE = "pg-format"
 _STAND_IN = {"I": DYNAMIC_PLACEHOLDER, "s": DYNAMIC_PLACEHOLDER, "L": "%s", "%": "%"}  # by FORMAT_DIRECTIVE's kind

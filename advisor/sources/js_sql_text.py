@@ -13,8 +13,8 @@ from __future__ import annotations
 from advisor.ir import SqlQuery, TextMap
 from advisor.sources.js_flow import scope_names
 from advisor.sources.js_syntax import FUNCTIONS, JsFile, string_value, unescape, unwrap
+from advisor.sources.sql_shape import DYNAMIC_PLACEHOLDER
 
-DYNAMIC_PLACEHOLDER = "{}"  # read by advisor.parse as a typed placeholder: a name, a value or a spliced clause
 MAX_DEPTH = 4  # constants followed into constants, templates into templates
 
 

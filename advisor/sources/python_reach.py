@@ -13,7 +13,7 @@ from advisor.facts.ast_nodes import walk
 from advisor.sources import psycopg_sql
 from advisor.sources.python_builders import Returns
 from advisor.sources.python_parts import Number, flatten_add, literal, parts
-from advisor.sources.sql_shape import runs_as_sql
+from advisor.sources.sql_shape import DYNAMIC_PLACEHOLDER, runs_as_sql
 
 # Calls whose first argument is executed as SQL: DB-API and psycopg, asyncpg, databases, SQLAlchemy,
 # pandas, psycopg's COPY; SQL text is still required (`session.query(User)` is not SQL).
@@ -48,7 +48,6 @@ EXECUTE_METHODS = {
 TEXT_FUNCTIONS = {"text", "literal_column_sql", "sql", "SQL"}  # sqlalchemy.text, psycopg.sql.SQL
 RAW_METHODS = {"raw", "from_statement", "text", "SQL"}  # Django Model.objects.raw(...), sa.text, sql.SQL
 
-DYNAMIC_PLACEHOLDER = "{}"  # read by advisor.parse as a typed placeholder: a name, a value or a spliced clause
 COMPOSITION = "psycopg sql composition"  # sql.SQL(...) + ..., .format(), .join() (advisor.sources.psycopg_sql)
 
 

@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import re
 
+# what code fills in at run time, in the statement text read from it (a name, a value or a spliced clause):
+# read by advisor.parse as a typed placeholder; one stand-in for the Python and the JavaScript extractors
+DYNAMIC_PLACEHOLDER = "{}"
+
 _SQL_START = re.compile(
     r"^\s*(\(\s*)*(SELECT|WITH|INSERT\s+INTO|UPDATE\s+(ONLY\s+)?\S+(\s+(AS\s+)?\w+)?\s+SET|DELETE\s+FROM|CREATE\s+(UNIQUE\s+)?INDEX|"
     r"CREATE\s+TABLE|ALTER\s+TABLE|DROP\s+(TABLE|INDEX)|MERGE\s+INTO|TRUNCATE)\b",
