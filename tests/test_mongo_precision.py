@@ -884,3 +884,30 @@ async function deleteFinishedJobs(db, cutoff) {
     claimed = [q.location.line for q in mongo(src)
                if {"collection-scan", "or-unindexed"} & set(rules(q, [ix("x_1", "x", table="jobs")]))]
     assert claimed == [4, 5, 6, 7]
+
+
+def test_a_client_attribute_is_a_database_not_a_collection():
+    # maubot instance.py (holdout 17): a Matrix client's set of plugin instances; fiftyone's Label Studio API
+    # session; a pymongo client's attribute is a database, so neither is a collection's query
+    src = extract("instance.py", """\
+import pymongo
+
+
+class PluginInstance:
+    def stop(self):
+        self.client.references.remove(self)
+
+    def login(self):
+        self._client.headers.update({"Content-Type": "application/json"})
+
+
+class Channel:
+    @cached_property
+    def client(self):
+        database = pymongo.MongoClient()["kombu"]
+        return database
+
+    def get(self, queue):
+        return self.client.messages.find_one({"queue": queue})
+""")
+    assert [(q.location.line, q.collection, q.operation) for q in mongo(src)] == [(19, "messages", "find_one")]

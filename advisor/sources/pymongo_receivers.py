@@ -7,7 +7,7 @@ import ast
 import re
 
 from advisor.sources.links import TEMPLATE
-from advisor.sources.mongo_names import is_database, run_time, run_time_name
+from advisor.sources.mongo_names import db_name, is_database, run_time, run_time_name
 from advisor.sources.pymongo_names import Names
 from advisor.sources.python_classes import self_attr
 
@@ -73,6 +73,8 @@ def collection_of(node: ast.AST, names: Names, depth: int = 0) -> str | None:
         return f"{owner.name}.{getattr(node, 'attr', '')}" if owner is not None else name
     if isinstance(node, ast.Attribute) and node.attr == "collection" and not is_database(node.value):
         return run_time_name(ast.unparse(node))  # cursor.collection: the collection a cursor reads
+    if isinstance(node, ast.Attribute) and _client_only(node.value, names, depth):
+        return None  # `self.client.references`: a client's attribute is a database, not a collection
     if isinstance(node, ast.Attribute):
         if holds_database(node.value, names, depth) or database_method(node):
             if node.attr.startswith("_"):  # pymongo gives no collection for `db._x` (AttributeError): a private
@@ -103,6 +105,24 @@ def collection_of(node: ast.AST, names: Names, depth: int = 0) -> str | None:
             if node.id in names.parameters.get(id(node), ()):  # def _ensure_index(collection): the caller's
                 return run_time_name(node.id)
     return None
+
+
+def _client_only(node: ast.AST, names: Names, depth: int) -> bool:
+    """Named as a client and as nothing else (`self.client`, `_client`, not `mongo_client` or `client_db`), and
+    not a member the module assigns a database (kombu's `client` property returning one): pymongo's client
+    gives a database for an attribute, so `client.references.remove(x)` (maubot's plugin set) or
+    `self._client.headers.update(...)` (a requests session, fiftyone's Label Studio API) is no collection's."""
+    name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
+    if "client" not in name.lower() or "mongo" in name.lower() or db_name(name):
+        return False
+    held = (
+        names.member(node)
+        if isinstance(node, ast.Attribute)
+        else names.resolve(node)
+        if isinstance(node, ast.Name)
+        else None
+    )
+    return held is None or not holds_database(held, names, depth + 1)
 
 
 def _kept_by_name(node: ast.Subscript, names: Names, depth: int) -> str | None:
