@@ -911,3 +911,23 @@ class Channel:
         return self.client.messages.find_one({"queue": queue})
 """)
     assert [(q.location.line, q.collection, q.operation) for q in mongo(src)] == [(19, "messages", "find_one")]
+
+
+def test_a_call_without_what_pymongo_requires_is_not_the_drivers():
+    # r2r core/main/services/graph_service.py (holdout 10): its PostgreSQL graph handler reached through
+    # `self.providers.database`, a name read as a database
+    src = extract("graph_service.py", """\
+class GraphService:
+    async def update_entity(self, entity_id, name):
+        return await self.providers.database.graphs_handler.entities.update(entity_id=entity_id, name=name)
+
+    async def rename(self, graph_id, name):
+        return await self.providers.database.graphs.update_one({"id": graph_id}, {"$set": {"name": name}})
+
+    async def forward(self, *args, **kwargs):
+        return await self.providers.database.graphs.delete_one(**kwargs)
+""")
+    assert [(q.location.line, q.collection, q.operation) for q in mongo(src)] == [
+        (6, "graphs", "update_one"),
+        (9, "graphs", "delete_one"),  # unpacked: may give the filter
+    ]

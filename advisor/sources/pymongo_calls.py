@@ -29,6 +29,32 @@ _INDEX_TYPES = {"TEXT": "text", "HASHED": "hashed", "GEO2D": "2d", "GEOSPHERE": 
 
 MAX_VALUE_NODES = 5000  # syntax nodes read for one value, variables expanded
 
+# the arguments pymongo requires of a method (by position, or by these keywords; pymongo 3's legacy names
+# too): a call giving fewer is some other object's method, not the driver's
+_REQUIRED = {
+    **dict.fromkeys(
+        ("update", "update_one", "update_many", "find_one_and_update"), (("filter", "spec"), ("update", "document"))
+    ),
+    **dict.fromkeys(("replace_one", "find_one_and_replace"), (("filter",), ("replacement",))),
+    **dict.fromkeys(("delete_one", "delete_many", "find_one_and_delete", "count_documents"), (("filter",),)),
+    "aggregate": (("pipeline",),),
+    "distinct": (("key",),),
+    "create_index": (("keys", "key_or_list"),),
+    "create_indexes": (("indexes",),),
+    "bulk_write": (("requests",),),
+}
+
+
+def driver_arguments(method: str, call: ast.Call) -> bool:
+    """Whether `call` gives what pymongo requires of `method` (`graphs_handler.entities.update(entity_id=...)`,
+    r2r's PostgreSQL handler, gives neither a filter nor an update: not the driver's). Unpacked arguments
+    (`*args`, `**kwargs`) may give anything."""
+    if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+        return True
+    named = {k.arg for k in call.keywords}
+    required = _REQUIRED.get(method, ())
+    return all(i < len(call.args) or named & set(names) for i, names in enumerate(required))
+
 
 def _loc(path: str, node: ast.expr | ast.stmt, index) -> Location:
     return Location(
@@ -224,6 +250,8 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
         for i, (method, call) in enumerate(chain):
             if method not in QUERY_METHODS and method not in INDEX_METHODS and method != "bulk_write":
                 continue
+            if not driver_arguments(method, call):
+                break
             receiver = call.func.value
             coll = collection_of(receiver, names)
             slot = slot_of(receiver, names) if coll is None else None
