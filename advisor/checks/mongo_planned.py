@@ -23,7 +23,7 @@ from advisor.checks.mongo_premises import (
 from advisor.ir import IndexDef, Location, Schema
 from advisor.mongo.candidates import index_fields, unused_reason
 from advisor.mongo.filters import FilterInfo, analyse_filter, boundable
-from advisor.mongo.indexes import describe_index
+from advisor.mongo.indexes import describe_index, driver_indexes
 from advisor.mongo.planner import ID_INDEX, Plan, esr_keys, leading_stages, plan_find, same_keys
 from advisor.mongo.shape import (
     MULTI_READ_OPS,
@@ -39,6 +39,7 @@ from advisor.seed.settings import table_key
 def planner_rules(query: MongoQuery, indexes: list[IndexDef], coll: str, schema: Schema) -> Iterator[tuple[str, Hit]]:
     """The planner's findings; for keys the code sets only under a condition, only what holds both
     with and without them."""
+    indexes = indexes + [i for i in driver_indexes(coll) if all(i.keys != d.keys for d in indexes)]
     hits = list(_planned(query, indexes, coll))
     if query.conditional and isinstance(query.filter, dict):
         bare = {k: v for k, v in query.filter.items() if k not in query.conditional}

@@ -91,6 +91,25 @@ def indexes_named(schema: Schema, collection: str, model: str | None = None) -> 
     return _named([i for i in schema.indexes if i.method == "mongo"], collection, model)
 
 
+# GridFS: what the driver creates on a bucket's collections (`fs.files`, `fs.chunks`) before its first upload
+# (the GridFS specification), never declared in the code: (name, keys, unique)
+_GRIDFS = {
+    "files": ("filename_1_uploadDate_1", ("filename", "uploadDate"), False),
+    "chunks": ("files_id_1_n_1", ("files_id", "n"), True),
+}
+
+
+def driver_indexes(collection: str) -> list[IndexDef]:
+    """The indexes a collection has without any declaration of the code's, besides `_id_` (the planner's own):
+    a GridFS bucket's. They let the planner judge the lookups the driver serves (`chunks.find({files_id})`),
+    but are no declaration: a collection with only these is still one advisor saw none for."""
+    bucket, _, part = collection.rpartition(".")
+    if not bucket or part not in _GRIDFS:
+        return []
+    name, keys, unique = _GRIDFS[part]
+    return [IndexDef(name, collection, tuple(IndexKey(k) for k in keys), unique=unique, method="mongo")]
+
+
 def unread_named(schema: Schema, collection: str, model: str | None = None) -> list[IndexDef]:
     """The declarations on a collection whose keys advisor could not read."""
     return _named([i for i in schema.indexes if i.method == UNREAD], collection, model)[0]

@@ -52,8 +52,8 @@ def is_database(node: ast.AST) -> bool:
     `client.get_database()`, `get_db_conn()` (its attributes and items are collections)."""
     if isinstance(node, ast.Name):
         return db_name(node.id)
-    if isinstance(node, ast.Attribute):
-        return db_name(node.attr) or _is_client(node) or _is_client(node.value)
+    if isinstance(node, ast.Attribute):  # a client's attribute is a database; a database's (`db.fs`) a collection
+        return db_name(node.attr) or _is_client(node) or (_is_client(node.value) and not is_database(node.value))
     if isinstance(node, ast.Subscript):
         return _is_client(node.value)
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
