@@ -382,14 +382,17 @@ def _passed(node) -> bool:
 
 
 def _now_minus(node) -> bool:
-    """`now() - interval '1 hour'`, `(NOW() at time zone 'utc' - INTERVAL '30 days')`: the clock minus a duration."""
+    """`now() - interval '1 hour'`, `(NOW() at time zone 'utc' - INTERVAL '30 days')`: the clock minus a duration;
+    or a time the code passes minus one (`${now} - interval '4 hours'`, graphile-worker's resetLockedAt, where
+    `now` is `$1::timestamptz` or `now()`): a cutoff as a passed one is."""
     while isinstance(node, exp.Paren):
         node = node.this
     if not isinstance(node, exp.Sub):
         return False
     clock = node.this.this if isinstance(node.this, exp.AtTimeZone) else node.this
     return (
-        isinstance(clock, (exp.CurrentTimestamp, exp.CurrentDate))
+        _passed(clock)
+        or isinstance(clock, (exp.CurrentTimestamp, exp.CurrentDate))
         or isinstance(clock, exp.Anonymous)
         and clock.name.lower() in ("now", "clock_timestamp", "statement_timestamp", "transaction_timestamp")
     ) and isinstance(node.expression, (exp.Interval, exp.Placeholder, exp.Parameter, exp.Mul))
