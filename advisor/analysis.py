@@ -112,6 +112,8 @@ class Analysis:
                 continue  # a declaration file holds types only, no code that runs: nothing unread is lost
             severity = None if source.path.endswith(".sql") else "info"
             self.hits.append((PARSE_ERROR, Hit(message, location, subject=message, severity=severity)))
+        for location, message in source.unread:  # valid code advisor could not read: a coverage note, not an error
+            self.hits.append((UNREAD_STATEMENT, Hit(message, location, subject=message)))
         sql_queries = [q for q in source.queries if isinstance(q, SqlQuery)]
         for n, query in enumerate(sql_queries):
             self.parse_errors([query])  # right before its rules: each statement is parsed once, cache or not

@@ -148,6 +148,8 @@ class SourceFile:
     indexes: list[Any] = field(default_factory=list)  # index declarations found in code (Mongo)
     suppressions: list[Suppression] = field(default_factory=list)
     errors: list[tuple[Location, str]] = field(default_factory=list)
+    # what advisor could not read in valid code (a newer Python's syntax than the one it runs on): said, not claimed
+    unread: list[tuple[Location, str]] = field(default_factory=list)
     # the project's Python files (display path -> text), one mapping its files share, set by the loader:
     # where a function's calls are found (advisor.facts.callers)
     python_files: dict[str, str] = field(default_factory=dict, repr=False, compare=False)

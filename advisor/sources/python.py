@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import re
+import sys
 from pathlib import PurePath
 
 from advisor.facts.ast_nodes import LineSpans, NameUses, Span, scope_at, span, walk
@@ -62,6 +63,29 @@ def _named_constants(tree: ast.Module, path: str) -> list[ast.Constant]:
     return out
 
 
+# syntax newer Pythons read and this one may not: (the construct, its pattern on the line the parse stopped at,
+# the first Python that reads it). A file using it is valid code advisor could not read, not a syntax error
+_NEWER_SYNTAX = (
+    ("a `type` alias (PEP 695)", re.compile(r"^\s*type\s+\w+\s*(\[[^\]]*\])?\s*="), (3, 12)),
+    ("type parameters (PEP 695)", re.compile(r"^\s*(async\s+def|def|class)\s+\w+\s*\["), (3, 12)),
+    ("`except` without parentheses (PEP 758)", re.compile(r"^\s*except\*?\s+\w[\w.]*\s*,"), (3, 14)),
+    ("a template string (PEP 750)", re.compile(r"(?<![\w\"'])[tT][rR]?(\"|')"), (3, 14)),
+)
+
+
+def newer_syntax(line: str) -> str | None:
+    """Why the running Python cannot read a line a newer one reads (`type Result[T] = ...` on 3.11), or None."""
+    for what, pattern, version in _NEWER_SYNTAX:
+        if sys.version_info < version and pattern.search(line):
+            wanted = ".".join(map(str, version))
+            running = f"{sys.version_info.major}.{sys.version_info.minor}"
+            return (
+                f"advisor runs on Python {running}, which cannot read this file: it uses {what}, Python {wanted} "
+                f"syntax; none of its SQL or MongoDB queries were read (run advisor on Python {wanted} or newer)"
+            )
+    return None
+
+
 _SQL_MODULE = re.compile(r"^_?(?:sql|queries|query|statements)$|_(?:sql|queries)$", re.IGNORECASE)
 
 
@@ -72,12 +96,12 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
         tree = ast.parse(code, filename=path)
     except (SyntaxError, ValueError, RecursionError) as exc:  # RecursionError: nested too deep to parse
         line = getattr(exc, "lineno", None) or 1
-        result.errors.append(
-            (
-                Location(path, line, getattr(exc, "offset", None) or 1),
-                f"Python syntax error: {exc.msg if isinstance(exc, SyntaxError) else exc}",
-            )
-        )
+        where = Location(path, line, getattr(exc, "offset", None) or 1)
+        newer = newer_syntax(code.splitlines()[line - 1] if 0 < line <= code.count("\n") + 1 else "")
+        if newer is not None:
+            result.unread.append((where, newer))
+        else:
+            result.errors.append((where, f"Python syntax error: {exc.msg if isinstance(exc, SyntaxError) else exc}"))
         return result
     index = LineIndex(code)
     reach = Reach(tree)
