@@ -46,6 +46,7 @@ class Project:
     nonapp: tuple[str, ...] = ()
     notes: str = ""
     holdout: bool = False  # added after the rules were tuned: its first run measured code advisor had not seen
+    python: str = ""  # the Python its sdist requires when newer than this one's (`requires-python >= 3.12`)
 
     @property
     def root(self) -> Path:
@@ -61,7 +62,7 @@ def load_manifest(path: Path = MANIFEST) -> tuple[list[Project], tuple[str, ...]
             name=p["name"], registry=p["registry"], package=p.get("package", p["name"]),
             version=p["version"], kind=p["kind"], what=p.get("what", ""), config=p.get("config", {}),
             nonapp=tuple(p.get("nonapp", ())), notes=p.get("notes", ""),
-            holdout=bool(p.get("holdout", False)),
+            holdout=bool(p.get("holdout", False)), python=p.get("python", ""),
         ))
     return projects, tuple(data.get("nonapp", ()))
 
@@ -98,8 +99,9 @@ def download(p: Project, dest: Path) -> Path:
             if f.name.lower().replace("_", "-").startswith(stem) and f.name.endswith((".tar.gz", ".zip")):
                 return f
         with tempfile.TemporaryDirectory() as tmp:
+            newer = ["--python-version", p.python, "--only-binary=:none:"] if p.python else []
             subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", p.package,
-                            f"{p.package}=={p.version}", "-d", tmp], check=True)
+                            *newer, f"{p.package}=={p.version}", "-d", tmp], check=True)
             (got,) = list(Path(tmp).iterdir())
             return Path(shutil.move(str(got), dest / got.name))
     if p.registry == "npm":
