@@ -84,3 +84,25 @@ def test_js_loop_over_literal_field_names(project):
     assert [(path, line) for path, line, _ in got] == [("adapter.js", 10), ("adapter.js", 14)]
     assert "no index starts with v2 (indexes: ptype_1, v0_1)" in got[0][2]
     assert "no index starts with c (indexes: a_1, b_1)" in got[1][2]  # third: the caller's fields, silent
+
+
+def test_an_index_method_named_by_a_variable_is_read():
+    # eventstore 1.15.5 lib/databases/mongodb.js (holdout 18): `self.events[ensureIndex]({...})` with the
+    # method's name in a variable, 'createIndex' for a newer driver
+    from advisor.sources import extract
+
+    text = """
+var ensureIndex = 'ensureIndex';
+if (mongo.MongoClient.length === 2) {
+  ensureIndex = 'createIndex';
+}
+self.events = self.db.collection('events');
+self.events[ensureIndex]({ aggregateId: 1, streamRevision: 1 }, function (err) {});
+self.events[ensureIndex]({ commitStamp: 1 }, function (err) {});
+self.events[pick()]({ other: 1 });
+"""
+    declared = extract("lib/databases/mongodb.js", text).indexes
+    assert [(i.location.line, i.table, i.name) for i in declared] == [
+        (7, "events", "aggregateId_1_streamRevision_1"),
+        (8, "events", "commitStamp_1"),
+    ]

@@ -474,6 +474,8 @@ def unchain(f: JsFile, node):
             fn = _callee(unwrap(node.child_by_field_name("function")))
             args = node.child_by_field_name("arguments")
             obj, prop = member_parts(f, fn) if fn is not None else (None, None)
+            if prop is None and fn is not None and fn.type == "subscript_expression":
+                obj, prop = fn.child_by_field_name("object"), _method_named(f, fn)
             if prop is not None:
                 calls.append((prop, args, node))
                 node = unwrap(obj)
@@ -489,6 +491,16 @@ def unchain(f: JsFile, node):
         break
     calls.reverse()
     return base, calls
+
+
+def _method_named(f: JsFile, fn) -> str | None:
+    """`coll[ensureIndex](...)` with `var ensureIndex = 'ensureIndex'` (set to 'createIndex' for a newer driver,
+    eventstore's mongodb.js): the method the name holds where it is called, when that is a string."""
+    idx = unwrap(fn.child_by_field_name("index"))
+    if idx is None or idx.type != "identifier":
+        return None
+    value = unwrap(f.resolve(f.src(idx), idx.start_byte))
+    return string_value(f, value) if value is not None and value.type == "string" else None
 
 
 def _callee(fn):
