@@ -139,3 +139,33 @@ def test_a_template_substitution_in_the_format_text_still_is(project):
     }
     """
     assert [line for line, _ in fired(project, code, "store.ts")] == [3]
+
+
+def test_dumbo_sql_and_raw_sql_are_read_as_pg_format_text():
+    # @event-driven-io/emmett-postgresql 0.42.0 dist/index.js (holdout 18): the bundle renames dumbo's `sql` to
+    # `sql2`; the consumer poll (index.js:776-783) and the stream's last position; `mapRows` is no SQL writer
+    code = """\
+    import { mapRows, sql as sql2 } from "@event-driven-io/dumbo";
+    import { rawSql } from "@event-driven-io/dumbo";
+    export const readBatch = async (execute, partition, from) =>
+      mapRows(
+        execute.query(
+          sql2(`SELECT global_position FROM emt_messages WHERE partition = %L AND global_position >= ${from}`, partition)
+        ),
+        (row) => row
+      );
+    export const count = (execute) => execute.query(rawSql(`SELECT count(*) FROM emt_streams`));
+    export const other = (execute) => execute.query(mapRows(`not sql`));
+    """
+    assert [_flat(q) for q in _queries(code, "dist/index.js")] == [
+        "SELECT global_position FROM emt_messages WHERE partition = %s AND global_position >= {}",
+        "SELECT count(*) FROM emt_streams",
+    ]
+    cjs = """\
+    var import_dumbo = require("@event-driven-io/dumbo");
+    const last = (execute, partition) =>
+      execute.query((0, import_dumbo.sql)(`SELECT max(global_position) FROM emt_messages WHERE partition = %L`, partition));
+    """
+    assert [_flat(q) for q in _queries(cjs, "dist/index.cjs")] == [
+        "SELECT max(global_position) FROM emt_messages WHERE partition = %s"
+    ]

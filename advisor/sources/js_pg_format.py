@@ -12,7 +12,8 @@ any piece), `%L` by a bind parameter `%s`, `%%` by `%`. Only a call whose result
 is a query (advisor.sources.js_sql_builders.reaching_calls), and only a `format` bound to the package
 (`import format from 'pg-format'`, `import { format }`, `require('pg-format')`): another module's
 `format` is not pg-format's. `%I`/`%L` are pg-format's own quoting, not SQL built from strings: only a
-`${...}` in the text itself is reported as such.
+`${...}` in the text itself is reported as such. @event-driven-io/dumbo's `sql()` (Emmett's and Pongo's SQL layer)
+formats the same way, and its `rawSql()` is the text as written: read alike, by the name the import gives them.
 """
 
 from __future__ import annotations
@@ -31,12 +32,16 @@ from advisor.sources.js_syntax import JsFile, arg_list, member_parts, required, 
 from advisor.sources.sql_shape import DYNAMIC_PLACEHOLDER, runs_as_sql
 
 PACKAGE = "pg-format"
+# @event-driven-io/dumbo (Emmett's and Pongo's SQL layer): `sql(text, ...values)` formats with pg-format's
+# directives; `rawSql(text)` is the text as written
+DUMBO = "@event-driven-io/dumbo"
+DUMBO_TEXT = frozenset({"sql", "rawSql"})
 _STAND_IN = {"I": DYNAMIC_PLACEHOLDER, "s": DYNAMIC_PLACEHOLDER, "L": "%s", "%": "%"}  # by FORMAT_DIRECTIVE's kind
 
 
 def pg_format_queries(f: JsFile, calls: list, sinks: dict[str, int], dialect: str, seen: set, result) -> None:
     """The statements of the pg-format calls whose result an execution call (or a helper: `sinks`) runs."""
-    if PACKAGE not in f.text:
+    if PACKAGE not in f.text and DUMBO not in f.text:
         return
     for call in reaching_calls(f, calls, sinks):
         args = arg_list(call.child_by_field_name("arguments"))
@@ -68,16 +73,18 @@ def is_pg_format(f: JsFile, call) -> bool:
     fn = unwrap(call.child_by_field_name("function"))
     if fn is not None and fn.type == "sequence_expression" and fn.named_children:
         fn = unwrap(fn.named_children[-1])
+    member = None
     if fn is not None and fn.type == "member_expression":
-        obj, prop = member_parts(f, fn)
-        fn = unwrap(obj) if prop == "default" else None
+        obj, member = member_parts(f, fn)  # `(0, import_dumbo.sql)`: dumbo's sql, as bundled to CommonJS
+        fn = unwrap(obj) if member == "default" or member in DUMBO_TEXT else None
     if fn is None or fn.type != "identifier" or is_parameter(f, fn):
         return False
     name = f.src(fn)
     bound = f.binding(name, call.start_byte)
-    if bound is None:
-        return f.imports.get(name) == PACKAGE
-    return required(f, bound) == PACKAGE
+    module = f.imports.get(name) if bound is None else required(f, bound)
+    if module == DUMBO:
+        return (member if member is not None else f.imported.get(name)) in DUMBO_TEXT
+    return module == PACKAGE
 
 
 def _text(f: JsFile, arg) -> tuple | None:

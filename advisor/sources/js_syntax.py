@@ -99,6 +99,7 @@ class JsFile:
         self.models: dict[str, tuple[str, str | None]] = {}  # model variable -> (model name, collection)
         self.schemas: dict[str, dict] = {}  # schema variable -> {"model":..., "collection":..., "node":...}
         self.imports: dict[str, str] = {}  # name bound by an ES import -> the module it comes from
+        self.imported: dict[str, str] = {}  # a name an ES import binds -> the module's name for it (`sql as sql2`)
         self.classes: set[str] = set()  # classes declared in the file
         self.members: dict[str, list] = {}  # `this.name = value` / `self.name = value`: the values
         self.object_members: dict[tuple[str, str], list] = {}  # `obj.name = value`: the assignments
@@ -572,6 +573,7 @@ def _record_import(f: JsFile, node) -> None:
                     names = [c for c in spec.named_children if c.type == "identifier"]
                     if names:
                         f.imports[f.src(names[-1])] = module
+                        f.imported[f.src(names[-1])] = f.src(names[0])
 
 
 MAX_NESTING = 500  # syntax levels read (real code nests under 200: a vendored DataTables, 194); deeper is not read
