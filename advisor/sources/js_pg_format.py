@@ -13,7 +13,9 @@ is a query (advisor.sources.js_sql_builders.reaching_calls), and only a `format`
 (`import format from 'pg-format'`, `import { format }`, `require('pg-format')`): another module's
 `format` is not pg-format's. `%I`/`%L` are pg-format's own quoting, not SQL built from strings: only a
 `${...}` in the text itself is reported as such. @event-driven-io/dumbo's `sql()` (Emmett's and Pongo's SQL layer)
-formats the same way, and its `rawSql()` is the text as written: read alike, by the name the import gives them.
+formats the same way, and its `rawSql()` is the text as written: read alike, by the name the import gives them,
+and as SQL by construction (as psycopg's `sql.SQL` is in Python), whether or not advisor sees the call reach an
+execution call (a schema's DDL kept in a constant and run from a list of migrations).
 """
 
 from __future__ import annotations
@@ -43,7 +45,11 @@ def pg_format_queries(f: JsFile, calls: list, sinks: dict[str, int], dialect: st
     """The statements of the pg-format calls whose result an execution call (or a helper: `sinks`) runs."""
     if PACKAGE not in f.text and DUMBO not in f.text:
         return
-    for call in reaching_calls(f, calls, sinks):
+    reaching = reaching_calls(f, calls, sinks)
+    # dumbo's sql()/rawSql() is SQL by construction (as psycopg's sql.SQL is): a schema's DDL kept in a constant and
+    # run from a list of migrations is read too
+    built = [c for c in calls if DUMBO in f.text and c.type == "call_expression" and _dumbo(f, c)]
+    for call in [*reaching, *built]:
         args = arg_list(call.child_by_field_name("arguments"))
         if call.id in seen or not args or not is_pg_format(f, call):
             continue
@@ -65,6 +71,13 @@ def pg_format_queries(f: JsFile, calls: list, sinks: dict[str, int], dialect: st
             f, node, text, anchors, dynamic=bool(unknown) or pieces > 0, dialect=dialect, origin=origin, at=call
         )
         result.queries.append(query)
+
+
+def _dumbo(f: JsFile, call) -> bool:
+    fn = unwrap(call.child_by_field_name("function"))
+    if fn is not None and fn.type == "identifier":
+        return f.imports.get(f.src(fn)) == DUMBO and f.imported.get(f.src(fn)) in DUMBO_TEXT
+    return fn is not None and fn.type in ("sequence_expression", "member_expression") and is_pg_format(f, call)
 
 
 def is_pg_format(f: JsFile, call) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from advisor.ir import SqlQuery, TextMap
 from advisor.sources.js_flow import scope_names
-from advisor.sources.js_syntax import FUNCTIONS, JsFile, string_value, unescape, unwrap
+from advisor.sources.js_syntax import FUNCTIONS, JsFile, key_name, member_parts, string_value, unescape, unwrap
 from advisor.sources.sql_shape import DYNAMIC_PLACEHOLDER
 
 MAX_DEPTH = 4  # constants followed into constants, templates into templates
@@ -65,10 +65,29 @@ def static_text(f: JsFile, node, depth: int) -> str | None:
             return None  # a function's parameter, or a name `+=`, `++` or a loop changes: not one text
         value = f.resolve(f.src(node), node.start_byte)
         return static_text(f, value, depth + 1) if value is not None else None
+    if node.type == "member_expression":  # `${streamsTable.name}` with `var streamsTable = { name: "emt_streams" }`
+        return _member_text(f, node, depth)
     if node.type == "binary_expression":
         parts = flatten_plus(node)
         texts = [static_text(f, p, depth + 1) for p in parts] if len(parts) > 1 else [None]
         return "".join(texts) if all(t is not None for t in texts) else None  # type: ignore[arg-type]
+    return None
+
+
+def _member_text(f: JsFile, node, depth: int) -> str | None:
+    """`OBJ.prop` of an object literal the module binds to a name and never changes a member of: that entry's text."""
+    obj, prop = member_parts(f, node)
+    obj = unwrap(obj)
+    if obj is None or obj.type != "identifier" or is_parameter(f, obj) or f.src(obj) in f.rewritten:
+        return None
+    if any(o == f.src(obj) for o, _ in f.object_members) or len(f.decls.get(f.src(obj), ())) != 1:
+        return None  # `obj.name = ...` somewhere, or the name given twice: not one text
+    value = unwrap(f.resolve(f.src(obj), obj.start_byte))
+    if value is None or value.type != "object":
+        return None
+    for pair in value.named_children:
+        if pair.type == "pair" and key_name(f, pair.child_by_field_name("key")) == prop:
+            return static_text(f, pair.child_by_field_name("value"), depth + 1)
     return None
 
 
