@@ -45,13 +45,12 @@ def pg_format_queries(f: JsFile, calls: list, sinks: dict[str, int], dialect: st
     """The statements of the pg-format calls whose result an execution call (or a helper: `sinks`) runs."""
     if PACKAGE not in f.text and DUMBO not in f.text:
         return
-    reaching = reaching_calls(f, calls, sinks)
     # dumbo's sql()/rawSql() is SQL by construction (as psycopg's sql.SQL is): a schema's DDL kept in a constant and
-    # run from a list of migrations is read too
-    built = [c for c in calls if DUMBO in f.text and c.type == "call_expression" and _dumbo(f, c)]
-    for call in [*reaching, *built]:
+    # run from a list of migrations is read too; pg-format's format() only where its result is run
+    built = [c for c in calls if c.type == "call_expression" and _writer(f, c) == DUMBO] if DUMBO in f.text else []
+    for call in [*reaching_calls(f, calls, sinks), *built]:
         args = arg_list(call.child_by_field_name("arguments"))
-        if call.id in seen or not args or not is_pg_format(f, call):
+        if call.id in seen or not args or _writer(f, call) is None:
             continue
         seen.add(call.id)
         read = _text(f, args[0])
@@ -73,31 +72,25 @@ def pg_format_queries(f: JsFile, calls: list, sinks: dict[str, int], dialect: st
         result.queries.append(query)
 
 
-def _dumbo(f: JsFile, call) -> bool:
-    fn = unwrap(call.child_by_field_name("function"))
-    if fn is not None and fn.type == "identifier":
-        return f.imports.get(f.src(fn)) == DUMBO and f.imported.get(f.src(fn)) in DUMBO_TEXT
-    return fn is not None and fn.type in ("sequence_expression", "member_expression") and is_pg_format(f, call)
-
-
-def is_pg_format(f: JsFile, call) -> bool:
-    """The call's function is pg-format's: imported, required, or `(0, pg_format_1.default)` as TypeScript
-    compiles an import to CommonJS."""
+def _writer(f: JsFile, call) -> str | None:
+    """The package whose SQL writer the call's function is (PACKAGE, DUMBO), or None: imported (under any name the
+    import gives it, `sql as sql2`), required, or `(0, pg_format_1.default)` / `(0, import_dumbo.sql)` as TypeScript
+    and bundlers compile an import to CommonJS."""
     fn = unwrap(call.child_by_field_name("function"))
     if fn is not None and fn.type == "sequence_expression" and fn.named_children:
         fn = unwrap(fn.named_children[-1])
     member = None
     if fn is not None and fn.type == "member_expression":
-        obj, member = member_parts(f, fn)  # `(0, import_dumbo.sql)`: dumbo's sql, as bundled to CommonJS
+        obj, member = member_parts(f, fn)
         fn = unwrap(obj) if member == "default" or member in DUMBO_TEXT else None
     if fn is None or fn.type != "identifier" or is_parameter(f, fn):
-        return False
+        return None
     name = f.src(fn)
     bound = f.binding(name, call.start_byte)
     module = f.imports.get(name) if bound is None else required(f, bound)
     if module == DUMBO:
-        return (member if member is not None else f.imported.get(name)) in DUMBO_TEXT
-    return module == PACKAGE
+        return DUMBO if (member if member is not None else f.imported.get(name)) in DUMBO_TEXT else None
+    return PACKAGE if module == PACKAGE else None
 
 
 def _text(f: JsFile, arg) -> tuple | None:

@@ -97,7 +97,8 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
     except (SyntaxError, ValueError, RecursionError) as exc:  # RecursionError: nested too deep to parse
         line = getattr(exc, "lineno", None) or 1
         where = Location(path, line, getattr(exc, "offset", None) or 1)
-        newer = newer_syntax(code.splitlines()[line - 1] if 0 < line <= code.count("\n") + 1 else "")
+        lines = code.splitlines()
+        newer = newer_syntax(lines[line - 1] if 0 < line <= len(lines) else "")
         if newer is not None:
             result.unread.append((where, newer))
         else:
