@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 PARSE_ERROR = "parse-error"
 UNREAD_STATEMENT = "unread-statement"
 INCOMPLETE_SCHEMA = "incomplete-schema"
+UNKNOWN_SIZE = "unknown-size"
 RULE_FAILED = "rule-failed"  # as advisor.checks.RULE_FAILED (not imported here: a cached run never loads the rules)
 
 
@@ -170,6 +171,7 @@ class Analysis:
     def findings(self) -> list[Finding]:
         out = []
         withheld: dict[str, set[str]] = {}  # rule name -> tables not wholly seen
+        unsized: list[tuple[str, Hit]] = []  # claims on the size of tables advisor knows nothing of
         said: set[tuple] = set()  # the variants of one built statement (each IF's text) say the same once
         for name, hit in self.hits:
             spec = catalogue.lookup(name)
@@ -178,6 +180,9 @@ class Analysis:
             said.add((name, hit.location, hit.message))
             if hit.withheld:
                 withheld.setdefault(name, set()).add(hit.withheld)
+                continue
+            if hit.unsized:
+                unsized.append((name, hit))
                 continue
             severity = cast(Severity, self.config.severity.get(spec.id) or hit.severity or spec.severity)
             out.append(
@@ -199,7 +204,51 @@ class Analysis:
                 )
             )
         note = self._incomplete_schema_note(withheld, [h for _, h in self.hits if getattr(h, "withheld", None)])
-        return out + ([note] if note and self.has_schema else [])
+        sizes = self._unknown_size_note(unsized)
+        return out + ([note] if note and self.has_schema else []) + ([sizes] if sizes else [])
+
+    def _unknown_size_note(self, unsized: list[tuple[str, Hit]]) -> Finding | None:
+        """One note per project for the claims that rest on the size of tables advisor knows nothing of
+        (Schema.grows): whether a scan or a sort in memory matters is the table's size, which the code
+        rarely says. The note names the tables, their claims and where the first one is."""
+        spec = catalogue.lookup(UNKNOWN_SIZE)
+        if not unsized or spec is None or spec.id not in self.enabled:
+            return None
+        by_table: dict[str, list[tuple[str, Hit]]] = {}
+        for name, hit in unsized:
+            by_table.setdefault(without_stand_ins(hit.unsized or ""), []).append((name, hit))
+        at = lambda h: (h.location.path, h.location.line, h.location.col)  # noqa: E731
+        firsts = {t: min((h for _, h in hs), key=at) for t, hs in by_table.items()}
+        order = sorted(by_table, key=lambda t: (*at(firsts[t]), t))
+        listed = []
+        for table in order[:8]:
+            counts: dict[str, int] = {}
+            for name, _ in by_table[table]:
+                counts[name] = counts.get(name, 0) + 1
+            said = ", ".join(f"{n} {name}" for name, n in sorted(counts.items()))
+            where = firsts[table].location
+            listed.append(f"{table} ({said}; first at {where.path}:{where.line})")
+        more = f" and {len(order) - 8} more" if len(order) > 8 else ""
+        n = len(unsized)
+        first = firsts[order[0]].location
+        tables = ", ".join(f'"{t}"' for t in order[:3])
+        return Finding(
+            rule=spec.id,
+            severity=cast(Severity, self.config.severity.get(spec.id) or spec.severity),
+            location=first,
+            message=f"advisor does not know whether {'this table grows' if len(order) == 1 else 'these tables grow'} "
+            + (
+                "large, so it did not make the one claim that only matters on a large table: "
+                if n == 1
+                else f"large, so it made none of the {n} claims that only matter on a large table: "
+            )
+            + "; ".join(listed)
+            + more,
+            help=f"name the tables that grow large in advisor.toml, and advisor makes these claims: large-tables = "
+            f'[{tables}] (or ["*"] for every table); production\'s row counts say it too ([seed] stats, from '
+            "`advisor stats export`); a table that stays small: [seed.tables.<name>] rows = 100",
+            subject=",".join(order),
+        )
 
     def _unread_note(self, path: str) -> None:
         """One note per file for the SQL in its code advisor could not read (another database's SQL, a

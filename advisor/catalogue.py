@@ -59,6 +59,9 @@ class RuleSpec:
     # `coverage = true`: a note on what advisor could not see (a table's definition, a collection's index
     # declarations), not a problem in the code: counted apart from the findings that claim one
     coverage: bool = False
+    # `sized = true`: the claim only matters on a large table, so the rule is silent on one advisor does not
+    # know grows (Schema.grows), and the project's unknown-size note names it
+    sized: bool = False
 
     @property
     def family(self) -> str:
@@ -112,7 +115,8 @@ def parse_page(path: Path) -> RuleSpec:
     if severity not in SEVERITIES:
         raise CatalogueError(f"{path}: severity {severity!r} is not one of {SEVERITIES}")
     default, workload, coverage = meta.get("default", True), meta.get("workload", False), meta.get("coverage", False)
-    for key, value in (("default", default), ("workload", workload), ("coverage", coverage)):
+    sized = meta.get("sized", False)
+    for key, value in (("default", default), ("workload", workload), ("coverage", coverage), ("sized", sized)):
         if not isinstance(value, bool):
             raise CatalogueError(f"{path}: {key} {value!r} is not true or false")
     return RuleSpec(
@@ -128,6 +132,7 @@ def parse_page(path: Path) -> RuleSpec:
         default=default,
         workload=workload,
         coverage=coverage,
+        sized=sized,
     )
 
 
@@ -144,9 +149,15 @@ def catalogue() -> dict[str, RuleSpec]:
     return {s.id: s for s in sorted(specs, key=lambda s: (list(FAMILIES).index(s.family), s.id))}
 
 
+@lru_cache(maxsize=1)
+def sized() -> frozenset[str]:
+    """The names of the rules whose claim only matters on a large table (`sized = true`)."""
+    return frozenset(s.name for s in catalogue().values() if s.sized)
+
+
 # --- the parsed catalogue, cached -------------------------------------------------
 
-_PARSED_FORMAT = 4  # bump when RuleSpec or Example change shape
+_PARSED_FORMAT = 5  # bump when RuleSpec or Example change shape
 _PARSED_FILE = "catalogue.json"
 
 

@@ -181,6 +181,7 @@ def rules_command(fmt) -> None:
                         "default": s.default,
                         "workload": s.workload,  # silent on code that runs once (advisor/oneoff.py)
                         "coverage": s.coverage,  # a note on what advisor could not see, not a problem
+                        "sized": s.sized,  # speaks only on tables advisor knows grow (unknown-size)
                         "help_uri": s.help_uri,
                     }
                     for s in specs

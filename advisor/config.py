@@ -71,6 +71,7 @@ class Config:
     indexes: dict[str, Any] = field(default_factory=dict)  # [indexes]: advisor/indexes/budget.py
     max_file_size: int = DEFAULT_MAX_FILE_SIZE  # bytes read of one file at most (advisor/files.py)
     test_paths: list[str] = field(default_factory=lambda: list(TEST_PATHS))
+    large_tables: list[str] = field(default_factory=list)  # names (`*` wildcards) of the tables that grow large
     allow_outside: bool = False  # set from the command line only: config paths may leave the root
 
     @property
@@ -160,6 +161,13 @@ def from_mapping(data: dict[str, Any], root: Path, source: Path | None, prefix: 
                 raise ConfigError(f"{where(key)}: {value} is out of range ({low:,} to {high:,} bytes)")
         elif key == "test-paths":
             config.test_paths = _string_list(value, where(key))
+        elif key == "large-tables":
+            config.large_tables = _string_list(value, where(key))
+            for name in config.large_tables:
+                if not name.strip() or "\x00" in name:
+                    raise ConfigError(
+                        f'{where(key)}: {name!r} is not a table name or pattern ("events", "audit_*", "*")'
+                    )
         elif key == "mongo":
             # no [mongo] setting exists yet: a key there is a typo or meant for another version
             for name in _expect(value, dict, where(key), "a table"):

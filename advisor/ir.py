@@ -234,6 +234,16 @@ class Table:
 _VALUE_COLUMNS = frozenset({"value", "val", "setting_value", "property_value"})
 
 
+def _named(name: str, patterns: list[str]) -> bool:
+    """`name` (lower case, maybe schema-qualified) matches one of the config's table patterns (`*` wildcards)."""
+    if not patterns:
+        return False
+    from fnmatch import fnmatchcase
+
+    bare = name.rsplit(".", 1)[-1]
+    return any(fnmatchcase(name, p.lower()) or fnmatchcase(bare, p.lower()) for p in patterns)
+
+
 @dataclass
 class Schema:
     tables: dict[str, Table] = field(default_factory=dict)
@@ -350,6 +360,10 @@ class Schema:
     unread: dict[str, Location] = field(default_factory=dict)
     files: set[str] = field(default_factory=set)  # the schema files of the config (DDL, migrations)
     tiny: set[str] = field(default_factory=set)  # tables the config says stay small ([seed.tables.t] rows)
+    # tables the config says grow large (`large-tables` patterns, [seed.tables.t] rows, production's counts)
+    large: set[str] = field(default_factory=set)
+    large_patterns: list[str] = field(default_factory=list)
+    paged: set[str] = field(default_factory=set)  # tables the code pages through with OFFSET / skip
     # CREATE FUNCTION statements a later definition of the same name replaces (schema.assemble.replaced_routines)
     replaced_routines: list[Location] = field(default_factory=list)
 
@@ -357,6 +371,21 @@ class Schema:
         """The config says this table or collection stays small, or its columns say it holds settings:
         reading it whole is the cheapest plan, so no rule whose claim rests on its size speaks about it."""
         return name.lower() in self.tiny or self.settings(name)
+
+    def grows(self, name: str) -> bool:
+        """advisor knows this table or collection holds many rows: the config says so, or the project
+        does: it partitions the table, expires its documents (a TTL index: they pile up with use), or
+        pages through it with OFFSET / skip. A claim that rests on a table's size needs this; without it
+        the rule says nothing, and one note (unknown-size) names the tables and how to say their size."""
+        key = name.lower()
+        if key in self.large or key in self.paged or _named(key, self.large_patterns):
+            return True
+        t = self.tables.get(key)
+        if t is not None and (t.partition_by or t.partition_of):
+            return True
+        return any(
+            i.method == "mongo" and i.options.get("expireAfterSeconds") is not None for i in self.indexes_on(name)
+        )
 
     def settings(self, name: str) -> bool:
         """A table of settings: two columns, a name and its `value` (`metadata (name, value)`,

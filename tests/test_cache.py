@@ -134,7 +134,7 @@ def rules(output: str) -> list[tuple[str, int, str]]:
 
 
 def test_editing_the_file_invalidates(project, monkeypatch):
-    project({"advisor.toml": 'schema = ["schema.sql"]\n', "schema.sql": SCHEMA, "q.sql": QUERY})
+    project({"advisor.toml": 'large-tables = ["*"]\nschema = ["schema.sql"]\n', "schema.sql": SCHEMA, "q.sql": QUERY})
     before = assert_cached_same(monkeypatch, "--format", "json", "q.sql")
     assert ("q.sql", 1, "IDX001") in rules(before)
     edit("q.sql", "-- moved down\n\nSELECT id FROM users ORDER BY random();\n")
@@ -144,7 +144,7 @@ def test_editing_the_file_invalidates(project, monkeypatch):
 
 
 def test_editing_a_schema_file_invalidates(project, monkeypatch):
-    project({"advisor.toml": 'schema = ["schema.sql"]\n', "schema.sql": SCHEMA, "q.sql": QUERY})
+    project({"advisor.toml": 'large-tables = ["*"]\nschema = ["schema.sql"]\n', "schema.sql": SCHEMA, "q.sql": QUERY})
     assert ("q.sql", 1, "IDX001") in rules(assert_cached_same(monkeypatch, "--format", "json", "q.sql"))
     edit("schema.sql", SCHEMA + "CREATE INDEX users_email ON users (email);\n")
     assert_miss(monkeypatch, "--format", "json", "q.sql")
@@ -157,7 +157,7 @@ def test_editing_a_schema_file_invalidates(project, monkeypatch):
 
 def test_ddl_in_another_checked_file_counts(project, monkeypatch):
     """Checked .sql files add their DDL to the schema: a file's findings depend on its neighbours."""
-    project({"advisor.toml": 'schema = ["schema.sql"]\n', "schema.sql": SCHEMA, "q.sql": QUERY,
+    project({"advisor.toml": 'large-tables = ["*"]\nschema = ["schema.sql"]\n', "schema.sql": SCHEMA, "q.sql": QUERY,
              "idx.sql": "CREATE INDEX users_email ON users (email);\n"})
     alone = assert_cached_same(monkeypatch, "--format", "json", "q.sql")
     both = assert_cached_same(monkeypatch, "--format", "json", "q.sql", "idx.sql")
@@ -169,6 +169,7 @@ def test_ddl_in_another_checked_file_counts(project, monkeypatch):
 
 def test_mongo_index_declarations_in_another_file_count(project, monkeypatch):
     project({
+        "advisor.toml": 'large-tables = ["*"]\n',
         "find.js": "db.collection('users').find({ email: 'a' }).toArray();\n",
         "indexes.js": "db.collection('users').createIndex({ email: 1 });\n",
     })
@@ -198,18 +199,18 @@ def test_calls_in_another_python_file_count(project, monkeypatch):
 
 
 @pytest.mark.parametrize("config", [
-    'schema = ["schema.sql"]\nignore = ["missing-index"]\n',
-    'schema = ["schema.sql"]\n[severity]\nmissing-index = "error"\n',
-    'schema = ["schema.sql"]\ndialect = "mysql"\n',
-    'schema = []\n',
+    'large-tables = ["*"]\nschema = ["schema.sql"]\nignore = ["missing-index"]\n',
+    'large-tables = ["*"]\nschema = ["schema.sql"]\n[severity]\nmissing-index = "error"\n',
+    'large-tables = ["*"]\nschema = ["schema.sql"]\ndialect = "mysql"\n',
+    'large-tables = ["*"]\nschema = []\n',
 ])
 def test_editing_the_config_invalidates(project, monkeypatch, config):
-    project({"advisor.toml": 'schema = ["schema.sql"]\n', "schema.sql": SCHEMA, "q.sql": QUERY})
+    project({"advisor.toml": 'large-tables = ["*"]\nschema = ["schema.sql"]\n', "schema.sql": SCHEMA, "q.sql": QUERY})
     before = assert_cached_same(monkeypatch, "--format", "json", "q.sql")
     edit("advisor.toml", config)
     assert_miss(monkeypatch, "--format", "json", "q.sql")
     assert_cached_same(monkeypatch, "--format", "json", "q.sql")
-    edit("advisor.toml", 'schema = ["schema.sql"]\n')
+    edit("advisor.toml", 'large-tables = ["*"]\nschema = ["schema.sql"]\n')
     with monkeypatch.context() as m:  # back as it was: served from the cache again
         no_analysis(m)
         assert run("--format", "json", "q.sql") == (1, before)
@@ -250,7 +251,7 @@ def test_baseline_and_fingerprints_are_applied_after_the_cache(project, monkeypa
 @pytest.mark.parametrize("garbage", [b"", b"{", b"[]", b"null", b'{"key": "x"}', b"\xff\xfe not utf-8",
                                      "same key, wrong shape"])
 def test_a_corrupt_cache_is_ignored(project, monkeypatch, _private_results, garbage):
-    project({"advisor.toml": 'schema = ["schema.sql"]\n', "schema.sql": SCHEMA, "q.sql": QUERY})
+    project({"advisor.toml": 'large-tables = ["*"]\nschema = ["schema.sql"]\n', "schema.sql": SCHEMA, "q.sql": QUERY})
     full = run("--format", "json", "q.sql", "--no-cache")
     run("--format", "json", "q.sql")
     for path in records(_private_results):
@@ -493,7 +494,7 @@ def test_which_sql_files_the_project_loads_is_part_of_the_context(project, monke
     """A `.sql` file nothing names, beside one that is named, holds no query (sources/sql_file_use):
     a file that starts naming it changes its findings, though neither file's DDL changed. Back and
     forth between the two (a branch switch), the cache must serve each state its own findings."""
-    project({"advisor.toml": 'schema = ["schema.sql"]\n', "schema.sql": SCHEMA, "q/a.sql": QUERY,
+    project({"advisor.toml": 'large-tables = ["*"]\nschema = ["schema.sql"]\n', "schema.sql": SCHEMA, "q/a.sql": QUERY,
              "q/b.sql": "SELECT id FROM users WHERE name = 'x';\n", loader: one})
     first = assert_cached_same(monkeypatch, "--format", "json", ".")
     assert ("q/a.sql", 1, "IDX001") in rules(first) and not [r for r in rules(first) if r[0] == "q/b.sql"]
@@ -506,7 +507,7 @@ def test_which_sql_files_the_project_loads_is_part_of_the_context(project, monke
 def test_a_temporary_table_another_kind_of_file_creates_is_part_of_the_context(project, monkeypatch):
     """A table a non-SQL file creates at run time is a gap of the schema (schema/assemble.py): its
     queries' findings in other files change when it appears, and back again."""
-    project({"advisor.toml": 'schema = ["schema.sql"]\n', "schema.sql": SCHEMA, "q.sql": QUERY,
+    project({"advisor.toml": 'large-tables = ["*"]\nschema = ["schema.sql"]\n', "schema.sql": SCHEMA, "q.sql": QUERY,
              "setup.yaml": "note: none\n"})
     first = assert_cached_same(monkeypatch, "--format", "json", ".")
     edit("setup.yaml", "sql: CREATE TABLE child (extra int) INHERITS (users)\n")
@@ -520,7 +521,7 @@ def test_the_stats_file_is_part_of_the_key(project, monkeypatch):
     """Production's row counts (`[seed] stats`) decide which tables are tiny, and a claim about a tiny
     table is not made: a stats file that changes, and back, changes the findings each time."""
     stats = '{{"version": 1, "tables": [{{"schema": "public", "table": "users", "reltuples": {}}}]}}'
-    project({"advisor.toml": 'schema = ["schema.sql"]\n[seed]\nstats = "prod.json"\n', "schema.sql": SCHEMA,
+    project({"advisor.toml": 'large-tables = ["*"]\nschema = ["schema.sql"]\n[seed]\nstats = "prod.json"\n', "schema.sql": SCHEMA,
              "q.sql": QUERY, "prod.json": stats.format(12)})
     tiny = assert_cached_same(monkeypatch, "--format", "json", "q.sql")
     edit("prod.json", stats.format(5_000_000))

@@ -15,7 +15,7 @@ from advisor.cli import main
 from advisor.engine import Options
 from advisor.ir import Finding, Location
 
-CONFIG = 'dialect = "postgres"\nschema = ["migrations/*.sql"]\n'
+CONFIG = 'large-tables = ["*"]\ndialect = "postgres"\nschema = ["migrations/*.sql"]\n'
 SCHEMA = """\
 CREATE TABLE users (id integer PRIMARY KEY, email text NOT NULL, name text);
 CREATE INDEX idx_users_email ON users (email);

@@ -22,7 +22,7 @@ def rules_of(report):
 
 
 def test_config_unknown_key_is_an_error_naming_file_and_key(project):
-    project({"advisor.toml": 'dialect = "postgres"\nselct = ["SQL"]\n', "q.sql": "SELECT 1;"})
+    project({"advisor.toml": 'large-tables = ["*"]\ndialect = "postgres"\nselct = ["SQL"]\n', "q.sql": "SELECT 1;"})
     result = CliRunner().invoke(main, ["check", "."])
     assert result.exit_code == 2
     assert "advisor.toml" in result.output and "selct" in result.output
@@ -123,7 +123,7 @@ def test_baseline_cli_round_trip_and_bad_baseline(project):
 
 def test_schema_from_config_enables_schema_rules(project):
     project({
-        "advisor.toml": 'schema = ["db/*.sql"]\n',
+        "advisor.toml": 'large-tables = ["*"]\nschema = ["db/*.sql"]\n',
         "db/001.sql": SCHEMA,
         "app/q.sql": "SELECT id FROM users WHERE name = $1;\nSELECT id FROM users WHERE id = 2.5;\n",
     })
@@ -135,7 +135,7 @@ def test_schema_from_config_enables_schema_rules(project):
 
 def test_schema_findings_only_for_checked_files(project):
     project({
-        "advisor.toml": 'schema = ["db/*.sql"]\n',
+        "advisor.toml": 'large-tables = ["*"]\nschema = ["db/*.sql"]\n',
         "db/001.sql": SCHEMA + "CREATE INDEX a ON users (email);\nCREATE INDEX b ON users (email);\n",
         "app/q.sql": "SELECT id FROM users WHERE email = $1;\n",
     })
@@ -145,7 +145,7 @@ def test_schema_findings_only_for_checked_files(project):
 
 def test_excludes_and_gitignore(project):
     project({
-        "advisor.toml": 'exclude = ["legacy/"]\n',
+        "advisor.toml": 'large-tables = ["*"]\nexclude = ["legacy/"]\n',
         ".gitignore": "generated/\n",
         "legacy/old.sql": "SELECT a FROM t ORDER BY random();",
         "generated/x.sql": "SELECT a FROM t ORDER BY random();",
@@ -194,7 +194,7 @@ SQL_WORDS = ["SELECT", "*", "FROM", "users", "u", "WHERE", "id", "=", "$1", "AND
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.sampled_from(SQL_WORDS), max_size=25))
 def test_mutated_sql_never_crashes_the_checker(project, words):
-    project({"advisor.toml": 'schema = ["schema.sql"]\n', "schema.sql": SCHEMA, "q.sql": " ".join(words)})
+    project({"advisor.toml": 'large-tables = ["*"]\nschema = ["schema.sql"]\n', "schema.sql": SCHEMA, "q.sql": " ".join(words)})
     report = engine.check(["q.sql"])
     for f in report.findings:
         assert f.rule and f.location.line >= 1

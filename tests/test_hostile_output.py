@@ -83,7 +83,7 @@ def test_save_lines_in_a_file_write_nothing(repo, tmp_path):
 def test_the_markdown_migration_splits_statements_as_postgresql_does(repo):
     """A column named `x; DROP INDEX ...` stays inside its quotes: no DROP of the project's index appears."""
     root, _ = repo
-    (root / "advisor.toml").write_text('schema = ["schema.sql"]\nselect = ["ALL"]\n')
+    (root / "advisor.toml").write_text('large-tables = ["*"]\nschema = ["schema.sql"]\nselect = ["ALL"]\n')
     name = "x; DROP INDEX CONCURRENTLY orders_customer_idx; --"
     (root / "schema.sql").write_text(
         f'CREATE TABLE orders (id int PRIMARY KEY, "{name}" int, customer_id int);\n'
@@ -113,7 +113,7 @@ def _crafted(repo, config: str, name: str, text: str) -> list[dict]:
 def test_mongo_shell_commands_keep_collection_names_and_keys_as_strings(repo):
     findings = _crafted(
         repo,
-        'select = ["ALL"]\n',
+        'large-tables = ["*"]\nselect = ["ALL"]\n',
         "app.py",
         "from pymongo import MongoClient\n"
         'db = MongoClient()["app"]\n'
@@ -311,7 +311,7 @@ def test_a_file_added_or_removed_changes_the_cached_results_of_the_others(repo, 
     added decided it, and its removal (the next checkout at the same path) must not reuse that result."""
     root, _ = repo
     monkeypatch.setenv("ADVISOR_CACHE_DIR", str(tmp_path / "cache"))
-    (root / "advisor.toml").write_text('schema = ["schema.sql"]\n')
+    (root / "advisor.toml").write_text('large-tables = ["*"]\nschema = ["schema.sql"]\n')
     (root / "schema.sql").write_text("CREATE TABLE users (id int PRIMARY KEY, email text, name text);\n")
     (root / "q.sql").unlink()
     (root / "q").mkdir()

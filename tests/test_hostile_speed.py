@@ -277,7 +277,7 @@ def _checked(
     project.mkdir()
     (project / "schema.sql").write_text(schema, encoding="utf-8")
     (project / "q.sql").write_text((query or {**SET_SHAPES, **JOIN_SHAPES}[name](n)) + ";\n", encoding="utf-8")
-    (project / "advisor.toml").write_text('select = ["ALL"]\nschema = ["schema.sql"]\n', encoding="utf-8")
+    (project / "advisor.toml").write_text('large-tables = ["*"]\nselect = ["ALL"]\nschema = ["schema.sql"]\n', encoding="utf-8")
     found = []
     lines = _advisor_lines(lambda: found.extend(check([str(project)], Options()).findings))
     return lines, sorted((f.rule, f.location.line, f.location.col) for f in found)

@@ -32,7 +32,7 @@ def _migration(project, schema: str, queries: str) -> list[str]:
         register(main)
     root = project(
         {
-            "advisor.toml": 'schema = ["schema.sql"]\npaths = ["queries"]\n[seed]\nrows = 20000\n[explain]\ncache = false\n',
+            "advisor.toml": 'large-tables = ["*"]\nschema = ["schema.sql"]\npaths = ["queries"]\n[seed]\nrows = 20000\n[explain]\ncache = false\n',
             "schema.sql": schema,
             "queries/a.sql": queries,
         }

@@ -26,7 +26,7 @@ CREATE INDEX jobs_id_lock_idx ON jobs (id, lock)
 """
 
 
-TOML = 'schema = ["db/schema.sql"]\nselect = ["DEFAULT", "offset-pagination"]\n'  # offset-pagination is opt-in
+TOML = 'large-tables = ["*"]\nschema = ["db/schema.sql"]\nselect = ["DEFAULT", "offset-pagination"]\n'  # offset-pagination is opt-in
 
 
 def found(project, sql, schema=JOBS, rule="missing-index"):
@@ -196,7 +196,7 @@ def test_no_index_is_offered_on_an_expression_of_a_parameter(project):
     # `expiration_ts_ms - ?` cannot be built; the advice is the rewrite, and missing-index leaves it to that
     # (with `<=` the statement is a sweep of what expires before a cutoff: no claim, test_sql_precision)
     schema = "CREATE TABLE validity (user_id text PRIMARY KEY, email_sent boolean NOT NULL, expiration_ts_ms bigint);\n"
-    project({"advisor.toml": 'schema = ["db/schema.sql"]\n', "db/schema.sql": schema,
+    project({"advisor.toml": 'large-tables = ["*"]\nschema = ["db/schema.sql"]\n', "db/schema.sql": schema,
              "q.sql": "SELECT user_id FROM validity WHERE email_sent = FALSE AND (expiration_ts_ms - $1) >= $2;\n"})
     found = engine.check(["."]).active
     assert [catalogue.lookup(f.rule).name for f in found] == ["function-on-column"]

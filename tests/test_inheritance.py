@@ -111,7 +111,7 @@ def test_the_tables_a_scan_reads_and_their_indexes_agree_with_postgresql(pg_serv
 
 
 def found(project, sql, schema, extra=None):
-    files = {"advisor.toml": 'schema = ["db/schema.sql"]\n', "db/schema.sql": schema, "q.sql": sql}
+    files = {"advisor.toml": 'large-tables = ["*"]\nschema = ["db/schema.sql"]\n', "db/schema.sql": schema, "q.sql": sql}
     project({**files, **(extra or {})})
     return [(catalogue.lookup(f.rule).name, f.location.path, f.message) for f in engine.check(["."]).active]
 

@@ -81,6 +81,7 @@ def test_queries_and_indexes_on_the_member_meet(tmp_path, monkeypatch):
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "package.json").write_text('{"name": "storage"}')
+    (tmp_path / "advisor.toml").write_text('large-tables = ["*"]\n')  # its collections grow (unknown-size)
     (tmp_path / "storage.js").write_text(LIBRARIES)
     active = engine.check(["."]).active
     found = {(f.rule, f.location.line) for f in active}

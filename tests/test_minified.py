@@ -33,7 +33,7 @@ def _rules(tmp_path, monkeypatch, files: dict[str, str]) -> set[tuple[str, str]]
 
 
 def test_a_bundle_is_not_read_its_source_is(tmp_path, monkeypatch):
-    opt_in = 'select = ["DEFAULT", "unbounded-find"]\n'  # a finding the query has whether a collection is indexed
+    opt_in = 'large-tables = ["*"]\nselect = ["DEFAULT", "unbounded-find"]\n'  # a finding the query has whether a collection is indexed
     found = _rules(tmp_path, monkeypatch, {"bundle.min.js": SQUEEZED, "app.js": WRITTEN + SOURCE_MAP, "advisor.toml": opt_in})
     assert ("app.js", "unbounded-find") in found
     assert not {f for f in found if f[0] == "bundle.min.js"}

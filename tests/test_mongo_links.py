@@ -442,7 +442,7 @@ def test_one_class_indexes_are_not_another_class_indexes_for_the_same_member_tex
     from advisor import engine
 
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'forum'\n")
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'forum'\n[tool.advisor]\nlarge-tables = [\"*\"]\n")
     for path, text in OPENEDX.items():
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / path).write_text(text)
@@ -595,7 +595,7 @@ def test_a_checked_project_joins_its_files(tmp_path, monkeypatch):
     from advisor import engine
 
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'scout'\n")
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'scout'\n[tool.advisor]\nlarge-tables = [\"*\"]\n")
     pkg = tmp_path / "scout"
     (pkg / "adapter").mkdir(parents=True)
     (pkg / "constants").mkdir()

@@ -116,7 +116,7 @@ def test_no_index_declared_for_a_collection_is_said_once(tmp_path, monkeypatch):
     from advisor import engine
 
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "advisor.toml").write_text('dialect = "postgres"\n')
+    (tmp_path / "advisor.toml").write_text('large-tables = ["*"]\ndialect = "postgres"\n')
     (tmp_path / "jobs.js").write_text("""\
 async function due(db) {
   await db.collection('jobs').find({ queue: 'mail', runAt: { $lte: new Date() } }).limit(10).toArray();
@@ -751,7 +751,7 @@ def test_index_keys_held_in_a_variable_count_as_declared(tmp_path, monkeypatch):
     from advisor import engine
 
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "advisor.toml").write_text('dialect = "postgres"\n')
+    (tmp_path / "advisor.toml").write_text('large-tables = ["*"]\ndialect = "postgres"\n')
     (tmp_path / "db-init.js").write_text("""\
 class Scheduler {
   init(db) {
@@ -827,6 +827,7 @@ def test_a_pipeline_sorting_one_owner_s_documents_is_judged_like_a_find(tmp_path
     from advisor import engine
 
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "advisor.toml").write_text('large-tables = ["*"]\n')  # collections that grow (unknown-size)
     (tmp_path / "ix.js").write_text("db.collection('events').createIndex({ owner: 1, kind: 1 });\n")
     (tmp_path / "q.js").write_text("""\
 async function f(db, ownerId) {

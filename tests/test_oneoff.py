@@ -58,6 +58,7 @@ def test_a_workload_rule_is_silent_in_a_versioned_update_and_speaks_in_the_servi
     root = project(
         {
             "package.json": "{}",
+            "advisor.toml": 'large-tables = ["*"]\n',  # forms grows (unknown-size)
             "src/db/indexes.js": "module.exports = (db) => db.collection('forms').createIndex({ project: 1 });\n",
             "src/db/updates/3.0.1.js": find + unsafe,
             "src/services/forms.js": find + unsafe,
@@ -118,7 +119,7 @@ def test_workload_rules_are_silent_in_maintenance_routines_in_every_language(pro
 
     root = project(
         {
-            "advisor.toml": 'dialect = "postgres"\nschema = ["schema.sql"]\n',
+            "advisor.toml": 'large-tables = ["*"]\ndialect = "postgres"\nschema = ["schema.sql"]\n',
             "schema.sql": "CREATE TABLE jobs (id bigint PRIMARY KEY, done_at timestamptz, owner text);\n"
             "CREATE FUNCTION purge_done() RETURNS void LANGUAGE sql AS $$ DELETE FROM jobs WHERE done_at < now() $$;\n"
             "CREATE FUNCTION jobs_of(p text) RETURNS SETOF jobs LANGUAGE sql AS $$ SELECT * FROM jobs WHERE owner = p $$;\n",
@@ -157,7 +158,7 @@ def test_a_function_only_a_maintenance_routine_calls_is_that_routine(project):
     select = 'cur.execute("SELECT id FROM alerts WHERE status = %s", ("shelved",))'
     root = project(
         {
-            "advisor.toml": 'dialect = "postgres"\nschema = ["schema.sql"]\n',
+            "advisor.toml": 'large-tables = ["*"]\ndialect = "postgres"\nschema = ["schema.sql"]\n',
             "schema.sql": "CREATE TABLE alerts (id bigint PRIMARY KEY, status text, owner text);\n",
             "app/db.py": f"""
             class Db:
@@ -197,7 +198,7 @@ def test_a_routine_with_a_long_signature_and_a_function_nested_in_the_one_it_cal
 
     root = project(
         {
-            "advisor.toml": 'dialect = "postgres"\nschema = ["schema.sql"]\n',
+            "advisor.toml": 'large-tables = ["*"]\ndialect = "postgres"\nschema = ["schema.sql"]\n',
             "schema.sql": "CREATE TABLE alerts (id bigint PRIMARY KEY, status text);\n",
             "app/db.py": """
             class Db:
@@ -237,7 +238,7 @@ def test_a_statement_in_a_function_named_underscore_is_read(project):
 
     root = project(
         {
-            "advisor.toml": 'dialect = "postgres"\nschema = ["schema.sql"]\n',
+            "advisor.toml": 'large-tables = ["*"]\ndialect = "postgres"\nschema = ["schema.sql"]\n',
             "schema.sql": "CREATE TABLE t (id int PRIMARY KEY, a text);\n",
             "app.py": """
             def register(app, cur):

@@ -178,7 +178,7 @@ def test_the_where_of_a_later_piece_is_judged_where_it_is_written(project):
             cur.execute(query, (status,))
             return cur.fetchall()
         """
-    found = fired(project, "missing-index", {"schema.sql": SCHEMA, "app.py": code})
+    found = fired(project, "missing-index", {"advisor.toml": 'large-tables = ["*"]\n', "schema.sql": SCHEMA, "app.py": code})
     line = textwrap.dedent(code).splitlines()[4]
     assert [(path, n) for path, n, _, _ in found] == [("app.py", 4)]
     assert line[found[0][2] - 1 :].startswith("status = %s")

@@ -73,6 +73,7 @@ def test_the_declared_unique_index_serves_the_query_on_that_collection(tmp_path,
     from advisor import engine
 
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "advisor.toml").write_text('large-tables = ["*"]\n')  # collections that grow (unknown-size)
     (tmp_path / "resources.py").write_text(RESOURCES)
     (tmp_path / "__init__.py").write_text(REGISTERED)
     (tmp_path / "sets.py").write_text(

@@ -68,6 +68,7 @@ def test_the_planner_judges_the_per_instance_collection_against_its_own_declarat
     from advisor import engine
 
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "advisor.toml").write_text('large-tables = ["*"]\n')  # collections that grow (unknown-size)
     (tmp_path / "jobs.py").write_text(
         JOBS.replace(
             "        self.jobs = jobs\n", "        self.jobs = jobs\n        self.jobs.create_index('owner')\n"
@@ -204,6 +205,7 @@ def test_a_query_on_a_database_a_method_gives_keeps_its_scope(tmp_path, monkeypa
     from advisor.options import Options
 
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "advisor.toml").write_text('large-tables = ["*"]\n')  # collections that grow (unknown-size)
     (tmp_path / "backend.py").write_text(BACKEND)
     project = load_project(["."], Options())
     scopes = {q.location.line: q.scope for q in project.other_queries}

@@ -164,7 +164,7 @@ def test_a_finding_on_a_query_whose_collection_a_caller_names(tmp_path, monkeypa
     from advisor import engine
 
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'taxii'\n")
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'taxii'\n[tool.advisor]\nlarge-tables = [\"*\"]\n")
     files = {
         "taxii/filters.py": 'class Filter:\n    def run(self, data, kind):\n        return list(data.find({"type": kind}).limit(50))\n',
         "taxii/backend.py": (

@@ -189,6 +189,7 @@ def test_the_planner_judges_a_sub_collection_against_its_own_declarations(tmp_pa
     from advisor import engine
 
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "advisor.toml").write_text('large-tables = ["*"]\n')  # collections that grow (unknown-size)
     extra = "\n    def by_owner(self, owner):\n        return self._revisions.find_one({'owner': owner, 'rev': 3})\n"
     extra += "\n    def last(self, key):\n        return self._collection.notes.find_one({'owner': key})\n"
     (tmp_path / "store.py").write_text(STORE + extra)

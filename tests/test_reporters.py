@@ -18,7 +18,7 @@ SARIF_SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.
 @pytest.fixture
 def report(project):
     project({
-        "advisor.toml": 'schema = ["schema.sql"]\nselect = ["DEFAULT", "select-star", "delete-without-where"]\n',
+        "advisor.toml": 'large-tables = ["*"]\nschema = ["schema.sql"]\nselect = ["DEFAULT", "select-star", "delete-without-where"]\n',
         "schema.sql": "CREATE TABLE users (id bigint PRIMARY KEY, name text);\n",
         "q.sql": "SELECT * FROM users\nWHERE lower(name) = 'a';\n-- advisor: ignore delete-without-where\nDELETE FROM users;\n",
     })
@@ -54,7 +54,7 @@ def test_sarif_uris_are_percent_encoded(project):
     from urllib.parse import unquote, urlsplit
 
     name = "q 100%#1?.sql"
-    project({"advisor.toml": 'select = ["DEFAULT", "select-star"]\n', name: "SELECT * FROM users;\n"})
+    project({"advisor.toml": 'large-tables = ["*"]\nselect = ["DEFAULT", "select-star"]\n', name: "SELECT * FROM users;\n"})
     doc = json.loads(render("sarif", engine.check(["."])))
     (uri,) = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in doc["runs"][0]["results"]}
     assert uri == "q%20100%25%231%3F.sql"
@@ -120,7 +120,7 @@ def test_repository_text_cannot_start_a_runner_command_or_reach_the_terminal_raw
     project({
         "schema.sql": f"CREATE TABLE users (id bigserial PRIMARY KEY, {INJECTING} text);\n",
         evil: f"SELECT * FROM users WHERE {INJECTING} = $1;\n",
-        "advisor.toml": 'dialect = "postgres"\nschema = ["schema.sql"]\n',
+        "advisor.toml": 'large-tables = ["*"]\ndialect = "postgres"\nschema = ["schema.sql"]\n',
     })
     report = engine.check(["."])
     assert any(f.location.path.startswith("evil") for f in report.active)  # the file is reported
@@ -165,7 +165,7 @@ def test_terminal_frame_of_a_finding_deep_in_a_long_line_stays_short(project):
     characters, so one 272 kB line of statements printed 1.09 GB (quadratic).  The frame shows a window of the
     line around the column, the carets under the finding."""
     body = "SELECT a FROM t WHERE a LIKE 'fine%'; " * 300 + "SELECT a FROM t WHERE a LIKE '%deep';"
-    project({"advisor.toml": 'paths = ["q.sql"]\n', "q.sql": body + "\n"})
+    project({"advisor.toml": 'large-tables = ["*"]\npaths = ["q.sql"]\n', "q.sql": body + "\n"})
     text = render("terminal", engine.check(["."]))
     lines = text.splitlines()
     frame = [i for i, line in enumerate(lines) if "'%deep'" in line and " | " in line]
@@ -179,6 +179,6 @@ def test_terminal_frame_of_a_finding_deep_in_a_long_line_stays_short(project):
 def test_terminal_frame_counts_lines_as_locations_do(project):
     """A form feed (or \\u2028) inside a line is no line end for a location: splitlines() took it for one and
     framed the line above the finding's."""
-    project({"advisor.toml": 'paths = ["f.sql"]\n', "f.sql": "-- comment\x0cSELECT 1;\nSELECT a FROM t WHERE a LIKE '%x';\n"})
+    project({"advisor.toml": 'large-tables = ["*"]\npaths = ["f.sql"]\n', "f.sql": "-- comment\x0cSELECT 1;\nSELECT a FROM t WHERE a LIKE '%x';\n"})
     text = render("terminal", engine.check(["."]))
     assert "2 | SELECT a FROM t WHERE a LIKE '%x';" in text, text

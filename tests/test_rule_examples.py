@@ -22,6 +22,8 @@ def run_example(spec, example, root):
     config = 'dialect = "postgres"\n'
     if not spec.default:  # an opt-in rule's examples run as a team that turned it on
         config += f'select = ["DEFAULT", "{spec.name}"]\n'
+    if spec.sized:  # a claim that only matters on a large table: its examples are on tables the team says grow
+        config += 'large-tables = ["*"]\n'
     for i, block in enumerate(schema):
         path = root / "schema" / f"{i:02d}{SUFFIX[block.lang]}"
         path.parent.mkdir(exist_ok=True)
@@ -82,7 +84,7 @@ def test_every_registered_rule_has_a_page_and_every_page_a_rule():
         assert catalogue.lookup(name) is not None, f"rule {name} has no rules/{name}.md"
     # the pages of what the run itself reports (parse errors, suppressions, plans it could not make, advice)
     reported_by_the_run = {"parse-error", "unused-suppression", "rule-failed", "explain-error", "schema-rejected",
-                           "incomplete-schema", "unread-statement"}
+                           "incomplete-schema", "unread-statement", "unknown-size"}
     for spec in catalogue.catalogue().values():
         assert spec.name in RULES or spec.name in reported_by_the_run, f"{spec.path}: no rule registered as {spec.name}"
 

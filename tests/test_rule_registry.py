@@ -43,7 +43,7 @@ def test_a_failing_mongo_rule_is_a_finding_on_its_query(tmp_path, monkeypatch, f
     load_checks()
     failing("where-operator")
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "advisor.toml").write_text("", encoding="utf-8")
+    (tmp_path / "advisor.toml").write_text('large-tables = ["*"]\n', encoding="utf-8")  # unanchored-regex speaks
     (tmp_path / "app.js").write_text(
         "async function f(db) {\n"
         "  return db.collection('users').find({ $where: 'this.a > 1', name: /abc/ }).limit(5).toArray();\n"
@@ -171,7 +171,11 @@ def test_the_rules_listing_says_which_rules_are_on_by_default():
         "missing-projection", "unbounded-find", "skip-pagination"]
     # the notes on what advisor could not see are marked apart from the findings that claim a problem
     assert sorted(r["name"] for r in listed if r["coverage"]) == [
-        "explain-error", "incomplete-schema", "no-index-declarations", "schema-rejected", "unread-statement"]
+        "explain-error", "incomplete-schema", "no-index-declarations", "schema-rejected", "unknown-size",
+        "unread-statement"]
+    assert sorted(r["name"] for r in listed if r["sized"]) == [
+        "collection-scan", "esr-order", "in-memory-sort", "missing-index", "negation-only", "or-unindexed",
+        "unanchored-regex", "unbounded-find", "unindexed-foreign-key"]
     rows = {line.split()[0]: line.split() for line in runner.invoke(main, ["rules"]).output.splitlines()[1:]
             if line.split() and line.split()[0] in ("SQL001", "SQL008")}
     assert rows["SQL001"][1:4] == ["select-star", "warning", "off"]

@@ -64,7 +64,7 @@ def test_a_gap_of_the_renamed_table_follows_it():
 
 
 def test_no_coverage_note_for_a_table_seen_whole(project):
-    files = {"advisor.toml": 'schema = ["schema.sql"]\n', "schema.sql": SNAPSHOT, **MIGRATIONS,
+    files = {"advisor.toml": 'large-tables = ["*"]\nschema = ["schema.sql"]\n', "schema.sql": SNAPSHOT, **MIGRATIONS,
              "q.sql": "SELECT id FROM objects WHERE last_modified = $1;\n"}
     project(files)
     names = [catalogue.lookup(f.rule).name for f in engine.check(["."]).active]

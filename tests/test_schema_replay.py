@@ -84,7 +84,7 @@ def test_a_table_only_altered_or_with_unreadable_index_ddl_is_not_complete():
 
 
 def check(project, files):
-    project({"advisor.toml": 'schema = ["db/*.sql"]\n', **files})
+    project({"advisor.toml": 'large-tables = ["*"]\nschema = ["db/*.sql"]\n', **files})
     return [(f.location.path, f.location.line, f.rule, f.message) for f in engine.check(["."]).active]
 
 
@@ -167,7 +167,7 @@ def test_the_incomplete_schema_note_stands_on_the_config_line_that_names_the_sch
 
 def test_a_schema_file_the_config_names_is_checked_whatever_its_suffix(project):
     # synapse keeps its snapshot in full.sql.postgres: the schema rules report on it like on a .sql file
-    project({"advisor.toml": 'schema = ["db/full.sql.postgres"]\n',
+    project({"advisor.toml": 'large-tables = ["*"]\nschema = ["db/full.sql.postgres"]\n',
              "db/full.sql.postgres": "CREATE TABLE push_rules (id bigint PRIMARY KEY, user_name text, rule_id text);\n"
                                      "ALTER TABLE ONLY push_rules ADD CONSTRAINT push_rules_key UNIQUE (user_name, rule_id);\n"
                                      "CREATE INDEX push_rules_user_name ON push_rules USING btree (user_name);\n",

@@ -1,6 +1,7 @@
 """A table or collection the config says stays small (`[seed.tables.t] rows`, below
 `[explain] large_table_rows`) gets no claim that rests on its size, in every rule family: reading
-it whole is the cheapest plan. The same query on a table of unknown size still gets the claim."""
+it whole is the cheapest plan. One advisor knows grows gets the claim; one of unknown size gets
+none, and the project's unknown-size note names it (tests/test_table_sizes.py)."""
 
 import textwrap
 
@@ -32,6 +33,7 @@ CREATE TABLE checks (
 QUERY = "SELECT id FROM checks WHERE name = $1;\n"
 
 SMALL = '\n[seed.tables.{}]\nrows = 20\n'
+LARGE = 'large-tables = ["*"]\n'
 OPT_IN = 'select = ["DEFAULT", "unbounded-find"]\n'  # off by default: its claim rests on size too
 
 
@@ -40,38 +42,49 @@ def names(project, files):
     return sorted((f.location.line, catalogue.lookup(f.rule).name) for f in engine.check(["."]).active)
 
 
-def test_mongo_rules_resting_on_size_speak_of_a_collection_of_unknown_size(project):
-    found = names(project, {"store.js": MONGO, "advisor.toml": OPT_IN})
+def test_mongo_rules_resting_on_size_speak_of_a_collection_that_grows(project):
+    found = names(project, {"store.js": MONGO, "advisor.toml": LARGE + OPT_IN})
     assert (5, "collection-scan") in found and (8, "unbounded-find") in found
 
 
+def test_mongo_rules_resting_on_size_leave_a_collection_of_unknown_size_to_the_note(project):
+    found = names(project, {"store.js": MONGO, "advisor.toml": OPT_IN})
+    assert [rule for _, rule in found if rule in ("collection-scan", "unbounded-find", "unknown-size")] == [
+        "unknown-size"]
+
+
 def test_mongo_collection_the_config_says_stays_small_gets_no_size_claim(project):
-    found = names(project, {"store.js": MONGO, "advisor.toml": OPT_IN + SMALL.format("queues")})
-    assert not [rule for _, rule in found if rule in ("collection-scan", "unbounded-find", "no-index-declarations")]
+    found = names(project, {"store.js": MONGO, "advisor.toml": LARGE + OPT_IN + SMALL.format("queues")})
+    assert not [rule for _, rule in found
+                if rule in ("collection-scan", "unbounded-find", "no-index-declarations", "unknown-size")]
 
 
 def test_a_small_collection_says_nothing_for_another(project):
-    found = names(project, {"store.js": MONGO, "advisor.toml": SMALL.format("jobs")})
+    found = names(project, {"store.js": MONGO, "advisor.toml": LARGE + SMALL.format("jobs")})
     assert (5, "collection-scan") in found
 
 
-@pytest.mark.parametrize("small,expected", [
-    (None, {"unindexed-foreign-key", "missing-index"}),
-    ("checks", set()),
-    ("instances", {"unindexed-foreign-key", "missing-index"}),  # the referencing table is what is scanned
+@pytest.mark.parametrize("sizes,expected", [
+    ("", {"unknown-size"}),
+    (LARGE, {"unindexed-foreign-key", "missing-index"}),
+    (LARGE + SMALL.format("checks"), set()),  # small wins over a pattern naming every table
+    (LARGE + SMALL.format("instances"), {"unindexed-foreign-key", "missing-index"}),  # the referencing table is scanned
 ])
-def test_sql_rules_resting_on_size(project, small, expected):
-    config = 'dialect = "postgres"\nschema = ["schema.sql"]\n' + (SMALL.format(small) if small else "")
+def test_sql_rules_resting_on_size(project, sizes, expected):
+    config = 'dialect = "postgres"\nschema = ["schema.sql"]\n' + sizes  # the [seed.tables] table last
     found = names(project, {"schema.sql": SQL, "queries.sql": QUERY, "advisor.toml": config})
-    assert {rule for _, rule in found if rule in ("unindexed-foreign-key", "missing-index")} == expected
+    assert {rule for _, rule in found if rule in ("unindexed-foreign-key", "missing-index", "unknown-size")} == expected
 
 
-def test_production_row_counts_from_a_stats_file_say_which_tables_stay_small(project):
-    stats = '{"version": 1, "tables": [{"schema": "public", "table": "checks", "reltuples": 12}, ' \
-        '{"schema": "public", "table": "instances", "reltuples": 90000}]}'
+@pytest.mark.parametrize("checks_rows,expected", [(12, set()), (90000, {"unindexed-foreign-key", "missing-index"})])
+def test_production_row_counts_from_a_stats_file_say_which_tables_stay_small_and_which_grow(
+    project, checks_rows, expected
+):
+    stats = '{"version": 1, "tables": [{"schema": "public", "table": "checks", "reltuples": %d}, ' \
+        '{"schema": "public", "table": "instances", "reltuples": 90000}]}' % checks_rows
     config = 'dialect = "postgres"\nschema = ["schema.sql"]\n[seed]\nstats = "stats.json"\n'
     found = names(project, {"schema.sql": SQL, "queries.sql": QUERY, "advisor.toml": config, "stats.json": stats})
-    assert not {rule for _, rule in found if rule in ("unindexed-foreign-key", "missing-index")}
+    assert {rule for _, rule in found if rule in ("unindexed-foreign-key", "missing-index", "unknown-size")} == expected
 
 
 def test_a_redundant_index_on_a_table_that_stays_small_is_not_worth_a_finding(project):
@@ -95,7 +108,7 @@ CREATE TABLE tags (name text NOT NULL, label text NOT NULL);
     ("tags", True),  # no value column
 ])
 def test_a_table_of_settings_stays_small(project, table, claimed):
-    config = 'dialect = "postgres"\nschema = ["schema.sql"]\n'
+    config = LARGE + 'dialect = "postgres"\nschema = ["schema.sql"]\n'
     query = f"SELECT * FROM {table} WHERE name = $1;\n"
     found = names(project, {"schema.sql": SETTINGS, "queries.sql": query, "advisor.toml": config})
     assert ((1, "missing-index") in found) is claimed

@@ -28,7 +28,7 @@ def build(*files: tuple[str, str]):
 
 
 def found(project, files, schema_glob='schema = ["db/*.sql"]\n'):
-    project({"advisor.toml": 'dialect = "postgres"\n' + schema_glob, **files})
+    project({"advisor.toml": 'large-tables = ["*"]\ndialect = "postgres"\n' + schema_glob, **files})
     return [(catalogue.lookup(f.rule).name, f.location.path, f.location.line) for f in engine.check(["."]).active]
 
 

@@ -20,7 +20,7 @@ CREATE TABLE settings (id int PRIMARY KEY, value text);
 
 def found(project, sql, schema=SCHEMA):
     # every rule, the opt-in select-star too: where it must stay silent is tested here
-    project({"advisor.toml": 'schema = ["db/*.sql"]\nselect = ["ALL"]\n', "db/schema.sql": schema, "q.sql": sql})
+    project({"advisor.toml": 'large-tables = ["*"]\nschema = ["db/*.sql"]\nselect = ["ALL"]\n', "db/schema.sql": schema, "q.sql": sql})
     return [(catalogue.lookup(f.rule).name, f.message) for f in engine.check(["."]).active]
 
 
@@ -94,7 +94,7 @@ def test_cartesian_join_needs_two_multi_row_tables_and_certainty(project):
     # job_id could only be events' column: the schema says so, and it joins the two
     assert rules(project, "SELECT a.id FROM jobs a, events b WHERE a.id = job_id;") == []
     # without a schema, an unqualified column might be the join condition: silent
-    project({"advisor.toml": "", "db/schema.sql": ""})
+    project({"advisor.toml": 'large-tables = ["*"]\n', "db/schema.sql": ""})
     project({"q.sql": "SELECT a.id FROM jobs a, events b WHERE a.id = job_id;\n"})
     assert [f.rule for f in engine.check(["q.sql"]).active] == []
 
@@ -142,7 +142,7 @@ def test_join_using_columns_belong_to_both_sides(project):
 
 
 def test_findings_carry_confidence(project):
-    project({"advisor.toml": 'schema = ["db/*.sql"]\n', "db/schema.sql": SCHEMA,
+    project({"advisor.toml": 'large-tables = ["*"]\nschema = ["db/*.sql"]\n', "db/schema.sql": SCHEMA,
              "app.py": 'def f(cur, table):\n'
                        '    cur.execute(f"SELECT * FROM {table} WHERE status = NULL")\n'
                        '    cur.execute("SELECT id FROM jobs WHERE worker = NULL")\n'})
@@ -160,7 +160,7 @@ def test_an_index_column_is_never_listed_twice(project):
 
 
 def test_no_missing_index_on_a_table_the_config_says_is_tiny(project):
-    project({"advisor.toml": 'schema = ["db/*.sql"]\n[seed.tables.settings]\nrows = 20\n[seed.tables.events]\nrows = 90000\n',
+    project({"advisor.toml": 'large-tables = ["*"]\nschema = ["db/*.sql"]\n[seed.tables.settings]\nrows = 20\n[seed.tables.events]\nrows = 90000\n',
              "db/schema.sql": SCHEMA,
              "q.sql": "SELECT id FROM settings WHERE value = $1;\nSELECT id FROM events WHERE type = $1;\n"})
     hits = [f for f in engine.check(["."]).active if f.rule == "IDX001"]
@@ -220,7 +220,7 @@ def test_indexes_built_by_background_updates_are_indexes(project):
     schema = ("CREATE TABLE local_media_repository (media_id text PRIMARY KEY, media_type text, sha256 text);\n"
               "CREATE TABLE users (name text PRIMARY KEY, creation_ts bigint);\n"
               "CREATE INDEX users_creation_ts ON users (creation_ts);\n")
-    project({"advisor.toml": 'schema = ["db/*.sql"]\n', "db/schema.sql": schema, "media.py": STORE})
+    project({"advisor.toml": 'large-tables = ["*"]\nschema = ["db/*.sql"]\n', "db/schema.sql": schema, "media.py": STORE})
     hits = [(catalogue.lookup(f.rule).name, f.location.path, f.location.line) for f in engine.check(["."]).active]
     assert hits == [("missing-index", "media.py", 23)]  # media_type: no index, as before
 
@@ -237,7 +237,7 @@ def test_no_missing_index_for_an_expiry_sweep(project):
 
 
 def _missing_index_lines(project, table: str, sql: str) -> list[int]:
-    project({"advisor.toml": 'schema = ["db/*.sql"]\n', "db/schema.sql": SCHEMA + table, "q.sql": sql})
+    project({"advisor.toml": 'large-tables = ["*"]\nschema = ["db/*.sql"]\n', "db/schema.sql": SCHEMA + table, "q.sql": sql})
     return [f.location.line for f in engine.check(["."]).active if catalogue.lookup(f.rule).name == "missing-index"]
 
 
@@ -263,7 +263,7 @@ def test_no_missing_index_when_a_condition_is_filled_in_at_run_time(project):
              '    txn.execute(sql % (clause,), args)\n'
              '    txn.execute(f"SELECT id FROM jobs WHERE {clause} AND created_at > ?", args)\n'
              '    txn.execute("SELECT id FROM jobs WHERE status = \'new\' AND created_at > ?", args)\n')
-    project({"advisor.toml": 'schema = ["db/*.sql"]\n', "db/schema.sql": SCHEMA, "store.py": store})
+    project({"advisor.toml": 'large-tables = ["*"]\nschema = ["db/*.sql"]\n', "db/schema.sql": SCHEMA, "store.py": store})
     hits = [f.location.line for f in engine.check(["."]).active if catalogue.lookup(f.rule).name == "missing-index"]
     assert hits == [6]
 
@@ -334,7 +334,7 @@ def test_a_limit_placeholder_is_printed_as_written(project):
     # meshcentral's device pager: `LIMIT $4 OFFSET $5` was printed `LIMIT 4 OFFSET $5`
     from advisor import engine
 
-    project({"advisor.toml": 'dialect = "postgres"\n',
+    project({"advisor.toml": 'large-tables = ["*"]\ndialect = "postgres"\n',
              "q.sql": "SELECT doc FROM main WHERE type = $2 LIMIT $4 OFFSET $5;\n"})
     messages = [f.message for f in engine.check(["."]).active]
     assert any(m.startswith("LIMIT $4 OFFSET $5 without ORDER BY") for m in messages), messages
@@ -344,7 +344,7 @@ def test_a_named_parameter_glued_to_a_template_shows_no_stand_in(project):
     # langchain-postgres: f"... LIMIT :limit_{suffix_id} OFFSET :offset_{suffix_id}" was printed %(limit___)s
     from advisor import engine
 
-    project({"advisor.toml": 'dialect = "postgres"\n', "store.py": (
+    project({"advisor.toml": 'large-tables = ["*"]\ndialect = "postgres"\n', "store.py": (
         "def page(conn, suffix_id):\n"
         "    conn.execute(text(f'SELECT id FROM docs LIMIT :limit_{suffix_id} OFFSET :offset_{suffix_id}'))\n")})
     messages = [f.message for f in engine.check(["."]).active if "LIMIT" in f.message]

@@ -16,7 +16,7 @@ CREATE TABLE destination_rooms (destination text NOT NULL, room_id text NOT NULL
 CREATE INDEX destination_rooms_order ON destination_rooms (stream_ordering);
 """
 
-CONFIG = 'schema = ["db/schema.sql"]\nselect = ["ALL"]\n'  # the opt-in rules' premises too
+CONFIG = 'large-tables = ["*"]\nschema = ["db/schema.sql"]\nselect = ["ALL"]\n'  # the opt-in rules' premises too
 
 FETCH_JOB = """CREATE FUNCTION fetch_job(target text) RETURNS jobs LANGUAGE plpgsql AS $$
 DECLARE

@@ -60,7 +60,7 @@ def test_drop_constraint_by_default_name_removes_the_foreign_key():
 def test_dropped_foreign_keys_are_not_reported(project):
     root = project(
         {
-            "advisor.toml": 'dialect = "postgres"\nschema = ["migrations/*.sql"]\n',
+            "advisor.toml": 'large-tables = ["*"]\ndialect = "postgres"\nschema = ["migrations/*.sql"]\n',
             "migrations/0001_create.sql": CREATE,
             "migrations/0034_remove_foreign_keys.sql": DROP,
         }
@@ -205,7 +205,7 @@ CREATE INDEX idx_placex_geometry_address_area_candidates ON placex
 def wrapped_findings(project, query):
     project(
         {
-            "advisor.toml": 'dialect = "postgres"\nschema = ["db/*.sql"]\n',
+            "advisor.toml": 'large-tables = ["*"]\ndialect = "postgres"\nschema = ["db/*.sql"]\n',
             "db/schema.sql": PLACEX,
             "queries/q.sql": query,
         }

@@ -131,6 +131,7 @@ def missing_index(ctx: QueryContext):
                 f"small, give its size ([seed.tables.{target}] rows = 100) and advisor gives it no index advice",
                 fix=ddl,
                 subject=f"{target}({', '.join(str(k) for k in keys)})",
+                unsized=None if ctx.schema.grows(table) or ctx.schema.grows(target) else target,
             )
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
-from advisor import oneoff
+from advisor import catalogue, oneoff
 from advisor.checks import Hit, mongo_check, project_check, run_rules
 from advisor.checks.mongo_filters import negation_only, unanchored_regex, where_operator
 from advisor.checks.mongo_pipeline import lookup_unindexed, match_not_first
@@ -28,8 +28,6 @@ from advisor.mongo.indexes import unread_named
 from advisor.mongo.shape import MongoQuery
 
 PLANNED = ("collection-scan", "in-memory-sort", "esr-order", "or-unindexed")
-# the rules whose claim is the cost of reading many documents: silent on a collection the config says stays small
-SIZED = frozenset((*PLANNED, "unbounded-find", "negation-only", "unanchored-regex"))
 
 
 @dataclass(frozen=True)
@@ -69,9 +67,15 @@ def check_query(query: Any, schema: Schema, enabled_name: Callable[[str], bool])
         return []
     once = oneoff.off_workload(query.location.path, query.scope)
     ctx = MongoContext.of(query, schema)
+    sized = catalogue.sized()  # the rules whose claim is the cost of reading many documents
     small = schema.small(ctx.collection)
-    enabled = (lambda name: enabled_name(name) and name not in SIZED) if small else enabled_name
-    return run_rules("mongo", ctx, query.location, enabled, once=once)
+    enabled = (lambda name: enabled_name(name) and name not in sized) if small else enabled_name
+    hits = run_rules("mongo", ctx, query.location, enabled, once=once)
+    if not schema.grows(ctx.collection):  # a claim on the size of a collection advisor knows nothing of: the note's
+        for name, hit in hits:
+            if name in sized:
+                hit.unsized = ctx.collection
+    return hits
 
 
 def _planned_rule(name: str):

@@ -218,4 +218,5 @@ def unindexed_foreign_key(schema: Schema):
                 fix=ddl,
                 subject=f"{table.name}({cols})",
                 withheld=next((t for t in [table.name, *read] if not schema.complete(t)), None),
+                unsized=None if schema.grows(table.name) else table.name,
             )

@@ -59,7 +59,8 @@ def assemble(config: Config, checked: list[SourceFile]) -> tuple[Schema, list[Sq
                 schema.gaps.setdefault(parent, f"{source.path} creates its partitions and indexes them at run time")
     schema.files = seen
     schema.replaced_routines = retired
-    schema.tiny = tiny_tables(config)
+    schema.tiny, schema.large = sized_tables(config)
+    schema.large_patterns = list(config.large_tables)
     declared = {(i.table, fold(i.name)) for i in schema.indexes}
     for source in checked:  # an index the DDL declares too is the same object (a snapshot taken after it was built)
         schema.indexes += [i for i in source.indexes if i.method == "mongo" or (i.table, fold(i.name)) not in declared]
@@ -67,6 +68,7 @@ def assemble(config: Config, checked: list[SourceFile]) -> tuple[Schema, list[Sq
     replaced = {(i.table, fold(i.options["replaces"])) for s in checked for i in s.indexes if i.options.get("replaces")}
     if replaced:  # a background update that builds an index and then drops the one it supersedes
         schema.indexes = [i for i in schema.indexes if (i.table, fold(i.name)) not in replaced]
+    schema.paged = paged_tables(checked, schema)
     return schema, read
 
 
@@ -120,15 +122,60 @@ def temporary_tables(source: SourceFile) -> list[SqlQuery]:
     return [q for q in source.queries if isinstance(q, SqlQuery) and not q.dynamic and _TEMP_TABLE.match(q.text)]
 
 
-def tiny_tables(config: Config) -> set[str]:
-    """Tables (and collections) whose row count is below explain's large_table_rows: as configured
-    ([seed.tables.t] rows), else production's (`[seed] stats`). A scan of them is cheap, so no rule
-    whose claim rests on their size speaks about them (Schema.small)."""
+def sized_tables(config: Config) -> tuple[set[str], set[str]]:
+    """The tables (and collections) whose row count is below explain's large_table_rows, and those at or
+    above it: as configured ([seed.tables.t] rows), else production's (`[seed] stats`). A scan of a small
+    one is cheap, so no rule whose claim rests on its size speaks about it (Schema.small); a large one
+    gets those claims (Schema.grows)."""
     from advisor.seed.settings import explain_settings, seed_settings
 
     try:
         seed, large = seed_settings(config), explain_settings(config).large_table_rows
     except ConfigError:
-        return set()  # reported where the settings are used
+        return set(), set()  # reported where the settings are used
     rows = {**seed.stats_rows, **seed.tables}
-    return {table.lower() for table, count in rows.items() if count < large}
+    return (
+        {table.lower() for table, count in rows.items() if count < large},
+        {table.lower() for table, count in rows.items() if count >= large},
+    )
+
+
+_OFFSET = re.compile(r"\bOFFSET\b", re.IGNORECASE)
+
+
+def paged_tables(checked: list[SourceFile], schema: Schema) -> set[str]:
+    """The tables and collections the code pages through (`OFFSET`, `.skip(n)`, `$skip`): its authors expect
+    more rows than a page holds (Schema.grows). A collection is named as its indexes name it (a model's)."""
+    from sqlglot import exp
+
+    from advisor.mongo.indexes import indexes_named
+    from advisor.parse import parse_sql
+
+    out: set[str] = set()
+    for source in checked:
+        for query in source.queries:
+            if not isinstance(query, SqlQuery):
+                pipeline = getattr(query, "pipeline", None)
+                skips = [getattr(query, "skip", None)] + [
+                    stage.get("$skip")
+                    for stage in (pipeline if isinstance(pipeline, list) else [])
+                    if isinstance(stage, dict)
+                ]
+                if getattr(query, "collection", None) and any(s is not None and s != 0 for s in skips):
+                    out.add(indexes_named(schema, query.collection, getattr(query, "model", None))[1].lower())
+                continue
+            if query.source == "schema" or not _OFFSET.search(query.text):
+                continue
+            tree = parse_sql(query.text, query.dialect)
+            if not isinstance(tree, exp.Expression):
+                continue
+            for select in tree.find_all(exp.Select):
+                offset = select.args.get("offset")
+                if offset is None or (isinstance(offset.expression, exp.Literal) and offset.expression.name == "0"):
+                    continue
+                source_table = select.args.get("from_")
+                table = source_table.this if source_table is not None else None
+                if isinstance(table, exp.Table) and table.name:
+                    out.add(".".join(p for p in (table.db, table.name) if p).lower())
+                    out.add(table.name.lower())
+    return out
