@@ -189,7 +189,8 @@ def test_a_settings_table_gets_no_plan_claim_on_its_size(tmp_path, monkeypatch):
         "SELECT value FROM metadata WHERE name = $1;\n\nSELECT value FROM events WHERE name = $1;\n"
     )
     (project / "advisor.toml").write_text(
-        'dialect = "postgres"\nschema = ["schema.sql"]\n[seed]\nrows = 3000\n[explain]\nlarge_table_rows = 1000\n'
+        'dialect = "postgres"\nschema = ["schema.sql"]\nlarge-tables = ["*"]\n[seed]\nrows = 3000\n'
+        '[explain]\nlarge_table_rows = 1000\n'
     )
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(_cli(), ["check", "--explain", "--format", "json", "app"])

@@ -326,11 +326,18 @@ def test_measured_advice_keeps_the_static_premises(tmp_path, monkeypatch, pg_ser
     root = tmp_path / "small"
     root.mkdir()
     config = 'dialect = "postgres"\nschema = ["schema.sql"]\n[seed]\nrows = 2000\n[explain]\nmin_cost = 1\n'
-    (root / "advisor.toml").write_text(config)
+    (root / "advisor.toml").write_text('large-tables = ["queues"]\n' + config)
     (root / "schema.sql").write_text("CREATE TABLE queues (id bigserial PRIMARY KEY, name text NOT NULL, paused bool);\n")
     (root / "q.sql").write_text("SELECT id FROM queues WHERE name = $1;\n")
     advised = [f for f in _check(root, monkeypatch) if f["name"] == "missing-index"]
     assert advised and advised[0]["evidence"] == "measured"  # 2,000 rows: an index on name is verified
+    # the seed's 2,000 rows are advisor's, not the table's: without the config's word, the measured claim is kept
+    # back as the static one is, and the unknown-size note names the table
+    (root / "advisor.toml").write_text(config)
+    found = _check(root, monkeypatch)
+    assert not [f for f in found if f["name"] == "missing-index"]
+    assert [f["message"].split(": ", 1)[1] for f in found if f["name"] == "unknown-size"] == [
+        "queues (1 missing-index; first at small/q.sql:1)"]
     # the same 2,000 rows, now said to be the table's size, below [explain] large_table_rows (5,000): it stays small
     (root / "advisor.toml").write_text(config + "[seed.tables.queues]\nrows = 2000\n")
     assert not [f for f in _check(root, monkeypatch) if f["name"] == "missing-index"]

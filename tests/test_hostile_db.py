@@ -121,7 +121,7 @@ def hostile(tmp_path, monkeypatch, outside):
     (project / "queries").mkdir()
     (project / "migrations" / "001_schema.sql").write_text(_schema(outside))
     (project / "queries" / "q.sql").write_text(QUERIES)
-    (project / "advisor.toml").write_text('dialect = "postgres"\nschema = ["migrations/*.sql"]\n\n'
+    (project / "advisor.toml").write_text('dialect = "postgres"\nschema = ["migrations/*.sql"]\nlarge-tables = ["*"]\n\n'
                                           '[seed]\nrows = 2000\n\n[explain]\nstatement_timeout_ms = 2000\nmin_cost = 1\ncache = false\n')  # 2,000 rows, min_cost 1: the good queries get verified advice
     monkeypatch.chdir(tmp_path)
     for name in _markers(outside):

@@ -212,7 +212,8 @@ def advice(tmp_path_factory):
             (root / shape / "schema.sql").write_text(APP)
             (root / shape / "queries" / "q.sql").write_text(f"{NEWEST};\n\n{CLAIM};\n")
             (root / shape / "advisor.toml").write_text(
-                f'dialect = "postgres"\nschema = ["schema.sql"]\n[seed]\nrows = 20000\nshape = "{shape}"\n')
+                f'dialect = "postgres"\nschema = ["schema.sql"]\nlarge-tables = ["*"]\n[seed]\nrows = 20000\n'
+                f'shape = "{shape}"\n')
             result = CliRunner().invoke(main, ["check", "--explain", "--format", "json", shape])
             assert result.exit_code in (0, 1), result.output
             data = json.loads(result.stdout)

@@ -55,14 +55,14 @@ def explain_project(project: Project, options: Options, hits: Hits) -> Hits:
         evidence = "measured" if workload.prepared.target.owned else "planned"
         for run in workload.runs:
             statics = by_query.get(run.query.location, [])
-            plans = _plan_hits(run, statics, workload, settings, project.schema.small)
+            plans = _plan_hits(run, statics, workload, settings, project.schema.small, project.schema.grows)
             answered = (
                 [h for n, h in statics if answers_static(run.outcome, n) or _answers_wrapped(run, n, h.metrics)]
                 if run.plan is not None
                 else []
             )
             replaced |= {id(h) for h in answered}
-            advice = _advice_hits(run, answered, evidence)
+            advice = _advice_hits(run, answered, evidence, project.schema.grows)
             standing = advice + [(n, h) for n, h in statics if id(h) not in replaced]  # the verified fix first
             out += _unfolded(plans, standing) + advice
         return [(n, h) for n, h in hits if id(h) not in replaced] + out
@@ -84,9 +84,16 @@ def _answers_wrapped(run: QueryRun, rule: str, metrics: dict) -> bool:
 
 
 def _plan_hits(
-    run: QueryRun, statics: Hits, workload: Workload, settings: ExplainSettings, small: Callable[[str], bool]
+    run: QueryRun,
+    statics: Hits,
+    workload: Workload,
+    settings: ExplainSettings,
+    small: Callable[[str], bool],
+    grows: Callable[[str], bool],
 ) -> Hits:
-    """explain-error when the statement could not be planned or run; the plan rules' hits on its plan."""
+    """explain-error when the statement could not be planned or run; the plan rules' hits on its plan. A plan
+    claim that only matters on a large table (its page: `sized = true`) on a table advisor does not know grows
+    is kept back (Hit.unsized): the seeded rows are advisor's, not the table's."""
     from advisor.checks.plans import PlanContext, plan_hits
 
     q = run.query
@@ -127,6 +134,9 @@ def _plan_hits(
     for name, hit in plan_hits(ctx, lambda n: True):
         if run.time_ms is not None:
             hit.metrics["time_ms"] = run.time_ms
+        relation = str(hit.metrics.get("relation") or "")
+        if relation and name in catalogue.sized() and not grows(relation):
+            hit.unsized = relation
         out.append((name, hit))
     return out
 
@@ -148,6 +158,7 @@ def _unfolded(plans: Hits, standing: Hits) -> Hits:
                 for n, h in standing
                 if named is not None
                 and not h.withheld  # not reported: a note names the table advisor has not seen whole
+                and not h.unsized  # nor the size of
                 and n in EXPLAINED_BY.get(name, ())
                 and (named.search(h.subject) or named.search(h.message))
             ),
@@ -284,7 +295,7 @@ def _error_subject(run: QueryRun) -> str:
     return re.sub(r"\d+", "#", run.error or "")
 
 
-def _advice_hits(run: QueryRun, answered: list[Hit], evidence: str) -> Hits:
+def _advice_hits(run: QueryRun, answered: list[Hit], evidence: str, grows: Callable[[str], bool]) -> Hits:
     """The measured index advice of a statement, at the static guess it answers; none when no index is
     recommended (cheap already, below the threshold, no candidate): the guess goes, and nothing is said (the
     corpus's 17 such notes were none worth a line; `advisor indexes` lists every statement's outcome)."""
@@ -337,6 +348,7 @@ def _advice_hits(run: QueryRun, answered: list[Hit], evidence: str) -> Hits:
                     query=q.text,
                     query_location=q.location,
                     metrics=metrics,
+                    unsized=None if grows(c.table) else c.table,  # measured on advisor's rows, not the table's
                 ),
             )
         ]
