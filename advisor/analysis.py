@@ -39,6 +39,9 @@ class Analysis:
         # a selected rule that fails says so unless rule-failed itself is ignored: selecting rules must not
         # turn their failures into silent misses
         self.enabled = (catalogue.select(patterns) | catalogue.select([RULE_FAILED])) - ignored
+        # nor selecting a rule whose claims need a table's size: where it keeps them back, the note says so
+        if any(spec.sized for id_, spec in catalogue.catalogue().items() if id_ in self.enabled):
+            self.enabled |= catalogue.select([UNKNOWN_SIZE]) - ignored
         self.hits: list[tuple[str, Hit]] = []  # (rule name, hit)
         self.unsupported_said: set[str] = set()  # files where unreadable PostgreSQL was already said (once each)
         self.unread: dict[str, list] = {}  # path -> (query, failure) of the SQL in code advisor could not read
