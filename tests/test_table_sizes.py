@@ -146,3 +146,15 @@ def test_selecting_a_rule_that_needs_sizes_keeps_its_note(project):
     result = CliRunner().invoke(main, ["check", "--no-cache", "--format", "json", "--select", "missing-index",
                                        "--ignore", "unknown-size", "."])
     assert json.loads(result.output)["findings"] == []
+
+
+@pytest.mark.parametrize("read, grows", [
+    ("SELECT id, kind FROM events WHERE $1 < id AND id <= $2", True),  # a feed read by stream position
+    ("SELECT id, kind FROM events WHERE id > $1 ORDER BY id LIMIT 50", True),  # a keyset page
+    ("SELECT id, kind FROM events WHERE at >= $1 ORDER BY kind, at", False),  # rows since a time, ordered otherwise
+    ("SELECT id, kind FROM events WHERE id > 100 ORDER BY id", False),  # a position the code fixes
+])
+def test_a_table_the_code_reads_after_a_position_grows(project, read, grows):
+    """Reading a table piece by piece from a position the code passes says it holds too many rows to read whole."""
+    found = names(project, {"advisor.toml": CONFIG, "schema.sql": SQL, "q.sql": QUERIES, "feed.sql": read + ";\n"})
+    assert (("q.sql", 1, "missing-index") in found) is grows

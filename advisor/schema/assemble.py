@@ -140,12 +140,10 @@ def sized_tables(config: Config) -> tuple[set[str], set[str]]:
     )
 
 
-_OFFSET = re.compile(r"\bOFFSET\b", re.IGNORECASE)
-
-
 def paged_tables(checked: list[SourceFile], schema: Schema) -> set[str]:
-    """The tables and collections the code pages through (`OFFSET`, `.skip(n)`, `$skip`): its authors expect
-    more rows than a page holds (Schema.grows). A collection is named as its indexes name it (a model's)."""
+    """The tables and collections the code reads piece by piece: pages (`OFFSET`, `.skip(n)`, `$skip`) or the rows
+    after a position it passes (_after_a_position): its authors expect more rows than one read should take
+    (Schema.grows). A collection is named as its indexes name it (a model's)."""
     from sqlglot import exp
 
     from advisor.mongo.indexes import indexes_named
@@ -164,18 +162,49 @@ def paged_tables(checked: list[SourceFile], schema: Schema) -> set[str]:
                 if getattr(query, "collection", None) and any(s is not None and s != 0 for s in skips):
                     out.add(indexes_named(schema, query.collection, getattr(query, "model", None))[1].lower())
                 continue
-            if query.source == "schema" or not _OFFSET.search(query.text):
+            if query.source == "schema" or not _PIECEWISE.search(query.text):
                 continue
             tree = parse_sql(query.text, query.dialect)
             if not isinstance(tree, exp.Expression):
                 continue
             for select in tree.find_all(exp.Select):
-                offset = select.args.get("offset")
-                if offset is None or (isinstance(offset.expression, exp.Literal) and offset.expression.name == "0"):
-                    continue
                 source_table = select.args.get("from_")
                 table = source_table.this if source_table is not None else None
-                if isinstance(table, exp.Table) and table.name:
+                if isinstance(table, exp.Table) and table.name and (_paged(select) or _after_a_position(select)):
                     out.add(".".join(p for p in (table.db, table.name) if p).lower())
                     out.add(table.name.lower())
     return out
+
+
+_PIECEWISE = re.compile(r"\bOFFSET\b|[<>]", re.IGNORECASE)
+
+
+def _paged(select) -> bool:
+    """`OFFSET n` (n not 0): a page of the rows."""
+    from sqlglot import exp
+
+    offset = select.args.get("offset")
+    return offset is not None and not (isinstance(offset.expression, exp.Literal) and offset.expression.name == "0")
+
+
+def _after_a_position(select) -> bool:
+    """The rows after a position the code passes, read in order or up to a second position: a feed read by its
+    stream position (`WHERE stream_id > $1 AND stream_id <= $2`) or a keyset page (`WHERE id > $1 ORDER BY id
+    LIMIT 50`). The code reads the table piece by piece because it holds too many rows to read whole."""
+    from sqlglot import exp
+
+    where = select.args.get("where")
+    if where is None:
+        return False
+    below: set[str] = set()  # columns held above a passed value, and below one
+    above: set[str] = set()
+    for node in where.find_all(exp.GT, exp.GTE, exp.LT, exp.LTE):
+        left, right = node.this, node.expression
+        for column, value, greater in ((left, right, True), (right, left, False)):
+            if isinstance(column, exp.Column) and isinstance(value, (exp.Placeholder, exp.Parameter)):
+                lower = isinstance(node, (exp.GT, exp.GTE)) == greater  # column > value: held from below
+                (below if lower else above).add(column.name.lower())
+    order = (select.args.get("order") or exp.Order()).expressions
+    first = order[0].this if order else None  # a keyset page orders by its position first
+    ordered = {first.name.lower()} if isinstance(first, exp.Column) else set()
+    return bool(below & (above | ordered))
