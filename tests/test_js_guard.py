@@ -199,3 +199,38 @@ def test_a_base_class_in_another_file(project):
     store = 'const { Base } = require("./base.js");\nclass Store extends Base {' + store
     found = fired(project, store)
     assert len(found) == 1 and "filter" in found[0][1], found
+
+
+# a Set of allowed names (agenda's postgres backend, dist/PostgresJobRepository.js: unique keys checked against
+# UNIQUE_QUERYABLE_COLUMNS before each condition is pushed and the conditions joined into the WHERE)
+SET_GUARD = """
+const COLUMNS = new Set(["name", "type", "priority"]);
+async function findUnique(pool, unique) {
+  const conditions = ["name = $1"];
+  let n = 2;
+  for (const key of Object.keys(unique)) {
+    const column = key.replace(/([A-Z])/g, "_$1").toLowerCase();
+    if (!COLUMNS.has(column)) {
+      throw new Error("bad unique key " + key);
+    }
+    conditions.push(`"${column}" = $${n++}`);
+  }
+  return pool.query(`SELECT * FROM jobs WHERE ${conditions.join(" AND ")} LIMIT 1`, []);
+}
+module.exports = { findUnique };
+"""
+
+
+def test_a_set_of_names_confines_what_is_pushed_after_its_check(project):
+    assert fired(project, SET_GUARD) == []
+
+
+@pytest.mark.parametrize("old, new", [
+    ('new Set(["name", "type", "priority"])', 'new Map([["name", 1]])'),  # a Map's `has` asks of its keys
+    ("module.exports = { findUnique };", "module.exports = { findUnique, allow: (c) => COLUMNS.add(c) };"),
+    ('new Set(["name", "type", "priority"])', "new Set(process.env.COLUMNS.split(','))"),  # names from outside
+    ("      throw new Error(\"bad unique key \" + key);\n", ""),  # the failing branch goes on
+])
+def test_a_set_that_does_not_confine(project, old, new):
+    assert SET_GUARD.count(old) == 1
+    assert fired(project, SET_GUARD.replace(old, new)) != []

@@ -92,7 +92,11 @@ def function_of_name(v: Values, ident):
 def _call(v: Values, node, path: tuple, quote) -> bool:
     f = v.f
     if node.type == "new_expression":
-        return f.src(node.child_by_field_name("constructor") or node) in ("Array", "Date")
+        constructor = f.src(node.child_by_field_name("constructor") or node)
+        if constructor == "Set" and path[:1] == (ITEM,):  # a Set's items are those of the iterable it is made of
+            made_of = arg_list(node.child_by_field_name("arguments"))
+            return len(made_of) == 1 and v.safe(made_of[0], path, quote)
+        return constructor in ("Array", "Date")
     fn = unwrap(node.child_by_field_name("function"))
     args = arg_list(node.child_by_field_name("arguments"))
     if fn is not None and fn.type == "identifier":

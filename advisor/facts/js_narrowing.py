@@ -148,8 +148,8 @@ def _facts(v: Values, cond, holds: bool, b: Binding) -> list:
             return [("chars", chars)] if chars is not None else []
         forbidden = _one_class(*regex)
         return [("excludes", forbidden)] if forbidden is not None else []
-    if method == "includes" and holds:
-        return [("values", [(obj, (ITEM,))])]
+    if method in ("includes", "has") and holds:  # an array's or a Set's items (a Map's `has` asks of its keys:
+        return [("values", [(obj, (ITEM,))])]  # its items are pairs, never safe text, so no fact)
     return []
 
 
