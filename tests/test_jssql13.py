@@ -178,3 +178,34 @@ async function run(pool, t) {
     read = _project({"src/jobs.js": src})["src/jobs.js"]
     # a number is no text the module fixes; maybe() may return null: no builder
     assert read == [(3, 12, "SELECT id FROM {} ORDER BY created DESC LIMIT {}")]
+
+
+LISTED = """\
+export function getCreateIndexesSQL(tableName) {
+    return [
+        `CREATE INDEX IF NOT EXISTS "${tableName}_find_idx" ON "${tableName}" (name, next_run_at)`,
+        `CREATE INDEX IF NOT EXISTS "${tableName}_locked_idx" ON "${tableName}" (locked_at)`,
+    ];
+}
+"""
+
+
+def test_a_builders_list_run_item_by_item_in_a_loop():
+    """agenda's postgres backend: `for (const sql of getCreateIndexesSQL(t)) await client.query(sql)`. Each item
+    the loop runs is one statement; a loop over something else, or a name the loop does not give, runs none."""
+    run = """\
+import { getCreateIndexesSQL } from './schema.js';
+export async function connect(client, table) {
+    for (const sql of getCreateIndexesSQL(table)) {
+        await client.query(sql);
+    }
+}
+"""
+    read = _project({"dist/schema.js": LISTED, "dist/repo.js": run})["dist/schema.js"]
+    assert [(line, text.split(" ON ")[0]) for line, _, text in read] == [
+        (3, 'CREATE INDEX IF NOT EXISTS "{}_find_idx"'),
+        (4, 'CREATE INDEX IF NOT EXISTS "{}_locked_idx"'),
+    ]
+    for other in ("for (const sql in getCreateIndexesSQL(table)) {", "for (const other of getCreateIndexesSQL(table)) {"):
+        assert _project({"dist/schema.js": LISTED, "dist/repo.js": run.replace(run.splitlines()[2], other)})[
+            "dist/schema.js"] == []

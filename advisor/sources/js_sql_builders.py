@@ -252,8 +252,21 @@ def reaching_calls(f: JsFile, calls: list, sinks: dict[str, int]) -> list:
             if item is not None and item.type == "call_expression":
                 out.append(item)
             elif item is not None and item.type == "identifier":
-                out += _assigned_calls(f, f.src(item), call, taken)
+                out += _assigned_calls(f, f.src(item), call, taken) + _iterated_call(f, f.src(item), call)
     return out
+
+
+def _iterated_call(f: JsFile, name: str, at) -> list:
+    """`for (const sql of build(...)) run(sql)`: the call whose items a loop around `at` gives `name` (a builder
+    returning a list of statements, each run in turn)."""
+    node = f.parent(at)
+    while node is not None:
+        if node.type == "for_in_statement" and f.src(node.child_by_field_name("operator")) == "of":
+            left, right = unwrap(node.child_by_field_name("left")), unwrap(node.child_by_field_name("right"))
+            if left is not None and f.src(left) == name:
+                return [right] if right is not None and right.type == "call_expression" else []
+        node = f.parent(node)
+    return []
 
 
 def _assigned_calls(f: JsFile, name: str, at, taken: set) -> list:
