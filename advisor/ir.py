@@ -363,7 +363,8 @@ class Schema:
     # tables the config says grow large (`large-tables` patterns, [seed.tables.t] rows, production's counts)
     large: set[str] = field(default_factory=set)
     large_patterns: list[str] = field(default_factory=list)
-    paged: set[str] = field(default_factory=set)  # tables the code pages through with OFFSET / skip
+    # tables the code reads piece by piece: by pages (OFFSET, skip) or the rows after a position it passes
+    paged: set[str] = field(default_factory=set)
     # CREATE FUNCTION statements a later definition of the same name replaces (schema.assemble.replaced_routines)
     replaced_routines: list[Location] = field(default_factory=list)
 
@@ -375,7 +376,7 @@ class Schema:
     def grows(self, name: str) -> bool:
         """advisor knows this table or collection holds many rows: the config says so, or the project
         does: it partitions the table, expires its documents (a TTL index: they pile up with use), or
-        pages through it with OFFSET / skip. A claim that rests on a table's size needs this; without it
+        reads it piece by piece (schema.assemble.paged_tables). A claim that rests on a table's size needs this; without it
         the rule says nothing, and one note (unknown-size) names the tables and how to say their size."""
         key = name.lower()
         if key in self.large or key in self.paged or _named(key, self.large_patterns):

@@ -104,8 +104,12 @@ def test_a_map_callback_index_is_a_number(project):
 @pytest.mark.parametrize(
     "old,new",
     [
-        # the element, not the index: the caller's text
-        ("alias: `group_by_${index}`", "alias: `group_by_${key}`"),
+        # the element, not the index, and unchecked: the caller's text
+        (
+            "    if (!columns.has(key)) throw new Error(`Invalid groupBy column: ${key}`);\n"
+            "    return { key, alias: `group_by_${index}` };",
+            "    return { key, alias: `group_by_${key}` };",
+        ),
         # a Map's (or a Set's) forEach passes a key where an array's passes an index
         (
             "return groupBy.map((key, index) => {",
@@ -114,6 +118,11 @@ def test_a_map_callback_index_is_a_number(project):
         ),
     ],
 )
+def test_the_element_a_set_of_the_callers_confines_is_no_callers_text(project):
+    """`columns.has(key)` with a throw, where every call passes `new Set(["name", "model"])`: key is one of them."""
+    assert fired(project, {"store.js": GROUP_BY.replace("alias: `group_by_${index}`", "alias: `group_by_${key}`")}) == []
+
+
 def test_what_a_callback_is_given_besides_the_index_is_the_caller_s(project, old, new):
     assert old in GROUP_BY
     found = fired(project, {"store.js": GROUP_BY.replace(old, new)})
