@@ -101,6 +101,11 @@ def test_a_map_callback_index_is_a_number(project):
     assert fired(project, {"store.js": GROUP_BY}) == []
 
 
+def test_the_element_a_set_of_the_callers_confines_is_no_callers_text(project):
+    """`columns.has(key)` with a throw, where every call passes `new Set(["name", "model"])`: key is one of them."""
+    assert fired(project, {"store.js": GROUP_BY.replace("alias: `group_by_${index}`", "alias: `group_by_${key}`")}) == []
+
+
 @pytest.mark.parametrize(
     "old,new",
     [
@@ -118,11 +123,6 @@ def test_a_map_callback_index_is_a_number(project):
         ),
     ],
 )
-def test_the_element_a_set_of_the_callers_confines_is_no_callers_text(project):
-    """`columns.has(key)` with a throw, where every call passes `new Set(["name", "model"])`: key is one of them."""
-    assert fired(project, {"store.js": GROUP_BY.replace("alias: `group_by_${index}`", "alias: `group_by_${key}`")}) == []
-
-
 def test_what_a_callback_is_given_besides_the_index_is_the_caller_s(project, old, new):
     assert old in GROUP_BY
     found = fired(project, {"store.js": GROUP_BY.replace(old, new)})
