@@ -340,6 +340,18 @@ def test_a_limit_placeholder_is_printed_as_written(project):
     assert any(m.startswith("LIMIT $4 OFFSET $5 without ORDER BY") for m in messages), messages
 
 
+def test_an_unnamed_template_value_shows_no_stand_in(project):
+    # r2r's chunk pager: f"... LIMIT ${len(params) + 1} OFFSET ${len(params) + 2}" was printed LIMIT %(p)s OFFSET %(p)s
+    from advisor import engine
+
+    project({"advisor.toml": 'dialect = "postgres"\n', "store.py": (
+        "def page(conn, params):\n"
+        "    conn.fetch(f'SELECT id FROM docs LIMIT ${len(params) + 1} OFFSET ${len(params) + 2}', *params)\n")})
+    messages = [f.message for f in engine.check(["."]).active if "LIMIT" in f.message]
+    assert messages and not any("%(p" in m or ":p" in m for m in messages), messages
+    assert messages[0].startswith("LIMIT … OFFSET … without ORDER BY"), messages
+
+
 def test_a_named_parameter_glued_to_a_template_shows_no_stand_in(project):
     # langchain-postgres: f"... LIMIT :limit_{suffix_id} OFFSET :offset_{suffix_id}" was printed %(limit___)s
     from advisor import engine
