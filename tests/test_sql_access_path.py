@@ -206,6 +206,23 @@ def test_a_wrap_that_costs_the_index_the_lookup_uses_is_reported(project):
     assert [line for rule, _, line in rules if rule == "function-on-column"] == [1]
 
 
+def test_a_wrap_no_rewrite_or_index_could_remove_filters_the_rows_another_index_finds(project):
+    # message-db's consumer group: MOD(hash(stream_name), $6) = $5 beside `global_position >= $2` (the primary key).
+    # An index on stream_name exists, but no rewrite frees the column from a hash modulo a parameter and no index can
+    # hold an expression of a parameter: the condition can only filter the rows the key's range finds
+    schema = (
+        "CREATE TABLE messages (global_position bigint PRIMARY KEY, stream_name text NOT NULL, position bigint);\n"
+        "CREATE UNIQUE INDEX messages_stream ON messages (stream_name, position);\n"
+    )
+    group = (
+        "SELECT * FROM messages WHERE global_position >= $2 AND MOD(hashtext(stream_name), $6) = $5;\n"
+        "SELECT * FROM messages WHERE MOD(hashtext(stream_name), $6) = $5;\n"
+        "SELECT * FROM messages WHERE global_position >= $2 AND lower(stream_name) = $5;\n"
+    )
+    rules = found(project, {"db/schema.sql": schema, "queries/group.sql": group})
+    assert [line for rule, _, line in rules if rule == "function-on-column"] == [2, 3]
+
+
 def test_postgresql_finds_the_rows_by_the_other_condition_and_filters_them(pg_server):  # noqa: F811
     """What the silence rests on: the plan reads the wallet's rows (the tag's rows) by their index and tests the
     arithmetic on those alone."""

@@ -48,14 +48,15 @@ def in_usable_partial_index(ctx: QueryContext, scope: Scope, p: Predicate) -> bo
     return False
 
 
-def searched_by_another(ctx: QueryContext, scope: Scope, p: Predicate) -> bool:
+def searched_by_another(ctx: QueryContext, scope: Scope, p: Predicate, removable: bool = True) -> bool:
     """Another condition of the statement on the same table is one an index of it searches by: an equality,
     IN or range with a value the code passes on the column (or the indexed expression) a B-tree index leads
     with, or a `&&`, `@>`, `<@`,
     `?` or `@@` on the column a GiST, SP-GiST or GIN index holds -- an index PostgreSQL may use (a partial
     one only when the statement's conditions imply its predicate).  The condition at `p` then filters the
-    rows that index found -- unless a B-tree index has the wrapped column as a key: the wrap is what keeps
-    the planner from seeking on it."""
+    rows that index found -- unless a B-tree index has the wrapped column as a key and the wrap is `removable` (a
+    rewrite or an expression index would give the column back): the wrap is what keeps the planner from seeking
+    on it."""
     if not (p.table and p.alias):
         return False
     indexes = ctx.schema.indexes_on(p.table)
@@ -63,7 +64,7 @@ def searched_by_another(ctx: QueryContext, scope: Scope, p: Predicate) -> bool:
         return False
     conditions = own_conditions(scope, p.alias)
     usable = [i for i in indexes if i.keys and (i.where is None or _usable(conditions, i.where))]
-    if any(i.method in ("btree", "hash") and any(k.expr == p.column for k in i.keys) for i in usable):
+    if removable and any(i.method in ("btree", "hash") and any(k.expr == p.column for k in i.keys) for i in usable):
         return False  # the wrap costs that index its use of the column (`(wallet_id, ts)` for `ts::date = $2`)
     leading = {i.keys[0].expr for i in usable if i.method in ("btree", "hash")}
     for q in scope.predicates_on(p.alias):

@@ -173,7 +173,10 @@ def function_on_column(ctx: QueryContext):
                 continue  # `a + b * interval < now()`: a condition on two columns of the row, no rewrite leaves one bare
             if served.in_usable_partial_index(ctx, scope, p):
                 continue  # the index holds only the rows that meet it: no row is evaluated
-            if served.searched_by_another(ctx, scope, p):
+            # a wrap of a parameter with no rewrite (`MOD(hash(col), $6) = $5`) no index on col could serve however
+            # it is written: beside a condition an index searches by, it can only filter the rows found
+            removable = not parameterised(p.side) or _sargable_rewrite(p) is not None
+            if served.searched_by_another(ctx, scope, p, removable):
                 continue  # another condition is what an index finds the rows by: this one filters those
             access = access_of(scope, p.alias, p.table, ctx.schema) if p.table and p.alias else None
             own = [*access.predicates, *([] if p in access.predicates else [p])] if access else []
