@@ -98,6 +98,22 @@ class Links:
     builders: dict[str, list] = field(default_factory=dict)
     built: list = field(default_factory=list)
     slots: Slots = field(default_factory=Slots)  # Python: a collection passed as a parameter (pymongo_slots)
+    # Python: (class, member, query or index) on `self.<x>.<member>`, `self.<x>` an instance of a class another
+    # module defines: kept, on the collection that class's member holds, when the project's classes say one
+    instances: list[tuple[str, str, Any]] = field(default_factory=list)
+
+
+_INSTANCE = re.compile(r"@(\w+)\.(\w+)")
+
+
+def instance_member(cls: str, member: str) -> str:
+    """The name a file gives the collection an instance's member holds until the project names it."""
+    return f"@{cls}.{member}"
+
+
+def instance_parts(collection: str) -> tuple[str, str] | None:
+    m = _INSTANCE.fullmatch(collection)
+    return (m[1], m[2]) if m else None
 
 
 class Attributes:
@@ -169,6 +185,7 @@ def link(sources: list[SourceFile]) -> None:
         for cls, template, target, partial in links.attributed:
             settle(target, cls, template, attributes, partial)
     _members(found, attributes)
+    _instances(sources, found, attributes.bases)
     _holders(sources, found)
     _tables(sources)
     _models(sources)
@@ -198,6 +215,26 @@ def _members(found: list[Links], attributes: Attributes) -> None:
                 _rename(target, run_time_name(f"{cls}.{member}" + ("." + sub if sub else "")))
                 if isinstance(target, MongoQuery):
                     target.partial = True
+
+
+def _instances(sources: list[SourceFile], found: list[Links], bases: dict[str, set[str]]) -> None:
+    """The queries and indexes on `self.cols.jobs` (`self.cols = JobCollections(conf)`, the class in another
+    module): kept on the collection the class holds in `jobs` (a member or property, in its family), when it
+    holds exactly one; dropped otherwise (an object advisor cannot tell a collection: `find` may be a string's)."""
+    held: dict[tuple[str, str], set[str]] = {}
+    for links in found:
+        for h in links.held:
+            held.setdefault((h.owner, h.member), set()).add(h.collection)
+    for source in sources:
+        links = source.links
+        if links is None or not links.instances:
+            continue
+        for cls, member, target in links.instances:
+            colls = set().union(*(held.get((c, member), set()) for c in _family(cls, bases)))
+            if len(colls) == 1:
+                _rename(target, colls.pop())
+                (source.queries if isinstance(target, MongoQuery) else source.indexes).append(target)
+        source.queries.sort(key=lambda q: (q.location.line, q.location.col))
 
 
 # a member named as what holds a collection, not as the collection (`col_conf_ids`, `coll_jobs`, `users_collection`)

@@ -9,13 +9,13 @@ from typing import Any, cast
 from advisor.facts.ast_nodes import literal_loop_items, scope_at, walk
 from advisor.ir import Location, SourceFile
 from advisor.mongo.shape import AGGREGATE_OPS, FIND_OPS, Placeholder, Regex
-from advisor.sources.links import links_of
+from advisor.sources.links import instance_parts, links_of
 from advisor.sources.mongo_names import mark_run_time, run_time_name
 from advisor.sources.pymongo_bulk import bulk_write, python_shape
 from advisor.sources.pymongo_names import Names, keyword
 from advisor.sources.pymongo_params import record_calls, slot_of
 from advisor.sources.pymongo_receivers import collection_of, database_method, server_owned
-from advisor.sources.pymongo_tables import index_model, index_tables
+from advisor.sources.pymongo_tables import index_model, index_tables, spec_tables
 from advisor.sources.python_classes import record_members, settle_attributes
 from advisor.sources.python_index_when import IndexWhen
 
@@ -217,7 +217,9 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
                 result.indexes += declared
             elif declared:  # on the name the resource is registered under (advisor.sources.links)
                 links_of(result).resources += [(cls.name, ix) for ix in declared]
-    tables = index_tables(tree, value, where) if "IndexModel" in result.text else {}
+    tables = (
+        {**index_tables(tree, value, where), **spec_tables(tree, value, where)} if "IndexModel" in result.text else {}
+    )
     if tables:  # declared when the project applies them (advisor.sources.links)
         links_of(result).tables.update(tables)
     tops = []
@@ -246,6 +248,7 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
         base, chain = _unchain(top)
         on_database: tuple[str, str] | None = None  # (class, method) when the receiver is `self.<method>().<name>`
         slot = None  # the parameter the receiver is, when only the callers in other modules may name it
+        instance = None  # (class, member) when the receiver is `self.<x>.<member>` of another module's class
         counts = len(result.queries), len(result.indexes)
         for i, (method, call) in enumerate(chain):
             if method not in QUERY_METHODS and method not in INDEX_METHODS and method != "bulk_write":
@@ -261,6 +264,7 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
                     links_of(result).slots.typed.add(slot)
             if coll is None:
                 break
+            instance = instance_parts(coll)
             held = database_method(receiver)
             owner = names.classes.class_of(top) if held else None
             if held and owner is None:
@@ -341,6 +345,11 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
         if on_database is not None:  # kept when the project says the method gives a Database (links.py)
             links_of(result).on_database += [
                 (*on_database, t) for t in result.queries[counts[0] :] + result.indexes[counts[1] :]
+            ]
+            del result.queries[counts[0] :], result.indexes[counts[1] :]
+        if instance is not None:  # named once every module is read (advisor.sources.links)
+            links_of(result).instances += [
+                (*instance, t) for t in result.queries[counts[0] :] + result.indexes[counts[1] :]
             ]
             del result.queries[counts[0] :], result.indexes[counts[1] :]
         if slot is not None:

@@ -135,6 +135,42 @@ class Names:
                 return bool(COLLECTION_TYPE.search(ast.unparse(arg.annotation)))
         return False
 
+    def project_instance(self, node: ast.AST) -> str | None:
+        """The name of the class another module of the project defines that `self.<member>` holds an instance of:
+        `self.cols = JobCollections(conf)` or `self.cols = cols` with `cols: JobCollections`, the class imported
+        by name (`from pkg.specs import JobCollections`). What its members hold is that module's to say
+        (advisor.sources.links)."""
+        held = self.member(node)
+        if isinstance(held, ast.Call) and isinstance(held.func, ast.Name):
+            name = held.func.id
+        elif isinstance(held, ast.Name) and held.id in self.parameters.get(id(held), ()):
+            name = self._annotation(held) or ""
+        else:
+            return None
+        return name if name in self.imported_classes and name not in self.classes.named else None
+
+    def _annotation(self, param: ast.Name) -> str | None:
+        """The class a parameter is annotated with, by a plain name (`cols: JobCollections`, `"JobCollections"`)."""
+        fn = self.functions.get(self.function.get(id(param), 0))
+        args = getattr(fn, "args", None)
+        for arg in (args.posonlyargs + args.args + args.kwonlyargs) if args is not None else []:
+            ann = arg.annotation
+            if arg.arg == param.id and ann is not None:
+                text = ann.value if isinstance(ann, ast.Constant) and isinstance(ann.value, str) else ast.unparse(ann)
+                return text if re.fullmatch(r"[A-Z]\w*", text) else None
+        return None
+
+    @cached_property
+    def imported_classes(self) -> set[str]:
+        """Names the module imports from the project by a relative or dotted `from` (capitalised: classes)."""
+        return {
+            a.asname or a.name
+            for node in walk(self.tree)
+            if isinstance(node, ast.ImportFrom) and (node.level or (node.module and "." in node.module))
+            for a in node.names
+            if a.name[:1].isupper()
+        }
+
     def instance_of(self, node: ast.AST) -> ast.ClassDef | None:
         """The class of this module an expression is an instance of, when it holds what constructs one:
         `Jobs(...)`, or `Jobs.alloc(...)` with `alloc` a classmethod returning `cls(...)`."""

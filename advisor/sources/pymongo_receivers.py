@@ -6,9 +6,10 @@ from __future__ import annotations
 import ast
 import re
 
-from advisor.sources.links import TEMPLATE
+from advisor.sources.links import TEMPLATE, instance_member
 from advisor.sources.mongo_names import db_name, is_database, run_time, run_time_name
 from advisor.sources.pymongo_names import Names
+from advisor.sources.pymongo_tables import spec_parts
 from advisor.sources.python_classes import self_attr
 
 
@@ -44,6 +45,10 @@ def collection_of(node: ast.AST, names: Names, depth: int = 0) -> str | None:
         if node.func.attr == "with_options":  # the same collection with other options (a smaller node: no step)
             return collection_of(node.func.value, names, depth)
     if isinstance(node, ast.Call) and depth < 4:
+        for passed in [*node.args, *(k.value for k in node.keywords)]:  # open(CollectionSpec(name="jobs", ...))
+            spec = spec_parts(names.resolve(passed) or passed if isinstance(passed, ast.Name) else passed, names.value)
+            if spec is not None:
+                return spec[0]
         returned = names.returned(node)
         if returned:  # self.get_collection(...), get_collection(...): a method or function here giving one
             got = _one_of(returned, ast.unparse(node), names, depth)
@@ -81,7 +86,10 @@ def collection_of(node: ast.AST, names: Names, depth: int = 0) -> str | None:
                 return run_time_name(ast.unparse(node))  # member (`gfs._GridFS__files`) holding one advisor cannot name
             server = server_database(node.value, names)
             return f"{server}.{node.attr}" if server else node.attr  # config.collections: the server's own
-        return _sub_collection(node, names, depth)
+        found = _sub_collection(node, names, depth)
+        instance = names.project_instance(node.value) if found is None and names.on_self(node.value) else None
+        # self.cols.jobs, `self.cols` an instance of a class another module defines: what its `jobs` holds, there
+        return instance_member(instance, node.attr) if instance else found
     if _named_by_argument(node) is not None:  # a Database's, returning the Collection
         return _named_by_argument(node)
     callee = node.func.attr if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) else ""

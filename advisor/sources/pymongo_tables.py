@@ -70,6 +70,42 @@ def index_tables(
     return out
 
 
+def spec_parts(node: ast.AST, value: Callable[[ast.AST], Any] | None = None) -> tuple[str, list[ast.Call]] | None:
+    """`CollectionSpec(name="jobs", indexes=[IndexModel(...), ...])` (or positionally): an object that names a
+    collection and lists its indexes, as a project hands it to what opens the collection and applies them
+    (pynenc-mongo's MongoCollections): (the name, its IndexModel calls). The name may be a constant of the
+    module, read through `value`."""
+    if not isinstance(node, ast.Call) or _is_index_model(node):
+        return None
+    kw = {k.arg: k.value for k in node.keywords if k.arg}
+    name_node = kw.get("name", node.args[0] if node.args else None)
+    listed = kw.get("indexes", node.args[1] if len(node.args) > 1 else None)
+    if not isinstance(listed, (ast.List, ast.Tuple)) or not all(_is_index_model(e) for e in listed.elts):
+        return None
+    name = name_node.value if isinstance(name_node, ast.Constant) else None
+    if name is None and isinstance(name_node, ast.Name) and value is not None:
+        name = value(name_node)
+    return (name, cast_list(listed)) if isinstance(name, str) and name else None
+
+
+# the table the IndexModels of every spec object form: declared when the project applies some object's
+# `.indexes` (advisor.sources.links joins the two, as for INDEXES tables)
+SPEC_TABLE = ".indexes"
+
+
+def spec_tables(
+    tree: ast.AST, value: Callable[[ast.AST], Any], where: Callable[[ast.AST], Location]
+) -> dict[str, list[IndexDef]]:
+    """The indexes the module's spec objects list (`spec_parts`), under SPEC_TABLE."""
+    declared = [
+        index_model(parts[0], e, value, where)
+        for node in walk(tree)
+        if (parts := spec_parts(node, value))
+        for e in parts[1]
+    ]
+    return {SPEC_TABLE: declared} if declared else {}
+
+
 def cast_list(node: ast.AST) -> list[ast.Call]:
     return [e for e in node.elts if isinstance(e, ast.Call)] if isinstance(node, (ast.List, ast.Tuple)) else []
 
@@ -124,6 +160,10 @@ def applied_table(
             arg = arg.elts[0]
         elif isinstance(arg, ast.Subscript) and isinstance(arg.value, ast.Name):
             return imported.get(arg.value.id, arg.value.id)
+        elif isinstance(arg, ast.Attribute) and "." + arg.attr == SPEC_TABLE:
+            return SPEC_TABLE  # `for index in spec.indexes`: the indexes a spec object lists
+        elif isinstance(arg, ast.Call) and not _is_index_model(arg) and arg.args and isinstance(arg.args[0], ast.Name):
+            arg = arg.args[0]  # `shorten(index, ...)`: a helper handed the index gives it back, adjusted
         elif isinstance(arg, ast.Name):
             held = resolve(arg)
             looped = loops.iterated(arg) if held is None else None
