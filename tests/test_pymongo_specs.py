@@ -146,3 +146,15 @@ def test_the_rules_read_the_specs_indexes(project):
     # the owner's pending jobs: the status index finds them, the sort by created_at is done in memory; the
     # lookup by job_id is served by its unique index, the history by the events' index
     assert found == [("MGO002", "pkg/queue.py", 9)]
+
+
+def test_a_bulk_write_of_a_comprehension_reads_its_operation(project):
+    # pynenc-mongo's trigger: bulk_write([ReplaceOne({"valid_condition_id": vc.id}, ..., upsert=True) for vc in ...])
+    worker = QUEUE + '''
+
+    def mark(self, found):
+        ops = [ReplaceOne({"job_id": j.id}, {"job_id": j.id, "seen": True}, upsert=True) for j in found]
+        self.cols.jobs.bulk_write(ops)
+'''
+    queries, _ = _queries(project, {"pkg/specs.py": SPECS, "pkg/client.py": CLIENT, "pkg/queue.py": worker})
+    assert ("jobs", "replace_one", 31) in queries

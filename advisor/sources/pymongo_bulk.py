@@ -1,5 +1,6 @@
 """`coll.bulk_write([...])` in Python: one MongoDB shape per operation that has a filter (`UpdateOne(filter,
-update)`, `ReplaceOne`, `DeleteMany`...), from the list written there or held in a variable of the function;
+update)`, `ReplaceOne`, `DeleteMany`...), from the list (or comprehension) written there or held in a variable
+of the function;
 the caller's operations (a parameter, ralph's `collection.bulk_write(batch)`) are a sketch: writes on the
 collection whose filters advisor cannot see (as advisor.sources.js_mongo_bulk reads JavaScript's)."""
 
@@ -29,6 +30,8 @@ def bulk_write(collection: str, call: ast.Call, names: Names, loc: Location, par
     out = []
     seen: set[tuple[str, str]] = set()
     items = list(listed.elts) if isinstance(listed, (ast.List, ast.Tuple)) else []
+    if isinstance(listed, (ast.ListComp, ast.GeneratorExp)):
+        items = [listed.elt]  # `[ReplaceOne({...}, ...) for vc in found]`: one operation per item, one shape
     if isinstance(ops, ast.Name) and isinstance(listed, ast.List):
         items += appended(ops, listed, names)
     for op in items:
