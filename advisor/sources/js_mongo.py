@@ -27,6 +27,9 @@ from advisor.sources.js_flow import (
 )
 from advisor.sources.js_mongo_bulk import bulk_write
 from advisor.sources.js_mongo_factories import (
+    DEFAULT,
+    default_import,
+    default_model,
     exported_factories,
     exported_models,
     imported_call,
@@ -499,6 +502,13 @@ def _imported_receivers(f: JsFile, calls: list, result: SourceFile) -> None:
     if factories:
         links_of(result).factories.update(factories)
     models = exported_models(f) if "exports." in f.text and "model" in f.text else {}  # `(0, m.model)(...)`
+    default = default_model(f) if "export" in f.text and "model" in f.text else None
+    if default is not None:  # `export default Dataset`: the model an importer names as it likes
+        links_of(result).exported[DEFAULT] = default
+    for q in result.queries:  # `import DatasetModel from "../models/dataset"`: that module's default model
+        module = default_import(f, q.model) if q.model and q.model not in f.models else None
+        if module is not None:
+            links_of(result).defaults.append((module, q))
     if models:
         links_of(result).exported.update(models)
         for q in result.queries:  # `exports.balanceModel.collection.findOne()` where it is exported

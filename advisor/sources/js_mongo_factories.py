@@ -148,6 +148,38 @@ def exported_models(f: JsFile) -> dict[str, Factory]:
     return out
 
 
+def default_model(f: JsFile) -> Factory | None:
+    """The model a module exports as its default (`export default Dataset` after `const Dataset =
+    model("Dataset", schema)`, `module.exports = mongoose.model(...)`, compiled `exports.default = Dataset`):
+    an importer may call it anything (`import DatasetModel from "../models/dataset"`)."""
+    for st in f.root.named_children:
+        exports = _exports(f, st)
+        assign = st.named_children[0] if st.type == "expression_statement" and st.named_children else None
+        if assign is not None and assign.type == "assignment_expression":
+            if f.src(assign.child_by_field_name("left")) == "exports.default":
+                exports = [(DEFAULT, assign.child_by_field_name("right"))]
+        for export, value in exports:
+            value = unwrap(value)
+            if export != DEFAULT or value is None:
+                continue
+            if value.type == "identifier":  # a model the module compiled (advisor.sources.js_schemas: f.models)
+                model = f.models.get(f.src(value))
+                if model is not None:
+                    return Factory(True, model[0], None, model[1])
+            found = _model_value(f, value)
+            if found is not None:
+                return found
+    return None
+
+
+def default_import(f: JsFile, name: str) -> str | None:
+    """The module of the project (joined to the importer's folder) whose default export `name` is bound to."""
+    source = _import_of(f, name)
+    if source is None or source[1] != DEFAULT:
+        return None
+    return posixpath.normpath(posixpath.join(posixpath.dirname(f.path), source[0]))
+
+
 def _model_value(f: JsFile, value) -> Factory | None:
     """`x.model('Device', schema[, collection])` with its name written: the model it is."""
     base, calls = unchain(f, value)

@@ -63,7 +63,10 @@ def schema_field_indexes(f: JsFile, obj, collection: str, model: str | None, pre
         if not isinstance(spec, dict):
             continue
         name = prefix + key
-        if "type" not in spec and depth_ok(prefix):
+        # a nested path, as mongoose reads one: no `type`, or a `type` that is itself a field (`event: { type: {
+        # type: String }, requestId: {...} }` holds the fields event.type and event.requestId)
+        nested = "type" not in spec or (isinstance(spec["type"], dict) and "type" in spec["type"])
+        if nested and depth_ok(prefix):
             out += schema_field_indexes(f, value, collection, model, name + ".")
             continue
         idx, uniq, sparse, expires = spec.get("index"), spec.get("unique"), spec.get("sparse"), spec.get("expires")

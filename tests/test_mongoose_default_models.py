@@ -1,0 +1,97 @@
+"""Two mongoose readings from holdout 19's @openneuro/server, whose first run named a collection that does not exist
+and missed an index:
+
+1. A model a module exports as its default is the same model whatever an importer calls it
+   (`import DatasetModel from "../models/dataset"` is the Dataset model, collection `datasets`, not `datasetmodels`).
+2. A nested object with a field named `type` is still a nested object, as mongoose reads it: in
+   `event: { type: { type: String }, requestId: { type: String, index: true } }` the fields are event.type and
+   event.requestId, and the index is on event.requestId.
+"""
+
+from advisor.loader import load_project
+from advisor.options import Options
+
+DATASET = """\
+import mongoose from "mongoose"
+const { Schema, model } = mongoose
+
+const datasetSchema = new Schema({
+  id: { type: String, required: true },
+  name: String,
+  public: Boolean,
+})
+datasetSchema.index({ public: 1 }, { sparse: true })
+
+const Dataset = model("Dataset", datasetSchema)
+
+export default Dataset
+"""
+
+EVENTS = """\
+import mongoose from "mongoose"
+const { Schema, model } = mongoose
+
+const eventSchema = new Schema<EventDocument>(
+  {
+    id: { type: String, required: true },
+    datasetId: { type: String, required: true },
+    event: {
+      type: { type: String, required: true, enum: ["created", "deleted"] },
+      requestId: { type: String, sparse: true, index: true },
+    },
+  },
+  { toObject: { virtuals: true } },
+)
+
+const DatasetEvent = model<EventDocument>(
+  "DatasetEvent",
+  eventSchema,
+)
+
+export default DatasetEvent
+"""
+
+RESOLVERS = """\
+import DatasetModel from "../models/dataset"
+import Dataset from "../models/dataset"
+import Events from "../models/datasetEvents"
+import Helper from "./helper"
+
+export const rename = (id: string, name: string) => DatasetModel.updateOne({ id }, { $set: { name } }).exec()
+export const byId = (id: string) => Dataset.findOne({ id }).exec()
+export const byRequest = (r: string) => Events.findOne({ "event.requestId": r }).exec()
+export const other = (id: string) => Helper.findOne({ id }).exec()
+"""
+
+HELPER = """\
+export default class Helper {
+  static findOne(q) { return q }
+}
+"""
+
+
+def _read(project):
+    project({"src/models/dataset.ts": DATASET, "src/models/datasetEvents.ts": EVENTS,
+             "src/resolvers/dataset.ts": RESOLVERS, "src/resolvers/helper.ts": HELPER})
+    p = load_project(["."], Options())
+    return p.other_queries, p.schema
+
+
+def test_a_default_export_model_is_itself_under_any_imported_name(project):
+    queries, _ = _read(project)
+    found = sorted((q.location.line, q.collection, q.model) for q in queries if q.location.path.endswith("dataset.ts"))
+    assert found[:3] == [
+        (6, "datasets", "Dataset"),  # DatasetModel: the Dataset model its module exports
+        (7, "datasets", "Dataset"),
+        (8, "datasetevents", "DatasetEvent"),  # Events: the DatasetEvent model
+    ]
+    # a default export that is no model (a class with a static findOne) keeps the reading by its name
+    assert all(q.collection != "datasets" for q in queries if q.location.line == 9)
+
+
+def test_a_nested_object_with_a_type_field_declares_its_fields_indexes(project):
+    _, schema = _read(project)
+    assert sorted((i.table, i.name) for i in schema.indexes) == [
+        ("datasetevents", "event.requestId_1"),
+        ("datasets", "public_1"),
+    ]
