@@ -540,7 +540,7 @@ def _budget_project(tmp_path, monkeypatch, schema: str, explain: str = "cache = 
     project = tmp_path / "app"
     project.mkdir()
     (project / "schema.sql").write_text(textwrap.dedent(schema).lstrip())
-    (project / "q.sql").write_text("SELECT id FROM t WHERE v = 1;\n")
+    (project / "q.sql").write_text("SELECT id FROM t WHERE v = $1;\n")  # a value the call passes: measured
     (project / "advisor.toml").write_text(
         f'dialect = "postgres"\nschema = ["schema.sql"]\nlarge-tables = ["*"]\n[seed]\nrows = 2000\n[explain]\nmin_cost = 1\n{explain}')
     monkeypatch.chdir(tmp_path)

@@ -311,6 +311,14 @@ def _choose(
             f"({gain:.0%}), below the {settings.threshold:.0%} threshold"
         )
         return
+    constant = _unseeded(conn, run, m.candidate)
+    if constant is not None:
+        run.outcome, run.unseeded = "not-verified", m.candidate.table
+        run.reason = (
+            f"{m.candidate.describe()} wins by how many rows hold {constant}, which almost no seeded row does: the "
+            "share is advisor's, not the table's (describe the column in [seed.tables], or give [seed] stats)"
+        )
+        return
     run.outcome = "recommended"
     if analyze and run.time_ms is not None and target.owned:
         import psycopg
@@ -320,6 +328,58 @@ def _choose(
             m.time_after_ms = timed.time_after_ms
         except psycopg.Error:
             pass
+
+
+# below this share of the seeded rows, a constant's rows are the seed's accident, not a shape it models
+UNSEEDED_SHARE = 0.001
+
+
+def _unseeded(conn: Connection, run: QueryRun, candidate) -> str | None:
+    """The constant condition the candidate wins by, when almost no seeded row meets it: a partial index's
+    predicate (`WHERE type = 'm.room.encrypted'`), or an equality of its leading column with a constant the
+    statement names (`notif = 1`). The seed models a share only for the values it knows (an enum, a CHECK list, a
+    flag's default, a nullable column's NULLs, the config's values); a constant it never drew is in no row or a
+    stray one, and the index looks selective for that alone (synapse's metrics counts, -98 % "verified").
+    None when the seeded rows hold it as a shape would, or it cannot be told."""
+    import psycopg
+    from sqlglot import exp
+
+    from advisor.facts.sql import parameterised
+    from advisor.indexes.candidates import table_sql
+
+    table = candidate.table.rsplit(".", 1)[-1]
+    condition = candidate.where
+    if condition is None and candidate.keys and candidate.keys[0].is_column and run.facts is not None:
+        lead = candidate.keys[0].expr
+        named = [
+            p.node.copy()
+            for scope in run.facts.scopes
+            for p in scope.predicates
+            if (p.table or "").rsplit(".", 1)[-1] == table
+            and p.column == lead
+            and not p.in_or
+            and not p.wrapped
+            and p.op in ("eq", "in")
+            and p.value is not None
+            and not parameterised(p.node)
+        ]
+        for node in named:
+            for column in node.find_all(exp.Column):
+                column.set("table", None)
+        condition = " AND ".join(n.sql(dialect="postgres") for n in named) or None
+    if not condition:
+        return None
+    try:
+        with conn.transaction(force_rollback=True):
+            conn.execute("SET LOCAL statement_timeout = '5s'")
+            row = conn.execute(
+                f"SELECT count(*) FILTER (WHERE {condition}), count(*) FROM {table_sql(candidate.table)}"  # noqa: S608
+            ).fetchone()
+    except psycopg.Error:
+        return None
+    if row is None or not row[1]:
+        return None
+    return condition if row[0] < UNSEEDED_SHARE * row[1] else None
 
 
 def _narrowest(conn: Connection, before: float, used: list, threshold: float, floor: float) -> tuple:

@@ -27,14 +27,14 @@ from advisor.project import Project
 from advisor.units import human_size
 
 if TYPE_CHECKING:
-    from advisor.seed.settings import ExplainSettings, SeedSettings
+    from advisor.seed.settings import ExplainSettings
 
 Hits = list[tuple[str, Hit]]
 
 
 def explain_project(project: Project, options: Options, hits: Hits) -> Hits:
     """The project's hits with plan findings and verified index advice; the answered static guesses replaced."""
-    from advisor.seed.settings import explain_settings, seed_settings
+    from advisor.seed.settings import explain_settings
 
     queries = workload_queries(project.sql_queries, project.schema)
     if not options.dsn and not project.schema.files:
@@ -53,17 +53,14 @@ def explain_project(project: Project, options: Options, hits: Hits) -> Hits:
                 by_query.setdefault(hit.query_location, []).append((name, hit))
         replaced: set[int] = set()
         evidence = "measured" if workload.prepared.target.owned else "planned"
-        seed = seed_settings(project.config)
         for run in workload.runs:
             statics = by_query.get(run.query.location, [])
             plans = _plan_hits(run, statics, workload, settings, project.schema.small, project.schema.grows)
-            if _rests_on_a_share(run, seed):
-                # the measurement is the seed's, not the table's: the static guesses stand, and no plan finding
-                # claims how many rows of that table the statement keeps
-                table = run.best.candidate.table.rsplit(".", 1)[-1] if run.best else ""
-                kept = [(n, h) for n, h in plans if str(h.metrics.get("relation") or "").rsplit(".", 1)[-1] != table]
-                out += _unfolded(kept, statics)
-                continue
+            if run.unseeded:
+                # the measurement rests on a constant the seed never drew (advise._unseeded): the static guesses
+                # stand (not-verified answers none), and no plan finding claims the rows of that table it keeps
+                table = run.unseeded.rsplit(".", 1)[-1]
+                plans = [(n, h) for n, h in plans if str(h.metrics.get("relation") or "").rsplit(".", 1)[-1] != table]
             answered = (
                 [h for n, h in statics if answers_static(run.outcome, n) or _answers_wrapped(run, n, h.metrics)]
                 if run.plan is not None
@@ -76,40 +73,6 @@ def explain_project(project: Project, options: Options, hits: Hits) -> Hits:
         return [(n, h) for n, h in hits if id(h) not in replaced] + out
     finally:
         workload.prepared.target.close()
-
-
-def _rests_on_a_share(run: QueryRun, seed: SeedSettings) -> bool:
-    """Whether the recommended index wins by how many rows hold a value the statement names: a partial index
-    (`WHERE type = 'm.room.encrypted'`, `WHERE deleted_at IS NULL`) or one led by a column the statement compares
-    with a constant (`notif = 1`). That share is the seeded data's, which advisor made up (the code's constant may
-    be in no seeded row at all), unless the config describes the column, production's statistics give it, or the
-    table is loaded from a CSV: then the measurement stands. Synapse's metrics counts and push-action ranges were
-    'verified' at -98 % this way, the wrong advice every time."""
-    from advisor.facts.sql import parameterised
-
-    m = run.best
-    if run.outcome != "recommended" or m is None or run.facts is None:
-        return False
-    c = m.candidate
-    table = c.table.rsplit(".", 1)[-1]
-    if seed.csv_for(table):
-        return False
-
-    def described(column: str) -> bool:
-        return seed.shape_for(table, column) is not None or (table, column) in seed.stats_columns
-
-    constants = {
-        p.column
-        for scope in run.facts.scopes
-        for p in scope.predicates
-        if (p.table or "").rsplit(".", 1)[-1] == table
-        and not p.in_or
-        and (p.op == "isnull" or (p.op in ("eq", "in") and p.value is not None and not parameterised(p.value)))
-    }
-    if c.where:
-        return not all(described(col) for col in constants) or not constants
-    lead = c.keys[0] if c.keys else None
-    return lead is not None and lead.is_column and lead.expr in constants and not described(lead.expr)
 
 
 def _answers_wrapped(run: QueryRun, rule: str, metrics: dict) -> bool:

@@ -56,6 +56,7 @@ class QueryRun:
     best: Measurement | None = None
     measurements: list[Measurement] = field(default_factory=list)
     facts: QueryFacts | None = None
+    unseeded: str = ""  # the table whose constant the best candidate won by is in almost no seeded row (advise)
 
     @property
     def cost(self) -> float | None:
