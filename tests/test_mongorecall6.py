@@ -287,10 +287,12 @@ def test_bulk_write_reads_the_operations_written_there_and_sketches_the_callers(
     src = extract("bulk.py", BULK)
     assert [(line, c, op) for line, c, op in shapes(src)] == [
         (5, "statements", "bulk_write"),  # the caller's operations: a sketch, no filter known
+        (7, "statements", "replace_one"),  # a comprehension's operation: one shape for every item
         (8, "statements", "update_one"),
-    ]  # a comprehension's operations are not listed: no shape
-    sketch, update = src.queries
+    ]
+    sketch, replaced, update = src.queries
     assert sketch.partial and not update.partial and update.filter == {"state": "new"}
+    assert list(replaced.filter) == ["_source.id"]
 
 
 def test_a_mongoose_distinct_given_a_callback_has_no_filter():
