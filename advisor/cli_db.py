@@ -109,10 +109,12 @@ def seed_command(paths, config, keep, stop, dsn) -> None:
 
         stop_kept(stop)
         return
-    cfg = _project(paths, config).config
+    project = _project(paths, config)
     # --keep: a private copy seeded apart, so nothing the user does to it reaches later --explain runs
     with limits.Watch(limits.Deadline.stage().spent):  # the database stage's time limit
-        prepared = prepare(cfg, dsn, progress=sys.stderr.isatty(), cache=False if keep else None)
+        prepared = prepare(
+            project.config, dsn, progress=sys.stderr.isatty(), cache=False if keep else None, schema=project.schema
+        )
     target = prepared.target
     for err in prepared.load_errors:
         click.echo(str(err), err=True)

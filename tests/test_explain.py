@@ -264,3 +264,42 @@ def test_advice_that_wins_by_a_constants_share_is_not_verified_by_the_seed(tmp_p
     assert "events(room_id) verified on seeded data" in got[1][2]  # a value the call passes: measured as ever
     (project / "advisor.toml").write_text(config + '[seed.tables.jobs.columns.status]\nvalues = ["done", "pending"]\n')
     assert 5 not in [line for line, _, _ in found()]  # described: half the rows pending, measured, no index pays
+
+
+def test_the_indexes_the_code_builds_are_in_the_seeded_database(tmp_path, monkeypatch):
+    """Synapse builds indexes in background updates (`register_background_index_update(...)` in Python), which
+    production has: the seeded database builds them after the schema files, or a statement they serve is planned
+    as a scan and advisor "verifies" an index production already has (user_filters' full_user_id, filter_id)."""
+    project = tmp_path / "app"
+    project.mkdir()
+    (project / "schema.sql").write_text(
+        "CREATE TABLE user_filters (full_user_id text NOT NULL, filter_id bigint NOT NULL, filter_json bytea);\n"
+    )
+    (project / "store.py").write_text(
+        "class FilteringStore:\n"
+        "    def __init__(self, db_pool):\n"
+        "        self.db_pool = db_pool\n"
+        "        self.db_pool.updates.register_background_index_update(\n"
+        '            "full_users_filters_unique_idx",\n'
+        '            index_name="full_users_unique_idx",\n'
+        '            table="user_filters",\n'
+        '            columns=["full_user_id, filter_id"],\n'
+        "            unique=True,\n"
+        "        )\n"
+        "\n"
+        "    def get_filter(self, txn, user_id, filter_id):\n"
+        "        txn.execute(\n"
+        '            "SELECT filter_json FROM user_filters WHERE full_user_id = ? AND filter_id = ?", (user_id, filter_id)\n'
+        "        )\n"
+        "        return txn.fetchone()\n"
+    )
+    (project / "advisor.toml").write_text(
+        'dialect = "postgres"\nschema = ["schema.sql"]\nlarge-tables = ["*"]\n[seed]\nrows = 5000\n'
+        "[explain]\nlarge_table_rows = 1000\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(_cli(), ["check", "--explain", "--no-cache", "--format", "json", "app"])
+    assert result.exit_code in (0, 1), result.output
+    findings = json.loads(result.stdout)["findings"]
+    assert not [f for f in findings if f["path"].endswith("store.py")], findings  # the unique index serves it
+    assert not [f for f in findings if f["name"] == "schema-rejected"], findings  # and it was built

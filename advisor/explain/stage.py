@@ -307,7 +307,7 @@ def run_workload(
     settings = explain_settings(config)
     deadline = Deadline.stage()
     with limits.Watch(deadline.spent):
-        prepared = prepare(config, dsn, progress=progress)
+        prepared = prepare(config, dsn, progress=progress, schema=schema)
         target = prepared.target
         runs: list[QueryRun] = []
         try:

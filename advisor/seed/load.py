@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -166,10 +166,13 @@ def load_schema(
     create_extension: Callable[[str], None] | None = None,
     budget: limits.Budget | None = None,
     private: bool = True,
+    declared: Sequence[tuple[str, int, str]] = (),
 ) -> list[LoadError]:
     """Run every allowed statement of the files; returns the statements refused or rejected, and where the
     budget (by default: SCHEMA_LOAD_SECONDS, no byte limit) stopped the load, if it did.  `private`: the
-    server is advisor's own, and PostgreSQL's messages are shown whole (secrets.server_message)."""
+    server is advisor's own, and PostgreSQL's messages are shown whole (secrets.server_message).  `declared`:
+    (path, line, CREATE INDEX) of the indexes the project's code builds on the schema's tables (Synapse's
+    background updates), run after the files as one of them, through the same allow-list."""
     import psycopg
 
     from advisor.seed.allowlist import check
@@ -179,10 +182,16 @@ def load_schema(
     allowed = []
     created: set[str] = set()
     counter = itertools.count()
-    for path in files:
-        name = (shown or {}).get(path, str(path))
-        text = path.read_text(encoding="utf-8", errors="replace")
+    sources = [
+        ((shown or {}).get(path, str(path)), path.read_text(encoding="utf-8", errors="replace"), 0) for path in files
+    ]
+    sources += [(path, ddl, line - 1) for path, line, ddl in declared]
+    for name, text, offset in sources:
         for query in extract_sql(name, text, source="schema"):
+            if offset:  # an index the code declares: where its declaration stands
+                at = query.location
+                end = at.end_line + offset if at.end_line is not None else None
+                query = replace(query, location=replace(at, line=at.line + offset, end_line=end))
             if query.origin == "function-body":
                 continue  # analysed as a query, never sent: its CREATE FUNCTION carries it
             seq = next(counter)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from advisor.config import Config
 from advisor.discovery import display_path
+from advisor.ir import Schema
 from advisor.schema.assemble import schema_files
 from advisor.seed import limits
 from advisor.seed.limits import Budget
@@ -83,8 +84,18 @@ def _meter(target) -> Iterator[Callable[[], int]]:
         yield lambda: size() - base
 
 
-def prepare(config: Config, dsn: str | None = None, *, progress: bool = False, cache: bool | None = None) -> Prepared:
+def prepare(
+    config: Config,
+    dsn: str | None = None,
+    *,
+    progress: bool = False,
+    cache: bool | None = None,
+    schema: Schema | None = None,
+) -> Prepared:
+    """The seeded database of the project's schema files (and of the indexes its code declares on their tables,
+    `schema` given: code_declared)."""
     seed = seed_settings(config)
+    declared = code_declared(schema) if schema is not None else []
     explain = explain_settings(config)
     files = schema_files(config)
     if not files:
@@ -96,7 +107,7 @@ def prepare(config: Config, dsn: str | None = None, *, progress: bool = False, c
         if os.environ.get("ADVISOR_NO_CACHE"):
             use_cache = False
         data = [Path(p) for p in seed.csv.values()] + ([Path(seed.stats)] if seed.stats else [])
-        key = cache_key(files, config.seed, data, config.max_file_size) if use_cache else None
+        key = cache_key(files, config.seed, data, config.max_file_size, declared) if use_cache else None
         stale = remove_stale_temporary() if key is None else []
         target = embedded_target(key)
         target.notes[:0] = stale
@@ -112,7 +123,7 @@ def prepare(config: Config, dsn: str | None = None, *, progress: bool = False, c
 
             # one byte budget for the schema's statements and the seed after them (the seed gets what is left)
             budget, why = disk_budget(target), _budget_words(target)
-            prepared.load_errors = _load(conn, target, files, Budget(bytes=budget, spent=spent, why=why))
+            prepared.load_errors = _load(conn, target, files, Budget(bytes=budget, spent=spent, why=why), declared)
             _search_path(conn)
             schema_bytes = max(spent(), 0)
             stop = next((e for e in prepared.load_errors if e.stopped), None)
@@ -150,7 +161,27 @@ def prepare(config: Config, dsn: str | None = None, *, progress: bool = False, c
     return prepared
 
 
-def _load(conn, target: Target, files: list[Path], budget: Budget) -> list[LoadError]:
+def code_declared(schema: Schema) -> list[tuple[str, int, str]]:
+    """(path, line, CREATE INDEX) of each index the project's code declares on a table of the schema files
+    (Synapse's `register_background_index_update(...)`, advisor.sources.python_indexes): built in production
+    at start-up, so in the seeded database too, or the plans of their queries are not production's."""
+    from advisor.indexes.candidates import Candidate
+
+    out = []
+    for ix in schema.indexes:
+        at = ix.location
+        if at is None or at.path.endswith(".sql") or ix.method.startswith("mongo") or not schema.complete(ix.table):
+            continue
+        if ix.primary or ix.constraint or not ix.keys:
+            continue
+        ddl = Candidate(ix.table, ix.keys, ix.include, ix.where, ix.method).ddl(concurrently=False, name=ix.name)
+        out.append((at.path, at.line, ddl.replace("CREATE INDEX", "CREATE UNIQUE INDEX", 1) if ix.unique else ddl))
+    return out
+
+
+def _load(
+    conn, target: Target, files: list[Path], budget: Budget, declared: list[tuple[str, int, str]]
+) -> list[LoadError]:
     """The schema, as the target's role without privileges; the trusted extensions it asks for (and
     pg_trgm, which index candidates use) created first on the administrator's login, before any of
     the repository's SQL has run."""
@@ -160,7 +191,7 @@ def _load(conn, target: Target, files: list[Path], budget: Budget) -> list[LoadE
 
     private = target.server is not None  # a server of the user's: its messages could quote its data
     if target.admin is None:
-        return load_schema(conn, files, _shown(files), budget=budget, private=private)
+        return load_schema(conn, files, _shown(files), budget=budget, private=private, declared=declared)
     with connect(target.admin, autocommit=True) as admin:
         admin.execute("SET statement_timeout = '60s'")
 
@@ -171,7 +202,7 @@ def _load(conn, target: Target, files: list[Path], budget: Budget) -> list[LoadE
 
         with contextlib.suppress(Exception):
             create_extension("pg_trgm")
-        return load_schema(conn, files, _shown(files), create_extension, budget, private)
+        return load_schema(conn, files, _shown(files), create_extension, budget, private, declared)
 
 
 def _search_path(conn) -> None:

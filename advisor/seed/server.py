@@ -562,10 +562,16 @@ def recorded_load_errors(target: Target) -> list[dict]:
     return dbcache.load_errors(target.cached.slot)
 
 
-def cache_key(files: list[Path], seed: dict, data: Sequence[Path] = (), limit: int | None = None) -> str:
+def cache_key(
+    files: list[Path],
+    seed: dict,
+    data: Sequence[Path] = (),
+    limit: int | None = None,
+    declared: Sequence[tuple[str, int, str]] = (),
+) -> str:
     """What the seeded database is made of: the seeder's code, the schema files (over `limit`: refused by
-    the load, so keyed by their size and times), the `[seed]` settings, and the files of data they name
-    (CSVs, statistics), each hashed in chunks."""
+    the load, so keyed by their size and times), the indexes the code declares (`declared`), the `[seed]`
+    settings, and the files of data they name (CSVs, statistics), each hashed in chunks."""
     import json
 
     from advisor.files import content_key
@@ -578,6 +584,8 @@ def cache_key(files: list[Path], seed: dict, data: Sequence[Path] = (), limit: i
     for path in files:
         h.update(str(path.name).encode() + b"\0")
         h.update(content_key(path, limit).encode() + b"\0")
+    for _, _, ddl in sorted(declared):  # where they are written does not change what is built
+        h.update(ddl.encode() + b"\0")
     h.update(json.dumps(seed, sort_keys=True, default=str).encode())
     for path in data:
         h.update(str(path).encode() + b"\0" + (content_key(path).encode() if path.is_file() else b"missing") + b"\0")

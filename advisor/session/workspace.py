@@ -129,7 +129,7 @@ class Workspace:
         from advisor.seed import limits
 
         with limits.Watch(limits.Deadline.stage().spent):  # seeding under the stage's time limit
-            self._prepared = prepare(self._seed_config(), self.dsn, progress=self.progress)
+            self._prepared = prepare(self._seed_config(), self.dsn, progress=self.progress, schema=self.schema)
         self.notes += self._prepared.notes
         for err in self._prepared.load_errors:
             self.notes.append(str(err))
