@@ -5,6 +5,7 @@ of how a measurement answers the static `missing-index` guess (`answers_static`)
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -330,56 +331,64 @@ def _choose(
             pass
 
 
-# below this share of the seeded rows, a constant's rows are the seed's accident, not a shape it models
+# below this share of the seeded rows, a constant's rows are the seed's accident, not a shape it models; and a
+# column with fewer distinct seeded values than this share of the rows holds states, not one value per entity
 UNSEEDED_SHARE = 0.001
+STATE_DISTINCT = 0.01
 
 
 def _unseeded(conn: Connection, run: QueryRun, candidate) -> str | None:
-    """The constant condition the candidate wins by, when almost no seeded row meets it: a partial index's
-    predicate (`WHERE type = 'm.room.encrypted'`), or an equality of its leading column with a constant the
-    statement names (`notif = 1`). The seed models a share only for the values it knows (an enum, a CHECK list, a
-    flag's default, a nullable column's NULLs, the config's values); a constant it never drew is in no row or a
-    stray one, and the index looks selective for that alone (synapse's metrics counts, -98 % "verified").
-    None when the seeded rows hold it as a shape would, or it cannot be told."""
+    """The constant condition the candidate wins by, when the seed never drew its value: a partial index's
+    predicate (`WHERE type = 'm.room.encrypted'`) or an equality of its leading column with a constant the
+    statement names, on a column of states (few distinct seeded values) almost no seeded row holds. The seed
+    models a state's share only for the values it knows (an enum, a CHECK list, a flag's default, a nullable
+    column's NULLs, the config's values); one it never drew is in no row, and the index looks selective for that
+    alone (synapse's metrics counts, -98 % "verified"). A constant on a column of many values is one entity's
+    (`l_partkey = 42`): rare in production too, measured as ever. None when it cannot be told."""
     import psycopg
     from sqlglot import exp
 
     from advisor.facts.sql import parameterised
     from advisor.indexes.candidates import table_sql
+    from advisor.names import quote
 
-    table = candidate.table.rsplit(".", 1)[-1]
-    condition = candidate.where
-    if condition is None and candidate.keys and candidate.keys[0].is_column and run.facts is not None:
-        lead = candidate.keys[0].expr
-        named = [
-            p.node.copy()
-            for scope in run.facts.scopes
-            for p in scope.predicates
-            if (p.table or "").rsplit(".", 1)[-1] == table
-            and p.column == lead
-            and not p.in_or
-            and not p.wrapped
-            and p.op in ("eq", "in")
-            and p.value is not None
-            and not parameterised(p.node)
-        ]
-        for node in named:
-            for column in node.find_all(exp.Column):
-                column.set("table", None)
-        condition = " AND ".join(n.sql(dialect="postgres") for n in named) or None
-    if not condition:
+    if run.facts is None or not candidate.keys:
         return None
+    table = candidate.table.rsplit(".", 1)[-1]
+    lead = candidate.keys[0].expr if candidate.keys[0].is_column else None
+    named = [
+        p
+        for scope in run.facts.scopes
+        for p in scope.predicates
+        if (p.table or "").rsplit(".", 1)[-1] == table
+        and not p.in_or
+        and not p.wrapped
+        and p.op in ("eq", "in")
+        and p.value is not None
+        and not parameterised(p.node)
+        and (p.column == lead if candidate.where is None else re.search(rf"\b{re.escape(p.column)}\b", candidate.where))
+    ]
+    if not named:
+        return None
+    nodes = [p.node.copy() for p in named]
+    for node in nodes:
+        for column in node.find_all(exp.Column):
+            column.set("table", None)
+    condition = " AND ".join(n.sql(dialect="postgres") for n in nodes)
+    columns = sorted({p.column for p in named})
+    distinct = ", ".join(f"count(DISTINCT {quote(c)})" for c in columns)
     try:
         with conn.transaction(force_rollback=True):
             conn.execute("SET LOCAL statement_timeout = '5s'")
             row = conn.execute(
-                f"SELECT count(*) FILTER (WHERE {condition}), count(*) FROM {table_sql(candidate.table)}"  # noqa: S608
+                f"SELECT count(*) FILTER (WHERE {condition}), count(*), {distinct} FROM {table_sql(candidate.table)}"  # noqa: S608
             ).fetchone()
     except psycopg.Error:
         return None
     if row is None or not row[1]:
         return None
-    return condition if row[0] < UNSEEDED_SHARE * row[1] else None
+    states = all(n < STATE_DISTINCT * row[1] for n in row[2:])
+    return condition if states and row[0] < UNSEEDED_SHARE * row[1] else None
 
 
 def _narrowest(conn: Connection, before: float, used: list, threshold: float, floor: float) -> tuple:
