@@ -107,3 +107,24 @@ class FifoMessages(Messages):
         self.db.messages.create_index([("k", 1)], name="marker_unique", unique=True)
 """
     assert conflicts(text) == [8]
+
+
+def test_a_mongoose_schema_index_that_asks_less_than_its_field_declaration_is_no_conflict():
+    """@openneuro/server's WorkerTask: `id: { type: String, unique: true }` and `schema.index({ id: 1 })`. mongoose
+    builds a schema's field indexes before its schema.index() ones, so the unique one exists first and the plain one
+    is refused with a warning: nothing it asks for is lost. The other way round (the schema.index() asking for
+    unique, the field for a plain index), the unique constraint is never built: a conflict that matters."""
+    model = """\
+const {{ Schema, model }} = require("mongoose")
+const taskSchema = new Schema({{
+  id: {{ type: String, {field} }},
+  state: String,
+}})
+taskSchema.index({{ id: 1 }}{explicit})
+module.exports = model("WorkerTask", taskSchema)
+"""
+    found = lambda text: sorted(  # noqa: E731
+        hit.location.line for hit in index_option_conflict(Schema(indexes=extract("task.js", text).indexes))
+    )
+    assert found(model.format(field="unique: true", explicit="")) == []
+    assert found(model.format(field="index: true", explicit=", { unique: true }")) == [6]

@@ -55,9 +55,21 @@ def index_option_conflict(schema: Schema):
             if other.location is None or first is None:
                 continue
             if option_key(other) != option_key(first):
+                if _refused_harmlessly(first, other):
+                    continue
                 yield _options_conflict(first, other)
             elif other.name != first.name:
                 yield _name_conflict(first, other)
+
+
+def _refused_harmlessly(first: IndexDef, other: IndexDef) -> bool:
+    """One mongoose model's field index (`id: { unique: true }`) and its schema.index() of the same keys asking
+    for nothing the field's does not have (`schema.index({ id: 1 })`): mongoose builds the field's first, so the
+    second is refused with a warning and every option asked for is live (@openneuro/server's WorkerTask)."""
+    model = first.options.get("model")
+    if model is None or model != other.options.get("model") or not first.options.get("field"):
+        return False
+    return not other.options.get("field") and set(option_key(other)) <= set(option_key(first))
 
 
 def _alternatives(a: IndexDef, b: IndexDef) -> bool:

@@ -82,6 +82,7 @@ def schema_field_indexes(f: JsFile, obj, collection: str, model: str | None, pre
         direction = idx if isinstance(idx, (int, str)) and not isinstance(idx, bool) and idx not in ("", True) else 1
         ix = make_index(collection, {name: direction}, opts, f.loc(child), model)
         if ix is not None:
+            ix.options["field"] = True  # mongoose builds a schema's field indexes before its schema.index() ones
             out.append(ix)
     return out
 
