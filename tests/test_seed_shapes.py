@@ -332,3 +332,21 @@ def test_seeding_keeps_every_constraint_and_is_deterministic(pg_server, tmp_path
             assert q("SELECT count(*) FROM child WHERE seq IS NULL OR kind IS NULL OR (a IS NULL AND b IS NULL)") == 0
             contents.append([q(CONTENT.format("parent")), q(CONTENT.format("child"))])
     assert contents[0] == contents[1]
+
+
+def test_an_integer_flag_is_seeded_as_a_flag(pg_server, tmp_path):
+    """Synapse keeps booleans as numbers (`deactivated smallint DEFAULT 0 NOT NULL`): seeded as random numbers,
+    `deactivated = 0` matched no row and an index on it was "verified" at -95 %. A number with a default of 0 or 1
+    and a name that says a state of the row is a flag, its default the common value; a count is not one."""
+    from advisor.seed.generate import seed_database
+    from advisor.seed.settings import SeedSettings
+
+    ddl = ("CREATE TABLE users (id bigint PRIMARY KEY, deactivated smallint NOT NULL DEFAULT 0, "
+           "is_guest integer NOT NULL DEFAULT 1, retries smallint NOT NULL DEFAULT 0);\n")
+    with database(pg_server, ddl, tmp_path) as conn:
+        seed_database(conn, SeedSettings(rows=5000))
+        q = lambda sql: _q(conn, sql)  # noqa: E731
+        assert q("SELECT array_agg(DISTINCT deactivated ORDER BY deactivated) FROM users") == [0, 1]
+        assert 0.8 < q("SELECT avg((deactivated = 0)::int) FROM users") < 0.97  # the default: the common value
+        assert 0.8 < q("SELECT avg((is_guest = 1)::int) FROM users") < 0.97
+        assert q("SELECT count(DISTINCT retries) FROM users") > 2  # a count, not a flag

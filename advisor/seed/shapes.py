@@ -6,8 +6,9 @@ column with no `[seed.tables.t.columns.c]` setting takes the shape real data has
 schema (and `[seed] stats`, when given) can tell:
 
 - a foreign key picks its parent with a long tail: a few parents have most children;
-- a short value list (an enum, a CHECK ... IN list, a flag with a default; a text or integer
-  column named status, type, kind...) has one dominant value;
+- a short value list (an enum, a CHECK ... IN list, a flag with a default, a number with a default of 0
+  or 1 named as a state of the row; a text or integer column named status, type, kind...) has one
+  dominant value;
 - a nullable column with no default and no part in a key is sometimes NULL;
 - a timestamp that must follow another in the same row (a CHECK (b >= a), or updated_at after
   created_at, ended_at after started_at) does, by a long-tailed delay; every other timestamp
@@ -77,6 +78,7 @@ STARTED = {"started", "start", "starts", "began", "begin", "begins", "opened", "
 AFTER_START = {"ended", "end", "ends", "finished", "stopped", "completed", "closed", "until", "to"}
 AFTER_CREATION = (TOMBSTONE | REACHED | {"edited", "changed", "started", "expires", "expired", "expiry"}) - {"sent"}
 LIFECYCLE = {"status", "state", "stage", "phase"}
+FLAG_PREFIXES = {"is", "has", "can", "should", "was"}
 NAMED_LOW = LIFECYCLE | {"type", "kind", "category", "role", "level", "priority", "tier"}
 NAMED_TYPES = ("text", "character varying", "character", "smallint", "integer", "bigint")
 # the values a lifecycle settles in: most rows have left the initial state for one of these
@@ -182,6 +184,15 @@ def _distinct(n_distinct: float | None, rows: int) -> int | None:
     return max(1, min(int(round(count)), rows))
 
 
+def _integer_flag(col: ColumnInfo) -> bool:
+    """An integer column that stands for a boolean: a default of 0 or 1 and a name that says a state the row is in
+    (`is_guest`, `has_avatar`, `deactivated`, `processed`), not a count (`retries DEFAULT 0`)."""
+    said = words(col.name)
+    if col.base_type not in ("smallint", "integer", "bigint") or col.default_value not in (0, 1) or not said:
+        return False
+    return isinstance(col.default_value, int) and (said[0] in FLAG_PREFIXES or said[-1] in TOMBSTONE | REACHED)
+
+
 def _ranked(col: ColumnInfo, domain: list[Any] | None) -> list[Any] | None:
     """The column's values, most common first; None when it has no short list of values.
 
@@ -193,6 +204,8 @@ def _ranked(col: ColumnInfo, domain: list[Any] | None) -> list[Any] | None:
     default = col.default_value
     if col.base_type == "boolean":
         return [default, not default] if isinstance(default, bool) else None
+    if not domain and _integer_flag(col):  # `deactivated smallint DEFAULT 0`: a flag kept as a number (Synapse)
+        return [default, 1 - default]
     if not domain or len(domain) < 2:
         return None
     if LIFECYCLE & set(words(col.name)):
