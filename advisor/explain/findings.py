@@ -21,7 +21,8 @@ from advisor import catalogue
 from advisor.checks import Hit
 from advisor.explain.advise import answers_static
 from advisor.explain.stage import QueryRun, Workload, run_workload, workload_queries
-from advisor.ir import Location
+from advisor.indexes.existing import covered_by_existing
+from advisor.ir import Location, Schema
 from advisor.options import Options
 from advisor.project import Project
 from advisor.units import human_size
@@ -67,7 +68,7 @@ def explain_project(project: Project, options: Options, hits: Hits) -> Hits:
                 else []
             )
             replaced |= {id(h) for h in answered}
-            advice = _advice_hits(run, answered, evidence, project.schema.grows)
+            advice = _advice_hits(run, answered, evidence, project.schema)
             standing = advice + [(n, h) for n, h in statics if id(h) not in replaced]  # the verified fix first
             out += _unfolded(plans, standing) + advice
         return [(n, h) for n, h in hits if id(h) not in replaced] + out
@@ -300,7 +301,7 @@ def _error_subject(run: QueryRun) -> str:
     return re.sub(r"\d+", "#", run.error or "")
 
 
-def _advice_hits(run: QueryRun, answered: list[Hit], evidence: str, grows: Callable[[str], bool]) -> Hits:
+def _advice_hits(run: QueryRun, answered: list[Hit], evidence: str, schema: Schema) -> Hits:
     """The measured index advice of a statement, at the static guess it answers; none when no index is
     recommended (cheap already, below the threshold, no candidate): the guess goes, and nothing is said (the
     corpus's 17 such notes were none worth a line; `advisor indexes` lists every statement's outcome)."""
@@ -309,6 +310,8 @@ def _advice_hits(run: QueryRun, answered: list[Hit], evidence: str, grows: Calla
         return []
     if run.outcome == "recommended" and m is not None and m.cost_after is not None:  # (advise sets all three)
         c = m.candidate
+        if covered_by_existing(c, schema, keys_only=True):
+            return []  # an index leads with its keys already: a covering copy of it is no missing index
         anchor = next((h for h in answered if h.subject.startswith(c.table + "(")), None)
         # the static guess it answers, or its table: which candidate won, its cost and size are measured
         subject = anchor.subject if anchor else c.table
@@ -353,7 +356,7 @@ def _advice_hits(run: QueryRun, answered: list[Hit], evidence: str, grows: Calla
                     query=q.text,
                     query_location=q.location,
                     metrics=metrics,
-                    unsized=None if grows(c.table) else c.table,  # measured on advisor's rows, not the table's
+                    unsized=None if schema.grows(c.table) else c.table,  # measured on advisor's rows, not the table's
                 ),
             )
         ]

@@ -17,15 +17,16 @@ if TYPE_CHECKING:
     from advisor.indexes.candidates import Candidate
 
 
-def covered_by_existing(c: Candidate, schema) -> bool:
+def covered_by_existing(c: Candidate, schema, *, keys_only: bool = False) -> bool:
     """An index the schema knows (declared in its files, or built by the code: a background update) has the
-    candidate's keys first, the same method and predicate, and its INCLUDE columns: the candidate adds nothing."""
+    candidate's keys first, the same method and predicate, and its INCLUDE columns: the candidate adds nothing.
+    `keys_only`: its INCLUDE columns aside, the access it searches by is served already (it adds a covering copy)."""
     for index in schema.indexes_on(c.table):
         if (
             index.method == c.method
             and (index.where or None) == (c.where or None)
             and tuple(k.expr for k in index.keys[: len(c.keys)]) == tuple(k.expr for k in c.keys)
-            and set(c.include) <= set(k.expr for k in index.keys) | set(index.include)
+            and (keys_only or set(c.include) <= set(k.expr for k in index.keys) | set(index.include))
         ):
             return True
     return False
