@@ -589,14 +589,16 @@ def test_the_time_a_schema_takes_to_load_is_bounded_and_the_run_goes_on(tmp_path
     started = time.monotonic()
     result = CliRunner().invoke(_cli(), ["check", "--explain", "--format", "json", "app"])
     assert time.monotonic() - started < 25, "the sleep was waited on"
-    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert result.exit_code == 0 and "Traceback" not in result.output, result.output  # a note only: nothing fails
     findings = json.loads(result.stdout)["findings"]
     (note,) = [f for f in findings if f["rule"] == "PLN010"]
     assert (note["path"].endswith("schema.sql"), note["line"]) == (True, 2)
     assert note["message"] == ("advisor stopped loading the schema here: the schema's statements had run 1 s, "
                                "advisor's limit for loading a schema; this statement and the 1 after it were not "
                                "loaded"), note["message"]
-    assert [f["line"] for f in findings if f["rule"] == "IDX001" and f["path"].endswith("q.sql")] == [1]
+    # planned on what was loaded (a scan: t_v was not), yet the schema declares t_v (v): no finding calls an
+    # index on v missing, nor a covering copy of it
+    assert not [f for f in findings if f["rule"] == "IDX001"], findings
 
 
 def test_a_seeded_database_over_the_cache_cap_is_not_kept(tmp_path, monkeypatch):
