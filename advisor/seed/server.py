@@ -584,7 +584,7 @@ def cache_key(
     for path in files:
         h.update(str(path.name).encode() + b"\0")
         h.update(content_key(path, limit).encode() + b"\0")
-    for _, _, ddl in sorted(declared):  # where they are written does not change what is built
+    for ddl in sorted(ddl for _, _, ddl in declared):  # where they are written does not change what is built
         h.update(ddl.encode() + b"\0")
     h.update(json.dumps(seed, sort_keys=True, default=str).encode())
     for path in data:

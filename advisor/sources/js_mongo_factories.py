@@ -153,12 +153,7 @@ def default_model(f: JsFile) -> Factory | None:
     model("Dataset", schema)`, `module.exports = mongoose.model(...)`, compiled `exports.default = Dataset`):
     an importer may call it anything (`import DatasetModel from "../models/dataset"`)."""
     for st in f.root.named_children:
-        exports = _exports(f, st)
-        assign = st.named_children[0] if st.type == "expression_statement" and st.named_children else None
-        if assign is not None and assign.type == "assignment_expression":
-            if f.src(assign.child_by_field_name("left")) == "exports.default":
-                exports = [(DEFAULT, assign.child_by_field_name("right"))]
-        for export, value in exports:
+        for export, value in _exports(f, st):  # `exports.default = Dataset` is the export named "default"
             value = unwrap(value)
             if export != DEFAULT or value is None:
                 continue

@@ -204,10 +204,7 @@ def _members(found: list[Links], attributes: Attributes) -> None:
     using class); else a collection named at run time, per class (`self._collection` of one class is no
     other class's, whatever the text)."""
     bases = attributes.bases
-    held: dict[tuple[str, str], set[str]] = {}
-    for links in found:
-        for h in links.held:
-            held.setdefault((h.owner, h.member), set()).add(h.collection)
+    held = _held(found)
     for links in found:
         for cls, member, target in links.members:
             member, _, sub = member.partition(".")  # self._collection.versions: a sub-collection of the member's
@@ -220,14 +217,20 @@ def _members(found: list[Links], attributes: Attributes) -> None:
                     target.partial = True
 
 
-def _instances(sources: list[SourceFile], found: list[Links], bases: dict[str, set[str]]) -> None:
-    """The queries and indexes on `self.cols.jobs` (`self.cols = JobCollections(conf)`, the class in another
-    module): kept on the collection the class holds in `jobs` (a member or property, in its family), when it
-    holds exactly one; dropped otherwise (an object advisor cannot tell a collection: `find` may be a string's)."""
+def _held(found: list[Links]) -> dict[tuple[str, str], set[str]]:
+    """(class, member) -> the collections the project's classes hold in that member."""
     held: dict[tuple[str, str], set[str]] = {}
     for links in found:
         for h in links.held:
             held.setdefault((h.owner, h.member), set()).add(h.collection)
+    return held
+
+
+def _instances(sources: list[SourceFile], found: list[Links], bases: dict[str, set[str]]) -> None:
+    """The queries and indexes on `self.cols.jobs` (`self.cols = JobCollections(conf)`, the class in another
+    module): kept on the collection the class holds in `jobs` (a member or property, in its family), when it
+    holds exactly one; dropped otherwise (an object advisor cannot tell a collection: `find` may be a string's)."""
+    held = _held(found)
     for source in sources:
         links = source.links
         if links is None or not links.instances:

@@ -342,21 +342,14 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
             break
         for q in result.queries[counts[0] :]:  # before any is held back for links.py, which knows no lines
             q.scope = scope_at(tree, q.location.line)
-        if on_database is not None:  # kept when the project says the method gives a Database (links.py)
-            links_of(result).on_database += [
-                (*on_database, t) for t in result.queries[counts[0] :] + result.indexes[counts[1] :]
-            ]
-            del result.queries[counts[0] :], result.indexes[counts[1] :]
-        if instance is not None:  # named once every module is read (advisor.sources.links)
-            links_of(result).instances += [
-                (*instance, t) for t in result.queries[counts[0] :] + result.indexes[counts[1] :]
-            ]
-            del result.queries[counts[0] :], result.indexes[counts[1] :]
+        # held back until every module is read (advisor.sources.links): kept when the project says the method
+        # gives a Database, named by what another module's class holds, or by what every caller passes
+        if on_database is not None:
+            links_of(result).on_database += [(*on_database, t) for t in _held_back(result, counts)]
+        if instance is not None:
+            links_of(result).instances += [(*instance, t) for t in _held_back(result, counts)]
         if slot is not None:
-            links_of(result).slots.targets += [
-                (slot, t) for t in result.queries[counts[0] :] + result.indexes[counts[1] :]
-            ]
-            del result.queries[counts[0] :], result.indexes[counts[1] :]
+            links_of(result).slots.targets += [(slot, t) for t in _held_back(result, counts)]
     # db[self.COLLECTION_NAME]: the collection of the class using it; db[Repo.COLLECTION_NAME]: Repo's (links.py)
     settle_attributes(links_of(result), names.classes, [*result.queries, *result.indexes])
     mark_run_time(result.queries)
@@ -368,6 +361,13 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
             lambda node: collection_of(node, names),
             [*result.queries, *result.indexes],
         )
+
+
+def _held_back(result: SourceFile, counts: tuple[int, int]) -> list:
+    """The queries and indexes one call added (`counts`: how many there were before it), taken out of the file's."""
+    added = result.queries[counts[0] :] + result.indexes[counts[1] :]
+    del result.queries[counts[0] :], result.indexes[counts[1] :]
+    return added
 
 
 def _index(result: SourceFile, coll: str, method: str, call: ast.Call, path: str, index, names: Names) -> None:
