@@ -157,7 +157,8 @@ def undeclared_collections(queries: Iterable[Any], schema: Schema) -> Iterator[H
         first.location,
         help="check the code that declares the indexes together with this code (the repository root, or the "
         "folder with an advisor.toml); advisor reads createIndex / createIndexes / ensureIndex calls, "
-        "mongoose schema.index() and index: true / unique: true, pymongo create_index(es) and IndexModel",
+        "mongoose schema.index() and index: true / unique: true, pymongo create_index(es) and IndexModel, "
+        "framework settings (eve, Reaction plugins) and index manifests (an indexes.yaml checked in beside the code)",
         subject="no-index-declarations:" + ",".join(sorted(order)),
     )
 

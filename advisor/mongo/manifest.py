@@ -6,9 +6,10 @@ Recognised entries (anything else yields nothing):
 - `{collection, index: {key | keys, name?, ...options}}` (as mail servers ship `indexes.yaml`);
 a list of entries, or a document with such a list under `indexes`.
 - a collection with its list of indexes, `{name | collection, indexes: [...]}`, alone, in a list,
-  or under `collections` (as pipeline frameworks configure their databases); each index is one of
-  the forms above without the collection, `{field, direction?, args | options?}`, or
-  `{index: [{field, direction?}, ...], args | options?}` (a compound key as a list of fields).
+  or under `collections` (as pipeline frameworks configure their databases; also an object of them by
+  key, as Reaction's plugins register theirs); each index is one of the forms above without the
+  collection, `{field, direction?, args | options?}`, `{index: [{field, direction?}, ...], args |
+  options?}` (a compound key as a list of fields), or `[key, options?]` (createIndex's arguments).
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ def _collections(value: Any) -> list[tuple[str, list, tuple]]:
     items: list[tuple[Any, tuple]]
     if isinstance(value, dict) and isinstance(value.get("collections"), list):
         items = [(v, ("collections", i)) for i, v in enumerate(value["collections"])]
+    elif isinstance(value, dict) and isinstance(value.get("collections"), dict):
+        items = [(v, ("collections", k)) for k, v in value["collections"].items()]
     elif isinstance(value, list):
         items = [(v, (i,)) for i, v in enumerate(value)]
     else:
@@ -65,6 +68,8 @@ def _keys(spec: dict) -> Any:
 
 
 def _index(collection: str, spec: Any, location: Location | None) -> IndexDef | None:
+    if isinstance(spec, list) and 1 <= len(spec) <= 2 and all(isinstance(part, dict) for part in spec):
+        spec = {**(spec[1] if len(spec) == 2 else {}), "key": spec[0]}  # [key, options]: createIndex's arguments
     if not isinstance(spec, dict) or location is None:
         return None
     index = spec.get("index")

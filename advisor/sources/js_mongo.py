@@ -46,6 +46,7 @@ from advisor.sources.js_mongo_indexes import (
 )
 from advisor.sources.js_mongo_maps import readings
 from advisor.sources.js_receivers import resolve_receiver
+from advisor.sources.js_registry import registered_indexes
 from advisor.sources.js_schemas import model_and_schema_maps, schema_models, share_models
 from advisor.sources.js_syntax import FUNCTIONS, JsFile, arg_list, prop_loc, read_value, string_value, unchain, unwrap
 from advisor.sources.links import links_of
@@ -443,6 +444,7 @@ def extract_mongo(f: JsFile, calls: list, result: SourceFile) -> None:
     model_and_schema_maps(f, calls)
     register_schemas(f)  # `setLockSchema(lockSchema)`: the model the function registers from it
     result.indexes += wrapper_indexes(f, calls)
+    result.indexes += registered_indexes(f, calls)  # `registerPlugin({ collections: { K: { indexes } } })`
     for name, info in f.schemas.items():
         d = info.get("def")
         if d is not None and d.type == "object":

@@ -22,6 +22,7 @@ from advisor.sources.js_names import (
     property_value,
     returned,
 )
+from advisor.sources.js_registry import REGISTRY, registry_member, registry_name
 from advisor.sources.js_syntax import (
     FUNCTIONS,
     JsFile,
@@ -176,6 +177,9 @@ def _from_name(f: JsFile, base, depth: int):
         model, coll = f.models[name]
         return coll or pluralize(model), model, False
     resolved = f.resolve(name, base.start_byte)
+    key = registry_name(f, base) if resolved is None and REGISTRY in f.text else None
+    if key is not None:  # `const { Accounts } = context.collections` (advisor.sources.js_registry)
+        return key, None, True
     got = _fallback(f, resolved, depth) if resolved is not None and resolved.type == "binary_expression" else None
     if got is not None:
         return got
@@ -253,6 +257,8 @@ def _from_member(f: JsFile, base, depth: int):
         got = _object_member(f, obj, prop, depth)
     if got is not None:
         return got
+    if registry_member(f, obj, prop) is not None:  # `context.collections.Accounts` (advisor.sources.js_registry)
+        return prop, None, True
     if _is_db_expr(f, obj) and prop not in ("collection", "getCollection", "runCommand", "admin", "command"):
         return prop, None, True
     if prop == "model" and obj is not None and obj.type == "member_expression" and _rooted(f, obj):
