@@ -28,8 +28,11 @@ export default async function imageURLs(context, item) {
     sort: { "metadata.priority": 1, "uploadedAt": 1 },
     limit: 1
   });
-  const fields = await Media.find({ "metadata.workflow": "published" }, { limit: 1, name: 1 });
-  const bare = await Media.find({ "metadata.productId": productId }, { limit: 1 });
+  // the near-misses on a mongoose model, whose second argument is a projection unless only options can be it
+  // (Reaction's Media is a driver collection, whose second argument is options: advisor.sources.js_registry)
+  const Images = mongoose.model("Image");
+  const fields = await Images.find({ "metadata.workflow": "published" }, { limit: 1, name: 1 });
+  const bare = await Images.find({ "metadata.productId": productId }, { limit: 1 });
   return [media, fields, bare];
 }
 """
