@@ -356,19 +356,45 @@ def test_in_memory_sort_not_claimed_when_an_index_on_the_same_equality_gives_the
 
 
 def test_in_memory_sort_not_claimed_when_an_index_reads_a_window_of_the_sort_key_in_order():
-    # a contest's submissions of the course's students: {submitted_on: -1} reads the contest's window in
-    # the order asked for, a plan the server races against sorting the username index's matches
-    by_user = ix("username_1", "username", table="submissions")
+    # a contest's finished submissions: {submitted_on: -1} reads the contest's window in the order asked for, a
+    # plan the server races against sorting the status index's matches
+    by_status = ix("status_1", "status", table="submissions")
     by_date = ix("submitted_on_-1", "-submitted_on", table="submissions")
     window = {"$gte": Placeholder("date", "start"), "$lt": Placeholder("date", "end")}
-    flt = {"username": {"$in": Placeholder("array", "users")}, "submitted_on": window, "status": "done"}
+    flt = {"status": "done", "submitted_on": window}
     q = MongoQuery("submissions", "find", filter=flt, sort={"submitted_on": -1})
-    assert "in-memory-sort" not in rules(q, [by_user, by_date])
-    assert plan_find(flt, {"submitted_on": -1}, [by_user, by_date]).sort_alternative is by_date
+    assert "in-memory-sort" not in rules(q, [by_status, by_date])
+    assert plan_find(flt, {"submitted_on": -1}, [by_status, by_date]).sort_alternative is by_date
     # open-ended (keyset pagination after a cursor): in order, that index walks everything after the cursor
     after = replace(q, filter={**flt, "submitted_on": {"$lt": Placeholder("date", "cursor")}})
-    assert "in-memory-sort" in rules(after, [by_user, by_date])
-    assert "in-memory-sort" in rules(q, [by_user])
+    assert "in-memory-sort" in rules(after, [by_status, by_date])
+    assert "in-memory-sort" in rules(q, [by_status])
+
+
+def test_in_memory_sort_of_one_entitys_first_document_is_no_claim_a_page_is():
+    """The sort's cost is the number of matches its index gives: one entity's documents (`{ user: id }`,
+    `{ orderingKey: k }`) are a handful when the code takes the first of them, and a caller's list of keys
+    gives as many as it lists; a page of one entity's documents says there are more than a page, and the ready
+    jobs of a queue (`{ queue: q, state: 'waiting' }`) are the backlog, read whole to return one."""
+
+    def claimed(flt, index, op="findOne", limit=None):
+        q = MongoQuery("c", op, filter=flt, sort={"createdAt": -1}, limit=limit)
+        return "in-memory-sort" in rules(q, [index])
+
+    user = Placeholder("objectid", "user")
+    assert not claimed({"user": user}, ix("user_1", "user"))  # librechat's balances
+    assert not claimed({"orderingKey": Placeholder("string", "k")}, ix("ok_1", "orderingKey"))
+    assert not claimed({"courseid": Placeholder("string", "c")}, ix("courseid_1", "courseid"), "find", 1)
+    assert not claimed({"txid": {"$in": Placeholder("array", "hashes")}}, ix("txid_1", "txid"), "find", 20)
+    # a page of one entity's documents (seed 000's wallets of a creator, paged by the app): more than a page
+    assert claimed({"user": user}, ix("user_1", "user"), "find", 20)
+    # a state's value, run-time or written: its matches are many, and taking the first reads them all
+    job = {"queue": Placeholder("string", "queue"), "state": "waiting"}
+    assert claimed(job, ix("queue_1_state_1", "queue", "state"), "findOneAndUpdate")  # sidequest's claim
+    assert claimed({"status": {"$in": ["new", "retry"]}}, ix("status_1", "status"))
+    assert claimed({"STATUS": Placeholder("string", "STATE_RUNNING")}, ix("s_1", "STATUS"))
+    # a name that only ends like an id (`valid`, `paid`) given a written value is no entity
+    assert claimed({"paid": True}, ix("paid_1", "paid"))
 
 
 # --- what is MongoDB ---------------------------------------------------------------------------
@@ -716,8 +742,13 @@ def test_in_memory_sort_of_one_owners_documents_read_whole():
     by_user = ix("user", "user", table="filters")
     mine = MongoQuery("filters", "find", filter={"user": Placeholder("objectid", "user")}, sort={"_id": 1})
     assert "in-memory-sort" not in rules(mine, [by_user])  # one user's filters, all returned anyway
-    # a page of them: the sort reads every match to return limit of them
+    # a page of them: the sort reads every match to return limit of them (the code pages: more than a page)
     assert "in-memory-sort" in rules(replace(mine, limit=20), [by_user])
+    # the first of them: one entity's few documents sorted to take one
+    assert "in-memory-sort" not in rules(replace(mine, limit=1), [by_user])
+    # the first of what a run-time key that names no entity holds (a sorted set's members): every match read
+    members = MongoQuery("objects", "find", filter={"_key": Placeholder("string", "key")}, sort={"score": 1}, limit=1)
+    assert "in-memory-sort" in rules(members, [ix("_key_1", "_key", table="objects")])
     # a constant is one value of a few shared by many documents (a status, a flag), not an owner
     queued = MongoQuery("queue", "find", filter={"deleted": None, "visible": {"$lte": Placeholder("date")}},
                         sort={"_id": 1})
@@ -828,11 +859,11 @@ def test_a_pipeline_sorting_one_owner_s_documents_is_judged_like_a_find(tmp_path
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "advisor.toml").write_text('large-tables = ["*"]\n')  # collections that grow (unknown-size)
-    (tmp_path / "ix.js").write_text("db.collection('events').createIndex({ owner: 1, kind: 1 });\n")
+    (tmp_path / "ix.js").write_text("db.collection('events').createIndex({ _key: 1, kind: 1 });\n")
     (tmp_path / "q.js").write_text("""\
-async function f(db, ownerId) {
-  await db.collection('events').aggregate([{ $match: { owner: ownerId } }, { $sort: { at: -1 } }]).toArray();
-  await db.collection('events').aggregate([{ $match: { owner: ownerId } }, { $sort: { at: -1 } }, { $limit: 20 }]).toArray();
+async function f(db, key) {
+  await db.collection('events').aggregate([{ $match: { _key: key } }, { $sort: { at: -1 } }]).toArray();
+  await db.collection('events').aggregate([{ $match: { _key: key } }, { $sort: { at: -1 } }, { $limit: 20 }]).toArray();
 }
 """)
     sorts = [f.location.line for f in engine.check(["."]).active if f.rule == "MGO002" and f.location.path == "q.js"]

@@ -11,6 +11,7 @@ from typing import Any
 
 from advisor.checks import Hit
 from advisor.checks.mongo_premises import (
+    entity_documents,
     fields_text,
     fixed_value,
     known_indexes,
@@ -304,10 +305,12 @@ def _every_entry(q: _Planned) -> Hit:
 
 
 def _owner_sort(query: MongoQuery, plan: Any, info: FilterInfo) -> bool:
-    """The sort runs on one owner's documents read whole (with a limit it would read every match to return
-    a page, which stays a finding)."""
+    """The sort runs on one owner's documents read whole, on the documents of the caller's list of keys, or on
+    one entity's (`{ user: id }`, `{ orderingKey: k }`) to take the first: a handful sorted in memory costs
+    nothing. A page of what a state's value matches (`{ queue: q, state: 'waiting' }`), or of one entity's
+    documents, reads every match to return the page, which stays a finding."""
     lead = index_fields(plan.index)[:1] if plan.index is not None else []
-    return bool(lead) and owner_documents(query, info, {lead[0][0]})
+    return bool(lead) and (owner_documents(query, info, {lead[0][0]}) or entity_documents(query, info, {lead[0][0]}))
 
 
 def _listed_documents(query: MongoQuery, info: FilterInfo, indexes: list[IndexDef]) -> bool:

@@ -14,7 +14,7 @@ from advisor.ir import IndexDef, Location, Schema
 from advisor.mongo.candidates import index_fields
 from advisor.mongo.filters import FilterInfo, Pred, analyse_filter
 from advisor.mongo.indexes import indexes_named
-from advisor.mongo.shape import MULTI_READ_OPS, MongoQuery, Placeholder
+from advisor.mongo.shape import MULTI_READ_OPS, ONE_DOCUMENT_OPS, MongoQuery, Placeholder
 
 
 def indexes_for(schema: Schema, query: MongoQuery) -> tuple[list[IndexDef], str]:
@@ -133,13 +133,42 @@ def fixed_value(value: Any) -> bool:
 
 def owner_documents(query: MongoQuery, info: FilterInfo, leads: set[str]) -> bool:
     """One owner's documents read whole: a leading index key is equal to a value known only at run time (a
-    user id, a parent id: one owner among many, so a handful of documents), and no limit or skip pages over
-    them. A constant (`status: 'queued'`) is one value shared by many documents, not an owner. A pipeline's
-    first $match is read the same way, when no $limit or $skip stage pages over what it keeps."""
+    user id, a parent id: one owner among many, so a handful of documents), or in a list the caller gives (the
+    documents of those keys), and no limit or skip pages over them. A constant (`status: 'queued'`) is one
+    value shared by many documents, not an owner. A pipeline's first $match is read the same way, when no
+    $limit or $skip stage pages over what it keeps."""
     if query.is_aggregate:
         stages = query.pipeline if isinstance(query.pipeline, list) else []
         if any(stage_of(s)[0] in ("$limit", "$skip") for s in stages):
             return False
     elif query.limit is not None or query.skip is not None or query.operation not in MULTI_READ_OPS:
         return False
-    return any(p.field in leads and p.kind == "eq" and isinstance(p.value, Placeholder) for p in info.preds)
+    return any(p.field in leads and p.kind in ("eq", "in") and run_time_value(p.value) for p in info.preds)
+
+
+def run_time_value(value: Any) -> bool:
+    """A value (or list) known only at run time, not a constant the code names (`STATE_RUNNING`)."""
+    return isinstance(value, Placeholder) and not fixed_value(value)
+
+
+# a field that names one entity among many (`user`, `userId`, `owner_id`, `courseid`, `orderingKey`): the
+# documents equal to one value of it are that entity's, a handful, where a state's (`queue`, `status`) are many
+ENTITY_KEY = re.compile(
+    r"(?:^|_)ids?$|[a-z0-9](?:Id|ID|Ids|IDs|Key|Uuid|UUID)$|^[a-z]{2,}id$"
+    r"|^(?:user|username|owner|author|account|wallet|member|customer)$"
+)
+
+
+def entity_documents(query: MongoQuery, info: FilterInfo, leads: set[str]) -> bool:
+    """A leading index key that names an entity: in a list of keys the caller gives (`_id: { $in: ids }`, those
+    entities' documents, as many as the list however the query pages), or equal to a value known only at run
+    time where the query takes one document (`findOne`, `limit(1)`: the first of one entity's few). A page of
+    one entity's documents (`limit(50)`, `skip`) says the code expects more than a page: judged as usual."""
+    one = not query.is_aggregate and (query.operation in ONE_DOCUMENT_OPS or query.limit == 1)
+    return any(
+        p.field in leads
+        and (p.kind == "in" or (p.kind == "eq" and one))
+        and run_time_value(p.value)
+        and ENTITY_KEY.search(p.field.split(".")[-1])
+        for p in info.preds
+    )
