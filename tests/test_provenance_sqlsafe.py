@@ -176,3 +176,21 @@ def test_enumerate_gives_a_count_and_the_items_of_its_argument(project, column, 
             cur.execute(f"UPDATE t SET pos = {{{column}}} WHERE id = 1")
     """
     assert fired(project, code) == ([3] if reported else [])
+
+
+DIALECT = """\
+def do_upgrade(env, version, cursor):
+    with env.db_query as db:
+        cursor.execute("UPDATE ticket_change SET newvalue=%s*1000000 WHERE field %s"
+                       % (db.cast('newvalue', 'int64'), db.like()), ('_comment%',))
+        cursor.execute("SELECT * FROM session WHERE sid = %s" % db.cast(env.sid, 'text'))
+        cursor.execute("SELECT * FROM session WHERE sid = '%s'" % db.get('last_sid'))
+"""
+
+
+def test_a_connections_dialect_helper_given_constants_is_the_codes_own(project):
+    # trac's upgrades splice `db.cast('newvalue', 'int64')` and `db.like()`: SQL the backend writes for its dialect
+    lines = fired(project, DIALECT)
+    assert 3 not in lines
+    # a value from outside given to it, or a connection's method that reads data: still reported
+    assert 5 in lines and 6 in lines

@@ -175,7 +175,29 @@ def _call_sources(node: ast.Call, scope: Scope, depth: int, path: Path = ()) -> 
         found = members(receiver, name, scope)
         if found and all(m.function is not None and _followed(m.function, call=True) for m in found):
             return _union(_returned(node, m.function, scope, depth + 1, path, m.owner.tree) for m in found)  # type: ignore[arg-type]
+        if _dialect_helper(receiver, name, node):
+            return _NONE
     return frozenset({Source(ast.unparse(node)[:60], False)})
+
+
+# a database connection, by the names code gives it; and what a connection's method reads rather than writes
+_CONNECTION = re.compile(r"_*(db|conn|connection|cnx|dbconn|db_conn|dialect|backend)", re.IGNORECASE)
+_READS = re.compile(r"_*(get|fetch|execute|query|read|find|select|scalar|first|one|all|load|lookup|value|row)", re.I)
+
+
+def _dialect_helper(receiver: ast.expr, name: str, call: ast.Call) -> bool:
+    """`db.cast('s2.var_value', 'int')`, `db.like()`, `conn.concat("a", "b")`: a connection's SQL for its dialect,
+    given only constants the code writes: the same text on every call, nothing a caller chooses (trac's backends).
+    A method that reads (`db.get("sort")`, `conn.execute(...)`) returns data, never this."""
+    last = (
+        receiver.attr if isinstance(receiver, ast.Attribute) else receiver.id if isinstance(receiver, ast.Name) else ""
+    )
+    return (
+        bool(_CONNECTION.fullmatch(last))
+        and not _READS.match(name)
+        and all(isinstance(a, ast.Constant) for a in call.args)
+        and all(isinstance(k.value, ast.Constant) for k in call.keywords)
+    )
 
 
 # decorators a method followed through an object may have: none changes what a call of it returns
