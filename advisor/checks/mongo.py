@@ -26,6 +26,7 @@ from advisor.checks.mongo_reads import missing_projection, skip_pagination, skip
 from advisor.ir import IndexDef, Schema
 from advisor.mongo.indexes import unread_named
 from advisor.mongo.shape import MongoQuery
+from advisor.sources.mongo_names import run_time, unnamed
 
 PLANNED = ("collection-scan", "in-memory-sort", "esr-order", "or-unindexed")
 
@@ -130,27 +131,30 @@ def undeclared_collections(queries: Iterable[Any], schema: Schema) -> Iterator[H
     }
     order = sorted(unjudged, key=lambda c: (firsts[c].location.path, firsts[c].location.line, c))
     listed = [
-        f"{c} ({_count(len(unjudged[c]))}, first at {firsts[c].location.path}:{firsts[c].location.line})"
+        f"{c} ({_held(c)}{_count(len(unjudged[c]))}, first at {firsts[c].location.path}:{firsts[c].location.line})"
         for c in order[:8]
     ]
     more = f" and {len(order) - 8} more" if len(order) > 8 else ""
+    unnamed_elsewhere = _unnamed_declarations(schema, set(order))
     # at the first of those queries, preferring one no other rule speaks about (one finding per location)
     first = min(firsts.values(), key=lambda q: (unbounded(q, []), q.location.path, q.location.line, q.location.col))
     if len(order) == 1:
         n = len(unjudged[order[0]])
+        held = f" ({_held(order[0]).rstrip(': ')})" if unnamed(order[0]) else ""
         message = (
-            f"advisor found no index declaration for the {order[0]} collection, so it cannot tell whether "
+            f"advisor found no index declaration for the {order[0]} collection{held}, so it cannot tell whether "
             + (
                 f"this query on {order[0]} scans"
                 if n == 1
                 else f"this and {n - 1} other {_queries(n - 1)} on {order[0]} scan"
             )
             + " the collection"
+            + unnamed_elsewhere
         )
     else:
         message = (
             f"advisor found no index declaration for {len(order)} collections, so it cannot tell whether "
-            f"their queries scan them and stayed silent on those: {'; '.join(listed)}{more}"
+            f"their queries scan them and stayed silent on those: {'; '.join(listed)}{more}{unnamed_elsewhere}"
         )
     yield Hit(
         message,
@@ -160,6 +164,30 @@ def undeclared_collections(queries: Iterable[Any], schema: Schema) -> Iterator[H
         "mongoose schema.index() and index: true / unique: true, pymongo create_index(es) and IndexModel, "
         "framework settings (eve, Reaction plugins) and index manifests (an indexes.yaml checked in beside the code)",
         subject="no-index-declarations:" + ",".join(sorted(order)),
+    )
+
+
+def _held(collection: str) -> str:
+    return "a collection its class is given, which advisor could not name: " if unnamed(collection) else ""
+
+
+def _unnamed_declarations(schema: Schema, listed: set[str]) -> str:
+    """Index declarations on collections advisor could not name may be the listed collections': said, so the
+    note never reads as "none is declared" where some are (`self._collection.create_indexes(...)` on a collection
+    the class is given)."""
+    where: dict[str, str] = {}
+    for ix in schema.indexes:
+        if ix.method == "mongo" and unnamed(ix.table) and ix.table not in listed and ix.location is not None:
+            where.setdefault(ix.table, f"{ix.location.path}:{ix.location.line}")
+    if not where:
+        return ""
+    # a class's own collection first (`Repo._collection`: most likely one a query elsewhere names), then by place
+    ranked = sorted(where.items(), key=lambda kv: (run_time(kv[0]), kv[1]))
+    shown = "; ".join(f"{t} at {at}" for t, at in ranked[:3])
+    n = len(where)
+    return (
+        f"; index declarations stand on {n} collection{'s' if n > 1 else ''} advisor could not name ({shown}"
+        f"{' and more' if n > 3 else ''}), which may be some of these"
     )
 
 

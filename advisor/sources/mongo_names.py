@@ -32,6 +32,15 @@ def run_time(collection: str) -> bool:
     return bool(UNKNOWN.fullmatch(collection))
 
 
+HELD = re.compile(r"(?:this|self|[A-Z]\w*)\.\w+")  # `MongoJobs.jobs`: the collection a class is given, unnamed
+
+
+def unnamed(collection: str) -> bool:
+    """advisor could not name this collection: named at run time, or the one a class keeps from its caller
+    (`Class.member`, `this.col`), which queries and declarations elsewhere may call by its real name."""
+    return run_time(collection) or bool(HELD.fullmatch(collection))
+
+
 def mark_run_time(queries: list) -> None:
     """A query on a collection named at run time is a sketch (`partial`): advisor knows neither the
     collection nor its indexes (nor its unique keys), so the claims that rest on them (a scan, an

@@ -1,0 +1,75 @@
+"""The no-index-declarations note never reads as "none is declared" where advisor saw declarations it could not
+tie to a name (fiftyone's repositories create their indexes on `self._collection`, a collection the class is given,
+while database.py queries `conn.execution_store`; hyperopt's MongoJobs is given its jobs collection): it says which
+collections it could not name, and where declarations stand on them."""
+
+from advisor import catalogue, engine
+
+REPO = '''\
+import pymongo
+from pymongo import IndexModel
+
+
+class JobRepo:
+    COLLECTION_NAME = "jobs"
+
+    def __init__(self, collection):
+        self._collection = collection
+        self._collection.create_indexes([IndexModel([("state", pymongo.ASCENDING)])])
+
+    def due(self, state):
+        return self._collection.find({"owner": state})
+'''
+
+ADMIN = '''\
+import pymongo
+
+
+def stuck(db, state):
+    return list(db.jobs.find({"state": state, "worker": None}).limit(10))
+
+
+def audit(db, who):
+    return list(db.audit.find({"who": who}).limit(10))
+'''
+
+
+def _note(project, files):
+    project(files)
+    found = [f for f in engine.check(["."]).active if catalogue.lookup(f.rule).name == "no-index-declarations"]
+    assert len(found) == 1
+    return found[0].message
+
+
+def test_declarations_on_a_collection_advisor_could_not_name_are_said(project):
+    message = _note(project, {"repo.py": REPO, "admin.py": ADMIN})
+    assert "jobs (" in message and "audit (" in message
+    # the repository's declaration stands on the collection its class is given: named where it stands
+    assert "index declarations stand on 1 collection advisor could not name (JobRepo._collection at repo.py:10)" in message
+
+
+STORE = '''\
+import pymongo
+
+
+class Store:
+    def __init__(self, collection):
+        self._collection = collection
+
+    def get(self, key):
+        return self._collection.find_one({"key": key, "kind": "x"})
+'''
+
+
+def test_a_collection_a_class_is_given_is_said_to_be_unnamed(project):
+    message = _note(project, {"store.py": STORE})
+    assert message.startswith(
+        "advisor found no index declaration for the Store._collection collection (a collection its class is given, "
+        "which advisor could not name), so it cannot tell"
+    )
+
+
+def test_without_such_declarations_the_note_is_as_before(project):
+    message = _note(project, {"admin.py": ADMIN})
+    assert "could not name" not in message
+    assert message.startswith("advisor found no index declaration for 2 collections")
