@@ -344,7 +344,8 @@ def _unseeded(conn: Connection, run: QueryRun, candidate) -> str | None:
     models a state's share only for the values it knows (an enum, a CHECK list, a flag's default, a nullable
     column's NULLs, the config's values); one it never drew is in no row, and the index looks selective for that
     alone (synapse's metrics counts, -98 % "verified"). A constant on a column of many values is one entity's
-    (`l_partkey = 42`): rare in production too, measured as ever. None when it cannot be told."""
+    (`l_partkey = 42`): rare in production too, measured as ever; unless it is 0 or 1, a flag kept as a number
+    (`_flag_values`). None when it cannot be told."""
     import psycopg
     from sqlglot import exp
 
@@ -388,7 +389,20 @@ def _unseeded(conn: Connection, run: QueryRun, candidate) -> str | None:
     if row is None or not row[1]:
         return None
     states = all(n < STATE_DISTINCT * row[1] for n in row[2:])
-    return condition if states and row[0] < UNSEEDED_SHARE * row[1] else None
+    return condition if (states or _flag_values(named)) and row[0] < UNSEEDED_SHARE * row[1] else None
+
+
+def _flag_values(named: list) -> bool:
+    """Every constant is the integer 0 or 1 (`notif = 1`): a flag the code keeps in an integer column the schema
+    gives no shape (no default, no CHECK), which the seed drew as a range of numbers; the share of its 1s is the
+    seed's accident, not the table's (Synapse's event_push_actions.notif, 1 on most rows in production)."""
+    from sqlglot import exp
+
+    def flag(value) -> bool:
+        items = value if isinstance(value, list) else value.expressions if isinstance(value, exp.Tuple) else [value]
+        return all(isinstance(v, exp.Literal) and not v.is_string and v.name in ("0", "1") for v in items)
+
+    return all(p.value is not None and flag(p.value) for p in named)
 
 
 def _narrowest(conn: Connection, before: float, used: list, threshold: float, floor: float) -> tuple:
