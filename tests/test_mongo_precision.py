@@ -963,3 +963,19 @@ class GraphService:
         (6, "graphs", "update_one"),
         (9, "graphs", "delete_one"),  # unpacked: may give the filter
     ]
+
+
+def test_a_skip_the_deployment_fixes_is_no_growing_walk():
+    """eventstore's cleanSnapshots keeps the newest `this.options.maxSnapshotsCount` snapshots: `find(q).sort(newest
+    first).skip(options.maxSnapshotsCount)` reads the rest to delete them; the walk over the skipped ones is bounded by
+    the setting, as a literal skip is. A skip computed from the data (langchain-mongodb's `count - history_size`)
+    grows with it and stays a finding."""
+    def rules_of(skip):
+        q = MongoQuery("snapshots", "find", filter={"aggregateId": Placeholder("string", "id")},
+                       sort={"revision": -1}, skip=skip)
+        return rules(q, [ix("agg_rev", "aggregateId", "-revision", table="snapshots")])
+
+    assert "skip-without-limit" not in rules_of(Placeholder("number", "this.options.maxSnapshotsCount"))
+    assert "skip-without-limit" not in rules_of(Placeholder("number", "KEEP_LAST"))
+    assert "skip-without-limit" in rules_of(Placeholder("number", "count - self.history_size"))
+    assert "skip-without-limit" in rules_of(Placeholder("number", "this.options.keep * 2"))

@@ -102,6 +102,10 @@ def test_javascript_template_literals(project):
     # (mastra-pg: USING ivfflat (embedding ...) WITH (lists = ${lists})); a policy's USING (...) is one
     ("CREATE INDEX i ON t USING ivfflat (embedding vector_cosine_ops) WITH (lists = ", ")", True),
     ("CREATE POLICY p ON t USING (owner = ", ")", False), ("ALTER TABLE t ALTER c TYPE int USING (c + ", ")", False),
+    # glued to a word, part of one name (roundup's `from _%s`, `DELETE FROM %ss`); a relation named as text
+    ("select count(*) from _", " where id=%s", True), ("DELETE FROM ", "s", True), ("WHERE tbl_", ".id = 1", True),
+    ("select nextval('_", "_ids')", True), ("select setval( '", "', 5)", True),
+    ("WHERE id = ", " AND x = 1", False), ("WHERE a = '", "_suffix'", False), ("WHERE x = lower('", "')", False),
 ])
 def test_where_a_piece_stands(before, after, name):
     from advisor.facts.interpolation import name_position

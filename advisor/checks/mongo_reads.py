@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from advisor.checks import Hit
-from advisor.checks.mongo_premises import operation_text, owner_documents, query_hit, stage_of, unbounded
+from advisor.checks.mongo_premises import fixed_value, operation_text, owner_documents, query_hit, stage_of, unbounded
 from advisor.ir import IndexDef
 from advisor.mongo.candidates import index_fields
 from advisor.mongo.filters import analyse_filter
@@ -78,6 +78,8 @@ def _skips(query: MongoQuery) -> Iterator[tuple[str, tuple, bool]]:
         dynamic = isinstance(value, Placeholder)
         if dynamic and passed_through(value.text, query.params):
             continue  # the offset is the caller's (a library's skip/start argument): the finding belongs there
+        if dynamic and (fixed_value(value) or _OPTION.search(value.text or "")):
+            continue  # a count the deployment fixes (`this.options.maxSnapshotsCount`): the walk is bounded by it
         if not dynamic and not (isinstance(value, (int, float)) and value > SKIP_PAGINATION_LIMIT):
             continue
         yield (value.text if isinstance(value, Placeholder) and value.text else format_value(value)), path, paged
@@ -109,6 +111,10 @@ def skip_without_limit(query: MongoQuery) -> Iterator[Hit]:
                 "what follows a point, query from its sort key: { sortKey: { $gt: last } }",
                 subject=f"{query.collection}:skip-all",
             )
+
+
+# a setting read as it is (`this.options.maxSnapshotsCount`, `config.KEEP`, `settings.keep_last`), no arithmetic
+_OPTION = re.compile(r"^(?:[\w$]+\.)*(?:options|opts|config|conf|settings|cfg)\.[\w$]+$")
 
 
 def passed_through(text: str, params: tuple) -> bool:

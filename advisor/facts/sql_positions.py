@@ -87,14 +87,21 @@ _INNER_QUERY = re.compile(
 )
 
 
+# functions whose text argument is a relation's name, not a value: the literal before the piece opens right here
+_RELATION_TEXT = re.compile(r"\b(?:nextval|currval|setval|to_regclass|pg_get_serial_sequence)\s*\(\s*$", re.I)
+
+
 def name_position(before: str, after: str) -> bool:
     """The piece stands where SQL expects a name: `FROM {t}`, `{s}.jobs`, `"{c}"`, `{col} = %s`, `x {dir}`."""
     if before.count("'") % 2 == 1:
-        return False  # inside a string literal: a value
+        # inside a string literal: a value, but for a relation's name given as text (`nextval('_{cls}_ids')`)
+        return bool(_RELATION_TEXT.search(before[: before.rfind("'")]))
     if before.count('"') % 2 == 1:
         return True  # inside a quoted identifier
     if _COMMAND.match(before) and not _INNER_QUERY.search(before):
         return True  # a command PostgreSQL binds no parameters in: a name, a type, a clause or a setting
+    if re.search(r"[A-Za-z_]\w*$", before) or re.match(r"[A-Za-z_]", after):
+        return True  # glued to a word: part of one name (`from _{cls}`, `{name}s`, `_{cls}_ids`), never a value
     tail, head = before.rstrip(), after.lstrip()
     if tail.endswith("::"):
         return True  # $2::{type}: the type of a cast
