@@ -21,7 +21,7 @@ import re
 
 from advisor.facts.callers import Defined, argument, call_name, defaults
 from advisor.facts.narrowing import items
-from advisor.facts.objects import members
+from advisor.facts.objects import classes_of, members
 from advisor.facts.python_scope import Path, Scope, Source, Sources, identifier_name, parameter_names
 from advisor.facts.reaching import PARAMETER, own_nodes
 from advisor.facts.regex_groups import word_group
@@ -175,7 +175,7 @@ def _call_sources(node: ast.Call, scope: Scope, depth: int, path: Path = ()) -> 
         found = members(receiver, name, scope)
         if found and all(m.function is not None and _followed(m.function, call=True) for m in found):
             return _union(_returned(node, m.function, scope, depth + 1, path, m.owner.tree) for m in found)  # type: ignore[arg-type]
-        if _dialect_helper(receiver, name, node):
+        if _dialect_helper(receiver, name, node) and _own_connection(receiver, scope):
             return _NONE
     return frozenset({Source(ast.unparse(node)[:60], False)})
 
@@ -183,6 +183,18 @@ def _call_sources(node: ast.Call, scope: Scope, depth: int, path: Path = ()) -> 
 # a database connection, by the names code gives it; and what a connection's method reads rather than writes
 _CONNECTION = re.compile(r"_*(db|conn|connection|cnx|dbconn|db_conn|dialect|backend)", re.IGNORECASE)
 _READS = re.compile(r"_*(get|fetch|execute|query|read|find|select|scalar|first|one|all|load|lookup|value|row)", re.I)
+
+
+def _own_connection(receiver: ast.expr, scope: Scope) -> bool:
+    """A connection the function holds itself (`with env.db_query as db:`), of a class the project does not show:
+    not a parameter (a caller's object may be anything) nor an object whose class advisor knows (then its method is
+    followed, or is unknown where it cannot be)."""
+    return (
+        isinstance(receiver, ast.Name)
+        and receiver.id not in scope.params
+        and scope.callers is not None
+        and classes_of(receiver, scope, 0) is None
+    )
 
 
 def _dialect_helper(receiver: ast.expr, name: str, call: ast.Call) -> bool:
