@@ -153,23 +153,39 @@ def collect(paths: Iterable[str], options: Options) -> list[Project]:
 
 
 _TWINS = {".cjs": (".js", ".mjs")}  # a CommonJS build beside its ES module build
+_BUILD_DIRS = ("lib", "dist", "build", "out")  # where a package's compiled copy of src/ goes (babel, tsc)
+_SOURCES = (".js", ".ts", ".mjs", ".tsx", ".jsx")
 _LITERAL = re.compile(r"""'(?:[^'\\\n]|\\.){4,}'|"(?:[^"\\\n]|\\.){4,}"|`[^`]{4,}`""")
 
 
 def without_build_twins(paths: list[Path], limit: int) -> list[Path]:
-    """The files, less each CommonJS bundle whose ES module twin is there too (`index.cjs` beside
-    `index.js`): a package built for both ships the same code twice, and every finding in it would
-    be reported twice. Twins are judged by their text: the CommonJS file must hold nearly every
-    string literal of the ES module (its queries), so a hand-written `.cjs` that only shares a
-    name is still read."""
+    """The files, less each build whose source is there too: a CommonJS bundle beside its ES module twin
+    (`index.cjs` beside `index.js`), a compiled copy beside the module it was compiled from (`lib/api/x.js` beside
+    `src/api/x.js` or `.ts`, as babel and tsc write them). A package that ships both has the same code twice, and
+    every finding in it would be reported twice, the build's at lines no one edits. Twins are judged by their text:
+    the build must hold nearly every string literal of its source (its queries), so a hand-written file that only
+    shares a name is still read."""
     present = set(paths)
     kept = []
     for path in paths:
-        twins = [path.with_suffix(s) for s in _TWINS.get(path.suffix.lower(), ())]
+        twins = [path.with_suffix(s) for s in _TWINS.get(path.suffix.lower(), ())] + _compiled_from(path)
         twin = next((t for t in twins if t in present), None)
         if twin is None or not _same_literals(path, twin, limit):
             kept.append(path)
     return kept
+
+
+def _compiled_from(path: Path) -> list[Path]:
+    """The sources a `.js` under a build folder may be compiled from: the same path under `src/` beside it."""
+    if path.suffix.lower() not in (".js", ".cjs", ".mjs"):
+        return []
+    parts = path.parts
+    out = []
+    for i, part in enumerate(parts[:-1]):
+        if part in _BUILD_DIRS:
+            source = Path(*parts[:i], "src", *parts[i + 1 :])
+            out += [source.with_suffix(s) for s in _SOURCES]
+    return out
 
 
 def _same_literals(path: Path, twin: Path, limit: int) -> bool:

@@ -57,3 +57,22 @@ def test_a_cjs_file_that_only_shares_a_name_is_read(project):
 
 def test_an_mjs_twin_counts_as_the_es_module(project):
     assert building(project, {"index.mjs": ESM, "index.cjs": CJS}) == [("index.mjs", 2)]
+
+
+def test_a_compiled_copy_beside_its_source_is_read_once(project):
+    # openhim-core ships src/ and its babel output in lib/: the findings stand in the source, once
+    assert building(project, {"src/api/users.js": ESM, "lib/api/users.js": CJS}) == [("src/api/users.js", 2)]
+
+
+def test_a_typescript_source_compiled_to_dist_is_read_once(project):
+    assert building(project, {"src/api/users.ts": ESM, "dist/api/users.js": CJS}) == [("src/api/users.ts", 2)]
+
+
+def test_a_build_folder_file_that_is_no_copy_of_its_namesake_is_read(project):
+    # the same path under lib/ and src/, but other code (other queries): both are read
+    found = building(project, {"src/api/users.js": ESM, "lib/api/users.js": OTHER})
+    assert found == [("lib/api/users.js", 2), ("src/api/users.js", 2)]
+
+
+def test_a_build_folder_file_with_no_source_is_read(project):
+    assert building(project, {"lib/api/users.js": CJS}) == [("lib/api/users.js", 4)]

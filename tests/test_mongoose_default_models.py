@@ -95,3 +95,34 @@ def test_a_nested_object_with_a_type_field_declares_its_fields_indexes(project):
         ("datasetevents", "event.requestId_1"),
         ("datasets", "public_1"),
     ]
+
+
+# holdout 21's openhim-core: models exported by name from a module with two connections, imported by name, through
+# a namespace import destructured, or read as its member; its first run named collections `channelmodelapis`...
+CHANNELS = """\
+import { Schema } from "mongoose"
+import { connectionAPI, connectionDefault } from "../config"
+
+const ChannelSchema = new Schema({ name: { type: String, unique: true }, allow: [String], priority: Number })
+
+export const ChannelModelAPI = connectionAPI.model("Channel", ChannelSchema)
+export const ChannelModel = connectionDefault.model("Channel", ChannelSchema)
+"""
+
+USES = """\
+import { ChannelModelAPI } from "../model/channels"
+import * as Channels from "../model/channels"
+
+const { ChannelModel } = Channels
+
+export const byName = (name) => ChannelModelAPI.findOne({ name })
+export const enabled = () => ChannelModel.find({ status: "enabled" })
+export const allowed = (role) => Channels.ChannelModelAPI.find({ allow: { $in: [role] } })
+"""
+
+
+def test_a_model_exported_by_name_is_itself_wherever_it_is_imported(project):
+    project({"src/model/channels.js": CHANNELS, "src/api/channels.js": USES})
+    queries = load_project(["."], Options()).other_queries
+    got = sorted((q.location.line, q.collection, q.model) for q in queries if q.location.path == "src/api/channels.js")
+    assert got == [(6, "channels", "Channel"), (7, "channels", "Channel"), (8, "channels", "Channel")]

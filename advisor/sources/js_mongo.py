@@ -27,15 +27,14 @@ from advisor.sources.js_flow import (
 )
 from advisor.sources.js_mongo_bulk import bulk_write
 from advisor.sources.js_mongo_factories import (
-    DEFAULT,
-    default_import,
-    default_model,
     exported_factories,
     exported_models,
     imported_call,
     imported_member,
     made,
     members_read,
+    model_import,
+    module_models,
 )
 from advisor.sources.js_mongo_indexes import (
     INDEX_METHODS,
@@ -504,13 +503,13 @@ def _imported_receivers(f: JsFile, calls: list, result: SourceFile) -> None:
     if factories:
         links_of(result).factories.update(factories)
     models = exported_models(f) if "exports." in f.text and "model" in f.text else {}  # `(0, m.model)(...)`
-    default = default_model(f) if "export" in f.text and "model" in f.text else None
-    if default is not None:  # `export default Dataset`: the model an importer names as it likes
-        links_of(result).exported[DEFAULT] = default
-    for q in result.queries:  # `import DatasetModel from "../models/dataset"`: that module's default model
-        module = default_import(f, q.model) if q.model and q.model not in f.models else None
-        if module is not None:
-            links_of(result).defaults.append((module, q))
+    top = module_models(f) if "export" in f.text and "model" in f.text else {}
+    if top:  # `export default Dataset`, `export const ChannelModelAPI = conn.model('Channel', ...)`
+        links_of(result).exported.update(top)
+    for q in result.queries:  # `import DatasetModel from "../models/dataset"`, `import { ChannelModelAPI } from ...`
+        imported = model_import(f, q.model) if q.model and q.model not in f.models else None
+        if imported is not None:
+            links_of(result).imported.append((*imported, q))
     if models:
         links_of(result).exported.update(models)
         for q in result.queries:  # `exports.balanceModel.collection.findOne()` where it is exported

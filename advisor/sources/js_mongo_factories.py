@@ -22,10 +22,20 @@ from dataclasses import dataclass, replace
 from advisor.ir import JS_SUFFIXES
 from advisor.mongo.shape import pluralize
 from advisor.sources.js_names import constant_string
-from advisor.sources.js_syntax import FUNCTIONS, JsFile, arg_list, parameter_list, required, unchain, unwrap
+from advisor.sources.js_syntax import (
+    FUNCTIONS,
+    JsFile,
+    arg_list,
+    parameter_list,
+    required,
+    string_value,
+    unchain,
+    unwrap,
+)
 from advisor.sources.mongo_names import run_time_name
 
 DEFAULT = "default"  # `export default f`, `module.exports = f`
+NAMESPACE = "*"  # `import * as M from`: the module bound whole, whose members are its exports
 
 
 @dataclass(frozen=True)
@@ -106,9 +116,9 @@ def imported_member(f: JsFile, node) -> Made | None:
     if f.src(prop) == "collection" and obj.type == "member_expression":  # a model's driver collection
         model = imported_member(f, obj)
         return replace(model, text=f.src(node), driver=True) if model is not None else None
-    if obj.type == "identifier":
+    if obj.type == "identifier":  # the module bound whole: `require('./m')`, `import M from`, `import * as M from`
         source = _import_of(f, f.src(obj))
-        module = source[0] if source is not None and source[1] == DEFAULT else None
+        module = source[0] if source is not None and source[1] in (DEFAULT, NAMESPACE) else None
     else:
         module = _required(f, obj)
     if module is None:
@@ -148,31 +158,34 @@ def exported_models(f: JsFile) -> dict[str, Factory]:
     return out
 
 
-def default_model(f: JsFile) -> Factory | None:
-    """The model a module exports as its default (`export default Dataset` after `const Dataset =
-    model("Dataset", schema)`, `module.exports = mongoose.model(...)`, compiled `exports.default = Dataset`):
-    an importer may call it anything (`import DatasetModel from "../models/dataset"`)."""
+def module_models(f: JsFile) -> dict[str, Factory]:
+    """The models a module exports at its top level, by export name: its default (`export default Dataset` after
+    `const Dataset = model("Dataset", schema)`, `module.exports = mongoose.model(...)`, compiled `exports.default =
+    Dataset`), which an importer may call anything (`import DatasetModel from "../models/dataset"`), and its named
+    exports (`export const ChannelModelAPI = connectionAPI.model('Channel', ChannelSchema)`)."""
+    out: dict[str, Factory] = {}
     for st in f.root.named_children:
         for export, value in _exports(f, st):  # `exports.default = Dataset` is the export named "default"
             value = unwrap(value)
-            if export != DEFAULT or value is None:
+            if value is None:
                 continue
             if value.type == "identifier":  # a model the module compiled (advisor.sources.js_schemas: f.models)
                 model = f.models.get(f.src(value))
                 if model is not None:
-                    return Factory(True, model[0], None, model[1])
+                    out.setdefault(export, Factory(True, model[0], None, model[1]))
+                    continue
             found = _model_value(f, value)
             if found is not None:
-                return found
-    return None
+                out.setdefault(export, found)
+    return out
 
 
-def default_import(f: JsFile, name: str) -> str | None:
-    """The module of the project (joined to the importer's folder) whose default export `name` is bound to."""
+def model_import(f: JsFile, name: str) -> tuple[str, str] | None:
+    """(the module of the project, joined to the importer's folder; the export) a name is bound to by an import."""
     source = _import_of(f, name)
-    if source is None or source[1] != DEFAULT:
+    if source is None or source[1] == NAMESPACE:  # a module's namespace is no model; its members are (imported_member)
         return None
-    return posixpath.normpath(posixpath.join(posixpath.dirname(f.path), source[0]))
+    return posixpath.normpath(posixpath.join(posixpath.dirname(f.path), source[0])), source[1]
 
 
 def _model_value(f: JsFile, value) -> Factory | None:
@@ -251,8 +264,8 @@ def _import_of(f: JsFile, name: str) -> tuple[str, str] | None:
     `import X from './m'` and `const X = require('./m')` -> DEFAULT, `import { Y as X }` /
     `const { Y: X } = require('./m')` -> Y."""
     module = f.imports.get(name)
-    if module is not None and not module.startswith(".") or module is None and name not in f.decls:
-        return None  # a package's, or bound by no import or require here
+    if module is not None and not module.startswith("."):
+        return None  # a package's
     for st in f.root.named_children:
         if st.type == "import_statement" and module is not None:
             found = _from_import(f, st, name)
@@ -270,6 +283,9 @@ def _from_import(f: JsFile, st, name: str) -> str | None:
     for part in clause.named_children if clause is not None else ():
         if part.type == "identifier" and f.src(part) == name:
             return DEFAULT
+        alias = next((c for c in part.named_children if c.type == "identifier"), None)
+        if part.type == "namespace_import" and alias is not None and f.src(alias) == name:
+            return NAMESPACE
         for spec in part.named_children if part.type == "named_imports" else ():
             idents = [c for c in spec.named_children if c.type == "identifier"]
             if idents and f.src(idents[-1]) == name:
@@ -278,7 +294,10 @@ def _from_import(f: JsFile, st, name: str) -> str | None:
 
 
 def _from_require(f: JsFile, decl, name: str) -> tuple[str, str] | None:
-    module = _required(f, decl.child_by_field_name("value"))
+    """`const X = require('./m')`, `const { Y: X } = require('./m')`, and `const { Y: X } = M` of a module bound
+    whole (`import * as M from './m'`, `const M = require('./m')`)."""
+    value = unwrap(decl.child_by_field_name("value"))
+    module = _required(f, value) or (_whole_module(f, value) if value is not None else None)
     pattern = decl.child_by_field_name("name")
     if module is None or pattern is None:
         return None
@@ -291,6 +310,26 @@ def _from_require(f: JsFile, decl, name: str) -> tuple[str, str] | None:
         if part.type == "pair_pattern" and key is not None and local is not None and f.src(local) == name:
             return module, f.src(key)
     return None
+
+
+def _whole_module(f: JsFile, value) -> str | None:
+    """The module of the project a name binds whole: `import * as M from './m'`, `const M = require('./m')`."""
+    if value.type != "identifier":
+        return None
+    name = f.src(value)
+    for st in f.root.named_children:
+        clause = (
+            next((c for c in st.named_children if c.type == "import_clause"), None)
+            if st.type == "import_statement"
+            else None
+        )
+        for part in clause.named_children if clause is not None else ():
+            alias = next((c for c in part.named_children if c.type == "identifier"), None)
+            if part.type == "namespace_import" and alias is not None and f.src(alias) == name:
+                module = f.imports.get(name) or string_value(f, st.child_by_field_name("source"))
+                return module if module is not None and module.startswith(".") else None
+    bound = f.resolve(name, value.start_byte)
+    return _required(f, bound) if bound is not None else None
 
 
 def returns(fn) -> list:

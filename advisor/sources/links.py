@@ -41,7 +41,7 @@ from typing import Any
 
 from advisor.ir import IndexDef, SourceFile, SqlQuery
 from advisor.mongo.shape import MongoQuery, pluralize
-from advisor.sources.js_mongo_factories import DEFAULT, Factory, Made, made, module_paths
+from advisor.sources.js_mongo_factories import Factory, Made, made, module_paths
 from advisor.sources.mongo_names import run_time, run_time_name
 from advisor.sources.pymongo_slots import Slots, settle_slots
 
@@ -89,9 +89,10 @@ class Links:
     factories: dict[str, Factory] = field(default_factory=dict)
     exported: dict[str, Factory] = field(default_factory=dict)  # and the models set on its exports, by property
     made: list[tuple[Made, MongoQuery]] = field(default_factory=list)
-    # JS: the queries on a name bound to another module's default export (`import DatasetModel from "./m"`),
-    # named by the name until the project says that export is a model (its own name, its collection)
-    defaults: list[tuple[str, MongoQuery]] = field(default_factory=list)
+    # JS: the queries on a name bound to another module's export (`import DatasetModel from "./m"`, `import {
+    # ChannelModelAPI } from "./channels"`): (module, export, query), named by the name until the project says that
+    # export is a model (its own name, its collection)
+    imported: list[tuple[str, str, MongoQuery]] = field(default_factory=list)
     # Python: (class, attribute) -> the values the class gives it (a string, None, or OTHER), and the queries
     # and indexes on a collection a class attribute names: (class, `<self.attribute>`, target, partial)
     attributes: dict[tuple[str, str], set[str | None]] = field(default_factory=dict)
@@ -425,10 +426,10 @@ def _made(sources: list[SourceFile]) -> None:
                 source.queries.append(query)
         if source.links is not None and source.links.made:
             source.queries.sort(key=lambda q: (q.location.line, q.location.col))
-        for module, query in source.links.defaults if source.links is not None else ():
-            path = next((p for p in module_paths(module) if DEFAULT in exported.get(p, {})), None)
+        for module, export, query in source.links.imported if source.links is not None else ():
+            path = next((p for p in module_paths(module) if export in exported.get(p, {})), None)
             if path is not None:
-                query.collection, query.model, _ = made(exported[path][DEFAULT], (), (), query.collection)
+                query.collection, query.model, _ = made(exported[path][export], (), (), query.collection)
 
 
 def _builders(sources: list[SourceFile]) -> None:
