@@ -126,3 +126,19 @@ def test_a_model_exported_by_name_is_itself_wherever_it_is_imported(project):
     queries = load_project(["."], Options()).other_queries
     got = sorted((q.location.line, q.collection, q.model) for q in queries if q.location.path == "src/api/channels.js")
     assert got == [(6, "channels", "Channel"), (7, "channels", "Channel"), (8, "channels", "Channel")]
+
+
+def test_mongoose_4_remove_aliases_are_queries():
+    # openhim-core (mongoose 4): TransactionModelAPI.findByIdAndRemove(id), findOneAndRemove({...})
+    from advisor.mongo.shape import MongoQuery
+    from advisor.sources import extract
+
+    src = extract("src/api/t.js", (
+        "const mongoose = require('mongoose')\n"
+        "const Tx = mongoose.model('Transaction', new mongoose.Schema({ clientID: String }))\n"
+        "export const drop = (id) => Tx.findByIdAndRemove(id).exec()\n"
+        "export const dropFor = (c) => Tx.findOneAndRemove({ clientID: c }).exec()\n"
+    ))
+    got = [(q.location.line, q.operation, q.filter) for q in src.queries if isinstance(q, MongoQuery)]
+    assert [(line, op) for line, op, _ in got] == [(3, "findByIdAndRemove"), (4, "findOneAndRemove")]
+    assert list(got[0][2]) == ["_id"] and got[1][2] == {"clientID": got[1][2]["clientID"]}

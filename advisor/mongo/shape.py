@@ -37,6 +37,8 @@ WRITE_OPS = {
     "find_one_and_replace",
     "findByIdAndUpdate",
     "findByIdAndDelete",
+    "findByIdAndRemove",  # mongoose before 7
+    "findOneAndRemove",
 }
 # operations that take a filter: the reads, and the writes (which find what they change)
 FIND_OPS = {

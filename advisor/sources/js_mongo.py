@@ -264,7 +264,7 @@ def _query_from_chain(f: JsFile, top, base, calls) -> MongoQuery | None:
         else:
             q.pipeline = Placeholder("array", "builder")
             state["partial"] = True
-    elif method == "findById" or method in ("findByIdAndUpdate", "findByIdAndDelete"):
+    elif method == "findById" or method in ("findByIdAndUpdate", "findByIdAndDelete", "findByIdAndRemove"):
         q.filter = {
             "_id": read_value(f, arg(0), ("filter", "_id"), spans, state)
             if arg(0) is not None
