@@ -195,29 +195,3 @@ def test_a_connections_dialect_helper_given_constants_is_the_codes_own(project):
     # a value from outside given to it, or a connection's method that reads data: still reported
     assert 5 in lines and 6 in lines
 
-
-FRAGMENTS = """\
-def materialize(cur, prop, nodeid):
-    tn = '_' + prop.classname
-    w = ' and %s.__retired__=0' % tn
-    cur.execute('select linkid from %s where nodeid=%%s%s' % (tn, w), (nodeid,))
-
-
-def clause(cur, flt):
-    w = ' and %s = 1' % flt
-    cur.execute('select id from items where id > 0%s' % w)
-
-
-def find(cur, value):
-    w = " and name = '%s'" % value
-    cur.execute('select id from items where id > 0%s' % w)
-"""
-
-
-def test_a_name_the_function_computes_itself_in_a_fragment_is_a_name(project):
-    # roundup's _materialize_multilink: `w = ' and %s.__retired__=0' % tn`, tn computed from the schema's class name
-    lines = fired(project, FRAGMENTS)
-    assert 4 not in lines
-    # a parameter where the fragment expects a name is the caller's choice: followed (here to no caller: reported);
-    # a value in a fragment's literal is a value
-    assert 9 in lines and 14 in lines

@@ -74,7 +74,7 @@ def sources(node: ast.expr, scope: Scope, depth: int = 0, path: Path = ()) -> So
     if quoted_literal(built):
         return _NONE  # "'" + s.replace("'", "''") + "'": a whole literal the value cannot end
     if built is not None:  # f-string, %, .format(), +: its values (numeric conversions are numbers)
-        return _union(sources(p, scope, more) for p in _values_of(built, scope.params))
+        return _union(sources(p, scope, more) for p in _values_of(built))
     default = setting_read(node, scope.tree) if _module_name(node, scope) else None
     if default is not None:
         return sources(default, scope, more)  # a setting the operator configures (advisor.facts.safe_text)
@@ -101,10 +101,9 @@ def sources(node: ast.expr, scope: Scope, depth: int = 0, path: Path = ()) -> So
     return frozenset({Source(ast.unparse(node)[:60], False)})
 
 
-def _values_of(built: list[str | ast.expr], params: set[str]) -> list[ast.expr]:
-    """The values of a fragment that may carry a caller's text: not one escaped for its quotes, nor a name where SQL
-    expects a name (`f"{table_name}.vec {op} $1"`, `' and %s.__retired__=0' % tn`), as in the statement, held in a
-    variable named for it or one the function computes itself (`params`: the function's, the caller's choice)."""
+def _values_of(built: list[str | ast.expr]) -> list[ast.expr]:
+    """The values of a fragment that may carry a caller's text: not one escaped for its quotes, nor a name held
+    in a variable named for it where SQL expects a name (`f"{table_name}.vec {op} $1"`), as in the statement."""
     out, before = [], ""
     for i, p in enumerate(built):
         if isinstance(p, str):
@@ -112,8 +111,8 @@ def _values_of(built: list[str | ast.expr], params: set[str]) -> list[ast.expr]:
             continue
         after = built[i + 1] if i + 1 < len(built) else ""
         literal = "".join(t for t in built[:i] if isinstance(t, str))
-        named = isinstance(p, (ast.Name, ast.Attribute)) and (
-            identifier_name(p.id if isinstance(p, ast.Name) else p.attr) or _own_name(p, params)
+        named = isinstance(p, (ast.Name, ast.Attribute)) and identifier_name(
+            p.id if isinstance(p, ast.Name) else p.attr
         )
         if not escaped_literal(literal, p) and not (
             named and name_position(before, after if isinstance(after, str) else "")
@@ -121,12 +120,6 @@ def _values_of(built: list[str | ast.expr], params: set[str]) -> list[ast.expr]:
             out.append(p)
         before += "?"  # the value's own text is unknown; it is not a quote
     return out
-
-
-def _own_name(node: ast.expr, params: set[str]) -> bool:
-    """A name the function computes itself (`tn = '_' + prop.classname`), or an object's attribute: where SQL expects
-    a name, the code's identifier, whatever it is called; a parameter there is the caller's choice, followed."""
-    return isinstance(node, ast.Attribute) or (isinstance(node, ast.Name) and node.id not in params)
 
 
 def _module_name(node: ast.expr, scope: Scope) -> bool:
