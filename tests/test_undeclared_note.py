@@ -73,3 +73,11 @@ def test_without_such_declarations_the_note_is_as_before(project):
     message = _note(project, {"admin.py": ADMIN})
     assert "could not name" not in message
     assert message.startswith("advisor found no index declaration for 2 collections")
+
+
+def test_what_advisor_could_not_name():
+    from advisor.sources.mongo_names import unnamed
+
+    assert unnamed("MongoJobs.jobs") and unnamed("this.col") and unnamed("Repo._collection") and unnamed("<name>")
+    # named: a plain collection, a sub-collection, a GridFS bucket's own collections under a capitalised bucket name
+    assert not any(unnamed(c) for c in ("jobs", "fs.files", "Photos.files", "Photos.chunks", "config.system"))

@@ -32,7 +32,8 @@ def run_time(collection: str) -> bool:
     return bool(UNKNOWN.fullmatch(collection))
 
 
-HELD = re.compile(r"(?:this|self|[A-Z]\w*)\.\w+")  # `MongoJobs.jobs`: the collection a class is given, unnamed
+# `MongoJobs.jobs`: the collection a class is given, unnamed (not a GridFS bucket's own `Photos.files`)
+HELD = re.compile(r"(?:this|self|[A-Z]\w*)\.(?!(?:files|chunks)$)\w+")
 
 
 def unnamed(collection: str) -> bool:
