@@ -885,6 +885,17 @@ async function clean(db, cutoff) {
     assert hits[0].fix.splitlines() == ["db.jobs.createIndex({ completed_at: 1 })", "db.jobs.createIndex({ failed_at: 1 })"]
 
 
+def test_an_or_whose_clauses_share_their_fields_asks_for_one_index():
+    # openhim-core's tcpAdapter: { $or: [{ type: 'tcp' }, { type: 'tls' }] } on channels: one index serves both
+    src = extract("lib/tcp.js", "db.collection('channels').find({ $or: [{ type: 'tcp' }, { type: 'tls' }] }).toArray();\n")
+    (q,) = mongo(src)
+    (hit,) = [h for name, h in check_query(q, Schema(indexes=[ix("name_1", "name", table="channels")]), lambda n: True)
+              if name == "or-unindexed"]
+    assert "clauses 1 (type); 2 (type)" in hit.message and " have no index" in hit.message
+    assert hit.fix == "db.channels.createIndex({ type: 1 })"
+    assert hit.help.startswith("one index serves every clause: db.channels.createIndex({ type: 1 })")
+
+
 def test_no_collection_scan_claim_for_a_sweep_older_than_now_minus_a_duration():
     # sidequest's stale-job release, alerta's housekeeping: everything older than the clock minus a duration;
     # what is due now is a queue's poll, and a sweep that also picks by a run-time value stays a claim

@@ -169,15 +169,20 @@ def _or_unindexed(q: _Planned) -> Hit:
         if ckeys:
             specs.append(create_index_spec(q.coll, ckeys))
     named = "; ".join(f"{n + 1} ({', '.join(c.fields()) or 'no field'})" for n, c in clauses)
+    specs = list(dict.fromkeys(specs))  # clauses on the same fields (`{type: 'tcp'}`, `{type: 'tls'}`): one index
     several = len(clauses) > 1
     return q.hit(
         f"$or clause{'s' if several else ''} {named} of {q.what} ha{'ve' if several else 's'} no index, "
         f"so the whole $or scans the collection ({known_indexes(q.indexes)})",
         q.query.at(*q.plan.unindexed_clauses[0][1]),
         help=(
-            f"index {'each' if several else 'that'} clause: {'; '.join(specs)}"
-            if specs
-            else "rewrite the clause so an index can serve it"
+            "rewrite the clause so an index can serve it"
+            if not specs
+            else f"index each clause: {'; '.join(specs)}"
+            if len(specs) > 1
+            else f"one index serves every clause: {specs[0]}"
+            if several
+            else f"index that clause: {specs[0]}"
         )
         + "; every $or clause needs its own index for the server to use them",
         fix="\n".join(specs) or None,
