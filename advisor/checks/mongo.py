@@ -140,7 +140,7 @@ def undeclared_collections(queries: Iterable[Any], schema: Schema) -> Iterator[H
     first = min(firsts.values(), key=lambda q: (unbounded(q, []), q.location.path, q.location.line, q.location.col))
     if len(order) == 1:
         n = len(unjudged[order[0]])
-        held = f" ({_held(order[0]).rstrip(': ')})" if unnamed(order[0]) else ""
+        held = f" ({_UNNAMED})" if unnamed(order[0]) else ""
         message = (
             f"advisor found no index declaration for the {order[0]} collection{held}, so it cannot tell whether "
             + (
@@ -167,8 +167,11 @@ def undeclared_collections(queries: Iterable[Any], schema: Schema) -> Iterator[H
     )
 
 
+_UNNAMED = "a collection its class is given, which advisor could not name"
+
+
 def _held(collection: str) -> str:
-    return "a collection its class is given, which advisor could not name: " if unnamed(collection) else ""
+    return f"{_UNNAMED}: " if unnamed(collection) else ""
 
 
 def _unnamed_declarations(schema: Schema, listed: set[str]) -> str:

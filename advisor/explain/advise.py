@@ -399,7 +399,7 @@ def _flag_values(named: list) -> bool:
     from sqlglot import exp
 
     def flag(value) -> bool:
-        items = value if isinstance(value, list) else value.expressions if isinstance(value, exp.Tuple) else [value]
+        items = value.expressions if isinstance(value, exp.Tuple) else [value]
         return all(isinstance(v, exp.Literal) and not v.is_string and v.name in ("0", "1") for v in items)
 
     return all(p.value is not None and flag(p.value) for p in named)

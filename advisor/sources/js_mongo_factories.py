@@ -26,6 +26,7 @@ from advisor.sources.js_syntax import (
     FUNCTIONS,
     JsFile,
     arg_list,
+    destructured_keys,
     parameter_list,
     required,
     string_value,
@@ -303,13 +304,8 @@ def _from_require(f: JsFile, decl, name: str) -> tuple[str, str] | None:
         return None
     if pattern.type == "identifier":
         return (module, DEFAULT) if f.src(pattern) == name else None
-    for part in pattern.named_children if pattern.type == "object_pattern" else ():
-        if part.type == "shorthand_property_identifier_pattern" and f.src(part) == name:
-            return module, name
-        key, local = part.child_by_field_name("key"), part.child_by_field_name("value")
-        if part.type == "pair_pattern" and key is not None and local is not None and f.src(local) == name:
-            return module, f.src(key)
-    return None
+    keys = destructured_keys(f, pattern, name) if pattern.type == "object_pattern" else None
+    return (module, keys[0]) if keys is not None and len(keys) == 1 else None
 
 
 def _whole_module(f: JsFile, value) -> str | None:
@@ -318,16 +314,9 @@ def _whole_module(f: JsFile, value) -> str | None:
         return None
     name = f.src(value)
     for st in f.root.named_children:
-        clause = (
-            next((c for c in st.named_children if c.type == "import_clause"), None)
-            if st.type == "import_statement"
-            else None
-        )
-        for part in clause.named_children if clause is not None else ():
-            alias = next((c for c in part.named_children if c.type == "identifier"), None)
-            if part.type == "namespace_import" and alias is not None and f.src(alias) == name:
-                module = f.imports.get(name) or string_value(f, st.child_by_field_name("source"))
-                return module if module is not None and module.startswith(".") else None
+        if st.type == "import_statement" and _from_import(f, st, name) == NAMESPACE:
+            module = string_value(f, st.child_by_field_name("source"))
+            return module if module is not None and module.startswith(".") else None
     bound = f.resolve(name, value.start_byte)
     return _required(f, bound) if bound is not None else None
 

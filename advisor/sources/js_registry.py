@@ -15,7 +15,16 @@ from __future__ import annotations
 
 from advisor.ir import IndexDef
 from advisor.mongo.manifest import manifest_indexes
-from advisor.sources.js_syntax import FUNCTIONS, JsFile, arg_list, key_name, member_parts, read_value, unwrap
+from advisor.sources.js_syntax import (
+    FUNCTIONS,
+    JsFile,
+    arg_list,
+    destructured_keys,
+    key_name,
+    member_parts,
+    read_value,
+    unwrap,
+)
 
 REGISTRY = "collections"  # the member a framework's context holds its collections in, by key
 
@@ -78,38 +87,23 @@ def _in_patterns(f: JsFile, holder, name: str, before: int, found):
         if child.type in ("lexical_declaration", "variable_declaration"):
             for decl in (d for d in child.named_children if d.type == "variable_declarator"):
                 pattern = decl.child_by_field_name("name")
-                keys = _path(f, pattern, name) if pattern is not None and pattern.type == "object_pattern" else None
+                keys = (
+                    destructured_keys(f, pattern, name)
+                    if pattern is not None and pattern.type == "object_pattern"
+                    else None
+                )
                 if keys:
                     found = keys, unwrap(decl.child_by_field_name("value"))
         else:
             pattern = child.child_by_field_name("pattern") if child.type == "required_parameter" else child
-            keys = _path(f, pattern, name) if pattern is not None and pattern.type == "object_pattern" else None
+            keys = (
+                destructured_keys(f, pattern, name)
+                if pattern is not None and pattern.type == "object_pattern"
+                else None
+            )
             if keys:
                 found = keys, None
     return found
-
-
-def _path(f: JsFile, pattern, name: str) -> list[str] | None:
-    """The keys from an object pattern down to the name it binds: `{ collections: { Groups } }` -> [collections,
-    Groups]; `{ Accounts: A }` binds A to [Accounts]."""
-    for part in pattern.named_children:
-        if part.type == "object_assignment_pattern":  # `{ a = 1 }`
-            part = part.child_by_field_name("left")
-        if part is not None and part.type == "shorthand_property_identifier_pattern" and f.src(part) == name:
-            return [name]
-        if part is None or part.type != "pair_pattern":
-            continue
-        key, value = key_name(f, part.child_by_field_name("key")), part.child_by_field_name("value")
-        if value is not None and value.type == "assignment_pattern":
-            value = value.child_by_field_name("left")
-        if key is None or value is None:
-            continue
-        if value.type == "identifier" and f.src(value) == name:
-            return [key]
-        inner = _path(f, value, name) if value.type == "object_pattern" else None
-        if inner:
-            return [key, *inner]
-    return None
 
 
 def _last_name(f: JsFile, node) -> str | None:

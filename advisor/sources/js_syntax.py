@@ -662,6 +662,29 @@ def _scope(f: JsFile, node, lexical: bool):
     return node
 
 
+def destructured_keys(f: JsFile, pattern, name: str) -> list[str] | None:
+    """The keys from an object pattern down to the name it binds: `{ collections: { Groups } }` -> [collections,
+    Groups]; `{ Accounts: A }` binds A to [Accounts]."""
+    for part in pattern.named_children:
+        if part.type == "object_assignment_pattern":  # `{ a = 1 }`
+            part = part.child_by_field_name("left")
+        if part is not None and part.type == "shorthand_property_identifier_pattern" and f.src(part) == name:
+            return [name]
+        if part is None or part.type != "pair_pattern":
+            continue
+        key, value = key_name(f, part.child_by_field_name("key")), part.child_by_field_name("value")
+        if value is not None and value.type == "assignment_pattern":
+            value = value.child_by_field_name("left")
+        if key is None or value is None:
+            continue
+        if value.type == "identifier" and f.src(value) == name:
+            return [key]
+        inner = destructured_keys(f, value, name) if value.type == "object_pattern" else None
+        if inner:
+            return [key, *inner]
+    return None
+
+
 def _identifiers(node) -> list:
     """The names an assignment target writes: `x`, `[a, b]`, `{ c, d: e }`."""
     if node is None:
