@@ -402,6 +402,14 @@ class Schema:
         t = self.tables.get(table)
         return t is not None and t.location is not None and table not in self.gaps
 
+    def unseen(self, table: str, only: bool = False) -> str | None:
+        """The first table a scan of `table` reads (itself, then what inherits from it: `scanned`) that advisor
+        has not seen whole, if any: no claim that an index is absent holds on it.  A name qualified by its schema
+        (a plan's relation, `app.jobs`) is looked up as the schema names it, unqualified when it is."""
+        if table not in self.tables and "." in table:
+            table = table.rsplit(".", 1)[-1]
+        return next((t for t in dict.fromkeys([table, *self.scanned(table, only=only)]) if not self.complete(t)), None)
+
 
 # --- findings ---------------------------------------------------------------
 

@@ -90,7 +90,7 @@ def missing_index(ctx: QueryContext):
                     continue  # reached by an indexed join key from a table an index finds: its filters are residual
             # the scan reads the table and every table that inherits from it or is its partition, each by its own indexes
             read = ctx.schema.scanned(table, only=_only(scope, alias))
-            unseen = next((t for t in dict.fromkeys([table, *read]) if not ctx.schema.complete(t)), None)
+            unseen = ctx.schema.unseen(table, only=_only(scope, alias))
             if unseen is not None:
                 if ctx.confidence == "certain":  # a sketch's tables may be CTEs of other fragments
                     anchor = access.predicates[0].node if access.predicates else scope.order_by[0].node

@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 import sys
 from collections import Counter
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from advisor import catalogue
@@ -56,7 +55,7 @@ def explain_project(project: Project, options: Options, hits: Hits) -> Hits:
         evidence = "measured" if workload.prepared.target.owned else "planned"
         for run in workload.runs:
             statics = by_query.get(run.query.location, [])
-            plans = _plan_hits(run, statics, workload, settings, project.schema.small, project.schema.grows)
+            plans = _plan_hits(run, statics, workload, settings, project.schema)
             if run.unseeded:
                 # the measurement rests on a constant the seed never drew (advise._unseeded): the static guesses
                 # stand (not-verified answers none), and no plan finding claims the rows of that table it keeps
@@ -94,8 +93,7 @@ def _plan_hits(
     statics: Hits,
     workload: Workload,
     settings: ExplainSettings,
-    small: Callable[[str], bool],
-    grows: Callable[[str], bool],
+    schema: Schema,
 ) -> Hits:
     """explain-error when the statement could not be planned or run; the plan rules' hits on its plan. A plan
     claim that only matters on a large table (its page: `sized = true`) on a table advisor does not know grows
@@ -135,14 +133,16 @@ def _plan_hits(
         related,
         partition_keys=workload.partition_keys,
         query=q,
-        small=small,
+        small=schema.small,
     )
     for name, hit in plan_hits(ctx, lambda n: True):
         if run.time_ms is not None:
             hit.metrics["time_ms"] = run.time_ms
         relation = str(hit.metrics.get("relation") or "")
-        if relation and name in catalogue.sized() and not grows(relation):
+        if relation and name in catalogue.sized() and not schema.grows(relation):
             hit.unsized = relation
+        if relation and name in catalogue.sized():
+            hit.withheld = schema.unseen(relation)  # its unseen part may hold the index the plan lacks
         out.append((name, hit))
     return out
 
@@ -357,6 +357,7 @@ def _advice_hits(run: QueryRun, answered: list[Hit], evidence: str, schema: Sche
                     query_location=q.location,
                     metrics=metrics,
                     unsized=None if schema.grows(c.table) else c.table,  # measured on advisor's rows, not the table's
+                    withheld=schema.unseen(c.table),  # an index advisor has not seen may serve it
                 ),
             )
         ]
