@@ -112,6 +112,23 @@ def test_no_trigram_candidate_for_not_like():
     assert "part(p_name) USING gin" in _described("SELECT p_partkey FROM part WHERE p_name LIKE '%green%'")
 
 
+@pytest.mark.parametrize("pattern, trigram", [
+    ("'%green%'", True),
+    ("'_reen%'", True),
+    ("'%' || $1", True),  # the statement itself puts the wildcard first
+    ("'%' || $1 || '%'", True),
+    ("$1", False),  # the caller's pattern may be a prefix ('abc%'), which a B-tree serves
+    ("$1 || '%'", False),
+    ("'green%'", False),
+])
+def test_a_trigram_candidate_only_for_a_pattern_known_to_start_with_a_wildcard(pattern, trigram):
+    """kinto's `object_id LIKE :id` (a prefix, on a column of COLLATE "C" with a B-tree index): PostgreSQL plans the
+    value (a custom plan, or a driver that inlines it) and reads the B-tree; the generic plan advisor measures
+    cannot, so a trigram index would win there whatever the pattern."""
+    got = _described(f"SELECT p_partkey FROM part WHERE p_name LIKE {pattern}")
+    assert ("part(p_name) USING gin" in got) is trigram, got
+
+
 def test_partial_candidates_only_on_a_status_or_flag_never_on_one_id():
     """`p_brand = 'Brand#23'` is a constant the workload repeats; `l_suppkey = 42` is one query's
     parameter written inline: a partial index tied to it would serve that id alone."""

@@ -69,23 +69,13 @@ def _read_by_name(scope, readers: dict[str, list]) -> bool:
 # --- LIKE '%x' -------------------------------------------------------------------
 
 
-def _pattern_text(value: exp.Expression | None) -> str | None:
-    if isinstance(value, exp.Literal) and value.is_string:
-        return value.this
-    if isinstance(value, exp.DPipe):
-        left = _pattern_text(value.this)
-        return left if left is not None else ("%" if _pattern_text(value.expression) is None else None)
-    return None
-
-
 @query_check("leading-wildcard-like")
 def leading_wildcard_like(ctx: QueryContext):
     for scope in ctx.facts.scopes:
         for p in scope.predicates:
             if p.op != "like" or p.negated:
                 continue
-            pattern = _pattern_text(p.value)
-            if pattern and pattern[0] in "%_" and p.value is not None:
+            if p.leading_wildcard and p.value is not None:
                 pinned = premises.pinned_by_key(ctx, scope, p.alias, p.table, {id(p.node)})
                 if pinned:
                     continue  # the pattern is matched against the one row a key found

@@ -69,6 +69,24 @@ class Predicate:
         """The column is inside a function, cast or arithmetic: no plain index can serve it."""
         return self.side is not self.column_node
 
+    @property
+    def leading_wildcard(self) -> bool:
+        """A LIKE whose pattern is known to start with a wildcard (`'%x'`, `'%' || $1`): no B-tree serves it.
+        A pattern the caller passes (`LIKE $1`) may be a prefix (`'abc%'`), which one does: not known."""
+        pattern = _pattern_text(self.value) if self.op == "like" else None
+        return bool(pattern) and pattern[0] in "%_"  # type: ignore[index]
+
+
+def _pattern_text(value: exp.Expression | None) -> str | None:
+    """The text a pattern starts with, as far as the statement says: a literal's, or a `||` chain's first
+    literal (None: not known)."""
+    if isinstance(value, exp.Literal) and value.is_string:
+        return value.this
+    if isinstance(value, exp.DPipe):
+        left = _pattern_text(value.this)
+        return left if left is not None else ("%" if _pattern_text(value.expression) is None else None)
+    return None
+
 
 @dataclass
 class JoinEdge:

@@ -146,8 +146,17 @@ def candidates_for(facts: QueryFacts, schema: Schema) -> list[Candidate]:
             for column in access.joins:
                 add(Candidate(table, (IndexKey(column),), reason="join"))
             for p in scope.predicates_on(alias):
-                # sqlglot writes NOT LIKE as Like(negate=True), which the facts do not count as negated
-                if p.op == "like" and not p.wrapped and not p.negated and not p.in_or and not p.node.args.get("negate"):
+                # sqlglot writes NOT LIKE as Like(negate=True), which the facts do not count as negated.  A pattern
+                # the caller passes may be a prefix, which a B-tree serves and PostgreSQL's custom plan for the value
+                # uses; the generic plan cannot, so a trigram index would win there for any pattern: only one known
+                # to start with a wildcard is measured
+                if (
+                    p.leading_wildcard
+                    and not p.wrapped
+                    and not p.negated
+                    and not p.in_or
+                    and not p.node.args.get("negate")
+                ):
                     add(Candidate(table, (IndexKey(p.column),), method="gin", opclass="gin_trgm_ops", reason="trigram"))
     return [c for c in out if not _held_as_keys(c, out)]
 
