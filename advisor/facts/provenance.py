@@ -111,8 +111,8 @@ def _values_of(built: list[str | ast.expr]) -> list[ast.expr]:
             continue
         after = built[i + 1] if i + 1 < len(built) else ""
         literal = "".join(t for t in built[:i] if isinstance(t, str))
-        named = isinstance(p, (ast.Name, ast.Attribute)) and identifier_name(
-            p.id if isinstance(p, ast.Name) else p.attr
+        named = isinstance(p, (ast.Name, ast.Attribute)) and (
+            identifier_name(p.id if isinstance(p, ast.Name) else p.attr) or _QUALIFIED.search(before) is not None
         )
         if not escaped_literal(literal, p) and not (
             named and name_position(before, after if isinstance(after, str) else "")
@@ -120,6 +120,11 @@ def _values_of(built: list[str | ast.expr]) -> list[ast.expr]:
             out.append(p)
         before += "?"  # the value's own text is unknown; it is not a quote
     return out
+
+
+# right after `alias.` (`m.%s`, `%s.%s`): the second part of a qualified name, where only an identifier stands,
+# as a name held in a variable or an attribute (a call or an expression there is followed as any value is)
+_QUALIFIED = re.compile(r'[\w"?]\.$')
 
 
 def _module_name(node: ast.expr, scope: Scope) -> bool:

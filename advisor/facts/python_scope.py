@@ -22,7 +22,7 @@ from advisor.facts.validators import name_checks
 # names that hold an identifier by convention: a table, schema or column name chosen by the code
 _IDENTIFIER_NAME = re.compile(
     r"(^|_)(table|tables|tbl|tablename|table_name|schema|schemas|schema_name|column|columns|cols|col|field|fields|"
-    r"relation|relname|index|index_name|view|sequence|seq|prefix|suffix|alias|channel|queue_table|db_table|"
+    r"relation|relname|index|index_name|view|sequence|seq|prefix|suffix|alias|channel|queue_table|db_table|classname|"
     r"placeholders?|params_sql|values_sql|fields_sql|columns_sql|where_sql|sql|query|clause|fragment|join|"
     r"predicate|criteria|conditions?|where|quoted|escaped)s?$",
     re.IGNORECASE,

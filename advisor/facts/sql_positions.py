@@ -91,6 +91,10 @@ _INNER_QUERY = re.compile(
 _RELATION_TEXT = re.compile(r"\b(?:nextval|currval|setval|to_regclass|pg_get_serial_sequence)\s*\(\s*$", re.I)
 
 
+# a driver's placeholder just before a piece (`id=%s{rest}`, `%(id)s{rest}`): its letter is no word the piece joins
+_PLACEHOLDER_END = re.compile(r"%(?:\([^()]*\))?$")
+
+
 def name_position(before: str, after: str) -> bool:
     """The piece stands where SQL expects a name: `FROM {t}`, `{s}.jobs`, `"{c}"`, `{col} = %s`, `x {dir}`."""
     if before.count("'") % 2 == 1:
@@ -100,7 +104,8 @@ def name_position(before: str, after: str) -> bool:
         return True  # inside a quoted identifier
     if _COMMAND.match(before) and not _INNER_QUERY.search(before):
         return True  # a command PostgreSQL binds no parameters in: a name, a type, a clause or a setting
-    if re.search(r"[A-Za-z_]\w*$", before) or re.match(r"[A-Za-z_]", after):
+    word = re.search(r"[A-Za-z_]\w*$", before)
+    if (word and not _PLACEHOLDER_END.search(before, 0, word.start())) or re.match(r"[A-Za-z_]", after):
         return True  # glued to a word: part of one name (`from _{cls}`, `{name}s`, `_{cls}_ids`), never a value
     tail, head = before.rstrip(), after.lstrip()
     if tail.endswith("::"):
