@@ -105,6 +105,9 @@ def test_javascript_template_literals(project):
     # glued to a word, part of one name (roundup's `from _%s`, `DELETE FROM %ss`); a relation named as text
     ("select count(*) from _", " where id=%s", True), ("DELETE FROM ", "s", True), ("WHERE tbl_", ".id = 1", True),
     ("select nextval('_", "_ids')", True), ("select setval( '", "', 5)", True),
+    # a replication slot named as text (pg-transactional-outbox's slot from its settings); its second argument is a value
+    ("select pg_create_logical_replication_slot('", "', 'pgoutput')", True),
+    ("select pg_drop_replication_slot('", "')", True), ("select pg_create_logical_replication_slot('s', '", "')", False),
     ("WHERE id = ", " AND x = 1", False), ("WHERE a = '", "_suffix'", False), ("WHERE x = lower('", "')", False),
 ])
 def test_where_a_piece_stands(before, after, name):

@@ -87,8 +87,13 @@ _INNER_QUERY = re.compile(
 )
 
 
-# functions whose text argument is a relation's name, not a value: the literal before the piece opens right here
-_RELATION_TEXT = re.compile(r"\b(?:nextval|currval|setval|to_regclass|pg_get_serial_sequence)\s*\(\s*$", re.I)
+# functions whose first argument is an object's name written as text, not a value (a sequence's, a relation's, a
+# replication slot's): the literal before the piece opens right there
+_RELATION_TEXT = re.compile(
+    r"\b(?:nextval|currval|setval|to_regclass|pg_get_serial_sequence|pg_create_(?:logical|physical)_replication_slot"
+    r"|pg_drop_replication_slot|pg_replication_slot_advance|pg_logical_slot_(?:get|peek)(?:_binary)?_changes)\s*\(\s*$",
+    re.I,
+)
 
 
 # a driver's placeholder just before a piece (`id=%s{rest}`, `%(id)s{rest}`): its letter is no word the piece joins
