@@ -13,8 +13,10 @@ default `TEST_PATHS`: files there are not checked when a directory above them is
 
 from __future__ import annotations
 
+import functools
 import math
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -274,7 +276,46 @@ def _inside_its_checkout(config: Path) -> None:
 
 
 def project_root(directory: Path) -> Path | None:
+    """The nearest folder with a package marker; a package inside another one whose code requires the outer
+    package's modules (`require('../../models/user')`: a plugin folder with its own package.json) is part of it,
+    so the models and indexes it uses are in the same project."""
     for candidate in (directory, *directory.parents):
         if any(os.path.lexists(candidate / marker) for marker in PACKAGE_MARKERS):
+            outer = project_root(candidate.parent) if candidate.parent != candidate else None
+            if outer is not None and not os.path.lexists(candidate / ".git") and _reaches_out(str(candidate)):
+                return outer
             return candidate
     return None
+
+
+_RELATIVE_IMPORT = re.compile(r"""(?:\brequire\s*\(|\bfrom\s+|\bimport\s*\()\s*['"](\.\.?/[^'"\n]{1,300})['"]""")
+_SCRIPT_SUFFIXES = (".js", ".cjs", ".mjs", ".ts", ".tsx", ".jsx")
+_REACH_FILES, _REACH_BYTES = 400, 200_000  # a bounded look: the repository is untrusted input
+
+
+@functools.lru_cache(maxsize=256)
+def _reaches_out(folder: str) -> bool:
+    """A JS/TS file of the folder (not its node_modules) imports a module outside it by a relative path."""
+    root = os.path.realpath(folder)
+    seen = 0
+    for directory, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if d != "node_modules" and not d.startswith("."))
+        for name in sorted(filenames):
+            if not name.endswith(_SCRIPT_SUFFIXES):
+                continue
+            seen += 1
+            if seen > _REACH_FILES:
+                return False
+            path = os.path.join(directory, name)
+            if os.path.islink(path):
+                continue
+            try:
+                with open(path, encoding="utf-8", errors="replace") as f:
+                    text = f.read(_REACH_BYTES)
+            except OSError:
+                continue
+            for match in _RELATIVE_IMPORT.finditer(text):
+                target = os.path.normpath(os.path.join(os.path.realpath(directory), match.group(1)))
+                if not inside(Path(target), Path(root)):
+                    return True
+    return False

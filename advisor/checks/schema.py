@@ -124,7 +124,8 @@ def redundant_index(schema: Schema):
             if not set(index.include) <= covered:
                 continue
             if other.method == "mongo" and (
-                other.options.get("sparse")
+                _special(other)
+                or other.options.get("sparse")
                 or other.options.get("expireAfterSeconds") is not None
                 or index.options.get("expireAfterSeconds") is not None
             ):
@@ -138,6 +139,13 @@ def redundant_index(schema: Schema):
                 subject=f"{index.table}:{index.name}",
             )
             break
+
+
+def _special(index: IndexDef) -> bool:
+    """A MongoDB index with a text, 2d or 2dsphere key: a text index serves only `$text` queries, a 2dsphere one
+    leaves out the documents without its field, so neither serves every query of a plain index on its prefix (a
+    hashed key after the prefix does)."""
+    return any(not k.is_column and not k.expr.endswith(":hashed") for k in index.keys)
 
 
 def _serves_fk(index: IndexDef, fk_columns: tuple[str, ...]) -> bool:

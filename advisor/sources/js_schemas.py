@@ -57,8 +57,11 @@ def passed_through(f: JsFile, node):
 
 
 def _is_schema(f: JsFile, node) -> bool:
-    ctor = node.child_by_field_name("constructor") if node.type == "new_expression" else None
-    return ctor is not None and f.src(ctor).split(".")[-1] == "Schema"
+    """`new Schema(...)`, or `mongoose.Schema(...)` called without `new` (mongoose makes one all the same)."""
+    if node.type not in ("new_expression", "call_expression"):
+        return False
+    callee = node.child_by_field_name("constructor" if node.type == "new_expression" else "function")
+    return callee is not None and f.src(callee).split(".")[-1] == "Schema"
 
 
 def find_schemas(f: JsFile) -> None:
@@ -68,7 +71,7 @@ def find_schemas(f: JsFile) -> None:
     stack = [f.root]
     while stack:
         node = stack.pop()
-        if node.type == "new_expression" and _is_schema(f, node):
+        if _is_schema(f, node):
             holder, model = _holder(f, node)
             args = arg_list(node.child_by_field_name("arguments"))
             info = f.schemas.setdefault(holder or f"<schema at {node.start_byte}>", {"collection": _option(f, args)})
@@ -206,16 +209,14 @@ def model_and_schema_maps(f: JsFile, calls: list) -> None:
     # schema variables: new Schema(def, {collection})
     for name, decls in f.decls.items():
         for _, value in decls:
-            if value.type == "new_expression":
-                ctor = value.child_by_field_name("constructor")
-                if ctor is not None and f.src(ctor).split(".")[-1] == "Schema":
-                    args = arg_list(value.child_by_field_name("arguments"))
-                    coll = None
-                    if len(args) > 1:
-                        opts = read_value(f, args[1], (), {}, state)
-                        if isinstance(opts, dict) and isinstance(opts.get("collection"), str):
-                            coll = opts["collection"]
-                    f.schemas[name] = {"collection": coll, "model": None, "def": unwrap(args[0]) if args else None}
+            if _is_schema(f, value):
+                args = arg_list(value.child_by_field_name("arguments"))
+                coll = None
+                if len(args) > 1:
+                    opts = read_value(f, args[1], (), {}, state)
+                    if isinstance(opts, dict) and isinstance(opts.get("collection"), str):
+                        coll = opts["collection"]
+                f.schemas[name] = {"collection": coll, "model": None, "def": unwrap(args[0]) if args else None}
     find_schemas(f)  # and those built through wrappers, held in objects, returned (advisor.sources.js_schemas)
     for call in calls:
         fn = unwrap(call.child_by_field_name("function"))
