@@ -139,9 +139,8 @@ def _plan_hits(
         if run.time_ms is not None:
             hit.metrics["time_ms"] = run.time_ms
         relation = str(hit.metrics.get("relation") or "")
-        if relation and name in catalogue.sized() and not schema.grows(relation):
-            hit.unsized = relation
         if relation and name in catalogue.sized():
+            hit.unsized = None if schema.grows(relation) else relation
             hit.withheld = schema.unseen(relation)  # its unseen part may hold the index the plan lacks
         out.append((name, hit))
     return out

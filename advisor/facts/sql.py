@@ -74,7 +74,7 @@ class Predicate:
         """A LIKE whose pattern is known to start with a wildcard (`'%x'`, `'%' || $1`): no B-tree serves it.
         A pattern the caller passes (`LIKE $1`) may be a prefix (`'abc%'`), which one does: not known."""
         pattern = _pattern_text(self.value) if self.op == "like" else None
-        return bool(pattern) and pattern[0] in "%_"  # type: ignore[index]
+        return pattern is not None and pattern[:1] in ("%", "_")
 
 
 def _pattern_text(value: exp.Expression | None) -> str | None:

@@ -109,8 +109,8 @@ def name_position(before: str, after: str) -> bool:
         return True  # inside a quoted identifier
     if _COMMAND.match(before) and not _INNER_QUERY.search(before):
         return True  # a command PostgreSQL binds no parameters in: a name, a type, a clause or a setting
-    word = re.search(r"[A-Za-z_]\w*$", before)
-    if (word and not _PLACEHOLDER_END.search(before, 0, word.start())) or re.match(r"[A-Za-z_]", after):
+    glued = re.search(r"[A-Za-z_]\w*$", before)
+    if (glued and not _PLACEHOLDER_END.search(before, 0, glued.start())) or re.match(r"[A-Za-z_]", after):
         return True  # glued to a word: part of one name (`from _{cls}`, `{name}s`, `_{cls}_ids`), never a value
     tail, head = before.rstrip(), after.lstrip()
     if tail.endswith("::"):
