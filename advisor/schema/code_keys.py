@@ -81,7 +81,7 @@ def _definitions(source: SourceFile):
     after = 0  # the end of the definition before: one inside it is none (each character is read once)
     for match in _CREATE.finditer(text):
         if spans is None:
-            spans = _literal_spans(source)
+            spans = _literal_spans(source.path, source.text)
         start = match.start()
         if start < after:
             continue
@@ -102,17 +102,49 @@ def _definitions(source: SourceFile):
         yield match.group(1), body, Location(source.path, line, column)
 
 
-def _literal_spans(source: SourceFile) -> list[tuple[int, int]]:
+def schema_text(path: str, text: str) -> str | None:
+    """A code file the config names as a schema file (sqlc's generated Python holds each statement in a string
+    constant): its text with all but the SQL of its string literals blanked, each literal's closing quote a `;`, so
+    every offset stays the file's; None for a file of no language advisor parses (read as SQL, as it is)."""
+    from advisor.sources.sql_shape import runs_as_sql, uncommented
+
+    if not code_file(path):
+        return None
+    out = [c if c == "\n" else " " for c in text]
+    for start, end in _literal_spans(path, text):
+        quote = _QUOTE.match(text, start, end)
+        if quote is None or end - start < 2 * len(quote.group(1)):
+            continue
+        inner_start, inner_end = quote.end(), end - len(quote.group(1))
+        body = text[inner_start:inner_end]
+        if not (runs_as_sql(body) or _ROUTINE.match(uncommented(body))):
+            continue  # a docstring, a message, a name: no statement
+        out[inner_start:inner_end] = body
+        out[inner_end] = ";"
+    return "".join(out)
+
+
+_QUOTE = re.compile(r"""[rRbBuUfF]{0,2}(\"\"\"|'\'\'|"|'|`)""")
+_ROUTINE = re.compile(r"\s*(?:DO\b|CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE|TRIGGER|TYPE)\b)", re.IGNORECASE)
+
+
+def code_file(path: str) -> bool:
+    """A file of a language advisor parses (Python, JavaScript, TypeScript): its SQL is in its strings."""
+    suffix = PurePath(path).suffix.lower()
+    return suffix in (".py", ".pyi") or suffix in _js_suffixes()
+
+
+def _literal_spans(path: str, text: str) -> list[tuple[int, int]]:
     """The (start, end) offsets of the file's outermost string literals, in order; for a file of no
     language advisor parses, all of its text but its comment lines and `/* */` comments."""
-    suffix = PurePath(source.path).suffix.lower()
+    suffix = PurePath(path).suffix.lower()
     spans: list[tuple[int, int]] | None = None
     if suffix in (".py", ".pyi"):
-        spans = _python_strings(source.text)
+        spans = _python_strings(text)
     elif suffix in _js_suffixes():
-        spans = _js_strings(source.text, suffix)
+        spans = _js_strings(text, suffix)
     if spans is None:
-        spans = _uncommented(source.text)
+        spans = _uncommented(text)
     out: list[tuple[int, int]] = []
     for start, end in sorted(spans):
         if not out or start >= out[-1][1]:

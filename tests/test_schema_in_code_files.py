@@ -1,0 +1,58 @@
+"""A code file the config names as a schema file is read as the SQL of its string literals (sqlc's generated
+Python keeps each statement in a constant, `-- name: x :exec` first; hyrex creates its task table's indexes in a
+DO block there): each DO block's DDL is schema, as in a `.sql` file, and a docstring or a message is no statement.
+Written here in that style, none copied."""
+
+import textwrap
+
+from advisor import catalogue, engine
+
+TABLE = '''
+"""The task table (generated)."""
+import sqlalchemy
+
+CREATE_TASK_TABLE = """-- name: create_task_table \\\\:exec
+CREATE TABLE IF NOT EXISTS task_run (
+    id uuid PRIMARY KEY,
+    queue text NOT NULL,
+    status text NOT NULL,
+    workflow_run_id uuid
+)
+"""
+
+CREATE_TASK_INDEXES = """-- name: create_task_indexes \\\\:exec
+DO $$
+BEGIN
+    CREATE INDEX IF NOT EXISTS ix_task_run_status ON task_run (status);
+    CREATE INDEX IF NOT EXISTS ix_task_run_queue_status ON task_run (queue, status);
+END $$
+"""
+
+
+class Querier:
+    def __init__(self, conn):
+        self._conn = conn
+
+    def create(self):
+        """Create the table, then its indexes."""
+        self._conn.execute(sqlalchemy.text(CREATE_TASK_TABLE))
+        self._conn.execute(sqlalchemy.text(CREATE_TASK_INDEXES))
+'''
+
+QUERIES = """
+SELECT id FROM task_run WHERE queue = $1 AND status = 'QUEUED' LIMIT 1;
+SELECT id FROM task_run WHERE workflow_run_id = $1;
+"""
+
+
+def test_the_do_blocks_indexes_of_a_python_schema_file_are_the_schema(project):
+    project({
+        "advisor.toml": 'dialect = "postgres"\nschema = ["sqlc/_01_create_task.py"]\nlarge-tables = ["*"]\n',
+        "sqlc/_01_create_task.py": textwrap.dedent(TABLE),
+        "queries.sql": QUERIES,
+    })
+    found = [(f.location.path, f.location.line, catalogue.lookup(f.rule).name) for f in engine.check(["."]).active]
+    claims = [(p, line) for p, line, rule in found if rule == "missing-index"]
+    assert claims == [("queries.sql", 2)], found  # (queue, status) is indexed in the DO block; workflow_run_id is not
+    # the two indexes are schema at their own lines: (status) is no prefix of (queue, status), so nothing is redundant
+    assert not [f for f in found if f[2] in ("parse-error", "unread-statement", "incomplete-schema")], found
