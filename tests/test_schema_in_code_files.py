@@ -56,3 +56,28 @@ def test_the_do_blocks_indexes_of_a_python_schema_file_are_the_schema(project):
     assert claims == [("queries.sql", 2)], found  # (queue, status) is indexed in the DO block; workflow_run_id is not
     # the two indexes are schema at their own lines: (status) is no prefix of (queue, status), so nothing is redundant
     assert not [f for f in found if f[2] in ("parse-error", "unread-statement", "incomplete-schema")], found
+
+
+def test_sqlalchemys_escaped_colons_are_read_as_postgresql_writes_them():
+    from advisor.schema.code_keys import schema_sql
+
+    source = 'ENUM = """-- name: e \\\\:exec\nDO $$ BEGIN IF NOT EXISTS (SELECT 1 WHERE 1\\\\:\\\\:int = 1) THEN NULL; END IF; END $$\n"""\n'
+    sql = schema_sql("m.py", source)
+    assert len(sql) == len(source)  # every offset stays the file's
+    assert "1::    int = 1" in sql and "\\" not in sql.split("\n", 1)[1]
+    assert sql.startswith(" " * len('ENUM = """'))  # the code around the string is blanked
+    assert schema_sql("m.sql", source) == source  # a SQL file is read whole
+
+
+def test_a_schema_files_own_indexes_are_not_built_again_as_the_codes(project):
+    from advisor.loader import load_project
+    from advisor.options import Options
+    from advisor.seed.prepare import code_declared
+
+    project({
+        "advisor.toml": 'dialect = "postgres"\nschema = ["sqlc/_01_create_task.py"]\n',
+        "sqlc/_01_create_task.py": textwrap.dedent(TABLE),
+    })
+    loaded = load_project(["."], Options())
+    assert {i.name for i in loaded.schema.indexes_on("task_run")} >= {"ix_task_run_status", "ix_task_run_queue_status"}
+    assert code_declared(loaded.schema) == []  # loaded with the schema file, not after it

@@ -102,7 +102,7 @@ def _definitions(source: SourceFile):
         yield match.group(1), body, Location(source.path, line, column)
 
 
-def schema_text(path: str, text: str) -> str | None:
+def _strings_sql(path: str, text: str) -> str | None:
     """A code file the config names as a schema file (sqlc's generated Python holds each statement in a string
     constant): its text with all but the SQL of its string literals blanked, each literal's closing quote a `;`, so
     every offset stays the file's; None for a file of no language advisor parses (read as SQL, as it is)."""
@@ -119,6 +119,8 @@ def schema_text(path: str, text: str) -> str | None:
         body = text[inner_start:inner_end]
         if not (runs_as_sql(body) or _ROUTINE.match(uncommented(body))):
             continue  # a docstring, a message, a name: no statement
+        if path.endswith((".py", ".pyi")):  # `\\:` in the source, `\:` in the string: SQLAlchemy text()'s `:`
+            body = body.replace("\\\\:\\\\:", "::    ").replace("\\\\:", "  :")  # the same length
         out[inner_start:inner_end] = body
         out[inner_end] = ";"
     return "".join(out)
@@ -126,6 +128,12 @@ def schema_text(path: str, text: str) -> str | None:
 
 _QUOTE = re.compile(r"""[rRbBuUfF]{0,2}(\"\"\"|'\'\'|"|'|`)""")
 _ROUTINE = re.compile(r"\s*(?:DO\b|CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE|TRIGGER|TYPE)\b)", re.IGNORECASE)
+
+
+def schema_sql(path: str, text: str) -> str:
+    """What of a schema file is SQL: a code file's string literals (_strings_sql), any other file whole."""
+    strings = _strings_sql(path, text)
+    return text if strings is None else strings
 
 
 def code_file(path: str) -> bool:

@@ -175,6 +175,7 @@ def load_schema(
     background updates), run after the files as one of them, through the same allow-list."""
     import psycopg
 
+    from advisor.schema.code_keys import schema_sql
     from advisor.seed.allowlist import check
     from advisor.sources.sql_files import extract_sql
 
@@ -183,7 +184,12 @@ def load_schema(
     created: set[str] = set()
     counter = itertools.count()
     sources = [
-        ((shown or {}).get(path, str(path)), path.read_text(encoding="utf-8", errors="replace"), 0) for path in files
+        (
+            (shown or {}).get(path, str(path)),
+            schema_sql(str(path), path.read_text(encoding="utf-8", errors="replace")),
+            0,
+        )
+        for path in files
     ]
     sources += [(path, ddl, line - 1) for path, line, ddl in declared]
     for name, text, offset in sources:

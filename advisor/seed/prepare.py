@@ -170,7 +170,9 @@ def code_declared(schema: Schema) -> list[tuple[str, int, str]]:
     out = []
     for ix in schema.indexes:
         at = ix.location
-        if at is None or at.path.endswith(".sql") or ix.method.startswith("mongo") or not schema.complete(ix.table):
+        if at is None or at.path.endswith(".sql") or at.path in schema.files:
+            continue  # a schema file's own: loaded with it
+        if ix.method.startswith("mongo") or not schema.complete(ix.table):
             continue
         if ix.primary or ix.constraint or not ix.keys:
             continue
