@@ -145,7 +145,9 @@ def _special(index: IndexDef) -> bool:
     """A MongoDB index with a text, 2d or 2dsphere key: a text index serves only `$text` queries, a 2dsphere one
     leaves out the documents without its field, so neither serves every query of a plain index on its prefix (a
     hashed key after the prefix does)."""
-    return any(not k.is_column and not k.expr.endswith(":hashed") for k in index.keys)
+    from advisor.mongo.candidates import index_fields  # a MongoDB index's only: a SQL run does not load the planner
+
+    return any(kind not in (1, -1, "hashed") for _, kind in index_fields(index))
 
 
 def _serves_fk(index: IndexDef, fk_columns: tuple[str, ...]) -> bool:

@@ -102,14 +102,14 @@ def _definitions(source: SourceFile):
         yield match.group(1), body, Location(source.path, line, column)
 
 
-def _strings_sql(path: str, text: str) -> str | None:
-    """A code file the config names as a schema file (sqlc's generated Python holds each statement in a string
-    constant): its text with all but the SQL of its string literals blanked, each literal's closing quote a `;`, so
-    every offset stays the file's; None for a file of no language advisor parses (read as SQL, as it is)."""
+def schema_sql(path: str, text: str) -> str:
+    """What of a schema file is SQL: a file of no language advisor parses, all of it; a code file the config names as
+    a schema file (sqlc's generated Python holds each statement in a string constant), the SQL of its string
+    literals, the rest blanked and each literal's closing quote a `;`, so every offset stays the file's."""
     from advisor.sources.sql_shape import runs_as_sql, uncommented
 
     if not code_file(path):
-        return None
+        return text
     out = [c if c == "\n" else " " for c in text]
     for start, end in _literal_spans(path, text):
         quote = _QUOTE.match(text, start, end)
@@ -127,13 +127,8 @@ def _strings_sql(path: str, text: str) -> str | None:
 
 
 _QUOTE = re.compile(r"""[rRbBuUfF]{0,2}(\"\"\"|'\'\'|"|'|`)""")
+# what runs_as_sql does not take: a routine or a DO block (its DDL is schema), a trigger, a type
 _ROUTINE = re.compile(r"\s*(?:DO\b|CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE|TRIGGER|TYPE)\b)", re.IGNORECASE)
-
-
-def schema_sql(path: str, text: str) -> str:
-    """What of a schema file is SQL: a code file's string literals (_strings_sql), any other file whole."""
-    strings = _strings_sql(path, text)
-    return text if strings is None else strings
 
 
 def code_file(path: str) -> bool:
