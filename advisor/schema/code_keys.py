@@ -106,7 +106,7 @@ def schema_sql(path: str, text: str) -> str:
     """What of a schema file is SQL: a file of no language advisor parses, all of it; a code file the config names as
     a schema file (sqlc's generated Python holds each statement in a string constant), the SQL of its string
     literals, the rest blanked and each literal's closing quote a `;`, so every offset stays the file's."""
-    from advisor.sources.sql_shape import runs_as_sql, uncommented
+    from advisor.sources.sql_shape import runs_as_sql
 
     if not code_file(path):
         return text
@@ -117,7 +117,7 @@ def schema_sql(path: str, text: str) -> str:
             continue
         inner_start, inner_end = quote.end(), end - len(quote.group(1))
         body = text[inner_start:inner_end]
-        if not (runs_as_sql(body) or _ROUTINE.match(uncommented(body))):
+        if not runs_as_sql(body):
             continue  # a docstring, a message, a name: no statement
         if path.endswith((".py", ".pyi")):  # `\\:` in the source, `\:` in the string: SQLAlchemy text()'s `:`
             body = body.replace("\\\\:\\\\:", "::    ").replace("\\\\:", "  :")  # the same length
@@ -127,8 +127,6 @@ def schema_sql(path: str, text: str) -> str:
 
 
 _QUOTE = re.compile(r"""[rRbBuUfF]{0,2}(\"\"\"|'\'\'|"|'|`)""")
-# what runs_as_sql does not take: a routine or a DO block (its DDL is schema), a trigger, a type
-_ROUTINE = re.compile(r"\s*(?:DO\b|CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE|TRIGGER|TYPE)\b)", re.IGNORECASE)
 
 
 def code_file(path: str) -> bool:

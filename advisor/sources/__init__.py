@@ -6,10 +6,11 @@ plain function from text to a SourceFile.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import PurePath
 
-from advisor.ir import SourceFile
+from advisor.ir import SourceFile, SqlQuery
 from advisor.sources.suppressions import find_suppressions
 
 Extractor = Callable[[str, str, str], SourceFile]
@@ -46,10 +47,27 @@ def extract(path: str, text: str, dialect: str = "postgres") -> SourceFile:
     _load_optional()
     extractor = EXTRACTORS.get(PurePath(path).suffix.lower(), _sql)
     result = extractor(path, text, dialect)
+    if extractor is not _sql:
+        result.queries += _inside_routines(result.queries)
     result.suppressions = find_suppressions(path, text)
     return result
 
 
+def _inside_routines(queries: list) -> list[SqlQuery]:
+    """The statements of the functions and DO blocks the code's execution calls create or run, as a .sql file's
+    are read; their DDL left out (a schema the code changes at run time is not one advisor builds)."""
+    from advisor.sources.sql_files import routine_statements
+
+    return [
+        inner
+        for q in queries
+        if isinstance(q, SqlQuery)
+        for inner in routine_statements(q)
+        if not _SCHEMA_CHANGE.match(inner.text)
+    ]
+
+
+_SCHEMA_CHANGE = re.compile(r"\s*(?:CREATE|ALTER|DROP)\b", re.IGNORECASE)
 _loaded = False
 
 

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from advisor.ir import SqlQuery, TextMap
 from advisor.parse import QUOTED
 from advisor.sources.plpgsql_exec import Executed, executed
+from advisor.sources.sql_shape import ROUTINE, uncommented
 
-_ROUTINE = re.compile(r"\s*(?:CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE)\b|DO\b)", re.IGNORECASE)
 _BODY = re.compile(
     r"\bAS\s+(\$(?:[A-Za-z_]\w*)?\$)|^\s*DO\s+(?:LANGUAGE\s+\w+\s+)?(\$(?:[A-Za-z_]\w*)?\$)", re.IGNORECASE
 )
@@ -47,8 +47,9 @@ Splitter = Callable[[str, int, int], "list[tuple[int, int]]"]
 
 def body_queries(query: SqlQuery, split: Splitter) -> list[SqlQuery]:
     """The statements inside one CREATE FUNCTION / DO statement (empty for anything else)."""
-    text = query.text
-    if not _ROUTINE.match(text):
+    lead = len(query.text) - len(uncommented(query.text))  # a `-- name: x` header of a statement in code
+    text = re.sub(r"[^\n]", " ", query.text[:lead]) + query.text[lead:]  # blanked: every offset kept
+    if not ROUTINE.match(text):
         return []
     body = _BODY.search(text)
     if body is None:

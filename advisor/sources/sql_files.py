@@ -17,6 +17,7 @@ from pathlib import PurePath
 from advisor.ir import SqlQuery, TextMap
 from advisor.parse import has_text_template
 from advisor.sources.function_bodies import body_queries
+from advisor.sources.sql_shape import ROUTINE, uncommented
 
 _SCAN = re.compile(
     r"""
@@ -58,7 +59,6 @@ _NAME_LINE = re.compile(
 _COPY_FROM_STDIN = re.compile(r"COPY\b[^;]*\bFROM\s+STDIN\b", re.IGNORECASE)
 _END_OF_COPY_DATA = re.compile(r"^\\\.[ \t\r]*$", re.MULTILINE)
 POSTGRES_DIALECTS = ("postgres", "postgresql")
-_ROUTINE = re.compile(r"(?:CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE)|DO)\b", re.IGNORECASE)
 
 
 def split_statements(text: str, dialect: str = "postgres") -> list[tuple[int, int]]:
@@ -194,6 +194,13 @@ def extract_sql(path: str, text: str, dialect: str = "postgres", source: str = "
             scope=next(scope for at, scope in reversed(scopes) if at <= start),
         )
         queries.append(query)
-        if dialect in POSTGRES_DIALECTS and _ROUTINE.match(body):
-            queries += body_queries(query, _split_postgres)
+        queries += routine_statements(query)
     return queries
+
+
+def routine_statements(query: SqlQuery) -> list[SqlQuery]:
+    """The statements inside a CREATE FUNCTION / PROCEDURE or a DO block, in PostgreSQL (none for anything else),
+    located in the file: a .sql file's, or one an execution call of the code runs."""
+    if query.dialect not in POSTGRES_DIALECTS or not ROUTINE.match(uncommented(query.text)):
+        return []
+    return body_queries(query, _split_postgres)

@@ -4,7 +4,7 @@
 rules read, with the shape that tells them from prose ("Select a file", "Update the cache").
 `runs_as_sql` is the test for text that reaches an execution call (`cur.execute(text)`, a builder whose
 result does): there it is SQL all the same when it is one of PostgreSQL's other commands with its shape —
-DDL on tables, indexes, views and schemas, `SET x = ...`, `SHOW x`, `GRANT ... ON ... TO`, `COPY t FROM` —
+DDL on tables, indexes, views and schemas, a routine or a trigger written whole, `SET x = ...`, `SHOW x`, `GRANT ... ON ... TO`, `COPY t FROM` —
 names possibly `{}` placeholders for what the code fills in.
 """
 
@@ -47,6 +47,17 @@ def uncommented(text: str) -> str:
 _NAME = r"(?:[\w$]|\"[^\"\n]*\"|\{\}|\.)+"  # schema.table, "Quoted", {} (a placeholder), i_{}_{}
 _NAMES = rf"{_NAME}(?:\s*,\s*{_NAME})*"
 _ENDS = r"\s*(?:;\s*)?$"
+# where a routine starts: CREATE FUNCTION / PROCEDURE, or a DO block (advisor.sources.function_bodies reads its body)
+ROUTINE = re.compile(r"\s*(?:CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE)\b|DO\b)", re.IGNORECASE)
+# a routine with its body (CREATE [OR REPLACE] FUNCTION|PROCEDURE name(, DO [LANGUAGE x] $$) or a trigger: read
+# when its text is fixed; one the code builds from values is code advisor cannot read whole (and a value spliced
+# into a body's code stands neither where a name nor where a value does: the string-building positions do not hold)
+_ROUTINE_COMMAND = re.compile(
+    rf"^\s*(?:CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE)\s+{_NAME}\s*\("
+    r"|DO\s+(?:LANGUAGE\s+'?\w+'?\s+)?\$(?:[A-Za-z_]\w*)?\$"
+    rf"|CREATE\s+(?:OR\s+REPLACE\s+)?(?:CONSTRAINT\s+)?TRIGGER\s+{_NAME}\s+(?:BEFORE|AFTER|INSTEAD\s+OF)\b)",
+    re.IGNORECASE,
+)
 _COMMANDS = [
     # CREATE [TEMP|UNLOGGED|UNIQUE|{}] TABLE|INDEX|VIEW ... with what makes each one
     rf"CREATE\s+(?:(?:OR\s+REPLACE|GLOBAL|LOCAL|TEMP|TEMPORARY|UNLOGGED|\{{\}})\s*)*TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?"
@@ -81,4 +92,7 @@ _COMMAND = re.compile(r"^\s*(?:" + "|".join(f"(?:{c})" for c in _COMMANDS) + ")"
 def runs_as_sql(text: str) -> bool:
     """`text` is a statement when an execution call runs it: one `looks_like_sql` reads, or a command of
     the shapes above (the schema, session settings, privileges, COPY)."""
-    return looks_like_sql(text) or _COMMAND.match(uncommented(text)) is not None
+    text = uncommented(text)
+    if _ROUTINE_COMMAND.match(text):
+        return DYNAMIC_PLACEHOLDER not in text
+    return looks_like_sql(text) or _COMMAND.match(text) is not None
