@@ -44,10 +44,21 @@ from advisor.sources.js_mongo_indexes import (
     wrapper_indexes,
 )
 from advisor.sources.js_mongo_maps import readings
+from advisor.sources.js_names import getter, returned
 from advisor.sources.js_receivers import resolve_receiver
 from advisor.sources.js_registry import registered_indexes
 from advisor.sources.js_schemas import model_and_schema_maps, schema_models, share_models
-from advisor.sources.js_syntax import FUNCTIONS, JsFile, arg_list, prop_loc, read_value, string_value, unchain, unwrap
+from advisor.sources.js_syntax import (
+    FUNCTIONS,
+    JsFile,
+    arg_list,
+    member_parts,
+    prop_loc,
+    read_value,
+    string_value,
+    unchain,
+    unwrap,
+)
 from advisor.sources.links import links_of
 from advisor.sources.mongo_names import mark_run_time, run_time, run_time_name
 
@@ -471,7 +482,28 @@ def extract_mongo(f: JsFile, calls: list, result: SourceFile) -> None:
         f.bound = {}
     _imported_receivers(f, calls, result)
     share_models(f, calls, result)  # what the project joins across files (advisor.sources.links)
+    _getters(f, result)
     mark_run_time(result.queries)
+
+
+def _getters(f: JsFile, result: SourceFile) -> None:
+    """The getters the module's classes define, each with the collection it returns: the one the module names,
+    else the property of another object it hands on, read as the collection of that name as `db.<name>` is
+    (`return this.upstream.bucket_state`), else None: another module reading `ctx.db.<getter>` reads the
+    project's property, not a collection named after the getter (advisor.sources.links)."""
+    for name, method in f.methods.items():
+        if getter(f, method) == name:
+            value = unwrap(returned(method))
+            got = None
+            if value is not None:
+                rb, rcalls = unchain(f, value)
+                got = resolve_receiver(f, rb, rcalls, 1)
+            if got is not None and not run_time(got[0]):
+                links_of(result).getters[name] = got[0]
+            elif value is not None and value.type == "member_expression":
+                links_of(result).getters[name] = member_parts(f, value)[1] or None
+            else:
+                links_of(result).getters[name] = None
 
 
 def _read_chain(f: JsFile, call, base, chain: list, result: SourceFile, seen: set) -> None:

@@ -24,6 +24,10 @@ Extraction reads one file at a time; some names are only known from another file
   caller (`RunsModel(conn, name).find()`, advisor.sources.js_mongo_factories): the query is kept, on that
   model, when the module says the function is such a factory; the same for a model the module sets as a
   property of its exports (`Device.model.find()`, `module.exports.model = mongoose.model('Device', schema)`);
+- JavaScript: a collection read through a getter of a project's class from another module
+  (`ctx.db.bucketStateV1.find()`, the receiver read as a database by its name): the collection the getter
+  returns (`return this.upstream.bucket_state`, `return this.db.collection('sync_config')`) when every getter
+  of that name gives one; else one named at run time, never a collection named after the getter;
 - JavaScript: a function of one module that returns SQL text, called in another whose result is run
   (advisor.sources.js_sql_builders): its statements are queries of the module that writes them;
 - JavaScript: a schema a module builds for no model there (`module.exports = () => ({ schema: new
@@ -39,7 +43,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from advisor.ir import IndexDef, SourceFile, SqlQuery
+from advisor.ir import JS_SUFFIXES, IndexDef, SourceFile, SqlQuery
 from advisor.mongo.shape import MongoQuery, pluralize
 from advisor.sources.js_mongo_factories import Factory, Made, made, module_paths
 from advisor.sources.mongo_names import run_time, run_time_name
@@ -105,6 +109,8 @@ class Links:
     # Python: (class, member, query or index) on `self.<x>.<member>`, `self.<x>` an instance of a class another
     # module defines: kept, on the collection that class's member holds, when the project's classes say one
     instances: list[tuple[str, str, Any]] = field(default_factory=list)
+    # JS: the getters the module's classes define -> the collection each returns, None when the module cannot name it
+    getters: dict[str, str | None] = field(default_factory=dict)
 
 
 _INSTANCE = re.compile(r"@(\w+)\.(\w+)")
@@ -191,6 +197,7 @@ def link(sources: list[SourceFile]) -> None:
     _members(found, attributes)
     _instances(sources, found, attributes.bases)
     _holders(sources, found)
+    _getters(sources, found)
     _tables(sources)
     _models(sources)
     _resources(sources)
@@ -267,6 +274,30 @@ def _holders(sources: list[SourceFile], found: list[Links]) -> None:
             colls = held.get(query.collection) if isinstance(query, MongoQuery) else None
             if colls and re.search(r"(?<!\bself)\." + re.escape(query.collection) + r"\s*\.", query.text):
                 _rename(query, next(iter(colls)) if len(colls) == 1 else run_time_name(query.collection))
+
+
+def _getters(sources: list[SourceFile], found: list[Links]) -> None:
+    """A JS query its file named after the property it reads on another object (`ctx.db.bucketStateV1.find()`,
+    the receiver read as a database by its name) where the project's classes define a getter of that name: the
+    collection the getter returns when every one names the same; otherwise one named at run time (powersync's
+    storage: `get bucketStateV1() { return this.upstream.bucket_state; }`, whose indexes stand on bucket_state)."""
+    given: dict[str, set[str | None]] = {}
+    for links in found:
+        for name, collection in links.getters.items():
+            given.setdefault(name, set()).add(collection)
+    if not given:
+        return
+    for source in sources:
+        if not source.path.lower().endswith(JS_SUFFIXES):
+            continue
+        for query in source.queries:
+            colls = given.get(query.collection, set()) if isinstance(query, MongoQuery) else set()
+            read = colls and re.search(
+                r"([\w$.]*(?<!\bthis)\." + re.escape(query.collection) + r")\s*\??\.", query.text
+            )
+            if read:
+                named = next(iter(colls)) if len(colls) == 1 else None
+                _rename(query, named if named is not None else run_time_name(read.group(1)))
 
 
 def _partial(target: Any) -> bool:
