@@ -85,6 +85,18 @@ def qualifier(node: exp.Expression | None) -> str | None:
 _SEARCH_PATH = re.compile(r"^\s*SET\s+(?:SESSION\s+|LOCAL\s+)?search_path\s*(?:TO|=)\s*(\S[^,;]*)", re.IGNORECASE)
 
 
+def _named_at_run_time(tree: exp.Expression) -> bool:
+    """A statement on a table whose name the code fills in (a placeholder: advisor.parse.is_placeholder_name)."""
+    from advisor.parse import is_placeholder_name
+
+    target = tree.this
+    if isinstance(tree, exp.Create) and isinstance(target, exp.Index):
+        target = target.args.get("table")
+    if isinstance(target, exp.Schema):
+        target = target.this
+    return isinstance(target, exp.Table) and is_placeholder_name(target.name)
+
+
 def _in_schema(name: str) -> dict[str, str]:
     """An index's options naming its table's schema, when not public (duplicate-index compares within one)."""
     return {"schema": name} if name != "public" else {}
@@ -239,6 +251,8 @@ class SchemaBuilder:
             self._search = (query.location.path, first if first != "$user" else "public")
 
     def apply(self, tree: exp.Expression, query: SqlQuery) -> None:
+        if _named_at_run_time(tree):
+            return  # `CREATE TABLE ${table} (...)`: a table advisor cannot name, not one named by the placeholder
         if isinstance(tree, exp.Create):
             kind = (tree.args.get("kind") or "").upper()
             if kind == "TABLE":
