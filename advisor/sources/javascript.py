@@ -55,7 +55,9 @@ UNSAFE_METHODS = {"$queryRawUnsafe", "$executeRawUnsafe", "unsafe"}
 
 def _sql_from_calls(f: _File, calls: list, helpers: dict, result: SourceFile, dialect: str, seen: set) -> None:
     """Text an execution call runs (or a helper that forwards it): SQL when `runs_as_sql` reads it, DDL and
-    session commands too, as in Python (advisor.sources.python)."""
+    session commands too, as in Python (advisor.sources.python). A method call of no helper of this module
+    whose argument is SQL text (`context.runQuery(sql, ...)`) is handed to advisor.sources.links: an execution
+    call when another module of the project defines a helper of that name, that position its text."""
     for call in calls:
         fn = _unwrap(call.child_by_field_name("function"))
         args = call.child_by_field_name("arguments")
@@ -80,59 +82,72 @@ def _sql_from_calls(f: _File, calls: list, helpers: dict, result: SourceFile, di
                     )
                 )
             continue
-        if name not in SQL_SINKS and name not in helpers:
-            continue
         arglist = _arg_list(args)
-        index = 0 if name in SQL_SINKS else helpers[name]
-        if len(arglist) <= index:
-            continue
-        arg = _unwrap(arglist[index])
-        origin = "execute-call"
-        # knex's raw() handed to a builder method (`.select(db.raw('count(*) as n'))`) is a fragment of the
-        # builder's statement, not a statement: its text is checked for what it interpolates, not parsed
-        fragment = name == "raw" and call.parent is not None and call.parent.type == "arguments"
-        if arg.type == "identifier":
-            resolved = f.resolve(f.src(arg), arg.start_byte)
-            if (
-                resolved is not None
-                and resolved.type in ("string", "template_string", "binary_expression")
-                and scopes_of(f).gives(arg, resolved)
-            ):
-                arg, origin = resolved, "constant-reaching-call"
-        if arg.type == "object":  # client.query({ text: '...', values })
-            for child in arg.named_children:
-                if child.type == "pair" and _key_name(f, child.child_by_field_name("key")) == "text":
-                    arg = _unwrap(child.child_by_field_name("value"))
-                    break
-        if arg.type in ("string", "template_string"):
-            unknown: list[str] = []
-            text, anchors, subs = string_pieces(f, arg, tagged=False, unknown=unknown)
-            if not runs_as_sql(text):
-                continue
-            seen.add(arg.id)
-            if subs:
-                result.string_built.append(StringBuilt("template literal", callee, f.loc(arg), tuple(unknown)))
-            if not fragment:
-                result.queries.append(
-                    js_query(f, arg, text, anchors, dynamic=bool(subs), dialect=dialect, origin=origin, at=call)
-                )
-        elif arg.type == "binary_expression":
-            parts = flatten_plus(arg)
-            if len(parts) < 2:
-                continue
-            unknown = []
-            text, anchors, _ = concatenation(f, parts, unknown, seen)
-            dynamic = bool(unknown)
-            if not runs_as_sql(text):
-                continue
-            seen.add(arg.id)
-            loc = f.loc(arg)
-            if dynamic:
-                result.string_built.append(StringBuilt("concatenation", callee, loc, tuple(unknown)))
-            if not fragment:
-                result.queries.append(
-                    js_query(f, arg, text, anchors, dynamic=dynamic, dialect=dialect, origin=origin, at=call)
-                )
+        index = 0 if name in SQL_SINKS else helpers.get(name)
+        if index is not None and len(arglist) > index:
+            _read_argument(f, call, arglist[index], name, callee, result, dialect, seen)
+        elif name and fn.type == "member_expression":  # (a call too short for this module's helper of the name)
+            for index, arg in enumerate(arglist[:_PENDING_ARGUMENTS]):
+                pending = SourceFile(path=result.path, text=result.text)
+                if _read_argument(f, call, arg, name, callee, pending, dialect, set(seen)):
+                    links_of(result).pending_sql.append((name, index, pending.queries, pending.string_built))
+
+
+_PENDING_ARGUMENTS = 3  # a helper's text is among its first parameters
+
+
+def _read_argument(f: _File, call, arg, name: str, callee: str, result: SourceFile, dialect: str, seen: set) -> bool:
+    """Add the statement the argument an execution call is handed holds; True when it is one."""
+    arg = _unwrap(arg)
+    origin = "execute-call"
+    # knex's raw() handed to a builder method (`.select(db.raw('count(*) as n'))`) is a fragment of the
+    # builder's statement, not a statement: its text is checked for what it interpolates, not parsed
+    fragment = name == "raw" and call.parent is not None and call.parent.type == "arguments"
+    if arg.type == "identifier":
+        resolved = f.resolve(f.src(arg), arg.start_byte)
+        if (
+            resolved is not None
+            and resolved.type in ("string", "template_string", "binary_expression")
+            and scopes_of(f).gives(arg, resolved)
+        ):
+            arg, origin = resolved, "constant-reaching-call"
+    if arg.type == "object":  # client.query({ text: '...', values })
+        for child in arg.named_children:
+            if child.type == "pair" and _key_name(f, child.child_by_field_name("key")) == "text":
+                arg = _unwrap(child.child_by_field_name("value"))
+                break
+    if arg.type in ("string", "template_string"):
+        unknown: list[str] = []
+        text, anchors, subs = string_pieces(f, arg, tagged=False, unknown=unknown)
+        if not runs_as_sql(text):
+            return False
+        seen.add(arg.id)
+        if subs:
+            result.string_built.append(StringBuilt("template literal", callee, f.loc(arg), tuple(unknown)))
+        if not fragment:
+            result.queries.append(
+                js_query(f, arg, text, anchors, dynamic=bool(subs), dialect=dialect, origin=origin, at=call)
+            )
+        return True
+    if arg.type == "binary_expression":
+        parts = flatten_plus(arg)
+        if len(parts) < 2:
+            return False
+        unknown = []
+        text, anchors, _ = concatenation(f, parts, unknown, seen)
+        dynamic = bool(unknown)
+        if not runs_as_sql(text):
+            return False
+        seen.add(arg.id)
+        loc = f.loc(arg)
+        if dynamic:
+            result.string_built.append(StringBuilt("concatenation", callee, loc, tuple(unknown)))
+        if not fragment:
+            result.queries.append(
+                js_query(f, arg, text, anchors, dynamic=dynamic, dialect=dialect, origin=origin, at=call)
+            )
+        return True
+    return False
 
 
 _SQL_WORD = re.compile(r"\b(?:SELECT|INSERT|UPDATE|DELETE|CREATE|WITH|DROP|ALTER)\b", re.IGNORECASE)
@@ -220,6 +235,8 @@ def extract_javascript(path: str, text: str, dialect: str = "postgres") -> Sourc
     extract_mongo(f, calls, result)
     seen: set = set()
     helpers = sql_helpers(f, calls, SQL_SINKS)
+    if helpers:  # the other modules' calls of them are execution calls too (advisor.sources.links)
+        links_of(result).sql_helpers.update(helpers)
     _sql_from_calls(f, calls, helpers, result, dialect, seen)
     _sql_builders(f, calls, helpers, result, dialect, seen)
     pg_format_queries(f, calls, dict.fromkeys(SQL_SINKS, 0) | helpers, dialect, seen, result)

@@ -28,6 +28,9 @@ Extraction reads one file at a time; some names are only known from another file
   (`ctx.db.bucketStateV1.find()`, the receiver read as a database by its name): the collection the getter
   returns (`return this.upstream.bucket_state`, `return this.db.collection('sync_config')`) when every getter
   of that name gives one; else one named at run time, never a collection named after the getter;
+- JavaScript: a method another module defines as a SQL helper (advisor.sources.js_sql_helpers: Context's
+  `runQuery(query, parameters) { await this.query(query, parameters) }`): its calls (`context.runQuery(sql)`)
+  are execution calls, the text at the helper's position a query of the calling module;
 - JavaScript: a function of one module that returns SQL text, called in another whose result is run
   (advisor.sources.js_sql_builders): its statements are queries of the module that writes them;
 - JavaScript: a schema a module builds for no model there (`module.exports = () => ({ schema: new
@@ -109,6 +112,11 @@ class Links:
     # Python: (class, member, query or index) on `self.<x>.<member>`, `self.<x>` an instance of a class another
     # module defines: kept, on the collection that class's member holds, when the project's classes say one
     instances: list[tuple[str, str, Any]] = field(default_factory=list)
+    # JS: the module's SQL helpers (name -> the position of the text they run, advisor.sources.js_sql_helpers), and
+    # the calls of a method of no helper of the module with SQL text at a position: (name, position, the queries
+    # and string building read there), kept when another module defines a helper of that name and position
+    sql_helpers: dict[str, int] = field(default_factory=dict)
+    pending_sql: list[tuple[str, int, list, list]] = field(default_factory=list)
     # JS: the getters the module's classes define -> the collection each returns, None when the module cannot name it
     getters: dict[str, str | None] = field(default_factory=dict)
 
@@ -203,6 +211,7 @@ def link(sources: list[SourceFile]) -> None:
     _resources(sources)
     _made(sources)
     _builders(sources)
+    _helper_calls(sources)
     settle_slots(sources, lambda cls: _ancestors(cls, attributes.bases))
 
 
@@ -298,6 +307,41 @@ def _getters(sources: list[SourceFile], found: list[Links]) -> None:
             if read:
                 named = next(iter(colls)) if len(colls) == 1 else None
                 _rename(query, named if named is not None else run_time_name(read.group(1)))
+
+
+def _helper_calls(sources: list[SourceFile]) -> None:
+    """A JS call of a method another module of the project defines as a SQL helper (`context.runQuery(sql)`,
+    Context's `runQuery(query, parameters) { await this.query(query, parameters) }`) is an execution call: the
+    text at the helper's position is the module's query (read once: a constant named as SQL that it runs is
+    that query, not a second one)."""
+    helpers: dict[str, set[int]] = {}
+    for source in sources:
+        if source.links is not None:
+            for name, index in source.links.sql_helpers.items():
+                helpers.setdefault(name, set()).add(index)
+    if not helpers:
+        return
+    for source in sources:
+        if source.links is None or not source.links.pending_sql:
+            continue
+        added = False
+        for name, index, queries, built in source.links.pending_sql:
+            if index in helpers.get(name, ()):
+                where = {(q.location.line, q.location.col) for q in queries}
+                source.queries = [
+                    q
+                    for q in source.queries
+                    if not (
+                        isinstance(q, SqlQuery)
+                        and q.origin == "named-constant"
+                        and (q.location.line, q.location.col) in where
+                    )
+                ]
+                source.queries += queries
+                source.string_built += built
+                added = True
+        if added:
+            source.queries.sort(key=lambda q: (q.location.line, q.location.col))
 
 
 def _partial(target: Any) -> bool:
