@@ -109,6 +109,9 @@ class SqlQuery:
     # executed by a registered one-off job (a Synapse background update handler: a data migration run
     # in batches once per database), so not workload, as a statement of a migration file is not
     runs_once: bool = False
+    # a statement of a generated module no module written by hand names (advisor.sources.generated): a catalogue
+    # entry the application may never run, so not workload; still read for what it says of the schema's tables
+    catalogued: bool = False
     # the names of the functions (and classes) the statement is written in, innermost first: a
     # maintenance routine (`purge_expired`, advisor/oneoff.py) is no more workload than a migration; then
     # the maintenance routine that is the function's only caller (advisor.sources.maintenance_callers)

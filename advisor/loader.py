@@ -37,6 +37,7 @@ def extract(path: Path, dialect: str, limit: int) -> SourceFile:
 
 def load(project: Project) -> Project:
     """Extract the project's files and assemble its schema (in place; returned for chaining)."""
+    from advisor.sources.generated import mark_unused_generated
     from advisor.sources.links import link
     from advisor.sources.maintenance_callers import mark_maintenance_callees
     from advisor.sources.sql_file_use import drop_unloaded
@@ -54,6 +55,7 @@ def load(project: Project) -> Project:
             )
     # a .sql file of a folder whose other files the project loads by name, and which it never names: no queries
     drop_unloaded(project.sources, {display_path(p) for p in schema_files(project.config)})
+    mark_unused_generated(project.sources)  # a generated module no hand-written one names: not workload
     js_files = {s.path: s.text for s in project.sources if s.path.lower().endswith(JS_SUFFIXES)}
     for source in project.sources:
         source.python_files = python_files

@@ -166,14 +166,14 @@ def one_off(path: str, schema: Schema) -> bool:
 
 
 def off_workload_statement(query: SqlQuery, schema: Schema, defines: bool = False) -> bool:
-    """A statement that is not the application's workload: one a registered one-off job runs, one in a
-    maintenance routine, or one of a migration, a script or a schema file -- unless it is the definition of a
+    """A statement that is not the application's workload: one a registered one-off job runs, one a generated
+    module holds that the application's own code never names, one in a maintenance routine, or one of a migration, a script or a schema file -- unless it is the definition of a
     view or a function (`defines`: it runs on every use), or a statement inside a function defined outside
     the migrations (a function body in a migration is the function as it was then: a later migration or the
     schema snapshot replaces it, and only the current definition runs; nor one a later definition of its function
     replaces, wherever it stands).  The rules with `workload = true` are
     silent on such a statement, and `--explain` does not plan it."""
-    if query.runs_once or maintenance(query.scope) or _replaced(query, schema):
+    if query.runs_once or query.catalogued or maintenance(query.scope) or _replaced(query, schema):
         return True
     if not one_off(query.location.path, schema):
         return False
