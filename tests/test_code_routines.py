@@ -95,3 +95,23 @@ def test_a_routine_built_from_values_is_not_read_and_is_not_string_building(proj
     assert runs_as_sql("-- name: x\nDO $$ BEGIN UPDATE jobs SET state = 'a' WHERE id = 1; END $$")
     assert runs_as_sql("CREATE TRIGGER t AFTER INSERT ON jobs FOR EACH ROW EXECUTE FUNCTION f()")
     assert not runs_as_sql("Do not run this twice")  # prose that starts like a DO block
+
+
+def test_sqlalchemy_escapes_in_a_python_routine_are_the_colons_the_server_gets():
+    text = '''import sqlalchemy
+
+RETRY = """-- name: retry \\\\:exec
+CREATE OR REPLACE FUNCTION retry(p_id uuid) RETURNS TABLE (ok boolean, id uuid) AS $$
+BEGIN
+    RETURN QUERY SELECT FALSE, NULL\\\\:\\\\:UUID FROM jobs WHERE owner = p_id\\\\:\\\\:text\\\\:\\\\:bigint;
+END;
+$$ LANGUAGE plpgsql;
+"""
+
+
+def install(conn):
+    conn.execute(sqlalchemy.text(RETRY))
+'''
+    (inner,) = [q for q in extract("r.py", text).queries if q.origin == "function-body"]
+    assert "\\\\" not in inner.text and "NULL  ::UUID" in inner.text and "  ::text  ::bigint" in inner.text
+    assert (inner.location.line, inner.location.col) == (6, 18)  # the SELECT, after RETURN QUERY

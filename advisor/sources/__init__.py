@@ -6,6 +6,7 @@ plain function from text to a SourceFile.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from pathlib import PurePath
@@ -62,9 +63,17 @@ def _inside_routines(queries: list) -> list[SqlQuery]:
         inner
         for q in queries
         if isinstance(q, SqlQuery)
-        for inner in routine_statements(q)
+        for inner in routine_statements(_unescaped(q))
         if not _SCHEMA_CHANGE.match(inner.text)
     ]
+
+
+def _unescaped(query: SqlQuery) -> SqlQuery:
+    """SQLAlchemy's `\\:` in Python text is the `:` it runs (`x \\:= 1`, `NULL\\:\\:uuid`): read as `:`, at the same
+    length, so a body's statements are what the server gets."""
+    if query.source != "python" or "\\:" not in query.text:
+        return query
+    return dataclasses.replace(query, text=query.text.replace("\\:\\:", "  ::").replace("\\:", " :"))
 
 
 _SCHEMA_CHANGE = re.compile(r"\s*(?:CREATE|ALTER|DROP)\b", re.IGNORECASE)
