@@ -35,6 +35,9 @@ class Versioned {
   get cursor() {
     return compute(this.upstream);
   }
+  get form() {
+    return this._form;
+  }
 }
 module.exports = { Versioned };
 """
@@ -52,7 +55,16 @@ async function users(db, id) {
 async function held(ctx, id) {
   return ctx.db.cursor.find({ org: id }).toArray();
 }
-module.exports = { changes, configs, users, held };
+async function given(versioned, id) {
+  return versioned.definitions.find({ stream: id }).toArray();
+}
+async function plain(options, id) {
+  return options.items.find({ org: id });
+}
+async function own(router, id) {
+  return router.models.form.findOne({ org: id });
+}
+module.exports = { changes, configs, users, held, given, plain, own };
 """
 
 
@@ -68,6 +80,9 @@ def test_a_getter_of_the_project_names_the_collection_it_returns(project):
     assert found[5] == "sync_config"  # the collection the getter opens
     assert found[8] == "users"  # no getter of that name: mongosh's `db.users` stays the collection users
     assert found[11] == "<ctx.db.cursor>"  # a getter advisor cannot follow: a collection named at run time
+    assert found[14] == "sync_config"  # on an object advisor cannot name, the getter's collection all the same
+    assert 17 not in found  # `items` is no getter of the project: not a query advisor can place
+    assert 20 not in found  # the getter `form` returns its class's own member, which advisor cannot name
 
 
 def test_the_no_index_declarations_note_names_no_getter_as_a_collection(project):

@@ -52,6 +52,7 @@ from advisor.sources.js_syntax import (
     FUNCTIONS,
     JsFile,
     arg_list,
+    is_this,
     member_parts,
     prop_loc,
     read_value,
@@ -209,6 +210,18 @@ def _projection_item(value: Any) -> bool:
     return isinstance(value, dict) and bool(value) and all(k in ("$slice", "$elemMatch", "$meta") for k in value)
 
 
+PENDING = ""  # the collection of a query on a property advisor.sources.links may know as a getter's
+
+
+def _property_of_another(f: JsFile, base) -> str | None:
+    """`x.name` read on an object not `this`: the property's name."""
+    base = unwrap(base)
+    if base is None or base.type != "member_expression":
+        return None
+    obj, prop = member_parts(f, base)
+    return prop if obj is not None and not is_this(f, unwrap(obj)) else None
+
+
 def _query_from_chain(f: JsFile, top, base, calls) -> MongoQuery | None:
     i = next((n for n, (method, _, _) in enumerate(calls) if method in QUERY_METHODS), None)
     built = None  # mongoose's `Model.where('age').gte(18)`: a find its query builder starts from the model
@@ -234,6 +247,8 @@ def _query_from_chain(f: JsFile, top, base, calls) -> MongoQuery | None:
     ):
         return None  # Array.prototype.find
     receiver = resolve_receiver(f, base, calls[:i])
+    if receiver is None and not calls[:i] and _property_of_another(f, base) is not None:
+        receiver = (PENDING, None, True)  # `versioned.syncConfigDefinitions`: a getter of another module's, maybe
     if receiver is None:
         return None
     collection, model, driver = receiver
@@ -500,9 +515,9 @@ def _getters(f: JsFile, result: SourceFile) -> None:
                 got = resolve_receiver(f, rb, rcalls, 1)
             if got is not None and not run_time(got[0]):
                 links_of(result).getters[name] = got[0]
-            elif value is not None and value.type == "member_expression":
-                links_of(result).getters[name] = member_parts(f, value)[1] or None
-            else:
+            elif value is not None and (handed := _property_of_another(f, value)) is not None:
+                links_of(result).getters[name] = handed
+            else:  # nothing advisor can name (`return this._form`: the class's own member, unresolved)
                 links_of(result).getters[name] = None
 
 
@@ -517,6 +532,9 @@ def _read_chain(f: JsFile, call, base, chain: list, result: SourceFile, seen: se
             return
         if method in QUERY_METHODS or (method == "where" and not any(m in QUERY_METHODS for m, _, _ in chain)):
             q = _query_from_chain(f, call, base, chain)
+            if q is not None and q.collection == PENDING:  # kept when the project defines the getter
+                links_of(result).pending_mongo.append((_property_of_another(f, base) or "", q))
+                return
             where = (q.location.line, q.location.col, q.collection) if q is not None else None
             if q is not None and where not in seen:  # `(await c.find()...).map()`
                 seen.add(where)

@@ -27,7 +27,9 @@ Extraction reads one file at a time; some names are only known from another file
 - JavaScript: a collection read through a getter of a project's class from another module
   (`ctx.db.bucketStateV1.find()`, the receiver read as a database by its name): the collection the getter
   returns (`return this.upstream.bucket_state`, `return this.db.collection('sync_config')`) when every getter
-  of that name gives one; else one named at run time, never a collection named after the getter;
+  of that name gives one; else one named at run time, never a collection named after the getter; and a query
+  on such a property of an object advisor cannot name at all (`versioned.syncConfigDefinitions.find()`, a
+  parameter) is kept, on that collection, only then;
 - JavaScript: a method another module defines as a SQL helper (advisor.sources.js_sql_helpers: Context's
   `runQuery(query, parameters) { await this.query(query, parameters) }`): its calls (`context.runQuery(sql)`)
   are execution calls, the text at the helper's position a query of the calling module;
@@ -119,6 +121,9 @@ class Links:
     pending_sql: list[tuple[str, int, list, list]] = field(default_factory=list)
     # JS: the getters the module's classes define -> the collection each returns, None when the module cannot name it
     getters: dict[str, str | None] = field(default_factory=dict)
+    # JS: the queries on a property of an object advisor cannot name (`versioned.syncConfigDefinitions.find()`), by the
+    # property's name: kept, on the collection, when the project's getters of that name all return that one
+    pending_mongo: list[tuple[str, MongoQuery]] = field(default_factory=list)
 
 
 _INSTANCE = re.compile(r"@(\w+)\.(\w+)")
@@ -299,6 +304,13 @@ def _getters(sources: list[SourceFile], found: list[Links]) -> None:
     for source in sources:
         if not source.path.lower().endswith(JS_SUFFIXES):
             continue
+        for name, query in source.links.pending_mongo if source.links is not None else ():
+            colls = given.get(name, set())
+            named = next(iter(colls)) if len(colls) == 1 else None
+            if named is not None:
+                query.collection = named
+                source.queries.append(query)
+                source.queries.sort(key=lambda q: (q.location.line, q.location.col))
         for query in source.queries:
             colls = given.get(query.collection, set()) if isinstance(query, MongoQuery) else set()
             read = colls and re.search(
