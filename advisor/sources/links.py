@@ -304,13 +304,16 @@ def _getters(sources: list[SourceFile], found: list[Links]) -> None:
     for source in sources:
         if not source.path.lower().endswith(JS_SUFFIXES):
             continue
+        kept = 0
         for name, query in source.links.pending_mongo if source.links is not None else ():
             colls = given.get(name, set())
             named = next(iter(colls)) if len(colls) == 1 else None
             if named is not None:
                 query.collection = named
                 source.queries.append(query)
-                source.queries.sort(key=lambda q: (q.location.line, q.location.col))
+                kept += 1
+        if kept:
+            source.queries.sort(key=lambda q: (q.location.line, q.location.col))
         for query in source.queries:
             colls = given.get(query.collection, set()) if isinstance(query, MongoQuery) else set()
             read = colls and re.search(

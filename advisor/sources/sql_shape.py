@@ -4,8 +4,8 @@
 rules read, with the shape that tells them from prose ("Select a file", "Update the cache").
 `runs_as_sql` is the test for text that reaches an execution call (`cur.execute(text)`, a builder whose
 result does): there it is SQL all the same when it is one of PostgreSQL's other commands with its shape —
-DDL on tables, indexes, views and schemas, a routine or a trigger written whole, `SET x = ...`, `SHOW x`, `GRANT ... ON ... TO`, `COPY t FROM` —
-names possibly `{}` placeholders for what the code fills in.
+DDL on tables, indexes, views and schemas, a routine or a trigger written whole, `SET x = ...`, `SHOW x`,
+`GRANT ... ON ... TO`, `COPY t FROM` — names possibly `{}` placeholders for what the code fills in.
 """
 
 from __future__ import annotations
