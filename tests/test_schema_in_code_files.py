@@ -64,7 +64,7 @@ def test_sqlalchemys_escaped_colons_are_read_as_postgresql_writes_them():
     source = 'ENUM = """-- name: e \\\\:exec\nDO $$ BEGIN IF NOT EXISTS (SELECT 1 WHERE 1\\\\:\\\\:int = 1) THEN NULL; END IF; END $$\n"""\n'
     sql = schema_sql("m.py", source)
     assert len(sql) == len(source)  # every offset stays the file's
-    assert "1::    int = 1" in sql and "\\" not in sql.split("\n", 1)[1]
+    assert "1    ::int = 1" in sql and "\\" not in sql.split("\n", 1)[1]
     assert sql.startswith(" " * len('ENUM = """'))  # the code around the string is blanked
     assert schema_sql("m.sql", source) == source  # a SQL file is read whole
 

@@ -106,7 +106,7 @@ def schema_sql(path: str, text: str) -> str:
     """What of a schema file is SQL: a file of no language advisor parses, all of it; a code file the config names as
     a schema file (sqlc's generated Python holds each statement in a string constant), the SQL of its string
     literals, the rest blanked and each literal's closing quote a `;`, so every offset stays the file's."""
-    from advisor.sources.sql_shape import runs_as_sql
+    from advisor.sources.sql_shape import runs_as_sql, sqlalchemy_colons
 
     if not code_file(path):
         return text
@@ -120,7 +120,7 @@ def schema_sql(path: str, text: str) -> str:
         if not runs_as_sql(body):
             continue  # a docstring, a message, a name: no statement
         if path.endswith((".py", ".pyi")):  # `\\:` in the source, `\:` in the string: SQLAlchemy text()'s `:`
-            body = body.replace("\\\\:\\\\:", "::    ").replace("\\\\:", "  :")  # the same length
+            body = sqlalchemy_colons(body, backslashes=2)
         out[inner_start:inner_end] = body
         out[inner_end] = ";"
     return "".join(out)

@@ -73,7 +73,9 @@ def _unescaped(query: SqlQuery) -> SqlQuery:
     length, so a body's statements are what the server gets."""
     if query.source != "python" or "\\:" not in query.text:
         return query
-    return dataclasses.replace(query, text=query.text.replace("\\:\\:", "  ::").replace("\\:", " :"))
+    from advisor.sources.sql_shape import sqlalchemy_colons
+
+    return dataclasses.replace(query, text=sqlalchemy_colons(query.text))
 
 
 _SCHEMA_CHANGE = re.compile(r"\s*(?:CREATE|ALTER|DROP)\b", re.IGNORECASE)

@@ -18,7 +18,7 @@ from advisor.sources.js_pg_format import pg_format_queries
 from advisor.sources.js_sql_builders import builder_queries, called_builder, exported_builders, reaching_calls
 from advisor.sources.js_sql_helpers import callee_name as _callee_name
 from advisor.sources.js_sql_helpers import sql_helpers
-from advisor.sources.js_sql_text import concatenation, flatten_plus, js_query, string_pieces
+from advisor.sources.js_sql_text import concatenation, flatten_plus, js_query, read_once, string_pieces
 from advisor.sources.js_syntax import MAX_NESTING, collect_decls, first_error
 from advisor.sources.js_syntax import JsFile as _File
 from advisor.sources.js_syntax import arg_list as _arg_list
@@ -246,11 +246,7 @@ def extract_javascript(path: str, text: str, dialect: str = "postgres") -> Sourc
         for q in result.queries
         if isinstance(q, SqlQuery) and q.origin != "named-constant"
     }
-    result.queries = [
-        q
-        for q in result.queries
-        if not (isinstance(q, SqlQuery) and q.origin == "named-constant" and (q.location.line, q.location.col) in read)
-    ]  # a constant a builder of this module returns: read once, as what a call runs
+    result.queries = read_once(result.queries, read)  # a constant a builder of this module returns
     result.queries.sort(key=lambda q: (q.location.line, q.location.col))
     return result
 

@@ -187,3 +187,13 @@ def js_query(f: JsFile, node, text: str, anchors, *, dynamic: bool, dialect: str
         complete=not dynamic,
         scope=scope_names(f, at if at is not None else node),
     )
+
+
+def read_once(queries: list, where: set[tuple[int, int]]) -> list:
+    """The queries but a constant named as SQL (`const GET_JOB_SQL = "..."`) at one of `where`'s positions: the
+    text a call runs there is that call's query, read once, not a second time as the constant."""
+    return [
+        q
+        for q in queries
+        if not (isinstance(q, SqlQuery) and q.origin == "named-constant" and (q.location.line, q.location.col) in where)
+    ]

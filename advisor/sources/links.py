@@ -51,6 +51,7 @@ from typing import Any
 from advisor.ir import JS_SUFFIXES, IndexDef, SourceFile, SqlQuery
 from advisor.mongo.shape import MongoQuery, pluralize
 from advisor.sources.js_mongo_factories import Factory, Made, made, module_paths
+from advisor.sources.js_sql_text import read_once
 from advisor.sources.mongo_names import run_time, run_time_name
 from advisor.sources.pymongo_slots import Slots, settle_slots
 
@@ -343,16 +344,7 @@ def _helper_calls(sources: list[SourceFile]) -> None:
         for name, index, queries, built in source.links.pending_sql:
             if index in helpers.get(name, ()):
                 where = {(q.location.line, q.location.col) for q in queries}
-                source.queries = [
-                    q
-                    for q in source.queries
-                    if not (
-                        isinstance(q, SqlQuery)
-                        and q.origin == "named-constant"
-                        and (q.location.line, q.location.col) in where
-                    )
-                ]
-                source.queries += queries
+                source.queries = read_once(source.queries, where) + queries
                 source.string_built += built
                 added = True
         if added:

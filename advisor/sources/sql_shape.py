@@ -96,3 +96,12 @@ def runs_as_sql(text: str) -> bool:
     if _ROUTINE_COMMAND.match(text):
         return DYNAMIC_PLACEHOLDER not in text
     return looks_like_sql(text) or _COMMAND.match(text) is not None
+
+
+def sqlalchemy_colons(text: str, backslashes: int = 1) -> str:
+    """SQLAlchemy text()'s escaped colon (`\\:` in the string: `x \\:= 1`, `NULL\\:\\:uuid`) read as the `:` the
+    server gets, at the same length, so positions hold; `backslashes`: how many stand for one in `text` (2 where
+    it is a string literal's source, `"\\\\:"`)."""
+    escape = "\\" * backslashes + ":"
+    pad = " " * (len(escape) - 1)
+    return text.replace(escape * 2, pad * 2 + "::").replace(escape, pad + ":")
