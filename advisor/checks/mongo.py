@@ -2,9 +2,9 @@
 
 Each rule is registered here with `mongo_check` and sees a `MongoContext`; `check_query` runs
 them on one `MongoQuery` under the rules' guard.  The rule bodies live by what they read:
-`mongo_filters` (what a filter tests), `mongo_reads` (how much a read returns), `mongo_pipeline`
-(a pipeline's stages), `mongo_planned` (the static planner's choice), over `mongo_premises`
-(what they share).  index-option-conflict and unique-prefix are schema checks over every
+`mongo_filters` (what a filter tests), `mongo_reads` (how much a read returns), `mongo_writes`
+(what a write relies on), `mongo_pipeline` (a pipeline's stages), `mongo_planned` (the static
+planner's choice), over `mongo_premises` (what they share).  index-option-conflict and unique-prefix are schema checks over every
 Mongo index (`mongo_declared`).
 """
 
@@ -23,6 +23,7 @@ from advisor.checks.mongo_pipeline import lookup_unindexed, match_not_first
 from advisor.checks.mongo_planned import planner_rules
 from advisor.checks.mongo_premises import indexes_for, unbounded
 from advisor.checks.mongo_reads import missing_projection, skip_pagination, skip_without_limit, unbounded_find
+from advisor.checks.mongo_writes import upsert_not_unique
 from advisor.ir import IndexDef, Schema
 from advisor.mongo.indexes import unread_named
 from advisor.mongo.shape import MongoQuery
@@ -94,6 +95,7 @@ mongo_check("skip-pagination")(lambda ctx: skip_pagination(ctx.query))
 mongo_check("skip-without-limit")(lambda ctx: skip_without_limit(ctx.query))
 mongo_check("match-not-first")(lambda ctx: match_not_first(ctx.query, ctx.indexes))
 mongo_check("lookup-unindexed")(lambda ctx: lookup_unindexed(ctx.query, ctx.schema))
+mongo_check("upsert-not-unique")(lambda ctx: [] if ctx.unread else upsert_not_unique(ctx.query, ctx.indexes))
 for _name in PLANNED:
     mongo_check(_name)(_planned_rule(_name))
 

@@ -105,6 +105,7 @@ class MongoQuery:
     driver: bool = False  # native driver / mongosh (no mongoose defaults)
     lean: bool = False
     explained: bool = False  # the call is wrapped in .explain(): a diagnostic, not an application read
+    upsert: bool = False  # a write that inserts the document when its filter matches none (`upsert: true`)
     partial: bool = False  # spread or computed keys: the filter is a sketch
     streamed: bool = False  # read a batch at a time (a cursor iterated, .cursor(), .stream(), batchSize)
     whole: bool = False  # the documents leave as they are (returned, sent, written elsewhere)

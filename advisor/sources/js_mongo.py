@@ -152,8 +152,13 @@ def _apply_options(q: MongoQuery, opts: Any, f: JsFile, node, state) -> None:
         if key in opts and q.projection is None:
             q.projection = opts[key]
             q.spans[("projection",)] = q.spans.get(("options", key), f.loc(node))
-    if q.projection is None and opts and all(_projection_item(v) for v in opts.values()):
-        q.projection = opts  # driver 2.x: find(query, { a: 1, b: 1 })
+    if (
+        q.operation in ("find", "findOne")
+        and q.projection is None
+        and opts
+        and all(map(_projection_item, opts.values()))
+    ):
+        q.projection = opts  # driver 2.x: find(query, { a: 1, b: 1 }); a write's `{ upsert: true }` projects nothing
         q.spans[("projection",)] = f.loc(node)
     for key in ("skip", "limit"):
         if key in opts and getattr(q, key) is None:
@@ -161,6 +166,8 @@ def _apply_options(q: MongoQuery, opts: Any, f: JsFile, node, state) -> None:
             q.spans[(key,)] = q.spans.get(("options", key), f.loc(node))
     if opts.get("lean") is True:
         q.lean = True
+    if opts.get("upsert") is True:
+        q.upsert = True
     _hint(q, opts)
 
 
@@ -177,8 +184,20 @@ HINTED_AT = {
     "deleteOne": 1,
     "deleteMany": 1,
     "aggregate": 1,
-    "replaceOne": 2,
     "distinct": 2,
+}
+
+
+# the writes whose options are an argument, by its position (findAndModify, the driver 2.x form (query, sort, doc,
+# options), reads its own); read for an upsert, a sort or a hint
+WRITE_OPTIONS_AT = {
+    "findOneAndUpdate": 2,
+    "findOneAndReplace": 2,
+    "findOneAndDelete": 1,
+    "updateOne": 2,
+    "updateMany": 2,
+    "replaceOne": 2,
+    "update": 2,
 }
 
 
@@ -305,6 +324,8 @@ def _query_from_chain(f: JsFile, top, base, calls) -> MongoQuery | None:
         q.filter = read_value(f, arg(0), ("filter",), spans, state) if arg(0) is not None else {}
         sort = _sort_value(f, arg(1), ("sort",), spans, state) if arg(1) is not None else None
         q.sort = sort or None  # `{}` or `[]`: no sort
+        if arg(3) is not None:
+            _apply_options(q, read_value(f, arg(3), ("options",), spans, state), f, arg(3), state)
     else:
         q.filter = read_value(f, arg(0), ("filter",), spans, state) if arg(0) is not None else {}
         if isinstance(q.filter, dict) and q.filter and set(q.filter) <= SEQUELIZE_OPTIONS:
@@ -322,10 +343,12 @@ def _query_from_chain(f: JsFile, top, base, calls) -> MongoQuery | None:
                 q.projection = _projection_value(f, arg(1), ("projection",), spans, state)
                 if arg(2) is not None:
                     _apply_options(q, read_value(f, arg(2), ("options",), spans, state), f, arg(2), state)
-        elif method in ("findOneAndUpdate", "findOneAndDelete", "findOneAndReplace", "updateOne", "updateMany"):
-            opt = arg(2) if method != "findOneAndDelete" else arg(1)
+        elif method in WRITE_OPTIONS_AT:
+            opt = arg(WRITE_OPTIONS_AT[method])
             if opt is not None:
-                _apply_options(q, read_value(f, opt, ("options",), spans, state), f, opt, state)
+                options = read_value(f, opt, ("options",), spans, state)
+                _apply_options(q, options, f, opt, state)
+                q.upsert = q.upsert or (method == "update" and options is True)  # mongosh: update(q, u, true)
     if method in HINTED_AT and arg(HINTED_AT[method]) is not None:  # a hint forces the index the planner uses
         _hint(q, read_value(f, arg(HINTED_AT[method]), ("options",), {}, {"partial": False}))
     if arg(0) is not None and method not in AGGREGATE_OPS:
@@ -347,6 +370,7 @@ def _query_from_chain(f: JsFile, top, base, calls) -> MongoQuery | None:
         if write is None:
             return None
         q.operation = write  # bulk.find(q).upsert().updateOne(u), Model.find(q).remove(): a write
+        q.upsert = any(m == "upsert" for m, _, _ in cursor)
         cursor = []
     for method2, args2, call2 in cursor:
         _cursor_call(f, q, method, method2, args2, call2, spans, state)

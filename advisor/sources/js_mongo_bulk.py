@@ -62,6 +62,7 @@ def bulk_write(f: JsFile, call, base, chain: list, i: int) -> list[MongoQuery]:
                 params=parameters(f, call),
                 scope=scope_names(f, call),
                 partial=state["partial"],
+                upsert=spec.get("upsert") is True,
             )
         )
     if not out and items and not any(_written(f, item) for item in items):  # `ops.push(op)` of ops made elsewhere

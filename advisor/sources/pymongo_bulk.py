@@ -40,7 +40,9 @@ def bulk_write(collection: str, call: ast.Call, names: Names, loc: Location, par
         given = (op.args[0] if op.args else keyword(op, "filter")) if isinstance(op, ast.Call) else None
         if name in BULK_OPS and given is not None and (name, ast.unparse(given)) not in seen:
             seen.add((name, ast.unparse(given)))  # the same operation appended in two branches: one shape
-            out.append(python_shape(collection, BULK_OPS[name], names.value(given), op, loc, params))
+            q = python_shape(collection, BULK_OPS[name], names.value(given), op, loc, params)
+            q.upsert = isinstance(op, ast.Call) and upserts(op, names, 2)  # UpdateOne(filter, update, upsert)
+            out.append(q)
     return out
 
 
@@ -68,6 +70,12 @@ def appended(ops: ast.Name, listed: ast.List, names: Names) -> list[ast.expr]:
                 else []
             )
     return sorted(out, key=lambda n: (n.lineno, n.col_offset))
+
+
+def upserts(call: ast.Call, names: Names, at: int) -> bool:
+    """The call's `upsert` argument (by keyword, or at position `at`) is True."""
+    given = keyword(call, "upsert") or (call.args[at] if len(call.args) > at else None)
+    return given is not None and names.value(given) is True
 
 
 def python_shape(

@@ -11,7 +11,7 @@ from advisor.ir import Location, SourceFile
 from advisor.mongo.shape import AGGREGATE_OPS, FIND_OPS, Placeholder, Regex
 from advisor.sources.links import instance_parts, links_of
 from advisor.sources.mongo_names import mark_run_time, run_time_name
-from advisor.sources.pymongo_bulk import bulk_write, python_shape
+from advisor.sources.pymongo_bulk import bulk_write, python_shape, upserts
 from advisor.sources.pymongo_names import Names, keyword
 from advisor.sources.pymongo_params import record_calls, slot_of
 from advisor.sources.pymongo_receivers import collection_of, database_method, server_owned
@@ -27,6 +27,17 @@ INDEX_METHODS = {"create_index", "create_indexes", "ensure_index"}
 _INDEX_TYPES = {"TEXT": "text", "HASHED": "hashed", "GEO2D": "2d", "GEOSPHERE": "2dsphere"}
 
 
+# pymongo's writes that take `upsert`, and its position when passed by position (pymongo 3's update and
+# find_and_modify(query, update, upsert) too)
+UPSERT_AT = {
+    "update_one": 2,
+    "update_many": 2,
+    "replace_one": 2,
+    "update": 2,
+    "find_and_modify": 2,
+    "find_one_and_update": 4,
+    "find_one_and_replace": 4,
+}
 MAX_VALUE_NODES = 5000  # syntax nodes read for one value, variables expanded
 
 # the arguments pymongo requires of a method (by position, or by these keywords; pymongo 3's legacy names
@@ -317,6 +328,8 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
                         v = _value(kv, path, index, spans, (key,), names)
                         setattr(q, key, _sort_spec(v) if key == "sort" else v)
                         spans[(key,)] = _loc(path, kv, index)
+            if method in UPSERT_AT:
+                q.upsert = upserts(call, names, UPSERT_AT[method])
             hint = keyword(call, "hint")  # the index the call forces (find, count_documents, aggregate, writes)
             if hint is not None:
                 q.hint = _hint_spec(_value(hint, path, index, {}, ("hint",), names))
