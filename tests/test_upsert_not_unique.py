@@ -1,6 +1,7 @@
 """upsert-not-unique: an upsert by the fields of an index that is not unique (holdout 23's dossier, P1: a sync
 service's write checkpoints upserted per user on a plain { user_id } index). The upsert flag is read wherever
-the drivers take it; the rule speaks only when the code's own index names the key and nothing makes it unique.
+the drivers take it; the rule speaks only when the code's own index names the key and nothing makes it unique. It
+is off by default (0 of 13 worth a pull request on the corpus: its page).
 Snippets are written here in the style of such services; none is copied from one."""
 
 from advisor import catalogue, engine
@@ -69,6 +70,8 @@ def test_a_writes_options_are_never_read_as_a_projection():
     assert q.upsert and q.projection is None
 
 
+SELECTED = 'select = ["DEFAULT", "upsert-not-unique"]\n'  # a policy check, off by default
+
 CHECKPOINTS = """\
 async function setup(db) {
   await db.collection('checkpoints').createIndex({ user_id: 1 })
@@ -95,7 +98,7 @@ module.exports = { setup, save }
 
 
 def test_only_the_upsert_whose_key_has_a_plain_index_and_no_unique_one_is_reported(project):
-    project({"store.js": CHECKPOINTS})
+    project({"store.js": CHECKPOINTS, "advisor.toml": SELECTED})
     got = [
         (f.location.line, f.message)
         for f in engine.check(["."]).active
@@ -126,7 +129,7 @@ module.exports = { touch }
 
 
 def test_a_mongoose_field_index_is_read_as_the_key_and_a_unique_one_as_its_guard(project):
-    project({"models/lead.js": MODELS})
+    project({"models/lead.js": MODELS, "advisor.toml": SELECTED})
     got = [
         (f.location.line, f.message)
         for f in engine.check(["."]).active
@@ -134,3 +137,8 @@ def test_a_mongoose_field_index_is_read_as_the_key_and_a_unique_one_as_its_guard
     ]
     assert [line for line, _ in got] == [11], got
     assert got[0][1].startswith("leads.findOneAndUpdate upserts the document of { lead_id }")
+
+
+def test_the_rule_is_off_by_default(project):
+    project({"store.js": CHECKPOINTS})
+    assert not [f for f in engine.check(["."]).active if catalogue.lookup(f.rule).name == "upsert-not-unique"]
