@@ -131,6 +131,8 @@ def _typed(text: str, m: re.Match) -> str:
         return "_" * size  # Synapse's $%AUTO_INCREMENT_PRIMARY_KEY%$: a type or clause filled per database
     if kind == "jinja_tag":
         return re.sub(r"[^\n]", " ", raw)  # control flow of a template: no SQL of its own
+    if _column_type(text, m.start()):
+        return "_" * size  # `amount {db.big_int} NOT NULL`: a column's type, filled in per database (a name)
     before = text[max(0, m.start() - 12) : m.start()]
     glued = bool(before) and (before[-1].isalnum() or before[-1] == "_")  # idx_${name}: part of a name
     as_name = kind == "pgpromise" and re.search(r"(?:~|:name|:alias)\W?$", raw) is not None  # ${x~}, $1:name
@@ -149,6 +151,19 @@ def _typed(text: str, m: re.Match) -> str:
     if not name[0].isalpha():
         name = "p" + name
     return (":" + name)[:size].ljust(size) if size >= 2 else "?"
+
+
+_CREATE_TABLE = re.compile(r"\s*CREATE\s+(?:(?:GLOBAL|LOCAL|TEMP|TEMPORARY|UNLOGGED)\s+)*TABLE\b", re.IGNORECASE)
+_AFTER_COLUMN = re.compile(
+    r"(?:[(,]|(?P<add>\bADD(?:\s+COLUMN)?(?:\s+IF\s+NOT\s+EXISTS)?))\s*\"?[A-Za-z_]\w*\"?\s+$", re.I
+)
+
+
+def _column_type(text: str, at: int) -> bool:
+    """A template where a column definition's type stands: right after the column's name, in a CREATE TABLE's
+    list or an ADD COLUMN (the 80 characters before it are read, whatever the text's length)."""
+    m = _AFTER_COLUMN.search(text, max(0, at - 80), at)
+    return m is not None and (m.group("add") is not None or _CREATE_TABLE.match(text) is not None)
 
 
 def substitute_templates(text: str) -> str:

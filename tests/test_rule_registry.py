@@ -168,7 +168,7 @@ def test_the_rules_listing_says_which_rules_are_on_by_default():
     assert {r["id"]: r["default"] for r in listed} == {i: s.default for i, s in catalogue.catalogue().items()}
     assert [r["name"] for r in listed if r["default"] is False] == [
         "select-star", "offset-pagination", "update-without-where", "delete-without-where", "insert-without-columns",
-        "missing-projection", "unbounded-find", "skip-pagination"]
+        "missing-projection", "unbounded-find", "skip-pagination", "upsert-not-unique"]
     # the notes on what advisor could not see are marked apart from the findings that claim a problem
     assert sorted(r["name"] for r in listed if r["coverage"]) == [
         "explain-error", "incomplete-schema", "no-index-declarations", "schema-rejected", "unknown-size",

@@ -132,11 +132,24 @@ def test_absence_rules_stay_silent_on_tables_not_seen_and_one_note_says_so(proje
 def test_a_table_rebuilt_by_drop_and_rename_is_not_known_whole():
     # synapse's delta 16 rebuilds `users` (SQLite style); replayed on top of the v72 snapshot it would
     # drop the snapshot's indexes, so advisor no longer claims to know them all
-    schema = build(("full.sql", "CREATE TABLE users (name text UNIQUE, creation_ts bigint);\n"
+    others = "".join(f"CREATE TABLE t{i} (id bigint PRIMARY KEY);\n" for i in range(5))  # a snapshot: many tables
+    rebuild = ("CREATE TABLE IF NOT EXISTS new_users (name text, creation_ts bigint, UNIQUE (name));\n"
+               "DROP TABLE users;\nALTER TABLE new_users RENAME TO users;\n")
+    schema = build(("full.sql", others + "CREATE TABLE users (name text UNIQUE, creation_ts bigint);\n"
                                 "CREATE INDEX users_creation_ts ON users (creation_ts);\n"),
-                   ("delta/16/users.sql", "CREATE TABLE IF NOT EXISTS new_users (name text, creation_ts bigint, UNIQUE (name));\n"
-                                          "DROP TABLE users;\nALTER TABLE new_users RENAME TO users;\n"))
+                   ("delta/16/users.sql", rebuild))
     assert not schema.complete("users") and "DROP TABLE and RENAME" in schema.gaps["users"]
+    # within one migration history (nutshell's migrations.py rebuilds its tables so), the table is the rebuilt
+    # one, as PostgreSQL has it: its columns and indexes, the old ones gone
+    for files in ((("m.py.sql", others + "CREATE TABLE users (name text, creation_ts bigint);\n"
+                                "CREATE INDEX users_creation_ts ON users (creation_ts);\n" + rebuild),),
+                  (("m1.sql", "CREATE TABLE users (name text, creation_ts bigint);\n"
+                              "CREATE INDEX users_creation_ts ON users (creation_ts);\n"), ("m2.sql", rebuild))):
+        schema = build(*files)
+        assert schema.complete("users"), schema.gaps
+        assert [(i.name, i.columns, i.unique) for i in schema.indexes if i.table == "users"] == [
+            ("new_users_name_key", ("name",), True)
+        ]
     # a rename to a fresh name (graphile-worker's jobs -> _private_jobs) keeps the table known,
     # and a new table's primary key gets the next free name, as PostgreSQL names it
     schema = build(("m.sql", "CREATE TABLE jobs (id bigint PRIMARY KEY);\nALTER TABLE jobs RENAME TO jobs_legacy;\n"

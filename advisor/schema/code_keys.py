@@ -110,20 +110,59 @@ def schema_sql(path: str, text: str) -> str:
 
     if not code_file(path):
         return text
+    python = path.endswith((".py", ".pyi"))
     out = [c if c == "\n" else " " for c in text]
-    for start, end in _literal_spans(path, text):
-        quote = _QUOTE.match(text, start, end)
-        if quote is None or end - start < 2 * len(quote.group(1)):
-            continue
-        inner_start, inner_end = quote.end(), end - len(quote.group(1))
-        body = text[inner_start:inner_end]
-        if not runs_as_sql(body):
+    for group in _statements(_literal_spans(path, text), text, python):
+        bodies = []
+        for start, end in group:
+            quote = _QUOTE.match(text, start, end)
+            if quote is None or end - start < 2 * len(quote.group(1)):
+                break
+            inner_start, inner_end = quote.end(), end - len(quote.group(1))
+            body = text[inner_start:inner_end]
+            if python:  # `\\:` in the source, `\:` in the string: SQLAlchemy text()'s `:`
+                body = sqlalchemy_colons(body, backslashes=2)
+                if "f" in text[start : quote.start(1)].lower():
+                    body = _FIELD.sub(_table_field, body)
+            bodies.append((inner_start, inner_end, body))
+        if len(bodies) < len(group) or not runs_as_sql("".join(b for _, _, b in bodies)):
             continue  # a docstring, a message, a name: no statement
-        if path.endswith((".py", ".pyi")):  # `\\:` in the source, `\:` in the string: SQLAlchemy text()'s `:`
-            body = sqlalchemy_colons(body, backslashes=2)
-        out[inner_start:inner_end] = body
-        out[inner_end] = ";"
+        for inner_start, inner_end, body in bodies:
+            out[inner_start:inner_end] = body
+        out[bodies[-1][1]] = ";"
     return "".join(out)
+
+
+def _statements(spans: list[tuple[int, int]], text: str, python: bool) -> list[list[tuple[int, int]]]:
+    """The literals of each string: in Python, literals next to each other are one (`f"ALTER TABLE {t} ADD"
+    " COLUMN c TEXT"`, as black wraps a long one), so a statement runs on to the last."""
+    groups: list[list[tuple[int, int]]] = []
+    for span in spans:
+        if python and groups and not text[groups[-1][-1][1] : span[0]].strip():
+            groups[-1].append(span)
+        else:
+            groups.append([span])
+    return groups
+
+
+_FIELD = re.compile(r"\{([^{}\n]{1,300})\}")  # an f-string's replacement field, as written in the source
+
+
+def _table_field(match: re.Match) -> str:
+    """`{db.table_with_schema("promises")}` in an f-string's source: the table it names (python_parts.named_table),
+    padded to the field's length; any other field as it is."""
+    import ast
+
+    from advisor.sources.python_parts import named_table
+
+    if "table" not in match.group(1).lower():
+        return match.group(0)
+    try:
+        node = ast.parse(match.group(1).strip(), mode="eval").body
+    except (SyntaxError, ValueError):
+        return match.group(0)
+    name = named_table(node) if isinstance(node, ast.Call) else None
+    return match.group(0) if name is None else name.ljust(len(match.group(0)))
 
 
 _QUOTE = re.compile(r"""[rRbBuUfF]{0,2}(\"\"\"|'\'\'|"|'|`)""")

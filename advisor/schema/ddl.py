@@ -136,7 +136,7 @@ class SchemaBuilder:
     def __init__(self) -> None:
         self.schema = Schema()
         self._auto_names: dict[str, int] = {}
-        self._dropped: set[str] = set()  # table names a DROP TABLE removed
+        self._dropped: dict[str, str | None] = {}  # table names a DROP TABLE removed: the file that declared each
         # tables are keyed by name: the schemas each name was created in (two make it two tables advisor
         # reads as one), and the last one, which its constraints' indexes are in
         self._schemas: dict[str, set[str]] = {}
@@ -275,8 +275,9 @@ class SchemaBuilder:
             elif kind in ("TABLE", "VIEW"):
                 for name in names:
                     self._schemas.pop(name, None)
-                    if self.schema.tables.pop(name, None) is not None:
-                        self._dropped.add(name)
+                    dropped = self.schema.tables.pop(name, None)
+                    if dropped is not None:
+                        self._dropped[name] = dropped.location.path if dropped.location is not None else None
                     self.schema.gaps.pop(name, None)
                     self.schema.unread.pop(name, None)
                 self.schema.indexes = [i for i in self.schema.indexes if i.table not in names]
@@ -524,9 +525,11 @@ class SchemaBuilder:
         old = table.name
         if not new or new == old:
             return
-        if new in self._dropped:
-            # DROP TABLE t; ALTER TABLE new_t RENAME TO t: a table rebuilt by an old migration, often one a
-            # schema snapshot already folds in (replayed on top of it, it would drop the snapshot's indexes)
+        declared = self._dropped.get(new)
+        if declared and declared != query.location.path and self._snapshot(declared):
+            # DROP TABLE t; ALTER TABLE new_t RENAME TO t of a table a schema snapshot declares: an old migration's
+            # rebuild the snapshot may already fold in (replayed on top of it, it would drop the snapshot's
+            # indexes); within one migration history it is the table as PostgreSQL has it, replayed
             self.schema.gaps[new] = f"it is rebuilt by DROP TABLE and RENAME at {query.location}"
         self.schema.tables.pop(old, None)
         if old in self._schemas:  # the schema goes with the table (RENAME keeps it in its schema)

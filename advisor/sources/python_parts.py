@@ -17,6 +17,21 @@ def literal(node: ast.expr) -> str | None:
     return None
 
 
+_NAME = re.compile(r"[A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)?")
+
+
+def named_table(call: ast.Call, text_of=literal) -> str | None:
+    """The table a call of a function named for tables gives for the name it is handed (`db.table_with_schema(
+    "promises")`, `self._get_table_name("documents")`): that name, which the function qualifies at run time.
+    `text_of` reads the argument (a literal; the caller's constants too)."""
+    func = call.func
+    callee = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    if "table" not in callee.lower() or len(call.args) != 1 or call.keywords:
+        return None
+    name = text_of(call.args[0])
+    return name if name is not None and _NAME.fullmatch(name) else None
+
+
 # a %-conversion: mapping key, flags, width, precision, length, type
 _CONVERSION = re.compile(r"%(?:\(([^)]*)\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?([diouxXeEfFgGcrsa%])")
 _NUMERIC = set("diouxXeEfFgG")

@@ -12,7 +12,7 @@ from functools import cached_property
 from advisor.facts.ast_nodes import walk
 from advisor.sources import psycopg_sql
 from advisor.sources.python_builders import Returns
-from advisor.sources.python_parts import Number, flatten_add, literal, parts
+from advisor.sources.python_parts import Number, flatten_add, literal, named_table, parts
 from advisor.sources.sql_shape import DYNAMIC_PLACEHOLDER, runs_as_sql
 
 # Calls whose first argument is executed as SQL: DB-API and psycopg, asyncpg, databases, SQLAlchemy,
@@ -218,9 +218,12 @@ class Reach:
 
     def constant(self, node: ast.expr) -> str | None:
         """The text a name has in this module when every assignment to it is a literal (`TABLE = "jobs"`,
-        or a clause chosen from literals: then the first one, as one variant of the query), else None."""
+        or a clause chosen from literals: then the first one, as one variant of the query), or a call of a function
+        named for tables gives (python_parts.named_table), else None."""
         if isinstance(node, ast.Constant):
             return node.value if isinstance(node.value, str) else None
+        if isinstance(node, ast.Call):  # `{db.table_with_schema("jobs")}`: the table jobs, qualified at run time
+            return named_table(node, self.constant)
         name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
         values = self.assigned.get(name or "", [])
         if not values or name in self.rebound or any(literal(v) is None for v in values):
