@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from sqlglot import exp
 
+from advisor import oneoff
 from advisor.checks import Hit, QueryContext, premises, query_check, served, source_check
 from advisor.facts.sql import Predicate, Scope, disjuncts, is_catalog, is_placeholder, parameterised
 from advisor.indexes.candidates import access_of
@@ -876,6 +877,8 @@ def sql_string_building(source: SourceFile):
             return  # extraction reported it
     lines = source.text.splitlines(keepends=True)
     for built in source.string_built:
+        if oneoff.runs_once(built.location.path):
+            continue  # a migration step or an operator's script: it splices the operator's data, no caller's
         if tree is not None:
             pieces = interpolation.python_pieces(tree, source.text, built.location, source.python_files)
         else:
