@@ -237,6 +237,15 @@ class Table:
 _VALUE_COLUMNS = frozenset({"value", "val", "setting_value", "property_value"})
 
 
+def _piles_up(expire_after: object) -> bool:
+    """A TTL index whose documents pile up before they expire: any but one that keeps at most a day's (a literal
+    of 86,400 seconds or less: a worker's heartbeat kept an hour holds a handful). 0 expires each document at the
+    date it holds, which may be far off."""
+    if expire_after is None or isinstance(expire_after, bool):
+        return False
+    return not (isinstance(expire_after, (int, float)) and 0 < expire_after <= 86_400)
+
+
 def _named(name: str, patterns: list[str]) -> bool:
     """`name` (lower case, maybe schema-qualified) matches one of the config's table patterns (`*` wildcards)."""
     if not patterns:
@@ -378,7 +387,8 @@ class Schema:
 
     def grows(self, name: str) -> bool:
         """advisor knows this table or collection holds many rows: the config says so, or the project
-        does: it partitions the table, expires its documents (a TTL index: they pile up with use), or
+        does: it partitions the table, expires its documents (a TTL index: they pile up with use, unless it
+        keeps at most a day's), or
         reads it piece by piece (schema.assemble.paged_tables). A claim that rests on a table's size needs this; without it
         the rule says nothing, and one note (unknown-size) names the tables and how to say their size."""
         key = name.lower()
@@ -388,7 +398,7 @@ class Schema:
         if t is not None and (t.partition_by or t.partition_of):
             return True
         return any(
-            i.method == "mongo" and i.options.get("expireAfterSeconds") is not None for i in self.indexes_on(name)
+            i.method == "mongo" and _piles_up(i.options.get("expireAfterSeconds")) for i in self.indexes_on(name)
         )
 
     def settings(self, name: str) -> bool:
