@@ -13,7 +13,11 @@ from advisor.sources.python_classes import self_attr
 
 
 def slot_of(node: ast.AST, names: Names) -> Slot | None:
-    """The parameter `node` is, unchanged, in a method of a class or a function of the module."""
+    """The parameter `node` is, unchanged, in a method of a class or a function of the module; or the one
+    `self.<member>` holds that the constructor was given (`self.collection = collection` in `__init__`, the only
+    assignment to it: the class's calls, `Scheduler(db.jobs, ...)`, say which collection it is)."""
+    if isinstance(node, ast.Attribute) and self_attr(node):
+        return _constructor_slot(node, names)
     if not isinstance(node, ast.Name) or names.resolve(node) is not None:  # reassigned before: another value
         return None
     signature = names.signature(node)
@@ -30,6 +34,38 @@ def slot_of(node: ast.AST, names: Names) -> Slot | None:
     return Slot(cls.name if cls is not None else "", fn.name, name, at)
 
 
+def _constructor_slot(node: ast.Attribute, names: Names) -> Slot | None:
+    cls = names.classes.class_of(node)
+    init = (
+        next(
+            (f for f in cls.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and f.name == "__init__"),
+            None,
+        )
+        if cls is not None
+        else None
+    )
+    if cls is None or init is None:
+        return None
+    stores = [
+        n
+        for n in ast.walk(cls)
+        if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store) and self_attr(n) and n.attr == node.attr
+    ]
+    if len(stores) != 1:
+        return None  # set in two places (or none): not what one argument gives
+    assign = next(
+        (a for a in ast.walk(init) if isinstance(a, ast.Assign) and len(a.targets) == 1 and a.targets[0] is stores[0]),
+        None,
+    )
+    value = assign.value if assign is not None else None
+    positional = [a.arg for a in init.args.posonlyargs + init.args.args][1:]
+    if not isinstance(value, ast.Name) or value.id not in positional:
+        return None
+    if any(isinstance(n, ast.Name) and n.id == value.id and isinstance(n.ctx, ast.Store) for n in ast.walk(init)):
+        return None  # the parameter reassigned: another value
+    return Slot(cls.name, "__init__", value.id, positional.index(value.id))
+
+
 def record_calls(slots: Slots, names: Names, collection: Callable[[ast.AST], str | None]) -> None:
     """Every call of the module, counted by (name, receiver class); those passing a collection, or a
     parameter this module queries as one (a slot of its own), recorded with what they pass."""
@@ -38,7 +74,7 @@ def record_calls(slots: Slots, names: Names, collection: Callable[[ast.AST], str
         f = call.func if isinstance(call, ast.Call) else None
         if not isinstance(call, ast.Call) or not isinstance(f, (ast.Name, ast.Attribute)):
             continue
-        name, (owner, built) = (f.id, ("", False)) if isinstance(f, ast.Name) else (f.attr, _owner(f, names))
+        name, (owner, built) = _callee(f, names)
         slots.calls[(name, owner, built)] = slots.calls.get((name, owner, built), 0) + 1
         if not call.args and not call.keywords:
             continue
@@ -53,15 +89,35 @@ def record_calls(slots: Slots, names: Names, collection: Callable[[ast.AST], str
 def count_calls(slots: Slots, tree: ast.AST) -> None:
     """The calls of a module that reads no collection: counted among a function's callers (receivers
     unknown unless built there: `Filter(args).f(...)`), none known to pass a collection."""
-    for call in walk(tree):
-        f = call.func if isinstance(call, ast.Call) else None
+    stack: list[tuple[ast.AST, str | None]] = [(tree, None)]  # each node with the class it is in
+    while stack:
+        node, cls = stack.pop()
+        cls = node.name if isinstance(node, ast.ClassDef) else cls
+        stack.extend((child, cls) for child in ast.iter_child_nodes(node))
+        f = node.func if isinstance(node, ast.Call) else None
         if isinstance(f, ast.Name):
-            key: tuple[str, str | None, bool] = (f.id, "", False)
+            key: tuple[str, str | None, bool] = ("__init__", f.id, True) if _class_name(f) else (f.id, "", False)
+        elif isinstance(f, ast.Attribute) and _super(f.value):
+            key = (f.attr, cls, False)  # a base's method on this instance
+        elif isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and _class_name(f.value):
+            key = (f.attr, f.value.id, False)  # `Queue.__init__(self, ...)`
         elif isinstance(f, ast.Attribute):
             key = (f.attr, *_built(f.value))
         else:
             continue
         slots.calls[key] = slots.calls.get(key, 0) + 1
+
+
+def _class_name(f: ast.Name) -> bool:
+    return f.id[:1].isupper()  # `Scheduler(...)`: a class built, as `_built` reads it
+
+
+def _callee(f: ast.Name | ast.Attribute, names: Names) -> tuple[str, tuple[str | None, bool]]:
+    """(name, (receiver class, built)) of a call: a class's name called is its `__init__`, on an instance built
+    from it; a plain function's, no receiver; a method's, its receiver's class (`_owner`)."""
+    if isinstance(f, ast.Name):
+        return ("__init__", (f.id, True)) if _class_name(f) else (f.id, ("", False))
+    return f.attr, _owner(f, names)
 
 
 def _built(made: ast.AST | None) -> tuple[str | None, bool]:
@@ -71,12 +127,19 @@ def _built(made: ast.AST | None) -> tuple[str | None, bool]:
 
 
 def _owner(f: ast.Attribute, names: Names) -> tuple[str | None, bool]:
-    """The class of `x` in `x.f(...)`: the class of the method for `self`, the class `x` is built from
-    (`x = Filter(...)`, a capitalised name: built), None when unknown."""
-    if self_attr(f):
+    """The class of `x` in `x.f(...)`: the class of the method for `self` (and `super()`), the class named
+    (`Queue.f(self)`), the class `x` is built from (`x = Filter(...)`, a capitalised name: built), None when
+    unknown."""
+    if self_attr(f) or _super(f.value):  # `super().__init__(...)` runs a base's method on this instance, as self.f()
         cls = names.classes.class_of(f)
         return (cls.name if cls is not None else None), False
+    if isinstance(f.value, ast.Name) and names.resolve(f.value) is None and _class_name(f.value):
+        return f.value.id, False  # `Queue.__init__(self, ...)`: that class's method, on an instance of a subclass
     return _built(names.resolve(f.value) if isinstance(f.value, ast.Name) else f.value)
+
+
+def _super(node: ast.AST) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "super"
 
 
 def _given(arg: ast.AST, names: Names, collection: Callable[[ast.AST], str | None], mine: set[Slot]) -> Given:
