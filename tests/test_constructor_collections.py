@@ -68,3 +68,27 @@ def test_a_member_the_class_sets_twice_is_not_one_argument():
         "        self.tasks = tasks\n\n    def use(self, c):\n        self.collection = c\n",
     )
     assert shapes({"s.py": twice, "w.py": WORKER})["s.py"] == []
+
+
+DASHBOARD = """\
+def listing(db, unit, query):
+    collection = None
+    if unit == "workers":
+        collection = db.mrq_workers
+    elif unit == "jobs":
+        collection = db.mrq_jobs
+    if collection is not None:
+        return list(collection.find(query))
+
+
+def jobs(db, query):
+    collection = db.mrq_workers
+    collection = db.mrq_jobs
+    return list(collection.find(query))
+"""
+
+
+def test_a_name_each_branch_gives_another_collection_is_named_at_run_time():
+    # mrq's dashboard: a find on one of four collections, named by the last assignment in the text before
+    got = shapes({"app.py": DASHBOARD})["app.py"]
+    assert got == [(8, "<collection>", True), (14, "mrq_jobs", False)]  # the second's last assignment is the one

@@ -14,7 +14,7 @@ from advisor.sources.mongo_names import mark_run_time, run_time_name
 from advisor.sources.pymongo_bulk import bulk_write, python_shape, upserts
 from advisor.sources.pymongo_names import Names, keyword
 from advisor.sources.pymongo_params import record_calls, slot_of
-from advisor.sources.pymongo_receivers import collection_of, database_method, server_owned
+from advisor.sources.pymongo_receivers import collection_of, database_method, receiver_collection, server_owned
 from advisor.sources.pymongo_tables import index_model, index_tables, spec_tables
 from advisor.sources.python_classes import record_members, settle_attributes
 from advisor.sources.python_index_when import IndexWhen
@@ -267,7 +267,7 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
             if not driver_arguments(method, call):
                 break
             receiver = call.func.value
-            coll = collection_of(receiver, names)
+            coll = receiver_collection(receiver, names)
             slot = slot_of(receiver, names) if coll is None else None
             if slot is not None:  # named once every module is read (advisor.sources.pymongo_slots)
                 coll = run_time_name(slot.parameter)

@@ -332,6 +332,11 @@ class Names:
             fn = self.enclosing.get(fn)
         return scopes
 
+    def assigned_here(self, use: ast.Name) -> int:
+        """How many assignments of `use`'s name its own function holds (0 at module level)."""
+        scope = self.function.get(id(use))
+        return len(self._by_scope.get((use.id, scope), ([], []))[0]) if scope is not None else 0
+
     def _last_before(self, name: str, scope: int | None, at: tuple[int, int]) -> ast.AST | None:
         """The last value of `name` assigned in `scope` (None: the module) that starts before `at` and
         does not hold it: a bisection in the values grouped once by name and function, so a use costs no

@@ -24,6 +24,35 @@ def database_method(node: ast.AST) -> str | None:
     return None
 
 
+def _reaching_values(use: ast.Name, names: Names) -> list[ast.expr]:
+    """The values the assignments that can reach `use` in its function give it, when more than one does (each
+    branch's: advisor.facts.reaching); none when one does, or the caller's parameter may."""
+    from advisor.facts.ast_nodes import kept
+    from advisor.facts.reaching import PARAMETER, reaching
+
+    if names.assigned_here(use) < 2:
+        return []  # one assignment in the function at most: the one `resolve` finds
+    fn = names.functions.get(names.function.get(id(use), 0))
+    if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return []
+    defs = reaching(fn).get(id(use), frozenset())
+    if len(defs) < 2 or PARAMETER in defs:
+        return []
+    assigns = kept(fn, "assigns", lambda: {id(a): a.value for a in ast.walk(fn) if isinstance(a, ast.Assign)})
+    return [assigns[d] for d in defs if d in assigns]
+
+
+def receiver_collection(receiver: ast.AST, names: Names) -> str | None:
+    """The collection a driver call is made on (collection_of); a variable the branches before the call give
+    different collections (`collection = db.workers` in one, `db.jobs` in another) is either, by the run: one
+    named at run time."""
+    if isinstance(receiver, ast.Name):
+        held = {collection_of(v, names, 1) for v in _reaching_values(receiver, names)} - {None}
+        if len(held) > 1:
+            return run_time_name(receiver.id)
+    return collection_of(receiver, names)
+
+
 def collection_of(node: ast.AST, names: Names, depth: int = 0) -> str | None:
     if isinstance(node, ast.Subscript) and depth < 4:
         partitioned = _partition(names.member(node.value) if isinstance(node.value, ast.Attribute) else None)
