@@ -78,3 +78,53 @@ def test_the_mint_schema_is_read_and_its_queries_judged_against_it(project):
     found = [(f.location.path, catalogue.lookup(f.rule).name) for f in engine.check(["."]).active]
     assert ("cashu/mint/crud.py", "missing-index") in found, found  # promises.melt_quote: no index
     assert not [name for _, name in found if name == "incomplete-schema"], found
+
+
+INIT = """\
+export class WorkflowStore {
+  async init() {
+    await this.sql.unsafe(`
+      CREATE SCHEMA IF NOT EXISTS ${this.schemaName};
+
+      DO $$ BEGIN
+        CREATE TYPE ${this.schemaName}.step_status AS ENUM ('pending', 'done');
+      EXCEPTION WHEN duplicate_object THEN null;
+      END $$;
+
+      CREATE TABLE IF NOT EXISTS ${this.schemaName}.workflow_step (
+        workflow_step_id UUID PRIMARY KEY,
+        status ${this.schemaName}.step_status NOT NULL
+      );
+
+      CREATE TABLE IF NOT EXISTS ${this.schemaName}.workflow_step_history (
+        history_id UUID PRIMARY KEY,
+        workflow_step_id UUID NOT NULL REFERENCES ${this.schemaName}.workflow_step(workflow_step_id) ON DELETE CASCADE
+      );
+    `)
+  }
+}
+"""
+
+
+def test_a_script_of_statements_on_templated_names_is_the_schema():
+    # holdout 25 (a workflow engine's PostgreSQL services): the schema is one template an init() runs, every table
+    # `${this.schemaName}.<table>`, the first statement a CREATE SCHEMA
+    from advisor.sources.sql_shape import runs_as_sql
+
+    assert runs_as_sql("CREATE SCHEMA IF NOT EXISTS ${this.schemaName};\n\nCREATE TABLE ${this.schemaName}.t (id int)")
+    assert runs_as_sql("CREATE TABLE IF NOT EXISTS {schema}.jobs (id int)")  # an f-string's field, as written
+    assert not runs_as_sql("Create the schema; then run the jobs.")
+    sql = schema_sql("src/workflow.ts", INIT)
+    statements = [" ".join(s.split()) for s in sql.split(";") if s.strip()]
+    assert any(s.startswith("CREATE TABLE IF NOT EXISTS ${this.schemaName}.workflow_step_history") for s in statements)
+
+
+def test_the_templated_schema_is_known_whole(project):
+    project({"src/workflow.ts": INIT, "advisor.toml": 'dialect = "postgres"\nschema = ["src/workflow.ts"]\n'})
+    from advisor.loader import load_project
+    from advisor.options import Options
+
+    schema = load_project(["."], Options()).schema
+    assert {"workflow_step", "workflow_step_history"} <= set(schema.tables) and not schema.gaps
+    (fk,) = schema.tables["workflow_step_history"].foreign_keys
+    assert (fk.columns, fk.ref_table) == (("workflow_step_id",), "workflow_step")

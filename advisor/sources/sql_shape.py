@@ -44,7 +44,9 @@ def uncommented(text: str) -> str:
     return text[comments.end() :] if comments else text
 
 
-_NAME = r"(?:[\w$]|\"[^\"\n]*\"|\{\}|\.)+"  # schema.table, "Quoted", {} (a placeholder), i_{}_{}
+# schema.table, "Quoted", {} (a placeholder), i_{}_{}, and a template's own as a schema file's source writes it
+# (`${this.schemaName}.jobs`, an f-string's `{schema}.jobs`)
+_NAME = r"(?:[\w$]|\"[^\"\n]*\"|\{[^{}\n]{0,80}\}|\.)+"
 _NAMES = rf"{_NAME}(?:\s*,\s*{_NAME})*"
 _ENDS = r"\s*(?:;\s*)?$"
 # where a routine starts: CREATE FUNCTION / PROCEDURE, or a DO block (advisor.sources.function_bodies reads its body)
@@ -95,7 +97,21 @@ def runs_as_sql(text: str) -> bool:
     text = uncommented(text)
     if _ROUTINE_COMMAND.match(text):
         return DYNAMIC_PLACEHOLDER not in text
-    return looks_like_sql(text) or _COMMAND.match(text) is not None
+    if looks_like_sql(text) or _COMMAND.match(text) is not None:
+        return True
+    # a script whose first statement is a command the patterns above end at, and its second one too (`CREATE SCHEMA
+    # IF NOT EXISTS x; CREATE TABLE x.jobs (...)`)
+    first, _, rest = text.partition(";")
+    second = uncommented(rest).partition(";")[0]  # the next statement only: a long script costs no more to read
+    return (
+        bool(second.strip())
+        and _COMMAND.match(first + ";") is not None
+        and (
+            looks_like_sql(second)
+            or _COMMAND.match(second + ";") is not None
+            or _ROUTINE_COMMAND.match(second) is not None
+        )
+    )
 
 
 def sqlalchemy_colons(text: str, backslashes: int = 1) -> str:
