@@ -94,3 +94,34 @@ def test_the_queries_meet_the_models_indexes(project):
     planned = [g for g in got if g[2] in ("collection-scan", "in-memory-sort", "no-index-declarations")]
     # memo has no index on ledger_entries; the lock upsert and the account page ride their indexes
     assert planned == [("lib/Ledger.js", 9, "collection-scan")], got
+
+
+ROLE_MODEL = """\
+import {type Connection, Schema} from "mongoose";
+
+const roleSchema = new Schema({name: {type: String, unique: true}, permissions: [String]});
+
+export const createRoleModel = (connection: Connection): RoleModel => {
+  if (connection.models.Role) {
+    return connection.models.Role as RoleModel;
+  }
+  return connection.model<RoleDocument, RoleModel>("Role", roleSchema);
+};
+"""
+
+ROLE_MANAGER = """\
+import {createRoleModel} from "./roleModel";
+
+export const createRoleManager = ({connection}) => {
+  const roles = createRoleModel(connection);
+  return {list: async () => roles.find({}).sort({name: 1})};
+};
+"""
+
+
+def test_a_typescript_factory_that_returns_the_compiled_model_or_compiles_it_opens_that_model():
+    # holdout 25 (a REST framework): `connection.models.Role` returned before `connection.model<T>("Role", schema)`
+    sources = [extract("src/rbac/roleModel.ts", ROLE_MODEL), extract("src/rbac/roleManager.ts", ROLE_MANAGER)]
+    link(sources)
+    found = [(q.location.line, q.collection) for s in sources for q in s.queries if isinstance(q, MongoQuery)]
+    assert found == [(5, "roles")]

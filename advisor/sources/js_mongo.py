@@ -573,7 +573,8 @@ def _imported_receivers(f: JsFile, calls: list, result: SourceFile) -> None:
     """Hand advisor.sources.links the factories this module exports, and the queries on what a function
     imported from another module returns (`RunsModel(conn, name).find()`): kept once the project says
     that function opens a model or collection (advisor.sources.js_mongo_factories)."""
-    factories = exported_factories(f) if "model(" in f.text or "ollection(" in f.text else {}
+    opens = "model(" in f.text or "model<" in f.text or "ollection(" in f.text  # TypeScript's `conn.model<T>(...)`
+    factories = exported_factories(f) if opens else {}
     if factories:
         links_of(result).factories.update(factories)
     models = exported_models(f) if "exports." in f.text and "model" in f.text else {}  # `(0, m.model)(...)`

@@ -68,9 +68,12 @@ def factory_of(f: JsFile, fn) -> Factory | None:
     fn = unwrap(fn)
     if fn is None or fn.type not in FUNCTIONS:
         return None
-    values = returns(fn)
-    found = {_opened(f, fn, v) for v in values}
-    return found.pop() if len(found) == 1 and None not in found else None
+    found = {_opened(f, fn, v) for v in returns(fn)}
+    if None in found or len({(x.model, x.name, x.parameter) for x in found if x is not None}) != 1:
+        return None
+    # `connection.models.Role` returned before `connection.model("Role", schema)`: one model, its collection
+    # option what the compiling return says
+    return max(found, key=lambda x: x is not None and x.collection is not None)
 
 
 def made(factory: Factory, given: tuple[str | None, ...], texts: tuple[str, ...], call: str) -> tuple:
@@ -342,7 +345,11 @@ def returns(fn) -> list:
 
 
 def _opened(f: JsFile, fn, value) -> Factory | None:
-    """What one returned expression opens: `conn.model(name, schema[, collection])`, `db.collection(name)`."""
+    """What one returned expression opens: `conn.model(name, schema[, collection])`, `db.collection(name)`,
+    `conn.models.Name`."""
+    compiled = _compiled(f, value)
+    if compiled is not None:
+        return compiled
     base, calls = unchain(f, value)
     if base is None or not calls:
         return None
@@ -356,6 +363,25 @@ def _opened(f: JsFile, fn, value) -> Factory | None:
     if method in ("collection", "getCollection") and args:
         return _named(f, fn, args[0], False, None)
     return None
+
+
+def _compiled(f: JsFile, value) -> Factory | None:
+    """`connection.models.Role` (or `.models["Role"]`): the model the connection compiled under that name."""
+    value = unwrap(value)
+    if value is None or value.type not in ("member_expression", "subscript_expression"):
+        return None
+    holder = unwrap(value.child_by_field_name("object"))
+    if (
+        holder is None
+        or holder.type != "member_expression"
+        or f.src(holder.child_by_field_name("property")) != "models"
+    ):
+        return None
+    key = value.child_by_field_name("property") or value.child_by_field_name("index")
+    name = (
+        f.src(key) if key is not None and key.type == "property_identifier" else constant_string(f, key, defaults=False)
+    )
+    return Factory(True, name, None, None) if name else None
 
 
 def _named(f: JsFile, fn, arg, model: bool, collection: str | None) -> Factory:
