@@ -156,7 +156,13 @@ _SCHEMA_SQL_PATH = re.compile(
 def one_off(path: str, schema: Schema) -> bool:
     """A statement of a migration, a script or a schema file: run once (a data backfill), not workload."""
     path = path.replace("\\", "/")
-    if path in schema.files or runs_once(path) or _SCHEMA_SQL_PATH.search(path):
+    if runs_once(path) or _SCHEMA_SQL_PATH.search(path):
+        return True
+    from advisor.schema.code_keys import code_file
+
+    if code_file(path):
+        return False  # a module whose strings hold schema (a store's init()) runs the application's statements too
+    if path in schema.files:
         return True
     # a file that defines tables (or, in SQL, indexes) of the schema; an index declared from code,
     # createIndex or a background update, does not make its module a migration

@@ -128,3 +128,17 @@ def test_the_templated_schema_is_known_whole(project):
     assert {"workflow_step", "workflow_step_history"} <= set(schema.tables) and not schema.gaps
     (fk,) = schema.tables["workflow_step_history"].foreign_keys
     assert (fk.columns, fk.ref_table) == (("workflow_step_id",), "workflow_step")
+
+
+def test_a_query_of_a_module_named_as_schema_is_workload(project):
+    # the same store's queries (holdout 25: every lookup of its history table) were read as a migration's
+    store = INIT.replace(
+        "    `)\n  }\n}\n",
+        "    `)\n  }\n\n  async history(id) {\n"
+        "    return this.sql.unsafe(`SELECT * FROM ${this.schemaName}.workflow_step_history WHERE workflow_step_id = $1`, [id])\n"
+        "  }\n}\n",
+    )
+    config = 'dialect = "postgres"\nschema = ["src/workflow.ts"]\nlarge-tables = ["*"]\n'
+    project({"src/workflow.ts": store, "advisor.toml": config})
+    found = [(f.location.line, catalogue.lookup(f.rule).name) for f in engine.check(["."]).active]
+    assert (24, "missing-index") in found, found
