@@ -72,6 +72,14 @@ def test_a_writes_options_are_never_read_as_a_projection():
 
 SELECTED = 'select = ["DEFAULT", "upsert-not-unique"]\n'  # a policy check, off by default
 
+
+def _reported(project, files):
+    """(line, message) of each upsert-not-unique finding of a check of `files`."""
+    project(files)
+    found = engine.check(["."]).active
+    return [(f.location.line, f.message) for f in found if catalogue.lookup(f.rule).name == "upsert-not-unique"]
+
+
 CHECKPOINTS = """\
 async function setup(db) {
   await db.collection('checkpoints').createIndex({ user_id: 1 })
@@ -98,12 +106,7 @@ module.exports = { setup, save }
 
 
 def test_only_the_upsert_whose_key_has_a_plain_index_and_no_unique_one_is_reported(project):
-    project({"store.js": CHECKPOINTS, "advisor.toml": SELECTED})
-    got = [
-        (f.location.line, f.message)
-        for f in engine.check(["."]).active
-        if catalogue.lookup(f.rule).name == "upsert-not-unique"
-    ]
+    got = _reported(project, {"store.js": CHECKPOINTS, "advisor.toml": SELECTED})
     # not the plain update (13), nor a key a unique index holds in part (14: { user } unique), or whole with a
     # tenant (15), nor a range (16), _id (17), a sparse index (18), a collection with no index on the key (19)
     assert [line for line, _ in got] == [12], got
@@ -129,16 +132,10 @@ module.exports = { touch }
 
 
 def test_a_mongoose_field_index_is_read_as_the_key_and_a_unique_one_as_its_guard(project):
-    project({"models/lead.js": MODELS, "advisor.toml": SELECTED})
-    got = [
-        (f.location.line, f.message)
-        for f in engine.check(["."]).active
-        if catalogue.lookup(f.rule).name == "upsert-not-unique"
-    ]
+    got = _reported(project, {"models/lead.js": MODELS, "advisor.toml": SELECTED})
     assert [line for line, _ in got] == [11], got
     assert got[0][1].startswith("leads.findOneAndUpdate upserts the document of { lead_id }")
 
 
 def test_the_rule_is_off_by_default(project):
-    project({"store.js": CHECKPOINTS})
-    assert not [f for f in engine.check(["."]).active if catalogue.lookup(f.rule).name == "upsert-not-unique"]
+    assert _reported(project, {"store.js": CHECKPOINTS}) == []
