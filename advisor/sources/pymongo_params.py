@@ -74,7 +74,9 @@ def record_calls(slots: Slots, names: Names, collection: Callable[[ast.AST], str
         f = call.func if isinstance(call, ast.Call) else None
         if not isinstance(call, ast.Call) or not isinstance(f, (ast.Name, ast.Attribute)):
             continue
-        name, (owner, built) = _callee(f, names)
+        cls = names.classes.class_of(f)
+        value = names.resolve(f.value) if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) else None
+        name, owner, built = call_key(f, cls.name if cls is not None else None, value)
         slots.calls[(name, owner, built)] = slots.calls.get((name, owner, built), 0) + 1
         if not call.args and not call.keywords:
             continue
@@ -95,47 +97,33 @@ def count_calls(slots: Slots, tree: ast.AST) -> None:
         cls = node.name if isinstance(node, ast.ClassDef) else cls
         stack.extend((child, cls) for child in ast.iter_child_nodes(node))
         f = node.func if isinstance(node, ast.Call) else None
-        if isinstance(f, ast.Name):
-            key: tuple[str, str | None, bool] = ("__init__", f.id, True) if _class_name(f) else (f.id, "", False)
-        elif isinstance(f, ast.Attribute) and _super(f.value):
-            key = (f.attr, cls, False)  # a base's method on this instance
-        elif isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and _class_name(f.value):
-            key = (f.attr, f.value.id, False)  # `Queue.__init__(self, ...)`
-        elif isinstance(f, ast.Attribute):
-            key = (f.attr, *_built(f.value))
-        else:
-            continue
-        slots.calls[key] = slots.calls.get(key, 0) + 1
+        if isinstance(f, (ast.Name, ast.Attribute)):
+            key = call_key(f, cls, None)
+            slots.calls[key] = slots.calls.get(key, 0) + 1
 
 
 def _class_name(f: ast.Name) -> bool:
     return f.id[:1].isupper()  # `Scheduler(...)`: a class built, as `_built` reads it
 
 
-def _callee(f: ast.Name | ast.Attribute, names: Names) -> tuple[str, tuple[str | None, bool]]:
-    """(name, (receiver class, built)) of a call: a class's name called is its `__init__`, on an instance built
-    from it; a plain function's, no receiver; a method's, its receiver's class (`_owner`)."""
+def call_key(f: ast.Name | ast.Attribute, cls: str | None, value: ast.AST | None) -> tuple[str, str | None, bool]:
+    """(name, receiver class, built) of a call, as settle_slots matches it to a slot's function: a class's name
+    called is its `__init__`, on an instance built from it; a plain function's has no receiver; `self.f()` and
+    `super().f()` run on an instance of `cls`, the class the call is in; `Queue.f(self)` is that class's; `x.f()`
+    is on the class `x` is built from (`value`: what `x` was last assigned, `x = Filter(...)`), else unknown."""
     if isinstance(f, ast.Name):
-        return ("__init__", (f.id, True)) if _class_name(f) else (f.id, ("", False))
-    return f.attr, _owner(f, names)
+        return ("__init__", f.id, True) if _class_name(f) else (f.id, "", False)
+    if self_attr(f) or _super(f.value):
+        return f.attr, cls, False
+    if isinstance(f.value, ast.Name) and value is None and _class_name(f.value):
+        return f.attr, f.value.id, False
+    return (f.attr, *_built(value if isinstance(f.value, ast.Name) else f.value))
 
 
 def _built(made: ast.AST | None) -> tuple[str | None, bool]:
     """`Filter(...)`: the class an instance is built from (a capitalised name), else unknown."""
     f = made.func if isinstance(made, ast.Call) else None
     return (f.id, True) if isinstance(f, ast.Name) and f.id[:1].isupper() else (None, False)
-
-
-def _owner(f: ast.Attribute, names: Names) -> tuple[str | None, bool]:
-    """The class of `x` in `x.f(...)`: the class of the method for `self` (and `super()`), the class named
-    (`Queue.f(self)`), the class `x` is built from (`x = Filter(...)`, a capitalised name: built), None when
-    unknown."""
-    if self_attr(f) or _super(f.value):  # `super().__init__(...)` runs a base's method on this instance, as self.f()
-        cls = names.classes.class_of(f)
-        return (cls.name if cls is not None else None), False
-    if isinstance(f.value, ast.Name) and names.resolve(f.value) is None and _class_name(f.value):
-        return f.value.id, False  # `Queue.__init__(self, ...)`: that class's method, on an instance of a subclass
-    return _built(names.resolve(f.value) if isinstance(f.value, ast.Name) else f.value)
 
 
 def _super(node: ast.AST) -> bool:
