@@ -55,10 +55,11 @@ def generated(text: str) -> bool:
 def mark_unused_generated(sources: Iterable[Any]) -> None:
     """Mark the statements of each generated module the application does not reach (in place)."""
     sources = list(sources)
-    made = [s for s in sources if generated(s.text)]
+    flags = [generated(s.text) for s in sources]  # each module's head read once
+    made = [s for s, flag in zip(sources, flags) if flag]
     if not any(s.queries for s in made):
         return
-    used = set().union(*(_WORD.findall(s.text) for s in sources if not generated(s.text)))
+    used = set().union(*(_WORD.findall(s.text) for s, flag in zip(sources, flags) if not flag))
     bodies = {name: body for s in made for name, body in _functions(s.path, s.text).items()}
     todo = [name for name in bodies if name in used]
     while todo:  # the generated functions the application calls, and what they call in turn

@@ -73,7 +73,7 @@ def factory_of(f: JsFile, fn) -> Factory | None:
         return None
     # `connection.models.Role` returned before `connection.model("Role", schema)`: one model, its collection
     # option what the compiling return says
-    return max(found, key=lambda x: x is not None and x.collection is not None)
+    return max(found, key=lambda x: x.collection is not None if x is not None else False)
 
 
 def made(factory: Factory, given: tuple[str | None, ...], texts: tuple[str, ...], call: str) -> tuple:
