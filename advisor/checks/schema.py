@@ -14,7 +14,8 @@ def _describe(index: IndexDef) -> str:
     keys = ", ".join(str(k) for k in index.keys)
     where = f" WHERE {index.where}" if index.where else ""
     method = "" if index.method == "btree" else f" USING {index.method}"
-    return f"{index.table}{method} ({keys}){where}"
+    plugin = f", declared by the plugin {index.options['plugin']}" if index.options.get("plugin") else ""
+    return f"{index.table}{method} ({keys}){where}{plugin}"
 
 
 def _drop(index: IndexDef) -> str:

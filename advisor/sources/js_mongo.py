@@ -44,6 +44,8 @@ from advisor.sources.js_mongo_indexes import (
     wrapper_indexes,
 )
 from advisor.sources.js_mongo_maps import readings
+from advisor.sources.js_mongo_plugins import exported as exported_plugins
+from advisor.sources.js_mongo_plugins import plugin_indexes
 from advisor.sources.js_names import getter, returned
 from advisor.sources.js_receivers import resolve_receiver
 from advisor.sources.js_registry import registered_indexes
@@ -503,6 +505,12 @@ def extract_mongo(f: JsFile, calls: list, result: SourceFile) -> None:
             for ix in declared if info.get("through") else ():
                 ix.options["through"] = info["through"]  # a hook may change them: no redundancy is claimed
             result.indexes += declared
+    here, elsewhere = plugin_indexes(f, calls)  # `schema.plugin(isDeletedPlugin)`: the indexes the plugin declares
+    result.indexes += here
+    plugins = exported_plugins(f)
+    if elsewhere or plugins:  # another module's plugin, and this module's for the others (advisor.sources.links)
+        links_of(result).plugged += elsewhere
+        links_of(result).plugins.update(plugins)
     seen: set[tuple[int, int, str]] = set()
     for call in calls:
         parent = f.parent(call)

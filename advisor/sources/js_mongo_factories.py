@@ -100,7 +100,7 @@ def imported_call(f: JsFile, call) -> Made | None:
     fn = unwrap(call.child_by_field_name("function"))
     if fn is None or fn.type != "identifier":
         return None
-    source = _import_of(f, f.src(fn))
+    source = import_of(f, f.src(fn))
     if source is None:
         return None
     given, texts = called(f, call)
@@ -121,7 +121,7 @@ def imported_member(f: JsFile, node) -> Made | None:
         model = imported_member(f, obj)
         return replace(model, text=f.src(node), driver=True) if model is not None else None
     if obj.type == "identifier":  # the module bound whole: `require('./m')`, `import M from`, `import * as M from`
-        source = _import_of(f, f.src(obj))
+        source = import_of(f, f.src(obj))
         module = source[0] if source is not None and source[1] in (DEFAULT, NAMESPACE) else None
     else:
         module = _required(f, obj)
@@ -169,7 +169,7 @@ def module_models(f: JsFile) -> dict[str, Factory]:
     exports (`export const ChannelModelAPI = connectionAPI.model('Channel', ChannelSchema)`)."""
     out: dict[str, Factory] = {}
     for st in f.root.named_children:
-        for export, value in _exports(f, st):  # `exports.default = Dataset` is the export named "default"
+        for export, value in top_level_exports(f, st):  # `exports.default = Dataset` is the export named "default"
             value = unwrap(value)
             if value is None:
                 continue
@@ -186,7 +186,7 @@ def module_models(f: JsFile) -> dict[str, Factory]:
 
 def model_import(f: JsFile, name: str) -> tuple[str, str] | None:
     """(the module of the project, joined to the importer's folder; the export) a name is bound to by an import."""
-    source = _import_of(f, name)
+    source = import_of(f, name)
     if source is None or source[1] == NAMESPACE:  # a module's namespace is no model; its members are (imported_member)
         return None
     return posixpath.normpath(posixpath.join(posixpath.dirname(f.path), source[0])), source[1]
@@ -224,14 +224,14 @@ def exported_factories(f: JsFile) -> dict[str, Factory]:
     """The factories the module exports, by export name (DEFAULT for `export default` / `module.exports =`)."""
     out: dict[str, Factory] = {}
     for st in f.root.named_children:
-        for export, value in _exports(f, st):
-            factory = factory_of(f, _function(f, value))
+        for export, value in top_level_exports(f, st):
+            factory = factory_of(f, exported_function(f, value))
             if factory is not None:
                 out[export] = factory
     return out
 
 
-def _exports(f: JsFile, st) -> list[tuple[str, object]]:
+def top_level_exports(f: JsFile, st) -> list[tuple[str, object]]:
     """(export name, value) of one top-level statement."""
     if st.type == "export_statement":
         if any(c.type == "default" for c in st.children):
@@ -254,7 +254,7 @@ def _exports(f: JsFile, st) -> list[tuple[str, object]]:
     return []
 
 
-def _function(f: JsFile, value):
+def exported_function(f: JsFile, value):
     """The function an exported value is: written there, or named (`export default makeModel`)."""
     value = unwrap(value)
     if value is not None and value.type == "identifier":
@@ -263,7 +263,7 @@ def _function(f: JsFile, value):
     return value
 
 
-def _import_of(f: JsFile, name: str) -> tuple[str, str] | None:
+def import_of(f: JsFile, name: str) -> tuple[str, str] | None:
     """(module, export) a name is bound to by an import or require of a module of the project:
     `import X from './m'` and `const X = require('./m')` -> DEFAULT, `import { Y as X }` /
     `const { Y: X } = require('./m')` -> Y."""

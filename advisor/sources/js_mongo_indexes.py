@@ -15,7 +15,7 @@ from typing import Any
 
 from advisor.ir import IndexDef, Location
 from advisor.mongo.indexes import make_index, unread_index
-from advisor.mongo.shape import pluralize
+from advisor.mongo.shape import Placeholder, pluralize
 from advisor.sources.js_mongo_index_lists import listed_indexes
 from advisor.sources.js_mongo_maps import iterated_lists
 from advisor.sources.js_names import constant_string
@@ -53,10 +53,13 @@ def schema_field_indexes(f: JsFile, obj, collection: str, model: str | None, pre
     out = []
     state: dict = {"partial": False}
     for child in obj.named_children:
-        if child.type != "pair":
+        key: str | None
+        if child.type == "shorthand_property_identifier":  # `{ created, ... }`, `created` an object of the module
+            key, value = f.src(child), unwrap(f.resolve(f.src(child), child.start_byte))
+        elif child.type == "pair":
+            key, value = key_name(f, child.child_by_field_name("key")), unwrap(child.child_by_field_name("value"))
+        else:
             continue
-        key = key_name(f, child.child_by_field_name("key"))
-        value = unwrap(child.child_by_field_name("value"))
         if key is None or value is None or value.type != "object":
             continue
         spec = read_value(f, value, (), {}, state)
@@ -83,6 +86,8 @@ def schema_field_indexes(f: JsFile, obj, collection: str, model: str | None, pre
         ix = make_index(collection, {name: direction}, opts, f.loc(child), model)
         if ix is not None:
             ix.options["field"] = True  # mongoose builds a schema's field indexes before its schema.index() ones
+            if isinstance(idx, Placeholder):  # `index: options.index ?? true`: the caller may drop it
+                ix.options["through"] = "a value known at run time"
             out.append(ix)
     return out
 

@@ -34,9 +34,8 @@ from advisor.sources.js_syntax import (
     unwrap,
 )
 from advisor.sources.links import links_of
-from advisor.sources.mongo_names import UNKNOWN
+from advisor.sources.mongo_names import MODULE_SCHEMA, UNKNOWN
 
-MODULE_SCHEMA = "<the schema of this module>"  # a collection known once the project is read (links.py)
 _OBJECTS = ("object", "new_expression")
 
 

@@ -51,8 +51,9 @@ from typing import Any
 from advisor.ir import JS_SUFFIXES, IndexDef, SourceFile, SqlQuery
 from advisor.mongo.shape import MongoQuery, pluralize
 from advisor.sources.js_mongo_factories import Factory, Made, made, module_paths
+from advisor.sources.js_plugged import Plugged, applied
 from advisor.sources.js_sql_text import read_once
-from advisor.sources.mongo_names import run_time, run_time_name
+from advisor.sources.mongo_names import MODULE_SCHEMA, run_time, run_time_name
 from advisor.sources.pymongo_slots import Slots, settle_slots
 
 # `<self.COLLECTION_NAME>`, `<self.name>.files`: a collection a class attribute names (and its sub-collections);
@@ -125,6 +126,10 @@ class Links:
     # JS: the queries on a property of an object advisor cannot name (`versioned.syncConfigDefinitions.find()`), by the
     # property's name: kept, on the collection, when the project's getters of that name all return that one
     pending_mongo: list[tuple[str, MongoQuery]] = field(default_factory=list)
+    # JS: the mongoose plugins the module exports (name -> (a factory of plugins?, the indexes they declare)), and
+    # its `schema.plugin(fn)` calls of another module's (advisor.sources.js_mongo_plugins)
+    plugins: dict[str, tuple[bool, list[IndexDef]]] = field(default_factory=dict)
+    plugged: list[Plugged] = field(default_factory=list)
 
 
 _INSTANCE = re.compile(r"@(\w+)\.(\w+)")
@@ -213,6 +218,7 @@ def link(sources: list[SourceFile]) -> None:
     _holders(sources, found)
     _getters(sources, found)
     _tables(sources)
+    _plugins(sources)
     _models(sources)
     _resources(sources)
     _made(sources)
@@ -481,6 +487,22 @@ def _models(sources: list[SourceFile]) -> None:
                 source.indexes.append(index)
         if links.registry:
             source.queries.sort(key=lambda q: (q.location.line, q.location.col))
+
+
+def _plugins(sources: list[SourceFile]) -> None:
+    """The indexes another module's plugin declares, on the schema of each `.plugin()` call of it (before
+    `_models`: a schema of the module's own model is named there)."""
+    plugins = {s.path: s.links.plugins for s in sources if s.links is not None and s.links.plugins}
+    for source in sources:
+        for use in source.links.plugged if source.links is not None else ():
+            path = next((p for p in module_paths(use.module) if p in plugins), None)
+            factory, declared = plugins[path].get(use.export, (None, [])) if path is not None else (None, [])
+            if factory is not use.factory:
+                continue  # a plugin called, or a factory handed over whole: not what the module exports
+            for model, collection in use.models:
+                for ix in declared:
+                    into = source.links.module if collection == MODULE_SCHEMA else source.indexes
+                    into.append(applied(ix, model, collection, use.location, use.text))
 
 
 def _model(name: str, models: dict[str, tuple[str, str]]) -> str | None:

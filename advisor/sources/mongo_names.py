@@ -11,6 +11,8 @@ import ast
 import re
 
 UNKNOWN = re.compile(r"<.*>", re.DOTALL)
+# a mongoose schema under a generic name: its collection, known once the project is read (advisor.sources.links)
+MODULE_SCHEMA = "<the schema of this module>"
 
 
 def db_name(name: str) -> bool:
