@@ -197,7 +197,8 @@ class Analysis:
                     location=hit.location,
                     severity=severity,
                     help=without_stand_ins(hit.help) if hit.help else hit.help,
-                    fix=hit.fix,
+                    # a fix names objects exactly: none where a name holds a part only the run knows
+                    fix=hit.fix if hit.fix is None or without_stand_ins(hit.fix) == hit.fix else None,
                     subject=hit.subject,
                     query=hit.query,
                     query_location=hit.query_location,

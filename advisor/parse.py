@@ -105,10 +105,11 @@ def is_placeholder_name(name: str) -> bool:
 
 
 # a whole name (`__advisor_1`, `____`) or the templated part of one (`location_area_large_{{ p }}` read as
-# `location_area_large_____________`)
+# `location_area_large_____________`, `${prefix}_logs_v3` as `___logs_v3`)
 # (and the whole placeholder a template without a name became: `${len(p) + 1}` read as `:p`, printed `%(p)s`)
 _STAND_IN = re.compile(
     r"%\(p\d*\)s|(?<![:\w]):p\d*\b|\b__advisor\w*|(?<![\w'])_{2,}(?![\w'])|(?<=[A-Za-z0-9])_{4,}|(?<=[A-Za-z0-9])_{2,}(?=\)s\b)"
+    r"|(?<![\w'])__(?=_[A-Za-z0-9])"
 )
 
 

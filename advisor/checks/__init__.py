@@ -107,9 +107,8 @@ class QueryContext:
         kwargs.setdefault("query", self.query.text)
         kwargs.setdefault("query_location", self.query.location)
         kwargs.setdefault("confidence", self.confidence)
-        for key in ("help", "fix"):
-            if isinstance(kwargs.get(key), str):
-                kwargs[key] = without_stand_ins(kwargs[key])
+        if isinstance(kwargs.get("help"), str):  # a fix keeps its stand-ins: no fix names one (advisor.analysis)
+            kwargs["help"] = without_stand_ins(kwargs["help"])
         return Hit(without_stand_ins(message), self.at(node), **kwargs)
 
     @property

@@ -124,6 +124,8 @@ def schema_sql(path: str, text: str) -> str:
                 body = sqlalchemy_colons(body, backslashes=2)
                 if "f" in text[start : quote.start(1)].lower():
                     body = _FIELD.sub(_table_field, body)
+            elif "${this." in body:  # `${this.logsTable}`: the name the member holds (advisor.sources.held_names)
+                body = _JS_MEMBER.sub(lambda m: _held_field(text, m), body)
             bodies.append((inner_start, inner_end, body))
         if len(bodies) < len(group) or not runs_as_sql("".join(b for _, _, b in bodies)):
             continue  # a docstring, a message, a name: no statement
@@ -163,6 +165,25 @@ def _table_field(match: re.Match) -> str:
         return match.group(0)
     name = named_table(node) if isinstance(node, ast.Call) else None
     return match.group(0) if name is None else name.ljust(len(match.group(0)))
+
+
+_JS_MEMBER = re.compile(r"\$\{\s*this\.([A-Za-z_$][\w$]*)\s*\}")
+
+
+def _held_field(text: str, match: re.Match) -> str:
+    """`${this.logsTable}` in a template's source: the name the member holds (`{}_logs_v3`), padded to the field's
+    length (inside a longer name, `idx_${this.logsTable}_host`, its run-time part); as it is when no name or a
+    longer one."""
+    from advisor.sources.held_names import held_text
+
+    held = held_text(text, match.group(1))
+    size = len(match.group(0))
+    if held is None or len(held) > size:
+        return match.group(0)
+    after = match.string[match.end() : match.end() + 1]
+    if (after.isalnum() or after == "_") and "{}" in held:  # part of a longer name: the run's part made longer
+        return held.replace("{}", "{" + " " * (size - len(held)) + "}", 1)
+    return held.ljust(size)
 
 
 _QUOTE = re.compile(r"""[rRbBuUfF]{0,2}(\"\"\"|'\'\'|"|'|`)""")

@@ -11,6 +11,7 @@ Every piece keeps its position in the file (a TextMap anchor), so findings point
 from __future__ import annotations
 
 from advisor.ir import SqlQuery, TextMap
+from advisor.sources.held_names import held_text
 from advisor.sources.js_flow import scope_names
 from advisor.sources.js_syntax import FUNCTIONS, JsFile, key_name, member_parts, string_value, unescape, unwrap
 from advisor.sources.sql_shape import DYNAMIC_PLACEHOLDER
@@ -39,6 +40,13 @@ def string_pieces(f: JsFile, node, tagged: bool, unknown: list | None = None):
             known = None if tagged else static_text(f, inner, 0)
             if known is not None:
                 text += known
+                continue
+            held = None if tagged else _held(f, inner)
+            if held is not None:  # `${this.logsTable}`, set once to `${prefix}_logs_v3`: the table `{}_logs_v3`
+                text += held
+                subs += held.count(DYNAMIC_PLACEHOLDER)
+                if unknown is not None:
+                    unknown.append(f.src(c)[2:-1].strip())
                 continue
             subs += 1
             text += f"${subs}" if tagged else DYNAMIC_PLACEHOLDER
@@ -74,8 +82,21 @@ def static_text(f: JsFile, node, depth: int) -> str | None:
     return None
 
 
+def _held(f: JsFile, node) -> str | None:
+    """The name `this.<member>` holds (advisor.sources.held_names), `{}` for what the run fills in."""
+    node = unwrap(node)
+    if node is None or node.type != "member_expression":
+        return None
+    obj, prop = member_parts(f, node)
+    return held_text(f.text, prop) if obj is not None and obj.type == "this" and prop else None
+
+
 def _member_text(f: JsFile, node, depth: int) -> str | None:
-    """`OBJ.prop` of an object literal the module binds to a name and never changes a member of: that entry's text."""
+    """`OBJ.prop` of an object literal the module binds to a name and never changes a member of: that entry's text;
+    `this.prop` set once in the module to a name it writes whole."""
+    held = _held(f, node)
+    if held is not None:
+        return held if DYNAMIC_PLACEHOLDER not in held else None
     obj, prop = member_parts(f, node)
     obj = unwrap(obj)
     if obj is None or obj.type != "identifier" or is_parameter(f, obj) or f.src(obj) in f.rewritten:

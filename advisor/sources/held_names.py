@@ -1,0 +1,45 @@
+"""The text a member of a JavaScript / TypeScript class holds, where the module sets it once to a string or template:
+
+    this.logsTable = `${tablePrefix}_logs_v3`;          // errsole-postgres's ErrsolePostgres constructor
+    ...
+    `SELECT ... FROM ${this.logsTable} WHERE ...`        // the table `{}_logs_v3` in every statement
+
+Each part only the run knows is `{}` (advisor.sources.sql_shape.DYNAMIC_PLACEHOLDER): the statements of the module
+that name the member name one table, whose known part messages show (`…_logs_v3`). Read from the module's text, so
+that the SQL of its statements (advisor.sources.js_sql_text) and of its strings read as a schema file
+(advisor.schema.code_keys) name the table alike. A member set twice, or to anything else, holds no known text.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from advisor.sources.sql_shape import DYNAMIC_PLACEHOLDER
+
+_ASSIGNED = re.compile(r"\bthis\.([A-Za-z_$][\w$]*)\s*=(?![=>])\s*")
+_LITERAL = re.compile(r"'([^'\\\n]{1,200})'|\"([^\"\\\n]{1,200})\"|`([^`\\]{1,200})`")
+_FIELD = re.compile(r"\$\{[^{}`]{0,200}\}")
+_NAME = re.compile(r"(?:[\w$.]|\{\})+")  # a name: what else a member holds (a clause, a list) is not one
+
+
+@lru_cache(maxsize=16)
+def _members(text: str) -> dict[str, list[int]]:
+    """Where each `this.<member> = ` of the module's text assigns, by member."""
+    out: dict[str, list[int]] = {}
+    if "this." in text:
+        for m in _ASSIGNED.finditer(text):
+            out.setdefault(m.group(1), []).append(m.end())
+    return out
+
+
+def held_text(text: str, member: str) -> str | None:
+    """The name `this.<member>` holds in the module whose text is `text`, `{}` for each part the run fills in;
+    None unless the module assigns it once, a literal or a template of a name with some part known."""
+    at = _members(text).get(member, [])
+    m = _LITERAL.match(text, at[0]) if len(at) == 1 else None
+    if m is None:
+        return None
+    value = _FIELD.sub(DYNAMIC_PLACEHOLDER, m.group(1) or m.group(2) or m.group(3) or "")
+    known = value.replace(DYNAMIC_PLACEHOLDER, "")
+    return value if _NAME.fullmatch(value) and known.strip("_.") else None
