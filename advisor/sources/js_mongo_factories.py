@@ -24,6 +24,7 @@ from advisor.mongo.shape import pluralize
 from advisor.sources.js_names import constant_string
 from advisor.sources.js_syntax import (
     FUNCTIONS,
+    OPENERS,
     JsFile,
     arg_list,
     destructured_keys,
@@ -360,7 +361,7 @@ def _opened(f: JsFile, fn, value) -> Factory | None:
         info = f.schemas.get(f.src(schema)) if schema is not None and schema.type == "identifier" else None
         coll = constant_string(f, args[2], defaults=False) if len(args) > 2 else (info or {}).get("collection")
         return _named(f, fn, args[0], True, coll)
-    if method in ("collection", "getCollection") and args:
+    if method in OPENERS and args:
         return _named(f, fn, args[0], False, None)
     return None
 

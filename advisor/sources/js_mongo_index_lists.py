@@ -20,7 +20,7 @@ from advisor.mongo.manifest import manifest_indexes
 from advisor.sources.js_mongo_maps import iterated_lists
 from advisor.sources.js_names import collection_name, constant_string, property_value
 from advisor.sources.js_receivers import held_member
-from advisor.sources.js_syntax import FUNCTIONS, JsFile, arg_list, member_parts, read_value, unwrap
+from advisor.sources.js_syntax import FUNCTIONS, OPENERS, JsFile, arg_list, member_parts, read_value, unwrap
 
 NAME_FIELDS = ("collection", "coll", "collectionName", "name")  # the element's field naming its collection
 KEY_FIELDS = ("key", "keys", "fields", "spec")
@@ -59,7 +59,7 @@ def _named_by(f: JsFile, base, before: list):
     if not before and base is not None and base.type == "subscript_expression":
         got = _field_of(f, base.child_by_field_name("index"))
         return (got[0], got[1], unwrap(base.child_by_field_name("object"))) if got else None
-    if len(before) == 1 and before[0][0] in ("collection", "getCollection"):
+    if len(before) == 1 and before[0][0] in OPENERS:
         target = arg_list(before[0][1])
         got = _field_of(f, target[0]) if len(target) == 1 else None
         return (got[0], got[1], None) if got and got[1] in NAME_FIELDS else None

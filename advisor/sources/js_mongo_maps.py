@@ -17,6 +17,7 @@ from typing import Any
 from advisor.sources.js_names import constant_string, returned
 from advisor.sources.js_syntax import (
     FUNCTIONS,
+    OPENERS,
     JsFile,
     arg_list,
     is_this,
@@ -89,7 +90,7 @@ def _pairs(f: JsFile, obj) -> list[tuple[str, Any]]:
 def _opened(f: JsFile, value, bound: dict[str, str]) -> str | None:
     """The name `x.collection(prefix + n)` opens with the loop's name bound."""
     _, calls = unchain(f, value)
-    if not calls or calls[-1][0] not in ("collection", "getCollection"):
+    if not calls or calls[-1][0] not in OPENERS:
         return None
     args = arg_list(calls[-1][1])
     return constant_string(f, args[0], bound=bound) if args else None

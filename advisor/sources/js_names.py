@@ -68,6 +68,9 @@ def constant_string(
         obj = unwrap(obj)
         if obj is None or not prop:
             return None
+        if is_this(f, obj):  # `this._collectionName`, every assignment of it in the module the same constant
+            given = {constant_string(f, v, depth + 1, defaults, bound) for v in f.members.get(prop, ())}
+            return given.pop() if len(given) == 1 else None
         holders = (
             f.members.get(member_parts(f, obj)[1] or "", [])
             if obj.type == "member_expression" and is_this(f, unwrap(obj.child_by_field_name("object")))

@@ -25,6 +25,7 @@ from advisor.sources.js_names import (
 from advisor.sources.js_registry import REGISTRY, registry_member, registry_name
 from advisor.sources.js_syntax import (
     FUNCTIONS,
+    OPENERS,
     JsFile,
     arg_list,
     is_this,
@@ -131,7 +132,7 @@ def _from_call(f: JsFile, base, calls_before: list, depth: int):
     method of the class defined in the file (what it returns)."""
     method, args, call = calls_before[-1]
     args = arg_list(args)
-    if method in ("collection", "getCollection") and args:
+    if method in OPENERS and args:
         return collection_name(f, args[0]), None, True
     if method in ("initializeUnorderedBulkOp", "initializeOrderedBulkOp", "catch", "finally"):
         return resolve_receiver(f, base, calls_before[:-1], depth + 1)  # a bulk of the collection's, the promise
@@ -259,7 +260,7 @@ def _from_member(f: JsFile, base, depth: int):
         return got
     if registry_member(f, obj, prop) is not None:  # `context.collections.Accounts` (advisor.sources.js_registry)
         return prop, None, True
-    if _is_db_expr(f, obj) and prop not in ("collection", "getCollection", "runCommand", "admin", "command"):
+    if _is_db_expr(f, obj) and prop not in (*OPENERS, "runCommand", "admin", "command"):
         return prop, None, True
     if prop == "model" and obj is not None and obj.type == "member_expression" and _rooted(f, obj):
         # a registry's model, `router.app.resources.form.model`: the model `form` if the project names one
@@ -398,7 +399,7 @@ def _required_module(f: JsFile, node) -> str | None:
 
 def _named_at_run_time(f: JsFile, calls: list) -> bool:
     """`db.collection(name)` whose name is not a literal written there."""
-    if not calls or calls[-1][0] not in ("collection", "getCollection"):
+    if not calls or calls[-1][0] not in OPENERS:
         return False
     args = arg_list(calls[-1][1])
     return bool(args) and constant_string(f, args[0], defaults=False) is None

@@ -26,6 +26,9 @@ FUNCTIONS = frozenset(
         "generator_function",
     }
 )
+# the calls that open a driver collection by name: `db.collection(n)`, `db.getCollection(n)`, and the promise of one
+# `db.createCollection(n, opts)` gives
+OPENERS = ("collection", "getCollection", "createCollection")
 WRAPPERS = {
     "await_expression",
     "parenthesized_expression",
