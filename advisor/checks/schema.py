@@ -121,6 +121,8 @@ def redundant_index(schema: Schema):
                 continue  # a partial index holds some rows only: it serves no query of one that holds others
             if index.options.get("through") or other.options.get("through"):
                 continue  # keys read through a hook that may change them at run time (hook.alter(...))
+            if _upgrade_only(other, index):
+                continue
             covered = set(other.columns) | set(other.include)
             if not set(index.include) <= covered:
                 continue
@@ -140,6 +142,21 @@ def redundant_index(schema: Schema):
                 subject=f"{index.table}:{index.name}",
             )
             break
+
+
+def _upgrade_only(longer: IndexDef, index: IndexDef) -> bool:
+    """A MongoDB index an upgrade step declares, judged against one the application declares: a MongoDB database
+    has no schema a migration history replays, so which steps ran on a deployment is not known (formio's update
+    scripts run only on databases older than the version the package pins, none on a new install)."""
+    from advisor.oneoff import migration_path
+
+    return (
+        longer.method == "mongo"
+        and longer.location is not None
+        and index.location is not None
+        and migration_path(longer.location.path)
+        and not migration_path(index.location.path)
+    )
 
 
 def _special(index: IndexDef) -> bool:
