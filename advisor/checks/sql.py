@@ -278,6 +278,7 @@ _UUID = re.compile(r"^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$")
 _DATE = re.compile(
     r"^\d{4}-\d{1,2}-\d{1,2}([ T].*)?$|^(now|today|yesterday|tomorrow|infinity|-infinity|epoch)$", re.IGNORECASE
 )
+_SPLICED = re.compile(r"%(?:\(\w+\))?[sdif]|\{\w*\}")  # a format's field in a quoted literal: `'%s'`, `'{}'`
 _INTEGER = re.compile(r"^\s*[-+]?\d+\s*$")
 _NUMBER = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
 
@@ -371,8 +372,8 @@ def implicit_cast(ctx: QueryContext):
             values = list(p.node.expressions) if isinstance(p.node, exp.In) else [p.value]
             for value in values:
                 kind = _value_kind(value) if value is not None else None
-                if kind is None or value is None:
-                    continue
+                if kind is None or value is None or (kind[0] == "string" and _SPLICED.search(kind[1])):
+                    continue  # `'%s'` in a text formatted before it runs: a value spliced in, its content unknown
                 problem = _cast_problem(family, kind[0], kind[1])
                 if problem is None:
                     continue

@@ -187,3 +187,17 @@ class _Walker:
         if not final:
             return normal
         return self.block(final, _join(normal, anywhere, *handlers))
+
+
+def formatted_literal(function: ast.FunctionDef | ast.AsyncFunctionDef, node: ast.expr) -> ast.Constant | None:
+    """`sql % (gi, accession)` read in `function`: the string literal `sql` holds there, when the one assignment
+    that reaches the read gives it (biopython's `sql = ("SELECT ... '%s'"); execute(sql % (gi, accession))`)."""
+    if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and isinstance(node.left, ast.Name)):
+        return None
+    sites = reaching(function).get(id(node.left), frozenset())
+    if len(sites) != 1 or PARAMETER in sites:
+        return None
+    site = next(iter(sites))
+    statement = next((n for n in own_nodes(function) if id(n) == site), None)
+    value = statement.value if isinstance(statement, (ast.Assign, ast.AnnAssign)) else None
+    return value if isinstance(value, ast.Constant) and isinstance(value.value, str) else None

@@ -122,7 +122,14 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
         if id(root) not in reached.texts and psycopg_sql.kind(root) != "SQL" and built is not None:  # SQL(text): above
             reached.add(lambda node: [node], built, root)
     scopes = LineSpans(_function_spans(tree))
+    # a text some call formats (`sql % (gi, accession)`) is that statement, not also the text as written: another
+    # call reading a name `sql` of another function does not run it unformatted
+    formatted = {
+        id(v.left) for v, _ in reached.texts.values() if isinstance(v, ast.BinOp) and isinstance(v.op, ast.Mod)
+    }
     for value, _ in list(reached.texts.values()):
+        if id(value) in formatted:
+            continue
         node, arg = reached.nearest(value, scopes)
         origin = "execute-call" if value is arg else "constant-reaching-call"
         if _add_query(result, path, value, node, origin, index, dialect, reach):

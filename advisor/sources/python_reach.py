@@ -10,6 +10,7 @@ import ast
 from functools import cached_property
 
 from advisor.facts.ast_nodes import walk
+from advisor.facts.reaching import formatted_literal
 from advisor.sources import psycopg_sql
 from advisor.sources.python_builders import Returns
 from advisor.sources.python_parts import Number, flatten_add, literal, named_table, parts
@@ -139,6 +140,13 @@ class Reach:
             if not self._find_helpers():
                 break
 
+    def _formatted(self, node: ast.BinOp) -> list[ast.expr]:
+        """`sql % (gi, accession)`: the literal `sql` holds there (advisor.facts.reaching.formatted_literal), formatted
+        here (its `'%s'` are values spliced in); [] when it is not one literal."""
+        around = [f for f in self.functions if f.lineno <= node.lineno <= (f.end_lineno or f.lineno)]
+        text = formatted_literal(max(around, key=lambda f: f.lineno), node) if around else None
+        return [ast.copy_location(ast.BinOp(left=text, op=ast.Mod(), right=node.right), text)] if text else []
+
     @cached_property
     def returns(self) -> Returns:
         """What a call of the module's functions returns (advisor.sources.python_builders)."""
@@ -185,6 +193,8 @@ class Reach:
         """The string expressions `node` may stand for: literals, f-strings, formats, concatenations."""
         if depth > 4:
             return []
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and isinstance(node.left, ast.Name):
+            return self._formatted(node)
         if isinstance(node, (ast.Constant, ast.JoinedStr, ast.BinOp)):
             return [node] if literal(node) is not None or dynamic_sketch(node) is not None else []
         if isinstance(node, ast.IfExp):
