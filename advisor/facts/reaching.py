@@ -197,7 +197,12 @@ def formatted_literal(function: ast.FunctionDef | ast.AsyncFunctionDef, node: as
     sites = reaching(function).get(id(node.left), frozenset())
     if len(sites) != 1 or PARAMETER in sites:
         return None
-    site = next(iter(sites))
-    statement = next((n for n in own_nodes(function) if id(n) == site), None)
-    value = statement.value if isinstance(statement, (ast.Assign, ast.AnnAssign)) else None
+    statement = _assignments(function).get(next(iter(sites)))
+    value = statement.value if statement is not None else None
     return value if isinstance(value, ast.Constant) and isinstance(value.value, str) else None
+
+
+@lru_cache(maxsize=64)
+def _assignments(function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[int, ast.Assign | ast.AnnAssign]:
+    """The function's own assignments by id: read once, however many of its reads ask."""
+    return {id(n): n for n in own_nodes(function) if isinstance(n, (ast.Assign, ast.AnnAssign))}

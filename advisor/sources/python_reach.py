@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 from functools import cached_property
 
-from advisor.facts.ast_nodes import walk
+from advisor.facts.ast_nodes import LineSpans, walk
 from advisor.facts.reaching import formatted_literal
 from advisor.sources import psycopg_sql
 from advisor.sources.python_builders import Returns
@@ -143,9 +143,14 @@ class Reach:
     def _formatted(self, node: ast.BinOp) -> list[ast.expr]:
         """`sql % (gi, accession)`: the literal `sql` holds there (advisor.facts.reaching.formatted_literal), formatted
         here (its `'%s'` are values spliced in); [] when it is not one literal."""
-        around = [f for f in self.functions if f.lineno <= node.lineno <= (f.end_lineno or f.lineno)]
-        text = formatted_literal(max(around, key=lambda f: f.lineno), node) if around else None
+        around = self._spans.around(node.lineno)
+        text = formatted_literal(around[0][2], node) if around else None
         return [ast.copy_location(ast.BinOp(left=text, op=ast.Mod(), right=node.right), text)] if text else []
+
+    @cached_property
+    def _spans(self) -> LineSpans:
+        """The module's functions by line (read once, when a formatted name asks)."""
+        return LineSpans((f.lineno, f.end_lineno or f.lineno, f) for f in self.functions)
 
     @cached_property
     def returns(self) -> Returns:
