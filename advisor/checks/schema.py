@@ -7,6 +7,7 @@ from collections import defaultdict
 from advisor.checks import Hit, schema_check
 from advisor.indexes.candidates import Candidate
 from advisor.ir import IndexDef, IndexKey, Schema
+from advisor.oneoff import migration_path
 from advisor.sources.mongo_names import run_time
 
 
@@ -148,8 +149,6 @@ def _upgrade_only(longer: IndexDef, index: IndexDef) -> bool:
     """A MongoDB index an upgrade step declares, judged against one the application declares: a MongoDB database
     has no schema a migration history replays, so which steps ran on a deployment is not known (formio's update
     scripts run only on databases older than the version the package pins, none on a new install)."""
-    from advisor.oneoff import migration_path
-
     return (
         longer.method == "mongo"
         and longer.location is not None

@@ -27,6 +27,7 @@ from advisor.sources.js_mongo_factories import (
     NAMESPACE,
     exported_function,
     import_of,
+    imported_member,
     returns,
     top_level_exports,
 )
@@ -132,8 +133,7 @@ def plugin_indexes(f: JsFile, calls: list) -> tuple[list[IndexDef], list[Plugged
             continue
         source = _source(f, args[0])
         if source is not None:
-            module = posixpath.normpath(posixpath.join(posixpath.dirname(f.path), source[0]))
-            elsewhere.append(Plugged(module, source[1], source[2], models, at, f.src(args[0])[:60]))
+            elsewhere.append(Plugged(*source, models, at, f.src(args[0])[:60]))
     return here, elsewhere
 
 
@@ -148,26 +148,26 @@ def _local(f: JsFile, node):
 
 
 def _source(f: JsFile, node) -> tuple[str, str, bool] | None:
-    """(module, export, called?) of another module's plugin: `isDeletedPlugin` imported, `plugins_1.x` of a module
-    bound whole, `require('./timestamps')`, or a factory of one called (`require('./machineName')('form')`)."""
+    """(module, joined to the importer's folder; export; called?) of another module's plugin: `isDeletedPlugin` imported,
+    `plugins_1.x` of a module bound whole, `require('./timestamps')`, or a factory of one called
+    (`require('./machineName')('form')`)."""
     called = node.type == "call_expression" and required(f, node) is None
     target = unwrap(node.child_by_field_name("function")) if called else node
     if target is None:
         return None
     module = required(f, target)
     if module is not None:
-        return (module, DEFAULT, called) if module.startswith(".") else None
+        return (_joined(f, module), DEFAULT, called) if module.startswith(".") else None
     if target.type == "identifier":
         bound = unwrap(f.resolve(f.src(target), target.start_byte))
         module = required(f, bound) if bound is not None else None  # `const timestamps = require(...)` in a function
         if module is not None:
-            return (module, DEFAULT, called) if module.startswith(".") else None
+            return (_joined(f, module), DEFAULT, called) if module.startswith(".") else None
         source = import_of(f, f.src(target))
-        return (source[0], source[1], called) if source is not None and source[1] != NAMESPACE else None
-    if target.type == "member_expression":  # `plugins_1.createdUpdatedPlugin`, compiled TypeScript's import
-        obj, prop = member_parts(f, target)
-        obj = unwrap(obj)
-        source = import_of(f, f.src(obj)) if obj is not None and obj.type == "identifier" else None
-        if source is not None and source[1] in (DEFAULT, NAMESPACE) and prop:
-            return source[0], prop, called
-    return None
+        return (_joined(f, source[0]), source[1], called) if source is not None and source[1] != NAMESPACE else None
+    member = imported_member(f, target)  # `plugins_1.createdUpdatedPlugin`, compiled TypeScript's import
+    return (member.module, member.export, called) if member is not None and not member.driver else None
+
+
+def _joined(f: JsFile, module: str) -> str:
+    return posixpath.normpath(posixpath.join(posixpath.dirname(f.path), module))
