@@ -97,7 +97,8 @@ def body_queries(query: SqlQuery, split: Splitter) -> list[SqlQuery]:
         )
     if language == "plpgsql":
         bare = text[:start] + _blank(text[start:end]) + text[end:]
-        out += _executed_queries(query, executed(text, bare, spans), row_type, routine.group(1) if routine else None)
+        found = executed(text, bare, spans)
+        out += _executed_queries(query, found, row_type, routine.group(1) if routine else None, once)
     return out
 
 
@@ -126,9 +127,13 @@ def _plpgsql_pieces(text: str, spans: list[tuple[int, int]], once: bool) -> list
     return sorted(pieces)
 
 
-def _executed_queries(query: SqlQuery, found: list[Executed], row_type: bool, routine: str | None) -> list[SqlQuery]:
+def _executed_queries(
+    query: SqlQuery, found: list[Executed], row_type: bool, routine: str | None, once: bool = False
+) -> list[SqlQuery]:
     """The statements EXECUTE runs, where the code says them: each variant of the text, its literal parts where
-    they are written, a value advisor does not know as a placeholder (the statement then incomplete)."""
+    they are written, a value advisor does not know as a placeholder (the statement then incomplete). A DO block
+    (`once`) runs as the file is read, so its EXECUTEd DDL is the schema a fresh database gets, as its plain DDL is
+    (`EXECUTE format('CREATE TABLE memories (... embedding vector(%s) ...)', dim)`)."""
     out, seen = [], set()
     for each in found:
         parts = _trimmed(each.parts)
@@ -137,8 +142,10 @@ def _executed_queries(query: SqlQuery, found: list[Executed], row_type: bool, ro
             anchor = query.textmap.locate(at)
             anchors.append((len(text), anchor.line, anchor.col))
             text += _PLACEHOLDER if written is None else written
-        if text in seen or not parts or parts[0][0] is None or not _EXECUTED_DML.match(text):
-            continue  # DDL run by EXECUTE changes the schema when called, not as the file is read
+        if text in seen or not parts or parts[0][0] is None:
+            continue
+        if not _EXECUTED_DML.match(text) and not (once and _EXECUTED_DDL.match(text) and _named_whole(parts)):
+            continue  # DDL a function EXECUTEs changes the schema when it is called, not as the file is read
         seen.add(text)
         known = all(written is not None for written, _ in parts)
         textmap = TextMap(query.textmap.path, text, tuple(dict((a[0], a) for a in anchors).values()))
@@ -157,6 +164,17 @@ def _executed_queries(query: SqlQuery, found: list[Executed], row_type: bool, ro
             )
         )
     return out
+
+
+def _named_whole(parts: list) -> bool:
+    """DDL whose head, up to its first parenthesis, is written out: the object it makes is named (a value filled in
+    later, as a column's `vector(%s)`, leaves it the same table; `CREATE INDEX ON %I` in a loop names none)."""
+    for written, _ in parts:
+        if written is None:
+            return False
+        if "(" in written:
+            return True
+    return True
 
 
 def _trimmed(parts: tuple) -> list:
@@ -359,6 +377,7 @@ def _in_insert_columns(before: str) -> bool:
 
 _PLACEHOLDER = "{}"  # read by advisor.parse as a typed placeholder: a name, a value or a spliced clause
 _EXECUTED_DML = re.compile(r"\(*\s*(?:SELECT|WITH|INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
+_EXECUTED_DDL = re.compile(r"\s*(?:CREATE|ALTER|DROP|COMMENT)\b", re.IGNORECASE)
 # `x := (SELECT ...)`, `row.col = coalesce((SELECT ...), 0)`: PL/pgSQL runs the expression's subqueries;
 # the target stands where a statement can start (tried there only: linear)
 _ASSIGNMENT = re.compile(rf"(?<![\w$]){_TARGET}\s*:?=(?!=)", re.IGNORECASE)
