@@ -38,6 +38,7 @@ from advisor.sources.js_mongo_factories import (
 )
 from advisor.sources.js_mongo_indexes import (
     INDEX_METHODS,
+    helper_list_indexes,
     index_from_call,
     register_schemas,
     schema_field_indexes,
@@ -46,7 +47,8 @@ from advisor.sources.js_mongo_indexes import (
 from advisor.sources.js_mongo_maps import readings
 from advisor.sources.js_mongo_plugins import exported as exported_plugins
 from advisor.sources.js_mongo_plugins import plugin_indexes
-from advisor.sources.js_names import getter, returned
+from advisor.sources.js_mongo_slots import parameter_slot, passed_calls
+from advisor.sources.js_names import getter, passed, returned
 from advisor.sources.js_receivers import resolve_receiver
 from advisor.sources.js_registry import registered_indexes
 from advisor.sources.js_schemas import model_and_schema_maps, schema_models, share_models
@@ -232,6 +234,7 @@ def _projection_item(value: Any) -> bool:
 
 
 PENDING = ""  # the collection of a query on a property advisor.sources.links may know as a getter's
+PARAMETER = "<>"  # the collection of a query on a parameter advisor.sources.links may know from the callers
 
 
 def _property_of_another(f: JsFile, base) -> str | None:
@@ -270,6 +273,8 @@ def _query_from_chain(f: JsFile, top, base, calls) -> MongoQuery | None:
     receiver = resolve_receiver(f, base, calls[:i])
     if receiver is None and not calls[:i] and _property_of_another(f, base) is not None:
         receiver = (PENDING, None, True)  # `versioned.syncConfigDefinitions`: a getter of another module's, maybe
+    if receiver is None and not calls[:i] and parameter_slot(f, unwrap(base)) is not None:
+        receiver = (PARAMETER, None, True)  # a parameter its callers may name (advisor.sources.js_mongo_slots)
     if receiver is None:
         return None
     collection, model, driver = receiver
@@ -495,6 +500,7 @@ def extract_mongo(f: JsFile, calls: list, result: SourceFile) -> None:
     model_and_schema_maps(f, calls)
     register_schemas(f)  # `setLockSchema(lockSchema)`: the model the function registers from it
     result.indexes += wrapper_indexes(f, calls)
+    result.indexes += helper_list_indexes(f, calls)  # `buildDbIndexes(Orders, [{ index: {...} }])`, a package's
     result.indexes += registered_indexes(f, calls)  # `registerPlugin({ collections: { K: { indexes } } })`
     for name, info in f.schemas.items():
         d = info.get("def")
@@ -528,9 +534,26 @@ def extract_mongo(f: JsFile, calls: list, result: SourceFile) -> None:
             _read_chain(f, call, base, chain, result, seen)
         f.bound = {}
     _imported_receivers(f, calls, result)
+    if links_of(result).slots.targets or "(" in f.text:
+        _passed(f, calls, result)
     share_models(f, calls, result)  # what the project joins across files (advisor.sources.links)
     _getters(f, result)
     mark_run_time(result.queries)
+
+
+def _passed(f: JsFile, calls: list, result: SourceFile) -> None:
+    """The calls of functions by name passing collections, for the slots of the project (advisor.sources.links)."""
+
+    def named(node) -> str | None:
+        rb, rcalls = unchain(f, node)
+        got = resolve_receiver(f, rb, rcalls) if rb is not None or rcalls else None
+        return got[0] if got is not None and got[0] not in (PENDING, PARAMETER) and not run_time(got[0]) else None
+
+    passed, counts = passed_calls(f, calls, named)
+    slots = links_of(result).slots
+    slots.passed += passed
+    for key, n in counts.items():
+        slots.calls[key] = slots.calls.get(key, 0) + n
 
 
 def _getters(f: JsFile, result: SourceFile) -> None:
@@ -567,11 +590,32 @@ def _read_chain(f: JsFile, call, base, chain: list, result: SourceFile, seen: se
             if q is not None and q.collection == PENDING:  # kept when the project defines the getter
                 links_of(result).pending_mongo.append((_property_of_another(f, base) or "", q))
                 return
+            slot = _slot(f, base, i, q)
+            if q is not None and slot is not None:  # named by what the callers pass (advisor.sources.links)
+                links_of(result).slots.targets.append((slot, q))
+                if q.collection == PARAMETER:
+                    return
+                links_of(result).slots.guessed.add(id(q))  # advisor's reading of the name: kept if no caller passes one
             where = (q.location.line, q.location.col, q.collection) if q is not None else None
             if q is not None and where not in seen:  # `(await c.find()...).map()`
                 seen.add(where)
                 result.queries.append(q)
             return
+
+
+def _slot(f: JsFile, base, i: int, q: MongoQuery | None):
+    """The parameter a query is on, when its callers may name it: the collection advisor could not name, or
+    named only by guessing from the parameter's name (a capitalised name read as a model, `<collection>`)."""
+    base = unwrap(base)
+    if q is None or i != 0 or base is None or base.type != "identifier":
+        return None
+    name = f.src(base)
+    guessed = (
+        q.collection == PARAMETER or (q.model == name and name not in f.models) or q.collection == run_time_name(name)
+    )
+    if not guessed or (q.collection != PARAMETER and passed(f, base)):
+        return None  # named otherwise, or by the calls of this very file (advisor.sources.js_receivers)
+    return parameter_slot(f, base)
 
 
 EXPORTED = re.compile(r"<(?:module\.)?exports\.(\w+)(\.collection)?>")  # a model the module exports

@@ -351,6 +351,15 @@ def _opened(f: JsFile, fn, value) -> Factory | None:
     compiled = _compiled(f, value)
     if compiled is not None:
         return compiled
+    value = unwrap(value)
+    if value is not None and value.type == "identifier":  # `const Orders = db.collection('orders'); ...; return Orders`
+        bound = unwrap(f.resolve(f.src(value), value.start_byte))
+        if bound is None or not fn.start_byte <= bound.start_byte < fn.end_byte or bound.type == "identifier":
+            return None
+        value = bound
+        opened = _opened(f, fn, value)
+        # a name it neither writes nor takes: what the caller reads stays the expression (`<config.lockName>`)
+        return opened if opened is None or opened.name or opened.parameter is not None else None
     base, calls = unchain(f, value)
     if base is None or not calls:
         return None

@@ -1,7 +1,9 @@
 """MongoDB index declarations in JavaScript / TypeScript.
 
 `createIndex` / `createIndexes` / `ensureIndex` calls (also through one level of helper
-function), mongoose `schema.index()` and field options `index: true` / `unique: true` / `expires`.
+function), mongoose `schema.index()` and field options `index: true` / `unique: true` / `expires`, and
+a package's index helper given a collection and a literal list of declarations (`buildDbIndexes(Orders,
+[{ index: { userId: 1 }, options: { sparse: true } }])`).
 
 A schema given to a function of the module that registers the model (`function setLockSchema(schema,
 collection) { exports.lockModel = model("Medici_Lock", schema, collection) }`, called as
@@ -31,6 +33,7 @@ from advisor.sources.js_syntax import (
     unchain,
     unwrap,
 )
+from advisor.sources.mongo_names import run_time
 
 INDEX_METHODS = {"createIndex", "ensureIndex", "createIndexes"}
 
@@ -310,3 +313,45 @@ def wrapper_indexes(f: JsFile, calls: list) -> list[IndexDef]:
             if ix is not None:
                 out.append(ix)
     return sorted(out, key=lambda ix: (ix.location.line, ix.location.col) if ix.location else (0, 0))
+
+
+_HELPER = re.compile(r"\w*[Ii]ndex(es)?\w*")  # a function named for indexes: buildDbIndexes, ensureIndexes
+_ENTRY_KEYS = ("index", "key", "keys")  # where an entry of such a list holds its key pattern
+
+
+def helper_list_indexes(f: JsFile, calls: list) -> list[IndexDef]:
+    """`buildDbIndexes(Orders, [{ index: { userId: 1, status: 1 } }, { index: { orderNumber: 1 }, options: {
+    sparse: true } }])`: a function named for indexes, imported from a package (its body is not the project's to
+    read), given a collection the module names and a literal list whose every entry holds a key pattern under
+    `index` / `key` / `keys` (its options under `options`, or beside it, as createIndexes takes them). A function
+    of the project is read through its body instead (wrapper_indexes)."""
+    out: list[IndexDef] = []
+    for call in calls:
+        fn = unwrap(call.child_by_field_name("function"))
+        if fn is None or fn.type != "identifier" or not _HELPER.fullmatch(f.src(fn)):
+            continue
+        module = f.imports.get(f.src(fn))
+        if module is None or module.startswith("."):
+            continue
+        args = arg_list(call.child_by_field_name("arguments"))
+        entries = unwrap(args[1]) if len(args) >= 2 else None  # (a third: the helper's own options)
+        if entries is None or entries.type != "array" or not entries.named_children:
+            continue
+        rb, rcalls = unchain(f, args[0])
+        got = resolve_receiver(f, rb, rcalls) if rb is not None or rcalls else None
+        if got is None or run_time(got[0]):
+            continue
+        state: dict = {"partial": False}
+        found: list[IndexDef] = []
+        for item in entries.named_children:
+            value = read_value(f, item, (), {}, state) if item.type == "object" else None
+            key = next((k for k in _ENTRY_KEYS if isinstance(value, dict) and isinstance(value.get(k), dict)), None)
+            if key is None or not isinstance(value, dict):
+                found = []
+                break  # an entry of another shape: not a list of declarations advisor knows
+            options = value.get("options", {k: v for k, v in value.items() if k != key})
+            ix = make_index(got[0], value[key], options, f.loc(item), got[1])
+            if ix is not None:
+                found.append(ix)
+        out += found
+    return out

@@ -45,7 +45,7 @@ Each file's extractor fills its `Links`; `link(sources)` (called by advisor/load
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from advisor.ir import JS_SUFFIXES, IndexDef, SourceFile, SqlQuery
@@ -224,6 +224,7 @@ def link(sources: list[SourceFile]) -> None:
     _made(sources)
     _builders(sources)
     _helper_calls(sources)
+    _passed_factories(sources)
     settle_slots(sources, lambda cls: _ancestors(cls, attributes.bases))
 
 
@@ -534,6 +535,37 @@ def _made(sources: list[SourceFile]) -> None:
             path = next((p for p in module_paths(module) if export in exported.get(p, {})), None)
             if path is not None:
                 query.collection, query.model, _ = made(exported[path][export], (), (), query.collection)
+
+
+def _passed_factories(sources: list[SourceFile]) -> None:
+    """What a JavaScript call passes for a slot when it is another module's factory called (`configure({ Orders })`
+    after `const Orders = await OrdersCollection(db)`): the collection the factory opens, else nothing known."""
+    factories = {s.path: s.links.factories for s in sources if s.links is not None and s.links.factories}
+
+    def named(g):
+        if not isinstance(g, Made):
+            return g
+        path = next((p for p in module_paths(g.module) if p in factories), None)
+        factory = factories[path].get(g.export) if path is not None and not g.value else None
+        collection = made(factory, g.given, g.texts, g.text)[0] if factory is not None else None
+        return None if collection is None or run_time(collection) else collection
+
+    for source in sources:
+        slots = source.links.slots if source.links is not None else None
+        if slots is None or not any(isinstance(g, Made) for p in slots.passed for g in _givens(p)):
+            continue
+        slots.passed = [
+            replace(
+                p,
+                positional=tuple(named(g) for g in p.positional),
+                keywords=tuple((k, named(g)) for k, g in p.keywords),
+            )
+            for p in slots.passed
+        ]
+
+
+def _givens(p) -> list:
+    return [*p.positional, *(g for _, g in p.keywords)]
 
 
 def _builders(sources: list[SourceFile]) -> None:

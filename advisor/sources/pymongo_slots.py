@@ -34,7 +34,9 @@ class Slot:
     position: int
 
 
-Given = str | Slot | None  # a collection's name, the caller's own parameter, or something else
+# a collection's name, the caller's own parameter, or something else (a JavaScript caller's factory call, a
+# js_mongo_factories.Made, is named by advisor.sources.links before the slots are settled)
+Given = str | Slot | Any
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,8 @@ class Slots:
     passed: list[Passed] = field(default_factory=list)
     calls: dict[tuple[str, str | None, bool], int] = field(default_factory=dict)
     typed: set[Slot] = field(default_factory=set)  # parameters annotated as a collection (`col: Collection`)
+    # JavaScript: the targets (by id) advisor named by the parameter's own name, kept so when no caller passes one
+    guessed: set[int] = field(default_factory=set)
 
 
 def settle_slots(sources: list[SourceFile], ancestors: Callable[[str], list[str]]) -> None:
@@ -106,15 +110,21 @@ def settle_slots(sources: list[SourceFile], ancestors: Callable[[str], list[str]
     for source in sources:
         targets = source.links.slots.targets if source.links is not None else []
         typed = source.links.slots.typed if source.links is not None else set()
+        guessed = source.links.slots.guessed if source.links is not None else set()
         for slot, target in targets:
             named = _given(slot, step, memo)
+            if not any(named) and id(target) in guessed:
+                continue  # no caller passes a collection: the name advisor read there stands (the query is kept)
             if not any(named) and slot not in typed:
                 continue  # no caller passes a collection: not known to be MongoDB's (unless its annotation says)
             one = next(iter(named)) if len(named) == 1 and not run_time(str(next(iter(named)))) else None
             if isinstance(target, MongoQuery):
+                if one and id(target) in guessed:  # the callers' collection, not a model guessed from the name
+                    target.model, target.driver = None, True
                 target.collection = one or run_time_name(slot.parameter)
                 target.partial = target.partial or one is None
-                source.queries.append(target)
+                if id(target) not in guessed:  # a guessed one is among the file's queries already
+                    source.queries.append(target)
             elif isinstance(target, IndexDef):
                 target.table = one or run_time_name(slot.parameter)
                 source.indexes.append(target)
