@@ -446,6 +446,11 @@ def value_plan(
             rows,
             True,
         )
+    if base in ("vector", "halfvec"):  # pgvector's: as many components as the column's size (3 when it has none)
+        size = re.fullmatch(r"\w+\((\d+)\)", col.type)
+        n = min(int(size.group(1)), 4096) if size else 3
+        parts = " || ',' || ".join(f"round(sin(({{k}}) * {i + 1})::numeric, 4)" for i in range(n))
+        return Plan(lambda k: f"('[' || {parts.replace('{k}', k)} || ']')::{col.type}", rows, True)
     if base == "bytea":
         return Plan(lambda k: f"decode(md5(({k})::text), 'hex')", rows, True)
     if base in ("inet", "cidr"):

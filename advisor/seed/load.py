@@ -107,6 +107,30 @@ _PSQL = re.compile(
 )
 
 
+_BUILDS_SQL = "it builds SQL at run time (EXECUTE)"  # advisor.seed.allowlist's reason for a DO block it does not run
+_TYPE_MODIFIER = re.compile(r"(\w+)\s*\(\s*\{\}\s*\)")  # `vector({})`: a modifier filled in at run time
+# pgvector's types: their indexes need a size, any size serves a plan, so a stand-in one (the others' goes)
+_SIZED_TYPES = {"vector": "3", "halfvec": "3", "sparsevec": "3", "bit": "3"}
+
+
+def block_ddl(query) -> str | None:
+    """The text to send for a statement advisor read in a DO block it does not run (its EXECUTEd DDL, its plain DDL):
+    written out whole, or but for a type's modifier filled in at run time, which goes (`varchar(%s)` -> `varchar`),
+    or for pgvector's types, whose indexes need one, is a stand-in (`vector(%s)` -> `vector(3)`: a plan is the same
+    whatever the size); None for anything else. Sent in the block's place, each through the allow-list."""
+    from advisor.sources.function_bodies import EXECUTED_DDL
+
+    if not EXECUTED_DDL.match(query.text):
+        return None
+
+    def modifier(m: re.Match) -> str:
+        size = _SIZED_TYPES.get(m.group(1).lower())
+        return f"{m.group(1)}({size})" if size else m.group(1)
+
+    text = _TYPE_MODIFIER.sub(modifier, query.text)
+    return None if "{}" in text else text
+
+
 def filled(text: str) -> str:
     """The statement with each psql variable as a stand-in of the same length: the variable's name in lower case,
     as a name, a quoted name or a literal (`:GRAPHILE_WORKER_SCHEMA.jobs` -> `graphile_worker_schema .jobs`): one
@@ -193,20 +217,31 @@ def load_schema(
     ]
     sources += [(path, ddl, line - 1) for path, line, ddl in declared]
     for name, text, offset in sources:
+        dynamic: list = []  # a DO block refused for the SQL it builds: [its error, its last line, statements read]
         for query in extract_sql(name, text, source="schema"):
             if offset:  # an index the code declares: where its declaration stands
                 at = query.location
                 end = at.end_line + offset if at.end_line is not None else None
                 query = replace(query, location=replace(at, line=at.line + offset, end_line=end))
             if query.origin == "function-body":
-                continue  # analysed as a query, never sent: its CREATE FUNCTION carries it
+                ddl = block_ddl(query) if dynamic and query.location.line <= dynamic[1] else None
+                if ddl is None:
+                    continue  # analysed as a query, never sent: its CREATE FUNCTION carries it
+                query, dynamic[2] = replace(query, text=ddl), dynamic[2] + 1  # read in the block, sent in its place
+            elif dynamic:
+                errors += [] if dynamic[2] else [dynamic[0]]
+                dynamic = []
             seq = next(counter)
             query = replace(query, text=filled(query.text))  # what is checked is what is sent
             body = query.text.strip()
             if not body or body.rstrip(";").strip() == "":
                 continue
             verdict = check(query.text)
-            if verdict.action == "refuse":
+            if verdict.action == "refuse" and verdict.reason.endswith(_BUILDS_SQL):
+                at = query.location
+                refused = (seq, LoadError(name, at.line, verdict.reason, body, refused=True))
+                dynamic = [refused, at.end_line if at.end_line is not None else at.line, 0]
+            elif verdict.action == "refuse":
                 errors.append((seq, LoadError(name, query.location.line, verdict.reason, body, refused=True)))
             elif verdict.action == "extension":
                 if verdict.extension in created:
@@ -221,6 +256,7 @@ def load_schema(
                     errors.append((seq, LoadError(name, query.location.line, message, body)))
             elif verdict.action == "send":
                 allowed.append((seq, name, query, body))
+        errors += [dynamic[0]] if dynamic and not dynamic[2] else []
     conn.autocommit = True
     conn.execute(f"SET statement_timeout = '{SCHEMA_STATEMENT_TIMEOUT}'")
     schemas: set[str] = set()  # created for the files, which use them and leave their creation to a runner

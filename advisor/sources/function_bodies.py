@@ -144,7 +144,7 @@ def _executed_queries(
             text += _PLACEHOLDER if written is None else written
         if text in seen or not parts or parts[0][0] is None:
             continue
-        if not _EXECUTED_DML.match(text) and not (once and _EXECUTED_DDL.match(text) and _named_whole(parts)):
+        if not _EXECUTED_DML.match(text) and not (once and EXECUTED_DDL.match(text) and _named_whole(parts)):
             continue  # DDL a function EXECUTEs changes the schema when it is called, not as the file is read
         seen.add(text)
         known = all(written is not None for written, _ in parts)
@@ -377,7 +377,7 @@ def _in_insert_columns(before: str) -> bool:
 
 _PLACEHOLDER = "{}"  # read by advisor.parse as a typed placeholder: a name, a value or a spliced clause
 _EXECUTED_DML = re.compile(r"\(*\s*(?:SELECT|WITH|INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
-_EXECUTED_DDL = re.compile(r"\s*(?:CREATE|ALTER|DROP|COMMENT)\b", re.IGNORECASE)
+EXECUTED_DDL = re.compile(r"\s*(?:CREATE|ALTER|DROP|COMMENT)\b", re.IGNORECASE)
 # `x := (SELECT ...)`, `row.col = coalesce((SELECT ...), 0)`: PL/pgSQL runs the expression's subqueries;
 # the target stands where a statement can start (tried there only: linear)
 _ASSIGNMENT = re.compile(rf"(?<![\w$]){_TARGET}\s*:?=(?!=)", re.IGNORECASE)
