@@ -48,8 +48,13 @@ CREATE TABLE likes (post_id int REFERENCES posts(id), user_id bigint REFERENCES 
     assert result.rows == {"users": 500, "posts": 2000, "likes": 2000}
     q = lambda sql: fresh_db.execute(sql).fetchone()[0]  # noqa: E731
     # vacuumed like a live production table: the visibility map makes index-only scans cheap
-    assert q("SELECT min(relallvisible::float / greatest(relpages, 1)) FROM pg_class "
-             "WHERE relname IN ('users', 'posts', 'likes')") == 1.0
+    assert (
+        q(
+            "SELECT min(relallvisible::float / greatest(relpages, 1)) FROM pg_class "
+            "WHERE relname IN ('users', 'posts', 'likes')"
+        )
+        == 1.0
+    )
     assert q("SELECT count(*) FROM posts p LEFT JOIN users u ON u.id = p.user_id WHERE u.id IS NULL") == 0
     assert q("SELECT count(DISTINCT email) FROM users") == 500
     assert 0.4 < q("SELECT avg((body IS NULL)::int) FROM posts") < 0.6
@@ -214,8 +219,10 @@ def test_seed_settings_naming_what_the_schema_lacks_are_noted():
     settings.columns[("users", "id")] = ColumnShape(distinct=3)
     settings.columns[("users", "nmae")] = ColumnShape(distinct=3)
     notes = unknown_settings(settings, tables)
-    assert notes == ["[seed] names table 'userz', which the schema does not have: ignored",
-                     "[seed] tables.users.columns.nmae: users has no column 'nmae': ignored"]
+    assert notes == [
+        "[seed] names table 'userz', which the schema does not have: ignored",
+        "[seed] tables.users.columns.nmae: users has no column 'nmae': ignored",
+    ]
 
 
 def test_the_schema_s_code_does_not_run_for_seeded_rows_and_what_runs_has_a_timeout(fresh_db, tmp_path):
@@ -258,3 +265,24 @@ def test_a_seed_larger_than_the_disk_may_hold_is_refused_before_any_row(fresh_db
         seed_database(fresh_db, huge, disk_budget=10**9)
     assert fresh_db.execute("SELECT count(*) FROM t").fetchone()[0] == 0
     assert seed_database(fresh_db, SeedSettings(rows=100), disk_budget=10**9).rows["t"] == 100
+
+
+def test_a_table_referencing_itself_is_seeded_each_row_under_an_earlier_one(fresh_db, tmp_path):
+    """`knowledge.originalId REFERENCES knowledge(id)` (holdout 28's elizaOS adapter), a tree's `parent`: each row
+    names an earlier row, whatever batch it is loaded in, so the table is seeded (it was left empty)."""
+    from advisor.seed.generate import seed_database
+    from advisor.seed.load import load_schema
+    from advisor.seed.settings import SeedSettings
+
+    ddl = tmp_path / "schema.sql"
+    ddl.write_text("""
+CREATE TABLE nodes (id uuid PRIMARY KEY, parent uuid REFERENCES nodes(id), name text NOT NULL);
+CREATE TABLE folders (id bigserial PRIMARY KEY, parent_id bigint NOT NULL REFERENCES folders(id));
+""")
+    assert load_schema(fresh_db, [ddl]) == []
+    result = seed_database(fresh_db, SeedSettings(rows=3000))
+    assert result.rows == {"folders": 3000, "nodes": 3000}
+    q = lambda sql: fresh_db.execute(sql).fetchone()[0]  # noqa: E731
+    assert q("SELECT count(*) FROM nodes c JOIN nodes p ON p.id = c.parent") == 3000
+    assert q("SELECT count(DISTINCT parent) FROM nodes") > 100  # a tree, not every row under one
+    assert q("SELECT count(*) FROM folders c JOIN folders p ON p.id = c.parent_id WHERE p.id < c.id") >= 2999

@@ -566,6 +566,9 @@ def plan_table(
         if col.not_null or col.name in null_off:
             nf = 0.0
         fk = fk_of.get(col.name)
+        if fk and fk[0] == table.name:  # a row's parent in its own table: filled once its key's values are planned
+            exprs[col.name], nulls[col.name] = (lambda g: "NULL"), nf
+            continue
         if fk and fk[0] in seeds:
             parent, pcol, cols, pcols, idx = fk
             pseed = seeds[parent]
@@ -589,8 +592,6 @@ def plan_table(
                 value = lambda g: "NULL"  # noqa: E731
             else:
                 value = _then(r, pexpr)
-            if parent == table.name and rows > 1 and pexpr is not None:
-                value = lambda g, pexpr=pexpr, n=rows: pexpr(f"(1 + ((({g}) * 7919) % {n}))")  # type: ignore[misc]  # mypy#15459
         else:
             plan = plans[col.name]
             if col.name in radix:
@@ -612,6 +613,10 @@ def plan_table(
             value = _then(k, plan.value)
         exprs[col.name] = value
         nulls[col.name] = nf
+    for name, (parent, pcol, *_) in fk_of.items():
+        if parent == table.name and name in exprs and pcol in exprs and pcol != name:
+            # an earlier row's key (`knowledge.originalId REFERENCES knowledge`): loaded before it, in any batch
+            exprs[name] = lambda g, key=exprs[pcol]: key(f"(1 + ((({g}) * 7919) % greatest(({g}) - 1, 1)))")  # type: ignore[misc]  # mypy#15459
     _follow(table, defaults, exprs, settings.seed)
     for name, nf in nulls.items():
         if nf > 0:
