@@ -7,7 +7,18 @@ from advisor.schema.ddl import schema_from_queries
 from advisor.sources.sql_files import extract_sql
 from tests.conftest_db import pg_server  # noqa: F401
 
-SCHEMA = """\
+LOOPED = """\
+DO $$
+DECLARE t text;
+BEGIN
+    FOR t IN SELECT tablename FROM pg_tables LOOP
+        EXECUTE format('CREATE TABLE %I_archive (id int)', t);
+    END LOOP;
+END $$;
+"""  # a name only the run knows: no table
+
+SCHEMA = (
+    """\
 CREATE TABLE rooms (id uuid PRIMARY KEY);
 
 DO $$
@@ -26,13 +37,9 @@ END $$;
 
 CREATE INDEX idx_memories_type_room ON memories ("type", "roomId");
 
-DO $$
-DECLARE t text;
-BEGIN
-    FOR t IN SELECT tablename FROM pg_tables LOOP
-        EXECUTE format('CREATE TABLE %I_archive (id int)', t);
-    END LOOP;
-END $$;
+"""
+    + LOOPED
+    + """\
 
 CREATE FUNCTION make_later() RETURNS void AS $$
 BEGIN
@@ -40,6 +47,7 @@ BEGIN
 END;
 $$ LANGUAGE plpgsql;
 """
+)
 
 
 def test_a_do_blocks_executed_ddl_is_the_schema():
@@ -58,7 +66,8 @@ def test_a_do_blocks_executed_ddl_is_the_schema():
     assert [(fk.columns, fk.ref_table) for fk in memories.foreign_keys] == [(("roomId",), "rooms")]
 
 
-LOADED = """\
+LOADED = (
+    """\
 CREATE EXTENSION IF NOT EXISTS vector;
 DO $$
 DECLARE dim INTEGER;
@@ -67,15 +76,12 @@ BEGIN
     EXECUTE format('CREATE TABLE memories (id uuid PRIMARY KEY, note varchar(%s), embedding vector(%s))', dim, dim);
 END $$;
 CREATE INDEX memories_embedding ON memories USING hnsw (embedding vector_cosine_ops);
-DO $$
-DECLARE t text;
-BEGIN
-    FOR t IN SELECT tablename FROM pg_tables LOOP
-        EXECUTE format('CREATE TABLE %I_archive (id int)', t);
-    END LOOP;
-END $$;
+"""
+    + LOOPED
+    + """\
 DO $$ BEGIN EXECUTE 'COPY (SELECT 1) TO PROGRAM ''true'''; END $$;
 """
+)
 
 
 def test_explains_database_gets_the_ddl_advisor_read_in_a_do_block_it_does_not_run(tmp_path, pg_server):  # noqa: F811
