@@ -96,7 +96,8 @@ def _classify(fieldname: str, value: Any, path: tuple) -> list[Pred]:
                     preds.append(Pred(fieldname, runtime_regex_kind(pattern, flags, options), pattern, p))
             elif op == "$options":
                 continue
-            elif op == "$elemMatch" and isinstance(arg, dict) and not all(is_operator(k) for k in arg):
+            elif op == "$elemMatch" and isinstance(arg, dict) and not all(k in _VALUE_OPERATORS for k in arg):
+                # on subdocuments: `{x: 1}`, also as `{$and: [{x: 1}, {y: 2}]}` (bigchaindb's double-spend check)
                 preds += _element_preds(fieldname, arg, p)
             elif op == "$elemMatch":
                 preds.append(Pred(fieldname, "elem", arg, p))
@@ -114,6 +115,12 @@ def _classify(fieldname: str, value: Any, path: tuple) -> list[Pred]:
         kind = runtime_regex_kind(Placeholder("string", source), given or "", given) if source else "other"
         return [Pred(fieldname, kind, value, path)]
     return [Pred(fieldname, "eq", value, path)]
+
+
+# what $elemMatch on an array's values holds (`{$gt: 1, $lt: 9}`); a logical operator's clauses name fields
+_VALUE_OPERATORS = frozenset(
+    "$eq $ne $gt $gte $lt $lte $in $nin $regex $options $exists $type $mod $size $all $not $elemMatch".split()
+)
 
 
 def _element_preds(fieldname: str, arg: dict, path: tuple) -> list[Pred]:

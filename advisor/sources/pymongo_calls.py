@@ -229,7 +229,9 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
             elif declared:  # on the name the resource is registered under (advisor.sources.links)
                 links_of(result).resources += [(cls.name, ix) for ix in declared]
     tables = (
-        {**index_tables(tree, value, where), **spec_tables(tree, value, where)} if "IndexModel" in result.text else {}
+        {**index_tables(tree, value, where), **spec_tables(tree, value, where)}
+        if "IndexModel" in result.text or "create_index" in result.text  # pairs: read in a module that creates indexes
+        else {}
     )
     if tables:  # declared when the project applies them (advisor.sources.links)
         links_of(result).tables.update(tables)
@@ -403,6 +405,10 @@ def _index(result: SourceFile, coll: str, method: str, call: ast.Call, path: str
     if not call.args:
         return
     key = call.args[0]
+    table = names.tables.applied(key) if isinstance(key, ast.Name) else None
+    if table is not None:  # `for keys, options in INDEXES[name]: coll.create_index(keys, **options)` (links)
+        links_of(result).applied.setdefault(table, []).append(unread_index(coll, loc))
+        return
     looped = literal_loop_items(names.tree, call, key.id) if isinstance(key, ast.Name) else None
     for spec in looped if looped is not None else [key]:  # `for f in ("state", "name"): coll.create_index(f)`
         keys = _value(spec, path, index, {}, (), names)

@@ -60,7 +60,8 @@ class Names:
         for values in self.assigned.values():
             values.sort(key=position)
         self.classes = Classes(tree)  # what `self.name` holds and `self.method()` returns, class by class
-        self.tables = TableUses(tree, self.resolve)  # create_indexes(INDEXES[name]): an index table applied
+        # create_indexes(INDEXES[name]): an index table applied, also through a parameter the module's calls fill
+        self.tables = TableUses(tree, self._passed_value)
         self.tree = tree
         # an expression's static value, and its location (set by add_pymongo, which knows the file)
         self.value: Callable[[ast.AST], Any] = lambda node: None
@@ -81,6 +82,14 @@ class Names:
         if not isinstance(param, ast.Name) or param.id not in self.parameters.get(id(held), ()):
             return None
         return self.classes.class_of(held)
+
+    def _passed_value(self, name: ast.Name) -> ast.AST | None:
+        """What a name holds: its value, or for a parameter the one argument every call of the module passes."""
+        value = self.resolve(name)
+        if value is not None:
+            return value
+        given = self.arguments(name)
+        return given[0] if given and all(ast.dump(g) == ast.dump(given[0]) for g in given) else None
 
     def arguments(self, param: ast.Name) -> list[ast.AST]:
         """What the module's calls pass for `param`, a parameter of the function it is used in, by position

@@ -61,7 +61,14 @@ def collection_of(node: ast.AST, names: Names, depth: int = 0) -> str | None:
         kept = _kept_by_name(node, names, depth)
         if kept is not None:
             return kept
-    if isinstance(node, ast.Subscript) and (holds_database(node.value, names, depth) or database_method(node)):
+    # `conn.conn[dbname][collection]`: a connection's database's collection, in a module that imports a MongoDB driver
+    twice = (
+        isinstance(node, ast.Subscript)
+        and isinstance(node.value, ast.Subscript)
+        and _connection(node.value.value)
+        and names.imports_mongo
+    )
+    if isinstance(node, ast.Subscript) and (twice or holds_database(node.value, names, depth) or database_method(node)):
         key: ast.AST = node.slice
         if isinstance(key, ast.Name) and depth < 4:
             key = names.resolve(key) or key
@@ -121,6 +128,8 @@ def collection_of(node: ast.AST, names: Names, depth: int = 0) -> str | None:
         return instance_member(instance, node.attr) if instance else found
     if _named_by_argument(node) is not None:  # a Database's, returning the Collection
         return _named_by_argument(node)
+    if _opened_by_name(node) is not None and names.imports_mongo:
+        return _opened_by_name(node)
     callee = node.func.attr if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) else ""
     callee = node.func.id if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) else callee
     if re.fullmatch(r"\w+_collection", callee) and names.imports_mongo:
@@ -202,6 +211,29 @@ def _named_by_argument(node: ast.AST) -> str | None:
         and isinstance(node.args[0], ast.Constant)
     ):
         return str(node.args[0].value)
+    return None
+
+
+def _connection(node: ast.AST) -> bool:
+    """A name for a client or connection: `conn`, `self.connection`, `mongo_client` (not `config`, `settings`)."""
+    name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
+    return bool(re.fullmatch(r"_*(conn|connection|client|mongo\w*|\w+_(conn|connection|client))", name, re.IGNORECASE))
+
+
+def _opened_by_name(node: ast.AST) -> str | None:
+    """`conn.collection('transactions')` in a module that imports a MongoDB driver: no method of pymongo's, the
+    JavaScript driver's name for opening a collection, which a project's connection class gives its own (bigchaindb's
+    `LocalMongoDBConnection.collection(name)`, a proxy replaying `client[db][name]`): the collection it names."""
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "collection"
+        and len(node.args) == 1
+        and not node.keywords
+        and isinstance(node.args[0], ast.Constant)
+        and isinstance(node.args[0].value, str)
+    ):
+        return node.args[0].value
     return None
 
 

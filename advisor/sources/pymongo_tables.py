@@ -39,10 +39,41 @@ def index_model(
     return read or unread_index(collection, where(call))
 
 
+def _is_pair(node: ast.AST) -> bool:
+    """`('id', dict(unique=True, name='transaction_id'))`, `([('height', DESCENDING)], {'unique': True})`: a key and
+    the options create_index takes, as a loop hands them on (`for fields, kwargs in indexes:
+    coll.create_index(fields, **kwargs)`, bigchaindb's INDEXES)."""
+    if not isinstance(node, ast.Tuple) or len(node.elts) != 2:
+        return False
+    keys, options = node.elts
+    named_options = isinstance(options, ast.Dict) or (
+        isinstance(options, ast.Call) and getattr(options.func, "id", "") == "dict" and not options.args
+    )
+    return named_options and isinstance(keys, (ast.Constant, ast.List, ast.Tuple))
+
+
+def _declared(
+    collection: str, node: ast.AST, value: Callable[[ast.AST], Any], where: Callable[[ast.AST], Location]
+) -> IndexDef:
+    """An entry of a table: an IndexModel, or a (key, options) pair."""
+    if isinstance(node, ast.Call):
+        return index_model(collection, node, value, where)
+    from advisor.mongo.indexes import make_index, unread_index
+
+    keys, options = node.elts  # type: ignore[attr-defined]
+    opts = (
+        value(options) if isinstance(options, ast.Dict) else {k.arg: value(k.value) for k in options.keywords if k.arg}
+    )
+    return make_index(collection, value(keys), opts if isinstance(opts, dict) else {}, where(node)) or unread_index(
+        collection, where(node)
+    )
+
+
 def index_tables(
     tree: ast.AST, value: Callable[[ast.AST], Any], where: Callable[[ast.AST], Location]
 ) -> dict[str, list[IndexDef]]:
-    """`NAME = {"collection": [IndexModel(...), ...], ...}`: each table's declarations, by its name."""
+    """`NAME = {"collection": [IndexModel(...), ...], ...}` (or `(keys, options)` pairs): each table's declarations,
+    by its name."""
     out: dict[str, list[IndexDef]] = {}
     for node in walk(tree):
         target = (
@@ -60,12 +91,12 @@ def index_tables(
             isinstance(k, ast.Constant)
             and isinstance(k.value, str)
             and isinstance(v, (ast.List, ast.Tuple))
-            and all(_is_index_model(e) for e in v.elts)
+            and (all(_is_index_model(e) for e in v.elts) or all(_is_pair(e) for e in v.elts))
             for k, v in lists
-        ) or not any(cast_list(v) for _, v in lists):
-            continue  # every value a list of IndexModel, keyed by a name: nothing else is a table
+        ) or not any(_entries(v) for _, v in lists):
+            continue  # every value a list of IndexModel (or of pairs), keyed by a name: nothing else is a table
         out[target.id] = [
-            index_model(str(getattr(k, "value", "")), e, value, where) for k, v in lists for e in cast_list(v)
+            _declared(str(getattr(k, "value", "")), e, value, where) for k, v in lists for e in _entries(v)
         ]
     return out
 
@@ -108,6 +139,12 @@ def spec_tables(
 
 def cast_list(node: ast.AST) -> list[ast.Call]:
     return [e for e in node.elts if isinstance(e, ast.Call)] if isinstance(node, (ast.List, ast.Tuple)) else []
+
+
+def _entries(node: ast.AST) -> list[ast.AST]:
+    """A table's list: its IndexModel calls, or its (keys, options) pairs."""
+    calls: list[ast.AST] = list(cast_list(node))
+    return calls or ([e for e in node.elts if _is_pair(e)] if isinstance(node, (ast.List, ast.Tuple)) else [])
 
 
 class Loops:
@@ -175,9 +212,8 @@ def applied_table(
                 if over is not None:  # for models in INDEXES.values(), for name, models in INDEXES.items()
                     table, view = over
                     return imported.get(table, table) if place == (1 if view == "items" else None) else None
-                if place is not None:
-                    return None
-                arg = iterable  # for index in indexes: an item of what `indexes` holds
+                # for index in indexes: an item of what `indexes` holds; for keys, options in indexes: its parts
+                arg = iterable
             else:
                 return None
         else:
