@@ -322,3 +322,27 @@ def test_a_member_a_base_outside_the_project_may_define_is_unknown(project):
     assert found(project, files) == sorted(
         hit for m in ("UPDATE wallets", "UPDATE payments", "UPDATE keys") for hit in crud_lines(CRUD, m)
     )
+
+
+# --- Python: a clause a private method is handed by every call, one of them unpacking the rest -----------
+
+ENTITIES = """
+class Session:
+    async def _select_entity(self, constraint, *args):
+        q = f"SELECT id, hash FROM telethon_entities WHERE session_id=$1 AND {constraint}"
+        return await self.db.fetchrow(q, self.session_id, *args)
+
+    async def by_phone(self, key):
+        return await self._select_entity("phone=$2", str(key))
+
+    async def by_ids(self, ids):
+        return await self._select_entity(f"id IN ($2, $3, $4)", *ids)
+"""
+
+
+def test_an_argument_before_a_starred_one_binds_as_written(project):
+    """holdout 29's mautrix-telegram: `self._select_entity(f"id IN ($2, $3, $4)", *ids)` still hands the method a
+    clause the code writes; what `*ids` unpacks goes to `*args` (a bound value), not to `constraint`."""
+    assert found(project, {"app/session.py": ENTITIES}) == []
+    spliced = ENTITIES.replace('_select_entity(f"id IN ($2, $3, $4)", *ids)', "_select_entity(*ids)")
+    assert found(project, {"app/session.py": spliced}) == [("app/session.py", 3)]  # the star may fill the clause

@@ -159,17 +159,19 @@ def argument(call: Call, function: Defined, param: str, binding: str) -> tuple[a
     """What `call` binds to `param`: (the argument, False), or (the parameter's default, True); None when
     unknown (`*args`, `**kw`, a parameter the call leaves without a default)."""
     node = call.node
-    if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
-        return None
     args = function.args
     positional = [*args.posonlyargs, *args.args]
     receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
     on_class = isinstance(receiver, ast.Name) and receiver.id[:1].isupper() and not receiver.id.isupper()  # not DB
     if receiver is not None and (binding == "class" or (binding == "method" and not on_class)):
         positional = positional[1:]  # obj.m(a): obj is self; cls.m(a), Class.m(a): the class is cls
-    for arg, value in zip(positional, node.args):
+    # the arguments before a `*args` bind as written (`f('id IN ($2, $3)', *ids)`); what it unpacks, no one knows
+    star = next((i for i, a in enumerate(node.args) if isinstance(a, ast.Starred)), len(node.args))
+    for arg, value in zip(positional, node.args[:star]):
         if arg.arg == param:
             return value, False
+    if star < len(node.args) or any(k.arg is None for k in node.keywords):
+        return None
     for keyword in node.keywords:
         if keyword.arg == param:
             return keyword.value, False
