@@ -47,6 +47,11 @@ class Project:
     notes: str = ""
     holdout: bool = False  # added after the rules were tuned: its first run measured code advisor had not seen
     python: str = ""  # the Python its sdist requires when newer than this one's (`requires-python >= 3.12`)
+    # a pin for the tools that build its sdist's metadata (`setuptools<70` for a setup.py importing pkg_resources)
+    build: str = ""
+    # the sdist's own address on the index, for one `NAME==VERSION` cannot fetch (a setup.py that versions itself
+    # from git builds as `0.15.3+dev.unknown`, which pip then refuses); its sha256 is part of the address
+    url: str = ""
 
     @property
     def root(self) -> Path:
@@ -62,7 +67,8 @@ def load_manifest(path: Path = MANIFEST) -> tuple[list[Project], tuple[str, ...]
             name=p["name"], registry=p["registry"], package=p.get("package", p["name"]),
             version=p["version"], kind=p["kind"], what=p.get("what", ""), config=p.get("config", {}),
             nonapp=tuple(p.get("nonapp", ())), notes=p.get("notes", ""),
-            holdout=bool(p.get("holdout", False)), python=p.get("python", ""),
+            holdout=bool(p.get("holdout", False)), python=p.get("python", ""), build=p.get("build", ""),
+            url=p.get("url", ""),
         ))
     return projects, tuple(data.get("nonapp", ()))
 
@@ -98,10 +104,14 @@ def download(p: Project, dest: Path) -> Path:
         for f in dest.iterdir():
             if f.name.lower().replace("_", "-").startswith(stem) and f.name.endswith((".tar.gz", ".zip")):
                 return f
-        with tempfile.TemporaryDirectory() as tmp:
+        with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as pins:
             newer = ["--python-version", p.python, "--only-binary=:none:"] if p.python else []
+            env = dict(os.environ)
+            if p.build:  # the build environment pip makes for the sdist honours PIP_CONSTRAINT
+                (Path(pins) / "build.txt").write_text(p.build + "\n")
+                env["PIP_CONSTRAINT"] = str(Path(pins) / "build.txt")
             subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", p.package,
-                            *newer, f"{p.package}=={p.version}", "-d", tmp], check=True)
+                            *newer, p.url or f"{p.package}=={p.version}", "-d", tmp], check=True, env=env)
             (got,) = list(Path(tmp).iterdir())
             return Path(shutil.move(str(got), dest / got.name))
     if p.registry == "npm":
