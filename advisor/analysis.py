@@ -236,15 +236,19 @@ class Analysis:
         n = len(unsized)
         first = firsts[order[0]].location
         tables = ", ".join(f'"{t}"' for t in order[:3])
+        # MongoDB's rules speak of collections (their ids MGO...), the others of tables
+        mongo = {(spec_of.id if (spec_of := catalogue.lookup(name)) else "").startswith("MGO") for name, _ in unsized}
+        thing = "collection" if mongo == {True} else "table" if mongo == {False} else "table or collection"
+        things = "collections" if mongo == {True} else "tables" if mongo == {False} else "tables and collections"
         return Finding(
             rule=spec.id,
             severity=cast(Severity, self.config.severity.get(spec.id) or spec.severity),
             location=first,
-            message=f"advisor does not know whether {'this table grows' if len(order) == 1 else 'these tables grow'} "
+            message=f"advisor does not know whether {f'this {thing} grows' if len(order) == 1 else f'these {things} grow'} "
             + (
-                "large, so it did not make the one claim that only matters on a large table: "
+                f"large, so it did not make the one claim that only matters on a large {thing}: "
                 if n == 1
-                else f"large, so it made none of the {n} claims that only matter on a large table: "
+                else f"large, so it made none of the {n} claims that only matter on a large {thing}: "
             )
             + "; ".join(listed)
             + more,

@@ -79,9 +79,15 @@ def test_queries_through_a_connection_helper_and_indexes_from_pairs_applied_by_a
         ("transactions", ("id",), True),
         ("transactions", ("inputs.fulfills.transaction_id", "inputs.fulfills.output_index"), False),
     ]
-    found = {(catalogue.lookup(f.rule).name, f.location.line) for f in engine.check(["."]).active}
+    active = engine.check(["."]).active
+    found = {(catalogue.lookup(f.rule).name, f.location.line) for f in active}
     assert ("unknown-size", 15) in found  # blocks by `transactions`: no index; the claim waits on its size
     assert not any(name == "collection-scan" for name, _ in found)  # the double-spend check is served
+    (note,) = [f for f in active if catalogue.lookup(f.rule).name == "unknown-size"]
+    assert note.message.startswith(
+        "advisor does not know whether this collection grows large, so it did not make the one claim that only "
+        "matters on a large collection: blocks (1 collection-scan;"
+    )  # a collection, not a table
 
 
 def test_elem_match_on_subdocuments_bounds_their_paths_also_under_and():
