@@ -15,7 +15,14 @@ from advisor.sources import register
 from advisor.sources.js_flow import scope_names
 from advisor.sources.js_mongo import extract_mongo
 from advisor.sources.js_pg_format import pg_format_queries
-from advisor.sources.js_sql_builders import builder_queries, called_builder, exported_builders, reaching_calls
+from advisor.sources.js_sql_builders import (
+    appended_to,
+    builder_queries,
+    called_builder,
+    enclosing,
+    exported_builders,
+    reaching_calls,
+)
 from advisor.sources.js_sql_helpers import callee_name as _callee_name
 from advisor.sources.js_sql_helpers import sql_helpers
 from advisor.sources.js_sql_text import concatenation, flatten_plus, js_query, read_once, string_pieces
@@ -103,6 +110,7 @@ def _read_argument(f: _File, call, arg, name: str, callee: str, result: SourceFi
     # knex's raw() handed to a builder method (`.select(db.raw('count(*) as n'))`) is a fragment of the
     # builder's statement, not a statement: its text is checked for what it interpolates, not parsed
     fragment = name == "raw" and call.parent is not None and call.parent.type == "arguments"
+    appended: list = []  # what `sql += ...` adds to the name before the call (None: on some runs only)
     if arg.type == "identifier":
         resolved = f.resolve(f.src(arg), arg.start_byte)
         if (
@@ -110,13 +118,19 @@ def _read_argument(f: _File, call, arg, name: str, callee: str, result: SourceFi
             and resolved.type in ("string", "template_string", "binary_expression")
             and scopes_of(f).gives(arg, resolved)
         ):
-            arg, origin = resolved, "constant-reaching-call"
+            fn = enclosing(resolved)
+            added = appended_to(f, fn, f.src(arg), arg.start_byte) if fn is not None and fn == enclosing(arg) else []
+            if added is None:
+                return False  # changed another way than by appending: not one text advisor can say
+            arg, origin, appended = resolved, "constant-reaching-call", added
     if arg.type == "object":  # client.query({ text: '...', values })
         for child in arg.named_children:
             if child.type == "pair" and _key_name(f, child.child_by_field_name("key")) == "text":
                 arg = _unwrap(child.child_by_field_name("value"))
                 break
-    if arg.type in ("string", "template_string"):
+    # the text and what `+=` appends to it before the call, read as one concatenation of their pieces
+    parts = flatten_plus(arg) + [p for a in appended for p in (flatten_plus(a) if a is not None else [None])]
+    if arg.type in ("string", "template_string") and not appended:
         unknown: list[str] = []
         text, anchors, subs = string_pieces(f, arg, tagged=False, unknown=unknown)
         if not runs_as_sql(text):
@@ -129,8 +143,7 @@ def _read_argument(f: _File, call, arg, name: str, callee: str, result: SourceFi
                 js_query(f, arg, text, anchors, dynamic=bool(subs), dialect=dialect, origin=origin, at=call)
             )
         return True
-    if arg.type == "binary_expression":
-        parts = flatten_plus(arg)
+    if arg.type in ("string", "template_string", "binary_expression"):
         if len(parts) < 2:
             return False
         unknown = []
@@ -140,8 +153,10 @@ def _read_argument(f: _File, call, arg, name: str, callee: str, result: SourceFi
             return False
         seen.add(arg.id)
         loc = f.loc(arg)
-        if dynamic:
-            result.string_built.append(StringBuilt("concatenation", callee, loc, tuple(unknown)))
+        # a piece only some runs append (`...`, advisor.sources.js_sql_text.concatenation) is the code's own text
+        spliced = [u for u in unknown if u != "..."] if None in parts else unknown
+        if spliced:
+            result.string_built.append(StringBuilt("concatenation", callee, loc, tuple(spliced)))
         if not fragment:
             result.queries.append(
                 js_query(f, arg, text, anchors, dynamic=dynamic, dialect=dialect, origin=origin, at=call)

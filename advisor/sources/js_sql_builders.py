@@ -127,7 +127,7 @@ def _local(f: JsFile, fn, ident) -> list[tuple] | None:
     runs a placeholder), or the statements of a list it builds with `push`."""
     name = f.src(ident)
     decls = [(start, v) for start, v in f.decls.get(name, []) if fn.start_byte <= start < fn.end_byte]
-    if len(decls) != 1 or _enclosing(decls[0][1]) != fn:
+    if len(decls) != 1 or enclosing(decls[0][1]) != fn:
         return None  # given more than once (`q = ...` again), or not the function's own
     value = decls[0][1]
     declarator = value.parent
@@ -138,8 +138,18 @@ def _local(f: JsFile, fn, ident) -> list[tuple] | None:
         return [_text(f, v, []) for v in items] if items and all(v.type in TEXTS for v in items) else None
     if value.type not in TEXTS:
         return None
+    appended = appended_to(f, fn, name, fn.end_byte)
+    return [_text(f, value, appended)] if appended is not None else None
+
+
+def appended_to(f: JsFile, fn, name: str, before: int) -> list | None:
+    """What the function appends to its variable `name` with `+=` before byte `before`, in order: each piece, or
+    None for one added on some runs only (under an `if`, in a loop: read as a placeholder); None when it is
+    changed another way (`-=`...)."""
     appended: list = []
     for node in _own_nodes(fn):
+        if node.start_byte >= before:
+            break
         if node.type == "augmented_assignment_expression" and f.src(node.child_by_field_name("left")) == name:
             if f.src(node.child_by_field_name("operator")) != "+=":
                 return None
@@ -147,7 +157,7 @@ def _local(f: JsFile, fn, ident) -> list[tuple] | None:
                 appended.append(unwrap(node.child_by_field_name("right")))
             elif not appended or appended[-1] is not None:
                 appended.append(None)  # added on some runs only (an `if`, a loop): a placeholder
-    return [_text(f, value, appended)]
+    return appended
 
 
 def _own_nodes(fn):
@@ -161,7 +171,7 @@ def _own_nodes(fn):
         stack.extend(reversed([c for c in node.named_children if c.type not in FUNCTIONS]))
 
 
-def _enclosing(node):
+def enclosing(node):
     node = node.parent
     while node is not None and node.type not in FUNCTIONS:
         node = node.parent
@@ -276,7 +286,7 @@ def _assigned_calls(f: JsFile, name: str, at, taken: set) -> list:
         by_owner: dict = {}
         for order, (_, value) in enumerate(f.decls.get(name, [])):
             if value.type == "call_expression":
-                owner = _enclosing(value)
+                owner = enclosing(value)
                 by_owner.setdefault(owner.id if owner is not None else None, []).append((order, value))
         f.memo[("assigned", name)] = by_owner
     by_owner = f.memo[("assigned", name)]
