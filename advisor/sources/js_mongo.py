@@ -534,8 +534,7 @@ def extract_mongo(f: JsFile, calls: list, result: SourceFile) -> None:
             _read_chain(f, call, base, chain, result, seen)
         f.bound = {}
     _imported_receivers(f, calls, result)
-    if links_of(result).slots.targets or "(" in f.text:
-        _passed(f, calls, result)
+    _passed(f, calls, result)
     share_models(f, calls, result)  # what the project joins across files (advisor.sources.links)
     _getters(f, result)
     mark_run_time(result.queries)
@@ -549,7 +548,8 @@ def _passed(f: JsFile, calls: list, result: SourceFile) -> None:
         got = resolve_receiver(f, rb, rcalls) if rb is not None or rcalls else None
         return got[0] if got is not None and got[0] not in (PENDING, PARAMETER) and not run_time(got[0]) else None
 
-    passed, counts = passed_calls(f, calls, named)
+    own = {slot.function for slot, _ in links_of(result).slots.targets}
+    passed, counts = passed_calls(f, calls, named, own)
     slots = links_of(result).slots
     slots.passed += passed
     for key, n in counts.items():

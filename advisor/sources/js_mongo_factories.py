@@ -268,19 +268,59 @@ def import_of(f: JsFile, name: str) -> tuple[str, str] | None:
     """(module, export) a name is bound to by an import or require of a module of the project:
     `import X from './m'` and `const X = require('./m')` -> DEFAULT, `import { Y as X }` /
     `const { Y: X } = require('./m')` -> Y."""
+    key = ("import_of", name)  # asked per call and per argument: a bundle's top level read once per name
+    if key not in f.memo:
+        f.memo[key] = _import_of(f, name)
+    return f.memo[key]
+
+
+def _import_of(f: JsFile, name: str) -> tuple[str, str] | None:
     module = f.imports.get(name)
     if module is not None and not module.startswith("."):
         return None  # a package's
+    for st in f.root.named_children if module is not None else ():
+        found = _from_import(f, st, name) if st.type == "import_statement" else None
+        if found is not None and module is not None:
+            return module, found
+    if name not in _required_names(f):
+        return None  # no top-level declaration binds it from a require or a module bound whole: none to read
     for st in f.root.named_children:
-        if st.type == "import_statement" and module is not None:
-            found = _from_import(f, st, name)
-            if found is not None:
-                return module, found
         for decl in st.named_children if st.type in ("lexical_declaration", "variable_declaration") else ():
             required = _from_require(f, decl, name)
             if required is not None:
                 return required
     return None
+
+
+def _required_names(f: JsFile) -> set[str]:
+    """The names the module's top-level declarations bind from another value (`const X = require(...)`, `const {
+    Y: X } = M`): the only ones a require can give (a cheap test, once per module, before the declarations are
+    read for one name)."""
+    if ("required_names",) not in f.memo:
+        names: set[str] = set()
+        for st in f.root.named_children:
+            for decl in st.named_children if st.type in ("lexical_declaration", "variable_declaration") else ():
+                value, pattern = unwrap(decl.child_by_field_name("value")), decl.child_by_field_name("name")
+                if value is not None and pattern is not None and value.type in ("call_expression", "identifier"):
+                    names |= _pattern_names(f, pattern)
+        f.memo[("required_names",)] = names
+    return f.memo[("required_names",)]
+
+
+def _pattern_names(f: JsFile, pattern) -> set[str]:
+    if pattern.type == "identifier":
+        return {f.src(pattern)}
+    return {
+        f.src(n) for n in _descendants(pattern) if n.type in ("identifier", "shorthand_property_identifier_pattern")
+    }
+
+
+def _descendants(node):
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(n.named_children)
 
 
 def _from_import(f: JsFile, st, name: str) -> str | None:

@@ -18,8 +18,8 @@ collection, as before; callers that disagree make it a collection named at run t
 from __future__ import annotations
 
 from advisor.sources.js_flow import function_name
-from advisor.sources.js_mongo_factories import imported_call
-from advisor.sources.js_syntax import FUNCTIONS, JsFile, arg_list, key_name, parameter_list, unwrap
+from advisor.sources.js_mongo_factories import import_of, imported_call
+from advisor.sources.js_syntax import FUNCTIONS, OPENERS, JsFile, arg_list, key_name, parameter_list, unwrap
 from advisor.sources.pymongo_slots import Passed, Slot
 
 _NAMED_BY = ("function_declaration", "variable_declarator")  # `function f(x)`, `const f = (x) => ...`
@@ -76,10 +76,13 @@ def _parameter(f: JsFile, fn, name: str) -> tuple[str, int] | None:
     return None
 
 
-def passed_calls(f: JsFile, calls: list, resolve) -> tuple[list[Passed], dict[tuple[str, str | None, bool], int]]:
+def passed_calls(
+    f: JsFile, calls: list, resolve, own: set[str]
+) -> tuple[list[Passed], dict[tuple[str, str | None, bool], int]]:
     """Each call of a function by its name (`configure({ OrderPayments })`, `purge(jobs)`) passing a collection, a
     factory's call or a parameter of its own, and how many calls of each name the file makes. `resolve(node)`:
-    the collection a value holds, as the module names it, or None."""
+    the collection a value holds, as the module names it, or None; `own`: the functions of this file with a slot
+    (the others' arguments are read only for a function another module of the project exports)."""
     passed: list[Passed] = []
     counts: dict[tuple[str, str | None, bool], int] = {}
     for call in calls:
@@ -88,6 +91,8 @@ def passed_calls(f: JsFile, calls: list, resolve) -> tuple[list[Passed], dict[tu
             continue
         name = f.src(fn)
         counts[(name, "", False)] = counts.get((name, "", False), 0) + 1
+        if name not in own and import_of(f, name) is None:
+            continue  # a global, a package's or this file's function without a slot: nothing of the slots'
         args = arg_list(call.child_by_field_name("arguments"))
         positional = tuple(_given(f, a, resolve) for a in args)
         keywords: tuple = ()
@@ -125,6 +130,15 @@ def _given(f: JsFile, node, resolve):
         value = unwrap(f.resolve(name, node.start_byte))
         if value is not None and value.type == "call_expression" and (m := imported_call(f, value)) is not None:
             return m
-    elif node.type == "call_expression" and (m := imported_call(f, node)) is not None:
-        return m
-    return resolve(node)
+        return resolve(node) if value is not None else None  # bound here: what it holds, as the module names it
+    if node.type == "call_expression":  # `purge(db.collection('jobs'))`, another module's factory called
+        m = imported_call(f, node)
+        return m if m is not None else resolve(node) if _opens(f, node) else None
+    return None  # a member, a literal...: nothing a caller names a collection by, and not worth following
+
+
+def _opens(f: JsFile, call) -> bool:
+    """`x.collection('jobs')` (or another opener): a call that opens a collection by name."""
+    fn = unwrap(call.child_by_field_name("function"))
+    prop = fn.child_by_field_name("property") if fn is not None and fn.type == "member_expression" else None
+    return prop is not None and f.src(prop) in OPENERS
