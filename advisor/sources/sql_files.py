@@ -167,14 +167,40 @@ def _scopes(path: str, text: str) -> list[tuple[int, tuple[str, ...]]]:
     return [(0, ())] + [(at, (m.group(1),) if m else ()) for at, m in named]
 
 
+# where a migration tool's file turns to undoing what it did (its rollback, run only to go back) and back: node-pg-migrate's
+# `-- Down Migration` / `-- Up Migration`, dbmate's `-- migrate:down`, goose's `-- +goose Down`, sql-migrate's
+# `-- +migrate Down`, MyBatis's `--//@UNDO`
+_DIRECTION = re.compile(
+    r"^[ \t]*--[ \t]*(?:(?P<down>Down Migration|migrate:down|\+goose Down|\+migrate Down|//[ \t]*@UNDO)"
+    r"|(?P<up>Up Migration|migrate:up|\+goose Up|\+migrate Up))\b",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def _rollbacks(text: str) -> list[tuple[int, int]]:
+    """The spans of a migration file that undo it: from a down marker to the next up marker, or the end."""
+    spans, down = [], None
+    for m in _DIRECTION.finditer(text):
+        if m.group("down") and down is None:
+            down = m.start()
+        elif m.group("up") and down is not None:
+            spans.append((down, m.start()))
+            down = None
+    return spans + ([(down, len(text))] if down is not None else [])
+
+
 def extract_sql(path: str, text: str, dialect: str = "postgres", source: str = "sql") -> list[SqlQuery]:
-    """Every statement of a SQL file as a query anchored at its first character."""
+    """Every statement of a SQL file as a query anchored at its first character; not the statements of a
+    migration's rollback section (`-- Down Migration` ...), which a fresh database never runs."""
     queries = []
     scopes = _scopes(path, text)
+    rollbacks = _rollbacks(text) if "--" in text else []
     line, line_start, counted = 1, 0, 0  # walk the file once: statements come in order
     if text.startswith("\ufeff"):
         line_start = counted = 1  # the byte order mark takes no column
     for start, end in split_statements(text, dialect):
+        if any(a <= start < b for a, b in rollbacks):
+            continue
         newlines = text.count("\n", counted, start)
         if newlines:
             line += newlines
