@@ -153,8 +153,11 @@ def collect(paths: Iterable[str], options: Options) -> list[Project]:
 
 
 _TWINS = {".cjs": (".js", ".mjs")}  # a CommonJS build beside its ES module build
+# a CommonJS build in a folder of its own beside the ES module build's (`dist/cjs/x.cjs`, `dist/esm/x.js`)
+_TWIN_FOLDERS = {"cjs": ("esm", "es", "mjs", "module"), "commonjs": ("esm", "es", "module")}
 _BUILD_DIRS = ("lib", "dist", "build", "out")  # where a package's compiled copy of src/ goes (babel, tsc)
 _SOURCES = (".js", ".ts", ".mjs", ".tsx", ".jsx")
+_MODULE_FILE = re.compile(r"\.(?:c|m)?js$")
 _LITERAL = re.compile(r"""'(?:[^'\\\n]|\\.){4,}'|"(?:[^"\\\n]|\\.){4,}"|`[^`]{4,}`""")
 
 
@@ -169,10 +172,24 @@ def without_build_twins(paths: list[Path], limit: int) -> list[Path]:
     kept = []
     for path in paths:
         twins = [path.with_suffix(s) for s in _TWINS.get(path.suffix.lower(), ())] + _compiled_from(path)
+        twins += _module_build_of(path)
         twin = next((t for t in twins if t in present), None)
         if twin is None or not _same_literals(path, twin, limit):
             kept.append(path)
     return kept
+
+
+def _module_build_of(path: Path) -> list[Path]:
+    """The ES module build a CommonJS build's file may repeat: the same path under the sibling folder of the ES build."""
+    if path.suffix.lower() not in (".js", ".cjs"):
+        return []
+    parts = path.parts
+    out = []
+    for i, part in enumerate(parts[:-1]):
+        for sibling in _TWIN_FOLDERS.get(part, ()):
+            twin = Path(*parts[:i], sibling, *parts[i + 1 :])
+            out += [twin.with_suffix(s) for s in (".js", ".mjs")]
+    return out
 
 
 def _compiled_from(path: Path) -> list[Path]:
@@ -192,7 +209,9 @@ def _same_literals(path: Path, twin: Path, limit: int) -> bool:
     mine_text, their_text = (repo_files.read_text(p, limit)[0] for p in (path, twin))
     if mine_text is None or their_text is None:
         return False
-    mine, theirs = set(_LITERAL.findall(mine_text)), set(_LITERAL.findall(their_text))
+    # their contents: a compiler may quote them its own way (tsc's CommonJS build writes "x" where the source has 'x'),
+    # and name the modules it requires by their built files ("../mongoose.cjs" for '../mongoose')
+    mine, theirs = ({_MODULE_FILE.sub("", m[1:-1]) for m in _LITERAL.findall(t)} for t in (mine_text, their_text))
     # the CommonJS build holds the module's literals and some interop boilerplate of its own
     return bool(theirs) and len(mine & theirs) >= 0.9 * len(theirs) and len(mine) <= 1.5 * len(theirs) + 10
 

