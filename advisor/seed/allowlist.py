@@ -488,6 +488,10 @@ def _by_kind(head: str, kind: str, tokens) -> Verdict:
 
 def check(text: str) -> Verdict:
     """The verdict on one schema statement."""
+    from advisor.parse import has_text_template
+
+    if has_text_template(text):  # `INTEGER PRIMARY KEY {gen}`, `${this.schemaName}.jobs`: what the code fills in
+        return Verdict("refuse", "part of its text is filled in where the code runs it (a template), so it is not sent")
     try:
         tokens = _tokens(text)
     except Exception:  # noqa: BLE001 -- deny by default
