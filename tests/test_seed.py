@@ -286,3 +286,27 @@ CREATE TABLE folders (id bigserial PRIMARY KEY, parent_id bigint NOT NULL REFERE
     assert q("SELECT count(*) FROM nodes c JOIN nodes p ON p.id = c.parent") == 3000
     assert q("SELECT count(DISTINCT parent) FROM nodes") > 100  # a tree, not every row under one
     assert q("SELECT count(*) FROM folders c JOIN folders p ON p.id = c.parent_id WHERE p.id < c.id") >= 2999
+
+
+def test_a_statement_that_needs_a_table_advisor_did_not_create_is_not_blamed_on_the_project(fresh_db, tmp_path):
+    """nutshell's schema (holdout 24): `CREATE TABLE promises (amount {db.big_int} ...)` is a template advisor does
+    not send, so every statement after it on `promises` fails in advisor's database, not in the project's: the
+    note says advisor did not create the table, not that PostgreSQL rejects the project's SQL."""
+    from advisor.seed.load import load_schema
+
+    ddl = tmp_path / "schema.sql"
+    ddl.write_text(
+        "CREATE TABLE promises (id text PRIMARY KEY, amount {big_int} NOT NULL);\n"
+        "CREATE INDEX promises_amount ON promises (amount);\n"
+        "CREATE INDEX elsewhere ON nowhere (x);\n"
+    )
+    errors = load_schema(fresh_db, [ddl])
+    assert [(e.line, e.summary) for e in errors] == [
+        (
+            1,
+            "advisor does not run this statement: part of its text is filled in where the code runs it (a template), "
+            "so it is not sent",
+        ),
+        (2, "advisor could not load this statement: it needs promises, whose CREATE advisor did not send"),
+        (3, 'PostgreSQL rejects this statement: relation "nowhere" does not exist'),
+    ]

@@ -35,6 +35,7 @@ class LoadError:
     statement: str
     refused: bool = False  # advisor's allow-list refused it; it was never sent
     stopped: bool = False  # the load's budget ran out here: it and the statements after it were not loaded
+    unmade: str = ""  # the table it needs whose CREATE advisor did not send: PostgreSQL's error is advisor's doing
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.summary}"
@@ -45,6 +46,8 @@ class LoadError:
             return f"advisor does not run this statement: {self.message}"
         if self.stopped:
             return f"advisor stopped loading the schema here: {self.message}"
+        if self.unmade:
+            return f"advisor could not load this statement: it needs {self.unmade}, whose CREATE advisor did not send"
         return f"PostgreSQL rejects this statement: {self.message}"
 
 
@@ -105,6 +108,19 @@ _PSQL = re.compile(
     + r""":(?:'(?P<literal>[A-Za-z_]\w*)'|"(?P<quoted>[A-Za-z_]\w*)"|(?P<name>[A-Za-z_]\w*))""",
     re.VERBOSE | re.DOTALL,
 )
+
+
+_CREATED_TABLE = re.compile(
+    r"\s*CREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:(?:TEMP|TEMPORARY|UNLOGGED)\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?"
+    r"((?:\"[^\"]+\"|[\w$]+)(?:\s*\.\s*(?:\"[^\"]+\"|[\w$]+))?)",
+    re.IGNORECASE,
+)
+_MISSING_RELATION = re.compile(r'relation "([^"]+)" does not exist')
+
+
+def _bare(name: str) -> str:
+    """A table's name without its schema and quotes, in lower case: how two statements name the same table."""
+    return name.rsplit(".", 1)[-1].strip().strip('"').lower()
 
 
 _BUILDS_SQL = "it builds SQL at run time (EXECUTE)"  # advisor.seed.allowlist's reason for a DO block it does not run
@@ -204,6 +220,7 @@ def load_schema(
     from advisor.sources.sql_files import extract_sql
 
     errors: list[tuple[int, LoadError]] = []  # (statement number, error): reported in file order
+    unmade: set[str] = set()  # the tables of the CREATE TABLE statements advisor did not send
     allowed = []
     created: set[str] = set()
     counter = itertools.count()
@@ -237,6 +254,8 @@ def load_schema(
             if not body or body.rstrip(";").strip() == "":
                 continue
             verdict = check(query.text)
+            if verdict.action == "refuse" and (made := _CREATED_TABLE.match(query.text)) is not None:
+                unmade.add(_bare(made.group(1)))  # a table the statements after it may need
             if verdict.action == "refuse" and verdict.reason.endswith(_BUILDS_SQL):
                 at = query.location
                 refused = (seq, LoadError(name, at.line, verdict.reason, body, refused=True))
@@ -267,7 +286,9 @@ def load_schema(
                 failed = _send(conn, query, body, schemas, private)
                 if failed is None or not limits.over():  # loaded, or rejected for its own reasons
                     if failed is not None:
-                        errors.append((seq, LoadError(name, failed[0], failed[1], body)))
+                        missing = _MISSING_RELATION.search(failed[1])
+                        needs = missing.group(1) if missing and _bare(missing.group(1)) in unmade else ""
+                        errors.append((seq, LoadError(name, failed[0], failed[1], body, unmade=needs)))
                     continue
             # the budget ran out before this statement or while it ran (cancelled): it and the rest are not loaded
             rest = len(allowed) - n - 1
