@@ -51,8 +51,8 @@ def test_a_name_given_a_builder_run_many_times_is_followed_once(monkeypatch):
     import advisor.sources.js_sql_builders as builders
 
     looked = []
-    real = builders._enclosing
-    monkeypatch.setattr(builders, "_enclosing", lambda node: looked.append(1) or real(node))
+    real = builders.enclosing
+    monkeypatch.setattr(builders, "enclosing", lambda node: looked.append(1) or real(node))
     n = 1000
     code = "".join(f"function b{k}(x) {{ return 'SELECT a FROM t WHERE id = {k}'; }}\n" for k in range(3))
     code += "function main(x) { let q;\n" + "".join(f"  q = b{k % 3}(x);\n  db.query(q);\n" for k in range(n)) + "}\n"

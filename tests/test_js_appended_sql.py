@@ -37,3 +37,23 @@ def test_a_statement_built_with_appends_is_read_as_it_runs(project):
     ]
     names = {catalogue.lookup(f.rule).name for f in engine.check(["."]).active}
     assert "sql-string-building" not in names  # a literal piece some runs append is the code's own text
+
+
+def test_a_function_running_one_built_statement_many_times_is_walked_once(monkeypatch):
+    """A function that runs its `sql` at a thousand calls: its `+=` appends are looked up by one walk of the
+    function, not one per call (a walk per call made the function's reading quadratic)."""
+    import advisor.sources.js_sql_builders as builders
+    from advisor.sources import extract
+
+    walks = []
+    real = builders._own_nodes
+    monkeypatch.setattr(builders, "_own_nodes", lambda fn: walks.append(1) or real(fn))
+    runs = "".join("  await db.query(sql, [x]);\n" for _ in range(1000))
+    code = (
+        "async function main(db, x) {\n  let sql = 'SELECT a FROM t WHERE id = $1';\n  sql += ' AND b = 2';\n"
+        + runs
+        + "}\n"
+    )
+    queries = extract("a.js", code).queries
+    assert len(queries) == 1000 and {q.text for q in queries} == {"SELECT a FROM t WHERE id = $1 AND b = 2"}
+    assert len(walks) == 1

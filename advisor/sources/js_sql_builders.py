@@ -147,17 +147,29 @@ def appended_to(f: JsFile, fn, name: str, before: int) -> list | None:
     None for one added on some runs only (under an `if`, in a loop: read as a placeholder); None when it is
     changed another way (`-=`...)."""
     appended: list = []
-    for node in _own_nodes(fn):
+    for node in _augmented(f, fn).get(name, ()):
         if node.start_byte >= before:
             break
-        if node.type == "augmented_assignment_expression" and f.src(node.child_by_field_name("left")) == name:
-            if f.src(node.child_by_field_name("operator")) != "+=":
-                return None
-            if not conditional(node, fn):
-                appended.append(unwrap(node.child_by_field_name("right")))
-            elif not appended or appended[-1] is not None:
-                appended.append(None)  # added on some runs only (an `if`, a loop): a placeholder
+        if f.src(node.child_by_field_name("operator")) != "+=":
+            return None
+        if not conditional(node, fn):
+            appended.append(unwrap(node.child_by_field_name("right")))
+        elif not appended or appended[-1] is not None:
+            appended.append(None)  # added on some runs only (an `if`, a loop): a placeholder
     return appended
+
+
+def _augmented(f: JsFile, fn) -> dict[str, list]:
+    """The function's own `name op= value` expressions, by name, in source order: walked once per function (an
+    execution call asks for each name it runs, a function may run one hundreds of times)."""
+    key = ("augmented", fn.id)
+    if key not in f.memo:
+        out: dict[str, list] = {}
+        for node in _own_nodes(fn):
+            if node.type == "augmented_assignment_expression":
+                out.setdefault(f.src(node.child_by_field_name("left")), []).append(node)
+        f.memo[key] = out
+    return f.memo[key]
 
 
 def _own_nodes(fn):
