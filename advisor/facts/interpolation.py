@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from advisor.facts.callers import Callers, Function
 from advisor.facts.provenance import parts, sources
 from advisor.facts.python_scope import Scope, Source, identifier_name
-from advisor.facts.reaching import formatted_literal
+from advisor.facts.reaching import formatted_statement
 from advisor.facts.safe_text import escaped_literal
 from advisor.facts.sql_positions import name_position
 from advisor.ir import Location
@@ -104,9 +104,9 @@ def _expression_at(tree: ast.Module, location: Location) -> tuple[ast.expr, tupl
         node, function = stack.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             function = (*function, node)
-        template = _formatted(node, function)
-        if template is not None and template.lineno == location.line and _starts_at(template, location):
-            return ast.copy_location(ast.BinOp(left=template, op=ast.Mod(), right=node.right), node), function  # type: ignore[attr-defined]
+        built = _formatted(node, function)
+        if built is not None and built.left.lineno == location.line and _starts_at(built.left, location):
+            return ast.copy_location(built, node), function
         if (
             isinstance(node, ast.expr)
             and _built(node)
@@ -122,12 +122,12 @@ def _expression_at(tree: ast.Module, location: Location) -> tuple[ast.expr, tupl
     return None
 
 
-def _formatted(node: ast.AST, function: tuple[Function, ...]) -> ast.Constant | None:
-    """`sql % (gi, accession)` with `sql` one literal of its function: that literal (the statement's text)."""
+def _formatted(node: ast.AST, function: tuple[Function, ...]) -> ast.BinOp | None:
+    """`sql % (gi, accession)` with `sql` one literal of its function: that literal so formatted (the statement)."""
     inner = function[-1] if function else None
     if not isinstance(node, ast.BinOp) or not isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return None
-    return formatted_literal(inner, node)
+    return formatted_statement(inner, node)
 
 
 def _template_of(node: ast.expr) -> ast.expr:

@@ -189,9 +189,18 @@ class _Walker:
         return self.block(final, _join(normal, anywhere, *handlers))
 
 
-def formatted_literal(function: ast.FunctionDef | ast.AsyncFunctionDef, node: ast.expr) -> ast.Constant | None:
-    """`sql % (gi, accession)` read in `function`: the string literal `sql` holds there, when the one assignment
-    that reaches the read gives it (biopython's `sql = ("SELECT ... '%s'"); execute(sql % (gi, accession))`)."""
+def formatted_statement(function: ast.FunctionDef | ast.AsyncFunctionDef, node: ast.expr) -> ast.BinOp | None:
+    """`sql % (gi, accession)` read in `function`: the literal `sql` holds there formatted as that read formats it
+    (`"SELECT ... '%s'" % (gi, accession)`), located where the literal is written; None when it is not one literal."""
+    text = _formatted_literal(function, node)
+    if text is None:
+        return None
+    return ast.copy_location(ast.BinOp(left=text, op=ast.Mod(), right=node.right), text)  # type: ignore[attr-defined]
+
+
+def _formatted_literal(function: ast.FunctionDef | ast.AsyncFunctionDef, node: ast.expr) -> ast.Constant | None:
+    """The string literal `sql` holds where `sql % ...` reads it, when the one assignment that reaches the read gives
+    it (biopython's `sql = ("SELECT ... '%s'"); execute(sql % (gi, accession))`)."""
     if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and isinstance(node.left, ast.Name)):
         return None
     sites = reaching(function).get(id(node.left), frozenset())

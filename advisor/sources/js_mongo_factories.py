@@ -29,6 +29,7 @@ from advisor.sources.js_syntax import (
     arg_list,
     destructured_keys,
     parameter_list,
+    pattern_identifiers,
     required,
     string_value,
     unchain,
@@ -302,25 +303,9 @@ def _required_names(f: JsFile) -> set[str]:
             for decl in st.named_children if st.type in ("lexical_declaration", "variable_declaration") else ():
                 value, pattern = unwrap(decl.child_by_field_name("value")), decl.child_by_field_name("name")
                 if value is not None and pattern is not None and value.type in ("call_expression", "identifier"):
-                    names |= _pattern_names(f, pattern)
+                    names |= {f.src(n) for n in pattern_identifiers(pattern)}
         f.memo[("required_names",)] = names
     return f.memo[("required_names",)]
-
-
-def _pattern_names(f: JsFile, pattern) -> set[str]:
-    if pattern.type == "identifier":
-        return {f.src(pattern)}
-    return {
-        f.src(n) for n in _descendants(pattern) if n.type in ("identifier", "shorthand_property_identifier_pattern")
-    }
-
-
-def _descendants(node):
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(n.named_children)
 
 
 def _from_import(f: JsFile, st, name: str) -> str | None:

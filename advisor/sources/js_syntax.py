@@ -620,13 +620,13 @@ def collect_decls(f: JsFile) -> list:
                 elif obj is not None and obj.type == "identifier" and prop is not None:  # `obj.file = ...`
                     f.object_members.setdefault((f.src(obj), f.src(prop)), []).append(node)
             elif left is not None and left.type in ("object_pattern", "array_pattern"):
-                f.rewritten.update(f.src(n) for n in _identifiers(left))  # [a, b] = [b, a]
+                f.rewritten.update(f.src(n) for n in pattern_identifiers(left))  # [a, b] = [b, a]
         elif t in ("augmented_assignment_expression", "update_expression"):
             target = node.child_by_field_name("left") or node.child_by_field_name("argument")
             if target is not None and target.type == "identifier":
                 f.rewritten.add(f.src(target))
         elif t == "for_in_statement" and node.child_by_field_name("kind") is None:
-            f.rewritten.update(f.src(n) for n in _identifiers(node.child_by_field_name("left")))
+            f.rewritten.update(f.src(n) for n in pattern_identifiers(node.child_by_field_name("left")))
         elif t == "call_expression":
             calls.append(node)
         elif t == "import_statement":
@@ -688,17 +688,17 @@ def destructured_keys(f: JsFile, pattern, name: str) -> list[str] | None:
     return None
 
 
-def _identifiers(node) -> list:
+def pattern_identifiers(node) -> list:
     """The names an assignment target writes: `x`, `[a, b]`, `{ c, d: e }`."""
     if node is None:
         return []
     if node.type in ("identifier", "shorthand_property_identifier_pattern"):
         return [node]
     if node.type == "pair_pattern":
-        return _identifiers(node.child_by_field_name("value"))
+        return pattern_identifiers(node.child_by_field_name("value"))
     if node.type in ("assignment_pattern", "object_assignment_pattern"):
-        return _identifiers(node.child_by_field_name("left"))
-    return [n for c in node.named_children for n in _identifiers(c)] if node.type.endswith("pattern") else []
+        return pattern_identifiers(node.child_by_field_name("left"))
+    return [n for c in node.named_children for n in pattern_identifiers(c)] if node.type.endswith("pattern") else []
 
 
 def first_error(root):

@@ -521,9 +521,7 @@ def _made(sources: list[SourceFile]) -> None:
     exported = {s.path: s.links.exported for s in sources if s.links is not None and s.links.exported}
     for source in sources:
         for call, query in source.links.made if source.links is not None else ():
-            table = exported if call.value else factories  # `Device.model`: a value, not a function's result
-            path = next((p for p in module_paths(call.module) if p in table), None)
-            factory = table[path].get(call.export) if path is not None else None
+            factory = _factory(exported if call.value else factories, call)  # `Device.model`: a value, not a call
             if factory is not None:
                 query.collection, query.model, query.driver = made(factory, call.given, call.texts, call.text)
                 query.driver = query.driver or call.driver  # `Model.collection`: the model's driver collection
@@ -545,8 +543,7 @@ def _passed_factories(sources: list[SourceFile]) -> None:
     def named(g):
         if not isinstance(g, Made):
             return g
-        path = next((p for p in module_paths(g.module) if p in factories), None)
-        factory = factories[path].get(g.export) if path is not None and not g.value else None
+        factory = _factory(factories, g) if not g.value else None
         collection = made(factory, g.given, g.texts, g.text)[0] if factory is not None else None
         return None if collection is None or run_time(collection) else collection
 
@@ -562,6 +559,12 @@ def _passed_factories(sources: list[SourceFile]) -> None:
             )
             for p in slots.passed
         ]
+
+
+def _factory(table: dict[str, dict[str, Factory]], call: Made) -> Factory | None:
+    """The factory (or exported model) a call of another module's export is of, when that module has one so named."""
+    path = next((p for p in module_paths(call.module) if p in table), None)
+    return table[path].get(call.export) if path is not None else None
 
 
 def _givens(p) -> list:

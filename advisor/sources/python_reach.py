@@ -10,7 +10,7 @@ import ast
 from functools import cached_property
 
 from advisor.facts.ast_nodes import LineSpans, walk
-from advisor.facts.reaching import formatted_literal
+from advisor.facts.reaching import formatted_statement
 from advisor.sources import psycopg_sql
 from advisor.sources.python_builders import Returns
 from advisor.sources.python_parts import Number, flatten_add, literal, named_table, parts
@@ -141,11 +141,11 @@ class Reach:
                 break
 
     def _formatted(self, node: ast.BinOp) -> list[ast.expr]:
-        """`sql % (gi, accession)`: the literal `sql` holds there (advisor.facts.reaching.formatted_literal), formatted
-        here (its `'%s'` are values spliced in); [] when it is not one literal."""
+        """`sql % (gi, accession)`: the literal `sql` holds there, formatted here (its `'%s'` are values spliced in:
+        advisor.facts.reaching.formatted_statement); [] when it is not one literal."""
         around = self._spans.around(node.lineno)
-        text = formatted_literal(around[0][2], node) if around else None
-        return [ast.copy_location(ast.BinOp(left=text, op=ast.Mod(), right=node.right), text)] if text else []
+        built = formatted_statement(around[0][2], node) if around else None
+        return [built] if built is not None else []
 
     @cached_property
     def _spans(self) -> LineSpans:
