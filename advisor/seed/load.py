@@ -51,6 +51,16 @@ class LoadError:
         return f"PostgreSQL rejects this statement: {self.message}"
 
 
+@dataclass
+class _Refused:
+    """A DO block refused for the SQL it builds: its DDL read inside it (block_ddl) is sent in its place, and its
+    error is reported only when none was."""
+
+    error: tuple[int, LoadError]  # (statement number, error)
+    last_line: int
+    read: int = 0  # statements of it sent in its place
+
+
 def _line_of(text: str, start_line: int, position: str | None) -> int:
     if not position:
         return start_line
@@ -234,20 +244,20 @@ def load_schema(
     ]
     sources += [(path, ddl, line - 1) for path, line, ddl in declared]
     for name, text, offset in sources:
-        dynamic: list = []  # a DO block refused for the SQL it builds: [its error, its last line, statements read]
+        block: _Refused | None = None  # the DO block last refused for the SQL it builds
         for query in extract_sql(name, text, source="schema"):
             if offset:  # an index the code declares: where its declaration stands
                 at = query.location
                 end = at.end_line + offset if at.end_line is not None else None
                 query = replace(query, location=replace(at, line=at.line + offset, end_line=end))
             if query.origin == "function-body":
-                ddl = block_ddl(query) if dynamic and query.location.line <= dynamic[1] else None
-                if ddl is None:
+                if block is None or query.location.line > block.last_line or (ddl := block_ddl(query)) is None:
                     continue  # analysed as a query, never sent: its CREATE FUNCTION carries it
-                query, dynamic[2] = replace(query, text=ddl), dynamic[2] + 1  # read in the block, sent in its place
-            elif dynamic:
-                errors += [] if dynamic[2] else [dynamic[0]]
-                dynamic = []
+                query = replace(query, text=ddl)  # read in the block, sent in its place
+                block.read += 1
+            elif block is not None:
+                errors += [] if block.read else [block.error]
+                block = None
             seq = next(counter)
             query = replace(query, text=filled(query.text))  # what is checked is what is sent
             body = query.text.strip()
@@ -259,7 +269,7 @@ def load_schema(
             if verdict.action == "refuse" and verdict.reason.endswith(_BUILDS_SQL):
                 at = query.location
                 refused = (seq, LoadError(name, at.line, verdict.reason, body, refused=True))
-                dynamic = [refused, at.end_line if at.end_line is not None else at.line, 0]
+                block = _Refused(refused, at.end_line if at.end_line is not None else at.line)
             elif verdict.action == "refuse":
                 errors.append((seq, LoadError(name, query.location.line, verdict.reason, body, refused=True)))
             elif verdict.action == "extension":
@@ -275,7 +285,7 @@ def load_schema(
                     errors.append((seq, LoadError(name, query.location.line, message, body)))
             elif verdict.action == "send":
                 allowed.append((seq, name, query, body))
-        errors += [dynamic[0]] if dynamic and not dynamic[2] else []
+        errors += [block.error] if block is not None and not block.read else []
     conn.autocommit = True
     conn.execute(f"SET statement_timeout = '{SCHEMA_STATEMENT_TIMEOUT}'")
     schemas: set[str] = set()  # created for the files, which use them and leave their creation to a runner
