@@ -16,11 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Union
 
 from advisor.ir import IndexDef, SourceFile
 from advisor.mongo.shape import MongoQuery
 from advisor.sources.mongo_names import run_time, run_time_name
+
+if TYPE_CHECKING:
+    from advisor.sources.js_mongo_factories import Made
 
 
 @dataclass(frozen=True)
@@ -34,9 +37,9 @@ class Slot:
     position: int
 
 
-# a collection's name, the caller's own parameter, or something else (a JavaScript caller's factory call, a
-# js_mongo_factories.Made, is named by advisor.sources.links before the slots are settled)
-Given = str | Slot | Any
+# a collection's name, the caller's own parameter, a JavaScript caller's factory call (named by advisor.sources.links
+# before the slots are settled), or None: not a collection advisor can name
+Given = Union[str, Slot, "Made", None]
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,7 @@ class Slots:
     """What one file says: its queries and indexes on a slot, its calls passing collections, and how many
     calls it makes of each (name, receiver class, whether built there)."""
 
-    targets: list[tuple[Slot, Any]] = field(default_factory=list)
+    targets: list[tuple[Slot, MongoQuery | IndexDef]] = field(default_factory=list)
     passed: list[Passed] = field(default_factory=list)
     calls: dict[tuple[str, str | None, bool], int] = field(default_factory=dict)
     typed: set[Slot] = field(default_factory=set)  # parameters annotated as a collection (`col: Collection`)
