@@ -44,8 +44,9 @@ def assemble(config: Config, checked: list[SourceFile]) -> tuple[Schema, list[Sq
         queries += extract_sql(shown, schema_sql(shown, text), config.dialect, source="schema")
     read = [q for q in queries if q.source == "schema"]
     retired = replaced_routines(queries)  # the schema files' only: their order is the config's
+    history = applied_migrations(queries, checked, seen)
     for source in checked:
-        if source.path.endswith(".sql") and source.path not in seen:
+        if source.path.endswith(".sql") and source.path not in seen and source.path not in history:
             queries += [q for q in source.queries if isinstance(q, SqlQuery)]
         elif not source.path.endswith(".sql"):
             queries += temporary_tables(source)
@@ -72,6 +73,75 @@ def assemble(config: Config, checked: list[SourceFile]) -> tuple[Schema, list[Sq
         schema.indexes = [i for i in schema.indexes if (i.table, fold(i.name)) not in replaced]
     schema.paged = paged_tables(checked, schema)
     return schema, read
+
+
+def applied_migrations(snapshot: list[SqlQuery], checked: list[SourceFile], seen: set[str]) -> set[str]:
+    """The migration files (outside the schema files) that the schema files already hold: in each folder of
+    migrations, in order, every step up to the last one with a statement PostgreSQL would refuse on the schema files'
+    tables because its change is there already (CREATE TABLE or a named CREATE INDEX of one they define, ADD COLUMN
+    of a column they have, none with IF NOT EXISTS). Such a step ran before the snapshot was taken; replaying the
+    history on top of the snapshot would apply it twice (swh-scheduler's upgrade 33 renames `task` to `archive_task`
+    and a new table to `task`: replayed after 30-schema.sql, its indexes and columns land on the wrong tables).
+    The steps after it are newer than the snapshot and are replayed (a full schema plus the deltas after it)."""
+    import posixpath
+
+    from advisor.oneoff import migration_path
+    from advisor.schema.ddl import schema_from_queries
+
+    folders: dict[str, list[SourceFile]] = {}
+    for source in checked:
+        if source.path.endswith(".sql") and source.path not in seen and migration_path(source.path):
+            folders.setdefault(posixpath.dirname(source.path), []).append(source)
+    if not folders or not snapshot:
+        return set()
+    schema = schema_from_queries(snapshot)
+    if not schema.tables:
+        return set()
+    index_names = {i.name.lower() for i in schema.indexes}
+    out: set[str] = set()
+    for steps in folders.values():
+        steps.sort(key=lambda s: _in_order(posixpath.basename(s.path)))
+        last = max((n for n, s in enumerate(steps) if _holds_already(s, schema, index_names)), default=-1)
+        out.update(s.path for s in steps[: last + 1])
+    return out
+
+
+def _in_order(name: str) -> list:
+    """A step's place by its name, numbers compared as numbers (`9.sql` before `10.sql`)."""
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", name) if part]
+
+
+def _holds_already(source: SourceFile, schema: Schema, index_names: set[str]) -> bool:
+    """A statement of the step PostgreSQL would refuse on the schema because its change is there already."""
+    from sqlglot import exp
+
+    from advisor.parse import parse_sql
+
+    for query in source.queries:
+        if not isinstance(query, SqlQuery) or not re.match(r"\s*(CREATE|ALTER)\b", query.text, re.IGNORECASE):
+            continue
+        tree = parse_sql(query.text, query.dialect)
+        if isinstance(tree, exp.Create) and not tree.args.get("exists") and not tree.args.get("replace"):
+            kind = (tree.args.get("kind") or "").upper()
+            target = tree.this
+            if kind == "TABLE" and isinstance(target, (exp.Schema, exp.Table)):
+                table = target.this if isinstance(target, exp.Schema) else target
+                if isinstance(table, exp.Table) and schema.table(table.name.lower()) is not None:
+                    return True
+            if kind == "INDEX" and isinstance(target, exp.Index) and target.this is not None:
+                if target.this.name.lower() in index_names:
+                    return True
+        if isinstance(tree, exp.Alter) and isinstance(tree.this, exp.Table):
+            table = schema.table(tree.this.name.lower())
+            columns = {c.lower() for c in table.columns} if table is not None else set()
+            for action in tree.args.get("actions") or []:
+                if (
+                    isinstance(action, exp.ColumnDef)
+                    and not action.args.get("exists")
+                    and action.name.lower() in columns
+                ):
+                    return True
+    return False
 
 
 # CREATE [OR REPLACE] FUNCTION|PROCEDURE [schema.]name( -- the schema may be a psql variable (:APP.name)

@@ -1,0 +1,101 @@
+"""A schema snapshot the config names, beside the migration steps that built it (holdout 31's swh-scheduler:
+`swh/scheduler/sql/30-schema.sql` and `60-indexes.sql` are the schema a new database gets, `sql/upgrades/02.sql` to
+`38.sql` the steps an old one took to reach it). The steps the snapshot already holds are history: replayed on top of
+it, upgrade 33's `ALTER TABLE task RENAME TO archive_task` moved the snapshot's `task`, with its indexes, to
+`archive_task`, and every claim on `task` was about the wrong table. A step is known to be held when one of its
+statements would fail on the snapshot because its change is there already; it and the steps before it are not
+replayed, the steps after it are (a full schema plus the deltas newer than it)."""
+
+from advisor import catalogue, engine
+from advisor.loader import load_project
+from advisor.options import Options
+
+CONFIG = """\
+dialect = "postgres"
+schema = ["sql/*.sql"]
+"""
+
+SCHEMA = """\
+CREATE TABLE task (id bigserial PRIMARY KEY, type text NOT NULL, arguments jsonb, next_run timestamptz);
+CREATE TABLE listers (id uuid PRIMARY KEY, name text, last_listing_finished_at timestamptz);
+"""
+
+INDEXES = """\
+CREATE INDEX ON task (type);
+CREATE INDEX ON task (type, md5(arguments::text));
+"""
+
+STEPS = {
+    # older than the snapshot: an old table moved aside, a new one put in its place (no columns known)
+    "sql/upgrades/02.sql": """\
+CREATE TABLE new_task (LIKE task INCLUDING ALL EXCLUDING INDEXES);
+ALTER TABLE task RENAME TO archive_task;
+ALTER TABLE new_task RENAME TO task;
+CREATE INDEX ON task (next_run);
+CREATE INDEX ON task (next_run, type);
+""",
+    # the last step the snapshot holds: its column is there already
+    "sql/upgrades/10.sql": """\
+ALTER TABLE listers ADD COLUMN last_listing_finished_at timestamptz;
+""",
+}
+
+NEWER = """\
+CREATE INDEX listers_name ON listers (name);
+CREATE INDEX listers_name_id ON listers (name, id);
+"""
+
+QUERY = """\
+def due(cur, type_, args):
+    cur.execute(
+        "SELECT id FROM task WHERE type = %s AND md5(arguments::text) = md5(%s::text)",
+        (type_, args),
+    )
+"""
+
+
+def _files(newer: bool = False) -> dict[str, str]:
+    files = {"advisor.toml": CONFIG, "sql/30-schema.sql": SCHEMA, "sql/60-indexes.sql": INDEXES, **STEPS}
+    if newer:
+        files["sql/upgrades/9.sql"] = STEPS["sql/upgrades/02.sql"]  # in number order: before 10, held too
+        files["sql/upgrades/11.sql"] = NEWER
+    return files
+
+
+def test_the_steps_a_snapshot_holds_are_not_replayed_on_it(project):
+    project(_files())
+    schema = load_project(["."], Options()).schema
+    assert "archive_task" not in schema.tables and "new_task" not in schema.tables
+    task = schema.tables["task"]
+    assert list(task.columns) == ["id", "type", "arguments", "next_run"]  # the snapshot's, whole
+    on_task = {tuple(k.expr for k in i.keys) for i in schema.indexes_on("task")}
+    assert ("next_run",) not in on_task and ("type",) in on_task  # the history's index is not the snapshot's
+
+
+def test_a_step_newer_than_the_snapshot_is_replayed(project):
+    project(_files(newer=True))
+    schema = load_project(["."], Options()).schema
+    assert {i.name for i in schema.indexes_on("listers")} >= {"listers_name", "listers_name_id"}
+    assert "archive_task" not in schema.tables
+
+
+def test_findings_are_about_the_snapshots_tables(project):
+    project({**_files(newer=True), "app/jobs.py": QUERY})
+    found = [(catalogue.lookup(f.rule).name, f.location.path, f.location.line) for f in engine.check(["."]).active]
+    rules = {(name, path) for name, path, _ in found}
+    # task(type) under task(type, md5(...)): the snapshot's own redundancy, on the table it names
+    assert ("redundant-index", "sql/60-indexes.sql") in rules
+    # the newer step's redundancy is found; none of the history's (task (next_run) under (next_run, type))
+    assert ("redundant-index", "sql/upgrades/11.sql") in rules
+    assert not any(path.startswith("sql/upgrades/0") or path == "sql/upgrades/9.sql" for _, path, _ in found)
+    # md5(arguments::text) after `type = %s` is the second key of an index: served, no function-on-column
+    assert not any(name == "function-on-column" for name, _, _ in found)
+
+
+def test_without_a_held_step_every_step_is_replayed(project):
+    """No statement of the steps is already in the snapshot: nothing says they are older, so they are the deltas
+    after it (a full schema and its newer migrations, as synapse ships them)."""
+    files = {"advisor.toml": CONFIG, "sql/30-schema.sql": SCHEMA, "sql/upgrades/11.sql": NEWER}
+    project(files)
+    schema = load_project(["."], Options()).schema
+    assert "listers_name" in {i.name for i in schema.indexes_on("listers")}
