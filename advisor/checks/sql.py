@@ -129,11 +129,20 @@ def _describe_wrap(side: exp.Expression, written: str) -> str:
     return "an expression"
 
 
-def _expression_indexed(ctx: QueryContext, p: Predicate) -> bool:
+def _expression_indexed(ctx: QueryContext, scope, p: Predicate) -> bool:
+    """An index keys the wrapped expression, after keys this scope's equalities on the table fix: it seeks on it
+    (`type = $1 AND md5(arguments::text) = $2` on an index of `(type, md5(arguments::text))`)."""
     if not p.table:
         return False
     wanted = canonical_expression(p.side)
-    return any(not k.is_column and k.expr == wanted for i in ctx.schema.indexes_on(p.table) for k in i.keys[:1])
+    fixed = {q.column for q in scope.predicates if q.alias == p.alias and q.op == "eq" and not q.wrapped}
+    for index in ctx.schema.indexes_on(p.table):
+        for key in index.keys:
+            if not key.is_column and key.expr == wanted:
+                return True
+            if not key.is_column or key.expr not in fixed:
+                break
+    return False
 
 
 def _sargable_rewrite(p: Predicate) -> str | None:
@@ -158,7 +167,7 @@ def function_on_column(ctx: QueryContext):
                 continue  # an operator of the column's type, not a function around it
             if isinstance(p.side, exp.Any):
                 continue  # `x = ANY(tags)`: the column is the array searched, not wrapped (only @> can use an index)
-            if isinstance(p.side, (exp.Column, exp.Literal, exp.AggFunc)) or _expression_indexed(ctx, p):
+            if isinstance(p.side, (exp.Column, exp.Literal, exp.AggFunc)) or _expression_indexed(ctx, scope, p):
                 continue  # an aggregate is computed over groups, not a condition on each row
             if _combines_row_columns(p, scope):
                 continue  # `a + b * interval < now()`: a condition on two columns of the row, no rewrite leaves one bare
@@ -501,7 +510,7 @@ def or_across_columns(ctx: QueryContext):
                 continue  # in a join (or a correlated subquery), the OR filters the joined rows: the join keys drive
             if not all(premises.seen_whole(ctx, t) for t in tables if t is not None):
                 continue  # the claim is that a branch has no index: only true when every index of the table was seen
-            if any(p.wrapped and not _expression_indexed(ctx, p) for b in predicates for p in b):
+            if any(p.wrapped and not _expression_indexed(ctx, scope, p) for b in predicates for p in b):
                 continue  # `lower(email) = $1 OR ...`: no column index serves that branch, function-on-column says why
             inside = {id(n) for n in node.walk()}
             owners = {(p.alias, p.table) for p in scope.predicates if id(p.node) in inside and p.alias and p.table}
