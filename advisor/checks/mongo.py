@@ -25,7 +25,7 @@ from advisor.checks.mongo_premises import indexes_for, unbounded
 from advisor.checks.mongo_reads import missing_projection, skip_pagination, skip_without_limit, unbounded_find
 from advisor.checks.mongo_writes import upsert_not_unique
 from advisor.ir import IndexDef, Schema
-from advisor.mongo.indexes import unread_named
+from advisor.mongo.indexes import UNREAD, unread_named
 from advisor.mongo.shape import MongoQuery
 from advisor.sources.mongo_names import run_time, unnamed
 
@@ -179,10 +179,10 @@ def _held(collection: str) -> str:
 def _unnamed_declarations(schema: Schema, listed: set[str]) -> str:
     """Index declarations on collections advisor could not name may be the listed collections': said, so the
     note never reads as "none is declared" where some are (`self._collection.create_indexes(...)` on a collection
-    the class is given)."""
+    the class is given; `db[name].create_index(keys)` with keys it could not read either)."""
     where: dict[str, str] = {}
     for ix in schema.indexes:
-        if ix.method == "mongo" and unnamed(ix.table) and ix.table not in listed and ix.location is not None:
+        if ix.method in ("mongo", UNREAD) and unnamed(ix.table) and ix.table not in listed and ix.location is not None:
             where.setdefault(ix.table, f"{ix.location.path}:{ix.location.line}")
     if not where:
         return ""
