@@ -230,7 +230,7 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
                 links_of(result).resources += [(cls.name, ix) for ix in declared]
     tables = (
         {**index_tables(tree, value, where), **spec_tables(tree, value, where)}
-        if "IndexModel" in result.text or "create_index" in result.text  # pairs: read in a module that creates indexes
+        if "IndexModel" in result.text or "create_index" in result.text or "ensure_index" in result.text
         else {}
     )
     if tables:  # declared when the project applies them (advisor.sources.links)

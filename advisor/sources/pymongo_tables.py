@@ -52,13 +52,46 @@ def _is_pair(node: ast.AST) -> bool:
     return named_options and isinstance(keys, (ast.Constant, ast.List, ast.Tuple))
 
 
+def _is_key_list(node: ast.AST) -> bool:
+    """`[('type', pymongo.ASCENDING), ('date', -1)]`: the keys create_index / ensure_index take, as a table of them
+    lists them (billy's ensure_indexes: `{'votes': [[('bill_id', ASCENDING), ('date', ASCENDING)], ...]}`)."""
+    return (
+        isinstance(node, ast.List)
+        and bool(node.elts)
+        and all(
+            isinstance(e, ast.Tuple)
+            and len(e.elts) == 2
+            and isinstance(e.elts[0], (ast.Constant, ast.Name, ast.Attribute, ast.BinOp, ast.JoinedStr))
+            and isinstance(e.elts[1], (ast.Constant, ast.Name, ast.Attribute, ast.UnaryOp))
+            for e in node.elts
+        )
+    )
+
+
+def _is_named_keys(node: ast.AST) -> bool:
+    """`{'role_and_name_parts': [('roles.type', ASCENDING), ...]}`: keys under the index's name."""
+    return (
+        isinstance(node, ast.Dict)
+        and len(node.keys) == 1
+        and isinstance(node.keys[0], ast.Constant)
+        and isinstance(node.keys[0].value, str)
+        and _is_key_list(node.values[0])
+    )
+
+
 def _declared(
     collection: str, node: ast.AST, value: Callable[[ast.AST], Any], where: Callable[[ast.AST], Location]
 ) -> IndexDef:
-    """An entry of a table: an IndexModel, or a (key, options) pair."""
+    """An entry of a table: an IndexModel, a (key, options) pair, a key list, or a key list under its name."""
     if isinstance(node, ast.Call):
         return index_model(collection, node, value, where)
     from advisor.mongo.indexes import make_index, unread_index
+
+    if _is_key_list(node) or _is_named_keys(node):
+        keys, opts = node, {}
+        if isinstance(node, ast.Dict):
+            keys, opts = node.values[0], {"name": getattr(node.keys[0], "value", None)}
+        return make_index(collection, value(keys), opts, where(node)) or unread_index(collection, where(node))
 
     keys, options = node.elts  # type: ignore[attr-defined]
     opts = (
@@ -91,14 +124,46 @@ def index_tables(
             isinstance(k, ast.Constant)
             and isinstance(k.value, str)
             and isinstance(v, (ast.List, ast.Tuple))
-            and (all(_is_index_model(e) for e in v.elts) or all(_is_pair(e) for e in v.elts))
+            and (
+                all(_is_index_model(e) for e in v.elts)
+                or all(_is_pair(e) for e in v.elts)
+                or all(_is_key_list(e) or _is_named_keys(e) for e in v.elts)
+            )
             for k, v in lists
         ) or not any(_entries(v) for _, v in lists):
-            continue  # every value a list of IndexModel (or of pairs), keyed by a name: nothing else is a table
+            continue  # every value a list of IndexModel (or of pairs, or of key lists), keyed by a name: a table
         out[target.id] = [
             _declared(str(getattr(k, "value", "")), e, value, where) for k, v in lists for e in _entries(v)
         ]
+    for node in walk(tree) if out else ():  # `all_indexes['bills'].append(index)`: entries only the run knows
+        grown = _grown(node)
+        if grown is not None and grown[0] in out:
+            from advisor.mongo.indexes import unread_index
+
+            out[grown[0]].append(unread_index(grown[1], where(node)))
     return out
+
+
+def _grown(node: ast.AST) -> tuple[str, str] | None:
+    """(table, collection) of `TABLE['name'].append(x)` (or extend, insert, `+=`): the collection's list gains
+    entries at run time, whose keys a table read as written does not hold."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _GROW:
+        target: ast.AST = node.func.value
+    elif isinstance(node, ast.AugAssign):
+        target = node.target
+    else:
+        return None
+    if (
+        isinstance(target, ast.Subscript)
+        and isinstance(target.value, ast.Name)
+        and isinstance(target.slice, ast.Constant)
+        and isinstance(target.slice.value, str)
+    ):
+        return target.value.id, target.slice.value
+    return None
+
+
+_GROW = frozenset({"append", "extend", "insert"})
 
 
 def spec_parts(node: ast.AST, value: Callable[[ast.AST], Any] | None = None) -> tuple[str, list[ast.Call]] | None:
@@ -144,7 +209,9 @@ def cast_list(node: ast.AST) -> list[ast.Call]:
 def _entries(node: ast.AST) -> list[ast.AST]:
     """A table's list: its IndexModel calls, or its (keys, options) pairs."""
     calls: list[ast.AST] = list(cast_list(node))
-    return calls or ([e for e in node.elts if _is_pair(e)] if isinstance(node, (ast.List, ast.Tuple)) else [])
+    if calls or not isinstance(node, (ast.List, ast.Tuple)):
+        return calls
+    return [e for e in node.elts if _is_pair(e) or _is_key_list(e) or _is_named_keys(e)]
 
 
 class Loops:
@@ -152,7 +219,14 @@ class Loops:
 
     def __init__(self, tree: ast.AST):
         self.bound: dict[str, list[tuple[ast.For, int | None]]] = {}  # name -> (loop, its place in a tuple target)
+        # `name, spec = index.items()[0]`: the parts of a one-entry dict's entry, by name -> the dict's name
+        self.unpacked: dict[str, ast.Name] = {}
         for node in walk(tree):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Tuple):
+                entry = _first_entry(node.value)
+                for e in node.targets[0].elts if entry is not None else ():
+                    if isinstance(e, ast.Name) and entry is not None:
+                        self.unpacked[e.id] = entry
             if isinstance(node, (ast.For, ast.AsyncFor)):
                 if isinstance(node.target, ast.Name):
                     self.bound.setdefault(node.target.id, []).append((node, None))  # type: ignore[arg-type]
@@ -167,6 +241,23 @@ class Loops:
             if any(use is n for st in loop.body for n in ast.walk(st)):
                 return loop.iter, place
         return None
+
+
+def _first_entry(node: ast.AST) -> ast.Name | None:
+    """`d.items()[0]` (Python 2) or `list(d.items())[0]`: the dict `d`, whose first entry is unpacked."""
+    if not isinstance(node, ast.Subscript) or not isinstance(node.slice, ast.Constant) or node.slice.value != 0:
+        return None
+    view = node.value
+    if isinstance(view, ast.Call) and getattr(view.func, "id", "") == "list" and len(view.args) == 1:
+        view = view.args[0]
+    if (
+        isinstance(view, ast.Call)
+        and isinstance(view.func, ast.Attribute)
+        and view.func.attr == "items"
+        and isinstance(view.func.value, ast.Name)
+    ):
+        return view.func.value
+    return None
 
 
 class TableUses:
@@ -202,8 +293,11 @@ def applied_table(
         elif isinstance(arg, ast.Call) and not _is_index_model(arg) and arg.args and isinstance(arg.args[0], ast.Name):
             arg = arg.args[0]  # `shorten(index, ...)`: a helper handed the index gives it back, adjusted
         elif isinstance(arg, ast.Name):
-            held = resolve(arg)
-            looped = loops.iterated(arg) if held is None else None
+            looped = loops.iterated(arg)  # the loop around the use binds it, whatever was assigned to it before
+            held = resolve(arg) if looped is None else None
+            if held is None and looped is None and arg.id in loops.unpacked:
+                arg = loops.unpacked[arg.id]  # `name, keys = index.items()[0]`: an entry of what `index` holds
+                continue
             if held is not None:
                 arg = held
             elif looped is not None:
