@@ -31,6 +31,8 @@ def test_newer_syntax_is_said_as_unread_code_and_a_real_syntax_error_stays_one(p
     if sys.version_info < (3, 12):
         assert [f[:3] for f in job] == [("unread-statement", "oban/job.py", 1)]
         assert "Python 3.12" in job[0][3] and "syntax error" not in job[0][3]
+        # the rest of the file is read: its query is checked (advisor.facts.python_parse)
+        assert "advisor read the rest of the file without it" in job[0][3]
     else:  # read: no note, no error; its query is checked like any other
         assert not [f for f in job if f[0] in ("unread-statement", "parse-error")]
 

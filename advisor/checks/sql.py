@@ -879,11 +879,10 @@ def sql_string_building(source: SourceFile):
 
     tree = None
     if source.path.endswith((".py", ".pyi")):
-        import ast
+        from advisor.facts.python_parse import parse_python
 
-        try:
-            tree = ast.parse(source.text)
-        except (SyntaxError, ValueError):
+        tree = parse_python(source.text[1:] if source.text.startswith("\ufeff") else source.text).tree
+        if tree is None:
             return  # extraction reported it
     lines = source.text.splitlines(keepends=True)
     for built in source.string_built:

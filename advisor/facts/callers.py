@@ -149,10 +149,9 @@ def _module(text: str) -> _Module | None:
 
 @lru_cache(maxsize=256)
 def _parsed(text: str) -> ast.Module | None:
-    try:
-        return ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
+    from advisor.facts.python_parse import parse_python
+
+    return parse_python(text).tree  # past the lines Python cannot read, as the extractor reads the module
 
 
 def argument(call: Call, function: Defined, param: str, binding: str) -> tuple[ast.expr, bool] | None:

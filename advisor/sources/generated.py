@@ -84,9 +84,10 @@ def _functions(path: str, text: str) -> dict[str, str]:
     """A generated Python module's top-level functions: name -> its source text."""
     if not path.endswith((".py", ".pyi")):
         return {}
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError):
+    from advisor.facts.python_parse import parse_python
+
+    tree = parse_python(text).tree
+    if tree is None:
         return {}
     return {
         node.name: ast.get_source_segment(text, node) or ""

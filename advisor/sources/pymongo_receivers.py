@@ -53,6 +53,25 @@ def receiver_collection(receiver: ast.AST, names: Names) -> str | None:
     return collection_of(receiver, names)
 
 
+def _keyed(key: ast.AST, names: Names, depth: int) -> str | None:
+    """The collection `db[key]` names: a literal (or a name holding one), else named at run time."""
+    written = key
+    if isinstance(key, ast.Name) and depth < 4:
+        key = names.resolve(key) or key
+    if isinstance(key, ast.Constant) and key.value is not None:
+        return key.value if isinstance(key.value, str) else None
+    # db[datasource]: named at run time; db[self.name]: `<self.name>`, which the class using it names
+    # (advisor.sources.links.settle: a subclass may give it another value)
+    return run_time_name(ast.unparse(written))
+
+
+def _getattr_call(node: ast.Call) -> bool:
+    """`getattr(db, name)` (or with a default): the attribute `name` of `db`, which for a database is `db[name]`."""
+    return (
+        isinstance(node.func, ast.Name) and node.func.id == "getattr" and len(node.args) in (2, 3) and not node.keywords
+    )
+
+
 def collection_of(node: ast.AST, names: Names, depth: int = 0) -> str | None:
     if isinstance(node, ast.Subscript) and depth < 4:
         partitioned = _partition(names.member(node.value) if isinstance(node.value, ast.Attribute) else None)
@@ -69,14 +88,9 @@ def collection_of(node: ast.AST, names: Names, depth: int = 0) -> str | None:
         and names.imports_mongo
     )
     if isinstance(node, ast.Subscript) and (twice or holds_database(node.value, names, depth) or database_method(node)):
-        key: ast.AST = node.slice
-        if isinstance(key, ast.Name) and depth < 4:
-            key = names.resolve(key) or key
-        if isinstance(key, ast.Constant) and key.value is not None:
-            return key.value if isinstance(key.value, str) else None
-        # db[datasource]: named at run time; db[self.name]: `<self.name>`, which the class using it names
-        # (advisor.sources.links.settle: a subclass may give it another value)
-        return run_time_name(ast.unparse(node.slice))
+        return _keyed(node.slice, names, depth)
+    if isinstance(node, ast.Call) and _getattr_call(node) and holds_database(node.args[0], names, depth):
+        return _keyed(node.args[1], names, depth)  # getattr(db, name): db[name]
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and depth < 4:
         if node.func.attr == "with_options":  # the same collection with other options (a smaller node: no step)
             return collection_of(node.func.value, names, depth)

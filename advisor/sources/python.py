@@ -18,6 +18,7 @@ import sys
 from pathlib import PurePath
 
 from advisor.facts.ast_nodes import LineSpans, NameUses, Span, scope_at, span, walk
+from advisor.facts.python_parse import parse_python
 from advisor.ir import Location, SourceFile, SqlQuery, StringBuilt, TextMap
 from advisor.sources import psycopg_sql
 from advisor.sources.python_classes import reads_mongo, record_bases
@@ -73,15 +74,21 @@ _NEWER_SYNTAX = (
 )
 
 
-def newer_syntax(line: str) -> str | None:
-    """Why the running Python cannot read a line a newer one reads (`type Result[T] = ...` on 3.11), or None."""
+def newer_syntax(line: str, rest_read: bool = False) -> str | None:
+    """Why the running Python cannot read a line a newer one reads (`type Result[T] = ...` on 3.11), or None;
+    `rest_read`: advisor read the file past it (advisor.facts.python_parse)."""
     for what, pattern, version in _NEWER_SYNTAX:
         if sys.version_info < version and pattern.search(line):
             wanted = ".".join(map(str, version))
             running = f"{sys.version_info.major}.{sys.version_info.minor}"
+            lost = (
+                "advisor read the rest of the file without it"
+                if rest_read
+                else "none of its SQL or MongoDB queries were read"
+            )
             return (
-                f"advisor runs on Python {running}, which cannot read this file: it uses {what}, Python {wanted} "
-                f"syntax; none of its SQL or MongoDB queries were read (run advisor on Python {wanted} or newer)"
+                f"advisor runs on Python {running}, which cannot read this {'line' if rest_read else 'file'}: it "
+                f"uses {what}, Python {wanted} syntax; {lost} (run advisor on Python {wanted} or newer)"
             )
     return None
 
@@ -92,18 +99,25 @@ _SQL_MODULE = re.compile(r"^_?(?:sql|queries|query|statements)$|_(?:sql|queries)
 def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFile:
     result = SourceFile(path=path, text=text)
     code = text[1:] if text.startswith("\ufeff") else text  # a byte order mark is no code (and takes no column)
-    try:
-        tree = ast.parse(code, filename=path)
-    except (SyntaxError, ValueError, RecursionError) as exc:  # RecursionError: nested too deep to parse
+    parsed = parse_python(code, path)
+    if parsed.error is not None:
+        exc = parsed.error
         line = getattr(exc, "lineno", None) or 1
         where = Location(path, line, getattr(exc, "offset", None) or 1)
         lines = code.splitlines()
-        newer = newer_syntax(lines[line - 1] if 0 < line <= len(lines) else "")
+        newer = newer_syntax(lines[line - 1] if 0 < line <= len(lines) else "", parsed.tree is not None)
+        message = f"Python syntax error: {exc.msg if isinstance(exc, SyntaxError) else exc}"
         if newer is not None:
             result.unread.append((where, newer))
-        else:
-            result.errors.append((where, f"Python syntax error: {exc.msg if isinstance(exc, SyntaxError) else exc}"))
+        elif parsed.tree is None:
+            result.errors.append((where, message))
+        else:  # read past the lines Python could not parse (advisor.facts.python_parse)
+            n = len(parsed.skipped)
+            rest = "this line" if n == 1 else f"{n} lines, this one among them"
+            result.errors.append((where, f"{message}; advisor read the rest of the file without {rest}"))
+    if parsed.tree is None:
         return result
+    tree = parsed.tree
     index = LineIndex(code)
     reach = Reach(tree)
     seen: set[int] = set()
