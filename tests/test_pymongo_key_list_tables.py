@@ -92,3 +92,35 @@ def test_claims_follow_the_table(project):
     assert len(scans) == 1 and scans[0].startswith("votes.find")  # no index starts with state
     assert not any(name == "in-memory-sort" for name, _ in found)  # by_role serves roles.type, then last_name
     assert not any("bills" in f.message for name, f in found if name != "no-index-declarations")
+
+
+def test_a_key_joined_from_a_literal_and_a_setting_meets_the_querys_key(project):
+    """`('roles.' + settings.LEVEL_FIELD, ASCENDING)`: the key `roles.<that setting>`, which a query under `roles`
+    writes as `{'roles': {'$elemMatch': {settings.LEVEL_FIELD: abbr}}}`; the index serves it, no scan is claimed."""
+    indexes = """\
+import pymongo
+from app.core import db, settings
+
+db.legislators.ensure_index([('roles.' + settings.LEVEL_FIELD, pymongo.ASCENDING), ('roles.term', pymongo.ASCENDING)])
+db.legislators.ensure_index([('_all_ids', pymongo.ASCENDING)])
+"""
+    views = """\
+from app.core import db, settings
+
+def members(abbr, term):
+    return list(db.legislators.find({'roles': {'$elemMatch': {settings.LEVEL_FIELD: abbr, 'term': term}}}))
+
+def by_party(party):
+    return list(db.legislators.find({'party': party}))
+"""
+    project(
+        {
+            "app/__init__.py": "",
+            "app/indexes.py": indexes,
+            "app/views.py": views,
+            "advisor.toml": 'large-tables = ["*"]\n',
+        }
+    )
+    found = [(catalogue.lookup(f.rule).name, f) for f in engine.check(["."]).active]
+    scans = [f.location.line for name, f in found if name == "collection-scan"]
+    assert scans == [7]  # by_party's; members' $elemMatch is served by roles.<setting>

@@ -145,8 +145,27 @@ def _value(
             else "unknown"
         )
         return Placeholder(kind, ast.unparse(node)[:60])
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and depth < 6:
+        joined = _joined(
+            _value(node.left, path, index, spans, p, names, depth + 1, budget),
+            _value(node.right, path, index, spans, p, names, depth + 1, budget),
+        )
+        if joined is not None:
+            return joined
     text = ast.unparse(node)[:60] if hasattr(ast, "unparse") else ""
     return Placeholder("unknown", text)
+
+
+def _joined(left: Any, right: Any) -> Placeholder | None:
+    """`'roles.' + settings.LEVEL_FIELD`: a text one part of which is known only at run time, written as the parts
+    join (`roles.settings.LEVEL_FIELD`), so a key built so meets the same key a query writes under `roles`."""
+    parts = [
+        v if isinstance(v, str) else v.text if isinstance(v, Placeholder) and v.kind != "number" else None
+        for v in (left, right)
+    ]
+    if any(part is None for part in parts) or not any(isinstance(v, Placeholder) for v in (left, right)):
+        return None
+    return Placeholder("string", "".join(p for p in parts if p is not None)[:60])
 
 
 def _unchain(call: ast.Call):
