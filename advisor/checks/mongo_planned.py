@@ -143,6 +143,7 @@ def _planned(query: MongoQuery, indexes: list[IndexDef], coll: str) -> Iterator[
         and plan.sort
         and q.keys
         and plan.sort_alternative is None
+        and not (plan.order_walk is not None and _wants_few(query))  # a page: the walk in order may win the race
         and not (plan.index is not None and same_keys(plan.index, q.keys))
         and not _owner_sort(query, plan, info)
         and not _listed_documents(query, info, indexes)

@@ -59,6 +59,9 @@ class Plan:
     info: FilterInfo | None = None
     note: str = ""
     sort_alternative: IndexDef | None = None  # another index bounds the filter and gives the order: a race
+    # an index that gives the order from its first key and holds the filter's equality fields, bounding none: for
+    # a read of a few documents the server races a walk down it against sorting what the chosen index finds
+    order_walk: IndexDef | None = None
     or_alternative: bool = False  # an index bounds every $or clause too: the server races that plan (contained $or)
 
     def describe(self) -> str:
@@ -121,6 +124,7 @@ def plan_find(
             lead, key = index_fields(best.index)[0][0], eff_sort[0][0]
             window = _window(info, key)
             plan.sort_alternative = next((c.index for c in cands if _gives_order(c, lead, key, window)), None)
+            plan.order_walk = next((c.index for c in cands if _walks_in_order(c, info)), None)
         plan.or_alternative = _contained_or(info, all_indexes)
         return plan
     # the and-ed predicates bound nothing: an $or can still be answered clause by clause
@@ -146,6 +150,16 @@ def _gives_order(c: Candidate, lead: str, key: str, window: bool) -> bool:
     return bool(c.eq_prefix and lead in fields[: c.eq_prefix]) or (
         window and fields[c.eq_prefix : c.eq_prefix + 1] == [key]
     )
+
+
+def _walks_in_order(c: Candidate, info: FilterInfo) -> bool:
+    """Candidate c gives the order from its first key, bounding nothing, and holds every field the filter tests
+    for equality: a walk down it tests them on its keys and fetches only the matches, a plan the server races
+    against sorting what the chosen index finds (a walk that fetches every document to test them, down `_id`,
+    is as bad as the sort, and the claim stays)."""
+    fields = {f for f, _ in index_fields(c.index)}
+    equal = {p.field for p in info.preds if p.kind in ("eq", "in")}
+    return bool(c.sort_served) and not c.eq_prefix and bool(equal) and equal <= fields
 
 
 def _window(info: FilterInfo, key: str) -> bool:
