@@ -72,3 +72,10 @@ def test_lines_keep_their_numbers(lines):
             assert line in ('print "x"', "x = 0755", "raise E, 'm'")
         else:
             assert n in read
+
+
+def test_a_line_python_reads_whole_is_one_line():
+    """A form feed or U+2028 inside a line is no line end to Python: the line left out is the one it names."""
+    parsed = parse_python('s = "a\u2028b"\x0c\nprint "x"\ny = 2\n')
+    assert parsed.skipped == (2,) and parsed.tree is not None
+    assert [node.lineno for node in parsed.tree.body] == [1, 2, 3]

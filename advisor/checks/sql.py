@@ -881,7 +881,8 @@ def sql_string_building(source: SourceFile):
     if source.path.endswith((".py", ".pyi")):
         from advisor.facts.python_parse import parse_python
 
-        tree = parse_python(source.text[1:] if source.text.startswith("\ufeff") else source.text).tree
+        code = source.text[1:] if source.text.startswith("\ufeff") else source.text
+        tree = parse_python(code, source.path).tree  # the extractor's own parse (advisor.sources.python), cached
         if tree is None:
             return  # extraction reported it
     lines = source.text.splitlines(keepends=True)

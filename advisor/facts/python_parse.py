@@ -30,13 +30,14 @@ class Parsed:
 def parse_python(code: str, filename: str = "<unknown>") -> Parsed:
     """The module, read past the lines Python cannot parse (each as `pass`); a module with a null byte, nested too
     deep, or with more such lines than _MAX_SKIPPED is not read."""
-    lines = code.splitlines(keepends=True)
+    lines = _lines(code)
     errors: list[SyntaxError] = []
     skipped: list[int] = []
     text = code
 
-    def first() -> SyntaxError | None:  # the one Python reports on the file as written (a later one may be caused
-        return errors[0] if errors else None  # by a line left out in the middle of a statement)
+    def first() -> SyntaxError | None:
+        """The error Python reports on the file as written (a later one may come of a line left out)."""
+        return errors[0] if errors else None
 
     while True:
         try:
@@ -52,6 +53,13 @@ def parse_python(code: str, filename: str = "<unknown>") -> Parsed:
             text = "".join(lines)
         except (ValueError, RecursionError, MemoryError) as exc:  # a null byte; nested too deep to parse
             return Parsed(None, first() or exc, tuple(sorted(skipped)))
+
+
+def _lines(code: str) -> list[str]:
+    """The lines as Python numbers them, each with its end: only `\n`, `\r\n` and `\r` end one (str.splitlines
+    also splits at a form feed or U+2028, which Python reads inside a line)."""
+    parts = re.split(r"(\r\n|\r|\n)", code)
+    return [parts[i] + (parts[i + 1] if i + 1 < len(parts) else "") for i in range(0, len(parts), 2)]
 
 
 def _stand_in(line: str) -> str:

@@ -207,7 +207,7 @@ def cast_list(node: ast.AST) -> list[ast.Call]:
 
 
 def _entries(node: ast.AST) -> list[ast.AST]:
-    """A table's list: its IndexModel calls, or its (keys, options) pairs."""
+    """A table's list: its IndexModel calls, or its (keys, options) pairs, key lists and named key lists."""
     calls: list[ast.AST] = list(cast_list(node))
     if calls or not isinstance(node, (ast.List, ast.Tuple)):
         return calls
@@ -215,7 +215,8 @@ def _entries(node: ast.AST) -> list[ast.AST]:
 
 
 class Loops:
-    """Which loop binds a name: `for index in indexes`, `for name, models in INDEXES.items()`."""
+    """Which loop binds a name: `for index in indexes`, `for name, models in INDEXES.items()`; and which one-entry
+    dict a name is unpacked from (`name, keys = index.items()[0]`)."""
 
     def __init__(self, tree: ast.AST):
         self.bound: dict[str, list[tuple[ast.For, int | None]]] = {}  # name -> (loop, its place in a tuple target)
