@@ -202,6 +202,8 @@ def _literal_spans(path: str, text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] | None = None
     if suffix in (".py", ".pyi"):
         spans = _python_strings(text)
+        if spans:
+            spans = _outside(spans, _python_rollbacks(text))
     elif suffix in _js_suffixes():
         spans = _js_strings(text, suffix)
     if spans is None:
@@ -211,6 +213,37 @@ def _literal_spans(path: str, text: str) -> list[tuple[int, int]]:
         if not out or start >= out[-1][1]:
             out.append((start, end))
     return out
+
+
+# what a migration tool calls the code that undoes a step, run only to go back (knex's and node-pg-migrate's
+# `exports.down`, umzug's and a step object's `down:`, TypeORM's `async down(queryRunner)`, alembic's `downgrade()`,
+# yoyo's `rollback`): its DDL is no part of the schema a database has (sources/sql_files._rollbacks, for .sql files)
+ROLLBACK_NAMES = frozenset({"down", "downgrade", "rollback", "revert", "undo"})
+
+
+def _outside(spans: list[tuple[int, int]], away: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    return [s for s in spans if not any(a <= s[0] and s[1] <= b for a, b in away)]
+
+
+def _python_rollbacks(text: str) -> list[tuple[int, int]]:
+    """The spans of the module's functions named for undoing a step (`def downgrade():`)."""
+    if not any(f"def {name}" in text for name in ROLLBACK_NAMES):
+        return []
+    from advisor.facts.python_parse import parse_python
+
+    tree = parse_python(text).tree
+    if tree is None:
+        return []
+    import ast
+
+    starts = [0] + [m.end() for m in re.finditer("\n", text)]
+    return [
+        (starts[node.lineno - 1], starts[node.end_lineno] if node.end_lineno < len(starts) else len(text))
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.name in ROLLBACK_NAMES
+        and node.end_lineno is not None
+    ]
 
 
 def _js_suffixes() -> tuple[str, ...]:
@@ -246,7 +279,7 @@ def _js_strings(text: str, suffix: str) -> list[tuple[int, int]]:
         node = stack.pop()
         if node.type in ("string", "template_string"):
             found.append((node.start_byte, node.end_byte))  # outermost: its substitutions' strings are inside it
-        else:
+        elif not _js_rollback(data, node):
             stack.extend(node.children)
     if len(data) == len(text):
         return found
@@ -256,6 +289,20 @@ def _js_strings(text: str, suffix: str) -> list[tuple[int, int]]:
         at_char += len(data[at_byte:offset].decode("utf-8", "surrogatepass"))
         chars[offset], at_byte = at_char, offset
     return [(chars[a], chars[b]) for a, b in found]
+
+
+def _js_rollback(data: bytes, node) -> bool:
+    """A step's code to undo it: `down: async (client) => {...}`, `async down(queryRunner) {...}`, `function down()`,
+    `const down = ...`, `exports.down = ...`."""
+    named = None
+    if node.type in ("pair", "method_definition", "function_declaration", "variable_declarator"):
+        named = node.child_by_field_name("key" if node.type == "pair" else "name")
+    elif node.type == "assignment_expression":
+        left = node.child_by_field_name("left")
+        named = left.child_by_field_name("property") if left is not None and left.type == "member_expression" else None
+    if named is None:
+        return False
+    return data[named.start_byte : named.end_byte].decode("utf-8", "replace").strip("'\"") in ROLLBACK_NAMES
 
 
 def _uncommented(text: str) -> list[tuple[int, int]]:
