@@ -13,6 +13,7 @@ from typing import Any
 
 from advisor.ir import Location, SourceFile
 from advisor.mongo.shape import AGGREGATE_OPS, FIND_OPS, MongoQuery, Placeholder
+from advisor.sources.js_enums import MEMBER, declared_enums, enum_named, named_by
 from advisor.sources.js_flow import (
     WHERE_OPS,
     assigned_name,
@@ -537,7 +538,19 @@ def extract_mongo(f: JsFile, calls: list, result: SourceFile) -> None:
     _passed(f, calls, result)
     share_models(f, calls, result)  # what the project joins across files (advisor.sources.links)
     _getters(f, result)
+    _enums(f, result)
     mark_run_time(result.queries)
+
+
+def _enums(f: JsFile, result: SourceFile) -> None:
+    """The enums of names the module declares, and its queries and indexes on a member of one
+    (advisor.sources.js_enums; another module's, named by advisor.sources.links)."""
+    own = declared_enums(f) if "enum " in f.text or "as const" in f.text or "Object.freeze" in f.text else {}
+    if own:
+        links_of(result).enums.update(own)
+    targets = [t for t in [*result.queries, *result.indexes] if MEMBER.fullmatch(named_by(t))]
+    if targets:
+        links_of(result).enumed += enum_named(f, targets, own)
 
 
 def _passed(f: JsFile, calls: list, result: SourceFile) -> None:

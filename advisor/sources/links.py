@@ -100,6 +100,10 @@ class Links:
     factories: dict[str, Factory] = field(default_factory=dict)
     exported: dict[str, Factory] = field(default_factory=dict)  # and the models set on its exports, by property
     made: list[tuple[Made, MongoQuery]] = field(default_factory=list)
+    # JS/TS: the enums of names the module declares, and the queries and indexes on another module's member of one
+    # (advisor.sources.js_enums): (module, export, member, target, a sketch for another reason)
+    enums: dict[str, dict[str, str]] = field(default_factory=dict)
+    enumed: list[tuple[str, str, str, Any, bool]] = field(default_factory=list)
     # JS: the queries on a name bound to another module's export (`import DatasetModel from "./m"`, `import {
     # ChannelModelAPI } from "./channels"`): (module, export, query), named by the name until the project says that
     # export is a model (its own name, its collection)
@@ -205,6 +209,7 @@ def link(sources: list[SourceFile]) -> None:
     if not found:
         return
     _databases(sources)
+    _enum_members(sources)
     values: dict[tuple[str, str], set[str | None]] = {}
     for links in found:
         for key, given in links.attributes.items():
@@ -427,6 +432,19 @@ def _reach(cls: str, step) -> list[str]:
             out.append(c)
             todo.append(c)
     return out
+
+
+def _enum_members(sources: list[SourceFile]) -> None:
+    """A query or index on a member of another module's enum of names: the collection the member names."""
+    from advisor.sources.js_enums import rename
+
+    enums = {s.path: s.links.enums for s in sources if s.links is not None and s.links.enums}
+    for source in sources:
+        for module, export, member, target, partial in source.links.enumed if source.links is not None else ():
+            path = next((p for p in module_paths(module) if p in enums), None)
+            named = enums[path].get(export, {}).get(member) if path is not None else None
+            if named is not None:
+                rename(target, named, partial)
 
 
 def _rename(target: Any, collection: str) -> None:
