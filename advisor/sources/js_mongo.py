@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from advisor.ir import Location, SourceFile
+from advisor.ir import IndexDef, IndexKey, Location, SourceFile
 from advisor.mongo.shape import AGGREGATE_OPS, FIND_OPS, MongoQuery, Placeholder
 from advisor.sources.js_enums import MEMBER, declared_enums, enum_named, named_by
 from advisor.sources.js_flow import (
@@ -538,8 +538,41 @@ def extract_mongo(f: JsFile, calls: list, result: SourceFile) -> None:
     _passed(f, calls, result)
     share_models(f, calls, result)  # what the project joins across files (advisor.sources.links)
     _getters(f, result)
+    _moved_indexes(f, result)
     _enums(f, result)
     mark_run_time(result.queries)
+
+
+def _renamed(f: JsFile, call, base, args) -> None:
+    """`users.rename('23-users.bak')` on a driver collection: recorded for _moved_indexes."""
+    got = resolve_receiver(f, base, [])
+    given = arg_list(args)
+    if got is None or not got[2] or got[1] is not None or not given:
+        return  # not a driver collection's (fs.rename, a model's), or no new name
+    new = string_value(f, unwrap(given[0])) if unwrap(given[0]) is not None else None
+    f.memo.setdefault(("renamed",), []).append((got[0], f.loc(call), new))
+
+
+def _moved_indexes(f: JsFile, result: SourceFile) -> None:
+    """A collection renamed takes its indexes with it (MongoDB's renameCollection): those the module declared on it
+    before the rename are the new name's, and the collection the old name names from then on has only `_id_` and
+    what is declared after (We.Publish's migrations move `users` and `invoices` to backups and create them again
+    empty: its `users` has no `email` index, whatever the first migration declared)."""
+    for collection, at, new in f.memo.get(("renamed",), ()):
+        moved = [
+            ix
+            for ix in result.indexes
+            if ix.table == collection
+            and ix.location is not None
+            and ix.location.path == at.path
+            and (ix.location.line, ix.location.col) < (at.line, at.col)
+        ]
+        for ix in moved:
+            ix.table = new or run_time_name(f"{collection}.renamed")
+        if moved:  # its declarations are read here: the new one's are known to be what comes after
+            result.indexes.append(
+                IndexDef("_id_", collection, (IndexKey("_id"),), unique=True, method="mongo", location=at)
+            )
 
 
 def _enums(f: JsFile, result: SourceFile) -> None:
@@ -590,8 +623,11 @@ def _getters(f: JsFile, result: SourceFile) -> None:
 
 
 def _read_chain(f: JsFile, call, base, chain: list, result: SourceFile, seen: set) -> None:
-    """The index declaration or query a call chain makes."""
+    """The index declaration or query a call chain makes (or the collection it renames)."""
     for i, (method, _, _) in enumerate(chain):
+        if method == "rename" and i == 0:
+            _renamed(f, call, base, chain[0][1])
+            return
         if method in INDEX_METHODS or method == "index":
             result.indexes += index_from_call(f, base, chain, i)
             return
