@@ -216,8 +216,9 @@ def _literal_spans(path: str, text: str) -> list[tuple[int, int]]:
 
 
 # what a migration tool calls the code that undoes a step, run only to go back (knex's and node-pg-migrate's
-# `exports.down`, umzug's and a step object's `down:`, TypeORM's `async down(queryRunner)`, alembic's `downgrade()`,
-# yoyo's `rollback`): its DDL is no part of the schema a database has (sources/sql_files._rollbacks, for .sql files)
+# `exports.down`, umzug's and a step object's `down:`, TypeORM's `async down(queryRunner)`, alembic's
+# `downgrade()`, a function named `rollback`): its DDL is no part of the schema a database has (a .sql file's
+# rollback section: sources/sql_files._rollbacks)
 ROLLBACK_NAMES = frozenset({"down", "downgrade", "rollback", "revert", "undo"})
 
 
