@@ -128,6 +128,40 @@ _CREATED_TABLE = re.compile(
 _MISSING_RELATION = re.compile(r'relation "([^"]+)" does not exist')
 
 
+# an object a statement needs that the files create later (a migration that alters a table before, in file-name
+# order, the one that creates it: steps ordered by a version inside each file)
+_NOT_YET = re.compile(r'(?:relation|column|type|function|schema) "[^"]+"(?: of relation "[^"]+")? does not exist')
+_ROUNDS = 3  # passes over what still waits: each one made of what the one before loaded
+
+
+def _refused(name: str, failed: tuple[int, str], body: str, unmade: set[str]) -> LoadError:
+    """PostgreSQL's refusal of a statement; one for want of a table whose CREATE advisor did not send is said so."""
+    missing = _MISSING_RELATION.search(failed[1])
+    needs = missing.group(1) if missing and _bare(missing.group(1)) in unmade else ""
+    return LoadError(name, failed[0], failed[1], body, unmade=needs)
+
+
+def _again(conn, waiting: list, errors: list, schemas: set[str], private: bool, unmade: set[str]) -> list:
+    """Send again, after the rest, the statements refused for an object not made yet, while a pass loads some: a
+    statement that loads drops its error, one refused again keeps the error of its last try."""
+    by_seq = dict(errors)
+    for _ in range(_ROUNDS):
+        if not waiting or limits.over():
+            break
+        still = []
+        for seq, name, query, body in waiting:
+            failed = None if limits.over() else _send(conn, query, body, schemas, private)
+            if failed is None and not limits.over():
+                by_seq.pop(seq, None)
+            elif failed is not None:
+                by_seq[seq] = _refused(name, failed, body, unmade)
+                still.append((seq, name, query, body))
+        if len(still) == len(waiting):
+            break  # nothing more loaded: what waits needs what is not there
+        waiting = still
+    return list(by_seq.items())
+
+
 def _bare(name: str) -> str:
     """A table's name without its schema and quotes, in lower case: how two statements name the same table."""
     return name.rsplit(".", 1)[-1].strip().strip('"').lower()
@@ -291,20 +325,23 @@ def load_schema(
     schemas: set[str] = set()  # created for the files, which use them and leave their creation to a runner
     with limits.Watch(_load_spent(budget or limits.Budget())):
         limits.watched(conn)
+        waiting: list[tuple] = []  # (seq, name, query, body) refused for an object not made yet: sent after the rest
         for n, (seq, name, query, body) in enumerate(allowed):
             if not limits.over():  # the load's budget, or the database stage's time limit around it
                 failed = _send(conn, query, body, schemas, private)
                 if failed is None or not limits.over():  # loaded, or rejected for its own reasons
                     if failed is not None:
-                        missing = _MISSING_RELATION.search(failed[1])
-                        needs = missing.group(1) if missing and _bare(missing.group(1)) in unmade else ""
-                        errors.append((seq, LoadError(name, failed[0], failed[1], body, unmade=needs)))
+                        errors.append((seq, _refused(name, failed, body, unmade)))
+                        if _NOT_YET.search(failed[1]):
+                            waiting.append((seq, name, query, body))
                     continue
             # the budget ran out before this statement or while it ran (cancelled): it and the rest are not loaded
             rest = len(allowed) - n - 1
             after = f"; this statement and the {rest} after it were not loaded" if rest else "; it was not loaded"
             errors.append((seq, LoadError(name, query.location.line, limits.over() + after, body, stopped=True)))
+            waiting = []
             break
+        errors = _again(conn, waiting, errors, schemas, private, unmade)
     # seeding is not cut; a role default the schema sets does not count.  Sent again if a cancel the watch sent as
     # the last statement ended lands on it
     for _ in range(3):

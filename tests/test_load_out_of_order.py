@@ -1,0 +1,42 @@
+"""Schema files whose order is not their names' (holdout 32's @axiom-lattice/pg-stores: each migration's order is
+a `version` inside it, so `add_agent_web_apps_identity_migration.ts` alters a table that `agent_web_apps_migration.ts`,
+after it by name, creates). A statement PostgreSQL refuses for an object not made yet is sent again after the rest,
+while a pass loads some; one refused again keeps the error of its last try."""
+
+import uuid
+
+from advisor.seed.load import load_schema
+from advisor.seed.server import connect
+from tests.conftest_db import pg_server  # noqa: F401
+
+FILES = {
+    "a_add_identity.sql": "ALTER TABLE web_apps ADD COLUMN identity text;\nCREATE INDEX web_apps_identity ON web_apps (identity);\n",
+    "b_web_apps.sql": "CREATE TABLE web_apps (id bigint PRIMARY KEY, tenant_id text NOT NULL);\n",
+    "c_broken.sql": "ALTER TABLE nowhere ADD COLUMN x int;\n",
+}
+
+
+def test_a_statement_waiting_for_a_later_file_is_loaded_after_it(tmp_path, pg_server):  # noqa: F811
+    paths = []
+    for name, text in FILES.items():
+        (tmp_path / name).write_text(text)
+        paths.append(tmp_path / name)
+    db = "t_" + uuid.uuid4().hex[:8]
+    with connect(pg_server.conninfo(), autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {db}")
+    try:
+        with connect(pg_server.conninfo(db), autocommit=True) as conn:
+            errors = load_schema(conn, paths)
+            assert [(e.path.rsplit("/", 1)[-1], e.line) for e in errors] == [("c_broken.sql", 1)]
+            assert 'relation "nowhere" does not exist' in errors[0].message
+            columns = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT attname FROM pg_attribute WHERE attrelid = 'web_apps'::regclass AND attnum > 0 ORDER BY attnum"
+                ).fetchall()
+            ]
+            assert columns == ["id", "tenant_id", "identity"]
+            assert conn.execute("SELECT to_regclass('web_apps_identity') IS NOT NULL").fetchone()[0]
+    finally:
+        with connect(pg_server.conninfo(), autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE {db} WITH (FORCE)")
