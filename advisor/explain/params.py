@@ -1,7 +1,8 @@
 """Placeholders of every driver style normalised to PostgreSQL's `$n`.
 
 `$1` stays; `%s`, `%(name)s`, `:name` and `?` become `$1, $2, ...` (a named
-placeholder used twice gets one number); psql's `:SCHEMA.table` is a name, `schema.table`.  String literals, quoted identifiers,
+placeholder used twice gets one number; `?` only where it is the statement's one style: beside another, it is
+jsonb's operator); psql's `:SCHEMA.table` is a name, `schema.table`.  String literals, quoted identifiers,
 comments, dollar-quoted bodies and `::` casts are left alone.  `sample_params` picks a
 value for each `$n` from the seeded data, and `substitute` puts the values in.
 """
@@ -37,10 +38,13 @@ def normalise(sql: str) -> tuple[str, int]:
     names: dict[str, int] = {}
     count = 0
     highest = 0
+    # beside `$1`, `%s` or `:name`, a `?` after an operand is jsonb's key-exists operator (`config ? $1`), which
+    # PostgreSQL has to see as written; in a statement of `?` placeholders, every `?` is one
+    styled = any(m.group("skip") is None and not m.group("qmark") for m in _TOKEN.finditer(sql))
 
     def repl(m: re.Match) -> str:
         nonlocal count, highest
-        if m.group("skip") is not None:
+        if m.group("skip") is not None or (m.group("qmark") and styled and _after_operand(sql, m.start())):
             return m.group(0)
         if m.group("dollar"):
             digits = m.group("dollar")[1:]
@@ -61,6 +65,14 @@ def normalise(sql: str) -> tuple[str, int]:
 
     out = _TOKEN.sub(repl, sql)
     return out, max(count, highest)
+
+
+def _after_operand(sql: str, at: int) -> bool:
+    """What stands left of `at` ends an operand (`config ?`, `(tags) ?`), as left of jsonb's `?`; not `= ?`."""
+    i = at - 1
+    while i >= 0 and sql[i].isspace():
+        i -= 1
+    return i >= 0 and (sql[i].isalnum() or sql[i] in "_)]'\"")
 
 
 def strip_statement(sql: str) -> str:
