@@ -147,11 +147,10 @@ def _module(text: str) -> _Module | None:
         return None
 
 
-@lru_cache(maxsize=256)
 def _parsed(text: str) -> ast.Module | None:
     from advisor.facts.python_parse import parse_python
 
-    return parse_python(text).tree  # past the lines Python cannot read, as the extractor reads the module
+    return parse_python(text).tree  # past the lines Python cannot read, as the extractor reads the module (cached)
 
 
 def argument(call: Call, function: Defined, param: str, binding: str) -> tuple[ast.expr, bool] | None:

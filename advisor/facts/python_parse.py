@@ -26,7 +26,7 @@ class Parsed:
     skipped: tuple[int, ...] = ()  # the lines read as `pass` (1-based)
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=256)  # a module's every reader asks for it (the extractor, the callers of its functions)
 def parse_python(code: str, filename: str = "<unknown>") -> Parsed:
     """The module, read past the lines Python cannot parse (each as `pass`); a module with a null byte, nested too
     deep, or with more such lines than _MAX_SKIPPED is not read."""

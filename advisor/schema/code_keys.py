@@ -201,9 +201,10 @@ def _literal_spans(path: str, text: str) -> list[tuple[int, int]]:
     suffix = PurePath(path).suffix.lower()
     spans: list[tuple[int, int]] | None = None
     if suffix in (".py", ".pyi"):
-        spans = _python_strings(text)
+        starts = [0] + [m.end() for m in re.finditer("\n", text)]  # each line's offset, for both readers
+        spans = _python_strings(text, starts)
         if spans:
-            spans = _outside(spans, _python_rollbacks(text))
+            spans = _outside(spans, _python_rollbacks(text, starts))
     elif suffix in _js_suffixes():
         spans = _js_strings(text, suffix)
     if spans is None:
@@ -226,21 +227,21 @@ def _outside(spans: list[tuple[int, int]], away: list[tuple[int, int]]) -> list[
     return [s for s in spans if not any(a <= s[0] and s[1] <= b for a, b in away)]
 
 
-def _python_rollbacks(text: str) -> list[tuple[int, int]]:
+def _python_rollbacks(text: str, starts: list[int]) -> list[tuple[int, int]]:
     """The spans of the module's functions named for undoing a step (`def downgrade():`)."""
     if not any(f"def {name}" in text for name in ROLLBACK_NAMES):
         return []
+    import ast
+
+    from advisor.facts.ast_nodes import walk
     from advisor.facts.python_parse import parse_python
 
     tree = parse_python(text).tree
     if tree is None:
         return []
-    import ast
-
-    starts = [0] + [m.end() for m in re.finditer("\n", text)]
     return [
         (starts[node.lineno - 1], starts[node.end_lineno] if node.end_lineno < len(starts) else len(text))
-        for node in ast.walk(tree)
+        for node in walk(tree)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
         and node.name in ROLLBACK_NAMES
         and node.end_lineno is not None
@@ -255,11 +256,10 @@ def _js_suffixes() -> tuple[str, ...]:
     return SUFFIXES
 
 
-def _python_strings(text: str) -> list[tuple[int, int]] | None:
+def _python_strings(text: str, starts: list[int]) -> list[tuple[int, int]] | None:
     import io
     import tokenize
 
-    starts = [0] + [m.end() for m in re.finditer("\n", text)]
     try:
         return [
             (starts[t.start[0] - 1] + t.start[1], starts[t.end[0] - 1] + t.end[1])

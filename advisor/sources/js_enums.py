@@ -20,6 +20,7 @@ from advisor.ir import IndexDef
 from advisor.mongo.shape import MongoQuery
 from advisor.sources.js_mongo_factories import import_of
 from advisor.sources.js_syntax import JsFile, key_name, string_value, unwrap
+from advisor.sources.links import rename_target
 
 MEMBER = re.compile(r"<([A-Za-z_$][\w$]*)\.([A-Za-z_$][\w$]*)>")  # `<CollectionName.Users>`: named at run time
 
@@ -99,7 +100,7 @@ def enum_named(f: JsFile, targets: list[Any], own: dict[str, dict[str, str]]) ->
         enum, member = m.groups()
         if enum in own:
             if member in own[enum]:
-                rename(target, own[enum][member], getattr(target, "partial", False))
+                rename_target(target, own[enum][member], getattr(target, "partial", False))
             continue
         source = import_of(f, enum)
         if source is not None:
@@ -111,12 +112,3 @@ def enum_named(f: JsFile, targets: list[Any], own: dict[str, dict[str, str]]) ->
 def named_by(target: MongoQuery | IndexDef) -> str:
     """The collection a query or an index declaration is on, as the extractor named it."""
     return target.collection if isinstance(target, MongoQuery) else target.table
-
-
-def rename(target: MongoQuery | IndexDef, collection: str, partial: bool) -> None:
-    """The collection an enum member names, and the query no longer a sketch for want of it."""
-    if isinstance(target, MongoQuery):
-        target.collection = collection
-        target.partial = partial
-    else:
-        target.table = collection

@@ -191,7 +191,7 @@ def settle(target: Any, cls: str, template: str, attributes: Attributes, partial
     `partial`: whether the query was a sketch for another reason."""
     m = TEMPLATE.fullmatch(template)
     value = attributes.value(m[1] or cls, m[2]) if m else None
-    _rename(target, (value + m[3]) if m and value else template)
+    rename_target(target, (value + m[3]) if m and value else template)
     if m and isinstance(target, MongoQuery):
         target.partial = partial if value else True
 
@@ -247,7 +247,7 @@ def _members(found: list[Links], attributes: Attributes) -> None:
             if len(colls) == 1:  # one collection for it in the classes it belongs to: that one
                 settle(target, cls, colls.pop() + ("." + sub if sub else ""), attributes, _partial(target))
             else:
-                _rename(target, run_time_name(f"{cls}.{member}" + ("." + sub if sub else "")))
+                rename_target(target, run_time_name(f"{cls}.{member}" + ("." + sub if sub else "")))
                 if isinstance(target, MongoQuery):
                     target.partial = True
 
@@ -273,7 +273,7 @@ def _instances(sources: list[SourceFile], found: list[Links], bases: dict[str, s
         for cls, member, target in links.instances:
             colls = set().union(*(held.get((c, member), set()) for c in _family(cls, bases)))
             if len(colls) == 1:
-                _rename(target, colls.pop())
+                rename_target(target, colls.pop())
                 (source.queries if isinstance(target, MongoQuery) else source.indexes).append(target)
         source.queries.sort(key=lambda q: (q.location.line, q.location.col))
 
@@ -300,7 +300,7 @@ def _holders(sources: list[SourceFile], found: list[Links]) -> None:
         for query in source.queries:
             colls = held.get(query.collection) if isinstance(query, MongoQuery) else None
             if colls and re.search(r"(?<!\bself)\." + re.escape(query.collection) + r"\s*\.", query.text):
-                _rename(query, next(iter(colls)) if len(colls) == 1 else run_time_name(query.collection))
+                rename_target(query, next(iter(colls)) if len(colls) == 1 else run_time_name(query.collection))
 
 
 def _getters(sources: list[SourceFile], found: list[Links]) -> None:
@@ -334,7 +334,7 @@ def _getters(sources: list[SourceFile], found: list[Links]) -> None:
             )
             if read:
                 named = next(iter(colls)) if len(colls) == 1 else None
-                _rename(query, named if named is not None else run_time_name(read.group(1)))
+                rename_target(query, named if named is not None else run_time_name(read.group(1)))
 
 
 def _helper_calls(sources: list[SourceFile]) -> None:
@@ -436,20 +436,22 @@ def _reach(cls: str, step) -> list[str]:
 
 def _enum_members(sources: list[SourceFile]) -> None:
     """A query or index on a member of another module's enum of names: the collection the member names."""
-    from advisor.sources.js_enums import rename
-
     enums = {s.path: s.links.enums for s in sources if s.links is not None and s.links.enums}
     for source in sources:
         for module, export, member, target, partial in source.links.enumed if source.links is not None else ():
             path = next((p for p in module_paths(module) if p in enums), None)
             named = enums[path].get(export, {}).get(member) if path is not None else None
             if named is not None:
-                rename(target, named, partial)
+                rename_target(target, named, partial)
 
 
-def _rename(target: Any, collection: str) -> None:
+def rename_target(target: Any, collection: str, partial: bool | None = None) -> None:
+    """Put a query or an index declaration on the collection a file names for another; `partial`: whether the query
+    stays a sketch for another reason, once the name it was a sketch for want of is known (None: as it is)."""
     if isinstance(target, MongoQuery):
         target.collection = collection
+        if partial is not None:
+            target.partial = partial
     elif isinstance(target, IndexDef):
         target.table = collection
 
@@ -478,7 +480,7 @@ def _resources(sources: list[SourceFile]) -> None:
     for source in sources:
         for cls, index in source.links.resources if source.links is not None else ():
             if len(endpoints.get(cls, ())) == 1:
-                _rename(index, next(iter(endpoints[cls])))
+                rename_target(index, next(iter(endpoints[cls])))
                 source.indexes.append(index)
 
 
