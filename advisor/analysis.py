@@ -104,8 +104,9 @@ class Analysis:
                     )
                 )
 
-    def source(self, source: SourceFile, schema: Schema) -> None:
-        """The hits of every query of one file, and of the file itself."""
+    def source(self, source: SourceFile, schema: Schema, custom_plans: bool = False) -> None:
+        """The hits of every query of one file, and of the file itself (`custom_plans`: the project's drivers
+        plan each statement with its values, advisor.facts.drivers)."""
         from advisor.checks import Hit, QueryContext, failure, load_checks, run_rules
         from advisor.facts.sql import build_facts
         from advisor.parse import another_database, parse_sql
@@ -136,7 +137,7 @@ class Analysis:
                 )
                 continue
             neighbours = (sql_queries[n - 1] if n else None, sql_queries[n + 1] if n + 1 < len(sql_queries) else None)
-            context = QueryContext(query, tree, facts, schema, neighbours)
+            context = QueryContext(query, tree, facts, schema, neighbours, custom_plans)
             self.hits += run_rules("query", context, query.location, self.enabled_name, once=context.runs_once)
         self._unread_note(source.path)
         others = [q for q in source.queries if not isinstance(q, SqlQuery)]
@@ -354,12 +355,15 @@ class Analysed:
 
 def analyse(project: Project, options: Options) -> Analysed:
     """Every static rule on a loaded project: parse errors, query, MongoDB, source and schema rules."""
+    from advisor.facts.drivers import custom_plans
+
     analysis = Analysis(project.config, options)
     analysis.parse_errors(project.schema_queries)
     out = Analysed(analysis)
+    plans = custom_plans(project.config.root, [s.text for s in project.sources])
     for source in project.sources:
         first_hit, first_query = len(analysis.hits), analysis.queries
-        analysis.source(source, project.schema)
+        analysis.source(source, project.schema, plans)
         out.queries[source.path] = analysis.queries - first_query
         if any(hit.location.path != source.path for _, hit in analysis.hits[first_hit:]):
             out.local = False  # a finding about another file: cached per file, it could go stale

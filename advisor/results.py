@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from advisor.config import ConfigError
 from advisor.discovery import display_path
+from advisor.facts.drivers import manifest_paths
 from advisor.files import config_path
 from advisor.ir import JS_SUFFIXES, Schema, SourceFile, SqlQuery
 from advisor.project import Project
@@ -31,6 +32,7 @@ def project_cache(project: Project, enabled: set[str]) -> ProjectCache | None:
     settings = (sorted(vars(project.config).items()), sorted(enabled))
     if project.config.source is not None:  # the incomplete-schema note stands on its `schema =` line
         files = [*files, project.config.source]
+    files = [*files, *manifest_paths(project.config.root)]  # the drivers they declare (advisor.facts.drivers)
     stats = project.config.seed.get("stats")
     if isinstance(stats, str) and stats.strip():  # production's row counts: which tables are tiny
         try:

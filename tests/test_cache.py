@@ -531,6 +531,21 @@ def test_the_stats_file_is_part_of_the_key(project, monkeypatch):
     assert run("--format", "json", "q.sql") == run("--format", "json", "q.sql", "--no-cache")
 
 
+def test_the_drivers_the_manifests_declare_are_part_of_the_key(project, monkeypatch):
+    """Whether a statement can run under a generic plan rests on the project's drivers (advisor.facts.drivers):
+    a package.json that changes its driver, and back, changes optional-filter's findings each time."""
+    schema = SCHEMA + "CREATE INDEX users_email ON users (email);\n"
+    query = "SELECT name, count(*) FROM users WHERE ($1::text IS NULL OR email = $1) GROUP BY name;\n"
+    project({"advisor.toml": 'large-tables = ["*"]\nschema = ["schema.sql"]\n', "schema.sql": schema, "q.sql": query,
+             "package.json": '{"dependencies": {"pg": "^8"}}'})
+    unnamed = assert_cached_same(monkeypatch, "--format", "json", "q.sql")
+    edit("package.json", '{"dependencies": {"postgres": "^3"}}')
+    prepared = assert_cached_same(monkeypatch, "--format", "json", "q.sql")
+    assert ("q.sql", 1, "SQL016") in rules(prepared) and ("q.sql", 1, "SQL016") not in rules(unnamed)
+    edit("package.json", '{"dependencies": {"pg": "^8"}}')
+    assert run("--format", "json", "q.sql") == run("--format", "json", "q.sql", "--no-cache")
+
+
 def test_a_long_statement_with_many_findings_is_stored_once(project, monkeypatch, _private_results):
     """Red-team pass 7: each cached finding stored its whole statement, so one statement of N terms with a
     finding each made a record of N x its length (a 218 kB file, an 874 MB record, 1.8 GB of memory).  Each

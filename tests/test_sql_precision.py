@@ -126,6 +126,44 @@ def test_optional_filter_needs_an_index_the_filter_could_use(project):
     assert [name for name, _ in found(project, sql, schema) if name == "optional-filter"] == ["optional-filter"]
 
 
+OPTIONAL = "SELECT status, count(*) FROM jobs WHERE ($1::text IS NULL OR queue_name = $1) GROUP BY status"
+QUEUE_INDEX = SCHEMA + "CREATE INDEX jobs_queue ON jobs (queue_name);\n"
+
+
+@pytest.mark.parametrize("manifest,claimed", [
+    ({"package.json": '{"dependencies": {"pg": "^8"}}'}, False),  # node-postgres: unnamed, planned with the values
+    ({"package.json": '{"dependencies": {"pg-promise": "^11"}}'}, False),  # values written into the text
+    ({"requirements.txt": "psycopg2-binary>=2.9\n"}, False),
+    ({"PKG-INFO": "Metadata-Version: 2.1\nRequires-Dist: psycopg2>=2.8\n"}, False),
+    ({"package.json": '{"dependencies": {"postgres": "^3"}}'}, True),  # postgres.js prepares every statement
+    ({"pyproject.toml": '[project]\nname = "x"\ndependencies = ["asyncpg>=0.29"]\n'}, True),
+    ({"pyproject.toml": '[project]\nname = "x"\ndependencies = ["psycopg[binary]>=3.1"]\n'}, True),
+    ({"requirements.txt": "psycopg2\npsycopg\n"}, True),  # one driver that prepares is enough
+    ({}, True),  # no driver declared: advisor cannot tell
+    ({"package.json": "{not json"}, True),
+])
+def test_optional_filter_only_where_a_driver_prepares_statements(project, manifest, claimed):
+    """A generic plan only arises for a statement prepared under a name (asyncpg, psycopg 3, postgres.js):
+    node-postgres sends each statement unnamed, and psycopg2 and pg-promise write the values into the text,
+    so PostgreSQL plans it with its values on every run."""
+    project(manifest)
+    names = [name for name, _ in found(project, OPTIONAL + ";\n", QUEUE_INDEX)]
+    assert ("optional-filter" in names) == claimed
+
+
+def test_optional_filter_where_node_postgres_names_a_statement_or_in_a_function(project):
+    project({"package.json": '{"dependencies": {"pg": "^8"}}'})
+    assert "optional-filter" not in [n for n, _ in found(project, OPTIONAL + ";\n", QUEUE_INDEX)]
+    # a query config with a name is a prepared statement, which may settle on a generic plan
+    project({"app.js": "const r = await pool.query({ name: 'counts', values: [q], text: 'SELECT 1' })\n"})
+    assert "optional-filter" in [n for n, _ in found(project, OPTIONAL + ";\n", QUEUE_INDEX)]
+    # PL/pgSQL caches the plans of its statements whatever the driver
+    function = (f"CREATE FUNCTION counts(q text) RETURNS TABLE (status text, n bigint) LANGUAGE plpgsql AS $$\n"
+                f"BEGIN\n  RETURN QUERY {OPTIONAL.replace('$1', 'q')};\nEND;\n$$;\n")
+    project({"app.js": "const r = await pool.query('SELECT 1')\n"})
+    assert "optional-filter" in [n for n, _ in found(project, function, QUEUE_INDEX)]
+
+
 def test_no_missing_index_for_one_off_statements_of_migrations(project):
     schema = SCHEMA + "UPDATE jobs SET status = 'todo' WHERE status = 'new';\n"
     assert rules(project, "SELECT 1;", schema) == []

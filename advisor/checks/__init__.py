@@ -68,6 +68,8 @@ class QueryContext:
     facts: QueryFacts
     schema: Schema
     neighbours: tuple[SqlQuery | None, SqlQuery | None] = (None, None)  # the file's statements before and after
+    # the project's drivers plan each statement with its values: no generic plan (advisor.facts.drivers)
+    custom_plans: bool = False
 
     def at(self, node: exp.Expression | None) -> Location:
         """The span of a node in the file, from the nearest positions sqlglot kept."""

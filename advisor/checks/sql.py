@@ -542,6 +542,8 @@ def or_across_columns(ctx: QueryContext):
 def optional_filter(ctx: QueryContext):
     if _plain_scan(ctx):
         return  # PostgreSQL keeps custom plans for it: the generic plan never costs less than they do
+    if ctx.custom_plans and ctx.query.origin != "function-body":
+        return  # the project's drivers send it unnamed or with its values written in: planned with them each run
     for scope in ctx.facts.scopes:
         candidates = [
             (node, p, _indexed_key(ctx, scope, p) if residual is False else None)
