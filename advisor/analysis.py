@@ -28,6 +28,7 @@ UNREAD_STATEMENT = "unread-statement"
 INCOMPLETE_SCHEMA = "incomplete-schema"
 UNKNOWN_SIZE = "unknown-size"
 RULE_FAILED = "rule-failed"  # as advisor.checks.RULE_FAILED (not imported here: a cached run never loads the rules)
+_DDL = re.compile(r"\s*(?:CREATE|ALTER|DROP)\b", re.IGNORECASE)  # what of a code file read as schema is schema
 
 
 class Analysis:
@@ -64,11 +65,17 @@ class Analysis:
             failure_severity,
             parse_sql,
         )
+        from advisor.schema.code_keys import code_file
 
         for query in queries:
             tree = parse_sql(query.text, query.dialect)
             if not isinstance(tree, ParseFailure) or not failure_reported(query, tree):
                 continue  # parsed, or not the whole statement as it runs: advisor is unsure, so silent
+            # a string literal of a code file read as schema may be a piece of a statement the code builds
+            # (`"UPDATE t SET " + ", ".join(sets)`): only its DDL is the schema's, said as code's is, once
+            in_code = query.source == "schema" and code_file(query.location.path)
+            if in_code and not _DDL.match(query.text):
+                continue  # a query: the extractor reads it where it runs, and says what it could not read
             if tree.unsupported:
                 if query.location.path not in self.unsupported_said:
                     self.unsupported_said.add(query.location.path)
@@ -86,7 +93,9 @@ class Analysis:
                             ),
                         )
                     )
-            elif query.source not in ("sql", "schema") or another_database(query.location.path, query.dialect):
+            elif (
+                query.source not in ("sql", "schema") or in_code or another_database(query.location.path, query.dialect)
+            ):
                 self.unread.setdefault(query.location.path, []).append((query, tree))  # said once per file
             else:
                 self.hits.append(

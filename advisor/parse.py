@@ -356,7 +356,19 @@ def _postgres_spellings(text: str) -> str:
         text = _NOT_DEFERRABLE.sub(lambda m: " " * len(m.group(0)) if m.group("clause") else m.group(0), text)
     if "@" in text:
         text = _PREFIX_AT.sub(lambda m: m.group("before") + "+" if m.group("before") is not None else m.group(0), text)
+    if "ESCAPE" in text.upper():
+        text = _ESCAPE_E_STRING.sub(_plain_escape, text)
     return text
+
+
+# `LIKE $1 ESCAPE E'\\'` (one backslash, as LightRAG writes it): sqlglot's ESCAPE takes a plain string only
+_ESCAPE_E_STRING = re.compile(r"(\bESCAPE\s+)[Ee]'((?:[^'\\]|\\[\\'])*)'", re.IGNORECASE)
+
+
+def _plain_escape(match: re.Match) -> str:
+    """The escape character of an E'' string as a plain string, padded to the same length."""
+    plain = re.sub(r"\\([\\'])", lambda m: "''" if m.group(1) == "'" else "\\", match.group(2))
+    return (match.group(1) + "'" + plain + "'").ljust(len(match.group(0)))
 
 
 def _parse_postgres_aware(text: str, dialect: str):
