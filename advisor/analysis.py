@@ -54,12 +54,18 @@ class Analysis:
         spec = catalogue.lookup(name)
         return spec is not None and spec.id in self.enabled
 
+    def elsewhere(self, query: SqlQuery) -> bool:
+        """Another database's SQL: its file's folder or name says so (db/mysql/...), or the code runs it on
+        another database's connection (advisor.sources.sqlite_calls)."""
+        from advisor.parse import another_database
+
+        return query.dialect != self.config.dialect or another_database(query.location.path, query.dialect)
+
     def parse_errors(self, queries: list[SqlQuery]) -> None:
         """A parse-error hit for each statement that does not parse (built at run time: not reported)."""
         from advisor.checks import Hit
         from advisor.parse import (
             ParseFailure,
-            another_database,
             failure_location,
             failure_reported,
             failure_severity,
@@ -93,9 +99,7 @@ class Analysis:
                             ),
                         )
                     )
-            elif (
-                query.source not in ("sql", "schema") or in_code or another_database(query.location.path, query.dialect)
-            ):
+            elif query.source not in ("sql", "schema") or in_code or self.elsewhere(query):
                 self.unread.setdefault(query.location.path, []).append((query, tree))  # said once per file
             else:
                 self.hits.append(
@@ -118,7 +122,7 @@ class Analysis:
         plan each statement with its values, advisor.facts.drivers)."""
         from advisor.checks import Hit, QueryContext, failure, load_checks, run_rules
         from advisor.facts.sql import build_facts
-        from advisor.parse import another_database, parse_sql
+        from advisor.parse import parse_sql
 
         load_checks()  # here, not in __init__: a run served from the cache never imports sqlglot
         for location, message in source.errors:  # outside .sql files: what advisor could not read is info
@@ -133,8 +137,8 @@ class Analysis:
             self.parse_errors([query])  # right before its rules: each statement is parsed once, cache or not
             self.queries += 1
             tree = parse_sql(query.text, query.dialect)
-            if not hasattr(tree, "find_all") or another_database(query.location.path, query.dialect):
-                continue  # another database's SQL (db/mysql/...) that happens to parse: its meaning is not ours
+            if not hasattr(tree, "find_all") or self.elsewhere(query):
+                continue  # another database's SQL (db/mysql/..., a SQLite connection's) that parses: not ours
             try:
                 facts = build_facts(tree, schema)
             except Exception as exc:  # noqa: BLE001  what every query rule reads: its bug must not end the run

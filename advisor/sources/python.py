@@ -28,6 +28,7 @@ from advisor.sources.python_reach import COMPOSITION, Reach, dynamic_sketch
 from advisor.sources.python_sinks import Reached
 from advisor.sources.python_text import LineIndex, location, string_textmap
 from advisor.sources.sql_shape import looks_like_sql, runs_as_sql
+from advisor.sources.sqlite_calls import runs_on_sqlite, sqlite_receivers
 
 
 def _call_name(func: ast.expr) -> str:
@@ -136,6 +137,7 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
         if id(root) not in reached.texts and psycopg_sql.kind(root) != "SQL" and built is not None:  # SQL(text): above
             reached.add(lambda node: [node], built, root)
     scopes = LineSpans(_function_spans(tree))
+    sqlite = sqlite_receivers(tree) if "sqlite" in code else set()  # SQLite's SQL, read as SQLite's (sqlite_calls)
     # a text some call formats (`sql % (gi, accession)`) is that statement, not also the text as written: another
     # call reading a name `sql` of another function does not run it unformatted
     formatted = {
@@ -146,7 +148,8 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
             continue
         node, arg = reached.nearest(value, scopes)
         origin = "execute-call" if value is arg else "constant-reaching-call"
-        if _add_query(result, path, value, node, origin, index, dialect, reach):
+        runs_on = "sqlite" if sqlite and runs_on_sqlite(node, sqlite) else dialect
+        if _add_query(result, path, value, node, origin, index, runs_on, reach):
             seen.add(id(value))  # the statement runs where the call is: a module constant run by `purge()`
             result.queries[-1] = dataclasses.replace(result.queries[-1], scope=scope_at(tree, node.lineno))
             if id(node) in described:
