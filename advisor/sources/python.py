@@ -167,6 +167,10 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
         from advisor.sources.python_indexes import code_indexes
 
         result.indexes += code_indexes(tree, path)
+    if _LOOPED_INDEX.search(code):  # CREATE INDEX text an f-string writes for each table a loop walks
+        from advisor.sources.python_indexes import looped_indexes
+
+        result.indexes += looped_indexes(tree, path)
     record_bases(result, tree)  # the project's class tree: a collection one class holds for another's
     if reads_mongo(text):  # pymongo calls, index tables, collections held on classes (pymongo_calls.py)
         from advisor.sources.pymongo_calls import add_pymongo
@@ -186,6 +190,9 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
             q.scope = scope_at(tree, q.location.line)
     result.queries.sort(key=lambda q: (q.location.line, q.location.col))
     return result
+
+
+_LOOPED_INDEX = re.compile(r"""\bf["']{1,3}\s*CREATE\s+(?:UNIQUE\s+)?INDEX\b""", re.IGNORECASE)
 
 
 def _function_spans(tree: ast.AST) -> list[tuple[int, int]]:
