@@ -139,15 +139,11 @@ def _key(f: dict) -> tuple:
     return (f["project"], f["rule"], f["path"], f["line"])
 
 
-def _labels() -> dict[tuple, str]:
-    """(project, rule, path, line) -> 'true' | 'false', from labels.csv."""
-    import csv
+def _labels() -> dict[tuple, dict]:
+    """labels.csv, as score.py reads it (score.label_of gives a finding's row)."""
+    from score import LABELS, load_labels
 
-    path = Path(__file__).resolve().parent / "labels.csv"
-    if not path.exists():
-        return {}
-    with path.open(newline="") as fh:
-        return {(r["project"], r["rule"], r["path"], int(r["line"])): r["verdict"] for r in csv.DictReader(fh)}
+    return load_labels(LABELS) if LABELS.exists() else {}
 
 
 def compare(a_path: str, b_path: str) -> int:
@@ -164,14 +160,21 @@ def compare(a_path: str, b_path: str) -> int:
     gone_keys = collections.Counter(k[:4] for k in gone.elements())
     new_keys = collections.Counter(k[:4] for k in new.elements())
     reworded = gone_keys & new_keys
+    from score import label_of
+
     labels = _labels()
+
+    def verdict(k: tuple) -> str:
+        row = label_of(labels, {"project": k[0], "rule": k[1], "path": k[2], "line": k[3], "message": k[4]})
+        return "unlabelled" if row is None else row["verdict"]
+
     for title, diff, sign in (("disappeared", gone, "-"), ("appeared", new, "+")):
         rows = sorted(diff.elements(), key=lambda k: (not app[k], k[0], k[2], k[3] or 0, k[1]))
-        verdicts = collections.Counter(labels.get(k[:4], "unlabelled") for k in rows if app[k])
+        verdicts = collections.Counter(verdict(k) for k in rows if app[k])
         print(f"== {title}: {len(rows)} ({sum(app[k] for k in rows)} in application code: "
               f"{verdicts['true']} labelled true, {verdicts['false']} labelled false, {verdicts['unlabelled']} unlabelled)")
         for k in rows:
-            tag = f"[{labels.get(k[:4], 'unlabelled')}]" if app[k] else "[not app]"
+            tag = f"[{verdict(k)}]" if app[k] else "[not app]"
             note = " (reworded)" if reworded[k[:4]] else ""
             message = " ".join(k[4].split())[:200]
             print(f"{sign} {tag:12} {k[0]}: {k[2]}:{k[3]} {k[1]}{note}: {message}")

@@ -42,16 +42,28 @@ def coverage_rules() -> set[str]:
 
 
 def load_labels(path: Path = LABELS) -> dict[tuple, dict]:
+    """(project, rule, path, line) -> the row. A row with a `message` (an optional last column) judges only the
+    findings at that line whose message holds that text, keyed (project, rule, path, line, text): one statement a
+    loop runs for each of several tables gives a finding per table at one line, each judged apart."""
     labels = {}
     with path.open(newline="") as fh:
         for row in csv.DictReader(fh):
+            text = row.pop("message", None) or ""
             if None in row or None in row.values():
                 raise SystemExit(f"{path}: not 6 fields (quote a `why` that has commas): {row}")
             verdict = row["verdict"].strip().lower()
             if verdict not in ("true", "false"):
                 raise SystemExit(f"{path}: verdict must be true or false: {row}")
-            labels[(row["project"], row["rule"], row["path"], int(row["line"]))] = row | {"verdict": verdict}
+            key = (row["project"], row["rule"], row["path"], int(row["line"]))
+            labels[(*key, text) if text else key] = row | {"verdict": verdict}
     return labels
+
+
+def label_of(labels: dict[tuple, dict], f: dict) -> dict | None:
+    """The label of one finding: a row naming text its message holds, else the line's row."""
+    key = (f["project"], f["rule"], f["path"], f["line"])
+    named = (row for k, row in labels.items() if len(k) == 5 and k[:4] == key and k[4] in f["message"])
+    return next(named, None) or labels.get(key)
 
 
 def pct(t: int, n: int) -> str:
@@ -70,7 +82,7 @@ def score(findings: list[dict], labels: dict[tuple, dict], show_unlabelled: bool
     holdout = {p.name for p in load_manifest()[0] if p.holdout}
     unlabelled = []
     for f in app:
-        label = labels.get((f["project"], f["rule"], f["path"], f["line"]))
+        label = label_of(labels, f)
         bucket = "unlabelled" if label is None else label["verdict"]
         if label is None:
             unlabelled.append(f)
@@ -93,14 +105,21 @@ def score(findings: list[dict], labels: dict[tuple, dict], show_unlabelled: bool
     print(f"\noverall: {len(app)} app-code findings, {t + fl} labelled: {t} true, {fl} false, "
           f"precision {pct(t, t + fl).strip()}; {len(unlabelled)} unlabelled")
     said = collections.Counter(
-        "unlabelled" if (lab := labels.get((f["project"], f["rule"], f["path"], f["line"]))) is None else lab["verdict"]
+        "unlabelled" if (lab := label_of(labels, f)) is None else lab["verdict"]
         for f in notes
     )
     print(f"coverage notes (what advisor could not see; not counted above): {len(notes)} in application code, "
           f"{said['true']} accurate, {said['false']} not, {said['unlabelled']} unlabelled")
-    unlabelled += [f for f in notes if (f["project"], f["rule"], f["path"], f["line"]) not in labels]
+    unlabelled += [f for f in notes if label_of(labels, f) is None]
     ran = {f["project"] for f in findings}  # a run of some projects (--only) loses nothing elsewhere
-    lost = [k for k, v in labels.items() if v["verdict"] == "true" and k not in keys and k[0] in ran]
+    texts = {(f["project"], f["rule"], f["path"], f["line"], f["message"]) for f in app + notes}
+    lost = [
+        k
+        for k, v in labels.items()
+        if v["verdict"] == "true"
+        and k[0] in ran
+        and (k not in keys if len(k) == 4 else not any(t[:4] == k[:4] and k[4] in t[4] for t in texts))
+    ]
     if lost:
         print(f"\n!!! {len(lost)} findings labelled true are gone (a real problem no longer found):")
         for k in sorted(lost):
