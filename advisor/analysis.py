@@ -28,7 +28,6 @@ UNREAD_STATEMENT = "unread-statement"
 INCOMPLETE_SCHEMA = "incomplete-schema"
 UNKNOWN_SIZE = "unknown-size"
 RULE_FAILED = "rule-failed"  # as advisor.checks.RULE_FAILED (not imported here: a cached run never loads the rules)
-_DDL = re.compile(r"\s*(?:CREATE|ALTER|DROP)\b", re.IGNORECASE)  # what of a code file read as schema is schema
 
 
 class Analysis:
@@ -77,11 +76,8 @@ class Analysis:
             tree = parse_sql(query.text, query.dialect)
             if not isinstance(tree, ParseFailure) or not failure_reported(query, tree):
                 continue  # parsed, or not the whole statement as it runs: advisor is unsure, so silent
-            # a string literal of a code file read as schema may be a piece of a statement the code builds
-            # (`"UPDATE t SET " + ", ".join(sets)`): only its DDL is the schema's, said as code's is, once
+            # the DDL of a code file read as schema (schema.code_keys.code_schema_statement): said as code's is, once
             in_code = query.source == "schema" and code_file(query.location.path)
-            if in_code and not _DDL.match(query.text):
-                continue  # a query: the extractor reads it where it runs, and says what it could not read
             if tree.unsupported:
                 if query.location.path not in self.unsupported_said:
                     self.unsupported_said.add(query.location.path)

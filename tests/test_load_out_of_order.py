@@ -40,3 +40,37 @@ def test_a_statement_waiting_for_a_later_file_is_loaded_after_it(tmp_path, pg_se
     finally:
         with connect(pg_server.conninfo(), autocommit=True) as admin:
             admin.execute(f"DROP DATABASE {db} WITH (FORCE)")
+
+
+STORE = '''
+GRAPH = 'SET search_path = ag_catalog, "$user", public'
+
+TABLES = {"JOBS": """CREATE TABLE JOBS (workspace text NOT NULL, id text NOT NULL, name text,
+    CONSTRAINT JOBS_PK PRIMARY KEY (workspace, id))"""}
+
+
+async def names(db, workspace, ids):
+    return await db.fetch("SELECT name FROM JOBS WHERE workspace = $1 AND id = ANY($2)", workspace, ids)
+
+
+async def rename(db, fields):
+    return await db.execute("UPDATE JOBS SET " + ", ".join(fields) + " WHERE workspace=$1")
+'''
+
+
+def test_a_code_schema_file_loads_its_ddl_only(tmp_path, pg_server):  # noqa: F811
+    """A code file named as schema (LightRAG's postgres_impl.py) holds queries, pieces of queries and a session's
+    SET beside its DDL: only the DDL is loaded, so the table lands in public and nothing else is refused."""
+    path = tmp_path / "store.py"
+    path.write_text(STORE)
+    db = "t_" + uuid.uuid4().hex[:8]
+    with connect(pg_server.conninfo(), autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {db}")
+    try:
+        with connect(pg_server.conninfo(db), autocommit=True) as conn:
+            errors = load_schema(conn, [path])
+            assert [(e.line, e.message) for e in errors] == []
+            assert conn.execute("SELECT to_regclass('public.jobs') IS NOT NULL").fetchone()[0]
+    finally:
+        with connect(pg_server.conninfo(), autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE {db} WITH (FORCE)")

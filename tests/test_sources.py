@@ -15,7 +15,9 @@ def test_splits_statements_with_positions():
 
 
 def test_dollar_quoted_function_body_is_one_statement():
-    text = "CREATE FUNCTION f() RETURNS void AS $body$\nBEGIN\n  DELETE FROM t;\nEND;\n$body$ LANGUAGE plpgsql;\nSELECT 2;"
+    text = (
+        "CREATE FUNCTION f() RETURNS void AS $body$\nBEGIN\n  DELETE FROM t;\nEND;\n$body$ LANGUAGE plpgsql;\nSELECT 2;"
+    )
     queries = [q for q in extract_sql("f.sql", text) if q.origin == "sql-file"]
     assert len(queries) == 2
     assert queries[0].text.endswith("LANGUAGE plpgsql") and queries[1].location.line == 6
@@ -127,3 +129,18 @@ def test_splitter_never_crashes_and_spans_are_ordered(text):
 @given(st.text())
 def test_python_extractor_never_crashes(text):
     extract_python("p.py", text)
+
+
+def test_a_python_script_literal_is_one_query_per_statement():
+    """`conn.execute(_DDL)` runs each statement of the script (LightRAG's pgtable_impl.py takes a lock, then creates
+    its tables): each is a query of its own, at its own line, not the first one standing for the whole text."""
+    from advisor.sources.python import extract_python
+
+    code = 'def init(conn):\n    conn.execute("""\nSELECT pg_advisory_xact_lock(42);\n\nCREATE TABLE IF NOT EXISTS t (id int);\nSELECT id FROM t WHERE id = 1;\n""")\n'
+    queries = extract_python("app.py", code).queries
+    assert [(q.text.split()[0], q.location.line, q.location.col) for q in queries] == [
+        ("SELECT", 3, 1),
+        ("CREATE", 5, 1),
+        ("SELECT", 6, 1),
+    ]
+    assert queries[2].textmap.locate(queries[2].text.index("id = 1")).col == 24

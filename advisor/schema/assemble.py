@@ -22,7 +22,7 @@ def assemble(config: Config, checked: list[SourceFile]) -> tuple[Schema, list[Sq
     """The schema, and the statements read from schema files that are not among the checked files
     (the analysis reports those that do not parse)."""
     from advisor.names import fold
-    from advisor.schema.code_keys import code_file, code_keys, schema_sql
+    from advisor.schema.code_keys import code_file, code_keys, code_schema_statement, schema_sql
     from advisor.schema.ddl import schema_from_queries
     from advisor.schema.inheritance import parents_named, self_indexed_partitions
     from advisor.sources.sql_files import extract_sql
@@ -40,8 +40,9 @@ def assemble(config: Config, checked: list[SourceFile]) -> tuple[Schema, list[Sq
         text, error = (known.text, None) if known is not None else read_text(path, config.max_file_size)
         if text is None:
             raise ConfigError(f"{shown}: {error}")
-        # a code file: the SQL of its string literals (each DO block's DDL too)
-        queries += extract_sql(shown, schema_sql(shown, text), config.dialect, source="schema")
+        # a code file: the DDL of its string literals (each DO block's too); a query piece, a session's SET: its code's
+        read_sql = extract_sql(shown, schema_sql(shown, text), config.dialect, source="schema")
+        queries += [q for q in read_sql if code_schema_statement(shown, q.text)]
     read = [q for q in queries if q.source == "schema"]
     retired = replaced_routines(queries)  # the schema files' only: their order is the config's
     history = applied_migrations(queries, checked, seen)

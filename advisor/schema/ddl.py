@@ -241,13 +241,9 @@ class SchemaBuilder:
         return qualifier(node) or self._search[1]
 
     def search_path(self, query: SqlQuery) -> None:
-        """A `SET search_path` statement: where the file's later unqualified names are created. Not in a code
-        file read as schema: each of its strings runs when and where its code does (LightRAG sets AGE's
-        search_path on the connections of its graph storage, far from the tables it creates)."""
-        from advisor.schema.code_keys import code_file
-
+        """A `SET search_path` statement: where the file's later unqualified names are created."""
         search = _SEARCH_PATH.match(query.text)
-        if search is not None and not code_file(query.location.path):
+        if search is not None:
             written = search.group(1).strip()
             first = written.strip("'\"")
             if not written.startswith('"'):

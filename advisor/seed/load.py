@@ -259,7 +259,7 @@ def load_schema(
     background updates), run after the files as one of them, through the same allow-list."""
     import psycopg
 
-    from advisor.schema.code_keys import schema_sql
+    from advisor.schema.code_keys import code_schema_statement, schema_sql
     from advisor.seed.allowlist import check
     from advisor.sources.sql_files import extract_sql
 
@@ -292,6 +292,8 @@ def load_schema(
             elif block is not None:
                 errors += [] if block.read else [block.error]
                 block = None
+            if not code_schema_statement(name, query.text):
+                continue  # a code file's query or SET: its code runs it, not the schema's load
             seq = next(counter)
             query = replace(query, text=filled(query.text))  # what is checked is what is sent
             body = query.text.strip()

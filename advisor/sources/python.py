@@ -27,6 +27,7 @@ from advisor.sources.python_parts import Number, literal, parts
 from advisor.sources.python_reach import COMPOSITION, Reach, dynamic_sketch
 from advisor.sources.python_sinks import Reached
 from advisor.sources.python_text import LineIndex, location, string_textmap
+from advisor.sources.sql_files import split_statements
 from advisor.sources.sql_shape import looks_like_sql, runs_as_sql
 from advisor.sources.sqlite_calls import runs_on_sqlite, sqlite_receivers
 
@@ -192,6 +193,8 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
     return result
 
 
+# what a statement of a script begins with: not a routine body's `DECLARE`, `IF`, `END IF` split out of it
+_STATEMENT = re.compile(r"(?!(?:DECLARE|IF|END|BEGIN|ELSE|ELSIF|LOOP|WHILE|RETURN|SIGNAL)\b)", re.IGNORECASE)
 _LOOPED_INDEX = re.compile(r"""\bf["']{1,3}\s*CREATE\s+(?:UNIQUE\s+)?INDEX\b""", re.IGNORECASE)
 
 
@@ -292,17 +295,17 @@ def _add_query(
         if not is_sql(plain):
             return False
         textmap = string_textmap(path, value, plain, index)  # type: ignore[arg-type]
-        result.queries.append(
-            SqlQuery(
-                plain,
-                location(path, value, index),
-                textmap,
-                "python",
-                dialect=dialect,
-                origin=origin,
-                complete=not _has_format_fields(call, plain),
+        complete = not _has_format_fields(call, plain)
+        spans = split_statements(plain, dialect) if ";" in plain.strip().rstrip(";") else []
+        if len(spans) < 2 or not all(_STATEMENT.match(plain, a) and runs_as_sql(plain[a:b]) for a, b in spans):
+            spans = [(0, len(plain))]  # one statement (a MySQL routine's `BEGIN ... END` body too): as written
+        for start, end in spans:  # a script (`conn.execute(DDL)`) runs each of its statements
+            text = plain if (start, end) == (0, len(plain)) else plain[start:end]
+            part = textmap if text is plain else _part(textmap, start, end)
+            where = location(path, value, index) if text is plain else part.locate(0)
+            result.queries.append(
+                SqlQuery(text, where, part, "python", dialect=dialect, origin=origin, complete=complete)
             )
-        )
         return True
     if psycopg_sql.pieces(value) is not None:
         return _add_composition(result, path, value, call, origin, index, dialect, reach)
@@ -331,6 +334,13 @@ def _add_query(
         SqlQuery(sql, loc, textmap, "python", dynamic=True, dialect=dialect, origin=origin, complete=False)
     )
     return True
+
+
+def _part(textmap: TextMap, start: int, end: int) -> TextMap:
+    """The map of text[start:end]: the anchors inside it, counted from its start, after one where it begins."""
+    first = textmap.locate(start)
+    inside = [(a - start, line, col) for a, line, col in textmap.anchors if start < a < end]
+    return TextMap(textmap.path, textmap.text[start:end], ((0, first.line, first.col), *inside))
 
 
 def _add_composition(
