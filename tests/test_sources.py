@@ -144,3 +144,24 @@ def test_a_python_script_literal_is_one_query_per_statement():
         ("SELECT", 6, 1),
     ]
     assert queries[2].textmap.locate(queries[2].text.index("id = 1")).col == 24
+
+
+def test_a_statement_the_function_extends_with_plus_equals_is_not_whole():
+    """LightRAG's conflict listing assigns `sql = "SELECT file_path, COUNT(*) ..."` and appends its GROUP BY with
+    `sql +=` before the call: the text as assigned is not the statement that runs, so it is not planned as one."""
+    from advisor.sources.python import extract_python
+
+    code = (
+        "async def conflicts(db, after):\n"
+        "    sql = \"SELECT path, COUNT(*) AS c FROM docs WHERE workspace = $1\"\n"
+        "    if after:\n"
+        "        sql += \" AND path > $2\"\n"
+        "    sql += \" GROUP BY path HAVING COUNT(*) >= 2\"\n"
+        "    return await db.fetch(sql, 1)\n"
+        "\n"
+        "async def script(db):\n"
+        "    await db.execute(\"SELECT 1; SELECT id FROM docs\")\n"
+    )
+    queries = extract_python("app.py", code).queries
+    assert [(q.location.line, q.complete) for q in queries] == [(2, False), (9, True), (9, True)]
+    assert [q.scope[:1] for q in queries] == [("conflicts",), ("script",), ("script",)]

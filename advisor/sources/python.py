@@ -128,7 +128,7 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
     once = one_off_code(tree) if any(r in code for r in JOB_REGISTRATIONS) else set()
     reached = Reached()
     roots, inner = psycopg_sql.compositions(tree) if "SQL" in code else ([], set())
-    extended = psycopg_sql.extended(tree, roots) if roots else set()
+    extended = (psycopg_sql.extended(tree, roots) if roots else set()) | _appended_to(tree)
     for node in walk(tree):
         if id(node) in inner or not isinstance(node, ast.Call) or (arg := reach.sink_argument(node)) is None:
             continue  # an sql.SQL("...") that is a piece of a composition is no statement of its own
@@ -150,17 +150,20 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
         node, arg = reached.nearest(value, scopes)
         origin = "execute-call" if value is arg else "constant-reaching-call"
         runs_on = "sqlite" if sqlite and runs_on_sqlite(node, sqlite) else dialect
+        first = len(result.queries)
         if _add_query(result, path, value, node, origin, index, runs_on, reach):
             seen.add(id(value))  # the statement runs where the call is: a module constant run by `purge()`
-            result.queries[-1] = dataclasses.replace(result.queries[-1], scope=scope_at(tree, node.lineno))
+            facts: dict[str, object] = {"scope": scope_at(tree, node.lineno)}
             if id(node) in described:
-                result.queries[-1] = dataclasses.replace(result.queries[-1], columns_from_cursor=True)
+                facts["columns_from_cursor"] = True
             if id(node) in unread:  # its rows are never read: it runs for its locks or other effects
-                result.queries[-1] = dataclasses.replace(result.queries[-1], result_unread=True)
+                facts["result_unread"] = True
             if id(value) in once:  # the text is written inside a one-off job: built only while it runs
-                result.queries[-1] = dataclasses.replace(result.queries[-1], runs_once=True)
-            if id(value) in extended:  # `statement += sql.SQL(" WHERE ...")` later: not the whole statement
-                result.queries[-1] = dataclasses.replace(result.queries[-1], complete=False)
+                facts["runs_once"] = True
+            if id(value) in extended:  # `sql += " GROUP BY ..."`, `+= sql.SQL(...)` later: not the whole statement
+                facts["complete"] = False
+            for n in range(first, len(result.queries)):  # each statement of a script the call runs
+                result.queries[n] = dataclasses.replace(result.queries[n], **facts)
     for value in _named_constants(tree, path):
         if id(value) not in seen:
             _add_query(result, path, value, None, "named-constant", index, dialect, reach)
@@ -334,6 +337,27 @@ def _add_query(
         SqlQuery(sql, loc, textmap, "python", dynamic=True, dialect=dialect, origin=origin, complete=False)
     )
     return True
+
+
+def _appended_to(tree: ast.Module) -> set[int]:
+    """The ids of the strings assigned to a name the same function then extends (`sql = "SELECT ..."`, later
+    `sql += " GROUP BY ..."`): the text as assigned is not the statement the call runs."""
+    out: set[int] = set()
+    for function in walk(tree):
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        nodes = list(ast.walk(function))
+        added = {
+            n.target.id
+            for n in nodes
+            if isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Add) and isinstance(n.target, ast.Name)
+        }
+        out |= {
+            id(n.value)
+            for n in nodes
+            if added and isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id in added for t in n.targets)
+        }
+    return out
 
 
 def _part(textmap: TextMap, start: int, end: int) -> TextMap:
