@@ -108,6 +108,7 @@ def index_tables(
     """`NAME = {"collection": [IndexModel(...), ...], ...}` (or `(keys, options)` pairs): each table's declarations,
     by its name."""
     out: dict[str, list[IndexDef]] = {}
+    listed = _listed(tree)
     for node in walk(tree):
         target = (
             node.targets[0]
@@ -119,7 +120,7 @@ def index_tables(
         table = getattr(node, "value", None)
         if not isinstance(target, ast.Name) or not isinstance(table, ast.Dict) or not table.keys:
             continue
-        lists = list(zip(table.keys, table.values))
+        lists = [(k, _spread(v, listed)) for k, v in zip(table.keys, table.values)]
         if not all(
             isinstance(k, ast.Constant)
             and isinstance(k.value, str)
@@ -135,6 +136,14 @@ def index_tables(
         out[target.id] = [
             _declared(str(getattr(k, "value", "")), e, value, where) for k, v in lists for e in _entries(v)
         ]
+    for node in walk(tree) if out else ():  # `INDEXES = POWER | PIPES | COMMON`, `{**POWER, **PIPES}`: one table
+        parts = _joined(node)
+        if parts is not None and all(p in out for p in parts[1]):
+            by_collection: dict[str, list[IndexDef]] = {}
+            for part in parts[1]:  # a later table's entry for a collection replaces an earlier one's, as `|` does
+                for collection in dict.fromkeys(i.table for i in out[part]):
+                    by_collection[collection] = [i for i in out[part] if i.table == collection]
+            out[parts[0]] = [i for declared in by_collection.values() for i in declared]
     for node in walk(tree) if out else ():  # `all_indexes['bills'].append(index)`: entries only the run knows
         grown = _grown(node)
         if grown is not None and grown[0] in out:
@@ -142,6 +151,48 @@ def index_tables(
 
             out[grown[0]].append(unread_index(grown[1], where(node)))
     return out
+
+
+def _listed(tree: ast.AST) -> dict[str, ast.AST]:
+    """The module's names assigned one list or tuple literal (`VARIANT_INDEXES = [IndexModel(...), ...]`)."""
+    values: dict[str, list[ast.AST]] = {}
+    for node in walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            values.setdefault(node.targets[0].id, []).append(node.value)
+    return {k: v[0] for k, v in values.items() if len(v) == 1 and isinstance(v[0], (ast.List, ast.Tuple))}
+
+
+def _spread(node: ast.AST, listed: dict[str, ast.AST]) -> ast.AST:
+    """A table's list with `*NAME` of a module list spread into it, as Python builds it (pandahub's
+    `*VARIANT_INDEXES` in each collection's list)."""
+    if not isinstance(node, (ast.List, ast.Tuple)) or not any(isinstance(e, ast.Starred) for e in node.elts):
+        return node
+    elements: list[ast.expr] = []
+    for e in node.elts:
+        if isinstance(e, ast.Starred):
+            spread = listed.get(e.value.id) if isinstance(e.value, ast.Name) else None
+            if not isinstance(spread, (ast.List, ast.Tuple)):
+                return node  # a list only the run knows: the table is not read
+            elements += spread.elts
+        else:
+            elements.append(e)
+    return ast.List(elts=elements, ctx=ast.Load())
+
+
+def _joined(node: ast.AST) -> tuple[str, list[str]] | None:
+    """(NAME, [A, B, ...]) of `NAME = A | B | ...` or `NAME = {**A, **B}`: a table joined from others."""
+    if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+        return None
+    value, parts = node.value, []
+    if isinstance(value, ast.Dict) and value.keys and all(k is None for k in value.keys):
+        parts = list(value.values)
+    else:
+        while isinstance(value, ast.BinOp) and isinstance(value.op, ast.BitOr):
+            parts.insert(0, value.right)
+            value = value.left
+        parts.insert(0, value)
+    names = [p.id for p in parts if isinstance(p, ast.Name)]
+    return (node.targets[0].id, names) if len(names) == len(parts) > 1 else None
 
 
 def _grown(node: ast.AST) -> tuple[str, str] | None:
@@ -276,11 +327,74 @@ class TableUses:
         return imported_names(self.tree)
 
     def applied(self, arg: ast.AST) -> str | None:
-        return applied_table(arg, self.resolve, self.loops, self.imported)
+        return applied_table(arg, self.resolve, self.loops, self.imported, self.dict_source)
+
+    def dict_source(self, name: str, at: ast.AST) -> str | None:
+        """The table a dict a loop walks comes from, when it is not a table's own name (pandahub: `indexes_to_set`
+        is `self.mongodb_indexes`, or `{collection: self.mongodb_indexes[collection]}`, and the constructor's
+        `mongodb_indexes` parameter defaults to MONGODB_INDEXES): every assignment of the name in the function
+        around `at` gives that dict or one entry of it; a member of `self` is the one value its class assigns it,
+        a constructor parameter's default (what a caller passes instead is not seen)."""
+        function = next((f for f in self._functions if any(n is at for n in ast.walk(f))), None)
+        if function is None:
+            return None
+        values = [
+            n.value
+            for n in ast.walk(function)
+            if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)
+        ]
+        sources = {self._source(v, function) for v in values}
+        return sources.pop() if len(sources) == 1 and None not in sources else None
+
+    @cached_property
+    def _functions(self) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+        found = [n for n in walk(self.tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        return sorted(found, key=lambda f: -f.lineno)  # the innermost first among nested ones (defined later)
+
+    def _source(self, value: ast.AST, function: ast.AST) -> str | None:
+        if (  # {collection: SOURCE[collection]}: one entry of it
+            isinstance(value, ast.Dict) and len(value.values) == 1 and isinstance(value.values[0], ast.Subscript)
+        ):
+            value = value.values[0].value
+        if isinstance(value, ast.Name):
+            return self.imported.get(value.id, value.id)
+        if not (isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) and value.value.id == "self"):
+            return None
+        cls = next(
+            (c for c in walk(self.tree) if isinstance(c, ast.ClassDef) and any(n is function for n in ast.walk(c))),
+            None,
+        )
+        held = [
+            n.value
+            for n in (ast.walk(cls) if cls is not None else ())
+            if isinstance(n, ast.Assign)
+            and any(
+                isinstance(t, ast.Attribute)
+                and isinstance(t.value, ast.Name)
+                and t.value.id == "self"
+                and t.attr == value.attr
+                for t in n.targets
+            )
+        ]
+        if len(held) != 1 or not isinstance(held[0], ast.Name) or cls is None:
+            return None
+        init = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"), None)
+        if init is None:
+            return None
+        args = init.args
+        positional = args.posonlyargs + args.args
+        defaults = dict(zip([a.arg for a in positional[len(positional) - len(args.defaults) :]], args.defaults))
+        defaults |= {a.arg: d for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None}
+        default = defaults.get(held[0].id)
+        return self.imported.get(default.id, default.id) if isinstance(default, ast.Name) else None
 
 
 def applied_table(
-    arg: ast.AST, resolve: Callable[[ast.Name], ast.AST | None], loops: Loops, imported: dict[str, str]
+    arg: ast.AST,
+    resolve: Callable[[ast.Name], ast.AST | None],
+    loops: Loops,
+    imported: dict[str, str],
+    dict_source: Callable[[str, ast.AST], str | None] = lambda name, at: None,
 ) -> str | None:
     """The table a `create_indexes` argument comes from: `INDEXES[name]`, a variable holding it, a loop
     over it (`for index in INDEXES[name]`, `for name, models in INDEXES.items()`), `[index]`."""
@@ -306,7 +420,9 @@ def applied_table(
                 over = _dict_view(iterable)
                 if over is not None:  # for models in INDEXES.values(), for name, models in INDEXES.items()
                     table, view = over
-                    return imported.get(table, table) if place == (1 if view == "items" else None) else None
+                    if place != (1 if view == "items" else None):
+                        return None
+                    return dict_source(table, iterable) or imported.get(table, table)
                 # for index in indexes: an item of what `indexes` holds; for keys, options in indexes: its parts
                 arg = iterable
             else:
