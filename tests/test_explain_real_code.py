@@ -350,3 +350,17 @@ def test_a_note_names_the_first_error_first():
     assert error_summary(errors) == (
         'extension "uuid-ossp" is not available; relation "records" does not exist (x7); x; and 2 other errors'
     )
+
+
+def test_a_list_the_driver_expands_after_in_is_not_planned_as_written():
+    """kinto's `principal IN :principals` with a tuple: psycopg2 writes `IN ('a', 'b')` there, so the text as written
+    is not the statement that runs, and PostgreSQL's syntax error on `IN $1` would be advisor's, not the code's."""
+    from advisor.explain.stage import readable
+
+    def statement(text: str):
+        return extract_sql("q.py", text + ";\n")[0]
+
+    assert not readable(statement("SELECT object_id FROM access_control_entries WHERE principal IN :principals"))
+    assert not readable(statement("SELECT id FROM t WHERE id IN %s"))
+    assert readable(statement("SELECT id FROM t WHERE id IN (%s, %s)"))
+    assert readable(statement("SELECT id FROM t WHERE id = ANY(%(ids)s)"))
