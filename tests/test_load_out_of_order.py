@@ -3,11 +3,8 @@ a `version` inside it, so `add_agent_web_apps_identity_migration.ts` alters a ta
 after it by name, creates). A statement PostgreSQL refuses for an object not made yet is sent again after the rest,
 while a pass loads some; one refused again keeps the error of its last try."""
 
-import uuid
-
 from advisor.seed.load import load_schema
-from advisor.seed.server import connect
-from tests.conftest_db import pg_server  # noqa: F401
+from tests.conftest_db import fresh_database, pg_server  # noqa: F401
 
 FILES = {
     "a_add_identity.sql": "ALTER TABLE web_apps ADD COLUMN identity text;\nCREATE INDEX web_apps_identity ON web_apps (identity);\n",
@@ -21,25 +18,18 @@ def test_a_statement_waiting_for_a_later_file_is_loaded_after_it(tmp_path, pg_se
     for name, text in FILES.items():
         (tmp_path / name).write_text(text)
         paths.append(tmp_path / name)
-    db = "t_" + uuid.uuid4().hex[:8]
-    with connect(pg_server.conninfo(), autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {db}")
-    try:
-        with connect(pg_server.conninfo(db), autocommit=True) as conn:
-            errors = load_schema(conn, paths)
-            assert [(e.path.rsplit("/", 1)[-1], e.line) for e in errors] == [("c_broken.sql", 1)]
-            assert 'relation "nowhere" does not exist' in errors[0].message
-            columns = [
-                r[0]
-                for r in conn.execute(
-                    "SELECT attname FROM pg_attribute WHERE attrelid = 'web_apps'::regclass AND attnum > 0 ORDER BY attnum"
-                ).fetchall()
-            ]
-            assert columns == ["id", "tenant_id", "identity"]
-            assert conn.execute("SELECT to_regclass('web_apps_identity') IS NOT NULL").fetchone()[0]
-    finally:
-        with connect(pg_server.conninfo(), autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE {db} WITH (FORCE)")
+    with fresh_database(pg_server) as conn:
+        errors = load_schema(conn, paths)
+        assert [(e.path.rsplit("/", 1)[-1], e.line) for e in errors] == [("c_broken.sql", 1)]
+        assert 'relation "nowhere" does not exist' in errors[0].message
+        columns = [
+            r[0]
+            for r in conn.execute(
+                "SELECT attname FROM pg_attribute WHERE attrelid = 'web_apps'::regclass AND attnum > 0 ORDER BY attnum"
+            ).fetchall()
+        ]
+        assert columns == ["id", "tenant_id", "identity"]
+        assert conn.execute("SELECT to_regclass('web_apps_identity') IS NOT NULL").fetchone()[0]
 
 
 STORE = '''
@@ -63,14 +53,6 @@ def test_a_code_schema_file_loads_its_ddl_only(tmp_path, pg_server):  # noqa: F8
     SET beside its DDL: only the DDL is loaded, so the table lands in public and nothing else is refused."""
     path = tmp_path / "store.py"
     path.write_text(STORE)
-    db = "t_" + uuid.uuid4().hex[:8]
-    with connect(pg_server.conninfo(), autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {db}")
-    try:
-        with connect(pg_server.conninfo(db), autocommit=True) as conn:
-            errors = load_schema(conn, [path])
-            assert [(e.line, e.message) for e in errors] == []
-            assert conn.execute("SELECT to_regclass('public.jobs') IS NOT NULL").fetchone()[0]
-    finally:
-        with connect(pg_server.conninfo(), autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE {db} WITH (FORCE)")
+    with fresh_database(pg_server) as conn:
+        assert [(e.line, e.message) for e in load_schema(conn, [path])] == []
+        assert conn.execute("SELECT to_regclass('public.jobs') IS NOT NULL").fetchone()[0]

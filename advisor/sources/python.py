@@ -257,14 +257,18 @@ def _next_use_executes(function: ast.AST, stmt: ast.stmt, cursor: str, parents: 
     )
 
 
+def _function_nodes(tree: ast.AST):
+    """Each function's nodes (its nested functions' among them), listed once per function."""
+    for function in walk(tree):
+        if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            yield list(ast.walk(function))
+
+
 def _described_calls(tree: ast.AST) -> set[int]:
     """The `cur.execute(...)` calls whose function also reads `cur.description` (the result's column
     names): that code takes whatever columns the statement returns."""
     out: set[int] = set()
-    for function in walk(tree):
-        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            continue
-        nodes = list(ast.walk(function))
+    for nodes in _function_nodes(tree):
         cursors = {
             n.value.id
             for n in nodes
@@ -343,10 +347,7 @@ def _appended_to(tree: ast.Module) -> set[int]:
     """The ids of the strings assigned to a name the same function then extends (`sql = "SELECT ..."`, later
     `sql += " GROUP BY ..."`): the text as assigned is not the statement the call runs."""
     out: set[int] = set()
-    for function in walk(tree):
-        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            continue
-        nodes = list(ast.walk(function))
+    for nodes in _function_nodes(tree):
         added = {
             n.target.id
             for n in nodes
