@@ -120,6 +120,11 @@ def function_at(tree: ast.AST, line: int) -> ast.FunctionDef | ast.AsyncFunction
     return inner if isinstance(inner, ast.FunctionDef | ast.AsyncFunctionDef) else None
 
 
+def class_at(tree: ast.AST, line: int) -> ast.ClassDef | None:
+    """The innermost class around `line` (its methods' lines among them)."""
+    return next((node for node in _around(tree, line) if isinstance(node, ast.ClassDef)), None)
+
+
 def functions_at(tree: ast.AST, line: int) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
     """The functions around `line`, innermost first, up to the class or module they lie in: a nested function
     runs when (and only when) the one it is written in runs."""

@@ -61,6 +61,21 @@ def _followed(function: ast.AST) -> frozenset[str]:
     return frozenset(bound - other)
 
 
+def bound_values(nodes: list[ast.AST], name: str) -> list[ast.expr] | None:
+    """The values of the plain `name = value` assignments among `nodes`; None when something else binds the name
+    there too (a `for`, `+=`, a tuple target, a `with ... as`)."""
+    values = [
+        n.value
+        for n in nodes
+        if isinstance(n, ast.Assign)
+        and len(n.targets) == 1
+        and isinstance(n.targets[0], ast.Name)
+        and n.targets[0].id == name
+    ]
+    stores = sum(1 for n in nodes if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store))
+    return values if len(values) == stores else None
+
+
 def own_nodes(owner: ast.AST):
     """The nodes of a module or function, not those of the functions and classes nested in it (their names, yes)."""
     stack = list(ast.iter_child_nodes(owner))

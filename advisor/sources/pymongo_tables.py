@@ -15,7 +15,8 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
-from advisor.facts.ast_nodes import walk
+from advisor.facts.ast_nodes import class_at, function_at, walk
+from advisor.facts.reaching import bound_values
 from advisor.ir import IndexDef, Location
 
 
@@ -335,21 +336,10 @@ class TableUses:
         `mongodb_indexes` parameter defaults to MONGODB_INDEXES): every assignment of the name in the function
         around `at` gives that dict or one entry of it; a member of `self` is the one value its class assigns it,
         a constructor parameter's default (what a caller passes instead is not seen)."""
-        function = next((f for f in self._functions if any(n is at for n in ast.walk(f))), None)
-        if function is None:
-            return None
-        values = [
-            n.value
-            for n in ast.walk(function)
-            if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)
-        ]
-        sources = {self._source(v, function) for v in values}
+        function = function_at(self.tree, getattr(at, "lineno", 0))
+        values = bound_values(list(ast.walk(function)), name) if function is not None else None
+        sources = {self._source(v, function) for v in values or ()} if function is not None else set()
         return sources.pop() if len(sources) == 1 and None not in sources else None
-
-    @cached_property
-    def _functions(self) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
-        found = [n for n in walk(self.tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
-        return sorted(found, key=lambda f: -f.lineno)  # the innermost first among nested ones (defined later)
 
     def _source(self, value: ast.AST, function: ast.AST) -> str | None:
         if (  # {collection: SOURCE[collection]}: one entry of it
@@ -360,10 +350,7 @@ class TableUses:
             return self.imported.get(value.id, value.id)
         if not (isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) and value.value.id == "self"):
             return None
-        cls = next(
-            (c for c in walk(self.tree) if isinstance(c, ast.ClassDef) and any(n is function for n in ast.walk(c))),
-            None,
-        )
+        cls = class_at(self.tree, getattr(function, "lineno", 0))
         held = [
             n.value
             for n in (ast.walk(cls) if cls is not None else ())

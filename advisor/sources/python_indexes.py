@@ -12,7 +12,8 @@ from __future__ import annotations
 import ast
 import re
 
-from advisor.facts.ast_nodes import walk
+from advisor.facts.ast_nodes import function_at, walk
+from advisor.facts.reaching import bound_values, own_nodes
 from advisor.ir import IndexDef, Location
 
 # the parameters of each helper, in order, as its positional arguments fill them
@@ -108,7 +109,6 @@ def looped_indexes(tree: ast.Module, path: str) -> list[IndexDef]:
     the text is made of the loop's name. An f-string anything else fills stays unread, as before."""
     out: list[IndexDef] = []
     seen: set[tuple[str, str]] = set()
-    names = _Names(tree)
     loops = [
         (n, n.target) for n in walk(tree) if isinstance(n, (ast.For, ast.AsyncFor)) and isinstance(n.target, ast.Name)
     ]
@@ -122,11 +122,11 @@ def looped_indexes(tree: ast.Module, path: str) -> list[IndexDef]:
             and isinstance(n.values[0], ast.Constant)
             and _CREATE_INDEX.match(str(n.values[0].value))
         ]
-        items = names.items(loop.iter, loop) if texts else None
+        items = _items(tree, loop.iter, loop) if texts else None
         for item in items or ():
             bound = {target.id: item}
             for text in texts:
-                ddl = _render(text, bound, loop, names)
+                ddl = _render(text, bound, loop)
                 index = _parsed(ddl, Location(path, text.lineno, text.col_offset + 1)) if ddl else None
                 if index is not None and (index.table, index.name) not in seen:
                     seen.add((index.table, index.name))
@@ -134,85 +134,68 @@ def looped_indexes(tree: ast.Module, path: str) -> list[IndexDef]:
     return out
 
 
-class _Names:
-    """What the module's names hold, as far as the loops over tables need: the one assignment of a name in
-    the function around a use (or in the module), and the functions around each node."""
+def _held(tree: ast.Module, name: str, at: ast.AST) -> ast.expr | None:
+    """The value of the one assignment of `name` in the function around `at` (or, when the function binds it
+    nowhere, in the module's own statements); None when it is bound another way or more than once."""
+    function = function_at(tree, getattr(at, "lineno", 0))
+    if function is not None:
+        nodes = list(ast.walk(function))
+        if any(isinstance(n, ast.arg) and n.arg == name for n in nodes):
+            return None  # a parameter: whatever the caller passes
+        if any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) for n in nodes):
+            return _one(bound_values(nodes, name))
+    return _one(bound_values(list(own_nodes(tree)), name))
 
-    def __init__(self, tree: ast.Module):
-        self.tree = tree
-        self.parent: dict[int, ast.AST] = {}
-        for node in walk(tree):
-            for child in ast.iter_child_nodes(node):
-                self.parent[id(child)] = node
 
-    def scope(self, node: ast.AST) -> ast.AST:
-        while id(node) in self.parent:
-            node = self.parent[id(node)]
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                return node
-        return self.tree
+def _one(values: list[ast.expr] | None) -> ast.expr | None:
+    return values[0] if values is not None and len(values) == 1 else None
 
-    def held(self, name: str, at: ast.AST) -> ast.expr | None:
-        """The value of the one assignment of `name` in the function around `at` (or, when the function binds it
-        nowhere, in the module's own statements); None when it is bound another way or more than once."""
-        scope = self.scope(at)
-        if scope is not self.tree:
-            nodes = list(ast.walk(scope))
-            if any(isinstance(n, ast.arg) and n.arg == name for n in nodes):
-                return None  # a parameter: whatever the caller passes
-            if any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) for n in nodes):
-                return _one_assignment(nodes, name)
-        return _one_assignment(list(_module_level(self.tree)), name)
 
-    def items(self, node: ast.expr, at: ast.AST, depth: int = 0) -> list[ast.expr] | None:
-        """The elements a loop over `node` walks, each a literal of the code: a string, or a dict literal."""
-        if depth > 4:
+def _items(tree: ast.Module, node: ast.expr, at: ast.AST, depth: int = 0) -> list[ast.expr] | None:
+    """The elements a loop over `node` walks, each a literal of the code: a string, or a dict literal."""
+    if depth > 4:
+        return None
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        elements = list(node.elts)
+        return elements if all(_item(e) for e in elements) else None
+    if isinstance(node, ast.Dict):
+        keys = [k for k in node.keys if k is not None and _is_text(k)]
+        return keys if len(keys) == len(node.keys) else None  # no `**other`: every key a name
+    if isinstance(node, ast.Name):
+        held = _held(tree, node.id, at)
+        return _items(tree, held, held, depth + 1) if held is not None else None
+    if isinstance(node, ast.Call) and not node.keywords:
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "keys" and not node.args:
+            return _items(tree, node.func.value, at, depth + 1)  # TABLES.keys()
+        if isinstance(node.func, ast.Name) and node.func.id in ("list", "tuple", "sorted") and len(node.args) == 1:
+            return _items(tree, node.args[0], at, depth + 1)
+    if isinstance(node, ast.ListComp) and len(node.generators) == 1:
+        gen = node.generators[0]
+        if not (isinstance(gen.target, ast.Name) and isinstance(node.elt, ast.Name) and node.elt.id == gen.target.id):
             return None
-        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
-            elements = list(node.elts)
-            return elements if all(_item(e) for e in elements) else None
-        if isinstance(node, ast.Dict):
-            keys = [k for k in node.keys if k is not None and _is_text(k)]
-            return keys if len(keys) == len(node.keys) else None  # no `**other`: every key a name
-        if isinstance(node, ast.Name):
-            held = self.held(node.id, at)
-            return self.items(held, held, depth + 1) if held is not None else None
-        if isinstance(node, ast.Call) and not node.keywords:
-            if isinstance(node.func, ast.Attribute) and node.func.attr == "keys" and not node.args:
-                return self.items(node.func.value, at, depth + 1)  # TABLES.keys()
-            if isinstance(node.func, ast.Name) and node.func.id in ("list", "tuple", "sorted") and len(node.args) == 1:
-                return self.items(node.args[0], at, depth + 1)
-        if isinstance(node, ast.ListComp) and len(node.generators) == 1:
-            gen = node.generators[0]
+        walked = _items(tree, gen.iter, node, depth + 1)
+        if walked is None or gen.is_async:
+            return None
+        for test in gen.ifs:  # `if k not in skip`: a literal set of names left out (or kept)
             if not (
-                isinstance(gen.target, ast.Name) and isinstance(node.elt, ast.Name) and node.elt.id == gen.target.id
+                isinstance(test, ast.Compare)
+                and isinstance(test.left, ast.Name)
+                and test.left.id == gen.target.id
+                and len(test.ops) == 1
+                and isinstance(test.ops[0], (ast.In, ast.NotIn))
             ):
                 return None
-            walked = self.items(gen.iter, node, depth + 1)
-            if walked is None or gen.is_async:
+            among = _items(tree, test.comparators[0], node, depth + 1)
+            if among is None or not all(_is_text(a) for a in among):
                 return None
-            for test in gen.ifs:  # `if k not in skip`: a literal set of names left out (or kept)
-                if not (
-                    isinstance(test, ast.Compare)
-                    and isinstance(test.left, ast.Name)
-                    and test.left.id == gen.target.id
-                    and len(test.ops) == 1
-                    and isinstance(test.ops[0], (ast.In, ast.NotIn))
-                ):
-                    return None
-                among = self.items(test.comparators[0], node, depth + 1)
-                if among is None or not all(_is_text(a) for a in among):
-                    return None
-                listed = {a.value for a in among}  # type: ignore[attr-defined]
-                keep = isinstance(test.ops[0], ast.In)
-                walked = [w for w in walked if _is_text(w) and (w.value in listed) == keep]  # type: ignore[attr-defined]
-            return walked
-        return None
+            listed = {a.value for a in among}  # type: ignore[attr-defined]
+            keep = isinstance(test.ops[0], ast.In)
+            walked = [w for w in walked if _is_text(w) and (w.value in listed) == keep]  # type: ignore[attr-defined]
+        return walked
+    return None
 
 
-def _render(
-    text: ast.JoinedStr, bound: dict[str, ast.expr], loop: ast.AST, names: _Names, depth: int = 0
-) -> str | None:
+def _render(text: ast.JoinedStr, bound: dict[str, ast.expr], loop: ast.AST, depth: int = 0) -> str | None:
     """The f-string's text for one element of the loop, or None when a field is anything but made of it."""
     out = ""
     for piece in text.values:
@@ -221,14 +204,14 @@ def _render(
             continue
         if not isinstance(piece, ast.FormattedValue) or piece.conversion != -1 or piece.format_spec is not None:
             return None
-        value = _value(piece.value, bound, loop, names, depth)
+        value = _value(piece.value, bound, loop, depth)
         if value is None:
             return None
         out += value
     return out
 
 
-def _value(node: ast.expr, bound: dict[str, ast.expr], loop: ast.AST, names: _Names, depth: int) -> str | None:
+def _value(node: ast.expr, bound: dict[str, ast.expr], loop: ast.AST, depth: int) -> str | None:
     if depth > 3:
         return None
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -241,15 +224,15 @@ def _value(node: ast.expr, bound: dict[str, ast.expr], loop: ast.AST, names: _Na
         if held is None:
             return None
         if isinstance(held, ast.JoinedStr):
-            return _render(held, bound, loop, names, depth + 1)
-        return _value(held, bound, loop, names, depth + 1)
+            return _render(held, bound, loop, depth + 1)
+        return _value(held, bound, loop, depth + 1)
     if (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
         and node.func.attr in ("lower", "upper")
         and not node.args
     ):
-        inner = _value(node.func.value, bound, loop, names, depth + 1)
+        inner = _value(node.func.value, bound, loop, depth + 1)
         return None if inner is None else inner.lower() if node.func.attr == "lower" else inner.upper()
     if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id in bound:
         item, key = bound[node.value.id], node.slice
@@ -262,31 +245,7 @@ def _value(node: ast.expr, bound: dict[str, ast.expr], loop: ast.AST, names: _Na
 
 def _held_in(loop: ast.AST, name: str) -> ast.expr | None:
     """The value of the one assignment of `name` in the loop's body (None when bound more than once there)."""
-    return _one_assignment([n for stmt in loop.body for n in ast.walk(stmt)], name)  # type: ignore[attr-defined]
-
-
-def _one_assignment(nodes: list[ast.AST], name: str) -> ast.expr | None:
-    """The value of a plain `name = value` among the nodes, when that is the only binding of `name` there."""
-    values = [
-        n.value
-        for n in nodes
-        if isinstance(n, ast.Assign)
-        and len(n.targets) == 1
-        and isinstance(n.targets[0], ast.Name)
-        and n.targets[0].id == name
-    ]
-    stores = sum(1 for n in nodes if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store))
-    return values[0] if len(values) == 1 and stores == 1 else None
-
-
-def _module_level(tree: ast.Module):
-    """The module's own nodes: its statements and what they hold, not the bodies of its functions and classes."""
-    todo: list[ast.AST] = list(tree.body)
-    while todo:
-        node = todo.pop()
-        yield node
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            todo.extend(ast.iter_child_nodes(node))
+    return _one(bound_values([n for stmt in loop.body for n in ast.walk(stmt)], name))  # type: ignore[attr-defined]
 
 
 def _is_text(node: ast.AST) -> bool:
