@@ -128,7 +128,7 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
     once = one_off_code(tree) if any(r in code for r in JOB_REGISTRATIONS) else set()
     reached = Reached()
     roots, inner = psycopg_sql.compositions(tree) if "SQL" in code else ([], set())
-    extended = (psycopg_sql.extended(tree, roots) if roots else set()) | _appended_to(tree)
+    extended = (psycopg_sql.extended(tree, roots) if roots else set()) | (_appended_to(tree) if "+=" in code else set())
     for node in walk(tree):
         if id(node) in inner or not isinstance(node, ast.Call) or (arg := reach.sink_argument(node)) is None:
             continue  # an sql.SQL("...") that is a piece of a composition is no statement of its own
