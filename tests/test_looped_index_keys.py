@@ -106,3 +106,15 @@ self.events[pick()]({ other: 1 });
         (7, "events", "aggregateId_1_streamRevision_1"),
         (8, "events", "commitStamp_1"),
     ]
+
+
+def test_python_loop_over_a_module_constant_is_read_like_the_literal(project):
+    # the same reading as LightRAG's CREATE INDEX loop (advisor.facts.loops): a name the module assigns once
+    code = PY.replace('for f in ("state", "host"):', "for f in LAUNCH_FIELDS:").replace(
+        'db = MongoClient()["app"]', 'db = MongoClient()["app"]\nLAUNCH_FIELDS = ["state", "host"]'
+    )
+    got = scans(project, {"app.py": code})
+    assert [(path, line) for path, line, _ in got] == [("app.py", 19)]
+    assert "no index starts with ip (indexes: state_1, host_1)" in got[0][2]
+    twice = code.replace("def tuneup(", "LAUNCH_FIELDS = ['ip']\n\n\ndef tuneup(")
+    assert scans(project, {"app.py": twice}) == []  # assigned twice: what the loop walks is not known

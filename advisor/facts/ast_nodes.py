@@ -7,7 +7,7 @@ from __future__ import annotations
 import ast
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator
-from typing import TypeVar, cast
+from typing import TypeVar
 
 T = TypeVar("T")
 
@@ -38,34 +38,16 @@ def span(first: ast.AST, last: ast.AST | None = None) -> Span:
     return (first.lineno, first.col_offset), end  # type: ignore[attr-defined]
 
 
-def literal_loop_items(tree: ast.AST, node: ast.AST, name: str) -> list[ast.expr] | None:
-    """The elements a `for name in ("a", "b", ...):` loop around `node` gives `name`, when its body never assigns
-    `name` (the innermost such loop): code in the body runs once per element, with that element."""
-    loops = kept(tree, "literal_loops", lambda: _literal_loops(tree)).get(id(node), [])
-    loop = next((lp for lp in reversed(loops) if cast(ast.Name, lp.target).id == name), None)
-    if loop is None or any(
-        isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)
-        for stmt in loop.body
-        for n in ast.walk(stmt)
-    ):
-        return None
-    return list(cast(ast.List, loop.iter).elts)
-
-
-def _literal_loops(tree: ast.AST) -> dict[int, list[ast.For]]:
-    """Each node in the body of a loop over a literal list or tuple -> those loops around it, outermost first."""
-    out: dict[int, list[ast.For]] = {}
-    for loop in walk(tree):  # breadth first: an outer loop before the loops in its body
-        if (
-            isinstance(loop, (ast.For, ast.AsyncFor))
-            and isinstance(loop.target, ast.Name)
-            and isinstance(loop.iter, (ast.List, ast.Tuple))
-            and not any(isinstance(e, ast.Starred) for e in loop.iter.elts)
-        ):
-            for stmt in loop.body:
-                for n in ast.walk(stmt):
-                    out.setdefault(id(n), []).append(cast(ast.For, loop))
-    return out
+def dotted(node: ast.AST) -> str:
+    """`self._connection` -> "self._connection"; "" for anything but a name or attributes of a name."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return ""
+    parts.append(node.id)
+    return ".".join(reversed(parts))
 
 
 class NameUses:

@@ -17,6 +17,8 @@ from __future__ import annotations
 import ast
 from functools import lru_cache
 
+from advisor.facts.ast_nodes import dotted
+
 # configuration objects, by the dotted name the module imports them under
 SETTINGS = frozenset(
     {
@@ -89,14 +91,9 @@ def _text(node: ast.expr) -> bool:
 
 def _dotted(node: ast.expr, tree: ast.Module) -> str | None:
     """`current_app.config` as `flask.current_app.config` when the module imports current_app from flask."""
-    names: list[str] = []
-    while isinstance(node, ast.Attribute):
-        names.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    root = _imports(tree).get(node.id)
-    return None if root is None else ".".join([root, *reversed(names)])
+    name = dotted(node)
+    root = _imports(tree).get(name.split(".")[0]) if name else None
+    return None if root is None else ".".join([root, *name.split(".")[1:]])
 
 
 @lru_cache(maxsize=32)

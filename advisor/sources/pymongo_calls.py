@@ -6,7 +6,8 @@ from __future__ import annotations
 import ast
 from typing import Any, cast
 
-from advisor.facts.ast_nodes import literal_loop_items, scope_at, walk
+from advisor.facts.ast_nodes import scope_at, walk
+from advisor.facts.loops import loop_items
 from advisor.ir import Location, SourceFile
 from advisor.mongo.shape import AGGREGATE_OPS, FIND_OPS, Placeholder, Regex
 from advisor.sources.links import instance_parts, links_of
@@ -428,7 +429,7 @@ def _index(result: SourceFile, coll: str, method: str, call: ast.Call, path: str
     if table is not None:  # `for keys, options in INDEXES[name]: coll.create_index(keys, **options)` (links)
         links_of(result).applied.setdefault(table, []).append(unread_index(coll, loc))
         return
-    looped = literal_loop_items(names.tree, call, key.id) if isinstance(key, ast.Name) else None
+    looped = loop_items(names.tree, call, key.id) if isinstance(key, ast.Name) else None
     for spec in looped if looped is not None else [key]:  # `for f in ("state", "name"): coll.create_index(f)`
         keys = _value(spec, path, index, {}, (), names)
         ix = make_index(coll, keys, opts, loc)

@@ -12,8 +12,9 @@ from __future__ import annotations
 import ast
 import re
 
-from advisor.facts.ast_nodes import function_at, walk
-from advisor.facts.reaching import bound_values, own_nodes
+from advisor.facts.ast_nodes import walk
+from advisor.facts.loops import walked
+from advisor.facts.reaching import bound_values
 from advisor.ir import IndexDef, Location
 
 # the parameters of each helper, in order, as its positional arguments fill them
@@ -122,7 +123,9 @@ def looped_indexes(tree: ast.Module, path: str) -> list[IndexDef]:
             and isinstance(n.values[0], ast.Constant)
             and _CREATE_INDEX.match(str(n.values[0].value))
         ]
-        items = _items(tree, loop.iter, loop) if texts else None
+        items = walked(tree, loop.iter, loop) if texts else None
+        if items is not None and not all(_item(i) for i in items):
+            items = None
         for item in items or ():
             bound = {target.id: item}
             for text in texts:
@@ -132,67 +135,6 @@ def looped_indexes(tree: ast.Module, path: str) -> list[IndexDef]:
                     seen.add((index.table, index.name))
                     out.append(index)
     return out
-
-
-def _held(tree: ast.Module, name: str, at: ast.AST) -> ast.expr | None:
-    """The value of the one assignment of `name` in the function around `at` (or, when the function binds it
-    nowhere, in the module's own statements); None when it is bound another way or more than once."""
-    function = function_at(tree, getattr(at, "lineno", 0))
-    if function is not None:
-        nodes = list(ast.walk(function))
-        if any(isinstance(n, ast.arg) and n.arg == name for n in nodes):
-            return None  # a parameter: whatever the caller passes
-        if any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) for n in nodes):
-            return _one(bound_values(nodes, name))
-    return _one(bound_values(list(own_nodes(tree)), name))
-
-
-def _one(values: list[ast.expr] | None) -> ast.expr | None:
-    return values[0] if values is not None and len(values) == 1 else None
-
-
-def _items(tree: ast.Module, node: ast.expr, at: ast.AST, depth: int = 0) -> list[ast.expr] | None:
-    """The elements a loop over `node` walks, each a literal of the code: a string, or a dict literal."""
-    if depth > 4:
-        return None
-    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
-        elements = list(node.elts)
-        return elements if all(_item(e) for e in elements) else None
-    if isinstance(node, ast.Dict):
-        keys = [k for k in node.keys if k is not None and _is_text(k)]
-        return keys if len(keys) == len(node.keys) else None  # no `**other`: every key a name
-    if isinstance(node, ast.Name):
-        held = _held(tree, node.id, at)
-        return _items(tree, held, held, depth + 1) if held is not None else None
-    if isinstance(node, ast.Call) and not node.keywords:
-        if isinstance(node.func, ast.Attribute) and node.func.attr == "keys" and not node.args:
-            return _items(tree, node.func.value, at, depth + 1)  # TABLES.keys()
-        if isinstance(node.func, ast.Name) and node.func.id in ("list", "tuple", "sorted") and len(node.args) == 1:
-            return _items(tree, node.args[0], at, depth + 1)
-    if isinstance(node, ast.ListComp) and len(node.generators) == 1:
-        gen = node.generators[0]
-        if not (isinstance(gen.target, ast.Name) and isinstance(node.elt, ast.Name) and node.elt.id == gen.target.id):
-            return None
-        walked = _items(tree, gen.iter, node, depth + 1)
-        if walked is None or gen.is_async:
-            return None
-        for test in gen.ifs:  # `if k not in skip`: a literal set of names left out (or kept)
-            if not (
-                isinstance(test, ast.Compare)
-                and isinstance(test.left, ast.Name)
-                and test.left.id == gen.target.id
-                and len(test.ops) == 1
-                and isinstance(test.ops[0], (ast.In, ast.NotIn))
-            ):
-                return None
-            among = _items(tree, test.comparators[0], node, depth + 1)
-            if among is None or not all(_is_text(a) for a in among):
-                return None
-            listed = {a.value for a in among}  # type: ignore[attr-defined]
-            keep = isinstance(test.ops[0], ast.In)
-            walked = [w for w in walked if _is_text(w) and (w.value in listed) == keep]  # type: ignore[attr-defined]
-        return walked
-    return None
 
 
 def _render(text: ast.JoinedStr, bound: dict[str, ast.expr], loop: ast.AST, depth: int = 0) -> str | None:
@@ -245,7 +187,8 @@ def _value(node: ast.expr, bound: dict[str, ast.expr], loop: ast.AST, depth: int
 
 def _held_in(loop: ast.AST, name: str) -> ast.expr | None:
     """The value of the one assignment of `name` in the loop's body (None when bound more than once there)."""
-    return _one(bound_values([n for stmt in loop.body for n in ast.walk(stmt)], name))  # type: ignore[attr-defined]
+    values = bound_values([n for stmt in loop.body for n in ast.walk(stmt)], name)  # type: ignore[attr-defined]
+    return values[0] if values is not None and len(values) == 1 else None
 
 
 def _is_text(node: ast.AST) -> bool:

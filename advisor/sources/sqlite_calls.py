@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 
-from advisor.facts.ast_nodes import walk
+from advisor.facts.ast_nodes import dotted, walk
 
 _CONNECTS = {"sqlite3.connect", "sqlite3.Connection", "aiosqlite.connect"}
 
@@ -46,7 +46,7 @@ def runs_on_sqlite(call: ast.Call, receivers: set[str]) -> bool:
     if not isinstance(call.func, ast.Attribute):
         return False
     receiver = call.func.value
-    return _dotted(receiver) in receivers or _opens_sqlite(receiver, receivers)
+    return dotted(receiver) in receivers or _opens_sqlite(receiver, receivers)
 
 
 def _opens_sqlite(value: ast.expr, sqlite: set[str]) -> bool:
@@ -54,10 +54,10 @@ def _opens_sqlite(value: ast.expr, sqlite: set[str]) -> bool:
         value = value.value
     if not isinstance(value, ast.Call):
         return False
-    name = _dotted(value.func)
+    name = dotted(value.func)
     if name in _CONNECTS:
         return True
-    return isinstance(value.func, ast.Attribute) and value.func.attr == "cursor" and _dotted(value.func.value) in sqlite
+    return isinstance(value.func, ast.Attribute) and value.func.attr == "cursor" and dotted(value.func.value) in sqlite
 
 
 def _bind(bound: dict[str, list[ast.expr | None]], target: ast.expr, value: ast.expr | None) -> None:
@@ -65,18 +65,6 @@ def _bind(bound: dict[str, list[ast.expr | None]], target: ast.expr, value: ast.
         for element in target.elts:
             _bind(bound, element, None)  # one part of what the value gives: not the value
         return
-    name = _dotted(target)
+    name = dotted(target)
     if name:
         bound.setdefault(name, []).append(value)
-
-
-def _dotted(node: ast.expr) -> str:
-    """`self._connection` -> "self._connection"; "" for anything but names and attributes of names."""
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return ""
-    parts.append(node.id)
-    return ".".join(reversed(parts))
