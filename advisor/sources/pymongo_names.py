@@ -61,7 +61,7 @@ class Names:
             values.sort(key=position)
         self.classes = Classes(tree)  # what `self.name` holds and `self.method()` returns, class by class
         # create_indexes(INDEXES[name]): an index table applied, also through a parameter the module's calls fill
-        self.tables = TableUses(tree, self._passed_value)
+        self.tables = TableUses(tree, self._passed_value, self.classes)
         self.tree = tree
         # an expression's static value, and its location (set by add_pymongo, which knows the file)
         self.value: Callable[[ast.AST], Any] = lambda node: None

@@ -18,6 +18,7 @@ from typing import Any
 from advisor.facts.ast_nodes import class_at, function_at, walk
 from advisor.facts.reaching import bound_values
 from advisor.ir import IndexDef, Location
+from advisor.sources.python_classes import Classes
 
 
 def _is_index_model(node: ast.AST) -> bool:
@@ -316,8 +317,8 @@ def _first_entry(node: ast.AST) -> ast.Name | None:
 class TableUses:
     """Which table a `create_indexes` argument comes from, in one module (its loops read on first use)."""
 
-    def __init__(self, tree: ast.AST, resolve: Callable[[ast.Name], ast.AST | None]):
-        self.tree, self.resolve = tree, resolve
+    def __init__(self, tree: ast.AST, resolve: Callable[[ast.Name], ast.AST | None], classes: Classes):
+        self.tree, self.resolve, self.classes = tree, resolve, classes
 
     @cached_property
     def loops(self) -> Loops:
@@ -351,19 +352,8 @@ class TableUses:
         if not (isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) and value.value.id == "self"):
             return None
         cls = class_at(self.tree, getattr(function, "lineno", 0))
-        held = [
-            n.value
-            for n in (ast.walk(cls) if cls is not None else ())
-            if isinstance(n, ast.Assign)
-            and any(
-                isinstance(t, ast.Attribute)
-                and isinstance(t.value, ast.Name)
-                and t.value.id == "self"
-                and t.attr == value.attr
-                for t in n.targets
-            )
-        ]
-        if len(held) != 1 or not isinstance(held[0], ast.Name) or cls is None:
+        held = self.classes.sole_member(cls, value.attr) if cls is not None else None
+        if not isinstance(held, ast.Name) or cls is None:
             return None
         init = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"), None)
         if init is None:
@@ -372,7 +362,7 @@ class TableUses:
         positional = args.posonlyargs + args.args
         defaults = dict(zip([a.arg for a in positional[len(positional) - len(args.defaults) :]], args.defaults))
         defaults |= {a.arg: d for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None}
-        default = defaults.get(held[0].id)
+        default = defaults.get(held.id)
         return self.imported.get(default.id, default.id) if isinstance(default, ast.Name) else None
 
 

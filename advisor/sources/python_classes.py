@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import collections
 import re
 from collections.abc import Callable
 from functools import cached_property
@@ -87,6 +88,7 @@ class Classes:
         self.owner: dict[int, ast.ClassDef] = {}  # node -> its innermost class
         self.named: dict[str, list[ast.ClassDef]] = {}
         self.members: dict[int, dict[str, ast.AST]] = {}
+        self.bindings: dict[int, collections.Counter[str]] = {}  # class -> how many statements bind each member
         self.returns: dict[int, dict[str, list[ast.expr]]] = {}
         self._families: dict[int, list[ast.ClassDef]] = {}
         assigned: dict[int, list[ast.Assign]] = {}  # class -> its `self.name = value` statements
@@ -113,11 +115,17 @@ class Classes:
     def _read(self, cls: ast.ClassDef, assigned: list[ast.Assign]) -> None:
         members: dict[str, ast.AST] = {}
         returns: dict[str, list[ast.expr]] = {}
+        bindings: collections.Counter[str] = collections.Counter()
+
+        def bind(name: str, value: ast.AST) -> None:
+            members.setdefault(name, value)
+            bindings[name] += 1
+
         for item in cls.body:
             if isinstance(item, ast.Assign) and len(item.targets) == 1 and isinstance(item.targets[0], ast.Name):
-                members.setdefault(item.targets[0].id, item.value)
+                bind(item.targets[0].id, item.value)
             elif isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name) and item.value is not None:
-                members.setdefault(item.target.id, item.value)  # COLLECTION_NAME: str = "users"
+                bind(item.target.id, item.value)  # COLLECTION_NAME: str = "users"
             elif (
                 isinstance(item, ast.FunctionDef)
                 and is_property(item)
@@ -125,12 +133,12 @@ class Classes:
                 and isinstance(item.body[-1], ast.Return)
                 and item.body[-1].value is not None
             ):  # a property: what it returns
-                members.setdefault(item.name, item.body[-1].value)
+                bind(item.name, item.body[-1].value)
             elif isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and returned_values(item):
                 returns.setdefault(item.name, returned_values(item))  # a method: every value it returns
         for node in sorted(assigned, key=lambda n: (n.lineno, n.col_offset)):
-            members.setdefault(getattr(node.targets[0], "attr", ""), node.value)
-        self.members[id(cls)], self.returns[id(cls)] = members, returns
+            bind(getattr(node.targets[0], "attr", ""), node.value)
+        self.members[id(cls)], self.returns[id(cls)], self.bindings[id(cls)] = members, returns, bindings
 
     def class_of(self, node: ast.AST) -> ast.ClassDef | None:
         return self.owner.get(id(node))
@@ -168,6 +176,11 @@ class Classes:
         """What `self.<name>` holds where `use` is: its class's family's member; outside any class,
         the first class of the module that has one."""
         return self._lookup(self.members, use, name)
+
+    def sole_member(self, cls: ast.ClassDef, name: str) -> ast.AST | None:
+        """What `self.<name>` holds in `cls` when one statement of the class binds it (a class attribute, a
+        property, or one `self.<name> = value`): a value the class never replaces."""
+        return self.members[id(cls)].get(name) if self.bindings[id(cls)][name] == 1 else None
 
     def returned(self, use: ast.AST, name: str) -> list[ast.expr]:
         """Every value `self.<name>()` returns where `use` is, by the same lookup ([] when unknown)."""
