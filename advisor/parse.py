@@ -44,7 +44,7 @@ _TEMPLATE = re.compile(
 _HAS_TEMPLATE = re.compile(r"\$%|%\(|\{|(?<![:\w]):['\"A-Za-z_]|\\:|%[sd]|\$[(<\[/]|\$\d+[~^#:][^:]")
 # Words after which a template stands for a name (a table, a schema), not a value.
 _NAME_BEFORE = re.compile(
-    r"(?:\b(?:FROM|JOIN|INTO|UPDATE|TABLE|EXISTS|ONLY|INDEX|ON|USING|TRUNCATE|AS)\s*|\.)$", re.IGNORECASE
+    r"(?:\b(?:FROM|JOIN|INTO|UPDATE|TABLE|EXISTS|ONLY|INDEX|ON|USING|TRUNCATE|AS|REFERENCES)\s*|\.)$", re.IGNORECASE
 )
 _CLAUSE_AFTER = re.compile(
     r"\s*(?:(?:ORDER|GROUP|LIMIT|OFFSET|HAVING|WINDOW|UNION|INTERSECT|EXCEPT|RETURNING|FOR|"

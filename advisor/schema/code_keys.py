@@ -111,6 +111,7 @@ def schema_sql(path: str, text: str) -> str:
     if not code_file(path):
         return text
     python = path.endswith((".py", ".pyi"))
+    names = [] if python or "${" not in text else _js_names(path, text)
     out = [c if c == "\n" else " " for c in text]
     for group in _statements(_literal_spans(path, text), text, python):
         bodies = []
@@ -124,8 +125,8 @@ def schema_sql(path: str, text: str) -> str:
                 body = sqlalchemy_colons(body, backslashes=2)
                 if "f" in text[start : quote.start(1)].lower():
                     body = _FIELD.sub(_table_field, body)
-            elif "${this." in body:  # `${this.logsTable}`: the name the member holds (advisor.sources.held_names)
-                body = _JS_MEMBER.sub(lambda m: _held_field(text, m), body)
+            elif names:  # `${this.logsTable}`, `${messagesTable}`: the table each names (js_sql_text.held_name)
+                body = _named(text, body, inner_start, [n for n in names if inner_start <= n[0] < inner_end])
             bodies.append((inner_start, inner_end, body))
         if len(bodies) < len(group) or not runs_as_sql("".join(b for _, _, b in bodies)):
             continue  # a docstring, a message, a name: no statement
@@ -167,23 +168,58 @@ def _table_field(match: re.Match) -> str:
     return match.group(0) if name is None else name.ljust(len(match.group(0)))
 
 
-_JS_MEMBER = re.compile(r"\$\{\s*this\.([A-Za-z_$][\w$]*)\s*\}")
+def _js_names(path: str, text: str) -> list[tuple[int, int, str]]:
+    """(start, end, name) of each `${...}` of the module's untagged templates that names a table, as its statements
+    read it (advisor.sources.js_sql_text.held_name: `${this.logsTable}` -> `{}_logs_v3`), in character offsets."""
+    from advisor.sources.js_sql_text import held_name
+    from advisor.sources.js_syntax import JsFile, collect_decls, parser
+
+    data = text.encode("utf-8", "surrogatepass")
+    f = JsFile(path, text, data, parser(PurePath(path).suffix.lower()).parse(data).root_node)
+    collect_decls(f)
+    found: list[tuple[int, int, str]] = []
+    stack = [f.root]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.children)
+        if node.type != "template_substitution" or not node.named_children:
+            continue
+        parent = f.parent(node)
+        if parent is not None and parent.parent is not None and parent.parent.type == "call_expression":
+            continue  # a tagged template: the tag is given the values, never the text
+        name = held_name(f, node.named_children[0])
+        if name is not None:
+            found.append((node.start_byte, node.end_byte, name))
+    offsets = _characters(data, text, {b for s, e, _ in found for b in (s, e)})
+    return sorted((offsets[s], offsets[e], name) for s, e, name in found)
 
 
-def _held_field(text: str, match: re.Match) -> str:
-    """`${this.logsTable}` in a template's source: the name the member holds (`{}_logs_v3`), padded to the field's
-    length (inside a longer name, `idx_${this.logsTable}_host`, its run-time part); as it is when no name or a
-    longer one."""
-    from advisor.sources.held_names import held_text
+def _characters(data: bytes, text: str, offsets: set[int]) -> dict[int, int]:
+    """byte offset -> character offset, decoded once from the start in order."""
+    if len(data) == len(text):
+        return {b: b for b in offsets}
+    chars: dict[int, int] = {}
+    at_byte = at_char = 0
+    for offset in sorted(offsets):
+        at_char += len(data[at_byte:offset].decode("utf-8", "surrogatepass"))
+        chars[offset], at_byte = at_char, offset
+    return chars
 
-    held = held_text(text, match.group(1))
-    size = len(match.group(0))
-    if held is None or len(held) > size:
-        return match.group(0)
-    after = match.string[match.end() : match.end() + 1]
-    if (after.isalnum() or after == "_") and "{}" in held:  # part of a longer name: the run's part made longer
-        return held.replace("{}", "{" + " " * (size - len(held)) + "}", 1)
-    return held.ljust(size)
+
+def _named(text: str, body: str, body_start: int, names: list[tuple[int, int, str]]) -> str:
+    """The body with each `${...}` that names a table written as that name, padded to the field's length (inside a
+    longer name, `idx_${this.logsTable}_host`, its run-time part made longer); as it is when the name is longer."""
+    for start, end, name in reversed(names):
+        size = end - start
+        if len(name) > size:
+            continue
+        after = text[end : end + 1]
+        if (after.isalnum() or after == "_") and "{}" in name:
+            written = name.replace("{}", "{" + " " * (size - len(name)) + "}", 1)
+        else:
+            written = name.ljust(size)
+        body = body[: start - body_start] + written + body[end - body_start :]
+    return body
 
 
 _QUOTE = re.compile(r"""[rRbBuUfF]{0,2}(\"\"\"|'\'\'|"|'|`)""")
@@ -291,13 +327,7 @@ def _js_strings(text: str, suffix: str) -> list[tuple[int, int]]:
             found.append((node.start_byte, node.end_byte))  # outermost: its substitutions' strings are inside it
         elif not _js_rollback(data, node):
             stack.extend(node.children)
-    if len(data) == len(text):
-        return found
-    chars: dict[int, int] = {}  # byte offset -> character offset, decoded once from the start in order
-    at_byte = at_char = 0
-    for offset in sorted({b for span in found for b in span}):
-        at_char += len(data[at_byte:offset].decode("utf-8", "surrogatepass"))
-        chars[offset], at_byte = at_char, offset
+    chars = _characters(data, text, {b for span in found for b in span})
     return [(chars[a], chars[b]) for a, b in found]
 
 

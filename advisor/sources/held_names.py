@@ -41,5 +41,9 @@ def held_text(text: str, member: str) -> str | None:
     if m is None:
         return None
     value = _FIELD.sub(DYNAMIC_PLACEHOLDER, m.group(1) or m.group(2) or m.group(3) or "")
-    known = value.replace(DYNAMIC_PLACEHOLDER, "")
-    return value if _NAME.fullmatch(value) and known.strip("_.") else None
+    return value if is_name(value) else None
+
+
+def is_name(value: str) -> bool:
+    """A name (`{}` for each part the run fills in) with some part known: `{}_logs_v3`, `jobs`; not `{}` alone."""
+    return _NAME.fullmatch(value) is not None and value.replace(DYNAMIC_PLACEHOLDER, "").strip("_.") != ""

@@ -152,11 +152,14 @@ def _read_argument(f: _File, call, arg, name: str, callee: str, result: SourceFi
         if not runs_as_sql(text):
             return False
         seen.add(arg.id)
-        loc = f.loc(arg)
-        # a piece only some runs append (`...`, advisor.sources.js_sql_text.concatenation) is the code's own text
-        spliced = [u for u in unknown if u != "..."] if None in parts else unknown
-        if spliced:
-            result.string_built.append(StringBuilt("concatenation", callee, loc, tuple(spliced)))
+        # what each piece splices, judged where it is written: the text, and each piece `+=` appends before the
+        # call (one only some runs append, `...` in js_sql_text.concatenation, is read where it is written too)
+        for piece in [arg, *(a for a in appended if a is not None)]:
+            spliced: list[str] = unknown if not appended else []
+            if appended:
+                concatenation(f, flatten_plus(piece), spliced)
+            if spliced:
+                result.string_built.append(StringBuilt("concatenation", callee, f.loc(piece), tuple(spliced)))
         if not fragment:
             result.queries.append(
                 js_query(f, arg, text, anchors, dynamic=dynamic, dialect=dialect, origin=origin, at=call)

@@ -152,11 +152,19 @@ def appended_to(f: JsFile, fn, name: str, before: int) -> list | None:
             break
         if f.src(node.child_by_field_name("operator")) != "+=":
             return None
-        if not conditional(node, fn):
+        if not conditional(node, _around_both(node, before, fn)):  # a `try` around both: run before the call
             appended.append(unwrap(node.child_by_field_name("right")))
         elif not appended or appended[-1] is not None:
             appended.append(None)  # added on some runs only (an `if`, a loop): a placeholder
     return appended
+
+
+def _around_both(node, at: int, fn):
+    """The innermost node around `node` that holds byte `at` too (at most the function)."""
+    around = node.parent
+    while around is not None and around != fn and not around.start_byte <= at < around.end_byte:
+        around = around.parent
+    return around if around is not None else fn
 
 
 def _augmented(f: JsFile, fn) -> dict[str, list]:

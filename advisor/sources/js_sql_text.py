@@ -11,9 +11,20 @@ Every piece keeps its position in the file (a TextMap anchor), so findings point
 from __future__ import annotations
 
 from advisor.ir import SqlQuery, TextMap
-from advisor.sources.held_names import held_text
+from advisor.sources.held_names import held_text, is_name
 from advisor.sources.js_flow import scope_names
-from advisor.sources.js_syntax import FUNCTIONS, JsFile, key_name, member_parts, string_value, unescape, unwrap
+from advisor.sources.js_mongo_factories import returns
+from advisor.sources.js_syntax import (
+    FUNCTIONS,
+    JsFile,
+    arg_list,
+    key_name,
+    member_parts,
+    parameter_list,
+    string_value,
+    unescape,
+    unwrap,
+)
 from advisor.sources.sql_shape import DYNAMIC_PLACEHOLDER
 
 MAX_DEPTH = 4  # constants followed into constants, templates into templates
@@ -41,7 +52,7 @@ def string_pieces(f: JsFile, node, tagged: bool, unknown: list | None = None):
             if known is not None:
                 text += known
                 continue
-            held = None if tagged else _held(f, inner)
+            held = None if tagged else held_name(f, inner)
             if held is not None:  # `${this.logsTable}`, set once to `${prefix}_logs_v3`: the table `{}_logs_v3`
                 text += held
                 subs += held.count(DYNAMIC_PLACEHOLDER)
@@ -80,6 +91,107 @@ def static_text(f: JsFile, node, depth: int) -> str | None:
         texts = [static_text(f, p, depth + 1) for p in parts] if len(parts) > 1 else [None]
         return "".join(texts) if all(t is not None for t in texts) else None  # type: ignore[arg-type]
     return None
+
+
+def held_name(f: JsFile, node, depth: int = 0, given: dict[str, str] | None = None) -> str | None:
+    """The name of a table an expression holds, `{}` for each part only the run knows (`{}_messages`), when some
+    part is known: a member of `this` set once (advisor.sources.held_names); a name bound once to one; a template
+    of a name; a call of the class's own method (`this.getTableName(`${this.tablePrefix}_messages`)`,
+    `this.vectorTable()`) every return of which names the same table, its parameters standing for what the call
+    passes, a qualifier only the run knows left off (`"${this.schema}"."${tableName}"` when a schema is set).
+    None for anything else: a clause, a value, a name nothing of which is known. `given`: the names a method's
+    parameters stand for, in its body."""
+    node = unwrap(node)
+    if node is None or depth > MAX_DEPTH:
+        return None
+    if node.type == "identifier" and given is not None and f.src(node) in given:
+        return given[f.src(node)]
+    known = static_text(f, node, depth)
+    if known is not None:
+        return known if is_name(known) else None
+    if node.type == "member_expression":
+        return _held(f, node)
+    if node.type == "identifier":
+        if is_parameter(f, node) or f.src(node) in f.rewritten:
+            return None
+        value = f.resolve(f.src(node), node.start_byte)
+        return held_name(f, value, depth + 1) if value is not None else None
+    if node.type == "template_string":
+        text = _name_template(f, node, depth, given)
+        return text if text is not None and is_name(text) else None
+    if node.type == "call_expression":
+        return _method_name(f, node, depth)
+    return None
+
+
+def _name_template(f: JsFile, node, depth: int, given: dict[str, str] | None) -> str | None:
+    """A template's text, each substitution the name it holds or `{}`."""
+    text = ""
+    for c in node.named_children:
+        if c.type == "string_fragment":
+            text += f.src(c)
+        elif c.type == "template_substitution":
+            inner = c.named_children[0] if c.named_children else None
+            text += held_name(f, inner, depth + 1, given) or DYNAMIC_PLACEHOLDER
+        else:
+            return None
+    return text
+
+
+def _method_name(f: JsFile, call, depth: int) -> str | None:
+    """The table a call of the class's own method names (held_name)."""
+    fn = unwrap(call.child_by_field_name("function"))
+    obj, prop = member_parts(f, fn) if fn is not None else (None, None)
+    method = _own_method(f, call, prop) if obj is not None and obj.type == "this" and prop else None
+    if method is None:
+        return None
+    args = arg_list(call.child_by_field_name("arguments"))
+    params = [_param_name(f, p) for p in parameter_list(method)]
+    named = [p for p in params if p is not None]
+    if len(args) > len(params) or len(named) < len(params):
+        return None
+    given = {p: DYNAMIC_PLACEHOLDER for p in named}
+    given |= {p: held_name(f, a, depth + 1) or DYNAMIC_PLACEHOLDER for p, a in zip(named, args, strict=False)}
+    names = {
+        _unqualified(
+            _name_template(f, r, depth + 1, given) if r.type == "template_string" else held_name(f, r, depth + 1, given)
+        )
+        for r in map(unwrap, returns(method))
+        if r is not None
+    }
+    name = names.pop() if len(names) == 1 else None
+    return name if name is not None and is_name(name) else None
+
+
+def _param_name(f: JsFile, param) -> str | None:
+    """A plain parameter's name (TypeScript's `tableName: string` too); None for a pattern or a default."""
+    if param.type in ("required_parameter", "optional_parameter") and param.child_by_field_name("value") is None:
+        param = param.child_by_field_name("pattern")
+    return f.src(param) if param is not None and param.type == "identifier" else None
+
+
+def _unqualified(name: str | None) -> str | None:
+    """`"{}"."{}_messages"` -> `{}_messages`: a schema only the run knows, left off (the table is the same)."""
+    if name is None:
+        return None
+    for qualifier in (f'"{DYNAMIC_PLACEHOLDER}".', f"{DYNAMIC_PLACEHOLDER}."):
+        if name.startswith(qualifier):
+            name = name[len(qualifier) :]
+    return name.strip('"')
+
+
+def _own_method(f: JsFile, call, name: str):
+    """The one method named `name` of the class whose method makes `call` (`this.name(...)`), else None."""
+    node = f.parent(call)
+    while node is not None and not (node.type == "method_definition" and f.parent(node).type == "class_body"):
+        node = f.parent(node)
+    if node is None:
+        return None
+    body = f.parent(node)
+    found = [
+        m for m in body.named_children if m.type == "method_definition" and f.src(m.child_by_field_name("name")) == name
+    ]
+    return found[0] if len(found) == 1 else None
 
 
 def _held(f: JsFile, node) -> str | None:
