@@ -180,18 +180,21 @@ def _unnamed_declarations(schema: Schema, listed: set[str]) -> str:
     """Index declarations on collections advisor could not name may be the listed collections': said, so the
     note never reads as "none is declared" where some are (`self._collection.create_indexes(...)` on a collection
     the class is given; `db[name].create_index(keys)` with keys it could not read either)."""
-    where: dict[str, str] = {}
+    where: dict[tuple[str, str], str] = {}
     for ix in schema.indexes:
         if ix.method in ("mongo", UNREAD) and unnamed(ix.table) and ix.table not in listed and ix.location is not None:
-            where.setdefault(ix.table, f"{ix.location.path}:{ix.location.line}")
+            at = f"{ix.location.path}:{ix.location.line}"
+            # a class's own collection is one wherever it is declared; `db[name]` is one per place: each loop or
+            # function names its own (`<collection_name>` in three functions is three collections, or more)
+            where.setdefault((ix.table, "" if not run_time(ix.table) else at), at)
     if not where:
         return ""
     # a class's own collection first (`Repo._collection`: most likely one a query elsewhere names), then by place
-    ranked = sorted(where.items(), key=lambda kv: (run_time(kv[0]), kv[1]))
+    ranked = sorted(((t, at) for (t, _), at in where.items()), key=lambda kv: (run_time(kv[0]), kv[1]))
     shown = "; ".join(f"{t} at {at}" for t, at in ranked[:3])
     n = len(where)
     return (
-        f"; index declarations stand on {n} collection{'s' if n > 1 else ''} advisor could not name ({shown}"
+        f"; {n} index declaration{'s' if n > 1 else ''} stand{'' if n > 1 else 's'} on collections advisor could not name ({shown}"
         f"{' and more' if n > 3 else ''}), which may be some of these"
     )
 

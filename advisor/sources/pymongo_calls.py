@@ -11,7 +11,7 @@ from advisor.facts.loops import loop_items
 from advisor.ir import Location, SourceFile
 from advisor.mongo.shape import AGGREGATE_OPS, FIND_OPS, Placeholder, Regex
 from advisor.sources.links import instance_parts, links_of
-from advisor.sources.mongo_names import mark_run_time, run_time_name
+from advisor.sources.mongo_names import mark_run_time, run_time, run_time_name
 from advisor.sources.pymongo_bulk import bulk_write, python_shape, upserts
 from advisor.sources.pymongo_names import Names, keyword
 from advisor.sources.pymongo_params import record_calls, slot_of
@@ -305,7 +305,8 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
             if held and owner is not None:
                 on_database = (owner.name, held)
             if method in INDEX_METHODS:
-                _index(result, coll, method, call, path, index, names)
+                for each in (_looped_collections(receiver, names) if run_time(coll) else []) or [coll]:
+                    _index(result, each, method, call, path, index, names)
                 when = when or IndexWhen(tree, path)
                 timing = when.options(call)  # after a drop, in an overridden method: index-option-conflict
                 for declared in result.indexes[counts[1] :]:
@@ -396,6 +397,18 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
             lambda node: collection_of(node, names),
             [*result.queries, *result.indexes],
         )
+
+
+def _looped_collections(receiver: ast.AST, names: Names) -> list[str]:
+    """`for name in ["workflows", "triggers"]: db[name].create_index("id")` (or `db.get_collection(name)`): the
+    collection each element names, the loop's body declaring an index on each (advisor.facts.loops); [] else."""
+    key = receiver.slice if isinstance(receiver, ast.Subscript) else None
+    if isinstance(receiver, ast.Call) and isinstance(receiver.func, ast.Attribute) and len(receiver.args) == 1:
+        key = receiver.args[0] if receiver.func.attr == "get_collection" else None
+    items = loop_items(names.tree, receiver, key.id) if isinstance(key, ast.Name) else None
+    if not items or not all(isinstance(i, ast.Constant) and isinstance(i.value, str) and i.value for i in items):
+        return []
+    return [str(cast(ast.Constant, i).value) for i in items]
 
 
 def _held_back(result: SourceFile, counts: tuple[int, int]) -> list:

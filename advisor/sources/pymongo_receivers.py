@@ -142,6 +142,14 @@ def collection_of(node: ast.AST, names: Names, depth: int = 0) -> str | None:
         return instance_member(instance, node.attr) if instance else found
     if _named_by_argument(node) is not None:  # a Database's, returning the Collection
         return _named_by_argument(node)
+    if (  # db.get_collection(name): db[name]
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "get_collection"
+        and len(node.args) == 1
+        and holds_database(node.func.value, names, depth)
+    ):
+        return _keyed(node.args[0], names, depth)
     if _opened_by_name(node) is not None and names.imports_mongo:
         return _opened_by_name(node)
     callee = node.func.attr if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) else ""
