@@ -125,8 +125,11 @@ def schema_sql(path: str, text: str) -> str:
                 body = sqlalchemy_colons(body, backslashes=2)
                 if "f" in text[start : quote.start(1)].lower():
                     body = _FIELD.sub(_table_field, body)
-            elif names:  # `${this.logsTable}`, `${messagesTable}`: the table each names (js_sql_text.held_name)
-                body = _named(text, body, inner_start, [n for n in names if inner_start <= n[0] < inner_end])
+            else:
+                if names:  # `${this.logsTable}`, `${messagesTable}`: the table each names (js_sql_text.held_name)
+                    body = _named(text, body, inner_start, [n for n in names if inner_start <= n[0] < inner_end])
+                # `$${n}`: a numbered parameter the run writes, never the `$$` that opens a quoted body
+                body = _JS_BIND.sub(lambda m: "$" + "1".ljust(len(m.group(0)) - 1), body)
             bodies.append((inner_start, inner_end, body))
         if len(bodies) < len(group) or not runs_as_sql("".join(b for _, _, b in bodies)):
             continue  # a docstring, a message, a name: no statement
@@ -221,6 +224,8 @@ def _named(text: str, body: str, body_start: int, names: list[tuple[int, int, st
         body = body[: start - body_start] + written + body[end - body_start :]
     return body
 
+
+_JS_BIND = re.compile(r"\$\$\{[^{}`\n]{0,200}\}")
 
 _QUOTE = re.compile(r"""[rRbBuUfF]{0,2}(\"\"\"|'\'\'|"|'|`)""")
 
