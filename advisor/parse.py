@@ -92,6 +92,26 @@ def has_text_template(text: str) -> bool:
 _TEXT_KINDS = {"jinja_tag", "jinja", "pgpromise", "format", "psql_str", "psql_ident", "dollar_pct"}
 
 
+def named_stand_ins(text: str) -> str | None:
+    """The text with each template that is part of a longer name (`FROM {}_messages`, `idx_${prefix}_id`: a prefix
+    the run writes) as underscores of its length, the stand-in every reader gives it (`___messages`, as the
+    schema's tables are named: advisor.explain plans such a statement on the table the schema made); None when any
+    other template is left (a whole name, a value, a clause: what PostgreSQL would be sent is not known)."""
+    if not has_text_template(text):
+        return text
+
+    def replace(m: re.Match) -> str:
+        if _kind(m) in ("format", "pgpromise"):
+            before, after = text[m.start() - 1 : m.start()], text[m.end() : m.end() + 1]
+            # `{}_messages`, `idx_{}`: a name's part; `FROM job_queue{}` is a clause some runs append, not a suffix
+            if before == "_" or after.isalnum() or after == "_":
+                return "_" * len(m.group(0))
+        return m.group(0)
+
+    out = _TEMPLATE.sub(replace, text)
+    return None if has_text_template(out) else out
+
+
 def _kind(m: re.Match) -> str | None:
     """What one match of _TEMPLATE is: "keep" for text kept as written, an unclosed `{{` to the end too."""
     if m.lastgroup in ("jinja_tag", "jinja") and not (m["tag_end"] or m["note_end"] or m["jinja_end"]):

@@ -84,7 +84,8 @@ def test_a_declared_type_reaches_prepare_only_as_a_plain_type_name():
     assert param_types(None, None, 4, crafted) == ["unknown", "bigint", "character varying(20)", "job_status[]"]
 
 
-SCHEMA = """CREATE TYPE job_status AS ENUM ('todo', 'doing', 'done');
+SCHEMA = (
+    """CREATE TYPE job_status AS ENUM ('todo', 'doing', 'done');
 CREATE TABLE jobs (
   id bigserial PRIMARY KEY,
   queue_name varchar(128) NOT NULL,
@@ -94,13 +95,17 @@ CREATE TABLE jobs (
   worker_id bigint
 );
 CREATE TABLE events (id bigserial PRIMARY KEY, job_id bigint NOT NULL, type text NOT NULL);
-""" + DEFER + TRIGGER + """CREATE FUNCTION retry_job(p_id bigint, p_at timestamptz) RETURNS void AS $$
+"""
+    + DEFER
+    + TRIGGER
+    + """CREATE FUNCTION retry_job(p_id bigint, p_at timestamptz) RETURNS void AS $$
 BEGIN
   UPDATE jobs SET status = 'todo', lock = coalesce(lock, p_at::text) WHERE id = p_id AND status = 'doing';
   PERFORM pg_notify('jobs', coalesce(p_at, now())::text);
 END;
 $$ LANGUAGE plpgsql;
 """
+)
 
 
 def _project(tmp_path):
@@ -158,7 +163,7 @@ def test_psql_variables_are_filled_as_names_of_the_same_length():
     out = filled(text)
     assert len(out) == len(text)
     assert "create table app_schema .jobs" in out and "':NOT_ME'" in out  # not inside a string
-    assert 'comment on table "app_schema" .jobs is \'label\'' in out and "-- :NOR_ME" in out
+    assert "comment on table \"app_schema\" .jobs is 'label'" in out and "-- :NOR_ME" in out
     assert "'{}'::json, a[1:n]" in out  # casts and slices are no variables
     assert filled("select (a, b):::APP.job_spec") == "select (a, b)::app .job_spec"  # a cast to a variable's type
     # in a function body only a schema name (before a dot) is filled: `:kind` there is the body's own text
@@ -179,7 +184,6 @@ def test_a_schema_the_files_use_but_do_not_create_is_created(tmp_path, monkeypat
     assert normalise("SELECT * FROM :APP.events WHERE id = :id")[0] == "SELECT * FROM app.events WHERE id = $1"
 
 
-
 def test_a_pg_promise_schema_name_of_a_migration_is_the_search_path(tmp_path, monkeypatch, pg_server):
     """ark-core's migrations: `CREATE TABLE ${schema~}.blocks`, its pg-promise runner formatting the schema, its
     queries written `FROM blocks`.  The qualifier goes (same length, so PostgreSQL's positions stay right): the
@@ -188,7 +192,10 @@ def test_a_pg_promise_schema_name_of_a_migration_is_the_search_path(tmp_path, mo
 
     text = "CREATE INDEX b ON $(schema:name) . blocks (h)"
     assert len(filled(text)) == len(text) and filled(text).split() == ["CREATE", "INDEX", "b", "ON", "blocks", "(h)"]
-    assert filled("SELECT '${schema~}.t' FROM ${s~}.t WHERE id = ${id}") == "SELECT '${schema~}.t' FROM       t WHERE id = ${id}"
+    assert (
+        filled("SELECT '${schema~}.t' FROM ${s~}.t WHERE id = ${id}")
+        == "SELECT '${schema~}.t' FROM       t WHERE id = ${id}"
+    )
     migration = (
         "CREATE TABLE IF NOT EXISTS ${schema~}.blocks (id varchar(64) PRIMARY KEY, height int, generator text);\n"
         'CREATE INDEX IF NOT EXISTS "blocks_height" ON ${schema~}.blocks ("height");\n'
@@ -262,8 +269,11 @@ def test_a_function_a_later_schema_file_redefines_or_drops_is_history(tmp_path, 
     schema, _ = assemble(find_config(root), [])
     assert sorted(loc.line for loc in schema.replaced_routines) == [3, 9]  # get_job's first, jobs__decrease
     # a schema file that defines a routine changes what the files before it mean: cached results depend on it
-    defines = SourceFile("sql/000003.sql", "", extract_sql("sql/000003.sql", "create function f() returns int "
-                                                           "as $$ select 1 $$ language sql;"))
+    defines = SourceFile(
+        "sql/000003.sql",
+        "",
+        extract_sql("sql/000003.sql", "create function f() returns int as $$ select 1 $$ language sql;"),
+    )
     assert schema_contribution(defines) != ""
     monkeypatch.setenv("ADVISOR_DSN", pg_server.conninfo())
     findings = _check(root, monkeypatch)
@@ -327,7 +337,9 @@ def test_measured_advice_keeps_the_static_premises(tmp_path, monkeypatch, pg_ser
     root.mkdir()
     config = 'dialect = "postgres"\nschema = ["schema.sql"]\n[seed]\nrows = 2000\n[explain]\nmin_cost = 1\n'
     (root / "advisor.toml").write_text('large-tables = ["queues"]\n' + config)
-    (root / "schema.sql").write_text("CREATE TABLE queues (id bigserial PRIMARY KEY, name text NOT NULL, paused bool);\n")
+    (root / "schema.sql").write_text(
+        "CREATE TABLE queues (id bigserial PRIMARY KEY, name text NOT NULL, paused bool);\n"
+    )
     (root / "q.sql").write_text("SELECT id FROM queues WHERE name = $1;\n")
     advised = [f for f in _check(root, monkeypatch) if f["name"] == "missing-index"]
     assert advised and advised[0]["evidence"] == "measured"  # 2,000 rows: an index on name is verified
@@ -337,7 +349,8 @@ def test_measured_advice_keeps_the_static_premises(tmp_path, monkeypatch, pg_ser
     found = _check(root, monkeypatch)
     assert not [f for f in found if f["name"] == "missing-index"]
     assert [f["message"].split(": ", 1)[1] for f in found if f["name"] == "unknown-size"] == [
-        "queues (1 missing-index; first at small/q.sql:1)"]
+        "queues (1 missing-index; first at small/q.sql:1)"
+    ]
     # the same 2,000 rows, now said to be the table's size, below [explain] large_table_rows (5,000): it stays small
     (root / "advisor.toml").write_text(config + "[seed.tables.queues]\nrows = 2000\n")
     assert not [f for f in _check(root, monkeypatch) if f["name"] == "missing-index"]
@@ -364,3 +377,54 @@ def test_a_list_the_driver_expands_after_in_is_not_planned_as_written():
     assert not readable(statement("SELECT id FROM t WHERE id IN %s"))
     assert readable(statement("SELECT id FROM t WHERE id IN (%s, %s)"))
     assert readable(statement("SELECT id FROM t WHERE id = ANY(%(ids)s)"))
+
+
+PREFIXED = """\
+class Store {
+  constructor(options) {
+    this.prefix = options.prefix ?? "app";
+  }
+  async init(client) {
+    const jobs = `${this.prefix}_jobs`;
+    await client.query(`CREATE TABLE IF NOT EXISTS ${jobs} (id bigint PRIMARY KEY, queue text NOT NULL, run_at timestamptz)`);
+    await client.query(`ALTER TABLE ${jobs} ADD COLUMN queue text`);
+    await client.query(`CREATE INDEX IF NOT EXISTS idx_${this.prefix}_jobs_queue ON ${jobs} (queue)`);
+  }
+  async due(client, queue) {
+    return client.query(`SELECT id FROM ${this.prefix}_jobs WHERE queue = $1 ORDER BY run_at LIMIT 10`, [queue]);
+  }
+  async byId(client, id) {
+    return client.query(`SELECT id FROM ${this.prefix}_jobs WHERE id = $1`, [id]);
+  }
+}
+module.exports = { Store };
+"""
+
+
+def test_a_table_the_run_names_by_a_prefix_is_loaded_and_planned(tmp_path, monkeypatch, pg_server):
+    """Holdout 34's @voltagent/postgres and holdout 26's errsole: every table is `${prefix}_name`, in the DDL and in
+    the queries. Read statically as `…_jobs`; loaded and planned under the same stand-in (`___jobs`), so the plan
+    stage sees them (it refused every statement, each "filled in where the code runs it"). A column its CREATE
+    TABLE already has, added again by a guarded ALTER, is no load error."""
+    from advisor.explain.stage import readable
+    from advisor.ir import Location, SqlQuery, TextMap
+    from advisor.parse import named_stand_ins
+
+    assert named_stand_ins("SELECT a FROM {}_jobs WHERE b = $1") == "SELECT a FROM ___jobs WHERE b = $1"
+    assert named_stand_ins("CREATE INDEX idx_${p}_q ON x_{} (q)") == "CREATE INDEX idx______q ON x___ (q)"
+    assert named_stand_ins("SELECT a FROM {} WHERE b = $1") is None  # a whole name only the run knows
+    assert named_stand_ins("SELECT a FROM {}_jobs {}") is None  # and a clause
+    assert named_stand_ins("SELECT a FROM jobs{} ORDER BY a") is None  # a clause some runs append to the text
+    text = "SELECT id FROM {}_jobs WHERE id = $1"
+    prefixed = SqlQuery(
+        text, Location("s.js", 1, 1), TextMap("s.js", text, ((0, 1, 1),)), "js", dynamic=True, complete=False
+    )
+    assert readable(prefixed)
+
+    monkeypatch.setenv("ADVISOR_DSN", pg_server.conninfo())
+    root = tmp_path / "store"
+    (root / "lib").mkdir(parents=True)
+    (root / "advisor.toml").write_text('dialect = "postgres"\nschema = ["lib/store.js"]\n')
+    (root / "lib" / "store.js").write_text(PREFIXED)
+    findings = _check(root, monkeypatch)
+    assert not [f for f in findings if f["name"] in ("schema-rejected", "explain-error")], findings

@@ -83,24 +83,34 @@ class Workload:
 
 def plannable(query: SqlQuery) -> bool:
     return (
-        not query.dynamic
+        (not query.dynamic or _named_only(query.text))
         and query.source not in ("schema",)
         and bool(PLANNABLE.match(query.text))
         and query.dialect == "postgres"
     )
 
 
+def _named_only(text: str) -> bool:
+    """Built at run time only in the names of its tables (`FROM ${this.prefix}_messages`): planned on the tables the
+    schema's statements make under the same names (advisor.parse.named_stand_ins)."""
+    from advisor.parse import has_text_template, named_stand_ins
+
+    return has_text_template(text) and named_stand_ins(text) is not None
+
+
 def readable(query: SqlQuery) -> bool:
     """The text is the whole statement as it runs: advisor's parser read it, and nothing in it is filled in later
     (`WHERE {clause} AND ...`, `${table}`), which PostgreSQL could only refuse (a psql :SCHEMA aside: planned as a
     schema, advisor.explain.params.normalise)."""
-    from advisor.parse import PSQL_SCHEMA, ParseFailure, has_text_template, parse_sql
+    from advisor.parse import PSQL_SCHEMA, ParseFailure, has_text_template, named_stand_ins, parse_sql
 
-    if not query.complete or isinstance(parse_sql(query.text, query.dialect), ParseFailure):
+    if not (query.complete or _named_only(query.text)) or isinstance(
+        parse_sql(query.text, query.dialect), ParseFailure
+    ):
         return False
     if _EXPANDED_LIST.search(query.text):
         return False  # `IN %s`, `IN :ids`: the driver writes the list there, so the text is not what runs
-    return not has_text_template(PSQL_SCHEMA.sub("x", query.text))
+    return not has_text_template(PSQL_SCHEMA.sub("x", named_stand_ins(query.text) or query.text))
 
 
 # a placeholder standing alone after IN, where only a parenthesised list is SQL: a driver expands a tuple there
@@ -357,7 +367,9 @@ def run_workload(
 
 @lru_cache(maxsize=4096)
 def _normalised(text: str) -> tuple[str, int]:
-    return normalise(strip_statement(text))
+    from advisor.parse import named_stand_ins
+
+    return normalise(strip_statement(named_stand_ins(text) or text))
 
 
 def new_run(query: SqlQuery, schema: Schema) -> QueryRun:

@@ -71,6 +71,9 @@ def _line_of(text: str, start_line: int, position: str | None) -> int:
     return start_line + text.count("\n", 0, max(0, offset))
 
 
+_ADD_COLUMN = re.compile(r"\s*ALTER\s+TABLE\s+(?:ONLY\s+)?[^;]*?\bADD\s+(?:COLUMN\s+)?(?!CONSTRAINT\b)", re.I)
+
+
 def _send(conn, query, body: str, schemas: set[str], private: bool) -> tuple[int, str] | None:
     """Run one schema statement; (line, message) of the error PostgreSQL gives, or None.  A schema it names that
     does not exist (`CREATE TABLE stripe.products`, where a migration runner made `stripe` first) is created once,
@@ -84,6 +87,8 @@ def _send(conn, query, body: str, schemas: set[str], private: bool) -> tuple[int
             conn.execute(body, binary=True, prepare=False)
             return None
         except psycopg.Error as exc:
+            if isinstance(exc, psycopg.errors.DuplicateColumn) and _ADD_COLUMN.match(body):
+                return None  # the column is there (its CREATE TABLE has it; the code adds it when it is missing)
             where = _line_of(query.text, query.location.line, exc.diag.statement_position)
             failed = where, server_message(exc, body, private)
             if private and isinstance(exc, psycopg.errors.OutOfMemory):  # advisor's cap, not production's memory
@@ -196,9 +201,12 @@ def filled(text: str) -> str:
     as a name, a quoted name or a literal (`:GRAPHILE_WORKER_SCHEMA.jobs` -> `graphile_worker_schema .jobs`): one
     schema advisor creates for them (see `_send`), the same name the EXPLAIN stage plans their queries on.  A
     pg-promise name naming the schema (`${schema~}.blocks`, which its runner formats) goes: the table is made in
-    the search path, where the project's queries, written without it, find it."""
+    the search path, where the project's queries, written without it, find it.  A template that is part of a longer
+    name (`CREATE TABLE {}_messages`, a prefix the run writes) is underscores, the name the queries are planned on."""
+    from advisor.parse import named_stand_ins
+
     if ":" not in text and "$" not in text:
-        return text
+        return named_stand_ins(text) or text  # `CREATE TABLE {}_messages`: the name its queries are planned on
 
     def fill(m: re.Match) -> str:
         if m.group("keep") is not None:
@@ -212,7 +220,8 @@ def filled(text: str) -> str:
                 return (mark + m.group(kind).lower() + mark).ljust(len(m.group(0)))
         return m.group(0)
 
-    return _PSQL.sub(fill, text)
+    text = _PSQL.sub(fill, text)
+    return named_stand_ins(text) or text
 
 
 def _missing_schema(exc) -> str | None:
