@@ -94,3 +94,15 @@ def test_a_method_that_names_two_tables_names_none(project):
     loaded = load_project(["."], Options())
     assert set(loaded.schema.tables) == {"___vectors"}  # getTableName's returns differ: no one name
     assert "SELECT * FROM {} WHERE user_id = $1 ORDER BY {}" in {q.text for s in loaded.sources for q in s.queries}
+
+
+def test_this_in_a_function_of_the_method_is_another_object(project):
+    # `function () { this.getTableName(...) }` inside the method: `this` is whatever calls it, not the class
+    inner = STORE.replace(
+        "    const conversations = this.getTableName(`${this.tablePrefix}_conversations`);\n    try {",
+        "    const conversations = (function () { return this.getTableName(`${this.tablePrefix}_conversations`); })();\n    try {",
+    )
+    project({"lib/store.js": inner, "advisor.toml": CONFIG})
+    loaded = load_project(["."], Options())
+    texts = {q.text for s in loaded.sources for q in s.queries if "user_id = $1" in q.text}
+    assert texts == {"SELECT * FROM {} WHERE user_id = $1 ORDER BY {}"}

@@ -181,9 +181,12 @@ def _unqualified(name: str | None) -> str | None:
 
 
 def _own_method(f: JsFile, call, name: str):
-    """The one method named `name` of the class whose method makes `call` (`this.name(...)`), else None."""
+    """The one method named `name` of the class whose method makes `call` (`this.name(...)`), else None (also in a
+    `function` of the method, where `this` is another object: only an arrow function keeps the method's)."""
     node = f.parent(call)
     while node is not None and not (node.type == "method_definition" and f.parent(node).type == "class_body"):
+        if node.type in FUNCTIONS and node.type not in ("arrow_function", "method_definition"):
+            return None
         node = f.parent(node)
     if node is None:
         return None
