@@ -16,6 +16,7 @@ from advisor.sources.js_flow import scope_names
 from advisor.sources.js_mongo import extract_mongo
 from advisor.sources.js_pg_format import pg_format_queries
 from advisor.sources.js_sql_builders import (
+    appended_pieces,
     appended_to,
     builder_queries,
     called_builder,
@@ -111,6 +112,7 @@ def _read_argument(f: _File, call, arg, name: str, callee: str, result: SourceFi
     # builder's statement, not a statement: its text is checked for what it interpolates, not parsed
     fragment = name == "raw" and call.parent is not None and call.parent.type == "arguments"
     appended: list = []  # what `sql += ...` adds to the name before the call (None: on some runs only)
+    pieces: list = []  # every piece `+=` adds before the call, also on some runs only: each judged where it stands
     if arg.type == "identifier":
         resolved = f.resolve(f.src(arg), arg.start_byte)
         if (
@@ -122,6 +124,7 @@ def _read_argument(f: _File, call, arg, name: str, callee: str, result: SourceFi
             added = appended_to(f, fn, f.src(arg), arg.start_byte) if fn is not None and fn == enclosing(arg) else []
             if added is None:
                 return False  # changed another way than by appending: not one text advisor can say
+            pieces = appended_pieces(f, fn, f.src(arg), arg.start_byte) if added else []
             arg, origin, appended = resolved, "constant-reaching-call", added
     if arg.type == "object":  # client.query({ text: '...', values })
         for child in arg.named_children:
@@ -153,8 +156,8 @@ def _read_argument(f: _File, call, arg, name: str, callee: str, result: SourceFi
             return False
         seen.add(arg.id)
         # what each piece splices, judged where it is written: the text, and each piece `+=` appends before the
-        # call (one only some runs append, `...` in js_sql_text.concatenation, is read where it is written too)
-        for piece in [arg, *(a for a in appended if a is not None)]:
+        # call, also one only some runs append (a placeholder, `...`, in the text read: js_sql_text.concatenation)
+        for piece in [arg, *(p for p in pieces if p is not None)]:
             spliced: list[str] = unknown if not appended else []
             if appended:
                 concatenation(f, flatten_plus(piece), spliced)

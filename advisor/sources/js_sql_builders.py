@@ -159,6 +159,16 @@ def appended_to(f: JsFile, fn, name: str, before: int) -> list | None:
     return appended
 
 
+def appended_pieces(f: JsFile, fn, name: str, before: int) -> list:
+    """Every piece the function appends to `name` with `+=` before byte `before`, on every run or on some: what each
+    splices is judged where it is written (sql-string-building), whether or not the text advisor reads holds it."""
+    return [
+        unwrap(node.child_by_field_name("right"))
+        for node in _augmented(f, fn).get(name, ())
+        if node.start_byte < before and f.src(node.child_by_field_name("operator")) == "+="
+    ]
+
+
 def _around_both(node, at: int, fn):
     """The innermost node around `node` that holds byte `at` too (at most the function)."""
     around = node.parent
