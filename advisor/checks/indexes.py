@@ -8,7 +8,7 @@ from sqlglot import exp
 
 from advisor.checks import QueryContext, query_check
 from advisor.checks.premises import retention_sweep
-from advisor.facts.sql import is_catalog, parameterised
+from advisor.facts.sql import is_catalog, is_placeholder, parameterised
 from advisor.indexes.candidates import Candidate, access_of, candidate_for, serving_index, without_wrapped
 from advisor.indexes.pushdown import Pushdown, add_pushed
 
@@ -31,6 +31,34 @@ def _drivers(ctx: QueryContext, scope) -> set[str]:
         if access.filters and serving_index(ctx.schema, access) is not None:
             out.add(alias)
     return out
+
+
+def _first_start(ctx: QueryContext, scope, drivers: set[str]) -> str | None:
+    """When no table of the join is found by an index of its own, the join starts by reading one whole: the first
+    with filters of its own an index could serve (not a flag or NULL test alone) is the table to give one. None when
+    some table could start it cheaply or its indexes are not all known (a derived relation, a table not seen whole,
+    one that stays small)."""
+    if drivers or scope.derived or not ctx.query.complete:
+        return None
+    first = None
+    for alias, table in scope.sources.items():
+        if not ctx.schema.complete(table) or ctx.schema.small(table) or is_catalog(table):
+            return None
+        own = [p for p in access_of(scope, alias, table, ctx.schema).predicates if _against_a_value(p)]
+        if first is None and own and not all(_two_valued(ctx.schema, table, p) for p in own):
+            first = alias
+    return first
+
+
+def _against_a_value(p) -> bool:
+    """A condition on a plain column against a value (a parameter, a literal), not against another table's column
+    (`a.updated_at < b.updated_at` in a self-join is a condition of the join, no way into either table)."""
+    return (
+        p.op in ("eq", "in", "range", "like")
+        and not p.wrapped
+        and p.value is not None
+        and not any(isinstance(n, exp.Column) and not is_placeholder(n.name) for n in p.value.walk())
+    )
 
 
 def _drop_anti_join_tests(scope, alias: str, access) -> None:
@@ -84,10 +112,14 @@ def missing_index(ctx: QueryContext):
                 continue  # nothing an index could narrow: joins alone are hashed, full reads stay full;
                 # a top-N over a join sorts the joined rows, not this table
             joins = access.joins + merged_into.get(alias, [])
+            starts = False  # the join starts here, reading this table whole: no table of it is found by an index
             if joins and _join_served(ctx, table, joins):
                 drivers = _drivers(ctx, scope) if drivers is None else drivers
                 if drivers - {alias}:
                     continue  # reached by an indexed join key from a table an index finds: its filters are residual
+                starts = _first_start(ctx, scope, drivers) == alias
+                if starts:  # judged by its own filters: the join key it is probed by comes from a whole read
+                    access = replace(access, joins=[])
             # the scan reads the table and every table that inherits from it or is its partition, each by its own indexes
             read = ctx.schema.scanned(table, only=_only(scope, alias))
             unseen = ctx.schema.unseen(table, only=_only(scope, alias))
@@ -124,9 +156,14 @@ def missing_index(ctx: QueryContext):
             child = ctx.schema.table(target)
             kind = "a partition" if child is not None and child.partition_of else "a child table"
             where = "" if target == table else f" ({kind} of {table}, which this query reads)"
+            reads = (
+                "and no table it joins is found by an index of its own: the join starts by reading a whole table"
+                if starts
+                else "it reads the whole table"
+            )
             yield ctx.hit(
                 anchor,
-                f"no index on {target}{where} serves this query's access ({what}): it reads the whole table",
+                f"no index on {target}{where} serves this query's access ({what}){', ' if starts else ': '}{reads}",
                 help=f"add an index, equality columns first, then sort, then range: {ddl} If {target} stays "
                 f"small, give its size ([seed.tables.{target}] rows = 100) and advisor gives it no index advice",
                 fix=ddl,
