@@ -60,3 +60,11 @@ def test_no_claim_on_a_join_with_a_table_not_seen_whole(project):
         "SELECT m.user_id FROM members m JOIN room_meta x ON x.room_id = m.room_id WHERE m.user_id = $1 AND x.kind = $2;\n",
     )
     assert got == []  # room_meta has no CREATE TABLE: an index of its may start the join
+
+
+def test_the_claim_stands_at_the_condition_it_asks_an_index_for(project):
+    got = claims(
+        project,
+        "SELECT r.id\nFROM rooms r\nJOIN members m\n  ON m.room_id = r.id\n  AND m.user_id = $1\nWHERE r.archived_at IS NULL;\n",
+    )
+    assert [line for line, _ in got] == [5]  # `m.user_id = $1`, not the join key the table is probed by

@@ -152,7 +152,8 @@ def missing_index(ctx: QueryContext):
             target = bare[0]
             ddl = Candidate(target, keys).placed(ctx.schema).ddl()
             what = ", ".join(dict.fromkeys(access.filters)) or "ORDER BY " + ", ".join(str(k) for k in access.sort)
-            anchor = access.predicates[0].node if access.predicates else scope.order_by[0].node
+            own = [p for p in access.predicates if _against_a_value(p)] if starts else access.predicates
+            anchor = own[0].node if own else scope.order_by[0].node  # where the join starts: its own condition
             child = ctx.schema.table(target)
             kind = "a partition" if child is not None and child.partition_of else "a child table"
             where = "" if target == table else f" ({kind} of {table}, which this query reads)"
