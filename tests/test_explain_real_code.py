@@ -415,6 +415,11 @@ def test_a_table_the_run_names_by_a_prefix_is_loaded_and_planned(tmp_path, monke
     assert named_stand_ins("SELECT a FROM {} WHERE b = $1") is None  # a whole name only the run knows
     assert named_stand_ins("SELECT a FROM {}_jobs {}") is None  # and a clause
     assert named_stand_ins("SELECT a FROM jobs{} ORDER BY a") is None  # a clause some runs append to the text
+    from advisor.seed.load import adds_one_column
+
+    assert adds_one_column("ALTER TABLE ___jobs ADD COLUMN queue text")
+    assert not adds_one_column("ALTER TABLE ___jobs ADD COLUMN queue text, ADD COLUMN extra text")  # extra: refused too
+    assert not adds_one_column("ALTER TABLE ___jobs ADD CONSTRAINT q UNIQUE (queue)")
     text = "SELECT id FROM {}_jobs WHERE id = $1"
     prefixed = SqlQuery(
         text, Location("s.js", 1, 1), TextMap("s.js", text, ((0, 1, 1),)), "js", dynamic=True, complete=False

@@ -74,6 +74,12 @@ def _line_of(text: str, start_line: int, position: str | None) -> int:
 _ADD_COLUMN = re.compile(r"\s*ALTER\s+TABLE\s+(?:ONLY\s+)?[^;]*?\bADD\s+(?:COLUMN\s+)?(?!CONSTRAINT\b)", re.I)
 
 
+def adds_one_column(body: str) -> bool:
+    """`ALTER TABLE t ADD COLUMN c ...` alone: refused as a duplicate, it leaves the table as declared. Not one of
+    several actions (`ADD COLUMN a ..., ADD COLUMN b ...`): PostgreSQL then refuses them all, b too."""
+    return _ADD_COLUMN.match(body) is not None and re.search(r",\s*(?:ADD|ALTER|DROP|RENAME)\b", body, re.I) is None
+
+
 def _send(conn, query, body: str, schemas: set[str], private: bool) -> tuple[int, str] | None:
     """Run one schema statement; (line, message) of the error PostgreSQL gives, or None.  A schema it names that
     does not exist (`CREATE TABLE stripe.products`, where a migration runner made `stripe` first) is created once,
@@ -87,7 +93,7 @@ def _send(conn, query, body: str, schemas: set[str], private: bool) -> tuple[int
             conn.execute(body, binary=True, prepare=False)
             return None
         except psycopg.Error as exc:
-            if isinstance(exc, psycopg.errors.DuplicateColumn) and _ADD_COLUMN.match(body):
+            if isinstance(exc, psycopg.errors.DuplicateColumn) and adds_one_column(body):
                 return None  # the column is there (its CREATE TABLE has it; the code adds it when it is missing)
             where = _line_of(query.text, query.location.line, exc.diag.statement_position)
             failed = where, server_message(exc, body, private)
