@@ -60,6 +60,12 @@ class TextMap:
         end_line, end_col = self._position(max(start, end))
         return Location(self.path, line, col, end_line, end_col + 1)
 
+    def part(self, start: int, end: int) -> TextMap:
+        """The map of text[start:end]: where it begins, then the anchors inside it, counted from its start."""
+        first = self.locate(start)
+        inside = tuple((a - start, line, col) for a, line, col in self.anchors if start < a < end)
+        return TextMap(self.path, self.text[start:end], ((0, first.line, first.col), *inside))
+
     def _position(self, offset: int) -> tuple[int, int]:
         offset = max(0, min(offset, len(self.text)))
         base, line, col = self.anchors[0]

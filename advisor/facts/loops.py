@@ -39,7 +39,7 @@ def walked(tree: ast.AST, iterable: ast.expr, at: ast.AST, depth: int = 0) -> li
         keys = [k for k in node.keys if k is not None and _is_text(k)]
         return keys if len(keys) == len(node.keys) else None  # no `**other`: every key a string
     if isinstance(node, ast.Name):
-        held = _held(tree, node.id, at)
+        held = assigned_once(tree, node.id, at)
         return walked(tree, held, held, depth + 1) if held is not None else None
     if isinstance(node, ast.Call) and not node.keywords:
         if isinstance(node.func, ast.Attribute) and node.func.attr == "keys" and not node.args:
@@ -77,7 +77,7 @@ def _kept(tree: ast.AST, node: ast.ListComp, depth: int) -> list[ast.expr] | Non
     return items
 
 
-def _held(tree: ast.AST, name: str, at: ast.AST) -> ast.expr | None:
+def assigned_once(tree: ast.AST, name: str, at: ast.AST) -> ast.expr | None:
     """The value of the one assignment of `name` in the function around `at` (or, when the function binds it
     nowhere, in the module's own statements); None when it is bound another way or more than once."""
     function = function_at(tree, getattr(at, "lineno", 0))

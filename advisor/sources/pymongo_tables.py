@@ -16,6 +16,8 @@ from functools import cached_property
 from typing import Any
 
 from advisor.facts.ast_nodes import class_at, function_at, walk
+from advisor.facts.callers import defaults
+from advisor.facts.loops import assigned_once
 from advisor.facts.reaching import bound_values
 from advisor.ir import IndexDef, Location
 from advisor.sources.python_classes import Classes
@@ -110,7 +112,6 @@ def index_tables(
     """`NAME = {"collection": [IndexModel(...), ...], ...}` (or `(keys, options)` pairs): each table's declarations,
     by its name."""
     out: dict[str, list[IndexDef]] = {}
-    listed = _listed(tree)
     for node in walk(tree):
         target = (
             node.targets[0]
@@ -122,7 +123,7 @@ def index_tables(
         table = getattr(node, "value", None)
         if not isinstance(target, ast.Name) or not isinstance(table, ast.Dict) or not table.keys:
             continue
-        lists = [(k, _spread(v, listed)) for k, v in zip(table.keys, table.values)]
+        lists = [(k, _spread(v, tree)) for k, v in zip(table.keys, table.values)]
         if not all(
             isinstance(k, ast.Constant)
             and isinstance(k.value, str)
@@ -155,24 +156,15 @@ def index_tables(
     return out
 
 
-def _listed(tree: ast.AST) -> dict[str, ast.AST]:
-    """The module's names assigned one list or tuple literal (`VARIANT_INDEXES = [IndexModel(...), ...]`)."""
-    values: dict[str, list[ast.AST]] = {}
-    for node in walk(tree):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            values.setdefault(node.targets[0].id, []).append(node.value)
-    return {k: v[0] for k, v in values.items() if len(v) == 1 and isinstance(v[0], (ast.List, ast.Tuple))}
-
-
-def _spread(node: ast.AST, listed: dict[str, ast.AST]) -> ast.AST:
+def _spread(node: ast.AST, tree: ast.AST) -> ast.AST:
     """A table's list with `*NAME` of a module list spread into it, as Python builds it (pandahub's
-    `*VARIANT_INDEXES` in each collection's list)."""
+    `*VARIANT_INDEXES` in each collection's list): the list the module assigns the name once."""
     if not isinstance(node, (ast.List, ast.Tuple)) or not any(isinstance(e, ast.Starred) for e in node.elts):
         return node
     elements: list[ast.expr] = []
     for e in node.elts:
         if isinstance(e, ast.Starred):
-            spread = listed.get(e.value.id) if isinstance(e.value, ast.Name) else None
+            spread = assigned_once(tree, e.value.id, e) if isinstance(e.value, ast.Name) else None
             if not isinstance(spread, (ast.List, ast.Tuple)):
                 return node  # a list only the run knows: the table is not read
             elements += spread.elts
@@ -358,11 +350,7 @@ class TableUses:
         init = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"), None)
         if init is None:
             return None
-        args = init.args
-        positional = args.posonlyargs + args.args
-        defaults = dict(zip([a.arg for a in positional[len(positional) - len(args.defaults) :]], args.defaults))
-        defaults |= {a.arg: d for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None}
-        default = defaults.get(held.id)
+        default = defaults(init).get(held.id)
         return self.imported.get(default.id, default.id) if isinstance(default, ast.Name) else None
 
 

@@ -308,7 +308,7 @@ def _add_query(
             spans = [(0, len(plain))]  # one statement (a MySQL routine's `BEGIN ... END` body too): as written
         for start, end in spans:  # a script (`conn.execute(DDL)`) runs each of its statements
             text = plain if (start, end) == (0, len(plain)) else plain[start:end]
-            part = textmap if text is plain else _part(textmap, start, end)
+            part = textmap if text is plain else textmap.part(start, end)
             where = location(path, value, index) if text is plain else part.locate(0)
             result.queries.append(
                 SqlQuery(text, where, part, "python", dialect=dialect, origin=origin, complete=complete)
@@ -361,13 +361,6 @@ def _appended_to(tree: ast.Module) -> set[int]:
     return out
 
 
-def _part(textmap: TextMap, start: int, end: int) -> TextMap:
-    """The map of text[start:end]: the anchors inside it, counted from its start, after one where it begins."""
-    first = textmap.locate(start)
-    inside = [(a - start, line, col) for a, line, col in textmap.anchors if start < a < end]
-    return TextMap(textmap.path, textmap.text[start:end], ((0, first.line, first.col), *inside))
-
-
 def _add_composition(
     result: SourceFile,
     path: str,
@@ -387,9 +380,7 @@ def _add_composition(
         if start < 0 or not isinstance(node, ast.Constant) or not isinstance(node.value, str):
             return [(0, node.lineno, index.char_col(node.lineno, node.col_offset))]
         textmap = textmaps.get(id(node)) or textmaps.setdefault(id(node), string_textmap(path, node, node.value, index))
-        first = textmap.locate(start)
-        inside = [(a - start, line, col) for a, line, col in textmap.anchors if start < a < start + length]
-        return [(0, first.line, first.col), *inside]
+        return list(textmap.part(start, start + length).anchors)
 
     text, anchors, unknown = psycopg_sql.sketch(parts(value) or [], value, reach.constant, position)
     if not (looks_like_sql if origin == "named-constant" else runs_as_sql)(text):
