@@ -41,6 +41,19 @@ MAX_VALUE_NODES = 5000  # syntax nodes read for one value, variables expanded
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
 
 _parsers: dict[str, Any] = {}
+# TypeScript 5's type-only star export (`export type * from './types'`), which the grammar does not know: erased by
+# the compiler, so read as the `export * from` it parses (the same length: every position stays)
+_TYPE_STAR = re.compile(rb"(?<![\w$.])(export\s+)type(\s*\*)")
+
+
+class _Parser:
+    def __init__(self, parser, typescript: bool):
+        self.parser, self.typescript = parser, typescript
+
+    def parse(self, data: bytes):
+        if self.typescript and b"type" in data:
+            data = _TYPE_STAR.sub(lambda m: m.group(1) + b"    " + m.group(2), data)
+        return self.parser.parse(data)
 
 
 def parser(suffix: str):
@@ -59,7 +72,7 @@ def parser(suffix: str):
             import tree_sitter_javascript as tsj
 
             lang = Language(tsj.language())
-        _parsers[suffix] = Parser(lang)
+        _parsers[suffix] = _Parser(Parser(lang), suffix in (".ts", ".mts", ".cts", ".tsx"))
     return _parsers[suffix]
 
 
