@@ -39,6 +39,7 @@ from advisor.sources.js_mongo_factories import (
 )
 from advisor.sources.js_mongo_indexes import (
     INDEX_METHODS,
+    class_field_indexes,
     helper_list_indexes,
     index_from_call,
     register_schemas,
@@ -50,9 +51,10 @@ from advisor.sources.js_mongo_plugins import exported as exported_plugins
 from advisor.sources.js_mongo_plugins import plugin_indexes
 from advisor.sources.js_mongo_slots import parameter_slot, passed_calls
 from advisor.sources.js_names import getter, passed, returned
+from advisor.sources.js_nest import registered_collections, schema_classes
 from advisor.sources.js_receivers import resolve_receiver
 from advisor.sources.js_registry import registered_indexes
-from advisor.sources.js_schemas import model_and_schema_maps, schema_models, share_models
+from advisor.sources.js_schemas import model_and_schema_maps, schema_collection, schema_models, share_models
 from advisor.sources.js_syntax import (
     FUNCTIONS,
     JsFile,
@@ -500,6 +502,10 @@ def extract_mongo(f: JsFile, calls: list, result: SourceFile) -> None:
     """Add the file's MongoDB queries and index declarations to `result`."""
     model_and_schema_maps(f, calls)
     register_schemas(f)  # `setLockSchema(lockSchema)`: the model the function registers from it
+    schema_classes(f, calls)  # NestJS's `SchemaFactory.createForClass(Cat)` (advisor.sources.js_nest)
+    registered = registered_collections(f, calls)  # and its `forFeature([{ name, schema, collection }])`
+    if registered:
+        links_of(result).registered.update(registered)
     result.indexes += wrapper_indexes(f, calls)
     result.indexes += helper_list_indexes(f, calls)  # `buildDbIndexes(Orders, [{ index: {...} }])`, a package's
     result.indexes += registered_indexes(f, calls)  # `registerPlugin({ collections: { K: { indexes } } })`
@@ -512,6 +518,12 @@ def extract_mongo(f: JsFile, calls: list, result: SourceFile) -> None:
             for ix in declared if info.get("through") else ():
                 ix.options["through"] = info["through"]  # a hook may change them: no redundancy is claimed
             result.indexes += declared
+        if "nest" in info:  # a NestJS schema class: its model's collection, for the services that inject it
+            result.indexes += [
+                ix for model, coll in schema_models(name, info) for ix in class_field_indexes(f, info, coll, model)
+            ]
+            if info["model"]:
+                links_of(result).models[info["model"]] = schema_collection(name, info)
     here, elsewhere = plugin_indexes(f, calls)  # `schema.plugin(isDeletedPlugin)`: the indexes the plugin declares
     result.indexes += here
     plugins = exported_plugins(f)

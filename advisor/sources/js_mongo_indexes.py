@@ -21,6 +21,7 @@ from advisor.mongo.shape import Placeholder, pluralize
 from advisor.sources.js_mongo_index_lists import listed_indexes
 from advisor.sources.js_mongo_maps import iterated_lists
 from advisor.sources.js_names import constant_string
+from advisor.sources.js_nest import class_fields
 from advisor.sources.js_receivers import resolve_receiver
 from advisor.sources.js_schemas import passed_through, schema_models
 from advisor.sources.js_syntax import (
@@ -75,22 +76,55 @@ def schema_field_indexes(f: JsFile, obj, collection: str, model: str | None, pre
         if nested and depth_ok(prefix):
             out += schema_field_indexes(f, value, collection, model, name + ".")
             continue
-        idx, uniq, sparse, expires = spec.get("index"), spec.get("unique"), spec.get("sparse"), spec.get("expires")
-        if not (idx or uniq is True or expires is not None):
-            continue
-        opts: dict = {}
-        if uniq is True:
-            opts["unique"] = True
-        if sparse is True:
-            opts["sparse"] = True
-        if expires is not None:
-            opts["expireAfterSeconds"] = _ttl_seconds(expires)
-        direction = idx if isinstance(idx, (int, str)) and not isinstance(idx, bool) and idx not in ("", True) else 1
-        ix = make_index(collection, {name: direction}, opts, f.loc(child), model)
+        ix = field_index(f, name, spec, child, collection, model)
         if ix is not None:
-            ix.options["field"] = True  # mongoose builds a schema's field indexes before its schema.index() ones
-            if isinstance(idx, Placeholder):  # `index: options.index ?? true`: the caller may drop it
-                ix.options["through"] = "a value known at run time"
+            out.append(ix)
+    return out
+
+
+def field_index(f: JsFile, name: str, spec: dict, at, collection: str, model: str | None) -> IndexDef | None:
+    """The index a mongoose field's options declare (`index`, `unique`, `expires`), if one."""
+    idx, uniq, sparse, expires = spec.get("index"), spec.get("unique"), spec.get("sparse"), spec.get("expires")
+    if not (idx or uniq is True or expires is not None):
+        return None
+    opts: dict = {}
+    if uniq is True:
+        opts["unique"] = True
+    if sparse is True:
+        opts["sparse"] = True
+    if expires is not None:
+        opts["expireAfterSeconds"] = _ttl_seconds(expires)
+    direction = idx if isinstance(idx, (int, str)) and not isinstance(idx, bool) and idx not in ("", True) else 1
+    ix = make_index(collection, {name: direction}, opts, f.loc(at), model)
+    if ix is not None:
+        ix.options["field"] = True  # mongoose builds a schema's field indexes before its schema.index() ones
+        if isinstance(idx, Placeholder):  # `index: options.index ?? true`: the caller may drop it
+            ix.options["through"] = "a value known at run time"
+    return ix
+
+
+def class_field_indexes(f: JsFile, info: dict, collection: str, model: str | None) -> list[IndexDef]:
+    """The field indexes of a NestJS schema class (advisor.sources.js_nest): each `@Prop({...})` read as a
+    field written in a schema's definition; a decorator or base class that may declare one advisor cannot read
+    is a declaration of keys it did not read. A class of another module: the same, at the schema's creation."""
+    cls = info.get("nest")
+    if cls is None:
+        return [unread_index(collection, f.loc(info["at"]), model)]
+    out: list[IndexDef] = []
+    state: dict = {"partial": False}
+    for name, spec_node, unreadable, at in class_fields(f, cls):
+        if unreadable:
+            out.append(unread_index(collection, f.loc(at), model))
+            continue
+        if spec_node is not None and spec_node.type == "call_expression" and _callee_text(f, spec_node) == "raw":
+            args = arg_list(spec_node.child_by_field_name("arguments"))
+            nested = unwrap(args[0]) if args else None  # `@Prop(raw({ city: { type: String, index: true } }))`
+            if nested is not None and nested.type == "object":
+                out += schema_field_indexes(f, nested, collection, model, f.src(name) + ".")
+            continue
+        spec = read_value(f, spec_node, (), {}, state) if spec_node is not None else None
+        ix = field_index(f, f.src(name), spec, at, collection, model) if isinstance(spec, dict) else None
+        if ix is not None:
             out.append(ix)
     return out
 

@@ -22,6 +22,7 @@ from advisor.sources.js_names import (
     property_value,
     returned,
 )
+from advisor.sources.js_nest import injected_model
 from advisor.sources.js_registry import REGISTRY, registry_member, registry_name
 from advisor.sources.js_syntax import (
     FUNCTIONS,
@@ -178,6 +179,8 @@ def _from_name(f: JsFile, base, depth: int):
         model, coll = f.models[name]
         return coll or pluralize(model), model, False
     resolved = f.resolve(name, base.start_byte)
+    if resolved is None and (got := _injected(f, base, name)) is not None:  # a constructor's injected model
+        return got
     key = registry_name(f, base) if resolved is None and REGISTRY in f.text else None
     if key is not None:  # `const { Accounts } = context.collections` (advisor.sources.js_registry)
         return key, None, True
@@ -240,7 +243,7 @@ def _from_member(f: JsFile, base, depth: int):
         return _keyed(f, base, depth)
     obj = unwrap(obj)
     if obj is not None and is_this(f, obj):
-        return _member_collection(f, prop, depth) or _given_collection(f, base, prop)
+        return _injected(f, base, prop) or _member_collection(f, prop, depth) or _given_collection(f, base, prop)
     got = _map_member(f, obj, prop, depth)
     if got is not None:
         return got
@@ -356,6 +359,16 @@ def _member_collection(f: JsFile, prop: str, depth: int):
     if MEMBER_COLLECTION.fullmatch(prop):
         return f"this.{prop}", None, True
     return None
+
+
+def _injected(f: JsFile, use, name: str):
+    """A NestJS model the class's constructor is given by `@InjectModel(...)` (advisor.sources.js_nest): the
+    collection of the model it names (the project's schema class settles it: advisor.sources.links), else one
+    known only at run time."""
+    injected, model = injected_model(f, use, name)
+    if not injected:
+        return None
+    return (_model_collection(f, model), model, False) if model else (run_time_name(f.src(use)), None, False)
 
 
 def _given_collection(f: JsFile, use, prop: str):

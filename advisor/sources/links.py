@@ -84,6 +84,9 @@ class Links:
     # when the project has no such table
     applied: dict[str, list[IndexDef]] = field(default_factory=dict)
     models: dict[str, str] = field(default_factory=dict)  # JS: mongoose model named here -> its collection
+    # JS: a model NestJS registers under a collection of its own (`forFeature([{ name, schema, collection }])`),
+    # which wins over the schema's
+    registered: dict[str, str] = field(default_factory=dict)
     registry: list[tuple[str, MongoQuery]] = field(default_factory=list)  # (segment, query) on `x.<segment>.model`
     module: list[IndexDef] = field(default_factory=list)  # indexes of a schema built here for no model here
     stem: str = ""  # the module's name: Form.js -> Form
@@ -487,10 +490,24 @@ def _resources(sources: list[SourceFile]) -> None:
 def _models(sources: list[SourceFile]) -> None:
     models: dict[str, tuple[str, str]] = {}  # lower-case name -> (the model's name, its collection)
     for source in sources:
+        for name, collection in source.links.registered.items() if source.links is not None else ():
+            models.setdefault(name.lower(), (name, collection))
+    for source in sources:
         if source.links is not None:
             for name, collection in source.links.models.items():
                 models.setdefault(name.lower(), (name, collection))
-    for source in sources:
+    for source in sources:  # `@InjectModel(Cat.name)`: the collection `Cat` is registered under, not the plural
+        for target in [*source.queries, *source.indexes] if models else ():
+            model = getattr(target, "model", None) if isinstance(target, MongoQuery) else target.options.get("model")
+            named = models.get((model or "").lower())
+            if named is None or named[0] != model or not isinstance(model, str):
+                continue
+            if isinstance(target, MongoQuery) and target.collection == pluralize(model):
+                target.collection = named[1]
+            elif (
+                isinstance(target, IndexDef) and target.method.startswith("mongo") and target.table == pluralize(model)
+            ):
+                target.table = named[1]
         links = source.links
         if links is None:
             continue

@@ -1,0 +1,230 @@
+"""NestJS's mongoose (`@nestjs/mongoose`): schemas written as decorated classes, models injected into services.
+
+    @Schema({ collection: 'felines' })
+    export class Cat {
+      @Prop({ index: true }) name: string;
+    }
+    export const CatSchema = SchemaFactory.createForClass(Cat);
+    CatSchema.index({ owner: 1 });
+
+    constructor(@InjectModel(Cat.name) private readonly cats: Model<Cat>) {}
+    ... this.cats.find({ owner })
+
+`SchemaFactory.createForClass(Cat)` is a mongoose schema held under its variable, the model named after the class
+(NestJS registers it by `forFeature`'s `name`, written `Cat.name`), its collection `@Schema`'s `collection` or
+mongoose's plural of that name. Each `@Prop({...})` is a field of the schema, read as a field written in
+`new Schema({...})` is (`@Prop(raw({...}))` a nested path). A field decorator of the project's own
+(`@UnifiedField({ mongoose: { index: true } })`), or a base class another module declares, may declare an index
+advisor cannot read: the collection then has a declaration it could not read, so no rule claims an absence there.
+
+`this.cats` in a class whose constructor takes `@InjectModel(X)` for it (a parameter property, or a parameter the
+constructor keeps on `this`) is the model X names: a string, `Cat.name`, or a constant of the module.
+"""
+
+from __future__ import annotations
+
+from advisor.sources.js_names import constant_string
+from advisor.sources.js_syntax import JsFile, arg_list, member_parts, parameter_list, unwrap
+from advisor.sources.mongo_names import run_time_name
+
+CLASSES = ("class_declaration", "class", "abstract_class_declaration")
+# the packages whose field decorators declare no index (validation, GraphQL and OpenAPI metadata); mongoose's own
+# `@Prop` is read, and a decorator of the project's own, or of another package, may declare one advisor cannot see
+_METADATA = ("class-validator", "class-transformer", "@nestjs/graphql", "@nestjs/swagger", "type-graphql")
+
+
+def _decorator_call(f: JsFile, decorator) -> tuple[str, list]:
+    """`@Prop({...})` -> ("Prop", [args]); `@Field` -> ("Field", [])."""
+    node = next(iter(decorator.named_children), None)
+    if node is not None and node.type == "call_expression":
+        fn = unwrap(node.child_by_field_name("function"))
+        name = member_parts(f, fn)[1] if fn is not None and fn.type == "member_expression" else f.src(fn or node)
+        return name or "", arg_list(node.child_by_field_name("arguments"))
+    if node is not None and node.type == "member_expression":
+        return member_parts(f, node)[1] or "", []
+    return (f.src(node) if node is not None else ""), []
+
+
+def decorators(node) -> list:
+    return [c for c in node.children if c.type == "decorator"]
+
+
+def _class_named(f: JsFile, name: str):
+    """The class the file declares under `name` (exported or not)."""
+    key = ("nest_class", name)
+    if key not in f.memo:
+        found, stack = None, [f.root]
+        while stack and found is None:
+            node = stack.pop()
+            if node.type in CLASSES:
+                named = node.child_by_field_name("name")
+                if named is not None and f.src(named) == name:
+                    found = node
+                continue  # a class declared inside another's body is no schema of the module
+            stack.extend(node.named_children)
+        f.memo[key] = found
+    return f.memo[key]
+
+
+def schema_option(f: JsFile, cls) -> dict:
+    """`@Schema({ collection: 'x' })` above the class (on the class or on its `export` statement): its options."""
+    from advisor.sources.js_syntax import read_value
+
+    holders = [cls, *([cls.parent] if cls.parent is not None and cls.parent.type == "export_statement" else [])]
+    for holder in holders:
+        for d in decorators(holder):
+            name, args = _decorator_call(f, d)
+            if name == "Schema" and args:
+                opts = read_value(f, args[0], (), {}, {"partial": False})
+                return opts if isinstance(opts, dict) else {}
+    return {}
+
+
+def schema_classes(f: JsFile, calls: list) -> None:
+    """Each `X = SchemaFactory.createForClass(Cat)` of the module into `f.schemas["X"]`: the model `Cat`, the
+    collection its `@Schema` names, and the class whose fields declare its field indexes (`nest`)."""
+    if "createForClass" not in f.text:
+        return
+    for call in calls:
+        fn = unwrap(call.child_by_field_name("function"))
+        if fn is None or fn.type != "member_expression" or member_parts(f, fn)[1] != "createForClass":
+            continue
+        args = [unwrap(a) for a in arg_list(call.child_by_field_name("arguments"))]
+        holder = f.parent(call)
+        while holder is not None and holder.type in ("parenthesized_expression", "as_expression", "await_expression"):
+            holder = f.parent(holder)
+        named = (
+            holder.child_by_field_name("name") if holder is not None and holder.type == "variable_declarator" else None
+        )
+        if not args or args[0] is None or named is None:
+            continue
+        given = f.src(args[0])
+        cls = _class_named(f, given) if args[0].type == "identifier" else None
+        option = schema_option(f, cls).get("collection") if cls is not None else None
+        if cls is None and (
+            args[0].type != "identifier" or given not in f.imports
+        ):  # a class a variable holds at run time: its model is not known
+            model, option = None, run_time_name(f.src(call))
+        else:
+            model = f.imported.get(given, given)  # `import { Cat as Feline }`: the class, and its model, is Cat
+        f.schemas[f.src(named)] = {
+            "collection": option if isinstance(option, str) else None,
+            "model": model,
+            "def": None,
+            "nest": cls,  # None: a class of another module, whose fields advisor does not read here
+            "at": call,
+        }
+
+
+def class_fields(f: JsFile, cls, depth: int = 0):
+    """The fields of a schema class and of the base classes the file declares: (field name node, the `@Prop`
+    argument or None, whether a decorator may declare an index advisor cannot read, the node to point at)."""
+    body = cls.child_by_field_name("body")
+    for member in body.named_children if body is not None else ():
+        if member.type not in ("public_field_definition", "field_definition"):
+            continue
+        name = member.child_by_field_name("name") or member.child_by_field_name("property")
+        if name is None:
+            continue
+        for d in decorators(member):
+            called, args = _decorator_call(f, d)
+            if called == "Prop":
+                yield name, (unwrap(args[0]) if args else None), False, d
+            elif not _metadata(f, called):
+                yield name, None, True, d
+    base = _base_class(cls)
+    if base is not None and depth < 4:
+        own = _class_named(f, f.src(base)) if base.type == "identifier" else None
+        if own is not None:
+            yield from class_fields(f, own, depth + 1)
+        elif not _package(f, f.src(base).split(".")[0]):
+            yield base, None, True, base  # a base class of another module: its fields are not read here
+
+
+def _base_class(cls):
+    for c in cls.named_children:
+        if c.type == "class_heritage":
+            ext = next((e for e in c.named_children if e.type == "extends_clause"), c)
+            value = ext.child_by_field_name("value") or next(iter(ext.named_children), None)
+            return unwrap(value)
+    return None
+
+
+def _metadata(f: JsFile, name: str) -> bool:
+    module = f.imports.get(name)
+    return module is not None and (module in _METADATA or module.startswith(tuple(m + "/" for m in _METADATA)))
+
+
+def _package(f: JsFile, name: str) -> bool:
+    """A name imported from a package (`Document` from 'mongoose'), not from the project's own modules."""
+    module = f.imports.get(name)
+    return module is not None and not module.startswith((".", "/", "@/", "~/", "src/"))
+
+
+def injected_model(f: JsFile, use, name: str) -> tuple[bool, str | None]:
+    """Whether `name` (`this.name`, or the parameter itself) is a model a constructor of the class around `use` is
+    given by `@InjectModel(token)`, and the model's name, when the token says it (`'Cat'`, `Cat.name`, a constant)."""
+    cls = f.parent(use)
+    while cls is not None and cls.type not in CLASSES:
+        cls = f.parent(cls)
+    body = cls.child_by_field_name("body") if cls is not None else None
+    ctor = next(
+        (
+            m
+            for m in (body.named_children if body is not None else ())
+            if m.type == "method_definition" and f.src(m.child_by_field_name("name")) == "constructor"
+        ),
+        None,
+    )
+    for p in parameter_list(ctor) if ctor is not None else ():
+        pattern = p.child_by_field_name("pattern")
+        if pattern is None or f.src(pattern) != name:
+            continue
+        for d in decorators(p):
+            called, args = _decorator_call(f, d)
+            if called == "InjectModel":
+                return True, model_token(f, args[0]) if args else None
+    return False, None
+
+
+def model_token(f: JsFile, node) -> str | None:
+    """The model name `@InjectModel` is given: a string, `Cat.name` (the class's name), a constant of the module."""
+    node = unwrap(node)
+    if node is not None and node.type == "member_expression":
+        obj, prop = member_parts(f, node)
+        obj = unwrap(obj)
+        if prop == "name" and obj is not None and obj.type == "identifier":
+            return f.imported.get(f.src(obj), f.src(obj))  # `import { Cat as Feline }`: the class is Cat
+        return None
+    return constant_string(f, node, defaults=False)
+
+
+def registered_collections(f: JsFile, calls: list) -> dict[str, str]:
+    """`MongooseModule.forFeature([{ name: Cat.name, schema: CatSchema, collection: 'felines' }])`: the models
+    registered under a collection of their own (mongoose's third argument to `model()`, which wins over the
+    schema's `collection` option)."""
+
+    out: dict[str, str] = {}
+    for call in calls if "forFeature" in f.text else ():
+        fn = unwrap(call.child_by_field_name("function"))
+        if (
+            fn is None
+            or fn.type != "member_expression"
+            or member_parts(f, fn)[1] not in ("forFeature", "forFeatureAsync")
+        ):
+            continue
+        args = [unwrap(a) for a in arg_list(call.child_by_field_name("arguments"))]
+        entries = args[0].named_children if args and args[0] is not None and args[0].type == "array" else []
+        for entry in entries:
+            if entry.type != "object":
+                continue
+            pairs = {
+                f.src(p.child_by_field_name("key")): p.child_by_field_name("value")
+                for p in entry.named_children
+                if p.type == "pair"
+            }
+            model = model_token(f, pairs["name"]) if "name" in pairs else None
+            collection = constant_string(f, pairs["collection"], defaults=False) if "collection" in pairs else None
+            if model and collection:
+                out[model] = collection
+    return out
