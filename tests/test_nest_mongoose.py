@@ -225,3 +225,25 @@ export class DogsModule {}
     # the schema's own declarations go with its model to that collection
     assert {i.table for i in loaded.schema.indexes if i.options.get("model") == "Dog"} == {"hounds"}
 
+
+
+def test_a_schema_the_caller_may_replace_is_an_unread_declaration(project):
+    module = """\
+import { MongooseModule } from '@nestjs/mongoose';
+import { Cat, CatSchema } from './cat.schema';
+import { Dog, DogSchema } from './dog.schema';
+
+export const catsModule = (options: { customSchema?: object } = {}) => ({
+  imports: [
+    MongooseModule.forFeature([{ name: Cat.name, schema: options.customSchema ?? CatSchema }]),
+    MongooseModule.forFeatureAsync([{ name: Dog.name, useFactory: () => DogSchema.plugin(require('x')) }]),
+  ],
+});
+"""
+    project(_files({"src/pets/cats.module.ts": module, "advisor.toml": 'large-tables = ["*"]\n'}))
+    loaded = load_project(["."], Options())
+    unread = sorted((i.table, i.location.line) for i in loaded.schema.indexes if i.method == "mongo-unread")
+    assert ("felines", 7) in unread and ("dogs", 8) in unread
+    # the colour lookup is no longer claimed: the schema the caller registers may declare its index
+    findings = engine.check(["."]).active
+    assert not [f for f in findings if catalogue.lookup(f.rule).name == "collection-scan"]

@@ -12,7 +12,8 @@ import re
 from typing import Any
 
 from advisor.ir import IndexDef, IndexKey, Location, SourceFile
-from advisor.mongo.shape import AGGREGATE_OPS, FIND_OPS, MongoQuery, Placeholder
+from advisor.mongo.indexes import unread_index
+from advisor.mongo.shape import AGGREGATE_OPS, FIND_OPS, MongoQuery, Placeholder, pluralize
 from advisor.sources.js_enums import MEMBER, declared_enums, enum_named, named_by
 from advisor.sources.js_flow import (
     WHERE_OPS,
@@ -51,7 +52,7 @@ from advisor.sources.js_mongo_plugins import exported as exported_plugins
 from advisor.sources.js_mongo_plugins import plugin_indexes
 from advisor.sources.js_mongo_slots import parameter_slot, passed_calls
 from advisor.sources.js_names import getter, passed, returned
-from advisor.sources.js_nest import registered_collections, schema_classes
+from advisor.sources.js_nest import registered_models, schema_classes
 from advisor.sources.js_receivers import resolve_receiver
 from advisor.sources.js_registry import registered_indexes
 from advisor.sources.js_schemas import model_and_schema_maps, schema_collection, schema_models, share_models
@@ -503,9 +504,11 @@ def extract_mongo(f: JsFile, calls: list, result: SourceFile) -> None:
     model_and_schema_maps(f, calls)
     register_schemas(f)  # `setLockSchema(lockSchema)`: the model the function registers from it
     schema_classes(f, calls)  # NestJS's `SchemaFactory.createForClass(Cat)` (advisor.sources.js_nest)
-    registered = registered_collections(f, calls)  # and its `forFeature([{ name, schema, collection }])`
-    if registered:
-        links_of(result).registered.update(registered)
+    for model, collection, named, entry in registered_models(f, calls):  # `forFeature([{ name, schema, ... }])`
+        if collection:
+            links_of(result).registered[model] = collection
+        if not named:  # a schema the caller may replace (`options.customSchema ?? UserSchema`): its indexes unknown
+            result.indexes.append(unread_index(collection or pluralize(model), f.loc(entry), model))
     result.indexes += wrapper_indexes(f, calls)
     result.indexes += helper_list_indexes(f, calls)  # `buildDbIndexes(Orders, [{ index: {...} }])`, a package's
     result.indexes += registered_indexes(f, calls)  # `registerPlugin({ collections: { K: { indexes } } })`

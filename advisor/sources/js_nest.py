@@ -199,12 +199,15 @@ def model_token(f: JsFile, node) -> str | None:
     return constant_string(f, node, defaults=False)
 
 
-def registered_collections(f: JsFile, calls: list) -> dict[str, str]:
-    """`MongooseModule.forFeature([{ name: Cat.name, schema: CatSchema, collection: 'felines' }])`: the models
-    registered under a collection of their own (mongoose's third argument to `model()`, which wins over the
-    schema's `collection` option)."""
+def registered_models(f: JsFile, calls: list) -> list[tuple[str, str | None, bool, object]]:
+    """`MongooseModule.forFeature([{ name: Cat.name, schema: CatSchema, collection: 'felines' }])`: each model
+    registered (its name, when written), the collection of its own it is registered under (mongoose's third
+    argument to `model()`, which wins over the schema's `collection` option), whether its schema is one the module
+    names (`CatSchema`; not `options.customSchema ?? CatSchema`, which a caller may replace, nor what a
+    `forFeatureAsync` factory returns, plugins and all), and the entry."""
+    from advisor.sources.js_syntax import key_name
 
-    out: dict[str, str] = {}
+    out: list[tuple[str, str | None, bool, object]] = []
     for call in calls if "forFeature" in f.text else ():
         fn = unwrap(call.child_by_field_name("function"))
         if (
@@ -219,12 +222,15 @@ def registered_collections(f: JsFile, calls: list) -> dict[str, str]:
             if entry.type != "object":
                 continue
             pairs = {
-                f.src(p.child_by_field_name("key")): p.child_by_field_name("value")
+                key_name(f, p.child_by_field_name("key")): unwrap(p.child_by_field_name("value"))
                 for p in entry.named_children
                 if p.type == "pair"
             }
             model = model_token(f, pairs["name"]) if "name" in pairs else None
+            if not model:
+                continue
             collection = constant_string(f, pairs["collection"], defaults=False) if "collection" in pairs else None
-            if model and collection:
-                out[model] = collection
+            schema = pairs.get("schema")
+            named = schema is not None and schema.type in ("identifier", "member_expression")
+            out.append((model, collection, named and "useFactory" not in pairs, entry))
     return out
