@@ -55,12 +55,6 @@ def explain_project(project: Project, options: Options, hits: Hits) -> Hits:
         evidence = "measured" if workload.prepared.target.owned else "planned"
         for run in workload.runs:
             statics = by_query.get(run.query.location, [])
-            plans = _plan_hits(run, statics, workload, settings, project.schema)
-            if run.unseeded:
-                # the measurement rests on a constant the seed never drew (advise._unseeded): the static guesses
-                # stand (not-verified answers none), and no plan finding claims the rows of that table it keeps
-                table = run.unseeded.rsplit(".", 1)[-1]
-                plans = [(n, h) for n, h in plans if str(h.metrics.get("relation") or "").rsplit(".", 1)[-1] != table]
             answered = (
                 [h for n, h in statics if answers_static(run.outcome, n) or _answers_wrapped(run, n, h.metrics)]
                 if run.plan is not None
@@ -69,6 +63,14 @@ def explain_project(project: Project, options: Options, hits: Hits) -> Hits:
             replaced |= {id(h) for h in answered}
             advice = _advice_hits(run, answered, evidence, project.schema)
             standing = advice + [(n, h) for n, h in statics if id(h) not in replaced]  # the verified fix first
+            # a plan finding's help names the findings of the statement that explain it: only those reported
+            shown = [(n, h) for n, h in standing if not h.withheld and not h.unsized]
+            plans = _plan_hits(run, shown, workload, settings, project.schema)
+            if run.unseeded:
+                # the measurement rests on a constant the seed never drew (advise._unseeded): the static guesses
+                # stand (not-verified answers none), and no plan finding claims the rows of that table it keeps
+                table = run.unseeded.rsplit(".", 1)[-1]
+                plans = [(n, h) for n, h in plans if str(h.metrics.get("relation") or "").rsplit(".", 1)[-1] != table]
             out += _unfolded(plans, standing) + advice
         return [(n, h) for n, h in hits if id(h) not in replaced] + out
     finally:
@@ -90,7 +92,7 @@ def _answers_wrapped(run: QueryRun, rule: str, metrics: dict) -> bool:
 
 def _plan_hits(
     run: QueryRun,
-    statics: Hits,
+    shown: Hits,
     workload: Workload,
     settings: ExplainSettings,
     schema: Schema,
@@ -121,7 +123,7 @@ def _plan_hits(
             )
         )
     related: dict[str, list[str]] = {}
-    for name, hit in statics:
+    for name, hit in shown:  # the statement's findings that are reported, which a plan finding may name
         spec = catalogue.lookup(name)
         if spec is not None:
             related.setdefault(name, []).append(f"{spec.id} {name} at line {hit.location.line}")
@@ -135,10 +137,13 @@ def _plan_hits(
         query=q,
         small=schema.small,
     )
+    stand_ins = {e.stand_in for e in workload.prepared.load_errors if getattr(e, "stand_in", "")}
     for name, hit in plan_hits(ctx, lambda n: True):
         if run.time_ms is not None:
             hit.metrics["time_ms"] = run.time_ms
         relation = str(hit.metrics.get("relation") or "")
+        if relation and (relation in stand_ins or relation.rsplit(".", 1)[-1] in stand_ins):
+            continue  # an empty table advisor made for the references to it: its plan says nothing of the real one
         if relation and name in catalogue.sized():
             hit.unsized = None if schema.grows(relation) else relation
             hit.withheld = schema.unseen(relation)  # its unseen part may hold the index the plan lacks
@@ -258,8 +263,41 @@ def _unplanned_note(runs: list[QueryRun]) -> Hits:
 def _rejected_note(errors: list) -> Hits:
     """One note for the project on the schema statements PostgreSQL rejected or advisor would not run while loading
     them, at the first: advisor loaded the rest, and what depends on them may go unplanned."""
+    stand_ins = [e for e in errors if getattr(e, "stand_in", "")]
+    errors = [e for e in errors if not getattr(e, "stand_in", "")]
+    made = (
+        f"advisor made {'an empty stand-in' if len(stand_ins) == 1 else 'empty stand-ins'} for "
+        + ", ".join(f"{e.stand_in} ({e.path}:{e.line})" for e in stand_ins[:5])
+        + (f" and {len(stand_ins) - 5} more" if len(stand_ins) > 5 else "")
+        + ", which the schema's foreign keys reference and no statement of it creates, so the tables that reference "
+        + ("it" if len(stand_ins) == 1 else "them")
+        + " loaded; advisor claims nothing about "
+        + ("it" if len(stand_ins) == 1 else "them")
+        + " (empty, with only the referenced columns)"
+        if stand_ins
+        else ""
+    )
     if not errors:
-        return []
+        return (
+            [
+                (
+                    "schema-rejected",
+                    Hit(
+                        made,
+                        Location(stand_ins[0].path, stand_ins[0].line, 1),
+                        subject="schema statements not loaded",
+                        help="give advisor the schema files that create these tables (`schema` in advisor.toml) and "
+                        "it loads them as they are",
+                        metrics={
+                            "evidence": "planned",
+                            "lines": _lines([Location(e.path, e.line, 1) for e in stand_ins]),
+                        },
+                    ),
+                )
+            ]
+            if stand_ins
+            else []
+        )
     # in the order the schema was loaded; where advisor stopped loading it (its budget spent) comes first: the
     # reason for every statement after it
     stop = next((e for e in errors if getattr(e, "stopped", False)), None)
@@ -282,7 +320,8 @@ def _rejected_note(errors: list) -> Hits:
                     f"{many}{error_summary([first.summary, *(e.summary for e in errors if e is not first)])} {here}"
                     if many
                     else first.summary
-                ),
+                )
+                + (f"; {made}" if made else ""),
                 Location(first.path, first.line, 1),
                 subject="schema statements not loaded",
                 help=f"{loaded}; a statement PostgreSQL rejects here fails in "

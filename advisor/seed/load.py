@@ -36,12 +36,18 @@ class LoadError:
     refused: bool = False  # advisor's allow-list refused it; it was never sent
     stopped: bool = False  # the load's budget ran out here: it and the statements after it were not loaded
     unmade: str = ""  # the table it needs whose CREATE advisor did not send: PostgreSQL's error is advisor's doing
+    stand_in: str = ""  # not an error: the table advisor made empty for the references to it (_stand_ins)
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.summary}"
 
     @property
     def summary(self) -> str:
+        if self.stand_in:
+            return (
+                f"advisor made an empty stand-in for {self.stand_in}, which this statement references and no schema "
+                "statement creates (another service's table), so the statements that reference it load"
+            )
         if self.refused:
             return f"advisor does not run this statement: {self.message}"
         if self.stopped:
@@ -359,6 +365,10 @@ def load_schema(
             waiting = []
             break
         errors = _again(conn, waiting, errors, schemas, private, unmade)
+        stand_ins = _stand_ins(conn, allowed, errors, schemas, private, unmade) if not limits.over() else []
+        if stand_ins:  # what waited for them, sent again
+            again = {seq for seq, e in errors if _MISSING_RELATION.search(e.message)}
+            errors = _again(conn, [a for a in allowed if a[0] in again], errors, schemas, private, unmade) + stand_ins
     # seeding is not cut; a role default the schema sets does not count.  Sent again if a cancel the watch sent as
     # the last statement ended lands on it
     for _ in range(3):
@@ -368,3 +378,88 @@ def load_schema(
         except psycopg.errors.QueryCanceled:
             continue
     return [e for _, e in sorted(errors, key=lambda pair: pair[0])]
+
+
+# the types of a serial column's values: what a column referencing it holds
+_SERIAL = {
+    "serial": "integer",
+    "serial4": "integer",
+    "bigserial": "bigint",
+    "serial8": "bigint",
+    "smallserial": "smallint",
+}
+_TYPE = re.compile(r"[A-Za-z][A-Za-z0-9_ ]*(?:\(\s*\d+(?:\s*,\s*\d+)?\s*\))?(?:\[\])?")
+
+
+def _stand_ins(conn, allowed: list, errors: list, schemas: set[str], private: bool, unmade: set[str]) -> list:
+    """Empty tables for the ones the schema's foreign keys reference and no statement of it creates (a chat
+    service's `users`, owned by its auth service; Supabase's `auth.users`): each with the referenced columns, typed
+    as the referencing ones, as its primary key (or unique), so the tables that reference it load and their queries
+    are planned. Made only for a CREATE TABLE refused for want of it, and said as (statement number, LoadError)."""
+    import sqlglot
+    from sqlglot import exp
+
+    from advisor.names import quote
+    from advisor.seed.allowlist import check
+
+    created = {_bare(m.group(1)) for _, _, q, _ in allowed if (m := _CREATED_TABLE.match(q.text))} | unmade
+    wanted: dict[str, tuple[exp.Table, list[tuple[tuple[str, ...], tuple[str, ...]]], tuple]] = {}
+    by_seq = {a[0]: a for a in allowed}
+    for seq, error in errors:
+        missing = _MISSING_RELATION.search(error.message)
+        if missing is None or seq not in by_seq:  # (refused for a table it waits for, maybe one that waits for one)
+            continue
+        try:
+            tree = sqlglot.parse_one(by_seq[seq][3], read="postgres")
+        except Exception:  # noqa: BLE001  unreadable: no stand-in, the error stays
+            continue
+        if not isinstance(tree, exp.Create) or not isinstance(tree.this, exp.Schema):
+            continue
+        types = {
+            d.name.lower(): d.args.get("kind")
+            for d in tree.this.expressions
+            if isinstance(d, exp.ColumnDef) and d.args.get("kind") is not None
+        }
+        for ref in tree.find_all(exp.Reference):
+            table = ref.this.this if isinstance(ref.this, exp.Schema) else ref.this
+            if not isinstance(table, exp.Table) or _bare(table.name) in created:
+                continue  # (every table it references that nothing creates: PostgreSQL names the first only)
+            to = tuple(i.name for i in ref.this.expressions) if isinstance(ref.this, exp.Schema) else ("id",)
+            holder = ref.parent.parent if isinstance(ref.parent, exp.ColumnConstraint) else None
+            referencing = (
+                (holder.name,)
+                if isinstance(holder, exp.ColumnDef)
+                else tuple(i.name for i in ref.parent.expressions)
+                if isinstance(ref.parent, exp.ForeignKey)
+                else ()
+            )
+            kinds = [types[c.lower()] for c in referencing if c.lower() in types]
+            if len(to) != len(referencing) or len(kinds) != len(referencing):
+                continue
+            written = [str(k.sql("postgres")) for k in kinds if k is not None]
+            sql_types = tuple(_SERIAL.get(t.lower(), t) for t in written)
+            if len(sql_types) != len(to) or not all(_TYPE.fullmatch(t) for t in sql_types):
+                continue  # a type advisor would not write into a statement of its own
+            key = ".".join(_bare(p) for p in (table.db, table.name) if p)
+            entry = wanted.setdefault(key, (table, [], by_seq[seq]))
+            if (to, sql_types) not in entry[1]:
+                entry[1].append((to, sql_types))
+    made = []
+    for key, (table, keys, (seq, name, query, _)) in wanted.items():
+        typed: dict[str, str] = {}
+        for to, sql_types in keys:
+            for column, sql_type in zip(to, sql_types):
+                typed.setdefault(column, sql_type)
+        uniques = [", ".join(quote(c) for c in to) for to, _ in keys]
+        named = ".".join(quote(p) for p in (table.db, table.name) if p)
+        ddl = (
+            f"CREATE TABLE {named} ("
+            + ", ".join(f"{quote(c)} {t}" for c, t in typed.items())
+            + f", PRIMARY KEY ({uniques[0]})"
+            + "".join(f", UNIQUE ({u})" for u in dict.fromkeys(uniques[1:]) if u != uniques[0])
+            + ")"
+        )
+        if check(ddl).action != "send" or _send(conn, query, ddl, schemas, private) is not None:
+            continue
+        made.append((seq, LoadError(name, query.location.line, "", ddl, stand_in=key)))
+    return made
