@@ -25,7 +25,9 @@ def assemble(config: Config, checked: list[SourceFile]) -> tuple[Schema, list[Sq
     from advisor.schema.code_keys import code_file, code_keys, code_schema_statement, schema_sql
     from advisor.schema.ddl import schema_from_queries
     from advisor.schema.inheritance import parents_named, self_indexed_partitions
+    from advisor.sources.sql_file_use import run_by_name
     from advisor.sources.sql_files import extract_sql
+    from advisor.sources.sql_shape import uncommented
 
     by_path = {f.path: f for f in checked}
     queries: list[SqlQuery] = []
@@ -46,9 +48,16 @@ def assemble(config: Config, checked: list[SourceFile]) -> tuple[Schema, list[Sq
     read = [q for q in queries if q.source == "schema"]
     retired = replaced_routines(queries)  # the schema files' only: their order is the config's
     history = applied_migrations(queries, checked, seen)
+    # with the schema files named, a script the code runs by name drops what it adds again (a bulk load's
+    # `drop_indexes.sql`, then `add_indexes.sql`): a moment of the code's run, not the schema's history
+    scripts = run_by_name(checked) if config.schema else set()
     for source in checked:
         if source.path.endswith(".sql") and source.path not in seen and source.path not in history:
-            queries += [q for q in source.queries if isinstance(q, SqlQuery)]
+            queries += [
+                q
+                for q in source.queries
+                if isinstance(q, SqlQuery) and not (source.path in scripts and _DROPS.match(uncommented(q.text)))
+            ]
         elif not source.path.endswith(".sql"):
             queries += temporary_tables(source)
     schema = schema_from_queries(queries)
@@ -74,6 +83,9 @@ def assemble(config: Config, checked: list[SourceFile]) -> tuple[Schema, list[Sq
         schema.indexes = [i for i in schema.indexes if (i.table, fold(i.name)) not in replaced]
     schema.paged = paged_tables(checked, schema)
     return schema, read
+
+
+_DROPS = re.compile(r"\s*(DROP\b|ALTER\s+TABLE\b[^;]*?\bDROP\b)", re.IGNORECASE | re.DOTALL)
 
 
 def applied_migrations(snapshot: list[SqlQuery], checked: list[SourceFile], seen: set[str]) -> set[str]:

@@ -142,3 +142,17 @@ def drop_unloaded(sources: list[Any], exempt: set[str]) -> None:
                 for q in source.queries
                 if "function" not in (getattr(q, "origin", "") or "") and not _DML.match(uncommented(q.text))
             ]
+
+
+def run_by_name(sources: list[Any]) -> set[str]:
+    """The `.sql` files the project's code names by their file name (`(SCRIPTS_DIR / "drop_indexes.sql")`): a
+    script the code loads and runs at a moment of its own, as a bulk load drops the indexes it adds again after."""
+    sql = {PurePosixPath(s.path).name.lower(): s.path for s in sources if s.path.lower().endswith(".sql")}
+    if not sql:
+        return set()
+    named: set[str] = set()
+    for source in sources:
+        if not source.path.lower().endswith(".sql") and ".sql" in source.text.lower():
+            said = said_to_others(source)
+            named.update(said[0] if said is not None else ())
+    return {path for name, path in sql.items() if name in named}
