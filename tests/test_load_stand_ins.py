@@ -56,3 +56,22 @@ def test_the_note_says_the_stand_ins_apart_from_the_statements_not_loaded():
     [(_, both)] = _rejected_note([made, refused])
     assert both.location.line == 180  # the statement not loaded comes first; the stand-in is said after it
     assert both.message.startswith('PostgreSQL rejects this statement: relation "nowhere" does not exist; advisor')
+
+
+def test_a_stand_in_is_written_from_quoted_names_and_checked_types(tmp_path, pg_server):  # noqa: F811
+    """The repository is untrusted input: a referenced name is quoted, a type the schema writes is sent only when
+    a strict pattern allows it (a quoted type name with a `;` gets no stand-in, and its table is not loaded)."""
+    path = tmp_path / "schema.sql"
+    path.write_text(
+        'CREATE TABLE a (b bigint REFERENCES "x""; DROP TABLE c; --" (id));\n'
+        "CREATE TABLE c (id int PRIMARY KEY);\n"
+        'CREATE DOMAIN "we;ird" AS int;\n'
+        'CREATE TABLE d (e "we;ird" REFERENCES elsewhere (id));\n'
+    )
+    with fresh_database(pg_server) as conn:
+        errors = load_schema(conn, [path])
+        made = [e.statement for e in errors if e.stand_in]
+        assert made == ['CREATE TABLE "x""; DROP TABLE c; --" (id BIGINT, PRIMARY KEY (id))']
+        for relation in ("a", "c", '"x""; DROP TABLE c; --"'):
+            assert conn.execute("SELECT to_regclass(%s) IS NOT NULL", (relation,)).fetchone()[0], relation
+        assert conn.execute("SELECT to_regclass('d') IS NULL AND to_regclass('elsewhere') IS NULL").fetchone()[0]
