@@ -141,3 +141,25 @@ def _unicode_escape(m: re.Match) -> str:
 
 def _c_escape(m: re.Match) -> str:
     return f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x80 else f"\\u{ord(m.group()):04x}"
+
+
+# a column type as the schema writes it that advisor may put into a statement of its own as it is (the repository's
+# text: nothing but a name, words, a typmod and array brackets is ever written into one)
+_TYPE_NAME = re.compile(r"[a-z_][a-z0-9_]*(?: [a-z_]+)*(?:\(\d+(?:,\s*\d+)?\))?(?:\[\])*")
+_SERIAL = {
+    "serial": "integer",
+    "serial4": "integer",
+    "bigserial": "bigint",
+    "serial8": "bigint",
+    "smallserial": "smallint",
+    "serial2": "smallint",
+}
+
+
+def plain_type(written: str) -> str | None:
+    """The type of a column's values as advisor writes it into a statement of its own (a PREPARE's parameter, a
+    stand-in table's column): the schema's type in lower case, a serial as the integer it holds; None when it is
+    more than a plain type name."""
+    typ = " ".join(written.strip().lower().split())
+    typ = _SERIAL.get(typ, typ)
+    return typ if _TYPE_NAME.fullmatch(typ) else None

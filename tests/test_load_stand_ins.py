@@ -33,8 +33,8 @@ def test_a_referenced_table_no_statement_creates_gets_a_stand_in(tmp_path, pg_se
         errors = load_schema(conn, [path])
         made = {e.stand_in: e.statement for e in errors if e.stand_in}
         assert sorted(made) == ["auth.sites", "drafts", "users"]
-        assert made["users"] == "CREATE TABLE users (id BIGINT, email TEXT, PRIMARY KEY (id), UNIQUE (email))"
-        assert made["drafts"] == "CREATE TABLE drafts (id TEXT, PRIMARY KEY (id))"  # `REFERENCES drafts`: its key
+        assert made["users"] == "CREATE TABLE users (id bigint, email text, PRIMARY KEY (id), UNIQUE (email))"
+        assert made["drafts"] == "CREATE TABLE drafts (id text, PRIMARY KEY (id))"  # `REFERENCES drafts`: its key
         # every table that references them loaded, and the index after them
         for relation in ("chat_rooms", "chat_members", "chat_members_user", "notes", "auth.sites"):
             assert conn.execute("SELECT to_regclass(%s) IS NOT NULL", (relation,)).fetchone()[0], relation
@@ -71,7 +71,7 @@ def test_a_stand_in_is_written_from_quoted_names_and_checked_types(tmp_path, pg_
     with fresh_database(pg_server) as conn:
         errors = load_schema(conn, [path])
         made = [e.statement for e in errors if e.stand_in]
-        assert made == ['CREATE TABLE "x""; DROP TABLE c; --" (id BIGINT, PRIMARY KEY (id))']
+        assert made == ['CREATE TABLE "x""; DROP TABLE c; --" (id bigint, PRIMARY KEY (id))']
         for relation in ("a", "c", '"x""; DROP TABLE c; --"'):
             assert conn.execute("SELECT to_regclass(%s) IS NOT NULL", (relation,)).fetchone()[0], relation
         assert conn.execute("SELECT to_regclass('d') IS NULL AND to_regclass('elsewhere') IS NULL").fetchone()[0]

@@ -128,25 +128,15 @@ def substitute(sql: str, params: list[str]) -> str:
     return _TOKEN.sub(repl, sql)
 
 
-# a column type as the schema writes it that PREPARE takes as it is: a name, words, a typmod, array brackets
-_TYPE_NAME = re.compile(r"[a-z_][a-z0-9_]*(?: [a-z_]+)*(?:\(\d+(?:,\s*\d+)?\))?(?:\[\])*")
-_SERIAL = {
-    "serial": "integer",
-    "serial4": "integer",
-    "bigserial": "bigint",
-    "serial8": "bigint",
-    "smallserial": "smallint",
-    "serial2": "smallint",
-}
-
-
 def param_types(facts, schema, nparams: int, declared: tuple[str, ...] = ()) -> list[str]:
     """A type for each `$n` of a statement whose placeholders are `$n` already: the one the code declares
     (`declared`: a PL/pgSQL variable's, a function argument's), else the type of the column it is compared with
     (`col = $1`, `$2 < col`), where the schema knows it and every use agrees; else `unknown`, which lets the
     server infer it from the context as EXPLAIN (GENERIC_PLAN) does.  A declared type is the repository's text:
-    only a plain type name (`_TYPE_NAME`) is ever put in a PREPARE."""
+    only a plain type name (`names.plain_type`) is ever put in a PREPARE."""
     from sqlglot import exp
+
+    from advisor.names import plain_type
 
     seen: dict[int, set[str]] = {}
     for scope in facts.scopes if facts is not None else ():
@@ -163,13 +153,11 @@ def param_types(facts, schema, nparams: int, declared: tuple[str, ...] = ()) -> 
                 n = int(value.name)
             except ValueError:
                 continue
-            typ = (schema.column_type(p.table, p.column) or "").strip().lower()
-            typ = _SERIAL.get(typ, typ)
-            if 0 < n <= nparams and _TYPE_NAME.fullmatch(typ):
+            typ = plain_type(schema.column_type(p.table, p.column) or "")
+            if 0 < n <= nparams and typ:
                 seen.setdefault(n, set()).add(typ)
     out = [next(iter(seen[n])) if len(seen.get(n, ())) == 1 else "unknown" for n in range(1, nparams + 1)]
-    for n, typ in enumerate(declared[:nparams]):
-        typ = _SERIAL.get(typ, typ)
-        if _TYPE_NAME.fullmatch(typ):
+    for n, written in enumerate(declared[:nparams]):
+        if typ := plain_type(written):
             out[n] = typ
     return out

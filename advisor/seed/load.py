@@ -381,17 +381,6 @@ def load_schema(
     return [e for _, e in sorted(errors, key=lambda pair: pair[0])]
 
 
-# the types of a serial column's values: what a column referencing it holds
-_SERIAL = {
-    "serial": "integer",
-    "serial4": "integer",
-    "bigserial": "bigint",
-    "serial8": "bigint",
-    "smallserial": "smallint",
-}
-_TYPE = re.compile(r"[A-Za-z][A-Za-z0-9_ ]*(?:\(\s*\d+(?:\s*,\s*\d+)?\s*\))?(?:\[\])?")
-
-
 def _stand_ins(conn, allowed: list, errors: list, schemas: set[str], private: bool, unmade: set[str]) -> list:
     """Empty tables for the ones the schema's foreign keys reference and no statement of it creates (a chat
     service's `users`, owned by its auth service; Supabase's `auth.users`): each with the referenced columns, typed
@@ -400,14 +389,16 @@ def _stand_ins(conn, allowed: list, errors: list, schemas: set[str], private: bo
     import sqlglot
     from sqlglot import exp
 
-    from advisor.names import quote
+    from advisor.names import plain_type, quote
     from advisor.seed.allowlist import check
 
     created = {_bare(m.group(1)) for _, _, q, _ in allowed if (m := _CREATED_TABLE.match(q.text))} | unmade
     wanted: dict[str, tuple[exp.Table, list[tuple[tuple[str, ...], tuple[str, ...]]], tuple]] = {}
     by_seq = {a[0]: a for a in allowed}
     for seq, error in errors:
-        if not _NO_RELATION.search(error.message) or seq not in by_seq:  # (refused for a table it waits for, maybe one that waits for one)
+        if (
+            not _NO_RELATION.search(error.message) or seq not in by_seq
+        ):  # (refused for a table it waits for, maybe one that waits for one)
             continue
         try:
             tree = sqlglot.parse_one(by_seq[seq][3], read="postgres")
@@ -436,9 +427,8 @@ def _stand_ins(conn, allowed: list, errors: list, schemas: set[str], private: bo
             kinds = [types[c.lower()] for c in referencing if c.lower() in types]
             if len(to) != len(referencing) or len(kinds) != len(referencing):
                 continue
-            written = [str(k.sql("postgres")) for k in kinds if k is not None]
-            sql_types = tuple(_SERIAL.get(t.lower(), t) for t in written)
-            if len(sql_types) != len(to) or not all(_TYPE.fullmatch(t) for t in sql_types):
+            sql_types = tuple(t for k in kinds if k is not None and (t := plain_type(str(k.sql("postgres")))))
+            if len(sql_types) != len(to):
                 continue  # a type advisor would not write into a statement of its own
             key = ".".join(_bare(p) for p in (table.db, table.name) if p)
             entry = wanted.setdefault(key, (table, [], by_seq[seq]))
