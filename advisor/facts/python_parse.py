@@ -41,7 +41,7 @@ def parse_python(code: str, filename: str = "<unknown>") -> Parsed:
 
     while True:
         try:
-            return Parsed(ast.parse(text, filename=filename), first(), tuple(sorted(skipped)))
+            return Parsed(_texts_of_bytes(ast.parse(text, filename=filename), code), first(), tuple(sorted(skipped)))
         except SyntaxError as exc:
             errors.append(exc)
             line = exc.lineno or 0
@@ -53,6 +53,24 @@ def parse_python(code: str, filename: str = "<unknown>") -> Parsed:
             text = "".join(lines)
         except (ValueError, RecursionError, MemoryError) as exc:  # a null byte; nested too deep to parse
             return Parsed(None, first() or exc, tuple(sorted(skipped)))
+
+
+_BYTES_LITERAL = re.compile(r"(?<![\w])[bB][rR]?[\"']|(?<![\w])[rR][bB][\"']")
+
+
+def _texts_of_bytes(tree: ast.Module, code: str) -> ast.Module:
+    """A bytes literal of text read as that text (gene-normalizer's `_get_record_query = b"SELECT ..."`, which
+    psycopg runs as it runs a str): every reader sees SQL in it where it would in a str. Bytes that are not UTF-8
+    text (a hash, a magic number) stay bytes."""
+    if not _BYTES_LITERAL.search(code):
+        return tree
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, bytes):
+            try:
+                node.value = node.value.decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+    return tree
 
 
 def _lines(code: str) -> list[str]:

@@ -207,12 +207,12 @@ class Reach:
         name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
         if name is not None:
             return [s for value in self.assigned.get(name, ()) for s in self.strings(value, depth + 1)]
-        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
-            key = node.slice.value
+        if isinstance(node, ast.Subscript):  # `QUERIES["jobs"]`: that entry; `QUERIES[kind]`: each may run
+            key = node.slice.value if isinstance(node.slice, ast.Constant) else None
             out = []
             for mapping in self.strings_of_dicts(node.value):
                 for k, v in zip(mapping.keys, mapping.values):
-                    if isinstance(k, ast.Constant) and k.value == key:
+                    if key is None or (isinstance(k, ast.Constant) and k.value == key):
                         out += self.strings(v, depth + 1)
             return out
         if isinstance(node, ast.Call):
@@ -222,7 +222,10 @@ class Reach:
                 return [node]
             func = node.func
             name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
-            if name == "dedent" and node.args:
+            mappings = self.strings_of_dicts(func.value) if name == "get" and isinstance(func, ast.Attribute) else []
+            if mappings:  # `self._ref_types_query.get(ref_type)`: each statement of the table may run, or the default
+                values = [v for mapping in mappings for v in mapping.values] + node.args[1:2]
+            elif name == "dedent" and node.args:
                 values = node.args[:1]  # textwrap.dedent(SQL): the same text
             elif name == "strip" and isinstance(func, ast.Attribute) and not node.args:
                 values = [func.value]  # SQL.strip()
