@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import re
 
+from advisor.facts.safe_text import setting_read
 from advisor.sources.links import TEMPLATE, instance_member
 from advisor.sources.mongo_names import db_name, is_database, run_time, run_time_name
 from advisor.sources.pymongo_names import Names
@@ -60,6 +61,13 @@ def _keyed(key: ast.AST, names: Names, depth: int) -> str | None:
         key = names.resolve(key) or key
     if isinstance(key, ast.Constant) and key.value is not None:
         return key.value if isinstance(key.value, str) else None
+    default = (
+        setting_read(key, names.tree) if isinstance(key, ast.Call) and isinstance(names.tree, ast.Module) else None
+    )
+    if isinstance(default, ast.Constant) and isinstance(default.value, str) and default.value:
+        # `ITEMS = os.getenv("STAC_ITEMS_INDEX", "items")`: a setting with its default, the one name every use of the
+        # constant gives (its queries and its indexes meet under it, whatever the operator sets)
+        return default.value
     # db[datasource]: named at run time; db[self.name]: `<self.name>`, which the class using it names
     # (advisor.sources.links.settle: a subclass may give it another value)
     return run_time_name(ast.unparse(written))
