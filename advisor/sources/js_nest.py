@@ -24,7 +24,7 @@ constructor keeps on `this`) is the model X names: a string, `Cat.name`, or a co
 from __future__ import annotations
 
 from advisor.sources.js_names import constant_string
-from advisor.sources.js_syntax import JsFile, arg_list, member_parts, parameter_list, unwrap
+from advisor.sources.js_syntax import JsFile, arg_list, key_name, member_parts, parameter_list, read_value, unwrap
 from advisor.sources.mongo_names import run_time_name
 
 CLASSES = ("class_declaration", "class", "abstract_class_declaration")
@@ -68,8 +68,6 @@ def _class_named(f: JsFile, name: str):
 
 def schema_option(f: JsFile, cls) -> dict:
     """`@Schema({ collection: 'x' })` above the class (on the class or on its `export` statement): its options."""
-    from advisor.sources.js_syntax import read_value
-
     holders = [cls, *([cls.parent] if cls.parent is not None and cls.parent.type == "export_statement" else [])]
     for holder in holders:
         for d in decorators(holder):
@@ -205,8 +203,6 @@ def registered_models(f: JsFile, calls: list) -> list[tuple[str, str | None, boo
     argument to `model()`, which wins over the schema's `collection` option), whether its schema is one the module
     names (`CatSchema`; not `options.customSchema ?? CatSchema`, which a caller may replace, nor what a
     `forFeatureAsync` factory returns, plugins and all), and the entry."""
-    from advisor.sources.js_syntax import key_name
-
     out: list[tuple[str, str | None, bool, object]] = []
     for call in calls if "forFeature" in f.text else ():
         fn = unwrap(call.child_by_field_name("function"))
