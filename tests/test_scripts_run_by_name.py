@@ -58,7 +58,7 @@ def test_a_script_the_code_runs_by_name_does_not_drop_from_the_schema(project):
 
 
 def test_a_drop_the_code_does_not_name_still_counts(project):
-    schema = _schema(project, CONFIGURED, {"pkg/db.py": CODE.replace('"drop_indexes.sql"', 'script_name')})
+    schema = _schema(project, CONFIGURED, {"pkg/db.py": CODE.replace('"drop_indexes.sql"', "script_name")})
     assert "idx_symbols_low" not in {i.name for i in schema.indexes_on("symbols")}
     # drop_fkeys.sql is still named: its drop is the code's, the foreign key stays
     assert [fk.ref_table for fk in schema.tables["symbols"].foreign_keys] == ["concepts"]
@@ -67,3 +67,19 @@ def test_a_drop_the_code_does_not_name_still_counts(project):
 def test_without_configured_schema_files_every_drop_counts(project):
     schema = _schema(project, 'dialect = "postgres"\n')
     assert "idx_symbols_low" not in {i.name for i in schema.indexes_on("symbols")}
+
+
+def test_a_name_several_files_share_is_no_script(project):
+    """Each migration folder's `up.sql`, which a runner names once for all of them: their drops are history."""
+    runner = 'from pathlib import Path\n\ndef migrate(conn, folder):\n    conn.execute((Path(folder) / "up.sql").read_text())\n'
+    schema = _schema(
+        project,
+        'dialect = "postgres"\nschema = ["pkg/sql/create_tables.sql", "pkg/sql/add_indexes.sql"]\n',
+        {
+            "pkg/migrations/001/up.sql": "CREATE INDEX idx_symbols_concept ON symbols (concept_id);\n",
+            "pkg/migrations/002/up.sql": "DROP INDEX idx_symbols_low;\n",
+            "pkg/migrate.py": runner,
+        },
+    )
+    names = {i.name for i in schema.indexes_on("symbols")}
+    assert "idx_symbols_concept" in names and "idx_symbols_low" not in names

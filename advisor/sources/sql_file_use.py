@@ -146,8 +146,13 @@ def drop_unloaded(sources: list[Any], exempt: set[str]) -> None:
 
 def run_by_name(sources: list[Any]) -> set[str]:
     """The `.sql` files the project's code names by their file name (`(SCRIPTS_DIR / "drop_indexes.sql")`): a
-    script the code loads and runs at a moment of its own, as a bulk load drops the indexes it adds again after."""
-    sql = {PurePosixPath(s.path).name.lower(): s.path for s in sources if s.path.lower().endswith(".sql")}
+    script the code loads and runs at a moment of its own, as a bulk load drops the indexes it adds again after. A
+    name several files share (each migration folder's `up.sql`) is a runner's pattern, not one script: none of them."""
+    by_name: dict[str, list[str]] = {}
+    for s in sources:
+        if s.path.lower().endswith(".sql"):
+            by_name.setdefault(PurePosixPath(s.path).name.lower(), []).append(s.path)
+    sql = {name: paths[0] for name, paths in by_name.items() if len(paths) == 1}
     if not sql:
         return set()
     named: set[str] = set()
