@@ -138,7 +138,7 @@ def _planned(query: MongoQuery, indexes: list[IndexDef], coll: str) -> Iterator[
             yield "collection-scan", _every_entry(q)
         return
     # with another index that bounds the filter in the sort order, the server races both plans: no claim
-    if (
+    sorted_in_memory = (
         plan.blocking_sort
         and plan.sort
         and q.keys
@@ -147,16 +147,18 @@ def _planned(query: MongoQuery, indexes: list[IndexDef], coll: str) -> Iterator[
         and not (plan.index is not None and same_keys(plan.index, q.keys))
         and not _owner_sort(query, plan, info)
         and not _listed_documents(query, info, indexes)
-    ):
-        yield "in-memory-sort", _in_memory_sort(q)
+    )
     cand = plan.candidate
-    if (
+    misordered = (
         cand is not None
         and cand.range_before is not None
         and q.keys
         and plan.index is not None
         and not plan.or_alternative
-    ):
+    )
+    if sorted_in_memory:  # one statement, one index to make: its keys out of order are part of this claim's fix
+        yield "in-memory-sort", _in_memory_sort(q, misordered=bool(misordered))
+    elif misordered:
         yield "esr-order", _esr_order(q)
 
 
@@ -216,16 +218,22 @@ def _sorts_collection(q: _Planned) -> Hit:
     )
 
 
-def _in_memory_sort(q: _Planned) -> Hit:
+def _in_memory_sort(q: _Planned, misordered: bool = False) -> Hit:
+    """`misordered`: the index used also puts a range before a later key (esr-order's claim), which the one
+    index in Equality, Sort, Range order mends too: said in the help, not as a second finding."""
     plan = q.plan
     assert plan.sort is not None
     used = f"uses {describe_index(plan.index)}" if plan.index is not None else "uses an $or of indexes"
+    order = ""
+    if misordered and plan.candidate is not None and plan.candidate.range_before is not None:
+        rng, later = plan.candidate.range_before
+        order = f"; it also puts {later} before the range on {rng}, which {plan.index.name if plan.index else 'the index'} does not"
     return q.hit(
         f"{q.what} {used} but sorts in memory by {fields_text(list(plan.sort.items()))}: the index "
         "order does not provide the sort (a blocking SORT stage, limited to 100 MB, reads every match "
         "before returning the first)",
         q.sort_anchor,
-        help=f"create the index in Equality, Sort, Range order: {q.spec}",
+        help=f"create the index in Equality, Sort, Range order: {q.spec}{order}",
         fix=q.spec,
         subject=f"{q.coll}:sort:{fields_text(q.keys)}",
     )
