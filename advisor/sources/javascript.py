@@ -75,7 +75,7 @@ def _sql_from_calls(f: _File, calls: list, helpers: dict, result: SourceFile, di
         if args.type == "template_string":  # tagged template
             if name not in SAFE_TAGS and name not in SQL_SINKS:
                 continue
-            text, anchors, _ = string_pieces(f, args, tagged=True)
+            text, anchors, _ = string_pieces(f, args, tagged=True, tag=name)
             if runs_as_sql(text):
                 seen.add(args.id)
                 result.queries.append(

@@ -30,12 +30,14 @@ from advisor.sources.sql_shape import DYNAMIC_PLACEHOLDER
 MAX_DEPTH = 4  # constants followed into constants, templates into templates
 
 
-def string_pieces(f: JsFile, node, tagged: bool, unknown: list | None = None):
+def string_pieces(f: JsFile, node, tagged: bool, unknown: list | None = None, tag: str = "", _bound: int = 0):
     """(text, anchors, substitutions) of a string or template literal, anchored per piece.
 
     In an untagged template, a substitution whose value the module fixes (`${TABLE}` with
     `const TABLE = "jobs"`, `${schema}.${table}` prefixes) is replaced by that value; the others are placeholders, counted in `substitutions`
-    and their source text appended to `unknown`."""
+    and their source text appended to `unknown`. In a template tagged `tag`, a substitution is a bound `$n`,
+    unless it is a fragment of the same tag (`${query`ORDER BY ${o}`}`, or one chosen by a condition with an
+    empty other branch): the tag splices a fragment's SQL, so its text is written in, its own values bound."""
     text = ""
     anchors: list[tuple[int, int, int]] = []
     subs = 0
@@ -48,6 +50,14 @@ def string_pieces(f: JsFile, node, tagged: bool, unknown: list | None = None):
             text += unescape(f.src(c))
         elif c.type == "template_substitution":
             inner = c.named_children[0] if c.named_children else c
+            fragment = tagged and tag and _fragment(f, inner, tag)
+            if fragment:
+                piece, piece_anchors, piece_subs = string_pieces(f, fragment, True, unknown, tag, _bound + subs)
+                anchors.pop()
+                anchors += [(len(text) + at, row, column) for at, row, column in piece_anchors]
+                text += piece
+                subs += piece_subs
+                continue
             known = None if tagged else static_text(f, inner, 0)
             if known is not None:
                 text += known
@@ -60,13 +70,43 @@ def string_pieces(f: JsFile, node, tagged: bool, unknown: list | None = None):
                     unknown.append(f.src(c)[2:-1].strip())
                 continue
             subs += 1
-            text += f"${subs}" if tagged else DYNAMIC_PLACEHOLDER
+            text += f"${_bound + subs}" if tagged else DYNAMIC_PLACEHOLDER
             if unknown is not None:
                 unknown.append(f.src(c)[2:-1].strip())
     if not anchors:
         r, col = node.start_point
         anchors.append((0, r + 1, f.col(r, col) + 1))
     return text, tuple(anchors), subs
+
+
+def _fragment(f: JsFile, node, tag: str):
+    """The template of a fragment of `tag` the expression splices: `tag`...`` itself, or the non-empty branch of a
+    condition whose other branch is an empty fragment or string (an optional clause: read with the clause)."""
+    node = unwrap(node)
+    if node is None:
+        return None
+    if node.type == "ternary_expression":
+        branches = [_fragment(f, node.child_by_field_name(k), tag) for k in ("consequence", "alternative")]
+        empty = [
+            b is not None and not f.src(b).strip("`").strip() or _empty_string(f, node.child_by_field_name(k))
+            for b, k in zip(branches, ("consequence", "alternative"))
+        ]
+        if empty[0] != empty[1]:
+            return branches[1] if empty[0] else branches[0]
+        return None
+    if node.type != "call_expression":
+        return None
+    fn, args = unwrap(node.child_by_field_name("function")), node.child_by_field_name("arguments")
+    if fn is None or args is None or args.type != "template_string":
+        return None
+    _, prop = member_parts(f, fn)
+    name = prop if prop is not None else (f.src(fn) if fn.type == "identifier" else "")
+    return args if name == tag else None
+
+
+def _empty_string(f: JsFile, node) -> bool:
+    node = unwrap(node)
+    return node is not None and node.type in ("string", "template_string") and not node.named_children
 
 
 def static_text(f: JsFile, node, depth: int) -> str | None:
