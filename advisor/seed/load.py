@@ -12,6 +12,7 @@ cancelled and it and the rest are not loaded, reported as one error at its file:
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
 import time
@@ -265,6 +266,17 @@ def _load_spent(budget: limits.Budget) -> Callable[[], str]:
     return spent
 
 
+# The functions of a trusted extension a schema may call without creating it (`id uuid DEFAULT uuid_generate_v4()`
+# in a generated structure.sql): the database it was written for has the extension (a migration of another file, the
+# template database), so the seeded one gets it as a CREATE EXTENSION of the schema's would.
+_EXTENSION_FUNCTIONS = {"uuid-ossp": re.compile(r"\buuid_(?:generate_v[1345]|generate_v1mc|nil|ns_\w+)\s*\(", re.I)}
+
+
+def _assumed_extensions(bodies) -> list[str]:
+    texts = list(bodies)
+    return [name for name, calls in _EXTENSION_FUNCTIONS.items() if any(calls.search(t) for t in texts)]
+
+
 def load_schema(
     conn,
     files: list[Path],
@@ -344,6 +356,11 @@ def load_schema(
             elif verdict.action == "send":
                 allowed.append((seq, name, query, body))
         errors += [block.error] if block is not None and not block.read else []
+    for extension in _assumed_extensions(body for _, _, _, body in allowed):
+        if extension not in created and create_extension is not None:
+            created.add(extension)
+            with contextlib.suppress(psycopg.Error):  # not made: the statements that need it say so when refused
+                create_extension(extension)
     conn.autocommit = True
     conn.execute(f"SET statement_timeout = '{SCHEMA_STATEMENT_TIMEOUT}'")
     schemas: set[str] = set()  # created for the files, which use them and leave their creation to a runner
