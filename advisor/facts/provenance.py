@@ -26,7 +26,7 @@ from advisor.facts.python_scope import Path, Scope, Source, Sources, identifier_
 from advisor.facts.reaching import PARAMETER, own_nodes
 from advisor.facts.regex_groups import word_group
 from advisor.facts.routes import route_numbers
-from advisor.facts.safe_text import escaped_literal, quoted_literal, setting_read
+from advisor.facts.safe_text import escaped_literal, quoted_literal, setting_read, word_characters_only
 from advisor.facts.sql_positions import name_position
 from advisor.sources.python_parts import parts
 
@@ -151,7 +151,7 @@ _TEXT_METHODS = {"join", "format", "replace", "strip", "lower", "upper", "rstrip
 
 def _call_sources(node: ast.Call, scope: Scope, depth: int, path: Path = ()) -> Sources:
     name = call_name(node.func)
-    if name.lower() in SAFE_CALLS:
+    if name.lower() in SAFE_CALLS or word_characters_only(node):
         return _NONE
     if name == "enumerate" and isinstance(node.func, ast.Name) and node.args:
         if path[:2] == ("item", 0):

@@ -10,11 +10,15 @@ literal they stand in: what advisor.facts.provenance counts as the code's own be
   `os.environ["SCHEMA"]`, `os.getenv("SCHEMA")`. The operator who writes them owns the database anyway;
   a request cannot reach them. Known configuration objects only, resolved through the module's imports: a
   local `config` dict built from a request is not one.
+- A text every character of which is a word character: `re.sub(r"[^a-zA-Z0-9_]", "_", name)`, the removal or
+  replacement of whatever is not one (a name made fit to be an identifier). No quote, space, dash or semicolon is
+  left to end a literal or a name, or to start a comment.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from functools import lru_cache
 
 from advisor.facts.ast_nodes import dotted
@@ -30,6 +34,32 @@ SETTINGS = frozenset(
     }
 )
 SETTING_CALLS = frozenset({"os.getenv", "os.environ.get"})  # a call naming one setting
+
+
+# a negated class of word characters (`[^a-zA-Z0-9_]`, `[^\w]`) or `\W`, once or repeated
+_NOT_WORD = re.compile(r"(?:\[\^(?:a-z|A-Z|0-9|_|\\w|\\d)+\]|\\W)[+*]?")
+_WORD = re.compile(r"\w*")
+
+
+def leaves_words(pattern: str, replacement: str) -> bool:
+    """Replacing every match of `pattern` by `replacement` leaves word characters only (Python's and JavaScript's)."""
+    return _NOT_WORD.fullmatch(pattern) is not None and _WORD.fullmatch(replacement) is not None
+
+
+def word_characters_only(node: ast.expr) -> bool:
+    """`re.sub(P, R, s)` where P matches every character that is not a word character and R is word characters
+    (or nothing): what is left of `s` is word characters only."""
+    if not (isinstance(node, ast.Call) and dotted(node.func) == "re.sub" and len(node.args) == 3):
+        return False  # a fourth argument, or `count=`, leaves the rest of the text as it was
+    pattern, repl = node.args[0], node.args[1]
+    return (
+        isinstance(pattern, ast.Constant)
+        and isinstance(pattern.value, str)
+        and isinstance(repl, ast.Constant)
+        and isinstance(repl.value, str)
+        and leaves_words(pattern.value, repl.value)
+        and all(k.arg == "flags" for k in node.keywords)
+    )
 
 
 def escaped_literal(before: str, value: ast.expr) -> bool:
