@@ -86,14 +86,13 @@ def _fragment(f: JsFile, node, tag: str):
     if node is None:
         return None
     if node.type == "ternary_expression":
-        branches = [_fragment(f, node.child_by_field_name(k), tag) for k in ("consequence", "alternative")]
-        empty = [
-            b is not None and not f.src(b).strip("`").strip() or _empty_string(f, node.child_by_field_name(k))
-            for b, k in zip(branches, ("consequence", "alternative"))
+        sides = [node.child_by_field_name(k) for k in ("consequence", "alternative")]
+        fragments = [_fragment(f, side, tag) for side in sides]
+        blank = [
+            (frag is not None and not f.src(frag).strip("`").strip()) or _empty_string(f, side)
+            for frag, side in zip(fragments, sides)
         ]
-        if empty[0] != empty[1]:
-            return branches[1] if empty[0] else branches[0]
-        return None
+        return fragments[0] if blank == [False, True] else fragments[1] if blank == [True, False] else None
     if node.type != "call_expression":
         return None
     fn, args = unwrap(node.child_by_field_name("function")), node.child_by_field_name("arguments")
