@@ -54,7 +54,9 @@ from advisor.sources.js_mongo_factories import Factory, Made, made, module_paths
 from advisor.sources.js_plugged import Plugged, applied
 from advisor.sources.js_sql_text import read_once
 from advisor.sources.mongo_names import MODULE_SCHEMA, run_time, run_time_name
+from advisor.sources.pymongo_constants import settle_constant_keys
 from advisor.sources.pymongo_slots import Slots, settle_slots
+from advisor.sources.python_settings import settings_defaults, settled_name
 
 # `<self.COLLECTION_NAME>`, `<self.name>.files`: a collection a class attribute names (and its sub-collections);
 # `<Repo.COLLECTION_NAME>`: a constant of a class named anywhere (fiftyone's repo factory opens
@@ -213,6 +215,7 @@ def link(sources: list[SourceFile]) -> None:
         return
     _databases(sources)
     _enum_members(sources)
+    _settings(sources)
     values: dict[tuple[str, str], set[str | None]] = {}
     for links in found:
         for key, given in links.attributes.items():
@@ -234,6 +237,26 @@ def link(sources: list[SourceFile]) -> None:
     _helper_calls(sources)
     _passed_factories(sources)
     settle_slots(sources, lambda cls: _ancestors(cls, attributes.bases))
+    settle_constant_keys(sources)  # last: the queries other steps kept are on their files now
+
+
+def _settings(sources: list[SourceFile]) -> None:
+    """A collection a file names by a field of the project's settings object (`<config.jobs_collection>`), in its
+    queries, indexes and the members its classes hold: the field's default (advisor.sources.python_settings)."""
+    defaults = settings_defaults(sources)
+    if not defaults:
+        return
+    for source in sources:
+        for target in [*source.queries, *source.indexes]:
+            written = target.collection if isinstance(target, MongoQuery) else getattr(target, "table", "")
+            named = settled_name(written, source, defaults) if isinstance(written, str) else None
+            if named is not None:  # a query stays a sketch: mark_run_time's mark is not told from another
+                rename_target(target, named)
+        held = source.links.held if source.links is not None else []
+        for n, h in enumerate(held):
+            named = settled_name(h.collection, source, defaults)
+            if named is not None:
+                held[n] = Held(h.owner, h.member, named)
 
 
 def _members(found: list[Links], attributes: Attributes) -> None:

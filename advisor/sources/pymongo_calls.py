@@ -108,6 +108,8 @@ def _value(
         return items
     if isinstance(node, ast.Constant):
         return node.value
+    if isinstance(node, ast.JoinedStr) and all(isinstance(v, ast.Constant) for v in node.values):
+        return "".join(str(v.value) for v in node.values)  # f"job_listing": a text with nothing filled in
     if (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Name)
@@ -147,14 +149,47 @@ def _value(
         )
         return Placeholder(kind, ast.unparse(node)[:60])
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and depth < 6:
-        joined = _joined(
-            _value(node.left, path, index, spans, p, names, depth + 1, budget),
-            _value(node.right, path, index, spans, p, names, depth + 1, budget),
-        )
+        left = _value(node.left, path, index, spans, p, names, depth + 1, budget)
+        right_spans: dict = {}
+        right = _value(node.right, path, index, right_spans, p, names, depth + 1, budget)
+        if isinstance(left, list) and isinstance(right, list):  # `shared_keys + [("status", 1)]`: one list
+            for at, loc in right_spans.items():
+                item = at[len(p)] if len(at) > len(p) else None
+                spans[(*p, item + len(left), *at[len(p) + 1 :]) if isinstance(item, int) else at] = loc
+            return left + right
+        spans.update(right_spans)
+        joined = _joined(left, right)
         if joined is not None:
             return joined
     text = ast.unparse(node)[:60] if hasattr(ast, "unparse") else ""
     return Placeholder("unknown", text)
+
+
+def _grown(name: str, tree: ast.AST) -> bool:
+    """The module adds to a list of that name (`specs.append(...)`, `+=`): its literal is not all of it."""
+    return any(
+        (
+            isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Attribute)
+            and n.func.attr in ("append", "extend", "insert")
+            and isinstance(n.func.value, ast.Name)
+            and n.func.value.id == name
+        )
+        or (isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name) and n.target.id == name)
+        for n in walk(tree)
+    )
+
+
+def _computed_keys(built: ast.AST | None, names: Names) -> bool:
+    """A filter with a key the code fills in (`{f"payload.{field}": value}`): which field it tests is known only at
+    run time, so the filter is a sketch."""
+    node = names.resolve(built) if isinstance(built, ast.Name) else built
+    return node is not None and any(
+        isinstance(k, ast.JoinedStr) and any(isinstance(v, ast.FormattedValue) for v in k.values)
+        for d in ast.walk(node)
+        if isinstance(d, ast.Dict)
+        for k in d.keys
+    )
 
 
 def _joined(left: Any, right: Any) -> Placeholder | None:
@@ -328,7 +363,7 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
             at = 1 if method == "distinct" else 0
             built = args[at] if len(args) > at else keyword(call, "filter") or keyword(call, "pipeline")
             q.partial = built is not None and names.mutations.changes(built, names.resolve)  # query[k] = v later
-            q.partial = q.partial or server_owned(receiver, names)
+            q.partial = q.partial or server_owned(receiver, names) or _computed_keys(built, names)
             if method == "aggregate":
                 q.pipeline = _value(args[0], path, index, spans, ("pipeline",), names) if args else Placeholder("array")
             elif method == "distinct":
@@ -364,6 +399,9 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
                     v = _value(a[0], path, index, {}, ("sort",), names)
                     if len(a) > 1:
                         d = _value(a[1], path, index, {}, ("sort",), names)
+                        # `sort(FIELD_ID, -1)`: a key a name holds, as written, as a filter's keys are
+                        named = isinstance(v, Placeholder) and isinstance(a[0], (ast.Name, ast.Attribute))
+                        v = v.text if named else v
                         v = {v: -1 if d == -1 else 1} if isinstance(v, str) else v
                     q.sort = _sort_spec(v)
                     spans[("sort",)] = _loc(path, call2, index)
@@ -429,6 +467,9 @@ def _index(result: SourceFile, coll: str, method: str, call: ast.Call, path: str
         if table is not None:  # create_indexes(INDEXES[name]): the table declares them (advisor.sources.links)
             links_of(result).applied.setdefault(table, []).append(unread_index(coll, loc))
             return
+        listed = names.resolve(specs) if isinstance(specs, ast.Name) else None
+        if isinstance(listed, ast.List) and listed.elts and not _grown(specs.id, names.tree):
+            specs = listed  # `indexes = [IndexModel(...), ...]` then `create_indexes(indexes)`
         for e in specs.elts if isinstance(specs, ast.List) else [specs] if specs is not None else []:
             if isinstance(e, ast.Call) and e.args:
                 result.indexes.append(index_model(coll, e, names.value, names.where))

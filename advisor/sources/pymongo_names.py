@@ -15,7 +15,7 @@ from typing import Any, cast
 from advisor.facts.ast_nodes import walk
 from advisor.ir import Location
 from advisor.sources.pymongo_tables import TableUses
-from advisor.sources.python_classes import Classes, returned_values, self_attr
+from advisor.sources.python_classes import Classes, base_names, returned_values, self_attr
 from advisor.sources.python_mutations import Mutations
 
 MONGO_MODULES = {"pymongo", "motor", "mongomock", "bson", "gridfs"}
@@ -179,6 +179,17 @@ class Names:
             for a in node.names
             if a.name[:1].isupper()
         }
+
+    def project_bases(self, cls: ast.ClassDef) -> list[str]:
+        """The bases of a class of this module that it imports from a module of the project (a relative or dotted
+        `from`, `from mq.base import _MongoQueue`): what their instances hold, those modules say."""
+        imported = {
+            a.asname or a.name
+            for node in walk(self.tree)
+            if isinstance(node, ast.ImportFrom) and (node.level or (node.module and "." in node.module))
+            for a in node.names
+        }
+        return [b for b in base_names(cls) if b in imported and b not in self.classes.named]
 
     def instance_of(self, node: ast.AST) -> ast.ClassDef | None:
         """The class of this module an expression is an instance of, when it holds what constructs one:

@@ -7,7 +7,7 @@ import ast
 import re
 
 from advisor.facts.safe_text import setting_read
-from advisor.sources.links import TEMPLATE, instance_member
+from advisor.sources.links import TEMPLATE, instance_member, instance_parts
 from advisor.sources.mongo_names import db_name, is_database, run_time, run_time_name
 from advisor.sources.pymongo_names import Names
 from advisor.sources.pymongo_tables import spec_parts
@@ -127,7 +127,14 @@ def collection_of(node: ast.AST, names: Names, depth: int = 0) -> str | None:
         # `self.col_t1`, `self.coll_jobs`: named for its collection, in a module of a MongoDB driver (a
         # `self.col_name.find('.')` elsewhere is a string's)
         holder = names.imports_mongo and re.fullmatch(r"_*(collection|coll|col)_\w+", node.attr, re.IGNORECASE)
-        return f"self.{node.attr}" if m or holder else None
+        if m or holder:
+            return f"self.{node.attr}"
+        cls = names.classes.class_of(node)
+        if cls is not None and names.imports_mongo and names.project_bases(cls):
+            # `self._job_store.find()`, the member set by a base class of another module: what that class holds in
+            # it, kept only when it holds one collection there (advisor.sources.links; a dict's `update` is no query)
+            return instance_member(cls.name, node.attr)
+        return None
     made = names.instance_of(node.value) if isinstance(node, ast.Attribute) and depth < 4 else None
     held = names.classes.members.get(id(made), {}).get(node.attr) if isinstance(node, ast.Attribute) else None
     if made is not None and held is not None:  # jobs.jobs.find() with `jobs = Jobs.alloc(...)`: that class's member
@@ -370,8 +377,8 @@ def _sub_collection(node: ast.Attribute, names: Names, depth: int) -> str | None
     if node.attr.startswith("_") or node.attr in COLLECTION_ATTRIBUTES or depth >= 4:
         return None
     parent = collection_of(node.value, names, depth)  # a smaller node: no step of the bound
-    if parent is None:
-        return None
+    if parent is None or instance_parts(parent) is not None:
+        return None  # a member another module's class may hold a collection in: the project says, not this file
     if not run_time(parent) or TEMPLATE.fullmatch(parent):  # db[self.name].files: settled with its parent
         return f"{parent}.{node.attr}"
     member = _held_member(node.value, names, depth)

@@ -20,6 +20,7 @@ from advisor.facts.ast_nodes import LineSpans, walk
 from advisor.ir import SourceFile
 from advisor.sources.links import OTHER, TEMPLATE, Attributes, Held, Links, links_of, settle
 from advisor.sources.mongo_names import UNKNOWN, is_database
+from advisor.sources.python_settings import SETTING_NAME
 
 # `self.users = database.users`, `self.jobs = self.db["jobs"]`: a module whose class holds a collection
 # a module whose only pymongo calls are writes or counts (`self._collection.update_one(...)`)
@@ -205,7 +206,14 @@ def record_members(links: Links, classes: Classes, collection: Callable[[ast.AST
     for cls in spans:
         for member, value in classes.members.get(id(cls), {}).items():
             name = collection(value)
-            if name and (not UNKNOWN.fullmatch(name) or TEMPLATE.fullmatch(name)) and not name.startswith("self."):
+            pending = SETTING_NAME.fullmatch(
+                name or ""
+            )  # `<config.jobs_collection>`: a settings field, settled in links
+            if (
+                name
+                and (not UNKNOWN.fullmatch(name) or TEMPLATE.fullmatch(name) or pending)
+                and not name.startswith("self.")
+            ):
                 links.held.append(Held(cls.name, member, name))
     lines = _class_lines(classes)
     for target in named:

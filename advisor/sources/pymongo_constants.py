@@ -1,0 +1,59 @@
+"""A MongoDB key a Python module writes as a name another module of the project binds to a text.
+
+`from mq.constants import FIELD_STATUS` then `{FIELD_STATUS: "pending"}`, `IndexModel([(FIELD_STATUS, 1)])`: a file
+read alone keeps the key as written (`FIELD_STATUS`, so a query and an index declaration writing the same name still
+meet); once every file is read, the key is the text the constant holds (`status`), so `FIELD_ID` is `_id`, with its
+own index, and a key declared by its text in another file meets it too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from advisor.ir import IndexDef, IndexKey, SourceFile
+from advisor.mongo.shape import MongoQuery, mongo_default_index_name
+from advisor.sources.python_modules import imported_texts, module_texts
+
+
+def settle_constant_keys(sources: list[SourceFile]) -> None:
+    texts: dict[str, dict[str, str]] | None = None
+    for source in sources:
+        if not source.path.endswith(".py") or not (source.queries or source.indexes):
+            continue
+        if not any(isinstance(q, MongoQuery) for q in source.queries) and not any(
+            i.method.startswith("mongo") for i in source.indexes
+        ):
+            continue
+        texts = module_texts(sources) if texts is None else texts
+        named = imported_texts(source, texts)
+        if not named:
+            continue
+        for q in source.queries:
+            if isinstance(q, MongoQuery):
+                for part in ("filter", "projection", "sort", "pipeline", "hint"):
+                    setattr(q, part, _renamed(getattr(q, part), named))
+                q.spans = {
+                    tuple(named.get(k, k) if isinstance(k, str) else k for k in at): loc for at, loc in q.spans.items()
+                }
+        for ix in source.indexes:
+            if ix.method.startswith("mongo") and any(k.expr in named for k in ix.keys):
+                _rekey(ix, named)
+
+
+def _renamed(value: Any, named: dict[str, str]) -> Any:
+    if isinstance(value, dict):
+        return {named.get(k, k) if isinstance(k, str) else k: _renamed(v, named) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_renamed(v, named) for v in value]
+    return value
+
+
+def _rekey(ix: IndexDef, named: dict[str, str]) -> None:
+    """The index's keys by their texts; a name made from the keys (none given) made again from them."""
+    old = [(k.expr, -1 if k.desc else 1) for k in ix.keys if k.is_column]
+    made = ix.name == mongo_default_index_name(old)
+    ix.keys = tuple(IndexKey(named.get(k.expr, k.expr), k.is_column, k.desc) if k.is_column else k for k in ix.keys)
+    if made:
+        ix.name = mongo_default_index_name([(k.expr, -1 if k.desc else 1) for k in ix.keys if k.is_column])
+    if isinstance(ix.options.get("partialFilterExpression"), dict):
+        ix.options["partialFilterExpression"] = _renamed(ix.options["partialFilterExpression"], named)

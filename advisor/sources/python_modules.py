@@ -1,0 +1,79 @@
+"""What the project's Python modules define and import, read across files once every file is extracted
+(advisor.sources.links): a module's name from its path, the module and name a `from ... import` brings, and the
+texts a module binds once to a name at its top level (`FIELD_STATUS = "status"`)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import PurePosixPath
+
+from advisor.facts.python_parse import parse_python
+from advisor.ir import SourceFile
+
+
+def module_name(path: str) -> str:
+    parts = PurePosixPath(path).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def same_module(defined: str, imported: str) -> bool:
+    """`src/mq/config.py` (mq... under a source folder) is the module `mq.config` an import names."""
+    return defined == imported or defined.endswith("." + imported)
+
+
+def tree_of(source: SourceFile) -> ast.Module | None:
+    return parse_python(source.text, source.path).tree if source.path.endswith(".py") else None
+
+
+def imports(source: SourceFile) -> dict[str, tuple[str, str]]:
+    """local name -> (module, name) for each `from module import name [as local]` at the module's top level (a
+    relative one resolved against the file's package)."""
+    tree = tree_of(source)
+    package = module_name(source.path).split(".")[:-1]
+    out: dict[str, tuple[str, str]] = {}
+    for node in tree.body if tree is not None else []:
+        if isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            module = ".".join([*base, *(node.module.split(".") if node.module else [])])
+            out.update({a.asname or a.name: (module, a.name) for a in node.names})
+    return out
+
+
+def module_texts(sources: list[SourceFile]) -> dict[str, dict[str, str]]:
+    """module -> {name: text} for the names a module binds exactly once at its top level, to a text literal."""
+    out: dict[str, dict[str, str]] = {}
+    for source in sources:
+        tree = tree_of(source)
+        if tree is None:
+            continue
+        bound: dict[str, list[ast.expr | None]] = {}
+        for node in tree.body:
+            targets = (
+                node.targets
+                if isinstance(node, ast.Assign)
+                else [node.target]
+                if isinstance(node, ast.AnnAssign)
+                else []
+            )
+            for t in targets:
+                if isinstance(t, ast.Name):
+                    bound.setdefault(t.id, []).append(getattr(node, "value", None))
+        texts = {
+            name: values[0].value
+            for name, values in bound.items()
+            if len(values) == 1 and isinstance(values[0], ast.Constant) and isinstance(values[0].value, str)
+        }
+        if texts:
+            out[module_name(source.path)] = texts
+    return out
+
+
+def imported_texts(source: SourceFile, texts: dict[str, dict[str, str]]) -> dict[str, str]:
+    """local name -> text, for the names the file imports from a module of the project that binds them to a text."""
+    out = {}
+    for local, (module, name) in imports(source).items():
+        for defined, names in texts.items():
+            if name in names and same_module(defined, module):
+                out[local] = names[name]
+                break
+    return out

