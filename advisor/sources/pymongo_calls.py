@@ -109,7 +109,7 @@ def _value(
     if isinstance(node, ast.Constant):
         return node.value
     if isinstance(node, ast.JoinedStr) and all(isinstance(v, ast.Constant) for v in node.values):
-        return "".join(str(v.value) for v in node.values)  # f"job_listing": a text with nothing filled in
+        return "".join(str(getattr(v, "value", "")) for v in node.values)  # f"job_listing": nothing filled in
     if (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Name)
@@ -467,9 +467,10 @@ def _index(result: SourceFile, coll: str, method: str, call: ast.Call, path: str
         if table is not None:  # create_indexes(INDEXES[name]): the table declares them (advisor.sources.links)
             links_of(result).applied.setdefault(table, []).append(unread_index(coll, loc))
             return
-        listed = names.resolve(specs) if isinstance(specs, ast.Name) else None
-        if isinstance(listed, ast.List) and listed.elts and not _grown(specs.id, names.tree):
-            specs = listed  # `indexes = [IndexModel(...), ...]` then `create_indexes(indexes)`
+        if isinstance(specs, ast.Name):  # `indexes = [IndexModel(...), ...]` then `create_indexes(indexes)`
+            listed = names.resolve(specs)
+            if isinstance(listed, ast.List) and listed.elts and not _grown(specs.id, names.tree):
+                specs = listed
         for e in specs.elts if isinstance(specs, ast.List) else [specs] if specs is not None else []:
             if isinstance(e, ast.Call) and e.args:
                 result.indexes.append(index_model(coll, e, names.value, names.where))

@@ -68,7 +68,8 @@ def _settings(cls: ast.ClassDef) -> bool:
 def _fields(cls: ast.ClassDef) -> dict[str, str]:
     out = {}
     for stmt in cls.body:
-        target = stmt.target if isinstance(stmt, ast.AnnAssign) else None
-        if isinstance(target, ast.Name) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str):
-            out[target.id] = stmt.value.value
+        if not isinstance(stmt, ast.AnnAssign) or not isinstance(stmt.target, ast.Name):
+            continue
+        if isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str):
+            out[stmt.target.id] = stmt.value.value
     return out
