@@ -56,7 +56,7 @@ from advisor.sources.js_sql_text import read_once
 from advisor.sources.mongo_names import MODULE_SCHEMA, run_time, run_time_name
 from advisor.sources.pymongo_constants import settle_constant_keys
 from advisor.sources.pymongo_slots import Slots, settle_slots
-from advisor.sources.python_settings import settings_defaults, settled_name
+from advisor.sources.python_settings import SETTING_NAME, settings_defaults, settled_name
 
 # `<self.COLLECTION_NAME>`, `<self.name>.files`: a collection a class attribute names (and its sub-collections);
 # `<Repo.COLLECTION_NAME>`: a constant of a class named anywhere (fiftyone's repo factory opens
@@ -244,19 +244,19 @@ def _settings(sources: list[SourceFile]) -> None:
     """A collection a file names by a field of the project's settings object (`<config.jobs_collection>`), in its
     queries, indexes and the members its classes hold: the field's default (advisor.sources.python_settings)."""
     defaults = settings_defaults(sources)
-    if not defaults:
-        return
     for source in sources:
-        for target in [*source.queries, *source.indexes]:
+        for target in [*source.queries, *source.indexes] if defaults else []:
             written = target.collection if isinstance(target, MongoQuery) else getattr(target, "table", "")
             named = settled_name(written, source, defaults) if isinstance(written, str) else None
             if named is not None:  # a query stays a sketch: mark_run_time's mark is not told from another
                 rename_target(target, named)
-        held = source.links.held if source.links is not None else []
-        for n, h in enumerate(held):
-            named = settled_name(h.collection, source, defaults)
-            if named is not None:
-                held[n] = Held(h.owner, h.member, named)
+        if source.links is not None:  # a member held under a field no settings object has is not known held
+            settled = [(h, settled_name(h.collection, source, defaults)) for h in source.links.held]
+            source.links.held = [
+                Held(h.owner, h.member, named) if named else h
+                for h, named in settled
+                if named or not SETTING_NAME.fullmatch(h.collection) or TEMPLATE.fullmatch(h.collection)
+            ]
 
 
 def _members(found: list[Links], attributes: Attributes) -> None:

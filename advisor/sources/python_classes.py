@@ -206,9 +206,8 @@ def record_members(links: Links, classes: Classes, collection: Callable[[ast.AST
     for cls in spans:
         for member, value in classes.members.get(id(cls), {}).items():
             name = collection(value)
-            pending = SETTING_NAME.fullmatch(
-                name or ""
-            )  # `<config.jobs_collection>`: a settings field, settled in links
+            # `<config.jobs_collection>`: perhaps a settings field, settled (or let go) in links
+            pending = SETTING_NAME.fullmatch(name or "")
             if (
                 name
                 and (not UNKNOWN.fullmatch(name) or TEMPLATE.fullmatch(name) or pending)
