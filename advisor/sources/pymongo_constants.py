@@ -12,11 +12,12 @@ from typing import Any
 
 from advisor.ir import IndexDef, IndexKey, SourceFile
 from advisor.mongo.shape import MongoQuery, mongo_default_index_name
-from advisor.sources.python_modules import imported_texts, module_texts
+from advisor.sources.python_modules import imported_texts, imports, module_name, module_texts, same_module
 
 
 def settle_constant_keys(sources: list[SourceFile]) -> None:
-    texts: dict[str, dict[str, str]] | None = None
+    modules: dict[str, SourceFile] | None = None
+    texts: dict[str, dict[str, str]] = {}  # read per module, once, only for the modules a MongoDB file imports from
     for source in sources:
         if not source.path.endswith(".py") or not (source.queries or source.indexes):
             continue
@@ -24,7 +25,10 @@ def settle_constant_keys(sources: list[SourceFile]) -> None:
             i.method.startswith("mongo") for i in source.indexes
         ):
             continue
-        texts = module_texts(sources) if texts is None else texts
+        modules = {module_name(s.path): s for s in sources if s.path.endswith(".py")} if modules is None else modules
+        for module, _ in imports(source).values():
+            for defined in [m for m in modules if m not in texts and same_module(m, module)]:
+                texts.update(module_texts([modules[defined]]) or {defined: {}})
         named = imported_texts(source, texts)
         if not named:
             continue

@@ -172,24 +172,22 @@ class Names:
     @cached_property
     def imported_classes(self) -> set[str]:
         """Names the module imports from the project by a relative or dotted `from` (capitalised: classes)."""
-        return {
-            a.asname or a.name
-            for node in walk(self.tree)
-            if isinstance(node, ast.ImportFrom) and (node.level or (node.module and "." in node.module))
-            for a in node.names
-            if a.name[:1].isupper()
-        }
+        return {local for local, name in self._project_imports.items() if name[:1].isupper()}
 
     def project_bases(self, cls: ast.ClassDef) -> list[str]:
         """The bases of a class of this module that it imports from a module of the project (a relative or dotted
         `from`, `from mq.base import _MongoQueue`): what their instances hold, those modules say."""
-        imported = {
-            a.asname or a.name
+        return [b for b in base_names(cls) if b in self._project_imports and b not in self.classes.named]
+
+    @cached_property
+    def _project_imports(self) -> dict[str, str]:
+        """local name -> imported name, for what a relative or dotted `from` brings from the project."""
+        return {
+            a.asname or a.name: a.name
             for node in walk(self.tree)
             if isinstance(node, ast.ImportFrom) and (node.level or (node.module and "." in node.module))
             for a in node.names
         }
-        return [b for b in base_names(cls) if b in imported and b not in self.classes.named]
 
     def instance_of(self, node: ast.AST) -> ast.ClassDef | None:
         """The class of this module an expression is an instance of, when it holds what constructs one:
