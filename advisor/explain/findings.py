@@ -265,39 +265,16 @@ def _rejected_note(errors: list) -> Hits:
     them, at the first: advisor loaded the rest, and what depends on them may go unplanned."""
     stand_ins = [e for e in errors if getattr(e, "stand_in", "")]
     errors = [e for e in errors if not getattr(e, "stand_in", "")]
-    made = (
-        f"advisor made {'an empty stand-in' if len(stand_ins) == 1 else 'empty stand-ins'} for "
-        + ", ".join(f"{e.stand_in} ({e.path}:{e.line})" for e in stand_ins[:5])
-        + (f" and {len(stand_ins) - 5} more" if len(stand_ins) > 5 else "")
-        + ", which the schema's foreign keys reference and no statement of it creates, so the tables that reference "
-        + ("it" if len(stand_ins) == 1 else "them")
-        + " loaded; advisor claims nothing about "
-        + ("it" if len(stand_ins) == 1 else "them")
-        + " (empty, with only the referenced columns)"
-        if stand_ins
-        else ""
-    )
+    made = _stand_ins_said(stand_ins)
+    if not errors and stand_ins:
+        at = [Location(e.path, e.line, 1) for e in stand_ins]
+        advice = "give advisor the schema files that create these tables (`schema` in advisor.toml) and it loads them as they are"
+        metrics = {"evidence": "planned", "lines": _lines(at)}
+        return [
+            ("schema-rejected", Hit(made, at[0], subject="schema statements not loaded", help=advice, metrics=metrics))
+        ]
     if not errors:
-        return (
-            [
-                (
-                    "schema-rejected",
-                    Hit(
-                        made,
-                        Location(stand_ins[0].path, stand_ins[0].line, 1),
-                        subject="schema statements not loaded",
-                        help="give advisor the schema files that create these tables (`schema` in advisor.toml) and "
-                        "it loads them as they are",
-                        metrics={
-                            "evidence": "planned",
-                            "lines": _lines([Location(e.path, e.line, 1) for e in stand_ins]),
-                        },
-                    ),
-                )
-            ]
-            if stand_ins
-            else []
-        )
+        return []
     # in the order the schema was loaded; where advisor stopped loading it (its budget spent) comes first: the
     # reason for every statement after it
     stop = next((e for e in errors if getattr(e, "stopped", False)), None)
@@ -330,6 +307,21 @@ def _rejected_note(errors: list) -> Hits:
             ),
         )
     ]
+
+
+def _stand_ins_said(stand_ins: list) -> str:
+    """What the schema-rejected note says of the empty tables advisor made for the references to them ("" for none)."""
+    if not stand_ins:
+        return ""
+    one = len(stand_ins) == 1
+    named = ", ".join(f"{e.stand_in} ({e.path}:{e.line})" for e in stand_ins[:5])
+    more = f" and {len(stand_ins) - 5} more" if len(stand_ins) > 5 else ""
+    it = "it" if one else "them"
+    return (
+        f"advisor made {'an empty stand-in' if one else 'empty stand-ins'} for {named}{more}, which the schema's foreign "
+        f"keys reference and no statement of it creates, so the tables that reference {it} loaded; advisor claims "
+        f"nothing about {it} (empty, with only the referenced columns)"
+    )
 
 
 def _error_subject(run: QueryRun) -> str:

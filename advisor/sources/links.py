@@ -56,6 +56,7 @@ from advisor.sources.js_sql_text import read_once
 from advisor.sources.mongo_names import MODULE_SCHEMA, run_time, run_time_name
 from advisor.sources.pymongo_constants import settle_constant_keys
 from advisor.sources.pymongo_slots import Slots, settle_slots
+from advisor.sources.python_modules import imports
 from advisor.sources.python_settings import SETTING_NAME, settings_defaults, settled_name
 
 # `<self.COLLECTION_NAME>`, `<self.name>.files`: a collection a class attribute names (and its sub-collections);
@@ -245,13 +246,14 @@ def _settings(sources: list[SourceFile]) -> None:
     queries, indexes and the members its classes hold: the field's default (advisor.sources.python_settings)."""
     defaults = settings_defaults(sources)
     for source in sources:
+        imported = imports(source) if defaults and source.path.endswith(".py") else {}
         for target in [*source.queries, *source.indexes] if defaults else []:
             written = target.collection if isinstance(target, MongoQuery) else getattr(target, "table", "")
-            named = settled_name(written, source, defaults) if isinstance(written, str) else None
+            named = settled_name(written, source, defaults, imported) if isinstance(written, str) else None
             if named is not None:  # a query stays a sketch: mark_run_time's mark is not told from another
                 rename_target(target, named)
         if source.links is not None:  # a member held under a field no settings object has is not known held
-            settled = [(h, settled_name(h.collection, source, defaults)) for h in source.links.held]
+            settled = [(h, settled_name(h.collection, source, defaults, imported)) for h in source.links.held]
             source.links.held = [
                 Held(h.owner, h.member, named) if named else h
                 for h, named in settled

@@ -43,15 +43,18 @@ def settings_defaults(sources: list[SourceFile]) -> dict[tuple[str, str], dict[s
     return out
 
 
-def settled_name(collection: str, source: SourceFile, defaults: dict[tuple[str, str], dict[str, str]]) -> str | None:
-    """The default of the settings field a file's `<instance.field>` collection names, when it is one."""
+def settled_name(
+    collection: str, source: SourceFile, defaults: dict[tuple[str, str], dict[str, str]], imported: dict | None = None
+) -> str | None:
+    """The default of the settings field a file's `<instance.field>` collection names, when it is one (`imported`:
+    the file's `imports`, when the caller has read them once for all its names)."""
     m = SETTING_NAME.fullmatch(collection)
     if m is None or not defaults:
         return None
     instance, field = m.groups()
     here = module_name(source.path)
-    imported = imports(source).get(instance)
-    for module, name in [(here, instance), *([imported] if imported else [])]:
+    brought = (imports(source) if imported is None else imported).get(instance)
+    for module, name in [(here, instance), *([brought] if brought else [])]:
         for (defined, made), fields in defaults.items():
             if made == name and same_module(defined, module) and field in fields:
                 return fields[field]
