@@ -143,8 +143,7 @@ _CREATED_TABLE = re.compile(
     r"((?:\"[^\"]+\"|[\w$]+)(?:\s*\.\s*(?:\"[^\"]+\"|[\w$]+))?)",
     re.IGNORECASE,
 )
-_MISSING_RELATION = re.compile(r'relation "([^"]+)" does not exist')
-_NO_RELATION = re.compile(r'relation ".*" does not exist', re.DOTALL)  # a name with quotes in it too
+_MISSING_RELATION = re.compile(r'relation "(.*?)" does not exist', re.DOTALL)  # a name with quotes in it too
 
 
 # an object a statement needs that the files create later (a migration that alters a table before, in file-name
@@ -385,7 +384,7 @@ def load_schema(
         errors = _again(conn, waiting, errors, schemas, private, unmade)
         stand_ins = _stand_ins(conn, allowed, errors, schemas, private, unmade) if not limits.over() else []
         if stand_ins:  # what waited for them, sent again
-            again = {seq for seq, e in errors if _NO_RELATION.search(e.message)}
+            again = {seq for seq, e in errors if _MISSING_RELATION.search(e.message)}
             errors = _again(conn, [a for a in allowed if a[0] in again], errors, schemas, private, unmade) + stand_ins
     # seeding is not cut; a role default the schema sets does not count.  Sent again if a cancel the watch sent as
     # the last statement ended lands on it
@@ -414,7 +413,7 @@ def _stand_ins(conn, allowed: list, errors: list, schemas: set[str], private: bo
     by_seq = {a[0]: a for a in allowed}
     for seq, error in errors:
         if (
-            not _NO_RELATION.search(error.message) or seq not in by_seq
+            not _MISSING_RELATION.search(error.message) or seq not in by_seq
         ):  # (refused for a table it waits for, maybe one that waits for one)
             continue
         try:

@@ -16,6 +16,7 @@ from advisor.facts.ast_nodes import walk
 from advisor.ir import Location
 from advisor.sources.pymongo_tables import TableUses
 from advisor.sources.python_classes import Classes, base_names, returned_values, self_attr
+from advisor.sources.python_modules import from_imports
 from advisor.sources.python_mutations import Mutations
 
 MONGO_MODULES = {"pymongo", "motor", "mongomock", "bson", "gridfs"}
@@ -183,10 +184,9 @@ class Names:
     def _project_imports(self) -> dict[str, str]:
         """local name -> imported name, for what a relative or dotted `from` brings from the project."""
         return {
-            a.asname or a.name: a.name
-            for node in walk(self.tree)
-            if isinstance(node, ast.ImportFrom) and (node.level or (node.module and "." in node.module))
-            for a in node.names
+            local: name
+            for node, local, _, name in from_imports(walk(self.tree), [])
+            if node.level or "." in (node.module or "")
         }
 
     def instance_of(self, node: ast.AST) -> ast.ClassDef | None:

@@ -5,6 +5,7 @@ texts a module binds once to a name at its top level (`FIELD_STATUS = "status"`)
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable, Iterator
 from pathlib import PurePosixPath
 
 from advisor.facts.python_parse import parse_python
@@ -25,18 +26,23 @@ def tree_of(source: SourceFile) -> ast.Module | None:
     return parse_python(source.text, source.path).tree if source.path.endswith(".py") else None
 
 
+def from_imports(nodes: Iterable[ast.AST], package: list[str]) -> Iterator[tuple[ast.ImportFrom, str, str, str]]:
+    """(statement, local, module, name) for each name a `from module import name [as local]` among the nodes
+    brings, a relative module resolved against the package."""
+    for node in nodes:
+        if isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            module = ".".join([*base, *(node.module.split(".") if node.module else [])])
+            for a in node.names:
+                yield node, a.asname or a.name, module, a.name
+
+
 def imports(source: SourceFile) -> dict[str, tuple[str, str]]:
     """local name -> (module, name) for each `from module import name [as local]` at the module's top level (a
     relative one resolved against the file's package)."""
     tree = tree_of(source)
     package = module_name(source.path).split(".")[:-1]
-    out: dict[str, tuple[str, str]] = {}
-    for node in tree.body if tree is not None else []:
-        if isinstance(node, ast.ImportFrom):
-            base = package[: len(package) - node.level + 1] if node.level else []
-            module = ".".join([*base, *(node.module.split(".") if node.module else [])])
-            out.update({a.asname or a.name: (module, a.name) for a in node.names})
-    return out
+    return {local: (module, name) for _, local, module, name in from_imports(tree.body if tree else [], package)}
 
 
 def module_texts(sources: list[SourceFile]) -> dict[str, dict[str, str]]:
