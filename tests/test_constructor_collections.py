@@ -45,7 +45,7 @@ def shapes(files):
     sources = [extract(path, text) for path, text in files.items()]
     link(sources)
     return {
-        s.path: [(q.location.line, q.collection, q.partial) for q in s.queries if isinstance(q, MongoQuery)]
+        s.path: [(q.location.line, q.collection, q.sketch) for q in s.queries if isinstance(q, MongoQuery)]
         for s in sources
     }
 

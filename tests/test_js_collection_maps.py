@@ -41,7 +41,7 @@ async function updatePacket (cols, client, packet) {
 
 
 def _queries(src):
-    return [(q.location.line, q.collection, q.operation, q.partial) for q in src.queries if isinstance(q, MongoQuery)]
+    return [(q.location.line, q.collection, q.operation, q.sketch) for q in src.queries if isinstance(q, MongoQuery)]
 
 
 def test_queries_on_members_of_an_object_on_this_are_tied_to_their_collections():
@@ -144,7 +144,7 @@ async function flush (queue) {
 }
 """
     src = extract("bulk.js", text)
-    got = [(q.location.line, q.collection, q.operation, q.partial) for q in src.queries]
+    got = [(q.location.line, q.collection, q.operation, q.sketch) for q in src.queries]
     assert got == [(4, "subscriptions", "updateOne", False), (9, "retained", "bulkWrite", True)]
     assert src.queries[0].filter == {
         "clientId": src.queries[0].filter["clientId"],

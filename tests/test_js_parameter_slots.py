@@ -79,7 +79,7 @@ def test_callers_passing_different_collections_leave_the_collection_to_the_run(p
     )
     loaded = load_project(["."], Options())
     (q,) = [q for s in loaded.sources for q in s.queries if q.operation == "deleteMany"]
-    assert q.collection == "<coll>" and q.partial  # either one: no claim rests on its indexes
+    assert q.collection == "<coll>" and q.sketch  # either one: no claim rests on its indexes
 
 
 def test_with_no_caller_passing_one_the_name_advisor_read_stands(project):

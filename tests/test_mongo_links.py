@@ -127,7 +127,7 @@ class Report:
         self.case_collection = db.archived_case
 """
     srcs = linked({"a/case.py": HANDLER, "a/report.py": other})  # Report does not mix CaseHandler in
-    assert {(q.collection, q.partial) for q in mongo(srcs["a/case.py"])} == {("<CaseHandler.case_collection>", True)}
+    assert {(q.collection, q.sketch) for q in mongo(srcs["a/case.py"])} == {("<CaseHandler.case_collection>", True)}
     two = """\
 from .case import CaseHandler
 
@@ -140,7 +140,7 @@ class Archive(CaseHandler):
         self.case_collection = db.archived_case
 """
     srcs = linked({"a/case.py": HANDLER, "a/stores.py": two})  # which one depends on the instance
-    assert {(q.collection, q.partial) for q in mongo(srcs["a/case.py"])} == {("<CaseHandler.case_collection>", True)}
+    assert {(q.collection, q.sketch) for q in mongo(srcs["a/case.py"])} == {("<CaseHandler.case_collection>", True)}
 
 
 def test_a_member_of_a_class_that_only_shares_a_base_is_not_read():
@@ -349,7 +349,7 @@ class Model:
         return self.collection.find(query)
 """,
     )
-    assert [(q.collection, q.partial) for q in mongo(src)] == [("<self.name>", True)]
+    assert [(q.collection, q.sketch) for q in mongo(src)] == [("<self.name>", True)]
 
 
 # --- a base-class property named by the subclass's class attribute (openedx-forum forum/backends/mongodb) --
@@ -426,7 +426,7 @@ OPENEDX = {
 
 def test_a_base_class_property_names_each_subclass_collection_by_its_class_attribute():
     srcs = linked(OPENEDX)
-    named = {path: [(q.collection, q.partial) for q in mongo(src)] for path, src in srcs.items()}
+    named = {path: [(q.collection, q.sketch) for q in mongo(src)] for path, src in srcs.items()}
     assert named["forum/backends/mongodb/users.py"] == [("users", False)]
     assert named["forum/backends/mongodb/contents.py"] == [("contents", False)]
     assert named["forum/backends/mongodb/comments.py"] == [("contents", False)]  # the base's attribute
@@ -487,7 +487,7 @@ class Lock(Model):
         return self.coll.find_one({"key": key})
 """,
     )
-    assert [(q.collection, q.partial) for q in mongo(src)] == [
+    assert [(q.collection, q.sketch) for q in mongo(src)] == [
         ("<self.collection_name>", True),
         ("jobs", False),
         ("locks", False),  # set in a method of its own: girder's `def initialize(self): self.name = "user"`
@@ -716,7 +716,7 @@ def test_a_model_reached_through_a_registry_is_the_model_the_project_names():
     # `resources.form.model` and `actions.model` (the registry of the `action` model); `templates.model`
     # names no model the project knows: not a query advisor can name (nor any collection)
     assert shapes(srcs["src/util/delete.js"]) == [(3, "forms", "find"), (6, "actions", "find"), (9, "forms", "findOne")]
-    assert all(not q.partial for q in mongo(srcs["src/util/delete.js"])[1:])
+    assert all(not q.sketch for q in mongo(srcs["src/util/delete.js"])[1:])
     alone = extract("src/util/delete.js", REGISTRY)
     assert shapes(alone) == [(9, "forms", "findOne")]
 
@@ -739,7 +739,7 @@ module.exports = (router) => ({
     )
     (q,) = mongo(srcs["src/util/delete.js"])  # Array.prototype.find on `list || []` is no query
     # the default's collection, but the request may carry another model: only the rules on the filter speak
-    assert (q.location.line, q.collection, q.model, q.partial) == (4, "submissions", "submission", True)
+    assert (q.location.line, q.collection, q.model, q.sketch) == (4, "submissions", "submission", True)
 
 
 def test_an_index_read_through_a_hook_is_no_ground_for_calling_another_redundant(tmp_path, monkeypatch):
@@ -797,7 +797,7 @@ class CaseHandler:
 """)
     # the keys set later are not in the shape read: a sketch; a name used only as a value changes no key,
     # and another function's `query` is another variable
-    assert [(q.location.line, q.partial) for q in mongo(src)] == [(7, True), (13, True), (18, False), (22, False)]
+    assert [(q.location.line, q.sketch) for q in mongo(src)] == [(7, True), (13, True), (18, False), (22, False)]
 
 
 
@@ -834,7 +834,7 @@ def count_stores(db):
 
 def test_a_collection_named_by_another_class_constant_is_that_collection():
     srcs = linked({"fiftyone/factory/repos/execution_store.py": REPO, "fiftyone/operators/store/clone.py": CLONE})
-    assert [(q.collection, q.partial) for q in mongo(srcs["fiftyone/operators/store/clone.py"])] == [
+    assert [(q.collection, q.sketch) for q in mongo(srcs["fiftyone/operators/store/clone.py"])] == [
         ("execution_store", False),  # before: <MongoExecutionStoreRepo.COLLECTION_NAME>, a sketch
         ("<MongoExecutionStoreRepo.collection_name>", True),  # a lower-case member: not read as a constant
     ]

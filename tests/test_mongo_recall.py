@@ -46,7 +46,7 @@ class MailQueue {
         (5, "<this.options.collection>"), (8, "<this.options.gfs + '.files'>"), (11, "<this.options.collection>")]
     assert qs[0].filter == {"sendingZone": Placeholder("unknown", "zone")}
     # its indexes (and unique keys) are unknown: no scan, no unbounded result, no "no declarations"...
-    assert all(q.partial for q in qs) and rules(qs[0]) == [] and rules(qs[1]) == []
+    assert all(q.sketch for q in qs) and rules(qs[0]) == [] and rules(qs[1]) == []
     # ...but what the filter alone shows is still said
     assert rules(qs[2]) == ["where-operator"]
 
@@ -92,7 +92,7 @@ class Mongo:
     assert [(q.location.line, q.collection, q.operation) for q in qs] == [
         (4, "<datasource>", "find"), (4, "<datasource>", "count"), (7, "<datasource>", "find_one"),
         (11, "<datasource>", "delete_many"), (17, "<self._cursor.collection>", "count_documents")]
-    assert all(q.partial for q in qs)
+    assert all(q.sketch for q in qs)
 
 
 def test_pymongo_names_resolve_within_their_own_function():
@@ -275,14 +275,14 @@ FORMS = {
 def test_names_fixed_by_the_module_are_resolved(name, form):
     (q,) = mongo(extract("m.js", FORMS[form].format(n=name)))
     assert q.collection == (name + ".files" if form == "concat" else name)
-    assert not q.partial
+    assert not q.sketch
 
 
 @settings(max_examples=60, deadline=None)
 @given(expr=st.sampled_from(["opts.c", "this.options.collection", "config.queue.name", "prefix + '.files'", "name"]))
 def test_names_known_only_at_run_time_are_marked(expr):
     (q,) = mongo(extract("m.js", f"function f(db, opts, name, prefix) {{ return db.collection({expr}).findOne({{}}); }}"))
-    assert q.collection == f"<{expr}>" and q.partial
+    assert q.collection == f"<{expr}>" and q.sketch
 
 
 # --- collections reached through other objects (apostrophe login/index.js, flask-pymongo wrappers.py) ------
@@ -313,7 +313,7 @@ class Form:
     def find_one(self, key):
         return self.find_one(key)
 """)
-    assert [(q.location.line, q.collection, q.partial) for q in mongo(src)] == [(5, "<self>", True)]
+    assert [(q.location.line, q.collection, q.sketch) for q in mongo(src)] == [(5, "<self>", True)]
 
 
 def test_a_collection_a_constructor_parameter_names_is_one_per_instance(tmp_path, monkeypatch):

@@ -16,7 +16,7 @@ def mongo(src):
 
 
 def shapes(src):
-    return [(q.location.line, q.collection, q.operation, q.partial) for q in mongo(src)]
+    return [(q.location.line, q.collection, q.operation, q.sketch) for q in mongo(src)]
 
 
 def declared(src):
@@ -136,7 +136,7 @@ async function list(query = {}) {
     return db.collection('schedules').find({ a: 1 }).sort({ [field]: 1 }).limit(5).toArray();
 }
 """))
-    assert q.partial and q.sort == {}  # the caller chooses the sort key: no claim about it
+    assert q.sketch and q.sort == {}  # the caller chooses the sort key: no claim about it
     assert rules(q) == []
 
 
@@ -254,7 +254,7 @@ class Repository {
 }
 """)
     (q,) = mongo(src)
-    assert (q.location.line, q.collection, q.operation, q.partial) == (4, "tasks", "bulkWrite", True)
+    assert (q.location.line, q.collection, q.operation, q.sketch) == (4, "tasks", "bulkWrite", True)
     assert rules(q) == []
 
 

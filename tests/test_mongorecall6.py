@@ -49,7 +49,7 @@ def test_a_method_whose_every_return_is_a_collection_gives_one_named_at_run_time
         (8, "<self.database[target] if target else self.collection>", "find"),
         (21, "<collection>", "delete_many"),  # the parameter the class's own call passes it for
     ]
-    assert all(q.partial for q in src.queries)  # no collection, no index claim
+    assert all(q.sketch for q in src.queries)  # no collection, no index claim
 
 
 def test_one_name_in_every_return_names_the_collection():
@@ -110,7 +110,7 @@ def untyped(col, name):
 """
     src = extract("ampel/events.py", text)
     link([src])
-    assert [(q.location.line, q.collection, q.partial) for q in src.queries] == [(11, "<col>", True)]
+    assert [(q.location.line, q.collection, q.sketch) for q in src.queries] == [(11, "<col>", True)]
     twice = text.replace("@overload\n", "")
     src = extract("ampel/events.py", twice)
     link([src])
@@ -199,7 +199,7 @@ def test_a_factory_in_another_module_gives_the_model_it_makes_with_the_name_give
         (9, "fs.files", "find"),
     ]  # helper() is not exported as a factory: no shape
     unknown, runs, files = app.queries
-    assert unknown.partial and not runs.partial and not files.partial
+    assert unknown.sketch and not runs.sketch and not files.sketch
     assert (runs.model, runs.driver) == ("runs", False)
 
 
@@ -239,7 +239,7 @@ export class MongoDbAdapter {
 def test_a_getter_named_for_the_model_gives_the_callers_collection_unnamed():
     src = extract("src/adapter.ts", ADAPTER)
     assert shapes(src) == [(9, "<this.getModel(params)>", "find"), (15, "<this.getModel(params)>", "findOne")]
-    assert all(q.partial for q in src.queries)
+    assert all(q.sketch for q in src.queries)
     assert src.queries[0].skip is not None  # the paging is read
 
 
@@ -291,7 +291,7 @@ def test_bulk_write_reads_the_operations_written_there_and_sketches_the_callers(
         (8, "statements", "update_one"),
     ]
     sketch, replaced, update = src.queries
-    assert sketch.partial and not update.partial and update.filter == {"state": "new"}
+    assert sketch.sketch and not update.sketch and update.filter == {"state": "new"}
     assert list(replaced.filter) == ["_source.id"]
 
 

@@ -87,7 +87,9 @@ def test_a_store_over_modules_is_read_on_its_collection_with_its_keys(project):
 
 def test_its_claims_are_the_ones_its_code_makes_true(project):
     project(FILES)
-    found = sorted((f.location.path, f.location.line, catalogue.lookup(f.rule).name) for f in engine.check(["."]).active)
+    found = sorted(
+        (f.location.path, f.location.line, catalogue.lookup(f.rule).name) for f in engine.check(["."]).active
+    )
     assert found == [
         ("mq/base.py", 13, "redundant-index"),  # by_status is a prefix of acquire
         ("mq/store.py", 12, "collection-scan"),  # no index starts with status
@@ -101,3 +103,22 @@ def test_a_setting_made_with_arguments_names_no_collection(project):
     loaded = load(collect(["."], Options())[0])
     names = {q.collection for s in loaded.sources for q in s.queries if isinstance(q, MongoQuery)}
     assert "jobs" not in names, names
+
+
+def test_a_collection_named_by_a_setting_in_the_query_itself_is_no_sketch_once_named(project):
+    """A query written on `db[config.jobs_collection]` is named at run time while its file is read; once the
+    setting's default names it, the claims that rest on the collection speak (its filter was whole all along)."""
+    files = dict(FILES)
+    files["mq/stats.py"] = """\
+from mq.config import config
+
+
+def failed(db):
+    return db[config.jobs_collection].count_documents({"status": "failed"})
+"""
+    project(files)
+    loaded = load(collect(["."], Options())[0])
+    (query,) = [q for s in loaded.sources if s.path == "mq/stats.py" for q in s.queries]
+    assert (query.collection, query.partial, query.sketch) == ("jobs", False, False)
+    found = {(f.location.path, f.location.line, catalogue.lookup(f.rule).name) for f in engine.check(["."]).active}
+    assert ("mq/stats.py", 5, "collection-scan") in found, found

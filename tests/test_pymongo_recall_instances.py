@@ -234,7 +234,7 @@ class FileRepair:
 def run(db):
     FileRepair(db).handle({})
 """)
-    names = [(q.location.line, q.collection, q.partial) for q in src.queries if isinstance(q, MongoQuery)]
+    names = [(q.location.line, q.collection, q.sketch) for q in src.queries if isinstance(q, MongoQuery)]
     assert names == [(9, "<self.gfs._GridFS__files>", True), (11, "files", False)]
 
 

@@ -78,7 +78,7 @@ def test_a_parameter_every_caller_passes_one_collection_for_is_that_collection()
         }
     )
     shapes = [
-        (q.location.line, q.collection, q.operation, q.partial) for q in found["medallion/filters/mongodb_filter.py"]
+        (q.location.line, q.collection, q.operation, q.sketch) for q in found["medallion/filters/mongodb_filter.py"]
     ]
     # through `self.get_result_count(pipeline, data)` too: the parameter handed on is the same collection
     assert shapes == [(12, "objects", "aggregate", False), (17, "objects", "aggregate", False)]
@@ -96,7 +96,7 @@ def test_callers_passing_different_collections_leave_it_named_at_run_time():
             "medallion/backends/mongodb_backend.py": backend('self.client[api_root]["status"]'),
         }
     )
-    shapes = [(q.collection, q.partial) for q in found["medallion/filters/mongodb_filter.py"]]
+    shapes = [(q.collection, q.sketch) for q in found["medallion/filters/mongodb_filter.py"]]
     assert shapes == [("<data>", True), ("<data>", True)]  # a sketch: no claim rests on its indexes
 
 

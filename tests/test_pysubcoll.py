@@ -53,7 +53,7 @@ class RevisionStore(object):
 
 def shapes(text, path="store.py"):
     return [
-        (q.location.line, q.collection, q.operation, q.partial)
+        (q.location.line, q.collection, q.operation, q.sketch)
         for q in extract(path, text).queries
         if isinstance(q, MongoQuery)
     ]
@@ -104,14 +104,14 @@ class Store:
 
     def partial(self, flt):
         import functools
-        return functools.partial(self._collection.versions.find, flt)()
+        return functools.sketch(self._collection.versions.find, flt)()
 
 
 def purge(coll, cutoff):
     return coll.archive.delete_many({'at': {'$lt': cutoff}})
 """
     # `_state`: pymongo gives no sub-collection for a name starting with "_"; `.name` is a str;
-    # functools.partial(coll.find, flt)() passes its own argument: not the driver's call as written
+    # functools.sketch(coll.find, flt)() passes its own argument: not the driver's call as written
     # a sub-collection of a parameter: another collection per call, named at run time (a sketch)
     assert shapes(text) == [(20, "<coll.archive>", "delete_many", True)]
 

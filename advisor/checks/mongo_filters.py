@@ -49,7 +49,7 @@ def where_operator(query: MongoQuery, indexes: list[IndexDef]) -> Iterator[Hit]:
 
 
 def unanchored_regex(query: MongoQuery, indexes: list[IndexDef]) -> Iterator[Hit]:
-    if query.partial:
+    if query.sketch:
         return  # a sketch of the filter: keys advisor could not read may narrow what the regex tests
     for flt, base in query_filters(query):
         info = analyse_filter(flt, base)
@@ -91,7 +91,7 @@ def negation_only(query: MongoQuery, indexes: list[IndexDef]) -> Iterator[Hit]:
         if base[0] == "pipeline" and base[1] != 0:
             continue  # only the leading $match can use an index
         info = analyse_filter(flt, base)
-        if info.unknown or info.ors or info.special or not info.preds or query.partial:
+        if info.unknown or info.ors or info.special or not info.preds or query.sketch:
             continue
         used = plan_find(None, None, indexes, info=info).candidate
         if used is not None and used.bounded:

@@ -103,7 +103,7 @@ def _planned_query(query: MongoQuery, indexes: list[IndexDef], coll: str) -> _Pl
         anchor = query.location
         sort_anchor = query.at("sort")
         what = f"{operation_text(query)}({format_value(query.filter)})"
-    if plan.stage in ("UNKNOWN", "SPECIAL", "IDHACK") or query.partial:
+    if plan.stage in ("UNKNOWN", "SPECIAL", "IDHACK") or query.sketch:
         return None  # a sketch of the filter (spread, keys set under a condition...): no confident claim
     return _Planned(query, indexes, coll, info, sort, plan, anchor, sort_anchor, what)
 

@@ -108,7 +108,7 @@ def unbounded(query: MongoQuery, indexes: list[IndexDef]) -> bool:
     ):
         return False
     info = analyse_filter(query.filter)
-    if info.unknown or query.partial or owner_lookup(info, indexes) or one_value(info):
+    if info.unknown or query.sketch or owner_lookup(info, indexes) or one_value(info):
         return False
     listed = {p.field for p in info.preds if p.kind == "in"}  # as many as the caller's list
     return not listed and not pins_unique(info, indexes)

@@ -18,7 +18,7 @@ def upsert_not_unique(query: MongoQuery, indexes: list[IndexDef]) -> Iterator[Hi
     index holds those fields: the code treats them as the document's key (it writes the document of that key,
     and reads by it through the index) but nothing makes them one. Two calls that both find no document both
     insert (MongoDB's manual: upsert only on a uniquely indexed filter)."""
-    if not query.upsert or query.partial or not isinstance(query.filter, dict) or not query.filter:
+    if not query.upsert or query.sketch or not isinstance(query.filter, dict) or not query.filter:
         return
     info = analyse_filter(query.filter)
     if info.unknown or info.ors or info.special or any(p.kind != "eq" for p in info.preds):

@@ -151,7 +151,7 @@ def explain_live(
         out: list[tuple[str, Hit]] = []
         samples: dict[str, Any] = {}
         for q in queries:
-            if not isinstance(q, MongoQuery) or q.partial:
+            if not isinstance(q, MongoQuery) or q.sketch:
                 continue
             try:
                 if q.collection not in samples:

@@ -127,6 +127,14 @@ class MongoQuery:
         return self.location
 
     @property
+    def sketch(self) -> bool:
+        """The claims that rest on the collection or on the whole filter stay silent: the filter is partial, or the
+        collection is named only at run time (`<expression>`), so neither it nor its indexes (nor its unique keys)
+        are known; the rules on the filter alone still speak. Derived, so a name the project settles later ends
+        the second reason without touching the first."""
+        return self.partial or (self.collection.startswith("<") and self.collection.endswith(">"))
+
+    @property
     def is_aggregate(self) -> bool:
         return self.operation in AGGREGATE_OPS
 

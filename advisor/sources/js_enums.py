@@ -100,12 +100,12 @@ def enum_named(f: JsFile, targets: list[Any], own: dict[str, dict[str, str]]) ->
         enum, member = m.groups()
         if enum in own:
             if member in own[enum]:
-                rename_target(target, own[enum][member], getattr(target, "partial", False))
+                rename_target(target, own[enum][member])
             continue
         source = import_of(f, enum)
         if source is not None:
             module = posixpath.normpath(posixpath.join(posixpath.dirname(f.path), source[0]))
-            pending.append((module, source[1], member, target, getattr(target, "partial", False)))
+            pending.append((module, source[1], member, target))
     return pending
 
 

@@ -69,7 +69,7 @@ from advisor.sources.js_syntax import (
     unwrap,
 )
 from advisor.sources.links import links_of
-from advisor.sources.mongo_names import mark_run_time, run_time, run_time_name
+from advisor.sources.mongo_names import run_time, run_time_name
 
 QUERY_METHODS = {op for op in FIND_OPS | AGGREGATE_OPS if "_" not in op} | {
     "findAndModify",  # the 2.x driver's findAndModify(query, sort, update, options)
@@ -555,7 +555,6 @@ def extract_mongo(f: JsFile, calls: list, result: SourceFile) -> None:
     _getters(f, result)
     _moved_indexes(f, result)
     _enums(f, result)
-    mark_run_time(result.queries)
 
 
 def _renamed(f: JsFile, call, base, args) -> None:

@@ -107,17 +107,17 @@ class Links:
     exported: dict[str, Factory] = field(default_factory=dict)  # and the models set on its exports, by property
     made: list[tuple[Made, MongoQuery]] = field(default_factory=list)
     # JS/TS: the enums of names the module declares, and the queries and indexes on another module's member of one
-    # (advisor.sources.js_enums): (module, export, member, target, a sketch for another reason)
+    # (advisor.sources.js_enums): (module, export, member, target)
     enums: dict[str, dict[str, str]] = field(default_factory=dict)
-    enumed: list[tuple[str, str, str, Any, bool]] = field(default_factory=list)
+    enumed: list[tuple[str, str, str, Any]] = field(default_factory=list)
     # JS: the queries on a name bound to another module's export (`import DatasetModel from "./m"`, `import {
     # ChannelModelAPI } from "./channels"`): (module, export, query), named by the name until the project says that
     # export is a model (its own name, its collection)
     imported: list[tuple[str, str, MongoQuery]] = field(default_factory=list)
     # Python: (class, attribute) -> the values the class gives it (a string, None, or OTHER), and the queries
-    # and indexes on a collection a class attribute names: (class, `<self.attribute>`, target, partial)
+    # and indexes on a collection a class attribute names: (class, `<self.attribute>`, target)
     attributes: dict[tuple[str, str], set[str | None]] = field(default_factory=dict)
-    attributed: list[tuple[str, str, Any, bool]] = field(default_factory=list)
+    attributed: list[tuple[str, str, Any]] = field(default_factory=list)
     # JS: the SQL builders the module exports (name -> statements), the calls of another module's whose
     # result is run (advisor.sources.js_sql_builders)
     builders: dict[str, list] = field(default_factory=dict)
@@ -191,15 +191,12 @@ def _project_bases(found: list[Links]) -> dict[str, set[str]]:
     return bases
 
 
-def settle(target: Any, cls: str, template: str, attributes: Attributes, partial: bool) -> None:
+def settle(target: Any, cls: str, template: str, attributes: Attributes) -> None:
     """Name a query or index on `db[self.<attribute>]` (`template`) in class `cls`: the collection the
-    attribute names there, else a collection named at run time (a sketch: no claim rests on its indexes).
-    `partial`: whether the query was a sketch for another reason."""
+    attribute names there, else a collection named at run time (a sketch: no claim rests on its indexes)."""
     m = TEMPLATE.fullmatch(template)
     value = attributes.value(m[1] or cls, m[2]) if m else None
     rename_target(target, (value + m[3]) if m and value else template)
-    if m and isinstance(target, MongoQuery):
-        target.partial = partial if value else True
 
 
 def links_of(source: SourceFile) -> Links:
@@ -223,8 +220,8 @@ def link(sources: list[SourceFile]) -> None:
             values.setdefault(key, set()).update(given)
     attributes = Attributes(_project_bases(found), values)
     for links in found:
-        for cls, template, target, partial in links.attributed:
-            settle(target, cls, template, attributes, partial)
+        for cls, template, target in links.attributed:
+            settle(target, cls, template, attributes)
     _members(found, attributes)
     _instances(sources, found, attributes.bases)
     _holders(sources, found)
@@ -250,7 +247,7 @@ def _settings(sources: list[SourceFile]) -> None:
         for target in [*source.queries, *source.indexes] if defaults else []:
             written = target.collection if isinstance(target, MongoQuery) else getattr(target, "table", "")
             named = settled_name(written, source, defaults, imported) if isinstance(written, str) else None
-            if named is not None:  # a query stays a sketch: mark_run_time's mark is not told from another
+            if named is not None:
                 rename_target(target, named)
         if source.links is not None:  # a member held under a field no settings object has is not known held
             settled = [(h, settled_name(h.collection, source, defaults, imported)) for h in source.links.held]
@@ -273,11 +270,9 @@ def _members(found: list[Links], attributes: Attributes) -> None:
             member, _, sub = member.partition(".")  # self._collection.versions: a sub-collection of the member's
             colls = set().union(*(held.get((c, member), set()) for c in _family(cls, bases)))
             if len(colls) == 1:  # one collection for it in the classes it belongs to: that one
-                settle(target, cls, colls.pop() + ("." + sub if sub else ""), attributes, _partial(target))
+                settle(target, cls, colls.pop() + ("." + sub if sub else ""), attributes)
             else:
                 rename_target(target, run_time_name(f"{cls}.{member}" + ("." + sub if sub else "")))
-                if isinstance(target, MongoQuery):
-                    target.partial = True
 
 
 def _held(found: list[Links]) -> dict[tuple[str, str], set[str]]:
@@ -391,10 +386,6 @@ def _helper_calls(sources: list[SourceFile]) -> None:
             source.queries.sort(key=lambda q: (q.location.line, q.location.col))
 
 
-def _partial(target: Any) -> bool:
-    return isinstance(target, MongoQuery) and target.partial
-
-
 def _databases(sources: list[SourceFile]) -> None:
     """The queries and indexes on `self.<method>().<collection>` whose method gives a Database."""
     bases: dict[str, set[str]] = {}
@@ -466,20 +457,17 @@ def _enum_members(sources: list[SourceFile]) -> None:
     """A query or index on a member of another module's enum of names: the collection the member names."""
     enums = {s.path: s.links.enums for s in sources if s.links is not None and s.links.enums}
     for source in sources:
-        for module, export, member, target, partial in source.links.enumed if source.links is not None else ():
+        for module, export, member, target in source.links.enumed if source.links is not None else ():
             path = next((p for p in module_paths(module) if p in enums), None)
             named = enums[path].get(export, {}).get(member) if path is not None else None
             if named is not None:
-                rename_target(target, named, partial)
+                rename_target(target, named)
 
 
-def rename_target(target: Any, collection: str, partial: bool | None = None) -> None:
-    """Put a query or an index declaration on the collection a file names for another; `partial`: whether the query
-    stays a sketch for another reason, once the name it was a sketch for want of is known (None: as it is)."""
+def rename_target(target: Any, collection: str) -> None:
+    """Put a query or an index declaration on the collection a file names for another."""
     if isinstance(target, MongoQuery):
         target.collection = collection
-        if partial is not None:
-            target.partial = partial
     elif isinstance(target, IndexDef):
         target.table = collection
 
@@ -587,7 +575,6 @@ def _made(sources: list[SourceFile]) -> None:
             if factory is not None:
                 query.collection, query.model, query.driver = made(factory, call.given, call.texts, call.text)
                 query.driver = query.driver or call.driver  # `Model.collection`: the model's driver collection
-                query.partial = query.partial or run_time(query.collection)
                 source.queries.append(query)
         if source.links is not None and source.links.made:
             source.queries.sort(key=lambda q: (q.location.line, q.location.col))

@@ -44,16 +44,6 @@ def unnamed(collection: str) -> bool:
     return run_time(collection) or bool(HELD.fullmatch(collection))
 
 
-def mark_run_time(queries: list) -> None:
-    """A query on a collection named at run time is a sketch (`partial`): advisor knows neither the
-    collection nor its indexes (nor its unique keys), so the claims that rest on them (a scan, an
-    unbounded result, no index declared) stay silent; the rules on the filter alone still speak."""
-    for q in queries:
-        name = getattr(q, "collection", "")
-        if isinstance(name, str) and run_time(name):
-            q.partial = True
-
-
 # a function named as giving a database: `get_db()`, `foo.get_db_conn()`, `get_async_db_conn()` (fiftyone's
 # odm), `_get_db()`, `get_mongo_database()`; not `to_db_dict()`
 _DB_GETTER = re.compile(r"_*get_(async_)?(mongo_?)?(db|database)(_conn(ection)?)?", re.IGNORECASE)

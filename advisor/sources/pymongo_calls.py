@@ -11,7 +11,7 @@ from advisor.facts.loops import loop_items
 from advisor.ir import Location, SourceFile
 from advisor.mongo.shape import AGGREGATE_OPS, FIND_OPS, Placeholder, Regex
 from advisor.sources.links import instance_parts, links_of
-from advisor.sources.mongo_names import mark_run_time, run_time, run_time_name
+from advisor.sources.mongo_names import run_time, run_time_name
 from advisor.sources.pymongo_bulk import bulk_write, python_shape, upserts
 from advisor.sources.pymongo_names import Names, keyword
 from advisor.sources.pymongo_params import record_calls, slot_of
@@ -426,7 +426,6 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
             links_of(result).slots.targets += [(slot, t) for t in _held_back(result, counts)]
     # db[self.COLLECTION_NAME]: the collection of the class using it; db[Repo.COLLECTION_NAME]: Repo's (links.py)
     settle_attributes(links_of(result), names.classes, [*result.queries, *result.indexes])
-    mark_run_time(result.queries)
     record_calls(links_of(result).slots, names, lambda node: collection_of(node, names))
     if names.classes.named:  # the classes' members, resolved across the project's files (advisor.sources.links)
         record_members(

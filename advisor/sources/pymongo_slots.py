@@ -125,7 +125,6 @@ def settle_slots(sources: list[SourceFile], ancestors: Callable[[str], list[str]
                 if one and id(target) in guessed:  # the callers' collection, not a model guessed from the name
                     target.model, target.driver = None, True
                 target.collection = one or run_time_name(slot.parameter)
-                target.partial = target.partial or one is None
                 if id(target) not in guessed:  # a guessed one is among the file's queries already
                     source.queries.append(target)
             elif isinstance(target, IndexDef):

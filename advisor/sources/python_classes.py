@@ -232,9 +232,8 @@ def settle_attributes(links: Links, classes: Classes, named: list) -> None:
         m = TEMPLATE.fullmatch(_name(target))
         owner = (m[1] or getattr(_innermost(lines, target), "name", None)) if m else None  # <Repo.NAME>: Repo's
         if owner is not None:
-            partial = bool(getattr(target, "partial", False))
-            links.attributed.append((owner, _name(target), target, partial))
-            settle(target, owner, _name(target), attributes, partial)
+            links.attributed.append((owner, _name(target), target))
+            settle(target, owner, _name(target), attributes)
 
 
 def _name(target: Any) -> str:
