@@ -380,7 +380,7 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
                     if proj is not None:
                         v = _value(proj, path, index, spans, ("projection",), names)
                         q.projection = {k: 1 for k in v if isinstance(k, str)} if isinstance(v, list) else v
-                for key in ("sort", "skip", "limit") if method in ("find", "find_one", "find_and_modify") else ():
+                for key in ("sort", "skip", "limit") if method in _SORTED else ():
                     kv = keyword(call, key)
                     if kv is not None:
                         v = _value(kv, path, index, spans, (key,), names)
@@ -455,13 +455,21 @@ def _held_back(result: SourceFile, counts: tuple[int, int]) -> list:
     return added
 
 
+# the methods taking a sort (the find_one_and_* ones pick the first document in its order: the server sorts every
+# match for it), by keyword; skip and limit given to the ones that take none are no query's
+_SORTED = ("find", "find_one", "find_and_modify", "find_one_and_update", "find_one_and_delete", "find_one_and_replace")
+_KEYS_KEYWORDS = ("keys", "key_or_list", "indexes")  # pymongo's names for the first parameter of each method
+
+
 def _index(result: SourceFile, coll: str, method: str, call: ast.Call, path: str, index, names: Names) -> None:
     from advisor.mongo.indexes import make_index, unread_index
 
     loc = _loc(path, call, index)
-    opts = {k.arg: _value(k.value, path, index, {}, (), names) for k in call.keywords if k.arg}
+    # the keys or the list of models may come by keyword (`create_index(keys=[...], background=True)`)
+    given = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg in _KEYS_KEYWORDS), None)
+    opts = {k.arg: _value(k.value, path, index, {}, (), names) for k in call.keywords if k.arg not in _KEYS_KEYWORDS}
     if method == "create_indexes":
-        specs = call.args[0] if call.args else None
+        specs = given
         table = names.tables.applied(specs) if specs is not None else None
         if table is not None:  # create_indexes(INDEXES[name]): the table declares them (advisor.sources.links)
             links_of(result).applied.setdefault(table, []).append(unread_index(coll, loc))
@@ -476,9 +484,9 @@ def _index(result: SourceFile, coll: str, method: str, call: ast.Call, path: str
             else:  # declared, keys held in a variable
                 result.indexes.append(unread_index(coll, loc if e is specs else _loc(path, e, index)))
         return
-    if not call.args:
+    if given is None:
         return
-    key = call.args[0]
+    key = given
     table = names.tables.applied(key) if isinstance(key, ast.Name) else None
     if table is not None:  # `for keys, options in INDEXES[name]: coll.create_index(keys, **options)` (links)
         links_of(result).applied.setdefault(table, []).append(unread_index(coll, loc))

@@ -15,7 +15,7 @@ from typing import Any, cast
 from advisor.facts.ast_nodes import walk
 from advisor.ir import Location
 from advisor.sources.pymongo_tables import TableUses
-from advisor.sources.python_classes import Classes, base_names, returned_values, self_attr
+from advisor.sources.python_classes import Classes, base_names, constructor_parameter, returned_values, self_attr
 from advisor.sources.python_modules import from_imports
 from advisor.sources.python_mutations import Mutations
 
@@ -75,14 +75,27 @@ class Names:
 
     def held_per_instance(self, held: ast.AST) -> ast.ClassDef | None:
         """`self.store = client[db][collection]` with `collection` a parameter of the method assigning it, or
-        `self.jobs = jobs` with `jobs` a constructor parameter the module passes a collection for: each
-        instance holds the one collection its caller names, so what is declared and queried through that
-        member meets on it, whatever the deployment calls it. The class that assigns it; None otherwise
+        `self.jobs = jobs` with `jobs` a constructor parameter the module passes a collection for, or a property
+        giving `self.database.get_collection(self.collection_name)` with `self.collection_name` what the constructor
+        was given: each instance holds the one collection its caller names, so what is declared and queried through
+        that member meets on it, whatever the deployment calls it. The class that assigns it; None otherwise
         (`db[self.name]` named by a subclass is another collection per subclass)."""
-        param = held.slice if isinstance(held, ast.Subscript) else held
+        param = (
+            held.slice
+            if isinstance(held, ast.Subscript)
+            else held.args[0]
+            if isinstance(held, ast.Call)
+            and isinstance(held.func, ast.Attribute)
+            and held.args
+            and held.func.attr == "get_collection"
+            else held
+        )
+        cls = self.classes.class_of(held)
+        if isinstance(param, ast.Attribute) and self_attr(param) and cls is not None:
+            return cls if constructor_parameter(cls, param.attr) is not None else None
         if not isinstance(param, ast.Name) or param.id not in self.parameters.get(id(held), ()):
             return None
-        return self.classes.class_of(held)
+        return cls
 
     def _passed_value(self, name: ast.Name) -> ast.AST | None:
         """What a name holds: its value, or for a parameter the one argument every call of the module passes."""

@@ -6,10 +6,10 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 
-from advisor.facts.ast_nodes import kept, walk
+from advisor.facts.ast_nodes import walk
 from advisor.sources.pymongo_names import Names
 from advisor.sources.pymongo_slots import Given, Passed, Slot, Slots
-from advisor.sources.python_classes import self_attr
+from advisor.sources.python_classes import constructor_parameter, self_attr
 
 
 def slot_of(node: ast.AST, names: Names) -> Slot | None:
@@ -36,54 +36,8 @@ def slot_of(node: ast.AST, names: Names) -> Slot | None:
 
 def _constructor_slot(node: ast.Attribute, names: Names) -> Slot | None:
     cls = names.classes.class_of(node)
-    init = (
-        next(
-            (f for f in cls.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and f.name == "__init__"),
-            None,
-        )
-        if cls is not None
-        else None
-    )
-    if cls is None or init is None:
-        return None
-    if _self_stores(cls).get(node.attr) != 1:
-        return None  # set in two places (or none): not what one argument gives
-    value = _init_assigns(init).get(node.attr)
-    positional = [a.arg for a in init.args.posonlyargs + init.args.args][1:]
-    if not isinstance(value, ast.Name) or value.id not in positional:
-        return None
-    if any(isinstance(n, ast.Name) and n.id == value.id and isinstance(n.ctx, ast.Store) for n in ast.walk(init)):
-        return None  # the parameter reassigned: another value
-    return Slot(cls.name, "__init__", value.id, positional.index(value.id))
-
-
-def _self_stores(cls: ast.ClassDef) -> dict[str, int]:
-    """How many times the class stores each `self.<member>` (read once per class)."""
-
-    def count() -> dict[str, int]:
-        out: dict[str, int] = {}
-        for n in ast.walk(cls):
-            if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store) and self_attr(n):
-                out[n.attr] = out.get(n.attr, 0) + 1
-        return out
-
-    return kept(cls, "self_stores", count)
-
-
-def _init_assigns(init: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, ast.expr]:
-    """`self.<member> = value` in a constructor, by member (read once per constructor)."""
-    return kept(
-        init,
-        "self_assigns",
-        lambda: {
-            a.targets[0].attr: a.value
-            for a in ast.walk(init)
-            if isinstance(a, ast.Assign)
-            and len(a.targets) == 1
-            and isinstance(a.targets[0], ast.Attribute)
-            and self_attr(a.targets[0])
-        },
-    )
+    given = constructor_parameter(cls, node.attr) if cls is not None else None
+    return Slot(cls.name, "__init__", given[0], given[1]) if cls is not None and given is not None else None
 
 
 def record_calls(slots: Slots, names: Names, collection: Callable[[ast.AST], str | None]) -> None:

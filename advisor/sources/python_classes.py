@@ -16,7 +16,7 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
-from advisor.facts.ast_nodes import LineSpans, walk
+from advisor.facts.ast_nodes import LineSpans, kept, walk
 from advisor.ir import SourceFile
 from advisor.sources.links import OTHER, TEMPLATE, Attributes, Held, Links, links_of, settle
 from advisor.sources.mongo_names import UNKNOWN, is_database
@@ -79,6 +79,54 @@ def returned_values(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.expr
 
 def self_attr(node: ast.AST) -> bool:
     return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")
+
+
+def constructor_parameter(cls: ast.ClassDef, member: str) -> tuple[str, int] | None:
+    """(parameter, position) when `self.<member>` holds what the class's constructor was given: assigned once in
+    the class, in `__init__`, from one of its positional parameters, never reassigned there (`self.collection_name =
+    collection`). Each instance then holds what its caller passed."""
+    init = next(
+        (f for f in cls.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and f.name == "__init__"),
+        None,
+    )
+    if init is None or _self_stores(cls).get(member) != 1:
+        return None  # set in two places (or none): not what one argument gives
+    value = _init_assigns(init).get(member)
+    positional = [a.arg for a in init.args.posonlyargs + init.args.args][1:]
+    if not isinstance(value, ast.Name) or value.id not in positional:
+        return None
+    if any(isinstance(n, ast.Name) and n.id == value.id and isinstance(n.ctx, ast.Store) for n in ast.walk(init)):
+        return None  # the parameter reassigned: another value
+    return value.id, positional.index(value.id)
+
+
+def _self_stores(cls: ast.ClassDef) -> dict[str, int]:
+    """How many times the class stores each `self.<member>` (read once per class)."""
+
+    def count() -> dict[str, int]:
+        out: dict[str, int] = {}
+        for n in ast.walk(cls):
+            if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store) and self_attr(n):
+                out[n.attr] = out.get(n.attr, 0) + 1
+        return out
+
+    return kept(cls, "self_stores", count)
+
+
+def _init_assigns(init: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, ast.expr]:
+    """`self.<member> = value` in a constructor, by member (read once per constructor)."""
+    return kept(
+        init,
+        "self_assigns",
+        lambda: {
+            a.targets[0].attr: a.value
+            for a in ast.walk(init)
+            if isinstance(a, ast.Assign)
+            and len(a.targets) == 1
+            and isinstance(a.targets[0], ast.Attribute)
+            and self_attr(a.targets[0])
+        },
+    )
 
 
 class Classes:
