@@ -88,10 +88,10 @@ def _const_object(f: JsFile, value) -> dict[str, str] | None:
     return out or None
 
 
-def enum_named(f: JsFile, targets: list[Any], own: dict[str, dict[str, str]]) -> list[tuple[str, str, str, Any, bool]]:
+def enum_named(f: JsFile, targets: list[Any], own: dict[str, dict[str, str]]) -> list[tuple[str, str, str, Any]]:
     """Name the queries and indexes on `<Enum.Member>` of an enum this module declares (in place), and return the
     rest whose enum another module of the project exports, for advisor.sources.links: (module, export, member,
-    target, whether the query was a sketch for another reason)."""
+    target)."""
     pending = []
     for target in targets:
         m = MEMBER.fullmatch(named_by(target))
