@@ -770,7 +770,7 @@ module.exports = mongoose.model('plain', PlainSchema);
 # --- a filter changed after it is built (scout case.py, event.py, variant_events.py) -----------------
 
 
-def test_a_filter_changed_in_place_after_it_is_built_is_a_sketch():
+def test_a_filter_changed_in_place_is_merged_or_a_sketch():
     src = extract("scout/adapter/mongo/case.py", """\
 class CaseHandler:
     def cases_by_status(self, status, institute_id=None):
@@ -795,9 +795,11 @@ class CaseHandler:
         query = {"status": status}
         return self.case_collection.find(query)
 """)
-    # the keys set later are not in the shape read: a sketch; a name used only as a value changes no key,
-    # and another function's `query` is another variable
-    assert [(q.location.line, q.sketch) for q in mongo(src)] == [(7, True), (13, True), (18, False), (22, False)]
+    # keys set before the call are merged in (one under a condition noted: the rules judge both); a nested change
+    # leaves a sketch; a name used only as a value changes no key, and another function's `query` is another variable
+    assert [(q.location.line, q.sketch) for q in mongo(src)] == [(7, False), (13, True), (18, False), (22, False)]
+    first = mongo(src)[0]
+    assert list(first.filter) == ["collaborators", "status"] and first.conditional == ("collaborators",)
 
 
 

@@ -4,12 +4,13 @@ create_index(es).  Called by the Python extractor with the module's ast."""
 from __future__ import annotations
 
 import ast
+import re
 from typing import Any, cast
 
 from advisor.facts.ast_nodes import scope_at, walk
 from advisor.facts.loops import loop_items
 from advisor.ir import Location, SourceFile
-from advisor.mongo.shape import AGGREGATE_OPS, FIND_OPS, Placeholder, Regex
+from advisor.mongo.shape import AGGREGATE_OPS, FIND_OPS, MongoQuery, Placeholder, Regex
 from advisor.sources.links import instance_parts, links_of
 from advisor.sources.mongo_names import run_time, run_time_name
 from advisor.sources.pymongo_bulk import bulk_write, python_shape, upserts
@@ -131,6 +132,9 @@ def _value(
         return 1 if name == "ASCENDING" else -1
     if name in _INDEX_TYPES:  # pymongo.TEXT, HASHED, GEO2D, GEOSPHERE: the server's index type names
         return _INDEX_TYPES[name]
+    built = _helper_filter(node, path, index, spans, p, names, depth, budget) if isinstance(node, ast.Call) else None
+    if built is not None:
+        return built
     if isinstance(node, ast.Call):
         fn = ast.unparse(node.func)
         if fn.endswith("compile") and node.args and isinstance(node.args[0], ast.Constant):
@@ -163,6 +167,108 @@ def _value(
             return joined
     text = ast.unparse(node)[:60] if hasattr(ast, "unparse") else ""
     return Placeholder("unknown", text)
+
+
+# a key written as a constant's name (`query[FIELD_STATUS] = ...`, `q[utils.PROJ_KEY]`): the text it names, as a
+# dict literal's key is read; a lower-case name (`query[k] = v` in a loop over another dict) is the run's
+_CONSTANT_KEY = re.compile(r"(?:[A-Za-z_]\w*\.)*[A-Z][A-Z0-9_]*")
+
+
+def _merge_changes(q: MongoQuery, built: ast.AST | None, names: Names, path: str, index) -> str:
+    """What the code sets on the variable holding the filter (or appends to the pipeline) between building it and
+    the call, merged in (advisor.sources.python_mutations); a key set under a condition noted in `conditional`.
+    The variable's name when that is all it does to it, else "" (the shape stays a sketch)."""
+    held = names.resolve(built) if isinstance(built, ast.Name) else None
+    value = q.pipeline if q.operation == "aggregate" else q.filter
+    root = ("pipeline",) if q.operation == "aggregate" else ("filter",)
+    changes = names.mutations.between(built, held) if isinstance(built, ast.Name) and held is not None else None
+    if changes is None or not isinstance(value, (dict, list)):
+        return ""
+    for m in changes:
+        if m.kind == "set" and isinstance(value, dict) and m.key is not None and m.value is not None:
+            key = _value(m.key, path, index, {}, root, names)
+            text = key if isinstance(key, str) else key.text if isinstance(key, Placeholder) else None
+            if text is None or (not isinstance(key, str) and not _CONSTANT_KEY.fullmatch(text)):
+                return ""
+            q.spans[(*root, text)] = _loc(path, m.key, index)
+            value[text] = _value(m.value, path, index, q.spans, (*root, text), names)
+            if m.conditional:  # the rules judge the filter with and without it
+                q.conditional = (*q.conditional, text)
+        elif m.kind == "append" and isinstance(value, list) and not m.conditional and m.value is not None:
+            q.spans[(*root, len(value))] = _loc(path, m.value, index)
+            value.append(_value(m.value, path, index, q.spans, (*root, len(value)), names))
+        else:
+            return ""
+    return built.id if isinstance(built, ast.Name) else ""
+
+
+def _helper_filter(
+    call: ast.Call, path: str, index, spans: dict, p: tuple, names: Names, depth: int, budget: list
+) -> dict | None:
+    """The dict a function or method of the module builds and returns (`find(_scoped(name, project))`, a method
+    giving `{"store": self.store}` plus the conditions its caller passes), when it returns that one dict every
+    time: a literal, or a name bound to one that the function changes only by setting keys, always, or by copying
+    in the dict a parameter brings (the caller's argument, read where the call is). None otherwise: a key set
+    under a condition would be in some runs only."""
+    returned = names.returned(call) if depth < 6 else []
+    ret = returned[0] if len(returned) == 1 else None
+    if isinstance(ret, ast.Dict):
+        got = _value(ret, path, index, {}, p, names, depth + 1, budget)
+        return got if isinstance(got, dict) else None
+    held = names.resolve(ret) if isinstance(ret, ast.Name) else None
+    changes = names.mutations.between(ret, held) if isinstance(ret, ast.Name) and isinstance(held, ast.Dict) else None
+    fn = names.functions.get(names.function.get(id(ret), 0))
+    if changes is None or held is None or not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    out = _value(held, path, index, {}, p, names, depth + 1, budget)
+    for m in changes:
+        if not isinstance(out, dict) or m.conditional:
+            return None
+        if m.kind == "set" and m.key is not None and m.value is not None:
+            key = _value(m.key, path, index, {}, p, names, depth + 1, budget)
+            if not isinstance(key, str):
+                return None
+            out[key] = _value(m.value, path, index, {}, (*p, key), names, depth + 1, budget)
+        elif m.kind == "copy" and isinstance(m.value, ast.Name):
+            given = _argument(call, fn, m.value.id)
+            if given is None:
+                return None
+            copied = _value(given, path, index, spans, p, names, depth + 1, budget)  # written at the call
+            if not isinstance(copied, dict):
+                return None
+            out.update(copied)
+        else:
+            return None
+    return out
+
+
+def _argument(call: ast.Call, fn: ast.FunctionDef | ast.AsyncFunctionDef, param: str) -> ast.expr | None:
+    """What `call` passes for `param` of `fn` (by position, `self` left out of a method's, or by keyword); for a
+    parameter it leaves out whose default is None or empty, an empty dict (nothing to copy)."""
+    params = [a.arg for a in fn.args.posonlyargs + fn.args.args]
+    if params[:1] in (["self"], ["cls"]) and isinstance(call.func, ast.Attribute):
+        params = params[1:]
+    if param in params and params.index(param) < len(call.args):
+        given = call.args[params.index(param)]
+        return None if isinstance(given, ast.Starred) else given
+    named = next((k.value for k in call.keywords if k.arg == param), None)
+    if (
+        named is not None
+        or any(k.arg is None for k in call.keywords)
+        or any(isinstance(a, ast.Starred) for a in call.args)
+    ):
+        return named
+    positional = fn.args.posonlyargs + fn.args.args
+    defaults = dict(zip([a.arg for a in positional[len(positional) - len(fn.args.defaults) :]], fn.args.defaults))
+    defaults.update({a.arg: d for a, d in zip(fn.args.kwonlyargs, fn.args.kw_defaults) if d is not None})
+    default = defaults.get(param)
+    empty = (
+        isinstance(default, ast.Constant)
+        and default.value is None
+        or isinstance(default, ast.Dict)
+        and not default.keys
+    )
+    return ast.Dict(keys=[], values=[]) if empty else None
 
 
 def _grown(name: str, tree: ast.AST) -> bool:
@@ -226,13 +332,18 @@ def _unwrapped(node: ast.AST) -> ast.AST:
 
 
 def _sort_spec(v: Any) -> Any:
+    """A pymongo sort as a dict of field -> direction: a key written as a constant's name stands as written (the
+    project's constants settle it, advisor.sources.pymongo_constants); one the run computes makes the sort unknown."""
     if isinstance(v, list):
         out = {}
         for item in v:
-            if isinstance(item, (list, tuple)) and len(item) == 2 and isinstance(item[0], str):
-                out[item[0]] = -1 if item[1] in (-1, "desc") else 1
-            elif isinstance(item, str):
-                out[item] = 1
+            key = item[0] if isinstance(item, (list, tuple)) and len(item) == 2 else item
+            if isinstance(key, Placeholder) and _CONSTANT_KEY.fullmatch(key.text):
+                key = key.text
+            elif isinstance(key, Placeholder):
+                return Placeholder("unknown", "sort")
+            if isinstance(key, str):
+                out[key] = -1 if key is not item and item[1] in (-1, "desc") else 1
         return out
     if isinstance(v, str):
         return {v: 1}
@@ -362,8 +473,6 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
             args = call.args
             at = 1 if method == "distinct" else 0
             built = args[at] if len(args) > at else keyword(call, "filter") or keyword(call, "pipeline")
-            q.partial = built is not None and names.mutations.changes(built, names.resolve)  # query[k] = v later
-            q.partial = q.partial or server_owned(receiver, names) or _computed_keys(built, names)
             if method == "aggregate":
                 q.pipeline = _value(args[0], path, index, spans, ("pipeline",), names) if args else Placeholder("array")
             elif method == "distinct":
@@ -386,6 +495,9 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
                         v = _value(kv, path, index, spans, (key,), names)
                         setattr(q, key, _sort_spec(v) if key == "sort" else v)
                         spans[(key,)] = _loc(path, kv, index)
+            merged = _merge_changes(q, built, names, path, index)  # query[k] = v before the call: in the filter
+            q.partial = q.partial or (built is not None and names.mutations.changes(built, names.resolve, merged))
+            q.partial = q.partial or server_owned(receiver, names) or _computed_keys(built, names)
             if method in UPSERT_AT:
                 q.upsert = upserts(call, names, UPSERT_AT[method])
             hint = keyword(call, "hint")  # the index the call forces (find, count_documents, aggregate, writes)
