@@ -27,7 +27,7 @@ from advisor.checks.mongo_writes import upsert_not_unique
 from advisor.ir import IndexDef, Schema
 from advisor.mongo.indexes import UNREAD, unread_named
 from advisor.mongo.shape import MongoQuery
-from advisor.sources.mongo_names import run_time, unnamed
+from advisor.sources.mongo_names import IMPORTED, run_time, unnamed
 
 PLANNED = ("collection-scan", "in-memory-sort", "esr-order", "or-unindexed")
 
@@ -142,7 +142,7 @@ def undeclared_collections(queries: Iterable[Any], schema: Schema) -> Iterator[H
     first = min(firsts.values(), key=lambda q: (unbounded(q, []), q.location.path, q.location.line, q.location.col))
     if len(order) == 1:
         n = len(unjudged[order[0]])
-        held = f" ({_UNNAMED})" if unnamed(order[0]) else ""
+        held = f" ({_unnamed_text(order[0])})" if unnamed(order[0]) else ""
         message = (
             f"advisor found no index declaration for the {order[0]} collection{held}, so it cannot tell whether "
             + (
@@ -169,11 +169,15 @@ def undeclared_collections(queries: Iterable[Any], schema: Schema) -> Iterator[H
     )
 
 
-_UNNAMED = "a collection its class is given, which advisor could not name"
+def _unnamed_text(collection: str) -> str:
+    """What an unnamed collection is, as a note says it."""
+    if IMPORTED.fullmatch(collection):
+        return "a collection a constant of another package names, whose text advisor could not read"
+    return "a collection its class is given, which advisor could not name"
 
 
 def _held(collection: str) -> str:
-    return f"{_UNNAMED}: " if unnamed(collection) else ""
+    return f"{_unnamed_text(collection)}: " if unnamed(collection) else ""
 
 
 def _unnamed_declarations(schema: Schema, listed: set[str]) -> str:

@@ -33,6 +33,7 @@ from advisor.sources.js_mongo_factories import (
     exported_models,
     imported_call,
     imported_member,
+    imported_name,
     made,
     members_read,
     model_import,
@@ -68,8 +69,8 @@ from advisor.sources.js_syntax import (
     unchain,
     unwrap,
 )
-from advisor.sources.links import links_of
-from advisor.sources.mongo_names import run_time, run_time_name
+from advisor.sources.links import links_of, rename_target
+from advisor.sources.mongo_names import package_constant, run_time, run_time_name
 
 QUERY_METHODS = {op for op in FIND_OPS | AGGREGATE_OPS if "_" not in op} | {
     "findAndModify",  # the 2.x driver's findAndModify(query, sort, update, options)
@@ -555,6 +556,7 @@ def extract_mongo(f: JsFile, calls: list, result: SourceFile) -> None:
     _getters(f, result)
     _moved_indexes(f, result)
     _enums(f, result)
+    _package_constants(f, result)
 
 
 def _renamed(f: JsFile, call, base, args) -> None:
@@ -598,6 +600,21 @@ def _enums(f: JsFile, result: SourceFile) -> None:
     targets = [t for t in [*result.queries, *result.indexes] if MEMBER.fullmatch(named_by(t))]
     if targets:
         links_of(result).enumed += enum_named(f, targets, own)
+
+
+def _package_constants(f: JsFile, result: SourceFile) -> None:
+    """Queries and indexes on a collection a constant another package exports names (`db.collection(TABLE_MESSAGES)`
+    with `import { TABLE_MESSAGES } from "@mastra/core/storage"`, the index list's `{ collection: TABLE_MESSAGES,
+    keys }` alike): an import binding is one value, so they meet on one collection (mongo_names.package_constant)."""
+    for target in [*result.queries, *result.indexes]:
+        m = _BOUND.fullmatch(named_by(target))
+        module = f.imports.get(m[1]) if m else None
+        export = imported_name(f, m[1]) if m and module and not module.startswith(".") else None
+        if m and module and export:
+            rename_target(target, package_constant(module, export))
+
+
+_BOUND = re.compile(r"<([A-Za-z_$][\w$]*)>")  # `<TABLE_MESSAGES>`: a collection a bare name gives
 
 
 def _passed(f: JsFile, calls: list, result: SourceFile) -> None:

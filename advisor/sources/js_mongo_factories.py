@@ -275,6 +275,16 @@ def import_of(f: JsFile, name: str) -> tuple[str, str] | None:
     return f.memo[key]
 
 
+def imported_name(f: JsFile, name: str) -> str | None:
+    """The export a name is bound to by a named ES import, of any module (`import { Y as X } from "pkg"` -> Y): one
+    value the module cannot change. None for a default or namespace import, or a name no import binds."""
+    for st in f.root.named_children if name in f.imports else ():
+        found = _from_import(f, st, name) if st.type == "import_statement" else None
+        if found is not None:
+            return found if found not in (DEFAULT, NAMESPACE) else None
+    return None
+
+
 def _import_of(f: JsFile, name: str) -> tuple[str, str] | None:
     module = f.imports.get(name)
     if module is not None and not module.startswith("."):

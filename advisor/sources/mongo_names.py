@@ -36,12 +36,22 @@ def run_time(collection: str) -> bool:
 
 # `MongoJobs.jobs`: the collection a class is given, unnamed (not a GridFS bucket's own `Photos.files`)
 HELD = re.compile(r"(?:this|self|[A-Z]\w*)\.(?!(?:files|chunks)$)\w+")
+# `@mastra/core/storage:TABLE_MESSAGES`: the collection a constant another package exports names, text unread
+IMPORTED = re.compile(r"[^\s<>:]+:[A-Za-z_$][\w$]*")
 
 
 def unnamed(collection: str) -> bool:
-    """advisor could not name this collection: named at run time, or the one a class keeps from its caller
-    (`Class.member`, `this.col`), which queries and declarations elsewhere may call by its real name."""
-    return run_time(collection) or bool(HELD.fullmatch(collection))
+    """advisor could not name this collection: named at run time, the one a class keeps from its caller
+    (`Class.member`, `this.col`), or the one a constant of another package names, which queries and declarations
+    elsewhere may call by its real name."""
+    return run_time(collection) or bool(HELD.fullmatch(collection)) or bool(IMPORTED.fullmatch(collection))
+
+
+def package_constant(module: str, export: str) -> str:
+    """The name of the collection a constant another package exports names (`import { TABLE_MESSAGES } from
+    "@mastra/core/storage"`): one collection wherever the project names it so, whatever its text, so the queries and
+    the index declarations written with it meet on it."""
+    return f"{module}:{export}"
 
 
 # a function named as giving a database: `get_db()`, `foo.get_db_conn()`, `get_async_db_conn()` (fiftyone's
