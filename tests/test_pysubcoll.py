@@ -65,18 +65,18 @@ def indexes(text, path="store.py"):
 
 def test_a_sub_collection_of_a_collection_held_on_self_is_the_members_wherever_it_is_reached():
     assert shapes(STORE) == [
-        (26, "<RevisionStore._collection>.revisions", "find_one", False),  # through with_options and a variable
-        (29, "<RevisionStore._collection>.counters", "find_one_and_update", False),  # retry(coll.method)(...)
-        (32, "<RevisionStore._collection>.revisions", "delete_one", False),
-        (36, "<self._library.get_library_collection()>", "find", True),  # the parent itself: named at run time
-        (40, "<RevisionStore._collection>.revisions", "find_one", False),  # `store = self`: the same member
+        (26, "RevisionStore._collection.revisions", "find_one", False),  # through with_options and a variable
+        (29, "RevisionStore._collection.counters", "find_one_and_update", False),  # retry(coll.method)(...)
+        (32, "RevisionStore._collection.revisions", "delete_one", False),
+        (36, "RevisionStore._collection", "find", False),  # the parent itself: what the given library gives
+        (40, "RevisionStore._collection.revisions", "find_one", False),  # `store = self`: the same member
     ]  # retry(...insert_one)(doc): no filter, no query
 
 
 def test_index_declarations_on_the_sub_collection_meet_its_queries():
     assert indexes(STORE) == [
-        (21, "<RevisionStore._collection>.revisions", "key_1_rev_-1"),  # `coll = self._collection` first
-        (22, "<RevisionStore._collection>.counters", "key_1"),
+        (21, "RevisionStore._collection.revisions", "key_1_rev_-1"),  # `coll = self._collection` first
+        (22, "RevisionStore._collection.counters", "key_1"),
     ]
 
 
@@ -84,7 +84,7 @@ def test_two_classes_holding_their_own_collection_have_their_own_sub_collections
     other = STORE.replace("RevisionStore", "TickStore").replace("_library.get", "_library.get")
     text = STORE + "\n\n" + other.split("\n", 4)[4]
     names = {c for _, c, _, _ in shapes(text)}
-    assert "<RevisionStore._collection>.revisions" in names and "<TickStore._collection>.revisions" in names
+    assert "RevisionStore._collection.revisions" in names and "TickStore._collection.revisions" in names
 
 
 def test_near_misses_stay_unread_or_named_at_run_time():
@@ -196,9 +196,9 @@ def test_the_planner_judges_a_sub_collection_against_its_own_declarations(tmp_pa
     found = [(f.rule, f.location.line, f.message) for f in engine.check(["."]).active]
     scans = [(line, m) for r, line, m in found if r == "MGO001"]
     assert [line for line, _ in scans] == [40, 43]  # owner: no index on revisions; latest(key) is served
-    assert "<RevisionStore._collection>.revisions" in scans[0][1] and "key_1_rev_-1" in scans[0][1]
+    assert "RevisionStore._collection.revisions" in scans[0][1] and "key_1_rev_-1" in scans[0][1]
     notes = [m for r, _, m in found if r == "MGO015"]  # notes: no declaration, so no scan claimed, one note
-    assert len(notes) == 1 and "<RevisionStore._collection>.notes" in notes[0]
+    assert len(notes) == 1 and "RevisionStore._collection.notes" in notes[0]
 
 
 def test_a_sub_collection_of_a_member_a_base_class_in_another_file_holds(tmp_path, monkeypatch):

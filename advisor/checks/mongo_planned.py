@@ -95,7 +95,9 @@ def _planned_query(query: MongoQuery, indexes: list[IndexDef], coll: str) -> _Pl
         plan = plan_find(None, sort, indexes, None, info=info, hint=query.hint)
         anchor = query.at("pipeline", lead.match_indexes[0]) if lead.match_indexes else query.location
         sort_anchor = query.at("pipeline", lead.sort_index) if lead.sort_index is not None else anchor
-        what = f"the first $match of {query.collection}.aggregate"
+        # the stages the server plans with the collection: a $match (with the $sort after it), or a leading $sort
+        lead_stage = "the first $match" if lead.match_indexes else "the leading $sort"
+        what = f"{lead_stage} of {query.collection}.aggregate"
     else:
         info = analyse_filter(query.filter)
         sort = query.sort

@@ -77,9 +77,28 @@ class Names:
         """`self.store = client[db][collection]` with `collection` a parameter of the method assigning it, or
         `self.jobs = jobs` with `jobs` a constructor parameter the module passes a collection for, or a property
         giving `self.database.get_collection(self.collection_name)` with `self.collection_name` what the constructor
-        was given: each instance holds the one collection its caller names, so what is declared and queried through
-        that member meets on it, whatever the deployment calls it. The class that assigns it; None otherwise
-        (`db[self.name]` named by a subclass is another collection per subclass)."""
+        was given, or what the object the constructor was given gives (`self._collection =
+        self._arctic_lib.get_top_level_collection()`, nothing else in it): each instance holds the one collection its
+        caller names, so what is declared and queried through that member meets on it, whatever the deployment calls
+        it. The class that assigns it; None otherwise (`db[self.name]` named by a subclass is another collection per
+        subclass)."""
+        cls = self.classes.class_of(held)
+        root = held
+        while isinstance(root, (ast.Call, ast.Attribute, ast.Subscript)) and not self_attr(root):
+            root = root.func if isinstance(root, ast.Call) else root.value
+        if (
+            cls is not None
+            and isinstance(root, ast.Attribute)
+            and self_attr(root)
+            and root is not held
+            and all(n.id == "self" for n in ast.walk(held) if isinstance(n, ast.Name))
+            and all(
+                constructor_parameter(cls, n.attr)
+                for n in ast.walk(held)
+                if isinstance(n, ast.Attribute) and self_attr(n)
+            )
+        ):
+            return cls  # only what the given object holds: the same for the instance's whole life
         param = (
             held.slice
             if isinstance(held, ast.Subscript)
@@ -90,7 +109,6 @@ class Names:
             and held.func.attr == "get_collection"
             else held
         )
-        cls = self.classes.class_of(held)
         if isinstance(param, ast.Attribute) and self_attr(param) and cls is not None:
             return cls if constructor_parameter(cls, param.attr) is not None else None
         if not isinstance(param, ast.Name) or param.id not in self.parameters.get(id(held), ()):
