@@ -91,3 +91,51 @@ def test_one_with_no_index_declared_is_said_once_as_what_it_is(project):
     assert (
         len(notes) == 1 and "@acme/core/storage:TABLE_LOGS collection (a collection a constant of another" in notes[0]
     )
+
+
+LOGGER = """\
+import { MongoClient } from "mongodb";
+
+export default class LogStore {
+  constructor(uri, { prefix } = {}) {
+    this.client = new MongoClient(uri);
+    this.logsName = `${prefix}_logs`;
+    this.usersName = `${prefix}_users`;
+  }
+  rename(name) {
+    this.usersName = name;
+  }
+  async setup() {
+    const db = this.client.db();
+    await db.collection(this.logsName).createIndex({ hostname: 1, timestamp: -1 });
+  }
+  recent(hostname) {
+    return this.client.db().collection(this.logsName).find({ hostname }).sort({ timestamp: -1 }).toArray();
+  }
+  byLevel(level) {
+    return this.client.db().collection(this.logsName).find({ level }).toArray();
+  }
+  user(email) {
+    return this.client.db().collection(this.usersName).findOne({ email });
+  }
+}
+"""
+
+
+def test_a_name_the_constructor_alone_sets_once_is_one_collection_per_instance(project):
+    """As errsole's MongoDB store keeps `this.logsCollectionName = `${collectionPrefix}_logs_v2``: whatever prefix the
+    run gives, the class's queries and index declarations written with the member meet on one collection."""
+    project({"src/logs.js": LOGGER, "advisor.toml": 'large-tables = ["*"]\n'})
+    loaded = load_project(["."], Options())
+    named = [(q.location.line, q.collection, q.sketch) for q in loaded.other_queries]
+    assert named == [
+        (17, "LogStore.logsName", False),
+        (20, "LogStore.logsName", False),
+        (23, "<this.usersName>", True),  # set again in a method: not known to be one name
+    ], named
+    found = sorted(
+        (f.location.line, catalogue.lookup(f.rule).name)
+        for f in engine.check(["."]).active
+        if catalogue.lookup(f.rule).name in ("collection-scan", "in-memory-sort")
+    )
+    assert found == [(20, "collection-scan")], found  # by hostname in order has its index; by level none

@@ -56,6 +56,37 @@ def held_collection(f: JsFile, use, prop: str) -> str | None:
     return f"{name}.{prop}" if prop in f.memo[key] else None
 
 
+def held_name(f: JsFile, use, prop: str) -> str | None:
+    """`Class.prop` when `use` (a `this.prop`) names a collection with what the class's constructor, and only it,
+    sets once (`this.logsCollectionName = `${prefix}_logs_v2``): one name per instance, whatever the run fills in,
+    so the class's queries and index declarations written with it meet on it. None otherwise (set in a method
+    too, or twice: not known to be one name)."""
+    cls = f.parent(use)
+    while cls is not None and cls.type not in CLASSES:
+        cls = f.parent(cls)
+    name = _class_name(f, cls) if cls is not None else None
+    if cls is None or name is None:
+        return None
+    key = ("held-names", cls.id)
+    if key not in f.memo:
+        body = cls.child_by_field_name("body")
+        ctor = _constructor(f, body)
+        members = _members(f, body, ctor) if ctor is not None else {}
+        f.memo[key] = {p for p, m in members.items() if len(m.assigned) == 1 and m.assigned[0][1]}
+    return f"{name}.{prop}" if prop in f.memo[key] else None
+
+
+def _constructor(f: JsFile, body):
+    return next(
+        (
+            m
+            for m in (body.named_children if body is not None else ())
+            if m.type == "method_definition" and f.src(m.child_by_field_name("name")) == "constructor"
+        ),
+        None,
+    )
+
+
 def _class_name(f: JsFile, cls) -> str | None:
     """`class X`, or `const X = class { ... }`."""
     named = cls.child_by_field_name("name")
@@ -67,14 +98,7 @@ def _class_name(f: JsFile, cls) -> str | None:
 def _held(f: JsFile, cls) -> set[str]:
     """The members of a class that hold a driver collection its constructor is given."""
     body = cls.child_by_field_name("body")
-    ctor = next(
-        (
-            m
-            for m in (body.named_children if body is not None else ())
-            if m.type == "method_definition" and f.src(m.child_by_field_name("name")) == "constructor"
-        ),
-        None,
-    )
+    ctor = _constructor(f, body)
     if ctor is None:
         return set()
     params = bound_names(f, ctor)

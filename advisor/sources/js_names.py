@@ -6,6 +6,7 @@ expression evaluates to, what a function returns."""
 from __future__ import annotations
 
 from advisor.sources.js_flow import function_name  # the one reading of a function's name
+from advisor.sources.js_mongo_held import held_name
 from advisor.sources.js_syntax import (
     FUNCTIONS,
     JsFile,
@@ -29,7 +30,10 @@ def collection_name(f: JsFile, node) -> str:
     name = constant_string(f, node)
     if name is not None:
         return name
-    return run_time_name(f.src(unwrap(node)))
+    bare = unwrap(node)
+    obj, prop = member_parts(f, bare) if bare is not None and bare.type == "member_expression" else (None, None)
+    held = held_name(f, bare, prop) if obj is not None and prop and is_this(f, unwrap(obj)) else None
+    return held or run_time_name(f.src(bare))
 
 
 def constant_string(
