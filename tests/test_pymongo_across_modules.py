@@ -122,3 +122,31 @@ def failed(db):
     assert (query.collection, query.partial, query.sketch) == ("jobs", False, False)
     found = {(f.location.path, f.location.line, catalogue.lookup(f.rule).name) for f in engine.check(["."]).active}
     assert ("mq/stats.py", 5, "collection-scan") in found, found
+
+
+def test_a_constant_re_exported_by_another_module_is_its_text(project):
+    """As arctic's chunkstore imports `START, END` from `date_chunker`, which imports them from `_chunker`, where
+    `START = 's'`: the keys of its filters and indexes are `s` and `e`, not names read as fields."""
+    project(
+        {
+            "pkg/__init__.py": "",
+            "pkg/_keys.py": 'START = "s"\nEND = "e"\n',
+            "pkg/chunker.py": "from ._keys import START, END\n\n\nclass Chunker:\n    pass\n",
+            "pkg/store.py": """\
+from pymongo import MongoClient
+
+from .chunker import Chunker, START, END
+
+db = MongoClient().app
+db.chunks.create_index([("sy", 1), (START, 1), (END, 1)])
+
+
+def read(symbol, since):
+    return list(db.chunks.find({"sy": symbol, START: {"$gte": since}}))
+""",
+        }
+    )
+    loaded = load(collect(["."], Options())[0])
+    (query,) = [q for s in loaded.sources if s.path == "pkg/store.py" for q in s.queries]
+    assert list(query.filter) == ["sy", "s"]
+    assert [[k.expr for k in i.keys] for i in loaded.schema.indexes if i.method == "mongo"] == [["sy", "s", "e"]]

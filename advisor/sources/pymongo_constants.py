@@ -27,8 +27,8 @@ def settle_constant_keys(sources: list[SourceFile]) -> None:
             continue
         modules = {module_name(s.path): s for s in sources if s.path.endswith(".py")} if modules is None else modules
         for module, _ in imports(source).values():
-            for defined in [m for m in modules if m not in texts and same_module(m, module)]:
-                texts.update(module_texts([modules[defined]]) or {defined: {}})
+            for defined in [m for m in modules if same_module(m, module)]:
+                _read(defined, modules, texts, _HOPS)
         named = imported_texts(source, texts)
         if not named:
             continue
@@ -42,6 +42,22 @@ def settle_constant_keys(sources: list[SourceFile]) -> None:
         for ix in source.indexes:
             if ix.method.startswith("mongo") and any(k.expr in named for k in ix.keys):
                 _rekey(ix, named)
+
+
+_HOPS = 3  # modules a constant is re-exported through (`from ._chunker import START` in a package's date_chunker)
+
+
+def _read(defined: str, modules: dict[str, SourceFile], texts: dict[str, dict[str, str]], hops: int) -> None:
+    """The texts a module binds (read once), and those it imports from a module of the project that binds them
+    (a re-export), up to `hops` modules away."""
+    if defined in texts:
+        return
+    texts[defined] = dict(module_texts([modules[defined]]).get(defined, {}))
+    for local, (module, name) in imports(modules[defined]).items() if hops else ():
+        for other in [m for m in modules if local not in texts[defined] and same_module(m, module)]:
+            _read(other, modules, texts, hops - 1)
+            if name in texts[other]:
+                texts[defined][local] = texts[other][name]
 
 
 def _renamed(value: Any, named: dict[str, str]) -> Any:
