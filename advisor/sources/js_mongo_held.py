@@ -13,7 +13,9 @@ same name is another collection.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from advisor.sources.js_syntax import JsFile, bound_names, is_this, parameter_list, unwrap
 
@@ -44,16 +46,7 @@ class _Member:
 def held_collection(f: JsFile, use, prop: str) -> str | None:
     """`Class.prop` when `use` (a `this.prop`) is in a class that keeps a constructor parameter in
     `this.prop` and uses it only as a driver collection; None otherwise."""
-    cls = f.parent(use)
-    while cls is not None and cls.type not in CLASSES:
-        cls = f.parent(cls)
-    name = _class_name(f, cls) if cls is not None else None
-    if cls is None or name is None:
-        return None
-    key = ("held", cls.id)
-    if key not in f.memo:
-        f.memo[key] = _held(f, cls)
-    return f"{name}.{prop}" if prop in f.memo[key] else None
+    return _of_class(f, use, prop, _held)
 
 
 def held_name(f: JsFile, use, prop: str) -> str | None:
@@ -61,19 +54,29 @@ def held_name(f: JsFile, use, prop: str) -> str | None:
     sets once (`this.logsCollectionName = `${prefix}_logs_v2``): one name per instance, whatever the run fills in,
     so the class's queries and index declarations written with it meet on it. None otherwise (set in a method
     too, or twice: not known to be one name)."""
+    return _of_class(f, use, prop, _set_once)
+
+
+def _of_class(f: JsFile, use, prop: str, members: Callable[[JsFile, Any], set[str]]) -> str | None:
+    """`Class.prop` when the named class around `use` has `prop` among `members` (read once per class)."""
     cls = f.parent(use)
     while cls is not None and cls.type not in CLASSES:
         cls = f.parent(cls)
     name = _class_name(f, cls) if cls is not None else None
     if cls is None or name is None:
         return None
-    key = ("held-names", cls.id)
+    key = (members.__name__, cls.id)
     if key not in f.memo:
-        body = cls.child_by_field_name("body")
-        ctor = _constructor(f, body)
-        members = _members(f, body, ctor) if ctor is not None else {}
-        f.memo[key] = {p for p, m in members.items() if len(m.assigned) == 1 and m.assigned[0][1]}
+        f.memo[key] = members(f, cls)
     return f"{name}.{prop}" if prop in f.memo[key] else None
+
+
+def _set_once(f: JsFile, cls) -> set[str]:
+    """The members only the class's constructor sets, once."""
+    body = cls.child_by_field_name("body")
+    ctor = _constructor(f, body)
+    members = _members(f, body, ctor) if ctor is not None else {}
+    return {p for p, m in members.items() if len(m.assigned) == 1 and m.assigned[0][1]}
 
 
 def _constructor(f: JsFile, body):
