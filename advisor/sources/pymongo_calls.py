@@ -20,6 +20,7 @@ from advisor.sources.pymongo_receivers import collection_of, database_method, re
 from advisor.sources.pymongo_tables import index_model, index_tables, spec_tables
 from advisor.sources.python_classes import record_members, settle_attributes
 from advisor.sources.python_index_when import IndexWhen
+from advisor.sources.python_mutations import Mutation
 
 # pymongo's names: the snake_case ones, without the mongoose and legacy ones pymongo 4 does not have
 QUERY_METHODS = {op for op in FIND_OPS | AGGREGATE_OPS if op.islower()} - {"exists"} | {
@@ -185,21 +186,34 @@ def _merge_changes(q: MongoQuery, built: ast.AST | None, names: Names, path: str
     if changes is None or not isinstance(value, (dict, list)):
         return ""
     for m in changes:
-        if m.kind == "set" and isinstance(value, dict) and m.key is not None and m.value is not None:
-            key = _value(m.key, path, index, {}, root, names)
-            text = key if isinstance(key, str) else key.text if isinstance(key, Placeholder) else None
-            if text is None or (not isinstance(key, str) and not _CONSTANT_KEY.fullmatch(text)):
+        if m.kind == "set" and isinstance(value, dict):
+            key = _set_key(m, value, root, q.spans, path, index, names, 0, [MAX_VALUE_NODES])
+            if key is None:
                 return ""
-            q.spans[(*root, text)] = _loc(path, m.key, index)
-            value[text] = _value(m.value, path, index, q.spans, (*root, text), names)
             if m.conditional:  # the rules judge the filter with and without it
-                q.conditional = (*q.conditional, text)
+                q.conditional = (*q.conditional, key)
         elif m.kind == "append" and isinstance(value, list) and not m.conditional and m.value is not None:
             q.spans[(*root, len(value))] = _loc(path, m.value, index)
             value.append(_value(m.value, path, index, q.spans, (*root, len(value)), names))
         else:
             return ""
     return built.id if isinstance(built, ast.Name) else ""
+
+
+def _set_key(
+    m: Mutation, value: dict, root: tuple, spans: dict, path: str, index, names: Names, depth: int, budget: list
+) -> str | None:
+    """`name[key] = v`, applied to the dict read for `name`: the key's text (a literal, or a constant's name as
+    written, settled later as a dict literal's key is), None when the run computes it (`query[k] = v`)."""
+    if m.key is None or m.value is None:
+        return None
+    key = _value(m.key, path, index, {}, root, names, depth + 1, budget)
+    text = key if isinstance(key, str) else key.text if isinstance(key, Placeholder) else None
+    if text is None or (not isinstance(key, str) and not _CONSTANT_KEY.fullmatch(text)):
+        return None
+    spans[(*root, text)] = _loc(path, m.key, index)
+    value[text] = _value(m.value, path, index, spans, (*root, text), names, depth + 1, budget)
+    return text
 
 
 def _helper_filter(
@@ -224,11 +238,9 @@ def _helper_filter(
     for m in changes:
         if not isinstance(out, dict) or m.conditional:
             return None
-        if m.kind == "set" and m.key is not None and m.value is not None:
-            key = _value(m.key, path, index, {}, p, names, depth + 1, budget)
-            if not isinstance(key, str):
+        if m.kind == "set":
+            if _set_key(m, out, p, {}, path, index, names, depth, budget) is None:  # written in the helper
                 return None
-            out[key] = _value(m.value, path, index, {}, (*p, key), names, depth + 1, budget)
         elif m.kind == "copy" and isinstance(m.value, ast.Name):
             given = _argument(call, fn, m.value.id)
             if given is None:
