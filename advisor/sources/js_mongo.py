@@ -39,6 +39,7 @@ from advisor.sources.js_mongo_factories import (
     model_import,
     module_models,
 )
+from advisor.sources.js_mongo_held import constructor_slot
 from advisor.sources.js_mongo_indexes import (
     INDEX_METHODS,
     class_field_indexes,
@@ -51,7 +52,7 @@ from advisor.sources.js_mongo_indexes import (
 from advisor.sources.js_mongo_maps import readings
 from advisor.sources.js_mongo_plugins import exported as exported_plugins
 from advisor.sources.js_mongo_plugins import plugin_indexes
-from advisor.sources.js_mongo_slots import parameter_slot, passed_calls
+from advisor.sources.js_mongo_slots import parameter_slot, passed_calls, passed_constructions
 from advisor.sources.js_names import getter, passed, returned
 from advisor.sources.js_nest import registered_models, schema_classes
 from advisor.sources.js_receivers import resolve_receiver
@@ -71,6 +72,7 @@ from advisor.sources.js_syntax import (
 )
 from advisor.sources.links import links_of, rename_target
 from advisor.sources.mongo_names import package_constant, run_time, run_time_name
+from advisor.sources.pymongo_slots import Slot
 
 QUERY_METHODS = {op for op in FIND_OPS | AGGREGATE_OPS if "_" not in op} | {
     "findAndModify",  # the 2.x driver's findAndModify(query, sort, update, options)
@@ -627,6 +629,9 @@ def _passed(f: JsFile, calls: list, result: SourceFile) -> None:
 
     own = {slot.function for slot, _ in links_of(result).slots.targets}
     passed, counts = passed_calls(f, calls, named, own)
+    made, built = passed_constructions(f, named)
+    passed += made
+    counts.update(built)
     slots = links_of(result).slots
     slots.passed += passed
     for key, n in counts.items():
@@ -685,8 +690,16 @@ def _read_chain(f: JsFile, call, base, chain: list, result: SourceFile, seen: se
 
 def _slot(f: JsFile, base, i: int, q: MongoQuery | None):
     """The parameter a query is on, when its callers may name it: the collection advisor could not name, or
-    named only by guessing from the parameter's name (a capitalised name read as a model, `<collection>`)."""
+    named only by guessing from the parameter's name (a capitalised name read as a model, `<collection>`), or
+    the one a class is given by its constructor (`this.jobModel`, named `Class.jobModel` unless the project's
+    `new Class(...)` calls say)."""
     base = unwrap(base)
+    obj, prop = member_parts(f, base) if q is not None and i == 0 and base is not None else (None, None)
+    if obj is not None and prop and is_this(f, unwrap(obj)) and q is not None:
+        given = constructor_slot(f, base, prop)
+        return (
+            Slot(given[0], "__init__", given[1], given[2]) if given and q.collection == f"{given[0]}.{prop}" else None
+        )
     if q is None or i != 0 or base is None or base.type != "identifier":
         return None
     name = f.src(base)

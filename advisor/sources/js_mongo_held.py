@@ -27,6 +27,9 @@ COLLECTION_METHODS = frozenset(
     " dropIndexes indexes listIndexes indexExists indexInformation initializeOrderedBulkOp"
     " initializeUnorderedBulkOp watch drop rename isCapped options stats mapReduce".split()
 )
+# a mongoose Model's own statics: a member the class only queries through (`this.jobModel.exists(...)`) beside a
+# Collection's methods is a model it is given
+MODEL_METHODS = frozenset("exists create findById findByIdAndUpdate findByIdAndDelete where".split())
 ONLY_COLLECTION = frozenset(
     "countDocuments estimatedDocumentCount insertOne insertMany updateOne updateMany replaceOne deleteOne"
     " deleteMany findOneAndUpdate findOneAndReplace findOneAndDelete bulkWrite createIndexes"
@@ -44,9 +47,19 @@ class _Member:
 
 
 def held_collection(f: JsFile, use, prop: str) -> str | None:
-    """`Class.prop` when `use` (a `this.prop`) is in a class that keeps a constructor parameter in
-    `this.prop` and uses it only as a driver collection; None otherwise."""
-    return _of_class(f, use, prop, _held)
+    """`Class.prop` when `use` (a `this.prop`) is in a class that keeps what its constructor is given in
+    `this.prop` and uses it only as a driver collection or a model; None otherwise."""
+    found = _of_class(f, use, _held)
+    return f"{found[0]}.{prop}" if found is not None and prop in found[1] else None
+
+
+def constructor_slot(f: JsFile, use, prop: str) -> tuple[str, str, int] | None:
+    """(class, parameter, position) of what the constructor was given for `this.prop`, a collection
+    `held_collection` names: a parameter, by its place among the arguments, or a key of the object the constructor
+    takes first (`this.jobModel = options.jobModel`), by its name (-1). The project's `new Class(...)` calls say
+    which collection it is (advisor.sources.pymongo_slots.settle_slots)."""
+    found = _of_class(f, use, _held)
+    return (found[0], *found[1][prop]) if found is not None and prop in found[1] else None
 
 
 def held_name(f: JsFile, use, prop: str) -> str | None:
@@ -54,11 +67,12 @@ def held_name(f: JsFile, use, prop: str) -> str | None:
     sets once (`this.logsCollectionName = `${prefix}_logs_v2``): one name per instance, whatever the run fills in,
     so the class's queries and index declarations written with it meet on it. None otherwise (set in a method
     too, or twice: not known to be one name)."""
-    return _of_class(f, use, prop, _set_once)
+    found = _of_class(f, use, _set_once)
+    return f"{found[0]}.{prop}" if found is not None and prop in found[1] else None
 
 
-def _of_class(f: JsFile, use, prop: str, members: Callable[[JsFile, Any], set[str]]) -> str | None:
-    """`Class.prop` when the named class around `use` has `prop` among `members` (read once per class)."""
+def _of_class(f: JsFile, use, members: Callable[[JsFile, Any], Any]) -> tuple[str, Any] | None:
+    """(name, `members` of it) for the named class around `use` (read once per class)."""
     cls = f.parent(use)
     while cls is not None and cls.type not in CLASSES:
         cls = f.parent(cls)
@@ -68,7 +82,7 @@ def _of_class(f: JsFile, use, prop: str, members: Callable[[JsFile, Any], set[st
     key = (members.__name__, cls.id)
     if key not in f.memo:
         f.memo[key] = members(f, cls)
-    return f"{name}.{prop}" if prop in f.memo[key] else None
+    return name, f.memo[key]
 
 
 def _set_once(f: JsFile, cls) -> set[str]:
@@ -98,33 +112,62 @@ def _class_name(f: JsFile, cls) -> str | None:
     return f.src(named) if named is not None and named.type in ("identifier", "type_identifier") else None
 
 
-def _held(f: JsFile, cls) -> set[str]:
-    """The members of a class that hold a driver collection its constructor is given."""
+def _held(f: JsFile, cls) -> dict[str, tuple[str, int]]:
+    """The members of a class that hold a driver collection (or a model) its constructor is given, each with the
+    constructor's parameter and position it comes from (a key of the first parameter's object: -1)."""
     body = cls.child_by_field_name("body")
     ctor = _constructor(f, body)
     if ctor is None:
-        return set()
-    params = bound_names(f, ctor)
+        return {}
+    params = [_param_name(f, p) for p in parameter_list(ctor)]
+    bound = bound_names(f, ctor)  # a destructured `{ collection }` too: the key of the object it takes
     members = _members(f, body, ctor)
     for p in parameter_list(ctor):  # TypeScript `constructor(private readonly col: Collection<T>)`
         pattern = p.child_by_field_name("pattern")
         if any(c.type == "accessibility_modifier" for c in p.children) and pattern is not None:
             members.setdefault(f.src(pattern), _Member()).assigned.append((pattern, True))
-    return {prop for prop, m in members.items() if _given(f, m, params) and _used_as_collection(m)}
+    out = {}
+    for prop, m in members.items():
+        given = _given(f, m, params, bound)
+        if given is not None and _used_as_collection(m):
+            out[prop] = given
+    return out
 
 
-def _given(f: JsFile, m: _Member, params: set[str]) -> bool:
-    """Assigned only in the constructor, only from one of its parameters."""
-    if not m.assigned or not all(in_ctor and v is not None and v.type == "identifier" for v, in_ctor in m.assigned):
-        return False
+def _param_name(f: JsFile, p) -> str | None:
+    node = p.child_by_field_name("pattern") if p.type in ("required_parameter", "optional_parameter") else p
+    if node is not None and node.type == "assignment_pattern":
+        node = node.child_by_field_name("left")
+    return f.src(node) if node is not None and node.type == "identifier" else None
+
+
+def _given(f: JsFile, m: _Member, params: list[str | None], bound: set[str]) -> tuple[str, int] | None:
+    """(parameter, position) when the member is assigned only in the constructor, only from one of its parameters,
+    or from one key of the object it takes first (`options.jobModel`, a destructured `{ jobModel }`: the key, -1)."""
+    if not m.assigned or not all(in_ctor and v is not None for v, in_ctor in m.assigned):
+        return None
     values = {f.src(v) for v, _ in m.assigned}
-    return len(values) == 1 and values <= params
+    if len(values) != 1:
+        return None
+    v = m.assigned[0][0]
+    if v.type == "identifier" and f.src(v) in params:
+        return f.src(v), params.index(f.src(v))
+    if v.type == "identifier" and f.src(v) in bound:
+        return f.src(v), -1
+    obj, key = (
+        (unwrap(v.child_by_field_name("object")), v.child_by_field_name("property"))
+        if v.type == "member_expression"
+        else (None, None)
+    )
+    if obj is not None and key is not None and params[:1] == [f.src(obj)] and obj.type == "identifier":
+        return f.src(key), -1
+    return None
 
 
 def _used_as_collection(m: _Member) -> bool:
     return (
         bool(m.called & ONLY_COLLECTION)
-        and m.called <= COLLECTION_METHODS
+        and m.called <= COLLECTION_METHODS | MODEL_METHODS
         and m.read <= COLLECTION_FIELDS | COLLECTION_METHODS
     )
 

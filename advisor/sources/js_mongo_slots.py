@@ -18,8 +18,18 @@ collection, as before; callers that disagree make it a collection named at run t
 from __future__ import annotations
 
 from advisor.sources.js_flow import function_name
-from advisor.sources.js_mongo_factories import import_of, imported_call
-from advisor.sources.js_syntax import FUNCTIONS, OPENERS, JsFile, arg_list, key_name, parameter_list, unwrap
+from advisor.sources.js_mongo_factories import DEFAULT, NAMESPACE, import_of, imported_call
+from advisor.sources.js_syntax import (
+    FUNCTIONS,
+    OPENERS,
+    JsFile,
+    arg_list,
+    is_this,
+    key_name,
+    member_parts,
+    parameter_list,
+    unwrap,
+)
 from advisor.sources.pymongo_slots import Passed, Slot
 
 _NAMED_BY = ("function_declaration", "variable_declarator")  # `function f(x)`, `const f = (x) => ...`
@@ -106,6 +116,37 @@ def passed_calls(
     return passed, counts
 
 
+def passed_constructions(f: JsFile, resolve) -> tuple[list[Passed], dict[tuple[str, str | None, bool], int]]:
+    """Each `new Class(...)` of a class of the project (declared here, imported, or a member of a module bound whole:
+    TypeScript's CommonJS `new metrics_1.Metrics(...)`) passing a collection, for the slots of its constructor
+    (advisor.sources.js_mongo_held.constructor_slot), and how many constructions of each class the file makes."""
+    passed: list[Passed] = []
+    counts: dict[tuple[str, str | None, bool], int] = {}
+    for node in f.news:
+        made = unwrap(node.child_by_field_name("constructor"))
+        name = None
+        if made is not None and made.type == "identifier":
+            name = f.src(made) if f.src(made) in f.classes or import_of(f, f.src(made)) is not None else None
+        elif made is not None and made.type == "member_expression":
+            obj, prop = member_parts(f, made)
+            whole = import_of(f, f.src(unwrap(obj))) if obj is not None and unwrap(obj).type == "identifier" else None
+            name = prop if whole is not None and whole[1] in (DEFAULT, NAMESPACE) else None
+        if not name:
+            continue
+        counts[("__init__", name, True)] = counts.get(("__init__", name, True), 0) + 1
+        args = arg_list(node.child_by_field_name("arguments"))
+        positional = tuple(_given(f, a, resolve) for a in args)
+        first = unwrap(args[0]) if args else None
+        keywords = (
+            tuple((key, _given(f, value, resolve)) for key, value in _properties(f, first) if key is not None)
+            if first is not None and first.type == "object"
+            else ()
+        )
+        if any(g is not None for g in positional) or any(g is not None for _, g in keywords):
+            passed.append(Passed("__init__", name, positional, keywords, True))
+    return passed, counts
+
+
 def _properties(f: JsFile, obj) -> list:
     out: list[tuple[str | None, object]] = []
     for part in obj.named_children:
@@ -131,6 +172,8 @@ def _given(f: JsFile, node, resolve):
         if value is not None and value.type == "call_expression" and (m := imported_call(f, value)) is not None:
             return m
         return resolve(node) if value is not None else None  # bound here: what it holds, as the module names it
+    if node.type == "member_expression" and is_this(f, unwrap(node.child_by_field_name("object"))):
+        return resolve(node)  # `this.jobModel`: the model or collection the class holds there, as the module names it
     if node.type == "call_expression":  # `purge(db.collection('jobs'))`, another module's factory called
         m = imported_call(f, node)
         return m if m is not None else resolve(node) if _opens(f, node) else None

@@ -117,6 +117,7 @@ class JsFile:
         self.imports: dict[str, str] = {}  # name bound by an ES import -> the module it comes from
         self.imported: dict[str, str] = {}  # a name an ES import binds -> the module's name for it (`sql as sql2`)
         self.classes: set[str] = set()  # classes declared in the file
+        self.news: list = []  # every `new X(...)`, in the file's order
         self.members: dict[str, list] = {}  # `this.name = value` / `self.name = value`: the values
         self.object_members: dict[tuple[str, str], list] = {}  # `obj.name = value`: the assignments
         self.member_assignments: list = []  # every `a.b = value` / `a[k] = value`, in the file's order
@@ -642,6 +643,8 @@ def collect_decls(f: JsFile) -> list:
             f.rewritten.update(f.src(n) for n in pattern_identifiers(node.child_by_field_name("left")))
         elif t == "call_expression":
             calls.append(node)
+        elif t == "new_expression":
+            f.news.append(node)
         elif t == "import_statement":
             _record_import(f, node)
         elif t == "function_declaration" and node.child_by_field_name("name") is not None:
