@@ -137,7 +137,9 @@ def undeclared_collections(queries: Iterable[Any], schema: Schema) -> Iterator[H
         for c in order[:8]
     ]
     more = f" and {len(order) - 8} more" if len(order) > 8 else ""
-    unnamed_elsewhere = _unnamed_declarations(schema, set(order))
+    # the collections the project's queries name: a declaration on another may be a class's given collection's
+    queried = {indexes_for(schema, q)[1] for q in queries if isinstance(q, MongoQuery)}
+    unnamed_elsewhere = _unnamed_declarations(schema, set(order), queried)
     # at the first of those queries, preferring one no other rule speaks about (one finding per location)
     first = min(firsts.values(), key=lambda q: (unbounded(q, []), q.location.path, q.location.line, q.location.col))
     if len(order) == 1:
@@ -180,13 +182,17 @@ def _held(collection: str) -> str:
     return f"{_unnamed_text(collection)}: " if unnamed(collection) else ""
 
 
-def _unnamed_declarations(schema: Schema, listed: set[str]) -> str:
+def _unnamed_declarations(schema: Schema, listed: set[str], queried: set[str]) -> str:
     """Index declarations on collections advisor could not name may be the listed collections': said, so the
     note never reads as "none is declared" where some are (`self._collection.create_indexes(...)` on a collection
-    the class is given; `db[name].create_index(keys)` with keys it could not read either)."""
+    the class is given; `db[name].create_index(keys)` with keys it could not read either). So may those on a
+    collection no query names, when a listed one is a collection a class is given (`this.jobModel`, the model
+    another module makes from a schema whose indexes stand under its collection's name)."""
+    given = any(unnamed(c) for c in listed)
     where: dict[tuple[str, str], str] = {}
     for ix in schema.indexes:
-        if ix.method in ("mongo", UNREAD) and unnamed(ix.table) and ix.table not in listed and ix.location is not None:
+        elsewhere = unnamed(ix.table) or (given and ix.table not in queried and not ix.table.startswith("system."))
+        if ix.method in ("mongo", UNREAD) and elsewhere and ix.table not in listed and ix.location is not None:
             at = f"{ix.location.path}:{ix.location.line}"
             # a class's own collection is one wherever it is declared; `db[name]` is one per place: each loop or
             # function names its own (`<collection_name>` in three functions is three collections, or more)
@@ -197,8 +203,13 @@ def _unnamed_declarations(schema: Schema, listed: set[str]) -> str:
     ranked = sorted(((t, at) for (t, _), at in where.items()), key=lambda kv: (run_time(kv[0]), kv[1]))
     shown = "; ".join(f"{t} at {at}" for t, at in ranked[:3])
     n = len(where)
+    what = (
+        "collections advisor could not name"
+        if all(unnamed(t) for t, _ in where)
+        else ("collections advisor could not name or no query it read names")
+    )
     return (
-        f"; {n} index declaration{'s' if n > 1 else ''} stand{'' if n > 1 else 's'} on collections advisor could not name ({shown}"
+        f"; {n} index declaration{'s' if n > 1 else ''} stand{'' if n > 1 else 's'} on {what} ({shown}"
         f"{' and more' if n > 3 else ''}), which may be some of these"
     )
 
