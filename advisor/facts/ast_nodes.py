@@ -12,6 +12,11 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
+def position(node: ast.AST) -> tuple[int, int]:
+    """Where a node starts, (line, column): what orders a module's nodes."""
+    return getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
+
+
 def walk(tree: ast.AST) -> Iterable[ast.AST]:
     """The nodes of `tree` in `ast.walk`'s order (breadth first); a module's are kept on it after the
     first reading (nothing rewrites a parsed module). A smaller tree is walked as it is."""

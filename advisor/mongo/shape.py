@@ -88,6 +88,10 @@ class Regex:
         return f"/{self.pattern}/{self.flags}"
 
 
+# a collection named only at run time, shown as the expression it is read from: `<this.options.collection>`
+RUN_TIME_NAME = re.compile(r"<.*>", re.DOTALL)
+
+
 @dataclass
 class MongoQuery:
     collection: str
@@ -132,7 +136,7 @@ class MongoQuery:
         collection is named only at run time (`<expression>`), so neither it nor its indexes (nor its unique keys)
         are known; the rules on the filter alone still speak. Derived, so a name the project settles later ends
         the second reason without touching the first."""
-        return self.partial or (self.collection.startswith("<") and self.collection.endswith(">"))
+        return self.partial or bool(RUN_TIME_NAME.fullmatch(self.collection))
 
     @property
     def is_aggregate(self) -> bool:

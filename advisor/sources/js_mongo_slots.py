@@ -103,16 +103,7 @@ def passed_calls(
         counts[(name, "", False)] = counts.get((name, "", False), 0) + 1
         if name not in own and import_of(f, name) is None:
             continue  # a global, a package's or this file's function without a slot: nothing of the slots'
-        args = arg_list(call.child_by_field_name("arguments"))
-        positional = tuple(_given(f, a, resolve) for a in args)
-        keywords: tuple = ()
-        first = unwrap(args[0]) if args else None
-        if first is not None and first.type == "object":
-            keywords = tuple(
-                (key, _given(f, value, resolve)) for key, value in _properties(f, first) if key is not None
-            )
-        if any(g is not None for g in positional) or any(g is not None for _, g in keywords):
-            passed.append(Passed(name, "", positional, keywords))
+        passed += _passing(f, call, name, "", False, resolve)
     return passed, counts
 
 
@@ -134,17 +125,24 @@ def passed_constructions(f: JsFile, resolve) -> tuple[list[Passed], dict[tuple[s
         if not name:
             continue
         counts[("__init__", name, True)] = counts.get(("__init__", name, True), 0) + 1
-        args = arg_list(node.child_by_field_name("arguments"))
-        positional = tuple(_given(f, a, resolve) for a in args)
-        first = unwrap(args[0]) if args else None
-        keywords = (
-            tuple((key, _given(f, value, resolve)) for key, value in _properties(f, first) if key is not None)
-            if first is not None and first.type == "object"
-            else ()
-        )
-        if any(g is not None for g in positional) or any(g is not None for _, g in keywords):
-            passed.append(Passed("__init__", name, positional, keywords, True))
+        passed += _passing(f, node, "__init__", name, True, resolve)
     return passed, counts
+
+
+def _passing(f: JsFile, call, function: str, owner: str, built: bool, resolve) -> list[Passed]:
+    """What a call (or a construction) passes by position, and by key of the object it gives first: one Passed,
+    when some of it is a collection, a factory's call or a parameter handed on."""
+    args = arg_list(call.child_by_field_name("arguments"))
+    positional = tuple(_given(f, a, resolve) for a in args)
+    first = unwrap(args[0]) if args else None
+    keywords = (
+        tuple((key, _given(f, value, resolve)) for key, value in _properties(f, first) if key is not None)
+        if first is not None and first.type == "object"
+        else ()
+    )
+    if any(g is not None for g in positional) or any(g is not None for _, g in keywords):
+        return [Passed(function, owner, positional, keywords, built)]
+    return []
 
 
 def _properties(f: JsFile, obj) -> list:

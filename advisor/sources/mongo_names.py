@@ -10,7 +10,9 @@ from __future__ import annotations
 import ast
 import re
 
-UNKNOWN = re.compile(r"<.*>", re.DOTALL)
+from advisor.mongo.shape import RUN_TIME_NAME
+
+UNKNOWN = RUN_TIME_NAME
 # a mongoose schema under a generic name: its collection, known once the project is read (advisor.sources.links)
 MODULE_SCHEMA = "<the schema of this module>"
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import Any, cast
 
-from advisor.facts.ast_nodes import walk
+from advisor.facts.ast_nodes import position, walk
 from advisor.ir import Location
 from advisor.sources.pymongo_tables import TableUses
 from advisor.sources.python_classes import Classes, base_names, constructor_parameter, returned_values, self_attr
@@ -22,10 +22,6 @@ from advisor.sources.python_mutations import Mutations
 MONGO_MODULES = {"pymongo", "motor", "mongomock", "bson", "gridfs"}
 # a driver's collection type in an annotation: pymongo's Collection / AsyncCollection, motor's
 COLLECTION_TYPE = re.compile(r"\b(?:Async)?(?:IOMotor|Motor|Agnostic)?Collection\b")
-
-
-def position(node: ast.AST) -> tuple[int, int]:
-    return getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
 
 
 class Names:

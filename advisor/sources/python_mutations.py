@@ -21,6 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import cast
 
+from advisor.facts.ast_nodes import position
+
 MUTATORS = {"update", "setdefault", "append", "extend", "insert", "pop", "popitem", "remove", "clear"}
 # what runs only on some runs of the function around it
 _CONDITIONAL = (
@@ -45,7 +47,6 @@ class Mutation:
     of another dict copied in: `name.update(other)`, `for k, v in other.items(): name[k] = v`; value: `other`),
     `other`."""
 
-    name: str
     kind: str
     key: ast.expr | None
     value: ast.expr | None
@@ -59,10 +60,6 @@ def _root(node: ast.AST) -> str | None:
     while isinstance(node, (ast.Subscript, ast.Attribute)):
         node = node.value
     return node.id if isinstance(node, ast.Name) else None
-
-
-def _start(node: ast.AST) -> tuple[int, int]:
-    return getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
 
 
 def _end(node: ast.AST) -> tuple[int, int]:
@@ -172,14 +169,14 @@ class Mutations:
                     continue
                 self.changed.setdefault(fn, set()).add(name)
                 guarded = cond and kind == "copy" and isinstance(value, ast.Name) and value.id == guard
-                m = Mutation(name, kind, key, value, cond and not guarded, _start(node), loops)
+                m = Mutation(kind, key, value, cond and not guarded, position(node), loops)
                 self.found.setdefault((fn, name), []).append(m)
             if copied:
                 continue  # the loop is that copy, nothing else
             # below an `if name:` that is the only condition, the guard is that name; any other condition ends it
             tested = _tested(node) if not cond else "" if isinstance(node, _CONDITIONAL) else guard
             inner = cond or isinstance(node, _CONDITIONAL)
-            around = (*loops, (_start(node), _end(node))) if isinstance(node, _LOOPS) else loops
+            around = (*loops, (position(node), _end(node))) if isinstance(node, _LOOPS) else loops
             for child in ast.iter_child_nodes(node):
                 if isinstance(child, _FUNCTIONS):
                     stack.append((child, id(child), False, (), ""))
@@ -194,7 +191,7 @@ class Mutations:
         fn = self.function.get(id(name), 0)
         if self.function.get(id(built), 0) != fn:
             return None
-        after, use = _end(built), _start(name)
+        after, use = _end(built), position(name)
         out = []
         for m in self.found.get((fn, name.id), []):
             if after <= m.at < use:
