@@ -222,6 +222,7 @@ class ForeignKey:
     ref_columns: tuple[str, ...]
     location: Location | None = None
     name: str = ""  # as given, or the name PostgreSQL chooses (`<table>_<columns>_fkey`)
+    on_delete: str = ""  # its ON DELETE action as written (CASCADE, SET NULL, ...): "" for NO ACTION
 
 
 @dataclass
@@ -260,6 +261,18 @@ def _named(name: str, patterns: list[str]) -> bool:
 
     bare = name.rsplit(".", 1)[-1]
     return any(fnmatchcase(name, p.lower()) or fnmatchcase(bare, p.lower()) for p in patterns)
+
+
+@dataclass
+class RowChanges:
+    """What the project's statements do to rows, table by table (schema/row_changes.py)."""
+
+    added: set[str] = field(default_factory=set)  # tables a statement inserts into (or copies into, or merges into)
+    deleted: set[str] = field(default_factory=set)  # tables a statement deletes rows of
+    set_columns: dict[str, set[str]] = field(default_factory=dict)  # table -> the columns an UPDATE sets
+    # a statement deletes from a table whose name the run fills in, or one advisor could not parse:
+    # any table's rows may go
+    unknown: bool = False
 
 
 @dataclass
@@ -383,6 +396,8 @@ class Schema:
     large_patterns: list[str] = field(default_factory=list)
     # tables the code reads piece by piece: by pages (OFFSET, skip) or the rows after a position it passes
     paged: set[str] = field(default_factory=set)
+    # the tables the project's statements add rows to, delete rows from, or set columns of
+    changes: RowChanges = field(default_factory=RowChanges)
     # CREATE FUNCTION statements a later definition of the same name replaces (schema.assemble.replaced_routines)
     replaced_routines: list[Location] = field(default_factory=list)
 

@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from advisor.checks import Hit, schema_check
 from advisor.indexes.candidates import Candidate
-from advisor.ir import IndexDef, IndexKey, Schema
+from advisor.ir import ForeignKey, IndexDef, IndexKey, Schema
 from advisor.oneoff import migration_path
 from advisor.sources.mongo_names import run_time
 
@@ -204,6 +204,42 @@ def _fk_served(schema: Schema, table: str, columns: tuple[str, ...]) -> bool:
     ) or any(_leads_with_part_of(i, columns) for i in indexes)
 
 
+def _referenced_rows_stay(schema: Schema, fk: ForeignKey) -> bool:
+    """The constraint's check never runs: the project owns the referenced table (creates it and adds its rows
+    with statements advisor read), and none of its statements deletes a row of it, itself or through a cascade,
+    or sets the referenced columns. A table the project only reads is another's, whose rows may go elsewhere."""
+    changes = schema.changes
+    parent = schema.tables.get(fk.ref_table)
+    if changes.unknown or parent is None or parent.location is None or fk.ref_table not in changes.added:
+        return False
+    if fk.ref_table in _losing_rows(schema):
+        return False
+    updated = changes.set_columns.get(fk.ref_table, set())
+    return "*" not in updated and not updated & set(fk.ref_columns or parent.primary_key)
+
+
+def _losing_rows(schema: Schema) -> set[str]:
+    """The tables whose rows the project's statements delete: by name, a partition or an inheritance child
+    counted for its parents too, and every table a key with ON DELETE CASCADE ties to one of them."""
+    out: set[str] = set()
+    todo = list(schema.changes.deleted)
+    while todo:
+        name = todo.pop()
+        if name in out:
+            continue
+        out.add(name)
+        known = schema.tables.get(name)
+        if known is not None:
+            todo += [p for p in (known.partition_of, *known.inherits) if p]
+        todo += [
+            t.name
+            for t in schema.tables.values()
+            for fk in t.foreign_keys
+            if fk.ref_table == name and fk.on_delete == "CASCADE"
+        ]
+    return out
+
+
 @schema_check("unindexed-foreign-key")
 def unindexed_foreign_key(schema: Schema):
     seen: set[tuple[str, tuple[str, ...]]] = set()
@@ -215,7 +251,7 @@ def unindexed_foreign_key(schema: Schema):
         read = schema.scanned(table.name)
         for fk in table.foreign_keys:
             key = (table.name, fk.columns)
-            if key in seen or fk.location is None or schema.small(table.name):
+            if key in seen or fk.location is None or schema.small(table.name) or _referenced_rows_stay(schema, fk):
                 continue  # a table that stays small (Schema.small) is cheap to scan for the referencing rows
             seen.add(key)
             # a partitioned table's key is checked on each partition, by the indexes each has

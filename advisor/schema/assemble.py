@@ -25,6 +25,7 @@ def assemble(config: Config, checked: list[SourceFile]) -> tuple[Schema, list[Sq
     from advisor.schema.code_keys import code_file, code_keys, code_schema_statement, schema_sql
     from advisor.schema.ddl import schema_from_queries
     from advisor.schema.inheritance import parents_named, self_indexed_partitions
+    from advisor.schema.row_changes import row_changes
     from advisor.sources.sql_file_use import run_by_name
     from advisor.sources.sql_files import extract_sql
     from advisor.sources.sql_shape import uncommented
@@ -82,6 +83,7 @@ def assemble(config: Config, checked: list[SourceFile]) -> tuple[Schema, list[Sq
     if replaced:  # a background update that builds an index and then drops the one it supersedes
         schema.indexes = [i for i in schema.indexes if (i.table, fold(i.name)) not in replaced]
     schema.paged = paged_tables(checked, schema)
+    schema.changes = row_changes([q for source in checked for q in source.queries if isinstance(q, SqlQuery)] + read)
     return schema, read
 
 

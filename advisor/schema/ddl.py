@@ -97,6 +97,15 @@ def _named_at_run_time(tree: exp.Expression) -> bool:
     return isinstance(target, exp.Table) and is_placeholder_name(target.name)
 
 
+def _on_delete(reference: exp.Expression | None) -> str:
+    """A REFERENCES clause's ON DELETE action (`CASCADE`, `SET NULL`), "" when it has none."""
+    for option in (reference.args.get("options") if reference is not None else None) or []:
+        text = option if isinstance(option, str) else option.sql()
+        if text.upper().startswith("ON DELETE "):
+            return " ".join(text.split()[2:]).upper()
+    return ""
+
+
 def _in_schema(name: str) -> dict[str, str]:
     """An index's options naming its table's schema, when not public (duplicate-index compares within one)."""
     return {"schema": name} if name != "public" else {}
@@ -411,7 +420,13 @@ class SchemaBuilder:
                 ref = kind.this
                 ref_cols = tuple(_name(c) for c in ref.expressions) if isinstance(ref, exp.Schema) else ()
                 fk = ForeignKey(
-                    table.name, (column.name,), _name(ref), ref_cols, query.location, _name(constraint.this)
+                    table.name,
+                    (column.name,),
+                    _name(ref),
+                    ref_cols,
+                    query.location,
+                    _name(constraint.this),
+                    _on_delete(kind),
                 )
                 self._foreign_key(table, fk)
         return column
@@ -465,6 +480,7 @@ class SchemaBuilder:
                         ref_cols,
                         query.location,
                         name or "",
+                        _on_delete(ref),
                     ),
                 )
 
