@@ -4,6 +4,8 @@ Each snippet is written here in the style of the project it stands for; none is 
 
 from dataclasses import replace
 
+import pytest
+
 from advisor.checks.mongo import check_query
 from advisor.ir import IndexDef, IndexKey, Schema
 from advisor.mongo.filters import analyse_filter
@@ -990,3 +992,38 @@ def test_a_skip_the_deployment_fixes_is_no_growing_walk():
     assert "skip-without-limit" not in rules_of(Placeholder("number", "KEEP_LAST"))
     assert "skip-without-limit" in rules_of(Placeholder("number", "count - self.history_size"))
     assert "skip-without-limit" in rules_of(Placeholder("number", "this.options.keep * 2"))
+
+
+UNIQUE_PAIR = """
+db.chunks.createIndex({ sy: 1, s: 1, sg: 1 }, { unique: true });
+db.chunks.createIndex({ sy: 1, s: 1, sg: 1, e: 1 }, { unique: true });
+"""
+
+
+@pytest.mark.parametrize(
+    "query, reported",
+    [
+        ('chunks.findOne({ sy: a, s: b, sg: c })', True),  # the prefix pins one document: the longer adds nothing
+        ("chunks.find({ sy: a, s: b, sg: c, e: { $gte: d } }).toArray()", True),  # still one document at most
+        # a range on the prefix bounded on the later key: only the longer index applies e's bound in the index
+        ("chunks.find({ sy: a, s: { $lte: b }, e: { $gte: d } }).toArray()", False),
+        ("chunks.find({ sy: a }).sort({ s: 1, sg: 1, e: 1 }).toArray()", False),  # its order, which the shorter lacks
+        ("chunks.find(filter).toArray()", False),  # a filter advisor cannot read may be either
+        ("others.find({ sy: a, s: { $lte: b }, e: { $gte: d } }).toArray()", True),  # another collection's query
+    ],
+)
+def test_a_unique_index_behind_a_unique_prefix_is_said_unless_a_query_needs_it(project, query, reported):
+    from advisor import catalogue, engine
+
+    app = (
+        'const { MongoClient } = require("mongodb");\n'
+        "async function f(db, a, b, c, d, filter) {\n"
+        '  const chunks = db.collection("chunks");\n'
+        '  const others = db.collection("others");\n'
+        f"  return {query};\n"
+        "}\n"
+        "module.exports = { f };\n"
+    )
+    project({"db/indexes.js": UNIQUE_PAIR, "app.js": app})
+    found = [f for f in engine.check(["."]).active if catalogue.lookup(f.rule).name == "unique-prefix"]
+    assert [(f.location.path, f.location.line) for f in found] == ([("db/indexes.js", 2)] if reported else [])

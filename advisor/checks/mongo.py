@@ -4,8 +4,8 @@ Each rule is registered here with `mongo_check` and sees a `MongoContext`; `chec
 them on one `MongoQuery` under the rules' guard.  The rule bodies live by what they read:
 `mongo_filters` (what a filter tests), `mongo_reads` (how much a read returns), `mongo_writes`
 (what a write relies on), `mongo_pipeline` (a pipeline's stages), `mongo_planned` (the static
-planner's choice), over `mongo_premises` (what they share).  index-option-conflict and unique-prefix are schema checks over every
-Mongo index (`mongo_declared`).
+planner's choice), over `mongo_premises` (what they share).  index-option-conflict is a schema check over every
+Mongo index, and unique-prefix one over them and the project's queries (`mongo_declared`).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 
 from advisor import catalogue, oneoff
 from advisor.checks import Hit, mongo_check, project_check, run_rules
+from advisor.checks.mongo_declared import unique_prefix
 from advisor.checks.mongo_filters import negation_only, unanchored_regex, where_operator
 from advisor.checks.mongo_pipeline import lookup_unindexed, match_not_first
 from advisor.checks.mongo_planned import planner_rules
@@ -101,6 +102,9 @@ for _name in PLANNED:
 
 
 # --- collections without index declarations --------------------------------------------------------
+
+
+project_check("unique-prefix")(lambda project: unique_prefix(project.schema, project.other_queries))
 
 
 @project_check("no-index-declarations")

@@ -1,9 +1,11 @@
-"""MongoDB schema rules over the declared indexes: one key pattern declared twice with different options
-or names, a unique index implied by a unique prefix."""
+"""MongoDB rules over the declared indexes: one key pattern declared twice with different options or names,
+a unique index implied by a unique prefix that no query needs beyond it."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
 
 from advisor.checks import Hit, schema_check
 from advisor.ir import IndexDef, Location, Schema
@@ -121,11 +123,12 @@ def _name_conflict(first: IndexDef, other: IndexDef) -> Hit:
     )
 
 
-@schema_check("unique-prefix")
-def unique_prefix(schema: Schema):
+def unique_prefix(schema: Schema, queries: Iterable[Any] = ()):
     """A unique compound index whose leading keys are already unique on their own: the longer
     constraint is implied. (A plain compound index behind a unique key still serves sorts and
-    covered reads on its later keys, as paging indexes { key: 1, _id: 1 } do: not reported.)"""
+    covered reads on its later keys, as paging indexes { key: 1, _id: 1 } do: not reported. Nor is a
+    unique one a query of the project needs for its later keys: `_needs_later_keys`.)"""
+    queries = list(queries)
     unique = [
         i for i in schema.indexes if i.method == "mongo" and i.unique and _whole_collection(i) and not run_time(i.table)
     ]
@@ -144,7 +147,7 @@ def unique_prefix(schema: Schema):
             ),
             None,
         )
-        if lead is None:
+        if lead is None or any(_needs_later_keys(q, schema, index, len(lead.keys)) for q in queries):
             continue
         prefix = ", ".join(names[: len(lead.keys)])
         rest = ", ".join(names[len(lead.keys) :])
@@ -159,6 +162,35 @@ def unique_prefix(schema: Schema):
             fix=drop_index_command(index.table, index.name),
             subject=f"{index.table}:{index.name}",
         )
+
+
+def _needs_later_keys(query: Any, schema: Schema, index: IndexDef, lead: int) -> bool:
+    """The query on the index's collection tests or sorts by a key after the unique prefix without pinning every
+    key of the prefix to one value: a range on the prefix then bounded on a later key (`{ sy, s: { $lte },
+    e: { $gte } }`), which only the longer index bounds inside the index. A filter advisor could not read
+    whole may be one."""
+    from advisor.checks.mongo_premises import all_preds, indexes_for, query_filters, stage_of
+    from advisor.mongo.filters import analyse_filter
+    from advisor.mongo.shape import MongoQuery, Placeholder
+
+    if not isinstance(query, MongoQuery) or indexes_for(schema, query)[1] != index.table:
+        return False
+    names = [f for f, _ in index_fields(index)]
+    prefix, later = set(names[:lead]), set(names[lead:])
+    pipeline = query.pipeline if isinstance(query.pipeline, list) else []
+    sorts = [query.sort] + [spec for name, spec in map(stage_of, pipeline) if name == "$sort"]
+    if query.partial or isinstance(query.pipeline, Placeholder) or any(isinstance(s, Placeholder) for s in sorts):
+        return True
+    sorted_by = {k for sort in sorts if isinstance(sort, dict) for k in sort}
+    for flt in [f for f, _ in query_filters(query)] or [{}]:  # no filter: every document, in the sort's order
+        info = analyse_filter(flt)
+        if info.unknown:
+            return True
+        preds = list(all_preds(info))
+        pinned = {p.field for p in preds if p.equality}
+        if ({p.field for p in preds} | sorted_by) & later and not prefix <= pinned:
+            return True
+    return False
 
 
 def _whole_collection(index: IndexDef) -> bool:
