@@ -4,7 +4,9 @@ What the module fixes (a literal, a `const` of one, their concatenation) is writ
 only the run knows (a parameter, a call, a name changed by `+=`) is a typed placeholder `{}` that
 advisor.parse reads as a name, a value or a spliced clause, its source kept in `unknown`. A template held
 in a const and named in another (a WHERE clause built apart) stays one placeholder: written in, the
-placeholder after its own value swallowed an ORDER BY spliced next to it (mastra-pg's paged queries).
+placeholder after its own value swallowed an ORDER BY spliced next to it (mastra-pg's paged queries); a clause
+built from the code's own literals, with no value but a parameter's number in it, is written in (`clause_text`:
+the conditions an array collects and joins, an optional piece), every piece it may add.
 Every piece keeps its position in the file (a TextMap anchor), so findings point where the text is written.
 """
 
@@ -62,9 +64,9 @@ def string_pieces(f: JsFile, node, tagged: bool, unknown: list | None = None, ta
             if known is not None:
                 text += known
                 continue
-            held = None if tagged else held_name(f, inner)
+            held = None if tagged else held_name(f, inner) or clause_text(f, inner)
             if held is not None:  # `${this.logsTable}`, set once to `${prefix}_logs_v3`: the table `{}_logs_v3`
-                text += held
+                text += held  # or a clause built from literals: `${conditions.join(" AND ")}`
                 subs += held.count(DYNAMIC_PLACEHOLDER)
                 if unknown is not None:
                     unknown.append(f.src(c)[2:-1].strip())
@@ -101,6 +103,118 @@ def _fragment(f: JsFile, node, tag: str):
     _, prop = member_parts(f, fn)
     name = prop if prop is not None else (f.src(fn) if fn.type == "identifier" else "")
     return args if name == tag else None
+
+
+def clause_text(f: JsFile, node, depth: int = 0) -> str | None:
+    """The text of a clause the code builds from its own literals, every piece it may add written in: an
+    optional piece (`c ? " AND status = $2" : ""`), the conditions an array collects and joins
+    (`conditions.push(`status = ANY($${i})`)` ... `conditions.join(" AND ")`), their concatenation. Rules read
+    the fullest variant: its conditions are each a variant's, so an index none of them can use serves no
+    variant. Within it only a bind parameter's number may be unknown (`$${i}`, `${}` in the text): a clause with a
+    value or a name the run writes stays one placeholder, as the text the caller adds after it could be read into it."""
+    node = unwrap(node)
+    if node is None or depth > MAX_DEPTH:
+        return None
+    known = static_text(f, node, depth)
+    if known is not None:
+        return known
+    if node.type == "ternary_expression":
+        sides = [node.child_by_field_name(k) for k in ("consequence", "alternative")]
+        empty = [_empty_string(f, side) for side in sides]
+        return clause_text(f, sides[empty.index(False)], depth + 1) if sorted(empty) == [False, True] else None
+    if node.type == "identifier":
+        if is_parameter(f, node) or f.src(node) in f.rewritten:
+            return None
+        value = f.resolve(f.src(node), node.start_byte)
+        return clause_text(f, value, depth + 1) if value is not None else None
+    if node.type == "template_string":
+        text = ""
+        for c in node.named_children:
+            if c.type == "string_fragment":
+                text += f.src(c)
+            elif c.type == "escape_sequence":
+                text += unescape(f.src(c))
+            elif c.type == "template_substitution":
+                inner = clause_text(f, c.named_children[0], depth + 1) if c.named_children else None
+                if inner is None and not text.endswith("$"):
+                    return None  # a value or a name the run writes, not a parameter's number
+                text += DYNAMIC_PLACEHOLDER if inner is None else inner
+        return text
+    if node.type == "binary_expression":
+        parts = flatten_plus(node)
+        texts = [clause_text(f, part, depth + 1) for part in parts] if len(parts) > 1 else [None]
+        return "".join(texts) if all(t is not None for t in texts) else None  # type: ignore[arg-type]
+    if node.type == "call_expression":
+        return _joined(f, node, depth)
+    return None
+
+
+def _joined(f: JsFile, call, depth: int) -> str | None:
+    """`parts.join(sep)` of an array the function declares empty and only pushes clauses onto, each once (not in a
+    loop or a callback), before the join: the pushed texts in the code's order, joined by the literal separator."""
+    fn, args = unwrap(call.child_by_field_name("function")), arg_list(call.child_by_field_name("arguments"))
+    obj, prop = member_parts(f, fn) if fn is not None else (None, None)
+    if prop != "join" or obj is None or obj.type != "identifier" or len(args) != 1:
+        return None
+    sep = static_text(f, args[0], depth + 1)
+    name = f.src(obj)
+    array = f.resolve(name, call.start_byte)
+    if sep is None or array is None or array.type != "array" or array.named_children or name in f.rewritten:
+        return None
+    home = _function_of(f, array)
+    if home is None or not home.start_byte <= call.start_byte < home.end_byte:
+        return None
+    pieces: list[str] = []
+    for use in _identifiers(home, name, array.end_byte, call.start_byte, f):
+        member = f.parent(use)
+        if member is None or member.type != "member_expression" or member.child_by_field_name("object") != use:
+            return None  # handed on, stored, spread: what it holds may change elsewhere
+        method = f.src(member.child_by_field_name("property"))
+        if method == "length":
+            continue
+        push = f.parent(member)
+        if method != "push" or push is None or push.type != "call_expression" or _repeats(f, push, home):
+            return None
+        for arg in arg_list(push.child_by_field_name("arguments")):
+            piece = clause_text(f, arg, depth + 1)
+            if piece is None:
+                return None
+            pieces.append(piece)
+    return sep.join(pieces) if pieces else None
+
+
+def _function_of(f: JsFile, node):
+    node = f.parent(node)
+    while node is not None and node.type not in FUNCTIONS:
+        node = f.parent(node)
+    return node
+
+
+def _identifiers(scope, name: str, start: int, end: int, f: JsFile):
+    """The identifiers spelled `name` in `scope` between the byte offsets, in the file's order."""
+    stack = [scope]
+    found = []
+    while stack:
+        node = stack.pop()
+        if node.end_byte <= start or node.start_byte >= end:
+            continue
+        if node.type == "identifier" and f.src(node) == name:
+            found.append(node)
+        stack += node.named_children
+    return sorted(found, key=lambda n: n.start_byte)
+
+
+_REPEATING = {"for_statement", "for_in_statement", "while_statement", "do_statement"}
+
+
+def _repeats(f: JsFile, node, home) -> bool:
+    """The node runs any number of times per run of `home`: inside a loop or a function within it."""
+    node = f.parent(node)
+    while node is not None and node != home:
+        if node.type in _REPEATING or node.type in FUNCTIONS:
+            return True
+        node = f.parent(node)
+    return False
 
 
 def _empty_string(f: JsFile, node) -> bool:
