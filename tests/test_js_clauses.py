@@ -88,3 +88,23 @@ def test_rules_judge_the_fullest_variant(project, indexes, claimed):
     project({"advisor.toml": CONFIG, "schema.sql": SCHEMA + indexes, "q.js": LISTING.format(body=BOTH)})
     found = [f for f in engine.check(["."]).active if catalogue.lookup(f.rule).name == "missing-index"]
     assert bool(found) == claimed
+
+
+def test_a_const_is_read_though_another_function_changes_a_name_so_spelled(project):
+    code = (
+        'const { Pool } = require("pg");\n'
+        "async function count(pool, status) {\n"
+        '  let whereClause = "WHERE true";\n'
+        '  if (status) whereClause += " AND status = $1";\n'
+        "  return pool.query(`SELECT count(*) FROM runs ${whereClause}`, [status]);\n"
+        "}\n"
+        "async function list(pool, status) {\n"
+        "  const conditions = [];\n"
+        "  if (status) conditions.push(`status = $${1}`);\n"
+        '  const whereClause = conditions.length > 0 ? `WHERE ${conditions.join(" AND ")}` : "";\n'
+        "  return pool.query(`SELECT id FROM runs ${whereClause}`, [status]);\n"
+        "}\n"
+        "module.exports = { count, list };\n"
+    )
+    # the `let` changed by += stays a placeholder; the other function's const is its own variable
+    assert texts(project, {"q.js": code}) == ["SELECT count(*) FROM runs {}", "SELECT id FROM runs WHERE status = ${}"]

@@ -123,7 +123,7 @@ def clause_text(f: JsFile, node, depth: int = 0) -> str | None:
         empty = [_empty_string(f, side) for side in sides]
         return clause_text(f, sides[empty.index(False)], depth + 1) if sorted(empty) == [False, True] else None
     if node.type == "identifier":
-        if is_parameter(f, node) or f.src(node) in f.rewritten:
+        if not _unchanged(f, node):
             return None
         value = f.resolve(f.src(node), node.start_byte)
         return clause_text(f, value, depth + 1) if value is not None else None
@@ -159,7 +159,7 @@ def _joined(f: JsFile, call, depth: int) -> str | None:
     sep = static_text(f, args[0], depth + 1)
     name = f.src(obj)
     array = f.resolve(name, call.start_byte)
-    if sep is None or array is None or array.type != "array" or array.named_children or name in f.rewritten:
+    if sep is None or array is None or array.type != "array" or array.named_children or not _unchanged(f, obj):
         return None
     home = _function_of(f, array)
     if home is None or not home.start_byte <= call.start_byte < home.end_byte:
@@ -233,7 +233,7 @@ def static_text(f: JsFile, node, depth: int) -> str | None:
             return text if subs == 0 else None
         return string_value(f, node)
     if node.type == "identifier":
-        if is_parameter(f, node) or f.src(node) in f.rewritten:
+        if not _unchanged(f, node):
             return None  # a function's parameter, or a name `+=`, `++` or a loop changes: not one text
         value = f.resolve(f.src(node), node.start_byte)
         return static_text(f, value, depth + 1) if value is not None else None
@@ -265,7 +265,7 @@ def held_name(f: JsFile, node, depth: int = 0, given: dict[str, str] | None = No
     if node.type == "member_expression":
         return _held(f, node)
     if node.type == "identifier":
-        if is_parameter(f, node) or f.src(node) in f.rewritten:
+        if not _unchanged(f, node):
             return None
         value = f.resolve(f.src(node), node.start_byte)
         return held_name(f, value, depth + 1) if value is not None else None
@@ -367,7 +367,7 @@ def _member_text(f: JsFile, node, depth: int) -> str | None:
         return held if DYNAMIC_PLACEHOLDER not in held else None
     obj, prop = member_parts(f, node)
     obj = unwrap(obj)
-    if obj is None or obj.type != "identifier" or is_parameter(f, obj) or f.src(obj) in f.rewritten:
+    if obj is None or obj.type != "identifier" or not _unchanged(f, obj):
         return None
     if any(o == f.src(obj) for o, _ in f.object_members) or len(f.decls.get(f.src(obj), ())) != 1:
         return None  # `obj.name = ...` somewhere, or the name given twice: not one text
@@ -392,6 +392,27 @@ def _static_pieces(f: JsFile, node, depth: int) -> tuple[str, int]:
             subs += known is None
             text += known or ""
     return text, subs
+
+
+def _unchanged(f: JsFile, node) -> bool:
+    """The name holds what its declaration gives it wherever it is read: not a parameter, and either no code of the
+    file changes a name so spelled other than by `name = value` (`+=`, `++`, a loop's), or its declaration is a
+    `const`, which nothing can change (another function's `let` of the same name is another variable)."""
+    if is_parameter(f, node):
+        return False
+    name = f.src(node)
+    if name not in f.rewritten:
+        return True
+    value = f.resolve(name, node.start_byte)
+    declarator = f.parent(value) if value is not None else None
+    declaration = f.parent(declarator) if declarator is not None else None
+    return (
+        declarator is not None
+        and declarator.type == "variable_declarator"
+        and declaration is not None
+        and declaration.type == "lexical_declaration"
+        and f.src(declaration).startswith("const")
+    )
 
 
 def is_parameter(f: JsFile, node) -> bool:
