@@ -48,6 +48,8 @@ class Analysis:
         self.queries = 0
         self.has_schema = False  # without any DDL, the absence rules are silent without a note
         self.unread_schema: dict[str, Location] = {}  # table -> the schema statement about it advisor could not read
+        # collection -> an index declaration on it whose keys advisor could not read (mongo.indexes.UNREAD)
+        self.unread_declarations: dict[str, Location] = {}
 
     def enabled_name(self, name: str) -> bool:
         spec = catalogue.lookup(name)
@@ -163,8 +165,15 @@ class Analysis:
         from advisor.checks import load_checks, run_rules
 
         load_checks()
+        from advisor.mongo.indexes import UNREAD
+
         self.has_schema = bool(schema.tables)
         self.unread_schema = dict(schema.unread)
+        for index in schema.indexes:  # a MongoDB declaration whose keys the run supplies: its collection's first
+            if index.method == UNREAD and index.location is not None:
+                here = self.unread_declarations.get(index.table)
+                if here is None or (index.location.path, index.location.line) < (here.path, here.line):
+                    self.unread_declarations[index.table] = index.location
         if not checked_paths:
             return
         where = Location(checked_paths[0], 1, 1)
@@ -219,7 +228,7 @@ class Analysis:
             )
         note = self._incomplete_schema_note(withheld, [h for _, h in self.hits if getattr(h, "withheld", None)])
         sizes = self._unknown_size_note(unsized)
-        return out + ([note] if note and self.has_schema else []) + ([sizes] if sizes else [])
+        return out + ([note] if note else []) + ([sizes] if sizes else [])
 
     def _unknown_size_note(self, unsized: list[tuple[str, Hit]]) -> Finding | None:
         """One note per project for the claims that rest on the size of tables advisor knows nothing of
@@ -316,7 +325,11 @@ class Analysis:
             return None
         tables = sorted({without_stand_ins(t) for t in set().union(*withheld.values())})
         unread = {t: self.unread_schema[t] for t in tables if t in self.unread_schema}
-        unseen = [t for t in tables if t not in unread]
+        keys = {t: self.unread_declarations[t] for t in tables if t in self.unread_declarations and t not in unread}
+        # without any DDL the SQL absence rules are silent without a note; a MongoDB declaration's keys are said
+        unseen = [t for t in tables if t not in unread and t not in keys] if self.has_schema else []
+        if not (unseen or unread or keys):
+            return None
         rules = ", ".join(sorted(withheld))
         where = f"{self.config.source.name}" if self.config.source else "advisor.toml"
         first = min(hits, key=lambda h: (h.location.path, h.location.line))
@@ -337,10 +350,20 @@ class Analysis:
                 "does not know part of its syntax, and these tables stay unchecked until it is written in a form "
                 "advisor reads"
             )
+        for at in sorted(set(keys.values()), key=lambda loc: (loc.path, loc.line)):
+            on = ", ".join(t for t in keys if keys[t] == at)
+            said.append(f"could not read the keys of the index declaration at {at.path}:{at.line}, on {on}")
+        if keys:
+            helps.append(
+                "advisor reads the keys an index declaration writes (literals, the module's constants); one whose "
+                "keys the run supplies (a list a caller passes, a setting) may serve these queries: write them "
+                "where advisor can read them, and it judges the collection's queries"
+            )
+        located = {**unread, **keys}
         location = (
             self._schema_setting()
-            if unseen or not unread
-            else min(unread.values(), key=lambda loc: (loc.path, loc.line))
+            if unseen or not located
+            else min(located.values(), key=lambda loc: (loc.path, loc.line))
         )
         return Finding(
             rule=spec.id,

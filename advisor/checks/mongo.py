@@ -83,8 +83,18 @@ def check_query(query: Any, schema: Schema, enabled_name: Callable[[str], bool])
 
 def _planned_rule(name: str):
     """A rule read from the static planner's choice; silent where no index declaration of the
-    collection was seen (undeclared_collections says so, once per project)."""
-    return lambda ctx: ctx.planned(name) if ctx.indexes and not ctx.unread else []
+    collection was seen (undeclared_collections says so, once per project), and its claim kept back where
+    some declaration's keys could not be read (the incomplete-schema note names the declaration)."""
+
+    def rule(ctx: MongoContext) -> list[Hit]:
+        if ctx.unread:
+            hits = ctx.planned(name)
+            for hit in hits:
+                hit.withheld = ctx.collection
+            return hits
+        return ctx.planned(name) if ctx.indexes else []
+
+    return rule
 
 
 mongo_check("where-operator")(lambda ctx: where_operator(ctx.query, ctx.indexes))

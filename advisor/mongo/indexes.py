@@ -32,8 +32,10 @@ def _field_name(field: Any) -> str:
 
 def make_index(collection: str, keys: Any, opts: Any, location: Location, model: str | None = None) -> IndexDef | None:
     if not isinstance(keys, dict) or not keys:
-        if isinstance(keys, list) and keys and all(isinstance(k, (list, tuple)) and len(k) == 2 for k in keys):
-            keys = {_field_name(k[0]): k[1] for k in keys}
+        listed = [(k, 1) if isinstance(k, str) else k for k in keys] if isinstance(keys, list) else []
+        if listed and all(isinstance(k, (list, tuple)) and len(k) == 2 for k in listed):
+            # [("a", 1), ("b", -1)], and a plain key ascending among them (["a", "b"]), as both drivers read them
+            keys = {_field_name(k[0]): k[1] for k in listed}
         elif isinstance(keys, str):
             keys = {keys: 1}
         else:

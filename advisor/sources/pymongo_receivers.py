@@ -141,8 +141,9 @@ def collection_of(node: ast.AST, names: Names, depth: int = 0) -> str | None:
         name = collection_of(held, names, depth + 1)
         owner = names.held_per_instance(held) if name is not None and run_time(name) else None
         return f"{owner.name}.{getattr(node, 'attr', '')}" if owner is not None else name
-    if isinstance(node, ast.Attribute) and node.attr == "collection" and not is_database(node.value):
-        return run_time_name(ast.unparse(node))  # cursor.collection: the collection a cursor reads
+    if isinstance(node, ast.Attribute) and _held_collection(node, names) and not is_database(node.value):
+        # cursor.collection: the collection a cursor reads; store._collection: the one a store object keeps
+        return run_time_name(ast.unparse(node))
     if isinstance(node, ast.Attribute) and _client_only(node.value, names, depth):
         return None  # `self.client.references`: a client's attribute is a database, not a collection
     if isinstance(node, ast.Attribute):
@@ -188,6 +189,12 @@ def collection_of(node: ast.AST, names: Names, depth: int = 0) -> str | None:
             if node.id in names.parameters.get(id(node), ()):  # def _ensure_index(collection): the caller's
                 return run_time_name(node.id)
     return None
+
+
+def _held_collection(node: ast.Attribute, names: Names) -> bool:
+    """An attribute that holds a collection by its name: `collection`, or in a module of a MongoDB driver a private
+    `_collection` (a store object's, `self.queue_store._collection`: maggma's MongoStore keeps its pymongo one so)."""
+    return node.attr == "collection" or names.imports_mongo and re.fullmatch(r"_+collection", node.attr) is not None
 
 
 def _client_only(node: ast.AST, names: Names, depth: int) -> bool:
