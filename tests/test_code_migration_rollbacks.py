@@ -62,6 +62,33 @@ def downgrade():
     op.execute("DROP TABLE assistants")
 """
 
+# yoyo: a step is given the code that applies it and the code that undoes it (holdout 47's ffun: 28 tables dropped
+# by their own `rollback_step`)
+YOYO_FUNCTIONS = """\
+from yoyo import step
+
+
+def apply_step(conn):
+    conn.cursor().execute("CREATE TABLE assistants (id text PRIMARY KEY, tenant_id text NOT NULL, name text, owner text)")
+
+
+def rollback_step(conn):
+    conn.cursor().execute("DROP TABLE assistants")
+
+
+steps = [step(apply_step, rollback_step)]
+"""
+
+YOYO_TEXTS = """\
+from yoyo import step
+
+steps = [
+    step("CREATE TABLE assistants (id text PRIMARY KEY, tenant_id text NOT NULL, name text, owner text)",
+         "DROP TABLE assistants"),
+    step("CREATE INDEX assistants_name ON assistants (name)", rollback="DROP INDEX assistants_name"),
+]
+"""
+
 
 @pytest.mark.parametrize(
     "name, text",
@@ -70,6 +97,8 @@ def downgrade():
         ("migrations/001_init.js", KNEX),
         ("migrations/1700000000000-init.ts", TYPEORM),
         ("migrations/versions/001_init.py", ALEMBIC),
+        ("app/migrations/0001_init.py", YOYO_FUNCTIONS),
+        ("app/migrations/0001_init.py", YOYO_TEXTS),
     ],
 )
 def test_a_steps_undoing_is_not_schema(project, name, text):

@@ -278,8 +278,10 @@ def _outside(spans: list[tuple[int, int]], away: list[tuple[int, int]]) -> list[
 
 
 def _python_rollbacks(text: str, starts: list[int]) -> list[tuple[int, int]]:
-    """The spans of the module's functions named for undoing a step (`def downgrade():`)."""
-    if not any(f"def {name}" in text for name in ROLLBACK_NAMES):
+    """The spans of the module's code for undoing a step: its functions named so (`def downgrade():`), and what a
+    yoyo step is given to undo it (`step(apply_step, rollback_step)`, `step("CREATE ...", "DROP ...")`, or
+    `rollback=`): the function of the module it names, or the text itself."""
+    if not any(f"def {name}" in text for name in ROLLBACK_NAMES) and "step(" not in text:
         return []
     import ast
 
@@ -289,12 +291,34 @@ def _python_rollbacks(text: str, starts: list[int]) -> list[tuple[int, int]]:
     tree = parse_python(text).tree
     if tree is None:
         return []
-    return [
-        (starts[node.lineno - 1], starts[node.end_lineno] if node.end_lineno < len(starts) else len(text))
-        for node in walk(tree)
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-        and node.name in ROLLBACK_NAMES
-        and node.end_lineno is not None
+    lines = text.split("\n")
+
+    def offset(line: int, col: int) -> int:  # ast's columns count UTF-8 bytes
+        return starts[line - 1] + len(lines[line - 1].encode()[:col].decode(errors="ignore"))
+
+    def span(node: ast.AST) -> tuple[int, int]:
+        end = getattr(node, "end_lineno", None) or node.lineno  # type: ignore[attr-defined]
+        return offset(node.lineno, node.col_offset), offset(end, node.end_col_offset or 0)  # type: ignore[attr-defined]
+
+    functions = {n.name: n for n in walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    undoing = [n for name, n in functions.items() if name in ROLLBACK_NAMES]
+    out = []
+    for node in walk(tree):
+        if (
+            not isinstance(node, ast.Call)
+            or (getattr(node.func, "id", None) or getattr(node.func, "attr", None)) != "step"
+        ):
+            continue
+        given = [*node.args[1:2], *(k.value for k in node.keywords if k.arg == "rollback")]
+        for arg in given:
+            if isinstance(arg, ast.Name) and arg.id in functions:
+                undoing.append(functions[arg.id])
+            elif isinstance(arg, (ast.Constant, ast.JoinedStr)):
+                out.append(span(arg))
+    return out + [
+        (starts[n.lineno - 1], starts[n.end_lineno] if n.end_lineno < len(starts) else len(text))
+        for n in undoing
+        if n.end_lineno is not None
     ]
 
 
