@@ -148,7 +148,8 @@ def _expression_indexed(ctx: QueryContext, scope, p: Predicate) -> bool:
 def _sargable_rewrite(p: Predicate) -> str | None:
     side = p.side
     col = p.column
-    if isinstance(side, (exp.Cast, exp.TryCast)) and side.to.is_type("date") and isinstance(p.node, exp.EQ):
+    day = isinstance(side, exp.Date) or isinstance(side, (exp.Cast, exp.TryCast)) and side.to.is_type("date")
+    if day and isinstance(p.node, exp.EQ):  # `DATE(ts) = $1`, `ts::date = $1`: the day's range
         return f"{col} >= <day> AND {col} < <day> + interval '1 day'"
     if isinstance(side, (exp.Add, exp.Sub, exp.Mul, exp.Div)):
         return f"move the arithmetic to the other side so {col} stands alone"
@@ -202,6 +203,13 @@ def function_on_column(ctx: QueryContext):
             if parameterised(p.side):  # no index can be built on an expression of a parameter
                 index = ""
                 rewrite = rewrite or f"move the parameter out of the expression so {p.column} stands alone"
+            elif _zoned(ctx, p):  # PostgreSQL refuses it: functions in index expression must be marked IMMUTABLE
+                index = ""
+                rewrite = rewrite or (
+                    f"fix the time zone in the condition, and index that: ({p.column} AT TIME ZONE 'UTC') in place "
+                    f"of {p.column} (on a timestamptz column the expression depends on the session's time zone, "
+                    "so PostgreSQL refuses an index on it)"
+                )
             help_text = "; or ".join(
                 part
                 for part in (
@@ -221,6 +229,24 @@ def function_on_column(ctx: QueryContext):
                 # the key an index advisor builds would have: a verified one answers this finding (explain.advise)
                 metrics={"table": p.table, "expression": _unqualified(p.side)} if index else {},
             )
+
+
+_ZONED_WRAPS = (exp.Date, exp.DateTrunc, exp.TimestampTrunc, exp.Extract, exp.Year, exp.Month, exp.Day, exp.TimeToStr)
+_ZONED_CASTS = ("date", "timestamp", "time", "text", "varchar", "char")
+
+
+def _zoned(ctx: QueryContext, p) -> bool:
+    """The wrap of a `timestamptz` column gives what the session's time zone makes of it (`DATE(ts)`, `ts::date`,
+    `date_trunc('day', ts)`, `EXTRACT(hour FROM ts)`): a function PostgreSQL does not mark IMMUTABLE, so it refuses
+    an index on the expression; only the rewrite to a range serves."""
+    known = ctx.schema.table(p.table) if p.table else None
+    column = known.columns.get(p.column) if known is not None else None
+    if column is None or column.type.lower() not in ("timestamptz", "timestamp with time zone"):
+        return False
+    side = p.side
+    if isinstance(side, (exp.Cast, exp.TryCast)):
+        return any(side.to.is_type(t) for t in _ZONED_CASTS)
+    return isinstance(side, _ZONED_WRAPS)
 
 
 def _combines_row_columns(p, scope) -> bool:
