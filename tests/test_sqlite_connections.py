@@ -46,3 +46,43 @@ def test_sql_run_on_a_sqlite_connection_is_sqlites(project):
     assert not [f for f in found if f[1] in ("incomplete-schema", "missing-index", "parse-error") and f[0] != 24], found
     # a value spliced into SQLite's SQL is still SQL built from strings
     assert (14, "sql-string-building") in found, found
+
+
+AIOSQLITE = '''
+from typing import Optional
+
+import aiosqlite
+
+
+class SqliteBackend:
+    def __init__(self, path):
+        self._path = path
+        self._conn: Optional[aiosqlite.Connection] = None
+
+    async def open(self):
+        self._conn = await aiosqlite.connect(self._path)
+
+    async def queued(self, name):
+        async with self._conn.execute("SELECT id FROM jobs WHERE name = ? AND unique_job = 1", (name,)) as cur:
+            return await cur.fetchall()
+
+    async def close(self):
+        await self._conn.close()
+        self._conn = None
+'''
+
+
+def test_a_connection_member_empty_until_it_connects_is_sqlites(project):
+    """elephantq's optional SQLite backend (holdout 41): `self._conn` is None until aiosqlite connects, and again once
+    closed; None is no other database's connection, so its statements are SQLite's, never planned on PostgreSQL."""
+    project({
+        "advisor.toml": 'large-tables = ["*"]\nschema = ["schema.sql"]\n',
+        "schema.sql": "CREATE TABLE jobs (id bigint PRIMARY KEY, name text, unique_job boolean);\n",
+        "backend.py": textwrap.dedent(AIOSQLITE),
+    })
+    from advisor.loader import load_project
+    from advisor.options import Options
+
+    queries = load_project(["."], Options()).sql_queries
+    assert [q.dialect for q in queries if q.location.path == "backend.py"] == ["sqlite"]
+    assert not [f for f in engine.check(["."]).active if catalogue.lookup(f.rule).name == "missing-index"]

@@ -1,7 +1,8 @@
 """Execution calls a Python module makes on a SQLite connection: their SQL is SQLite's, not the configured
 database's (LightRAG's scan spool keeps its candidate files in a `sqlite3` database beside its PostgreSQL
 storage).  A receiver is SQLite's when every assignment of its name in the module is `sqlite3.connect(...)`
-(or aiosqlite's), a `with ... as` of one, or a `.cursor()` of such a receiver; a name also bound any other way
+(or aiosqlite's), a `with ... as` of one, or a `.cursor()` of such a receiver, `None` aside (a connection member
+empty until it connects, and again once closed: elephantq's SQLite backend); a name also bound any other way
 (a parameter, another call) may hold any connection, so its statements stay the configured database's."""
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ def sqlite_receivers(tree: ast.AST) -> set[str]:
     while changed:  # a cursor of a SQLite connection is SQLite's: settled until nothing more is
         changed = False
         for name, values in bound.items():
-            if name not in sqlite and values and all(v is not None and _opens_sqlite(v, sqlite) for v in values):
+            given = [v for v in values if not _none(v)]  # `self._conn = None` until it connects: no other database's
+            if name not in sqlite and given and all(v is not None and _opens_sqlite(v, sqlite) for v in given):
                 sqlite.add(name)
                 changed = True
     return sqlite
@@ -58,6 +60,10 @@ def _opens_sqlite(value: ast.expr, sqlite: set[str]) -> bool:
     if name in _CONNECTS:
         return True
     return isinstance(value.func, ast.Attribute) and value.func.attr == "cursor" and dotted(value.func.value) in sqlite
+
+
+def _none(value: ast.expr | None) -> bool:
+    return isinstance(value, ast.Constant) and value.value is None
 
 
 def _bind(bound: dict[str, list[ast.expr | None]], target: ast.expr, value: ast.expr | None) -> None:
