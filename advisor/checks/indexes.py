@@ -9,7 +9,14 @@ from sqlglot import exp
 from advisor.checks import QueryContext, query_check
 from advisor.checks.premises import retention_sweep
 from advisor.facts.sql import is_catalog, is_placeholder, parameterised
-from advisor.indexes.candidates import Candidate, access_of, candidate_for, serving_index, without_wrapped
+from advisor.indexes.candidates import (
+    Candidate,
+    access_of,
+    candidate_for,
+    served_by_branches,
+    serving_index,
+    without_wrapped,
+)
 from advisor.indexes.pushdown import Pushdown, add_pushed
 
 
@@ -132,7 +139,12 @@ def missing_index(ctx: QueryContext):
                 continue
             # a parent with children holds none of the rows itself in the schemes that use it (the children do)
             rows = [t for t in read if t != table] or read
-            bare = [t for t in rows if serving_index(ctx.schema, replace(access, table=t)) is None]
+            bare = [
+                t
+                for t in rows
+                if serving_index(ctx.schema, replace(access, table=t)) is None
+                and not served_by_branches(ctx.schema, scope, replace(access, table=t))
+            ]
             if not bare:
                 continue
             if (

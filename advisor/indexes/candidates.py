@@ -13,7 +13,7 @@ from functools import cached_property
 
 from sqlglot import exp
 
-from advisor.facts.sql import Predicate, Scope, parameterised
+from advisor.facts.sql import Predicate, Scope, conjuncts, disjuncts, parameterised
 from advisor.indexes.implication import implies, own_conditions, pins_values
 from advisor.ir import IndexDef, IndexKey, Schema
 from advisor.names import inert, quote
@@ -200,6 +200,34 @@ def serving_index(schema: Schema, access: Access) -> IndexDef | None:
         if (index.keys[0].expr in wanted or _predicate_narrows(index, access)) and _implies(index, access):
             return index
     return None
+
+
+def served_by_branches(schema: Schema, scope: Scope, access: Access) -> bool:
+    """An OR among the table's own conditions each branch of which, with the other conditions, an index serves:
+    PostgreSQL reads each branch through its index and ORs the bitmaps (a BitmapOr), a partial index included when
+    the branch with the rest implies its predicate (`(user_id = $1 OR user_id IS NULL) AND entry_id = ANY($2)` over
+    one index `WHERE user_id IS NOT NULL` and one `WHERE user_id IS NULL`)."""
+    own = access.conditions
+    for either in (c for c in own if isinstance(c, exp.Or)):
+        others = [c for c in own if c is not either]
+        if all(_branch_served(schema, scope, access, branch, others) for branch in disjuncts(either)):
+            return True
+    return False
+
+
+def _branch_served(schema: Schema, scope: Scope, access: Access, branch: exp.Expression, others: list) -> bool:
+    inside = {id(n) for n in branch.walk()}
+    mine = [p for p in scope.predicates_on(access.alias) if id(p.node) in inside and not p.negated and not p.wrapped]
+    equality = [p.column for p in mine if p.op in ("eq", "in", "isnull")]
+    ranges = [p.column for p in mine if p.op == "range"]
+    arm = replace(
+        access,
+        equality=[*access.equality, *(c for c in equality if c not in access.equality)],
+        ranges=[*access.ranges, *(c for c in ranges if c not in access.ranges)],
+        predicates=[*access.predicates, *(replace(p, in_or=False) for p in mine)],
+        conditions=[*others, *conjuncts(branch)],
+    )
+    return serving_index(schema, arm) is not None
 
 
 def _predicate_narrows(index: IndexDef, access: Access) -> bool:
