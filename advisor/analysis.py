@@ -163,10 +163,9 @@ class Analysis:
     def schema_rules(self, schema: Schema, checked_paths: list[str]) -> None:
         """The hits of the schema rules on the checked files (a schema rule's failure: on the first of them)."""
         from advisor.checks import load_checks, run_rules
-
-        load_checks()
         from advisor.mongo.indexes import UNREAD
 
+        load_checks()
         self.has_schema = bool(schema.tables)
         self.unread_schema = dict(schema.unread)
         for index in schema.indexes:  # a MongoDB declaration whose keys the run supplies: its collection's first
@@ -326,7 +325,7 @@ class Analysis:
         tables = sorted({without_stand_ins(t) for t in set().union(*withheld.values())})
         unread = {t: self.unread_schema[t] for t in tables if t in self.unread_schema}
         keys = {t: self.unread_declarations[t] for t in tables if t in self.unread_declarations and t not in unread}
-        # without any DDL the SQL absence rules are silent without a note; a MongoDB declaration's keys are said
+        # without any DDL, the SQL absence rules stay silent without a note; unread MongoDB keys are said
         unseen = [t for t in tables if t not in unread and t not in keys] if self.has_schema else []
         if not (unseen or unread or keys):
             return None
@@ -341,24 +340,28 @@ class Analysis:
                 f"point `schema` in {where} at the files that create these tables and their indexes (a schema "
                 'dump, the migrations\' .sql files): schema = ["db/schema.sql"]'
             )
-        for at in sorted(set(unread.values()), key=lambda loc: (loc.path, loc.line)):
-            changed = ", ".join(t for t in unread if unread[t] == at)
-            said.append(f"could not read the statement at {at.path}:{at.line}, which changes {changed}")
-        if unread:
-            helps.append(
+        unreadable = (
+            (
+                unread,
+                "could not read the statement at {at}, which changes {names}",
                 "run the statement in PostgreSQL: if PostgreSQL rejects it, fix it; if it runs, advisor's parser "
                 "does not know part of its syntax, and these tables stay unchecked until it is written in a form "
-                "advisor reads"
-            )
-        for at in sorted(set(keys.values()), key=lambda loc: (loc.path, loc.line)):
-            on = ", ".join(t for t in keys if keys[t] == at)
-            said.append(f"could not read the keys of the index declaration at {at.path}:{at.line}, on {on}")
-        if keys:
-            helps.append(
+                "advisor reads",
+            ),
+            (
+                keys,
+                "could not read the keys of the index declaration at {at}, on {names}",
                 "advisor reads the keys an index declaration writes (literals, the module's constants); one whose "
                 "keys the run supplies (a list a caller passes, a setting) may serve these queries: write them "
-                "where advisor can read them, and it judges the collection's queries"
-            )
+                "where advisor can read them, and it judges the collection's queries",
+            ),
+        )
+        for where_read, saying, help_text in unreadable:
+            for at in sorted(set(where_read.values()), key=lambda loc: (loc.path, loc.line)):
+                names = ", ".join(t for t in where_read if where_read[t] == at)
+                said.append(saying.format(at=f"{at.path}:{at.line}", names=names))
+            if where_read:
+                helps.append(help_text)
         located = {**unread, **keys}
         location = (
             self._schema_setting()

@@ -204,15 +204,16 @@ def _fk_served(schema: Schema, table: str, columns: tuple[str, ...]) -> bool:
     ) or any(_leads_with_part_of(i, columns) for i in indexes)
 
 
-def _referenced_rows_stay(schema: Schema, fk: ForeignKey) -> bool:
+def _referenced_rows_stay(schema: Schema, fk: ForeignKey, losing: set[str]) -> bool:
     """The constraint's check never runs: the project owns the referenced table (creates it and adds its rows
-    with statements advisor read), and none of its statements deletes a row of it, itself or through a cascade,
-    or sets the referenced columns. A table the project only reads is another's, whose rows may go elsewhere."""
+    with statements advisor read), and none of its statements deletes a row of it, itself or through a cascade
+    (`losing`), or sets the referenced columns. A table the project only reads is another's, whose rows may go
+    elsewhere."""
     changes = schema.changes
     parent = schema.tables.get(fk.ref_table)
     if changes.unknown or parent is None or parent.location is None or fk.ref_table not in changes.added:
         return False
-    if fk.ref_table in _losing_rows(schema):
+    if fk.ref_table in losing:
         return False
     updated = changes.set_columns.get(fk.ref_table, set())
     return "*" not in updated and not updated & set(fk.ref_columns or parent.primary_key)
@@ -243,6 +244,7 @@ def _losing_rows(schema: Schema) -> set[str]:
 @schema_check("unindexed-foreign-key")
 def unindexed_foreign_key(schema: Schema):
     seen: set[tuple[str, tuple[str, ...]]] = set()
+    losing = _losing_rows(schema)
     for table in schema.tables.values():
         if table.partition_of or not table.foreign_keys:
             continue  # the parent's foreign keys and indexes speak for its partitions
@@ -251,7 +253,12 @@ def unindexed_foreign_key(schema: Schema):
         read = schema.scanned(table.name)
         for fk in table.foreign_keys:
             key = (table.name, fk.columns)
-            if key in seen or fk.location is None or schema.small(table.name) or _referenced_rows_stay(schema, fk):
+            if (
+                key in seen
+                or fk.location is None
+                or schema.small(table.name)
+                or _referenced_rows_stay(schema, fk, losing)
+            ):
                 continue  # a table that stays small (Schema.small) is cheap to scan for the referencing rows
             seen.add(key)
             # a partitioned table's key is checked on each partition, by the indexes each has

@@ -128,18 +128,14 @@ def clause_text(f: JsFile, node, depth: int = 0) -> str | None:
         value = f.resolve(f.src(node), node.start_byte)
         return clause_text(f, value, depth + 1) if value is not None else None
     if node.type == "template_string":
-        text = ""
-        for c in node.named_children:
-            if c.type == "string_fragment":
-                text += f.src(c)
-            elif c.type == "escape_sequence":
-                text += unescape(f.src(c))
-            elif c.type == "template_substitution":
-                inner = clause_text(f, c.named_children[0], depth + 1) if c.named_children else None
-                if inner is None and not text.endswith("$"):
-                    return None  # a value or a name the run writes, not a parameter's number
-                text += DYNAMIC_PLACEHOLDER if inner is None else inner
-        return text
+
+        def fill(inner, before: str) -> str | None:
+            piece = clause_text(f, inner, depth + 1) if inner is not None else None
+            if piece is None:  # only a parameter's number may be unknown, not a value or a name the run writes
+                return DYNAMIC_PLACEHOLDER if before.endswith("$") else None
+            return piece
+
+        return _template_text(f, node, fill)
     if node.type == "binary_expression":
         parts = flatten_plus(node)
         texts = [clause_text(f, part, depth + 1) for part in parts] if len(parts) > 1 else [None]
@@ -381,17 +377,33 @@ def _member_text(f: JsFile, node, depth: int) -> str | None:
 
 
 def _static_pieces(f: JsFile, node, depth: int) -> tuple[str, int]:
-    text, subs = "", 0
+    """A template's text with what the module fixes written in, and how many substitutions it does not fix."""
+    unfixed = 0
+
+    def fill(inner, before: str) -> str:
+        nonlocal unfixed
+        known = static_text(f, inner, depth + 1) if inner is not None else None
+        unfixed += known is None
+        return known or ""
+
+    return _template_text(f, node, fill) or "", unfixed
+
+
+def _template_text(f: JsFile, node, fill) -> str | None:
+    """A template literal's text: its literal pieces, and for each substitution what `fill(expression, the text so
+    far)` gives; None when it gives None for one."""
+    text = ""
     for c in node.named_children:
         if c.type == "string_fragment":
             text += f.src(c)
         elif c.type == "escape_sequence":
             text += unescape(f.src(c))
         elif c.type == "template_substitution":
-            known = static_text(f, c.named_children[0], depth + 1) if c.named_children else None
-            subs += known is None
-            text += known or ""
-    return text, subs
+            piece = fill(c.named_children[0] if c.named_children else None, text)
+            if piece is None:
+                return None
+            text += piece
+    return text
 
 
 def _unchanged(f: JsFile, node) -> bool:
