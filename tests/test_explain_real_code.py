@@ -433,3 +433,19 @@ def test_a_table_the_run_names_by_a_prefix_is_loaded_and_planned(tmp_path, monke
     (root / "lib" / "store.js").write_text(PREFIXED)
     findings = _check(root, monkeypatch)
     assert not [f for f in findings if f["name"] in ("schema-rejected", "explain-error")], findings
+
+
+def test_a_plan_finding_a_kept_back_claim_explains_is_counted_once(tmp_path, monkeypatch, pg_server):
+    """A table read row by row that the statement's own missing-index explains is that claim's evidence, also when
+    the claim is kept back for want of the table's size: the unknown-size note counts one claim, not two (holdout
+    47's note under --explain counted 11 seq scans twice)."""
+    monkeypatch.setenv("ADVISOR_DSN", pg_server.conninfo())
+    root = tmp_path / "twice"
+    root.mkdir()
+    (root / "advisor.toml").write_text(
+        'dialect = "postgres"\nschema = ["schema.sql"]\n[seed]\nrows = 6000\n[explain]\nmin_cost = 1\n'
+    )
+    (root / "schema.sql").write_text("CREATE TABLE links (id bigserial PRIMARY KEY, feed_id bigint NOT NULL);\n")
+    (root / "q.sql").write_text("SELECT id FROM links WHERE feed_id = $1;\n")
+    notes = [f["message"].split(": ", 1)[1] for f in _check(root, monkeypatch) if f["name"] == "unknown-size"]
+    assert notes == ["links (1 missing-index; first at twice/q.sql:1)"]

@@ -155,7 +155,8 @@ def _unfolded(plans: Hits, standing: Hits) -> Hits:
     """The plan findings that are not the same claim as a finding the statement already has.  A table read row
     by row (SAME_CLAIM) that a finding of the statement explains on that table (its verified index, its optional
     filter, a function on its column: EXPLAINED_BY) is that finding's evidence, not a second finding: it is added
-    to that finding's help and metrics ("plan").  One problem, one finding."""
+    to that finding's help and metrics ("plan").  One problem, one finding, and one claim when it is kept back for
+    want of the table's size (the unknown-size note counts it once)."""
     from advisor.checks.plans import EXPLAINED_BY, SAME_CLAIM
 
     out: Hits = []
@@ -168,7 +169,6 @@ def _unfolded(plans: Hits, standing: Hits) -> Hits:
                 for n, h in standing
                 if named is not None
                 and not h.withheld  # not reported: a note names the table advisor has not seen whole
-                and not h.unsized  # nor the size of
                 and n in EXPLAINED_BY.get(name, ())
                 and (named.search(h.subject) or named.search(h.message))
             ),
