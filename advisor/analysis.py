@@ -48,8 +48,7 @@ class Analysis:
         self.queries = 0
         self.has_schema = False  # without any DDL, the absence rules are silent without a note
         self.unread_schema: dict[str, Location] = {}  # table -> the schema statement about it advisor could not read
-        # collection -> an index declaration on it whose keys advisor could not read (mongo.indexes.UNREAD)
-        self.unread_declarations: dict[str, Location] = {}
+        self.schema = Schema()  # the project's, once the schema rules run: where unread MongoDB keys are looked up
 
     def enabled_name(self, name: str) -> bool:
         spec = catalogue.lookup(name)
@@ -163,16 +162,11 @@ class Analysis:
     def schema_rules(self, schema: Schema, checked_paths: list[str]) -> None:
         """The hits of the schema rules on the checked files (a schema rule's failure: on the first of them)."""
         from advisor.checks import load_checks, run_rules
-        from advisor.mongo.indexes import UNREAD
 
         load_checks()
+        self.schema = schema
         self.has_schema = bool(schema.tables)
         self.unread_schema = dict(schema.unread)
-        for index in schema.indexes:  # a MongoDB declaration whose keys the run supplies: its collection's first
-            if index.method == UNREAD and index.location is not None:
-                here = self.unread_declarations.get(index.table)
-                if here is None or (index.location.path, index.location.line) < (here.path, here.line):
-                    self.unread_declarations[index.table] = index.location
         if not checked_paths:
             return
         where = Location(checked_paths[0], 1, 1)
@@ -316,6 +310,14 @@ class Analysis:
         line = next((n for n, t in enumerate(lines, 1) if re.match(r"\s*schema\s*=", t)), 1)
         return Location(display_path(source), line)
 
+    def _unread_keys(self, collection: str) -> Location | None:
+        """The first declaration on the collection whose keys advisor could not read, found as the MongoDB rules
+        that kept their claims back found it (mongo.indexes.unread_named)."""
+        from advisor.mongo.indexes import unread_named
+
+        found = [i.location for i in unread_named(self.schema, collection) if i.location is not None]
+        return min(found, key=lambda loc: (loc.path, loc.line)) if found else None
+
     def _incomplete_schema_note(self, withheld: dict[str, set[str]], hits: list) -> Finding | None:
         """One note per project for the absence claims advisor kept to itself (Trust, DESIGN.md). A table
         it lost to a schema statement it could not read is named with that statement: the config is right."""
@@ -324,7 +326,7 @@ class Analysis:
             return None
         tables = sorted({without_stand_ins(t) for t in set().union(*withheld.values())})
         unread = {t: self.unread_schema[t] for t in tables if t in self.unread_schema}
-        keys = {t: self.unread_declarations[t] for t in tables if t in self.unread_declarations and t not in unread}
+        keys = {t: at for t in tables if t not in unread and (at := self._unread_keys(t)) is not None}
         # without any DDL, the SQL absence rules stay silent without a note; unread MongoDB keys are said
         unseen = [t for t in tables if t not in unread and t not in keys] if self.has_schema else []
         if not (unseen or unread or keys):

@@ -239,9 +239,8 @@ def _zoned(ctx: QueryContext, p) -> bool:
     """The wrap of a `timestamptz` column gives what the session's time zone makes of it (`DATE(ts)`, `ts::date`,
     `date_trunc('day', ts)`, `EXTRACT(hour FROM ts)`): a function PostgreSQL does not mark IMMUTABLE, so it refuses
     an index on the expression; only the rewrite to a range serves."""
-    known = ctx.schema.table(p.table) if p.table else None
-    column = known.columns.get(p.column) if known is not None else None
-    if column is None or column.type.lower() not in ("timestamptz", "timestamp with time zone"):
+    kind = (ctx.schema.column_type(p.table, p.column) or "") if p.table else ""
+    if kind.lower() not in ("timestamptz", "timestamp with time zone"):
         return False
     side = p.side
     if isinstance(side, (exp.Cast, exp.TryCast)):
