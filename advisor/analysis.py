@@ -327,9 +327,15 @@ class Analysis:
         tables = sorted({without_stand_ins(t) for t in set().union(*withheld.values())})
         unread = {t: self.unread_schema[t] for t in tables if t in self.unread_schema}
         keys = {t: at for t in tables if t not in unread and (at := self._unread_keys(t)) is not None}
+        # a declaration on a collection advisor could not name, which would serve a query it kept its claim on back
+        named: dict[str, Location] = {}
+        for hit in sorted(hits, key=lambda h: (h.withheld_at.path, h.withheld_at.line) if h.withheld_at else ("", 0)):
+            if hit.withheld_at is not None:
+                named.setdefault(without_stand_ins(hit.withheld), hit.withheld_at)
+        maybe = {t: named[t] for t in tables if t not in unread and t not in keys and t in named}
         # without any DDL, the SQL absence rules stay silent without a note; unread MongoDB keys are said
-        unseen = [t for t in tables if t not in unread and t not in keys] if self.has_schema else []
-        if not (unseen or unread or keys):
+        unseen = [t for t in tables if t not in unread and t not in keys and t not in maybe] if self.has_schema else []
+        if not (unseen or unread or keys or maybe):
             return None
         rules = ", ".join(sorted(withheld))
         where = f"{self.config.source.name}" if self.config.source else "advisor.toml"
@@ -357,6 +363,14 @@ class Analysis:
                 "keys the run supplies (a list a caller passes, a setting) may serve these queries: write them "
                 "where advisor can read them, and it judges the collection's queries",
             ),
+            (
+                maybe,
+                "could not name the collection of the index declaration at {at}, which may be {names}",
+                "advisor names the collection a declaration is made on when the code does (a literal, a constant, a "
+                "literal list a loop walks, a class's collection its callers name); one named only at run time "
+                "(`db[name].create_index(...)`) may be any collection, and its keys would serve queries of these: "
+                "declare the index where the collection is named, and advisor judges them",
+            ),
         )
         for where_read, saying, help_text in unreadable:
             for at in sorted(set(where_read.values()), key=lambda loc: (loc.path, loc.line)):
@@ -364,7 +378,7 @@ class Analysis:
                 said.append(saying.format(at=f"{at.path}:{at.line}", names=names))
             if where_read:
                 helps.append(help_text)
-        located = {**unread, **keys}
+        located = {**unread, **keys, **maybe}
         location = (
             self._schema_setting()
             if unseen or not located

@@ -45,6 +45,7 @@ class Hit:
     # a table whose definition advisor has not wholly seen, when the hit claims an absence about it:
     # the engine reports no finding, and one note per project names what it could not see
     withheld: str | None = None
+    withheld_at: Location | None = None  # the declaration that may be the absent index, when one is known
     # a table or collection the hit's claim rests on the size of, when advisor does not know it grows
     # (Schema.grows): the engine reports no finding, and one note per project (unknown-size) names it
     unsized: str | None = None

@@ -63,6 +63,36 @@ class MongoContext:
     def planned(self, name: str) -> list[Hit]:
         return [h for rule, h in self.planner_hits if rule == name]
 
+    def served_elsewhere(self, name: str) -> IndexDef | None:
+        """The first declaration on a collection advisor could not name (_elsewhere) that, were it
+        this collection's, would leave the rule nothing to claim: then its claim is not certain."""
+        tried: set[tuple] = set()
+        for index in sorted(_elsewhere(self.schema, self.collection), key=_declared_at):
+            same = (index.keys, index.where, repr(index.options))  # declared alike on many unnamed collections
+            if same in tried:
+                continue
+            tried.add(same)
+            indexes = [*self.indexes, replace(index, table=self.collection)]
+            if not any(rule == name for rule, _ in planner_rules(self.query, indexes, self.collection, self.schema)):
+                return index
+        return None
+
+
+def _elsewhere(schema: Schema, collection: str) -> list[IndexDef]:
+    """The declarations, with keys advisor read, on a collection it could not name, other than this one: a
+    `db[name].create_index("id")` whose name only the run knows, or the one a class is given and advisor could not
+    follow. Any of them may be on this collection, so a claim that no index serves one of its queries is certain
+    only if none of them would. Not a constant of another package: two such constants name two collections."""
+    return [
+        i
+        for i in schema.indexes
+        if i.method == "mongo" and i.table != collection and unnamed(i.table) and not IMPORTED.fullmatch(i.table)
+    ]
+
+
+def _declared_at(index: IndexDef) -> tuple[str, int]:
+    return (index.location.path, index.location.line) if index.location is not None else ("", 0)
+
 
 def check_query(query: Any, schema: Schema, enabled_name: Callable[[str], bool]) -> list[tuple[str, Hit]]:
     """(rule name, hit) of every enabled MongoDB rule on one query shape, under the rules' guard."""
@@ -92,7 +122,12 @@ def _planned_rule(name: str):
             for hit in hits:
                 hit.withheld = ctx.collection
             return hits
-        return ctx.planned(name) if ctx.indexes else []
+        hits = ctx.planned(name) if ctx.indexes else []
+        maybe = ctx.served_elsewhere(name) if hits else None
+        if maybe is not None:
+            for hit in hits:
+                hit.withheld, hit.withheld_at = ctx.collection, maybe.location
+        return hits
 
     return rule
 
