@@ -49,6 +49,7 @@ from advisor.sources.js_mongo_indexes import (
     schema_field_indexes,
     wrapper_indexes,
 )
+from advisor.sources.js_mongo_inherited import inherited
 from advisor.sources.js_mongo_maps import readings
 from advisor.sources.js_mongo_plugins import exported as exported_plugins
 from advisor.sources.js_mongo_plugins import plugin_indexes
@@ -559,6 +560,7 @@ def extract_mongo(f: JsFile, calls: list, result: SourceFile) -> None:
     _moved_indexes(f, result)
     _enums(f, result)
     _package_constants(f, result)
+    inherited(f, result)  # last: the queries on a member a base class opens, for advisor.sources.links
 
 
 def _renamed(f: JsFile, call, base, args) -> None:

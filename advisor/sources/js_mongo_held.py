@@ -76,7 +76,7 @@ def _of_class(f: JsFile, use, members: Callable[[JsFile, Any], Any]) -> tuple[st
     cls = f.parent(use)
     while cls is not None and cls.type not in CLASSES:
         cls = f.parent(cls)
-    name = _class_name(f, cls) if cls is not None else None
+    name = class_name(f, cls) if cls is not None else None
     if cls is None or name is None:
         return None
     key = (members.__name__, cls.id)
@@ -88,12 +88,12 @@ def _of_class(f: JsFile, use, members: Callable[[JsFile, Any], Any]) -> tuple[st
 def _set_once(f: JsFile, cls) -> set[str]:
     """The members only the class's constructor sets, once."""
     body = cls.child_by_field_name("body")
-    ctor = _constructor(f, body)
+    ctor = constructor_of(f, body)
     members = _members(f, body, ctor) if ctor is not None else {}
     return {p for p, m in members.items() if len(m.assigned) == 1 and m.assigned[0][1]}
 
 
-def _constructor(f: JsFile, body):
+def constructor_of(f: JsFile, body):
     return next(
         (
             m
@@ -104,7 +104,7 @@ def _constructor(f: JsFile, body):
     )
 
 
-def _class_name(f: JsFile, cls) -> str | None:
+def class_name(f: JsFile, cls) -> str | None:
     """`class X`, or `const X = class { ... }`."""
     named = cls.child_by_field_name("name")
     if named is None and cls.parent is not None and cls.parent.type == "variable_declarator":
@@ -116,7 +116,7 @@ def _held(f: JsFile, cls) -> dict[str, tuple[str, int]]:
     """The members of a class that hold a driver collection (or a model) its constructor is given, each with the
     constructor's parameter and position it comes from (a key of the first parameter's object: -1)."""
     body = cls.child_by_field_name("body")
-    ctor = _constructor(f, body)
+    ctor = constructor_of(f, body)
     if ctor is None:
         return {}
     params = [_param_name(f, p) for p in parameter_list(ctor)]

@@ -77,7 +77,11 @@ class Held:
 
 @dataclass
 class Links:
-    bases: dict[str, tuple[str, ...]] = field(default_factory=dict)  # Python: class -> its bases' names
+    bases: dict[str, tuple[str, ...]] = field(default_factory=dict)  # class -> its bases' names
+    # JS: class -> position -> the member its constructor keeps that parameter in; class -> what its `super(...)`
+    # passes, by position (a string, or OTHER) (advisor.sources.js_mongo_inherited)
+    kept: dict[str, dict[int, str]] = field(default_factory=dict)
+    passed: dict[str, tuple[str, ...]] = field(default_factory=dict)
     held: list[Held] = field(default_factory=list)
     members: list[tuple[str, str, Any]] = field(
         default_factory=list
@@ -182,6 +186,20 @@ class Attributes:
         return one if one != OTHER else None
 
 
+def _passed_on(found: list[Links], bases: dict[str, set[str]], values: dict[tuple[str, str], set[str | None]]) -> None:
+    """A JS class's `super(...)` arguments, given to the members its base's constructor keeps them in: the
+    subclass's instances hold them (`super(url, 'operations')` -> the subclass's `collectionName`)."""
+    kept: dict[str, dict[int, str]] = {}
+    for links in found:
+        for cls, positions in links.kept.items():
+            kept.setdefault(cls, {}).update(positions)
+    for links in found:
+        for cls, args in links.passed.items():
+            for base in bases.get(cls, ()):
+                for position, member in kept.get(base, {}).items():
+                    values.setdefault((cls, member), set()).add(args[position] if position < len(args) else OTHER)
+
+
 def _project_bases(found: list[Links]) -> dict[str, set[str]]:
     """Every class's bases, by name, across the files."""
     bases: dict[str, set[str]] = {}
@@ -218,7 +236,9 @@ def link(sources: list[SourceFile]) -> None:
     for links in found:
         for key, given in links.attributes.items():
             values.setdefault(key, set()).update(given)
-    attributes = Attributes(_project_bases(found), values)
+    bases = _project_bases(found)
+    _passed_on(found, bases, values)
+    attributes = Attributes(bases, values)
     for links in found:
         for cls, template, target in links.attributed:
             settle(target, cls, template, attributes)
