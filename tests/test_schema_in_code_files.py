@@ -124,3 +124,30 @@ def test_a_code_schema_files_query_pieces_are_no_parse_errors(project):
     assert not [f for f in found if f[1] in ("parse-error", "unread-statement")], found
     # the DDL is still the schema: the table is known whole, so no note says it was not seen
     assert not [f for f in found if f[1] == "incomplete-schema"], found
+
+
+# accordsync-server (holdout 48): each statement written as adjacent literals, quoted names escaped in the source
+ESCAPED = r'''
+def _m0002(cur):
+    cur.execute(
+        'create table "feed" ("seq" bigserial primary key,'
+        " \"kind\" text not null check (kind in ('op', 'scope')),"
+        ' "record" text not null, "device" text not null, "op_id" text unique,'
+        ' constraint "feed_shape" check ('
+        "(kind = 'op' and op_id is not null)\n"
+        "       or (kind = 'scope' and op_id is null)))"
+    )
+    cur.execute('create index "feed_record_seq" on "feed" ("record", "seq")')
+'''
+
+
+def test_escaped_quotes_and_newlines_of_a_code_schema_file_are_the_text_they_write(project):
+    project({
+        "advisor.toml": 'dialect = "postgres"\nschema = ["migrations.py"]\nlarge-tables = ["*"]\n',
+        "migrations.py": textwrap.dedent(ESCAPED),
+        "queries.sql": "SELECT seq FROM feed WHERE op_id = $1;\nSELECT seq FROM feed WHERE device = $1;\n",
+    })
+    found = [(f.location.path, f.location.line, catalogue.lookup(f.rule).name) for f in engine.check(["."]).active]
+    # the table is seen whole: op_id's unique index serves the first lookup, nothing serves the second
+    assert [(p, line) for p, line, rule in found if rule == "missing-index"] == [("queries.sql", 2)], found
+    assert not [f for f in found if f[2] in ("parse-error", "unread-statement", "incomplete-schema")], found

@@ -121,6 +121,8 @@ def schema_sql(path: str, text: str) -> str:
                 break
             inner_start, inner_end = quote.end(), end - len(quote.group(1))
             body = text[inner_start:inner_end]
+            if "r" not in text[start : quote.start(1)].lower():  # `\"kind\"`, `\n`: the quote, the space it writes
+                body = _ESCAPE.sub(_unescaped, body)
             if python:  # `\\:` in the source, `\:` in the string: SQLAlchemy text()'s `:`
                 body = sqlalchemy_colons(body, backslashes=2)
                 if "f" in text[start : quote.start(1)].lower():
@@ -226,6 +228,20 @@ def _named(text: str, body: str, body_start: int, names: list[tuple[int, int, st
 
 
 _JS_BIND = re.compile(r"\$\$\{[^{}`\n]{0,200}\}")
+
+_ESCAPE = re.compile(r"\\(.)", re.DOTALL)  # an escape sequence of a string literal's source
+
+
+def _unescaped(match: re.Match) -> str:
+    """An escaped quote or whitespace as the character it writes, after a space (the source's length kept): the
+    text the statement has; any other escape as written."""
+    char = match.group(1)
+    if char in "\"'`":
+        return " " + char
+    if char == "\n":  # a line continued inside the literal: the line break stays where the file has it
+        return " \n"
+    return "  " if char in "ntr" else match.group(0)
+
 
 _QUOTE = re.compile(r"""[rRbBuUfF]{0,2}(\"\"\"|'\'\'|"|'|`)""")
 
