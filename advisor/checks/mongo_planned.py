@@ -139,6 +139,13 @@ def _planned(query: MongoQuery, indexes: list[IndexDef], coll: str) -> Iterator[
         if _wants_few(query) and not _stops_early(query, plan):
             yield "collection-scan", _every_entry(q)
         return
+    if plan.candidate is not None and not plan.candidate.uses_filter and info.preds and query.hint is None:
+        # nothing bounded: the index is walked whole for its order, each document fetched to test the filter (not
+        # an index the code hints: its choice, a partial index's matches among them, is the code's to make)
+        unused = _unindexed(info, indexes) if q.keys and not _sweep(info) and not _on_keys(plan, info) else ""
+        if unused:
+            yield "collection-scan", _walked_for_order(q, unused)
+        return
     # with another index that bounds the filter in the sort order, the server races both plans: no claim
     sorted_in_memory = (
         plan.blocking_sort
@@ -199,6 +206,30 @@ def _collection_scan(q: _Planned, unused: str) -> Hit:
     sorted_too = " and sorts the result in memory" if q.plan.blocking_sort else ""
     return q.hit(
         f"{q.what} scans the whole {q.coll} collection{sorted_too}: {unused} ({known_indexes(q.indexes)})",
+        q.anchor,
+        help=f"create the index in Equality, Sort, Range order: {q.spec}; if {q.coll} stays small, give its size "
+        f"([seed.tables.{table_key(q.coll)}] rows = 100) and advisor makes no claim that rests on its size",
+        fix=q.spec,
+        subject=f"{q.coll}:{fields_text(q.keys)}",
+    )
+
+
+def _on_keys(plan: Any, info: FilterInfo) -> bool:
+    """The walked index holds every field the filter tests: the walk tests them on its keys and fetches only the
+    matches (every key is still read, but no document it does not return)."""
+    fields = {f for f, _ in index_fields(plan.index)}
+    return all(p.field in fields for p in info.preds)
+
+
+def _walked_for_order(q: _Planned, unused: str) -> Hit:
+    """A filter no index bounds, sorted by an index's order: the server walks that index from end to end and
+    fetches every document to test the filter (as many documents as a collection scan reads, in the index's
+    order), for the matches it returns."""
+    assert q.plan.index is not None
+    return q.hit(
+        f"{q.what} reads every document of the {q.coll} collection: {unused}; the server walks "
+        f"{describe_index(q.plan.index)} from end to end for its order and fetches each document to test the filter "
+        f"({known_indexes(q.indexes)})",
         q.anchor,
         help=f"create the index in Equality, Sort, Range order: {q.spec}; if {q.coll} stays small, give its size "
         f"([seed.tables.{table_key(q.coll)}] rows = 100) and advisor makes no claim that rests on its size",
