@@ -55,6 +55,13 @@ SQL_SINKS = {
     "result",
 }
 SAFE_TAGS = {"$queryRaw", "$executeRaw", "sql", "SQL", "raw"}
+# the packages whose client is a tag function that runs the template it tags (postgres.js, Bun's SQL, Vercel's and
+# Neon's serverless clients) or builds a statement from it (slonik): a project importing one runs, under any name
+# (`pg`, `tx`, a parameter), a template tagged by a name whose text is SQL (advisor.sources.links)
+TAG_DRIVERS = re.compile(
+    r"""(?:\bfrom\s*|\brequire\s*\(\s*)["'](?:postgres|bun|slonik|@vercel/postgres|@neondatabase/serverless)["']"""
+)
+TAGGED = "<a template a SQL driver's tag runs>"  # the helper name the pending tagged templates wait under
 UNSAFE_METHODS = {"$queryRawUnsafe", "$executeRawUnsafe", "unsafe"}
 
 
@@ -73,22 +80,25 @@ def _sql_from_calls(f: _File, calls: list, helpers: dict, result: SourceFile, di
             continue
         name, callee = _callee_name(f, call)
         if args.type == "template_string":  # tagged template
-            if name not in SAFE_TAGS and name not in SQL_SINKS:
+            known = name in SAFE_TAGS or name in SQL_SINKS
+            if not known and (not name or fn.type not in ("identifier", "member_expression")):
                 continue
             text, anchors, _ = string_pieces(f, args, tagged=True, tag=name)
             if runs_as_sql(text):
                 seen.add(args.id)
-                result.queries.append(
-                    SqlQuery(
-                        text,
-                        f.loc(args),
-                        TextMap(f.path, text, anchors),
-                        "js",
-                        dialect=dialect,
-                        origin="execute-call",
-                        scope=scope_names(f, call),
-                    )
+                query = SqlQuery(
+                    text,
+                    f.loc(args),
+                    TextMap(f.path, text, anchors),
+                    "js",
+                    dialect=dialect,
+                    origin="execute-call",
+                    scope=scope_names(f, call),
                 )
+                if known:
+                    result.queries.append(query)
+                else:  # `pg\`SELECT ...\``: a statement when the project imports a driver whose tag runs it
+                    links_of(result).pending_sql.append((TAGGED, 0, [query], []))
             continue
         arglist = _arg_list(args)
         index = 0 if name in SQL_SINKS else helpers.get(name)
@@ -258,6 +268,8 @@ def extract_javascript(path: str, text: str, dialect: str = "postgres") -> Sourc
     helpers = sql_helpers(f, calls, SQL_SINKS)
     if helpers:  # the other modules' calls of them are execution calls too (advisor.sources.links)
         links_of(result).sql_helpers.update(helpers)
+    if TAG_DRIVERS.search(text):  # its tag runs the templates a name tags, in every module (advisor.sources.links)
+        links_of(result).sql_helpers[TAGGED] = 0
     _sql_from_calls(f, calls, helpers, result, dialect, seen)
     _sql_builders(f, calls, helpers, result, dialect, seen)
     pg_format_queries(f, calls, dict.fromkeys(SQL_SINKS, 0) | helpers, dialect, seen, result)

@@ -12,10 +12,13 @@ Every piece keeps its position in the file (a TextMap anchor), so findings point
 
 from __future__ import annotations
 
+from typing import Any
+
 from advisor.ir import SqlQuery, TextMap
 from advisor.sources.held_names import held_text, is_name
 from advisor.sources.js_flow import scope_names
 from advisor.sources.js_mongo_factories import returns
+from advisor.sources.js_names import returned
 from advisor.sources.js_syntax import (
     FUNCTIONS,
     JsFile,
@@ -52,13 +55,22 @@ def string_pieces(f: JsFile, node, tagged: bool, unknown: list | None = None, ta
             text += unescape(f.src(c))
         elif c.type == "template_substitution":
             inner = c.named_children[0] if c.named_children else c
-            fragment = tagged and tag and _fragment(f, inner, tag)
-            if fragment:
-                piece, piece_anchors, piece_subs = string_pieces(f, fragment, True, unknown, tag, _bound + subs)
+            found = _fragment(f, inner, tag) if tagged and tag else None
+            if found is not None:
+                fragment, its_tag = found
+                piece, piece_anchors, piece_subs = string_pieces(f, fragment, True, unknown, its_tag, _bound + subs)
                 anchors.pop()
-                anchors += [(len(text) + at, row, column) for at, row, column in piece_anchors]
+                if fragment.start_byte > node.end_byte or fragment.end_byte < node.start_byte:  # another function's
+                    anchors.append((len(text), r + 1, f.col(r, col)))  # text, spliced here: placed at the `${`
+                    piece = _run_time_qualifier_off(piece)
+                else:
+                    anchors += [(len(text) + at, row, column) for at, row, column in piece_anchors]
                 text += piece
                 subs += piece_subs
+                continue
+            named = _tag_identifier(f, inner, tag) if tagged and tag else None
+            if named is not None:  # `${sql("jobs")}`: the tag quotes an identifier, written in
+                text += named
                 continue
             known = None if tagged else static_text(f, inner, 0)
             if known is not None:
@@ -81,28 +93,64 @@ def string_pieces(f: JsFile, node, tagged: bool, unknown: list | None = None, ta
     return text, tuple(anchors), subs
 
 
-def _fragment(f: JsFile, node, tag: str):
-    """The template of a fragment of `tag` the expression splices: `tag`...`` itself, or the non-empty branch of a
-    condition whose other branch is an empty fragment or string (an optional clause: read with the clause)."""
+def _tag_identifier(f: JsFile, node, tag: str) -> str | None:
+    """`tag("jobs")`, `tag(this.schema)`: an identifier the tag quotes (postgres.js's `sql(name)`): the name,
+    quoted, or `{}` for one only the run knows."""
     node = unwrap(node)
-    if node is None:
+    if node is None or node.type != "call_expression":
         return None
+    fn, args = unwrap(node.child_by_field_name("function")), arg_list(node.child_by_field_name("arguments"))
+    if fn is None or fn.type != "identifier" or f.src(fn) != tag or len(args) != 1:
+        return None
+    name = static_text(f, args[0], 0)
+    return f'"{name}"' if name is not None and is_name(name) else DYNAMIC_PLACEHOLDER
+
+
+def _run_time_qualifier_off(text: str) -> str:
+    """`"{}"."jobs" ...` -> `"jobs" ...`: a schema only the run knows left off a name (the table is the same)."""
+    for qualifier in (f'"{DYNAMIC_PLACEHOLDER}".', f"{DYNAMIC_PLACEHOLDER}."):
+        if text.startswith(qualifier):
+            return text[len(qualifier) :]
+    return text
+
+
+def _fragment(f: JsFile, node, tag: str, depth: int = 0) -> tuple[Any, str] | None:
+    """The template of a fragment of `tag` the expression splices: `tag`...`` itself, or the non-empty branch of a
+    condition whose other branch is an empty fragment or string (an optional clause: read with the clause), or
+    what a name bound once to one holds (`const table = this.table(tx)` with `table(pg) { return pg`...` }`: a
+    method of the class whose one return is a fragment of its own tag). With the tag its text is written for."""
+    node = unwrap(node)
+    if node is None or depth > MAX_DEPTH:
+        return None
+    if node.type == "identifier":
+        value = f.resolve(f.src(node), node.start_byte) if _unchanged(f, node) else None
+        return _fragment(f, value, tag, depth + 1) if value is not None else None
     if node.type == "ternary_expression":
         sides = [node.child_by_field_name(k) for k in ("consequence", "alternative")]
-        fragments = [_fragment(f, side, tag) for side in sides]
+        fragments = [_fragment(f, side, tag, depth + 1) for side in sides]
         blank = [
-            (frag is not None and not f.src(frag).strip("`").strip()) or _empty_string(f, side)
+            (frag is not None and not f.src(frag[0]).strip("`").strip()) or _empty_string(f, side)
             for frag, side in zip(fragments, sides)
         ]
         return fragments[0] if blank == [False, True] else fragments[1] if blank == [True, False] else None
     if node.type != "call_expression":
         return None
     fn, args = unwrap(node.child_by_field_name("function")), node.child_by_field_name("arguments")
-    if fn is None or args is None or args.type != "template_string":
+    if fn is None or args is None:
         return None
-    _, prop = member_parts(f, fn)
+    obj, prop = member_parts(f, fn)
+    if args.type != "template_string":  # `this.table(sql)`: the method's one return, a fragment of its tag
+        method = f.methods.get(prop or "") if obj is not None and unwrap(obj).type == "this" else None
+        back = returned(method) if method is not None else None
+        inner = (
+            unwrap(back.child_by_field_name("function"))
+            if back is not None and back.type == "call_expression"
+            else None
+        )
+        own = f.src(inner) if inner is not None and inner.type == "identifier" else None
+        return _fragment(f, back, own, depth + 1) if own is not None and back is not None else None
     name = prop if prop is not None else (f.src(fn) if fn.type == "identifier" else "")
-    return args if name == tag else None
+    return (args, tag) if name == tag else None
 
 
 def clause_text(f: JsFile, node, depth: int = 0) -> str | None:
@@ -321,12 +369,7 @@ def _param_name(f: JsFile, param) -> str | None:
 
 def _unqualified(name: str | None) -> str | None:
     """`"{}"."{}_messages"` -> `{}_messages`: a schema only the run knows, left off (the table is the same)."""
-    if name is None:
-        return None
-    for qualifier in (f'"{DYNAMIC_PLACEHOLDER}".', f"{DYNAMIC_PLACEHOLDER}."):
-        if name.startswith(qualifier):
-            name = name[len(qualifier) :]
-    return name.strip('"')
+    return _run_time_qualifier_off(name).strip('"') if name is not None else None
 
 
 def _own_method(f: JsFile, call, name: str):

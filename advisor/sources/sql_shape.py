@@ -89,12 +89,20 @@ _COMMANDS = [
     rf"COPY\s+(?:{_NAME}(?:\s*\([^)]*\))?|\(.+\))\s+(?:FROM|TO)\b",
 ]
 _COMMAND = re.compile(r"^\s*(?:" + "|".join(f"(?:{c})" for c in _COMMANDS) + ")", re.IGNORECASE | re.DOTALL)
+# a transaction opened first: BEGIN [WORK|TRANSACTION] [ISOLATION LEVEL ...], START TRANSACTION
+_TRANSACTION = re.compile(
+    r"\s*(?:BEGIN(?:\s+(?:WORK|TRANSACTION))?|START\s+TRANSACTION)(?:\s+ISOLATION\s+LEVEL\s+[A-Z ]{4,30}?)?\s*;",
+    re.IGNORECASE,
+)
 
 
 def runs_as_sql(text: str) -> bool:
     """`text` is a statement when an execution call runs it: one `looks_like_sql` reads, or a command of
     the shapes above (the schema, session settings, privileges, COPY)."""
     text = uncommented(text)
+    opened = _TRANSACTION.match(text)  # `BEGIN; CREATE TABLE ...; COMMIT;`: a migration's script in one transaction
+    if opened is not None and text[opened.end() :].strip():
+        text = uncommented(text[opened.end() :])
     if _ROUTINE_COMMAND.match(text):
         return DYNAMIC_PLACEHOLDER not in text
     if looks_like_sql(text) or _COMMAND.match(text) is not None:
