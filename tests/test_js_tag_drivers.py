@@ -95,3 +95,29 @@ def test_the_migration_scripts_in_one_transaction_are_the_schema_and_the_claims_
     found = [(catalogue.lookup(f.rule).name, f.location.line) for f in engine.check(["."]).active]
     assert ("missing-index", 16) in found  # worker: no index
     assert ("missing-index", 11) not in found  # status: runs_status_idx
+
+
+CONDITION = """\
+import postgres from "postgres";
+
+export class Store {
+  constructor(url) {
+    this.pg = postgres(url);
+  }
+
+  async finish(id) {
+    return await this.pg`UPDATE "runs" SET "status" = 'done' WHERE "status" = 'running' AND ${this.byId(id)}`;
+  }
+
+  byId(id) {
+    return this.pg`"id" = ${id}`;
+  }
+}
+"""
+
+
+def test_a_condition_a_method_builds_with_the_members_tag_is_written_in(project):
+    project({"src/store.js": CONDITION})
+    loaded = load_project(["."], Options())
+    texts = [" ".join(q.text.split()) for s in loaded.sources for q in s.queries if hasattr(q, "text")]
+    assert 'UPDATE "runs" SET "status" = \'done\' WHERE "status" = \'running\' AND "id" = $1' in texts

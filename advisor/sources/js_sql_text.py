@@ -60,8 +60,8 @@ def string_pieces(f: JsFile, node, tagged: bool, unknown: list | None = None, ta
                 fragment, its_tag = found
                 piece, piece_anchors, piece_subs = string_pieces(f, fragment, True, unknown, its_tag, _bound + subs)
                 anchors.pop()
-                if fragment.start_byte > node.end_byte or fragment.end_byte < node.start_byte:  # another function's
-                    anchors.append((len(text), r + 1, f.col(r, col)))  # text, spliced here: placed at the `${`
+                if fragment.start_byte > node.end_byte or fragment.end_byte < node.start_byte:  # written elsewhere (a
+                    anchors.append((len(text), r + 1, f.col(r, col)))  # const, a method's return): placed at the `${`
                     piece = _run_time_qualifier_off(piece)
                 else:
                     anchors += [(len(text) + at, row, column) for at, row, column in piece_anchors]
@@ -147,7 +147,13 @@ def _fragment(f: JsFile, node, tag: str, depth: int = 0) -> tuple[Any, str] | No
             if back is not None and back.type == "call_expression"
             else None
         )
-        own = f.src(inner) if inner is not None and inner.type == "identifier" else None
+        own = (  # its tag: `pg`, or `this.pg`'s name
+            f.src(inner)
+            if inner is not None and inner.type == "identifier"
+            else member_parts(f, inner)[1]
+            if inner
+            else None
+        )
         return _fragment(f, back, own, depth + 1) if own is not None and back is not None else None
     name = prop if prop is not None else (f.src(fn) if fn.type == "identifier" else "")
     return (args, tag) if name == tag else None
