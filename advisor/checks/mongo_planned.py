@@ -204,8 +204,13 @@ def _or_unindexed(q: _Planned) -> Hit:
 
 def _collection_scan(q: _Planned, unused: str) -> Hit:
     sorted_too = " and sorts the result in memory" if q.plan.blocking_sort else ""
+    return _scan(q, f"{q.what} scans the whole {q.coll} collection{sorted_too}: {unused} ({known_indexes(q.indexes)})")
+
+
+def _scan(q: _Planned, message: str) -> Hit:
+    """A claim that the query reads every document, with the index to create in Equality, Sort, Range order."""
     return q.hit(
-        f"{q.what} scans the whole {q.coll} collection{sorted_too}: {unused} ({known_indexes(q.indexes)})",
+        message,
         q.anchor,
         help=f"create the index in Equality, Sort, Range order: {q.spec}; if {q.coll} stays small, give its size "
         f"([seed.tables.{table_key(q.coll)}] rows = 100) and advisor makes no claim that rests on its size",
@@ -226,15 +231,11 @@ def _walked_for_order(q: _Planned, unused: str) -> Hit:
     fetches every document to test the filter (as many documents as a collection scan reads, in the index's
     order), for the matches it returns."""
     assert q.plan.index is not None
-    return q.hit(
+    return _scan(
+        q,
         f"{q.what} reads every document of the {q.coll} collection: {unused}; the server walks "
         f"{describe_index(q.plan.index)} from end to end for its order and fetches each document to test the filter "
         f"({known_indexes(q.indexes)})",
-        q.anchor,
-        help=f"create the index in Equality, Sort, Range order: {q.spec}; if {q.coll} stays small, give its size "
-        f"([seed.tables.{table_key(q.coll)}] rows = 100) and advisor makes no claim that rests on its size",
-        fix=q.spec,
-        subject=f"{q.coll}:{fields_text(q.keys)}",
     )
 
 
