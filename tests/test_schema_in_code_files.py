@@ -147,6 +147,11 @@ def test_escaped_quotes_and_newlines_of_a_code_schema_file_are_the_text_they_wri
         "migrations.py": textwrap.dedent(ESCAPED),
         "queries.sql": "SELECT seq FROM feed WHERE op_id = $1;\nSELECT seq FROM feed WHERE device = $1;\n",
     })
+    from advisor.loader import load_project
+    from advisor.options import Options
+
+    schema = load_project(["."], Options()).schema
+    assert schema.column_type("feed", "kind") == "text"  # `\"kind\"` is the column kind, not `kind ` with a space
     found = [(f.location.path, f.location.line, catalogue.lookup(f.rule).name) for f in engine.check(["."]).active]
     # the table is seen whole: op_id's unique index serves the first lookup, nothing serves the second
     assert [(p, line) for p, line, rule in found if rule == "missing-index"] == [("queries.sql", 2)], found

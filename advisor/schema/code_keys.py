@@ -122,7 +122,7 @@ def schema_sql(path: str, text: str) -> str:
             inner_start, inner_end = quote.end(), end - len(quote.group(1))
             body = text[inner_start:inner_end]
             if "r" not in text[start : quote.start(1)].lower():  # `\"kind\"`, `\n`: the quote, the space it writes
-                body = _ESCAPE.sub(_unescaped, body)
+                body = _unescaped(body)
             if python:  # `\\:` in the source, `\:` in the string: SQLAlchemy text()'s `:`
                 body = sqlalchemy_colons(body, backslashes=2)
                 if "f" in text[start : quote.start(1)].lower():
@@ -229,18 +229,20 @@ def _named(text: str, body: str, body_start: int, names: list[tuple[int, int, st
 
 _JS_BIND = re.compile(r"\$\$\{[^{}`\n]{0,200}\}")
 
-_ESCAPE = re.compile(r"\\(.)", re.DOTALL)  # an escape sequence of a string literal's source
+_ESCAPE = re.compile(r"\\(.)")  # an escape sequence of a string literal's source (a line continued: as written)
 
 
-def _unescaped(match: re.Match) -> str:
-    """An escaped quote or whitespace as the character it writes, after a space (the source's length kept): the
-    text the statement has; any other escape as written."""
-    char = match.group(1)
-    if char in "\"'`":
-        return " " + char
-    if char == "\n":  # a line continued inside the literal: the line break stays where the file has it
-        return " \n"
-    return "  " if char in "ntr" else match.group(0)
+def _unescaped(body: str) -> str:
+    """A literal's source with its escaped quotes and whitespace as the characters they write (`\"kind\"` ->
+    `"kind"`, `\n` -> a space), each line padded at its end to its length in the source: line numbers stay the
+    file's, and a column after an escape moves by one per escape before it; any other escape as written."""
+
+    def one(match: re.Match) -> str:
+        char = match.group(1)
+        return char if char in "\"'`" else " " if char in "ntr" else match.group(0)
+
+    lines = body.split("\n")
+    return "\n".join(_ESCAPE.sub(one, line).ljust(len(line)) for line in lines)
 
 
 _QUOTE = re.compile(r"""[rRbBuUfF]{0,2}(\"\"\"|'\'\'|"|'|`)""")
