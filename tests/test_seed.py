@@ -310,3 +310,17 @@ def test_a_statement_that_needs_a_table_advisor_did_not_create_is_not_blamed_on_
         (2, "advisor could not load this statement: it needs promises, whose CREATE advisor did not send"),
         (3, 'PostgreSQL rejects this statement: relation "nowhere" does not exist'),
     ]
+
+
+def test_the_seeded_database_is_keyed_by_advisor_s_reading_of_the_schema_files_too(tmp_path, monkeypatch):
+    """A cached seeded database is one advisor's reading of the schema files made: read by another advisor (a
+    code file's literals unescaped since, a script split otherwise), the same files make another key, so the
+    cache never serves the errors of a reading advisor no longer has (holdout 48's `feed` table)."""
+    from advisor.seed import server
+
+    schema = tmp_path / "schema.sql"
+    schema.write_text("CREATE TABLE t (id bigint PRIMARY KEY);\n")
+    first = server.cache_key([schema], {})
+    assert server.cache_key([schema], {}) == first  # the same files, the same advisor: the same database
+    monkeypatch.setattr(server, "_code_key", lambda: "another advisor's code")
+    assert server.cache_key([schema], {}) != first

@@ -21,6 +21,7 @@ the database, and stopped by the last one out (advisor/seed/dbcache.py).
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import shutil
@@ -562,6 +563,18 @@ def recorded_load_errors(target: Target) -> list[dict]:
     return dbcache.load_errors(target.cached.slot)
 
 
+@functools.cache
+def _code_key() -> str:
+    """advisor's own code, every module of it: which statements a schema file holds (a code file's literals, a
+    script's split, the allow-list) and how the data is made are its reading, and a database seeded by another
+    reading is not this one's (a cached one kept the errors of a schema file advisor has since learnt to read)."""
+    package = Path(__file__).resolve().parent.parent
+    h = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        h.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
 def cache_key(
     files: list[Path],
     seed: dict,
@@ -578,9 +591,7 @@ def cache_key(
 
     h = hashlib.sha256()
     h.update(b"advisor-seed-v2\0")  # v2: the schema runs as the role `advisor` in the database `advisor`
-    # a change to any of these re-seeds
-    for module in ("generate.py", "shapes.py", "settings.py", "load.py", "allowlist.py", "prepare.py", "limits.py"):
-        h.update((Path(__file__).parent / module).read_bytes())
+    h.update(_code_key().encode())  # how advisor reads the files and seeds them: another advisor, another database
     for path in files:
         h.update(str(path.name).encode() + b"\0")
         h.update(content_key(path, limit).encode() + b"\0")
