@@ -271,8 +271,9 @@ class Analysis:
         )
 
     def _unread_note(self, path: str) -> None:
-        """One note per file for the SQL in its code advisor could not read (another database's SQL, a
-        driver's own placeholders, syntax its parser does not know): what it could not check, not an error."""
+        """One note per file for the SQL in its code advisor could not read (another database's SQL, a clause the
+        code builds, a driver's own placeholders, syntax its parser does not know): what it could not check, not an
+        error."""
         from advisor.checks import Hit
         from advisor.parse import failure_location
 
@@ -287,8 +288,8 @@ class Analysis:
                 Hit(
                     f"advisor could not read {'this SQL statement' if n == 1 else f'{n} SQL statements in this file'} "
                     f"({'this one: ' if n > 1 else ''}{failure.message}), so it did not check "
-                    f"{'it' if n == 1 else 'them'}: SQL of another database, a driver's own placeholders, or "
-                    "syntax advisor's parser does not know",
+                    f"{'it' if n == 1 else 'them'}: SQL of another database, a clause the code builds where it runs, "
+                    "a driver's own placeholders, or syntax advisor's parser does not know",
                     failure_location(query, failure),
                     help="if this code talks to another database, leave it out (`exclude`) or check it with its "
                     "own `dialect` in a config of its folder; if it is PostgreSQL, run it: a syntax error is "
