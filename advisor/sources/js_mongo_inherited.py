@@ -41,11 +41,15 @@ from advisor.sources.links import OTHER, Held, links_of
 
 OPENERS = ("collection", "createCollection")  # a Db's methods that give the collection of the name passed
 _THIS_MEMBER = re.compile(r"this\.(\w+)")  # the name js_receivers gives a member it could not name
+_OPENS = re.compile(r"\.(?:collection|createCollection)\s*\(\s*this\.")  # `db.collection(this.collectionName)`
 
 
 def inherited(f: JsFile, result: SourceFile) -> None:
     """Record the file's classes for advisor.sources.links: bases, what their constructors keep and pass on, the
     collections they open from a member's name, and the queries and declarations a subclass makes on a member."""
+    if "extends" not in f.text and not _OPENS.search(f.text):
+        return  # no class extends another, none opens a collection by a member's name: nothing to join
+    opens = _OPENS.search(f.text) is not None
     spans: list[tuple[int, int, str]] = []  # (first line, last line, class) of the classes that extend another
     for cls in _classes(f):
         name = class_name(f, cls)
@@ -61,7 +65,7 @@ def inherited(f: JsFile, result: SourceFile) -> None:
         ctor = constructor_of(f, body)
         kept = _kept(f, ctor) if ctor is not None else {}
         passed = _super_arguments(f, ctor, name) if ctor is not None and base is not None else None
-        opened = _opened(f, body, name) if body is not None else []
+        opened = _opened(f, body, name) if body is not None and opens else []
         if kept or passed is not None or opened:
             links = links or links_of(result)
             links.kept[name] = kept
