@@ -123,7 +123,7 @@ def _fragment(f: JsFile, node, tag: str, depth: int = 0) -> tuple[Any, str] | No
     if node is None or depth > MAX_DEPTH:
         return None
     if node.type == "identifier":
-        value = f.resolve(f.src(node), node.start_byte) if _unchanged(f, node) else None
+        value = bound_value(f, node)
         return _fragment(f, value, tag, depth + 1) if value is not None else None
     if node.type == "ternary_expression":
         sides = [node.child_by_field_name(k) for k in ("consequence", "alternative")]
@@ -177,9 +177,7 @@ def clause_text(f: JsFile, node, depth: int = 0) -> str | None:
         empty = [_empty_string(f, side) for side in sides]
         return clause_text(f, sides[empty.index(False)], depth + 1) if sorted(empty) == [False, True] else None
     if node.type == "identifier":
-        if not _unchanged(f, node):
-            return None
-        value = f.resolve(f.src(node), node.start_byte)
+        value = bound_value(f, node)
         return clause_text(f, value, depth + 1) if value is not None else None
     if node.type == "template_string":
 
@@ -283,9 +281,7 @@ def static_text(f: JsFile, node, depth: int) -> str | None:
             return text if subs == 0 else None
         return string_value(f, node)
     if node.type == "identifier":
-        if not _unchanged(f, node):
-            return None  # a function's parameter, or a name `+=`, `++` or a loop changes: not one text
-        value = f.resolve(f.src(node), node.start_byte)
+        value = bound_value(f, node)  # not a parameter, nor a name `+=`, `++` or a loop changes: one text
         return static_text(f, value, depth + 1) if value is not None else None
     if node.type == "member_expression":  # `${streamsTable.name}` with `var streamsTable = { name: "emt_streams" }`
         return _member_text(f, node, depth)
@@ -315,9 +311,7 @@ def held_name(f: JsFile, node, depth: int = 0, given: dict[str, str] | None = No
     if node.type == "member_expression":
         return _held(f, node)
     if node.type == "identifier":
-        if not _unchanged(f, node):
-            return None
-        value = f.resolve(f.src(node), node.start_byte)
+        value = bound_value(f, node)
         return held_name(f, value, depth + 1) if value is not None else None
     if node.type == "template_string":
         text = _name_template(f, node, depth, given)
@@ -453,6 +447,11 @@ def _template_text(f: JsFile, node, fill) -> str | None:
                 return None
             text += piece
     return text
+
+
+def bound_value(f: JsFile, name):
+    """What a name holds where it is read, when that is one value: its declaration's (`_unchanged`), else None."""
+    return f.resolve(f.src(name), name.start_byte) if _unchanged(f, name) else None
 
 
 def _unchanged(f: JsFile, node) -> bool:
