@@ -86,13 +86,16 @@ def inherited(f: JsFile, result: SourceFile) -> None:
 
 
 def _classes(f: JsFile) -> list:
-    out, stack = [], [f.root]
-    while stack:
-        node = stack.pop()
-        if node.type in CLASSES:
-            out.append(node)
-        stack += node.named_children
-    return out
+    """The file's class nodes, found once per file (each `super(X.name)` looks its static member up in them)."""
+    if ("classes",) not in f.memo:
+        out, stack = [], [f.root]
+        while stack:
+            node = stack.pop()
+            if node.type in CLASSES:
+                out.append(node)
+            stack += node.named_children
+        f.memo[("classes",)] = out
+    return f.memo[("classes",)]
 
 
 def _base(f: JsFile, cls) -> str | None:
