@@ -11,6 +11,8 @@ Extraction reads one file at a time; some names are only known from another file
 - Python: a collection reached through a method that returns the database (`self.get_db().alerts`,
   `get_db` defined in a base class of another file): the call is kept when, dispatched from the class
   using it, every `return` of the method is a Database (or what another `self.<method>()` returns that is);
+- Python: a collection each instance of a class holds by the name its constructor is given (`self._collection =
+  db[collection_name]`): the one name every build of the class passes (advisor.sources.python_constructed);
 - Python: a collection a function receives as a parameter from other modules (`data.aggregate(...)`, the
   callers passing `db["objects"]`): the one every call of it passes (advisor.sources.pymongo_slots);
 - Python: a collection a project class holds in a member or property named as its holder (`col_conf_ids`,
@@ -56,6 +58,7 @@ from advisor.sources.js_sql_text import read_once
 from advisor.sources.mongo_names import MODULE_SCHEMA, run_time, run_time_name
 from advisor.sources.pymongo_constants import settle_constant_keys
 from advisor.sources.pymongo_slots import Slots, settle_slots
+from advisor.sources.python_constructed import settle_constructed
 from advisor.sources.python_modules import imports
 from advisor.sources.python_settings import SETTING_NAME, settings_defaults, settled_name
 
@@ -127,6 +130,9 @@ class Links:
     builders: dict[str, list] = field(default_factory=dict)
     built: list = field(default_factory=list)
     slots: Slots = field(default_factory=Slots)  # Python: a collection passed as a parameter (pymongo_slots)
+    # Python: `Class.member` -> (class, parameter, position): a collection each instance holds by the name its
+    # constructor is given (`self._collection = db[collection_name]`), the builds say which (python_constructed)
+    named_by: dict[str, tuple[str, str, int]] = field(default_factory=dict)
     # Python: (class, member, query or index) on `self.<x>.<member>`, `self.<x>` an instance of a class another
     # module defines: kept, on the collection that class's member holds, when the project's classes say one
     instances: list[tuple[str, str, Any]] = field(default_factory=list)
@@ -254,6 +260,7 @@ def link(sources: list[SourceFile]) -> None:
     _builders(sources)
     _helper_calls(sources)
     _passed_factories(sources)
+    settle_constructed(sources)
     settle_slots(sources, lambda cls: _ancestors(cls, attributes.bases))
     settle_constant_keys(sources)  # last: the queries other steps kept are on their files now
 

@@ -18,7 +18,7 @@ from advisor.sources.pymongo_names import Names, keyword
 from advisor.sources.pymongo_params import record_calls, slot_of
 from advisor.sources.pymongo_receivers import collection_of, database_method, receiver_collection, server_owned
 from advisor.sources.pymongo_tables import index_model, index_tables, spec_tables
-from advisor.sources.python_classes import record_members, settle_attributes
+from advisor.sources.python_classes import constructor_parameter, record_members, self_attr, settle_attributes
 from advisor.sources.python_index_when import IndexWhen
 from advisor.sources.python_mutations import Mutation
 
@@ -455,6 +455,9 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
                     links_of(result).slots.typed.add(slot)
             if coll is None:
                 break
+            named_by = _named_by(receiver, coll, names)
+            if named_by is not None:
+                links_of(result).named_by[coll] = named_by
             instance = instance_parts(coll)
             held = database_method(receiver)
             owner = names.classes.class_of(top) if held else None
@@ -620,3 +623,15 @@ def _index(result: SourceFile, coll: str, method: str, call: ast.Call, path: str
         keys = _value(spec, path, index, {}, (), names)
         ix = make_index(coll, keys, opts, loc)
         result.indexes.append(ix or unread_index(coll, loc))
+
+
+def _named_by(receiver: ast.AST, coll: str, names: Names) -> tuple[str, str, int] | None:
+    """(class, parameter, position) when the receiver is `self.<member>` holding `db[name]`, `name` what the class's
+    constructor is given (the collection named `Class.member`): the project's builds of the class may name it."""
+    cls = names.classes.class_of(receiver)
+    if not isinstance(receiver, ast.Attribute) or not self_attr(receiver) or cls is None:
+        return None
+    if coll != f"{cls.name}.{receiver.attr}":
+        return None
+    given = constructor_parameter(cls, receiver.attr, keyed=True)
+    return (cls.name, *given) if given is not None else None

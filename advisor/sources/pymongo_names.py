@@ -181,12 +181,12 @@ class Names:
         if isinstance(held, ast.Call) and isinstance(held.func, ast.Name):
             name = held.func.id
         elif isinstance(held, ast.Name) and held.id in self.parameters.get(id(held), ()):
-            name = self._annotation(held) or ""
+            name = self.annotation(held) or ""
         else:
             return None
         return name if name in self.imported_classes and name not in self.classes.named else None
 
-    def _annotation(self, param: ast.Name) -> str | None:
+    def annotation(self, param: ast.Name) -> str | None:
         """The class a parameter is annotated with, by a plain name (`cols: JobCollections`, `"JobCollections"`)."""
         fn = self.functions.get(self.function.get(id(param), 0))
         args = getattr(fn, "args", None)

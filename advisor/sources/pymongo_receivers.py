@@ -68,6 +68,10 @@ def _keyed(key: ast.AST, names: Names, depth: int) -> str | None:
         # `ITEMS = os.getenv("STAC_ITEMS_INDEX", "items")`: a setting with its default, the one name every use of the
         # constant gives (its queries and its indexes meet under it, whatever the operator sets)
         return default.value
+    if isinstance(key, ast.Attribute) and isinstance(key.value, ast.Name) and key.value.id != "self":
+        typed = names.annotation(key.value) if names.resolve(key.value) is None else None
+        if typed is not None:  # db[config.users] with `config: Settings`: the class's field, whatever object is passed
+            return run_time_name(f"{typed}.{key.attr}")  # (advisor.sources.python_settings: its default, for settings)
     # db[datasource]: named at run time; db[self.name]: `<self.name>`, which the class using it names
     # (advisor.sources.links.settle: a subclass may give it another value)
     return run_time_name(ast.unparse(written))

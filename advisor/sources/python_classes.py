@@ -81,10 +81,11 @@ def self_attr(node: ast.AST) -> bool:
     return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")
 
 
-def constructor_parameter(cls: ast.ClassDef, member: str) -> tuple[str, int] | None:
+def constructor_parameter(cls: ast.ClassDef, member: str, keyed: bool = False) -> tuple[str, int] | None:
     """(parameter, position) when `self.<member>` holds what the class's constructor was given: assigned once in
     the class, in `__init__`, from one of its positional parameters, never reassigned there (`self.collection_name =
-    collection`). Each instance then holds what its caller passed."""
+    collection`). Each instance then holds what its caller passed. `keyed`: what is read off an object by the name
+    the constructor was given (`self._collection = db[collection_name]`, `db.get_collection(collection_name)`)."""
     init = next(
         (f for f in cls.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and f.name == "__init__"),
         None,
@@ -92,12 +93,28 @@ def constructor_parameter(cls: ast.ClassDef, member: str) -> tuple[str, int] | N
     if init is None or _self_stores(cls).get(member) != 1:
         return None  # set in two places (or none): not what one argument gives
     value = _init_assigns(init).get(member)
+    if keyed:
+        value = _name_read(value)
     positional = [a.arg for a in init.args.posonlyargs + init.args.args][1:]
     if not isinstance(value, ast.Name) or value.id not in positional:
         return None
     if any(isinstance(n, ast.Name) and n.id == value.id and isinstance(n.ctx, ast.Store) for n in ast.walk(init)):
         return None  # the parameter reassigned: another value
     return value.id, positional.index(value.id)
+
+
+def _name_read(value: ast.expr | None) -> ast.expr | None:
+    """The key of `x[key]` or `x.get_collection(key)`."""
+    if isinstance(value, ast.Subscript):
+        return value.slice
+    if (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Attribute)
+        and value.func.attr == "get_collection"
+        and len(value.args) == 1
+    ):
+        return value.args[0]
+    return None
 
 
 def _self_stores(cls: ast.ClassDef) -> dict[str, int]:

@@ -38,11 +38,16 @@ def from_imports(nodes: Iterable[ast.AST], package: list[str]) -> Iterator[tuple
 
 
 def imports(source: SourceFile) -> dict[str, tuple[str, str]]:
-    """local name -> (module, name) for each `from module import name [as local]` at the module's top level (a
-    relative one resolved against the file's package)."""
+    """local name -> (module, name) for each `from module import name [as local]` at the module's top level, or in
+    its `if TYPE_CHECKING:` block (a class named only in annotations, `config: Settings`), a relative one resolved
+    against the file's package."""
     tree = tree_of(source)
     package = module_name(source.path).split(".")[:-1]
-    return {local: (module, name) for _, local, module, name in from_imports(tree.body if tree else [], package)}
+    top = [*(tree.body if tree else [])]
+    top += [
+        n for stmt in top if isinstance(stmt, ast.If) and "TYPE_CHECKING" in ast.unparse(stmt.test) for n in stmt.body
+    ]
+    return {local: (module, name) for _, local, module, name in from_imports(top, package)}
 
 
 def module_texts(sources: list[SourceFile]) -> dict[str, dict[str, str]]:

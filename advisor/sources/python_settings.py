@@ -5,8 +5,10 @@
 environment, as with `os.getenv("JOBS", "jobs")` (advisor.facts.safe_text.setting_read), and every use of the field
 gives the same one, so the collection's queries and its indexes meet under the default. A file names such a
 collection `<config.mongo_jobs_collection>` (advisor.sources.mongo_names.run_time_name); this module settles it once
-every file is read, through the importing module's `from ... import config`. Only a class deriving `BaseSettings`,
-a field with a literal text default, and a module-level instance made with no arguments (which could set the field).
+every file is read, through the importing module's `from ... import config`. The same for a parameter annotated with
+the class (`def install(db, config: Config): db[config.jobs_collection]`, named `<Config.jobs_collection>`): whatever
+instance the caller passes, its field's default. Only a class deriving `BaseSettings`, a field with a literal text
+default, and a module-level instance made with no arguments (which could set the field).
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ SETTING_NAME = re.compile(r"<(\w+)\.(\w+)>")  # `<config.mongo_jobs_collection>`
 
 
 def settings_defaults(sources: list[SourceFile]) -> dict[tuple[str, str], dict[str, str]]:
-    """(module, instance name) -> {field: its default}, for the project's settings instances."""
+    """(module, instance name) -> {field: its default}, for the project's settings instances, and (module, class
+    name) -> the same for its settings classes (a field read through a parameter annotated with the class)."""
     out: dict[tuple[str, str], dict[str, str]] = {}
     for source in sources:
         tree = tree_of(source) if "BaseSettings" in source.text else None
@@ -40,6 +43,8 @@ def settings_defaults(sources: list[SourceFile]) -> dict[tuple[str, str], dict[s
                 and not node.value.keywords
             ):
                 out[(module_name(source.path), node.targets[0].id)] = classes[node.value.func.id]
+        for name, fields in classes.items():  # `config: Settings`, a parameter: whatever instance, the same defaults
+            out[(module_name(source.path), name)] = fields
     return out
 
 
