@@ -156,3 +156,36 @@ def test_escaped_quotes_and_newlines_of_a_code_schema_file_are_the_text_they_wri
     # the table is seen whole: op_id's unique index serves the first lookup, nothing serves the second
     assert [(p, line) for p, line, rule in found if rule == "missing-index"] == [("queries.sql", 2)], found
     assert not [f for f in found if f[2] in ("parse-error", "unread-statement", "incomplete-schema")], found
+
+
+CONTINUED = '''\
+HISTORY_SCHEMA = """\\
+CREATE TABLE IF NOT EXISTS history (
+    zoid BIGINT NOT NULL,
+    tid BIGINT NOT NULL,
+    PRIMARY KEY (zoid, tid)
+);
+CREATE INDEX IF NOT EXISTS history_tid ON history (tid);
+CREATE INDEX IF NOT EXISTS history_zoid_tid ON history (zoid, tid);
+"""
+
+
+def install(conn):
+    conn.execute(HISTORY_SCHEMA)
+'''
+
+
+def test_a_script_whose_literal_opens_with_a_continued_line_is_read_whole(project):
+    """As holdout 52's storage writes its schema: `\"\"\"\\` then the script, the backslash continuing the line (it writes
+    nothing). Read as SQL, its indexes are the schema's, and a copy of the primary key is said where it stands."""
+    project({
+        "advisor.toml": 'dialect = "postgres"\nschema = ["schema.py"]\n',
+        "schema.py": CONTINUED,
+    })
+    from advisor.loader import load_project
+    from advisor.options import Options
+
+    schema = load_project(["."], Options()).schema
+    assert sorted(i.name for i in schema.indexes) == ["history_pkey", "history_tid", "history_zoid_tid"]
+    found = [(f.location.path, f.location.line, catalogue.lookup(f.rule).name) for f in engine.check(["."]).active]
+    assert ("schema.py", 8, "duplicate-index") in found, found  # (zoid, tid): the primary key's keys

@@ -229,20 +229,22 @@ def _named(text: str, body: str, body_start: int, names: list[tuple[int, int, st
 
 _JS_BIND = re.compile(r"\$\$\{[^{}`\n]{0,200}\}")
 
-_ESCAPE = re.compile(r"\\(.)")  # an escape sequence of a string literal's source (a line continued: as written)
+_ESCAPE = re.compile(r"\\(.)")  # an escape sequence of a string literal's source
+_CONTINUED = re.compile(r"(?<!\\)((?:\\\\)*)\\$")  # a line the literal continues: an odd run of backslashes at its end
 
 
 def _unescaped(body: str) -> str:
     """A literal's source with its escaped quotes and whitespace as the characters they write (`\"kind\"` ->
-    `"kind"`, `\n` -> a space), each line padded at its end to its length in the source: line numbers stay the
-    file's, and a column after an escape moves by one per escape before it; any other escape as written."""
+    `"kind"`, `\n` -> a space, the backslash that continues a line a space), each line padded at its end to its
+    length in the source: line numbers stay the file's, and a column after an escape moves by one per escape before
+    it; any other escape as written."""
 
     def one(match: re.Match) -> str:
         char = match.group(1)
         return char if char in "\"'`" else " " if char in "ntr" else match.group(0)
 
     lines = body.split("\n")
-    return "\n".join(_ESCAPE.sub(one, line).ljust(len(line)) for line in lines)
+    return "\n".join(_ESCAPE.sub(one, _CONTINUED.sub(r"\1 ", line)).ljust(len(line)) for line in lines)
 
 
 _QUOTE = re.compile(r"""[rRbBuUfF]{0,2}(\"\"\"|'\'\'|"|'|`)""")
