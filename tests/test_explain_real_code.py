@@ -9,6 +9,7 @@ import re
 from click.testing import CliRunner
 
 from advisor.explain.params import param_types
+from advisor.options import Options
 from advisor.sources.sql_files import extract_sql
 from tests.conftest_db import pg_server  # noqa: F401
 
@@ -203,6 +204,53 @@ def test_a_pg_promise_schema_name_of_a_migration_is_the_search_path(tmp_path, mo
     queries = "SELECT id FROM blocks WHERE height = $1;\n"
     findings = _check_migrated(tmp_path / "ark", migration, queries, monkeypatch, pg_server)
     assert not [f for f in findings if f["name"] in ("schema-rejected", "explain-error")], findings
+
+
+def test_a_js_templates_schema_qualifier_of_a_code_schema_file_is_the_search_path(tmp_path, monkeypatch, pg_server):
+    """openworkflow's migrations (holdout 50): `CREATE TABLE ${quotedSchema}."runs"` in a JS module the config names
+    as its schema, its queries written the same way, which advisor reads without the qualifier. The DDL is sent so
+    too (a schema it cannot name stays unsent): the tables are made in the search path and the queries planned."""
+    from advisor.seed.load import filled
+
+    assert filled('CREATE TABLE ${quotedSchema}."runs" (id text)').split() == [
+        "CREATE",
+        "TABLE",
+        '"runs"',
+        "(id",
+        "text)",
+    ]
+    assert filled("CREATE SCHEMA IF NOT EXISTS ${quotedSchema}") == "CREATE SCHEMA IF NOT EXISTS ${quotedSchema}"
+    monkeypatch.setenv("ADVISOR_DSN", pg_server.conninfo())
+    root = tmp_path / "flow"
+    root.mkdir()
+    (root / "package.json").write_text('{"name": "flow", "dependencies": {"postgres": "^3"}}')
+    (root / "advisor.toml").write_text('dialect = "postgres"\nschema = ["migrations.js"]\n')
+    (root / "migrations.js").write_text(
+        "export function migrations(schema) {\n"
+        "  const quotedSchema = quote(schema);\n"
+        "  return [\n"
+        "    `CREATE SCHEMA IF NOT EXISTS ${quotedSchema};\n"
+        '    CREATE TABLE IF NOT EXISTS ${quotedSchema}."runs" ("id" TEXT PRIMARY KEY, "status" TEXT NOT NULL);\n'
+        '    CREATE INDEX IF NOT EXISTS "runs_status" ON ${quotedSchema}."runs" ("status");`,\n'
+        "  ];\n"
+        "}\n"
+    )
+    (root / "backend.js").write_text(
+        'import postgres from "postgres";\n'
+        "export async function due(pg, schema) {\n"
+        '  return pg`SELECT "id" FROM ${pg(schema)}."runs" WHERE "status" = ${"pending"}`;\n'
+        "}\n"
+    )
+    from advisor.discovery import collect
+    from advisor.loader import load
+
+    monkeypatch.chdir(root)
+    (query,) = [q for s in load(collect(["."], Options())[0]).sources if s.path == "backend.js" for q in s.queries]
+    assert '"runs"' in query.text and "pending" not in query.text  # read, planned below
+    findings = _check(root, monkeypatch)
+    refused = [f for f in findings if f["name"] == "schema-rejected"]
+    assert [(f["line"], f["metrics"].get("count", 1)) for f in refused] == [(4, 1)], refused  # the CREATE SCHEMA only
+    assert not [f for f in findings if f["name"] == "explain-error"], findings  # `relation "runs" does not exist`
 
 
 def _check_migrated(root, migration, queries, monkeypatch, pg_server):

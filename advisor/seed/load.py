@@ -118,9 +118,11 @@ def _send(conn, query, body: str, schemas: set[str], private: bool) -> tuple[int
                 return failed
 
 
-# pg-promise's name with the SQL-name filter, in any of its brackets: `${schema~}`, `$(schema:name)`, `$<s:alias>`
+# pg-promise's name with the SQL-name filter, in any of its brackets: `${schema~}`, `$(schema:name)`, `$<s:alias>`;
+# and a JS template's value before a `.`, `${quotedSchema}."runs"` in a code schema file: a qualifier the run writes
 _PGP_NAME = "|".join(
-    re.escape(o) + r"\s*\w+\s*(?:~|:name|:alias)\s*" + re.escape(c) for o, c in ("{}", "()", "<>", "[]", "//")
+    [re.escape(o) + r"\s*\w+\s*(?:~|:name|:alias)\s*" + re.escape(c) for o, c in ("{}", "()", "<>", "[]", "//")]
+    + [r"\{\s*[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*\s*\}"]
 )
 # psql's variables, `:SCHEMA`, `:'SCHEMA'`, `:"SCHEMA"` (graphile-worker's migrations are written with
 # `:GRAPHILE_WORKER_SCHEMA.jobs`, its runner replacing the name everywhere): outside strings and comments, and in a
@@ -213,8 +215,9 @@ def filled(text: str) -> str:
     """The statement with each psql variable as a stand-in of the same length: the variable's name in lower case,
     as a name, a quoted name or a literal (`:GRAPHILE_WORKER_SCHEMA.jobs` -> `graphile_worker_schema .jobs`): one
     schema advisor creates for them (see `_send`), the same name the EXPLAIN stage plans their queries on.  A
-    pg-promise name naming the schema (`${schema~}.blocks`, which its runner formats) goes: the table is made in
-    the search path, where the project's queries, written without it, find it.  A template that is part of a longer
+    pg-promise name naming the schema (`${schema~}.blocks`, which its runner formats), or a JS template's value
+    before a `.` (`${quotedSchema}."runs"`, in a code schema file), goes: the table is made in the search path, where
+    the project's queries, written without it (advisor reads them so), find it.  A template that is part of a longer
     name (`CREATE TABLE {}_messages`, a prefix the run writes) is underscores, the name the queries are planned on."""
     from advisor.parse import named_stand_ins
 
