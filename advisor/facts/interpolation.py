@@ -183,14 +183,18 @@ _JS_IDENTIFIER_CALL = re.compile(
 )
 _JS_CONSTANT = re.compile(r"\s*(\d+|'[^']*'|\"[^\"]*\"|[A-Z][A-Z0-9_]*(\.[A-Z0-9_]+)*)\s*")
 _JS_CHOICE = re.compile(r"[^?]+\?\s*(['\"`])[^'\"`]*\1\s*:\s*(['\"`])[^'\"`]*\2\s*")  # cond ? 'a' : 'b'
+# an enum's member, as TypeScript names them (`TestStatus.Ready`, `RunStatus.RepeatRun`): of an import advisor cannot
+# follow (a package's), a value that package's code wrote
+_JS_ENUM_MEMBER = re.compile(r"\s*[A-Z][A-Za-z0-9_]*\.[A-Z][A-Za-z0-9_]*\s*")
 
 
 def js_written_own(expr: str) -> bool:
     """What the code's own text looks like where advisor cannot follow it (an import, `this`, a function of
-    another module): a constant by its name, a quoting or number function's result, a property of `this`,
-    a run of placeholders (`_.times(n, i => `$${i + 1}`).join(",")`)."""
+    another module): a constant by its name, an enum's member, a quoting or number function's result, a property
+    of `this`, a run of placeholders (`_.times(n, i => `$${i + 1}`).join(",")`)."""
     return (
         _JS_CONSTANT.fullmatch(expr) is not None
+        or _JS_ENUM_MEMBER.fullmatch(expr) is not None
         or _JS_SAFE_CALL.match(expr.strip()) is not None
         or _JS_IDENTIFIER_CALL.match(expr) is not None
         or ("`$${" in expr and ".join(" in expr)
