@@ -95,3 +95,38 @@ def test_held_text_reads_one_assignment_of_a_name():
 def test_held_text_is_a_name_or_nothing(text):
     held = held_text(text, "t")
     assert held is None or ("`" not in held and "${" not in held and "'" not in held and held.replace("{}", ""))
+
+
+QUOTED = """\
+import pg from 'pg';
+export class Adapter {
+  constructor(config) {
+    this.runsTable = pg.escapeIdentifier(`${config.tableNamePrefix}_runs`);
+  }
+  async run(id) {
+    return this.pool.query({ text: `SELECT status FROM ${this.runsTable} WHERE id = $1`, values: [id] });
+  }
+  async byStatus(status) {
+    return this.pool.query(`SELECT id FROM ${this.runsTable} WHERE status = $1`, [status]);
+  }
+}
+export class Initializer {
+  async initialize() {
+    const runsTable = pg.escapeIdentifier(`${this.config.tableNamePrefix}_runs`);
+    await this.pool.query(`CREATE TABLE IF NOT EXISTS ${runsTable} (id UUID PRIMARY KEY, status INT NOT NULL)`);
+  }
+}
+"""
+
+
+def test_a_name_a_drivers_quoting_function_is_given_is_the_table(project):
+    """As holdout 54's adapter names its tables: `this.runsTable = pg.escapeIdentifier(`${prefix}_runs`)` in the
+    constructor, and a local `const runsTable = pg.escapeIdentifier(...)` where the schema is created: quoted, the
+    name is still the table `…_runs`, in the schema and in the queries alike."""
+    project({"lib/adapter.js": QUOTED, "advisor.toml": 'dialect = "postgres"\nschema = ["lib/adapter.js"]\n'})
+    loaded = load_project(["."], Options())
+    assert set(loaded.schema.tables) == {"___runs"}
+    texts = sorted(q.text for s in loaded.sources for q in s.queries if "SELECT" in q.text)
+    assert texts == ["SELECT id FROM {}_runs WHERE status = $1", "SELECT status FROM {}_runs WHERE id = $1"]
+    assert held_text("this.t = pg.escapeIdentifier(`${p}_runs`);", "t") == "{}_runs"
+    assert held_text("this.t = pg.escapeIdentifier(`${p}_runs` + x);", "t") is None  # not the quoted name alone

@@ -5,7 +5,8 @@
     `SELECT ... FROM ${this.logsTable} WHERE ...`        // the table `{}_logs_v3` in every statement
 
 Each part only the run knows is `{}` (advisor.sources.sql_shape.DYNAMIC_PLACEHOLDER): the statements of the module
-that name the member name one table, whose known part messages show (`…_logs_v3`). Read from the module's text, so
+that name the member name one table, whose known part messages show (`…_logs_v3`); the same when the module quotes
+the name as it sets it (`this.logsTable = pg.escapeIdentifier(`${prefix}_logs`)`). Read from the module's text, so
 that the SQL of its statements (advisor.sources.js_sql_text) and of its strings read as a schema file
 (advisor.schema.code_keys) name the table alike. A member set twice, or to anything else, holds no known text.
 """
@@ -21,6 +22,10 @@ _ASSIGNED = re.compile(r"\bthis\.([A-Za-z_$][\w$]*)\s*=(?![=>])\s*")
 _LITERAL = re.compile(r"'([^'\\\n]{1,200})'|\"([^\"\\\n]{1,200})\"|`([^`\\]{1,200})`")
 _FIELD = re.compile(r"\$\{[^{}`]{0,200}\}")
 _NAME = re.compile(r"(?:[\w$.]|\{\})+")  # a name: what else a member holds (a clause, a list) is not one
+# a driver's function that quotes an identifier (`pg.escapeIdentifier(...)`, `client.escapeIdentifier`, pg-format's
+# `format.ident`): the name it quotes is the table's, as the statement writes it
+QUOTING = re.compile(r"(?:[A-Za-z_$][\w$]*\.)*(?:escapeIdentifier|quoteIdentifier|quoteIdent|escapeId|ident)")
+_QUOTED = re.compile(QUOTING.pattern + r"\s*\(\s*")
 
 
 @lru_cache(maxsize=16)
@@ -37,8 +42,9 @@ def held_text(text: str, member: str) -> str | None:
     """The name `this.<member>` holds in the module whose text is `text`, `{}` for each part the run fills in;
     None unless the module assigns it once, a literal or a template of a name with some part known."""
     at = _members(text).get(member, [])
-    m = _LITERAL.match(text, at[0]) if len(at) == 1 else None
-    if m is None:
+    quoted = _QUOTED.match(text, at[0]) if len(at) == 1 else None  # `this.t = pg.escapeIdentifier(`${p}_runs`)`
+    m = _LITERAL.match(text, quoted.end() if quoted else at[0]) if len(at) == 1 else None
+    if m is None or (quoted and not re.match(r"\s*\)", text[m.end() : m.end() + 40])):
         return None
     value = _FIELD.sub(DYNAMIC_PLACEHOLDER, m.group(1) or m.group(2) or m.group(3) or "")
     return value if is_name(value) else None

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from advisor.ir import SqlQuery, TextMap
-from advisor.sources.held_names import held_text, is_name
+from advisor.sources.held_names import QUOTING, held_text, is_name
 from advisor.sources.js_flow import scope_names
 from advisor.sources.js_mongo_factories import returns
 from advisor.sources.js_names import returned
@@ -317,8 +317,17 @@ def held_name(f: JsFile, node, depth: int = 0, given: dict[str, str] | None = No
         text = _name_template(f, node, depth, given)
         return text if text is not None and is_name(text) else None
     if node.type == "call_expression":
-        return _method_name(f, node, depth)
+        return _quoted_name(f, node, depth) or _method_name(f, node, depth)
     return None
+
+
+def _quoted_name(f: JsFile, call, depth: int) -> str | None:
+    """`pg.escapeIdentifier(`${prefix}_runs`)`: the name a driver's quoting function is given (held_names.QUOTING)."""
+    fn = unwrap(call.child_by_field_name("function"))
+    args = arg_list(call.child_by_field_name("arguments"))
+    if fn is None or len(args) != 1 or QUOTING.fullmatch(f.src(fn)) is None:
+        return None
+    return held_name(f, args[0], depth + 1)
 
 
 def _name_template(f: JsFile, node, depth: int, given: dict[str, str] | None) -> str | None:
