@@ -142,3 +142,49 @@ def test_mongoose_4_remove_aliases_are_queries():
     got = [(q.location.line, q.operation, q.filter) for q in src.queries if isinstance(q, MongoQuery)]
     assert [(line, op) for line, op, _ in got] == [(3, "findByIdAndRemove"), (4, "findOneAndRemove")]
     assert list(got[0][2]) == ["_id"] and got[1][2] == {"clientID": got[1][2]["clientID"]}
+
+
+BANK_MODEL = """\
+import pkg from "mongoose";
+const { model } = pkg;
+import BankSchema from "./bank.schema.js";
+export const BankModel = model("bank", BankSchema);
+"""
+
+PLAYER_MODEL = """\
+import { model, Schema } from "mongoose";
+const PlayerSchema = new Schema({ name: String, owner: String });
+PlayerSchema.index({ owner: 1 });
+export const PlayerModel = model("player", PlayerSchema);
+"""
+
+BARREL = """\
+export * from "./bank.model.js";
+export { PlayerModel as Players } from "./player.model.js";
+"""
+
+GAME = """\
+import { BankModel } from "./database/index.js";
+import { Players } from "./database/index.js";
+export async function save(owner, name) {
+  await BankModel.updateOne({ owner }, { $set: { owner } }, { upsert: true });
+  await Players.updateOne({ name }, { $set: { owner } });
+}
+"""
+
+
+def test_a_model_mongoose_compiles_as_a_plain_call_and_passed_on_by_a_barrel_is_itself(project):
+    """As holdout 55's game client writes its models: `const { model } = pkg` from mongoose's default import (as
+    TypeScript compiles it), `export const BankModel = model("bank", ...)`, passed on by a barrel (`export * from`,
+    `export { A as B } from`) that the code imports from: the collections are `banks` and `players`, not collections
+    guessed from the imported names (`bankmodels`)."""
+    project({
+        "database/bank.schema.js": 'import { Schema } from "mongoose";\nexport default new Schema({ owner: String });\n',
+        "database/bank.model.js": BANK_MODEL,
+        "database/player.model.js": PLAYER_MODEL,
+        "database/index.js": BARREL,
+        "game.js": GAME,
+    })
+    loaded = load_project(["."], Options())
+    queries = [(q.location.line, q.collection) for s in loaded.sources if s.path == "game.js" for q in s.queries]
+    assert queries == [(4, "banks"), (5, "players")]

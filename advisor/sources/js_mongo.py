@@ -38,6 +38,7 @@ from advisor.sources.js_mongo_factories import (
     members_read,
     model_import,
     module_models,
+    reexports,
 )
 from advisor.sources.js_mongo_held import constructor_slot
 from advisor.sources.js_mongo_indexes import (
@@ -728,6 +729,8 @@ def _imported_receivers(f: JsFile, calls: list, result: SourceFile) -> None:
     top = module_models(f) if "export" in f.text and "model" in f.text else {}
     if top:  # `export default Dataset`, `export const ChannelModelAPI = conn.model('Channel', ...)`
         links_of(result).exported.update(top)
+    if "export" in f.text and " from " in f.text:
+        links_of(result).reexported += reexports(f)
     for q in result.queries:  # `import DatasetModel from "../models/dataset"`, `import { ChannelModelAPI } from ...`
         imported = model_import(f, q.model) if q.model and q.model not in f.models else None
         if imported is not None:

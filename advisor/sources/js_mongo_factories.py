@@ -195,9 +195,10 @@ def model_import(f: JsFile, name: str) -> tuple[str, str] | None:
 
 
 def _model_value(f: JsFile, value) -> Factory | None:
-    """`x.model('Device', schema[, collection])` with its name written: the model it is."""
+    """`x.model('Device', schema[, collection])` with its name written, or `model(...)` with `model` mongoose's
+    (`import { model } from "mongoose"`, `const { model } = mongoose`): the model it is."""
     base, calls = unchain(f, value)
-    if base is None or len(calls) != 1 or calls[0][0] != "model":
+    if len(calls) != 1 or calls[0][0] != "model" or (base is None and not mongoose_model(f)):
         return None
     args = arg_list(calls[0][1])
     name = constant_string(f, args[0], defaults=False) if len(args) >= 2 else None
@@ -207,6 +208,50 @@ def _model_value(f: JsFile, value) -> Factory | None:
     info = f.schemas.get(f.src(schema)) if schema is not None and schema.type == "identifier" else None
     coll = constant_string(f, args[2], defaults=False) if len(args) > 2 else (info or {}).get("collection")
     return Factory(True, name, None, coll)
+
+
+def reexports(f: JsFile) -> list[tuple[str, str, str]]:
+    """What the module passes on from others of the project: (the module, joined to this one's folder; its export,
+    "*" for all of them; the name here), for `export * from "./m"` and `export { A, B as C } from "./m"`."""
+    out = []
+    for st in f.root.named_children:
+        source = st.child_by_field_name("source") if st.type == "export_statement" else None
+        module = string_value(f, source) if source is not None else None
+        if module is None or not module.startswith("."):
+            continue
+        joined = posixpath.normpath(posixpath.join(posixpath.dirname(f.path), module))
+        clause = next((c for c in st.named_children if c.type in ("export_clause", "namespace_export")), None)
+        if clause is None and any(c.type == "*" for c in st.children):
+            out.append((joined, "*", "*"))
+        elif clause is not None and clause.type == "export_clause":
+            for spec in clause.named_children:
+                names = [f.src(c) for c in spec.named_children if c.type == "identifier"]
+                if spec.type == "export_specifier" and names:
+                    out.append((joined, names[0], names[-1]))
+    return out
+
+
+def mongoose_model(f: JsFile) -> bool:
+    """The module's own name `model` is mongoose's: imported by name, or taken from what it imports or requires as
+    mongoose (`import pkg from "mongoose"; const { model } = pkg;`, as TypeScript compiles a default import)."""
+    if f.imports.get("model") == "mongoose":
+        return True
+    for st in f.root.named_children:
+        if st.type not in ("lexical_declaration", "variable_declaration"):
+            continue
+        for d in st.named_children:
+            pattern, value = d.child_by_field_name("name"), unwrap(d.child_by_field_name("value"))
+            if pattern is None or pattern.type != "object_pattern" or value is None:
+                continue
+            names = {f.src(c) for c in pattern.named_children if c.type == "shorthand_property_identifier_pattern"}
+            mongoose = (
+                f.imports.get(f.src(value)) == "mongoose"
+                if value.type == "identifier"
+                else (required(f, value) == "mongoose")
+            )
+            if "model" in names and mongoose:
+                return True
+    return False
 
 
 def _required(f: JsFile, node) -> str | None:

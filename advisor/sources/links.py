@@ -112,6 +112,9 @@ class Links:
     # JS: the model factories the module exports, by export name; the queries on a call of an imported one
     factories: dict[str, Factory] = field(default_factory=dict)
     exported: dict[str, Factory] = field(default_factory=dict)  # and the models set on its exports, by property
+    # JS: what the module passes on from others (`export * from "./m"`, `export { A as B } from "./m"`): (the module,
+    # joined to this one's folder; its export, "*" for all; the name here)
+    reexported: list[tuple[str, str, str]] = field(default_factory=list)
     made: list[tuple[Made, MongoQuery]] = field(default_factory=list)
     # JS/TS: the enums of names the module declares, and the queries and indexes on another module's member of one
     # (advisor.sources.js_enums): (module, export, member, target)
@@ -595,7 +598,7 @@ def _made(sources: list[SourceFile]) -> None:
     """A query on what an imported function returns: on the model or collection it opens, when its module
     exports it as a factory (else it is not known to be MongoDB's, and no shape is kept)."""
     factories = {s.path: s.links.factories for s in sources if s.links is not None and s.links.factories}
-    exported = {s.path: s.links.exported for s in sources if s.links is not None and s.links.exported}
+    exported = _reexported(sources, {s.path: s.links.exported for s in sources if s.links and s.links.exported})
     for source in sources:
         for call, query in source.links.made if source.links is not None else ():
             factory = _factory(exported if call.value else factories, call)  # `Device.model`: a value, not a call
@@ -609,6 +612,26 @@ def _made(sources: list[SourceFile]) -> None:
             path = next((p for p in module_paths(module) if export in exported.get(p, {})), None)
             if path is not None:
                 query.collection, query.model, _ = made(exported[path][export], (), (), query.collection)
+
+
+def _reexported(sources: list[SourceFile], exported: dict[str, dict[str, Factory]]) -> dict[str, dict[str, Factory]]:
+    """The models each module exports, with those it passes on from others (a barrel, `export * from
+    "./players.model.js"`), followed through a few barrels of barrels."""
+    passing = {s.path: s.links.reexported for s in sources if s.links is not None and s.links.reexported}
+    for _ in range(3) if passing else ():
+        grown = False
+        for path, reexports in passing.items():
+            own = exported.setdefault(path, {})
+            for module, name, local in reexports:
+                origin = next((exported[p] for p in module_paths(module) if p in exported), {})
+                for export, factory in origin.items() if name == "*" else [(name, origin.get(name))]:
+                    key = export if name == "*" else local
+                    if factory is not None and key not in own and export != "default":
+                        own[key] = factory
+                        grown = True
+        if not grown:
+            break
+    return exported
 
 
 def _passed_factories(sources: list[SourceFile]) -> None:
