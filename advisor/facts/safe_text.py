@@ -97,14 +97,15 @@ def quoted_literal(built: list[str | ast.expr] | None) -> bool:
 
 
 def setting_read(node: ast.expr, tree: ast.Module) -> ast.expr | None:
-    """For a read of one named setting (`cfg["K"]`, `cfg.get("K", default)`, `os.getenv("K", default)`), the
-    default it may return instead (an ast.Constant None when it has none); None when it is not such a read."""
+    """For a read of one named setting (`cfg["K"]`, `cfg.get("K", default)`, `os.getenv("K", default)`, the name
+    also a text constant of the module's, `os.environ.get(ENV_TIMEOUT)`), the default it may return instead (an
+    ast.Constant None when it has none); None when it is not such a read."""
     if isinstance(node, ast.Subscript):
         key = node.slice
-        if _text(key) and _dotted(node.value, tree) in SETTINGS:
+        if _text(key, tree) and _dotted(node.value, tree) in SETTINGS:
             return ast.Constant(None)
         return None
-    if not isinstance(node, ast.Call) or not node.args or not _text(node.args[0]) or node.keywords:
+    if not isinstance(node, ast.Call) or not node.args or not _text(node.args[0], tree) or node.keywords:
         return None
     func = node.func
     named = _dotted(func, tree) in SETTING_CALLS
@@ -115,8 +116,25 @@ def setting_read(node: ast.expr, tree: ast.Module) -> ast.expr | None:
     return node.args[1] if len(node.args) == 2 else ast.Constant(None) if len(node.args) == 1 else None
 
 
-def _text(node: ast.expr) -> bool:
+def _text(node: ast.expr, tree: ast.Module | None = None) -> bool:
+    """A text literal, or a name the module binds once, at its top level, to one."""
+    if isinstance(node, ast.Name) and tree is not None:
+        return node.id in _module_texts(tree)
     return isinstance(node, ast.Constant) and isinstance(node.value, str)
+
+
+@lru_cache(maxsize=32)
+def _module_texts(tree: ast.Module) -> frozenset[str]:
+    """The names a module binds exactly once, at its top level, to a text literal."""
+    bound: dict[str, list[ast.expr | None]] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            for t in targets:
+                for n in ast.walk(t):
+                    if isinstance(n, ast.Name):
+                        bound.setdefault(n.id, []).append(stmt.value if t is n else None)
+    return frozenset(k for k, v in bound.items() if len(v) == 1 and v[0] is not None and _text(v[0]))
 
 
 def _dotted(node: ast.expr, tree: ast.Module) -> str | None:
