@@ -12,7 +12,7 @@ import ast
 import builtins
 import collections
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cached_property
 from typing import Any
 
@@ -134,20 +134,20 @@ def _init_assigns(init: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, ast
     """`self.<member> = value` (or `self.<member>: T = value`) in a constructor, by member (read once per
     constructor)."""
 
-    def assigns() -> dict[str, ast.expr]:
-        out = {}
-        for a in ast.walk(init):
-            if isinstance(a, ast.Assign) and len(a.targets) == 1:
-                target, value = a.targets[0], a.value
-            elif isinstance(a, ast.AnnAssign) and a.value is not None:
-                target, value = a.target, a.value
-            else:
-                continue
-            if isinstance(target, ast.Attribute) and self_attr(target):
-                out[target.attr] = value
-        return out
+    return kept(init, "self_assigns", lambda: dict(self_assignments(init)))
 
-    return kept(init, "self_assigns", assigns)
+
+def self_assignments(node: ast.AST) -> Iterator[tuple[str, ast.expr]]:
+    """(member, value) of each `self.<member> = value` or `self.<member>: T = value` under the node, in order."""
+    for a in ast.walk(node):
+        if isinstance(a, ast.Assign) and len(a.targets) == 1:
+            target, value = a.targets[0], a.value
+        elif isinstance(a, ast.AnnAssign) and a.value is not None:
+            target, value = a.target, a.value
+        else:
+            continue
+        if isinstance(target, ast.Attribute) and self_attr(target):
+            yield target.attr, value
 
 
 class Classes:
@@ -393,15 +393,7 @@ def _attributes(cls: ast.ClassDef, assigned: dict[str, list[ast.AST]]) -> list[t
         elif isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name) and item.value is not None:
             out.append((item.target.id, _text(item.value, assigned)))
         elif isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            for node in ast.walk(item):
-                if isinstance(node, ast.Assign) and len(node.targets) == 1:
-                    target, value = node.targets[0], node.value
-                elif isinstance(node, ast.AnnAssign) and node.value is not None:
-                    target, value = node.target, node.value
-                else:
-                    continue
-                if isinstance(target, ast.Attribute) and self_attr(target):
-                    out.append((target.attr, _text(value, assigned)))
+            out += [(member, _text(value, assigned)) for member, value in self_assignments(item)]
     return out
 
 
