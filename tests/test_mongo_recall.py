@@ -383,3 +383,27 @@ class SessionStore:
     assert {i.table for i in loaded.schema.indexes} == {"SessionStore.collection"}
     found = [(catalogue.lookup(f.rule).name, f.location.line) for f in engine.check(["."]).active]
     assert found == [("redundant-index", 13)], found  # user_id_1 is a prefix of (user_id, created_at): they meet
+
+
+def test_an_array_the_code_fills_after_writing_it_is_the_runs_not_empty():
+    """As holdout 55's observer writes it: `const live = []`, then `live.push(key)` in a loop, then `{ type: { $nin: live
+    } }`: the list is what the run fills in, not the empty literal (an empty `$nin` matches everything; an empty `$in`
+    nothing). A list only written stays the literal, and so does a written one the code adds to."""
+    src = extract("observer.js", """\
+const db = client.db("game");
+async function sweep(entities, specials) {
+  const live = [];
+  for (const key in specials) live.push(key);
+  const ids = [];
+  ids[0] = entities[0]._id;
+  const fixed = ["a", "b"];
+  const or = [{ owner: 1 }];
+  if (specials.x) or.push({ owner: 2 });
+  await db.collection("entities").deleteMany({ type: { $nin: live }, _id: { $in: ids }, kind: { $in: fixed }, $or: or });
+}
+""")
+    (q,) = mongo(src)
+    assert isinstance(q.filter["type"]["$nin"], Placeholder) and q.filter["type"]["$nin"].kind == "array"
+    assert isinstance(q.filter["_id"]["$in"], Placeholder)
+    assert q.filter["kind"]["$in"] == ["a", "b"]
+    assert q.filter["$or"] == [{"owner": 1}]  # a written list grown under a condition: what it is known to hold

@@ -322,6 +322,16 @@ def _call_kind(f: JsFile, node) -> Placeholder:
     return Placeholder("unknown", text)
 
 
+def _grown(f: JsFile, name: str, declared) -> bool:
+    """The array a name is bound to is filled after it is written (`name.push(x)`, `unshift`, `splice`, `name[i] =`),
+    anywhere in the file after it: an empty literal is not what the run holds (a written one keeps its elements,
+    `[{ userId }, ...]` then a pushed clause: those it is known to hold)."""
+    grows = re.compile(
+        rb"\b" + re.escape(name.encode()) + rb"\s*(?:\.\s*(?:push|unshift|splice)\s*\(|\[[^\]]*\]\s*=(?!=))"
+    )
+    return grows.search(f.data, declared.end_byte) is not None
+
+
 def read_value(f: JsFile, node, path: tuple, spans: dict, state: dict, depth: int = 0) -> Any:
     """A JS expression as a static Python value (dict/list/str/number/bool/None/Regex/Placeholder)."""
     node = unwrap(node)
@@ -406,6 +416,13 @@ def read_value(f: JsFile, node, path: tuple, spans: dict, state: dict, depth: in
                 "number" if isinstance(default, (int, float)) else "string" if isinstance(default, str) else "unknown"
             )
             return Placeholder(kind, name)
+        if (
+            resolved is not None
+            and resolved.type == "array"
+            and not resolved.named_children
+            and _grown(f, name, resolved)
+        ):
+            return Placeholder("array", name)  # `const live = []`, then `live.push(key)`: all of it the run's
         if resolved is not None and depth < 8 and resolved.start_byte != node.start_byte:
             return read_value(f, resolved, path, spans, state, depth + 1)
         return Placeholder("unknown", name)
