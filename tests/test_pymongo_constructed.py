@@ -145,3 +145,11 @@ def test_a_build_passing_a_text_constant_names_it(project):
     project(files)
     loaded = load(collect(["."], Options())[0])
     assert {c for p, _, c in _collections(loaded) if p == "app/tokens.py"} == {"api_tokens"}
+
+
+def test_a_build_under_an_imported_alias_is_counted(project):
+    files = dict(FILES)
+    files["app/audit.py"] = 'from app.tokens import TokenRepo as Repo\n\n\ndef audit(db):\n    return Repo(db, "audit")\n'
+    project(files)
+    loaded = load(collect(["."], Options())[0])
+    assert {c for p, _, c in _collections(loaded) if p == "app/tokens.py"} == {"TokenRepo._collection"}

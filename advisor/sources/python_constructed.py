@@ -87,15 +87,15 @@ def _names_class(node: ast.AST, cls: str, module: str, here: str, imported: dict
     else:
         return False
     for ref in refs:
-        name = ref.id if isinstance(ref, ast.Name) else ref.attr if isinstance(ref, ast.Attribute) else ""
-        if name != cls:
-            continue
-        if isinstance(ref, ast.Attribute):
+        if isinstance(ref, ast.Attribute) and ref.attr == cls:
             return True  # `repos.BlacklistRepo(...)`: by its module's name, taken as the class's
-        if here == module:
+        if not isinstance(ref, ast.Name):
+            continue
+        if ref.id == cls and here == module:
             return True
-        brought = imported.get(cls)
-        return brought is not None and brought[1] == cls and same_module(module, brought[0])
+        brought = imported.get(ref.id)  # `from .repos import BlacklistRepo as Repo`: the class under another name
+        if brought is not None and brought[1] == cls and same_module(module, brought[0]):
+            return True
     return False
 
 
