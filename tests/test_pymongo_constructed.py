@@ -4,6 +4,8 @@ builds them (`TokenRepo(db, config.token_collection)`), and every index declared
 `db[config.token_collection]` with `config` a parameter annotated with the settings class. Read whole, queries and
 declarations meet on the settings' default names. Written here in that style; nothing is copied."""
 
+import pytest
+
 from advisor import catalogue, engine
 from advisor.discovery import collect
 from advisor.loader import load
@@ -107,49 +109,32 @@ def test_its_claims_rest_on_the_declarations_another_module_makes(project):
     ], found
 
 
-def test_builds_that_name_two_collections_leave_it_one_per_instance(project):
-    files = dict(FILES)
-    files["app/audit.py"] = 'from app.tokens import TokenRepo\n\n\ndef audit(db):\n    return TokenRepo(db, "audit")\n'
-    project(files)
+@pytest.mark.parametrize(
+    "path,text,named",
+    [
+        # builds naming two collections: one per instance
+        ("app/audit.py", 'from app.tokens import TokenRepo\n\n\ndef audit(db):\n    return TokenRepo(db, "audit")\n', None),
+        # a build under an imported alias is one of them
+        ("app/audit.py", 'from app.tokens import TokenRepo as R\n\n\ndef audit(db):\n    return R(db, "audit")\n', None),
+        # a build whose name advisor cannot read
+        ("app/audit.py", "from app.tokens import TokenRepo\n\n\ndef audit(db, name):\n    return TokenRepo(db, name)\n", None),
+        # a subclass may pass another name to super().__init__
+        (
+            "app/special.py",
+            "from app.tokens import TokenRepo\n\n\nclass Special(TokenRepo):\n"
+            "    def __init__(self, db):\n        super().__init__(db, 'special')\n",
+            None,
+        ),
+        # the only build passes a module's text constant
+        (
+            "app/backend.py",
+            'from app.tokens import TokenRepo\n\nTOKENS = "api_tokens"\n\n\ndef build(db):\n    return TokenRepo(db, TOKENS)\n',
+            "api_tokens",
+        ),
+    ],
+    ids=["two-names", "alias", "unread", "subclass", "constant"],
+)
+def test_what_the_builds_say_names_it_or_leaves_it_one_per_instance(project, path, text, named):
+    project(dict(FILES) | {path: text})
     loaded = load(collect(["."], Options())[0])
-    assert {c for p, _, c in _collections(loaded) if p == "app/tokens.py"} == {"TokenRepo._collection"}
-
-
-def test_a_build_whose_name_advisor_cannot_read_leaves_it_one_per_instance(project):
-    files = dict(FILES)
-    files["app/audit.py"] = (
-        "from app.tokens import TokenRepo\n\n\ndef audit(db, name):\n    return TokenRepo(db, name)\n"
-    )
-    project(files)
-    loaded = load(collect(["."], Options())[0])
-    assert {c for p, _, c in _collections(loaded) if p == "app/tokens.py"} == {"TokenRepo._collection"}
-
-
-def test_a_subclass_may_name_another_so_it_stays_one_per_instance(project):
-    files = dict(FILES)
-    files["app/special.py"] = (
-        "from app.tokens import TokenRepo\n\n\nclass Special(TokenRepo):\n"
-        "    def __init__(self, db):\n        super().__init__(db, 'special')\n"
-    )
-    project(files)
-    loaded = load(collect(["."], Options())[0])
-    assert {c for p, _, c in _collections(loaded) if p == "app/tokens.py"} == {"TokenRepo._collection"}
-
-
-def test_a_build_passing_a_text_constant_names_it(project):
-    files = dict(FILES)
-    files["app/backend.py"] = (
-        'from app.tokens import TokenRepo\n\nTOKENS = "api_tokens"\n\n\ndef build(db):\n'
-        "    return TokenRepo(db, TOKENS)\n"
-    )
-    project(files)
-    loaded = load(collect(["."], Options())[0])
-    assert {c for p, _, c in _collections(loaded) if p == "app/tokens.py"} == {"api_tokens"}
-
-
-def test_a_build_under_an_imported_alias_is_counted(project):
-    files = dict(FILES)
-    files["app/audit.py"] = 'from app.tokens import TokenRepo as Repo\n\n\ndef audit(db):\n    return Repo(db, "audit")\n'
-    project(files)
-    loaded = load(collect(["."], Options())[0])
-    assert {c for p, _, c in _collections(loaded) if p == "app/tokens.py"} == {"TokenRepo._collection"}
+    assert {c for p, _, c in _collections(loaded) if p == "app/tokens.py"} == {named or "TokenRepo._collection"}
