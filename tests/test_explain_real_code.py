@@ -253,6 +253,36 @@ def test_a_js_templates_schema_qualifier_of_a_code_schema_file_is_the_search_pat
     assert not [f for f in findings if f["name"] == "explain-error"], findings  # `relation "runs" does not exist`
 
 
+def test_a_column_a_schema_statement_advisor_did_not_send_makes_is_said_to_be_missing_for_that(
+    tmp_path, monkeypatch, pg_server
+):
+    """Holdout 54: a DO block that adds `meta` holds text the code writes in (`${pg.escapeLiteral(...)}`), so advisor
+    does not send it, and the claim query on `meta` cannot be planned. The note says the missing column is made by
+    a statement advisor did not load, not only PostgreSQL's `column "meta" does not exist`."""
+    monkeypatch.setenv("ADVISOR_DSN", pg_server.conninfo())
+    root = tmp_path / "shards"
+    root.mkdir()
+    (root / "advisor.toml").write_text('dialect = "postgres"\nschema = ["init.js"]\n')
+    (root / "init.js").write_text(
+        "export async function init(pool, prefix) {\n"
+        "  await pool.query(`CREATE TABLE IF NOT EXISTS tests (run_id UUID NOT NULL, n INT NOT NULL, PRIMARY KEY (run_id, n));\n"
+        "    DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM information_schema.columns\n"
+        "      WHERE table_name = ${pg.escapeLiteral(prefix)} AND column_name = 'meta') THEN\n"
+        "      ALTER TABLE tests ADD COLUMN meta JSONB NOT NULL DEFAULT '{}'::jsonb;\n"
+        "    END IF; END $$;`);\n"
+        "}\n"
+    )
+    (root / "claim.js").write_text(
+        "export async function claim(pool, runId, project) {\n"
+        "  return pool.query(`SELECT n FROM tests WHERE run_id = $1 AND meta->'projects' ? $2 LIMIT 1`, [runId, project]);\n"
+        "}\n"
+    )
+    findings = _check(root, monkeypatch)
+    (note,) = [f for f in findings if f["name"] == "explain-error"]
+    assert 'column "meta" does not exist' in note["message"], note
+    assert '"meta" is made by a schema statement advisor did not load (shards/init.js:3,' in note["message"], note
+
+
 def _check_migrated(root, migration, queries, monkeypatch, pg_server):
     """`check --explain` of a project of one migration file (its schema) and one file of queries, on the server."""
     monkeypatch.setenv("ADVISOR_DSN", pg_server.conninfo())

@@ -46,7 +46,9 @@ def explain_project(project: Project, options: Options, hits: Hits) -> Hits:
     try:
         for note in workload.prepared.notes:
             print(f"advisor: note: {note}", file=sys.stderr)
-        out = _rejected_note(workload.prepared.load_errors) + _unplanned_note(workload.runs)
+        out = _rejected_note(workload.prepared.load_errors) + _unplanned_note(
+            workload.runs, workload.prepared.load_errors
+        )
         by_query: dict[Location, Hits] = {}
         for name, hit in hits:
             if hit.query_location is not None:
@@ -232,21 +234,24 @@ def _lines(locations: list[Location]) -> list:
     return [f"{loc.path}:{loc.line}" for loc in locations]
 
 
-def _unplanned_note(runs: list[QueryRun]) -> Hits:
+def _unplanned_note(runs: list[QueryRun], load_errors: list | None = None) -> Hits:
     """One note for the project on the statements PostgreSQL could not plan (a table advisor could not seed, a
     template it cannot fill, a statement for another server), at the first of them: what advisor could not see
-    there, not a claim about the code."""
+    there, not a claim about the code; what they lack named as advisor's doing when a schema statement it did not
+    load makes it."""
     failed = sorted((r for r in runs if r.plan is None), key=lambda r: (r.query.location.path, r.query.location.line))
     if not failed:
         return []
     first, where = failed[0].query, [r.query.location for r in failed]
+    unloaded = _made_unloaded(failed, load_errors or [])
     return [
         (
             "explain-error",
             Hit(
                 f"PostgreSQL could not plan {_where(where, 'statement', len(runs))}, so advisor has no plan findings "
                 f"or index advice for {'it' if len(failed) == 1 else 'them'}: {error_summary([r.error or '' for r in failed])}"
-                + ("" if len(failed) == 1 else " (the first is here)"),
+                + ("" if len(failed) == 1 else " (the first is here)")
+                + unloaded,
                 first.location,
                 help="where a table is missing, point `schema` at every file that builds the schema (one it failed "
                 "to load is a schema-rejected note); a statement written for another server or with a template "
@@ -258,6 +263,29 @@ def _unplanned_note(runs: list[QueryRun]) -> Hits:
             ),
         )
     ]
+
+
+_MISSING = re.compile(r'(?:relation|column) "(?:[^"]*\.)?([^".]+)" does not exist')
+
+
+def _made_unloaded(failed: list[QueryRun], load_errors: list) -> str:
+    """What the statements lack that a schema statement advisor did not load (refused, rejected) would have made
+    (`column "meta" does not exist`, the column a DO block advisor did not send adds, LoadError.makes), said with
+    that statement's place: advisor's doing, not the project's ('' when none is)."""
+    missing = [m.group(1).lower() for r in failed if r.error and (m := _MISSING.search(r.error))]
+    made: dict[str, Location] = {}
+    for e in sorted(load_errors, key=lambda e: (e.path, e.line)):
+        for name in getattr(e, "makes", "").split() if not getattr(e, "stand_in", "") else ():
+            made.setdefault(name, Location(e.path, e.line, 1))
+    named = [n for n in dict.fromkeys(missing) if n in made]
+    if not named:
+        return ""
+    first = made[named[0]]
+    more = f" (and {len(named) - 1} more)" if len(named) > 1 else ""
+    return (
+        f'; "{named[0]}"{more} is made by a schema statement advisor did not load ({first.path}:{first.line}, in the '
+        "schema-rejected note)"
+    )
 
 
 def _rejected_note(errors: list) -> Hits:

@@ -38,6 +38,13 @@ class LoadError:
     stopped: bool = False  # the load's budget ran out here: it and the statements after it were not loaded
     unmade: str = ""  # the table it needs whose CREATE advisor did not send: PostgreSQL's error is advisor's doing
     stand_in: str = ""  # not an error: the table advisor made empty for the references to it (_stand_ins)
+    # the tables, views and columns it would have made (`CREATE TABLE x`, `ADD COLUMN meta`), lower case, kept with
+    # the cached database (its statement is not): a statement planned without them lacks them for want of this one
+    makes: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.makes and self.statement:
+            self.makes = " ".join(sorted({_bare(m) for m in _MAKES.findall(self.statement)}))
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.summary}"
@@ -140,6 +147,11 @@ _PSQL = re.compile(
 )
 
 
+_MAKES = re.compile(
+    r"\b(?:CREATE\s+(?:OR\s+REPLACE\s+)?(?:(?:GLOBAL|LOCAL|TEMP|TEMPORARY|UNLOGGED|MATERIALIZED)\s+)*(?:TABLE|VIEW)"
+    r"|ADD\s+(?!(?:CONSTRAINT|PRIMARY|UNIQUE|FOREIGN|CHECK|EXCLUDE)\b)(?:COLUMN\s+)?)\s*(?:IF\s+NOT\s+EXISTS\s+)?((?:\"[^\"]+\"|[\w$]+)(?:\s*\.\s*(?:\"[^\"]+\"|[\w$]+))?)",
+    re.IGNORECASE,
+)
 _CREATED_TABLE = re.compile(
     r"\s*CREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:(?:TEMP|TEMPORARY|UNLOGGED)\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?"
     r"((?:\"[^\"]+\"|[\w$]+)(?:\s*\.\s*(?:\"[^\"]+\"|[\w$]+))?)",
