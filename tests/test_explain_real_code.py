@@ -127,6 +127,17 @@ def _project(tmp_path):
     return root
 
 
+def _on_server(tmp_path, name: str, schema: str, files: dict[str, str], monkeypatch, pg_server):  # noqa: F811
+    """The root of a project of `files` whose config names `schema`, to be checked against the test server."""
+    monkeypatch.setenv("ADVISOR_DSN", pg_server.conninfo())
+    root = tmp_path / name
+    root.mkdir()
+    (root / "advisor.toml").write_text(f'dialect = "postgres"\nschema = ["{schema}"]\n')
+    for path, text in files.items():
+        (root / path).write_text(text)
+    return root
+
+
 def _check(root, monkeypatch):
     from advisor.cli import main
 
@@ -220,12 +231,7 @@ def test_a_js_templates_schema_qualifier_of_a_code_schema_file_is_the_search_pat
         "text)",
     ]
     assert filled("CREATE SCHEMA IF NOT EXISTS ${quotedSchema}") == "CREATE SCHEMA IF NOT EXISTS ${quotedSchema}"
-    monkeypatch.setenv("ADVISOR_DSN", pg_server.conninfo())
-    root = tmp_path / "flow"
-    root.mkdir()
-    (root / "package.json").write_text('{"name": "flow", "dependencies": {"postgres": "^3"}}')
-    (root / "advisor.toml").write_text('dialect = "postgres"\nschema = ["migrations.js"]\n')
-    (root / "migrations.js").write_text(
+    migrations = (
         "export function migrations(schema) {\n"
         "  const quotedSchema = quote(schema);\n"
         "  return [\n"
@@ -235,12 +241,15 @@ def test_a_js_templates_schema_qualifier_of_a_code_schema_file_is_the_search_pat
         "  ];\n"
         "}\n"
     )
-    (root / "backend.js").write_text(
+    backend = (
         'import postgres from "postgres";\n'
         "export async function due(pg, schema) {\n"
         '  return pg`SELECT "id" FROM ${pg(schema)}."runs" WHERE "status" = ${"pending"}`;\n'
         "}\n"
     )
+    package = '{"name": "flow", "dependencies": {"postgres": "^3"}}'
+    files = {"package.json": package, "migrations.js": migrations, "backend.js": backend}
+    root = _on_server(tmp_path, "flow", "migrations.js", files, monkeypatch, pg_server)
     from advisor.discovery import collect
     from advisor.loader import load
 
@@ -259,11 +268,7 @@ def test_a_column_a_schema_statement_advisor_did_not_send_makes_is_said_to_be_mi
     """Holdout 54: a DO block that adds `meta` holds text the code writes in (`${pg.escapeLiteral(...)}`), so advisor
     does not send it, and the claim query on `meta` cannot be planned. The note says the missing column is made by
     a statement advisor did not load, not only PostgreSQL's `column "meta" does not exist`."""
-    monkeypatch.setenv("ADVISOR_DSN", pg_server.conninfo())
-    root = tmp_path / "shards"
-    root.mkdir()
-    (root / "advisor.toml").write_text('dialect = "postgres"\nschema = ["init.js"]\n')
-    (root / "init.js").write_text(
+    init = (
         "export async function init(pool, prefix) {\n"
         "  await pool.query(`CREATE TABLE IF NOT EXISTS tests (run_id UUID NOT NULL, n INT NOT NULL, PRIMARY KEY (run_id, n));\n"
         "    DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM information_schema.columns\n"
@@ -272,11 +277,12 @@ def test_a_column_a_schema_statement_advisor_did_not_send_makes_is_said_to_be_mi
         "    END IF; END $$;`);\n"
         "}\n"
     )
-    (root / "claim.js").write_text(
+    claim = (
         "export async function claim(pool, runId, project) {\n"
         "  return pool.query(`SELECT n FROM tests WHERE run_id = $1 AND meta->'projects' ? $2 LIMIT 1`, [runId, project]);\n"
         "}\n"
     )
+    root = _on_server(tmp_path, "shards", "init.js", {"init.js": init, "claim.js": claim}, monkeypatch, pg_server)
     findings = _check(root, monkeypatch)
     (note,) = [f for f in findings if f["name"] == "explain-error"]
     assert 'column "meta" does not exist' in note["message"], note
@@ -373,11 +379,7 @@ def test_a_project_without_schema_files_is_checked_and_says_why_nothing_was_plan
 
 def test_the_schemas_the_files_create_are_on_the_search_path(tmp_path, monkeypatch, pg_server):
     """A message store's functions name their tables bare: its role's search path has the store's schema."""
-    monkeypatch.setenv("ADVISOR_DSN", pg_server.conninfo())
-    root = tmp_path / "store"
-    root.mkdir()
-    (root / "advisor.toml").write_text('dialect = "postgres"\nschema = ["schema.sql"]\n')
-    (root / "schema.sql").write_text(
+    schema = (
         "CREATE SCHEMA IF NOT EXISTS message_store;\n"
         "CREATE TABLE message_store.messages (id bigserial PRIMARY KEY, stream_name text NOT NULL, data jsonb);\n"
         "CREATE FUNCTION message_store.stream_version(stream text) RETURNS bigint AS $$\n"
@@ -388,6 +390,7 @@ def test_the_schemas_the_files_create_are_on_the_search_path(tmp_path, monkeypat
         "END;\n"
         "$$ LANGUAGE plpgsql;\n"
     )
+    root = _on_server(tmp_path, "store", "schema.sql", {"schema.sql": schema}, monkeypatch, pg_server)
     findings = _check(root, monkeypatch)
     assert not [f for f in findings if f["name"] in ("explain-error", "schema-rejected")], findings
 

@@ -119,22 +119,26 @@ def setting_read(node: ast.expr, tree: ast.Module) -> ast.expr | None:
 def _text(node: ast.expr, tree: ast.Module | None = None) -> bool:
     """A text literal, or a name the module binds once, at its top level, to one."""
     if isinstance(node, ast.Name) and tree is not None:
-        return node.id in _module_texts(tree)
+        return node.id in module_text_names(tree)
     return isinstance(node, ast.Constant) and isinstance(node.value, str)
 
 
 @lru_cache(maxsize=32)
-def _module_texts(tree: ast.Module) -> frozenset[str]:
-    """The names a module binds exactly once, at its top level, to a text literal."""
+def module_text_names(tree: ast.Module) -> dict[str, str]:
+    """name -> text, for the names a module binds exactly once at its top level, to a text literal."""
     bound: dict[str, list[ast.expr | None]] = {}
-    for stmt in tree.body:
-        if isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-            for t in targets:
-                for n in ast.walk(t):
-                    if isinstance(n, ast.Name):
-                        bound.setdefault(n.id, []).append(stmt.value if t is n else None)
-    return frozenset(k for k, v in bound.items() if len(v) == 1 and v[0] is not None and _text(v[0]))
+    for node in tree.body:
+        targets = (
+            node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        )
+        for t in targets:
+            if isinstance(t, ast.Name):
+                bound.setdefault(t.id, []).append(getattr(node, "value", None))
+    return {
+        name: values[0].value
+        for name, values in bound.items()
+        if len(values) == 1 and isinstance(values[0], ast.Constant) and isinstance(values[0].value, str)
+    }
 
 
 def _dotted(node: ast.expr, tree: ast.Module) -> str | None:

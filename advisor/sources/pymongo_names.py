@@ -16,7 +16,7 @@ from advisor.facts.ast_nodes import position, walk
 from advisor.ir import Location
 from advisor.sources.pymongo_tables import TableUses
 from advisor.sources.python_classes import Classes, base_names, constructor_parameter, returned_values, self_attr
-from advisor.sources.python_modules import from_imports
+from advisor.sources.python_modules import class_annotation, from_imports
 from advisor.sources.python_mutations import Mutations
 
 MONGO_MODULES = {"pymongo", "motor", "mongomock", "bson", "gridfs"}
@@ -191,10 +191,8 @@ class Names:
         fn = self.functions.get(self.function.get(id(param), 0))
         args = getattr(fn, "args", None)
         for arg in (args.posonlyargs + args.args + args.kwonlyargs) if args is not None else []:
-            ann = arg.annotation
-            if arg.arg == param.id and ann is not None:
-                text = ann.value if isinstance(ann, ast.Constant) and isinstance(ann.value, str) else ast.unparse(ann)
-                return text if re.fullmatch(r"[A-Z]\w*", text) else None
+            if arg.arg == param.id:
+                return class_annotation(arg.annotation)
         return None
 
     @cached_property

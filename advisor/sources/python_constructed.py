@@ -17,7 +17,15 @@ from collections.abc import Iterator
 
 from advisor.ir import IndexDef, SourceFile
 from advisor.mongo.shape import MongoQuery
-from advisor.sources.python_modules import imported_texts, imports, module_name, module_texts, same_module, tree_of
+from advisor.sources.python_modules import (
+    class_annotation,
+    imported_texts,
+    imports,
+    module_name,
+    module_texts,
+    same_module,
+    tree_of,
+)
 from advisor.sources.python_settings import settings_defaults, settled_name
 
 
@@ -30,13 +38,15 @@ def settle_constructed(sources: list[SourceFile]) -> None:
             named[coll] = (module_name(source.path), cls, param, at)
     if not named:
         return
-    settled = {coll: name for coll, names in _given(sources, named).items() if len(names) == 1 for name in names}
+    settled = {
+        coll: name for coll, names in _given(sources, named).items() if len(names) == 1 for name in names if name
+    }
     for source in sources:
         for target in [*source.queries, *source.indexes]:
-            if isinstance(target, MongoQuery) and settled.get(target.collection):
-                target.collection = settled[target.collection] or target.collection
-            elif isinstance(target, IndexDef) and settled.get(target.table):
-                target.table = settled[target.table] or target.table
+            if isinstance(target, MongoQuery) and target.collection in settled:
+                target.collection = settled[target.collection]
+            elif isinstance(target, IndexDef) and target.table in settled:
+                target.table = settled[target.table]
 
 
 def _given(sources: list[SourceFile], named: dict[str, tuple[str, str, str, int]]) -> dict[str, set[str | None]]:
@@ -125,8 +135,6 @@ def _name(
     if isinstance(arg, ast.Attribute) and isinstance(arg.value, ast.Name) and arg.value.id != "self":
         holder = arg.value.id
         if holder in params:  # `config.users` with `config: Settings`: the class's field
-            ann = params[holder].annotation
-            text = ann.value if isinstance(ann, ast.Constant) and isinstance(ann.value, str) else ""
-            holder = text or (ann.id if isinstance(ann, ast.Name) else "")
+            holder = class_annotation(params[holder].annotation) or ""
         return settled_name(f"<{holder}.{arg.attr}>", source, defaults, imported) if holder else None
     return None

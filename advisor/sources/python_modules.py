@@ -5,10 +5,12 @@ texts a module binds once to a name at its top level (`FIELD_STATUS = "status"`)
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import PurePosixPath
 
 from advisor.facts.python_parse import parse_python
+from advisor.facts.safe_text import module_text_names
 from advisor.ir import SourceFile
 
 
@@ -55,28 +57,22 @@ def module_texts(sources: list[SourceFile]) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
     for source in sources:
         tree = tree_of(source)
-        if tree is None:
-            continue
-        bound: dict[str, list[ast.expr | None]] = {}
-        for node in tree.body:
-            targets = (
-                node.targets
-                if isinstance(node, ast.Assign)
-                else [node.target]
-                if isinstance(node, ast.AnnAssign)
-                else []
-            )
-            for t in targets:
-                if isinstance(t, ast.Name):
-                    bound.setdefault(t.id, []).append(getattr(node, "value", None))
-        texts = {
-            name: values[0].value
-            for name, values in bound.items()
-            if len(values) == 1 and isinstance(values[0], ast.Constant) and isinstance(values[0].value, str)
-        }
+        texts = dict(module_text_names(tree)) if tree is not None else {}
         if texts:
             out[module_name(source.path)] = texts
     return out
+
+
+def class_annotation(annotation: ast.expr | None) -> str | None:
+    """The class a parameter is annotated with, by a plain name (`cols: JobCollections`, `"JobCollections"`)."""
+    if annotation is None:
+        return None
+    text = (
+        annotation.value
+        if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str)
+        else ast.unparse(annotation)
+    )
+    return text if re.fullmatch(r"[A-Z]\w*", text) else None
 
 
 def imported_texts(source: SourceFile, texts: dict[str, dict[str, str]]) -> dict[str, str]:
