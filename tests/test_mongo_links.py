@@ -203,6 +203,54 @@ class AmpelDB:
 """
 
 
+# --- a handle set to None, then once by a property (databroker headersource/mongo.py) -------------------
+
+LAZY_HANDLES = """\
+import pymongo
+
+
+class MDSRO:
+    def __init__(self, config):
+        self.config = config
+        self.reset_connection()
+
+    def reset_connection(self):
+        self.__db = None
+        self.__runstart_col = None
+
+    def _create_runstart_index(self):
+        self._runstart_col.create_index([("uid", pymongo.DESCENDING)], unique=True)
+
+    @property
+    def _db(self):
+        if self.__db is None:
+            self.__db = pymongo.MongoClient(self.config["host"])[self.config["database"]]
+        return self.__db
+
+    @property
+    def _runstart_col(self):
+        if self.__runstart_col is None:
+            self.__runstart_col = self._db.get_collection("run_start")
+        return self.__runstart_col
+
+    def find_by_scan(self, scan_id):
+        return self._runstart_col.find({"scan_id": scan_id})
+"""
+
+
+def test_a_handle_reset_to_none_and_set_once_by_its_property_is_what_it_holds():
+    src = extract("databroker/headersource/mongo.py", LAZY_HANDLES)
+    assert shapes(src) == [(29, "run_start", "find")]
+    assert indexes(src) == [("run_start", "uid_-1", "mongo")]
+
+
+def test_a_handle_only_ever_none_names_no_collection():
+    never = LAZY_HANDLES.replace('            self.__runstart_col = self._db.get_collection("run_start")\n', "            pass\n")
+    src = extract("databroker/headersource/mongo.py", never)
+    assert "run_start" not in [c for _, c, _ in shapes(src)]
+    assert "run_start" not in [t for t, _, _ in indexes(src)]
+
+
 def test_a_holder_property_of_a_project_class_names_its_collection_where_another_class_reads_it():
     """ampel-core: `self.db.col_conf_ids.find(...)` (AmpelContext.py:180), `db` read as a database by its name,
     was named `col_conf_ids`; it is AmpelDB's cached_property returning `get_collection('conf')` (its own

@@ -188,6 +188,8 @@ class Classes:
         bindings: collections.Counter[str] = collections.Counter()
 
         def bind(name: str, value: ast.AST) -> None:
+            if isinstance(value, ast.Constant) and value.value is None:
+                return  # `self._coll = None` until a property sets it once (a lazy handle): not a value of its own
             members.setdefault(name, value)
             bindings[name] += 1
 
