@@ -130,3 +130,52 @@ def test_a_name_a_drivers_quoting_function_is_given_is_the_table(project):
     assert texts == ["SELECT id FROM {}_runs WHERE status = $1", "SELECT status FROM {}_runs WHERE id = $1"]
     assert held_text("this.t = pg.escapeIdentifier(`${p}_runs`);", "t") == "{}_runs"
     assert held_text("this.t = pg.escapeIdentifier(`${p}_runs` + x);", "t") is None  # not the quoted name alone
+
+
+SESSIONS = """\
+const defaultOptions = {
+  sessionTableName: 'shopify_sessions',
+  port: 3211,
+};
+
+export class SessionStorage {
+  constructor(dbUrl, opts = {}) {
+    this.options = {...defaultOptions, ...opts};
+    this.kv = {table: 'keyv', ...opts};
+    this.fixed = {...opts, table: 'audit'};
+  }
+  async init() {
+    await this.client.query(`CREATE TABLE IF NOT EXISTS "${this.options.sessionTableName}" (
+      "id" varchar(255) NOT NULL PRIMARY KEY, "shop" varchar(255) NOT NULL)`);
+  }
+  async byShop(shop) {
+    return this.client.query(`SELECT * FROM "${this.options.sessionTableName}" WHERE "shop" = $1`, [shop]);
+  }
+  async get(key) {
+    return this.client.query(`SELECT * FROM ${this.kv.table} WHERE key = $1`, [key]);
+  }
+  async audit(id) {
+    return this.client.query(`SELECT * FROM ${this.fixed.table} WHERE id = $1`, [id]);
+  }
+  async other(id) {
+    return this.client.query(`SELECT * FROM ${this.options.port} WHERE id = $1`, [id]);
+  }
+}
+"""
+
+
+def test_an_options_member_names_its_defaults_table(project):
+    """As holdout 58's session store names its table: `this.options = {...defaultOptions, ...opts}` in the
+    constructor, then `"${this.options.sessionTableName}"` in the schema's strings and the queries: the default's
+    table, in both alike, quoted without the padding that keeps the schema's offsets; an entry the object gives
+    itself (keyv-postgres's `{table: 'keyv', ...options}`), before or after the caller's spread, the same."""
+    project({"lib/store.ts": SESSIONS, "advisor.toml": 'dialect = "postgres"\nschema = ["lib/store.ts"]\n'})
+    loaded = load_project(["."], Options())
+    assert set(loaded.schema.tables) == {"shopify_sessions"}
+    texts = sorted(q.text for s in loaded.sources for q in s.queries if q.text.startswith("SELECT"))
+    assert texts == [
+        'SELECT * FROM "shopify_sessions" WHERE "shop" = $1',
+        "SELECT * FROM audit WHERE id = $1",
+        "SELECT * FROM keyv WHERE key = $1",
+        "SELECT * FROM {} WHERE id = $1",  # a number is no table's name
+    ]

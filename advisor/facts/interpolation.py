@@ -188,6 +188,26 @@ _JS_CHOICE = re.compile(r"[^?]+\?\s*(['\"`])[^'\"`]*\1\s*:\s*(['\"`])[^'\"`]*\2\
 _JS_ENUM_MEMBER = re.compile(r"\s*[A-Z][A-Za-z0-9_]*\.[A-Z][A-Za-z0-9_]*\s*")
 
 
+# `ids.map((_, i) => `${this.client.getArgumentPlaceholder(i + 1)}`).join(", ")`: a list made from each element's
+# position alone, never from the element
+_JS_BY_INDEX = re.compile(r"\s*[\w$.]+\s*\.map\(\s*\(\s*([\w$]+)\s*,\s*([\w$]+)\s*\)\s*=>\s*`([^`]*)`\s*\)\s*\.join\([^()]*\)\s*", re.S)
+_JS_FIELD = re.compile(r"\$\{([^{}`]*)\}")
+
+
+def _by_index(expr: str) -> bool:
+    """A list each of whose items the code writes from the item's position (a placeholder's number): every
+    `${...}` of the callback's template only the position, numbers and calls of the class's own members on them."""
+    m = _JS_BY_INDEX.fullmatch(expr)
+    if m is None:
+        return False
+    element, index, template = m.groups()
+    for field in _JS_FIELD.findall(template):
+        rest = re.sub(r"\bthis(?:\.[\w$]+)+\s*\(|\b" + re.escape(index) + r"\b|\b\d+\b|[-+*()\s]", "", field)
+        if rest or re.search(r"\b" + re.escape(element) + r"\b", field):
+            return False
+    return bool(_JS_FIELD.search(template))
+
+
 def js_written_own(expr: str) -> bool:
     """What the code's own text looks like where advisor cannot follow it (an import, `this`, a function of
     another module): a constant by its name, an enum's member, a quoting or number function's result, a property
@@ -198,6 +218,7 @@ def js_written_own(expr: str) -> bool:
         or _JS_SAFE_CALL.match(expr.strip()) is not None
         or _JS_IDENTIFIER_CALL.match(expr) is not None
         or ("`$${" in expr and ".join(" in expr)
+        or _by_index(expr)
         or re.fullmatch(r"\s*this(\.#?[\w$]+)+\s*", expr) is not None  # `this.#schema`: a private field too
         or _JS_CHOICE.fullmatch(expr) is not None
     )
@@ -279,6 +300,7 @@ def _js_piece(expr: str, before: str, after: str) -> Piece:
         or _JS_CONSTANT.fullmatch(expr) is not None
         or _JS_SAFE_CALL.search(expr) is not None
         or ("`$${" in expr and ".join(" in expr)  # _.times(n, i => `$${i + 1}`).join(",")
+        or _by_index(expr)
         or re.match(r"\s*this\.", expr) is not None
         or (re.fullmatch(r"[\w$.]+", expr.strip()) is not None and identifier_name(name))
         or _JS_CHOICE.fullmatch(expr) is not None

@@ -223,7 +223,10 @@ def _named(text: str, body: str, body_start: int, names: list[tuple[int, int, st
         if len(name) > size:
             continue
         after = text[end : end + 1]
-        if (after.isalnum() or after == "_") and "{}" in name:
+        if after == '"' and text[start - 1 : start] == '"' and end < body_start + len(body):
+            # `"${this.options.table}"`: a quoted name, its padding after the closing quote, not in the name
+            written, end = (name + '"').ljust(size + 1), end + 1
+        elif (after.isalnum() or after == "_") and "{}" in name:
             written = name.replace("{}", "{" + " " * (size - len(name)) + "}", 1)
         else:
             written = name.ljust(size)

@@ -399,12 +399,43 @@ def _own_method(f: JsFile, call, name: str):
 
 
 def _held(f: JsFile, node) -> str | None:
-    """The name `this.<member>` holds (advisor.sources.held_names), `{}` for what the run fills in."""
+    """The name `this.<member>` holds (advisor.sources.held_names), `{}` for what the run fills in; or the name an
+    options member gives by default (`_option_default`)."""
     node = unwrap(node)
     if node is None or node.type != "member_expression":
         return None
     obj, prop = member_parts(f, node)
-    return held_text(f.text, prop) if obj is not None and obj.type == "this" and prop else None
+    if obj is not None and obj.type == "this" and prop:
+        return held_text(f.text, prop)
+    return _option_default(f, unwrap(obj), prop) if obj is not None and prop else None
+
+
+def _option_default(f: JsFile, obj, prop: str) -> str | None:
+    """`this.options.sessionTableName` where the class sets `this.options` once to an object of its defaults and the
+    caller's options (`{...defaultOptions, ...opts}`, `{table: "keyv", ...options}`): the default's name, the table
+    its statements name unless a caller says otherwise (as a settings field's default names a Python store's)."""
+    owner, member = member_parts(f, obj) if obj is not None and obj.type == "member_expression" else (None, None)
+    values = f.members.get(member or "", []) if owner is not None and owner.type == "this" else []
+    value = unwrap(values[0]) if len(values) == 1 else None
+    text = _entry(f, value, prop, 0) if value is not None and value.type == "object" else None
+    return text if text is not None and is_name(text) else None
+
+
+def _entry(f: JsFile, obj, prop: str, depth: int) -> str | None:
+    """The text the last entry of an object literal that gives `prop` gives: its own pair, or an object a spread of
+    a name bound once brings; a spread advisor cannot read (the caller's options) may replace it at run time."""
+    if depth > MAX_DEPTH:
+        return None
+    for child in reversed(obj.named_children):
+        if child.type == "pair" and key_name(f, child.child_by_field_name("key")) == prop:
+            return static_text(f, child.child_by_field_name("value"), depth + 1)
+        if child.type == "spread_element" and child.named_children:
+            spread = unwrap(child.named_children[0])
+            bound = unwrap(bound_value(f, spread)) if spread is not None and spread.type == "identifier" else None
+            found = _entry(f, bound, prop, depth + 1) if bound is not None and bound.type == "object" else None
+            if found is not None:
+                return found
+    return None
 
 
 def _member_text(f: JsFile, node, depth: int) -> str | None:
