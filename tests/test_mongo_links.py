@@ -251,6 +251,44 @@ def test_a_handle_only_ever_none_names_no_collection():
     assert "run_start" not in [t for t, _, _ in indexes(src)]
 
 
+CATALOG = """\
+import pymongo
+
+
+class _Entries:
+    def __init__(self, catalog):
+        self.catalog = catalog
+
+    def __getitem__(self, name):
+        collection = self.catalog._run_start_collection
+        return collection.find_one({"uid": name})
+
+
+class Catalog:
+    def __init__(self, uri):
+        db = pymongo.MongoClient(uri).get_database()
+        self._run_start_collection = db.get_collection("run_start")
+
+    @property
+    def entries(self):
+        return _Entries(self)
+
+    def by_scan(self, n):
+        return self._run_start_collection.find_one({"scan_id": n})
+"""
+
+
+def test_an_object_a_class_is_given_as_self_by_another_class_is_that_class(project):
+    """databroker's `_Entries(self)` in its catalog, then `self.catalog._run_start_collection` in the entries: the
+    catalog's member. Built by two classes, or from anything but their `self`, it is neither's."""
+    src = extract("databroker/_drivers/mongo_normalized.py", CATALOG)
+    assert shapes(src) == [(10, "run_start", "find_one"), (23, "run_start", "find_one")]
+    twice = CATALOG + "\n\nclass Other:\n    def entries(self):\n        return _Entries(self)\n"
+    assert [c for _, c, _ in shapes(extract("m.py", twice))] == ["run_start"]
+    given = CATALOG.replace("return _Entries(self)", "return _Entries(self.parent)")
+    assert [c for _, c, _ in shapes(extract("m.py", given))] == ["run_start"]
+
+
 def test_a_holder_property_of_a_project_class_names_its_collection_where_another_class_reads_it():
     """ampel-core: `self.db.col_conf_ids.find(...)` (AmpelContext.py:180), `db` read as a database by its name,
     was named `col_conf_ids`; it is AmpelDB's cached_property returning `get_collection('conf')` (its own

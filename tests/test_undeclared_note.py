@@ -116,6 +116,14 @@ def test_without_such_declarations_the_note_is_as_before(project):
     assert message.startswith("advisor found no index declaration for 2 collections")
 
 
+def test_the_count_is_of_the_queries_advisor_could_otherwise_judge(project):
+    # databroker 1.2.5's header collection (holdout 59): of 7 queries read, 6 filter on a query the caller gives
+    # (`{"$and": [self._query, {"uid": name}]}`), which no plan is judged on: the count is the 1 it would judge
+    partial = ADMIN + "\n\ndef search(db, query, name):\n    return db.jobs.find_one({\"$and\": [query, {\"uid\": name}]})\n"
+    message = _note(project, {"admin.py": partial})
+    assert "stayed silent on the ones it could otherwise judge: jobs (1 query, first at admin.py:5)" in message
+
+
 def test_what_advisor_could_not_name():
     from advisor.sources.mongo_names import unnamed
 

@@ -207,7 +207,9 @@ def undeclared_collections(queries: Iterable[Any], schema: Schema) -> Iterator[H
     else:
         message = (
             f"advisor found no index declaration for {len(order)} collections, so it cannot tell whether "
-            f"their queries scan them and stayed silent on those: {'; '.join(listed)}{more}{unnamed_elsewhere}"
+            # counted: the queries a plan would be judged on (a filter it reads whole), not every query it read
+            f"their queries scan them and stayed silent on the ones it could otherwise judge: {'; '.join(listed)}"
+            f"{more}{unnamed_elsewhere}"
         )
     yield Hit(
         message,

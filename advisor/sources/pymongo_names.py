@@ -218,6 +218,10 @@ class Names:
         """The class of this module an expression is an instance of, when it holds what constructs one:
         `Jobs(...)`, or `Jobs.alloc(...)` with `alloc` a classmethod returning `cls(...)`."""
         value = self.resolve(node) if isinstance(node, ast.Name) else self.member(node)
+        if isinstance(node, ast.Attribute) and self.on_self(node):
+            passed = self._passed_self(node)
+            if passed is not None:
+                return passed
         if not isinstance(value, ast.Call):
             return None
         f = value.func
@@ -236,6 +240,22 @@ class Names:
                 if returns and all(r.value in made for r in returns):
                     return cls
         return None
+
+    def _passed_self(self, node: ast.Attribute) -> ast.ClassDef | None:
+        """`self.catalog` kept from the constructor (`def __init__(self, catalog): self.catalog = catalog`) where
+        every construction of the class in the module is given `self` by one other class's methods
+        (`_Entries(self)` in `BlueskyMongoCatalog`): an instance of that class (databroker's catalog entries)."""
+        cls = self.classes.class_of(node)
+        given = constructor_parameter(cls, node.attr) if cls is not None else None
+        calls = self.constructions.get(id(cls), []) if given is not None else []
+        owners = set()
+        for call in calls:
+            arg = call.args[given[1]] if given is not None and given[1] < len(call.args) else None
+            owner = self.classes.class_of(call) if isinstance(arg, ast.Name) and arg.id == "self" else None
+            if owner is None or owner is cls:
+                return None
+            owners.add(owner)
+        return owners.pop() if len(owners) == 1 else None
 
     def method_calls(self, cls: ast.ClassDef, method: str) -> list[ast.Call]:
         """The `self.<method>(...)` calls made in the class's family (its bases and subclasses here)."""
