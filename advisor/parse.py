@@ -285,7 +285,10 @@ def _parse(text: str, dialect: str):
     source = substitute_templates(text)
     try:
         tokenizer, parser = _reader(dialect)
-        trees = parser.parse(tokenizer.tokenize(source), source)  # what sqlglot.parse(source, read=dialect) does
+        tokens = tokenizer.tokenize(source)
+        if dialect in ("postgres", "postgresql"):
+            _relation_keywords(tokens)
+        trees = parser.parse(tokens, source)  # what sqlglot.parse(source, read=dialect) does
     except ParseError as exc:
         spaced = _unglued(source, dialect)
         if spaced is not None:
@@ -509,6 +512,22 @@ def _collect_evicted() -> None:
     _parses += 1
     if _parses % (4 * _CACHE_SIZE) == 0 and not gc.isenabled():
         gc.collect()
+
+
+# where PostgreSQL reads a relation's name next: a table named `values` there (konsumation's `CREATE TABLE values`,
+# `FROM values WHERE`) is a name, for PostgreSQL's VALUES is a keyword a name may be; sqlglot reads it as the keyword
+_BEFORE_RELATION = frozenset(
+    {"TABLE", "EXISTS", "FROM", "INTO", "JOIN", "UPDATE", "REFERENCES", "TRUNCATE", "ONLY", "ON", "DOT"}
+)
+
+
+def _relation_keywords(tokens: list) -> None:
+    """The `values` where PostgreSQL reads a relation's name, made a name (`FROM (VALUES ...)`: a keyword still)."""
+    from sqlglot.tokens import TokenType
+
+    for before, token in zip(tokens, tokens[1:]):
+        if token.token_type == TokenType.VALUES and before.token_type.name in _BEFORE_RELATION:
+            token.token_type = TokenType.IDENTIFIER  # quoted as written back: `"values"`, the same name
 
 
 @lru_cache(maxsize=16)

@@ -4,6 +4,7 @@ pgqueuer, aiosql users, pg-promise's massive, graphile-worker, pg_dump output)."
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlglot import exp
 
 from advisor.parse import (
     ParseFailure,
@@ -161,6 +162,26 @@ def test_valid_postgresql_sqlglot_cannot_read_is_marked_unsupported():
         assert isinstance(failure, ParseFailure) and failure.unsupported, text
     assert not isinstance(parse_sql("SELECT oid::regtype[] FROM pg_type"), ParseFailure)
     assert not parse_sql("SELECT FROM WHERE").unsupported  # a real error stays one
+
+
+def test_a_table_named_values_is_a_name_where_postgresql_reads_one():
+    # holdout 60's konsumation schema: `CREATE TABLE values (...)`, then `SELECT * FROM values WHERE meter_id=$1`:
+    # VALUES is a keyword PostgreSQL lets a table take as its name; a VALUES list stays one
+    named = {
+        "CREATE TABLE\nvalues\n (meter_id INT NOT NULL, date TIMESTAMP NOT NULL, PRIMARY KEY (meter_id, date))": "values",
+        "SELECT * FROM values WHERE meter_id = $1": "values",
+        "DELETE FROM values WHERE meter_id = $1 AND date = $2": "values",
+        "INSERT INTO values (meter_id) VALUES ($1)": "values",
+        "CREATE INDEX IF NOT EXISTS v ON values (date)": "values",
+        "SELECT * FROM public.values v JOIN values w ON v.meter_id = w.meter_id": "values",
+    }
+    for text, table in named.items():
+        tree = parse_sql(text)
+        assert not isinstance(tree, ParseFailure), text
+        assert {t.name for t in tree.find_all(exp.Table)} == {table}, text
+    for text in ("SELECT * FROM (VALUES (1), (2)) AS v(x)", "INSERT INTO t DEFAULT VALUES", "INSERT INTO t VALUES (1)"):
+        tree = parse_sql(text)
+        assert not isinstance(tree, ParseFailure) and "values" not in {t.name for t in tree.find_all(exp.Table)}, text
 
 
 def test_extension_operators_and_grammar_sqlglot_lacks_are_unsupported_not_errors():
