@@ -94,3 +94,52 @@ def test_a_manifest_entry_may_be_createIndex_arguments():
     spans = {("collections", "Jobs", "indexes", 0): here, ("collections", "Jobs", "indexes", 1): here}
     got = sorted((i.table, i.columns, i.unique) for i in manifest_indexes(value, spans))
     assert got == [("jobs", ("a",), True), ("jobs", ("b",), False)]
+
+
+BEDROCK = """\
+import * as database from '@bedrock/mongodb';
+
+const COLLECTION_NAME = 'edv-storage-doc';
+
+bedrock.events.on('bedrock-mongodb.ready', async () => {
+  await database.openCollections([COLLECTION_NAME]);
+  await database.createIndexes([{
+    collection: COLLECTION_NAME,
+    fields: {localEdvId: 1, 'doc.id': 1},
+    options: {unique: true}
+  }, {
+    collection: COLLECTION_NAME,
+    fields: {localEdvId: 1, attributes: 1},
+    options: {name: 'attributes.equals', partialFilterExpression: {attributes: {$exists: true}}, unique: false}
+  }]);
+});
+
+export async function get({localEdvId, id}) {
+  const collection = database.collections[COLLECTION_NAME];
+  return collection.findOne({localEdvId, 'doc.id': id});
+}
+
+export async function list(localEdvId) {
+  return database.collections[COLLECTION_NAME].find({localEdvId}).toArray();
+}
+
+export async function indexed(collection, spec) {
+  await collection.createIndexes([{key: {a: 1}, name: 'a_1'}]);  // the driver's entries: on `collection`
+}
+"""
+
+
+def test_a_frameworks_registry_by_a_constant_key_and_its_listed_indexes(project):
+    """Holdout 61's Bedrock storage: `database.collections[COLLECTION_NAME]` is the registry's collection of that
+    name, and `database.createIndexes([{collection, fields, options}])` declares each entry's index on the collection
+    it names (the driver's own `createIndexes` entries name none: read as the driver's, on their receiver)."""
+    project({"lib/storage/docs.js": BEDROCK})
+    p = load_project(["."], Options())
+    assert sorted((q.location.line, q.collection) for q in p.other_queries) == [
+        (20, "edv-storage-doc"),
+        (24, "edv-storage-doc"),
+    ]
+    got = sorted((i.table, i.name, i.columns, i.unique, "partialFilterExpression" in i.options) for i in p.schema.indexes)
+    assert ("edv-storage-doc", "attributes.equals", ("localEdvId", "attributes"), False, True) in got
+    assert ("edv-storage-doc", "localEdvId_1_doc.id_1", ("localEdvId", "doc.id"), True, False) in got
+    assert not [i for i in p.schema.indexes if i.table == "edv-storage-doc" and i.columns == ("a",)]

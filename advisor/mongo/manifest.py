@@ -1,7 +1,7 @@
 """Index manifests: index declarations kept as data in JSON / YAML files.
 
 Recognised entries (anything else yields nothing):
-- `{collection, key | keys, options?}` with options also allowed beside the keys
+- `{collection, key | keys | fields, options?}` with options also allowed beside the keys
   (`name`, `unique`, `sparse`, `expireAfterSeconds`, `partialFilterExpression`...);
 - `{collection, index: {key | keys, name?, ...options}}` (as mail servers ship `indexes.yaml`);
 a list of entries, or a document with such a list under `indexes`.
@@ -19,7 +19,7 @@ from typing import Any
 from advisor.ir import IndexDef, Location
 from advisor.mongo.indexes import make_index
 
-_NOT_OPTIONS = ("key", "keys", "options", "args", "collection", "index", "field", "direction")
+_NOT_OPTIONS = ("key", "keys", "fields", "options", "args", "collection", "index", "field", "direction")
 
 
 def _entries(value: Any) -> list[tuple[Any, tuple]]:
@@ -64,7 +64,7 @@ def _keys(spec: dict) -> Any:
         and all(isinstance(f, dict) and isinstance(f.get("field"), str) for f in index)
     ):
         return {f["field"]: f.get("direction", 1) for f in index}
-    return spec.get("key", spec.get("keys"))
+    return spec.get("key", spec.get("keys", spec.get("fields")))  # `fields`: Bedrock's createIndexes entries
 
 
 def _index(collection: str, spec: Any, location: Location | None) -> IndexDef | None:

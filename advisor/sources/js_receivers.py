@@ -239,6 +239,10 @@ def _from_member(f: JsFile, base, depth: int):
     one named like a collection (`req.collection`, `this._mongoCollection`) that advisor cannot follow
     is the collection that expression holds at run time."""
     obj, prop = member_parts(f, base)
+    if not prop and base.type == "subscript_expression":  # `database.collections[COLLECTION_NAME]`: a registry's
+        key = constant_string(f, base.child_by_field_name("index"), defaults=False, bound=f.bound)
+        if key is not None and registry_member(f, base.child_by_field_name("object"), key) is not None:
+            return key, None, True
     if not prop:
         return _keyed(f, base, depth)
     obj = unwrap(obj)

@@ -30,11 +30,17 @@ REGISTRY = "collections"  # the member a framework's context holds its collectio
 
 
 def registered_indexes(f: JsFile, calls: list) -> list[IndexDef]:
-    """The indexes declared in a `collections: { Key: { name, indexes: [...] } }` object a call is given."""
-    if "indexes" not in f.text:
+    """The indexes declared in a `collections: { Key: { name, indexes: [...] } }` object a call is given, or in a list
+    of entries that each name their collection a framework's `createIndexes` is given (Bedrock's
+    `database.createIndexes([{collection: NAME, fields: {...}, options: {...}}])`: the driver's own entries name none)."""
+    if "indexes" not in f.text and "Indexes" not in f.text:
         return []
     out: list[IndexDef] = []
     for call in calls:
+        listed = _listed_entries(f, call)
+        if listed is not None:
+            out += listed
+            continue
         for arg in arg_list(call.child_by_field_name("arguments")):
             arg = unwrap(arg)
             registry = _pair_value(f, arg, REGISTRY) if arg is not None and arg.type == "object" else None
@@ -45,6 +51,24 @@ def registered_indexes(f: JsFile, calls: list) -> list[IndexDef]:
             if isinstance(value, dict):
                 out += manifest_indexes({REGISTRY: value}, spans)
     return out
+
+
+def _listed_entries(f: JsFile, call) -> list[IndexDef] | None:
+    """`createIndexes([{collection, fields | key | keys, options}, ...])`, every entry naming its collection: read as an
+    index manifest; None for any other call."""
+    fn = unwrap(call.child_by_field_name("function"))
+    _, name = member_parts(f, fn) if fn is not None else (None, None)
+    args = arg_list(call.child_by_field_name("arguments"))
+    entries = unwrap(args[0]) if name == "createIndexes" and len(args) == 1 else None
+    if entries is None or entries.type != "array" or not entries.named_children:
+        return None
+    if any(_pair_value(f, e, "collection") is None for e in (unwrap(c) for c in entries.named_children) if e is not None):
+        return None
+    spans: dict = {}
+    value = read_value(f, entries, (), spans, {"partial": False})
+    if not isinstance(value, list) or not all(isinstance(v, dict) and isinstance(v.get("collection"), str) for v in value):
+        return None
+    return manifest_indexes(value, spans)
 
 
 def _pair_value(f: JsFile, obj, key: str):
