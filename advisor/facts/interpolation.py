@@ -190,7 +190,9 @@ _JS_ENUM_MEMBER = re.compile(r"\s*[A-Z][A-Za-z0-9_]*\.[A-Z][A-Za-z0-9_]*\s*")
 
 # `ids.map((_, i) => `${this.client.getArgumentPlaceholder(i + 1)}`).join(", ")`: a list made from each element's
 # position alone, never from the element
-_JS_BY_INDEX = re.compile(r"\s*[\w$.]+\s*\.map\(\s*\(\s*([\w$]+)\s*,\s*([\w$]+)\s*\)\s*=>\s*`([^`]*)`\s*\)\s*\.join\([^()]*\)\s*", re.S)
+_JS_BY_INDEX = re.compile(
+    r"\s*[\w$.]+\s*\.map\(\s*\(\s*([\w$]+)\s*,\s*([\w$]+)\s*\)\s*=>\s*`([^`]*)`\s*\)\s*\.join\([^()]*\)\s*", re.S
+)
 _JS_FIELD = re.compile(r"\$\{([^{}`]*)\}")
 
 

@@ -62,11 +62,11 @@ def _listed_entries(f: JsFile, call) -> list[IndexDef] | None:
     entries = unwrap(args[0]) if name == "createIndexes" and len(args) == 1 else None
     if entries is None or entries.type != "array" or not entries.named_children:
         return None
-    if any(_pair_value(f, e, "collection") is None for e in (unwrap(c) for c in entries.named_children) if e is not None):
-        return None
     spans: dict = {}
     value = read_value(f, entries, (), spans, {"partial": False})
-    if not isinstance(value, list) or not all(isinstance(v, dict) and isinstance(v.get("collection"), str) for v in value):
+    if not isinstance(value, list) or not all(
+        isinstance(v, dict) and isinstance(v.get("collection"), str) for v in value
+    ):
         return None
     return manifest_indexes(value, spans)
 
