@@ -121,3 +121,33 @@ def test_a_condition_a_method_builds_with_the_members_tag_is_written_in(project)
     loaded = load_project(["."], Options())
     texts = [" ".join(q.text.split()) for s in loaded.sources for q in s.queries if hasattr(q, "text")]
     assert 'UPDATE "runs" SET "status" = \'done\' WHERE "status" = \'running\' AND "id" = $1' in texts
+
+
+METERS = """\
+import postgres from "postgres";
+
+const sql = postgres(process.env.DATABASE_URL);
+
+export async function write(values, id) {
+  const names = Object.keys(values);
+  await sql`INSERT INTO meter ${sql(values, ...names)} RETURNING id`;
+  await sql`UPDATE meter SET ${sql(values, ...names)} WHERE id = ${id}`;
+  await sql`INSERT INTO meter ${sql(values)}`;
+  return sql`SELECT * FROM ${sql("meter")} WHERE id = ${id}`;
+}
+"""
+
+
+def test_a_call_of_the_tag_with_a_row_is_a_helper_the_tag_writes_never_a_bound_value(project):
+    """Holdout 60 (konsumation): postgres.js's `${sql(values, ...names)}` writes a column list and its values (or
+    `SET a = $1, ...`) where the run calls it: text only the run knows, `{}`, not the bound `$1` PostgreSQL would
+    refuse (`UPDATE meter SET $1`); `${sql("meter")}` is still the quoted name."""
+    project({"src/meters.js": METERS})
+    loaded = load_project(["."], Options())
+    texts = [" ".join(q.text.split()) for s in loaded.sources for q in s.queries]
+    assert texts == [
+        "INSERT INTO meter {} RETURNING id",
+        "UPDATE meter SET {} WHERE id = $1",
+        "INSERT INTO meter {}",
+        'SELECT * FROM "meter" WHERE id = $1',
+    ]

@@ -95,14 +95,16 @@ def string_pieces(f: JsFile, node, tagged: bool, unknown: list | None = None, ta
 
 def _tag_identifier(f: JsFile, node, tag: str) -> str | None:
     """`tag("jobs")`, `tag(this.schema)`: an identifier the tag quotes (postgres.js's `sql(name)`): the name,
-    quoted, or `{}` for one only the run knows."""
+    quoted, or `{}` for one only the run knows; `tag(values, ...names)`, `tag(rows)`: a helper's column list and
+    values (`INSERT INTO t ${sql(values, ...names)}`, `UPDATE t SET ${sql(values, ...names)}`), text the tag writes
+    at run time (`{}`), never one bound value."""
     node = unwrap(node)
     if node is None or node.type != "call_expression":
         return None
     fn, args = unwrap(node.child_by_field_name("function")), arg_list(node.child_by_field_name("arguments"))
-    if fn is None or fn.type != "identifier" or f.src(fn) != tag or len(args) != 1:
+    if fn is None or fn.type != "identifier" or f.src(fn) != tag or not args:
         return None
-    name = static_text(f, args[0], 0)
+    name = static_text(f, args[0], 0) if len(args) == 1 else None
     return f'"{name}"' if name is not None and is_name(name) else DYNAMIC_PLACEHOLDER
 
 
