@@ -93,6 +93,8 @@ MAINTENANCE_WORDS = frozenset(
         "stale",
         "gc",
         "backfill",
+        "migration",  # `_run_db_migrations`: the schema's upgrade steps, run once per database
+        "migrations",
     }
 )
 # verbs that name a maintenance routine when the name starts with them: a recovery pass after a crash or a

@@ -92,6 +92,8 @@ def test_a_workload_rule_is_silent_in_a_versioned_update_and_speaks_in_the_servi
         ("repairIndexes", True),
         ("migrateLegacyScheduledFields", True),  # mongodash: a data migration written as a function
         ("quarantineDuplicateAdmissionLanes", True),
+        ("_run_db_migrations", True),  # matrix-reminder-bot (holdout 62): its schema's upgrade steps, in a method
+        ("applyMigration", True),
         ("isRecovered", False),
         ("getRecoveryCodes", False),  # a request's object, not a recovery pass: the verbs count first only
         ("sendRecoveryEmail", False),
