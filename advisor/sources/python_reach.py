@@ -335,9 +335,7 @@ _SAME_STATEMENT = ("replace", "strip", "lstrip", "rstrip")
 
 def _text_of(arg: ast.expr | None) -> ast.expr | None:
     """The expression a text an execution call runs is made from, through `.replace(...)` and `.strip()`."""
-    while (
-        isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute) and arg.func.attr in _SAME_STATEMENT
-    ):
+    while isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute) and arg.func.attr in _SAME_STATEMENT:
         arg = arg.func.value
     return arg
 
