@@ -455,10 +455,7 @@ def _member_text(f: JsFile, node, depth: int) -> str | None:
     value = unwrap(f.resolve(f.src(obj), obj.start_byte))
     if value is None or value.type != "object":
         return None
-    for pair in value.named_children:
-        if pair.type == "pair" and key_name(f, pair.child_by_field_name("key")) == prop:
-            return static_text(f, pair.child_by_field_name("value"), depth + 1)
-    return None
+    return _entry(f, value, prop, depth)
 
 
 def _static_pieces(f: JsFile, node, depth: int) -> tuple[str, int]:

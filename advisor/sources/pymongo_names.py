@@ -217,11 +217,10 @@ class Names:
     def instance_of(self, node: ast.AST) -> ast.ClassDef | None:
         """The class of this module an expression is an instance of, when it holds what constructs one:
         `Jobs(...)`, or `Jobs.alloc(...)` with `alloc` a classmethod returning `cls(...)`."""
+        passed = self._passed_self(node) if isinstance(node, ast.Attribute) and self.on_self(node) else None
+        if passed is not None:
+            return passed
         value = self.resolve(node) if isinstance(node, ast.Name) else self.member(node)
-        if isinstance(node, ast.Attribute) and self.on_self(node):
-            passed = self._passed_self(node)
-            if passed is not None:
-                return passed
         if not isinstance(value, ast.Call):
             return None
         f = value.func
