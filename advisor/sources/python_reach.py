@@ -231,10 +231,8 @@ class Reach:
             mappings = self.strings_of_dicts(func.value) if name == "get" and isinstance(func, ast.Attribute) else []
             if mappings:  # `self._ref_types_query.get(ref_type)`: each statement of the table may run, or the default
                 values = [v for mapping in mappings for v in mapping.values] + node.args[1:2]
-            elif name == "dedent" and node.args:
-                values = node.args[:1]  # textwrap.dedent(SQL): the same text
-            elif name == "strip" and isinstance(func, ast.Attribute) and not node.args:
-                values = [func.value]  # SQL.strip()
+            elif (inner := _same_text(node)) is not None:
+                values = [inner]
             else:
                 values = self.returns.of(node)
             return [s for value in values for s in self.strings(value, depth + 1)]
@@ -328,15 +326,22 @@ def _rebound(tree: ast.Module) -> set[str]:
     return names
 
 
-# what a forwarding helper may do to the text it is given and still run it: its placeholders rewritten for the
-# driver (`sql.replace("?", "%s")`, matrix-reminder-bot's `_execute`), its blanks trimmed
-_SAME_STATEMENT = ("replace", "strip", "lstrip", "rstrip")
+def _same_text(call: ast.Call) -> ast.expr | None:
+    """The text a call gives back as the same statement, or None: `textwrap.dedent(SQL)`, `SQL.strip()` (and
+    `lstrip`, `rstrip`), `sql.replace("?", "%s")` (its placeholders rewritten for the driver, matrix-reminder-bot's
+    `_execute`)."""
+    func = call.func
+    if isinstance(func, ast.Name) and func.id == "dedent" or isinstance(func, ast.Attribute) and func.attr == "dedent":
+        return call.args[0] if call.args else None
+    if isinstance(func, ast.Attribute) and func.attr in ("strip", "lstrip", "rstrip", "replace"):
+        return func.value
+    return None
 
 
 def _text_of(arg: ast.expr | None) -> ast.expr | None:
-    """The expression a text an execution call runs is made from, through `.replace(...)` and `.strip()`."""
-    while isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute) and arg.func.attr in _SAME_STATEMENT:
-        arg = arg.func.value
+    """The expression a text an execution call runs is made from (through `_same_text`)."""
+    while isinstance(arg, ast.Call) and (inner := _same_text(arg)) is not None:
+        arg = inner
     return arg
 
 
