@@ -182,3 +182,34 @@ def test_a_loop_over_finditer_and_a_walrus_match():
 
     assert reads('m.group("n")') and reads("w.groups()[0]") and reads("w.group(1)")
     assert not reads("w.groups()[1]") and not reads("w.group()") and not reads('m.group("other")')
+
+
+# ckan's tabledesigner: `literal_string` of another module quotes its value whole, `.replace(':', r'\:')` keeps the
+# statement; a function of another module that hands its argument back leaves the value the caller's
+QUOTING = {
+    "util.py": """
+    def literal_string(s):
+        return "'" + s.replace("'", "''") + "'"
+
+    def passed(s):
+        return s
+    """,
+    "pkg/__init__.py": "",
+    "pkg/reexport.py": "from util import literal_string, passed\n",
+}
+CHECK = """
+import sqlalchemy as sa
+from {module} import {function}
+
+def compare(conn, low, high):
+    return conn.scalar(sa.text(
+        "SELECT {{low}} > {{high}}".format(low={function}(low), high={function}(high)).replace(":", r"\\:")
+    ))
+"""
+
+
+@pytest.mark.parametrize("module", ["util", "pkg.reexport"])
+@pytest.mark.parametrize(("function", "found"), [("literal_string", []), ("passed", [("check.py", 6)])])
+def test_a_function_of_another_module_is_followed(project, module, function, found):
+    files = {**QUOTING, "check.py": CHECK.format(module=module, function=function)}
+    assert fired(project, files) == found

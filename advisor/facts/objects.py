@@ -150,6 +150,19 @@ def class_named(node: ast.expr, tree: ast.Module, callers: Callers | None, hops:
     return class_named(ast.Name(name), other, callers, hops + 1)
 
 
+def imported_function(name: str, tree: ast.Module, callers: Callers | None, hops: int = 0) -> tuple[ast.Module, Defined] | None:
+    """`from app.sql import literal_string`: the project's module-level function a name a module imports stands
+    for, and that module (a name the other module imports in turn is followed there)."""
+    source = _import_of(name, tree, callers)
+    if source is None or hops > _HOPS:
+        return None
+    other, original = source
+    for stmt in other.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == original:
+            return other, stmt
+    return imported_function(original, other, callers, hops + 1)
+
+
 def _imported_instance(name: str, scope: Scope, hops: int) -> list[Klass] | None:
     """`from app.db import db`: the classes of what that module assigns `db`."""
     source = _import_of(name, scope.tree, scope.callers)

@@ -21,7 +21,7 @@ import re
 
 from advisor.facts.callers import Defined, argument, call_name, defaults
 from advisor.facts.narrowing import items
-from advisor.facts.objects import classes_of, members
+from advisor.facts.objects import classes_of, imported_function, members
 from advisor.facts.python_scope import Path, Scope, Source, Sources, identifier_name, parameter_names
 from advisor.facts.reaching import PARAMETER, own_nodes
 from advisor.facts.regex_groups import word_group
@@ -172,6 +172,9 @@ def _call_sources(node: ast.Call, scope: Scope, depth: int, path: Path = ()) -> 
     function = None
     if isinstance(node.func, ast.Name):
         function = scope.module_functions.get(name)
+        imported = imported_function(name, scope.tree, scope.callers) if function is None else None
+        if imported is not None and _followed(imported[1], call=True):  # a function of another of its modules
+            return _returned(node, imported[1], scope, depth + 1, path, imported[0])
     elif isinstance(receiver, ast.Name) and receiver.id in ("self", "cls"):
         function = scope.methods.get(name)  # a method of the class itself
     if function is not None:
