@@ -297,14 +297,13 @@ def _js_piece(expr: str, before: str, after: str) -> Piece:
     quoted = before.count("'") % 2 == 1
     as_name = name_position(before, after)
     name = expr.strip().split(".")[-1].strip("()")
+    # in the template itself, besides what looks like the code's own: a quoting or number call anywhere in the
+    # value, anything of `this` (a member's call too), a name that names an identifier (`${column}`)
     safe = (
         before.endswith("$")  # $${i + 1}: a placeholder's number
-        or _JS_CONSTANT.fullmatch(expr) is not None
+        or js_written_own(expr)
         or _JS_SAFE_CALL.search(expr) is not None
-        or ("`$${" in expr and ".join(" in expr)  # _.times(n, i => `$${i + 1}`).join(",")
-        or _by_index(expr)
         or re.match(r"\s*this\.", expr) is not None
         or (re.fullmatch(r"[\w$.]+", expr.strip()) is not None and identifier_name(name))
-        or _JS_CHOICE.fullmatch(expr) is not None
     )
     return Piece(expr.strip(), not safe, quoted, as_name)
