@@ -180,8 +180,10 @@ def _table_field(match: re.Match) -> str:
 def _js_names(path: str, text: str) -> list[tuple[int, int, str]]:
     """(start, end, name) of each `${...}` of the module's untagged templates that names a table, as its statements
     read it (advisor.sources.js_sql_text.held_name: `${this.logsTable}` -> `{}_logs_v3`), in character offsets."""
-    from advisor.sources.js_sql_text import held_name
+    from advisor.sources.js_sql_helpers import callee_name
+    from advisor.sources.js_sql_text import held_name, tag_identifier
     from advisor.sources.js_syntax import JsFile, collect_decls, parser
+    from advisor.sources.sql_shape import DYNAMIC_PLACEHOLDER
 
     data = text.encode("utf-8", "surrogatepass")
     f = JsFile(path, text, data, parser(PurePath(path).suffix.lower()).parse(data).root_node)
@@ -195,7 +197,12 @@ def _js_names(path: str, text: str) -> list[tuple[int, int, str]]:
             continue
         parent = f.parent(node)
         if parent is not None and parent.parent is not None and parent.parent.type == "call_expression":
-            continue  # a tagged template: the tag is given the values, never the text
+            # a tagged template: the tag is given the values, never the text, but for a name its own call quotes
+            # (postgres.js's `${sql(this.#tableName)}`), which it writes in
+            name = tag_identifier(f, node.named_children[0], callee_name(f, parent.parent)[0])
+            if name is not None and name != DYNAMIC_PLACEHOLDER:
+                found.append((node.start_byte, node.end_byte, name))
+            continue
         name = held_name(f, node.named_children[0])
         if name is not None:
             found.append((node.start_byte, node.end_byte, name))
@@ -298,6 +305,9 @@ def _literal_spans(path: str, text: str) -> list[tuple[int, int]]:
 # `downgrade()`, a function named `rollback`): its DDL is no part of the schema a database has (a .sql file's
 # rollback section: sources/sql_files._rollbacks)
 ROLLBACK_NAMES = frozenset({"down", "downgrade", "rollback", "revert", "undo"})
+# what a store's class calls the method that removes its tables on request (@fedify/postgres's `async drop()`, beside
+# the `initialize()` that creates them if missing): no step of the schema's history either
+TEARDOWN_NAMES = frozenset({"drop", "droptable", "droptables", "destroy", "teardown", "uninstall"})
 
 
 def _migration(text: str) -> bool:
@@ -436,7 +446,7 @@ def _js_strings(text: str, suffix: str) -> list[tuple[int, int]]:
 
 def _js_rollback(data: bytes, node) -> bool:
     """A step's code to undo it: `down: async (client) => {...}`, `async down(queryRunner) {...}`, `function down()`,
-    `const down = ...`, `exports.down = ...`."""
+    `const down = ...`, `exports.down = ...`; a store's teardown method (`async drop() {...}`)."""
     named = None
     if node.type in ("pair", "method_definition", "function_declaration", "variable_declarator"):
         named = node.child_by_field_name("key" if node.type == "pair" else "name")
@@ -445,7 +455,8 @@ def _js_rollback(data: bytes, node) -> bool:
         named = left.child_by_field_name("property") if left is not None and left.type == "member_expression" else None
     if named is None:
         return False
-    return data[named.start_byte : named.end_byte].decode("utf-8", "replace").strip("'\"") in ROLLBACK_NAMES
+    name = data[named.start_byte : named.end_byte].decode("utf-8", "replace").strip("'\"")
+    return name in ROLLBACK_NAMES or name.lower() in TEARDOWN_NAMES
 
 
 def _uncommented(text: str) -> list[tuple[int, int]]:

@@ -18,7 +18,9 @@ from functools import lru_cache
 
 from advisor.sources.sql_shape import DYNAMIC_PLACEHOLDER
 
-_ASSIGNED = re.compile(r"\bthis\.([A-Za-z_$][\w$]*)\s*=(?![=>])\s*")
+_ASSIGNED = re.compile(r"\bthis\.(#?[A-Za-z_$][\w$]*)\s*=(?![=>])\s*")  # `this.#table`: a private field too
+# `options.tableName ?? "fedify_kv_v2"`: a caller's option, else the default
+_OPTION_OR = re.compile(r"[A-Za-z_$][\w$]*(?:\??\.[A-Za-z_$][\w$]*)+\s*(?:\?\?|\|\|)\s*")
 _LITERAL = re.compile(r"'([^'\\\n]{1,200})'|\"([^\"\\\n]{1,200})\"|`([^`\\]{1,200})`")
 _FIELD = re.compile(r"\$\{[^{}`]{0,200}\}")
 _NAME = re.compile(r"(?:[\w$.]|\{\})+")  # a name: what else a member holds (a clause, a list) is not one
@@ -53,3 +55,15 @@ def held_text(text: str, member: str) -> str | None:
 def is_name(value: str) -> bool:
     """A name (`{}` for each part the run fills in) with some part known: `{}_logs_v3`, `jobs`; not `{}` alone."""
     return _NAME.fullmatch(value) is not None and value.replace(DYNAMIC_PLACEHOLDER, "").strip("_.") != ""
+
+
+def held_default(text: str, member: str) -> str | None:
+    """The name `this.<member>` holds by default, where the module sets it once to a caller's option or a literal
+    (`this.#tableName = options.tableName ?? "fedify_kv_v2"`): the table its statements name unless a caller says
+    otherwise, as advisor.sources.js_sql_text reads `{table: "keyv", ...options}`. Only a name written whole (a tag's
+    quoting call) takes it: a prefix's default inside a longer name would not fit where the schema's text writes it."""
+    at = _members(text).get(member, [])
+    option = _OPTION_OR.match(text, at[0]) if len(at) == 1 else None
+    m = _LITERAL.match(text, option.end()) if option is not None else None
+    value = (m.group(1) or m.group(2) or m.group(3) or "") if m is not None else ""
+    return value if is_name(value) and "${" not in value else None

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from advisor.ir import SqlQuery, TextMap
-from advisor.sources.held_names import QUOTING, held_text, is_name
+from advisor.sources.held_names import QUOTING, held_default, held_text, is_name
 from advisor.sources.js_flow import scope_names
 from advisor.sources.js_mongo_factories import returns
 from advisor.sources.js_names import returned
@@ -68,7 +68,7 @@ def string_pieces(f: JsFile, node, tagged: bool, unknown: list | None = None, ta
                 text += piece
                 subs += piece_subs
                 continue
-            named = _tag_identifier(f, inner, tag) if tagged and tag else None
+            named = tag_identifier(f, inner, tag) if tagged and tag else None
             if named is not None:  # `${sql("jobs")}`: the tag quotes an identifier, written in
                 text += named
                 continue
@@ -93,19 +93,23 @@ def string_pieces(f: JsFile, node, tagged: bool, unknown: list | None = None, ta
     return text, tuple(anchors), subs
 
 
-def _tag_identifier(f: JsFile, node, tag: str) -> str | None:
-    """`tag("jobs")`, `tag(this.schema)`: an identifier the tag quotes (postgres.js's `sql(name)`): the name,
-    quoted, or `{}` for one only the run knows; `tag(values, ...names)`, `tag(rows)`: a helper's column list and
-    values (`INSERT INTO t ${sql(values, ...names)}`, `UPDATE t SET ${sql(values, ...names)}`), text the tag writes
-    at run time (`{}`), never one bound value."""
+def tag_identifier(f: JsFile, node, tag: str) -> str | None:
+    """`tag("jobs")`, `tag(this.#tableName)` (the tag `this.#sql`): an identifier the tag quotes (postgres.js's
+    `sql(name)`): the name it holds (`held_name`, or by default), quoted, `{}` for what only the run knows;
+    `tag(values, ...names)`, `tag(rows)`: a helper's column list and values (`INSERT INTO t ${sql(values, ...names)}`,
+    `UPDATE t SET ${sql(values, ...names)}`), text the tag writes at run time (`{}`), never one bound value."""
     node = unwrap(node)
     if node is None or node.type != "call_expression":
         return None
     fn, args = unwrap(node.child_by_field_name("function")), arg_list(node.child_by_field_name("arguments"))
-    if fn is None or fn.type != "identifier" or f.src(fn) != tag or not args:
+    if fn is None or not args:
         return None
-    name = static_text(f, args[0], 0) if len(args) == 1 else None
-    return f'"{name}"' if name is not None and is_name(name) else DYNAMIC_PLACEHOLDER
+    if (
+        f.src(fn) if fn.type == "identifier" else member_parts(f, fn)[1] if fn.type == "member_expression" else None
+    ) != tag:
+        return None
+    name = held_name(f, args[0]) or _held_default(f, args[0]) if len(args) == 1 else None
+    return f'"{name}"' if name is not None and DYNAMIC_PLACEHOLDER not in name else name or DYNAMIC_PLACEHOLDER
 
 
 def _run_time_qualifier_off(text: str) -> str:
@@ -410,6 +414,13 @@ def _held(f: JsFile, node) -> str | None:
     if obj is not None and obj.type == "this" and prop:
         return held_text(f.text, prop)
     return _option_default(f, unwrap(obj), prop) if obj is not None and prop else None
+
+
+def _held_default(f: JsFile, node) -> str | None:
+    """The name a member of `this` holds by default (held_names.held_default)."""
+    node = unwrap(node)
+    obj, prop = member_parts(f, node) if node is not None and node.type == "member_expression" else (None, None)
+    return held_default(f.text, prop) if obj is not None and obj.type == "this" and prop else None
 
 
 def _option_default(f: JsFile, obj, prop: str) -> str | None:
