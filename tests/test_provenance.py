@@ -213,3 +213,43 @@ def compare(conn, low, high):
 def test_a_function_of_another_module_is_followed(project, module, function, found):
     files = {**QUOTING, "check.py": CHECK.format(module=module, function=function)}
     assert fired(project, files) == found
+
+
+# chainlit's SQLAlchemy layer: a named placeholder per key of a dict the function writes itself (`data = {"id": ...}`,
+# kept when not None), its values bound; the keys of a mapping a caller passes are the caller's
+MAPPED = """
+class Layer:
+    async def execute_sql(self, query, parameters):
+        async with self.engine.begin() as conn:
+            return await conn.execute(sa.text(query), parameters)
+
+    async def update(self, thread_id, name, user_id, given):
+        data = {{"id": thread_id, "name": name, "userId": user_id}}
+        parameters = {{key: value for key, value in data.items() if value is not None}}
+        values = ", ".join(f":{{key}}" for key in {keys})
+        await self.execute_sql(query=f"INSERT INTO threads (id) VALUES ({{values}})", parameters=parameters)
+"""
+
+
+@pytest.mark.parametrize(("keys", "found"), [
+    ("parameters.keys()", []),
+    ("parameters", []),  # iterating a mapping gives its keys
+    ("data", []),
+    ("(k for k, _ in data.items())", []),
+    ("{**data, 'tenant': 1}.keys()", []),
+    ("given.keys()", [("layer.py", 12)]),
+    ("(v for _, v in data.items())", [("layer.py", 12)]),  # the values are the caller's
+    ("{k: 1 for k in given}", [("layer.py", 12)]),
+])
+def test_the_keys_of_a_mapping_the_function_writes_are_its_own(project, keys, found):
+    assert fired(project, {"layer.py": "import sqlalchemy as sa\n" + MAPPED.format(keys=keys)}) == found
+
+
+@pytest.mark.parametrize(("keys", "found"), [
+    ("asdict(given)", []),  # a dataclass's field names
+    ("given.model_dump()", []),
+    ("dict(given)", [("layer.py", 12)]),  # the builtin: the keys of whatever it is given
+])
+def test_the_keys_of_a_records_fields_are_its_classs(project, keys, found):
+    code = "import sqlalchemy as sa\nfrom dataclasses import asdict\n" + MAPPED.format(keys=keys)
+    assert fired(project, {"layer.py": code.replace("layer.py", "")}) == [(p, line + 1) for p, line in found]

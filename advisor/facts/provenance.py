@@ -42,8 +42,9 @@ _NONE: Sources = frozenset()
 def sources(node: ast.expr, scope: Scope, depth: int = 0, path: Path = ()) -> Sources:
     """What lets a caller choose this value (empty: the code's own; a parameter or a call when in doubt).
 
-    `path` asks about a part of the value only: `(0,)` its first element (`a` of `a, b = f()`), `("item",)`
-    any element (the loop name of `for x in v`); where the value's shape is not known, about all of it."""
+    `path` asks about a part of the value only: `(0,)` its first element (`a` of `a, b = f()`), `("item",)` any
+    element as a subscript reads it (a mapping's value), `("each",)` as a loop does (`for x in v`: a mapping's key),
+    `("key",)` a mapping's key; where the value's shape is not known, about all of it."""
     if depth > _DEPTH:
         return frozenset({Source(ast.unparse(node)[:60], False)})
     more = depth  # a part of the expression is no step further: names and calls are
@@ -58,7 +59,16 @@ def sources(node: ast.expr, scope: Scope, depth: int = 0, path: Path = ()) -> So
             return _union(sources(e, scope, more, rest) for e in node.elts)
         return _union(sources(e, scope, more) for e in node.elts)
     if isinstance(node, ast.Dict):
+        if path[:1] in (("key",), ("each",)):  # a key (`d.keys()`, `for k in d`): a `**spread`'s are its mapping's
+            return _union(
+                sources(k, scope, more, rest) if k is not None else sources(v, scope, more, path)
+                for k, v in zip(node.keys, node.values)
+            )
         return _union(sources(v, scope, more, rest) for v in node.values if v is not None)
+    if isinstance(node, ast.DictComp):  # `{k: v for k, v in data.items() if v is not None}`
+        inner = scope.with_loops(node)
+        keys, values = sources(node.key, inner, more), sources(node.value, inner, more, rest)
+        return keys if path[:1] in (("key",), ("each",)) else values if path else keys | values
     if isinstance(node, ast.FormattedValue):
         return sources(node.value, scope, more)
     if isinstance(node, ast.IfExp):
@@ -154,9 +164,9 @@ def _call_sources(node: ast.Call, scope: Scope, depth: int, path: Path = ()) -> 
     if name.lower() in SAFE_CALLS or word_characters_only(node):
         return _NONE
     if name == "enumerate" and isinstance(node.func, ast.Name) and node.args:
-        if path[:2] == ("item", 0):
+        if path[:2] == ("each", 0):
             return _NONE  # the count
-        return sources(node.args[0], scope, depth, ("item", *path[2:]) if path[:2] == ("item", 1) else ())
+        return sources(node.args[0], scope, depth, ("each", *path[2:]) if path[:2] == ("each", 1) else ())
     receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
     if receiver is not None and name in _TEXT_METHODS:
         args = [
@@ -167,6 +177,10 @@ def _call_sources(node: ast.Call, scope: Scope, depth: int, path: Path = ()) -> 
         return sources(receiver, scope, depth, ("item", *path)) | _union(
             sources(a, scope, depth, path) for a in node.args[1:]
         )  # d.get(k, default): an entry of d, or the default
+    if receiver is not None and name in ("keys", "values", "items") and not node.args and not node.keywords:
+        return _mapping_view(receiver, name, scope, depth, path)
+    if name in _RECORD_DICTS and path[:1] in (("key",), ("each",)) and (name != "dict" or receiver is not None):
+        return _NONE  # `asdict(feedback)`, `model.model_dump()`: its keys are the class's field names
     if name in ("next", "str") and isinstance(node.func, ast.Name) and len(node.args) == 1 and not node.keywords:
         return sources(node.args[0], scope, depth)  # an item of the code's own iterator; the text of its own value
     function = None
@@ -186,6 +200,28 @@ def _call_sources(node: ast.Call, scope: Scope, depth: int, path: Path = ()) -> 
         if _dialect_helper(receiver, name, node) and _own_connection(receiver, scope):
             return _NONE
     return frozenset({Source(ast.unparse(node)[:60], False)})
+
+
+# a record's fields as a mapping: a dataclass's (`dataclasses.asdict`), a named tuple's, a pydantic model's (`.dict()`,
+# a method: the builtin `dict(m)` has the keys of whatever mapping it is given)
+_RECORD_DICTS = frozenset({"asdict", "_asdict", "model_dump", "dict"})
+
+
+def _mapping_view(mapping: ast.expr, view: str, scope: Scope, depth: int, path: Path) -> Sources:
+    """`d.keys()`, `d.values()`, `d.items()`: the mapping's keys, its values, or (key, value) pairs, as an element
+    (`for k, v in d.items()`) or whole."""
+    keys = lambda rest: sources(mapping, scope, depth, ("key", *rest))  # noqa: E731
+    values = lambda rest: sources(mapping, scope, depth, ("item", *rest))  # noqa: E731
+    rest = path[1:] if path[:1] == ("each",) else ()
+    if view == "keys":
+        return keys(rest)
+    if view == "values":
+        return values(rest)
+    if rest[:1] == (0,):
+        return keys(rest[1:])
+    if rest[:1] == (1,):
+        return values(rest[1:])
+    return keys(()) | values(())
 
 
 # a database connection, by the names code gives it; and what a connection's method reads rather than writes
@@ -349,7 +385,7 @@ def _unassigned_sources(name: str, scope: Scope, depth: int, checked: bool = Tru
 
 def _within(scope: Scope, name: str, value: ast.expr, path: Path, looped: bool = False) -> Path:
     """Where `name` is in what it was given (`for k, v in pairs`: v is an item's second), then `path` in it."""
-    return ("item",) * looped + scope.unpacked.get((name, id(value)), ()) + path
+    return ("each",) * looped + scope.unpacked.get((name, id(value)), ()) + path
 
 
 def _parameter_sources(name: str, scope: Scope, depth: int) -> Sources:
