@@ -399,3 +399,13 @@ def test_a_named_parameter_glued_to_a_template_shows_no_stand_in(project):
         "    conn.execute(text(f'SELECT id FROM docs LIMIT :limit_{suffix_id} OFFSET :offset_{suffix_id}'))\n")})
     messages = [f.message for f in engine.check(["."]).active if "LIMIT" in f.message]
     assert messages and not any("__" in m for m in messages), messages
+
+
+def test_a_json_extraction_is_described_as_written(project):
+    # chainlit's favourites: `s.metadata::jsonb->>'favorite' = 'true'`, once described as a call `s.metadata()`
+    found_here = found(project, "SELECT s.id FROM jobs s WHERE s.args::jsonb->>'favorite' = 'true';")
+    messages = [message for name, message in found_here if name == "function-on-column"]
+    assert messages == [
+        "jobs.args is wrapped in a JSON extraction (CAST(s.args AS JSONB) ->> 'favorite'): an index on args cannot "
+        "serve this condition, so every row is evaluated"
+    ]

@@ -118,11 +118,16 @@ _GIN_OPERATORS = (
 )
 
 
+_JSON_EXTRACTS = (exp.JSONExtract, exp.JSONExtractScalar, exp.JSONBExtract, exp.JSONBExtractScalar)
+
+
 def _describe_wrap(side: exp.Expression, written: str) -> str:
     if isinstance(side, (exp.Cast, exp.TryCast)):
         return f"a cast to {side.to.sql(dialect='postgres')}"
     if isinstance(side, _ARITHMETIC):
         return "arithmetic"
+    if isinstance(side, _JSON_EXTRACTS):
+        return "a JSON extraction"
     if isinstance(side, exp.Func):
         name = written.split("(")[0].strip()
         return f"{name}()" if _FUNC_NAME.fullmatch(name) else "an expression"  # an operator: no class names
@@ -190,12 +195,11 @@ def function_on_column(ctx: QueryContext):
                 or (p.alias and p.table and premises.joined_by_index(ctx, scope, p.alias, p.table))
             ):
                 continue  # a residual filter on the rows an index already found
-            if (
-                isinstance(p.side, (exp.JSONExtract, exp.JSONExtractScalar, exp.JSONBExtract, exp.JSONBExtractScalar))
-                and p.op == "other"
-            ):
+            if isinstance(p.side, _JSON_EXTRACTS) and p.op == "other":
                 continue
             expression = ctx.text(p.side)
+            if isinstance(p.side, _JSON_EXTRACTS) and "->" not in expression:  # the operator's span: its left side only
+                expression = p.side.sql(dialect="postgres")
             wrap = _describe_wrap(p.side, expression)
             table = quote(p.table or p.alias or "t")
             rewrite = _sargable_rewrite(p)
