@@ -299,15 +299,28 @@ def _grown(name: str, tree: ast.AST) -> bool:
 
 
 def _computed_keys(built: ast.AST | None, names: Names) -> bool:
-    """A filter with a key the code fills in (`{f"payload.{field}": value}`): which field it tests is known only at
-    run time, so the filter is a sketch."""
+    """A filter with a key the code fills in (`{f"payload.{field}": value}`), or takes from a name that holds no one
+    text: a parameter (`{field: value}`), a class attribute subclasses set again (`{self.primary_key: key}`, `"mdb"`
+    in the base class, `"user_id"` in a subclass). Which field it tests is known only at run time, so the filter is
+    a sketch. A constant's name (`{PROJ_QUEUE: ...}`) and a member the instance keeps (`{self.session_id_key: ...}`)
+    stay the key as written, as the index declarations write them too."""
     node = names.resolve(built) if isinstance(built, ast.Name) else built
     return node is not None and any(
-        isinstance(k, ast.JoinedStr) and any(isinstance(v, ast.FormattedValue) for v in k.values)
+        isinstance(k, ast.JoinedStr)
+        and any(isinstance(v, ast.FormattedValue) for v in k.values)
+        or isinstance(k, (ast.Name, ast.Attribute))
+        and _unknown_name(k, names)
         for d in ast.walk(node)
         if isinstance(d, ast.Dict)
         for k in d.keys
     )
+
+
+def _unknown_name(key: ast.Name | ast.Attribute, names: Names) -> bool:
+    if isinstance(key, ast.Attribute):
+        owner = key.value.id if isinstance(key.value, ast.Name) else None
+        return owner in ("self", "cls") and key.attr in names.overridden
+    return not key.id.isupper() and names.resolve(key) is None  # not a constant, nor a name bound to a value
 
 
 def _joined(left: Any, right: Any) -> Placeholder | None:

@@ -347,6 +347,29 @@ class Names:
         return {d.name: d for d in defs if names[d.name] == 1}
 
     @cached_property
+    def overridden(self) -> set[str]:
+        """The class attributes the module sets again, in another class's body (`primary_key = "mdb"` in a base class,
+        `primary_key = "user_id"` in a subclass) or on an object (`self.mdb.primary_key = "user_id"`): what
+        `self.<name>` holds depends on the instance."""
+        counts = Counter(
+            target.id
+            for cls in walk(self.tree)
+            if isinstance(cls, ast.ClassDef)
+            for st in cls.body
+            if isinstance(st, (ast.Assign, ast.AnnAssign))
+            for target in (st.targets if isinstance(st, ast.Assign) else [st.target])
+            if isinstance(target, ast.Name)
+        )
+        set_on_objects = {
+            target.attr
+            for st in walk(self.tree)
+            if isinstance(st, (ast.Assign, ast.AnnAssign))
+            for target in (st.targets if isinstance(st, ast.Assign) else [st.target])
+            if isinstance(target, ast.Attribute)
+        }
+        return {name for name, n in counts.items() if n > 1 or name in set_on_objects}
+
+    @cached_property
     def methods(self) -> set[int]:
         """The statements of every class's own body, by id: whether a function is a method is a look-up,
         not a pass over its class's body (a class of thousands of methods)."""
