@@ -46,7 +46,7 @@ class Analysis:
         self.unsupported_said: set[str] = set()  # files where unreadable PostgreSQL was already said (once each)
         self.unread: dict[str, list] = {}  # path -> (query, failure) of the SQL in code advisor could not read
         self.queries = 0
-        self.has_schema = False  # without any DDL, the absence rules are silent without a note
+        self.has_schema = False  # without any DDL, the absence rules are silent, and one note says so
         self.unread_schema: dict[str, Location] = {}  # table -> the schema statement about it advisor could not read
         self.schema = Schema()  # the project's, once the schema rules run: where unread MongoDB keys are looked up
 
@@ -334,8 +334,7 @@ class Analysis:
             if hit.withheld_at is not None:
                 named.setdefault(without_stand_ins(hit.withheld), hit.withheld_at)
         maybe = {t: named[t] for t in tables if t not in unread and t not in keys and t in named}
-        # without any DDL, the SQL absence rules stay silent without a note; unread MongoDB keys are said
-        unseen = [t for t in tables if t not in unread and t not in keys and t not in maybe] if self.has_schema else []
+        unseen = [t for t in tables if t not in unread and t not in keys and t not in maybe]
         if not (unseen or unread or keys or maybe):
             return None
         rules = ", ".join(sorted(withheld))
@@ -344,7 +343,19 @@ class Analysis:
         said, helps = [], []
         if unseen:
             shown = ", ".join(unseen[:8]) + (f" and {len(unseen) - 8} more" if len(unseen) > 8 else "")
-            said.append(f"has not seen the whole definition of {shown}")
+            # without any DDL, every table is unseen: said as the config's want, not as each table's
+            none_read = (
+                "its schema files create no table"
+                if self.config.schema
+                else "the config names no schema files"
+                if self.config.source
+                else "no config file names schema files"
+            )
+            said.append(
+                f"has not seen the whole definition of {shown}"
+                if self.has_schema
+                else f"read no table's definition ({none_read}): not of {shown}"
+            )
             helps.append(
                 f"point `schema` in {where} at the files that create these tables and their indexes (a schema "
                 'dump, the migrations\' .sql files): schema = ["db/schema.sql"]'

@@ -6,6 +6,8 @@ Shapes taken from real projects: a schema snapshot next to the migrations that b
 renames in later migrations (graphile-worker renamed `jobs` to `_private_jobs`).
 """
 
+import pytest
+
 from advisor import engine
 from advisor.schema.ddl import schema_from_queries
 from advisor.sources.sql_files import extract_sql
@@ -228,3 +230,23 @@ def test_sqlite_catalogs_are_not_application_tables(project):
     })
     (note,) = [m for *_, rule, m in found if rule == "ADV005"]
     assert "events" in note and "sqlite_master" not in note
+
+
+@pytest.mark.parametrize(("config", "why"), [
+    ('large-tables = ["*"]\n', "the config names no schema files"),
+    ('large-tables = ["*"]\nschema = ["db/*.sql"]\n', "its schema files create no table"),
+])
+def test_without_any_table_definition_one_note_says_what_was_kept_back(project, config, why):
+    # chainlit (holdout 63) ships no DDL: its 56 statements were read and nothing said that no index claim could be
+    project({"advisor.toml": config, "db/s.sql": "SET search_path = app;\n",
+             "q.sql": "SELECT id FROM events WHERE kind = $1;\nSELECT 1;\n"})
+    found = [(f.location.path, f.rule, f.message) for f in engine.check(["."]).active]
+    assert [(path, rule) for path, rule, _ in found] == [("advisor.toml", "ADV005")]
+    assert found[0][2].startswith(f"advisor read no table's definition ({why}): not of events, so it stayed silent")
+
+
+def test_without_a_config_file_the_note_stands_on_the_first_query(project):
+    project({"q.sql": "SELECT 1;\nSELECT id FROM events WHERE kind = $1;\n"})
+    found = [(f.location.path, f.location.line, f.rule, f.message) for f in engine.check(["."]).active]
+    assert [f[:3] for f in found] == [("q.sql", 2, "ADV005")]
+    assert found[0][3].startswith("advisor read no table's definition (no config file names schema files): not of events")
