@@ -150,7 +150,9 @@ def class_named(node: ast.expr, tree: ast.Module, callers: Callers | None, hops:
     return class_named(ast.Name(name), other, callers, hops + 1)
 
 
-def imported_function(name: str, tree: ast.Module, callers: Callers | None, hops: int = 0) -> tuple[ast.Module, Defined] | None:
+def imported_function(
+    name: str, tree: ast.Module, callers: Callers | None, hops: int = 0
+) -> tuple[ast.Module, Defined] | None:
     """`from app.sql import literal_string`: the project's module-level function a name a module imports stands
     for, and that module (a name the other module imports in turn is followed there)."""
     source = _import_of(name, tree, callers)
