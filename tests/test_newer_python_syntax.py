@@ -27,7 +27,7 @@ def _found(project, files):
 def test_newer_syntax_is_said_as_unread_code_and_a_real_syntax_error_stays_one(project):
     found = _found(project, {"oban/job.py": JOB, "pyspider/run.py": BROKEN})
     assert ("parse-error", "pyspider/run.py", 1) in [f[:3] for f in found]
-    job = [f for f in found if f[1] == "oban/job.py"]
+    job = [f for f in found if f[1] == "oban/job.py" and f[0] != "incomplete-schema"]  # no schema: said, apart
     if sys.version_info < (3, 12):
         assert [f[:3] for f in job] == [("unread-statement", "oban/job.py", 1)]
         assert "Python 3.12" in job[0][3] and "syntax error" not in job[0][3]

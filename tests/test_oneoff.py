@@ -66,7 +66,7 @@ def test_a_workload_rule_is_silent_in_a_versioned_update_and_speaks_in_the_servi
         }
     )
     result = CliRunner().invoke(main, ["check", str(root), "--format", "json"])
-    found = {(f["name"], f["path"].rsplit("/", 2)[-2]) for f in json.loads(result.stdout)["findings"]}
+    found = {(f["name"], f["path"].rsplit("/", 2)[-2]) for f in json.loads(result.stdout)["findings"] if "/" in f["path"]}
     assert ("collection-scan", "services") in found and ("collection-scan", "updates") not in found
     assert {("equals-null", "services"), ("equals-null", "updates")} <= found  # a bug whatever runs it
     # string building: a caller's value may reach the service's; the update splices the operator's own data

@@ -97,7 +97,11 @@ def test_terminal_groups_by_file_with_frame_and_help(report):
 
 
 def test_terminal_is_quiet_when_clean(project):
-    project({"q.sql": "SELECT id FROM users WHERE id = $1;\n"})
+    project({
+        "advisor.toml": 'schema = ["schema.sql"]\n',
+        "schema.sql": "CREATE TABLE users (id bigint PRIMARY KEY);\n",
+        "q.sql": "SELECT id FROM users WHERE id = $1;\n",
+    })
     assert render("terminal", engine.check(["."])) == ""
 
 
