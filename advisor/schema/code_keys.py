@@ -117,6 +117,7 @@ def schema_sql(path: str, text: str) -> str:
     python = path.endswith((".py", ".pyi"))
     names = [] if python or "${" not in text else _js_names(path, text)
     out = [c if c == "\n" else " " for c in text]
+    constant = None  # the module's constants, read once, when an f-string needs them
     for group in _statements(_literal_spans(path, text), text, python):
         bodies = []
         for start, end in group:
@@ -130,7 +131,8 @@ def schema_sql(path: str, text: str) -> str:
             if python:  # `\\:` in the source, `\:` in the string: SQLAlchemy text()'s `:`
                 body = sqlalchemy_colons(body, backslashes=2)
                 if "f" in text[start : quote.start(1)].lower():
-                    body = _FIELD.sub(_table_field, body)
+                    constant = constant or _module_constants(text)
+                    body = _FIELD.sub(lambda m, c=constant: _table_field(m, c), body)
             else:
                 if names:  # `${this.logsTable}`, `${messagesTable}`: the table each names (js_sql_text.held_name)
                     body = _named(text, body, inner_start, [n for n in names if inner_start <= n[0] < inner_end])
@@ -160,12 +162,11 @@ def _statements(spans: list[tuple[int, int]], text: str, python: bool) -> list[l
 _FIELD = re.compile(r"\{([^{}\n]{1,300})\}")  # an f-string's replacement field, as written in the source
 
 
-def _table_field(match: re.Match) -> str:
-    """`{db.table_with_schema("promises")}` in an f-string's source: the table it names (python_parts.named_table),
-    padded to the field's length; any other field as it is."""
+def _table_field(match: re.Match, constant) -> str:
+    """`{db.table_with_schema("promises")}`, `{self._table_name}` in an f-string's source: the table it names (a
+    function named for tables, python_parts.named_table; a name the module sets once, or to a caller's option with
+    a default: `constant`, as the statements read it), padded to the field's length; any other field as it is."""
     import ast
-
-    from advisor.sources.python_parts import named_table
 
     if "table" not in match.group(1).lower():
         return match.group(0)
@@ -173,8 +174,19 @@ def _table_field(match: re.Match) -> str:
         node = ast.parse(match.group(1).strip(), mode="eval").body
     except (SyntaxError, ValueError):
         return match.group(0)
-    name = named_table(node) if isinstance(node, ast.Call) else None
-    return match.group(0) if name is None else name.ljust(len(match.group(0)))
+    name = constant(node) if isinstance(node, (ast.Call, ast.Name, ast.Attribute)) else None
+    if name is None or len(name) > len(match.group(0)) or not re.fullmatch(r"[\w.\"]+", name):
+        return match.group(0)
+    return name.ljust(len(match.group(0)))
+
+
+def _module_constants(text: str):
+    """What a name of the module holds, as its statements read it (python_reach.Reach.constant)."""
+    from advisor.facts.python_parse import parse_python
+    from advisor.sources.python_reach import Reach
+
+    tree = parse_python(text).tree
+    return Reach(tree).constant if tree is not None else (lambda node: None)
 
 
 def _js_names(path: str, text: str) -> list[tuple[int, int, str]]:

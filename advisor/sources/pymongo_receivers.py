@@ -8,10 +8,11 @@ import re
 
 from advisor.facts.safe_text import setting_read
 from advisor.sources.links import TEMPLATE, instance_member, instance_parts
-from advisor.sources.mongo_names import db_name, is_database, run_time, run_time_name
+from advisor.sources.mongo_names import db_name, is_database, named_for_collection, run_time, run_time_name
 from advisor.sources.pymongo_names import Names
 from advisor.sources.pymongo_tables import spec_parts
 from advisor.sources.python_classes import self_attr
+from advisor.sources.python_parts import option_default
 
 
 def database_method(node: ast.AST) -> str | None:
@@ -68,6 +69,9 @@ def _keyed(key: ast.AST, names: Names, depth: int) -> str | None:
         # `ITEMS = os.getenv("STAC_ITEMS_INDEX", "items")`: a setting with its default, the one name every use of the
         # constant gives (its queries and its indexes meet under it, whatever the operator sets)
         return default.value
+    optional = option_default(key)  # `db[kwargs.get("mongodb_collection_name", "tasks")]`: a caller's option's default
+    if optional:
+        return optional
     if isinstance(key, ast.Attribute) and isinstance(key.value, ast.Name) and key.value.id != "self":
         typed = names.annotation(key.value) if names.resolve(key.value) is None else None
         if typed is not None:  # db[config.users] with `config: Settings`: the class's field, whatever object is passed
@@ -127,7 +131,7 @@ def collection_of(node: ast.AST, names: Names, depth: int = 0) -> str | None:
             name = collection_of(held, names, depth + 1)
             owner = names.held_per_instance(held) if name is not None and run_time(name) else None
             return f"{owner.name}.{node.attr}" if owner is not None else name
-        m = re.fullmatch(r"_*(\w*?)_?(collection|coll|col)s?", node.attr, re.IGNORECASE)
+        m = named_for_collection(node.attr)
         # `self.col_t1`, `self.coll_jobs`: named for its collection, in a module of a MongoDB driver (a
         # `self.col_name.find('.')` elsewhere is a string's)
         holder = names.imports_mongo and re.fullmatch(r"_*(collection|coll|col)_\w+", node.attr, re.IGNORECASE)

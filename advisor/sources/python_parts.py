@@ -17,6 +17,22 @@ def literal(node: ast.expr) -> str | None:
     return None
 
 
+def option_default(node: ast.expr) -> str | None:
+    """The text a caller's option gives by default: `kwargs.get("postgres_table_name", "pyncette_tasks")`,
+    `getattr(settings, "TABLE", "jobs")`, `table or "jobs"`: the name the statements use unless a caller says
+    otherwise (as a settings field's default, or a JS option's `?? "kv"`)."""
+    if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or) and len(node.values) == 2:
+        return literal(node.values[1])
+    if not isinstance(node, ast.Call) or node.keywords or len(node.args) < 2:
+        return None
+    func = node.func
+    if isinstance(func, ast.Attribute) and func.attr == "get" and len(node.args) == 2:
+        return literal(node.args[1])
+    if isinstance(func, ast.Name) and func.id == "getattr" and len(node.args) == 3:
+        return literal(node.args[2])
+    return None
+
+
 _NAME = re.compile(r"[A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)?")
 
 

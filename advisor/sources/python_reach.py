@@ -13,11 +13,11 @@ from advisor.facts.ast_nodes import LineSpans, walk
 from advisor.facts.reaching import formatted_statement
 from advisor.sources import psycopg_sql
 from advisor.sources.python_builders import Returns
-from advisor.sources.python_parts import Number, flatten_add, literal, named_table, parts
+from advisor.sources.python_parts import Number, flatten_add, literal, named_table, option_default, parts
 from advisor.sources.sql_shape import DYNAMIC_PLACEHOLDER, runs_as_sql
 
 # Calls whose first argument is executed as SQL: DB-API and psycopg, asyncpg, databases, SQLAlchemy,
-# pandas, psycopg's COPY; SQL text is still required (`session.query(User)` is not SQL).
+# pandas, psycopg's COPY, Twisted's adbapi pool; SQL text is still required (`session.query(User)` is not SQL).
 EXECUTE_METHODS = {
     "execute",
     "executemany",
@@ -45,6 +45,8 @@ EXECUTE_METHODS = {
     "run_query",
     "execute_query",
     "execute_sql",
+    "runQuery",  # twisted.enterprise.adbapi.ConnectionPool (cowrie's outputs)
+    "runOperation",
 }
 TEXT_FUNCTIONS = {"text", "literal_column_sql", "sql", "SQL"}  # sqlalchemy.text, psycopg.sql.SQL
 RAW_METHODS = {"raw", "from_statement", "text", "SQL"}  # Django Model.objects.raw(...), sa.text, sql.SQL
@@ -240,14 +242,17 @@ class Reach:
 
     def constant(self, node: ast.expr) -> str | None:
         """The text a name has in this module when every assignment to it is a literal (`TABLE = "jobs"`,
-        or a clause chosen from literals: then the first one, as one variant of the query), or a call of a function
-        named for tables gives (python_parts.named_table), else None."""
+        or a clause chosen from literals: then the first one, as one variant of the query), or its one assignment a
+        caller's option with a default (python_parts.option_default), or a call of a function named for tables gives
+        (python_parts.named_table), else None."""
         if isinstance(node, ast.Constant):
             return node.value if isinstance(node.value, str) else None
         if isinstance(node, ast.Call):  # `{db.table_with_schema("jobs")}`: the table jobs, qualified at run time
             return named_table(node, self.constant)
         name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
         values = self.assigned.get(name or "", [])
+        if len(values) == 1 and name not in self.rebound and (default := option_default(values[0])) is not None:
+            return default  # `self._table = kwargs.get("table", "jobs")`: the default, one variant of the statement
         if not values or name in self.rebound or any(literal(v) is None for v in values):
             return None
         return literal(values[0])
