@@ -36,7 +36,7 @@ from advisor.sources.js_syntax import (
     unchain,
     unwrap,
 )
-from advisor.sources.mongo_names import UNKNOWN, run_time_name
+from advisor.sources.mongo_names import UNKNOWN, named_for_collection, run_time_name
 
 GLOBALS = {
     "Array",
@@ -273,7 +273,7 @@ def _from_member(f: JsFile, base, depth: int):
         # a registry's model, `router.app.resources.form.model`: the model `form` if the project names one
         # (advisor.sources.links); until then a model of unknown collection
         return run_time_name(f.src(base)), member_parts(f, obj)[1], False
-    if MEMBER_COLLECTION.fullmatch(prop) and _rooted(f, obj):  # another module's: this.apos.cache.cacheCollection
+    if named_for_collection(prop) and _rooted(f, obj):  # another module's: this.apos.cache.cacheCollection
         return run_time_name(f.src(base)), None, True
     if imported_member(f, base) is not None:  # `Device.model`, Device required: its module says (links.py)
         return run_time_name(f.src(base)), None, False
@@ -338,7 +338,6 @@ def _object_member(f: JsFile, obj, prop: str, depth: int):
     return one if one is not None and one[1] is None and one[2] else None
 
 
-MEMBER_COLLECTION = re.compile(r"_*(\w*?)_?(collection|coll|col)s?", re.IGNORECASE)
 COLLECTION_NAME = re.compile(r"_*(collection|coll|col)", re.IGNORECASE)  # a variable named for what it holds
 
 
@@ -353,14 +352,14 @@ def _member_collection(f: JsFile, prop: str, depth: int):
         if value is None:
             continue
         rb, rcalls = unchain(f, value)
-        if MEMBER_COLLECTION.fullmatch(prop) and _named_at_run_time(f, rcalls):
+        if named_for_collection(prop) and _named_at_run_time(f, rcalls):
             break  # other files reach it as this.<prop>: one name for it everywhere
         got = resolve_receiver(f, rb, rcalls, depth + 1) if rcalls or rb is not None else None
-        if got is not None and MEMBER_COLLECTION.fullmatch(prop) and UNKNOWN.fullmatch(got[0]):
+        if got is not None and named_for_collection(prop) and UNKNOWN.fullmatch(got[0]):
             break  # a constructor's `collection` parameter: the same, other files reach it as this.<prop>
         if got is not None:
             return got
-    if MEMBER_COLLECTION.fullmatch(prop):
+    if named_for_collection(prop):
         return f"this.{prop}", None, True
     return None
 

@@ -58,6 +58,20 @@ def package_constant(module: str, export: str) -> str:
 
 # a function named as giving a database: `get_db()`, `foo.get_db_conn()`, `get_async_db_conn()` (fiftyone's
 # odm), `_get_db()`, `get_mongo_database()`; not `to_db_dict()`
+_HOLDER_NAME = re.compile(r"_*(\w*?)_?(collection|coll|col)s?", re.IGNORECASE)
+
+
+def named_for_collection(name: str) -> bool:
+    """A member or variable named for the collection it holds (`collection`, `_coll`, `jobs_col`, `jobsCollection`,
+    `cols`): the word stands apart, at the start, after `_` or capitalised, never the end of another word
+    (`protocol`, cowrie's `self.protocol.cmdstack.remove(x)`, a list's)."""
+    m = _HOLDER_NAME.fullmatch(name)
+    if m is None:
+        return False
+    at = m.start(2)
+    return not m.group(1) or name[at - 1] == "_" or name[at].isupper()
+
+
 _DB_GETTER = re.compile(r"_*get_(async_)?(mongo_?)?(db|database)(_conn(ection)?)?", re.IGNORECASE)
 
 
