@@ -22,6 +22,7 @@ def assemble(config: Config, checked: list[SourceFile]) -> tuple[Schema, list[Sq
     """The schema, and the statements read from schema files that are not among the checked files
     (the analysis reports those that do not parse)."""
     from advisor.names import fold
+    from advisor.parse import another_database
     from advisor.schema.code_keys import code_file, code_keys, code_schema_statement, schema_sql
     from advisor.schema.ddl import schema_from_queries
     from advisor.schema.inheritance import parents_named, self_indexed_partitions
@@ -53,7 +54,12 @@ def assemble(config: Config, checked: list[SourceFile]) -> tuple[Schema, list[Sq
     # `drop_indexes.sql`, then `add_indexes.sql`): a moment of the code's run, not the schema's history
     scripts = run_by_name(checked) if config.schema else set()
     for source in checked:
-        if source.path.endswith(".sql") and source.path not in seen and source.path not in history:
+        if (
+            source.path.endswith(".sql")
+            and source.path not in seen
+            and source.path not in history
+            and not another_database(source.path, config.dialect)  # cowrie's docs/sql/sqlite3.sql: SQLite's schema
+        ):
             queries += [
                 q
                 for q in source.queries
