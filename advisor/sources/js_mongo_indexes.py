@@ -88,6 +88,12 @@ def field_index(f: JsFile, name: str, spec: dict, at, collection: str, model: st
     if not (idx or uniq is True or expires is not None):
         return None
     opts: dict = {}
+    if isinstance(idx, dict):  # `index: { unique: true, sparse: true }`: the index's options, mongoose's other form
+        uniq = idx.get("unique") if uniq is None else uniq
+        sparse = idx.get("sparse") if sparse is None else sparse
+        expires = idx.get("expires", idx.get("expireAfterSeconds")) if expires is None else expires
+        if isinstance(idx.get("partialFilterExpression"), dict):
+            opts["partialFilterExpression"] = idx["partialFilterExpression"]
     if uniq is True:
         opts["unique"] = True
     if sparse is True:
