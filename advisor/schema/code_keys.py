@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from functools import partial
 from pathlib import PurePath
 from typing import TYPE_CHECKING
 
@@ -132,7 +133,7 @@ def schema_sql(path: str, text: str) -> str:
                 body = sqlalchemy_colons(body, backslashes=2)
                 if "f" in text[start : quote.start(1)].lower():
                     constant = constant or _module_constants(text)
-                    body = _FIELD.sub(lambda m, c=constant: _table_field(m, c), body)
+                    body = _FIELD.sub(partial(_table_field, constant=constant), body)
             else:
                 if names:  # `${this.logsTable}`, `${messagesTable}`: the table each names (js_sql_text.held_name)
                     body = _named(text, body, inner_start, [n for n in names if inner_start <= n[0] < inner_end])

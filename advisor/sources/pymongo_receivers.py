@@ -69,7 +69,7 @@ def _keyed(key: ast.AST, names: Names, depth: int) -> str | None:
         # `ITEMS = os.getenv("STAC_ITEMS_INDEX", "items")`: a setting with its default, the one name every use of the
         # constant gives (its queries and its indexes meet under it, whatever the operator sets)
         return default.value
-    optional = option_default(key)  # `db[kwargs.get("mongodb_collection_name", "tasks")]`: a caller's option's default
+    optional = option_default(key) if isinstance(key, ast.expr) else None  # `db[kwargs.get("name", "tasks")]`
     if optional:
         return optional
     if isinstance(key, ast.Attribute) and isinstance(key.value, ast.Name) and key.value.id != "self":
@@ -131,11 +131,10 @@ def collection_of(node: ast.AST, names: Names, depth: int = 0) -> str | None:
             name = collection_of(held, names, depth + 1)
             owner = names.held_per_instance(held) if name is not None and run_time(name) else None
             return f"{owner.name}.{node.attr}" if owner is not None else name
-        m = named_for_collection(node.attr)
         # `self.col_t1`, `self.coll_jobs`: named for its collection, in a module of a MongoDB driver (a
         # `self.col_name.find('.')` elsewhere is a string's)
         holder = names.imports_mongo and re.fullmatch(r"_*(collection|coll|col)_\w+", node.attr, re.IGNORECASE)
-        if m or holder:
+        if named_for_collection(node.attr) or holder:
             return f"self.{node.attr}"
         cls = names.classes.class_of(node)
         if cls is not None and names.imports_mongo and names.project_bases(cls):
