@@ -410,6 +410,21 @@ def test_only_a_statement_read_whole_is_planned():
     assert readable(query("SELECT * FROM :APP.events WHERE id = :id"))  # psql's schema variable: planned
 
 
+def test_another_databases_file_is_not_planned():
+    """cowrie's `output/mysql.py` (`SELECT LAST_INSERT_ID()`, MySQL's): another database's statements, by the file's
+    name as the static rules read it, are not planned on PostgreSQL (whose refusal was an explain-error note)."""
+    from advisor.explain.stage import plannable
+    from advisor.ir import Location, SqlQuery, TextMap
+
+    def query(path: str) -> SqlQuery:
+        text = "SELECT LAST_INSERT_ID()"
+        return SqlQuery(text, Location(path, 1, 1), TextMap(path, text, ((0, 1, 1),)), "python")
+
+    assert plannable(query("src/cowrie/output/postgresql.py"))
+    assert not plannable(query("src/cowrie/output/mysql.py"))
+    assert not plannable(query("db/sqlite/queries.py"))
+
+
 def test_measured_advice_keeps_the_static_premises(tmp_path, monkeypatch, pg_server):
     """No verified index on a table the config says stays small, as the static rules give none: the measurement
     answers the static guess, and nothing is said (no 'no index recommended' note either)."""

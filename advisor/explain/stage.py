@@ -82,11 +82,16 @@ class Workload:
 
 
 def plannable(query: SqlQuery) -> bool:
+    """PostgreSQL's statement to plan: not another database's, by its connection or by its file's name or folder
+    (cowrie's `output/mysql.py`, as the static rules read it: advisor.parse.another_database)."""
+    from advisor.parse import another_database
+
     return (
         (not query.dynamic or _named_only(query.text))
         and query.source not in ("schema",)
         and bool(PLANNABLE.match(query.text))
         and query.dialect == "postgres"
+        and not another_database(query.location.path, query.dialect)
     )
 
 
