@@ -375,6 +375,10 @@ def test_a_project_without_schema_files_is_checked_and_says_why_nothing_was_plan
     assert note["line"] == 1 and note["severity"] == "info" and "names no schema files" in note["message"]
     assert "none of the 2 statements" in note["message"]
     assert any(f["name"] == "function-on-column" for f in findings)  # the static findings stand
+    (root / "q.sql").write_text("SELECT * FROM accounts WHERE lower(email) = $1;\n")
+    (note,) = [f for f in _check(root, monkeypatch) if f["name"] == "explain-error"]
+    assert note["message"].startswith("advisor did not plan the one statement of this project: its config")
+    assert note["message"].endswith("so there is no database to plan it on")
 
 
 def test_the_schemas_the_files_create_are_on_the_search_path(tmp_path, monkeypatch, pg_server):

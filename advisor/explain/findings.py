@@ -194,8 +194,15 @@ def _no_database(project: Project, queries: list) -> Hits:
         (
             "explain-error",
             Hit(
-                f"advisor planned none of the {len(queries)} statements of this project: its config "
-                f"({project.config.label}) names no schema files, so there is no database to plan them on",
+                (
+                    "advisor did not plan the one statement of this project"
+                    if len(queries) == 1
+                    else f"advisor planned none of the {len(queries)} statements of this project"
+                )
+                + ": its config "
+                f"({project.config.label}) names no schema files, so there is no database to plan "
+                + ("it" if len(queries) == 1 else "them")
+                + " on",
                 first.location,
                 help="point `schema` at the files that build the schema (DDL, migrations), or give --dsn",
                 subject="no schema files",
