@@ -118,7 +118,7 @@ def schema_sql(path: str, text: str) -> str:
     python = path.endswith((".py", ".pyi"))
     names = [] if python or "${" not in text else _js_names(path, text)
     out = [c if c == "\n" else " " for c in text]
-    constant = None  # the module's constants, read once, when an f-string needs them
+    constant = _module_constants(text) if python else None
     for group in _statements(_literal_spans(path, text), text, python):
         bodies = []
         for start, end in group:
@@ -132,7 +132,6 @@ def schema_sql(path: str, text: str) -> str:
             if python:  # `\\:` in the source, `\:` in the string: SQLAlchemy text()'s `:`
                 body = sqlalchemy_colons(body, backslashes=2)
                 if "f" in text[start : quote.start(1)].lower():
-                    constant = constant or _module_constants(text)
                     body = _FIELD.sub(partial(_table_field, constant=constant), body)
             else:
                 if names:  # `${this.logsTable}`, `${messagesTable}`: the table each names (js_sql_text.held_name)
@@ -182,20 +181,27 @@ def _table_field(match: re.Match, constant) -> str:
 
 
 def _module_constants(text: str):
-    """What a name of the module holds, as its statements read it (python_reach.Reach.constant)."""
-    from advisor.facts.python_parse import parse_python
-    from advisor.sources.python_reach import Reach
+    """What a name of the module holds, as its statements read it (python_reach.Reach.constant): the module read
+    once, and only when a field that names a table asks."""
+    reach: list = []
 
-    tree = parse_python(text).tree
-    return Reach(tree).constant if tree is not None else (lambda node: None)
+    def constant(node):
+        if not reach:
+            from advisor.facts.python_parse import parse_python
+            from advisor.sources.python_reach import Reach
+
+            tree = parse_python(text).tree
+            reach.append(Reach(tree) if tree is not None else None)
+        return reach[0].constant(node) if reach[0] is not None else None
+
+    return constant
 
 
 def _js_names(path: str, text: str) -> list[tuple[int, int, str]]:
     """(start, end, name) of each `${...}` of the module's untagged templates that names a table, as its statements
     read it (advisor.sources.js_sql_text.held_name: `${this.logsTable}` -> `{}_logs_v3`), in character offsets."""
-    from advisor.sources.js_sql_helpers import callee_name
     from advisor.sources.js_sql_text import held_name, tag_identifier
-    from advisor.sources.js_syntax import JsFile, collect_decls, parser
+    from advisor.sources.js_syntax import JsFile, callee_name, collect_decls, parser
     from advisor.sources.sql_shape import DYNAMIC_PLACEHOLDER
 
     data = text.encode("utf-8", "surrogatepass")

@@ -40,12 +40,18 @@ def _members(text: str) -> dict[str, list[int]]:
     return out
 
 
+def _once(text: str, member: str) -> int | None:
+    """Where the module's one assignment to `this.<member>` gives its value; None when it assigns it twice or never."""
+    at = _members(text).get(member, [])
+    return at[0] if len(at) == 1 else None
+
+
 def held_text(text: str, member: str) -> str | None:
     """The name `this.<member>` holds in the module whose text is `text`, `{}` for each part the run fills in;
     None unless the module assigns it once, a literal or a template of a name with some part known."""
-    at = _members(text).get(member, [])
-    quoted = _QUOTED.match(text, at[0]) if len(at) == 1 else None  # `this.t = pg.escapeIdentifier(`${p}_runs`)`
-    m = _LITERAL.match(text, quoted.end() if quoted else at[0]) if len(at) == 1 else None
+    at = _once(text, member)
+    quoted = _QUOTED.match(text, at) if at is not None else None  # `this.t = pg.escapeIdentifier(`${p}_runs`)`
+    m = _LITERAL.match(text, quoted.end() if quoted else at) if at is not None else None
     if m is None or (quoted and not re.match(r"\s*\)", text[m.end() : m.end() + 40])):
         return None
     value = _FIELD.sub(DYNAMIC_PLACEHOLDER, m.group(1) or m.group(2) or m.group(3) or "")
@@ -62,8 +68,8 @@ def held_default(text: str, member: str) -> str | None:
     (`this.#tableName = options.tableName ?? "fedify_kv_v2"`): the table its statements name unless a caller says
     otherwise, as advisor.sources.js_sql_text reads `{table: "keyv", ...options}`. Only a name written whole (a tag's
     quoting call) takes it: a prefix's default inside a longer name would not fit where the schema's text writes it."""
-    at = _members(text).get(member, [])
-    option = _OPTION_OR.match(text, at[0]) if len(at) == 1 else None
+    at = _once(text, member)
+    option = _OPTION_OR.match(text, at) if at is not None else None
     m = _LITERAL.match(text, option.end()) if option is not None else None
     value = (m.group(1) or m.group(2) or m.group(3) or "") if m is not None else ""
     return value if is_name(value) and "${" not in value else None

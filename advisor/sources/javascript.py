@@ -24,10 +24,9 @@ from advisor.sources.js_sql_builders import (
     exported_builders,
     reaching_calls,
 )
-from advisor.sources.js_sql_helpers import callee_name as _callee_name
 from advisor.sources.js_sql_helpers import sql_helpers
 from advisor.sources.js_sql_text import concatenation, flatten_plus, js_query, read_once, string_pieces
-from advisor.sources.js_syntax import MAX_NESTING, collect_decls, first_error
+from advisor.sources.js_syntax import MAX_NESTING, callee_name, collect_decls, first_error
 from advisor.sources.js_syntax import JsFile as _File
 from advisor.sources.js_syntax import arg_list as _arg_list
 from advisor.sources.js_syntax import key_name as _key_name
@@ -78,7 +77,7 @@ def _sql_from_calls(f: _File, calls: list, helpers: dict, result: SourceFile, di
         args = call.child_by_field_name("arguments")
         if fn is None or args is None:
             continue
-        name, callee = _callee_name(f, call)
+        name, callee = callee_name(f, call)
         if args.type == "template_string":  # tagged template
             known = name in SAFE_TAGS or name in SQL_SINKS
             if not known and (not name or fn.type not in ("identifier", "member_expression")):

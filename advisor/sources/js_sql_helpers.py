@@ -39,6 +39,7 @@ from advisor.sources.js_syntax import (
     FUNCTIONS,
     JsFile,
     arg_list,
+    callee_name,
     is_this,
     key_name,
     member_parts,
@@ -54,15 +55,6 @@ TEXT_METHODS = frozenset(
     {"trim", "trimStart", "trimEnd", "replace", "replaceAll", "concat", "toString", "valueOf", "normalize"}
 )
 _NAMES = ("identifier", "shorthand_property_identifier")
-
-
-def callee_name(f: JsFile, call) -> tuple[str, str]:
-    """(called name, callee source) of a call: `query` and `this.pool.query` for this.pool.query(...)."""
-    fn = unwrap(call.child_by_field_name("function"))
-    if fn is None:
-        return "", ""
-    _, prop = member_parts(f, fn)
-    return (prop if prop is not None else (f.src(fn) if fn.type == "identifier" else "")), f.src(fn)
 
 
 def sql_helpers(f: JsFile, calls: list, sinks) -> dict[str, int]:

@@ -23,6 +23,7 @@ from advisor.sources.js_syntax import (
     FUNCTIONS,
     JsFile,
     arg_list,
+    callee_name,
     key_name,
     member_parts,
     parameter_list,
@@ -101,12 +102,8 @@ def tag_identifier(f: JsFile, node, tag: str) -> str | None:
     node = unwrap(node)
     if node is None or node.type != "call_expression":
         return None
-    fn, args = unwrap(node.child_by_field_name("function")), arg_list(node.child_by_field_name("arguments"))
-    if fn is None or not args:
-        return None
-    if (
-        f.src(fn) if fn.type == "identifier" else member_parts(f, fn)[1] if fn.type == "member_expression" else None
-    ) != tag:
+    args = arg_list(node.child_by_field_name("arguments"))
+    if not args or callee_name(f, node)[0] != tag:
         return None
     name = held_name(f, args[0]) or _held_default(f, args[0]) if len(args) == 1 else None
     return f'"{name}"' if name is not None and DYNAMIC_PLACEHOLDER not in name else name or DYNAMIC_PLACEHOLDER

@@ -499,6 +499,15 @@ def member_parts(f: JsFile, node):
     return None, None
 
 
+def callee_name(f: JsFile, call) -> tuple[str, str]:
+    """(called name, callee source) of a call: `query` and `this.pool.query` for this.pool.query(...)."""
+    fn = unwrap(call.child_by_field_name("function"))
+    if fn is None:
+        return "", ""
+    _, prop = member_parts(f, fn)
+    return (prop if prop is not None else (f.src(fn) if fn.type == "identifier" else "")), f.src(fn)
+
+
 def unchain(f: JsFile, node):
     """The base of a call chain and its calls [(method, arguments node, call node)], first call first."""
     calls = []
