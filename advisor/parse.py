@@ -240,6 +240,9 @@ _DATABASE_FOLDERS = {
     "sqlite": "sqlite",
     "sqlite3": "sqlite",
     "clickhouse": "clickhouse",
+    "cassandra": "cql",  # phidata's vectordb/cassandra: CQL through a Cassandra session
+    "scylla": "cql",
+    "singlestore": "mysql",
     "mssql": "tsql",
     "sqlserver": "tsql",
     "tsql": "tsql",

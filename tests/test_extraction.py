@@ -752,6 +752,28 @@ def test_another_database_s_sql_that_parses_gets_no_postgresql_rule(tmp_path, mo
     assert not [p for _, p in found if "/mysql/" in p]
 
 
+def test_cql_in_a_module_of_a_cassandra_folder_is_not_read_as_the_configured_database_s(tmp_path, monkeypatch):
+    # phidata's vectordb/cassandra/cassandra.py asks Cassandra's catalog (`system_schema.tables`) through a
+    # Cassandra session: not a PostgreSQL table whose definition advisor lacks; its pgvector twin is PostgreSQL
+    from advisor import catalogue, engine
+
+    code = (
+        "def exists(session, ks, name):\n"
+        "    return session.execute(\n"
+        "        'SELECT * FROM system_schema.tables WHERE keyspace_name = %s AND table_name = %s', (ks, name))\n"
+    )
+    for folder in ("cassandra", "pgvector"):
+        root = tmp_path / folder
+        (root / "vectordb" / folder).mkdir(parents=True)
+        (root / "advisor.toml").write_text('dialect = "postgres"\n')
+        (root / "vectordb" / folder / "store.py").write_text(code)
+    monkeypatch.chdir(tmp_path / "cassandra")
+    assert engine.check(["."]).findings == []
+    monkeypatch.chdir(tmp_path / "pgvector")
+    said = [(catalogue.lookup(f.rule).name, f.message) for f in engine.check(["."]).findings]
+    assert [name for name, m in said if "not of tables" in m] == ["incomplete-schema"], said
+
+
 def test_a_sql_function_that_names_its_arguments_by_position_reads_bare_names_as_columns():
     # rate-limit-postgresql: arguments name_ and type_, the body `WHERE name_ = $1 AND type_ = $2`: in a SQL
     # function a column of the argument's name takes precedence, and $1 is how the body means the argument

@@ -232,6 +232,19 @@ def test_sqlite_catalogs_are_not_application_tables(project):
     assert "events" in note and "sqlite_master" not in note
 
 
+def test_an_extension_s_own_tables_are_not_application_tables(project):
+    # mastra-pg asks pg_partman whether a table is partitioned (partman.part_config), and pg_cron's cron.job
+    # is made by CREATE EXTENSION: no project DDL defines them, and none is missing
+    found = check(project, {
+        "db/s.sql": "CREATE TABLE jobs (id bigint PRIMARY KEY, queue text);\n",
+        "q.sql": "SELECT EXISTS (SELECT 1 FROM partman.part_config WHERE parent_table = $1);\n"
+                 "SELECT jobid FROM cron.job WHERE jobname = $1;\n"
+                 "SELECT id FROM events WHERE kind = $1;\n",
+    })
+    (note,) = [m for *_, rule, m in found if rule == "ADV005"]
+    assert "events" in note and "part_config" not in note and "job," not in note and "job " not in note, note
+
+
 @pytest.mark.parametrize(("config", "why"), [
     ('large-tables = ["*"]\n', "the config names no schema files"),
     ('large-tables = ["*"]\nschema = ["db/*.sql"]\n', "its schema files create no table"),

@@ -21,6 +21,17 @@ COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ
 RANGE_OPS = (exp.GT, exp.GTE, exp.LT, exp.LTE)
 SCOPE_NODES = (exp.Select, exp.Update, exp.Delete)
 CATALOG_SCHEMAS = {"pg_catalog", "information_schema"}
+# the schemas common extensions keep their own catalogs in (pg_partman's partman.part_config, pg_cron's
+# cron.job, TimescaleDB's, PostGIS topology's): CREATE EXTENSION makes those tables, not the project's DDL
+EXTENSION_SCHEMAS = {
+    "partman",
+    "cron",
+    "timescaledb_information",
+    "_timescaledb_catalog",
+    "_timescaledb_config",
+    "topology",
+    "pglogical",
+}
 
 
 def is_placeholder(name: str) -> bool:
@@ -43,9 +54,11 @@ SQLITE_CATALOGS = {"sqlite_master", "sqlite_schema", "sqlite_sequence", "sqlite_
 
 def is_catalog(table: str, schema: str | None = None) -> bool:
     """A system catalog or statistics view (pg_class, pg_stat_activity, information_schema.tables, SQLite's
-    sqlite_master): not an application table, so no index, star or join advice applies to it."""
+    sqlite_master), or an extension's own table (partman.part_config): not an application table, so no index,
+    star or join advice applies to it."""
     name = table.lower()
-    return (schema or "").lower() in CATALOG_SCHEMAS or name.startswith("pg_") or name in SQLITE_CATALOGS
+    within = (schema or "").lower()
+    return within in CATALOG_SCHEMAS or within in EXTENSION_SCHEMAS or name.startswith("pg_") or name in SQLITE_CATALOGS
 
 
 @dataclass
