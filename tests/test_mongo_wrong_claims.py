@@ -239,3 +239,33 @@ async function join(db, id) {
 }
 """})]
     assert [line for line, rule in hits if rule == "where-operator"] == [3]
+
+
+def _claims(filter_, indexes, operation="findOne"):
+    query = MongoQuery(collection="products", operation=operation, filter=filter_)
+    return [(name, hit.message, hit.fix) for name, hit in check_query(query, Schema(indexes=indexes), lambda n: True)]
+
+
+def test_ne_on_a_unique_key_bounds_the_index_around_one_value_and_reads_every_other_entry():
+    # express-cart (holdout 64) checks a new title is free with findOne({ _id: { $ne: id }, productTitle: t }): the
+    # server walks _id_ from MinKey to MaxKey but for id, fetching every other product to test the title
+    other = [ix("category_1", "category", table="products")]
+    ((name, message, fix),) = _claims({"_id": {"$ne": "x"}, "productTitle": "t"}, other)
+    assert name == "collection-scan" and "reads every entry of _id_ but the ones its $ne/$nin on _id" in message
+    assert "no index serves productTitle" in message and fix == "db.products.createIndex({ productTitle: 1 })"
+    # the same on a one-key unique index, and with $nin
+    slug = [ix("slug_1", "slug", unique=True, table="products")]
+    ((name, message, _),) = _claims({"slug": {"$nin": ["a", "b"]}, "productTitle": "t"}, slug)
+    assert name == "collection-scan" and "reads every entry of slug_1" in message
+
+
+def test_ne_elsewhere_keeps_its_bounds_and_an_exclusion_alone_is_no_claim():
+    titled = [ix("productTitle_1", "productTitle", table="products")]
+    assert _claims({"_id": {"$ne": "x"}, "productTitle": "t"}, titled) == []  # the title's index finds it
+    # a $ne on a key many documents share may leave out most of them: the bounds stay a bound
+    status = [ix("status_1", "status", table="products")]
+    assert _claims({"status": {"$ne": "done"}, "productTitle": "t"}, status) == []
+    assert _claims({"_id": {"$ne": "x"}}, status) == []  # nothing but the exclusion: every document, by design
+    # a scan in all but name, judged as one: a count of the matches too (express-cart's `countDocuments`)
+    counted = _claims({"_id": {"$ne": "x"}, "productTitle": "t"}, status, operation="countDocuments")
+    assert [name for name, *_ in counted] == ["collection-scan"]

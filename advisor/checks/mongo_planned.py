@@ -22,7 +22,7 @@ from advisor.checks.mongo_premises import (
     stage_of,
 )
 from advisor.ir import IndexDef, Location, Schema
-from advisor.mongo.candidates import index_fields, unused_reason
+from advisor.mongo.candidates import excludes_few, index_fields, unused_reason
 from advisor.mongo.filters import FilterInfo, analyse_filter, boundable
 from advisor.mongo.indexes import describe_index, driver_indexes
 from advisor.mongo.planner import ID_INDEX, Plan, esr_keys, leading_stages, plan_find, same_keys
@@ -136,7 +136,12 @@ def _planned(query: MongoQuery, indexes: list[IndexDef], coll: str) -> Iterator[
             yield "in-memory-sort", _sorts_collection(q)
         return
     if plan.candidate is not None and plan.candidate.all_keys:
-        if _wants_few(query) and not _stops_early(query, plan):
+        first = index_fields(plan.index)[0][0] if plan.index is not None else ""
+        if plan.index is not None and excludes_few(plan.index, [p for p in info.preds if p.field == first]):
+            # a scan in all but name (every other entry, every other document): judged as a COLLSCAN is
+            if not _sweep(info) and (hit := _every_other_entry(q, plan.index, first)) is not None:
+                yield "collection-scan", hit
+        elif _wants_few(query) and not _stops_early(query, plan):
             yield "collection-scan", _every_entry(q)
         return
     if plan.candidate is not None and not plan.candidate.uses_filter and info.preds and query.hint is None:
@@ -347,6 +352,28 @@ def _every_entry(q: _Planned) -> Hit:
         help=f"where {first} is never stored as null, filter with {{ {first}: {{ $ne: null }} }}: its bounds on "
         f"this index skip the null keys; or index only the documents that have {first}: {spec} (sparse: true does "
         f"the same for a one-key index), which a query that must also find documents without {first} cannot use",
+        fix=spec,
+        subject=f"{coll}:{fields_text(keys)}",
+    )
+
+
+def _every_other_entry(q: _Planned, index: Any, first: str) -> Hit | None:
+    """`{_id: {$ne: id}, title: t}` where no index serves the other conditions: the unique index's bounds leave
+    out only the excluded values' entries, so the server reads every other one and fetches its document."""
+    plan, coll = q.plan, q.coll
+    sorted_too = " and sorts the result in memory" if plan.blocking_sort else ""
+    keys = [(name, d) for name, d in esr_keys(q.info, q.sort) if name != first]
+    if not keys:
+        return None  # nothing but the exclusion: the query asks for (almost) every document, by design
+    spec = create_index_spec(coll, keys)
+    return q.hit(
+        f"{q.what} reads every entry of {describe_index(index)} but the ones its $ne/$nin on {first} leaves out, "
+        f"and fetches every other document of the {coll} collection{sorted_too}: no two documents share a {first}, "
+        f"so the exclusion bounds the index around a value or a few, and no index serves "
+        f"{', '.join(name for name, _ in keys)}",
+        q.anchor,
+        help=f"index what the query finds documents by: {spec}; the {first} exclusion is then tested on the few "
+        "documents it finds",
         fix=spec,
         subject=f"{coll}:{fields_text(keys)}",
     )

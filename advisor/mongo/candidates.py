@@ -28,6 +28,12 @@ def plain_index(index: IndexDef) -> bool:
     return all(k.is_column for k in index.keys)
 
 
+def excludes_few(index: IndexDef, preds: list[Pred]) -> bool:
+    """Every condition on the index's one key is a `$ne`/`$nin`, and the index is unique: its bounds leave out
+    one document per value excluded, and hold every other."""
+    return bool(preds) and all(p.kind == "ne" for p in preds) and index.unique and len(index_fields(index)) == 1
+
+
 def _matches_missing(p: Pred) -> bool:
     """A document without the field matches: `null`, `$exists: false`, a `$ne`/`$nin` not excluding null."""
     if p.kind == "null":
@@ -189,6 +195,9 @@ def evaluate(
     # `{$exists: true}` on the first key of an index that also holds documents without it (a missing field is a
     # null key): the server still uses the index, with bounds [MinKey, MaxKey], and fetches each entry's document
     all_keys = bounded == 0 and any(p.kind == "exists" for p in by_field.get(first, []))
+    # `{_id: {$ne: id}, title: t}`: bounds around the values a `$ne`/`$nin` leaves out of a key no two documents
+    # share, so every other entry is read (express-cart's uniqueness checks): no better than a scan
+    all_keys = all_keys or (bounded == 1 and eq_prefix == 0 and excludes_few(index, by_field.get(first, [])))
     uses_filter = bounded > 0 or all_keys
     served = serves_sort(fields, eq_fields, sort)
     if not uses_filter and not (sort and served):
