@@ -143,3 +143,13 @@ def test_a_frameworks_registry_by_a_constant_key_and_its_listed_indexes(project)
     assert ("edv-storage-doc", "attributes.equals", ("localEdvId", "attributes"), False, True) in got
     assert ("edv-storage-doc", "localEdvId_1_doc.id_1", ("localEdvId", "doc.id"), True, False) in got
     assert not [i for i in p.schema.indexes if i.table == "edv-storage-doc" and i.columns == ("a",)]
+
+
+def test_a_listed_index_helper_called_by_its_own_name_is_read_as_the_framework_s(project):
+    # `const { createIndexes } = database;` then `createIndexes([...])`: the same call, the callee bare
+    project({"lib/storage/docs.js": BEDROCK.replace(
+        "import * as database from '@bedrock/mongodb';", "import * as database from '@bedrock/mongodb';\n"
+        "const {createIndexes} = database;").replace("await database.createIndexes([{\n", "await createIndexes([{\n")})
+    p = load_project(["."], Options())
+    got = sorted((i.table, i.columns) for i in p.schema.indexes if i.table == "edv-storage-doc")
+    assert got == [("edv-storage-doc", ("localEdvId", "attributes")), ("edv-storage-doc", ("localEdvId", "doc.id"))]

@@ -19,6 +19,7 @@ from advisor.sources.js_syntax import (
     FUNCTIONS,
     JsFile,
     arg_list,
+    callee_name,
     destructured_keys,
     key_name,
     member_parts,
@@ -56,8 +57,7 @@ def registered_indexes(f: JsFile, calls: list) -> list[IndexDef]:
 def _listed_entries(f: JsFile, call) -> list[IndexDef] | None:
     """`createIndexes([{collection, fields | key | keys, options}, ...])`, every entry naming its collection: read as an
     index manifest; None for any other call."""
-    fn = unwrap(call.child_by_field_name("function"))
-    _, name = member_parts(f, fn) if fn is not None else (None, None)
+    name, _ = callee_name(f, call)
     args = arg_list(call.child_by_field_name("arguments"))
     entries = unwrap(args[0]) if name == "createIndexes" and len(args) == 1 else None
     if entries is None or entries.type != "array" or not entries.named_children:
