@@ -422,6 +422,35 @@ async function run(db, collection, opts, id) {
     assert [(q.collection, q.model) for q in mongo(src)] == [("invoices", "Invoice"), ("people", "Person")]
 
 
+def test_a_model_destructured_from_a_call_is_the_call_s_not_one_named_model():
+    # payload's MongoDB adapter: `const { Model } = getGlobal(...)` is whichever model the slug picks, not a
+    # model named "Model" (collection "models"); a key of a models registry is the model of that name
+    src = extract("versions.js", """\
+import mongoose from 'mongoose';
+import { getGlobal } from './getEntity.js';
+export async function createVersion(slug, id) {
+  const { globalConfig, Model } = getGlobal({ slug });
+  await Model.updateMany({ _id: { $ne: id }, latest: true }, { $unset: { latest: 1 } });
+}
+export async function byEmail(email) {
+  const { User } = mongoose.models;
+  return User.findOne({ email });
+}
+export async function free() {
+  return Model.find({ latest: true });
+}
+import * as Channels from '../model/channels';
+const { ChannelModel } = Channels;
+export const all = () => ChannelModel.find({});
+""")
+    assert [(q.location.line, q.collection) for q in mongo(src)] == [
+        (5, "<Model>"),
+        (9, "users"),
+        (12, "models"),
+        (16, "channelmodels"),  # a model of the project's module (links settles which: openhim-core's channels)
+    ]
+
+
 def test_collections_declared_as_meteor_collections():
     src = extract("tasks.js", "const Tasks = new Mongo.Collection('tasks');\nTasks.find({ owner: 1 }).fetch();\n")
     assert [(q.collection, q.driver) for q in mongo(src)] == [("tasks", True)]

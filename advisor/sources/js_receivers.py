@@ -203,8 +203,11 @@ def _from_name(f: JsFile, base, depth: int):
         coll = string_value(f, unwrap(args[0])) if args else None
         if ctor is not None and f.src(ctor).endswith("Collection") and coll:
             return coll, None, True
-    if name[:1].isupper() and name not in GLOBALS and not name.isupper() and _model_binding(f, name, resolved):
-        return pluralize(name), name, False
+    if name[:1].isupper() and name not in GLOBALS and not name.isupper():
+        if _model_binding(f, name, resolved, base.start_byte):
+            return pluralize(name), name, False
+        if name not in f.imports and f.destructured_from(name, base.start_byte) is not None:
+            return run_time_name(name), None, True  # `const { Model } = getGlobal(...)`: the call's model
     m = re.fullmatch(r"(\w+?)(Collection|Coll|_collection|_coll)", name)
     if m:
         return m.group(1), None, True
@@ -387,13 +390,24 @@ def _rooted(f: JsFile, node) -> bool:
     return node is not None and (node.type == "identifier" or is_this(f, node))
 
 
-def _model_binding(f: JsFile, name: str, resolved) -> bool:
+def _model_binding(f: JsFile, name: str, resolved, at: int) -> bool:
     """Whether a capitalised name not bound by mongoose.model() here is a model from elsewhere:
     imported or required from the project's own modules (not a package such as a pagination,
-    Sequelize or lodash library), or a free name. A class declared in the file (with a static
-    find) is not one."""
+    Sequelize or lodash library), destructured from such a module (`import * as Channels`, then
+    `const { ChannelModel } = Channels`), a key of a models registry (`const { User } = mongoose.models`),
+    or a free name. A class declared in the file (with a static find) is not one, nor a name
+    destructured from anything else (`const { Model } = getGlobal(...)`: whichever model the call
+    gives, payload's)."""
     if name in f.classes:
         return False
+    source = f.destructured_from(name, at) if name not in f.imports else None
+    if source is not None and source.type == "identifier":  # `const { ChannelModel } = Channels`: a module's
+        held = f.src(source)
+        module = f.imports.get(held) or _required_module(f, f.resolve(held, source.start_byte))
+        if module is not None:
+            return module.startswith(".") or "model" in module.lower()
+    if source is not None:
+        return f.src(source).lower().endswith("models")
     module = f.imports.get(name)
     if module is None and resolved is not None:
         required = _required_module(f, resolved)

@@ -112,6 +112,8 @@ class JsFile:
         # where a `const`/`let`/`var` declared at a start byte is visible (its block, or function for
         # `var`): a bundle's `const model` of one function is not another function's `model`
         self.scopes: dict[int, tuple[int, int]] = {}
+        # a name a `const { a, b } = value` binds -> (where it is visible, the value destructured), per declaration
+        self.destructured: dict[str, list[tuple[tuple[int, int], Any]]] = {}
         self.models: dict[str, tuple[str, str | None]] = {}  # model variable -> (model name, collection)
         self.schemas: dict[str, dict] = {}  # schema variable -> {"model":..., "collection":..., "node":...}
         self.imports: dict[str, str] = {}  # name bound by an ES import -> the module it comes from
@@ -166,6 +168,11 @@ class JsFile:
             if not value.start_byte <= before < value.end_byte and scope[0] <= before < scope[1]:
                 return None if self._shadowed(name, start, before) else (scope[0], value)
         return None
+
+    def destructured_from(self, name: str, at: int):
+        """The value a `const { name } = value` visible at byte `at` destructures (the innermost), or None."""
+        seen = [(scope, value) for scope, value in self.destructured.get(name, ()) if scope[0] <= at < scope[1]]
+        return max(seen, key=lambda s: s[0][0])[1] if seen else None
 
     def binding(self, name: str, at: int):
         """What `name` is at byte `at`: the function declared under that name or the value it was
@@ -646,6 +653,12 @@ def collect_decls(f: JsFile) -> list:
                 f.scopes[node.start_byte] = (scope.start_byte, scope.end_byte)
             elif name is not None and name.type == "object_pattern" and value is not None:
                 _record_destructured_require(f, name, unwrap(value))
+                up = f.parent(node)
+                scope = _scope(f, up, up is not None and up.type == "lexical_declaration")
+                for ident in pattern_identifiers(name):
+                    f.destructured.setdefault(f.src(ident), []).append(
+                        ((scope.start_byte, scope.end_byte), unwrap(value))
+                    )
         elif t == "assignment_expression":
             left = node.child_by_field_name("left")
             right = node.child_by_field_name("right")
