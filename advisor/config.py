@@ -28,7 +28,21 @@ from advisor.ir import SEVERITIES
 
 CONFIG_FILES = ("advisor.toml", "pyproject.toml")
 DIALECTS = ("postgres", "mysql", "sqlite", "duckdb", "bigquery", "snowflake", "tsql", "oracle")
-DEFAULT_EXCLUDE = [".git/", ".hg/", ".venv/", "venv/", "node_modules/", "__pycache__/", ".tox/", "dist/", "build/"]
+# a build's output (`dist/`, `build/`), but not a folder of the sources that happens to bear the name: a model
+# named build (`src/models/build/model.ts`, a game platform's builds) is code
+DEFAULT_EXCLUDE = [
+    ".git/",
+    ".hg/",
+    ".venv/",
+    "venv/",
+    "node_modules/",
+    "__pycache__/",
+    ".tox/",
+    "dist/",
+    "build/",
+    "!**/src/**/dist/",
+    "!**/src/**/build/",
+]
 TEST_PATHS = [
     "test/",
     "tests/",

@@ -95,3 +95,9 @@ def test_a_commonjs_build_in_its_own_folder_beside_the_es_modules_is_read_once(p
         ("lib/cjs/users.cjs", 2),
         ("lib/esm/users.js", 4),
     ]  # no copy of it: both read
+
+
+def test_a_source_folder_named_build_is_code_and_a_build_s_output_is_not(project):
+    # holdout 72's game platform keeps its builds' model in src/models/build/: source, not a build's output
+    files = {"src/models/build/model.js": OTHER, "build/api/users.js": CJS, "dist/api/users.js": CJS}
+    assert building(project, files) == [("src/models/build/model.js", 2)]
