@@ -21,7 +21,7 @@ from advisor.mongo.shape import Placeholder, pluralize
 from advisor.sources.js_mongo_index_lists import listed_indexes
 from advisor.sources.js_mongo_maps import iterated_lists
 from advisor.sources.js_names import constant_string
-from advisor.sources.js_nest import class_fields
+from advisor.sources.js_nest import class_decorators, class_fields
 from advisor.sources.js_receivers import resolve_receiver
 from advisor.sources.js_schemas import passed_through, schema_models
 from advisor.sources.js_syntax import (
@@ -132,6 +132,12 @@ def class_field_indexes(f: JsFile, info: dict, collection: str, model: str | Non
         ix = field_index(f, f.src(name), spec, at, collection, model) if isinstance(spec, dict) else None
         if ix is not None:
             out.append(ix)
+    for called, args, at in class_decorators(f, cls):  # typegoose's `@index(keys, options)`: a schema.index(...)
+        if called == "typegoose.index" and args:
+            keys = read_value(f, args[0], (), {}, state)
+            opts = read_value(f, args[1], (), {}, state) if len(args) > 1 else {}
+            ix = make_index(collection, keys, opts if isinstance(opts, dict) else {}, f.loc(at), model)
+            out.append(ix or unread_index(collection, f.loc(at), model))
     return out
 
 

@@ -32,6 +32,7 @@ from advisor.sources.js_mongo_factories import (
     top_level_exports,
 )
 from advisor.sources.js_mongo_indexes import schema_field_indexes
+from advisor.sources.js_nest import class_decorators
 from advisor.sources.js_plugged import Plugged, applied
 from advisor.sources.js_schemas import schema_models
 from advisor.sources.js_syntax import (
@@ -103,13 +104,29 @@ def exported(f: JsFile) -> dict[str, tuple[bool, list[IndexDef]]]:
 
 
 def plugin_indexes(f: JsFile, calls: list) -> tuple[list[IndexDef], list[Plugged]]:
-    """The indexes the plugins of the module's `X.plugin(fn)` calls declare (X a schema of the module): those of
-    a plugin of the module, and the calls of another module's for advisor.sources.links."""
-    if ".plugin(" not in f.text:
-        return [], []
+    """The indexes the plugins of the module's `X.plugin(fn)` calls (X a schema of the module) and typegoose
+    `@plugin(fn)` decorators declare: those of a plugin of the module, and the uses of another module's for
+    advisor.sources.links."""
     here: list[IndexDef] = []
     elsewhere: list[Plugged] = []
-    for call in calls:
+    for schema, plugin, at in _plugin_uses(f, calls):
+        models = tuple(schema_models(schema, f.schemas[schema]))
+        local = _local(f, plugin)
+        if local is not None:
+            name = f.src(plugin)[:60]
+            here += [applied(ix, model, coll, at, name) for ix in declared(f, local) for model, coll in models]
+            continue
+        source = _source(f, plugin)
+        if source is not None:
+            elsewhere.append(Plugged(*source, models, at, f.src(plugin)[:60]))
+    return here, elsewhere
+
+
+def _plugin_uses(f: JsFile, calls: list) -> list[tuple[str, object, object]]:
+    """(the schema's name in f.schemas, the plugin argument, where) of each `X.plugin(fn)` call on a schema of the
+    module, and of each typegoose `@plugin(fn)` above a schema class (advisor.sources.js_nest)."""
+    out: list[tuple[str, object, object]] = []
+    for call in calls if ".plugin(" in f.text else ():
         fn = unwrap(call.child_by_field_name("function"))
         obj, method = member_parts(f, fn) if fn is not None and fn.type == "member_expression" else (None, None)
         if method != "plugin" or obj is None:
@@ -120,21 +137,15 @@ def plugin_indexes(f: JsFile, calls: list) -> tuple[list[IndexDef], list[Plugged
             holder = (
                 unwrap(member_parts(f, inner)[0]) if inner is not None and inner.type == "member_expression" else None
             )
-        info = f.schemas.get(f.src(holder)) if holder is not None else None
         args = [unwrap(a) for a in arg_list(call.child_by_field_name("arguments"))]
-        if info is None or not args or args[0] is None:
-            continue
-        models = tuple(schema_models(f.src(holder), info))
-        at = f.loc(call)
-        local = _local(f, args[0])
-        if local is not None:
-            name = f.src(args[0])[:60]
-            here += [applied(ix, model, coll, at, name) for ix in declared(f, local) for model, coll in models]
-            continue
-        source = _source(f, args[0])
-        if source is not None:
-            elsewhere.append(Plugged(*source, models, at, f.src(args[0])[:60]))
-    return here, elsewhere
+        if holder is not None and f.src(holder) in f.schemas and args and args[0] is not None:
+            out.append((f.src(holder), args[0], f.loc(call)))
+    for name, info in f.schemas.items():
+        cls = info.get("nest")
+        for called, args, d in class_decorators(f, cls) if cls is not None else ():
+            if called == "typegoose.plugin" and args and unwrap(args[0]) is not None:
+                out.append((name, unwrap(args[0]), f.loc(d)))
+    return out
 
 
 def _local(f: JsFile, node):

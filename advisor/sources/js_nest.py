@@ -17,6 +17,18 @@ mongoose's plural of that name. Each `@Prop({...})` is a field of the schema, re
 (`@UnifiedField({ mongoose: { index: true } })`), or a base class another module declares, may declare an index
 advisor cannot read: the collection then has a declaration it could not read, so no rule claims an absence there.
 
+Typegoose writes the same with its own decorators, each imported from `@typegoose/typegoose`:
+
+    @index({ namespaceId: 1, name: 1 }, { unique: true })
+    @modelOptions({ schemaOptions: { collection: 'databases' } })
+    @plugin(changeStreamPlugin)
+    export class DatabaseSchema { @prop({ index: true }) public gameId: string; }
+    export const Database = getModelForClass(DatabaseSchema);
+
+`getModelForClass(Cls)` is the model (named after the class unless `options.customName` says otherwise), held under
+its variable; each class `@index(keys, options)` is a `schema.index(...)`, `@prop` a `@Prop`, `@plugin(fn)` a
+`schema.plugin(fn)` (advisor.sources.js_mongo_plugins), `@modelOptions`' `schemaOptions` the schema's options.
+
 `this.cats` in a class whose constructor takes `@InjectModel(X)` for it (a parameter property, or a parameter the
 constructor keeps on `this`) is the model X names: a string, `Cat.name`, or a constant of the module.
 """
@@ -49,6 +61,26 @@ def decorators(node) -> list:
     return [c for c in node.children if c.type == "decorator"]
 
 
+def typegoose(f: JsFile, name: str) -> str | None:
+    """Typegoose's own name for a decorator or function the module imports from it (`index`, `prop`,
+    `modelOptions`, `plugin`, `getModelForClass`), or None."""
+    module = f.imports.get(name)
+    return f.imported.get(name, name) if module is not None and "typegoose" in module else None
+
+
+def class_decorators(f: JsFile, cls) -> list[tuple[str, list, object]]:
+    """(name, arguments, decorator) of each decorator above the class, on the class or on its `export` statement;
+    typegoose's by typegoose's name, prefixed `typegoose.` (`typegoose.index`, `typegoose.modelOptions`)."""
+    holders = [cls, *([cls.parent] if cls.parent is not None and cls.parent.type == "export_statement" else [])]
+    out = []
+    for holder in holders:
+        for d in decorators(holder):
+            name, args = _decorator_call(f, d)
+            own = typegoose(f, name)
+            out.append(("typegoose." + own if own else name, args, d))
+    return out
+
+
 def _class_named(f: JsFile, name: str):
     """The class the file declares under `name` (exported or not)."""
     key = ("nest_class", name)
@@ -67,25 +99,38 @@ def _class_named(f: JsFile, name: str):
 
 
 def schema_option(f: JsFile, cls) -> dict:
-    """`@Schema({ collection: 'x' })` above the class (on the class or on its `export` statement): its options."""
-    holders = [cls, *([cls.parent] if cls.parent is not None and cls.parent.type == "export_statement" else [])]
-    for holder in holders:
-        for d in decorators(holder):
-            name, args = _decorator_call(f, d)
-            if name == "Schema" and args:
-                opts = read_value(f, args[0], (), {}, {"partial": False})
-                return opts if isinstance(opts, dict) else {}
+    """`@Schema({ collection: 'x' })` above the class (on the class or on its `export` statement): its options;
+    typegoose's `@modelOptions({ schemaOptions: {...}, options: { customName } })`: the schema's, and the model's
+    name under `customName`."""
+    for name, args, _ in class_decorators(f, cls):
+        if name in ("Schema", "typegoose.modelOptions") and args:
+            opts = read_value(f, args[0], (), {}, {"partial": False})
+            opts = opts if isinstance(opts, dict) else {}
+            return opts if name == "Schema" else _model_options(opts)
     return {}
+
+
+def _model_options(opts) -> dict:
+    """Typegoose's `{ schemaOptions: {...}, options: { customName } }`: the schema's options, the model's name
+    under `customName`."""
+    if not isinstance(opts, dict):
+        return {}
+    schema, options = opts.get("schemaOptions"), opts.get("options")
+    custom = options.get("customName") if isinstance(options, dict) else None
+    return {**(schema if isinstance(schema, dict) else {}), **({"customName": custom} if custom else {})}
 
 
 def schema_classes(f: JsFile, calls: list) -> None:
     """Each `X = SchemaFactory.createForClass(Cat)` of the module into `f.schemas["X"]`: the model `Cat`, the
-    collection its `@Schema` names, and the class whose fields declare its field indexes (`nest`)."""
-    if "createForClass" not in f.text:
+    collection its `@Schema` names, and the class whose fields declare its field indexes (`nest`). Each
+    `X = getModelForClass(Cat)` of typegoose's the same, and `X` the model (`f.models`)."""
+    if "ForClass" not in f.text:  # NestJS's createForClass, typegoose's getModelForClass
         return
     for call in calls:
         fn = unwrap(call.child_by_field_name("function"))
-        if fn is None or fn.type != "member_expression" or member_parts(f, fn)[1] != "createForClass":
+        creates = fn is not None and fn.type == "member_expression" and member_parts(f, fn)[1] == "createForClass"
+        models = fn is not None and fn.type == "identifier" and typegoose(f, f.src(fn)) == "getModelForClass"
+        if not creates and not models:
             continue
         args = [unwrap(a) for a in arg_list(call.child_by_field_name("arguments"))]
         holder = f.parent(call)
@@ -98,20 +143,27 @@ def schema_classes(f: JsFile, calls: list) -> None:
             continue
         given = f.src(args[0])
         cls = _class_named(f, given) if args[0].type == "identifier" else None
-        option = schema_option(f, cls).get("collection") if cls is not None else None
+        options = schema_option(f, cls) if cls is not None else {}
+        if models and len(args) > 1:  # getModelForClass(Cat, { schemaOptions, options }): over the decorator's
+            options = {**options, **_model_options(read_value(f, args[1], (), {}, {"partial": False}))}
+        option = options.get("collection")
         if cls is None and (
             args[0].type != "identifier" or given not in f.imports
         ):  # a class a variable holds at run time: its model is not known
             model, option = None, run_time_name(f.src(call))
-        else:
-            model = f.imported.get(given, given)  # `import { Cat as Feline }`: the class, and its model, is Cat
+        else:  # `import { Cat as Feline }`: the class, and its model, is Cat; typegoose's `customName` over it
+            custom = options.get("customName")
+            model = custom if isinstance(custom, str) else f.imported.get(given, given)
+        collection = option if isinstance(option, str) else None
         f.schemas[f.src(named)] = {
-            "collection": option if isinstance(option, str) else None,
+            "collection": collection,
             "model": model,
             "def": None,
             "nest": cls,  # None: a class of another module, whose fields advisor does not read here
             "at": call,
         }
+        if models and model is not None:
+            f.models[f.src(named)] = (model, collection)
 
 
 def class_fields(f: JsFile, cls, depth: int = 0):
@@ -126,7 +178,7 @@ def class_fields(f: JsFile, cls, depth: int = 0):
             continue
         for d in decorators(member):
             called, args = _decorator_call(f, d)
-            if called == "Prop":
+            if called == "Prop" or typegoose(f, called) == "prop":
                 yield name, (unwrap(args[0]) if args else None), False, d
             elif not _metadata(f, called):
                 yield name, None, True, d
@@ -140,9 +192,14 @@ def class_fields(f: JsFile, cls, depth: int = 0):
 
 
 def _base_class(cls):
+    """The class `extends` names (JavaScript's heritage is the expression itself; TypeScript's an extends clause),
+    never an interface it `implements`, which declares no field of the schema."""
     for c in cls.named_children:
         if c.type == "class_heritage":
-            ext = next((e for e in c.named_children if e.type == "extends_clause"), c)
+            ext = next((e for e in c.named_children if e.type == "extends_clause"), None)
+            if ext is None and any(e.type == "implements_clause" for e in c.named_children):
+                return None
+            ext = ext or c
             value = ext.child_by_field_name("value") or next(iter(ext.named_children), None)
             return unwrap(value)
     return None
