@@ -87,3 +87,31 @@ def test_the_declared_unique_index_serves_the_query_on_that_collection(tmp_path,
     assert [m for r, _, _, m in found if r == "MGO001"] == [
         next(m for r, _, _, m in found if r == "MGO001" and "members.user" in m and "name_1" in m)
     ]  # the lookup by name is served by the unique index; the one by member scans
+
+
+HISTORY = '''
+def get_name(friendly=False):
+    if friendly:
+        return "Events log"
+    return "history"
+
+
+def get_schema():
+    return {
+        "schema": {"host_name": {"type": "string"}, "service_name": {"type": "string"}},
+        "mongo_indexes": {
+            "index_host_name": [("host_name", 1)],
+            "index_host_service_name": [("host_name", 1), ("service_name", 1)],
+        },
+    }
+'''
+
+
+def test_resource_settings_under_no_key_declare_their_indexes_on_a_collection_the_run_names():
+    # Alignak registers each model module's settings as `domain[mod.get_name()] = mod.get_schema()`: read, the
+    # indexes stand on a collection only the run names (never compared with another module's), not on none
+    indexes = [i for i in extract("models/history.py", HISTORY).indexes if isinstance(i, IndexDef)]
+    assert sorted(i.columns for i in indexes) == [("host_name",), ("host_name", "service_name")]
+    assert {i.table for i in indexes} == {"<the resource of the settings at line 9>"}
+    keyed = "DOMAIN = {'history': " + HISTORY.split("return ", 3)[3].strip() + "}\n"
+    assert {i.table for i in extract("settings.py", keyed).indexes} == {"history"}  # under its DOMAIN key

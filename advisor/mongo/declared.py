@@ -22,21 +22,44 @@ Value = Callable[[ast.AST], Any]  # an expression as a static value
 
 
 def eve_indexes(tree: ast.AST, value: Value, loc: Callable[[ast.AST], Location]) -> list[IndexDef]:
+    """The `mongo_indexes` of each resource's settings, on the collection of the DOMAIN key they stand under (or
+    their `datasource`'s). Settings under no key written there (`def get_schema(): return {"schema": {...},
+    "mongo_indexes": {...}}`, registered as `domain[mod.get_name()] = mod.get_schema()`, Alignak's) declare their
+    indexes on a collection only the run names."""
     out: list[IndexDef] = []
+    keyed: set[int] = set()
+    unkeyed: list[tuple[ast.Dict, dict]] = []
     for node in walk(tree):
         if not isinstance(node, ast.Dict):
             continue
+        own = _settings(node)
+        if "mongo_indexes" in own and "schema" in own:
+            unkeyed.append((node, own))
         for key, settings in zip(node.keys, node.values):
             if not (isinstance(key, ast.Constant) and isinstance(key.value, str) and isinstance(settings, ast.Dict)):
                 continue
-            spec = {k.value: v for k, v in zip(settings.keys, settings.values) if isinstance(k, ast.Constant)}
+            spec = _settings(settings)
             if "mongo_indexes" not in spec:
                 continue
-            source = value(spec["datasource"]) if "datasource" in spec else None
-            collection = source.get("source") if isinstance(source, dict) else None
-            named = collection if isinstance(collection, str) else key.value
+            keyed.add(id(settings))
+            out += _eve_list(spec["mongo_indexes"], _source(spec, value) or key.value, value, loc)
+    for node, spec in unkeyed:
+        if id(node) not in keyed:
+            # in angle brackets, as every collection only the run names (advisor.sources.mongo_names.run_time_name)
+            named = _source(spec, value) or f"<the resource of the settings at line {node.lineno}>"
             out += _eve_list(spec["mongo_indexes"], named, value, loc)
     return out
+
+
+def _settings(node: ast.Dict) -> dict[str, ast.AST]:
+    return {k.value: v for k, v in zip(node.keys, node.values) if isinstance(k, ast.Constant) and v is not None}
+
+
+def _source(spec: dict[str, ast.AST], value: Value) -> str | None:
+    """The collection a resource's `datasource: {source: ...}` names, written there."""
+    source = value(spec["datasource"]) if "datasource" in spec else None
+    collection = source.get("source") if isinstance(source, dict) else None
+    return collection if isinstance(collection, str) else None
 
 
 def eve_resource_indexes(
