@@ -307,6 +307,31 @@ def _annotated_attribute(klass: Klass, attr: str, callers: Callers | None, hops:
     return None
 
 
+def attribute_values(receiver: ast.expr, attr: str, scope: Scope) -> list[ast.expr] | None:
+    """Every value the project gives `receiver.attr` as a data attribute of the receiver's classes (and their
+    subclasses): the class body's `attr = value` and each method's `self.attr = value`; None when the classes are
+    unknown, or anything else may set it (`other.attr = x`, `self.a, self.attr = ...`, an augmented assignment)."""
+    callers = scope.callers
+    classes = classes_of(receiver, scope, 0) if callers is not None else None
+    if not classes or callers is None or any(_assigned_outside(t, attr) for t in callers.texts.values() if attr in t):
+        return None
+    values: list[ast.expr] = []
+    for klass in {k.key: k for owner in classes for k in (owner, *_subclasses(owner, callers))}.values():
+        for item in klass.node.body:
+            if isinstance(item, (ast.Assign, ast.AnnAssign)) and item.value is not None:
+                targets = item.targets if isinstance(item, ast.Assign) else [item.target]
+                if any(isinstance(t, ast.Name) and t.id == attr for t in targets):
+                    values.append(item.value)
+            if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                for node in ast.walk(item):
+                    value = _assigned_to_self(node, attr)
+                    if value is True:
+                        return None
+                    if isinstance(value, ast.expr):
+                        values.append(value)
+    return values
+
+
 def _assigned_to_self(node: ast.AST, attr: str) -> ast.expr | bool | None:
     """What `self.attr = value` assigns (True: something unknown, as `self.a, self.attr = f()`); None: no such."""
     targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []

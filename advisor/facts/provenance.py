@@ -21,7 +21,7 @@ import re
 
 from advisor.facts.callers import Defined, argument, call_name, defaults
 from advisor.facts.narrowing import items
-from advisor.facts.objects import classes_of, imported_function, members
+from advisor.facts.objects import attribute_values, classes_of, imported_function, members
 from advisor.facts.python_scope import Path, Scope, Source, Sources, identifier_name, parameter_names
 from advisor.facts.reaching import PARAMETER, own_nodes
 from advisor.facts.regex_groups import word_group
@@ -77,7 +77,11 @@ def sources(node: ast.expr, scope: Scope, depth: int = 0, path: Path = ()) -> So
         return _union(sources(v, scope, more, path) for v in node.values)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and _identifier_template(node.left):
         return _NONE  # "%s_stream_id" % kind, "%s = ?" % column: the value becomes a name
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):  # ["%s"] * n, "?, " * n
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):  # ["%s"] * n, "?, " * n, (fmt,) * 2
+        written = (ast.List, ast.Tuple, ast.JoinedStr)
+        repeated = [s for s in (node.left, node.right) if isinstance(s, written) or _text_constant(s)]
+        if len(repeated) == 1:  # a sequence written there, repeated: its items reach the text, the count never
+            return sources(repeated[0], scope, more)
         left, right = sources(node.left, scope, more), sources(node.right, scope, more)
         return left | right if left and right else _NONE
     built = parts(node)
@@ -105,6 +109,8 @@ def sources(node: ast.expr, scope: Scope, depth: int = 0, path: Path = ()) -> So
         if _attribute_fixed(node) and not (scope.foreign and call_name(_root(node)) in ("self", "cls")):
             return _NONE
         read = _property_read(node, scope, more, path)
+        if read is None and _literal_attribute(node, scope):
+            return _NONE  # `config.format_str`, set only to "?" or "%s" by its class: the code's own text
         return read if read is not None else frozenset({Source(ast.unparse(node)[:60], False)})
     if isinstance(node, ast.Name):
         return _name_sources(node.id, scope, more, path, node)
@@ -274,6 +280,19 @@ def _property_read(node: ast.Attribute, scope: Scope, depth: int, path: Path) ->
         return None
     read = ast.Call(func=node, args=[], keywords=[])
     return _union(_returned(read, m.function, scope, depth + 1, path, m.owner.tree) for m in found)  # type: ignore[arg-type]
+
+
+def _text_constant(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str)
+
+
+def _literal_attribute(node: ast.Attribute, scope: Scope) -> bool:
+    """A data attribute of a project class's objects that the project only ever sets to texts written in the code
+    (or None): the placeholder style a config object keeps for its database (objects.attribute_values)."""
+    values = attribute_values(node.value, node.attr, scope)
+    return bool(values) and all(
+        isinstance(v, ast.Constant) and (v.value is None or isinstance(v.value, str)) for v in values or ()
+    )
 
 
 def _root(node: ast.expr) -> ast.expr:

@@ -119,7 +119,10 @@ def schema_sql(path: str, text: str) -> str:
     names = [] if python or "${" not in text else _js_names(path, text)
     out = [c if c == "\n" else " " for c in text]
     constant = _module_constants(text) if python else None
+    recovery = _recovery_lines(text) if python and "DROP" in text.upper() else []
     for group in _statements(_literal_spans(path, text), text, python):
+        if recovery and _DROP.match(text, _QUOTE.match(text, group[0][0]).end()) and _within(recovery, text, group):
+            continue  # a DROP in an `except` handler: the recovery from an old version's table, not a step
         bodies = []
         for start, end in group:
             quote = _QUOTE.match(text, start, end)
@@ -145,6 +148,30 @@ def schema_sql(path: str, text: str) -> str:
             out[inner_start:inner_end] = body
         out[bodies[-1][1]] = ";"
     return "".join(out)
+
+
+_DROP = re.compile(r"\s*DROP\s", re.IGNORECASE)
+
+
+def _recovery_lines(text: str) -> list[tuple[int, int]]:
+    """The lines (first, last) of each `except` handler's body: what runs when a statement failed. policyd-rate-limit
+    drops `mail_count` there when the table an old version made lacks a column, then creates it again below; replayed
+    in the file's order, the table would be gone."""
+    import ast
+
+    from advisor.facts.python_parse import parse_python
+
+    tree = parse_python(text).tree
+    return [
+        (h.body[0].lineno, h.end_lineno or h.body[-1].lineno)
+        for h in (ast.walk(tree) if tree is not None else ())
+        if isinstance(h, ast.ExceptHandler) and h.body
+    ]
+
+
+def _within(lines: list[tuple[int, int]], text: str, group: list[tuple[int, int]]) -> bool:
+    line = text.count("\n", 0, group[0][0]) + 1
+    return any(first <= line <= last for first, last in lines)
 
 
 def _statements(spans: list[tuple[int, int]], text: str, python: bool) -> list[list[tuple[int, int]]]:

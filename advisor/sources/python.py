@@ -175,6 +175,10 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
         from advisor.sources.python_indexes import looped_indexes
 
         result.indexes += looped_indexes(tree, path)
+    if _FORMATTED_INDEX.search(code):  # CREATE INDEX text a `%` format fills from literals
+        from advisor.sources.python_indexes import formatted_indexes
+
+        result.indexes += formatted_indexes(tree, path)
     record_bases(result, tree)  # the project's class tree: a collection one class holds for another's
     if reads_mongo(text):  # pymongo calls, index tables, collections held on classes (pymongo_calls.py)
         from advisor.sources.pymongo_calls import add_pymongo
@@ -199,6 +203,7 @@ def extract_python(path: str, text: str, dialect: str = "postgres") -> SourceFil
 # what a statement of a script begins with: not a routine body's `DECLARE`, `IF`, `END IF` split out of it
 _STATEMENT = re.compile(r"(?!(?:DECLARE|IF|END|BEGIN|ELSE|ELSIF|LOOP|WHILE|RETURN|SIGNAL)\b)", re.IGNORECASE)
 _LOOPED_INDEX = re.compile(r"""\bf["']{1,3}\s*CREATE\s+(?:UNIQUE\s+)?INDEX\b""", re.IGNORECASE)
+_FORMATTED_INDEX = re.compile(r"""["']\s*CREATE\s+(?:UNIQUE\s+)?INDEX\b[^"'\n]*%""", re.IGNORECASE)
 
 
 def _function_spans(tree: ast.AST) -> list[tuple[int, int]]:

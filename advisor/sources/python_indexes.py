@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import re
+from itertools import product
 
 from advisor.facts.ast_nodes import walk
 from advisor.facts.loops import walked
@@ -198,3 +199,45 @@ def _is_text(node: ast.AST) -> bool:
 def _item(node: ast.AST) -> bool:
     """A literal a loop over tables walks: a name, or a dict literal describing one."""
     return _is_text(node) or isinstance(node, ast.Dict)
+
+
+# --- CREATE INDEX text a `%` format fills from the code's own literals ---------------------------------------
+
+
+def formatted_indexes(tree: ast.Module, path: str) -> list[IndexDef]:
+    """`'CREATE INDEX %s mail_count_index ON mail_count(id, date)' % ("" if mysql else "IF NOT EXISTS")`
+    (policyd-rate-limit, for MySQL and PostgreSQL alike): the index every text the format may write declares, when
+    each operand is a literal or a choice between literals; the first that parses (they are one index)."""
+    out: list[IndexDef] = []
+    for node in walk(tree):
+        if not (
+            isinstance(node, ast.BinOp)
+            and isinstance(node.op, ast.Mod)
+            and isinstance(node.left, ast.Constant)
+            and isinstance(node.left.value, str)
+            and _CREATE_INDEX.match(node.left.value)
+        ):
+            continue
+        operands = node.right.elts if isinstance(node.right, ast.Tuple) else [node.right]
+        choices = [_choices(o) for o in operands]
+        if not choices or any(not c for c in choices):
+            continue
+        for values in product(*choices):
+            try:
+                ddl = node.left.value % values
+            except (TypeError, ValueError):
+                break
+            index = _parsed(ddl, Location(path, node.lineno, node.col_offset + 1))
+            if index is not None:
+                out.append(index)
+                break
+    return out
+
+
+def _choices(node: ast.expr) -> list[str]:
+    """The texts an operand may be: a literal's, or each branch's of a choice between literals."""
+    if isinstance(node, ast.IfExp):
+        body, orelse = _choices(node.body), _choices(node.orelse)
+        return [*body, *orelse] if body and orelse else []
+    text = _text(node)
+    return [text] if text is not None else []
