@@ -42,9 +42,17 @@ def _index_key(ordered: exp.Expression) -> IndexKey:
         node = node.this
     while isinstance(node, exp.Paren):
         node = node.this
+    if isinstance(node, exp.Collate) and _default_collation(node.expression):
+        node = node.this  # `hash COLLATE pg_catalog."default"` (pgAdmin's output): the column's own order
     if isinstance(node, (exp.Column, exp.Identifier)):
         return IndexKey(fold(node), True, desc)
     return IndexKey(canonical_expression(node), False, desc)
+
+
+def _default_collation(name: exp.Expression) -> bool:
+    """`"default"` or `pg_catalog."default"`: the collation the column has anyway."""
+    own = name.this if isinstance(name, exp.Column) and name.table in ("", "pg_catalog") else name
+    return isinstance(own, exp.Identifier) and own.this == "default"
 
 
 def canonical_expression(node: exp.Expression) -> str:
