@@ -237,6 +237,17 @@ def test_partial_index_credited_when_the_query_implies_its_filter():
     assert plan_find({"mailbox": 1, "unseen": True}, None, [partial]).stage == "COLLSCAN"
 
 
+def test_a_partial_type_filter_is_credited_only_for_the_same_type_condition():
+    # the server's isSubsetOf has no case for `$type`: holdout 72's builds, `{gameId: id}` beside an index partial on
+    # `{gameId: {$type: 'objectId'}}`, are read whole (the query must repeat the `$type` to use it)
+    typed = ix("gameId_1", "gameId", partialFilterExpression={"gameId": {"$type": "objectId"}})
+    assert plan_find({"gameId": Placeholder("id", "id")}, None, [typed]).stage == "COLLSCAN"
+    repeated = {"$and": [{"gameId": Placeholder("id", "id")}, {"gameId": {"$type": "objectId"}}]}
+    assert plan_find(repeated, None, [typed]).stage == "IXSCAN"
+    other = {"$and": [{"gameId": Placeholder("id", "id")}, {"gameId": {"$type": "string"}}]}
+    assert plan_find(other, None, [typed]).stage == "COLLSCAN"
+
+
 def test_partial_index_range_credited_only_when_the_query_stays_inside_it():
     big = ix("big", "user", partialFilterExpression={"size": {"$gt": 1000}})
     plan = lambda flt: plan_find(flt, None, [big]).stage  # noqa: E731
