@@ -112,6 +112,21 @@ def test_resource_settings_under_no_key_declare_their_indexes_on_a_collection_th
     # indexes stand on a collection only the run names (never compared with another module's), not on none
     indexes = [i for i in extract("models/history.py", HISTORY).indexes if isinstance(i, IndexDef)]
     assert sorted(i.columns for i in indexes) == [("host_name",), ("host_name", "service_name")]
-    assert {i.table for i in indexes} == {"<the resource of the settings at line 9>"}
+    assert {i.table for i in indexes} == {"<the resource of the settings at models/history.py:9>"}
     keyed = "DOMAIN = {'history': " + HISTORY.split("return ", 3)[3].strip() + "}\n"
     assert {i.table for i in extract("settings.py", keyed).indexes} == {"history"}  # under its DOMAIN key
+
+
+def test_one_resource_s_settings_are_one_collection_s_indexes_whatever_its_name(tmp_path, monkeypatch):
+    # Alignak's history settings declare (host_name) beside (host_name, service_name): one resource, so the first is
+    # redundant though the run names the collection; another module's settings are another resource's
+    from advisor import catalogue, engine
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "history.py").write_text(HISTORY)
+    (tmp_path / "models" / "log.py").write_text(HISTORY.replace('[("host_name", 1), ("service_name", 1)]', '[("x", 1)]'))
+    found = [(catalogue.lookup(f.rule).name, f.location.path, f.message) for f in engine.check(["."]).active]
+    assert [(name, path) for name, path, _ in found if name == "redundant-index"] == [
+        ("redundant-index", "models/history.py")
+    ]

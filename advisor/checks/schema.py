@@ -108,7 +108,7 @@ def redundant_index(schema: Schema):
     for index in schema.indexes:
         if index.unique or index.constraint or index.method not in ("btree", "mongo") or index.location is None:
             continue
-        if run_time(index.table):
+        if run_time(index.table) and not index.options.get("settings"):
             continue  # a collection named at run time: another declaration under its name may be another one
         if schema.small(index.table):
             continue  # on a table that stays small, the extra index costs next to nothing to keep
@@ -116,8 +116,8 @@ def redundant_index(schema: Schema):
         flipped = tuple(IndexKey(k.expr, k.is_column, not k.desc) for k in index.keys)
         found = longer.get((*base, _prefix(index.keys)), []) + longer.get((*base, _prefix(flipped)), [])
         for _, other in sorted(dict(found).items()):  # by position: each index once, in declaration order
-            if other is index:
-                continue
+            if other is index or (run_time(index.table) and other.options.get("settings") != index.options["settings"]):
+                continue  # one resource's settings (Eve's, registered at run time): their indexes are one collection's
             if _subset(other) != _subset(index) or not _is_prefix(index.keys, other.keys):
                 continue  # a partial index holds some rows only: it serves no query of one that holds others
             if index.options.get("through") or other.options.get("through"):

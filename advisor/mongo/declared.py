@@ -45,9 +45,13 @@ def eve_indexes(tree: ast.AST, value: Value, loc: Callable[[ast.AST], Location])
             out += _eve_list(spec["mongo_indexes"], _source(spec, value) or key.value, value, loc)
     for node, spec in unkeyed:
         if id(node) not in keyed:
+            where = loc(node)
             # in angle brackets, as every collection only the run names (advisor.sources.mongo_names.run_time_name)
-            named = _source(spec, value) or f"<the resource of the settings at line {node.lineno}>"
-            out += _eve_list(spec["mongo_indexes"], named, value, loc)
+            named = _source(spec, value) or f"<the resource of the settings at {where.path}:{where.line}>"
+            declared = _eve_list(spec["mongo_indexes"], named, value, loc)
+            for index in declared:  # one resource's, whatever its name: compared with each other (checks.schema)
+                index.options["settings"] = f"{where.path}:{where.line}"
+            out += declared
     return out
 
 
