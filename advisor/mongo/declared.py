@@ -56,7 +56,12 @@ def eve_indexes(tree: ast.AST, value: Value, loc: Callable[[ast.AST], Location])
 
 
 def _settings(node: ast.Dict) -> dict[str, ast.AST]:
-    return {k.value: v for k, v in zip(node.keys, node.values) if isinstance(k, ast.Constant) and v is not None}
+    """A dict literal's entries under text keys."""
+    return {
+        k.value: v
+        for k, v in zip(node.keys, node.values)
+        if isinstance(k, ast.Constant) and isinstance(k.value, str) and v is not None
+    }
 
 
 def _source(spec: dict[str, ast.AST], value: Value) -> str | None:

@@ -121,7 +121,8 @@ def schema_sql(path: str, text: str) -> str:
     constant = _module_constants(text) if python else None
     recovery = _recovery_lines(text) if python and "DROP" in text.upper() else []
     for group in _statements(_literal_spans(path, text), text, python):
-        if recovery and _DROP.match(text, _QUOTE.match(text, group[0][0]).end()) and _within(recovery, text, group):
+        opening = _QUOTE.match(text, group[0][0]) if recovery else None
+        if opening is not None and _DROP.match(text, opening.end()) and _within(recovery, text, group):
             continue  # a DROP in an `except` handler: the recovery from an old version's table, not a step
         bodies = []
         for start, end in group:

@@ -19,8 +19,9 @@ Another module's plugin is settled by advisor.sources.links once every file is r
 from __future__ import annotations
 
 import posixpath
+from typing import Any
 
-from advisor.ir import IndexDef
+from advisor.ir import IndexDef, Location
 from advisor.mongo.indexes import make_index, unread_index
 from advisor.sources.js_mongo_factories import (
     DEFAULT,
@@ -122,10 +123,10 @@ def plugin_indexes(f: JsFile, calls: list) -> tuple[list[IndexDef], list[Plugged
     return here, elsewhere
 
 
-def _plugin_uses(f: JsFile, calls: list) -> list[tuple[str, object, object]]:
+def _plugin_uses(f: JsFile, calls: list) -> list[tuple[str, Any, Location]]:
     """(the schema's name in f.schemas, the plugin argument, where) of each `X.plugin(fn)` call on a schema of the
     module, and of each typegoose `@plugin(fn)` above a schema class (advisor.sources.js_nest)."""
-    out: list[tuple[str, object, object]] = []
+    out: list[tuple[str, Any, Location]] = []
     for call in calls if ".plugin(" in f.text else ():
         fn = unwrap(call.child_by_field_name("function"))
         obj, method = member_parts(f, fn) if fn is not None and fn.type == "member_expression" else (None, None)
