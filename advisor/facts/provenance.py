@@ -84,6 +84,8 @@ def sources(node: ast.expr, scope: Scope, depth: int = 0, path: Path = ()) -> So
             return sources(repeated[0], scope, more)
         left, right = sources(node.left, scope, more), sources(node.right, scope, more)
         return left | right if left and right else _NONE
+    if isinstance(node, ast.BinOp) and isinstance(node.op, _ARITHMETIC) and any(map(_number, (node.left, node.right))):
+        return _NONE  # `columns.index(key) + 1`: a number whenever it runs (text or a list and a number raise)
     built = parts(node)
     if quoted_literal(built):
         return _NONE  # "'" + s.replace("'", "''") + "'": a whole literal the value cannot end
@@ -280,6 +282,13 @@ def _property_read(node: ast.Attribute, scope: Scope, depth: int, path: Path) ->
         return None
     read = ast.Call(func=node, args=[], keywords=[])
     return _union(_returned(read, m.function, scope, depth + 1, path, m.owner.tree) for m in found)  # type: ignore[arg-type]
+
+
+_ARITHMETIC = (ast.Add, ast.Sub, ast.Div, ast.FloorDiv, ast.Pow)  # not `*` (text repeated) nor `%` (text formatted)
+
+
+def _number(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
 
 
 def _text_constant(node: ast.expr) -> bool:
