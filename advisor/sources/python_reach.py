@@ -236,7 +236,7 @@ class Reach:
             elif (inner := _same_text(node)) is not None:
                 values = [inner]
             else:
-                values = self.returns.of(node)
+                values = self.returns.of(node) or _passed_statement(node)
             return [s for value in values for s in self.strings(value, depth + 1)]
         return []
 
@@ -341,6 +341,16 @@ def _same_text(call: ast.Call) -> ast.expr | None:
     if isinstance(func, ast.Attribute) and func.attr in ("strip", "lstrip", "rstrip", "replace"):
         return func.value
     return None
+
+
+def _passed_statement(call: ast.Call) -> list[ast.expr]:
+    """A call of a method the module does not define, given one statement written there and nothing else, whose
+    result an execution call runs (`c.execute(self.sql("SELECT ..."))`, xtransit's `self.sql = self.store.sql`,
+    another object's wrapper that prefixes its schema, as `text()` does): that statement."""
+    if not isinstance(call.func, ast.Attribute) or len(call.args) != 1 or call.keywords:
+        return []
+    text = literal(call.args[0])
+    return [call.args[0]] if text is not None and runs_as_sql(text) else []
 
 
 def _text_of(arg: ast.expr | None) -> ast.expr | None:
