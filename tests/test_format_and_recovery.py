@@ -72,3 +72,23 @@ def test_a_placeholder_style_the_class_sets_only_from_literals_is_no_value_from_
     project({"advisor.toml": 'dialect = "postgres"\n', "policyd/utils.py": elsewhere})
     built = [f.location.line for f in engine.check(["."]).active if catalogue.lookup(f.rule).name == "sql-string-building"]
     assert built == [29, 33, 38]  # a tuple of it, repeated: its item reaches the text
+
+
+def test_a_statement_another_object_s_wrapper_passes_on_is_read(project):
+    # xtransit (holdout 75): `self.sql = self.store.sql`, the store's method that prefixes its schema as `text()`
+    # does, then `c.execute(self.sql("SELECT ..."))`: the statement written there is what runs
+    code = '''
+class Data:
+    def __init__(self, store):
+        self.sql = store.sql
+
+    async def stops(self, c, feed):
+        return await c.execute(self.sql("SELECT stop_id FROM transit.stops WHERE feed = :feed"), {"feed": feed})
+
+    async def named(self, c, feed):
+        return await c.execute(self.sql(feed))
+'''
+    project({"advisor.toml": 'dialect = "postgres"\n', "web/data.py": code})
+    loaded = load_project(["."], Options())
+    texts = [q.text for s in loaded.sources for q in s.queries]
+    assert texts == ["SELECT stop_id FROM transit.stops WHERE feed = :feed"]  # a name passed: nothing to read

@@ -68,3 +68,15 @@ def test_the_claim_stands_at_the_condition_it_asks_an_index_for(project):
         "SELECT r.id\nFROM rooms r\nJOIN members m\n  ON m.room_id = r.id\n  AND m.user_id = $1\nWHERE r.archived_at IS NULL;\n",
     )
     assert [line for line, _ in got] == [5]  # `m.user_id = $1`, not the join key the table is probed by
+
+
+def test_a_left_join_s_nullable_side_never_starts_the_join(project):
+    # xtransit (holdout 75): the rooms a join keeps come first and probe members by its key with the member's own
+    # condition; the same condition on an inner join's side is still where that join starts
+    left = "SELECT r.id, m.since FROM rooms r LEFT JOIN members m ON m.room_id = r.id AND m.user_id = $1;\n"
+    inner = "SELECT r.id, m.since FROM rooms r JOIN members m ON m.room_id = r.id AND m.user_id = $1;\n"
+    assert claims(project, left) == []
+    assert [line for line, _ in claims(project, inner)] == [1]
+    # a WHERE condition on the nullable side makes it an inner join (gene-normalizer's deletes by source)
+    reduced = "SELECT r.id FROM rooms r LEFT JOIN members m ON m.room_id = r.id WHERE m.user_id = $1;\n"
+    assert [line for line, _ in claims(project, reduced)] == [1]

@@ -52,9 +52,17 @@ def _first_start(ctx: QueryContext, scope, drivers: set[str]) -> str | None:
         if not ctx.schema.complete(table) or ctx.schema.small(table) or is_catalog(table):
             return None
         own = [p for p in access_of(scope, alias, table, ctx.schema).predicates if _against_a_value(p)]
+        if _nullable(scope, alias) and not any(p.clause == "where" for p in own):
+            continue  # a LEFT JOIN's nullable side: the rows the join keeps come first, and probe it by its keys
         if first is None and own and not all(_two_valued(ctx.schema, table, p) for p in own):
             first = alias
     return first
+
+
+def _nullable(scope, alias: str) -> bool:
+    """The alias is a LEFT JOIN's nullable side. (A condition of WHERE on it makes the join an inner one, which
+    PostgreSQL plans as such: `LEFT JOIN concepts c ... WHERE c.source = $1`.)"""
+    return any((join.args.get("side") or "").upper() == "LEFT" for join in scope.joins_of(alias))
 
 
 def _against_a_value(p) -> bool:
