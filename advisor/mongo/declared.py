@@ -47,10 +47,11 @@ def eve_indexes(tree: ast.AST, value: Value, loc: Callable[[ast.AST], Location])
         if id(node) not in keyed:
             where = loc(node)
             # in angle brackets, as every collection only the run names (advisor.sources.mongo_names.run_time_name)
-            named = _source(spec, value) or f"<the resource of the settings at {where.path}:{where.line}>"
+            source = _source(spec, value)
+            named = source or f"<the resource of the settings at {where.path}:{where.line}>"
             declared = _eve_list(spec["mongo_indexes"], named, value, loc)
-            for index in declared:  # one resource's, whatever its name: compared with each other (checks.schema)
-                index.options["settings"] = f"{where.path}:{where.line}"
+            for index in declared if source is None else []:  # one resource's, whatever its name: compared with
+                index.options["settings"] = f"{where.path}:{where.line}"  # each other (checks.schema.redundant_index)
             out += declared
     return out
 
