@@ -22,7 +22,7 @@ from advisor.checks.mongo_premises import (
     stage_of,
 )
 from advisor.ir import IndexDef, Location, Schema
-from advisor.mongo.candidates import excludes_few, index_fields, unused_reason
+from advisor.mongo.candidates import index_fields, unused_reason
 from advisor.mongo.filters import FilterInfo, analyse_filter, boundable
 from advisor.mongo.indexes import describe_index, driver_indexes
 from advisor.mongo.planner import ID_INDEX, Plan, esr_keys, leading_stages, plan_find, same_keys
@@ -136,10 +136,8 @@ def _planned(query: MongoQuery, indexes: list[IndexDef], coll: str) -> Iterator[
             yield "in-memory-sort", _sorts_collection(q)
         return
     if plan.candidate is not None and plan.candidate.all_keys:
-        first = index_fields(plan.index)[0][0] if plan.index is not None else ""
-        if plan.index is not None and excludes_few(plan.index, [p for p in info.preds if p.field == first]):
-            # a scan in all but name (every other entry, every other document): judged as a COLLSCAN is
-            if not _sweep(info) and (hit := _every_other_entry(q, plan.index, first)) is not None:
+        if plan.candidate.excluding:  # a scan in all but name (every other entry and document): judged as one
+            if not _sweep(info) and (hit := _every_other_entry(q)) is not None:
                 yield "collection-scan", hit
         elif _wants_few(query) and not _stops_early(query, plan):
             yield "collection-scan", _every_entry(q)
@@ -357,10 +355,12 @@ def _every_entry(q: _Planned) -> Hit:
     )
 
 
-def _every_other_entry(q: _Planned, index: Any, first: str) -> Hit | None:
+def _every_other_entry(q: _Planned) -> Hit | None:
     """`{_id: {$ne: id}, title: t}` where no index serves the other conditions: the unique index's bounds leave
     out only the excluded values' entries, so the server reads every other one and fetches its document."""
-    plan, coll = q.plan, q.coll
+    plan, coll, index = q.plan, q.coll, q.plan.index
+    assert index is not None  # _planned asks only of a plan with a candidate
+    first = index_fields(index)[0][0]
     sorted_too = " and sorts the result in memory" if plan.blocking_sort else ""
     keys = [(name, d) for name, d in esr_keys(q.info, q.sort) if name != first]
     if not keys:

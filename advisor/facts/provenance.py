@@ -299,8 +299,10 @@ def _literal_attribute(node: ast.Attribute, scope: Scope) -> bool:
     """A data attribute of a project class's objects that the project only ever sets to texts written in the code
     (or None): the placeholder style a config object keeps for its database (objects.attribute_values)."""
     values = attribute_values(node.value, node.attr, scope)
-    return bool(values) and all(
-        isinstance(v, ast.Constant) and (v.value is None or isinstance(v.value, str)) for v in values or ()
+    return (
+        values is not None
+        and bool(values)
+        and all(isinstance(v, ast.Constant) and (v.value is None or isinstance(v.value, str)) for v in values)
     )
 
 

@@ -28,7 +28,7 @@ def plain_index(index: IndexDef) -> bool:
     return all(k.is_column for k in index.keys)
 
 
-def excludes_few(index: IndexDef, preds: list[Pred]) -> bool:
+def _excludes_few(index: IndexDef, preds: list[Pred]) -> bool:
     """Every condition on the index's one key is a `$ne`/`$nin`, and the index is unique: its bounds leave out
     one document per value excluded, and hold every other."""
     return bool(preds) and all(p.kind == "ne" for p in preds) and index.unique and len(index_fields(index)) == 1
@@ -131,6 +131,7 @@ class Candidate:
     covered: bool = False
     filtered: int = 0  # keys with any predicate: tested in the index, before fetching documents
     all_keys: bool = False  # used for `{first: {$exists: true}}`, with bounds [MinKey, MaxKey]: every entry read
+    excluding: bool = False  # all_keys by a `$ne`/`$nin` on a unique key: every entry but the excluded ones read
 
     def score(self) -> tuple:
         return (self.bounded, self.eq_prefix, bool(self.sort_served), self.filtered, -len(self.index.keys))
@@ -199,7 +200,8 @@ def evaluate(
     all_keys = bounded == 0 and any(p.kind == "exists" for p in by_field.get(first, []))
     # `{_id: {$ne: id}, title: t}`: bounds around the values a `$ne`/`$nin` leaves out of a key no two documents
     # share, so every other entry is read (express-cart's uniqueness checks): no better than a scan
-    all_keys = all_keys or (bounded == 1 and eq_prefix == 0 and excludes_few(index, by_field.get(first, [])))
+    excluding = bounded == 1 and eq_prefix == 0 and _excludes_few(index, by_field.get(first, []))
+    all_keys = all_keys or excluding
     uses_filter = bounded > 0 or all_keys
     served = serves_sort(fields, eq_fields, sort)
     if not uses_filter and not (sort and served):
@@ -210,7 +212,16 @@ def evaluate(
     covered = _covered(fields, info, projection, all_keys)
     filtered = sum(1 for name, _ in fields if by_field.get(name))
     return Candidate(
-        index, eq_prefix, bounded, served if sort else None, uses_filter, range_before, covered, filtered, all_keys
+        index,
+        eq_prefix,
+        bounded,
+        served if sort else None,
+        uses_filter,
+        range_before,
+        covered,
+        filtered,
+        all_keys,
+        excluding,
     )
 
 
