@@ -249,7 +249,7 @@ class Analysis:
         first = firsts[order[0]].location
         tables = ", ".join(f'"{t}"' for t in order[:3])
         # MongoDB's rules speak of collections (their ids MGO...), the others of tables
-        mongo = {(spec_of.id if (spec_of := catalogue.lookup(name)) else "").startswith("MGO") for name, _ in unsized}
+        mongo = {self._speaks_of_collection(name, hit) for name, hit in unsized}
         thing = "collection" if mongo == {True} else "table" if mongo == {False} else "table or collection"
         things = "collections" if mongo == {True} else "tables" if mongo == {False} else "tables and collections"
         return Finding(
@@ -269,6 +269,13 @@ class Analysis:
             "`advisor stats export`); a table that stays small: [seed.tables.<name>] rows = 100",
             subject=",".join(order),
         )
+
+    def _speaks_of_collection(self, name: str, hit: Hit) -> bool:
+        """A MongoDB rule's claim, or a schema rule's on a collection (its indexes are MongoDB's)."""
+        spec = catalogue.lookup(name)
+        if spec is not None and spec.id.startswith("MGO"):
+            return True
+        return any(i.method.startswith("mongo") for i in self.schema.indexes_on(hit.unsized or ""))
 
     def _unread_note(self, path: str) -> None:
         """One note per file for the SQL in its code advisor could not read (another database's SQL, a clause the

@@ -833,6 +833,7 @@ def test_an_index_read_through_a_hook_is_no_ground_for_calling_another_redundant
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "package.json").write_text('{"name": "forms"}')
+    (tmp_path / "advisor.toml").write_text('large-tables = ["*"]\n')
     (tmp_path / "Form.js").write_text("""\
 const mongoose = require('mongoose');
 module.exports = (hook) => {

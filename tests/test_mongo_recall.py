@@ -378,6 +378,7 @@ class SessionStore:
     def read(self, session_id):
         return self.collection.find_one({"session_id": session_id})
 """)
+    (tmp_path / "advisor.toml").write_text('large-tables = ["*"]\n')
     loaded = load(collect(["."], Options())[0])
     assert {q.collection for s in loaded.sources for q in s.queries} == {"SessionStore.collection"}
     assert {i.table for i in loaded.schema.indexes} == {"SessionStore.collection"}

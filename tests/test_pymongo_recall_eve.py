@@ -125,6 +125,7 @@ def test_one_resource_s_settings_are_one_collection_s_indexes_whatever_its_name(
     monkeypatch.chdir(tmp_path)
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / "history.py").write_text(HISTORY)
+    (tmp_path / "advisor.toml").write_text('large-tables = ["*"]\n')
     (tmp_path / "models" / "log.py").write_text(HISTORY.replace('[("host_name", 1), ("service_name", 1)]', '[("x", 1)]'))
     found = [(catalogue.lookup(f.rule).name, f.location.path, f.message) for f in engine.check(["."]).active]
     assert [(name, path) for name, path, _ in found if name == "redundant-index"] == [

@@ -141,6 +141,7 @@ def redundant_index(schema: Schema):
                 help=f"drop it: {_drop(index)}",
                 fix=_drop(index),
                 subject=f"{index.table}:{index.name}",
+                unsized=None if schema.grows(index.table) else index.table,
             )
             break
 
