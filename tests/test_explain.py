@@ -348,3 +348,37 @@ def test_an_index_whose_keys_an_existing_index_leads_is_no_missing_index(tmp_pat
         ),
     }, rows=10000)
     assert not [f for f in findings() if f["name"] == "missing-index"]
+
+
+def test_a_sort_of_seeded_rows_is_claimed_only_on_a_table_that_grows(tmp_path, monkeypatch):
+    """xtransit's `feed_state`, one row per configured feed, sorted by last_poll_at under a LIMIT: on advisor's seeded
+    rows the sort is large, on the project's it is a handful. As the static `in-memory-sort`, the plan's
+    sort-not-indexed is made only on a table advisor knows grows; otherwise the unknown-size note counts it."""
+    project = tmp_path / "app"
+    (project / "queries").mkdir(parents=True)
+    (project / "schema.sql").write_text(
+        "CREATE TABLE feed_state (feed_id text PRIMARY KEY, last_poll_at timestamptz, last_error text);\n"
+    )
+    (project / "queries" / "q.sql").write_text(
+        "SELECT feed_id, last_error FROM feed_state WHERE last_error IS NOT NULL ORDER BY last_poll_at DESC LIMIT 20;\n"
+    )
+
+    def found(extra: str) -> tuple[set[str], list[dict]]:
+        (project / "advisor.toml").write_text(
+            f'dialect = "postgres"\nschema = ["schema.sql"]\n{extra}[seed]\nrows = 3000\n[explain]\nlarge_table_rows = 1000\n'
+        )
+        monkeypatch.chdir(tmp_path)
+        result = CliRunner().invoke(_cli(), ["check", "--explain", "--format", "json", "app"])
+        assert result.exit_code in (0, 1), result.output
+        findings = json.loads(result.stdout)["findings"]
+        rules = {f["name"] for f in findings} | {p["rule"] for f in findings for p in f.get("metrics", {}).get("plan", [])}
+        return rules, findings
+
+    rules, _ = found('large-tables = ["feed_state"]\n')
+    assert "sort-not-indexed" in rules
+    rules, findings = found("")
+    assert "sort-not-indexed" not in rules
+    note = next(f for f in findings if f["name"] == "unknown-size")
+    assert "feed_state (" in note["message"] and "sort-not-indexed" in note["message"], note["message"]
+    rules, findings = found("[seed.tables.feed_state]\nrows = 20\n")
+    assert "sort-not-indexed" not in rules and not any(f["name"] == "unknown-size" for f in findings)

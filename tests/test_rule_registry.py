@@ -175,8 +175,8 @@ def test_the_rules_listing_says_which_rules_are_on_by_default():
         "unread-statement"]
     assert sorted(r["name"] for r in listed if r["sized"]) == [
         "collection-scan", "esr-order", "filter-waste", "in-memory-sort", "missing-index", "negation-only",
-        "nested-loop-rescan", "or-unindexed", "redundant-index", "seq-scan-large-table", "unanchored-regex", "unbounded-find",
-        "unindexed-foreign-key"]
+        "nested-loop-rescan", "or-unindexed", "redundant-index", "seq-scan-large-table", "sort-not-indexed",
+        "unanchored-regex", "unbounded-find", "unindexed-foreign-key"]
     rows = {line.split()[0]: line.split() for line in runner.invoke(main, ["rules"]).output.splitlines()[1:]
             if line.split() and line.split()[0] in ("SQL001", "SQL008")}
     assert rows["SQL001"][1:4] == ["select-star", "warning", "off"]

@@ -224,12 +224,15 @@ def sort_not_indexed(ctx: PlanContext):
         if below is None or any(n.node_type in _COMPUTED for n in (below, *_inputs(below))):
             continue  # sorting aggregates or function output: no index returns those in order
         rows = (below.total_actual_rows if below.analyzed else below.plan_rows) or 0
-        if rows >= SORT_LIMIT_MIN_ROWS:
+        # the table the sorted rows come from, when one: how many it holds is the seed's, not production's
+        tables = {n.relation for n in (below, *_inputs(below)) if n.relation}
+        relation = next(iter(tables)) if len(tables) == 1 else ""
+        if rows >= SORT_LIMIT_MIN_ROWS and not (relation and ctx.small(relation)):
             yield ctx.hit(
                 f"Sort on {', '.join(node.sort_key)} of ~{rows:,.0f} rows feeds a LIMIT: the whole input is "
                 f"read and sorted to return the first rows",
                 "an index whose keys end with the sort columns returns rows in order and stops at the limit",
-                {"sort_key": node.sort_key, "input_rows": rows, "node": ctx.position(node)},
+                {"sort_key": node.sort_key, "input_rows": rows, "relation": relation, "node": ctx.position(node)},
                 _what(node),
             )
 
