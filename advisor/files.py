@@ -254,7 +254,7 @@ def schema_files(config: Config) -> list[Path]:
         except (ValueError, NotImplementedError, IndexError) as exc:
             raise ConfigError(f"{where}: not a usable glob pattern ({exc or 'empty'})") from None
         kept = []
-        for path in matched:
+        for path in _folders_as_sql(matched):
             resolved = Path(os.path.realpath(path))
             if not config.allow_outside and not inside(resolved, root):
                 # named by the link in the repository, not by what it reaches outside it
@@ -266,9 +266,24 @@ def schema_files(config: Config) -> list[Path]:
             if resolved.is_file() and not _undecodable(path):
                 kept.append(path)
         if not kept:
-            raise ConfigError(f"{where}: matches no file under {config.root}")
+            folder = any(p.is_dir() for p in matched)
+            raise ConfigError(
+                f"{where}: {'names a folder with no .sql file' if folder else 'matches no file'} under {config.root}"
+            )
         files.update(dict.fromkeys(kept))
     return list(files)
+
+
+def _folders_as_sql(matched: list[Path]) -> list[Path]:
+    """A folder in `schema` (`db/migrations`, as a user names where the DDL lives) stands for the `.sql` files
+    under it, at any depth, in path order: the order migration tools run them in."""
+    out: list[Path] = []
+    for path in matched:
+        if path.is_dir():
+            out += sorted(p for p in glob_once(path, "**/*.sql") if p.is_file())
+        else:
+            out.append(path)
+    return out
 
 
 def glob_once(root: Path, pattern: str) -> list[Path]:
