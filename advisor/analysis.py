@@ -318,13 +318,16 @@ class Analysis:
         line = next((n for n, t in enumerate(lines, 1) if re.match(r"\s*schema\s*=", t)), 1)
         return Location(display_path(source), line)
 
-    def _unread_keys(self, collection: str) -> Location | None:
+    def _unread_keys(self, collection: str) -> tuple[Location, bool] | None:
         """The first declaration on the collection whose keys advisor could not read, found as the MongoDB rules
-        that kept their claims back found it (mongo.indexes.unread_named)."""
+        that kept their claims back found it (mongo.indexes.unread_named), and whether it is fields spread into a
+        schema's definition from elsewhere rather than an index declaration."""
         from advisor.mongo.indexes import unread_named
 
-        found = [i.location for i in unread_named(self.schema, collection) if i.location is not None]
-        return min(found, key=lambda loc: (loc.path, loc.line)) if found else None
+        found = [
+            (i.location, bool(i.options.get("spread"))) for i in unread_named(self.schema, collection) if i.location
+        ]
+        return min(found, key=lambda f: (f[0].path, f[0].line)) if found else None
 
     def _incomplete_schema_note(self, withheld: dict[str, set[str]], hits: list) -> Finding | None:
         """One note per project for the absence claims advisor kept to itself (Trust, DESIGN.md). A table
@@ -334,15 +337,17 @@ class Analysis:
             return None
         tables = sorted({without_stand_ins(t) for t in set().union(*withheld.values())})
         unread = {t: self.unread_schema[t] for t in tables if t in self.unread_schema}
-        keys = {t: at for t in tables if t not in unread and (at := self._unread_keys(t)) is not None}
+        first_unread = {t: got for t in tables if t not in unread and (got := self._unread_keys(t)) is not None}
+        keys = {t: at for t, (at, spread) in first_unread.items() if not spread}
+        spread = {t: at for t, (at, spread) in first_unread.items() if spread}
         # a declaration on a collection advisor could not name, which would serve a query it kept its claim on back
         named: dict[str, Location] = {}
         for hit in sorted(hits, key=lambda h: (h.withheld_at.path, h.withheld_at.line) if h.withheld_at else ("", 0)):
             if hit.withheld_at is not None:
                 named.setdefault(without_stand_ins(hit.withheld), hit.withheld_at)
-        maybe = {t: named[t] for t in tables if t not in unread and t not in keys and t in named}
-        unseen = [t for t in tables if t not in unread and t not in keys and t not in maybe]
-        if not (unseen or unread or keys or maybe):
+        maybe = {t: named[t] for t in tables if t not in unread and t not in first_unread and t in named}
+        unseen = [t for t in tables if t not in unread and t not in first_unread and t not in maybe]
+        if not (unseen or unread or first_unread or maybe):
             return None
         rules = ", ".join(sorted(withheld))
         where = f"{self.config.source.name}" if self.config.source else "advisor.toml"
@@ -383,6 +388,14 @@ class Analysis:
                 "where advisor can read them, and it judges the collection's queries",
             ),
             (
+                spread,
+                "could not read the fields spread into the schema of {names} at {at}, which may declare its indexes",
+                "advisor reads the fields a mongoose schema's definition writes, and an object of the module spread "
+                "into it; fields spread from another package or a call (`...base.fields`) may carry `index: true` "
+                "and serve these queries: declare those indexes in the project (`schema.index({...})`), or spread "
+                "an object the module writes, and advisor judges the collection's queries",
+            ),
+            (
                 maybe,
                 "could not name the collection of the index declaration at {at}, which may be {names}",
                 "advisor names the collection a declaration is made on when the code does (a literal, a constant, a "
@@ -397,7 +410,7 @@ class Analysis:
                 said.append(saying.format(at=f"{at.path}:{at.line}", names=names))
             if where_read:
                 helps.append(help_text)
-        located = {**unread, **keys, **maybe}
+        located = {**unread, **keys, **spread, **maybe}
         location = (
             self._schema_setting()
             if unseen or not located

@@ -26,6 +26,7 @@ from advisor.checks.mongo_premises import indexes_for, unbounded
 from advisor.checks.mongo_reads import missing_projection, skip_pagination, skip_without_limit, unbounded_find
 from advisor.checks.mongo_writes import upsert_not_unique
 from advisor.ir import IndexDef, Schema
+from advisor.mongo.filters import analyse_filter
 from advisor.mongo.indexes import UNREAD, unread_named
 from advisor.mongo.shape import MongoQuery
 from advisor.sources.mongo_names import IMPORTED, run_time, unnamed
@@ -52,8 +53,28 @@ class MongoContext:
 
     @cached_property
     def unread(self) -> bool:
-        """Some index of the collection has keys advisor could not read: no planner claim either way."""
-        return bool(unread_named(self.schema, self.collection, self.query.model))
+        """Some index of the collection has keys advisor could not read, which may serve this query: no planner
+        claim either way. Fields spread into a schema from elsewhere index only fields of their own: not one the
+        schema writes after them, so not a query that tests and sorts only such fields."""
+        used = self._fields_used()
+        return any(
+            not i.options.get("spread")
+            or used is None
+            or not all(any(u == n or u.startswith(n + ".") for n in i.options.get("not_fields", ())) for u in used)
+            for i in unread_named(self.schema, self.collection, self.query.model)
+        )
+
+    def _fields_used(self) -> set[str] | None:
+        """The fields the query tests or sorts on, when its filter and sort are known whole."""
+        q = self.query
+        if q.is_aggregate or q.sketch:
+            return None
+        info = analyse_filter(q.filter)
+        if info.unknown or info.ors or info.special:
+            return None
+        if q.sort is not None and not isinstance(q.sort, dict):
+            return None
+        return set(info.fields()) | set(q.sort or {})
 
     @cached_property
     def planner_hits(self) -> list[tuple[str, Hit]]:

@@ -58,6 +58,9 @@ def schema_field_indexes(f: JsFile, obj, collection: str, model: str | None, pre
     state: dict = {"partial": False}
     for child in obj.named_children:
         key: str | None
+        if child.type == "spread_element":  # `{ ...baseFields, name: {...} }`: the spread's fields are the schema's
+            out += _spread_fields(f, obj, child, collection, model, prefix)
+            continue
         if child.type == "shorthand_property_identifier":  # `{ created, ... }`, `created` an object of the module
             key, value = f.src(child), unwrap(f.resolve(f.src(child), child.start_byte))
         elif child.type == "pair":
@@ -80,6 +83,29 @@ def schema_field_indexes(f: JsFile, obj, collection: str, model: str | None, pre
         if ix is not None:
             out.append(ix)
     return out
+
+
+def _spread_fields(f: JsFile, obj, spread, collection: str, model: str | None, prefix: str) -> list[IndexDef]:
+    """The field indexes of an object spread into a schema's definition: an object the module writes is read as
+    the schema's own fields; one from elsewhere (`...universal.withCompanySchemaObj`, another package's, a
+    call's result) may declare indexes advisor cannot see: a declaration whose keys it could not read. Its
+    indexes are single fields of its own, and a field the definition writes after it replaces the spread's
+    (`{ ...base, email: { type: String } }`): those it cannot index (`not_fields`)."""
+    inner = [c for c in spread.named_children if c.type != "comment"]
+    arg = unwrap(inner[0]) if inner else None
+    value = unwrap(f.resolve(f.src(arg), arg.start_byte)) if arg is not None and arg.type == "identifier" else None
+    if value is not None and value.type == "object" and depth_ok(prefix):
+        return schema_field_indexes(f, value, collection, model, prefix)
+    unread = unread_index(collection, f.loc(spread), model)
+    unread.options["spread"] = True
+    after = [c for c in obj.named_children if c.start_byte > spread.start_byte]
+    written = [
+        f.src(c) if c.type == "shorthand_property_identifier" else key_name(f, c.child_by_field_name("key"))
+        for c in after
+        if c.type in ("pair", "shorthand_property_identifier")
+    ]
+    unread.options["not_fields"] = tuple(sorted(prefix + k for k in written if k))
+    return [unread]
 
 
 def field_index(f: JsFile, name: str, spec: dict, at, collection: str, model: str | None) -> IndexDef | None:
