@@ -7,6 +7,7 @@ Plain `ast` analysis of one module; advisor.sources.python turns what it finds i
 from __future__ import annotations
 
 import ast
+import re
 from functools import cached_property
 
 from advisor.facts.ast_nodes import LineSpans, walk
@@ -251,11 +252,81 @@ class Reach:
             return named_table(node, self.constant)
         name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
         values = self.assigned.get(name or "", [])
-        if len(values) == 1 and name not in self.rebound and (default := option_default(values[0])) is not None:
+        if len(values) == 1 and name not in self.rebound and (default := self._default(values[0])) is not None:
             return default  # `self._table = kwargs.get("table", "jobs")`: the default, one variant of the statement
+        if not values and isinstance(node, ast.Attribute) and name in self.properties:
+            return self._property_table(self.properties[name])
         if not values or name in self.rebound or any(literal(v) is None for v in values):
             return None
         return literal(values[0])
+
+    def _default(self, value: ast.expr) -> str | None:
+        """A caller's option's default (python_parts.option_default), or a parameter's: `self._table = table`
+        in `def __init__(self, table: str = "wf_events")`, when every parameter of that name in the module
+        defaults to the same text."""
+        if isinstance(value, ast.Name):
+            defaults = self.parameter_defaults.get(value.id, set())
+            return next(iter(defaults)) if len(defaults) == 1 and None not in defaults else None
+        return option_default(value)
+
+    @cached_property
+    def parameter_defaults(self) -> dict[str, set[str | None]]:
+        """Parameter name -> the defaults the module's functions give it (None: no default, or not a literal)."""
+        out: dict[str, set[str | None]] = {}
+        for function in self.functions:
+            a = function.args
+            positional = a.posonlyargs + a.args
+            pairs = list(zip(positional[len(positional) - len(a.defaults) :], a.defaults))
+            pairs += [(arg, d) for arg, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None]
+            given = {arg.arg for arg, _ in pairs}
+            for arg, default in pairs:
+                out.setdefault(arg.arg, set()).add(literal(default))
+            for arg in positional + a.kwonlyargs:
+                if arg.arg not in given:
+                    out.setdefault(arg.arg, set()).add(None)
+        return out
+
+    @cached_property
+    def properties(self) -> dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]]:
+        """The module's properties by name (`@property`, `@functools.cached_property`): a read of `self.name`
+        runs them."""
+        out: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
+        for function in self.functions:
+            for d in function.decorator_list:
+                last = d.attr if isinstance(d, ast.Attribute) else d.id if isinstance(d, ast.Name) else ""
+                if last in ("property", "cached_property"):
+                    out.setdefault(function.name, []).append(function)
+        return out
+
+    def _property_table(self, functions: list) -> str | None:
+        """The table every property of that name returns: a name (`return "wf_ticks"`, `return self._events_table`)
+        or that name under a schema the run gives (`return f"{self._schema}.wf_ticks"`), the same in every
+        `return`; else None."""
+        names: set[str | None] = set()
+        for function in functions:
+            for node in ast.walk(function):
+                if isinstance(node, ast.Return):
+                    names.add(self._returned_table(node.value))
+        table = next(iter(names)) if len(names) == 1 else None
+        return table if table is not None and _TABLE_NAME.fullmatch(table) else None
+
+    def _returned_table(self, value: ast.expr | None) -> str | None:
+        if isinstance(
+            value, ast.JoinedStr
+        ):  # f"{schema}.wf_ticks", f"{schema}.{name}": the name, qualified at run time
+            parts = value.values
+            if len(parts) < 2 or not isinstance(parts[0], ast.FormattedValue) or not isinstance(parts[1], ast.Constant):
+                return None
+            dotted = str(parts[1].value)
+            if len(parts) == 2:
+                return dotted[1:] if dotted.startswith(".") else None
+            last = parts[2]
+            if len(parts) == 3 and dotted == "." and isinstance(last, ast.FormattedValue) and last.conversion == -1:
+                return self._returned_table(last.value) if last.format_spec is None else None
+            return None
+        if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) and value.value.id == "self":
+            return self.constant(value) if value.attr not in self.properties else None
+        return literal(value) if value is not None else None
 
     def fill_constants(self, node: ast.expr, depth: int = 0) -> tuple[str, tuple[str, ...]] | None:
         """(text, unknown pieces) of an f-string or concatenation with the module's constants filled in,
@@ -306,6 +377,9 @@ def _writes_sql(value: ast.expr) -> bool:
 
 
 SQL_KEYWORDS = {"sql", "query", "statement", "stmt", "operation", "text", "sql_query", "command"}
+
+
+_TABLE_NAME = re.compile(r"[A-Za-z_][\w$]*")
 
 
 def _rebound(tree: ast.Module) -> set[str]:
