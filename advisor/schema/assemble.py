@@ -23,12 +23,11 @@ def assemble(config: Config, checked: list[SourceFile]) -> tuple[Schema, list[Sq
     (the analysis reports those that do not parse)."""
     from advisor.names import fold
     from advisor.parse import another_database
-    from advisor.schema.code_keys import code_file, code_keys, code_schema_statement, schema_sql
+    from advisor.schema.code_keys import code_file, code_keys, code_schema_statement, schema_statements
     from advisor.schema.ddl import schema_from_queries
     from advisor.schema.inheritance import parents_named, self_indexed_partitions
     from advisor.schema.row_changes import row_changes
     from advisor.sources.sql_file_use import run_by_name
-    from advisor.sources.sql_files import extract_sql
     from advisor.sources.sql_shape import uncommented
 
     by_path = {f.path: f for f in checked}
@@ -45,7 +44,7 @@ def assemble(config: Config, checked: list[SourceFile]) -> tuple[Schema, list[Sq
         if text is None:
             raise ConfigError(f"{shown}: {error}")
         # a code file: the DDL of its string literals (each DO block's too); a query piece, a session's SET: its code's
-        read_sql = extract_sql(shown, schema_sql(shown, text), config.dialect, source="schema")
+        read_sql = schema_statements(shown, text, config.dialect)
         queries += [q for q in read_sql if code_schema_statement(shown, q.text)]
     read = [q for q in queries if q.source == "schema"]
     retired = replaced_routines(queries)  # the schema files' only: their order is the config's

@@ -151,6 +151,35 @@ def schema_sql(path: str, text: str) -> str:
     return "".join(out)
 
 
+def schema_statements(path: str, text: str, dialect: str = "postgres") -> list[SqlQuery]:
+    """The statements of a schema file, in its order: a SQL file's; a code file's string literals' DDL
+    (schema_sql), and a migration tool's builder calls as the DDL they run (node-pg-migrate's
+    `pgm.createTable(...)`, advisor.schema.pg_migrate), each at its call."""
+    from advisor.sources.sql_files import extract_sql
+
+    queries = list(extract_sql(path, schema_sql(path, text), dialect, source="schema"))
+    if code_file(path) and not path.endswith((".py", ".pyi")) and "up" in text:
+        built = [
+            q
+            for line, col, ddl in _builder_statements(path, text)
+            for q in extract_sql(path, "\n" * (line - 1) + " " * (col - 1) + ddl + ";", dialect, source="schema")
+        ]
+        if built:
+            queries = sorted(queries + built, key=lambda q: (q.location.line, q.location.col))
+    return queries
+
+
+def _builder_statements(path: str, text: str) -> list[tuple[int, int, str]]:
+    """(line, column, DDL) of each builder call of the file's `up` steps (advisor.schema.pg_migrate)."""
+    from advisor.schema.pg_migrate import builder_ddl
+    from advisor.sources.js_syntax import JsFile, collect_decls, parser
+
+    data = text.encode("utf-8", "surrogatepass")
+    f = JsFile(path, text, data, parser(PurePath(path).suffix.lower()).parse(data).root_node)
+    collect_decls(f)
+    return [(f.loc(node).line, f.loc(node).col, ddl) for node, ddl in builder_ddl(f)]
+
+
 _DROP = re.compile(r"\s*DROP\s", re.IGNORECASE)
 
 

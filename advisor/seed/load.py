@@ -307,7 +307,7 @@ def load_schema(
     background updates), run after the files as one of them, through the same allow-list."""
     import psycopg
 
-    from advisor.schema.code_keys import code_schema_statement, schema_sql
+    from advisor.schema.code_keys import code_schema_statement, schema_statements
     from advisor.seed.allowlist import check
     from advisor.sources.sql_files import extract_sql
 
@@ -319,15 +319,15 @@ def load_schema(
     sources = [
         (
             (shown or {}).get(path, str(path)),
-            schema_sql(str(path), path.read_text(encoding="utf-8", errors="replace")),
+            schema_statements((shown or {}).get(path, str(path)), path.read_text(encoding="utf-8", errors="replace")),
             0,
         )
         for path in files
     ]
-    sources += [(path, ddl, line - 1) for path, line, ddl in declared]
-    for name, text, offset in sources:
+    sources += [(path, extract_sql(path, ddl, source="schema"), line - 1) for path, line, ddl in declared]
+    for name, statements, offset in sources:
         block: _Refused | None = None  # the DO block last refused for the SQL it builds
-        for query in extract_sql(name, text, source="schema"):
+        for query in statements:
             if offset:  # an index the code declares: where its declaration stands
                 at = query.location
                 end = at.end_line + offset if at.end_line is not None else None

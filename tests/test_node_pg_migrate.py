@@ -1,0 +1,76 @@
+"""node-pg-migrate's builder calls in a migration named as a schema file (holdout 81's @cardstack/pgsearch, whose tables
+and indexes are only `pgm.createTable(...)`, `pgm.addConstraint(...)`, `pgm.createIndex(...)`): each is the DDL it runs,
+a statement at the call, replayed in the steps' order; `exports.down` undoes a step and is not read; a call whose
+arguments advisor cannot read leaves its table one it has not seen whole."""
+
+from advisor import catalogue, engine
+from advisor.loader import load_project
+from advisor.options import Options
+from advisor.schema.code_keys import schema_statements
+
+INITIAL = """\
+exports.up = pgm => {
+    pgm.createTable("documents", {
+        type: "varchar",
+        id: "varchar",
+        branch: "varchar",
+        refs: "varchar[]",
+        source: "varchar",
+        expires: { type: "timestamp with time zone", notNull: true },
+    });
+    pgm.sql('ALTER TABLE documents SET UNLOGGED');
+    pgm.addConstraint("documents", "documents_pkey", { primaryKey: ["type", "id", "branch"] });
+    pgm.createIndex("documents", "refs", { method: "GIN" });
+};
+exports.down = pgm => {
+    pgm.dropTable("documents");
+};
+"""
+
+BRANCHLESS = """\
+exports.up = (pgm) => {
+  pgm.dropConstraint('documents', 'documents_pkey');
+  pgm.dropColumns('documents', 'branch');
+  pgm.addConstraint("documents", "documents_pkey", { primaryKey: ["type", "id"]});
+};
+"""
+
+QUERIES = """\
+const { Client } = require("pg");
+const client = new Client();
+async function bySource(source) { return client.query("SELECT id FROM documents WHERE source = $1", [source]); }
+async function one(type, id) { return client.query("SELECT refs FROM documents WHERE type = $1 AND id = $2", [type, id]); }
+module.exports = { bySource, one };
+"""
+
+CONFIG = 'dialect = "postgres"\nschema = ["migrations/*.js"]\nlarge-tables = ["*"]\n'
+
+
+def test_the_builder_calls_are_the_ddl_they_run_at_their_calls():
+    statements = [(q.location.line, q.text) for q in schema_statements("migrations/1_initial.js", INITIAL)]
+    assert statements[0][0] == 2 and statements[0][1].startswith("CREATE TABLE documents (type varchar, id varchar")
+    assert "expires timestamp with time zone NOT NULL" in statements[0][1]
+    assert [line for line, _ in statements] == [2, 10, 11, 12]  # the step's order; `down`'s DROP TABLE not read
+    assert statements[2][1] == "ALTER TABLE documents ADD CONSTRAINT documents_pkey PRIMARY KEY (type, id, branch)"
+    assert statements[3][1] == "CREATE INDEX ON documents USING GIN (refs)"
+
+
+def test_the_steps_replay_to_the_schema_and_its_claims_are_judged(project):
+    project({"migrations/1_initial.js": INITIAL, "migrations/2_branchless.js": BRANCHLESS, "app/store.js": QUERIES,
+             "advisor.toml": CONFIG})
+    schema = load_project(["."], Options()).schema
+    assert sorted((i.columns, i.primary) for i in schema.indexes_on("documents")) == [
+        (("refs",), False), (("type", "id"), True)]
+    assert "branch" not in schema.tables["documents"].columns
+    found = {(catalogue.lookup(f.rule).name, f.location.line) for f in engine.check(["."]).active}
+    assert ("missing-index", 3) in found  # by source: no index has it
+    assert not any(line == 4 for _, line in found)  # the primary key serves the lookup
+    assert "incomplete-schema" not in {name for name, _ in found}
+
+
+def test_a_call_advisor_cannot_read_leaves_its_table_unseen(project):
+    unread = INITIAL.replace('pgm.createIndex("documents", "refs", { method: "GIN" });',
+                             'pgm.createIndex("documents", indexed, { method: "GIN" });')
+    project({"migrations/1_initial.js": unread, "app/store.js": QUERIES, "advisor.toml": CONFIG})
+    found = {catalogue.lookup(f.rule).name for f in engine.check(["."]).active}
+    assert "missing-index" not in found and "incomplete-schema" in found
