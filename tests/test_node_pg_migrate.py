@@ -74,3 +74,21 @@ def test_a_call_advisor_cannot_read_leaves_its_table_unseen(project):
     project({"migrations/1_initial.js": unread, "app/store.js": QUERIES, "advisor.toml": CONFIG})
     found = {catalogue.lookup(f.rule).name for f in engine.check(["."]).active}
     assert "missing-index" not in found and "incomplete-schema" in found
+
+
+def test_the_id_shorthand_and_a_key_of_two_columns():
+    step = """\
+exports.up = (pgm) => {
+  pgm.createTable("users", { id: "id", email: { type: "text", notNull: true, unique: true } });
+  pgm.createTable("members", {
+    group_id: { type: "integer", primaryKey: true },
+    user_id: { type: "integer", primaryKey: true, references: "users", onDelete: "CASCADE" },
+  });
+};
+"""
+    texts = [q.text for q in schema_statements("migrations/1_users.js", step)]
+    assert texts == [
+        "CREATE TABLE users (id serial PRIMARY KEY, email text UNIQUE NOT NULL)",
+        "CREATE TABLE members (group_id integer, user_id integer REFERENCES users ON DELETE CASCADE, "
+        "PRIMARY KEY (group_id, user_id))",
+    ]

@@ -114,14 +114,18 @@ def _columns(value: Any) -> str | None:
     return ", ".join(quote(c) for c in items)
 
 
-def _column(name: str, spec: Any) -> str | None:
-    """A column definition: `"varchar"`, or `{ type, primaryKey, unique, notNull, references }`."""
+def _column(name: str, spec: Any, keyed: bool = True) -> str | None:
+    """A column definition: `"varchar"`, `"id"` (node-pg-migrate's shorthand: a serial primary key), or `{ type,
+    primaryKey, unique, notNull, references }`; `keyed` False when the table's key spans several columns (written
+    as the table's PRIMARY KEY instead)."""
+    if spec == "id":
+        spec = {"type": "serial", "primaryKey": True}
     if isinstance(spec, str):
         return f"{quote(name)} {spec}"
     if not isinstance(spec, dict) or not isinstance(spec.get("type"), str):
         return None
     text = f"{quote(name)} {spec['type']}"
-    if spec.get("primaryKey") is True:
+    if spec.get("primaryKey") is True and keyed:
         text += " PRIMARY KEY"
     elif spec.get("unique") is True:
         text += " UNIQUE"
@@ -141,8 +145,12 @@ def _ddl(f: Any, method: str, call) -> str | None:
     table = _name(args[0])
     rest = args[1:]
     if method == "createTable" and rest and isinstance(rest[0], dict):
-        cols = [_column(str(k), v) for k, v in rest[0].items()]
-        return None if None in cols else f"CREATE TABLE {table} ({', '.join(c for c in cols if c)})"
+        keys = [str(k) for k, v in rest[0].items() if v == "id" or isinstance(v, dict) and v.get("primaryKey") is True]
+        cols = [_column(str(k), v, keyed=len(keys) == 1) for k, v in rest[0].items()]
+        if None in cols:
+            return None
+        key = [f"PRIMARY KEY ({', '.join(quote(k) for k in keys)})"] if len(keys) > 1 else []
+        return f"CREATE TABLE {table} ({', '.join([c for c in cols if c] + key)})"
     if method in ("addColumns", "addColumn") and rest and isinstance(rest[0], dict):
         cols = [_column(str(k), v) for k, v in rest[0].items()]
         return None if None in cols else f"ALTER TABLE {table} " + ", ".join(f"ADD COLUMN {c}" for c in cols if c)
