@@ -140,31 +140,31 @@ def _column(name: str, spec: Any, keyed: bool = True) -> str | None:
 
 def _ddl(f: Any, method: str, call) -> str | None:
     args = _args(f, call)
-    if not args or _name(args[0]) is None:
+    table = _name(args[0]) if args else None
+    if args is None or table is None:
         return None
-    table = _name(args[0])
     rest = args[1:]
-    if method == "createTable" and rest and isinstance(rest[0], dict):
+    if method in ("createTable", "addColumns", "addColumn") and rest and isinstance(rest[0], dict):
         keys = [str(k) for k, v in rest[0].items() if v == "id" or isinstance(v, dict) and v.get("primaryKey") is True]
-        cols = [_column(str(k), v, keyed=len(keys) == 1) for k, v in rest[0].items()]
-        if None in cols:
+        defs = [_column(str(k), v, keyed=len(keys) == 1) for k, v in rest[0].items()]
+        written = [d for d in defs if d is not None]
+        if len(written) < len(defs):
             return None
+        if method != "createTable":
+            return f"ALTER TABLE {table} " + ", ".join(f"ADD COLUMN {d}" for d in written)
         key = [f"PRIMARY KEY ({', '.join(quote(k) for k in keys)})"] if len(keys) > 1 else []
-        return f"CREATE TABLE {table} ({', '.join([c for c in cols if c] + key)})"
-    if method in ("addColumns", "addColumn") and rest and isinstance(rest[0], dict):
-        cols = [_column(str(k), v) for k, v in rest[0].items()]
-        return None if None in cols else f"ALTER TABLE {table} " + ", ".join(f"ADD COLUMN {c}" for c in cols if c)
+        return f"CREATE TABLE {table} ({', '.join(written + key)})"
     if method in ("dropColumns", "dropColumn") and rest:
-        cols = _columns(rest[0])
-        return (
-            None if cols is None else f"ALTER TABLE {table} " + ", ".join(f"DROP COLUMN {c}" for c in cols.split(", "))
-        )
+        listed = _columns(rest[0])
+        if listed is None:
+            return None
+        return f"ALTER TABLE {table} " + ", ".join(f"DROP COLUMN {c}" for c in listed.split(", "))
     if method == "addConstraint" and len(rest) >= 2 and isinstance(rest[1], dict):
         named = f"CONSTRAINT {_name(rest[0])} " if _name(rest[0]) else ""
-        for key, kind in (("primaryKey", "PRIMARY KEY"), ("unique", "UNIQUE")):
-            if key in rest[1]:
-                cols = _columns(rest[1][key])
-                return None if cols is None else f"ALTER TABLE {table} ADD {named}{kind} ({cols})"
+        for option, kind in (("primaryKey", "PRIMARY KEY"), ("unique", "UNIQUE")):
+            if option in rest[1]:
+                listed = _columns(rest[1][option])
+                return None if listed is None else f"ALTER TABLE {table} ADD {named}{kind} ({listed})"
         return None
     if method == "dropConstraint" and rest and _name(rest[0]):
         return f"ALTER TABLE {table} DROP CONSTRAINT {_name(rest[0])}"
