@@ -159,12 +159,15 @@ def schema_statements(path: str, text: str, dialect: str = "postgres") -> list[S
 
     queries = list(extract_sql(path, schema_sql(path, text), dialect, source="schema"))
     if code_file(path) and not path.endswith((".py", ".pyi")) and "up" in text:
-        built = [
-            q
-            for line, col, ddl in _builder_statements(path, text)
-            for q in extract_sql(path, "\n" * (line - 1) + " " * (col - 1) + ddl + ";", dialect, source="schema")
-        ]
-        if built:
+        calls = _builder_statements(path, text)
+        if calls:
+            # one text of the file's lines, each call's DDL on its line from its column (a second call on a line
+            # after the first): read in one pass, whatever the number of calls
+            lines = [""] * (text.count("\n") + 1)
+            for line, col, ddl in calls:
+                one = " ".join(ddl.split()) + ";"
+                lines[line - 1] = f"{lines[line - 1]} {one}" if lines[line - 1] else " " * (col - 1) + one
+            built = extract_sql(path, "\n".join(lines), dialect, source="schema")
             queries = sorted(queries + built, key=lambda q: (q.location.line, q.location.col))
     return queries
 

@@ -311,9 +311,8 @@ class Reach:
         return table if table is not None and _TABLE_NAME.fullmatch(table) else None
 
     def _returned_table(self, value: ast.expr | None) -> str | None:
-        if isinstance(
-            value, ast.JoinedStr
-        ):  # f"{schema}.wf_ticks", f"{schema}.{name}": the name, qualified at run time
+        if isinstance(value, ast.JoinedStr):
+            # f"{schema}.wf_ticks", f"{schema}.{name}": the name, qualified at run time
             parts = value.values
             if len(parts) < 2 or not isinstance(parts[0], ast.FormattedValue) or not isinstance(parts[1], ast.Constant):
                 return None
