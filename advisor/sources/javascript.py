@@ -26,7 +26,7 @@ from advisor.sources.js_sql_builders import (
 )
 from advisor.sources.js_sql_helpers import sql_helpers
 from advisor.sources.js_sql_text import concatenation, flatten_plus, js_query, read_once, string_pieces
-from advisor.sources.js_syntax import MAX_NESTING, callee_name, collect_decls, first_error
+from advisor.sources.js_syntax import MAX_NESTING, callee_name, collect_decls, first_error, run_text
 from advisor.sources.js_syntax import JsFile as _File
 from advisor.sources.js_syntax import arg_list as _arg_list
 from advisor.sources.js_syntax import key_name as _key_name
@@ -115,7 +115,7 @@ _PENDING_ARGUMENTS = 3  # a helper's text is among its first parameters
 
 def _read_argument(f: _File, call, arg, name: str, callee: str, result: SourceFile, dialect: str, seen: set) -> bool:
     """Add the statement the argument an execution call is handed holds; True when it is one."""
-    arg = _unwrap(arg)
+    arg = run_text(f, arg)
     origin = "execute-call"
     # knex's raw() handed to a builder method (`.select(db.raw('count(*) as n'))`) is a fragment of the
     # builder's statement, not a statement: its text is checked for what it interpolates, not parsed

@@ -44,6 +44,7 @@ from advisor.sources.js_syntax import (
     key_name,
     member_parts,
     parameter_list,
+    run_text,
     unwrap,
 )
 
@@ -68,7 +69,7 @@ def sql_helpers(f: JsFile, calls: list, sinks) -> dict[str, int]:
             name, _ = callee_name(f, call)
             index = 0 if name in sinks else helpers.get(name)
             arglist = arg_list(call.child_by_field_name("arguments"))
-            arg = unwrap(arglist[index]) if index is not None and index < len(arglist) else None
+            arg = run_text(f, arglist[index]) if index is not None and index < len(arglist) else None
             if arg is not None and arg.type == "subscript_expression":
                 arg = unwrap(arg.child_by_field_name("object"))
             found = forwarded_parameter(f, arg) if arg is not None else None

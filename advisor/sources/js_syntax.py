@@ -202,6 +202,27 @@ class JsFile:
         return False
 
 
+# node-postgres's streaming readers: `client.query(new Cursor(text, values))` (pg-cursor), `new QueryStream(text,
+# values)` (pg-query-stream) run their first argument
+_STREAMS = frozenset({"Cursor", "QueryStream"})
+
+
+def run_text(f: JsFile, arg):
+    """The argument an execution call runs as SQL: itself, or the text a streaming reader it is handed runs."""
+    arg = unwrap(arg)
+    if arg is not None and arg.type == "new_expression":
+        ctor = unwrap(arg.child_by_field_name("constructor"))
+        name = (
+            f.src(ctor.child_by_field_name("property"))
+            if ctor is not None and ctor.type == "member_expression"
+            else (f.src(ctor) if ctor is not None else "")
+        )
+        args = arg_list(arg.child_by_field_name("arguments"))
+        if name in _STREAMS and args:
+            return unwrap(args[0])
+    return arg
+
+
 def parameter_list(fn) -> list:
     """A function's parameters, one node each (`x => ...`: the identifier)."""
     params = fn.child_by_field_name("parameters") or fn.child_by_field_name("parameter")
