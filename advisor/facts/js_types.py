@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import PurePath
 
-from advisor.sources.js_syntax import FUNCTIONS, JsFile, collect_decls, parameter_list, parser
+from advisor.sources.js_syntax import FUNCTIONS, JsFile, parameter_list, parsed
 
 TS_SOURCES = (".ts", ".tsx", ".mts", ".cts")
 DECLARATIONS = (".d.ts", ".d.mts", ".d.cts")
@@ -101,9 +101,7 @@ def scalar_parameter(path: str, text: str, offset: int, name: str, files: Mappin
 @lru_cache(maxsize=2)
 def _parsed(path: str, text: str) -> JsFile:
     """The file's syntax tree and declarations, once per file however many of its strings are asked about."""
-    data = text.encode("utf-8", "surrogatepass")
-    f = JsFile(path, text, data, parser(PurePath(path).suffix.lower()).parse(data).root_node)
-    collect_decls(f)
+    f = parsed(path, text)
     return f
 
 

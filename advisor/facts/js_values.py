@@ -30,14 +30,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from functools import lru_cache
-from pathlib import PurePath
 from typing import TypeVar
 
 from advisor.facts import js_args, js_calls, js_exports, js_imports, js_narrowing
 from advisor.facts.js_quotes import escapes, parts, scan, word_characters_only
 from advisor.facts.js_scope import ITEM, KEY, REST, Binding, Scopes, prop
 from advisor.facts.js_uses import Use, arrayish, covers, member_step, use_of
-from advisor.sources.js_syntax import JsFile, collect_decls, parser, unwrap
+from advisor.sources.js_syntax import JsFile, parsed, unwrap
 
 _LITERALS = {"string", "number", "true", "false", "null", "undefined", "regex"}
 MAX_STEPS = 20000  # values followed for one question: past it, the answer is "from outside"
@@ -84,9 +83,7 @@ def own_pieces(
 
 @lru_cache(maxsize=2)
 def _analysed(path: str, text: str) -> tuple[JsFile, Scopes]:
-    data = text.encode("utf-8", "surrogatepass")
-    f = JsFile(path, text, data, parser(PurePath(path).suffix.lower()).parse(data).root_node)
-    collect_decls(f)
+    f = parsed(path, text)
     return f, Scopes(f)
 
 

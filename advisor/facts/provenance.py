@@ -28,7 +28,7 @@ from advisor.facts.regex_groups import word_group
 from advisor.facts.routes import route_numbers
 from advisor.facts.safe_text import escaped_literal, quoted_literal, setting_read, word_characters_only
 from advisor.facts.sql_positions import name_position
-from advisor.sources.python_parts import parts
+from advisor.sources.python_parts import literal, parts
 
 # calls whose result is an identifier quoted for SQL, a number, or a length
 SAFE_CALLS = frozenset(
@@ -79,7 +79,7 @@ def sources(node: ast.expr, scope: Scope, depth: int = 0, path: Path = ()) -> So
         return _NONE  # "%s_stream_id" % kind, "%s = ?" % column: the value becomes a name
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):  # ["%s"] * n, "?, " * n, (fmt,) * 2
         written = (ast.List, ast.Tuple, ast.JoinedStr)
-        repeated = [s for s in (node.left, node.right) if isinstance(s, written) or _text_constant(s)]
+        repeated = [s for s in (node.left, node.right) if isinstance(s, written) or literal(s) is not None]
         if len(repeated) == 1:  # a sequence written there, repeated: its items reach the text, the count never
             return sources(repeated[0], scope, more)
         left, right = sources(node.left, scope, more), sources(node.right, scope, more)
@@ -289,10 +289,6 @@ _ARITHMETIC = (ast.Add, ast.Sub, ast.Div, ast.FloorDiv, ast.Pow)  # not `*` (tex
 
 def _number(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
-
-
-def _text_constant(node: ast.expr) -> bool:
-    return isinstance(node, ast.Constant) and isinstance(node.value, str)
 
 
 def _literal_attribute(node: ast.Attribute, scope: Scope) -> bool:

@@ -175,11 +175,9 @@ def schema_statements(path: str, text: str, dialect: str = "postgres") -> list[S
 def _builder_statements(path: str, text: str) -> list[tuple[int, int, str]]:
     """(line, column, DDL) of each builder call of the file's `up` steps (advisor.schema.pg_migrate)."""
     from advisor.schema.pg_migrate import builder_ddl
-    from advisor.sources.js_syntax import JsFile, collect_decls, parser
+    from advisor.sources.js_syntax import parsed
 
-    data = text.encode("utf-8", "surrogatepass")
-    f = JsFile(path, text, data, parser(PurePath(path).suffix.lower()).parse(data).root_node)
-    collect_decls(f)
+    f = parsed(path, text)
     return [(f.loc(node).line, f.loc(node).col, ddl) for node, ddl in builder_ddl(f)]
 
 
@@ -261,12 +259,10 @@ def _js_names(path: str, text: str) -> list[tuple[int, int, str]]:
     """(start, end, name) of each `${...}` of the module's untagged templates that names a table, as its statements
     read it (advisor.sources.js_sql_text.held_name: `${this.logsTable}` -> `{}_logs_v3`), in character offsets."""
     from advisor.sources.js_sql_text import held_name, tag_identifier
-    from advisor.sources.js_syntax import JsFile, callee_name, collect_decls, parser
+    from advisor.sources.js_syntax import callee_name, parsed
     from advisor.sources.sql_shape import DYNAMIC_PLACEHOLDER
 
-    data = text.encode("utf-8", "surrogatepass")
-    f = JsFile(path, text, data, parser(PurePath(path).suffix.lower()).parse(data).root_node)
-    collect_decls(f)
+    f = parsed(path, text)
     found: list[tuple[int, int, str]] = []
     stack = [f.root]
     while stack:
@@ -285,7 +281,7 @@ def _js_names(path: str, text: str) -> list[tuple[int, int, str]]:
         name = held_name(f, node.named_children[0])
         if name is not None:
             found.append((node.start_byte, node.end_byte, name))
-    offsets = _characters(data, text, {b for s, e, _ in found for b in (s, e)})
+    offsets = _characters(f.data, text, {b for s, e, _ in found for b in (s, e)})
     return sorted((offsets[s], offsets[e], name) for s, e, name in found)
 
 

@@ -57,9 +57,9 @@ def builder_ddl(f: Any) -> list[tuple[Any, str]]:
             method = f.src(callee.child_by_field_name("property"))
             if method in ("sql", "func", "noTransaction"):
                 continue  # its string is read as a schema file's; a function value; a step option
-            ddl = _ddl(f, method, node)
+            args = _args(f, node)
+            ddl = _ddl(method, args)
             if ddl is None:
-                args = _args(f, node)
                 table = _name(args[0]) if args else None
                 ddl = f"ALTER TABLE {table} ADD ?" if table is not None else None
             if ddl is not None:
@@ -138,8 +138,8 @@ def _column(name: str, spec: Any, keyed: bool = True) -> str | None:
     return text
 
 
-def _ddl(f: Any, method: str, call) -> str | None:
-    args = _args(f, call)
+def _ddl(method: str, args: list[Any] | None) -> str | None:
+    """The DDL a builder method runs with these arguments (None: unread, or not one advisor knows)."""
     table = _name(args[0]) if args else None
     if args is None or table is None:
         return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from pathlib import PurePath
 from typing import Any
 
 from advisor.ir import Location
@@ -212,11 +213,9 @@ def run_text(f: JsFile, arg):
     arg = unwrap(arg)
     if arg is not None and arg.type == "new_expression":
         ctor = unwrap(arg.child_by_field_name("constructor"))
-        name = (
-            f.src(ctor.child_by_field_name("property"))
-            if ctor is not None and ctor.type == "member_expression"
-            else (f.src(ctor) if ctor is not None else "")
-        )
+        if ctor is not None and ctor.type == "member_expression":  # `new pg.Cursor(...)`
+            ctor = ctor.child_by_field_name("property")
+        name = f.src(ctor) if ctor is not None else ""
         args = arg_list(arg.child_by_field_name("arguments"))
         if name in _STREAMS and args:
             return unwrap(args[0])
@@ -648,6 +647,14 @@ def _record_import(f: JsFile, node) -> None:
 
 
 MAX_NESTING = 500  # syntax levels read (real code nests under 200: a vendored DataTables, 194); deeper is not read
+
+
+def parsed(path: str, text: str) -> JsFile:
+    """A module's text parsed with its suffix's grammar, its declarations collected (collect_decls)."""
+    data = text.encode("utf-8", "surrogatepass")
+    f = JsFile(path, text, data, parser(PurePath(path).suffix.lower()).parse(data).root_node)
+    collect_decls(f)
+    return f
 
 
 def collect_decls(f: JsFile) -> list:

@@ -11,6 +11,7 @@ import re
 from functools import cached_property
 
 from advisor.facts.ast_nodes import LineSpans, walk
+from advisor.facts.callers import call_name, defaults
 from advisor.facts.reaching import formatted_statement
 from advisor.sources import psycopg_sql
 from advisor.sources.python_builders import Returns
@@ -274,16 +275,9 @@ class Reach:
         """Parameter name -> the defaults the module's functions give it (None: no default, or not a literal)."""
         out: dict[str, set[str | None]] = {}
         for function in self.functions:
-            a = function.args
-            positional = a.posonlyargs + a.args
-            pairs = list(zip(positional[len(positional) - len(a.defaults) :], a.defaults))
-            pairs += [(arg, d) for arg, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None]
-            given = {arg.arg for arg, _ in pairs}
-            for arg, default in pairs:
-                out.setdefault(arg.arg, set()).add(literal(default))
-            for arg in positional + a.kwonlyargs:
-                if arg.arg not in given:
-                    out.setdefault(arg.arg, set()).add(None)
+            given, a = defaults(function), function.args
+            for arg in (*a.posonlyargs, *a.args, *a.kwonlyargs):
+                out.setdefault(arg.arg, set()).add(literal(given[arg.arg]) if arg.arg in given else None)
         return out
 
     @cached_property
@@ -292,10 +286,8 @@ class Reach:
         runs them."""
         out: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
         for function in self.functions:
-            for d in function.decorator_list:
-                last = d.attr if isinstance(d, ast.Attribute) else d.id if isinstance(d, ast.Name) else ""
-                if last in ("property", "cached_property"):
-                    out.setdefault(function.name, []).append(function)
+            if {call_name(d) for d in function.decorator_list} & {"property", "cached_property"}:
+                out.setdefault(function.name, []).append(function)
         return out
 
     def _property_table(self, functions: list) -> str | None:
