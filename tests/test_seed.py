@@ -324,3 +324,33 @@ def test_the_seeded_database_is_keyed_by_advisor_s_reading_of_the_schema_files_t
     assert server.cache_key([schema], {}) == first  # the same files, the same advisor: the same database
     monkeypatch.setattr(server, "_code_key", lambda: "another advisor's code")
     assert server.cache_key([schema], {}) != first
+
+
+def test_a_template_naming_an_index_or_constraint_is_a_label_postgresql_gives_itself(fresh_db, tmp_path):
+    """ffun's migrations (yoyo steps) name their indexes and constraints from the module's constants
+    (`f"ALTER TABLE f_feeds ADD CONSTRAINT {unique_index} UNIQUE (uid)"`): the name is a label no plan depends on,
+    so the statement is sent without it and PostgreSQL names the object; a DROP of a templated name is not sent
+    (which object it drops is not known), nor is a template standing for anything else (a table)."""
+    from advisor.seed.load import load_schema
+
+    step = tmp_path / "20240512_01_unique_uids.py"
+    step.write_text(
+        'unique_index = "idx_f_feeds_uid"\n'
+        "\n"
+        "\n"
+        "def apply_step(conn):\n"
+        '    conn.execute("CREATE TABLE f_feeds (id bigint PRIMARY KEY, uid text, url text)")\n'
+        '    conn.execute(f"ALTER TABLE f_feeds ADD CONSTRAINT {unique_index} UNIQUE (uid)")\n'
+        '    conn.execute(f"CREATE INDEX IF NOT EXISTS {unique_index}_url ON f_feeds (url)")\n'
+        '    conn.execute(f"CREATE INDEX {INDEX} ON {TABLE} (url)")\n'
+        '    conn.execute(f"DROP INDEX {old_index}")\n'
+    )
+    errors = load_schema(fresh_db, [step])
+    assert [e.line for e in errors] == [8, 9]
+    assert all("template" in e.summary for e in errors)
+    indexes = fresh_db.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'f_feeds'").fetchall()
+    assert sorted(d.split(" USING ")[1] for (d,) in indexes) == ["btree (id)", "btree (uid)", "btree (url)"]
+    unique = fresh_db.execute(
+        "SELECT count(*) FROM pg_constraint WHERE conrelid = 'f_feeds'::regclass AND contype = 'u'"
+    ).fetchone()[0]
+    assert unique == 1

@@ -223,6 +223,24 @@ def block_ddl(query) -> str | None:
     return None if "{}" in text else text
 
 
+# a template standing for the name an index or a constraint is given (`CREATE INDEX {index} ON`, `ADD CONSTRAINT
+# {unique_index} UNIQUE (uid)`): a label no plan depends on, so it goes, and PostgreSQL names the object itself
+_TEMPLATE_WORD = r"(?:\{\{[^{}\n]*\}\}|\$\{[^{}\n]*\}|\{[^{}'\"\n]{0,60}\})"
+_LABEL = re.compile(
+    rf"\b(?P<index>CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:CONCURRENTLY\s+)?)(?:IF\s+NOT\s+EXISTS\s+)?{_TEMPLATE_WORD}(?=\s+ON\s)"
+    rf"|\bCONSTRAINT\s+{_TEMPLATE_WORD}(?=\s+(?:UNIQUE|PRIMARY\s+KEY|CHECK|FOREIGN\s+KEY|EXCLUDE|REFERENCES)\b)",
+    re.IGNORECASE,
+)
+
+
+def _unlabelled(text: str) -> str:
+    """The statement without the names a template gives the indexes and constraints it makes, blanked (_LABEL):
+    `IF NOT EXISTS` goes with the name, which it needs."""
+    if "{" not in text:
+        return text
+    return _LABEL.sub(lambda m: (m.group("index") or "").ljust(len(m.group(0))), text)
+
+
 def filled(text: str) -> str:
     """The statement with each psql variable as a stand-in of the same length: the variable's name in lower case,
     as a name, a quoted name or a literal (`:GRAPHILE_WORKER_SCHEMA.jobs` -> `graphile_worker_schema .jobs`): one
@@ -233,6 +251,7 @@ def filled(text: str) -> str:
     name (`CREATE TABLE {}_messages`, a prefix the run writes) is underscores, the name the queries are planned on."""
     from advisor.parse import named_stand_ins
 
+    text = _unlabelled(text)  # `CREATE INDEX {index} ON t (a)`: PostgreSQL names the index
     if ":" not in text and "$" not in text:
         return named_stand_ins(text) or text  # `CREATE TABLE {}_messages`: the name its queries are planned on
 
