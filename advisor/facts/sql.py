@@ -300,6 +300,7 @@ class _Builder:
         self.scopes: list[Scope] = []
         self._aliases: dict[tuple[int, int], str | None] = {}  # (scope, column) ids -> alias
         self._outside: dict[int, exp.Expression] = {}  # node id -> _outside_set(node)
+        self._natural: dict[int, list[exp.Expression]] = {}  # NATURAL JOIN's id -> the columns it joins on
 
     def build(self) -> QueryFacts:
         facts = QueryFacts(self.tree, self.scopes, self.ctes, cast(list[exp.Expression], list(self.tree.dfs())))
@@ -344,7 +345,7 @@ class _Builder:
             on = join.args.get("on")
             if on is not None:
                 self._condition(scope, on, "on")
-            using = join.args.get("using")
+            using = join.args.get("using") or self._natural.get(id(join))
             if using:
                 self._using(scope, join, using)
         having = node.args.get("having")
@@ -396,7 +397,9 @@ class _Builder:
             if not isinstance(source, exp.Expression):
                 continue
             alias = _alias(source)
-            for ident in (join.args.get("using") or []) if join is not None else []:
+            if join is not None and (join.args.get("method") or "").upper() == "NATURAL":
+                self._natural_columns(scope, join, source)
+            for ident in (join.args.get("using") or self._natural.get(id(join)) or []) if join is not None else []:
                 merged = scope.using.get(fold(ident))
                 if merged is None:  # the first table before it (of thousands of joins: not all of them listed)
                     first = next((a for a in scope.sources if a != alias), None)
@@ -419,8 +422,22 @@ class _Builder:
                     or not isinstance(source, exp.Table)
                     or isinstance(source.this, exp.Anonymous)
                 )
-                if kind == "CROSS" or lateral or join.args.get("method"):
+                if kind == "CROSS" or lateral or (join.args.get("method") and id(join) not in self._natural):
                     scope.cross_joins.add(frozenset((alias,)))
+
+    def _natural_columns(self, scope: Scope, join: exp.Join, source: exp.Expression) -> None:
+        """A NATURAL JOIN joins on the columns its table shares with the tables before it, as USING would: known
+        when the schema describes them all (no subquery or unknown table among them)."""
+        if self.schema is None or not isinstance(source, exp.Table) or scope.derived:
+            return
+        right = self.schema.table(fold(source))
+        before = [self.schema.table(t) for t in scope.sources.values()]
+        if right is None or not before or any(t is None for t in before):
+            return
+        earlier = {c for t in before if t is not None for c in t.columns}
+        shared = [c for c in right.columns if c in earlier]
+        if shared:
+            self._natural[id(join)] = [exp.to_identifier(c) for c in shared]
 
     def _alias_for(self, scope: Scope, column: exp.Column) -> str | None:
         """Memoised: a predicate's column is resolved again when the predicate is recorded."""

@@ -659,8 +659,10 @@ class SchemaBuilder:
     def unreadable(self, query: SqlQuery) -> None:
         """A schema statement advisor could not parse: the table it changes is no longer known whole."""
         match = _DDL_TARGET.search(query.text)
-        if match is None or (match.group("alter") and not _ALTER_CHANGES_INDEXES.search(query.text)):
-            return
+        if match is None or (
+            match.group("alter") and not _ALTER_CHANGES_INDEXES.search(_ADDED_CHECK.sub(" ", query.text))
+        ):
+            return  # an ALTER that adds no key and drops nothing (`ADD CHECK (...)`, which sqlglot does not read)
         last = re.findall(r'"[^"]+"|[\w$]+', match.group("table"))[-1]
         table = last.strip('"') if last.startswith('"') else last.lower()
         if table not in self.schema.gaps:
@@ -707,6 +709,10 @@ _DDL_TARGET = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _ALTER_CHANGES_INDEXES = re.compile(r"\b(ADD|PRIMARY|UNIQUE|RENAME\s+TO|DROP)\b", re.IGNORECASE)
+# a CHECK constraint added, with its condition: it builds no index (its condition's words, `'unique'`, are not keys)
+_ADDED_CHECK = re.compile(
+    r"\bADD\s+(?:CONSTRAINT\s+(?:\w+|\"[^\"]+\")\s+)?CHECK\s*\((?:[^()]|\((?:[^()]|\([^()]*\))*\))*\)", re.IGNORECASE
+)
 
 
 def is_schema_statement(tree: exp.Expression) -> bool:
