@@ -268,7 +268,7 @@ def schema_files(config: Config) -> list[Path]:
         if not kept:
             folder = any(p.is_dir() for p in matched)
             raise ConfigError(
-                f"{where}: {'names a folder with no .sql file' if folder else 'matches no file'} under {config.root}"
+                f"{where}: {'names a folder with no .sql or code file' if folder else 'matches no file'} under {config.root}"
             )
         files.update(dict.fromkeys(kept))
     return list(files)
@@ -276,14 +276,21 @@ def schema_files(config: Config) -> list[Path]:
 
 def _folders_as_sql(matched: list[Path]) -> list[Path]:
     """A folder in `schema` (`db/migrations`, as a user names where the DDL lives) stands for the `.sql` files
-    under it, at any depth, in path order: the order migration tools run them in."""
+    under it, at any depth, in path order: the order migration tools run them in; a folder of none, for its
+    Python, JavaScript and TypeScript files (node-pg-migrate's `1584273600000_initial-schema.js`, yoyo's steps),
+    read as schema files are: the DDL of their strings and a migration tool's builder calls."""
     out: list[Path] = []
     for path in matched:
         if path.is_dir():
-            out += sorted(p for p in glob_once(path, "**/*.sql") if p.is_file())
+            found = sorted(p for p in glob_once(path, "**/*") if p.is_file())
+            sql = [p for p in found if p.suffix.lower() == ".sql"]
+            out += sql or [p for p in found if p.suffix.lower() in _CODE_SUFFIXES]
         else:
             out.append(path)
     return out
+
+
+_CODE_SUFFIXES = frozenset({".py", *JS_SUFFIXES})
 
 
 def glob_once(root: Path, pattern: str) -> list[Path]:

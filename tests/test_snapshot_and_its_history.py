@@ -99,3 +99,35 @@ def test_without_a_held_step_every_step_is_replayed(project):
     project(files)
     schema = load_project(["."], Options()).schema
     assert "listers_name" in {i.name for i in schema.indexes_on("listers")}
+
+
+def test_the_config_s_own_steps_a_snapshot_holds_are_not_replayed(project):
+    """Holdout 83's ultralytics names both of its ways to set a database up, `schema = ["schema.sql",
+    "migrations"]`: the snapshot, and node-pg-migrate steps whose first builds the same table with indexes named
+    otherwise. Replayed on the snapshot that step would fail (the table exists), so it is history, and its indexes
+    are not the snapshot's twins ("duplicate-index"); the step after it, newer, is replayed."""
+    snapshot = (
+        "CREATE TABLE IF NOT EXISTS events (id bigserial PRIMARY KEY, name text NOT NULL, at timestamptz);\n"
+        "CREATE INDEX IF NOT EXISTS idx_events_name ON events (name);\n"
+    )
+    initial = "exports.up = (pgm) => {\n  pgm.createTable('events', { id: 'id', name: 'text', at: 'timestamptz' });\n  pgm.createIndex('events', 'name');\n};\n"
+    newer = (
+        "exports.up = (pgm) => {\n  pgm.createIndex('events', ['name', 'at'], { name: 'idx_events_name_at' });\n};\n"
+    )
+    project(
+        {
+            "advisor.toml": 'dialect = "postgres"\nschema = ["schema.sql", "migrations"]\nlarge-tables = ["*"]\n',
+            "schema.sql": snapshot,
+            "migrations/1584273600000_initial.js": initial,
+            "migrations/1694773800000_indexes.js": newer,
+        }
+    )
+    schema = load_project(["."], Options()).schema
+    assert sorted(i.name for i in schema.indexes_on("events")) == [
+        "events_pkey",
+        "idx_events_name",
+        "idx_events_name_at",
+    ]
+    found = {(catalogue.lookup(f.rule).name, f.location.path) for f in engine.check(["."]).active}
+    assert ("redundant-index", "schema.sql") in found  # (name) under the newer (name, at)
+    assert not any(rule == "duplicate-index" for rule, _ in found)

@@ -9,6 +9,7 @@ from pathlib import Path
 from advisor.config import Config, ConfigError
 from advisor.discovery import display_path, read_text
 from advisor.ir import Schema, SourceFile, SqlQuery
+from advisor.oneoff import migration_path
 
 
 def schema_files(config: Config) -> list[Path]:
@@ -31,21 +32,26 @@ def assemble(config: Config, checked: list[SourceFile]) -> tuple[Schema, list[Sq
     from advisor.sources.sql_shape import uncommented
 
     by_path = {f.path: f for f in checked}
-    queries: list[SqlQuery] = []
-    seen: set[str] = set()
+    named: dict[str, list[SqlQuery]] = {}  # each schema file's statements, in the config's order
     for path in schema_files(config):
         shown = display_path(path)
-        seen.add(shown)
         known = by_path.get(shown)
         if known is not None and not code_file(shown):  # a SQL file, read with the others
-            queries += [q for q in known.queries if isinstance(q, SqlQuery)]
+            named[shown] = [q for q in known.queries if isinstance(q, SqlQuery)]
             continue
         text, error = (known.text, None) if known is not None else read_text(path, config.max_file_size)
         if text is None:
             raise ConfigError(f"{shown}: {error}")
         # a code file: the DDL of its string literals (each DO block's too); a query piece, a session's SET: its code's
         read_sql = schema_statements(shown, text, config.dialect)
-        queries += [q for q in read_sql if code_schema_statement(shown, q.text)]
+        named[shown] = [q for q in read_sql if code_schema_statement(shown, q.text)]
+    seen = set(named)
+    # the config's own migration steps that its snapshot holds already (`schema.sql` beside the migrations that
+    # build the same tables, two ways to set one database up): replayed on it, PostgreSQL would refuse them
+    snapshot = [q for path, statements in named.items() if not migration_path(path) for q in statements]
+    steps = {path: statements for path, statements in named.items() if migration_path(path)}
+    held = applied_steps(snapshot, steps)
+    queries = [q for path, statements in named.items() if path not in held for q in statements]
     read = [q for q in queries if q.source == "schema"]
     retired = replaced_routines(queries)  # the schema files' only: their order is the config's
     history = applied_migrations(queries, checked, seen)
@@ -103,26 +109,35 @@ def applied_migrations(snapshot: list[SqlQuery], checked: list[SourceFile], seen
     history on top of the snapshot would apply it twice (swh-scheduler's upgrade 33 renames `task` to `archive_task`
     and a new table to `task`: replayed after 30-schema.sql, its indexes and columns land on the wrong tables).
     The steps after it are newer than the snapshot and are replayed (a full schema plus the deltas after it)."""
+    steps = {
+        source.path: [q for q in source.queries if isinstance(q, SqlQuery)]
+        for source in checked
+        if source.path.endswith(".sql") and source.path not in seen and migration_path(source.path)
+    }
+    return applied_steps(snapshot, steps)
+
+
+def applied_steps(snapshot: list[SqlQuery], steps: dict[str, list[SqlQuery]]) -> set[str]:
+    """Of the migration steps (path -> statements), those the snapshot holds already: in each folder, in order,
+    every step up to the last one with a statement PostgreSQL would refuse on the snapshot (_holds_already)."""
     import posixpath
 
-    from advisor.oneoff import migration_path
     from advisor.schema.ddl import schema_from_queries
 
-    folders: dict[str, list[SourceFile]] = {}
-    for source in checked:
-        if source.path.endswith(".sql") and source.path not in seen and migration_path(source.path):
-            folders.setdefault(posixpath.dirname(source.path), []).append(source)
-    if not folders or not snapshot:
+    if not steps or not snapshot:
         return set()
     schema = schema_from_queries(snapshot)
     if not schema.tables:
         return set()
     index_names = {i.name.lower() for i in schema.indexes}
+    folders: dict[str, list[str]] = {}
+    for path in steps:
+        folders.setdefault(posixpath.dirname(path), []).append(path)
     out: set[str] = set()
-    for steps in folders.values():
-        steps.sort(key=lambda s: _in_order(posixpath.basename(s.path)))
-        last = max((n for n, s in enumerate(steps) if _holds_already(s, schema, index_names)), default=-1)
-        out.update(s.path for s in steps[: last + 1])
+    for paths in folders.values():
+        paths.sort(key=lambda p: _in_order(posixpath.basename(p)))
+        last = max((n for n, p in enumerate(paths) if _holds_already(steps[p], schema, index_names)), default=-1)
+        out.update(paths[: last + 1])
     return out
 
 
@@ -131,14 +146,14 @@ def _in_order(name: str) -> list:
     return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", name) if part]
 
 
-def _holds_already(source: SourceFile, schema: Schema, index_names: set[str]) -> bool:
+def _holds_already(statements: list[SqlQuery], schema: Schema, index_names: set[str]) -> bool:
     """A statement of the step PostgreSQL would refuse on the schema because its change is there already."""
     from sqlglot import exp
 
     from advisor.parse import parse_sql
 
-    for query in source.queries:
-        if not isinstance(query, SqlQuery) or not re.match(r"\s*(CREATE|ALTER)\b", query.text, re.IGNORECASE):
+    for query in statements:
+        if not re.match(r"\s*(CREATE|ALTER)\b", query.text, re.IGNORECASE):
             continue
         tree = parse_sql(query.text, query.dialect)
         if isinstance(tree, exp.Create) and not tree.args.get("exists") and not tree.args.get("replace"):
