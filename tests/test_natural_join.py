@@ -1,7 +1,8 @@
 """NATURAL JOIN joins on the columns its table shares with the tables before it, as USING would (holdout 82's
 sat-pubsub, whose queries join items, nodes, subscriptions, affiliations and entities only so): the join keys and
 the merged columns are known when the schema describes every table, so an index found through the join serves the
-query, and an unqualified shared column is the merged one. An ALTER that only adds a CHECK constraint (which
+query, and an unqualified shared column is the merged one; a table probed by an indexed join key only from a table
+read whole is not found by an index (the subscriber list reads all subscriptions). An ALTER that only adds a CHECK constraint (which
 sqlglot does not read) builds no index: the table stays known whole."""
 
 from advisor import catalogue, engine
@@ -54,6 +55,8 @@ WHERE nodes.pep = $1 AND node = $2 AND items.access_model = $3 ORDER BY node_id 
 SELECT state FROM subscriptions NATURAL JOIN nodes NATURAL JOIN entities WHERE node_id = $1 AND jid = $2 AND resource = $3;
 -- a node's owners: no index on affiliations leads with node_id
 SELECT jid FROM nodes NATURAL JOIN affiliations NATURAL JOIN entities WHERE node_id = $1 AND affiliation = 'owner';
+-- a node's subscribers: UNIQUE (entity_id, ...) is probed only from entities, which nothing finds by an index
+SELECT node, jid, resource, state FROM subscriptions NATURAL JOIN nodes NATURAL JOIN entities WHERE node_id = $1;
 """
 
 
@@ -68,12 +71,13 @@ def _claims(project, files: dict[str, str]) -> list[tuple[str, int, str]]:
 
 def test_a_natural_join_joins_on_the_shared_columns(project):
     claims = _claims(project, {"schema.sql": SCHEMA, "queries.sql": QUERIES})
-    assert [(rule, line) for rule, line, _ in claims] == [("missing-index", 7)]
+    assert [(rule, line) for rule, line, _ in claims] == [("missing-index", 7), ("missing-index", 9)]
     assert "no index on affiliations serves this query's access (node_id, affiliation)" in claims[0][2]
+    assert "no index on subscriptions serves this query's access (node_id)" in claims[1][2]
 
 
 def test_an_added_check_constraint_leaves_the_table_known_whole(project):
     claims = _claims(project, {"schema.sql": SCHEMA, "update.sql": UPDATE, "queries.sql": QUERIES})
-    assert [(rule, line) for rule, line, _ in claims] == [("missing-index", 7)]
+    assert [(rule, line) for rule, line, _ in claims] == [("missing-index", 7), ("missing-index", 9)]
     found = {catalogue.lookup(f.rule).name for f in engine.check(["."]).active}
     assert "incomplete-schema" not in found

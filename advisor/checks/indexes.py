@@ -40,6 +40,25 @@ def _drivers(ctx: QueryContext, scope) -> set[str]:
     return out
 
 
+def _probed(ctx: QueryContext, scope, drivers: set[str]) -> set[str]:
+    """The tables of the join an index finds rows of: the drivers, and each table whose index leads with a join
+    key from one found so (`nodes` by its key, then `items` by UNIQUE (node_id, item)). A table probed only from
+    one read whole (`entities`, with no condition of its own) is not: its rows are found by reading."""
+    found = set(drivers)
+    edges = [(e.left, e.right) for e in scope.joins] + [(e.right, e.left) for e in scope.joins]
+    grew = True
+    while grew:
+        grew = False
+        for (alias, column), (other, _) in edges:
+            table = scope.sources.get(alias)
+            if alias in found or other not in found or table is None or not column:
+                continue
+            if _join_served(ctx, table, [column]):
+                found.add(alias)
+                grew = True
+    return found
+
+
 def _first_start(ctx: QueryContext, scope, drivers: set[str]) -> str | None:
     """When no table of the join is found by an index of its own, the join starts by reading one whole: the first
     with filters of its own an index could serve (not a flag or NULL test alone) is the table to give one. None when
@@ -130,7 +149,7 @@ def missing_index(ctx: QueryContext):
             starts = False  # the join starts here, reading this table whole: no table of it is found by an index
             if joins and _join_served(ctx, table, joins):
                 drivers = _drivers(ctx, scope) if drivers is None else drivers
-                if drivers - {alias}:
+                if alias in _probed(ctx, scope, drivers):
                     continue  # reached by an indexed join key from a table an index finds: its filters are residual
                 starts = _first_start(ctx, scope, drivers) == alias
                 if starts:  # judged by its own filters: the join key it is probed by comes from a whole read

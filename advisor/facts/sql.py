@@ -536,8 +536,18 @@ class _Builder:
         if first is None:
             first = min((a for a in scope.derived if a != right), default=None)
         for ident in using:
-            if first is not None:
-                scope.joins.append(JoinEdge((first, fold(ident)), (right, fold(ident)), join))
+            # the relation before it that has the column, when the schema says which (`a JOIN b USING (x) JOIN c
+            # USING (y)`: y may be b's); else the first
+            owner = next(
+                (
+                    a
+                    for a, t in scope.sources.items()
+                    if a != right and self.schema is not None and self.schema.column_type(t, fold(ident))
+                ),
+                first,
+            )
+            if owner is not None:
+                scope.joins.append(JoinEdge((owner, fold(ident)), (right, fold(ident)), join))
 
     def _order(self, scope: Scope, order: exp.Expression | None) -> None:
         if order is None:
