@@ -42,8 +42,9 @@ SCRIPT_DIRS = frozenset({"scripts", "script", "bin", "seeds", "seeders", "tools"
 _STEP = re.compile(r"^(v?\d+\.\d+\.\d+|\d{4,}[-_].*|V\d+(_\d+)*__.*)$")
 
 
-# a file named as an upgrade step, as its folder may be (temboard's share/sql/upgrade-monitoring-purge-instances.sql)
-_UPGRADE = re.compile(r"(^|[-_.])upgrades?($|[-_.])", re.IGNORECASE)
+# a file named as an upgrade step, as its folder may be (temboard's share/sql/upgrade-monitoring-purge-instances.sql),
+# or as an update from one version to the next (sat-pubsub's db/libervia_pubsub_update_5_7.sql, `update-1.2-to-1.3`)
+_UPGRADE = re.compile(r"(^|[-_.])(upgrades?($|[-_.])|update[-_.]v?\d+([-_.](to[-_.])?v?\d+)+($|[-_.]))", re.IGNORECASE)
 
 
 def migration_path(path: str) -> bool:

@@ -30,6 +30,10 @@ from advisor.oneoff import maintenance, migration_path, name_words, runs_once, s
         ("db/v3_upgrade.sql", True, False),
         ("lib/upgrader.js", False, False),  # not the word
         ("lib/services/upgradeable.py", False, False),
+        ("db/libervia_pubsub_update_5_7.sql", True, False),  # sat-pubsub: an update from one version to the next
+        ("db/update-1.2-to-1.3.sql", True, False),
+        ("sql/update_user.sql", False, False),  # a statement named for what it does
+        ("sql/update_2024.sql", False, False),
     ],
 )
 def test_where_code_runs_once(path, migration, script):
