@@ -390,6 +390,9 @@ class Schema:
     # table -> the schema statement about it advisor could not read (one of its gaps: the note names it)
     unread: dict[str, Location] = field(default_factory=dict)
     files: set[str] = field(default_factory=set)  # the schema files of the config (DDL, migrations)
+    # of those, the migration steps a snapshot named before them already holds (assemble.applied_steps): history,
+    # neither replayed nor loaded into the seeded database
+    history: set[str] = field(default_factory=set)
     tiny: set[str] = field(default_factory=set)  # tables the config says stay small ([seed.tables.t] rows)
     # tables the config says grow large (`large-tables` patterns, [seed.tables.t] rows, production's counts)
     large: set[str] = field(default_factory=set)

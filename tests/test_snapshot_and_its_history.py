@@ -10,6 +10,8 @@ from advisor import catalogue, engine
 from advisor.loader import load_project
 from advisor.options import Options
 
+from tests.conftest_db import pg_server  # noqa: F401
+
 CONFIG = """\
 dialect = "postgres"
 schema = ["sql/*.sql"]
@@ -131,3 +133,34 @@ def test_the_config_s_own_steps_a_snapshot_holds_are_not_replayed(project):
     found = {(catalogue.lookup(f.rule).name, f.location.path) for f in engine.check(["."]).active}
     assert ("redundant-index", "schema.sql") in found  # (name) under the newer (name, at)
     assert not any(rule == "duplicate-index" for rule, _ in found)
+
+
+def test_the_seeded_database_is_built_as_the_schema_is_read(tmp_path, monkeypatch, pg_server):  # noqa: F811
+    """The steps a snapshot holds are not loaded into the seeded database either: the snapshot and the newer step
+    are, and nothing is refused (the initial step's CREATE TABLE would be: its table exists)."""
+    import json
+
+    from click.testing import CliRunner
+
+    from tests.test_explain import _cli
+
+    project = tmp_path / "app"
+    files = {
+        "advisor.toml": 'dialect = "postgres"\nschema = ["schema.sql", "migrations"]\n[seed]\nrows = 200\n',
+        "schema.sql": "CREATE TABLE events (id bigserial PRIMARY KEY, name text NOT NULL, at timestamptz);\n",
+        "migrations/1584273600000_initial.js": (
+            "exports.up = (pgm) => {\n  pgm.createTable('events', { id: 'id', name: 'text', at: 'timestamptz' });\n};\n"
+        ),
+        "migrations/1694773800000_indexes.js": (
+            "exports.up = (pgm) => {\n  pgm.createIndex('events', ['name', 'at'], { name: 'idx_events_name_at' });\n};\n"
+        ),
+        "q.sql": "SELECT id FROM events WHERE name = $1 ORDER BY at DESC LIMIT 20;\n",
+    }
+    for name, text in files.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(_cli(), ["check", "--explain", "--no-cache", "--format", "json", "app"])
+    assert result.exit_code in (0, 1), result.output
+    found = [catalogue.lookup(f["rule"]).name for f in json.loads(result.stdout)["findings"]]
+    assert "schema-rejected" not in found and "explain-error" not in found, found

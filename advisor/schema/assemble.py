@@ -83,6 +83,7 @@ def assemble(config: Config, checked: list[SourceFile]) -> tuple[Schema, list[Sq
             for parent in self_indexed_partitions(source.text):
                 schema.gaps.setdefault(parent, f"{source.path} creates its partitions and indexes them at run time")
     schema.files = seen
+    schema.history = held
     schema.replaced_routines = retired
     schema.tiny, schema.large = sized_tables(config)
     schema.large_patterns = list(config.large_tables)

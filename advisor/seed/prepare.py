@@ -98,6 +98,8 @@ def prepare(
     declared = code_declared(schema) if schema is not None else []
     explain = explain_settings(config)
     files = schema_files(config)
+    if schema is not None:  # the steps a snapshot holds are not run on it: the schema advisor reads
+        files = [f for f in files if display_path(f) not in schema.history]
     if not files:
         raise DatabaseError(f"{config.label}: no schema files configured (schema = [...]): nothing to load and seed")
     if dsn:
