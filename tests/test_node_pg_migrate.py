@@ -92,3 +92,25 @@ exports.up = (pgm) => {
         "CREATE TABLE members (group_id integer, user_id integer REFERENCES users ON DELETE CASCADE, "
         "PRIMARY KEY (group_id, user_id))",
     ]
+
+
+def test_a_materialized_view_made_if_it_does_not_exist_is_a_schema_statement():
+    """Holdout 83's ultralytics: `pgm.sql(`CREATE MATERIALIZED VIEW IF NOT EXISTS daily_event_stats AS ...`)` and
+    the indexes on it, in one step: the view's statement is read too (without it, its indexes were refused by the
+    seeded database: the relation did not exist)."""
+    step = (
+        "exports.up = (pgm) => {\n"
+        "  pgm.sql(`\n"
+        "    CREATE MATERIALIZED VIEW IF NOT EXISTS daily_event_stats AS\n"
+        "    SELECT DATE_TRUNC('day', timestamp) AS day, name AS event_name, COUNT(*) AS event_count\n"
+        "    FROM events GROUP BY DATE_TRUNC('day', timestamp), name\n"
+        "    WITH DATA;\n"
+        "  `);\n"
+        "  pgm.sql(`CREATE INDEX IF NOT EXISTS idx_daily_event_stats_day ON daily_event_stats (day);`);\n"
+        "};\n"
+    )
+    statements = [" ".join(q.text.split())[:48] for q in schema_statements("migrations/1685001600000_views.js", step)]
+    assert statements == [
+        "CREATE MATERIALIZED VIEW IF NOT EXISTS daily_eve",
+        "CREATE INDEX IF NOT EXISTS idx_daily_event_stats",
+    ]
