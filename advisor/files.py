@@ -254,7 +254,7 @@ def schema_files(config: Config) -> list[Path]:
         except (ValueError, NotImplementedError, IndexError) as exc:
             raise ConfigError(f"{where}: not a usable glob pattern ({exc or 'empty'})") from None
         kept = []
-        for path in _folders_as_sql(matched):
+        for path in _folder_schema_files(matched):
             resolved = Path(os.path.realpath(path))
             if not config.allow_outside and not inside(resolved, root):
                 # named by the link in the repository, not by what it reaches outside it
@@ -274,7 +274,7 @@ def schema_files(config: Config) -> list[Path]:
     return list(files)
 
 
-def _folders_as_sql(matched: list[Path]) -> list[Path]:
+def _folder_schema_files(matched: list[Path]) -> list[Path]:
     """A folder in `schema` (`db/migrations`, as a user names where the DDL lives) stands for the `.sql` files
     under it, at any depth, in path order: the order migration tools run them in; a folder of none, for its
     Python, JavaScript and TypeScript files (node-pg-migrate's `1584273600000_initial-schema.js`, yoyo's steps),
