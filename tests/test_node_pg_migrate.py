@@ -114,3 +114,12 @@ def test_a_materialized_view_made_if_it_does_not_exist_is_a_schema_statement():
         "CREATE MATERIALIZED VIEW IF NOT EXISTS daily_eve",
         "CREATE INDEX IF NOT EXISTS idx_daily_event_stats",
     ]
+
+
+def test_if_not_exists_is_a_materialized_view_s_only():
+    """PostgreSQL takes IF NOT EXISTS for a materialized view, not for a view: `CREATE VIEW IF NOT EXISTS` is SQLite's
+    (nutshell's wallet migrations), not read as this dialect's statement."""
+    from advisor.sources.sql_shape import runs_as_sql
+
+    assert runs_as_sql("CREATE MATERIALIZED VIEW IF NOT EXISTS daily AS SELECT day FROM events")
+    assert not runs_as_sql("CREATE VIEW IF NOT EXISTS balance AS SELECT COALESCE(SUM(s), 0) AS balance FROM (SELECT 1 AS s)")
