@@ -124,6 +124,7 @@ def collect(paths: Iterable[str], options: Options) -> list[Project]:
             return  # built code over the size limit: never read, as a smaller bundle is not (files.minified)
         (project.skipped.append((path, reason)) if reason else project.files.append(path))
 
+    builds: dict[object, list[Path]] = {}  # project -> the build folders the default exclude skipped
     for raw in paths:
         path = Path(raw)
         if not path.exists():
@@ -135,6 +136,9 @@ def collect(paths: Iterable[str], options: Options) -> list[Project]:
             here = Path(directory)
             config = config_for(here, path)
             spec = spec_for(config)
+            for d in dirnames:
+                if d in _BUILD_OUTPUT and _excluded(spec, config, here / d):
+                    builds.setdefault(config.source or config.root, []).append(here / d)
             dirnames[:] = sorted(
                 d
                 for d in dirnames
@@ -146,10 +150,49 @@ def collect(paths: Iterable[str], options: Options) -> list[Project]:
                 projects.setdefault(config.source or config.root, Project(config)).skipped += links
             for name in sorted(filenames):
                 add(here / name, path)
-    for project in projects.values():
+    for key, project in projects.items():
         project.files = without_build_twins(sorted(set(project.files)), project.config.max_file_size)
+        project.skipped += _only_built(project.files, builds.get(key, []))
         project.skipped = sorted(set(project.skipped))
     return list(projects.values())
+
+
+_BUILD_OUTPUT = ("dist", "build")  # the folders the default `exclude` skips as a build's output
+BUILD_ONLY = "the package's code is in"
+
+
+def _only_built(files: list[Path], builds: list[Path]) -> list[tuple[Path, str]]:
+    """When the project's only code is in the build folders the default `exclude` skips (a package that ships only
+    its build, `dist/index.js`), the first code file there, and why it was not read: said once, so a run that
+    checked nothing does not pass for one that found nothing."""
+    if not builds or any(_code_file(f) and not _within(f, builds) for f in files):
+        return []
+    for build in sorted(builds):
+        for directory, dirnames, filenames in os.walk(build):
+            dirnames.sort()
+            code = next((Path(directory) / n for n in sorted(filenames) if _code_file(Path(directory) / n)), None)
+            if code is not None:
+                folder = build.name
+                return [
+                    (
+                        code,
+                        f"{BUILD_ONLY} {folder}/, a build's output advisor skips by default "
+                        f'(exclude = ["!{folder}/"] in advisor.toml checks a package that ships only its build)',
+                    )
+                ]
+    return []
+
+
+def _within(path: Path, folders: list[Path]) -> bool:
+    return any(folder in path.parents for folder in folders)
+
+
+def _code_file(path: Path) -> bool:
+    """A Python, JavaScript or TypeScript module (a `.d.ts` declares types only)."""
+    name = path.name.lower()
+    return path.suffix.lower() in (".py", ".js", ".mjs", ".cjs", ".ts", ".mts", ".cts", ".jsx", ".tsx") and not (
+        name.endswith((".d.ts", ".d.mts", ".d.cts"))
+    )
 
 
 _TWINS = {".cjs": (".js", ".mjs")}  # a CommonJS build beside its ES module build

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from advisor.baseline import apply_baseline
 from advisor.config import ConfigError
-from advisor.discovery import collect, display_path
+from advisor.discovery import BUILD_ONLY, collect, display_path
 from advisor.fingerprints import assign_fingerprints
 from advisor.ir import Finding, severity_rank
 from advisor.options import Options
@@ -152,8 +152,12 @@ def _skipped_findings(project: Project, options: Options, skipped: list[tuple[st
                     Location(shown, 1, 1),
                     subject=f"skipped:{reason}",
                     severity="warning" if reason.startswith(TOO_LARGE) else "info",
-                    help="advisor reads only regular files inside the project, up to max-file-size bytes; "
-                    "exclude the file to silence this",
+                    help=(
+                        "advisor checks a package's sources; the exclude entry re-includes the build it ships"
+                        if reason.startswith(BUILD_ONLY)
+                        else "advisor reads only regular files inside the project, up to max-file-size bytes; "
+                        "exclude the file to silence this"
+                    ),
                 ),
             )
         )
