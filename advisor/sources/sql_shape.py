@@ -67,7 +67,7 @@ _COMMANDS = [
     rf"CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:CONCURRENTLY\s+)?(?:(?:IF\s+NOT\s+EXISTS\s+)?{_NAME}\s+)?ON\s+(?:ONLY\s+)?{_NAME}",
     rf"CREATE\s+(?:OR\s+REPLACE\s+)?(?:(?:TEMP|TEMPORARY)\s+)?VIEW\s+{_NAME}(?:\s*\([^)]*\))?\s+AS\b",
     # IF NOT EXISTS: PostgreSQL's for a materialized view only (`CREATE VIEW IF NOT EXISTS` is SQLite's)
-    rf"CREATE\s+MATERIALIZED\s+VIEW\s+(?:IF\s+NOT\s+EXISTS\s+)?{_NAME}(?:\s*\([^)]*\))?\s+AS\b",
+    rf"CREATE\s+(?:OR\s+REPLACE\s+)?MATERIALIZED\s+VIEW\s+(?:IF\s+NOT\s+EXISTS\s+)?{_NAME}(?:\s*\([^)]*\))?\s+AS\b",
     rf"CREATE\s+(?:SCHEMA|SEQUENCE|EXTENSION)\s+(?:IF\s+NOT\s+EXISTS\s+)?{_NAME}"
     r"(?:\s+(?:AUTHORIZATION|WITH|CASCADE|VERSION|SCHEMA|AS|START|INCREMENT|OWNED|CACHE)\b.*)?(?:;\s*)?$",
     # CREATE TYPE name AS ENUM (...) | AS (...) | AS RANGE, CREATE DOMAIN name AS type
