@@ -220,7 +220,7 @@ _NESTED_QUERIES = (exp.Select, exp.Subquery, exp.Union, exp.Except, exp.Intersec
 _SET_PARTS = (exp.Union, exp.Except, exp.Intersect, exp.Subquery, exp.Paren)  # what a query is a branch of
 
 
-def _columns_in(root: exp.Expression | None) -> list[exp.Column]:
+def columns_in(root: exp.Expression | None) -> list[exp.Column]:
     """The columns under root that belong to its scope (not those of nested queries), in the
     order of a walk that visits the last child first."""
     found: list[exp.Column] = []
@@ -599,7 +599,7 @@ class _Builder:
             self._single(scope, node, node, None, "eq", clause, in_or, negated)  # WHERE is_active
 
     def _comparison(self, scope, node, left, right, clause, in_or, negated) -> None:
-        left_cols, right_cols = _columns_in(left), _columns_in(right)
+        left_cols, right_cols = columns_in(left), columns_in(right)
         left_aliases = {self._alias_for(scope, c) for c in left_cols}
         right_aliases = {self._alias_for(scope, c) for c in right_cols}
         if left_cols and right_cols and left_aliases != right_aliases:
@@ -667,7 +667,7 @@ class _Builder:
         return "other"
 
     def _single(self, scope, node, side, value, op, clause, in_or, negated) -> None:
-        self._add(scope, node, side, value, op, clause, in_or, negated, _columns_in(side))
+        self._add(scope, node, side, value, op, clause, in_or, negated, columns_in(side))
 
     def _add(self, scope, node, side, value, op, clause, in_or, negated, columns) -> None:
         """Record a predicate on the first of `columns` (those of `side`); none: no predicate."""

@@ -13,7 +13,7 @@ from functools import cached_property
 
 from sqlglot import exp
 
-from advisor.facts.sql import Predicate, Scope, conjuncts, disjuncts, parameterised
+from advisor.facts.sql import Predicate, Scope, columns_in, conjuncts, disjuncts, parameterised
 from advisor.indexes.implication import implies, own_conditions, pins_values
 from advisor.ir import IndexDef, IndexKey, Schema
 from advisor.names import inert, quote
@@ -96,7 +96,7 @@ def _same_row(p: Predicate, alias: str, scope: Scope, schema: Schema | None) -> 
     table's when it is the only source, or when the schema shows this table has it and no other source does."""
     if p.op not in ("eq", "range") or p.value is None:
         return False
-    columns = list(p.value.find_all(exp.Column))
+    columns = columns_in(p.value)  # not a subquery's own (`queue_id = (SELECT id FROM q)`: a value, found once)
     return bool(columns) and all(scope.owns(c, alias, schema) for c in columns)
 
 
