@@ -19,6 +19,7 @@ from advisor.config import (
     find_config,
     load_file,
 )
+from advisor.ir import CODE_SUFFIXES
 from advisor.options import Options
 from advisor.project import Project
 
@@ -189,10 +190,7 @@ def _within(path: Path, folders: list[Path]) -> bool:
 
 def _code_file(path: Path) -> bool:
     """A Python, JavaScript or TypeScript module (a `.d.ts` declares types only)."""
-    name = path.name.lower()
-    return path.suffix.lower() in (".py", ".js", ".mjs", ".cjs", ".ts", ".mts", ".cts", ".jsx", ".tsx") and not (
-        name.endswith((".d.ts", ".d.mts", ".d.cts"))
-    )
+    return path.suffix.lower() in CODE_SUFFIXES and not path.name.lower().endswith((".d.ts", ".d.mts", ".d.cts"))
 
 
 _TWINS = {".cjs": (".js", ".mjs")}  # a CommonJS build beside its ES module build

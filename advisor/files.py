@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from advisor.errors import ConfigError
-from advisor.ir import JS_SUFFIXES
+from advisor.ir import CODE_SUFFIXES, JS_SUFFIXES
 from advisor.wildmatch import IgnoreSpec
 
 if TYPE_CHECKING:
@@ -284,13 +284,10 @@ def _folder_schema_files(matched: list[Path]) -> list[Path]:
         if path.is_dir():
             found = sorted(p for p in glob_once(path, "**/*") if p.is_file())
             sql = [p for p in found if p.suffix.lower() == ".sql"]
-            out += sql or [p for p in found if p.suffix.lower() in _CODE_SUFFIXES]
+            out += sql or [p for p in found if p.suffix.lower() in CODE_SUFFIXES]
         else:
             out.append(path)
     return out
-
-
-_CODE_SUFFIXES = frozenset({".py", *JS_SUFFIXES})
 
 
 def glob_once(root: Path, pattern: str) -> list[Path]:

@@ -144,6 +144,7 @@ class Suppression:
 
 
 JS_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs")  # the files of SourceFile.js_files
+CODE_SUFFIXES = (".py", *JS_SUFFIXES)  # the modules of a language advisor parses
 
 
 @dataclass

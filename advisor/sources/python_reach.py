@@ -12,7 +12,7 @@ from functools import cached_property
 
 from advisor.facts.ast_nodes import LineSpans, walk
 from advisor.facts.callers import call_name, defaults
-from advisor.facts.reaching import formatted_statement
+from advisor.facts.reaching import formatted_statement, own_nodes
 from advisor.sources import psycopg_sql
 from advisor.sources.python_builders import Returns
 from advisor.sources.python_parts import Number, flatten_add, literal, named_table, option_default, parts
@@ -296,7 +296,7 @@ class Reach:
         `return`; else None."""
         names: set[str | None] = set()
         for function in functions:
-            for node in ast.walk(function):
+            for node in own_nodes(function):  # its own returns, not a nested function's
                 if isinstance(node, ast.Return):
                     names.add(self._returned_table(node.value))
         table = next(iter(names)) if len(names) == 1 else None
