@@ -35,7 +35,7 @@ MIGRATION_DIRS = frozenset(
     }
 )
 # folders of operators' scripts: run by hand or by a deploy, over everything
-SCRIPT_DIRS = frozenset({"scripts", "script", "bin", "seeds", "seeders", "tools", "setup", "maintenance"})
+SCRIPT_DIRS = frozenset({"scripts", "script", "bin", "seed", "seeds", "seeders", "tools", "setup", "maintenance"})
 # a file named as one step of a sequence, whatever its folder: a version (formio's updates/3.0.1.js),
 # a number or timestamp first (Django's 0001_initial.py, knex's 20220331085057_add_x.js, golang-migrate's
 # 000001_x.up.sql), Flyway's V1__x.sql

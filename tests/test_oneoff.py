@@ -22,6 +22,8 @@ from advisor.oneoff import maintenance, migration_path, name_words, runs_once, s
         ("lib/migrate.js", True, False),
         ("scripts/convert_case.py", False, True),
         ("tools/reindex.js", False, True),
+        ("seed/index.js", False, True),  # @mongoosejs/studio: the demo data it loads
+        ("lib/seeder.js", False, False),
         ("lib/routes/404_handler.js", False, False),  # three digits: not a step number
         ("lib/api/v1.2.js", False, False),  # an API version, not a step
         ("lib/services/updates.js", False, False),

@@ -21,8 +21,9 @@ from __future__ import annotations
 import re
 from pathlib import PurePath
 
-from advisor.ir import SourceFile
+from advisor.ir import IndexDef, SourceFile
 from advisor.mongo.shape import pluralize
+from advisor.sources.js_mongo_factories import model_import, top_level_exports
 from advisor.sources.js_syntax import (
     WRAPPERS,
     JsFile,
@@ -192,15 +193,58 @@ def share_models(f: JsFile, calls: list, result: SourceFile) -> None:
             models.setdefault(name, pluralize(name))
     module = [i for i in result.indexes if i.table == MODULE_SCHEMA]
     registry = [q for q in result.queries if UNKNOWN.fullmatch(q.collection) and q.model and not q.driver]
-    if not (models or module or registry):
+    schemas, compiled = _exported_schemas(f, result.indexes), _compiled_schemas(f, calls)
+    if not (models or module or registry or schemas or compiled):
         return
     links = links_of(result)
     links.models.update(models)
+    links.schemas.update(schemas)
+    links.compiled += compiled
     links.module += module
     links.stem = module_name(f.path)
     links.registry += [(q.model, q) for q in registry]
     result.indexes = [i for i in result.indexes if i.table != MODULE_SCHEMA]
     result.queries = [q for q in result.queries if not any(q is r for r in registry)]
+
+
+def _exported_schemas(f: JsFile, indexes: list[IndexDef]) -> dict[str, tuple[str | None, list[IndexDef]]]:
+    """The schemas the module exports for no model of its own (`module.exports = chatSchema`, `export const
+    ChatSchema = new Schema(...)`): export -> (its `collection` option, the indexes declared on it), known by the
+    collection they were put on, when no other such schema of the module shares it."""
+    own = [(n, i) for n, i in f.schemas.items() if not i.get("model")]
+    out: dict[str, tuple[str | None, list[IndexDef]]] = {}
+    for st in f.root.named_children if own else ():
+        for export, value in top_level_exports(f, st):
+            value = unwrap(value)
+            if value is None or value.type != "identifier" and not _is_schema(f, value):
+                continue
+            name = f.src(value) if value.type == "identifier" else _holder(f, value)[0]
+            info = f.schemas.get(name) if name else None
+            if not name or info is None or info.get("model"):
+                continue
+            coll = schema_collection(name, info)
+            if sum(schema_collection(n, i) == coll for n, i in own) == 1:
+                declared = [ix for ix in indexes if ix.table == coll and not ix.options.get("model")]
+                out[export] = (info.get("collection"), declared)
+    return out
+
+
+def _compiled_schemas(f: JsFile, calls: list) -> list[tuple[str, str, str, str | None]]:
+    """The models the module compiles from a schema another module of the project exports
+    (`studioConnection.model('__Studio_Chat', chatSchema, 'studio__chats')`, `chatSchema` required):
+    (that module, its export, the model, the collection given here or None)."""
+    out = []
+    for call in calls:
+        fn = unwrap(call.child_by_field_name("function"))
+        called = (member_parts(f, fn)[1] if fn.type == "member_expression" else f.src(fn)) if fn is not None else ""
+        args = [unwrap(a) for a in arg_list(call.child_by_field_name("arguments"))]
+        if called != "model" or len(args) < 2 or args[1] is None or args[1].type != "identifier":
+            continue
+        model, schema = string_value(f, args[0]), f.src(args[1])
+        source = model_import(f, schema) if model and schema not in f.schemas else None
+        if model and source is not None:
+            out.append((*source, model, string_value(f, args[2]) if len(args) > 2 else None))
+    return out
 
 
 def model_and_schema_maps(f: JsFile, calls: list) -> None:

@@ -39,7 +39,10 @@ Extraction reads one file at a time; some names are only known from another file
   (advisor.sources.js_sql_builders): its statements are queries of the module that writes them;
 - JavaScript: a schema a module builds for no model there (`module.exports = () => ({ schema: new
   Schema(...) })`) belongs to the model the module is named after (Form.js -> `form`), when the project
-  names such a model; otherwise its collection is not known and its indexes are not kept.
+  names such a model; otherwise its collection is not known and its indexes are not kept;
+- JavaScript: a schema a module exports (`module.exports = chatSchema`) and another compiles into a model
+  (`conn.model('Chat', chatSchema, 'studio__chats')`): its indexes are on each such model's collection; and a
+  model's one-argument lookup elsewhere (`conn.model('Chat')`) is on the collection it is registered under.
 
 Each file's extractor fills its `Links`; `link(sources)` (called by advisor/loader.py) renames and adds.
 """
@@ -99,6 +102,10 @@ class Links:
     registered: dict[str, str] = field(default_factory=dict)
     registry: list[tuple[str, MongoQuery]] = field(default_factory=list)  # (segment, query) on `x.<segment>.model`
     module: list[IndexDef] = field(default_factory=list)  # indexes of a schema built here for no model here
+    # JS: the schemas the module exports for no model of its own (export -> its `collection` option, the indexes
+    # declared on it), and the models compiled here from another module's (module, export, model, collection)
+    schemas: dict[str, tuple[str | None, list[IndexDef]]] = field(default_factory=dict)
+    compiled: list[tuple[str, str, str, str | None]] = field(default_factory=list)
     stem: str = ""  # the module's name: Form.js -> Form
     # Python: (class, method) -> the `self.<method>()`s whose Database it returns, () when it returns a
     # Database itself, None when it returns something else (an override that is no Database)
@@ -257,6 +264,7 @@ def link(sources: list[SourceFile]) -> None:
     _getters(sources, found)
     _tables(sources)
     _plugins(sources)
+    _compiled(sources)
     _models(sources)
     _resources(sources)
     _made(sources)
@@ -530,15 +538,43 @@ def _resources(sources: list[SourceFile]) -> None:
                 source.indexes.append(index)
 
 
+def _compiled(sources: list[SourceFile]) -> None:
+    """A schema one module exports and another compiles into a model (`connection.model('__Studio_Chat',
+    chatSchema, 'studio__chats')`): its indexes are on each such model's collection, not on the one its
+    holder's name suggests (`chatSchema` -> chats); one module's copy per model compiled from it."""
+    exported = {s.path: s for s in sources if s.links is not None and s.links.schemas}
+    uses: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for source in sources:
+        for module, export, model, collection in source.links.compiled if source.links is not None else ():
+            path = next((p for p in module_paths(module) if p in exported), None)
+            schemas = exported[path].links.schemas if path is not None else {}
+            if path is not None and export in schemas:
+                named = (model, collection or schemas[export][0] or pluralize(model))
+                if named not in uses.setdefault((path, export), []):
+                    uses[(path, export)].append(named)
+    for (path, export), models in uses.items():
+        source = exported[path]
+        links = source.links
+        assert links is not None
+        _, declared = links.schemas[export]
+        links.module = [m for m in links.module if not any(m is ix for ix in declared)]
+        source.indexes = [i for i in source.indexes if not any(i is ix for ix in declared)]
+        for model, collection in models:
+            source.indexes += [replace(ix, table=collection, options={**ix.options, "model": model}) for ix in declared]
+
+
 def _models(sources: list[SourceFile]) -> None:
     models: dict[str, tuple[str, str]] = {}  # lower-case name -> (the model's name, its collection)
     for source in sources:
         for name, collection in source.links.registered.items() if source.links is not None else ():
             models.setdefault(name.lower(), (name, collection))
-    for source in sources:
-        if source.links is not None:
-            for name, collection in source.links.models.items():
-                models.setdefault(name.lower(), (name, collection))
+    # a collection a model is registered under wins over the plural another module's lookup of it
+    # (`connection.model('Chat')`) supposes, whichever file comes first
+    for explicit in (True, False):
+        for source in sources:
+            for name, collection in source.links.models.items() if source.links is not None else ():
+                if (collection != pluralize(name)) == explicit:
+                    models.setdefault(name.lower(), (name, collection))
     for source in sources:  # `@InjectModel(Cat.name)`: the collection `Cat` is registered under, not the plural
         for target in [*source.queries, *source.indexes] if models else ():
             model = getattr(target, "model", None) if isinstance(target, MongoQuery) else target.options.get("model")
