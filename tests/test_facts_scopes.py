@@ -239,3 +239,21 @@ def test_an_unqualified_column_of_the_same_row_in_a_join():
     scope = build_facts(parse_sql(three), schema).scopes[0]
     assert access_of(scope, "lineitem", "lineitem", schema).ranges == ["l_commitdate"]
     assert row_conditions(scope, "lineitem", "lineitem", schema) == []
+
+
+def test_a_using_column_is_of_the_relation_before_it_that_has_it(schema):
+    # `part JOIN partsupp USING (...) JOIN supplier USING (s_suppkey)`-like: the second USING column is not the
+    # first table's; an unqualified test on it is on the one before the join that has it and on the joined one
+    sql = (
+        "SELECT s_name FROM part JOIN lineitem ON l_partkey = p_partkey "
+        "JOIN supplier AS s ON s.s_suppkey = l_suppkey JOIN partsupp AS ps USING (ps_partkey) "
+        "WHERE ps_partkey = 1"
+    )
+    ddl = DDL.replace("s_size int", "s_size int, ps_partkey int")
+    scope = facts(sql, schema_from_queries(extract_sql("schema.sql", ddl, source="schema"))).scopes[-1]
+    assert [(p.alias, p.column) for p in scope.predicates if p.op == "eq" and p.column == "ps_partkey"] == [
+        ("s", "ps_partkey"),
+        ("ps", "ps_partkey"),
+    ]
+    edges = [(j.left, j.right) for j in scope.joins if j.left[1] == "ps_partkey"]
+    assert edges == [(("s", "ps_partkey"), ("ps", "ps_partkey"))]

@@ -9,6 +9,7 @@ these up instead of walking the tree again.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -401,9 +402,9 @@ class _Builder:
                 self._natural_columns(scope, join, source)
             for ident in (join.args.get("using") or self._natural.get(id(join)) or []) if join is not None else []:
                 merged = scope.using.get(fold(ident))
-                if merged is None:  # the first table before it (of thousands of joins: not all of them listed)
-                    first = next((a for a in scope.sources if a != alias), None)
-                    merged = scope.using[fold(ident)] = [] if first is None else [first]
+                if merged is None:
+                    owner = self._owner(scope, alias, ident)
+                    merged = scope.using[fold(ident)] = [] if owner is None else [owner]
                 merged.append(alias)
             table = fold(source) if isinstance(source, exp.Table) and isinstance(source.this, exp.Identifier) else None
             if table is not None and is_placeholder(table):
@@ -532,22 +533,20 @@ class _Builder:
 
     def _using(self, scope: Scope, join: exp.Join, using: list[exp.Expression]) -> None:
         right = _alias(join.this)
-        first = next((a for a in scope.sources if a != right), None)  # the first relation before it
-        if first is None:
-            first = min((a for a in scope.derived if a != right), default=None)
         for ident in using:
-            # the relation before it that has the column, when the schema says which (`a JOIN b USING (x) JOIN c
-            # USING (y)`: y may be b's); else the first
-            owner = next(
-                (
-                    a
-                    for a, t in scope.sources.items()
-                    if a != right and self.schema is not None and self.schema.column_type(t, fold(ident))
-                ),
-                first,
-            )
+            owner = self._owner(scope, right, ident)
             if owner is not None:
                 scope.joins.append(JoinEdge((owner, fold(ident)), (right, fold(ident)), join))
+
+    def _owner(self, scope: Scope, right: str | None, ident: exp.Expression) -> str | None:
+        """The relation before `right` that a column its join names in USING is of: the one the schema says has
+        it (`a JOIN b USING (x) JOIN c USING (y)`: y may be b's), else the first (of thousands of joins: not all
+        of them listed), else a subquery's."""
+        before = list(itertools.takewhile(lambda a: a != right, scope.sources))
+        first = before[0] if before else min((a for a in scope.derived if a != right), default=None)
+        if self.schema is None:
+            return first
+        return next((a for a in before if self.schema.column_type(scope.sources[a], fold(ident))), first)
 
     def _order(self, scope: Scope, order: exp.Expression | None) -> None:
         if order is None:
