@@ -28,8 +28,9 @@ from advisor.ir import SEVERITIES
 
 CONFIG_FILES = ("advisor.toml", "pyproject.toml")
 DIALECTS = ("postgres", "mysql", "sqlite", "duckdb", "bigquery", "snowflake", "tsql", "oracle")
-# a build's output (`dist/`, `build/`), but not a folder of the sources that happens to bear the name: a model
-# named build (`src/models/build/model.ts`, a game platform's builds) is code
+BUILD_OUTPUT = ("dist", "build")  # the folders of a build's output
+# a build's output, but not a folder of the sources that happens to bear the name: a model named build
+# (`src/models/build/model.ts`, a game platform's builds) is code
 DEFAULT_EXCLUDE = [
     ".git/",
     ".hg/",
@@ -38,10 +39,8 @@ DEFAULT_EXCLUDE = [
     "node_modules/",
     "__pycache__/",
     ".tox/",
-    "dist/",
-    "build/",
-    "!**/src/**/dist/",
-    "!**/src/**/build/",
+    *(f"{d}/" for d in BUILD_OUTPUT),
+    *(f"!**/src/**/{d}/" for d in BUILD_OUTPUT),
 ]
 TEST_PATHS = [
     "test/",

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from advisor import files as repo_files
 from advisor.config import (
+    BUILD_OUTPUT,
     CONFIG_FILES,
     DEFAULT_EXCLUDE,
     PACKAGE_MARKERS,
@@ -138,7 +139,7 @@ def collect(paths: Iterable[str], options: Options) -> list[Project]:
             config = config_for(here, path)
             spec = spec_for(config)
             for d in dirnames:
-                if d in _BUILD_OUTPUT and _excluded(spec, config, here / d):
+                if d in BUILD_OUTPUT and _excluded(spec, config, here / d):
                     builds.setdefault(config.source or config.root, []).append(here / d)
             dirnames[:] = sorted(
                 d
@@ -158,7 +159,6 @@ def collect(paths: Iterable[str], options: Options) -> list[Project]:
     return list(projects.values())
 
 
-_BUILD_OUTPUT = ("dist", "build")  # the folders the default `exclude` skips as a build's output
 BUILD_ONLY = "the package's code is in"
 
 

@@ -23,7 +23,7 @@ from functools import partial
 from pathlib import PurePath
 from typing import TYPE_CHECKING
 
-from advisor.ir import IndexDef, Location, SourceFile, SqlQuery, TextMap
+from advisor.ir import CODE_SUFFIXES, JS_SUFFIXES, IndexDef, Location, SourceFile, SqlQuery, TextMap
 
 if TYPE_CHECKING:
     import ast
@@ -351,7 +351,7 @@ _DDL = re.compile(r"\s*(?:CREATE|ALTER|DROP|COMMENT|DO)\b", re.IGNORECASE)
 def code_file(path: str) -> bool:
     """A file of a language advisor parses (Python, JavaScript, TypeScript): its SQL is in its strings."""
     suffix = PurePath(path).suffix.lower()
-    return suffix in (".py", ".pyi") or suffix in _js_suffixes()
+    return suffix in (*CODE_SUFFIXES, ".pyi")
 
 
 def _literal_spans(path: str, text: str) -> list[tuple[int, int]]:
@@ -364,7 +364,7 @@ def _literal_spans(path: str, text: str) -> list[tuple[int, int]]:
         spans = _python_strings(text, starts)
         if spans:
             spans = _outside(spans, _python_rollbacks(text, starts) + _python_declared_drops(text, starts))
-    elif suffix in _js_suffixes():
+    elif suffix in JS_SUFFIXES:
         spans = _js_strings(text, suffix)
     if spans is None:
         spans = _uncommented(text)
@@ -479,14 +479,6 @@ def _span(node: ast.AST, lines: list[str], starts: list[int]) -> tuple[int, int]
 
     line, col = getattr(node, "lineno", 1), getattr(node, "col_offset", 0)
     return offset(line, col), offset(getattr(node, "end_lineno", None) or line, getattr(node, "end_col_offset", 0) or 0)
-
-
-def _js_suffixes() -> tuple[str, ...]:
-    try:
-        from advisor.sources.javascript import SUFFIXES
-    except ModuleNotFoundError:  # no JavaScript parser installed: such files are read as unknown text
-        return ()
-    return SUFFIXES
 
 
 def _python_strings(text: str, starts: list[int]) -> list[tuple[int, int]] | None:

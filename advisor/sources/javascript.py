@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from advisor.facts.js_scope import scopes_of
-from advisor.ir import Location, SourceFile, SqlQuery, StringBuilt, TextMap
+from advisor.ir import JS_SUFFIXES, Location, SourceFile, SqlQuery, StringBuilt, TextMap
 from advisor.parse import another_database
 from advisor.sources import register
 from advisor.sources.js_flow import scope_names
@@ -35,7 +35,6 @@ from advisor.sources.js_syntax import unwrap as _unwrap
 from advisor.sources.links import links_of
 from advisor.sources.sql_shape import DYNAMIC_PLACEHOLDER, runs_as_sql
 
-SUFFIXES = (".js", ".mjs", ".cjs", ".jsx", ".ts", ".tsx", ".mts", ".cts")
 SQL_SINKS = {
     "query",
     "execute",
@@ -283,4 +282,4 @@ def extract_javascript(path: str, text: str, dialect: str = "postgres") -> Sourc
     return result
 
 
-register(SUFFIXES, extract_javascript)
+register(JS_SUFFIXES, extract_javascript)
