@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from advisor.errors import ConfigError
 from advisor.ir import CODE_SUFFIXES, JS_SUFFIXES
+from advisor.oneoff import undo_path
 from advisor.wildmatch import IgnoreSpec
 
 if TYPE_CHECKING:
@@ -254,6 +255,8 @@ def schema_files(config: Config) -> list[Path]:
         except (ValueError, NotImplementedError, IndexError) as exc:
             raise ConfigError(f"{where}: not a usable glob pattern ({exc or 'empty'})") from None
         kept = []
+        if _wild(pattern):  # a file that undoes a step is no schema, unless named alone (advisor.oneoff)
+            matched = [p for p in matched if p.is_dir() or not undo_path(p.name)]
         for path in _folder_schema_files(matched):
             resolved = Path(os.path.realpath(path))
             if not config.allow_outside and not inside(resolved, root):
@@ -283,7 +286,7 @@ def _folder_schema_files(matched: list[Path]) -> list[Path]:
     for path in matched:
         if path.is_dir():
             found = sorted(p for p in glob_once(path, "**/*") if p.is_file())
-            sql = [p for p in found if p.suffix.lower() == ".sql"]
+            sql = [p for p in found if p.suffix.lower() == ".sql" and not undo_path(p.name)]
             out += sql or [p for p in found if p.suffix.lower() in CODE_SUFFIXES]
         else:
             out.append(path)
@@ -315,12 +318,16 @@ def glob_once(root: Path, pattern: str) -> list[Path]:
         part, last = parts[i], i + 1 == len(parts)
         if part == "**":
             nexts = [(here, i + 1)] + [(here / e, i) for e in _names(here, dirs=True)]
-        elif not any(c in part for c in "*?["):
+        elif not _wild(part):
             nexts = [(here / part, i + 1)] if os.path.lexists(here / part) else []
         else:
             nexts = [(here / e, i + 1) for e in _names(here, dirs=not last) if fnmatchcase(e, part)]
         todo += reversed(nexts)
     return found
+
+
+def _wild(pattern: str) -> bool:
+    return any(c in pattern for c in "*?[")
 
 
 def _names(directory: Path, dirs: bool) -> list[str]:

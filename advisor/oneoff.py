@@ -47,12 +47,24 @@ _STEP = re.compile(r"^(v?\d+\.\d+\.\d+|\d{4,}[-_].*|V\d+(_\d+)*__.*)$")
 _UPGRADE = re.compile(r"(^|[-_.])(upgrades?($|[-_.])|update[-_.]v?\d+([-_.](to[-_.])?v?\d+)+($|[-_.]))", re.IGNORECASE)
 
 
+# a file that undoes a migration step, run only to go back: golang-migrate's and sqlx's `1_init.down.sql`,
+# postgrator's `001.undo.sql` (beside `001.do.sql`), diesel's `<step>/down.sql`, Flyway's `U1__init.sql`
+_UNDO = re.compile(r"(^|[._-])(down|undo|rollback)$|^U\d+(_\d+)*__", re.IGNORECASE)
+
+
+def undo_path(path: str) -> bool:
+    """A `.sql` file that undoes a migration step, by its name: none of the schema's history."""
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    return name.lower().endswith(".sql") and bool(_UNDO.search(name[:-4]))
+
+
 def migration_path(path: str) -> bool:
-    """A migration step, by its folder or its name."""
+    """A migration step (or the file that undoes one), by its folder or its name."""
     parts = path.replace("\\", "/").split("/")
     name = parts[-1]
     return (
-        bool(MIGRATION_DIRS & {p.lower() for p in parts[:-1]})
+        undo_path(path)
+        or bool(MIGRATION_DIRS & {p.lower() for p in parts[:-1]})
         or "migrat" in name.lower()
         or bool(_UPGRADE.search(name.rsplit(".", 1)[0]))
         or bool(_STEP.match(name.rsplit(".", 1)[0]))

@@ -9,7 +9,7 @@ from pathlib import Path
 from advisor.config import Config, ConfigError
 from advisor.discovery import display_path, read_text
 from advisor.ir import Schema, SourceFile, SqlQuery
-from advisor.oneoff import migration_path
+from advisor.oneoff import migration_path, undo_path
 
 
 def schema_files(config: Config) -> list[Path]:
@@ -63,6 +63,7 @@ def assemble(config: Config, checked: list[SourceFile]) -> tuple[Schema, list[Sq
             source.path.endswith(".sql")
             and source.path not in seen
             and source.path not in history
+            and not undo_path(source.path)  # run only to go back: `001.undo.sql` drops what `001.do.sql` made
             and not another_database(source.path, config.dialect)  # cowrie's docs/sql/sqlite3.sql: SQLite's schema
         ):
             queries += [
@@ -113,7 +114,10 @@ def applied_migrations(snapshot: list[SqlQuery], checked: list[SourceFile], seen
     steps = {
         source.path: [q for q in source.queries if isinstance(q, SqlQuery)]
         for source in checked
-        if source.path.endswith(".sql") and source.path not in seen and migration_path(source.path)
+        if source.path.endswith(".sql")
+        and source.path not in seen
+        and migration_path(source.path)
+        and not undo_path(source.path)
     }
     return applied_steps(snapshot, steps)
 
