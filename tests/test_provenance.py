@@ -253,3 +253,20 @@ def test_the_keys_of_a_mapping_the_function_writes_are_its_own(project, keys, fo
 def test_the_keys_of_a_records_fields_are_its_classs(project, keys, found):
     code = "import sqlalchemy as sa\nfrom dataclasses import asdict\n" + MAPPED.format(keys=keys)
     assert fired(project, {"layer.py": code.replace("layer.py", "")}) == [(p, line + 1) for p, line in found]
+
+
+# holdout 91's osm-rawdata: the area a caller draws reaches the view as its geometry's well-known text, which shapely
+# writes from coordinates alone; the name of the geometry's owner is not enough (its `.name` is a caller's text)
+AREA = """
+from shapely.geometry import Polygon
+
+class Extract:
+    async def query_local(self, boundary: Polygon = None):
+        sql = f"CREATE VIEW ways_view AS SELECT * FROM ways_poly WHERE ST_CONTAINS(ST_GeomFromEWKT('SRID=4326;{{boundary.{attribute}}}'), geom)"
+        await self.pg.execute(sql)
+"""
+
+
+@pytest.mark.parametrize("attribute, reported", [("wkt", False), ("ewkt", False), ("wkb_hex", False), ("name", True)])
+def test_a_geometrys_well_known_text_is_the_codes_own(project, attribute, reported):
+    assert bool(fired(project, {"extract.py": AREA.format(attribute=attribute)})) is reported

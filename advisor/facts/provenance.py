@@ -35,6 +35,9 @@ SAFE_CALLS = frozenset(
     "identifier quote_ident quote_identifier escape_identifier escapeidentifier quoteidentifier ident literal quote_literal escape_literal escapeliteral int "
     "float len bool abs round range count placeholders as_string uuid1 uuid4 token_hex".split()
 )
+# a geometry's well-known text or hex (shapely's, GEOS's, Django GIS's `boundary.wkt`): coordinates, keywords and
+# hex digits, never a quote, whatever geometry a caller drew
+GEOMETRY_TEXT = frozenset({"wkt", "ewkt", "wkb_hex", "hexewkb"})
 _DEPTH = 20  # how far a value is followed through names and calls (each name and each call is a step)
 _NONE: Sources = frozenset()
 
@@ -109,6 +112,8 @@ def sources(node: ast.expr, scope: Scope, depth: int = 0, path: Path = ()) -> So
         return sources(node.value, scope, more, path if isinstance(index, ast.Slice) else ("item", *path))
     if isinstance(node, ast.Attribute):
         if _attribute_fixed(node) and not (scope.foreign and call_name(_root(node)) in ("self", "cls")):
+            return _NONE
+        if node.attr in GEOMETRY_TEXT:
             return _NONE
         read = _property_read(node, scope, more, path)
         if read is None and _literal_attribute(node, scope):
