@@ -114,3 +114,16 @@ def test_random_js_never_crashes(text):
 def test_random_json_yaml_never_crashes(text):
     assert not extract("f.json", text).errors
     assert not extract("f.yaml", text).errors
+
+
+def test_an_option_given_by_its_name_is_the_object_it_holds():
+    # holdout 94's saml-jackson: `const sort = { createdAt: ... }` handed as `{ sort, skip, limit }`
+    src = extract("store.js", (
+        "async function byIndex(db, key, sortOrder, skip, limit) {\n"
+        "  const sort = { createdAt: sortOrder === 'ASC' ? 'asc' : 'desc' };\n"
+        "  return db.collection('store').find({ indexes: key }, { sort, skip, limit }).toArray();\n"
+        "}\n"
+    ))
+    (q,) = mongo(src)
+    assert list(q.sort) == ["createdAt"]  # the key it sorts on; its direction is the caller's
+    assert isinstance(q.skip, Placeholder) and isinstance(q.limit, Placeholder)

@@ -386,7 +386,7 @@ def read_value(f: JsFile, node, path: tuple, spans: dict, state: dict, depth: in
                 resolved = f.resolve(key, child.start_byte)
                 out[key] = (
                     read_value(f, resolved, path + (key,), {}, state, depth + 1)
-                    if resolved is not None and resolved.type in ("string", "number", "true", "false")
+                    if resolved is not None and resolved.type in ("string", "number", "true", "false", "object")
                     else Placeholder("unknown", key)
                 )
             elif child.type == "spread_element":
