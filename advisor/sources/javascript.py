@@ -92,6 +92,7 @@ def _sql_from_calls(f: _File, calls: list, helpers: dict, result: SourceFile, di
                     dialect=dialect,
                     origin="execute-call",
                     scope=scope_names(f, call),
+                    complete=not _appended_later(f, call),
                 )
                 if known:
                     result.queries.append(query)
@@ -110,6 +111,33 @@ def _sql_from_calls(f: _File, calls: list, helpers: dict, result: SourceFile, di
 
 
 _PENDING_ARGUMENTS = 3  # a helper's text is among its first parameters
+
+
+def _appended_later(f: _File, tagged) -> bool:
+    r"""The statement a tagged template starts grows after it (`const sql = SQL\`UPDATE teams SET a = ${a},\``, then
+    `sql.append(SQL\`b = ${b}\`)`, as @nearform/sql's and sql-template-strings' statements do): not the whole of
+    what runs."""
+    holder = tagged.parent
+    while holder is not None and holder.type in ("parenthesized_expression", "await_expression"):
+        holder = holder.parent
+    name = holder.child_by_field_name("name") if holder is not None and holder.type == "variable_declarator" else None
+    if name is None or name.type != "identifier":
+        return False
+    held, scope = f.src(name), enclosing(tagged) or f.root
+    todo = [scope]
+    while todo:
+        node = todo.pop()
+        if node.type == "call_expression" and node.start_byte > tagged.end_byte:
+            fn = node.child_by_field_name("function")
+            if (
+                fn is not None
+                and fn.type == "member_expression"
+                and f.src(fn.child_by_field_name("object")) == held
+                and f.src(fn.child_by_field_name("property")) == "append"
+            ):
+                return True
+        todo.extend(node.named_children)
+    return False
 
 
 def _read_argument(f: _File, call, arg, name: str, callee: str, result: SourceFile, dialect: str, seen: set) -> bool:
