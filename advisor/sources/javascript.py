@@ -123,21 +123,28 @@ def _appended_later(f: _File, tagged) -> bool:
     name = holder.child_by_field_name("name") if holder is not None and holder.type == "variable_declarator" else None
     if name is None or name.type != "identifier":
         return False
-    held, scope = f.src(name), enclosing(tagged) or f.root
-    todo = [scope]
-    while todo:
-        node = todo.pop()
-        if node.type == "call_expression" and node.start_byte > tagged.end_byte:
-            fn = node.child_by_field_name("function")
+    return any(at > tagged.end_byte for at in _appends(f, enclosing(tagged) or f.root).get(f.src(name), ()))
+
+
+def _appends(f: _File, scope) -> dict[str, list[int]]:
+    """Where the function (or module) calls `x.append(...)`, by `x`: walked once per function (a module may tag
+    thousands of statements)."""
+    key = ("appends", scope.id)
+    if key not in f.memo:
+        out: dict[str, list[int]] = {}
+        todo = [scope] if ".append(" in f.text else []
+        while todo:
+            node = todo.pop()
+            fn = node.child_by_field_name("function") if node.type == "call_expression" else None
             if (
                 fn is not None
                 and fn.type == "member_expression"
-                and f.src(fn.child_by_field_name("object")) == held
                 and f.src(fn.child_by_field_name("property")) == "append"
             ):
-                return True
-        todo.extend(node.named_children)
-    return False
+                out.setdefault(f.src(fn.child_by_field_name("object")), []).append(node.start_byte)
+            todo.extend(node.named_children)
+        f.memo[key] = out
+    return f.memo[key]
 
 
 def _read_argument(f: _File, call, arg, name: str, callee: str, result: SourceFile, dialect: str, seen: set) -> bool:

@@ -184,16 +184,14 @@ def share_models(f: JsFile, calls: list, result: SourceFile) -> None:
     names (`mongoose.model('form', ...)`, `mongoose.model('form')`), the indexes of a schema of this
     module's model, and the queries on a registry's model (`x.resources.form.model`)."""
     models = {model: coll or pluralize(model) for model, coll in f.models.values()}
-    for call in calls:
-        fn = unwrap(call.child_by_field_name("function"))
-        called = (member_parts(f, fn)[1] if fn.type == "member_expression" else f.src(fn)) if fn is not None else ""
-        args = arg_list(call.child_by_field_name("arguments"))
-        name = string_value(f, unwrap(args[0])) if called == "model" and args else None
+    model_calls = _model_calls(f, calls)
+    for args in model_calls:
+        name = string_value(f, args[0]) if args else None
         if name:
             models.setdefault(name, pluralize(name))
     module = [i for i in result.indexes if i.table == MODULE_SCHEMA]
     registry = [q for q in result.queries if UNKNOWN.fullmatch(q.collection) and q.model and not q.driver]
-    schemas, compiled = _exported_schemas(f, result.indexes), _compiled_schemas(f, calls)
+    schemas, compiled = _exported_schemas(f, result.indexes), _compiled_schemas(f, model_calls)
     if not (models or module or registry or schemas or compiled):
         return
     links = links_of(result)
@@ -216,7 +214,7 @@ def _exported_schemas(f: JsFile, indexes: list[IndexDef]) -> dict[str, tuple[str
     for st in f.root.named_children if own else ():
         for export, value in top_level_exports(f, st):
             value = unwrap(value)
-            if value is None or value.type != "identifier" and not _is_schema(f, value):
+            if value is None or (value.type != "identifier" and not _is_schema(f, value)):
                 continue
             name = f.src(value) if value.type == "identifier" else _holder(f, value)[0]
             info = f.schemas.get(name) if name else None
@@ -229,16 +227,24 @@ def _exported_schemas(f: JsFile, indexes: list[IndexDef]) -> dict[str, tuple[str
     return out
 
 
-def _compiled_schemas(f: JsFile, calls: list) -> list[tuple[str, str, str, str | None]]:
-    """The models the module compiles from a schema another module of the project exports
-    (`studioConnection.model('__Studio_Chat', chatSchema, 'studio__chats')`, `chatSchema` required):
-    (that module, its export, the model, the collection given here or None)."""
+def _model_calls(f: JsFile, calls: list) -> list[list]:
+    """The arguments of each of the module's `x.model(...)` and `model(...)` calls."""
     out = []
     for call in calls:
         fn = unwrap(call.child_by_field_name("function"))
         called = (member_parts(f, fn)[1] if fn.type == "member_expression" else f.src(fn)) if fn is not None else ""
-        args = [unwrap(a) for a in arg_list(call.child_by_field_name("arguments"))]
-        if called != "model" or len(args) < 2 or args[1] is None or args[1].type != "identifier":
+        if called == "model":
+            out.append([unwrap(a) for a in arg_list(call.child_by_field_name("arguments"))])
+    return out
+
+
+def _compiled_schemas(f: JsFile, model_calls: list[list]) -> list[tuple[str, str, str, str | None]]:
+    """The models the module compiles from a schema another module of the project exports
+    (`studioConnection.model('__Studio_Chat', chatSchema, 'studio__chats')`, `chatSchema` required):
+    (that module, its export, the model, the collection given here or None)."""
+    out = []
+    for args in model_calls:
+        if len(args) < 2 or args[1] is None or args[1].type != "identifier":
             continue
         model, schema = string_value(f, args[0]), f.src(args[1])
         source = model_import(f, schema) if model and schema not in f.schemas else None
