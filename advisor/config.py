@@ -14,6 +14,7 @@ default `TEST_PATHS`: files there are not checked when a directory above them is
 from __future__ import annotations
 
 import functools
+import json
 import math
 import os
 import re
@@ -295,10 +296,36 @@ def project_root(directory: Path) -> Path | None:
     for candidate in (directory, *directory.parents):
         if any(os.path.lexists(candidate / marker) for marker in PACKAGE_MARKERS):
             outer = project_root(candidate.parent) if candidate.parent != candidate else None
-            if outer is not None and not os.path.lexists(candidate / ".git") and _reaches_out(str(candidate)):
+            if (
+                outer is not None
+                and not os.path.lexists(candidate / ".git")
+                and (_metadata_only(str(candidate)) or _reaches_out(str(candidate)))
+            ):
                 return outer
             return candidate
     return None
+
+
+# what makes a package.json a package's: code it exports or runs, or what it depends on
+_PACKAGE_KEYS = frozenset(
+    "main exports module browser bin types typings scripts workspaces dependencies devDependencies "
+    "peerDependencies optionalDependencies".split()
+)
+
+
+@functools.lru_cache(maxsize=256)
+def _metadata_only(folder: str) -> bool:
+    """The folder's only package marker is a package.json that names no code and no dependency: a plugin's
+    description for the application's loader (Calipso's `modules/core/user/package.json`, a name, a label, a
+    version) or a build's `{"type": "module"}`, not a package of its own."""
+    if any(os.path.lexists(os.path.join(folder, m)) for m in PACKAGE_MARKERS if m != "package.json"):
+        return False
+    try:
+        with open(os.path.join(folder, "package.json"), encoding="utf-8", errors="replace") as f:
+            data = json.loads(f.read(_REACH_BYTES))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and not _PACKAGE_KEYS & set(data)
 
 
 _RELATIVE_IMPORT = re.compile(r"""(?:\brequire\s*\(|\bfrom\s+|\bimport\s*\()\s*['"](\.\.?/[^'"\n]{1,300})['"]""")

