@@ -72,6 +72,15 @@ module.exports = async function getChatThread(params) {
 """
 
 
+STUDIO = {
+    "backend/db/chatMessageSchema.js": SCHEMA,
+    "backend/db/threadSchema.ts": THREAD,
+    "backend/db/logSchema.js": LOG,
+    "backend/index.js": BACKEND,
+    "backend/actions/getChatThread.js": ACTION,
+}
+
+
 def _load(project, files):
     project(files)
     p = load_project(["."], Options())
@@ -81,16 +90,7 @@ def _load(project, files):
 
 
 def test_an_exported_schema_declares_its_indexes_on_each_model_compiled_from_it(project):
-    indexes, _ = _load(
-        project,
-        {
-            "backend/db/chatMessageSchema.js": SCHEMA,
-            "backend/db/threadSchema.ts": THREAD,
-            "backend/db/logSchema.js": LOG,
-            "backend/index.js": BACKEND,
-            "backend/actions/getChatThread.js": ACTION,
-        },
-    )
+    indexes, _ = _load(project, STUDIO)
     assert indexes == [
         ("app_logs", "level_1", "Log"),  # no collection given where it is compiled: the schema's own option
         ("studio__archive", "chatThreadId_1_createdAt_1", "__Studio_ArchivedMessage"),
@@ -103,16 +103,7 @@ def test_an_exported_schema_declares_its_indexes_on_each_model_compiled_from_it(
 
 def test_a_lookup_of_a_model_reads_the_collection_it_is_registered_under(project):
     # backend/actions/ sorts before backend/index.js: the registration's collection wins all the same
-    _, queries = _load(
-        project,
-        {
-            "backend/db/chatMessageSchema.js": SCHEMA,
-            "backend/db/threadSchema.ts": THREAD,
-            "backend/db/logSchema.js": LOG,
-            "backend/index.js": BACKEND,
-            "backend/actions/getChatThread.js": ACTION,
-        },
-    )
+    _, queries = _load(project, STUDIO)
     assert queries == [(6, "studio__chatMessages", "__Studio_ChatMessage"), (7, "threads", "Thread")]
 
 
@@ -144,11 +135,7 @@ def test_the_coverage_note_names_the_registered_collections(project):
 
     project(
         {
-            "backend/db/chatMessageSchema.js": SCHEMA,
-            "backend/db/threadSchema.ts": THREAD,
-            "backend/db/logSchema.js": LOG,
-            "backend/index.js": BACKEND,
-            "backend/actions/getChatThread.js": ACTION,
+            **STUDIO,
             "backend/actions/listDashboards.js": (
                 "module.exports = async ({ studioConnection }) =>\n"
                 "  studioConnection.model('__Studio_Dashboard').find({ ownerId: 1 }).sort({ createdAt: -1 });\n"
