@@ -127,3 +127,24 @@ def test_an_option_given_by_its_name_is_the_object_it_holds():
     (q,) = mongo(src)
     assert list(q.sort) == ["createdAt"]  # the key it sorts on; its direction is the caller's
     assert isinstance(q.skip, Placeholder) and isinstance(q.limit, Placeholder)
+
+
+def test_a_filter_given_in_one_branch_of_several_carries_the_others():
+    # holdout 96's Calipso: `query` is one of four filters chosen by `template.to`
+    src = extract("mail.js", (
+        "function send(User, template, data) {\n"
+        "  var query;\n"
+        "  if (template.to === 'Everyone') { query = {}; }\n"
+        "  else if (template.to === 'Administrators') { query = { roles: 'Administrator' }; }\n"
+        "  else { query = { id: template.to }; }\n"
+        "  return User.find(query);\n"
+        "}\n"
+        "function one(User, name) {\n"
+        "  var query = { a: 1 };\n"
+        "  query = { username: name };\n"
+        "  return User.find(query);\n"
+        "}\n"
+    ))
+    chosen, plain = mongo(src)
+    assert list(chosen.filter) == ["id"] and [list(v) for v in chosen.variants] == [[], ["roles"]]
+    assert plain.variants == () and list(plain.filter) == ["username"]  # written over on every run

@@ -125,6 +125,9 @@ def check_query(query: Any, schema: Schema, enabled_name: Callable[[str], bool])
     small = schema.small(ctx.collection)
     enabled = (lambda name: enabled_name(name) and name not in sized) if small else enabled_name
     hits = run_rules("mongo", ctx, query.location, enabled, once=once)
+    for variant in query.variants:  # another filter the code may pass here: a claim must hold on it too
+        held = {name for name, _ in check_query(replace(query, filter=variant, variants=()), schema, enabled_name)}
+        hits = [(name, hit) for name, hit in hits if name in held]
     if not schema.grows(ctx.collection):  # a claim on the size of a collection advisor knows nothing of: the note's
         for name, hit in hits:
             if name in sized:

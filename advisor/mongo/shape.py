@@ -114,6 +114,8 @@ class MongoQuery:
     streamed: bool = False  # read a batch at a time (a cursor iterated, .cursor(), .stream(), batchSize)
     whole: bool = False  # the documents leave as they are (returned, sent, written elsewhere)
     conditional: tuple = ()  # filter keys the code sets only under a condition (`if (x) query.k = ...`)
+    # the other filters the code may pass instead (`if (a) query = {...} else query = {...}`): a claim holds on each
+    variants: tuple = ()
     used: tuple = ()  # the only fields the code reads from the result, when it visibly reads only some
     params: tuple = ()  # the parameter names of the function the call is in
     scope: tuple[str, ...] = ()  # the names of the functions (and classes) the call is in, innermost first

@@ -151,6 +151,46 @@ def conditional(node, scope) -> bool:
     return False
 
 
+def branch_values(f: JsFile, ident) -> list:
+    """The other objects a name may hold where it is read, when the one last written is given on some runs only
+    (`let query; if (a) query = { email } else query = { phone }`): every object the function gives it before the
+    read; [] when it holds one (or one that is not an object literal)."""
+    name, at = f.src(ident), ident.start_byte
+    last = f.resolve(name, at)
+    if last is None or last.type != "object" or not _on_some_runs(last, ident):
+        return []
+    fn = scope_of(ident)
+    out = []
+    for _, value in f.decls.get(name, ()):
+        if value is None or value.start_byte >= at or value is last or value.start_byte == last.start_byte:
+            continue
+        if scope_of(value) != fn:
+            continue
+        if value.type != "object":
+            return []  # one of them is not an object the code writes: the variants are not all known
+        out.append(value)
+    return out
+
+
+def _on_some_runs(value, use) -> bool:
+    """The assignment giving `value` runs only on some of the runs that reach `use` (one branch of an `if`, a case of
+    a `switch`, a loop): another value may reach it."""
+    holder = value.parent
+    while holder is not None and holder.type in WRAPPERS:
+        holder = holder.parent
+    if holder is None or holder.type != "assignment_expression":
+        return False
+    above = set()
+    node = use
+    while node is not None:
+        above.add(node.id)
+        node = node.parent
+    around = holder.parent
+    while around is not None and around.id not in above:
+        around = around.parent
+    return around is not None and conditional(holder, around)
+
+
 def _object_name(f: JsFile, node) -> tuple[str | None, str | None, Any]:
     """(root identifier, first property, the member node) of `name.prop...`."""
     node = unwrap(node)

@@ -18,6 +18,7 @@ from advisor.sources.js_enums import MEMBER, declared_enums, enum_named, named_b
 from advisor.sources.js_flow import (
     WHERE_OPS,
     assigned_name,
+    branch_values,
     iterated,
     later_calls,
     mutations,
@@ -346,6 +347,9 @@ def _query_from_chain(f: JsFile, top, base, calls) -> MongoQuery | None:
         q.filter = read_value(f, arg(0), ("filter",), spans, state) if arg(0) is not None else {}
         if isinstance(q.filter, dict) and q.filter and set(q.filter) <= SEQUELIZE_OPTIONS:
             return None  # findOne({ where, include, attributes }): Sequelize, not MongoDB
+        given = unwrap(arg(0)) if arg(0) is not None else None
+        if given is not None and given.type == "identifier":  # one of the filters a branch gives the name
+            q.variants = tuple(read_value(f, v, ("filter",), {}, dict(state)) for v in branch_values(f, given))
         if arg(0) is not None:
             spans[("filter",)] = f.loc(unwrap(arg(0)))
         if method in ("find", "findOne") and arg(1) is not None:
