@@ -26,7 +26,7 @@ from advisor.sources.js_sql_builders import (
 )
 from advisor.sources.js_sql_helpers import sql_helpers
 from advisor.sources.js_sql_text import concatenation, flatten_plus, js_query, read_once, string_pieces
-from advisor.sources.js_syntax import MAX_NESTING, callee_name, collect_decls, first_error, run_text
+from advisor.sources.js_syntax import MAX_NESTING, WRAPPERS, callee_name, collect_decls, first_error, run_text
 from advisor.sources.js_syntax import JsFile as _File
 from advisor.sources.js_syntax import arg_list as _arg_list
 from advisor.sources.js_syntax import key_name as _key_name
@@ -118,7 +118,7 @@ def _appended_later(f: _File, tagged) -> bool:
     `sql.append(SQL\`b = ${b}\`)`, as @nearform/sql's and sql-template-strings' statements do): not the whole of
     what runs."""
     holder = tagged.parent
-    while holder is not None and holder.type in ("parenthesized_expression", "await_expression"):
+    while holder is not None and holder.type in WRAPPERS:
         holder = holder.parent
     name = holder.child_by_field_name("name") if holder is not None and holder.type == "variable_declarator" else None
     if name is None or name.type != "identifier":

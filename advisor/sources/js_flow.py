@@ -162,7 +162,7 @@ def branch_values(f: JsFile, ident) -> list:
     fn = scope_of(ident)
     out = []
     for _, value in f.decls.get(name, ()):
-        if value is None or value.start_byte >= at or value is last or value.start_byte == last.start_byte:
+        if value is None or value.start_byte >= at or value.start_byte == last.start_byte:
             continue
         if scope_of(value) != fn:
             continue

@@ -350,8 +350,8 @@ def _query_from_chain(f: JsFile, top, base, calls) -> MongoQuery | None:
         given = unwrap(arg(0)) if arg(0) is not None else None
         if given is not None and given.type == "identifier":  # one of the filters a branch gives the name
             q.variants = tuple(read_value(f, v, ("filter",), {}, dict(state)) for v in branch_values(f, given))
-        if arg(0) is not None:
-            spans[("filter",)] = f.loc(unwrap(arg(0)))
+        if given is not None:
+            spans[("filter",)] = f.loc(given)
         if method in ("find", "findOne") and arg(1) is not None:
             if driver:
                 _apply_options(q, read_value(f, arg(1), ("options",), spans, state), f, arg(1), state)
