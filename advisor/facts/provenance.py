@@ -22,7 +22,7 @@ import re
 from advisor.facts.callers import Defined, argument, call_name, defaults
 from advisor.facts.narrowing import items
 from advisor.facts.objects import attribute_values, classes_of, imported_function, members
-from advisor.facts.python_scope import Path, Scope, Source, Sources, identifier_name, parameter_names
+from advisor.facts.python_scope import Path, Scope, Source, Sources, identifier_name, never_bound, parameter_names
 from advisor.facts.reaching import PARAMETER, own_nodes
 from advisor.facts.regex_groups import word_group
 from advisor.facts.routes import route_numbers
@@ -115,6 +115,9 @@ def sources(node: ast.expr, scope: Scope, depth: int = 0, path: Path = ()) -> So
             return _NONE
         if node.attr in GEOMETRY_TEXT:
             return _NONE
+        root = _root(node)
+        if isinstance(root, ast.Name) and never_bound(root.id, scope.tree):
+            return _NONE  # `sqlfile.stem` where nothing binds sqlfile: NameError before the statement is built
         read = _property_read(node, scope, more, path)
         if read is None and _literal_attribute(node, scope):
             return _NONE  # `config.format_str`, set only to "?" or "%s" by its class: the code's own text
@@ -411,7 +414,9 @@ def _unassigned_sources(name: str, scope: Scope, depth: int, checked: bool = Tru
         return scope.bound[name]
     if name in scope.params:
         return _parameter_sources(name, scope, depth)
-    return _NONE if identifier_name(name) else frozenset({Source(name, False)})  # an import or another global
+    if identifier_name(name) or never_bound(name, scope.tree):
+        return _NONE  # a name by convention; or one nothing binds: the statement raises before it runs
+    return frozenset({Source(name, False)})  # an import or another global
 
 
 def _within(scope: Scope, name: str, value: ast.expr, path: Path, looped: bool = False) -> Path:

@@ -8,8 +8,10 @@ tests around it confine (advisor.facts.narrowing), the assignments that reach ea
 from __future__ import annotations
 
 import ast
+import builtins
 import copy
 import re
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -29,6 +31,45 @@ _IDENTIFIER_NAME = re.compile(
 )
 _ESCAPED = re.compile(r"^(escaped|quoted|safe)", re.IGNORECASE)  # escapedWorkerSchema, quoted_name
 _GROWTH = {"append": -1, "extend": -1, "add": -1, "insert": -1, "update": 0}  # method -> argument that joins
+
+
+def never_bound(name: str, tree: ast.Module) -> bool:
+    """Nothing in the module binds `name` (no assignment, import, definition, loop or `global` anywhere, no star
+    import) and it is no builtin: reading it raises NameError, so the statement it goes into never runs."""
+    if name in _BUILTINS:
+        return False
+    if tree not in _BOUND:
+        _BOUND[tree] = _bound_names(tree)
+    bound = _BOUND[tree]
+    return bound is not None and name not in bound
+
+
+_BUILTINS = frozenset(dir(builtins)) | {"__file__", "__name__", "__doc__", "__spec__", "__path__", "__package__"}
+_BOUND: weakref.WeakKeyDictionary[ast.Module, frozenset[str] | None] = weakref.WeakKeyDictionary()
+
+
+def _bound_names(tree: ast.Module) -> frozenset[str] | None:
+    """Every name the module binds in any of its scopes (None: a star import may bind any)."""
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            out.add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                if alias.name == "*":
+                    return None
+                out.add(alias.asname or alias.name.split(".")[0])
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            out.add(node.name)
+        elif isinstance(node, ast.arg):
+            out.add(node.arg)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            out.update(node.names)
+        elif isinstance(node, ast.ExceptHandler | ast.MatchAs | ast.MatchStar) and node.name:
+            out.add(node.name)
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            out.add(node.rest)
+    return frozenset(out)
 
 
 def identifier_name(name: str) -> bool:
