@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, cast
 from advisor import catalogue
 from advisor.config import Config
 from advisor.discovery import display_path, read_text
-from advisor.ir import Finding, Location, Schema, Severity, SourceFile, SqlQuery
+from advisor.ir import Finding, Location, Schema, Severity, SourceFile, SqlQuery, code_file
 from advisor.options import Options
 from advisor.parse import without_stand_ins
 from advisor.project import Project
@@ -71,7 +71,6 @@ class Analysis:
             failure_severity,
             parse_sql,
         )
-        from advisor.schema.code_keys import code_file
 
         for query in queries:
             tree = parse_sql(query.text, query.dialect)

@@ -20,7 +20,7 @@ from advisor.config import (
     find_config,
     load_file,
 )
-from advisor.ir import CODE_SUFFIXES
+from advisor.ir import code_file
 from advisor.options import Options
 from advisor.project import Project
 
@@ -166,12 +166,12 @@ def _only_built(files: list[Path], builds: list[Path]) -> list[tuple[Path, str]]
     """When the project's only code is in the build folders the default `exclude` skips (a package that ships only
     its build, `dist/index.js`), the first code file there, and why it was not read: said once, so a run that
     checked nothing does not pass for one that found nothing."""
-    if not builds or any(_code_file(f) and not _within(f, builds) for f in files):
+    if not builds or any(code_file(str(f), runs=True) and not _within(f, builds) for f in files):
         return []
     for build in sorted(builds):
         for directory, dirnames, filenames in os.walk(build):
             dirnames.sort()
-            code = next((Path(directory) / n for n in sorted(filenames) if _code_file(Path(directory) / n)), None)
+            code = next((Path(directory) / n for n in sorted(filenames) if code_file(n, runs=True)), None)
             if code is not None:
                 folder = build.name
                 return [
@@ -186,11 +186,6 @@ def _only_built(files: list[Path], builds: list[Path]) -> list[tuple[Path, str]]
 
 def _within(path: Path, folders: list[Path]) -> bool:
     return any(folder in path.parents for folder in folders)
-
-
-def _code_file(path: Path) -> bool:
-    """A Python, JavaScript or TypeScript module (a `.d.ts` declares types only)."""
-    return path.suffix.lower() in CODE_SUFFIXES and not path.name.lower().endswith((".d.ts", ".d.mts", ".d.cts"))
 
 
 _TWINS = {".cjs": (".js", ".mjs")}  # a CommonJS build beside its ES module build

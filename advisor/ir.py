@@ -145,6 +145,15 @@ class Suppression:
 
 JS_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs")  # the files of SourceFile.js_files
 CODE_SUFFIXES = (".py", *JS_SUFFIXES)  # the modules of a language advisor parses
+_STUBS = (".pyi", ".d.ts", ".d.mts", ".d.cts")  # type declarations: no code that runs
+
+
+def code_file(path: str, runs: bool = False) -> bool:
+    """A file of a language advisor parses (Python, JavaScript, TypeScript): its SQL is in its strings. `runs`:
+    one whose code runs, not a type stub (`.pyi`, `.d.ts`), which only declares."""
+    name = path.replace("\\", "/").rsplit("/", 1)[-1].lower()
+    stub = name.endswith(_STUBS)
+    return (name.endswith(CODE_SUFFIXES) or stub) and not (runs and stub)
 
 
 @dataclass

@@ -173,7 +173,7 @@ def one_off(path: str, schema: Schema) -> bool:
     path = path.replace("\\", "/")
     if runs_once(path) or _SCHEMA_SQL_PATH.search(path):
         return True
-    from advisor.schema.code_keys import code_file
+    from advisor.ir import code_file
 
     if code_file(path):
         return False  # a module whose strings hold schema (a store's init()) runs the application's statements too

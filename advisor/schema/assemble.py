@@ -8,7 +8,7 @@ from pathlib import Path
 
 from advisor.config import Config, ConfigError
 from advisor.discovery import display_path, read_text
-from advisor.ir import Schema, SourceFile, SqlQuery
+from advisor.ir import Schema, SourceFile, SqlQuery, code_file
 from advisor.oneoff import migration_path, undo_path
 
 
@@ -24,7 +24,7 @@ def assemble(config: Config, checked: list[SourceFile]) -> tuple[Schema, list[Sq
     (the analysis reports those that do not parse)."""
     from advisor.names import fold
     from advisor.parse import another_database
-    from advisor.schema.code_keys import code_file, code_keys, code_schema_statement, schema_statements
+    from advisor.schema.code_keys import code_keys, code_schema_statement, schema_statements
     from advisor.schema.ddl import schema_from_queries
     from advisor.schema.inheritance import parents_named, self_indexed_partitions
     from advisor.schema.row_changes import row_changes

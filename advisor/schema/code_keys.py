@@ -23,7 +23,7 @@ from functools import partial
 from pathlib import PurePath
 from typing import TYPE_CHECKING
 
-from advisor.ir import CODE_SUFFIXES, JS_SUFFIXES, IndexDef, Location, SourceFile, SqlQuery, TextMap
+from advisor.ir import JS_SUFFIXES, IndexDef, Location, SourceFile, SqlQuery, TextMap, code_file
 
 if TYPE_CHECKING:
     import ast
@@ -346,12 +346,6 @@ def code_schema_statement(path: str, text: str) -> bool:
 
 
 _DDL = re.compile(r"\s*(?:CREATE|ALTER|DROP|COMMENT|DO)\b", re.IGNORECASE)
-
-
-def code_file(path: str) -> bool:
-    """A file of a language advisor parses (Python, JavaScript, TypeScript): its SQL is in its strings."""
-    suffix = PurePath(path).suffix.lower()
-    return suffix in (*CODE_SUFFIXES, ".pyi")
 
 
 def _literal_spans(path: str, text: str) -> list[tuple[int, int]]:
