@@ -18,6 +18,8 @@ def runtime_regex_kind(pattern: Any, flags: str, options: Any) -> str:
     if not isinstance(options, str) or not text:
         return "other"
     head = literal_head(text)
+    if head is None and pattern.kind == "string" and text.startswith("^"):
+        head = "^"  # Python's `'^' + q`, read as the text its parts join to (pymongo_calls._joined): `^q`
     if head is not None:
         return "prefix" if head == "^" and "i" not in flags else "regex"
     call = text.split("(", 1)[0].rsplit(".", 1)[-1].lower()

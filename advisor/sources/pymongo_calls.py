@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import replace
 from typing import Any, cast
 
 from advisor.facts.ast_nodes import scope_at, walk
@@ -198,6 +199,16 @@ def _merge_changes(q: MongoQuery, built: ast.AST | None, names: Names, path: str
         else:
             return ""
     return built.id if isinstance(built, ast.Name) else ""
+
+
+def _merged_variant(q: MongoQuery, variant: Any, built: ast.AST | None, names: Names, path: str, index) -> Any:
+    """A variant of the filter with what the code sets on the variable before the call merged in, as the filter
+    read has it (the keys `_merge_changes` added there: the same statements run on every path)."""
+    if not isinstance(variant, dict) or not isinstance(q.filter, dict):
+        return variant
+    other = replace(q, filter=dict(variant), spans={}, variants=(), conditional=())
+    _merge_changes(other, built, names, path, index)
+    return other.filter
 
 
 def _set_key(
@@ -508,6 +519,8 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
             else:
                 f = args[0] if args else keyword(call, "query" if method == "find_and_modify" else "filter")
                 q.filter = _value(f, path, index, spans, ("filter",), names) if f is not None else {}
+                if isinstance(f, ast.Name):  # one of the filters a branch gives the name (checks.mongo)
+                    q.variants = tuple(_value(v, path, index, {}, ("filter",), names) for v in names.branch_values(f))
                 if any(k.arg is None for k in call.keywords) or any(isinstance(a, ast.Starred) for a in args):
                     q.partial = True  # find(**query): the arguments are known only at run time
                     if f is None:
@@ -524,6 +537,8 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
                         setattr(q, key, _sort_spec(v) if key == "sort" else v)
                         spans[(key,)] = _loc(path, kv, index)
             merged = _merge_changes(q, built, names, path, index)  # query[k] = v before the call: in the filter
+            if q.variants and merged:  # set on every path's filter alike: each variant gets it too
+                q.variants = tuple(_merged_variant(q, v, built, names, path, index) for v in q.variants)
             q.partial = q.partial or (built is not None and names.mutations.changes(built, names.resolve, merged))
             q.partial = q.partial or server_owned(receiver, names) or _computed_keys(built, names)
             if method in UPSERT_AT:

@@ -417,6 +417,25 @@ class Names:
             fn = self.enclosing.get(fn)
         return scopes
 
+    def branch_values(self, use: ast.Name) -> list[ast.Dict]:
+        """The other dicts a name may hold where `use` reads it, when assignments on different paths reach it
+        (`if a: query = {"id": a} else: query = {"username": b}`; advisor.facts.reaching): each but the one
+        `resolve` gives; [] when one reaches, or when one of them is not a dict the code writes there."""
+        from advisor.facts.reaching import reaching
+
+        fn = self.functions.get(self.function.get(id(use), 0))
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return []
+        reach = reaching(fn).get(id(use), frozenset())
+        last = self.resolve(use)
+        if len(reach) < 2 or not isinstance(last, ast.Dict):
+            return []  # one value reaches the read
+        given = [s for s in ast.walk(fn) if id(s) in reach]
+        values = [s.value for s in given if isinstance(s, (ast.Assign, ast.AnnAssign)) and _plain(s, use.id)]
+        if len(values) != len(reach):
+            return []  # the parameter's own value, a loop's, an `|=`: the values are not all known
+        return [cast(ast.Dict, v) for v in values if v is not last] if any(v is last for v in values) else []
+
     def assigned_here(self, use: ast.Name) -> int:
         """How many assignments of `use`'s name its own function holds (0 at module level)."""
         scope = self.function.get(id(use))
@@ -463,3 +482,14 @@ def parameters_of(tree: ast.AST) -> dict[int, tuple[str, ...]]:
             for node in ast.walk(fn):
                 out[id(node)] = names
     return out
+
+
+def _plain(statement: ast.Assign | ast.AnnAssign, name: str) -> bool:
+    """`name = {...}` (or `name: T = {...}`): a dict the code writes, given whole."""
+    targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+    return (
+        len(targets) == 1
+        and isinstance(targets[0], ast.Name)
+        and targets[0].id == name
+        and isinstance(statement.value, ast.Dict)
+    )
