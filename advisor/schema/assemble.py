@@ -46,6 +46,8 @@ def assemble(config: Config, checked: list[SourceFile]) -> tuple[Schema, list[Sq
         read_sql = schema_statements(shown, text, config.dialect)
         named[shown] = [q for q in read_sql if code_schema_statement(shown, q.text)]
     seen = set(named)
+    for code in [shown for shown in named if code_file(shown) and not migration_path(shown)]:
+        named[code] = _without_teardown(named[code], checked)  # a reset()'s DROP TABLE of what init() creates
     # the config's own migration steps that its snapshot holds already (`schema.sql` beside the migrations that
     # build the same tables, two ways to set one database up): replayed on it, PostgreSQL would refuse them
     snapshot = [q for path, statements in named.items() if not migration_path(path) for q in statements]
@@ -100,6 +102,48 @@ def assemble(config: Config, checked: list[SourceFile]) -> tuple[Schema, list[Sq
     return schema, read
 
 
+def _without_teardown(statements: list[SqlQuery], checked: list[SourceFile]) -> list[SqlQuery]:
+    """A code file read as schema that is no migration is the application itself, and its strings run when their
+    functions do, not in the file's order: a `DROP TABLE` of a table nothing after it creates again (nor renames
+    to), where the application's own statements still use the table, is a teardown (a `reset()`, a CLI command),
+    not where the schema ends. Left out, so the tables `init()` creates stay the schema its queries run against.
+    (A migration module's DROP is a step of the schema's history: replayed as written.)"""
+    from sqlglot import exp
+
+    from advisor.parse import parse_sql
+
+    def tables(query: SqlQuery) -> list[str]:
+        tree = parse_sql(query.text, query.dialect)
+        named = [t.name.lower() for t in tree.find_all(exp.Table)] if isinstance(tree, (exp.Drop, exp.Create)) else []
+        return named if isinstance(tree, exp.Drop) else named[:1]  # what CREATE TABLE references comes after
+
+    created: dict[str, int] = {}  # each table's last creation: CREATE TABLE, or a rename to its name
+    for i, q in enumerate(statements):
+        made = tables(q) if _CREATE_TABLE.match(q.text) else []
+        created.update(
+            (name, i) for name in [*made, *(m.group(1).strip('"').lower() for m in _RENAMED.finditer(q.text))]
+        )
+    drops = {i: tables(q) for i, q in enumerate(statements) if _DROP_TABLE.match(q.text)}
+    if not drops:
+        return statements
+    used = {  # the words of the application's own statements: the tables they read and write among them
+        word.lower()
+        for source in checked
+        for q in source.queries
+        if isinstance(q, SqlQuery) and q.source != "schema" and not _DDL_WORD.match(q.text)
+        for word in re.findall(r"\w+", q.text)
+    }
+    return [
+        q
+        for i, q in enumerate(statements)
+        if not drops.get(i) or any(created.get(n, -1) > i or n not in used for n in drops[i])
+    ]
+
+
+_RENAMED = re.compile(r"\bRENAME\s+TO\s+(\"[^\"]+\"|\w+)", re.IGNORECASE)
+_DROP_TABLE = re.compile(r"\s*DROP\s+TABLE\b", re.IGNORECASE)
+_CREATE_TABLE = re.compile(r"\s*CREATE\s+(?:UNLOGGED\s+)?TABLE\b", re.IGNORECASE)
+_DDL_WORD = re.compile(r"\s*(?:CREATE|ALTER|DROP|COMMENT)\b", re.IGNORECASE)
 _DROPS = re.compile(r"\s*(DROP\b|ALTER\s+TABLE\b[^;]*?\bDROP\b)", re.IGNORECASE | re.DOTALL)
 
 

