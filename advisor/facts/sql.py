@@ -711,9 +711,19 @@ class _Builder:
             and self._same_type(scope.table_of(alias), column, side.to)
         ):
             side = column  # a cast to the column's own type changes nothing: its index still serves
+        side = text_already(side) or side
         scope.predicates.append(
             Predicate(alias, scope.table_of(alias), fold(column), op, node, column, side, value, clause, in_or, negated)
         )
+
+
+def text_already(node: exp.Expression) -> exp.Expression | None:
+    """What a cast to text wraps when that is text already (`(data ->> 'uid')::text`: `->>` gives text, so
+    PostgreSQL drops the cast and an index on `data ->> 'uid'` serves it); None for any other node."""
+    if not isinstance(node, (exp.Cast, exp.TryCast)) or not node.to.is_type("text") or node.to.expressions:
+        return None
+    inner = _unparen(node.this)
+    return inner if isinstance(inner, (exp.JSONExtractScalar, exp.JSONBExtractScalar)) else None
 
 
 _SAME_TYPE = {

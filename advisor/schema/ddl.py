@@ -59,9 +59,20 @@ def canonical_expression(node: exp.Expression) -> str:
     """An expression as text, with column qualifiers dropped, for matching index expressions."""
     from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
+    from advisor.facts.sql import text_already
+
     copy = node.copy()
     for column in copy.find_all(exp.Column):
         column.set("table", None)
+    for cast in list(copy.find_all(exp.Cast)):
+        # `data ->> 'email'::text` in the index, `data ->> 'email'` in a query: PostgreSQL reads both as the text
+        # constant 'email' (an untyped literal takes the operator's text), one expression; so is
+        # `(data ->> 'uid')::text`, a cast of what is text already, `data ->> 'uid'`
+        plain = cast.this if cast.this.is_string and cast.to.is_type("text") else text_already(cast)
+        if plain is not None:
+            if cast is copy:
+                return canonical_expression(plain)
+            cast.replace(plain)
     for dot in list(copy.find_all(exp.Dot)):
         function = dot.expression
         if (
