@@ -298,3 +298,36 @@ class Store:
 )
 def test_a_name_nothing_binds_never_reaches_the_statement(project, header, loop, reported):
     assert bool(fired(project, {"store.py": UNBOUND.format(header=header, loop=loop)})) is reported
+
+
+# holdout 98's Archon: `uid = uuid.UUID(tournament.uid)` first, then `'{{ratings,{tournament.uid}}}'` spliced into a
+# jsonb path. uuid.UUID raises on any text that is not a UUID (hex digits, hyphens, braces): past it, the value holds
+# no quote, as after `int(n)`. Only a call every run makes: not under a condition, and not once the value is set again.
+CONVERTED = """
+import uuid
+
+class Store:
+    async def update(self, tournament, flag):
+        {check}
+        {between}
+        await self.cursor.execute(
+            f"UPDATE members SET data = jsonb_set(data, '{{{{ratings,{{tournament.uid}}}}}}', %s) WHERE uid = %s",
+            [1, 2],
+        )
+"""
+
+
+@pytest.mark.parametrize(
+    "check, between, reported",
+    [
+        ("uid = uuid.UUID(tournament.uid)", "pass", False),
+        ("await self.cursor.execute('SELECT 1 WHERE x = %s', [uuid.UUID(tournament.uid)])", "pass", False),
+        ("n = int(tournament.uid)", "tournament.vekn = 3", False),  # another attribute set: uid is as checked
+        ("pass", "pass", True),
+        ("uid = uuid.UUID(tournament.uid) if flag else None", "pass", True),  # on some runs only
+        ("uid = uuid.UUID(tournament.uid)", "tournament.uid = flag", True),  # set again after the check
+        ("uid = str(tournament.uid)", "pass", True),  # str() accepts anything
+    ],
+)
+def test_a_value_a_strict_conversion_accepted_holds_no_quote(project, check, between, reported):
+    assert bool(fired(project, {"store.py": CONVERTED.format(check=check, between=between)})) is reported

@@ -73,8 +73,42 @@ def _walk(body: list[ast.stmt], state: Confined, out: dict[int, Confined], check
             ends = [_walk(block, inside, out, checks) for block in _blocks(stmt)]
             state = inside | _each_checked(stmt, ends[0])
         else:
-            state = _less(state, stmt)
+            state = _less(state, stmt) | _converted(stmt)
     return state
+
+
+def _converted(stmt: ast.stmt) -> Confined:
+    """The values a statement always converts with a call that raises on any text holding a quote or a space
+    inside (`uuid.UUID(uid)`, `int(n)`, `float(x)`): after it, the name (or `obj.attr`) holds such text, or the
+    statement raised. Not a call the statement may skip (in a conditional, a comprehension, a lambda)."""
+    out: set[str] = set()
+    stack: list[ast.AST] = [stmt]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.IfExp, ast.BoolOp, ast.Lambda, *_COMPREHENSIONS)) or (
+            isinstance(node, ast.stmt) and node is not stmt
+        ):
+            continue
+        if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords:
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            if name in _CONVERSIONS:
+                out |= _value_read(node.args[0])
+        stack.extend(ast.iter_child_nodes(node))
+    return frozenset(out)
+
+
+_CONVERSIONS = {"UUID", "int", "float"}
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def _value_read(node: ast.expr) -> Confined:
+    """`n` or `obj.attr`: the name, or the attribute of a name, as written (`tournament.uid`)."""
+    if isinstance(node, ast.Name):
+        return frozenset({node.id})
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        return frozenset({f"{node.value.id}.{node.attr}"})
+    return _NONE
 
 
 def _each_checked(loop: ast.stmt, end: Confined | None) -> Confined:
@@ -115,6 +149,14 @@ def _less(state: Confined, node: ast.AST) -> Confined:
         return state
     bound = _assigned_in(node)
     state = state - bound - {items(n) for n in bound}
+    dotted = {n for n in state if "." in n}
+    if dotted:  # `obj.attr` confined: until obj is bound again or the statement sets that attribute
+        stored = {
+            f"{t.value.id}.{t.attr}"
+            for t in ast.walk(node)
+            if isinstance(t, ast.Attribute) and not isinstance(t.ctx, ast.Load) and isinstance(t.value, ast.Name)
+        }
+        state = state - stored - {n for n in dotted if n.split(".", 1)[0] in bound}
     collections = {n[: -len(_ITEMS)] for n in state if n.endswith(_ITEMS)}
     if collections:
         state = state - {items(n) for n in _changed(node, collections)}

@@ -115,6 +115,8 @@ def sources(node: ast.expr, scope: Scope, depth: int = 0, path: Path = ()) -> So
             return _NONE
         if node.attr in GEOMETRY_TEXT:
             return _NONE
+        if ast.unparse(node) in scope.narrowed:
+            return _NONE  # `tournament.uid` after `uuid.UUID(tournament.uid)`: a form with no quote (narrowing)
         root = _root(node)
         if isinstance(root, ast.Name) and never_bound(root.id, scope.tree):
             return _NONE  # `sqlfile.stem` where nothing binds sqlfile: NameError before the statement is built
