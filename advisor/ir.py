@@ -403,6 +403,9 @@ class Schema:
     # of those, the migration steps a snapshot named before them already holds (assemble.applied_steps): history,
     # neither replayed nor loaded into the seeded database
     history: set[str] = field(default_factory=set)
+    # (path, line) of a code file's teardown DROP TABLE (a reset()'s: schema.assemble._without_teardown): neither
+    # replayed nor run by the seeded database's load
+    teardown: set[tuple[str, int]] = field(default_factory=set)
     tiny: set[str] = field(default_factory=set)  # tables the config says stay small ([seed.tables.t] rows)
     # tables the config says grow large (`large-tables` patterns, [seed.tables.t] rows, production's counts)
     large: set[str] = field(default_factory=set)

@@ -8,6 +8,7 @@ import textwrap
 
 from advisor.loader import load_project
 from advisor.options import Options
+from tests.conftest_db import pg_server  # noqa: F401
 
 DB = """
 async def init(cursor):
@@ -35,7 +36,7 @@ async def get_by_email(cursor, email):
 
 
 def _schema(project):
-    project({"advisor.toml": 'dialect = "postgres"\nschema = ["db.py"]\n', "db.py": textwrap.dedent(DB)})
+    project({"advisor.toml": 'dialect = "postgres"\nschema = ["db.py"]\n', "db.py": textwrap.dedent(DB).lstrip("\n")})
     return load_project(["."], Options()).schema
 
 
@@ -57,3 +58,20 @@ def test_the_expression_index_then_serves_the_query(project):
     _schema(project)
     names = [catalogue.lookup(f.rule).name for f in engine.check(["."]).active]
     assert "function-on-column" not in names
+
+
+def test_the_seeded_database_leaves_the_teardown_out_too(project, pg_server):  # noqa: F811
+    """The schema advisor reads and the database it seeds are one: the DROPs the schema leaves out are not run."""
+    from pathlib import Path
+
+    from advisor.seed.load import load_schema
+    from tests.conftest_db import fresh_database
+
+    schema = _schema(project)
+    lines = textwrap.dedent(DB).lstrip("\n").splitlines()
+    members = next(n for n, text in enumerate(lines, 1) if "DROP TABLE IF EXISTS members" in text)
+    assert schema.teardown == {("db.py", members)}  # scratch's drop runs; clients' is undone by its creation after
+    with fresh_database(pg_server) as conn:
+        load_schema(conn, [Path("db.py")], {Path("db.py"): "db.py"}, skipped=schema.teardown)
+        made = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()}
+    assert made == {"members", "clients"}

@@ -46,8 +46,11 @@ def assemble(config: Config, checked: list[SourceFile]) -> tuple[Schema, list[Sq
         read_sql = schema_statements(shown, text, config.dialect)
         named[shown] = [q for q in read_sql if code_schema_statement(shown, q.text)]
     seen = set(named)
+    teardown: set[tuple[str, int]] = set()
     for code in [shown for shown in named if code_file(shown) and not migration_path(shown)]:
-        named[code] = _without_teardown(named[code], checked)  # a reset()'s DROP TABLE of what init() creates
+        kept = _without_teardown(named[code], checked)  # a reset()'s DROP TABLE of what init() creates
+        teardown |= {(q.location.path, q.location.line) for q in named[code] if q not in kept}
+        named[code] = kept
     # the config's own migration steps that its snapshot holds already (`schema.sql` beside the migrations that
     # build the same tables, two ways to set one database up): replayed on it, PostgreSQL would refuse them
     snapshot = [q for path, statements in named.items() if not migration_path(path) for q in statements]
@@ -87,6 +90,7 @@ def assemble(config: Config, checked: list[SourceFile]) -> tuple[Schema, list[Sq
                 schema.gaps.setdefault(parent, f"{source.path} creates its partitions and indexes them at run time")
     schema.files = seen
     schema.history = held
+    schema.teardown = teardown
     schema.replaced_routines = retired
     schema.tiny, schema.large = sized_tables(config)
     schema.large_patterns = list(config.large_tables)

@@ -16,7 +16,7 @@ import contextlib
 import itertools
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -318,12 +318,14 @@ def load_schema(
     budget: limits.Budget | None = None,
     private: bool = True,
     declared: Sequence[tuple[str, int, str]] = (),
+    skipped: Collection[tuple[str, int]] = (),
 ) -> list[LoadError]:
     """Run every allowed statement of the files; returns the statements refused or rejected, and where the
     budget (by default: SCHEMA_LOAD_SECONDS, no byte limit) stopped the load, if it did.  `private`: the
     server is advisor's own, and PostgreSQL's messages are shown whole (secrets.server_message).  `declared`:
     (path, line, CREATE INDEX) of the indexes the project's code builds on the schema's tables (Synapse's
-    background updates), run after the files as one of them, through the same allow-list."""
+    background updates), run after the files as one of them, through the same allow-list. `skipped`: (path, line)
+    of the statements the schema advisor reads leaves out (Schema.teardown), not run either."""
     import psycopg
 
     from advisor.schema.code_keys import code_schema_statement, schema_statements
@@ -359,8 +361,8 @@ def load_schema(
             elif block is not None:
                 errors += [] if block.read else [block.error]
                 block = None
-            if not code_schema_statement(name, query.text):
-                continue  # a code file's query or SET: its code runs it, not the schema's load
+            if not code_schema_statement(name, query.text) or (name, query.location.line) in skipped:
+                continue  # a code file's query or SET: its code runs it, not the schema's load; a reset()'s DROP
             seq = next(counter)
             query = replace(query, text=filled(query.text))  # what is checked is what is sent
             body = query.text.strip()

@@ -96,6 +96,7 @@ def prepare(
     `schema` given: code_declared)."""
     seed = seed_settings(config)
     declared = code_declared(schema) if schema is not None else []
+    teardown = sorted(schema.teardown) if schema is not None else []  # a reset()'s DROPs: not run on the seed
     explain = explain_settings(config)
     files = schema_files(config)
     if schema is not None:  # the steps a snapshot holds are not run on it: the schema advisor reads
@@ -109,7 +110,7 @@ def prepare(
         if os.environ.get("ADVISOR_NO_CACHE"):
             use_cache = False
         data = [Path(p) for p in seed.csv.values()] + ([Path(seed.stats)] if seed.stats else [])
-        key = cache_key(files, config.seed, data, config.max_file_size, declared) if use_cache else None
+        key = cache_key(files, config.seed, data, config.max_file_size, declared, teardown) if use_cache else None
         stale = remove_stale_temporary() if key is None else []
         target = embedded_target(key)
         target.notes[:0] = stale
@@ -125,7 +126,9 @@ def prepare(
 
             # one byte budget for the schema's statements and the seed after them (the seed gets what is left)
             budget, why = disk_budget(target), _budget_words(target)
-            prepared.load_errors = _load(conn, target, files, Budget(bytes=budget, spent=spent, why=why), declared)
+            prepared.load_errors = _load(
+                conn, target, files, Budget(bytes=budget, spent=spent, why=why), declared, teardown
+            )
             _search_path(conn)
             schema_bytes = max(spent(), 0)
             stop = next((e for e in prepared.load_errors if e.stopped), None)
@@ -184,7 +187,12 @@ def code_declared(schema: Schema) -> list[tuple[str, int, str]]:
 
 
 def _load(
-    conn, target: Target, files: list[Path], budget: Budget, declared: list[tuple[str, int, str]]
+    conn,
+    target: Target,
+    files: list[Path],
+    budget: Budget,
+    declared: list[tuple[str, int, str]],
+    skipped: list[tuple[str, int]],
 ) -> list[LoadError]:
     """The schema, as the target's role without privileges; the trusted extensions it asks for (and
     pg_trgm, which index candidates use) created first on the administrator's login, before any of
@@ -195,7 +203,9 @@ def _load(
 
     private = target.server is not None  # a server of the user's: its messages could quote its data
     if target.admin is None:
-        return load_schema(conn, files, _shown(files), budget=budget, private=private, declared=declared)
+        return load_schema(
+            conn, files, _shown(files), budget=budget, private=private, declared=declared, skipped=set(skipped)
+        )
     with connect(target.admin, autocommit=True) as admin:
         admin.execute("SET statement_timeout = '60s'")
 
@@ -212,7 +222,7 @@ def _load(
 
         with contextlib.suppress(Exception):
             create_extension("pg_trgm")
-        return load_schema(conn, files, _shown(files), create_extension, budget, private, declared)
+        return load_schema(conn, files, _shown(files), create_extension, budget, private, declared, set(skipped))
 
 
 # Extensions a server may not ship (the embedded one has no uuid-ossp) whose functions a schema uses only in column

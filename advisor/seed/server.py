@@ -581,6 +581,7 @@ def cache_key(
     data: Sequence[Path] = (),
     limit: int | None = None,
     declared: Sequence[tuple[str, int, str]] = (),
+    skipped: Sequence[tuple[str, int]] = (),
 ) -> str:
     """What the seeded database is made of: the seeder's code, the schema files (over `limit`: refused by
     the load, so keyed by their size and times), the indexes the code declares (`declared`), the `[seed]`
@@ -597,6 +598,8 @@ def cache_key(
         h.update(content_key(path, limit).encode() + b"\0")
     for ddl in sorted(ddl for _, _, ddl in declared):  # where they are written does not change what is built
         h.update(ddl.encode() + b"\0")
+    for shown, line in sorted(skipped):  # the statements of the files left out (Schema.teardown)
+        h.update(f"{shown}:{line}".encode() + b"\0")
     h.update(json.dumps(seed, sort_keys=True, default=str).encode())
     for path in data:
         h.update(str(path).encode() + b"\0" + (content_key(path).encode() if path.is_file() else b"missing") + b"\0")
