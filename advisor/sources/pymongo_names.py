@@ -33,6 +33,7 @@ class Names:
         self.function: dict[int, int] = {}  # node -> its innermost function (outer ones are walked first)
         self.functions: dict[int, ast.AST] = {}  # id -> the function
         self.collection_class: set[int] = set()  # the nodes of a class that subclasses a driver Collection
+        self._by_function: dict[int, dict[int, ast.stmt]] = {}  # a function's statements by id (branch_values)
         for cls in walk(tree):
             if isinstance(cls, ast.ClassDef) and any(
                 re.search(r"(^|\.)Collection(\[.*\])?$", ast.unparse(b)) for b in cls.bases
@@ -430,11 +431,18 @@ class Names:
         last = self.resolve(use)
         if len(reach) < 2 or not isinstance(last, ast.Dict):
             return []  # one value reaches the read
-        given = [s for s in ast.walk(fn) if id(s) in reach]
+        statements = self._statements(fn)
+        given = [statements[i] for i in reach if i in statements]
         values = [s.value for s in given if isinstance(s, (ast.Assign, ast.AnnAssign)) and _plain(s, use.id)]
         if len(values) != len(reach):
             return []  # the parameter's own value, a loop's, an `|=`: the values are not all known
         return [cast(ast.Dict, v) for v in values if v is not last] if any(v is last for v in values) else []
+
+    def _statements(self, fn: ast.AST) -> dict[int, ast.stmt]:
+        """id -> statement of a function, walked once however many of its calls ask."""
+        if id(fn) not in self._by_function:
+            self._by_function[id(fn)] = {id(s): s for s in ast.walk(fn) if isinstance(s, ast.stmt)}
+        return self._by_function[id(fn)]
 
     def assigned_here(self, use: ast.Name) -> int:
         """How many assignments of `use`'s name its own function holds (0 at module level)."""
