@@ -148,3 +148,24 @@ def test_a_filter_given_in_one_branch_of_several_carries_the_others():
     chosen, plain = mongo(src)
     assert list(chosen.filter) == ["id"] and [list(v) for v in chosen.variants] == [[], ["roles"]]
     assert plain.variants == () and list(plain.filter) == ["username"]  # written over on every run
+
+
+def test_a_member_of_a_constant_object_is_the_text_it_holds():
+    # holdout 99's chrono-mongo-datastore names its indexes by `IndexNames.CLAIM_DOCUMENT_INDEX`, a member of an
+    # object literal given once; a key written `[Fields.STATUS]` is the same. An object whose member the file sets is
+    # not the literal's value everywhere, so it stays unknown.
+    src = extract("store.js", (
+        "const IndexNames = { CLAIM: 'chrono-claim-document-index' };\n"
+        "const Fields = { STATUS: 'status' };\n"
+        "const Moving = { KEY: 'kind' };\n"
+        "Moving.KEY = process.env.KEY;\n"
+        "async function ensure(db) {\n"
+        "  await db.collection('tasks').createIndex({ kind: 1, status: 1 }, { name: IndexNames.CLAIM });\n"
+        "}\n"
+        "async function byStatus(db, s) {\n"
+        "  return db.collection('tasks').find({ [Fields.STATUS]: s, [Moving.KEY]: 1 }).toArray();\n"
+        "}\n"
+    ))
+    assert [i.name for i in src.indexes] == ["chrono-claim-document-index"]
+    (q,) = mongo(src)
+    assert list(q.filter) == ["status"] and q.partial  # Moving.KEY: set at run time, a key unknown

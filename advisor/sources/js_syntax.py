@@ -124,6 +124,7 @@ class JsFile:
         self.members: dict[str, list] = {}  # `this.name = value` / `self.name = value`: the values
         self.object_members: dict[tuple[str, str], list] = {}  # `obj.name = value`: the assignments
         self.member_assignments: list = []  # every `a.b = value` / `a[k] = value`, in the file's order
+        self.members_set: set[str] | None = None  # the names among them whose member is set (_members_set)
         self.functions: dict[str, list] = {}  # `function name() {...}` declared in the file, by name
         self.methods: dict[str, Any] = {}  # class methods and getters declared in the file, by name
         # calls by what they call: `name(...)`, `this.name(...)`; `a.name(...)` as "a.name"
@@ -480,6 +481,9 @@ def read_value(f: JsFile, node, path: tuple, spans: dict, state: dict, depth: in
         )
         return Placeholder(kind, f.src(node)[:60])
     if t == "member_expression":
+        member = constant_member(f, node)
+        if member is not None and depth < 8:
+            return read_value(f, member, path, spans, state, depth + 1)
         return Placeholder("unknown", f.src(node)[:60])
     if t in ("arrow_function", "function_expression", "function"):
         return Placeholder("function", "function")
@@ -507,8 +511,44 @@ def key_name(f: JsFile, key_node) -> str | None:
         inner = unwrap(next(iter(key_node.named_children), None))
         if inner is not None and inner.type == "identifier":
             inner = f.resolve(f.src(inner), inner.start_byte) if len(f.decls.get(f.src(inner), ())) == 1 else None
+        elif inner is not None and inner.type == "member_expression":  # `[Fields.STATUS]: 1`
+            inner = constant_member(f, inner)
         return string_value(f, inner) if inner is not None and inner.type in ("string", "template_string") else None
     return None  # computed key
+
+
+def constant_member(f: JsFile, node):
+    """The value node of `Names.KEY` where `Names` is given once in the file, an object literal that writes `KEY`
+    (`const IndexNames = { CLAIM: "chrono-claim-index" }`), and nothing sets a member of it; None otherwise."""
+    obj, prop = unwrap(node.child_by_field_name("object")), node.child_by_field_name("property")
+    if obj is None or prop is None or obj.type != "identifier" or prop.type != "property_identifier":
+        return None
+    name = f.src(obj)
+    if len(f.decls.get(name, ())) != 1 or name in _members_set(f):
+        return None  # given more than once, or a member set somewhere: not the literal's value everywhere
+    value = unwrap(f.resolve(name, node.start_byte))
+    if value is None or value.type != "object":
+        return None
+    key = f.src(prop)
+    return next(
+        (
+            pair.child_by_field_name("value")
+            for pair in value.named_children
+            if pair.type == "pair" and key_name(f, pair.child_by_field_name("key")) == key
+        ),
+        None,
+    )
+
+
+def _members_set(f: JsFile) -> set[str]:
+    """The names whose member the file sets (`Names.KEY = ...`, `Names[k] = ...`), read once per file."""
+    if f.members_set is None:
+        f.members_set = set()
+        for node in f.member_assignments:
+            target = unwrap(node.child_by_field_name("left").child_by_field_name("object"))
+            if target is not None and target.type == "identifier":
+                f.members_set.add(f.src(target))
+    return f.members_set
 
 
 # --- chains ---------------------------------------------------------------------------------
