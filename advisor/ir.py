@@ -196,9 +196,12 @@ class IndexKey:
     expr: str
     is_column: bool = True
     desc: bool = False
+    # an operator class the index names (`jsonb_path_ops`, `text_pattern_ops`), lower case: the operators the key
+    # serves are its, so two keys on one expression with different classes are two indexes, not one twice
+    opclass: str | None = None
 
     def __str__(self) -> str:
-        return self.expr + (" DESC" if self.desc else "")
+        return self.expr + (f" {self.opclass}" if self.opclass else "") + (" DESC" if self.desc else "")
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 
 from advisor.checks import Hit, schema_check
 from advisor.indexes.candidates import Candidate
@@ -69,10 +70,10 @@ def _is_prefix(short: tuple[IndexKey, ...], long: tuple[IndexKey, ...]) -> bool:
     if len(short) >= len(long):
         return False
     if len(short) == 1:  # a one-column B-tree scans both ways: direction does not matter
-        return short[0].expr == long[0].expr
+        return (short[0].expr, short[0].opclass) == (long[0].expr, long[0].opclass)
     if all(a == b for a, b in zip(short, long)):
         return True
-    flipped = tuple(IndexKey(k.expr, k.is_column, not k.desc) for k in short)
+    flipped = tuple(replace(k, desc=not k.desc) for k in short)
     return all(a == b for a, b in zip(flipped, long))
 
 
@@ -88,7 +89,7 @@ def _subset(index: IndexDef) -> str | None:
 def _prefix(keys: tuple[IndexKey, ...]) -> object:
     """What a shorter index must equal to be a prefix (`_is_prefix`): one key's expression (a one-column B-tree
     scans both ways), else the keys with their directions."""
-    return keys[0].expr if len(keys) == 1 else keys
+    return (keys[0].expr, keys[0].opclass) if len(keys) == 1 else keys
 
 
 def _longer(schema: Schema) -> dict[tuple, list[tuple[int, IndexDef]]]:

@@ -35,18 +35,20 @@ def _type_name(kind: exp.DataType | None) -> str:
 def _index_key(ordered: exp.Expression) -> IndexKey:
     desc = False
     node = ordered
+    opclass = None
     if isinstance(node, exp.Ordered):
         desc = bool(node.args.get("desc"))
         node = node.this
-    if isinstance(node, exp.Opclass):
+    if isinstance(node, exp.Opclass):  # `metadata jsonb_path_ops`: another set of operators than the default's
+        opclass = sql_text(node.expression).rsplit(".", 1)[-1].strip('"').lower()
         node = node.this
     while isinstance(node, exp.Paren):
         node = node.this
     if isinstance(node, exp.Collate) and _default_collation(node.expression):
         node = node.this  # `hash COLLATE pg_catalog."default"` (pgAdmin's output): the column's own order
     if isinstance(node, (exp.Column, exp.Identifier)):
-        return IndexKey(fold(node), True, desc)
-    return IndexKey(canonical_expression(node), False, desc)
+        return IndexKey(fold(node), True, desc, opclass)
+    return IndexKey(canonical_expression(node), False, desc, opclass)
 
 
 def _default_collation(name: exp.Expression) -> bool:
