@@ -10,6 +10,7 @@ these up instead of walking the tree again.
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -88,7 +89,12 @@ class Predicate:
         """A LIKE whose pattern is known to start with a wildcard (`'%x'`, `'%' || $1`): no B-tree serves it.
         A pattern the caller passes (`LIKE $1`) may be a prefix (`'abc%'`), which one does: not known."""
         pattern = _pattern_text(self.value) if self.op == "like" else None
+        if pattern is not None and _FORMAT_FIELD.fullmatch(pattern):
+            return False  # `name like '%s'` in a text `%` fills: the field the value goes in, not a wildcard
         return pattern is not None and pattern[:1] in ("%", "_")
+
+
+_FORMAT_FIELD = re.compile(r"%(?:\(\w+\))?[sdr]")  # Python's `%s`, `%(name)s`: a value the code puts there
 
 
 def _pattern_text(value: exp.Expression | None) -> str | None:
