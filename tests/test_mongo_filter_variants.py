@@ -30,13 +30,18 @@ module.exports = { recipients, byContact };
 """
 
 
+def claims(project, files: dict, path: str) -> set:
+    """(line, rule) of each finding the project's file at `path` gets."""
+    project(files)
+    return {
+        (f.location.line, catalogue.lookup(f.rule).name) for f in engine.check(["."]).active if f.location.path == path
+    }
+
+
 def test_a_claim_is_made_only_when_every_chosen_filter_holds_it(project):
-    project({"user.js": MODEL, "mail.js": CHOSEN, "advisor.toml": 'large-tables = ["users"]\n'})
-    found = [
-        (f.location.line, catalogue.lookup(f.rule).name)
-        for f in engine.check(["."]).active
-        if f.location.path == "mail.js"
-    ]
+    found = claims(
+        project, {"user.js": MODEL, "mail.js": CHOSEN, "advisor.toml": 'large-tables = ["users"]\n'}, "mail.js"
+    )
     assert (6, "collection-scan") not in found  # the username variant is served by its unique index
     assert (12, "collection-scan") in found  # neither email nor phone is indexed: it scans either way
 
@@ -83,8 +88,7 @@ def one_value(name):
 
 
 def test_pymongo_a_claim_is_made_only_when_every_chosen_filter_holds_it(project):
-    project({"mail.py": PYMONGO, "advisor.toml": 'large-tables = ["users"]\n'})
-    found = {(f.location.line, catalogue.lookup(f.rule).name) for f in engine.check(["."]).active}
+    found = claims(project, {"mail.py": PYMONGO, "advisor.toml": 'large-tables = ["users"]\n'}, "mail.py")
     assert (13, "collection-scan") not in found  # the username variant is served by its unique index
     assert (21, "collection-scan") in found  # neither email nor nickname is indexed: it scans either way
     assert (30, "collection-scan") not in found  # both variants, with `active` set after, are served
@@ -133,7 +137,6 @@ def get_alert(id):
 
 
 def test_an_empty_variant_leaves_the_claim_on_the_others(project):
-    project({"store.py": DEFAULTED, "advisor.toml": 'large-tables = ["pools", "alerts"]\n'})
-    found = {(f.location.line, catalogue.lookup(f.rule).name) for f in engine.check(["."]).active}
+    found = claims(project, {"store.py": DEFAULTED, "advisor.toml": 'large-tables = ["pools", "alerts"]\n'}, "store.py")
     assert (14, "collection-scan") in found  # no index on f: the branches' filters scan
     assert any(line in (20, 21) and name == "or-unindexed" for line, name in found)  # lastReceiveId: either way

@@ -115,6 +115,7 @@ def _without_teardown(statements: list[SqlQuery], checked: list[SourceFile]) -> 
     from sqlglot import exp
 
     from advisor.parse import parse_sql
+    from advisor.schema.code_keys import is_ddl
 
     def tables(query: SqlQuery) -> list[str]:
         tree = parse_sql(query.text, query.dialect)
@@ -134,7 +135,7 @@ def _without_teardown(statements: list[SqlQuery], checked: list[SourceFile]) -> 
         word.lower()
         for source in checked
         for q in source.queries
-        if isinstance(q, SqlQuery) and q.source != "schema" and not _DDL_WORD.match(q.text)
+        if isinstance(q, SqlQuery) and q.source != "schema" and not is_ddl(q.text)
         for word in re.findall(r"\w+", q.text)
     }
     return [
@@ -147,7 +148,6 @@ def _without_teardown(statements: list[SqlQuery], checked: list[SourceFile]) -> 
 _RENAMED = re.compile(r"\bRENAME\s+TO\s+(\"[^\"]+\"|\w+)", re.IGNORECASE)
 _DROP_TABLE = re.compile(r"\s*DROP\s+TABLE\b", re.IGNORECASE)
 _CREATE_TABLE = re.compile(r"\s*CREATE\s+(?:UNLOGGED\s+)?TABLE\b", re.IGNORECASE)
-_DDL_WORD = re.compile(r"\s*(?:CREATE|ALTER|DROP|COMMENT)\b", re.IGNORECASE)
 _DROPS = re.compile(r"\s*(DROP\b|ALTER\s+TABLE\b[^;]*?\bDROP\b)", re.IGNORECASE | re.DOTALL)
 
 

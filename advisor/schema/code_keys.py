@@ -342,7 +342,12 @@ _QUOTE = re.compile(r"""[rRbBuUfF]{0,2}(\"\"\"|'\'\'|"|'|`)""")
 def code_schema_statement(path: str, text: str) -> bool:
     """Whether a statement of a schema file is schema: any of a SQL file's; of a code file's strings, only DDL (a
     string may be a piece of a query the code completes at run time, or a session's SET, which its connection keeps)."""
-    return not code_file(path) or _DDL.match(text) is not None
+    return not code_file(path) or is_ddl(text)
+
+
+def is_ddl(text: str) -> bool:
+    """The statement defines objects (CREATE, ALTER, DROP, COMMENT, a DO block): schema, not a query."""
+    return _DDL.match(text) is not None
 
 
 _DDL = re.compile(r"\s*(?:CREATE|ALTER|DROP|COMMENT|DO)\b", re.IGNORECASE)

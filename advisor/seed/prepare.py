@@ -96,7 +96,7 @@ def prepare(
     `schema` given: code_declared)."""
     seed = seed_settings(config)
     declared = code_declared(schema) if schema is not None else []
-    teardown = sorted(schema.teardown) if schema is not None else []  # a reset()'s DROPs: not run on the seed
+    teardown = schema.teardown if schema is not None else set()  # a reset()'s DROPs: not run on the seed
     explain = explain_settings(config)
     files = schema_files(config)
     if schema is not None:  # the steps a snapshot holds are not run on it: the schema advisor reads
@@ -192,7 +192,7 @@ def _load(
     files: list[Path],
     budget: Budget,
     declared: list[tuple[str, int, str]],
-    skipped: list[tuple[str, int]],
+    skipped: set[tuple[str, int]],
 ) -> list[LoadError]:
     """The schema, as the target's role without privileges; the trusted extensions it asks for (and
     pg_trgm, which index candidates use) created first on the administrator's login, before any of
@@ -204,7 +204,7 @@ def _load(
     private = target.server is not None  # a server of the user's: its messages could quote its data
     if target.admin is None:
         return load_schema(
-            conn, files, _shown(files), budget=budget, private=private, declared=declared, skipped=set(skipped)
+            conn, files, _shown(files), budget=budget, private=private, declared=declared, skipped=skipped
         )
     with connect(target.admin, autocommit=True) as admin:
         admin.execute("SET statement_timeout = '60s'")
@@ -222,7 +222,7 @@ def _load(
 
         with contextlib.suppress(Exception):
             create_extension("pg_trgm")
-        return load_schema(conn, files, _shown(files), create_extension, budget, private, declared, set(skipped))
+        return load_schema(conn, files, _shown(files), create_extension, budget, private, declared, skipped)
 
 
 # Extensions a server may not ship (the embedded one has no uuid-ossp) whose functions a schema uses only in column

@@ -31,7 +31,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -581,7 +581,7 @@ def cache_key(
     data: Sequence[Path] = (),
     limit: int | None = None,
     declared: Sequence[tuple[str, int, str]] = (),
-    skipped: Sequence[tuple[str, int]] = (),
+    skipped: Collection[tuple[str, int]] = (),
 ) -> str:
     """What the seeded database is made of: the seeder's code, the schema files (over `limit`: refused by
     the load, so keyed by their size and times), the indexes the code declares (`declared`), the `[seed]`

@@ -124,7 +124,6 @@ class JsFile:
         self.members: dict[str, list] = {}  # `this.name = value` / `self.name = value`: the values
         self.object_members: dict[tuple[str, str], list] = {}  # `obj.name = value`: the assignments
         self.member_assignments: list = []  # every `a.b = value` / `a[k] = value`, in the file's order
-        self.members_set: set[str] | None = None  # the names among them whose member is set (_members_set)
         self.functions: dict[str, list] = {}  # `function name() {...}` declared in the file, by name
         self.methods: dict[str, Any] = {}  # class methods and getters declared in the file, by name
         # calls by what they call: `name(...)`, `this.name(...)`; `a.name(...)` as "a.name"
@@ -542,13 +541,10 @@ def constant_member(f: JsFile, node):
 
 def _members_set(f: JsFile) -> set[str]:
     """The names whose member the file sets (`Names.KEY = ...`, `Names[k] = ...`), read once per file."""
-    if f.members_set is None:
-        f.members_set = set()
-        for node in f.member_assignments:
-            target = unwrap(node.child_by_field_name("left").child_by_field_name("object"))
-            if target is not None and target.type == "identifier":
-                f.members_set.add(f.src(target))
-    return f.members_set
+    if ("members set",) not in f.memo:
+        targets = (unwrap(n.child_by_field_name("left").child_by_field_name("object")) for n in f.member_assignments)
+        f.memo[("members set",)] = {f.src(t) for t in targets if t is not None and t.type == "identifier"}
+    return f.memo[("members set",)]
 
 
 # --- chains ---------------------------------------------------------------------------------
