@@ -165,3 +165,29 @@ def test_a_statement_the_function_extends_with_plus_equals_is_not_whole():
     queries = extract_python("app.py", code).queries
     assert [(q.location.line, q.complete) for q in queries] == [(2, False), (9, True), (9, True)]
     assert [q.scope[:1] for q in queries] == [("conflicts",), ("script",), ("script",)]
+
+
+def test_a_class_attribute_names_the_table_of_its_own_class():
+    """MetaCat's `DBFile.Table = "files"` and `DBDataset.Table = "datasets"` in one module: `{self.Table}` in a
+    method of DBDataset (or of a subclass that does not bind it again) is datasets, not the module's first class's
+    table; a method of a base that does not bind it is one of its subclasses' (a variant)."""
+    code = (
+        "class Base:\n"
+        "    def count(self, c):\n"
+        '        c.execute(f"select count(*) from {self.Table}")\n'
+        "class DBFile(Base):\n"
+        '    Table = "files"\n'
+        "class DBDataset(Base):\n"
+        '    Table = "datasets"\n'
+        "    def nfiles(self, c):\n"
+        '        c.execute(f"select file_count from {self.Table} where name = %s", (self.Name,))\n'
+        "class Child(DBDataset):\n"
+        "    def rename(self, c):\n"
+        '        c.execute(f"update {self.Table} set name = %s", ("x",))\n'
+    )
+    import re
+
+    tables = {q.location.line: re.search(r"(?:from|update) (\w+)", q.text)[1] for q in extract_python("m.py", code).queries}
+    assert tables[9] == "datasets"
+    assert tables[12] == "datasets"
+    assert tables[3] in ("files", "datasets")

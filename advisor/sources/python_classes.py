@@ -219,20 +219,24 @@ class Classes:
         """The class, then its bases in the module (nearest first), then its subclasses in the module."""
         if id(cls) in self._families:
             return self._families[id(cls)]
-        out = self._families[id(cls)] = [cls]
-        for up in (True, False):
-            todo = [cls]
-            while todo:
-                current = todo.pop(0)
-                related = (
-                    [c for name in base_names(current) for c in self.named.get(name, ())]
-                    if up
-                    else self._subclasses.get(current.name, [])
-                )
-                for c in related:
-                    if c not in out:
-                        out.append(c)
-                        todo.append(c)
+        out = self._families[id(cls)] = self._related(cls, up=True)
+        out += [c for c in self._related(cls, up=False) if c not in out]
+        return out
+
+    def _related(self, cls: ast.ClassDef, up: bool) -> list[ast.ClassDef]:
+        """The class, then its bases in the module, nearest first (`up`), or its subclasses."""
+        out, todo = [cls], [cls]
+        while todo:
+            current = todo.pop(0)
+            related = (
+                [c for name in base_names(current) for c in self.named.get(name, ())]
+                if up
+                else self._subclasses.get(current.name, [])
+            )
+            for c in related:
+                if c not in out:
+                    out.append(c)
+                    todo.append(c)
         return out
 
     @cached_property
@@ -253,6 +257,16 @@ class Classes:
         """What `self.<name>` holds in `cls` when one statement of the class binds it (a class attribute, a
         property, or one `self.<name> = value`): a value the class never replaces."""
         return self.members[id(cls)].get(name) if self.bindings[id(cls)][name] == 1 else None
+
+    def inherited(self, use: ast.AST, name: str) -> ast.AST | None:
+        """What `self.<name>` holds where `use` is, when the class around it or its nearest base in the module that
+        binds the name binds it once (`Table = "datasets"` in `class DBDataset`): what every instance of that class
+        reads, whatever another class of the module holds under the name; else None."""
+        cls = self.class_of(use)
+        for c in self._related(cls, up=True) if cls is not None else ():
+            if name in self.members.get(id(c), {}):
+                return self.sole_member(c, name)
+        return None
 
     def returned(self, use: ast.AST, name: str) -> list[ast.expr]:
         """Every value `self.<name>()` returns where `use` is, by the same lookup ([] when unknown)."""

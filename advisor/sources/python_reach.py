@@ -15,6 +15,7 @@ from advisor.facts.callers import call_name, defaults
 from advisor.facts.reaching import formatted_statement, own_nodes
 from advisor.sources import psycopg_sql
 from advisor.sources.python_builders import Returns
+from advisor.sources.python_classes import Classes
 from advisor.sources.python_parts import Number, flatten_add, literal, named_table, option_default, parts
 from advisor.sources.sql_shape import DYNAMIC_PLACEHOLDER, runs_as_sql
 
@@ -157,6 +158,11 @@ class Reach:
         return LineSpans((f.lineno, f.end_lineno or f.lineno, f) for f in self.functions)
 
     @cached_property
+    def classes(self) -> Classes:
+        """What `self.name` holds, class by class (read once, when a statement asks)."""
+        return Classes(self.tree)
+
+    @cached_property
     def returns(self) -> Returns:
         """What a call of the module's functions returns (advisor.sources.python_builders)."""
         return Returns(self.tree, _writes_sql)
@@ -252,6 +258,10 @@ class Reach:
         if isinstance(node, ast.Call):  # `{db.table_with_schema("jobs")}`: the table jobs, qualified at run time
             return named_table(node, self.constant)
         name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
+            held = self.classes.inherited(node, node.attr)
+            if held is not None and isinstance(held, ast.expr) and (text := literal(held)) is not None:
+                return text  # the class's own `Table = "datasets"`, not the module's first class's
         values = self.assigned.get(name or "", [])
         if len(values) == 1 and name not in self.rebound and (default := self._default(values[0])) is not None:
             return default  # `self._table = kwargs.get("table", "jobs")`: the default, one variant of the statement
