@@ -455,3 +455,27 @@ def test_a_value_spliced_twice_is_named_once(project):
     """
     found = fired(project, "search.py", code)
     assert len(found) == 1 and "values (term)" in found[0].message
+
+
+def test_the_members_of_an_enum_the_code_iterates_are_its_own(project):
+    """vtes-archon's `for category in models.RankingCategoy:` splices `category.name` and `category.value` into
+    a CREATE INDEX: iterating a class gives an Enum's members, written in the class. Iterating anything else (an
+    UPPER constant's twin in lower case, a parameter named like a class) is not read so."""
+    found = fired(project, "app.py", """
+    import enum
+    from app import models
+
+    class Color(enum.StrEnum):
+        RED = "red"
+
+    def f(cur, Items, rows):
+        for category in models.RankingCategory:
+            cur.execute(f"SELECT id FROM members WHERE kind = '{category.value}' AND n = '{category.name}'")
+        for c in Color:
+            cur.execute(f"SELECT id FROM members WHERE color = '{c}'")
+        for item in Items:
+            cur.execute(f"SELECT id FROM members WHERE kind = '{item.value}'")
+        for row in rows:
+            cur.execute(f"SELECT id FROM members WHERE kind = '{row.value}'")
+    """)
+    assert sorted(f.location.line for f in found) == [13, 15], [f.message for f in found]

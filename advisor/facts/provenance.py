@@ -113,6 +113,8 @@ def sources(node: ast.expr, scope: Scope, depth: int = 0, path: Path = ()) -> So
     if isinstance(node, ast.Attribute):
         if _attribute_fixed(node) and not (scope.foreign and call_name(_root(node)) in ("self", "cls")):
             return _NONE
+        if path[:1] == ("each",) and _a_class(node, scope) or _enum_member(_root(node), scope):
+            return _NONE  # `for c in models.RankingCategory`: an Enum's members, `c.name` and `c.value` written in it
         if node.attr in GEOMETRY_TEXT:
             return _NONE
         if ast.unparse(node) in scope.narrowed:
@@ -125,6 +127,8 @@ def sources(node: ast.expr, scope: Scope, depth: int = 0, path: Path = ()) -> So
             return _NONE  # `config.format_str`, set only to "?" or "%s" by its class: the code's own text
         return read if read is not None else frozenset({Source(ast.unparse(node)[:60], False)})
     if isinstance(node, ast.Name):
+        if path[:1] == ("each",) and _a_class(node, scope):
+            return _NONE  # `for c in RankingCategory`: an Enum's members
         return _name_sources(node.id, scope, more, path, node)
     return frozenset({Source(ast.unparse(node)[:60], False)})
 
@@ -360,6 +364,28 @@ def _identifier_template(node: ast.expr) -> bool:
     """A %-template that glues its value into a name, or puts it where a column name stands."""
     return (
         isinstance(node, ast.Constant) and isinstance(node.value, str) and _NAME_TEMPLATE.match(node.value) is not None
+    )
+
+
+def _class_reference(node: ast.expr) -> bool:
+    """`RankingCategory`, `models.RankingCategory`: a CapWords name, a class by PEP 8; what iterating a class gives
+    is an Enum's members (a metaclass's `__iter__`), each written in the class."""
+    last = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else ""
+    return last[:1].isupper() and not last.isupper() and "_" not in last
+
+
+def _enum_member(root: ast.expr, scope: Scope) -> bool:
+    """A loop's name over an Enum class only, never assigned: its attributes (`.name`, `.value`) are the class's."""
+    if not isinstance(root, ast.Name) or root.id in scope.assigned:
+        return False
+    loops = scope.loops.get(root.id, [])
+    return bool(loops) and all(_a_class(i, scope) for i in loops)
+
+
+def _a_class(node: ast.expr, scope: Scope) -> bool:
+    """A class reference (_class_reference) the function does not bind itself: `Items` a parameter is a value."""
+    return _class_reference(node) and not (
+        isinstance(node, ast.Name) and node.id in scope.params | scope.assigned.keys()
     )
 
 
