@@ -61,7 +61,7 @@ def schema_contribution(source: SourceFile) -> str:
 
     from advisor.cache import digest
     from advisor.parse import parse_sql
-    from advisor.schema.assemble import paged_tables, routine_defined, temporary_tables
+    from advisor.schema.assemble import read_piecewise, routine_defined, temporary_tables
     from advisor.schema.ddl import is_schema_statement
     from advisor.schema.inheritance import parents_named, self_indexed_partitions
     from advisor.sources.sql_file_use import said_to_others
@@ -76,7 +76,7 @@ def schema_contribution(source: SourceFile) -> str:
                 given.append(query)
             elif isinstance(query, SqlQuery) and routine_defined(query):
                 given.append(routine_defined(query))  # a later definition retires an earlier one's statements
-        given += sorted(paged_tables([source], Schema()))  # the tables it pages through grow (Schema.grows)
+        given += [sorted(t) for t in read_piecewise([source], Schema())]  # what it reads, piece by piece or whole
     else:
         given += [q.text for q in temporary_tables(source)]
         given += parents_named(source.text) + self_indexed_partitions(source.text)

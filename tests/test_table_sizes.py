@@ -86,6 +86,19 @@ def test_a_table_the_code_pages_through_grows(project, offset, grows):
     assert ("q.sql", 2, "missing-index") not in found  # audit_log is not paged
 
 
+@pytest.mark.parametrize("unpaged, grows", [(1, False), (2, True)])
+def test_paging_every_table_alike_is_a_convention_not_a_size(project, unpaged, grows):
+    """alerta pages every listing its API serves through one helper, 9 of the 10 tables it reads, its few API keys
+    as its alerts: paging then says nothing of one table's size. With 5 of 7 tables paged it still does."""
+    tables = [f"t{n}" for n in range(5 + unpaged)]
+    ddl = "".join(f"CREATE TABLE {t} (id bigint PRIMARY KEY, kind text NOT NULL);\n" for t in tables)
+    pages = "".join(f"SELECT id, kind FROM {t} ORDER BY id LIMIT 20 OFFSET $1;\n" for t in tables[:5])
+    reads = "".join(f"SELECT id FROM {t} WHERE kind = $1;\n" for t in tables)
+    found = names(project, {"advisor.toml": CONFIG, "schema.sql": ddl, "list.sql": pages, "q.sql": reads})
+    claimed = [line for path, line, rule in found if path == "q.sql" and rule == "missing-index"]
+    assert claimed == ([1, 2, 3, 4, 5] if grows else [])  # the paged five; the others no statement pages
+
+
 @pytest.mark.parametrize("purge, grows", [
     ("DELETE FROM events WHERE at < $1;", True),  # rows older than a cutoff the run gives: they pile up till then
     ("DELETE FROM events WHERE at < now() - interval '30 days';", True),

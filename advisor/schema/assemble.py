@@ -303,26 +303,50 @@ def sized_tables(config: Config) -> tuple[set[str], set[str]]:
 def paged_tables(checked: list[SourceFile], schema: Schema) -> set[str]:
     """The tables and collections the code reads piece by piece: pages (`OFFSET`, `.skip(n)`, `$skip`) or the rows
     after a position it passes (_after_a_position): its authors expect more rows than one read should take
-    (Schema.grows). A collection is named as its indexes name it (a model's)."""
+    (Schema.grows). Not when the code pages all it reads alike (`_UNIFORM`): alerta's one read helper takes a page
+    of every listing its API serves, 9 of the 10 tables it reads, its few API keys as its alerts; paging then is
+    the API's convention and tells one table from another no more than reading does."""
+    paged, read = read_piecewise(checked, schema)
+    bare = {t.rsplit(".", 1)[-1] for t in paged}
+    if len(bare) >= _UNIFORM[0] and len(bare) >= _UNIFORM[1] * len({t.rsplit(".", 1)[-1] for t in read | paged}):
+        return set()
+    return paged
+
+
+# at least this many tables paged, and this share of those the code reads: paging by convention
+_UNIFORM = (5, 0.8)
+
+
+def read_piecewise(checked: list[SourceFile], schema: Schema) -> tuple[set[str], set[str]]:
+    """The tables and collections the code reads piece by piece (paged_tables), and every other one it reads:
+    those a SELECT takes its rows from, those a find, a count or an aggregate reads. A collection is named as its
+    indexes name it (a model's)."""
     from sqlglot import exp
 
     from advisor.mongo.indexes import indexes_named
     from advisor.parse import parse_sql
 
-    out: set[str] = set()
+    paged: set[str] = set()
+    read: set[str] = set()
     for source in checked:
         for query in source.queries:
             if not isinstance(query, SqlQuery):
+                collection = getattr(query, "collection", None)
+                if not collection:
+                    continue
+                name = indexes_named(schema, collection, getattr(query, "model", None))[1].lower()
                 pipeline = getattr(query, "pipeline", None)
                 skips = [getattr(query, "skip", None)] + [
                     stage.get("$skip")
                     for stage in (pipeline if isinstance(pipeline, list) else [])
                     if isinstance(stage, dict)
                 ]
-                if getattr(query, "collection", None) and any(s is not None and s != 0 for s in skips):
-                    out.add(indexes_named(schema, query.collection, getattr(query, "model", None))[1].lower())
+                if any(s is not None and s != 0 for s in skips):
+                    paged.add(name)
+                elif getattr(query, "operation", "") in _MONGO_READS:
+                    read.add(name)
                 continue
-            if query.source == "schema" or not _PIECEWISE.search(query.text):
+            if query.source == "schema" or not _SELECTED.search(query.text):
                 continue
             tree = parse_sql(query.text, query.dialect)
             if not isinstance(tree, exp.Expression):
@@ -330,12 +354,16 @@ def paged_tables(checked: list[SourceFile], schema: Schema) -> set[str]:
             for select in tree.find_all(exp.Select):
                 source_table = select.args.get("from_")
                 table = source_table.this if source_table is not None else None
-                if isinstance(table, exp.Table) and table.name and (_paged(select) or _after_a_position(select)):
-                    out.add(".".join(p for p in (table.db, table.name) if p).lower())
-                    out.add(table.name.lower())
-    return out
+                if not isinstance(table, exp.Table) or not table.name:
+                    continue
+                names = {".".join(p for p in (table.db, table.name) if p).lower(), table.name.lower()}
+                piecewise = _PIECEWISE.search(query.text) and (_paged(select) or _after_a_position(select))
+                (paged if piecewise else read).update(names)
+    return paged, read - paged
 
 
+_MONGO_READS = frozenset({"find", "find_one", "findOne", "aggregate", "count", "countDocuments", "count_documents"})
+_SELECTED = re.compile(r"\bSELECT\b", re.IGNORECASE)
 _PIECEWISE = re.compile(r"\bOFFSET\b|[<>]", re.IGNORECASE)
 
 
