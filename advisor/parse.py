@@ -253,6 +253,11 @@ _DATABASE_FOLDERS = {
 }
 
 
+def database_named(word: str) -> str | None:
+    """The dialect a word names (`pg`, `mysql`, `mssql`, `sqlite3`), as folders and files name them; else None."""
+    return _DATABASE_FOLDERS.get(word.lower())
+
+
 def another_database(path: str, dialect: str) -> bool:
     """The file lies in a folder named after another database than the one the config reads, or its name
     says so between dots (`0047_get_balance.mysql.sql`, `mysql.sql`): a statement there that does not parse

@@ -107,20 +107,24 @@ def _definitions(source: SourceFile):
         yield match.group(1), body, Location(source.path, line, column)
 
 
-def schema_sql(path: str, text: str) -> str:
+def schema_sql(path: str, text: str, dialect: str = "postgres") -> str:
     """What of a schema file is SQL: a file of no language advisor parses, all of it; a code file the config names as
     a schema file (sqlc's generated Python holds each statement in a string constant), the SQL of its string
-    literals, the rest blanked and each literal's closing quote a `;`, so every offset stays the file's."""
+    literals, the rest blanked and each literal's closing quote a `;`, so every offset stays the file's. Not the
+    literals of a member written for another database (`mysql: () => sql`CREATE TABLE ...``)."""
     from advisor.sources.sql_shape import runs_as_sql, sqlalchemy_colons
 
     if not code_file(path):
         return text
     python = path.endswith((".py", ".pyi"))
+    others = [] if python else _other_database_spans(path, text, dialect)
     names = [] if python or "${" not in text else _js_names(path, text)
     out = [c if c == "\n" else " " for c in text]
     constant = _module_constants(text) if python else None
     recovery = _recovery_lines(text) if python and "DROP" in text.upper() else []
     for group in _statements(_literal_spans(path, text), text, python):
+        if any(start <= group[0][0] < end for start, end in others):
+            continue
         opening = _QUOTE.match(text, group[0][0]) if recovery else None
         if opening is not None and _DROP.match(text, opening.end()) and _within(recovery, text, group):
             continue  # a DROP in an `except` handler: the recovery from an old version's table, not a step
@@ -151,13 +155,27 @@ def schema_sql(path: str, text: str) -> str:
     return "".join(out)
 
 
+def _other_database_spans(path: str, text: str, dialect: str) -> list[tuple[int, int]]:
+    """The character spans of the members written for another database (js_syntax.other_database_members)."""
+    from advisor.sources.js_syntax import DATABASE_KEY, other_database_members, parsed
+
+    if not DATABASE_KEY.search(text):
+        return []
+    f = parsed(path, text)
+
+    def at(byte: int) -> int:
+        return byte if f.ascii else len(f.data[:byte].decode("utf-8", "replace"))
+
+    return [(at(m.start_byte), at(m.end_byte)) for m in other_database_members(f, dialect)]
+
+
 def schema_statements(path: str, text: str, dialect: str = "postgres") -> list[SqlQuery]:
     """The statements of a schema file, in its order: a SQL file's; a code file's string literals' DDL
     (schema_sql), and a migration tool's builder calls as the DDL they run (node-pg-migrate's
     `pgm.createTable(...)`, advisor.schema.pg_migrate), each at its call."""
     from advisor.sources.sql_files import extract_sql
 
-    queries = list(extract_sql(path, schema_sql(path, text), dialect, source="schema"))
+    queries = list(extract_sql(path, schema_sql(path, text, dialect), dialect, source="schema"))
     if code_file(path) and not path.endswith((".py", ".pyi")) and "up" in text:
         calls = _builder_statements(path, text)
         if calls:

@@ -26,7 +26,16 @@ from advisor.sources.js_sql_builders import (
 )
 from advisor.sources.js_sql_helpers import sql_helpers
 from advisor.sources.js_sql_text import concatenation, flatten_plus, js_query, read_once, string_pieces
-from advisor.sources.js_syntax import MAX_NESTING, WRAPPERS, callee_name, collect_decls, first_error, run_text
+from advisor.sources.js_syntax import (
+    DATABASE_KEY,
+    MAX_NESTING,
+    WRAPPERS,
+    callee_name,
+    collect_decls,
+    first_error,
+    other_database_members,
+    run_text,
+)
 from advisor.sources.js_syntax import JsFile as _File
 from advisor.sources.js_syntax import arg_list as _arg_list
 from advisor.sources.js_syntax import key_name as _key_name
@@ -313,8 +322,17 @@ def extract_javascript(path: str, text: str, dialect: str = "postgres") -> Sourc
         if isinstance(q, SqlQuery) and q.origin != "named-constant"
     }
     result.queries = read_once(result.queries, read)  # a constant a builder of this module returns
+    if DATABASE_KEY.search(text):  # `sql.onDialectOrElse({ pg: ..., mysql: ... })`: the other databases' SQL
+        others = [f.loc(m) for m in other_database_members(f, dialect)]
+        result.queries = [q for q in result.queries if not _within(q.location, others)]
+        result.indexes = [i for i in result.indexes if not _within(i.location, others)]
     result.queries.sort(key=lambda q: (q.location.line, q.location.col))
     return result
+
+
+def _within(where: Location | None, spans: list[Location]) -> bool:
+    at = (where.line, where.col) if where is not None else None
+    return at is not None and any((s.line, s.col) <= at <= (s.end_line or s.line, s.end_col or s.col) for s in spans)
 
 
 register(JS_SUFFIXES, extract_javascript)

@@ -100,6 +100,8 @@ def tag_identifier(f: JsFile, node, tag: str) -> str | None:
     `tag(values, ...names)`, `tag(rows)`: a helper's column list and values (`INSERT INTO t ${sql(values, ...names)}`,
     `UPDATE t SET ${sql(values, ...names)}`), text the tag writes at run time (`{}`), never one bound value."""
     node = unwrap(node)
+    if node is not None and node.type == "identifier":  # `const messagesTableSql = sql(messagesTable)`, once
+        node = unwrap(bound_value(f, node))
     if node is None or node.type != "call_expression":
         return None
     args = arg_list(node.child_by_field_name("arguments"))
@@ -348,10 +350,15 @@ def _name_template(f: JsFile, node, depth: int, given: dict[str, str] | None) ->
 
 
 def _method_name(f: JsFile, call, depth: int) -> str | None:
-    """The table a call of the class's own method names (held_name)."""
+    """The table a call of the class's own method names (held_name), or of a function a name is bound to once
+    (`const table = (name: string) => `${prefix}_${name}``, then `table("messages")`: `{}_messages`, or with the
+    prefix's default)."""
     fn = unwrap(call.child_by_field_name("function"))
-    obj, prop = member_parts(f, fn) if fn is not None else (None, None)
+    obj, prop = member_parts(f, fn) if fn is not None and fn.type == "member_expression" else (None, None)
     method = _own_method(f, call, prop) if obj is not None and obj.type == "this" and prop else None
+    if method is None and fn is not None and fn.type == "identifier":
+        value = unwrap(bound_value(f, fn))
+        method = value if value is not None and value.type in ("arrow_function", "function_expression") else None
     if method is None:
         return None
     args = arg_list(call.child_by_field_name("arguments"))

@@ -45,6 +45,12 @@ _parsers: dict[str, Any] = {}
 # TypeScript 5's type-only star export (`export type * from './types'`), which the grammar does not know: erased by
 # the compiler, so read as the `export * from` it parses (the same length: every position stays)
 _TYPE_STAR = re.compile(rb"(?<![\w$.])(export\s+)type(\s*\*)")
+# TypeScript 4.7's variance annotations on type parameters (`interface Entity<in out Type extends string>`), which
+# the grammar does not know either: erased by the compiler, so blanked (spaces: every position stays)
+# a tag's type arguments (`sql<MessageRow>`SELECT ...``), which the grammar reads as two comparisons: blanked, the
+# tag then reads as any tag does (`sql          `SELECT ...``, a space before the template is JavaScript's too)
+_TAG_TYPES = re.compile(rb"(?<=[\w$])<[^<>`()=]{0,200}(?:<[^<>`()=]{0,200}>[^<>`()=]{0,200}){0,8}>(?=`)")
+_VARIANCE = re.compile(rb"(?<=[<,])(\s*)((?:in\s+)?out|in)(?=\s+[A-Za-z_$][\w$]*\s*(?:extends\b|=|,|>))")
 
 
 class _Parser:
@@ -54,6 +60,10 @@ class _Parser:
     def parse(self, data: bytes):
         if self.typescript and b"type" in data:
             data = _TYPE_STAR.sub(lambda m: m.group(1) + b"    " + m.group(2), data)
+        if self.typescript and b">`" in data:
+            data = _TAG_TYPES.sub(lambda m: b" " * len(m.group(0)), data)
+        if self.typescript and (b"in " in data or b"out " in data):
+            data = _VARIANCE.sub(lambda m: m.group(1) + re.sub(rb"\S", b" ", m.group(2)), data)
         return self.parser.parse(data)
 
 
@@ -683,6 +693,40 @@ def _record_import(f: JsFile, node) -> None:
 
 
 MAX_NESTING = 500  # syntax levels read (real code nests under 200: a vendored DataTables, 194); deeper is not read
+
+
+# `mysql: () => sql`...``, `sqlite() {`: an object's member named for a database, as @effect/sql's
+# `sql.onDialectOrElse({ pg: ..., mysql: ..., orElse: ... })` and per-client maps write them
+DATABASE_KEY = re.compile(r"\b(?:mysql|mariadb|mssql|sqlite3?|clickhouse|singlestore)\s*[:(]", re.IGNORECASE)
+# the member such an object falls back on: the configured database's only when no member names it
+_FALLBACK_KEYS = frozenset({"orElse", "default", "else", "otherwise", "fallback"})
+
+
+def other_database_members(f: JsFile, dialect: str) -> list:
+    """The members of object literals written for another database than the configured one: `mysql: () =>
+    sql`...`` beside `pg: () => sql`...``, and the fallback (`orElse`) when a member names the configured one. Their
+    SQL is that database's, never run on this one (as a file named for it: advisor.parse.another_database)."""
+    from advisor.parse import database_named
+
+    out = []
+    todo = [f.root]
+    while todo:
+        node = todo.pop()
+        todo += node.named_children
+        if node.type != "object":
+            continue
+        members = [
+            (m, key_name(f, m.child_by_field_name("key") or m.child_by_field_name("name")))
+            for m in node.named_children
+            if m.type in ("pair", "method_definition")
+        ]
+        named = {key: d for _, key in members if key and (d := database_named(key))}
+        if any(d != dialect for d in named.values()):
+            ours = dialect in named.values()
+            out += [
+                m for m, key in members if (key in named and named[key] != dialect) or (ours and key in _FALLBACK_KEYS)
+            ]
+    return out
 
 
 def parsed(path: str, text: str) -> JsFile:
