@@ -27,6 +27,7 @@ from advisor.sources.js_registry import REGISTRY, registry_member, registry_name
 from advisor.sources.js_syntax import (
     FUNCTIONS,
     OPENERS,
+    WRAPPERS,
     JsFile,
     arg_list,
     is_this,
@@ -116,6 +117,9 @@ def resolve_receiver(f: JsFile, base, calls_before: list, depth: int = 0):
         return _from_name(f, base, depth)
     if base.type == "call_expression":  # `(async () => { ...; return collection; })()`
         return _from_value(f, returned(base.child_by_field_name("function")), depth)
+    if base.type == "this":  # `this.find(...)` in a schema's static: the model (in a method, a document's own)
+        schema = _schema_of_this(f, base, alias=False, statics=True)
+        return (schema["collection"], schema["model"], False) if schema is not None else None
     return _from_member(f, base, depth)
 
 
@@ -250,6 +254,8 @@ def _from_member(f: JsFile, base, depth: int):
         return _keyed(f, base, depth)
     obj = unwrap(obj)
     if obj is not None and is_this(f, obj):
+        if prop == "collection" and (schema := _schema_of_this(f, base, alias=obj.type != "this")) is not None:
+            return schema["collection"], schema["model"], True  # `this.collection` in a static or a method: the model's
         return _injected(f, base, prop) or _member_collection(f, prop, depth) or _given_collection(f, base, prop)
     got = _map_member(f, obj, prop, depth)
     if got is not None:
@@ -281,6 +287,47 @@ def _from_member(f: JsFile, base, depth: int):
     if imported_member(f, base) is not None:  # `Device.model`, Device required: its module says (links.py)
         return run_time_name(f.src(base)), None, False
     return None
+
+
+_STATICS = frozenset({"statics", "static"})
+_SCHEMA_MEMBERS = _STATICS | {"methods", "method"}
+
+
+def _schema_of_this(f: JsFile, use, alias: bool, statics: bool = False) -> dict | None:
+    """The mongoose schema whose model (or document) `this` is where `use` stands: in a function assigned to a
+    static or a method of a schema the file compiles into a model (`CronJob.statics.lock = function () {...}`,
+    `schema.methods.touch = function () {...}`, `schema.static('lock', function () {...})`); `self` there too,
+    from a function nested in it (`const self = this`); else None."""
+    node = f.parent(use)
+    while node is not None:
+        if node.type in ("method_definition", "class_body"):
+            return None  # a class's own `this`
+        if node.type in ("function_expression", "function", "function_declaration"):
+            info = _schema_member(f, node, _STATICS if statics else _SCHEMA_MEMBERS)
+            if info is not None or not alias:
+                return info
+        node = f.parent(node)
+    return None
+
+
+def _schema_member(f: JsFile, fn, kinds: frozenset[str]) -> dict | None:
+    """The schema (js_schemas: `f.schemas`, compiled into a model) a function is a member of, of one of `kinds`."""
+    parent = f.parent(fn)
+    while parent is not None and parent.type in WRAPPERS:
+        parent = f.parent(parent)
+    target = None
+    if parent is not None and parent.type == "assignment_expression":
+        left = unwrap(parent.child_by_field_name("left"))
+        owner = member_parts(f, left)[0] if left is not None and left.type == "member_expression" else None
+        target = unwrap(owner) if owner is not None and owner.type == "member_expression" else None
+    elif parent is not None and parent.type == "arguments":
+        call = f.parent(parent)
+        target = unwrap(call.child_by_field_name("function")) if call is not None else None
+    if target is None or target.type != "member_expression":
+        return None
+    schema, kind = member_parts(f, target)
+    info = f.schemas.get(f.src(schema)) if schema is not None and kind in kinds else None
+    return info if info is not None and info.get("model") else None
 
 
 def held_member(f: JsFile, obj, name: str):

@@ -299,8 +299,10 @@ def model_and_schema_maps(f: JsFile, calls: list) -> None:
         while parent is not None and parent.type in WRAPPERS:
             parent = f.parent(parent)
         var = None
-        if parent is not None and parent.type == "variable_declarator":
-            n = parent.child_by_field_name("name")
-            var = f.src(n) if n is not None else None
+        if parent is not None and parent.type in ("variable_declarator", "assignment_expression"):
+            # `const Job = mongoose.model(...)`; `Model = connection.model(...)` in the module's factory function,
+            # to a `let Model;` its statics and hooks read
+            n = parent.child_by_field_name("name") or parent.child_by_field_name("left")
+            var = f.src(n) if n is not None and n.type == "identifier" else None
         f.models[var or model] = (model, coll or pluralize(model))
         f.models.setdefault(model, (model, coll or pluralize(model)))
