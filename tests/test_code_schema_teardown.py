@@ -75,3 +75,26 @@ def test_the_seeded_database_leaves_the_teardown_out_too(project, pg_server):  #
         load_schema(conn, [Path("db.py")], {Path("db.py"): "db.py"}, skipped=schema.teardown)
         made = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()}
     assert made == {"members", "clients"}
+
+
+UPGRADE = """
+async def start(cursor):
+    if await cursor.execute("SELECT id FROM old_shards LIMIT 1"):
+        await cursor.execute("DROP TABLE old_shards")
+        await cursor.execute("DROP TABLE runners")
+    await cursor.execute("CREATE TABLE IF NOT EXISTS runners(address text PRIMARY KEY, last_heartbeat timestamptz)")
+
+
+async def alive(cursor, since):
+    await cursor.execute("SELECT address FROM runners WHERE last_heartbeat > %s", [since])
+"""
+
+
+def test_a_drop_of_tables_nothing_created_before_it_is_an_older_versions(project):
+    """@effect/cluster drops its older version's tables when it finds them (`if (hasOldTables)`), before it creates
+    the new ones: a new database never has them, so the drop is no step of the schema (a DROP TABLE without IF EXISTS
+    replayed there is refused, and said so as a schema-rejected note that blamed the code)."""
+    project({"advisor.toml": 'dialect = "postgres"\nschema = ["db.py"]\n', "db.py": textwrap.dedent(UPGRADE).lstrip("\n")})
+    loaded = load_project(["."], Options())
+    assert set(loaded.schema.tables) == {"runners"}
+    assert {line for _, line in loaded.schema.teardown} == {3, 4}  # neither is run on the seeded database either

@@ -28,7 +28,11 @@ export const make = (sql: SqlClient.SqlClient, options?: { readonly prefix?: str
     mssql: () => (kind: number) => sql`SELECT TOP 10 id FROM ${messagesSql} WHERE kind = ${kind}`,
     orElse: () => (kind: number) => sql<Array<{ id: number }>>`SELECT id FROM ${messagesSql} WHERE kind = ${kind} LIMIT 10`
   })
-  return { migrate, unprocessed, byKind }
+  const firstKind = sql.onDialectOrElse({
+    pg: () => sql`SELECT id FROM ${messagesSql} WHERE kind = 1 FOR UPDATE SKIP LOCKED`,
+    orElse: () => sql`SELECT id FROM ${messagesSql} WHERE kind = 1`
+  })
+  return { migrate, unprocessed, byKind, firstKind }
 }
 """
 CONFIG = 'dialect = "postgres"\nschema = ["store.ts"]\nlarge-tables = ["*"]\n'
@@ -41,6 +45,7 @@ def test_the_configured_databases_statements_on_the_prefixed_table(project):
     assert texts == [
         "CREATE TABLE IF NOT EXISTS {}_messages (id BIGSERIAL PRIMARY KEY, shard TEXT NOT NULL, kind INT)",
         "SELECT id FROM {}_messages WHERE kind = $1 LIMIT 10",  # the fallback: no member names PostgreSQL here
+        "SELECT id FROM {}_messages WHERE kind = 1 FOR UPDATE SKIP LOCKED",  # pg's; its fallback is the others'
         "SELECT id FROM {}_messages WHERE shard = $1",  # tagged with its row type
     ]
     assert [c.name for c in loaded.schema.tables[next(iter(loaded.schema.tables))].columns.values()] == [
@@ -55,4 +60,21 @@ def test_no_finding_on_another_databases_sql(project):
     project({"store.ts": STORE, "advisor.toml": CONFIG})
     names = [catalogue.lookup(f.rule).name for f in engine.check(["."]).active]
     assert "parse-error" not in names and "unread-statement" not in names
-    assert names.count("missing-index") == 2  # shard and kind: neither is indexed on a table said to be large
+    assert names.count("missing-index") == 3  # shard, kind twice: neither is indexed on a table said to be large
+
+
+def test_a_list_the_tag_writes_after_in(project):
+    """`IN ${sql.in(ids)}`, `IN ${literalList(ids)}`: PostgreSQL takes no bound value after IN, only a parenthesised
+    list, which the tag writes; read as `IN ($1)`, so the statement parses and plans (it was `IN $1`: a syntax error
+    the explain-error note blamed on the code). `(a, b) VALUES ${sql.csv(rows)}`: rows of that width."""
+    project({
+        "store.ts": 'import postgres from "postgres";\nconst sql = postgres();\n'
+        "export const byIds = (ids: string[]) => sql`SELECT id FROM jobs WHERE id IN ${sql.in(ids)} AND a = ${1}`;\n"
+        "export const add = (rows: unknown[]) => sql`INSERT INTO jobs (id, a) VALUES ${sql.csv(rows)} RETURNING id`;\n",
+        "advisor.toml": 'dialect = "postgres"\n',
+    })
+    texts = [" ".join(q.text.split()) for s in load_project(["."], Options()).sources for q in s.queries]
+    assert texts == [
+        "SELECT id FROM jobs WHERE id IN ($1) AND a = $2",
+        "INSERT INTO jobs (id, a) VALUES ($1, $2) RETURNING id",  # rows of the column list's width
+    ]

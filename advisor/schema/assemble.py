@@ -111,6 +111,8 @@ def _without_teardown(statements: list[SqlQuery], checked: list[SourceFile]) -> 
     functions do, not in the file's order: a `DROP TABLE` of a table nothing after it creates again (nor renames
     to), where the application's own statements still use the table, is a teardown (a `reset()`, a CLI command),
     not where the schema ends. Left out, so the tables `init()` creates stay the schema its queries run against.
+    So is a `DROP TABLE` of tables nothing before it in the file creates: an older version's tables, dropped when
+    the code finds them (@effect/cluster's `if (hasOldTables) DROP TABLE shards`), which a new database never has.
     (A migration module's DROP is a step of the schema's history: replayed as written.)"""
     from sqlglot import exp
 
@@ -123,11 +125,12 @@ def _without_teardown(statements: list[SqlQuery], checked: list[SourceFile]) -> 
         return named if isinstance(tree, exp.Drop) else named[:1]  # what CREATE TABLE references comes after
 
     created: dict[str, int] = {}  # each table's last creation: CREATE TABLE, or a rename to its name
+    first: dict[str, int] = {}  # and its first
     for i, q in enumerate(statements):
         made = tables(q) if _CREATE_TABLE.match(q.text) else []
-        created.update(
-            (name, i) for name in [*made, *(m.group(1).strip('"').lower() for m in _RENAMED.finditer(q.text))]
-        )
+        for name in [*made, *(m.group(1).strip('"').lower() for m in _RENAMED.finditer(q.text))]:
+            created[name] = i
+            first.setdefault(name, i)
     drops = {i: tables(q) for i, q in enumerate(statements) if _DROP_TABLE.match(q.text)}
     if not drops:
         return statements
@@ -141,7 +144,11 @@ def _without_teardown(statements: list[SqlQuery], checked: list[SourceFile]) -> 
     return [
         q
         for i, q in enumerate(statements)
-        if not drops.get(i) or any(created.get(n, -1) > i or n not in used for n in drops[i])
+        if not drops.get(i)
+        or (
+            any(first.get(n, i) < i for n in drops[i])
+            and any(created.get(n, -1) > i or n not in used for n in drops[i])
+        )
     ]
 
 

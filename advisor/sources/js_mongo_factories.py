@@ -28,6 +28,7 @@ from advisor.sources.js_syntax import (
     JsFile,
     arg_list,
     destructured_keys,
+    nodes_of,
     parameter_list,
     pattern_identifiers,
     required,
@@ -150,12 +151,7 @@ def exported_models(f: JsFile) -> dict[str, Factory]:
     mongoose.model('Device', schema)`, `exports.lockModel = (0, mongoose_1.model)("Lock", schema)`, by
     property name."""
     out: dict[str, Factory] = {}
-    todo = [f.root]
-    while todo:
-        node = todo.pop()
-        todo += node.named_children
-        if node.type != "assignment_expression":
-            continue
+    for node in nodes_of(f, "assignment_expression"):
         left = f.src(node.child_by_field_name("left"))
         export = next((left[len(p) :] for p in ("module.exports.", "exports.") if left.startswith(p)), "")
         opened = _model_value(f, node.child_by_field_name("right")) if export.isidentifier() else None

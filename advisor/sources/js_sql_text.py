@@ -12,6 +12,7 @@ Every piece keeps its position in the file (a TextMap anchor), so findings point
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from advisor.ir import SqlQuery, TextMap
@@ -73,6 +74,16 @@ def string_pieces(f: JsFile, node, tagged: bool, unknown: list | None = None, ta
             if named is not None:  # `${sql("jobs")}`: the tag quotes an identifier, written in
                 text += named
                 continue
+            row = _ROW_AFTER.search(text[-_TAIL:]) if tagged else None  # the text's end only: one pass per `${`
+            if tagged and (
+                row or _LIST_AFTER.search(text[-_TAIL:])
+            ):  # `IN ${sql.in(ids)}`: what a tag writes is `($1, ...)`
+                width = len(row[1].split(",")) if row else 1  # `(a, b, c) VALUES ${sql.csv(rows)}`: rows of three
+                text += "(" + ", ".join(f"${_bound + subs + k + 1}" for k in range(width)) + ")"
+                subs += width
+                if unknown is not None:
+                    unknown.append(f.src(c)[2:-1].strip())
+                continue
             known = None if tagged else static_text(f, inner, 0)
             if known is not None:
                 text += known
@@ -109,6 +120,14 @@ def tag_identifier(f: JsFile, node, tag: str) -> str | None:
         return None
     name = held_name(f, args[0]) or _held_default(f, args[0]) if len(args) == 1 else None
     return f'"{name}"' if name is not None and DYNAMIC_PLACEHOLDER not in name else name or DYNAMIC_PLACEHOLDER
+
+
+# a tagged template's `IN ${...}`: PostgreSQL takes no bound value there, only a list in parentheses, which the tag
+# writes (@effect/sql's `sql.in(ids)`, a `sql.literal("(...)")`)
+_LIST_AFTER = re.compile(r"\bIN\s*$", re.IGNORECASE)
+_TAIL = 4000  # how much of a template's text before a `${` these look at
+# `INSERT INTO t (a, b, c) VALUES ${...}`: rows the tag writes, each of the column list's width
+_ROW_AFTER = re.compile(r"\(([^()]+)\)\s*VALUES\s*$", re.IGNORECASE)
 
 
 def _run_time_qualifier_off(text: str) -> str:

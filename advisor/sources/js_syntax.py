@@ -702,6 +702,17 @@ DATABASE_KEY = re.compile(r"\b(?:mysql|mariadb|mssql|sqlite3?|clickhouse|singles
 _FALLBACK_KEYS = frozenset({"orElse", "default", "else", "otherwise", "fallback"})
 
 
+def nodes_of(f: JsFile, kind: str):
+    """Every named node of the file of that type, outermost first within each branch (no recursion: a crafted file
+    nests thousands deep)."""
+    todo = [f.root]
+    while todo:
+        node = todo.pop()
+        todo += node.named_children
+        if node.type == kind:
+            yield node
+
+
 def other_database_members(f: JsFile, dialect: str) -> list:
     """The members of object literals written for another database than the configured one: `mysql: () =>
     sql`...`` beside `pg: () => sql`...``, and the fallback (`orElse`) when a member names the configured one. Their
@@ -709,19 +720,14 @@ def other_database_members(f: JsFile, dialect: str) -> list:
     from advisor.parse import database_named
 
     out = []
-    todo = [f.root]
-    while todo:
-        node = todo.pop()
-        todo += node.named_children
-        if node.type != "object":
-            continue
+    for node in nodes_of(f, "object"):
         members = [
             (m, key_name(f, m.child_by_field_name("key") or m.child_by_field_name("name")))
             for m in node.named_children
             if m.type in ("pair", "method_definition")
         ]
         named = {key: d for _, key in members if key and (d := database_named(key))}
-        if any(d != dialect for d in named.values()):
+        if named:  # `{ pg: ..., orElse: ... }`: the fallback is every other database's
             ours = dialect in named.values()
             out += [
                 m for m, key in members if (key in named and named[key] != dialect) or (ours and key in _FALLBACK_KEYS)
