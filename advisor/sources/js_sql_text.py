@@ -74,10 +74,9 @@ def string_pieces(f: JsFile, node, tagged: bool, unknown: list | None = None, ta
             if named is not None:  # `${sql("jobs")}`: the tag quotes an identifier, written in
                 text += named
                 continue
-            row = _ROW_AFTER.search(text[-_TAIL:]) if tagged else None  # the text's end only: one pass per `${`
-            if tagged and (
-                row or _LIST_AFTER.search(text[-_TAIL:])
-            ):  # `IN ${sql.in(ids)}`: what a tag writes is `($1, ...)`
+            tail = text[-_TAIL:] if tagged else ""  # the text's end only: one pass per `${`
+            row = _ROW_AFTER.search(tail)
+            if row or _LIST_AFTER.search(tail):  # `IN ${sql.in(ids)}`: what a tag writes there is `($1, ...)`
                 width = len(row[1].split(",")) if row else 1  # `(a, b, c) VALUES ${sql.csv(rows)}`: rows of three
                 text += "(" + ", ".join(f"${_bound + subs + k + 1}" for k in range(width)) + ")"
                 subs += width
@@ -370,8 +369,7 @@ def _name_template(f: JsFile, node, depth: int, given: dict[str, str] | None) ->
 
 def _method_name(f: JsFile, call, depth: int) -> str | None:
     """The table a call of the class's own method names (held_name), or of a function a name is bound to once
-    (`const table = (name: string) => `${prefix}_${name}``, then `table("messages")`: `{}_messages`, or with the
-    prefix's default)."""
+    (`const table = (name: string) => `${prefix}_${name}``, then `table("messages")`: `{}_messages`)."""
     fn = unwrap(call.child_by_field_name("function"))
     obj, prop = member_parts(f, fn) if fn is not None and fn.type == "member_expression" else (None, None)
     method = _own_method(f, call, prop) if obj is not None and obj.type == "this" and prop else None
