@@ -10,7 +10,16 @@ from __future__ import annotations
 from sqlglot import exp
 
 from advisor.checks import QueryContext
-from advisor.facts.sql import Predicate, Scope, conjuncts, disjuncts, is_catalog, is_placeholder
+from advisor.facts.sql import (
+    Predicate,
+    Scope,
+    clock_value,
+    conjuncts,
+    disjuncts,
+    is_catalog,
+    is_placeholder,
+    passed_value,
+)
 from advisor.indexes.implication import implies, own_conditions, pins_values
 from advisor.names import fold
 from advisor.oneoff import one_off
@@ -338,7 +347,7 @@ def retention_sweep(access) -> bool:
     below = isinstance(cut.node, (exp.LT, exp.LTE)) == left  # the side is held below the value
     if not isinstance(cut.node, (exp.LT, exp.LTE, exp.GT, exp.GTE)) or order == 0 or below != (order > 0):
         return False  # a lower bound on the column: a feed read, not a sweep
-    if not (_passed(cut.value) or _now_minus(cut.value)):
+    if not (passed_value(cut.value) or _now_minus(cut.value)):
         return False
     return all(_fixed(p) for p in access.predicates if p is not cut)
 
@@ -374,13 +383,6 @@ def _under(node, top):
     return node
 
 
-def _passed(node) -> bool:
-    """A value the code passes: a parameter, perhaps cast (`%s::interval`)."""
-    while isinstance(node, exp.Paren | exp.Cast):
-        node = node.this
-    return isinstance(node, exp.Placeholder | exp.Parameter)
-
-
 def _now_minus(node) -> bool:
     """`now() - interval '1 hour'`, `(NOW() at time zone 'utc' - INTERVAL '30 days')`: the clock minus a duration;
     or a time the code passes minus one (`${now} - interval '4 hours'`, graphile-worker's resetLockedAt, where
@@ -390,12 +392,9 @@ def _now_minus(node) -> bool:
     if not isinstance(node, exp.Sub):
         return False
     clock = node.this.this if isinstance(node.this, exp.AtTimeZone) else node.this
-    return (
-        _passed(clock)
-        or isinstance(clock, (exp.CurrentTimestamp, exp.CurrentDate))
-        or isinstance(clock, exp.Anonymous)
-        and clock.name.lower() in ("now", "clock_timestamp", "statement_timestamp", "transaction_timestamp")
-    ) and isinstance(node.expression, (exp.Interval, exp.Placeholder, exp.Parameter, exp.Mul))
+    return (passed_value(clock) or clock_value(clock)) and isinstance(
+        node.expression, (exp.Interval, exp.Placeholder, exp.Parameter, exp.Mul)
+    )
 
 
 def _fixed(p) -> bool:

@@ -723,6 +723,23 @@ class _Builder:
         )
 
 
+def passed_value(node) -> bool:
+    """A value the code passes: a parameter, perhaps cast (`%s::interval`)."""
+    while isinstance(node, exp.Paren | exp.Cast):
+        node = node.this
+    return isinstance(node, exp.Placeholder | exp.Parameter)
+
+
+def clock_value(node) -> bool:
+    """The time the statement runs at: `now()`, `CURRENT_TIMESTAMP`, `clock_timestamp()`... (also AT TIME ZONE)."""
+    if isinstance(node, exp.AtTimeZone):
+        node = node.this
+    return isinstance(node, (exp.CurrentTimestamp, exp.CurrentDate)) or (
+        isinstance(node, exp.Anonymous)
+        and node.name.lower() in ("now", "clock_timestamp", "statement_timestamp", "transaction_timestamp")
+    )
+
+
 def text_already(node: exp.Expression) -> exp.Expression | None:
     """What a cast to text wraps when that is text already (`(data ->> 'uid')::text`: `->>` gives text, so
     PostgreSQL drops the cast and an index on `data ->> 'uid'` serves it); None for any other node."""

@@ -85,14 +85,13 @@ def _expiry(where) -> bool:
 
 
 def _run_time(value) -> bool:
-    """A value the run gives: a parameter, now() / CURRENT_TIMESTAMP, or either minus or plus a duration."""
+    """A value the run gives: a parameter, the clock (now(), CURRENT_TIMESTAMP), or either minus or plus a duration."""
     from sqlglot import exp
+
+    from advisor.facts.sql import clock_value, passed_value
 
     while isinstance(value, (exp.Paren, exp.Cast)):
         value = value.this
     if isinstance(value, (exp.Sub, exp.Add)):
         return _run_time(value.this)
-    return isinstance(value, (exp.Placeholder, exp.Parameter, exp.CurrentTimestamp, exp.CurrentDate)) or (
-        isinstance(value, exp.Anonymous)
-        and str(value.this).lower() in ("now", "clock_timestamp", "statement_timestamp")
-    )
+    return passed_value(value) or clock_value(value)
