@@ -479,3 +479,56 @@ def test_the_members_of_an_enum_the_code_iterates_are_its_own(project):
             cur.execute(f"SELECT id FROM members WHERE kind = '{row.value}'")
     """)
     assert sorted(f.location.line for f in found) == [13, 15], [f.message for f in found]
+
+
+def test_a_classmethod_called_on_its_class_returns_the_class_s_own_text(project):
+    """swh-scheduler's `Lister.insert_columns_and_metavars()`: a classmethod called on the class itself returns
+    the `%(field)s` placeholders it builds from the class's fields and keeps on `cls`: the code's own. A plain
+    method called on the class, or a classmethod given a caller's value, is not read so."""
+    project({"model.py": textwrap.dedent("""
+    class Base:
+        _meta = None
+
+        @classmethod
+        def metavars(cls):
+            if cls._meta is None:
+                cls._meta = tuple(f"%({name})s" for name in ("id", "state"))
+            return cls._meta
+
+        @classmethod
+        def wrapped(cls, text):
+            return text
+
+        def plain(self):
+            return self.where
+
+    class Lister(Base):
+        pass
+    """)})
+    found = fired(project, "backend.py", """
+    from model import Lister
+
+    def f(cur, d, text):
+        meta = ", ".join(Lister.metavars())
+        cur.execute(f"INSERT INTO listers (id, state) VALUES ({meta})", d)
+        cur.execute(f"SELECT id FROM listers WHERE id = {Lister.wrapped(text)}", d)
+        cur.execute(f"SELECT id FROM listers WHERE id = {Lister.plain(d)}", d)
+    """)
+    assert sorted(f.location.line for f in found) == [6, 7], [f.message for f in found]
+
+
+def test_a_bind_parameter_s_name_is_the_code_s_own(project):
+    """chainlit's `", ".join(f":{key}" for key in parameters)`: each piece names a bind parameter, whose value the
+    driver binds, as `"{key}"` beside it names the column. The same key pasted as a value still counts."""
+    found = fired(project, "steps.py", """
+    def create_step(self, step_dict):
+        columns = ", ".join(f'"{key}"' for key in step_dict)
+        values = ", ".join(f":{key}" for key in step_dict)
+        named = ", ".join(f"%({key})s" for key in step_dict)
+        self.execute_sql(f"INSERT INTO steps ({columns}) VALUES ({values})", step_dict)
+        self.execute_sql(f"INSERT INTO steps ({columns}) VALUES ({named})", step_dict)
+        pasted = ", ".join(f"'{key}'" for key in step_dict)
+        self.execute_sql(f"INSERT INTO steps ({columns}) VALUES ({pasted})", step_dict)
+    """)
+    assert [f.location.line for f in found] == [8], [f.message for f in found]
+

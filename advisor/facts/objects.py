@@ -71,6 +71,19 @@ def members(receiver: ast.expr, attr: str, scope: Scope) -> list[Member] | None:
     return out
 
 
+def class_method(receiver: ast.expr, attr: str, scope: Scope) -> Member | None:
+    """`Lister.select_columns()`: a classmethod or staticmethod called on the project's class itself, which is
+    what `cls` is (not a subclass); a name the function binds is a value, not the class."""
+    if not isinstance(receiver, ast.Name) or receiver.id in scope.params or receiver.id in scope.assigned:
+        return None
+    klass = class_named(receiver, scope.tree, scope.callers, 0)
+    found = _lookup(klass, attr, scope.callers, 0) if klass is not None else None
+    if found is None or found.function is None:
+        return None
+    kinds = {call_name(d.func if isinstance(d, ast.Call) else d) for d in found.function.decorator_list}
+    return found if kinds & {"classmethod", "staticmethod"} else None
+
+
 def classes_of(node: ast.expr, scope: Scope, hops: int) -> list[Klass] | None:
     """The project's classes the value is an instance of; None when one of its values is not known to be one."""
     if hops > _HOPS:

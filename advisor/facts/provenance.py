@@ -21,7 +21,7 @@ import re
 
 from advisor.facts.callers import Defined, argument, call_name, defaults
 from advisor.facts.narrowing import items
-from advisor.facts.objects import attribute_values, classes_of, imported_function, members
+from advisor.facts.objects import attribute_values, class_method, classes_of, imported_function, members
 from advisor.facts.python_scope import Path, Scope, Source, Sources, identifier_name, never_bound, parameter_names
 from advisor.facts.reaching import PARAMETER, own_nodes
 from advisor.facts.regex_groups import word_group
@@ -146,14 +146,19 @@ def _values_of(built: list[str | ast.expr]) -> list[ast.expr]:
         named = isinstance(p, (ast.Name, ast.Attribute)) and (
             identifier_name(p.id if isinstance(p, ast.Name) else p.attr) or _QUALIFIED.search(before) is not None
         )
-        if not escaped_literal(literal, p) and not (
-            named and name_position(before, after if isinstance(after, str) else "")
+        if (
+            not escaped_literal(literal, p)
+            and not (named and name_position(before, after if isinstance(after, str) else ""))
+            and not _BIND_NAME.search(before)
         ):
             out.append(p)
         before += "?"  # the value's own text is unknown; it is not a quote
     return out
 
 
+# a bind parameter's name (`f":{key}"`, `f"%({key})s"`): the driver binds the value; the name is the code's as the
+# column it names is (`"{key}"` beside it)
+_BIND_NAME = re.compile(r"(?:^|[\s(,=])(?::|%\()$")
 # right after `alias.` (`m.%s`, `%s.%s`): the second part of a qualified name, where only an identifier stands,
 # as a name held in a variable or an attribute (a call or an expression there is followed as any value is)
 _QUALIFIED = re.compile(r'[\w"?]\.$')
@@ -215,6 +220,9 @@ def _call_sources(node: ast.Call, scope: Scope, depth: int, path: Path = ()) -> 
         function = scope.methods.get(name)  # a method of the class itself
     if function is not None:
         return _returned(node, function, scope, depth + 1, path)
+    own = class_method(receiver, name, scope) if receiver is not None and scope.callers is not None else None
+    if own is not None and own.function is not None and _followed(own.function, call=True):
+        return _returned(node, own.function, scope, depth + 1, path, own.owner.tree, foreign=False)
     if receiver is not None:  # `db.placeholder("now")`: a method of the object's class, when the project has it
         found = members(receiver, name, scope)
         if found and all(m.function is not None and _followed(m.function, call=True) for m in found):
@@ -323,12 +331,20 @@ def _root(node: ast.expr) -> ast.expr:
 
 
 def _returned(
-    call: ast.Call, function: Defined, scope: Scope, depth: int, path: Path = (), tree: ast.Module | None = None
+    call: ast.Call,
+    function: Defined,
+    scope: Scope,
+    depth: int,
+    path: Path = (),
+    tree: ast.Module | None = None,
+    foreign: bool | None = None,
 ) -> Sources:
     """What a call to one of the module's functions (or `self.m(...)`, of the class's methods) returns: its
     return values, its parameters bound to the call's arguments (one the call leaves takes its default).
-    `tree`: the module of a method reached through an object (`db.m()`), whose `self` is not the caller's."""
-    foreign = scope.foreign or tree is not None
+    `tree`: the module of a method reached through an object (`db.m()`), whose `self` is not the caller's;
+    `foreign=False` for a classmethod called on its class (`Lister.columns()`): its `cls` is the class, whose
+    attributes are the code's as the caller's own class's are."""
+    foreign = (scope.foreign or tree is not None) if foreign is None else foreign
     tree = scope.tree if tree is None else tree
     args = function.args
     positional = [*args.posonlyargs, *args.args]
