@@ -532,3 +532,49 @@ def test_a_bind_parameter_s_name_is_the_code_s_own(project):
     """)
     assert [f.location.line for f in found] == [8], [f.message for f in found]
 
+
+MIGRATIONS_JS = """
+class Connection {
+  async runMigrations() {
+    for (const migration of this.migrations) {
+      const name = migration.name;
+      if (name === "20190313-add-asset") {
+        await this.migrateAsset(name);
+      }
+    }
+  }
+  async migrateAsset(name) {
+    await this.db.none(`DELETE FROM migrations WHERE name = '${name}'`);
+  }
+}
+module.exports = { Connection };
+"""
+
+
+@pytest.mark.parametrize("declared,reported", [
+    # ark's compiled TypeScript: `private` in the declarations emitted beside it; only `this.migrateAsset(...)` in
+    # the class's body may call it, and its one call passes a name narrowed to a literal
+    ("private migrateAsset;", []),
+    ("migrateAsset(name: string): Promise<void>;", [11]),  # public: any caller anywhere
+    ("protected migrateAsset(name: string): Promise<void>;", [11]),  # a subclass may call it too
+])
+def test_a_typescript_private_method_is_called_only_by_its_class(project, declared, reported):
+    project({"connection.d.ts": f"export declare class Connection {{\n    {declared}\n}}\n"})
+    found = fired(project, "connection.js", MIGRATIONS_JS)
+    assert [f.location.line for f in found] == reported, [f.message for f in found]
+
+
+@pytest.mark.parametrize("modifier,reported", [("private", []), ("", [11]), ("public", [11])])
+def test_a_private_method_in_typescript_source(project, modifier, reported):
+    code = MIGRATIONS_JS.replace("  async migrateAsset(name)", f"  {modifier} async migrateAsset(name: string)")
+    found = fired(project, "connection.ts", code.replace("module.exports = { Connection };", "export {}"))
+    assert [f.location.line for f in found] == reported, [f.message for f in found]
+
+
+def test_a_private_method_called_another_way_is_the_caller_s(project):
+    """`this.migrateAsset` handed around as a value, or a call of another object's method of that name: the
+    calls in the class's body are not all of them."""
+    code = MIGRATIONS_JS.replace("await this.migrateAsset(name);", "await this.migrateAsset(name);\n"
+                                 "        setTimeout(this.migrateAsset, 10, req.query.name);")
+    found = fired(project, "connection.ts", code.replace("  async migrateAsset(name)", "  private async migrateAsset(name)"))
+    assert [f.location.line for f in found] == [12], [f.message for f in found]

@@ -118,22 +118,30 @@ def calls_of(v: Values, fn) -> list:
 
 
 def _private_calls(v: Values, fn) -> list:
-    """Every call of a private method (`#m`): the language lets only its class's body name it, so every
-    `x.#m(...)` there is all its calls; none when the body names it otherwise (handed around as a value)."""
+    """Every call of a private method: `#m`, which the language lets only its class's body name, or one TypeScript
+    declares `private` (js_types.private_method), which only `this.m(...)` there may call; so every such call in
+    the body is all its calls; none when the body names it otherwise (handed around as a value)."""
+    from advisor.facts.js_types import private_method
+
     name = fn.child_by_field_name("name")
     holder = fn.parent
-    if name is None or name.type != "private_property_identifier" or holder is None or holder.type != "class_body":
+    if name is None or holder is None or holder.type != "class_body":
+        return []
+    hash_named = name.type == "private_property_identifier"
+    if not hash_named and not (name.type == "property_identifier" and private_method(v.path, v.f, fn, v.project.files)):
         return []
     calls, stack = [], [holder]
     while stack:
         node = stack.pop()
         stack.extend(node.named_children)
-        if node.type != "private_property_identifier" or node.id == name.id or v.f.src(node) != v.f.src(name):
+        if node.type != name.type or node.id == name.id or v.f.src(node) != v.f.src(name):
             continue
         member = node.parent
         call = member.parent if member is not None and member.type == "member_expression" else None
         if call is None or call.type != "call_expression" or call.child_by_field_name("function") != member:
-            return []  # `this.#m` as a value, `#m in x`, another class's `#m` declared within
+            return []  # `this.#m` as a value, `#m in x`, another class's `#m` declared within, a key named `m`
+        if not hash_named and v.f.src(member.child_by_field_name("object")) != "this":
+            return []  # `other.m(...)`: another object's method of that name, maybe another class's
         calls.append(call)
     return calls
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import PurePath
+from typing import Any
 
 from advisor.sources.js_syntax import FUNCTIONS, JsFile, parameter_list, parsed
 
@@ -150,24 +151,54 @@ def _declared_name(f: JsFile, function) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _signatures(d: JsFile, owner: str | None) -> list[tuple[str, object]]:
-    """(name, signature node) of the declaration file's module-level functions, or of class `owner`'s methods."""
+def private_method(path: str, f: JsFile, function, files: Mapping[str, str]) -> bool:
+    """A method TypeScript lets only its own class's body call: `private` in a TS source, or in the declaration
+    file emitted beside compiled JS (`private migrate;`: the compiler that wrote both checked every caller)."""
+    if function.type != "method_definition":
+        return False
+    if PurePath(path).suffix.lower() in TS_SOURCES:
+        return any(c.type == "accessibility_modifier" and f.src(c) == "private" for c in function.children)
+    declarations = _declarations(path)
+    owner, member = _declared_name(f, function)
+    if declarations not in files or owner is None or member is None:
+        return False
+    d = _parsed(declarations, files[declarations])
+    declared = [node for name, node in _class_members(d, owner) if name == member]
+    return bool(declared) and all(
+        any(c.type == "accessibility_modifier" and d.src(c) == "private" for c in node.children) for node in declared
+    )
+
+
+def _class_members(d: JsFile, owner: str) -> list[tuple[str, Any]]:
+    """(name, node) of every member the declaration file declares for class `owner`."""
     out = []
     for top in d.root.named_children:
         node = top.named_children[0] if top.type == "export_statement" and top.named_children else top
         node = node.named_children[0] if node.type == "ambient_declaration" and node.named_children else node
-        if owner is None and node.type == "function_signature":
+        if node.type not in ("class_declaration", "abstract_class_declaration"):
+            continue
+        name, body = node.child_by_field_name("name"), node.child_by_field_name("body")
+        if name is None or d.src(name) != owner or body is None:
+            continue
+        for member in body.named_children:
+            key = member.child_by_field_name("name")
+            out.append((d.src(key) if key is not None else "", member))
+    return out
+
+
+def _signatures(d: JsFile, owner: str | None) -> list[tuple[str, object]]:
+    """(name, signature node) of the declaration file's module-level functions, or of class `owner`'s methods."""
+    if owner is not None:
+        return [
+            (n, m) for n, m in _class_members(d, owner) if m.type in ("method_signature", "abstract_method_signature")
+        ]
+    out = []
+    for top in d.root.named_children:
+        node = top.named_children[0] if top.type == "export_statement" and top.named_children else top
+        node = node.named_children[0] if node.type == "ambient_declaration" and node.named_children else node
+        if node.type == "function_signature":
             name = node.child_by_field_name("name")
             out.append((d.src(name) if name is not None else "", node))
-        elif owner is not None and node.type in ("class_declaration", "abstract_class_declaration"):
-            name = node.child_by_field_name("name")
-            body = node.child_by_field_name("body")
-            if name is None or d.src(name) != owner or body is None:
-                continue
-            for member in body.named_children:
-                if member.type in ("method_signature", "abstract_method_signature"):
-                    key = member.child_by_field_name("name")
-                    out.append((d.src(key) if key is not None else "", member))
     return out
 
 
