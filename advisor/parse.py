@@ -174,7 +174,26 @@ def _typed(text: str, m: re.Match) -> str:
     return (":" + name)[:size].ljust(size) if size >= 2 else "?"
 
 
-_CREATE_TABLE = re.compile(r"\s*CREATE\s+(?:(?:GLOBAL|LOCAL|TEMP|TEMPORARY|UNLOGGED)\s+)*TABLE\b", re.IGNORECASE)
+# CREATE [GLOBAL|LOCAL] [TEMP|UNLOGGED] TABLE [IF NOT EXISTS] name: the name as written, when it is a name (not
+# a template's `{table}`)
+_CREATE_TABLE = re.compile(
+    r"\s*CREATE\s+(?:(?:GLOBAL|LOCAL|TEMP|TEMPORARY|UNLOGGED)\s+)*TABLE\b(?:\s+IF\s+NOT\s+EXISTS\b)?"
+    r"(?:\s+(?P<name>(?:\"[^\"]+\"|[\w$]+)(?:\s*\.\s*(?:\"[^\"]+\"|[\w$]+))?))?",
+    re.IGNORECASE,
+)
+
+
+def creates_table(text: str) -> bool:
+    """The statement is a CREATE TABLE (of any kind: temporary, unlogged)."""
+    return _CREATE_TABLE.match(text) is not None
+
+
+def created_table(text: str) -> str | None:
+    """The name of the table a CREATE TABLE statement creates, as written (quoted, maybe schema-qualified)."""
+    m = _CREATE_TABLE.match(text)
+    return m.group("name") if m is not None else None
+
+
 _AFTER_COLUMN = re.compile(
     r"(?:[(,]|(?P<add>\bADD(?:\s+COLUMN)?(?:\s+IF\s+NOT\s+EXISTS)?))\s*\"?[A-Za-z_]\w*\"?\s+$", re.I
 )
@@ -184,7 +203,7 @@ def _column_type(text: str, at: int) -> bool:
     """A template where a column definition's type stands: right after the column's name, in a CREATE TABLE's
     list or an ADD COLUMN (the 80 characters before it are read, whatever the text's length)."""
     m = _AFTER_COLUMN.search(text, max(0, at - 80), at)
-    return m is not None and (m.group("add") is not None or _CREATE_TABLE.match(text) is not None)
+    return m is not None and (m.group("add") is not None or creates_table(text))
 
 
 def substitute_templates(text: str) -> str:

@@ -116,7 +116,7 @@ def _without_teardown(statements: list[SqlQuery], checked: list[SourceFile]) -> 
     (A migration module's DROP is a step of the schema's history: replayed as written.)"""
     from sqlglot import exp
 
-    from advisor.parse import parse_sql
+    from advisor.parse import creates_table, parse_sql
     from advisor.schema.code_keys import is_ddl
 
     def tables(query: SqlQuery) -> list[str]:
@@ -127,7 +127,7 @@ def _without_teardown(statements: list[SqlQuery], checked: list[SourceFile]) -> 
     created: dict[str, int] = {}  # each table's last creation: CREATE TABLE, or a rename to its name
     first: dict[str, int] = {}  # and its first
     for i, q in enumerate(statements):
-        made = tables(q) if _CREATE_TABLE.match(q.text) else []
+        made = tables(q) if creates_table(q.text) else []
         for name in [*made, *(m.group(1).strip('"').lower() for m in _RENAMED.finditer(q.text))]:
             created[name] = i
             first.setdefault(name, i)
@@ -154,7 +154,6 @@ def _without_teardown(statements: list[SqlQuery], checked: list[SourceFile]) -> 
 
 _RENAMED = re.compile(r"\bRENAME\s+TO\s+(\"[^\"]+\"|\w+)", re.IGNORECASE)
 _DROP_TABLE = re.compile(r"\s*DROP\s+TABLE\b", re.IGNORECASE)
-_CREATE_TABLE = re.compile(r"\s*CREATE\s+(?:UNLOGGED\s+)?TABLE\b", re.IGNORECASE)
 _DROPS = re.compile(r"\s*(DROP\b|ALTER\s+TABLE\b[^;]*?\bDROP\b)", re.IGNORECASE | re.DOTALL)
 
 

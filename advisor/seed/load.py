@@ -20,7 +20,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from advisor.parse import DOLLAR_QUOTED, PSQL_BEFORE, PSQL_SCHEMA, QUOTED_TEXT
+from advisor.parse import DOLLAR_QUOTED, PSQL_BEFORE, PSQL_SCHEMA, QUOTED_TEXT, created_table
 from advisor.secrets import server_message
 from advisor.seed import limits
 from advisor.units import human_size
@@ -150,11 +150,6 @@ _PSQL = re.compile(
 _MAKES = re.compile(
     r"\b(?:CREATE\s+(?:OR\s+REPLACE\s+)?(?:(?:GLOBAL|LOCAL|TEMP|TEMPORARY|UNLOGGED|MATERIALIZED)\s+)*(?:TABLE|VIEW)"
     r"|ADD\s+(?!(?:CONSTRAINT|PRIMARY|UNIQUE|FOREIGN|CHECK|EXCLUDE)\b)(?:COLUMN\s+)?)\s*(?:IF\s+NOT\s+EXISTS\s+)?((?:\"[^\"]+\"|[\w$]+)(?:\s*\.\s*(?:\"[^\"]+\"|[\w$]+))?)",
-    re.IGNORECASE,
-)
-_CREATED_TABLE = re.compile(
-    r"\s*CREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:(?:TEMP|TEMPORARY|UNLOGGED)\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?"
-    r"((?:\"[^\"]+\"|[\w$]+)(?:\s*\.\s*(?:\"[^\"]+\"|[\w$]+))?)",
     re.IGNORECASE,
 )
 _MISSING_RELATION = re.compile(r'relation "(.*?)" does not exist', re.DOTALL)  # a name with quotes in it too
@@ -369,8 +364,8 @@ def load_schema(
             if not body or body.rstrip(";").strip() == "":
                 continue
             verdict = check(query.text)
-            if verdict.action == "refuse" and (made := _CREATED_TABLE.match(query.text)) is not None:
-                unmade.add(_bare(made.group(1)))  # a table the statements after it may need
+            if verdict.action == "refuse" and (table := created_table(query.text)) is not None:
+                unmade.add(_bare(table))  # a table the statements after it may need
             if verdict.action == "refuse" and verdict.reason.endswith(_BUILDS_SQL):
                 at = query.location
                 refused = (seq, LoadError(name, at.line, verdict.reason, body, refused=True))
@@ -444,7 +439,7 @@ def _stand_ins(conn, allowed: list, errors: list, schemas: set[str], private: bo
     from advisor.names import plain_type, quote
     from advisor.seed.allowlist import check
 
-    created = {_bare(m.group(1)) for _, _, q, _ in allowed if (m := _CREATED_TABLE.match(q.text))} | unmade
+    created = {_bare(new) for _, _, q, _ in allowed if (new := created_table(q.text)) is not None} | unmade
     wanted: dict[str, tuple[exp.Table, list[tuple[tuple[str, ...], tuple[str, ...]]], tuple]] = {}
     by_seq = {a[0]: a for a in allowed}
     for seq, error in errors:
