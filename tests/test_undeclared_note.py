@@ -130,3 +130,16 @@ def test_what_advisor_could_not_name():
     assert unnamed("MongoJobs.jobs") and unnamed("this.col") and unnamed("Repo._collection") and unnamed("<name>")
     # named: a plain collection, a sub-collection, a GridFS bucket's own collections under a capitalised bucket name
     assert not any(unnamed(c) for c in ("jobs", "fs.files", "Photos.files", "Photos.chunks", "config.system"))
+
+
+def test_each_declaration_of_one_call_is_counted(project):
+    """splitgill's `create_indexes([IndexModel(id), IndexModel(version)])` on a collection its class is given: two
+    declarations in one call (holdout 109: "1 index declaration" was wrong)."""
+    repo = REPO.replace(
+        'IndexModel([("state", pymongo.ASCENDING)])])',
+        'IndexModel([("state", pymongo.ASCENDING)]), IndexModel([("owner", 1)])])',
+    )
+    message = _note(project, {"repo.py": repo, "admin.py": ADMIN})
+    assert "2 index declarations stand on collections advisor could not name (JobRepo._collection at repo.py:10)" in (
+        message
+    )

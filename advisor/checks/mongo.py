@@ -267,6 +267,7 @@ def _unnamed_declarations(schema: Schema, listed: set[str], queried: set[str]) -
     another module makes from a schema whose indexes stand under its collection's name)."""
     given = any(unnamed(c) for c in listed)
     where: dict[tuple[str, str], str] = {}
+    n = 0  # the declarations: one call may declare several (`create_indexes([IndexModel(...), ...])`)
     for ix in schema.indexes:
         elsewhere = unnamed(ix.table) or (given and ix.table not in queried and not ix.table.startswith("system."))
         if ix.method in ("mongo", UNREAD) and elsewhere and ix.table not in listed and ix.location is not None:
@@ -274,12 +275,12 @@ def _unnamed_declarations(schema: Schema, listed: set[str], queried: set[str]) -
             # a class's own collection is one wherever it is declared; `db[name]` is one per place: each loop or
             # function names its own (`<collection_name>` in three functions is three collections, or more)
             where.setdefault((ix.table, "" if not run_time(ix.table) else at), at)
+            n += 1
     if not where:
         return ""
     # a class's own collection first (`Repo._collection`: most likely one a query elsewhere names), then by place
     ranked = sorted(((t, at) for (t, _), at in where.items()), key=lambda kv: (run_time(kv[0]), kv[1]))
     shown = "; ".join(f"{t} at {at}" for t, at in ranked[:3])
-    n = len(where)
     what = (
         "collections advisor could not name"
         if all(unnamed(t) for t, _ in where)
@@ -287,7 +288,7 @@ def _unnamed_declarations(schema: Schema, listed: set[str], queried: set[str]) -
     )
     return (
         f"; {n} index declaration{'s' if n > 1 else ''} stand{'' if n > 1 else 's'} on {what} ({shown}"
-        f"{' and more' if n > 3 else ''}), which may be some of these"
+        f"{' and more' if len(where) > 3 else ''}), which may be some of these"
     )
 
 

@@ -18,6 +18,7 @@ from advisor.sources.pymongo_bulk import bulk_write, python_shape, upserts
 from advisor.sources.pymongo_names import Names, keyword
 from advisor.sources.pymongo_params import record_calls, slot_of
 from advisor.sources.pymongo_receivers import collection_of, database_method, receiver_collection, server_owned
+from advisor.sources.pymongo_slots import Slot
 from advisor.sources.pymongo_tables import index_model, index_tables, spec_tables
 from advisor.sources.python_classes import constructor_parameter, record_members, self_attr, settle_attributes
 from advisor.sources.python_index_when import IndexWhen
@@ -463,6 +464,7 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
         base, chain = _unchain(top)
         on_database: tuple[str, str] | None = None  # (class, method) when the receiver is `self.<method>().<name>`
         slot = None  # the parameter the receiver is, when only the callers in other modules may name it
+        guess = None  # the parameter the receiver is, when advisor named its collection from the parameter's name
         instance = None  # (class, member) when the receiver is `self.<x>.<member>` of another module's class
         counts = len(result.queries), len(result.indexes)
         for i, (method, call) in enumerate(chain):
@@ -473,6 +475,7 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
             receiver = call.func.value
             coll = receiver_collection(receiver, names)
             slot = slot_of(receiver, names) if coll is None else None
+            guess = _guessed_slot(receiver, coll, names) if coll is not None else None
             if slot is not None:  # named once every module is read (advisor.sources.pymongo_slots)
                 coll = run_time_name(slot.parameter)
                 if names.annotated_collection(receiver):  # `col: Collection`: MongoDB's, whoever calls it
@@ -579,6 +582,10 @@ def add_pymongo(result: SourceFile, tree: ast.AST, path: str, index) -> None:
             links_of(result).instances += [(*instance, t) for t in _held_back(result, counts)]
         if slot is not None:
             links_of(result).slots.targets += [(slot, t) for t in _held_back(result, counts)]
+        if guess is not None:  # kept under the name read from the parameter's unless the callers pass one
+            made = result.queries[counts[0] :] + result.indexes[counts[1] :]
+            links_of(result).slots.targets += [(guess, t) for t in made]
+            links_of(result).slots.guessed.update(id(t) for t in made)
     # db[self.COLLECTION_NAME]: the collection of the class using it; db[Repo.COLLECTION_NAME]: Repo's (links.py)
     settle_attributes(links_of(result), names.classes, [*result.queries, *result.indexes])
     record_calls(links_of(result).slots, names, lambda node: collection_of(node, names))
@@ -601,6 +608,16 @@ def _looped_collections(receiver: ast.AST, names: Names) -> list[str]:
     if not items or not all(isinstance(i, ast.Constant) and isinstance(i.value, str) and i.value for i in items):
         return []
     return [str(cast(ast.Constant, i).value) for i in items]
+
+
+def _guessed_slot(receiver: ast.AST, coll: str, names: Names) -> Slot | None:
+    """The parameter the receiver is, when advisor named its collection only from the parameter's name
+    (`def generate_ops(data_collection)`: "data") and no call in this module passes it one: the callers in other
+    modules may (splitgill's `generate_ops(self.data_collection, ...)`, advisor.sources.pymongo_slots)."""
+    if not isinstance(receiver, ast.Name) or names.arguments(receiver):
+        return None
+    m = re.fullmatch(r"(\w+?)_?(collection|coll)", receiver.id)
+    return slot_of(receiver, names) if m is not None and m.group(1) == coll else None
 
 
 def _held_back(result: SourceFile, counts: tuple[int, int]) -> list:

@@ -222,6 +222,10 @@ class Names:
         if passed is not None:
             return passed
         value = self.resolve(node) if isinstance(node, ast.Name) else self.member(node)
+        if isinstance(value, ast.Name) and value.id in self.parameters.get(id(value), ()):
+            annotated = self.annotation(value)  # `self._client = client` with `client: SplitgillClient`, a class here
+            classes = self.classes.named.get(annotated or "", [])
+            return classes[0] if len(classes) == 1 else None
         if not isinstance(value, ast.Call):
             return None
         f = value.func
@@ -331,6 +335,21 @@ class Names:
         or `function(...)`, a function of the module; [] otherwise."""
         if self_attr(call.func):
             return self.classes.returned(call, getattr(call.func, "attr", ""))
+        if isinstance(call.func, ast.Attribute):  # `self._client.get_options_collection()`: an instance of a class here
+            cls = self.instance_of(call.func.value)
+            method = (
+                next(
+                    (
+                        m
+                        for m in cls.body
+                        if isinstance(m, ast.FunctionDef | ast.AsyncFunctionDef) and m.name == call.func.attr
+                    ),
+                    None,
+                )
+                if cls is not None
+                else None
+            )
+            return returned_values(method) if method is not None else []
         fn = self.module_functions.get(call.func.id) if isinstance(call.func, ast.Name) else None
         return returned_values(fn) if fn is not None else []
 

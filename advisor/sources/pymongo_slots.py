@@ -129,7 +129,8 @@ def settle_slots(sources: list[SourceFile], ancestors: Callable[[str], list[str]
                     source.queries.append(target)
             elif isinstance(target, IndexDef):
                 target.table = one or run_time_name(slot.parameter)
-                source.indexes.append(target)
+                if id(target) not in guessed:
+                    source.indexes.append(target)
         if targets:
             source.queries.sort(key=lambda q: (q.location.line, q.location.col))
 
