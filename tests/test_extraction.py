@@ -531,8 +531,21 @@ def test_format_templates_keep_their_text_and_positions():
         assert not isinstance(tree, ParseFailure), q.text
     offset = first.textmap.locate(first.text.index("OFFSET"))
     assert (offset.line, offset.col) == (2, 11 + 1 + first.text.index("OFFSET"))
-    assert [b.interpolated for b in result.string_built] == [("cols", "table", "where", "order", "'ASC'"),
+    # the constant "ASC" is the code's text, not a value spliced in (as an f-string's constants are not)
+    assert [b.interpolated for b in result.string_built] == [("cols", "table", "where", "order"),
                                                               ("cols", "table", "where")]
+
+
+def test_a_format_template_whose_table_a_constant_fills_is_read_on_that_table():
+    """testarchiver's `"SELECT id FROM {} WHERE name = %s".format("test_run")`: the statement on test_run, as an
+    f-string's constants are filled; a table a caller passes stays the template's field."""
+    text = ('T = "jobs"\n'
+            'def page(txn, table, where):\n'
+            '    txn.execute("SELECT id FROM {} WHERE name = %s".format("test_run"), args)\n'
+            '    txn.execute("SELECT id FROM %s %s" % (T, where))\n'
+            '    txn.execute("SELECT id FROM {t} WHERE {w}".format(t=table, w=where))\n')
+    texts = [q.text for q in extract_python("database.py", text).queries]
+    assert texts == ["SELECT id FROM test_run WHERE name = %s", "SELECT id FROM jobs {}", "SELECT id FROM {t} WHERE {w}"]
 
 
 def test_a_spliced_clause_is_read_as_nothing_only_before_known_clauses():

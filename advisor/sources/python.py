@@ -333,9 +333,14 @@ def _add_query(
         return False
     loc = location(path, value, index)
     textmap = TextMap(path, sql, ((0, loc.line, loc.col),))
-    template = _format_template(value)
-    if template is not None:  # "... %s ..." % x, "... {} ...".format(x): the template as written,
-        sql = str(template.value)  # read with typed placeholders (advisor.parse), positions exact
+    # "... %s ..." % x, "... {} ...".format(x): the template as written, read with typed placeholders (advisor.parse),
+    # positions exact; but where a constant fills its table (`.format("test_run", where)`), the statement on that
+    # table, filled as an f-string is
+    template = _format_template(value) if interpolated else None
+    if template is not None and filled is not None and _TABLE_FIELD.search(str(template.value)):
+        template = template if _TABLE_FIELD.search(sql) else None
+    if template is not None:
+        sql = str(template.value)
         textmap = string_textmap(path, template, sql, index)
         loc = location(path, template, index)
     if not interpolated:  # every piece is a constant of the module: f"SELECT ... FROM {TABLE}"
@@ -429,6 +434,10 @@ def _interpolated(node: ast.expr) -> tuple[str, ...]:
         if not isinstance(p, str) or isinstance(p, Number)
     ]
     return tuple(ast.unparse(v) for v in values if isinstance(v, ast.expr))
+
+
+# a template's field where a statement names its table (`FROM {}`, `INTO %s`, `UPDATE {table}`)
+_TABLE_FIELD = re.compile(r"\b(?:FROM|INTO|UPDATE|JOIN)\s+(?:\{[^{}]*\}|%(?:\(\w+\))?s)(?![\w.])", re.IGNORECASE)
 
 
 def _format_template(node: ast.expr) -> ast.Constant | None:

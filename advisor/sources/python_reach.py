@@ -341,6 +341,14 @@ class Reach:
             ]
         elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
             pieces = flatten_add(node)
+        elif _formatted(node):  # "... FROM {} ...".format("test_run"), "... FROM %s" % TABLE
+            split = parts(node)
+            if split is None:
+                return None
+            pieces = [
+                p if isinstance(p, ast.expr) else ast.Constant(str(p)) if not isinstance(p, Number) else _number(p)
+                for p in split
+            ]
         else:
             return None
         text, unknown = "", list[str]()
@@ -448,3 +456,22 @@ def _vararg_position(arg: ast.expr | None, varargs: str | None) -> int | None:
     ):
         return arg.slice.value
     return None
+
+
+def _formatted(node: ast.expr) -> bool:
+    """A %-format or a .format() call of a literal template."""
+    template = (
+        node.left
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod)
+        else node.func.value
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format"
+        else None
+    )
+    return isinstance(template, ast.Constant) and isinstance(template.value, str)
+
+
+def _number(piece: Number) -> ast.expr:
+    """A numeric conversion's text (`%d` of a value): known only when the value is a literal number."""
+    if isinstance(piece.node, ast.Constant) and type(piece.node.value) is int:
+        return ast.Constant(str(piece.node.value))
+    return piece.node if piece.node is not None else ast.Constant(str(piece))
