@@ -136,3 +136,23 @@ def test_a_block_comment_in_a_body_hides_what_it_holds_and_the_statements_after_
     )
     body = [(q.location.line, " ".join(q.text.split())) for q in extract_sql("f.sql", text) if q.origin == "function-body"]
     assert body == [(5, "UPDATE t SET a = 1 WHERE id = ?")]
+
+
+def test_the_subqueries_a_return_gives_back_are_read():
+    """gdata2pg's get-or-create `RETURN (SELECT id FROM keys WHERE key = new_key);` (holdout 107): the value a
+    RETURN gives back is an expression whose subqueries run, as an assignment's are; `RETURN QUERY` stays a
+    statement of its own, read once."""
+    text = (
+        "CREATE FUNCTION key_id(new_key text) RETURNS bigint LANGUAGE plpgsql AS $$\nBEGIN\n"
+        "  INSERT INTO keys (key) VALUES (new_key) ON CONFLICT DO NOTHING;\n"
+        "  RETURN (SELECT id FROM keys WHERE key = new_key);\nEND $$;\n"
+        "CREATE FUNCTION rows() RETURNS SETOF keys LANGUAGE plpgsql AS $$\nBEGIN\n"
+        "  RETURN QUERY SELECT * FROM keys;\n  RETURN NEXT coalesce((SELECT max(id) FROM keys), 0);\nEND $$;\n"
+    )
+    body = [" ".join(q.text.split()) for q in extract_sql("f.sql", text) if q.origin == "function-body"]
+    assert body == [
+        "INSERT INTO keys (key) VALUES ($1 ) ON CONFLICT DO NOTHING",
+        "SELECT id FROM keys WHERE key = $1",
+        "SELECT * FROM keys",
+        "SELECT max(id) FROM keys",
+    ], body

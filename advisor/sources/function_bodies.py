@@ -381,14 +381,18 @@ EXECUTED_DDL = re.compile(r"\s*(?:CREATE|ALTER|DROP|COMMENT)\b", re.IGNORECASE)
 # `x := (SELECT ...)`, `row.col = coalesce((SELECT ...), 0)`: PL/pgSQL runs the expression's subqueries;
 # the target stands where a statement can start (tried there only: linear)
 _ASSIGNMENT = re.compile(rf"(?<![\w$]){_TARGET}\s*:?=(?!=)", re.IGNORECASE)
+# `RETURN (SELECT id FROM keys WHERE key = new_key)`, `RETURN NEXT coalesce((SELECT ...), 0)`: the value returned is
+# an expression too (a `RETURN QUERY` is a statement, read as one)
+_RETURN = re.compile(r"RETURN\b(?!\s+QUERY\b)(?:\s+NEXT\b)?", re.IGNORECASE)
 _SUBQUERY = re.compile(r"\(\s*(SELECT|WITH)\b", re.IGNORECASE)
 
 
 def _assigned_queries(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """The subqueries of a PL/pgSQL assignment's expression (the statement of the piece [start, end))."""
+    """The subqueries of a PL/pgSQL assignment's expression, or of a RETURN's (the statement of the piece [start,
+    end))."""
     piece = _blank(text[start:end])
     starts = (m.end() for m in _AFTER_CONTROL.finditer(piece))
-    target = next((m for at in starts if (m := _ASSIGNMENT.match(piece, at))), None)
+    target = next((m for at in starts if (m := _ASSIGNMENT.match(piece, at) or _RETURN.match(piece, at))), None)
     out: list[tuple[int, int]] = []
     at = len(piece) if target is None else target.end()
     while (m := _SUBQUERY.search(piece, at)) is not None:
