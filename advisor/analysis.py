@@ -45,6 +45,7 @@ class Analysis:
         self.hits: list[tuple[str, Hit]] = []  # (rule name, hit)
         self.unsupported_said: set[str] = set()  # files where unreadable PostgreSQL was already said (once each)
         self.unread: dict[str, list] = {}  # path -> (query, failure) of the SQL in code advisor could not read
+        self.unnamed: dict[str, list[SqlQuery]] = {}  # path -> its statements in code whose table only the run names
         self.queries = 0
         self.has_schema = False  # without any DDL, the absence rules are silent, and one note says so
         self.unread_schema: dict[str, Location] = {}  # table -> the schema statement about it advisor could not read
@@ -133,6 +134,12 @@ class Analysis:
             self.parse_errors([query])  # right before its rules: each statement is parsed once, cache or not
             self.queries += 1
             tree = parse_sql(query.text, query.dialect)
+            if (
+                query.source not in ("sql", "schema")
+                and not self.elsewhere(query)
+                and _table_named_where_it_runs(query, tree)
+            ):
+                self.unnamed.setdefault(source.path, []).append(query)
             if not hasattr(tree, "find_all") or self.elsewhere(query):
                 continue  # another database's SQL (db/mysql/..., a SQLite connection's) that parses: not ours
             try:
@@ -220,7 +227,8 @@ class Analysis:
             )
         note = self._incomplete_schema_note(withheld, [h for _, h in self.hits if getattr(h, "withheld", None)])
         sizes = self._unknown_size_note(unsized)
-        return out + ([note] if note else []) + ([sizes] if sizes else [])
+        unnamed = self._unnamed_note()
+        return out + ([note] if note else []) + ([sizes] if sizes else []) + ([unnamed] if unnamed else [])
 
     def _unknown_size_note(self, unsized: list[tuple[str, Hit]]) -> Finding | None:
         """One note per project for the claims that rest on the size of tables advisor knows nothing of
@@ -305,6 +313,33 @@ class Analysis:
                     query_location=query.location,
                 ),
             )
+        )
+
+    def _unnamed_note(self) -> Finding | None:
+        """One note per project for the statements in its code whose table the code names only where it runs (a
+        helper's `INSERT INTO {table} ...` filled in by each caller): read, and checked against no table."""
+        spec = catalogue.lookup(UNREAD_STATEMENT)
+        if not self.unnamed or spec is None or spec.id not in self.enabled:
+            return None
+        files = sorted(self.unnamed, key=lambda p: (-len(self.unnamed[p]), p))
+        n = sum(len(qs) for qs in self.unnamed.values())
+        first = min((q.location for qs in self.unnamed.values() for q in qs), key=lambda at: (at.path, at.line))
+        most = ", ".join(f"{p} ({len(self.unnamed[p])})" for p in files[:3]) + (
+            f" and {len(files) - 3} more files" if len(files) > 3 else ""
+        )
+        return Finding(
+            rule=spec.id,
+            severity=cast(Severity, self.config.severity.get(spec.id) or spec.severity),
+            location=first,
+            message=(
+                f"advisor read {'one SQL statement' if n == 1 else f'{n} SQL statements'} in code whose "
+                f"{'table' if n == 1 else 'tables'} the code names only where it runs (`FROM {{table}}`, filled in "
+                f"by a caller), so no rule checked {'it' if n == 1 else 'them'} against the schema: "
+                f"{'here' if n == 1 else f'the first here; in {most}'}"
+            ),
+            help='advisor follows a table name the code fixes (a constant, a class attribute, `.format("jobs")`, a '
+            "parameter every call passes the same text); a name each caller passes its own is the run's to say",
+            subject=f"unnamed:{n}",
         )
 
     def _schema_setting(self) -> Location | None:
@@ -452,3 +487,21 @@ def analyse(project: Project, options: Options) -> Analysed:
     analysis.schema_rules(project.schema, sorted({s.path for s in project.sources}))
     analysis.project_rules(project)
     return out
+
+
+def _table_named_where_it_runs(query: SqlQuery, tree) -> bool:
+    """A statement (not DDL) one of whose tables is a template's stand-in (`FROM {table}`): advisor knows no table
+    it reads or writes there. So is one whose template advisor could not parse (`VALUES ({placeholders})`, not
+    reported: its text is the run's) with a template where the table stands."""
+    from sqlglot import exp
+
+    from advisor.parse import ParseFailure, is_placeholder_name
+
+    if isinstance(tree, ParseFailure):
+        return tree.templated and _TABLE_TEMPLATE.search(query.text) is not None
+    if isinstance(tree, (exp.Create, exp.Drop, exp.Alter, exp.Command)):
+        return False
+    return any(is_placeholder_name(t.name) for t in tree.find_all(exp.Table))
+
+
+_TABLE_TEMPLATE = re.compile(r"\b(?:FROM|INTO|UPDATE|JOIN)\s+(?:\{\w*\}|%s|\$\{[^}]*\})(?![\w.])", re.IGNORECASE)
