@@ -134,14 +134,10 @@ class Analysis:
             self.parse_errors([query])  # right before its rules: each statement is parsed once, cache or not
             self.queries += 1
             tree = parse_sql(query.text, query.dialect)
-            if (
-                query.source not in ("sql", "schema")
-                and not self.elsewhere(query)
-                and _table_named_where_it_runs(query, tree)
-            ):
-                self.unnamed.setdefault(source.path, []).append(query)
             if not hasattr(tree, "find_all") or self.elsewhere(query):
                 continue  # another database's SQL (db/mysql/..., a SQLite connection's) that parses: not ours
+            if query.source not in ("sql", "schema") and _table_named_where_it_runs(tree):
+                self.unnamed.setdefault(source.path, []).append(query)
             try:
                 facts = build_facts(tree, schema)
             except Exception as exc:  # noqa: BLE001  what every query rule reads: its bug must not end the run
@@ -316,8 +312,9 @@ class Analysis:
         )
 
     def _unnamed_note(self) -> Finding | None:
-        """One note per project for the statements in its code whose table the code names only where it runs (a
-        helper's `INSERT INTO {table} ...` filled in by each caller): read, and checked against no table."""
+        """One note per project for the statements in its code whose table advisor could not name (a helper's
+        `INSERT INTO {table} ...` filled in by each caller, a name built where advisor does not follow): read, and
+        checked against no table."""
         spec = catalogue.lookup(UNREAD_STATEMENT)
         if not self.unnamed or spec is None or spec.id not in self.enabled:
             return None
@@ -332,10 +329,10 @@ class Analysis:
             severity=cast(Severity, self.config.severity.get(spec.id) or spec.severity),
             location=first,
             message=(
-                f"advisor read {'one SQL statement' if n == 1 else f'{n} SQL statements'} in code whose "
-                f"{'table' if n == 1 else 'tables'} the code names only where it runs (`FROM {{table}}`, filled in "
-                f"by a caller), so no rule checked {'it' if n == 1 else 'them'} against the schema: "
-                f"{'here' if n == 1 else f'the first here; in {most}'}"
+                f"advisor read {'one SQL statement' if n == 1 else f'{n} SQL statements'} in code without naming "
+                f"{'its table' if n == 1 else 'their tables'} (a name the code gives where it runs, `FROM {{table}}` "
+                f"filled in by a caller, or one it builds in a way advisor does not follow), so no rule checked "
+                f"{'it' if n == 1 else 'them'} against the schema: {'here' if n == 1 else f'the first here; in {most}'}"
             ),
             help='advisor follows a table name the code fixes (a constant, a class attribute, `.format("jobs")`, a '
             "parameter every call passes the same text); a name each caller passes its own is the run's to say",
@@ -489,19 +486,12 @@ def analyse(project: Project, options: Options) -> Analysed:
     return out
 
 
-def _table_named_where_it_runs(query: SqlQuery, tree) -> bool:
-    """A statement (not DDL) one of whose tables is a template's stand-in (`FROM {table}`): advisor knows no table
-    it reads or writes there. So is one whose template advisor could not parse (`VALUES ({placeholders})`, not
-    reported: its text is the run's) with a template where the table stands."""
+def _table_named_where_it_runs(tree) -> bool:
+    """A query or DML statement (not DDL, TRUNCATE or COPY) one of whose tables is a template's stand-in (`FROM
+    {table}`): advisor knows no table it reads or writes there."""
     from sqlglot import exp
 
-    from advisor.parse import ParseFailure, is_placeholder_name
+    from advisor.parse import is_placeholder_name
 
-    if isinstance(tree, ParseFailure):
-        return tree.templated and _TABLE_TEMPLATE.search(query.text) is not None
-    if isinstance(tree, (exp.Create, exp.Drop, exp.Alter, exp.Command)):
-        return False
-    return any(is_placeholder_name(t.name) for t in tree.find_all(exp.Table))
-
-
-_TABLE_TEMPLATE = re.compile(r"\b(?:FROM|INTO|UPDATE|JOIN)\s+(?:\{\w*\}|%s|\$\{[^}]*\})(?![\w.])", re.IGNORECASE)
+    kinds = (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Insert, exp.Update, exp.Delete, exp.Merge)
+    return isinstance(tree, kinds) and any(is_placeholder_name(t.name) for t in tree.find_all(exp.Table))
