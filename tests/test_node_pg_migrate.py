@@ -123,3 +123,15 @@ def test_if_not_exists_is_a_materialized_view_s_only():
 
     assert runs_as_sql("CREATE MATERIALIZED VIEW IF NOT EXISTS daily AS SELECT day FROM events")
     assert not runs_as_sql("CREATE VIEW IF NOT EXISTS balance AS SELECT COALESCE(SUM(s), 0) AS balance FROM (SELECT 1 AS s)")
+
+
+def test_a_call_on_the_step_s_parameter_that_is_no_builder_call_is_not_a_table_s():
+    """A Sequelize-style step (`export async function up(connection) { await connection.query(`CREATE TABLE ...`) }`,
+    holdout 108's): `query` is no builder method, so its SQL is no table's name left unseen (it was read as
+    `ALTER TABLE "CREATE TABLE ..." ADD ?`, rejected 31 times by the seeded database); its string is the schema."""
+    step = (
+        "export async function up (connection, queryOptions = {}) {\n"
+        "  await connection.query(`\n    CREATE TABLE IF NOT EXISTS pages (id text PRIMARY KEY);\n  `, queryOptions)\n}\n"
+    )
+    texts = [" ".join(q.text.split()) for q in schema_statements("lib/migrations/001-initial.js", step)]
+    assert texts == ["CREATE TABLE IF NOT EXISTS pages (id text PRIMARY KEY)"]

@@ -20,6 +20,14 @@ from typing import Any
 from advisor.names import quote
 
 UP_NAMES = frozenset({"up"})
+# node-pg-migrate's builder methods whose first argument is a table: a call of one advisor cannot read leaves that
+# table unseen whole; any other call on the step's parameter is no builder call it knows (a Sequelize step's
+# `connection.query(sql)`, whose string is read as any schema file's)
+TABLE_METHODS = frozenset(
+    "createTable dropTable renameTable alterTable addColumns addColumn dropColumns dropColumn renameColumn alterColumn "
+    "addConstraint createConstraint dropConstraint renameConstraint createIndex addIndex dropIndex createTrigger "
+    "dropTrigger renameTrigger createPolicy alterPolicy dropPolicy renamePolicy".split()
+)
 
 
 def builder_ddl(f: Any) -> list[tuple[Any, str]]:
@@ -57,6 +65,8 @@ def builder_ddl(f: Any) -> list[tuple[Any, str]]:
             method = f.src(callee.child_by_field_name("property"))
             if method in ("sql", "func", "noTransaction"):
                 continue  # its string is read as a schema file's; a function value; a step option
+            if method not in TABLE_METHODS:
+                continue  # not a builder call on a table (`connection.query(sql)` in a step of another tool)
             args = _args(f, node)
             ddl = _ddl(method, args)
             if ddl is None:
