@@ -32,7 +32,10 @@ PARSE_ERROR = "parse-error"
 
 
 def is_app(path: str, project: Project, nonapp: tuple[str, ...]) -> bool:
-    return not any(fnmatch(path, pat) for pat in (*nonapp, *project.nonapp))
+    """A pattern with a `/` is matched against the path, one without against the file's name (`test_*.py` is a test
+    file at any depth, not `src/test_archiver/database.py`, the application of a package named test_archiver)."""
+    name = path.rsplit("/", 1)[-1]
+    return not any(fnmatch(path if "/" in pat else name, pat) for pat in (*nonapp, *project.nonapp))
 
 
 def is_rule_failure(f: dict) -> bool:
