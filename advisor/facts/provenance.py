@@ -27,7 +27,7 @@ from advisor.facts.reaching import PARAMETER, own_nodes
 from advisor.facts.regex_groups import word_group
 from advisor.facts.routes import route_numbers
 from advisor.facts.safe_text import escaped_literal, quoted_literal, setting_read, word_characters_only
-from advisor.facts.sql_positions import name_position
+from advisor.facts.sql_positions import bind_parameter_name, name_position
 from advisor.sources.python_parts import literal, parts
 
 # calls whose result is an identifier quoted for SQL, a number, or a length
@@ -149,16 +149,13 @@ def _values_of(built: list[str | ast.expr]) -> list[ast.expr]:
         if (
             not escaped_literal(literal, p)
             and not (named and name_position(before, after if isinstance(after, str) else ""))
-            and not _BIND_NAME.search(before)
+            and not bind_parameter_name(before)  # `f":{key}"`: whatever the value is called
         ):
             out.append(p)
         before += "?"  # the value's own text is unknown; it is not a quote
     return out
 
 
-# a bind parameter's name (`f":{key}"`, `f"%({key})s"`): the driver binds the value; the name is the code's as the
-# column it names is (`"{key}"` beside it)
-_BIND_NAME = re.compile(r"(?:^|[\s(,=])(?::|%\()$")
 # right after `alias.` (`m.%s`, `%s.%s`): the second part of a qualified name, where only an identifier stands,
 # as a name held in a variable or an attribute (a call or an expression there is followed as any value is)
 _QUALIFIED = re.compile(r'[\w"?]\.$')

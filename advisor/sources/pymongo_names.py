@@ -332,23 +332,15 @@ class Names:
 
     def returned(self, call: ast.Call) -> list[ast.expr]:
         """Every value `self.method(...)` returns, when a method of the class (or its family) here says,
-        or `function(...)`, a function of the module; [] otherwise."""
+        `obj.method(...)`, a method of the module's class `obj` is an instance of (`instance_of`), or `function(...)`,
+        a function of the module; [] otherwise."""
         if self_attr(call.func):
             return self.classes.returned(call, getattr(call.func, "attr", ""))
         if isinstance(call.func, ast.Attribute):  # `self._client.get_options_collection()`: an instance of a class here
             cls = self.instance_of(call.func.value)
-            method = (
-                next(
-                    (
-                        m
-                        for m in cls.body
-                        if isinstance(m, ast.FunctionDef | ast.AsyncFunctionDef) and m.name == call.func.attr
-                    ),
-                    None,
-                )
-                if cls is not None
-                else None
-            )
+            body = cls.body if cls is not None else []
+            defined = [m for m in body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))]
+            method = next((m for m in reversed(defined) if m.name == call.func.attr), None)  # the last definition
             return returned_values(method) if method is not None else []
         fn = self.module_functions.get(call.func.id) if isinstance(call.func, ast.Name) else None
         return returned_values(fn) if fn is not None else []

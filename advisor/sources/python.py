@@ -23,7 +23,7 @@ from advisor.ir import Location, SourceFile, SqlQuery, StringBuilt, TextMap
 from advisor.sources import psycopg_sql
 from advisor.sources.python_classes import reads_mongo, record_bases
 from advisor.sources.python_jobs import JOB_REGISTRATIONS, one_off_code
-from advisor.sources.python_parts import Number, literal, parts
+from advisor.sources.python_parts import Number, format_template, literal, parts
 from advisor.sources.python_reach import COMPOSITION, Reach, dynamic_sketch
 from advisor.sources.python_sinks import Reached
 from advisor.sources.python_text import LineIndex, location, string_textmap
@@ -336,7 +336,7 @@ def _add_query(
     # "... %s ..." % x, "... {} ...".format(x): the template as written, read with typed placeholders (advisor.parse),
     # positions exact; but where a constant fills its table (`.format("test_run", where)`), the statement on that
     # table, filled as an f-string is
-    template = _format_template(value) if interpolated else None
+    template = format_template(value) if interpolated else None
     if template is not None and filled is not None and _TABLE_FIELD.search(str(template.value)):
         template = template if _TABLE_FIELD.search(sql) else None
     if template is not None:
@@ -438,15 +438,3 @@ def _interpolated(node: ast.expr) -> tuple[str, ...]:
 
 # a template's field where a statement names its table (`FROM {}`, `INTO %s`, `UPDATE {table}`)
 _TABLE_FIELD = re.compile(r"\b(?:FROM|INTO|UPDATE|JOIN)\s+(?:\{[^{}]*\}|%(?:\(\w+\))?s)(?![\w.])", re.IGNORECASE)
-
-
-def _format_template(node: ast.expr) -> ast.Constant | None:
-    """The literal template of a %-format or .format() call, when it is one."""
-    base = (
-        node.left
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod)
-        else node.func.value
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-        else None
-    )
-    return base if isinstance(base, ast.Constant) and isinstance(base.value, str) else None

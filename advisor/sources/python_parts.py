@@ -96,6 +96,19 @@ def parts(node: ast.expr) -> list[str | ast.expr] | None:
     return None
 
 
+def format_template(node: ast.expr) -> ast.Constant | None:
+    """The literal template of a %-format or a .format() call (`"... %s" % x`, `"... {}".format(x)`), when it is one:
+    where the statement is written, and what the Python reader and its constant filling share."""
+    base = (
+        node.left
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod)
+        else node.func.value
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        else None
+    )
+    return base if isinstance(base, ast.Constant) and isinstance(base.value, str) else None
+
+
 def _raw(piece: str | ast.expr) -> list[str | ast.expr]:
     """A piece of a composition; `sql.SQL(text)` of a text not written out: that text's own parts, raw."""
     if isinstance(piece, str) or psycopg_sql.kind(piece) != "SQL" or not piece.args:  # type: ignore[attr-defined]

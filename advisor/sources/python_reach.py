@@ -16,7 +16,15 @@ from advisor.facts.reaching import formatted_statement, own_nodes
 from advisor.sources import psycopg_sql
 from advisor.sources.python_builders import Returns
 from advisor.sources.python_classes import Classes
-from advisor.sources.python_parts import Number, flatten_add, literal, named_table, option_default, parts
+from advisor.sources.python_parts import (
+    Number,
+    flatten_add,
+    format_template,
+    literal,
+    named_table,
+    option_default,
+    parts,
+)
 from advisor.sources.sql_shape import DYNAMIC_PLACEHOLDER, runs_as_sql
 
 # Calls whose first argument is executed as SQL: DB-API and psycopg, asyncpg, databases, SQLAlchemy,
@@ -341,7 +349,7 @@ class Reach:
             ]
         elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
             pieces = flatten_add(node)
-        elif _formatted(node):  # "... FROM {} ...".format("test_run"), "... FROM %s" % TABLE
+        elif format_template(node) is not None:  # "... FROM {} ...".format("test_run"), "... FROM %s" % TABLE
             split = parts(node)
             if split is None:
                 return None
@@ -456,18 +464,6 @@ def _vararg_position(arg: ast.expr | None, varargs: str | None) -> int | None:
     ):
         return arg.slice.value
     return None
-
-
-def _formatted(node: ast.expr) -> bool:
-    """A %-format or a .format() call of a literal template."""
-    template = (
-        node.left
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod)
-        else node.func.value
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format"
-        else None
-    )
-    return isinstance(template, ast.Constant) and isinstance(template.value, str)
 
 
 def _number(piece: Number) -> ast.expr:
