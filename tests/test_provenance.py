@@ -215,9 +215,8 @@ def test_a_function_of_another_module_is_followed(project, module, function, fou
     assert fired(project, files) == found
 
 
-# chainlit's SQLAlchemy layer, its keys pasted as literals: a key of a dict the function writes itself (`data = {"id":
-# ...}`, kept when not None) is the code's own; the keys of a mapping a caller passes are the caller's (as a bind
-# parameter's name, `:{key}`, a key is a name: test_string_building)
+# chainlit's SQLAlchemy layer: a named placeholder per key of a dict the function writes itself (`data = {"id": ...}`,
+# kept when not None), its values bound; the keys of a mapping a caller passes are the caller's
 MAPPED = """
 class Layer:
     async def execute_sql(self, query, parameters):
@@ -227,7 +226,7 @@ class Layer:
     async def update(self, thread_id, name, user_id, given):
         data = {{"id": thread_id, "name": name, "userId": user_id}}
         parameters = {{key: value for key, value in data.items() if value is not None}}
-        values = ", ".join(f"'{{key}}'" for key in {keys})
+        values = ", ".join(f":{{key}}" for key in {keys})
         await self.execute_sql(query=f"INSERT INTO threads (id) VALUES ({{values}})", parameters=parameters)
 """
 

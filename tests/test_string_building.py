@@ -517,22 +517,6 @@ def test_a_classmethod_called_on_its_class_returns_the_class_s_own_text(project)
     assert sorted(f.location.line for f in found) == [6, 7], [f.message for f in found]
 
 
-def test_a_bind_parameter_s_name_is_the_code_s_own(project):
-    """chainlit's `", ".join(f":{key}" for key in parameters)`: each piece names a bind parameter, whose value the
-    driver binds, as `"{key}"` beside it names the column. The same key pasted as a value still counts."""
-    found = fired(project, "steps.py", """
-    def create_step(self, step_dict):
-        columns = ", ".join(f'"{key}"' for key in step_dict)
-        values = ", ".join(f":{key}" for key in step_dict)
-        named = ", ".join(f"%({key})s" for key in step_dict)
-        self.execute_sql(f"INSERT INTO steps ({columns}) VALUES ({values})", step_dict)
-        self.execute_sql(f"INSERT INTO steps ({columns}) VALUES ({named})", step_dict)
-        pasted = ", ".join(f"'{key}'" for key in step_dict)
-        self.execute_sql(f"INSERT INTO steps ({columns}) VALUES ({pasted})", step_dict)
-    """)
-    assert [f.location.line for f in found] == [8], [f.message for f in found]
-
-
 MIGRATIONS_JS = """
 class Connection {
   async runMigrations() {

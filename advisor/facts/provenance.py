@@ -27,7 +27,7 @@ from advisor.facts.reaching import PARAMETER, own_nodes
 from advisor.facts.regex_groups import word_group
 from advisor.facts.routes import route_numbers
 from advisor.facts.safe_text import escaped_literal, quoted_literal, setting_read, word_characters_only
-from advisor.facts.sql_positions import bind_parameter_name, name_position
+from advisor.facts.sql_positions import name_position
 from advisor.sources.python_parts import literal, parts
 
 # calls whose result is an identifier quoted for SQL, a number, or a length
@@ -146,10 +146,8 @@ def _values_of(built: list[str | ast.expr]) -> list[ast.expr]:
         named = isinstance(p, (ast.Name, ast.Attribute)) and (
             identifier_name(p.id if isinstance(p, ast.Name) else p.attr) or _QUALIFIED.search(before) is not None
         )
-        if (
-            not escaped_literal(literal, p)
-            and not (named and name_position(before, after if isinstance(after, str) else ""))
-            and not bind_parameter_name(before)  # `f":{key}"`: whatever the value is called
+        if not escaped_literal(literal, p) and not (
+            named and name_position(before, after if isinstance(after, str) else "")
         ):
             out.append(p)
         before += "?"  # the value's own text is unknown; it is not a quote

@@ -115,7 +115,7 @@ def name_position(before: str, after: str) -> bool:
     tail, head = before.rstrip(), after.lstrip()
     if tail.endswith("::"):
         return True  # $2::{type}: the type of a cast
-    if bind_parameter_name(tail):
+    if re.search(r"(?:^|[\s(,=])(?::|%\()$", tail):
         return True  # :{field}, %({field})s: the name of a bind parameter (the driver binds its value)
     if tail.endswith(".") or head.startswith((".", "(")) and not tail.endswith(("(", ",", "=")):
         return True  # schema.{table}, {schema}.table, {function}(...)
@@ -140,16 +140,6 @@ def name_position(before: str, after: str) -> bool:
     if word in _NAME_WORDS:
         return True
     return word not in _VALUE_WORDS and tail != before  # after a column name: ASC, DESC, an alias
-
-
-# right after `:` or `%(`, where a statement starts or after a space, `(`, `,` or `=`: a bind parameter's name
-_BIND_NAME = re.compile(r"(?:^|[\s(,=])(?::|%\()$")
-
-
-def bind_parameter_name(before: str) -> bool:
-    """A piece after this text names a bind parameter (`:{key}`, `%({key})s`): the driver binds its value, and the
-    name is the code's as the column it names is."""
-    return _BIND_NAME.search(before.rstrip()) is not None
 
 
 def _last_word(text: str) -> str:
