@@ -388,7 +388,7 @@ class Analysis:
             shown = ", ".join(unseen[:8]) + (f" and {len(unseen) - 8} more" if len(unseen) > 8 else "")
             # without any DDL, every table is unseen: said as the config's want, not as each table's
             none_read = (
-                "its schema files create no table"
+                "its schema files create no table advisor could name"
                 if self.config.schema
                 else "the config names no schema files"
                 if self.config.source

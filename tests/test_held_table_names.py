@@ -70,8 +70,10 @@ def test_claims_on_a_members_table_show_its_known_part_and_offer_no_fix_with_a_m
     assert "___" not in redundant.message + (redundant.help or "") and redundant.fix is None
     missing = found["missing-index"]  # the count's table is known whole: no index serves `hashed`
     assert missing.location.line == 24 and "…_notifications" in missing.message and missing.fix is None
-    # the table only the run names (`options.table`) gets no claim, and the literal one has its unique key
-    assert set(found) == {"redundant-index", "missing-index"}
+    # the table only the run names (`options.table`) gets no claim, only the note that its statement went unchecked;
+    # the literal one has its unique key
+    assert set(found) == {"redundant-index", "missing-index", "unread-statement"}
+    assert found["unread-statement"].message.startswith("advisor read one SQL statement in code without naming its table")
 
 
 def test_a_member_set_twice_names_no_table(project):

@@ -247,7 +247,7 @@ def test_an_extension_s_own_tables_are_not_application_tables(project):
 
 @pytest.mark.parametrize(("config", "why"), [
     ('large-tables = ["*"]\n', "the config names no schema files"),
-    ('large-tables = ["*"]\nschema = ["db/*.sql"]\n', "its schema files create no table"),
+    ('large-tables = ["*"]\nschema = ["db/*.sql"]\n', "its schema files create no table advisor could name"),
 ])
 def test_without_any_table_definition_one_note_says_what_was_kept_back(project, config, why):
     # chainlit (holdout 63) ships no DDL: its 56 statements were read and nothing said that no index claim could be
