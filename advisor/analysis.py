@@ -45,7 +45,9 @@ class Analysis:
         self.hits: list[tuple[str, Hit]] = []  # (rule name, hit)
         self.unsupported_said: set[str] = set()  # files where unreadable PostgreSQL was already said (once each)
         self.unread: dict[str, list] = {}  # path -> (query, failure) of the SQL in code advisor could not read
-        self.unnamed: dict[str, list[SqlQuery]] = {}  # path -> its statements in code whose table only the run names
+        self.unnamed: dict[
+            str, list[SqlQuery]
+        ] = {}  # path -> its statements in code whose table advisor could not name
         self.queries = 0
         self.has_schema = False  # without any DDL, the absence rules are silent, and one note says so
         self.unread_schema: dict[str, Location] = {}  # table -> the schema statement about it advisor could not read
@@ -136,7 +138,7 @@ class Analysis:
             tree = parse_sql(query.text, query.dialect)
             if not hasattr(tree, "find_all") or self.elsewhere(query):
                 continue  # another database's SQL (db/mysql/..., a SQLite connection's) that parses: not ours
-            if query.source not in ("sql", "schema") and _table_named_where_it_runs(tree):
+            if query.source not in ("sql", "schema") and _unnamed_table(tree):
                 self.unnamed.setdefault(source.path, []).append(query)
             try:
                 facts = build_facts(tree, schema)
@@ -486,7 +488,7 @@ def analyse(project: Project, options: Options) -> Analysed:
     return out
 
 
-def _table_named_where_it_runs(tree) -> bool:
+def _unnamed_table(tree) -> bool:
     """A query or DML statement (not DDL, TRUNCATE or COPY) one of whose tables is a template's stand-in (`FROM
     {table}`): advisor knows no table it reads or writes there."""
     from sqlglot import exp

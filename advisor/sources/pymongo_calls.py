@@ -17,7 +17,13 @@ from advisor.sources.mongo_names import run_time, run_time_name
 from advisor.sources.pymongo_bulk import bulk_write, python_shape, upserts
 from advisor.sources.pymongo_names import Names, keyword
 from advisor.sources.pymongo_params import record_calls, slot_of
-from advisor.sources.pymongo_receivers import collection_of, database_method, receiver_collection, server_owned
+from advisor.sources.pymongo_receivers import (
+    collection_of,
+    database_method,
+    named_by_its_name,
+    receiver_collection,
+    server_owned,
+)
 from advisor.sources.pymongo_slots import Slot
 from advisor.sources.pymongo_tables import index_model, index_tables, spec_tables
 from advisor.sources.python_classes import constructor_parameter, record_members, self_attr, settle_attributes
@@ -616,8 +622,7 @@ def _guessed_slot(receiver: ast.AST, coll: str, names: Names) -> Slot | None:
     modules may (splitgill's `generate_ops(self.data_collection, ...)`, advisor.sources.pymongo_slots)."""
     if not isinstance(receiver, ast.Name) or names.arguments(receiver):
         return None
-    m = re.fullmatch(r"(\w+?)_?(collection|coll)", receiver.id)
-    return slot_of(receiver, names) if m is not None and m.group(1) == coll else None
+    return slot_of(receiver, names) if named_by_its_name(receiver.id) == coll else None
 
 
 def _held_back(result: SourceFile, counts: tuple[int, int]) -> list:

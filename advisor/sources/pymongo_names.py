@@ -181,11 +181,15 @@ class Names:
         held = self.member(node)
         if isinstance(held, ast.Call) and isinstance(held.func, ast.Name):
             name = held.func.id
-        elif isinstance(held, ast.Name) and held.id in self.parameters.get(id(held), ()):
-            name = self.annotation(held) or ""
         else:
-            return None
+            name = self._annotated_parameter(held) or ""
         return name if name in self.imported_classes and name not in self.classes.named else None
+
+    def _annotated_parameter(self, held: ast.AST | None) -> str | None:
+        """The class a parameter is annotated with, when `held` is that parameter (`self.cols = cols`, `cols: C`)."""
+        if isinstance(held, ast.Name) and held.id in self.parameters.get(id(held), ()):
+            return self.annotation(held)
+        return None
 
     def annotation(self, param: ast.Name) -> str | None:
         """The class a parameter is annotated with, by a plain name (`cols: JobCollections`, `"JobCollections"`)."""
@@ -222,9 +226,9 @@ class Names:
         if passed is not None:
             return passed
         value = self.resolve(node) if isinstance(node, ast.Name) else self.member(node)
-        if isinstance(value, ast.Name) and value.id in self.parameters.get(id(value), ()):
-            annotated = self.annotation(value)  # `self._client = client` with `client: SplitgillClient`, a class here
-            classes = self.classes.named.get(annotated or "", [])
+        annotated = self._annotated_parameter(value)  # `self._client = client`, `client: SplitgillClient` here
+        if annotated is not None:
+            classes = self.classes.named.get(annotated, [])
             return classes[0] if len(classes) == 1 else None
         if not isinstance(value, ast.Call):
             return None

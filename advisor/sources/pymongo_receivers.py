@@ -189,9 +189,9 @@ def collection_of(node: ast.AST, names: Names, depth: int = 0) -> str | None:
         named = [collection_of(arg, names, depth + 1) for arg in given]
         if any(named):  # a parameter the module's calls pass a collection for: that one, else one per call
             return named[0] if len(set(named)) == 1 and not run_time(str(named[0])) else run_time_name(node.id)
-        m = re.fullmatch(r"(\w+?)_?(collection|coll)", node.id)
-        if m:
-            return m.group(1)
+        guessed = named_by_its_name(node.id)
+        if guessed:
+            return guessed
         if node.id in ("collection", "coll") and not given and names.imports_mongo:
             if node.id in names.parameters.get(id(node), ()):  # def _ensure_index(collection): the caller's
                 return run_time_name(node.id)
@@ -411,3 +411,10 @@ def _held_member(node: ast.AST, names: Names, depth: int) -> ast.Attribute | Non
         value = names.resolve(node)
         return _held_member(value, names, depth + 1) if value is not None else None
     return node if isinstance(node, ast.Attribute) and names.member(node) is not None else None
+
+
+def named_by_its_name(name: str) -> str | None:
+    """The collection a name says it holds (`jobs_collection`, `data_coll`: "jobs", "data"): advisor's reading of
+    a name, which the callers of a parameter so named may settle otherwise (pymongo_calls._guessed_slot)."""
+    m = re.fullmatch(r"(\w+?)_?(collection|coll)", name)
+    return m.group(1) if m else None
