@@ -107,11 +107,14 @@ def _definitions(source: SourceFile):
         yield match.group(1), body, Location(source.path, line, column)
 
 
-def schema_sql(path: str, text: str, dialect: str = "postgres") -> str:
+def schema_sql(
+    path: str, text: str, dialect: str = "postgres", composed: frozenset[tuple[int, int]] = frozenset()
+) -> str:
     """What of a schema file is SQL: a file of no language advisor parses, all of it; a code file the config names as
     a schema file (sqlc's generated Python holds each statement in a string constant), the SQL of its string
     literals, the rest blanked and each literal's closing quote a `;`, so every offset stays the file's. Not the
-    literals of a member written for another database (`mysql: () => sql`CREATE TABLE ...``)."""
+    literals of a member written for another database (`mysql: () => sql`CREATE TABLE ...``), nor those at a
+    (line, column) of `composed`: templates a composition fills, read whole (python.composed_ddl)."""
     from advisor.sources.sql_shape import runs_as_sql, sqlalchemy_colons
 
     if not code_file(path):
@@ -122,8 +125,12 @@ def schema_sql(path: str, text: str, dialect: str = "postgres") -> str:
     out = [c if c == "\n" else " " for c in text]
     constant = _module_constants(text) if python else None
     recovery = _recovery_lines(text) if python and "DROP" in text.upper() else []
+    starts = [0] + [m.end() for m in re.finditer("\n", text)] if composed else []
     for group in _statements(_literal_spans(path, text), text, python):
         if any(start <= group[0][0] < end for start, end in others):
+            continue
+        line = bisect_right(starts, group[0][0])
+        if composed and (line, group[0][0] - starts[line - 1] + 1) in composed:
             continue
         opening = _QUOTE.match(text, group[0][0]) if recovery else None
         if opening is not None and _DROP.match(text, opening.end()) and _within(recovery, text, group):
@@ -171,11 +178,21 @@ def _other_database_spans(path: str, text: str, dialect: str) -> list[tuple[int,
 
 def schema_statements(path: str, text: str, dialect: str = "postgres") -> list[SqlQuery]:
     """The statements of a schema file, in its order: a SQL file's; a code file's string literals' DDL
-    (schema_sql), and a migration tool's builder calls as the DDL they run (node-pg-migrate's
-    `pgm.createTable(...)`, advisor.schema.pg_migrate), each at its call."""
+    (schema_sql), a psycopg composition's DDL as the module fills it (advisor.sources.python.composed_ddl), and a
+    migration tool's builder calls as the DDL they run (node-pg-migrate's `pgm.createTable(...)`,
+    advisor.schema.pg_migrate), each at its call."""
     from advisor.sources.sql_files import extract_sql
 
-    queries = list(extract_sql(path, schema_sql(path, text, dialect), dialect, source="schema"))
+    built: list[SqlQuery] = []
+    composed: frozenset[tuple[int, int]] = frozenset()
+    if path.endswith((".py", ".pyi")) and ".format(" in text and "SQL(" in text:
+        from advisor.sources.python import composed_ddl
+
+        built, literals = composed_ddl(path, text, dialect)
+        composed = frozenset(literals)
+    queries = list(extract_sql(path, schema_sql(path, text, dialect, composed), dialect, source="schema"))
+    if built:  # psycopg's `sql.SQL("CREATE TABLE {t} ...").format(t=...)`: the statement as the module fills it
+        queries = sorted(queries + built, key=lambda q: (q.location.line, q.location.col))
     if code_file(path) and not path.endswith((".py", ".pyi")) and "up" in text:
         calls = _builder_statements(path, text)
         if calls:

@@ -14,7 +14,7 @@ from sqlglot import exp
 
 from advisor.ir import Column, ForeignKey, IndexDef, IndexKey, Location, Schema, SqlQuery, Table
 from advisor.names import NAMEDATALEN, fold
-from advisor.parse import parse_sql
+from advisor.parse import is_placeholder_name, parse_sql
 
 
 def sql_text(node: exp.Expression) -> str:
@@ -93,8 +93,6 @@ def canonical_expression(node: exp.Expression) -> str:
 def qualifier(node: exp.Expression | None) -> str | None:
     """The schema a table is named in (`audit.users`: audit); None when unqualified or when a template names
     it (`${schema~}.users`: the schema the migration runner sets): the search path's."""
-    from advisor.parse import is_placeholder_name
-
     if isinstance(node, exp.Schema):
         node = node.this
     db = node.args.get("db") if isinstance(node, exp.Table) else None
@@ -108,8 +106,6 @@ _SEARCH_PATH = re.compile(r"^\s*SET\s+(?:SESSION\s+|LOCAL\s+)?search_path\s*(?:T
 
 def _named_at_run_time(tree: exp.Expression) -> bool:
     """A statement on a table whose name the code fills in (a placeholder: advisor.parse.is_placeholder_name)."""
-    from advisor.parse import is_placeholder_name
-
     target = tree.this
     if isinstance(tree, exp.Create) and isinstance(target, exp.Index):
         target = target.args.get("table")
@@ -143,8 +139,9 @@ def index_definition(tree: exp.Create, location: Location | None) -> IndexDef | 
         return None
     using = params.args.get("using")
     where = params.args.get("where")
+    name = fold(index.this) if index.this is not None else ""
     return IndexDef(
-        name=fold(index.this) if index.this is not None else "",
+        name="" if is_placeholder_name(name) else name,  # `CREATE INDEX {} ON ...`: a name the code fills in
         table=table,
         keys=tuple(_index_key(c) for c in params.args.get("columns") or []),
         unique=bool(tree.args.get("unique")),

@@ -406,6 +406,37 @@ def _add_composition(
     return True
 
 
+_DDL = re.compile(r"\s*(?:CREATE|ALTER|DROP|COMMENT)\b", re.IGNORECASE)
+
+
+def composed_ddl(path: str, text: str, dialect: str = "postgres") -> tuple[list[SqlQuery], set[tuple[int, int]]]:
+    """The DDL a schema file's psycopg compositions write (`sql.SQL("CREATE TABLE {t} (...)").format(t=
+    names.table("jobs"))`), each read as the module's statements are (the table a constant or a function named for
+    tables gives), and the (line, column) of each string literal they are built from: scanned on its own, such a
+    literal is a template whose fields nothing fills."""
+    code = text[1:] if text.startswith("\ufeff") else text
+    tree = parse_python(code, path).tree if "SQL" in code else None
+    if tree is None:
+        return [], set()
+    index, reach = LineIndex(code), Reach(tree)
+    result = SourceFile(path=path, text=text)
+    literals: set[tuple[int, int]] = set()
+    for root in psycopg_sql.compositions(tree)[0]:
+        if psycopg_sql.kind(root) == "SQL":
+            continue  # `sql.SQL("...")` alone: its literal, read as it stands
+        if not _add_composition(result, path, root, None, "execute-call", index, dialect, reach):
+            continue
+        if not _DDL.match(result.queries[-1].text):
+            result.queries.pop()
+            continue
+        literals |= {
+            (n.lineno, index.char_col(n.lineno, n.col_offset))
+            for n in ast.walk(root)
+            if isinstance(n, ast.Constant) and isinstance(n.value, str)
+        }
+    return [dataclasses.replace(q, source="schema") for q in result.queries], literals
+
+
 def _raw_texts(result: SourceFile, path: str, value: ast.expr, reach: Reach, index: LineIndex) -> None:
     """A composition's values are composables (quoted by the driver, or checked where they are built), except
     the text of `sql.SQL(text)`: when that text is built at run time, it is SQL built from strings."""

@@ -36,11 +36,12 @@ def option_default(node: ast.expr) -> str | None:
 _NAME = re.compile(r"[A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)?")
 
 
-def named_table(call: ast.Call, text_of=literal) -> str | None:
+def named_table(call: ast.Call, text_of=literal, func: ast.expr | None = None) -> str | None:
     """The table a call of a function named for tables gives for the name it is handed (`db.table_with_schema(
     "promises")`, `self._get_table_name("documents")`): that name, which the function qualifies at run time.
-    `text_of` reads the argument (a literal; the caller's constants too)."""
-    func = call.func
+    `text_of` reads the argument (a literal; the caller's constants too); `func` is what the callee stands for,
+    when the caller knows (a local alias: `t = names.table`)."""
+    func = call.func if func is None else func
     callee = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
     if "table" not in callee.lower() or len(call.args) != 1 or call.keywords:
         return None

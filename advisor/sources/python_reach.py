@@ -264,7 +264,7 @@ class Reach:
         if isinstance(node, ast.Constant):
             return node.value if isinstance(node.value, str) else None
         if isinstance(node, ast.Call):  # `{db.table_with_schema("jobs")}`: the table jobs, qualified at run time
-            return named_table(node, self.constant)
+            return named_table(node, self.constant, self._alias(node.func))
         name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
             held = self.classes.inherited(node, node.attr)
@@ -278,6 +278,14 @@ class Reach:
         if not values or name in self.rebound or any(literal(v) is None for v in values):
             return None
         return literal(values[0])
+
+    def _alias(self, func: ast.expr) -> ast.expr:
+        """What a local name bound once to a function stands for (`t = names.table`, then `t("history")`)."""
+        if isinstance(func, ast.Name) and func.id not in self.rebound:
+            values = self.assigned.get(func.id, [])
+            if len(values) == 1 and isinstance(values[0], (ast.Attribute, ast.Name)):
+                return values[0]
+        return func
 
     def _default(self, value: ast.expr) -> str | None:
         """A caller's option's default (python_parts.option_default), or a parameter's: `self._table = table`
