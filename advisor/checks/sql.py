@@ -165,10 +165,13 @@ def _sargable_rewrite(p: Predicate) -> str | None:
 
 @query_check("function-on-column")
 def function_on_column(ctx: QueryContext):
+    said: set[tuple] = set()  # `x COLLATE "C" >= $1 AND x COLLATE "C" < $2`: one claim, not one per bound
     for scope in ctx.facts.scopes:
         for p in scope.predicates:
             if not p.wrapped or p.clause == "having" or p.op == "neq" or not premises.real_table(ctx, p.table):
                 continue  # no index to lose on a CTE, subquery, function or catalog
+            if (id(scope), p.alias, p.column, _unqualified(p.side)) in said:
+                continue
             if isinstance(p.side, _GIN_OPERATORS) and p.side.this is p.column_node:
                 continue  # an operator of the column's type, not a function around it
             if isinstance(p.side, exp.Any):
@@ -222,6 +225,7 @@ def function_on_column(ctx: QueryContext):
                 )
                 if part
             )
+            said.add((id(scope), p.alias, p.column, _unqualified(p.side)))
             yield ctx.hit(
                 p.side,
                 f"{_qualified(p)} is wrapped in {wrap} ({expression}): an index on {p.column} cannot serve this "

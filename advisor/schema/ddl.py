@@ -666,6 +666,34 @@ class SchemaBuilder:
             index.name = self._auto_name(index.table, index.keys)
         self._add_index(index, if_not_exists=bool(tree.args.get("exists")))
 
+    def constraint_using_index(self, query: SqlQuery) -> bool:
+        """`ALTER TABLE t ADD CONSTRAINT c PRIMARY KEY USING INDEX i` (sqlglot does not read it): index i becomes
+        the key, renamed c, as PostgreSQL makes it; a table's key declared again under the same name is the same
+        key. An index the code names at run time is the table's one unique index that could be it. True when
+        the statement is one and its index known; else the caller reads it as a statement it could not."""
+        m = _USING_INDEX.match(query.text)
+        if m is None:
+            return False
+        table, given = _written_name(m.group("table")), _written_name(m.group("index"))
+        if given is None or is_placeholder_name(given):
+            candidates = [i for i in self._indexes_of(table or "") if i.unique and not i.constraint and not i.where]
+            index = candidates[0] if len(candidates) == 1 else None
+        else:
+            index = self._index_named(given)
+        if table is None or index is None or index.table != table or not index.unique or index.where:
+            return False
+        primary = m.group("kind").upper().startswith("PRIMARY")
+        name = _written_name(m.group("constraint") or "") or index.name
+        for other in self._indexes_of(table):
+            if other is not index and (other.name == name or (primary and other.primary)):
+                if other.keys != index.keys:
+                    return False  # a second key PostgreSQL would refuse: not one advisor can replay
+                self.schema.indexes.remove(other)  # the same key, declared again
+        index.name, index.constraint = name, True
+        index.primary = index.primary or primary
+        self._names_changed()
+        return True
+
     def unreadable(self, query: SqlQuery) -> None:
         """A schema statement advisor could not parse: the table it changes is no longer known whole."""
         match = _DDL_TARGET.search(query.text)
@@ -718,6 +746,24 @@ _DDL_TARGET = re.compile(
     r"(?P<table>(?:\"[^\"]+\"|[\w$]+)(?:\.(?:\"[^\"]+\"|[\w$]+))?)",
     re.IGNORECASE | re.DOTALL,
 )
+_WRITTEN_NAME = r'(?:"[^"]+"|[\w$]+|\{[^{}\n]*\}|\$\{[^{}\n]*\}|%\(\w+\)s|%s)'
+_USING_INDEX = re.compile(
+    rf"^\s*ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(?P<table>{_WRITTEN_NAME}(?:\.{_WRITTEN_NAME})?)\s+"
+    rf"ADD\s+(?:CONSTRAINT\s+(?P<constraint>{_WRITTEN_NAME})\s+)?(?P<kind>PRIMARY\s+KEY|UNIQUE)\s+"
+    rf"USING\s+INDEX\s+(?P<index>{_WRITTEN_NAME})\s*;?\s*$",
+    re.IGNORECASE,
+)
+
+
+def _written_name(written: str) -> str | None:
+    """The name a statement writes (`"Jobs"`, `audit.jobs`: its last part, folded); None for one a template fills."""
+    last = re.findall(_WRITTEN_NAME, written)[-1:] or [""]
+    name = last[0]
+    if not name or name[0] in "{$%":
+        return None
+    return name[1:-1] if name.startswith('"') else fold(name)
+
+
 _ALTER_CHANGES_INDEXES = re.compile(r"\b(ADD|PRIMARY|UNIQUE|RENAME\s+TO|DROP)\b", re.IGNORECASE)
 # a CHECK constraint added, with its condition: it builds no index (its condition's words, `'unique'`, are not keys)
 _ADDED_CHECK = re.compile(
@@ -759,7 +805,8 @@ def schema_from_queries(queries: Iterable[SqlQuery]) -> Schema:
         elif (change := inheritance.relation_change(query.text)) is not None:
             builder.change_relation(*change)
         elif not isinstance(tree, exp.Expression) or isinstance(tree, exp.Command):
-            builder.unreadable(query)
+            if not builder.constraint_using_index(query):
+                builder.unreadable(query)
         for parent in inheritance.run_time_parents(query.text):
             run_time.setdefault(parent, query.location)
         for parent in inheritance.templated_parents(query.text):
