@@ -58,6 +58,7 @@ EXECUTE_METHODS = {
     "execute_sql",
     "runQuery",  # twisted.enterprise.adbapi.ConnectionPool (cowrie's outputs)
     "runOperation",
+    "run",  # pg8000.native, a project's runner (`runner.run("SELECT ...")`); `subprocess.run(cmd)` passes no SQL
 }
 TEXT_FUNCTIONS = {"text", "literal_column_sql", "sql", "SQL"}  # sqlalchemy.text, psycopg.sql.SQL
 RAW_METHODS = {"raw", "from_statement", "text", "SQL"}  # Django Model.objects.raw(...), sa.text, sql.SQL
