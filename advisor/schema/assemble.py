@@ -78,7 +78,7 @@ def assemble(config: Config, checked: list[SourceFile]) -> tuple[Schema, list[Sq
             ]
         elif not source.path.endswith(".sql"):
             queries += temporary_tables(source)
-    schema = schema_from_queries(queries)
+    schema = schema_from_queries(_with_called_routines_ddl(queries, checked))
     for table in schema.tables.values():
         if table.temporary and table.location is not None and not table.location.path.endswith(".sql"):
             schema.gaps.setdefault(table.name, "the code creates it, and its indexes, at run time")
@@ -255,6 +255,41 @@ def routine_defined(query: SqlQuery) -> str | None:
     """The name of the function or procedure the statement defines (lower case, without its schema), or None."""
     m = _ROUTINE.match(query.text) if query.origin != "function-body" else None
     return m.group("name").strip('"').lower() if m else None
+
+
+def _with_called_routines_ddl(queries: list[SqlQuery], checked: list[SourceFile]) -> list[SqlQuery]:
+    """`queries` with the tables and indexes each PL/pgSQL function creates in its body after its definition, for
+    the functions the project's statements call (`SELECT * FROM fetchq.init()`): the schema it has once they ran."""
+    from advisor.sources.sql_files import routine_creates
+
+    defined = {id(q): m for q in queries if q.origin != "function-body" and (m := _ROUTINE.match(q.text))}
+    if not defined:
+        return queries
+    # what the statements run: a definition's own text (its name, its body) calls nothing; its body's statements may
+    calls = " ".join(
+        q.text
+        for s in checked
+        for q in s.queries
+        if isinstance(q, SqlQuery) and (q.origin == "function-body" or not _ROUTINE.match(q.text))
+    )
+    out = []
+    for q in queries:
+        out.append(q)
+        m = defined.get(id(q))
+        if m is not None and _called(m, calls):
+            out += routine_creates(q)
+    return out
+
+
+def _called(definition: re.Match, calls: str) -> bool:
+    """A call of the function a CREATE FUNCTION defines among the statements' texts: by its name as written there
+    (`fetchq.init(`), schema and all when it names one."""
+    head = definition.group(0)[: definition.end("name") - definition.start()]
+    written = re.search(r"(?:(?::?[\w$]+|\"[^\"]+\")\s*\.\s*)?(?:[\w$]+|\"[^\"]+\")$", head)
+    if written is None:
+        return False
+    name = r"\s*\.\s*".join(re.escape(part.strip()) for part in written.group(0).split("."))
+    return re.search(rf"(?<![\w$.\"]){name}\s*\(", calls, re.IGNORECASE) is not None
 
 
 def replaced_routines(queries: list[SqlQuery]) -> list:

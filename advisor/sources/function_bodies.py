@@ -45,27 +45,61 @@ _NOT_NAMES = {"begin", "declare", "end", "return", "returns", "record", "setof",
 Splitter = Callable[[str, int, int], "list[tuple[int, int]]"]
 
 
-def body_queries(query: SqlQuery, split: Splitter) -> list[SqlQuery]:
-    """The statements inside one CREATE FUNCTION / DO statement (empty for anything else)."""
+def _routine(query: SqlQuery) -> tuple[str, re.Match, int, str, str] | None:
+    """(text, the match of its body's opening, the body's end, language, the text outside the body) of one CREATE
+    FUNCTION / DO statement in SQL or PL/pgSQL, its text's leading comments blanked; None for anything else."""
     lead = len(query.text) - len(uncommented(query.text))  # a `-- name: x` header of a statement in code
     text = re.sub(r"[^\n]", " ", query.text[:lead]) + query.text[lead:]  # blanked: every offset kept
     if not ROUTINE.match(text):
-        return []
+        return None
     body = _BODY.search(text)
     if body is None:
-        return []
+        return None
     tag = body.group(1) or body.group(2)
-    start = body.end()
-    end = text.find(tag, start)
+    end = text.find(tag, body.end())
     if end < 0:
-        return []
+        return None
     outside = text[: body.start()] + " " + text[end + len(tag) :]
     language_match = _LANGUAGE.search(outside)
     language = (
         language_match.group(1).lower() if language_match else ("plpgsql" if text.lstrip()[:2].upper() == "DO" else "")
     )
-    if language not in ("sql", "plpgsql"):
+    return (text, body, end, language, outside) if language in ("sql", "plpgsql") else None
+
+
+# what a function's body creates, written out: a table, an index, a table's new column or key (not what it drops)
+_CREATES = re.compile(r"(?:CREATE\s+(?:UNIQUE\s+)?(?:TABLE|INDEX)|ALTER\s+TABLE)\b", re.IGNORECASE)
+_DROPS = re.compile(r"\bDROP\b", re.IGNORECASE)
+
+
+def routine_ddl(query: SqlQuery, split: Splitter) -> list[SqlQuery]:
+    """The tables and indexes a PL/pgSQL function creates in its body, written out (fetchq's `fetchq.init()`:
+    `CREATE TABLE IF NOT EXISTS fetchq.queues (...)`): the schema once the code calls it (advisor.schema.assemble
+    asks). Not what it drops (a teardown's), nor what it EXECUTEs (names the run fills in); a DO block's DDL is
+    read with its other statements (body_queries)."""
+    found = _routine(query)
+    if found is None or found[3] != "plpgsql" or found[0].lstrip()[:2].upper() == "DO":
         return []
+    text, body, end, _, _ = found
+    out = []
+    for span in split(text, body.end(), end):
+        piece = _plpgsql_statement(text, *span, ddl=True)
+        if piece is None or not _CREATES.match(text, piece[0]) or _DROPS.search(_blank(text[piece[0] : piece[1]])):
+            continue
+        sql = text[piece[0] : piece[1]]
+        anchor = query.textmap.locate(piece[0])
+        textmap = TextMap(query.textmap.path, sql, ((0, anchor.line, anchor.col),))
+        out.append(SqlQuery(sql, textmap.locate(0, len(sql) - 1), textmap, query.source, dialect=query.dialect))
+    return out
+
+
+def body_queries(query: SqlQuery, split: Splitter) -> list[SqlQuery]:
+    """The statements inside one CREATE FUNCTION / DO statement (empty for anything else)."""
+    found = _routine(query)
+    if found is None:
+        return []
+    text, body, end, language, outside = found
+    start = body.end()
     routine = _ROUTINE_NAME.search(text[: body.start()])
     names, positional = _variables(text, body.start(), (start, end), language, outside)
     qualifier = routine.group(1).lower() if names and routine else None  # add_job.queue_name: an argument

@@ -16,7 +16,7 @@ from pathlib import PurePath
 
 from advisor.ir import SqlQuery, TextMap
 from advisor.parse import has_text_template
-from advisor.sources.function_bodies import body_queries
+from advisor.sources.function_bodies import body_queries, routine_ddl
 from advisor.sources.sql_shape import ROUTINE, uncommented
 
 _SCAN = re.compile(
@@ -222,6 +222,13 @@ def extract_sql(path: str, text: str, dialect: str = "postgres", source: str = "
         queries.append(query)
         queries += routine_statements(query)
     return queries
+
+
+def routine_creates(query: SqlQuery) -> list[SqlQuery]:
+    """The tables and indexes a PL/pgSQL function's body creates, written out (function_bodies.routine_ddl)."""
+    if query.dialect not in POSTGRES_DIALECTS or not ROUTINE.match(uncommented(query.text)):
+        return []
+    return routine_ddl(query, _split_postgres)
 
 
 def routine_statements(query: SqlQuery) -> list[SqlQuery]:
