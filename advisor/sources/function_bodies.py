@@ -131,8 +131,8 @@ def body_queries(query: SqlQuery, split: Splitter) -> list[SqlQuery]:
         )
     if language == "plpgsql":
         bare = text[:start] + _blank(text[start:end]) + text[end:]
-        found = executed(text, bare, spans)
-        out += _executed_queries(query, found, row_type, routine.group(1) if routine else None, once)
+        run = executed(text, bare, spans)
+        out += _executed_queries(query, run, row_type, routine.group(1) if routine else None, once)
     return out
 
 
