@@ -28,7 +28,13 @@ def lookup_unindexed(query: MongoQuery, schema: Schema) -> Iterator[Hit]:
         indexes, coll = indexes_named(schema, source)
         if not indexes or schema.small(coll):
             continue  # nothing declared for it: advisor cannot tell (undeclared_collections); or it stays small
-        if any(index_fields(i) and index_fields(i)[0][0] == foreign for i in indexes):
+        # a $graphLookup's every step queries restrictSearchWithMatch AND connectToField $in: an index may lead with
+        # the fields that match fixes by equality, then the join field (`{tenant_id: 1, entities: 1}`)
+        restrict = spec.get("restrictSearchWithMatch") if key == "$graphLookup" else None
+        fixed = (
+            {p.field for p in analyse_filter(restrict).preds if p.kind == "eq"} if isinstance(restrict, dict) else set()
+        )
+        if any(_leads_after(index_fields(i), foreign, fixed) for i in indexes):
             continue
         spec_text = create_index_spec(coll, [(foreign, 1)])
         yield query_hit(
@@ -40,6 +46,16 @@ def lookup_unindexed(query: MongoQuery, schema: Schema) -> Iterator[Hit]:
             fix=spec_text,
             subject=f"{source}.{foreign}",
         )
+
+
+def _leads_after(fields: list, foreign: str, fixed: set[str]) -> bool:
+    """The index's keys reach `foreign` through fields held equal (`fixed`) alone."""
+    for name, *_ in fields:
+        if name == foreign:
+            return True
+        if name not in fixed:
+            return False
+    return False
 
 
 def _group_key_fields(spec: Any) -> dict[str, str]:
