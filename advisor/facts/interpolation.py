@@ -234,17 +234,7 @@ def js_pieces(
     `source` is the file's text, `offset` where the segment starts in it, `path` the file's: a value that
     does not look like the code's own by its text is followed through the file (advisor.facts.js_values),
     and into the project's other modules (`js_files`: display path -> text) that it imports."""
-    if segment.lstrip().startswith("`"):
-        sequence = _template_sequence(segment)
-    else:
-        sequence = []
-        parts = re.split(r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|`(?:[^`\\]|\\.)*`)""", segment)
-        for i, part in enumerate(parts):
-            expr = part.strip().strip("+").strip()
-            if i % 2 == 1:
-                sequence.append(part[1:-1])
-            elif expr:
-                sequence.append(_Expr(expr))
+    sequence = _array_sequence(segment) if segment.lstrip().startswith("[") else _sequence(segment)
     from advisor.facts.js_values import own_pieces  # tree-sitter: only when a JS file has built SQL
 
     pieces: list[Piece] = []
@@ -264,6 +254,69 @@ def js_pieces(
         pieces.append(piece)
         before += "?"
     return pieces
+
+
+def _sequence(segment: str) -> list[str]:
+    """A template literal's or a `+` chain's literal texts and expressions (_Expr), in order."""
+    if segment.lstrip().startswith("`"):
+        return _template_sequence(segment)
+    sequence: list[str] = []
+    parts = re.split(r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|`(?:[^`\\]|\\.)*`)""", segment)
+    for i, part in enumerate(parts):
+        expr = part.strip().strip("+").strip()
+        if i % 2 == 1:
+            sequence.append(part[1:-1])
+        elif expr:
+            sequence.append(_Expr(expr))
+    return sequence
+
+
+_QUOTE_OR_BRACKET = re.compile(r"""'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|`(?:[^`\\]|\\.)*`|[][(){},]""")
+_JOIN = re.compile(r"""\s*\.\s*join\(\s*(?:'([^'\\\n]*)'|"([^"\\\n]*)"|`([^`\\$]*)`)?\s*,?\s*\)""")
+_QUOTED_TEXT = re.compile(r"""'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|`(?:[^`\\]|\\.)*`""")
+_CHOICE = re.compile(r"\?(?![.?])")  # `a ? b : c`, not `a?.b` nor `a ?? b`
+
+
+def _array_sequence(segment: str) -> list[str]:
+    """`[a, b, ...].join(sep)`: each element's sequence (_sequence), the separator's text between each two."""
+    depth, start, elements, end = 0, segment.index("[") + 1, [], None
+    for m in _QUOTE_OR_BRACKET.finditer(segment, start - 1):
+        token = m.group(0)
+        if token in "[({":
+            depth += 1
+        elif token in "])}":
+            depth -= 1
+            if depth == 0:
+                elements.append(segment[start : m.start()])
+                end = m.end()
+                break
+        elif token == "," and depth == 1:
+            elements.append(segment[start : m.start()])
+            start = m.end()
+    join = _JOIN.match(segment, end) if end is not None else None
+    if join is None:
+        return _sequence(segment)  # not an array joined by a literal: read as a chain, as before
+    sep = next((g for g in join.groups() if g is not None), ",")
+    sequence: list[str] = []
+    for element in (e for e in elements if e.strip()):
+        whole = _CHOICE.search(_QUOTED_TEXT.sub("''", element)) or _nested_text(element)
+        # one of two texts, or a call or array with texts of its own (`docs.map((d) => [...].join(","))`): one value
+        sequence += ([sep] if sequence else []) + ([_Expr(" ".join(element.split()))] if whole else _sequence(element))
+    return sequence
+
+
+def _nested_text(element: str) -> bool:
+    """A quoted text inside brackets of the element: an argument or an item, no piece of the element's own text."""
+    depth = 0
+    for m in _QUOTE_OR_BRACKET.finditer(element):
+        token = m.group(0)
+        if token in "[({":
+            depth += 1
+        elif token in "])}":
+            depth -= 1
+        elif token != "," and depth > 0:
+            return True
+    return False
 
 
 class _Expr(str):

@@ -25,7 +25,7 @@ from advisor.sources.js_sql_builders import (
     reaching_calls,
 )
 from advisor.sources.js_sql_helpers import sql_helpers
-from advisor.sources.js_sql_text import concatenation, flatten_plus, js_query, read_once, string_pieces
+from advisor.sources.js_sql_text import concatenation, flatten_plus, joined_parts, js_query, read_once, string_pieces
 from advisor.sources.js_syntax import (
     DATABASE_KEY,
     MAX_NESTING,
@@ -169,7 +169,7 @@ def _read_argument(f: _File, call, arg, name: str, callee: str, result: SourceFi
         resolved = f.resolve(f.src(arg), arg.start_byte)
         if (
             resolved is not None
-            and resolved.type in ("string", "template_string", "binary_expression")
+            and (resolved.type in ("string", "template_string", "binary_expression") or joined_parts(f, resolved))
             and scopes_of(f).gives(arg, resolved)
         ):
             fn = enclosing(resolved)
@@ -184,7 +184,10 @@ def _read_argument(f: _File, call, arg, name: str, callee: str, result: SourceFi
                 arg = _unwrap(child.child_by_field_name("value"))
                 break
     # the text and what `+=` appends to it before the call, read as one concatenation of their pieces
-    parts = flatten_plus(arg) + [p for a in appended for p in (flatten_plus(a) if a is not None else [None])]
+    joined = joined_parts(f, arg)  # `[...].join(" ")`: its parts, the separator between each two
+    parts = (joined or flatten_plus(arg)) + [
+        p for a in appended for p in (flatten_plus(a) if a is not None else [None])
+    ]
     if arg.type in ("string", "template_string") and not appended:
         unknown: list[str] = []
         text, anchors, subs = string_pieces(f, arg, tagged=False, unknown=unknown)
@@ -198,8 +201,8 @@ def _read_argument(f: _File, call, arg, name: str, callee: str, result: SourceFi
                 js_query(f, arg, text, anchors, dynamic=bool(subs), dialect=dialect, origin=origin, at=call)
             )
         return True
-    if arg.type in ("string", "template_string", "binary_expression"):
-        if len(parts) < 2:
+    if arg.type in ("string", "template_string", "binary_expression") or joined:
+        if len(parts) < 2 and not joined:
             return False
         unknown = []
         text, anchors, _ = concatenation(f, parts, unknown, seen)
@@ -212,7 +215,7 @@ def _read_argument(f: _File, call, arg, name: str, callee: str, result: SourceFi
         for piece in [arg, *(p for p in pieces if p is not None)]:
             spliced: list[str] = unknown if not appended else []
             if appended:
-                concatenation(f, flatten_plus(piece), spliced)
+                concatenation(f, joined_parts(f, piece) or flatten_plus(piece), spliced)
             if spliced:
                 result.string_built.append(StringBuilt("concatenation", callee, f.loc(piece), tuple(spliced)))
         if not fragment:

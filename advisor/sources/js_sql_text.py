@@ -586,12 +586,36 @@ def flatten_plus(node) -> list:
     return out
 
 
+def joined_parts(f: JsFile, node) -> list | None:
+    """The parts of `[a, b + c, ...].join(" ")` as a concatenation reads them (flatten_plus), the separator's text
+    between each two (a str part); None for anything else (an array built elsewhere, a separator the run gives)."""
+    node = unwrap(node)
+    if node is None or node.type != "call_expression":
+        return None
+    fn, args = unwrap(node.child_by_field_name("function")), arg_list(node.child_by_field_name("arguments"))
+    obj, prop = member_parts(f, fn) if fn is not None else (None, None)
+    array = unwrap(obj) if prop == "join" else None
+    if array is None or array.type != "array" or not array.named_children or len(args) > 1:
+        return None
+    sep = static_text(f, args[0], 0) if args else ","
+    if sep is None or any(e.type == "spread_element" for e in array.named_children):
+        return None
+    parts: list = []
+    for n, element in enumerate(array.named_children):
+        parts += ([sep] if n and sep else []) + flatten_plus(element)
+    return parts
+
+
 def concatenation(f: JsFile, parts: list, unknown: list, seen: set | None = None):
     """(text, anchors, placeholders) of `a + b + ...`: each literal or template part anchored where it is
     written (a template's own substitutions read as in `string_pieces`), a fixed name's text, else `{}`;
-    a None part is a piece only some runs add (`if (x) q += ' AND ...'`): `{}` too."""
+    a None part is a piece only some runs add (`if (x) q += ' AND ...'`): `{}` too; a str part, text the code
+    puts between two parts (an array's `join` separator: joined_parts)."""
     text, anchors, subs = "", [], 0
     for p in parts:
+        if isinstance(p, str):
+            text += p
+            continue
         if p is None:
             unknown.append("...")
             text, subs = text + DYNAMIC_PLACEHOLDER, subs + 1
