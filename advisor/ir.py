@@ -100,7 +100,8 @@ class SqlQuery:
     # How extraction knew this is a query (the rules weigh their confidence on it):
     # "sql-file", "execute-call" (a literal handed to an execution call), "constant-reaching-call"
     # (a name, attribute, helper or builder that reaches one), "named-constant" (a module constant
-    # named as SQL, its use elsewhere), "function-body" (inside CREATE FUNCTION), "" (unknown).
+    # named as SQL, its use elsewhere), "function-body" (inside CREATE FUNCTION), "routine-ddl" (what a called
+    # function creates in its body: assemble), "" (unknown).
     origin: str = ""
     complete: bool = True  # False when parts of the text are placeholders for what is unknown
     # inside a function declared RETURNS SETOF t / RETURNS TABLE (...): the statement whose rows it
@@ -410,6 +411,9 @@ class Schema:
     # (path, line) of a code file's teardown DROP TABLE (a reset()'s: schema.assemble._without_teardown): neither
     # replayed nor run by the seeded database's load
     teardown: set[tuple[str, int]] = field(default_factory=set)
+    # (path, line, DDL) of what a PL/pgSQL function the project's statements call creates in its body
+    # (assemble._with_called_routines_ddl): replayed after its definition, and run by the seeded database's load
+    called_ddl: list[tuple[str, int, str]] = field(default_factory=list)
     tiny: set[str] = field(default_factory=set)  # tables the config says stay small ([seed.tables.t] rows)
     # tables the config says grow large (`large-tables` patterns, [seed.tables.t] rows, production's counts)
     large: set[str] = field(default_factory=set)

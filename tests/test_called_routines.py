@@ -7,6 +7,7 @@ loaded. Snippets are written here in that style; none is copied from the project
 from advisor import catalogue, engine
 from advisor.ir import SqlQuery
 from advisor.sources import extract
+from tests.conftest_db import pg_server  # noqa: F401
 
 RUNNER = """
 import subprocess
@@ -84,3 +85,34 @@ def test_a_function_nothing_calls_creates_nothing(project):
     found = run(project, {"src/client.js": CLIENT.replace("app.init()", "app.start()")})
     assert "incomplete-schema" in [f[2] for f in found], found
     assert "missing-index" not in [f[2] for f in found], found
+
+
+def test_code_that_creates_the_function_does_not_call_it(project):
+    # the definition run by the code (its text holds `app.init(`), and nothing calling it: no table
+    code = "def install(conn):\n    conn.execute(INIT)\n\n\nINIT = '''" + SCHEMA.split("CREATE OR REPLACE FUNCTION app.destroy")[0] + "'''\n"
+    found = run(project, {"src/install.py": code, "src/client.js": CLIENT.replace("app.init()", "app.start()")})
+    assert "incomplete-schema" in [f[2] for f in found], found
+
+
+def test_the_seeded_database_has_the_tables_a_called_function_creates(tmp_path, monkeypatch, pg_server):
+    """Under `check --explain` the seeded database is the schema advisor reads: the function's tables are made,
+    so the client's statements are planned on them, not refused for a relation that does not exist."""
+    import json
+
+    from click.testing import CliRunner
+
+    from advisor.cli import main
+
+    root = tmp_path / "app"
+    (root / "sql").mkdir(parents=True)
+    (root / "src").mkdir()
+    (root / "advisor.toml").write_text(CONFIG + "[seed]\nrows = 20000\n")
+    (root / "sql" / "init.sql").write_text(SCHEMA)
+    (root / "src" / "client.js").write_text(CLIENT)
+    monkeypatch.setenv("ADVISOR_DSN", pg_server.conninfo())
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["check", "--explain", "--format", "json", "--no-cache", "app"])
+    assert result.exit_code in (0, 1), result.output
+    found = json.loads(result.stdout)["findings"]
+    assert not [f for f in found if f["name"] in ("explain-error", "schema-rejected")], found
+    assert ("app/src/client.js", 8, "missing-index") in {(f["path"], f["line"], f["name"]) for f in found}, found

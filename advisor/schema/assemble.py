@@ -78,7 +78,9 @@ def assemble(config: Config, checked: list[SourceFile]) -> tuple[Schema, list[Sq
             ]
         elif not source.path.endswith(".sql"):
             queries += temporary_tables(source)
-    schema = schema_from_queries(_with_called_routines_ddl(queries, checked))
+    with_called = _with_called_routines_ddl(queries, checked)
+    schema = schema_from_queries(with_called)
+    schema.called_ddl = [(q.location.path, q.location.line, q.text) for q in with_called if q.origin == "routine-ddl"]
     for table in schema.tables.values():
         if table.temporary and table.location is not None and not table.location.path.endswith(".sql"):
             schema.gaps.setdefault(table.name, "the code creates it, and its indexes, at run time")
@@ -240,7 +242,7 @@ def _holds_already(statements: list[SqlQuery], schema: Schema, index_names: set[
 
 # CREATE [OR REPLACE] FUNCTION|PROCEDURE [schema.]name( -- the schema may be a psql variable (:APP.name)
 _ROUTINE = re.compile(
-    r"\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE)\s+(?:(?::?[\w$]+|\"[^\"]+\")\s*\.\s*)?"
+    r"\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE)\s+(?P<qualified>(?::?[\w$]+|\"[^\"]+\")\s*\.\s*)?"
     r"(?P<name>[\w$]+|\"[^\"]+\")\s*\(",
     re.IGNORECASE,
 )
@@ -265,31 +267,31 @@ def _with_called_routines_ddl(queries: list[SqlQuery], checked: list[SourceFile]
     defined = {id(q): m for q in queries if q.origin != "function-body" and (m := _ROUTINE.match(q.text))}
     if not defined:
         return queries
-    # what the statements run: a definition's own text (its name, its body) calls nothing; its body's statements may
-    calls = " ".join(
-        q.text
+    # what the statements call, by the name as written (`fetchq.init`): a definition's own text (its name, its
+    # body) calls nothing; its body's statements may
+    called = {
+        _called_name(m.group(1))
         for s in checked
         for q in s.queries
         if isinstance(q, SqlQuery) and (q.origin == "function-body" or not _ROUTINE.match(q.text))
-    )
+        for m in _CALL.finditer(q.text)
+    }
     out = []
     for q in queries:
         out.append(q)
         m = defined.get(id(q))
-        if m is not None and _called(m, calls):
+        if m is not None and _called_name((m.group("qualified") or "") + m.group("name")) in called:
             out += routine_creates(q)
     return out
 
 
-def _called(definition: re.Match, calls: str) -> bool:
-    """A call of the function a CREATE FUNCTION defines among the statements' texts: by its name as written there
-    (`fetchq.init(`), schema and all when it names one."""
-    head = definition.group(0)[: definition.end("name") - definition.start()]
-    written = re.search(r"(?:(?::?[\w$]+|\"[^\"]+\")\s*\.\s*)?(?:[\w$]+|\"[^\"]+\")$", head)
-    if written is None:
-        return False
-    name = r"\s*\.\s*".join(re.escape(part.strip()) for part in written.group(0).split("."))
-    return re.search(rf"(?<![\w$.\"]){name}\s*\(", calls, re.IGNORECASE) is not None
+_PART = r'(?:[\w$]+|"[^"]+")'
+_CALL = re.compile(rf"(?<![\w$.\"])({_PART}(?:\s*\.\s*{_PART})?)\s*\(")
+
+
+def _called_name(written: str) -> str:
+    """A function's name as a call writes it, schema and all: unquoted parts folded, spaces around the dot gone."""
+    return ".".join(p if p.startswith('"') else p.lower() for p in re.findall(_PART, written))
 
 
 def replaced_routines(queries: list[SqlQuery]) -> list:

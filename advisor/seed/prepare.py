@@ -95,7 +95,8 @@ def prepare(
     """The seeded database of the project's schema files (and of the indexes its code declares on their tables,
     `schema` given: code_declared)."""
     seed = seed_settings(config)
-    declared = code_declared(schema) if schema is not None else []
+    # what the code runs on the schema besides its files: the indexes it declares, what a function it calls creates
+    declared = code_declared(schema) + schema.called_ddl if schema is not None else []
     teardown = schema.teardown if schema is not None else set()  # a reset()'s DROPs: not run on the seed
     explain = explain_settings(config)
     files = schema_files(config)

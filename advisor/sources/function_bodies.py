@@ -89,7 +89,11 @@ def routine_ddl(query: SqlQuery, split: Splitter) -> list[SqlQuery]:
         sql = text[piece[0] : piece[1]]
         anchor = query.textmap.locate(piece[0])
         textmap = TextMap(query.textmap.path, sql, ((0, anchor.line, anchor.col),))
-        out.append(SqlQuery(sql, textmap.locate(0, len(sql) - 1), textmap, query.source, dialect=query.dialect))
+        out.append(
+            SqlQuery(
+                sql, textmap.locate(0, len(sql) - 1), textmap, query.source, dialect=query.dialect, origin="routine-ddl"
+            )
+        )
     return out
 
 
