@@ -71,7 +71,7 @@ def is_sql_sink(call: ast.Call) -> bool:
     if isinstance(func, ast.Attribute):
         return func.attr in EXECUTE_METHODS or func.attr in RAW_METHODS
     if isinstance(func, ast.Name):  # text(...), or an execute function handed in (a test fixture, a partial)
-        return func.id in TEXT_FUNCTIONS or func.id in EXECUTE_METHODS
+        return func.id in TEXT_FUNCTIONS or (func.id in EXECUTE_METHODS and func.id != "run")  # `run(...)`: anyone's
     return False
 
 
