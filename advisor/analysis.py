@@ -45,9 +45,8 @@ class Analysis:
         self.hits: list[tuple[str, Hit]] = []  # (rule name, hit)
         self.unsupported_said: set[str] = set()  # files where unreadable PostgreSQL was already said (once each)
         self.unread: dict[str, list] = {}  # path -> (query, failure) of the SQL in code advisor could not read
-        self.unnamed: dict[
-            str, list[SqlQuery]
-        ] = {}  # path -> its statements in code whose table advisor could not name
+        # path -> its statements in code whose table advisor could not name
+        self.unnamed: dict[str, list[SqlQuery]] = {}
         self.queries = 0
         self.has_schema = False  # without any DDL, the absence rules are silent, and one note says so
         self.unread_schema: dict[str, Location] = {}  # table -> the schema statement about it advisor could not read

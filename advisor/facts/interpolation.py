@@ -271,9 +271,9 @@ def _sequence(segment: str) -> list[str]:
     return sequence
 
 
-_QUOTE_OR_BRACKET = re.compile(r"""'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|`(?:[^`\\]|\\.)*`|[][(){},]""")
-_JOIN = re.compile(r"""\s*\.\s*join\(\s*(?:'([^'\\\n]*)'|"([^"\\\n]*)"|`([^`\\$]*)`)?\s*,?\s*\)""")
 _QUOTED_TEXT = re.compile(r"""'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|`(?:[^`\\]|\\.)*`""")
+_QUOTE_OR_BRACKET = re.compile(_QUOTED_TEXT.pattern + r"|[][(){},]")
+_JOIN = re.compile(r"""\s*\.\s*join\(\s*(?:'([^'\\\n]*)'|"([^"\\\n]*)"|`([^`\\$]*)`)?\s*,?\s*\)""")
 _CHOICE = re.compile(r"\?(?![.?])")  # `a ? b : c`, not `a?.b` nor `a ?? b`
 
 

@@ -701,9 +701,8 @@ class SchemaBuilder:
             match.group("alter") and not _ALTER_CHANGES_INDEXES.search(_ADDED_CHECK.sub(" ", query.text))
         ):
             return  # an ALTER that adds no key and drops nothing (`ADD CHECK (...)`, which sqlglot does not read)
-        last = re.findall(r'"[^"]+"|[\w$]+', match.group("table"))[-1]
-        table = last.strip('"') if last.startswith('"') else last.lower()
-        if table not in self.schema.gaps:
+        table = _written_name(match.group("table"))
+        if table is not None and table not in self.schema.gaps:
             self.schema.gaps[table] = f"advisor could not read the statement at {query.location}"
             self.schema.unread[table] = query.location
 

@@ -21,6 +21,7 @@ from advisor.facts.ast_nodes import LineSpans, NameUses, Span, scope_at, span, w
 from advisor.facts.python_parse import parse_python
 from advisor.ir import Location, SourceFile, SqlQuery, StringBuilt, TextMap
 from advisor.sources import psycopg_sql
+from advisor.sources.function_bodies import EXECUTED_DDL
 from advisor.sources.python_classes import reads_mongo, record_bases
 from advisor.sources.python_jobs import JOB_REGISTRATIONS, one_off_code
 from advisor.sources.python_parts import Number, format_template, literal, parts
@@ -406,9 +407,6 @@ def _add_composition(
     return True
 
 
-_DDL = re.compile(r"\s*(?:CREATE|ALTER|DROP|COMMENT)\b", re.IGNORECASE)
-
-
 def composed_ddl(path: str, text: str, dialect: str = "postgres") -> tuple[list[SqlQuery], set[tuple[int, int]]]:
     """The DDL a schema file's psycopg compositions write (`sql.SQL("CREATE TABLE {t} (...)").format(t=
     names.table("jobs"))`), each read as the module's statements are (the table a constant or a function named for
@@ -426,7 +424,7 @@ def composed_ddl(path: str, text: str, dialect: str = "postgres") -> tuple[list[
             continue  # `sql.SQL("...")` alone: its literal, read as it stands
         if not _add_composition(result, path, root, None, "execute-call", index, dialect, reach):
             continue
-        if not _DDL.match(result.queries[-1].text):
+        if not EXECUTED_DDL.match(result.queries[-1].text):
             result.queries.pop()
             continue
         literals |= {

@@ -58,10 +58,11 @@ EXECUTE_METHODS = {
     "execute_sql",
     "runQuery",  # twisted.enterprise.adbapi.ConnectionPool (cowrie's outputs)
     "runOperation",
-    "run",  # pg8000.native, a project's runner (`runner.run("SELECT ...")`); `subprocess.run(cmd)` passes no SQL
 }
 TEXT_FUNCTIONS = {"text", "literal_column_sql", "sql", "SQL"}  # sqlalchemy.text, psycopg.sql.SQL
-RAW_METHODS = {"raw", "from_statement", "text", "SQL"}  # Django Model.objects.raw(...), sa.text, sql.SQL
+# methods only, never a bare name: Django's Model.objects.raw(...), sa.text, sql.SQL; pg8000.native's and a project
+# runner's `run("SELECT ...")` (a bare `run(...)` is anyone's; `subprocess.run(cmd)` passes no SQL text)
+RAW_METHODS = {"raw", "from_statement", "text", "SQL", "run"}
 
 COMPOSITION = "psycopg sql composition"  # sql.SQL(...) + ..., .format(), .join() (advisor.sources.psycopg_sql)
 
@@ -71,7 +72,7 @@ def is_sql_sink(call: ast.Call) -> bool:
     if isinstance(func, ast.Attribute):
         return func.attr in EXECUTE_METHODS or func.attr in RAW_METHODS
     if isinstance(func, ast.Name):  # text(...), or an execute function handed in (a test fixture, a partial)
-        return func.id in TEXT_FUNCTIONS or (func.id in EXECUTE_METHODS and func.id != "run")  # `run(...)`: anyone's
+        return func.id in TEXT_FUNCTIONS or func.id in EXECUTE_METHODS
     return False
 
 
